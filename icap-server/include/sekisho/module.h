@@ -1,0 +1,118 @@
+/* sekisho/module.h - the contract between the Sekisho server and its modules.
+ *
+ * A module is a shared object exporting one `const struct sk_module
+ * sk_module_descriptor`. Modules never see c-icap types: they read the
+ * transaction through the sk_txn_* accessors below and answer with verdicts.
+ * SECURITY: everything a module reads through sk_txn is client-controlled.
+ */
+#ifndef SEKISHO_MODULE_H
+#define SEKISHO_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change of this header. The loader refuses a
+ * module whose stamp differs. */
+#define SK_MODULE_ABI 0x534b0001u /* "SK" 0001 */
+
+/* The exported symbol the loader looks up in every module object. */
+#define SK_MODULE_SYMBOL "sk_module_descriptor"
+
+/* ICAP methods a module takes part in (sk_module.methods, sk_txn_method). */
+#define SK_REQMOD 0x1u
+#define SK_RESPMOD 0x2u
+
+/* Verdicts. They start at 1 so that a forgotten return (0) or an error code
+ * (-1) is never mistaken for one; the pipeline treats unknown values as
+ * SK_ERROR.
+ *   CONTINUE  no objection so far; hand me the body (on_headers), or more of
+ *             it (on_body). At end of body it counts as ALLOW.
+ *   ALLOW     no objection and nothing more needed for this transaction.
+ *   BLOCK     stop the transaction; the client gets the block page.
+ *   MODIFY    the module changed headers; carry on as CONTINUE.
+ *   ERROR     the module could not decide; the server applies the configured
+ *             failure verdict (default block) and logs it. */
+enum sk_verdict {
+    SK_CONTINUE = 1,
+    SK_ALLOW,
+    SK_BLOCK,
+    SK_MODIFY,
+    SK_ERROR,
+};
+
+struct sk_txn; /* one ICAP transaction, owned by the server */
+
+/* Per-module context, owned by the server for the life of the process. */
+struct sk_module_ctx {
+    const char *name;      /* module name as configured */
+    const char *policy_db; /* path of the policy database (read-only use) */
+    const char *clamav_db; /* signature directory for scanners */
+    const char *tmp_dir;   /* private directory for spill files */
+    /* Value of `sekisho.Option <module>.<key> <value>`, or NULL. Borrowed. */
+    const char *(*option)(const struct sk_module_ctx *, const char *key);
+    void *data; /* the module's own global state */
+    void *priv; /* server's, do not touch */
+};
+
+struct sk_module {
+    uint32_t abi;     /* SK_MODULE_ABI */
+    const char *name; /* short name, e.g. "url_block" */
+    unsigned methods; /* SK_REQMOD | SK_RESPMOD */
+
+    /* Called once in the master process, before c-icap forks and drops
+     * privileges. Return 0, or -1 with *err set to a malloc'd reason. */
+    int (*init)(struct sk_module_ctx *, char **err);
+    void (*fini)(struct sk_module_ctx *);
+
+    /* A short string that changes whenever this module's verdicts could
+     * change for the same input (engine or signature version). Mixed into
+     * the ISTag. Borrowed; may be NULL. */
+    const char *(*version)(struct sk_module_ctx *);
+
+    /* Transaction hooks. txn_begin returns 0 or -1 (treated as ERROR);
+     * txn_end is called exactly once for every successful txn_begin. */
+    int (*txn_begin)(struct sk_txn *, void **state);
+    enum sk_verdict (*on_headers)(struct sk_txn *, void *state);
+    enum sk_verdict (*on_body)(struct sk_txn *, void *state, const void *buf,
+                               size_t len, int eof);
+    void (*txn_end)(struct sk_txn *, void *state);
+};
+
+/* ---- transaction accessors (implemented by the server) ---------------- */
+
+struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *);
+unsigned sk_txn_method(const struct sk_txn *);        /* SK_REQMOD/RESPMOD */
+const char *sk_txn_id(const struct sk_txn *);         /* unique, printable */
+const char *sk_txn_http_method(const struct sk_txn *); /* "GET", or "" */
+const char *sk_txn_url(const struct sk_txn *);         /* absolute URL or "" */
+const char *sk_txn_client_ip(const struct sk_txn *);   /* textual, or "" */
+const char *sk_txn_user(const struct sk_txn *);        /* decoded, or "" */
+const char *sk_txn_groups(const struct sk_txn *);      /* as sent, or "" */
+int sk_txn_http_status(const struct sk_txn *);         /* RESPMOD, else 0 */
+int sk_txn_has_body(const struct sk_txn *);
+/* Header value of the encapsulated HTTP request/response, or NULL.
+ * Borrowed until txn_end. */
+const char *sk_txn_req_header(const struct sk_txn *, const char *name);
+const char *sk_txn_resp_header(const struct sk_txn *, const char *name);
+
+/* Record why the deciding module decided: a rule/signature name and a
+ * human reason. Copied; shown (escaped) on the block page and in the log. */
+void sk_txn_set_reason(struct sk_txn *, const char *rule, const char *reason);
+/* Mark the transaction approved: later modules are skipped. */
+void sk_txn_approve(struct sk_txn *, const char *rule);
+int sk_txn_approved(const struct sk_txn *);
+/* Replace the default block page. Copied. */
+int sk_txn_set_page(struct sk_txn *, int http_status, const char *content_type,
+                    const char *body, size_t len);
+/* Queue an ICAP response header line ("X-Virus-ID: Foo"). The server
+ * rejects lines with control characters. Returns 0 or -1. */
+int sk_txn_add_icap_header(struct sk_txn *, const char *line);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
