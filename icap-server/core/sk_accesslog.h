@@ -1,0 +1,38 @@
+/* sk_accesslog.h - one JSON line per transaction. */
+#ifndef SK_ACCESSLOG_H
+#define SK_ACCESSLOG_H
+
+#include <stdint.h>
+
+#include "sk_text.h"
+
+struct sk_log_record {
+    const char *txn;
+    const char *service; /* name the client used */
+    const char *icap_method;
+    const char *client;
+    const char *user;
+    const char *method;
+    const char *url;
+    int icap_status;
+    const char *verdict;
+    const char *module;
+    const char *rule;
+    const char *reason;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+    double duration_ms;
+    int module_error;
+};
+
+/* Format rec as one JSON object followed by '\n' into b. */
+void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *rec);
+
+/* Open (create, append) the log; -1 with malloc'd *err. */
+int sk_accesslog_open(const char *path, char **err);
+/* Append one record with a single write(2), so lines from concurrent
+ * processes never interleave. Silently does nothing when not open. */
+void sk_accesslog_write(const struct sk_log_record *rec);
+void sk_accesslog_close(void);
+
+#endif

@@ -1,0 +1,182 @@
+/* sk_pipeline.c - drives module hooks in configured order and folds their
+ * verdicts into one outcome. Modules see client-controlled data; this
+ * file trusts nothing they return (unknown verdicts count as ERROR). */
+#include <stdio.h>
+#include <string.h>
+
+#include "sk_pipeline.h"
+
+static int sk_serves(const struct sk_module *m, const struct sk_txn *t)
+{
+    return (m->methods & t->method) != 0;
+}
+
+/* Record that module i decided the transaction. */
+static void sk_decide(struct sk_pipeline *p, int i, enum sk_outcome o)
+{
+    p->outcome = o;
+    p->decider = i;
+    for (int j = 0; j < p->chain->n; j++)
+        p->wants_body[j] = 0;
+}
+
+static void sk_module_failed(struct sk_pipeline *p, int i)
+{
+    const struct sk_module *m = p->chain->mods[i].mod;
+    char reason[160];
+
+    p->module_error = 1;
+    p->wants_body[i] = 0;
+    if (p->on_error == SK_ON_ERROR_ALLOW)
+        return;
+    snprintf(reason, sizeof(reason), "module %s could not decide (failure verdict: block)",
+             m->name);
+    sk_txn_set_reason(p->txn, "module-error", reason);
+    sk_decide(p, i, SK_OUT_BLOCK);
+}
+
+/* Apply verdict v of module i. at_eof: the body has ended, so wanting
+ * more is meaningless. */
+static void sk_apply(struct sk_pipeline *p, int i, enum sk_verdict v, int at_eof)
+{
+    const struct sk_module *m = p->chain->mods[i].mod;
+
+    switch (v) {
+    case SK_CONTINUE:
+    case SK_MODIFY:
+        p->wants_body[i] = !at_eof && p->txn->has_body && m->on_body != NULL;
+        break;
+    case SK_ALLOW:
+        p->wants_body[i] = 0;
+        if (p->txn->approved)
+            sk_decide(p, i, SK_OUT_APPROVED);
+        break;
+    case SK_BLOCK:
+        if (!p->txn->rule)
+            sk_txn_set_reason(p->txn, m->name, p->txn->reason);
+        sk_decide(p, i, SK_OUT_BLOCK);
+        break;
+    case SK_ERROR:
+    default:
+        sk_module_failed(p, i);
+        break;
+    }
+}
+
+static enum sk_outcome sk_settle(struct sk_pipeline *p)
+{
+    if (p->outcome != SK_OUT_PENDING)
+        return p->outcome;
+    for (int i = 0; i < p->chain->n; i++) {
+        if (p->wants_body[i])
+            return SK_OUT_PENDING;
+    }
+    p->outcome = SK_OUT_ALLOW;
+    return p->outcome;
+}
+
+void sk_pipeline_start(struct sk_pipeline *p, const struct sk_chain *chain,
+                       struct sk_txn *txn, enum sk_on_error on_error)
+{
+    memset(p, 0, sizeof(*p));
+    p->chain = chain;
+    p->txn = txn;
+    p->on_error = on_error;
+    p->decider = -1;
+    for (int i = 0; i < chain->n && p->outcome == SK_OUT_PENDING; i++) {
+        const struct sk_loaded_module *lm = &chain->mods[i];
+        if (!sk_serves(lm->mod, txn))
+            continue;
+        if (lm->mod->txn_begin) {
+            txn->current = (struct sk_module_ctx *)&lm->ctx;
+            int rc = lm->mod->txn_begin(txn, &p->state[i]);
+            txn->current = NULL;
+            if (rc != 0) {
+                sk_module_failed(p, i);
+                continue;
+            }
+        }
+        p->begun[i] = 1;
+    }
+}
+
+enum sk_outcome sk_pipeline_headers(struct sk_pipeline *p)
+{
+    struct sk_txn *t = p->txn;
+
+    for (int i = 0; i < p->chain->n && p->outcome == SK_OUT_PENDING; i++) {
+        const struct sk_loaded_module *lm = &p->chain->mods[i];
+        enum sk_verdict v = SK_CONTINUE;
+
+        if (!p->begun[i])
+            continue;
+        if (lm->mod->on_headers) {
+            t->current = (struct sk_module_ctx *)&lm->ctx;
+            v = lm->mod->on_headers(t, p->state[i]);
+            t->current = NULL;
+        }
+        sk_apply(p, i, v, 0);
+    }
+    return sk_settle(p);
+}
+
+enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf,
+                                 size_t len, int eof)
+{
+    struct sk_txn *t = p->txn;
+
+    for (int i = 0; i < p->chain->n && p->outcome == SK_OUT_PENDING; i++) {
+        const struct sk_loaded_module *lm = &p->chain->mods[i];
+        if (!p->wants_body[i])
+            continue;
+        t->current = (struct sk_module_ctx *)&lm->ctx;
+        enum sk_verdict v = lm->mod->on_body(t, p->state[i], buf, len, eof);
+        t->current = NULL;
+        sk_apply(p, i, v, eof);
+    }
+    if (eof) {
+        for (int i = 0; i < p->chain->n; i++)
+            p->wants_body[i] = 0;
+    }
+    return sk_settle(p);
+}
+
+void sk_pipeline_finish(struct sk_pipeline *p)
+{
+    if (p->finished || !p->chain)
+        return;
+    p->finished = 1;
+    for (int i = 0; i < p->chain->n; i++) {
+        const struct sk_loaded_module *lm = &p->chain->mods[i];
+        if (!p->begun[i])
+            continue;
+        p->begun[i] = 0;
+        if (lm->mod->txn_end) {
+            p->txn->current = (struct sk_module_ctx *)&lm->ctx;
+            lm->mod->txn_end(p->txn, p->state[i]);
+            p->txn->current = NULL;
+        }
+        p->state[i] = NULL;
+    }
+}
+
+const char *sk_pipeline_decider(const struct sk_pipeline *p)
+{
+    if (p->decider < 0 || !p->chain)
+        return "";
+    return p->chain->mods[p->decider].mod->name;
+}
+
+const char *sk_outcome_name(enum sk_outcome o)
+{
+    switch (o) {
+    case SK_OUT_ALLOW:
+        return "allow";
+    case SK_OUT_APPROVED:
+        return "approved";
+    case SK_OUT_BLOCK:
+        return "block";
+    default:
+        return "pending";
+    }
+}

@@ -1,0 +1,214 @@
+/* sk_txn.c - transaction state and the sk_txn_* accessors modules use.
+ * SECURITY: stores client-controlled strings; ICAP header lines queued by
+ * modules are checked for control characters before they can be sent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sk_txn.h"
+
+static char *sk_dup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
+                const char *url, const char *client_ip, const char *user,
+                const char *groups)
+{
+    memset(t, 0, sizeof(*t));
+    t->method = method;
+    t->http_method = sk_dup(http_method);
+    t->url = sk_dup(url);
+    t->client_ip = sk_dup(client_ip);
+    t->user = sk_dup(user);
+    t->groups = sk_dup(groups);
+    sk_txn_new_id(t);
+    if (!t->http_method || !t->url || !t->client_ip || !t->user || !t->groups) {
+        sk_txn_clear(t);
+        return -1;
+    }
+    return 0;
+}
+
+void sk_txn_clear(struct sk_txn *t)
+{
+    free(t->http_method);
+    free(t->url);
+    free(t->client_ip);
+    free(t->user);
+    free(t->groups);
+    free(t->rule);
+    free(t->reason);
+    free(t->page.content_type);
+    free(t->page.body);
+    for (int i = 0; i < t->n_icap_headers; i++)
+        free(t->icap_headers[i]);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Ids look like "6f1c2a3b-12345-42": a per-process random prefix drawn at
+ * the first call, the pid, and a counter. Unique across the c-icap
+ * children of one host and across restarts with overwhelming odds. */
+void sk_txn_new_id(struct sk_txn *t)
+{
+    static __thread unsigned long counter;
+    static unsigned prefix;
+    static pid_t prefix_pid;
+    pid_t pid = getpid();
+
+    if (prefix_pid != pid) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        prefix = (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 8) ^ ((unsigned)pid << 16));
+        prefix_pid = pid;
+    }
+    /* counter is per thread: mix in the thread's stack address bits so
+     * two threads of one process never produce the same id. */
+    unsigned long tid = (unsigned long)(uintptr_t)&counter >> 12;
+    snprintf(t->id, sizeof(t->id), "%08x-%d-%lx%lx", prefix, (int)pid,
+             tid & 0xffff, ++counter);
+}
+
+struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *t)
+{
+    return t->current;
+}
+
+unsigned sk_txn_method(const struct sk_txn *t)
+{
+    return t->method;
+}
+
+const char *sk_txn_id(const struct sk_txn *t)
+{
+    return t->id;
+}
+
+const char *sk_txn_http_method(const struct sk_txn *t)
+{
+    return t->http_method;
+}
+
+const char *sk_txn_url(const struct sk_txn *t)
+{
+    return t->url;
+}
+
+const char *sk_txn_client_ip(const struct sk_txn *t)
+{
+    return t->client_ip;
+}
+
+const char *sk_txn_user(const struct sk_txn *t)
+{
+    return t->user;
+}
+
+const char *sk_txn_groups(const struct sk_txn *t)
+{
+    return t->groups;
+}
+
+int sk_txn_http_status(const struct sk_txn *t)
+{
+    return t->http_status;
+}
+
+int sk_txn_has_body(const struct sk_txn *t)
+{
+    return t->has_body;
+}
+
+const char *sk_txn_req_header(const struct sk_txn *t, const char *name)
+{
+    if (!t->headers.get)
+        return NULL;
+    return t->headers.get(t->headers.ctx, 0, name);
+}
+
+const char *sk_txn_resp_header(const struct sk_txn *t, const char *name)
+{
+    if (!t->headers.get || t->method != SK_RESPMOD)
+        return NULL;
+    return t->headers.get(t->headers.ctx, 1, name);
+}
+
+static void sk_replace(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = src ? strdup(src) : NULL;
+}
+
+void sk_txn_set_reason(struct sk_txn *t, const char *rule, const char *reason)
+{
+    sk_replace(&t->rule, rule);
+    sk_replace(&t->reason, reason);
+}
+
+void sk_txn_approve(struct sk_txn *t, const char *rule)
+{
+    t->approved = 1;
+    sk_replace(&t->rule, rule);
+}
+
+int sk_txn_approved(const struct sk_txn *t)
+{
+    return t->approved;
+}
+
+int sk_txn_set_page(struct sk_txn *t, int http_status, const char *content_type,
+                    const char *body, size_t len)
+{
+    char *ct = strdup(content_type ? content_type : "text/html; charset=utf-8");
+    char *copy = malloc(len + 1);
+
+    if (!ct || !copy || http_status < 100 || http_status > 599) {
+        free(ct);
+        free(copy);
+        return -1;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    free(t->page.content_type);
+    free(t->page.body);
+    t->page.status = http_status;
+    t->page.content_type = ct;
+    t->page.body = copy;
+    t->page.len = len;
+    return 0;
+}
+
+/* A header line must be "Name: value" with a token name and no control
+ * characters anywhere, so a module can never split the ICAP response. */
+static int sk_header_line_ok(const char *line)
+{
+    const char *colon = strchr(line, ':');
+    size_t len = strlen(line);
+
+    if (!colon || colon == line || len > 1024)
+        return 0;
+    for (const char *p = line; p < colon; p++) {
+        if (*p <= ' ' || *p >= 127 || strchr("()<>@,;:\\\"/[]?={}", *p))
+            return 0;
+    }
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+        if (*p < ' ' || *p == 127)
+            return 0;
+    }
+    return 1;
+}
+
+int sk_txn_add_icap_header(struct sk_txn *t, const char *line)
+{
+    if (!line || !sk_header_line_ok(line) || t->n_icap_headers >= SK_TXN_MAX_ICAP_HEADERS)
+        return -1;
+    char *copy = strdup(line);
+    if (!copy)
+        return -1;
+    t->icap_headers[t->n_icap_headers++] = copy;
+    return 0;
+}

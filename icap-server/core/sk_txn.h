@@ -1,0 +1,62 @@
+/* sk_txn.h - the server's view of one ICAP transaction (internal).
+ * SECURITY: every string field holds client-controlled bytes.
+ */
+#ifndef SK_TXN_H
+#define SK_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sekisho/module.h"
+
+#define SK_TXN_ID_LEN 32
+#define SK_TXN_MAX_ICAP_HEADERS 8
+
+/* How the server reads headers of the encapsulated HTTP message; the
+ * c-icap glue fills it in, unit tests use fakes. */
+struct sk_header_source {
+    const char *(*get)(void *ctx, int response, const char *name);
+    void *ctx;
+};
+
+struct sk_page {
+    int status;         /* HTTP status, e.g. 403 */
+    char *content_type; /* malloc'd */
+    char *body;         /* malloc'd */
+    size_t len;
+};
+
+struct sk_txn {
+    unsigned method; /* SK_REQMOD / SK_RESPMOD */
+    char id[SK_TXN_ID_LEN];
+    char *http_method; /* malloc'd; never NULL after sk_txn_init */
+    char *url;
+    char *client_ip;
+    char *user;
+    char *groups;
+    int http_status;
+    int has_body;
+    struct sk_header_source headers;
+
+    /* set while a module hook runs, so accessors know who is asking */
+    struct sk_module_ctx *current;
+
+    /* outcome */
+    int approved;
+    char *rule;   /* rule/signature that decided, malloc'd or NULL */
+    char *reason; /* human reason, malloc'd or NULL */
+    struct sk_page page;
+    char *icap_headers[SK_TXN_MAX_ICAP_HEADERS];
+    int n_icap_headers;
+};
+
+/* Fill the identity part of a transaction. Strings are copied; NULL is
+ * stored as "". Returns 0 or -1 (out of memory). */
+int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
+                const char *url, const char *client_ip, const char *user,
+                const char *groups);
+void sk_txn_clear(struct sk_txn *t);
+/* Generate a process-unique transaction id into t->id. */
+void sk_txn_new_id(struct sk_txn *t);
+
+#endif

@@ -1,0 +1,447 @@
+/* srv_request.c - one ICAP transaction through c-icap: builds the sk_txn,
+ * runs the module chain, and moves the body back out (204, streamed echo,
+ * held-then-released, or a block page).
+ * SECURITY: parses client-controlled encapsulated HTTP headers; every
+ * value is copied and bounded before modules see it. Memory per
+ * transaction is bounded: streamed bodies use a fixed ring buffer with
+ * back-pressure, held bodies spill to a private temp file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "c-icap.h"
+#include "body.h"
+#include "debug.h"
+#include "header.h"
+#include "net_io.h"
+#include "request.h"
+#include "service.h"
+#include "simple_api.h"
+
+#include "sk_accesslog.h"
+#include "sk_ident.h"
+#include "sk_page.h"
+#include "srv_sekisho.h"
+
+#define SK_URL_MAX (64 * 1024)
+#define SK_RING_SIZE (64 * 1024)
+
+enum sk_body_mode {
+    SK_BODY_NONE = 0, /* nothing to send back (204, or no body) */
+    SK_BODY_STREAM,   /* nobody inspects: ring buffer, sent as it arrives */
+    SK_BODY_HOLD,     /* inspected: kept until the verdict */
+    SK_BODY_PAGE,     /* blocked: the page is the body, input discarded */
+};
+
+struct sk_req {
+    ci_request_t *req; /* borrowed; valid until release */
+    struct sk_txn txn;
+    struct sk_pipeline pipe;
+    enum sk_body_mode mode;
+    ci_ring_buf_t *ring;
+    ci_cached_file_t *held;
+    int released; /* held body may be sent */
+    ci_membuf_t *page;
+    int eof;      /* the whole body has arrived */
+    int aborted;  /* late block after data left: connection dropped */
+    struct timespec start;
+    char service[MAX_SERVICE_NAME + 1];
+};
+
+/* ---- building the transaction ----------------------------------------- */
+
+static const char *sk_hdr_get(void *ctx, int response, const char *name)
+{
+    ci_request_t *req = ctx;
+    return response ? ci_http_response_get_header(req, name)
+                    : ci_http_request_get_header(req, name);
+}
+
+/* Split the encapsulated request line into method and an absolute URL:
+ * origin-form targets get "http://" + Host, CONNECT keeps host:port. */
+static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url,
+                           size_t usize)
+{
+    const char *line = ci_http_request(req);
+    const char *sp, *target, *end, *host;
+    size_t mlen, tlen;
+
+    method[0] = url[0] = '\0';
+    if (!line || !(sp = strchr(line, ' ')))
+        return -1;
+    mlen = (size_t)(sp - line);
+    if (mlen >= msize)
+        mlen = msize - 1;
+    memcpy(method, line, mlen);
+    method[mlen] = '\0';
+    for (target = sp; *target == ' '; target++)
+        ;
+    end = target + strcspn(target, " \r\n");
+    tlen = (size_t)(end - target);
+    if (*target == '/' && (host = ci_http_request_get_header(req, "Host"))) {
+        size_t hlen = strcspn(host, " \t\r\n");
+        snprintf(url, usize, "http://%.*s%.*s", (int)hlen, host, (int)tlen, target);
+    } else {
+        snprintf(url, usize, "%.*s", (int)tlen, target);
+    }
+    return tlen >= usize ? 1 : 0;
+}
+
+static int sk_build_txn(struct sk_req *r)
+{
+    ci_request_t *req = r->req;
+    char method[32], ip[64] = "", user[256] = "";
+    char *url = malloc(SK_URL_MAX);
+    const char *v;
+    int rc;
+
+    if (!url)
+        return -1;
+    if (ci_http_request_headers(req))
+        sk_request_line(req, method, sizeof(method), url, SK_URL_MAX);
+    else
+        method[0] = url[0] = '\0';
+
+    v = ci_headers_value(req->request_header, "X-Client-IP");
+    if (sk_ident_client_ip(v, ip, sizeof(ip)) == -1 && req->connection)
+        ci_sockaddr_t_to_ip(&req->connection->claddr, ip, sizeof(ip));
+    sk_ident_user(ci_headers_value(req->request_header, "X-Authenticated-User"), user,
+                  sizeof(user));
+    rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD,
+                     method, url, ip, user,
+                     ci_headers_value(req->request_header, "X-Authenticated-Groups"));
+    free(url);
+    if (rc == -1)
+        return -1;
+    r->txn.has_body = ci_req_hasbody(req);
+    r->txn.headers.get = sk_hdr_get;
+    r->txn.headers.ctx = req;
+    if (r->txn.method == SK_RESPMOD && ci_http_response_headers(req)) {
+        const char *status = ci_http_response_headers(req)->headers[0];
+        const char *sp = status ? strchr(status, ' ') : NULL;
+        r->txn.http_status = sp ? atoi(sp + 1) : 0;
+    }
+    return 0;
+}
+
+void *sk_srv_init_request(ci_request_t *req)
+{
+    struct sk_req *r;
+
+    sk_srv_refresh_istag();
+    if (ci_req_type(req) == ICAP_OPTIONS)
+        return NULL;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->req = req;
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    snprintf(r->service, sizeof(r->service), "%s", req->service);
+    if (sk_build_txn(r) == -1) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+/* Replace the encapsulated message by the block page. Only possible while
+ * nothing has been sent to the client. */
+static int sk_make_page(struct sk_req *r)
+{
+    ci_request_t *req = r->req;
+    struct sk_txn *t = &r->txn;
+    struct sk_buf html = {0};
+    const char *body, *ctype;
+    size_t len;
+    int status;
+    char line[128];
+
+    if (t->page.body) {
+        body = t->page.body;
+        len = t->page.len;
+        ctype = t->page.content_type;
+        status = t->page.status;
+    } else {
+        struct sk_page_info info = {
+            .url = t->url, .reason = t->reason, .rule = t->rule,
+            .module = sk_pipeline_decider(&r->pipe), .client = t->client_ip, .txn = t->id,
+        };
+        sk_page_render(&html, &info);
+        if (html.failed) {
+            sk_buf_free(&html);
+            return -1;
+        }
+        body = html.data;
+        len = html.len;
+        ctype = "text/html; charset=utf-8";
+        status = 403;
+    }
+    r->page = ci_membuf_new_sized((int)len + 1);
+    if (!r->page) {
+        sk_buf_free(&html);
+        return -1;
+    }
+    ci_membuf_write(r->page, body, (int)len, 1);
+    sk_buf_free(&html);
+
+    /* The encapsulated headers are released below; modules must not read
+     * them any more. */
+    t->headers.get = NULL;
+    ci_http_response_create(req, 1, 1);
+    snprintf(line, sizeof(line), "HTTP/1.1 %d %s", status, status == 403 ? "Forbidden" : "Blocked");
+    ci_http_response_add_header(req, line);
+    ci_http_response_add_header(req, "Server: Sekisho");
+    snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+    ci_http_response_add_header(req, line);
+    snprintf(line, sizeof(line), "Content-Length: %zu", len);
+    ci_http_response_add_header(req, line);
+    ci_http_response_add_header(req, "Cache-Control: no-store");
+    ci_http_response_add_header(req, "Connection: close");
+    for (int i = 0; i < t->n_icap_headers; i++)
+        ci_icap_add_xheader(req, t->icap_headers[i]);
+    r->mode = SK_BODY_PAGE;
+    ci_req_unlock_data(req);
+    return 0;
+}
+
+static void sk_add_icap_headers(struct sk_req *r)
+{
+    for (int i = 0; i < r->txn.n_icap_headers; i++)
+        ci_icap_add_xheader(r->req, r->txn.icap_headers[i]);
+}
+
+/* Start sending a held body: everything received so far and the rest as
+ * it arrives. */
+static void sk_release(struct sk_req *r)
+{
+    if (r->released)
+        return;
+    r->released = 1;
+    sk_add_icap_headers(r);
+    ci_cached_file_unlock_all(r->held);
+    ci_req_unlock_data(r->req);
+}
+
+static int sk_store(struct sk_req *r, const char *buf, int len, int iseof)
+{
+    if (r->mode == SK_BODY_HOLD)
+        return ci_cached_file_write(r->held, buf, len, iseof);
+    if (r->mode == SK_BODY_STREAM)
+        return ci_ring_buf_write(r->ring, buf, len);
+    return len; /* PAGE/NONE: discard */
+}
+
+/* ---- c-icap handlers ---------------------------------------------------- */
+
+int sk_srv_preview(char *data, int len, ci_request_t *req)
+{
+    struct sk_req *r = ci_service_data(req);
+    enum sk_outcome o;
+    int has_body = ci_req_hasbody(req);
+
+    if (!r)
+        return CI_ERROR; /* out of memory at init: c-icap answers 500 */
+    sk_pipeline_start(&r->pipe, &sk_srv.chain, &r->txn, (enum sk_on_error)sk_srv.conf.on_error);
+    o = sk_pipeline_headers(&r->pipe);
+    if (o == SK_OUT_PENDING && len > 0)
+        o = sk_pipeline_body(&r->pipe, data, (size_t)len, ci_req_hasalldata(req));
+    else if (o == SK_OUT_PENDING && has_body && ci_req_hasalldata(req))
+        o = sk_pipeline_body(&r->pipe, NULL, 0, 1);
+
+    if (o == SK_OUT_BLOCK)
+        return sk_make_page(r) == 0 ? CI_MOD_CONTINUE : CI_ERROR;
+
+    if (o != SK_OUT_PENDING) {
+        /* Nobody objects and nobody needs more: 204 where the client
+         * allows it (always inside preview), else echo. */
+        if (!has_body || ci_req_preview_size(req) >= 0 || ci_req_allow204(req)) {
+            if (r->txn.n_icap_headers == 0 || !has_body)
+                return CI_MOD_ALLOW204;
+        }
+        r->mode = SK_BODY_STREAM;
+        r->ring = ci_ring_buf_new(SK_RING_SIZE);
+        if (!r->ring)
+            return CI_ERROR;
+        if (len > 0 && ci_ring_buf_write(r->ring, data, len) != len)
+            return CI_ERROR;
+        sk_add_icap_headers(r);
+        ci_req_unlock_data(req);
+        return CI_MOD_CONTINUE;
+    }
+
+    /* Some module reads the body before deciding: hold it. */
+    r->mode = SK_BODY_HOLD;
+    r->held = ci_cached_file_new((int)sk_srv.conf.max_mem_body);
+    if (!r->held)
+        return CI_ERROR;
+    ci_cached_file_lock_all(r->held);
+    if (len > 0 && ci_cached_file_write(r->held, data, len, ci_req_hasalldata(req)) != len)
+        return CI_ERROR;
+    ci_req_lock_data(req);
+    return CI_MOD_CONTINUE;
+}
+
+int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req)
+{
+    struct sk_req *r = ci_service_data(req);
+
+    if (!r)
+        return CI_ERROR;
+    if (rbuf && rlen && *rlen > 0) {
+        int n = sk_store(r, rbuf, *rlen, iseof);
+        if (n < 0)
+            return CI_ERROR;
+        if (r->mode == SK_BODY_HOLD && !r->released && n > 0) {
+            enum sk_outcome o = sk_pipeline_body(&r->pipe, rbuf, (size_t)n, 0);
+            if (o == SK_OUT_BLOCK) {
+                /* Decide now, answer with the page once the client has
+                 * finished sending (end_of_data). */
+                ci_cached_file_destroy(r->held);
+                r->held = NULL;
+                r->mode = SK_BODY_NONE;
+            } else if (o != SK_OUT_PENDING) {
+                sk_release(r);
+            }
+        }
+        *rlen = n;
+    } else if (rlen) {
+        *rlen = 0;
+    }
+    if (iseof)
+        r->eof = 1;
+
+    if (wbuf && wlen) {
+        int n = 0;
+        switch (r->mode) {
+        case SK_BODY_STREAM:
+            n = ci_ring_buf_read(r->ring, wbuf, *wlen);
+            break;
+        case SK_BODY_HOLD:
+            n = r->released ? ci_cached_file_read(r->held, wbuf, *wlen) : 0;
+            break;
+        case SK_BODY_PAGE:
+            n = ci_membuf_read(r->page, wbuf, *wlen);
+            break;
+        default:
+            n = 0;
+            break;
+        }
+        if (n == CI_EOF) {
+            *wlen = CI_EOF;
+            return CI_OK;
+        }
+        if (n < 0)
+            return CI_ERROR;
+        if (n == 0 && (r->eof || r->mode == SK_BODY_PAGE) && r->mode != SK_BODY_NONE) {
+            if (r->mode != SK_BODY_HOLD || r->released)
+                n = CI_EOF;
+        }
+        *wlen = n;
+    }
+    return CI_OK;
+}
+
+int sk_srv_end_of_data(ci_request_t *req)
+{
+    struct sk_req *r = ci_service_data(req);
+    enum sk_outcome o;
+
+    if (!r)
+        return CI_ERROR;
+    r->eof = 1;
+    if (r->mode == SK_BODY_PAGE)
+        return CI_MOD_DONE;
+    if (r->pipe.outcome == SK_OUT_BLOCK) {
+        /* blocked mid-body while holding: nothing has been sent yet */
+        return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
+    }
+    if (r->mode != SK_BODY_HOLD)
+        return CI_MOD_DONE;
+
+    o = sk_pipeline_body(&r->pipe, NULL, 0, 1);
+    if (o == SK_OUT_BLOCK) {
+        if (r->released) {
+            /* Part of the body already left: it must not be completed. */
+            r->aborted = 1;
+            ci_debug_printf(1, "sekisho: txn %s blocked after release, aborting delivery\n",
+                            r->txn.id);
+            return CI_ERROR;
+        }
+        ci_cached_file_destroy(r->held);
+        r->held = NULL;
+        return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
+    }
+    if (!r->released && !ci_req_sent_data(req) && ci_req_allow204(req) &&
+        r->txn.n_icap_headers == 0) {
+        r->mode = SK_BODY_NONE;
+        return CI_MOD_ALLOW204;
+    }
+    sk_release(r);
+    return CI_MOD_DONE;
+}
+
+/* ---- end of transaction --------------------------------------------------- */
+
+static int sk_icap_status(ci_request_t *req)
+{
+    int ec = req->return_code;
+
+    if (ec == EC_100)
+        return 200; /* answered with the body after 100 Continue */
+    return ci_error_code(ec);
+}
+
+static void sk_log(struct sk_req *r)
+{
+    struct timespec now;
+    ci_request_t *req = r->req;
+    struct sk_txn *t = &r->txn;
+    const char *verdict = sk_outcome_name(r->pipe.outcome);
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (r->pipe.outcome == SK_OUT_PENDING)
+        verdict = "error"; /* the transaction ended before a verdict */
+    struct sk_log_record rec = {
+        .txn = t->id,
+        .service = r->service,
+        .icap_method = t->method == SK_RESPMOD ? "RESPMOD" : "REQMOD",
+        .client = t->client_ip,
+        .user = t->user,
+        .method = t->http_method,
+        .url = t->url,
+        .icap_status = sk_icap_status(req),
+        .verdict = r->aborted ? "block" : verdict,
+        .module = sk_pipeline_decider(&r->pipe),
+        .rule = t->rule ? t->rule : "",
+        .reason = t->reason,
+        .bytes_in = req->bytes_in,
+        .bytes_out = req->bytes_out,
+        .duration_ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
+                       (double)(now.tv_nsec - r->start.tv_nsec) / 1e6,
+        .module_error = r->pipe.module_error,
+    };
+    sk_accesslog_write(&rec);
+}
+
+void sk_srv_release_request(void *data)
+{
+    struct sk_req *r = data;
+
+    if (!r)
+        return;
+    if (r->pipe.chain) {
+        sk_pipeline_finish(&r->pipe);
+        sk_log(r);
+    }
+    if (r->ring)
+        ci_ring_buf_destroy(r->ring);
+    if (r->held)
+        ci_cached_file_destroy(r->held);
+    if (r->page)
+        ci_membuf_free(r->page);
+    sk_txn_clear(&r->txn);
+    free(r);
+}

@@ -1,0 +1,264 @@
+/* srv_sekisho.c - the c-icap service "sekisho": configuration directives,
+ * start-up (module chain, policy database, access log), ISTag upkeep.
+ * Runs in the c-icap master before fork (post_init) and in every child.
+ * SECURITY: configuration is trusted administrator input; nothing here
+ * parses client data (see srv_request.c for that). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "c-icap.h"
+#include "cfg_param.h"
+#include "debug.h"
+#include "request.h"
+#include "service.h"
+
+#include "sk_accesslog.h"
+#include "sk_istag.h"
+#include "sk_util.h"
+#include "sk_version.h"
+#include "srv_sekisho.h"
+
+struct sk_server sk_srv = {
+    .conf = {
+        .clamav_db = NULL,
+        .on_error = SK_ON_ERROR_BLOCK,
+        .preview = 1024,
+        .check_interval = 1,
+        .max_mem_body = 1024 * 1024,
+    },
+    .istag_generation = -2,
+    .istag_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static int sk_cfg_modules(const char *directive, const char **argv, void *setdata)
+{
+    struct sk_server_conf *c = setdata;
+
+    for (int i = 0; i < c->n_modules; i++)
+        free(c->modules[i]);
+    c->n_modules = 0; /* the last sekisho.Modules line wins */
+    for (; argv && *argv; argv++) {
+        if (c->n_modules >= SK_MAX_LISTED_MODULES) {
+            ci_debug_printf(1, "%s: more than %d modules\n", directive, SK_MAX_LISTED_MODULES);
+            return 0;
+        }
+        c->modules[c->n_modules++] = strdup(*argv);
+    }
+    return 1;
+}
+
+static int sk_cfg_option(const char *directive, const char **argv, void *setdata)
+{
+    char *err = NULL;
+    char value[1024] = "";
+
+    if (!argv || !argv[0] || !argv[1]) {
+        ci_debug_printf(1, "%s: expected MODULE.KEY VALUE\n", directive);
+        return 0;
+    }
+    for (int i = 1; argv[i]; i++) {
+        if (i > 1)
+            strncat(value, " ", sizeof(value) - strlen(value) - 1);
+        strncat(value, argv[i], sizeof(value) - strlen(value) - 1);
+    }
+    if (sk_chain_conf_option(setdata, argv[0], value, &err) == -1) {
+        ci_debug_printf(1, "%s: %s\n", directive, err);
+        free(err);
+        return 0;
+    }
+    return 1;
+}
+
+static int sk_cfg_on_error(const char *directive, const char **argv, void *setdata)
+{
+    int *v = setdata;
+
+    if (argv && argv[0] && strcasecmp(argv[0], "block") == 0 && !argv[1])
+        *v = SK_ON_ERROR_BLOCK;
+    else if (argv && argv[0] && strcasecmp(argv[0], "allow") == 0 && !argv[1])
+        *v = SK_ON_ERROR_ALLOW;
+    else {
+        ci_debug_printf(1, "%s: expected block or allow\n", directive);
+        return 0;
+    }
+    return 1;
+}
+
+static int sk_cfg_size(const char *directive, const char **argv, void *setdata)
+{
+    if (!argv || !argv[0] || argv[1] || sk_parse_size(argv[0], setdata) == -1) {
+        ci_debug_printf(1, "%s: expected a size such as 512K or 1M\n", directive);
+        return 0;
+    }
+    return 1;
+}
+
+static struct ci_conf_entry sk_conf_table[] = {
+    {.name = "PolicyDB", .data = &sk_srv.conf.policy_db, .action = ci_cfg_set_str,
+     .msg = "Path of the SQLite policy database (opened read-only)"},
+    {.name = "ClamavDB", .data = &sk_srv.conf.clamav_db, .action = ci_cfg_set_str,
+     .msg = "ClamAV signature directory"},
+    {.name = "ModulesDir", .data = &sk_srv.conf.modules_dir, .action = ci_cfg_set_str,
+     .msg = "Directory of Sekisho module objects"},
+    {.name = "Modules", .data = &sk_srv.conf, .action = sk_cfg_modules,
+     .msg = "Module chain, in order (names or absolute .so paths)"},
+    {.name = "Option", .data = &sk_srv.chain_conf, .action = sk_cfg_option,
+     .msg = "MODULE.KEY VALUE: a module setting"},
+    {.name = "AccessLog", .data = &sk_srv.conf.access_log, .action = ci_cfg_set_str,
+     .msg = "JSON-lines access log file, or none"},
+    {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,
+     .msg = "File receiving 'ready ISTAG' or 'error: ...' after start-up"},
+    {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
+     .msg = "Private directory for bodies spilled to disk"},
+    {.name = "OnModuleError", .data = &sk_srv.conf.on_error, .action = sk_cfg_on_error,
+     .msg = "block (default) or allow when a module cannot decide"},
+    {.name = "Preview", .data = &sk_srv.conf.preview, .action = ci_cfg_set_int,
+     .msg = "Preview size announced in OPTIONS"},
+    {.name = "PolicyCheckInterval", .data = &sk_srv.conf.check_interval, .action = ci_cfg_set_int,
+     .msg = "Seconds between policy generation checks"},
+    {.name = "MaxMemBody", .data = &sk_srv.conf.max_mem_body, .action = sk_cfg_size,
+     .msg = "Bodies held for inspection stay in memory up to this size, then spill to TmpDir"},
+    {.name = NULL, .data = NULL, .action = NULL, .msg = NULL},
+};
+
+/* Write the launcher's status file atomically: tmp + rename. The line is
+ * "<word> <text>", e.g. "ready CI0001-G1-..." or "error: module x: ...". */
+static void sk_write_status(const char *word, const char *text)
+{
+    char tmp[4096];
+    FILE *f;
+
+    if (!sk_srv.conf.status_file)
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", sk_srv.conf.status_file);
+    f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "%s %s\n", word, text);
+    if (fclose(f) == 0)
+        rename(tmp, sk_srv.conf.status_file);
+}
+
+static int sk_fail(char *err)
+{
+    ci_debug_printf(1, "sekisho: %s\n", err ? err : "start-up failed");
+    sk_write_status("error:", err ? err : "start-up failed");
+    free(err);
+    return CI_ERROR;
+}
+
+static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
+{
+    sk_srv.xdata = xdata;
+    ci_service_set_preview(xdata, sk_srv.conf.preview);
+    ci_service_enable_204(xdata);
+    ci_service_set_transfer_preview(xdata, "*");
+    ci_service_set_options_ttl(xdata, 3600);
+    ci_service_set_xopts(xdata, CI_XCLIENTIP | CI_XSERVERIP | CI_XAUTHENTICATEDUSER |
+                                    CI_XAUTHENTICATEDGROUPS);
+    if (server_conf && server_conf->THREADS_PER_CHILD > 0 && server_conf->MAX_SERVERS > 0)
+        ci_service_set_max_connections(xdata, server_conf->THREADS_PER_CHILD *
+                                                  server_conf->MAX_SERVERS);
+    return CI_OK;
+}
+
+static void sk_set_istag(int64_t generation)
+{
+    char tag[SK_ISTAG_MAX + 1];
+
+    sk_istag_make(tag, sizeof(tag), generation, sk_srv.versions);
+    ci_service_set_istag(sk_srv.xdata, tag);
+    sk_srv.istag_generation = generation;
+}
+
+void sk_srv_refresh_istag(void)
+{
+    int64_t gen;
+
+    if (!sk_srv.ready)
+        return;
+    gen = sk_policy_watch_generation(&sk_srv.watch);
+    if (gen == sk_srv.istag_generation)
+        return;
+    pthread_mutex_lock(&sk_srv.istag_lock);
+    if (gen != sk_srv.istag_generation) {
+        sk_set_istag(gen);
+        ci_debug_printf(3, "sekisho: policy generation %lld, ISTag updated\n", (long long)gen);
+    }
+    pthread_mutex_unlock(&sk_srv.istag_lock);
+}
+
+/* Runs after the whole configuration is read, before fork: the place to
+ * load modules (engines built here are shared copy-on-write). */
+static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
+{
+    struct sk_server_conf *c = &sk_srv.conf;
+    char *err = NULL;
+    char tag[SK_ISTAG_MAX + 1];
+
+    ci_service_set_preview(xdata, c->preview);
+    if (!c->policy_db)
+        return sk_fail(strdup("sekisho.PolicyDB is not set"));
+    if (!c->tmp_dir)
+        c->tmp_dir = strdup(server_conf && server_conf->TMPDIR ? server_conf->TMPDIR : "/tmp");
+    sk_srv.chain_conf.policy_db = c->policy_db;
+    sk_srv.chain_conf.clamav_db = c->clamav_db ? c->clamav_db : "/var/lib/clamav";
+    sk_srv.chain_conf.tmp_dir = c->tmp_dir;
+    sk_srv.chain.conf = &sk_srv.chain_conf;
+
+    sk_policy_watch_init(&sk_srv.watch, c->policy_db, c->check_interval);
+    if (sk_policy_watch_check(&sk_srv.watch, &err) == -1)
+        return sk_fail(err);
+    /* The master's read-only connection must not be shared with children;
+     * close it now, each child opens its own on first use. */
+    sk_policy_watch_close(&sk_srv.watch);
+
+    for (int i = 0; i < c->n_modules; i++) {
+        if (sk_chain_load(&sk_srv.chain, c->modules_dir, c->modules[i], &err) == -1)
+            return sk_fail(err);
+    }
+    if (sk_chain_init(&sk_srv.chain, &err) == -1)
+        return sk_fail(err);
+    if (sk_accesslog_open(c->access_log, &err) == -1)
+        return sk_fail(err);
+
+    sk_chain_versions(&sk_srv.chain, sk_srv.versions, sizeof(sk_srv.versions));
+    sk_set_istag(sk_srv.watch.generation);
+    sk_srv.ready = 1;
+    sk_istag_make(tag, sizeof(tag), sk_srv.watch.generation, sk_srv.versions);
+    ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
+                    sk_version(), sk_srv.chain.n, (long long)sk_srv.watch.generation, tag);
+    char line[64];
+    snprintf(line, sizeof(line), "CI0001%s", tag);
+    sk_write_status("ready", line);
+    return CI_OK;
+}
+
+static void sk_close_service(void)
+{
+    sk_srv.ready = 0;
+    sk_chain_unload(&sk_srv.chain);
+    sk_chain_conf_free(&sk_srv.chain_conf);
+    sk_policy_watch_close(&sk_srv.watch);
+    sk_accesslog_close();
+}
+
+CI_DECLARE_MOD_DATA ci_service_module_t service = {
+    .mod_name = "sekisho",
+    .mod_short_descr = "Sekisho " SK_VERSION_STRING " content checkpoint",
+    .mod_type = ICAP_RESPMOD | ICAP_REQMOD,
+    .mod_init_service = sk_init_service,
+    .mod_post_init_service = sk_post_init_service,
+    .mod_close_service = sk_close_service,
+    .mod_init_request_data = sk_srv_init_request,
+    .mod_release_request_data = sk_srv_release_request,
+    .mod_check_preview_handler = sk_srv_preview,
+    .mod_end_of_data_handler = sk_srv_end_of_data,
+    .mod_service_io = sk_srv_io,
+    .mod_conf_table = sk_conf_table,
+    .mod_data = NULL,
+};
