@@ -50,27 +50,26 @@ void sk_txn_clear(struct sk_txn *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Ids look like "6f1c2a3b-12345-42": a per-process random prefix drawn at
- * the first call, the pid, and a counter. Unique across the c-icap
- * children of one host and across restarts with overwhelming odds. */
+/* Ids look like "6f1c2a3b-12345-42": a random prefix drawn once per
+ * process, the pid, and a per-process counter. Unique across the c-icap
+ * children of one host and, with overwhelming odds, across restarts. */
 void sk_txn_new_id(struct sk_txn *t)
 {
-    static __thread unsigned long counter;
     static unsigned prefix;
     static pid_t prefix_pid;
+    static unsigned long counter;
     pid_t pid = getpid();
 
-    if (prefix_pid != pid) {
+    if (__atomic_load_n(&prefix_pid, __ATOMIC_ACQUIRE) != pid) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        prefix = (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 8) ^ ((unsigned)pid << 16));
-        prefix_pid = pid;
+        /* racing threads compute equivalent values; any of them will do */
+        __atomic_store_n(&prefix, (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 8) ^
+                                             ((unsigned)pid << 16)), __ATOMIC_RELAXED);
+        __atomic_store_n(&prefix_pid, pid, __ATOMIC_RELEASE);
     }
-    /* counter is per thread: mix in the thread's stack address bits so
-     * two threads of one process never produce the same id. */
-    unsigned long tid = (unsigned long)(uintptr_t)&counter >> 12;
-    snprintf(t->id, sizeof(t->id), "%08x-%d-%lx%lx", prefix, (int)pid,
-             tid & 0xffff, ++counter);
+    snprintf(t->id, sizeof(t->id), "%08x-%d-%lx", __atomic_load_n(&prefix, __ATOMIC_RELAXED),
+             (int)pid, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 }
 
 struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *t)

@@ -52,7 +52,7 @@ static void test_user(void **s)
         {"alice", "alice"},                       /* plain, not base64 */
         {"Basic ZXZl", "eve"},
         {"bWFsAWNl", "bWFsAWNl"},                 /* decodes to control bytes: kept raw */
-        {"a\x01b", "ab"},                         /* control characters dropped */
+        {"a\x01" "b", "ab"},                         /* control characters dropped */
         {"", ""},
         {NULL, ""},
     };
