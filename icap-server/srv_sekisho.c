@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "c-icap.h"
@@ -30,7 +31,6 @@ struct sk_server sk_srv = {
         .check_interval = 1,
         .max_mem_body = 1024 * 1024,
     },
-    .istag_generation = -2,
     .istag_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -166,28 +166,39 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
     return CI_OK;
 }
 
+/* Caller holds istag_lock (or runs before fork). */
 static void sk_set_istag(int64_t generation)
 {
     char tag[SK_ISTAG_MAX + 1];
 
+    sk_chain_versions(&sk_srv.chain, sk_srv.versions, sizeof(sk_srv.versions));
     sk_istag_make(tag, sizeof(tag), generation, sk_srv.versions);
-    ci_service_set_istag(sk_srv.xdata, tag);
-    sk_srv.istag_generation = generation;
+    if (strcmp(tag, sk_srv.istag) != 0) {
+        ci_service_set_istag(sk_srv.xdata, tag);
+        snprintf(sk_srv.istag, sizeof(sk_srv.istag), "%s", tag);
+        ci_debug_printf(3, "sekisho: ISTag CI0001%s (policy generation %lld)\n", tag,
+                        (long long)generation);
+    }
 }
 
+/* The policy generation is read at most once per PolicyCheckInterval and
+ * module versions (signature reloads) once per second, so the hot path
+ * usually costs one clock read. */
 void sk_srv_refresh_istag(void)
 {
+    struct timespec now;
     int64_t gen;
 
     if (!sk_srv.ready)
         return;
-    gen = sk_policy_watch_generation(&sk_srv.watch);
-    if (gen == sk_srv.istag_generation)
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec == __atomic_load_n(&sk_srv.istag_checked, __ATOMIC_RELAXED))
         return;
+    gen = sk_policy_watch_generation(&sk_srv.watch);
     pthread_mutex_lock(&sk_srv.istag_lock);
-    if (gen != sk_srv.istag_generation) {
+    if (now.tv_sec != sk_srv.istag_checked) {
         sk_set_istag(gen);
-        ci_debug_printf(3, "sekisho: policy generation %lld, ISTag updated\n", (long long)gen);
+        __atomic_store_n(&sk_srv.istag_checked, now.tv_sec, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&sk_srv.istag_lock);
 }
@@ -198,7 +209,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 {
     struct sk_server_conf *c = &sk_srv.conf;
     char *err = NULL;
-    char tag[SK_ISTAG_MAX + 1];
+    char line[64];
 
     ci_service_set_preview(xdata, c->preview);
     if (!c->policy_db)
@@ -226,14 +237,12 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 
-    sk_chain_versions(&sk_srv.chain, sk_srv.versions, sizeof(sk_srv.versions));
     sk_set_istag(sk_srv.watch.generation);
     sk_srv.ready = 1;
-    sk_istag_make(tag, sizeof(tag), sk_srv.watch.generation, sk_srv.versions);
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
-                    sk_version(), sk_srv.chain.n, (long long)sk_srv.watch.generation, tag);
-    char line[64];
-    snprintf(line, sizeof(line), "CI0001%s", tag);
+                    sk_version(), sk_srv.chain.n, (long long)sk_srv.watch.generation,
+                    sk_srv.istag);
+    snprintf(line, sizeof(line), "CI0001%s", sk_srv.istag);
     sk_write_status("ready", line);
     return CI_OK;
 }

@@ -7,6 +7,8 @@
 #include "request.h"
 #include "service.h"
 
+#include <time.h>
+
 #include "sk_chain.h"
 #include "sk_pipeline.h"
 #include "sk_policy_watch.h"
@@ -38,7 +40,8 @@ struct sk_server {
     struct sk_policy_watch watch;
     ci_service_xdata_t *xdata;
     char versions[512];
-    int64_t istag_generation; /* generation the current ISTag was made from */
+    char istag[32];       /* current tag, without c-icap's "CI0001" prefix */
+    time_t istag_checked; /* monotonic second of the last refresh */
     pthread_mutex_t istag_lock;
     int ready;
 };

@@ -1,0 +1,104 @@
+/* sk_launch.h - types and entry points shared by the sekisho-server launcher. */
+#ifndef SK_LAUNCH_H
+#define SK_LAUNCH_H
+
+#include <sys/types.h>
+
+#define SK_LAUNCH_PROG "sekisho-server"
+#define SK_LAUNCH_DEFAULT_LISTEN "127.0.0.1:1344"
+#define SK_LAUNCH_DEFAULT_POLICY_DB "/var/lib/sekisho/policy.db"
+#define SK_LAUNCH_DEFAULT_CLAMAV_DB "/var/lib/clamav"
+#define SK_LAUNCH_DEFAULT_THREADS 20
+#define SK_LAUNCH_DEFAULT_DEBUG 1
+#define SK_LAUNCH_READY_TIMEOUT 30 /* seconds, status file plus connect() */
+#define SK_LAUNCH_STOP_TIMEOUT 10  /* seconds between SIGTERM and SIGKILL */
+
+/* Exit statuses of the launcher. */
+#define SK_LAUNCH_EXIT_OK 0
+#define SK_LAUNCH_EXIT_FAIL 1
+#define SK_LAUNCH_EXIT_USAGE 2
+
+/* The listen address as given and as c-icap and connect() need it. */
+struct sk_listen {
+    int family;     /* AF_INET or AF_INET6 */
+    char host[64];  /* numeric, without brackets: "127.0.0.1", "::1" */
+    unsigned port;  /* 1..65535 */
+    char port_directive[80]; /* c-icap "Port" value: "127.0.0.1:1344", "[::1]:1344" */
+    char url[96];   /* "icap://127.0.0.1:1344", "icap://[::1]:1344" */
+};
+
+/* Command-line options. Strings are borrowed from argv or the environment
+ * for the life of the process. */
+struct sk_launch_opts {
+    struct sk_listen listen;
+    const char *policy_db;
+    const char *clamav_db;
+    const char *config;      /* NULL: no admin Include */
+    const char *run_dir;     /* NULL: private mkdtemp directory */
+    const char *access_log;  /* NULL: RUN/access.log */
+    const char *modules;     /* NULL: default list of those present */
+    const char *modules_dir; /* NULL: LIBDIR/modules */
+    int debug;
+    int debug_given;         /* pass -d to c-icap only when asked */
+    int threads;
+    int foreground;
+};
+
+/* Everything resolved before c-icap starts. All strings malloc'd, owned
+ * here and released by sk_launch_env_free(). */
+struct sk_launch_env {
+    char *cicap;        /* the c-icap daemon binary */
+    char *libdir;       /* where srv_sekisho.so lives */
+    char *service;      /* LIBDIR/srv_sekisho.so */
+    char *moddir;       /* Sekisho modules directory */
+    char *modules;      /* space-separated names or absolute paths; "" = none */
+    char *policy_db;    /* absolute */
+    char *clamav_db;
+    char *config;       /* absolute, or NULL */
+    char *run_dir;      /* absolute */
+    int run_dir_is_temp; /* created by mkdtemp: removed when we stop c-icap */
+    char *access_log;
+    char *conf_file;    /* RUN/c-icap.conf */
+    char *pid_file;     /* RUN/c-icap.pid */
+    char *status_file;  /* RUN/status */
+    char *server_log;   /* RUN/server.log */
+    char *out_file;     /* RUN/c-icap.out: c-icap's stdout/stderr (-D) */
+    char *tmp_dir;      /* RUN/tmp: c-icap's TmpDir and our spill directory */
+};
+
+/* sk_launch_args.c */
+/* Parse argv into opts. Returns 0, or -1 after printing one usage-error
+ * line (exit 2); *exit_now is set to 1 after --help / --version (exit 0). */
+int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
+                         int *exit_now);
+/* Parse "ADDR:PORT" ("[v6]:PORT", "localhost:PORT"). Returns 0 or -1 with
+ * *err pointing to a static reason. */
+int sk_launch_parse_listen(const char *text, struct sk_listen *out,
+                           const char **err);
+
+/* sk_launch_env.c */
+/* Resolve paths, check the pieces exist, create the run directory.
+ * Returns 0, or -1 with a malloc'd one-line message in *err (caller frees). */
+int sk_launch_env_init(struct sk_launch_env *env,
+                       const struct sk_launch_opts *opts, char **err);
+void sk_launch_env_free(struct sk_launch_env *env);
+/* Remove a run directory we created ourselves; no-op otherwise. */
+void sk_launch_env_cleanup(struct sk_launch_env *env);
+/* Check that the listen address can be bound now. Returns 0 or -1 with
+ * *err (caller frees). */
+int sk_launch_check_listen(const struct sk_listen *l, char **err);
+/* asprintf that returns NULL on failure; caller frees. */
+char *sk_launch_strf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* sk_launch_conf.c */
+/* Write RUN/c-icap.conf atomically. Returns 0 or -1 with *err. */
+int sk_launch_write_conf(const struct sk_launch_env *env,
+                         const struct sk_launch_opts *opts, char **err);
+
+/* sk_launch_proc.c */
+/* Start c-icap, wait for readiness, then supervise it (foreground) or
+ * leave it running (detached). Returns the launcher's exit status. */
+int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts);
+
+#endif

@@ -1,0 +1,257 @@
+/* sk_launch_args.c - command-line parsing for sekisho-server.
+ * SECURITY: parses untrusted command-line text; runs as the invoking user. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sk_launch.h"
+
+#ifndef SK_LAUNCH_VERSION
+#define SK_LAUNCH_VERSION "unknown"
+#endif
+
+enum {
+    SK_OPT_LISTEN = 256,
+    SK_OPT_POLICY_DB,
+    SK_OPT_CLAMAV_DB,
+    SK_OPT_CONFIG,
+    SK_OPT_FOREGROUND,
+    SK_OPT_RUN_DIR,
+    SK_OPT_ACCESS_LOG,
+    SK_OPT_MODULES,
+    SK_OPT_MODULES_DIR,
+    SK_OPT_DEBUG,
+    SK_OPT_THREADS,
+    SK_OPT_HELP,
+    SK_OPT_VERSION,
+};
+
+static const struct option sk_long_opts[] = {
+    {"listen", required_argument, NULL, SK_OPT_LISTEN},
+    {"policy-db", required_argument, NULL, SK_OPT_POLICY_DB},
+    {"clamav-db", required_argument, NULL, SK_OPT_CLAMAV_DB},
+    {"config", required_argument, NULL, SK_OPT_CONFIG},
+    {"foreground", no_argument, NULL, SK_OPT_FOREGROUND},
+    {"run-dir", required_argument, NULL, SK_OPT_RUN_DIR},
+    {"access-log", required_argument, NULL, SK_OPT_ACCESS_LOG},
+    {"modules", required_argument, NULL, SK_OPT_MODULES},
+    {"modules-dir", required_argument, NULL, SK_OPT_MODULES_DIR},
+    {"debug", required_argument, NULL, SK_OPT_DEBUG},
+    {"threads", required_argument, NULL, SK_OPT_THREADS},
+    {"help", no_argument, NULL, SK_OPT_HELP},
+    {"version", no_argument, NULL, SK_OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static void sk_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: " SK_LAUNCH_PROG " [--listen ADDR:PORT] [--policy-db FILE] "
+            "[--clamav-db DIR]\n"
+            "                      [--config FILE] [--foreground] [options]\n"
+            "\n"
+            "Runs the stock c-icap daemon with the Sekisho service.\n"
+            "\n"
+            "  --listen ADDR:PORT   address to listen on (default " SK_LAUNCH_DEFAULT_LISTEN
+            ");\n"
+            "                       IPv6 as [::1]:1344, all interfaces as 0.0.0.0:1344\n"
+            "  --policy-db FILE     policy database (default $SEKISHO_POLICY_DB or\n"
+            "                       " SK_LAUNCH_DEFAULT_POLICY_DB ")\n"
+            "  --clamav-db DIR      ClamAV signature directory (default "
+            SK_LAUNCH_DEFAULT_CLAMAV_DB ")\n"
+            "  --config FILE        c-icap.conf fragment Included last (overrides)\n"
+            "  --foreground         stay attached; Ctrl-C/SIGTERM stops c-icap\n"
+            "  --run-dir DIR        run directory (default: private temporary one)\n"
+            "  --access-log FILE    Sekisho access log (default RUN/access.log)\n"
+            "  --modules \"a b c\"    module chain (default: those of url_block dlp\n"
+            "                       virus_scan xheaders that are installed)\n"
+            "  --modules-dir DIR    where module .so files live\n"
+            "  --debug N            c-icap debug level (default %d)\n"
+            "  --threads N          c-icap threads per child process (default %d)\n"
+            "  --help, --version\n"
+            "\n"
+            "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
+            "directory), SEKISHO_POLICY_DB.\n"
+            "Exit status: 0 clean stop, 1 startup failure or c-icap died, 2 usage error.\n",
+            SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS);
+}
+
+/* Strict decimal in [min, max]; returns 0 or -1. */
+static int sk_parse_int(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Accepts "A.B.C.D:PORT", "[v6]:PORT" and "localhost:PORT"; the address
+ * must be numeric because c-icap binds with inet_pton(). */
+int sk_launch_parse_listen(const char *text, struct sk_listen *out,
+                           const char **err)
+{
+    char host[64];
+    const char *colon, *hstart;
+    size_t hlen;
+    long port;
+    unsigned char buf[sizeof(struct in6_addr)];
+
+    memset(out, 0, sizeof(*out));
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (close == NULL || close[1] != ':') {
+            *err = "expected [IPv6]:PORT";
+            return -1;
+        }
+        hstart = text + 1;
+        hlen = (size_t)(close - hstart);
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (colon == NULL) {
+            *err = "expected ADDR:PORT, e.g. 127.0.0.1:1344";
+            return -1;
+        }
+        if (memchr(text, ':', (size_t)(colon - text)) != NULL) {
+            *err = "IPv6 addresses must be written in brackets: [::1]:1344";
+            return -1;
+        }
+        hstart = text;
+        hlen = (size_t)(colon - text);
+    }
+    if (hlen == 0 || hlen >= sizeof(host)) {
+        *err = "missing or overlong address";
+        return -1;
+    }
+    memcpy(host, hstart, hlen);
+    host[hlen] = '\0';
+    if (sk_parse_int(colon + 1, 1, 65535, &port) == -1) {
+        *err = "port must be a number from 1 to 65535";
+        return -1;
+    }
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    if (text[0] == '[' && inet_pton(AF_INET6, host, buf) == 1)
+        out->family = AF_INET6;
+    else if (text[0] != '[' && inet_pton(AF_INET, host, buf) == 1)
+        out->family = AF_INET;
+    else {
+        *err = "address must be numeric IPv4 (127.0.0.1) or [IPv6] ([::1])";
+        return -1;
+    }
+    snprintf(out->host, sizeof(out->host), "%s", host);
+    out->port = (unsigned)port;
+    if (out->family == AF_INET6) {
+        snprintf(out->port_directive, sizeof(out->port_directive), "[%s]:%u",
+                 host, out->port);
+    } else {
+        snprintf(out->port_directive, sizeof(out->port_directive), "%s:%u",
+                 host, out->port);
+    }
+    snprintf(out->url, sizeof(out->url), "icap://%s", out->port_directive);
+    return 0;
+}
+
+static int sk_bad_value(const char *opt, const char *val, const char *why)
+{
+    fprintf(stderr, SK_LAUNCH_PROG ": %s '%s': %s\n", opt, val, why);
+    return -1;
+}
+
+/* Handles one option; returns 0, -1 (usage error) or 1 (exit now). */
+static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
+{
+    const char *why;
+    long v;
+
+    switch (c) {
+    case SK_OPT_LISTEN:
+        if (sk_launch_parse_listen(arg, &opts->listen, &why) == -1)
+            return sk_bad_value("--listen", arg, why);
+        return 0;
+    case SK_OPT_POLICY_DB: opts->policy_db = arg; return 0;
+    case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
+    case SK_OPT_CONFIG: opts->config = arg; return 0;
+    case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
+    case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
+    case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
+    case SK_OPT_MODULES: opts->modules = arg; return 0;
+    case SK_OPT_MODULES_DIR: opts->modules_dir = arg; return 0;
+    case SK_OPT_DEBUG:
+        if (sk_parse_int(arg, 0, 10, &v) == -1)
+            return sk_bad_value("--debug", arg, "expected a number from 0 to 10");
+        opts->debug = (int)v;
+        opts->debug_given = 1;
+        return 0;
+    case SK_OPT_THREADS:
+        if (sk_parse_int(arg, 1, 1000, &v) == -1)
+            return sk_bad_value("--threads", arg, "expected a number from 1 to 1000");
+        opts->threads = (int)v;
+        return 0;
+    case SK_OPT_HELP:
+        sk_usage(stdout);
+        return 1;
+    case SK_OPT_VERSION:
+        printf(SK_LAUNCH_PROG " %s\n", SK_LAUNCH_VERSION);
+        return 1;
+    default:
+        return -1;
+    }
+}
+
+int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
+                         int *exit_now)
+{
+    const char *why;
+    const char *env_db;
+    int c, r;
+
+    memset(opts, 0, sizeof(*opts));
+    *exit_now = 0;
+    if (sk_launch_parse_listen(SK_LAUNCH_DEFAULT_LISTEN, &opts->listen, &why) == -1)
+        return -1;
+    env_db = getenv("SEKISHO_POLICY_DB");
+    opts->policy_db = (env_db && *env_db) ? env_db : SK_LAUNCH_DEFAULT_POLICY_DB;
+    opts->clamav_db = SK_LAUNCH_DEFAULT_CLAMAV_DB;
+    opts->debug = SK_LAUNCH_DEFAULT_DEBUG;
+    opts->threads = SK_LAUNCH_DEFAULT_THREADS;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", sk_long_opts, NULL)) != -1) {
+        if (c == '?') {
+            fprintf(stderr, SK_LAUNCH_PROG ": unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+        if (c == ':') {
+            fprintf(stderr, SK_LAUNCH_PROG ": option '%s' needs a value\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+        r = sk_apply_opt(c, optarg, opts);
+        if (r == 1) {
+            *exit_now = 1;
+            return 0;
+        }
+        if (r == -1)
+            return -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, SK_LAUNCH_PROG ": unexpected argument '%s' (see --help)\n",
+                argv[optind]);
+        return -1;
+    }
+    return 0;
+}
