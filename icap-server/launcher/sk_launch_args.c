@@ -59,7 +59,8 @@ static void sk_usage(FILE *out)
             "\n"
             "  --listen ADDR:PORT   address to listen on (default " SK_LAUNCH_DEFAULT_LISTEN
             ");\n"
-            "                       IPv6 as [::1]:1344, all interfaces as 0.0.0.0:1344\n"
+            "                       all interfaces as 0.0.0.0:1344; IPv6 as [::1]:1344\n"
+            "                       (needs a c-icap built with IPv6; Debian's is not)\n"
             "  --policy-db FILE     policy database (default $SEKISHO_POLICY_DB or\n"
             "                       " SK_LAUNCH_DEFAULT_POLICY_DB ")\n"
             "  --clamav-db DIR      ClamAV signature directory (default "
