@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -476,6 +477,133 @@ static void test_history_listing(void **state)
     sk_pdb_close(pdb);
 }
 
+/* ---- the sekisho-policy CLI: exit codes and messages are a contract ---- */
+
+#ifndef SK_TEST_MODULE_DIR
+#define SK_TEST_MODULE_DIR "."
+#endif
+
+/* build/tests/modules -> build/bin/sekisho-policy */
+static void sk_t_cli_path(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/../../bin/sekisho-policy", SK_TEST_MODULE_DIR);
+    if (access(buf, X_OK) != 0)
+        fail_msg("%s not built (build the sekisho-policy target first)", buf);
+}
+
+/* Run the CLI with ARGV (NULL-terminated) and --db T->path; stdout and
+ * stderr go to T->dir/out and T->dir/err. Returns the exit status. */
+static int sk_t_cli(struct sk_tdb *t, const char *const *argv)
+{
+    char bin[300], out[200], errf[200];
+    const char *args[16];
+    int n = 0, status, fd;
+    pid_t pid;
+
+    sk_t_cli_path(bin, sizeof(bin));
+    snprintf(out, sizeof(out), "%s/out", t->dir);
+    snprintf(errf, sizeof(errf), "%s/err", t->dir);
+    args[n++] = bin;
+    args[n++] = "--db";
+    args[n++] = t->path;
+    while (*argv != NULL && n < 15)
+        args[n++] = *argv++;
+    args[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0)
+            dup2(fd, 1);
+        if ((fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0)
+            dup2(fd, 2);
+        execv(bin, (char *const *)args);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Contents of T->dir/NAME (static buffer). */
+static const char *sk_t_slurp(struct sk_tdb *t, const char *name)
+{
+    static char buf[4096];
+    char path[200];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+/* Exactly one line on stderr, containing WHAT. */
+static void sk_t_one_line_error(struct sk_tdb *t, const char *what)
+{
+    const char *e = sk_t_slurp(t, "err");
+    const char *nl = strchr(e, '\n');
+
+    if (strstr(e, what) == NULL)
+        fail_msg("stderr '%s' lacks '%s'", e, what);
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0');
+}
+
+static void test_cli(void **state)
+{
+    struct sk_tdb *t = *state;
+    static const struct {
+        const char *argv[6];
+        int code;
+        const char *out; /* substring of stdout, or of stderr for failures */
+    } steps[] = {
+        {{"get", "av.enabled"}, 1, "no such file"},
+        {{"init"}, 0, "generation 1"},
+        {{"init"}, 0, "already initialised"},
+        {{"generation"}, 0, "1\n"},
+        {{"set", "av.max-scan-size", "200m"}, 0, "generation 2"},
+        {{"get", "av.max-scan-size"}, 0, "200M\n"},
+        {{"get", "av.max-scan-size", "--json"}, 0, "\"value\":\"200M\""},
+        {{"set", "av.foo", "1"}, 2, "unknown setting 'av.foo' (see: sekisho-policy keys)"},
+        {{"set", "av.enabled", "maybe"}, 2, "av.enabled"},
+        {{"set", "av.enabled", "off", "--policy", "ghost"}, 2, "no such policy 'ghost'"},
+        {{"get", "av.foo"}, 2, "unknown setting"},
+        {{"frobnicate"}, 2, "unknown command 'frobnicate'"},
+        {{"generation", "--bogus"}, 2, "unknown option '--bogus'"},
+        {{"set", "av.enabled"}, 2, "usage:"},
+        {{"init", "--policy", "x"}, 2, "does not apply"},
+        {{"generation"}, 0, "2\n"},
+        {{"history", "--json"}, 0, "\"command\":\"set av.max-scan-size 200m\""},
+        {{"keys"}, 0, "icap.x-virus-id"},
+    };
+
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        int code = sk_t_cli(t, steps[i].argv);
+        if (code != steps[i].code)
+            fail_msg("step %zu (%s): exit %d, want %d; stderr: %s", i, steps[i].argv[0], code,
+                     steps[i].code, sk_t_slurp(t, "err"));
+        if (code == 0 && strstr(sk_t_slurp(t, "out"), steps[i].out) == NULL)
+            fail_msg("step %zu: stdout '%s' lacks '%s'", i, sk_t_slurp(t, "out"),
+                     steps[i].out);
+        if (code != 0)
+            sk_t_one_line_error(t, steps[i].out);
+    }
+}
+
+static void test_cli_missing_directory(void **state)
+{
+    struct sk_tdb *t = *state;
+    static const char *const init[] = {"init", NULL};
+
+    snprintf(t->path, sizeof(t->path), "%s/nodir/policy.db", t->dir);
+    assert_int_equal(sk_t_cli(t, init), 1);
+    sk_t_one_line_error(t, "does not exist");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +622,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_directory, sk_t_setup, sk_t_teardown),
         cmocka_unit_test(test_registry),
         cmocka_unit_test_setup_teardown(test_history_listing, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_cli, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_missing_directory, sk_t_setup, sk_t_teardown),
     };
 
     return cmocka_run_group_tests_name("policy_db", tests, NULL, NULL);

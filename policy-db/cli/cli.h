@@ -1,0 +1,72 @@
+/* cli.h - shared state and helpers of the sekisho-policy command groups. */
+#ifndef SK_CLI_H
+#define SK_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sekisho/policy_db.h>
+
+/* Exit codes: a contract with scripts. */
+#define SK_CLI_OK 0
+#define SK_CLI_FAIL 1  /* the operation failed (database missing, unreadable, ...) */
+#define SK_CLI_USAGE 2 /* bad input: nothing was changed */
+
+/* Options a command accepts (struct sk_cli_cmd.opts). */
+#define SK_OPT_POLICY 0x1
+#define SK_OPT_JSON 0x2
+#define SK_OPT_LIMIT 0x4
+
+struct sk_cli {
+    const char *db;     /* --db, else $SEKISHO_POLICY_DB, else SK_PDB_DEFAULT_PATH */
+    const char *policy; /* --policy NAME, NULL if not given */
+    int json;           /* --json */
+    int64_t limit;      /* --limit N, 0 = all */
+    unsigned seen;      /* SK_OPT_* given on the command line */
+    int argc;           /* command name and operands */
+    char **argv;
+};
+
+struct sk_cli_cmd {
+    const char *name;
+    int (*run)(struct sk_cli *);
+    unsigned opts;
+    int min_args, max_args; /* operands after the command name */
+    const char *synopsis;
+    const char *help;
+};
+
+/* Commands, by group. */
+int sk_cli_init(struct sk_cli *);
+int sk_cli_generation(struct sk_cli *);
+int sk_cli_history(struct sk_cli *);
+int sk_cli_set(struct sk_cli *);
+int sk_cli_unset(struct sk_cli *);
+int sk_cli_get(struct sk_cli *);
+int sk_cli_keys(struct sk_cli *);
+
+/* "sekisho-policy: MESSAGE" on stderr; return SK_CLI_FAIL / SK_CLI_USAGE. */
+int sk_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int sk_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print ERR (a library message) and free it; return CODE. */
+int sk_cli_report(char **err, int code);
+
+/* Who is running the command, for history: $SUDO_USER, $USER, the
+ * account name or "uid N". Caller frees. */
+char *sk_cli_actor(void);
+/* The command as recorded in history: name, operands, --policy; caller frees. */
+char *sk_cli_command_text(const struct sk_cli *);
+/* Open the database for reading / for a write command; prints the reason
+ * and returns NULL on failure. Caller closes. */
+struct sk_pdb *sk_cli_open(const struct sk_cli *, unsigned flags);
+/* Commit the open write as one generation with history; prints the reason
+ * on failure. The new generation, or -1. */
+int64_t sk_cli_commit(const struct sk_cli *, struct sk_pdb *);
+
+/* Remove PATH-wal and PATH-shm (after removing a database init created). */
+void sk_cli_remove_sidecars(const char *path);
+
+/* S as a JSON string literal, quotes included. */
+void sk_cli_json_str(FILE *, const char *s);
+
+#endif

@@ -1,0 +1,230 @@
+/* pdb_schema.c - schema v1 and the migrations keyed on PRAGMA user_version.
+ * Trust: runs only in the CLI (the one writer) on an administrator's file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pdb_internal.h"
+
+/*
+ * Schema v1. Enumerations are CHECK constraints so a hand-edited database
+ * cannot hold a value the server would have to guess about. The default
+ * policy is pinned by CHECK (priority) and triggers (no delete, no rename,
+ * no disable, no scope): it is the one policy that always matches.
+ * Policies are tried in ascending priority; default is 1000000, the last.
+ */
+static const char sk_pdb_schema_v1[] =
+    "CREATE TABLE meta (\n"
+    "  key   TEXT PRIMARY KEY,\n"
+    "  value NOT NULL\n"
+    ");\n"
+    "INSERT INTO meta(key, value) VALUES ('generation', 0);\n"
+
+    "CREATE TABLE policies (\n"
+    "  id       INTEGER PRIMARY KEY,\n"
+    "  name     TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),\n"
+    "  priority INTEGER NOT NULL UNIQUE CHECK (CASE WHEN name = 'default'\n"
+    "             THEN priority = 1000000 ELSE priority BETWEEN 0 AND 999999 END),\n"
+    "  enabled  INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),\n"
+    "  comment  TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "INSERT INTO policies(name, priority, comment) VALUES ('default', 1000000,\n"
+    "  'applies to every client that no other policy matches');\n"
+    "CREATE TRIGGER policies_default_no_delete BEFORE DELETE ON policies\n"
+    "  WHEN OLD.name = 'default'\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the default policy cannot be deleted'); END;\n"
+    "CREATE TRIGGER policies_default_fixed BEFORE UPDATE ON policies\n"
+    "  WHEN OLD.name = 'default' AND (NEW.name IS NOT 'default' OR NEW.enabled IS NOT 1)\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the default policy cannot be renamed or disabled'); END;\n"
+
+    "CREATE TABLE policy_scopes (\n"
+    "  id        INTEGER PRIMARY KEY,\n"
+    "  policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  kind      TEXT NOT NULL CHECK (kind IN ('client-ip', 'user', 'group')),\n"
+    "  value     TEXT NOT NULL CHECK (length(value) > 0),\n"
+    "  UNIQUE (policy_id, kind, value)\n"
+    ");\n"
+    "CREATE TRIGGER policy_scopes_not_default BEFORE INSERT ON policy_scopes\n"
+    "  WHEN (SELECT name FROM policies WHERE id = NEW.policy_id) = 'default'\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the default policy applies to everyone and has no scope');"
+    " END;\n"
+
+    "CREATE TABLE settings (\n"
+    "  id        INTEGER PRIMARY KEY,\n"
+    "  policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  key       TEXT NOT NULL CHECK (length(key) > 0),\n"
+    "  value     TEXT NOT NULL,\n"
+    "  UNIQUE (policy_id, key)\n"
+    ");\n"
+
+    "CREATE TABLE url_rules (\n"
+    "  id        INTEGER PRIMARY KEY,\n"
+    "  policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  list      TEXT NOT NULL CHECK (list IN ('block', 'allow', 'approved')),\n"
+    "  match     TEXT NOT NULL\n"
+    "            CHECK (match IN ('exact', 'prefix', 'substring', 'domain', 'regex')),\n"
+    "  pattern   TEXT NOT NULL CHECK (length(pattern) > 0),\n"
+    "  comment   TEXT NOT NULL DEFAULT '',\n"
+    "  UNIQUE (policy_id, list, match, pattern)\n"
+    ");\n"
+
+    "CREATE TABLE categories (\n"
+    "  id      INTEGER PRIMARY KEY,\n"
+    "  name    TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),\n"
+    "  source  TEXT NOT NULL DEFAULT '',\n"
+    "  comment TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE TABLE category_entries (\n"
+    "  category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,\n"
+    "  kind        TEXT NOT NULL CHECK (kind IN ('domain', 'url', 'expression')),\n"
+    "  value       TEXT NOT NULL CHECK (length(value) > 0),\n"
+    "  PRIMARY KEY (category_id, kind, value)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE policy_categories (\n"
+    "  policy_id   INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (policy_id, category_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX policy_categories_category ON policy_categories(category_id);\n"
+
+    "CREATE TABLE dlp_templates (\n"
+    "  id        INTEGER PRIMARY KEY,\n"
+    "  policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  name      TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),\n"
+    "  detectors TEXT NOT NULL CHECK (length(detectors) > 0),\n"
+    "  min_count INTEGER NOT NULL DEFAULT 1 CHECK (min_count >= 1),\n"
+    "  action    TEXT NOT NULL DEFAULT 'block' CHECK (action IN ('block', 'log')),\n"
+    "  UNIQUE (policy_id, name)\n"
+    ");\n"
+
+    "CREATE TABLE history (\n"
+    "  generation INTEGER PRIMARY KEY CHECK (generation >= 1),\n"
+    "  at         TEXT NOT NULL,\n"
+    "  actor      TEXT NOT NULL,\n"
+    "  command    TEXT NOT NULL\n"
+    ");\n";
+
+/* Index i holds the step that takes user_version from i to i + 1. */
+static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
+    sk_pdb_schema_v1,
+};
+
+const char *sk_pdb_migration_sql(int version)
+{
+    if (version < 1 || version > SK_PDB_SCHEMA_VERSION)
+        return NULL;
+    return sk_pdb_migrations[version - 1];
+}
+
+/*
+ * Inside the migration transaction: is this file ours to migrate, and from
+ * which version? Sets *from; -1 with *err for a foreign or newer database.
+ */
+static int sk_pdb_migration_start(struct sk_pdb *pdb, int *from, char **err)
+{
+    int64_t appid, version, tables;
+
+    if (sk_pdb_query_int(pdb, "PRAGMA application_id", &appid, err) == -1 ||
+        sk_pdb_query_int(pdb, "PRAGMA user_version", &version, err) == -1 ||
+        sk_pdb_query_int(pdb, "SELECT count(*) FROM sqlite_schema", &tables, err) == -1)
+        return -1;
+    if (appid != 0 && appid != SK_PDB_APPLICATION_ID)
+        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
+                           "(an SQLite database of another application)", pdb->path);
+    if (appid == 0 && tables > 0)
+        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
+                           "(it already holds other tables; refusing to touch it)", pdb->path);
+    if (version > SK_PDB_SCHEMA_VERSION)
+        return sk_pdb_errf(err, "policy database %s: schema version %lld is newer than "
+                           "this build understands (%d); upgrade Sekisho", pdb->path,
+                           (long long)version, SK_PDB_SCHEMA_VERSION);
+    if (version < 0)
+        return sk_pdb_errf(err, "policy database %s: invalid schema version %lld",
+                           pdb->path, (long long)version);
+    *from = (int)version;
+    return 0;
+}
+
+/* One migration step: schema SQL and version stamp (the caller commits). */
+static int sk_pdb_migrate_step(struct sk_pdb *pdb, int to, char **err)
+{
+    char stamp[96];
+
+    if (sk_pdb_exec(pdb, sk_pdb_migration_sql(to), err) == -1)
+        return -1;
+    snprintf(stamp, sizeof(stamp), "PRAGMA user_version = %d; PRAGMA application_id = %d;",
+             to, SK_PDB_APPLICATION_ID);
+    return sk_pdb_exec(pdb, stamp, err);
+}
+
+/* WAL lets the server read while the CLI writes. The mode is persistent
+ * and cannot change inside a transaction. */
+static int sk_pdb_wal(struct sk_pdb *pdb, char **err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *mode;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(pdb->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sk_pdb_sqlerr(pdb, err, "cannot switch to WAL mode");
+        goto out;
+    }
+    mode = (const char *)sqlite3_column_text(st, 0);
+    if (mode == NULL || strcmp(mode, "wal") != 0) {
+        sk_pdb_errf(err, "policy database %s: WAL mode not available (journal mode %s); "
+                    "is it on a network file system?", pdb->path, mode ? mode : "unknown");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sk_pdb_init_cmd(struct sk_pdb *pdb, const char *actor, const char *command, char **err)
+{
+    int from = 0;
+    int64_t gen;
+
+    if (!(pdb->flags & SK_PDB_RW))
+        return sk_pdb_errf(err, "policy database %s: opened read-only, cannot initialise",
+                           pdb->path);
+    /* Refuse foreign files before switching their journal mode. */
+    if (sk_pdb_migration_start(pdb, &from, err) == -1)
+        return -1;
+    if (from == SK_PDB_SCHEMA_VERSION)
+        return 0;
+    if (sk_pdb_wal(pdb, err) == -1)
+        return -1;
+
+    for (;;) {
+        if (sk_pdb_write_begin(pdb, err) == -1)
+            return -1;
+        /* Re-read under the write lock: another CLI may have migrated. */
+        if (sk_pdb_migration_start(pdb, &from, err) == -1)
+            goto fail;
+        if (from == SK_PDB_SCHEMA_VERSION) {
+            sk_pdb_write_rollback(pdb);
+            return 0;
+        }
+        if (sk_pdb_migrate_step(pdb, from + 1, err) == -1)
+            goto fail;
+        if (from > 0) {
+            char cmd[256];
+            snprintf(cmd, sizeof(cmd), "%s (migrate schema to version %d)", command, from + 1);
+            gen = sk_pdb_write_commit(pdb, actor, cmd, err);
+        } else {
+            gen = sk_pdb_write_commit(pdb, actor, command, err);
+        }
+        if (gen == -1)
+            return -1;
+    }
+fail:
+    sk_pdb_write_rollback(pdb);
+    return -1;
+}
+
+int sk_pdb_init(struct sk_pdb *pdb, const char *actor, char **err)
+{
+    return sk_pdb_init_cmd(pdb, actor, "init", err);
+}
