@@ -1,0 +1,497 @@
+#!/usr/bin/env python3
+"""Sekisho hostile-input test: malformed and abusive ICAP traffic against the
+real c-icap daemon with srv_sekisho.so (through build/bin/sekisho-server).
+
+After every hostile case:
+  - the hostile connection must end (an answer or a close) within a bounded
+    time once we stop sending (we half-close our side);
+  - the launcher must still be running;
+  - a fresh connection must still get a correct REQMOD pass-through
+    (byte-identical body) and a correct block (HTTP 403).
+In the sanitizer build any ASan/UBSan report fails the run.
+
+Usage: test_hostile.py --build-dir BUILD [--only CASE[,CASE]]
+"""
+
+import argparse
+import os
+import re
+import socket
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
+                     options, make_body, http_req_head, http_res_head, sha,
+                     port_is_free, check_asan, read_response, chunk, build_head)
+
+# c-icap 0.5.10 request_common.c parse_chunk_data(): the chunk size is parsed
+# with strtol() into an int and then "current_chunk_len += 2" overflows for
+# 0x7ffffffe/0x7fffffff, after which pstrblock_read moves ~2 GB backwards:
+# the worker dies with SIGSEGV (reproduced with the stock srv_echo.so too,
+# still present in upstream master).  Not fixable inside srv_sekisho.so; the
+# check stays visible as XFAIL and turns into XPASS once c-icap is fixed.
+# Negative sizes ("-5") likewise move the read pointer backwards; with the
+# stock srv_echo.so a worker that parsed them dies later (SIGSEGV) too.
+C_ICAP_CHUNK_OVERFLOW = ("c-icap 0.5.10 parse_chunk_data: chunk size strtol()->int, negative or "
+                         "overflowed length moves the read pointer backwards (worker SIGSEGV, "
+                         "also with stock srv_echo)")
+
+END_WAIT = 10.0   # seconds a hostile connection may take to end after we stop
+
+
+def no_via(hdr):
+    if hdr is None:
+        return None
+    return b"\r\n".join(ln for ln in hdr.split(b"\r\n") if not ln.lower().startswith(b"via:"))
+
+
+def tag():
+    return uuid.uuid4().hex[:10]
+
+
+class Hostile:
+    def __init__(self, ck, srv):
+        self.ck, self.srv = ck, srv
+        self.n_health = 0
+        self.crash_seen = 0
+
+    def daemon_crashes(self):
+        """c-icap's main process logs 'Child N did not exit normally' (and the
+        signal) in its ServerLog when a worker dies; the launcher keeps that
+        log in its run dir.  Returns the list of such lines, or None."""
+        lines = None
+        for name in ("server.log", "c-icap.out"):
+            p = os.path.join(self.srv.run_dir, name)
+            try:
+                with open(p, "rb") as f:
+                    txt = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            lines = (lines or []) + re.findall(
+                r"Child \d+ did not exit normally\.?|signaled with signal: \d+", txt)
+            break
+        return lines
+
+    # ---------------------------------------------------------------------
+    def raw(self, data, half_close=True, timeout=END_WAIT, send_timeout=10.0):
+        """Send raw bytes (bounded), half-close, read until close or timeout.
+        Returns (received_bytes, how) with how in closed|timeout|reset|send-failed."""
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
+        got = bytearray()
+        how = None
+        try:
+            s.settimeout(send_timeout)
+            if isinstance(data, (bytes, bytearray)):
+                data = [data]
+            for piece in data:
+                try:
+                    s.sendall(piece)
+                except (BrokenPipeError, ConnectionResetError, socket.timeout) as e:
+                    how = "send-failed(%s)" % type(e).__name__
+                    break
+            if half_close and how is None:
+                try:
+                    s.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                s.settimeout(max(0.05, deadline - time.monotonic()))
+                try:
+                    d = s.recv(65536)
+                except socket.timeout:
+                    break
+                except ConnectionResetError:
+                    how = how or "reset"
+                    break
+                if not d:
+                    how = how or "closed"
+                    break
+                got += d
+                if len(got) > 64 << 20:
+                    how = how or "too-much-data"
+                    break
+            else:
+                pass
+            if how is None:
+                how = "timeout"
+        finally:
+            s.close()
+        return bytes(got), how
+
+    def status_of(self, got):
+        if got.startswith(b"ICAP/1.0 "):
+            try:
+                return int(got[9:12])
+            except ValueError:
+                return None
+        return None
+
+    def ended(self, name, got, how):
+        st = self.status_of(got)
+        print("     %s: %s, %d bytes back, first line %r" % (name, how, len(got),
+                                                               got.split(b"\r\n", 1)[0][:120]))
+        if st in (200, 204):
+            print("       raw answer: %r" % got[:600])
+        self.ck.ok("%s: connection ends within %.0f s after we stop (%s)" % (name, END_WAIT, how),
+                   how != "timeout" or st is not None,
+                   "no answer and no close; received %r" % got[:300])
+        return st
+
+    def health(self, name, known_crash=None):
+        """The server still works: no worker died, alive, pass-through
+        byte-identical, block 403."""
+        self.n_health += 1
+        srv, ck = self.srv, self.ck
+        time.sleep(0.1)
+        crashes = self.daemon_crashes()
+        if crashes is None:
+            ck.ok("%s: daemon log readable for crash detection (%s/server.log)"
+                  % (name, srv.run_dir), False)
+        else:
+            new = crashes[self.crash_seen:]
+            self.crash_seen = len(crashes)
+            if known_crash:
+                ck.known("%s: no c-icap worker crashed" % name, not new, known_crash)
+                if new:
+                    time.sleep(1.0)  # let c-icap replace the dead worker
+            else:
+                ck.ok("%s: no c-icap worker crashed" % name, not new, new)
+        alive = srv.proc.poll() is None
+        ck.ok("%s: launcher still running" % name, alive, "rc %s; stderr %s" % (
+            srv.proc.returncode, srv.stderr_text()[-1500:]))
+        if not alive:
+            return False
+        body = make_body(70001, seed=self.n_health)
+        u = "http://health.test/%s" % tag()
+        rq = http_req_head("POST", u, body_len=len(body))
+        ok = False
+        why = ""
+        for attempt in range(3):   # the daemon may be replacing a worker: bounded retry
+            c = None
+            try:
+                c = IcapConn("127.0.0.1", srv.port, 20)
+                r = transact(c, "REQMOD", srv.url("sekisho"), rq, None, body)
+                # exact header identity is the integration suite's business;
+                # here an added Via line is tolerated
+                ok = (r.status == 200 and no_via(r.parts.get("req-hdr")) == rq and r.body == body)
+                why = "status %s body %s" % (r.status, None if r.body is None else sha(r.body))
+                if not ok:
+                    why += "\n" + c.transcript(600)
+                break
+            except Exception as e:  # noqa: BLE001
+                why = "%s: %s%s" % (type(e).__name__, e, ("\n" + c.transcript(600)) if c else "")
+            finally:
+                if c:
+                    c.close()
+            time.sleep(0.5)
+        ck.ok("%s: then a normal REQMOD passes (body byte-identical)%s"
+              % (name, "" if attempt == 0 else " (after %d retries)" % attempt), ok and attempt == 0,
+              why)
+        c = IcapConn("127.0.0.1", srv.port, 20)
+        try:
+            r = transact(c, "REQMOD", srv.url("reqmod"),
+                         http_req_head("GET", "http://health.test/sekisho-test-block/%s" % tag()),
+                         None, None, allow204=True)
+            ck.ok("%s: then a blocked URL still gets 403" % name,
+                  r.status == 200 and r.http_status() == 403, r.raw_head)
+        except Exception as e:  # noqa: BLE001
+            ck.ok("%s: then a blocked URL still gets 403" % name, False, "%s: %s" % (type(e).__name__, e))
+        finally:
+            c.close()
+        return ok
+
+    def icap_head(self, method, extra_lines, service="sekisho"):
+        return ("%s %s ICAP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n"
+                % (method, self.srv.url(service), "".join(l + "\r\n" for l in extra_lines))).encode()
+
+    # ---------------------------------------------------------------------
+    def case_garbage_line(self):
+        for name, data in [
+            ("garbage request line", b"HELLO THERE\r\n\r\n"),
+            ("binary junk", bytes(range(256)) * 8 + b"\r\n\r\n"),
+            ("HTTP instead of ICAP", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ("unknown ICAP method", b"FROBMOD icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: x\r\n\r\n"),
+            ("ICAP/9.9 version", ("OPTIONS %s ICAP/9.9\r\nHost: x\r\n\r\n" % self.srv.url("sekisho")).encode()),
+            ("NUL in request line", b"OPTIONS icap://127.0.0.1/sek\x00isho ICAP/1.0\r\n\r\n"),
+            ("bare LF line ends", ("OPTIONS %s ICAP/1.0\nHost: x\n\n" % self.srv.url("sekisho")).encode()),
+        ]:
+            got, how = self.raw(data)
+            st = self.ended(name, got, how)
+            self.ck.ok("%s: not answered 200/204 (got %s)" % (name, st),
+                       st not in (200, 204) or name in ("bare LF line ends", "ICAP/9.9 version"))
+            self.health(name)
+
+    def _reqmod_with_body_bytes(self, body_bytes, extra=()):
+        rq = http_req_head("POST", "http://hostile.test/%s" % tag(), body_len=10)
+        return build_head("REQMOD", self.srv.url("sekisho"), rq, None, True, None, False,
+                          extra) + body_bytes
+
+    def case_bad_chunks(self):
+        for name, body, known in [
+            # parsed sanely by c-icap: strict
+            ("chunk size not hex", b"zz\r\nhelloworld\r\n0\r\n\r\n", None),
+            ("chunk longer than announced", b"3\r\nhelloworld\r\n0\r\n\r\n", None),
+            ("chunk missing CRLF", b"5\r\nhelloXX5\r\nworld\r\n0\r\n\r\n", None),
+            ("chunk size line 10 KB long", b"0" * 10000 + b"5\r\nhello\r\n0\r\n\r\n", None),
+            ("chunk extension 100 KB", b"5;" + b"x" * 100000 + b"\r\nhello\r\n0\r\n\r\n", None),
+            ("ieof outside preview", b"5\r\nhello\r\n0; ieof\r\n\r\n", None),
+            ("no terminating chunk", b"5\r\nhello\r\n", None),
+            # chunk sizes c-icap turns into negative/overflowed ints: last
+            ("negative chunk size", b"-5\r\nhello\r\n0\r\n\r\n", None),
+            ("huge chunk size 2^64-1", b"ffffffffffffffff\r\nhello\r\n0\r\n\r\n", None),
+            ("chunk size overflowing 64 bits", b"1ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n", None),
+            ("chunk size 0x7fffffff then close", b"7fffffff\r\nhello", C_ICAP_CHUNK_OVERFLOW),
+        ]:
+            got, how = self.raw(self._reqmod_with_body_bytes(body))
+            self.ended(name, got, how)
+            self.health(name, known_crash=known)
+
+    def case_encapsulated(self):
+        rq = http_req_head("GET", "http://hostile.test/%s" % tag())
+        L = len(rq)
+        for name, enc, payload in [
+            ("Encapsulated body offset beyond headers", "req-hdr=0, req-body=99999", rq + b"5\r\nhello\r\n0\r\n\r\n"),
+            ("Encapsulated offsets decreasing", "req-hdr=%d, req-body=10" % L, rq + b"0\r\n\r\n"),
+            ("Encapsulated negative offset", "req-hdr=-1, null-body=%d" % L, rq),
+            ("Encapsulated offset 2^63", "req-hdr=0, null-body=9223372036854775807", rq),
+            ("Encapsulated offset short", "req-hdr=0, null-body=5", rq),
+            ("Encapsulated garbage", "garbage", rq),
+            ("Encapsulated missing", None, rq),
+            ("Encapsulated res-hdr in REQMOD", "res-hdr=0, null-body=%d" % L, rq),
+            ("Encapsulated duplicated", "req-hdr=0, req-hdr=0, null-body=%d" % L, rq),
+            ("Encapsulated 200 entries", ", ".join("req-hdr=0" for _ in range(200)), rq),
+            ("HTTP headers without blank line", "req-hdr=0, null-body=%d" % (L - 2), rq[:-2]),
+        ]:
+            lines = ["Allow: 204"]
+            if enc is not None:
+                lines.append("Encapsulated: " + enc)
+            got, how = self.raw(self.icap_head("REQMOD", lines) + payload)
+            self.ended(name, got, how)
+            self.health(name)
+
+    def case_header_flood(self):
+        base = self.icap_head("REQMOD", []).rstrip(b"\r\n") + b"\r\n"
+        many = b"".join(b"X-Junk-%d: %s\r\n" % (i, b"a" * 90) for i in range(1100))  # ~110 KB
+        for name, data in [
+            ("ICAP header flood 100 KB (never terminated)", [base, many]),
+            ("ICAP header flood 100 KB (terminated)", [base, many, b"Encapsulated: null-body=0\r\n\r\n"]),
+            ("one ICAP header line of 100 KB", [base, b"X-Long: " + b"b" * 102400 + b"\r\n\r\n"]),
+            ("HTTP header flood 100 KB in req-hdr", None),
+        ]:
+            if data is None:
+                h = (b"GET http://hostile.test/flood HTTP/1.1\r\nHost: hostile.test\r\n" + many + b"\r\n")
+                data = [build_head("REQMOD", self.srv.url("sekisho"), h, None, False, None, True)]
+            got, how = self.raw(data)
+            st = self.ended(name, got, how)
+            if "never terminated" in name:
+                self.ck.ok("%s: not answered 200/204 (got %s)" % (name, st), st not in (200, 204))
+            self.health(name)
+
+    def case_close_mid_body(self):
+        srv = self.srv
+        for name, method, preview, cut in [
+            ("client closes mid-body (REQMOD 1 MB, half sent)", "REQMOD", None, 512 * 1024),
+            ("client closes mid-chunk (RESPMOD)", "RESPMOD", None, 70000 + 3),
+            ("client closes after 100 Continue", "RESPMOD", 1024, None),
+            ("client closes right after headers", "REQMOD", None, 0),
+        ]:
+            body = make_body(1 << 20, seed=3)
+            u = "http://closer.test/%s" % tag()
+            rq = http_req_head("POST" if method == "REQMOD" else "GET", u,
+                               body_len=len(body) if method == "REQMOD" else None)
+            rs = http_res_head(body_len=len(body)) if method == "RESPMOD" else None
+            head = build_head(method, srv.url("sekisho"), rq, rs, True, preview, False)
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            try:
+                if preview is None:
+                    stream = head + b"".join(chunk(body[i:i + 65536]) for i in range(0, len(body), 65536))
+                    s.sendall(stream[:len(head) + cut])
+                else:
+                    s.sendall(head + chunk(body[:preview]) + b"0\r\n\r\n")
+                    s.settimeout(5)
+                    try:
+                        first = s.recv(4096)
+                    except socket.timeout:
+                        first = b""
+                    print("     %s: server said %r" % (name, first[:60]))
+                    s.sendall(chunk(body[preview:preview + 20000]))
+                time.sleep(0.2)
+            finally:
+                s.close()
+            time.sleep(0.3)
+            self.health(name)
+
+    def case_pipelined_options(self):
+        n = 1000
+        one = ("OPTIONS %s ICAP/1.0\r\nHost: 127.0.0.1\r\nEncapsulated: null-body=0\r\n\r\n"
+               % self.srv.url("sekisho")).encode()
+        c = IcapConn("127.0.0.1", self.srv.port, 10)
+        answers, bad, end = 0, [], "all answered"
+        t0 = time.monotonic()
+        try:
+            c.sock.settimeout(10)
+            import threading
+            err = []
+
+            def send():
+                try:
+                    c.sock.sendall(one * n)
+                except OSError as e:
+                    err.append(e)
+            th = threading.Thread(target=send, daemon=True)
+            th.start()
+            while answers < n and time.monotonic() - t0 < 30:
+                try:
+                    r = read_response(c)
+                except (EOFError, ConnectionResetError) as e:
+                    end = "server closed after %d answers" % answers
+                    break
+                except socket.timeout:
+                    end = "timeout after %d answers" % answers
+                    break
+                if r.status != 200 or r.header("ISTag") is None:
+                    bad.append(r.raw_head[:200])
+                answers += 1
+            th.join(5)
+        finally:
+            c.close()
+        print("     1000 pipelined OPTIONS: %d answers, %s, %.1f s" % (answers, end, time.monotonic() - t0))
+        self.ck.ok("1000 pipelined OPTIONS: at least one answer, every answer a well-formed 200 (%d answers)"
+                   % answers, answers > 0 and not bad, bad[:3])
+        self.ck.ok("1000 pipelined OPTIONS: no stall (answers stop only by a close)",
+                   not end.startswith("timeout"), end)
+        self.health("1000 pipelined OPTIONS")
+
+    def case_long_url(self):
+        srv = self.srv
+        t = tag()
+        long_path = "/" + "a" * 65536
+        # 64 KB URL inside the HTTP request (pass and block)
+        for name, url, block in [
+            ("64 KB URL in HTTP request", "http://long.test/%s%s" % (t, long_path), False),
+            ("64 KB URL with block marker and <script>",
+             "http://long.test/sekisho-test-block/<script>x</script>%s" % long_path, True),
+        ]:
+            c = IcapConn("127.0.0.1", srv.port, 20)
+            try:
+                r = transact(c, "REQMOD", srv.url("sekisho"), http_req_head("GET", url), None, None,
+                             allow204=False)
+                print("     %s: ICAP %s, HTTP %s" % (name, r.status, r.http_status()))
+                if block:
+                    self.ck.ok("%s: blocked (HTTP 403), <script> escaped" % name,
+                               r.status == 200 and r.http_status() == 403
+                               and b"<script>x" not in (r.body or b""), r.raw_head)
+                else:
+                    self.ck.ok("%s: passes unchanged (Via aside), or a clean ICAP 4xx/5xx" % name,
+                               (r.status == 200 and no_via(r.parts.get("req-hdr")) == http_req_head("GET", url))
+                               or 400 <= r.status < 600, r.raw_head)
+            except (EOFError, ConnectionResetError) as e:
+                self.ck.ok("%s: answered (closed instead: %s)" % (name, e), not block)
+            finally:
+                c.close()
+            self.health(name)
+        # 64 KB ICAP request URI
+        name = "64 KB ICAP request URI"
+        got, how = self.raw(("OPTIONS %s/%s ICAP/1.0\r\nHost: x\r\nEncapsulated: null-body=0\r\n\r\n"
+                             % (srv.url("sekisho"), "u" * 65536)).encode())
+        st = self.ended(name, got, how)
+        self.ck.ok("%s: not a 200 (got %s)" % (name, st), st != 200)
+        self.health(name)
+
+    def case_preview_abuse(self):
+        srv = self.srv
+        u = "http://preview.test/%s" % tag()
+        body = make_body(200000, seed=4)
+        rq = http_req_head("GET", u)
+        rs = http_res_head(body_len=len(body))
+        for name, pv, data in [
+            ("Preview: 200000 (beyond advertised) with all data", 200000,
+             chunk(body) + b"0; ieof\r\n\r\n"),
+            ("Preview: 10 but 5000 bytes of preview data", 10, chunk(body[:5000]) + b"0\r\n\r\n"),
+            ("Preview: -1", -1, chunk(body[:100]) + b"0\r\n\r\n"),
+            ("Preview: 99999999999999999999", None, chunk(body[:100]) + b"0\r\n\r\n"),
+        ]:
+            head = build_head("RESPMOD", srv.url("sekisho"), rq, rs, True, pv if pv is not None else 0,
+                              False)
+            if pv is None:
+                head = head.replace(b"Preview: 0\r\n", b"Preview: 99999999999999999999\r\n")
+            got, how = self.raw(head + data)
+            self.ended(name, got, how)
+            self.health(name)
+
+    def case_many_idle_connections(self):
+        socks = []
+        try:
+            for _ in range(64):
+                try:
+                    s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=2)
+                    s.sendall(b"REQMOD icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: x\r\n")
+                    socks.append(s)
+                except OSError:
+                    break
+            print("     opened %d idle half-request connections" % len(socks))
+            for s in socks:
+                s.close()
+            socks = []
+            time.sleep(0.5)
+            self.health("64 idle half-request connections, then closed")
+        finally:
+            for s in socks:
+                s.close()
+
+
+# bad_chunks runs last: some invalid chunk sizes corrupt c-icap worker memory
+# (see C_ICAP_CHUNK_OVERFLOW) and the worker may die later, on another case.
+CASES = ["garbage_line", "encapsulated", "header_flood", "close_mid_body",
+         "pipelined_options", "long_url", "preview_abuse", "many_idle_connections", "bad_chunks"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    only = set(x for x in a.only.split(",") if x)
+    ck = Check("hostile")
+    mod = os.path.join(build, "tests", "modules", "test_block.so")
+    for p in (os.path.join(build, "bin", "sekisho-server"), mod):
+        ck.ok("built: %s exists" % os.path.relpath(p, build), os.path.exists(p))
+    if ck.failed:
+        return ck.summary()
+    srv = SekishoServer(build, modules=mod, name="hostile")
+    try:
+        srv.start()
+        ck.ok("server starts", True)
+    except StartupError as e:
+        ck.ok("server starts", False, str(e))
+        return ck.summary()
+    h = Hostile(ck, srv)
+    t0 = time.monotonic()
+    try:
+        h.health("baseline")
+        for name in CASES:
+            if only and name not in only:
+                continue
+            if time.monotonic() - t0 > 400:
+                ck.ok("time budget: case %s reached within 400 s" % name, False)
+                break
+            ck.group(name, getattr(h, "case_" + name))
+    finally:
+        rc = srv.stop()
+        ck.eq("SIGTERM after the hostile run: launcher exits 0", rc, 0)
+        ck.ok("port free afterwards", port_is_free(srv.port))
+        if ck.failed:
+            print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
+            print(srv.daemon_log_tail())
+    check_asan(ck)
+    srv.cleanup()
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
