@@ -207,6 +207,21 @@ static int sk_make_page(struct sk_req *r)
     return 0;
 }
 
+/* c-icap 0.5.10 appends "Via: ICAP/1.0 ..." to every HTTP header block it
+ * sends back (request.c, mk_responce_header), which breaks the promise that
+ * an unmodified message returns byte-identical. It appends with
+ * ci_headers_add(), which refuses a list flagged as packed; the flag alone
+ * changes nothing else (sizeofheader() and ci_headers_pack() ignore it), so
+ * flagging the list we echo keeps it exactly as the client sent it. Searches
+ * still work; only edits are refused, and nothing edits an echoed list. */
+static void sk_freeze_http_headers(ci_request_t *req)
+{
+    ci_headers_list_t *h = ci_req_type(req) == ICAP_RESPMOD ? ci_http_response_headers(req)
+                                                            : ci_http_request_headers(req);
+    if (h)
+        h->packed = 1;
+}
+
 static void sk_add_icap_headers(struct sk_req *r)
 {
     for (int i = 0; i < r->txn.n_icap_headers; i++)
@@ -221,6 +236,7 @@ static void sk_release(struct sk_req *r)
         return;
     r->released = 1;
     sk_add_icap_headers(r);
+    sk_freeze_http_headers(r->req);
     ci_cached_file_unlock_all(r->held);
     ci_req_unlock_data(r->req);
 }
@@ -258,8 +274,12 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
         /* Nobody objects and nobody needs more: 204 where the client
          * allows it (always inside preview), else echo. */
         if (!has_body || ci_req_preview_size(req) >= 0 || ci_req_allow204(req)) {
-            if (r->txn.n_icap_headers == 0 || !has_body)
+            if (r->txn.n_icap_headers == 0 || !has_body) {
+                /* without Allow: 204 and without a body c-icap echoes the
+                 * headers itself */
+                sk_freeze_http_headers(req);
                 return CI_MOD_ALLOW204;
+            }
         }
         r->mode = SK_BODY_STREAM;
         r->ring = ci_ring_buf_new(SK_RING_SIZE);
@@ -268,6 +288,7 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
         if (len > 0 && ci_ring_buf_write(r->ring, data, len) != len)
             return CI_ERROR;
         sk_add_icap_headers(r);
+        sk_freeze_http_headers(req);
         ci_req_unlock_data(req);
         return CI_MOD_CONTINUE;
     }
