@@ -16,6 +16,18 @@
 #define SK_OPT_POLICY 0x1
 #define SK_OPT_JSON 0x2
 #define SK_OPT_LIMIT 0x4
+#define SK_OPT_SCOPE 0x8     /* --client-ip, --user, --group (repeatable) */
+#define SK_OPT_PRIORITY 0x10 /* --priority N */
+#define SK_OPT_COMMENT 0x20  /* --comment TEXT */
+#define SK_OPT_LIST 0x40     /* --list block|allow|approved */
+#define SK_OPT_MATCH 0x80    /* --match exact|prefix|substring|domain|regex */
+#define SK_OPT_LAST SK_OPT_MATCH
+
+/* One --client-ip/--user/--group, in command-line order. */
+struct sk_cli_scope {
+    const char *kind; /* "client-ip", "user", "group" */
+    const char *value;
+};
 
 struct sk_cli {
     const char *db;     /* --db, else $SEKISHO_POLICY_DB, else SK_PDB_DEFAULT_PATH */
@@ -25,6 +37,13 @@ struct sk_cli {
     unsigned seen;      /* SK_OPT_* given on the command line */
     int argc;           /* command name and operands */
     char **argv;
+    int nops;           /* operands after the command's words */
+    char **ops;
+    struct sk_cli_scope *scopes; /* --client-ip/--user/--group */
+    int nscopes;
+    const char *priority, *comment, *list, *match;
+    const char **words; /* options as given (not --db/--json/--limit), for history */
+    int nwords;
 };
 
 struct sk_cli_cmd {
@@ -44,6 +63,28 @@ int sk_cli_set(struct sk_cli *);
 int sk_cli_unset(struct sk_cli *);
 int sk_cli_get(struct sk_cli *);
 int sk_cli_keys(struct sk_cli *);
+int sk_cli_policy_add(struct sk_cli *);
+int sk_cli_policy_list(struct sk_cli *);
+int sk_cli_policy_show(struct sk_cli *);
+int sk_cli_policy_rm(struct sk_cli *);
+int sk_cli_policy_set(struct sk_cli *);
+int sk_cli_policy_enable(struct sk_cli *);
+int sk_cli_policy_disable(struct sk_cli *);
+int sk_cli_scope_add(struct sk_cli *);
+int sk_cli_scope_rm(struct sk_cli *);
+int sk_cli_url_add(struct sk_cli *);
+int sk_cli_url_list(struct sk_cli *);
+int sk_cli_url_rm(struct sk_cli *);
+int sk_cli_category_import(struct sk_cli *);
+int sk_cli_category_list(struct sk_cli *);
+int sk_cli_category_rm(struct sk_cli *);
+int sk_cli_category_block(struct sk_cli *);
+int sk_cli_category_unblock(struct sk_cli *);
+int sk_cli_show(struct sk_cli *);
+int sk_cli_export(struct sk_cli *);
+int sk_cli_import(struct sk_cli *);
+int sk_cli_rollback(struct sk_cli *);
+int sk_cli_check(struct sk_cli *);
 
 /* "sekisho-policy: MESSAGE" on stderr; return SK_CLI_FAIL / SK_CLI_USAGE. */
 int sk_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -62,6 +103,20 @@ struct sk_pdb *sk_cli_open(const struct sk_cli *, unsigned flags);
 /* Commit the open write as one generation with history; prints the reason
  * on failure. The new generation, or -1. */
 int64_t sk_cli_commit(const struct sk_cli *, struct sk_pdb *);
+
+/*
+ * One write command: open the database read-write, begin, run FN, commit
+ * (snapshot + generation + history). FN returns >= 0 (kept in *result),
+ * -1 (operation failed: exit 1) or SK_PDB_REJECT (bad input: exit 2),
+ * with *err set in both failure cases. Returns the exit code; *gen gets
+ * the new generation.
+ */
+typedef int64_t (*sk_cli_write_fn)(struct sk_cli *, struct sk_pdb *, void *arg, char **err);
+int sk_cli_write(struct sk_cli *, sk_cli_write_fn fn, void *arg, int64_t *result, int64_t *gen);
+/* The --policy or the default policy's name. */
+const char *sk_cli_policy_name(const struct sk_cli *);
+/* Parse a decimal integer in LO..HI; 0 or -1. */
+int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
 
 /* Remove PATH-wal and PATH-shm (after removing a database init created). */
 void sk_cli_remove_sidecars(const char *path);

@@ -13,6 +13,7 @@
 #define SK_CLI_VERSION "unknown"
 #endif
 
+#define SK_SCOPES SK_OPT_SCOPE
 static const struct sk_cli_cmd sk_cli_cmds[] = {
     {"init", sk_cli_init, 0, 0, 0, "init",
      "create the database (mode 0640) or migrate it; changes nothing if current"},
@@ -24,10 +25,59 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "print the effective value of a setting for a policy"},
     {"keys", sk_cli_keys, SK_OPT_JSON, 0, 0, "keys [--json]",
      "list every setting with its type, default and meaning"},
+    {"show", sk_cli_show, SK_OPT_POLICY | SK_OPT_JSON, 0, 0, "show [--policy NAME] [--json]",
+     "everything about a policy: scope, settings (with source), rules, categories"},
+    {"policy add", sk_cli_policy_add, SK_SCOPES | SK_OPT_PRIORITY | SK_OPT_COMMENT, 1, 1,
+     "policy add NAME [--client-ip CIDR]... [--user U]... [--group G]... [--priority N]"
+     " [--comment T]",
+     "add a policy for those clients (any of them matches); lower priority is tried first"},
+    {"policy list", sk_cli_policy_list, SK_OPT_JSON, 0, 0, "policy list [--json]",
+     "list policies in the order they are tried"},
+    {"policy show", sk_cli_policy_show, SK_OPT_JSON, 1, 1, "policy show NAME [--json]",
+     "same as show --policy NAME"},
+    {"policy rm", sk_cli_policy_rm, 0, 1, 1, "policy rm NAME",
+     "remove a policy with its scope, settings, rules and category blocks"},
+    {"policy set", sk_cli_policy_set, SK_OPT_PRIORITY | SK_OPT_COMMENT, 1, 1,
+     "policy set NAME [--priority N] [--comment T]", "change a policy's priority or comment"},
+    {"policy enable", sk_cli_policy_enable, 0, 1, 1, "policy enable NAME",
+     "let a disabled policy match again"},
+    {"policy disable", sk_cli_policy_disable, 0, 1, 1, "policy disable NAME",
+     "keep a policy but never match it"},
+    {"policy scope add", sk_cli_scope_add, SK_SCOPES, 1, 1,
+     "policy scope add NAME [--client-ip CIDR]... [--user U]... [--group G]...",
+     "add clients to a policy's scope"},
+    {"policy scope rm", sk_cli_scope_rm, SK_SCOPES, 1, 1,
+     "policy scope rm NAME [--client-ip CIDR]... [--user U]... [--group G]...",
+     "remove clients from a policy's scope"},
+    {"url add", sk_cli_url_add, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT, 1,
+     1, "url add --list L --match M PATTERN [--policy NAME] [--comment T]",
+     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex)"},
+    {"url list", sk_cli_url_list, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_JSON, 0, 0,
+     "url list [--policy NAME] [--list L] [--json]", "list URL rules with their ids"},
+    {"url rm", sk_cli_url_rm, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH, 1, 1,
+     "url rm ID | url rm --list L --match M PATTERN [--policy NAME]", "remove a URL rule"},
+    {"category import", sk_cli_category_import, 0, 2, 2, "category import NAME DIR",
+     "import (or replace) a squidGuard/UT1 list: DIR/domains, DIR/urls, DIR/expressions"},
+    {"category list", sk_cli_category_list, SK_OPT_JSON, 0, 0, "category list [--json]",
+     "list categories with entry counts and the policies blocking them"},
+    {"category rm", sk_cli_category_rm, 0, 1, 1, "category rm NAME",
+     "remove a category (and its blocks)"},
+    {"category block", sk_cli_category_block, SK_OPT_POLICY, 1, 1,
+     "category block NAME [--policy NAME]", "block a category in a policy"},
+    {"category unblock", sk_cli_category_unblock, SK_OPT_POLICY, 1, 1,
+     "category unblock NAME [--policy NAME]", "stop blocking a category in a policy"},
+    {"check", sk_cli_check, SK_SCOPES | SK_OPT_JSON, 1, 1,
+     "check URL [--client-ip IP] [--user U] [--group G]... [--json]",
+     "explain the verdict for URL and that client, as the server decides it"},
+    {"export", sk_cli_export, 0, 0, 0, "export", "write the whole policy as JSON to stdout"},
+    {"import", sk_cli_import, 0, 1, 1, "import FILE",
+     "replace the whole policy with an export (FILE or - for stdin)"},
     {"generation", sk_cli_generation, SK_OPT_JSON, 0, 0, "generation [--json]",
      "print the current policy generation"},
     {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0,
      "history [--limit N] [--json]", "list generations: when, who, what"},
+    {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
+     "restore the policy state of generation GEN, as a new generation"},
 };
 
 #define SK_CLI_NCMDS (sizeof(sk_cli_cmds) / sizeof(sk_cli_cmds[0]))
@@ -41,19 +91,62 @@ static void sk_cli_help(FILE *f)
                "recorded in history; the server picks it up without a restart.\n\n"
                "commands:\n");
     for (size_t i = 0; i < SK_CLI_NCMDS; i++)
-        fprintf(f, "  %-34s %s\n", sk_cli_cmds[i].synopsis, sk_cli_cmds[i].help);
+        fprintf(f, "  %s\n      %s\n", sk_cli_cmds[i].synopsis, sk_cli_cmds[i].help);
     fprintf(f, "\noptions:\n"
                "  --db FILE      policy database (default: $SEKISHO_POLICY_DB, else %s)\n"
                "  --policy NAME  policy to act on (default: %s)\n"
                "  --json         one JSON document on stdout, for scripts\n"
-               "  --limit N      history: only the newest N generations\n\n"
+               "  --limit N      history: only the newest N generations\n"
+               "  --client-ip, --user, --group, --priority, --comment, --list, --match:\n"
+               "                 see the commands above\n\n"
                "exit status: 0 success, 1 operation failed, 2 usage error (nothing changed)\n",
             SK_PDB_DEFAULT_PATH, SK_PDB_DEFAULT_POLICY);
 }
 
 static const char *sk_cli_opt_name(unsigned opt)
 {
-    return opt == SK_OPT_POLICY ? "--policy" : opt == SK_OPT_JSON ? "--json" : "--limit";
+    switch (opt) {
+    case SK_OPT_POLICY:
+        return "--policy";
+    case SK_OPT_JSON:
+        return "--json";
+    case SK_OPT_LIMIT:
+        return "--limit";
+    case SK_OPT_SCOPE:
+        return "--client-ip/--user/--group";
+    case SK_OPT_PRIORITY:
+        return "--priority";
+    case SK_OPT_COMMENT:
+        return "--comment";
+    case SK_OPT_LIST:
+        return "--list";
+    default:
+        return "--match";
+    }
+}
+
+/* Keep "--opt VALUE" for the history text. */
+static void sk_cli_word(struct sk_cli *c, const char *opt, const char *value)
+{
+    c->words[c->nwords++] = opt;
+    c->words[c->nwords++] = value;
+}
+
+static void sk_cli_add_scope(struct sk_cli *c, const char *kind, const char *value)
+{
+    c->scopes[c->nscopes].kind = kind;
+    c->scopes[c->nscopes++].value = value;
+    c->seen |= SK_OPT_SCOPE;
+}
+
+/* A single-valued option given twice is a mistake worth saying. */
+static int sk_cli_once(const char **slot, unsigned *seen, unsigned bit, const char *value)
+{
+    if (*seen & bit)
+        return sk_cli_usage("option %s given twice", sk_cli_opt_name(bit));
+    *slot = value;
+    *seen |= bit;
+    return SK_CLI_OK;
 }
 
 static int sk_cli_parse_limit(struct sk_cli *c, const char *arg)
@@ -76,6 +169,10 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         {"db", required_argument, NULL, 'd'},    {"policy", required_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},        {"limit", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
+        {"client-ip", required_argument, NULL, 'i'}, {"user", required_argument, NULL, 'u'},
+        {"group", required_argument, NULL, 'g'}, {"priority", required_argument, NULL, 'P'},
+        {"comment", required_argument, NULL, 'c'}, {"list", required_argument, NULL, 'L'},
+        {"match", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0}};
     int ch;
 
@@ -88,9 +185,29 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             c->db = optarg;
             break;
         case 'p':
-            c->policy = optarg;
-            c->seen |= SK_OPT_POLICY;
+            if (sk_cli_once(&c->policy, &c->seen, SK_OPT_POLICY, optarg) != SK_CLI_OK)
+                return SK_CLI_USAGE;
+            sk_cli_word(c, "--policy", optarg);
             break;
+        case 'i':
+        case 'u':
+        case 'g':
+            sk_cli_add_scope(c, ch == 'i' ? "client-ip" : ch == 'u' ? "user" : "group", optarg);
+            sk_cli_word(c, ch == 'i' ? "--client-ip" : ch == 'u' ? "--user" : "--group", optarg);
+            break;
+        case 'P':
+        case 'c':
+        case 'L':
+        case 'M': {
+            unsigned bit = ch == 'P' ? SK_OPT_PRIORITY : ch == 'c' ? SK_OPT_COMMENT
+                           : ch == 'L' ? SK_OPT_LIST : SK_OPT_MATCH;
+            const char **slot = ch == 'P' ? &c->priority : ch == 'c' ? &c->comment
+                                : ch == 'L' ? &c->list : &c->match;
+            if (sk_cli_once(slot, &c->seen, bit, optarg) != SK_CLI_OK)
+                return SK_CLI_USAGE;
+            sk_cli_word(c, sk_cli_opt_name(bit), optarg);
+            break;
+        }
         case 'j':
             c->json = 1;
             c->seen |= SK_OPT_JSON;
@@ -124,6 +241,35 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
     return SK_CLI_OK;
 }
 
+/* Words in NAME ("policy scope add" = 3) if ARGV starts with them, else 0. */
+static int sk_cli_match(const char *name, int argc, char **argv)
+{
+    int words = 0;
+
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, " ");
+        if (words >= argc || strlen(argv[words]) != n || strncmp(argv[words], p, n) != 0)
+            return 0;
+        words++;
+        p += n;
+        p += *p == ' ';
+    }
+    return words;
+}
+
+static const struct sk_cli_cmd *sk_cli_find(struct sk_cli *c)
+{
+    const struct sk_cli_cmd *cmd = NULL;
+    int best = 0, n;
+
+    for (size_t i = 0; i < SK_CLI_NCMDS; i++)
+        if ((n = sk_cli_match(sk_cli_cmds[i].name, c->argc, c->argv)) > best)
+            best = n, cmd = &sk_cli_cmds[i];
+    c->ops = c->argv + best;
+    c->nops = c->argc - best;
+    return cmd;
+}
+
 int main(int argc, char **argv)
 {
     struct sk_cli c = {0};
@@ -133,22 +279,42 @@ int main(int argc, char **argv)
     c.db = getenv("SEKISHO_POLICY_DB");
     if (c.db == NULL || *c.db == '\0')
         c.db = SK_PDB_DEFAULT_PATH;
+    /* Every option takes at most one argv slot for itself and one value. */
+    c.scopes = calloc((size_t)argc + 1, sizeof(*c.scopes));
+    c.words = calloc((size_t)argc * 2 + 2, sizeof(*c.words));
+    if (c.scopes == NULL || c.words == NULL)
+        return sk_cli_fail("out of memory");
     if ((rc = sk_cli_parse(&c, argc, argv, &done)) != SK_CLI_OK || done)
-        return rc;
+        goto out;
+    rc = SK_CLI_USAGE;
     if (c.argc == 0) {
         sk_cli_help(stderr);
-        return SK_CLI_USAGE;
+        goto out;
     }
-    for (size_t i = 0; i < SK_CLI_NCMDS; i++)
-        if (strcmp(c.argv[0], sk_cli_cmds[i].name) == 0)
-            cmd = &sk_cli_cmds[i];
-    if (cmd == NULL)
-        return sk_cli_usage("unknown command '%s' (see: sekisho-policy --help)", c.argv[0]);
-    for (unsigned opt = SK_OPT_POLICY; opt <= SK_OPT_LIMIT; opt <<= 1)
-        if ((c.seen & opt) && !(cmd->opts & opt))
-            return sk_cli_usage("option %s does not apply to '%s'", sk_cli_opt_name(opt),
-                                cmd->name);
-    if (c.argc - 1 < cmd->min_args || c.argc - 1 > cmd->max_args)
-        return sk_cli_usage("usage: sekisho-policy [--db FILE] %s", cmd->synopsis);
-    return cmd->run(&c);
+    if ((cmd = sk_cli_find(&c)) == NULL) {
+        int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
+                    strcmp(c.argv[0], "category") == 0;
+        if (group && c.argc > 1)
+            sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
+                         c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);
+        else if (group)
+            sk_cli_usage("'%s' needs a subcommand (see: sekisho-policy --help)", c.argv[0]);
+        else
+            sk_cli_usage("unknown command '%s' (see: sekisho-policy --help)", c.argv[0]);
+        goto out;
+    }
+    for (unsigned opt = SK_OPT_POLICY; opt <= SK_OPT_LAST; opt <<= 1)
+        if ((c.seen & opt) && !(cmd->opts & opt)) {
+            sk_cli_usage("option %s does not apply to '%s'", sk_cli_opt_name(opt), cmd->name);
+            goto out;
+        }
+    if (c.nops < cmd->min_args || c.nops > cmd->max_args) {
+        sk_cli_usage("usage: sekisho-policy [--db FILE] %s", cmd->synopsis);
+        goto out;
+    }
+    rc = cmd->run(&c);
+out:
+    free(c.scopes);
+    free(c.words);
+    return rc;
 }

@@ -1,5 +1,7 @@
 /* cli_util.c - messages, actor/command text for history, JSON strings.
  * Trust: runs as the administrator; environment values are only recorded. */
+#include <ctype.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -96,9 +98,9 @@ char *sk_cli_command_text(const struct sk_cli *c)
     for (int i = 0; i < c->argc; i++)
         if (sk_cli_append(&text, c->argv[i]) == -1)
             goto fail;
-    if (c->policy != NULL &&
-        (sk_cli_append(&text, "--policy") == -1 || sk_cli_append(&text, c->policy) == -1))
-        goto fail;
+    for (int i = 0; i < c->nwords; i++)
+        if (sk_cli_append(&text, c->words[i]) == -1)
+            goto fail;
     return text;
 fail:
     free(text);
@@ -118,11 +120,21 @@ struct sk_pdb *sk_cli_open(const struct sk_cli *c, unsigned flags)
 int64_t sk_cli_commit(const struct sk_cli *c, struct sk_pdb *pdb)
 {
     char *actor = sk_cli_actor(), *text = sk_cli_command_text(c), *err = NULL;
-    int64_t gen = -1;
+    int64_t gen = -1, cur;
 
     if (actor == NULL || text == NULL) {
         sk_pdb_write_rollback(pdb);
         sk_cli_fail("out of memory");
+        goto out;
+    }
+    /* The write lock is held: the commit will make generation cur + 1.
+     * Its snapshot goes into the same transaction, for rollback. */
+    if ((cur = sk_pdb_generation(pdb)) < 1 || sk_pdb_snapshot_save(pdb, cur + 1, &err) == -1) {
+        sk_pdb_write_rollback(pdb);
+        if (err == NULL)
+            sk_cli_fail("policy database %s: cannot read the generation", c->db);
+        else
+            sk_cli_report(&err, SK_CLI_FAIL);
         goto out;
     }
     if ((gen = sk_pdb_write_commit(pdb, actor, text, &err)) == -1)
@@ -131,6 +143,53 @@ out:
     free(actor);
     free(text);
     return gen;
+}
+
+int sk_cli_write(struct sk_cli *c, sk_cli_write_fn fn, void *arg, int64_t *result, int64_t *gen)
+{
+    struct sk_pdb *pdb;
+    char *err = NULL;
+    int64_t r;
+    int rc = SK_CLI_FAIL;
+
+    if ((pdb = sk_cli_open(c, SK_PDB_RW)) == NULL)
+        return SK_CLI_FAIL;
+    if (sk_pdb_write_begin(pdb, &err) == -1) {
+        sk_cli_report(&err, SK_CLI_FAIL);
+        goto out;
+    }
+    if ((r = fn(c, pdb, arg, &err)) < 0) {
+        sk_pdb_write_rollback(pdb);
+        rc = sk_cli_report(&err, r == SK_PDB_REJECT ? SK_CLI_USAGE : SK_CLI_FAIL);
+        goto out;
+    }
+    if (result != NULL)
+        *result = r;
+    if ((*gen = sk_cli_commit(c, pdb)) == -1)
+        goto out;
+    rc = SK_CLI_OK;
+out:
+    sk_pdb_write_rollback(pdb);
+    sk_pdb_close(pdb);
+    return rc;
+}
+
+const char *sk_cli_policy_name(const struct sk_cli *c)
+{
+    return c->policy ? c->policy : SK_PDB_DEFAULT_POLICY;
+}
+
+int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi || !isdigit((unsigned char)*text))
+        return -1;
+    *out = v;
+    return 0;
 }
 
 void sk_cli_json_str(FILE *f, const char *s)

@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1, v2 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -103,9 +103,44 @@ static const char sk_pdb_schema_v1[] =
     "  command    TEXT NOT NULL\n"
     ");\n";
 
+
+/*
+ * Schema v2: rollback. snapshots holds, per generation, the export document
+ * of the policy state after that generation's write, with each category
+ * given as a reference to a category_versions row instead of its entries
+ * (a 1M-line list is stored once per import, not once per generation).
+ * category_current says which version a category's live entries are.
+ * Versions no snapshot and no category refer to are deleted when
+ * snapshots are pruned (SK_PDB_SNAPSHOT_KEEP newest generations kept).
+ */
+static const char sk_pdb_schema_v2[] =
+    "CREATE TABLE category_versions (\n"
+    "  id      INTEGER PRIMARY KEY,\n"
+    "  name    TEXT NOT NULL,\n"
+    "  entries INTEGER NOT NULL CHECK (entries >= 0),\n"
+    "  size    INTEGER NOT NULL CHECK (size >= 0),\n"
+    "  data    BLOB NOT NULL\n"
+    ");\n"
+    "CREATE TABLE category_current (\n"
+    "  category_id INTEGER PRIMARY KEY REFERENCES categories(id) ON DELETE CASCADE,\n"
+    "  version_id  INTEGER NOT NULL REFERENCES category_versions(id)\n"
+    ");\n"
+    "CREATE INDEX category_current_version ON category_current(version_id);\n"
+    "CREATE TABLE snapshots (\n"
+    "  generation INTEGER PRIMARY KEY CHECK (generation >= 1),\n"
+    "  document   TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE snapshot_categories (\n"
+    "  generation INTEGER NOT NULL REFERENCES snapshots(generation) ON DELETE CASCADE,\n"
+    "  version_id INTEGER NOT NULL REFERENCES category_versions(id),\n"
+    "  PRIMARY KEY (generation, version_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX snapshot_categories_version ON snapshot_categories(version_id);\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
     sk_pdb_schema_v1,
+    sk_pdb_schema_v2,
 };
 
 const char *sk_pdb_migration_sql(int version)
@@ -198,6 +233,8 @@ int sk_pdb_init_cmd(struct sk_pdb *pdb, const char *actor, const char *command, 
         return -1;
 
     for (;;) {
+        int to;
+
         if (sk_pdb_write_begin(pdb, err) == -1)
             return -1;
         /* Re-read under the write lock: another CLI may have migrated. */
@@ -207,11 +244,17 @@ int sk_pdb_init_cmd(struct sk_pdb *pdb, const char *actor, const char *command, 
             sk_pdb_write_rollback(pdb);
             return 0;
         }
-        if (sk_pdb_migrate_step(pdb, from + 1, err) == -1)
+        /* A fresh file gets every step in one transaction (generation 1);
+         * an existing one one generation per step. */
+        to = from == 0 ? SK_PDB_SCHEMA_VERSION : from + 1;
+        for (int v = from + 1; v <= to; v++)
+            if (sk_pdb_migrate_step(pdb, v, err) == -1)
+                goto fail;
+        if (to >= 2 && sk_pdb_snapshot_save(pdb, sk_pdb_generation(pdb) + 1, err) == -1)
             goto fail;
         if (from > 0) {
             char cmd[256];
-            snprintf(cmd, sizeof(cmd), "%s (migrate schema to version %d)", command, from + 1);
+            snprintf(cmd, sizeof(cmd), "%s (migrate schema to version %d)", command, to);
             gen = sk_pdb_write_commit(pdb, actor, cmd, err);
         } else {
             gen = sk_pdb_write_commit(pdb, actor, command, err);

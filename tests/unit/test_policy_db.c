@@ -108,7 +108,7 @@ static void test_init_fresh(void **state)
     pdb = sk_t_init(t);
     umask(old);
     assert_int_equal(sk_pdb_generation(pdb), 1);
-    assert_int_equal(sk_pdb_schema_version(pdb), 1);
+    assert_int_equal(sk_pdb_schema_version(pdb), SK_PDB_SCHEMA_VERSION);
     assert_int_equal(sk_t_count(pdb, "SELECT count(*) FROM history"), 1);
     assert_int_equal(sk_t_count(pdb, "SELECT count(*) FROM history WHERE generation = 1"
                                      " AND actor = 'tester' AND command = 'init'"

@@ -5,11 +5,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sqlite3.h>
 
 /* Schema version this build reads and writes (PRAGMA user_version). */
-#define SK_PDB_SCHEMA_VERSION 1
+#define SK_PDB_SCHEMA_VERSION 2
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
 #define SK_PDB_APPLICATION_ID 0x534B5044
 /* Name of the built-in policy that matches every client; always present. */
@@ -149,5 +150,106 @@ int sk_pdb_resolve_setting(struct sk_pdb *, const char *policy, const char *key,
 int sk_pdb_set_setting(struct sk_pdb *, const char *policy, const char *key, const char *value,
                        char **err);
 int sk_pdb_unset_setting(struct sk_pdb *, const char *policy, const char *key, char **err);
+
+/* ---- policies, URL rules, categories, export/import, rollback ----
+ * Write helpers below run inside sk_pdb_write_begin() .. _commit() and
+ * return 0 (or a count), -1 for an operation failure (database error), or
+ * SK_PDB_REJECT when the input is invalid (unknown policy, bad CIDR, bad
+ * regex, ...): the caller rolls back and reports a usage error. *err is a
+ * malloc'd one-line message in both cases (caller frees). */
+#define SK_PDB_REJECT (-2)
+
+/* Priorities: user policies 0..SK_PDB_PRIORITY_MAX, default is above. */
+#define SK_PDB_PRIORITY_MAX 999999
+#define SK_PDB_PRIORITY_DEFAULT 1000000
+/* Snapshots (for rollback) of this many newest generations are kept. */
+#define SK_PDB_SNAPSHOT_KEEP 200
+
+/* Validate and canonicalise a policy scope value. KIND is "client-ip",
+ * "user" or "group". client-ip: an IPv4/IPv6 address or CIDR; canonical
+ * "ADDR/PREFIX" in inet_ntop form; host bits set are refused (naming the
+ * network). user/group: 1..256 bytes, no control characters, kept as given.
+ * 0 with *canon (caller frees), or -1 with *err. */
+int sk_pdb_scope_canon(const char *kind, const char *value, char **canon, char **err);
+/* Policy names: 1..64 bytes of [A-Za-z0-9._-], not starting with '-'. 0/-1. */
+int sk_pdb_policy_name_valid(const char *name, char **err);
+
+/* Add policy NAME at PRIORITY (-1: 10 above the highest user priority, at
+ * least 100). Returns the priority used, -1, or SK_PDB_REJECT (name taken,
+ * priority taken or out of range). */
+int64_t sk_pdb_policy_add(struct sk_pdb *, const char *name, int64_t priority,
+                          const char *comment, char **err);
+/* Remove a user policy and everything it holds. 0, -1, SK_PDB_REJECT. */
+int sk_pdb_policy_rm(struct sk_pdb *, const char *name, char **err);
+/* Change priority (-1: keep), comment (NULL: keep), enabled (-1: keep). */
+int sk_pdb_policy_update(struct sk_pdb *, const char *name, int64_t priority,
+                         const char *comment, int enabled, char **err);
+/* Add / remove one scope entry (VALUE canonicalised as above). 1 changed,
+ * 0 it was already there / was not there, -1, SK_PDB_REJECT. */
+int sk_pdb_scope_add(struct sk_pdb *, const char *policy, const char *kind, const char *value,
+                     char **err);
+int sk_pdb_scope_rm(struct sk_pdb *, const char *policy, const char *kind, const char *value,
+                    char **err);
+
+/* URL rules. LIST block|allow|approved; MATCH exact|prefix|substring|domain|
+ * regex. domain: "example.com" or "*.example.com" (both mean the domain and
+ * its subdomains; canonical drops "*." and a trailing dot, lower-cases, and
+ * turns IDN U-labels into A-labels); regex: must compile with PCRE2 (the
+ * error names the offset); others: 1..4096 bytes, no whitespace or control
+ * characters. 0 with *canon (caller frees), or -1 with *err. */
+int sk_pdb_url_canon(const char *list, const char *match, const char *pattern, char **canon,
+                     char **err);
+/* Add a rule to POLICY (NULL: default). The new rule's id, 0 if the same
+ * rule is already there (nothing changed), -1, SK_PDB_REJECT. */
+int64_t sk_pdb_url_add(struct sk_pdb *, const char *policy, const char *list, const char *match,
+                       const char *pattern, const char *comment, char **err);
+/* Remove by id, or by (policy, list, match, pattern). 1 removed, 0 there
+ * was no such rule, -1, SK_PDB_REJECT. */
+int sk_pdb_url_rm_id(struct sk_pdb *, int64_t id, char **err);
+int sk_pdb_url_rm(struct sk_pdb *, const char *policy, const char *list, const char *match,
+                  const char *pattern, char **err);
+
+/* Domain-list entry: lower-cased, without leading '.', "*." or trailing '.',
+ * IDN as A-labels. 0 with *canon, -1 with *err. */
+int sk_pdb_domain_canon(const char *text, char **canon, char **err);
+
+struct sk_pdb_import_stats {
+    int64_t domains, urls, expressions; /* entries stored (after de-duplication) */
+    int64_t lines, invalid, duplicates; /* data lines read, refused, repeated */
+    int64_t first_invalid_line;         /* 1-based line of the first refused one */
+    char first_invalid_file[16];        /* "domains", "urls" or "expressions" */
+};
+/* Import (or re-import, replacing) category NAME from a squidGuard/UT1
+ * directory: DIR/domains and DIR/urls (either may be missing, not both),
+ * DIR/expressions optional. Invalid lines are counted and skipped; more
+ * than 10% of the data lines invalid refuses the import (not a list).
+ * 0, -1, SK_PDB_REJECT (unreadable directory/file, bad name, garbage). */
+int sk_pdb_category_import(struct sk_pdb *, const char *name, const char *dir,
+                           struct sk_pdb_import_stats *, char **err);
+/* Remove category NAME (and its blocks in every policy). 0/-1/REJECT. */
+int sk_pdb_category_rm(struct sk_pdb *, const char *name, char **err);
+/* Block (BLOCK=1) or unblock category NAME in POLICY (NULL: default).
+ * 1 changed, 0 already so, -1, SK_PDB_REJECT. */
+int sk_pdb_category_block(struct sk_pdb *, const char *policy, const char *name, int block,
+                          char **err);
+
+/* Write the whole policy as one JSON document (deterministic: the same
+ * state always gives the same bytes). 0, or -1 with *err. */
+int sk_pdb_export(struct sk_pdb *, FILE *out, char **err);
+/* Inside a write: replace the whole policy with the document TEXT (LEN
+ * bytes) as written by sk_pdb_export(). Every value is validated as the
+ * commands validate it; 0, -1, SK_PDB_REJECT (nothing changed). */
+int sk_pdb_import(struct sk_pdb *, const char *text, size_t len, char **err);
+
+/* Inside a write that will commit as generation GEN: store the policy
+ * state as GEN's snapshot and prune snapshots older than
+ * SK_PDB_SNAPSHOT_KEEP generations (and the category versions no snapshot
+ * or category uses any more). 0, or -1 with *err. */
+int sk_pdb_snapshot_save(struct sk_pdb *, int64_t gen, char **err);
+/* Inside a write: restore the policy state of generation GEN. 0, -1,
+ * SK_PDB_REJECT (unknown generation, or its snapshot was pruned). */
+int sk_pdb_rollback(struct sk_pdb *, int64_t gen, char **err);
+/* Oldest generation that still has a snapshot, 0 if none, -1 on error. */
+int64_t sk_pdb_snapshot_oldest(struct sk_pdb *, char **err);
 
 #endif

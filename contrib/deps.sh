@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian 12 packages Sekisho needs to build, run, test
+# or benchmark. Runs as root, or through sudo otherwise.
+#
+# Usage: contrib/deps.sh [runtime|test|bench]      (default: runtime)
+#
+# Idempotent and silent when everything is already installed: it asks dpkg
+# first and only then runs `apt-get update` once and installs what is
+# missing. Package installs must not leave the Debian squid, c-icap or
+# freshclam system services running or enabled: the tests start their own
+# private instances on free ports.
+set -euo pipefail
+
+profile=${1:-runtime}
+
+runtime_pkgs=(
+    build-essential cmake pkg-config
+    c-icap libicapapi-dev
+    libsqlite3-dev sqlite3
+    libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
+)
+# clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
+# is listed so tests can build signature databases from their own samples.
+test_pkgs=(
+    libcmocka-dev python3 curl squid
+    libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
+)
+bench_pkgs=()
+
+case "$profile" in
+runtime) want=("${runtime_pkgs[@]}") ;;
+test) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
+bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+-h | --help)
+    sed -n '2,10p' "$0"
+    exit 0
+    ;;
+*)
+    echo "deps.sh: unknown profile '$profile' (runtime|test|bench)" >&2
+    exit 2
+    ;;
+esac
+
+# Services that Debian packages in our lists ship and may start or enable.
+services=(squid c-icap clamav-freshclam clamav-daemon)
+
+installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+}
+
+missing=()
+for p in "${want[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps.sh: apt-get not found; install by hand: ${missing[*]}" >&2
+    exit 1
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+        echo "deps.sh: not root and no sudo; install by hand: ${missing[*]}" >&2
+        exit 1
+    fi
+    SUDO=(sudo)
+fi
+
+# Remember which services existed before, so we only tame ones we brought in.
+had_service=()
+for s in "${services[@]}"; do
+    if [ -e "/etc/init.d/$s" ] || [ -e "/lib/systemd/system/$s.service" ]; then
+        had_service+=("$s")
+    fi
+done
+
+# policy-rc.d returning 101 tells invoke-rc.d not to start services during
+# the install. Keep an administrator's own file if there is one.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# temporary, written by sekisho contrib/deps.sh\nexit 101\n' |
+        "${SUDO[@]}" tee "$policy" >/dev/null
+    "${SUDO[@]}" chmod 755 "$policy"
+    own_policy=1
+fi
+cleanup() {
+    if [ "$own_policy" = 1 ]; then
+        "${SUDO[@]}" rm -f "$policy"
+    fi
+}
+trap cleanup EXIT
+
+echo "deps.sh: installing ${missing[*]}" >&2
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+for s in "${services[@]}"; do
+    case " ${had_service[*]-} " in *" $s "*) continue ;; esac
+    [ -e "/etc/init.d/$s" ] || [ -e "/lib/systemd/system/$s.service" ] || continue
+    if [ -d /run/systemd/system ]; then
+        "${SUDO[@]}" systemctl disable --now "$s" >/dev/null 2>&1 || true
+    else
+        "${SUDO[@]}" service "$s" stop >/dev/null 2>&1 || true
+        if command -v update-rc.d >/dev/null 2>&1; then
+            "${SUDO[@]}" update-rc.d "$s" disable >/dev/null 2>&1 || true
+        fi
+    fi
+done
+
+still=()
+for p in "${missing[@]}"; do
+    installed "$p" || still+=("$p")
+done
+if [ ${#still[@]} -ne 0 ]; then
+    echo "deps.sh: still missing after install: ${still[*]}" >&2
+    exit 1
+fi

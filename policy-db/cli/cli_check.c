@@ -1,0 +1,133 @@
+/* cli_check.c - sekisho-policy check: the verdict the server would give a
+ * URL for a client, explained. Uses the server's own snapshot and matcher
+ * (policy_snapshot.h): there is no second implementation to drift.
+ * Trust: read-only; the URL and client are administrator input. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sekisho/policy_snapshot.h>
+#include <sekisho/url.h>
+
+#include "cli.h"
+
+/* --client-ip/--user once each, --group repeatable (joined with ','). */
+static int sk_cli_who(const struct sk_cli *c, struct sk_who *who, char **groups)
+{
+    unsigned char addr[16];
+    size_t len = 0;
+
+    *groups = NULL;
+    for (int i = 0; i < c->nscopes; i++) {
+        const struct sk_cli_scope *s = &c->scopes[i];
+        if (strcmp(s->kind, "group") == 0) {
+            len += strlen(s->value) + 1;
+            continue;
+        }
+        if ((strcmp(s->kind, "client-ip") == 0 ? who->client_ip : who->user) != NULL)
+            return sk_cli_usage("check: --%s given twice", s->kind);
+        if (strcmp(s->kind, "user") == 0) {
+            who->user = s->value;
+        } else if (inet_pton(AF_INET, s->value, addr) == 1 ||
+                   inet_pton(AF_INET6, s->value, addr) == 1) {
+            who->client_ip = s->value;
+        } else {
+            return sk_cli_usage("invalid client IP '%s': check takes one address, not a"
+                                " network",
+                                s->value);
+        }
+    }
+    if (len > 0) {
+        if ((*groups = calloc(1, len)) == NULL)
+            return sk_cli_fail("out of memory");
+        for (int i = 0; i < c->nscopes; i++)
+            if (strcmp(c->scopes[i].kind, "group") == 0) {
+                if (**groups)
+                    strcat(*groups, ",");
+                strcat(*groups, c->scopes[i].value);
+            }
+        who->groups = *groups;
+    }
+    return SK_CLI_OK;
+}
+
+static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy *p,
+                                  const struct sk_url_decision *d, const struct sk_url *u)
+{
+    const char *verdict = d->verdict == SK_URL_NONE ? "allow" : sk_url_verdict_name(d->verdict);
+    int none = d->verdict == SK_URL_NONE;
+
+    if (c->json) {
+        printf("{\"verdict\":\"%s\",\"policy\":", verdict);
+        sk_cli_json_str(stdout, sk_policy_name(p));
+        fputs(",\"rule\":", stdout);
+        sk_cli_json_str(stdout, none ? "" : d->rule);
+        fputs(",\"list\":", stdout);
+        sk_cli_json_str(stdout, none ? "" : d->list);
+        fputs(",\"match\":", stdout);
+        sk_cli_json_str(stdout, none ? "" : d->match);
+        fputs(",\"category\":", stdout);
+        sk_cli_json_str(stdout, none ? "" : d->category);
+        fputs(",\"rule_policy\":", stdout);
+        sk_cli_json_str(stdout, none ? "" : d->policy);
+        printf(",\"rule_id\":%lld,\"url\":", (long long)(none ? 0 : d->rule_id));
+        sk_cli_json_str(stdout, sk_url_string(u));
+        fputs("}\n", stdout);
+        return;
+    }
+    if (none)
+        printf("allow — policy '%s', no rule matched\n", sk_policy_name(p));
+    else if (*d->category)
+        printf("%s — policy '%s', category '%s' (%s '%s', blocked by policy '%s')\n", verdict,
+               sk_policy_name(p), d->category, d->match, d->rule, d->policy);
+    else
+        printf("%s — policy '%s', rule '%s:%s' (list %s%s%s%s)\n", verdict, sk_policy_name(p),
+               d->match, d->rule, d->list,
+               strcmp(d->policy, sk_policy_name(p)) ? ", of policy '" : "",
+               strcmp(d->policy, sk_policy_name(p)) ? d->policy : "",
+               strcmp(d->policy, sk_policy_name(p)) ? "'" : "");
+    printf("  url: %s\n", sk_url_string(u));
+}
+
+int sk_cli_check(struct sk_cli *c)
+{
+    struct sk_who who = {0};
+    struct sk_url_decision d;
+    struct sk_url u = {0};
+    struct sk_snapshot *snap = NULL;
+    struct sk_pdb *pdb = NULL;
+    const struct sk_policy *p;
+    char *groups = NULL, *err = NULL;
+    int rc;
+
+    if ((rc = sk_cli_who(c, &who, &groups)) != SK_CLI_OK)
+        goto out;
+    if (sk_url_normalize(c->ops[0], 0, &u, &err) == -1) {
+        rc = sk_cli_usage("invalid URL '%s': %s", c->ops[0], err ? err : "malformed");
+        free(err);
+        goto out;
+    }
+    rc = SK_CLI_FAIL;
+    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
+        goto out;
+    if ((snap = sk_snapshot_load(pdb, &err)) == NULL) {
+        sk_cli_report(&err, SK_CLI_FAIL);
+        goto out;
+    }
+    p = sk_snapshot_resolve(snap, &who);
+    memset(&d, 0, sizeof(d));
+    if (sk_policy_check_url(p, &u, &d) == -1) {
+        sk_cli_fail("cannot decide %s: a regex rule exceeded its match limit (the server"
+                    " applies url.on-error)",
+                    sk_url_string(&u));
+        goto out;
+    }
+    sk_cli_print_decision(c, p, &d, &u);
+    rc = SK_CLI_OK;
+out:
+    sk_snapshot_unref(snap);
+    sk_pdb_close(pdb);
+    sk_url_free(&u);
+    free(groups);
+    return rc;
+}

@@ -1,0 +1,162 @@
+/* cli_url.c - sekisho-policy URL rule commands: add, list, rm.
+ * Trust: administrator input; patterns are validated (PCRE2, IDN) by the
+ * library before they reach the database the server compiles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* --list and --match given and valid, with PATTERN; usage exit otherwise. */
+static int sk_cli_rule_args(const struct sk_cli *c, const char *cmd)
+{
+    char *canon = NULL, *err = NULL;
+
+    if (c->list == NULL || c->match == NULL)
+        return sk_cli_usage("url %s: give --list block|allow|approved and --match"
+                            " exact|prefix|substring|domain|regex",
+                            cmd);
+    if (sk_pdb_url_canon(c->list, c->match, c->ops[0], &canon, &err) == -1)
+        return sk_cli_report(&err, SK_CLI_USAGE);
+    free(canon);
+    return SK_CLI_OK;
+}
+
+static int64_t sk_cli_do_url_add(struct sk_cli *c, struct sk_pdb *pdb, void *arg, char **err)
+{
+    return sk_pdb_url_add(pdb, c->policy, c->list, c->match, c->ops[0], c->comment, err);
+}
+
+int sk_cli_url_add(struct sk_cli *c)
+{
+    int64_t id = 0, gen;
+    int rc;
+
+    if ((rc = sk_cli_rule_args(c, "add")) != SK_CLI_OK)
+        return rc;
+    if ((rc = sk_cli_write(c, sk_cli_do_url_add, NULL, &id, &gen)) != SK_CLI_OK)
+        return rc;
+    if (id > 0)
+        printf("added rule %lld to policy '%s' (generation %lld)\n", (long long)id,
+               sk_cli_policy_name(c), (long long)gen);
+    else
+        printf("rule already in policy '%s'; nothing added (generation %lld)\n",
+               sk_cli_policy_name(c), (long long)gen);
+    return SK_CLI_OK;
+}
+
+static int64_t sk_cli_do_url_rm(struct sk_cli *c, struct sk_pdb *pdb, void *arg, char **err)
+{
+    int64_t id = *(int64_t *)arg;
+    int r = id > 0 ? sk_pdb_url_rm_id(pdb, id, err)
+                   : sk_pdb_url_rm(pdb, c->policy, c->list, c->match, c->ops[0], err);
+
+    if (r == 0) {
+        /* Removing what is not there is a mistake worth exit 2. */
+        if (id > 0 &&
+            asprintf(err, "no URL rule %lld (see: sekisho-policy url list)", (long long)id) == -1)
+            *err = NULL;
+        if (id <= 0 && asprintf(err,
+                                "no such rule in policy '%s' (see: sekisho-policy url"
+                                " list)",
+                                sk_cli_policy_name(c)) == -1)
+            *err = NULL;
+        return SK_PDB_REJECT;
+    }
+    return r;
+}
+
+int sk_cli_url_rm(struct sk_cli *c)
+{
+    int64_t id = 0, gen;
+    int rc;
+
+    if (c->list == NULL && c->match == NULL) {
+        if (c->policy != NULL)
+            return sk_cli_usage("url rm ID: --policy does not apply (ids are unique)");
+        if (sk_cli_int(c->ops[0], 1, INT64_MAX, &id) == -1)
+            return sk_cli_usage("invalid rule id '%s' (or give --list and --match with a"
+                                " pattern)",
+                                c->ops[0]);
+    } else if ((rc = sk_cli_rule_args(c, "rm")) != SK_CLI_OK) {
+        return rc;
+    }
+    if ((rc = sk_cli_write(c, sk_cli_do_url_rm, &id, NULL, &gen)) != SK_CLI_OK)
+        return rc;
+    printf("removed the rule (generation %lld)\n", (long long)gen);
+    return SK_CLI_OK;
+}
+
+static const char *sk_cli_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+int sk_cli_url_list(struct sk_cli *c)
+{
+    static const char sql[] =
+        "SELECT r.id, p.name, r.list, r.match, r.pattern, r.comment FROM url_rules r"
+        " JOIN policies p ON p.id = r.policy_id"
+        " WHERE (?1 IS NULL OR p.name = ?1) AND (?2 IS NULL OR r.list = ?2)"
+        " ORDER BY p.priority, r.list, r.match, r.pattern";
+    struct sk_pdb *pdb;
+    sqlite3_stmt *st = NULL;
+    char *err = NULL;
+    int rc = SK_CLI_FAIL, n = 0, step;
+    int64_t pid;
+
+    if (c->list != NULL && strcmp(c->list, "block") != 0 && strcmp(c->list, "allow") != 0 &&
+        strcmp(c->list, "approved") != 0)
+        return sk_cli_usage("invalid list '%s': block, allow or approved", c->list);
+    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
+        return SK_CLI_FAIL;
+    if (c->policy != NULL && (pid = sk_pdb_policy_id(pdb, c->policy, &err)) <= 0) {
+        rc = pid == 0 ? sk_cli_usage("no such policy '%s'", c->policy)
+                      : sk_cli_report(&err, SK_CLI_FAIL);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, c->list, -1, SQLITE_STATIC) != SQLITE_OK) {
+        sk_cli_fail("policy database %s: cannot list rules: %s", c->db,
+                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
+        goto out;
+    }
+    if (c->json)
+        fputc('[', stdout);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->json) {
+            printf("%s\n  {\"id\":%lld,\"policy\":", n ? "," : "",
+                   (long long)sqlite3_column_int64(st, 0));
+            sk_cli_json_str(stdout, sk_cli_col(st, 1));
+            fputs(",\"list\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_col(st, 2));
+            fputs(",\"match\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_col(st, 3));
+            fputs(",\"pattern\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_col(st, 4));
+            fputs(",\"comment\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_col(st, 5));
+            fputc('}', stdout);
+        } else {
+            if (n == 0)
+                printf("%-6s %-16s %-9s %-10s %s\n", "ID", "POLICY", "LIST", "MATCH", "PATTERN");
+            printf("%-6lld %-16s %-9s %-10s %s%s%s\n", (long long)sqlite3_column_int64(st, 0),
+                   sk_cli_col(st, 1), sk_cli_col(st, 2), sk_cli_col(st, 3), sk_cli_col(st, 4),
+                   *sk_cli_col(st, 5) ? "  # " : "", sk_cli_col(st, 5));
+        }
+        n++;
+    }
+    if (c->json)
+        fputs(n ? "\n]\n" : "]\n", stdout);
+    if (step != SQLITE_DONE) {
+        sk_cli_fail("policy database %s: cannot list rules: %s", c->db,
+                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
+        goto out;
+    }
+    rc = SK_CLI_OK;
+out:
+    sqlite3_finalize(st);
+    sk_pdb_close(pdb);
+    return rc;
+}

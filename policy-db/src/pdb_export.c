@@ -1,0 +1,303 @@
+/* pdb_export.c - the whole policy as one JSON document: policies (scopes,
+ * settings, URL rules, blocked categories, DLP templates) and categories
+ * (with entries, or version references in snapshots). Deterministic: rows
+ * are ordered by their natural keys, so equal states give equal bytes.
+ * Trust: reads the database; output goes to the administrator or to
+ * the snapshots table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdb_store.h"
+
+/* Document layout version (not the schema version). */
+#define SK_PDB_DOC_VERSION 1
+
+struct sk_pdb_exp {
+    struct sk_pdb *pdb;
+    struct sk_pdb_buf *b;
+    char **err;
+    int oom;
+};
+
+static void sk_pdb_out(struct sk_pdb_exp *x, const char *s)
+{
+    if (sk_pdb_buf_str(x->b, s) == -1)
+        x->oom = 1;
+}
+
+static void sk_pdb_out_json(struct sk_pdb_exp *x, const char *s)
+{
+    if (sk_pdb_buf_json(x->b, s ? s : "") == -1)
+        x->oom = 1;
+}
+
+static void sk_pdb_out_int(struct sk_pdb_exp *x, int64_t v)
+{
+    if (sk_pdb_buf_fmt(x->b, "%lld", (long long)v) == -1)
+        x->oom = 1;
+}
+
+static const char *sk_pdb_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+/*
+ * Run SQL (?1 = ID) and write each row as an object of NAMES (columns in
+ * order; a name starting with '#' is an integer column, without the '#').
+ * One object per line, INDENT before each. -1 on error.
+ */
+static int sk_pdb_out_rows(struct sk_pdb_exp *x, const char *sql, int64_t id,
+                           const char *const *names, const char *indent)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step, n = 0;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        goto out;
+    sk_pdb_out(x, "[");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        sk_pdb_out(x, n++ ? ",\n" : "\n");
+        sk_pdb_out(x, indent);
+        sk_pdb_out(x, "{");
+        for (int i = 0; names[i]; i++) {
+            const char *name = names[i][0] == '#' ? names[i] + 1 : names[i];
+            sk_pdb_out(x, i ? ", " : "");
+            sk_pdb_out_json(x, name);
+            sk_pdb_out(x, ": ");
+            if (names[i][0] == '#')
+                sk_pdb_out_int(x, sqlite3_column_int64(st, i));
+            else
+                sk_pdb_out_json(x, sk_pdb_text(st, i));
+        }
+        sk_pdb_out(x, "}");
+    }
+    if (step != SQLITE_DONE)
+        goto out;
+    if (n) {
+        sk_pdb_out(x, "\n");
+        sk_pdb_out(x, indent + 2);
+    }
+    sk_pdb_out(x, "]");
+    rc = 0;
+out:
+    if (rc == -1)
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Rows of SQL (?1 = ID) as an array of strings (first column) or, with
+ * PAIRS, an object of column 0 -> column 1. */
+static int sk_pdb_out_strings(struct sk_pdb_exp *x, const char *sql, int64_t id, int pairs,
+                              const char *indent)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step, n = 0;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        goto out;
+    sk_pdb_out(x, pairs ? "{" : "[");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && !x->oom) {
+        sk_pdb_out(x, n++ ? ",\n" : "\n");
+        sk_pdb_out(x, indent);
+        sk_pdb_out_json(x, sk_pdb_text(st, 0));
+        if (pairs) {
+            sk_pdb_out(x, ": ");
+            sk_pdb_out_json(x, sk_pdb_text(st, 1));
+        }
+    }
+    if (step != SQLITE_DONE && !x->oom)
+        goto out;
+    if (n) {
+        sk_pdb_out(x, "\n");
+        sk_pdb_out(x, indent + 2);
+    }
+    sk_pdb_out(x, pairs ? "}" : "]");
+    rc = 0;
+out:
+    if (rc == -1)
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
+{
+    static const char *const scope[] = {"kind", "value", NULL};
+    static const char *const rule[] = {"list", "match", "pattern", "comment", NULL};
+    static const char *const dlp[] = {"name", "detectors", "#min_count", "action", NULL};
+    int64_t id = sqlite3_column_int64(p, 0);
+    const char *in = "        ";
+
+    sk_pdb_out(x, "    {\n      \"name\": ");
+    sk_pdb_out_json(x, sk_pdb_text(p, 1));
+    sk_pdb_out(x, ",\n      \"priority\": ");
+    sk_pdb_out_int(x, sqlite3_column_int64(p, 2));
+    sk_pdb_out(x, sqlite3_column_int(p, 3) ? ",\n      \"enabled\": true"
+                                           : ",\n      \"enabled\": false");
+    sk_pdb_out(x, ",\n      \"comment\": ");
+    sk_pdb_out_json(x, sk_pdb_text(p, 4));
+    sk_pdb_out(x, ",\n      \"scopes\": ");
+    if (sk_pdb_out_rows(x,
+                        "SELECT kind, value FROM policy_scopes WHERE policy_id = ?1"
+                        " ORDER BY kind, value",
+                        id, scope, in) == -1)
+        return -1;
+    sk_pdb_out(x, ",\n      \"settings\": ");
+    if (sk_pdb_out_strings(x,
+                           "SELECT key, value FROM settings WHERE policy_id = ?1"
+                           " ORDER BY key",
+                           id, 1, in) == -1)
+        return -1;
+    sk_pdb_out(x, ",\n      \"url_rules\": ");
+    if (sk_pdb_out_rows(x,
+                        "SELECT list, match, pattern, comment FROM url_rules WHERE"
+                        " policy_id = ?1 ORDER BY list, match, pattern",
+                        id, rule, in) == -1)
+        return -1;
+    sk_pdb_out(x, ",\n      \"categories\": ");
+    if (sk_pdb_out_strings(x,
+                           "SELECT c.name FROM policy_categories pc JOIN categories c ON"
+                           " c.id = pc.category_id WHERE pc.policy_id = ?1 ORDER BY c.name",
+                           id, 0, in) == -1)
+        return -1;
+    sk_pdb_out(x, ",\n      \"dlp_templates\": ");
+    if (sk_pdb_out_rows(x,
+                        "SELECT name, detectors, min_count, action FROM dlp_templates"
+                        " WHERE policy_id = ?1 ORDER BY name",
+                        id, dlp, in) == -1)
+        return -1;
+    sk_pdb_out(x, "\n    }");
+    return 0;
+}
+
+static int sk_pdb_out_entries(struct sk_pdb_exp *x, int64_t cid)
+{
+    static const char *const kinds[] = {"domain", "url", "expression"};
+    char sql[160];
+
+    sk_pdb_out(x, ",\n      \"entries\": {");
+    for (int k = 0; k < 3; k++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT value FROM category_entries WHERE category_id = ?1"
+                 " AND kind = '%s' ORDER BY value",
+                 kinds[k]);
+        sk_pdb_out(x, k ? ",\n        " : "\n        ");
+        sk_pdb_out_json(x, kinds[k]);
+        sk_pdb_out(x, ": ");
+        if (sk_pdb_out_strings(x, sql, cid, 0, "          ") == -1)
+            return -1;
+    }
+    sk_pdb_out(x, "\n      }");
+    return 0;
+}
+
+static int sk_pdb_out_category(struct sk_pdb_exp *x, sqlite3_stmt *c, unsigned flags)
+{
+    int64_t cid = sqlite3_column_int64(c, 0), version;
+
+    sk_pdb_out(x, "    {\n      \"name\": ");
+    sk_pdb_out_json(x, sk_pdb_text(c, 1));
+    sk_pdb_out(x, ",\n      \"source\": ");
+    sk_pdb_out_json(x, sk_pdb_text(c, 2));
+    sk_pdb_out(x, ",\n      \"comment\": ");
+    sk_pdb_out_json(x, sk_pdb_text(c, 3));
+    if (flags & SK_PDB_EXPORT_REFS) {
+        if (sk_pdb_category_version(x->pdb, cid, &version, x->err) == -1)
+            return -1;
+        sk_pdb_out(x, ",\n      \"version\": ");
+        sk_pdb_out_int(x, version);
+    } else if (sk_pdb_out_entries(x, cid) == -1) {
+        return -1;
+    }
+    sk_pdb_out(x, "\n    }");
+    return 0;
+}
+
+/* For each row of SQL call FN; writes the array around them. */
+static int sk_pdb_out_each(struct sk_pdb_exp *x, const char *sql, unsigned flags,
+                           int (*fn)(struct sk_pdb_exp *, sqlite3_stmt *, unsigned))
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step, n = 0;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        goto out;
+    }
+    sk_pdb_out(x, "[");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        sk_pdb_out(x, n++ ? ",\n" : "\n");
+        if (fn(x, st, flags) == -1)
+            goto out;
+    }
+    if (step != SQLITE_DONE) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        goto out;
+    }
+    sk_pdb_out(x, n ? "\n  ]" : "]");
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned flags)
+{
+    (void)flags;
+    return sk_pdb_out_policy(x, st);
+}
+
+int sk_pdb_export_buf(struct sk_pdb *pdb, unsigned flags, struct sk_pdb_buf *out, char **err)
+{
+    struct sk_pdb_exp x = {.pdb = pdb, .b = out, .err = err};
+    int own = sqlite3_get_autocommit(pdb->db), rc = -1;
+
+    /* One read transaction: the document is one consistent state. */
+    if (own && sk_pdb_exec(pdb, "BEGIN", err) == -1)
+        return -1;
+    sk_pdb_out(&x, "{\n  \"format\": \"sekisho-policy\",\n  \"version\": ");
+    sk_pdb_out_int(&x, SK_PDB_DOC_VERSION);
+    sk_pdb_out(&x, ",\n  \"policies\": ");
+    if (sk_pdb_out_each(&x,
+                        "SELECT id, name, priority, enabled, comment FROM policies"
+                        " ORDER BY priority",
+                        flags, sk_pdb_out_policy_fn) == -1)
+        goto out;
+    sk_pdb_out(&x, ",\n  \"categories\": ");
+    if (sk_pdb_out_each(&x, "SELECT id, name, source, comment FROM categories ORDER BY name", flags,
+                        sk_pdb_out_category) == -1)
+        goto out;
+    sk_pdb_out(&x, "\n}\n");
+    if (x.oom) {
+        sk_pdb_errf(err, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (own)
+        sqlite3_exec(pdb->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+int sk_pdb_export(struct sk_pdb *pdb, FILE *f, char **err)
+{
+    struct sk_pdb_buf b = {0};
+    int rc = -1;
+
+    if (sk_pdb_export_buf(pdb, 0, &b, err) == -1)
+        goto out;
+    if (fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0) {
+        sk_pdb_errf(err, "cannot write the export: %s", strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(b.p);
+    return rc;
+}

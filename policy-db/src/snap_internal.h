@@ -1,0 +1,61 @@
+/* snap_internal.h - the layout of a policy snapshot, shared by the snap_*.c
+ * files (load, resolve, decide). Not installed. */
+#ifndef SK_SNAP_INTERNAL_H
+#define SK_SNAP_INTERNAL_H
+
+#include <stdint.h>
+
+#include <sekisho/policy_snapshot.h>
+
+#include "match_internal.h"
+
+/* A client-ip scope: family 4 or 6, network address, prefix length. */
+struct sk_cidr {
+    int family;
+    uint8_t addr[16];
+    int bits;
+};
+
+/* A user or group scope: lower-case name and domain ("" = any domain). */
+struct sk_ident_name {
+    char *domain;
+    char *name;
+};
+
+struct sk_policy {
+    const struct sk_snapshot *snap;
+    int64_t id, priority;
+    int enabled;
+    char *name;
+    struct sk_cidr *ips;
+    size_t nips;
+    struct sk_ident_name *users, *groups;
+    size_t nusers, ngroups;
+    char **settings; /* registry order; the policy's own canonical value or NULL */
+    struct sk_ruleset rules;
+    uint8_t *blocked; /* bitset over snap->cats: own and default's categories */
+    struct sk_dlp_template *dlp;
+    size_t ndlp;
+};
+
+struct sk_snapshot {
+    long refs; /* __atomic builtins */
+    int64_t generation;
+    struct sk_policy *pol; /* ascending priority; the default policy last */
+    size_t npol;
+    struct sk_policy *def;
+    struct sk_catset cats;
+    size_t entries, bytes;
+    double build_ms;
+};
+
+/* Parse "a.b.c.d[/n]" or "x:y::z[/n]"; 0 or -1. */
+int sk_cidr_parse(const char *s, struct sk_cidr *out);
+/* User/group name in any accepted form into lower-case DOMAIN and NAME
+ * (malloc'd both, caller frees); 0, -1 when empty or out of memory. */
+int sk_ident_name_parse(const char *s, size_t len, struct sk_ident_name *out);
+void sk_ident_name_free(struct sk_ident_name *);
+
+void sk_snapshot_free(struct sk_snapshot *);
+
+#endif

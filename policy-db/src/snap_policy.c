@@ -1,0 +1,234 @@
+/* snap_policy.c - the snapshot's read side: reference counting, settings
+ * lookup, the URL decision, and the validators the CLI shares with it.
+ * Called on the request path by many threads: no locks, no writes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdb_internal.h"
+#include "snap_internal.h"
+
+void sk_snapshot_ref(struct sk_snapshot *s)
+{
+    __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+}
+
+void sk_snapshot_unref(struct sk_snapshot *s)
+{
+    if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        sk_snapshot_free(s);
+}
+
+static void sk_policy_free(struct sk_policy *p)
+{
+    size_t nset;
+
+    sk_pdb_settings(&nset);
+    for (size_t i = 0; p->settings != NULL && i < nset; i++)
+        free(p->settings[i]);
+    free(p->settings);
+    free(p->name);
+    free(p->ips);
+    for (size_t i = 0; i < p->nusers; i++)
+        sk_ident_name_free(&p->users[i]);
+    for (size_t i = 0; i < p->ngroups; i++)
+        sk_ident_name_free(&p->groups[i]);
+    free(p->users);
+    free(p->groups);
+    sk_ruleset_free(&p->rules);
+    free(p->blocked);
+    for (size_t i = 0; i < p->ndlp; i++) {
+        free((char *)p->dlp[i].name);
+        free((char *)p->dlp[i].detectors);
+        free((char *)p->dlp[i].action);
+    }
+    free(p->dlp);
+}
+
+void sk_snapshot_free(struct sk_snapshot *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->npol; i++)
+        sk_policy_free(&s->pol[i]);
+    free(s->pol);
+    sk_catset_free(&s->cats);
+    free(s);
+}
+
+int64_t sk_snapshot_generation(const struct sk_snapshot *s)
+{
+    return s->generation;
+}
+
+void sk_snapshot_stats(const struct sk_snapshot *s, size_t *entries, size_t *bytes,
+                       double *build_ms)
+{
+    if (entries != NULL)
+        *entries = s->entries;
+    if (bytes != NULL)
+        *bytes = s->bytes;
+    if (build_ms != NULL)
+        *build_ms = s->build_ms;
+}
+
+size_t sk_snapshot_skipped(const struct sk_snapshot *s)
+{
+    return s->cats.skipped;
+}
+
+const struct sk_policy *sk_snapshot_policy(const struct sk_snapshot *s, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < s->npol; i++)
+        if (strcmp(s->pol[i].name, name) == 0)
+            return &s->pol[i];
+    return NULL;
+}
+
+const struct sk_policy *sk_snapshot_default(const struct sk_snapshot *s)
+{
+    return s->def;
+}
+
+const char *sk_policy_name(const struct sk_policy *p)
+{
+    return p->name;
+}
+
+int64_t sk_policy_priority(const struct sk_policy *p)
+{
+    return p->priority;
+}
+
+const char *sk_policy_get(const struct sk_policy *p, const char *key)
+{
+    const struct sk_pdb_setting_def *d = sk_pdb_setting_find(key), *reg;
+    size_t n, i;
+
+    if (d == NULL)
+        return NULL;
+    reg = sk_pdb_settings(&n);
+    i = (size_t)(d - reg);
+    if (p->settings[i] != NULL)
+        return p->settings[i];
+    if (p->snap->def->settings[i] != NULL)
+        return p->snap->def->settings[i];
+    return d->def;
+}
+
+const struct sk_dlp_template *sk_policy_dlp(const struct sk_policy *p, size_t *count)
+{
+    *count = p->ndlp;
+    return p->dlp;
+}
+
+const char *sk_url_verdict_name(enum sk_url_verdict v)
+{
+    switch (v) {
+    case SK_URL_NONE:
+        return "none";
+    case SK_URL_ALLOW:
+        return "allow";
+    case SK_URL_APPROVED:
+        return "approved";
+    case SK_URL_BLOCK:
+        return "block";
+    }
+    return "?";
+}
+
+static void sk_decide_rule(struct sk_url_decision *out, const struct sk_policy *owner,
+                           const struct sk_rule *r)
+{
+    static const enum sk_url_verdict v[] = {SK_URL_APPROVED, SK_URL_ALLOW, SK_URL_BLOCK};
+
+    out->verdict = v[r->list];
+    out->rule_id = r->id;
+    snprintf(out->rule, sizeof(out->rule), "%s", r->pattern);
+    snprintf(out->list, sizeof(out->list), "%s", sk_rule_list_name(r->list));
+    snprintf(out->match, sizeof(out->match), "%s", sk_rule_match_name(r->match));
+    snprintf(out->policy, sizeof(out->policy), "%s", owner->name);
+}
+
+int sk_policy_check_url(const struct sk_policy *p, const struct sk_url *u,
+                        struct sk_url_decision *out)
+{
+    const struct sk_policy *def = p->snap->def;
+    const struct sk_rule *own = NULL, *glob = NULL;
+    struct sk_cat_hit hit;
+    uint32_t i;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->verdict = SK_URL_NONE;
+    if ((rc = sk_ruleset_check(&p->rules, u, &i)) == -1)
+        return -1;
+    if (rc == 1)
+        own = &p->rules.rules[i];
+    if (p != def) {
+        if ((rc = sk_ruleset_check(&def->rules, u, &i)) == -1)
+            return -1;
+        if (rc == 1)
+            glob = &def->rules.rules[i];
+    }
+    /* Same list: the policy's own rule names the decision. */
+    if (own != NULL && (glob == NULL || own->list <= glob->list)) {
+        sk_decide_rule(out, p, own);
+        return 0;
+    }
+    if (glob != NULL) {
+        sk_decide_rule(out, def, glob);
+        return 0;
+    }
+    if ((rc = sk_catset_check(&p->snap->cats, p->blocked, u, &hit)) == -1)
+        return -1;
+    if (rc == 1) {
+        out->verdict = SK_URL_BLOCK;
+        snprintf(out->rule, sizeof(out->rule), "%s", hit.entry);
+        snprintf(out->list, sizeof(out->list), "category");
+        snprintf(out->match, sizeof(out->match), "%s", hit.kind);
+        snprintf(out->category, sizeof(out->category), "%s", p->snap->cats.names[hit.cat]);
+        snprintf(out->policy, sizeof(out->policy), "%s", p->name);
+    }
+    return 0;
+}
+
+int sk_url_rule_validate(const char *match, const char *pattern, char **canonical, char **err)
+{
+    enum sk_rule_match m;
+    char *key = NULL;
+
+    if (canonical != NULL)
+        *canonical = NULL;
+    if (sk_rule_match_parse(match, &m) == -1)
+        return sk_pdb_errf(err, "unknown match mode '%s' (exact|prefix|substring|domain|regex)",
+                           match ? match : "");
+    if (sk_rule_canon(m, pattern, &key, err) == -1)
+        return -1;
+    if (canonical != NULL)
+        *canonical = key;
+    else
+        free(key);
+    return 0;
+}
+
+int sk_scope_validate(const char *kind, const char *value, char **err)
+{
+    struct sk_ident_name n;
+    struct sk_cidr c;
+
+    if (kind == NULL || value == NULL)
+        return sk_pdb_errf(err, "missing scope");
+    if (strcmp(kind, "client-ip") == 0) {
+        if (sk_cidr_parse(value, &c) == -1)
+            return sk_pdb_errf(err, "invalid client-ip '%s' (want an IPv4/IPv6 address or CIDR)",
+                               value);
+        return 0;
+    }
+    if (strcmp(kind, "user") != 0 && strcmp(kind, "group") != 0)
+        return sk_pdb_errf(err, "unknown scope kind '%s' (client-ip|user|group)", kind);
+    if (sk_ident_name_parse(value, strlen(value), &n) == -1)
+        return sk_pdb_errf(err, "invalid %s '%s'", kind, value);
+    sk_ident_name_free(&n);
+    return 0;
+}

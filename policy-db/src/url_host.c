@@ -1,0 +1,230 @@
+/* url_host.c - host normalisation: escapes, case, trailing dots, IDN to
+ * punycode, the many spellings of an IPv4 address, IPv6 literals.
+ * SECURITY: input is client-controlled; every exit is bounded or an error. */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <idn2.h>
+
+#include <sekisho/url.h>
+
+#include "pdb_internal.h"
+
+#define SK_HOST_IN_MAX 1024 /* before IDN mapping; DNS names are <= 253 */
+#define SK_HOST_OUT_MAX 253
+
+static int sk_host_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* One IPv4 part as WHATWG reads it: 0x hex, leading-zero octal, decimal.
+ * -1 when it is not a number (then the host is not an IPv4 address). */
+static int sk_host_v4part(const char *s, size_t n, uint64_t *v)
+{
+    unsigned base = 10;
+
+    *v = 0;
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+        n -= 2;
+    } else if (n >= 2 && s[0] == '0') {
+        base = 8;
+        s++;
+        n--;
+    } else if (n == 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int d = sk_host_hexval((unsigned char)s[i]);
+        if (d < 0 || (unsigned)d >= base)
+            return -1;
+        *v = *v * base + (unsigned)d;
+        if (*v > 0xFFFFFFFFull)
+            return -1;
+    }
+    return 0;
+}
+
+/* Does the last label look numeric (digits, or 0x + hex)? WHATWG then
+ * requires the whole host to be an IPv4 address. */
+static int sk_host_ends_in_number(const char *h, size_t n)
+{
+    const char *last = h + n;
+    size_t ln;
+
+    while (last > h && last[-1] != '.')
+        last--;
+    ln = (size_t)(h + n - last);
+    if (ln == 0)
+        return 0;
+    if (ln >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X')) {
+        for (size_t i = 2; i < ln; i++)
+            if (sk_host_hexval((unsigned char)last[i]) < 0)
+                return 0;
+        return 1;
+    }
+    for (size_t i = 0; i < ln; i++)
+        if (last[i] < '0' || last[i] > '9')
+            return 0;
+    return 1;
+}
+
+/* 1..4 parts; all but the last <= 255, the last fills the rest. */
+static int sk_host_ipv4(const char *h, size_t n, char *out, size_t size)
+{
+    uint64_t part[4], v;
+    size_t np = 0, start = 0;
+    uint32_t addr = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && h[i] != '.')
+            continue;
+        if (np == 4 || sk_host_v4part(h + start, i - start, &v) == -1)
+            return -1;
+        part[np++] = v;
+        start = i + 1;
+    }
+    for (size_t i = 0; i + 1 < np; i++) {
+        if (part[i] > 255)
+            return -1;
+        addr |= (uint32_t)part[i] << (24 - 8 * i);
+    }
+    if (part[np - 1] >= (1ull << (8 * (5 - np))))
+        return -1;
+    addr |= (uint32_t)part[np - 1];
+    snprintf(out, size, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+             addr & 255);
+    return 0;
+}
+
+/* Bracket contents (or a bare literal); mapped IPv4 becomes dotted quad. */
+static int sk_host_ipv6(const char *h, size_t n, char *out, size_t size, char **err)
+{
+    char tmp[INET6_ADDRSTRLEN + 1];
+    struct in6_addr a;
+
+    if (n >= sizeof(tmp) || memchr(h, '%', n) != NULL)
+        return sk_pdb_errf(err, "invalid IPv6 address in host");
+    memcpy(tmp, h, n);
+    tmp[n] = '\0';
+    if (inet_pton(AF_INET6, tmp, &a) != 1)
+        return sk_pdb_errf(err, "invalid IPv6 address in host");
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        snprintf(out, size, "%u.%u.%u.%u", a.s6_addr[12], a.s6_addr[13], a.s6_addr[14],
+                 a.s6_addr[15]);
+        return SK_URL_HOST_IPV4;
+    }
+    if (inet_ntop(AF_INET6, &a, out, (socklen_t)size) == NULL)
+        return sk_pdb_errf(err, "invalid IPv6 address in host");
+    return SK_URL_HOST_IPV6;
+}
+
+/* Percent-decode into OUT (SK_HOST_IN_MAX + 1); -1 on a bad byte. */
+static int sk_host_decode(const char *in, size_t len, char *out, size_t *olen, int *nonascii)
+{
+    size_t o = 0;
+    int hi, lo;
+
+    *nonascii = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '%') {
+            if (i + 2 >= len || (hi = sk_host_hexval((unsigned char)in[i + 1])) < 0 ||
+                (lo = sk_host_hexval((unsigned char)in[i + 2])) < 0)
+                return -1;
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c <= 0x20 || c == 0x7f || strchr("/\\?#@:[]%<>^|", c) != NULL)
+            return -1;
+        if (c >= 0x80)
+            *nonascii = 1;
+        else if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    *olen = o;
+    return 0;
+}
+
+/* IDNA lookup (TR46 non-transitional, then transitional) into BUF. */
+static int sk_host_idn(char *buf, size_t *len, char **err)
+{
+    uint8_t *res = NULL;
+    size_t n;
+    int rc;
+
+    rc = idn2_lookup_u8((const uint8_t *)buf, &res, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc != IDN2_OK)
+        rc = idn2_lookup_u8((const uint8_t *)buf, &res, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+    if (rc != IDN2_OK)
+        return sk_pdb_errf(err, "invalid internationalised host name (%s)", idn2_strerror(rc));
+    n = strlen((const char *)res);
+    if (n > SK_HOST_IN_MAX) {
+        idn2_free(res);
+        return sk_pdb_errf(err, "host name too long");
+    }
+    memcpy(buf, res, n + 1);
+    idn2_free(res);
+    *len = n;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] >= 'A' && buf[i] <= 'Z')
+            buf[i] = (char)(buf[i] - 'A' + 'a');
+    return 0;
+}
+
+int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, char **err)
+{
+    char buf[SK_HOST_IN_MAX + 1];
+    size_t n;
+    int nonascii;
+
+    if (size < SK_HOST_OUT_MAX + 1)
+        return sk_pdb_errf(err, "host buffer too small");
+    if (len == 0)
+        return sk_pdb_errf(err, "empty host");
+    if (len > SK_HOST_IN_MAX)
+        return sk_pdb_errf(err, "host name too long");
+    if (in[0] == '[') {
+        if (len < 2 || in[len - 1] != ']')
+            return sk_pdb_errf(err, "unterminated IPv6 literal in host");
+        return sk_host_ipv6(in + 1, len - 2, out, size, err);
+    }
+    if (memchr(in, ':', len) != NULL)
+        return sk_host_ipv6(in, len, out, size, err);
+    if (sk_host_decode(in, len, buf, &n, &nonascii) == -1)
+        return sk_pdb_errf(err, "invalid character in host");
+    while (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    if (n == 0)
+        return sk_pdb_errf(err, "empty host");
+    if (nonascii && sk_host_idn(buf, &n, err) == -1)
+        return -1;
+    if (sk_host_ends_in_number(buf, n)) {
+        if (sk_host_ipv4(buf, n, out, size) == -1)
+            return sk_pdb_errf(err, "invalid IPv4 address in host");
+        return SK_URL_HOST_IPV4;
+    }
+    if (n > SK_HOST_OUT_MAX)
+        return sk_pdb_errf(err, "host name too long");
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.'))
+            return sk_pdb_errf(err, "invalid character in host");
+    }
+    memcpy(out, buf, n + 1);
+    return SK_URL_HOST_NAME;
+}
