@@ -41,7 +41,8 @@ struct sk_req {
     enum sk_body_mode mode;
     ci_ring_buf_t *ring;
     ci_cached_file_t *held;
-    int released; /* held body may be sent */
+    int released;  /* held body may be sent */
+    int committed; /* response headers sent while the body is still held */
     ci_membuf_t *page;
     int eof;      /* the whole body has arrived */
     int aborted;  /* late block after data left: connection dropped */
@@ -235,10 +236,45 @@ static void sk_release(struct sk_req *r)
     if (r->released)
         return;
     r->released = 1;
-    sk_add_icap_headers(r);
-    sk_freeze_http_headers(r->req);
+    if (!r->committed) {
+        sk_add_icap_headers(r);
+        sk_freeze_http_headers(r->req);
+    }
     ci_cached_file_unlock_all(r->held);
     ci_req_unlock_data(r->req);
+}
+
+/* Send the ICAP and HTTP response headers while the body stays held.
+ * Squid keeps every virgin byte it has sent until the ICAP response
+ * starts; once its 64 KiB buffer is full it stops reading from the origin
+ * and the transaction stalls until icap_io_timeout. A client that did not
+ * offer "Allow: 204" cannot take a 204 anyway, so for it we commit to a
+ * 200 after sekisho.HoldCommitSize bytes. The price: a block decided after
+ * this point cannot show a page; the delivery is aborted instead (the
+ * object never arrives complete) and the access log says so. */
+static void sk_commit(struct sk_req *r)
+{
+    if (r->committed || r->released)
+        return;
+    r->committed = 1;
+    sk_add_icap_headers(r);
+    sk_freeze_http_headers(r->req);
+    ci_req_unlock_data(r->req);
+}
+
+/* Trickling: once committed, let the body flow except for the last
+ * sekisho.TrickleHoldBack bytes, so the proxy and the browser keep moving
+ * (Squid 5 stalls when a large adapted body arrives in one burst after the
+ * origin has finished) while the complete object is never delivered before
+ * the verdict. */
+static void sk_trickle(struct sk_req *r)
+{
+    size_t have = (size_t)ci_cached_file_size(r->held);
+    size_t keep = sk_srv.conf.trickle_hold_back;
+
+    if (!r->committed || r->released || have <= keep)
+        return;
+    ci_cached_file_unlock(r->held, (ci_off_t)(have - keep));
 }
 
 static int sk_store(struct sk_req *r, const char *buf, int len, int iseof)
@@ -305,6 +341,37 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
     return CI_MOD_CONTINUE;
 }
 
+/* Body bytes arrived while holding: feed the modules and act on their
+ * outcome. Returns CI_OK, or CI_ERROR to abort the transaction. */
+static int sk_hold_received(struct sk_req *r, const char *buf, int n)
+{
+    enum sk_outcome o = sk_pipeline_body(&r->pipe, buf, (size_t)n, 0);
+
+    if (o == SK_OUT_BLOCK && r->committed) {
+        r->aborted = 1;
+        ci_debug_printf(1, "sekisho: txn %s blocked after the response started, "
+                           "aborting delivery\n", r->txn.id);
+        return CI_ERROR;
+    }
+    if (o == SK_OUT_BLOCK) {
+        /* decided now; the page goes out once the client has finished
+         * sending (end_of_data) */
+        ci_cached_file_destroy(r->held);
+        r->held = NULL;
+        r->mode = SK_BODY_NONE;
+        return CI_OK;
+    }
+    if (o != SK_OUT_PENDING) {
+        sk_release(r);
+        return CI_OK;
+    }
+    if (!ci_req_allow204(r->req) && sk_srv.conf.hold_commit_size > 0 &&
+        (size_t)ci_cached_file_size(r->held) >= sk_srv.conf.hold_commit_size)
+        sk_commit(r);
+    sk_trickle(r);
+    return CI_OK;
+}
+
 int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req)
 {
     struct sk_req *r = ci_service_data(req);
@@ -315,18 +382,9 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         int n = sk_store(r, rbuf, *rlen, iseof);
         if (n < 0)
             return CI_ERROR;
-        if (r->mode == SK_BODY_HOLD && !r->released && n > 0) {
-            enum sk_outcome o = sk_pipeline_body(&r->pipe, rbuf, (size_t)n, 0);
-            if (o == SK_OUT_BLOCK) {
-                /* Decide now, answer with the page once the client has
-                 * finished sending (end_of_data). */
-                ci_cached_file_destroy(r->held);
-                r->held = NULL;
-                r->mode = SK_BODY_NONE;
-            } else if (o != SK_OUT_PENDING) {
-                sk_release(r);
-            }
-        }
+        if (r->mode == SK_BODY_HOLD && !r->released && n > 0 &&
+            sk_hold_received(r, rbuf, n) == CI_ERROR)
+            return CI_ERROR;
         *rlen = n;
     } else if (rlen) {
         *rlen = 0;
@@ -341,7 +399,7 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
             n = ci_ring_buf_read(r->ring, wbuf, *wlen);
             break;
         case SK_BODY_HOLD:
-            n = r->released ? ci_cached_file_read(r->held, wbuf, *wlen) : 0;
+            n = (r->released || r->committed) ? ci_cached_file_read(r->held, wbuf, *wlen) : 0;
             break;
         case SK_BODY_PAGE:
             n = ci_membuf_read(r->page, wbuf, *wlen);
@@ -384,7 +442,7 @@ int sk_srv_end_of_data(ci_request_t *req)
 
     o = sk_pipeline_body(&r->pipe, NULL, 0, 1);
     if (o == SK_OUT_BLOCK) {
-        if (r->released) {
+        if (r->released || r->committed) {
             /* Part of the body already left: it must not be completed. */
             r->aborted = 1;
             ci_debug_printf(1, "sekisho: txn %s blocked after release, aborting delivery\n",
@@ -395,7 +453,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         r->held = NULL;
         return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
     }
-    if (!r->released && !ci_req_sent_data(req) && ci_req_allow204(req) &&
+    if (!r->released && !r->committed && !ci_req_sent_data(req) && ci_req_allow204(req) &&
         r->txn.n_icap_headers == 0) {
         r->mode = SK_BODY_NONE;
         return CI_MOD_ALLOW204;

@@ -30,6 +30,8 @@ struct sk_server sk_srv = {
         .preview = 1024,
         .check_interval = 1,
         .max_mem_body = 1024 * 1024,
+        .hold_commit_size = 32 * 1024,
+        .trickle_hold_back = 1024 * 1024,
     },
     .istag_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -122,6 +124,12 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "Seconds between policy generation checks"},
     {.name = "MaxMemBody", .data = &sk_srv.conf.max_mem_body, .action = sk_cfg_size,
      .msg = "Bodies held for inspection stay in memory up to this size, then spill to TmpDir"},
+    {.name = "HoldCommitSize", .data = &sk_srv.conf.hold_commit_size, .action = sk_cfg_size,
+     .msg = "Clients without Allow: 204 get the response headers after this much held body "
+            "(Squid stalls otherwise); 0 = never"},
+    {.name = "TrickleHoldBack", .data = &sk_srv.conf.trickle_hold_back, .action = sk_cfg_size,
+     .msg = "After the headers went out early, the last this-many bytes stay held until the "
+            "verdict"},
     {.name = NULL, .data = NULL, .action = NULL, .msg = NULL},
 };
 

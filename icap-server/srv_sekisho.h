@@ -29,6 +29,8 @@ struct sk_server_conf {
     int preview;
     int check_interval;
     size_t max_mem_body;
+    size_t hold_commit_size;
+    size_t trickle_hold_back;
 };
 
 /* Process-wide server state. The chain is built once in the master before
