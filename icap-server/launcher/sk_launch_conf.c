@@ -97,6 +97,11 @@ static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env, char **err)
                "# the Service line has loaded srv_sekisho.so.\n");
     if (sk_put(f, "ServicesDir", env->libdir, err) == -1)
         return -1;
+    /* Refuses malformed Encapsulated headers before c-icap parses them
+     * (see icap-server/guard/sk_guard.c); default_acl keeps c-icap's own
+     * acl/icap_access rules working after it. */
+    fprintf(f, "Module access_controller %s/sk_guard.so\n", env->libdir);
+    fprintf(f, "AclControllers sekisho_guard default_acl\n");
     if (sk_put(f, "Service sekisho", env->service, err) == -1 ||
         sk_put(f, "sekisho.PolicyDB", env->policy_db, err) == -1 ||
         sk_put(f, "sekisho.ClamavDB", env->clamav_db, err) == -1 ||

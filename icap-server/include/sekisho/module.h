@@ -77,6 +77,7 @@ struct sk_module {
      * txn_end is called exactly once for every successful txn_begin. */
     int (*txn_begin)(struct sk_txn *, void **state);
     enum sk_verdict (*on_headers)(struct sk_txn *, void *state);
+    /* buf may be NULL when len is 0 (a bare end-of-body call). */
     enum sk_verdict (*on_body)(struct sk_txn *, void *state, const void *buf,
                                size_t len, int eof);
     void (*txn_end)(struct sk_txn *, void *state);

@@ -81,7 +81,8 @@ static enum sk_verdict sk_tb_body(struct sk_txn *t, void *state, const void *buf
         size_t total = s->tail_len + len;
         size_t drop = total > keep ? total - keep : 0;
         memmove(s->tail, s->tail + drop, s->tail_len - drop);
-        memcpy(s->tail + s->tail_len - drop, p, len);
+        if (len) /* buf is NULL on a bare end-of-body call */
+            memcpy(s->tail + s->tail_len - drop, p, len);
         s->tail_len = total - drop;
     }
     return eof ? SK_ALLOW : SK_CONTINUE;
