@@ -143,6 +143,7 @@ void *sk_srv_init_request(ci_request_t *req)
         free(r);
         return NULL;
     }
+    sk_txn_set_snapshot(&r->txn, sk_policy_store_acquire(&sk_srv.store));
     return r;
 }
 

@@ -4,6 +4,7 @@
  * SECURITY: configuration is trusted administrator input; nothing here
  * parses client data (see srv_request.c for that). */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "c-icap.h"
 #include "cfg_param.h"
+#include "commands.h"
 #include "debug.h"
 #include "request.h"
 #include "service.h"
@@ -202,13 +204,32 @@ void sk_srv_refresh_istag(void)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec == __atomic_load_n(&sk_srv.istag_checked, __ATOMIC_RELAXED))
         return;
-    gen = sk_policy_watch_generation(&sk_srv.watch);
+    gen = sk_policy_store_generation(&sk_srv.store);
     pthread_mutex_lock(&sk_srv.istag_lock);
     if (now.tv_sec != sk_srv.istag_checked) {
         sk_set_istag(gen);
         __atomic_store_n(&sk_srv.istag_checked, now.tv_sec, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&sk_srv.istag_lock);
+}
+
+/* Log sink for the plain-C parts (policy store). */
+static void sk_log(int level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    ci_debug_printf(level, "%s", line);
+}
+
+/* In every c-icap child: threads do not survive fork, so each child starts
+ * its own policy reload thread. */
+static void sk_child_start(const char *name, int type, void *data)
+{
+    sk_policy_store_start(&sk_srv.store);
 }
 
 /* Runs after the whole configuration is read, before fork: the place to
@@ -229,12 +250,14 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     sk_srv.chain_conf.tmp_dir = c->tmp_dir;
     sk_srv.chain.conf = &sk_srv.chain_conf;
 
-    sk_policy_watch_init(&sk_srv.watch, c->policy_db, c->check_interval);
-    if (sk_policy_watch_check(&sk_srv.watch, &err) == -1)
+    /* The first snapshot is built here, before fork: children share it
+     * copy-on-write and each runs its own reload thread (sk_child_start). */
+    if (sk_policy_store_open(&sk_srv.store, c->policy_db,
+                             /* poll twice per interval: a commit is live within it */
+                             (unsigned)(c->check_interval > 0 ? c->check_interval : 1) * 500u,
+                             sk_log, &err) == -1)
         return sk_fail(err);
-    /* The master's read-only connection must not be shared with children;
-     * close it now, each child opens its own on first use. */
-    sk_policy_watch_close(&sk_srv.watch);
+    ci_command_register_action("sekisho_policy_reload", CI_CMD_CHILD_START, NULL, sk_child_start);
 
     for (int i = 0; i < c->n_modules; i++) {
         if (sk_chain_load(&sk_srv.chain, c->modules_dir, c->modules[i], &err) == -1)
@@ -245,10 +268,10 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 
-    sk_set_istag(sk_srv.watch.generation);
+    sk_set_istag(sk_policy_store_generation(&sk_srv.store));
     sk_srv.ready = 1;
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
-                    sk_version(), sk_srv.chain.n, (long long)sk_srv.watch.generation,
+                    sk_version(), sk_srv.chain.n, (long long)sk_policy_store_generation(&sk_srv.store),
                     sk_srv.istag);
     snprintf(line, sizeof(line), "CI0001%s", sk_srv.istag);
     sk_write_status("ready", line);
@@ -260,7 +283,7 @@ static void sk_close_service(void)
     sk_srv.ready = 0;
     sk_chain_unload(&sk_srv.chain);
     sk_chain_conf_free(&sk_srv.chain_conf);
-    sk_policy_watch_close(&sk_srv.watch);
+    sk_policy_store_close(&sk_srv.store);
     sk_accesslog_close();
 }
 

@@ -11,7 +11,7 @@
 
 #include "sk_chain.h"
 #include "sk_pipeline.h"
-#include "sk_policy_watch.h"
+#include "sk_policy_store.h"
 
 #define SK_MAX_LISTED_MODULES SK_MAX_MODULES
 
@@ -39,7 +39,7 @@ struct sk_server {
     struct sk_server_conf conf;
     struct sk_chain_conf chain_conf;
     struct sk_chain chain;
-    struct sk_policy_watch watch;
+    struct sk_policy_store store;
     ci_service_xdata_t *xdata;
     char versions[512];
     char istag[32];       /* current tag, without c-icap's "CI0001" prefix */

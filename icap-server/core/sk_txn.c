@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sekisho/policy_snapshot.h>
+
 #include "sk_txn.h"
 
 static char *sk_dup(const char *s)
@@ -47,7 +49,33 @@ void sk_txn_clear(struct sk_txn *t)
     free(t->page.body);
     for (int i = 0; i < t->n_icap_headers; i++)
         free(t->icap_headers[i]);
+    if (t->snap)
+        sk_snapshot_unref(t->snap);
     memset(t, 0, sizeof(*t));
+}
+
+void sk_txn_set_snapshot(struct sk_txn *t, struct sk_snapshot *snap)
+{
+    if (t->snap)
+        sk_snapshot_unref(t->snap);
+    t->snap = snap;
+    t->policy = NULL;
+}
+
+const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *t)
+{
+    return t->snap;
+}
+
+const struct sk_policy *sk_txn_policy(struct sk_txn *t)
+{
+    if (!t->policy && t->snap) {
+        struct sk_who who = {
+            .client_ip = t->client_ip, .user = t->user, .groups = t->groups,
+        };
+        t->policy = sk_snapshot_resolve(t->snap, &who);
+    }
+    return t->policy;
 }
 
 /* Ids look like "6f1c2a3b-12345-42": a random prefix drawn once per

@@ -38,6 +38,9 @@ struct sk_txn {
     int has_body;
     struct sk_header_source headers;
 
+    struct sk_snapshot *snap;      /* one reference, dropped by sk_txn_clear */
+    const struct sk_policy *policy; /* resolved from snap on first use */
+
     /* set while a module hook runs, so accessors know who is asking */
     struct sk_module_ctx *current;
 
@@ -56,6 +59,8 @@ int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
                 const char *url, const char *client_ip, const char *user,
                 const char *groups);
 void sk_txn_clear(struct sk_txn *t);
+/* Attach a policy snapshot; the transaction takes over the reference. */
+void sk_txn_set_snapshot(struct sk_txn *t, struct sk_snapshot *snap);
 /* Generate a process-unique transaction id into t->id. */
 void sk_txn_new_id(struct sk_txn *t);
 

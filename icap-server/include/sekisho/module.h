@@ -100,6 +100,15 @@ int sk_txn_has_body(const struct sk_txn *);
 const char *sk_txn_req_header(const struct sk_txn *, const char *name);
 const char *sk_txn_resp_header(const struct sk_txn *, const char *name);
 
+/* The policy snapshot the transaction started with (a reload never changes
+ * it mid-transaction) and the policy that applies to its client, user and
+ * groups, resolved on first use. See <sekisho/policy_snapshot.h>. Borrowed
+ * until txn_end; NULL only when the server runs without a policy store. */
+struct sk_snapshot;
+struct sk_policy;
+const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *);
+const struct sk_policy *sk_txn_policy(struct sk_txn *);
+
 /* Record why the deciding module decided: a rule/signature name and a
  * human reason. Copied; shown (escaped) on the block page and in the log. */
 void sk_txn_set_reason(struct sk_txn *, const char *rule, const char *reason);
