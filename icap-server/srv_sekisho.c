@@ -20,6 +20,7 @@
 #include "service.h"
 
 #include "sk_accesslog.h"
+#include "sk_infected.h"
 #include "sk_istag.h"
 #include "sk_util.h"
 #include "sk_version.h"
@@ -258,6 +259,9 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
                              sk_log, &err) == -1)
         return sk_fail(err);
     ci_command_register_action("sekisho_policy_reload", CI_CMD_CHILD_START, NULL, sk_child_start);
+    /* before fork, so every child shares the same table */
+    if (sk_infected_init(65536) == -1)
+        return sk_fail(strdup("cannot map the infected-URL table"));
 
     for (int i = 0; i < c->n_modules; i++) {
         if (sk_chain_load(&sk_srv.chain, c->modules_dir, c->modules[i], &err) == -1)

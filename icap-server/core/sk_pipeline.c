@@ -63,15 +63,35 @@ static void sk_apply(struct sk_pipeline *p, int i, enum sk_verdict v, int at_eof
     }
 }
 
+/* Tell every begun module the final outcome, once. */
+static void sk_notify(struct sk_pipeline *p)
+{
+    int decided = p->outcome == SK_OUT_BLOCK      ? SK_DECIDED_BLOCK
+                  : p->outcome == SK_OUT_APPROVED ? SK_DECIDED_APPROVED
+                                                  : SK_DECIDED_ALLOW;
+
+    p->notified = 1;
+    for (int i = 0; i < p->chain->n; i++) {
+        const struct sk_loaded_module *lm = &p->chain->mods[i];
+        if (!p->begun[i] || !lm->mod->on_decision)
+            continue;
+        p->txn->current = (struct sk_module_ctx *)&lm->ctx;
+        lm->mod->on_decision(p->txn, p->state[i], decided);
+        p->txn->current = NULL;
+    }
+}
+
 static enum sk_outcome sk_settle(struct sk_pipeline *p)
 {
-    if (p->outcome != SK_OUT_PENDING)
-        return p->outcome;
-    for (int i = 0; i < p->chain->n; i++) {
-        if (p->wants_body[i])
-            return SK_OUT_PENDING;
+    if (p->outcome == SK_OUT_PENDING) {
+        for (int i = 0; i < p->chain->n; i++) {
+            if (p->wants_body[i])
+                return SK_OUT_PENDING;
+        }
+        p->outcome = SK_OUT_ALLOW;
     }
-    p->outcome = SK_OUT_ALLOW;
+    if (!p->notified)
+        sk_notify(p);
     return p->outcome;
 }
 

@@ -26,6 +26,7 @@ struct sk_pipeline {
     int decider;     /* index of the module that decided, -1 if none */
     int module_error; /* some module returned ERROR */
     int finished;
+    int notified; /* on_decision has run */
 };
 
 /* Begin: txn_begin for every module that serves the transaction's method.

@@ -10,6 +10,7 @@
 
 #include <sekisho/policy_snapshot.h>
 
+#include "sk_text.h"
 #include "sk_txn.h"
 
 static char *sk_dup(const char *s)
@@ -49,6 +50,11 @@ void sk_txn_clear(struct sk_txn *t)
     free(t->page.body);
     for (int i = 0; i < t->n_icap_headers; i++)
         free(t->icap_headers[i]);
+    for (int i = 0; i < t->n_detections; i++) {
+        free(t->detections[i].kind);
+        free(t->detections[i].name);
+        free(t->detections[i].detail);
+    }
     if (t->snap)
         sk_snapshot_unref(t->snap);
     memset(t, 0, sizeof(*t));
@@ -237,5 +243,43 @@ int sk_txn_add_icap_header(struct sk_txn *t, const char *line)
     if (!copy)
         return -1;
     t->icap_headers[t->n_icap_headers++] = copy;
+    return 0;
+}
+
+int sk_txn_report(struct sk_txn *t, const char *kind, const char *name, const char *detail)
+{
+    struct sk_detection *d;
+    char clean[SK_TXN_DETECTION_NAME_MAX + 1];
+
+    if (!kind || !name || t->n_detections >= SK_TXN_MAX_DETECTIONS)
+        return -1;
+    /* names reach ICAP header lines and logs: printable ASCII only */
+    sk_header_sanitize(clean, sizeof(clean), name);
+    d = &t->detections[t->n_detections];
+    d->kind = strdup(kind);
+    d->name = strdup(clean);
+    d->detail = detail ? strdup(detail) : NULL;
+    if (!d->kind || !d->name || (detail && !d->detail)) {
+        free(d->kind);
+        free(d->name);
+        free(d->detail);
+        memset(d, 0, sizeof(*d));
+        return -1;
+    }
+    t->n_detections++;
+    return 0;
+}
+
+int sk_txn_detection(const struct sk_txn *t, int i, const char **kind, const char **name,
+                     const char **detail)
+{
+    if (i < 0 || i >= t->n_detections)
+        return -1;
+    if (kind)
+        *kind = t->detections[i].kind;
+    if (name)
+        *name = t->detections[i].name;
+    if (detail)
+        *detail = t->detections[i].detail;
     return 0;
 }

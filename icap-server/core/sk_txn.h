@@ -11,6 +11,8 @@
 
 #define SK_TXN_ID_LEN 32
 #define SK_TXN_MAX_ICAP_HEADERS 8
+#define SK_TXN_MAX_DETECTIONS 8
+#define SK_TXN_DETECTION_NAME_MAX 128
 
 /* How the server reads headers of the encapsulated HTTP message; the
  * c-icap glue fills it in, unit tests use fakes. */
@@ -24,6 +26,12 @@ struct sk_page {
     char *content_type; /* malloc'd */
     char *body;         /* malloc'd */
     size_t len;
+};
+
+struct sk_detection {
+    char *kind;   /* "virus", "dlp", ... malloc'd */
+    char *name;   /* sanitised: printable US-ASCII, capped */
+    char *detail; /* optional, malloc'd or NULL */
 };
 
 struct sk_txn {
@@ -51,6 +59,8 @@ struct sk_txn {
     struct sk_page page;
     char *icap_headers[SK_TXN_MAX_ICAP_HEADERS];
     int n_icap_headers;
+    struct sk_detection detections[SK_TXN_MAX_DETECTIONS];
+    int n_detections;
 };
 
 /* Fill the identity part of a transaction. Strings are copied; NULL is

@@ -21,6 +21,8 @@ struct fake {
     int begins, headers, bodies, ends;
     size_t body_bytes;
     int saw_eof;
+    int decisions;
+    int last_decision;
 };
 
 static struct fake fakes[4];
@@ -68,6 +70,13 @@ static enum sk_verdict f_body(struct sk_txn *t, void *state, const void *buf, si
     return f->on_body;
 }
 
+static void f_decision(struct sk_txn *t, void *state, int outcome)
+{
+    struct fake *f = state;
+    f->decisions++;
+    f->last_decision = outcome;
+}
+
 static void f_end(struct sk_txn *t, void *state)
 {
     ((struct fake *)state)->ends++;
@@ -83,6 +92,7 @@ static void build_chain(struct sk_chain *c, int n, unsigned methods_of_m1)
         mods[i] = (struct sk_module){
             .abi = SK_MODULE_ABI, .name = names[i], .methods = SK_REQMOD | SK_RESPMOD,
             .txn_begin = f_begin, .on_headers = f_headers, .on_body = f_body, .txn_end = f_end,
+            .on_decision = f_decision,
         };
         if (i == 1 && methods_of_m1)
             mods[i].methods = methods_of_m1;
@@ -288,6 +298,47 @@ static void test_method_filter(void **s)
     sk_txn_clear(&t);
 }
 
+static void test_decision_reaches_every_begun_module_once(void **s)
+{
+    struct sk_chain c;
+    struct sk_txn t;
+    struct sk_pipeline p;
+    const char *kind, *name, *detail;
+
+    build_chain(&c, 3, 0);
+    fakes[0].on_headers = SK_BLOCK; /* m1 and m2 never see headers... */
+    txn(&t, SK_RESPMOD, 1);
+    sk_pipeline_start(&p, &c, &t, SK_ON_ERROR_BLOCK);
+    assert_int_equal(sk_pipeline_headers(&p), SK_OUT_BLOCK);
+    assert_int_equal(sk_pipeline_body(&p, "x", 1, 1), SK_OUT_BLOCK);
+    for (int i = 0; i < 3; i++) { /* ...but all hear the decision, once */
+        assert_int_equal(fakes[i].decisions, 1);
+        assert_int_equal(fakes[i].last_decision, SK_DECIDED_BLOCK);
+    }
+    /* detections: names sanitised for header lines, bounded count */
+    assert_int_equal(sk_txn_report(&t, "virus", "Eicar\r\nX-Evil: 1", NULL), 0);
+    assert_int_equal(sk_txn_detection(&t, 0, &kind, &name, &detail), 0);
+    assert_string_equal(kind, "virus");
+    assert_null(strchr(name, '\r'));
+    assert_null(strchr(name, '\n'));
+    assert_null(detail);
+    assert_int_equal(sk_txn_detection(&t, 1, &kind, &name, &detail), -1);
+    for (int i = 1; i < SK_TXN_MAX_DETECTIONS; i++)
+        assert_int_equal(sk_txn_report(&t, "dlp", "tpl", "4111 **** **** 1111"), 0);
+    assert_int_equal(sk_txn_report(&t, "dlp", "tpl", NULL), -1);
+    sk_pipeline_finish(&p);
+    sk_txn_clear(&t);
+
+    setup(NULL);
+    txn(&t, SK_REQMOD, 0);
+    sk_pipeline_start(&p, &c, &t, SK_ON_ERROR_BLOCK);
+    assert_int_equal(sk_pipeline_headers(&p), SK_OUT_ALLOW);
+    assert_int_equal(fakes[2].last_decision, SK_DECIDED_ALLOW);
+    assert_int_equal(fakes[2].decisions, 1);
+    sk_pipeline_finish(&p);
+    sk_txn_clear(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup(test_error_allow_policy_and_bogus_verdict, setup),
         cmocka_unit_test_setup(test_begin_failure_is_error_and_not_ended, setup),
         cmocka_unit_test_setup(test_method_filter, setup),
+        cmocka_unit_test_setup(test_decision_reaches_every_begun_module_once, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

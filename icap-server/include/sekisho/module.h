@@ -17,7 +17,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI 0x534b0001u /* "SK" 0001 */
+#define SK_MODULE_ABI 0x534b0002u /* "SK" 0002 */
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
@@ -81,7 +81,17 @@ struct sk_module {
     enum sk_verdict (*on_body)(struct sk_txn *, void *state, const void *buf,
                                size_t len, int eof);
     void (*txn_end)(struct sk_txn *, void *state);
+
+    /* Called for every begun module once the outcome is final and before
+     * the ICAP response is built, whichever module decided (so a header
+     * module still runs when an earlier module blocked). outcome is one of
+     * SK_DECIDED_*. May add ICAP headers; must not block. */
+    void (*on_decision)(struct sk_txn *, void *state, int outcome);
 };
+
+#define SK_DECIDED_ALLOW 1
+#define SK_DECIDED_APPROVED 2
+#define SK_DECIDED_BLOCK 3
 
 /* ---- transaction accessors (implemented by the server) ---------------- */
 
@@ -118,6 +128,24 @@ int sk_txn_approved(const struct sk_txn *);
 /* Replace the default block page. Copied. */
 int sk_txn_set_page(struct sk_txn *, int http_status, const char *content_type,
                     const char *body, size_t len);
+/* Report a detection: kind "virus", "dlp", ...; name is the signature or
+ * template name (sanitised by the server: printable ASCII, capped at 128
+ * bytes); detail is optional text for the log (e.g. masked samples). The
+ * xheaders module turns these into X-Virus-ID / X-Infection-Found /
+ * X-Violations-Found. Returns 0 or -1. */
+int sk_txn_report(struct sk_txn *, const char *kind, const char *name, const char *detail);
+/* The i-th detection (0-based), or -1 when there is none. Borrowed. */
+int sk_txn_detection(const struct sk_txn *, int i, const char **kind, const char **name,
+                     const char **detail);
+
+/* URLs that delivered a virus, shared by every c-icap child of this host
+ * (IWSS infected_url_block_length). Keys are normalised URL strings
+ * (sk_url_string). add: listed for `seconds` from now; check: 1 if listed
+ * and not expired, else 0. Bounded table: the oldest entries are replaced
+ * when it is full. */
+int sk_infected_url_add(const char *normalized_url, unsigned seconds);
+int sk_infected_url_check(const char *normalized_url);
+
 /* Queue an ICAP response header line ("X-Virus-ID: Foo"). The server
  * rejects lines with control characters. Returns 0 or -1. */
 int sk_txn_add_icap_header(struct sk_txn *, const char *line);
