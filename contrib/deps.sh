@@ -25,11 +25,20 @@ test_pkgs=(
     libcmocka-dev python3 curl squid
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
 )
+# The benchmark's own list (peers: stock c-icap modules); test.sh runs its
+# smoke test, so the test profile needs it too.
 bench_pkgs=()
+bench_list=$(dirname "${BASH_SOURCE[0]}")/../tests/bench/packages.txt
+if [ -f "$bench_list" ]; then
+    while read -r p _; do
+        case "$p" in "" | "#"*) continue ;; esac
+        bench_pkgs+=("$p")
+    done <"$bench_list"
+fi
 
 case "$profile" in
 runtime) want=("${runtime_pkgs[@]}") ;;
-test) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
+test) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 -h | --help)
     sed -n '2,10p' "$0"

@@ -75,6 +75,10 @@ step "build ./build (-Werror)" build build -DSEKISHO_SANITIZE= || finish
 step "ctest build: unit" ctest_run build -L '^unit$' -j"$jobs" || true
 step "ctest build: integration, squid, others" \
     ctest_run build -LE '^(unit|bench)$' -j1 || true
+# The benchmark is never pass/fail on figures: this only checks that the
+# harness builds and that a short run against both servers makes a table.
+step "ctest build: bench smoke (tests/bench/run.sh --quick)" \
+    ctest_run build -L '^bench$' -j1 || true
 
 # --- 3. ASan + UBSan build ------------------------------------------------
 if [ "${SEKISHO_SKIP_ASAN:-0}" = 1 ] && [ "${CI:-}" != true ]; then

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+# report.py - turns the bench's per-run JSON lines into the markdown and JSON
+# results (medians over rounds). Reads only files run.sh wrote.
+"""Usage: report.py --runs F --scenarios F --notes F --md F --json F --latest F"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception:
+        return ""
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024
+    def ver(p):
+        return sh(["dpkg-query", "-W", "-f=${Version}", p]) or "not installed"
+    debian = open("/etc/debian_version").read().strip() if os.path.exists("/etc/debian_version") else "?"
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "ram_mb": mem, "kernel": platform.release(),
+        "debian": debian, "c-icap": ver("c-icap"),
+        "c-icap-modules": ver("libc-icap-mod-virus-scan"),
+        "libclamav": ver("libclamav12"),
+    }
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def summarize(runs):
+    """Median over rounds of each metric; peak memory is the max."""
+    rs = [x["r"] for x in runs if x["r"]]
+    if not rs:
+        return None
+    if "scans_per_s" in rs[0]:
+        return {"req_per_s": med([r["scans_per_s"] for r in rs]),
+                "mb_per_s": med([r["mb_per_s"] for r in rs]),
+                "p50": med([r["lat_ms"]["p50"] for r in rs]),
+                "p99": med([r["lat_ms"]["p99"] for r in rs]),
+                "rss_mb": max(r["engine_rss_kb"] for r in rs) / 1024,
+                "pss_mb": None, "errors": sum(r["errors"] for r in rs),
+                "load_s": med([r["load_s"] + r["compile_s"] for r in rs]),
+                "threads": rs[0]["threads"], "rounds": len(rs)}
+    return {"req_per_s": med([r["req_per_s"] for r in rs]),
+            "mb_per_s": med([r["mb_per_s"] for r in rs]),
+            "p50": med([r["lat_ms"]["p50"] for r in rs]),
+            "p99": med([r["lat_ms"]["p99"] for r in rs]),
+            "rss_mb": max(r["mem"]["peak_rss_kb"] for r in rs) / 1024,
+            "pss_mb": max(r["mem"]["peak_pss_kb"] for r in rs) / 1024,
+            "errors": sum(r["conn_errors"] + r["proto_errors"] + r["timeouts"] for r in rs),
+            "status": {k: sum(r["status"][k] for r in rs) for k in rs[0]["status"]},
+            "rounds": len(rs)}
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return "-"
+    if v >= 1000:
+        return "{:,.0f}".format(v)
+    return ("{:.%df}" % nd).format(v)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for a in ("runs", "scenarios", "notes", "md", "json", "latest"):
+        ap.add_argument("--" + a, required=True)
+    a = ap.parse_args()
+    runs = [json.loads(l) for l in open(a.runs) if l.strip()]
+    notes = [l.rstrip("\n") for l in open(a.notes) if l.strip()]
+    env = {k[6:].lower(): v for k, v in os.environ.items() if k.startswith("BENCH_")}
+    m = machine()
+    rows, ok = [], True
+    for line in open(a.scenarios):
+        name, kind, desc, peer_svc, module, present = line.rstrip("\n").split("\t")
+        peer = summarize([x for x in runs if x["scenario"] == name and x["target"] == "peer"])
+        sk = summarize([x for x in runs if x["scenario"] == name and x["target"] == "sekisho"])
+        row = {"scenario": name, "kind": kind, "description": desc, "peer_service": peer_svc,
+               "sekisho_module": module or None, "module_present": present == "1",
+               "peer": peer, "sekisho": sk, "ratio": None, "note": ""}
+        if not peer or not peer["req_per_s"]:
+            ok = False
+        if kind == "icap" and (not sk or not sk["req_per_s"]):
+            ok = False
+        if kind == "icap" and peer and sk and peer["req_per_s"]:
+            r = sk["req_per_s"] / peer["req_per_s"]
+            row["ratio_raw"] = r
+            if module and present != "1":
+                row["note"] = "sekisho: no %s module yet (passthrough)" % module
+            else:
+                row["ratio"] = r
+        if peer_svc == "echo" and module == "dlp":
+            row["note"] = (row["note"] + "; " if row["note"] else "") + "peer has no DLP service"
+        errs = [("peer", peer), ("sekisho", sk)]
+        e = ["%s %d errors" % (n, s["errors"]) for n, s in errs if s and s.get("errors")]
+        if e:
+            row["note"] = (row["note"] + "; " if row["note"] else "") + ", ".join(e)
+        if kind == "raw" and peer:
+            row["note"] = "%d threads, engine load+compile %.1f s" % (peer["threads"], peer["load_s"])
+        rows.append(row)
+
+    def cell(s, key, nd=1):
+        return fmt(s[key], nd) if s else "-"
+
+    def lat(s):
+        return "%s / %s" % (fmt(s["p50"], 2), fmt(s["p99"], 2)) if s else "-"
+
+    def mem(p, s):
+        if not p:
+            return "-"
+        if not s:
+            return "%s" % fmt(p["rss_mb"], 0)
+        txt = "%s / %s" % (fmt(p["rss_mb"], 0), fmt(s["rss_mb"], 0))
+        if p["pss_mb"] is not None:
+            txt += " (%s / %s)" % (fmt(p["pss_mb"], 0), fmt(s["pss_mb"], 0))
+        return txt
+
+    out = []
+    mode = "quick" if env.get("quick") == "1" else "full"
+    out.append("## Sekisho benchmark, %s UTC (%s run)" % (env.get("stamp", "?"), mode))
+    out.append("")
+    out.append("Machine: %s, %s cores, %d MB RAM, Linux %s, Debian %s; c-icap %s, "
+               "c-icap-modules %s, libclamav %s." % (m["cpu"], m["cores"], m["ram_mb"],
+                                                    m["kernel"], m["debian"], m["c-icap"],
+                                                    m["c-icap-modules"], m["libclamav"]))
+    out.append("Settings: %s rounds (median), %s s per run, %s connections, %s threads per "
+               "c-icap child on both servers; %s hash + %s body signatures, %s domains; "
+               "input generation %s s, peer start %s s, whole run %s s; "
+               "load average at start %s." % (
+                   env.get("rounds"), env.get("duration"), env.get("connections"),
+                   env.get("threads"), env.get("hashes"), env.get("patterns"),
+                   env.get("domains"), env.get("gen_s"), env.get("peer_start_s"),
+                   env.get("elapsed_s"), env.get("load_start")))
+    out.append("")
+    out.append("| scenario | peer service | peer req/s | sekisho req/s | ratio | peer MB/s "
+               "| sekisho MB/s | p50/p99 ms peer | p50/p99 ms sekisho "
+               "| peak RSS MB peer/sekisho (PSS) | notes |")
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    for r in rows:
+        p, s = r["peer"], r["sekisho"]
+        ratio = "%.2f" % r["ratio"] if r["ratio"] is not None else (
+            "n/a" if r["kind"] == "icap" else "")
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["description"], r["peer_service"], cell(p, "req_per_s"), cell(s, "req_per_s"),
+            ratio, cell(p, "mb_per_s"), cell(s, "mb_per_s"), lat(p), lat(s), mem(p, s),
+            r["note"]))
+    out.append("")
+    out.append("Limit rows: peer column only (the echo service, or bench_rawscan scans/s "
+               "and MB/s with the same engine and bodies). Ratio is sekisho/peer req/s; "
+               "n/a where Sekisho lacks the module and only passed the data through.")
+    out.append("")
+    out += ["- " + n for n in notes]
+    md = "\n".join(out) + "\n"
+    for path in (a.md, a.latest):
+        with open(path, "w") as f:
+            f.write(md)
+    with open(a.json, "w") as f:
+        json.dump({"machine": m, "settings": env, "rows": rows, "notes": notes,
+                   "runs": runs}, f, indent=1)
+    sys.stdout.write(md)
+    if not ok:
+        sys.stderr.write("report.py: a scenario produced no requests (see the table)\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# run.sh - Sekisho benchmark: the stock c-icap services (echo, url_check,
+# virus_scan+clamav_mod, content_filtering) and Sekisho side by side, same
+# machine, same inputs, same client, alternating rounds. See README.md.
+#
+# Usage: tests/bench/run.sh [--quick] [--rounds N] [--duration S]
+#            [--connections N] [--threads N] [--only SCENARIO[,..]]
+#            [--build-dir DIR] [--out-dir DIR] [--no-build]
+# Exit status: 0 when every scenario run produced a non-zero rate.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+quick=0 rounds=3 duration=10 connections=8 threads=20 only="" nobuild=0
+build_dir="$repo/build" out_dir="$here/results"
+rounds_set=0 duration_set=0
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+say() { echo "run.sh: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) quick=1 ;;
+    --rounds) rounds=$2; rounds_set=1; shift ;;
+    --duration) duration=$2; duration_set=1; shift ;;
+    --connections) connections=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    --only) only=$2; shift ;;
+    --build-dir) build_dir=$2; shift ;;
+    --out-dir) out_dir=$2; shift ;;
+    --no-build) nobuild=1 ;;
+    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+done
+for v in "$rounds" "$connections" "$threads"; do
+    [[ "$v" =~ ^[1-9][0-9]*$ ]] || die "--rounds/--connections/--threads need a positive integer"
+done
+[[ "$duration" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration needs a number of seconds"
+if [ "$quick" = 1 ]; then
+    [ "$rounds_set" = 1 ] || rounds=1
+    [ "$duration_set" = 1 ] || duration=2
+    hashes=10000 patterns=1000 ndomains=100000 stream_mb=20 stream_reqs=2 set_name=quick
+else
+    hashes=1000000 patterns=50000 ndomains=1000000 stream_mb=200 stream_reqs=4 set_name=full
+fi
+mkdir -p "$build_dir" "$out_dir"
+build_dir=$(cd "$build_dir" && pwd)
+out_dir=$(cd "$out_dir" && pwd)
+t_begin=$(date +%s)
+# Other work on the machine skews every figure: record the load we start on.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- packages ------------------------------------------------------------
+missing=()
+while read -r p; do
+    case "$p" in '' | '#'*) continue ;; esac
+    [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] || missing+=("$p")
+done <"$here/packages.txt"
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    "$repo/contrib/deps.sh" bench || true
+    still=()
+    for p in "${missing[@]}"; do
+        [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] || still+=("$p")
+    done
+    if [ ${#still[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || die "missing packages: ${still[*]} (install them as root)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${still[@]}" >/dev/null
+    fi
+fi
+
+# ---- build ---------------------------------------------------------------
+bin=$build_dir/bin
+need_bins=("$bin/icapbench" "$bin/bench_rawscan" "$bin/sekisho-server" "$bin/sekisho-policy"
+           "$build_dir/lib/sekisho/srv_sekisho.so")
+if [ "$nobuild" = 0 ]; then
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+        cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    fi
+    if ! cmake --build "$build_dir" -j"$(nproc)" >"$build_dir/bench-build.log" 2>&1; then
+        say "build failed (see $build_dir/bench-build.log); using the binaries already there"
+    fi
+fi
+for f in "${need_bins[@]}"; do [ -e "$f" ] || die "missing $f (build failed?)"; done
+
+# ---- inputs (cached) -----------------------------------------------------
+data=$build_dir/bench-data/$set_name
+sigs=$data/sigs domains=$data/domains bodies=$data/bodies
+t0=$(date +%s)
+if [ ! -f "$sigs/.done-$hashes-$patterns" ]; then
+    rm -rf "$sigs"
+    python3 -B "$here/gen_sigs.py" "$sigs" --hashes "$hashes" --patterns "$patterns" >&2
+    touch "$sigs/.done-$hashes-$patterns"
+fi
+if [ ! -f "$domains/.done-$ndomains" ]; then
+    rm -rf "$domains"
+    python3 -B "$here/gen_domains.py" "$domains" --count "$ndomains" >&2
+    touch "$domains/.done-$ndomains"
+fi
+if [ ! -f "$bodies/.done-$stream_mb" ]; then
+    rm -rf "$bodies"
+    python3 -B "$here/gen_bodies.py" "$bodies" --stream-mb "$stream_mb" >&2
+    touch "$bodies/.done-$stream_mb"
+fi
+t_gen=$(($(date +%s) - t0))
+
+# ---- servers -------------------------------------------------------------
+work=$(mktemp -d /tmp/sekisho-bench.XXXXXX)
+peer_pid="" sk_pid=""
+stop_pid() {
+    local pid=$1 i
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local pid
+    stop_pid "$sk_pid"
+    # c-icap's children are in its process group; the master stops them.
+    stop_pid "$peer_pid"
+    for pid in $(cat "$work/peer/c-icap.pid" 2>/dev/null); do stop_pid "$pid"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+peer_port=$(free_port)
+sk_port=$(free_port)
+[ "$peer_port" != "$sk_port" ] || sk_port=$(free_port)
+
+cicap=$(command -v c-icap) || die "c-icap not found"
+cicap_mods=$(c-icap-config --modulesdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/c_icap)
+cicap_data=$(c-icap-config --datarootdir 2>/dev/null || echo /usr/share/c_icap)
+cf_so=$cicap_mods/srv_content_filtering.so
+dlp_peer=echo
+[ -e "$cf_so" ] && dlp_peer=content_filtering
+. "$here/peer_conf.sh"
+mkdir -p "$work/peer/tmp" "$work/sekisho/run"
+min_spare=$((threads / 2 > 0 ? threads / 2 : 1))
+write_peer_conf "$work/peer" >"$work/peer/c-icap.conf"
+
+# clamav_mod loads cl_retdbdir() (/var/lib/clamav): give the peer our
+# signatures there in a private mount namespace, or through the shim.
+peer_mode=""
+if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
+    peer_mode=bind
+    unshare --mount --propagation private -- sh -c \
+        'mount --bind "$1" /var/lib/clamav && exec "$2" -N -f "$3"' sh \
+        "$sigs" "$cicap" "$work/peer/c-icap.conf" >"$work/peer/stdout.log" 2>&1 &
+else
+    peer_mode=shim
+    [ -e "$build_dir/lib/bench/sk_bench_dbdir.so" ] || die "no $build_dir/lib/bench/sk_bench_dbdir.so"
+    SK_BENCH_CLAMAV_DB=$sigs LD_PRELOAD=$build_dir/lib/bench/sk_bench_dbdir.so \
+        "$cicap" -N -f "$work/peer/c-icap.conf" >"$work/peer/stdout.log" 2>&1 &
+fi
+peer_pid=$!
+
+# Sekisho: load whichever of its modules exist.
+sk_mods=()
+for m in url_block dlp virus_scan; do
+    [ -e "$build_dir/lib/sekisho/modules/$m.so" ] && sk_mods+=("$m")
+done
+"$bin/sekisho-policy" --db "$work/sekisho/policy.db" init >/dev/null
+if [ -e "$build_dir/lib/sekisho/modules/url_block.so" ]; then
+    "$bin/sekisho-policy" --db "$work/sekisho/policy.db" category import blocklist "$domains" \
+        >/dev/null 2>&1 || say "warning: could not import the block list into Sekisho"
+fi
+"$bin/sekisho-server" --foreground --listen "127.0.0.1:$sk_port" \
+    --policy-db "$work/sekisho/policy.db" --run-dir "$work/sekisho/run" \
+    --access-log "$work/sekisho/access.log" --clamav-db "$sigs" --threads "$threads" \
+    ${sk_mods[@]:+--modules "${sk_mods[*]}"} >"$work/sekisho/stdout.log" 2>&1 &
+sk_pid=$!
+
+wait_ready() { # name pid port service timeout
+    local end=$(($(date +%s) + $5))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        kill -0 "$2" 2>/dev/null || return 1
+        if "$bin/icapbench" --port "$3" --service "$4" --requests 1 --connections 1 \
+            --timeout 2 >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.3
+    done
+    return 1
+}
+t0=$(date +%s)
+wait_ready peer "$peer_pid" "$peer_port" echo 600 ||
+    { tail -n 20 "$work/peer/server.log" "$work/peer/stdout.log" >&2 || true; die "stock c-icap did not start"; }
+t_peer_start=$(($(date +%s) - t0))
+wait_ready sekisho "$sk_pid" "$sk_port" sekisho 600 ||
+    { tail -n 20 "$work/sekisho/stdout.log" >&2 || true; die "sekisho-server did not start"; }
+say "peer c-icap on $peer_port (pid $peer_pid, signatures via $peer_mode, ready in ${t_peer_start}s); sekisho on $sk_port (pid $sk_pid, modules: ${sk_mods[*]:-none})"
+
+. "$here/scenarios.sh"

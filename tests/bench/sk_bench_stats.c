@@ -1,0 +1,196 @@
+/* sk_bench_stats.c - latency percentiles, process-tree memory sampling from
+ * /proc and the report of icapbench. Reads only local /proc files. */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sk_bench.h"
+
+int sk_lat_add(struct sk_lat *l, uint64_t usec)
+{
+    uint32_t *nv;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 65536;
+
+        if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL)
+            return -1;
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n++] = usec > UINT32_MAX ? UINT32_MAX : (uint32_t)usec;
+    return 0;
+}
+
+static int sk_u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+void sk_lat_sort(struct sk_lat *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), sk_u32_cmp);
+}
+
+double sk_lat_quantile(struct sk_lat *l, double q)
+{
+    size_t i;
+
+    if (l->n == 0)
+        return 0;
+    i = (size_t)(q * (double)(l->n - 1) + 0.5);
+    if (i >= l->n)
+        i = l->n - 1;
+    return l->v[i] / 1000.0;
+}
+
+/* Value in kB of the line "Key:   123 kB" in a /proc file, or 0. */
+static uint64_t sk_proc_kb(const char *path, const char *key)
+{
+    char line[256];
+    size_t kl = strlen(key);
+    uint64_t v = 0;
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            v = strtoull(line + kl + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+static int sk_proc_ppid(int pid)
+{
+    char path[64], buf[512], *p;
+    int ppid = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    /* "pid (comm) S ppid ...": comm may contain spaces and parentheses. */
+    if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
+        if (sscanf(p + 1, " %*c %d", &ppid) != 1)
+            ppid = -1;
+    fclose(f);
+    return ppid;
+}
+
+#define SK_MAX_PIDS 4096
+
+/* Collects the pids of the tree rooted at root into out; returns count. */
+static int sk_proc_tree(int root, int *out, int max)
+{
+    static int pid[SK_MAX_PIDS], ppid[SK_MAX_PIDS];
+    int n = 0, cnt = 1, i, j;
+    struct dirent *d;
+    DIR *dir = opendir("/proc");
+
+    if (dir == NULL)
+        return 0;
+    while ((d = readdir(dir)) != NULL && n < SK_MAX_PIDS) {
+        if (!isdigit((unsigned char)d->d_name[0]))
+            continue;
+        pid[n] = atoi(d->d_name);
+        ppid[n] = sk_proc_ppid(pid[n]);
+        n++;
+    }
+    closedir(dir);
+    out[0] = root;
+    for (i = 0; i < cnt; i++) /* breadth first; out grows as we go */
+        for (j = 0; j < n && cnt < max; j++)
+            if (ppid[j] == out[i])
+                out[cnt++] = pid[j];
+    return cnt;
+}
+
+void sk_mem_sample(struct sk_mem *m)
+{
+    int pids[256], n, i;
+    uint64_t rss = 0, pss = 0, hwm = 0;
+    char path[64];
+
+    if (m->root <= 0)
+        return;
+    n = sk_proc_tree(m->root, pids, 256);
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "/proc/%d/status", pids[i]);
+        rss += sk_proc_kb(path, "VmRSS");
+        hwm += sk_proc_kb(path, "VmHWM");
+        snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pids[i]);
+        pss += sk_proc_kb(path, "Pss");
+    }
+    if (rss > m->peak_rss_kb)
+        m->peak_rss_kb = rss;
+    if (pss > m->peak_pss_kb)
+        m->peak_pss_kb = pss;
+    if (rss > 0)
+        m->hwm_kb = hwm;
+    m->samples++;
+}
+
+void sk_report_print(FILE *out, struct sk_report *r, int json)
+{
+    struct sk_counts *c = &r->c;
+    double el = r->elapsed > 0 ? r->elapsed : 1e-9;
+    double rps;
+    double mbs, p50, p90, p99, pmax;
+
+    sk_lat_sort(&r->lat);
+    rps = (double)c->completed / el;
+    mbs = (double)c->body_sent / el / 1e6;
+    p50 = sk_lat_quantile(&r->lat, 0.50);
+    p90 = sk_lat_quantile(&r->lat, 0.90);
+    p99 = sk_lat_quantile(&r->lat, 0.99);
+    pmax = sk_lat_quantile(&r->lat, 1.0);
+
+    if (json) {
+        fprintf(out,
+                "{\"method\":\"%s\",\"service\":\"%s\",\"connections\":%d,"
+                "\"elapsed_s\":%.3f,\"completed\":%llu,\"req_per_s\":%.1f,"
+                "\"mb_per_s\":%.2f,\"body_bytes_sent\":%llu,\"body_bytes_recv\":%llu,"
+                "\"lat_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+                "\"status\":{\"100\":%llu,\"200\":%llu,\"204\":%llu,\"4xx\":%llu,"
+                "\"5xx\":%llu,\"other\":%llu},\"conn_errors\":%llu,\"proto_errors\":%llu,"
+                "\"timeouts\":%llu,\"reconnects\":%llu,"
+                "\"mem\":{\"root_pid\":%d,\"peak_rss_kb\":%llu,\"peak_pss_kb\":%llu,"
+                "\"hwm_sum_kb\":%llu,\"samples\":%u}}\n",
+                r->method, r->service, r->connections, r->elapsed,
+                (unsigned long long)c->completed, rps, mbs,
+                (unsigned long long)c->body_sent, (unsigned long long)c->body_recv, p50,
+                p90, p99, pmax, (unsigned long long)c->st100, (unsigned long long)c->st200,
+                (unsigned long long)c->st204, (unsigned long long)c->st4xx,
+                (unsigned long long)c->st5xx, (unsigned long long)c->st_other,
+                (unsigned long long)c->conn_errors, (unsigned long long)c->proto_errors,
+                (unsigned long long)c->timeouts, (unsigned long long)c->reconnects,
+                r->mem.root, (unsigned long long)r->mem.peak_rss_kb,
+                (unsigned long long)r->mem.peak_pss_kb, (unsigned long long)r->mem.hwm_kb,
+                r->mem.samples);
+        return;
+    }
+    fprintf(out, "%s %s, %d connections, %.2f s\n", r->method, r->service, r->connections,
+            r->elapsed);
+    fprintf(out, "  requests:  %llu completed, %.1f req/s, %.2f MB/s body sent\n",
+            (unsigned long long)c->completed, rps, mbs);
+    fprintf(out, "  latency:   p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n", p50,
+            p90, p99, pmax);
+    fprintf(out, "  status:    100=%llu 200=%llu 204=%llu 4xx=%llu 5xx=%llu other=%llu\n",
+            (unsigned long long)c->st100, (unsigned long long)c->st200,
+            (unsigned long long)c->st204, (unsigned long long)c->st4xx,
+            (unsigned long long)c->st5xx, (unsigned long long)c->st_other);
+    fprintf(out, "  errors:    connection=%llu protocol=%llu timeouts=%llu (reconnects %llu)\n",
+            (unsigned long long)c->conn_errors, (unsigned long long)c->proto_errors,
+            (unsigned long long)c->timeouts, (unsigned long long)c->reconnects);
+    if (r->mem.root > 0)
+        fprintf(out, "  memory:    pid %d tree peak RSS %.1f MB, peak PSS %.1f MB\n",
+                r->mem.root, r->mem.peak_rss_kb / 1024.0, r->mem.peak_pss_kb / 1024.0);
+}
