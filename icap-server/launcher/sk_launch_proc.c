@@ -138,6 +138,23 @@ static void sk_stop(struct sk_child *c, const sigset_t *set)
 /* Child side of the fork: own process group (or session when detached, so a
  * closing terminal cannot reach it), output to RUN/c-icap.out, exec c-icap.
  * An exec failure is reported through the close-on-exec pipe. */
+/* In the child, before exec: append our fix for c-icap's Encapsulated
+ * parser (icap-server/guard/sk_cicap_fix.c) to LD_PRELOAD, after anything
+ * already there (a sanitizer runtime must stay first). */
+static void sk_preload_fix(const struct sk_launch_env *env)
+{
+    char path[4096], value[8192];
+    const char *old = getenv("LD_PRELOAD");
+
+    if (snprintf(path, sizeof(path), "%s/sk_cicap_fix.so", env->libdir) >= (int)sizeof(path) ||
+        access(path, R_OK) != 0)
+        return;
+    if (snprintf(value, sizeof(value), "%s%s%s", old && *old ? old : "", old && *old ? " " : "",
+                 path) >= (int)sizeof(value))
+        return;
+    setenv("LD_PRELOAD", value, 1);
+}
+
 static void sk_exec_child(const struct sk_launch_env *env,
                           const struct sk_launch_opts *opts, pid_t parent,
                           int report_fd, const sigset_t *oldmask)
@@ -167,6 +184,7 @@ static void sk_exec_child(const struct sk_launch_env *env,
         dup2(fd, 2);
         close(fd);
     }
+    sk_preload_fix(env);
     argv[i++] = env->cicap;
     argv[i++] = "-N";
     argv[i++] = "-D";
