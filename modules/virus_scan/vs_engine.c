@@ -1,0 +1,516 @@
+/* vs_engine.c - the libclamav engine behind struct sk_vs_scanner: built
+ * before fork, shared read-only by every scanning thread, rebuilt in the
+ * background when the signature directory changes and swapped in with
+ * reference counting. Trust: signature files are the administrator's;
+ * scanned bytes are client-controlled and only ever reach libclamav. */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <clamav.h>
+
+#include "vs_internal.h"
+#include "vs_testsigs.h" /* generated from tests/sigs at build time */
+
+struct sk_vs_eng {
+    struct cl_engine *cl;
+    int refs;            /* atomic: the holder of `cur` plus each running scan */
+    const char *version; /* interned, never freed before fini */
+};
+
+struct sk_vs_vstr { /* every version string ever handed out (see version()) */
+    struct sk_vs_vstr *next;
+    char s[];
+};
+
+struct sk_vs_clam {
+    struct sk_vs_engine_conf conf; /* strings owned (strdup) */
+    pthread_mutex_t lock;          /* guards cur and versions */
+    struct sk_vs_eng *cur;
+    struct sk_vs_vstr *versions;
+    /* Touched only by whoever set `busy` (checker or reload thread). */
+    struct cl_stat dbstat;
+    int have_stat;
+    int busy;          /* atomic: a check or rebuild is under way */
+    time_t next_check; /* atomic */
+};
+
+__attribute__((format(printf, 1, 2))) static void sk_vs_log(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "sekisho virus_scan: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Sets *err to a malloc'd message (caller frees); returns -1. */
+__attribute__((format(printf, 2, 3))) static int sk_vs_errf(char **err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (err && vasprintf(err, fmt, ap) == -1)
+        *err = NULL;
+    va_end(ap);
+    return -1;
+}
+
+static uint64_t sk_vs_fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Order-independent hash of the database directory's file names and
+ * sizes: identical signature sets give identical versions on every node. */
+static uint64_t sk_vs_dir_hash(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    uint64_t sum = 0;
+    char path[4096];
+    struct stat st;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+            continue;
+        uint64_t h = sk_vs_fnv(14695981039346656037ULL, e->d_name, strlen(e->d_name));
+        sum += sk_vs_fnv(h, &st.st_size, sizeof(st.st_size));
+    }
+    closedir(d);
+    return sum;
+}
+
+static const char *sk_vs_intern(struct sk_vs_clam *c, const char *s)
+{
+    struct sk_vs_vstr *v;
+
+    for (v = c->versions; v; v = v->next)
+        if (strcmp(v->s, s) == 0)
+            return v->s;
+    v = malloc(sizeof(*v) + strlen(s) + 1);
+    if (!v)
+        return "unknown";
+    strcpy(v->s, s);
+    v->next = c->versions;
+    c->versions = v;
+    return v->s;
+}
+
+static void sk_vs_remove_testsigs(char *dir);
+
+/* Write the built-in test signatures into a fresh private directory.
+ * Returns it (caller removes and frees) or NULL with *err. */
+static char *sk_vs_write_testsigs(const char *tmp_dir, char **err)
+{
+    char *dir = NULL, path[4096];
+
+    if (asprintf(&dir, "%s/sekisho-testsigs.XXXXXX", tmp_dir) == -1)
+        return NULL;
+    if (!mkdtemp(dir)) {
+        sk_vs_errf(err, "cannot create %s: %s", dir, strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    for (size_t i = 0; i < SK_VS_NTESTSIGS; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, sk_vs_testsigs[i].name);
+        FILE *f = fopen(path, "wx");
+        int ok = f && fwrite(sk_vs_testsigs[i].data, 1, sk_vs_testsigs[i].len, f) ==
+                          sk_vs_testsigs[i].len;
+        if (f && fclose(f) != 0)
+            ok = 0;
+        if (!ok) {
+            sk_vs_errf(err, "cannot write %s: %s", path, strerror(errno));
+            sk_vs_remove_testsigs(dir);
+            return NULL;
+        }
+    }
+    return dir;
+}
+
+static void sk_vs_remove_testsigs(char *dir)
+{
+    char path[4096];
+
+    if (!dir)
+        return;
+    for (size_t i = 0; i < SK_VS_NTESTSIGS; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, sk_vs_testsigs[i].name);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(dir);
+}
+
+static int sk_vs_has_db(const char *dir)
+{
+    unsigned int n = 0;
+    struct stat st;
+
+    if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+        return 0;
+    return cl_countsigs(dir, CL_COUNTSIGS_ALL, &n) == CL_SUCCESS && n > 0;
+}
+
+static int sk_vs_set_limits(struct cl_engine *e, const struct sk_vs_engine_conf *cf)
+{
+    return cl_engine_set_num(e, CL_ENGINE_MAX_SCANSIZE, (long long)cf->max_scansize) ||
+           cl_engine_set_num(e, CL_ENGINE_MAX_FILESIZE, (long long)cf->max_filesize) ||
+           cl_engine_set_num(e, CL_ENGINE_MAX_RECURSION, cf->max_recursion) ||
+           cl_engine_set_num(e, CL_ENGINE_MAX_FILES, cf->max_files) ||
+           cl_engine_set_num(e, CL_ENGINE_MAX_SCANTIME, cf->max_scantime_ms) ||
+           cl_engine_set_str(e, CL_ENGINE_TMPDIR, cf->tmp_dir);
+}
+
+struct sk_vs_scan_ctx {
+    uint64_t files, max_files;
+    int over_files;
+    char found[SK_VS_NAME_MAX]; /* first alert, from the virus-found callback */
+};
+
+/* libclamav 1.4 leaves *virname NULL for some alerts (a top-level object
+ * over max-filesize); the callback always sees the name. */
+static void sk_vs_virus_found(int fd, const char *virname, void *context)
+{
+    struct sk_vs_scan_ctx *sc = context;
+
+    if (sc && virname && !sc->found[0])
+        snprintf(sc->found, sizeof(sc->found), "%s", virname);
+}
+
+/* Called for every object libclamav scans, the top one and each archive
+ * member: the per-policy av.max-files limit (engine limits are global). */
+static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
+{
+    struct sk_vs_scan_ctx *sc = context;
+
+    if (!sc)
+        return CL_CLEAN;
+    sc->files++;
+    if (sc->max_files && sc->files > sc->max_files + 1) {
+        sc->over_files = 1;
+        return CL_VIRUS; /* stops the scan; classified as a limit below */
+    }
+    return CL_CLEAN;
+}
+
+/* Build one compiled engine from DIR, or the test signatures when DIR holds
+ * no database. NULL with *err. */
+static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
+{
+    const struct sk_vs_engine_conf *cf = &c->conf;
+    struct sk_vs_eng *e = calloc(1, sizeof(*e));
+    char *testdir = NULL, ver[256];
+    unsigned int sigs = 0;
+    const char *from = cf->db_dir;
+    cl_error_t rc;
+
+    if (!e || !(e->cl = cl_engine_new())) {
+        free(e);
+        sk_vs_errf(err, "out of memory creating the ClamAV engine");
+        return NULL;
+    }
+    if (!sk_vs_has_db(cf->db_dir)) {
+        sk_vs_log("WARNING: no ClamAV signatures in %s; using Sekisho's built-in TEST "
+                  "signatures (EICAR and test markers only). This server does NOT detect "
+                  "real malware until real signatures are installed: run freshclam "
+                  "(Debian: apt install clamav-freshclam) or pass --clamav-db DIR "
+                  "(sekisho.ClamavDB). They are picked up without a restart.",
+                  cf->db_dir);
+        if (!(testdir = sk_vs_write_testsigs(cf->tmp_dir, err)))
+            goto fail;
+        from = testdir;
+    }
+    if (sk_vs_set_limits(e->cl, cf) != CL_SUCCESS) {
+        sk_vs_errf(err, "cannot set ClamAV engine limits");
+        goto fail;
+    }
+    rc = cl_load(from, e->cl, &sigs, CL_DB_STDOPT);
+    if (rc != CL_SUCCESS) {
+        sk_vs_errf(err, "cannot load ClamAV signatures from %s: %s", from, cl_strerror(rc));
+        goto fail;
+    }
+    if (sigs == 0) { /* never an empty engine */
+        sk_vs_errf(err, "no signatures loaded from %s", from);
+        goto fail;
+    }
+    if ((rc = cl_engine_compile(e->cl)) != CL_SUCCESS) {
+        sk_vs_errf(err, "cannot compile ClamAV engine (%s): %s", from, cl_strerror(rc));
+        goto fail;
+    }
+    cl_engine_set_clcb_pre_scan(e->cl, sk_vs_pre_scan);
+    cl_engine_set_clcb_virus_found(e->cl, sk_vs_virus_found);
+    snprintf(ver, sizeof(ver), "clamav-%s:%s:db%lld:sigs%u:%016llx", cl_retver(),
+             testdir ? "testsigs" : "db",
+             (long long)cl_engine_get_num(e->cl, CL_ENGINE_DB_VERSION, NULL), sigs,
+             (unsigned long long)(testdir ? 0 : sk_vs_dir_hash(cf->db_dir)));
+    pthread_mutex_lock(&c->lock);
+    e->version = sk_vs_intern(c, ver);
+    pthread_mutex_unlock(&c->lock);
+    e->refs = 1;
+    sk_vs_remove_testsigs(testdir);
+    return e;
+fail:
+    sk_vs_remove_testsigs(testdir);
+    cl_engine_free(e->cl);
+    free(e);
+    return NULL;
+}
+
+static struct sk_vs_eng *sk_vs_acquire(struct sk_vs_clam *c)
+{
+    struct sk_vs_eng *e;
+
+    pthread_mutex_lock(&c->lock);
+    e = c->cur;
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_unlock(&c->lock);
+    return e;
+}
+
+static void sk_vs_release(struct sk_vs_eng *e)
+{
+    if (e && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        cl_engine_free(e->cl);
+        free(e);
+    }
+}
+
+static void sk_vs_classify(cl_error_t rc, const char *virname,
+                           const struct sk_vs_scan_ctx *sc, struct sk_vs_report *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    if (sc->over_files) {
+        rep->result = SK_VS_LIMIT;
+        snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.MaxFiles");
+        snprintf(rep->why, sizeof(rep->why), "more than %llu archive members (av.max-files)",
+                 (unsigned long long)sc->max_files);
+        return;
+    }
+    switch (rc) {
+    case CL_CLEAN:
+        rep->result = SK_VS_CLEAN;
+        return;
+    case CL_VIRUS:
+        snprintf(rep->name, sizeof(rep->name), "%s",
+                 virname ? virname : sc->found[0] ? sc->found : "Unknown");
+        if (strncmp(rep->name, "Heuristics.Limits.Exceeded", 26) == 0) {
+            rep->result = SK_VS_LIMIT;
+            snprintf(rep->why, sizeof(rep->why), "scan limit exceeded (%s)", rep->name);
+        } else if (strncmp(rep->name, "Heuristics.Encrypted", 20) == 0) {
+            rep->result = SK_VS_ENCRYPTED;
+            snprintf(rep->why, sizeof(rep->why), "encrypted content cannot be scanned (%s)",
+                     rep->name);
+        } else {
+            rep->result = SK_VS_VIRUS;
+        }
+        return;
+    case CL_ETIMEOUT:
+    case CL_EMAXREC:
+    case CL_EMAXSIZE:
+    case CL_EMAXFILES:
+        rep->result = SK_VS_LIMIT;
+        snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded");
+        snprintf(rep->why, sizeof(rep->why), "scan limit exceeded (%s)", cl_strerror(rc));
+        return;
+    default:
+        rep->result = SK_VS_ERROR;
+        snprintf(rep->why, sizeof(rep->why), "scan engine error: %s", cl_strerror(rc));
+        return;
+    }
+}
+
+static void sk_vs_options(struct cl_scan_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->general = CL_SCAN_GENERAL_HEURISTICS;
+    o->parse = ~0u;
+    o->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
+                   CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
+}
+
+static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
+                               const struct sk_vs_limits *lim, struct sk_vs_report *rep)
+{
+    struct sk_vs_eng *e = sk_vs_acquire(self);
+    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files};
+    struct cl_scan_options o;
+    const char *virname = NULL;
+    unsigned long scanned = 0;
+    static const char empty[1];
+    cl_fmap_t *map = cl_fmap_open_memory(len ? buf : empty, len);
+    cl_error_t rc;
+
+    if (!map) {
+        sk_vs_release(e);
+        memset(rep, 0, sizeof(*rep));
+        rep->result = SK_VS_ERROR;
+        snprintf(rep->why, sizeof(rep->why), "scan engine error: cannot map the body");
+        return 0;
+    }
+    sk_vs_options(&o);
+    rc = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &o, &sc);
+    sk_vs_classify(rc, virname, &sc, rep); /* virname points into the engine: copy first */
+    cl_fmap_close(map);
+    sk_vs_release(e);
+    return 0;
+}
+
+static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim,
+                              struct sk_vs_report *rep)
+{
+    struct sk_vs_eng *e = sk_vs_acquire(self);
+    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files};
+    struct cl_scan_options o;
+    const char *virname = NULL;
+    unsigned long scanned = 0;
+    cl_error_t rc;
+
+    sk_vs_options(&o);
+    rc = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc);
+    sk_vs_classify(rc, virname, &sc, rep);
+    sk_vs_release(e);
+    return 0;
+}
+
+static const char *sk_vs_clam_version(void *self)
+{
+    struct sk_vs_clam *c = self;
+    const char *v;
+
+    pthread_mutex_lock(&c->lock);
+    v = c->cur->version;
+    pthread_mutex_unlock(&c->lock);
+    return v;
+}
+
+static void *sk_vs_reload_thread(void *arg)
+{
+    struct sk_vs_clam *c = arg;
+    char *err = NULL;
+    struct sk_vs_eng *e = sk_vs_build(c, &err), *old;
+
+    if (!e) {
+        /* keep serving with the old engine; dbstat is left stale so the
+         * next check retries (a half-written update settles by then) */
+        sk_vs_log("signature reload from %s failed, keeping the old engine: %s", c->conf.db_dir,
+                  err ? err : "out of memory");
+        free(err);
+    } else {
+        pthread_mutex_lock(&c->lock);
+        old = c->cur;
+        c->cur = e;
+        pthread_mutex_unlock(&c->lock);
+        sk_vs_release(old); /* freed when its last scan ends */
+        sk_vs_log("signatures reloaded from %s: %s", c->conf.db_dir, e->version);
+        if (c->have_stat)
+            cl_statfree(&c->dbstat);
+        c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;
+    }
+    __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* At most once per reload_interval, from a request thread: stat the db
+ * directory; on a change, rebuild in a detached thread (the request is not
+ * delayed, scans keep using the current engine meanwhile). */
+static void sk_vs_clam_maybe_reload(void *self)
+{
+    struct sk_vs_clam *c = self;
+    time_t now = time(NULL);
+    int expect = 0;
+    pthread_t th;
+    pthread_attr_t attr;
+
+    if (c->conf.reload_interval == 0 || now < __atomic_load_n(&c->next_check, __ATOMIC_RELAXED))
+        return;
+    if (!__atomic_compare_exchange_n(&c->busy, &expect, 1, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return;
+    __atomic_store_n(&c->next_check, now + (time_t)c->conf.reload_interval, __ATOMIC_RELAXED);
+    /* no stat state: the directory was missing; rebuild once it has a db */
+    if (c->have_stat ? cl_statchkdir(&c->dbstat) != 1 : !sk_vs_has_db(c->conf.db_dir)) {
+        __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, sk_vs_reload_thread, c) != 0)
+        __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+    pthread_attr_destroy(&attr);
+}
+
+static void sk_vs_clam_destroy(void *self)
+{
+    struct sk_vs_clam *c = self;
+
+    /* wait for a rebuild in progress to finish with our state */
+    for (int i = 0; i < 6000 && __atomic_load_n(&c->busy, __ATOMIC_ACQUIRE); i++)
+        usleep(10000);
+    sk_vs_release(c->cur);
+    c->cur = NULL;
+    if (c->have_stat)
+        cl_statfree(&c->dbstat);
+    while (c->versions) {
+        struct sk_vs_vstr *n = c->versions->next;
+        free(c->versions);
+        c->versions = n;
+    }
+    free((char *)c->conf.db_dir);
+    free((char *)c->conf.tmp_dir);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner *out,
+                        char **err)
+{
+    static int inited;
+    struct sk_vs_clam *c;
+    cl_error_t rc;
+
+    if (!inited) {
+        if ((rc = cl_init(CL_INIT_DEFAULT)) != CL_SUCCESS)
+            return sk_vs_errf(err, "cl_init failed: %s", cl_strerror(rc));
+        inited = 1;
+    }
+    if (!(c = calloc(1, sizeof(*c))))
+        return sk_vs_errf(err, "out of memory");
+    c->conf = *cf;
+    c->conf.db_dir = strdup(cf->db_dir);
+    c->conf.tmp_dir = strdup(cf->tmp_dir);
+    pthread_mutex_init(&c->lock, NULL);
+    if (!c->conf.db_dir || !c->conf.tmp_dir || !(c->cur = sk_vs_build(c, err))) {
+        sk_vs_clam_destroy(c);
+        return -1;
+    }
+    /* a missing directory is fine: nothing to watch until it appears */
+    c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;
+    c->next_check = time(NULL) + (time_t)cf->reload_interval;
+    *out = (struct sk_vs_scanner){
+        .scan_mem = sk_vs_clam_scan_mem,
+        .scan_fd = sk_vs_clam_scan_fd,
+        .version = sk_vs_clam_version,
+        .maybe_reload = sk_vs_clam_maybe_reload,
+        .destroy = sk_vs_clam_destroy,
+        .self = c,
+    };
+    return 0;
+}

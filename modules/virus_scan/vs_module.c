@@ -1,0 +1,440 @@
+/* vs_module.c - the virus_scan hooks: decide per transaction what to scan
+ * (policy, declared type, size), collect the body (decoded, bounded), scan
+ * it at the end and turn the result into the policy's verdict, the virus
+ * page, the log reason and the infected-URL list.
+ * SECURITY: headers and bodies are client/origin-controlled; limits are
+ * enforced before bytes are kept, and every failure has a policy verdict
+ * (av.on-limit / av.on-encrypted / av.on-error, default block). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sekisho/policy_db.h>
+#include <sekisho/policy_snapshot.h>
+#include <sekisho/url.h>
+
+#include "vs_internal.h"
+
+#define SK_VS_MIB (1024ULL * 1024ULL)
+
+static struct sk_vs_global *sk_vs_g; /* set in the master before fork */
+
+struct sk_vs_state {
+    int scanning;
+    /* from the policy */
+    uint64_t max_size;
+    int block_on_limit, block_on_error, block_on_encrypted;
+    uint64_t infected_seconds;
+    struct sk_vs_limits limits;
+    /* the body */
+    struct sk_vs_decoder *dec;
+    enum sk_vs_coding coding;
+    char boundary[256];
+    int multipart;
+    struct sk_vs_store store;
+    uint64_t raw_total;
+    enum sk_verdict final; /* 0 until decided */
+};
+
+/* ---- settings ------------------------------------------------------- */
+
+/* Canonical policy value, or the built-in default without a policy store. */
+static const char *sk_vs_setting(struct sk_txn *t, const char *key)
+{
+    const struct sk_policy *p = sk_txn_policy(t);
+    const char *v = p ? sk_policy_get(p, key) : NULL;
+
+    if (!v) {
+        const struct sk_pdb_setting_def *d = sk_pdb_setting_find(key);
+        v = d ? d->def : "";
+    }
+    return v;
+}
+
+static int sk_vs_is_block(struct sk_txn *t, const char *key)
+{
+    return strcmp(sk_vs_setting(t, key), "allow") != 0; /* unknown: block */
+}
+
+static uint64_t sk_vs_opt_size(struct sk_module_ctx *ctx, const char *key, uint64_t def,
+                               int duration, char **err)
+{
+    const char *v = ctx->option(ctx, key);
+    uint64_t out;
+
+    if (!v)
+        return def;
+    if ((duration ? sk_pdb_parse_duration(v, &out) : sk_pdb_parse_size(v, &out)) == -1) {
+        if (asprintf(err, "sekisho.Option virus_scan.%s: invalid %s '%.64s'", key,
+                     duration ? "duration" : "size", v) == -1)
+            *err = NULL;
+        return UINT64_MAX;
+    }
+    return out;
+}
+
+/* ---- init ----------------------------------------------------------- */
+
+int sk_vs_init(struct sk_module_ctx *ctx, char **err)
+{
+    struct sk_vs_engine_conf ec = {.db_dir = ctx->clamav_db ? ctx->clamav_db : "/var/lib/clamav",
+                                   .tmp_dir = ctx->tmp_dir};
+    struct sk_vs_global *g = calloc(1, sizeof(*g));
+    uint64_t v[9];
+    static const struct {
+        const char *key;
+        uint64_t def;
+        int duration;
+    } opts[] = {
+        {"memory-threshold", SK_VS_MIB, 0}, {"reload-interval", 60, 1},
+        {"max-scansize", 400 * SK_VS_MIB, 0}, {"max-filesize", 400 * SK_VS_MIB, 0},
+        {"max-recursion", 17, 0},        {"max-files", 10000, 0},
+        {"max-scantime", 120, 1},        {"decode-max-ratio", 100, 0},
+        {"decode-min-bytes", SK_VS_MIB, 0},
+    };
+
+    if (!g) {
+        *err = strdup("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        v[i] = sk_vs_opt_size(ctx, opts[i].key, opts[i].def, opts[i].duration, err);
+        if (v[i] == UINT64_MAX) {
+            free(g);
+            return -1;
+        }
+    }
+    g->conf = (struct sk_vs_conf){.mem_threshold = v[0] ? v[0] : 1, .decode_ratio = v[7],
+                                  .decode_floor = v[8], .tmp_dir = ctx->tmp_dir};
+    ec.reload_interval = (unsigned)v[1];
+    ec.max_scansize = v[2];
+    ec.max_filesize = v[3];
+    ec.max_recursion = (unsigned)v[4];
+    ec.max_files = (unsigned)v[5];
+    ec.max_scantime_ms = (unsigned)(v[6] * 1000);
+    if (sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
+        free(g);
+        return -1;
+    }
+    ctx->data = g;
+    sk_vs_g = g;
+    return 0;
+}
+
+void sk_vs_fini(struct sk_module_ctx *ctx)
+{
+    struct sk_vs_global *g = ctx->data;
+
+    if (!g)
+        return;
+    if (g->scanner.destroy)
+        g->scanner.destroy(g->scanner.self);
+    if (sk_vs_g == g)
+        sk_vs_g = NULL;
+    free(g);
+    ctx->data = NULL;
+}
+
+void sk_vs_test_install(const struct sk_vs_global *src)
+{
+    if (sk_vs_g) {
+        if (sk_vs_g->scanner.destroy)
+            sk_vs_g->scanner.destroy(sk_vs_g->scanner.self);
+        free(sk_vs_g);
+        sk_vs_g = NULL;
+    }
+    if (src && (sk_vs_g = malloc(sizeof(*sk_vs_g))) != NULL)
+        *sk_vs_g = *src;
+}
+
+const char *sk_vs_version(struct sk_module_ctx *ctx)
+{
+    return sk_vs_g ? sk_vs_g->scanner.version(sk_vs_g->scanner.self) : NULL;
+}
+
+/* ---- verdicts ------------------------------------------------------- */
+
+static void sk_vs_page(struct sk_txn *t, const char *threat, const char *reason)
+{
+    size_t len = 0;
+    char *body = sk_vs_page_render(sk_txn_req_header(t, "Accept-Language"), sk_txn_url(t),
+                                   threat, reason, sk_txn_id(t), &len);
+
+    if (body)
+        sk_txn_set_page(t, 403, "text/html; charset=utf-8", body, len);
+    free(body); /* copied by the server; without it the default page is used */
+}
+
+static void sk_vs_list_url(struct sk_txn *t, struct sk_vs_state *s)
+{
+    struct sk_url u = {0};
+
+    if (sk_txn_method(t) != SK_RESPMOD || s->infected_seconds == 0)
+        return;
+    if (sk_url_normalize(sk_txn_url(t), 0, &u, NULL) == 0)
+        sk_infected_url_add(sk_url_string(&u), (unsigned)s->infected_seconds);
+    sk_url_free(&u);
+}
+
+/* A limit, encrypted content or an engine error: the policy says block or
+ * allow; either way the log carries the rule and why. */
+static enum sk_verdict sk_vs_failure(struct sk_txn *t, struct sk_vs_state *s, int block,
+                                     const char *rule, const char *why, const char *key)
+{
+    char reason[320];
+
+    if (block) {
+        snprintf(reason, sizeof(reason), "%s (%s: block)", why, key);
+        sk_txn_set_reason(t, rule, reason);
+        sk_vs_page(t, rule, reason);
+        return s->final = SK_BLOCK;
+    }
+    snprintf(reason, sizeof(reason), "%s; passed unscanned (%s: allow)", why, key);
+    sk_txn_set_reason(t, rule, reason);
+    return s->final = SK_ALLOW;
+}
+
+static enum sk_verdict sk_vs_limit(struct sk_txn *t, struct sk_vs_state *s, const char *rule,
+                                   const char *why)
+{
+    return sk_vs_failure(t, s, s->block_on_limit, rule, why, "av.on-limit");
+}
+
+static enum sk_verdict sk_vs_error(struct sk_txn *t, struct sk_vs_state *s, const char *why)
+{
+    return sk_vs_failure(t, s, s->block_on_error, "av-error", why, "av.on-error");
+}
+
+static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
+                                   const struct sk_vs_report *rep)
+{
+    switch (rep->result) {
+    case SK_VS_CLEAN:
+        return s->final = SK_ALLOW;
+    case SK_VS_VIRUS:
+        sk_txn_report(t, "virus", rep->name, NULL);
+        sk_txn_set_reason(t, rep->name, "virus found");
+        sk_vs_page(t, rep->name, "virus found");
+        sk_vs_list_url(t, s);
+        return s->final = SK_BLOCK;
+    case SK_VS_LIMIT:
+        return sk_vs_limit(t, s, rep->name[0] ? rep->name : "av-limit", rep->why);
+    case SK_VS_ENCRYPTED:
+        return sk_vs_failure(t, s, s->block_on_encrypted, rep->name, rep->why,
+                             "av.on-encrypted");
+    case SK_VS_ERROR:
+    default:
+        return sk_vs_error(t, s, rep->why[0] ? rep->why : "scan engine error");
+    }
+}
+
+/* ---- transaction ---------------------------------------------------- */
+
+int sk_vs_txn_begin(struct sk_txn *t, void **state)
+{
+    struct sk_vs_state *s = calloc(1, sizeof(*s));
+
+    if (!s || !sk_vs_g) {
+        free(s);
+        return -1;
+    }
+    s->store.fd = -1;
+    if (sk_vs_g->scanner.maybe_reload)
+        sk_vs_g->scanner.maybe_reload(sk_vs_g->scanner.self);
+    *state = s;
+    return 0;
+}
+
+static const char *sk_vs_header(struct sk_txn *t, const char *name)
+{
+    return sk_txn_method(t) == SK_RESPMOD ? sk_txn_resp_header(t, name)
+                                          : sk_txn_req_header(t, name);
+}
+
+/* Does the media type of CT match one of the comma-separated patterns
+ * (e.g. video/ followed by a star, or audio/mpeg)? Case-insensitive; parameters ignored. */
+static int sk_vs_type_listed(const char *ct, const char *list)
+{
+    size_t tlen;
+
+    if (!ct || !list || !*list)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    tlen = strcspn(ct, "; \t");
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        const char *p = list;
+        size_t m = n;
+        while (m && (*p == ' ' || *p == '\t'))
+            p++, m--;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        if (m >= 2 && p[m - 1] == '*' && p[m - 2] == '/') {
+            if (tlen >= m - 1 && strncasecmp(ct, p, m - 1) == 0)
+                return 1;
+        } else if (m && m == tlen && strncasecmp(ct, p, m) == 0) {
+            return 1;
+        }
+        list += n + (list[n] == ',');
+    }
+    return 0;
+}
+
+static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
+{
+    uint64_t v;
+
+    s->max_size = sk_pdb_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v
+                                                                                 : 100 * SK_VS_MIB;
+    s->limits.max_files = sk_pdb_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
+    s->infected_seconds =
+        sk_pdb_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
+    s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
+    s->block_on_error = sk_vs_is_block(t, "av.on-error");
+    s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");
+}
+
+enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
+{
+    struct sk_vs_state *s = state;
+    const char *ct, *cl, *ce;
+    int on = 1;
+    char why[160];
+
+    if (!sk_txn_has_body(t))
+        return SK_ALLOW;
+    if (sk_pdb_parse_bool(sk_vs_setting(t, "av.enabled"), &on) == 0 && !on)
+        return SK_ALLOW;
+    ct = sk_vs_header(t, "Content-Type");
+    if (sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types")))
+        return SK_ALLOW; /* released after the preview: 204 */
+    sk_vs_read_policy(t, s);
+    cl = sk_vs_header(t, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > s->max_size) {
+        snprintf(why, sizeof(why), "object of %.20s bytes is larger than av.max-scan-size "
+                 "(%llu bytes)", cl, (unsigned long long)s->max_size);
+        return sk_vs_limit(t, s, "av-limit:max-scan-size", why);
+    }
+    ce = sk_vs_header(t, "Content-Encoding");
+    s->coding = sk_vs_coding_parse(ce);
+    if (!sk_vs_coding_supported(s->coding)) {
+        snprintf(why, sizeof(why), "cannot decode Content-Encoding '%.40s' to scan it", ce);
+        for (char *p = why; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        if (s->block_on_error)
+            return sk_vs_error(t, s, why);
+        s->coding = SK_VS_IDENTITY; /* av.on-error allow: scan the raw bytes */
+    }
+    if (s->coding != SK_VS_IDENTITY &&
+        !(s->dec = sk_vs_decoder_new(s->coding, s->max_size, sk_vs_g->conf.decode_ratio,
+                                     sk_vs_g->conf.decode_floor)))
+        return sk_vs_error(t, s, "out of memory for the decoder");
+    if (sk_txn_method(t) == SK_REQMOD &&
+        sk_vs_multipart_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
+        s->multipart = 1;
+    sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
+    s->scanning = 1;
+    return SK_CONTINUE;
+}
+
+static int sk_vs_sink(void *arg, const void *buf, size_t len)
+{
+    return sk_vs_store_append(arg, buf, len);
+}
+
+struct sk_vs_parts {
+    const struct sk_vs_limits *limits;
+    struct sk_vs_report rep;
+};
+
+static int sk_vs_scan_part(void *arg, const unsigned char *data, size_t len)
+{
+    struct sk_vs_parts *ps = arg;
+
+    if (sk_vs_g->scanner.scan_mem(sk_vs_g->scanner.self, data, len, ps->limits, &ps->rep) == -1)
+        ps->rep.result = SK_VS_ERROR;
+    return ps->rep.result == SK_VS_CLEAN ? 0 : -1;
+}
+
+/* End of body: scan each multipart part as a file, then the whole. */
+static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
+{
+    struct sk_vs_scanner *sc = &sk_vs_g->scanner;
+    struct sk_vs_parts ps = {.limits = &s->limits};
+    const unsigned char *data;
+    size_t len;
+    int rc;
+
+    if (s->multipart) {
+        if (sk_vs_store_view(&s->store, &data, &len) == -1)
+            return sk_vs_error(t, s, "cannot map the upload to split its parts");
+        ps.rep.result = SK_VS_CLEAN;
+        if (sk_vs_multipart_each(data, len, s->boundary, sk_vs_scan_part, &ps) == -2)
+            return sk_vs_apply(t, s, &ps.rep);
+    }
+    if (s->store.fd != -1)
+        rc = sc->scan_fd(sc->self, s->store.fd, &s->limits, &ps.rep);
+    else
+        rc = sc->scan_mem(sc->self, s->store.mem, s->store.len, &s->limits, &ps.rep);
+    if (rc == -1) {
+        memset(&ps.rep, 0, sizeof(ps.rep));
+        ps.rep.result = SK_VS_ERROR;
+    }
+    return sk_vs_apply(t, s, &ps.rep);
+}
+
+enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len,
+                              int eof)
+{
+    struct sk_vs_state *s = state;
+    char why[200];
+
+    if (s->final)
+        return s->final;
+    if (!s->scanning)
+        return SK_ALLOW;
+    s->raw_total += len;
+    if (s->dec) {
+        enum sk_vs_decode_rc rc = sk_vs_decoder_feed(s->dec, buf, len, eof, sk_vs_sink,
+                                                     &s->store);
+        if (rc == SK_VS_DECODE_LIMIT) {
+            snprintf(why, sizeof(why), "decoded body exceeds av.max-scan-size (%llu bytes) or "
+                     "the decompression ratio limit (%llu:1): possible decompression bomb",
+                     (unsigned long long)s->max_size,
+                     (unsigned long long)sk_vs_g->conf.decode_ratio);
+            return sk_vs_limit(t, s, "av-limit:decoded-size", why);
+        }
+        if (rc == SK_VS_DECODE_CORRUPT)
+            return sk_vs_error(t, s, "Content-Encoding data is corrupt and cannot be scanned");
+        if (rc != SK_VS_DECODE_OK) {
+            snprintf(why, sizeof(why), "cannot keep the body for scanning: %s", strerror(errno));
+            return sk_vs_error(t, s, why);
+        }
+    } else if (len && sk_vs_store_append(&s->store, buf, len) == -1) {
+        snprintf(why, sizeof(why), "cannot keep the body for scanning: %s", strerror(errno));
+        return sk_vs_error(t, s, why);
+    }
+    if (s->raw_total > s->max_size || s->store.total > s->max_size) {
+        snprintf(why, sizeof(why), "object is larger than av.max-scan-size (%llu bytes)",
+                 (unsigned long long)s->max_size);
+        return sk_vs_limit(t, s, "av-limit:max-scan-size", why);
+    }
+    if (!eof)
+        return SK_CONTINUE;
+    return sk_vs_scan(t, s);
+}
+
+void sk_vs_txn_end(struct sk_txn *t, void *state)
+{
+    struct sk_vs_state *s = state;
+
+    if (!s)
+        return;
+    sk_vs_decoder_free(s->dec);
+    sk_vs_store_free(&s->store); /* closes (and so removes) any spill file */
+    free(s);
+}

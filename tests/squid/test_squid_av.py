@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Squid end-to-end virus test: curl -> Squid -> (ICAP) Sekisho with the
+virus_scan and xheaders modules -> local origin.
+
+EICAR downloaded through Squid is blocked with the virus page (403, the
+signature name); EICAR uploaded (POST multipart and PUT) is blocked before
+it reaches the origin; a clean 50 MB download passes byte-identical.
+Reuses test_squid.py's origin, process and Squid helpers. Sekisho runs with
+an empty --clamav-db directory, so the project's test signatures are used.
+Missing squid, curl or c-icap are failures, not skips.
+"""
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_squid as ts  # noqa: E402
+
+EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
+         b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+SIG = b"Eicar-Test-Signature"
+
+
+class AvHandler(ts.OriginHandler):
+    def do_GET(self):
+        if self.path.startswith("/eicar"):
+            self.server.record("GET", self.path, 0, None, False)
+            self._send(200, EICAR, "application/octet-stream")
+        else:
+            super().do_GET()
+
+    def do_PUT(self):
+        length, digest, marker = self._read_body()
+        self.server.record("PUT", self.path, length, digest, marker)
+        self._send(201, b"stored\n")
+
+
+class AvOrigin(ts.Origin):
+    def __init__(self, addr):
+        super().__init__(addr)
+        self.RequestHandlerClass = AvHandler
+
+
+def start_sekisho_av(args, tmp, procs, icap_port):
+    server = os.path.join(args.build_dir, "bin", "sekisho-server")
+    policy = os.path.join(args.build_dir, "bin", "sekisho-policy")
+    for f in (server, policy, os.path.join(args.build_dir, "lib", "sekisho", "modules",
+                                           "virus_scan.so")):
+        if not os.path.exists(f):
+            raise ts.Failure(f"build output missing: {f}")
+    db = os.path.join(tmp, "policy.db")
+    for cmd in (["init"], ["set", "icap.x-virus-id", "on"]):
+        r = subprocess.run([policy, "--db", db] + cmd, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        if r.returncode != 0:
+            raise ts.Failure(f"sekisho-policy {cmd} failed: {r.stdout!r} {r.stderr!r}")
+    clamdb = os.path.join(tmp, "clamav-empty")
+    os.mkdir(clamdb)
+    access_log = os.path.join(tmp, "sekisho-access.log")
+    argv = [server, "--foreground", "--listen", f"127.0.0.1:{icap_port}", "--policy-db", db,
+            "--run-dir", os.path.join(tmp, "sekisho-run"), "--access-log", access_log,
+            "--modules", "virus_scan xheaders", "--clamav-db", clamdb]
+    log_path = os.path.join(tmp, "sekisho-server.out")
+    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
+    lines = queue.Queue()
+
+    def pump():
+        with open(log_path, "ab") as out:
+            for line in p.stdout:
+                out.write(line)
+                out.flush()
+                lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ts.Failure("sekisho-server did not print its 'listening' line within 30s")
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            continue
+        if line is None:
+            p.wait(timeout=10)
+            raise ts.Failure(f"sekisho-server exited ({p.returncode}) before listening")
+        if b"listening on icap://" in line:
+            break
+    ts.wait_port(icap_port, p, 10, "sekisho-server")
+    return access_log
+
+
+def log_has(access_log, path, wait=5.0):
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with open(access_log) as f:
+                for line in f:
+                    try:
+                        e = json.loads(line)
+                    except ValueError:
+                        continue
+                    if e.get("url", "").endswith(path) and e.get("rule", "").startswith(
+                            SIG.decode()):
+                        return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def run_checks(c, origin, origin_port, access_log):
+    base = f"http://127.0.0.1:{origin_port}"
+    out = os.path.join(c.tmp, "curl.out")
+    c.t0 = time.monotonic()
+
+    status, err = c.curl_run(f"{base}/eicar.com", out)
+    page = open(out, "rb").read() if status else b""
+    c.check("EICAR download through Squid: 403 virus page naming the signature",
+            status == 403 and SIG in page and b"Virus detected" in page,
+            f"status={status} {err} page={page[:200]!r}")
+    c.check("EICAR download: access log has the signature", log_has(access_log, "/eicar.com"))
+
+    src = os.path.join(c.tmp, "eicar.com")
+    with open(src, "wb") as f:
+        f.write(b"\x00\x01" * 100 + EICAR + b"\x00" * 100)
+    before = len([e for e in origin.requests() if e[0] in ("POST", "PUT")])
+    status, err = c.curl_run(f"{base}/upload/form", out, extra=("-F", f"file=@{src}"))
+    page = open(out, "rb").read() if status else b""
+    c.check("EICAR multipart upload through Squid: 403 virus page",
+            status == 403 and SIG in page, f"status={status} {err} page={page[:200]!r}")
+    status, err = c.curl_run(f"{base}/upload/put.com", out, extra=("-T", src))
+    page = open(out, "rb").read() if status else b""
+    c.check("EICAR PUT upload through Squid: 403 virus page",
+            status == 403 and SIG in page, f"status={status} {err} page={page[:200]!r}")
+    after = len([e for e in origin.requests() if e[0] in ("POST", "PUT")])
+    c.check("blocked uploads never reached the origin", after == before,
+            f"{after - before} uploads arrived")
+
+    size = 50 * ts.MB
+    status, err = c.curl_run(f"{base}/file/{size}", out)
+    got = ts.file_sha256(out) if status else None
+    want = ts.payload_sha256(size)
+    c.check("clean 50 MB download through Squid+virus_scan arrives intact",
+            status == 200 and got == want, f"status={status} {err} got={got} want={want}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(here)))
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = ap.parse_args()
+    args.build_dir = os.path.abspath(args.build_dir)
+    args.source_dir = os.path.abspath(args.source_dir)
+
+    t_start = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="sekisho-squid-av-")
+    procs = ts.Procs()
+    origin = None
+    ok = False
+    try:
+        ts.require_tool("c-icap")
+        icap_port, http_port = ts.free_port(), ts.free_port()
+        origin = AvOrigin(("127.0.0.1", 0))
+        origin_port = origin.server_address[1]
+        threading.Thread(target=origin.serve_forever, daemon=True).start()
+        access_log = start_sekisho_av(args, tmp, procs, icap_port)
+        ts.start_squid(args, tmp, procs, http_port, icap_port)
+        c = ts.Checker(tmp, http_port)
+        run_checks(c, origin, origin_port, access_log)
+        ok = not c.failed
+        print(f"{c.passed} passed, {len(c.failed)} failed", flush=True)
+    except ts.Failure as e:
+        print(f"FAIL: {e}", flush=True)
+    except Exception as e:  # a harness bug must fail the test too
+        import traceback
+        traceback.print_exc()
+        print(f"FAIL: harness error: {e}", flush=True)
+    finally:
+        procs.stop_all()
+        if origin is not None:
+            origin.shutdown()
+            origin.server_close()
+        if not ok:
+            for p in ("sekisho-server.out", "sekisho-access.log", "squid/cache.log",
+                      "squid/access.log"):
+                ts.tail(os.path.join(tmp, p))
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"squid virus end-to-end: {'PASS' if ok else 'FAIL'} in "
+          f"{time.monotonic() - t_start:.1f}s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

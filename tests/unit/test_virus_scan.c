@@ -1,0 +1,742 @@
+/* test_virus_scan.c - the virus_scan module: hooks driven with a fake
+ * scanner (what reaches the scanner: decoded bytes, multipart parts with
+ * their NULs, spill files; how each result becomes a verdict), and the
+ * real libclamav engine with the project's test signatures (plain, zip,
+ * gzip file, reload). */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+#ifdef SK_TEST_HAVE_BROTLI
+#include <brotli/encode.h>
+#endif
+
+#include <sekisho/policy_db.h>
+#include <sekisho/policy_snapshot.h>
+
+#include "sk_txn.h"
+#include "vs_internal.h"
+
+/* Split so that a virus scanner on a developer machine does not flag
+ * this source file. */
+#define EICAR_A "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"
+#define EICAR_B "-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+static char eicar[69];
+
+/* ---- fake scanner ---------------------------------------------------- */
+
+static struct fake {
+    enum sk_vs_result force; /* 0: look for EICAR */
+    const char *name;        /* reported virus name */
+    int scans, fd_scans;
+    unsigned char *last;     /* copy of the last scanned bytes */
+    size_t last_len;
+    int saw_nul_part;        /* a scanned buffer held NUL bytes and EICAR */
+} fk;
+
+static int fake_scan_mem(void *self, const void *buf, size_t len, const struct sk_vs_limits *l,
+                         struct sk_vs_report *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    fk.scans++;
+    free(fk.last);
+    fk.last = malloc(len + 1);
+    memcpy(fk.last, len ? buf : "", len);
+    fk.last_len = len;
+    int has = len >= 68 && memmem(buf, len, eicar, 68) != NULL;
+    if (has && memchr(buf, 0, len))
+        fk.saw_nul_part = 1;
+    if (fk.force) {
+        rep->result = fk.force;
+        snprintf(rep->name, sizeof(rep->name), "%s", fk.name ? fk.name : "Fake.Result");
+        snprintf(rep->why, sizeof(rep->why), "fake says %d", (int)fk.force);
+        return 0;
+    }
+    rep->result = has ? SK_VS_VIRUS : SK_VS_CLEAN;
+    if (has)
+        snprintf(rep->name, sizeof(rep->name), "%s", fk.name ? fk.name : "Eicar-Test-Signature");
+    return 0;
+}
+
+static int fake_scan_fd(void *self, int fd, const struct sk_vs_limits *l,
+                        struct sk_vs_report *rep)
+{
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    unsigned char *b = malloc((size_t)st.st_size + 1);
+    assert_int_equal(pread(fd, b, (size_t)st.st_size, 0), st.st_size);
+    fk.fd_scans++;
+    fake_scan_mem(self, b, (size_t)st.st_size, l, rep);
+    free(b);
+    return 0;
+}
+
+static const char *fake_version(void *self)
+{
+    return "fake-1";
+}
+
+static char tmpdir[64];
+
+static void install_fake(uint64_t mem_threshold)
+{
+    struct sk_vs_global g = {
+        .conf = {.mem_threshold = mem_threshold, .decode_ratio = 100, .decode_floor = 1 << 20,
+                 .tmp_dir = tmpdir},
+        .scanner = {.scan_mem = fake_scan_mem, .scan_fd = fake_scan_fd,
+                    .version = fake_version, .self = NULL},
+    };
+    sk_vs_test_install(&g);
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+struct hdrs {
+    const char *names[8];
+    const char *values[8];
+};
+
+static const char *hdr_get(void *ctx, int response, const char *name)
+{
+    struct hdrs *h = ctx;
+    for (int i = 0; i < 8 && h->names[i]; i++)
+        if (strcasecmp(h->names[i], name) == 0)
+            return h->values[i];
+    return NULL;
+}
+
+static struct sk_module_ctx mctx = {.name = "virus_scan"};
+
+static void txn_open(struct sk_txn *t, unsigned method, const char *http_method, const char *url,
+                     struct hdrs *h, struct sk_snapshot *snap)
+{
+    assert_int_equal(sk_txn_init(t, method, http_method, url, "10.0.0.1", "", ""), 0);
+    t->has_body = 1;
+    t->headers.get = hdr_get;
+    t->headers.ctx = h;
+    t->current = &mctx;
+    if (snap) {
+        sk_snapshot_ref(snap);
+        sk_txn_set_snapshot(t, snap);
+    }
+}
+
+/* Run the hooks over BODY fed in pieces of CHUNK bytes; returns the verdict. */
+static enum sk_verdict run(struct sk_txn *t, const void *body, size_t len, size_t chunk)
+{
+    void *st = NULL;
+    enum sk_verdict v;
+
+    assert_int_equal(sk_vs_txn_begin(t, &st), 0);
+    v = sk_vs_on_headers(t, st);
+    for (size_t off = 0; v == SK_CONTINUE; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        v = sk_vs_on_body(t, st, n ? (const char *)body + off : NULL, n, off + n >= len);
+        if (off + n >= len)
+            break;
+    }
+    sk_vs_txn_end(t, st);
+    return v;
+}
+
+static int dir_is_empty(const char *d)
+{
+    DIR *dp = opendir(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(dp)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(dp);
+    return n == 0;
+}
+
+/* ---- policy ---------------------------------------------------------- */
+
+static struct sk_snapshot *policy_with(const char *const *kv)
+{
+    char dir[] = "/tmp/sk-test-vs-db-XXXXXX", path[128], *err = NULL;
+    struct sk_pdb *db;
+    struct sk_snapshot *s;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/policy.db", dir);
+    db = sk_pdb_open(path, SK_PDB_RW | SK_PDB_CREATE, &err);
+    assert_non_null(db);
+    assert_int_equal(sk_pdb_init(db, "tester", &err), 0);
+    assert_int_equal(sk_pdb_write_begin(db, &err), 0);
+    for (; kv[0]; kv += 2)
+        if (sk_pdb_set_setting(db, NULL, kv[0], kv[1], &err) != 0)
+            fail_msg("set %s: %s", kv[0], err);
+    assert_true(sk_pdb_write_commit(db, "tester", "test", &err) > 0);
+    s = sk_snapshot_load(db, &err);
+    assert_non_null(s);
+    sk_pdb_close(db);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/policy.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/policy.db-shm", dir);
+    unlink(path);
+    rmdir(dir);
+    return s;
+}
+
+/* ---- encoders for the tests ------------------------------------------ */
+
+static unsigned char *zlib_encode(const void *in, size_t len, int wbits, size_t *out_len)
+{
+    z_stream z = {0};
+    size_t cap = compressBound((uLong)len) + 64;
+    unsigned char *out = malloc(cap);
+
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* A one-member stored zip archive holding NAME with DATA. */
+static unsigned char *make_zip_flags(const char *name, const void *data, size_t len, unsigned flags,
+                                     size_t *zlen)
+{
+    size_t nl = strlen(name), cap = 30 + nl + len + 46 + nl + 22;
+    unsigned char *z = calloc(1, cap), *p = z;
+    uint32_t crc = (uint32_t)crc32(0, data, (uInt)len);
+#define LE16(v) (*p++ = (unsigned char)((v) & 0xff), *p++ = (unsigned char)(((v) >> 8) & 0xff))
+#define LE32(v) (LE16((v) & 0xffff), LE16(((uint32_t)(v) >> 16) & 0xffff))
+    LE32(0x04034b50); LE16(10); LE16(flags); LE16(0); LE16(0); LE16(0);
+    LE32(crc); LE32(len); LE32(len); LE16(nl); LE16(0);
+    memcpy(p, name, nl); p += nl;
+    memcpy(p, data, len); p += len;
+    size_t cd = (size_t)(p - z);
+    LE32(0x02014b50); LE16(20); LE16(10); LE16(flags); LE16(0); LE16(0); LE16(0);
+    LE32(crc); LE32(len); LE32(len); LE16(nl); LE16(0); LE16(0); LE16(0); LE16(0);
+    LE32(0); LE32(0);
+    memcpy(p, name, nl); p += nl;
+    size_t cdlen = (size_t)(p - z) - cd;
+    LE32(0x06054b50); LE16(0); LE16(0); LE16(1); LE16(1); LE32(cdlen); LE32(cd); LE16(0);
+#undef LE16
+#undef LE32
+    *zlen = (size_t)(p - z);
+    return z;
+}
+
+static unsigned char *make_zip(const char *name, const void *data, size_t len, size_t *zlen)
+{
+    return make_zip_flags(name, data, len, 0, zlen);
+}
+
+/* ---- tests: hooks with the fake -------------------------------------- */
+
+static int setup(void **s)
+{
+    free(fk.last);
+    memset(&fk, 0, sizeof(fk));
+    install_fake(1 << 20);
+    return 0;
+}
+
+struct body_case {
+    const char *what;
+    unsigned method;
+    const char *http_method;
+    size_t pad_before, pad_after; /* clean bytes around EICAR */
+    int with_eicar;
+    size_t chunk;
+    enum sk_verdict want;
+};
+
+static void test_plain_bodies(void **s)
+{
+    static const struct body_case cases[] = {
+        {"EICAR download", SK_RESPMOD, "GET", 0, 0, 1, 65536, SK_BLOCK},
+        {"EICAR in 1-byte chunks", SK_RESPMOD, "GET", 10, 10, 1, 1, SK_BLOCK},
+        {"EICAR split across a 30-byte preview", SK_RESPMOD, "GET", 0, 100, 1, 30, SK_BLOCK},
+        {"EICAR PUT upload", SK_REQMOD, "PUT", 5000, 5000, 1, 4096, SK_BLOCK},
+        {"EICAR POST upload", SK_REQMOD, "POST", 0, 0, 1, 7, SK_BLOCK},
+        {"clean download", SK_RESPMOD, "GET", 100000, 0, 0, 65536, SK_ALLOW},
+        {"clean upload", SK_REQMOD, "POST", 3, 0, 0, 1, SK_ALLOW},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct body_case *c = &cases[i];
+        size_t len = c->pad_before + (c->with_eicar ? 68 : 0) + c->pad_after;
+        char *body = malloc(len + 1);
+        struct hdrs h = {{"Content-Type"}, {"application/octet-stream"}};
+        struct sk_txn t;
+
+        memset(body, 'a', len);
+        if (c->with_eicar)
+            memcpy(body + c->pad_before, eicar, 68);
+        setup(NULL);
+        txn_open(&t, c->method, c->http_method, "http://origin.test/x.com", &h, NULL);
+        enum sk_verdict v = run(&t, body, len, c->chunk);
+        if (v != c->want)
+            fail_msg("%s: verdict %d, want %d", c->what, v, c->want);
+        assert_int_equal(fk.scans, 1);
+        assert_int_equal(fk.last_len, len); /* the whole body reached the scanner */
+        if (c->want == SK_BLOCK) {
+            const char *kind, *name;
+            assert_string_equal(t.rule, "Eicar-Test-Signature");
+            assert_int_equal(sk_txn_detection(&t, 0, &kind, &name, NULL), 0);
+            assert_string_equal(kind, "virus");
+            assert_int_equal(t.page.status, 403);
+            assert_non_null(strstr(t.page.body, "Eicar-Test-Signature"));
+        } else {
+            assert_null(t.rule);
+            assert_int_equal(sk_txn_detection(&t, 0, NULL, NULL, NULL), -1);
+        }
+        sk_txn_clear(&t);
+        free(body);
+    }
+}
+
+static void test_page_escaped_and_japanese(void **s)
+{
+    struct hdrs h = {{"Accept-Language", "Content-Type"}, {"ja,en;q=0.5", "text/plain"}};
+    struct sk_txn t;
+
+    fk.name = "Evil<script>alert(1)</script>";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/a?<b>&\"x\"", &h, NULL);
+    assert_int_equal(run(&t, eicar, 68, 68), SK_BLOCK);
+    assert_non_null(strstr(t.page.body, "ウイルス"));
+    assert_non_null(strstr(t.page.body, "lang=\"ja\""));
+    assert_null(strstr(t.page.body, "<script>"));
+    assert_non_null(strstr(t.page.body, "&lt;script&gt;"));
+    assert_non_null(strstr(t.page.body, "?&lt;b&gt;&amp;&quot;x&quot;"));
+    sk_txn_clear(&t);
+
+    h.values[0] = "en-US,en;q=0.9,ja;q=0.8";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/", &h, NULL);
+    assert_int_equal(run(&t, eicar, 68, 68), SK_BLOCK);
+    assert_non_null(strstr(t.page.body, "Virus detected"));
+    sk_txn_clear(&t);
+}
+
+struct coding_case {
+    const char *ce;
+    int wbits; /* 0: brotli */
+};
+
+static void test_content_encodings(void **s)
+{
+    static const struct coding_case cases[] = {
+        {"gzip", 16 + 15}, {"x-gzip", 16 + 15}, {"deflate", 15}, {"deflate", -15},
+#ifdef SK_TEST_HAVE_BROTLI
+        {"br", 0},
+#endif
+    };
+    char plain[4096];
+
+    memset(plain, 'z', sizeof(plain));
+    memcpy(plain + 1000, eicar, 68);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char *enc;
+        size_t elen;
+        if (cases[i].wbits) {
+            enc = zlib_encode(plain, sizeof(plain), cases[i].wbits, &elen);
+        } else {
+#ifdef SK_TEST_HAVE_BROTLI
+            elen = BrotliEncoderMaxCompressedSize(sizeof(plain));
+            enc = malloc(elen);
+            assert_int_equal(BrotliEncoderCompress(5, 22, BROTLI_MODE_GENERIC, sizeof(plain),
+                                                   (const uint8_t *)plain, &elen, enc),
+                             BROTLI_TRUE);
+#else
+            continue;
+#endif
+        }
+        assert_null(memmem(enc, elen, "EICAR", 5)); /* only decoding reveals it */
+        for (size_t chunk = 1; chunk <= 65536; chunk *= 256) {
+            struct hdrs h = {{"Content-Encoding", "Content-Type"}, {cases[i].ce, "text/html"}};
+            struct sk_txn t;
+            setup(NULL);
+            txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/", &h, NULL);
+            if (run(&t, enc, elen, chunk) != SK_BLOCK)
+                fail_msg("%s (wbits %d) in %zu-byte chunks not blocked", cases[i].ce,
+                         cases[i].wbits, chunk);
+            assert_int_equal(fk.last_len, sizeof(plain)); /* decoded bytes scanned */
+            sk_txn_clear(&t);
+        }
+        free(enc);
+    }
+}
+
+static void test_decompression_bomb_is_a_limit(void **s)
+{
+    size_t n = 64u << 20, elen;
+    char *zeros = calloc(1, n);
+    unsigned char *enc = zlib_encode(zeros, n, 16 + 15, &elen);
+    struct hdrs h = {{"Content-Encoding"}, {"gzip"}};
+    struct sk_txn t;
+
+    free(zeros);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/bomb", &h, NULL);
+    assert_int_equal(run(&t, enc, elen, 65536), SK_BLOCK);
+    assert_string_equal(t.rule, "av-limit:decoded-size");
+    assert_non_null(strstr(t.reason, "av.on-limit"));
+    assert_int_equal(fk.scans, 0);
+    assert_int_equal(t.page.status, 403);
+    sk_txn_clear(&t);
+    free(enc);
+
+    /* corrupt gzip: the failure verdict, never a silent pass */
+    h.values[0] = "gzip";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/bad", &h, NULL);
+    assert_int_equal(run(&t, "\x1f\x8b\x08\x00garbage-garbage-garbage", 27, 5), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    sk_txn_clear(&t);
+
+    /* an encoding we cannot decode */
+    h.values[0] = "zstd";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/z", &h, NULL);
+    assert_int_equal(run(&t, "abc", 3, 3), SK_BLOCK);
+    assert_non_null(strstr(t.reason, "zstd"));
+    sk_txn_clear(&t);
+}
+
+static const char mp_head[] = "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+                              "hello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; "
+                              "filename=\"a.bin\"\r\nContent-Type: application/octet-stream"
+                              "\r\n\r\n";
+static const char mp_tail[] = "\r\n--XyZ--\r\n";
+
+static void test_multipart_parts_scanned_with_nuls(void **s)
+{
+    unsigned char part[300];
+    size_t hl = sizeof(mp_head) - 1, tl = sizeof(mp_tail) - 1;
+    size_t len = hl + sizeof(part) + tl;
+    unsigned char *body = malloc(len);
+    struct hdrs h = {{"Content-Type"}, {"multipart/form-data; boundary=\"XyZ\""}};
+    struct sk_txn t;
+
+    memset(part, 0, sizeof(part));
+    memcpy(part + 100, eicar, 68);
+    memcpy(body, mp_head, hl);
+    memcpy(body + hl, part, sizeof(part));
+    memcpy(body + hl + sizeof(part), mp_tail, tl);
+    for (size_t chunk = 1; chunk <= 4096; chunk *= 64) {
+        setup(NULL);
+        txn_open(&t, SK_REQMOD, "POST", "http://upload.test/form", &h, NULL);
+        assert_int_equal(run(&t, body, len, chunk), SK_BLOCK);
+        /* the part was scanned on its own: exactly its bytes, NULs kept */
+        assert_int_equal(fk.last_len, sizeof(part));
+        assert_memory_equal(fk.last, part, sizeof(part));
+        assert_true(fk.saw_nul_part);
+        sk_txn_clear(&t);
+    }
+    /* a clean multipart upload: each part, then the whole body */
+    memset(part + 100, 'q', 68);
+    memcpy(body + hl, part, sizeof(part));
+    setup(NULL);
+    txn_open(&t, SK_REQMOD, "POST", "http://upload.test/form", &h, NULL);
+    assert_int_equal(run(&t, body, len, 1000), SK_ALLOW);
+    assert_int_equal(fk.scans, 3);
+    assert_int_equal(fk.last_len, len);
+    sk_txn_clear(&t);
+    free(body);
+}
+
+static void test_multipart_boundary_parsing(void **s)
+{
+    char b[256];
+    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
+                     0);
+    assert_string_equal(b, "abc");
+    assert_int_equal(sk_vs_multipart_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"",
+                                              b, sizeof(b)), 0);
+    assert_string_equal(b, "a b");
+    assert_int_equal(sk_vs_multipart_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
+    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data", b, sizeof(b)), -1);
+    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)),
+                     -1);
+}
+
+static void test_spill_to_file_and_removed(void **s)
+{
+    size_t len = 300000;
+    char *body = malloc(len);
+    struct hdrs h = {{"Content-Type"}, {"application/zip"}};
+    struct sk_txn t;
+
+    install_fake(4096);
+    memset(body, 'b', len);
+    memcpy(body + len - 68, eicar, 68);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/big", &h, NULL);
+    assert_int_equal(run(&t, body, len, 10000), SK_BLOCK);
+    assert_int_equal(fk.fd_scans, 1);
+    assert_int_equal(fk.last_len, len);
+    assert_true(dir_is_empty(tmpdir)); /* spill file gone */
+    sk_txn_clear(&t);
+    free(body);
+}
+
+struct result_case {
+    enum sk_vs_result force;
+    const char *name;
+    const char *policy_key; /* set to allow in a second run */
+    const char *rule;       /* expected rule */
+};
+
+static void test_results_follow_policy(void **s)
+{
+    static const struct result_case cases[] = {
+        {SK_VS_LIMIT, "Heuristics.Limits.Exceeded.MaxFileSize", "av.on-limit",
+         "Heuristics.Limits.Exceeded.MaxFileSize"},
+        {SK_VS_ENCRYPTED, "Heuristics.Encrypted.Zip", "av.on-encrypted",
+         "Heuristics.Encrypted.Zip"},
+        {SK_VS_ERROR, "", "av.on-error", "av-error"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct result_case *c = &cases[i];
+        struct hdrs h = {{"Content-Type"}, {"application/zip"}};
+        const char *kv[] = {c->policy_key, "allow", NULL};
+        struct sk_snapshot *allow = policy_with(kv);
+        struct sk_txn t;
+
+        for (int run_allow = 0; run_allow < 2; run_allow++) {
+            setup(NULL);
+            fk.force = c->force;
+            fk.name = c->name;
+            txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/a.zip", &h,
+                     run_allow ? allow : NULL);
+            enum sk_verdict v = run(&t, "PK\x03\x04 data", 10, 10);
+            assert_int_equal(v, run_allow ? SK_ALLOW : SK_BLOCK);
+            assert_string_equal(t.rule, c->rule);
+            assert_non_null(strstr(t.reason, c->policy_key)); /* log says why */
+            assert_int_equal(sk_txn_detection(&t, 0, NULL, NULL, NULL), -1); /* not a virus */
+            if (!run_allow)
+                assert_int_equal(t.page.status, 403);
+            sk_txn_clear(&t);
+        }
+        sk_snapshot_unref(allow);
+    }
+}
+
+static void test_size_limit(void **s)
+{
+    struct hdrs h = {{"Content-Length", "Content-Type"}, {"209715200", "application/zip"}};
+    const char *kv[] = {"av.max-scan-size", "1K", NULL};
+    const char *kv2[] = {"av.max-scan-size", "1K", "av.on-limit", "allow", NULL};
+    struct sk_snapshot *small = policy_with(kv), *small_allow = policy_with(kv2);
+    char body[5000];
+    struct sk_txn t;
+    void *st;
+
+    /* declared too large: decided at the headers, nothing buffered */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/huge", &h, NULL);
+    assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+    assert_int_equal(sk_vs_on_headers(&t, st), SK_BLOCK);
+    assert_string_equal(t.rule, "av-limit:max-scan-size");
+    sk_vs_txn_end(&t, st);
+    sk_txn_clear(&t);
+
+    /* undeclared: found while streaming */
+    memset(body, 'c', sizeof(body));
+    h.names[0] = "X-Nothing";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/big", &h, small);
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_string_equal(t.rule, "av-limit:max-scan-size");
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/big", &h, small_allow);
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_ALLOW);
+    assert_non_null(strstr(t.reason, "passed unscanned"));
+    sk_txn_clear(&t);
+    sk_snapshot_unref(small);
+    sk_snapshot_unref(small_allow);
+}
+
+static void test_skip_types_and_disabled(void **s)
+{
+    const char *kv[] = {"av.skip-types", "video/*, audio/mpeg", NULL};
+    const char *off[] = {"av.enabled", "off", NULL};
+    struct sk_snapshot *skip = policy_with(kv), *disabled = policy_with(off);
+    static const struct {
+        const char *ct;
+        enum sk_verdict want;
+    } cases[] = {
+        {"video/mp4", SK_ALLOW}, {"VIDEO/webm; codecs=vp9", SK_ALLOW}, {"audio/mpeg", SK_ALLOW},
+        {"audio/ogg", SK_CONTINUE}, {"videox/mp4", SK_CONTINUE}, {"application/zip", SK_CONTINUE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hdrs h = {{"Content-Type"}, {cases[i].ct}};
+        struct sk_txn t;
+        void *st;
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m", &h, skip);
+        assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+        if (sk_vs_on_headers(&t, st) != cases[i].want)
+            fail_msg("%s: unexpected verdict", cases[i].ct);
+        sk_vs_txn_end(&t, st);
+        sk_txn_clear(&t);
+    }
+    struct hdrs h = {{"Content-Type"}, {"application/zip"}};
+    struct sk_txn t;
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m", &h, disabled);
+    assert_int_equal(run(&t, eicar, 68, 68), SK_ALLOW);
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(skip);
+    sk_snapshot_unref(disabled);
+}
+
+/* ---- tests: the real libclamav engine -------------------------------- */
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void test_real_engine(void **s)
+{
+    char db[] = "/tmp/sk-test-vs-sigs-XXXXXX";
+    struct sk_vs_scanner sc;
+    struct sk_vs_report rep;
+    struct sk_vs_limits lim = {.max_files = 100};
+    char *err = NULL;
+    size_t zlen, glen;
+
+    assert_non_null(mkdtemp(db));
+    struct sk_vs_engine_conf ec = {.db_dir = db, .tmp_dir = tmpdir, .reload_interval = 1,
+                                   .max_scansize = 10 << 20, .max_filesize = 10 << 20,
+                                   .max_recursion = 10, .max_files = 100,
+                                   .max_scantime_ms = 60000};
+    if (sk_vs_engine_create(&ec, &sc, &err) != 0)
+        fail_msg("engine: %s", err);
+    const char *v1 = sc.version(sc.self);
+    assert_non_null(strstr(v1, "testsigs")); /* empty db dir: the built-in test set */
+
+    unsigned char *zip = make_zip("eicar.com", eicar, 68, &zlen);
+    unsigned char *gz = zlib_encode(eicar, 68, 16 + 15, &glen);
+    static const char marker[] = "data SEKISHO-AV-TEST-MARKER-7f3c data";
+    static const struct {
+        const char *what;
+        int which; /* 0 eicar, 1 zip, 2 gz, 3 clean, 4 marker */
+        enum sk_vs_result want;
+        const char *name;
+    } cases[] = {
+        {"plain", 0, SK_VS_VIRUS, "Eicar-Test-Signature"},
+        {"zip", 1, SK_VS_VIRUS, "Eicar-Test-Signature"},
+        {"gzip file", 2, SK_VS_VIRUS, "Eicar-Test-Signature"},
+        {"clean", 3, SK_VS_CLEAN, ""},
+        {"project marker", 4, SK_VS_VIRUS, "Sekisho.Test.Marker"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const void *b = cases[i].which == 0   ? (const void *)eicar
+                        : cases[i].which == 1 ? (const void *)zip
+                        : cases[i].which == 2 ? (const void *)gz
+                        : cases[i].which == 3 ? (const void *)"just some text\n"
+                                              : (const void *)marker;
+        size_t n = cases[i].which == 0 ? 68 : cases[i].which == 1 ? zlen
+                   : cases[i].which == 2 ? glen : cases[i].which == 3 ? 15 : sizeof(marker) - 1;
+        assert_int_equal(sc.scan_mem(sc.self, b, n, &lim, &rep), 0);
+        if (rep.result != cases[i].want || strncmp(rep.name, cases[i].name,
+                                                   strlen(cases[i].name)) != 0)
+            fail_msg("%s: result %d name '%s'", cases[i].what, rep.result, rep.name);
+    }
+    /* per-policy max-files: a zip is two objects (the archive, the member) */
+    lim.max_files = 0;
+    {
+        struct sk_vs_limits one = {.max_files = 1};
+        unsigned char *z2 = make_zip("clean.txt", "clean", 5, &zlen);
+        assert_int_equal(sc.scan_mem(sc.self, z2, zlen, &one, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_CLEAN);
+        free(z2);
+    }
+
+    /* heuristic alerts: a member over the engine's max-filesize is a
+     * limit, an encrypted member is "encrypted" - never clean */
+    {
+        size_t big = (11u << 20);
+        char *zeros = calloc(1, big);
+        unsigned char *z3 = make_zip("big.bin", zeros, big, &zlen);
+        assert_int_equal(sc.scan_mem(sc.self, z3, zlen, &lim, &rep), 0);
+        if (rep.result != SK_VS_LIMIT)
+            fail_msg("oversized member: result %d name '%s'", rep.result, rep.name);
+        free(z3);
+        free(zeros);
+        z3 = make_zip_flags("secret.txt", "0123456789abcdef", 16, 1, &zlen);
+        assert_int_equal(sc.scan_mem(sc.self, z3, zlen, &lim, &rep), 0);
+        if (rep.result != SK_VS_ENCRYPTED)
+            fail_msg("encrypted member: result %d name '%s'", rep.result, rep.name);
+        free(z3);
+    }
+
+    /* reload: real signatures appear in the db dir; the engine is rebuilt
+     * in the background and the version changes */
+    static const char ndb[] = "Sekisho.Test.Reloaded:0:*:52454c4f41442d4d45\n"; /* RELOAD-ME */
+    write_file(db, "reload.ndb", ndb, sizeof(ndb) - 1);
+    sleep(2);
+    const char *v2 = v1;
+    for (int i = 0; i < 100 && v2 == v1; i++) {
+        sc.maybe_reload(sc.self);
+        usleep(50000);
+        v2 = sc.version(sc.self);
+    }
+    assert_string_not_equal(v1, v2);
+    assert_null(strstr(v2, "testsigs"));
+    assert_int_equal(sc.scan_mem(sc.self, "xx RELOAD-ME xx", 15, &lim, &rep), 0);
+    assert_int_equal(rep.result, SK_VS_VIRUS);
+    assert_non_null(strstr(rep.name, "Sekisho.Test.Reloaded"));
+
+    sc.destroy(sc.self);
+    free(zip);
+    free(gz);
+    char p[256];
+    snprintf(p, sizeof(p), "%s/reload.ndb", db);
+    unlink(p);
+    rmdir(db);
+    assert_true(dir_is_empty(tmpdir)); /* test signature files removed */
+}
+
+static int group_setup(void **s)
+{
+    strcpy(eicar, EICAR_A EICAR_B);
+    strcpy(tmpdir, "/tmp/sk-test-vs-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **s)
+{
+    sk_vs_test_install(NULL);
+    free(fk.last);
+    rmdir(tmpdir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_plain_bodies, setup),
+        cmocka_unit_test_setup(test_page_escaped_and_japanese, setup),
+        cmocka_unit_test_setup(test_content_encodings, setup),
+        cmocka_unit_test_setup(test_decompression_bomb_is_a_limit, setup),
+        cmocka_unit_test_setup(test_multipart_parts_scanned_with_nuls, setup),
+        cmocka_unit_test(test_multipart_boundary_parsing),
+        cmocka_unit_test_setup(test_spill_to_file_and_removed, setup),
+        cmocka_unit_test_setup(test_results_follow_policy, setup),
+        cmocka_unit_test_setup(test_size_limit, setup),
+        cmocka_unit_test_setup(test_skip_types_and_disabled, setup),
+        cmocka_unit_test(test_real_engine),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
