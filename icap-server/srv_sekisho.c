@@ -192,9 +192,9 @@ static void sk_set_istag(int64_t generation)
     }
 }
 
-/* The policy generation is read at most once per PolicyCheckInterval and
- * module versions (signature reloads) once per second, so the hot path
- * usually costs one clock read. */
+/* Called on every request: the ISTag must change together with the
+ * snapshot this process serves (one atomic read when nothing moved), and
+ * module versions (signature reloads) are looked at once per second. */
 void sk_srv_refresh_istag(void)
 {
     struct timespec now;
@@ -202,14 +202,16 @@ void sk_srv_refresh_istag(void)
 
     if (!sk_srv.ready)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec == __atomic_load_n(&sk_srv.istag_checked, __ATOMIC_RELAXED))
-        return;
     gen = sk_policy_store_generation(&sk_srv.store);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (gen == __atomic_load_n(&sk_srv.istag_generation, __ATOMIC_ACQUIRE) &&
+        now.tv_sec == __atomic_load_n(&sk_srv.istag_checked, __ATOMIC_RELAXED))
+        return;
     pthread_mutex_lock(&sk_srv.istag_lock);
-    if (now.tv_sec != sk_srv.istag_checked) {
+    if (gen != sk_srv.istag_generation || now.tv_sec != sk_srv.istag_checked) {
         sk_set_istag(gen);
         __atomic_store_n(&sk_srv.istag_checked, now.tv_sec, __ATOMIC_RELAXED);
+        __atomic_store_n(&sk_srv.istag_generation, gen, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&sk_srv.istag_lock);
 }
@@ -272,7 +274,8 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 
-    sk_set_istag(sk_policy_store_generation(&sk_srv.store));
+    sk_srv.istag_generation = sk_policy_store_generation(&sk_srv.store);
+    sk_set_istag(sk_srv.istag_generation);
     sk_srv.ready = 1;
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
                     sk_version(), sk_srv.chain.n, (long long)sk_policy_store_generation(&sk_srv.store),

@@ -43,7 +43,8 @@ struct sk_server {
     ci_service_xdata_t *xdata;
     char versions[512];
     char istag[32];       /* current tag, without c-icap's "CI0001" prefix */
-    time_t istag_checked; /* monotonic second of the last refresh */
+    time_t istag_checked;     /* monotonic second of the last refresh */
+    int64_t istag_generation; /* policy generation the ISTag was made from */
     pthread_mutex_t istag_lock;
     int ready;
 };

@@ -1,0 +1,300 @@
+/* ub_module.c - the url_block module: decides a transaction from its URL
+ * (request line and Host) with the transaction's policy snapshot, in
+ * REQMOD and RESPMOD, and renders the block page.
+ * SECURITY: the URL and every header are client-controlled. The URL is
+ * normalised once by the policy library (the one matcher); anything it
+ * cannot normalise gets the policy's failure verdict, never a guess. Values
+ * shown on pages are escaped by ub_page.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sekisho/module.h>
+#include <sekisho/policy_snapshot.h>
+#include <sekisho/url.h>
+
+#include "ub_internal.h"
+
+#define UB_VERSION "1"
+
+/* Why a transaction is blocked (or would be, under url.on-error). */
+enum ub_why { UB_WHY_RULE, UB_WHY_CATEGORY, UB_WHY_INFECTED, UB_WHY_ERROR };
+
+struct ub_hit {
+    enum ub_why why;
+    const struct sk_url_decision *dec; /* RULE, CATEGORY */
+    const char *detail;                /* ERROR: what went wrong (English) */
+    const char *canonical;             /* "" when the URL did not normalise */
+};
+
+/* ---- localised text ---- */
+
+static const char *ub_match_name(enum ub_lang lang, const char *match)
+{
+    static const struct {
+        const char *key, *name[UB_NLANG];
+    } names[] = {
+        {"domain", {"domain", "ドメイン"}},         {"exact", {"exact", "完全一致"}},
+        {"prefix", {"prefix", "前方一致"}},         {"substring", {"substring", "部分一致"}},
+        {"regex", {"regex", "正規表現"}},           {"url", {"URL", "URL"}},
+        {"expression", {"expression", "正規表現"}},
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i].key, match) == 0)
+            return names[i].name[lang];
+    return match;
+}
+
+/* The human reason for HIT in LANG (the log always gets English). */
+static void ub_reason(char *buf, size_t size, enum ub_lang lang, const struct ub_hit *h)
+{
+    const struct sk_url_decision *d = h->dec;
+    const char *m = d ? ub_match_name(lang, d->match) : "";
+
+    switch (h->why) {
+    case UB_WHY_RULE:
+        snprintf(buf, size,
+                 lang == UB_LANG_JA ? "URLルール %lld（%s「%s」、ポリシー %s）によるブロック"
+                                    : "URL blocked by rule %lld (%s match '%s', policy %s)",
+                 (long long)d->rule_id, m, d->rule, d->policy);
+        break;
+    case UB_WHY_CATEGORY:
+        snprintf(buf, size,
+                 lang == UB_LANG_JA ? "ブロック対象のカテゴリ「%s」（%s「%s」）"
+                                    : "URL is in the blocked category '%s' (%s entry '%s')",
+                 d->category, m, d->rule);
+        break;
+    case UB_WHY_INFECTED:
+        snprintf(buf, size, "%s",
+                 lang == UB_LANG_JA ? "このURLは最近ウイルスを配信しました"
+                                    : "URL recently delivered a virus");
+        break;
+    case UB_WHY_ERROR:
+        snprintf(buf, size,
+                 lang == UB_LANG_JA ? "URLを検査できませんでした: %s"
+                                    : "URL could not be checked: %s",
+                 h->detail);
+        break;
+    }
+}
+
+/* ---- block page ---- */
+
+static void ub_set_page(struct sk_txn *t, const struct sk_policy *pol, const struct ub_hit *h)
+{
+    const struct ub_global *g = sk_txn_module_ctx(t)->data;
+    enum ub_lang lang = ub_pick_lang(sk_txn_req_header(t, "Accept-Language"));
+    enum ub_kind kind = ub_pick_kind(sk_txn_http_method(t), sk_txn_req_header(t, "Accept"));
+    const char *vals[UB_NVAR] = {NULL};
+    char reason[1024], when[40];
+    struct ub_buf out = {0};
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    ub_reason(reason, sizeof(reason), lang, h);
+    vals[UB_VAR_URL] = sk_txn_url(t);
+    vals[UB_VAR_CANONICAL] = h->canonical;
+    vals[UB_VAR_REASON] = reason;
+    vals[UB_VAR_RULE] = h->dec ? h->dec->rule : "";
+    vals[UB_VAR_MATCH] = h->dec ? ub_match_name(lang, h->dec->match) : "";
+    vals[UB_VAR_CATEGORY] = h->dec ? h->dec->category : "";
+    vals[UB_VAR_POLICY] = sk_policy_name(pol);
+    vals[UB_VAR_CLIENT] = sk_txn_client_ip(t);
+    vals[UB_VAR_USER] = sk_txn_user(t);
+    vals[UB_VAR_TIME] = when;
+    vals[UB_VAR_REF] = sk_txn_id(t);
+    vals[UB_VAR_CONTACT] = sk_policy_get(pol, "page.contact");
+    /* Out of memory: no page of ours; the server renders its generic one. */
+    if (ub_tpl_render(&g->tpl[lang][kind], kind, vals, &out) == 0)
+        sk_txn_set_page(
+            t, 403, kind == UB_KIND_HTML ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
+            out.data ? out.data : "", out.len);
+    ub_buf_free(&out);
+}
+
+/* Block T for HIT: reason (English, for the log), a "url" detection (the
+ * xheaders module's X-Violations-Found / X-Infection-Found) and the page. */
+static enum sk_verdict ub_block(struct sk_txn *t, const struct sk_policy *pol, const char *rule,
+                                const struct ub_hit *h)
+{
+    char reason[1024];
+
+    ub_reason(reason, sizeof(reason), UB_LANG_EN, h);
+    sk_txn_set_reason(t, rule, reason);
+    sk_txn_report(t, "url", rule, reason); /* best effort: the block stands */
+    ub_set_page(t, pol, h);
+    return SK_BLOCK;
+}
+
+/* The URL could not be decided: the policy's url.on-error verdict (block
+ * unless it says allow), logged with RULE and DETAIL either way. */
+static enum sk_verdict ub_fail(struct sk_txn *t, const struct sk_policy *pol, const char *rule,
+                               const char *detail)
+{
+    const char *onerr = sk_policy_get(pol, "url.on-error");
+    struct ub_hit h = {.why = UB_WHY_ERROR, .detail = detail, .canonical = ""};
+    char reason[1024];
+
+    if (onerr && strcmp(onerr, "allow") == 0) {
+        snprintf(reason, sizeof(reason), "URL could not be checked: %s (failure verdict: allow)",
+                 detail);
+        sk_txn_set_reason(t, rule, reason);
+        return SK_ALLOW;
+    }
+    return ub_block(t, pol, rule, &h);
+}
+
+/* ---- the decision ---- */
+
+/* Does an origin-form URL carry a Host header that smuggles URL syntax
+ * ("bad.example@good.example", "good/x")? The server built URL as
+ * "http://" + Host + target, so such a Host would move the host part. */
+static int ub_host_smuggled(const char *url, const char *host)
+{
+    size_t hlen;
+
+    if (host == NULL)
+        return 0;
+    hlen = strcspn(host, " \t\r\n");
+    if (strncmp(url, "http://", 7) != 0 || strncmp(url + 7, host, hlen) != 0 ||
+        url[7 + hlen] != '/')
+        return 0;
+    for (size_t i = 0; i < hlen; i++)
+        if (strchr("/?#\\@", host[i]))
+            return 1;
+    return 0;
+}
+
+/* Normalise the transaction's URL into U. 0, or -1 with *rule and a
+ * malloc'd *err (NULL when out of memory) for the failure verdict. */
+static int ub_normalize(struct sk_txn *t, struct sk_url *u, const char **rule, char **err)
+{
+    const char *url = sk_txn_url(t), *host = sk_txn_req_header(t, "Host");
+    int is_connect = strcasecmp(sk_txn_http_method(t), "CONNECT") == 0;
+
+    *rule = "url-malformed";
+    /* The server hands over at most SK_URL_MAX - 1 bytes: a URL that long
+     * may have been cut, and a cut URL could hide what a rule matches. */
+    if (strlen(url) >= SK_URL_MAX - 1) {
+        *rule = "url-overlong";
+        *err = strdup("URL longer than the 8190 bytes that are checked");
+        return -1;
+    }
+    if (!is_connect && ub_host_smuggled(url, host)) {
+        *err = strdup("invalid Host header (URL syntax in the host name)");
+        return -1;
+    }
+    /* asterisk-form (OPTIONS *) is about the server named by Host */
+    if (strcmp(url, "*") == 0)
+        return sk_url_normalize_request("/", host, 0, u, err);
+    return sk_url_normalize(url, is_connect, u, err);
+}
+
+/* "list:match:pattern" ("category:NAME" for categories), for the log. */
+static void ub_rule_label(char *buf, size_t size, const struct sk_url_decision *d)
+{
+    if (strcmp(d->list, "category") == 0)
+        snprintf(buf, size, "category:%s", d->category);
+    else
+        snprintf(buf, size, "%s:%s:%s", d->list, d->match, d->rule);
+}
+
+static enum sk_verdict ub_headers(struct sk_txn *t, void *state)
+{
+    const struct sk_policy *pol = sk_txn_policy(t);
+    struct sk_url u = {0};
+    struct sk_url_decision d;
+    struct ub_hit h = {.canonical = ""};
+    const char *rule = NULL;
+    char *err = NULL, label[400];
+    enum sk_verdict v = SK_ALLOW;
+
+    if (pol == NULL) {
+        sk_txn_set_reason(t, "url-no-policy", "url_block: the server runs without a policy");
+        return SK_ERROR;
+    }
+    /* RESPMOD without req-hdr: there is no request to decide on. */
+    if (sk_txn_url(t)[0] == '\0' && sk_txn_method(t) == SK_RESPMOD)
+        return SK_ALLOW;
+    if (ub_normalize(t, &u, &rule, &err) == -1) {
+        v = ub_fail(t, pol, rule, err ? err : "out of memory");
+        goto out;
+    }
+    h.canonical = sk_url_string(&u);
+    if (sk_infected_url_check(h.canonical) == 1) {
+        h.why = UB_WHY_INFECTED;
+        v = ub_block(t, pol, "infected-url", &h);
+        goto out;
+    }
+    if (sk_policy_check_url(pol, &u, &d) == -1) {
+        v = ub_fail(t, pol, "url-error", "a rule could not be evaluated (regex match limit)");
+        goto out;
+    }
+    ub_rule_label(label, sizeof(label), &d);
+    switch (d.verdict) {
+    case SK_URL_APPROVED:
+        sk_txn_approve(t, label);
+        break;
+    case SK_URL_BLOCK:
+        h.why = strcmp(d.list, "category") == 0 ? UB_WHY_CATEGORY : UB_WHY_RULE;
+        h.dec = &d;
+        v = ub_block(t, pol, label, &h);
+        break;
+    case SK_URL_ALLOW: /* allow list: no URL block, later modules still run */
+    case SK_URL_NONE:
+        break;
+    }
+out:
+    free(err);
+    sk_url_free(&u);
+    return v;
+}
+
+/* ---- life cycle ---- */
+
+static int ub_init(struct sk_module_ctx *ctx, char **err)
+{
+    struct ub_global *g = calloc(1, sizeof(*g));
+
+    if (g == NULL) {
+        *err = strdup("out of memory");
+        return -1;
+    }
+    if (ub_templates_load(g, ctx->option(ctx, "templates"), err) == -1) {
+        free(g);
+        return -1;
+    }
+    ctx->data = g;
+    return 0;
+}
+
+static void ub_fini(struct sk_module_ctx *ctx)
+{
+    struct ub_global *g = ctx->data;
+
+    if (g) {
+        ub_templates_free(g);
+        free(g);
+    }
+    ctx->data = NULL;
+}
+
+static const char *ub_version(struct sk_module_ctx *ctx)
+{
+    return UB_VERSION;
+}
+
+__attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
+    .abi = SK_MODULE_ABI,
+    .name = "url_block",
+    .methods = SK_REQMOD | SK_RESPMOD,
+    .init = ub_init,
+    .fini = ub_fini,
+    .version = ub_version,
+    .on_headers = ub_headers,
+};

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Live policy reload through the real daemon (issue 4, server side).
+
+A steady REQMOD loop runs on its own connections while sekisho-policy
+changes the policy 20 times. Checks: no failed ICAP transaction in the
+loop, each new verdict visible within one second of the CLI's commit, the
+ISTag changes with every generation, and a corrupt database file swapped
+in mid-run leaves the last good policy in force (old verdicts, old ISTag).
+
+Trust: test harness only; talks to the server it starts on loopback.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
+                     options, http_req_head)
+
+CHANGES = 20
+# One second is the contract; sanitizer builds run several times slower.
+DEADLINE = 3.0 if os.environ.get("SEKISHO_SANITIZED") else 1.0
+
+
+def reqmod_status(srv, url, conn=None):
+    """HTTP status the server answers for a GET of url: 403 if blocked,
+    else 204/200 pass-through (returned as 0)."""
+    own = conn is None
+    c = conn or IcapConn("127.0.0.1", srv.port, 10)
+    try:
+        r = transact(c, "REQMOD", srv.url("reqmod"), http_req_head("GET", url), None, None,
+                     allow204=True)
+        if r.status == 204:
+            return 0
+        if r.status == 200:
+            return r.http_status() or 0
+        return -r.status
+    finally:
+        if own:
+            c.close()
+
+
+def istag(srv):
+    c = IcapConn("127.0.0.1", srv.port, 10)
+    try:
+        return options(c, srv.url("sekisho")).header("ISTag")
+    finally:
+        c.close()
+
+
+class Loop(threading.Thread):
+    """Background REQMODs of a URL no change ever touches: all must pass."""
+
+    def __init__(self, srv):
+        super().__init__(daemon=True)
+        self.srv = srv
+        self.stop = threading.Event()
+        self.done = 0
+        self.failures = []
+
+    def run(self):
+        c = None
+        n = 0
+        while not self.stop.is_set():
+            try:
+                if c is None:
+                    c = IcapConn("127.0.0.1", self.srv.port, 10)
+                st = reqmod_status(self.srv, "http://steady.example/%d" % n, c)
+                if st != 0:
+                    self.failures.append("status %s" % st)
+                self.done += 1
+            except Exception as e:  # noqa: BLE001
+                self.failures.append("%s: %s" % (type(e).__name__, e))
+                if c:
+                    c.close()
+                c = None
+            n += 1
+            if n % 50 == 0 and c:  # new connections too, not only keep-alive
+                c.close()
+                c = None
+        if c:
+            c.close()
+
+
+def wait_for(pred, deadline):
+    t0 = time.monotonic()
+    while True:
+        if pred():
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > deadline:
+            return None
+        time.sleep(0.02)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    args = ap.parse_args()
+    ck = Check("policy-reload")
+    moddir = os.path.join(args.build_dir, "lib", "sekisho", "modules")
+    if not os.path.exists(os.path.join(moddir, "url_block.so")):
+        ck.ok("url_block module built (%s/url_block.so)" % moddir, False)
+        return ck.summary()
+
+    srv = SekishoServer(args.build_dir, modules="url_block", name="reload")
+    loop = None
+    try:
+        srv.init_db()
+        srv.start()
+        loop = Loop(srv)
+        loop.start()
+        tags = [istag(srv)]
+        latencies = []
+        for i in range(CHANGES):
+            dom = "target-%d.example" % (i // 2)
+            url = "http://www.%s/page" % dom
+            if i % 2 == 0:
+                srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", dom)
+                want = 403
+            else:
+                srv.policy_cmd("url", "rm", "--list", "block", "--match", "domain", dom)
+                want = 0
+            lat = wait_for(lambda: reqmod_status(srv, url) == want, DEADLINE)
+            latencies.append(lat)
+            ck.ok("change %d (%s %s): new verdict visible within %.1f s (took %s)"
+                  % (i + 1, "block" if want else "unblock", dom, DEADLINE,
+                     "never" if lat is None else "%.3f s" % lat), lat is not None)
+            tag = istag(srv)
+            ck.ok("change %d: ISTag changed (%s -> %s)" % (i + 1, tags[-1], tag),
+                  tag is not None and tag not in tags)
+            tags.append(tag)
+        seen = [x for x in latencies if x is not None]
+        if seen:
+            print("     verdict latency after commit: max %.3f s, mean %.3f s"
+                  % (max(seen), sum(seen) / len(seen)))
+
+        # Leave one rule in force, then swap a corrupt file in.
+        srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", "kept.example")
+        ck.ok("kept.example blocked before the corruption",
+              wait_for(lambda: reqmod_status(srv, "http://kept.example/") == 403, DEADLINE)
+              is not None)
+        good_tag = istag(srv)
+        saved = srv.db + ".good"
+        shutil.copyfile(srv.db, saved)
+        bad = srv.db + ".bad"
+        with open(bad, "wb") as f:
+            f.write(os.urandom(64 * 1024))
+        for ext in ("-wal", "-shm"):
+            if os.path.exists(srv.db + ext):
+                os.unlink(srv.db + ext)
+        os.rename(bad, srv.db)
+        time.sleep(2.5)  # several reload attempts
+        ck.ok("corrupt database: old verdict kept (kept.example still blocked)",
+              reqmod_status(srv, "http://kept.example/") == 403)
+        ck.ok("corrupt database: unlisted URL still passes",
+              reqmod_status(srv, "http://other.example/") == 0)
+        ck.ok("corrupt database: ISTag unchanged", istag(srv) == good_tag)
+        log = srv.daemon_log_tail(20000)
+        ck.ok("corrupt database: the reload failure is logged", "cannot be" in log
+              or "unreadable" in log or "cannot read" in log, log[-600:])
+        os.rename(saved, srv.db)
+        ck.ok("database restored: server still answers",
+              reqmod_status(srv, "http://kept.example/") == 403)
+
+        loop.stop.set()
+        loop.join(30)
+        ck.ok("steady loop: %d transactions, none failed" % loop.done,
+              loop.done > 0 and not loop.failures, "; ".join(loop.failures[:5]))
+    except StartupError as e:
+        ck.ok("server started", False, str(e))
+    finally:
+        if loop:
+            loop.stop.set()
+        srv.stop()
+        srv.cleanup()
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Squid end-to-end test of url_block: curl -> Squid -> (ICAP) Sekisho with
+the url_block module -> local origin.
+
+A blocked domain requested over plain HTTP (GET) and over HTTPS through
+Squid without decryption (CONNECT) must both reach curl as a denial (403),
+without Squid ever contacting the blocked host; an allowed URL reaches the
+origin intact; the page follows Accept-Language. With virus_scan after
+url_block, EICAR from an approved URL passes unscanned while the same file
+from another path is blocked as a virus. Reuses the harness of
+test_squid.py (origin, process groups, Squid configuration from
+contrib/squid/sekisho.conf).
+
+Trust: test harness only; everything it talks to is started by itself.
+Missing squid, curl, c-icap or build outputs are failures, not skips.
+"""
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_squid import (Checker, Failure, Origin, OriginHandler, Procs,  # noqa: E402
+                        free_port, require_tool, start_squid, tail, wait_port)
+
+BLOCKED = "blocked-by-url.test"  # never resolvable: only Sekisho may stop it
+EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
+         b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+
+
+class UrlHandler(OriginHandler):
+    def do_GET(self):
+        if self.path.endswith("/eicar.com"):
+            self.server.record("GET", self.path, 0, None, False)
+            self._send(200, EICAR, "application/octet-stream")
+        else:
+            super().do_GET()
+
+
+class UrlOrigin(Origin):
+    def __init__(self, addr):
+        super().__init__(addr)
+        self.RequestHandlerClass = UrlHandler
+
+
+def policy(args, db, *argv):
+    exe = os.path.join(args.build_dir, "bin", "sekisho-policy")
+    r = subprocess.run([exe, "--db", db, *argv], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    if r.returncode != 0:
+        raise Failure(f"sekisho-policy {' '.join(argv)} failed: {r.stderr!r}")
+
+
+def start_sekisho_url(args, tmp, procs, icap_port, origin_port):
+    server = os.path.join(args.build_dir, "bin", "sekisho-server")
+    moddir = os.path.join(args.build_dir, "lib", "sekisho", "modules")
+    for f in (server, os.path.join(moddir, "url_block.so"), os.path.join(moddir, "virus_scan.so")):
+        if not os.path.exists(f):
+            raise Failure(f"build output missing: {f}")
+    db = os.path.join(tmp, "policy.db")
+    policy(args, db, "init")
+    policy(args, db, "url", "add", "--list", "block", "--match", "domain", "*." + BLOCKED)
+    policy(args, db, "url", "add", "--list", "approved", "--match", "prefix",
+           f"127.0.0.1:{origin_port}/approved/")
+    run_dir = os.path.join(tmp, "sekisho-run")
+    access_log = os.path.join(tmp, "sekisho-access.log")
+    clamdb = os.path.join(tmp, "clamav-empty")  # empty: the project's test signatures
+    os.mkdir(clamdb)
+    argv = [server, "--foreground", "--listen", f"127.0.0.1:{icap_port}", "--policy-db", db,
+            "--run-dir", run_dir, "--access-log", access_log,
+            "--modules", "url_block virus_scan", "--clamav-db", clamdb]
+    log_path = os.path.join(tmp, "sekisho-server.out")
+    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
+    lines = queue.Queue()
+
+    def pump():  # keep draining so the launcher never blocks on a full pipe
+        with open(log_path, "ab") as out:
+            for line in p.stdout:
+                out.write(line)
+                out.flush()
+                lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Failure("sekisho-server did not print its 'listening' line within 30s")
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            continue
+        if line is None:
+            p.wait(timeout=10)
+            raise Failure(f"sekisho-server exited ({p.returncode}) before listening")
+        if b"listening on icap://" in line:
+            break
+    wait_port(icap_port, p, 10, "sekisho-server")
+    return access_log
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def log_records(access_log):
+    out = []
+    for line in read(access_log).decode("utf-8", "replace").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def run_checks(c, origin, origin_port, access_log):
+    out = os.path.join(c.tmp, "curl.out")
+    c.t0 = time.monotonic()
+
+    status, err = c.curl_run(f"http://127.0.0.1:{origin_port}/allowed", out)
+    c.check("allowed URL reaches the origin (200, origin body)",
+            status == 200 and read(out) == b"hello from the origin\n", f"{status} {err}")
+
+    for host, lang, al in ((BLOCKED, "en", "en-US,en;q=0.9"),
+                           ("www." + BLOCKED.upper(), "ja", "ja,en;q=0.5")):
+        status, err = c.curl_run(f"http://{host}/page", out, ["-H", f"Accept-Language: {al}"])
+        page = read(out).decode("utf-8", "replace")
+        c.check(f"GET http://{host}/page: 403 page from Sekisho in {lang}",
+                status == 403 and "Sekisho" in page and f'<html lang="{lang}">' in page,
+                f"status={status} {err} page={page[:300]!r}")
+
+    # HTTPS without decryption: Squid asks REQMOD about the CONNECT
+    r = subprocess.run([c.curl, "-sS", "--noproxy", "", "-x", c.proxy, "--max-time", "60",
+                        "-o", out, "-w", "%{http_connect}", f"https://{BLOCKED}/secret"],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=90)
+    code = r.stdout.decode().strip()
+    c.check("HTTPS (CONNECT) to the blocked domain: curl fails with CONNECT 403",
+            r.returncode != 0 and code == "403",
+            f"rc={r.returncode} http_connect={code!r} {r.stderr.decode(errors='replace')}")
+
+    seen = [e[1] for e in origin.requests()]
+    c.check("the origin only ever saw the allowed request", seen == ["/allowed"], f"{seen}")
+
+    # approved URL: virus_scan is skipped, EICAR arrives; elsewhere it is blocked
+    status, err = c.curl_run(f"http://127.0.0.1:{origin_port}/approved/eicar.com", out)
+    c.check("EICAR from an approved URL passes unscanned (200, the file)",
+            status == 200 and read(out) == EICAR, f"status={status} {err} {read(out)[:200]!r}")
+    status, err = c.curl_run(f"http://127.0.0.1:{origin_port}/other/eicar.com", out)
+    c.check("EICAR from a URL that is not approved is blocked by virus_scan (403)",
+            status == 403 and b"eicar" in read(out).lower(),
+            f"status={status} {err} {read(out)[:300]!r}")
+
+    deadline = time.monotonic() + 10
+    recs = []
+    while time.monotonic() < deadline:
+        recs = log_records(access_log)
+        conn = [e for e in recs if e.get("method") == "CONNECT" and e.get("verdict") == "block"]
+        gets = [e for e in recs if BLOCKED in str(e.get("url", "")).lower()
+                and e.get("method") == "GET" and e.get("verdict") == "block"]
+        if conn and len(gets) >= 2:
+            break
+        time.sleep(0.2)
+    c.check("access log: CONNECT blocked by url_block with the domain rule",
+            any(e.get("module") == "url_block" and e.get("rule") == f"block:domain:{BLOCKED}"
+                for e in conn), f"{recs[-5:]}")
+    c.check("access log: both GETs blocked by url_block",
+            len([e for e in gets if e.get("module") == "url_block"]) >= 2, f"{recs[-5:]}")
+    appr = [e for e in recs if "/approved/eicar.com" in str(e.get("url", ""))]
+    c.check('access log: the approved download is "verdict":"approved"',
+            any(e.get("verdict") == "approved" for e in appr), f"{appr}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(here)))
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = ap.parse_args()
+    args.build_dir = os.path.abspath(args.build_dir)
+    args.source_dir = os.path.abspath(args.source_dir)
+
+    t_start = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="sekisho-squid-url-")
+    procs = Procs()
+    origin = None
+    ok = False
+    try:
+        require_tool("c-icap")
+        icap_port, http_port = free_port(), free_port()
+        origin = UrlOrigin(("127.0.0.1", 0))
+        origin_port = origin.server_address[1]
+        threading.Thread(target=origin.serve_forever, daemon=True).start()
+        print(f"origin 127.0.0.1:{origin_port}  icap 127.0.0.1:{icap_port}  "
+              f"squid 127.0.0.1:{http_port}  tmp {tmp}", flush=True)
+        access_log = start_sekisho_url(args, tmp, procs, icap_port, origin_port)
+        start_squid(args, tmp, procs, http_port, icap_port)
+        c = Checker(tmp, http_port)
+        run_checks(c, origin, origin_port, access_log)
+        ok = not c.failed
+        print(f"{c.passed} passed, {len(c.failed)} failed", flush=True)
+    except Failure as e:
+        print(f"FAIL: {e}", flush=True)
+    except Exception as e:  # a harness bug must fail the test too, loudly
+        import traceback
+        traceback.print_exc()
+        print(f"FAIL: harness error: {e}", flush=True)
+    finally:
+        procs.stop_all()
+        if origin is not None:
+            origin.shutdown()
+            origin.server_close()
+        if not ok:
+            for p in ("sekisho-server.out", "sekisho-access.log", "squid/cache.log",
+                      "squid/access.log"):
+                tail(os.path.join(tmp, p))
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"squid url_block end-to-end: {'PASS' if ok else 'FAIL'} "
+          f"in {time.monotonic() - t_start:.1f}s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
