@@ -96,7 +96,7 @@ check "peer url_check blocks a listed domain" "$peer_port" url_check block \
 check "peer url_check passes an unlisted domain" "$peer_port" url_check pass \
     --method REQMOD --url "http://unlisted.invalid/x" --allow204
 check "peer virus_scan detects the marker body" "$peer_port" virus_scan block \
-    --method RESPMOD --body "$bodies/marker10k" --allow204
+    --method RESPMOD --body "$bodies/marker10k" --allow204 --url "http://sanity-check.invalid/marker"
 check "peer virus_scan detects EICAR" "$peer_port" virus_scan block \
     --method RESPMOD --body "$bodies/eicar" --allow204
 check "peer virus_scan passes a clean body" "$peer_port" virus_scan pass \
@@ -116,8 +116,11 @@ for m in "${sk_mods[@]}"; do
     case $m in
     url_block) check "sekisho url_block blocks a listed domain" "$sk_port" reqmod block \
         --method REQMOD --url "http://www.$listed/x" --allow204 ;;
+    # Its own URL: Sekisho then blocks that URL for every client for hours
+    # (infected-URL list), and the scenarios must not hit that page.
     virus_scan) check "sekisho virus_scan detects the marker body" "$sk_port" respmod block \
-        --method RESPMOD --body "$bodies/marker10k" --allow204 ;;
+        --method RESPMOD --body "$bodies/marker10k" --allow204 \
+        --url "http://sanity-check.invalid/marker" ;;
     dlp) check "sekisho dlp blocks a card number" "$sk_port" reqmod block \
         --method REQMOD --body "$bodies/dlp_hit" --content-type text/plain --allow204 ;;
     esac
