@@ -24,7 +24,7 @@
 #include "sk_page.h"
 #include "srv_sekisho.h"
 
-#define SK_URL_MAX (64 * 1024)
+#define SK_URL_MAX (16 * 1024)
 #define SK_RING_SIZE (64 * 1024)
 
 enum sk_body_mode {
@@ -93,12 +93,10 @@ static int sk_build_txn(struct sk_req *r)
 {
     ci_request_t *req = r->req;
     char method[32], ip[64] = "", user[256] = "";
-    char *url = malloc(SK_URL_MAX);
+    char url[SK_URL_MAX]; /* longer targets are cut; modules treat >= 8 KiB as overlong */
     const char *v;
     int rc;
 
-    if (!url)
-        return -1;
     if (ci_http_request_headers(req))
         sk_request_line(req, method, sizeof(method), url, SK_URL_MAX);
     else
@@ -112,7 +110,6 @@ static int sk_build_txn(struct sk_req *r)
     rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD,
                      method, url, ip, user,
                      ci_headers_value(req->request_header, "X-Authenticated-Groups"));
-    free(url);
     if (rc == -1)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);

@@ -148,10 +148,9 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
     fprintf(f, "MaxMemObject 1048576\nDebugLevel %d\n", opts->debug);
     if (sk_put(f, "ServerLog", env->server_log, err) == -1)
         goto out;
-    free(path);
-    if ((path = sk_launch_strf("%s/icap-access.log", env->run_dir)) == NULL ||
-        sk_put(f, "AccessLog", path, err) == -1)
-        goto out;
+    /* No c-icap AccessLog: sekisho.AccessLog (JSON lines) records every
+     * transaction with more detail, and a second log is a second write per
+     * request on the hot path. */
     fprintf(f, "ModulesDir %s\n", sk_cicap_modules_dir());
     if (sk_is_dir(SK_LAUNCH_CICAP_TEMPLATE_DIR))
         fprintf(f, "TemplateDir %s\n", SK_LAUNCH_CICAP_TEMPLATE_DIR);
