@@ -2,6 +2,7 @@
  * SECURITY: stores client-controlled strings; ICAP header lines queued by
  * modules are checked for control characters before they can be sent.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,24 +87,44 @@ const struct sk_policy *sk_txn_policy(struct sk_txn *t)
 
 /* Ids look like "6f1c2a3b-12345-42": a random prefix drawn once per
  * process, the pid, and a per-process counter. Unique across the c-icap
- * children of one host and, with overwhelming odds, across restarts. */
+ * children of one host and, with overwhelming odds, across restarts.
+ * The pid is cached (getpid() is a system call on every request
+ * otherwise) and forgotten in a forked child by the atfork handler. */
+static pid_t sk_id_pid;
+static unsigned sk_id_prefix;
+static unsigned long sk_id_counter;
+static pthread_once_t sk_id_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t sk_id_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sk_id_forget(void)
+{
+    sk_id_pid = 0;
+    sk_id_counter = 0;
+}
+
+static void sk_id_register(void)
+{
+    pthread_atfork(NULL, NULL, sk_id_forget);
+}
+
 void sk_txn_new_id(struct sk_txn *t)
 {
-    static unsigned prefix;
-    static pid_t prefix_pid;
-    static unsigned long counter;
-    pid_t pid = getpid();
+    pid_t pid;
 
-    if (__atomic_load_n(&prefix_pid, __ATOMIC_ACQUIRE) != pid) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        /* racing threads compute equivalent values; any of them will do */
-        __atomic_store_n(&prefix, (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 8) ^
-                                             ((unsigned)pid << 16)), __ATOMIC_RELAXED);
-        __atomic_store_n(&prefix_pid, pid, __ATOMIC_RELEASE);
+    pthread_once(&sk_id_once, sk_id_register);
+    if ((pid = __atomic_load_n(&sk_id_pid, __ATOMIC_ACQUIRE)) == 0) {
+        pthread_mutex_lock(&sk_id_lock);
+        if ((pid = sk_id_pid) == 0) {
+            struct timespec ts;
+            pid = getpid();
+            clock_gettime(CLOCK_REALTIME, &ts);
+            sk_id_prefix = (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 8) ^ ((unsigned)pid << 16));
+            __atomic_store_n(&sk_id_pid, pid, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&sk_id_lock);
     }
-    snprintf(t->id, sizeof(t->id), "%08x-%d-%lx", __atomic_load_n(&prefix, __ATOMIC_RELAXED),
-             (int)pid, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    snprintf(t->id, sizeof(t->id), "%08x-%d-%lx", sk_id_prefix, (int)pid,
+             __atomic_add_fetch(&sk_id_counter, 1, __ATOMIC_RELAXED));
 }
 
 struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *t)
