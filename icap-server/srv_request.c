@@ -499,6 +499,8 @@ static void sk_log(struct sk_req *r)
         .duration_ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
                        (double)(now.tv_nsec - r->start.tv_nsec) / 1e6,
         .module_error = r->pipe.module_error,
+        .detections = t->detections,
+        .n_detections = t->n_detections,
     };
     sk_accesslog_write(&rec);
 }

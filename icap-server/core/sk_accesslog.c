@@ -48,6 +48,26 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
         sk_field(b, "reason", r->reason, SK_LOG_FIELD_MAX);
     if (r->module_error)
         sk_buf_puts(b, ",\"module_error\":true");
+    if (r->n_detections > 0) {
+        /* kind, name (signature or template) and the module's detail,
+         * e.g. masked DLP samples; modules never put clear values here */
+        sk_buf_puts(b, ",\"detections\":[");
+        for (int i = 0; i < r->n_detections; i++) {
+            const struct sk_detection *d = &r->detections[i];
+            sk_buf_puts(b, i ? ",{\"kind\":\"" : "{\"kind\":\"");
+            sk_json_escape(b, d->kind, SK_LOG_FIELD_MAX);
+            sk_buf_puts(b, "\",\"name\":\"");
+            sk_json_escape(b, d->name, SK_LOG_FIELD_MAX);
+            sk_buf_puts(b, "\"");
+            if (d->detail) {
+                sk_buf_puts(b, ",\"detail\":\"");
+                sk_json_escape(b, d->detail, SK_LOG_FIELD_MAX);
+                sk_buf_puts(b, "\"");
+            }
+            sk_buf_puts(b, "}");
+        }
+        sk_buf_puts(b, "]");
+    }
     sk_buf_printf(b, ",\"bytes_in\":%llu,\"bytes_out\":%llu,\"duration_ms\":%.3f}\n",
                   (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
                   r->duration_ms);

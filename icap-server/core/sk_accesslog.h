@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "sk_text.h"
+#include "sk_txn.h"
 
 struct sk_log_record {
     const char *txn;
@@ -23,6 +24,8 @@ struct sk_log_record {
     uint64_t bytes_out;
     double duration_ms;
     int module_error;
+    const struct sk_detection *detections; /* what modules reported */
+    int n_detections;
 };
 
 /* Format rec as one JSON object followed by '\n' into b. */

@@ -21,7 +21,8 @@
 #define SK_OPT_COMMENT 0x20  /* --comment TEXT */
 #define SK_OPT_LIST 0x40     /* --list block|allow|approved */
 #define SK_OPT_MATCH 0x80    /* --match exact|prefix|substring|domain|regex */
-#define SK_OPT_LAST SK_OPT_MATCH
+#define SK_OPT_DLP 0x100     /* --detector (repeatable), --min-count, --action */
+#define SK_OPT_LAST SK_OPT_DLP
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -42,6 +43,9 @@ struct sk_cli {
     struct sk_cli_scope *scopes; /* --client-ip/--user/--group */
     int nscopes;
     const char *priority, *comment, *list, *match;
+    const char **detectors; /* --detector D, in order (dlp add) */
+    int ndetectors;
+    const char *min_count, *action; /* --min-count N, --action block|log */
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -85,6 +89,9 @@ int sk_cli_export(struct sk_cli *);
 int sk_cli_import(struct sk_cli *);
 int sk_cli_rollback(struct sk_cli *);
 int sk_cli_check(struct sk_cli *);
+int sk_cli_dlp_add(struct sk_cli *);
+int sk_cli_dlp_list(struct sk_cli *);
+int sk_cli_dlp_rm(struct sk_cli *);
 
 /* "sekisho-policy: MESSAGE" on stderr; return SK_CLI_FAIL / SK_CLI_USAGE. */
 int sk_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -66,6 +66,15 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "category block NAME [--policy NAME]", "block a category in a policy"},
     {"category unblock", sk_cli_category_unblock, SK_OPT_POLICY, 1, 1,
      "category unblock NAME [--policy NAME]", "stop blocking a category in a policy"},
+    {"dlp add", sk_cli_dlp_add, SK_OPT_POLICY | SK_OPT_DLP, 1, 1,
+     "dlp add NAME --detector D [--detector D]... [--min-count N] --action block|log"
+     " [--policy NAME]",
+     "add a DLP template (D: credit-card|my-number|corporate-number|ssn|iban|email|"
+     "jp-phone|keyword:WORD|regex:RE)"},
+    {"dlp list", sk_cli_dlp_list, SK_OPT_POLICY | SK_OPT_JSON, 0, 0,
+     "dlp list [--policy NAME] [--json]", "list DLP templates"},
+    {"dlp rm", sk_cli_dlp_rm, SK_OPT_POLICY, 1, 1, "dlp rm NAME [--policy NAME]",
+     "remove a DLP template"},
     {"check", sk_cli_check, SK_SCOPES | SK_OPT_JSON, 1, 1,
      "check URL [--client-ip IP] [--user U] [--group G]... [--json]",
      "explain the verdict for URL and that client, as the server decides it"},
@@ -97,7 +106,8 @@ static void sk_cli_help(FILE *f)
                "  --policy NAME  policy to act on (default: %s)\n"
                "  --json         one JSON document on stdout, for scripts\n"
                "  --limit N      history: only the newest N generations\n"
-               "  --client-ip, --user, --group, --priority, --comment, --list, --match:\n"
+               "  --client-ip, --user, --group, --priority, --comment, --list, --match,\n"
+               "  --detector, --min-count, --action:\n"
                "                 see the commands above\n\n"
                "exit status: 0 success, 1 operation failed, 2 usage error (nothing changed)\n",
             SK_PDB_DEFAULT_PATH, SK_PDB_DEFAULT_POLICY);
@@ -120,6 +130,8 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--comment";
     case SK_OPT_LIST:
         return "--list";
+    case SK_OPT_DLP:
+        return "--detector/--min-count/--action";
     default:
         return "--match";
     }
@@ -173,6 +185,8 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         {"group", required_argument, NULL, 'g'}, {"priority", required_argument, NULL, 'P'},
         {"comment", required_argument, NULL, 'c'}, {"list", required_argument, NULL, 'L'},
         {"match", required_argument, NULL, 'M'},
+        {"detector", required_argument, NULL, 'D'}, {"min-count", required_argument, NULL, 'N'},
+        {"action", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0}};
     int ch;
 
@@ -208,6 +222,19 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             sk_cli_word(c, sk_cli_opt_name(bit), optarg);
             break;
         }
+        case 'D':
+            c->detectors[c->ndetectors++] = optarg;
+            c->seen |= SK_OPT_DLP;
+            sk_cli_word(c, "--detector", optarg);
+            break;
+        case 'N':
+        case 'A':
+            if ((ch == 'N' ? c->min_count : c->action) != NULL)
+                return sk_cli_usage("option %s given twice", ch == 'N' ? "--min-count" : "--action");
+            *(ch == 'N' ? &c->min_count : &c->action) = optarg;
+            c->seen |= SK_OPT_DLP;
+            sk_cli_word(c, ch == 'N' ? "--min-count" : "--action", optarg);
+            break;
         case 'j':
             c->json = 1;
             c->seen |= SK_OPT_JSON;
@@ -282,7 +309,8 @@ int main(int argc, char **argv)
     /* Every option takes at most one argv slot for itself and one value. */
     c.scopes = calloc((size_t)argc + 1, sizeof(*c.scopes));
     c.words = calloc((size_t)argc * 2 + 2, sizeof(*c.words));
-    if (c.scopes == NULL || c.words == NULL)
+    c.detectors = calloc((size_t)argc + 1, sizeof(*c.detectors));
+    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL)
         return sk_cli_fail("out of memory");
     if ((rc = sk_cli_parse(&c, argc, argv, &done)) != SK_CLI_OK || done)
         goto out;
@@ -293,7 +321,8 @@ int main(int argc, char **argv)
     }
     if ((cmd = sk_cli_find(&c)) == NULL) {
         int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
-                    strcmp(c.argv[0], "category") == 0;
+                    strcmp(c.argv[0], "category") == 0 ||
+                    strcmp(c.argv[0], "dlp") == 0;
         if (group && c.argc > 1)
             sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
                          c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);
@@ -316,5 +345,6 @@ int main(int argc, char **argv)
 out:
     free(c.scopes);
     free(c.words);
+    free(c.detectors);
     return rc;
 }

@@ -150,6 +150,19 @@ static void test_access_log_line(void **s)
     assert_non_null(strstr(b.data, "\"verdict\":\"block\""));
     assert_non_null(strstr(b.data, "\"bytes_out\":20"));
     assert_true(b.data[0] == '{' && b.data[b.len - 2] == '}');
+    assert_null(strstr(b.data, "detections"));
+    sk_buf_free(&b);
+
+    struct sk_detection d[2] = {
+        {.kind = "virus", .name = "Eicar-Test", .detail = NULL},
+        {.kind = "dlp", .name = "cards \"x\"", .detail = "credit-card x2: 4111 **** **** 1111"},
+    };
+    r.detections = d;
+    r.n_detections = 2;
+    sk_accesslog_format(&b, &r);
+    assert_non_null(strstr(b.data, ",\"detections\":[{\"kind\":\"virus\",\"name\":\"Eicar-Test\"},"
+                                   "{\"kind\":\"dlp\",\"name\":\"cards \\\"x\\\"\","
+                                   "\"detail\":\"credit-card x2: 4111 **** **** 1111\"}]"));
     sk_buf_free(&b);
 }
 

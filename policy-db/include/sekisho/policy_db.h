@@ -252,4 +252,34 @@ int sk_pdb_rollback(struct sk_pdb *, int64_t gen, char **err);
 /* Oldest generation that still has a snapshot, 0 if none, -1 on error. */
 int64_t sk_pdb_snapshot_oldest(struct sk_pdb *, char **err);
 
+/* ---- DLP templates (pdb_dlp.c) ----
+ * A template's detectors are stored canonical, one per line, in the order
+ * given: a built-in name (credit-card, my-number, corporate-number, ssn,
+ * iban, email, jp-phone; case-insensitive on input), "keyword:WORD" or
+ * "regex:RE" (WORD/RE: 1..1024 bytes of UTF-8, no control characters; RE
+ * must compile with PCRE2 in UTF + MATCH_INVALID_UTF mode and must not
+ * match the empty string). The dlp module reads exactly this form. */
+/* The built-in detector names, NULL-terminated (static). */
+const char *const *sk_pdb_dlp_builtin_names(void);
+/* Validate one detector; 0 with *canon (caller frees) or -1 with *err. */
+int sk_pdb_dlp_detector_canon(const char *spec, char **canon, char **err);
+/* Compile RE as the dlp module does. 0 with *code (a pcre2_code *, caller
+ * frees with pcre2_code_free; CODE may be NULL to only validate), or -1
+ * with *err quoting PCRE2's message and offset. */
+int sk_pdb_dlp_regex_compile(const char *re, void **code, char **err);
+/* Is STORED (one detector per line) a valid, canonical detector list? 0/-1. */
+int sk_pdb_dlp_detectors_check(const char *stored, char **err);
+/* Template names: 1..64 bytes of UTF-8 without control characters. 0/-1. */
+int sk_pdb_dlp_name_valid(const char *name, char **err);
+/* Add template NAME to POLICY (NULL: default) with N detectors (validated,
+ * canonicalised, repeats dropped), MIN_COUNT 1..1000000 and ACTION
+ * block|log. The new row id, -1, or SK_PDB_REJECT (bad input, unknown
+ * policy, or a template of that name already in the policy). */
+int64_t sk_pdb_dlp_add(struct sk_pdb *, const char *policy, const char *name,
+                       const char *const *detectors, size_t n, int64_t min_count,
+                       const char *action, char **err);
+/* Remove template NAME from POLICY (NULL: default). 1 removed, 0 there was
+ * none, -1, SK_PDB_REJECT (unknown policy). */
+int sk_pdb_dlp_rm(struct sk_pdb *, const char *policy, const char *name, char **err);
+
 #endif

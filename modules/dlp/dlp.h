@@ -1,0 +1,216 @@
+/* dlp.h - internal interfaces of the dlp module: detectors, the streaming
+ * engine, body decoders and the compiled template plan. Not installed.
+ * SECURITY: every byte that reaches these interfaces is client-controlled.
+ */
+#ifndef SK_DLP_H
+#define SK_DLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sekisho/policy_snapshot.h>
+
+/* ---- built-in detectors (dlp_validate.c, dlp_detect.c) ---- */
+enum sk_dlp_det {
+    SK_DLP_CARD,
+    SK_DLP_MYNUM,
+    SK_DLP_CORP,
+    SK_DLP_SSN,
+    SK_DLP_IBAN,
+    SK_DLP_EMAIL,
+    SK_DLP_PHONE,
+    SK_DLP_NBUILTIN
+};
+#define SK_DLP_ALL_BUILTINS ((1u << SK_DLP_NBUILTIN) - 1)
+
+/* Detector name as stored in the policy ("credit-card"), static. */
+const char *sk_dlp_det_name(enum sk_dlp_det);
+/* -1 if NAME is not a built-in detector. */
+int sk_dlp_det_find(const char *name);
+
+/* Validators: D holds N ASCII digits (no separators). 1 valid, 0 not. */
+int sk_dlp_luhn(const char *d, size_t n);
+int sk_dlp_card_ok(const char *d, size_t n); /* brand prefix + length + Luhn */
+int sk_dlp_mynumber_ok(const char *d, size_t n);
+int sk_dlp_corporate_ok(const char *d, size_t n);
+int sk_dlp_ssn_ok(const char *d, size_t n);
+/* National number (leading 0), N digits. */
+int sk_dlp_jp_phone_ok(const char *d, size_t n);
+/* S: N upper-case letters/digits, no spaces. */
+int sk_dlp_iban_ok(const char *s, size_t n);
+/* IBAN length of country CC (two upper-case letters), 0 if unknown. */
+int sk_dlp_iban_length(const char *cc);
+/* A masked form of VALUE (canonical: digits, compact IBAN, lower-case
+ * e-mail) for logs; never more than the last four characters in clear
+ * (cards: first four too, as PCI DSS allows; My Number: nothing). */
+void sk_dlp_mask(enum sk_dlp_det, const char *value, size_t n, char *out, size_t size);
+
+/* ---- the compiled templates of one transaction (dlp_plan.c) ---- */
+enum sk_dlp_custom_kind { SK_DLP_KEYWORD, SK_DLP_REGEX };
+
+struct sk_dlp_custom {
+    enum sk_dlp_custom_kind kind;
+    char *text;  /* keyword: folded + ASCII lower-cased; regex: source */
+    size_t len;
+    void *re;    /* pcre2_code *, JIT-compiled when possible */
+    size_t tpl;  /* owning template */
+};
+
+struct sk_dlp_tpl {
+    const char *name; /* borrowed from the snapshot */
+    int64_t min_count;
+    int block;         /* action block (else log) */
+    unsigned builtins; /* 1 << enum sk_dlp_det */
+};
+
+struct sk_dlp_plan {
+    struct sk_dlp_tpl *tpl;
+    size_t ntpl;
+    struct sk_dlp_custom *cust;
+    size_t ncust;
+    unsigned builtins; /* union over templates */
+    size_t kw_max;     /* longest keyword */
+    void *mctx;        /* pcre2_match_context * (match limits) */
+};
+
+/* Compile N templates (borrowed from the snapshot, which outlives the
+ * plan). 0 with *out (caller frees with sk_dlp_plan_free), or -1 with a
+ * malloc'd *err naming the template and detector (hand-edited database). */
+int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n,
+                      struct sk_dlp_plan **out, char **err);
+void sk_dlp_plan_free(struct sk_dlp_plan *);
+
+/* ---- the streaming engine (dlp_engine.c, dlp_detect.c) ----
+ * Text arrives normalised (UTF-8, NFKC-folded digits/letters/hyphens) in
+ * an append-only window; a bounded carry-over of the previous window is
+ * kept so matches that straddle writes are found. An object boundary
+ * (sk_dlp_engine_boundary) ends the current text: nothing ever matches
+ * across it. */
+#define SK_DLP_CTX 128      /* left context kept before any unscanned byte */
+#define SK_DLP_MAXTOK 320   /* longest token a built-in detector looks at */
+#define SK_DLP_RE_SPAN 256  /* regex matches up to this long cross writes */
+#define SK_DLP_WINDOW 65536 /* new text scanned per pass */
+#define SK_DLP_SAMPLE 64
+
+struct sk_dlp_engine {
+    const struct sk_dlp_plan *plan;
+    unsigned char *buf;   /* window: carry-over + new text */
+    unsigned char *lower; /* ASCII lower-cased copy, when keywords exist */
+    size_t len, cap, lower_len;
+    size_t done;     /* built-in detectors: first unscanned offset */
+    size_t *cdone;   /* per custom detector */
+    int bof;         /* buf[0] is the start of an object */
+    uint64_t *seen;  /* distinct values (open addressing), lazily made */
+    size_t nseen;
+    void *md;        /* pcre2_match_data * */
+    uint32_t count[SK_DLP_NBUILTIN];
+    uint32_t near[SK_DLP_NBUILTIN]; /* hits with a context keyword nearby */
+    char sample[SK_DLP_NBUILTIN][SK_DLP_SAMPLE];
+    char sample_where[SK_DLP_NBUILTIN][SK_DLP_SAMPLE];
+    uint32_t *ccount; /* per custom detector */
+    char where[SK_DLP_SAMPLE]; /* file name of the current object, or "" */
+    uint64_t scanned;          /* bytes of text scanned */
+    int error;                 /* a regex failed (match limit): fail closed */
+};
+
+struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *);
+void sk_dlp_engine_free(struct sk_dlp_engine *);
+/* Room to append text: returns the write position and *avail >= 64. */
+unsigned char *sk_dlp_engine_space(struct sk_dlp_engine *, size_t *avail);
+void sk_dlp_engine_commit(struct sk_dlp_engine *, size_t n);
+/* Copying append (for callers without their own transform). 0/-1. */
+int sk_dlp_engine_write(struct sk_dlp_engine *, const void *p, size_t n);
+/* End of an object (part, archive entry, body): scan what is left and
+ * forget the window. */
+void sk_dlp_engine_boundary(struct sk_dlp_engine *);
+/* Name shown with samples found from now on (copied, sanitised). */
+void sk_dlp_engine_where(struct sk_dlp_engine *, const char *name);
+/* Hits counted for template I. */
+uint64_t sk_dlp_engine_tpl_count(const struct sk_dlp_engine *, size_t i);
+
+/* dlp_detect.c: scan [e->done, e->len) for built-in detectors; returns the
+ * offset where scanning must resume (an unfinished token) or e->len. */
+size_t sk_dlp_detect(struct sk_dlp_engine *, int final);
+/* dlp_engine.c: record a validated hit; VALUE is canonical. */
+void sk_dlp_engine_hit(struct sk_dlp_engine *, enum sk_dlp_det, const char *value, size_t n,
+                       int near_keyword);
+
+/* ---- body decoding (dlp_norm.c, dlp_formats.c, dlp_inflate.c,
+ *      dlp_zip.c, dlp_multipart.c, dlp_body.c) ---- */
+
+/* Shared by every stage of one transaction. */
+struct sk_dlp_ctx {
+    struct sk_dlp_engine *e;
+    uint64_t budget;     /* decoded bytes still allowed (decompression) */
+    int limit;           /* the budget ran out: the rest was not inspected */
+    int oom;             /* out of memory: fail closed */
+    unsigned encrypted;  /* archive entries that could not be read */
+    unsigned skipped;    /* archive entries not inspected (nested, unknown method) */
+};
+
+/* A stage: bytes in, decoded bytes out to the next stage. write returns 0
+ * or -1 (out of memory); end finishes the object (and the next stages);
+ * destroy frees this stage and the ones it owns. */
+struct sk_dlp_sink {
+    int (*write)(struct sk_dlp_sink *, const unsigned char *p, size_t n);
+    int (*end)(struct sk_dlp_sink *);
+    void (*destroy)(struct sk_dlp_sink *);
+};
+
+static inline int sk_dlp_put(struct sk_dlp_sink *s, const void *p, size_t n)
+{
+    return n ? s->write(s, p, n) : 0;
+}
+
+/* Fold NFKC-style (full-width ASCII, ideographic space, dashes) from S (N
+ * bytes of UTF-8 or ASCII-compatible bytes) into D (CAP bytes). Stops
+ * before a possibly incomplete sequence at the end unless FINAL; returns
+ * bytes written, *used gets bytes consumed. Output never exceeds input. */
+size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t cap, size_t *used,
+                   int final);
+
+/* Text normaliser into the engine. CHARSET: a declared charset or NULL to
+ * sniff (BOM, ISO-2022-JP escapes, UTF-16 NUL pattern, UTF-8 validity,
+ * Shift_JIS/EUC-JP byte ranges; else bytes as they are). */
+struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *, const char *charset);
+/* Format decoders; they own NEXT. */
+struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
+struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);
+struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next);
+/* Decompressors. KIND: "gzip", "deflate" (zlib or raw, detected), "br". */
+struct sk_dlp_sink *sk_dlp_decompress_new(struct sk_dlp_ctx *, const char *kind,
+                                          struct sk_dlp_sink *next);
+/* zip / Office Open XML: each entry is its own object. */
+struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name);
+/* multipart/form-data with BOUNDARY: each part is its own object. */
+struct sk_dlp_sink *sk_dlp_multipart_new(struct sk_dlp_ctx *, const char *boundary);
+
+/* The chain for one object of CONTENT_TYPE (full header value, may be
+ * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
+ * limits nesting (multipart in multipart, archive in archive). */
+struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_type,
+                                      const char *name, int depth);
+/* The whole request body: Content-Encoding, then sk_dlp_object_new. */
+struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *, const char *content_type,
+                                    const char *content_encoding);
+
+/* Inflate helper shared by the decompressor and the zip reader. */
+struct sk_dlp_inflate;
+enum sk_dlp_zmode { SK_DLP_Z_GZIP, SK_DLP_Z_ZLIB, SK_DLP_Z_RAW };
+struct sk_dlp_inflate *sk_dlp_inflate_new(struct sk_dlp_ctx *, enum sk_dlp_zmode);
+void sk_dlp_inflate_free(struct sk_dlp_inflate *);
+void sk_dlp_inflate_reset(struct sk_dlp_inflate *, enum sk_dlp_zmode);
+/* Feed N bytes; output goes to OUT. *used gets bytes consumed. Returns 0
+ * (wants more), 1 (stream ended; bytes after it not consumed), -1 (corrupt
+ * data), -2 (out of memory). The budget is charged; when it runs out,
+ * ctx->limit is set and 1 is returned. */
+int sk_dlp_inflate_feed(struct sk_dlp_inflate *, const unsigned char *p, size_t n, size_t *used,
+                        struct sk_dlp_sink *out);
+
+/* Header parameter NAME of VALUE ('; name=value' or quoted), copied into
+ * OUT; 0 or -1 when absent. */
+int sk_dlp_param(const char *value, const char *name, char *out, size_t size);
+/* Media type of VALUE, lower-cased, into OUT (no parameters). */
+void sk_dlp_media_type(const char *value, char *out, size_t size);
+
+#endif

@@ -1,0 +1,391 @@
+/* dlp_detect.c - the built-in detectors over the engine's window: one
+ * forward pass that stops only at digits and '@', tokenizes numbers with
+ * single space/hyphen separators, and validates candidates (dlp_validate.c).
+ * SECURITY: reads client text; every look-back and look-ahead is bounded by
+ * the window and by SK_DLP_MAXTOK.
+ */
+#include <string.h>
+
+#include "dlp.h"
+
+#define SK_C_DIGIT 0x01
+#define SK_C_AT 0x02
+#define SK_C_UPPER 0x04
+#define SK_C_ALNUM 0x08 /* letters, digits, '_' */
+#define SK_C_LOCAL 0x10 /* e-mail local part */
+#define SK_C_DOMAIN 0x20
+
+static unsigned char sk_cls[256];
+
+__attribute__((constructor)) static void sk_dlp_cls_init(void)
+{
+    for (int c = 0; c < 256; c++) {
+        unsigned char v = 0;
+        if (c >= '0' && c <= '9')
+            v |= SK_C_DIGIT | SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN;
+        if (c >= 'A' && c <= 'Z')
+            v |= SK_C_UPPER | SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN;
+        if (c >= 'a' && c <= 'z')
+            v |= SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN;
+        if (c == '_')
+            v |= SK_C_ALNUM | SK_C_LOCAL;
+        if (c && strchr(".!#$%&'*+/=?^`{|}~-", c))
+            v |= SK_C_LOCAL;
+        if (c == '-' || c == '.')
+            v |= SK_C_DOMAIN;
+        if (c == '@')
+            v |= SK_C_AT;
+        sk_cls[c] = v;
+    }
+}
+
+#define SK_MAXGROUPS 24
+#define SK_GROUPDIGITS 24 /* a longer run is never part of a match */
+#define SK_MAXDIGITS (SK_MAXGROUPS * SK_GROUPDIGITS)
+
+struct sk_tok {
+    size_t start, end;
+    char d[SK_MAXDIGITS];
+    size_t nd;
+    unsigned char glen[SK_MAXGROUPS]; /* 255: too long to matter */
+    unsigned short goff[SK_MAXGROUPS];
+    char sep[SK_MAXGROUPS]; /* separator after group i */
+    size_t ng;
+};
+
+#define SK_INCOMPLETE ((size_t)-1)
+
+/* Context words that raise confidence (searched case-insensitively in the
+ * SK_NEAR bytes before a candidate). A bare 12/13-digit number, a bare
+ * fixed-line number or an unformatted SSN only counts with one of these. */
+#define SK_NEAR 48
+static const char *const sk_kw_card[] = {"card", "カード", "クレジット", NULL};
+static const char *const sk_kw_mynum[] = {"マイナンバー", "個人番号", "my number", "mynumber",
+                                          NULL};
+static const char *const sk_kw_corp[] = {"法人番号", "corporate number", NULL};
+static const char *const sk_kw_ssn[] = {"ssn", "social security", NULL};
+static const char *const sk_kw_phone[] = {"電話", "tel", "phone", "携帯", "fax", "連絡先", NULL};
+
+static int sk_near(const struct sk_dlp_engine *e, size_t at, const char *const *kw)
+{
+    char w[SK_NEAR + 1];
+    size_t from = at > SK_NEAR ? at - SK_NEAR : 0, n = at - from;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = e->buf[from + i];
+        w[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    for (int i = 0; kw[i]; i++)
+        if (memmem(w, n, kw[i], strlen(kw[i])))
+            return 1;
+    return 0;
+}
+
+static int sk_is(const struct sk_dlp_engine *e, size_t i, unsigned cls)
+{
+    return i < e->len && (sk_cls[e->buf[i]] & cls);
+}
+
+/* Digits with single ' ' or '-' between groups, from S. A token ends
+ * after SK_MAXGROUPS groups; the rest starts a new one. */
+static size_t sk_tokenize(const struct sk_dlp_engine *e, size_t s, int final, struct sk_tok *t)
+{
+    const unsigned char *b = e->buf;
+    size_t n = e->len, i = s;
+
+    t->start = s;
+    t->nd = t->ng = 0;
+    for (;;) {
+        size_t g = i;
+        while (i < n && (sk_cls[b[i]] & SK_C_DIGIT))
+            i++;
+        t->goff[t->ng] = (unsigned short)t->nd;
+        if (i - g <= SK_GROUPDIGITS) {
+            memcpy(t->d + t->nd, b + g, i - g);
+            t->nd += i - g;
+            t->glen[t->ng] = (unsigned char)(i - g);
+        } else {
+            t->glen[t->ng] = 255;
+        }
+        t->sep[t->ng++] = 0;
+        if (i + 1 >= n && !final)
+            return SK_INCOMPLETE; /* the next byte decides */
+        if (t->ng < SK_MAXGROUPS && i + 1 < n && (b[i] == ' ' || b[i] == '-') &&
+            (sk_cls[b[i + 1]] & SK_C_DIGIT)) {
+            t->sep[t->ng - 1] = (char)b[i];
+            i++;
+            continue;
+        }
+        break;
+    }
+    t->end = i;
+    return i;
+}
+
+/* Groups I..J form the layout L (lengths, 0-terminated)? */
+static int sk_layout(const struct sk_tok *t, size_t i, size_t j, const unsigned char *l)
+{
+    size_t k = 0;
+
+    for (; i + k <= j; k++)
+        if (l[k] == 0 || t->glen[i + k] != l[k])
+            return 0;
+    return l[k] == 0;
+}
+
+static int sk_card_layout(const struct sk_tok *t, size_t i, size_t j)
+{
+    static const unsigned char amex[] = {4, 6, 5, 0}, diners[] = {4, 6, 4, 0};
+
+    if (i == j || sk_layout(t, i, j, amex) || sk_layout(t, i, j, diners))
+        return 1;
+    for (size_t k = i; k < j; k++)
+        if (t->glen[k] != 4)
+            return 0;
+    return t->glen[j] >= 1 && t->glen[j] <= 4;
+}
+
+/* Which detector, if any, accepts groups I..J (TOT digits at D)? */
+static int sk_classify(struct sk_dlp_engine *e, const struct sk_tok *t, size_t i, size_t j,
+                       const char *d, size_t tot, int *near)
+{
+    static const unsigned char l444[] = {4, 4, 4, 0}, l1444[] = {1, 4, 4, 4, 0},
+                               l324[] = {3, 2, 4, 0};
+    unsigned on = e->plan->builtins;
+    int whole = i == 0 && j == t->ng - 1, single = i == j;
+
+    *near = 0;
+    if ((on & (1u << SK_DLP_CARD)) && sk_card_layout(t, i, j) && sk_dlp_card_ok(d, tot)) {
+        *near = sk_near(e, t->start, sk_kw_card);
+        return SK_DLP_CARD;
+    }
+    if (!whole)
+        return -1;
+    if ((on & (1u << SK_DLP_CORP)) && tot == 13 && sk_dlp_corporate_ok(d, tot) &&
+        ((*near = sk_near(e, t->start, sk_kw_corp)) || sk_layout(t, i, j, l1444)))
+        return SK_DLP_CORP;
+    if ((on & (1u << SK_DLP_MYNUM)) && tot == 12 && sk_dlp_mynumber_ok(d, tot) &&
+        ((*near = sk_near(e, t->start, sk_kw_mynum)) || sk_layout(t, i, j, l444)))
+        return SK_DLP_MYNUM;
+    if ((on & (1u << SK_DLP_SSN)) && tot == 9 && sk_dlp_ssn_ok(d, tot) &&
+        ((sk_layout(t, i, j, l324) && t->sep[0] == t->sep[1]) ||
+         (single && (*near = sk_near(e, t->start, sk_kw_ssn)))))
+        return SK_DLP_SSN;
+    if ((on & (1u << SK_DLP_PHONE)) && (tot == 10 || tot == 11) && sk_dlp_jp_phone_ok(d, tot)) {
+        int mobile = tot == 11 && d[2] == '0' && d[1] >= '7';
+        int tollfree = memcmp(d, "0120", 4) == 0 || memcmp(d, "0800", 4) == 0;
+        int formatted = j - i == 2 && t->glen[i] >= 2 && t->glen[i] <= 5 &&
+                        (t->glen[j] == 4 || (t->glen[j] == 3 && tollfree));
+        *near = sk_near(e, t->start, sk_kw_phone);
+        if (formatted || (single && (mobile || *near)))
+            return SK_DLP_PHONE;
+    }
+    return -1;
+}
+
+/* "+81-90-1234-5678" / "+81 3 1234 5678": national form "0" + the rest. */
+static int sk_phone_intl(struct sk_dlp_engine *e, const struct sk_tok *t)
+{
+    char d[SK_MAXDIGITS];
+    size_t n;
+    int near;
+
+    if (!(e->plan->builtins & (1u << SK_DLP_PHONE)) || t->start == 0 ||
+        e->buf[t->start - 1] != '+' || t->ng != 4 || t->glen[0] != 2 || memcmp(t->d, "81", 2) ||
+        t->nd > 13 || t->glen[1] == 255 || t->glen[2] == 255 || t->glen[3] == 255)
+        return 0;
+    d[0] = '0';
+    memcpy(d + 1, t->d + 2, t->nd - 2);
+    n = t->nd - 1;
+    if ((n != 10 && n != 11) || d[1] == '0' || !sk_dlp_jp_phone_ok(d, n))
+        return 0;
+    near = sk_near(e, t->start, sk_kw_phone);
+    sk_dlp_engine_hit(e, SK_DLP_PHONE, d, n, near);
+    return 1;
+}
+
+static void sk_numbers(struct sk_dlp_engine *e, const struct sk_tok *t)
+{
+    if (sk_phone_intl(e, t))
+        return;
+    for (size_t i = 0; i < t->ng;) {
+        size_t tot = 0, best_j = 0;
+        int best = -1, best_near = 0, near;
+        for (size_t j = i; j < t->ng; j++) {
+            tot += t->glen[j];
+            if (tot > 19 || (j > i && t->sep[j - 1] != t->sep[i]))
+                break;
+            int det = sk_classify(e, t, i, j, t->d + t->goff[i], tot, &near);
+            if (det >= 0)
+                best = det, best_j = j, best_near = near;
+        }
+        if (best < 0) {
+            i++;
+            continue;
+        }
+        size_t len = 0;
+        for (size_t k = i; k <= best_j; k++)
+            len += t->glen[k];
+        sk_dlp_engine_hit(e, (enum sk_dlp_det)best, t->d + t->goff[i], len, best_near);
+        i = best_j + 1;
+    }
+}
+
+/* IBAN starting at S (two upper-case letters before the digits at S+2),
+ * print form (groups of four with single spaces) or compact. Returns the
+ * end offset on a hit, 0 when it is not one, SK_INCOMPLETE. */
+static size_t sk_iban(struct sk_dlp_engine *e, size_t s, int final)
+{
+    const unsigned char *b = e->buf;
+    char v[40];
+    size_t want, nv = 0, i = s;
+
+    if ((s > 0 && (sk_cls[b[s - 1]] & SK_C_ALNUM)) || (s == 0 && !e->bof))
+        return 0;
+    if ((want = (size_t)sk_dlp_iban_length((const char *)b + s)) == 0)
+        return 0;
+    while (nv < want) {
+        if (i >= e->len)
+            return final ? 0 : SK_INCOMPLETE;
+        if (sk_cls[b[i]] & (SK_C_UPPER | SK_C_DIGIT)) {
+            v[nv++] = (char)b[i++];
+        } else if (b[i] == ' ' && nv % 4 == 0 && nv > 0) {
+            i++;
+        } else {
+            return 0;
+        }
+    }
+    if (i >= e->len && !final)
+        return SK_INCOMPLETE;
+    if (sk_is(e, i, SK_C_ALNUM) || !sk_dlp_iban_ok(v, nv))
+        return 0;
+    sk_dlp_engine_hit(e, SK_DLP_IBAN, v, nv, 0);
+    return i;
+}
+
+/* A number token at S; returns where to go on or SK_INCOMPLETE. */
+static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
+{
+    const unsigned char *b = e->buf;
+    struct sk_tok t;
+    size_t end, r;
+    int left_ok;
+
+    if ((e->plan->builtins & (1u << SK_DLP_IBAN)) && s >= 2 &&
+        (sk_cls[b[s - 1]] & SK_C_UPPER) && (sk_cls[b[s - 2]] & SK_C_UPPER)) {
+        if ((r = sk_iban(e, s - 2, final)) == SK_INCOMPLETE)
+            return SK_INCOMPLETE;
+        if (r)
+            return r;
+    }
+    if ((end = sk_tokenize(e, s, final, &t)) == SK_INCOMPLETE)
+        return SK_INCOMPLETE;
+    /* Part of a word, a decimal fraction or a thousands group: not a number
+     * of ours, but the whole run is consumed so its tail cannot match. */
+    left_ok = s == 0 ? e->bof
+                     : !(sk_cls[b[s - 1]] & SK_C_ALNUM) &&
+                           !((b[s - 1] == '.' || b[s - 1] == ',') && s >= 2 &&
+                             (sk_cls[b[s - 2]] & SK_C_DIGIT));
+    if (left_ok && !sk_is(e, end, SK_C_ALNUM) &&
+        !((sk_is(e, end, 0xff) && (b[end] == '.' || b[end] == ',')) &&
+          sk_is(e, end + 1, SK_C_DIGIT)))
+        sk_numbers(e, &t);
+    return end;
+}
+
+/* E-mail around the '@' at A: local part back to a boundary (1..64),
+ * domain forward (labels of letters, digits, hyphens; a TLD of letters). */
+static size_t sk_email_at(struct sk_dlp_engine *e, size_t a, int final, size_t *resume)
+{
+    const unsigned char *b = e->buf;
+    char v[SK_DLP_MAXTOK];
+    size_t ls = a, de = a + 1, nv = 0, label = 0, labels = 0, tld_alpha = 1;
+
+    while (ls > 0 && (sk_cls[b[ls - 1]] & SK_C_LOCAL) && a - ls <= 64)
+        ls--;
+    if (a == ls || a - ls > 64 || b[ls] == '.' || b[a - 1] == '.' ||
+        memmem(b + ls, a - ls, "..", 2))
+        return a + 1;
+    while (de < e->len && (sk_cls[b[de]] & SK_C_DOMAIN) && de - a <= 254)
+        de++;
+    if (de >= e->len && !final) {
+        *resume = ls;
+        return SK_INCOMPLETE;
+    }
+    if (sk_is(e, de, SK_C_AT) || de - a > 254)
+        return de;
+    while (de > a + 1 && (b[de - 1] == '.' || b[de - 1] == '-'))
+        de--; /* sentence punctuation */
+    for (size_t i = ls; i < de; i++) {
+        unsigned char c = b[i];
+        v[nv++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    for (size_t i = a + 1; i <= de; i++) {
+        if (i == de || b[i] == '.') {
+            if (label == 0 || label > 63 || b[i - 1] == '-' || b[i - label] == '-')
+                return de;
+            labels++;
+            if (i == de && !tld_alpha)
+                return de;
+            label = 0;
+            tld_alpha = 1;
+            continue;
+        }
+        label++;
+        if (!((b[i] | 32) >= 'a' && (b[i] | 32) <= 'z'))
+            tld_alpha = 0;
+    }
+    if (labels < 2 || de - a - 1 < 4)
+        return de;
+    {
+        size_t tld = 0;
+        while (tld < de - a && b[de - 1 - tld] != '.')
+            tld++;
+        if (tld < 2)
+            return de;
+    }
+    sk_dlp_engine_hit(e, SK_DLP_EMAIL, v, nv, 0);
+    return de;
+}
+
+size_t sk_dlp_detect(struct sk_dlp_engine *e, int final)
+{
+    const unsigned char *b = e->buf;
+    size_t n = e->len, i = e->done, r, resume;
+    unsigned char trig = 0;
+
+    if (e->plan->builtins & ~(1u << SK_DLP_EMAIL))
+        trig |= SK_C_DIGIT;
+    if (e->plan->builtins & (1u << SK_DLP_EMAIL))
+        trig |= SK_C_AT;
+    if (trig == 0)
+        return n;
+    while (i < n) {
+        /* The hot loop: most bytes are neither digits nor '@'. */
+        while (i + 4 <= n && !(sk_cls[b[i]] & trig) && !(sk_cls[b[i + 1]] & trig) &&
+               !(sk_cls[b[i + 2]] & trig) && !(sk_cls[b[i + 3]] & trig))
+            i += 4;
+        while (i < n && !(sk_cls[b[i]] & trig))
+            i++;
+        if (i >= n)
+            break;
+        resume = i;
+        if (sk_cls[b[i]] & SK_C_DIGIT) {
+            /* Digits glued to a previous run were consumed with it. */
+            if (i > 0 && (sk_cls[b[i - 1]] & SK_C_DIGIT) && i != e->done) {
+                i++;
+                continue;
+            }
+            r = sk_number_at(e, i, final);
+        } else {
+            r = sk_email_at(e, i, final, &resume);
+        }
+        if (r == SK_INCOMPLETE) {
+            /* Unfinished at the end of the window: retry from its start next
+             * time, unless it is already longer than anything we match. */
+            return n - resume > SK_DLP_MAXTOK ? n - 1 : resume;
+        }
+        i = r > i ? r : i + 1;
+    }
+    return n;
+}

@@ -1,0 +1,356 @@
+/* dlp_formats.c - streaming text extractors: application/x-www-form-
+ * urlencoded (percent-decoding), JSON (string values, keys and numbers,
+ * escapes decoded) and XML (text content, entities decoded; used for
+ * Office Open XML parts). Each keeps a few bytes of state between writes.
+ * SECURITY: client-controlled input; tolerant by design (malformed input
+ * still yields its text), bounded state, no recursion.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlp.h"
+
+#define SK_FOUT 4096
+
+/* Common part: a small output buffer in front of NEXT. */
+struct sk_fmt {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_sink *next;
+    unsigned char out[SK_FOUT];
+    size_t nout;
+    int err;
+};
+
+static void sk_fmt_flush(struct sk_fmt *f)
+{
+    if (f->nout && sk_dlp_put(f->next, f->out, f->nout) == -1)
+        f->err = 1;
+    f->nout = 0;
+}
+
+static inline void sk_fmt_byte(struct sk_fmt *f, unsigned char c)
+{
+    if (f->nout == SK_FOUT)
+        sk_fmt_flush(f);
+    f->out[f->nout++] = c;
+}
+
+static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
+{
+    if (cp < 0x80) {
+        sk_fmt_byte(f, (unsigned char)cp);
+    } else if (cp < 0x800) {
+        sk_fmt_byte(f, (unsigned char)(0xc0 | cp >> 6));
+        sk_fmt_byte(f, (unsigned char)(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        sk_fmt_byte(f, (unsigned char)(0xe0 | cp >> 12));
+        sk_fmt_byte(f, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
+        sk_fmt_byte(f, (unsigned char)(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x110000) {
+        sk_fmt_byte(f, (unsigned char)(0xf0 | cp >> 18));
+        sk_fmt_byte(f, (unsigned char)(0x80 | ((cp >> 12) & 0x3f)));
+        sk_fmt_byte(f, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
+        sk_fmt_byte(f, (unsigned char)(0x80 | (cp & 0x3f)));
+    }
+}
+
+static int sk_hexval(unsigned char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
+                                                                              : -1;
+}
+
+static int sk_fmt_end(struct sk_dlp_sink *s)
+{
+    struct sk_fmt *f = (struct sk_fmt *)s;
+
+    sk_fmt_flush(f);
+    return f->next->end(f->next) == -1 || f->err ? -1 : 0;
+}
+
+static void sk_fmt_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_fmt *f = (struct sk_fmt *)s;
+
+    f->next->destroy(f->next);
+    free(s);
+}
+
+/* ---- application/x-www-form-urlencoded ---- */
+struct sk_urlenc {
+    struct sk_fmt f;
+    int state; /* 0 text, 1 after '%', 2 after '%X' */
+    unsigned char hi;
+};
+
+static int sk_urlenc_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_urlenc *u = (struct sk_urlenc *)s;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (u->state == 1) {
+            u->hi = c;
+            u->state = 2;
+            continue;
+        }
+        if (u->state == 2) {
+            int h = sk_hexval(u->hi), l = sk_hexval(c);
+            u->state = 0;
+            if (h >= 0 && l >= 0) {
+                sk_fmt_byte(&u->f, (unsigned char)(h * 16 + l));
+            } else { /* not an escape: keep it as it was */
+                sk_fmt_byte(&u->f, '%');
+                sk_fmt_byte(&u->f, u->hi);
+                sk_fmt_byte(&u->f, c);
+            }
+            continue;
+        }
+        if (c == '%')
+            u->state = 1;
+        else if (c == '+')
+            sk_fmt_byte(&u->f, ' ');
+        else if (c == '&')
+            sk_fmt_byte(&u->f, '\n'); /* fields never run together */
+        else
+            sk_fmt_byte(&u->f, c);
+    }
+    return u->f.err ? -1 : 0;
+}
+
+static struct sk_fmt *sk_fmt_new(size_t size, struct sk_dlp_sink *next,
+                                 int (*wr)(struct sk_dlp_sink *, const unsigned char *, size_t))
+{
+    struct sk_fmt *f = calloc(1, size);
+
+    if (f == NULL) {
+        next->destroy(next);
+        return NULL;
+    }
+    f->sink = (struct sk_dlp_sink){.write = wr, .end = sk_fmt_end, .destroy = sk_fmt_destroy};
+    f->next = next;
+    return f;
+}
+
+struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next)
+{
+    struct sk_fmt *f = sk_fmt_new(sizeof(struct sk_urlenc), next, sk_urlenc_write);
+    return f ? &f->sink : NULL;
+}
+
+/* ---- JSON: strings (keys and values) and numbers, one per line ---- */
+enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U };
+
+struct sk_json {
+    struct sk_fmt f;
+    int state;
+    int nhex;
+    uint32_t u, high; /* \\u accumulator, pending high surrogate */
+    int sep;          /* last byte written outside strings was a separator */
+};
+
+static void sk_json_cp(struct sk_json *j, uint32_t cp)
+{
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        j->high = cp;
+        return;
+    }
+    if (cp >= 0xdc00 && cp <= 0xdfff && j->high) {
+        cp = 0x10000 + ((j->high - 0xd800) << 10) + (cp - 0xdc00);
+    } else if (j->high) {
+        sk_fmt_byte(&j->f, ' ');
+    }
+    j->high = 0;
+    sk_fmt_utf8(&j->f, cp);
+}
+
+static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_json *j = (struct sk_json *)s;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        switch (j->state) {
+        case SK_J_OUT:
+            if (c == '"') {
+                j->state = SK_J_STR;
+            } else if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
+                       c == 'E') {
+                sk_fmt_byte(&j->f, c);
+                j->sep = 0;
+            } else if (!j->sep) {
+                sk_fmt_byte(&j->f, '\n');
+                j->sep = 1;
+            }
+            break;
+        case SK_J_STR:
+            if (c == '"') {
+                sk_fmt_byte(&j->f, '\n');
+                j->state = SK_J_OUT;
+                j->sep = 1;
+            } else if (c == '\\') {
+                j->state = SK_J_ESC;
+            } else {
+                sk_fmt_byte(&j->f, c);
+            }
+            break;
+        case SK_J_ESC: {
+            static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+            const char *k = c ? strchr(from, c) : NULL;
+            j->state = SK_J_STR;
+            if (c == 'u') {
+                j->state = SK_J_U;
+                j->nhex = 0;
+                j->u = 0;
+            } else {
+                sk_fmt_byte(&j->f, k ? (unsigned char)to[k - from] : c);
+            }
+            break;
+        }
+        default: { /* SK_J_U */
+            int h = sk_hexval(c);
+            if (h < 0) { /* malformed: take the byte as text */
+                j->state = SK_J_STR;
+                sk_fmt_byte(&j->f, c);
+                break;
+            }
+            j->u = j->u * 16 + (uint32_t)h;
+            if (++j->nhex == 4) {
+                sk_json_cp(j, j->u);
+                j->state = SK_J_STR;
+            }
+        }
+        }
+    }
+    return j->f.err ? -1 : 0;
+}
+
+struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
+{
+    struct sk_fmt *f = sk_fmt_new(sizeof(struct sk_json), next, sk_json_write);
+    return f ? &f->sink : NULL;
+}
+
+/* ---- XML text (Office Open XML parts) ----
+ * Tags vanish, except those that end a paragraph, cell, row or shared
+ * string, which become a newline, so that Word's runs of one paragraph
+ * join ("4111 11" + "11 1111 ...") while cells and paragraphs do not. */
+enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT };
+
+struct sk_xml {
+    struct sk_fmt f;
+    int state;
+    char name[16]; /* local name of the current tag */
+    size_t nname;
+    int name_done, quote;
+    char ent[12];
+    size_t nent;
+};
+
+static int sk_xml_breaks(const char *name)
+{
+    static const char *const brk[] = {"p", "br", "cr", "tr", "tc", "c", "v", "si", "row", "tab",
+                                      "txbxContent", "is", NULL};
+    for (int i = 0; brk[i]; i++)
+        if (strcmp(name, brk[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void sk_xml_entity(struct sk_xml *x)
+{
+    static const struct {
+        const char *name;
+        char c;
+    } named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+    x->ent[x->nent] = '\0';
+    if (x->ent[0] == '#') {
+        char *end;
+        unsigned long cp = x->ent[1] == 'x' || x->ent[1] == 'X' ? strtoul(x->ent + 2, &end, 16)
+                                                               : strtoul(x->ent + 1, &end, 10);
+        if (*end == '\0' && cp > 0 && cp < 0x110000) {
+            sk_fmt_utf8(&x->f, (uint32_t)cp);
+            return;
+        }
+    }
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strcmp(x->ent, named[i].name) == 0) {
+            sk_fmt_byte(&x->f, (unsigned char)named[i].c);
+            return;
+        }
+    sk_fmt_byte(&x->f, '&');
+    for (size_t i = 0; i < x->nent; i++)
+        sk_fmt_byte(&x->f, (unsigned char)x->ent[i]);
+}
+
+static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
+{
+    if (x->quote) {
+        if (c == x->quote)
+            x->quote = 0;
+        return;
+    }
+    if (c == '>') {
+        x->name[x->nname] = '\0';
+        if (sk_xml_breaks(x->name))
+            sk_fmt_byte(&x->f, '\n');
+        x->state = SK_X_TEXT;
+        return;
+    }
+    if (c == '"' || c == '\'') {
+        x->quote = c;
+        x->name_done = 1;
+        return;
+    }
+    if (x->name_done)
+        return;
+    if (c == '/' && x->nname == 0)
+        return;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/') {
+        x->name_done = 1;
+    } else if (c == ':') {
+        x->nname = 0; /* keep the local name only */
+    } else if (x->nname + 1 < sizeof(x->name)) {
+        x->name[x->nname++] = (char)c;
+    }
+}
+
+static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_xml *x = (struct sk_xml *)s;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (x->state == SK_X_TAG) {
+            sk_xml_tag_byte(x, c);
+        } else if (x->state == SK_X_ENT) {
+            if (c == ';') {
+                sk_xml_entity(x);
+                x->state = SK_X_TEXT;
+            } else if (x->nent + 1 < sizeof(x->ent) && c != '<' && c != '&') {
+                x->ent[x->nent++] = (char)c;
+            } else { /* not an entity after all */
+                sk_xml_entity(x);
+                x->state = SK_X_TEXT;
+                i--;
+            }
+        } else if (c == '<') {
+            x->state = SK_X_TAG;
+            x->nname = 0;
+            x->name_done = 0;
+            x->quote = 0;
+        } else if (c == '&') {
+            x->state = SK_X_ENT;
+            x->nent = 0;
+        } else {
+            sk_fmt_byte(&x->f, c);
+        }
+    }
+    return x->f.err ? -1 : 0;
+}
+
+struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next)
+{
+    struct sk_fmt *f = sk_fmt_new(sizeof(struct sk_xml), next, sk_xml_write);
+    return f ? &f->sink : NULL;
+}

@@ -1,0 +1,252 @@
+/* dlp_module.c - the dlp module: applies the policy's DLP templates to
+ * REQMOD request bodies (uploads, form posts, API calls) as they stream
+ * through, blocks with a 403 "information leak prevention" page or lets a
+ * log-only hit through, and reports every hit with masked samples.
+ * SECURITY: reads client bodies; memory per transaction is bounded (engine
+ * window + decoder buffers, ~250 KiB at most); regexes have match limits;
+ * decompression has an output budget (option max-decoded).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sekisho/module.h"
+
+#include "dlp.h"
+#include "dlp_report.h"
+
+#define SK_DLP_VERSION "dlp-1"
+#define SK_DLP_MAX_TEMPLATES 256
+
+struct sk_dlp_cfg {
+    uint64_t max_decoded; /* decompressed bytes inspected per transaction */
+    int on_limit_block;   /* beyond it: block (default) or allow */
+};
+
+static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20, .on_limit_block = 1};
+
+struct sk_dlp_txn {
+    struct sk_dlp_plan *plan;
+    struct sk_dlp_engine *e;
+    struct sk_dlp_ctx ctx;
+    struct sk_dlp_sink *body;
+    char *err;
+};
+
+static int sk_dlp_parse_size(const char *v, uint64_t *out)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                : *end == 'G' || *end == 'g' ? 30 : 0;
+
+    if (end == v || (shift && end[1] != '\0') || (!shift && *end != '\0') || n == 0 ||
+        n > (1ull << 40) >> shift)
+        return -1;
+    *out = (uint64_t)n << shift;
+    return 0;
+}
+
+static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
+{
+    struct sk_dlp_cfg *cfg = malloc(sizeof(*cfg));
+    const char *v;
+
+    if (cfg == NULL)
+        return *err = strdup("out of memory"), -1;
+    *cfg = sk_dlp_defaults;
+    if ((v = mc->option(mc, "max-decoded")) != NULL && sk_dlp_parse_size(v, &cfg->max_decoded)) {
+        free(cfg);
+        if (asprintf(err, "option dlp.max-decoded: '%s' is not a size (e.g. 256M)", v) == -1)
+            *err = NULL;
+        return -1;
+    }
+    if ((v = mc->option(mc, "on-limit")) != NULL) {
+        if (strcmp(v, "block") != 0 && strcmp(v, "allow") != 0) {
+            free(cfg);
+            if (asprintf(err, "option dlp.on-limit: '%s': block or allow", v) == -1)
+                *err = NULL;
+            return -1;
+        }
+        cfg->on_limit_block = strcmp(v, "block") == 0;
+    }
+    mc->data = cfg;
+    return 0;
+}
+
+static void sk_dlp_fini(struct sk_module_ctx *mc)
+{
+    free(mc->data);
+    mc->data = NULL;
+}
+
+static const char *sk_dlp_version(struct sk_module_ctx *mc)
+{
+    return SK_DLP_VERSION;
+}
+
+static int sk_dlp_begin(struct sk_txn *t, void **state)
+{
+    *state = calloc(1, sizeof(struct sk_dlp_txn));
+    return *state ? 0 : -1;
+}
+
+/* The templates that apply: the policy's own, then the default policy's
+ * (global, like URL rules) unless the policy has one of the same name. */
+static size_t sk_dlp_templates(struct sk_txn *t, const struct sk_policy *pol,
+                               const struct sk_dlp_template **out)
+{
+    const struct sk_snapshot *snap = sk_txn_snapshot(t);
+    const struct sk_policy *def = snap ? sk_snapshot_default(snap) : NULL;
+    const struct sk_dlp_template *own, *glob;
+    size_t nown = 0, nglob = 0, n = 0;
+
+    own = sk_policy_dlp(pol, &nown);
+    for (size_t i = 0; i < nown && n < SK_DLP_MAX_TEMPLATES; i++)
+        out[n++] = &own[i];
+    if (def == NULL || def == pol)
+        return n;
+    glob = sk_policy_dlp(def, &nglob);
+    for (size_t i = 0; i < nglob && n < SK_DLP_MAX_TEMPLATES; i++) {
+        int shadowed = 0;
+        for (size_t j = 0; j < nown && !shadowed; j++)
+            shadowed = strcmp(own[j].name, glob[i].name) == 0;
+        if (!shadowed)
+            out[n++] = &glob[i];
+    }
+    return n;
+}
+
+static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
+{
+    struct sk_dlp_txn *s = state;
+    struct sk_module_ctx *mc = sk_txn_module_ctx(t);
+    const struct sk_dlp_cfg *cfg = mc && mc->data ? mc->data : &sk_dlp_defaults;
+    const struct sk_dlp_template *tpls[SK_DLP_MAX_TEMPLATES];
+    const struct sk_policy *pol;
+    const char *enabled;
+    size_t n;
+
+    if (sk_txn_method(t) != SK_REQMOD || !sk_txn_has_body(t) || (pol = sk_txn_policy(t)) == NULL)
+        return SK_ALLOW;
+    /* settings in the snapshot are canonical: "on" | "off" */
+    if ((enabled = sk_policy_get(pol, "dlp.enabled")) != NULL && strcmp(enabled, "off") == 0)
+        return SK_ALLOW;
+    if ((n = sk_dlp_templates(t, pol, tpls)) == 0)
+        return SK_ALLOW;
+    if (sk_dlp_plan_build(tpls, n, &s->plan, &s->err) == -1) {
+        sk_txn_set_reason(t, "dlp-error", s->err ? s->err : "cannot compile DLP templates");
+        return SK_ERROR;
+    }
+    s->ctx.budget = cfg->max_decoded;
+    if ((s->e = sk_dlp_engine_new(s->plan)) == NULL)
+        return SK_ERROR;
+    s->ctx.e = s->e;
+    s->body = sk_dlp_body_new(&s->ctx, sk_txn_req_header(t, "Content-Type"),
+                              sk_txn_req_header(t, "Content-Encoding"));
+    return s->body ? SK_CONTINUE : SK_ERROR;
+}
+
+static void sk_dlp_report_all(struct sk_txn *t, struct sk_dlp_txn *s)
+{
+    for (size_t i = 0; i < s->plan->ntpl; i++) {
+        struct sk_dlp_rbuf d = {0};
+        if (sk_dlp_engine_tpl_count(s->e, i) < (uint64_t)s->plan->tpl[i].min_count)
+            continue;
+        sk_dlp_detail(s->e, i, &d);
+        sk_txn_report(t, "dlp", s->plan->tpl[i].name, d.p ? d.p : "");
+        sk_dlp_rbuf_free(&d);
+    }
+}
+
+static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size_t i)
+{
+    const struct sk_policy *pol = sk_txn_policy(t);
+    const char *contact = pol ? sk_policy_get(pol, "page.contact") : NULL;
+    struct sk_dlp_rbuf page = {0};
+    char reason[256];
+
+    sk_dlp_report_all(t, s);
+    snprintf(reason, sizeof(reason),
+             "information leak prevention: template '%s' matched %llu time(s)",
+             s->plan->tpl[i].name, (unsigned long long)sk_dlp_engine_tpl_count(s->e, i));
+    sk_txn_set_reason(t, s->plan->tpl[i].name, reason);
+    sk_dlp_page(s->e, i, sk_dlp_wants_japanese(sk_txn_req_header(t, "Accept-Language")),
+                sk_txn_id(t), contact, &page);
+    if (page.p && !page.failed)
+        sk_txn_set_page(t, 403, "text/html; charset=utf-8", page.p, page.len);
+    sk_dlp_rbuf_free(&page);
+    return SK_BLOCK;
+}
+
+/* The first block template over its minimum count, or -1. */
+static long sk_dlp_blocking(const struct sk_dlp_txn *s)
+{
+    for (size_t i = 0; i < s->plan->ntpl; i++)
+        if (s->plan->tpl[i].block &&
+            sk_dlp_engine_tpl_count(s->e, i) >= (uint64_t)s->plan->tpl[i].min_count)
+            return (long)i;
+    return -1;
+}
+
+static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size_t len,
+                                   int eof)
+{
+    struct sk_dlp_txn *s = state;
+    struct sk_module_ctx *mc = sk_txn_module_ctx(t);
+    const struct sk_dlp_cfg *cfg = mc && mc->data ? mc->data : &sk_dlp_defaults;
+    long hit;
+    int rc = 0;
+
+    if (s->body == NULL)
+        return SK_ALLOW;
+    if (len)
+        rc = s->body->write(s->body, buf, len);
+    if (rc == 0 && eof)
+        rc = s->body->end(s->body);
+    if (rc == -1 || s->e->error) {
+        sk_txn_set_reason(t, "dlp-error",
+                          rc == -1 ? "out of memory while inspecting the body"
+                                   : "a DLP regex exceeded its match limit");
+        return SK_ERROR;
+    }
+    if ((hit = sk_dlp_blocking(s)) >= 0)
+        return sk_dlp_block(t, s, (size_t)hit);
+    if (s->ctx.limit && cfg->on_limit_block) {
+        sk_dlp_report_all(t, s);
+        sk_txn_set_reason(t, "dlp-limit",
+                          "information leak prevention: the decompressed body exceeds"
+                          " dlp.max-decoded and cannot be inspected completely");
+        return SK_BLOCK;
+    }
+    if (!eof)
+        return SK_CONTINUE;
+    sk_dlp_report_all(t, s); /* log-only templates */
+    return SK_ALLOW;
+}
+
+static void sk_dlp_end(struct sk_txn *t, void *state)
+{
+    struct sk_dlp_txn *s = state;
+
+    if (s->body)
+        s->body->destroy(s->body);
+    sk_dlp_engine_free(s->e);
+    sk_dlp_plan_free(s->plan);
+    free(s->err);
+    free(s);
+}
+
+__attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
+    .abi = SK_MODULE_ABI,
+    .name = "dlp",
+    .methods = SK_REQMOD,
+    .init = sk_dlp_init,
+    .fini = sk_dlp_fini,
+    .version = sk_dlp_version,
+    .txn_begin = sk_dlp_begin,
+    .on_headers = sk_dlp_headers,
+    .on_body = sk_dlp_body,
+    .txn_end = sk_dlp_end,
+};

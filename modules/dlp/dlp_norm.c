@@ -1,0 +1,365 @@
+/* dlp_norm.c - charset normalisation into the engine: sniffing, iconv
+ * (glibc) to UTF-8 for UTF-16, Shift_JIS (CP932), EUC-JP and ISO-2022-JP,
+ * and the NFKC-style folding that makes ０１２ and 012 alike.
+ * SECURITY: client bytes of any charset claim; conversion errors are
+ * skipped byte by byte, never fatal; buffers are fixed-size.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dlp.h"
+
+#define SK_SNIFF 1024
+#define SK_CONV 8192
+
+enum sk_norm_mode { SK_N_SNIFF, SK_N_BYTES, SK_N_ICONV };
+
+struct sk_norm {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    enum sk_norm_mode mode;
+    iconv_t cd;
+    unsigned char pend[16]; /* incomplete sequence carried to the next write */
+    size_t npend;
+    unsigned char sniff[SK_SNIFF];
+    size_t nsniff;
+    char declared[40];
+};
+
+/*
+ * Folding (a documented subset of NFKC, the part that matters for the
+ * detectors): U+FF01..U+FF5E full-width ASCII -> ASCII, U+3000 -> space,
+ * U+2010..U+2015 and U+2212, U+FE63 (dashes, minus) -> '-'. Everything
+ * else passes unchanged.
+ */
+size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t cap, size_t *used,
+                   int final)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n && o < cap) {
+        /* ASCII runs: eight bytes at a time */
+        while (i + 8 <= n && o + 8 <= cap) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            memcpy(d + o, &w, 8);
+            i += 8, o += 8;
+        }
+        if (i >= n || o >= cap)
+            break;
+        unsigned char c = s[i];
+        if (c != 0xef && c != 0xe2 && c != 0xe3) {
+            d[o++] = c;
+            i++;
+            continue;
+        }
+        if (i + 2 >= n && !final)
+            break; /* maybe an incomplete sequence: wait for more */
+        unsigned char c1 = i + 1 < n ? s[i + 1] : 0, c2 = i + 2 < n ? s[i + 2] : 0;
+        int out = -1;
+        if (c == 0xef && c1 == 0xbc && c2 >= 0x81 && c2 <= 0xbf)
+            out = c2 - 0x60;
+        else if (c == 0xef && c1 == 0xbd && c2 >= 0x80 && c2 <= 0x9e)
+            out = c2 - 0x20;
+        else if (c == 0xef && c1 == 0xb9 && c2 == 0xa3)
+            out = '-';
+        else if (c == 0xe3 && c1 == 0x80 && c2 == 0x80)
+            out = ' ';
+        else if (c == 0xe2 && ((c1 == 0x80 && c2 >= 0x90 && c2 <= 0x95) || (c1 == 0x88 && c2 == 0x92)))
+            out = '-';
+        if (out >= 0) {
+            d[o++] = (unsigned char)out;
+            i += 3;
+        } else {
+            d[o++] = c;
+            i++;
+        }
+    }
+    *used = i;
+    return o;
+}
+
+/* Fold into the engine; keeps an incomplete tail in pend. */
+static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, int final)
+{
+    struct sk_dlp_engine *e = z->ctx->e;
+
+    while (n > 0) {
+        size_t avail, used, o;
+        unsigned char *d = sk_dlp_engine_space(e, &avail);
+        o = sk_dlp_fold(p, n, d, avail, &used, final);
+        sk_dlp_engine_commit(e, o);
+        p += used;
+        n -= used;
+        if (used == 0 && o == 0) {
+            /* fewer than three bytes that may start a sequence */
+            memcpy(z->pend, p, n);
+            z->npend = n;
+            return;
+        }
+    }
+}
+
+/* Bytes (UTF-8 or ASCII-compatible): complete a pending sequence start
+ * (at most two bytes, see sk_dlp_fold) first. */
+static void sk_norm_flush_bytes(struct sk_norm *z, const unsigned char *p, size_t n, int final)
+{
+    if (z->npend) {
+        size_t take = 3 - z->npend < n ? 3 - z->npend : n, used, o, avail;
+        unsigned char *d;
+        memcpy(z->pend + z->npend, p, take);
+        z->npend += take;
+        p += take, n -= take;
+        if (z->npend < 3 && !final)
+            return;
+        d = sk_dlp_engine_space(z->ctx->e, &avail);
+        o = sk_dlp_fold(z->pend, z->npend, d, avail, &used, 1);
+        sk_dlp_engine_commit(z->ctx->e, o);
+        z->npend = 0;
+    }
+    sk_norm_bytes(z, p, n, final);
+}
+
+static int sk_norm_conv(struct sk_norm *z, const unsigned char *in, size_t n, size_t *used)
+{
+    char out[SK_CONV], *op = out, *ip = (char *)in;
+    size_t inleft = n, outleft = sizeof(out);
+    size_t r = iconv(z->cd, &ip, &inleft, &op, &outleft);
+    int err = r == (size_t)-1 ? errno : 0;
+
+    *used = n - inleft;
+    sk_norm_bytes(z, (unsigned char *)out, (size_t)(op - out), 1);
+    return err;
+}
+
+/* iconv to UTF-8, then fold. An incomplete sequence at the end of a write
+ * waits in pend; an invalid byte becomes a space (a token boundary). */
+static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, int final)
+{
+    size_t used;
+    int err;
+
+    while (z->npend && (n || final)) {
+        if (n)
+            z->pend[z->npend++] = *p++, n--;
+        err = sk_norm_conv(z, z->pend, z->npend, &used);
+        memmove(z->pend, z->pend + used, z->npend - used);
+        z->npend -= used;
+        if (err == EILSEQ && z->npend) {
+            memmove(z->pend, z->pend + 1, --z->npend);
+            sk_dlp_engine_write(z->ctx->e, " ", 1);
+        } else if (err == EINVAL && (z->npend == sizeof(z->pend) || (n == 0 && final))) {
+            z->npend = 0; /* truncated for good */
+            sk_dlp_engine_write(z->ctx->e, " ", 1);
+        } else if (err == EINVAL && n == 0) {
+            return;
+        }
+    }
+    while (n > 0) {
+        err = sk_norm_conv(z, p, n, &used);
+        p += used, n -= used;
+        if (err == 0)
+            break;
+        if (err == EILSEQ && n > 0) {
+            p++, n--;
+            sk_dlp_engine_write(z->ctx->e, " ", 1);
+        } else if (err == EINVAL) {
+            if (n < sizeof(z->pend) && !final) {
+                memcpy(z->pend, p, n);
+                z->npend = n;
+            }
+            return;
+        } else if (err != E2BIG) {
+            return;
+        }
+    }
+}
+
+/* Code units of ASCII, Latin-1, CJK punctuation, kana, kanji, full-width. */
+static int sk_norm_plausible16(unsigned u)
+{
+    return (u >= 0x20 && u < 0x7f) || u == 0x0a || u == 0x0d || u == 0x09 ||
+           (u >= 0xa0 && u <= 0xff) || (u >= 0x3000 && u <= 0x30ff) ||
+           (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xff00 && u <= 0xffef);
+}
+
+/* Encoding of the first bytes: NULL = bytes as they are (UTF-8 or
+ * binary), else an iconv name. *skip gets a BOM's length. */
+static const char *sk_norm_sniff(const unsigned char *s, size_t n, size_t *skip)
+{
+    size_t even0 = 0, odd0 = 0, high = 0, sjis_only = 0;
+    size_t i;
+
+    *skip = 0;
+    if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+        return *skip = 3, NULL;
+    if (n >= 2 && s[0] == 0xff && s[1] == 0xfe)
+        return *skip = 2, "UTF-16LE";
+    if (n >= 2 && s[0] == 0xfe && s[1] == 0xff)
+        return *skip = 2, "UTF-16BE";
+    for (i = 0; i + 1 < n; i += 2) {
+        even0 += s[i] == 0;
+        odd0 += s[i + 1] == 0;
+    }
+    if (n >= 8 && odd0 * 3 > n / 2 && even0 * 8 < n / 2)
+        return "UTF-16LE";
+    if (n >= 8 && even0 * 3 > n / 2 && odd0 * 8 < n / 2)
+        return "UTF-16BE";
+    if (even0 + odd0)
+        return NULL; /* binary */
+    if (memmem(s, n, "\x1b$B", 3) || memmem(s, n, "\x1b$@", 3) || memmem(s, n, "\x1b(J", 3))
+        return "ISO-2022-JP";
+    /* valid UTF-8 (a truncated last sequence allowed)? */
+    for (i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                   : (c & 0xf8) == 0xf0 ? 3 : 9;
+        if (k == 9 || c == 0xc0 || c == 0xc1)
+            break;
+        size_t j = 1;
+        while (j <= k && i + j < n && (s[i + j] & 0xc0) == 0x80)
+            j++;
+        if (j <= k && i + j < n)
+            break;
+        i += k + 1;
+    }
+    if (i >= n)
+        return NULL;
+    /* UTF-16 without BOM and without ASCII (so without NULs): nearly all
+     * code units in ranges Japanese text uses. */
+    if (n >= 8) {
+        size_t le = 0, be = 0, kle = 0, kbe = 0, units = n / 2;
+        for (i = 0; i + 1 < n; i += 2) {
+            unsigned ul = (unsigned)(s[i] | s[i + 1] << 8), ub = (unsigned)(s[i] << 8 | s[i + 1]);
+            le += sk_norm_plausible16(ul);
+            be += sk_norm_plausible16(ub);
+            kle += ul >= 0x3000 && ul <= 0x30ff; /* kana and CJK punctuation: */
+            kbe += ub >= 0x3000 && ub <= 0x30ff; /* never a Shift_JIS/EUC pair */
+        }
+        if (le * 10 >= units * 9 && kle * 10 >= units && kle >= kbe)
+            return "UTF-16LE";
+        if (be * 10 >= units * 9 && kbe * 10 >= units)
+            return "UTF-16BE";
+    }
+    /* Shift_JIS vs EUC-JP: bytes 0x81..0x8d and 0xa0 never occur in EUC-JP
+     * text, while Shift_JIS hiragana/katakana leads are 0x82/0x83. */
+    for (i = 0; i < n; i++) {
+        high += s[i] >= 0x80;
+        sjis_only += (s[i] >= 0x81 && s[i] <= 0x8d) || s[i] == 0xa0;
+    }
+    if (high == 0)
+        return NULL;
+    return sjis_only ? "CP932" : "EUC-JP";
+}
+
+/* Declared charset -> iconv name, NULL for UTF-8/ASCII/unknown (bytes). */
+static const char *sk_norm_charset(const char *cs)
+{
+    static const struct {
+        const char *alias, *name;
+    } map[] = {
+        {"shift_jis", "CP932"}, {"shift-jis", "CP932"}, {"sjis", "CP932"},
+        {"x-sjis", "CP932"}, {"windows-31j", "CP932"}, {"cp932", "CP932"},
+        {"ms_kanji", "CP932"}, {"euc-jp", "EUC-JP"}, {"x-euc-jp", "EUC-JP"},
+        {"eucjp", "EUC-JP"}, {"iso-2022-jp", "ISO-2022-JP"}, {"csiso2022jp", "ISO-2022-JP"},
+        {"utf-16", "UTF-16"}, {"utf-16le", "UTF-16LE"}, {"utf-16be", "UTF-16BE"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcasecmp(cs, map[i].alias) == 0)
+            return map[i].name;
+    return NULL;
+}
+
+static void sk_norm_start(struct sk_norm *z, const char *name)
+{
+    z->mode = SK_N_BYTES;
+    if (name != NULL) {
+        z->cd = iconv_open("UTF-8", name);
+        if (z->cd != (iconv_t)-1)
+            z->mode = SK_N_ICONV;
+    }
+}
+
+static void sk_norm_feed(struct sk_norm *z, const unsigned char *p, size_t n, int final)
+{
+    if (z->mode == SK_N_ICONV)
+        sk_norm_iconv(z, p, n, final);
+    else
+        sk_norm_flush_bytes(z, p, n, final);
+}
+
+/* Decide on the sniffed bytes and push them through. */
+static void sk_norm_decide(struct sk_norm *z, int final)
+{
+    size_t skip = 0;
+    const char *name = sk_norm_sniff(z->sniff, z->nsniff, &skip);
+
+    sk_norm_start(z, name);
+    sk_norm_feed(z, z->sniff + skip, z->nsniff - skip, final);
+    z->nsniff = 0;
+}
+
+static int sk_norm_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_norm *z = (struct sk_norm *)s;
+
+    if (z->mode == SK_N_SNIFF) {
+        size_t take = n < SK_SNIFF - z->nsniff ? n : SK_SNIFF - z->nsniff;
+        memcpy(z->sniff + z->nsniff, p, take);
+        z->nsniff += take;
+        p += take, n -= take;
+        if (z->nsniff < SK_SNIFF)
+            return 0;
+        sk_norm_decide(z, 0);
+    }
+    sk_norm_feed(z, p, n, 0);
+    return 0;
+}
+
+static int sk_norm_end(struct sk_dlp_sink *s)
+{
+    struct sk_norm *z = (struct sk_norm *)s;
+
+    if (z->mode == SK_N_SNIFF)
+        sk_norm_decide(z, 1);
+    else
+        sk_norm_feed(z, NULL, 0, 1);
+    if (z->npend) /* a truncated sequence at the very end: keep its bytes */
+        sk_dlp_engine_write(z->ctx->e, z->pend, z->npend);
+    z->npend = 0;
+    sk_dlp_engine_boundary(z->ctx->e);
+    return 0;
+}
+
+static void sk_norm_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_norm *z = (struct sk_norm *)s;
+
+    if (z->mode == SK_N_ICONV)
+        iconv_close(z->cd);
+    free(z);
+}
+
+struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
+{
+    struct sk_norm *z = calloc(1, sizeof(*z));
+
+    if (z == NULL)
+        return NULL;
+    z->sink = (struct sk_dlp_sink){.write = sk_norm_write, .end = sk_norm_end,
+                                   .destroy = sk_norm_destroy};
+    z->ctx = ctx;
+    z->mode = SK_N_SNIFF;
+    if (charset && *charset) {
+        const char *name = sk_norm_charset(charset);
+        if (name != NULL || strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0)
+            sk_norm_start(z, name);
+        /* a UTF-16 declaration without BOM handling: "UTF-16" lets iconv read it */
+    }
+    return &z->sink;
+}

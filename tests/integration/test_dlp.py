@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Integration test of the dlp module: the real c-icap daemon through the
+sekisho-server launcher with --modules dlp, policy written with the
+sekisho-policy CLI while the server runs.
+
+Covers: the CLI contract (dlp add/list/rm, refusals with exit 2), the IWSS
+acceptance case (template "all e-mail addresses" blocks an upload holding
+test@example.com and lets it pass once DLP is switched off), multipart
+uploads, a JSON API call, Content-Encoding gzip, a docx and a zip holding a
+My Number, a card straddling ICAP chunks, preview + Allow: 204, log-only
+templates, masked samples in the access log, the en/ja block page."""
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+import gzip
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
+                     port_is_free, transact)
+
+UPLOAD_URL = "http://upload.example/submit"
+
+
+def multipart(fields, boundary="----sekishoDLP7MA4YWxk"):
+    out = io.BytesIO()
+    for name, filename, ctype, data in fields:
+        out.write(b"--" + boundary.encode() + b"\r\n")
+        disp = 'Content-Disposition: form-data; name="%s"' % name
+        if filename:
+            disp += '; filename="%s"' % filename
+        out.write(disp.encode() + b"\r\n")
+        if ctype:
+            out.write(b"Content-Type: " + ctype.encode() + b"\r\n")
+        out.write(b"\r\n" + data + b"\r\n")
+    out.write(b"--" + boundary.encode() + b"--\r\n")
+    return out.getvalue(), "multipart/form-data; boundary=" + boundary
+
+
+def post(srv, body, ctype, extra=(), preview=None, allow204=True, chunk_size=65536,
+         chunks=None):
+    hdr = http_req_head("POST", UPLOAD_URL, host="upload.example",
+                        extra=["Content-Type: " + ctype] + list(extra), body_len=len(body))
+    c = srv.conn()
+    try:
+        return transact(c, "REQMOD", srv.url("reqmod"), req_hdr=hdr, body=body,
+                        preview=preview, allow204=allow204, chunk_size=chunk_size,
+                        chunks=chunks)
+    finally:
+        c.close()
+
+
+def blocked(r):
+    return r.status == 200 and r.http_status() == 403
+
+
+def passed(r):
+    # 204, or the request handed back unchanged
+    return r.status == 204 or (r.status == 200 and r.parts.get("req-hdr") is not None
+                               and r.http_status() is None)
+
+
+def until(fn, timeout=8.0):
+    """The server re-reads the policy at most once a second: poll."""
+    deadline = time.monotonic() + timeout
+    r = fn()
+    while not r[0] and time.monotonic() < deadline:
+        time.sleep(0.3)
+        r = fn()
+    return r
+
+
+def log_entries(srv):
+    out = []
+    for ln in srv.log_lines():
+        if ln.strip():
+            try:
+                out.append(json.loads(ln))
+            except ValueError:
+                pass
+    return out
+
+
+def g_cli(ck, srv):
+    p = srv.policy_cmd("dlp", "add", "bad", "--detector", "visa", "--action", "block",
+                       check=False)
+    ck.eq("CLI: unknown detector refused with exit 2", p.returncode, 2)
+    ck.ok("CLI: the refusal names the detector", b"unknown detector 'visa'" in p.stderr,
+          p.stderr)
+    p = srv.policy_cmd("dlp", "add", "bad", "--detector", "regex:([0-9]", "--action",
+                       "block", check=False)
+    ck.eq("CLI: invalid regex refused with exit 2", p.returncode, 2)
+    ck.ok("CLI: the refusal quotes PCRE2", b"invalid regex" in p.stderr, p.stderr)
+    p = srv.policy_cmd("dlp", "add", "bad", "--detector", "email", "--action", "drop",
+                       check=False)
+    ck.eq("CLI: invalid action refused with exit 2", p.returncode, 2)
+    p = srv.policy_cmd("dlp", "rm", "nothing-here", check=False)
+    ck.eq("CLI: removing an unknown template is exit 2", p.returncode, 2)
+    p = srv.policy_cmd("dlp", "list", "--json")
+    names = [t["name"] for t in json.loads(p.stdout)]
+    ck.ok("CLI: dlp list --json lists the templates (%s)" % names,
+          "all e-mail addresses" in names)
+
+
+def g_iwss(ck, srv):
+    body, ctype = multipart([("comment", None, None, b"see attachment"),
+                             ("upload", "contacts.txt", "text/plain",
+                              b"Please write to test@example.com tomorrow.\n")])
+    r = post(srv, body, ctype)
+    ck.ok("IWSS: upload holding test@example.com is blocked (ICAP %s, HTTP %s)"
+          % (r.status, r.http_status()), blocked(r))
+    page = r.body or b""
+    ck.ok("IWSS: block page says information leak prevention",
+          b"nformation leak prevention" in page, page[:300])
+    ck.ok("IWSS: block page names the template", b"all e-mail addresses" in page)
+    ck.ok("IWSS: block page does not echo the address", b"test@example.com" not in page)
+    time.sleep(0.3)
+    ent = [e for e in log_entries(srv) if "all e-mail addresses" in json.dumps(e)]
+    text = json.dumps(ent[-1]) if ent else ""
+    ck.ok("IWSS: access log records the template", bool(ent))
+    ck.ok("IWSS: access log has the masked sample (t***@example.com)",
+          "t***@example.com" in text, text[:400])
+    ck.ok("IWSS: access log never has the address in clear", "test@example.com" not in text)
+
+    srv.policy_cmd("set", "dlp.enabled", "off")
+    ok, r = until(lambda: (lambda x: (passed(x), x))(post(srv, body, ctype)))
+    ck.ok("IWSS: with dlp.enabled off the same upload passes (ICAP %s)" % r.status, ok)
+    srv.policy_cmd("set", "dlp.enabled", "on")
+    ok, r = until(lambda: (lambda x: (blocked(x), x))(post(srv, body, ctype)))
+    ck.ok("IWSS: switched on again, it is blocked again", ok)
+    r = post(srv, body, ctype, extra=["Accept-Language: ja,en;q=0.5"])
+    ck.ok("block page in Japanese for Accept-Language: ja",
+          "情報漏えい防止".encode() in (r.body or b""))
+
+
+def g_formats(ck, srv):
+    srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+    srv.policy_cmd("dlp", "add", "マイナンバー", "--detector", "my-number", "--action", "block")
+    api = json.dumps({"order": 17, "payment": {"card": "4111 1111 1111 1111"}}).encode()
+    ok, r = until(lambda: (lambda x: (blocked(x), x))(post(srv, api, "application/json")))
+    ck.ok("JSON API call with a card number is blocked", ok)
+    ck.ok("the page names template 'cards'", b"cards" in (r.body or b""))
+    ck.ok("a JSON body with an invalid card passes",
+          passed(post(srv, api.replace(b"1111\"", b"1112\""), "application/json")))
+
+    text = b"x" * 70000 + b" card 4111-1111-1111-1111 " + b"y" * 70000
+    r = post(srv, text, "text/plain", chunk_size=70010)
+    ck.ok("card straddling two ICAP chunks is found", blocked(r))
+    r = post(srv, text, "text/plain", preview=1024, allow204=True, chunk_size=4096)
+    ck.ok("with preview 1024 and Allow: 204 the card is still found", blocked(r))
+    gz = gzip.compress(b"name,card\ntaro,4111111111111111\n")
+    r = post(srv, gz, "text/csv", extra=["Content-Encoding: gzip"])
+    ck.ok("Content-Encoding gzip body is decoded and blocked", blocked(r))
+
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml",
+                   "<w:document><w:body><w:p><w:r><w:t>個人番号：1234 5678</w:t></w:r>"
+                   "<w:r><w:t> 9018</w:t></w:r></w:p></w:body></w:document>")
+    body, ctype = multipart([("f", "report.docx",
+                              "application/vnd.openxmlformats-officedocument."
+                              "wordprocessingml.document", docx.getvalue())])
+    r = post(srv, body, ctype)
+    ck.ok("docx holding a My Number is blocked", blocked(r))
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("staff/list.txt", "マイナンバー 123456789018\n".encode("shift_jis"))
+    body, ctype = multipart([("f", "staff.zip", "application/zip", plain.getvalue())])
+    r = post(srv, body, ctype)
+    ck.ok("zip holding a Shift_JIS My Number is blocked", blocked(r))
+    body, ctype = multipart([("a", None, None, b"4111 1111"), ("b", None, None, b"1111 1111")])
+    ck.ok("a card split over two form fields does not match", passed(post(srv, body, ctype)))
+    u16 = "カード番号：４１１１－１１１１－１１１１－１１１１".encode("utf-16")
+    ck.ok("UTF-16 text with full-width digits is blocked",
+          blocked(post(srv, u16, "text/plain; charset=utf-16")))
+
+
+def g_log_only(ck, srv):
+    srv.policy_cmd("dlp", "rm", "cards")
+    srv.policy_cmd("dlp", "add", "cards-log", "--detector", "credit-card", "--min-count", "2",
+                   "--action", "log")
+    body = b"cards: 4111111111111111 and 5555-5555-5555-4444"
+
+    def once():
+        r = post(srv, body, "text/plain")
+        return passed(r), r
+    ok, r = until(once)
+    ck.ok("log-only template lets the upload through (ICAP %s)" % r.status, ok)
+    time.sleep(0.3)
+    ent = [e for e in log_entries(srv) if "cards-log" in json.dumps(e)]
+    text = json.dumps(ent[-1], ensure_ascii=False) if ent else ""
+    ck.ok("log-only hit is in the access log", bool(ent))
+    ck.ok("access log: detector, count and masked sample",
+          "credit-card x2: 4111 **** **** 1111" in text, text[:400])
+    ck.ok("access log: no card number in clear",
+          "4111111111111111" not in text and "5555-5555" not in text)
+
+
+GROUPS = [("cli", g_cli), ("iwss", g_iwss), ("formats", g_formats), ("log_only", g_log_only)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    ck = Check("integration-dlp")
+    so = os.path.join(build, "lib", "sekisho", "modules", "dlp.so")
+    ck.ok("built: dlp.so exists", os.path.exists(so))
+    if ck.failed:
+        return ck.summary()
+    srv = SekishoServer(build, modules="dlp", name="dlp")
+    try:
+        srv.init_db()
+        srv.policy_cmd("dlp", "add", "all e-mail addresses", "--detector", "email",
+                       "--action", "block")
+        srv.start()
+        ck.ok("server starts with --modules dlp", True)
+    except StartupError as e:
+        ck.ok("server starts with --modules dlp", False, str(e))
+        srv.cleanup()
+        return ck.summary()
+    try:
+        for name, fn in GROUPS:
+            ck.group(name, fn, ck, srv)
+    finally:
+        rc = srv.stop()
+        ck.eq("SIGTERM: launcher exits 0", rc, 0)
+        ck.ok("SIGTERM: port free afterwards", port_is_free(srv.port))
+        if ck.failed:
+            print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
+        srv.cleanup()
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

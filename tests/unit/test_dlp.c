@@ -1,0 +1,685 @@
+/* test_dlp.c - the dlp module through its ABI (the built dlp.so, real
+ * policy snapshot from a temp database, transactions built directly):
+ * tables of valid and invalid values per detector, matches split into
+ * 1-byte writes, multipart parts that must not merge, every charset, JSON,
+ * urlencoded, gzip, zip and docx bodies, block vs log, masked samples,
+ * the block page, dlp.enabled off and the CLI's library helpers. */
+#include <dlfcn.h>
+#include <iconv.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include <sekisho/policy_db.h>
+#include <sekisho/policy_snapshot.h>
+
+#include "sk_txn.h"
+
+#define DLP_SO SK_TEST_MODULE_DIR "/../../lib/sekisho/modules/dlp.so"
+
+static const struct sk_module *mod;
+static struct sk_module_ctx mctx;
+static struct sk_snapshot *snap;
+static char dbdir[64], dbpath[128];
+
+static const char *opt_none(const struct sk_module_ctx *c, const char *key)
+{
+    return NULL;
+}
+
+/* ---- policy database ---- */
+static void add_tpl(struct sk_pdb *db, const char *policy, const char *name, const char *dets,
+                    int64_t min, const char *action)
+{
+    const char *d[8];
+    size_t n = 0;
+    char *copy = strdup(dets), *save = NULL, *err = NULL;
+
+    for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+        d[n++] = p;
+    if (sk_pdb_dlp_add(db, policy, name, d, n, min, action, &err) <= 0)
+        fail_msg("dlp add %s: %s", name, err);
+    free(copy);
+}
+
+static void add_policy(struct sk_pdb *db, const char *name, const char *ip)
+{
+    char *err = NULL;
+    if (sk_pdb_policy_add(db, name, -1, NULL, &err) < 0 ||
+        sk_pdb_scope_add(db, name, "client-ip", ip, &err) < 0)
+        fail_msg("policy %s: %s", name, err);
+}
+
+static int setup(void **state)
+{
+    struct sk_pdb *db;
+    char *err = NULL;
+    void *h;
+    static const char *const dets[] = {"credit-card", "my-number", "corporate-number", "ssn",
+                                       "iban", "email", "jp-phone"};
+
+    strcpy(dbdir, "/tmp/sk-test-dlp-XXXXXX");
+    if (mkdtemp(dbdir) == NULL)
+        return -1;
+    snprintf(dbpath, sizeof(dbpath), "%s/policy.db", dbdir);
+    if ((db = sk_pdb_open(dbpath, SK_PDB_RW | SK_PDB_CREATE, &err)) == NULL ||
+        sk_pdb_init(db, "tester", &err) != 0 || sk_pdb_write_begin(db, &err) != 0) {
+        fprintf(stderr, "setup: %s\n", err);
+        return -1;
+    }
+    /* default policy: one log-only template per detector (global) */
+    for (size_t i = 0; i < sizeof(dets) / sizeof(dets[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "log-%s", dets[i]);
+        add_tpl(db, NULL, name, dets[i], 1, "log");
+    }
+    add_policy(db, "blk", "10.0.0.2");
+    add_tpl(db, "blk", "cards", "credit-card", 1, "block");
+    add_tpl(db, "blk", "all e-mail addresses", "email", 1, "block");
+    add_tpl(db, "blk", "マイナンバー", "my-number", 1, "block");
+    add_tpl(db, "blk", "custom", "keyword:社外秘,regex:EMP-[0-9]{6}", 1, "block");
+    add_policy(db, "three", "10.0.0.3");
+    add_tpl(db, "three", "three cards", "credit-card", 3, "block");
+    add_policy(db, "off", "10.0.0.4");
+    add_tpl(db, "off", "cards", "credit-card", 1, "block");
+    if (sk_pdb_set_setting(db, "off", "dlp.enabled", "off", &err) != 0 ||
+        sk_pdb_write_commit(db, "tester", "test setup", &err) < 0 ||
+        (snap = sk_snapshot_load(db, &err)) == NULL) {
+        fprintf(stderr, "setup: %s\n", err);
+        return -1;
+    }
+    sk_pdb_close(db);
+    if ((h = dlopen(DLP_SO, RTLD_NOW)) == NULL) {
+        fprintf(stderr, "setup: %s\n", dlerror());
+        return -1;
+    }
+    mod = dlsym(h, SK_MODULE_SYMBOL);
+    mctx = (struct sk_module_ctx){.name = "dlp", .option = opt_none};
+    if (mod == NULL || mod->abi != SK_MODULE_ABI || mod->init(&mctx, &err) != 0)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char p[256];
+
+    mod->fini(&mctx);
+    sk_snapshot_unref(snap);
+    unlink(dbpath);
+    snprintf(p, sizeof(p), "%s-wal", dbpath);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", dbpath);
+    unlink(p);
+    rmdir(dbdir);
+    return 0;
+}
+
+/* ---- one transaction ---- */
+struct req {
+    const char *ip, *ctype, *cenc, *lang;
+    const void *body;
+    size_t len, chunk;
+};
+
+struct res {
+    enum sk_verdict v;
+    char rule[128];
+    char reports[4096]; /* "name=detail\n" per detection */
+    int nreports;
+    char *page;
+    int status;
+};
+
+static const struct req *cur_req;
+
+static const char *hdr_get(void *ctx, int response, const char *name)
+{
+    const struct req *r = ctx;
+    if (response)
+        return NULL;
+    if (strcasecmp(name, "Content-Type") == 0)
+        return r->ctype;
+    if (strcasecmp(name, "Content-Encoding") == 0)
+        return r->cenc;
+    if (strcasecmp(name, "Accept-Language") == 0)
+        return r->lang;
+    return NULL;
+}
+
+static void run(const struct req *r, struct res *out)
+{
+    struct sk_txn t;
+    void *st = NULL;
+    enum sk_verdict v;
+    const char *kind, *name, *detail;
+
+    memset(out, 0, sizeof(*out));
+    cur_req = r;
+    assert_int_equal(sk_txn_init(&t, SK_REQMOD, "POST", "http://upload.example/x",
+                                 r->ip ? r->ip : "10.9.9.9", "", ""), 0);
+    t.has_body = 1;
+    t.headers = (struct sk_header_source){.get = hdr_get, .ctx = (void *)r};
+    sk_snapshot_ref(snap);
+    sk_txn_set_snapshot(&t, snap);
+    t.current = &mctx;
+    assert_int_equal(mod->txn_begin(&t, &st), 0);
+    v = mod->on_headers(&t, st);
+    if (v == SK_CONTINUE) {
+        const unsigned char *p = r->body;
+        size_t chunk = r->chunk ? r->chunk : r->len + 1, off = 0;
+        do {
+            size_t n = r->len - off < chunk ? r->len - off : chunk;
+            v = mod->on_body(&t, st, p + off, n, off + n == r->len);
+            off += n;
+        } while (v == SK_CONTINUE && off < r->len);
+        if (v == SK_CONTINUE && r->len == 0)
+            v = mod->on_body(&t, st, NULL, 0, 1);
+    }
+    mod->txn_end(&t, st);
+    out->v = v;
+    snprintf(out->rule, sizeof(out->rule), "%s", t.rule ? t.rule : "");
+    for (int i = 0; sk_txn_detection(&t, i, &kind, &name, &detail) == 0; i++) {
+        size_t o = strlen(out->reports);
+        snprintf(out->reports + o, sizeof(out->reports) - o, "%s=%s\n", name,
+                 detail ? detail : "");
+        out->nreports++;
+    }
+    if (t.page.body)
+        out->page = strdup(t.page.body);
+    out->status = t.page.status;
+    t.current = NULL;
+    sk_txn_clear(&t);
+}
+
+static void res_free(struct res *r)
+{
+    free(r->page);
+}
+
+/* Which log-<det> templates reported for TEXT (default policy). */
+static void check_text(const char *text, const char *want_tpl, int line)
+{
+    struct req r = {.ctype = "text/plain", .body = text, .len = strlen(text)};
+    struct res o;
+    char want[80];
+
+    run(&r, &o);
+    if (o.v != SK_ALLOW)
+        fail_msg("line %d: verdict %d for '%s'", line, o.v, text);
+    if (want_tpl == NULL && o.nreports != 0)
+        fail_msg("line %d: '%s' must not match, got %s", line, text, o.reports);
+    if (want_tpl != NULL) {
+        snprintf(want, sizeof(want), "log-%s=", want_tpl);
+        if (o.nreports != 1 || strstr(o.reports, want) != o.reports)
+            fail_msg("line %d: '%s' must match %s only, got '%s'", line, text, want_tpl,
+                     o.reports);
+    }
+    res_free(&o);
+}
+
+struct tcase {
+    const char *text, *det; /* det NULL: no detector may match */
+};
+
+static void test_detector_tables(void **state)
+{
+    static const struct tcase cases[] = {
+        /* credit cards: brands, separators, Luhn */
+        {"pay with 4111111111111111 today", "credit-card"},
+        {"pay with 4111 1111 1111 1111 today", "credit-card"},
+        {"pay with 4111-1111-1111-1111 today", "credit-card"},
+        {"mc 5555555555554444.", "credit-card"},
+        {"amex 3782 822463 10005", "credit-card"},
+        {"jcb 3530111333300000", "credit-card"},
+        {"discover 6011111111111117", "credit-card"},
+        {"diners 36227206271667", "credit-card"},
+        {"unionpay 6200000000000005", "credit-card"},
+        {"カード番号4111111111111111です", "credit-card"},
+        {"pay with 4111111111111112 today", NULL},      /* Luhn off by one */
+        {"pay with 4111 1111 1111 1110 today", NULL},
+        {"id 1234567812345670 x", NULL},                /* Luhn ok, no brand */
+        {"pay with 41111111111111111 today", NULL},     /* 17 digits */
+        {"ref 4111111111111111abc", NULL},              /* glued to a word */
+        {"x 3.4111111111111111", NULL},                 /* decimal fraction */
+        {"pay 411 1111 1111 11111", NULL},              /* not a card layout */
+        /* My Number: 4-4-4 alone, bare 12 digits only near a keyword */
+        {"番号 1234 5678 9018", "my-number"},
+        {"マイナンバー：123456789018", "my-number"},
+        {"my number 987654321093", "my-number"},
+        {"番号 1234 5678 9017", NULL},                  /* check digit off by one */
+        {"マイナンバー：123456789019", NULL},
+        {"order 123456789018 shipped", NULL},           /* bare, no keyword */
+        /* corporate number: 1-4-4-4 alone, bare near 法人番号 */
+        {"7-0000-1205-0002", "corporate-number"},
+        {"法人番号 7000012050002", "corporate-number"},
+        {"法人番号 8000012050002", NULL},
+        {"法人番号 7000012050003", NULL},
+        {"order 7000012050002 shipped", NULL},
+        /* SSN: 3-2-4 with one kind of separator, structural rules */
+        {"ssn 078-05-1121", "ssn"},
+        {"SSN: 536 22 1234", "ssn"},
+        {"social security 536221234", "ssn"},
+        {"id 000-12-3456", NULL},
+        {"id 666-12-3456", NULL},
+        {"id 900-12-3456", NULL},
+        {"id 536-00-1234", NULL},
+        {"id 536-22-0000", NULL},
+        {"id 078-05-1120", NULL},                       /* voided */
+        {"id 536-22 1234", NULL},                       /* mixed separators */
+        {"part 536221234", NULL},                       /* bare, no keyword */
+        /* IBAN: country length + mod 97 */
+        {"iban GB82 WEST 1234 5698 7654 32 ok", "iban"},
+        {"iban GB82WEST12345698765432", "iban"},
+        {"DE89370400440532013000", "iban"},
+        {"FR1420041010050500013M02606", "iban"},
+        {"NL91ABNA0417164300.", "iban"},
+        {"iban GB82WEST12345698765433", NULL},          /* mod 97 off by one */
+        {"iban GB83WEST12345698765432", NULL},
+        {"iban GB82WEST1234569876543", NULL},           /* wrong length */
+        {"iban XX82WEST12345698765432", NULL},          /* unknown country */
+        /* e-mail */
+        {"mail test@example.com now", "email"},
+        {"<a.b+c@mail.example.co.jp>", "email"},
+        {"メール：taro.yamada@example.jp。", "email"},
+        {"at@ sign", NULL},
+        {"user@localhost", NULL},
+        {"user@example.c", NULL},
+        {"a..b@example.com", NULL},
+        {"user@-example.com", NULL},
+        /* Japanese phone numbers */
+        {"TEL 03-1234-5678", "jp-phone"},
+        {"call 090-1234-5678", "jp-phone"},
+        {"mobile 09012345678", "jp-phone"},
+        {"0120-123-456", "jp-phone"},
+        {"+81-90-1234-5678", "jp-phone"},
+        {"電話 0312345678", "jp-phone"},
+        {"id 0312345678", NULL},                        /* bare fixed line, no keyword */
+        {"call 090-1234-567", NULL},                    /* too short */
+        {"call 00-1234-5678", NULL},
+        {"no 1234-5678-9012", NULL},                    /* no leading 0 */
+        /* random digits */
+        {"2024-10-01 12:30 total 1,234,567 yen, qty 42", NULL},
+        {"0123456789 9876543210 5555 66", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_text(cases[i].text, cases[i].det, (int)i);
+}
+
+static void expect(const struct req *r, enum sk_verdict v, const char *rule, const char *why)
+{
+    struct res o;
+    run(r, &o);
+    if (o.v != v || (rule && strcmp(o.rule, rule) != 0))
+        fail_msg("%s: verdict %d rule '%s' (want %d '%s'); reports: %s", why, o.v, o.rule, v,
+                 rule ? rule : "", o.reports);
+    res_free(&o);
+}
+
+static void test_one_byte_writes(void **state)
+{
+    const char *texts[] = {"xx 4111 1111 1111 1111 yy", "4111111111111111",
+                           "mail test@example.com", "GB82 WEST 1234 5698 7654 32"};
+    const char *rules[] = {"cards", "cards", "all e-mail addresses", NULL};
+    for (int i = 0; i < 4; i++) {
+        struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .body = texts[i],
+                        .len = strlen(texts[i]), .chunk = 1};
+        if (rules[i])
+            expect(&r, SK_BLOCK, rules[i], texts[i]);
+    }
+    /* IBAN is log-only: check it is reported with 1-byte writes */
+    struct req r = {.ctype = "text/plain", .body = texts[3], .len = strlen(texts[3]), .chunk = 1};
+    struct res o;
+    run(&r, &o);
+    assert_non_null(strstr(o.reports, "log-iban="));
+    res_free(&o);
+    /* a long body of digits around the window size must not invent a card */
+    size_t n = 300000;
+    char *big = malloc(n);
+    for (size_t k = 0; k < n; k++)
+        big[k] = (char)('0' + k % 7);
+    struct req rb = {.ip = "10.0.0.2", .ctype = "text/plain", .body = big, .len = n,
+                     .chunk = 4093};
+    expect(&rb, SK_ALLOW, NULL, "one long digit run");
+    /* a card right across the 64 KiB window edge, several write sizes */
+    memset(big, 'a', n);
+    memcpy(big + 65536 - 7, " 4111111111111111 ", 18);
+    for (size_t c = 1; c <= 65536; c *= 4) {
+        rb.chunk = c == 1 ? 997 : c;
+        expect(&rb, SK_BLOCK, "cards", "card across the window edge");
+    }
+    free(big);
+}
+
+static const char mp_split[] =
+    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nnumber 4111 1111\r\n"
+    "--XyZ\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n1111 1111 end\r\n--XyZ--\r\n";
+static const char mp_file[] =
+    "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+    "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"cards.csv\"\r\n"
+    "Content-Type: text/csv\r\n\r\nname,card\r\ntaro,4111-1111-1111-1111\r\n"
+    "--XyZ--\r\n";
+
+static void test_multipart(void **state)
+{
+    struct req r = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=XyZ",
+                    .body = mp_split, .len = sizeof(mp_split) - 1};
+    struct res o;
+
+    expect(&r, SK_ALLOW, NULL, "a card split over two parts must not match");
+    r.chunk = 1;
+    expect(&r, SK_ALLOW, NULL, "split over two parts, 1-byte writes");
+    r.body = mp_file, r.len = sizeof(mp_file) - 1;
+    for (size_t c = 1; c < 40; c += 3) {
+        r.chunk = c;
+        expect(&r, SK_BLOCK, "cards", "card in an uploaded file");
+    }
+    run(&r, &o);
+    assert_non_null(strstr(o.reports, "cards=credit-card x1: 4111 **** **** 1111 (in cards.csv)"));
+    res_free(&o);
+}
+
+/* UTF-8 TEXT converted to CHARSET (caller frees). */
+static char *conv(const char *charset, const char *text, size_t *len)
+{
+    iconv_t cd = iconv_open(charset, "UTF-8");
+    size_t inl = strlen(text), outl = inl * 4 + 16;
+    char *out = malloc(outl), *op = out, *ip = (char *)text;
+
+    assert_true(cd != (iconv_t)-1);
+    assert_true(iconv(cd, &ip, &inl, &op, &outl) != (size_t)-1);
+    iconv(cd, NULL, NULL, &op, &outl);
+    iconv_close(cd);
+    *len = (size_t)(op - out);
+    return out;
+}
+
+static void test_encodings(void **state)
+{
+    static const char *const charsets[] = {"UTF-16LE", "UTF-16BE", "UTF-16", "SHIFT_JIS", "CP932",
+                                           "EUC-JP", "ISO-2022-JP"};
+    static const char *const declared[] = {"utf-16le", "utf-16be", "utf-16", "shift_jis",
+                                           "windows-31j", "euc-jp", "iso-2022-jp"};
+    const char *text = "お客様のカード番号は４１１１－１１１１－１１１１－１１１１です。"
+                       "よろしくお願いいたします。山田太郎";
+    /* JIS X 0208 has no U+FF0D: Shift_JIS, EUC-JP and ISO-2022-JP map
+     * their full-width minus to U+2212 */
+    const char *jis = "お客様のカード番号は４１１１−１１１１−１１１１−１１１１です。"
+                      "よろしくお願いいたします。山田太郎";
+    char ctype[80];
+
+    for (size_t i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++) {
+        size_t len;
+        char *b = conv(charsets[i], i == 3 || i >= 5 ? jis : text, &len);
+        snprintf(ctype, sizeof(ctype), "text/plain; charset=%s", declared[i]);
+        struct req r = {.ip = "10.0.0.2", .ctype = ctype, .body = b, .len = len};
+        char why[96];
+        snprintf(why, sizeof(why), "%s declared", charsets[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+        r.ctype = "application/octet-stream"; /* undeclared: sniffed */
+        snprintf(why, sizeof(why), "%s sniffed", charsets[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+        r.chunk = 1;
+        snprintf(why, sizeof(why), "%s sniffed, 1-byte writes", charsets[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+        free(b);
+    }
+    /* full-width digits in UTF-8, with the full-width '＠' too */
+    const char *fw = "連絡先：ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ";
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .body = fw, .len = strlen(fw),
+                    .chunk = 1};
+    expect(&r, SK_BLOCK, "all e-mail addresses", "full-width e-mail");
+    const char *mn = "個人番号　１２３４　５６７８　９０１８";
+    r.body = mn, r.len = strlen(mn);
+    expect(&r, SK_BLOCK, "マイナンバー", "full-width My Number");
+}
+
+static void test_formats(void **state)
+{
+    const char *json = "{\"user\":\"taro\",\"payment\":{\"card\":\"4111 1111 1111 \\u0031111\"}}";
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/json", .body = json,
+                    .len = strlen(json), .chunk = 3};
+    expect(&r, SK_BLOCK, "cards", "JSON string with an escape");
+    const char *jnum = "{\"n\": [1, 2], \"card\": 4111111111111111}";
+    r.body = jnum, r.len = strlen(jnum);
+    expect(&r, SK_BLOCK, "cards", "JSON number");
+    const char *jsplit = "[\"4111 1111\", \"1111 1111\"]";
+    r.body = jsplit, r.len = strlen(jsplit);
+    expect(&r, SK_ALLOW, NULL, "JSON strings do not merge");
+    const char *form = "name=taro&card=4111%201111%2D1111+1111&x=1";
+    r.ctype = "application/x-www-form-urlencoded", r.body = form, r.len = strlen(form);
+    expect(&r, SK_ALLOW, NULL, "mixed separators are not one card");
+    form = "name=taro&card=4111%201111%201111+1111&x=1";
+    r.body = form, r.len = strlen(form);
+    expect(&r, SK_BLOCK, "cards", "urlencoded");
+    const char *kw = "これは【社外秘】の資料です";
+    r.ctype = "text/plain", r.body = kw, r.len = strlen(kw);
+    expect(&r, SK_BLOCK, "custom", "keyword");
+    const char *re = "employee EMP-123456 left";
+    r.body = re, r.len = strlen(re), r.chunk = 1;
+    expect(&r, SK_BLOCK, "custom", "regex over 1-byte writes");
+}
+
+/* gzip/zlib/raw deflate of BODY (caller frees). */
+static unsigned char *deflate_buf(const void *body, size_t len, int bits, size_t *out)
+{
+    z_stream z = {0};
+    unsigned char *o = malloc(len + 256);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)body, z.avail_in = (uInt)len;
+    z.next_out = o, z.avail_out = (uInt)(len + 256);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out = z.total_out;
+    deflateEnd(&z);
+    return o;
+}
+
+static void put16(unsigned char *p, unsigned v)
+{
+    p[0] = v & 0xff, p[1] = v >> 8 & 0xff;
+}
+static void put32(unsigned char *p, unsigned long v)
+{
+    put16(p, v & 0xffff), put16(p + 2, v >> 16);
+}
+
+/* A zip with the given entries (deflated when DEFL), local headers only
+ * plus a fake central directory signature. Caller frees. */
+static unsigned char *make_zip(const char *const *names, const char *const *data, int n, int defl,
+                               size_t *len)
+{
+    unsigned char *z = malloc(65536);
+    size_t o = 0;
+
+    for (int i = 0; i < n; i++) {
+        size_t dl = strlen(data[i]), cl = dl, nl = strlen(names[i]);
+        unsigned char *c = defl ? deflate_buf(data[i], dl, -15, &cl) : NULL;
+        memset(z + o, 0, 30);
+        put32(z + o, 0x04034b50), put16(z + o + 4, 20), put16(z + o + 8, defl ? 8 : 0);
+        put32(z + o + 14, crc32(0, (const Bytef *)data[i], (uInt)dl));
+        put32(z + o + 18, cl), put32(z + o + 22, dl), put16(z + o + 26, (unsigned)nl);
+        memcpy(z + o + 30, names[i], nl);
+        o += 30 + nl;
+        memcpy(z + o, c ? c : (const unsigned char *)data[i], cl);
+        o += cl;
+        free(c);
+    }
+    put32(z + o, 0x02014b50);
+    o += 4;
+    *len = o;
+    return z;
+}
+
+static void test_compressed_and_archives(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t n, zn;
+    unsigned char *gz = deflate_buf(text, strlen(text), 15 + 16, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gz, .len = n};
+
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding gzip");
+    r.chunk = 1;
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding gzip, 1-byte writes");
+    free(gz);
+    gz = deflate_buf(text, strlen(text), 15, &n);
+    r.cenc = "deflate", r.body = gz, r.len = n, r.chunk = 0;
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding deflate (zlib)");
+    free(gz);
+    r.cenc = "gzip", r.body = text, r.len = strlen(text);
+    expect(&r, SK_BLOCK, "cards", "a lying Content-Encoding still gets inspected");
+
+    /* docx: My Number split over two runs of one paragraph */
+    const char *names[] = {"[Content_Types].xml", "word/media/image1.png", "word/document.xml"};
+    const char *data[] = {"<Types/>", "\x89PNG 1234 5678 9018",
+                          "<w:document><w:body><w:p><w:r><w:t>個人番号 1234 5678</w:t></w:r>"
+                          "<w:r><w:t xml:space=\"preserve\"> 9018</w:t></w:r></w:p>"
+                          "</w:body></w:document>"};
+    unsigned char *zip = make_zip(names, data, 3, 1, &zn);
+    struct req d = {.ip = "10.0.0.2",
+                    .ctype = "application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document",
+                    .body = zip, .len = zn};
+    expect(&d, SK_BLOCK, "マイナンバー", "docx with a My Number");
+    d.chunk = 7;
+    expect(&d, SK_BLOCK, "マイナンバー", "docx, 7-byte writes");
+    free(zip);
+    /* paragraphs must not merge */
+    data[2] = "<w:p><w:r><w:t>1234 5678</w:t></w:r></w:p><w:p><w:r><w:t> 9018</w:t></w:r></w:p>";
+    zip = make_zip(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.chunk = 0;
+    expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
+    free(zip);
+    /* plain zip (stored) with a text file, uploaded in a multipart form */
+    const char *zn1[] = {"notes/readme.txt"};
+    const char *zd1[] = {"マイナンバー：123456789018\n"};
+    zip = make_zip(zn1, zd1, 1, 0, &zn);
+    char *mp = malloc(zn + 512);
+    size_t mn = (size_t)sprintf(mp, "--B1\r\nContent-Disposition: form-data; name=\"f\";"
+                                    " filename=\"docs.zip\"\r\nContent-Type: application/zip"
+                                    "\r\n\r\n");
+    memcpy(mp + mn, zip, zn);
+    mn += zn;
+    mn += (size_t)sprintf(mp + mn, "\r\n--B1--\r\n");
+    struct req m = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=B1", .body = mp,
+                    .len = mn, .chunk = 5};
+    struct res o;
+    run(&m, &o);
+    assert_int_equal(o.v, SK_BLOCK);
+    assert_string_equal(o.rule, "マイナンバー");
+    assert_non_null(strstr(o.reports, "(in docs.zip:notes/readme.txt)"));
+    assert_null(strstr(o.reports, "123456789018"));
+    res_free(&o);
+    free(zip);
+    free(mp);
+}
+
+static void test_block_log_mask_page(void **state)
+{
+    const char *text = "cards: 4111111111111111, 5555 5555 5555 4444 and 4111111111111111 again;"
+                       " mail test@example.com";
+    struct req r = {.ctype = "text/plain", .body = text, .len = strlen(text)};
+    struct res o;
+
+    /* default policy: log-only templates let it through and report */
+    run(&r, &o);
+    assert_int_equal(o.v, SK_ALLOW);
+    assert_non_null(strstr(o.reports, "log-credit-card=credit-card x2: 4111 **** **** 1111"));
+    assert_non_null(strstr(o.reports, "log-email=email x1: t***@example.com"));
+    assert_null(strstr(o.reports, "4111111111111111"));
+    assert_null(strstr(o.reports, "5555"));
+    res_free(&o);
+
+    /* block: 403 page naming the template, no values; Japanese on request */
+    r.ip = "10.0.0.2";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_BLOCK);
+    assert_string_equal(o.rule, "cards");
+    assert_int_equal(o.status, 403);
+    assert_non_null(strstr(o.page, "nformation leak prevention"));
+    assert_non_null(strstr(o.page, "&quot;cards&quot;"));
+    assert_null(strstr(o.page, "4111"));
+    assert_null(strstr(o.page, "test@"));
+    res_free(&o);
+    r.lang = "ja,en-US;q=0.8";
+    run(&r, &o);
+    assert_non_null(strstr(o.page, "情報漏えい防止"));
+    assert_non_null(strstr(o.page, "「cards」"));
+    res_free(&o);
+    r.lang = "en-US,ja;q=0.5";
+    run(&r, &o);
+    assert_null(strstr(o.page, "「cards」"));
+    res_free(&o);
+
+    /* minimum count counts distinct numbers */
+    r.ip = "10.0.0.3", r.lang = NULL;
+    expect(&r, SK_ALLOW, NULL, "two distinct cards < 3");
+    const char *three = "4111111111111111 5555555555554444 378282246310005";
+    r.body = three, r.len = strlen(three);
+    expect(&r, SK_BLOCK, "three cards", "three cards");
+
+    /* dlp.enabled off: not inspected at all */
+    r.ip = "10.0.0.4";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_ALLOW);
+    assert_int_equal(o.nreports, 0);
+    res_free(&o);
+}
+
+/* IWSS acceptance: "all e-mail addresses" blocks an upload of a file that
+ * holds test@example.com. */
+static void test_iwss_email(void **state)
+{
+    const char *mp = "--b\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.txt\"\r\n"
+                     "Content-Type: text/plain\r\n\r\ntest@example.com\r\n--b--\r\n";
+    struct req r = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=b", .body = mp,
+                    .len = strlen(mp)};
+    expect(&r, SK_BLOCK, "all e-mail addresses", "IWSS e-mail template");
+}
+
+static void test_library_validation(void **state)
+{
+    char *canon = NULL, *err = NULL;
+
+    assert_int_equal(sk_pdb_dlp_detector_canon("Credit-Card", &canon, &err), 0);
+    assert_string_equal(canon, "credit-card");
+    free(canon);
+    assert_int_equal(sk_pdb_dlp_detector_canon("visa", &canon, &err), -1);
+    assert_non_null(strstr(err, "unknown detector"));
+    free(err);
+    err = NULL;
+    assert_int_equal(sk_pdb_dlp_detector_canon("regex:([a-z]", &canon, &err), -1);
+    assert_non_null(strstr(err, "invalid regex"));
+    free(err);
+    err = NULL;
+    assert_int_equal(sk_pdb_dlp_detector_canon("regex:x?", &canon, &err), -1);
+    free(err);
+    err = NULL;
+    assert_int_equal(sk_pdb_dlp_detectors_check("email\nkeyword:a b", &err), 0);
+    assert_int_equal(sk_pdb_dlp_detectors_check("email\nbogus", &err), -1);
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_detector_tables),
+        cmocka_unit_test(test_one_byte_writes),
+        cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_block_log_mask_page),
+        cmocka_unit_test(test_iwss_email),
+        cmocka_unit_test(test_library_validation),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
