@@ -87,7 +87,7 @@ static enum sk_verdict sk_xh_headers(struct sk_txn *t, void *state)
  * sent here (the server also refuses control characters in headers). */
 static void sk_xh_violations(struct sk_txn *t, int blocked)
 {
-    char line[SK_XH_LINE_MAX], file[SK_XH_NAME_MAX + 1], name[SK_XH_NAME_MAX + 1];
+    char line[SK_XH_LINE_MAX + 64], file[SK_XH_NAME_MAX + 1], name[SK_XH_NAME_MAX + 1];
     char items[SK_XH_LINE_MAX] = "";
     const char *kind, *raw;
     size_t used = 0;

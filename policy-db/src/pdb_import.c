@@ -215,6 +215,15 @@ static int sk_pdb_imp_dlp(struct sk_pdb_imp *m, int64_t pid, const char *name,
         if (!tname || !det || !action || !min || !*tname || strlen(tname) > 64 || !*det ||
             min->i < 1 || (strcmp(action, "block") != 0 && strcmp(action, "log") != 0))
             return sk_pdb_bad(m, "invalid DLP template in policy", name);
+        /* the same detector rules as `dlp add`, so an import cannot store a
+         * template the dlp module would refuse at run time */
+        char *why = NULL;
+        if (sk_pdb_dlp_detectors_check(det, &why) != 0) {
+            sk_pdb_errf(m->err, "policy document: DLP template '%s' in policy '%s': %s", tname,
+                        name ? name : "?", why ? why : "invalid detectors");
+            free(why);
+            return SK_PDB_REJECT;
+        }
         ok = sqlite3_prepare_v2(m->pdb->db,
                                 "INSERT INTO dlp_templates(policy_id, name,"
                                 " detectors, min_count, action) VALUES"

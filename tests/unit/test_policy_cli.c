@@ -483,6 +483,17 @@ static void test_export_import(void **state)
             free(doc);
             sk_t_expect(t, SK_RUN(t, "import", bad), 2, "host bits set", 99);
         }
+        /* A DLP template with a detector `dlp add` would refuse. */
+        {
+            const char *p = strstr(a, "\"dlp_templates\": []");
+            assert_non_null(p);
+            assert_non_null(f = fopen(bad, "w"));
+            fprintf(f, "%.*s\"dlp_templates\": [{\"name\": \"x\", \"detectors\": "
+                       "\"credit-cardz\", \"min_count\": 1, \"action\": \"block\"}]%s",
+                    (int)(p - a), a, p + strlen("\"dlp_templates\": []"));
+            fclose(f);
+            sk_t_expect(t, SK_RUN(t, "import", bad), 2, "unknown detector 'credit-cardz'", 98);
+        }
         sk_t_expect(t, SK_RUN(t, "import", "/nonexistent/x.json"), 2, "cannot read", 100);
         assert_int_equal(sk_t_run_to(t, t->db, e2, (const char *const[]){"export", NULL}), 0);
         b = sk_t_read(e2);
