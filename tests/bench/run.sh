@@ -190,6 +190,19 @@ if [ -e "$build_dir/lib/sekisho/modules/url_block.so" ]; then
         say "warning: could not load the block list and rules into Sekisho"
     fi
 fi
+if [ -e "$build_dir/lib/sekisho/modules/dlp.so" ]; then
+    # Issue 7's setting: every built-in detector on, plus the peer's
+    # classification keyword, one blocking template.
+    "$bin/sekisho-policy" --db "$work/sekisho/policy.db" dlp add bench-all \
+        --detector credit-card --detector my-number --detector corporate-number \
+        --detector ssn --detector iban --detector email --detector jp-phone \
+        --detector keyword:CONFIDENTIAL --action block >/dev/null ||
+        say "warning: could not add the DLP template to Sekisho"
+fi
+# The 200 MB stream is scanned like any download: lift the 100M default
+# scan limit so it passes (scanned from a spill file) instead of getting the
+# limit verdict.
+"$bin/sekisho-policy" --db "$work/sekisho/policy.db" set av.max-scan-size 256M >/dev/null
 "$bin/sekisho-server" --foreground --listen "127.0.0.1:$sk_port" \
     --policy-db "$work/sekisho/policy.db" --run-dir "$work/sekisho/run" \
     --access-log "$work/sekisho/access.log" --clamav-db "$sigs" --threads "$threads" \

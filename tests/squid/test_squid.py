@@ -270,6 +270,38 @@ def require_tool(name):
     return path
 
 
+def launch_sekisho(procs, tmp, icap_port, argv):
+    """Start sekisho-server (argv) and wait for its 'listening' line and port."""
+    log_path = os.path.join(tmp, "sekisho-server.out")
+    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
+    lines = queue.Queue()
+
+    def pump():  # keep draining so the launcher never blocks on a full pipe
+        with open(log_path, "ab") as out:
+            for line in p.stdout:
+                out.write(line)
+                out.flush()
+                lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Failure("sekisho-server did not print its 'listening' line within 30s")
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            continue
+        if line is None:
+            p.wait(timeout=10)
+            raise Failure(f"sekisho-server exited ({p.returncode}) before listening")
+        if b"listening on icap://" in line:
+            break
+    wait_port(icap_port, p, 10, "sekisho-server")
+
+
 def start_sekisho(args, tmp, procs, icap_port):
     server = os.path.join(args.build_dir, "bin", "sekisho-server")
     policy = os.path.join(args.build_dir, "bin", "sekisho-policy")
@@ -299,34 +331,7 @@ def start_sekisho(args, tmp, procs, icap_port):
         "--modules",
         module,
     ]
-    log_path = os.path.join(tmp, "sekisho-server.out")
-    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
-    lines = queue.Queue()
-
-    def pump():  # keep draining so the launcher never blocks on a full pipe
-        with open(log_path, "ab") as out:
-            for line in p.stdout:
-                out.write(line)
-                out.flush()
-                lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise Failure("sekisho-server did not print its 'listening' line within 30s")
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            continue
-        if line is None:
-            p.wait(timeout=10)
-            raise Failure(f"sekisho-server exited ({p.returncode}) before listening")
-        if b"listening on icap://" in line:
-            break
-    wait_port(icap_port, p, 10, "sekisho-server")
+    launch_sekisho(procs, tmp, icap_port, argv)
     return access_log
 
 

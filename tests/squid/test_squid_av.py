@@ -13,7 +13,6 @@ Missing squid, curl or c-icap are failures, not skips.
 import argparse
 import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
@@ -68,34 +67,7 @@ def start_sekisho_av(args, tmp, procs, icap_port):
     argv = [server, "--foreground", "--listen", f"127.0.0.1:{icap_port}", "--policy-db", db,
             "--run-dir", os.path.join(tmp, "sekisho-run"), "--access-log", access_log,
             "--modules", "virus_scan xheaders", "--clamav-db", clamdb]
-    log_path = os.path.join(tmp, "sekisho-server.out")
-    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
-    lines = queue.Queue()
-
-    def pump():
-        with open(log_path, "ab") as out:
-            for line in p.stdout:
-                out.write(line)
-                out.flush()
-                lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ts.Failure("sekisho-server did not print its 'listening' line within 30s")
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            continue
-        if line is None:
-            p.wait(timeout=10)
-            raise ts.Failure(f"sekisho-server exited ({p.returncode}) before listening")
-        if b"listening on icap://" in line:
-            break
-    ts.wait_port(icap_port, p, 10, "sekisho-server")
+    ts.launch_sekisho(procs, tmp, icap_port, argv)
     return access_log
 
 

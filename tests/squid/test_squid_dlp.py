@@ -16,7 +16,6 @@ Missing squid, curl or c-icap are failures, not skips.
 import argparse
 import hashlib
 import os
-import queue
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_squid import (Checker, Failure, Origin, Procs, free_port,  # noqa: E402
-                        require_tool, start_squid, tail, wait_port)
+                        launch_sekisho, require_tool, start_squid, tail)
 
 BOUNDARY = "----sekishoSquidDLP0123"
 
@@ -62,33 +61,7 @@ def start_sekisho_dlp(args, tmp, procs, icap_port):
     access_log = os.path.join(tmp, "sekisho-access.log")
     argv = [server, "--foreground", "--listen", "127.0.0.1:%d" % icap_port, "--policy-db", db,
             "--run-dir", run_dir, "--access-log", access_log, "--modules", "dlp"]
-    log_path = os.path.join(tmp, "sekisho-server.out")
-    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
-    lines = queue.Queue()
-
-    def pump():
-        with open(log_path, "ab") as out:
-            for line in p.stdout:
-                out.write(line)
-                out.flush()
-                lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise Failure("sekisho-server did not print its 'listening' line within 30s")
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            continue
-        if line is None:
-            raise Failure("sekisho-server exited before listening")
-        if b"listening on icap://" in line:
-            break
-    wait_port(icap_port, p, 10, "sekisho-server")
+    launch_sekisho(procs, tmp, icap_port, argv)
     return db, access_log
 
 

@@ -18,7 +18,6 @@ Missing squid, curl, c-icap or build outputs are failures, not skips.
 import argparse
 import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_squid import (Checker, Failure, Origin, OriginHandler, Procs,  # noqa: E402
-                        free_port, require_tool, start_squid, tail, wait_port)
+                        free_port, launch_sekisho, require_tool, start_squid, tail)
 
 BLOCKED = "blocked-by-url.test"  # never resolvable: only Sekisho may stop it
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
@@ -76,34 +75,7 @@ def start_sekisho_url(args, tmp, procs, icap_port, origin_port):
     argv = [server, "--foreground", "--listen", f"127.0.0.1:{icap_port}", "--policy-db", db,
             "--run-dir", run_dir, "--access-log", access_log,
             "--modules", "url_block virus_scan", "--clamav-db", clamdb]
-    log_path = os.path.join(tmp, "sekisho-server.out")
-    p = procs.start("sekisho-server", argv, log_path, stdout=subprocess.PIPE)
-    lines = queue.Queue()
-
-    def pump():  # keep draining so the launcher never blocks on a full pipe
-        with open(log_path, "ab") as out:
-            for line in p.stdout:
-                out.write(line)
-                out.flush()
-                lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise Failure("sekisho-server did not print its 'listening' line within 30s")
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            continue
-        if line is None:
-            p.wait(timeout=10)
-            raise Failure(f"sekisho-server exited ({p.returncode}) before listening")
-        if b"listening on icap://" in line:
-            break
-    wait_port(icap_port, p, 10, "sekisho-server")
+    launch_sekisho(procs, tmp, icap_port, argv)
     return access_log
 
 
