@@ -98,8 +98,10 @@ static void sk_xh_violations(struct sk_txn *t, int blocked)
         sk_xh_sanitize(name, sizeof(name), raw);
         int n = snprintf(items + used, sizeof(items) - used, " %s %s 0 %d", file, name,
                          blocked ? 2 : 0);
-        if (n < 0 || used + (size_t)n + 32 >= sizeof(items))
-            break; /* keep whole entries only, within one header line */
+        if (n < 0 || used + (size_t)n + 32 >= sizeof(items)) {
+            items[used] = '\0'; /* drop the partly written entry */
+            break;               /* whole entries only, within one header line */
+        }
         used += (size_t)n;
         count++;
     }
