@@ -230,9 +230,35 @@ static void sk_log(int level, const char *fmt, ...)
 
 /* In every c-icap child: threads do not survive fork, so each child starts
  * its own policy reload thread. */
+/* Bounds how long a batched access-log line waits (sk_accesslog.c). */
+static void *sk_log_flusher(void *arg)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = SK_LOG_FLUSH_MS * 1000000L};
+
+    for (;;) {
+        nanosleep(&ts, NULL);
+        sk_accesslog_flush();
+    }
+    return NULL;
+}
+
 static void sk_child_start(const char *name, int type, void *data)
 {
+    pthread_t t;
+
     sk_policy_store_start(&sk_srv.store);
+    if (pthread_create(&t, NULL, sk_log_flusher, NULL) == 0) {
+        pthread_detach(t);
+        sk_accesslog_batching(1);
+    } else {
+        ci_debug_printf(1, "sekisho: no access-log flusher thread; lines are written one by one\n");
+    }
+}
+
+/* A child going away writes out what it batched. */
+static void sk_child_stop(const char *name, int type, void *data)
+{
+    sk_accesslog_flush();
 }
 
 /* Runs after the whole configuration is read, before fork: the place to
@@ -261,6 +287,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
                              sk_log, &err) == -1)
         return sk_fail(err);
     ci_command_register_action("sekisho_policy_reload", CI_CMD_CHILD_START, NULL, sk_child_start);
+    ci_command_register_action("sekisho_log_flush", CI_CMD_CHILD_STOP, NULL, sk_child_stop);
     /* before fork, so every child shares the same table */
     if (sk_infected_init(65536) == -1)
         return sk_fail(strdup("cannot map the infected-URL table"));

@@ -33,9 +33,16 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *rec);
 
 /* Open (create, append) the log; -1 with malloc'd *err. */
 int sk_accesslog_open(const char *path, char **err);
-/* Append one record with a single write(2), so lines from concurrent
- * processes never interleave. Silently does nothing when not open. */
+/* Append one record. Lines go out whole (never interleaved with other
+ * processes' lines); under load they are batched, see sk_accesslog.c.
+ * Silently does nothing when not open. */
 void sk_accesslog_write(const struct sk_log_record *rec);
+/* Write out batched lines now (called every SK_LOG_FLUSH_MS). */
+void sk_accesslog_flush(void);
+/* Batch under load only while something calls sk_accesslog_flush every
+ * SK_LOG_FLUSH_MS; off (write-through) by default. */
+void sk_accesslog_batching(int on);
+#define SK_LOG_FLUSH_MS 50
 void sk_accesslog_close(void);
 
 #endif

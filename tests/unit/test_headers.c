@@ -4,8 +4,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -166,6 +169,54 @@ static void test_access_log_line(void **s)
     sk_buf_free(&b);
 }
 
+static size_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static void test_access_log_batching(void **s)
+{
+    char dir[] = "/tmp/sk-test-log-XXXXXX", path[64];
+    char *err = NULL;
+    struct sk_log_record r = {.txn = "t", .url = "http://x/", .verdict = "allow"};
+    size_t one;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/access.log", dir);
+    assert_int_equal(sk_accesslog_open(path, &err), 0);
+
+    sk_accesslog_write(&r); /* write-through by default */
+    one = file_size(path);
+    assert_true(one > 0);
+
+    sk_accesslog_batching(1);
+    usleep(3000);
+    sk_accesslog_write(&r); /* > 2 ms since the last write: still written at once */
+    assert_int_equal(file_size(path), 2 * one);
+    /* a burst: lines are gathered (seen as a file shorter than what was
+     * logged), and a flush writes every one of them, whole */
+    size_t logged = 2;
+    int gathered = 0;
+    while (!gathered && logged < 1000) {
+        sk_accesslog_write(&r);
+        logged++;
+        gathered = file_size(path) < logged * one;
+    }
+    assert_true(gathered);
+    sk_accesslog_flush();
+    assert_int_equal(file_size(path), logged * one);
+    for (int i = 0; i < 200; i++) /* 32 KiB batches go out without a flush */
+        sk_accesslog_write(&r);
+    logged += 200;
+    assert_true(file_size(path) >= logged * one - 32768);
+    sk_accesslog_batching(0); /* turning it off writes the rest */
+    assert_int_equal(file_size(path), logged * one);
+    sk_accesslog_close();
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_block_page_escapes_everything),
         cmocka_unit_test(test_access_log_line),
+        cmocka_unit_test(test_access_log_batching),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
