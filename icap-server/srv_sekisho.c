@@ -230,35 +230,51 @@ static void sk_log(int level, const char *fmt, ...)
 
 /* In every c-icap child: threads do not survive fork, so each child starts
  * its own policy reload thread. */
-/* Bounds how long a batched access-log line waits (sk_accesslog.c). */
+/* Bounds how long a batched access-log line waits (sk_accesslog.c). The
+ * thread runs code of this object, so it must be stopped and joined before
+ * c-icap unloads us (a child that exits does). */
+static pthread_t sk_flusher;
+static pid_t sk_flusher_pid;
+static int sk_flusher_stop;
+
 static void *sk_log_flusher(void *arg)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = SK_LOG_FLUSH_MS * 1000000L};
 
-    for (;;) {
+    while (!__atomic_load_n(&sk_flusher_stop, __ATOMIC_ACQUIRE)) {
         nanosleep(&ts, NULL);
         sk_accesslog_flush();
     }
     return NULL;
 }
 
+static void sk_flusher_join(void)
+{
+    if (sk_flusher_pid != getpid())
+        return; /* not started in this process (or inherited from the master) */
+    sk_accesslog_batching(0); /* writes what is pending; write-through from now */
+    __atomic_store_n(&sk_flusher_stop, 1, __ATOMIC_RELEASE);
+    pthread_join(sk_flusher, NULL);
+    sk_flusher_pid = 0;
+}
+
 static void sk_child_start(const char *name, int type, void *data)
 {
-    pthread_t t;
-
     sk_policy_store_start(&sk_srv.store);
-    if (pthread_create(&t, NULL, sk_log_flusher, NULL) == 0) {
-        pthread_detach(t);
+    __atomic_store_n(&sk_flusher_stop, 0, __ATOMIC_RELEASE);
+    if (pthread_create(&sk_flusher, NULL, sk_log_flusher, NULL) == 0) {
+        sk_flusher_pid = getpid();
         sk_accesslog_batching(1);
     } else {
         ci_debug_printf(1, "sekisho: no access-log flusher thread; lines are written one by one\n");
     }
 }
 
-/* A child going away writes out what it batched. */
+/* A child going away writes out what it batched and stops its threads. */
 static void sk_child_stop(const char *name, int type, void *data)
 {
-    sk_accesslog_flush();
+    sk_flusher_join();
+    sk_policy_store_stop(&sk_srv.store);
 }
 
 /* Runs after the whole configuration is read, before fork: the place to
@@ -315,6 +331,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 static void sk_close_service(void)
 {
     sk_srv.ready = 0;
+    sk_flusher_join();
     sk_chain_unload(&sk_srv.chain);
     sk_chain_conf_free(&sk_srv.chain_conf);
     sk_policy_store_close(&sk_srv.store);

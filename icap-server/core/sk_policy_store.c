@@ -157,13 +157,18 @@ int64_t sk_policy_store_generation(struct sk_policy_store *s)
     return __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE);
 }
 
-void sk_policy_store_close(struct sk_policy_store *s)
+void sk_policy_store_stop(struct sk_policy_store *s)
 {
     if (s->thread_pid == getpid()) {
         __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
         pthread_join(s->thread, NULL);
         s->thread_pid = 0;
     }
+}
+
+void sk_policy_store_close(struct sk_policy_store *s)
+{
+    sk_policy_store_stop(s);
     pthread_mutex_lock(&s->lock);
     if (s->current)
         sk_snapshot_unref(s->current);

@@ -39,6 +39,9 @@ int sk_policy_store_poll(struct sk_policy_store *s);
  * successful open. */
 struct sk_snapshot *sk_policy_store_acquire(struct sk_policy_store *s);
 int64_t sk_policy_store_generation(struct sk_policy_store *s);
+/* Stop and join the reload thread if it runs in this process; the current
+ * snapshot stays in service. */
+void sk_policy_store_stop(struct sk_policy_store *s);
 /* Stop the thread (if it runs in this process) and drop the snapshot. */
 void sk_policy_store_close(struct sk_policy_store *s);
 
