@@ -96,6 +96,9 @@ int sk_cli_dlp_rm(struct sk_cli *);
 /* "sekisho-policy: MESSAGE" on stderr; return SK_CLI_FAIL / SK_CLI_USAGE. */
 int sk_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sk_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Text of column I of the current row, "" for NULL. Borrowed until the
+ * next step of ST. */
+const char *sk_cli_col(sqlite3_stmt *st, int i);
 /* Print ERR (a library message) and free it; return CODE. */
 int sk_cli_report(char **err, int code);
 

@@ -82,12 +82,6 @@ int sk_cli_category_unblock(struct sk_cli *c)
     return sk_cli_block(c, 0);
 }
 
-static const char *sk_cli_col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
 int sk_cli_category_list(struct sk_cli *c)
 {
     /* Counts come from the primary key (category_id, kind, ...): cheap

@@ -6,12 +6,6 @@
 
 #include "cli.h"
 
-static const char *sk_cli_col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
 /* Print rows of SQL (?1 = policy id): "  a b" lines or a JSON array of
  * objects with NAMES (NULL-terminated); columns named "#x" are integers. */
 static int sk_cli_rows(struct sk_cli *c, sqlite3 *db, const char *sql, int64_t id,

@@ -86,12 +86,6 @@ int sk_cli_url_rm(struct sk_cli *c)
     return SK_CLI_OK;
 }
 
-static const char *sk_cli_col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
 int sk_cli_url_list(struct sk_cli *c)
 {
     static const char sql[] =

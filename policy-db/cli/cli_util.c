@@ -231,3 +231,9 @@ void sk_cli_remove_sidecars(const char *path)
         free(side);
     }
 }
+
+const char *sk_cli_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
