@@ -632,14 +632,8 @@ int sk_pdb_category_block(struct sk_pdb *pdb, const char *policy, const char *na
     }
     if (cid == -1)
         return -1;
-    if (policy == NULL)
-        policy = SK_PDB_DEFAULT_POLICY;
-    if ((pid = sk_pdb_policy_id(pdb, policy, err)) == 0) {
-        sk_pdb_errf(err, "no such policy '%s'", policy);
-        return SK_PDB_REJECT;
-    }
-    if (pid == -1)
-        return -1;
+    if ((pid = sk_pdb_policy_ref(pdb, policy, err)) < 0)
+        return pid;
     n = sk_pdb_exec_id(pdb,
                        block ? "INSERT OR IGNORE INTO policy_categories(policy_id,"
                                " category_id) VALUES (?1, ?2)"

@@ -169,19 +169,6 @@ fail:
     return -1;
 }
 
-static int64_t sk_pdb_dlp_policy(struct sk_pdb *pdb, const char *policy, char **err)
-{
-    int64_t id;
-
-    if (policy == NULL)
-        policy = SK_PDB_DEFAULT_POLICY;
-    if ((id = sk_pdb_policy_id(pdb, policy, err)) == 0) {
-        sk_pdb_errf(err, "no such policy '%s'", policy);
-        return SK_PDB_REJECT;
-    }
-    return id;
-}
-
 int64_t sk_pdb_dlp_add(struct sk_pdb *pdb, const char *policy, const char *name,
                        const char *const *detectors, size_t n, int64_t min_count,
                        const char *action, char **err)
@@ -202,7 +189,7 @@ int64_t sk_pdb_dlp_add(struct sk_pdb *pdb, const char *policy, const char *name,
     }
     if (sk_pdb_dlp_join(detectors, n, &joined, err) == -1)
         return SK_PDB_REJECT;
-    if ((pid = sk_pdb_dlp_policy(pdb, policy, err)) < 0) {
+    if ((pid = sk_pdb_policy_ref(pdb, policy, err)) < 0) {
         rc = pid;
         goto out;
     }
@@ -240,7 +227,7 @@ int sk_pdb_dlp_rm(struct sk_pdb *pdb, const char *policy, const char *name, char
     int64_t pid;
     int rc = -1;
 
-    if ((pid = sk_pdb_dlp_policy(pdb, policy, err)) < 0)
+    if ((pid = sk_pdb_policy_ref(pdb, policy, err)) < 0)
         return (int)pid;
     if (sqlite3_prepare_v2(pdb->db, "DELETE FROM dlp_templates WHERE policy_id = ?1 AND name = ?2",
                            -1, &st, NULL) != SQLITE_OK ||

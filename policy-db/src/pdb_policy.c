@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pdb_internal.h"
+#include "pdb_store.h"
 
 int sk_pdb_policy_name_valid(const char *name, char **err)
 {
@@ -111,22 +112,29 @@ int sk_pdb_scope_canon(const char *kind, const char *value, char **canon, char *
     return 0;
 }
 
-/* The id of user policy NAME; SK_PDB_REJECT for none or for default when
- * DEFAULT_OK is 0. */
-static int64_t sk_pdb_user_policy(struct sk_pdb *pdb, const char *name, int default_ok,
-                                  const char *what, char **err)
+int64_t sk_pdb_policy_ref(struct sk_pdb *pdb, const char *name, char **err)
 {
     int64_t id;
 
-    if (!default_ok && strcmp(name, SK_PDB_DEFAULT_POLICY) == 0) {
-        sk_pdb_errf(err, "the default policy cannot %s", what);
-        return SK_PDB_REJECT;
-    }
+    if (name == NULL)
+        name = SK_PDB_DEFAULT_POLICY;
     if ((id = sk_pdb_policy_id(pdb, name, err)) == 0) {
         sk_pdb_errf(err, "no such policy '%s'", name);
         return SK_PDB_REJECT;
     }
     return id;
+}
+
+/* The id of user policy NAME; SK_PDB_REJECT for none or for default when
+ * DEFAULT_OK is 0. */
+static int64_t sk_pdb_user_policy(struct sk_pdb *pdb, const char *name, int default_ok,
+                                  const char *what, char **err)
+{
+    if (!default_ok && strcmp(name, SK_PDB_DEFAULT_POLICY) == 0) {
+        sk_pdb_errf(err, "the default policy cannot %s", what);
+        return SK_PDB_REJECT;
+    }
+    return sk_pdb_policy_ref(pdb, name, err);
 }
 
 /* Name of the policy using PRIORITY, if any: 1 (with *err saying so), 0, -1. */

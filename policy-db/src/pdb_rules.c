@@ -157,20 +157,6 @@ int sk_pdb_url_canon(const char *list, const char *match, const char *pattern, c
     return 0;
 }
 
-/* The policy's id (NULL: default), or SK_PDB_REJECT/-1. */
-static int64_t sk_pdb_rule_policy(struct sk_pdb *pdb, const char *policy, char **err)
-{
-    int64_t id;
-
-    if (policy == NULL)
-        policy = SK_PDB_DEFAULT_POLICY;
-    if ((id = sk_pdb_policy_id(pdb, policy, err)) == 0) {
-        sk_pdb_errf(err, "no such policy '%s'", policy);
-        return SK_PDB_REJECT;
-    }
-    return id;
-}
-
 int64_t sk_pdb_url_add(struct sk_pdb *pdb, const char *policy, const char *list, const char *match,
                        const char *pattern, const char *comment, char **err)
 {
@@ -180,7 +166,7 @@ int64_t sk_pdb_url_add(struct sk_pdb *pdb, const char *policy, const char *list,
 
     if (sk_pdb_url_canon(list, match, pattern, &canon, err) == -1)
         return SK_PDB_REJECT;
-    if ((pid = sk_pdb_rule_policy(pdb, policy, err)) < 0) {
+    if ((pid = sk_pdb_policy_ref(pdb, policy, err)) < 0) {
         free(canon);
         return pid;
     }
@@ -231,7 +217,7 @@ int sk_pdb_url_rm(struct sk_pdb *pdb, const char *policy, const char *list, cons
 
     if (sk_pdb_url_canon(list, match, pattern, &canon, err) == -1)
         return SK_PDB_REJECT;
-    if ((pid = sk_pdb_rule_policy(pdb, policy, err)) < 0) {
+    if ((pid = sk_pdb_policy_ref(pdb, policy, err)) < 0) {
         free(canon);
         return (int)pid;
     }

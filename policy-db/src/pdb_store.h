@@ -18,6 +18,10 @@ int sk_pdb_buf_fmt(struct sk_pdb_buf *, const char *fmt, ...) __attribute__((for
 /* S as a JSON string literal (quotes included; non-ASCII kept as UTF-8). */
 int sk_pdb_buf_json(struct sk_pdb_buf *, const char *s);
 
+/* The id of policy NAME (NULL: the default policy); SK_PDB_REJECT with
+ * "no such policy" in *err when it does not exist, -1 on a database error. */
+int64_t sk_pdb_policy_ref(struct sk_pdb *pdb, const char *name, char **err);
+
 /* Domain normalisation into OUT (see sk_pdb_domain_canon); length or -1. */
 ssize_t sk_pdb_domain_norm(const char *text, size_t len, char *out, size_t size);
 
