@@ -522,7 +522,7 @@ static void sk_run(struct sk_bench *b)
 
         if (b->cf.mem_pid > 0 && now >= next_sample) {
             sk_mem_sample(&b->rep.mem);
-            next_sample = now + 200000;
+            next_sample = now + 50000; /* short scan peaks must not fall between */
         }
         sk_housekeeping(b);
         if (!sk_budget(b) && sk_all_idle(b))

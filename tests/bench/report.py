@@ -66,6 +66,8 @@ def summarize(runs):
             "p99": med([r["lat_ms"]["p99"] for r in rs]),
             "rss_mb": max(r["mem"]["peak_rss_kb"] for r in rs) / 1024,
             "pss_mb": max(r["mem"]["peak_pss_kb"] for r in rs) / 1024,
+            "growth_mb": max(r["mem"]["peak_rss_kb"] - r["mem"].get("start_rss_kb", 0)
+                             for r in rs) / 1024,
             "errors": sum(r["conn_errors"] + r["proto_errors"] + r["timeouts"] for r in rs),
             "status": {k: sum(r["status"][k] for r in rs) for k in rs[0]["status"]},
             "rounds": len(rs)}
@@ -109,6 +111,9 @@ def main():
                 row["ratio"] = r
         if peer_svc == "echo" and module == "dlp":
             row["note"] = (row["note"] + "; " if row["note"] else "") + "peer has no DLP service"
+        if name.startswith("stream") and peer and sk:
+            g = "RSS growth peer/sekisho %.1f / %.1f MB" % (peer["growth_mb"], sk["growth_mb"])
+            row["note"] = (row["note"] + "; " if row["note"] else "") + g
         errs = [("peer", peer), ("sekisho", sk)]
         e = ["%s %d errors" % (n, s["errors"]) for n, s in errs if s and s.get("errors")]
         if e:

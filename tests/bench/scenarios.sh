@@ -25,6 +25,10 @@ scen() {
     stream_200m)
         s_desc="RESPMOD ${stream_mb} MB streamed (no 204)" s_peer=echo s_sk_svc=respmod
         s_conns=2 s_load=(--requests "$stream_reqs") s_args=(--method RESPMOD --body "$bodies/stream") ;;
+    stream_200m_one)
+        s_desc="RESPMOD ${stream_mb} MB, one transaction (memory)" s_peer=echo s_sk_svc=respmod
+        s_module=virus_scan s_conns=1 s_load=(--requests 1)
+        s_args=(--method RESPMOD --body "$bodies/stream") ;;
     limit_echo_noop)
         s_desc="limit: echo REQMOD no body" s_peer=echo s_kind=limit
         s_args=(--method REQMOD --allow204) ;;
@@ -42,7 +46,7 @@ scen() {
     esac
 }
 all_scen=(options reqmod_url respmod_10k_av respmod_1m_av reqmod_1m_dlp stream_200m
-          limit_echo_noop limit_echo_10k limit_echo_1m rawscan_10k rawscan_1m)
+          stream_200m_one limit_echo_noop limit_echo_10k limit_echo_1m rawscan_10k rawscan_1m)
 if [ -n "$only" ]; then
     sel=()
     for s in ${only//,/ }; do

@@ -61,6 +61,7 @@ struct sk_counts {
 /* Peak memory of a process tree rooted at a pid, sampled from /proc. */
 struct sk_mem {
     int root;
+    uint64_t start_rss_kb; /* sum of VmRSS at the first sample, before any load */
     uint64_t peak_rss_kb; /* max over samples of the sum of VmRSS */
     uint64_t peak_pss_kb; /* same for Pss (smaps_rollup): shared pages split */
     uint64_t hwm_kb;      /* sum of VmHWM at the last sample */
