@@ -31,6 +31,7 @@ enum sk_body_mode {
     SK_BODY_NONE = 0, /* nothing to send back (204, or no body) */
     SK_BODY_STREAM,   /* nobody inspects: ring buffer, sent as it arrives */
     SK_BODY_HOLD,     /* inspected: kept until the verdict */
+    SK_BODY_INSPECT,  /* inspected, client allows 204: not kept; 204 or page */
     SK_BODY_PAGE,     /* blocked: the page is the body, input discarded */
 };
 
@@ -281,7 +282,7 @@ static int sk_store(struct sk_req *r, const char *buf, int len, int iseof)
         return ci_cached_file_write(r->held, buf, len, iseof);
     if (r->mode == SK_BODY_STREAM)
         return ci_ring_buf_write(r->ring, buf, len);
-    return len; /* PAGE/NONE: discard */
+    return len; /* INSPECT/PAGE/NONE: the modules saw it; not kept */
 }
 
 /* ---- c-icap handlers ---------------------------------------------------- */
@@ -327,7 +328,15 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
         return CI_MOD_CONTINUE;
     }
 
-    /* Some module reads the body before deciding: hold it. */
+    /* Some module reads the body before deciding. A client that offered
+     * "Allow: 204" keeps its own copy and gets a 204 or a page: nothing to
+     * keep here (a copy of every body cost ~10% of the 1 MB scan rate).
+     * Otherwise hold it. */
+    ci_req_lock_data(req);
+    if (ci_req_allow204(req)) {
+        r->mode = SK_BODY_INSPECT;
+        return CI_MOD_CONTINUE;
+    }
     r->mode = SK_BODY_HOLD;
     r->held = ci_cached_file_new((int)sk_srv.conf.max_mem_body);
     if (!r->held)
@@ -335,7 +344,6 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
     ci_cached_file_lock_all(r->held);
     if (len > 0 && ci_cached_file_write(r->held, data, len, ci_req_hasalldata(req)) != len)
         return CI_ERROR;
-    ci_req_lock_data(req);
     return CI_MOD_CONTINUE;
 }
 
@@ -354,11 +362,14 @@ static int sk_hold_received(struct sk_req *r, const char *buf, int n)
     if (o == SK_OUT_BLOCK) {
         /* decided now; the page goes out once the client has finished
          * sending (end_of_data) */
-        ci_cached_file_destroy(r->held);
+        if (r->held)
+            ci_cached_file_destroy(r->held);
         r->held = NULL;
         r->mode = SK_BODY_NONE;
         return CI_OK;
     }
+    if (r->mode == SK_BODY_INSPECT)
+        return CI_OK; /* allowed or still deciding: 204 at the end */
     if (o != SK_OUT_PENDING) {
         sk_release(r);
         return CI_OK;
@@ -380,8 +391,8 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         int n = sk_store(r, rbuf, *rlen, iseof);
         if (n < 0)
             return CI_ERROR;
-        if (r->mode == SK_BODY_HOLD && !r->released && n > 0 &&
-            sk_hold_received(r, rbuf, n) == CI_ERROR)
+        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_INSPECT) && !r->released &&
+            n > 0 && sk_hold_received(r, rbuf, n) == CI_ERROR)
             return CI_ERROR;
         *rlen = n;
     } else if (rlen) {
@@ -412,7 +423,8 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         }
         if (n < 0)
             return CI_ERROR;
-        if (n == 0 && (r->eof || r->mode == SK_BODY_PAGE) && r->mode != SK_BODY_NONE) {
+        if (n == 0 && (r->eof || r->mode == SK_BODY_PAGE) && r->mode != SK_BODY_NONE &&
+            r->mode != SK_BODY_INSPECT) {
             if (r->mode != SK_BODY_HOLD || r->released)
                 n = CI_EOF;
         }
@@ -435,10 +447,17 @@ int sk_srv_end_of_data(ci_request_t *req)
         /* blocked mid-body while holding: nothing has been sent yet */
         return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
     }
-    if (r->mode != SK_BODY_HOLD)
+    if (r->mode != SK_BODY_HOLD && r->mode != SK_BODY_INSPECT)
         return CI_MOD_DONE;
 
     o = sk_pipeline_body(&r->pipe, NULL, 0, 1);
+    if (r->mode == SK_BODY_INSPECT) {
+        r->mode = SK_BODY_NONE;
+        if (o == SK_OUT_BLOCK)
+            return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
+        sk_add_icap_headers(r); /* c-icap sends them with the 204 */
+        return CI_MOD_ALLOW204;
+    }
     if (o == SK_OUT_BLOCK) {
         if (r->released || r->committed) {
             /* Part of the body already left: it must not be completed. */

@@ -91,6 +91,8 @@ int sk_vs_store_append(struct sk_vs_store *, const void *buf, size_t len);
 int sk_vs_store_view(struct sk_vs_store *, const unsigned char **data, size_t *len);
 /* Frees memory, unmaps, closes (the file was unlinked at creation). */
 void sk_vs_store_free(struct sk_vs_store *);
+/* Frees the reusable buffers kept for the next bodies (module unload). */
+void sk_vs_store_pool_drain(void);
 
 /* ---- Content-Encoding (vs_decode.c) ---- */
 enum sk_vs_coding { SK_VS_IDENTITY = 1, SK_VS_GZIP, SK_VS_DEFLATE, SK_VS_BR, SK_VS_UNKNOWN };

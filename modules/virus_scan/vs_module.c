@@ -133,6 +133,7 @@ void sk_vs_fini(struct sk_module_ctx *ctx)
         g->scanner.destroy(g->scanner.self);
     if (sk_vs_g == g)
         sk_vs_g = NULL;
+    sk_vs_store_pool_drain();
     free(g);
     ctx->data = NULL;
 }

@@ -4,6 +4,7 @@
  * dies). Memory per transaction never exceeds the threshold.
  * SECURITY: stores client bytes; never interprets them. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,66 @@
 #include <unistd.h>
 
 #include "vs_internal.h"
+
+/* Bodies past 64 KiB go straight into a buffer of the full threshold, and
+ * those buffers are reused: glibc hands large blocks back to the kernel, so
+ * a fresh 1 MiB per download cost 256 page faults and the zeroing of every
+ * page, ~15% of the 1 MB scan rate. At most SK_VS_POOL_MAX buffers wait
+ * here (4 MiB at the default threshold); thresholds over SK_VS_POOL_CAP are
+ * not pooled. */
+#define SK_VS_POOL_MAX 4
+#define SK_VS_POOL_MIN (64u * 1024)
+#define SK_VS_POOL_CAP (4u * 1024 * 1024)
+
+static pthread_mutex_t sk_vs_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *sk_vs_pool[SK_VS_POOL_MAX];
+static size_t sk_vs_pool_cap[SK_VS_POOL_MAX];
+static int sk_vs_pool_n;
+
+static int sk_vs_poolable(size_t cap)
+{
+    return cap > SK_VS_POOL_MIN && cap <= SK_VS_POOL_CAP;
+}
+
+static unsigned char *sk_vs_pool_get(size_t cap)
+{
+    unsigned char *p = NULL;
+
+    pthread_mutex_lock(&sk_vs_pool_lock);
+    for (int i = 0; i < sk_vs_pool_n; i++) {
+        if (sk_vs_pool_cap[i] == cap) {
+            p = sk_vs_pool[i];
+            sk_vs_pool_n--;
+            sk_vs_pool[i] = sk_vs_pool[sk_vs_pool_n];
+            sk_vs_pool_cap[i] = sk_vs_pool_cap[sk_vs_pool_n];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sk_vs_pool_lock);
+    return p ? p : malloc(cap);
+}
+
+static void sk_vs_pool_put(unsigned char *p, size_t cap)
+{
+    if (p && sk_vs_poolable(cap)) {
+        pthread_mutex_lock(&sk_vs_pool_lock);
+        if (sk_vs_pool_n < SK_VS_POOL_MAX) {
+            sk_vs_pool[sk_vs_pool_n] = p;
+            sk_vs_pool_cap[sk_vs_pool_n++] = cap;
+            p = NULL;
+        }
+        pthread_mutex_unlock(&sk_vs_pool_lock);
+    }
+    free(p);
+}
+
+void sk_vs_store_pool_drain(void)
+{
+    pthread_mutex_lock(&sk_vs_pool_lock);
+    while (sk_vs_pool_n > 0)
+        free(sk_vs_pool[--sk_vs_pool_n]);
+    pthread_mutex_unlock(&sk_vs_pool_lock);
+}
 
 void sk_vs_store_init(struct sk_vs_store *s, uint64_t threshold, const char *tmp_dir)
 {
@@ -56,7 +117,7 @@ static int sk_vs_spill(struct sk_vs_store *s)
         errno = e;
         return -1;
     }
-    free(s->mem);
+    sk_vs_pool_put(s->mem, s->cap);
     s->mem = NULL;
     s->len = s->cap = 0;
     s->fd = fd;
@@ -77,11 +138,20 @@ int sk_vs_store_append(struct sk_vs_store *s, const void *buf, size_t len)
             size_t cap = s->cap ? s->cap : 16384;
             while (cap < s->len + len)
                 cap *= 2;
+            if (cap > SK_VS_POOL_MIN && sk_vs_poolable((size_t)s->threshold))
+                cap = (size_t)s->threshold; /* one jump to a reusable buffer */
             if (cap > s->threshold)
                 cap = (size_t)s->threshold;
-            unsigned char *m = realloc(s->mem, cap);
-            if (!m)
+            unsigned char *m;
+            if (sk_vs_poolable(cap)) {
+                if (!(m = sk_vs_pool_get(cap)))
+                    return -1;
+                if (s->len)
+                    memcpy(m, s->mem, s->len);
+                sk_vs_pool_put(s->mem, s->cap);
+            } else if (!(m = realloc(s->mem, cap))) {
                 return -1;
+            }
             s->mem = m;
             s->cap = cap;
         }
@@ -123,7 +193,7 @@ void sk_vs_store_free(struct sk_vs_store *s)
     if (s->fd != -1)
         close(s->fd);
     s->fd = -1;
-    free(s->mem);
+    sk_vs_pool_put(s->mem, s->cap);
     s->mem = NULL;
     s->len = s->cap = 0;
 }

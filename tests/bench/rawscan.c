@@ -40,8 +40,13 @@ static cl_error_t sk_scan(struct cl_engine *e, const char *buf, size_t len, cons
     cl_fmap_t *map;
     cl_error_t rc;
 
+    /* The options and engine settings virus_scan uses (vs_engine.c), so the
+     * limit is the same scan without the server around it. */
     memset(&o, 0, sizeof(o));
+    o.general = CL_SCAN_GENERAL_HEURISTICS;
     o.parse = ~0u;
+    o.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
+                  CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
     *vir = NULL;
     if ((map = cl_fmap_open_memory(buf, len)) == NULL)
         return CL_EMEM;
@@ -186,6 +191,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_rawscan: cl_init: %s\n", cl_strerror(rc));
         return 2;
     }
+    cl_engine_set_num(e, CL_ENGINE_DISABLE_CACHE, 1); /* as virus_scan, see there */
     t0 = sk_now();
     if ((rc = cl_load(db, e, &sigs, CL_DB_STDOPT)) != CL_SUCCESS) {
         fprintf(stderr, "bench_rawscan: cl_load %s: %s\n", db, cl_strerror(rc));
