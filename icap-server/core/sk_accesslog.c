@@ -3,6 +3,7 @@
  * JSON-escaped, so a line is always valid JSON and never split. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -19,21 +20,62 @@ static int sk_log_fd = -1;
 
 static void sk_field(struct sk_buf *b, const char *key, const char *value, size_t max)
 {
-    sk_buf_printf(b, ",\"%s\":\"", key);
+    sk_buf_puts(b, ",\"");
+    sk_buf_puts(b, key);
+    sk_buf_puts(b, "\":\"");
     sk_json_escape(b, value ? value : "", max);
-    sk_buf_puts(b, "\"");
+    sk_buf_append(b, "\"", 1);
+}
+
+/* Decimal of v into b; no printf on the per-request path. */
+static void sk_put_u64(struct sk_buf *b, uint64_t v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    sk_buf_append(b, d + i, sizeof(d) - i);
+}
+
+static void sk_put_num(struct sk_buf *b, const char *key, uint64_t v)
+{
+    sk_buf_puts(b, key);
+    sk_put_u64(b, v);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" of now, formatted once per second per thread. */
+static const char *sk_log_second(time_t sec)
+{
+    static __thread time_t cached = (time_t)-1;
+    static __thread char text[32];
+    struct tm tm;
+
+    if (sec != cached) {
+        gmtime_r(&sec, &tm);
+        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached = sec;
+    }
+    return text;
 }
 
 void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
 {
     struct timeval tv;
-    struct tm tm;
-    char when[40];
+    char ms[6];
+    uint64_t us;
 
     gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    sk_buf_printf(b, "{\"time\":\"%s.%03dZ\"", when, (int)(tv.tv_usec / 1000));
+    sk_buf_puts(b, "{\"time\":\"");
+    sk_buf_puts(b, sk_log_second(tv.tv_sec));
+    ms[0] = '.';
+    ms[1] = (char)('0' + tv.tv_usec / 100000);
+    ms[2] = (char)('0' + tv.tv_usec / 10000 % 10);
+    ms[3] = (char)('0' + tv.tv_usec / 1000 % 10);
+    ms[4] = 'Z';
+    ms[5] = '"';
+    sk_buf_append(b, ms, sizeof(ms));
     sk_field(b, "txn", r->txn, SK_LOG_FIELD_MAX);
     sk_field(b, "service", r->service, SK_LOG_FIELD_MAX);
     sk_field(b, "icap_method", r->icap_method, SK_LOG_FIELD_MAX);
@@ -41,7 +83,10 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
     sk_field(b, "user", r->user, SK_LOG_FIELD_MAX);
     sk_field(b, "method", r->method, SK_LOG_FIELD_MAX);
     sk_field(b, "url", r->url, SK_LOG_URL_MAX);
-    sk_buf_printf(b, ",\"icap_status\":%d", r->icap_status);
+    if (r->icap_status >= 0)
+        sk_put_num(b, ",\"icap_status\":", (uint64_t)r->icap_status);
+    else
+        sk_buf_printf(b, ",\"icap_status\":%d", r->icap_status);
     sk_field(b, "verdict", r->verdict, SK_LOG_FIELD_MAX);
     sk_field(b, "module", r->module, SK_LOG_FIELD_MAX);
     sk_field(b, "rule", r->rule, SK_LOG_FIELD_MAX);
@@ -69,9 +114,17 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
         }
         sk_buf_puts(b, "]");
     }
-    sk_buf_printf(b, ",\"bytes_in\":%llu,\"bytes_out\":%llu,\"duration_ms\":%.3f}\n",
-                  (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
-                  r->duration_ms);
+    sk_put_num(b, ",\"bytes_in\":", r->bytes_in);
+    sk_put_num(b, ",\"bytes_out\":", r->bytes_out);
+    /* milliseconds with three decimals, as "%.3f" would print them */
+    us = r->duration_ms > 0 ? (uint64_t)(r->duration_ms * 1000.0 + 0.5) : 0;
+    sk_put_num(b, ",\"duration_ms\":", us / 1000);
+    ms[0] = '.';
+    ms[1] = (char)('0' + us % 1000 / 100);
+    ms[2] = (char)('0' + us % 100 / 10);
+    ms[3] = (char)('0' + us % 10);
+    sk_buf_append(b, ms, 4);
+    sk_buf_append(b, "}\n", 2);
 }
 
 int sk_accesslog_open(const char *path, char **err)
@@ -98,13 +151,23 @@ int sk_accesslog_open(const char *path, char **err)
  * carries whole lines on an O_APPEND descriptor, so lines from the c-icap
  * children never interleave. Measured: one write per request cost 10-20%
  * of no-body REQMOD throughput. A crash can lose the last few
- * milliseconds of lines. */
+ * milliseconds of lines.
+ *
+ * Two locks: sk_log_lock only covers appending a line to the pending
+ * buffer (a memcpy); sk_log_write_lock is held by whoever writes, who swaps
+ * the pending buffer for the empty spare and writes it outside sk_log_lock,
+ * so threads finishing requests never wait behind a write(2) (that wait
+ * was most of the futex calls under load). Swapping under the write lock
+ * keeps batches in order. A request thread that finds a write in progress
+ * leaves its line for the next one. */
 #define SK_LOG_BATCH 32768
 #define SK_LOG_BUSY_NS 2000000L
 
 static pthread_mutex_t sk_log_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sk_buf sk_log_pending;
-static struct timespec sk_log_last;
+static pthread_mutex_t sk_log_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sk_buf sk_log_bufs[2];
+static int sk_log_cur;           /* sk_log_bufs[sk_log_cur] is pending; sk_log_lock */
+static struct timespec sk_log_last; /* last write; sk_log_lock */
 static int sk_log_batching; /* on only while a flusher calls sk_accesslog_flush */
 
 void sk_accesslog_batching(int on)
@@ -119,27 +182,41 @@ static long sk_log_since(const struct timespec *now)
     return (now->tv_sec - sk_log_last.tv_sec) * 1000000000L + (now->tv_nsec - sk_log_last.tv_nsec);
 }
 
-/* Caller holds sk_log_lock. */
-static void sk_log_flush_locked(const struct timespec *now)
+static void sk_log_write_all(const char *p, size_t len)
 {
-    size_t off = 0;
-
-    while (off < sk_log_pending.len && sk_log_fd != -1) {
-        ssize_t n = write(sk_log_fd, sk_log_pending.data + off, sk_log_pending.len - off);
+    while (len > 0 && sk_log_fd != -1) {
+        ssize_t n = write(sk_log_fd, p, len);
         if (n <= 0)
             break; /* a full disk must not fail the transaction */
-        off += (size_t)n;
+        p += n;
+        len -= (size_t)n;
     }
-    sk_log_pending.len = 0;
-    if (sk_log_pending.data)
-        sk_log_pending.data[0] = '\0';
-    sk_log_last = *now;
+}
+
+/* Caller holds sk_log_write_lock. */
+static void sk_log_drain(void)
+{
+    struct timespec now;
+    struct sk_buf *out;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pthread_mutex_lock(&sk_log_lock);
+    out = &sk_log_bufs[sk_log_cur];
+    sk_log_cur ^= 1; /* the spare is empty: it was drained last time */
+    sk_log_last = now;
+    pthread_mutex_unlock(&sk_log_lock);
+    sk_log_write_all(out->data, out->len);
+    out->len = 0;
+    out->failed = 0;
+    if (out->data)
+        out->data[0] = '\0';
 }
 
 void sk_accesslog_write(const struct sk_log_record *rec)
 {
     struct sk_buf line = {0};
     struct timespec now;
+    int batching, want, failed;
 
     if (sk_log_fd == -1)
         return;
@@ -148,32 +225,38 @@ void sk_accesslog_write(const struct sk_log_record *rec)
         sk_buf_free(&line);
         return;
     }
+    batching = __atomic_load_n(&sk_log_batching, __ATOMIC_ACQUIRE);
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&sk_log_lock);
-    sk_buf_append(&sk_log_pending, line.data, line.len);
-    if (sk_log_pending.failed) { /* out of memory: write what we have */
-        sk_log_pending.failed = 0;
-        sk_log_pending.len = 0;
-        if (write(sk_log_fd, line.data, line.len) < 0) {
-            /* nothing more to do */
-        }
-    } else if (!__atomic_load_n(&sk_log_batching, __ATOMIC_ACQUIRE) ||
-               sk_log_pending.len >= SK_LOG_BATCH || sk_log_since(&now) >= SK_LOG_BUSY_NS) {
-        sk_log_flush_locked(&now);
+    struct sk_buf *pending = &sk_log_bufs[sk_log_cur];
+    sk_buf_append(pending, line.data, line.len);
+    failed = pending->failed;
+    if (failed) { /* out of memory: this line goes out on its own */
+        pending->failed = 0;
+        pending->len = 0;
     }
+    want = !batching || pending->len >= SK_LOG_BATCH || sk_log_since(&now) >= SK_LOG_BUSY_NS;
     pthread_mutex_unlock(&sk_log_lock);
+    if (failed)
+        sk_log_write_all(line.data, line.len);
+    if (want) {
+        if (!batching)
+            pthread_mutex_lock(&sk_log_write_lock);
+        else if (pthread_mutex_trylock(&sk_log_write_lock) != 0)
+            want = 0; /* someone is writing; the next write takes this line */
+        if (want) {
+            sk_log_drain();
+            pthread_mutex_unlock(&sk_log_write_lock);
+        }
+    }
     sk_buf_free(&line);
 }
 
 void sk_accesslog_flush(void)
 {
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    pthread_mutex_lock(&sk_log_lock);
-    if (sk_log_pending.len)
-        sk_log_flush_locked(&now);
-    pthread_mutex_unlock(&sk_log_lock);
+    pthread_mutex_lock(&sk_log_write_lock);
+    sk_log_drain();
+    pthread_mutex_unlock(&sk_log_write_lock);
 }
 
 void sk_accesslog_close(void)

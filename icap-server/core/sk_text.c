@@ -112,7 +112,13 @@ void sk_json_escape(struct sk_buf *b, const char *str, size_t max)
         unsigned c = s[i];
         size_t n;
 
-        if (c == '"' || c == '\\') {
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            /* a run of plain ASCII goes in with one append */
+            for (n = i + 1; n < end && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\';)
+                n++;
+            sk_buf_append(b, (const char *)s + i, n - i);
+            i = n;
+        } else if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             sk_buf_append(b, esc, 2);
             i++;

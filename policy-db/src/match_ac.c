@@ -228,9 +228,18 @@ int sk_ac_substr(const struct sk_ac *ac, const char *text, size_t len, sk_match_
         return 0;
     for (size_t i = 0; i < len; i++) {
         uint8_t c = (uint8_t)text[i];
-        while ((t = sk_ac_goto(ac, u, c)) == SK_AC_NONE && u != 0)
-            u = ac->nodes[u].fail;
-        u = t == SK_AC_NONE ? 0 : t;
+        if (u == 0) {
+            /* at the root most bytes start nothing: skip them in a tight loop */
+            while (ac->root[c] == 0 && ++i < len)
+                c = (uint8_t)text[i];
+            if (i == len)
+                break;
+            u = ac->root[c];
+        } else {
+            while ((t = sk_ac_goto(ac, u, c)) == SK_AC_NONE && u != 0)
+                u = ac->nodes[u].fail;
+            u = t == SK_AC_NONE ? 0 : t;
+        }
         for (uint32_t x = ac->nodes[u].out_sub ? u : ac->nodes[u].dict; x != 0;
              x = ac->nodes[x].dict)
             if ((rc = sk_ac_emit(ac, ac->nodes[x].out_sub, i + 1, fn, arg)) != 0)

@@ -99,7 +99,11 @@ struct sk_ruleset {
     struct sk_rule *rules; /* ascending id */
     size_t n, cap;
     struct sk_hset domains, exact; /* value = index into rules */
-    struct sk_ac *ac;              /* prefix + substring, value = index */
+    /* value = index. Two automata: a substring pass that also walked the
+     * prefix rules' trie was rarely at the root (5,000 random prefixes start
+     * with every letter) and cost 5% of a no-body REQMOD. */
+    struct sk_ac *ac_pre; /* prefix rules: a trie walk from the start */
+    struct sk_ac *ac_sub; /* substring rules: one Aho-Corasick pass */
     struct sk_rx *rx;              /* sorted by (list, id) */
     size_t nrx;
     struct sk_rxpre pre;

@@ -173,11 +173,14 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
         break;
     case SK_MATCH_PREFIX:
     case SK_MATCH_SUBSTRING:
-        if (rs->ac == NULL && (rs->ac = sk_ac_new()) == NULL)
+    {
+        struct sk_ac **ac = m == SK_MATCH_PREFIX ? &rs->ac_pre : &rs->ac_sub;
+        if (*ac == NULL && (*ac = sk_ac_new()) == NULL)
             goto oom;
-        rc = sk_ac_add(rs->ac, key, strlen(key),
+        rc = sk_ac_add(*ac, key, strlen(key),
                        m == SK_MATCH_PREFIX ? SK_AC_PREFIX : SK_AC_SUBSTRING, idx);
         break;
+    }
     case SK_MATCH_REGEX: {
         struct sk_rx *x = realloc(rs->rx, (rs->nrx + 1) * sizeof(*x));
         if (x == NULL)
@@ -218,7 +221,8 @@ static int sk_rx_cmp(const void *a, const void *b, void *arg)
 
 int sk_ruleset_build(struct sk_ruleset *rs, char **err)
 {
-    if (rs->ac != NULL && sk_ac_build(rs->ac) == -1)
+    if ((rs->ac_pre != NULL && sk_ac_build(rs->ac_pre) == -1) ||
+        (rs->ac_sub != NULL && sk_ac_build(rs->ac_sub) == -1))
         return sk_pdb_errf(err, "out of memory compiling URL rules");
     sk_hset_seal(&rs->domains);
     sk_hset_seal(&rs->exact);
@@ -227,7 +231,8 @@ int sk_ruleset_build(struct sk_ruleset *rs, char **err)
     if (sk_rxpre_build(&rs->pre, rs->rx, rs->nrx) == -1)
         return sk_pdb_errf(err, "out of memory compiling URL rules");
     rs->bytes = rs->cap * sizeof(*rs->rules) + sk_hset_bytes(&rs->domains) +
-                sk_hset_bytes(&rs->exact) + sk_ac_bytes(rs->ac);
+                sk_hset_bytes(&rs->exact) + sk_ac_bytes(rs->ac_pre) +
+                sk_ac_bytes(rs->ac_sub);
     for (size_t i = 0; i < rs->n; i++)
         rs->bytes += strlen(rs->rules[i].pattern) + 1;
     for (size_t i = 0; i < rs->nrx; i++)
@@ -316,8 +321,8 @@ int sk_ruleset_check(const struct sk_ruleset *rs, const struct sk_url *u, uint32
         return 0;
     sk_match_domains(&rs->domains, u, sk_best_cb, &b);
     sk_hset_find(&rs->exact, u->folded, flen, sk_best_cb, &b);
-    sk_ac_prefix(rs->ac, u->folded, flen, sk_best_cb, &b);
-    sk_ac_substr(rs->ac, u->folded, flen, sk_best_cb, &b);
+    sk_ac_prefix(rs->ac_pre, u->folded, flen, sk_best_cb, &b);
+    sk_ac_substr(rs->ac_sub, u->folded, flen, sk_best_cb, &b);
     if (rs->nrx > 0 && sk_ruleset_regex(rs, u, &b) == -1)
         return -1;
     if (b.key == UINT64_MAX)
@@ -333,7 +338,8 @@ void sk_ruleset_free(struct sk_ruleset *rs)
     free(rs->rules);
     sk_hset_free(&rs->domains);
     sk_hset_free(&rs->exact);
-    sk_ac_free(rs->ac);
+    sk_ac_free(rs->ac_pre);
+    sk_ac_free(rs->ac_sub);
     for (size_t i = 0; i < rs->nrx; i++) {
         sk_rx_free(rs->rx[i].code);
         free(rs->rx[i].pattern);
