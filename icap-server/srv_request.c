@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "c-icap.h"
@@ -46,6 +49,7 @@ struct sk_req {
     int committed; /* response headers sent while the body is still held */
     ci_membuf_t *page;
     int eof;      /* the whole body has arrived */
+    int corked;   /* TCP_CORK set on the ICAP connection for the page */
     int aborted;  /* late block after data left: connection dropped */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
@@ -147,6 +151,25 @@ void *sk_srv_init_request(ci_request_t *req)
 
 /* ---- outcomes ----------------------------------------------------------- */
 
+/* c-icap writes a page response in four write(2)s (ICAP head, HTTP head,
+ * body chunk, last chunk), each its own TCP segment and a wake-up of the
+ * proxy. Corked, they leave as one; release_request, which c-icap calls
+ * after the last write, uncorks. Plain TCP only (not through a TLS BIO). */
+static void sk_cork(struct sk_req *r, int on)
+{
+    ci_connection_t *c = r->req->connection;
+    int v = on;
+
+    if (!c || c->fd < 0 || r->corked == on)
+        return;
+#ifdef USE_OPENSSL
+    if (c->bio)
+        return;
+#endif
+    if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)) == 0)
+        r->corked = on;
+}
+
 /* Replace the encapsulated message by the block page. Only possible while
  * nothing has been sent to the client. */
 static int sk_make_page(struct sk_req *r)
@@ -204,6 +227,7 @@ static int sk_make_page(struct sk_req *r)
         ci_icap_add_xheader(req, t->icap_headers[i]);
     r->mode = SK_BODY_PAGE;
     ci_req_unlock_data(req);
+    sk_cork(r, 1);
     return 0;
 }
 
@@ -530,6 +554,8 @@ void sk_srv_release_request(void *data)
 
     if (!r)
         return;
+    if (r->corked)
+        sk_cork(r, 0);
     if (r->pipe.chain) {
         sk_pipeline_finish(&r->pipe);
         sk_log(r);
