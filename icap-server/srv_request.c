@@ -227,7 +227,11 @@ static int sk_make_page(struct sk_req *r)
         ci_icap_add_xheader(req, t->icap_headers[i]);
     r->mode = SK_BODY_PAGE;
     ci_req_unlock_data(req);
-    sk_cork(r, 1);
+    /* Only when all the request is in: c-icap then writes the whole page
+     * at once. A page that starts while the client still sends its body
+     * goes out as written (a corked head would wait up to 200 ms). */
+    if (!ci_req_hasbody(req) || r->eof || ci_req_hasalldata(req))
+        sk_cork(r, 1);
     return 0;
 }
 

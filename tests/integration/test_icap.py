@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -542,6 +543,54 @@ def g_identity(cx):
                           "weird URL (quotes, backslash, controls, UTF-8, invalid UTF-8)"))
 
 
+def g_log_burst(cx):
+    """Many transactions at once on keep-alive connections: the access log
+    batches lines under load and writes them outside the append lock; every
+    transaction must still get exactly one whole line."""
+    ck, srv = cx.ck, cx.srv
+    t, nconn, per = tag(), 8, 250
+    errors = []
+
+    def worker(k):
+        c = srv.conn(30)
+        try:
+            for i in range(per):
+                u = "http://burst.test/%s/%d/%d" % (t, k, i)
+                r = transact(c, "REQMOD", srv.url("sekisho"), http_req_head("GET", u), None,
+                             None, allow204=True)
+                if r.status != 204:
+                    errors.append((u, r.status))
+                    return
+        except OSError as e:
+            errors.append(("conn %d" % k, str(e)))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(nconn)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    ck.ok("log burst: %d transactions on %d connections all answered 204" % (nconn * per, nconn),
+          not errors, errors[:3])
+    want = nconn * per
+    deadline = time.monotonic() + 5
+    while True:
+        urls = []
+        for ln in srv.log_lines():
+            if t.encode() in ln:
+                try:
+                    urls.append(json.loads(ln.decode("utf-8"))["url"])
+                except (UnicodeDecodeError, ValueError, KeyError):
+                    urls.append(None)
+        if len(urls) >= want or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    ck.eq("log burst: one line per transaction", len(urls), want)
+    ck.ok("log burst: every line whole JSON with its own URL",
+          None not in urls and len(set(urls)) == want)
+
+
 def g_access_log(cx):
     ck, srv = cx.ck, cx.srv
     deadline = time.monotonic() + 5
@@ -757,7 +806,8 @@ def g_launcher(cx):
 
 GROUPS = [("options", g_options), ("passthrough", g_passthrough), ("tenmb", g_ten_mb),
           ("keepalive", g_keepalive), ("cicapclient", g_cicap_client), ("block", g_block),
-          ("identity", g_identity), ("accesslog", g_access_log), ("istag", g_istag)]
+          ("identity", g_identity), ("logburst", g_log_burst), ("accesslog", g_access_log),
+          ("istag", g_istag)]
 
 
 def main():
