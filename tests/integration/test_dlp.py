@@ -199,6 +199,20 @@ def g_log_only(ck, srv):
           "credit-card x2: 4111 **** **** 1111" in text, text[:400])
     ck.ok("access log: no card number in clear",
           "4111111111111111" not in text and "5555-5555" not in text)
+    # The client allowed 204, so the inspected upload is not echoed back;
+    # what was found still reaches the proxy on the 204 itself.
+    srv.policy_cmd("set", "icap.x-violations-found", "on")
+
+    def with_header():
+        r = post(srv, body, "text/plain")
+        return r.status == 204 and bool(r.header("X-Violations-Found")), r
+    ok, r = until(with_header)
+    ck.ok("log-only hit, Allow: 204: answered 204 with X-Violations-Found (%s %r)"
+          % (r.status, r.header("X-Violations-Found")), ok)
+    ck.ok("X-Violations-Found names the template, no card number",
+          "cards-log" in (r.header("X-Violations-Found") or "") and
+          "4111" not in (r.header("X-Violations-Found") or ""), r.header("X-Violations-Found"))
+    srv.policy_cmd("unset", "icap.x-violations-found")
 
 
 GROUPS = [("cli", g_cli), ("iwss", g_iwss), ("formats", g_formats), ("log_only", g_log_only)]
@@ -214,7 +228,7 @@ def main():
     ck.ok("built: dlp.so exists", os.path.exists(so))
     if ck.failed:
         return ck.summary()
-    srv = SekishoServer(build, modules="dlp", name="dlp")
+    srv = SekishoServer(build, modules="dlp xheaders", name="dlp")
     try:
         srv.init_db()
         srv.policy_cmd("dlp", "add", "all e-mail addresses", "--detector", "email",
