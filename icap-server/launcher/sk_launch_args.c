@@ -68,7 +68,7 @@ static void sk_usage(FILE *out)
             "  --config FILE        c-icap.conf fragment Included last (overrides)\n"
             "  --foreground         stay attached; Ctrl-C/SIGTERM stops c-icap\n"
             "  --run-dir DIR        run directory (default: private temporary one)\n"
-            "  --access-log FILE    Sekisho access log (default RUN/access.log)\n"
+            "  --access-log FILE    Sekisho access log (default RUN/access.log; none: off)\n"
             "  --modules \"a b c\"    module chain (default: those of url_block dlp\n"
             "                       virus_scan xheaders that are installed)\n"
             "  --modules-dir DIR    where module .so files live\n"

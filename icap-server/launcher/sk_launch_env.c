@@ -314,7 +314,9 @@ static int sk_make_run_dir(struct sk_launch_env *env,
     env->status_file = sk_launch_strf("%s/status", env->run_dir);
     env->server_log = sk_launch_strf("%s/server.log", env->run_dir);
     env->out_file = sk_launch_strf("%s/c-icap.out", env->run_dir);
-    if (opts->access_log)
+    if (opts->access_log && strcmp(opts->access_log, "none") == 0)
+        env->access_log = strdup("none"); /* sekisho.AccessLog none: no log */
+    else if (opts->access_log)
         env->access_log = sk_absolute(opts->access_log);
     else
         env->access_log = sk_launch_strf("%s/access.log", env->run_dir);

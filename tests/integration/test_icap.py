@@ -779,9 +779,12 @@ def g_launcher(cx):
           "sekisho-no-such-module" in err, "stderr %r" % err[-1500:])
     s.cleanup()
     # SIGINT stops cleanly too
-    s = SekishoServer(build, modules=mod, name="sigint")
+    s = SekishoServer(build, modules=mod, name="sigint", extra_args=("--access-log", "none"))
     try:
         s.start()
+        conf = open(os.path.join(s.run_dir, "c-icap.conf")).read()
+        ck.ok("launcher: --access-log none switches the log off (not a file named 'none')",
+              "sekisho.AccessLog none\n" in conf, [ln for ln in conf.splitlines() if "AccessLog" in ln])
         import signal as _sig
         s.proc.send_signal(_sig.SIGINT)
         try:
