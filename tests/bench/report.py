@@ -73,6 +73,16 @@ def summarize(runs):
             "rounds": len(rs)}
 
 
+def paired(runs, name, other):
+    """Sekisho / OTHER req/s of each round in which both ran."""
+    by = {}
+    for x in runs:
+        if x["scenario"] == name and x["r"] and x["r"].get("req_per_s"):
+            by.setdefault(x["round"], {})[x["target"]] = x["r"]["req_per_s"]
+    return [v["sekisho"] / v[other] for _, v in sorted(by.items())
+            if "sekisho" in v and v.get(other)]
+
+
 def fmt(v, nd=1):
     if v is None:
         return "-"
@@ -92,7 +102,7 @@ def main():
     m = machine()
     rows, ok = [], True
     for line in open(a.scenarios):
-        name, kind, desc, peer_svc, module, present = line.rstrip("\n").split("\t")
+        name, kind, desc, peer_svc, module, present, limit_svc = line.rstrip("\n").split("\t")
         peer = summarize([x for x in runs if x["scenario"] == name and x["target"] == "peer"])
         sk = summarize([x for x in runs if x["scenario"] == name and x["target"] == "sekisho"])
         row = {"scenario": name, "kind": kind, "description": desc, "peer_service": peer_svc,
@@ -109,6 +119,25 @@ def main():
                 row["note"] = "sekisho: no %s module yet (passthrough)" % module
             else:
                 row["ratio"] = r
+        if limit_svc and sk:
+            # The limit is measured in each round right next to Sekisho;
+            # the median of the per-round ratios resists machine noise
+            # that the ratio of two medians taken minutes apart does not.
+            lim = summarize([x for x in runs if x["scenario"] == name and x["target"] == "limit"])
+            pairs = paired(runs, name, "limit")
+            if lim and pairs:
+                row["limit"] = lim
+                row["limit_service"] = limit_svc
+                row["limit_ratio"] = statistics.median(pairs)
+                row["limit_ratios"] = pairs
+                row["note"] = (row["note"] + "; " if row["note"] else "") + (
+                    "%s in the same rounds %s req/s: %.2f of it (median of per-round ratios %s)"
+                    % (limit_svc, fmt(lim["req_per_s"]), row["limit_ratio"],
+                       " ".join("%.2f" % x for x in pairs)))
+        if kind == "icap" and peer and sk:
+            pp = paired(runs, name, "peer")
+            if pp:
+                row["paired_ratio"] = statistics.median(pp)
         if peer_svc == "echo" and module == "dlp":
             row["note"] = (row["note"] + "; " if row["note"] else "") + "peer has no DLP service"
         if name.startswith("stream") and peer and sk:

@@ -4,13 +4,13 @@
 # scen NAME: sets the scenario's description, services and icapbench flags.
 scen() {
     s_conns=$connections s_load=(--duration "$duration") s_module="" s_kind=icap
-    s_sk_svc=sekisho s_desc="" s_args=()
+    s_sk_svc=sekisho s_desc="" s_args=() s_limit=
     case "$1" in
     options)
         s_desc="OPTIONS" s_peer=echo s_args=(--method OPTIONS) ;;
     reqmod_url)
         s_desc="REQMOD no body, URL check (${ndomains} domains)" s_peer=url_check
-        s_sk_svc=reqmod s_module=url_block
+        s_sk_svc=reqmod s_module=url_block s_limit=echo
         s_args=(--method REQMOD --url-list "$domains/urls.txt" --allow204) ;;
     respmod_10k_av)
         s_desc="RESPMOD 10 KB unique, AV" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
@@ -137,8 +137,11 @@ run_one() { # scenario target round
         "$bin/bench_rawscan" --db "$sigs" --body "$s_body" --duration "$duration" --vary \
             --json >"$out" 2>>"$work/errors.log" || : >"$out"
     else
-        if [ "$2" = peer ]; then port=$peer_port svc=$s_peer pid=$peer_pid
-        else port=$sk_port svc=$s_sk_svc pid=$sk_pid; fi
+        case $2 in
+        peer) port=$peer_port svc=$s_peer pid=$peer_pid ;;
+        limit) port=$peer_port svc=$s_limit pid=$peer_pid ;;
+        *) port=$sk_port svc=$s_sk_svc pid=$sk_pid ;;
+        esac
         "$bin/icapbench" --json --port "$port" --service "$svc" --connections "$s_conns" \
             "${s_load[@]}" --timeout 120 --mem-pid "$pid" "${s_args[@]}" \
             >"$out" 2>>"$work/errors.log" || true
@@ -154,7 +157,9 @@ for ((round = 1; round <= rounds; round++)); do
             run_one "$s" peer "$round"
         elif [ $((round % 2)) = 1 ]; then
             run_one "$s" peer "$round"; run_one "$s" sekisho "$round"
+            [ -z "$s_limit" ] || run_one "$s" limit "$round"
         else
+            [ -z "$s_limit" ] || run_one "$s" limit "$round"
             run_one "$s" sekisho "$round"; run_one "$s" peer "$round"
         fi
         say "round $round/$rounds: $s done"
@@ -168,8 +173,8 @@ for s in "${sel[@]}"; do
     scen "$s"
     present=0
     [ -n "$s_module" ] && [ -e "$build_dir/lib/sekisho/modules/$s_module.so" ] && present=1
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$s_kind" "$s_desc" "$s_peer" "$s_module" \
-        "$present" >>"$scen_meta"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$s_kind" "$s_desc" "$s_peer" "$s_module" \
+        "$present" "$s_limit" >>"$scen_meta"
 done
 [ "$dlp_peer" = echo ] &&
     note "no DLP service among the Debian c-icap modules here: the DLP row's peer is echo"
