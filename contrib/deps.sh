@@ -24,6 +24,7 @@ runtime_pkgs=(
 # is listed so tests can build signature databases from their own samples.
 test_pkgs=(
     libcmocka-dev python3 curl squid
+    openssl # the ICAPS test makes a throwaway certificate
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its

@@ -18,7 +18,8 @@ int main(int argc, char **argv)
         return SK_LAUNCH_EXIT_OK;
 
     /* Cheap checks first: nothing is created when the port is taken. */
-    if (sk_launch_check_listen(&opts.listen, &err) == -1)
+    if (sk_launch_check_listen(&opts.listen, &err) == -1 ||
+        (opts.tls && sk_launch_check_listen(&opts.tls_listen, &err) == -1))
         goto out;
     if (sk_launch_env_init(&env, &opts, &err) == -1)
         goto out;

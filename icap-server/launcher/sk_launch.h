@@ -31,6 +31,10 @@ struct sk_listen {
  * for the life of the process. */
 struct sk_launch_opts {
     struct sk_listen listen;
+    struct sk_listen tls_listen; /* valid when tls is set */
+    int tls;
+    const char *tls_cert;    /* PEM certificate (chain) for ICAPS */
+    const char *tls_key;     /* PEM private key; NULL: inside tls_cert */
     const char *policy_db;
     const char *clamav_db;
     const char *config;      /* NULL: no admin Include */
@@ -64,6 +68,8 @@ struct sk_launch_env {
     char *server_log;   /* RUN/server.log */
     char *out_file;     /* RUN/c-icap.out: c-icap's stdout/stderr (-D) */
     char *tmp_dir;      /* RUN/tmp: c-icap's TmpDir and our spill directory */
+    char *tls_cert;     /* absolute, or NULL without --tls-listen */
+    char *tls_key;      /* absolute (the certificate file when no key given) */
 };
 
 /* sk_launch_args.c */

@@ -29,10 +29,16 @@ enum {
     SK_OPT_THREADS,
     SK_OPT_HELP,
     SK_OPT_VERSION,
+    SK_OPT_TLS_LISTEN,
+    SK_OPT_TLS_CERT,
+    SK_OPT_TLS_KEY,
 };
 
 static const struct option sk_long_opts[] = {
     {"listen", required_argument, NULL, SK_OPT_LISTEN},
+    {"tls-listen", required_argument, NULL, SK_OPT_TLS_LISTEN},
+    {"tls-cert", required_argument, NULL, SK_OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, SK_OPT_TLS_KEY},
     {"policy-db", required_argument, NULL, SK_OPT_POLICY_DB},
     {"clamav-db", required_argument, NULL, SK_OPT_CLAMAV_DB},
     {"config", required_argument, NULL, SK_OPT_CONFIG},
@@ -61,6 +67,9 @@ static void sk_usage(FILE *out)
             ");\n"
             "                       all interfaces as 0.0.0.0:1344; IPv6 as [::1]:1344\n"
             "                       (needs a c-icap built with IPv6; Debian's is not)\n"
+            "  --tls-listen ADDR:PORT  also serve ICAP over TLS (icaps://) there\n"
+            "  --tls-cert FILE      PEM certificate (chain) for --tls-listen\n"
+            "  --tls-key FILE       PEM private key (default: inside --tls-cert)\n"
             "  --policy-db FILE     policy database (default $SEKISHO_POLICY_DB or\n"
             "                       " SK_LAUNCH_DEFAULT_POLICY_DB ")\n"
             "  --clamav-db DIR      ClamAV signature directory (default "
@@ -182,6 +191,17 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         if (sk_launch_parse_listen(arg, &opts->listen, &why) == -1)
             return sk_bad_value("--listen", arg, why);
         return 0;
+    case SK_OPT_TLS_LISTEN:
+        if (sk_launch_parse_listen(arg, &opts->tls_listen, &why) == -1)
+            return sk_bad_value("--tls-listen", arg, why);
+        /* icaps:// in what we print; the c-icap directive is the same */
+        memmove(opts->tls_listen.url + 5, opts->tls_listen.url + 4,
+                strlen(opts->tls_listen.url + 4) + 1);
+        opts->tls_listen.url[4] = 's';
+        opts->tls = 1;
+        return 0;
+    case SK_OPT_TLS_CERT: opts->tls_cert = arg; return 0;
+    case SK_OPT_TLS_KEY: opts->tls_key = arg; return 0;
     case SK_OPT_POLICY_DB: opts->policy_db = arg; return 0;
     case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
     case SK_OPT_CONFIG: opts->config = arg; return 0;
@@ -210,6 +230,29 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     default:
         return -1;
     }
+}
+
+/* ICAPS options belong together and need their own port. */
+static int sk_check_tls_opts(const struct sk_launch_opts *o)
+{
+    const struct sk_listen *a = &o->listen, *b = &o->tls_listen;
+
+    if (!o->tls && (o->tls_cert || o->tls_key)) {
+        fprintf(stderr, SK_LAUNCH_PROG ": --tls-cert/--tls-key need --tls-listen ADDR:PORT\n");
+        return -1;
+    }
+    if (o->tls && !o->tls_cert) {
+        fprintf(stderr, SK_LAUNCH_PROG ": --tls-listen needs --tls-cert FILE (PEM)\n");
+        return -1;
+    }
+    if (o->tls && a->port == b->port &&
+        (strcmp(a->host, b->host) == 0 || strcmp(a->host, "0.0.0.0") == 0 ||
+         strcmp(b->host, "0.0.0.0") == 0)) {
+        fprintf(stderr, SK_LAUNCH_PROG ": --tls-listen %s overlaps --listen %s: use another "
+                "port\n", b->port_directive, a->port_directive);
+        return -1;
+    }
+    return 0;
 }
 
 int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
@@ -254,5 +297,5 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
                 argv[optind]);
         return -1;
     }
-    return 0;
+    return sk_check_tls_opts(opts);
 }

@@ -143,6 +143,9 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         goto out;
     sk_put_process_model(f, opts);
     fprintf(f, "Port %s\n", opts->listen.port_directive);
+    if (opts->tls) /* paths checked in sk_launch_env.c: no spaces or '=' */
+        fprintf(f, "TlsPort %s cert=%s key=%s\n", opts->tls_listen.port_directive,
+                env->tls_cert, env->tls_key);
     if (sk_put(f, "TmpDir", env->tmp_dir, err) == -1)
         goto out;
     fprintf(f, "MaxMemObject 1048576\nDebugLevel %d\n", opts->debug);

@@ -52,6 +52,9 @@ static int sk_is_file(const char *path)
 /* Absolute form of path, for a config file c-icap reads from another cwd.
  * Existing paths are canonicalised; others get the cwd prepended.
  * Returns malloc'd string (caller frees) or NULL. */
+static int sk_tls_file(const char *path, const char *marker, const char *opt, char **out,
+                       char **err);
+
 static char *sk_absolute(const char *path)
 {
     char *real, cwd[PATH_MAX];
@@ -323,6 +326,12 @@ static int sk_make_run_dir(struct sk_launch_env *env,
     if (!env->conf_file || !env->pid_file || !env->status_file || !env->server_log ||
         !env->out_file || !env->access_log)
         goto out;
+    if (opts->tls && (sk_tls_file(opts->tls_cert, "CERTIFICATE-----", "--tls-cert",
+                                  &env->tls_cert, err) == -1 ||
+                      sk_tls_file(opts->tls_key ? opts->tls_key : opts->tls_cert,
+                                  "PRIVATE KEY-----", opts->tls_key ? "--tls-key" : "--tls-cert",
+                                  &env->tls_key, err) == -1))
+        goto out;
     rc = sk_clear_stale(env, err);
 out:
     return rc;
@@ -366,7 +375,7 @@ void sk_launch_env_free(struct sk_launch_env *env)
         &env->cicap, &env->libdir, &env->service, &env->moddir, &env->modules,
         &env->policy_db, &env->clamav_db, &env->config, &env->run_dir,
         &env->access_log, &env->conf_file, &env->pid_file, &env->status_file,
-        &env->server_log, &env->out_file, &env->tmp_dir,
+        &env->server_log, &env->out_file, &env->tmp_dir, &env->tls_cert, &env->tls_key,
     };
     size_t i;
 
@@ -374,6 +383,40 @@ void sk_launch_env_free(struct sk_launch_env *env)
         free(*fields[i]);
         *fields[i] = NULL;
     }
+}
+
+/* A PEM file for ICAPS: readable, holding MARKER ("CERTIFICATE-----" or
+ * "PRIVATE KEY-----"), path usable in a c-icap directive. c-icap itself
+ * would only say "Unable to check private key" in its own log and exit. */
+static int sk_tls_file(const char *path, const char *marker, const char *opt, char **out,
+                       char **err)
+{
+    char buf[65536];
+    size_t n;
+    FILE *f;
+
+    if ((*out = sk_absolute(path)) == NULL) {
+        *err = sk_launch_strf("%s %s: out of memory", opt, path);
+        return -1;
+    }
+    if (strpbrk(*out, " \t\r\n\"{}#=") != NULL) {
+        *err = sk_launch_strf("%s %s: spaces, quotes and '=' are not supported in the path",
+                              opt, *out);
+        return -1;
+    }
+    if ((f = fopen(*out, "r")) == NULL) {
+        *err = sk_launch_strf("%s %s: %s", opt, *out, strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (strstr(buf, marker) == NULL) {
+        *err = sk_launch_strf("%s %s: no PEM %.*s in the file", opt, *out,
+                              (int)(strlen(marker) - 5), marker);
+        return -1;
+    }
+    return 0;
 }
 
 /* Binds (SO_REUSEADDR, like c-icap) and releases the address, so a taken

@@ -390,6 +390,9 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
 
     printf(SK_LAUNCH_PROG ": listening on %s (services: sekisho reqmod respmod "
            "REQ-Service resp avscan, and the bare root)\n", opts->listen.url);
+    if (opts->tls)
+        printf(SK_LAUNCH_PROG ": listening on %s (ICAP over TLS, certificate %s)\n",
+               opts->tls_listen.url, env->tls_cert);
     printf(SK_LAUNCH_PROG ": access log %s, server log %s, run dir %s\n",
            env->access_log, env->server_log, env->run_dir);
     fflush(stdout);

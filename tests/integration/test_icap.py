@@ -14,6 +14,7 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -807,9 +808,99 @@ def g_launcher(cx):
         s.cleanup()
 
 
+def g_icaps(cx):
+    """--tls-listen: the same service over TLS (Squid's icaps://), and the
+    launcher's refusals of incomplete or broken TLS options."""
+    import ssl
+    ck, build = cx.ck, cx.build
+    d = tempfile.mkdtemp(prefix="sekisho-icaps-")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True)
+    if not ck.ok("openssl makes a test certificate", p.returncode == 0, p.stderr[-300:]):
+        return
+    tport = free_port()
+    mod = os.path.join(build, "tests", "modules", "test_block.so")
+    s = SekishoServer(build, modules=mod, name="icaps",
+                      extra_args=("--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert", cert,
+                                  "--tls-key", key))
+    try:
+        s.start()
+        out = "\n".join(s.stdout_lines)
+        ck.ok("icaps: launcher says where ICAP over TLS listens",
+              "icaps://127.0.0.1:%d" % tport in out, out[-400:])
+        ctx = ssl.create_default_context(cafile=cert)
+        with socket.create_connection(("127.0.0.1", tport), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
+                t.sendall(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: 127.0.0.1\r\n"
+                          b"Encapsulated: null-body=0\r\n\r\n")
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    b = t.recv(4096)
+                    if not b:
+                        break
+                    head += b
+                ck.ok("icaps: OPTIONS over TLS answers 200 with an ISTag",
+                      head.startswith(b"ICAP/1.0 200") and b"ISTag:" in head, head[:300])
+                u = "http://icaps.test/%s" % tag()
+                req = http_req_head("GET", u)
+                t.sendall(b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n"
+                          b"Allow: 204\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n"
+                          % len(req) + req)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    b = t.recv(4096)
+                    if not b:
+                        break
+                    head += b
+                ck.ok("icaps: REQMOD over TLS on the same connection answers 204",
+                      head.startswith(b"ICAP/1.0 204"), head[:300])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(u.encode() in ln for ln in s.log_lines()):
+            time.sleep(0.1)
+        ck.ok("icaps: the TLS transaction has its access-log line",
+              any(u.encode() in ln for ln in s.log_lines()))
+        with socket.create_connection(("127.0.0.1", tport), timeout=5) as raw:
+            raw.sendall(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: x\r\n"
+                        b"Encapsulated: null-body=0\r\n\r\n")
+            try:
+                got = raw.recv(4096)
+            except OSError:
+                got = b""
+            ck.ok("icaps: plain ICAP on the TLS port gets no ICAP answer",
+                  not got.startswith(b"ICAP/1.0"), got[:100])
+    except StartupError as e:
+        ck.ok("icaps: server with --tls-listen starts", False, str(e))
+    finally:
+        s.stop()
+        s.cleanup()
+    # refusals: the launcher names the problem, c-icap is never started
+    cases = [
+        ("no certificate", ("--tls-listen", "127.0.0.1:%d" % tport), 2, "needs --tls-cert"),
+        ("certificate without --tls-listen", ("--tls-cert", cert), 2, "need --tls-listen"),
+        ("key missing from the certificate file",
+         ("--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert", cert), 1, "no PEM PRIVATE KEY"),
+        ("not a certificate", ("--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert", key,
+                               "--tls-key", key), 1, "no PEM CERTIFICATE"),
+        ("unreadable certificate", ("--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert",
+                                    os.path.join(d, "missing.pem")), 1, "missing.pem"),
+    ]
+    for label, args, want_rc, want_msg in cases:
+        s = SekishoServer(build, modules=mod, name="icaps-bad", extra_args=args)
+        try:
+            s.init_db()
+            rc, _out, err = run_launcher_expect_failure(s)
+            ck.ok("icaps: %s -> exit %d naming it (%r)" % (label, want_rc, err.strip()[-160:]),
+                  rc == want_rc and want_msg in err)
+        finally:
+            s.cleanup()
+    shutil.rmtree(d, ignore_errors=True)
+
+
 GROUPS = [("options", g_options), ("passthrough", g_passthrough), ("tenmb", g_ten_mb),
           ("keepalive", g_keepalive), ("cicapclient", g_cicap_client), ("block", g_block),
-          ("identity", g_identity), ("logburst", g_log_burst), ("accesslog", g_access_log),
+          ("identity", g_identity), ("logburst", g_log_burst), ("icaps", g_icaps), ("accesslog", g_access_log),
           ("istag", g_istag)]
 
 
