@@ -484,6 +484,49 @@ static void test_spill_to_file_and_removed(void **s)
     free(body);
 }
 
+/* The store: memory up to the threshold (a body past 64 KiB moves into a
+ * reused threshold-sized buffer), then a spill file; a reused buffer never
+ * shows bytes of an earlier body. */
+static void test_store_reuses_buffers(void **s)
+{
+    const size_t thr = 1 << 20;
+    unsigned char *a = malloc(thr), *b = malloc(thr + 10);
+    const unsigned char *view;
+    size_t vlen;
+
+    memset(a, 'a', thr);
+    for (size_t i = 0; i < thr + 10; i++)
+        b[i] = (unsigned char)(i * 7);
+    for (int round = 0; round < 3; round++) {
+        struct sk_vs_store st;
+        size_t n = round == 0 ? thr : 100000 + (size_t)round; /* shorter after a full one */
+        sk_vs_store_init(&st, thr, tmpdir);
+        for (size_t off = 0; off < n; off += 4096) /* in pieces, as bodies arrive */
+            assert_int_equal(sk_vs_store_append(&st, (round ? b : a) + off,
+                                                n - off < 4096 ? n - off : 4096), 0);
+        assert_int_equal(st.fd, -1); /* at most the threshold stays in memory */
+        assert_int_equal(sk_vs_store_view(&st, &view, &vlen), 0);
+        assert_int_equal(vlen, n);
+        assert_memory_equal(view, round ? b : a, n);
+        sk_vs_store_free(&st);
+    }
+    { /* one byte over the threshold: spilled, whole and in order */
+        struct sk_vs_store st;
+        sk_vs_store_init(&st, thr, tmpdir);
+        assert_int_equal(sk_vs_store_append(&st, b, 70000), 0);
+        assert_int_equal(sk_vs_store_append(&st, b + 70000, thr + 1 - 70000), 0);
+        assert_true(st.fd != -1);
+        assert_int_equal(sk_vs_store_view(&st, &view, &vlen), 0);
+        assert_int_equal(vlen, thr + 1);
+        assert_memory_equal(view, b, thr + 1);
+        sk_vs_store_free(&st);
+    }
+    sk_vs_store_pool_drain();
+    assert_true(dir_is_empty(tmpdir));
+    free(a);
+    free(b);
+}
+
 struct result_case {
     enum sk_vs_result force;
     const char *name;
@@ -733,6 +776,7 @@ int main(void)
         cmocka_unit_test_setup(test_multipart_parts_scanned_with_nuls, setup),
         cmocka_unit_test(test_multipart_boundary_parsing),
         cmocka_unit_test_setup(test_spill_to_file_and_removed, setup),
+        cmocka_unit_test_setup(test_store_reuses_buffers, setup),
         cmocka_unit_test_setup(test_results_follow_policy, setup),
         cmocka_unit_test_setup(test_size_limit, setup),
         cmocka_unit_test_setup(test_skip_types_and_disabled, setup),
