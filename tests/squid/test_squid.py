@@ -574,43 +574,45 @@ def tail(path, n=40):
         print("    " + l)
 
 
-def main():
+TAIL_FILES = ("sekisho-server.out", "sekisho-access.log", "c-icap.out", "squid/cache.log",
+              "squid/squid.out", "squid/access.log")
+
+
+def squid_main(label, prefix, origin_cls, setup, add_args=None):
+    """The main() of every Squid end-to-end script: options, a temp dir, the
+    origin, the ICAP side, Squid, the checks, clean-up and the exit status.
+    setup(args, tmp, procs, icap_port, origin, origin_port) starts the ICAP
+    side and returns a function that runs the checks with a Checker."""
     here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    doc = sys.modules["__main__"].__doc__ or label
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(here)))
-    ap.add_argument("--stock-echo", action="store_true",
-                    help="harness self-check against the stock c-icap echo service")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    if add_args:
+        add_args(ap)
     args = ap.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
     args.source_dir = os.path.abspath(args.source_dir)
 
     t_start = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="sekisho-squid-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     procs = Procs()
     origin = None
     ok = False
-    sd = None
     try:
         require_tool("c-icap")
         icap_port, http_port = free_port(), free_port()
-        origin = Origin(("127.0.0.1", 0))
+        origin = origin_cls(("127.0.0.1", 0))
         origin_port = origin.server_address[1]
         threading.Thread(target=origin.serve_forever, daemon=True).start()
         print(f"origin 127.0.0.1:{origin_port}  icap 127.0.0.1:{icap_port}  "
               f"squid 127.0.0.1:{http_port}  tmp {tmp}", flush=True)
-
-        if args.stock_echo:
-            start_stock_echo(tmp, procs, icap_port)
-            access_log = None
-        else:
-            access_log = start_sekisho(args, tmp, procs, icap_port)
-        sd = start_squid(args, tmp, procs, http_port, icap_port)
+        checks = setup(args, tmp, procs, icap_port, origin, origin_port)
+        start_squid(args, tmp, procs, http_port, icap_port)
         print(f"started in {time.monotonic() - t_start:.1f}s; checking:", flush=True)
-
         c = Checker(tmp, http_port)
-        run_checks(c, origin, origin_port, access_log)
+        checks(c)
         ok = not c.failed
         print(f"{c.passed} passed, {len(c.failed)} failed", flush=True)
     except Failure as e:
@@ -625,8 +627,7 @@ def main():
             origin.shutdown()
             origin.server_close()
         if not ok:
-            for p in ("sekisho-server.out", "sekisho-access.log", "c-icap.out",
-                      "squid/cache.log", "squid/squid.out", "squid/access.log"):
+            for p in TAIL_FILES:
                 tail(os.path.join(tmp, p))
             for root, _, files in os.walk(os.path.join(tmp, "sekisho-run")):
                 for f in files:
@@ -636,8 +637,23 @@ def main():
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"squid end-to-end: {'PASS' if ok else 'FAIL'} in {time.monotonic() - t_start:.1f}s")
+    print(f"{label}: {'PASS' if ok else 'FAIL'} in {time.monotonic() - t_start:.1f}s")
     return 0 if ok else 1
+
+
+def main():
+    def add_args(ap):
+        ap.add_argument("--stock-echo", action="store_true",
+                        help="harness self-check against the stock c-icap echo service")
+
+    def setup(args, tmp, procs, icap_port, origin, origin_port):
+        if args.stock_echo:
+            start_stock_echo(tmp, procs, icap_port)
+            access_log = None
+        else:
+            access_log = start_sekisho(args, tmp, procs, icap_port)
+        return lambda c: run_checks(c, origin, origin_port, access_log)
+    return squid_main("squid end-to-end", "sekisho-squid-", Origin, setup, add_args)
 
 
 if __name__ == "__main__":

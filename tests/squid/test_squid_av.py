@@ -10,14 +10,10 @@ an empty --clamav-db directory, so the project's test signatures are used.
 Missing squid, curl or c-icap are failures, not skips.
 """
 
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -127,54 +123,10 @@ def run_checks(c, origin, origin_port, access_log):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(here)))
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
-    args = ap.parse_args()
-    args.build_dir = os.path.abspath(args.build_dir)
-    args.source_dir = os.path.abspath(args.source_dir)
-
-    t_start = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="sekisho-squid-av-")
-    procs = ts.Procs()
-    origin = None
-    ok = False
-    try:
-        ts.require_tool("c-icap")
-        icap_port, http_port = ts.free_port(), ts.free_port()
-        origin = AvOrigin(("127.0.0.1", 0))
-        origin_port = origin.server_address[1]
-        threading.Thread(target=origin.serve_forever, daemon=True).start()
+    def setup(args, tmp, procs, icap_port, origin, origin_port):
         access_log = start_sekisho_av(args, tmp, procs, icap_port)
-        ts.start_squid(args, tmp, procs, http_port, icap_port)
-        c = ts.Checker(tmp, http_port)
-        run_checks(c, origin, origin_port, access_log)
-        ok = not c.failed
-        print(f"{c.passed} passed, {len(c.failed)} failed", flush=True)
-    except ts.Failure as e:
-        print(f"FAIL: {e}", flush=True)
-    except Exception as e:  # a harness bug must fail the test too
-        import traceback
-        traceback.print_exc()
-        print(f"FAIL: harness error: {e}", flush=True)
-    finally:
-        procs.stop_all()
-        if origin is not None:
-            origin.shutdown()
-            origin.server_close()
-        if not ok:
-            for p in ("sekisho-server.out", "sekisho-access.log", "squid/cache.log",
-                      "squid/access.log"):
-                ts.tail(os.path.join(tmp, p))
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print(f"squid virus end-to-end: {'PASS' if ok else 'FAIL'} in "
-          f"{time.monotonic() - t_start:.1f}s")
-    return 0 if ok else 1
+        return lambda c: run_checks(c, origin, origin_port, access_log)
+    return ts.squid_main("squid virus end-to-end", "sekisho-squid-av-", AvOrigin, setup)
 
 
 if __name__ == "__main__":

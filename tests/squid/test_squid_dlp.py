@@ -13,19 +13,14 @@ Trust: test harness only; everything it talks to is started by itself.
 Missing squid, curl or c-icap are failures, not skips.
 """
 
-import argparse
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_squid import (Checker, Failure, Origin, Procs, free_port,  # noqa: E402
-                        launch_sekisho, require_tool, start_squid, tail)
+from test_squid import Failure, Origin, launch_sekisho, squid_main  # noqa: E402
 
 BOUNDARY = "----sekishoSquidDLP0123"
 
@@ -122,55 +117,10 @@ def run_checks(args, c, origin, origin_port, db):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(here)))
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
-    args = ap.parse_args()
-    args.build_dir = os.path.abspath(args.build_dir)
-    args.source_dir = os.path.abspath(args.source_dir)
-
-    t_start = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="sekisho-squid-dlp-")
-    procs = Procs()
-    origin = None
-    ok = False
-    try:
-        require_tool("c-icap")
-        icap_port, http_port = free_port(), free_port()
-        origin = Origin(("127.0.0.1", 0))
-        origin_port = origin.server_address[1]
-        threading.Thread(target=origin.serve_forever, daemon=True).start()
-        db, access_log = start_sekisho_dlp(args, tmp, procs, icap_port)
-        start_squid(args, tmp, procs, http_port, icap_port)
-        print("started in %.1fs; checking:" % (time.monotonic() - t_start), flush=True)
-        c = Checker(tmp, http_port)
-        run_checks(args, c, origin, origin_port, db)
-        ok = not c.failed
-        print("%d passed, %d failed" % (c.passed, len(c.failed)), flush=True)
-    except Failure as e:
-        print("FAIL: %s" % e, flush=True)
-    except Exception as e:  # a harness bug must fail the test too
-        import traceback
-        traceback.print_exc()
-        print("FAIL: harness error: %s" % e, flush=True)
-    finally:
-        procs.stop_all()
-        if origin is not None:
-            origin.shutdown()
-            origin.server_close()
-        if not ok:
-            for p in ("sekisho-server.out", "sekisho-access.log", "squid/cache.log",
-                      "squid/access.log"):
-                tail(os.path.join(tmp, p))
-        if args.keep:
-            print("kept %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("squid dlp end-to-end: %s in %.1fs" % ("PASS" if ok else "FAIL",
-                                                 time.monotonic() - t_start))
-    return 0 if ok else 1
+    def setup(args, tmp, procs, icap_port, origin, origin_port):
+        db, _access_log = start_sekisho_dlp(args, tmp, procs, icap_port)
+        return lambda c: run_checks(args, c, origin, origin_port, db)
+    return squid_main("squid dlp end-to-end", "sekisho-squid-dlp-", Origin, setup)
 
 
 if __name__ == "__main__":

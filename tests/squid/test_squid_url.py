@@ -15,19 +15,15 @@ Trust: test harness only; everything it talks to is started by itself.
 Missing squid, curl, c-icap or build outputs are failures, not skips.
 """
 
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_squid import (Checker, Failure, Origin, OriginHandler, Procs,  # noqa: E402
-                        free_port, launch_sekisho, require_tool, start_squid, tail)
+from test_squid import (Failure, Origin, OriginHandler,  # noqa: E402
+                        launch_sekisho, squid_main)
 
 BLOCKED = "blocked-by-url.test"  # never resolvable: only Sekisho may stop it
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
@@ -155,56 +151,10 @@ def run_checks(c, origin, origin_port, access_log):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(here)))
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
-    args = ap.parse_args()
-    args.build_dir = os.path.abspath(args.build_dir)
-    args.source_dir = os.path.abspath(args.source_dir)
-
-    t_start = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="sekisho-squid-url-")
-    procs = Procs()
-    origin = None
-    ok = False
-    try:
-        require_tool("c-icap")
-        icap_port, http_port = free_port(), free_port()
-        origin = UrlOrigin(("127.0.0.1", 0))
-        origin_port = origin.server_address[1]
-        threading.Thread(target=origin.serve_forever, daemon=True).start()
-        print(f"origin 127.0.0.1:{origin_port}  icap 127.0.0.1:{icap_port}  "
-              f"squid 127.0.0.1:{http_port}  tmp {tmp}", flush=True)
+    def setup(args, tmp, procs, icap_port, origin, origin_port):
         access_log = start_sekisho_url(args, tmp, procs, icap_port, origin_port)
-        start_squid(args, tmp, procs, http_port, icap_port)
-        c = Checker(tmp, http_port)
-        run_checks(c, origin, origin_port, access_log)
-        ok = not c.failed
-        print(f"{c.passed} passed, {len(c.failed)} failed", flush=True)
-    except Failure as e:
-        print(f"FAIL: {e}", flush=True)
-    except Exception as e:  # a harness bug must fail the test too, loudly
-        import traceback
-        traceback.print_exc()
-        print(f"FAIL: harness error: {e}", flush=True)
-    finally:
-        procs.stop_all()
-        if origin is not None:
-            origin.shutdown()
-            origin.server_close()
-        if not ok:
-            for p in ("sekisho-server.out", "sekisho-access.log", "squid/cache.log",
-                      "squid/access.log"):
-                tail(os.path.join(tmp, p))
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print(f"squid url_block end-to-end: {'PASS' if ok else 'FAIL'} "
-          f"in {time.monotonic() - t_start:.1f}s")
-    return 0 if ok else 1
+        return lambda c: run_checks(c, origin, origin_port, access_log)
+    return squid_main("squid url_block end-to-end", "sekisho-squid-url-", UrlOrigin, setup)
 
 
 if __name__ == "__main__":
