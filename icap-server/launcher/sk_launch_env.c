@@ -52,9 +52,6 @@ static int sk_is_file(const char *path)
 /* Absolute form of path, for a config file c-icap reads from another cwd.
  * Existing paths are canonicalised; others get the cwd prepended.
  * Returns malloc'd string (caller frees) or NULL. */
-static int sk_tls_file(const char *path, const char *marker, const char *opt, char **out,
-                       char **err);
-
 static char *sk_absolute(const char *path)
 {
     char *real, cwd[PATH_MAX];
@@ -276,6 +273,40 @@ static int sk_clear_stale(struct sk_launch_env *env, char **err)
     return 0;
 }
 
+/* A PEM file for ICAPS: readable, holding MARKER ("CERTIFICATE-----" or
+ * "PRIVATE KEY-----"), path usable in a c-icap directive. c-icap itself
+ * would only say "Unable to check private key" in its own log and exit. */
+static int sk_tls_file(const char *path, const char *marker, const char *opt, char **out,
+                       char **err)
+{
+    char buf[65536];
+    size_t n;
+    FILE *f;
+
+    if ((*out = sk_absolute(path)) == NULL) {
+        *err = sk_launch_strf("%s %s: out of memory", opt, path);
+        return -1;
+    }
+    if (strpbrk(*out, " \t\r\n\"{}#=") != NULL) {
+        *err = sk_launch_strf("%s %s: spaces, quotes and '=' are not supported in the path",
+                              opt, *out);
+        return -1;
+    }
+    if ((f = fopen(*out, "r")) == NULL) {
+        *err = sk_launch_strf("%s %s: %s", opt, *out, strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (strstr(buf, marker) == NULL) {
+        *err = sk_launch_strf("%s %s: no PEM %.*s in the file", opt, *out,
+                              (int)(strlen(marker) - 5), marker);
+        return -1;
+    }
+    return 0;
+}
+
 static int sk_make_run_dir(struct sk_launch_env *env,
                            const struct sk_launch_opts *opts, char **err)
 {
@@ -383,40 +414,6 @@ void sk_launch_env_free(struct sk_launch_env *env)
         free(*fields[i]);
         *fields[i] = NULL;
     }
-}
-
-/* A PEM file for ICAPS: readable, holding MARKER ("CERTIFICATE-----" or
- * "PRIVATE KEY-----"), path usable in a c-icap directive. c-icap itself
- * would only say "Unable to check private key" in its own log and exit. */
-static int sk_tls_file(const char *path, const char *marker, const char *opt, char **out,
-                       char **err)
-{
-    char buf[65536];
-    size_t n;
-    FILE *f;
-
-    if ((*out = sk_absolute(path)) == NULL) {
-        *err = sk_launch_strf("%s %s: out of memory", opt, path);
-        return -1;
-    }
-    if (strpbrk(*out, " \t\r\n\"{}#=") != NULL) {
-        *err = sk_launch_strf("%s %s: spaces, quotes and '=' are not supported in the path",
-                              opt, *out);
-        return -1;
-    }
-    if ((f = fopen(*out, "r")) == NULL) {
-        *err = sk_launch_strf("%s %s: %s", opt, *out, strerror(errno));
-        return -1;
-    }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    if (strstr(buf, marker) == NULL) {
-        *err = sk_launch_strf("%s %s: no PEM %.*s in the file", opt, *out,
-                              (int)(strlen(marker) - 5), marker);
-        return -1;
-    }
-    return 0;
 }
 
 /* Binds (SO_REUSEADDR, like c-icap) and releases the address, so a taken
