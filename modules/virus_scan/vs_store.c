@@ -29,9 +29,11 @@ static unsigned char *sk_vs_pool[SK_VS_POOL_MAX];
 static size_t sk_vs_pool_cap[SK_VS_POOL_MAX];
 static int sk_vs_pool_n;
 
-static int sk_vs_poolable(size_t cap)
+/* Do stores with this threshold use the pool? Only their full-threshold
+ * buffers go there, so every pooled buffer has one of very few sizes. */
+static int sk_vs_pooled(uint64_t threshold)
 {
-    return cap > SK_VS_POOL_MIN && cap <= SK_VS_POOL_CAP;
+    return threshold > SK_VS_POOL_MIN && threshold <= SK_VS_POOL_CAP;
 }
 
 static unsigned char *sk_vs_pool_get(size_t cap)
@@ -54,7 +56,7 @@ static unsigned char *sk_vs_pool_get(size_t cap)
 
 static void sk_vs_pool_put(unsigned char *p, size_t cap)
 {
-    if (p && sk_vs_poolable(cap)) {
+    if (p) {
         pthread_mutex_lock(&sk_vs_pool_lock);
         if (sk_vs_pool_n < SK_VS_POOL_MAX) {
             sk_vs_pool[sk_vs_pool_n] = p;
@@ -72,6 +74,17 @@ void sk_vs_store_pool_drain(void)
     while (sk_vs_pool_n > 0)
         free(sk_vs_pool[--sk_vs_pool_n]);
     pthread_mutex_unlock(&sk_vs_pool_lock);
+}
+
+/* Gives back the memory buffer: to the pool if it is a full-threshold one. */
+static void sk_vs_mem_release(struct sk_vs_store *s)
+{
+    if (s->cap == s->threshold && sk_vs_pooled(s->threshold))
+        sk_vs_pool_put(s->mem, s->cap);
+    else
+        free(s->mem);
+    s->mem = NULL;
+    s->len = s->cap = 0;
 }
 
 void sk_vs_store_init(struct sk_vs_store *s, uint64_t threshold, const char *tmp_dir)
@@ -117,9 +130,7 @@ static int sk_vs_spill(struct sk_vs_store *s)
         errno = e;
         return -1;
     }
-    sk_vs_pool_put(s->mem, s->cap);
-    s->mem = NULL;
-    s->len = s->cap = 0;
+    sk_vs_mem_release(s);
     s->fd = fd;
     return 0;
 }
@@ -138,17 +149,16 @@ int sk_vs_store_append(struct sk_vs_store *s, const void *buf, size_t len)
             size_t cap = s->cap ? s->cap : 16384;
             while (cap < s->len + len)
                 cap *= 2;
-            if (cap > SK_VS_POOL_MIN && sk_vs_poolable((size_t)s->threshold))
-                cap = (size_t)s->threshold; /* one jump to a reusable buffer */
-            if (cap > s->threshold)
-                cap = (size_t)s->threshold;
+            int pooled = sk_vs_pooled(s->threshold);
+            if (cap > s->threshold || (pooled && cap > SK_VS_POOL_MIN))
+                cap = (size_t)s->threshold; /* pooled: one jump to a reusable buffer */
             unsigned char *m;
-            if (sk_vs_poolable(cap)) {
+            if (pooled && cap == s->threshold) {
                 if (!(m = sk_vs_pool_get(cap)))
                     return -1;
                 if (s->len)
                     memcpy(m, s->mem, s->len);
-                sk_vs_pool_put(s->mem, s->cap);
+                free(s->mem); /* a small one, never pooled */
             } else if (!(m = realloc(s->mem, cap))) {
                 return -1;
             }
@@ -193,7 +203,5 @@ void sk_vs_store_free(struct sk_vs_store *s)
     if (s->fd != -1)
         close(s->fd);
     s->fd = -1;
-    sk_vs_pool_put(s->mem, s->cap);
-    s->mem = NULL;
-    s->len = s->cap = 0;
+    sk_vs_mem_release(s);
 }
