@@ -45,6 +45,15 @@ static void sk_put_num(struct sk_buf *b, const char *key, uint64_t v)
     sk_put_u64(b, v);
 }
 
+/* ".ddd" for thousandths (0-999), as "%.3f" prints the fraction. */
+static void sk_put_frac3(struct sk_buf *b, unsigned v)
+{
+    char d[4] = {'.', (char)('0' + v / 100 % 10), (char)('0' + v / 10 % 10),
+                 (char)('0' + v % 10)};
+
+    sk_buf_append(b, d, sizeof(d));
+}
+
 /* "YYYY-MM-DDTHH:MM:SS" of now, formatted once per second per thread. */
 static const char *sk_log_second(time_t sec)
 {
@@ -63,19 +72,13 @@ static const char *sk_log_second(time_t sec)
 void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
 {
     struct timeval tv;
-    char ms[6];
     uint64_t us;
 
     gettimeofday(&tv, NULL);
     sk_buf_puts(b, "{\"time\":\"");
     sk_buf_puts(b, sk_log_second(tv.tv_sec));
-    ms[0] = '.';
-    ms[1] = (char)('0' + tv.tv_usec / 100000);
-    ms[2] = (char)('0' + tv.tv_usec / 10000 % 10);
-    ms[3] = (char)('0' + tv.tv_usec / 1000 % 10);
-    ms[4] = 'Z';
-    ms[5] = '"';
-    sk_buf_append(b, ms, sizeof(ms));
+    sk_put_frac3(b, (unsigned)(tv.tv_usec / 1000));
+    sk_buf_append(b, "Z\"", 2);
     sk_field(b, "txn", r->txn, SK_LOG_FIELD_MAX);
     sk_field(b, "service", r->service, SK_LOG_FIELD_MAX);
     sk_field(b, "icap_method", r->icap_method, SK_LOG_FIELD_MAX);
@@ -119,11 +122,7 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
     /* milliseconds with three decimals, as "%.3f" would print them */
     us = r->duration_ms > 0 ? (uint64_t)(r->duration_ms * 1000.0 + 0.5) : 0;
     sk_put_num(b, ",\"duration_ms\":", us / 1000);
-    ms[0] = '.';
-    ms[1] = (char)('0' + us % 1000 / 100);
-    ms[2] = (char)('0' + us % 100 / 10);
-    ms[3] = (char)('0' + us % 10);
-    sk_buf_append(b, ms, 4);
+    sk_put_frac3(b, (unsigned)(us % 1000));
     sk_buf_append(b, "}\n", 2);
 }
 

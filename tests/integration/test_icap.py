@@ -808,6 +808,17 @@ def g_launcher(cx):
         s.cleanup()
 
 
+def read_head(sock):
+    """Bytes from a socket up to the end of the first header block (or EOF)."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = sock.recv(4096)
+        if not b:
+            break
+        head += b
+    return head
+
+
 def g_icaps(cx):
     """--tls-listen: the same service over TLS (Squid's icaps://), and the
     launcher's refusals of incomplete or broken TLS options."""
@@ -835,12 +846,7 @@ def g_icaps(cx):
             with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
                 t.sendall(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: 127.0.0.1\r\n"
                           b"Encapsulated: null-body=0\r\n\r\n")
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    b = t.recv(4096)
-                    if not b:
-                        break
-                    head += b
+                head = read_head(t)
                 ck.ok("icaps: OPTIONS over TLS answers 200 with an ISTag",
                       head.startswith(b"ICAP/1.0 200") and b"ISTag:" in head, head[:300])
                 u = "http://icaps.test/%s" % tag()
@@ -848,12 +854,7 @@ def g_icaps(cx):
                 t.sendall(b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n"
                           b"Allow: 204\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n"
                           % len(req) + req)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    b = t.recv(4096)
-                    if not b:
-                        break
-                    head += b
+                head = read_head(t)
                 ck.ok("icaps: REQMOD over TLS on the same connection answers 204",
                       head.startswith(b"ICAP/1.0 204"), head[:300])
         deadline = time.monotonic() + 5
