@@ -134,4 +134,15 @@ void sk_cli_remove_sidecars(const char *path);
 /* S as a JSON string literal, quotes included. */
 void sk_cli_json_str(FILE *, const char *s);
 
+/*
+ * The listing commands. ST is the caller's statement, READY false when
+ * preparing or binding it failed. Prints the rows through ROW (given the
+ * row's index; in JSON each row starts with its own separator), inside
+ * '[' ... ']' with --json, and names WHAT ("rules") in the message when
+ * the database fails. Finalizes ST, closes PDB, returns the exit code.
+ */
+typedef void (*sk_cli_row_fn)(const struct sk_cli *, sqlite3_stmt *, int n);
+int sk_cli_list(const struct sk_cli *, struct sk_pdb *pdb, sqlite3_stmt *st, int ready,
+                const char *what, sk_cli_row_fn row);
+
 #endif

@@ -82,6 +82,27 @@ int sk_cli_category_unblock(struct sk_cli *c)
     return sk_cli_block(c, 0);
 }
 
+static void sk_cli_category_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
+{
+    if (c->json) {
+        fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 0));
+        printf(",\"domains\":%lld,\"urls\":%lld,\"expressions\":%lld,\"blocked_by\":",
+               (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
+               (long long)sqlite3_column_int64(st, 3));
+        sk_cli_json_str(stdout, sk_cli_col(st, 4));
+        fputs(",\"source\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 5));
+        fputc('}', stdout);
+        return;
+    }
+    if (n == 0)
+        printf("%-20s %10s %8s %6s  %s\n", "NAME", "DOMAINS", "URLS", "EXPR", "BLOCKED BY");
+    printf("%-20s %10lld %8lld %6lld  %s\n", sk_cli_col(st, 0),
+           (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
+           (long long)sqlite3_column_int64(st, 3), *sk_cli_col(st, 4) ? sk_cli_col(st, 4) : "-");
+}
+
 int sk_cli_category_list(struct sk_cli *c)
 {
     /* Counts come from the primary key (category_id, kind, ...): cheap
@@ -97,48 +118,10 @@ int sk_cli_category_list(struct sk_cli *c)
         " c.source FROM categories c ORDER BY c.name";
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
-    int rc = SK_CLI_FAIL, n = 0, step;
+    int ready;
 
     if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
         return SK_CLI_FAIL;
-    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) != SQLITE_OK) {
-        sk_cli_fail("policy database %s: cannot list categories: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    if (c->json)
-        fputc('[', stdout);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->json) {
-            fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 0));
-            printf(",\"domains\":%lld,\"urls\":%lld,\"expressions\":%lld,\"blocked_by\":",
-                   (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
-                   (long long)sqlite3_column_int64(st, 3));
-            sk_cli_json_str(stdout, sk_cli_col(st, 4));
-            fputs(",\"source\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 5));
-            fputc('}', stdout);
-        } else {
-            if (n == 0)
-                printf("%-20s %10s %8s %6s  %s\n", "NAME", "DOMAINS", "URLS", "EXPR", "BLOCKED BY");
-            printf("%-20s %10lld %8lld %6lld  %s\n", sk_cli_col(st, 0),
-                   (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
-                   (long long)sqlite3_column_int64(st, 3),
-                   *sk_cli_col(st, 4) ? sk_cli_col(st, 4) : "-");
-        }
-        n++;
-    }
-    if (c->json)
-        fputs(n ? "\n]\n" : "]\n", stdout);
-    if (step != SQLITE_DONE) {
-        sk_cli_fail("policy database %s: cannot list categories: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    rc = SK_CLI_OK;
-out:
-    sqlite3_finalize(st);
-    sk_pdb_close(pdb);
-    return rc;
+    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
+    return sk_cli_list(c, pdb, st, ready, "categories", sk_cli_category_row);
 }

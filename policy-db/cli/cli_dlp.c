@@ -125,7 +125,7 @@ int sk_cli_dlp_list(struct sk_cli *c)
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
     char *err = NULL;
-    int rc = SK_CLI_FAIL, n = 0, step;
+    int rc, ready;
     int64_t pid;
 
     if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
@@ -133,28 +133,10 @@ int sk_cli_dlp_list(struct sk_cli *c)
     if (c->policy != NULL && (pid = sk_pdb_policy_id(pdb, c->policy, &err)) <= 0) {
         rc = pid == 0 ? sk_cli_usage("no such policy '%s'", c->policy)
                       : sk_cli_report(&err, SK_CLI_FAIL);
-        goto out;
+        sk_pdb_close(pdb);
+        return rc;
     }
-    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) != SQLITE_OK) {
-        sk_cli_fail("policy database %s: cannot list DLP templates: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    if (c->json)
-        fputc('[', stdout);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        sk_cli_dlp_row(c, st, n++);
-    if (c->json)
-        fputs(n ? "\n]\n" : "]\n", stdout);
-    if (step != SQLITE_DONE) {
-        sk_cli_fail("policy database %s: cannot list DLP templates: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    rc = SK_CLI_OK;
-out:
-    sqlite3_finalize(st);
-    sk_pdb_close(pdb);
-    return rc;
+    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) == SQLITE_OK;
+    return sk_cli_list(c, pdb, st, ready, "DLP templates", sk_cli_dlp_row);
 }

@@ -171,6 +171,31 @@ int sk_cli_scope_rm(struct sk_cli *c)
 
 /* ---- listing ---- */
 
+static void sk_cli_policy_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
+{
+    if (c->json) {
+        fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 0));
+        printf(",\"priority\":%lld,\"enabled\":%s,\"comment\":",
+               (long long)sqlite3_column_int64(st, 1),
+               sqlite3_column_int(st, 2) ? "true" : "false");
+        sk_cli_json_str(stdout, sk_cli_col(st, 3));
+        fputs(",\"scope\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 4));
+        printf(",\"url_rules\":%d,\"categories\":%d,\"settings\":%d}",
+               sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
+        return;
+    }
+    if (n == 0)
+        printf("%-8s %-16s %-5s %-6s %-5s %-5s %s\n", "PRIO", "NAME", "ON", "RULES", "CATS",
+               "KEYS", "SCOPE");
+    printf("%-8lld %-16s %-5s %-6d %-5d %-5d %s\n", (long long)sqlite3_column_int64(st, 1),
+           sk_cli_col(st, 0), sqlite3_column_int(st, 2) ? "yes" : "no",
+           sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
+           strcmp(sk_cli_col(st, 0), SK_PDB_DEFAULT_POLICY) == 0 ? "(everyone else)"
+                                                                 : sk_cli_col(st, 4));
+}
+
 int sk_cli_policy_list(struct sk_cli *c)
 {
     static const char sql[] =
@@ -183,53 +208,12 @@ int sk_cli_policy_list(struct sk_cli *c)
         " FROM policies p ORDER BY p.priority";
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
-    int rc = SK_CLI_FAIL, n = 0, step;
+    int ready;
 
     if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
         return SK_CLI_FAIL;
-    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) != SQLITE_OK) {
-        sk_cli_fail("policy database %s: cannot list policies: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    if (c->json)
-        fputc('[', stdout);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->json) {
-            fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 0));
-            printf(",\"priority\":%lld,\"enabled\":%s,\"comment\":",
-                   (long long)sqlite3_column_int64(st, 1),
-                   sqlite3_column_int(st, 2) ? "true" : "false");
-            sk_cli_json_str(stdout, sk_cli_col(st, 3));
-            fputs(",\"scope\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 4));
-            printf(",\"url_rules\":%d,\"categories\":%d,\"settings\":%d}",
-                   sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
-        } else {
-            if (n == 0)
-                printf("%-8s %-16s %-5s %-6s %-5s %-5s %s\n", "PRIO", "NAME", "ON", "RULES", "CATS",
-                       "KEYS", "SCOPE");
-            printf("%-8lld %-16s %-5s %-6d %-5d %-5d %s\n", (long long)sqlite3_column_int64(st, 1),
-                   sk_cli_col(st, 0), sqlite3_column_int(st, 2) ? "yes" : "no",
-                   sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
-                   strcmp(sk_cli_col(st, 0), SK_PDB_DEFAULT_POLICY) == 0 ? "(everyone else)"
-                                                                         : sk_cli_col(st, 4));
-        }
-        n++;
-    }
-    if (c->json)
-        fputs(n ? "\n]\n" : "]\n", stdout);
-    if (step != SQLITE_DONE) {
-        sk_cli_fail("policy database %s: cannot list policies: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    rc = SK_CLI_OK;
-out:
-    sqlite3_finalize(st);
-    sk_pdb_close(pdb);
-    return rc;
+    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
+    return sk_cli_list(c, pdb, st, ready, "policies", sk_cli_policy_row);
 }
 
 int sk_cli_policy_show(struct sk_cli *c)

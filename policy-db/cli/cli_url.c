@@ -86,6 +86,30 @@ int sk_cli_url_rm(struct sk_cli *c)
     return SK_CLI_OK;
 }
 
+static void sk_cli_url_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
+{
+    if (c->json) {
+        printf("%s\n  {\"id\":%lld,\"policy\":", n ? "," : "",
+               (long long)sqlite3_column_int64(st, 0));
+        sk_cli_json_str(stdout, sk_cli_col(st, 1));
+        fputs(",\"list\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 2));
+        fputs(",\"match\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 3));
+        fputs(",\"pattern\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 4));
+        fputs(",\"comment\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 5));
+        fputc('}', stdout);
+        return;
+    }
+    if (n == 0)
+        printf("%-6s %-16s %-9s %-10s %s\n", "ID", "POLICY", "LIST", "MATCH", "PATTERN");
+    printf("%-6lld %-16s %-9s %-10s %s%s%s\n", (long long)sqlite3_column_int64(st, 0),
+           sk_cli_col(st, 1), sk_cli_col(st, 2), sk_cli_col(st, 3), sk_cli_col(st, 4),
+           *sk_cli_col(st, 5) ? "  # " : "", sk_cli_col(st, 5));
+}
+
 int sk_cli_url_list(struct sk_cli *c)
 {
     static const char sql[] =
@@ -96,7 +120,7 @@ int sk_cli_url_list(struct sk_cli *c)
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
     char *err = NULL;
-    int rc = SK_CLI_FAIL, n = 0, step;
+    int rc, ready;
     int64_t pid;
 
     if (c->list != NULL && strcmp(c->list, "block") != 0 && strcmp(c->list, "allow") != 0 &&
@@ -107,50 +131,11 @@ int sk_cli_url_list(struct sk_cli *c)
     if (c->policy != NULL && (pid = sk_pdb_policy_id(pdb, c->policy, &err)) <= 0) {
         rc = pid == 0 ? sk_cli_usage("no such policy '%s'", c->policy)
                       : sk_cli_report(&err, SK_CLI_FAIL);
-        goto out;
+        sk_pdb_close(pdb);
+        return rc;
     }
-    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 2, c->list, -1, SQLITE_STATIC) != SQLITE_OK) {
-        sk_cli_fail("policy database %s: cannot list rules: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    if (c->json)
-        fputc('[', stdout);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->json) {
-            printf("%s\n  {\"id\":%lld,\"policy\":", n ? "," : "",
-                   (long long)sqlite3_column_int64(st, 0));
-            sk_cli_json_str(stdout, sk_cli_col(st, 1));
-            fputs(",\"list\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 2));
-            fputs(",\"match\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 3));
-            fputs(",\"pattern\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 4));
-            fputs(",\"comment\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_col(st, 5));
-            fputc('}', stdout);
-        } else {
-            if (n == 0)
-                printf("%-6s %-16s %-9s %-10s %s\n", "ID", "POLICY", "LIST", "MATCH", "PATTERN");
-            printf("%-6lld %-16s %-9s %-10s %s%s%s\n", (long long)sqlite3_column_int64(st, 0),
-                   sk_cli_col(st, 1), sk_cli_col(st, 2), sk_cli_col(st, 3), sk_cli_col(st, 4),
-                   *sk_cli_col(st, 5) ? "  # " : "", sk_cli_col(st, 5));
-        }
-        n++;
-    }
-    if (c->json)
-        fputs(n ? "\n]\n" : "]\n", stdout);
-    if (step != SQLITE_DONE) {
-        sk_cli_fail("policy database %s: cannot list rules: %s", c->db,
-                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
-        goto out;
-    }
-    rc = SK_CLI_OK;
-out:
-    sqlite3_finalize(st);
-    sk_pdb_close(pdb);
-    return rc;
+    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_text(st, 2, c->list, -1, SQLITE_STATIC) == SQLITE_OK;
+    return sk_cli_list(c, pdb, st, ready, "rules", sk_cli_url_row);
 }

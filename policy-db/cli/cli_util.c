@@ -232,6 +232,27 @@ void sk_cli_remove_sidecars(const char *path)
     }
 }
 
+int sk_cli_list(const struct sk_cli *c, struct sk_pdb *pdb, sqlite3_stmt *st, int ready,
+                const char *what, sk_cli_row_fn row)
+{
+    int n = 0, step = SQLITE_ERROR;
+
+    if (ready) {
+        if (c->json)
+            fputc('[', stdout);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            row(c, st, n++);
+        if (c->json)
+            fputs(n ? "\n]\n" : "]\n", stdout);
+    }
+    if (step != SQLITE_DONE)
+        sk_cli_fail("policy database %s: cannot list %s: %s", c->db, what,
+                    sqlite3_errmsg(sk_pdb_sqlite(pdb)));
+    sqlite3_finalize(st);
+    sk_pdb_close(pdb);
+    return step == SQLITE_DONE ? SK_CLI_OK : SK_CLI_FAIL;
+}
+
 const char *sk_cli_col(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
