@@ -131,6 +131,25 @@ static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
     static const char *const scope[] = {"kind", "value", NULL};
     static const char *const rule[] = {"list", "match", "pattern", "comment", NULL};
     static const char *const dlp[] = {"name", "detectors", "#min_count", "action", NULL};
+    /* The policy's own tables, in document order: arrays of objects (cols)
+     * or of strings / a key-value object (pairs). */
+    static const struct {
+        const char *label, *sql;
+        const char *const *cols;
+        int pairs;
+    } sect[] = {
+        {"scopes", "SELECT kind, value FROM policy_scopes WHERE policy_id = ?1"
+                   " ORDER BY kind, value", scope, 0},
+        {"settings", "SELECT key, value FROM settings WHERE policy_id = ?1 ORDER BY key", NULL,
+         1},
+        {"url_rules", "SELECT list, match, pattern, comment FROM url_rules WHERE"
+                      " policy_id = ?1 ORDER BY list, match, pattern", rule, 0},
+        {"categories", "SELECT c.name FROM policy_categories pc JOIN categories c ON"
+                       " c.id = pc.category_id WHERE pc.policy_id = ?1 ORDER BY c.name", NULL,
+         0},
+        {"dlp_templates", "SELECT name, detectors, min_count, action FROM dlp_templates"
+                          " WHERE policy_id = ?1 ORDER BY name", dlp, 0},
+    };
     int64_t id = sqlite3_column_int64(p, 0);
     const char *in = "        ";
 
@@ -142,36 +161,14 @@ static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
                                            : ",\n      \"enabled\": false");
     sk_pdb_out(x, ",\n      \"comment\": ");
     sk_pdb_out_json(x, sk_pdb_text(p, 4));
-    sk_pdb_out(x, ",\n      \"scopes\": ");
-    if (sk_pdb_out_rows(x,
-                        "SELECT kind, value FROM policy_scopes WHERE policy_id = ?1"
-                        " ORDER BY kind, value",
-                        id, scope, in) == -1)
-        return -1;
-    sk_pdb_out(x, ",\n      \"settings\": ");
-    if (sk_pdb_out_strings(x,
-                           "SELECT key, value FROM settings WHERE policy_id = ?1"
-                           " ORDER BY key",
-                           id, 1, in) == -1)
-        return -1;
-    sk_pdb_out(x, ",\n      \"url_rules\": ");
-    if (sk_pdb_out_rows(x,
-                        "SELECT list, match, pattern, comment FROM url_rules WHERE"
-                        " policy_id = ?1 ORDER BY list, match, pattern",
-                        id, rule, in) == -1)
-        return -1;
-    sk_pdb_out(x, ",\n      \"categories\": ");
-    if (sk_pdb_out_strings(x,
-                           "SELECT c.name FROM policy_categories pc JOIN categories c ON"
-                           " c.id = pc.category_id WHERE pc.policy_id = ?1 ORDER BY c.name",
-                           id, 0, in) == -1)
-        return -1;
-    sk_pdb_out(x, ",\n      \"dlp_templates\": ");
-    if (sk_pdb_out_rows(x,
-                        "SELECT name, detectors, min_count, action FROM dlp_templates"
-                        " WHERE policy_id = ?1 ORDER BY name",
-                        id, dlp, in) == -1)
-        return -1;
+    for (size_t i = 0; i < sizeof(sect) / sizeof(sect[0]); i++) {
+        sk_pdb_out(x, ",\n      \"");
+        sk_pdb_out(x, sect[i].label);
+        sk_pdb_out(x, "\": ");
+        if ((sect[i].cols ? sk_pdb_out_rows(x, sect[i].sql, id, sect[i].cols, in)
+                          : sk_pdb_out_strings(x, sect[i].sql, id, sect[i].pairs, in)) == -1)
+            return -1;
+    }
     sk_pdb_out(x, "\n    }");
     return 0;
 }
