@@ -123,6 +123,9 @@ int64_t sk_cli_commit(const struct sk_cli *, struct sk_pdb *);
  */
 typedef int64_t (*sk_cli_write_fn)(struct sk_cli *, struct sk_pdb *, void *arg, char **err);
 int sk_cli_write(struct sk_cli *, sk_cli_write_fn fn, void *arg, int64_t *result, int64_t *gen);
+/* Does policy NAME exist? SK_CLI_OK (its id in *id when ID is not NULL),
+ * or the exit code after saying why: 2 no such policy, 1 database error. */
+int sk_cli_find_policy(struct sk_pdb *pdb, const char *name, int64_t *id);
 /* The --policy or the default policy's name. */
 const char *sk_cli_policy_name(const struct sk_cli *);
 /* Parse a decimal integer in LO..HI; 0 or -1. */

@@ -124,15 +124,11 @@ int sk_cli_dlp_list(struct sk_cli *c)
         " ORDER BY p.priority, d.name";
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
-    char *err = NULL;
     int rc, ready;
-    int64_t pid;
 
     if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
         return SK_CLI_FAIL;
-    if (c->policy != NULL && (pid = sk_pdb_policy_id(pdb, c->policy, &err)) <= 0) {
-        rc = pid == 0 ? sk_cli_usage("no such policy '%s'", c->policy)
-                      : sk_cli_report(&err, SK_CLI_FAIL);
+    if (c->policy != NULL && (rc = sk_cli_find_policy(pdb, c->policy, NULL)) != SK_CLI_OK) {
         sk_pdb_close(pdb);
         return rc;
     }

@@ -14,14 +14,7 @@ static const char *sk_cli_policy(const struct sk_cli *c)
 /* Inside the write: does the --policy exist? SK_CLI_OK or an exit code. */
 static int sk_cli_need_policy(const struct sk_cli *c, struct sk_pdb *pdb)
 {
-    char *err = NULL;
-    int64_t id = sk_pdb_policy_id(pdb, sk_cli_policy(c), &err);
-
-    if (id == -1)
-        return sk_cli_report(&err, SK_CLI_FAIL);
-    if (id == 0)
-        return sk_cli_usage("no such policy '%s'", sk_cli_policy(c));
-    return SK_CLI_OK;
+    return sk_cli_find_policy(pdb, sk_cli_policy(c), NULL);
 }
 
 static void sk_cli_print_change(const struct sk_cli *c, const char *key, const char *value,

@@ -90,7 +90,6 @@ int sk_cli_show(struct sk_cli *c)
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
     sqlite3 *db;
-    char *err = NULL;
     int rc = SK_CLI_FAIL;
     int64_t id;
 
@@ -99,11 +98,9 @@ int sk_cli_show(struct sk_cli *c)
     db = sk_pdb_sqlite(pdb);
     /* One read transaction: every part shows the same generation. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if ((id = sk_pdb_policy_id(pdb, policy, &err)) <= 0) {
-        rc = id == 0 ? sk_cli_usage("no such policy '%s'", policy)
-                     : sk_cli_report(&err, SK_CLI_FAIL);
+    if ((rc = sk_cli_find_policy(pdb, policy, &id)) != SK_CLI_OK)
         goto out;
-    }
+    rc = SK_CLI_FAIL; /* until everything is printed */
     if (sqlite3_prepare_v2(db, "SELECT priority, enabled, comment FROM policies WHERE id = ?1", -1,
                            &st, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)

@@ -119,18 +119,14 @@ int sk_cli_url_list(struct sk_cli *c)
         " ORDER BY p.priority, r.list, r.match, r.pattern";
     struct sk_pdb *pdb;
     sqlite3_stmt *st = NULL;
-    char *err = NULL;
     int rc, ready;
-    int64_t pid;
 
     if (c->list != NULL && strcmp(c->list, "block") != 0 && strcmp(c->list, "allow") != 0 &&
         strcmp(c->list, "approved") != 0)
         return sk_cli_usage("invalid list '%s': block, allow or approved", c->list);
     if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
         return SK_CLI_FAIL;
-    if (c->policy != NULL && (pid = sk_pdb_policy_id(pdb, c->policy, &err)) <= 0) {
-        rc = pid == 0 ? sk_cli_usage("no such policy '%s'", c->policy)
-                      : sk_cli_report(&err, SK_CLI_FAIL);
+    if (c->policy != NULL && (rc = sk_cli_find_policy(pdb, c->policy, NULL)) != SK_CLI_OK) {
         sk_pdb_close(pdb);
         return rc;
     }

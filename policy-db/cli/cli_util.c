@@ -232,6 +232,20 @@ void sk_cli_remove_sidecars(const char *path)
     }
 }
 
+int sk_cli_find_policy(struct sk_pdb *pdb, const char *name, int64_t *id)
+{
+    char *err = NULL;
+    int64_t v = sk_pdb_policy_id(pdb, name, &err);
+
+    if (v == -1)
+        return sk_cli_report(&err, SK_CLI_FAIL);
+    if (v == 0)
+        return sk_cli_usage("no such policy '%s'", name);
+    if (id)
+        *id = v;
+    return SK_CLI_OK;
+}
+
 int sk_cli_list(const struct sk_cli *c, struct sk_pdb *pdb, sqlite3_stmt *st, int ready,
                 const char *what, sk_cli_row_fn row)
 {
