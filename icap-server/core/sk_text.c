@@ -102,6 +102,26 @@ static size_t sk_utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
+/* One UTF-8 character from S (AVAIL bytes) into b, or BAD in place of an
+ * invalid byte; returns how many input bytes it took. */
+static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail, const char *bad)
+{
+    size_t n = sk_utf8_len(s, avail);
+
+    if (n == 0) {
+        sk_buf_puts(b, bad);
+        return 1;
+    }
+    sk_buf_append(b, (const char *)s, n);
+    return n;
+}
+
+/* Printable ASCII that JSON takes as it is. */
+static int sk_json_plain(unsigned c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void sk_json_escape(struct sk_buf *b, const char *str, size_t max)
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -112,9 +132,9 @@ void sk_json_escape(struct sk_buf *b, const char *str, size_t max)
         unsigned c = s[i];
         size_t n;
 
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        if (sk_json_plain(c)) {
             /* a run of plain ASCII goes in with one append */
-            for (n = i + 1; n < end && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\';)
+            for (n = i + 1; n < end && sk_json_plain(s[n]);)
                 n++;
             sk_buf_append(b, (const char *)s + i, n - i);
             i = n;
@@ -125,12 +145,8 @@ void sk_json_escape(struct sk_buf *b, const char *str, size_t max)
         } else if (c < 0x20 || c == 0x7f) {
             sk_buf_printf(b, "\\u%04x", c);
             i++;
-        } else if ((n = sk_utf8_len(s + i, end - i)) == 0) {
-            sk_buf_puts(b, "\\ufffd");
-            i++;
         } else {
-            sk_buf_append(b, (const char *)s + i, n);
-            i += n;
+            i += sk_put_utf8(b, s + i, end - i, "\\ufffd");
         }
     }
     if (total > max)
@@ -145,7 +161,6 @@ void sk_html_escape(struct sk_buf *b, const char *str, size_t max)
 
     for (size_t i = 0; i < end;) {
         unsigned c = s[i];
-        size_t n;
 
         switch (c) {
         case '&':
@@ -169,15 +184,10 @@ void sk_html_escape(struct sk_buf *b, const char *str, size_t max)
             i++;
             continue;
         }
-        if (c < 0x20 || c == 0x7f) {
+        if (c < 0x20 || c == 0x7f)
             i++;
-        } else if ((n = sk_utf8_len(s + i, end - i)) == 0) {
-            sk_buf_puts(b, "\xef\xbf\xbd");
-            i++;
-        } else {
-            sk_buf_append(b, (const char *)s + i, n);
-            i += n;
-        }
+        else
+            i += sk_put_utf8(b, s + i, end - i, "\xef\xbf\xbd");
     }
     if (total > max)
         sk_buf_puts(b, "&hellip;");
