@@ -25,6 +25,7 @@ runtime_pkgs=(
 test_pkgs=(
     libcmocka-dev python3 curl squid
     openssl # the ICAPS test makes a throwaway certificate
+    debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
