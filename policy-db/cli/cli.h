@@ -62,6 +62,7 @@ struct sk_cli_cmd {
 /* Commands, by group. */
 int sk_cli_init(struct sk_cli *);
 int sk_cli_generation(struct sk_cli *);
+int sk_cli_hash(struct sk_cli *);
 int sk_cli_history(struct sk_cli *);
 int sk_cli_set(struct sk_cli *);
 int sk_cli_unset(struct sk_cli *);

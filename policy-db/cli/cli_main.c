@@ -83,6 +83,8 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "replace the whole policy with an export (FILE or - for stdin)"},
     {"generation", sk_cli_generation, SK_OPT_JSON, 0, 0, "generation [--json]",
      "print the current policy generation"},
+    {"hash", sk_cli_hash, SK_OPT_JSON, 0, 0, "hash [--json]",
+     "print the policy's content hash (the ISTag's first 12 digits are its first 12)"},
     {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0,
      "history [--limit N] [--json]", "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",

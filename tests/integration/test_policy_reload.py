@@ -4,7 +4,8 @@
 A steady REQMOD loop runs on its own connections while sekisho-policy
 changes the policy 20 times. Checks: no failed ICAP transaction in the
 loop, each new verdict visible within one second of the CLI's commit, the
-ISTag changes with every generation, and a corrupt database file swapped
+ISTag follows the content (new for a block, the earlier one back after
+the unblock), and a corrupt database file swapped
 in mid-run leaves the last good policy in force (old verdicts, old ISTag).
 
 Trust: test harness only; talks to the server it starts on loopback.
@@ -130,8 +131,15 @@ def main():
                   % (i + 1, "block" if want else "unblock", dom, DEADLINE,
                      "never" if lat is None else "%.3f s" % lat), lat is not None)
             tag = istag(srv)
-            ck.ok("change %d: ISTag changed (%s -> %s)" % (i + 1, tags[-1], tag),
-                  tag is not None and tag not in tags)
+            # The ISTag names the content: a block is a new content (a tag
+            # never seen), an unblock restores the content, and its tag,
+            # from before that block.
+            if want:
+                ck.ok("change %d: new content, new ISTag (%s -> %s)" % (i + 1, tags[-1], tag),
+                      tag is not None and tag not in tags)
+            else:
+                ck.ok("change %d: content restored, ISTag restored (%s -> %s, want %s)"
+                      % (i + 1, tags[-1], tag, tags[-2]), tag is not None and tag == tags[-2])
             tags.append(tag)
         seen = [x for x in latencies if x is not None]
         if seen:
