@@ -18,10 +18,12 @@
 #include "debug.h"
 #include "request.h"
 #include "service.h"
+#include "simple_api.h"
 
 #include "sk_accesslog.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
+#include "sk_text.h"
 #include "sk_util.h"
 #include "sk_version.h"
 #include "srv_sekisho.h"
@@ -162,12 +164,33 @@ static int sk_fail(char *err)
     return CI_ERROR;
 }
 
+/* OPTIONS extras for fleet monitoring (sekisho-policy cluster status):
+ * the content hash and generation of the policy this process serves, and
+ * the module/engine versions the ISTag is made of. */
+static int sk_options_headers(ci_request_t *req)
+{
+    char line[sizeof(sk_srv.versions) + 64], hash[65], versions[sizeof(sk_srv.versions)];
+
+    sk_srv_refresh_istag();
+    sk_policy_store_content_hash(&sk_srv.store, hash);
+    snprintf(line, sizeof(line), "X-Sekisho-Policy: %s G%lld", hash[0] ? hash : "-",
+             (long long)sk_policy_store_generation(&sk_srv.store));
+    ci_icap_add_xheader(req, line);
+    pthread_mutex_lock(&sk_srv.istag_lock);
+    sk_header_sanitize(versions, sizeof(versions), sk_srv.versions);
+    pthread_mutex_unlock(&sk_srv.istag_lock);
+    snprintf(line, sizeof(line), "X-Sekisho-Versions: %s", versions[0] ? versions : "-");
+    ci_icap_add_xheader(req, line);
+    return CI_OK;
+}
+
 static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
 {
     sk_srv.xdata = xdata;
     ci_service_set_preview(xdata, sk_srv.conf.preview);
     ci_service_enable_204(xdata);
     ci_service_set_transfer_preview(xdata, "*");
+    ci_service_add_option_handler(xdata, "sekisho-policy", sk_options_headers);
     ci_service_set_options_ttl(xdata, 3600);
     ci_service_set_xopts(xdata, CI_XCLIENTIP | CI_XSERVERIP | CI_XAUTHENTICATEDUSER |
                                     CI_XAUTHENTICATEDGROUPS);
