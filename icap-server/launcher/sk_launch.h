@@ -2,6 +2,7 @@
 #ifndef SK_LAUNCH_H
 #define SK_LAUNCH_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #define SK_LAUNCH_PROG "sekisho-server"
@@ -46,6 +47,8 @@ struct sk_launch_opts {
     int debug_given;         /* pass -d to c-icap only when asked */
     int threads;
     int foreground;
+    /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
+    const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned
@@ -101,6 +104,19 @@ char *sk_launch_strf(const char *fmt, ...)
 /* Write RUN/c-icap.conf atomically. Returns 0 or -1 with *err. */
 int sk_launch_write_conf(const struct sk_launch_env *env,
                          const struct sk_launch_opts *opts, char **err);
+
+/* sk_launch_pull.c */
+/* With --policy-source: one `sekisho-policy pull --once` before start
+ * (creating the database if needed). 0, or -1 with *err when the node has
+ * no policy at all to start with. No-op without --policy-source. */
+int sk_launch_pull_first(const struct sk_launch_opts *opts, char **err);
+/* Start the polling puller; its pid, or 0 when not configured. */
+pid_t sk_launch_pull_spawn(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                           const sigset_t *oldmask);
+/* Restart the puller if it exited; returns its (new) pid. */
+pid_t sk_launch_pull_check(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                           const sigset_t *oldmask, pid_t pid);
+void sk_launch_pull_stop(pid_t pid);
 
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or

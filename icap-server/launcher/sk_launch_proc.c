@@ -342,19 +342,22 @@ fail:
 }
 
 /* Foreground: until c-icap exits or we are told to stop. */
-static int sk_supervise(struct sk_launch_env *env, struct sk_child *c,
-                        const sigset_t *set)
+static int sk_supervise(struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                        struct sk_child *c, const sigset_t *set, const sigset_t *oldmask)
 {
     char how[64];
     int sig;
+    pid_t puller = sk_launch_pull_spawn(env, opts, oldmask);
 
     for (;;) {
         sig = sk_wait_signal(set, 1000);
+        puller = sk_launch_pull_check(env, opts, oldmask, puller);
         if (sig == SIGHUP) {
             fprintf(stderr, SK_LAUNCH_PROG ": SIGHUP: asking c-icap to reconfigure\n");
             kill(c->pid, SIGHUP);
         } else if (sig == SIGINT || sig == SIGTERM) {
             fprintf(stderr, SK_LAUNCH_PROG ": stopping c-icap\n");
+            sk_launch_pull_stop(puller);
             sk_stop(c, set);
             return SK_LAUNCH_EXIT_OK;
         }
@@ -362,6 +365,7 @@ static int sk_supervise(struct sk_launch_env *env, struct sk_child *c,
             sk_describe_exit(c->status, how, sizeof(how));
             fprintf(stderr, SK_LAUNCH_PROG ": c-icap exited unexpectedly (%s)\n", how);
             sk_print_tail(env);
+            sk_launch_pull_stop(puller);
             kill(-c->pid, SIGKILL);
             return SK_LAUNCH_EXIT_FAIL;
         }
@@ -397,7 +401,8 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
            env->access_log, env->server_log, env->run_dir);
     fflush(stdout);
     if (opts->foreground)
-        return sk_supervise(env, &c, &set);
+        return sk_supervise(env, opts, &c, &set, &oldmask);
+    sk_launch_pull_spawn(env, opts, &oldmask); /* detached; RUN/pull.pid */
 
     printf(SK_LAUNCH_PROG ": running in the background as pid %ld (pid file %s); "
            "the run dir is kept; stop with: kill $(cat %s)\n",

@@ -1,9 +1,14 @@
 /* cli_pull.c - `sekisho-policy pull`: a node fetches the signed bundle
  * that a publish directory's index names (libcurl: TLS verification on,
- * conditional requests, timeouts, size limits), verifies it (cli_bundle.c)
- * and imports it into the local database in one write, which the
- * server's children then load as they load any change. The local database
- * is the last good copy: a node restarted while the source is down starts
+ * timeouts, size limits), verifies it (cli_bundle.c) and imports it into
+ * the local database in one write, which the server's children then load
+ * as they load any change. The index (a few hundred bytes) is fetched whole
+ * at every poll on purpose: static servers' validators have one-second
+ * granularity (nginx's ETag is mtime seconds + size), so a conditional
+ * request could hide a publish made within the same second. The bundle,
+ * immutable under its name (generation and content hash), is fetched only
+ * when the index names one this process has not acted on: that name is
+ * the condition. The local database is the last good copy: a node restarted while the source is down starts
  * from it. Older bundles (by the publisher's generation) are refused: an
  * explicit rollback is a newer bundle. Each outcome is logged when it
  * changes, not at every poll.
@@ -39,7 +44,7 @@ struct sk_pull {
     struct sk_cli *c;
     EVP_PKEY *key;
     char key_id[SK_BUNDLE_KEYID_HEX + 1];
-    char etag[256];   /* of the last index we acted on */
+    char acted[256];  /* bundle name last applied or refused for good */
     char last[1024];  /* last logged outcome */
     char msg[1024];
 };
@@ -71,26 +76,6 @@ static size_t sk_fetch_write(char *ptr, size_t size, size_t n, void *arg)
     return add;
 }
 
-static size_t sk_fetch_header(char *ptr, size_t size, size_t n, void *arg)
-{
-    char *etag = arg;
-    size_t len = size * n;
-
-    if (len > 6 && strncasecmp(ptr, "ETag:", 5) == 0) {
-        const char *v = ptr + 5;
-        size_t vl = len - 5;
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
-        if (vl < 255) {
-            memcpy(etag, v, vl);
-            etag[vl] = '\0';
-        }
-    }
-    return len;
-}
-
 static void sk_pull_set(struct sk_pull *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
 {
@@ -102,12 +87,10 @@ static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
 }
 
 /* GET SOURCE/NAME into F. Returns the HTTP status, or -1 with p->msg set. */
-static long sk_pull_get(struct sk_pull *p, const char *name, struct sk_fetch *f,
-                        const char *if_none_match, char *etag_out)
+static long sk_pull_get(struct sk_pull *p, const char *name, struct sk_fetch *f)
 {
     CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[4096], hdr[300];
+    char url[4096];
     long status = -1;
     CURLcode rc;
 
@@ -133,16 +116,6 @@ static long sk_pull_get(struct sk_pull *p, const char *name, struct sk_fetch *f,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sk_fetch_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sekisho-policy-pull/1");
-    if (etag_out) {
-        etag_out[0] = '\0';
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, sk_fetch_header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, etag_out);
-    }
-    if (if_none_match && *if_none_match) {
-        snprintf(hdr, sizeof(hdr), "If-None-Match: %s", if_none_match);
-        hdrs = curl_slist_append(hdrs, hdr);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    }
     rc = curl_easy_perform(h);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -151,7 +124,6 @@ static long sk_pull_get(struct sk_pull *p, const char *name, struct sk_fetch *f,
     } else {
         sk_pull_set(p, "%s: %s", url, curl_easy_strerror(rc));
     }
-    curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     return status;
 }
@@ -269,19 +241,13 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
 {
     struct sk_fetch idx = {.max = SK_PULL_MAX_SMALL}, bun = {.max = SK_PULL_MAX_BUNDLE},
                     sig = {.max = SK_PULL_MAX_SMALL};
-    char name[256], signame[300], etag[256] = "";
+    char name[256], signame[300];
     struct sk_bundle b;
     char *why = NULL, hash[65];
     enum sk_pull_outcome out = SK_PULL_UNREACHABLE;
     long st;
 
-    st = sk_pull_get(p, "index", &idx, p->etag, etag);
-    if (st == 304) {
-        sk_pull_set(p, "%s", p->last); /* nothing new: the last outcome stands */
-        out = strncmp(p->last, "refused", 7) == 0 ? SK_PULL_REFUSED : SK_PULL_CURRENT;
-        goto out;
-    }
-    if (st != 200) {
+    if ((st = sk_pull_get(p, "index", &idx)) != 200) {
         if (st > 0)
             sk_pull_set(p, "%s/index: HTTP %ld", p->c->source, st);
         goto out;
@@ -291,11 +257,21 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
         out = SK_PULL_REFUSED;
         goto out;
     }
+    if (strcmp(name, p->acted) == 0) {
+        /* acted on already: the outcome logged then still stands */
+        sk_pull_set(p, "%s", p->last);
+        out = strncmp(p->last, "refused", 7) == 0 ? SK_PULL_REFUSED : SK_PULL_CURRENT;
+        goto out;
+    }
     snprintf(signame, sizeof(signame), "%s.sig", name);
-    if ((st = sk_pull_get(p, name, &bun, NULL, NULL)) != 200 ||
-        (st = sk_pull_get(p, signame, &sig, NULL, NULL)) != 200) {
+    if ((st = sk_pull_get(p, name, &bun)) != 200) {
         if (st > 0)
-            sk_pull_set(p, "%s/%s: HTTP %ld", p->c->source, st == 200 ? signame : name, st);
+            sk_pull_set(p, "%s/%s: HTTP %ld", p->c->source, name, st);
+        goto out;
+    }
+    if ((st = sk_pull_get(p, signame, &sig)) != 200) {
+        if (st > 0)
+            sk_pull_set(p, "%s/%s: HTTP %ld", p->c->source, signame, st);
         goto out;
     }
     out = SK_PULL_REFUSED;
@@ -312,11 +288,12 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
     } else {
         out = sk_pull_apply(p, &b, name);
     }
+    /* a verdict on the bundle itself is final for that name (it is
+     * immutable); a local database error is tried again at the next poll */
+    if (out == SK_PULL_APPLIED || out == SK_PULL_CURRENT ||
+        (out == SK_PULL_REFUSED && strncmp(p->msg, "refused", 7) == 0))
+        snprintf(p->acted, sizeof(p->acted), "%s", name);
 out:
-    /* remember the index version only once it was acted on for good */
-    if (out == SK_PULL_APPLIED || out == SK_PULL_CURRENT || out == SK_PULL_REFUSED)
-        if (etag[0])
-            snprintf(p->etag, sizeof(p->etag), "%s", etag);
     free(idx.p);
     free(bun.p);
     free(sig.p);
