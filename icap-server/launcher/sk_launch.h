@@ -46,6 +46,7 @@ struct sk_launch_opts {
     int debug_given;         /* pass -d to c-icap only when asked */
     int threads;
     int foreground;
+    int test_signatures;     /* virus_scan may use its EICAR-only test set */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned

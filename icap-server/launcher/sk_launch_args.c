@@ -32,6 +32,7 @@ enum {
     SK_OPT_TLS_LISTEN,
     SK_OPT_TLS_CERT,
     SK_OPT_TLS_KEY,
+    SK_OPT_TEST_SIGNATURES,
 };
 
 static const struct option sk_long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option sk_long_opts[] = {
     {"modules-dir", required_argument, NULL, SK_OPT_MODULES_DIR},
     {"debug", required_argument, NULL, SK_OPT_DEBUG},
     {"threads", required_argument, NULL, SK_OPT_THREADS},
+    {"test-signatures", no_argument, NULL, SK_OPT_TEST_SIGNATURES},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -83,6 +85,8 @@ static void sk_usage(FILE *out)
             "  --modules-dir DIR    where module .so files live\n"
             "  --debug N            c-icap debug level (default %d)\n"
             "  --threads N          c-icap threads per child process (default %d)\n"
+            "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
+            "                       EICAR-only test set instead of refusing to start\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
@@ -206,6 +210,7 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
     case SK_OPT_CONFIG: opts->config = arg; return 0;
     case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
+    case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
     case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
     case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
     case SK_OPT_MODULES: opts->modules = arg; return 0;

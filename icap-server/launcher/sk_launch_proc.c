@@ -93,6 +93,25 @@ static void sk_print_tail(const struct sk_launch_env *env)
         free(lines[i]);
 }
 
+/* Start-up warnings of our modules (e.g. virus_scan running on its test
+ * signatures) belong on the administrator's terminal, not only in a file
+ * in the run directory. Read before any client has connected, so the
+ * lines hold no client bytes. */
+static void sk_print_warnings(const struct sk_launch_env *env)
+{
+    char buf[2048];
+    FILE *f;
+
+    if ((f = fopen(env->out_file, "r")) == NULL)
+        return;
+    while (fgets(buf, sizeof(buf), f) != NULL) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (strncmp(buf, "sekisho ", 8) == 0 && strstr(buf, ": WARNING: ") != NULL)
+            fprintf(stderr, SK_LAUNCH_PROG ": %s\n", buf);
+    }
+    fclose(f);
+}
+
 /* Debian's c-icap 0.5.10 is built without IPv6 listening: it then tries
  * the address as IPv4 and exits. Say so instead of leaving that puzzle. */
 static void sk_hint_ipv6(const struct sk_launch_env *env, const struct sk_listen *l)
@@ -387,6 +406,7 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
         return SK_LAUNCH_EXIT_FAIL;
     if (sk_wait_ready(env, opts, &c, &set) == -1)
         return SK_LAUNCH_EXIT_FAIL;
+    sk_print_warnings(env);
 
     printf(SK_LAUNCH_PROG ": listening on %s (services: sekisho reqmod respmod "
            "REQ-Service resp avscan, and the bare root)\n", opts->listen.url);
