@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,6 +194,9 @@ static void sk_exec_child(const struct sk_launch_env *env,
     }
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* Whatever c-icap creates (pid file, control socket, an access log of
+     * ours) holds client data or controls the server: owner only. */
+    umask(077);
     if ((fd = open("/dev/null", O_RDONLY)) != -1) {
         dup2(fd, 0);
         close(fd);
@@ -424,5 +428,6 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
            (long)c.pid, env->pid_file, env->pid_file);
     fflush(stdout);
     env->run_dir_is_temp = 0; /* c-icap still uses it */
+    env->sweep_tmp = 0;
     return SK_LAUNCH_EXIT_OK;
 }
