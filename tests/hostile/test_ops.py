@@ -13,7 +13,7 @@ c-icap daemon started by build/bin/sekisho-server:
               starts a log line, at the default and at the highest debug level
   spill       kill -9 of a child holding a spilled body leaves nothing in
               RUN/tmp, the server keeps serving, RUN/tmp is empty after stop
-  accesslog   on a full disk (a 64 KiB tmpfs mounted here) no line is
+  accesslog   on a full disk (a 256 KiB tmpfs mounted here) no line is
               broken, the loss is counted in the server log, and once space
               is back a record says how many lines were lost: lines written
               plus lines reported lost equals requests sent
@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -141,6 +142,19 @@ def g_private(ck, build, tmp):
     finally:
         srv.stop()
         srv.cleanup()
+
+    # RUN/tmp a symlink to somewhere else: refused (held bodies would leave)
+    srv = SekishoServer(build, modules="url_block", name="link")
+    os.makedirs(srv.run_dir)
+    elsewhere = os.path.join(srv.tmp, "elsewhere")
+    os.makedirs(elsewhere)
+    os.symlink(elsewhere, os.path.join(srv.run_dir, "tmp"))
+    srv.init_db()
+    rc, out, err = run_launcher_expect_failure(srv)
+    ck.ok("RUN/tmp a symlink: refused with a message naming it",
+          rc not in ("started", "timeout", 0) and "/tmp is not a directory" in err,
+          "rc=%r %s" % (rc, err))
+    srv.cleanup()
 
     # someone else's run directory: refused, named, left alone
     srv = SekishoServer(build, modules="url_block", name="other")
@@ -352,8 +366,10 @@ def fill(path):
 
 def g_accesslog(ck, build, tmp):
     mnt = os.path.join(tmp, "small")
-    ok, why = mount_tmpfs(mnt, "64k")
-    if not ck.ok("mount a 64 KiB tmpfs for the access log (needs root)", ok, why):
+    # 256 KiB: full once filled; after the filler goes, room for the ~100 KB
+    # of lines that follow
+    ok, why = mount_tmpfs(mnt, "256k")
+    if not ck.ok("mount a 256 KiB tmpfs for the access log (needs root)", ok, why):
         return
     srv = SekishoServer(build, modules="url_block", name="full")
     srv.access_log = os.path.join(mnt, "access.log")
@@ -361,20 +377,30 @@ def g_accesslog(ck, build, tmp):
     try:
         srv.start()
 
-        def burst(n):
-            nonlocal_ok = 0
-            for _ in range(n):
-                nonlocal_ok += serves(srv)
-            return nonlocal_ok
+        def burst(n, threads=1):
+            """n requests on `threads` parallel clients; returns how many
+            were answered correctly. Parallel clients reach several children
+            and make each batch its lines (several lines per write)."""
+            res = []
+
+            def run(k):
+                res.append(sum(serves(srv) for _ in range(k)))
+            ts = [threading.Thread(target=run, args=(n // threads + (i < n % threads),))
+                  for i in range(threads)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(120)
+            return sum(res)
 
         ok1 = burst(5)
         sent += 5
         poll(lambda: read(srv.access_log).count(b"\n") >= 5, 5)
         filler = os.path.join(mnt, "filler")
         fill(filler)
-        ok2 = burst(200)
-        sent += 200
-        ck.eq("disk full: every request still answered", ok1 + ok2, 205)
+        ok2 = burst(200) + burst(400, threads=8)
+        sent += 600
+        ck.eq("disk full: every request still answered", ok1 + ok2, 605)
         slog = os.path.join(srv.run_dir, "server.log")
         warned = poll(lambda: b"cannot write" in read(slog), 5)
         ck.ok("disk full: the server log says lines are lost", warned, read(slog)[-800:])
@@ -382,9 +408,9 @@ def g_accesslog(ck, build, tmp):
         ck.ok("disk full: the message is rate-limited (at most one per child, got %d)" % n_warn,
               1 <= n_warn <= 4)
         os.unlink(filler)
-        ok3 = burst(20)
-        sent += 20
-        ck.eq("space back: requests answered", ok3, 20)
+        ok3 = burst(20) + burst(200, threads=8)
+        sent += 220
+        ck.eq("space back: requests answered", ok3, 220)
 
         def tally():
             data = read(srv.access_log)
@@ -405,9 +431,11 @@ def g_accesslog(ck, build, tmp):
         ck.ok("every line is valid JSON (no broken line)", not broken, broken[:2])
         ck.ok("lines were really lost (the disk was full): %d" % lost, lost > 0)
         ck.ok("transaction lines + reported lost lines == requests sent (%d + %d vs %d)"
-              % (txns, lost, sent), done)
-        ck.ok("logging resumed: the last 20 requests are in the file",
-              txns >= 20 and recs and "txn" in recs[-1])
+              % (txns, lost, sent), done,
+              b"\n".join(ln for ln in read(slog).split(b"\n")
+                         if b"access log" in ln or b"hild" in ln or b"server" in ln))
+        ck.ok("logging resumed: the 5 lines before and the 220 after are all in the file",
+              txns >= 225, txns)
         ck.ok("the server log says writing resumed",
               poll(lambda: b"writing again" in read(slog), 5), read(slog)[-600:])
     finally:
