@@ -199,13 +199,16 @@ static long sk_log_since(const struct timespec *now)
 
 /* Lines that could not be written (disk full, I/O error) are counted, not
  * retried: a full disk must not fail or stall transactions. The server log
- * hears about it at once and then at most every SK_LOG_WARN_S seconds; the
- * first write that works again is preceded by one line
- * {"time":...,"event":"access_log_lost","lost_lines":N} and a server-log
- * message. Counts are per c-icap child. All under sk_log_write_lock. */
+ * hears about it at once and then at most every SK_LOG_WARN_S seconds. The
+ * next write, or the flusher's, first adds one line
+ * {"time":...,"event":"access_log_lost","lost_lines":N,"pid":P} for the
+ * lines not yet accounted for in the file; once a whole write goes through
+ * again the server log says how many were lost in all. Counts are per
+ * c-icap child. All under sk_log_write_lock. */
 #define SK_LOG_WARN_S 60
 
-static uint64_t sk_log_lost;     /* lines lost since the last lost-line record */
+static uint64_t sk_log_lost;     /* lost lines no record in the file counts yet */
+static uint64_t sk_log_outage;   /* lost lines since writing last worked */
 static time_t sk_log_warned;     /* CLOCK_MONOTONIC second of the last warning */
 static int sk_log_warned_once;
 
@@ -271,12 +274,13 @@ out:
     return done;
 }
 
-/* The lost-line record, once writing works again. */
-static void sk_log_report_lost(void)
+/* Writes the lost-line record; 0 when it is in the file (the count is
+ * then reset), -1 when it did not fit either. */
+static int sk_log_record_lost(void)
 {
     struct sk_buf b = {0};
     struct timeval tv;
-    int why;
+    int why, rc = -1;
 
     gettimeofday(&tv, NULL);
     sk_buf_puts(&b, "{\"time\":\"");
@@ -287,39 +291,43 @@ static void sk_log_report_lost(void)
     sk_put_num(&b, ",\"pid\":", (uint64_t)getpid());
     sk_buf_append(&b, "}\n", 2);
     if (!b.failed && sk_log_put(b.data, b.len, &why) == b.len) {
-        if (sk_log_msg)
-            sk_log_msg(1, "sekisho: access log %s: writing again; %llu line(s) were lost\n",
-                       sk_log_path, (unsigned long long)sk_log_lost);
         sk_log_lost = 0;
+        rc = 0;
     }
     sk_buf_free(&b);
+    return rc;
 }
 
 static void sk_log_write_all(const char *p, size_t len)
 {
     struct timespec now;
-    size_t done;
-    uint64_t lost;
-    int why;
+    size_t done = 0;
+    int why = 0;
 
     if (sk_log_fd == -1)
         return;
-    if (sk_log_lost > 0) /* also from the flusher: recovery shows without traffic */
-        sk_log_report_lost();
-    if (len == 0)
+    /* also from the flusher with nothing pending: recovery shows without traffic */
+    if (sk_log_lost > 0 && sk_log_record_lost() == -1)
+        why = ENOSPC; /* still full: the batch goes to the count below */
+    else if (len > 0)
+        done = sk_log_put(p, len, &why);
+    if (!why && done == len) {
+        if (sk_log_outage > 0 && sk_log_msg)
+            sk_log_msg(1, "sekisho: access log %s: writing again; %llu line(s) were lost\n",
+                       sk_log_path, (unsigned long long)sk_log_outage);
+        sk_log_outage = 0;
+        sk_log_warned_once = 0; /* the next outage is reported at once */
         return;
-    done = sk_log_put(p, len, &why);
-    if (done == len)
-        return;
-    lost = sk_log_count_lines(p + done, len - done);
-    sk_log_lost += lost;
+    }
+    sk_log_lost += sk_log_count_lines(p + done, len - done);
+    sk_log_outage += sk_log_count_lines(p + done, len - done);
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (!sk_log_warned_once || now.tv_sec - sk_log_warned >= SK_LOG_WARN_S) {
         sk_log_warned_once = 1;
         sk_log_warned = now.tv_sec;
         if (sk_log_msg)
             sk_log_msg(1, "sekisho: access log %s: cannot write, %llu line(s) lost so far (%s)\n",
-                       sk_log_path, (unsigned long long)sk_log_lost, strerror(why ? why : EIO));
+                       sk_log_path, (unsigned long long)sk_log_outage, strerror(why ? why : EIO));
     }
 }
 
