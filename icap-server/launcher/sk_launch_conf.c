@@ -89,8 +89,7 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
             min_spare, min_spare + t + t / 2, t);
 }
 
-static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env,
-                          const struct sk_launch_opts *opts, char **err)
+static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env, char **err)
 {
     int i;
 
@@ -111,8 +110,6 @@ static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env,
     /* Several words: one per module; names and paths were checked. */
     if (env->modules[0] != '\0')
         fprintf(f, "sekisho.Modules %s\n", env->modules);
-    if (opts->test_signatures) /* virus_scan: EICAR-only set when DIR is empty */
-        fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     if (sk_put(f, "sekisho.AccessLog", env->access_log, err) == -1 ||
         sk_put(f, "sekisho.StatusFile", env->status_file, err) == -1 ||
         sk_put(f, "sekisho.TmpDir", env->tmp_dir, err) == -1)
@@ -162,8 +159,10 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "TemplateDir %s\n", SK_LAUNCH_CICAP_TEMPLATE_DIR);
     if (access(SK_LAUNCH_CICAP_MAGIC, R_OK) == 0)
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
-    if (sk_put_sekisho(f, env, opts, err) == -1)
+    if (sk_put_sekisho(f, env, err) == -1)
         goto out;
+    if (opts->test_signatures) /* virus_scan: EICAR-only set when the db dir is empty */
+        fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     if (env->config) {
         /* Last, so the admin's settings win. Relative Include paths would
          * be taken from c-icap's CONFDIR, hence the absolute path. */
