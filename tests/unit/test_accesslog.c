@@ -37,9 +37,18 @@ static void sk_t_log(int level, const char *fmt, ...)
 static void sk_t_write(int n)
 {
     const struct sk_log_record r = {
-        .txn = "t1", .service = "reqmod", .icap_method = "REQMOD", .client = "127.0.0.1",
-        .user = "", .method = "GET", .url = "http://example.test/", .icap_status = 204,
-        .verdict = "allow", .module = "", .rule = "", .duration_ms = 1.0,
+        .txn = "t1",
+        .service = "reqmod",
+        .icap_method = "REQMOD",
+        .client = "127.0.0.1",
+        .user = "",
+        .method = "GET",
+        .url = "http://example.test/",
+        .icap_status = 204,
+        .verdict = "allow",
+        .module = "",
+        .rule = "",
+        .duration_ms = 1.0,
     };
 
     for (int i = 0; i < n; i++)
