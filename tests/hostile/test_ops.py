@@ -311,26 +311,32 @@ def g_spill(ck, build, tmp):
         tmp_dir = os.path.realpath(tmp_dir)
         size = 6 << 20
         body = (b"0123456789abcdef" * (size // 16))
-        head = build_head("RESPMOD", srv.url("respmod"),
-                          req_hdr=http_req_head("GET", "http://origin.test/big"),
-                          res_hdr=http_res_head(body_len=size), has_body=True)
-        c = srv.conn(30)
-        c.send(head)
-        for i in range(0, 4 << 20, 65536):  # 4 MiB of 6, no last chunk
-            c.send(b"10000\r\n" + body[i:i + 65536] + b"\r\n")
-        held = poll(lambda: [x for x in spill_fds(tmp_dir) if x[3] >= (2 << 20)], 15)
-        ck.ok("a held body over 1 MiB spills to RUN/tmp/CI_TMP_* (private run dir)",
-              held, spill_fds(tmp_dir))
-        ck.ok("the spill file has no name while in use", held and not named_spills(tmp_dir),
-              named_spills(tmp_dir))
-        if held:
-            pid = held[0][0]
-            os.kill(pid, signal.SIGKILL)
-            gone = poll(lambda: not spill_fds(tmp_dir) and not named_spills(tmp_dir), 10)
-            ck.ok("kill -9 of the child: no spill file left in RUN/tmp within 10 s", gone,
-                  "fds %s names %s" % (spill_fds(tmp_dir), named_spills(tmp_dir)))
-        c.close()
-        ck.ok("serves after the kill (within 20 s)", poll(lambda: serves(srv), 20, 0.5))
+        # a download (RESPMOD) and an upload (REQMOD), both held: no Allow: 204
+        for what, head in (
+                ("download", build_head("RESPMOD", srv.url("respmod"),
+                                        req_hdr=http_req_head("GET", "http://origin.test/big"),
+                                        res_hdr=http_res_head(body_len=size), has_body=True)),
+                ("upload", build_head("REQMOD", srv.url("reqmod"),
+                                      req_hdr=http_req_head("POST", "http://origin.test/up",
+                                                            body_len=size), has_body=True))):
+            c = srv.conn(30)
+            c.send(head)
+            for i in range(0, 4 << 20, 65536):  # 4 MiB of 6, no last chunk
+                c.send(b"10000\r\n" + body[i:i + 65536] + b"\r\n")
+            held = poll(lambda: [x for x in spill_fds(tmp_dir) if x[3] >= (2 << 20)], 15)
+            ck.ok("%s: a held body over 1 MiB spills to RUN/tmp/CI_TMP_* (private run dir)"
+                  % what, held, spill_fds(tmp_dir))
+            ck.ok("%s: the spill file has no name while in use" % what,
+                  held and not named_spills(tmp_dir), named_spills(tmp_dir))
+            if held:
+                os.kill(held[0][0], signal.SIGKILL)
+                gone = poll(lambda: not spill_fds(tmp_dir) and not named_spills(tmp_dir), 10)
+                ck.ok("%s: kill -9 of the child: no spill file left in RUN/tmp within 10 s"
+                      % what, gone,
+                      "fds %s names %s" % (spill_fds(tmp_dir), named_spills(tmp_dir)))
+            c.close()
+            ck.ok("%s: serves after the kill (within 20 s)" % what,
+                  poll(lambda: serves(srv), 20, 0.5))
         ck.ok("a held body still passes byte-identical", poll(lambda: respmod_ok(
             srv, body[:(3 << 20)]), 10, 0.5))
     finally:
