@@ -7,7 +7,9 @@
 #
 # Installs missing Debian packages (contrib/deps.sh runtime), builds
 # incrementally, keeps local state in ./var/ (policy.db, run/, log/) and
-# execs sekisho-server so Ctrl-C (SIGINT) reaches it directly.
+# execs sekisho-server so Ctrl-C (SIGINT) reaches it directly. With no ClamAV
+# signatures installed, virus_scan runs on its EICAR-only test set
+# (--test-signatures); real signatures are used as soon as they are there.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,4 +58,5 @@ exec "$build/bin/sekisho-server" --foreground \
     --policy-db "$root/var/policy.db" \
     --run-dir "$root/var/run" \
     --access-log "$root/var/log/access.log" \
+    --test-signatures \
     "$@"

@@ -338,6 +338,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     }
     if (sk_chain_init(&sk_srv.chain, &err) == -1)
         return sk_fail(err);
+    sk_accesslog_set_msg(sk_log);
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 

@@ -49,6 +49,7 @@ struct sk_launch_opts {
     int foreground;
     /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
     const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
+    int test_signatures;     /* virus_scan may use its EICAR-only test set */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned
@@ -71,6 +72,7 @@ struct sk_launch_env {
     char *server_log;   /* RUN/server.log */
     char *out_file;     /* RUN/c-icap.out: c-icap's stdout/stderr (-D) */
     char *tmp_dir;      /* RUN/tmp: c-icap's TmpDir and our spill directory */
+    int sweep_tmp;      /* no other c-icap uses RUN/tmp: empty it on the way out */
     char *tls_cert;     /* absolute, or NULL without --tls-listen */
     char *tls_key;      /* absolute (the certificate file when no key given) */
 };
@@ -91,7 +93,8 @@ int sk_launch_parse_listen(const char *text, struct sk_listen *out,
 int sk_launch_env_init(struct sk_launch_env *env,
                        const struct sk_launch_opts *opts, char **err);
 void sk_launch_env_free(struct sk_launch_env *env);
-/* Remove a run directory we created ourselves; no-op otherwise. */
+/* Remove a run directory we created ourselves; otherwise empty RUN/tmp
+ * of what a c-icap that is gone left there (unless it runs detached). */
 void sk_launch_env_cleanup(struct sk_launch_env *env);
 /* Check that the listen address can be bound now. Returns 0 or -1 with
  * *err (caller frees). */

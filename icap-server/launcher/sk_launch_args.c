@@ -36,6 +36,7 @@ enum {
     SK_OPT_POLICY_PUBKEY,
     SK_OPT_POLICY_CA,
     SK_OPT_POLICY_POLL,
+    SK_OPT_TEST_SIGNATURES,
 };
 
 static const struct option sk_long_opts[] = {
@@ -57,6 +58,7 @@ static const struct option sk_long_opts[] = {
     {"policy-pubkey", required_argument, NULL, SK_OPT_POLICY_PUBKEY},
     {"policy-ca", required_argument, NULL, SK_OPT_POLICY_CA},
     {"policy-poll", required_argument, NULL, SK_OPT_POLICY_POLL},
+    {"test-signatures", no_argument, NULL, SK_OPT_TEST_SIGNATURES},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -96,6 +98,8 @@ static void sk_usage(FILE *out)
             "  --policy-pubkey FILE the publisher's KEYFILE.pub: only bundles it signed apply\n"
             "  --policy-ca FILE     CA bundle for an https:// source (default: system CAs)\n"
             "  --policy-poll N      seconds between index checks (default 30)\n"
+            "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
+            "                       EICAR-only test set instead of refusing to start\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
@@ -227,6 +231,7 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
     case SK_OPT_CONFIG: opts->config = arg; return 0;
     case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
+    case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
     case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
     case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
     case SK_OPT_MODULES: opts->modules = arg; return 0;

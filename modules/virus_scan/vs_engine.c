@@ -233,6 +233,13 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
         sk_vs_errf(err, "out of memory creating the ClamAV engine");
         return NULL;
     }
+    if (!sk_vs_has_db(cf->db_dir) && !cf->test_signatures) {
+        /* one line: the launcher prints it as its only startup error */
+        sk_vs_errf(err, "no ClamAV signatures in %s: install them with freshclam (Debian: apt "
+                   "install clamav-freshclam) or point --clamav-db at them; "
+                   "--test-signatures runs with a built-in EICAR-only test set", cf->db_dir);
+        goto fail;
+    }
     if (!sk_vs_has_db(cf->db_dir)) {
         sk_vs_log("WARNING: no ClamAV signatures in %s; using Sekisho's built-in TEST "
                   "signatures (EICAR and test markers only). This server does NOT detect "

@@ -68,6 +68,7 @@ struct sk_vs_engine_conf {
     unsigned reload_interval; /* seconds between db dir checks, 0 = never */
     uint64_t max_scansize, max_filesize;
     unsigned max_recursion, max_files, max_scantime_ms;
+    int test_signatures; /* virus_scan.test-signatures: built-in set when db_dir has none */
 };
 /* Build the engine before fork. 0 with *out filled, or -1 with *err. */
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);

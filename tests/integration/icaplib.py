@@ -500,7 +500,7 @@ class SekishoServer:
     READY = "sekisho-server: listening on icap://"
 
     def __init__(self, build_dir, modules=None, config_text=None, extra_args=(),
-                 port=None, db=None, debug=None, name="srv"):
+                 port=None, db=None, debug=None, name="srv", test_signatures=True):
         self.build_dir = os.path.abspath(build_dir)
         self.bin = os.path.join(self.build_dir, "bin", "sekisho-server")
         self.policy = os.path.join(self.build_dir, "bin", "sekisho-policy")
@@ -513,6 +513,9 @@ class SekishoServer:
         self.extra_args = list(extra_args)
         self.port = port
         self.debug = debug
+        # no ClamAV signatures on a test machine: virus_scan may use its
+        # built-in EICAR-only set (without the flag it refuses to start)
+        self.test_signatures = test_signatures
         self.proc = None
         self.stdout_lines = []
         self.stderr_path = os.path.join(self.tmp, "stderr.txt")
@@ -553,6 +556,8 @@ class SekishoServer:
             a += ["--config", cf]
         if self.debug is not None:
             a += ["--debug", str(self.debug)]
+        if self.test_signatures:
+            a.append("--test-signatures")
         return a + self.extra_args
 
     def _reader(self, stream):

@@ -663,6 +663,15 @@ static void test_real_engine(void **s)
                                    .max_scansize = 10 << 20, .max_filesize = 10 << 20,
                                    .max_recursion = 10, .max_files = 100,
                                    .max_scantime_ms = 60000};
+    /* no signatures and no test_signatures: refused, naming DIR and freshclam */
+    assert_int_equal(sk_vs_engine_create(&ec, &sc, &err), -1);
+    assert_non_null(err);
+    assert_non_null(strstr(err, db));
+    assert_non_null(strstr(err, "freshclam"));
+    assert_null(strchr(err, '\n'));
+    free(err);
+    err = NULL;
+    ec.test_signatures = 1;
     if (sk_vs_engine_create(&ec, &sc, &err) != 0)
         fail_msg("engine: %s", err);
     const char *v1 = sc.version(sc.self);
