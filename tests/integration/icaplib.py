@@ -731,3 +731,28 @@ def main_wrapper(fn):
     except KeyboardInterrupt:
         rc = 130
     sys.exit(rc)
+
+
+# --------------------------------------------------------------------------
+# issue 16: "the server started" as a check that can fail
+
+def check_started(ck, srv, label, n_modules):
+    """The started server answers OPTIONS 200 for REQMOD and RESPMOD with an
+    ISTag, and its log says it loaded exactly N_MODULES modules (polled:
+    the line is written at start-up, never assumed)."""
+    c = srv.conn(10)
+    try:
+        r = options(c, srv.url("sekisho"))
+    finally:
+        c.close()
+    methods = r.header("Methods") or ""
+    ck.ok("%s: OPTIONS 200, REQMOD and RESPMOD, an ISTag" % label,
+          r.status == 200 and "REQMOD" in methods and "RESPMOD" in methods
+          and (r.header("ISTag") or "").startswith('"CI0001-G'), r.raw_head)
+    want = ": %d module(s), policy generation" % n_modules
+    deadline, found = time.monotonic() + 10, False
+    while not found and time.monotonic() < deadline:
+        found = any(want in ln for ln in srv.daemon_log_tail(200000).splitlines())
+        if not found:
+            time.sleep(0.05)
+    ck.ok("%s: the log says%s" % (label, want), found, srv.daemon_log_tail(1500))

@@ -20,6 +20,7 @@ import zipfile
 import gzip
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import check_started  # noqa: E402  (issue 16)
 from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
                      port_is_free, transact)
 
@@ -234,7 +235,7 @@ def main():
         srv.policy_cmd("dlp", "add", "all e-mail addresses", "--detector", "email",
                        "--action", "block")
         srv.start()
-        ck.ok("server starts with --modules dlp", True)
+        check_started(ck, srv, "server starts with --modules dlp", 2)
     except StartupError as e:
         ck.ok("server starts with --modules dlp", False, str(e))
         srv.cleanup()
