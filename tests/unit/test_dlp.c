@@ -846,6 +846,42 @@ static void test_o16_iban_ssn(void **state)
     assert_int_equal(sk_dlp_ssn_ok("667123456", 9), 1);
 }
 
+/* ---- issue 16: Content-Encoding br (brotli is REQUIRED at build time) ---- */
+#include <brotli/encode.h>
+
+static void test_o16_brotli(void **state)
+{
+    /* long enough that brotli really compresses (a short input is stored
+     * as an uncompressed meta-block, which the raw-byte scan finds anyway) */
+    static char text[8192], clean[8192];
+    size_t o = 0;
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "row %d, name taro, no number\n", i);
+    memcpy(clean, text, o);
+    snprintf(text + o, sizeof(text) - o, "card 4556737586899855\n");
+    snprintf(clean + o, sizeof(clean) - o, "card 4556737586899856\n");
+    const char *const bodies[] = {text, clean};
+
+    for (int k = 0; k < 2; k++) {
+        size_t n = BrotliEncoderMaxCompressedSize(strlen(bodies[k]));
+        unsigned char *br = malloc(n);
+        assert_non_null(br);
+        assert_int_equal(BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW,
+                                               BROTLI_MODE_GENERIC, strlen(bodies[k]),
+                                               (const uint8_t *)bodies[k], &n, br),
+                         BROTLI_TRUE);
+        /* the compressed bytes alone must not reveal the number */
+        assert_null(memmem(br, n, "455673758689985", 15));
+        struct req r = {.ip = "10.0.0.2", .ctype = "text/csv", .cenc = "br", .body = br, .len = n};
+        expect(&r, k == 0 ? SK_BLOCK : SK_ALLOW, k == 0 ? "cards" : NULL,
+               k == 0 ? "Content-Encoding br" : "Content-Encoding br, invalid card");
+        r.chunk = 1;
+        expect(&r, k == 0 ? SK_BLOCK : SK_ALLOW, k == 0 ? "cards" : NULL,
+               "Content-Encoding br, 1-byte writes");
+        free(br);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -862,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_o16_mynumber),
         cmocka_unit_test(test_o16_corporate),
         cmocka_unit_test(test_o16_iban_ssn),
+        cmocka_unit_test(test_o16_brotli),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
