@@ -882,6 +882,53 @@ static void test_o16_brotli(void **state)
     }
 }
 
+/* ---- issue 16: dlp.max-decoded and dlp.on-limit (module options) ---- */
+static const char *o16_on_limit;
+
+static const char *o16_opt(const struct sk_module_ctx *c, const char *key)
+{
+    if (strcmp(key, "max-decoded") == 0)
+        return "1K";
+    if (strcmp(key, "on-limit") == 0)
+        return o16_on_limit;
+    return NULL;
+}
+
+static void test_o16_max_decoded(void **state)
+{
+    static char plain[100000];
+    struct sk_module_ctx saved = mctx;
+    char *err = NULL;
+    size_t n;
+
+    memset(plain, 'a', sizeof(plain)); /* no detector matches it */
+    unsigned char *gz = deflate_buf(plain, sizeof(plain), 15 + 16, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gz, .len = n};
+    const char *modes[] = {NULL, "block", "allow"};
+    for (int i = 0; i < 3; i++) {
+        o16_on_limit = modes[i];
+        mctx = (struct sk_module_ctx){.name = "dlp", .option = o16_opt};
+        assert_int_equal(mod->init(&mctx, &err), 0);
+        /* default and "block": 100 KB decoded > 1K cannot be inspected -> block */
+        expect(&r, i < 2 ? SK_BLOCK : SK_ALLOW, i < 2 ? "dlp-limit" : NULL,
+               i == 0 ? "over max-decoded, default" : i == 1 ? "over max-decoded, on-limit block"
+                                                          : "over max-decoded, on-limit allow");
+        mod->fini(&mctx);
+    }
+    /* within the budget the same clean body passes */
+    mctx = (struct sk_module_ctx){.name = "dlp", .option = o16_opt};
+    o16_on_limit = "block";
+    assert_int_equal(mod->init(&mctx, &err), 0);
+    unsigned char *small = deflate_buf(plain, 500, 15 + 16, &n);
+    struct req r2 = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = small,
+                     .len = n};
+    expect(&r2, SK_ALLOW, NULL, "within max-decoded");
+    mod->fini(&mctx);
+    mctx = saved;
+    free(gz);
+    free(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -899,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_o16_corporate),
         cmocka_unit_test(test_o16_iban_ssn),
         cmocka_unit_test(test_o16_brotli),
+        cmocka_unit_test(test_o16_max_decoded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

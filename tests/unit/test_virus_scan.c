@@ -865,6 +865,48 @@ static void test_o16_max_files(void **s)
     rmdir(db);
 }
 
+/* ---- issue 16: av.max-scan-size at its exact boundary ----
+ * The old case streamed 5000 bytes against 1K, so a limit four times too
+ * large still passed it. At the limit: scanned; one byte over: a limit. */
+static void test_o16_size_boundary(void **s)
+{
+    struct hdrs h = {{"X-Nothing", "Content-Type"}, {"x", "application/octet-stream"}};
+    const char *kv[] = {"av.max-scan-size", "1K", NULL};
+    struct sk_snapshot *small = policy_with(kv);
+    char body[1025];
+    struct sk_txn t;
+
+    memset(body, 'c', sizeof(body));
+    for (size_t chunk = 1; chunk <= 2048; chunk *= 8) {
+        int before = fk.scans;
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/at-limit", &h, small);
+        if (run(&t, body, 1024, chunk) != SK_ALLOW)
+            fail_msg("1024 bytes (= av.max-scan-size 1K) in %zu-byte chunks: not allowed", chunk);
+        assert_int_equal(fk.scans, before + 1); /* really scanned */
+        sk_txn_clear(&t);
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/over-limit", &h, small);
+        if (run(&t, body, 1025, chunk) != SK_BLOCK)
+            fail_msg("1025 bytes (> av.max-scan-size 1K) in %zu-byte chunks: not a limit", chunk);
+        assert_string_equal(t.rule, "av-limit:max-scan-size");
+        sk_txn_clear(&t);
+    }
+    /* declared: Content-Length 1025 is refused at the headers, 1024 is not */
+    struct hdrs d = {{"Content-Length", "Content-Type"}, {"1025", "application/octet-stream"}};
+    void *st;
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/declared", &d, small);
+    assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+    assert_int_equal(sk_vs_on_headers(&t, st), SK_BLOCK);
+    sk_vs_txn_end(&t, st);
+    sk_txn_clear(&t);
+    d.values[0] = "1024";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/declared", &d, small);
+    assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+    assert_int_not_equal(sk_vs_on_headers(&t, st), SK_BLOCK);
+    sk_vs_txn_end(&t, st);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_real_engine),
         cmocka_unit_test(test_o16_every_clamav_code), /* issue 16 */
         cmocka_unit_test(test_o16_max_files),
+        cmocka_unit_test_setup(test_o16_size_boundary, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
