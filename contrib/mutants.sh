@@ -234,7 +234,7 @@ MUTANTS = [
      "    if (gen == sk_policy_store_generation(s) || gen == s->failed_generation) {",
      "    if (gen == sk_policy_store_generation(s)) {",
      r"^(unit\.test_policy_store|unit\.test_snapshot|integration\.policy_reload)$"),
-    ("policy store: failed build replaces the snapshot with nothing new but reports success", N,
+    ("policy store: a failed build is reported as unchanged (0, not -1)", N,
      "icap-server/core/sk_policy_store.c",
      "               (long long)gen, (long long)sk_policy_store_generation(s), err ? err : \"?\");\n        free(err);\n        return -1;",
      "               (long long)gen, (long long)sk_policy_store_generation(s), err ? err : \"?\");\n        free(err);\n        return 0;",
@@ -242,13 +242,13 @@ MUTANTS = [
     # --- launcher refusal paths --------------------------------------------
     ("launcher: unusable policy database accepted", N, "icap-server/launcher/sk_launch_env.c",
      "    if (sk_pdb_check(opts->policy_db, &why) == -1) {", "    if (sk_pdb_check(opts->policy_db, &why) == -2) {",
-     r"^(integration\.icap)$"),
+     r"^(integration\.icap|integration\.launcher)$"),
     ("launcher: quotes/newlines in c-icap directives accepted", N, "icap-server/launcher/sk_launch_conf.c",
      "    if (strpbrk(value, \"\\\"\\n\\r\") != NULL) {", "    if (0) {",
-     r"^(integration\.icap)$"),
+     r"^(integration\.icap|integration\.launcher)$"),
     ("launcher: unreadable --config accepted", N, "icap-server/launcher/sk_launch_env.c",
      "        if (access(opts->config, R_OK) == -1) {", "        if (0) {",
-     r"^(integration\.icap)$"),
+     r"^(integration\.icap|integration\.launcher)$"),
 ]
 
 def main():
