@@ -368,9 +368,11 @@ def run(opt, todo):
                     err = [ln for ln in bout.splitlines() if "error" in ln][:1]
                     rows.append((name, sec, "BUILD", "", err[0] if err else "build failed", 0))
                 else:
-                    trc, failed, check, _o = ctest(build, regex, log)
+                    trc, failed, check, tout = ctest(build, regex, log)
                     catchers = [x for x in failed if x not in broken]
-                    if trc != 0 and catchers:
+                    if "No tests were found" in tout:
+                        rows.append((name, sec, "NO-TESTS", "", "regex matches no test", 0))
+                    elif trc != 0 and catchers:
                         rows.append((name, sec, "caught", ",".join(catchers), check, 0))
                     else:
                         rows.append((name, sec, "SURVIVED", "", "", 0))
