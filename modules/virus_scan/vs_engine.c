@@ -527,3 +527,13 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
     };
     return 0;
 }
+
+/* Test hook (tests/unit/test_virus_scan.c): the verdict mapping of one
+ * libclamav return code, without an engine, so every cl_error_t value can
+ * be checked; not used by the module. */
+void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep)
+{
+    struct sk_vs_scan_ctx sc = {0};
+
+    sk_vs_classify((cl_error_t)rc, virname, &sc, rep);
+}

@@ -149,5 +149,8 @@ void sk_vs_txn_end(struct sk_txn *, void *state);
 /* Install a scanner and configuration in place of init() (tests). The
  * previous global state, if any, is destroyed. */
 void sk_vs_test_install(const struct sk_vs_global *);
+/* The engine's verdict for libclamav return code RC (a cl_error_t) and
+ * VIRNAME, as scan_mem would report it (tests). */
+void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep);
 
 #endif
