@@ -15,6 +15,7 @@ import hashlib
 import os
 import queue
 import random
+import re
 import shutil
 import signal
 import socket
@@ -755,7 +756,8 @@ def check_started(ck, srv, label, n_modules):
     methods = r.header("Methods") or ""
     ck.ok("%s: OPTIONS 200, REQMOD and RESPMOD, an ISTag" % label,
           r.status == 200 and "REQMOD" in methods and "RESPMOD" in methods
-          and (r.header("ISTag") or "").startswith('"CI0001-G'), r.raw_head)
+          and re.fullmatch(r'"CI0001-[0-9a-f]{12}-[0-9a-f]{12}"', r.header("ISTag") or ""),
+          r.raw_head)
     want = ": %d module(s), policy generation" % n_modules
     deadline, found = time.monotonic() + 10, False
     while not found and time.monotonic() < deadline:

@@ -854,7 +854,7 @@ static void test_o16_max_files(void **s)
     struct sk_vs_engine_conf ec = {.db_dir = db, .tmp_dir = tmpdir, .reload_interval = 0,
                                    .max_scansize = 10 << 20, .max_filesize = 10 << 20,
                                    .max_recursion = 10, .max_files = 100,
-                                   .max_scantime_ms = 60000};
+                                   .max_scantime_ms = 60000, .test_signatures = 1};
     if (sk_vs_engine_create(&ec, &sc, &err) != 0)
         fail_msg("engine: %s", err);
     unsigned char *z = o16_zip_n(5, &zlen);
