@@ -85,6 +85,10 @@ static int sk_url_authority(const char *a, size_t n, struct sk_url *out, char **
     } else {
         colon = memrchr(a, ':', n);
         hlen = colon != NULL ? (size_t)(colon - a) : n;
+        /* "http://::1/" is no host at all for WHATWG and RFC 3986; reading
+         * it as [::]:1 would be a guess. */
+        if (memchr(a, ':', hlen) != NULL)
+            return sk_pdb_errf(err, "IPv6 address without brackets");
     }
     if (colon != NULL && sk_url_port(colon + 1, n - hlen - 1, &out->port) == -1)
         return sk_pdb_errf(err, "invalid port");
@@ -169,6 +173,20 @@ out:
     return rc;
 }
 
+/*
+ * T is what follows the authority. An '@' before the first '/' means the
+ * authority ended at '?', '#' or '\\' with userinfo-looking text after it:
+ * "http://allowed#@blocked.test/". We (and WHATWG) read host "allowed";
+ * parsers that split at the first '/' and then at '@' (Squid's among them)
+ * read "blocked.test". Two readings of one URL is an error, not a choice.
+ */
+static int sk_url_ambiguous(const char *t)
+{
+    size_t n = strcspn(t, "/");
+
+    return *t != '/' && memchr(t, '@', n) != NULL;
+}
+
 static int sk_url_parse(const char *in, size_t len, int is_connect, struct sk_url *out, char **err)
 {
     size_t slen, alen;
@@ -201,6 +219,8 @@ static int sk_url_parse(const char *in, size_t len, int is_connect, struct sk_ur
         a = in;
     }
     alen = strcspn(a, "/?#\\");
+    if (sk_url_ambiguous(a + alen))
+        return sk_pdb_errf(err, "'@' after the authority ended at '%c'", a[alen]);
     if (sk_url_authority(a, alen, out, err) == -1)
         return -1;
     return sk_url_tail(out, a + alen, err);
