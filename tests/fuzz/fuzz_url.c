@@ -2,7 +2,7 @@
  * url_*.c): request targets, CONNECT authorities, origin-form + Host, and
  * bare host names, all client bytes.
  * Oracles: the canonical form is a fixed point (normalise(normalise(x)) ==
- * normalise(x)), a host is never empty and holds only what a canonical
+ * normalise(x), up to SK_URL_MAX bytes), a host is never empty and holds only what a canonical
  * host may hold (no trailing or empty label), paths have no dot-segments
  * or empty segments, and the lower-cased copy matches the string. */
 #include <arpa/inet.h>
@@ -72,6 +72,10 @@ static void sk_fuzz_url_ok(const struct sk_url *u)
         c = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
         SK_FUZZ_CHECK(u->lower[i] == c, "lower-case copy differs at %zu", i);
     }
+    /* Escaping may triple a path: a canonical form over the input limit is
+     * never parsed again (rules see it as is), so it has no fixed point. */
+    if (n > SK_URL_MAX)
+        return;
     SK_FUZZ_CHECK(sk_url_normalize(u->str, 0, &again, &err) == 0,
                   "canonical '%s' is rejected: %s", u->str, err ? err : "?");
     SK_FUZZ_CHECK(strcmp(again.str, u->str) == 0, "not a fixed point: '%s' -> '%s'", u->str,
