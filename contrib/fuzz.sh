@@ -29,14 +29,6 @@ command -v clang >/dev/null || {
 
 bdir=$root/build-fuzz
 src=$root/tests/fuzz
-targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then
-    for f in "$src"/fuzz_*.c; do
-        t=$(basename "$f" .c)
-        targets+=("${t#fuzz_}")
-    done
-fi
-
 # The whole tree is instrumented (the libraries are what is fuzzed); only
 # the fuzz binaries are built. Warnings are the gcc build's job.
 CC=clang cmake -S . -B "$bdir" -DSEKISHO_FUZZ=ON -DSEKISHO_WERROR=OFF \
@@ -45,6 +37,11 @@ CC=clang cmake -S . -B "$bdir" -DSEKISHO_FUZZ=ON -DSEKISHO_WERROR=OFF \
     cat "$bdir.cmake.log" >&2
     exit 1
 }
+# Default: every target this configuration has (tests/fuzz/CMakeLists.txt).
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    mapfile -t targets <"$bdir/tests/fuzz/targets.txt"
+fi
 bins=()
 for t in "${targets[@]}"; do bins+=(--target "fuzz_$t"); done
 cmake --build "$bdir" -j"${SEKISHO_FUZZ_JOBS:-1}" "${bins[@]}" >"$bdir.build.log" 2>&1 || {
