@@ -26,6 +26,7 @@ test_pkgs=(
     libcmocka-dev python3 curl squid
     openssl # the ICAPS test makes a throwaway certificate
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
+    clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
