@@ -9,7 +9,8 @@
 # copying its input there). Crashes and oracle failures are written as
 # build-fuzz/findings/<target>/crash-*; the script prints executions and
 # findings per target and exits non-zero if any target found something.
-#   SEKISHO_FUZZ_JOBS  parallel runs (default 1: the machine may be shared)
+# Targets run one after the other on one core; tests/fuzz/<target>.dict is
+# passed as a libFuzzer dictionary when it exists.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,7 +45,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 bins=()
 for t in "${targets[@]}"; do bins+=(--target "fuzz_$t"); done
-cmake --build "$bdir" -j"${SEKISHO_FUZZ_JOBS:-1}" "${bins[@]}" >"$bdir.build.log" 2>&1 || {
+cmake --build "$bdir" -j"$(nproc 2>/dev/null || echo 2)" "${bins[@]}" >"$bdir.build.log" 2>&1 || {
     tail -n 40 "$bdir.build.log" >&2
     exit 1
 }
@@ -60,9 +61,11 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$out" "$(dirname "$log")"
     before=$(find "$out" -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' | wc -l)
     trc=0
+    dict=()
+    [ -f "$src/$t.dict" ] && dict=(-dict="$src/$t.dict")
     # Max length 64 KiB: the parsers see bounded buffers in the server too.
     "$bdir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=25 \
-        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" "${dict[@]}" \
         "$corpus" "$src/corpus/$t" >"$log" 2>&1 || trc=$?
     after=$(find "$out" -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' | wc -l)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

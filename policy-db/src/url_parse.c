@@ -1,7 +1,25 @@
 /* url_parse.c - split a request target into scheme, authority, path and
  * query, and assemble the canonical string. SECURITY: input is
  * client-controlled (request line, Host header); overlong or malformed
- * input is an error for the caller's failure verdict, never a guess. */
+ * input is an error for the caller's failure verdict, never a guess.
+ *
+ * WHATWG URL (what browsers send) is the reference; where we differ it is
+ * on purpose, because the result is a policy key, not a fetchable URL:
+ *  - every trailing dot is stripped ("a.test.." is a.test; WHATWG keeps
+ *    them): a resolver reaches a.test or nothing, so matching a.test can
+ *    only over-block. Empty labels elsewhere (".a", "a..b") are errors.
+ *  - tab, CR, LF, space anywhere are errors (WHATWG deletes tab/CR/LF);
+ *  - ZWJ/ZWNJ that make a label invalid for UTS46 non-transitional are
+ *    mapped away by the transitional fallback (WHATWG: failure), so
+ *    "blocked\u200d.test" is blocked.test;
+ *  - an authority ended by '?', '#' or '\' followed by '@' before any '/'
+ *    is an error (WHATWG takes the first host; Squid-like parsers the
+ *    last), as are "http:host" / "http:///host" (WHATWG repairs them),
+ *    unbracketed IPv6, port 0, label > 63 bytes, bytes outside
+ *    [a-z0-9-_.] after mapping;
+ *  - "1.2.3.4.." is 1.2.3.4 (WHATWG: a domain name).
+ * Python's idna (IDNA 2008, no UTS46 mapping by default) refuses most of
+ * what UTS46 maps; we follow UTS46 as browsers do. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
