@@ -204,21 +204,26 @@ __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *c
 {
     SK_REAL(sk_conn_wait_fn, ci_connection_wait);
     time_t left;
+    int r;
 
     if (!real_ci_connection_wait)
         return -1;
-    if (sk_t.phase == SK_PH_HEADER || sk_t.phase == SK_PH_CONTINUE ||
-        sk_t.phase == SK_PH_IDLE) {
-        left = sk_t.deadline - sk_now();
-        if (left <= 0) {
-            if (sk_t.phase == SK_PH_HEADER && sk_t.hdr_bytes > 0)
-                sk_conn_answer(conn, "408 Request Timeout");
-            return 0; /* timeout: c-icap closes the connection */
-        }
-        if (secs < 0 || secs > left)
-            secs = (int)left;
+    if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE)
+        return real_ci_connection_wait(conn, secs, what);
+    left = sk_t.deadline - sk_now();
+    if (left > 0 && (secs < 0 || secs > left))
+        secs = (int)left;
+    if (left > 0 && (r = real_ci_connection_wait(conn, secs, what)) != 0)
+        return r;
+    if (left > 0 && sk_now() < sk_t.deadline)
+        return 0; /* c-icap's own, shorter timeout */
+    /* Our deadline passed: a started header gets a 408; c-icap then sees
+     * a timeout and closes the connection. */
+    if (sk_t.phase == SK_PH_HEADER && sk_t.hdr_bytes > 0) {
+        sk_conn_answer(conn, "408 Request Timeout");
+        sk_t.phase = SK_PH_BODY;
     }
-    return real_ci_connection_wait(conn, secs, what);
+    return 0;
 }
 
 __attribute__((visibility("default"))) int ci_connection_read_nonblock(ci_connection_t *conn,
