@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
                      make_body, http_req_head, http_res_head, port_is_free, check_asan,
-                     read_response, chunk, build_head, free_port)
+                     read_response, chunk, build_head, free_port, options)
 
 HEADER_TIMEOUT = 2
 CONTINUE_TIMEOUT = 2
@@ -479,6 +479,13 @@ class Guard:
             self.ck.ok("launcher %s: exit %d naming the problem (%d: %s)"
                        % (" ".join(args), want_rc, p.returncode, err.strip()[:120]),
                        p.returncode == want_rc and want in err)
+        c = IcapConn("127.0.0.1", self.srv.port, 10)
+        try:
+            r = options(c, self.srv.url("sekisho"))
+            self.ck.eq("OPTIONS advertises Max-Connections = --max-conns-per-client",
+                       r.header("Max-Connections"), str(PER_CLIENT))
+        finally:
+            c.close()
         conf = open(os.path.join(self.srv.run_dir, "c-icap.conf")).read()
         self.ck.ok("c-icap.conf carries the guard settings",
                    "sekisho_guard.AllowClients 127.0.0.1,127.0.0.3" in conf
