@@ -229,6 +229,29 @@ static int sk_allowed(const unsigned char b[16], int fam)
     return 0;
 }
 
+/* CA certificates of --tls-client-ca, read once in the c-icap main
+ * process (sk_fix_configure) and inherited by the children. */
+static STACK_OF(X509) *sk_client_cas;
+
+int sk_conn_load_client_ca(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *ca;
+
+    if (!f)
+        return -1;
+    if (!sk_client_cas && (sk_client_cas = sk_X509_new_null()) == NULL) {
+        fclose(f);
+        return -1;
+    }
+    while ((ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(sk_client_cas, ca))
+            X509_free(ca);
+    }
+    fclose(f);
+    return sk_X509_num(sk_client_cas) > 0 ? 0 : -1;
+}
+
 /* Mutual TLS: c-icap's client_ca= also trusts the system store (it calls
  * SSL_CTX_set_default_verify_paths), so a certificate from any public CA
  * would pass. The verified chain must end in a certificate of our file. */
@@ -236,25 +259,20 @@ static int sk_tls_issuer_ok(ci_connection_t *conn)
 {
     SSL *ssl = NULL;
     STACK_OF(X509) *chain;
-    X509 *top, *ca;
-    FILE *f;
-    int ok = 0;
+    X509 *top;
 
     if (sk_fix_conf.tls_client_ca[0] == '\0')
         return 1;
     BIO_get_ssl(conn->bio, &ssl);
-    if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK ||
+    if (!ssl || !sk_client_cas || SSL_get_verify_result(ssl) != X509_V_OK ||
         (chain = SSL_get0_verified_chain(ssl)) == NULL || sk_X509_num(chain) < 1)
         return 0;
     top = sk_X509_value(chain, sk_X509_num(chain) - 1);
-    if ((f = fopen(sk_fix_conf.tls_client_ca, "r")) == NULL)
-        return 0;
-    while (!ok && (ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        ok = X509_cmp(ca, top) == 0;
-        X509_free(ca);
+    for (int i = 0; i < sk_X509_num(sk_client_cas); i++) {
+        if (X509_cmp(sk_X509_value(sk_client_cas, i), top) == 0)
+            return 1;
     }
-    fclose(f);
-    return ok;
+    return 0;
 }
 
 /* Returns 0 to serve the connection, -1 after refusing (and closing) it. */

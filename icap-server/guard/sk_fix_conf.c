@@ -99,7 +99,7 @@ __attribute__((visibility("default"))) int sk_fix_configure(const char *name, co
         if (strlen(value) >= sizeof(sk_fix_conf.tls_client_ca))
             return -1;
         strcpy(sk_fix_conf.tls_client_ca, value);
-        return 0;
+        return sk_conn_load_client_ca(value);
     }
     if (strcasecmp(name, "MaxPreview") == 0 && strcmp(value, "-1") == 0) {
         sk_fix_conf.max_preview = -1;

@@ -167,23 +167,33 @@ static int sk_hex(int c)
     return -1;
 }
 
-/* Extensions of the last chunk, from p: [SP/HT] ";" ext, no CR/LF/NUL.
- * Returns the offset of the CR, 0 when incomplete, -1 when refused. */
+/* Extension of the last chunk, from i: [SP/HT] [";" [SP/HT] "ieof" [SP/HT]].
+ * "ieof" is the only one a client sends (RFC 3507 4.5); c-icap refuses
+ * others except "use-original-body=", a server-to-client extension it would
+ * take from the client with strtol(). Returns the offset of the CR, 0 when
+ * incomplete, -1 when refused. */
 static long sk_chunk_ext(const char *line, long i, long len)
 {
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
-    if (i < len && line[i] == '\r')
-        return i;
-    if (i < len && line[i] != ';')
-        return -1;
-    for (; i < len && line[i] != '\r'; i++) {
-        if (line[i] == '\n' || line[i] == '\0')
-            return -1;
+    if (i < len && line[i] == ';') {
+        i++;
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        for (int k = 0; k < 4; k++, i++) {
+            if (i == len)
+                return 0;
+            if (line[i] != "ieof"[k])
+                return -1;
+        }
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
     }
     if (i >= SK_CHUNK_LINE_MAX)
         return -1;
-    return i < len ? i : 0;
+    if (i == len)
+        return 0;
+    return line[i] == '\r' ? i : -1;
 }
 
 long sk_chunk_line(const char *p, long len, long *size)

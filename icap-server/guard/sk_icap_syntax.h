@@ -58,7 +58,7 @@ int sk_icap_headers_check(char *const *lines, int n, long max_preview, const cha
 
 /* Parses a chunk-size line at p (len bytes available). Accepted exactly:
  * 1*16HEXDIG CRLF for a data chunk, and for the last chunk "0" optionally
- * followed by SP/HT and ";" extensions (no CR, LF or NUL) before CRLF;
+ * followed by "; ieof" (SP/HT allowed around ";" and after) before CRLF;
  * the size at most SK_CHUNK_MAX. Everything strtol(..., 16) would read
  * differently (leading space, sign, "0x", trailing junk) is refused.
  * Returns the line length including CRLF with *size set, 0 when the line

@@ -546,8 +546,17 @@ def case_mtls(ck, build):
         "--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert", os.path.join(d, "server.pem"),
         "--tls-key", os.path.join(d, "server.key"), "--tls-client-ca", os.path.join(d, "ca.pem"),
         "--header-timeout", str(HEADER_TIMEOUT)])
+    # c-icap's client_ca= verifies against its cafile= AND OpenSSL's default
+    # store, which SSL_CERT_FILE names: put the rogue CA there, as a public CA
+    # would be, so only the guard's own issuer check can refuse badclient
+    old_cert_file = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = os.path.join(d, "rogue.pem")
     try:
         srv.start()
+        if old_cert_file is None:
+            del os.environ["SSL_CERT_FILE"]
+        else:
+            os.environ["SSL_CERT_FILE"] = old_cert_file
         for cert, want in [("client", True), (None, False), ("badclient", False)]:
             got = tls_options(tport, d, cert)
             ok = isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 ")
@@ -568,9 +577,16 @@ def case_mtls(ck, build):
         with open(os.path.join(srv.run_dir, "server.log"), errors="replace") as f:
             txt = f.read()
         ck.ok("mTLS: no worker crashed", "did not exit normally" not in txt)
+        ck.ok("mTLS: the rogue-CA client was refused by the guard's issuer check (logged once)",
+              len(re.findall(r"refusing connections from 127\.0\.0\.1: not an allowed client or no "
+                             r"valid client certificate", txt)) == 1)
     except StartupError as e:
         ck.ok("mTLS server starts", False, str(e))
     finally:
+        if old_cert_file is None:
+            os.environ.pop("SSL_CERT_FILE", None)
+        else:
+            os.environ["SSL_CERT_FILE"] = old_cert_file
         srv.stop()
         srv.cleanup()
         shutil.rmtree(d, ignore_errors=True)
