@@ -472,7 +472,9 @@ class Hostile:
             st = self.ended(name, got, how)
             # issue 16: what the answer may be. A 200 must carry back exactly
             # the bytes sent (the object is clean); 204 needs all data seen.
-            want = {200000: (204,), 10: (400, 408)}.get(pv, (200, 204, 400))
+            # a Preview over --max-preview (default 64 KiB) is refused
+            # before c-icap allocates it (issue 11)
+            want = {200000: (400, 413), 10: (400, 408)}.get(pv, (200, 204, 400))
             sent = body[:200000 if pv == 200000 else 5000 if pv == 10 else 100]
             self.ck.ok("%s: answered ICAP %s (got %s)" % (name, "/".join(map(str, want)), st),
                        st in want, got[:300])
@@ -521,7 +523,10 @@ def main():
         ck.ok("built: %s exists" % os.path.relpath(p, build), os.path.exists(p))
     if ck.failed:
         return ck.summary()
-    srv = SekishoServer(build, modules=mod, name="hostile")
+    # debug 2: the guard logs each refused request at level 2 (level 1
+    # would let any client flood the server log); the Encapsulated cases
+    # prove by that line that the guard, not c-icap, refused them
+    srv = SekishoServer(build, modules=mod, name="hostile", debug=2)
     try:
         srv.start()
         c = IcapConn("127.0.0.1", srv.port, 10)
