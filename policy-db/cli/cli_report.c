@@ -136,27 +136,44 @@ static int sk_jstr(const char **p, const char *end, char *out, size_t size)
     const char *s = *p;
     size_t o = 0;
 
-    while (s < end && *s != '"') {
-        char c = *s++;
-        if (c == '\\' && s < end) {
-            char e = *s++;
-            c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
-                : e == 'f' ? '\f' : e;
-            if (e == 'u') {
-                unsigned v = 0;
-                for (int i = 0; i < 4 && s < end; i++, s++)
-                    v = v * 16 + (unsigned)(*s <= '9' ? *s - '0' : (*s | 32) - 'a' + 10);
-                c = v < 0x80 ? (char)v : '?';
-            }
+    for (;;) {
+        /* the plain run up to the next quote or backslash goes in one copy */
+        const char *q = memchr(s, '"', (size_t)(end - s)), *bs, *stop;
+        size_t n;
+        char c, e;
+
+        if (!q)
+            return -1;
+        bs = memchr(s, '\\', (size_t)(q - s));
+        stop = bs ? bs : q;
+        n = (size_t)(stop - s);
+        if (out && o + 1 < size) {
+            size_t k = n < size - 1 - o ? n : size - 1 - o;
+            memcpy(out + o, s, k);
+            o += k;
+        }
+        if (!bs) {
+            s = q + 1;
+            break;
+        }
+        s = bs + 1;
+        if (s >= end)
+            return -1;
+        e = *s++;
+        c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
+            : e == 'f' ? '\f' : e;
+        if (e == 'u') {
+            unsigned v = 0;
+            for (int i = 0; i < 4 && s < end; i++, s++)
+                v = v * 16 + (unsigned)(*s <= '9' ? *s - '0' : (*s | 32) - 'a' + 10);
+            c = v < 0x80 ? (char)v : '?';
         }
         if (out && o + 1 < size)
             out[o++] = c;
     }
     if (out && size)
         out[o] = '\0';
-    if (s >= end)
-        return -1;
-    *p = s + 1;
+    *p = s;
     return 0;
 }
 
@@ -261,7 +278,9 @@ static int sk_parse_line(const char *p, const char *end, struct sk_line *l)
     };
     char key[32];
 
-    memset(l, 0, offsetof(struct sk_line, det_kind));
+    l->time[0] = l->verdict[0] = l->url[0] = l->user[0] = l->client[0] = '\0';
+    l->module[0] = l->rule[0] = '\0';
+    l->ndet = 0;
     p = sk_skip_ws(p, end);
     if (p >= end || *p++ != '{')
         return -1;
@@ -278,14 +297,15 @@ static int sk_parse_line(const char *p, const char *end, struct sk_line *l)
             return -1;
         p = sk_skip_ws(p, end);
         size_t i = 0;
+        /* cheap first-letter test before strcmp: most keys are not ours */
         for (; i < sizeof(fields) / sizeof(fields[0]); i++)
-            if (strcmp(key, fields[i].name) == 0)
+            if (key[0] == fields[i].name[0] && strcmp(key, fields[i].name) == 0)
                 break;
         if (i < sizeof(fields) / sizeof(fields[0]) && p < end && *p == '"') {
             p++;
             if (sk_jstr(&p, end, (char *)l + fields[i].off, fields[i].size) == -1)
                 return -1;
-        } else if (strcmp(key, "detections") == 0) {
+        } else if (key[0] == 'd' && strcmp(key, "detections") == 0) {
             if ((p = sk_parse_dets(p, end, l)) == NULL)
                 return -1;
         } else if ((p = sk_skip_value(p, end)) == NULL) {
@@ -299,17 +319,28 @@ static int sk_parse_line(const char *p, const char *end, struct sk_line *l)
 
 struct sk_bucket {
     char hour[14]; /* "YYYY-MM-DDTHH" */
+    uint64_t key;  /* YYYYMMDDHH as a number: the sort and hash key */
     uint64_t total, blocked;
 };
+
+#define SK_BSLOTS 32768 /* > SK_BUCKETS_MAX, a power of two */
 
 struct sk_report {
     uint64_t lines, bad, skipped, total, blocked, errors, detections;
     double bytes_read;
     char first[32], last[32];
     struct sk_bucket *b;
-    size_t nb;
+    size_t nb, lastb;   /* lastb: bucket of the previous line (logs are mostly in order) */
+    uint32_t *bslot;    /* hour key -> bucket index + 1 */
     struct sk_top hosts, rules, who, viruses, dlp;
 };
+
+static int sk_bucket_cmp(const void *a, const void *b)
+{
+    const struct sk_bucket *x = a, *y = b;
+
+    return x->key < y->key ? -1 : x->key > y->key;
+}
 
 static void sk_host_of(const char *url, char *out, size_t size)
 {
@@ -325,29 +356,35 @@ static void sk_host_of(const char *url, char *out, size_t size)
 
 static void sk_count(struct sk_report *r, const struct sk_line *l)
 {
-    char hour[14], host[SK_FIELD_MAX];
+    char host[SK_FIELD_MAX];
     int blocked = strcmp(l->verdict, "block") == 0;
 
-    snprintf(hour, sizeof(hour), "%.13s", l->time);
-    if (r->nb == 0 || strcmp(r->b[r->nb - 1].hour, hour) != 0) {
-        size_t i = r->nb;
-        while (i > 0 && strcmp(r->b[i - 1].hour, hour) > 0)
-            i--;
-        if (i == 0 || strcmp(r->b[i - 1].hour, hour) != 0) {
-            if (r->nb == SK_BUCKETS_MAX)
-                return; /* more than two years of hours: refused above */
-            memmove(&r->b[i + 1], &r->b[i], (r->nb - i) * sizeof(*r->b));
-            memset(&r->b[i], 0, sizeof(*r->b));
-            memcpy(r->b[i].hour, hour, sizeof(hour));
-            r->nb++;
-            i++;
-        }
-        r->b[i - 1].total++;
-        r->b[i - 1].blocked += (unsigned)blocked;
+    uint64_t key = 0;
+    struct sk_bucket *bk;
+
+    for (int i = 0; i < 13; i++)
+        if (l->time[i] >= '0' && l->time[i] <= '9')
+            key = key * 10 + (uint64_t)(l->time[i] - '0');
+    if (r->nb && r->b[r->lastb].key == key) {
+        bk = &r->b[r->lastb];
     } else {
-        r->b[r->nb - 1].total++;
-        r->b[r->nb - 1].blocked += (unsigned)blocked;
+        size_t slot = (size_t)(key * 0x9e3779b97f4a7c15ULL >> 49) & (SK_BSLOTS - 1);
+        while (r->bslot[slot] && r->b[r->bslot[slot] - 1].key != key)
+            slot = (slot + 1) & (SK_BSLOTS - 1);
+        if (!r->bslot[slot]) {
+            if (r->nb == SK_BUCKETS_MAX)
+                return; /* more than two years of hours */
+            bk = &r->b[r->nb];
+            memset(bk, 0, sizeof(*bk));
+            snprintf(bk->hour, sizeof(bk->hour), "%.13s", l->time);
+            bk->key = key;
+            r->bslot[slot] = (uint32_t)++r->nb;
+        }
+        r->lastb = r->bslot[slot] - 1;
+        bk = &r->b[r->lastb];
     }
+    bk->total++;
+    bk->blocked += (unsigned)blocked;
     r->total++;
     r->blocked += (unsigned)blocked;
     r->errors += strcmp(l->verdict, "error") == 0;
@@ -388,10 +425,14 @@ static int sk_read_log(struct sk_report *r, const char *path, const char *from, 
 
         len += n;
         r->bytes_read += (double)n;
-        for (size_t i = 0; i < len; i++) {
-            if (buf[i] != '\n' && !(eof && i == len - 1))
-                continue;
-            size_t e = buf[i] == '\n' ? i : i + 1;
+        while (start < len) {
+            const char *nl = memchr(buf + start, '\n', len - start);
+            size_t i, e;
+
+            if (!nl && !eof)
+                break;
+            i = nl ? (size_t)(nl - buf) : len - 1;
+            e = nl ? i : len;
             if (e > start) {
                 r->lines++;
                 if (sk_parse_line(buf + start, buf + e, &l) != 0)
@@ -636,6 +677,7 @@ int sk_cli_log_report(struct sk_cli *c)
     if (c->nlogs == 0 || !c->out)
         return sk_cli_usage("report needs --log FILE (one or more) and --out report.html");
     if ((r.b = calloc(SK_BUCKETS_MAX, sizeof(*r.b))) == NULL ||
+        (r.bslot = calloc(SK_BSLOTS, sizeof(*r.bslot))) == NULL ||
         sk_top_init(&r.hosts, "Top blocked hosts", "host", "blocked_hosts") ||
         sk_top_init(&r.rules, "Top blocking rules and categories", "rule", "blocking_rules") ||
         sk_top_init(&r.who, "Users and clients with blocks or detections", "user or client",
@@ -652,6 +694,7 @@ int sk_cli_log_report(struct sk_cli *c)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     for (size_t t = 0; t < sizeof(tops) / sizeof(tops[0]); t++)
         qsort(tops[t]->items, tops[t]->n, sizeof(*tops[t]->items), sk_top_cmp);
+    qsort(r.b, r.nb, sizeof(*r.b), sk_bucket_cmp);
     if (sk_write_html(&r, c->out) != SK_CLI_OK || (c->csv && sk_write_csv(&r, c->csv) != SK_CLI_OK))
         goto out;
     secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -671,5 +714,6 @@ out:
     for (size_t t = 0; t < sizeof(tops) / sizeof(tops[0]); t++)
         sk_top_free(tops[t]);
     free(r.b);
+    free(r.bslot);
     return rc;
 }
