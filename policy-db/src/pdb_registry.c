@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sekisho/notify.h>
+
 #include "pdb_internal.h"
 
 #define SK_PDB_STRING_MAX 1024
@@ -41,6 +43,21 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .help = "send X-Violations-Found on a URL or DLP block"},
     {.key = "icap.x-virus-id", .type = SK_PDB_T_BOOL, .def = "off",
      .help = "send X-Virus-ID with the name of the virus found"},
+    {.key = "notify.email", .type = SK_PDB_T_STRING, .def = "",
+     .help = "mail address that gets alerts (needs notify.smtp); empty: no mail"},
+    {.key = "notify.events", .type = SK_PDB_T_STRING,
+     .def = "virus,dlp-block,module-error,signatures-stale,policy-load-failed",
+     .help = "comma-separated alert kinds: virus, dlp-block, module-error, signatures-stale, "
+             "policy-load-failed"},
+    {.key = "notify.from", .type = SK_PDB_T_STRING, .def = "sekisho@localhost",
+     .help = "sender address of alert mails"},
+    {.key = "notify.min-interval", .type = SK_PDB_T_DURATION, .def = "5m", .min = 0,
+     .max = 7 * SK_DAY,
+     .help = "at most one alert of each kind per interval and node (0s: every event)"},
+    {.key = "notify.smtp", .type = SK_PDB_T_STRING, .def = "",
+     .help = "SMTP relay HOST:PORT for notify.email"},
+    {.key = "notify.webhook", .type = SK_PDB_T_STRING, .def = "",
+     .help = "http(s) URL that gets each alert as a JSON POST; empty: none"},
     {.key = "page.contact", .type = SK_PDB_T_STRING, .def = "",
      .help = "contact (mail, phone, URL) shown on block pages"},
     {.key = "url.infected-block-time", .type = SK_PDB_T_DURATION, .def = "4h", .min = 0,
@@ -328,6 +345,28 @@ int sk_pdb_setting_validate(const char *key, const char *value, char **canonical
     sk_pdb_echo(shown, sizeof(shown), value);
     if (sk_pdb_canonical(d, value, shown, &out, err) == -1)
         return -1;
+    if (strcmp(d->key, "notify.events") == 0) {
+        for (const char *p = out; *p;) {
+            size_t n = strcspn(p, ","), k = n;
+            const char *s = p;
+            while (k && *s == ' ')
+                s++, k--;
+            while (k && s[k - 1] == ' ')
+                k--;
+            if (k && sk_notify_kind_known(s, k) < 0) {
+                sk_pdb_errf(err, "invalid value for notify.events: unknown event '%.*s' "
+                                 "(virus, dlp-block, module-error, signatures-stale, "
+                                 "policy-load-failed)", (int)(k < 40 ? k : 40), s);
+                free(out);
+                return -1;
+            }
+            p += n + (p[n] == ',');
+        }
+    } else if (strcmp(d->key, "notify.webhook") == 0 && *out &&
+               strncmp(out, "http://", 7) != 0 && strncmp(out, "https://", 8) != 0) {
+        free(out);
+        return sk_pdb_errf(err, "invalid value for notify.webhook: an http:// or https:// URL");
+    }
     if (canonical != NULL)
         *canonical = out;
     else
