@@ -422,7 +422,34 @@ def start_squid(args, tmp, procs, http_port, icap_port):
         raise Failure("squid -k parse failed:\n" + r.stderr.decode(errors="replace"))
     p = procs.start("squid", [squid, "-N", "-f", path], os.path.join(sd, "squid.out"))
     wait_port(http_port, p, 30, "squid")
+    if "\ndelay_pools " in conf:
+        wait_delay_pool(http_port, p)
     return sd
+
+
+def wait_delay_pool(http_port, proc, timeout=15):
+    """Squid 5.7 builds a delay pool's bucket before it reads the pool's
+    rate, so the bucket stays empty until the pool's first one-second
+    update; a REQMOD block page answered in that window never gets its
+    body stored (the client hangs). Poll the cache manager's delay page
+    until the aggregate bucket holds bytes."""
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{http_port}/squid-internal-mgr/delay"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise Failure(f"squid exited with status {proc.returncode}")
+        try:
+            page = opener.open(url, timeout=5).read().decode(errors="replace")
+        except OSError:
+            page = ""
+        levels = [l.split(":", 1)[1].strip() for l in page.splitlines()
+                  if l.strip().startswith("Current:")]
+        if levels and all(v.lstrip("-").isdigit() and int(v) > 0 for v in levels):
+            return
+        time.sleep(0.1)
+    raise Failure(f"Squid's delay pool bucket still empty after {timeout}s ({url})")
 
 
 # ----------------------------------------------------------------- checks
@@ -439,7 +466,7 @@ class Checker:
     def curl_run(self, url, out, extra=()):
         argv = [
             self.curl, "-sS", "--noproxy", "", "-x", self.proxy,
-            "--max-time", "120", "-o", out, "-w", "%{http_code}", *extra, url,
+            "--max-time", os.environ.get("SEKISHO_CURL_MAX_TIME", "120"), "-o", out, "-w", "%{http_code}", *extra, url,
         ]
         r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=150)
         if r.returncode != 0:
