@@ -122,7 +122,7 @@ def start_sekisho(args, tmp, procs, icap_port):
               os.path.join(args.build_dir, "lib", "sekisho", "modules", "virus_scan.so")):
         if not os.path.exists(f):
             raise ts.Failure("build output missing: %s" % f)
-    db = os.path.join(tmp, "policy.db")
+    db = args.db = os.path.join(tmp, "policy.db")
     policy(args, db, "init")
     policy(args, db, "dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
     clamdb = os.path.join(tmp, "clamav-empty")  # the project's test signatures
@@ -210,6 +210,20 @@ def run_checks(args, c, origin, origin_port, tmp):
             c.check("upload %s %s: the origin saw no request" % (human(size), kind),
                     n == 0, "origin saw %d request(s), %d body bytes" % (n, got))
 
+    # Variants: an upload of unknown length (chunked; Squid offers no
+    # Allow: 204 for it) and uploads/downloads over av.max-scan-size, whose
+    # on-limit verdict (default block) must apply before anything leaves.
+    src = os.path.join(c.tmp, "up.bin")
+    with open(src, "wb") as f:
+        f.write(virus_body(1 * MB))
+    path = "/upload/chunked/%d" % MB
+    rc, status, body = fetch(c, base + path, out, (
+        "--data-binary", "@" + src, "-H", "Transfer-Encoding: chunked",
+        "-H", "Content-Type: application/octet-stream"))
+    c.check("chunked 1M upload with EICAR: our 403 page", is_our_page(status, body, SIG),
+            "curl rc=%d status=%d body=%r" % (rc, status, body[:120]))
+    c.check("chunked 1M upload: the origin saw no request", origin_for(origin, path)[0] == 0)
+
     print("\n  %-4s %-5s %5s  %-28s  %s" % ("dir", "kind", "size", "user saw", "origin got"))
     for d, kind, size, rc, status, nbody, org in rows:
         saw = "HTTP %d, %d B%s" % (status, nbody, ", curl rc %d" % rc if rc else "")
@@ -244,6 +258,35 @@ def run_checks(args, c, origin, origin_port, tmp):
             rc == 0 and status == 200 and
             hashlib.sha256(body).hexdigest() == ts.payload_sha256(size),
             "curl rc=%d status=%d %d bytes" % (rc, status, len(body)))
+    limit_checks(args, c, origin, base, out)
+
+
+def limit_checks(args, c, origin, base, out):
+    """av.max-scan-size 2M: a clean 5M object is blocked (av.on-limit
+    block) both ways, with and without a Content-Length."""
+    policy(args, args.db, "set", "av.max-scan-size", "2M")
+    size = 5 * MB
+    deadline = time.monotonic() + 10  # the server polls the policy each second
+    while True:
+        rc, status, body = fetch(c, base + "/file/%d" % size, out)
+        if status == 403 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    c.check("download 5M over av.max-scan-size 2M: our 403 page",
+            status == 403 and b"squid" not in body.lower() and len(body) < 10000,
+            "curl rc=%d status=%d %d bytes" % (rc, status, len(body)))
+    src = os.path.join(c.tmp, "up.bin")
+    with open(src, "wb") as f:
+        f.write(b"".join(ts.payload_chunks(size)))
+    for name, extra in (("length", ()), ("chunked", ("-H", "Transfer-Encoding: chunked"))):
+        path = "/upload/limit-%s" % name
+        rc, status, body = fetch(c, base + path, out, (
+            "--data-binary", "@" + src, "-H", "Content-Type: application/octet-stream") + extra)
+        c.check("upload 5M (%s) over av.max-scan-size 2M: our 403 page" % name,
+                status == 403 and b"squid" not in body.lower(),
+                "curl rc=%d status=%d body=%r" % (rc, status, body[:120]))
+        c.check("upload 5M (%s) over the limit: the origin saw no request" % name,
+                origin_for(origin, path)[0] == 0)
 
 
 def main():
