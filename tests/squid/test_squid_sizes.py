@@ -64,7 +64,21 @@ class SizesHandler(ts.OriginHandler):
     or no body is still seen."""
 
     def do_GET(self):
-        if self.path.startswith("/virus/"):
+        if self.path.startswith("/virus-chunked/"):
+            # no Content-Length: a cut body cannot be told from a whole one
+            # by its length, so only the withheld tail protects the user
+            size = int(self.path.split("/")[2].split("?")[0])
+            self.server.record("GET", self.path, 0, None, False)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            data = virus_body(size)
+            for i in range(0, len(data), 65536):
+                part = data[i:i + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif self.path.startswith("/virus/"):
             size = int(self.path.split("/")[2].split("?")[0])
             self.server.record("GET", self.path, 0, None, False)
             self.send_response(200)
@@ -209,6 +223,17 @@ def run_checks(args, c, origin, origin_port, tmp):
                     "curl rc=%d status=%d body=%r" % (rc, status, body[:120]))
             c.check("upload %s %s: the origin saw no request" % (human(size), kind),
                     n == 0, "origin saw %d request(s), %d body bytes" % (n, got))
+
+    # A download of unknown length (chunked from the origin), EICAR at the
+    # end: our page behind the delay pool; without it never the whole object.
+    path = "/virus-chunked/%d" % (4 * MB)
+    rc, status, body = fetch(c, base + path, out)
+    c.check("chunked 4M download with EICAR at the end never arrives whole",
+            not body.endswith(EICAR) and len(body) < 4 * MB,
+            "curl rc=%d status=%d %d bytes" % (rc, status, len(body)))
+    if hold:
+        c.check("chunked 4M download with EICAR at the end: our 403 page",
+                is_our_page(status, body, SIG), "curl rc=%d status=%d" % (rc, status))
 
     # Variants: an upload of unknown length (chunked; Squid offers no
     # Allow: 204 for it) and uploads/downloads over av.max-scan-size, whose
