@@ -35,7 +35,7 @@ struct sk_server sk_srv = {
         .preview = 1024,
         .check_interval = 1,
         .max_mem_body = 1024 * 1024,
-        .hold_commit_size = 32 * 1024,
+        .hold_commit_size = 0, /* hold to the verdict; see sk_commit */
         .trickle_hold_back = 1024 * 1024,
     },
     .istag_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -130,8 +130,9 @@ static struct ci_conf_entry sk_conf_table[] = {
     {.name = "MaxMemBody", .data = &sk_srv.conf.max_mem_body, .action = sk_cfg_size,
      .msg = "Bodies held for inspection stay in memory up to this size, then spill to TmpDir"},
     {.name = "HoldCommitSize", .data = &sk_srv.conf.hold_commit_size, .action = sk_cfg_size,
-     .msg = "Clients without Allow: 204 get the response headers after this much held body "
-            "(Squid stalls otherwise); 0 = never"},
+     .msg = "Downloads only: clients without Allow: 204 get the response headers after this "
+            "much held body (for a Squid 5.7 with bug 5352 and no delay pool); 0 = hold to "
+            "the verdict (default)"},
     {.name = "TrickleHoldBack", .data = &sk_srv.conf.trickle_hold_back, .action = sk_cfg_size,
      .msg = "After the headers went out early, the last this-many bytes stay held until the "
             "verdict"},
