@@ -34,20 +34,6 @@ struct sk_dlp_txn {
     char *err;
 };
 
-static int sk_dlp_parse_size(const char *v, uint64_t *out)
-{
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
-                : *end == 'G' || *end == 'g' ? 30 : 0;
-
-    if (end == v || (shift && end[1] != '\0') || (!shift && *end != '\0') || n == 0 ||
-        n > (1ull << 40) >> shift)
-        return -1;
-    *out = (uint64_t)n << shift;
-    return 0;
-}
-
 static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
 {
     struct sk_dlp_cfg *cfg = malloc(sizeof(*cfg));
@@ -56,9 +42,9 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
     if (cfg == NULL)
         return *err = strdup("out of memory"), -1;
     *cfg = sk_dlp_defaults;
-    if ((v = mc->option(mc, "max-decoded")) != NULL && sk_dlp_parse_size(v, &cfg->max_decoded)) {
+    if ((v = mc->option(mc, "max-decoded")) != NULL && sk_parse_size(v, &cfg->max_decoded)) {
         free(cfg);
-        if (asprintf(err, "option dlp.max-decoded: '%s' is not a size (e.g. 256M)", v) == -1)
+        if (asprintf(err, "option dlp.max-decoded: '%s' is not a size (e.g. 256M, 0 inspects nothing decoded)", v) == -1)
             *err = NULL;
         return -1;
     }
@@ -151,12 +137,12 @@ static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
 static void sk_dlp_report_all(struct sk_txn *t, struct sk_dlp_txn *s)
 {
     for (size_t i = 0; i < s->plan->ntpl; i++) {
-        struct sk_dlp_rbuf d = {0};
+        struct sk_buf d = {0};
         if (sk_dlp_engine_tpl_count(s->e, i) < (uint64_t)s->plan->tpl[i].min_count)
             continue;
         sk_dlp_detail(s->e, i, &d);
-        sk_txn_report(t, "dlp", s->plan->tpl[i].name, d.p ? d.p : "");
-        sk_dlp_rbuf_free(&d);
+        sk_txn_report(t, "dlp", s->plan->tpl[i].name, d.data ? d.data : "");
+        sk_buf_free(&d);
     }
 }
 
@@ -164,7 +150,7 @@ static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size
 {
     const struct sk_policy *pol = sk_txn_policy(t);
     const char *contact = pol ? sk_policy_get(pol, "page.contact") : NULL;
-    struct sk_dlp_rbuf page = {0};
+    struct sk_buf page = {0};
     char reason[256];
 
     sk_dlp_report_all(t, s);
@@ -174,9 +160,9 @@ static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size
     sk_txn_set_reason(t, s->plan->tpl[i].name, reason);
     sk_dlp_page(s->e, i, sk_dlp_wants_japanese(sk_txn_req_header(t, "Accept-Language")),
                 sk_txn_id(t), contact, &page);
-    if (page.p && !page.failed)
-        sk_txn_set_page(t, 403, "text/html; charset=utf-8", page.p, page.len);
-    sk_dlp_rbuf_free(&page);
+    if (page.data && !page.failed)
+        sk_txn_set_page(t, 403, "text/html; charset=utf-8", page.data, page.len);
+    sk_buf_free(&page);
     return SK_BLOCK;
 }
 

@@ -11,53 +11,8 @@
 
 #include "dlp_report.h"
 
-static void sk_rb_add(struct sk_dlp_rbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p, b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sk_rb_str(struct sk_dlp_rbuf *b, const char *s)
-{
-    sk_rb_add(b, s, strlen(s));
-}
-
-static void sk_rb_html(struct sk_dlp_rbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': sk_rb_str(b, "&amp;"); break;
-        case '<': sk_rb_str(b, "&lt;"); break;
-        case '>': sk_rb_str(b, "&gt;"); break;
-        case '"': sk_rb_str(b, "&quot;"); break;
-        case '\'': sk_rb_str(b, "&#39;"); break;
-        default:
-            if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-                sk_rb_add(b, s, 1);
-        }
-    }
-}
-
-void sk_dlp_rbuf_free(struct sk_dlp_rbuf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof(*b));
-}
-
 /* "credit-card x3: 4111 **** **** 1111 (in cards.csv); keyword:secret x1" */
-void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf *out)
+void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_buf *out)
 {
     const struct sk_dlp_plan *p = e->plan;
     char line[256];
@@ -69,7 +24,7 @@ void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf
                  sk_dlp_det_name((enum sk_dlp_det)d), e->count[d], e->sample[d],
                  *e->sample_where[d] ? " (in " : "", e->sample_where[d],
                  *e->sample_where[d] ? ")" : "");
-        sk_rb_str(out, line);
+        sk_buf_puts(out, line);
     }
     for (size_t k = 0; k < p->ncust; k++) {
         if (p->cust[k].tpl != tpl || e->ccount[k] == 0)
@@ -79,12 +34,12 @@ void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf
                      p->cust[k].text, e->ccount[k]);
         else
             snprintf(line, sizeof(line), "%sregex x%u", out->len ? "; " : "", e->ccount[k]);
-        sk_rb_str(out, line);
+        sk_buf_puts(out, line);
     }
 }
 
 /* Detectors and counts for the page: no samples, not even masked ones. */
-static void sk_dlp_page_counts(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf *b)
+static void sk_dlp_page_counts(const struct sk_dlp_engine *e, size_t tpl, struct sk_buf *b)
 {
     const struct sk_dlp_plan *p = e->plan;
     char line[128];
@@ -93,13 +48,13 @@ static void sk_dlp_page_counts(const struct sk_dlp_engine *e, size_t tpl, struct
         if ((p->tpl[tpl].builtins & (1u << d)) && e->count[d]) {
             snprintf(line, sizeof(line), "<li>%s: %u</li>\n", sk_dlp_det_name((enum sk_dlp_det)d),
                      e->count[d]);
-            sk_rb_str(b, line);
+            sk_buf_puts(b, line);
         }
     for (size_t k = 0; k < p->ncust; k++)
         if (p->cust[k].tpl == tpl && e->ccount[k]) {
             snprintf(line, sizeof(line), "<li>%s: %u</li>\n",
                      p->cust[k].kind == SK_DLP_KEYWORD ? "keyword" : "regex", e->ccount[k]);
-            sk_rb_str(b, line);
+            sk_buf_puts(b, line);
         }
 }
 
@@ -129,40 +84,40 @@ int sk_dlp_wants_japanese(const char *accept_language)
 }
 
 void sk_dlp_page(const struct sk_dlp_engine *e, size_t tpl, int ja, const char *txn_id,
-                 const char *contact, struct sk_dlp_rbuf *b)
+                 const char *contact, struct sk_buf *b)
 {
     const char *name = e->plan->tpl[tpl].name;
 
-    sk_rb_str(b, "<!DOCTYPE html>\n<html lang=\"");
-    sk_rb_str(b, ja ? "ja" : "en");
-    sk_rb_str(b, "\">\n<head><meta charset=\"utf-8\"><title>");
-    sk_rb_str(b, ja ? "情報漏えい防止 - information leak prevention"
+    sk_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"");
+    sk_buf_puts(b, ja ? "ja" : "en");
+    sk_buf_puts(b, "\">\n<head><meta charset=\"utf-8\"><title>");
+    sk_buf_puts(b, ja ? "情報漏えい防止 - information leak prevention"
                     : "Blocked: information leak prevention");
-    sk_rb_str(b, "</title></head>\n<body>\n<h1>");
-    sk_rb_str(b, ja ? "情報漏えい防止 (information leak prevention)"
+    sk_buf_puts(b, "</title></head>\n<body>\n<h1>");
+    sk_buf_puts(b, ja ? "情報漏えい防止 (information leak prevention)"
                     : "Information leak prevention");
-    sk_rb_str(b, "</h1>\n<p>");
+    sk_buf_puts(b, "</h1>\n<p>");
     if (ja) {
-        sk_rb_str(b, "送信しようとしたデータに機密情報が含まれているため、"
+        sk_buf_puts(b, "送信しようとしたデータに機密情報が含まれているため、"
                      "情報漏えい防止ポリシーのテンプレート「");
-        sk_rb_html(b, name);
-        sk_rb_str(b, "」によりブロックしました。");
+        sk_html_escape(b, name, 1024);
+        sk_buf_puts(b, "」によりブロックしました。");
     } else {
-        sk_rb_str(b, "The data you tried to send was blocked by the information leak "
+        sk_buf_puts(b, "The data you tried to send was blocked by the information leak "
                      "prevention template &quot;");
-        sk_rb_html(b, name);
-        sk_rb_str(b, "&quot; because it contains sensitive information.");
+        sk_html_escape(b, name, 1024);
+        sk_buf_puts(b, "&quot; because it contains sensitive information.");
     }
-    sk_rb_str(b, "</p>\n<ul>\n");
+    sk_buf_puts(b, "</p>\n<ul>\n");
     sk_dlp_page_counts(e, tpl, b);
-    sk_rb_str(b, "</ul>\n<p>");
-    sk_rb_str(b, ja ? "トランザクション: " : "Transaction: ");
-    sk_rb_html(b, txn_id ? txn_id : "");
-    sk_rb_str(b, "</p>\n");
+    sk_buf_puts(b, "</ul>\n<p>");
+    sk_buf_puts(b, ja ? "トランザクション: " : "Transaction: ");
+    sk_html_escape(b, txn_id ? txn_id : "", 1024);
+    sk_buf_puts(b, "</p>\n");
     if (contact && *contact) {
-        sk_rb_str(b, ja ? "<p>お問い合わせ: " : "<p>Contact: ");
-        sk_rb_html(b, contact);
-        sk_rb_str(b, "</p>\n");
+        sk_buf_puts(b, ja ? "<p>お問い合わせ: " : "<p>Contact: ");
+        sk_html_escape(b, contact, 1024);
+        sk_buf_puts(b, "</p>\n");
     }
-    sk_rb_str(b, "</body>\n</html>\n");
+    sk_buf_puts(b, "</body>\n</html>\n");
 }

@@ -3,21 +3,15 @@
 #define SK_DLP_REPORT_H
 
 #include "dlp.h"
+#include "sekisho/text.h"
 
-/* A growable string; p is NUL-terminated once anything was added. */
-struct sk_dlp_rbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-void sk_dlp_rbuf_free(struct sk_dlp_rbuf *);
 
 /* Log detail of template TPL: detectors with counts and masked samples. */
-void sk_dlp_detail(const struct sk_dlp_engine *, size_t tpl, struct sk_dlp_rbuf *out);
+void sk_dlp_detail(const struct sk_dlp_engine *, size_t tpl, struct sk_buf *out);
 /* 1 if the client's best-ranked language is Japanese. */
 int sk_dlp_wants_japanese(const char *accept_language);
 /* The block page (HTML, UTF-8) naming template TPL, with counts only. */
 void sk_dlp_page(const struct sk_dlp_engine *, size_t tpl, int ja, const char *txn_id,
-                 const char *contact, struct sk_dlp_rbuf *out);
+                 const char *contact, struct sk_buf *out);
 
 #endif

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "sekisho/text.h"
+
 /* Page languages, in the order of preference when the client expresses
  * none (the first is the fallback). */
 enum ub_lang { UB_LANG_EN, UB_LANG_JA, UB_NLANG };
@@ -49,16 +51,6 @@ struct ub_global {
     struct ub_tpl tpl[UB_NLANG][UB_NKIND];
 };
 
-/* Growable output buffer; failed is set (and appends dropped) when out of
- * memory. data is NUL-terminated when len > 0. */
-struct ub_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-void ub_buf_add(struct ub_buf *b, const char *s, size_t n);
-void ub_buf_free(struct ub_buf *b);
 
 /* ---- ub_page.c ---- */
 
@@ -77,12 +69,12 @@ int ub_tpl_parse(struct ub_tpl *t, const char *text, size_t len, const char *ori
  * KIND; an empty or NULL value shows as "-". Output is O(template +
  * values). 0, or -1 out of memory. */
 int ub_tpl_render(const struct ub_tpl *t, enum ub_kind kind, const char *const *vals,
-                  struct ub_buf *out);
+                  struct sk_buf *out);
 
 /* Append S (at most MAX input bytes, then "...") escaped for KIND: HTML
  * escapes & < > " ' ; both kinds replace control characters and invalid
  * UTF-8 with U+FFFD, so CR/LF can never start a new line or header. */
-void ub_escape(struct ub_buf *b, const char *s, size_t max, enum ub_kind kind);
+void ub_escape(struct sk_buf *b, const char *s, size_t max, enum ub_kind kind);
 
 /* ---- ub_negotiate.c ---- */
 

@@ -90,7 +90,7 @@ static void ub_set_page(struct sk_txn *t, const struct sk_policy *pol, const str
     enum ub_kind kind = ub_pick_kind(sk_txn_http_method(t), sk_txn_req_header(t, "Accept"));
     const char *vals[UB_NVAR] = {NULL};
     char reason[1024], when[40];
-    struct ub_buf out = {0};
+    struct sk_buf out = {0};
     time_t now = time(NULL);
     struct tm tm;
 
@@ -114,7 +114,7 @@ static void ub_set_page(struct sk_txn *t, const struct sk_policy *pol, const str
         sk_txn_set_page(
             t, 403, kind == UB_KIND_HTML ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
             out.data ? out.data : "", out.len);
-    ub_buf_free(&out);
+    sk_buf_free(&out);
 }
 
 /* Block T for HIT: reason (English, for the log), a "url" detection (the

@@ -45,98 +45,14 @@ static const struct {
                     {ub_builtin_block_ja_txt, sizeof(ub_builtin_block_ja_txt)}},
 };
 
-/* ---- buffer and escaping ---- */
-
-void ub_buf_add(struct ub_buf *b, const char *s, size_t n)
+/* Append S (at most MAX input bytes) escaped for KIND: the toolkit's
+ * HTML or plain-text escaping. */
+void ub_escape(struct sk_buf *b, const char *s, size_t max, enum ub_kind kind)
 {
-    if (b->failed || n == 0)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (d == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void ub_buf_free(struct ub_buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof(*b));
-}
-
-/* Length of the valid UTF-8 sequence at S (at most AVAIL bytes), or 0.
- * Overlong forms, surrogates and code points above U+10FFFF are invalid. */
-static size_t ub_utf8_len(const unsigned char *s, size_t avail)
-{
-    size_t n;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, cp = s[0] & 0x07;
+    if (kind == UB_KIND_HTML)
+        sk_html_escape(b, s, max);
     else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
-void ub_escape(struct ub_buf *b, const char *s, size_t max, enum ub_kind kind)
-{
-    static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t len = strlen((const char *)p), i = 0, run = 0;
-
-    if (len > max)
-        len = max;
-    while (i < len) {
-        const char *esc = NULL;
-        size_t n = ub_utf8_len(p + i, len - i);
-
-        if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
-            esc = repl;
-        else if (n == 0)
-            esc = repl, n = 1;
-        else if (n == 1 && kind == UB_KIND_HTML)
-            esc = p[i] == '&'    ? "&amp;"
-                  : p[i] == '<'  ? "&lt;"
-                  : p[i] == '>'  ? "&gt;"
-                  : p[i] == '"'  ? "&quot;"
-                  : p[i] == '\'' ? "&#39;"
-                                 : NULL;
-        if (esc) {
-            ub_buf_add(b, (const char *)p + run, i - run);
-            ub_buf_add(b, esc, strlen(esc));
-            run = i + n;
-        }
-        i += n;
-    }
-    ub_buf_add(b, (const char *)p + run, len - run);
-    if (strlen((const char *)p) > max)
-        ub_buf_add(b, "...", 3);
+        sk_text_escape(b, s, max);
 }
 
 /* ---- templates ---- */
@@ -200,12 +116,8 @@ int ub_tpl_parse(struct ub_tpl *t, const char *text, size_t len, const char *ori
     snprintf(t->origin, sizeof(t->origin), "%s", origin);
     if (len > UB_TPL_MAX)
         return ub_err(err, origin, "larger than 64 KiB", 1);
-    for (size_t k = 0; k < len;) {
-        size_t n = ub_utf8_len((const unsigned char *)text + k, len - k);
-        if (n == 0 || text[k] == '\0')
-            return ub_err(err, origin, "not valid UTF-8 text", ub_line_of(text, k));
-        k += n;
-    }
+    if (!sk_utf8_valid(text, len))
+        return ub_err(err, origin, "not valid UTF-8 text", 1);
     if ((t->text = malloc(len + 1)) == NULL)
         return ub_err(err, origin, "out of memory", 1);
     memcpy(t->text, text, len);
@@ -245,14 +157,14 @@ int ub_tpl_parse(struct ub_tpl *t, const char *text, size_t len, const char *ori
 }
 
 int ub_tpl_render(const struct ub_tpl *t, enum ub_kind kind, const char *const *vals,
-                  struct ub_buf *out)
+                  struct sk_buf *out)
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct ub_piece *p = &t->pieces[i];
         if (p->var < 0)
-            ub_buf_add(out, t->text + p->off, p->len);
+            sk_buf_append(out, t->text + p->off, p->len);
         else if (vals[p->var] == NULL || vals[p->var][0] == '\0')
-            ub_buf_add(out, "-", 1); /* keeps "Rule: -" readable */
+            sk_buf_append(out, "-", 1); /* keeps "Rule: -" readable */
         else
             ub_escape(out, vals[p->var], ub_var_max[p->var], kind);
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "sekisho/module.h"
+#include "sekisho/text.h"
 
 #define SK_VS_NAME_MAX 128
 

@@ -66,7 +66,7 @@ static uint64_t sk_vs_opt_size(struct sk_module_ctx *ctx, const char *key, uint6
 
     if (!v)
         return def;
-    if ((duration ? sk_pdb_parse_duration(v, &out) : sk_pdb_parse_size(v, &out)) == -1) {
+    if ((duration ? sk_parse_duration(v, &out) : sk_parse_size(v, &out)) == -1) {
         if (asprintf(err, "sekisho.Option virus_scan.%s: invalid %s '%.64s'", key,
                      duration ? "duration" : "size", v) == -1)
             *err = NULL;
@@ -288,11 +288,11 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
 {
     uint64_t v;
 
-    s->max_size = sk_pdb_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v
+    s->max_size = sk_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v
                                                                                  : 100 * SK_VS_MIB;
-    s->limits.max_files = sk_pdb_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
+    s->limits.max_files = sk_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
     s->infected_seconds =
-        sk_pdb_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
+        sk_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
     s->block_on_error = sk_vs_is_block(t, "av.on-error");
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");

@@ -11,65 +11,9 @@
 
 #define SK_VS_PAGE_VALUE_MAX 2048
 
-struct sk_vs_text {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static void sk_vs_put(struct sk_vs_text *b, const char *s, size_t n)
+static void sk_vs_escape(struct sk_buf *b, const char *s)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void sk_vs_puts(struct sk_vs_text *b, const char *s)
-{
-    sk_vs_put(b, s, strlen(s));
-}
-
-static void sk_vs_escape(struct sk_vs_text *b, const char *s)
-{
-    char hex[4];
-
-    if (!s || !*s) {
-        sk_vs_puts(b, "-");
-        return;
-    }
-    for (size_t i = 0; s[i] && i < SK_VS_PAGE_VALUE_MAX; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '&': sk_vs_puts(b, "&amp;"); break;
-        case '<': sk_vs_puts(b, "&lt;"); break;
-        case '>': sk_vs_puts(b, "&gt;"); break;
-        case '"': sk_vs_puts(b, "&quot;"); break;
-        case '\'': sk_vs_puts(b, "&#39;"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                break;
-            if (c >= 0x80) {
-                snprintf(hex, sizeof(hex), "%%%02X", c);
-                sk_vs_puts(b, hex);
-            } else {
-                sk_vs_put(b, (const char *)&c, 1);
-            }
-        }
-    }
+    sk_html_escape(b, s && *s ? s : "-", SK_VS_PAGE_VALUE_MAX);
 }
 
 /* Japanese when the most preferred language range is ja (q-values
@@ -121,39 +65,39 @@ static const struct sk_vs_labels sk_vs_ja = {
     "誤りと思われる場合は、参照番号を添えて管理者に連絡してください。",
 };
 
-static void sk_vs_row(struct sk_vs_text *b, const char *label, const char *value)
+static void sk_vs_row(struct sk_buf *b, const char *label, const char *value)
 {
-    sk_vs_puts(b, "<tr><th>");
-    sk_vs_puts(b, label);
-    sk_vs_puts(b, "</th><td>");
+    sk_buf_puts(b, "<tr><th>");
+    sk_buf_puts(b, label);
+    sk_buf_puts(b, "</th><td>");
     sk_vs_escape(b, value);
-    sk_vs_puts(b, "</td></tr>\n");
+    sk_buf_puts(b, "</td></tr>\n");
 }
 
 char *sk_vs_page_render(const char *accept_language, const char *url, const char *threat,
                         const char *reason, const char *txn_id, size_t *len)
 {
     const struct sk_vs_labels *l = sk_vs_wants_ja(accept_language) ? &sk_vs_ja : &sk_vs_en;
-    struct sk_vs_text b = {0};
+    struct sk_buf b = {0};
 
-    sk_vs_puts(&b, "<!DOCTYPE html>\n<html lang=\"");
-    sk_vs_puts(&b, l->lang);
-    sk_vs_puts(&b, "\"><head><meta charset=\"utf-8\"><title>");
-    sk_vs_puts(&b, l->title);
-    sk_vs_puts(&b, "</title><style>body{font-family:sans-serif;margin:2em}"
+    sk_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"");
+    sk_buf_puts(&b, l->lang);
+    sk_buf_puts(&b, "\"><head><meta charset=\"utf-8\"><title>");
+    sk_buf_puts(&b, l->title);
+    sk_buf_puts(&b, "</title><style>body{font-family:sans-serif;margin:2em}"
                    "th{text-align:left;padding-right:1em}td{word-break:break-all}</style>"
                    "</head>\n<body><h1>");
-    sk_vs_puts(&b, l->heading);
-    sk_vs_puts(&b, "</h1>\n<p>");
-    sk_vs_puts(&b, l->intro);
-    sk_vs_puts(&b, "</p>\n<table>\n");
+    sk_buf_puts(&b, l->heading);
+    sk_buf_puts(&b, "</h1>\n<p>");
+    sk_buf_puts(&b, l->intro);
+    sk_buf_puts(&b, "</p>\n<table>\n");
     sk_vs_row(&b, l->url, url);
     sk_vs_row(&b, l->threat, threat);
     sk_vs_row(&b, l->reason, reason);
     sk_vs_row(&b, l->ref, txn_id);
-    sk_vs_puts(&b, "</table>\n<p>");
-    sk_vs_puts(&b, l->footer);
-    sk_vs_puts(&b, "</p>\n</body></html>\n");
+    sk_buf_puts(&b, "</table>\n<p>");
+    sk_buf_puts(&b, l->footer);
+    sk_buf_puts(&b, "</p>\n</body></html>\n");
     if (b.failed) {
         free(b.data);
         return NULL;

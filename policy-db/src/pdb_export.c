@@ -15,26 +15,29 @@
 
 struct sk_pdb_exp {
     struct sk_pdb *pdb;
-    struct sk_pdb_buf *b;
+    struct sk_buf *b;
     char **err;
     int oom;
 };
 
 static void sk_pdb_out(struct sk_pdb_exp *x, const char *s)
 {
-    if (sk_pdb_buf_str(x->b, s) == -1)
+    if (sk_buf_puts(x->b, s) == -1)
         x->oom = 1;
 }
 
 static void sk_pdb_out_json(struct sk_pdb_exp *x, const char *s)
 {
-    if (sk_pdb_buf_json(x->b, s ? s : "") == -1)
+    /* the toolkit's JSON escaping: \n \t short, other controls \u00XX */
+    sk_buf_puts(x->b, "\"");
+    sk_json_escape(x->b, s, SIZE_MAX);
+    if (sk_buf_puts(x->b, "\"") == -1)
         x->oom = 1;
 }
 
 static void sk_pdb_out_int(struct sk_pdb_exp *x, int64_t v)
 {
-    if (sk_pdb_buf_fmt(x->b, "%lld", (long long)v) == -1)
+    if (sk_buf_printf(x->b, "%lld", (long long)v) == -1)
         x->oom = 1;
 }
 
@@ -250,7 +253,7 @@ static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned
     return sk_pdb_out_policy(x, st);
 }
 
-int sk_pdb_export_buf(struct sk_pdb *pdb, unsigned flags, struct sk_pdb_buf *out, char **err)
+int sk_pdb_export_buf(struct sk_pdb *pdb, unsigned flags, struct sk_buf *out, char **err)
 {
     struct sk_pdb_exp x = {.pdb = pdb, .b = out, .err = err};
     int own = sqlite3_get_autocommit(pdb->db), rc = -1;
@@ -284,17 +287,17 @@ out:
 
 int sk_pdb_export(struct sk_pdb *pdb, FILE *f, char **err)
 {
-    struct sk_pdb_buf b = {0};
+    struct sk_buf b = {0};
     int rc = -1;
 
     if (sk_pdb_export_buf(pdb, 0, &b, err) == -1)
         goto out;
-    if (fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0) {
+    if (fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0) {
         sk_pdb_errf(err, "cannot write the export: %s", strerror(errno));
         goto out;
     }
     rc = 0;
 out:
-    free(b.p);
+    free(b.data);
     return rc;
 }

@@ -127,10 +127,10 @@ const char *sk_pdb_type_name(enum sk_pdb_type);
 int sk_pdb_setting_validate(const char *key, const char *value, char **canonical, char **err);
 
 /* Parsers shared by the CLI and the server, so both read values alike.
- * 0, or -1 if TEXT is not a valid value of the type. */
+ * 0, or -1 if TEXT is not a valid value of the type. Sizes and durations:
+ * sk_parse_size / sk_parse_duration in sekisho/text.h (one grammar for
+ * settings, directives and module options). */
 int sk_pdb_parse_bool(const char *text, int *out);
-int sk_pdb_parse_size(const char *text, uint64_t *bytes);
-int sk_pdb_parse_duration(const char *text, uint64_t *seconds);
 
 /*
  * Effective value of KEY for POLICY (NULL = the default policy): the
