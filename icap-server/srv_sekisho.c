@@ -113,6 +113,8 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "Module chain, in order (names or absolute .so paths)"},
     {.name = "Option", .data = &sk_srv.chain_conf, .action = sk_cfg_option,
      .msg = "MODULE.KEY VALUE: a module setting"},
+    {.name = "PageTemplates", .data = &sk_srv.chain_conf.page_dir, .action = ci_cfg_set_str,
+     .msg = "Directory replacing the server's own block page (block.LANG.html/txt)"},
     {.name = "AccessLog", .data = &sk_srv.conf.access_log, .action = ci_cfg_set_str,
      .msg = "JSON-lines access log file, or none"},
     {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,

@@ -147,8 +147,32 @@ int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name,
     return 0;
 }
 
+/* The server's own page set, from sekisho.PageTemplates or built-in. */
+static int sk_chain_pages(struct sk_chain *chain, char **err)
+{
+    char *why = NULL;
+
+    if (chain->pages)
+        return 0;
+    if ((chain->pages = calloc(1, sizeof(*chain->pages))) == NULL) {
+        sk_seterr(err, "out of memory");
+        return -1;
+    }
+    if (sk_pageset_load(chain->pages, chain->conf ? chain->conf->page_dir : NULL,
+                        &sk_page_builtin_generic, "sekisho.PageTemplates", &why) == -1) {
+        sk_seterr(err, "%s", why ? why : "out of memory");
+        free(why);
+        free(chain->pages);
+        chain->pages = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int sk_chain_init(struct sk_chain *chain, char **err)
 {
+    if (sk_chain_pages(chain, err) == -1)
+        return -1;
     for (int i = 0; i < chain->n; i++) {
         struct sk_loaded_module *lm = &chain->mods[i];
         char *why = NULL;
@@ -184,6 +208,10 @@ void sk_chain_unload(struct sk_chain *chain)
         memset(lm, 0, sizeof(*lm));
     }
     chain->n = 0;
+    if (chain->pages)
+        sk_pageset_free(chain->pages);
+    free(chain->pages);
+    chain->pages = NULL;
 }
 
 void sk_chain_versions(struct sk_chain *chain, char *buf, size_t size)

@@ -22,6 +22,7 @@
 struct sk_dlp_cfg {
     uint64_t max_decoded; /* decompressed bytes inspected per transaction */
     int on_limit_block;   /* beyond it: block (default) or allow */
+    struct sk_pageset pages; /* block pages (option dlp.templates) */
 };
 
 static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20, .on_limit_block = 1};
@@ -57,13 +58,22 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
         }
         cfg->on_limit_block = strcmp(v, "block") == 0;
     }
+    if (sk_pageset_load(&cfg->pages, mc->option(mc, "templates"), &sk_page_builtin_generic,
+                        "dlp.templates", err) == -1) {
+        free(cfg);
+        return -1;
+    }
     mc->data = cfg;
     return 0;
 }
 
 static void sk_dlp_fini(struct sk_module_ctx *mc)
 {
-    free(mc->data);
+    struct sk_dlp_cfg *cfg = mc->data;
+
+    if (cfg)
+        sk_pageset_free(&cfg->pages);
+    free(cfg);
     mc->data = NULL;
 }
 
@@ -148,9 +158,7 @@ static void sk_dlp_report_all(struct sk_txn *t, struct sk_dlp_txn *s)
 
 static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size_t i)
 {
-    const struct sk_policy *pol = sk_txn_policy(t);
-    const char *contact = pol ? sk_policy_get(pol, "page.contact") : NULL;
-    struct sk_buf page = {0};
+    const struct sk_dlp_cfg *cfg = sk_txn_module_ctx(t)->data;
     char reason[256];
 
     sk_dlp_report_all(t, s);
@@ -158,11 +166,7 @@ static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size
              "information leak prevention: template '%s' matched %llu time(s)",
              s->plan->tpl[i].name, (unsigned long long)sk_dlp_engine_tpl_count(s->e, i));
     sk_txn_set_reason(t, s->plan->tpl[i].name, reason);
-    sk_dlp_page(s->e, i, sk_dlp_wants_japanese(sk_txn_req_header(t, "Accept-Language")),
-                sk_txn_id(t), contact, &page);
-    if (page.data && !page.failed)
-        sk_txn_set_page(t, 403, "text/html; charset=utf-8", page.data, page.len);
-    sk_buf_free(&page);
+    sk_dlp_page(t, &cfg->pages, s->e, i);
     return SK_BLOCK;
 }
 

@@ -114,7 +114,9 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     ec.max_recursion = (unsigned)v[4];
     ec.max_files = (unsigned)v[5];
     ec.max_scantime_ms = (unsigned)(v[6] * 1000);
-    if (sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
+    if (sk_vs_pages_load(ctx->option(ctx, "templates"), err) == -1 ||
+        sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
+        sk_vs_pages_free();
         free(g);
         return -1;
     }
@@ -134,6 +136,7 @@ void sk_vs_fini(struct sk_module_ctx *ctx)
     if (sk_vs_g == g)
         sk_vs_g = NULL;
     sk_vs_store_pool_drain();
+    sk_vs_pages_free();
     free(g);
     ctx->data = NULL;
 }
@@ -157,17 +160,6 @@ const char *sk_vs_version(struct sk_module_ctx *ctx)
 
 /* ---- verdicts ------------------------------------------------------- */
 
-static void sk_vs_page(struct sk_txn *t, const char *threat, const char *reason)
-{
-    size_t len = 0;
-    char *body = sk_vs_page_render(sk_txn_req_header(t, "Accept-Language"), sk_txn_url(t),
-                                   threat, reason, sk_txn_id(t), &len);
-
-    if (body)
-        sk_txn_set_page(t, 403, "text/html; charset=utf-8", body, len);
-    free(body); /* copied by the server; without it the default page is used */
-}
-
 static void sk_vs_list_url(struct sk_txn *t, struct sk_vs_state *s)
 {
     struct sk_url u = {0};
@@ -189,7 +181,7 @@ static enum sk_verdict sk_vs_failure(struct sk_txn *t, struct sk_vs_state *s, in
     if (block) {
         snprintf(reason, sizeof(reason), "%s (%s: block)", why, key);
         sk_txn_set_reason(t, rule, reason);
-        sk_vs_page(t, rule, reason);
+        sk_vs_page(t, key, rule, reason);
         return s->final = SK_BLOCK;
     }
     snprintf(reason, sizeof(reason), "%s; passed unscanned (%s: allow)", why, key);
@@ -217,7 +209,7 @@ static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
     case SK_VS_VIRUS:
         sk_txn_report(t, "virus", rep->name, NULL);
         sk_txn_set_reason(t, rep->name, "virus found");
-        sk_vs_page(t, rep->name, "virus found");
+        sk_vs_page(t, NULL, rep->name, "virus found");
         sk_vs_list_url(t, s);
         return s->final = SK_BLOCK;
     case SK_VS_LIMIT:
