@@ -3,6 +3,7 @@
  * come from the administrator's configuration, never from clients.
  */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +12,23 @@
 #include "sk_chain.h"
 #include "sk_util.h"
 
+/* The configured value, else the default in the module's table. ctx is
+ * always the one inside a struct sk_loaded_module (sk_chain_append). */
 static const char *sk_ctx_option(const struct sk_module_ctx *ctx, const char *key)
 {
     const struct sk_chain_conf *conf = ctx->priv;
+    const struct sk_loaded_module *lm =
+        (const struct sk_loaded_module *)((const char *)ctx -
+                                          offsetof(struct sk_loaded_module, ctx));
+    const struct sk_module_option *row = sk_option_find(lm->mod, key);
     const char *found = NULL;
 
-    if (!conf)
-        return NULL;
-    for (int i = 0; i < conf->n_options; i++) {
+    for (int i = 0; conf && i < conf->n_options; i++) {
         const struct sk_option *o = &conf->options[i];
         if (strcmp(o->module, ctx->name) == 0 && strcmp(o->key, key) == 0)
             found = o->value; /* keep scanning: the last one wins */
     }
-    return found;
+    return found ? found : row ? row->def : NULL;
 }
 
 int sk_chain_conf_option(struct sk_chain_conf *conf, const char *dotted_key,
@@ -171,7 +176,7 @@ static int sk_chain_pages(struct sk_chain *chain, char **err)
 
 int sk_chain_init(struct sk_chain *chain, char **err)
 {
-    if (sk_chain_pages(chain, err) == -1)
+    if (sk_option_check_all(chain, err) == -1 || sk_chain_pages(chain, err) == -1)
         return -1;
     for (int i = 0; i < chain->n; i++) {
         struct sk_loaded_module *lm = &chain->mods[i];

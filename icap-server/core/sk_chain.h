@@ -51,13 +51,21 @@ int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name,
                   char **err);
 /* Append a descriptor that is already in memory (tests, built-ins). */
 int sk_chain_add(struct sk_chain *chain, const struct sk_module *mod, char **err);
-/* Load the server's page set (conf->page_dir), then call every module's
- * init in order. On failure the message names the template file or the
+/* Check the configured options (sk_option_check_all), load the server's
+ * page set (conf->page_dir), then call every module's init in order. On
+ * failure the message names the directive, the template file or the
  * module; modules initialised so far are finalised. */
 int sk_chain_init(struct sk_chain *chain, char **err);
 /* fini (for initialised modules) and dlclose everything; the chain is
  * empty afterwards. */
 void sk_chain_unload(struct sk_chain *chain);
+
+/* sk_option.c: the row of M's option table named KEY, or NULL. */
+const struct sk_module_option *sk_option_find(const struct sk_module *m, const char *key);
+/* Check every configured option against the chain's modules: the module
+ * must be loaded, the key in its table, the value of the key's type.
+ * 0, or -1 with a malloc'd *err naming the directive (sekisho.Option). */
+int sk_option_check_all(const struct sk_chain *chain, char **err);
 
 /* Concatenation of the modules' version strings, "name=ver;...", into buf.
  * Feeds the ISTag. */

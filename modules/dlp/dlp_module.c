@@ -228,6 +228,14 @@ static void sk_dlp_end(struct sk_txn *t, void *state)
     free(s);
 }
 
+/* Every sekisho.Option dlp.KEY, checked by the server before init(). */
+static const struct sk_module_option sk_dlp_options[] = {
+    {"max-decoded", SK_OPT_SIZE, "256M", NULL, "decompressed bytes inspected per transaction"},
+    {"on-limit", SK_OPT_ENUM, "block", "block|allow", "verdict beyond max-decoded"},
+    {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
 __attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
     .abi = SK_MODULE_ABI,
     .name = "dlp",
@@ -239,4 +247,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .on_headers = sk_dlp_headers,
     .on_body = sk_dlp_body,
     .txn_end = sk_dlp_end,
+    .options = sk_dlp_options,
 };

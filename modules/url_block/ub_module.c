@@ -284,6 +284,11 @@ static const char *ub_version(struct sk_module_ctx *ctx)
     return UB_VERSION;
 }
 
+static const struct sk_module_option ub_options[] = {
+    {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
 __attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
     .abi = SK_MODULE_ABI,
     .name = "url_block",
@@ -292,4 +297,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .fini = ub_fini,
     .version = ub_version,
     .on_headers = ub_headers,
+    .options = ub_options,
 };

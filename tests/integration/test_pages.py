@@ -20,7 +20,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
-                     http_req_head, http_res_head, check_asan, main_wrapper)
+                     http_req_head, http_res_head, check_asan, main_wrapper,
+                     run_launcher_expect_failure)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
          b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
@@ -175,6 +176,39 @@ def g_too_large(ck, srv):
           blocked(r) and "ファイルが大きすぎて検査できません".encode() in (r.body or b""))
 
 
+def g_options(ck, build, clamav):
+    """Module options are checked against the descriptor's table through the
+    real launcher: a typo or a bad value stops start-up naming the
+    directive; the size grammar is the same as everywhere ("1MB", "0")."""
+    for line, want in (
+            ("sekisho.Option dlp.max-decodd 1M", "sekisho.Option dlp.max-decodd"),
+            ("sekisho.Option dlp.on-limit maybe", "sekisho.Option dlp.on-limit 'maybe'"),
+            ("sekisho.Option virus-scan.max-files 10", "no module 'virus-scan'"),
+            ("sekisho.Option virus_scan.templates /nonexistent/x",
+             "sekisho.Option virus_scan.templates '/nonexistent/x'")):
+        s = SekishoServer(build, modules="virus_scan dlp", name="opt",
+                          config_text=line + "\n", extra_args=["--clamav-db", clamav])
+        s.init_db()
+        rc, out, err = run_launcher_expect_failure(s)
+        ck.ok("%s: start-up fails (exit 1) naming the directive" % line,
+              rc == 1 and want in err, "rc %r stderr %r" % (rc, err[-600:]))
+        s.cleanup()
+    s = SekishoServer(build, modules="virus_scan dlp", name="opt",
+                      config_text="sekisho.Option dlp.max-decoded 1MB\n"
+                                  "sekisho.Option virus_scan.max-scansize 1MiB\n"
+                                  "sekisho.Option virus_scan.memory-threshold 0\n",
+                      extra_args=["--clamav-db", clamav])
+    try:
+        s.init_db()
+        s.start()
+        ck.ok("1MB, 1MiB and 0 accepted as module option sizes", True)
+    except StartupError as e:
+        ck.ok("1MB, 1MiB and 0 accepted as module option sizes", False, str(e))
+    finally:
+        s.stop()
+        s.cleanup()
+
+
 def write(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -224,6 +258,9 @@ def main():
             fn(ck, srv)
     finally:
         srv.stop()
+    try:
+        g_options(ck, build, dirs["clamav"])
+    finally:
         check_asan(ck)
         srv.cleanup()
         probe.cleanup()

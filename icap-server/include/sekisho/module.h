@@ -17,7 +17,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI 0x534b0002u /* "SK" 0002 */
+#define SK_MODULE_ABI 0x534b0003u /* "SK" 0003: option table in the descriptor */
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
@@ -52,10 +52,35 @@ struct sk_module_ctx {
     const char *policy_db; /* path of the policy database (read-only use) */
     const char *clamav_db; /* signature directory for scanners */
     const char *tmp_dir;   /* private directory for spill files */
-    /* Value of `sekisho.Option <module>.<key> <value>`, or NULL. Borrowed. */
+    /* Value of `sekisho.Option <module>.<key> <value>`, else the default of
+     * KEY in the module's option table, else NULL. Values reaching init()
+     * were checked against the table's type at start-up. Borrowed. */
     const char *(*option)(const struct sk_module_ctx *, const char *key);
     void *data; /* the module's own global state */
     void *priv; /* server's, do not touch */
+};
+
+/* Types of module options; the server checks each configured value before
+ * init() and refuses to start with a message naming the directive. */
+enum sk_option_type {
+    SK_OPT_STRING = 1, /* any text */
+    SK_OPT_SIZE,       /* sk_parse_size grammar: 0, 1048576, 1M, 1MB, 1MiB */
+    SK_OPT_DURATION,   /* sk_parse_duration grammar: 30, 30s, 5m, 4h, 2d */
+    SK_OPT_UINT,       /* decimal digits, fits in 32 bits */
+    SK_OPT_BOOL,       /* on/off, yes/no, true/false, 1/0 */
+    SK_OPT_ENUM,       /* one of choices, e.g. "block|allow" */
+    SK_OPT_DIR,        /* an existing directory */
+};
+
+/* One row of a module's option table (like nginx's ngx_command_t): every
+ * `sekisho.Option <module>.<name>` must match a row, or the server does
+ * not start. The table ends with a row whose name is NULL. */
+struct sk_module_option {
+    const char *name;         /* key, e.g. "max-decoded" */
+    enum sk_option_type type;
+    const char *def;          /* default as configured text, or NULL (none) */
+    const char *choices;      /* SK_OPT_ENUM: "a|b|c"; else NULL */
+    const char *help;         /* one line, for messages and documentation */
 };
 
 struct sk_module {
@@ -87,6 +112,9 @@ struct sk_module {
      * module still runs when an earlier module blocked). outcome is one of
      * SK_DECIDED_*. May add ICAP headers; must not block. */
     void (*on_decision)(struct sk_txn *, void *state, int outcome);
+
+    /* The options this module reads, or NULL for none. */
+    const struct sk_module_option *options;
 };
 
 #define SK_DECIDED_ALLOW 1
