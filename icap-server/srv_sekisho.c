@@ -340,7 +340,8 @@ static void sk_close_service(void)
     sk_accesslog_close();
 }
 
-CI_DECLARE_MOD_DATA ci_service_module_t service = {
+/* c-icap looks this up by name: exported though the object is hidden. */
+SK_API CI_DECLARE_MOD_DATA ci_service_module_t service = {
     .mod_name = "sekisho",
     .mod_short_descr = "Sekisho " SK_VERSION_STRING " content checkpoint",
     .mod_type = ICAP_RESPMOD | ICAP_REQMOD,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sekisho/policy_db.h>
+#include <sekisho/policy_settings.h>
 #include <sekisho/policy_snapshot.h>
 #include <sekisho/url.h>
 
