@@ -91,6 +91,14 @@ def main():
               got == want, "extra %s missing %s" % (sorted(got - want), sorted(want - got)))
         ck.ok("nothing of the write path, the pipeline or the toolkit is exported",
               not (set(WRITE_PATH) & got), sorted(set(WRITE_PATH) & got))
+        allsyms = subprocess.run(["nm", os.path.join(build, "lib", "sekisho", "srv_sekisho.so")],
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+        writers = [w for w in ("sk_pdb_import", "sk_pdb_rollback", "sk_pdb_category_import",
+                               "sk_pdb_set_setting", "sk_pdb_write_begin", "sk_pdb_init",
+                               "sk_pdb_url_add")
+                   if re.search(r"\s%s$" % w, allsyms, re.M)]
+        ck.ok("srv_sekisho.so does not even contain the policy write library", not writers,
+              writers)
         ck.ok("the module API is there (sk_txn_set_page, sk_policy_get, sk_url_normalize)",
               {"sk_txn_set_page", "sk_policy_get", "sk_url_normalize"} <= got)
 
