@@ -13,7 +13,7 @@ struct ub_global {
 
 /* ---- ub_page.c ---- */
 
-/* Load the pages: url_block's built-in templates, each replaced from DIR
+/* Load the pages: the server's default templates, each replaced from DIR
  * (option url_block.templates; see sk_pageset_load for the file names)
  * when DIR is given. 0, or -1 with a malloc'd *err naming the file. */
 int ub_templates_load(struct ub_global *g, const char *dir, char **err);

@@ -101,6 +101,7 @@ static void ub_set_page(struct sk_txn *t, const struct sk_policy *pol, const str
     vals[SK_PV_RULE] = h->dec ? h->dec->rule : "";
     vals[SK_PV_MATCH] = h->dec ? ub_match_name(lang, h->dec->match) : "";
     vals[SK_PV_CATEGORY] = h->dec ? h->dec->category : "";
+    vals[SK_PV_DETAIL] = vals[SK_PV_CATEGORY]; /* the default page's Details row */
     vals[SK_PV_POLICY] = sk_policy_name(pol);
     vals[SK_PV_CLIENT] = sk_txn_client_ip(t);
     vals[SK_PV_USER] = sk_txn_user(t);
