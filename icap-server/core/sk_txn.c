@@ -11,7 +11,7 @@
 
 #include <sekisho/policy_snapshot.h>
 
-#include "sk_text.h"
+#include "sekisho/text.h"
 #include "sk_txn.h"
 
 static char *sk_dup(const char *s)

@@ -15,7 +15,7 @@
 #include "sk_accesslog.h"
 #include "sk_ident.h"
 #include "sk_page.h"
-#include "sk_text.h"
+#include "sekisho/text.h"
 #include "sk_txn.h"
 
 static void test_client_ip(void **s)
