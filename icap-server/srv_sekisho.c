@@ -23,7 +23,7 @@
 #include "sk_accesslog.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
-#include "sk_text.h"
+#include "sekisho/text.h"
 #include "sk_util.h"
 #include "sk_version.h"
 #include "srv_sekisho.h"
@@ -115,6 +115,8 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "Module chain, in order (names or absolute .so paths)"},
     {.name = "Option", .data = &sk_srv.chain_conf, .action = sk_cfg_option,
      .msg = "MODULE.KEY VALUE: a module setting"},
+    {.name = "PageTemplates", .data = &sk_srv.chain_conf.page_dir, .action = ci_cfg_set_str,
+     .msg = "Directory replacing the server's own block page (block.LANG.html/txt)"},
     {.name = "AccessLog", .data = &sk_srv.conf.access_log, .action = ci_cfg_set_str,
      .msg = "JSON-lines access log file, or none"},
     {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,
@@ -364,7 +366,8 @@ static void sk_close_service(void)
     sk_accesslog_close();
 }
 
-CI_DECLARE_MOD_DATA ci_service_module_t service = {
+/* c-icap looks this up by name: exported though the object is hidden. */
+SK_API CI_DECLARE_MOD_DATA ci_service_module_t service = {
     .mod_name = "sekisho",
     .mod_short_descr = "Sekisho " SK_VERSION_STRING " content checkpoint",
     .mod_type = ICAP_RESPMOD | ICAP_REQMOD,

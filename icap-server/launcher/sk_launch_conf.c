@@ -36,6 +36,31 @@ static int sk_is_dir(const char *path)
 
 /* c-icap's own module directory. Only "Module" lines in an admin's
  * --config use it, so a missing one is harmless: keep the build-time value. */
+/* Does the space-separated module list name MOD (as a name or as a path
+ * to MOD.so)? */
+static int sk_chain_has(const char *list, const char *mod)
+{
+    size_t ml = strlen(mod);
+
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, " ");
+        const char *w = p, *slash = memchr(p, '/', n);
+        if (slash) { /* a path: compare its file name without ".so" */
+            const char *base = w + n;
+            while (base > w && base[-1] != '/')
+                base--;
+            if ((size_t)(w + n - base) == ml + 3 && strncmp(base, mod, ml) == 0 &&
+                strncmp(base + ml, ".so", 3) == 0)
+                return 1;
+        } else if (n == ml && strncmp(w, mod, ml) == 0) {
+            return 1;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
 static const char *sk_cicap_modules_dir(void)
 {
     static const char *const candidates[] = {
@@ -185,7 +210,10 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
     if (sk_put_sekisho(f, env, opts, err) == -1)
         goto out;
-    if (opts->test_signatures) /* virus_scan: EICAR-only set when the db dir is empty */
+    /* virus_scan: EICAR-only set when the db dir is empty. Only when the
+     * chain has virus_scan: an option for a module not loaded is a startup
+     * error (the loader's option table). */
+    if (opts->test_signatures && sk_chain_has(env->modules, "virus_scan"))
         fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     if (env->config) {
         /* Last, so the admin's settings win. Relative Include paths would

@@ -11,6 +11,7 @@
 #include <sekisho/notify.h>
 
 #include "pdb_internal.h"
+#include "sekisho/text.h"
 
 #define SK_PDB_STRING_MAX 1024
 #define SK_PDB_VERDICT "block|allow"
@@ -131,45 +132,6 @@ int sk_pdb_parse_bool(const char *text, int *out)
     return -1;
 }
 
-/* DIGITS[SUFFIX]; a missing suffix means factor 1 (bytes, seconds). */
-static int sk_pdb_parse_scaled(const char *text, const struct sk_pdb_unit *units, int sensitive,
-                               uint64_t *out)
-{
-    uint64_t v = 0, factor = 1;
-    const char *p = text;
-
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    for (; isdigit((unsigned char)*p); p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p != '\0') {
-        const struct sk_pdb_unit *u;
-        for (u = units; u->suffix; u++)
-            if (sensitive ? *p == u->suffix : toupper((unsigned char)*p) == u->suffix)
-                break;
-        if (u->suffix == 0 || p[1] != '\0')
-            return -1;
-        factor = u->factor;
-    }
-    if (v > UINT64_MAX / factor)
-        return -1;
-    *out = v * factor;
-    return 0;
-}
-
-int sk_pdb_parse_size(const char *text, uint64_t *bytes)
-{
-    return sk_pdb_parse_scaled(text, sk_pdb_size_units, 0, bytes);
-}
-
-int sk_pdb_parse_duration(const char *text, uint64_t *seconds)
-{
-    return sk_pdb_parse_scaled(text, sk_pdb_time_units, 1, seconds);
-}
-
 static int sk_pdb_parse_int(const char *text, int64_t *out)
 {
     char *end;
@@ -201,20 +163,6 @@ static char *sk_pdb_format_scaled(uint64_t v, const struct sk_pdb_unit *units, c
     if (asprintf(&s, "%llu", (unsigned long long)v) == -1)
         return NULL;
     return s;
-}
-
-static int sk_pdb_utf8_ok(const unsigned char *s)
-{
-    while (*s) {
-        int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2
-                : (*s & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || (*s & 0xfe) == 0xc0)
-            return 0;
-        for (s++; n > 0; n--, s++)
-            if ((*s & 0xc0) != 0x80)
-                return 0;
-    }
-    return 1;
 }
 
 /* VALUE made safe to echo in a one-line message: short, no control bytes. */
@@ -287,11 +235,11 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
         break;
     case SK_PDB_T_SIZE:
     case SK_PDB_T_DURATION:
-        if (d->type == SK_PDB_T_SIZE ? sk_pdb_parse_size(value, &u) == -1
-                                     : sk_pdb_parse_duration(value, &u) == -1)
+        if (d->type == SK_PDB_T_SIZE ? sk_parse_size(value, &u) == -1
+                                     : sk_parse_duration(value, &u) == -1)
             return sk_pdb_errf(err, d->type == SK_PDB_T_SIZE
                                ? "invalid size '%s' for %s: expected bytes with an optional "
-                                 "K, M or G suffix, e.g. 100M"
+                                 "K, M, G or T suffix (KB/KiB alike, powers of 1024), e.g. 100M"
                                : "invalid duration '%s' for %s: expected seconds with an "
                                  "optional s, m, h or d suffix, e.g. 4h", shown, d->key);
         if (u > INT64_MAX || (int64_t)u < d->min || (int64_t)u > d->max)
@@ -321,7 +269,7 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
         if (strlen(value) > SK_PDB_STRING_MAX)
             return sk_pdb_errf(err, "invalid value for %s: longer than %d bytes", d->key,
                                SK_PDB_STRING_MAX);
-        if (!sk_pdb_utf8_ok((const unsigned char *)value))
+        if (!sk_utf8_valid(value, strlen(value)))
             return sk_pdb_errf(err, "invalid value for %s: not valid UTF-8", d->key);
         *out = strdup(value);
         break;

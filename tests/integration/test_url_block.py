@@ -318,7 +318,8 @@ def g_pages(cx):
         hdr = r.parts.get("res-hdr", b"") if r else b""
         ok = is_block(r) and re.search(rb"(?im)^content-type:\s*text/plain", hdr) is not None
         if method == "GET":
-            ok = ok and "Access blocked by Sekisho" in page_of(r) and len(r.body) < 512
+            ok = (ok and "Access to this web page is blocked (Sekisho)" in page_of(r)
+                  and len(r.body) < 512)
         ck.ok("%s with Accept %s: 403 text/plain" % (method, accept), ok, detail(r, c))
     # hostile characters in the URL are escaped on the page
     url = "http://www.blocked-domain.test/<script>alert(1)</script>?\"'&"
