@@ -260,6 +260,7 @@ static void sk_flusher_join(void)
 
 static void sk_child_start(const char *name, int type, void *data)
 {
+    sk_drain_child_start();
     sk_policy_store_start(&sk_srv.store);
     __atomic_store_n(&sk_flusher_stop, 0, __ATOMIC_RELEASE);
     if (pthread_create(&sk_flusher, NULL, sk_log_flusher, NULL) == 0) {
@@ -273,6 +274,7 @@ static void sk_child_start(const char *name, int type, void *data)
 /* A child going away writes out what it batched and stops its threads. */
 static void sk_child_stop(const char *name, int type, void *data)
 {
+    sk_drain_child_stop();
     sk_flusher_join();
     sk_policy_store_stop(&sk_srv.store);
 }
@@ -307,6 +309,8 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     /* before fork, so every child shares the same table */
     if (sk_infected_init(65536) == -1)
         return sk_fail(strdup("cannot map the infected-URL table"));
+    if (sk_drain_setup() == -1)
+        return sk_fail(strdup("cannot map the graceful-stop flag"));
 
     for (int i = 0; i < c->n_modules; i++) {
         if (sk_chain_load(&sk_srv.chain, c->modules_dir, c->modules[i], &err) == -1)
@@ -331,6 +335,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 static void sk_close_service(void)
 {
     sk_srv.ready = 0;
+    sk_drain_close();
     sk_flusher_join();
     sk_chain_unload(&sk_srv.chain);
     sk_chain_conf_free(&sk_srv.chain_conf);
@@ -345,8 +350,8 @@ CI_DECLARE_MOD_DATA ci_service_module_t service = {
     .mod_init_service = sk_init_service,
     .mod_post_init_service = sk_post_init_service,
     .mod_close_service = sk_close_service,
-    .mod_init_request_data = sk_srv_init_request,
-    .mod_release_request_data = sk_srv_release_request,
+    .mod_init_request_data = sk_drain_init_request,
+    .mod_release_request_data = sk_drain_release_request,
     .mod_check_preview_handler = sk_srv_preview,
     .mod_end_of_data_handler = sk_srv_end_of_data,
     .mod_service_io = sk_srv_io,

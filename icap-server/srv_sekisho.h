@@ -62,4 +62,13 @@ int sk_srv_preview(char *preview_data, int preview_data_len, ci_request_t *req);
 int sk_srv_end_of_data(ci_request_t *req);
 int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req);
 
+/* Graceful stop (srv_drain.c): wrappers around the request handlers that
+ * know which connections are idle, and the process hooks. */
+void *sk_drain_init_request(ci_request_t *req);
+void sk_drain_release_request(void *data);
+int sk_drain_setup(void);        /* master, post_init: 0 or -1 */
+void sk_drain_close(void);       /* master, close_service */
+void sk_drain_child_start(void); /* child start, after c-icap's handlers */
+void sk_drain_child_stop(void);  /* child stop: joins the drain thread */
+
 #endif
