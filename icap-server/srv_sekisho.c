@@ -171,6 +171,7 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
     ci_service_set_options_ttl(xdata, 3600);
     ci_service_set_xopts(xdata, CI_XCLIENTIP | CI_XSERVERIP | CI_XAUTHENTICATEDUSER |
                                     CI_XAUTHENTICATEDGROUPS);
+    sk_options_register(xdata);
     if (server_conf && server_conf->THREADS_PER_CHILD > 0 && server_conf->MAX_SERVERS > 0)
         ci_service_set_max_connections(xdata, server_conf->THREADS_PER_CHILD *
                                                   server_conf->MAX_SERVERS);

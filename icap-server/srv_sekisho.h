@@ -62,6 +62,10 @@ int sk_srv_preview(char *preview_data, int preview_data_len, ci_request_t *req);
 int sk_srv_end_of_data(ci_request_t *req);
 int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req);
 
+/* OPTIONS extras (srv_options.c): Methods per name, X-Allow-Out,
+ * Service-ID. Called from mod_init_service. */
+void sk_options_register(ci_service_xdata_t *xdata);
+
 /* Graceful stop (srv_drain.c): wrappers around the request handlers that
  * know which connections are idle, and the process hooks. */
 void *sk_drain_init_request(ci_request_t *req);
