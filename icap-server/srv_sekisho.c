@@ -119,6 +119,9 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "File receiving 'ready ISTAG' or 'error: ...' after start-up"},
     {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
      .msg = "Private directory for bodies spilled to disk"},
+    {.name = "UserHeader", .data = &sk_srv.conf.user_header, .action = ci_cfg_set_str,
+     .msg = "ICAP header carrying the user name (default: X-Authenticated-User, then "
+            "X-Client-Username)"},
     {.name = "OnModuleError", .data = &sk_srv.conf.on_error, .action = sk_cfg_on_error,
      .msg = "block (default) or allow when a module cannot decide"},
     {.name = "Preview", .data = &sk_srv.conf.preview, .action = ci_cfg_set_int,

@@ -25,6 +25,7 @@ struct sk_server_conf {
     char *access_log;
     char *status_file;
     char *tmp_dir;
+    char *user_header; /* NULL: X-Authenticated-User, then X-Client-Username */
     int on_error; /* enum sk_on_error */
     int preview;
     int check_interval;

@@ -102,6 +102,17 @@ static size_t sk_utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
+int sk_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0, k; i < n; i += k) {
+        if ((k = sk_utf8_len(p + i, n - i)) == 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* One UTF-8 character from S (AVAIL bytes) into b, or BAD in place of an
  * invalid byte; returns how many input bytes it took. */
 static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail, const char *bad)

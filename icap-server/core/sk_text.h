@@ -31,4 +31,7 @@ void sk_html_escape(struct sk_buf *b, const char *s, size_t max);
  * else becomes '?'. For values that go into ICAP/HTTP header lines. */
 void sk_header_sanitize(char *out, size_t size, const char *s);
 
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, surrogates, >U+10FFFF). */
+int sk_utf8_valid(const char *s, size_t n);
+
 #endif

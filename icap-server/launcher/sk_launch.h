@@ -46,6 +46,7 @@ struct sk_launch_opts {
     int debug_given;         /* pass -d to c-icap only when asked */
     int threads;
     int foreground;
+    const char *user_header; /* NULL: the service's default headers */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned

@@ -32,6 +32,7 @@ enum {
     SK_OPT_TLS_LISTEN,
     SK_OPT_TLS_CERT,
     SK_OPT_TLS_KEY,
+    SK_OPT_USER_HEADER,
 };
 
 static const struct option sk_long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option sk_long_opts[] = {
     {"modules-dir", required_argument, NULL, SK_OPT_MODULES_DIR},
     {"debug", required_argument, NULL, SK_OPT_DEBUG},
     {"threads", required_argument, NULL, SK_OPT_THREADS},
+    {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -83,6 +85,8 @@ static void sk_usage(FILE *out)
             "  --modules-dir DIR    where module .so files live\n"
             "  --debug N            c-icap debug level (default %d)\n"
             "  --threads N          c-icap threads per child process (default %d)\n"
+            "  --user-header NAME   ICAP header with the user name (default:\n"
+            "                       X-Authenticated-User, then X-Client-Username)\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
@@ -220,6 +224,13 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         if (sk_parse_int(arg, 1, 1000, &v) == -1)
             return sk_bad_value("--threads", arg, "expected a number from 1 to 1000");
         opts->threads = (int)v;
+        return 0;
+    case SK_OPT_USER_HEADER: /* a header field name (RFC 7230 token) */
+        if (arg[0] == '\0' || strlen(arg) > 64 ||
+            strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                strlen(arg))
+            return sk_bad_value("--user-header", arg, "expected a header name such as X-Client-Username");
+        opts->user_header = arg;
         return 0;
     case SK_OPT_HELP:
         sk_usage(stdout);

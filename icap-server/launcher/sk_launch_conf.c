@@ -191,6 +191,8 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
     if (sk_put_sekisho(f, env, err) == -1)
         goto out;
+    if (opts->user_header) /* a checked token (sk_launch_args.c) */
+        fprintf(f, "sekisho.UserHeader %s\n", opts->user_header);
     if (env->config) {
         /* Last, so the admin's settings win. Relative Include paths would
          * be taken from c-icap's CONFDIR, hence the absolute path. */
