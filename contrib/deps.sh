@@ -26,6 +26,8 @@ test_pkgs=(
     libcmocka-dev python3 curl squid
     openssl # the ICAPS test makes a throwaway certificate
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
+    haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
+    e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -53,7 +55,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon)
+services=(squid c-icap clamav-freshclam clamav-daemon haproxy e2guardian)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
