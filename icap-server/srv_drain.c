@@ -108,7 +108,7 @@ static void sk_close_idle(void)
     for (int i = 0; i < sk_nslots; i++) {
         struct sk_slot *s = &sk_slots[i];
         if (s->state == SK_SLOT_BUSY && s->req)
-            s->req->keepalive = 0;
+            s->req->keepalive = 0; /* an int c-icap reads later; req lives until release */
         if (s->state != SK_SLOT_IDLE || !sk_same_socket(s->fd, s->ino))
             continue;
         if (ioctl(s->fd, FIONREAD, &pending) == 0 && pending > 0)
@@ -131,7 +131,9 @@ static struct sk_slot *sk_slot_get(void)
 }
 
 /* Worker thread, before our request handler: the connection is busy. For
- * OPTIONS (no release call follows) it is idle again right away. */
+ * OPTIONS (no release call follows) it counts as idle at once: a drain in
+ * the microseconds before c-icap writes that answer would close it, which
+ * a client sees as any keep-alive close and retries. */
 void *sk_drain_init_request(ci_request_t *req)
 {
     struct sk_slot *s = sk_slot_get();
@@ -292,13 +294,17 @@ void sk_drain_child_stop(void)
 {
     if (sk_thread_pid != getpid())
         return;
+    /* From here a SIGTERM goes to c-icap directly; one that came before
+     * (even while we look) is passed on below once the thread is done. */
+    sigaction(SIGTERM, &sk_old_term, NULL);
     if (!sk_signalled) {
         sk_quit = 1;
         sem_post(&sk_sem);
     }
     pthread_join(sk_thread, NULL);
+    if (sk_signalled)
+        sk_pass_on();
     sk_thread_pid = 0;
-    sigaction(SIGTERM, &sk_old_term, NULL);
 }
 
 /* Master, before fork (at start and after each SIGHUP reconfigure, which
