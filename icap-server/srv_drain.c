@@ -43,9 +43,9 @@
 
 #include "srv_sekisho.h"
 
-#define SK_DRAIN_SLOTS 1024    /* worker threads per child we can track */
-#define SK_DRAIN_MAX_MS 3500   /* in-flight wait; c-icap needs ~1 s after */
-#define SK_DRAIN_MAX_FD 4096   /* c-icap opens its listening sockets first */
+#define SK_DRAIN_SLOTS  1024 /* worker threads per child we can track */
+#define SK_DRAIN_MAX_MS 3500 /* in-flight wait; c-icap needs ~1 s after */
+#define SK_DRAIN_MAX_FD 4096 /* c-icap opens its listening sockets first */
 
 enum sk_slot_state { SK_SLOT_FREE = 0, SK_SLOT_BUSY, SK_SLOT_IDLE };
 
@@ -68,8 +68,8 @@ static struct sk_slot sk_slots[SK_DRAIN_SLOTS];
 static int sk_nslots;
 static pthread_mutex_t sk_slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread struct sk_slot *sk_my_slot;
-static int sk_inflight;  /* transactions between init and release; atomic */
-static int sk_draining;  /* this child closes connections after each transaction */
+static int sk_inflight; /* transactions between init and release; atomic */
+static int sk_draining; /* this child closes connections after each transaction */
 
 static struct sigaction sk_old_term, sk_old_int;
 static sem_t sk_sem;
@@ -206,8 +206,8 @@ static void *sk_drain_thread(void *arg)
         sk_close_idle(); /* connections whose last answer went out meanwhile */
     }
     ci_debug_printf(3, "sekisho: child %d drained after %ld ms, %d transaction(s) left\n",
-                    (int)getpid(), sk_ms_since(&t0), __atomic_load_n(&sk_inflight,
-                                                                  __ATOMIC_ACQUIRE));
+                    (int)getpid(), sk_ms_since(&t0),
+                    __atomic_load_n(&sk_inflight, __ATOMIC_ACQUIRE));
     sk_pass_on();
     return NULL;
 }
@@ -314,8 +314,8 @@ int sk_drain_setup(void)
     struct sigaction cur;
 
     if (sk_shared == NULL) {
-        void *p = mmap(NULL, sizeof(*sk_shared), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        void *p = mmap(NULL, sizeof(*sk_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
         if (p == MAP_FAILED)
             return -1;
         sk_shared = p;

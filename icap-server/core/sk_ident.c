@@ -193,8 +193,7 @@ static size_t sk_item_len(const char *s, size_t n)
 
 /* One item of a group list into out, comma-separated from the previous;
  * an item that does not fit whole is dropped. */
-static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_t size,
-                          size_t *o)
+static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_t size, size_t *o)
 {
     char decoded[512];
     size_t a, start = *o;
@@ -249,10 +248,9 @@ void sk_ident_groups(const char *hdr, char *out, size_t size)
     out[o] = '\0';
 }
 
-void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx,
-                   const char *user_header)
+void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header)
 {
-    static const char *const defaults[] = SK_IDENT_USER_HEADERS;
+    static const char *const defaults[] = {"X-Authenticated-User", "X-Client-Username", NULL};
     const char *v = NULL;
 
     sk_ident_client_ip(get(ctx, "X-Client-IP"), id->client_ip, sizeof(id->client_ip));

@@ -7,13 +7,8 @@
 
 #include <stddef.h>
 
-#define SK_IDENT_USER_MAX 256
+#define SK_IDENT_USER_MAX   256
 #define SK_IDENT_GROUPS_MAX 2048
-
-/* Header names for the user when the administrator named none
- * (sekisho.UserHeader): ProxySG/Cisco/IWSS, then Squid's default
- * (icap_client_username_header). */
-#define SK_IDENT_USER_HEADERS {"X-Authenticated-User", "X-Client-Username", NULL}
 
 /* Copy an address header (X-Client-IP, X-Server-IP) into out if it looks
  * like an IPv4/IPv6 address (hex digits, '.', ':'), else return -1 and
@@ -52,9 +47,9 @@ struct sk_ident {
 typedef const char *(*sk_ident_get_fn)(void *ctx, const char *name);
 
 /* Fill id from the headers. The user comes from user_header when given
- * (sekisho.UserHeader), else from the first present of
- * SK_IDENT_USER_HEADERS. Fields not sent stay empty. */
-void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx,
-                   const char *user_header);
+ * (sekisho.UserHeader), else from X-Authenticated-User (ProxySG, Cisco,
+ * IWSS) or, without it, X-Client-Username (Squid's default
+ * icap_client_username_header). Fields not sent stay empty. */
+void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header);
 
 #endif

@@ -24,7 +24,7 @@ __attribute__((visibility("default"))) void sk_fix_options_methods(const char *l
 }
 
 __attribute__((visibility("default"))) const char *ci_headers_add(ci_headers_list_t *h,
-                                                                   const char *header)
+                                                                  const char *header)
 {
     static sk_headers_add_fn real;
     sk_headers_add_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);

@@ -18,11 +18,11 @@ static void test_user_forms(void **s)
         const char *in;
         const char *out;
     } cases[] = {
-        {"YWxpY2U=", "alice"},                                 /* Squid, base64 */
-        {"V2luTlQ6Ly9FWEFNUExFL2JvYg==", "EXAMPLE\\bob"},      /* ProxySG WinNT:// */
-        {"WinNT://CORP/carol", "CORP\\carol"},                 /* plain WinNT */
+        {"YWxpY2U=", "alice"},                            /* Squid, base64 */
+        {"V2luTlQ6Ly9FWEFNUExFL2JvYg==", "EXAMPLE\\bob"}, /* ProxySG WinNT:// */
+        {"WinNT://CORP/carol", "CORP\\carol"},            /* plain WinNT */
         {"winnt://corp/carol", "corp\\carol"},
-        {"CORP\\dave", "CORP\\dave"},                          /* DOMAIN\user */
+        {"CORP\\dave", "CORP\\dave"}, /* DOMAIN\user */
         {"dave@corp.example", "dave@corp.example"},
         {"LDAP://ldap.corp:389/cn=bob,ou=Staff,dc=corp,dc=example", "bob"}, /* Cisco */
         {"ldap://ldap.corp/CN=bob,OU=Staff", "bob"},
@@ -30,17 +30,19 @@ static void test_user_forms(void **s)
         {"CN=Bob Smith,OU=Staff", "Bob Smith"},
         {"uid=bob,ou=people,dc=corp", "bob"},
         {"UID=bob", "bob"},
-        {"cn=Smith\\, Bob,ou=Staff", "Smith, Bob"},            /* RFC 4514 escape */
+        {"cn=Smith\\, Bob,ou=Staff", "Smith, Bob"}, /* RFC 4514 escape */
         /* base64 of "LDAP://h/uid=bob,ou=x" */
         {"TERBUDovL2gvdWlkPWJvYixvdT14", "bob"},
-        {"alice", "alice"},                                    /* plain, not base64 */
-        {"john", "john"},      /* four base64 letters, decodes to invalid UTF-8 */
+        {"alice", "alice"}, /* plain, not base64 */
+        {"john", "john"},   /* four base64 letters, decodes to invalid UTF-8 */
         {"  alice  ", "alice"},
         {"Basic ZXZl", "eve"},
-        {"bWFsAWNl", "bWFsAWNl"},     /* decodes to a control byte: kept raw */
-        {"w6lsb2lzZQ==", "\xc3\xa9loise"},                     /* UTF-8 name */
-        {"a\x01" "b", "ab"},                                   /* control characters dropped */
-        {"ou=Staff,dc=corp", "ou=Staff,dc=corp"},             /* no user RDN: as sent */
+        {"bWFsAWNl", "bWFsAWNl"},          /* decodes to a control byte: kept raw */
+        {"w6lsb2lzZQ==", "\xc3\xa9loise"}, /* UTF-8 name */
+        {"a\x01"
+         "b",
+         "ab"},                                   /* control characters dropped */
+        {"ou=Staff,dc=corp", "ou=Staff,dc=corp"}, /* no user RDN: as sent */
         {"", ""},
         {NULL, ""},
     };
@@ -81,8 +83,8 @@ static void test_group_forms(void **s)
         char out[256];
         sk_ident_groups(cases[i].in, out, sizeof(out));
         if (strcmp(out, cases[i].out) != 0)
-            fail_msg("groups %zu %s: got '%s', want '%s'", i,
-                     cases[i].in ? cases[i].in : "(null)", out, cases[i].out);
+            fail_msg("groups %zu %s: got '%s', want '%s'", i, cases[i].in ? cases[i].in : "(null)",
+                     out, cases[i].out);
     }
 }
 
@@ -120,14 +122,26 @@ static void test_read_headers(void **s)
         const char *user, *groups, *client, *server;
     } cases[] = {
         {{{"X-Authenticated-User", "X-Client-Username"}, {"YWxpY2U=", "bob"}},
-         NULL, "alice", "", "", ""},
+         NULL,
+         "alice",
+         "",
+         "",
+         ""},
         {{{"X-Client-Username"}, {"bob"}}, NULL, "bob", "", "", ""}, /* Squid's default */
         {{{"X-Client-Username", "X-Proxy-User"}, {"bob", "carol"}},
-         "X-Proxy-User", "carol", "", "", ""},                     /* the admin's header */
+         "X-Proxy-User",
+         "carol",
+         "",
+         "",
+         ""}, /* the admin's header */
         {{{"X-Authenticated-User"}, {"alice"}}, "X-Proxy-User", "", "", "", ""},
         {{{"X-Client-IP", "X-Server-IP", "X-Authenticated-Groups"},
           {"10.0.0.1", "192.0.2.80", "V2luTlQ6Ly9NWURPTUFJTi9NeUdyb3Vw"}},
-         NULL, "", "MYDOMAIN\\MyGroup", "10.0.0.1", "192.0.2.80"},
+         NULL,
+         "",
+         "MYDOMAIN\\MyGroup",
+         "10.0.0.1",
+         "192.0.2.80"},
         {{{"X-Server-IP"}, {"not an address"}}, NULL, "", "", "", ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
