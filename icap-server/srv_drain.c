@@ -16,10 +16,11 @@
  *   connections are refused at once, a load balancer moves on) and then
  *   calls c-icap's handler;
  * - child (installed at CHILD_START, after c-icap's child_signals()): the
- *   handler only wakes our drain thread, which closes idle connections,
- *   waits until this child has no transaction in flight (at most
- *   SK_DRAIN_MAX_MS) and then calls c-icap's handler, which starts c-icap's
- *   shutdown of the child with nothing left to cut.
+ *   handler only wakes our drain thread, which keeps the open connections
+ *   usable while transactions still come (sk_drain_grace), then closes the
+ *   idle ones, waits until this child has no transaction in flight (at
+ *   most SK_DRAIN_MAX_MS from the signal) and then calls c-icap's handler,
+ *   which starts c-icap's shutdown of the child with nothing left to cut.
  * A SIGTERM the master sends to retire one child (spare threads, SIGHUP
  * reconfigure) is passed on at once after closing the idle connections:
  * c-icap then retires the child gracefully itself. */
@@ -43,9 +44,11 @@
 
 #include "srv_sekisho.h"
 
-#define SK_DRAIN_SLOTS  1024 /* worker threads per child we can track */
-#define SK_DRAIN_MAX_MS 3500 /* in-flight wait; c-icap needs ~1 s after */
-#define SK_DRAIN_MAX_FD 4096 /* c-icap opens its listening sockets first */
+#define SK_DRAIN_SLOTS    1024 /* worker threads per child we can track */
+#define SK_DRAIN_GRACE_MS 1000 /* open connections may still bring a transaction */
+#define SK_DRAIN_QUIET_MS 250  /* ...unless nothing ran for this long */
+#define SK_DRAIN_MAX_MS   3500 /* in-flight wait; c-icap needs ~1 s after */
+#define SK_DRAIN_MAX_FD   4096 /* c-icap opens its listening sockets first */
 
 enum sk_slot_state { SK_SLOT_FREE = 0, SK_SLOT_BUSY, SK_SLOT_IDLE };
 
@@ -74,6 +77,7 @@ static int sk_draining; /* this child closes connections after each transaction 
 static struct sigaction sk_old_term, sk_old_int;
 static sem_t sk_sem;
 static pthread_t sk_thread;
+static pthread_t sk_main_thread; /* the child's, where CHILD_START runs */
 static pid_t sk_thread_pid;
 static volatile sig_atomic_t sk_signalled, sk_from_master, sk_quit;
 static int sk_passed_on; /* c-icap's handler was called; drain thread only */
@@ -175,19 +179,47 @@ void sk_drain_release_request(void *data)
     __atomic_sub_fetch(&sk_inflight, 1, __ATOMIC_ACQ_REL);
 }
 
-/* Hand the signal to c-icap's own child handler (it only sets flags). */
+/* Hand the signal to c-icap: its handler back in place, and the signal
+ * to the child's main thread, whose wait for commands from the master
+ * (a 1 s poll) it interrupts, so c-icap's shutdown starts at once. */
 static void sk_pass_on(void)
 {
     if (sk_passed_on)
         return;
     sk_passed_on = 1;
+    sigaction(SIGTERM, &sk_old_term, NULL);
     if (sk_old_term.sa_handler != SIG_DFL && sk_old_term.sa_handler != SIG_IGN)
-        sk_old_term.sa_handler(SIGTERM);
+        pthread_kill(sk_main_thread, SIGTERM);
+}
+
+/* Grace period of a full stop: the listening sockets are closed, but the
+ * connections a proxy holds stay usable, because an HTTP transaction the
+ * proxy has under way may still need one: Squid sends a download's
+ * RESPMOD only when the origin answers, seconds after its REQMOD, and with
+ * no connection to us left it shows the user an ICAP error. Ends once no
+ * transaction ran for SK_DRAIN_QUIET_MS, at most after SK_DRAIN_GRACE_MS. */
+static void sk_drain_grace(const struct timespec *t0)
+{
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 10 * 1000000L};
+    long quiet_since = -1, now;
+
+    while ((now = sk_ms_since(t0)) < SK_DRAIN_GRACE_MS) {
+        if (__atomic_load_n(&sk_inflight, __ATOMIC_ACQUIRE) > 0)
+            quiet_since = -1;
+        else if (quiet_since < 0)
+            quiet_since = now;
+        else if (now - quiet_since >= SK_DRAIN_QUIET_MS)
+            break;
+        nanosleep(&tick, NULL);
+    }
 }
 
 static void *sk_drain_thread(void *arg)
 {
     struct timespec t0, tick = {.tv_sec = 0, .tv_nsec = 10 * 1000000L};
+    /* A full stop (or a SIGTERM not from the master: systemd, an admin)
+     * waits for what is in flight; a retirement c-icap handles gracefully. */
+    int full;
 
     (void)arg;
     while (sem_wait(&sk_sem) == -1 && errno == EINTR)
@@ -195,11 +227,12 @@ static void *sk_drain_thread(void *arg)
     if (sk_quit)
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    full = !sk_from_master || (sk_shared && sk_shared->stopping);
+    if (full)
+        sk_drain_grace(&t0);
     __atomic_store_n(&sk_draining, 1, __ATOMIC_RELEASE);
     sk_close_idle();
-    /* A full stop (or a SIGTERM not from the master: systemd, an admin)
-     * waits for what is in flight; a retirement c-icap handles gracefully. */
-    if (!sk_from_master || (sk_shared && sk_shared->stopping)) {
+    if (full) {
         while (__atomic_load_n(&sk_inflight, __ATOMIC_ACQUIRE) > 0 &&
                sk_ms_since(&t0) < SK_DRAIN_MAX_MS)
             nanosleep(&tick, NULL);
@@ -280,6 +313,7 @@ void sk_drain_child_start(void)
         return;
     }
     sk_thread_pid = getpid();
+    sk_main_thread = pthread_self();
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = sk_child_term;
     sa.sa_flags = SA_SIGINFO;
