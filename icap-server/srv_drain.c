@@ -98,9 +98,8 @@ static int sk_same_socket(int fd, ino_t ino)
     return fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == ino;
 }
 
-/* Close idle keep-alive connections: FIN to the client, and c-icap's
- * worker, polling for the next request, sees the end at once. One with
- * bytes waiting is about to become busy and is left to its transaction.
+/* Close idle keep-alive connections. One with bytes waiting is about to
+ * become busy and is left to its transaction.
  * Busy ones answer "Connection: close" if their ICAP headers are not out
  * yet (c-icap reads keepalive when it writes them), so the client does not
  * send another request into the close. */
@@ -117,7 +116,11 @@ static void sk_close_idle(void)
             continue;
         if (ioctl(s->fd, FIONREAD, &pending) == 0 && pending > 0)
             continue;
-        shutdown(s->fd, SHUT_RDWR);
+        /* The read side only: the worker polling for the next request sees
+         * the end at once and closes the connection (the client gets its
+         * FIN then); one that already read a request it has not reached
+         * our init with can still write the answer. */
+        shutdown(s->fd, SHUT_RD);
         s->state = SK_SLOT_FREE;
     }
     pthread_mutex_unlock(&sk_slot_lock);
