@@ -213,7 +213,10 @@ static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_
     if (start > 0)
         sk_put_c(out, size, o, ',');
     sk_ident_name(s, n, out, size, o);
-    if (*o + 1 >= size || *o == start + (start > 0)) /* truncated or empty */
+    /* Truncated, empty, or a name with an (escaped) comma, which the list
+     * cannot carry: the resolver would read two groups. */
+    if (*o + 1 >= size || *o == start + (start > 0) ||
+        memchr(out + start + (start > 0), ',', *o - start - (start > 0)) != NULL)
         *o = start;
 }
 

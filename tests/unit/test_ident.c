@@ -76,6 +76,10 @@ static void test_group_forms(void **s)
         {"CORP\\Sales", "CORP\\Sales"},
         {"Team", "Team"}, /* looks like base64, decodes to invalid UTF-8 */
         {",,Sales,,", "Sales"},
+        /* an escaped comma in a group name cannot be carried by the list
+         * (fuzz finding: "cn=Smith\\," gave "Smith,") */
+        {"cn=Smith\\, Bob,ou=Staff,cn=IT", "IT"},
+        {"cn=Smith\\,", ""},
         {"", ""},
         {NULL, ""},
     };
