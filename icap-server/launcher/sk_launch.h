@@ -68,6 +68,7 @@ struct sk_launch_opts {
     int keepalive_timeout;
     const char *allow_clients; /* NULL: loopback when listening on loopback */
     const char *tls_client_ca; /* absolute PEM path, or NULL */
+    const char *user_header; /* NULL: the service's default headers */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned

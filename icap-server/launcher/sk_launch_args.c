@@ -38,6 +38,7 @@ enum {
     SK_OPT_POLICY_CA,
     SK_OPT_POLICY_POLL,
     SK_OPT_TEST_SIGNATURES,
+    SK_OPT_USER_HEADER,
     SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
     SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
     SK_OPT_TLS_CLIENT_CA,
@@ -79,6 +80,7 @@ static const struct option sk_long_opts[] = {
     {"header-timeout", required_argument, NULL, SK_OPT_HEADER_TIMEOUT},
     {"continue-timeout", required_argument, NULL, SK_OPT_CONTINUE_TIMEOUT},
     {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
+    {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -120,6 +122,8 @@ static void sk_usage(FILE *out)
             "  --policy-poll N      seconds between index checks (default 30)\n"
             "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
             "                       EICAR-only test set instead of refusing to start\n"
+            "  --user-header NAME   ICAP header with the user name (default:\n"
+            "                       X-Authenticated-User, then X-Client-Username)\n"
             "Limits and client access (README, Security):\n"
             "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
             "                       listening on loopback; required otherwise; 'any')\n"
@@ -398,6 +402,13 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         if (c == SK_OPT_MAX_CONNS_PER_CLIENT)
             opts->max_conns_given = 1;
         return sk_guard_opt(c, arg, opts);
+    case SK_OPT_USER_HEADER: /* a header field name (RFC 7230 token) */
+        if (arg[0] == '\0' || strlen(arg) > 64 ||
+            strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                strlen(arg))
+            return sk_bad_value("--user-header", arg, "expected a header name such as X-Client-Username");
+        opts->user_header = arg;
+        return 0;
     case SK_OPT_HELP:
         sk_usage(stdout);
         return 1;
