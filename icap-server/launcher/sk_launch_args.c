@@ -33,6 +33,11 @@ enum {
     SK_OPT_TLS_LISTEN,
     SK_OPT_TLS_CERT,
     SK_OPT_TLS_KEY,
+    SK_OPT_POLICY_SOURCE,
+    SK_OPT_POLICY_PUBKEY,
+    SK_OPT_POLICY_CA,
+    SK_OPT_POLICY_POLL,
+    SK_OPT_TEST_SIGNATURES,
     SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
     SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
     SK_OPT_TLS_CLIENT_CA,
@@ -60,6 +65,11 @@ static const struct option sk_long_opts[] = {
     {"modules-dir", required_argument, NULL, SK_OPT_MODULES_DIR},
     {"debug", required_argument, NULL, SK_OPT_DEBUG},
     {"threads", required_argument, NULL, SK_OPT_THREADS},
+    {"policy-source", required_argument, NULL, SK_OPT_POLICY_SOURCE},
+    {"policy-pubkey", required_argument, NULL, SK_OPT_POLICY_PUBKEY},
+    {"policy-ca", required_argument, NULL, SK_OPT_POLICY_CA},
+    {"policy-poll", required_argument, NULL, SK_OPT_POLICY_POLL},
+    {"test-signatures", no_argument, NULL, SK_OPT_TEST_SIGNATURES},
     {"allow-clients", required_argument, NULL, SK_OPT_ALLOW_CLIENTS},
     {"tls-client-ca", required_argument, NULL, SK_OPT_TLS_CLIENT_CA},
     {"max-servers", required_argument, NULL, SK_OPT_MAX_SERVERS},
@@ -103,6 +113,13 @@ static void sk_usage(FILE *out)
             "  --modules-dir DIR    where module .so files live\n"
             "  --debug N            c-icap debug level (default %d)\n"
             "  --threads N          c-icap threads per child process (default %d)\n"
+            "  --policy-source URL  keep the policy in step with a publish directory\n"
+            "                       (sekisho-policy publish) served over HTTP(S)\n"
+            "  --policy-pubkey FILE the publisher's KEYFILE.pub: only bundles it signed apply\n"
+            "  --policy-ca FILE     CA bundle for an https:// source (default: system CAs)\n"
+            "  --policy-poll N      seconds between index checks (default 30)\n"
+            "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
+            "                       EICAR-only test set instead of refusing to start\n"
             "Limits and client access (README, Security):\n"
             "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
             "                       listening on loopback; required otherwise; 'any')\n"
@@ -342,9 +359,18 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_TLS_CERT: opts->tls_cert = arg; return 0;
     case SK_OPT_TLS_KEY: opts->tls_key = arg; return 0;
     case SK_OPT_POLICY_DB: opts->policy_db = arg; return 0;
+    case SK_OPT_POLICY_SOURCE: opts->policy_source = arg; return 0;
+    case SK_OPT_POLICY_PUBKEY: opts->policy_pubkey = arg; return 0;
+    case SK_OPT_POLICY_CA: opts->policy_ca = arg; return 0;
+    case SK_OPT_POLICY_POLL:
+        if (sk_parse_int(arg, 1, 86400, &v) == -1)
+            return sk_bad_value("--policy-poll", arg, "expected seconds from 1 to 86400");
+        opts->policy_poll = arg;
+        return 0;
     case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
     case SK_OPT_CONFIG: opts->config = arg; return 0;
     case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
+    case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
     case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
     case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
     case SK_OPT_MODULES: opts->modules = arg; return 0;

@@ -185,6 +185,8 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
     if (sk_put_sekisho(f, env, opts, err) == -1)
         goto out;
+    if (opts->test_signatures) /* virus_scan: EICAR-only set when the db dir is empty */
+        fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     if (env->config) {
         /* Last, so the admin's settings win. Relative Include paths would
          * be taken from c-icap's CONFDIR, hence the absolute path. */

@@ -114,6 +114,10 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     ec.max_recursion = (unsigned)v[4];
     ec.max_files = (unsigned)v[5];
     ec.max_scantime_ms = (unsigned)(v[6] * 1000);
+    /* sekisho-server --test-signatures; without it an empty db dir is fatal */
+    const char *ts = ctx->option(ctx, "test-signatures");
+    ec.test_signatures = ts && (strcmp(ts, "on") == 0 || strcmp(ts, "yes") == 0 ||
+                                strcmp(ts, "1") == 0);
     if (sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
         free(g);
         return -1;
