@@ -33,11 +33,12 @@ from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # 
 HEADER_TIMEOUT = 2
 CONTINUE_TIMEOUT = 2
 KEEPALIVE_TIMEOUT = 3
+IO_TIMEOUT = 4
 PER_CLIENT = 12
 GUARD_ARGS = ["--allow-clients", "127.0.0.1,127.0.0.3", "--threads", "8", "--max-servers", "4",
               "--max-conns-per-client", str(PER_CLIENT), "--header-timeout", str(HEADER_TIMEOUT),
               "--continue-timeout", str(CONTINUE_TIMEOUT),
-              "--keepalive-timeout", str(KEEPALIVE_TIMEOUT)]
+              "--keepalive-timeout", str(KEEPALIVE_TIMEOUT), "--io-timeout", str(IO_TIMEOUT)]
 
 
 def connect(port, src=None, timeout=5):
@@ -384,6 +385,15 @@ class Guard:
         s.close()
         self.ck.ok("100 Continue then silence: got 100 (%r), closed after the continue timeout "
                    "(%.1f s)" % (first[:25], dt), status(first) == 100 and ok)
+        # a body that stalls mid-chunk (c-icap's Timeout, --io-timeout)
+        rq = http_req_head("POST", "http://stall.test/x", body_len=4096)
+        s = connect(port)
+        s.sendall(build_head("REQMOD", self.srv.url("sekisho"), rq, None, True, None, False)
+                  + b"1000\r\n" + b"s" * 100)
+        ok, dt, _ = self.closed_within(s, IO_TIMEOUT + 4)
+        s.close()
+        self.ck.ok("body stalled mid-chunk: closed after --io-timeout %d (%.1f s)" % (IO_TIMEOUT, dt),
+                   ok and dt >= IO_TIMEOUT - 1)
         # idle keep-alive
         c = IcapConn("127.0.0.1", port, 10)
         try:
@@ -489,7 +499,8 @@ class Guard:
         conf = open(os.path.join(self.srv.run_dir, "c-icap.conf")).read()
         self.ck.ok("c-icap.conf carries the guard settings",
                    "sekisho_guard.AllowClients 127.0.0.1,127.0.0.3" in conf
-                   and "sekisho_guard.MaxConnsPerClient %d" % PER_CLIENT in conf)
+                   and "sekisho_guard.MaxConnsPerClient %d" % PER_CLIENT in conf
+                   and "\nTimeout %d\n" % IO_TIMEOUT in conf)
 
 
 # -- mutual TLS -----------------------------------------------------------------------
