@@ -522,12 +522,12 @@ def make_pki(d):
                 "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", name + ".pem", cwd=d)
 
 
-def tls_options(port, d, cert):
+def tls_options(port, d, cert, src=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(os.path.join(d, "ca.pem"))
     if cert:
         ctx.load_cert_chain(os.path.join(d, cert + ".pem"), os.path.join(d, cert + ".key"))
-    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    raw = connect(port, src)
     try:
         s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
         s.sendall(("OPTIONS icaps://127.0.0.1:%d/sekisho ICAP/1.0\r\nHost: x\r\n"
@@ -556,7 +556,7 @@ def case_mtls(ck, build):
                         name="mtls", extra_args=[
         "--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert", os.path.join(d, "server.pem"),
         "--tls-key", os.path.join(d, "server.key"), "--tls-client-ca", os.path.join(d, "ca.pem"),
-        "--header-timeout", str(HEADER_TIMEOUT)])
+        "--header-timeout", str(HEADER_TIMEOUT), "--allow-clients", "127.0.0.1"])
     # c-icap's client_ca= verifies against its cafile= AND OpenSSL's default
     # store, which SSL_CERT_FILE names: put the rogue CA there, as a public CA
     # would be, so only the guard's own issuer check can refuse badclient
@@ -575,6 +575,11 @@ def case_mtls(ck, build):
                                                    "served" if want else "refused",
                                                    got[:40] if isinstance(got, bytes) else got[:80]),
                   ok == want)
+        # an address outside --allow-clients gets no TLS handshake at all:
+        # closed in accept(), before c-icap's listener starts one
+        got = tls_options(tport, d, "client", src="127.0.0.2")
+        ck.ok("mTLS port: 127.0.0.2 (not allowed) is closed before the handshake (%s)" % (got,),
+              isinstance(got, str) and "error" in got)
         # a client that connects to the TLS port and stays silent must not
         # stop c-icap's listener (the handshake runs there)
         silent = socket.create_connection(("127.0.0.1", tport), timeout=5)
@@ -588,6 +593,9 @@ def case_mtls(ck, build):
         with open(os.path.join(srv.run_dir, "server.log"), errors="replace") as f:
             txt = f.read()
         ck.ok("mTLS: no worker crashed", "did not exit normally" not in txt)
+        ck.ok("mTLS port: the refusal of 127.0.0.2 logged once",
+              len(re.findall(r"refusing connections from 127\.0\.0\.2: not an allowed client "
+                             r"\(", txt)) == 1)
         ck.ok("mTLS: the rogue-CA client was refused by the guard's issuer check (logged once)",
               len(re.findall(r"refusing connections from 127\.0\.0\.1: not an allowed client or no "
                              r"valid client certificate", txt)) == 1)
