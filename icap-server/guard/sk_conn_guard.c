@@ -333,11 +333,14 @@ typedef int (*sk_accept_fn)(ci_port_t *, ci_connection_t *);
 typedef int (*sk_sys_accept_fn)(int, struct sockaddr *, socklen_t *);
 
 static __thread int sk_accept_refused; /* the last accept() refused a client */
+static __thread int sk_in_icap_accept;  /* inside c-icap's accept of an ICAP port */
 
 /* accept(2) itself, for c-icap's raw accept and OpenSSL's accept BIO: a
  * client outside --allow-clients is closed here, before c-icap starts a
  * TLS handshake with it (CPU, and the listener blocked meanwhile). It
- * looks like a connection aborted before accept, which c-icap skips. */
+ * looks like a connection aborted before accept, which c-icap skips.
+ * Only ICAP ports: other listeners in the process (a status page, c-icap's
+ * own sockets) keep their own rules. */
 __attribute__((visibility("default"))) int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     static void *slot;
@@ -352,7 +355,7 @@ __attribute__((visibility("default"))) int accept(int fd, struct sockaddr *addr,
         return -1;
     memset(&peer, 0, sizeof(peer));
     s = real(fd, (struct sockaddr *)&peer, &plen);
-    if (s < 0 || sk_fix_conf.allow_all)
+    if (s < 0 || sk_fix_conf.allow_all || !sk_in_icap_accept)
         goto out;
     fam = sk_addr((struct sockaddr *)&peer, b);
     if (fam >= 0 && sk_allowed(b, fam))
@@ -381,7 +384,9 @@ __attribute__((visibility("default"))) int icap_accept_raw_connection(ci_port_t 
 
     if (!real)
         return -2;
+    sk_in_icap_accept = 1;
     r = real(port, conn);
+    sk_in_icap_accept = 0;
     if (r > 0 && conn->fd >= 0 && sk_admit(conn, 0) == -1)
         return -1;
     return r;
@@ -406,7 +411,9 @@ __attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t 
         setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     }
+    sk_in_icap_accept = 1;
     r = real(port, conn);
+    sk_in_icap_accept = 0;
     if (r == -2 && (sk_accept_refused || errno == EAGAIN || errno == EWOULDBLOCK))
         return -1; /* refused in accept(), or it timed out: not fatal for the listener */
     if (r > 0 && conn->fd >= 0 && sk_admit(conn, 1) == -1)
