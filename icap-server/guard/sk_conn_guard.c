@@ -333,7 +333,7 @@ typedef int (*sk_accept_fn)(ci_port_t *, ci_connection_t *);
 typedef int (*sk_sys_accept_fn)(int, struct sockaddr *, socklen_t *);
 
 static __thread int sk_accept_refused; /* the last accept() refused a client */
-static __thread int sk_in_icap_accept;  /* inside c-icap's accept of an ICAP port */
+static __thread int sk_in_icap_accept;  /* inside c-icap's accept: 1 ICAP, 2 ICAPS port */
 
 /* accept(2) itself, for c-icap's raw accept and OpenSSL's accept BIO: a
  * client outside --allow-clients is closed here, before c-icap starts a
@@ -348,21 +348,31 @@ __attribute__((visibility("default"))) int accept(int fd, struct sockaddr *addr,
     struct sockaddr_storage peer;
     socklen_t plen = sizeof(peer);
     unsigned char b[16];
-    int s, fam;
+    int s, fam, what = -1;
 
     sk_accept_refused = 0;
     if (!real)
         return -1;
     memset(&peer, 0, sizeof(peer));
     s = real(fd, (struct sockaddr *)&peer, &plen);
-    if (s < 0 || sk_fix_conf.allow_all || !sk_in_icap_accept)
+    if (s < 0 || !sk_in_icap_accept ||
+        (sk_fix_conf.allow_all && (sk_in_icap_accept != 2 || !sk_fix_conf.max_conns_per_client)))
         goto out;
     fam = sk_addr((struct sockaddr *)&peer, b);
-    if (fam >= 0 && sk_allowed(b, fam))
+    if (fam < 0 || !sk_allowed(b, fam))
+        what = 0;
+    /* An ICAPS client over its limit would get its 503 only after a full
+     * handshake; refuse it first (the count itself is taken in sk_admit()
+     * after the handshake; the accept lock makes this one at a time). */
+    else if (sk_in_icap_accept == 2 && sk_fix_conf.max_conns_per_client > 0 && sk_shm &&
+             sk_claim_row() >= 0 &&
+             sk_bucket_total(sk_bucket(b)) >= sk_fix_conf.max_conns_per_client)
+        what = 1;
+    if (what < 0)
         goto out;
     setsockopt(s, SOL_SOCKET, SO_LINGER, &(struct linger){0, 0}, sizeof(struct linger));
     close(s);
-    sk_log_refusal((struct sockaddr *)&peer, 0, 0);
+    sk_log_refusal((struct sockaddr *)&peer, what, 0);
     sk_accept_refused = 1;
     errno = ECONNABORTED;
     return -1;
@@ -411,7 +421,7 @@ __attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t 
         setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     }
-    sk_in_icap_accept = 1;
+    sk_in_icap_accept = 2;
     r = real(port, conn);
     sk_in_icap_accept = 0;
     if (r == -2 && (sk_accept_refused || errno == EAGAIN || errno == EWOULDBLOCK))

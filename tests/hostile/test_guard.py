@@ -559,7 +559,8 @@ def case_mtls(ck, build):
                         name="mtls", extra_args=[
         "--tls-listen", "127.0.0.1:%d" % tport, "--tls-cert", os.path.join(d, "server.pem"),
         "--tls-key", os.path.join(d, "server.key"), "--tls-client-ca", os.path.join(d, "ca.pem"),
-        "--header-timeout", str(HEADER_TIMEOUT), "--allow-clients", "127.0.0.1"])
+        "--header-timeout", str(HEADER_TIMEOUT), "--allow-clients", "127.0.0.1",
+        "--max-conns-per-client", "2"])
     # c-icap's client_ca= verifies against its cafile= AND OpenSSL's default
     # store, which SSL_CERT_FILE names: put the rogue CA there, as a public CA
     # would be, so only the guard's own issuer check can refuse badclient
@@ -593,6 +594,27 @@ def case_mtls(ck, build):
         ck.ok("mTLS: a silent TCP client on the TLS port delays others by less than %d s "
               "(%.1f s, %r)" % (HEADER_TIMEOUT + 3, dt, got[:30]),
               isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 ") and dt < HEADER_TIMEOUT + 3)
+        # over --max-conns-per-client 2: the third ICAPS connection is closed
+        # before its handshake (a 503 would cost a whole handshake)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(os.path.join(d, "ca.pem"))
+        ctx.load_cert_chain(os.path.join(d, "client.pem"), os.path.join(d, "client.key"))
+        held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", tport), timeout=5),
+                                server_hostname="127.0.0.1") for _ in range(2)]
+        got = tls_options(tport, d, "client")
+        for h in held:
+            h.close()
+        ck.ok("mTLS: a third connection over --max-conns-per-client 2 is closed before the "
+              "handshake (%s)" % (got,), isinstance(got, str) and "error" in got)
+        deadline = time.monotonic() + 5
+        got = None
+        while time.monotonic() < deadline:
+            got = tls_options(tport, d, "client")
+            if isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "):
+                break
+            time.sleep(0.2)
+        ck.ok("mTLS: served again once the two are closed (%r)" % (got[:30],),
+              isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "))
         with open(os.path.join(srv.run_dir, "server.log"), errors="replace") as f:
             txt = f.read()
         ck.ok("mTLS: no worker crashed", "did not exit normally" not in txt)
