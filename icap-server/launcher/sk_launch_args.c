@@ -49,6 +49,7 @@ enum {
     SK_OPT_HEADER_TIMEOUT,
     SK_OPT_CONTINUE_TIMEOUT,
     SK_OPT_KEEPALIVE_TIMEOUT,
+    SK_OPT_IO_TIMEOUT,
 };
 
 static const struct option sk_long_opts[] = {
@@ -81,6 +82,7 @@ static const struct option sk_long_opts[] = {
     {"continue-timeout", required_argument, NULL, SK_OPT_CONTINUE_TIMEOUT},
     {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
     {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
+    {"io-timeout", required_argument, NULL, SK_OPT_IO_TIMEOUT},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -136,6 +138,7 @@ static void sk_usage(FILE *out)
             "  --header-timeout S   to send a whole ICAP header (default %d)\n"
             "  --continue-timeout S  to send data after 100 Continue (default %d)\n"
             "  --keepalive-timeout S  idle time between requests (default %d)\n"
+            "  --io-timeout S       idle time inside a request (body, writes) (default %d)\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
@@ -144,7 +147,7 @@ static void sk_usage(FILE *out)
             SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS, SK_LAUNCH_DEFAULT_MAX_SERVERS,
             SK_LAUNCH_DEFAULT_MAX_HEADER, SK_LAUNCH_DEFAULT_MAX_PREVIEW,
             SK_LAUNCH_DEFAULT_HEADER_TIMEOUT, SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT,
-            SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT);
+            SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT, SK_LAUNCH_DEFAULT_IO_TIMEOUT);
 }
 
 /* Strict decimal in [min, max]; returns 0 or -1. */
@@ -274,6 +277,7 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
         [SK_OPT_HEADER_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--header-timeout", 1, 3600},
         [SK_OPT_CONTINUE_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--continue-timeout", 1, 3600},
         [SK_OPT_KEEPALIVE_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--keepalive-timeout", 1, 86400},
+        [SK_OPT_IO_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--io-timeout", 1, 3600},
     };
     char why[64];
     long v;
@@ -305,6 +309,7 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_MAX_PREVIEW: opts->max_preview = v; break;
     case SK_OPT_HEADER_TIMEOUT: opts->header_timeout = (int)v; break;
     case SK_OPT_CONTINUE_TIMEOUT: opts->continue_timeout = (int)v; break;
+    case SK_OPT_IO_TIMEOUT: opts->io_timeout = (int)v; break;
     default: opts->keepalive_timeout = (int)v; break;
     }
     return 0;
@@ -399,6 +404,7 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_HEADER_TIMEOUT:
     case SK_OPT_CONTINUE_TIMEOUT:
     case SK_OPT_KEEPALIVE_TIMEOUT:
+    case SK_OPT_IO_TIMEOUT:
         if (c == SK_OPT_MAX_CONNS_PER_CLIENT)
             opts->max_conns_given = 1;
         return sk_guard_opt(c, arg, opts);
@@ -465,6 +471,7 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
     opts->header_timeout = SK_LAUNCH_DEFAULT_HEADER_TIMEOUT;
     opts->continue_timeout = SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT;
     opts->keepalive_timeout = SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT;
+    opts->io_timeout = SK_LAUNCH_DEFAULT_IO_TIMEOUT;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", sk_long_opts, NULL)) != -1) {

@@ -105,11 +105,11 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
     int t = opts->threads;
     int min_spare = t / 2 > 0 ? t / 2 : 1;
 
-    fprintf(f, "Timeout 300\n"
+    fprintf(f, "Timeout %d\n"
                "MaxKeepAliveRequests 1000\n"
                "KeepAliveTimeout %d\n"
                "StartServers 2\n"
-               "MaxServers %d\n", opts->keepalive_timeout, opts->max_servers);
+               "MaxServers %d\n", opts->io_timeout, opts->keepalive_timeout, opts->max_servers);
     /* A child is started when free threads <= MinSpare and stopped when
      * free >= MaxSpare; MaxSpare >= MinSpare + ThreadsPerChild avoids
      * starting and stopping children in a loop. */
