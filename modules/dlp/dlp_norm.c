@@ -105,24 +105,31 @@ static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, i
     }
 }
 
-/* Bytes (UTF-8 or ASCII-compatible): complete a pending sequence start
- * (at most two bytes, see sk_dlp_fold) first. */
+/* Bytes (UTF-8 or ASCII-compatible): fold a pending sequence start (at
+ * most two bytes, see sk_dlp_fold) together with the bytes that follow, as
+ * if the write had not been cut there. Folding the pending bytes alone
+ * would read a lead inside them as truncated ("ef | ef bc 91" gave two raw
+ * bytes and a raw "bc 91" instead of one raw byte and '1'): the client's
+ * chunking must not change the text the detectors see. */
 static void sk_norm_flush_bytes(struct sk_norm *z, const unsigned char *p, size_t n, int final)
 {
     if (z->npend) {
-        size_t take = 3 - z->npend < n ? 3 - z->npend : n, used, o, avail;
-        unsigned char *d;
+        unsigned char tmp[sizeof(z->pend)];
+        size_t have = z->npend, take = n < sizeof(tmp) - have ? n : sizeof(tmp) - have;
+
+        memcpy(tmp, z->pend, have);
         if (take > 0) { /* end() passes p == NULL, n == 0: no NULL arithmetic */
-            memcpy(z->pend + z->npend, p, take);
-            z->npend += take;
+            memcpy(tmp + have, p, take);
             p += take, n -= take;
         }
-        if (z->npend < 3 && !final)
-            return;
-        d = sk_dlp_engine_space(z->ctx->e, &avail);
-        o = sk_dlp_fold(z->pend, z->npend, d, avail, &used, 1);
-        sk_dlp_engine_commit(z->ctx->e, o);
         z->npend = 0;
+        sk_norm_bytes(z, tmp, have + take, final && n == 0);
+        if (z->npend && n > 0) {
+            /* the new tail (<= 2 bytes) lies in the take >= 14 bytes copied
+             * from p: read it again from there */
+            p -= z->npend, n += z->npend;
+            z->npend = 0;
+        }
     }
     sk_norm_bytes(z, p, n, final);
 }
