@@ -24,6 +24,7 @@
 #include "simple_api.h"
 
 #include "sk_accesslog.h"
+#include "sk_notify.h"
 #include "sk_ident.h"
 #include "sk_page.h"
 #include "srv_sekisho.h"
@@ -589,6 +590,7 @@ static void sk_log(struct sk_req *r)
         .n_detections = t->n_detections,
     };
     sk_accesslog_write(&rec);
+    sk_notify_txn(t, rec.verdict, rec.module, rec.module_error);
 }
 
 void sk_srv_release_request(void *data)

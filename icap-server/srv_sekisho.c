@@ -23,6 +23,7 @@
 #include "sk_accesslog.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
+#include "sk_notify.h"
 #include "sekisho/text.h"
 #include "sk_util.h"
 #include "sk_version.h"
@@ -308,6 +309,7 @@ static void sk_child_stop(const char *name, int type, void *data)
     sk_drain_child_stop();
     sk_flusher_join();
     sk_policy_store_stop(&sk_srv.store);
+    sk_notify_stop();
 }
 
 /* Runs after the whole configuration is read, before fork: the place to
@@ -330,6 +332,8 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 
     /* The first snapshot is built here, before fork: children share it
      * copy-on-write and each runs its own reload thread (sk_child_start). */
+    if (sk_notify_init() == -1)
+        ci_debug_printf(1, "sekisho: alerts are rate-limited per process (no shared page)\n");
     if (sk_policy_store_open(&sk_srv.store, c->policy_db,
                              /* poll twice per interval: a commit is live within it */
                              (unsigned)(c->check_interval > 0 ? c->check_interval : 1) * 500u,
@@ -369,6 +373,7 @@ static void sk_close_service(void)
     sk_srv.ready = 0;
     sk_drain_close();
     sk_flusher_join();
+    sk_notify_stop();
     sk_chain_unload(&sk_srv.chain);
     sk_chain_conf_free(&sk_srv.chain_conf);
     sk_policy_store_close(&sk_srv.store);

@@ -14,6 +14,7 @@
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 
+#include "sk_notify.h"
 #include "sk_policy_store.h"
 #include "sk_util.h"
 
@@ -134,6 +135,15 @@ int sk_policy_store_poll(struct sk_policy_store *s)
         s->failed_id = id;
         s->log(1, "sekisho: ERROR policy generation %lld cannot be loaded, still serving %lld: %s\n",
                (long long)gen, (long long)sk_policy_store_generation(s), err ? err : "?");
+        {
+            char g[24];
+            struct sk_snapshot *cur = sk_policy_store_acquire(s);
+            const char *f[] = {"generation", g, "error", err ? err : "?", "database", s->path,
+                               NULL};
+            snprintf(g, sizeof(g), "%lld", (long long)gen);
+            sk_notify_emit(cur, "policy-load-failed", f); /* settings of the last good one */
+            sk_snapshot_unref(cur);
+        }
         free(err);
         return -1;
     }
