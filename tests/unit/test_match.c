@@ -403,7 +403,7 @@ static void sk_t_regex_prefilter_random(void **state)
     static const char *const tok[] = {
         "a", "b", "z", "zz", "[", "]", "[:", ":]", "[:alpha:]", "[.", "=]", "|", "(", ")",
         "?", "*", "+", "{", "}", "2", ",", " ", "\\", "\\.", "\\]", ".", "^", "$", "-",
-        "(?:", "(?i)", "(*ACCEPT)", "\\Q", "\\E", "\\c", "x", "#", "(?=", "[^",
+        "(?:", "(?i)", "(*ACCEPT)", "\\Q", "\\E", "\\c", "x", "#", "(?=", "[^", "[=", "d:]",
     };
     static const char alpha[] = "abzZ[]:{}.-x|#2 ";
     uint32_t seed = 11;
