@@ -20,6 +20,7 @@ runtime_pkgs=(
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
     libbrotli-dev # virus_scan decodes Content-Encoding: br
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
+    libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
 # is listed so tests can build signature databases from their own samples.
@@ -29,6 +30,7 @@ test_pkgs=(
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
     nginx-light # the fleet test serves a publish directory
+    prometheus # tests/ops: a real Prometheus scrapes /metrics
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -56,7 +58,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx prometheus)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]

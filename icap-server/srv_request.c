@@ -24,6 +24,7 @@
 
 #include "sk_accesslog.h"
 #include "sk_ident.h"
+#include "sk_metrics.h"
 #include "sk_page.h"
 #include "srv_sekisho.h"
 
@@ -139,9 +140,11 @@ void *sk_srv_init_request(ci_request_t *req)
     if (!r)
         return NULL;
     r->req = req;
+    sk_metrics_busy(1); /* given back in sk_srv_release_request */
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     snprintf(r->service, sizeof(r->service), "%s", req->service);
     if (sk_build_txn(r) == -1) {
+        sk_metrics_busy(-1);
         free(r);
         return NULL;
     }
@@ -550,6 +553,7 @@ static void sk_log(struct sk_req *r)
         .n_detections = t->n_detections,
     };
     sk_accesslog_write(&rec);
+    sk_metrics_txn(&rec, &r->pipe);
 }
 
 void sk_srv_release_request(void *data)
@@ -572,4 +576,5 @@ void sk_srv_release_request(void *data)
         ci_membuf_free(r->page);
     sk_txn_clear(&r->txn);
     free(r);
+    sk_metrics_busy(-1);
 }

@@ -20,9 +20,12 @@
 #include "service.h"
 #include "simple_api.h"
 
+#include <sekisho/policy_snapshot.h>
+
 #include "sk_accesslog.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
+#include "sk_metrics.h"
 #include "sk_text.h"
 #include "sk_util.h"
 #include "sk_version.h"
@@ -119,6 +122,8 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "JSON-lines access log file, or none"},
     {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,
      .msg = "File receiving 'ready ISTAG' or 'error: ...' after start-up"},
+    {.name = "MetricsFile", .data = &sk_srv.conf.metrics_file, .action = ci_cfg_set_str,
+     .msg = "Shared file of node-wide counters read by the status listener"},
     {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
      .msg = "Private directory for bodies spilled to disk"},
     {.name = "OnModuleError", .data = &sk_srv.conf.on_error, .action = sk_cfg_on_error,
@@ -261,11 +266,39 @@ static pthread_t sk_flusher;
 static pid_t sk_flusher_pid;
 static int sk_flusher_stop;
 
+/* This child's policy and version state for the status listener. */
+static void sk_publish_state(void)
+{
+    struct sk_policy_store *s = &sk_srv.store;
+    struct sk_snapshot *snap = sk_policy_store_acquire(s);
+    char hash[65], versions[sizeof(sk_srv.versions)];
+    uint64_t age = 3 * 86400;
+    const char *v = snap ? sk_policy_get(sk_snapshot_default(snap), "av.max-signature-age")
+                         : NULL;
+
+    if (v)
+        sk_pdb_parse_duration(v, &age);
+    sk_snapshot_unref(snap);
+    sk_srv_refresh_istag(); /* also notices a signature reload without traffic */
+    sk_policy_store_content_hash(s, hash);
+    pthread_mutex_lock(&sk_srv.istag_lock);
+    snprintf(versions, sizeof(versions), "%s", sk_srv.versions);
+    pthread_mutex_unlock(&sk_srv.istag_lock);
+    sk_metrics_child_publish(sk_policy_store_generation(s), hash,
+                             __atomic_load_n(&s->last_ok, __ATOMIC_ACQUIRE),
+                             (int64_t)s->loaded_at,
+                             (int64_t)__atomic_load_n(&s->failed_at, __ATOMIC_ACQUIRE),
+                             (int64_t)age, versions);
+}
+
 static void *sk_log_flusher(void *arg)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = SK_LOG_FLUSH_MS * 1000000L};
+    unsigned n = 0;
 
     while (!__atomic_load_n(&sk_flusher_stop, __ATOMIC_ACQUIRE)) {
+        if (n++ % (1000 / SK_LOG_FLUSH_MS) == 0)
+            sk_publish_state();
         nanosleep(&ts, NULL);
         sk_accesslog_flush();
     }
@@ -284,6 +317,7 @@ static void sk_flusher_join(void)
 
 static void sk_child_start(const char *name, int type, void *data)
 {
+    sk_metrics_child_start();
     sk_policy_store_start(&sk_srv.store);
     __atomic_store_n(&sk_flusher_stop, 0, __ATOMIC_RELEASE);
     if (pthread_create(&sk_flusher, NULL, sk_log_flusher, NULL) == 0) {
@@ -299,6 +333,7 @@ static void sk_child_stop(const char *name, int type, void *data)
 {
     sk_flusher_join();
     sk_policy_store_stop(&sk_srv.store);
+    sk_metrics_child_stop();
 }
 
 /* Runs after the whole configuration is read, before fork: the place to
@@ -312,6 +347,9 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     ci_service_set_preview(xdata, c->preview);
     if (!c->policy_db)
         return sk_fail(strdup("sekisho.PolicyDB is not set"));
+    if (sk_metrics_open(c->metrics_file, &err) == -1)
+        return sk_fail(err);
+    sk_metrics_set_ready(0);
     if (!c->tmp_dir)
         c->tmp_dir = strdup(server_conf && server_conf->TMPDIR ? server_conf->TMPDIR : "/tmp");
     sk_srv.chain_conf.policy_db = c->policy_db;
@@ -345,6 +383,12 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     sk_srv.istag_serial = sk_policy_store_serial(&sk_srv.store);
     sk_set_istag();
     sk_srv.ready = 1;
+    snprintf(line, sizeof(line), "%d.%d.%d", (int)(((unsigned long long)C_ICAP_HEX_VERSION >> 32) & 0xffff),
+             (int)((C_ICAP_HEX_VERSION >> 16) & 0xffff), (int)(C_ICAP_HEX_VERSION & 0xffff));
+    sk_metrics_set_static(&sk_srv.chain, c->policy_db, sk_srv.chain_conf.clamav_db, line,
+                          server_conf ? server_conf->THREADS_PER_CHILD : 0,
+                          server_conf ? server_conf->MAX_SERVERS : 0);
+    sk_metrics_set_ready(1);
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
                     sk_version(), sk_srv.chain.n, (long long)sk_policy_store_generation(&sk_srv.store),
                     sk_srv.istag);
@@ -356,6 +400,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 static void sk_close_service(void)
 {
     sk_srv.ready = 0;
+    sk_metrics_set_ready(0);
     sk_flusher_join();
     sk_chain_unload(&sk_srv.chain);
     sk_chain_conf_free(&sk_srv.chain_conf);

@@ -24,6 +24,7 @@ struct sk_server_conf {
     int n_modules;
     char *access_log;
     char *status_file;
+    char *metrics_file; /* shared counters for the status listener; NULL: off */
     char *tmp_dir;
     int on_error; /* enum sk_on_error */
     int preview;

@@ -50,6 +50,11 @@ struct sk_launch_opts {
     /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
     const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
     int test_signatures;     /* virus_scan may use its EICAR-only test set */
+    /* Operations (issue 13): status listener, status summary, syslog */
+    struct sk_listen status_listen; /* valid when status_listen_on */
+    int status_listen_on;
+    int status;                 /* --status: print the node's state and exit */
+    const char *syslog_socket;  /* NULL: /dev/log */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned
@@ -75,6 +80,7 @@ struct sk_launch_env {
     int sweep_tmp;      /* no other c-icap uses RUN/tmp: empty it on the way out */
     char *tls_cert;     /* absolute, or NULL without --tls-listen */
     char *tls_key;      /* absolute (the certificate file when no key given) */
+    char *metrics_file; /* RUN/metrics: node-wide counters (sk_metrics.h) */
 };
 
 /* sk_launch_args.c */
@@ -120,6 +126,10 @@ pid_t sk_launch_pull_spawn(const struct sk_launch_env *env, const struct sk_laun
 pid_t sk_launch_pull_check(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
                            const sigset_t *oldmask, pid_t pid);
 void sk_launch_pull_stop(pid_t pid);
+
+/* sk_launch_metrics.c: `--status` for the server of --run-dir; returns the
+ * exit status (0 ready, 1 not ready or not running, 2 usage). */
+int sk_launch_status_print(const struct sk_launch_opts *opts);
 
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or

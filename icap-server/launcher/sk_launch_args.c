@@ -37,6 +37,9 @@ enum {
     SK_OPT_POLICY_CA,
     SK_OPT_POLICY_POLL,
     SK_OPT_TEST_SIGNATURES,
+    SK_OPT_STATUS_LISTEN,
+    SK_OPT_STATUS,
+    SK_OPT_SYSLOG_SOCKET,
 };
 
 static const struct option sk_long_opts[] = {
@@ -59,6 +62,9 @@ static const struct option sk_long_opts[] = {
     {"policy-ca", required_argument, NULL, SK_OPT_POLICY_CA},
     {"policy-poll", required_argument, NULL, SK_OPT_POLICY_POLL},
     {"test-signatures", no_argument, NULL, SK_OPT_TEST_SIGNATURES},
+    {"status-listen", required_argument, NULL, SK_OPT_STATUS_LISTEN},
+    {"status", no_argument, NULL, SK_OPT_STATUS},
+    {"syslog-socket", required_argument, NULL, SK_OPT_SYSLOG_SOCKET},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -100,6 +106,12 @@ static void sk_usage(FILE *out)
             "  --policy-poll N      seconds between index checks (default 30)\n"
             "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
             "                       EICAR-only test set instead of refusing to start\n"
+            "  --status-listen ADDR:PORT  serve /metrics (Prometheus), /healthz, /readyz and\n"
+            "                       /status over HTTP there (PORT alone: 127.0.0.1:PORT)\n"
+            "  --status             print versions, policy, signatures and readiness of the\n"
+            "                       server running in --run-dir, then exit (0: ready)\n"
+            "  --access-log syslog[:FACILITY]  access lines to syslog (RFC 5424, JSON message)\n"
+            "  --syslog-socket PATH syslog socket (default /dev/log)\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
@@ -232,6 +244,19 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_CONFIG: opts->config = arg; return 0;
     case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
     case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
+    case SK_OPT_STATUS: opts->status = 1; return 0;
+    case SK_OPT_SYSLOG_SOCKET: opts->syslog_socket = arg; return 0;
+    case SK_OPT_STATUS_LISTEN: {
+        char full[96];
+        /* a bare port is loopback: the status listener is not for the world */
+        if (strspn(arg, "0123456789") == strlen(arg) && snprintf(full, sizeof(full),
+                                                                 "127.0.0.1:%s", arg) < 96)
+            arg = full;
+        if (sk_launch_parse_listen(arg, &opts->status_listen, &why) == -1)
+            return sk_bad_value("--status-listen", arg, why);
+        opts->status_listen_on = 1;
+        return 0;
+    }
     case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
     case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
     case SK_OPT_MODULES: opts->modules = arg; return 0;
