@@ -124,6 +124,8 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "File receiving 'ready ISTAG' or 'error: ...' after start-up"},
     {.name = "MetricsFile", .data = &sk_srv.conf.metrics_file, .action = ci_cfg_set_str,
      .msg = "Shared file of node-wide counters read by the status listener"},
+    {.name = "SyslogSocket", .data = &sk_srv.conf.syslog_socket, .action = ci_cfg_set_str,
+     .msg = "Unix datagram socket of the syslog daemon (default /dev/log)"},
     {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
      .msg = "Private directory for bodies spilled to disk"},
     {.name = "OnModuleError", .data = &sk_srv.conf.on_error, .action = sk_cfg_on_error,
@@ -377,6 +379,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     if (sk_chain_init(&sk_srv.chain, &err) == -1)
         return sk_fail(err);
     sk_accesslog_set_msg(sk_log);
+    sk_accesslog_set_syslog_socket(c->syslog_socket);
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 

@@ -25,6 +25,7 @@ struct sk_server_conf {
     char *access_log;
     char *status_file;
     char *metrics_file; /* shared counters for the status listener; NULL: off */
+    char *syslog_socket; /* AccessLog syslog[:FACILITY] goes here; NULL: /dev/log */
     char *tmp_dir;
     int on_error; /* enum sk_on_error */
     int preview;

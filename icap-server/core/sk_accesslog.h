@@ -37,7 +37,10 @@ typedef void (*sk_accesslog_msg_fn)(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sk_accesslog_set_msg(sk_accesslog_msg_fn fn);
 
-/* Open (create, append) the log; -1 with malloc'd *err. */
+/* Socket for a "syslog[:FACILITY]" log (NULL: /dev/log); before open. */
+void sk_accesslog_set_syslog_socket(const char *path);
+/* Open (create, append) the log, or connect to syslog when PATH is
+ * "syslog[:FACILITY]"; -1 with malloc'd *err. */
 int sk_accesslog_open(const char *path, char **err);
 /* Append one record. Lines go out whole (never interleaved with other
  * processes' lines); under load they are batched, see sk_accesslog.c.
