@@ -54,6 +54,7 @@ struct sk_req {
     int aborted;  /* late block after data left: connection dropped */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
+    char ctype[128], filename[256]; /* access-log fields, taken at the start */
 };
 
 /* ---- building the transaction ----------------------------------------- */
@@ -149,6 +150,7 @@ void *sk_srv_init_request(ci_request_t *req)
         return NULL;
     }
     sk_txn_set_snapshot(&r->txn, sk_policy_store_acquire(&sk_srv.store));
+    sk_srv_log_fields(req, r->ctype, sizeof(r->ctype), r->filename, sizeof(r->filename));
     return r;
 }
 
@@ -527,6 +529,11 @@ static void sk_log(struct sk_req *r)
     ci_request_t *req = r->req;
     struct sk_txn *t = &r->txn;
     const char *verdict = sk_outcome_name(r->pipe.outcome);
+    char istag[sizeof(sk_srv.istag)];
+
+    pthread_mutex_lock(&sk_srv.istag_lock); /* sk_set_istag rewrites it */
+    memcpy(istag, sk_srv.istag, sizeof(istag));
+    pthread_mutex_unlock(&sk_srv.istag_lock);
 
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (r->pipe.outcome == SK_OUT_PENDING)
@@ -551,6 +558,11 @@ static void sk_log(struct sk_req *r)
         .module_error = r->pipe.module_error,
         .detections = t->detections,
         .n_detections = t->n_detections,
+        .http_status = t->http_status,
+        .content_type = r->ctype,
+        .filename = r->filename,
+        .generation = sk_srv_txn_generation(t),
+        .istag = istag,
     };
     sk_accesslog_write(&rec);
     sk_metrics_txn(&rec, &r->pipe);

@@ -57,6 +57,12 @@ extern struct sk_server sk_srv;
  * every request. */
 void sk_srv_refresh_istag(void);
 
+/* Content-Type and Content-Disposition file name of the encapsulated
+ * message, for the access log (srv_logfields.c). */
+void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname, size_t fsize);
+/* Generation of the snapshot the transaction decides with (0: none). */
+int64_t sk_srv_txn_generation(const struct sk_txn *t);
+
 /* Per-request handlers (srv_request.c). */
 void *sk_srv_init_request(ci_request_t *req);
 void sk_srv_release_request(void *data);

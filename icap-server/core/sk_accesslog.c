@@ -81,6 +81,27 @@ static const char *sk_log_second(time_t sec)
     return text;
 }
 
+/* The object and policy fields (issue 13): http_status, content_type,
+ * filename, threat (first detection's name), generation, istag. */
+static void sk_log_extra(struct sk_buf *b, const struct sk_log_record *r)
+{
+    if (r->http_status > 0)
+        sk_put_num(b, ",\"http_status\":", (uint64_t)r->http_status);
+    if (r->content_type && r->content_type[0])
+        sk_field(b, "content_type", r->content_type, SK_LOG_FIELD_MAX);
+    if (r->filename && r->filename[0])
+        sk_field(b, "filename", r->filename, SK_LOG_FIELD_MAX);
+    if (r->n_detections > 0)
+        sk_field(b, "threat", r->detections[0].name, SK_LOG_FIELD_MAX);
+    if (r->generation > 0)
+        sk_put_num(b, ",\"generation\":", (uint64_t)r->generation);
+    if (r->istag && r->istag[0]) {
+        sk_buf_puts(b, ",\"istag\":\"CI0001");
+        sk_json_escape(b, r->istag, SK_LOG_FIELD_MAX);
+        sk_buf_append(b, "\"", 1);
+    }
+}
+
 void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
 {
     struct timeval tv;
@@ -129,6 +150,7 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
         }
         sk_buf_puts(b, "]");
     }
+    sk_log_extra(b, r);
     sk_put_num(b, ",\"bytes_in\":", r->bytes_in);
     sk_put_num(b, ",\"bytes_out\":", r->bytes_out);
     /* milliseconds with three decimals, as "%.3f" would print them */

@@ -26,6 +26,12 @@ struct sk_log_record {
     int module_error;
     const struct sk_detection *detections; /* what modules reported */
     int n_detections;
+    /* issue 13 fields; 0 / NULL / "" leave them out */
+    int http_status;          /* of the encapsulated response (RESPMOD) */
+    const char *content_type; /* of the object */
+    const char *filename;     /* from Content-Disposition */
+    int64_t generation;       /* policy generation the verdict used */
+    const char *istag;        /* without c-icap's "CI0001" prefix */
 };
 
 /* Format rec as one JSON object followed by '\n' into b. */
