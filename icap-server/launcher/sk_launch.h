@@ -131,6 +131,10 @@ void sk_launch_pull_stop(pid_t pid);
  * exit status (0 ready, 1 not ready or not running, 2 usage). */
 int sk_launch_status_print(const struct sk_launch_opts *opts);
 
+/* sk_launch_logecho.c: echo new important server-log lines to stderr.
+ * *offset: where the last look ended; -1 starts at the current end. */
+void sk_launch_logecho(const char *path, long long *offset);
+
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or
  * leave it running (detached). Returns the launcher's exit status. */
