@@ -343,7 +343,38 @@ def t_info(ck, env):
     ck.ok("info service refuses 127.0.0.2", b" 403 " in options_from("127.0.0.2"))
 
 
-GROUPS = [("prometheus", t_prometheus), ("readyz", t_readyz), ("syslog", t_syslog),
+def busy_threads(env):
+    st, text = http_get(env.status_port, "/metrics")
+    m = re.search(r'^sekisho_threads\{state="busy"\} (\d+)$', text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def t_busy_reload(ck, env):
+    ck.ok("no busy thread when idle", poll(lambda: busy_threads(env) == 0, 5), busy_threads(env))
+    c = env.srv.conn()
+    head = (b"REQMOD %s ICAP/1.0\r\nHost: x\r\nAllow: 204\r\n" % env.srv.url("reqmod").encode())
+    req = http_req_head("POST", "http://up.test/", body_len=100000)
+    c.send(head + b"Encapsulated: req-hdr=0, req-body=%d\r\n\r\n" % len(req) + req +
+           b"10\r\n0123456789abcdef\r\n")
+    ck.ok("a transaction held open shows as a busy thread",
+          poll(lambda: (busy_threads(env) or 0) >= 1, 10), busy_threads(env))
+    c.close()
+    ck.ok("busy goes back to 0 when it ends", poll(lambda: busy_threads(env) == 0, 10),
+          busy_threads(env))
+    env.sent["aborted"] = env.sent.get("aborted", 0) + 1
+    ck.ok("Prometheus counts every transaction so far, the aborted upload too",
+          poll(lambda: env.prom.query("sum(sekisho_transactions_total)") == sum(env.sent.values()),
+               30), (env.prom.query("sum(sekisho_transactions_total)"), env.sent))
+    env.srv.proc.send_signal(signal.SIGHUP)  # the launcher forwards it: c-icap reconfigures
+    time.sleep(1)
+    ck.eq("readyz 200 again after SIGHUP", wait_ready(env, 200)[0], 200)
+    env.traffic(3, 0, 0)
+    ck.ok("counters survive SIGHUP (reconfigure) and keep counting",
+          poll(lambda: env.prom.query("sum(sekisho_transactions_total)") == sum(env.sent.values()),
+               30), (env.prom.query("sum(sekisho_transactions_total)"), env.sent))
+
+
+GROUPS = [("prometheus", t_prometheus), ("busy", t_busy_reload), ("readyz", t_readyz), ("syslog", t_syslog),
           ("status", t_status), ("info", t_info)]
 
 
