@@ -529,11 +529,9 @@ static void sk_log(struct sk_req *r)
     ci_request_t *req = r->req;
     struct sk_txn *t = &r->txn;
     const char *verdict = sk_outcome_name(r->pipe.outcome);
-    char istag[sizeof(sk_srv.istag)];
+    char istag[32];
 
-    pthread_mutex_lock(&sk_srv.istag_lock); /* sk_set_istag rewrites it */
-    memcpy(istag, sk_srv.istag, sizeof(istag));
-    pthread_mutex_unlock(&sk_srv.istag_lock);
+    sk_srv_istag_copy(istag);
 
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (r->pipe.outcome == SK_OUT_PENDING)

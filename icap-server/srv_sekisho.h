@@ -56,6 +56,8 @@ extern struct sk_server sk_srv;
 /* Re-derive the ISTag if the policy generation changed. Cheap; called on
  * every request. */
 void sk_srv_refresh_istag(void);
+/* Copy the current ISTag (without "CI0001", NUL-terminated) for a log line. */
+void sk_srv_istag_copy(char out[32]);
 
 /* Content-Type and Content-Disposition file name of the encapsulated
  * message, for the access log (srv_logfields.c). */

@@ -30,7 +30,7 @@ struct sk_pipeline {
     int finished;
     int notified; /* on_decision has run */
     unsigned error_mask;                /* bit i: module i returned ERROR */
-    uint64_t spent_ns[SK_MAX_MODULES];  /* time in each module's hooks (metrics) */
+    uint64_t spent_ns[SK_MAX_MODULES];  /* time in each module's body hooks (metrics) */
 };
 
 /* Begin: txn_begin for every module that serves the transaction's method.

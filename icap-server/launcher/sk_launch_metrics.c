@@ -226,7 +226,7 @@ static void sk_metrics_traffic(FILE *f, const struct sk_status_snap *s)
         sk_hist(f, "sekisho_transaction_duration_seconds", "method", me ? "RESPMOD" : "REQMOD",
                 &m->txn_duration[me]);
     sk_head(f, "sekisho_module_duration_seconds", "histogram",
-            "Time spent in one module's hooks per transaction (scan time)");
+            "Time in one module's body hooks per transaction that it read the body of (scan time)");
     for (int i = 1; i < nm; i++)
         sk_hist(f, "sekisho_module_duration_seconds", "module", sk_modname(s, i),
                 &m->module_duration[i]);

@@ -203,6 +203,8 @@ def prom_matches(ck, env, tag):
         'sekisho_detections_total{kind="url"}': env.sent["url"],
         'sekisho_detections_total{kind="virus"}': env.sent["virus"],
         'sum(sekisho_transaction_duration_seconds_count)': sum(env.sent.values()),
+        # scan time: observed once per body virus_scan read (the EICAR downloads)
+        'sekisho_module_duration_seconds_count{module="virus_scan"}': env.sent["virus"],
     }
     got = {}
 
