@@ -48,8 +48,7 @@ static void sk_cd_filename(const char *cd, char *out, size_t size)
     }
 }
 
-void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname,
-                       size_t fsize)
+void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname, size_t fsize)
 {
     int resp = ci_req_type(req) == ICAP_RESPMOD && ci_http_response_headers(req);
     const char *ct = resp ? ci_http_response_get_header(req, "Content-Type")

@@ -16,7 +16,7 @@
 #include "sk_util.h"
 #include "sk_version.h"
 
-static struct sk_metrics_shm *sk_m;     /* NULL: metrics off */
+static struct sk_metrics_shm *sk_m;      /* NULL: metrics off */
 static struct sk_metrics_child *sk_mine; /* this child's slot */
 
 #define SK_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
@@ -67,8 +67,8 @@ fail:
 }
 
 void sk_metrics_set_static(const struct sk_chain *chain, const char *policy_db,
-                           const char *clamav_db, const char *cicap_version,
-                           int threads_per_child, int max_children)
+                           const char *clamav_db, const char *cicap_version, int threads_per_child,
+                           int max_children)
 {
     if (!sk_m)
         return;

@@ -20,22 +20,30 @@
 
 #include <stdint.h>
 
-#define SK_METRICS_MAGIC 0x534b4d32u /* "SKM2" */
-#define SK_METRICS_VERSION 1
-#define SK_METRICS_MODULES 17 /* index 0: no module decided; 1..16 chain order */
+#define SK_METRICS_MAGIC    0x534b4d32u /* "SKM2" */
+#define SK_METRICS_VERSION  1
+#define SK_METRICS_MODULES  17 /* index 0: no module decided; 1..16 chain order */
 #define SK_METRICS_CHILDREN 64
-#define SK_METRICS_NAME 32
+#define SK_METRICS_NAME     32
 
 enum sk_metrics_verdict { SK_MV_ALLOW = 0, SK_MV_APPROVED, SK_MV_BLOCK, SK_MV_ERROR, SK_MV_N };
 enum sk_metrics_kind {
-    SK_MK_VIRUS = 0, SK_MK_DLP, SK_MK_URL, SK_MK_FILETYPE, SK_MK_LIMIT, SK_MK_ERROR,
-    SK_MK_OTHER, SK_MK_N
+    SK_MK_VIRUS = 0,
+    SK_MK_DLP,
+    SK_MK_URL,
+    SK_MK_FILETYPE,
+    SK_MK_LIMIT,
+    SK_MK_ERROR,
+    SK_MK_OTHER,
+    SK_MK_N
 };
 /* Upper bounds (seconds) of the duration histogram buckets; +Inf is the
  * count. Spans a no-body REQMOD (~50 us) to a long archive scan. */
 #define SK_METRICS_BUCKETS 12
-#define SK_METRICS_BUCKET_BOUNDS                                                          \
-    {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0, 5.0, 30.0}
+#define SK_METRICS_BUCKET_BOUNDS                                                                   \
+    {                                                                                              \
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0, 5.0, 30.0            \
+    }
 
 struct sk_metrics_hist {
     uint64_t bucket[SK_METRICS_BUCKETS]; /* not cumulative; the reader sums */
@@ -48,25 +56,25 @@ struct sk_metrics_hist {
  * The strings are written under the seqlock `seq` (odd while writing) by
  * the child's flusher thread only. */
 struct sk_metrics_child {
-    int32_t pid;                 /* 0: free */
-    uint32_t busy;               /* threads inside a transaction */
+    int32_t pid;   /* 0: free */
+    uint32_t busy; /* threads inside a transaction */
     uint64_t seq;
     int64_t policy_generation;
-    int64_t policy_loaded_at;    /* wall-clock second of the last install */
-    int64_t policy_failed_at;    /* of the last failed load, 0 none */
-    int32_t policy_ok;           /* the last check of the database worked */
+    int64_t policy_loaded_at; /* wall-clock second of the last install */
+    int64_t policy_failed_at; /* of the last failed load, 0 none */
+    int32_t policy_ok;        /* the last check of the database worked */
     int32_t pad;
     int64_t max_signature_age;   /* av.max-signature-age, seconds */
     int64_t versions_changed_at; /* last signature/engine version change */
     char policy_hash[72];
-    char versions[512];          /* module/engine/signature versions */
+    char versions[512]; /* module/engine/signature versions */
 };
 
 struct sk_metrics_shm {
     uint32_t magic, version, size;
     int32_t master_pid;
-    int64_t started_at;      /* wall clock */
-    int32_t ready;           /* modules initialised, service up */
+    int64_t started_at; /* wall clock */
+    int32_t ready;      /* modules initialised, service up */
     int32_t threads_per_child;
     int32_t max_children;
     int32_t n_modules;
@@ -86,10 +94,10 @@ struct sk_metrics_shm {
 };
 
 /* Label values, shared by the writer and the reader (launcher). */
-static const char *const sk_metrics_verdict_names[SK_MV_N] __attribute__((unused)) = {
-    "allow", "approved", "block", "error"};
-static const char *const sk_metrics_kind_names[SK_MK_N] __attribute__((unused)) = {
-    "virus", "dlp", "url", "filetype", "limit", "error", "other"};
+static const char *const sk_metrics_verdict_names[SK_MV_N]
+    __attribute__((unused)) = {"allow", "approved", "block", "error"};
+static const char *const sk_metrics_kind_names[SK_MK_N]
+    __attribute__((unused)) = {"virus", "dlp", "url", "filetype", "limit", "error", "other"};
 static const double sk_metrics_bounds[SK_METRICS_BUCKETS] __attribute__((unused)) =
     SK_METRICS_BUCKET_BOUNDS;
 
@@ -104,8 +112,8 @@ static const double sk_metrics_bounds[SK_METRICS_BUCKETS] __attribute__((unused)
 int sk_metrics_open(const char *path, char **err);
 /* Master: static facts after the chain is initialised. */
 void sk_metrics_set_static(const struct sk_chain *chain, const char *policy_db,
-                           const char *clamav_db, const char *cicap_version,
-                           int threads_per_child, int max_children);
+                           const char *clamav_db, const char *cicap_version, int threads_per_child,
+                           int max_children);
 void sk_metrics_set_ready(int ready);
 /* Child: claim / give back this process's slot. */
 void sk_metrics_child_start(void);

@@ -34,10 +34,10 @@ static const struct {
     const char *name;
     int code;
 } sk_sl_facilities[] = {
-    {"kern", 0},    {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
-    {"syslog", 5},  {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
-    {"authpriv", 10}, {"ftp", 11},  {"local0", 16}, {"local1", 17}, {"local2", 18},
-    {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
+    {"kern", 0},      {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
+    {"syslog", 5},    {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
+    {"authpriv", 10}, {"ftp", 11},    {"local0", 16}, {"local1", 17}, {"local2", 18},
+    {"local3", 19},   {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
 };
 
 int sk_syslog_is_spec(const char *spec)
@@ -71,8 +71,10 @@ int sk_syslog_open(const char *spec, const char *socket_path, char **err)
             if (strcasecmp(fac + 1, sk_sl_facilities[i].name) == 0)
                 break;
         if (i == sizeof(sk_sl_facilities) / sizeof(sk_sl_facilities[0])) {
-            sk_seterr(err, "access log %s: unknown syslog facility (local0..local7, daemon, "
-                      "user, auth, authpriv, ...)", spec);
+            sk_seterr(err,
+                      "access log %s: unknown syslog facility (local0..local7, daemon, "
+                      "user, auth, authpriv, ...)",
+                      spec);
             return -1;
         }
         sk_sl_facility = sk_sl_facilities[i].code;
@@ -85,8 +87,8 @@ int sk_syslog_open(const char *spec, const char *socket_path, char **err)
     sk_sl_addr.sun_family = AF_UNIX;
     memcpy(sk_sl_addr.sun_path, path, strlen(path) + 1);
     if ((sk_sl_fd = sk_sl_connect()) == -1) {
-        sk_seterr(err, "access log %s: syslog socket %s: %m (is a syslog daemon running?)",
-                  spec, path);
+        sk_seterr(err, "access log %s: syslog socket %s: %m (is a syslog daemon running?)", spec,
+                  path);
         return -1;
     }
     if (gethostname(sk_sl_host, sizeof(sk_sl_host) - 1) == -1 || !sk_sl_host[0])
@@ -131,10 +133,12 @@ void sk_syslog_send(int severity, const char *json, size_t len)
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     /* <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG (RFC 5424) */
-    n = snprintf(head, sizeof(head), "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s sekisho %ld "
-                 "access - ", sk_sl_facility * 8 + severity, tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),
-                 sk_sl_host, (long)getpid());
+    n = snprintf(head, sizeof(head),
+                 "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s sekisho %ld "
+                 "access - ",
+                 sk_sl_facility * 8 + severity, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000), sk_sl_host,
+                 (long)getpid());
     if (n < 0 || n >= (int)sizeof(head))
         return;
     iov[0].iov_base = head;

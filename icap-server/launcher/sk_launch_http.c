@@ -38,8 +38,7 @@ void sk_launch_status_set_cicap(pid_t pid)
 static enum MHD_Result sk_reply(struct MHD_Connection *conn, unsigned status, const char *ctype,
                                 char *body, size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     enum MHD_Result rc;
 
     if (!r) {
@@ -144,13 +143,11 @@ int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, 
         *err = sk_launch_strf("out of memory");
         return -1;
     }
-    sk_httpd = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, sk_handle, NULL,
-                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
-                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-                                MHD_OPTION_END);
+    sk_httpd = MHD_start_daemon(
+        flags, (uint16_t)l->port, NULL, NULL, sk_handle, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)10, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
     if (!sk_httpd) {
         *err = sk_launch_strf("--status-listen %s: cannot listen (address in use?)",
                               l->port_directive);

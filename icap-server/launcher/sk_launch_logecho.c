@@ -16,8 +16,13 @@
 #define SK_ECHO_LINE 1024
 
 static const char *const sk_echo_marks[] = {
-    "ERROR", "WARNING", "signatures reloaded", "signature reload", "policy database",
-    "cannot be loaded", NULL,
+    "ERROR",
+    "WARNING",
+    "signatures reloaded",
+    "signature reload",
+    "policy database",
+    "cannot be loaded",
+    NULL,
 };
 
 static int sk_echo_wanted(const char *line)

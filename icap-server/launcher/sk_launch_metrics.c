@@ -41,8 +41,8 @@ static void sk_copy_child(struct sk_metrics_child *dst, const struct sk_metrics_
 
 static int sk_sig_file(const char *name)
 {
-    static const char *const ext[] = {".cvd", ".cld", ".cud", ".hdb", ".hsb", ".mdb", ".msb",
-                                      ".ndb", ".ldb", ".cdb", ".ign2", ".fp", ".sfp", ".pdb",
+    static const char *const ext[] = {".cvd", ".cld", ".cud", ".hdb",  ".hsb", ".mdb", ".msb",
+                                      ".ndb", ".ldb", ".cdb", ".ign2", ".fp",  ".sfp", ".pdb",
                                       ".wdb", ".ftm", ".yar", ".yara", ".ndu", ".ldu", NULL};
     const char *dot = strrchr(name, '.');
 
@@ -130,8 +130,7 @@ int sk_status_read(const char *path, struct sk_status_snap *s)
     SK_TERM(s->shm.cicap_version);
     SK_TERM(s->shm.clamav_db);
     SK_TERM(s->shm.policy_db);
-    s->master_alive = s->shm.master_pid > 0 &&
-                      (kill(s->shm.master_pid, 0) == 0 || errno == EPERM);
+    s->master_alive = s->shm.master_pid > 0 && (kill(s->shm.master_pid, 0) == 0 || errno == EPERM);
     for (int i = 0; i < SK_METRICS_CHILDREN; i++) {
         pid_t pid = s->shm.child[i].pid;
         if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
@@ -293,8 +292,7 @@ static void sk_metrics_state(FILE *f, const struct sk_status_snap *s)
         }
         sk_head(f, "sekisho_signature_age_seconds", "gauge", "Age of the newest signatures");
         if (s->newest_sig)
-            fprintf(f, "sekisho_signature_age_seconds %lld\n",
-                    (long long)(s->now - s->newest_sig));
+            fprintf(f, "sekisho_signature_age_seconds %lld\n", (long long)(s->now - s->newest_sig));
     }
     sk_head(f, "sekisho_children", "gauge", "Live c-icap child processes");
     fprintf(f, "sekisho_children %d\n", s->n_live);
@@ -331,8 +329,7 @@ void sk_status_metrics(FILE *f, const struct sk_status_snap *s)
     sk_metrics_state(f, s);
 }
 
-static void sk_reason(FILE *f, int *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void sk_reason(FILE *f, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void sk_reason(FILE *f, int *n, const char *fmt, ...)
 {
     char text[512];
@@ -367,9 +364,10 @@ int sk_status_ready(FILE *f, const struct sk_status_snap *s)
     for (int i = 0; c && i < SK_METRICS_CHILDREN; i++) {
         const struct sk_metrics_child *k = &s->shm.child[i];
         if (s->live[i] && !k->policy_ok) {
-            sk_reason(f, &n, "policy database %s cannot be loaded (still serving generation "
-                      "%lld); see the server log", s->shm.policy_db,
-                      (long long)k->policy_generation);
+            sk_reason(f, &n,
+                      "policy database %s cannot be loaded (still serving generation "
+                      "%lld); see the server log",
+                      s->shm.policy_db, (long long)k->policy_generation);
             break;
         }
     }
@@ -379,8 +377,10 @@ int sk_status_ready(FILE *f, const struct sk_status_snap *s)
             sk_reason(f, &n, "no signature database files in %s (test signatures only)",
                       s->shm.clamav_db);
         else if (s->now - s->newest_sig > limit)
-            sk_reason(f, &n, "signatures are %lld s old, older than av.max-signature-age "
-                      "(%lld s)", (long long)(s->now - s->newest_sig), (long long)limit);
+            sk_reason(f, &n,
+                      "signatures are %lld s old, older than av.max-signature-age "
+                      "(%lld s)",
+                      (long long)(s->now - s->newest_sig), (long long)limit);
     }
     if (c && (int64_t)s->busy >= (int64_t)s->shm.threads_per_child * s->n_live)
         sk_reason(f, &n, "no free thread (%u busy)", s->busy);
@@ -414,7 +414,9 @@ void sk_status_text(FILE *f, const struct sk_status_snap *s)
         return;
     }
     fprintf(f, "%-22s %s, master pid %d, %d child(ren), %u busy thread(s)\n", "state",
-            !s->master_alive ? "stopped" : s->shm.ready ? "running" : "starting",
+            !s->master_alive ? "stopped"
+            : s->shm.ready   ? "running"
+                             : "starting",
             s->shm.master_pid, s->n_live, s->busy);
     sk_when(f, "started", s->shm.started_at, s->now);
     fprintf(f, "%-22s %s\n", "policy database", s->shm.policy_db);

@@ -17,20 +17,20 @@ struct sk_status_sigdb {
     char name[64];    /* file name in the signature directory */
     unsigned version; /* CVD/CLD header; 0 for plain signature files */
     unsigned sigs;
-    int64_t built;    /* CVD build time, else the file's mtime */
+    int64_t built; /* CVD build time, else the file's mtime */
 };
 
 struct sk_status_snap {
-    int have;                    /* the segment exists and is ours */
+    int have; /* the segment exists and is ours */
     int master_alive;
-    struct sk_metrics_shm shm;   /* consistent copy (children by seqlock) */
+    struct sk_metrics_shm shm; /* consistent copy (children by seqlock) */
     int live[SK_METRICS_CHILDREN];
     int n_live;
     uint32_t busy;
-    int av;                      /* virus_scan is in the chain */
+    int av; /* virus_scan is in the chain */
     struct sk_status_sigdb db[SK_STATUS_MAX_SIGDBS];
     int n_db;
-    int64_t newest_sig;          /* newest build time, 0 none */
+    int64_t newest_sig; /* newest build time, 0 none */
     int64_t now;
 };
 

@@ -29,8 +29,11 @@ static double sk_bm_cpu(void)
 static void *sk_bm_run(void *arg)
 {
     struct sk_pipeline p;
-    struct sk_log_record rec = {.icap_method = "REQMOD", .verdict = "allow",
-                                .bytes_in = 154, .bytes_out = 117, .duration_ms = 0.05};
+    struct sk_log_record rec = {.icap_method = "REQMOD",
+                                .verdict = "allow",
+                                .bytes_in = 154,
+                                .bytes_out = 117,
+                                .duration_ms = 0.05};
 
     (void)arg;
     memset(&p, 0, sizeof(p));
