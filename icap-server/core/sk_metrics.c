@@ -91,25 +91,25 @@ void sk_metrics_set_ready(int ready)
 }
 
 /* A slot is free when its pid is 0 or names a process that is gone (a
- * killed child never gave it back). Claimed with a compare-and-swap. */
+ * killed child never gave it back). Dead slots are taken back first, so
+ * a stale pid cannot be reused by an unrelated process and look alive.
+ * Claimed with a compare-and-swap; counters are node-wide, not per slot,
+ * so nothing is lost with the slot. */
 void sk_metrics_child_start(void)
 {
     int32_t me = (int32_t)getpid();
 
     if (!sk_m || sk_mine)
         return;
-    for (int pass = 0; pass < 2 && !sk_mine; pass++) {
-        for (int i = 0; i < SK_METRICS_CHILDREN; i++) {
-            struct sk_metrics_child *c = &sk_m->child[i];
-            int32_t old = __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
-            if (old != 0 && (pass == 0 || kill(old, 0) == 0 || errno != ESRCH))
-                continue;
-            if (__atomic_compare_exchange_n(&c->pid, &old, me, 0, __ATOMIC_ACQ_REL,
-                                            __ATOMIC_RELAXED)) {
-                __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
-                sk_mine = c;
-                break;
-            }
+    for (int i = 0; i < SK_METRICS_CHILDREN; i++) {
+        struct sk_metrics_child *c = &sk_m->child[i];
+        int32_t old = __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
+        if (old != 0 && (kill(old, 0) == 0 || errno != ESRCH))
+            continue;
+        if (__atomic_compare_exchange_n(&c->pid, &old, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+            sk_mine = c;
+            return;
         }
     }
 }
