@@ -406,6 +406,7 @@ static void sk_status_detached(const struct sk_launch_env *env,
 {
     char *err = NULL;
     pid_t pid;
+    int fd;
 
     if (!opts->status_listen_on || (pid = fork()) != 0)
         return;
@@ -415,6 +416,14 @@ static void sk_status_detached(const struct sk_launch_env *env,
         _exit(1);
     }
     sk_launch_status_set_cicap(cicap);
+    /* a daemon now: keep no terminal or pipe of whoever started us open */
+    if ((fd = open("/dev/null", O_RDWR)) != -1) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
     while (kill(cicap, 0) == 0)
         sleep(1);
     sk_launch_status_stop();
