@@ -30,6 +30,8 @@ test_pkgs=(
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
     nginx-light # the fleet test serves a publish directory
+    chromium # tests/report renders the HTML report headless
+    clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
     prometheus # tests/ops: a real Prometheus scrapes /metrics
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its

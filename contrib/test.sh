@@ -86,6 +86,7 @@ step "ctest build: integration, squid, others" \
 # harness builds and that a short run against both servers makes a table.
 step "ctest build: bench smoke (tests/bench/run.sh --quick)" \
     ctest_run build -L '^bench$' -j1 || true
+step "fuzz: contrib/fuzz.sh 20 (clang libFuzzer, every target, one core)" ./contrib/fuzz.sh 20 || true
 
 # --- 3. ASan + UBSan build ------------------------------------------------
 if [ "${SEKISHO_SKIP_ASAN:-0}" = 1 ] && [ "${CI:-}" != true ]; then

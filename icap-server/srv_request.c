@@ -4,7 +4,8 @@
  * SECURITY: parses client-controlled encapsulated HTTP headers; every
  * value is copied and bounded before modules see it. Memory per
  * transaction is bounded: streamed bodies use a fixed ring buffer with
- * back-pressure, held bodies spill to a private temp file. */
+ * back-pressure, held bodies spill to a private temp file. An inspected
+ * upload (REQMOD) is never released before the verdict. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ enum sk_body_mode {
     SK_BODY_HOLD,     /* inspected: kept until the verdict */
     SK_BODY_INSPECT,  /* inspected, client allows 204: not kept; 204 or page */
     SK_BODY_PAGE,     /* blocked: the page is the body, input discarded */
+    SK_BODY_CUT,      /* blocked after the response started: input discarded,
+                         the HTTP body ends short, the ICAP response properly */
 };
 
 struct sk_req {
@@ -51,7 +54,7 @@ struct sk_req {
     ci_membuf_t *page;
     int eof;      /* the whole body has arrived */
     int corked;   /* TCP_CORK set on the ICAP connection for the page */
-    int aborted;  /* late block after data left: connection dropped */
+    int cut;      /* late block after data left: body cut short */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
     char ctype[128], filename[256]; /* access-log fields, taken at the start */
@@ -276,14 +279,26 @@ static void sk_release(struct sk_req *r)
     ci_req_unlock_data(r->req);
 }
 
+/* May the response headers go out before the verdict? Only for a download
+ * (RESPMOD) from a client that cannot take a 204 anyway, and only when the
+ * administrator set sekisho.HoldCommitSize (default 0: hold to the
+ * verdict). An upload never: releasing any of it, even its headers, lets
+ * the proxy start the request to the site before we have decided. */
+static int sk_may_commit(const struct sk_req *r)
+{
+    return r->txn.method == SK_RESPMOD && sk_srv.conf.hold_commit_size > 0 &&
+           !ci_req_allow204(r->req) &&
+           (size_t)ci_cached_file_size(r->held) >= sk_srv.conf.hold_commit_size;
+}
+
 /* Send the ICAP and HTTP response headers while the body stays held.
- * Squid keeps every virgin byte it has sent until the ICAP response
- * starts; once its 64 KiB buffer is full it stops reading from the origin
- * and the transaction stalls until icap_io_timeout. A client that did not
- * offer "Allow: 204" cannot take a 204 anyway, so for it we commit to a
- * 200 after sekisho.HoldCommitSize bytes. The price: a block decided after
- * this point cannot show a page; the delivery is aborted instead (the
- * object never arrives complete) and the access log says so. */
+ * Debian's Squid 5.7 from 5.7-2+deb12u1 on (upstream bug 5352) stops
+ * reading the origin once 64 KiB wait for the ICAP service and nothing
+ * but a delay pool's timer or a started adapted response resumes it; on
+ * such a Squid without the delay pool (contrib/squid/sekisho.conf) the
+ * administrator sets sekisho.HoldCommitSize and we commit to a 200 after
+ * that many bytes. The price: a block decided after this point cannot
+ * show a page; the body is cut short instead (sk_cut). */
 static void sk_commit(struct sk_req *r)
 {
     if (r->committed || r->released)
@@ -309,13 +324,34 @@ static void sk_trickle(struct sk_req *r)
     ci_cached_file_unlock(r->held, (ci_off_t)(have - keep));
 }
 
+/* A block decided after the response started: no page is possible any
+ * more. What is still held is dropped and the ICAP response ends properly
+ * (last chunk) with the HTTP body shorter than announced: the client never
+ * receives the whole object, and the proxy sees an HTTP-level truncation.
+ * Dropping the ICAP connection instead (what this did before) is an ICAP
+ * failure to Squid (a read that ends inside a chunk throws in
+ * ModXact::parseBody, Xaction::callException -> ServiceRep::noteFailure);
+ * more than icap_service_failure_limit of them suspend the service, after
+ * which bypass=1 delivers infected objects whole and bypass=0 fails every
+ * request. The rest of the client's body is read and discarded. */
+static void sk_cut(struct sk_req *r)
+{
+    r->cut = 1;
+    if (r->held)
+        ci_cached_file_destroy(r->held);
+    r->held = NULL;
+    r->mode = SK_BODY_CUT;
+    ci_debug_printf(2, "sekisho: txn %s blocked after the response started; body cut short\n",
+                    r->txn.id);
+}
+
 static int sk_store(struct sk_req *r, const char *buf, int len, int iseof)
 {
     if (r->mode == SK_BODY_HOLD)
         return ci_cached_file_write(r->held, buf, len, iseof);
     if (r->mode == SK_BODY_STREAM)
         return ci_ring_buf_write(r->ring, buf, len);
-    return len; /* INSPECT/PAGE/NONE: the modules saw it; not kept */
+    return len; /* INSPECT/PAGE/NONE/CUT: the modules saw it; not kept */
 }
 
 /* ---- c-icap handlers ---------------------------------------------------- */
@@ -387,10 +423,8 @@ static int sk_hold_received(struct sk_req *r, const char *buf, int n)
     enum sk_outcome o = sk_pipeline_body(&r->pipe, buf, (size_t)n, 0);
 
     if (o == SK_OUT_BLOCK && r->committed) {
-        r->aborted = 1;
-        ci_debug_printf(1, "sekisho: txn %s blocked after the response started, "
-                           "aborting delivery\n", r->txn.id);
-        return CI_ERROR;
+        sk_cut(r);
+        return CI_OK;
     }
     if (o == SK_OUT_BLOCK) {
         /* decided now; the page goes out once the client has finished
@@ -407,8 +441,7 @@ static int sk_hold_received(struct sk_req *r, const char *buf, int n)
         sk_release(r);
         return CI_OK;
     }
-    if (!ci_req_allow204(r->req) && sk_srv.conf.hold_commit_size > 0 &&
-        (size_t)ci_cached_file_size(r->held) >= sk_srv.conf.hold_commit_size)
+    if (sk_may_commit(r))
         sk_commit(r);
     sk_trickle(r);
     return CI_OK;
@@ -446,6 +479,9 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         case SK_BODY_PAGE:
             n = ci_membuf_read(r->page, wbuf, *wlen);
             break;
+        case SK_BODY_CUT:
+            n = CI_EOF;
+            break;
         default:
             n = 0;
             break;
@@ -474,7 +510,7 @@ int sk_srv_end_of_data(ci_request_t *req)
     if (!r)
         return CI_ERROR;
     r->eof = 1;
-    if (r->mode == SK_BODY_PAGE)
+    if (r->mode == SK_BODY_PAGE || r->mode == SK_BODY_CUT)
         return CI_MOD_DONE;
     if (r->pipe.outcome == SK_OUT_BLOCK) {
         /* blocked mid-body while holding: nothing has been sent yet */
@@ -494,10 +530,8 @@ int sk_srv_end_of_data(ci_request_t *req)
     if (o == SK_OUT_BLOCK) {
         if (r->released || r->committed) {
             /* Part of the body already left: it must not be completed. */
-            r->aborted = 1;
-            ci_debug_printf(1, "sekisho: txn %s blocked after release, aborting delivery\n",
-                            r->txn.id);
-            return CI_ERROR;
+            sk_cut(r);
+            return CI_MOD_DONE;
         }
         ci_cached_file_destroy(r->held);
         r->held = NULL;
@@ -545,7 +579,7 @@ static void sk_log(struct sk_req *r)
         .method = t->http_method,
         .url = t->url,
         .icap_status = sk_icap_status(req),
-        .verdict = r->aborted ? "block" : verdict,
+        .verdict = r->cut ? "block" : verdict,
         .module = sk_pipeline_decider(&r->pipe),
         .rule = t->rule ? t->rule : "",
         .reason = t->reason,

@@ -26,7 +26,7 @@
 #include "sk_infected.h"
 #include "sk_istag.h"
 #include "sk_metrics.h"
-#include "sk_text.h"
+#include "sekisho/text.h"
 #include "sk_util.h"
 #include "sk_version.h"
 #include "srv_sekisho.h"
@@ -38,7 +38,7 @@ struct sk_server sk_srv = {
         .preview = 1024,
         .check_interval = 1,
         .max_mem_body = 1024 * 1024,
-        .hold_commit_size = 32 * 1024,
+        .hold_commit_size = 0, /* hold to the verdict; see sk_commit */
         .trickle_hold_back = 1024 * 1024,
     },
     .istag_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -118,6 +118,8 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "Module chain, in order (names or absolute .so paths)"},
     {.name = "Option", .data = &sk_srv.chain_conf, .action = sk_cfg_option,
      .msg = "MODULE.KEY VALUE: a module setting"},
+    {.name = "PageTemplates", .data = &sk_srv.chain_conf.page_dir, .action = ci_cfg_set_str,
+     .msg = "Directory replacing the server's own block page (block.LANG.html/txt)"},
     {.name = "AccessLog", .data = &sk_srv.conf.access_log, .action = ci_cfg_set_str,
      .msg = "JSON-lines access log file, or none"},
     {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,
@@ -137,8 +139,9 @@ static struct ci_conf_entry sk_conf_table[] = {
     {.name = "MaxMemBody", .data = &sk_srv.conf.max_mem_body, .action = sk_cfg_size,
      .msg = "Bodies held for inspection stay in memory up to this size, then spill to TmpDir"},
     {.name = "HoldCommitSize", .data = &sk_srv.conf.hold_commit_size, .action = sk_cfg_size,
-     .msg = "Clients without Allow: 204 get the response headers after this much held body "
-            "(Squid stalls otherwise); 0 = never"},
+     .msg = "Downloads only: clients without Allow: 204 get the response headers after this "
+            "much held body (for a Squid 5.7 with bug 5352 and no delay pool); 0 = hold to "
+            "the verdict (default)"},
     {.name = "TrickleHoldBack", .data = &sk_srv.conf.trickle_hold_back, .action = sk_cfg_size,
      .msg = "After the headers went out early, the last this-many bytes stay held until the "
             "verdict"},
@@ -301,7 +304,7 @@ static void sk_publish_state(void)
                          : NULL;
 
     if (v)
-        sk_pdb_parse_duration(v, &age);
+        sk_parse_duration(v, &age);
     sk_snapshot_unref(snap);
     sk_srv_refresh_istag(); /* also notices a signature reload without traffic */
     sk_policy_store_content_hash(s, hash);
@@ -433,7 +436,8 @@ static void sk_close_service(void)
     sk_accesslog_close();
 }
 
-CI_DECLARE_MOD_DATA ci_service_module_t service = {
+/* c-icap looks this up by name: exported though the object is hidden. */
+SK_API CI_DECLARE_MOD_DATA ci_service_module_t service = {
     .mod_name = "sekisho",
     .mod_short_descr = "Sekisho " SK_VERSION_STRING " content checkpoint",
     .mod_type = ICAP_RESPMOD | ICAP_REQMOD,

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "sk_text.h"
+#include "sekisho/text.h"
 #include "sk_txn.h"
 
 struct sk_log_record {

@@ -3,6 +3,7 @@
  * come from the administrator's configuration, never from clients.
  */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +12,23 @@
 #include "sk_chain.h"
 #include "sk_util.h"
 
+/* The configured value, else the default in the module's table. ctx is
+ * always the one inside a struct sk_loaded_module (sk_chain_append). */
 static const char *sk_ctx_option(const struct sk_module_ctx *ctx, const char *key)
 {
     const struct sk_chain_conf *conf = ctx->priv;
+    const struct sk_loaded_module *lm =
+        (const struct sk_loaded_module *)((const char *)ctx -
+                                          offsetof(struct sk_loaded_module, ctx));
+    const struct sk_module_option *row = sk_option_find(lm->mod, key);
     const char *found = NULL;
 
-    if (!conf)
-        return NULL;
-    for (int i = 0; i < conf->n_options; i++) {
+    for (int i = 0; conf && i < conf->n_options; i++) {
         const struct sk_option *o = &conf->options[i];
         if (strcmp(o->module, ctx->name) == 0 && strcmp(o->key, key) == 0)
             found = o->value; /* keep scanning: the last one wins */
     }
-    return found;
+    return found ? found : row ? row->def : NULL;
 }
 
 int sk_chain_conf_option(struct sk_chain_conf *conf, const char *dotted_key,
@@ -147,8 +152,32 @@ int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name,
     return 0;
 }
 
+/* The server's own page set, from sekisho.PageTemplates or built-in. */
+static int sk_chain_pages(struct sk_chain *chain, char **err)
+{
+    char *why = NULL;
+
+    if (chain->pages)
+        return 0;
+    if ((chain->pages = calloc(1, sizeof(*chain->pages))) == NULL) {
+        sk_seterr(err, "out of memory");
+        return -1;
+    }
+    if (sk_pageset_load(chain->pages, chain->conf ? chain->conf->page_dir : NULL,
+                        &sk_page_builtin_generic, "sekisho.PageTemplates", &why) == -1) {
+        sk_seterr(err, "%s", why ? why : "out of memory");
+        free(why);
+        free(chain->pages);
+        chain->pages = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int sk_chain_init(struct sk_chain *chain, char **err)
 {
+    if (sk_option_check_all(chain, err) == -1 || sk_chain_pages(chain, err) == -1)
+        return -1;
     for (int i = 0; i < chain->n; i++) {
         struct sk_loaded_module *lm = &chain->mods[i];
         char *why = NULL;
@@ -184,6 +213,10 @@ void sk_chain_unload(struct sk_chain *chain)
         memset(lm, 0, sizeof(*lm));
     }
     chain->n = 0;
+    if (chain->pages)
+        sk_pageset_free(chain->pages);
+    free(chain->pages);
+    chain->pages = NULL;
 }
 
 void sk_chain_versions(struct sk_chain *chain, char *buf, size_t size)

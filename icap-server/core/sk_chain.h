@@ -3,6 +3,7 @@
 #define SK_CHAIN_H
 
 #include "sekisho/module.h"
+#include "sekisho/page.h"
 
 #define SK_MAX_MODULES 16
 #define SK_MAX_OPTIONS 64
@@ -18,6 +19,7 @@ struct sk_chain_conf {
     const char *policy_db;
     const char *clamav_db;
     const char *tmp_dir;
+    const char *page_dir; /* sekisho.PageTemplates: the server's own page */
     struct sk_option options[SK_MAX_OPTIONS];
     int n_options;
 };
@@ -33,6 +35,7 @@ struct sk_chain {
     struct sk_loaded_module mods[SK_MAX_MODULES];
     int n;
     struct sk_chain_conf *conf; /* borrowed; outlives the chain */
+    struct sk_pageset *pages;   /* the server's own page; loaded by sk_chain_init */
 };
 
 /* Parse "module.key value" into conf (used by sekisho.Option). Returns 0 or
@@ -48,12 +51,21 @@ int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name,
                   char **err);
 /* Append a descriptor that is already in memory (tests, built-ins). */
 int sk_chain_add(struct sk_chain *chain, const struct sk_module *mod, char **err);
-/* Call every module's init in order. On failure the message names the
+/* Check the configured options (sk_option_check_all), load the server's
+ * page set (conf->page_dir), then call every module's init in order. On
+ * failure the message names the directive, the template file or the
  * module; modules initialised so far are finalised. */
 int sk_chain_init(struct sk_chain *chain, char **err);
 /* fini (for initialised modules) and dlclose everything; the chain is
  * empty afterwards. */
 void sk_chain_unload(struct sk_chain *chain);
+
+/* sk_option.c: the row of M's option table named KEY, or NULL. */
+const struct sk_module_option *sk_option_find(const struct sk_module *m, const char *key);
+/* Check every configured option against the chain's modules: the module
+ * must be loaded, the key in its table, the value of the key's type.
+ * 0, or -1 with a malloc'd *err naming the directive (sekisho.Option). */
+int sk_option_check_all(const struct sk_chain *chain, char **err);
 
 /* Concatenation of the modules' version strings, "name=ver;...", into buf.
  * Feeds the ISTag. */

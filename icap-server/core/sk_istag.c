@@ -4,22 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sekisho/text.h"
 #include "sk_istag.h"
-
-#define SK_FNV_OFFSET 0xcbf29ce484222325ULL
-#define SK_FNV_PRIME 0x100000001b3ULL
-
-uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed)
-{
-    const unsigned char *p = data;
-    uint64_t h = seed ? seed : SK_FNV_OFFSET;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= SK_FNV_PRIME;
-    }
-    return h;
-}
 
 void sk_istag_make(char *out, size_t size, const char *content_hash, const char *versions)
 {

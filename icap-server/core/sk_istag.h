@@ -15,7 +15,7 @@
  * revalidation rely on that). */
 void sk_istag_make(char *out, size_t size, const char *content_hash, const char *versions);
 
-/* 64-bit FNV-1a, exposed for tests. */
-uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed);
+/* sk_fnv1a64 (used by the ISTag and infected-URL keys): sekisho/text.h */
+#include "sekisho/text.h"
 
 #endif

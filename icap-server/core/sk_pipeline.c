@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sk_page.h"
 #include "sk_pipeline.h"
 
 /* Monotonic nanoseconds, for the per-module scan-duration metric. Only
@@ -23,13 +24,17 @@ static int sk_serves(const struct sk_module *m, const struct sk_txn *t)
     return (m->methods & t->method) != 0;
 }
 
-/* Record that module i decided the transaction. */
+/* Record that module i decided the transaction. A block whose module set
+ * no page gets the server's own page now, while the request headers
+ * (Accept-Language) are still readable. */
 static void sk_decide(struct sk_pipeline *p, int i, enum sk_outcome o)
 {
     p->outcome = o;
     p->decider = i;
     for (int j = 0; j < p->chain->n; j++)
         p->wants_body[j] = 0;
+    if (o == SK_OUT_BLOCK && !p->txn->page.body && p->chain->pages)
+        sk_page_default(p->txn, p->chain->pages, p->chain->mods[i].mod->name);
 }
 
 static void sk_module_failed(struct sk_pipeline *p, int i)

@@ -11,7 +11,7 @@
 
 #include <sekisho/policy_snapshot.h>
 
-#include "sk_text.h"
+#include "sekisho/text.h"
 #include "sk_txn.h"
 
 static char *sk_dup(const char *s)
@@ -191,10 +191,14 @@ const char *sk_txn_resp_header(const struct sk_txn *t, const char *name)
     return t->headers.get(t->headers.ctx, 1, name);
 }
 
+/* Copy before freeing: callers may pass the field's own value back in
+ * (the pipeline does, sk_txn_set_reason(t, name, t->reason)). */
 static void sk_replace(char **dst, const char *src)
 {
+    char *copy = src ? strdup(src) : NULL;
+
     free(*dst);
-    *dst = src ? strdup(src) : NULL;
+    *dst = copy;
 }
 
 void sk_txn_set_reason(struct sk_txn *t, const char *rule, const char *reason)

@@ -7,7 +7,7 @@
 /* Set *err (if err is not NULL) to a malloc'd formatted message. */
 void sk_seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse a size with optional K/M/G suffix (powers of 1024). 0 or -1. */
-int sk_parse_size(const char *s, size_t *out);
+/* sk_parse_size: the one size grammar, in sekisho/text.h. */
+#include "sekisho/text.h"
 
 #endif

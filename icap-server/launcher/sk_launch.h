@@ -13,6 +13,12 @@
 #define SK_LAUNCH_DEFAULT_DEBUG 1
 #define SK_LAUNCH_READY_TIMEOUT 30 /* seconds, status file plus connect() */
 #define SK_LAUNCH_STOP_TIMEOUT 10  /* seconds between SIGTERM and SIGKILL */
+#define SK_LAUNCH_DEFAULT_MAX_SERVERS 4
+#define SK_LAUNCH_DEFAULT_MAX_HEADER 65536
+#define SK_LAUNCH_DEFAULT_MAX_PREVIEW 65536
+#define SK_LAUNCH_DEFAULT_HEADER_TIMEOUT 10
+#define SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT 30
+#define SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT 75
 
 /* Exit statuses of the launcher. */
 #define SK_LAUNCH_EXIT_OK 0
@@ -50,6 +56,18 @@ struct sk_launch_opts {
     /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
     const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
     int test_signatures;     /* virus_scan may use its EICAR-only test set */
+    /* Limits and client access, enforced by sk_cicap_fix.so / sk_guard.so
+     * (icap-server/guard); see sk_launch_args.c for the defaults. */
+    int max_servers;
+    int max_conns_per_client;  /* default: half of max_servers * threads */
+    int max_conns_given;
+    long max_header;           /* ICAP header bytes */
+    long max_preview;          /* Preview value */
+    int header_timeout;        /* seconds */
+    int continue_timeout;
+    int keepalive_timeout;
+    const char *allow_clients; /* NULL: loopback when listening on loopback */
+    const char *tls_client_ca; /* absolute PEM path, or NULL */
     /* Operations (issue 13): status listener, status summary, syslog */
     struct sk_listen status_listen; /* valid when status_listen_on */
     int status_listen_on;

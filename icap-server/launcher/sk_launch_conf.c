@@ -36,6 +36,31 @@ static int sk_is_dir(const char *path)
 
 /* c-icap's own module directory. Only "Module" lines in an admin's
  * --config use it, so a missing one is harmless: keep the build-time value. */
+/* Does the space-separated module list name MOD (as a name or as a path
+ * to MOD.so)? */
+static int sk_chain_has(const char *list, const char *mod)
+{
+    size_t ml = strlen(mod);
+
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, " ");
+        const char *w = p, *slash = memchr(p, '/', n);
+        if (slash) { /* a path: compare its file name without ".so" */
+            const char *base = w + n;
+            while (base > w && base[-1] != '/')
+                base--;
+            if ((size_t)(w + n - base) == ml + 3 && strncmp(base, mod, ml) == 0 &&
+                strncmp(base + ml, ".so", 3) == 0)
+                return 1;
+        } else if (n == ml && strncmp(w, mod, ml) == 0) {
+            return 1;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
 static const char *sk_cicap_modules_dir(void)
 {
     static const char *const candidates[] = {
@@ -79,9 +104,9 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
 
     fprintf(f, "Timeout 300\n"
                "MaxKeepAliveRequests 1000\n"
-               "KeepAliveTimeout 600\n"
+               "KeepAliveTimeout %d\n"
                "StartServers 2\n"
-               "MaxServers 4\n");
+               "MaxServers %d\n", opts->keepalive_timeout, opts->max_servers);
     /* A child is started when free threads <= MinSpare and stopped when
      * free >= MaxSpare; MaxSpare >= MinSpare + ThreadsPerChild avoids
      * starting and stopping children in a loop. */
@@ -89,7 +114,25 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
             min_spare, min_spare + t + t / 2, t);
 }
 
-static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env, char **err)
+/* Limits and client access for icap-server/guard (sk_cicap_fix.so through
+ * the sekisho_guard directives); values were checked in sk_launch_args.c. */
+static int sk_put_guard(FILE *f, const struct sk_launch_opts *opts, char **err)
+{
+    fprintf(f, "sekisho_guard.MaxHeaderSize %ld\nsekisho_guard.MaxPreview %ld\n"
+               "sekisho_guard.HeaderTimeout %d\nsekisho_guard.ContinueTimeout %d\n"
+               "sekisho_guard.KeepAliveTimeout %d\nsekisho_guard.MaxConnsPerClient %d\n",
+            opts->max_header, opts->max_preview, opts->header_timeout, opts->continue_timeout,
+            opts->keepalive_timeout, opts->max_conns_per_client);
+    if (sk_put(f, "sekisho_guard.AllowClients", opts->allow_clients, err) == -1)
+        return -1;
+    if (opts->tls_client_ca && sk_put(f, "sekisho_guard.TlsClientCA", opts->tls_client_ca,
+                                      err) == -1)
+        return -1;
+    return 0;
+}
+
+static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env,
+                          const struct sk_launch_opts *opts, char **err)
 {
     int i;
 
@@ -102,6 +145,8 @@ static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env, char **err)
      * acl/icap_access rules working after it. */
     fprintf(f, "Module access_controller %s/sk_guard.so\n", env->libdir);
     fprintf(f, "AclControllers sekisho_guard default_acl\n");
+    if (sk_put_guard(f, opts, err) == -1)
+        return -1;
     if (sk_put(f, "Service sekisho", env->service, err) == -1 ||
         sk_put(f, "sekisho.PolicyDB", env->policy_db, err) == -1 ||
         sk_put(f, "sekisho.ClamavDB", env->clamav_db, err) == -1 ||
@@ -144,8 +189,12 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
     sk_put_process_model(f, opts);
     fprintf(f, "Port %s\n", opts->listen.port_directive);
     if (opts->tls) /* paths checked in sk_launch_env.c: no spaces or '=' */
-        fprintf(f, "TlsPort %s cert=%s key=%s\n", opts->tls_listen.port_directive,
+        fprintf(f, "TlsPort %s cert=%s key=%s", opts->tls_listen.port_directive,
                 env->tls_cert, env->tls_key);
+    if (opts->tls && opts->tls_client_ca) /* checked in sk_launch_args.c */
+        fprintf(f, " client_ca=%s cafile=%s", opts->tls_client_ca, opts->tls_client_ca);
+    if (opts->tls)
+        fputc('\n', f);
     if (sk_put(f, "TmpDir", env->tmp_dir, err) == -1)
         goto out;
     fprintf(f, "MaxMemObject 1048576\nDebugLevel %d\n", opts->debug);
@@ -159,7 +208,7 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "TemplateDir %s\n", SK_LAUNCH_CICAP_TEMPLATE_DIR);
     if (access(SK_LAUNCH_CICAP_MAGIC, R_OK) == 0)
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
-    if (sk_put_sekisho(f, env, err) == -1)
+    if (sk_put_sekisho(f, env, opts, err) == -1)
         goto out;
     /* c-icap's built-in `info` service shows every child's counters to any
      * ICAP client: loopback only (the status listener is the way in). Our
@@ -168,7 +217,10 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
                "acl sk_info service info\n"
                "icap_access allow sk_loopback sk_info\n"
                "icap_access deny sk_info\n");
-    if (opts->test_signatures) /* virus_scan: EICAR-only set when the db dir is empty */
+    /* virus_scan: EICAR-only set when the db dir is empty. Only when the
+     * chain has virus_scan: an option for a module not loaded is a startup
+     * error (the loader's option table). */
+    if (opts->test_signatures && sk_chain_has(env->modules, "virus_scan"))
         fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     /* node-wide counters for --status-listen and --status (sk_metrics.h) */
     if (sk_put(f, "sekisho.MetricsFile", env->metrics_file, err) == -1 ||

@@ -22,6 +22,7 @@
 struct sk_dlp_cfg {
     uint64_t max_decoded; /* decompressed bytes inspected per transaction */
     int on_limit_block;   /* beyond it: block (default) or allow */
+    struct sk_pageset pages; /* block pages (option dlp.templates) */
 };
 
 static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20, .on_limit_block = 1};
@@ -34,20 +35,6 @@ struct sk_dlp_txn {
     char *err;
 };
 
-static int sk_dlp_parse_size(const char *v, uint64_t *out)
-{
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
-                : *end == 'G' || *end == 'g' ? 30 : 0;
-
-    if (end == v || (shift && end[1] != '\0') || (!shift && *end != '\0') || n == 0 ||
-        n > (1ull << 40) >> shift)
-        return -1;
-    *out = (uint64_t)n << shift;
-    return 0;
-}
-
 static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
 {
     struct sk_dlp_cfg *cfg = malloc(sizeof(*cfg));
@@ -56,9 +43,9 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
     if (cfg == NULL)
         return *err = strdup("out of memory"), -1;
     *cfg = sk_dlp_defaults;
-    if ((v = mc->option(mc, "max-decoded")) != NULL && sk_dlp_parse_size(v, &cfg->max_decoded)) {
+    if ((v = mc->option(mc, "max-decoded")) != NULL && sk_parse_size(v, &cfg->max_decoded)) {
         free(cfg);
-        if (asprintf(err, "option dlp.max-decoded: '%s' is not a size (e.g. 256M)", v) == -1)
+        if (asprintf(err, "option dlp.max-decoded: '%s' is not a size (e.g. 256M, 0 inspects nothing decoded)", v) == -1)
             *err = NULL;
         return -1;
     }
@@ -71,13 +58,22 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
         }
         cfg->on_limit_block = strcmp(v, "block") == 0;
     }
+    if (sk_pageset_load(&cfg->pages, mc->option(mc, "templates"), &sk_page_builtin_generic,
+                        "dlp.templates", err) == -1) {
+        free(cfg);
+        return -1;
+    }
     mc->data = cfg;
     return 0;
 }
 
 static void sk_dlp_fini(struct sk_module_ctx *mc)
 {
-    free(mc->data);
+    struct sk_dlp_cfg *cfg = mc->data;
+
+    if (cfg)
+        sk_pageset_free(&cfg->pages);
+    free(cfg);
     mc->data = NULL;
 }
 
@@ -151,20 +147,18 @@ static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
 static void sk_dlp_report_all(struct sk_txn *t, struct sk_dlp_txn *s)
 {
     for (size_t i = 0; i < s->plan->ntpl; i++) {
-        struct sk_dlp_rbuf d = {0};
+        struct sk_buf d = {0};
         if (sk_dlp_engine_tpl_count(s->e, i) < (uint64_t)s->plan->tpl[i].min_count)
             continue;
         sk_dlp_detail(s->e, i, &d);
-        sk_txn_report(t, "dlp", s->plan->tpl[i].name, d.p ? d.p : "");
-        sk_dlp_rbuf_free(&d);
+        sk_txn_report(t, "dlp", s->plan->tpl[i].name, d.data ? d.data : "");
+        sk_buf_free(&d);
     }
 }
 
 static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size_t i)
 {
-    const struct sk_policy *pol = sk_txn_policy(t);
-    const char *contact = pol ? sk_policy_get(pol, "page.contact") : NULL;
-    struct sk_dlp_rbuf page = {0};
+    const struct sk_dlp_cfg *cfg = sk_txn_module_ctx(t)->data;
     char reason[256];
 
     sk_dlp_report_all(t, s);
@@ -172,11 +166,7 @@ static enum sk_verdict sk_dlp_block(struct sk_txn *t, struct sk_dlp_txn *s, size
              "information leak prevention: template '%s' matched %llu time(s)",
              s->plan->tpl[i].name, (unsigned long long)sk_dlp_engine_tpl_count(s->e, i));
     sk_txn_set_reason(t, s->plan->tpl[i].name, reason);
-    sk_dlp_page(s->e, i, sk_dlp_wants_japanese(sk_txn_req_header(t, "Accept-Language")),
-                sk_txn_id(t), contact, &page);
-    if (page.p && !page.failed)
-        sk_txn_set_page(t, 403, "text/html; charset=utf-8", page.p, page.len);
-    sk_dlp_rbuf_free(&page);
+    sk_dlp_page(t, &cfg->pages, s->e, i);
     return SK_BLOCK;
 }
 
@@ -238,6 +228,14 @@ static void sk_dlp_end(struct sk_txn *t, void *state)
     free(s);
 }
 
+/* Every sekisho.Option dlp.KEY, checked by the server before init(). */
+static const struct sk_module_option sk_dlp_options[] = {
+    {"max-decoded", SK_OPT_SIZE, "256M", NULL, "decompressed bytes inspected per transaction"},
+    {"on-limit", SK_OPT_ENUM, "block", "block|allow", "verdict beyond max-decoded"},
+    {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
 __attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
     .abi = SK_MODULE_ABI,
     .name = "dlp",
@@ -249,4 +247,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .on_headers = sk_dlp_headers,
     .on_body = sk_dlp_body,
     .txn_end = sk_dlp_end,
+    .options = sk_dlp_options,
 };

@@ -1,63 +1,17 @@
 /* dlp_report.c - what a hit leaves behind: the log detail (detector,
- * count, masked sample, file name) and the 403 block page in English or
- * Japanese. Never contains a detected value in clear.
+ * count, masked sample, file name) and the 403 block page (the server's
+ * page engine: reason "dlp", English or Japanese, dlp.templates). Never contains a detected value in clear.
  * SECURITY: template names come from the administrator, file names from
  * the client: both are HTML-escaped on the page; samples are masked.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dlp_report.h"
 
-static void sk_rb_add(struct sk_dlp_rbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p, b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sk_rb_str(struct sk_dlp_rbuf *b, const char *s)
-{
-    sk_rb_add(b, s, strlen(s));
-}
-
-static void sk_rb_html(struct sk_dlp_rbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': sk_rb_str(b, "&amp;"); break;
-        case '<': sk_rb_str(b, "&lt;"); break;
-        case '>': sk_rb_str(b, "&gt;"); break;
-        case '"': sk_rb_str(b, "&quot;"); break;
-        case '\'': sk_rb_str(b, "&#39;"); break;
-        default:
-            if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-                sk_rb_add(b, s, 1);
-        }
-    }
-}
-
-void sk_dlp_rbuf_free(struct sk_dlp_rbuf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof(*b));
-}
-
 /* "credit-card x3: 4111 **** **** 1111 (in cards.csv); keyword:secret x1" */
-void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf *out)
+void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_buf *out)
 {
     const struct sk_dlp_plan *p = e->plan;
     char line[256];
@@ -69,7 +23,7 @@ void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf
                  sk_dlp_det_name((enum sk_dlp_det)d), e->count[d], e->sample[d],
                  *e->sample_where[d] ? " (in " : "", e->sample_where[d],
                  *e->sample_where[d] ? ")" : "");
-        sk_rb_str(out, line);
+        sk_buf_puts(out, line);
     }
     for (size_t k = 0; k < p->ncust; k++) {
         if (p->cust[k].tpl != tpl || e->ccount[k] == 0)
@@ -79,90 +33,54 @@ void sk_dlp_detail(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf
                      p->cust[k].text, e->ccount[k]);
         else
             snprintf(line, sizeof(line), "%sregex x%u", out->len ? "; " : "", e->ccount[k]);
-        sk_rb_str(out, line);
+        sk_buf_puts(out, line);
     }
 }
 
-/* Detectors and counts for the page: no samples, not even masked ones. */
-static void sk_dlp_page_counts(const struct sk_dlp_engine *e, size_t tpl, struct sk_dlp_rbuf *b)
+/* Detectors and counts for the page, "credit-card: 3, keyword: 1": no
+ * samples, not even masked ones. */
+static void sk_dlp_page_counts(const struct sk_dlp_engine *e, size_t tpl, struct sk_buf *b)
 {
     const struct sk_dlp_plan *p = e->plan;
-    char line[128];
 
     for (int d = 0; d < SK_DLP_NBUILTIN; d++)
-        if ((p->tpl[tpl].builtins & (1u << d)) && e->count[d]) {
-            snprintf(line, sizeof(line), "<li>%s: %u</li>\n", sk_dlp_det_name((enum sk_dlp_det)d),
-                     e->count[d]);
-            sk_rb_str(b, line);
-        }
+        if ((p->tpl[tpl].builtins & (1u << d)) && e->count[d])
+            sk_buf_printf(b, "%s%s: %u", b->len ? ", " : "", sk_dlp_det_name((enum sk_dlp_det)d),
+                          e->count[d]);
     for (size_t k = 0; k < p->ncust; k++)
-        if (p->cust[k].tpl == tpl && e->ccount[k]) {
-            snprintf(line, sizeof(line), "<li>%s: %u</li>\n",
-                     p->cust[k].kind == SK_DLP_KEYWORD ? "keyword" : "regex", e->ccount[k]);
-            sk_rb_str(b, line);
-        }
+        if (p->cust[k].tpl == tpl && e->ccount[k])
+            sk_buf_printf(b, "%s%s: %u", b->len ? ", " : "",
+                          p->cust[k].kind == SK_DLP_KEYWORD ? "keyword" : "regex", e->ccount[k]);
 }
 
-int sk_dlp_wants_japanese(const char *accept_language)
+void sk_dlp_page(struct sk_txn *t, const struct sk_pageset *pages, const struct sk_dlp_engine *e,
+                 size_t tpl)
 {
-    double best = -1;
-    int ja = 0;
+    const struct sk_policy *pol = sk_txn_policy(t);
+    struct sk_page_req req = {.accept_language = sk_txn_req_header(t, "Accept-Language"),
+                              .accept = sk_txn_req_header(t, "Accept"),
+                              .http_method = sk_txn_http_method(t)};
+    const char *name = e->plan->tpl[tpl].name, *vals[SK_NPV] = {NULL}, *ctype;
+    struct sk_buf counts = {0}, reason = {0}, out = {0};
 
-    for (const char *p = accept_language; p && *p;) {
-        size_t n = strcspn(p, ",");
-        char tag[32];
-        double q = 1;
-        size_t t = strcspn(p, ";,");
-        const char *qs;
-        while (t && (*p == ' ')) /* leading spaces */
-            p++, t--, n--;
-        snprintf(tag, sizeof(tag), "%.*s", (int)(t < 31 ? t : 31), p);
-        if ((qs = strstr(p, ";q=")) != NULL && qs < p + n)
-            q = strtod(qs + 3, NULL);
-        if (q > best && *tag && strcmp(tag, "*") != 0) {
-            best = q;
-            ja = strncasecmp(tag, "ja", 2) == 0 && (tag[2] == '\0' || tag[2] == '-');
-        }
-        p += n + (p[n] == ',');
-    }
-    return ja;
-}
-
-void sk_dlp_page(const struct sk_dlp_engine *e, size_t tpl, int ja, const char *txn_id,
-                 const char *contact, struct sk_dlp_rbuf *b)
-{
-    const char *name = e->plan->tpl[tpl].name;
-
-    sk_rb_str(b, "<!DOCTYPE html>\n<html lang=\"");
-    sk_rb_str(b, ja ? "ja" : "en");
-    sk_rb_str(b, "\">\n<head><meta charset=\"utf-8\"><title>");
-    sk_rb_str(b, ja ? "情報漏えい防止 - information leak prevention"
-                    : "Blocked: information leak prevention");
-    sk_rb_str(b, "</title></head>\n<body>\n<h1>");
-    sk_rb_str(b, ja ? "情報漏えい防止 (information leak prevention)"
-                    : "Information leak prevention");
-    sk_rb_str(b, "</h1>\n<p>");
-    if (ja) {
-        sk_rb_str(b, "送信しようとしたデータに機密情報が含まれているため、"
-                     "情報漏えい防止ポリシーのテンプレート「");
-        sk_rb_html(b, name);
-        sk_rb_str(b, "」によりブロックしました。");
-    } else {
-        sk_rb_str(b, "The data you tried to send was blocked by the information leak "
-                     "prevention template &quot;");
-        sk_rb_html(b, name);
-        sk_rb_str(b, "&quot; because it contains sensitive information.");
-    }
-    sk_rb_str(b, "</p>\n<ul>\n");
-    sk_dlp_page_counts(e, tpl, b);
-    sk_rb_str(b, "</ul>\n<p>");
-    sk_rb_str(b, ja ? "トランザクション: " : "Transaction: ");
-    sk_rb_html(b, txn_id ? txn_id : "");
-    sk_rb_str(b, "</p>\n");
-    if (contact && *contact) {
-        sk_rb_str(b, ja ? "<p>お問い合わせ: " : "<p>Contact: ");
-        sk_rb_html(b, contact);
-        sk_rb_str(b, "</p>\n");
-    }
-    sk_rb_str(b, "</body>\n</html>\n");
+    sk_dlp_page_counts(e, tpl, &counts);
+    if (sk_page_pick_lang(req.accept_language) == SK_LANG_JA)
+        sk_buf_printf(&reason, "情報漏えい防止テンプレート「%s」に一致しました", name);
+    else
+        sk_buf_printf(&reason, "information leak prevention template \"%s\" matched", name);
+    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_REASON] = reason.data;
+    vals[SK_PV_RULE] = name;
+    vals[SK_PV_DETAIL] = counts.data;
+    vals[SK_PV_POLICY] = pol ? sk_policy_name(pol) : NULL;
+    vals[SK_PV_CLIENT] = sk_txn_client_ip(t);
+    vals[SK_PV_USER] = sk_txn_user(t);
+    vals[SK_PV_REF] = sk_txn_id(t);
+    vals[SK_PV_CONTACT] = pol ? sk_policy_get(pol, "page.contact") : NULL;
+    if (!counts.failed && !reason.failed &&
+        sk_pageset_render(pages, SK_REASON_DLP, &req, vals, &out, &ctype) == 0)
+        sk_txn_set_page(t, 403, ctype, out.data ? out.data : "", out.len);
+    sk_buf_free(&counts);
+    sk_buf_free(&reason);
+    sk_buf_free(&out);
 }

@@ -3,21 +3,16 @@
 #define SK_DLP_REPORT_H
 
 #include "dlp.h"
+#include "sekisho/module.h"
+#include "sekisho/page.h"
 
-/* A growable string; p is NUL-terminated once anything was added. */
-struct sk_dlp_rbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-void sk_dlp_rbuf_free(struct sk_dlp_rbuf *);
 
 /* Log detail of template TPL: detectors with counts and masked samples. */
-void sk_dlp_detail(const struct sk_dlp_engine *, size_t tpl, struct sk_dlp_rbuf *out);
-/* 1 if the client's best-ranked language is Japanese. */
-int sk_dlp_wants_japanese(const char *accept_language);
-/* The block page (HTML, UTF-8) naming template TPL, with counts only. */
-void sk_dlp_page(const struct sk_dlp_engine *, size_t tpl, int ja, const char *txn_id,
-                 const char *contact, struct sk_dlp_rbuf *out);
+void sk_dlp_detail(const struct sk_dlp_engine *, size_t tpl, struct sk_buf *out);
+/* Set T's block page (reason "dlp", from PAGES as the client negotiates)
+ * naming template TPL, with detector counts only: no sample, not even a
+ * masked one. Out of memory: no page, the server's default one is used. */
+void sk_dlp_page(struct sk_txn *t, const struct sk_pageset *pages, const struct sk_dlp_engine *,
+                 size_t tpl);
 
 #endif

@@ -31,10 +31,10 @@ struct ub_hit {
 
 /* ---- localised text ---- */
 
-static const char *ub_match_name(enum ub_lang lang, const char *match)
+static const char *ub_match_name(enum sk_page_lang lang, const char *match)
 {
     static const struct {
-        const char *key, *name[UB_NLANG];
+        const char *key, *name[SK_NLANG];
     } names[] = {
         {"domain", {"domain", "ドメイン"}},         {"exact", {"exact", "完全一致"}},
         {"prefix", {"prefix", "前方一致"}},         {"substring", {"substring", "部分一致"}},
@@ -49,7 +49,7 @@ static const char *ub_match_name(enum ub_lang lang, const char *match)
 }
 
 /* The human reason for HIT in LANG (the log always gets English). */
-static void ub_reason(char *buf, size_t size, enum ub_lang lang, const struct ub_hit *h)
+static void ub_reason(char *buf, size_t size, enum sk_page_lang lang, const struct ub_hit *h)
 {
     const struct sk_url_decision *d = h->dec;
     const char *m = d ? ub_match_name(lang, d->match) : "";
@@ -57,24 +57,24 @@ static void ub_reason(char *buf, size_t size, enum ub_lang lang, const struct ub
     switch (h->why) {
     case UB_WHY_RULE:
         snprintf(buf, size,
-                 lang == UB_LANG_JA ? "URLルール %lld（%s「%s」、ポリシー %s）によるブロック"
+                 lang == SK_LANG_JA ? "URLルール %lld（%s「%s」、ポリシー %s）によるブロック"
                                     : "URL blocked by rule %lld (%s match '%s', policy %s)",
                  (long long)d->rule_id, m, d->rule, d->policy);
         break;
     case UB_WHY_CATEGORY:
         snprintf(buf, size,
-                 lang == UB_LANG_JA ? "ブロック対象のカテゴリ「%s」（%s「%s」）"
+                 lang == SK_LANG_JA ? "ブロック対象のカテゴリ「%s」（%s「%s」）"
                                     : "URL is in the blocked category '%s' (%s entry '%s')",
                  d->category, m, d->rule);
         break;
     case UB_WHY_INFECTED:
         snprintf(buf, size, "%s",
-                 lang == UB_LANG_JA ? "このURLは最近ウイルスを配信しました"
+                 lang == SK_LANG_JA ? "このURLは最近ウイルスを配信しました"
                                     : "URL recently delivered a virus");
         break;
     case UB_WHY_ERROR:
         snprintf(buf, size,
-                 lang == UB_LANG_JA ? "URLを検査できませんでした: %s"
+                 lang == SK_LANG_JA ? "URLを検査できませんでした: %s"
                                     : "URL could not be checked: %s",
                  h->detail);
         break;
@@ -86,35 +86,31 @@ static void ub_reason(char *buf, size_t size, enum ub_lang lang, const struct ub
 static void ub_set_page(struct sk_txn *t, const struct sk_policy *pol, const struct ub_hit *h)
 {
     const struct ub_global *g = sk_txn_module_ctx(t)->data;
-    enum ub_lang lang = ub_pick_lang(sk_txn_req_header(t, "Accept-Language"));
-    enum ub_kind kind = ub_pick_kind(sk_txn_http_method(t), sk_txn_req_header(t, "Accept"));
-    const char *vals[UB_NVAR] = {NULL};
-    char reason[1024], when[40];
-    struct ub_buf out = {0};
-    time_t now = time(NULL);
-    struct tm tm;
+    struct sk_page_req req = {.accept_language = sk_txn_req_header(t, "Accept-Language"),
+                              .accept = sk_txn_req_header(t, "Accept"),
+                              .http_method = sk_txn_http_method(t)};
+    enum sk_page_lang lang = sk_page_pick_lang(req.accept_language);
+    const char *vals[SK_NPV] = {NULL}, *ctype;
+    char reason[1024];
+    struct sk_buf out = {0};
 
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
     ub_reason(reason, sizeof(reason), lang, h);
-    vals[UB_VAR_URL] = sk_txn_url(t);
-    vals[UB_VAR_CANONICAL] = h->canonical;
-    vals[UB_VAR_REASON] = reason;
-    vals[UB_VAR_RULE] = h->dec ? h->dec->rule : "";
-    vals[UB_VAR_MATCH] = h->dec ? ub_match_name(lang, h->dec->match) : "";
-    vals[UB_VAR_CATEGORY] = h->dec ? h->dec->category : "";
-    vals[UB_VAR_POLICY] = sk_policy_name(pol);
-    vals[UB_VAR_CLIENT] = sk_txn_client_ip(t);
-    vals[UB_VAR_USER] = sk_txn_user(t);
-    vals[UB_VAR_TIME] = when;
-    vals[UB_VAR_REF] = sk_txn_id(t);
-    vals[UB_VAR_CONTACT] = sk_policy_get(pol, "page.contact");
+    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_CANONICAL] = h->canonical;
+    vals[SK_PV_REASON] = reason;
+    vals[SK_PV_RULE] = h->dec ? h->dec->rule : "";
+    vals[SK_PV_MATCH] = h->dec ? ub_match_name(lang, h->dec->match) : "";
+    vals[SK_PV_CATEGORY] = h->dec ? h->dec->category : "";
+    vals[SK_PV_DETAIL] = vals[SK_PV_CATEGORY]; /* the default page's Details row */
+    vals[SK_PV_POLICY] = sk_policy_name(pol);
+    vals[SK_PV_CLIENT] = sk_txn_client_ip(t);
+    vals[SK_PV_USER] = sk_txn_user(t);
+    vals[SK_PV_REF] = sk_txn_id(t);
+    vals[SK_PV_CONTACT] = sk_policy_get(pol, "page.contact");
     /* Out of memory: no page of ours; the server renders its generic one. */
-    if (ub_tpl_render(&g->tpl[lang][kind], kind, vals, &out) == 0)
-        sk_txn_set_page(
-            t, 403, kind == UB_KIND_HTML ? "text/html; charset=utf-8" : "text/plain; charset=utf-8",
-            out.data ? out.data : "", out.len);
-    ub_buf_free(&out);
+    if (sk_pageset_render(&g->pages, SK_REASON_URL, &req, vals, &out, &ctype) == 0)
+        sk_txn_set_page(t, 403, ctype, out.data ? out.data : "", out.len);
+    sk_buf_free(&out);
 }
 
 /* Block T for HIT: reason (English, for the log), a "url" detection (the
@@ -124,7 +120,7 @@ static enum sk_verdict ub_block(struct sk_txn *t, const struct sk_policy *pol, c
 {
     char reason[1024];
 
-    ub_reason(reason, sizeof(reason), UB_LANG_EN, h);
+    ub_reason(reason, sizeof(reason), SK_LANG_EN, h);
     sk_txn_set_reason(t, rule, reason);
     sk_txn_report(t, "url", rule, reason); /* best effort: the block stands */
     ub_set_page(t, pol, h);
@@ -289,6 +285,11 @@ static const char *ub_version(struct sk_module_ctx *ctx)
     return UB_VERSION;
 }
 
+static const struct sk_module_option ub_options[] = {
+    {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
 __attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
     .abi = SK_MODULE_ABI,
     .name = "url_block",
@@ -297,4 +298,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .fini = ub_fini,
     .version = ub_version,
     .on_headers = ub_headers,
+    .options = ub_options,
 };

@@ -2,6 +2,24 @@
  * hooks live in vs_module.c so the unit test can link them). */
 #include "vs_internal.h"
 
+/* Every sekisho.Option virus_scan.KEY; the server checks values against
+ * these types before init(), and serves the defaults to ctx->option. */
+static const struct sk_module_option sk_vs_options[] = {
+    {"memory-threshold", SK_OPT_SIZE, "1M", NULL, "bodies stay in memory up to this, then a file"},
+    {"reload-interval", SK_OPT_DURATION, "60", NULL, "how often to look for new signatures"},
+    {"max-scansize", SK_OPT_SIZE, "400M", NULL, "libclamav: data scanned per object"},
+    {"max-filesize", SK_OPT_SIZE, "400M", NULL, "libclamav: largest file scanned"},
+    {"max-recursion", SK_OPT_UINT, "17", NULL, "libclamav: archive nesting depth"},
+    {"max-files", SK_OPT_UINT, "10000", NULL, "libclamav: files scanned per archive"},
+    {"max-scantime", SK_OPT_DURATION, "120", NULL, "libclamav: time per scan"},
+    {"decode-max-ratio", SK_OPT_UINT, "100", NULL, "decoded:encoded ratio called a bomb"},
+    {"decode-min-bytes", SK_OPT_SIZE, "1M", NULL, "decoded size below which the ratio is not checked"},
+    {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {"test-signatures", SK_OPT_BOOL, "off", NULL,
+     "without signatures, scan with the built-in EICAR-only test set (sekisho-server --test-signatures)"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
 __attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
     .abi = SK_MODULE_ABI,
     .name = "virus_scan",
@@ -13,4 +31,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .on_headers = sk_vs_on_headers,
     .on_body = sk_vs_on_body,
     .txn_end = sk_vs_txn_end,
+    .options = sk_vs_options,
 };

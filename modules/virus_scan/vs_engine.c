@@ -65,13 +65,6 @@ __attribute__((format(printf, 2, 3))) static int sk_vs_errf(char **err, const ch
     return -1;
 }
 
-static uint64_t sk_vs_fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ULL;
-    return h;
-}
 
 /* Order-independent hash of the database directory's file names and
  * sizes: identical signature sets give identical versions on every node. */
@@ -91,8 +84,8 @@ static uint64_t sk_vs_dir_hash(const char *dir)
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
             continue;
-        uint64_t h = sk_vs_fnv(14695981039346656037ULL, e->d_name, strlen(e->d_name));
-        sum += sk_vs_fnv(h, &st.st_size, sizeof(st.st_size));
+        uint64_t h = sk_fnv1a64(e->d_name, strlen(e->d_name), 0);
+        sum += sk_fnv1a64(&st.st_size, sizeof(st.st_size), h);
     }
     closedir(d);
     return sum;
@@ -526,4 +519,14 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
         .self = c,
     };
     return 0;
+}
+
+/* Test hook (tests/unit/test_virus_scan.c): the verdict mapping of one
+ * libclamav return code, without an engine, so every cl_error_t value can
+ * be checked; not used by the module. */
+void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep)
+{
+    struct sk_vs_scan_ctx sc = {0};
+
+    sk_vs_classify((cl_error_t)rc, virname, &sc, rep);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "sekisho/module.h"
+#include "sekisho/page.h"
 
 #define SK_VS_NAME_MAX 128
 
@@ -129,11 +130,15 @@ typedef int (*sk_vs_part_fn)(void *arg, const unsigned char *data, size_t len);
 int sk_vs_multipart_each(const unsigned char *body, size_t len, const char *boundary,
                          sk_vs_part_fn fn, void *arg);
 
-/* ---- block page (vs_page.c) ---- */
-/* The virus page in English or Japanese (by Accept-Language), every value
- * HTML-escaped. Returns a malloc'd body (caller frees) and its length. */
-char *sk_vs_page_render(const char *accept_language, const char *url, const char *threat,
-                        const char *reason, const char *txn_id, size_t *len);
+/* ---- block pages (vs_page.c) ---- */
+/* Load the pages (built-ins, replaced from DIR = option
+ * virus_scan.templates when given). 0, or -1 with a malloc'd *err. */
+int sk_vs_pages_load(const char *dir, char **err);
+void sk_vs_pages_free(void);
+/* Set T's block page: the reason follows KEY, the policy setting that
+ * decided (av.on-limit: too large, av.on-encrypted, av.on-error: scan
+ * error; NULL: a virus); THREAT and REASON are shown escaped. */
+void sk_vs_page(struct sk_txn *t, const char *key, const char *threat, const char *reason);
 
 /* ---- hooks (vs_module.c); the descriptor (vs_descriptor.c) and the
  * unit test refer to them ---- */
@@ -149,5 +154,8 @@ void sk_vs_txn_end(struct sk_txn *, void *state);
 /* Install a scanner and configuration in place of init() (tests). The
  * previous global state, if any, is destroyed. */
 void sk_vs_test_install(const struct sk_vs_global *);
+/* The engine's verdict for libclamav return code RC (a cl_error_t) and
+ * VIRNAME, as scan_mem would report it (tests). */
+void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sekisho/policy_db.h>
+#include <sekisho/policy_settings.h>
 #include <sekisho/policy_snapshot.h>
 #include <sekisho/url.h>
 
@@ -66,7 +66,7 @@ static uint64_t sk_vs_opt_size(struct sk_module_ctx *ctx, const char *key, uint6
 
     if (!v)
         return def;
-    if ((duration ? sk_pdb_parse_duration(v, &out) : sk_pdb_parse_size(v, &out)) == -1) {
+    if ((duration ? sk_parse_duration(v, &out) : sk_parse_size(v, &out)) == -1) {
         if (asprintf(err, "sekisho.Option virus_scan.%s: invalid %s '%.64s'", key,
                      duration ? "duration" : "size", v) == -1)
             *err = NULL;
@@ -118,7 +118,9 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     const char *ts = ctx->option(ctx, "test-signatures");
     ec.test_signatures = ts && (strcmp(ts, "on") == 0 || strcmp(ts, "yes") == 0 ||
                                 strcmp(ts, "1") == 0);
-    if (sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
+    if (sk_vs_pages_load(ctx->option(ctx, "templates"), err) == -1 ||
+        sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
+        sk_vs_pages_free();
         free(g);
         return -1;
     }
@@ -138,6 +140,7 @@ void sk_vs_fini(struct sk_module_ctx *ctx)
     if (sk_vs_g == g)
         sk_vs_g = NULL;
     sk_vs_store_pool_drain();
+    sk_vs_pages_free();
     free(g);
     ctx->data = NULL;
 }
@@ -161,17 +164,6 @@ const char *sk_vs_version(struct sk_module_ctx *ctx)
 
 /* ---- verdicts ------------------------------------------------------- */
 
-static void sk_vs_page(struct sk_txn *t, const char *threat, const char *reason)
-{
-    size_t len = 0;
-    char *body = sk_vs_page_render(sk_txn_req_header(t, "Accept-Language"), sk_txn_url(t),
-                                   threat, reason, sk_txn_id(t), &len);
-
-    if (body)
-        sk_txn_set_page(t, 403, "text/html; charset=utf-8", body, len);
-    free(body); /* copied by the server; without it the default page is used */
-}
-
 static void sk_vs_list_url(struct sk_txn *t, struct sk_vs_state *s)
 {
     struct sk_url u = {0};
@@ -193,7 +185,7 @@ static enum sk_verdict sk_vs_failure(struct sk_txn *t, struct sk_vs_state *s, in
     if (block) {
         snprintf(reason, sizeof(reason), "%s (%s: block)", why, key);
         sk_txn_set_reason(t, rule, reason);
-        sk_vs_page(t, rule, reason);
+        sk_vs_page(t, key, rule, reason);
         return s->final = SK_BLOCK;
     }
     snprintf(reason, sizeof(reason), "%s; passed unscanned (%s: allow)", why, key);
@@ -221,7 +213,7 @@ static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
     case SK_VS_VIRUS:
         sk_txn_report(t, "virus", rep->name, NULL);
         sk_txn_set_reason(t, rep->name, "virus found");
-        sk_vs_page(t, rep->name, "virus found");
+        sk_vs_page(t, NULL, rep->name, "virus found");
         sk_vs_list_url(t, s);
         return s->final = SK_BLOCK;
     case SK_VS_LIMIT:
@@ -292,11 +284,11 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
 {
     uint64_t v;
 
-    s->max_size = sk_pdb_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v
+    s->max_size = sk_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v
                                                                                  : 100 * SK_VS_MIB;
-    s->limits.max_files = sk_pdb_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
+    s->limits.max_files = sk_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
     s->infected_seconds =
-        sk_pdb_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
+        sk_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
     s->block_on_error = sk_vs_is_block(t, "av.on-error");
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");

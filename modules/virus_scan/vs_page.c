@@ -1,163 +1,71 @@
-/* vs_page.c - the virus block page (HTTP 403) in English or Japanese.
+/* vs_page.c - virus_scan's block pages through the server's page engine
+ * (sekisho/page.h): one page per reason (virus, too large to scan,
+ * encrypted, scan error), English or Japanese as Accept-Language says,
+ * replaceable from the virus_scan.templates directory.
  * SECURITY: URL, threat name and reason are client/origin-influenced;
- * every one is HTML-escaped, control bytes dropped, non-ASCII bytes
- * percent-encoded, and capped in length. */
-#include <stdio.h>
-#include <stdlib.h>
+ * the engine escapes every value for the page's kind and caps it. */
+#include <pthread.h>
 #include <string.h>
-#include <strings.h>
 
 #include "vs_internal.h"
 
-#define SK_VS_PAGE_VALUE_MAX 2048
+static struct sk_pageset sk_vs_pages;
+static int sk_vs_pages_loaded;
+static pthread_once_t sk_vs_pages_once = PTHREAD_ONCE_INIT;
 
-struct sk_vs_text {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static void sk_vs_put(struct sk_vs_text *b, const char *s, size_t n)
+int sk_vs_pages_load(const char *dir, char **err)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    sk_vs_pages_free();
+    if (sk_pageset_load(&sk_vs_pages, dir, &sk_page_builtin_generic, "virus_scan.templates",
+                        err) == -1)
+        return -1;
+    sk_vs_pages_loaded = 1;
+    return 0;
 }
 
-static void sk_vs_puts(struct sk_vs_text *b, const char *s)
+void sk_vs_pages_free(void)
 {
-    sk_vs_put(b, s, strlen(s));
+    if (sk_vs_pages_loaded)
+        sk_pageset_free(&sk_vs_pages);
+    sk_vs_pages_loaded = 0;
 }
 
-static void sk_vs_escape(struct sk_vs_text *b, const char *s)
+/* Tests install a scanner without init(): they get the built-in pages. */
+static void sk_vs_pages_default(void)
 {
-    char hex[4];
-
-    if (!s || !*s) {
-        sk_vs_puts(b, "-");
-        return;
-    }
-    for (size_t i = 0; s[i] && i < SK_VS_PAGE_VALUE_MAX; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '&': sk_vs_puts(b, "&amp;"); break;
-        case '<': sk_vs_puts(b, "&lt;"); break;
-        case '>': sk_vs_puts(b, "&gt;"); break;
-        case '"': sk_vs_puts(b, "&quot;"); break;
-        case '\'': sk_vs_puts(b, "&#39;"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                break;
-            if (c >= 0x80) {
-                snprintf(hex, sizeof(hex), "%%%02X", c);
-                sk_vs_puts(b, hex);
-            } else {
-                sk_vs_put(b, (const char *)&c, 1);
-            }
-        }
-    }
+    if (!sk_vs_pages_loaded)
+        sk_vs_pages_load(NULL, NULL);
 }
 
-/* Japanese when the most preferred language range is ja (q-values
- * honoured, first wins on a tie); English otherwise. */
-static int sk_vs_wants_ja(const char *al)
+/* The page reason for a failure verdict's policy key (NULL: a virus). */
+static enum sk_page_reason sk_vs_reason(const char *key)
 {
-    double best = -1;
-    int ja = 0;
-
-    while (al && *al) {
-        size_t n = strcspn(al, ",");
-        const char *q = memchr(al, ';', n);
-        const char *tag = al;
-        double qv = 1.0;
-        while (tag < al + n && (*tag == ' ' || *tag == '\t'))
-            tag++;
-        if (q) {
-            const char *v = strstr(q, "q=");
-            if (v && v < al + n)
-                qv = strtod(v + 2, NULL);
-        }
-        if (qv > best) {
-            best = qv;
-            ja = strncasecmp(tag, "ja", 2) == 0 && (tag[2] == '-' || tag[2] == ';' ||
-                                                     tag[2] == ',' || tag[2] == ' ' ||
-                                                     tag[2] == '\0');
-        }
-        al += n + (al[n] == ',');
-    }
-    return ja;
+    if (key == NULL)
+        return SK_REASON_VIRUS;
+    if (strcmp(key, "av.on-limit") == 0)
+        return SK_REASON_TOO_LARGE;
+    if (strcmp(key, "av.on-encrypted") == 0)
+        return SK_REASON_ENCRYPTED;
+    return SK_REASON_SCAN_ERROR;
 }
 
-struct sk_vs_labels {
-    const char *lang, *title, *heading, *intro, *url, *threat, *reason, *ref, *footer;
-};
-
-static const struct sk_vs_labels sk_vs_en = {
-    "en", "Virus detected - Sekisho", "Virus detected",
-    "The Sekisho checkpoint blocked this transfer because it contains a virus or could "
-    "not be checked safely.",
-    "URL", "Threat", "Reason", "Reference",
-    "If you think this is a mistake, contact your administrator and quote the reference.",
-};
-
-static const struct sk_vs_labels sk_vs_ja = {
-    "ja", "ウイルスを検出しました - Sekisho", "ウイルスを検出しました",
-    "ウイルスが含まれているか、安全に検査できなかったため、Sekisho がこの転送をブロックしました。",
-    "URL", "脅威", "理由", "参照番号",
-    "誤りと思われる場合は、参照番号を添えて管理者に連絡してください。",
-};
-
-static void sk_vs_row(struct sk_vs_text *b, const char *label, const char *value)
+void sk_vs_page(struct sk_txn *t, const char *key, const char *threat, const char *reason)
 {
-    sk_vs_puts(b, "<tr><th>");
-    sk_vs_puts(b, label);
-    sk_vs_puts(b, "</th><td>");
-    sk_vs_escape(b, value);
-    sk_vs_puts(b, "</td></tr>\n");
-}
+    struct sk_page_req req = {.accept_language = sk_txn_req_header(t, "Accept-Language"),
+                              .accept = sk_txn_req_header(t, "Accept"),
+                              .http_method = sk_txn_http_method(t)};
+    const char *vals[SK_NPV] = {NULL}, *ctype;
+    struct sk_buf out = {0};
 
-char *sk_vs_page_render(const char *accept_language, const char *url, const char *threat,
-                        const char *reason, const char *txn_id, size_t *len)
-{
-    const struct sk_vs_labels *l = sk_vs_wants_ja(accept_language) ? &sk_vs_ja : &sk_vs_en;
-    struct sk_vs_text b = {0};
-
-    sk_vs_puts(&b, "<!DOCTYPE html>\n<html lang=\"");
-    sk_vs_puts(&b, l->lang);
-    sk_vs_puts(&b, "\"><head><meta charset=\"utf-8\"><title>");
-    sk_vs_puts(&b, l->title);
-    sk_vs_puts(&b, "</title><style>body{font-family:sans-serif;margin:2em}"
-                   "th{text-align:left;padding-right:1em}td{word-break:break-all}</style>"
-                   "</head>\n<body><h1>");
-    sk_vs_puts(&b, l->heading);
-    sk_vs_puts(&b, "</h1>\n<p>");
-    sk_vs_puts(&b, l->intro);
-    sk_vs_puts(&b, "</p>\n<table>\n");
-    sk_vs_row(&b, l->url, url);
-    sk_vs_row(&b, l->threat, threat);
-    sk_vs_row(&b, l->reason, reason);
-    sk_vs_row(&b, l->ref, txn_id);
-    sk_vs_puts(&b, "</table>\n<p>");
-    sk_vs_puts(&b, l->footer);
-    sk_vs_puts(&b, "</p>\n</body></html>\n");
-    if (b.failed) {
-        free(b.data);
-        return NULL;
-    }
-    *len = b.len;
-    return b.data;
+    pthread_once(&sk_vs_pages_once, sk_vs_pages_default);
+    if (!sk_vs_pages_loaded)
+        return; /* out of memory: the server's default page */
+    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_RULE] = threat;
+    vals[SK_PV_REASON] = reason;
+    vals[SK_PV_CLIENT] = sk_txn_client_ip(t);
+    vals[SK_PV_REF] = sk_txn_id(t);
+    if (sk_pageset_render(&sk_vs_pages, sk_vs_reason(key), &req, vals, &out, &ctype) == 0)
+        sk_txn_set_page(t, 403, ctype, out.data ? out.data : "", out.len);
+    sk_buf_free(&out); /* copied by the server */
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sekisho/policy_db.h>
+#include <sekisho/policy_settings.h>
 #include <sekisho/policy_snapshot.h>
 
 #include "xheaders.h"

@@ -23,7 +23,8 @@
 #define SK_OPT_MATCH 0x80    /* --match exact|prefix|substring|domain|regex */
 #define SK_OPT_DLP 0x100     /* --detector (repeatable), --min-count, --action */
 #define SK_OPT_FLEET 0x200   /* --key, --out, --source, --pubkey, --ca, --poll, --once */
-#define SK_OPT_LAST SK_OPT_FLEET
+#define SK_OPT_REPORT 0x400  /* --log (repeatable), --from, --to, --csv */
+#define SK_OPT_LAST SK_OPT_REPORT
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -50,6 +51,10 @@ struct sk_cli {
     /* keygen/publish/pull: key files, publish directory, bundle source */
     const char *key, *out, *source, *pubkey, *ca, *poll;
     int once;
+    /* report: access logs to read, period, CSV directory */
+    const char **logs;
+    int nlogs;
+    const char *from, *to, *csv;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -72,6 +77,7 @@ int sk_cli_keygen(struct sk_cli *);
 int sk_cli_publish(struct sk_cli *);
 int sk_cli_pull(struct sk_cli *);
 int sk_cli_cluster_status(struct sk_cli *);
+int sk_cli_log_report(struct sk_cli *); /* cli_report.c */
 int sk_cli_history(struct sk_cli *);
 int sk_cli_set(struct sk_cli *);
 int sk_cli_unset(struct sk_cli *);

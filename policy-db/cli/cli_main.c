@@ -96,6 +96,9 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
     {"cluster status", sk_cli_cluster_status, SK_OPT_JSON, 1, 64,
      "cluster status HOST:PORT... [--json]",
      "ask each node for its ISTag and policy; exit 0 only when all agree"},
+    {"report", sk_cli_log_report, SK_OPT_REPORT | SK_OPT_FLEET, 0, 0,
+     "report --log FILE... [--from DATE] [--to DATE] --out report.html [--csv DIR]",
+     "one self-contained HTML report (and CSV tables) from access logs"},
     {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0,
      "history [--limit N] [--json]", "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
@@ -145,6 +148,8 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--list";
     case SK_OPT_DLP:
         return "--detector/--min-count/--action";
+    case SK_OPT_REPORT:
+        return "--log/--from/--to/--csv";
     case SK_OPT_FLEET:
         return "--key/--out/--source/--pubkey/--ca/--poll/--once";
     default:
@@ -206,6 +211,8 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         {"source", required_argument, NULL, 'S'}, {"pubkey", required_argument, NULL, 'B'},
         {"ca", required_argument, NULL, 'C'},    {"poll", required_argument, NULL, 'T'},
         {"once", no_argument, NULL, '1'},
+        {"log", required_argument, NULL, 'G'},   {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'E'},    {"csv", required_argument, NULL, 'X'},
         {NULL, 0, NULL, 0}};
     int ch;
 
@@ -266,6 +273,20 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                 return sk_cli_usage("option %s given twice", argv[optind - 2]);
             *slot = optarg;
             c->seen |= SK_OPT_FLEET;
+            break;
+        }
+        case 'G':
+            c->logs[c->nlogs++] = optarg;
+            c->seen |= SK_OPT_REPORT;
+            break;
+        case 'F':
+        case 'E':
+        case 'X': {
+            const char **slot = ch == 'F' ? &c->from : ch == 'E' ? &c->to : &c->csv;
+            if (*slot)
+                return sk_cli_usage("option %s given twice", argv[optind - 2]);
+            *slot = optarg;
+            c->seen |= SK_OPT_REPORT;
             break;
         }
         case '1':
@@ -347,7 +368,8 @@ int main(int argc, char **argv)
     c.scopes = calloc((size_t)argc + 1, sizeof(*c.scopes));
     c.words = calloc((size_t)argc * 2 + 2, sizeof(*c.words));
     c.detectors = calloc((size_t)argc + 1, sizeof(*c.detectors));
-    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL)
+    c.logs = calloc((size_t)argc + 1, sizeof(*c.logs));
+    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL || c.logs == NULL)
         return sk_cli_fail("out of memory");
     if ((rc = sk_cli_parse(&c, argc, argv, &done)) != SK_CLI_OK || done)
         goto out;
@@ -383,5 +405,6 @@ out:
     free(c.scopes);
     free(c.words);
     free(c.detectors);
+    free(c.logs);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "match_internal.h"
+#include "sekisho/text.h"
 
 #define SK_HSET_MIN 64
 
@@ -12,12 +13,8 @@
  * stable across runs, so a snapshot's layout is reproducible. */
 static uint32_t sk_hset_hash(const char *k, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = sk_fnv1a64(k, n, 0);
 
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 0x100000001b3ull;
-    }
     return (uint32_t)(h ^ (h >> 32));
 }
 

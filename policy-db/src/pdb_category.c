@@ -31,7 +31,7 @@ int sk_pdb_entries_add(struct sk_pdb_entries *e, char kind, const char *value, s
     }
     e->v[e->n] = (struct sk_pdb_entry){.off = e->arena.len, .len = (unsigned)len, .kind = kind};
     /* Each value NUL-terminated in the arena, for binding as text. */
-    if (sk_pdb_buf_add(&e->arena, value, len) == -1 || sk_pdb_buf_add(&e->arena, "", 1) == -1)
+    if (sk_buf_append(&e->arena, value, len) == -1 || sk_buf_append(&e->arena, "", 1) == -1)
         return -1;
     e->n++;
     return 0;
@@ -60,9 +60,9 @@ size_t sk_pdb_entries_sort(struct sk_pdb_entries *e)
 
     if (e->n == 0)
         return 0;
-    qsort_r(e->v, e->n, sizeof(e->v[0]), sk_pdb_entry_cmp, e->arena.p);
+    qsort_r(e->v, e->n, sizeof(e->v[0]), sk_pdb_entry_cmp, e->arena.data);
     for (size_t i = 1; i < e->n; i++)
-        if (sk_pdb_entry_cmp(&e->v[out], &e->v[i], e->arena.p) != 0)
+        if (sk_pdb_entry_cmp(&e->v[out], &e->v[i], e->arena.data) != 0)
             e->v[++out] = e->v[i];
     out++;
     {
@@ -74,7 +74,7 @@ size_t sk_pdb_entries_sort(struct sk_pdb_entries *e)
 
 void sk_pdb_entries_free(struct sk_pdb_entries *e)
 {
-    free(e->arena.p);
+    free(e->arena.data);
     free(e->v);
     memset(e, 0, sizeof(*e));
 }
@@ -226,21 +226,21 @@ static int sk_pdb_parse_list(char kind, const char *file, char *data, size_t len
 static int sk_pdb_version_save(struct sk_pdb *pdb, const char *name, const struct sk_pdb_entries *e,
                                int64_t *version, char **err)
 {
-    struct sk_pdb_buf raw = {0};
+    struct sk_buf raw = {0};
     sqlite3_stmt *st = NULL;
     unsigned char *z = NULL;
     uLongf zlen;
     int rc = -1;
 
     for (size_t i = 0; i < e->n; i++)
-        if (sk_pdb_buf_add(&raw, &e->v[i].kind, 1) == -1 ||
-            sk_pdb_buf_add(&raw, e->arena.p + e->v[i].off, e->v[i].len) == -1 ||
-            sk_pdb_buf_add(&raw, "\n", 1) == -1)
+        if (sk_buf_append(&raw, &e->v[i].kind, 1) == -1 ||
+            sk_buf_append(&raw, e->arena.data + e->v[i].off, e->v[i].len) == -1 ||
+            sk_buf_append(&raw, "\n", 1) == -1)
             goto oom;
     zlen = compressBound(raw.len);
     if ((z = malloc(zlen)) == NULL)
         goto oom;
-    if (compress2(z, &zlen, (const Bytef *)(raw.p ? raw.p : ""), raw.len, 1) != Z_OK) {
+    if (compress2(z, &zlen, (const Bytef *)(raw.data ? raw.data : ""), raw.len, 1) != Z_OK) {
         sk_pdb_errf(err, "cannot compress category '%s'", name);
         goto out;
     }
@@ -281,7 +281,7 @@ oom:
     sk_pdb_errf(err, "out of memory");
 out:
     sqlite3_finalize(st);
-    free(raw.p);
+    free(raw.data);
     free(z);
     return rc;
 }
@@ -405,7 +405,7 @@ static int sk_pdb_entries_insert(struct sk_pdb *pdb, int64_t cid, const struct s
     for (size_t i = 0; i < e->n; i++) {
         if (sqlite3_bind_text(st, 2, sk_pdb_kind_name(e->v[i].kind), -1, SQLITE_STATIC) !=
                 SQLITE_OK ||
-            sqlite3_bind_text(st, 3, e->arena.p + e->v[i].off, (int)e->v[i].len, SQLITE_STATIC) !=
+            sqlite3_bind_text(st, 3, e->arena.data + e->v[i].off, (int)e->v[i].len, SQLITE_STATIC) !=
                 SQLITE_OK ||
             sqlite3_step(st) != SQLITE_DONE) {
             sk_pdb_sqlerr(pdb, err, "cannot store category entries");

@@ -139,7 +139,7 @@ int sk_pdb_dlp_name_valid(const char *name, char **err)
  * repeats dropped. Caller frees *out. 0, or -1 with *err. */
 static int sk_pdb_dlp_join(const char *const *detectors, size_t n, char **out, char **err)
 {
-    struct sk_pdb_buf b = {0};
+    struct sk_buf b = {0};
     char *canon = NULL;
 
     *out = NULL;
@@ -149,23 +149,23 @@ static int sk_pdb_dlp_join(const char *const *detectors, size_t n, char **out, c
         if (sk_pdb_dlp_detector_canon(detectors[i], &canon, err) == -1)
             goto fail;
         int dup = 0;
-        for (const char *p = b.p; p && *p && !dup;) {
+        for (const char *p = b.data; p && *p && !dup;) {
             size_t len = strcspn(p, "\n");
             dup = len == strlen(canon) && memcmp(p, canon, len) == 0;
             p += len + (p[len] == '\n');
         }
-        if (!dup && ((b.len && sk_pdb_buf_str(&b, "\n") == -1) || sk_pdb_buf_str(&b, canon) == -1)) {
+        if (!dup && ((b.len && sk_buf_puts(&b, "\n") == -1) || sk_buf_puts(&b, canon) == -1)) {
             sk_pdb_errf(err, "out of memory");
             goto fail;
         }
         free(canon);
         canon = NULL;
     }
-    *out = b.p;
+    *out = b.data;
     return 0;
 fail:
     free(canon);
-    free(b.p);
+    free(b.data);
     return -1;
 }
 

@@ -16,27 +16,31 @@
 #define SK_PDB_DOC_VERSION 1
 
 struct sk_pdb_exp {
+    sk_pdb_version_fn version_fn; /* REFS only */
     struct sk_pdb *pdb;
-    struct sk_pdb_buf *b;
+    struct sk_buf *b;
     char **err;
     int oom;
 };
 
 static void sk_pdb_out(struct sk_pdb_exp *x, const char *s)
 {
-    if (sk_pdb_buf_str(x->b, s) == -1)
+    if (sk_buf_puts(x->b, s) == -1)
         x->oom = 1;
 }
 
 static void sk_pdb_out_json(struct sk_pdb_exp *x, const char *s)
 {
-    if (sk_pdb_buf_json(x->b, s ? s : "") == -1)
+    /* the toolkit's JSON escaping: \n \t short, other controls \u00XX */
+    sk_buf_puts(x->b, "\"");
+    sk_json_escape(x->b, s, SIZE_MAX);
+    if (sk_buf_puts(x->b, "\"") == -1)
         x->oom = 1;
 }
 
 static void sk_pdb_out_int(struct sk_pdb_exp *x, int64_t v)
 {
-    if (sk_pdb_buf_fmt(x->b, "%lld", (long long)v) == -1)
+    if (sk_buf_printf(x->b, "%lld", (long long)v) == -1)
         x->oom = 1;
 }
 
@@ -207,7 +211,11 @@ static int sk_pdb_out_category(struct sk_pdb_exp *x, sqlite3_stmt *c, unsigned f
     sk_pdb_out(x, ",\n      \"comment\": ");
     sk_pdb_out_json(x, sk_pdb_text(c, 3));
     if (flags & SK_PDB_EXPORT_REFS) {
-        if (sk_pdb_category_version(x->pdb, cid, &version, x->err) == -1)
+        if (!x->version_fn) {
+            sk_pdb_errf(x->err, "export: category references need the write library");
+            return -1;
+        }
+        if (x->version_fn(x->pdb, cid, &version, x->err) == -1)
             return -1;
         sk_pdb_out(x, ",\n      \"version\": ");
         sk_pdb_out_int(x, version);
@@ -252,9 +260,10 @@ static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned
     return sk_pdb_out_policy(x, st);
 }
 
-int sk_pdb_export_buf(struct sk_pdb *pdb, unsigned flags, struct sk_pdb_buf *out, char **err)
+int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn version_fn,
+                         struct sk_buf *out, char **err)
 {
-    struct sk_pdb_exp x = {.pdb = pdb, .b = out, .err = err};
+    struct sk_pdb_exp x = {.pdb = pdb, .b = out, .err = err, .version_fn = version_fn};
     int own = sqlite3_get_autocommit(pdb->db), rc = -1;
 
     /* One read transaction: the document is one consistent state. */
@@ -286,32 +295,32 @@ out:
 
 int sk_pdb_export(struct sk_pdb *pdb, FILE *f, char **err)
 {
-    struct sk_pdb_buf b = {0};
+    struct sk_buf b = {0};
     int rc = -1;
 
-    if (sk_pdb_export_buf(pdb, 0, &b, err) == -1)
+    if (sk_pdb_export_buf_fn(pdb, 0, NULL, &b, err) == -1)
         goto out;
-    if (fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0) {
+    if (fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0) {
         sk_pdb_errf(err, "cannot write the export: %s", strerror(errno));
         goto out;
     }
     rc = 0;
 out:
-    free(b.p);
+    free(b.data);
     return rc;
 }
 
 int sk_pdb_content_hash(struct sk_pdb *pdb, char out[SK_PDB_HASH_HEX + 1], char **err)
 {
     static const char hex[] = "0123456789abcdef";
-    struct sk_pdb_buf b = {0};
+    struct sk_buf b = {0};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     int rc = -1;
 
-    if (sk_pdb_export_buf(pdb, 0, &b, err) == -1)
+    if (sk_pdb_export_buf_fn(pdb, 0, NULL, &b, err) == -1)
         goto out;
-    if (EVP_Digest(b.p, b.len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+    if (EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
         sk_pdb_errf(err, "cannot hash the policy (OpenSSL SHA-256 failed)");
         goto out;
     }
@@ -322,6 +331,6 @@ int sk_pdb_content_hash(struct sk_pdb *pdb, char out[SK_PDB_HASH_HEX + 1], char 
     out[SK_PDB_HASH_HEX] = '\0';
     rc = 0;
 out:
-    free(b.p);
+    free(b.data);
     return rc;
 }

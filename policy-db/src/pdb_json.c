@@ -10,6 +10,7 @@
 
 #include "pdb_json.h"
 #include "pdb_internal.h"
+#include "sekisho/text.h"
 
 #define SK_JSON_DEPTH 16
 
@@ -75,35 +76,6 @@ static char *sk_json_utf8(char *o, unsigned cp)
     return o;
 }
 
-/* Length of the valid UTF-8 sequence at S (up to END), 0 if invalid. */
-static size_t sk_json_utf8_len(const unsigned char *s, const unsigned char *end)
-{
-    size_t n;
-    unsigned cp;
-
-    if (*s < 0x80)
-        return 1;
-    if ((*s & 0xe0) == 0xc0)
-        n = 2, cp = *s & 0x1f;
-    else if ((*s & 0xf0) == 0xe0)
-        n = 3, cp = *s & 0x0f;
-    else if ((*s & 0xf8) == 0xf0)
-        n = 4, cp = *s & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - s) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* Decode the string at p->s (on the opening quote) in place. */
 static int sk_json_string(struct sk_json_p *p, const char **out, size_t *outlen)
 {
@@ -114,7 +86,7 @@ static int sk_json_string(struct sk_json_p *p, const char **out, size_t *outlen)
         if (c < 0x20)
             return sk_json_fail(p, "control character in a string");
         if (c != '\\') {
-            size_t n = sk_json_utf8_len((unsigned char *)p->s, (unsigned char *)p->end);
+            size_t n = sk_utf8_len((const unsigned char *)p->s, (size_t)(p->end - p->s));
             if (n == 0)
                 return sk_json_fail(p, "invalid UTF-8 in a string");
             memmove(o, p->s, n);

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sekisho/notify.h>
+
 #include "pdb_internal.h"
+#include "sekisho/text.h"
 
 #define SK_PDB_STRING_MAX 1024
 #define SK_PDB_VERDICT "block|allow"
@@ -44,6 +47,21 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .help = "send X-Violations-Found on a URL or DLP block"},
     {.key = "icap.x-virus-id", .type = SK_PDB_T_BOOL, .def = "off",
      .help = "send X-Virus-ID with the name of the virus found"},
+    {.key = "notify.email", .type = SK_PDB_T_STRING, .def = "",
+     .help = "mail address that gets alerts (needs notify.smtp); empty: no mail"},
+    {.key = "notify.events", .type = SK_PDB_T_STRING,
+     .def = "virus,dlp-block,module-error,signatures-stale,policy-load-failed",
+     .help = "comma-separated alert kinds: virus, dlp-block, module-error, signatures-stale, "
+             "policy-load-failed"},
+    {.key = "notify.from", .type = SK_PDB_T_STRING, .def = "sekisho@localhost",
+     .help = "sender address of alert mails"},
+    {.key = "notify.min-interval", .type = SK_PDB_T_DURATION, .def = "5m", .min = 0,
+     .max = 7 * SK_DAY,
+     .help = "at most one alert of each kind per interval and node (0s: every event)"},
+    {.key = "notify.smtp", .type = SK_PDB_T_STRING, .def = "",
+     .help = "SMTP relay HOST:PORT for notify.email"},
+    {.key = "notify.webhook", .type = SK_PDB_T_STRING, .def = "",
+     .help = "http(s) URL that gets each alert as a JSON POST; empty: none"},
     {.key = "page.contact", .type = SK_PDB_T_STRING, .def = "",
      .help = "contact (mail, phone, URL) shown on block pages"},
     {.key = "url.infected-block-time", .type = SK_PDB_T_DURATION, .def = "4h", .min = 0,
@@ -117,45 +135,6 @@ int sk_pdb_parse_bool(const char *text, int *out)
     return -1;
 }
 
-/* DIGITS[SUFFIX]; a missing suffix means factor 1 (bytes, seconds). */
-static int sk_pdb_parse_scaled(const char *text, const struct sk_pdb_unit *units, int sensitive,
-                               uint64_t *out)
-{
-    uint64_t v = 0, factor = 1;
-    const char *p = text;
-
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    for (; isdigit((unsigned char)*p); p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p != '\0') {
-        const struct sk_pdb_unit *u;
-        for (u = units; u->suffix; u++)
-            if (sensitive ? *p == u->suffix : toupper((unsigned char)*p) == u->suffix)
-                break;
-        if (u->suffix == 0 || p[1] != '\0')
-            return -1;
-        factor = u->factor;
-    }
-    if (v > UINT64_MAX / factor)
-        return -1;
-    *out = v * factor;
-    return 0;
-}
-
-int sk_pdb_parse_size(const char *text, uint64_t *bytes)
-{
-    return sk_pdb_parse_scaled(text, sk_pdb_size_units, 0, bytes);
-}
-
-int sk_pdb_parse_duration(const char *text, uint64_t *seconds)
-{
-    return sk_pdb_parse_scaled(text, sk_pdb_time_units, 1, seconds);
-}
-
 static int sk_pdb_parse_int(const char *text, int64_t *out)
 {
     char *end;
@@ -187,20 +166,6 @@ static char *sk_pdb_format_scaled(uint64_t v, const struct sk_pdb_unit *units, c
     if (asprintf(&s, "%llu", (unsigned long long)v) == -1)
         return NULL;
     return s;
-}
-
-static int sk_pdb_utf8_ok(const unsigned char *s)
-{
-    while (*s) {
-        int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2
-                : (*s & 0xf8) == 0xf0 ? 3 : -1;
-        if (n < 0 || (*s & 0xfe) == 0xc0)
-            return 0;
-        for (s++; n > 0; n--, s++)
-            if ((*s & 0xc0) != 0x80)
-                return 0;
-    }
-    return 1;
 }
 
 /* VALUE made safe to echo in a one-line message: short, no control bytes. */
@@ -273,11 +238,11 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
         break;
     case SK_PDB_T_SIZE:
     case SK_PDB_T_DURATION:
-        if (d->type == SK_PDB_T_SIZE ? sk_pdb_parse_size(value, &u) == -1
-                                     : sk_pdb_parse_duration(value, &u) == -1)
+        if (d->type == SK_PDB_T_SIZE ? sk_parse_size(value, &u) == -1
+                                     : sk_parse_duration(value, &u) == -1)
             return sk_pdb_errf(err, d->type == SK_PDB_T_SIZE
                                ? "invalid size '%s' for %s: expected bytes with an optional "
-                                 "K, M or G suffix, e.g. 100M"
+                                 "K, M, G or T suffix (KB/KiB alike, powers of 1024), e.g. 100M"
                                : "invalid duration '%s' for %s: expected seconds with an "
                                  "optional s, m, h or d suffix, e.g. 4h", shown, d->key);
         if (u > INT64_MAX || (int64_t)u < d->min || (int64_t)u > d->max)
@@ -307,7 +272,7 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
         if (strlen(value) > SK_PDB_STRING_MAX)
             return sk_pdb_errf(err, "invalid value for %s: longer than %d bytes", d->key,
                                SK_PDB_STRING_MAX);
-        if (!sk_pdb_utf8_ok((const unsigned char *)value))
+        if (!sk_utf8_valid(value, strlen(value)))
             return sk_pdb_errf(err, "invalid value for %s: not valid UTF-8", d->key);
         *out = strdup(value);
         break;
@@ -331,6 +296,28 @@ int sk_pdb_setting_validate(const char *key, const char *value, char **canonical
     sk_pdb_echo(shown, sizeof(shown), value);
     if (sk_pdb_canonical(d, value, shown, &out, err) == -1)
         return -1;
+    if (strcmp(d->key, "notify.events") == 0) {
+        for (const char *p = out; *p;) {
+            size_t n = strcspn(p, ","), k = n;
+            const char *s = p;
+            while (k && *s == ' ')
+                s++, k--;
+            while (k && s[k - 1] == ' ')
+                k--;
+            if (k && sk_notify_kind_known(s, k) < 0) {
+                sk_pdb_errf(err, "invalid value for notify.events: unknown event '%.*s' "
+                                 "(virus, dlp-block, module-error, signatures-stale, "
+                                 "policy-load-failed)", (int)(k < 40 ? k : 40), s);
+                free(out);
+                return -1;
+            }
+            p += n + (p[n] == ',');
+        }
+    } else if (strcmp(d->key, "notify.webhook") == 0 && *out &&
+               strncmp(out, "http://", 7) != 0 && strncmp(out, "https://", 8) != 0) {
+        free(out);
+        return sk_pdb_errf(err, "invalid value for notify.webhook: an http:// or https:// URL");
+    }
     if (canonical != NULL)
         *canonical = out;
     else

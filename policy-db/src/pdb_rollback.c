@@ -26,7 +26,7 @@ out:
 
 int sk_pdb_snapshot_save(struct sk_pdb *pdb, int64_t gen, char **err)
 {
-    struct sk_pdb_buf doc = {0};
+    struct sk_buf doc = {0};
     sqlite3_stmt *st = NULL;
     int rc = -1;
 
@@ -37,7 +37,7 @@ int sk_pdb_snapshot_save(struct sk_pdb *pdb, int64_t gen, char **err)
                            " VALUES (?1, ?2)",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(st, 1, gen) != SQLITE_OK ||
-        sqlite3_bind_text(st, 2, doc.p, (int)doc.len, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, doc.data, (int)doc.len, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_DONE) {
         sk_pdb_sqlerr(pdb, err, "cannot store the snapshot");
         goto out;
@@ -58,7 +58,7 @@ int sk_pdb_snapshot_save(struct sk_pdb *pdb, int64_t gen, char **err)
     rc = 0;
 out:
     sqlite3_finalize(st);
-    free(doc.p);
+    free(doc.data);
     return rc;
 }
 
@@ -87,7 +87,7 @@ static int sk_pdb_no_snapshot(struct sk_pdb *pdb, int64_t gen, char **err)
 
 int sk_pdb_rollback(struct sk_pdb *pdb, int64_t gen, char **err)
 {
-    struct sk_pdb_buf doc = {0};
+    struct sk_buf doc = {0};
     sqlite3_stmt *st = NULL;
     int rc = -1, step;
 
@@ -107,19 +107,19 @@ int sk_pdb_rollback(struct sk_pdb *pdb, int64_t gen, char **err)
     /* Copy it and finish the read first: the import drops a temp table,
      * which SQLite refuses while a statement is still active. */
     if (sqlite3_column_text(st, 0) == NULL ||
-        sk_pdb_buf_add(&doc, (const char *)sqlite3_column_text(st, 0),
+        sk_buf_append(&doc, (const char *)sqlite3_column_text(st, 0),
                        (size_t)sqlite3_column_bytes(st, 0)) == -1) {
         rc = sk_pdb_errf(err, "out of memory");
         goto out;
     }
     sqlite3_finalize(st);
     st = NULL;
-    rc = sk_pdb_import_doc(pdb, doc.p, doc.len, SK_PDB_EXPORT_REFS, err);
+    rc = sk_pdb_import_doc(pdb, doc.data, doc.len, SK_PDB_EXPORT_REFS, err);
     /* A snapshot the importer refuses is damage, not the caller's input. */
     if (rc == SK_PDB_REJECT)
         rc = -1;
 out:
     sqlite3_finalize(st);
-    free(doc.p);
+    free(doc.data);
     return rc;
 }

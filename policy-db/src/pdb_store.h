@@ -7,16 +7,9 @@
 
 #include "pdb_internal.h"
 
-/* A growable byte buffer; NUL-terminated when len > 0. Free p. */
-struct sk_pdb_buf {
-    char *p;
-    size_t len, cap;
-};
-int sk_pdb_buf_add(struct sk_pdb_buf *, const char *s, size_t n);
-int sk_pdb_buf_str(struct sk_pdb_buf *, const char *s);
-int sk_pdb_buf_fmt(struct sk_pdb_buf *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* S as a JSON string literal (quotes included; non-ASCII kept as UTF-8). */
-int sk_pdb_buf_json(struct sk_pdb_buf *, const char *s);
+/* Buffers and JSON escaping: the toolkit's struct sk_buf (see there why
+ * the lowest layer may include it). */
+#include "sekisho/text.h"
 
 /* The id of policy NAME (NULL: the default policy); SK_PDB_REJECT with
  * "no such policy" in *err when it does not exist, -1 on a database error. */
@@ -33,7 +26,7 @@ struct sk_pdb_entry {
     char kind; /* 'd'omain, 'e'xpression, 'u'rl */
 };
 struct sk_pdb_entries {
-    struct sk_pdb_buf arena;
+    struct sk_buf arena;
     struct sk_pdb_entry *v;
     size_t n, cap;
 };
@@ -61,9 +54,20 @@ int sk_pdb_category_version(struct sk_pdb *, int64_t category_id, int64_t *versi
 /* Entries of version VERSION, appended to OUT. 0, -1, SK_PDB_REJECT (gone). */
 int sk_pdb_version_load(struct sk_pdb *, int64_t version, struct sk_pdb_entries *out, char **err);
 
-/* Export with categories as version references (snapshots) or inline. */
+/* Export with categories inline, or (REFS, snapshots: the write library
+ * only) as references to archived versions that VERSION_FN names, archiving
+ * them if needed. pdb_export.c is in the read library (the server hashes
+ * the export), sk_pdb_category_version in the write library, hence the
+ * function pointer rather than a call. */
 #define SK_PDB_EXPORT_REFS 0x1
-int sk_pdb_export_buf(struct sk_pdb *, unsigned flags, struct sk_pdb_buf *out, char **err);
+typedef int (*sk_pdb_version_fn)(struct sk_pdb *, int64_t category_id, int64_t *version,
+                                 char **err);
+int sk_pdb_export_buf_fn(struct sk_pdb *, unsigned flags, sk_pdb_version_fn, struct sk_buf *out,
+                         char **err);
+#define sk_pdb_export_buf(pdb, flags, out, err)                                                  \
+    sk_pdb_export_buf_fn((pdb), (flags), ((flags) & SK_PDB_EXPORT_REFS) ? sk_pdb_category_version \
+                                                                        : NULL,                  \
+                         (out), (err))
 /* Import a document; REFS: categories may be version references. */
 int sk_pdb_import_doc(struct sk_pdb *, const char *text, size_t len, unsigned flags, char **err);
 

@@ -27,6 +27,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import check_started  # noqa: E402  (issue 16)
 from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
                      http_res_head, check_asan)
 
@@ -317,7 +318,8 @@ def g_pages(cx):
         hdr = r.parts.get("res-hdr", b"") if r else b""
         ok = is_block(r) and re.search(rb"(?im)^content-type:\s*text/plain", hdr) is not None
         if method == "GET":
-            ok = ok and "Access blocked by Sekisho" in page_of(r) and len(r.body) < 512
+            ok = (ok and "Access to this web page is blocked (Sekisho)" in page_of(r)
+                  and len(r.body) < 512)
         ck.ok("%s with Accept %s: 403 text/plain" % (method, accept), ok, detail(r, c))
     # hostile characters in the URL are escaped on the page
     url = "http://www.blocked-domain.test/<script>alert(1)</script>?\"'&"
@@ -451,7 +453,7 @@ def main():
     try:
         setup_policy(srv, srv.tmp)
         srv.start()
-        ck.ok("server starts with url_block and test_block", True)
+        check_started(ck, srv, "server starts with url_block and test_block", 2)
     except StartupError as e:
         ck.ok("server starts with url_block and test_block", False, str(e))
         srv.stop()

@@ -61,9 +61,18 @@ static void test_many_contents_many_tags(void **s)
         snprintf(hash, sizeof(hash), "%064x", i * 2654435761u);
         sk_istag_make(tags[i], sizeof(tags[i]), hash, "v=1;");
     }
+    /* all pairs (sorted, then neighbours), and on the hash over content
+     * and versions alone: the content prefix makes whole tags distinct */
+    for (int i = 0; i < N; i++) {
+        const char *h = strrchr(tags[i], '-');
+        assert_non_null(h);
+        assert_int_equal(strlen(h + 1), 12);
+        memmove(tags[i], h + 1, 13);
+    }
     qsort(tags, N, sizeof(tags[0]), sk_cmp);
     for (int i = 1; i < N; i++)
-        assert_string_not_equal(tags[i], tags[i - 1]);
+        if (strcmp(tags[i], tags[i - 1]) == 0)
+            fail_msg("two of %d contents share the ISTag hash %s", N, tags[i]);
     assert_int_not_equal(sk_fnv1a64("a", 1, 0), sk_fnv1a64("b", 1, 0));
 }
 

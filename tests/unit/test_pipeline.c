@@ -18,6 +18,7 @@ struct fake {
     enum sk_verdict on_body; /* returned for every body call */
     int begin_fails;
     int approve;        /* call sk_txn_approve in on_headers */
+    int null_rule;      /* block with a reason but a NULL rule (module.h allows it) */
     int begins, headers, bodies, ends;
     size_t body_bytes;
     int saw_eof;
@@ -55,7 +56,9 @@ static enum sk_verdict f_headers(struct sk_txn *t, void *state)
     note("h", idx(t));
     if (f->approve)
         sk_txn_approve(t, "approved-rule");
-    if (f->on_headers == SK_BLOCK)
+    if (f->on_headers == SK_BLOCK && f->null_rule)
+        sk_txn_set_reason(t, NULL, "a reason longer than a malloc chunk header");
+    else if (f->on_headers == SK_BLOCK)
         sk_txn_set_reason(t, "rule-x", "because");
     return f->on_headers;
 }
@@ -197,6 +200,33 @@ static void test_block_in_body(void **s)
     assert_int_equal(sk_pipeline_body(&p, "y", 1, 1), SK_OUT_BLOCK);
     assert_int_equal(fakes[0].bodies, 1);
     assert_string_equal(t.rule, "m0"); /* no reason given: module name */
+    sk_pipeline_finish(&p);
+    sk_txn_clear(&t);
+}
+
+/* The pipeline names the module as the rule and passes the transaction's
+ * own reason back in: the reason must survive (it was a use-after-free;
+ * glibc's free overwrites the first 16 bytes, ASan reports it). */
+static void test_block_null_rule_keeps_reason(void **s)
+{
+    struct sk_chain c;
+    struct sk_txn t;
+    struct sk_pipeline p;
+
+    build_chain(&c, 2, 0);
+    fakes[0].on_headers = SK_BLOCK;
+    fakes[0].null_rule = 1;
+    txn(&t, SK_REQMOD, 0);
+    sk_pipeline_start(&p, &c, &t, SK_ON_ERROR_BLOCK);
+    assert_int_equal(sk_pipeline_headers(&p), SK_OUT_BLOCK);
+    assert_string_equal(t.rule, "m0");
+    assert_string_equal(t.reason, "a reason longer than a malloc chunk header");
+    /* the same aliasing through the public setters */
+    sk_txn_set_reason(&t, t.rule, t.reason);
+    assert_string_equal(t.rule, "m0");
+    assert_string_equal(t.reason, "a reason longer than a malloc chunk header");
+    sk_txn_approve(&t, t.rule);
+    assert_string_equal(t.rule, "m0");
     sk_pipeline_finish(&p);
     sk_txn_clear(&t);
 }
@@ -346,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup(test_block_stops_chain, setup),
         cmocka_unit_test_setup(test_body_streamed_to_interested_only, setup),
         cmocka_unit_test_setup(test_block_in_body, setup),
+        cmocka_unit_test_setup(test_block_null_rule_keeps_reason, setup),
         cmocka_unit_test_setup(test_approved_skips_rest, setup),
         cmocka_unit_test_setup(test_error_blocks_by_default, setup),
         cmocka_unit_test_setup(test_error_allow_policy_and_bogus_verdict, setup),

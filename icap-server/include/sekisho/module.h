@@ -8,6 +8,12 @@
 #ifndef SEKISHO_MODULE_H
 #define SEKISHO_MODULE_H
 
+/* SK_API marks what srv_sekisho.so exports to modules: the server is
+ * built with hidden visibility, so anything without it stays internal. */
+#ifndef SK_API
+#define SK_API __attribute__((visibility("default")))
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +23,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI 0x534b0002u /* "SK" 0002 */
+#define SK_MODULE_ABI 0x534b0003u /* "SK" 0003: option table in the descriptor */
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
@@ -52,10 +58,35 @@ struct sk_module_ctx {
     const char *policy_db; /* path of the policy database (read-only use) */
     const char *clamav_db; /* signature directory for scanners */
     const char *tmp_dir;   /* private directory for spill files */
-    /* Value of `sekisho.Option <module>.<key> <value>`, or NULL. Borrowed. */
+    /* Value of `sekisho.Option <module>.<key> <value>`, else the default of
+     * KEY in the module's option table, else NULL. Values reaching init()
+     * were checked against the table's type at start-up. Borrowed. */
     const char *(*option)(const struct sk_module_ctx *, const char *key);
     void *data; /* the module's own global state */
     void *priv; /* server's, do not touch */
+};
+
+/* Types of module options; the server checks each configured value before
+ * init() and refuses to start with a message naming the directive. */
+enum sk_option_type {
+    SK_OPT_STRING = 1, /* any text */
+    SK_OPT_SIZE,       /* sk_parse_size grammar: 0, 1048576, 1M, 1MB, 1MiB */
+    SK_OPT_DURATION,   /* sk_parse_duration grammar: 30, 30s, 5m, 4h, 2d */
+    SK_OPT_UINT,       /* decimal digits, fits in 32 bits */
+    SK_OPT_BOOL,       /* on/off, yes/no, true/false, 1/0 */
+    SK_OPT_ENUM,       /* one of choices, e.g. "block|allow" */
+    SK_OPT_DIR,        /* an existing directory */
+};
+
+/* One row of a module's option table (like nginx's ngx_command_t): every
+ * `sekisho.Option <module>.<name>` must match a row, or the server does
+ * not start. The table ends with a row whose name is NULL. */
+struct sk_module_option {
+    const char *name;         /* key, e.g. "max-decoded" */
+    enum sk_option_type type;
+    const char *def;          /* default as configured text, or NULL (none) */
+    const char *choices;      /* SK_OPT_ENUM: "a|b|c"; else NULL */
+    const char *help;         /* one line, for messages and documentation */
 };
 
 struct sk_module {
@@ -87,6 +118,9 @@ struct sk_module {
      * module still runs when an earlier module blocked). outcome is one of
      * SK_DECIDED_*. May add ICAP headers; must not block. */
     void (*on_decision)(struct sk_txn *, void *state, int outcome);
+
+    /* The options this module reads, or NULL for none. */
+    const struct sk_module_option *options;
 };
 
 #define SK_DECIDED_ALLOW 1
@@ -95,20 +129,20 @@ struct sk_module {
 
 /* ---- transaction accessors (implemented by the server) ---------------- */
 
-struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *);
-unsigned sk_txn_method(const struct sk_txn *);        /* SK_REQMOD/RESPMOD */
-const char *sk_txn_id(const struct sk_txn *);         /* unique, printable */
-const char *sk_txn_http_method(const struct sk_txn *); /* "GET", or "" */
-const char *sk_txn_url(const struct sk_txn *);         /* absolute URL or "" */
-const char *sk_txn_client_ip(const struct sk_txn *);   /* textual, or "" */
-const char *sk_txn_user(const struct sk_txn *);        /* decoded, or "" */
-const char *sk_txn_groups(const struct sk_txn *);      /* as sent, or "" */
-int sk_txn_http_status(const struct sk_txn *);         /* RESPMOD, else 0 */
-int sk_txn_has_body(const struct sk_txn *);
+SK_API struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *);
+SK_API unsigned sk_txn_method(const struct sk_txn *);        /* SK_REQMOD/RESPMOD */
+SK_API const char *sk_txn_id(const struct sk_txn *);         /* unique, printable */
+SK_API const char *sk_txn_http_method(const struct sk_txn *); /* "GET", or "" */
+SK_API const char *sk_txn_url(const struct sk_txn *);         /* absolute URL or "" */
+SK_API const char *sk_txn_client_ip(const struct sk_txn *);   /* textual, or "" */
+SK_API const char *sk_txn_user(const struct sk_txn *);        /* decoded, or "" */
+SK_API const char *sk_txn_groups(const struct sk_txn *);      /* as sent, or "" */
+SK_API int sk_txn_http_status(const struct sk_txn *);         /* RESPMOD, else 0 */
+SK_API int sk_txn_has_body(const struct sk_txn *);
 /* Header value of the encapsulated HTTP request/response, or NULL.
  * Borrowed until txn_end. */
-const char *sk_txn_req_header(const struct sk_txn *, const char *name);
-const char *sk_txn_resp_header(const struct sk_txn *, const char *name);
+SK_API const char *sk_txn_req_header(const struct sk_txn *, const char *name);
+SK_API const char *sk_txn_resp_header(const struct sk_txn *, const char *name);
 
 /* The policy snapshot the transaction started with (a reload never changes
  * it mid-transaction) and the policy that applies to its client, user and
@@ -116,26 +150,26 @@ const char *sk_txn_resp_header(const struct sk_txn *, const char *name);
  * until txn_end; NULL only when the server runs without a policy store. */
 struct sk_snapshot;
 struct sk_policy;
-const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *);
-const struct sk_policy *sk_txn_policy(struct sk_txn *);
+SK_API const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *);
+SK_API const struct sk_policy *sk_txn_policy(struct sk_txn *);
 
 /* Record why the deciding module decided: a rule/signature name and a
  * human reason. Copied; shown (escaped) on the block page and in the log. */
-void sk_txn_set_reason(struct sk_txn *, const char *rule, const char *reason);
+SK_API void sk_txn_set_reason(struct sk_txn *, const char *rule, const char *reason);
 /* Mark the transaction approved: later modules are skipped. */
-void sk_txn_approve(struct sk_txn *, const char *rule);
-int sk_txn_approved(const struct sk_txn *);
+SK_API void sk_txn_approve(struct sk_txn *, const char *rule);
+SK_API int sk_txn_approved(const struct sk_txn *);
 /* Replace the default block page. Copied. */
-int sk_txn_set_page(struct sk_txn *, int http_status, const char *content_type,
+SK_API int sk_txn_set_page(struct sk_txn *, int http_status, const char *content_type,
                     const char *body, size_t len);
 /* Report a detection: kind "virus", "dlp", ...; name is the signature or
  * template name (sanitised by the server: printable ASCII, capped at 128
  * bytes); detail is optional text for the log (e.g. masked samples). The
  * xheaders module turns these into X-Virus-ID / X-Infection-Found /
  * X-Violations-Found. Returns 0 or -1. */
-int sk_txn_report(struct sk_txn *, const char *kind, const char *name, const char *detail);
+SK_API int sk_txn_report(struct sk_txn *, const char *kind, const char *name, const char *detail);
 /* The i-th detection (0-based), or -1 when there is none. Borrowed. */
-int sk_txn_detection(const struct sk_txn *, int i, const char **kind, const char **name,
+SK_API int sk_txn_detection(const struct sk_txn *, int i, const char **kind, const char **name,
                      const char **detail);
 
 /* URLs that delivered a virus, shared by every c-icap child of this host
@@ -143,12 +177,12 @@ int sk_txn_detection(const struct sk_txn *, int i, const char **kind, const char
  * (sk_url_string). add: listed for `seconds` from now; check: 1 if listed
  * and not expired, else 0. Bounded table: the oldest entries are replaced
  * when it is full. */
-int sk_infected_url_add(const char *normalized_url, unsigned seconds);
-int sk_infected_url_check(const char *normalized_url);
+SK_API int sk_infected_url_add(const char *normalized_url, unsigned seconds);
+SK_API int sk_infected_url_check(const char *normalized_url);
 
 /* Queue an ICAP response header line ("X-Virus-ID: Foo"). The server
  * rejects lines with control characters. Returns 0 or -1. */
-int sk_txn_add_icap_header(struct sk_txn *, const char *line);
+SK_API int sk_txn_add_icap_header(struct sk_txn *, const char *line);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 
 #include <sqlite3.h>
 
+#include <sekisho/policy_settings.h>
+
 /* Schema version this build reads and writes (PRAGMA user_version). */
 #define SK_PDB_SCHEMA_VERSION 2
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
@@ -92,31 +94,7 @@ int sk_pdb_history(struct sk_pdb *, int64_t limit, sk_pdb_history_fn fn, void *a
  * NULL when out of memory. */
 char *sk_pdb_shell_quote(const char *s);
 
-/* ---- settings registry ---- */
-
-enum sk_pdb_type {
-    SK_PDB_T_BOOL,     /* on|off (accepts true/false, yes/no, 1/0) */
-    SK_PDB_T_SIZE,     /* bytes, optional K/M/G suffix (powers of 1024) */
-    SK_PDB_T_INT,      /* signed decimal */
-    SK_PDB_T_DURATION, /* seconds, optional s/m/h/d suffix */
-    SK_PDB_T_ENUM,     /* one of .choices ("block|allow") */
-    SK_PDB_T_STRING,   /* UTF-8, no control characters, <= 1024 bytes */
-};
-
-struct sk_pdb_setting_def {
-    const char *key;
-    enum sk_pdb_type type;
-    const char *def;     /* default, in canonical form */
-    const char *choices; /* SK_PDB_T_ENUM only: "a|b|c" */
-    int64_t min, max;    /* SIZE (bytes), INT, DURATION (seconds) bounds */
-    const char *help;
-};
-
-/* The registry, static; *count gets its length. */
-const struct sk_pdb_setting_def *sk_pdb_settings(size_t *count);
-/* Entry for KEY (static), or NULL if KEY is not a setting. */
-const struct sk_pdb_setting_def *sk_pdb_setting_find(const char *key);
-const char *sk_pdb_type_name(enum sk_pdb_type);
+/* ---- settings registry: sekisho/policy_settings.h (read API) ---- */
 
 /*
  * Validate VALUE for KEY. 0 with *canonical (malloc'd, caller frees; may be
@@ -125,12 +103,6 @@ const char *sk_pdb_type_name(enum sk_pdb_type);
  * the key and what is accepted.
  */
 int sk_pdb_setting_validate(const char *key, const char *value, char **canonical, char **err);
-
-/* Parsers shared by the CLI and the server, so both read values alike.
- * 0, or -1 if TEXT is not a valid value of the type. */
-int sk_pdb_parse_bool(const char *text, int *out);
-int sk_pdb_parse_size(const char *text, uint64_t *bytes);
-int sk_pdb_parse_duration(const char *text, uint64_t *seconds);
 
 /*
  * Effective value of KEY for POLICY (NULL = the default policy): the
@@ -241,7 +213,6 @@ int sk_pdb_export(struct sk_pdb *, FILE *out, char **err);
  * database, whatever its generation or history (export -> import keeps
  * it); any difference that export can show changes it. Runs in the
  * caller's read transaction when there is one. 0, or -1 with *err. */
-#define SK_PDB_HASH_HEX 64
 int sk_pdb_content_hash(struct sk_pdb *, char out[SK_PDB_HASH_HEX + 1], char **err);
 /* Inside a write: replace the whole policy with the document TEXT (LEN
  * bytes) as written by sk_pdb_export(). Every value is validated as the

@@ -5,12 +5,22 @@
 #ifndef SEKISHO_POLICY_SNAPSHOT_H
 #define SEKISHO_POLICY_SNAPSHOT_H
 
+/* SK_API marks what srv_sekisho.so exports to modules: the server is
+ * built with hidden visibility, so anything without it stays internal. */
+#ifndef SK_API
+#define SK_API __attribute__((visibility("default")))
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sekisho/policy_db.h>
+#include <sekisho/policy_settings.h>
 #include <sekisho/url.h>
 
+/* Only the snapshot (read) API: this header does not pull in the policy
+ * store's write API (policy_db.h) nor <sqlite3.h>, so a module sees
+ * neither. The loader takes an opened store by pointer. */
+struct sk_pdb;
 struct sk_snapshot; /* immutable after load, reference counted (atomic) */
 struct sk_policy;   /* borrowed from its snapshot */
 
@@ -22,21 +32,21 @@ struct sk_policy;   /* borrowed from its snapshot */
  * stored value that does not validate (hand-edited file). Category entries
  * that do not parse are skipped and counted (sk_snapshot_skipped).
  */
-struct sk_snapshot *sk_snapshot_load(struct sk_pdb *db, char **err);
-void sk_snapshot_ref(struct sk_snapshot *);
+SK_API struct sk_snapshot *sk_snapshot_load(struct sk_pdb *db, char **err);
+SK_API void sk_snapshot_ref(struct sk_snapshot *);
 /* Drops a reference; the last one frees. NULL is ignored. */
-void sk_snapshot_unref(struct sk_snapshot *);
-int64_t sk_snapshot_generation(const struct sk_snapshot *);
+SK_API void sk_snapshot_unref(struct sk_snapshot *);
+SK_API int64_t sk_snapshot_generation(const struct sk_snapshot *);
 /* The content hash of the policy this snapshot enforces (64 hex digits,
  * see sk_pdb_content_hash). Borrowed for the snapshot's life. */
-const char *sk_snapshot_content_hash(const struct sk_snapshot *);
+SK_API const char *sk_snapshot_content_hash(const struct sk_snapshot *);
 /* For the log line at each build: entries (policies, scopes, settings,
  * rules, category entries, DLP templates), bytes of compiled structures,
  * build time in milliseconds. Any pointer may be NULL. */
-void sk_snapshot_stats(const struct sk_snapshot *, size_t *entries, size_t *bytes,
+SK_API void sk_snapshot_stats(const struct sk_snapshot *, size_t *entries, size_t *bytes,
                        double *build_ms);
 /* Category entries skipped at load because they did not parse. */
-size_t sk_snapshot_skipped(const struct sk_snapshot *);
+SK_API size_t sk_snapshot_skipped(const struct sk_snapshot *);
 
 /*
  * Who is asking, as the server decoded it (base64 already undone).
@@ -62,19 +72,20 @@ struct sk_who {
  * no scope matches nobody; the default policy always matches, last.
  * Never NULL; borrowed until the snapshot's last unref.
  */
-const struct sk_policy *sk_snapshot_resolve(const struct sk_snapshot *, const struct sk_who *);
+SK_API const struct sk_policy *sk_snapshot_resolve(const struct sk_snapshot *, const struct sk_who *);
 /* The policy named NAME, or NULL; borrowed like sk_snapshot_resolve(). */
-const struct sk_policy *sk_snapshot_policy(const struct sk_snapshot *, const char *name);
-const struct sk_policy *sk_snapshot_default(const struct sk_snapshot *);
+SK_API const struct sk_policy *sk_snapshot_policy(const struct sk_snapshot *, const char *name);
+SK_API const struct sk_policy *sk_snapshot_default(const struct sk_snapshot *);
 
-const char *sk_policy_name(const struct sk_policy *);
-int64_t sk_policy_priority(const struct sk_policy *);
+SK_API const char *sk_policy_name(const struct sk_policy *);
+SK_API int64_t sk_policy_priority(const struct sk_policy *);
 /*
  * Canonical value of setting KEY: the policy's own, else the default
  * policy's, else the built-in default. NULL only for an unknown key.
- * Read it with sk_pdb_parse_bool/size/duration. Borrowed (snapshot).
+ * Read it with sk_pdb_parse_bool (policy_settings.h) or sk_parse_size /
+ * sk_parse_duration (sekisho/text.h). Borrowed (snapshot).
  */
-const char *sk_policy_get(const struct sk_policy *, const char *key);
+SK_API const char *sk_policy_get(const struct sk_policy *, const char *key);
 
 enum sk_url_verdict { SK_URL_NONE = 1, SK_URL_ALLOW, SK_URL_APPROVED, SK_URL_BLOCK };
 
@@ -99,9 +110,9 @@ struct sk_url_decision {
  * 0 with *out filled, or -1 when evaluation failed (a regex exceeded its
  * match limit): the caller applies url.on-error.
  */
-int sk_policy_check_url(const struct sk_policy *, const struct sk_url *,
+SK_API int sk_policy_check_url(const struct sk_policy *, const struct sk_url *,
                         struct sk_url_decision *out);
-const char *sk_url_verdict_name(enum sk_url_verdict);
+SK_API const char *sk_url_verdict_name(enum sk_url_verdict);
 
 /* DLP templates of a policy, raw for the DLP module (own rows only; the
  * module decides about inheritance from sk_snapshot_default()). */
@@ -111,16 +122,16 @@ struct sk_dlp_template {
     int64_t min_count;
     const char *action;    /* block | log */
 };
-const struct sk_dlp_template *sk_policy_dlp(const struct sk_policy *, size_t *count);
+SK_API const struct sk_dlp_template *sk_policy_dlp(const struct sk_policy *, size_t *count);
 
 /*
  * For the CLI before it stores a rule: is PATTERN valid for MATCH
  * ("exact|prefix|substring|domain|regex")? 0 with *canonical (the key the
  * matcher uses, malloc'd, may be NULL if unwanted), or -1 with *err.
  */
-int sk_url_rule_validate(const char *match, const char *pattern, char **canonical, char **err);
+SK_API int sk_url_rule_validate(const char *match, const char *pattern, char **canonical, char **err);
 /* Is VALUE a valid scope of KIND ("client-ip|user|group")? 0, or -1 with
  * *err (e.g. a bad CIDR). */
-int sk_scope_validate(const char *kind, const char *value, char **err);
+SK_API int sk_scope_validate(const char *kind, const char *value, char **err);
 
 #endif

@@ -4,6 +4,12 @@
 #ifndef SEKISHO_URL_H
 #define SEKISHO_URL_H
 
+/* SK_API marks what srv_sekisho.so exports to modules: the server is
+ * built with hidden visibility, so anything without it stays internal. */
+#ifndef SK_API
+#define SK_API __attribute__((visibility("default")))
+#endif
+
 #include <stddef.h>
 
 /* Longest URL accepted (bytes of input); longer is a failure verdict. */
@@ -48,27 +54,27 @@ struct sk_url {
  * *ERR (caller frees; ERR may be NULL) for overlong (> SK_URL_MAX) or
  * malformed input: the caller applies the policy's failure verdict.
  */
-int sk_url_normalize(const char *in, int is_connect, struct sk_url *out, char **err);
+SK_API int sk_url_normalize(const char *in, int is_connect, struct sk_url *out, char **err);
 
 /*
  * The request target as the server sees it: absolute-form, CONNECT
  * authority-form, or origin-form ("/path") completed with HOST (the Host
  * header) as http://HOST/path. 0 or -1 with *err, as sk_url_normalize.
  */
-int sk_url_normalize_request(const char *target, const char *host, int is_connect,
+SK_API int sk_url_normalize_request(const char *target, const char *host, int is_connect,
                              struct sk_url *out, char **err);
 
 /* Canonical string form, borrowed until sk_url_free(). */
-const char *sk_url_string(const struct sk_url *);
+SK_API const char *sk_url_string(const struct sk_url *);
 
 /* Release what sk_url_normalize() allocated; safe on a zeroed struct. */
-void sk_url_free(struct sk_url *);
+SK_API void sk_url_free(struct sk_url *);
 
 /*
  * Normalise a host name alone (as above: escapes, case, trailing dots, IDN,
  * IPv4 forms, IPv6 with or without brackets) into OUT (SIZE >= 256).
  * Returns the host type, or -1 with *err.
  */
-int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, char **err);
+SK_API int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, char **err);
 
 #endif

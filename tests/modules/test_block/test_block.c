@@ -93,6 +93,12 @@ static void sk_tb_end(struct sk_txn *t, void *state)
     free(state);
 }
 
+static const struct sk_module_option sk_tb_options[] = {
+    {"fail-init", SK_OPT_STRING, NULL, NULL, "anything but 'no' makes init() fail"},
+    {"version", SK_OPT_STRING, NULL, NULL, "the version string (ISTag input)"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
 __attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
     .abi = SK_MODULE_ABI,
     .name = "test_block",
@@ -103,4 +109,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .on_headers = sk_tb_headers,
     .on_body = sk_tb_body,
     .txn_end = sk_tb_end,
+    .options = sk_tb_options,
 };

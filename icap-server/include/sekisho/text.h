@@ -1,0 +1,83 @@
+/* sekisho/text.h - the one text toolkit of Sekisho: growable buffer,
+ * HTML/JSON/text/header escaping, UTF-8 validation, FNV-1a, and the size
+ * and duration grammar of every directive, option and policy setting.
+ * SECURITY: the escapers are the only place that turns untrusted bytes
+ * into output syntax; none emits a raw quote, angle bracket, CR or LF
+ * taken from its input.
+ *
+ * Layering: this is libsekisho_toolkit (icap-server/toolkit/), a static
+ * library that depends on libc only. policy-db (the lowest layer), the
+ * server and every module link it; nothing in it calls up into policy-db
+ * or the server, so "modules -> icap-server -> policy-db -> toolkit" stays
+ * acyclic. It is compiled with hidden visibility: each binary carries its
+ * own copy and no toolkit symbol becomes part of srv_sekisho.so's ABI.
+ */
+#ifndef SEKISHO_TEXT_H
+#define SEKISHO_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer. data is NUL-terminated once anything was added
+ * (NULL while empty). On allocation failure failed is set, later appends
+ * are dropped and return -1: check failed once at the end. */
+struct sk_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+};
+
+/* Append N bytes / a C string / a formatted string. 0, or -1 (failed). */
+int sk_buf_append(struct sk_buf *b, const char *s, size_t n);
+int sk_buf_puts(struct sk_buf *b, const char *s);
+int sk_buf_printf(struct sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sk_buf_free(struct sk_buf *b);
+
+/* Length of the valid UTF-8 sequence at S (AVAIL bytes available), or 0
+ * when it is not valid: overlong forms, surrogates and code points above
+ * U+10FFFF are invalid. AVAIL must be >= 1. */
+size_t sk_utf8_len(const unsigned char *s, size_t avail);
+/* 1 if the LEN bytes at S are valid UTF-8 without NUL bytes, else 0. */
+int sk_utf8_valid(const char *s, size_t len);
+
+/* All escapers below take at most MAX input bytes of S (NULL is ""); a
+ * longer input ends with an ellipsis. Invalid UTF-8 becomes U+FFFD. */
+/* Inside of a JSON string: " \ escaped, \n \t short, other controls as
+ * \u00XX, invalid UTF-8 as \ufffd. Ellipsis: "...". */
+void sk_json_escape(struct sk_buf *b, const char *s, size_t max);
+/* HTML text or attribute value: & < > " ' as entities, control characters
+ * as U+FFFD. Ellipsis: "&hellip;". */
+void sk_html_escape(struct sk_buf *b, const char *s, size_t max);
+/* Plain text (text/plain pages): control characters become U+FFFD, so
+ * CR/LF can never start a new line. Ellipsis: "...". */
+void sk_text_escape(struct sk_buf *b, const char *s, size_t max);
+/* Copy S into OUT (SIZE bytes) keeping printable US-ASCII only: anything
+ * else becomes '?'. For values that go into ICAP/HTTP header lines. */
+void sk_header_sanitize(char *out, size_t size, const char *s);
+
+/* 64-bit FNV-1a of LEN bytes, continuing from SEED (0: the FNV offset
+ * basis). Stable across runs and hosts: used for ISTags and layouts. */
+uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed);
+
+/*
+ * The size grammar, the same for c-icap directives (sekisho.*), module
+ * options (sekisho.Option MOD.KEY) and policy settings:
+ *   size = 1*DIGIT [ unit ]      no sign, no space, no fraction
+ *   unit = "B" | "K" | "KB" | "KiB" | "M" | "MB" | "MiB"
+ *        | "G" | "GB" | "GiB" | "T" | "TB" | "TiB"     (case-insensitive)
+ * Every unit is a power of 1024 ("1MB" = "1M" = "1MiB" = "1048576"), as in
+ * c-icap, Squid and ClamAV configuration. "0" is a valid size: what 0
+ * means (off, unlimited) is said by each setting. Overflow is an error.
+ * 0, or -1 (nothing stored).
+ */
+int sk_parse_size(const char *s, uint64_t *bytes);
+/*
+ * The duration grammar:
+ *   duration = 1*DIGIT [ unit ]
+ *   unit     = "s" | "m" | "h" | "d"   (case-sensitive: "M" is a size)
+ * A bare number is seconds. 0, or -1.
+ */
+int sk_parse_duration(const char *s, uint64_t *seconds);
+
+#endif

@@ -1,0 +1,249 @@
+/* sk_text.c - the toolkit's buffer, escapers (JSON, HTML, plain text,
+ * headers), UTF-8 validation and FNV-1a. See sekisho/text.h.
+ * SECURITY: the only place that turns untrusted bytes into output syntax;
+ * it must never emit a raw quote, angle bracket, CR or LF from its input. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sekisho/text.h"
+
+static int sk_buf_reserve(struct sk_buf *b, size_t extra)
+{
+    size_t need;
+    char *p;
+
+    if (b->failed)
+        return -1;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int sk_buf_append(struct sk_buf *b, const char *s, size_t n)
+{
+    if (sk_buf_reserve(b, n) == -1)
+        return -1;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int sk_buf_puts(struct sk_buf *b, const char *s)
+{
+    return sk_buf_append(b, s, strlen(s));
+}
+
+int sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        b->failed = 1;
+    if (n < 0 || sk_buf_reserve(b, (size_t)n) == -1)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void sk_buf_free(struct sk_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+size_t sk_utf8_len(const unsigned char *s, size_t avail)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+int sk_utf8_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = sk_utf8_len((const unsigned char *)s + i, len - i);
+        if (n == 0 || s[i] == '\0')
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+/* One UTF-8 character from S (AVAIL bytes) into b, or BAD in place of an
+ * invalid byte; returns how many input bytes it took. */
+static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail, const char *bad)
+{
+    size_t n = sk_utf8_len(s, avail);
+
+    if (n == 0) {
+        sk_buf_puts(b, bad);
+        return 1;
+    }
+    sk_buf_append(b, (const char *)s, n);
+    return n;
+}
+
+/* One output syntax: what an ASCII byte becomes (NULL: itself), what an
+ * invalid UTF-8 byte becomes, and the mark of a cut input. */
+struct sk_escaper {
+    const char *(*ascii)(unsigned c, char tmp[8]);
+    const char *bad;
+    const char *ellipsis;
+};
+
+static const char *sk_json_ascii(unsigned c, char tmp[8])
+{
+    if (c == '"')
+        return "\\\"";
+    if (c == '\\')
+        return "\\\\";
+    if (c == '\n')
+        return "\\n";
+    if (c == '\t')
+        return "\\t";
+    if (c >= 0x20 && c != 0x7f)
+        return NULL;
+    snprintf(tmp, 8, "\\u%04x", c);
+    return tmp;
+}
+
+static const char *sk_html_ascii(unsigned c, char tmp[8])
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    }
+    /* a control character is shown, so a reader sees it was there */
+    return c < 0x20 || c == 0x7f ? "\xef\xbf\xbd" : NULL;
+}
+
+static const char *sk_text_ascii(unsigned c, char tmp[8])
+{
+    return c < 0x20 || c == 0x7f ? "\xef\xbf\xbd" : NULL;
+}
+
+static const struct sk_escaper sk_json_esc = {sk_json_ascii, "\\ufffd", "..."};
+static const struct sk_escaper sk_html_esc = {sk_html_ascii, "\xef\xbf\xbd", "&hellip;"};
+static const struct sk_escaper sk_text_esc = {sk_text_ascii, "\xef\xbf\xbd", "..."};
+
+static void sk_escape(struct sk_buf *b, const char *str, size_t max, const struct sk_escaper *e)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t total = strlen((const char *)s);
+    size_t end = total < max ? total : max;
+    size_t run = 0; /* start of the pending run of bytes taken as they are */
+    char tmp[8];
+
+    for (size_t i = 0; i < end;) {
+        const char *rep = s[i] < 0x80 ? e->ascii(s[i], tmp) : NULL;
+
+        if (s[i] < 0x80 && !rep) {
+            i++;
+            continue;
+        }
+        sk_buf_append(b, (const char *)s + run, i - run);
+        if (rep) {
+            sk_buf_puts(b, rep);
+            i++;
+        } else {
+            i += sk_put_utf8(b, s + i, end - i, e->bad);
+        }
+        run = i;
+    }
+    sk_buf_append(b, (const char *)s + run, end - run);
+    if (total > max)
+        sk_buf_puts(b, e->ellipsis);
+}
+
+void sk_json_escape(struct sk_buf *b, const char *s, size_t max)
+{
+    sk_escape(b, s, max, &sk_json_esc);
+}
+
+void sk_html_escape(struct sk_buf *b, const char *s, size_t max)
+{
+    sk_escape(b, s, max, &sk_html_esc);
+}
+
+void sk_text_escape(struct sk_buf *b, const char *s, size_t max)
+{
+    sk_escape(b, s, max, &sk_text_esc);
+}
+
+void sk_header_sanitize(char *out, size_t size, const char *s)
+{
+    size_t i = 0;
+
+    if (!size)
+        return;
+    for (; s && *s && i + 1 < size; s++)
+        out[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    out[i] = '\0';
+}
+
+uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = seed ? seed : 0xcbf29ce484222325ULL; /* offset basis */
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL; /* FNV prime */
+    }
+    return h;
+}
