@@ -210,13 +210,6 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
     if (sk_put_sekisho(f, env, opts, err) == -1)
         goto out;
-    /* c-icap's built-in `info` service shows every child's counters to any
-     * ICAP client: loopback only (the status listener is the way in). Our
-     * rules come before an admin's Include, and the first match wins. */
-    fprintf(f, "\nacl sk_loopback src 127.0.0.1/255.255.255.255\n"
-               "acl sk_info service info\n"
-               "icap_access allow sk_loopback sk_info\n"
-               "icap_access deny sk_info\n");
     /* virus_scan: EICAR-only set when the db dir is empty. Only when the
      * chain has virus_scan: an option for a module not loaded is a startup
      * error (the loader's option table). */
