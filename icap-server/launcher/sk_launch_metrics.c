@@ -243,24 +243,35 @@ static const struct sk_metrics_child *sk_first(const struct sk_status_snap *s)
     return NULL;
 }
 
-static void sk_metrics_state(FILE *f, const struct sk_status_snap *s)
+static void sk_metrics_signatures(FILE *f, const struct sk_status_snap *s)
+{
+    sk_head(f, "sekisho_signature_info", "gauge", "Signature databases on disk");
+    for (int i = 0; i < s->n_db; i++) {
+        fputs("sekisho_signature_info{db=\"", f);
+        sk_label(f, s->db[i].name);
+        fprintf(f, "\",version=\"%u\"} 1\n", s->db[i].version);
+    }
+    sk_head(f, "sekisho_signature_build_timestamp_seconds", "gauge",
+            "Build time of each signature database (CVD header, else mtime)");
+    for (int i = 0; i < s->n_db; i++) {
+        fputs("sekisho_signature_build_timestamp_seconds{db=\"", f);
+        sk_label(f, s->db[i].name);
+        fprintf(f, "\"} %lld\n", (long long)s->db[i].built);
+    }
+    sk_head(f, "sekisho_signature_age_seconds", "gauge", "Age of the newest signatures");
+    if (s->newest_sig)
+        fprintf(f, "sekisho_signature_age_seconds %lld\n", (long long)(s->now - s->newest_sig));
+}
+
+static void sk_metrics_policy(FILE *f, const struct sk_status_snap *s)
 {
     const struct sk_metrics_child *c = sk_first(s);
-    int64_t tpc = s->shm.threads_per_child, total = tpc * s->n_live;
     int ok = 1;
 
-    sk_head(f, "sekisho_build_info", "gauge", "Versions of Sekisho, c-icap and libclamav");
-    fputs("sekisho_build_info{version=\"", f);
-    sk_label(f, s->shm.sekisho_version);
-    fputs("\",cicap=\"", f);
-    sk_label(f, s->shm.cicap_version);
-    fprintf(f, "\",libclamav=\"%s\"} 1\n", cl_retver());
-    sk_head(f, "sekisho_start_time_seconds", "gauge", "When the c-icap master started");
-    fprintf(f, "sekisho_start_time_seconds %lld\n", (long long)s->shm.started_at);
-    sk_head(f, "sekisho_policy_info", "gauge", "Policy served: generation and content hash");
     for (int i = 0; i < SK_METRICS_CHILDREN; i++)
         if (s->live[i] && !s->shm.child[i].policy_ok)
             ok = 0;
+    sk_head(f, "sekisho_policy_info", "gauge", "Policy served: generation and content hash");
     if (c) {
         fprintf(f, "sekisho_policy_info{generation=\"%lld\",hash=\"",
                 (long long)c->policy_generation);
@@ -276,24 +287,23 @@ static void sk_metrics_state(FILE *f, const struct sk_status_snap *s)
     sk_head(f, "sekisho_policy_load_ok", "gauge",
             "1 when the last check of the policy database worked in every child");
     fprintf(f, "sekisho_policy_load_ok %d\n", ok && c ? 1 : 0);
-    if (s->av) {
-        sk_head(f, "sekisho_signature_info", "gauge", "Signature databases on disk");
-        for (int i = 0; i < s->n_db; i++) {
-            fputs("sekisho_signature_info{db=\"", f);
-            sk_label(f, s->db[i].name);
-            fprintf(f, "\",version=\"%u\"} 1\n", s->db[i].version);
-        }
-        sk_head(f, "sekisho_signature_build_timestamp_seconds", "gauge",
-                "Build time of each signature database (CVD header, else mtime)");
-        for (int i = 0; i < s->n_db; i++) {
-            fputs("sekisho_signature_build_timestamp_seconds{db=\"", f);
-            sk_label(f, s->db[i].name);
-            fprintf(f, "\"} %lld\n", (long long)s->db[i].built);
-        }
-        sk_head(f, "sekisho_signature_age_seconds", "gauge", "Age of the newest signatures");
-        if (s->newest_sig)
-            fprintf(f, "sekisho_signature_age_seconds %lld\n", (long long)(s->now - s->newest_sig));
-    }
+}
+
+static void sk_metrics_state(FILE *f, const struct sk_status_snap *s)
+{
+    int64_t total = (int64_t)s->shm.threads_per_child * s->n_live;
+
+    sk_head(f, "sekisho_build_info", "gauge", "Versions of Sekisho, c-icap and libclamav");
+    fputs("sekisho_build_info{version=\"", f);
+    sk_label(f, s->shm.sekisho_version);
+    fputs("\",cicap=\"", f);
+    sk_label(f, s->shm.cicap_version);
+    fprintf(f, "\",libclamav=\"%s\"} 1\n", cl_retver());
+    sk_head(f, "sekisho_start_time_seconds", "gauge", "When the c-icap master started");
+    fprintf(f, "sekisho_start_time_seconds %lld\n", (long long)s->shm.started_at);
+    sk_metrics_policy(f, s);
+    if (s->av)
+        sk_metrics_signatures(f, s);
     sk_head(f, "sekisho_children", "gauge", "Live c-icap child processes");
     fprintf(f, "sekisho_children %d\n", s->n_live);
     sk_head(f, "sekisho_threads", "gauge", "c-icap threads of live children by state");
