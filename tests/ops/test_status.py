@@ -79,10 +79,14 @@ class SyslogReceiver:
         self.sock.settimeout(0.2)
         self.msgs = []
         self.stop = False
+        self.paused = False
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self):
         while not self.stop:
+            if self.paused:
+                time.sleep(0.05)
+                continue
             try:
                 self.msgs.append(self.sock.recv(65536))
             except socket.timeout:
@@ -317,6 +321,37 @@ def t_syslog(ck, env):
           recs and all(j["istag"][7:19] == h[:12] for _, j in recs), (h, recs[:1]))
 
 
+def dropped(env):
+    st, text = http_get(env.status_port, "/metrics")
+    m = re.search(r"^sekisho_accesslog_dropped_total (\d+)$", text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def t_syslog_stuck(ck, env):
+    """A syslog daemon that stops reading must not stall transactions; each
+    line is either delivered or counted as dropped."""
+    before, got_before = dropped(env), len(env.syslog.msgs)
+    env.syslog.paused = True
+    t0 = time.monotonic()
+    try:
+        env.traffic(60, 0, 0)
+    finally:
+        took = time.monotonic() - t0
+        env.syslog.paused = False
+    ck.ok("60 transactions with syslog not reading finish promptly", took < 10, took)
+    after = {}
+
+    def settled():
+        after["dropped"], after["got"] = dropped(env), len(env.syslog.msgs) - got_before
+        return after["dropped"] is not None and after["dropped"] - before + after["got"] == 60
+    poll(settled, 10)
+    ck.ok("every line was delivered or counted in sekisho_accesslog_dropped_total",
+          settled(), (before, after))
+    ck.ok("the socket queue (%s datagrams) filled: some were dropped"
+          % open("/proc/sys/net/unix/max_dgram_qlen").read().strip(),
+          after.get("dropped", 0) - before > 0, (before, after))
+
+
 def t_status(ck, env):
     p = subprocess.run([env.srv.bin, "--status", "--run-dir", env.srv.run_dir],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
@@ -382,7 +417,7 @@ def t_busy_reload(ck, env):
 
 
 GROUPS = [("prometheus", t_prometheus), ("busy", t_busy_reload), ("readyz", t_readyz), ("syslog", t_syslog),
-          ("status", t_status), ("info", t_info)]
+          ("syslogstuck", t_syslog_stuck), ("status", t_status), ("info", t_info)]
 
 
 def main():
