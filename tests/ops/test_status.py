@@ -15,6 +15,10 @@ package) scraping it and a syslog socket this test listens on:
   syslog      every transaction arrives as an RFC 5424 message (facility
               local3, severity by verdict) whose JSON carries verdict,
               generation, istag, content_type, filename and the threat name
+  syslogstuck a receiver that stops reading stalls nothing; every line is
+              delivered or counted in sekisho_accesslog_dropped_total
+  busy        the busy-thread gauge follows a transaction held open; SIGHUP
+              keeps the counters and the node turns ready again
   status      sekisho-server --status --run-dir: versions, generation and
               the content hash sekisho-policy reports, exit 0 when ready
   info        c-icap's info service stays closed (the guard's 403) beside it
