@@ -32,6 +32,8 @@ test_pkgs=(
     nginx-light # the fleet test serves a publish directory
     chromium # tests/report renders the HTML report headless
     clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
+    haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
+    e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
@@ -60,7 +62,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx prometheus)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]

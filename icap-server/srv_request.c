@@ -99,12 +99,17 @@ static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *
     return tlen >= usize ? 1 : 0;
 }
 
+static const char *sk_icap_hdr_get(void *ctx, const char *name)
+{
+    return ci_headers_value(ctx, name);
+}
+
 static int sk_build_txn(struct sk_req *r)
 {
     ci_request_t *req = r->req;
-    char method[32], ip[64] = "", user[256] = "";
+    char method[32];
     char url[SK_URL_MAX]; /* longer targets are cut; modules treat >= 8 KiB as overlong */
-    const char *v;
+    struct sk_ident id;
     int rc;
 
     if (ci_http_request_headers(req))
@@ -112,15 +117,12 @@ static int sk_build_txn(struct sk_req *r)
     else
         method[0] = url[0] = '\0';
 
-    v = ci_headers_value(req->request_header, "X-Client-IP");
-    if (sk_ident_client_ip(v, ip, sizeof(ip)) == -1 && req->connection)
-        ci_sockaddr_t_to_ip(&req->connection->claddr, ip, sizeof(ip));
-    sk_ident_user(ci_headers_value(req->request_header, "X-Authenticated-User"), user,
-                  sizeof(user));
+    sk_ident_read(&id, sk_icap_hdr_get, req->request_header, sk_srv.conf.user_header);
+    if (!id.client_ip[0] && req->connection)
+        ci_sockaddr_t_to_ip(&req->connection->claddr, id.client_ip, sizeof(id.client_ip));
     rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD,
-                     method, url, ip, user,
-                     ci_headers_value(req->request_header, "X-Authenticated-Groups"));
-    if (rc == -1)
+                     method, url, id.client_ip, id.user, id.groups);
+    if (rc == -1 || sk_txn_set_server_ip(&r->txn, id.server_ip) == -1)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
     r->txn.headers.get = sk_hdr_get;
@@ -576,6 +578,9 @@ static void sk_log(struct sk_req *r)
         .icap_method = t->method == SK_RESPMOD ? "RESPMOD" : "REQMOD",
         .client = t->client_ip,
         .user = t->user,
+        .groups = t->groups,
+        .policy = sk_txn_policy_name(t),
+        .server_ip = t->server_ip,
         .method = t->http_method,
         .url = t->url,
         .icap_status = sk_icap_status(req),

@@ -130,6 +130,9 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "Unix datagram socket of the syslog daemon (default /dev/log)"},
     {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
      .msg = "Private directory for bodies spilled to disk"},
+    {.name = "UserHeader", .data = &sk_srv.conf.user_header, .action = ci_cfg_set_str,
+     .msg = "ICAP header carrying the user name (default: X-Authenticated-User, then "
+            "X-Client-Username)"},
     {.name = "OnModuleError", .data = &sk_srv.conf.on_error, .action = sk_cfg_on_error,
      .msg = "block (default) or allow when a module cannot decide"},
     {.name = "Preview", .data = &sk_srv.conf.preview, .action = ci_cfg_set_int,
@@ -204,6 +207,7 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
     ci_service_set_options_ttl(xdata, 3600);
     ci_service_set_xopts(xdata, CI_XCLIENTIP | CI_XSERVERIP | CI_XAUTHENTICATEDUSER |
                                     CI_XAUTHENTICATEDGROUPS);
+    sk_options_register(xdata);
     if (server_conf && server_conf->THREADS_PER_CHILD > 0 && server_conf->MAX_SERVERS > 0)
         ci_service_set_max_connections(xdata, server_conf->THREADS_PER_CHILD *
                                                   server_conf->MAX_SERVERS);
@@ -344,6 +348,7 @@ static void sk_flusher_join(void)
 
 static void sk_child_start(const char *name, int type, void *data)
 {
+    sk_drain_child_start();
     sk_metrics_child_start();
     sk_policy_store_start(&sk_srv.store);
     __atomic_store_n(&sk_flusher_stop, 0, __ATOMIC_RELEASE);
@@ -358,6 +363,7 @@ static void sk_child_start(const char *name, int type, void *data)
 /* A child going away writes out what it batched and stops its threads. */
 static void sk_child_stop(const char *name, int type, void *data)
 {
+    sk_drain_child_stop();
     sk_flusher_join();
     sk_policy_store_stop(&sk_srv.store);
     sk_metrics_child_stop();
@@ -396,6 +402,8 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     /* before fork, so every child shares the same table */
     if (sk_infected_init(65536) == -1)
         return sk_fail(strdup("cannot map the infected-URL table"));
+    if (sk_drain_setup() == -1)
+        return sk_fail(strdup("cannot map the graceful-stop flag"));
 
     for (int i = 0; i < c->n_modules; i++) {
         if (sk_chain_load(&sk_srv.chain, c->modules_dir, c->modules[i], &err) == -1)
@@ -428,6 +436,7 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 static void sk_close_service(void)
 {
     sk_srv.ready = 0;
+    sk_drain_close();
     sk_metrics_set_ready(0);
     sk_flusher_join();
     sk_chain_unload(&sk_srv.chain);
@@ -444,8 +453,8 @@ SK_API CI_DECLARE_MOD_DATA ci_service_module_t service = {
     .mod_init_service = sk_init_service,
     .mod_post_init_service = sk_post_init_service,
     .mod_close_service = sk_close_service,
-    .mod_init_request_data = sk_srv_init_request,
-    .mod_release_request_data = sk_srv_release_request,
+    .mod_init_request_data = sk_drain_init_request,
+    .mod_release_request_data = sk_drain_release_request,
     .mod_check_preview_handler = sk_srv_preview,
     .mod_end_of_data_handler = sk_srv_end_of_data,
     .mod_service_io = sk_srv_io,

@@ -27,6 +27,7 @@ struct sk_server_conf {
     char *metrics_file; /* shared counters for the status listener; NULL: off */
     char *syslog_socket; /* AccessLog syslog[:FACILITY] goes here; NULL: /dev/log */
     char *tmp_dir;
+    char *user_header; /* NULL: X-Authenticated-User, then X-Client-Username */
     int on_error; /* enum sk_on_error */
     int preview;
     int check_interval;
@@ -71,5 +72,18 @@ void sk_srv_release_request(void *data);
 int sk_srv_preview(char *preview_data, int preview_data_len, ci_request_t *req);
 int sk_srv_end_of_data(ci_request_t *req);
 int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req);
+
+/* OPTIONS extras (srv_options.c): Methods per name, X-Allow-Out,
+ * Service-ID. Called from mod_init_service. */
+void sk_options_register(ci_service_xdata_t *xdata);
+
+/* Graceful stop (srv_drain.c): wrappers around the request handlers that
+ * know which connections are idle, and the process hooks. */
+void *sk_drain_init_request(ci_request_t *req);
+void sk_drain_release_request(void *data);
+int sk_drain_setup(void);        /* master, post_init: 0 or -1 */
+void sk_drain_close(void);       /* master, close_service */
+void sk_drain_child_start(void); /* child start, after c-icap's handlers */
+void sk_drain_child_stop(void);  /* child stop: joins the drain thread */
 
 #endif

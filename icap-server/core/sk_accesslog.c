@@ -117,6 +117,9 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
     sk_field(b, "icap_method", r->icap_method, SK_LOG_FIELD_MAX);
     sk_field(b, "client", r->client, SK_LOG_FIELD_MAX);
     sk_field(b, "user", r->user, SK_LOG_FIELD_MAX);
+    sk_field(b, "groups", r->groups, SK_LOG_FIELD_MAX);
+    sk_field(b, "policy", r->policy, SK_LOG_FIELD_MAX);
+    sk_field(b, "server_ip", r->server_ip, SK_LOG_FIELD_MAX);
     sk_field(b, "method", r->method, SK_LOG_FIELD_MAX);
     sk_field(b, "url", r->url, SK_LOG_URL_MAX);
     if (r->icap_status >= 0)

@@ -13,6 +13,9 @@ struct sk_log_record {
     const char *icap_method;
     const char *client;
     const char *user;
+    const char *groups;    /* as normalised, "" when none were sent */
+    const char *policy;    /* name of the policy applied, "" before one was */
+    const char *server_ip; /* X-Server-IP, "" when not sent */
     const char *method;
     const char *url;
     int icap_status;

@@ -1,10 +1,14 @@
-/* sk_ident.c - client address and user name decoding.
- * SECURITY: parses client-controlled ICAP headers; output is printable
- * and bounded, still escaped again wherever it is written. */
+/* sk_ident.c - client/server address, user and group decoding.
+ * SECURITY: parses client-controlled ICAP headers (the proxy's, or the
+ * client's through a proxy that forwards them); output is bounded, valid
+ * UTF-8 or the input's own bytes minus control characters, and still
+ * escaped again wherever it is written. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sk_ident.h"
+#include "sekisho/text.h"
 
 int sk_ident_client_ip(const char *hdr, char *out, size_t size)
 {
@@ -42,8 +46,10 @@ static int sk_b64val(int c)
     return -1;
 }
 
-/* Strict base64 decode; -1 unless the whole input is canonical base64
- * whose output is printable text (so a plain "alice" stays "alice"). */
+/* Strict base64 decode; -1 unless the whole input is canonical base64 of
+ * valid UTF-8 without control characters. A plain name can look like
+ * base64 ("john" has four base64 letters) but then decodes to invalid
+ * UTF-8 or control bytes nearly always, so it is kept as it is. */
 static int sk_b64_text(const char *in, size_t len, char *out, size_t size)
 {
     size_t o = 0;
@@ -73,7 +79,83 @@ static int sk_b64_text(const char *in, size_t len, char *out, size_t size)
         }
     }
     out[o] = '\0';
-    return o ? 0 : -1;
+    return o && sk_utf8_valid(out, o) ? 0 : -1;
+}
+
+/* Does s[0..n) start with "attr=" for an LDAP attribute name? *alen gets
+ * the name's length. */
+static int sk_rdn_attr(const char *s, size_t n, size_t *alen)
+{
+    size_t i = 0;
+
+    while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-'))
+        i++;
+    *alen = i;
+    return i > 0 && i < n && s[i] == '=' && isalpha((unsigned char)s[0]);
+}
+
+/* The user/group part of an RDN "cn=..." or "uid=...". */
+static int sk_rdn_is_name(const char *s, size_t n)
+{
+    size_t a;
+
+    return sk_rdn_attr(s, n, &a) &&
+           ((a == 2 && strncasecmp(s, "cn", 2) == 0) || (a == 3 && strncasecmp(s, "uid", 3) == 0));
+}
+
+/* Appends c to out[*o] unless it is a control character or out is full. */
+static void sk_put_c(char *out, size_t size, size_t *o, char c)
+{
+    if ((unsigned char)c < 0x20 || c == 0x7f || *o + 1 >= size)
+        return;
+    out[(*o)++] = c;
+}
+
+/* One name (already base64-decoded) into out[*o..]: WinNT://D/x -> D\x,
+ * LDAP://host/DN and a DN -> first RDN value, anything else as it is. */
+static void sk_ident_name(const char *s, size_t n, char *out, size_t size, size_t *o)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n > 8 && strncasecmp(s, "WinNT://", 8) == 0) {
+        for (size_t i = 8; i < n; i++)
+            sk_put_c(out, size, o, s[i] == '/' ? '\\' : s[i]);
+        return;
+    }
+    if (n > 7 && strncasecmp(s, "LDAP://", 7) == 0) {
+        const char *slash = memchr(s + 7, '/', n - 7);
+        if (slash != NULL) { /* LDAP://host[:port]/DN */
+            n -= (size_t)(slash + 1 - s);
+            s = slash + 1;
+        }
+    }
+    if (sk_rdn_is_name(s, n)) {
+        size_t i = (size_t)((const char *)memchr(s, '=', n) - s) + 1;
+        for (; i < n && s[i] != ',' && s[i] != '+'; i++) {
+            if (s[i] == '\\' && i + 1 < n) /* RFC 4514 escape: "\," */
+                i++;
+            sk_put_c(out, size, o, s[i]);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        sk_put_c(out, size, o, s[i]);
+}
+
+/* Skip blanks and an optional "Basic " some clients put before base64;
+ * *len gets the length of the value up to the line end. */
+static const char *sk_ident_value(const char *hdr, size_t *len)
+{
+    while (*hdr == ' ' || *hdr == '\t')
+        hdr++;
+    if (strncasecmp(hdr, "Basic ", 6) == 0)
+        hdr += 6;
+    *len = strcspn(hdr, "\r\n");
+    while (*len > 0 && (hdr[*len - 1] == ' ' || hdr[*len - 1] == '\t'))
+        (*len)--;
+    return hdr;
 }
 
 void sk_ident_user(const char *hdr, char *out, size_t size)
@@ -87,34 +169,99 @@ void sk_ident_user(const char *hdr, char *out, size_t size)
     out[0] = '\0';
     if (!hdr)
         return;
-    while (*hdr == ' ' || *hdr == '\t')
-        hdr++;
-    len = strcspn(hdr, " \t\r\n");
-    if (strncasecmp(hdr, "Basic ", 6) == 0) { /* some clients prefix it */
-        hdr += 6;
-        len = strcspn(hdr, " \t\r\n");
-    }
-    src = sk_b64_text(hdr, len, decoded, sizeof(decoded)) == 0 ? decoded : hdr;
-    if (src == hdr)
-        len = strcspn(hdr, "\r\n");
-    else
+    src = sk_ident_value(hdr, &len);
+    if (sk_b64_text(src, len, decoded, sizeof(decoded)) == 0) {
+        src = decoded;
         len = strlen(decoded);
-    if (len > 8 && strncasecmp(src, "WinNT://", 8) == 0) {
-        src += 8;
-        len -= 8;
-        for (size_t i = 0; i < len && o + 1 < size; i++) {
-            unsigned char c = (unsigned char)src[i];
-            if (c < 0x20 || c == 0x7f)
-                continue;
-            out[o++] = c == '/' ? '\\' : (char)c;
-        }
-        out[o] = '\0';
-        return;
     }
-    for (size_t i = 0; i < len && o + 1 < size; i++) {
-        unsigned char c = (unsigned char)src[i];
-        if (c >= 0x20 && c != 0x7f)
-            out[o++] = (char)c;
+    sk_ident_name(src, len, out, size, &o);
+    out[o] = '\0';
+}
+
+/* Length of the list item at s (up to an unescaped comma). */
+static size_t sk_item_len(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && s[i] != ',') {
+        if (s[i] == '\\' && i + 1 < n)
+            i++;
+        i++;
+    }
+    return i < n ? i : n;
+}
+
+/* One item of a group list into out, comma-separated from the previous;
+ * an item that does not fit whole is dropped. */
+static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_t size, size_t *o)
+{
+    char decoded[512];
+    size_t a, start = *o;
+
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    /* base64 first: padding "...cg==" would pass for "attr=" below, while
+     * an RDN's "=value" is never canonical base64 */
+    if (may_b64 && sk_b64_text(s, n, decoded, sizeof(decoded)) == 0) {
+        s = decoded;
+        n = strlen(decoded);
+    } else if (n == 0 || (sk_rdn_attr(s, n, &a) && !sk_rdn_is_name(s, n))) {
+        return; /* empty, or the rest of the previous DN ("ou=...") */
+    }
+    if (start > 0)
+        sk_put_c(out, size, o, ',');
+    sk_ident_name(s, n, out, size, o);
+    /* Truncated, empty, or a name with an (escaped) comma, which the list
+     * cannot carry: the resolver would read two groups. */
+    if (*o + 1 >= size || *o == start + (start > 0) ||
+        memchr(out + start + (start > 0), ',', *o - start - (start > 0)) != NULL)
+        *o = start;
+}
+
+void sk_ident_groups(const char *hdr, char *out, size_t size)
+{
+    char decoded[SK_IDENT_GROUPS_MAX];
+    const char *src;
+    size_t len, o = 0;
+    int may_b64 = 1;
+
+    if (!size)
+        return;
+    out[0] = '\0';
+    if (!hdr)
+        return;
+    src = sk_ident_value(hdr, &len);
+    if (sk_b64_text(src, len, decoded, sizeof(decoded)) == 0) {
+        src = decoded; /* ProxySG: the whole list is one base64 text */
+        len = strlen(decoded);
+        may_b64 = 0;
+    }
+    while (len > 0) {
+        size_t n = sk_item_len(src, len);
+        sk_group_item(src, n, may_b64, out, size, &o);
+        src += n;
+        len -= n;
+        if (len > 0) { /* the comma */
+            src++;
+            len--;
+        }
     }
     out[o] = '\0';
+}
+
+void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header)
+{
+    static const char *const defaults[] = {"X-Authenticated-User", "X-Client-Username", NULL};
+    const char *v = NULL;
+
+    sk_ident_client_ip(get(ctx, "X-Client-IP"), id->client_ip, sizeof(id->client_ip));
+    sk_ident_client_ip(get(ctx, "X-Server-IP"), id->server_ip, sizeof(id->server_ip));
+    if (user_header && user_header[0])
+        v = get(ctx, user_header);
+    for (int i = 0; !v && defaults[i] && !(user_header && user_header[0]); i++)
+        v = get(ctx, defaults[i]);
+    sk_ident_user(v, id->user, sizeof(id->user));
+    sk_ident_groups(get(ctx, "X-Authenticated-Groups"), id->groups, sizeof(id->groups));
 }

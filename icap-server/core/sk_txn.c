@@ -38,6 +38,13 @@ int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
     return 0;
 }
 
+int sk_txn_set_server_ip(struct sk_txn *t, const char *ip)
+{
+    free(t->server_ip);
+    t->server_ip = sk_dup(ip);
+    return t->server_ip ? 0 : -1;
+}
+
 void sk_txn_clear(struct sk_txn *t)
 {
     free(t->http_method);
@@ -45,6 +52,7 @@ void sk_txn_clear(struct sk_txn *t)
     free(t->client_ip);
     free(t->user);
     free(t->groups);
+    free(t->server_ip);
     free(t->rule);
     free(t->reason);
     free(t->page.content_type);
@@ -83,6 +91,13 @@ const struct sk_policy *sk_txn_policy(struct sk_txn *t)
         t->policy = sk_snapshot_resolve(t->snap, &who);
     }
     return t->policy;
+}
+
+const char *sk_txn_policy_name(struct sk_txn *t)
+{
+    const struct sk_policy *p = sk_txn_policy(t);
+
+    return p ? sk_policy_name(p) : "";
 }
 
 /* Ids look like "6f1c2a3b-12345-42": a random prefix drawn once per

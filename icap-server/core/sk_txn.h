@@ -41,7 +41,8 @@ struct sk_txn {
     char *url;
     char *client_ip;
     char *user;
-    char *groups;
+    char *groups;    /* normalised by sk_ident_groups() */
+    char *server_ip; /* X-Server-IP, or "" */
     int http_status;
     int has_body;
     struct sk_header_source headers;
@@ -69,6 +70,11 @@ int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
                 const char *url, const char *client_ip, const char *user,
                 const char *groups);
 void sk_txn_clear(struct sk_txn *t);
+/* Name of the policy that applies (resolved now if no module asked),
+ * "" without a snapshot. Borrowed from the snapshot. */
+const char *sk_txn_policy_name(struct sk_txn *t);
+/* The origin server's address as the proxy sent it; 0 or -1. */
+int sk_txn_set_server_ip(struct sk_txn *t, const char *ip);
 /* Attach a policy snapshot; the transaction takes over the reference. */
 void sk_txn_set_snapshot(struct sk_txn *t, struct sk_snapshot *snap);
 /* Generate a process-unique transaction id into t->id. */

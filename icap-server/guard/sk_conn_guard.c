@@ -70,25 +70,27 @@ __attribute__((constructor)) static void sk_conn_init(void)
         sk_shm->key = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
 }
 
-/* Client address as 16 bytes (IPv4 as ::ffff:a.b.c.d) and its family. */
-static int sk_addr(const ci_sockaddr_t *a, unsigned char out[16])
+/* Client address as 16 bytes (IPv4 as ::ffff:a.b.c.d) and its family.
+ * Takes a struct sockaddr: Debian's c-icap is built without USE_IPV6, so
+ * ci_sockaddr_t holds only a sockaddr_in and AF_INET6 never comes from it. */
+static int sk_addr(const struct sockaddr *sa, unsigned char out[16])
 {
-    const struct sockaddr_storage *ss = (const struct sockaddr_storage *)&a->sockaddr;
-
     memset(out, 0, 16);
-    if (ss->ss_family == AF_INET) {
+    if (sa->sa_family == AF_INET) {
         out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
         return AF_INET;
     }
-    if (ss->ss_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
         return IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)out) ? AF_INET : AF_INET6;
     }
     return -1;
 }
 
-void sk_conn_addr_text(const ci_sockaddr_t *a, char *buf, size_t len)
+#define SK_SA(ci_addr) ((const struct sockaddr *)&(ci_addr)->sockaddr)
+
+void sk_conn_addr_text(const struct sockaddr *a, char *buf, size_t len)
 {
     unsigned char b[16];
     int fam = sk_addr(a, b);
@@ -163,7 +165,7 @@ void sk_conn_release(int fd)
     __atomic_sub_fetch(&sk_shm->count[sk_row][b], 1, __ATOMIC_RELAXED);
 }
 
-int sk_conn_log_ok(const ci_sockaddr_t *a, int what)
+int sk_conn_log_ok(const struct sockaddr *a, int what)
 {
     unsigned char b[16];
     unsigned k;
@@ -183,7 +185,7 @@ int sk_conn_log_ok(const ci_sockaddr_t *a, int what)
     return 1;
 }
 
-static uint32_t sk_take_suppressed(const ci_sockaddr_t *a, int what)
+static uint32_t sk_take_suppressed(const struct sockaddr *a, int what)
 {
     unsigned char b[16];
 
@@ -275,12 +277,29 @@ static int sk_tls_issuer_ok(ci_connection_t *conn)
     return 0;
 }
 
+/* what: 0 not allowed (or no valid client certificate), 1 over the limit. */
+static void sk_log_refusal(const struct sockaddr *a, int what, int tls)
+{
+    char ip[64];
+    uint32_t more;
+
+    if (!sk_conn_log_ok(a, what))
+        return;
+    more = sk_shm ? sk_take_suppressed(a, what) : 0;
+    sk_conn_addr_text(a, ip, sizeof(ip));
+    ci_debug_printf(1, "sekisho guard: refusing connections from %s: %s (%u more refused "
+                       "since the last line; one line per address per %d s)\n", ip,
+                    what == 0 ? (tls ? "not an allowed client or no valid client certificate"
+                                     : "not an allowed client")
+                              : "too many connections from this address",
+                    more, SK_LOG_INTERVAL);
+}
+
 /* Returns 0 to serve the connection, -1 after refusing (and closing) it. */
 static int sk_admit(ci_connection_t *conn, int tls)
 {
     unsigned char b[16];
-    char ip[64];
-    int fam = sk_addr(&conn->claddr, b), what = -1;
+    int fam = sk_addr(SK_SA(&conn->claddr), b), what = -1;
     unsigned k;
 
     if (fam < 0 || !sk_allowed(b, fam) || (tls && !sk_tls_issuer_ok(conn)))
@@ -300,17 +319,7 @@ static int sk_admit(ci_connection_t *conn, int tls)
         return 0;
     if (what == 1)
         sk_conn_answer(conn, "503 Service Unavailable");
-    if (sk_conn_log_ok(&conn->claddr, what)) {
-        uint32_t more = sk_shm ? sk_take_suppressed(&conn->claddr, what) : 0;
-
-        sk_conn_addr_text(&conn->claddr, ip, sizeof(ip));
-        ci_debug_printf(1, "sekisho guard: refusing connections from %s: %s (%u more refused "
-                           "since the last line; one line per address per %d s)\n", ip,
-                        what == 0 ? (tls ? "not an allowed client or no valid client certificate"
-                                         : "not an allowed client")
-                                  : "too many connections from this address",
-                        more, SK_LOG_INTERVAL);
-    }
+    sk_log_refusal(SK_SA(&conn->claddr), what, tls);
     /* Accepted sockets inherit c-icap's SO_LINGER: close() would wait for
      * the peer to acknowledge the 503 (a delayed ACK, ~40 ms) inside the
      * listener, i.e. ~25 refusals a second for the whole server. */
@@ -321,6 +330,59 @@ static int sk_admit(ci_connection_t *conn, int tls)
 }
 
 typedef int (*sk_accept_fn)(ci_port_t *, ci_connection_t *);
+typedef int (*sk_sys_accept_fn)(int, struct sockaddr *, socklen_t *);
+
+static __thread int sk_accept_refused; /* the last accept() refused a client */
+static __thread int sk_in_icap_accept;  /* inside c-icap's accept: 1 ICAP, 2 ICAPS port */
+
+/* accept(2) itself, for c-icap's raw accept and OpenSSL's accept BIO: a
+ * client outside --allow-clients is closed here, before c-icap starts a
+ * TLS handshake with it (CPU, and the listener blocked meanwhile). It
+ * looks like a connection aborted before accept, which c-icap skips.
+ * Only ICAP ports: other listeners in the process (a status page, c-icap's
+ * own sockets) keep their own rules. */
+__attribute__((visibility("default"))) int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    static void *slot;
+    sk_sys_accept_fn real = (sk_sys_accept_fn)sk_fix_real(&slot, "accept");
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    unsigned char b[16];
+    int s, fam, what = -1;
+
+    sk_accept_refused = 0;
+    if (!real)
+        return -1;
+    memset(&peer, 0, sizeof(peer));
+    s = real(fd, (struct sockaddr *)&peer, &plen);
+    if (s < 0 || !sk_in_icap_accept ||
+        (sk_fix_conf.allow_all && (sk_in_icap_accept != 2 || !sk_fix_conf.max_conns_per_client)))
+        goto out;
+    fam = sk_addr((struct sockaddr *)&peer, b);
+    if (fam < 0 || !sk_allowed(b, fam))
+        what = 0;
+    /* An ICAPS client over its limit would get its 503 only after a full
+     * handshake; refuse it first (the count itself is taken in sk_admit()
+     * after the handshake; the accept lock makes this one at a time). */
+    else if (sk_in_icap_accept == 2 && sk_fix_conf.max_conns_per_client > 0 && sk_shm &&
+             sk_claim_row() >= 0 &&
+             sk_bucket_total(sk_bucket(b)) >= sk_fix_conf.max_conns_per_client)
+        what = 1;
+    if (what < 0)
+        goto out;
+    setsockopt(s, SOL_SOCKET, SO_LINGER, &(struct linger){0, 0}, sizeof(struct linger));
+    close(s);
+    sk_log_refusal((struct sockaddr *)&peer, what, 0);
+    sk_accept_refused = 1;
+    errno = ECONNABORTED;
+    return -1;
+out:
+    if (s >= 0 && addr && len) {
+        memcpy(addr, &peer, *len < plen ? *len : plen);
+        *len = plen;
+    }
+    return s;
+}
 
 /* c-icap's listener: a connection with fd < 0 is skipped ("aborted"). */
 __attribute__((visibility("default"))) int icap_accept_raw_connection(ci_port_t *port,
@@ -332,7 +394,9 @@ __attribute__((visibility("default"))) int icap_accept_raw_connection(ci_port_t 
 
     if (!real)
         return -2;
+    sk_in_icap_accept = 1;
     r = real(port, conn);
+    sk_in_icap_accept = 0;
     if (r > 0 && conn->fd >= 0 && sk_admit(conn, 0) == -1)
         return -1;
     return r;
@@ -357,9 +421,11 @@ __attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t 
         setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     }
+    sk_in_icap_accept = 2;
     r = real(port, conn);
-    if (r == -2 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return -1; /* the accept itself timed out: not fatal for the listener */
+    sk_in_icap_accept = 0;
+    if (r == -2 && (sk_accept_refused || errno == EAGAIN || errno == EWOULDBLOCK))
+        return -1; /* refused in accept(), or it timed out: not fatal for the listener */
     if (r > 0 && conn->fd >= 0 && sk_admit(conn, 1) == -1)
         return -1;
     return r;

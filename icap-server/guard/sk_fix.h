@@ -40,10 +40,10 @@ void sk_conn_release(int fd);
 /* Best-effort immediate answer on a connection (non-blocking). */
 void sk_conn_answer(ci_connection_t *conn, const char *status_line);
 /* "a.b.c.d" or IPv6 text of the client into buf. */
-void sk_conn_addr_text(const ci_sockaddr_t *a, char *buf, size_t len);
+void sk_conn_addr_text(const struct sockaddr *a, char *buf, size_t len);
 /* Reads the CA certificates clients' chains must end in; 0 or -1. */
 int sk_conn_load_client_ca(const char *path);
 /* 1 when the refusal of this client may be logged now (rate-limited). */
-int sk_conn_log_ok(const ci_sockaddr_t *a, int what);
+int sk_conn_log_ok(const struct sockaddr *a, int what);
 
 #endif

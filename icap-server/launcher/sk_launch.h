@@ -19,6 +19,9 @@
 #define SK_LAUNCH_DEFAULT_HEADER_TIMEOUT 10
 #define SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT 30
 #define SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT 75
+/* c-icap's Timeout: a stalled body or an unread answer. Like Squid's
+ * icap_io_timeout (5 min): an origin may legitimately pause a response. */
+#define SK_LAUNCH_DEFAULT_IO_TIMEOUT 300
 
 /* Exit statuses of the launcher. */
 #define SK_LAUNCH_EXIT_OK 0
@@ -66,8 +69,10 @@ struct sk_launch_opts {
     int header_timeout;        /* seconds */
     int continue_timeout;
     int keepalive_timeout;
+    int io_timeout;            /* c-icap Timeout */
     const char *allow_clients; /* NULL: loopback when listening on loopback */
     const char *tls_client_ca; /* absolute PEM path, or NULL */
+    const char *user_header; /* NULL: the service's default headers */
     /* Operations (issue 13): status listener, status summary, syslog */
     struct sk_listen status_listen; /* valid when status_listen_on */
     int status_listen_on;

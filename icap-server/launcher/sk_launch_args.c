@@ -38,6 +38,7 @@ enum {
     SK_OPT_POLICY_CA,
     SK_OPT_POLICY_POLL,
     SK_OPT_TEST_SIGNATURES,
+    SK_OPT_USER_HEADER,
     SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
     SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
     SK_OPT_TLS_CLIENT_CA,
@@ -48,6 +49,7 @@ enum {
     SK_OPT_HEADER_TIMEOUT,
     SK_OPT_CONTINUE_TIMEOUT,
     SK_OPT_KEEPALIVE_TIMEOUT,
+    SK_OPT_IO_TIMEOUT,
     SK_OPT_STATUS_LISTEN,
     SK_OPT_STATUS,
     SK_OPT_SYSLOG_SOCKET,
@@ -82,6 +84,8 @@ static const struct option sk_long_opts[] = {
     {"header-timeout", required_argument, NULL, SK_OPT_HEADER_TIMEOUT},
     {"continue-timeout", required_argument, NULL, SK_OPT_CONTINUE_TIMEOUT},
     {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
+    {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
+    {"io-timeout", required_argument, NULL, SK_OPT_IO_TIMEOUT},
     {"status-listen", required_argument, NULL, SK_OPT_STATUS_LISTEN},
     {"status", no_argument, NULL, SK_OPT_STATUS},
     {"syslog-socket", required_argument, NULL, SK_OPT_SYSLOG_SOCKET},
@@ -126,6 +130,8 @@ static void sk_usage(FILE *out)
             "  --policy-poll N      seconds between index checks (default 30)\n"
             "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
             "                       EICAR-only test set instead of refusing to start\n"
+            "  --user-header NAME   ICAP header with the user name (default:\n"
+            "                       X-Authenticated-User, then X-Client-Username)\n"
             "Limits and client access (README, Security):\n"
             "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
             "                       listening on loopback; required otherwise; 'any')\n"
@@ -138,6 +144,8 @@ static void sk_usage(FILE *out)
             "  --header-timeout S   to send a whole ICAP header (default %d)\n"
             "  --continue-timeout S  to send data after 100 Continue (default %d)\n"
             "  --keepalive-timeout S  idle time between requests (default %d)\n"
+            "  --io-timeout S       idle time inside a request (body, writes) (default %d)\n"
+            "Operations (README, Monitoring):\n"
             "  --status-listen ADDR:PORT  serve /metrics (Prometheus), /healthz, /readyz and\n"
             "                       /status over HTTP there (PORT alone: 127.0.0.1:PORT)\n"
             "  --status             print versions, policy, signatures and readiness of the\n"
@@ -152,7 +160,7 @@ static void sk_usage(FILE *out)
             SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS, SK_LAUNCH_DEFAULT_MAX_SERVERS,
             SK_LAUNCH_DEFAULT_MAX_HEADER, SK_LAUNCH_DEFAULT_MAX_PREVIEW,
             SK_LAUNCH_DEFAULT_HEADER_TIMEOUT, SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT,
-            SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT);
+            SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT, SK_LAUNCH_DEFAULT_IO_TIMEOUT);
 }
 
 /* Strict decimal in [min, max]; returns 0 or -1. */
@@ -282,6 +290,7 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
         [SK_OPT_HEADER_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--header-timeout", 1, 3600},
         [SK_OPT_CONTINUE_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--continue-timeout", 1, 3600},
         [SK_OPT_KEEPALIVE_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--keepalive-timeout", 1, 86400},
+        [SK_OPT_IO_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--io-timeout", 1, 3600},
     };
     char why[64];
     long v;
@@ -313,6 +322,7 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_MAX_PREVIEW: opts->max_preview = v; break;
     case SK_OPT_HEADER_TIMEOUT: opts->header_timeout = (int)v; break;
     case SK_OPT_CONTINUE_TIMEOUT: opts->continue_timeout = (int)v; break;
+    case SK_OPT_IO_TIMEOUT: opts->io_timeout = (int)v; break;
     default: opts->keepalive_timeout = (int)v; break;
     }
     return 0;
@@ -420,9 +430,17 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_HEADER_TIMEOUT:
     case SK_OPT_CONTINUE_TIMEOUT:
     case SK_OPT_KEEPALIVE_TIMEOUT:
+    case SK_OPT_IO_TIMEOUT:
         if (c == SK_OPT_MAX_CONNS_PER_CLIENT)
             opts->max_conns_given = 1;
         return sk_guard_opt(c, arg, opts);
+    case SK_OPT_USER_HEADER: /* a header field name (RFC 7230 token) */
+        if (arg[0] == '\0' || strlen(arg) > 64 ||
+            strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                strlen(arg))
+            return sk_bad_value("--user-header", arg, "expected a header name such as X-Client-Username");
+        opts->user_header = arg;
+        return 0;
     case SK_OPT_HELP:
         sk_usage(stdout);
         return 1;
@@ -479,6 +497,7 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
     opts->header_timeout = SK_LAUNCH_DEFAULT_HEADER_TIMEOUT;
     opts->continue_timeout = SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT;
     opts->keepalive_timeout = SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT;
+    opts->io_timeout = SK_LAUNCH_DEFAULT_IO_TIMEOUT;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", sk_long_opts, NULL)) != -1) {

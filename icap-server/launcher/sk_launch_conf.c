@@ -1,6 +1,7 @@
 /* sk_launch_conf.c - writes the c-icap 0.5.10 configuration for one run.
  * SECURITY: values are paths from the invoking user; anything that could
  * break c-icap's line/word syntax (quotes, newlines) is refused. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,9 +23,11 @@
 #define SK_LAUNCH_CICAP_MAGIC "/etc/c-icap/c-icap.magic"
 #endif
 
-/* Names clients use for the service; the bare root is DefaultService. */
+/* Names clients use for the service; the bare root is DefaultService.
+ * c-icap compares service names exactly, so each is also registered in
+ * lower case, upper case and capitalised (sk_put_alias_forms). */
 static const char *const sk_aliases[] = {
-    "reqmod", "respmod", "REQ-Service", "resp", "avscan", NULL,
+    "reqmod", "respmod", "REQ-Service", "resp", "avscan", "sekisho", NULL,
 };
 
 static int sk_is_dir(const char *path)
@@ -102,16 +105,43 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
     int t = opts->threads;
     int min_spare = t / 2 > 0 ? t / 2 : 1;
 
-    fprintf(f, "Timeout 300\n"
+    fprintf(f, "Timeout %d\n"
                "MaxKeepAliveRequests 1000\n"
                "KeepAliveTimeout %d\n"
                "StartServers 2\n"
-               "MaxServers %d\n", opts->keepalive_timeout, opts->max_servers);
+               "MaxServers %d\n", opts->io_timeout, opts->keepalive_timeout, opts->max_servers);
     /* A child is started when free threads <= MinSpare and stopped when
      * free >= MaxSpare; MaxSpare >= MinSpare + ThreadsPerChild avoids
      * starting and stopping children in a loop. */
     fprintf(f, "MinSpareThreads %d\nMaxSpareThreads %d\nThreadsPerChild %d\n",
             min_spare, min_spare + t + t / 2, t);
+}
+
+/* "ServiceAlias FORM sekisho" for NAME as written, in lower case, upper
+ * case and with each word capitalised ("Req-Service"), once each; the
+ * service's own name is not an alias of itself. */
+static void sk_put_alias_forms(FILE *f, const char *name)
+{
+    char forms[4][64];
+    size_t n = strlen(name);
+
+    if (n >= sizeof(forms[0]))
+        return;
+    for (size_t k = 0; k <= n; k++) {
+        unsigned char c = (unsigned char)name[k];
+        int word_start = k == 0 || name[k - 1] == '-';
+        forms[0][k] = (char)c;
+        forms[1][k] = (char)tolower(c);
+        forms[2][k] = (char)toupper(c);
+        forms[3][k] = (char)(word_start ? toupper(c) : tolower(c));
+    }
+    for (int i = 0; i < 4; i++) {
+        int seen = strcmp(forms[i], "sekisho") == 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(forms[i], forms[j]) == 0;
+        if (!seen)
+            fprintf(f, "ServiceAlias %s sekisho\n", forms[i]);
+    }
 }
 
 /* Limits and client access for icap-server/guard (sk_cicap_fix.so through
@@ -162,7 +192,7 @@ static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env,
     fprintf(f, "\n# Names clients use: Squid and Cisco use paths, Blue Coat the bare\n"
                "# root icap://host:1344 for response mode.\n");
     for (i = 0; sk_aliases[i]; i++)
-        fprintf(f, "ServiceAlias %s sekisho\n", sk_aliases[i]);
+        sk_put_alias_forms(f, sk_aliases[i]);
     fprintf(f, "DefaultService sekisho\n");
     return 0;
 }
@@ -215,6 +245,8 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
      * error (the loader's option table). */
     if (opts->test_signatures && sk_chain_has(env->modules, "virus_scan"))
         fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
+    if (opts->user_header) /* a checked token (sk_launch_args.c) */
+        fprintf(f, "sekisho.UserHeader %s\n", opts->user_header);
     /* node-wide counters for --status-listen and --status (sk_metrics.h) */
     if (sk_put(f, "sekisho.MetricsFile", env->metrics_file, err) == -1 ||
         (opts->syslog_socket && sk_put(f, "sekisho.SyslogSocket", opts->syslog_socket, err) == -1))

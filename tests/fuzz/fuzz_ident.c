@@ -1,10 +1,12 @@
 /* fuzz_ident.c - libFuzzer target for identity header decoding
  * (icap-server/core/sk_ident.c): X-Client-IP and X-Authenticated-User as
- * ICAP clients send them (base64, "Basic ", WinNT://, plain). Input: one
- * byte for the output size, then the header value.
+ * ICAP clients send them (base64, "Basic ", WinNT://, LDAP://, DNs, plain)
+ * and X-Authenticated-Groups lists. Input: one byte for the output size,
+ * then the header value.
  * Oracles: output always NUL-terminated inside the buffer (exact-size heap
  * buffer, so ASan sees one byte too many), never a control character; an
- * accepted address holds only hex digits, '.' and ':'. */
+ * accepted address holds only hex digits, '.' and ':'; a group list has no
+ * empty item (no leading, trailing or doubled comma). */
 #include <string.h>
 
 #include "sk_fuzz.h"
@@ -26,6 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(memchr(out, '\0', osize) != NULL, "user not terminated");
     for (const char *p = out; *p; p++)
         SK_FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in user");
+    sk_ident_groups(hdr, out, osize);
+    SK_FUZZ_CHECK(memchr(out, '\0', osize) != NULL, "groups not terminated");
+    for (const char *p = out; *p; p++)
+        SK_FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in groups");
+    SK_FUZZ_CHECK(out[0] != ',' && strstr(out, ",,") == NULL &&
+                      (out[0] == '\0' || out[strlen(out) - 1] != ','),
+                  "empty group in '%s'", out);
     if (sk_ident_client_ip(hdr, out, osize) == 0) {
         SK_FUZZ_CHECK(memchr(out, '\0', osize) != NULL && strlen(out) <= 45, "address length");
         SK_FUZZ_CHECK(out[0] != '\0' && strspn(out, "0123456789abcdefABCDEF.:") == strlen(out),

@@ -144,7 +144,7 @@ def start_sekisho(args, tmp, procs, icap_port):
     access_log = os.path.join(tmp, "sekisho-access.log")
     argv = [server, "--foreground", "--listen", "127.0.0.1:%d" % icap_port, "--policy-db", db,
             "--run-dir", os.path.join(tmp, "sekisho-run"), "--access-log", access_log,
-            "--modules", "dlp virus_scan", "--clamav-db", clamdb]
+            "--modules", "dlp virus_scan", "--clamav-db", clamdb, "--test-signatures"]
     if args.no_delay_pool:
         conf = os.path.join(tmp, "sekisho-extra.conf")
         with open(conf, "w") as f:

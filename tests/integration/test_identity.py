@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Identity forms through the daemon (issue 15 item 5).
+
+Policies scoped to a group (WinNT form and an LDAP DN), to a user, and the
+default; REQMODs carry the identity the way ProxySG (base64, WinNT://),
+Cisco (LDAP://host/DN, uid=...) and Squid (X-Client-Username) send it.
+Checks: each reaches the policy meant for it (its blocked domain answers
+the block page, other identities pass), and every access-log line names
+the policy applied, the normalised groups and the X-Server-IP. A second
+server with --user-header reads the user from the administrator's header
+only.
+
+Trust: test harness only; talks to the servers it starts on loopback.
+"""
+
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
+                     http_req_head)
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+PROXYSG_GROUP = "V2luTlQ6Ly9NWURPTUFJTi9NeUdyb3Vw"  # WinNT://MYDOMAIN/MyGroup, issue 15
+
+# (name, ICAP headers, host requested, blocked?, policy, groups logged)
+CASES = [
+    ("ProxySG base64 group", ["X-Authenticated-Groups: " + PROXYSG_GROUP],
+     "grp-blocked.example", True, "grp", "MYDOMAIN\\MyGroup"),
+    ("ProxySG group, other site", ["X-Authenticated-Groups: " + PROXYSG_GROUP],
+     "bob-blocked.example", False, "grp", "MYDOMAIN\\MyGroup"),
+    ("no group", [], "grp-blocked.example", False, "default", ""),
+    ("another group", ["X-Authenticated-Groups: " + b64("WinNT://MYDOMAIN/Other")],
+     "grp-blocked.example", False, "default", "MYDOMAIN\\Other"),
+    ("group list, base64 items", ["X-Authenticated-Groups: %s, %s"
+                                  % (b64("WinNT://MYDOMAIN/Other"), b64("WinNT://MYDOMAIN/MyGroup"))],
+     "grp-blocked.example", True, "grp", "MYDOMAIN\\Other,MYDOMAIN\\MyGroup"),
+    ("plain WinNT group", ["X-Authenticated-Groups: WinNT://mydomain/mygroup"],
+     "grp-blocked.example", True, "grp", "mydomain\\mygroup"),
+    ("Cisco LDAP group", ["X-Authenticated-Groups: LDAP://ldap.corp/cn=Engineering,ou=Groups,dc=corp"],
+     "eng-blocked.example", True, "eng", "Engineering"),
+    ("Cisco LDAP user", ["X-Authenticated-User: LDAP://ldap.corp/cn=bob,ou=Staff,dc=corp"],
+     "bob-blocked.example", True, "bob", ""),
+    ("base64 LDAP user", ["X-Authenticated-User: " + b64("LDAP://ldap.corp:389/CN=bob,OU=Staff")],
+     "bob-blocked.example", True, "bob", ""),
+    ("uid= user", ["X-Authenticated-User: uid=bob,ou=people,dc=corp"],
+     "bob-blocked.example", True, "bob", ""),
+    ("Squid X-Client-Username", ["X-Client-Username: bob"],
+     "bob-blocked.example", True, "bob", ""),
+    ("another user", ["X-Authenticated-User: " + b64("uid=alice,ou=people")],
+     "bob-blocked.example", False, "default", ""),
+]
+
+
+def setup_db(srv):
+    srv.init_db()
+    srv.policy_cmd("policy", "add", "grp", "--group", "WinNT://MYDOMAIN/MyGroup", "--priority", "10")
+    srv.policy_cmd("policy", "add", "eng", "--group", "CN=Engineering,OU=Groups,DC=corp",
+                   "--priority", "20")
+    srv.policy_cmd("policy", "add", "bob", "--user", "bob", "--priority", "30")
+    for pol in ("grp", "eng", "bob"):
+        srv.policy_cmd("url", "add", "--list", "block", "--match", "domain",
+                       "%s-blocked.example" % pol, "--policy", pol)
+
+
+def log_line(srv, url, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for raw in srv.log_lines():
+            if raw.strip():
+                rec = json.loads(raw)
+                if rec.get("url") == url:
+                    return rec
+        time.sleep(0.05)
+    return None
+
+
+def reqmod(srv, url, extra):
+    c = srv.conn(10)
+    try:
+        return transact(c, "REQMOD", srv.url("reqmod"), http_req_head("GET", url),
+                        allow204=True, extra=extra)
+    finally:
+        c.close()
+
+
+def blocked(r):
+    return r.status == 200 and r.http_status() == 403
+
+
+def g_forms(ck, srv):
+    for i, (name, hdrs, host, want_block, policy, groups) in enumerate(CASES):
+        url = "http://%s/case%d" % (host, i)
+        r = reqmod(srv, url, hdrs + ["X-Server-IP: 192.0.2.%d" % (i + 1)])
+        ck.eq("%s: %s" % (name, "block page" if want_block else "allowed (204)"),
+              blocked(r) if want_block else r.status, True if want_block else 204)
+        rec = log_line(srv, url)
+        if not ck.ok("%s: access-log line written" % name, rec is not None):
+            continue
+        ck.eq("%s: log policy" % name, rec.get("policy"), policy)
+        ck.eq("%s: log groups" % name, rec.get("groups"), groups)
+        ck.eq("%s: log server_ip" % name, rec.get("server_ip"), "192.0.2.%d" % (i + 1))
+
+
+def g_user_header(ck, build):
+    srv = SekishoServer(build, modules="url_block", name="userhdr",
+                        extra_args=["--user-header", "X-Proxy-User"])
+    try:
+        setup_db(srv)
+        srv.start()
+        r = reqmod(srv, "http://bob-blocked.example/a", ["X-Proxy-User: " + b64("bob")])
+        ck.ok("--user-header X-Proxy-User: that header names the user (blocked)", blocked(r))
+        r = reqmod(srv, "http://bob-blocked.example/b", ["X-Authenticated-User: bob"])
+        ck.eq("--user-header X-Proxy-User: X-Authenticated-User is not read", r.status, 204)
+        rec = log_line(srv, "http://bob-blocked.example/a")
+        ck.eq("--user-header: log user", rec and rec.get("user"), "bob")
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    ck = Check("identity")
+    srv = SekishoServer(build, modules="url_block", name="ident")
+    try:
+        setup_db(srv)
+        srv.start()
+    except StartupError as e:
+        ck.ok("server starts", False, str(e))
+        return ck.summary()
+    try:
+        ck.group("forms", g_forms, ck, srv)
+    finally:
+        srv.stop()
+        if ck.failed:
+            print(srv.daemon_log_tail())
+    srv.cleanup()
+    ck.group("user-header", g_user_header, ck, build)
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Stopping under load (issue 15 item 4): SIGTERM finishes what is in flight.
+
+Keep-alive clients run a bounded loop of RESPMOD transactions whose bodies
+arrive in slow pieces, so that transactions are half-sent when the launcher
+gets SIGTERM. Checks: every transaction whose first byte was sent before
+the server closed gets its whole, correct answer (none cut, none reset);
+the launcher exits 0 within 5 s without having to SIGKILL c-icap; the port
+is free and no process is left. Then SIGHUP under the same load: no failed
+transaction and the server keeps serving.
+
+Trust: test harness only; talks to the server it starts on loopback.
+"""
+
+import argparse
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import (Check, SekishoServer, StartupError, IcapConn, build_head,  # noqa: E402
+                     chunk, read_response, http_req_head, http_res_head, make_body,
+                     port_is_free, ProtocolError)
+
+CLIENTS = 8
+PIECES = 4          # body pieces per transaction
+PIECE_GAP = 0.05    # seconds between pieces: ~0.2 s per transaction
+MAX_TXNS = 400      # per client: the loop is bounded even if stop never comes
+STOP_LIMIT = 5.0    # seconds from SIGTERM to the launcher's exit
+
+
+class Client(threading.Thread):
+    """Keep-alive RESPMOD loop. A transaction counts as started once its
+    first byte is sent; it then must end with the whole echoed body."""
+
+    def __init__(self, port, idx, stop_evt):
+        super().__init__(daemon=True)
+        self.port, self.idx, self.stop_evt = port, idx, stop_evt
+        self.ok = 0
+        self.failed = []
+        self.refused = 0
+        self.retried = 0
+        self.ended = threading.Event()
+
+    def _closed(self, c):
+        """The server closed this idle connection (FIN or RST pending)."""
+        try:
+            r, _, _ = select.select([c.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(r)
+
+    def one(self, c, n):
+        body = make_body(16384 + n % 997, seed=self.idx * 1000 + n)
+        head = build_head("RESPMOD", "icap://127.0.0.1:%d/respmod" % self.port,
+                          http_req_head("GET", "http://origin.test/%d/%d" % (self.idx, n)),
+                          http_res_head(200, ctype="application/octet-stream"), True)
+        step = len(body) // PIECES + 1
+        c.send(head)
+        for i in range(0, len(body), step):
+            time.sleep(PIECE_GAP)
+            c.send(chunk(body[i:i + step]))
+        c.send(b"0\r\n\r\n")
+        r = read_response(c)
+        if r.status != 200 or r.body != body:
+            raise ProtocolError("ICAP %s, body %s of %d bytes" %
+                                (r.status, "intact" if r.body == body else "differs", len(body)))
+        return r
+
+    def run(self):
+        c = None
+        try:
+            for n in range(MAX_TXNS):
+                if self.stop_evt.is_set():
+                    break
+                if c is not None and self._closed(c):
+                    c.close()
+                    c = None
+                if c is None:
+                    try:
+                        c = IcapConn("127.0.0.1", self.port, 10)
+                        c.used = False
+                    except OSError:
+                        self.refused += 1  # the server stopped listening: done
+                        break
+                reused, before = c.used, c.recv_total
+                try:
+                    r = self.one(c, n)
+                    self.ok += 1
+                    c.used = True
+                    if (r.header("Connection") or "").lower() == "close":
+                        c.close()
+                        c = None
+                except (OSError, EOFError, ProtocolError) as e:
+                    got = c.recv_total > before
+                    c.close()
+                    c = None
+                    # A reused connection the server closed before it read
+                    # our request: a proxy retries on a new connection (the
+                    # keep-alive race); anything else is a failed transaction.
+                    if reused and not got and not isinstance(e, ProtocolError):
+                        self.retried += 1
+                        continue
+                    self.failed.append("client %d txn %d: %s: %s" % (self.idx, n, type(e).__name__, e))
+        finally:
+            if c is not None:
+                c.close()
+            self.ended.set()
+
+
+def idle_conns(srv, n):
+    """n keep-alive connections that did one transaction and now sit idle,
+    as a proxy's connection pool does between bursts."""
+    conns = []
+    for i in range(n):
+        c = IcapConn("127.0.0.1", srv.port, 10)
+        Client(srv.port, 100 + i, None).one(c, 0)
+        conns.append(c)
+    return conns
+
+
+def run_load(srv, until):
+    """Start CLIENTS clients, call until() once they all did some work,
+    return the clients after they ended (bounded by MAX_TXNS)."""
+    stop_evt = threading.Event()
+    clients = [Client(srv.port, i, stop_evt) for i in range(CLIENTS)]
+    for c in clients:
+        c.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and min(c.ok for c in clients) < 3:
+        time.sleep(0.02)
+    res = until(stop_evt)
+    for c in clients:
+        c.ended.wait(MAX_TXNS * (PIECES * PIECE_GAP + 1))
+    return clients, res
+
+
+def g_sighup(ck, srv):
+    def hup(stop_evt):
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        time.sleep(2.0)  # load keeps running across the reconfigure
+        stop_evt.set()
+        return None
+
+    clients, _ = run_load(srv, hup)
+    fails = [f for c in clients for f in c.failed]
+    ck.ok("SIGHUP under load: %d transactions, none failed" % sum(c.ok for c in clients),
+          not fails, "; ".join(fails[:5]))
+    ck.ok("SIGHUP: launcher still running", srv.proc.poll() is None)
+    c = IcapConn("127.0.0.1", srv.port, 10)
+    try:
+        c.send(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: x\r\n"
+               b"Encapsulated: null-body=0\r\n\r\n")
+        ck.eq("SIGHUP: OPTIONS answered afterwards", read_response(c).status, 200)
+    finally:
+        c.close()
+
+
+def g_sigterm(ck, srv):
+    t = {}
+
+    idle = idle_conns(srv, 4)
+
+    def term(stop_evt):
+        # most clients are now in the middle of a body; the loop goes on
+        # until the server closes their connection and refuses new ones
+        t["sent"] = time.monotonic()
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        try:
+            srv.proc.wait(30)
+        except Exception:  # noqa: BLE001 - reported below as a failed stop
+            pass
+        t["gone"] = time.monotonic()
+        return None
+
+    clients, _ = run_load(srv, term)
+    for c in idle:
+        c.close()
+    took = t["gone"] - t["sent"]
+    fails = [f for c in clients for f in c.failed]
+    done = sum(c.ok for c in clients)
+    print("stop under load: %.2f s, %d transactions answered, %d failed, %d retried "
+          "(reused connection closed first), %d refused" % (took, done, len(fails),
+          sum(c.retried for c in clients), sum(c.refused for c in clients)), flush=True)
+    ck.ok("SIGTERM under load: launcher gone within %.0f s (took %.2f s)" % (STOP_LIMIT, took),
+          took < STOP_LIMIT)
+    ck.ok("SIGTERM under load: every started transaction answered whole (%d ok)" % done,
+          not fails, "%d failed: %s" % (len(fails), "; ".join(fails[:5])))
+    rc = srv.proc.returncode
+    ck.eq("SIGTERM: launcher exits 0", rc, 0)
+    err = srv.stderr_text()
+    ck.ok("SIGTERM: c-icap stopped without SIGKILL", "killing it" not in err, err[-500:])
+    ck.ok("SIGTERM: port free afterwards", port_is_free(srv.port))
+    srv.stop()
+    ck.ok("SIGTERM: no processes left behind", not getattr(srv, "leftovers", False))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    ck = Check("stop")
+    srv = SekishoServer(build, modules="url_block", name="stop")
+    try:
+        srv.start()
+    except StartupError as e:
+        ck.ok("server starts", False, str(e))
+        return ck.summary()
+    try:
+        ck.group("sighup", g_sighup, ck, srv)
+        ck.group("sigterm", g_sigterm, ck, srv)
+    finally:
+        srv.stop()
+        if ck.failed:
+            print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
+            print(srv.daemon_log_tail())
+    srv.cleanup()
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
