@@ -152,10 +152,16 @@ void sk_metrics_busy(int delta)
         __atomic_add_fetch(&sk_mine->busy, (uint32_t)delta, __ATOMIC_RELAXED);
 }
 
+/* This process's counters: its slot's, else the shared overflow. */
+static struct sk_metrics_counts *sk_counts(void)
+{
+    return sk_mine ? &sk_mine->counts : &sk_m->overflow;
+}
+
 void sk_metrics_log_dropped(void)
 {
     if (sk_m)
-        SK_ADD(sk_m->log_dropped, 1);
+        SK_ADD(sk_counts()->log_dropped, 1);
 }
 
 static void sk_hist_add(struct sk_metrics_hist *h, uint64_t ns)
@@ -194,22 +200,25 @@ void sk_metrics_txn(const struct sk_log_record *rec, const struct sk_pipeline *p
     int dec = pipe && pipe->decider >= 0 ? pipe->decider + 1 : 0;
     int v = sk_verdict_index(rec->verdict);
 
+    struct sk_metrics_counts *k;
+
     if (!sk_m)
         return;
+    k = sk_counts();
     if (dec >= SK_METRICS_MODULES)
         dec = 0;
-    SK_ADD(sk_m->txn[m][v][dec], 1);
+    SK_ADD(k->txn[m][v][dec], 1);
     for (int i = 0; i < rec->n_detections; i++)
-        SK_ADD(sk_m->detections[sk_kind_index(rec->detections[i].kind)], 1);
-    SK_ADD(sk_m->bytes_in, rec->bytes_in);
-    SK_ADD(sk_m->bytes_out, rec->bytes_out);
-    sk_hist_add(&sk_m->txn_duration[m], (uint64_t)(rec->duration_ms * 1e6));
+        SK_ADD(k->detections[sk_kind_index(rec->detections[i].kind)], 1);
+    SK_ADD(k->bytes_in, rec->bytes_in);
+    SK_ADD(k->bytes_out, rec->bytes_out);
+    sk_hist_add(&k->txn_duration[m], (uint64_t)(rec->duration_ms * 1e6));
     if (!pipe || !pipe->chain)
         return;
     for (int i = 0; i < pipe->chain->n && i + 1 < SK_METRICS_MODULES; i++) {
         if (pipe->error_mask & (1u << i))
-            SK_ADD(sk_m->module_errors[i + 1], 1);
+            SK_ADD(k->module_errors[i + 1], 1);
         if (pipe->spent_ns[i])
-            sk_hist_add(&sk_m->module_duration[i + 1], pipe->spent_ns[i]);
+            sk_hist_add(&k->module_duration[i + 1], pipe->spent_ns[i]);
     }
 }

@@ -7,7 +7,8 @@
  * Why a file mapped MAP_SHARED, created by the master before fork:
  * - children inherit the mapping, so one atomic add per event counts for
  *   the whole node with no lock and no message; counters of a child that
- *   is recycled or killed are already in the segment (nothing to merge);
+ *   is recycled or killed are already in the segment (the reader sums
+ *   every slot, dead ones too; see struct sk_metrics_counts);
  * - a file (not MAP_ANONYMOUS) lets a separate process, the launcher,
  *   map the same pages read-only and serve HTTP without any code in
  *   c-icap's master (which forks, reloads and unloads our object on
@@ -20,7 +21,7 @@
 
 #include <stdint.h>
 
-#define SK_METRICS_MAGIC    0x534b4d32u /* "SKM2" */
+#define SK_METRICS_MAGIC    0x534b4d33u /* "SKM3" */
 #define SK_METRICS_VERSION  1
 #define SK_METRICS_MODULES  17 /* index 0: no module decided; 1..16 chain order */
 #define SK_METRICS_CHILDREN 64
@@ -55,6 +56,21 @@ struct sk_metrics_hist {
  * stop; a killed child's slot is recognised by its dead pid and reused.
  * The strings are written under the seqlock `seq` (odd while writing) by
  * the child's flusher thread only. */
+/* The counters; only uint64_t fields (the reader sums them as an array).
+ * Each child adds to its own slot's copy, so two children on two cores
+ * never bounce a cache line between them; the reader sums every slot,
+ * dead ones included, and a child taking a dead slot goes on adding to
+ * it, so no count is ever lost or reset. */
+struct sk_metrics_counts {
+    uint64_t txn[2][SK_MV_N][SK_METRICS_MODULES]; /* [0] REQMOD, [1] RESPMOD */
+    uint64_t detections[SK_MK_N];
+    uint64_t bytes_in, bytes_out;
+    uint64_t module_errors[SK_METRICS_MODULES];
+    uint64_t log_dropped; /* access-log lines syslog did not take */
+    struct sk_metrics_hist txn_duration[2];
+    struct sk_metrics_hist module_duration[SK_METRICS_MODULES];
+};
+
 struct sk_metrics_child {
     int32_t pid;   /* 0: free */
     uint32_t busy; /* threads inside a transaction */
@@ -68,7 +84,8 @@ struct sk_metrics_child {
     int64_t versions_changed_at; /* last signature/engine version change */
     char policy_hash[72];
     char versions[512]; /* module/engine/signature versions */
-};
+    struct sk_metrics_counts counts __attribute__((aligned(64)));
+} __attribute__((aligned(64)));
 
 struct sk_metrics_shm {
     uint32_t magic, version, size;
@@ -83,13 +100,8 @@ struct sk_metrics_shm {
     char cicap_version[32];
     char clamav_db[1024];
     char policy_db[1024];
-    uint64_t txn[2][SK_MV_N][SK_METRICS_MODULES]; /* [0] REQMOD, [1] RESPMOD */
-    uint64_t detections[SK_MK_N];
-    uint64_t bytes_in, bytes_out;
-    uint64_t module_errors[SK_METRICS_MODULES];
-    uint64_t log_dropped; /* access-log lines syslog did not take */
-    struct sk_metrics_hist txn_duration[2];
-    struct sk_metrics_hist module_duration[SK_METRICS_MODULES];
+    /* a process without a slot (more than SK_METRICS_CHILDREN children) */
+    struct sk_metrics_counts overflow __attribute__((aligned(64)));
     struct sk_metrics_child child[SK_METRICS_CHILDREN];
 };
 

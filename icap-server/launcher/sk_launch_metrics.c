@@ -25,6 +25,17 @@
 
 #define SK_TERM(a) ((a)[sizeof(a) - 1] = '\0')
 
+/* Adds the counters at SRC (live, shared) to DST, each with an atomic
+ * load: the struct is all uint64_t. */
+static void sk_add_counts(struct sk_metrics_counts *dst, const struct sk_metrics_counts *src)
+{
+    uint64_t *d = (uint64_t *)dst;
+    const uint64_t *p = (const uint64_t *)src;
+
+    for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)
+        d[i] += __atomic_load_n(&p[i], __ATOMIC_RELAXED);
+}
+
 /* One child slot, consistent: retried while its writer is inside. */
 static void sk_copy_child(struct sk_metrics_child *dst, const struct sk_metrics_child *src)
 {
@@ -118,6 +129,9 @@ int sk_status_read(const char *path, struct sk_status_snap *s)
     memcpy(&s->shm, m, sizeof(*m));
     for (int i = 0; i < SK_METRICS_CHILDREN; i++)
         sk_copy_child(&s->shm.child[i], &m->child[i]);
+    sk_add_counts(&s->total, &m->overflow);
+    for (int i = 0; i < SK_METRICS_CHILDREN; i++)
+        sk_add_counts(&s->total, &m->child[i].counts);
     munmap((void *)m, sizeof(*m));
 
     s->have = 1;
@@ -191,8 +205,8 @@ static void sk_hist(FILE *f, const char *name, const char *lk, const char *lv,
 
 static void sk_metrics_traffic(FILE *f, const struct sk_status_snap *s)
 {
-    const struct sk_metrics_shm *m = &s->shm;
-    int nm = m->n_modules + 1 < SK_METRICS_MODULES ? m->n_modules + 1 : SK_METRICS_MODULES;
+    const struct sk_metrics_counts *m = &s->total;
+    int nm = s->shm.n_modules + 1 < SK_METRICS_MODULES ? s->shm.n_modules + 1 : SK_METRICS_MODULES;
 
     sk_head(f, "sekisho_transactions_total", "counter",
             "Transactions by ICAP method, verdict and the module that decided");

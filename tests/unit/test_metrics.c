@@ -84,12 +84,19 @@ static void test_child_death(void **state)
     assert_int_not_equal(m->child[0].pid, 0);
     assert_int_not_equal(m->child[0].pid, dead);
     assert_int_equal(m->child[1].pid, 0);
-    assert_int_equal(m->txn[1][SK_MV_BLOCK][0], 10);
-    assert_int_equal(m->detections[SK_MK_VIRUS], 10);
-    assert_int_equal(m->bytes_in, 100);
-    assert_int_equal(m->txn_duration[1].count, 10);
+    /* both children counted in slot 0: the second went on from the first's
+     * counts (5 + 5), nothing reset, nothing in the overflow */
+    const struct sk_metrics_counts *k = &m->child[0].counts;
+    assert_int_equal(k->txn[1][SK_MV_BLOCK][0], 10);
+    assert_int_equal(k->detections[SK_MK_VIRUS], 10);
+    assert_int_equal(k->bytes_in, 100);
+    assert_int_equal(k->txn_duration[1].count, 10);
     /* 2 ms falls in the 0.0025 s bucket (index 4) */
-    assert_int_equal(m->txn_duration[1].bucket[4], 10);
+    assert_int_equal(k->txn_duration[1].bucket[4], 10);
+    assert_int_equal(m->overflow.txn[1][SK_MV_BLOCK][0], 0);
+    /* a process without a slot (the master here) counts in the overflow */
+    sk_tm_txns(3, "allow", NULL);
+    assert_int_equal(m->overflow.txn[1][SK_MV_ALLOW][0], 3);
     munmap(m, sizeof(*m));
 }
 
@@ -103,7 +110,7 @@ static void test_reopen(void **state)
     (void)state;
     assert_int_equal(sk_metrics_open(sk_tm_path, &err), 0);
     m = sk_tm_map();
-    assert_int_equal(m->txn[1][SK_MV_BLOCK][0], 10);
+    assert_int_equal(m->child[0].counts.txn[1][SK_MV_BLOCK][0], 10);
     assert_int_equal(m->master_pid, (int32_t)getpid());
     assert_int_equal(m->magic, SK_METRICS_MAGIC);
     munmap(m, sizeof(*m));
