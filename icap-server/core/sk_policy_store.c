@@ -68,6 +68,7 @@ static void sk_store_install(struct sk_policy_store *s, struct sk_snapshot *snap
     s->current = snap;
     __atomic_store_n(&s->generation, sk_snapshot_generation(snap), __ATOMIC_RELEASE);
     __atomic_add_fetch(&s->serial, 1, __ATOMIC_RELEASE);
+    s->loaded_at = time(NULL);
     pthread_mutex_unlock(&s->lock);
     if (old)
         sk_snapshot_unref(old); /* freed when the last request lets go */
@@ -88,6 +89,7 @@ int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned i
     s->log = log ? log : sk_nolog;
     s->interval_ms = interval_ms ? interval_ms : 1000;
     s->failed_generation = -1;
+    s->last_ok = 1;
     pthread_mutex_init(&s->lock, NULL);
     s->loaded_id = sk_store_fileid(path);
     snap = sk_store_build(path, err);
@@ -97,7 +99,19 @@ int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned i
     return 0;
 }
 
+static int sk_store_poll_once(struct sk_policy_store *s);
+
 int sk_policy_store_poll(struct sk_policy_store *s)
+{
+    int rc = sk_store_poll_once(s);
+
+    __atomic_store_n(&s->last_ok, rc != -1, __ATOMIC_RELEASE);
+    if (rc == -1)
+        __atomic_store_n(&s->failed_at, time(NULL), __ATOMIC_RELEASE);
+    return rc;
+}
+
+static int sk_store_poll_once(struct sk_policy_store *s)
 {
     char *err = NULL;
     /* stat before open: if the file changes in between, the next poll
