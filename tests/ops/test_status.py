@@ -299,9 +299,17 @@ def t_readyz(ck, env):
 
 def t_syslog(ck, env):
     total = sum(env.sent.values())
-    poll(lambda: len(env.syslog.msgs) >= total, 10)
+    def dropped():
+        st, text = http_get(env.status_port, "/metrics")
+        m = re.search(r"^sekisho_accesslog_dropped_total (\d+)$", text, re.M) if st == 200 else None
+        return int(m.group(1)) if m else -1
+    # sends never block: a line the socket does not take at once is dropped
+    # and counted (rare, on a busy machine); delivered + dropped is exact
+    poll(lambda: len(env.syslog.msgs) + max(dropped(), 0) >= total, 10)
     msgs = list(env.syslog.msgs)
-    ck.eq("one syslog message per transaction", len(msgs), total)
+    ck.eq("one syslog message per transaction (delivered + counted as dropped)",
+          len(msgs) + dropped(), total)
+    ck.ok("at most one in ten dropped", dropped() * 10 <= total, dropped())
     parsed = [SYSLOG_RE.match(m) for m in msgs]
     ck.ok("every message is RFC 5424 with app sekisho, msgid access",
           all(parsed), [m for m, p in zip(msgs, parsed) if not p][:2])
