@@ -94,37 +94,9 @@ void sk_vs_store_free(struct sk_vs_store *);
 /* Frees the reusable buffers kept for the next bodies (module unload). */
 void sk_vs_store_pool_drain(void);
 
-/* ---- Content-Encoding (vs_decode.c) ---- */
-enum sk_vs_coding { SK_VS_IDENTITY = 1, SK_VS_GZIP, SK_VS_DEFLATE, SK_VS_BR, SK_VS_UNKNOWN };
-enum sk_vs_coding sk_vs_coding_parse(const char *content_encoding);
-int sk_vs_coding_supported(enum sk_vs_coding);
-struct sk_vs_decoder;
-/* out_max: most decoded bytes; ratio/floor: decoded may exceed
- * floor + ratio * encoded only as a limit. NULL when out of memory. */
-struct sk_vs_decoder *sk_vs_decoder_new(enum sk_vs_coding, uint64_t out_max, uint64_t ratio,
-                                        uint64_t floor);
-enum sk_vs_decode_rc {
-    SK_VS_DECODE_OK = 0,
-    SK_VS_DECODE_LIMIT,   /* output over out_max or over the ratio: a bomb */
-    SK_VS_DECODE_CORRUPT, /* not valid data for the coding */
-    SK_VS_DECODE_FAIL,    /* out of memory or the sink failed */
-};
-typedef int (*sk_vs_sink_fn)(void *arg, const void *buf, size_t len);
-/* Feed encoded bytes (eof on the last call); decoded bytes go to sink,
- * which returns 0 or -1. */
-enum sk_vs_decode_rc sk_vs_decoder_feed(struct sk_vs_decoder *, const void *buf, size_t len,
-                                        int eof, sk_vs_sink_fn sink, void *arg);
-void sk_vs_decoder_free(struct sk_vs_decoder *);
-
 /* ---- multipart/form-data (vs_multipart.c) ---- */
-/* Boundary parameter of a multipart Content-Type into out (size >= 72),
- * 0; -1 when CT is not multipart or has no valid boundary. */
 int sk_vs_multipart_boundary(const char *content_type, char *out, size_t size);
 typedef int (*sk_vs_part_fn)(void *arg, const unsigned char *data, size_t len);
-/* Call fn with the bytes of every part (headers stripped) of BODY. Returns
- * the number of parts, or -1 when the body is not well-formed multipart
- * (the caller then scans the body whole). Stops early when fn returns -1
- * (returns -2). */
 int sk_vs_multipart_each(const unsigned char *body, size_t len, const char *boundary,
                          sk_vs_part_fn fn, void *arg);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sekisho/decode.h>
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 #include <sekisho/url.h>
@@ -29,8 +30,7 @@ struct sk_vs_state {
     uint64_t infected_seconds;
     struct sk_vs_limits limits;
     /* the body */
-    struct sk_vs_decoder *dec;
-    enum sk_vs_coding coding;
+    struct sk_decoder *dec;
     char boundary[256];
     int multipart;
     struct sk_vs_store store;
@@ -298,10 +298,36 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");
 }
 
+/* The Content-Encoding chain of every field, in order. A coding we cannot
+ * undo is av.on-error: block, or (allow) scan the bytes as they are.
+ * 0, or -1 when the transaction is decided (s->final). */
+static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
+{
+    char *ce = sk_txn_header_list(t, sk_txn_method(t) == SK_RESPMOD, "Content-Encoding");
+    struct sk_coding_chain chain;
+    struct sk_decode_limits lim = {.out_max = s->max_size, .ratio = sk_vs_g->conf.decode_ratio,
+                                   .floor = sk_vs_g->conf.decode_floor};
+    char bad[48], why[160];
+    int rc = sk_coding_parse(ce, &chain, bad, sizeof(bad));
+
+    free(ce);
+    if (rc == -1) {
+        snprintf(why, sizeof(why), "cannot decode Content-Encoding '%s' to scan it", bad);
+        if (s->block_on_error)
+            return sk_vs_error(t, s, why), -1;
+        chain.n = 0; /* av.on-error allow: scan the raw bytes */
+    }
+    if (chain.n > 0 && !(s->dec = sk_decoder_new(&chain, &lim))) {
+        sk_vs_error(t, s, "out of memory for the decoder");
+        return -1;
+    }
+    return 0;
+}
+
 enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
 {
     struct sk_vs_state *s = state;
-    const char *ct, *cl, *ce;
+    const char *ct, *cl;
     int on = 1;
     char why[160];
 
@@ -319,21 +345,8 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
                  "(%llu bytes)", cl, (unsigned long long)s->max_size);
         return sk_vs_limit(t, s, "av-limit:max-scan-size", why);
     }
-    ce = sk_vs_header(t, "Content-Encoding");
-    s->coding = sk_vs_coding_parse(ce);
-    if (!sk_vs_coding_supported(s->coding)) {
-        snprintf(why, sizeof(why), "cannot decode Content-Encoding '%.40s' to scan it", ce);
-        for (char *p = why; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = '?';
-        if (s->block_on_error)
-            return sk_vs_error(t, s, why);
-        s->coding = SK_VS_IDENTITY; /* av.on-error allow: scan the raw bytes */
-    }
-    if (s->coding != SK_VS_IDENTITY &&
-        !(s->dec = sk_vs_decoder_new(s->coding, s->max_size, sk_vs_g->conf.decode_ratio,
-                                     sk_vs_g->conf.decode_floor)))
-        return sk_vs_error(t, s, "out of memory for the decoder");
+    if (sk_vs_decoder(t, s) == -1)
+        return s->final;
     if (sk_txn_method(t) == SK_REQMOD &&
         sk_vs_multipart_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
         s->multipart = 1;
@@ -400,18 +413,17 @@ enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, si
         return SK_ALLOW;
     s->raw_total += len;
     if (s->dec) {
-        enum sk_vs_decode_rc rc = sk_vs_decoder_feed(s->dec, buf, len, eof, sk_vs_sink,
-                                                     &s->store);
-        if (rc == SK_VS_DECODE_LIMIT) {
+        enum sk_decode_rc rc = sk_decoder_feed(s->dec, buf, len, eof, sk_vs_sink, &s->store);
+        if (rc == SK_DECODE_LIMIT) {
             snprintf(why, sizeof(why), "decoded body exceeds av.max-scan-size (%llu bytes) or "
                      "the decompression ratio limit (%llu:1): possible decompression bomb",
                      (unsigned long long)s->max_size,
                      (unsigned long long)sk_vs_g->conf.decode_ratio);
             return sk_vs_limit(t, s, "av-limit:decoded-size", why);
         }
-        if (rc == SK_VS_DECODE_CORRUPT)
+        if (rc == SK_DECODE_CORRUPT && s->block_on_error)
             return sk_vs_error(t, s, "Content-Encoding data is corrupt and cannot be scanned");
-        if (rc != SK_VS_DECODE_OK) {
+        if (rc == SK_DECODE_FAIL) {
             snprintf(why, sizeof(why), "cannot keep the body for scanning: %s", strerror(errno));
             return sk_vs_error(t, s, why);
         }
@@ -435,7 +447,7 @@ void sk_vs_txn_end(struct sk_txn *t, void *state)
 
     if (!s)
         return;
-    sk_vs_decoder_free(s->dec);
+    sk_decoder_free(s->dec);
     sk_vs_store_free(&s->store); /* closes (and so removes) any spill file */
     free(s);
 }
