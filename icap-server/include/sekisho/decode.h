@@ -149,7 +149,9 @@ struct sk_zip_entry {
     int unsupported;  /* a method other than stored/deflate: contents skipped */
 };
 struct sk_zip_handler {
-    /* begin returns 1 to read the entry, 0 to skip it, -1 to stop */
+    /* begin returns 1 to read the entry, 0 to skip it, -1 to stop; end
+     * follows every begin that returned 1 (with no data for an encrypted
+     * or unsupported entry) */
     int (*begin)(void *arg, const struct sk_zip_entry *);
     int (*data)(void *arg, const void *buf, size_t len);
     int (*end)(void *arg);
