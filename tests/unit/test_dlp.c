@@ -539,7 +539,7 @@ static void test_compressed_and_archives(void **state)
 
     /* docx: My Number split over two runs of one paragraph */
     const char *names[] = {"[Content_Types].xml", "word/media/image1.png", "word/document.xml"};
-    const char *data[] = {"<Types/>", "\x89PNG 1234 5678 9018",
+    const char *data[] = {"<Types/>", "\x89PNG\r\n\x1a\n binary",
                           "<w:document><w:body><w:p><w:r><w:t>個人番号 1234 5678</w:t></w:r>"
                           "<w:r><w:t xml:space=\"preserve\"> 9018</w:t></w:r></w:p>"
                           "</w:body></w:document>"};
@@ -557,6 +557,12 @@ static void test_compressed_and_archives(void **state)
     zip = make_zip(names, data, 3, 1, &zn);
     d.body = zip, d.len = zn, d.chunk = 0;
     expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
+    free(zip);
+    /* an entry's name never hides it: text in "image1.png" is inspected */
+    data[1] = "個人番号 1234 5678 9018";
+    zip = make_zip(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.ctype = "application/octet-stream";
+    expect(&d, SK_BLOCK, "マイナンバー", "text named .png in a docx sent as octet-stream");
     free(zip);
     /* plain zip (stored) with a text file, uploaded in a multipart form */
     const char *zn1[] = {"notes/readme.txt"};
