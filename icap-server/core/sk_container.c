@@ -119,6 +119,7 @@ static void sk_zip_extra64(struct sk_zip *z)
             break;
         if (id == 1) {
             z->zip64 = 1;
+            z->st.zip64++;
             if (z->usize == 0xffffffffu && off + 8 <= len)
                 z->usize = sk_le(d + off, 8), off += 8;
             if (z->csize == 0xffffffffu && off + 8 <= len)

@@ -94,11 +94,23 @@ void sk_vs_store_free(struct sk_vs_store *);
 /* Frees the reusable buffers kept for the next bodies (module unload). */
 void sk_vs_store_pool_drain(void);
 
-/* ---- multipart/form-data (vs_multipart.c) ---- */
-int sk_vs_multipart_boundary(const char *content_type, char *out, size_t size);
-typedef int (*sk_vs_part_fn)(void *arg, const unsigned char *data, size_t len);
-int sk_vs_multipart_each(const unsigned char *body, size_t len, const char *boundary,
-                         sk_vs_part_fn fn, void *arg);
+/* ---- parts and archive members (vs_walk.c) ---- */
+struct sk_vs_walk {
+    const struct sk_vs_scanner *sc;
+    const struct sk_vs_conf *conf;
+    const struct sk_vs_limits *lim;
+    uint64_t max_size; /* av.max-scan-size, for messages */
+    uint64_t budget;   /* bytes of parts/members still allowed */
+    uint64_t files;    /* archive members seen */
+    struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
+};
+/* Scan each part of a multipart body as an object (engine, then our zip
+ * walk). 0 when all were clean, -1 when w->rep says why not. */
+int sk_vs_walk_multipart(struct sk_vs_walk *, const unsigned char *body, size_t len,
+                         const char *boundary);
+/* A body the engine called clean: if its bytes are a zip, scan each
+ * member (ZIP64 included) the same way. 0 or -1 as above. */
+int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len);
 
 /* ---- block page (vs_page.c) ---- */
 /* The virus page in English or Japanese (by Accept-Language), every value

@@ -31,7 +31,7 @@ struct sk_vs_state {
     struct sk_vs_limits limits;
     /* the body */
     struct sk_decoder *dec;
-    char boundary[256];
+    char boundary[SK_MP_BOUNDARY_MAX + 1];
     int multipart;
     struct sk_vs_store store;
     uint64_t raw_total;
@@ -348,7 +348,7 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     if (sk_vs_decoder(t, s) == -1)
         return s->final;
     if (sk_txn_method(t) == SK_REQMOD &&
-        sk_vs_multipart_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
+        sk_mp_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
         s->multipart = 1;
     sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
     s->scanning = 1;
@@ -360,45 +360,34 @@ static int sk_vs_sink(void *arg, const void *buf, size_t len)
     return sk_vs_store_append(arg, buf, len);
 }
 
-struct sk_vs_parts {
-    const struct sk_vs_limits *limits;
-    struct sk_vs_report rep;
-};
-
-static int sk_vs_scan_part(void *arg, const unsigned char *data, size_t len)
-{
-    struct sk_vs_parts *ps = arg;
-
-    if (sk_vs_g->scanner.scan_mem(sk_vs_g->scanner.self, data, len, ps->limits, &ps->rep) == -1)
-        ps->rep.result = SK_VS_ERROR;
-    return ps->rep.result == SK_VS_CLEAN ? 0 : -1;
-}
-
-/* End of body: scan each multipart part as a file, then the whole. */
+/* End of body: each multipart part as a file, then the whole, then (when
+ * the engine calls it clean) each member of a zip it holds. */
 static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
 {
     struct sk_vs_scanner *sc = &sk_vs_g->scanner;
-    struct sk_vs_parts ps = {.limits = &s->limits};
+    struct sk_vs_walk w = {.sc = sc, .conf = &sk_vs_g->conf, .lim = &s->limits,
+                           .max_size = s->max_size, .budget = s->max_size,
+                           .rep = {.result = SK_VS_CLEAN}};
+    struct sk_vs_report rep;
     const unsigned char *data;
     size_t len;
     int rc;
 
-    if (s->multipart) {
-        if (sk_vs_store_view(&s->store, &data, &len) == -1)
-            return sk_vs_error(t, s, "cannot map the upload to split its parts");
-        ps.rep.result = SK_VS_CLEAN;
-        if (sk_vs_multipart_each(data, len, s->boundary, sk_vs_scan_part, &ps) == -2)
-            return sk_vs_apply(t, s, &ps.rep);
-    }
+    if (sk_vs_store_view(&s->store, &data, &len) == -1)
+        return sk_vs_error(t, s, "cannot map the body to scan its parts");
+    if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1)
+        return sk_vs_apply(t, s, &w.rep);
     if (s->store.fd != -1)
-        rc = sc->scan_fd(sc->self, s->store.fd, &s->limits, &ps.rep);
+        rc = sc->scan_fd(sc->self, s->store.fd, &s->limits, &rep);
     else
-        rc = sc->scan_mem(sc->self, s->store.mem, s->store.len, &s->limits, &ps.rep);
+        rc = sc->scan_mem(sc->self, data, len, &s->limits, &rep);
     if (rc == -1) {
-        memset(&ps.rep, 0, sizeof(ps.rep));
-        ps.rep.result = SK_VS_ERROR;
+        memset(&rep, 0, sizeof(rep));
+        rep.result = SK_VS_ERROR;
     }
-    return sk_vs_apply(t, s, &ps.rep);
+    if (rep.result == SK_VS_CLEAN && sk_vs_walk_body(&w, data, len) == -1)
+        rep = w.rep;
+    return sk_vs_apply(t, s, &rep);
 }
 
 enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len,

@@ -23,6 +23,8 @@
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 
+#include <sekisho/decode.h>
+
 #include "sk_txn.h"
 #include "vs_internal.h"
 
@@ -453,15 +455,15 @@ static void test_multipart_parts_scanned_with_nuls(void **s)
 static void test_multipart_boundary_parsing(void **s)
 {
     char b[256];
-    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
+    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
                      0);
     assert_string_equal(b, "abc");
-    assert_int_equal(sk_vs_multipart_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"",
+    assert_int_equal(sk_mp_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"",
                                               b, sizeof(b)), 0);
     assert_string_equal(b, "a b");
-    assert_int_equal(sk_vs_multipart_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
-    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data", b, sizeof(b)), -1);
-    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)),
+    assert_int_equal(sk_mp_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
+    assert_int_equal(sk_mp_boundary("multipart/form-data", b, sizeof(b)), -1);
+    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=", b, sizeof(b)),
                      -1);
 }
 

@@ -161,6 +161,7 @@ struct sk_zip_handler {
 };
 struct sk_zip_stats {
     unsigned entries, encrypted, unsupported;
+    unsigned zip64; /* entries with ZIP64 sizes (libclamav 1.4 cannot read these) */
     int corrupt;   /* an entry's data was corrupt: the rest went to the tail */
     int lost_sync; /* an entry of unknown length could not be walked */
 };
