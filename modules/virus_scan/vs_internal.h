@@ -27,9 +27,11 @@ struct sk_vs_report {
     char why[192];             /* human text for the page/log (limits, errors) */
 };
 
-/* Per-scan limits from the transaction's policy. */
+/* Per-scan limits from the transaction's policy (libclamav's engine limits
+ * are global; these are enforced from its callbacks). */
 struct sk_vs_limits {
     uint64_t max_files; /* archive members, counted in the pre-scan callback */
+    uint64_t max_bytes; /* av.max-scan-size: bytes of all inner objects of one scan */
 };
 
 /*
@@ -68,6 +70,11 @@ struct sk_vs_engine_conf {
     unsigned reload_interval; /* seconds between db dir checks, 0 = never */
     uint64_t max_scansize, max_filesize;
     unsigned max_recursion, max_files, max_scantime_ms;
+    /* Archive-like or large scans that may run at once on this node (all
+     * c-icap children together); a scan that waits longer than
+     * max_scantime_ms for a slot is a limit. 0: one less than the CPUs. */
+    unsigned max_heavy;
+    uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
 };
 /* Build the engine before fork. 0 with *out filled, or -1 with *err. */
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);
