@@ -131,14 +131,32 @@ static int sk_hex(unsigned char c)
            : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* base64, lenient: characters outside the alphabet (line ends, '=') are
- * skipped, as decoders in mail and form handlers do. */
+/* The bytes of a partial base64 group (padding, or the end of the part). */
+static size_t sk_mp_b64_flush(struct sk_mp *m, unsigned char *o)
+{
+    size_t k = 0;
+
+    if (m->b64_n >= 2) {
+        unsigned acc = m->b64_acc << (6 * (4 - m->b64_n));
+        o[k++] = (unsigned char)(acc >> 16);
+        if (m->b64_n == 3)
+            o[k++] = (unsigned char)(acc >> 8);
+    }
+    m->b64_n = m->b64_acc = 0;
+    return k;
+}
+
+/* base64, lenient: characters outside the alphabet (line ends) are
+ * skipped, as decoders in mail and form handlers do; '=' ends a group, so
+ * concatenated encodings decode too. */
 static size_t sk_mp_b64(struct sk_mp *m, const unsigned char *p, size_t n, unsigned char *o)
 {
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
         int v = sk_b64(p[i]);
+        if (p[i] == '=')
+            k += sk_mp_b64_flush(m, o + k);
         if (v < 0)
             continue;
         m->b64_acc = (m->b64_acc << 6) | (unsigned)v;
@@ -218,6 +236,12 @@ static int sk_mp_close(struct sk_mp *m)
         return 0;
     if (m->cte == SK_CTE_QP && sk_mp_part_data(m, NULL, 0, 1) == -1)
         rc = -1;
+    if (m->cte == SK_CTE_B64) {
+        unsigned char tail[3];
+        size_t k = sk_mp_b64_flush(m, tail);
+        if (k && sk_mp_deliver(m, tail, k) == -1)
+            rc = -1;
+    }
     if (m->child) {
         if (sk_mp_end(m->child) == -1)
             rc = -1;

@@ -303,6 +303,9 @@ static void test_multipart_forms(void **s)
               "--in\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db=\r\nc\r\n"
               "--in--\r\n--o--\r\n",
               "[A0::|][A1::|][P1::|4111 1111][P1::|a=bc][E1::|][E0::|\r\n]");
+    /* base64 padding: the last group's bytes are kept ("4111 1111 1" + "11") */
+    mp_expect("b", "--b\nContent-Transfer-Encoding: BASE64\n\nNDExMSAxMTExIDE=\nMTE=\n--b--",
+              "[A0::|][P0::|4111 1111 111][E0::|]");
     /* headers that never end: the bytes are still delivered */
     mp_expect("b", "--b\r\nX: y", "[A0::|][P0::|X: y]");
 }
