@@ -18,7 +18,7 @@ runtime_pkgs=(
     c-icap libicapapi-dev
     libsqlite3-dev sqlite3
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
-    libbrotli-dev # virus_scan decodes Content-Encoding: br
+    libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
 # is listed so tests can build signature databases from their own samples.
