@@ -46,9 +46,11 @@ SCANTIME = 5  # virus_scan.max-scantime for this server (seconds)
 
 # ---- encoders (the oracle) -------------------------------------------------
 
-def brotli_stored(data):
+def brotli_stored(data, cut=None):
     """A valid brotli stream of uncompressed meta-blocks (RFC 7932 9.2): no
-    encoder module needed, and libbrotli must decode it to DATA."""
+    encoder module needed, and libbrotli must decode it to DATA. A block
+    ends at CUT (default: inside EICAR), so the raw body never holds the
+    signature in one piece: only decoding reveals it."""
     bits, out = [], bytearray()
 
     def put(v, n):
@@ -63,8 +65,12 @@ def brotli_stored(data):
         bits.clear()
 
     put(0, 1)  # WBITS 16
-    for i in range(0, len(data), 65536):
-        block = data[i:i + 65536]
+    at = data.find(EICAR)
+    cut = cut if cut is not None else (at + 30 if at >= 0 else len(data))
+    blocks = [data[:cut]] + [data[i:i + 65536] for i in range(cut, len(data), 65536)]
+    for block in blocks:
+        if not block:
+            continue
         put(0, 1)                # ISLAST 0
         put(0, 2)                # MNIBBLES 4
         put(len(block) - 1, 16)  # MLEN - 1
@@ -217,6 +223,7 @@ def g_coding_fields(ck, srv):
         ("br, gzip in one field", gz(brotli_stored(payload)), ("Content-Encoding: br, gzip",)),
     ]
     for i, (name, body, extra) in enumerate(cases):
+        assert EICAR not in body
         url = "http://origin.test/ce/%d" % i
         r = respmod(srv, url, body, extra_res=extra, chunk_size=777)
         virus_blocked(ck, srv, "Content-Encoding " + name, url, r)
@@ -270,6 +277,19 @@ def g_nested(ck, srv):
     ck.ok("16^4 nested zip (%d bytes) is blocked as a limit" % len(bomb),
           blocked(r) and "imit" in e.get("rule", "") + e.get("reason", ""), (r.status, e))
     ck.ok("16^4 nested zip answered within max-scantime + 10 s (%.1f s)" % took,
+          took < SCANTIME + 10)
+    # leaves of zeros: 16^4 x 200 KB inflate to 13 GB; the policy's
+    # av.max-scan-size (100M) stops it, not libclamav's global 400M
+    bomb = nested_zip(16, 4, b"\0" * 200000)
+    url = "http://origin.test/nested/zeros.zip"
+    t0 = time.monotonic()
+    r = respmod(srv, url, bomb)
+    took = time.monotonic() - t0
+    e = log_entry(srv, url)
+    ck.ok("16^4 nested zip of zeros (%d bytes): av.max-scan-size limit from the policy"
+          % len(bomb), blocked(r) and e.get("rule") == "Sekisho.Limits.Exceeded.MaxScanSize",
+          (r.status, e))
+    ck.ok("16^4 nested zip of zeros answered within max-scantime + 10 s (%.1f s)" % took,
           took < SCANTIME + 10)
     r = respmod(srv, "http://origin.test/after-nested", EICAR)
     ck.ok("server still scans after the nested zip", blocked(r))
