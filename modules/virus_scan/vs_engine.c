@@ -435,23 +435,26 @@ static int sk_vs_heavy(const struct sk_vs_clam *c, const unsigned char *head, si
 static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int heavy)
 {
     struct timespec rt;
+    int slot = 0;
 
+    if (heavy && c->heavy) {
+        clock_gettime(CLOCK_REALTIME, &rt); /* sem_timedwait counts in CLOCK_REALTIME */
+        rt.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
+        while (sem_timedwait(c->heavy, &rt) == -1) {
+            if (errno != EINTR) {
+                sc->busy = 1;
+                return -1;
+            }
+        }
+        slot = 1;
+    }
+    /* the scan's own time starts once it runs */
     clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
     sc->deadline.tv_sec += c->conf.max_scantime_ms / 1000;
     sc->deadline.tv_nsec += (long)(c->conf.max_scantime_ms % 1000) * 1000000L;
     if (sc->deadline.tv_nsec >= 1000000000L)
         sc->deadline.tv_sec++, sc->deadline.tv_nsec -= 1000000000L;
-    if (!heavy || !c->heavy)
-        return 0;
-    clock_gettime(CLOCK_REALTIME, &rt); /* sem_timedwait counts in CLOCK_REALTIME */
-    rt.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
-    while (sem_timedwait(c->heavy, &rt) == -1) {
-        if (errno != EINTR) {
-            sc->busy = 1;
-            return -1;
-        }
-    }
-    return 1;
+    return slot;
 }
 
 static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,

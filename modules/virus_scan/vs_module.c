@@ -354,8 +354,8 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     }
     if (sk_vs_decoder(t, s) == -1)
         return s->final;
-    if (sk_txn_method(t) == SK_REQMOD &&
-        sk_mp_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
+    /* uploads and downloads alike: a part may be base64 or a zip */
+    if (sk_mp_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
         s->multipart = 1;
     sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
     s->scanning = 1;
