@@ -14,8 +14,8 @@
 #include "sekisho/decode.h"
 
 #define SK_ZIP_LOCAL 0x04034b50u
-#define SK_ZIP_DESC 0x08074b50u
-#define SK_ZIP_NAME 256
+#define SK_ZIP_DESC  0x08074b50u
+#define SK_ZIP_NAME  256
 #define SK_ZIP_EXTRA 1024 /* extra-field bytes examined for ZIP64 sizes */
 
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
@@ -33,9 +33,9 @@ enum sk_zip_state {
     SK_ZS_EXTRA, /* extra field (ZIP64 sizes) */
     SK_ZS_STORED,
     SK_ZS_DEFLATE,
-    SK_ZS_SKIP,  /* data of known length not read */
-    SK_ZS_DESC,  /* data descriptor after an entry with flag bit 3 */
-    SK_ZS_TAIL,  /* everything else: raw bytes to the tail object */
+    SK_ZS_SKIP, /* data of known length not read */
+    SK_ZS_DESC, /* data descriptor after an entry with flag bit 3 */
+    SK_ZS_TAIL, /* everything else: raw bytes to the tail object */
 };
 
 struct sk_zip {
@@ -51,8 +51,8 @@ struct sk_zip {
     int zip64;
     char name[SK_ZIP_NAME];
     size_t nname;
-    int reading;   /* this entry's data goes to the handler */
-    int in_entry;  /* begin returned 1 (or the tail began), end not yet */
+    int reading;  /* this entry's data goes to the handler */
+    int in_entry; /* begin returned 1 (or the tail began), end not yet */
     struct sk_inflate *inf;
     struct sk_zip_stats st;
 };
@@ -199,8 +199,8 @@ static int sk_zip_discard(void *arg, const void *buf, size_t len)
 static long sk_zip_deflate(struct sk_zip *z, const unsigned char *p, size_t n)
 {
     size_t used;
-    int rc = sk_inflate_feed(z->inf, p, n, &used, z->reading ? z->h.data : sk_zip_discard,
-                             z->h.arg);
+    int rc =
+        sk_inflate_feed(z->inf, p, n, &used, z->reading ? z->h.data : sk_zip_discard, z->h.arg);
 
     if (rc == -2)
         return -1;

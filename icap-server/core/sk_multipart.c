@@ -14,9 +14,9 @@
 
 #include "sekisho/decode.h"
 
-#define SK_MP_HDRS 8192
+#define SK_MP_HDRS  8192
 #define SK_MP_DELIM (SK_MP_BOUNDARY_MAX + 3) /* "\n--" boundary */
-#define SK_MP_AFTER 64                        /* padding after a delimiter */
+#define SK_MP_AFTER 64                       /* padding after a delimiter */
 
 enum sk_mp_state { SK_MPS_BODY, SK_MPS_AFTER, SK_MPS_HEADERS };
 enum sk_mp_cte { SK_CTE_NONE, SK_CTE_B64, SK_CTE_QP };
@@ -102,8 +102,7 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
     return 0;
 }
 
-static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handler *h,
-                                  int depth);
+static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handler *h, int depth);
 
 /* ---- part data: transfer encodings, nesting ---------------------------- */
 
@@ -127,8 +126,10 @@ static int sk_b64(unsigned char c)
 
 static int sk_hex(unsigned char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
 }
 
 /* The bytes of a partial base64 group (padding, or the end of the part). */
@@ -256,8 +257,12 @@ static int sk_mp_close(struct sk_mp *m)
 
 static int sk_mp_open_plain(struct sk_mp *m, enum sk_mp_kind kind, int malformed)
 {
-    struct sk_mp_part part = {.kind = kind, .depth = m->depth, .content_type = "",
-                              .filename = "", .headers = "", .malformed = malformed};
+    struct sk_mp_part part = {.kind = kind,
+                              .depth = m->depth,
+                              .content_type = "",
+                              .filename = "",
+                              .headers = "",
+                              .malformed = malformed};
 
     m->cte = SK_CTE_NONE;
     if (malformed) {
@@ -372,7 +377,8 @@ static int sk_mp_body(struct sk_mp *m, const unsigned char *p, size_t n, size_t 
             m->hlen = 0;
             m->had_cr = at && win[at - 1] == '\r';
             *used = end - (wl - take);
-            return sk_mp_part_data(m, win, at && win[at - 1] == '\r' ? at - 1 : at, 0) == -1 ? -1 : 1;
+            return sk_mp_part_data(m, win, at && win[at - 1] == '\r' ? at - 1 : at, 0) == -1 ? -1
+                                                                                             : 1;
         }
         /* no delimiter across the seam: the held bytes (but not a new
          * partial at the end of the window) are data */

@@ -179,8 +179,8 @@ static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk
             next->destroy(next);
         return NULL;
     }
-    d->sink = (struct sk_dlp_sink){.write = sk_decomp_write, .end = sk_decomp_end,
-                                   .destroy = sk_decomp_destroy};
+    d->sink = (struct sk_dlp_sink){
+        .write = sk_decomp_write, .end = sk_decomp_end, .destroy = sk_decomp_destroy};
     d->ctx = ctx;
     d->next = next;
     return &d->sink;
@@ -256,8 +256,8 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
 
     if (!m)
         return NULL;
-    m->sink = (struct sk_dlp_sink){.write = sk_dmp_write, .end = sk_dmp_finish,
-                                   .destroy = sk_dmp_destroy};
+    m->sink = (struct sk_dlp_sink){
+        .write = sk_dmp_write, .end = sk_dmp_finish, .destroy = sk_dmp_destroy};
     m->ctx = ctx;
     m->depth = depth;
     if (!(m->mp = sk_mp_new(boundary, &h))) {
@@ -364,8 +364,8 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
         return s;
     if (!(z = calloc(1, sizeof(*z))))
         return NULL;
-    z->sink = (struct sk_dlp_sink){.write = sk_sniff_write, .end = sk_sniff_end,
-                                   .destroy = sk_sniff_destroy};
+    z->sink = (struct sk_dlp_sink){
+        .write = sk_sniff_write, .end = sk_sniff_end, .destroy = sk_sniff_destroy};
     z->ctx = ctx;
     z->depth = depth;
     z->ctype = content_type ? strdup(content_type) : NULL;

@@ -117,8 +117,8 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int
 
     if (z == NULL)
         return NULL;
-    z->sink = (struct sk_dlp_sink){.write = sk_zs_write, .end = sk_zs_finish,
-                                   .destroy = sk_zs_destroy};
+    z->sink =
+        (struct sk_dlp_sink){.write = sk_zs_write, .end = sk_zs_finish, .destroy = sk_zs_destroy};
     z->ctx = ctx;
     z->depth = depth;
     snprintf(z->archive, sizeof(z->archive), "%s", name ? name : "");

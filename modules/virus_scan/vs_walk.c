@@ -22,8 +22,8 @@
 struct sk_vs_obj {
     struct sk_vs_walk *w;
     int depth;
-    int active;  /* a store is open */
-    int tail;    /* zip tail: libclamav saw these bytes in the whole */
+    int active; /* a store is open */
+    int tail;   /* zip tail: libclamav saw these bytes in the whole */
     struct sk_vs_store store;
 };
 
@@ -76,8 +76,10 @@ static int sk_vs_obj_data(void *arg, const void *buf, size_t len)
     if (!o->active || o->tail)
         return 0;
     if (len > o->w->budget) {
-        snprintf(why, sizeof(why), "decoded parts and archive members exceed av.max-scan-size "
-                 "(%llu bytes)", (unsigned long long)o->w->max_size);
+        snprintf(why, sizeof(why),
+                 "decoded parts and archive members exceed av.max-scan-size "
+                 "(%llu bytes)",
+                 (unsigned long long)o->w->max_size);
         sk_vs_walk_stop(o->w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
         return -1;
     }
@@ -147,8 +149,7 @@ static int sk_vs_zip_tail(void *arg)
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
 {
     struct sk_vs_obj o = {.w = w, .depth = depth};
-    struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail,
-                               &o};
+    struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o};
     struct sk_zip *z;
     int rc;
 

@@ -92,8 +92,8 @@ static void test_coding_parse(void **s)
         {NULL, 0, 0, 0},
         {"", 0, 0, 0},
         {"identity", 0, 0, 0},
-        {"identity, br", 0, 1, SK_CODING_BR},  /* two fields joined */
-        {", br", 0, 1, SK_CODING_BR},          /* empty field + br */
+        {"identity, br", 0, 1, SK_CODING_BR}, /* two fields joined */
+        {", br", 0, 1, SK_CODING_BR},         /* empty field + br */
         {"identity, deflate", 0, 1, SK_CODING_DEFLATE},
         {" X-GZIP ", 0, 1, SK_CODING_GZIP},
         {"gzip,br", 0, 2, SK_CODING_GZIP},
@@ -142,8 +142,7 @@ static void test_gzip_members_every_split(void **s)
     for (size_t split = 0; split <= blen; split++) {
         assert_int_equal(decode_split("gzip", body, blen, split, &o, NULL), SK_DECODE_OK);
         if (o.len != strlen(want) || memcmp(o.p, want, o.len) != 0)
-            fail_msg("split at %zu (member 1 ends at %zu): got '%.*s'", split, m1, (int)o.len,
-                     o.p);
+            fail_msg("split at %zu (member 1 ends at %zu): got '%.*s'", split, m1, (int)o.len, o.p);
     }
     /* one byte per write */
     struct sk_coding_chain ch;
@@ -171,8 +170,7 @@ static void test_deflate_zlib_raw_and_chain(void **s)
         assert_int_equal(o.len, strlen(text));
     }
     for (size_t split = 0; split <= n2; split++) {
-        assert_int_equal(decode_split("identity, deflate", r, n2, split, &o, NULL),
-                         SK_DECODE_OK);
+        assert_int_equal(decode_split("identity, deflate", r, n2, split, &o, NULL), SK_DECODE_OK);
         assert_memory_equal(o.p, text, strlen(text));
     }
     /* "gzip, deflate": deflate was applied last, so it is undone first */
@@ -210,8 +208,7 @@ static void test_trailing_corrupt_bomb(void **s)
                                                          "\xff\xffgarbage!",
                                   20, 5, &o, NULL),
                      SK_DECODE_CORRUPT);
-    assert_int_equal(decode_split("deflate", (const unsigned char *)"plain text!", 11, 3, &o,
-                                  NULL),
+    assert_int_equal(decode_split("deflate", (const unsigned char *)"plain text!", 11, 3, &o, NULL),
                      SK_DECODE_CORRUPT);
     assert_non_null(memmem(o.p, o.len, "text!", 5));
     /* a bomb: over out_max and over the ratio */
@@ -241,7 +238,9 @@ static int mp_begin(void *arg, const struct sk_mp_part *p)
 {
     struct mp_rec *r = arg;
     r->n += (size_t)snprintf(r->log + r->n, sizeof(r->log) - r->n, "[%c%d:%s:%s|",
-                             p->kind == SK_MP_PART ? 'P' : p->kind == SK_MP_PREAMBLE ? 'A' : 'E',
+                             p->kind == SK_MP_PART       ? 'P'
+                             : p->kind == SK_MP_PREAMBLE ? 'A'
+                                                         : 'E',
                              p->depth, p->filename, p->content_type);
     return 0;
 }
@@ -287,15 +286,16 @@ static void test_multipart_forms(void **s)
     /* CRLF, with a preamble and an epilogue */
     mp_expect("XyZ",
               "pre\r\n--XyZ\r\nContent-Disposition: form-data; name=a; filename=\"r.dat\"\r\n"
-              "Content-Type: application/zip\r\n\r\nPK\x03\x04" "data\r\n--XyZ\r\n\r\nv2\r\n"
+              "Content-Type: application/zip\r\n\r\nPK\x03\x04"
+              "data\r\n--XyZ\r\n\r\nv2\r\n"
               "--XyZ--\r\nepi",
-              "[A0::|\npre][P0:r.dat:application/zip|PK\x03\x04" "data][P0::|v2][E0::|\r\nepi]");
+              "[A0::|\npre][P0:r.dat:application/zip|PK\x03\x04"
+              "data][P0::|v2][E0::|\r\nepi]");
     /* LF only, one part-header line */
     mp_expect("b", "--b\nContent-Type: text/plain\n\n4111 1111\n--b--\n",
               "[A0::|][P0::text/plain|4111 1111][E0::|\n]");
     /* "--b" followed by other text is data (RFC 2046), padding is allowed */
-    mp_expect("b", "--b \t\r\n\r\nx\r\n--bx\r\ny\r\n--b--",
-              "[A0::|][P0::|x\r\n--bx\r\ny][E0::|]");
+    mp_expect("b", "--b \t\r\n\r\nx\r\n--bx\r\ny\r\n--b--", "[A0::|][P0::|x\r\n--bx\r\ny][E0::|]");
     /* nested multipart, base64 and quoted-printable parts */
     mp_expect("o",
               "--o\r\nContent-Type: multipart/mixed; boundary=\"in\"\r\n\r\n"
@@ -417,11 +417,15 @@ static void test_zip_walker(void **s)
     zip_entry(&z, "big.bin", "zip64 entry holds EICAR-ish text", 1, 1, 0);
     zip_entry(&z, "d.txt", "descriptor entry", 1, 1, 1);
     zip_entry(&z, "e.txt", "plain descriptor", 1, 0, 1);
-    put(&z, "PK\x01\x02" "central", 11);
+    put(&z,
+        "PK\x01\x02"
+        "central",
+        11);
     put(&z, "APPENDED SECRET", 15);
     zip_expect(&z, "[a.txt|stored text][word/document.xml|deflated 4111 1111 1111 1111]"
                    "[big.bin|zip64 entry holds EICAR-ish text][d.txt|descriptor entry]"
-                   "[e.txt|plain descriptor][tail|PK\x01\x02" "centralAPPENDED SECRET]");
+                   "[e.txt|plain descriptor][tail|PK\x01\x02"
+                   "centralAPPENDED SECRET]");
     /* stored with a descriptor has no length: the rest is tail, not lost */
     z.n = 0;
     zip_entry(&z, "s.txt", "stored data nobody can delimit", 0, 0, 1);
@@ -454,14 +458,18 @@ static void test_charset_sniff(void **s)
     assert_int_equal(skip, 0);
     assert_string_equal(sk_charset_sniff(bebuf, 2 * n, &skip), "UTF-16BE");
     /* ASCII-only UTF-16LE */
-    assert_string_equal(sk_charset_sniff((const unsigned char *)"4\0001\0001\0001\000 \0001\0", 12,
-                                         &skip),
-                        "UTF-16LE");
+    assert_string_equal(
+        sk_charset_sniff((const unsigned char *)"4\0001\0001\0001\000 \0001\0", 12, &skip),
+        "UTF-16LE");
     /* binary with NULs stays binary */
-    static const unsigned char bin[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                        3, 0, 0x3e, 0, 1, 0, 0, 0, 0x10, 0x6b, 0, 0, 0, 0};
+    static const unsigned char bin[] = {0x7f, 'E', 'L', 'F', 2,    1,    1, 0, 0,    0,
+                                        0,    0,   0,   0,   0,    0,    3, 0, 0x3e, 0,
+                                        1,    0,   0,   0,   0x10, 0x6b, 0, 0, 0,    0};
     assert_null(sk_charset_sniff(bin, sizeof(bin), &skip));
-    assert_string_equal(sk_charset_sniff((const unsigned char *)"\xff\xfe" "a" "\0", 4, &skip),
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"\xff\xfe"
+                                                                "a"
+                                                                "\0",
+                                         4, &skip),
                         "UTF-16LE");
     assert_int_equal(skip, 2);
     assert_null(sk_charset_sniff((const unsigned char *)"plain ascii text", 16, &skip));
@@ -487,9 +495,15 @@ static size_t mutate(unsigned char *b, size_t n, size_t cap)
     while (k--) {
         size_t at = n ? rnd() % n : 0;
         switch (rnd() % 4) {
-        case 0: b[at] ^= (unsigned char)(1u << (rnd() % 8)); break;
-        case 1: b[at] = (unsigned char)rnd(); break;
-        case 2: n = at; break; /* truncate */
+        case 0:
+            b[at] ^= (unsigned char)(1u << (rnd() % 8));
+            break;
+        case 1:
+            b[at] = (unsigned char)rnd();
+            break;
+        case 2:
+            n = at;
+            break; /* truncate */
         default:
             if (n < cap) {
                 memmove(b + at + 1, b + at, n - at);
@@ -559,19 +573,23 @@ static void test_mutations_split_invariant(void **s)
     memcpy(seed_gz, g1, n1), memcpy(seed_gz + n1, g2, n2), ngz = n1 + n2;
     zip_entry(&zz, "a.txt", "stored", 0, 0, 0);
     zip_entry(&zz, "b.txt", "deflated text", 1, 1, 1);
-    put(&zz, "PK\x01\x02" "cd", 6);
+    put(&zz,
+        "PK\x01\x02"
+        "cd",
+        6);
     for (int i = 0; i < 3000; i++) {
         enum kind k = (enum kind)(i % 3);
         const unsigned char *seed = k == K_GZIP ? seed_gz
-                                    : k == K_MP ? (const unsigned char *)mp : zz.p;
+                                    : k == K_MP ? (const unsigned char *)mp
+                                                : zz.p;
         size_t n = k == K_GZIP ? ngz : k == K_MP ? strlen(mp) : zz.n;
         memcpy(buf, seed, n);
         n = mutate(buf, n, sizeof(buf));
         run_kind(k, buf, n, 0, &a);
         run_kind(k, buf, n, 1, &b);
         if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
-            fail_msg("iteration %d (kind %d, %zu bytes): whole and split outputs differ", i,
-                     (int)k, n);
+            fail_msg("iteration %d (kind %d, %zu bytes): whole and split outputs differ", i, (int)k,
+                     n);
     }
     free(g1), free(g2), free(a.p), free(b.p);
 }

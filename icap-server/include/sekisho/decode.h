@@ -87,7 +87,7 @@ int sk_inflate_feed(struct sk_inflate *, const unsigned char *p, size_t n, size_
 /* ---- multipart, RFC 2046 (sk_multipart.c) ----------------------------- */
 
 #define SK_MP_BOUNDARY_MAX 200 /* RFC 2046 says 70; senders exceed it */
-#define SK_MP_DEPTH_MAX 4      /* nested multipart levels decoded */
+#define SK_MP_DEPTH_MAX    4   /* nested multipart levels decoded */
 
 /* The boundary parameter of a multipart Content-Type into OUT (size >
  * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
@@ -162,13 +162,13 @@ struct sk_zip_handler {
 struct sk_zip_stats {
     unsigned entries, encrypted, unsupported;
     unsigned zip64; /* entries with ZIP64 sizes (libclamav 1.4 cannot read these) */
-    int corrupt;   /* an entry's data was corrupt: the rest went to the tail */
-    int lost_sync; /* an entry of unknown length could not be walked */
+    int corrupt;    /* an entry's data was corrupt: the rest went to the tail */
+    int lost_sync;  /* an entry of unknown length could not be walked */
 };
 struct sk_zip;
 struct sk_zip *sk_zip_new(const struct sk_zip_handler *);
 int sk_zip_write(struct sk_zip *, const void *buf, size_t len); /* 0 / -1 (stopped) */
-int sk_zip_end(struct sk_zip *);                                 /* 0 / -1 */
+int sk_zip_end(struct sk_zip *);                                /* 0 / -1 */
 const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
 void sk_zip_free(struct sk_zip *);
 
