@@ -378,6 +378,59 @@ def g_dlp(ck, srv):
     ck.ok("DLP unknown Content-Encoding is blocked (dlp.on-error)", blocked(r), r.status)
 
 
+def g_heavy_slots(ck, build, empty_db):
+    """max-heavy-scans 1: three nested-zip bombs at once. One runs, one
+    waits for the slot, the third gets no slot within max-scantime and is
+    the Busy limit; a plain download meanwhile is answered at once."""
+    import threading
+    scantime = 3
+    srv = SekishoServer(build, modules="virus_scan", name="heavy",
+                        extra_args=["--clamav-db", empty_db],
+                        config_text="sekisho.Option virus_scan.max-scantime %ds\n"
+                                    "sekisho.Option virus_scan.max-heavy-scans 1\n"
+                                    "sekisho.Option virus_scan.max-files 1000000\n" % scantime)
+    try:
+        # members unbounded: each bomb runs until max-scantime, holding the slot
+        srv.init_db()
+        srv.policy_cmd("set", "av.max-files", "1000000")
+        srv.start()
+    except StartupError as e:
+        ck.ok("heavy: server starts", False, e)
+        return
+    try:
+        bomb = nested_zip(16, 4, b"leaf " * 20)
+        res = {}
+
+        def one(i):
+            res[i] = respmod(srv, "http://origin.test/heavy/%d.zip" % i, bomb)
+        ths = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+        t0 = time.monotonic()
+        for t in ths:
+            t.start()
+            time.sleep(0.2)
+        r = respmod(srv, "http://origin.test/heavy/plain", b"plain text " * 100)
+        plain_took = time.monotonic() - t0
+        for t in ths:
+            t.join(60)
+        took = time.monotonic() - t0
+        rules = [log_entry(srv, "http://origin.test/heavy/%d.zip" % i).get("rule", "")
+                 for i in range(3)]
+        ck.ok("heavy: all three bombs blocked %s" % rules,
+              all(i in res and blocked(res[i]) for i in range(3)))
+        ck.ok("heavy: one bomb found no slot (Busy limit)",
+              "Sekisho.Limits.Exceeded.Busy" in rules, rules)
+        ck.ok("heavy: a plain download is answered while bombs hold the slot (%.1f s)"
+              % plain_took, passed_identical(r, b"plain text " * 100) and plain_took < scantime)
+        ck.ok("heavy: all answered within 2 x max-scantime + 5 s (%.1f s)" % took,
+              took < 2 * scantime + 5)
+        ck.ok("heavy: the others stopped at max-scantime",
+              rules.count("Sekisho.Limits.Exceeded.MaxScanTime") +
+              rules.count("Heuristics.Limits.Exceeded.MaxScanTime") == 2, rules)
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -406,6 +459,7 @@ def main():
     finally:
         srv.stop()
         srv.cleanup()
+    ck.group("heavy scan slots", g_heavy_slots, ck, build, empty_db)
     check_asan(ck)
     shutil.rmtree(tmp, ignore_errors=True)
     return ck.summary()
