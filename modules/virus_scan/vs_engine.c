@@ -6,8 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +41,7 @@ struct sk_vs_clam {
     int have_stat;
     int busy;          /* atomic: a check or rebuild is under way */
     time_t next_check; /* atomic */
-    sem_t *heavy;      /* process-shared (mapped before fork): heavy scan slots */
+    int heavy_fd;      /* unlinked lock file opened before fork: heavy-scan slots */
 };
 
 __attribute__((format(printf, 1, 2))) static void sk_vs_log(const char *fmt, ...)
@@ -430,25 +429,52 @@ static int sk_vs_heavy(const struct sk_vs_clam *c, const unsigned char *head, si
     return 0;
 }
 
-/* Set the deadline and take a heavy slot if needed: 1 taken, 0 not
- * needed, -1 none free before the deadline (sc->busy). */
+/* One heavy slot = an OFD lock on byte i of the lock file, taken through a
+ * new open file description (/proc/self/fd reopen): it is released by
+ * close(), also when the child dies mid-scan, so a crash never leaks a
+ * slot (a process-shared semaphore would). Returns the descriptor holding
+ * the slot, -1 when none was free before the deadline, -2 when the lock
+ * file cannot be reopened (no /proc): then scans are not gated. */
+static int sk_vs_slot_take(struct sk_vs_clam *c)
+{
+    char path[64];
+    struct timespec end, now;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", c->heavy_fd);
+    if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+        return -2;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
+    for (;;) {
+        for (unsigned i = 0; i < c->conf.max_heavy; i++) {
+            struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i,
+                               .l_len = 1};
+            if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+                return fd;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            break;
+        usleep(20000);
+    }
+    close(fd);
+    return -1;
+}
+
+/* Take a heavy slot if needed, then set the scan's deadline (its own time
+ * starts once it runs). Returns the slot's descriptor, -1 when none was
+ * needed, -2 when none was free (sc->busy). */
 static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int heavy)
 {
-    struct timespec rt;
-    int slot = 0;
+    int slot = -1;
 
-    if (heavy && c->heavy) {
-        clock_gettime(CLOCK_REALTIME, &rt); /* sem_timedwait counts in CLOCK_REALTIME */
-        rt.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
-        while (sem_timedwait(c->heavy, &rt) == -1) {
-            if (errno != EINTR) {
-                sc->busy = 1;
-                return -1;
-            }
-        }
-        slot = 1;
+    if (heavy && c->heavy_fd != -1 && (slot = sk_vs_slot_take(c)) == -1) {
+        sc->busy = 1;
+        return -2;
     }
-    /* the scan's own time starts once it runs */
+    if (slot == -2)
+        slot = -1; /* cannot gate: scan anyway rather than refuse every archive */
     clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
     sc->deadline.tv_sec += c->conf.max_scantime_ms / 1000;
     sc->deadline.tv_nsec += (long)(c->conf.max_scantime_ms % 1000) * 1000000L;
@@ -465,7 +491,7 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
     int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, buf, len, len));
     struct sk_vs_eng *e;
 
-    if (slot == -1) {
+    if (slot == -2) {
         sk_vs_classify(CL_CLEAN, NULL, &sc, rep);
         return 0;
     }
@@ -479,8 +505,8 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
 
     if (!map) {
         sk_vs_release(e);
-        if (slot == 1)
-            sem_post(c->heavy);
+        if (slot >= 0)
+            close(slot);
         memset(rep, 0, sizeof(*rep));
         rep->result = SK_VS_ERROR;
         snprintf(rep->why, sizeof(rep->why), "scan engine error: cannot map the body");
@@ -491,8 +517,8 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
     sk_vs_classify(rc, virname, &sc, rep); /* virname points into the engine: copy first */
     cl_fmap_close(map);
     sk_vs_release(e);
-    if (slot == 1)
-        sem_post(c->heavy);
+    if (slot >= 0)
+        close(slot); /* releases the slot */
     return 0;
 }
 
@@ -513,7 +539,7 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
     unsigned long scanned = 0;
     cl_error_t rc;
 
-    if (slot == -1) {
+    if (slot == -2) {
         sk_vs_classify(CL_CLEAN, NULL, &sc, rep);
         return 0;
     }
@@ -522,8 +548,8 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
     rc = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc);
     sk_vs_classify(rc, virname, &sc, rep);
     sk_vs_release(e);
-    if (slot == 1)
-        sem_post(c->heavy);
+    if (slot >= 0)
+        close(slot); /* releases the slot */
     return 0;
 }
 
@@ -612,12 +638,24 @@ static void sk_vs_clam_destroy(void *self)
     }
     free((char *)c->conf.db_dir);
     free((char *)c->conf.tmp_dir);
-    if (c->heavy) {
-        sem_destroy(c->heavy);
-        munmap(c->heavy, sizeof(*c->heavy));
-    }
+    if (c->heavy_fd != -1)
+        close(c->heavy_fd);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+/* The slot lock file: private tmp dir, unlinked at once; every child
+ * inherits the descriptor (init runs in the master before fork). */
+static int sk_vs_slots_create(struct sk_vs_clam *c, char **err)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/sekisho-heavy.XXXXXX", c->conf.tmp_dir);
+    if ((c->heavy_fd = mkstemp(path)) == -1)
+        return sk_vs_errf(err, "cannot create the heavy-scan lock file in %s: %s",
+                          c->conf.tmp_dir, strerror(errno));
+    unlink(path);
+    return 0;
 }
 
 int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner *out,
@@ -637,6 +675,7 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
     c->conf = *cf;
     c->conf.db_dir = strdup(cf->db_dir);
     c->conf.tmp_dir = strdup(cf->tmp_dir);
+    c->heavy_fd = -1;
     pthread_mutex_init(&c->lock, NULL);
     if (!c->conf.db_dir || !c->conf.tmp_dir || !(c->cur = sk_vs_build(c, err))) {
         sk_vs_clam_destroy(c);
@@ -647,14 +686,9 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         c->conf.max_heavy = ncpu > 2 ? (unsigned)(ncpu - 1) : 1;
     }
-    c->heavy = mmap(NULL, sizeof(*c->heavy), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                    -1, 0);
-    if (c->heavy == MAP_FAILED || sem_init(c->heavy, 1, c->conf.max_heavy) == -1) {
-        if (c->heavy != MAP_FAILED)
-            munmap(c->heavy, sizeof(*c->heavy));
-        c->heavy = NULL;
+    if (sk_vs_slots_create(c, err) == -1) {
         sk_vs_clam_destroy(c);
-        return sk_vs_errf(err, "cannot create the heavy-scan semaphore: %s", strerror(errno));
+        return -1;
     }
     /* a missing directory is fine: nothing to watch until it appears */
     c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;

@@ -378,6 +378,53 @@ def g_dlp(ck, srv):
     ck.ok("DLP unknown Content-Encoding is blocked (dlp.on-error)", blocked(r), r.status)
 
 
+def _try(fn, *a):
+    try:
+        return fn(*a)
+    except Exception as e:  # the connection dies with the killed child
+        return e
+
+
+def _descendants(pid):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read().rsplit(")", 1)[1].split()
+                kids.setdefault(int(st[1]), []).append(int(d))
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in kids.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _cpu(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read().rsplit(")", 1)[1].split()
+        return int(st[11]) + int(st[12])
+    except OSError:
+        return 0
+
+
+def _busiest_descendant(pid, window):
+    """The descendant process that used the most CPU during WINDOW seconds."""
+    before = {p: _cpu(p) for p in _descendants(pid)}
+    time.sleep(window)
+    best, most = None, 0
+    for p, t in before.items():
+        d = _cpu(p) - t
+        if d > most:
+            best, most = p, d
+    return best
+
+
 def g_heavy_slots(ck, build, empty_db):
     """max-heavy-scans 1: three nested-zip bombs at once. One runs, one
     waits for the slot, the third gets no slot within max-scantime and is
@@ -426,6 +473,21 @@ def g_heavy_slots(ck, build, empty_db):
         ck.ok("heavy: the others stopped at max-scantime",
               rules.count("Sekisho.Limits.Exceeded.MaxScanTime") +
               rules.count("Heuristics.Limits.Exceeded.MaxScanTime") == 2, rules)
+        # a child killed mid-scan must not keep its slot
+        th = threading.Thread(target=lambda: res.update(k=_try(respmod, srv,
+                                                                "http://origin.test/heavy/k.zip",
+                                                                bomb)))
+        th.start()
+        busy = _busiest_descendant(srv.proc.pid, 1.0)
+        ck.ok("heavy: found the scanning child (pid %s)" % busy, busy is not None)
+        if busy:
+            os.kill(busy, 9)
+        th.join(60)
+        url = "http://origin.test/heavy/after-kill.zip"
+        r = respmod(srv, url, bomb)
+        rule = log_entry(srv, url).get("rule", "")
+        ck.ok("heavy: after kill -9 of the slot holder the slot is free again (%s)" % rule,
+              blocked(r) and rule.endswith("MaxScanTime"), rule)
     finally:
         srv.stop()
         srv.cleanup()
