@@ -19,13 +19,17 @@ runtime_pkgs=(
     libsqlite3-dev sqlite3
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
     libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
+    libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
 # is listed so tests can build signature databases from their own samples.
 test_pkgs=(
     libcmocka-dev python3 curl squid
     openssl # the ICAPS test makes a throwaway certificate
+    debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
+    nginx-light # the fleet test serves a publish directory
+    clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -53,7 +57,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]

@@ -7,7 +7,9 @@
 #
 # Installs missing Debian packages (contrib/deps.sh runtime), builds
 # incrementally, keeps local state in ./var/ (policy.db, run/, log/) and
-# execs sekisho-server so Ctrl-C (SIGINT) reaches it directly.
+# execs sekisho-server so Ctrl-C (SIGINT) reaches it directly. With no ClamAV
+# signatures installed, virus_scan runs on its EICAR-only test set
+# (--test-signatures); real signatures are used as soon as they are there.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,10 +19,25 @@ listen=${SEKISHO_LISTEN:-127.0.0.1:1344}
 
 ./contrib/deps.sh runtime
 
-# Configure once; later builds re-run CMake by themselves when needed.
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Configure every time (a second run takes a second): a configure that
+# failed earlier, say before a missing package was installed, leaves a
+# CMakeCache.txt without a Makefile, and only a new configure recovers
+# from that. A cache CMake cannot use at all (a moved or copied tree) is
+# thrown away and the configure tried once more. No test suites here:
+# they need cmocka and python3, which a server does not (test.sh builds them).
+configure() {
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEKISHO_TESTS=OFF >"$build/configure.log" 2>&1
+}
+mkdir -p "$build"
+if ! configure; then
+    rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
+    if ! configure; then
+        cat "$build/configure.log" >&2
+        echo "run.sh: configuring the build failed (log above, also in $build/configure.log)" >&2
+        exit 1
+    fi
 fi
+rm -f "$build/configure.log"
 cmake --build "$build" -j"$(nproc)"
 
 mkdir -p var/run var/log
@@ -41,4 +58,5 @@ exec "$build/bin/sekisho-server" --foreground \
     --policy-db "$root/var/policy.db" \
     --run-dir "$root/var/run" \
     --access-log "$root/var/log/access.log" \
+    --test-signatures \
     "$@"

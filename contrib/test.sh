@@ -4,6 +4,8 @@
 # Usage: contrib/test.sh          (non-interactive; exits non-zero on failure)
 #
 #  1. contrib/deps.sh test        installs what the tests need (quiet if present)
+#     tests/fresh/fresh_root.py   ./contrib/run.sh in a clean debootstrap'd
+#                                 Debian 12 root: it must serve and block EICAR
 #  2. ./build       -Werror       ctest: unit (parallel), then integration and
 #                                 squid and any other suite except bench, one
 #                                 at a time (they start daemons on free ports)
@@ -59,7 +61,7 @@ finish() {
 build() { # build DIR cmake-args...
     local dir=$1
     shift
-    cmake -S . -B "$dir" -DSEKISHO_WERROR=ON "$@" && cmake --build "$dir" -j"$jobs"
+    cmake -S . -B "$dir" -DSEKISHO_WERROR=ON -DSEKISHO_TESTS=ON "$@" && cmake --build "$dir" -j"$jobs"
 }
 
 ctest_run() { # ctest_run DIR ctest-args...
@@ -70,6 +72,11 @@ ctest_run() { # ctest_run DIR ctest-args...
 
 step "deps (contrib/deps.sh test)" ./contrib/deps.sh test || finish
 
+# --- 1b. the README's first command in a clean Debian 12 root ---------------
+# debootstrap'd once and cached under build/fresh-root; see tests/fresh/.
+step "fresh root: ./contrib/run.sh serves and blocks EICAR" \
+    python3 tests/fresh/fresh_root.py --cache "$root/build/fresh-root" || true
+
 # --- 2. normal build, warnings as errors ---------------------------------
 step "build ./build (-Werror)" build build -DSEKISHO_SANITIZE= || finish
 step "ctest build: unit" ctest_run build -L '^unit$' -j"$jobs" || true
@@ -79,6 +86,7 @@ step "ctest build: integration, squid, others" \
 # harness builds and that a short run against both servers makes a table.
 step "ctest build: bench smoke (tests/bench/run.sh --quick)" \
     ctest_run build -L '^bench$' -j1 || true
+step "fuzz: contrib/fuzz.sh 20 (clang libFuzzer, every target, one core)" ./contrib/fuzz.sh 20 || true
 
 # --- 3. ASan + UBSan build ------------------------------------------------
 if [ "${SEKISHO_SKIP_ASAN:-0}" = 1 ] && [ "${CI:-}" != true ]; then

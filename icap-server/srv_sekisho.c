@@ -18,10 +18,12 @@
 #include "debug.h"
 #include "request.h"
 #include "service.h"
+#include "simple_api.h"
 
 #include "sk_accesslog.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
+#include "sk_text.h"
 #include "sk_util.h"
 #include "sk_version.h"
 #include "srv_sekisho.h"
@@ -162,12 +164,33 @@ static int sk_fail(char *err)
     return CI_ERROR;
 }
 
+/* OPTIONS extras for fleet monitoring (sekisho-policy cluster status):
+ * the content hash and generation of the policy this process serves, and
+ * the module/engine versions the ISTag is made of. */
+static int sk_options_headers(ci_request_t *req)
+{
+    char line[sizeof(sk_srv.versions) + 64], hash[65], versions[sizeof(sk_srv.versions)];
+
+    sk_srv_refresh_istag();
+    sk_policy_store_content_hash(&sk_srv.store, hash);
+    snprintf(line, sizeof(line), "X-Sekisho-Policy: %s G%lld", hash[0] ? hash : "-",
+             (long long)sk_policy_store_generation(&sk_srv.store));
+    ci_icap_add_xheader(req, line);
+    pthread_mutex_lock(&sk_srv.istag_lock);
+    sk_header_sanitize(versions, sizeof(versions), sk_srv.versions);
+    pthread_mutex_unlock(&sk_srv.istag_lock);
+    snprintf(line, sizeof(line), "X-Sekisho-Versions: %s", versions[0] ? versions : "-");
+    ci_icap_add_xheader(req, line);
+    return CI_OK;
+}
+
 static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
 {
     sk_srv.xdata = xdata;
     ci_service_set_preview(xdata, sk_srv.conf.preview);
     ci_service_enable_204(xdata);
     ci_service_set_transfer_preview(xdata, "*");
+    ci_service_add_option_handler(xdata, "sekisho-policy", sk_options_headers);
     ci_service_set_options_ttl(xdata, 3600);
     ci_service_set_xopts(xdata, CI_XCLIENTIP | CI_XSERVERIP | CI_XAUTHENTICATEDUSER |
                                     CI_XAUTHENTICATEDGROUPS);
@@ -178,17 +201,18 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
 }
 
 /* Caller holds istag_lock (or runs before fork). */
-static void sk_set_istag(int64_t generation)
+static void sk_set_istag(void)
 {
-    char tag[SK_ISTAG_MAX + 1];
+    char tag[SK_ISTAG_MAX + 1], hash[65];
 
+    sk_policy_store_content_hash(&sk_srv.store, hash);
     sk_chain_versions(&sk_srv.chain, sk_srv.versions, sizeof(sk_srv.versions));
-    sk_istag_make(tag, sizeof(tag), generation, sk_srv.versions);
+    sk_istag_make(tag, sizeof(tag), hash, sk_srv.versions);
     if (strcmp(tag, sk_srv.istag) != 0) {
         ci_service_set_istag(sk_srv.xdata, tag);
         snprintf(sk_srv.istag, sizeof(sk_srv.istag), "%s", tag);
-        ci_debug_printf(3, "sekisho: ISTag CI0001%s (policy generation %lld)\n", tag,
-                        (long long)generation);
+        ci_debug_printf(3, "sekisho: ISTag CI0001%s (policy generation %lld, content %s)\n", tag,
+                        (long long)sk_policy_store_generation(&sk_srv.store), hash);
     }
 }
 
@@ -198,20 +222,20 @@ static void sk_set_istag(int64_t generation)
 void sk_srv_refresh_istag(void)
 {
     struct timespec now;
-    int64_t gen;
+    uint64_t serial;
 
     if (!sk_srv.ready)
         return;
-    gen = sk_policy_store_generation(&sk_srv.store);
+    serial = sk_policy_store_serial(&sk_srv.store);
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (gen == __atomic_load_n(&sk_srv.istag_generation, __ATOMIC_ACQUIRE) &&
+    if (serial == __atomic_load_n(&sk_srv.istag_serial, __ATOMIC_ACQUIRE) &&
         now.tv_sec == __atomic_load_n(&sk_srv.istag_checked, __ATOMIC_RELAXED))
         return;
     pthread_mutex_lock(&sk_srv.istag_lock);
-    if (gen != sk_srv.istag_generation || now.tv_sec != sk_srv.istag_checked) {
-        sk_set_istag(gen);
+    if (serial != sk_srv.istag_serial || now.tv_sec != sk_srv.istag_checked) {
+        sk_set_istag();
         __atomic_store_n(&sk_srv.istag_checked, now.tv_sec, __ATOMIC_RELAXED);
-        __atomic_store_n(&sk_srv.istag_generation, gen, __ATOMIC_RELEASE);
+        __atomic_store_n(&sk_srv.istag_serial, serial, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&sk_srv.istag_lock);
 }
@@ -314,11 +338,12 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     }
     if (sk_chain_init(&sk_srv.chain, &err) == -1)
         return sk_fail(err);
+    sk_accesslog_set_msg(sk_log);
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 
-    sk_srv.istag_generation = sk_policy_store_generation(&sk_srv.store);
-    sk_set_istag(sk_srv.istag_generation);
+    sk_srv.istag_serial = sk_policy_store_serial(&sk_srv.store);
+    sk_set_istag();
     sk_srv.ready = 1;
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
                     sk_version(), sk_srv.chain.n, (long long)sk_policy_store_generation(&sk_srv.store),

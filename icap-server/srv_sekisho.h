@@ -44,7 +44,7 @@ struct sk_server {
     char versions[512];
     char istag[32];       /* current tag, without c-icap's "CI0001" prefix */
     time_t istag_checked;     /* monotonic second of the last refresh */
-    int64_t istag_generation; /* policy generation the ISTag was made from */
+    uint64_t istag_serial; /* policy store serial the ISTag was made from */
     pthread_mutex_t istag_lock;
     int ready;
 };

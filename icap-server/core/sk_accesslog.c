@@ -1,11 +1,15 @@
 /* sk_accesslog.c - JSON-lines access log.
  * SECURITY: URLs, users and rule names are client-influenced; they are all
- * JSON-escaped, so a line is always valid JSON and never split. */
+ * JSON-escaped, so a line is always valid JSON and never split. A full
+ * disk (or any write error) never leaves a broken line: see sk_log_put. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +21,13 @@
 #define SK_LOG_FIELD_MAX 1024
 
 static int sk_log_fd = -1;
+static char *sk_log_path;   /* for messages */
+static sk_accesslog_msg_fn sk_log_msg;
+
+void sk_accesslog_set_msg(sk_accesslog_msg_fn fn)
+{
+    sk_log_msg = fn;
+}
 
 static void sk_field(struct sk_buf *b, const char *key, const char *value, size_t max)
 {
@@ -138,6 +149,11 @@ int sk_accesslog_open(const char *path, char **err)
         sk_seterr(err, "access log %s: %m", path);
         return -1;
     }
+    if (!(sk_log_path = strdup(path))) {
+        close(fd);
+        sk_seterr(err, "out of memory");
+        return -1;
+    }
     sk_log_fd = fd;
     return 0;
 }
@@ -181,14 +197,137 @@ static long sk_log_since(const struct timespec *now)
     return (now->tv_sec - sk_log_last.tv_sec) * 1000000000L + (now->tv_nsec - sk_log_last.tv_nsec);
 }
 
+/* Lines that could not be written (disk full, I/O error) are counted, not
+ * retried: a full disk must not fail or stall transactions. The server log
+ * hears about it at once and then at most every SK_LOG_WARN_S seconds. The
+ * next write, or the flusher's, first adds one line
+ * {"time":...,"event":"access_log_lost","lost_lines":N,"pid":P} for the
+ * lines not yet accounted for in the file; once a whole write goes through
+ * again the server log says how many were lost in all. Counts are per
+ * c-icap child. All under sk_log_write_lock. */
+#define SK_LOG_WARN_S 60
+
+static uint64_t sk_log_lost;     /* lost lines no record in the file counts yet */
+static uint64_t sk_log_outage;   /* lost lines since writing last worked */
+static time_t sk_log_warned;     /* CLOCK_MONOTONIC second of the last warning */
+static int sk_log_warned_once;
+
+static uint64_t sk_log_count_lines(const char *p, size_t len)
+{
+    uint64_t n = 0;
+
+    for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* Holds a POSIX record lock on the whole file, which excludes the other
+ * c-icap children (they share the descriptor but are other processes). */
+static int sk_log_lock_file(short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    int rc;
+
+    while ((rc = fcntl(sk_log_fd, F_SETLKW, &fl)) == -1 && errno == EINTR)
+        ;
+    return rc;
+}
+
+/* Appends p (whole lines) and returns how many of its bytes are in the
+ * file, always a whole number of lines. A write cut short by a full disk
+ * leaves part of a line; under the file lock nobody appended after us, so
+ * the file is cut back to the last complete line. *why gets errno. */
+static size_t sk_log_put(const char *p, size_t len, int *why)
+{
+    struct stat st;
+    size_t done = 0, keep;
+    int locked = sk_log_lock_file(F_WRLCK) == 0;
+
+    *why = 0;
+    if (fstat(sk_log_fd, &st) == -1) {
+        *why = errno;
+        goto out;
+    }
+    while (done < len) {
+        ssize_t n = write(sk_log_fd, p + done, len - done);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *why = n == 0 ? ENOSPC : errno;
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (done < len) {
+        for (keep = done; keep > 0 && p[keep - 1] != '\n'; keep--)
+            ;
+        if (keep < done && (!locked || ftruncate(sk_log_fd, st.st_size + (off_t)keep) == -1)) {
+            /* cannot take the fragment back: end it, so only it is spoiled */
+            if (write(sk_log_fd, "\n", 1) != 1)
+                *why = *why ? *why : errno;
+        }
+        done = keep;
+    }
+out:
+    if (locked)
+        sk_log_lock_file(F_UNLCK);
+    return done;
+}
+
+/* Writes the lost-line record; 0 when it is in the file (the count is
+ * then reset), -1 when it did not fit either. */
+static int sk_log_record_lost(void)
+{
+    struct sk_buf b = {0};
+    struct timeval tv;
+    int why, rc = -1;
+
+    gettimeofday(&tv, NULL);
+    sk_buf_puts(&b, "{\"time\":\"");
+    sk_buf_puts(&b, sk_log_second(tv.tv_sec));
+    sk_put_frac3(&b, (unsigned)(tv.tv_usec / 1000));
+    sk_buf_puts(&b, "Z\",\"event\":\"access_log_lost\"");
+    sk_put_num(&b, ",\"lost_lines\":", sk_log_lost);
+    sk_put_num(&b, ",\"pid\":", (uint64_t)getpid());
+    sk_buf_append(&b, "}\n", 2);
+    if (!b.failed && sk_log_put(b.data, b.len, &why) == b.len) {
+        sk_log_lost = 0;
+        rc = 0;
+    }
+    sk_buf_free(&b);
+    return rc;
+}
+
 static void sk_log_write_all(const char *p, size_t len)
 {
-    while (len > 0 && sk_log_fd != -1) {
-        ssize_t n = write(sk_log_fd, p, len);
-        if (n <= 0)
-            break; /* a full disk must not fail the transaction */
-        p += n;
-        len -= (size_t)n;
+    struct timespec now;
+    size_t done = 0;
+    int why = 0;
+
+    if (sk_log_fd == -1)
+        return;
+    /* also from the flusher with nothing pending: recovery shows without traffic */
+    if (sk_log_lost > 0 && sk_log_record_lost() == -1)
+        why = ENOSPC; /* still full: the batch goes to the count below */
+    else if (len > 0)
+        done = sk_log_put(p, len, &why);
+    if (!why && done == len) {
+        if (sk_log_outage > 0 && sk_log_msg)
+            sk_log_msg(1, "sekisho: access log %s: writing again; %llu line(s) were lost\n",
+                       sk_log_path, (unsigned long long)sk_log_outage);
+        sk_log_outage = 0;
+        sk_log_warned_once = 0; /* the next outage is reported at once */
+        return;
+    }
+    sk_log_lost += sk_log_count_lines(p + done, len - done);
+    sk_log_outage += sk_log_count_lines(p + done, len - done);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!sk_log_warned_once || now.tv_sec - sk_log_warned >= SK_LOG_WARN_S) {
+        sk_log_warned_once = 1;
+        sk_log_warned = now.tv_sec;
+        if (sk_log_msg)
+            sk_log_msg(1, "sekisho: access log %s: cannot write, %llu line(s) lost so far (%s)\n",
+                       sk_log_path, (unsigned long long)sk_log_outage, strerror(why ? why : EIO));
     }
 }
 
@@ -236,8 +375,11 @@ void sk_accesslog_write(const struct sk_log_record *rec)
     }
     want = !batching || pending->len >= SK_LOG_BATCH || sk_log_since(&now) >= SK_LOG_BUSY_NS;
     pthread_mutex_unlock(&sk_log_lock);
-    if (failed)
+    if (failed) {
+        pthread_mutex_lock(&sk_log_write_lock);
         sk_log_write_all(line.data, line.len);
+        pthread_mutex_unlock(&sk_log_write_lock);
+    }
     if (want) {
         if (!batching)
             pthread_mutex_lock(&sk_log_write_lock);
@@ -264,4 +406,6 @@ void sk_accesslog_close(void)
     if (sk_log_fd != -1)
         close(sk_log_fd);
     sk_log_fd = -1;
+    free(sk_log_path);
+    sk_log_path = NULL;
 }

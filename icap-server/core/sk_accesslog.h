@@ -31,11 +31,18 @@ struct sk_log_record {
 /* Format rec as one JSON object followed by '\n' into b. */
 void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *rec);
 
+/* Where the log reports lines it could not write (the server log): the
+ * format takes the path, a count (unsigned long long) and a reason. */
+typedef void (*sk_accesslog_msg_fn)(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sk_accesslog_set_msg(sk_accesslog_msg_fn fn);
+
 /* Open (create, append) the log; -1 with malloc'd *err. */
 int sk_accesslog_open(const char *path, char **err);
 /* Append one record. Lines go out whole (never interleaved with other
  * processes' lines); under load they are batched, see sk_accesslog.c.
- * Silently does nothing when not open. */
+ * Does nothing when not open. Lines that cannot be written (full disk)
+ * are counted and reported, never written in part. */
 void sk_accesslog_write(const struct sk_log_record *rec);
 /* Write out batched lines now (called every SK_LOG_FLUSH_MS). */
 void sk_accesslog_flush(void);

@@ -21,17 +21,19 @@ uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed)
     return h;
 }
 
-void sk_istag_make(char *out, size_t size, int64_t generation, const char *versions)
+void sk_istag_make(char *out, size_t size, const char *content_hash, const char *versions)
 {
-    uint64_t h = sk_fnv1a64(&generation, sizeof(generation), 0);
+    uint64_t h;
 
+    if (!content_hash)
+        content_hash = "";
+    h = sk_fnv1a64(content_hash, strlen(content_hash), 0);
     if (versions)
         h = sk_fnv1a64(versions, strlen(versions), h);
-    if (generation < 0)
-        generation = 0;
-    /* generation is at most 10 digits in practice; the hash keeps the tag
-     * unique when it is not, and snprintf truncation stays within 26. */
-    snprintf(out, size, "-G%" PRId64 "-%012" PRIx64, generation, (uint64_t)(h & 0xffffffffffffULL));
+    /* 1 + 12 + 1 + 12 = 26 characters: the policy part alone lets an
+     * administrator match a tag with `sekisho-policy hash`; the second part
+     * covers policy and engine/signature versions together. */
+    snprintf(out, size, "-%.12s-%012" PRIx64, content_hash, (uint64_t)(h & 0xffffffffffffULL));
     if (size > SK_ISTAG_MAX)
         out[SK_ISTAG_MAX] = '\0';
 }

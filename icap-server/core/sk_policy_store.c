@@ -5,6 +5,7 @@
  * input) and opened read-only here; a database that is missing, locked or
  * corrupt at reload time leaves the last good snapshot in place. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,27 @@
 
 static void sk_nolog(int level, const char *fmt, ...)
 {
+}
+
+/* Identity of the database file; all zero when it cannot be stat'ed. */
+static struct sk_store_fileid sk_store_fileid(const char *path)
+{
+    struct sk_store_fileid id = {0};
+    struct stat st;
+
+    if (stat(path, &st) == 0) {
+        id.dev = st.st_dev;
+        id.ino = st.st_ino;
+        id.size = st.st_size;
+        id.mtime = st.st_mtim;
+    }
+    return id;
+}
+
+static int sk_store_fileid_eq(const struct sk_store_fileid *a, const struct sk_store_fileid *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /* Build a snapshot from a fresh read-only connection; the connection is
@@ -44,12 +66,15 @@ static void sk_store_install(struct sk_policy_store *s, struct sk_snapshot *snap
     old = s->current;
     s->current = snap;
     __atomic_store_n(&s->generation, sk_snapshot_generation(snap), __ATOMIC_RELEASE);
+    __atomic_add_fetch(&s->serial, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&s->lock);
     if (old)
         sk_snapshot_unref(old); /* freed when the last request lets go */
     sk_snapshot_stats(snap, &entries, &bytes, &ms);
-    s->log(1, "sekisho: policy generation %lld loaded: %zu entries, %zu bytes, %.1f ms\n",
-           (long long)sk_snapshot_generation(snap), entries, bytes, ms);
+    s->log(1, "sekisho: policy generation %lld (content %.12s) loaded: %zu entries, %zu bytes, "
+              "%.1f ms\n",
+           (long long)sk_snapshot_generation(snap), sk_snapshot_content_hash(snap), entries,
+           bytes, ms);
 }
 
 int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned interval_ms,
@@ -63,6 +88,7 @@ int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned i
     s->interval_ms = interval_ms ? interval_ms : 1000;
     s->failed_generation = -1;
     pthread_mutex_init(&s->lock, NULL);
+    s->loaded_id = sk_store_fileid(path);
     snap = sk_store_build(path, err);
     if (!snap)
         return -1;
@@ -73,9 +99,14 @@ int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned i
 int sk_policy_store_poll(struct sk_policy_store *s)
 {
     char *err = NULL;
+    /* stat before open: if the file changes in between, the next poll
+     * sees a new identity and loads again (never the reverse) */
+    struct sk_store_fileid id = sk_store_fileid(s->path);
     struct sk_pdb *db = sk_pdb_open(s->path, SK_PDB_RO, &err);
     struct sk_snapshot *snap;
     int64_t gen;
+    int same_file = sk_store_fileid_eq(&id, &s->loaded_id);
+    int failed_before;
 
     if (!db) {
         s->log(1, "sekisho: policy database unreadable, keeping generation %lld: %s\n",
@@ -90,21 +121,24 @@ int sk_policy_store_poll(struct sk_policy_store *s)
         sk_pdb_close(db);
         return -1;
     }
-    if (gen == sk_policy_store_generation(s) || gen == s->failed_generation) {
+    failed_before = gen == s->failed_generation && sk_store_fileid_eq(&id, &s->failed_id);
+    if ((gen == sk_policy_store_generation(s) && same_file) || failed_before) {
         sk_pdb_close(db);
-        return gen == s->failed_generation ? -1 : 0;
+        return failed_before ? -1 : 0;
     }
     snap = sk_snapshot_load(db, &err);
     sk_pdb_close(db);
     if (!snap) {
         /* log once per bad generation, loudly, and keep serving */
         s->failed_generation = gen;
+        s->failed_id = id;
         s->log(1, "sekisho: ERROR policy generation %lld cannot be loaded, still serving %lld: %s\n",
                (long long)gen, (long long)sk_policy_store_generation(s), err ? err : "?");
         free(err);
         return -1;
     }
     s->failed_generation = -1;
+    s->loaded_id = id;
     sk_store_install(s, snap);
     return 1;
 }
@@ -155,6 +189,18 @@ struct sk_snapshot *sk_policy_store_acquire(struct sk_policy_store *s)
 int64_t sk_policy_store_generation(struct sk_policy_store *s)
 {
     return __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE);
+}
+
+uint64_t sk_policy_store_serial(struct sk_policy_store *s)
+{
+    return __atomic_load_n(&s->serial, __ATOMIC_ACQUIRE);
+}
+
+void sk_policy_store_content_hash(struct sk_policy_store *s, char out[65])
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(out, 65, "%s", s->current ? sk_snapshot_content_hash(s->current) : "");
+    pthread_mutex_unlock(&s->lock);
 }
 
 void sk_policy_store_stop(struct sk_policy_store *s)

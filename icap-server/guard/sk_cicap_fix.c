@@ -1,122 +1,286 @@
-/* sk_cicap_fix.c - LD_PRELOAD fix for c-icap 0.5.10's Encapsulated parser,
+/* sk_cicap_fix.c - LD_PRELOAD guard for c-icap 0.5.10's request reader,
  * loaded into the c-icap daemon by sekisho-server.
- * SECURITY: process_encapsulated() (libicapapi) stores one pointer per
- * entity named in the client's Encapsulated header into the 5-slot
- * req->entities[] without an effective bound: its "num > 5" test is off
- * by two and Debian's -O2 build drops it. More than 5 entities overwrite
- * the request object (xheaders, service_data, buffers) and, past about a
- * thousand, the heap; the next request on that thread then crashes the
- * worker (found by tests/hostile; reproduced with the stock echo service).
- * This runs before any c-icap hook could intervene, so we interpose the
- * exported function: more than the 3 entities RFC 3507 allows, or a second
- * Encapsulated header, is a 400 before c-icap writes anything.
- * parse_chunk_data() (also exported) reads chunk sizes with strtol() into
- * an int and adds 2: "7fffffff" or "-5" move its read pointer backwards
- * and crash the worker. We walk the chunk headers in the buffer it is
- * about to parse and refuse any size that is not plain hex below 1 GiB,
- * so c-icap ends that transaction with an error instead. */
+ * SECURITY: every byte seen here comes from an ICAP client, before c-icap
+ * parses it. c-icap's reader has no limits and loose parsers:
+ *  - process_encapsulated() stores one pointer per entity into the 5-slot
+ *    req->entities[] (its bound is off by two and dropped at -O2), and
+ *    get_encaps_type() reads past the end of the line when an entity name
+ *    has no "=value" ("null-body\r\n" then a line of req-hdr=0 ...): heap
+ *    corruption, a worker dies on this or a later request;
+ *  - parse_chunk_data() reads chunk sizes with strtol(..., 16) into an int
+ *    and adds 2: "0x7ffffffe", "7fffffff", "-5" move its read pointer;
+ *  - the ICAP header grows by realloc() until the client stops (200 MiB
+ *    stayed allocated after the connection closed), and "Preview: N"
+ *    allocates N bytes at once;
+ *  - header reads wait "Timeout" (300 s) and idle keep-alive connections
+ *    "KeepAliveTimeout" per thread: a few slow clients hold every thread.
+ * We interpose the exported functions c-icap calls on this path and refuse
+ * (400, or a close after a timeout) what sk_icap_syntax.c does not accept,
+ * so c-icap never parses or allocates it. Per-thread state follows the one
+ * connection a c-icap worker thread serves at a time. */
 #include <dlfcn.h>
-#include <limits.h>
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "c-icap.h"
+#include "debug.h"
+#include "header.h"
+#include "net_io.h"
 #include "request.h"
+#include "sk_fix.h"
+#include "sk_icap_syntax.h"
 
-#define SK_MAX_ENCAPS 3 /* req-hdr, res-hdr, one body: RFC 3507 section 4.4.1 */
+void *sk_fix_real(void **slot, const char *name)
+{
+    void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+    if (!fn) {
+        fn = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+    }
+    return fn;
+}
+
+#define SK_REAL(type, name)                                                                    \
+    static void *sk_slot_##name;                                                               \
+    type real_##name = (type)sk_fix_real(&sk_slot_##name, #name)
+
+/* Where the worker thread's connection is in the request cycle. */
+enum sk_phase {
+    SK_PH_NONE,     /* not a worker thread, or no connection yet */
+    SK_PH_IDLE,     /* between keep-alive requests: no byte of the next one */
+    SK_PH_HEADER,   /* reading an ICAP header: deadline and size limit */
+    SK_PH_CONTINUE, /* "100 Continue" sent, nothing received since */
+    SK_PH_BODY,     /* header parsed: c-icap's own Timeout applies */
+};
+
+static __thread struct {
+    enum sk_phase phase;
+    long hdr_bytes;
+    time_t deadline;
+} sk_t;
+
+static time_t sk_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static void sk_enter(enum sk_phase ph, int timeout)
+{
+    sk_t.phase = ph;
+    sk_t.hdr_bytes = 0;
+    sk_t.deadline = sk_now() + timeout;
+}
+
+/* ---- Encapsulated -------------------------------------------------- */
 
 typedef int (*sk_process_encapsulated_fn)(ci_request_t *, const char *);
-
-/* Entity names in an Encapsulated value; counting them bounds the writes
- * whatever separators or garbage surround them. */
-static int sk_count_entities(const char *value)
-{
-    static const char *const names[] = {"req-hdr", "res-hdr", "req-body", "res-body",
-                                        "null-body", "opt-body"};
-    int n = 0;
-
-    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-        for (const char *p = value; (p = strstr(p, names[k])) != NULL; p++)
-            n++;
-    }
-    return n;
-}
 
 __attribute__((visibility("default"))) int process_encapsulated(ci_request_t *req,
                                                                 const char *buf)
 {
-    static sk_process_encapsulated_fn real;
-    sk_process_encapsulated_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    SK_REAL(sk_process_encapsulated_fn, process_encapsulated);
+    struct sk_encaps e;
+    const char *why = NULL;
 
-    if (!fn) {
-        fn = (sk_process_encapsulated_fn)dlsym(RTLD_NEXT, "process_encapsulated");
-        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
-    }
-    if (!fn || !buf || req->entities[0] != NULL || sk_count_entities(buf) > SK_MAX_ENCAPS)
+    /* The whole header block was checked in ci_headers_unpack(); this is
+     * the same parser again for callers that come here another way. */
+    if (!real_process_encapsulated || !buf || strlen(buf) < 13 ||
+        req->entities[0] != NULL || sk_encaps_parse(buf + 13, &e, &why) == -1)
         return EC_400;
-    return fn(req, buf);
+    return real_process_encapsulated(req, buf);
 }
 
-#define SK_MAX_CHUNK (1L << 30)
+/* ---- whole ICAP header block ---------------------------------------- */
 
-/* Size of the chunk header line at p (len bytes available), or 0 when the
- * line is not complete yet; -1 when its size is not acceptable. *size gets
- * the chunk size. Grammar: 1*HEXDIG *WSP [ ";" ext ] CRLF. */
-static long sk_chunk_line(const char *p, long len, long *size)
+typedef int (*sk_headers_unpack_fn)(ci_headers_list_t *);
+
+/* The first unpack after an ICAP header was read is that header's (c-icap's
+ * parse_header); later ones are encapsulated HTTP headers. */
+__attribute__((visibility("default"))) int ci_headers_unpack(ci_headers_list_t *h)
 {
-    const char *end = memchr(p, '\n', (size_t)len);
-    long v = 0;
-    int digits = 0;
+    SK_REAL(sk_headers_unpack_fn, ci_headers_unpack);
+    const char *why = NULL;
+    int icap = sk_t.phase == SK_PH_HEADER || sk_t.phase == SK_PH_IDLE;
+    int rc, v;
 
-    if (!end)
-        return len > 4096 ? -1 : 0;
-    for (; p < end; p++, digits++) {
-        int c = (unsigned char)*p, d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            break;
-        v = v * 16 + d;
-        if (v > SK_MAX_CHUNK)
-            return -1;
-    }
-    if (digits == 0)
-        return -1;
-    *size = v;
-    return (long)(end - (p - digits)) + 1;
+    if (!real_ci_headers_unpack)
+        return EC_500;
+    rc = real_ci_headers_unpack(h);
+    if (!icap || rc != EC_100)
+        return rc;
+    sk_t.phase = SK_PH_BODY;
+    v = sk_icap_headers_check(h->headers, h->used, sk_fix_conf.max_preview, &why);
+    if (v == SK_HDR_OK)
+        return rc;
+    ci_debug_printf(2, "sekisho guard: refusing ICAP request (400): %s\n", why);
+    return EC_400;
 }
+
+/* ---- chunk sizes ---------------------------------------------------- */
 
 typedef int (*sk_parse_chunk_data_fn)(ci_request_t *, char **);
 
 __attribute__((visibility("default"))) int parse_chunk_data(ci_request_t *req, char **wdata)
 {
-    static sk_parse_chunk_data_fn real;
-    sk_parse_chunk_data_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    SK_REAL(sk_parse_chunk_data_fn, parse_chunk_data);
     const char *p = req->pstrblock_read;
     long len = req->pstrblock_read_len;
     long skip = (long)req->current_chunk_len - (long)req->chunk_bytes_read;
 
-    if (!fn) {
-        fn = (sk_parse_chunk_data_fn)dlsym(RTLD_NEXT, "parse_chunk_data");
-        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
-    }
-    if (!fn)
+    if (!real_parse_chunk_data)
         return CI_ERROR;
     /* Walk every chunk header the real parser may consume in this call. */
     while (p && skip >= 0 && skip < len) {
-        long size, line;
+        long size = 0, line;
 
         p += skip;
         len -= skip;
         line = sk_chunk_line(p, len, &size);
-        if (line < 0)
+        if (line < 0) {
+            ci_debug_printf(2, "sekisho guard: refusing malformed chunk-size line\n");
             return CI_ERROR;
+        }
         if (line == 0 || size == 0)
             break;
         skip = line + size + 2; /* header line, data, CRLF */
     }
-    return fn(req, wdata);
+    if (skip < 0)
+        return CI_ERROR;
+    return real_parse_chunk_data(req, wdata);
+}
+
+/* ---- connection cycle: timeouts and header size ---------------------- */
+
+typedef ci_request_t *(*sk_request_alloc_fn)(ci_connection_t *);
+typedef void (*sk_request_reset_fn)(ci_request_t *);
+typedef void (*sk_copy_connection_fn)(ci_connection_t *, ci_connection_t *);
+typedef int (*sk_conn_wait_fn)(ci_connection_t *, int, int);
+typedef int (*sk_conn_read_fn)(ci_connection_t *, void *, size_t);
+typedef int (*sk_conn_write_fn)(ci_connection_t *, void *, size_t, int);
+typedef int (*sk_conn_close_fn)(ci_connection_t *);
+typedef int (*sk_conn_linger_fn)(ci_connection_t *, int);
+
+/* A new connection on this worker thread (newrequest: copy then alloc;
+ * recycle_request: reset then copy): its first header is due within
+ * header_timeout of now, whether or not it sends anything. */
+__attribute__((visibility("default"))) ci_request_t *ci_request_alloc(ci_connection_t *c)
+{
+    SK_REAL(sk_request_alloc_fn, ci_request_alloc);
+    ci_request_t *req = real_ci_request_alloc ? real_ci_request_alloc(c) : NULL;
+
+    sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
+    return req;
+}
+
+__attribute__((visibility("default"))) void ci_copy_connection(ci_connection_t *dst,
+                                                               ci_connection_t *src)
+{
+    SK_REAL(sk_copy_connection_fn, ci_copy_connection);
+
+    if (real_ci_copy_connection)
+        real_ci_copy_connection(dst, src);
+    sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
+}
+
+/* Between keep-alive requests (c-icap resets the request, then waits). */
+__attribute__((visibility("default"))) void ci_request_reset(ci_request_t *req)
+{
+    SK_REAL(sk_request_reset_fn, ci_request_reset);
+
+    if (real_ci_request_reset)
+        real_ci_request_reset(req);
+    if (sk_t.phase != SK_PH_NONE)
+        sk_enter(SK_PH_IDLE, sk_fix_conf.keepalive_timeout);
+}
+
+/* Shortens c-icap's waits to what is left of the phase's deadline. */
+__attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *conn, int secs,
+                                                              int what)
+{
+    SK_REAL(sk_conn_wait_fn, ci_connection_wait);
+    time_t left;
+    int r;
+
+    if (!real_ci_connection_wait)
+        return -1;
+    if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE)
+        return real_ci_connection_wait(conn, secs, what);
+    left = sk_t.deadline - sk_now();
+    if (left > 0 && (secs < 0 || secs > left))
+        secs = (int)left;
+    if (left > 0 && (r = real_ci_connection_wait(conn, secs, what)) != 0)
+        return r;
+    if (left > 0 && sk_now() < sk_t.deadline)
+        return 0; /* c-icap's own, shorter timeout */
+    /* Our deadline passed: a started header gets a 408; c-icap then sees
+     * a timeout and closes the connection. */
+    if (sk_t.phase == SK_PH_HEADER && sk_t.hdr_bytes > 0) {
+        sk_conn_answer(conn, "408 Request Timeout");
+        sk_t.phase = SK_PH_BODY;
+    }
+    return 0;
+}
+
+__attribute__((visibility("default"))) int ci_connection_read_nonblock(ci_connection_t *conn,
+                                                                       void *buf, size_t count)
+{
+    SK_REAL(sk_conn_read_fn, ci_connection_read_nonblock);
+    int r;
+
+    if (!real_ci_connection_read_nonblock)
+        return -1;
+    if (sk_t.phase == SK_PH_IDLE) /* first bytes of the next request */
+        sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
+    if (sk_t.phase == SK_PH_HEADER && sk_fix_conf.max_header > 0 &&
+        sk_t.hdr_bytes >= sk_fix_conf.max_header) {
+        ci_debug_printf(2, "sekisho guard: refusing ICAP header over %ld bytes (400)\n",
+                        sk_fix_conf.max_header);
+        sk_conn_answer(conn, "400 Bad Request");
+        sk_t.phase = SK_PH_BODY;
+        errno = EMSGSIZE;
+        return -1; /* c-icap: read error, closes without another answer */
+    }
+    r = real_ci_connection_read_nonblock(conn, buf, count);
+    if (r > 0 && sk_t.phase == SK_PH_HEADER)
+        sk_t.hdr_bytes += r;
+    else if (r > 0 && sk_t.phase == SK_PH_CONTINUE)
+        sk_t.phase = SK_PH_BODY;
+    return r;
+}
+
+__attribute__((visibility("default"))) int ci_connection_write(ci_connection_t *conn, void *buf,
+                                                               size_t count, int timeout)
+{
+    SK_REAL(sk_conn_write_fn, ci_connection_write);
+
+    if (!real_ci_connection_write)
+        return -1;
+    /* ec_responce_simple(req, EC_100) after the preview */
+    if (count >= 13 && memcmp(buf, "ICAP/1.0 100 ", 13) == 0 && sk_t.phase != SK_PH_NONE)
+        sk_enter(SK_PH_CONTINUE, sk_fix_conf.continue_timeout);
+    return real_ci_connection_write(conn, buf, count, timeout);
+}
+
+__attribute__((visibility("default"))) int ci_connection_hard_close(ci_connection_t *conn)
+{
+    SK_REAL(sk_conn_close_fn, ci_connection_hard_close);
+
+    if (conn)
+        sk_conn_release(conn->fd);
+    return real_ci_connection_hard_close ? real_ci_connection_hard_close(conn) : 0;
+}
+
+__attribute__((visibility("default"))) int ci_connection_linger_close(ci_connection_t *conn,
+                                                                      int timeout)
+{
+    SK_REAL(sk_conn_linger_fn, ci_connection_linger_close);
+
+    if (conn)
+        sk_conn_release(conn->fd);
+    return real_ci_connection_linger_close ? real_ci_connection_linger_close(conn, timeout) : 0;
 }

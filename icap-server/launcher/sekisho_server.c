@@ -21,6 +21,8 @@ int main(int argc, char **argv)
     if (sk_launch_check_listen(&opts.listen, &err) == -1 ||
         (opts.tls && sk_launch_check_listen(&opts.tls_listen, &err) == -1))
         goto out;
+    if (sk_launch_pull_first(&opts, &err) == -1)
+        goto out;
     if (sk_launch_env_init(&env, &opts, &err) == -1)
         goto out;
     if (sk_launch_write_conf(&env, &opts, &err) == -1)

@@ -2,6 +2,7 @@
 #ifndef SK_LAUNCH_H
 #define SK_LAUNCH_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #define SK_LAUNCH_PROG "sekisho-server"
@@ -12,6 +13,12 @@
 #define SK_LAUNCH_DEFAULT_DEBUG 1
 #define SK_LAUNCH_READY_TIMEOUT 30 /* seconds, status file plus connect() */
 #define SK_LAUNCH_STOP_TIMEOUT 10  /* seconds between SIGTERM and SIGKILL */
+#define SK_LAUNCH_DEFAULT_MAX_SERVERS 4
+#define SK_LAUNCH_DEFAULT_MAX_HEADER 65536
+#define SK_LAUNCH_DEFAULT_MAX_PREVIEW 65536
+#define SK_LAUNCH_DEFAULT_HEADER_TIMEOUT 10
+#define SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT 30
+#define SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT 75
 
 /* Exit statuses of the launcher. */
 #define SK_LAUNCH_EXIT_OK 0
@@ -46,6 +53,21 @@ struct sk_launch_opts {
     int debug_given;         /* pass -d to c-icap only when asked */
     int threads;
     int foreground;
+    /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
+    const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
+    int test_signatures;     /* virus_scan may use its EICAR-only test set */
+    /* Limits and client access, enforced by sk_cicap_fix.so / sk_guard.so
+     * (icap-server/guard); see sk_launch_args.c for the defaults. */
+    int max_servers;
+    int max_conns_per_client;  /* default: half of max_servers * threads */
+    int max_conns_given;
+    long max_header;           /* ICAP header bytes */
+    long max_preview;          /* Preview value */
+    int header_timeout;        /* seconds */
+    int continue_timeout;
+    int keepalive_timeout;
+    const char *allow_clients; /* NULL: loopback when listening on loopback */
+    const char *tls_client_ca; /* absolute PEM path, or NULL */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned
@@ -68,6 +90,7 @@ struct sk_launch_env {
     char *server_log;   /* RUN/server.log */
     char *out_file;     /* RUN/c-icap.out: c-icap's stdout/stderr (-D) */
     char *tmp_dir;      /* RUN/tmp: c-icap's TmpDir and our spill directory */
+    int sweep_tmp;      /* no other c-icap uses RUN/tmp: empty it on the way out */
     char *tls_cert;     /* absolute, or NULL without --tls-listen */
     char *tls_key;      /* absolute (the certificate file when no key given) */
 };
@@ -88,7 +111,8 @@ int sk_launch_parse_listen(const char *text, struct sk_listen *out,
 int sk_launch_env_init(struct sk_launch_env *env,
                        const struct sk_launch_opts *opts, char **err);
 void sk_launch_env_free(struct sk_launch_env *env);
-/* Remove a run directory we created ourselves; no-op otherwise. */
+/* Remove a run directory we created ourselves; otherwise empty RUN/tmp
+ * of what a c-icap that is gone left there (unless it runs detached). */
 void sk_launch_env_cleanup(struct sk_launch_env *env);
 /* Check that the listen address can be bound now. Returns 0 or -1 with
  * *err (caller frees). */
@@ -101,6 +125,19 @@ char *sk_launch_strf(const char *fmt, ...)
 /* Write RUN/c-icap.conf atomically. Returns 0 or -1 with *err. */
 int sk_launch_write_conf(const struct sk_launch_env *env,
                          const struct sk_launch_opts *opts, char **err);
+
+/* sk_launch_pull.c */
+/* With --policy-source: one `sekisho-policy pull --once` before start
+ * (creating the database if needed). 0, or -1 with *err when the node has
+ * no policy at all to start with. No-op without --policy-source. */
+int sk_launch_pull_first(const struct sk_launch_opts *opts, char **err);
+/* Start the polling puller; its pid, or 0 when not configured. */
+pid_t sk_launch_pull_spawn(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                           const sigset_t *oldmask);
+/* Restart the puller if it exited; returns its (new) pid. */
+pid_t sk_launch_pull_check(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                           const sigset_t *oldmask, pid_t pid);
+void sk_launch_pull_stop(pid_t pid);
 
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or

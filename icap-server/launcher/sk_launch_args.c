@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sk_launch.h"
 
@@ -32,6 +33,21 @@ enum {
     SK_OPT_TLS_LISTEN,
     SK_OPT_TLS_CERT,
     SK_OPT_TLS_KEY,
+    SK_OPT_POLICY_SOURCE,
+    SK_OPT_POLICY_PUBKEY,
+    SK_OPT_POLICY_CA,
+    SK_OPT_POLICY_POLL,
+    SK_OPT_TEST_SIGNATURES,
+    SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
+    SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
+    SK_OPT_TLS_CLIENT_CA,
+    SK_OPT_MAX_SERVERS,
+    SK_OPT_MAX_CONNS_PER_CLIENT,
+    SK_OPT_MAX_HEADER_SIZE,
+    SK_OPT_MAX_PREVIEW,
+    SK_OPT_HEADER_TIMEOUT,
+    SK_OPT_CONTINUE_TIMEOUT,
+    SK_OPT_KEEPALIVE_TIMEOUT,
 };
 
 static const struct option sk_long_opts[] = {
@@ -49,6 +65,20 @@ static const struct option sk_long_opts[] = {
     {"modules-dir", required_argument, NULL, SK_OPT_MODULES_DIR},
     {"debug", required_argument, NULL, SK_OPT_DEBUG},
     {"threads", required_argument, NULL, SK_OPT_THREADS},
+    {"policy-source", required_argument, NULL, SK_OPT_POLICY_SOURCE},
+    {"policy-pubkey", required_argument, NULL, SK_OPT_POLICY_PUBKEY},
+    {"policy-ca", required_argument, NULL, SK_OPT_POLICY_CA},
+    {"policy-poll", required_argument, NULL, SK_OPT_POLICY_POLL},
+    {"test-signatures", no_argument, NULL, SK_OPT_TEST_SIGNATURES},
+    {"allow-clients", required_argument, NULL, SK_OPT_ALLOW_CLIENTS},
+    {"tls-client-ca", required_argument, NULL, SK_OPT_TLS_CLIENT_CA},
+    {"max-servers", required_argument, NULL, SK_OPT_MAX_SERVERS},
+    {"max-conns-per-client", required_argument, NULL, SK_OPT_MAX_CONNS_PER_CLIENT},
+    {"max-header-size", required_argument, NULL, SK_OPT_MAX_HEADER_SIZE},
+    {"max-preview", required_argument, NULL, SK_OPT_MAX_PREVIEW},
+    {"header-timeout", required_argument, NULL, SK_OPT_HEADER_TIMEOUT},
+    {"continue-timeout", required_argument, NULL, SK_OPT_CONTINUE_TIMEOUT},
+    {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -83,12 +113,34 @@ static void sk_usage(FILE *out)
             "  --modules-dir DIR    where module .so files live\n"
             "  --debug N            c-icap debug level (default %d)\n"
             "  --threads N          c-icap threads per child process (default %d)\n"
+            "  --policy-source URL  keep the policy in step with a publish directory\n"
+            "                       (sekisho-policy publish) served over HTTP(S)\n"
+            "  --policy-pubkey FILE the publisher's KEYFILE.pub: only bundles it signed apply\n"
+            "  --policy-ca FILE     CA bundle for an https:// source (default: system CAs)\n"
+            "  --policy-poll N      seconds between index checks (default 30)\n"
+            "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
+            "                       EICAR-only test set instead of refusing to start\n"
+            "Limits and client access (README, Security):\n"
+            "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
+            "                       listening on loopback; required otherwise; 'any')\n"
+            "  --tls-client-ca FILE  ICAPS clients need a certificate issued by this CA\n"
+            "  --max-servers N      c-icap child processes at most (default %d)\n"
+            "  --max-conns-per-client N  connections one address may hold (default\n"
+            "                       half of max-servers x threads; 0: no limit)\n"
+            "  --max-header-size BYTES  largest ICAP header (default %d; 400 beyond)\n"
+            "  --max-preview BYTES  largest Preview a client may announce (default %d)\n"
+            "  --header-timeout S   to send a whole ICAP header (default %d)\n"
+            "  --continue-timeout S  to send data after 100 Continue (default %d)\n"
+            "  --keepalive-timeout S  idle time between requests (default %d)\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
             "directory), SEKISHO_POLICY_DB.\n"
             "Exit status: 0 clean stop, 1 startup failure or c-icap died, 2 usage error.\n",
-            SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS);
+            SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS, SK_LAUNCH_DEFAULT_MAX_SERVERS,
+            SK_LAUNCH_DEFAULT_MAX_HEADER, SK_LAUNCH_DEFAULT_MAX_PREVIEW,
+            SK_LAUNCH_DEFAULT_HEADER_TIMEOUT, SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT,
+            SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT);
 }
 
 /* Strict decimal in [min, max]; returns 0 or -1. */
@@ -180,6 +232,110 @@ static int sk_bad_value(const char *opt, const char *val, const char *why)
     return -1;
 }
 
+/* "CIDR[,CIDR...]" with numeric addresses, or "any"; the guard parses it
+ * again inside c-icap, this only names a mistake before c-icap starts. */
+static int sk_check_cidrs(const char *text)
+{
+    char buf[4096], *save = NULL, *tok;
+    unsigned char a[16];
+    long prefix;
+    int n = 0;
+
+    if (strcmp(text, "any") == 0)
+        return 0;
+    if (strlen(text) >= sizeof(buf) || strpbrk(text, "\"\n\r\t "))
+        return -1;
+    strcpy(buf, text);
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
+        char *slash = strchr(tok, '/');
+        int v6 = strchr(tok, ':') != NULL;
+
+        if (slash)
+            *slash = '\0';
+        if (inet_pton(v6 ? AF_INET6 : AF_INET, tok, a) != 1 ||
+            (slash && sk_parse_int(slash + 1, 0, v6 ? 128 : 32, &prefix) == -1))
+            return -1;
+    }
+    return n > 0 && n <= 64 ? 0 : -1;
+}
+
+/* Limits and client access (sk_cicap_fix.so); returns 0 or -1. */
+static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
+{
+    static const struct { const char *name; long min, max; } r[] = {
+        [SK_OPT_MAX_SERVERS - SK_OPT_GUARD_FIRST] = {"--max-servers", 1, 64},
+        [SK_OPT_MAX_CONNS_PER_CLIENT - SK_OPT_GUARD_FIRST] = {"--max-conns-per-client", 0, 100000},
+        [SK_OPT_MAX_HEADER_SIZE - SK_OPT_GUARD_FIRST] = {"--max-header-size", 1024, 1L << 24},
+        [SK_OPT_MAX_PREVIEW - SK_OPT_GUARD_FIRST] = {"--max-preview", 0, 1L << 24},
+        [SK_OPT_HEADER_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--header-timeout", 1, 3600},
+        [SK_OPT_CONTINUE_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--continue-timeout", 1, 3600},
+        [SK_OPT_KEEPALIVE_TIMEOUT - SK_OPT_GUARD_FIRST] = {"--keepalive-timeout", 1, 86400},
+    };
+    char why[64];
+    long v;
+
+    if (c == SK_OPT_ALLOW_CLIENTS) {
+        if (sk_check_cidrs(arg) == -1)
+            return sk_bad_value("--allow-clients", arg, "expected CIDR[,CIDR...] "
+                                "(10.0.0.5,192.168.1.0/24,::1) or any");
+        opts->allow_clients = arg;
+        return 0;
+    }
+    if (c == SK_OPT_TLS_CLIENT_CA) {
+        char *abs = realpath(arg, NULL);
+
+        if (!abs || access(abs, R_OK) != 0 || strpbrk(abs, " \t\"=\n\r"))
+            return sk_bad_value("--tls-client-ca", arg, abs ? "unreadable, or the path holds "
+                                "a space or '='" : strerror(errno));
+        opts->tls_client_ca = abs; /* kept for the life of the process */
+        return 0;
+    }
+    snprintf(why, sizeof(why), "expected a number from %ld to %ld",
+             r[c - SK_OPT_GUARD_FIRST].min, r[c - SK_OPT_GUARD_FIRST].max);
+    if (sk_parse_int(arg, r[c - SK_OPT_GUARD_FIRST].min, r[c - SK_OPT_GUARD_FIRST].max, &v) == -1)
+        return sk_bad_value(r[c - SK_OPT_GUARD_FIRST].name, arg, why);
+    switch (c) {
+    case SK_OPT_MAX_SERVERS: opts->max_servers = (int)v; break;
+    case SK_OPT_MAX_CONNS_PER_CLIENT: opts->max_conns_per_client = (int)v; break;
+    case SK_OPT_MAX_HEADER_SIZE: opts->max_header = v; break;
+    case SK_OPT_MAX_PREVIEW: opts->max_preview = v; break;
+    case SK_OPT_HEADER_TIMEOUT: opts->header_timeout = (int)v; break;
+    case SK_OPT_CONTINUE_TIMEOUT: opts->continue_timeout = (int)v; break;
+    default: opts->keepalive_timeout = (int)v; break;
+    }
+    return 0;
+}
+
+static int sk_is_loopback(const struct sk_listen *l)
+{
+    return strncmp(l->host, "127.", 4) == 0 || strcmp(l->host, "::1") == 0;
+}
+
+/* Who may connect when --allow-clients is not given: on loopback, local
+ * clients; on any other address the admin must name the proxies (or say
+ * "any"): an ICAP server open to a network is what issue 11 found. */
+static int sk_check_guard_opts(struct sk_launch_opts *o)
+{
+    if (o->tls_client_ca && !o->tls) {
+        fprintf(stderr, SK_LAUNCH_PROG ": --tls-client-ca needs --tls-listen ADDR:PORT\n");
+        return -1;
+    }
+    if (o->max_conns_per_client == 0 && !o->max_conns_given)
+        o->max_conns_per_client = o->max_servers * o->threads / 2 > 0
+                                      ? o->max_servers * o->threads / 2 : 1;
+    if (o->allow_clients)
+        return 0;
+    if (sk_is_loopback(&o->listen) && (!o->tls || sk_is_loopback(&o->tls_listen))) {
+        o->allow_clients = "127.0.0.0/8,::1";
+        return 0;
+    }
+    fprintf(stderr, SK_LAUNCH_PROG ": listening on %s needs --allow-clients CIDR[,CIDR...] "
+            "naming the proxies that may connect (or --allow-clients any)\n",
+            sk_is_loopback(&o->listen) ? o->tls_listen.port_directive
+                                       : o->listen.port_directive);
+    return -1;
+}
+
 /* Handles one option; returns 0, -1 (usage error) or 1 (exit now). */
 static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
 {
@@ -203,9 +359,18 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_TLS_CERT: opts->tls_cert = arg; return 0;
     case SK_OPT_TLS_KEY: opts->tls_key = arg; return 0;
     case SK_OPT_POLICY_DB: opts->policy_db = arg; return 0;
+    case SK_OPT_POLICY_SOURCE: opts->policy_source = arg; return 0;
+    case SK_OPT_POLICY_PUBKEY: opts->policy_pubkey = arg; return 0;
+    case SK_OPT_POLICY_CA: opts->policy_ca = arg; return 0;
+    case SK_OPT_POLICY_POLL:
+        if (sk_parse_int(arg, 1, 86400, &v) == -1)
+            return sk_bad_value("--policy-poll", arg, "expected seconds from 1 to 86400");
+        opts->policy_poll = arg;
+        return 0;
     case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
     case SK_OPT_CONFIG: opts->config = arg; return 0;
     case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
+    case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
     case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
     case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
     case SK_OPT_MODULES: opts->modules = arg; return 0;
@@ -221,6 +386,18 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
             return sk_bad_value("--threads", arg, "expected a number from 1 to 1000");
         opts->threads = (int)v;
         return 0;
+    case SK_OPT_ALLOW_CLIENTS:
+    case SK_OPT_TLS_CLIENT_CA:
+    case SK_OPT_MAX_SERVERS:
+    case SK_OPT_MAX_CONNS_PER_CLIENT:
+    case SK_OPT_MAX_HEADER_SIZE:
+    case SK_OPT_MAX_PREVIEW:
+    case SK_OPT_HEADER_TIMEOUT:
+    case SK_OPT_CONTINUE_TIMEOUT:
+    case SK_OPT_KEEPALIVE_TIMEOUT:
+        if (c == SK_OPT_MAX_CONNS_PER_CLIENT)
+            opts->max_conns_given = 1;
+        return sk_guard_opt(c, arg, opts);
     case SK_OPT_HELP:
         sk_usage(stdout);
         return 1;
@@ -271,6 +448,12 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
     opts->clamav_db = SK_LAUNCH_DEFAULT_CLAMAV_DB;
     opts->debug = SK_LAUNCH_DEFAULT_DEBUG;
     opts->threads = SK_LAUNCH_DEFAULT_THREADS;
+    opts->max_servers = SK_LAUNCH_DEFAULT_MAX_SERVERS;
+    opts->max_header = SK_LAUNCH_DEFAULT_MAX_HEADER;
+    opts->max_preview = SK_LAUNCH_DEFAULT_MAX_PREVIEW;
+    opts->header_timeout = SK_LAUNCH_DEFAULT_HEADER_TIMEOUT;
+    opts->continue_timeout = SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT;
+    opts->keepalive_timeout = SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", sk_long_opts, NULL)) != -1) {
@@ -297,5 +480,7 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
                 argv[optind]);
         return -1;
     }
-    return sk_check_tls_opts(opts);
+    if (sk_check_tls_opts(opts) == -1)
+        return -1;
+    return sk_check_guard_opts(opts);
 }

@@ -79,9 +79,9 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
 
     fprintf(f, "Timeout 300\n"
                "MaxKeepAliveRequests 1000\n"
-               "KeepAliveTimeout 600\n"
+               "KeepAliveTimeout %d\n"
                "StartServers 2\n"
-               "MaxServers 4\n");
+               "MaxServers %d\n", opts->keepalive_timeout, opts->max_servers);
     /* A child is started when free threads <= MinSpare and stopped when
      * free >= MaxSpare; MaxSpare >= MinSpare + ThreadsPerChild avoids
      * starting and stopping children in a loop. */
@@ -89,7 +89,25 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
             min_spare, min_spare + t + t / 2, t);
 }
 
-static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env, char **err)
+/* Limits and client access for icap-server/guard (sk_cicap_fix.so through
+ * the sekisho_guard directives); values were checked in sk_launch_args.c. */
+static int sk_put_guard(FILE *f, const struct sk_launch_opts *opts, char **err)
+{
+    fprintf(f, "sekisho_guard.MaxHeaderSize %ld\nsekisho_guard.MaxPreview %ld\n"
+               "sekisho_guard.HeaderTimeout %d\nsekisho_guard.ContinueTimeout %d\n"
+               "sekisho_guard.KeepAliveTimeout %d\nsekisho_guard.MaxConnsPerClient %d\n",
+            opts->max_header, opts->max_preview, opts->header_timeout, opts->continue_timeout,
+            opts->keepalive_timeout, opts->max_conns_per_client);
+    if (sk_put(f, "sekisho_guard.AllowClients", opts->allow_clients, err) == -1)
+        return -1;
+    if (opts->tls_client_ca && sk_put(f, "sekisho_guard.TlsClientCA", opts->tls_client_ca,
+                                      err) == -1)
+        return -1;
+    return 0;
+}
+
+static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env,
+                          const struct sk_launch_opts *opts, char **err)
 {
     int i;
 
@@ -102,6 +120,8 @@ static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env, char **err)
      * acl/icap_access rules working after it. */
     fprintf(f, "Module access_controller %s/sk_guard.so\n", env->libdir);
     fprintf(f, "AclControllers sekisho_guard default_acl\n");
+    if (sk_put_guard(f, opts, err) == -1)
+        return -1;
     if (sk_put(f, "Service sekisho", env->service, err) == -1 ||
         sk_put(f, "sekisho.PolicyDB", env->policy_db, err) == -1 ||
         sk_put(f, "sekisho.ClamavDB", env->clamav_db, err) == -1 ||
@@ -144,8 +164,12 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
     sk_put_process_model(f, opts);
     fprintf(f, "Port %s\n", opts->listen.port_directive);
     if (opts->tls) /* paths checked in sk_launch_env.c: no spaces or '=' */
-        fprintf(f, "TlsPort %s cert=%s key=%s\n", opts->tls_listen.port_directive,
+        fprintf(f, "TlsPort %s cert=%s key=%s", opts->tls_listen.port_directive,
                 env->tls_cert, env->tls_key);
+    if (opts->tls && opts->tls_client_ca) /* checked in sk_launch_args.c */
+        fprintf(f, " client_ca=%s cafile=%s", opts->tls_client_ca, opts->tls_client_ca);
+    if (opts->tls)
+        fputc('\n', f);
     if (sk_put(f, "TmpDir", env->tmp_dir, err) == -1)
         goto out;
     fprintf(f, "MaxMemObject 1048576\nDebugLevel %d\n", opts->debug);
@@ -159,8 +183,10 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "TemplateDir %s\n", SK_LAUNCH_CICAP_TEMPLATE_DIR);
     if (access(SK_LAUNCH_CICAP_MAGIC, R_OK) == 0)
         fprintf(f, "LoadMagicFile %s\n", SK_LAUNCH_CICAP_MAGIC);
-    if (sk_put_sekisho(f, env, err) == -1)
+    if (sk_put_sekisho(f, env, opts, err) == -1)
         goto out;
+    if (opts->test_signatures) /* virus_scan: EICAR-only set when the db dir is empty */
+        fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     if (env->config) {
         /* Last, so the admin's settings win. Relative Include paths would
          * be taken from c-icap's CONFDIR, hence the absolute path. */

@@ -307,6 +307,64 @@ static int sk_tls_file(const char *path, const char *marker, const char *opt, ch
     return 0;
 }
 
+static int sk_rm_root; /* sk_rm_entry also removes the walk's root */
+
+/* c-icap opens its ServerLog with fopen(.., "a+"): 0644 under a usual
+ * umask. Created (or tightened) here first, it stays 0600. */
+static int sk_private_log(const char *path, char **err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd == -1 || fchmod(fd, 0600) == -1) {
+        *err = sk_launch_strf("server log %s: %s", path, strerror(errno));
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The run directory holds held bodies, the logs and the control socket:
+ * it must be a directory of ours that nobody else can read. An existing
+ * one of ours with a looser mode is tightened; anything else is refused. */
+static int sk_private_dir(const char *path, char **err)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == -1) {
+        *err = sk_launch_strf("run directory %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        *err = sk_launch_strf("run directory %s is not a directory", path);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        *err = sk_launch_strf("run directory %s belongs to uid %ld, not to us (uid %ld): "
+                              "pick another --run-dir", path, (long)st.st_uid,
+                              (long)geteuid());
+        return -1;
+    }
+    if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) == -1) {
+        *err = sk_launch_strf("run directory %s: cannot make it private (chmod 0700): %s",
+                              path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int sk_rm_entry(const char *path, const struct stat *st, int flag,
+                       struct FTW *ftw);
+
+/* Spill files and scanner temp files of a c-icap that is gone: body bytes
+ * of its clients. Only called when no c-icap uses the directory. */
+static void sk_sweep_tmp(const char *tmp_dir)
+{
+    if (tmp_dir)
+        nftw(tmp_dir, sk_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int sk_make_run_dir(struct sk_launch_env *env,
                            const struct sk_launch_opts *opts, char **err)
 {
@@ -337,12 +395,16 @@ static int sk_make_run_dir(struct sk_launch_env *env,
                               env->run_dir);
         goto out;
     }
+    if (sk_private_dir(env->run_dir, err) == -1)
+        goto out;
     if ((env->tmp_dir = sk_launch_strf("%s/tmp", env->run_dir)) == NULL)
         goto out;
     if (mkdir(env->tmp_dir, 0700) == -1 && errno != EEXIST) {
         *err = sk_launch_strf("cannot create %s: %s", env->tmp_dir, strerror(errno));
         goto out;
     }
+    if (sk_private_dir(env->tmp_dir, err) == -1)
+        goto out;
     env->conf_file = sk_launch_strf("%s/c-icap.conf", env->run_dir);
     env->pid_file = sk_launch_strf("%s/c-icap.pid", env->run_dir);
     env->status_file = sk_launch_strf("%s/status", env->run_dir);
@@ -363,7 +425,11 @@ static int sk_make_run_dir(struct sk_launch_env *env,
                                   "PRIVATE KEY-----", opts->tls_key ? "--tls-key" : "--tls-cert",
                                   &env->tls_key, err) == -1))
         goto out;
-    rc = sk_clear_stale(env, err);
+    if ((rc = sk_clear_stale(env, err)) == 0) {
+        sk_sweep_tmp(env->tmp_dir); /* left by a run that was killed */
+        env->sweep_tmp = 1;
+        rc = sk_private_log(env->server_log, err);
+    }
 out:
     return rc;
 }
@@ -382,11 +448,14 @@ int sk_launch_env_init(struct sk_launch_env *env,
     return 0;
 }
 
+/* nftw callback: removes everything below the walk's root, and the root
+ * itself only for a whole temporary run directory (level 0 is the root). */
 static int sk_rm_entry(const char *path, const struct stat *st, int flag,
                        struct FTW *ftw)
 {
     (void)st;
-    (void)ftw;
+    if (ftw->level == 0 && flag == FTW_DP && !sk_rm_root)
+        return 0;
     if (flag == FTW_DP)
         rmdir(path);
     else
@@ -396,8 +465,13 @@ static int sk_rm_entry(const char *path, const struct stat *st, int flag,
 
 void sk_launch_env_cleanup(struct sk_launch_env *env)
 {
-    if (env->run_dir && env->run_dir_is_temp)
+    if (env->run_dir && env->run_dir_is_temp) {
+        sk_rm_root = 1;
         nftw(env->run_dir, sk_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        sk_rm_root = 0;
+    } else if (env->sweep_tmp) {
+        sk_sweep_tmp(env->tmp_dir);
+    }
 }
 
 void sk_launch_env_free(struct sk_launch_env *env)

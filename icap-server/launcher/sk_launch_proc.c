@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +92,25 @@ static void sk_print_tail(const struct sk_launch_env *env)
     }
     for (i = 0; i < SK_TAIL_LINES; i++)
         free(lines[i]);
+}
+
+/* Start-up warnings of our modules (e.g. virus_scan running on its test
+ * signatures) belong on the administrator's terminal, not only in a file
+ * in the run directory. Read before any client has connected, so the
+ * lines hold no client bytes. */
+static void sk_print_warnings(const struct sk_launch_env *env)
+{
+    char buf[2048];
+    FILE *f;
+
+    if ((f = fopen(env->out_file, "r")) == NULL)
+        return;
+    while (fgets(buf, sizeof(buf), f) != NULL) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (strncmp(buf, "sekisho ", 8) == 0 && strstr(buf, ": WARNING: ") != NULL)
+            fprintf(stderr, SK_LAUNCH_PROG ": %s\n", buf);
+    }
+    fclose(f);
 }
 
 /* Debian's c-icap 0.5.10 is built without IPv6 listening: it then tries
@@ -174,6 +194,9 @@ static void sk_exec_child(const struct sk_launch_env *env,
     }
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* Whatever c-icap creates (pid file, control socket, an access log of
+     * ours) holds client data or controls the server: owner only. */
+    umask(077);
     if ((fd = open("/dev/null", O_RDONLY)) != -1) {
         dup2(fd, 0);
         close(fd);
@@ -342,19 +365,22 @@ fail:
 }
 
 /* Foreground: until c-icap exits or we are told to stop. */
-static int sk_supervise(struct sk_launch_env *env, struct sk_child *c,
-                        const sigset_t *set)
+static int sk_supervise(struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                        struct sk_child *c, const sigset_t *set, const sigset_t *oldmask)
 {
     char how[64];
     int sig;
+    pid_t puller = sk_launch_pull_spawn(env, opts, oldmask);
 
     for (;;) {
         sig = sk_wait_signal(set, 1000);
+        puller = sk_launch_pull_check(env, opts, oldmask, puller);
         if (sig == SIGHUP) {
             fprintf(stderr, SK_LAUNCH_PROG ": SIGHUP: asking c-icap to reconfigure\n");
             kill(c->pid, SIGHUP);
         } else if (sig == SIGINT || sig == SIGTERM) {
             fprintf(stderr, SK_LAUNCH_PROG ": stopping c-icap\n");
+            sk_launch_pull_stop(puller);
             sk_stop(c, set);
             return SK_LAUNCH_EXIT_OK;
         }
@@ -362,6 +388,7 @@ static int sk_supervise(struct sk_launch_env *env, struct sk_child *c,
             sk_describe_exit(c->status, how, sizeof(how));
             fprintf(stderr, SK_LAUNCH_PROG ": c-icap exited unexpectedly (%s)\n", how);
             sk_print_tail(env);
+            sk_launch_pull_stop(puller);
             kill(-c->pid, SIGKILL);
             return SK_LAUNCH_EXIT_FAIL;
         }
@@ -387,6 +414,7 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
         return SK_LAUNCH_EXIT_FAIL;
     if (sk_wait_ready(env, opts, &c, &set) == -1)
         return SK_LAUNCH_EXIT_FAIL;
+    sk_print_warnings(env);
 
     printf(SK_LAUNCH_PROG ": listening on %s (services: sekisho reqmod respmod "
            "REQ-Service resp avscan, and the bare root)\n", opts->listen.url);
@@ -397,12 +425,14 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
            env->access_log, env->server_log, env->run_dir);
     fflush(stdout);
     if (opts->foreground)
-        return sk_supervise(env, &c, &set);
+        return sk_supervise(env, opts, &c, &set, &oldmask);
+    sk_launch_pull_spawn(env, opts, &oldmask); /* detached; RUN/pull.pid */
 
     printf(SK_LAUNCH_PROG ": running in the background as pid %ld (pid file %s); "
            "the run dir is kept; stop with: kill $(cat %s)\n",
            (long)c.pid, env->pid_file, env->pid_file);
     fflush(stdout);
     env->run_dir_is_temp = 0; /* c-icap still uses it */
+    env->sweep_tmp = 0;
     return SK_LAUNCH_EXIT_OK;
 }

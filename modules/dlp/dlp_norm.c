@@ -114,10 +114,11 @@ static void sk_norm_flush_bytes(struct sk_norm *z, const unsigned char *p, size_
     if (z->npend) {
         size_t take = 3 - z->npend < n ? 3 - z->npend : n, used, o, avail;
         unsigned char *d;
-        if (take) /* p is NULL at the final flush */
+        if (take > 0) { /* end() passes p == NULL, n == 0: no NULL arithmetic */
             memcpy(z->pend + z->npend, p, take);
-        z->npend += take;
-        p += take, n -= take;
+            z->npend += take;
+            p += take, n -= take;
+        }
         if (z->npend < 3 && !final)
             return;
         d = sk_dlp_engine_space(z->ctx->e, &avail);

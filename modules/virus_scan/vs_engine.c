@@ -274,6 +274,13 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
         sk_vs_errf(err, "out of memory creating the ClamAV engine");
         return NULL;
     }
+    if (!sk_vs_has_db(cf->db_dir) && !cf->test_signatures) {
+        /* one line: the launcher prints it as its only startup error */
+        sk_vs_errf(err, "no ClamAV signatures in %s: install them with freshclam (Debian: apt "
+                   "install clamav-freshclam) or point --clamav-db at them; "
+                   "--test-signatures runs with a built-in EICAR-only test set", cf->db_dir);
+        goto fail;
+    }
     if (!sk_vs_has_db(cf->db_dir)) {
         sk_vs_log("WARNING: no ClamAV signatures in %s; using Sekisho's built-in TEST "
                   "signatures (EICAR and test markers only). This server does NOT detect "
@@ -702,4 +709,14 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
         .self = c,
     };
     return 0;
+}
+
+/* Test hook (tests/unit/test_virus_scan.c): the verdict mapping of one
+ * libclamav return code, without an engine, so every cl_error_t value can
+ * be checked; not used by the module. */
+void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep)
+{
+    struct sk_vs_scan_ctx sc = {0};
+
+    sk_vs_classify((cl_error_t)rc, virname, &sc, rep);
 }

@@ -75,6 +75,7 @@ struct sk_vs_engine_conf {
      * max_scantime_ms for a slot is a limit. 0: one less than the CPUs. */
     unsigned max_heavy;
     uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
+    int test_signatures; /* virus_scan.test-signatures: built-in set when db_dir has none */
 };
 /* Build the engine before fork. 0 with *out filled, or -1 with *err. */
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);
@@ -139,5 +140,8 @@ void sk_vs_txn_end(struct sk_txn *, void *state);
 /* Install a scanner and configuration in place of init() (tests). The
  * previous global state, if any, is destroyed. */
 void sk_vs_test_install(const struct sk_vs_global *);
+/* The engine's verdict for libclamav return code RC (a cl_error_t) and
+ * VIRNAME, as scan_mem would report it (tests). */
+void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep);
 
 #endif

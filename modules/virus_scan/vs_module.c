@@ -120,6 +120,10 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     ec.max_scantime_ms = (unsigned)((v[6] ? v[6] : 1) * 1000);
     ec.max_heavy = (unsigned)v[9];
     ec.heavy_bytes = v[10];
+    /* sekisho-server --test-signatures; without it an empty db dir is fatal */
+    const char *ts = ctx->option(ctx, "test-signatures");
+    ec.test_signatures = ts && (strcmp(ts, "on") == 0 || strcmp(ts, "yes") == 0 ||
+                                strcmp(ts, "1") == 0);
     if (sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
         free(g);
         return -1;

@@ -22,7 +22,8 @@
 #define SK_OPT_LIST 0x40     /* --list block|allow|approved */
 #define SK_OPT_MATCH 0x80    /* --match exact|prefix|substring|domain|regex */
 #define SK_OPT_DLP 0x100     /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_LAST SK_OPT_DLP
+#define SK_OPT_FLEET 0x200   /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_LAST SK_OPT_FLEET
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -46,6 +47,9 @@ struct sk_cli {
     const char **detectors; /* --detector D, in order (dlp add) */
     int ndetectors;
     const char *min_count, *action; /* --min-count N, --action block|log */
+    /* keygen/publish/pull: key files, publish directory, bundle source */
+    const char *key, *out, *source, *pubkey, *ca, *poll;
+    int once;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -62,6 +66,12 @@ struct sk_cli_cmd {
 /* Commands, by group. */
 int sk_cli_init(struct sk_cli *);
 int sk_cli_generation(struct sk_cli *);
+int sk_cli_hash(struct sk_cli *);
+/* fleet: signed bundles (cli_bundle.c, cli_pull.c), node status (cli_cluster.c) */
+int sk_cli_keygen(struct sk_cli *);
+int sk_cli_publish(struct sk_cli *);
+int sk_cli_pull(struct sk_cli *);
+int sk_cli_cluster_status(struct sk_cli *);
 int sk_cli_history(struct sk_cli *);
 int sk_cli_set(struct sk_cli *);
 int sk_cli_unset(struct sk_cli *);

@@ -68,6 +68,34 @@ int sk_cli_generation(struct sk_cli *c)
     return SK_CLI_OK;
 }
 
+/* The content hash and the generation it was read at, in one read
+ * transaction: what `cluster`-style comparisons and the ISTag are made of. */
+int sk_cli_hash(struct sk_cli *c)
+{
+    struct sk_pdb *pdb;
+    char hash[SK_PDB_HASH_HEX + 1], *err = NULL;
+    int64_t gen;
+    int rc;
+
+    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
+        return SK_CLI_FAIL;
+    sqlite3_exec(sk_pdb_sqlite(pdb), "BEGIN", NULL, NULL, NULL);
+    gen = sk_pdb_generation(pdb);
+    rc = sk_pdb_content_hash(pdb, hash, &err);
+    sqlite3_exec(sk_pdb_sqlite(pdb), "COMMIT", NULL, NULL, NULL);
+    sk_pdb_close(pdb);
+    if (rc == -1 || gen < 1) {
+        rc = sk_cli_fail("policy database %s: %s", c->db, err ? err : "cannot read the generation");
+        free(err);
+        return rc;
+    }
+    if (c->json)
+        printf("{\"content_hash\":\"%s\",\"generation\":%lld}\n", hash, (long long)gen);
+    else
+        printf("%s\n", hash);
+    return SK_CLI_OK;
+}
+
 struct sk_cli_hist {
     int json;
     int n;

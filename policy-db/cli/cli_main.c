@@ -83,6 +83,19 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "replace the whole policy with an export (FILE or - for stdin)"},
     {"generation", sk_cli_generation, SK_OPT_JSON, 0, 0, "generation [--json]",
      "print the current policy generation"},
+    {"hash", sk_cli_hash, SK_OPT_JSON, 0, 0, "hash [--json]",
+     "print the policy's content hash (the ISTag's first 12 digits are its first 12)"},
+    {"keygen", sk_cli_keygen, SK_OPT_FLEET, 0, 0, "keygen --out KEYFILE",
+     "make an Ed25519 key pair for signing bundles: KEYFILE (0600) and KEYFILE.pub"},
+    {"publish", sk_cli_publish, SK_OPT_FLEET | SK_OPT_JSON, 0, 0,
+     "publish --key KEYFILE --out DIR [--json]",
+     "write the policy as a signed bundle into DIR and point DIR/index at it"},
+    {"pull", sk_cli_pull, SK_OPT_FLEET, 0, 0,
+     "pull --source URL --pubkey FILE [--ca FILE] [--poll SECONDS] [--once]",
+     "apply the newest bundle a publish directory serves, if signed by FILE's key"},
+    {"cluster status", sk_cli_cluster_status, SK_OPT_JSON, 1, 64,
+     "cluster status HOST:PORT... [--json]",
+     "ask each node for its ISTag and policy; exit 0 only when all agree"},
     {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0,
      "history [--limit N] [--json]", "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
@@ -132,6 +145,8 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--list";
     case SK_OPT_DLP:
         return "--detector/--min-count/--action";
+    case SK_OPT_FLEET:
+        return "--key/--out/--source/--pubkey/--ca/--poll/--once";
     default:
         return "--match";
     }
@@ -187,6 +202,10 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         {"match", required_argument, NULL, 'M'},
         {"detector", required_argument, NULL, 'D'}, {"min-count", required_argument, NULL, 'N'},
         {"action", required_argument, NULL, 'A'},
+        {"key", required_argument, NULL, 'K'},   {"out", required_argument, NULL, 'O'},
+        {"source", required_argument, NULL, 'S'}, {"pubkey", required_argument, NULL, 'B'},
+        {"ca", required_argument, NULL, 'C'},    {"poll", required_argument, NULL, 'T'},
+        {"once", no_argument, NULL, '1'},
         {NULL, 0, NULL, 0}};
     int ch;
 
@@ -234,6 +253,24 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             *(ch == 'N' ? &c->min_count : &c->action) = optarg;
             c->seen |= SK_OPT_DLP;
             sk_cli_word(c, ch == 'N' ? "--min-count" : "--action", optarg);
+            break;
+        case 'K':
+        case 'O':
+        case 'S':
+        case 'B':
+        case 'C':
+        case 'T': {
+            const char **slot = ch == 'K' ? &c->key : ch == 'O' ? &c->out : ch == 'S' ? &c->source
+                                : ch == 'B' ? &c->pubkey : ch == 'C' ? &c->ca : &c->poll;
+            if (*slot)
+                return sk_cli_usage("option %s given twice", argv[optind - 2]);
+            *slot = optarg;
+            c->seen |= SK_OPT_FLEET;
+            break;
+        }
+        case '1':
+            c->once = 1;
+            c->seen |= SK_OPT_FLEET;
             break;
         case 'j':
             c->json = 1;
@@ -322,7 +359,7 @@ int main(int argc, char **argv)
     if ((cmd = sk_cli_find(&c)) == NULL) {
         int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
                     strcmp(c.argv[0], "category") == 0 ||
-                    strcmp(c.argv[0], "dlp") == 0;
+                    strcmp(c.argv[0], "dlp") == 0 || strcmp(c.argv[0], "cluster") == 0;
         if (group && c.argc > 1)
             sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
                          c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);

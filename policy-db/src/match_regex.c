@@ -99,22 +99,46 @@ void sk_rx_free(void *code)
 #define SK_RX_LIT_MIN 3
 #define SK_RX_LIT_MAX 64
 
-/* Skip a character class starting at P ('['); the position after its ']',
- * or NULL when it does not close. */
+/* "[:name:]" or "[:^name:]" at P (inside a class): its length, else 0.
+ * Only this strict form is a POSIX class for PCRE2 and us alike. */
+static size_t sk_rx_posix(const char *p)
+{
+    size_t i = 2;
+
+    if (p[i] == '^')
+        i++;
+    if (p[i] < 'a' || p[i] > 'z')
+        return 0;
+    while (p[i] >= 'a' && p[i] <= 'z')
+        i++;
+    return p[i] == ':' && p[i + 1] == ']' ? i + 2 : 0;
+}
+
+/*
+ * Skip a character class starting at P ('['); the position after its ']',
+ * or NULL when it does not close or holds anything whose extent we do not
+ * know for certain: "[:" "[." "[=" other than a strict POSIX class (PCRE2
+ * reads "[[:[:]|]zzz" as a class, '|', "]zzz"), "\Q..\E" and "\c]" (they
+ * can make ']' a member). NULL means: no prefilter for this regex.
+ */
 static const char *sk_rx_skip_class(const char *p)
 {
+    size_t n;
+
     p++;
     if (*p == '^')
         p++;
     if (*p == ']')
         p++;
     while (*p != '\0' && *p != ']') {
-        if (*p == '\\' && p[1] != '\0') {
-            p += 2;
-        } else if (p[0] == '[' && p[1] == ':') {
-            if ((p = strstr(p + 2, ":]")) == NULL)
+        if (*p == '\\') {
+            if (p[1] == '\0' || strchr("QEc", p[1]) != NULL)
                 return NULL;
             p += 2;
+        } else if (p[0] == '[' && p[1] != '\0' && strchr(":.=", p[1]) != NULL) {
+            if ((n = sk_rx_posix(p)) == 0)
+                return NULL;
+            p += n;
         } else {
             p++;
         }
@@ -122,17 +146,26 @@ static const char *sk_rx_skip_class(const char *p)
     return *p == ']' ? p + 1 : NULL;
 }
 
-/* "{n}", "{n,}", "{n,m}" at P: its length, else 0 (a literal '{'). */
-static size_t sk_rx_counted(const char *p)
+/* After '{' at P: a counted repeat ("{2}", "{1,}", and "{,3}" or "{ 2 }"
+ * in newer PCRE2) or a literal '{'. Either way the atom before it may be
+ * absent and nothing up to a '}' is a certain literal: skip digits,
+ * commas, spaces and one '}'. */
+static const char *sk_rx_skip_brace(const char *p)
 {
-    size_t i = 1;
+    p++;
+    while ((*p >= '0' && *p <= '9') || *p == ',' || *p == ' ')
+        p++;
+    return *p == '}' ? p + 1 : p;
+}
 
-    while (p[i] >= '0' && p[i] <= '9')
-        i++;
-    if (p[i] == ',')
-        for (i++; p[i] >= '0' && p[i] <= '9'; i++)
-            ;
-    return p[i] == '}' && i > 1 ? i + 1 : 0;
+/* Constructs that change what the rest of the pattern means: extended
+ * mode (whitespace, '#'), verbs and start options ("(*ACCEPT)" ends a
+ * match early, "(*UTF)" brings Unicode case folding), callouts whose
+ * string arguments may hold parentheses. */
+static int sk_rx_unmodelled(const char *pattern)
+{
+    return (strstr(pattern, "(?") != NULL && strpbrk(pattern, "x#") != NULL) ||
+           strstr(pattern, "(*") != NULL || strstr(pattern, "(?C") != NULL;
 }
 
 struct sk_rx_runs {
@@ -157,8 +190,8 @@ static size_t sk_rx_literal(const char *pattern, char *out)
     const char *p = pattern;
     int depth = 0;
 
-    if (strstr(pattern, "(?") != NULL && strpbrk(pattern, "x#") != NULL)
-        return 0; /* extended mode possible: whitespace and # change meaning */
+    if (sk_rx_unmodelled(pattern))
+        return 0;
     while (*p != '\0') {
         char c = *p, lit;
         if (c == '\\') {
@@ -193,12 +226,12 @@ static size_t sk_rx_literal(const char *pattern, char *out)
             sk_rx_commit(&r);
             p++;
             continue;
-        } else if (c == '*' || c == '?' || (c == '{' && sk_rx_counted(p) > 0)) {
+        } else if (c == '*' || c == '?' || c == '{') {
             /* The atom before may be absent: drop it from the run. */
             if (r.rlen > 0)
                 r.rlen--;
             sk_rx_commit(&r);
-            p += c == '{' ? sk_rx_counted(p) : 1;
+            p = c == '{' ? sk_rx_skip_brace(p) : p + 1;
             continue;
         } else if (c == '+') {
             sk_rx_commit(&r);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "pdb_store.h"
 
 /* Document layout version (not the schema version). */
@@ -293,6 +295,31 @@ int sk_pdb_export(struct sk_pdb *pdb, FILE *f, char **err)
         sk_pdb_errf(err, "cannot write the export: %s", strerror(errno));
         goto out;
     }
+    rc = 0;
+out:
+    free(b.p);
+    return rc;
+}
+
+int sk_pdb_content_hash(struct sk_pdb *pdb, char out[SK_PDB_HASH_HEX + 1], char **err)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct sk_pdb_buf b = {0};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int rc = -1;
+
+    if (sk_pdb_export_buf(pdb, 0, &b, err) == -1)
+        goto out;
+    if (EVP_Digest(b.p, b.len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+        sk_pdb_errf(err, "cannot hash the policy (OpenSSL SHA-256 failed)");
+        goto out;
+    }
+    for (unsigned int i = 0; i < mdlen; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[SK_PDB_HASH_HEX] = '\0';
     rc = 0;
 out:
     free(b.p);

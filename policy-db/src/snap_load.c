@@ -333,6 +333,10 @@ struct sk_snapshot *sk_snapshot_load(struct sk_pdb *db, char **err)
         goto fail;
     }
     rc = sk_load_read(&l);
+    /* The hash of what was just read, in the same read transaction, so the
+     * ISTag names exactly the content this snapshot enforces. */
+    if (rc == 0)
+        rc = sk_pdb_content_hash(db, l.s->content_hash, err);
     if (own_txn)
         sqlite3_exec(sq, "COMMIT", NULL, NULL, NULL);
     if (rc == -1 || sk_load_build(&l) == -1)

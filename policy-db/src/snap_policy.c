@@ -61,6 +61,11 @@ int64_t sk_snapshot_generation(const struct sk_snapshot *s)
     return s->generation;
 }
 
+const char *sk_snapshot_content_hash(const struct sk_snapshot *s)
+{
+    return s->content_hash;
+}
+
 void sk_snapshot_stats(const struct sk_snapshot *s, size_t *entries, size_t *bytes,
                        double *build_ms)
 {

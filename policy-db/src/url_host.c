@@ -185,6 +185,43 @@ static int sk_host_idn(char *buf, size_t *len, char **err)
     return 0;
 }
 
+/*
+ * Dots after mapping: every trailing dot goes (an FQDN's root dot is the
+ * same host; more than one resolves nowhere, so matching the name can only
+ * over-block); an empty host or an empty label elsewhere (".a", "a..b") is
+ * an error, since no resolver accepts it and a guess could be an allow.
+ */
+static int sk_host_dots(char *buf, size_t *len, char **err)
+{
+    size_t n = *len, label = 0;
+
+    while (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    *len = n;
+    if (n == 0)
+        return sk_pdb_errf(err, "empty host");
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && buf[i] != '.') {
+            label++;
+            continue;
+        }
+        if (label == 0)
+            return sk_pdb_errf(err, "empty label in host");
+        if (label > 63)
+            return sk_pdb_errf(err, "host label longer than 63 bytes");
+        label = 0;
+    }
+    return 0;
+}
+
+/*
+ * Order matters and is the whole fix for mapping tricks: decode escapes,
+ * map (UTS46: full-width and ideographic dots become '.', soft hyphens and
+ * joiners vanish, full-width letters fold), THEN strip dots, check labels,
+ * read IPv4 forms and validate the bytes. Whatever the mapping produced is
+ * judged like a plain ASCII host, so "blocked.test\u3002" is blocked.test
+ * and a host that maps to nothing or to '/' is an error, never an allow.
+ */
 int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, char **err)
 {
     char buf[SK_HOST_IN_MAX + 1];
@@ -206,11 +243,9 @@ int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, ch
         return sk_host_ipv6(in, len, out, size, err);
     if (sk_host_decode(in, len, buf, &n, &nonascii) == -1)
         return sk_pdb_errf(err, "invalid character in host");
-    while (n > 0 && buf[n - 1] == '.')
-        buf[--n] = '\0';
-    if (n == 0)
-        return sk_pdb_errf(err, "empty host");
     if (nonascii && sk_host_idn(buf, &n, err) == -1)
+        return -1;
+    if (sk_host_dots(buf, &n, err) == -1)
         return -1;
     if (sk_host_ends_in_number(buf, n)) {
         if (sk_host_ipv4(buf, n, out, size) == -1)

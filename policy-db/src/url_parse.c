@@ -1,7 +1,25 @@
 /* url_parse.c - split a request target into scheme, authority, path and
  * query, and assemble the canonical string. SECURITY: input is
  * client-controlled (request line, Host header); overlong or malformed
- * input is an error for the caller's failure verdict, never a guess. */
+ * input is an error for the caller's failure verdict, never a guess.
+ *
+ * WHATWG URL (what browsers send) is the reference; where we differ it is
+ * on purpose, because the result is a policy key, not a fetchable URL:
+ *  - every trailing dot is stripped ("a.test.." is a.test; WHATWG keeps
+ *    them): a resolver reaches a.test or nothing, so matching a.test can
+ *    only over-block. Empty labels elsewhere (".a", "a..b") are errors.
+ *  - tab, CR, LF, space anywhere are errors (WHATWG deletes tab/CR/LF);
+ *  - ZWJ/ZWNJ that make a label invalid for UTS46 non-transitional are
+ *    mapped away by the transitional fallback (WHATWG: failure), so
+ *    "blocked\u200d.test" is blocked.test;
+ *  - an authority ended by '?', '#' or '\' followed by '@' before any '/'
+ *    is an error (WHATWG takes the first host; Squid-like parsers the
+ *    last), as are "http:host" / "http:///host" (WHATWG repairs them),
+ *    unbracketed IPv6, port 0, label > 63 bytes, bytes outside
+ *    [a-z0-9-_.] after mapping;
+ *  - "1.2.3.4.." is 1.2.3.4 (WHATWG: a domain name).
+ * Python's idna (IDNA 2008, no UTS46 mapping by default) refuses most of
+ * what UTS46 maps; we follow UTS46 as browsers do. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +103,10 @@ static int sk_url_authority(const char *a, size_t n, struct sk_url *out, char **
     } else {
         colon = memrchr(a, ':', n);
         hlen = colon != NULL ? (size_t)(colon - a) : n;
+        /* "http://::1/" is no host at all for WHATWG and RFC 3986; reading
+         * it as [::]:1 would be a guess. */
+        if (memchr(a, ':', hlen) != NULL)
+            return sk_pdb_errf(err, "IPv6 address without brackets");
     }
     if (colon != NULL && sk_url_port(colon + 1, n - hlen - 1, &out->port) == -1)
         return sk_pdb_errf(err, "invalid port");
@@ -169,6 +191,20 @@ out:
     return rc;
 }
 
+/*
+ * T is what follows the authority. An '@' before the first '/' means the
+ * authority ended at '?', '#' or '\\' with userinfo-looking text after it:
+ * "http://allowed#@blocked.test/". We (and WHATWG) read host "allowed";
+ * parsers that split at the first '/' and then at '@' (Squid's among them)
+ * read "blocked.test". Two readings of one URL is an error, not a choice.
+ */
+static int sk_url_ambiguous(const char *t)
+{
+    size_t n = strcspn(t, "/");
+
+    return *t != '/' && memchr(t, '@', n) != NULL;
+}
+
 static int sk_url_parse(const char *in, size_t len, int is_connect, struct sk_url *out, char **err)
 {
     size_t slen, alen;
@@ -201,6 +237,8 @@ static int sk_url_parse(const char *in, size_t len, int is_connect, struct sk_ur
         a = in;
     }
     alen = strcspn(a, "/?#\\");
+    if (sk_url_ambiguous(a + alen))
+        return sk_pdb_errf(err, "'@' after the authority ended at '%c'", a[alen]);
     if (sk_url_authority(a, alen, out, err) == -1)
         return -1;
     return sk_url_tail(out, a + alen, err);

@@ -27,6 +27,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import check_started  # noqa: E402  (issue 16)
 from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
                      http_res_head, check_asan)
 
@@ -451,7 +452,7 @@ def main():
     try:
         setup_policy(srv, srv.tmp)
         srv.start()
-        ck.ok("server starts with url_block and test_block", True)
+        check_started(ck, srv, "server starts with url_block and test_block", 2)
     except StartupError as e:
         ck.ok("server starts with url_block and test_block", False, str(e))
         srv.stop()

@@ -62,7 +62,8 @@ def start_sekisho_av(args, tmp, procs, icap_port):
     access_log = os.path.join(tmp, "sekisho-access.log")
     argv = [server, "--foreground", "--listen", f"127.0.0.1:{icap_port}", "--policy-db", db,
             "--run-dir", os.path.join(tmp, "sekisho-run"), "--access-log", access_log,
-            "--modules", "virus_scan xheaders", "--clamav-db", clamdb]
+            "--modules", "virus_scan xheaders", "--clamav-db", clamdb,
+            "--test-signatures"]
     ts.launch_sekisho(procs, tmp, icap_port, argv)
     return access_log
 

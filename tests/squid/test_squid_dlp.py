@@ -73,7 +73,7 @@ def arrived(origin, path, body):
     return any(m == "POST" and p == path and d == want for m, p, _, d, _ in origin.requests())
 
 
-def run_checks(args, c, origin, origin_port, db):
+def run_checks(args, c, origin, origin_port, db, access_log=None):
     base = "http://127.0.0.1:%d" % origin_port
     out = os.path.join(c.tmp, "curl.out")
     c.t0 = time.monotonic()
@@ -92,7 +92,18 @@ def run_checks(args, c, origin, origin_port, db):
             not any(p == "/upload/small-on" for _, p, _, _, _ in origin.requests()))
 
     status, err = upload(c, base + "/upload/large-on", large, out, "large.bin")
-    time.sleep(0.5)
+    # issue 16: wait for proof that Sekisho decided (its access-log line for
+    # this upload says block) instead of sleeping, then judge the origin
+    deadline, decided = time.monotonic() + 10, False
+    while not decided and time.monotonic() < deadline:
+        try:
+            with open(access_log, "r", encoding="utf-8", errors="replace") as f:
+                decided = any("/upload/large-on" in ln and '"block"' in ln for ln in f)
+        except (OSError, TypeError):
+            pass
+        if not decided:
+            time.sleep(0.05)
+    c.check("Sekisho logged a block for the large upload", decided)
     c.check("large (400 KiB) upload with card numbers at its end is stopped (status %s)"
             % status, status != 200 or not arrived(origin, "/upload/large-on", large), err)
     c.check("the large upload never reached the origin complete",
@@ -119,7 +130,7 @@ def run_checks(args, c, origin, origin_port, db):
 def main():
     def setup(args, tmp, procs, icap_port, origin, origin_port):
         db, _access_log = start_sekisho_dlp(args, tmp, procs, icap_port)
-        return lambda c: run_checks(args, c, origin, origin_port, db)
+        return lambda c: run_checks(args, c, origin, origin_port, db, _access_log)
     return squid_main("squid dlp end-to-end", "sekisho-squid-dlp-", Origin, setup)
 
 

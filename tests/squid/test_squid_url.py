@@ -70,7 +70,8 @@ def start_sekisho_url(args, tmp, procs, icap_port, origin_port):
     os.mkdir(clamdb)
     argv = [server, "--foreground", "--listen", f"127.0.0.1:{icap_port}", "--policy-db", db,
             "--run-dir", run_dir, "--access-log", access_log,
-            "--modules", "url_block virus_scan", "--clamav-db", clamdb]
+            "--modules", "url_block virus_scan", "--clamav-db", clamdb,
+            "--test-signatures"]
     launch_sekisho(procs, tmp, icap_port, argv)
     return access_log
 

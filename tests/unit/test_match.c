@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "../../policy-db/src/match_internal.h"
 
@@ -339,6 +341,26 @@ static void sk_t_categories(void **state)
     sk_catset_free(&cs);
 }
 
+/* Oracle for sk_t_regex_prefilter (issue 16): PCRE2 called directly with
+ * the documented rule semantics (case-insensitive, unanchored, on the
+ * normalised URL), not through the production sk_rx_* wrapper. */
+static int sk_t_pcre2_oracle(const char *rx, const char *text)
+{
+    int errc, rc;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)rx, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &errc,
+                                   &off, NULL);
+    pcre2_match_data *md;
+
+    assert_non_null(re);
+    md = pcre2_match_data_create_from_pattern(re, NULL);
+    rc = pcre2_match(re, (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    assert_true(rc >= 0 || rc == PCRE2_ERROR_NOMATCH);
+    return rc >= 0;
+}
+
 /* The literal prefilter must never hide a match: every (regex, URL) pair
  * decided through a rule set equals a direct PCRE2 match. */
 static void sk_t_regex_prefilter(void **state)
@@ -348,6 +370,8 @@ static void sk_t_regex_prefilter(void **state)
         "ad[s]erver", "(?i)BANNER", "a\\x41bcd", "abc+def", "ab{0,2}cdef", "ba(na)+split",
         "^https?://", "\\bword\\b", "q=[0-9]+&ref", "(?x) a b c # comment", "tra\\.cker\\.",
         "[[:digit:]]abc", "[]x]abc", "ab\\Qcd\\E", "(abc)?defg", "abc.def", "\\/ads\\/",
+        /* issue 11: PCRE2 reads a class, '|', "]zzz": it matches every URL */
+        "[[:[:]|]zzz", "[[:a]|]zzz", "(*ACCEPT)zzzz", "[\\c]]|zzzz", "ab{ 0 }cdef",
     };
     static const char *const urls[] = {
         "http://a.org/color",   "http://a.org/colour",  "http://a.org/acde",
@@ -366,17 +390,14 @@ static void sk_t_regex_prefilter(void **state)
     for (size_t i = 0; i < N(rx); i++) {
         struct sk_ruleset rs;
         struct sk_t_rule r = {1, SK_LIST_BLOCK, SK_MATCH_REGEX, rx[i]};
-        void *code, *md = sk_rx_md_new();
         char *err = NULL;
 
         sk_t_build(&rs, &r, 1);
-        code = sk_rx_compile(rx[i], &err);
-        assert_non_null(code);
         for (size_t j = 0; j < N(urls); j++) {
             struct sk_url u;
             uint32_t best;
             assert_int_equal(sk_url_normalize(urls[j], 0, &u, &err), 0);
-            int direct = sk_rx_match(code, u.str, strlen(u.str), md);
+            int direct = sk_t_pcre2_oracle(rx[i], u.str);
             int via = sk_ruleset_check(&rs, &u, &best);
             if (direct != via) {
                 fprintf(stderr, "regex '%s' url '%s': direct %d, rule set %d\n", rx[i], u.str,
@@ -385,11 +406,67 @@ static void sk_t_regex_prefilter(void **state)
             }
             sk_url_free(&u);
         }
-        sk_rx_free(code);
-        sk_rx_md_free(md);
         sk_ruleset_free(&rs);
     }
     assert_int_equal(mismatches, 0);
+}
+
+/* Differential: random patterns over the constructs the literal scanner
+ * has to get right, random subjects; whenever the prefilter rules a regex
+ * out, plain PCRE2 must not match. Deterministic (fixed seed). */
+static void sk_t_regex_prefilter_random(void **state)
+{
+    static const char *const tok[] = {
+        "a", "b", "z", "zz", "[", "]", "[:", ":]", "[:alpha:]", "[.", "=]", "|", "(", ")",
+        "?", "*", "+", "{", "}", "2", ",", " ", "\\", "\\.", "\\]", ".", "^", "$", "-",
+        "(?:", "(?i)", "(*ACCEPT)", "\\Q", "\\E", "\\c", "x", "#", "(?=", "[^",
+    };
+    static const char alpha[] = "abzZ[]:{}.-x|#2 ";
+    uint32_t seed = 11;
+    size_t compiled = 0, hidden = 0;
+
+    for (int i = 0; i < 20000; i++) {
+        char pat[64] = "", subj[24];
+        struct sk_rx rx = {0};
+        struct sk_rxpre pre;
+        char *err = NULL;
+        void *md;
+
+        for (int k = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8 + 1; k > 0; k--) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(pat, tok[(seed >> 16) % N(tok)]);
+        }
+        rx.pattern = pat;
+        if ((rx.code = sk_rx_compile(pat, &err)) == NULL) {
+            free(err);
+            continue;
+        }
+        compiled++;
+        md = sk_rx_md_new();
+        assert_int_equal(sk_rxpre_build(&pre, &rx, 1), 0);
+        for (int j = 0; j < 40; j++) {
+            size_t n = 0;
+            uint8_t bits[1];
+            for (int k = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 23; k > 0; k--) {
+                seed = seed * 1103515245u + 12345u;
+                subj[n++] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+            }
+            subj[n] = '\0';
+            char low[24];
+            for (size_t k = 0; k <= n; k++)
+                low[k] = subj[k] >= 'A' && subj[k] <= 'Z' ? (char)(subj[k] + 32) : subj[k];
+            sk_rxpre_scan(&pre, low, n, bits);
+            if (!sk_rxpre_may(&pre, bits, 0) && sk_rx_match(rx.code, subj, n, md) == 1) {
+                fprintf(stderr, "prefilter hides a match of /%s/ on '%s'\n", pat, subj);
+                hidden++;
+            }
+        }
+        sk_rxpre_free(&pre);
+        sk_rx_md_free(md);
+        sk_rx_free(rx.code);
+    }
+    assert_true(compiled > 2000); /* the generator still makes real patterns */
+    assert_int_equal(hidden, 0);
 }
 
 static void sk_t_bad_rules(void **state)
@@ -417,7 +494,8 @@ int main(void)
         cmocka_unit_test(sk_t_prefix_substring), cmocka_unit_test(sk_t_regex),
         cmocka_unit_test(sk_t_precedence),   cmocka_unit_test(sk_t_ac_reference),
         cmocka_unit_test(sk_t_hset_multi),   cmocka_unit_test(sk_t_categories),
-        cmocka_unit_test(sk_t_regex_prefilter), cmocka_unit_test(sk_t_bad_rules),
+        cmocka_unit_test(sk_t_regex_prefilter), cmocka_unit_test(sk_t_regex_prefilter_random),
+        cmocka_unit_test(sk_t_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,36 @@ static const struct sk_t_norm sk_t_cases[] = {
     {"http://BÜCHER.example/", 0, "http://xn--bcher-kva.example/"},
     {"http://xn--bcher-kva.example/", 0, "http://xn--bcher-kva.example/"},
     {"http://b%C3%BCcher.example/", 0, "http://xn--bcher-kva.example/"},
+    /* IDN mapping, then dots: every spelling of a trailing dot */
+    {"http://blocked.test\xe3\x80\x82/", 0, "http://blocked.test/"},     /* U+3002 */
+    {"http://blocked.test%E3%80%82/", 0, "http://blocked.test/"},
+    {"http://blocked.test\xef\xbc\x8e/", 0, "http://blocked.test/"},     /* U+FF0E */
+    {"http://blocked.test\xef\xbd\xa1/", 0, "http://blocked.test/"},     /* U+FF61 */
+    {"http://blocked.test\xe3\x80\x82./", 0, "http://blocked.test/"},
+    {"http://blocked.test..%2e/", 0, "http://blocked.test/"},
+    {"http://blocked\xe3\x80\x82test/", 0, "http://blocked.test/"},
+    {"http://blocked\xc2\xad.test/", 0, "http://blocked.test/"},          /* soft hyphen */
+    {"http://blocked\xe2\x80\x8d.test/", 0, "http://blocked.test/"},     /* ZWJ */
+    {"http://\xef\xbd\x82\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x8b\xef\xbd\x85"
+     "\xef\xbd\x84.test/", 0, "http://blocked.test/"},                     /* full-width */
+    {"http://blocked.te\xc5\xbft/", 0, "http://blocked.test/"},           /* long s */
+    {"http://\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97\xe3\x80\x82\xef\xbc\x90\xe3\x80\x82"
+     "\xef\xbc\x90\xe3\x80\x82\xef\xbc\x91/", 0, "http://127.0.0.1/"},  /* full-width IPv4 */
+    {"http://\xc2\xad/", 0, NULL},                  /* maps to nothing */
+    {"http://\xe3\x80\x82/", 0, NULL},             /* maps to "." */
+    {"http://\xc2\xad\xe3\x80\x82\xc2\xad/", 0, NULL},
+    {"http://blocked.test\xef\xbc\x8f.allowed/", 0, NULL}, /* maps to '/' */
+    {"http://allowed\xef\xbc\xa0" "blocked.test/", 0, NULL},  /* maps to '@' */
+    {"http://.blocked.test/", 0, NULL},
+    {"http://blocked..test/", 0, NULL},
+    {"http://blocked\xe3\x80\x82\xe3\x80\x82test/", 0, NULL},
+    {"http://1..2/", 0, NULL},
+    /* one reading of the authority, or none */
+    {"http://allowed#@blocked.test/", 0, NULL},
+    {"http://allowed?@blocked.test/", 0, NULL},
+    {"http://allowed\\@blocked.test/", 0, NULL},
+    {"http://allowed/@blocked.test/", 0, "http://allowed/@blocked.test/"},
+    {"http://::1/", 0, NULL},
     /* escapes */
     {"http://example.com/%41%42c", 0, "http://example.com/ABc"},
     {"http://example.com/a%2fb", 0, "http://example.com/a%2Fb"},
@@ -218,6 +248,12 @@ static void sk_t_host_alone(void **state)
     assert_int_equal(sk_url_host_normalize("017700000001", 12, out, sizeof(out), &err),
                      SK_URL_HOST_IPV4);
     assert_string_equal(out, "127.0.0.1");
+    assert_int_equal(sk_url_host_normalize("a\xe3\x80\x82", 4, out, sizeof(out), &err),
+                     SK_URL_HOST_NAME);
+    assert_string_equal(out, "a");
+    assert_int_equal(sk_url_host_normalize("\xc2\xad", 2, out, sizeof(out), &err), -1);
+    assert_non_null(strstr(err, "empty host"));
+    free(err);
 }
 
 int main(void)

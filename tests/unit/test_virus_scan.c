@@ -759,6 +759,15 @@ static void test_real_engine(void **s)
                                    .max_scansize = 10 << 20, .max_filesize = 10 << 20,
                                    .max_recursion = 10, .max_files = 100,
                                    .max_scantime_ms = 60000};
+    /* no signatures and no test_signatures: refused, naming DIR and freshclam */
+    assert_int_equal(sk_vs_engine_create(&ec, &sc, &err), -1);
+    assert_non_null(err);
+    assert_non_null(strstr(err, db));
+    assert_non_null(strstr(err, "freshclam"));
+    assert_null(strchr(err, '\n'));
+    free(err);
+    err = NULL;
+    ec.test_signatures = 1;
     if (sk_vs_engine_create(&ec, &sc, &err) != 0)
         fail_msg("engine: %s", err);
     const char *v1 = sc.version(sc.self);
@@ -862,6 +871,147 @@ static int group_teardown(void **s)
     return 0;
 }
 
+/* ---- issue 16: verdict mapping of every libclamav code, av.max-files ----
+ * Only CL_CLEAN may ever be clean; a code nobody listed must be an error
+ * (av.on-error), never a pass. max-files is exceeded for real. */
+#include <clamav.h>
+static void test_o16_every_clamav_code(void **s)
+{
+    struct sk_vs_report rep;
+
+    for (int rc = CL_CLEAN; rc <= CL_ELAST_ERROR + 5; rc++) {
+        enum sk_vs_result want = rc == CL_CLEAN ? SK_VS_CLEAN
+                                 : rc == CL_VIRUS ? SK_VS_VIRUS
+                                 : (rc == CL_ETIMEOUT || rc == CL_EMAXREC || rc == CL_EMAXSIZE ||
+                                    rc == CL_EMAXFILES) ? SK_VS_LIMIT
+                                                        : SK_VS_ERROR;
+        sk_vs_test_classify(rc, "Some.Virus", &rep);
+        if (rep.result != want)
+            fail_msg("cl_error_t %d (%s): result %d, want %d", rc, cl_strerror(rc), rep.result,
+                     want);
+        if (want == SK_VS_ERROR && rep.why[0] == '\0')
+            fail_msg("cl_error_t %d: an error without a reason", rc);
+    }
+    sk_vs_test_classify(CL_VIRUS, "Heuristics.Limits.Exceeded.MaxFileSize", &rep);
+    assert_int_equal(rep.result, SK_VS_LIMIT);
+    sk_vs_test_classify(CL_VIRUS, "Heuristics.Encrypted.Zip", &rep);
+    assert_int_equal(rep.result, SK_VS_ENCRYPTED);
+    sk_vs_test_classify(CL_VIRUS, "Win.Test.EICAR_HDB-1", &rep);
+    assert_int_equal(rep.result, SK_VS_VIRUS);
+    assert_string_equal(rep.name, "Win.Test.EICAR_HDB-1");
+}
+
+/* A stored zip with N members "m<i>.txt". Caller frees. */
+static unsigned char *o16_zip_n(int n, size_t *zlen)
+{
+    unsigned char *z = calloc(1, (size_t)n * 200 + 64), *p = z, *cd0;
+    size_t off[64];
+#define LE16(v) (*p++ = (unsigned char)((v) & 0xff), *p++ = (unsigned char)(((v) >> 8) & 0xff))
+#define LE32(v) (LE16((v) & 0xffff), LE16(((uint32_t)(v) >> 16) & 0xffff))
+    for (int i = 0; i < n; i++) {
+        char name[16], data[32];
+        int nl = snprintf(name, sizeof(name), "m%d.txt", i);
+        int dl = snprintf(data, sizeof(data), "clean member %d\n", i);
+        uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)dl);
+        off[i] = (size_t)(p - z);
+        LE32(0x04034b50); LE16(10); LE16(0); LE16(0); LE16(0); LE16(0);
+        LE32(crc); LE32(dl); LE32(dl); LE16(nl); LE16(0);
+        memcpy(p, name, (size_t)nl); p += nl;
+        memcpy(p, data, (size_t)dl); p += dl;
+    }
+    cd0 = p;
+    for (int i = 0; i < n; i++) {
+        char name[16], data[32];
+        int nl = snprintf(name, sizeof(name), "m%d.txt", i);
+        int dl = snprintf(data, sizeof(data), "clean member %d\n", i);
+        uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)dl);
+        LE32(0x02014b50); LE16(20); LE16(10); LE16(0); LE16(0); LE16(0); LE16(0);
+        LE32(crc); LE32(dl); LE32(dl); LE16(nl); LE16(0); LE16(0); LE16(0); LE16(0);
+        LE32(0); LE32(off[i]);
+        memcpy(p, name, (size_t)nl); p += nl;
+    }
+    size_t cdlen = (size_t)(p - cd0), cd = (size_t)(cd0 - z);
+    LE32(0x06054b50); LE16(0); LE16(0); LE16(n); LE16(n); LE32(cdlen); LE32(cd); LE16(0);
+#undef LE16
+#undef LE32
+    *zlen = (size_t)(p - z);
+    return z;
+}
+
+static void test_o16_max_files(void **s)
+{
+    char db[] = "/tmp/sk-test-vs-o16-XXXXXX";
+    struct sk_vs_scanner sc;
+    struct sk_vs_report rep;
+    char *err = NULL;
+    size_t zlen;
+
+    assert_non_null(mkdtemp(db));
+    struct sk_vs_engine_conf ec = {.db_dir = db, .tmp_dir = tmpdir, .reload_interval = 0,
+                                   .max_scansize = 10 << 20, .max_filesize = 10 << 20,
+                                   .max_recursion = 10, .max_files = 100,
+                                   .max_scantime_ms = 60000, .test_signatures = 1};
+    if (sk_vs_engine_create(&ec, &sc, &err) != 0)
+        fail_msg("engine: %s", err);
+    unsigned char *z = o16_zip_n(5, &zlen);
+    for (unsigned max = 1; max <= 7; max++) {
+        struct sk_vs_limits lim = {.max_files = max};
+        assert_int_equal(sc.scan_mem(sc.self, z, zlen, &lim, &rep), 0);
+        /* five members: limits 1-4 are exceeded, 5 and more are not */
+        enum sk_vs_result want = max < 5 ? SK_VS_LIMIT : SK_VS_CLEAN;
+        if (rep.result != want)
+            fail_msg("5 members, av.max-files %u: result %d name '%s', want %d", max,
+                     rep.result, rep.name, want);
+        if (want == SK_VS_LIMIT)
+            assert_non_null(strstr(rep.name, "MaxFiles"));
+    }
+    free(z);
+    sc.destroy(sc.self);
+    rmdir(db);
+}
+
+/* ---- issue 16: av.max-scan-size at its exact boundary ----
+ * The old case streamed 5000 bytes against 1K, so a limit four times too
+ * large still passed it. At the limit: scanned; one byte over: a limit. */
+static void test_o16_size_boundary(void **s)
+{
+    struct hdrs h = {{"X-Nothing", "Content-Type"}, {"x", "application/octet-stream"}};
+    const char *kv[] = {"av.max-scan-size", "1K", NULL};
+    struct sk_snapshot *small = policy_with(kv);
+    char body[1025];
+    struct sk_txn t;
+
+    memset(body, 'c', sizeof(body));
+    for (size_t chunk = 1; chunk <= 2048; chunk *= 8) {
+        int before = fk.scans;
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/at-limit", &h, small);
+        if (run(&t, body, 1024, chunk) != SK_ALLOW)
+            fail_msg("1024 bytes (= av.max-scan-size 1K) in %zu-byte chunks: not allowed", chunk);
+        assert_int_equal(fk.scans, before + 1); /* really scanned */
+        sk_txn_clear(&t);
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/over-limit", &h, small);
+        if (run(&t, body, 1025, chunk) != SK_BLOCK)
+            fail_msg("1025 bytes (> av.max-scan-size 1K) in %zu-byte chunks: not a limit", chunk);
+        assert_string_equal(t.rule, "av-limit:max-scan-size");
+        sk_txn_clear(&t);
+    }
+    /* declared: Content-Length 1025 is refused at the headers, 1024 is not */
+    struct hdrs d = {{"Content-Length", "Content-Type"}, {"1025", "application/octet-stream"}};
+    void *st;
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/declared", &d, small);
+    assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+    assert_int_equal(sk_vs_on_headers(&t, st), SK_BLOCK);
+    sk_vs_txn_end(&t, st);
+    sk_txn_clear(&t);
+    d.values[0] = "1024";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/declared", &d, small);
+    assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+    assert_int_not_equal(sk_vs_on_headers(&t, st), SK_BLOCK);
+    sk_vs_txn_end(&t, st);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -879,6 +1029,9 @@ int main(void)
         cmocka_unit_test(test_real_engine),
         cmocka_unit_test(test_coding_fields_and_members),
         cmocka_unit_test(test_zip_members_walked),
+        cmocka_unit_test(test_o16_every_clamav_code), /* issue 16 */
+        cmocka_unit_test(test_o16_max_files),
+        cmocka_unit_test_setup(test_o16_size_boundary, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

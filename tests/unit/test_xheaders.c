@@ -198,6 +198,40 @@ static void test_length_capped(void **s)
     sk_snapshot_unref(snap);
 }
 
+/* ---- issue 16: the sanitiser byte by byte, and exact header values ----
+ * The old check counted ';' only, so a sanitiser that let '=' (or SPACE,
+ * or bytes >= 0x80) through still passed. */
+static void test_o16_sanitize_every_byte(void **s)
+{
+    for (int c = 1; c < 256; c++) {
+        char in[2] = {(char)c, '\0'}, out[8];
+        int keep = c > ' ' && c < 0x7f && c != ';' && c != '=' && c != ',';
+        sk_xh_sanitize(out, sizeof(out), in);
+        if (strlen(out) != 1 || out[0] != (keep ? (char)c : '_'))
+            fail_msg("byte 0x%02x became '%s', want '%c'", c, out, keep ? c : '_');
+    }
+    char out[SK_XH_NAME_MAX + 1];
+    sk_xh_sanitize(out, sizeof(out), "A; Resolution=1; Threat=Fake");
+    assert_string_equal(out, "A__Resolution_1__Threat_Fake");
+    sk_xh_sanitize(out, sizeof(out), "");
+    assert_string_equal(out, "-");
+
+    struct sk_snapshot *snap = policy_with(all_on);
+    struct sk_txn t;
+    txn(&t, snap, "http://o.test/dir/f.zip?q=1");
+    assert_int_equal(sk_txn_report(&t, "virus", "x", NULL), 0);
+    free(t.detections[0].name);
+    t.detections[0].name = strdup("Eicar=Test, Sig;1 \xe2\x80\x8b");
+    sk_xh_decide(&t, SK_DECIDED_BLOCK);
+    assert_int_equal(t.n_icap_headers, 3);
+    assert_string_equal(t.icap_headers[0], "X-Virus-ID: Eicar_Test__Sig_1____");
+    assert_string_equal(t.icap_headers[1],
+                        "X-Infection-Found: Type=0; Resolution=2; Threat=Eicar_Test__Sig_1____;");
+    assert_string_equal(t.icap_headers[2], "X-Violations-Found: 1 f.zip Eicar_Test__Sig_1____ 0 2");
+    sk_txn_clear(&t);
+    sk_snapshot_unref(snap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_no_detection_no_headers),
         cmocka_unit_test(test_hostile_names_cannot_inject),
         cmocka_unit_test(test_length_capped),
+        cmocka_unit_test(test_o16_sanitize_every_byte), /* issue 16 */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

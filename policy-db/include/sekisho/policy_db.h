@@ -236,6 +236,13 @@ int sk_pdb_category_block(struct sk_pdb *, const char *policy, const char *name,
 /* Write the whole policy as one JSON document (deterministic: the same
  * state always gives the same bytes). 0, or -1 with *err. */
 int sk_pdb_export(struct sk_pdb *, FILE *out, char **err);
+/* SHA-256 of the canonical export, as 64 lower-case hex digits in OUT:
+ * the policy's content hash. Equal content gives an equal hash on any
+ * database, whatever its generation or history (export -> import keeps
+ * it); any difference that export can show changes it. Runs in the
+ * caller's read transaction when there is one. 0, or -1 with *err. */
+#define SK_PDB_HASH_HEX 64
+int sk_pdb_content_hash(struct sk_pdb *, char out[SK_PDB_HASH_HEX + 1], char **err);
 /* Inside a write: replace the whole policy with the document TEXT (LEN
  * bytes) as written by sk_pdb_export(). Every value is validated as the
  * commands validate it; 0, -1, SK_PDB_REJECT (nothing changed). */

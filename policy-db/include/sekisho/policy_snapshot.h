@@ -27,6 +27,9 @@ void sk_snapshot_ref(struct sk_snapshot *);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void sk_snapshot_unref(struct sk_snapshot *);
 int64_t sk_snapshot_generation(const struct sk_snapshot *);
+/* The content hash of the policy this snapshot enforces (64 hex digits,
+ * see sk_pdb_content_hash). Borrowed for the snapshot's life. */
+const char *sk_snapshot_content_hash(const struct sk_snapshot *);
 /* For the log line at each build: entries (policies, scopes, settings,
  * rules, category entries, DLP templates), bytes of compiled structures,
  * build time in milliseconds. Any pointer may be NULL. */

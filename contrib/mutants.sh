@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# mutants.sh - a curated mutation check: does each test suite catch the bug
+# it is there for? (issue 16)
+#
+# Usage: contrib/mutants.sh [--tree DIR] [--only REGEX] [--list] [--keep]
+#                           [--markdown FILE] [--no-baseline]
+#
+# Each mutant is (name, security?, file, one exact code snippet that must
+# occur exactly once in the file, its replacement, ctest -R regex). No line
+# numbers, so the list survives unrelated edits; a snippet that is no longer
+# found (or found twice) is reported STALE and counts as NOT caught, so the
+# list has to be kept up to date with the code it guards.
+#
+# The tree (default: this checkout, or --tree DIR) is copied to a temporary
+# directory, built once (normal build, no sanitizers), and the named tests
+# are run unmodified first (baseline: a test failing there cannot catch
+# anything and is reported). Then one mutant at a time: apply, rebuild
+# incrementally, run its tests, restore. A mutant that no longer compiles is
+# reported BUILD and left out of the score (it is a broken mutant, not a
+# caught bug). Prints a table (mutant, result, catching test, first failing
+# check) and the score, overall and for the security decisions.
+#
+# Not part of test.sh (it takes a while); run it before resolving any issue
+# that touches a decision point, and paste its table into tests/README.md.
+#   --tree DIR       mutate a copy of DIR instead of this checkout
+#   --only REGEX     only mutants whose name matches
+#   --list           print the list and check that every snippet is found
+#   --keep           keep the temporary copy (path printed)
+#   --markdown FILE  also write the table as Markdown to FILE
+#   --no-baseline    skip the unmodified run of the tests
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+exec python3 - "$root" "$@" <<'PYEOF'
+import os, re, shutil, subprocess, sys, tempfile, time
+
+S, N = True, False   # security decision or not
+
+# (name, security, file, snippet, replacement, ctest -R regex)
+MUTANTS = [
+    # --- url_block and the policy matcher --------------------------------
+    ("url: domain rule stops matching subdomains", N, "policy-db/src/match_rules.c",
+     "        if ((p = strchr(p, '.')) == NULL)\n            return 0;",
+     "        if ((p = strchr(p, '.')) == NULL || 1)\n            return 0;",
+     r"^(unit\.test_match|unit\.test_snapshot|unit\.test_url_block|integration\.url_block)$"),
+    ("url: approved URL not marked approved", N, "modules/url_block/ub_module.c",
+     "        sk_txn_approve(t, label);", "        (void)label;",
+     r"^(unit\.test_url_block|integration\.url_block)$"),
+    ("url: rule precedence (first list wins) inverted", N, "policy-db/src/match_rules.c",
+     "    if (k < b->key)\n        b->key = k;", "    if (k > b->key || b->key == UINT64_MAX)\n        b->key = k;",
+     r"^(unit\.test_match|unit\.test_snapshot|integration\.url_block)$"),
+    ("url: policy rule no longer beats the global one", N, "policy-db/src/snap_policy.c",
+     "own->list <= glob->list", "own->list > glob->list",
+     r"^(unit\.test_snapshot|unit\.test_url_block|integration\.url_block)$"),
+    ("url: category block ignored", N, "policy-db/src/snap_policy.c",
+     "    if (rc == 1) {\n        out->verdict = SK_URL_BLOCK;",
+     "    if (rc == 2) {\n        out->verdict = SK_URL_BLOCK;",
+     r"^(unit\.test_snapshot|unit\.test_url_block|integration\.url_block)$"),
+    ("url: infected-URL list not consulted", N, "modules/url_block/ub_module.c",
+     "if (sk_infected_url_check(h.canonical) == 1) {", "if (sk_infected_url_check(h.canonical) == 2) {",
+     r"^(unit\.test_url_block|unit\.test_infected|integration\.url_block|integration\.virus_scan)$"),
+    ("url: url.on-error allow taken for any value", N, "modules/url_block/ub_module.c",
+     "if (onerr && strcmp(onerr, \"allow\") == 0) {", "if (1) {",
+     r"^(unit\.test_url_block|integration\.url_block)$"),
+    ("url: host not lower-cased", N, "policy-db/src/url_host.c",
+     "            c = (unsigned char)(c - 'A' + 'a');", "            c = (unsigned char)c;",
+     r"^(unit\.test_url_normalize|unit\.test_match|integration\.url_block)$"),
+    # --- virus_scan: verdict mapping and limits --------------------------
+    ("av: libclamav archive parsing off", S, "modules/virus_scan/vs_engine.c",
+     "    o->parse = ~0u;", "    o->parse = 0;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: unknown libclamav error classified clean", S, "modules/virus_scan/vs_engine.c",
+     "        rep->result = SK_VS_ERROR;\n        snprintf(rep->why, sizeof(rep->why), \"scan engine error: %s\", cl_strerror(rc));",
+     "        rep->result = SK_VS_CLEAN;\n        snprintf(rep->why, sizeof(rep->why), \"scan engine error: %s\", cl_strerror(rc));",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: CL_EMAX* limit errors classified clean", S, "modules/virus_scan/vs_engine.c",
+     "        rep->result = SK_VS_LIMIT;\n        snprintf(rep->name, sizeof(rep->name), \"Sekisho.Limits.Exceeded\");",
+     "        rep->result = SK_VS_CLEAN;\n        snprintf(rep->name, sizeof(rep->name), \"Sekisho.Limits.Exceeded\");",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: Heuristics.Limits.Exceeded taken for a virus", S, "modules/virus_scan/vs_engine.c",
+     "            rep->result = SK_VS_LIMIT;\n            snprintf(rep->why, sizeof(rep->why), \"scan limit exceeded (%s)\", rep->name);",
+     "            rep->result = SK_VS_VIRUS;\n            snprintf(rep->why, sizeof(rep->why), \"scan limit exceeded (%s)\", rep->name);",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: encrypted archive classified clean", S, "modules/virus_scan/vs_engine.c",
+     "            rep->result = SK_VS_ENCRYPTED;", "            rep->result = SK_VS_CLEAN;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: av.max-files limit effectively off", S, "modules/virus_scan/vs_engine.c",
+     "if (sc->max_files && sc->files > sc->max_files + 1) {",
+     "if (sc->max_files && sc->files > sc->max_files + 1000000) {",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: scanner error turned into allow in the module", S, "modules/virus_scan/vs_module.c",
+     "        return sk_vs_error(t, s, rep->why[0] ? rep->why : \"scan engine error\");",
+     "        return s->final = SK_ALLOW;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: virus found but allowed", S, "modules/virus_scan/vs_module.c",
+     "        sk_vs_list_url(t, s);\n        return s->final = SK_BLOCK;",
+     "        sk_vs_list_url(t, s);\n        return s->final = SK_ALLOW;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: av.on-limit block ignored", S, "modules/virus_scan/vs_module.c",
+     "    s->block_on_limit = sk_vs_is_block(t, \"av.on-limit\");", "    s->block_on_limit = 0;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: av.on-encrypted block ignored", S, "modules/virus_scan/vs_module.c",
+     "    s->block_on_encrypted = sk_vs_is_block(t, \"av.on-encrypted\");", "    s->block_on_encrypted = 0;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: Content-Length over av.max-scan-size not refused", S, "modules/virus_scan/vs_module.c",
+     "if (cl && strtoull(cl, NULL, 10) > s->max_size) {", "if (cl && strtoull(cl, NULL, 10) > s->max_size + 1) {",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: streamed body over av.max-scan-size not refused", S, "modules/virus_scan/vs_module.c",
+     "if (s->raw_total > s->max_size || s->store.total > s->max_size) {",
+     "if (s->raw_total > s->max_size + 1 && s->store.total > s->max_size + 1) {",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: corrupt Content-Encoding allowed", S, "modules/virus_scan/vs_module.c",
+     "            return sk_vs_error(t, s, \"Content-Encoding data is corrupt and cannot be scanned\");",
+     "            return s->final = SK_ALLOW;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("av: av.skip-types skips everything", N, "modules/virus_scan/vs_module.c",
+     "    if (sk_vs_type_listed(ct, sk_vs_setting(t, \"av.skip-types\")))",
+     "    if (sk_vs_type_listed(ct, sk_vs_setting(t, \"av.skip-types\")) || ct)",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("decode(av): decompressed size over av.max-scan-size not a limit", S, "modules/virus_scan/vs_decode.c",
+     "    if (d->out_total > d->out_max)\n        return SK_VS_DECODE_LIMIT;",
+     "    if (d->out_total > d->out_max * 64)\n        return SK_VS_DECODE_LIMIT;",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("decode(av): decompression ratio limit off", S, "modules/virus_scan/vs_decode.c",
+     "(d->out_total - d->floor) / d->ratio > d->in_total)", "(d->out_total - d->floor) / d->ratio > d->in_total * 1000)",
+     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+    ("decode(dlp): inflate budget never runs out", S, "modules/dlp/dlp_inflate.c",
+     "    if (n > ctx->budget) {", "    if (n > ctx->budget && 0) {",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    # --- dlp: validators, thresholds --------------------------------------
+    ("dlp: Luhn % 10 -> % 5", S, "modules/dlp/dlp_validate.c",
+     "return n > 0 && sum % 10 == 0;", "return n > 0 && sum % 5 == 0;",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: Luhn doubles the wrong digits", S, "modules/dlp/dlp_validate.c",
+     "        if (i & 1) {\n            v *= 2;", "        if (!(i & 1)) {\n            v *= 2;",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: Visa length not checked", S, "modules/dlp/dlp_validate.c",
+     "brand = n == 13 || n == 16 || n == 19;", "brand = 1;",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: My Number check digit r <= 1 -> r == 0", S, "modules/dlp/dlp_validate.c",
+     "(r <= 1 ? 0 : 11 - r)", "(r == 0 ? 0 : 11 - r)",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: My Number weights off by one", S, "modules/dlp/dlp_validate.c",
+     "(k <= 6 ? k + 1 : k - 5)", "(k <= 6 ? k + 1 : k - 4)",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: corporate number check 9 - sum % 9 -> % 10", S, "modules/dlp/dlp_validate.c",
+     "== 9 - sum % 9;", "== 9 - sum % 10;",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    # (dropping the "leading 0" test would be an equivalent mutant: 9 - sum % 9 is never 0)
+    ("dlp: corporate number weights swapped", S, "modules/dlp/dlp_validate.c",
+     "((k & 1) ? 1 : 2)", "((k & 1) ? 2 : 1)",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: IBAN mod 97 == 1 -> != 0", S, "modules/dlp/dlp_validate.c",
+     "    return rem == 1;", "    return rem != 0;",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: IBAN country length not checked", S, "modules/dlp/dlp_validate.c",
+     "(size_t)sk_dlp_iban_length(s) != n ||", "(size_t)sk_dlp_iban_length(s) == 0 ||",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: SSN area 666 accepted", S, "modules/dlp/dlp_validate.c",
+     "area == 0 || area == 666 ||", "area == 0 ||",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: min-count >= -> >", S, "modules/dlp/dlp_module.c",
+     "sk_dlp_engine_tpl_count(s->e, i) >= (uint64_t)s->plan->tpl[i].min_count)",
+     "sk_dlp_engine_tpl_count(s->e, i) > (uint64_t)s->plan->tpl[i].min_count)",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: repeated value counted again (distinct count off)", S, "modules/dlp/dlp_engine.c",
+     "        if (e->seen[i] == h)\n            return 0;", "        if (e->seen[i] == h)\n            return 1;",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: log-only template blocks", S, "modules/dlp/dlp_module.c",
+     "        if (s->plan->tpl[i].block &&", "        if (1 &&",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: dlp.max-decoded block ignored", S, "modules/dlp/dlp_module.c",
+     "if (s->ctx.limit && cfg->on_limit_block) {", "if (s->ctx.limit && !cfg) {",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp: dlp.enabled off ignored", N, "modules/dlp/dlp_module.c",
+     "strcmp(enabled, \"off\") == 0)", "strcmp(enabled, \"disabled\") == 0)",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    # --- xheaders sanitisers -----------------------------------------------
+    ("xheaders: X-Virus-ID sanitiser keeps '='", S, "modules/xheaders/xheaders.c",
+     "c == ';' || c == '=' || c == ','", "c == ';' || c == ','",
+     r"^(unit\.test_xheaders|integration\.virus_scan)$"),
+    ("xheaders: sanitiser keeps spaces", S, "modules/xheaders/xheaders.c",
+     "(c <= ' ' || c >= 0x7f ||", "(c < ' ' || c >= 0x7f ||",
+     r"^(unit\.test_xheaders|integration\.virus_scan)$"),
+    ("xheaders: sanitiser keeps bytes >= 0x80", S, "modules/xheaders/xheaders.c",
+     "(c <= ' ' || c >= 0x7f ||", "(c <= ' ' || c == 0x7f ||",
+     r"^(unit\.test_xheaders|integration\.virus_scan)$"),
+    ("xheaders: headers sent although switched off", N, "modules/xheaders/xheaders.c",
+     "return v && sk_pdb_parse_bool(v, &on) == 0 && on;", "return 1;",
+     r"^(unit\.test_xheaders|integration\.virus_scan|integration\.dlp)$"),
+    # --- guard ---------------------------------------------------------------
+    ("guard: accepts decreasing Encapsulated offsets", S, "icap-server/guard/sk_guard.c",
+     "e->start < 0 || e->start <= prev ||", "e->start < 0 ||",
+     r"^(hostile\.icap|integration\.icap|unit\.test_icap_syntax)$"),
+    ("guard: switched off entirely", S, "icap-server/guard/sk_guard.c",
+     "            return CI_ACCESS_DENY;\n        }\n        /* a body",
+     "            return CI_ACCESS_UNKNOWN;\n        }\n        /* a body",
+     r"^(hostile\.icap|integration\.icap|unit\.test_icap_syntax)$"),
+    # --- core: pipeline, ISTag, access log, pages -------------------------
+    ("pipeline: module error -> allow (default is block)", N, "icap-server/core/sk_pipeline.c",
+     "    if (p->on_error == SK_ON_ERROR_ALLOW)\n        return;",
+     "    if (p->on_error == SK_ON_ERROR_ALLOW || 1)\n        return;",
+     r"^(unit\.test_pipeline|integration\.icap)$"),
+    ("pipeline: answer before every module decided", N, "icap-server/core/sk_pipeline.c",
+     "            if (p->wants_body[i])\n                return SK_OUT_PENDING;",
+     "            if (p->wants_body[i] && i == 0)\n                return SK_OUT_PENDING;",
+     r"^(unit\.test_pipeline|integration\.icap|integration\.dlp|integration\.virus_scan)$"),
+    ("pipeline: approved ALLOW does not end the chain", N, "icap-server/core/sk_pipeline.c",
+     "        if (p->txn->approved)\n            sk_decide(p, i, SK_OUT_APPROVED);",
+     "        if (p->txn->approved && 0)\n            sk_decide(p, i, SK_OUT_APPROVED);",
+     r"^(unit\.test_pipeline|integration\.icap|integration\.url_block)$"),
+    ("istag: ignores the policy generation", N, "icap-server/srv_sekisho.c",
+     "sk_istag_make(tag, sizeof(tag), generation, sk_srv.versions);",
+     "sk_istag_make(tag, sizeof(tag), 0, sk_srv.versions);",
+     r"^(unit\.test_istag|integration\.icap|integration\.policy_reload|integration\.url_block)$"),
+    ("istag: ignores module/engine/signature versions", N, "icap-server/core/sk_istag.c",
+     "        h = sk_fnv1a64(versions, strlen(versions), h);", "        (void)versions;",
+     r"^(unit\.test_istag|integration\.icap|integration\.virus_scan|integration\.sigdb)$"),
+    ("av: signature database version left out of the engine version", N, "modules/virus_scan/vs_engine.c",
+     "(long long)cl_engine_get_num(e->cl, CL_ENGINE_DB_VERSION, NULL), sigs,", "0LL, sigs,",
+     r"^(unit\.test_virus_scan|integration\.virus_scan|integration\.sigdb)$"),
+    ("srv: echoed headers not frozen (Via appended)", N, "icap-server/srv_request.c",
+     "    if (h)\n        h->packed = 1;", "    (void)h;",
+     r"^(integration\.icap)$"),
+    ("accesslog: backslash not escaped", S, "icap-server/core/sk_text.c",
+     "return c >= 0x20 && c < 0x7f && c != '\"' && c != '\\\\';", "return c >= 0x20 && c < 0x7f && c != '\"';",
+     r"^(unit\.test_headers|unit\.test_url_block|integration\.icap|integration\.url_block)$"),
+    ("accesslog: control characters copied raw", S, "icap-server/core/sk_text.c",
+     "            sk_buf_printf(b, \"\\\\u%04x\", c);", "            sk_buf_append(b, (const char *)s + i, 1);",
+     r"^(unit\.test_headers|unit\.test_url_block|integration\.icap|integration\.url_block)$"),
+    ("page: '<' not escaped in block pages", S, "icap-server/core/sk_text.c",
+     "            sk_buf_puts(b, \"&lt;\");", "            sk_buf_puts(b, \"<\");",
+     r"^(unit\.test_url_block|unit\.test_headers|integration\.url_block|integration\.icap)$"),
+    ("policy store: a bad generation is rebuilt and logged on every poll", N, "icap-server/core/sk_policy_store.c",
+     "    if (gen == sk_policy_store_generation(s) || gen == s->failed_generation) {",
+     "    if (gen == sk_policy_store_generation(s)) {",
+     r"^(unit\.test_policy_store|unit\.test_snapshot|integration\.policy_reload)$"),
+    ("policy store: a failed build is reported as unchanged (0, not -1)", N,
+     "icap-server/core/sk_policy_store.c",
+     "               (long long)gen, (long long)sk_policy_store_generation(s), err ? err : \"?\");\n        free(err);\n        return -1;",
+     "               (long long)gen, (long long)sk_policy_store_generation(s), err ? err : \"?\");\n        free(err);\n        return 0;",
+     r"^(unit\.test_policy_store|integration\.policy_reload)$"),
+    # --- launcher refusal paths --------------------------------------------
+    ("launcher: unusable policy database accepted", N, "icap-server/launcher/sk_launch_env.c",
+     "    if (sk_pdb_check(opts->policy_db, &why) == -1) {", "    if (sk_pdb_check(opts->policy_db, &why) == -2) {",
+     r"^(integration\.icap|integration\.launcher)$"),
+    ("launcher: quotes/newlines in c-icap directives accepted", N, "icap-server/launcher/sk_launch_conf.c",
+     "    if (strpbrk(value, \"\\\"\\n\\r\") != NULL) {", "    if (0) {",
+     r"^(integration\.icap|integration\.launcher)$"),
+    ("launcher: unreadable --config accepted", N, "icap-server/launcher/sk_launch_env.c",
+     "        if (access(opts->config, R_OK) == -1) {", "        if (0) {",
+     r"^(integration\.icap|integration\.launcher)$"),
+]
+
+# Where a module is being restructured (parallel branches), a mutant may list
+# alternative (file, snippet, replacement) for the new layout: the first one
+# whose snippet occurs exactly once is applied. Same bug, other code shape.
+ALTERNATIVES = {
+    "guard: accepts decreasing Encapsulated offsets": [
+        ("icap-server/guard/sk_icap_syntax.c", "    if (e->off[i] <= e->off[i - 1])",
+         "    if (e->off[i] < e->off[i - 1] && 0)")],
+    "guard: switched off entirely": [
+        ("icap-server/guard/sk_icap_syntax.c",
+         "int sk_icap_headers_check(char *const *lines, int n, long max_preview, const char **why)\n{",
+         "int sk_icap_headers_check(char *const *lines, int n, long max_preview, const char **why)\n{\n    return SK_HDR_OK;")],
+    "decode(av): decompressed size over av.max-scan-size not a limit": [
+        ("icap-server/core/sk_decode.c", "    if (s->out_total > d->lim.out_max) {",
+         "    if (s->out_total > d->lim.out_max * 64) {")],
+    "decode(av): decompression ratio limit off": [
+        ("icap-server/core/sk_decode.c", "(d->out_total - d->lim.floor) / d->lim.ratio > d->in_total) {",
+         "(d->out_total - d->lim.floor) / d->lim.ratio > d->in_total * 1000) {")],
+    "decode(dlp): inflate budget never runs out": [
+        ("modules/dlp/dlp_body.c", "    if (len > d->ctx->budget) {", "    if (len > d->ctx->budget && 0) {")],
+    "accesslog: backslash not escaped": [
+        ("icap-server/toolkit/sk_text.c", "    if (c == '\\\\')\n        return \"\\\\\\\\\";",
+         "    if (c == '\\\\' && 0)\n        return \"\\\\\\\\\";")],
+    "accesslog: control characters copied raw": [
+        ("icap-server/toolkit/sk_text.c", "    if (c >= 0x20 && c != 0x7f)\n        return NULL;\n    snprintf(tmp, 8,",
+         "    return NULL;\n    snprintf(tmp, 8,")],
+    "page: '<' not escaped in block pages": [
+        ("icap-server/toolkit/sk_text.c", "        return \"&lt;\";", "        return \"<\";")],
+}
+
+def main():
+    root = sys.argv[1]
+    args = sys.argv[2:]
+    opt = {"tree": root, "only": None, "list": False, "keep": False, "md": None, "baseline": True}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("--tree", "--only", "--markdown"):
+            if i + 1 >= len(args):
+                sys.exit("mutants.sh: %s needs a value" % a)
+            opt[{"--tree": "tree", "--only": "only", "--markdown": "md"}[a]] = args[i + 1]
+            i += 2
+            continue
+        if a == "--list":
+            opt["list"] = True
+        elif a == "--keep":
+            opt["keep"] = True
+        elif a == "--no-baseline":
+            opt["baseline"] = False
+        elif a in ("-h", "--help"):
+            with open(os.path.join(root, "contrib", "mutants.sh")) as f:
+                for ln in f.read().splitlines()[1:31]:
+                    print(ln[2:] if ln.startswith("# ") else ln.lstrip("#"))
+            return 0
+        else:
+            sys.exit("mutants.sh: unknown argument %s" % a)
+        i += 1
+    names = [m[0] for m in MUTANTS]
+    if len(set(names)) != len(names):
+        sys.exit("mutants.sh: duplicate mutant names")
+    if set(ALTERNATIVES) - set(names):
+        sys.exit("mutants.sh: alternatives for unknown mutants: %s" % (set(ALTERNATIVES) - set(names)))
+    todo = [m for m in MUTANTS if not opt["only"] or re.search(opt["only"], m[0])]
+    if opt["list"]:
+        return list_only(opt["tree"], todo)
+    return run(opt, todo)
+
+def variants(m):
+    return [(m[2], m[3], m[4])] + ALTERNATIVES.get(m[0], [])
+
+def pick(tree, m):
+    """The first (file, snippet, replacement) whose snippet occurs exactly
+    once, or None; and what was found, for the STALE message."""
+    seen = []
+    for rel, old, new in variants(m):
+        try:
+            with open(os.path.join(tree, rel)) as f:
+                c = f.read().count(old)
+        except OSError:
+            c = 0
+        if c == 1:
+            return (rel, old, new), seen
+        seen.append("%s: %d" % (rel, c))
+    return None, seen
+
+def count_in(tree, m):
+    return 1 if pick(tree, m)[0] else 0
+
+def list_only(tree, todo):
+    bad = 0
+    for m in todo:
+        chosen, seen = pick(tree, m)
+        state = "ok" if chosen else "STALE (" + ", ".join(seen) + ")"
+        bad += chosen is None
+        print("%-4s %-58s %-44s %s" % ("S" if m[1] else "", m[0], chosen[0] if chosen else m[2], state))
+    print("%d mutants, %d security, %d stale" % (len(todo), sum(1 for m in todo if m[1]), bad))
+    return 1 if bad else 0
+
+def sh(cmd, cwd, log=None, timeout=None):
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    out = p.stdout.decode("utf-8", "replace")
+    if log:
+        with open(log, "a") as f:
+            f.write("$ %s\n%s\n" % (" ".join(cmd), out))
+    return p.returncode, out
+
+def ctest(build, regex, log):
+    rc, out = sh(["ctest", "--test-dir", build, "-R", regex, "--output-on-failure",
+                  "--no-tests=error", "-j1"], build, log, timeout=3600)
+    failed = re.findall(r"^\s*\d+ - (\S+) \(", out, re.M)
+    check = ""
+    m = re.search(r"^(FAIL \S.*|\[  FAILED  \] \S.*|.*Assertion.*|.*assert.*fail.*)$", out, re.M)
+    if m:
+        check = m.group(1).strip()
+    return rc, failed, check, out
+
+def copy_tree(src, dst):
+    ignore = shutil.ignore_patterns(".git", "build", "build-*", "__pycache__")
+    shutil.copytree(src, dst, ignore=ignore, symlinks=True)
+
+def run(opt, todo):
+    t0 = time.monotonic()
+    work = tempfile.mkdtemp(prefix="sekisho-mutants.")
+    src, build, log = os.path.join(work, "src"), os.path.join(work, "build"), os.path.join(work, "log.txt")
+    print("mutants.sh: copying %s to %s (log: %s)" % (opt["tree"], src, log), flush=True)
+    copy_tree(opt["tree"], src)
+    rc, out = sh(["cmake", "-S", src, "-B", build, "-DSEKISHO_SANITIZE="], work, log)
+    if rc == 0:
+        rc, out = sh(["cmake", "--build", build, "-j2"], work, log)
+    if rc != 0:
+        print(out[-3000:])
+        sys.exit("mutants.sh: the unmodified tree does not build")
+    broken = set()
+    if opt["baseline"]:
+        regex = "|".join("(%s)" % m[5] for m in todo)
+        rc, failed, _c, _o = ctest(build, regex, log)
+        broken = set(failed)
+        if broken:
+            print("mutants.sh: WARNING: failing without any mutation (cannot catch): %s"
+                  % ", ".join(sorted(broken)), flush=True)
+    rows = []
+    for n, m in enumerate(todo, 1):
+        name, sec, regex = m[0], m[1], m[5]
+        t = time.monotonic()
+        chosen, seen = pick(src, m)
+        if chosen is None:
+            rows.append((name, sec, "STALE", "", "snippet found " + ", ".join(seen), 0))
+        else:
+            rel, old, new = chosen
+            path = os.path.join(src, rel)
+            with open(path) as f:
+                orig = f.read()
+            with open(path, "w") as f:
+                f.write(orig.replace(old, new, 1))
+            try:
+                brc, bout = sh(["cmake", "--build", build, "-j2"], work, log)
+                if brc != 0:
+                    err = [ln for ln in bout.splitlines() if "error" in ln][:1]
+                    rows.append((name, sec, "BUILD", "", err[0] if err else "build failed", 0))
+                else:
+                    trc, failed, check, tout = ctest(build, regex, log)
+                    catchers = [x for x in failed if x not in broken]
+                    if "No tests were found" in tout:
+                        rows.append((name, sec, "NO-TESTS", "", "regex matches no test", 0))
+                    elif trc != 0 and catchers:
+                        rows.append((name, sec, "caught", ",".join(catchers), check, 0))
+                    else:
+                        rows.append((name, sec, "SURVIVED", "", "", 0))
+            finally:
+                with open(path, "w") as f:
+                    f.write(orig)
+        r = rows[-1]
+        rows[-1] = r[:5] + (time.monotonic() - t,)
+        print("[%2d/%d] %-9s %s%s%s" % (n, len(todo), r[2], name, "  <- " + r[3] if r[3] else "",
+                                        ("  (" + r[4][:100] + ")") if r[4] else ""), flush=True)
+    sh(["cmake", "--build", build, "-j2"], work, log)  # leave the copy unmodified
+    report(rows, opt, time.monotonic() - t0)
+    if opt["keep"]:
+        print("mutants.sh: kept %s" % work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    scored = [r for r in rows if r[2] != "BUILD"]
+    return 0 if all(r[2] == "caught" for r in scored) else 1
+
+def score(rows):
+    scored = [r for r in rows if r[2] != "BUILD"]
+    caught = sum(1 for r in scored if r[2] == "caught")
+    return caught, len(scored)
+
+def report(rows, opt, dt):
+    c, n = score(rows)
+    sc, sn = score([r for r in rows if r[1]])
+    lines = ["| mutant | security | result | caught by | first failing check |",
+             "|---|---|---|---|---|"]
+    for name, sec, res, by, check, _t in rows:
+        cell = check.replace("|", "\\|")[:110]
+        lines.append("| %s | %s | %s | %s | %s |" % (name.replace("|", "\\|"), "yes" if sec else "",
+                                                     res if res == "caught" else "**%s**" % res,
+                                                     by, cell))
+    total = ("score: %d/%d caught (%.0f%%); security decisions %d/%d (%.0f%%); "
+             "%d stale, %d not compiling (excluded); %.0f s"
+             % (c, n, 100.0 * c / max(n, 1), sc, sn, 100.0 * sc / max(sn, 1),
+                sum(1 for r in rows if r[2] == "STALE"), sum(1 for r in rows if r[2] == "BUILD"), dt))
+    print()
+    print("\n".join(lines))
+    print()
+    print(total)
+    if opt["md"]:
+        with open(opt["md"], "w") as f:
+            f.write("\n".join(lines) + "\n\n" + total + "\n")
+
+sys.exit(main())
+PYEOF

@@ -1,0 +1,385 @@
+/* sk_conn_guard.c - who may talk to c-icap, and how much: the accept path of
+ * sk_cicap_fix.so (client allow list, connections per client address,
+ * mutual-TLS issuer check, TLS handshake timeout) and its configuration.
+ * SECURITY: runs in c-icap's listener thread on every accepted connection,
+ * before a worker thread is taken, so a refused or over-limit client never
+ * holds one. Counts live in a shared anonymous mapping made in the c-icap
+ * main process and inherited by every child, one row per child so that a
+ * killed child's connections stop counting (its pid is gone). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "c-icap.h"
+#include "debug.h"
+#include "net_io.h"
+#include "port.h"
+#include "service.h"
+#include "sk_fix.h"
+
+struct sk_fix_conf sk_fix_conf = {
+    .max_header = 65536,
+    .max_preview = -1,
+    .header_timeout = 300,
+    .continue_timeout = 300,
+    .keepalive_timeout = 600,
+    .allow_all = 1,
+};
+
+#define SK_ROWS 64        /* c-icap children alive at once (MaxServers) */
+#define SK_BUCKETS 4096   /* client addresses, hashed with a secret key */
+#define SK_FDS 65536
+#define SK_LOG_INTERVAL 60 /* s between two refusal lines for one address */
+
+struct sk_shm {
+    uint64_t key;
+    int pid[SK_ROWS];
+    uint32_t count[SK_ROWS][SK_BUCKETS];
+    int64_t logged[2][SK_BUCKETS]; /* last refusal line: not allowed, over limit */
+    uint32_t suppressed[2][SK_BUCKETS];
+};
+
+static struct sk_shm *sk_shm;
+static int sk_row = -1;            /* this process's row, claimed on first accept */
+static int sk_row_pid;
+static uint16_t sk_fd_bucket[SK_FDS]; /* bucket + 1 of an fd we counted, 0 none */
+
+__attribute__((constructor)) static void sk_conn_init(void)
+{
+    void *m = mmap(NULL, sizeof(struct sk_shm), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (m == MAP_FAILED)
+        return; /* limits then not enforced; logged at configuration */
+    sk_shm = m;
+    if (getrandom(&sk_shm->key, sizeof(sk_shm->key), 0) != (ssize_t)sizeof(sk_shm->key))
+        sk_shm->key = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+}
+
+/* Client address as 16 bytes (IPv4 as ::ffff:a.b.c.d) and its family. */
+static int sk_addr(const ci_sockaddr_t *a, unsigned char out[16])
+{
+    const struct sockaddr_storage *ss = (const struct sockaddr_storage *)&a->sockaddr;
+
+    memset(out, 0, 16);
+    if (ss->ss_family == AF_INET) {
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        return AF_INET;
+    }
+    if (ss->ss_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+        return IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)out) ? AF_INET : AF_INET6;
+    }
+    return -1;
+}
+
+void sk_conn_addr_text(const ci_sockaddr_t *a, char *buf, size_t len)
+{
+    unsigned char b[16];
+    int fam = sk_addr(a, b);
+
+    if (fam < 0 || !inet_ntop(fam, fam == AF_INET ? b + 12 : b, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
+}
+
+static unsigned sk_bucket(const unsigned char b[16])
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (sk_shm ? sk_shm->key : 0);
+
+    for (int i = 0; i < 16; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    h ^= h >> 29;
+    return (unsigned)(h % SK_BUCKETS);
+}
+
+static int sk_pid_alive(int pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Claims a row for this process: a free one or one whose owner died. */
+static int sk_claim_row(void)
+{
+    int me = getpid();
+
+    if (sk_row >= 0 && sk_row_pid == me)
+        return sk_row;
+    sk_row = -1;
+    memset(sk_fd_bucket, 0, sizeof(sk_fd_bucket)); /* inherited from the parent */
+    for (int r = 0; r < SK_ROWS && sk_row < 0; r++) {
+        int owner = __atomic_load_n(&sk_shm->pid[r], __ATOMIC_ACQUIRE);
+
+        if (owner != 0 && sk_pid_alive(owner))
+            continue;
+        if (__atomic_compare_exchange_n(&sk_shm->pid[r], &owner, me, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            for (int b = 0; b < SK_BUCKETS; b++)
+                __atomic_store_n(&sk_shm->count[r][b], 0, __ATOMIC_RELAXED);
+            sk_row = r;
+        }
+    }
+    sk_row_pid = me;
+    return sk_row;
+}
+
+/* Connections of a bucket in all living children. */
+static long sk_bucket_total(unsigned b)
+{
+    long n = 0;
+
+    for (int r = 0; r < SK_ROWS; r++) {
+        uint32_t c = __atomic_load_n(&sk_shm->count[r][b], __ATOMIC_RELAXED);
+
+        if (c != 0 && (r == sk_row || sk_pid_alive(__atomic_load_n(&sk_shm->pid[r],
+                                                                   __ATOMIC_RELAXED))))
+            n += c;
+    }
+    return n;
+}
+
+void sk_conn_release(int fd)
+{
+    unsigned b;
+
+    if (fd < 0 || fd >= SK_FDS || !sk_shm || sk_row < 0 || sk_fd_bucket[fd] == 0)
+        return;
+    b = sk_fd_bucket[fd] - 1u;
+    sk_fd_bucket[fd] = 0;
+    __atomic_sub_fetch(&sk_shm->count[sk_row][b], 1, __ATOMIC_RELAXED);
+}
+
+int sk_conn_log_ok(const ci_sockaddr_t *a, int what)
+{
+    unsigned char b[16];
+    unsigned k;
+    int64_t now = (int64_t)time(NULL), last;
+
+    if (!sk_shm)
+        return 1;
+    sk_addr(a, b);
+    k = sk_bucket(b);
+    last = __atomic_load_n(&sk_shm->logged[what][k], __ATOMIC_RELAXED);
+    if (now - last < SK_LOG_INTERVAL ||
+        !__atomic_compare_exchange_n(&sk_shm->logged[what][k], &last, now, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED)) {
+        __atomic_add_fetch(&sk_shm->suppressed[what][k], 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return 1;
+}
+
+static uint32_t sk_take_suppressed(const ci_sockaddr_t *a, int what)
+{
+    unsigned char b[16];
+
+    sk_addr(a, b);
+    return __atomic_exchange_n(&sk_shm->suppressed[what][sk_bucket(b)], 0, __ATOMIC_RELAXED);
+}
+
+void sk_conn_answer(ci_connection_t *conn, const char *status_line)
+{
+    char buf[160];
+    int n = snprintf(buf, sizeof(buf),
+                     "ICAP/1.0 %s\r\nConnection: close\r\nEncapsulated: null-body=0\r\n\r\n",
+                     status_line);
+
+    if (conn->bio)
+        ci_connection_write(conn, buf, (size_t)n, 1);
+    else if (send(conn->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        return; /* best effort: the client is closed on anyway */
+}
+
+static int sk_cidr_match(const struct sk_cidr *c, const unsigned char b[16], int fam)
+{
+    const unsigned char *a = fam == AF_INET ? b + 12 : b;
+    int bits = c->prefix, i;
+
+    if (c->family != fam)
+        return 0;
+    for (i = 0; bits >= 8; i++, bits -= 8) {
+        if (a[i] != c->addr[i])
+            return 0;
+    }
+    return bits == 0 || ((a[i] ^ c->addr[i]) & (0xff << (8 - bits)) & 0xff) == 0;
+}
+
+static int sk_allowed(const unsigned char b[16], int fam)
+{
+    if (sk_fix_conf.allow_all)
+        return 1;
+    for (int i = 0; i < sk_fix_conf.n_cidrs; i++) {
+        if (sk_cidr_match(&sk_fix_conf.cidrs[i], b, fam))
+            return 1;
+    }
+    return 0;
+}
+
+/* CA certificates of --tls-client-ca, read once in the c-icap main
+ * process (sk_fix_configure) and inherited by the children. */
+static STACK_OF(X509) *sk_client_cas;
+
+int sk_conn_load_client_ca(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *ca;
+
+    if (!f)
+        return -1;
+    if (!sk_client_cas && (sk_client_cas = sk_X509_new_null()) == NULL) {
+        fclose(f);
+        return -1;
+    }
+    while ((ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(sk_client_cas, ca))
+            X509_free(ca);
+    }
+    fclose(f);
+    return sk_X509_num(sk_client_cas) > 0 ? 0 : -1;
+}
+
+/* Mutual TLS: c-icap's client_ca= also trusts the system store (it calls
+ * SSL_CTX_set_default_verify_paths), so a certificate from any public CA
+ * would pass. The verified chain must end in a certificate of our file. */
+static int sk_tls_issuer_ok(ci_connection_t *conn)
+{
+    SSL *ssl = NULL;
+    STACK_OF(X509) *chain;
+    X509 *top;
+
+    if (sk_fix_conf.tls_client_ca[0] == '\0')
+        return 1;
+    BIO_get_ssl(conn->bio, &ssl);
+    if (!ssl || !sk_client_cas || SSL_get_verify_result(ssl) != X509_V_OK ||
+        (chain = SSL_get0_verified_chain(ssl)) == NULL || sk_X509_num(chain) < 1)
+        return 0;
+    top = sk_X509_value(chain, sk_X509_num(chain) - 1);
+    for (int i = 0; i < sk_X509_num(sk_client_cas); i++) {
+        if (X509_cmp(sk_X509_value(sk_client_cas, i), top) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Returns 0 to serve the connection, -1 after refusing (and closing) it. */
+static int sk_admit(ci_connection_t *conn, int tls)
+{
+    unsigned char b[16];
+    char ip[64];
+    int fam = sk_addr(&conn->claddr, b), what = -1;
+    unsigned k;
+
+    if (fam < 0 || !sk_allowed(b, fam) || (tls && !sk_tls_issuer_ok(conn)))
+        what = 0;
+    if (what < 0 && sk_shm && sk_claim_row() >= 0 && conn->fd >= 0 && conn->fd < SK_FDS) {
+        k = sk_bucket(b);
+        sk_conn_release(conn->fd); /* an fd reused without a close we saw */
+        if (sk_fix_conf.max_conns_per_client > 0 &&
+            sk_bucket_total(k) >= sk_fix_conf.max_conns_per_client) {
+            what = 1;
+        } else {
+            __atomic_add_fetch(&sk_shm->count[sk_row][k], 1, __ATOMIC_RELAXED);
+            sk_fd_bucket[conn->fd] = (uint16_t)(k + 1);
+        }
+    }
+    if (what < 0)
+        return 0;
+    if (what == 1)
+        sk_conn_answer(conn, "503 Service Unavailable");
+    if (sk_conn_log_ok(&conn->claddr, what)) {
+        uint32_t more = sk_shm ? sk_take_suppressed(&conn->claddr, what) : 0;
+
+        sk_conn_addr_text(&conn->claddr, ip, sizeof(ip));
+        ci_debug_printf(1, "sekisho guard: refusing connections from %s: %s (%u more refused "
+                           "since the last line; one line per address per %d s)\n", ip,
+                        what == 0 ? (tls ? "not an allowed client or no valid client certificate"
+                                         : "not an allowed client")
+                                  : "too many connections from this address",
+                        more, SK_LOG_INTERVAL);
+    }
+    /* Accepted sockets inherit c-icap's SO_LINGER: close() would wait for
+     * the peer to acknowledge the 503 (a delayed ACK, ~40 ms) inside the
+     * listener, i.e. ~25 refusals a second for the whole server. */
+    setsockopt(conn->fd, SOL_SOCKET, SO_LINGER, &(struct linger){0, 0}, sizeof(struct linger));
+    ci_connection_hard_close(conn);
+    conn->fd = -1;
+    return -1;
+}
+
+typedef int (*sk_accept_fn)(ci_port_t *, ci_connection_t *);
+
+/* c-icap's listener: a connection with fd < 0 is skipped ("aborted"). */
+__attribute__((visibility("default"))) int icap_accept_raw_connection(ci_port_t *port,
+                                                                      ci_connection_t *conn)
+{
+    static void *slot;
+    sk_accept_fn real = (sk_accept_fn)sk_fix_real(&slot, "icap_accept_raw_connection");
+    int r;
+
+    if (!real)
+        return -2;
+    r = real(port, conn);
+    if (r > 0 && conn->fd >= 0 && sk_admit(conn, 0) == -1)
+        return -1;
+    return r;
+}
+
+/* The TLS handshake runs inside c-icap's listener thread, which holds the
+ * accept lock of every child: a client that connects and stays silent would
+ * stop all accepting. Accepted sockets inherit the listening socket's
+ * SO_RCVTIMEO/SO_SNDTIMEO, which bound the blocking handshake. */
+__attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t *port,
+                                                                      ci_connection_t *conn)
+{
+    static void *slot;
+    sk_accept_fn real = (sk_accept_fn)sk_fix_real(&slot, "icap_accept_tls_connection");
+    int r, lfd = -1;
+
+    if (!real)
+        return -2;
+    if (port->bio && BIO_get_fd(port->bio, &lfd) >= 0 && lfd >= 0) {
+        struct timeval tv = {sk_fix_conf.header_timeout, 0};
+
+        setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    }
+    r = real(port, conn);
+    if (r == -2 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return -1; /* the accept itself timed out: not fatal for the listener */
+    if (r > 0 && conn->fd >= 0 && sk_admit(conn, 1) == -1)
+        return -1;
+    return r;
+}
+
+typedef void (*sk_set_max_conns_fn)(ci_service_xdata_t *, int);
+
+/* Services advertise Max-Connections in OPTIONS (srv_sekisho: all threads
+ * of all children). A proxy that honours it must not be led past the
+ * per-client limit, where it would get 503s and mark the service down. */
+__attribute__((visibility("default"))) void ci_service_set_max_connections(
+    ci_service_xdata_t *xdata, int max_connections)
+{
+    static void *slot;
+    sk_set_max_conns_fn real =
+        (sk_set_max_conns_fn)sk_fix_real(&slot, "ci_service_set_max_connections");
+    int limit = sk_fix_conf.max_conns_per_client;
+
+    if (limit > 0 && (max_connections <= 0 || max_connections > limit))
+        max_connections = limit;
+    if (real)
+        real(xdata, max_connections);
+}

@@ -1,0 +1,49 @@
+/* sk_fix.h - what the parts of sk_cicap_fix.so (the LD_PRELOAD guard inside
+ * the c-icap daemon) share: limits and the client allow list. */
+#ifndef SK_FIX_H
+#define SK_FIX_H
+
+#include "c-icap.h"
+#include "net_io.h"
+
+#define SK_FIX_MAX_CIDRS 64
+
+struct sk_cidr {
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network byte order, masked */
+    int prefix;
+};
+
+/* Set from sekisho_guard.* directives in the c-icap main process before
+ * the children fork; read-only afterwards. */
+struct sk_fix_conf {
+    long max_header;        /* ICAP header bytes; 0: no limit */
+    long max_preview;       /* Preview value; -1: no limit */
+    int header_timeout;     /* s from connect / first byte to end of header */
+    int continue_timeout;   /* s from "100 Continue" to the next byte */
+    int keepalive_timeout;  /* s idle between requests */
+    int max_conns_per_client; /* 0: no limit */
+    int allow_all;          /* no AllowClients directive, or "any" */
+    int n_cidrs;
+    struct sk_cidr cidrs[SK_FIX_MAX_CIDRS];
+    char tls_client_ca[4096]; /* "" unless mutual TLS is required */
+};
+
+extern struct sk_fix_conf sk_fix_conf;
+
+/* Returns the real function next in the lookup order after this object. */
+void *sk_fix_real(void **slot, const char *name);
+
+/* sk_conn_guard.c: releases the per-client count of a connection that is
+ * being closed (called before the real close). */
+void sk_conn_release(int fd);
+/* Best-effort immediate answer on a connection (non-blocking). */
+void sk_conn_answer(ci_connection_t *conn, const char *status_line);
+/* "a.b.c.d" or IPv6 text of the client into buf. */
+void sk_conn_addr_text(const ci_sockaddr_t *a, char *buf, size_t len);
+/* Reads the CA certificates clients' chains must end in; 0 or -1. */
+int sk_conn_load_client_ca(const char *path);
+/* 1 when the refusal of this client may be logged now (rate-limited). */
+int sk_conn_log_ok(const ci_sockaddr_t *a, int what);
+
+#endif

@@ -1,0 +1,104 @@
+/* sk_fuzz_dlp.h - the DLP targets' shared harness: one plan with every
+ * built-in detector, a run that feeds a stage whole or in fuzzer-chosen
+ * chunks, and the observable result to compare. Input: fuzzer bytes. */
+#ifndef SK_FUZZ_DLP_H
+#define SK_FUZZ_DLP_H
+
+#include <string.h>
+
+#include <sekisho/policy_snapshot.h>
+
+#include "dlp.h"
+#include "sk_fuzz.h"
+
+/* What a DLP run decided: everything that reaches a verdict or a log. */
+struct sk_fuzz_dlp_result {
+    uint32_t count[SK_DLP_NBUILTIN];
+    uint64_t scanned;
+    int error, limit, oom;
+    unsigned encrypted, skipped;
+};
+
+static const struct sk_dlp_plan *sk_fuzz_dlp_plan(void)
+{
+    static struct sk_dlp_plan *plan;
+    static const struct sk_dlp_template tpl = {
+        .name = "fuzz",
+        .detectors = "credit-card\nmy-number\ncorporate-number\nssn\niban\nemail\njp-phone",
+        .min_count = 1,
+        .action = "block"};
+    const struct sk_dlp_template *tp = &tpl;
+    char *err = NULL;
+
+    if (plan == NULL && sk_dlp_plan_build(&tp, 1, &plan, &err) == -1) {
+        fprintf(stderr, "fuzz: DLP plan: %s\n", err ? err : "?");
+        abort();
+    }
+    return plan;
+}
+
+/* Chunk I of a schedule chosen by SEED: 0 means "all at once"; else sizes
+ * 1..16 that vary, so boundaries fall everywhere over a run. */
+static inline size_t sk_fuzz_chunk(unsigned seed, size_t i, size_t left)
+{
+    size_t c = seed == 0 ? left : 1 + (seed * 7 + i * 5) % 16;
+
+    return c < left ? c : left;
+}
+
+/* Feed DATA to S in the chunks of SEED, then end it. -1 if a write or the
+ * end failed (out of memory only: decoders are tolerant). */
+static inline int sk_fuzz_feed(struct sk_dlp_sink *s, const uint8_t *data, size_t size,
+                               unsigned seed)
+{
+    int rc = 0;
+
+    for (size_t off = 0, i = 0, c; off < size; off += c, i++) {
+        c = sk_fuzz_chunk(seed, i, size - off);
+        if (s->write(s, data + off, c) == -1)
+            rc = -1;
+    }
+    if (s->end(s) == -1)
+        rc = -1;
+    return rc;
+}
+
+/* Run a stage made by MAKE(ctx, arg) over DATA into R. */
+static inline void sk_fuzz_dlp_run(struct sk_dlp_sink *(*make)(struct sk_dlp_ctx *, const void *),
+                                   const void *arg, const uint8_t *data, size_t size,
+                                   unsigned seed, struct sk_fuzz_dlp_result *r)
+{
+    struct sk_dlp_engine *e = sk_dlp_engine_new(sk_fuzz_dlp_plan());
+    struct sk_dlp_ctx ctx = {.e = e, .budget = 16u << 20};
+    struct sk_dlp_sink *s;
+
+    memset(r, 0, sizeof(*r));
+    SK_FUZZ_CHECK(e != NULL, "engine");
+    SK_FUZZ_CHECK((s = make(&ctx, arg)) != NULL, "stage");
+    sk_fuzz_feed(s, data, size, seed);
+    s->destroy(s);
+    memcpy(r->count, e->count, sizeof(r->count));
+    r->scanned = e->scanned;
+    r->error = e->error;
+    r->limit = ctx.limit;
+    r->oom = ctx.oom;
+    r->encrypted = ctx.encrypted;
+    r->skipped = ctx.skipped;
+    sk_dlp_engine_free(e);
+}
+
+/* Chunking must not change what is found: a client picks the chunks. */
+static inline void sk_fuzz_dlp_same(const struct sk_fuzz_dlp_result *a,
+                                    const struct sk_fuzz_dlp_result *b, unsigned seed)
+{
+    for (int d = 0; d < SK_DLP_NBUILTIN; d++)
+        SK_FUZZ_CHECK(a->count[d] == b->count[d], "detector %s: %u whole, %u in chunks (seed %u)",
+                      sk_dlp_det_name((enum sk_dlp_det)d), a->count[d], b->count[d], seed);
+    SK_FUZZ_CHECK(a->scanned == b->scanned, "scanned %llu whole, %llu in chunks (seed %u)",
+                  (unsigned long long)a->scanned, (unsigned long long)b->scanned, seed);
+    SK_FUZZ_CHECK(a->error == b->error && a->limit == b->limit && a->oom == b->oom &&
+                      a->encrypted == b->encrypted && a->skipped == b->skipped,
+                  "error/limit/encrypted/skipped differ with chunking (seed %u)", seed);
+}
+
+#endif
