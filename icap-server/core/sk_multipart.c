@@ -48,8 +48,7 @@ struct sk_mp {
 
 /* ---- header parameters ----------------------------------------------- */
 
-/* Parameter NAME of a header VALUE into OUT (quoted or token); 0 or -1. */
-static int sk_mp_param(const char *value, const char *name, char *out, size_t size)
+int sk_header_param(const char *value, const char *name, char *out, size_t size)
 {
     size_t nl = strlen(name);
 
@@ -81,6 +80,9 @@ static int sk_mp_param(const char *value, const char *name, char *out, size_t si
                     out[o++] = *p;
         }
         out[o] = '\0';
+        char *q = strstr(out, "''"); /* RFC 5987 name*=charset''value */
+        if (name[nl - 1] == '*' && q)
+            memmove(out, q + 2, strlen(q + 2) + 1);
         return 0;
     }
     return -1;
@@ -94,7 +96,7 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
         return -1;
     while (*ct == ' ' || *ct == '\t')
         ct++;
-    if (strncasecmp(ct, "multipart/", 10) != 0 || sk_mp_param(ct, "boundary", b, sizeof(b)) == -1)
+    if (strncasecmp(ct, "multipart/", 10) != 0 || sk_header_param(ct, "boundary", b, sizeof(b)) == -1)
         return -1;
     if (!b[0] || strlen(b) > SK_MP_BOUNDARY_MAX)
         return -1;
@@ -316,12 +318,8 @@ static int sk_mp_open_part(struct sk_mp *m)
     m->ctype[0] = m->fname[0] = '\0';
     sk_mp_header(m->hdrs, "content-type", m->ctype, sizeof(m->ctype));
     if (sk_mp_header(m->hdrs, "content-disposition", disp, sizeof(disp)) == 0 &&
-        sk_mp_param(disp, "filename", m->fname, sizeof(m->fname)) == -1 &&
-        sk_mp_param(disp, "filename*", m->fname, sizeof(m->fname)) == 0) {
-        char *q = strstr(m->fname, "''"); /* RFC 5987 charset''name */
-        if (q)
-            memmove(m->fname, q + 2, strlen(q + 2) + 1);
-    }
+        sk_header_param(disp, "filename", m->fname, sizeof(m->fname)) == -1)
+        sk_header_param(disp, "filename*", m->fname, sizeof(m->fname));
     sk_mp_header(m->hdrs, "content-transfer-encoding", cte, sizeof(cte));
     m->cte = strcasecmp(cte, "base64") == 0             ? SK_CTE_B64
              : strcasecmp(cte, "quoted-printable") == 0 ? SK_CTE_QP

@@ -196,9 +196,6 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_t
 struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *, const char *content_type,
                                     const char *content_encoding);
 
-/* Header parameter NAME of VALUE ('; name=value' or quoted), copied into
- * OUT; 0 or -1 when absent. */
-int sk_dlp_param(const char *value, const char *name, char *out, size_t size);
 /* Media type of VALUE, lower-cased, into OUT (no parameters). */
 void sk_dlp_media_type(const char *value, char *out, size_t size);
 

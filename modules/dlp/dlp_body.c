@@ -38,38 +38,6 @@ void sk_dlp_media_type(const char *value, char *out, size_t size)
     out[o] = '\0';
 }
 
-int sk_dlp_param(const char *value, const char *name, char *out, size_t size)
-{
-    size_t nl = strlen(name), o = 0;
-    const char *p = value;
-
-    while (p && (p = strchr(p, ';')) != NULL) {
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (strncasecmp(p, name, nl) != 0 || p[nl] != '=')
-            continue;
-        p += nl + 1;
-        if (*p == '"') {
-            for (p++; *p && *p != '"' && o + 1 < size; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                out[o++] = *p;
-            }
-        } else {
-            for (; *p && *p != ';' && *p != ' ' && *p != '\t' && o + 1 < size; p++)
-                out[o++] = *p;
-        }
-        out[o] = '\0';
-        /* RFC 5987 filename*=UTF-8''name: keep the name part */
-        char *q = strstr(out, "''");
-        if (name[nl - 1] == '*' && q)
-            memmove(out, q + 2, strlen(q + 2) + 1);
-        return 0;
-    }
-    return -1;
-}
-
 static int sk_ext(const char *name, const char *const *exts)
 {
     size_t n = name ? strlen(name) : 0;
@@ -286,7 +254,7 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     struct sk_dlp_sink *norm;
 
     sk_dlp_media_type(ct, mt, sizeof(mt));
-    sk_dlp_param(ct, "charset", charset, sizeof(charset));
+    sk_header_param(ct, "charset", charset, sizeof(charset));
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
         return NULL;
     if (sk_is_json(mt, name))
