@@ -96,7 +96,8 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
         return -1;
     while (*ct == ' ' || *ct == '\t')
         ct++;
-    if (strncasecmp(ct, "multipart/", 10) != 0 || sk_header_param(ct, "boundary", b, sizeof(b)) == -1)
+    if (strncasecmp(ct, "multipart/", 10) != 0 ||
+        sk_header_param(ct, "boundary", b, sizeof(b)) == -1)
         return -1;
     if (!b[0] || strlen(b) > SK_MP_BOUNDARY_MAX)
         return -1;
@@ -224,7 +225,8 @@ static int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, in
                                         : sk_mp_qp(m, p, take, out, final && take == n);
         if (sk_mp_deliver(m, out, k) == -1)
             return -1;
-        p += take, n -= take;
+        if (take) /* the final QP flush passes p == NULL */
+            p += take, n -= take;
     } while (n > 0);
     return 0;
 }

@@ -26,6 +26,8 @@ static int sk_fuzz_sink(void *arg, const void *buf, size_t len)
 {
     struct sk_fuzz_out *o = arg;
 
+    if (len == 0)
+        return 0;
     if (o->len + len > o->cap) {
         size_t cap = (o->len + len) * 2;
         unsigned char *p = realloc(o->p, cap);

@@ -17,6 +17,8 @@ struct sk_fuzz_log {
 
 static int sk_fuzz_put(struct sk_fuzz_log *l, const void *buf, size_t len)
 {
+    if (len == 0)
+        return 0;
     if (l->len + len > l->cap) {
         size_t cap = (l->len + len) * 2 + 64;
         unsigned char *p = realloc(l->p, cap);
