@@ -237,6 +237,8 @@ static int sk_stage_br(struct sk_decoder *d, int k, const unsigned char *p, size
         if (avail < sizeof(s->bout) && sk_stage_emit(&o, s->bout, sizeof(s->bout) - avail) == -1)
             return -1;
     } while (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT);
+    /* Corrupt: the rest is inspected as it is. libbrotli buffers input, so
+     * how much "rest" there is depends on how the writes were cut. */
     if (r == BROTLI_DECODER_RESULT_ERROR)
         return sk_stage_corrupt(d, k, p, n);
     if (r == BROTLI_DECODER_RESULT_SUCCESS) {

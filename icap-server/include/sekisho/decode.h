@@ -50,7 +50,9 @@ enum sk_decode_rc {
     SK_DECODE_OK = 0,
     SK_DECODE_LIMIT,   /* decoded output over out_max or over the ratio: a bomb */
     SK_DECODE_CORRUPT, /* not valid data for the coding (reported once; the rest
-                        * is then passed on as it is, so it is still inspected) */
+                        * is then passed on as it is, so it is still inspected;
+                        * for br, what came out before the error depends on how
+                        * the writes were cut: libbrotli buffers) */
     SK_DECODE_FAIL,    /* out of memory, or the sink returned -1 */
 };
 
