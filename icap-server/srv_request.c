@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -24,7 +25,9 @@
 #include "simple_api.h"
 
 #include "sk_accesslog.h"
+#include "sk_notify.h"
 #include "sk_ident.h"
+#include "sk_metrics.h"
 #include "sk_page.h"
 #include "srv_sekisho.h"
 
@@ -56,6 +59,7 @@ struct sk_req {
     int cut;      /* late block after data left: body cut short */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
+    char ctype[128], filename[256]; /* access-log fields, taken at the start */
 };
 
 /* ---- building the transaction ----------------------------------------- */
@@ -65,6 +69,32 @@ static const char *sk_hdr_get(void *ctx, int response, const char *name)
     ci_request_t *req = ctx;
     return response ? ci_http_response_get_header(req, name)
                     : ci_http_request_get_header(req, name);
+}
+
+struct sk_hdr_each_ctx {
+    const char *name;
+    void (*fn)(void *arg, const char *value);
+    void *arg;
+};
+
+static void sk_hdr_each_cb(void *data, const char *name, const char *value)
+{
+    struct sk_hdr_each_ctx *e = data;
+
+    if (name && strcasecmp(name, e->name) == 0)
+        e->fn(e->arg, value ? value : "");
+}
+
+/* Every field NAME in order: a repeated Content-Encoding is one list. */
+static void sk_hdr_each(void *ctx, int response, const char *name,
+                        void (*fn)(void *arg, const char *value), void *arg)
+{
+    ci_request_t *req = ctx;
+    ci_headers_list_t *h = response ? ci_http_response_headers(req) : ci_http_request_headers(req);
+    struct sk_hdr_each_ctx e = {name, fn, arg};
+
+    if (h)
+        ci_headers_iterate(h, &e, sk_hdr_each_cb);
 }
 
 /* Split the encapsulated request line into method and an absolute URL:
@@ -124,6 +154,7 @@ static int sk_build_txn(struct sk_req *r)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
     r->txn.headers.get = sk_hdr_get;
+    r->txn.headers.each = sk_hdr_each;
     r->txn.headers.ctx = req;
     if (r->txn.method == SK_RESPMOD && ci_http_response_headers(req)) {
         const char *status = ci_http_response_headers(req)->headers[0];
@@ -144,13 +175,16 @@ void *sk_srv_init_request(ci_request_t *req)
     if (!r)
         return NULL;
     r->req = req;
+    sk_metrics_busy(1); /* given back in sk_srv_release_request */
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     snprintf(r->service, sizeof(r->service), "%s", req->service);
     if (sk_build_txn(r) == -1) {
+        sk_metrics_busy(-1);
         free(r);
         return NULL;
     }
     sk_txn_set_snapshot(&r->txn, sk_policy_store_acquire(&sk_srv.store));
+    sk_srv_log_fields(req, r->ctype, sizeof(r->ctype), r->filename, sizeof(r->filename));
     return r;
 }
 
@@ -218,6 +252,7 @@ static int sk_make_page(struct sk_req *r)
     /* The encapsulated headers are released below; modules must not read
      * them any more. */
     t->headers.get = NULL;
+    t->headers.each = NULL;
     ci_http_response_create(req, 1, 1);
     snprintf(line, sizeof(line), "HTTP/1.1 %d %s", status, status == 403 ? "Forbidden" : "Blocked");
     ci_http_response_add_header(req, line);
@@ -560,6 +595,9 @@ static void sk_log(struct sk_req *r)
     ci_request_t *req = r->req;
     struct sk_txn *t = &r->txn;
     const char *verdict = sk_outcome_name(r->pipe.outcome);
+    char istag[32];
+
+    sk_srv_istag_copy(istag);
 
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (r->pipe.outcome == SK_OUT_PENDING)
@@ -587,8 +625,15 @@ static void sk_log(struct sk_req *r)
         .module_error = r->pipe.module_error,
         .detections = t->detections,
         .n_detections = t->n_detections,
+        .http_status = t->http_status,
+        .content_type = r->ctype,
+        .filename = r->filename,
+        .generation = sk_srv_txn_generation(t),
+        .istag = istag,
     };
     sk_accesslog_write(&rec);
+    sk_notify_txn(t, rec.verdict, rec.module, rec.module_error);
+    sk_metrics_txn(&rec, &r->pipe);
 }
 
 void sk_srv_release_request(void *data)
@@ -611,4 +656,5 @@ void sk_srv_release_request(void *data)
         ci_membuf_free(r->page);
     sk_txn_clear(&r->txn);
     free(r);
+    sk_metrics_busy(-1);
 }
