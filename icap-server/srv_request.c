@@ -31,7 +31,7 @@
 #include "sk_page.h"
 #include "srv_sekisho.h"
 
-#define SK_URL_MAX (16 * 1024)
+#include <sekisho/url.h> /* SK_URL_MAX: one limit for the server and the normaliser */
 #define SK_RING_SIZE (64 * 1024)
 
 enum sk_body_mode {
@@ -136,12 +136,14 @@ static int sk_build_txn(struct sk_req *r)
 {
     ci_request_t *req = r->req;
     char method[32];
-    char url[SK_URL_MAX]; /* longer targets are cut; modules treat >= 8 KiB as overlong */
+    /* one byte more than SK_URL_MAX: a longer target is cut to
+     * SK_URL_MAX + 1 bytes, which url_block recognises as overlong */
+    char url[SK_URL_MAX + 2];
     struct sk_ident id;
     int rc;
 
     if (ci_http_request_headers(req))
-        sk_request_line(req, method, sizeof(method), url, SK_URL_MAX);
+        sk_request_line(req, method, sizeof(method), url, sizeof(url));
     else
         method[0] = url[0] = '\0';
 

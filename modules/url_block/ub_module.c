@@ -174,11 +174,12 @@ static int ub_normalize(struct sk_txn *t, struct sk_url *u, const char **rule, c
     int is_connect = strcasecmp(sk_txn_http_method(t), "CONNECT") == 0;
 
     *rule = "url-malformed";
-    /* The server hands over at most SK_URL_MAX - 1 bytes: a URL that long
-     * may have been cut, and a cut URL could hide what a rule matches. */
-    if (strlen(url) >= SK_URL_MAX - 1) {
+    /* The server hands over at most SK_URL_MAX + 1 bytes: more than
+     * SK_URL_MAX may have been cut, and a cut URL could hide what a rule
+     * matches. */
+    if (strlen(url) > SK_URL_MAX) {
         *rule = "url-overlong";
-        *err = strdup("URL longer than the 8190 bytes that are checked");
+        *err = strdup("URL longer than the 8192 bytes that are checked");
         return -1;
     }
     if (!is_connect && ub_host_smuggled(url, host)) {

@@ -407,22 +407,23 @@ static void ub_failure_verdict(void **state)
     struct ub_run r = {0};
 
     assert_non_null(url);
-    /* the server truncates to SK_URL_MAX - 1 bytes: that length is refused */
+    /* the server hands over at most SK_URL_MAX + 1 bytes: more than
+     * SK_URL_MAX is refused, SK_URL_MAX itself is checked normally */
     memset(url, 'a', n);
     memcpy(url, "http://good.example/", 20);
-    url[SK_URL_MAX - 1] = '\0';
+    url[SK_URL_MAX + 1] = '\0';
     ub_run(&r, "GET", url, "192.0.2.1");
     assert_int_equal(r.out, SK_OUT_BLOCK);
     assert_string_equal(r.t.rule, "url-overlong");
     assert_non_null(strstr(ub_page(&r), "could not be checked"));
     sk_txn_clear(&r.t);
-    url[SK_URL_MAX - 2] = '\0'; /* one byte shorter: checked normally */
+    url[SK_URL_MAX] = '\0'; /* one byte shorter: checked normally */
     ub_run(&r, "GET", url, "192.0.2.1");
     assert_int_equal(r.out, SK_OUT_ALLOW);
     sk_txn_clear(&r.t);
     url[n] = '\0';
-    url[SK_URL_MAX - 1] = 'a';
-    url[SK_URL_MAX - 2] = 'a';
+    url[SK_URL_MAX] = 'a';
+    url[SK_URL_MAX + 1] = 'a';
     ub_run(&r, "GET", url, "192.0.2.1");
     assert_int_equal(r.out, SK_OUT_BLOCK);
     sk_txn_clear(&r.t);
