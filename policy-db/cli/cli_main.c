@@ -51,7 +51,7 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "remove clients from a policy's scope"},
     {"url add", sk_cli_url_add, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT, 1,
      1, "url add --list L --match M PATTERN [--policy NAME] [--comment T]",
-     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex)"},
+     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex|cidr)"},
     {"url list", sk_cli_url_list, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_JSON, 0, 0,
      "url list [--policy NAME] [--list L] [--json]", "list URL rules with their ids"},
     {"url rm", sk_cli_url_rm, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH, 1, 1,

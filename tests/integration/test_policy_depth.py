@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Policy depth (issue 14) through the real c-icap daemon: destination
+networks (cidr URL rules against literal IP hosts after normalisation, in
+REQMOD and CONNECT).
+
+Usage: test_policy_depth.py --build-dir BUILD
+Prints one PASS/FAIL line per check and a summary; exits 1 on any failure.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icaplib import Check, SekishoServer, StartupError, check_asan, check_started  # noqa: E402
+from test_url_block import Ctx, check_blocked, check_passes, reqmod  # noqa: E402
+
+
+def log_entries(srv):
+    out = []
+    for ln in srv.log_lines():
+        if ln.strip():
+            try:
+                out.append(json.loads(ln.decode("utf-8")))
+            except ValueError:
+                pass
+    return out
+
+
+def wait_log(srv, url, timeout=5.0):
+    """The access-log line for URL (polled: the log is written after the
+    answer is sent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [e for e in log_entries(srv) if e.get("url") == url]
+        if found or time.monotonic() > deadline:
+            return found[-1] if found else None
+        time.sleep(0.1)
+
+
+def g_cidr(cx):
+    ck = cx.ck
+    rule = "block:cidr:10.1.0.0/16"
+    for url in ("http://10.1.2.3/", "http://0x0a010203/", "http://167838211/x",
+                "http://012.1.2.3/", "http://[::ffff:10.1.2.3]/"):
+        r, c = reqmod(cx, url)
+        if check_blocked(cx, "cidr %s" % url, r, c, rule="10.1.0.0/16"):
+            e = wait_log(cx.srv, url)
+            ck.ok("cidr %s: logged with rule %s" % (url, rule),
+                  e is not None and e.get("rule") == rule, e)
+    r, c = reqmod(cx, "http://[2001:db8::1]/")
+    check_blocked(cx, "cidr IPv6 2001:db8::1 in 2001:db8::/32", r, c, rule="2001:db8::/32")
+    r, c = reqmod(cx, "10.1.2.3:443", method="CONNECT")
+    check_blocked(cx, "cidr CONNECT 10.1.2.3:443", r, c, rule="10.1.0.0/16")
+    r, c = reqmod(cx, "0x0a010203:443", method="CONNECT")
+    check_blocked(cx, "cidr CONNECT 0x0a010203:443", r, c, rule="10.1.0.0/16")
+    for url in ("http://10.2.0.1/", "http://10.0.255.255/", "http://[2001:db9::1]/",
+                "http://10.1.2.3.nip.test/"):
+        r, c = reqmod(cx, url)
+        check_passes(cx, "cidr %s outside the networks" % url, r, c)
+    r, c = reqmod(cx, "10.2.0.1:443", method="CONNECT")
+    check_passes(cx, "cidr CONNECT 10.2.0.1:443 outside", r, c)
+
+
+GROUPS = [("cidr", g_cidr)]
+
+
+def setup_policy(srv):
+    srv.init_db()
+    srv.policy_cmd("url", "add", "--list", "block", "--match", "cidr", "10.1.0.0/16")
+    srv.policy_cmd("url", "add", "--list", "block", "--match", "cidr", "2001:db8::/32")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    ck = Check("policy depth integration")
+    mod = os.path.join(build, "lib", "sekisho", "modules", "url_block.so")
+    ck.ok("built: url_block.so", os.path.exists(mod))
+    if ck.failed:
+        return ck.summary()
+    srv = SekishoServer(build, modules="url_block", name="depth")
+    try:
+        setup_policy(srv)
+        srv.start()
+        check_started(ck, srv, "server starts with url_block", 1)
+    except StartupError as e:
+        ck.ok("server starts with url_block", False, str(e))
+        srv.stop()
+        return ck.summary()
+    cx = Ctx(ck, srv, build)
+    try:
+        for name, fn in GROUPS:
+            ck.group(name, fn, cx)
+    finally:
+        rc = srv.stop()
+        ck.eq("server stops cleanly (rc 0)", rc, 0)
+        if ck.failed:
+            print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
+            print(srv.daemon_log_tail())
+    check_asan(ck)
+    srv.cleanup()
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
