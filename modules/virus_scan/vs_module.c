@@ -26,6 +26,7 @@ struct sk_vs_state {
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted;
+    int monitor; /* av.action log: a virus is reported and passed */
     uint64_t infected_seconds;
     struct sk_vs_limits limits;
     /* the body */
@@ -212,6 +213,10 @@ static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
         return s->final = SK_ALLOW;
     case SK_VS_VIRUS:
         sk_txn_report(t, "virus", rep->name, NULL);
+        if (s->monitor) { /* not listed as an infected URL either: nothing blocks */
+            sk_txn_would_block(t, rep->name, "virus found (av.action log: passed)");
+            return s->final = SK_ALLOW;
+        }
         sk_txn_set_reason(t, rep->name, "virus found");
         sk_vs_page(t, NULL, rep->name, "virus found");
         sk_vs_list_url(t, s);
@@ -292,6 +297,8 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
     s->block_on_error = sk_vs_is_block(t, "av.on-error");
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");
+    s->monitor = sk_vs_setting(t, "av.action") != NULL &&
+                 strcmp(sk_vs_setting(t, "av.action"), "log") == 0;
 }
 
 enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
