@@ -15,6 +15,8 @@ static const struct sk_module_option sk_vs_options[] = {
     {"decode-max-ratio", SK_OPT_UINT, "100", NULL, "decoded:encoded ratio called a bomb"},
     {"decode-min-bytes", SK_OPT_SIZE, "1M", NULL, "decoded size below which the ratio is not checked"},
     {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {"quarantine-dir", SK_OPT_DIR, NULL, NULL,
+     "where av.quarantine keeps blocked objects (writable by the c-icap user, 0700)"},
     {"test-signatures", SK_OPT_BOOL, "off", NULL,
      "without signatures, scan with the built-in EICAR-only test set (sekisho-server --test-signatures)"},
     {NULL, 0, NULL, NULL, NULL},

@@ -35,6 +35,9 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .help = "verdict when the scan engine fails or is missing"},
     {.key = "av.on-limit", .type = SK_PDB_T_ENUM, .def = "block", .choices = SK_PDB_VERDICT,
      .help = "verdict for an object over a scan limit"},
+    {.key = "av.quarantine", .type = SK_PDB_T_BOOL, .def = "off",
+     .help = "keep a blocked virus object with its metadata under virus_scan.quarantine-dir "
+             "(sekisho-policy quarantine list|show|release|purge)"},
     {.key = "av.skip-types", .type = SK_PDB_T_STRING, .def = "",
      .help = "comma-separated media types not scanned (video/*,audio/*); the declared "
              "Content-Type is trusted"},

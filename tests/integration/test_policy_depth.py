@@ -3,13 +3,16 @@
 networks (cidr URL rules against literal IP hosts after normalisation, in
 REQMOD and CONNECT); monitor mode (url.action log, av.action log, dlp
 templates with action log): the request passes, the access log says
-would-block with the rule, the ICAP answer carries X-Sekisho-Verdict.
+would-block with the rule, the ICAP answer carries X-Sekisho-Verdict;
+quarantine (av.quarantine on): the blocked object kept 0600 with its
+metadata, exactly its bytes (SHA-256), listed, shown, released, purged.
 
 Usage: test_policy_depth.py --build-dir BUILD
 Prints one PASS/FAIL line per check and a summary; exits 1 on any failure.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -168,6 +171,100 @@ def setup_policy(srv):
     srv.policy_cmd("url", "add", "--list", "block", "--match", "cidr", "2001:db8::/32")
 
 
+def respmod_av(srv, url, body, extra=()):
+    c = srv.conn(30)
+    try:
+        return transact(c, "RESPMOD", srv.url("respmod"), http_req_head("GET", url),
+                        http_res_head(body_len=len(body)), body, allow204=True, extra=extra)
+    finally:
+        c.close()
+
+
+def g_quarantine(ck, build):
+    tmp = tempfile.mkdtemp(prefix="sekisho-depth-q-")
+    empty_db = os.path.join(tmp, "clamav-empty")
+    qdir = os.path.join(tmp, "quarantine")
+    os.mkdir(empty_db)
+    os.mkdir(qdir, 0o700)
+    srv = SekishoServer(build, modules="virus_scan", name="quar",
+                        extra_args=["--clamav-db", empty_db],
+                        config_text="sekisho.Option virus_scan.quarantine-dir %s\n" % qdir)
+    srv.init_db()
+    srv.policy_cmd("set", "av.quarantine", "on")
+    srv.policy_cmd("policy", "add", "noq", "--client-ip", "10.9.9.9")
+    srv.policy_cmd("set", "av.quarantine", "off", "--policy", "noq")
+
+    def q(*args, check=True):
+        return srv.policy_cmd("quarantine", *args, "--dir", qdir, check=check)
+
+    def entries():
+        return sorted(f for f in os.listdir(qdir) if not f.startswith("."))
+    try:
+        srv.start()
+        check_started(ck, srv, "server starts with virus_scan and a quarantine dir", 1)
+        # a policy with av.quarantine off keeps nothing
+        r = respmod_av(srv, "http://origin.test/q/noq.com", EICAR, extra=("X-Client-IP: 10.9.9.9",))
+        ck.ok("quarantine off: blocked", r.status == 200 and r.http_status() == 403, r.raw_head)
+        ck.eq("quarantine off: nothing kept", entries(), [])
+        # the object: EICAR with bytes of our own after it, over the
+        # 1M memory threshold (spill-file path)
+        body = EICAR + b"\n" + os.urandom(1536 * 1024)
+        url = "http://origin.test/q/setup.exe?t=%d" % time.time_ns()
+        r = respmod_av(srv, url, body)
+        ck.ok("quarantine on: blocked", r.status == 200 and r.http_status() == 403, r.raw_head)
+        e = wait_log(srv, url)
+        reason = (e or {}).get("reason") or ""
+        qid = reason.split("quarantined as ", 1)[1].strip() if "quarantined as " in reason else ""
+        if not ck.ok("quarantine on: access log reason names the quarantine id", qid != "", e):
+            return
+        ck.eq("quarantine on: exactly one object and its metadata",
+              entries(), sorted([qid + ".bin", qid + ".json"]))
+        binp = os.path.join(qdir, qid + ".bin")
+        ck.eq("quarantine: object mode 0600", os.stat(binp).st_mode & 0o777, 0o600)
+        ck.eq("quarantine: metadata mode 0600",
+              os.stat(os.path.join(qdir, qid + ".json")).st_mode & 0o777, 0o600)
+        with open(binp, "rb") as f:
+            kept = f.read()
+        ck.eq("quarantine: kept bytes are the blocked bytes (sha256)",
+              hashlib.sha256(kept).hexdigest(), hashlib.sha256(body).hexdigest())
+        meta = json.loads(q("show", qid).stdout.decode())
+        ck.ok("quarantine show: metadata (url, virus, size, sha256)",
+              meta.get("url") == url and "Eicar" in meta.get("virus", "")
+              and meta.get("size") == len(body)
+              and meta.get("sha256") == hashlib.sha256(body).hexdigest(), meta)
+        out = q("list").stdout.decode()
+        ck.ok("quarantine list: names the id and the URL", qid in out and url in out, out)
+        dest = os.path.join(tmp, "released.bin")
+        p = q("release", qid, "--out", dest)
+        with open(dest, "rb") as f:
+            ck.eq("quarantine release: returns exactly the blocked bytes",
+                  hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(body).hexdigest())
+        ck.eq("quarantine release: new file 0600", os.stat(dest).st_mode & 0o777, 0o600)
+        p = q("release", qid, "--out", dest, check=False)
+        ck.ok("quarantine release: never overwrites (exit 1)", p.returncode == 1, p.stderr)
+        p = q("show", "../" + qid, check=False)
+        ck.ok("quarantine show: a path as id is refused (exit 2)", p.returncode == 2, p.stderr)
+        with open(binp, "r+b") as f:  # tamper: release must refuse
+            f.write(b"Y")
+        p = q("release", qid, "--out", dest + ".2", check=False)
+        ck.ok("quarantine release: refuses an object that no longer matches its SHA-256",
+              p.returncode == 1 and not os.path.exists(dest + ".2"), p.stderr)
+        q("purge", "--older", "30d")
+        ck.eq("quarantine purge --older 30d: a new object stays", len(entries()), 2)
+        old = time.time() - 31 * 86400
+        os.utime(os.path.join(qdir, qid + ".json"), (old, old))
+        q("purge", "--older", "30d")
+        ck.eq("quarantine purge --older 30d: a 31-day-old object goes", entries(), [])
+    except StartupError as e:
+        ck.ok("quarantine server starts", False, str(e))
+    finally:
+        rc = srv.stop()
+        ck.eq("quarantine server stops cleanly (rc 0)", rc, 0)
+        if ck.failed:
+            print(srv.daemon_log_tail())
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -198,6 +295,7 @@ def main():
             print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
             print(srv.daemon_log_tail())
     ck.group("monitor", g_monitor, ck, build)
+    ck.group("quarantine", g_quarantine, ck, build)
     check_asan(ck)
     srv.cleanup()
     return ck.summary()
