@@ -218,6 +218,12 @@ static void sk_t_cidr(void **state)
         {"http://172.31.255.255/", 5},
         {"http://172.32.0.0/", 0},
         {"http://10.1.2.3.example.com/", 0}, /* a name, not an address */
+        {"http://10.1.2.3./", 1},             /* trailing dot */
+        {"http://%31%30.1.2.3/", 1},          /* escaped host */
+        {"http://user@10.1.2.3:80/", 1},      /* userinfo, default port */
+        {"http://0x0a.0x01.0x02.0x03/", 1},   /* hex per octet */
+        {"http://[0:0:0:0:0:ffff:a01:203]/", 1},
+        {"http://10.1.2.3%2f@evil.example/", 0}, /* the host is evil.example */
     };
     struct sk_ruleset rs;
     struct sk_url u;
@@ -233,6 +239,13 @@ static void sk_t_cidr(void **state)
     sk_url_free(&u);
     assert_int_equal(sk_url_normalize("0x0a010203:8443", 1, &u, &err), 0);
     assert_int_equal(sk_ruleset_check(&rs, &u, &best), 1);
+    sk_url_free(&u);
+    assert_int_equal(sk_url_normalize("[2001:db8::1]:443", 1, &u, &err), 0);
+    assert_int_equal(sk_ruleset_check(&rs, &u, &best), 1);
+    assert_int_equal(rs.rules[best].id, 2);
+    sk_url_free(&u);
+    assert_int_equal(sk_url_normalize("10.2.0.1:443", 1, &u, &err), 0);
+    assert_int_equal(sk_ruleset_check(&rs, &u, &best), 0);
     sk_url_free(&u);
     sk_ruleset_free(&rs);
     /* canonical keys and rejected patterns */
