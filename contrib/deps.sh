@@ -20,6 +20,7 @@ runtime_pkgs=(
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
     libbrotli-dev # virus_scan decodes Content-Encoding: br
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
+    libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
 # is listed so tests can build signature databases from their own samples.
@@ -33,6 +34,7 @@ test_pkgs=(
     clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
     haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
+    prometheus # tests/ops: a real Prometheus scrapes /metrics
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -60,7 +62,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]

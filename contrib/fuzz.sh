@@ -30,12 +30,13 @@ command -v clang >/dev/null || {
 
 bdir=$root/build-fuzz
 src=$root/tests/fuzz
+mkdir -p "$bdir"
 # The whole tree is instrumented (the libraries are what is fuzzed); only
 # the fuzz binaries are built. Warnings are the gcc build's job.
 CC=clang cmake -S . -B "$bdir" -DSEKISHO_FUZZ=ON -DSEKISHO_WERROR=OFF \
     -DSEKISHO_SANITIZE=address,undefined,fuzzer-no-link -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    >"$bdir.cmake.log" 2>&1 || {
-    cat "$bdir.cmake.log" >&2
+    >"$bdir/fuzz-cmake.log" 2>&1 || {
+    cat "$bdir/fuzz-cmake.log" >&2
     exit 1
 }
 # Default: every target this configuration has (tests/fuzz/CMakeLists.txt).
@@ -45,8 +46,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 bins=()
 for t in "${targets[@]}"; do bins+=(--target "fuzz_$t"); done
-cmake --build "$bdir" -j"$(nproc 2>/dev/null || echo 2)" "${bins[@]}" >"$bdir.build.log" 2>&1 || {
-    tail -n 40 "$bdir.build.log" >&2
+cmake --build "$bdir" -j"$(nproc 2>/dev/null || echo 2)" "${bins[@]}" >"$bdir/fuzz-build.log" 2>&1 || {
+    tail -n 40 "$bdir/fuzz-build.log" >&2
     exit 1
 }
 

@@ -191,9 +191,13 @@ MUTANTS = [
     ("guard: accepts decreasing Encapsulated offsets", S, "icap-server/guard/sk_guard.c",
      "e->start < 0 || e->start <= prev ||", "e->start < 0 ||",
      r"^(hostile\.icap|integration\.icap|unit\.test_icap_syntax)$"),
-    ("guard: switched off entirely", S, "icap-server/guard/sk_guard.c",
+    ("guard: logs its refusal but lets the request through", S, "icap-server/guard/sk_guard.c",
      "            return CI_ACCESS_DENY;\n        }\n        /* a body",
      "            return CI_ACCESS_UNKNOWN;\n        }\n        /* a body",
+     r"^(hostile\.icap|integration\.icap|unit\.test_icap_syntax)$"),
+    ("guard: switched off entirely", S, "icap-server/guard/sk_guard.c",
+     "static int sk_guard_request(ci_request_t *req)\n{\n",
+     "static int sk_guard_request(ci_request_t *req)\n{\n    return CI_ACCESS_UNKNOWN;\n",
      r"^(hostile\.icap|integration\.icap|unit\.test_icap_syntax)$"),
     # --- core: pipeline, ISTag, access log, pages -------------------------
     ("pipeline: module error -> allow (default is block)", N, "icap-server/core/sk_pipeline.c",
@@ -258,6 +262,10 @@ ALTERNATIVES = {
     "guard: accepts decreasing Encapsulated offsets": [
         ("icap-server/guard/sk_icap_syntax.c", "    if (e->off[i] <= e->off[i - 1])",
          "    if (e->off[i] < e->off[i - 1] && 0)")],
+    "guard: logs its refusal but lets the request through": [
+        ("icap-server/guard/sk_guard.c",
+         "        ci_debug_printf(1, \"sekisho_guard: refusing request: %s\\n\", why);\n        return CI_ACCESS_DENY;",
+         "        ci_debug_printf(1, \"sekisho_guard: refusing request: %s\\n\", why);\n        return CI_ACCESS_UNKNOWN;")],
     "guard: switched off entirely": [
         ("icap-server/guard/sk_icap_syntax.c",
          "int sk_icap_headers_check(char *const *lines, int n, long max_preview, const char **why)\n{",

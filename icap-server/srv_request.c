@@ -24,7 +24,9 @@
 #include "simple_api.h"
 
 #include "sk_accesslog.h"
+#include "sk_notify.h"
 #include "sk_ident.h"
+#include "sk_metrics.h"
 #include "sk_page.h"
 #include "srv_sekisho.h"
 
@@ -56,6 +58,7 @@ struct sk_req {
     int cut;      /* late block after data left: body cut short */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
+    char ctype[128], filename[256]; /* access-log fields, taken at the start */
 };
 
 /* ---- building the transaction ----------------------------------------- */
@@ -144,13 +147,16 @@ void *sk_srv_init_request(ci_request_t *req)
     if (!r)
         return NULL;
     r->req = req;
+    sk_metrics_busy(1); /* given back in sk_srv_release_request */
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     snprintf(r->service, sizeof(r->service), "%s", req->service);
     if (sk_build_txn(r) == -1) {
+        sk_metrics_busy(-1);
         free(r);
         return NULL;
     }
     sk_txn_set_snapshot(&r->txn, sk_policy_store_acquire(&sk_srv.store));
+    sk_srv_log_fields(req, r->ctype, sizeof(r->ctype), r->filename, sizeof(r->filename));
     return r;
 }
 
@@ -563,6 +569,9 @@ static void sk_log(struct sk_req *r)
     ci_request_t *req = r->req;
     struct sk_txn *t = &r->txn;
     const char *verdict = sk_outcome_name(r->pipe.outcome);
+    char istag[32];
+
+    sk_srv_istag_copy(istag);
 
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (r->pipe.outcome == SK_OUT_PENDING)
@@ -592,8 +601,15 @@ static void sk_log(struct sk_req *r)
         .module_error = r->pipe.module_error,
         .detections = t->detections,
         .n_detections = t->n_detections,
+        .http_status = t->http_status,
+        .content_type = r->ctype,
+        .filename = r->filename,
+        .generation = sk_srv_txn_generation(t),
+        .istag = istag,
     };
     sk_accesslog_write(&rec);
+    sk_notify_txn(t, rec.verdict, rec.module, rec.module_error);
+    sk_metrics_txn(&rec, &r->pipe);
 }
 
 void sk_srv_release_request(void *data)
@@ -616,4 +632,5 @@ void sk_srv_release_request(void *data)
         ci_membuf_free(r->page);
     sk_txn_clear(&r->txn);
     free(r);
+    sk_metrics_busy(-1);
 }

@@ -20,9 +20,13 @@
 #include "service.h"
 #include "simple_api.h"
 
+#include <sekisho/policy_snapshot.h>
+
 #include "sk_accesslog.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
+#include "sk_notify.h"
+#include "sk_metrics.h"
 #include "sekisho/text.h"
 #include "sk_util.h"
 #include "sk_version.h"
@@ -121,6 +125,10 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "JSON-lines access log file, or none"},
     {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,
      .msg = "File receiving 'ready ISTAG' or 'error: ...' after start-up"},
+    {.name = "MetricsFile", .data = &sk_srv.conf.metrics_file, .action = ci_cfg_set_str,
+     .msg = "Shared file of node-wide counters read by the status listener"},
+    {.name = "SyslogSocket", .data = &sk_srv.conf.syslog_socket, .action = ci_cfg_set_str,
+     .msg = "Unix datagram socket of the syslog daemon (default /dev/log)"},
     {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
      .msg = "Private directory for bodies spilled to disk"},
     {.name = "UserHeader", .data = &sk_srv.conf.user_header, .action = ci_cfg_set_str,
@@ -247,6 +255,28 @@ void sk_srv_refresh_istag(void)
     pthread_mutex_unlock(&sk_srv.istag_lock);
 }
 
+/* The current ISTag (without "CI0001") for the access log. Each thread
+ * keeps a copy and takes the lock only when the tag may have changed (the
+ * same two atomics sk_srv_refresh_istag reads): a lock per line cost
+ * ~20 ns and a shared cache line on the no-body path. */
+void sk_srv_istag_copy(char out[32])
+{
+    static __thread char cached[32];
+    static __thread uint64_t serial = (uint64_t)-1;
+    static __thread time_t checked = (time_t)-1;
+    uint64_t s = __atomic_load_n(&sk_srv.istag_serial, __ATOMIC_ACQUIRE);
+    time_t c = __atomic_load_n(&sk_srv.istag_checked, __ATOMIC_RELAXED);
+
+    if (s != serial || c != checked) {
+        pthread_mutex_lock(&sk_srv.istag_lock);
+        memcpy(cached, sk_srv.istag, sizeof(cached));
+        serial = sk_srv.istag_serial;
+        checked = sk_srv.istag_checked;
+        pthread_mutex_unlock(&sk_srv.istag_lock);
+    }
+    memcpy(out, cached, 32);
+}
+
 /* Log sink for the plain-C parts (policy store). */
 static void sk_log(int level, const char *fmt, ...)
 {
@@ -268,11 +298,39 @@ static pthread_t sk_flusher;
 static pid_t sk_flusher_pid;
 static int sk_flusher_stop;
 
+/* This child's policy and version state for the status listener. */
+static void sk_publish_state(void)
+{
+    struct sk_policy_store *s = &sk_srv.store;
+    struct sk_snapshot *snap = sk_policy_store_acquire(s);
+    char hash[65], versions[sizeof(sk_srv.versions)];
+    uint64_t age = 3 * 86400;
+    const char *v = snap ? sk_policy_get(sk_snapshot_default(snap), "av.max-signature-age")
+                         : NULL;
+
+    if (v)
+        sk_parse_duration(v, &age);
+    sk_snapshot_unref(snap);
+    sk_srv_refresh_istag(); /* also notices a signature reload without traffic */
+    sk_policy_store_content_hash(s, hash);
+    pthread_mutex_lock(&sk_srv.istag_lock);
+    snprintf(versions, sizeof(versions), "%s", sk_srv.versions);
+    pthread_mutex_unlock(&sk_srv.istag_lock);
+    sk_metrics_child_publish(sk_policy_store_generation(s), hash,
+                             __atomic_load_n(&s->last_ok, __ATOMIC_ACQUIRE),
+                             (int64_t)s->loaded_at,
+                             (int64_t)__atomic_load_n(&s->failed_at, __ATOMIC_ACQUIRE),
+                             (int64_t)age, versions);
+}
+
 static void *sk_log_flusher(void *arg)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = SK_LOG_FLUSH_MS * 1000000L};
+    unsigned n = 0;
 
     while (!__atomic_load_n(&sk_flusher_stop, __ATOMIC_ACQUIRE)) {
+        if (n++ % (1000 / SK_LOG_FLUSH_MS) == 0)
+            sk_publish_state();
         nanosleep(&ts, NULL);
         sk_accesslog_flush();
     }
@@ -292,6 +350,7 @@ static void sk_flusher_join(void)
 static void sk_child_start(const char *name, int type, void *data)
 {
     sk_drain_child_start();
+    sk_metrics_child_start();
     sk_policy_store_start(&sk_srv.store);
     __atomic_store_n(&sk_flusher_stop, 0, __ATOMIC_RELEASE);
     if (pthread_create(&sk_flusher, NULL, sk_log_flusher, NULL) == 0) {
@@ -308,6 +367,8 @@ static void sk_child_stop(const char *name, int type, void *data)
     sk_drain_child_stop();
     sk_flusher_join();
     sk_policy_store_stop(&sk_srv.store);
+    sk_notify_stop();
+    sk_metrics_child_stop();
 }
 
 /* Runs after the whole configuration is read, before fork: the place to
@@ -321,6 +382,9 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     ci_service_set_preview(xdata, c->preview);
     if (!c->policy_db)
         return sk_fail(strdup("sekisho.PolicyDB is not set"));
+    if (sk_metrics_open(c->metrics_file, &err) == -1)
+        return sk_fail(err);
+    sk_metrics_set_ready(0);
     if (!c->tmp_dir)
         c->tmp_dir = strdup(server_conf && server_conf->TMPDIR ? server_conf->TMPDIR : "/tmp");
     sk_srv.chain_conf.policy_db = c->policy_db;
@@ -330,6 +394,8 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 
     /* The first snapshot is built here, before fork: children share it
      * copy-on-write and each runs its own reload thread (sk_child_start). */
+    if (sk_notify_init() == -1)
+        ci_debug_printf(1, "sekisho: alerts are rate-limited per process (no shared page)\n");
     if (sk_policy_store_open(&sk_srv.store, c->policy_db,
                              /* poll twice per interval: a commit is live within it */
                              (unsigned)(c->check_interval > 0 ? c->check_interval : 1) * 500u,
@@ -350,12 +416,19 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     if (sk_chain_init(&sk_srv.chain, &err) == -1)
         return sk_fail(err);
     sk_accesslog_set_msg(sk_log);
+    sk_accesslog_set_syslog_socket(c->syslog_socket);
     if (sk_accesslog_open(c->access_log, &err) == -1)
         return sk_fail(err);
 
     sk_srv.istag_serial = sk_policy_store_serial(&sk_srv.store);
     sk_set_istag();
     sk_srv.ready = 1;
+    snprintf(line, sizeof(line), "%d.%d.%d", (int)(((unsigned long long)C_ICAP_HEX_VERSION >> 32) & 0xffff),
+             (int)((C_ICAP_HEX_VERSION >> 16) & 0xffff), (int)(C_ICAP_HEX_VERSION & 0xffff));
+    sk_metrics_set_static(&sk_srv.chain, c->policy_db, sk_srv.chain_conf.clamav_db, line,
+                          server_conf ? server_conf->THREADS_PER_CHILD : 0,
+                          server_conf ? server_conf->MAX_SERVERS : 0);
+    sk_metrics_set_ready(1);
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
                     sk_version(), sk_srv.chain.n, (long long)sk_policy_store_generation(&sk_srv.store),
                     sk_srv.istag);
@@ -368,7 +441,9 @@ static void sk_close_service(void)
 {
     sk_srv.ready = 0;
     sk_drain_close();
+    sk_metrics_set_ready(0);
     sk_flusher_join();
+    sk_notify_stop();
     sk_chain_unload(&sk_srv.chain);
     sk_chain_conf_free(&sk_srv.chain_conf);
     sk_policy_store_close(&sk_srv.store);

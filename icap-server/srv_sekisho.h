@@ -24,6 +24,8 @@ struct sk_server_conf {
     int n_modules;
     char *access_log;
     char *status_file;
+    char *metrics_file; /* shared counters for the status listener; NULL: off */
+    char *syslog_socket; /* AccessLog syslog[:FACILITY] goes here; NULL: /dev/log */
     char *tmp_dir;
     char *user_header; /* NULL: X-Authenticated-User, then X-Client-Username */
     int on_error; /* enum sk_on_error */
@@ -55,6 +57,14 @@ extern struct sk_server sk_srv;
 /* Re-derive the ISTag if the policy generation changed. Cheap; called on
  * every request. */
 void sk_srv_refresh_istag(void);
+/* Copy the current ISTag (without "CI0001", NUL-terminated) for a log line. */
+void sk_srv_istag_copy(char out[32]);
+
+/* Content-Type and Content-Disposition file name of the encapsulated
+ * message, for the access log (srv_logfields.c). */
+void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname, size_t fsize);
+/* Generation of the snapshot the transaction decides with (0: none). */
+int64_t sk_srv_txn_generation(const struct sk_txn *t);
 
 /* Per-request handlers (srv_request.c). */
 void *sk_srv_init_request(ci_request_t *req);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sk_accesslog.h"
+#include "sk_syslog.h"
 #include "sk_util.h"
 
 #define SK_LOG_URL_MAX 8192
@@ -80,6 +81,27 @@ static const char *sk_log_second(time_t sec)
     return text;
 }
 
+/* The object and policy fields (issue 13): http_status, content_type,
+ * filename, threat (first detection's name), generation, istag. */
+static void sk_log_extra(struct sk_buf *b, const struct sk_log_record *r)
+{
+    if (r->http_status > 0)
+        sk_put_num(b, ",\"http_status\":", (uint64_t)r->http_status);
+    if (r->content_type && r->content_type[0])
+        sk_field(b, "content_type", r->content_type, SK_LOG_FIELD_MAX);
+    if (r->filename && r->filename[0])
+        sk_field(b, "filename", r->filename, SK_LOG_FIELD_MAX);
+    if (r->n_detections > 0)
+        sk_field(b, "threat", r->detections[0].name, SK_LOG_FIELD_MAX);
+    if (r->generation > 0)
+        sk_put_num(b, ",\"generation\":", (uint64_t)r->generation);
+    if (r->istag && r->istag[0]) {
+        sk_buf_puts(b, ",\"istag\":\"CI0001");
+        sk_json_escape(b, r->istag, SK_LOG_FIELD_MAX);
+        sk_buf_append(b, "\"", 1);
+    }
+}
+
 void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
 {
     struct timeval tv;
@@ -131,6 +153,7 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
         }
         sk_buf_puts(b, "]");
     }
+    sk_log_extra(b, r);
     sk_put_num(b, ",\"bytes_in\":", r->bytes_in);
     sk_put_num(b, ",\"bytes_out\":", r->bytes_out);
     /* milliseconds with three decimals, as "%.3f" would print them */
@@ -140,6 +163,14 @@ void sk_accesslog_format(struct sk_buf *b, const struct sk_log_record *r)
     sk_buf_append(b, "}\n", 2);
 }
 
+static char *sk_log_syslog_socket; /* NULL: /dev/log */
+
+void sk_accesslog_set_syslog_socket(const char *path)
+{
+    free(sk_log_syslog_socket);
+    sk_log_syslog_socket = path ? strdup(path) : NULL;
+}
+
 int sk_accesslog_open(const char *path, char **err)
 {
     int fd;
@@ -147,6 +178,8 @@ int sk_accesslog_open(const char *path, char **err)
     sk_accesslog_close();
     if (!path || !path[0] || strcmp(path, "none") == 0)
         return 0;
+    if (sk_syslog_is_spec(path))
+        return sk_syslog_open(path, sk_log_syslog_socket, err);
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd == -1) {
         sk_seterr(err, "access log %s: %m", path);
@@ -353,12 +386,37 @@ static void sk_log_drain(void)
         out->data[0] = '\0';
 }
 
+/* Syslog severity: a detection or block is a warning, a transaction that
+ * ended without a verdict an error, the rest informational. */
+static int sk_log_severity(const struct sk_log_record *rec)
+{
+    if (rec->verdict && strcmp(rec->verdict, "error") == 0)
+        return 3;
+    if (rec->n_detections > 0 || (rec->verdict && strcmp(rec->verdict, "block") == 0))
+        return 4;
+    return 6;
+}
+
+static void sk_log_to_syslog(const struct sk_log_record *rec)
+{
+    struct sk_buf line = {0};
+
+    sk_accesslog_format(&line, rec);
+    if (!line.failed && line.len)
+        sk_syslog_send(sk_log_severity(rec), line.data, line.len);
+    sk_buf_free(&line);
+}
+
 void sk_accesslog_write(const struct sk_log_record *rec)
 {
     struct sk_buf line = {0};
     struct timespec now;
     int batching, want, failed;
 
+    if (sk_syslog_active()) {
+        sk_log_to_syslog(rec);
+        return;
+    }
     if (sk_log_fd == -1)
         return;
     sk_accesslog_format(&line, rec);
@@ -405,6 +463,7 @@ void sk_accesslog_flush(void)
 
 void sk_accesslog_close(void)
 {
+    sk_syslog_close();
     sk_accesslog_flush();
     if (sk_log_fd != -1)
         close(sk_log_fd);

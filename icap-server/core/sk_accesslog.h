@@ -29,6 +29,12 @@ struct sk_log_record {
     int module_error;
     const struct sk_detection *detections; /* what modules reported */
     int n_detections;
+    /* issue 13 fields; 0 / NULL / "" leave them out */
+    int http_status;          /* of the encapsulated response (RESPMOD) */
+    const char *content_type; /* of the object */
+    const char *filename;     /* from Content-Disposition */
+    int64_t generation;       /* policy generation the verdict used */
+    const char *istag;        /* without c-icap's "CI0001" prefix */
 };
 
 /* Format rec as one JSON object followed by '\n' into b. */
@@ -40,7 +46,10 @@ typedef void (*sk_accesslog_msg_fn)(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sk_accesslog_set_msg(sk_accesslog_msg_fn fn);
 
-/* Open (create, append) the log; -1 with malloc'd *err. */
+/* Socket for a "syslog[:FACILITY]" log (NULL: /dev/log); before open. */
+void sk_accesslog_set_syslog_socket(const char *path);
+/* Open (create, append) the log, or connect to syslog when PATH is
+ * "syslog[:FACILITY]"; -1 with malloc'd *err. */
 int sk_accesslog_open(const char *path, char **err);
 /* Append one record. Lines go out whole (never interleaved with other
  * processes' lines); under load they are batched, see sk_accesslog.c.

@@ -3,9 +3,21 @@
  * file trusts nothing they return (unknown verdicts count as ERROR). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sk_page.h"
 #include "sk_pipeline.h"
+
+/* Monotonic nanoseconds, for the per-module scan-duration metric. Only
+ * body hooks are timed: a clock read costs ~25 ns, and timing the header
+ * hooks too (2 reads per module) cost ~2% of a no-body REQMOD. */
+static uint64_t sk_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int sk_serves(const struct sk_module *m, const struct sk_txn *t)
 {
@@ -31,6 +43,7 @@ static void sk_module_failed(struct sk_pipeline *p, int i)
     char reason[160];
 
     p->module_error = 1;
+    p->error_mask |= 1u << i;
     p->wants_body[i] = 0;
     if (p->on_error == SK_ON_ERROR_ALLOW)
         return;
@@ -154,9 +167,11 @@ enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf,
         const struct sk_loaded_module *lm = &p->chain->mods[i];
         if (!p->wants_body[i])
             continue;
+        uint64_t t0 = sk_ns();
         t->current = (struct sk_module_ctx *)&lm->ctx;
         enum sk_verdict v = lm->mod->on_body(t, p->state[i], buf, len, eof);
         t->current = NULL;
+        p->spent_ns[i] += sk_ns() - t0;
         sk_apply(p, i, v, eof);
     }
     if (eof) {

@@ -2,6 +2,8 @@
 #ifndef SK_PIPELINE_H
 #define SK_PIPELINE_H
 
+#include <stdint.h>
+
 #include "sk_chain.h"
 #include "sk_txn.h"
 
@@ -27,6 +29,8 @@ struct sk_pipeline {
     int module_error; /* some module returned ERROR */
     int finished;
     int notified; /* on_decision has run */
+    unsigned error_mask;                /* bit i: module i returned ERROR */
+    uint64_t spent_ns[SK_MAX_MODULES];  /* time in each module's body hooks (metrics) */
 };
 
 /* Begin: txn_begin for every module that serves the transaction's method.

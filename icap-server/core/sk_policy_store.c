@@ -14,6 +14,7 @@
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 
+#include "sk_notify.h"
 #include "sk_policy_store.h"
 #include "sk_util.h"
 
@@ -67,6 +68,7 @@ static void sk_store_install(struct sk_policy_store *s, struct sk_snapshot *snap
     s->current = snap;
     __atomic_store_n(&s->generation, sk_snapshot_generation(snap), __ATOMIC_RELEASE);
     __atomic_add_fetch(&s->serial, 1, __ATOMIC_RELEASE);
+    s->loaded_at = time(NULL);
     pthread_mutex_unlock(&s->lock);
     if (old)
         sk_snapshot_unref(old); /* freed when the last request lets go */
@@ -87,6 +89,7 @@ int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned i
     s->log = log ? log : sk_nolog;
     s->interval_ms = interval_ms ? interval_ms : 1000;
     s->failed_generation = -1;
+    s->last_ok = 1;
     pthread_mutex_init(&s->lock, NULL);
     s->loaded_id = sk_store_fileid(path);
     snap = sk_store_build(path, err);
@@ -96,7 +99,19 @@ int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned i
     return 0;
 }
 
+static int sk_store_poll_once(struct sk_policy_store *s);
+
 int sk_policy_store_poll(struct sk_policy_store *s)
+{
+    int rc = sk_store_poll_once(s);
+
+    __atomic_store_n(&s->last_ok, rc != -1, __ATOMIC_RELEASE);
+    if (rc == -1)
+        __atomic_store_n(&s->failed_at, time(NULL), __ATOMIC_RELEASE);
+    return rc;
+}
+
+static int sk_store_poll_once(struct sk_policy_store *s)
 {
     char *err = NULL;
     /* stat before open: if the file changes in between, the next poll
@@ -134,6 +149,15 @@ int sk_policy_store_poll(struct sk_policy_store *s)
         s->failed_id = id;
         s->log(1, "sekisho: ERROR policy generation %lld cannot be loaded, still serving %lld: %s\n",
                (long long)gen, (long long)sk_policy_store_generation(s), err ? err : "?");
+        {
+            char g[24];
+            struct sk_snapshot *cur = sk_policy_store_acquire(s);
+            const char *f[] = {"generation", g, "error", err ? err : "?", "database", s->path,
+                               NULL};
+            snprintf(g, sizeof(g), "%lld", (long long)gen);
+            sk_notify_emit(cur, "policy-load-failed", f); /* settings of the last good one */
+            sk_snapshot_unref(cur);
+        }
         free(err);
         return -1;
     }

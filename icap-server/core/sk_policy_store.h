@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct sk_snapshot;
 
@@ -33,6 +34,10 @@ struct sk_policy_store {
         struct timespec mtime;
     } loaded_id, failed_id;
     uint64_t serial; /* bumped by every install; read without the lock */
+    /* For the status listener: did the last check of the database work,
+     * and when (wall clock) did the last install and failure happen. */
+    int last_ok;
+    time_t loaded_at, failed_at;
 };
 
 /* Load the first snapshot (start-up: failure is fatal). 0 or -1 with a

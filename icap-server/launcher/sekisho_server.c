@@ -16,6 +16,8 @@ int main(int argc, char **argv)
         return SK_LAUNCH_EXIT_USAGE;
     if (exit_now)
         return SK_LAUNCH_EXIT_OK;
+    if (opts.status)
+        return sk_launch_status_print(&opts);
 
     /* Cheap checks first: nothing is created when the port is taken. */
     if (sk_launch_check_listen(&opts.listen, &err) == -1 ||

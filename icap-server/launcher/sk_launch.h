@@ -73,6 +73,11 @@ struct sk_launch_opts {
     const char *allow_clients; /* NULL: loopback when listening on loopback */
     const char *tls_client_ca; /* absolute PEM path, or NULL */
     const char *user_header; /* NULL: the service's default headers */
+    /* Operations (issue 13): status listener, status summary, syslog */
+    struct sk_listen status_listen; /* valid when status_listen_on */
+    int status_listen_on;
+    int status;                 /* --status: print the node's state and exit */
+    const char *syslog_socket;  /* NULL: /dev/log */
 };
 
 /* Everything resolved before c-icap starts. All strings malloc'd, owned
@@ -98,6 +103,7 @@ struct sk_launch_env {
     int sweep_tmp;      /* no other c-icap uses RUN/tmp: empty it on the way out */
     char *tls_cert;     /* absolute, or NULL without --tls-listen */
     char *tls_key;      /* absolute (the certificate file when no key given) */
+    char *metrics_file; /* RUN/metrics: node-wide counters (sk_metrics.h) */
 };
 
 /* sk_launch_args.c */
@@ -143,6 +149,14 @@ pid_t sk_launch_pull_spawn(const struct sk_launch_env *env, const struct sk_laun
 pid_t sk_launch_pull_check(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
                            const sigset_t *oldmask, pid_t pid);
 void sk_launch_pull_stop(pid_t pid);
+
+/* sk_launch_metrics.c: `--status` for the server of --run-dir; returns the
+ * exit status (0 ready, 1 not ready or not running, 2 usage). */
+int sk_launch_status_print(const struct sk_launch_opts *opts);
+
+/* sk_launch_logecho.c: echo new important server-log lines to stderr.
+ * *offset: where the last look ended; -1 starts at the current end. */
+void sk_launch_logecho(const char *path, long long *offset);
 
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or

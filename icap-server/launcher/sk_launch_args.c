@@ -50,6 +50,9 @@ enum {
     SK_OPT_CONTINUE_TIMEOUT,
     SK_OPT_KEEPALIVE_TIMEOUT,
     SK_OPT_IO_TIMEOUT,
+    SK_OPT_STATUS_LISTEN,
+    SK_OPT_STATUS,
+    SK_OPT_SYSLOG_SOCKET,
 };
 
 static const struct option sk_long_opts[] = {
@@ -83,6 +86,9 @@ static const struct option sk_long_opts[] = {
     {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
     {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
     {"io-timeout", required_argument, NULL, SK_OPT_IO_TIMEOUT},
+    {"status-listen", required_argument, NULL, SK_OPT_STATUS_LISTEN},
+    {"status", no_argument, NULL, SK_OPT_STATUS},
+    {"syslog-socket", required_argument, NULL, SK_OPT_SYSLOG_SOCKET},
     {"help", no_argument, NULL, SK_OPT_HELP},
     {"version", no_argument, NULL, SK_OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -139,6 +145,13 @@ static void sk_usage(FILE *out)
             "  --continue-timeout S  to send data after 100 Continue (default %d)\n"
             "  --keepalive-timeout S  idle time between requests (default %d)\n"
             "  --io-timeout S       idle time inside a request (body, writes) (default %d)\n"
+            "Operations (README, Monitoring):\n"
+            "  --status-listen ADDR:PORT  serve /metrics (Prometheus), /healthz, /readyz and\n"
+            "                       /status over HTTP there (PORT alone: 127.0.0.1:PORT)\n"
+            "  --status             print versions, policy, signatures and readiness of the\n"
+            "                       server running in --run-dir, then exit (0: ready)\n"
+            "  --access-log syslog[:FACILITY]  access lines to syslog (RFC 5424, JSON message)\n"
+            "  --syslog-socket PATH syslog socket (default /dev/log)\n"
             "  --help, --version\n"
             "\n"
             "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
@@ -380,6 +393,19 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
     case SK_OPT_CONFIG: opts->config = arg; return 0;
     case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
     case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
+    case SK_OPT_STATUS: opts->status = 1; return 0;
+    case SK_OPT_SYSLOG_SOCKET: opts->syslog_socket = arg; return 0;
+    case SK_OPT_STATUS_LISTEN: {
+        char full[96];
+        /* a bare port is loopback: the status listener is not for the world */
+        if (strspn(arg, "0123456789") == strlen(arg) && snprintf(full, sizeof(full),
+                                                                 "127.0.0.1:%s", arg) < 96)
+            arg = full;
+        if (sk_launch_parse_listen(arg, &opts->status_listen, &why) == -1)
+            return sk_bad_value("--status-listen", arg, why);
+        opts->status_listen_on = 1;
+        return 0;
+    }
     case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
     case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
     case SK_OPT_MODULES: opts->modules = arg; return 0;

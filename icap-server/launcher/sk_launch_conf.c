@@ -247,6 +247,10 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
         fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
     if (opts->user_header) /* a checked token (sk_launch_args.c) */
         fprintf(f, "sekisho.UserHeader %s\n", opts->user_header);
+    /* node-wide counters for --status-listen and --status (sk_metrics.h) */
+    if (sk_put(f, "sekisho.MetricsFile", env->metrics_file, err) == -1 ||
+        (opts->syslog_socket && sk_put(f, "sekisho.SyslogSocket", opts->syslog_socket, err) == -1))
+        goto out;
     if (env->config) {
         /* Last, so the admin's settings win. Relative Include paths would
          * be taken from c-icap's CONFDIR, hence the absolute path. */

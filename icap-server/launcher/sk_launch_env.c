@@ -410,14 +410,18 @@ static int sk_make_run_dir(struct sk_launch_env *env,
     env->status_file = sk_launch_strf("%s/status", env->run_dir);
     env->server_log = sk_launch_strf("%s/server.log", env->run_dir);
     env->out_file = sk_launch_strf("%s/c-icap.out", env->run_dir);
+    env->metrics_file = sk_launch_strf("%s/metrics", env->run_dir);
     if (opts->access_log && strcmp(opts->access_log, "none") == 0)
         env->access_log = strdup("none"); /* sekisho.AccessLog none: no log */
+    else if (opts->access_log && (strcmp(opts->access_log, "syslog") == 0 ||
+                                  strncmp(opts->access_log, "syslog:", 7) == 0))
+        env->access_log = strdup(opts->access_log); /* not a path: sk_syslog.c */
     else if (opts->access_log)
         env->access_log = sk_absolute(opts->access_log);
     else
         env->access_log = sk_launch_strf("%s/access.log", env->run_dir);
     if (!env->conf_file || !env->pid_file || !env->status_file || !env->server_log ||
-        !env->out_file || !env->access_log)
+        !env->out_file || !env->access_log || !env->metrics_file)
         goto out;
     if (opts->tls && (sk_tls_file(opts->tls_cert, "CERTIFICATE-----", "--tls-cert",
                                   &env->tls_cert, err) == -1 ||
@@ -481,6 +485,7 @@ void sk_launch_env_free(struct sk_launch_env *env)
         &env->policy_db, &env->clamav_db, &env->config, &env->run_dir,
         &env->access_log, &env->conf_file, &env->pid_file, &env->status_file,
         &env->server_log, &env->out_file, &env->tmp_dir, &env->tls_cert, &env->tls_key,
+        &env->metrics_file,
     };
     size_t i;
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sk_launch.h"
+#include "sk_launch_status.h"
 
 #define SK_TAIL_LINES 8
 
@@ -371,10 +372,13 @@ static int sk_supervise(struct sk_launch_env *env, const struct sk_launch_opts *
     char how[64];
     int sig;
     pid_t puller = sk_launch_pull_spawn(env, opts, oldmask);
+    long long log_offset = -1;
 
+    sk_launch_logecho(env->server_log, &log_offset); /* start-up lines were shown */
     for (;;) {
         sig = sk_wait_signal(set, 1000);
         puller = sk_launch_pull_check(env, opts, oldmask, puller);
+        sk_launch_logecho(env->server_log, &log_offset);
         if (sig == SIGHUP) {
             fprintf(stderr, SK_LAUNCH_PROG ": SIGHUP: asking c-icap to reconfigure\n");
             kill(c->pid, SIGHUP);
@@ -395,10 +399,58 @@ static int sk_supervise(struct sk_launch_env *env, const struct sk_launch_opts *
     }
 }
 
+/* Detached: the launcher exits, so a small process of its own keeps the
+ * status listener up for as long as the c-icap master lives. */
+static void sk_status_detached(const struct sk_launch_env *env,
+                               const struct sk_launch_opts *opts, pid_t cicap)
+{
+    char *err = NULL;
+    pid_t pid;
+    int fd;
+
+    if (!opts->status_listen_on || (pid = fork()) != 0)
+        return;
+    setsid();
+    if (sk_launch_status_start(&opts->status_listen, env->metrics_file, &err) == -1) {
+        fprintf(stderr, SK_LAUNCH_PROG ": %s\n", err);
+        _exit(1);
+    }
+    sk_launch_status_set_cicap(cicap);
+    /* a daemon now: keep no terminal or pipe of whoever started us open */
+    if ((fd = open("/dev/null", O_RDWR)) != -1) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    while (kill(cicap, 0) == 0)
+        sleep(1);
+    sk_launch_status_stop();
+    _exit(0);
+}
+
+/* Foreground: the listener runs beside the supervisor loop. */
+static int sk_status_foreground(const struct sk_launch_env *env,
+                                const struct sk_launch_opts *opts)
+{
+    char *err = NULL;
+
+    if (!opts->status_listen_on || !opts->foreground)
+        return 0;
+    if (sk_launch_status_start(&opts->status_listen, env->metrics_file, &err) == -1) {
+        fprintf(stderr, SK_LAUNCH_PROG ": %s\n", err);
+        free(err);
+        return -1;
+    }
+    return 0;
+}
+
 int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
 {
     sigset_t set, oldmask;
     struct sk_child c;
+    int rc;
 
     /* Signals are taken synchronously with sigtimedwait(); SIGCHLD must be
      * blocked (not ignored) so it is queued. */
@@ -410,8 +462,13 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
     sigprocmask(SIG_BLOCK, &set, &oldmask);
     signal(SIGPIPE, SIG_IGN);
 
+    /* before c-icap: /healthz answers 503 while it starts (the listener's
+     * thread inherits the blocked signal mask; its socket is close-on-exec) */
+    if (sk_status_foreground(env, opts) == -1)
+        return SK_LAUNCH_EXIT_FAIL;
     if (sk_spawn(env, opts, &oldmask, &c) == -1)
         return SK_LAUNCH_EXIT_FAIL;
+    sk_launch_status_set_cicap(c.pid);
     if (sk_wait_ready(env, opts, &c, &set) == -1)
         return SK_LAUNCH_EXIT_FAIL;
     sk_print_warnings(env);
@@ -424,9 +481,17 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
     printf(SK_LAUNCH_PROG ": access log %s, server log %s, run dir %s\n",
            env->access_log, env->server_log, env->run_dir);
     fflush(stdout);
-    if (opts->foreground)
-        return sk_supervise(env, opts, &c, &set, &oldmask);
+    if (opts->status_listen_on)
+        printf(SK_LAUNCH_PROG ": status on http://%s/ (/metrics /healthz /readyz /status)\n",
+               opts->status_listen.port_directive);
+    fflush(stdout);
+    if (opts->foreground) {
+        rc = sk_supervise(env, opts, &c, &set, &oldmask);
+        sk_launch_status_stop();
+        return rc;
+    }
     sk_launch_pull_spawn(env, opts, &oldmask); /* detached; RUN/pull.pid */
+    sk_status_detached(env, opts, c.pid);
 
     printf(SK_LAUNCH_PROG ": running in the background as pid %ld (pid file %s); "
            "the run dir is kept; stop with: kill $(cat %s)\n",

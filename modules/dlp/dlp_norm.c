@@ -106,23 +106,33 @@ static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, i
 }
 
 /* Bytes (UTF-8 or ASCII-compatible): complete a pending sequence start
- * (at most two bytes, see sk_dlp_fold) first. */
+ * (at most two bytes, see sk_dlp_fold) first. The pending bytes and the
+ * next few new ones are folded as if they had come in one write (final
+ * only when this is the end): where a client cuts its chunks must not
+ * change the text ("\xef" | "\xef\xbc\x91" is a raw byte and a full-width
+ * "1", exactly as in one piece). */
 static void sk_norm_flush_bytes(struct sk_norm *z, const unsigned char *p, size_t n, int final)
 {
     if (z->npend) {
-        size_t take = 3 - z->npend < n ? 3 - z->npend : n, used, o, avail;
-        unsigned char *d;
-        if (take > 0) { /* end() passes p == NULL, n == 0: no NULL arithmetic */
-            memcpy(z->pend + z->npend, p, take);
-            z->npend += take;
-            p += take, n -= take;
-        }
-        if (z->npend < 3 && !final)
-            return;
+        unsigned char tmp[sizeof(z->pend) + 4], *d;
+        size_t old = z->npend, take = n < 4 ? n : 4, used, o, avail;
+
+        memcpy(tmp, z->pend, old);
+        if (take > 0) /* end() passes p == NULL, n == 0 */
+            memcpy(tmp + old, p, take);
         d = sk_dlp_engine_space(z->ctx->e, &avail);
-        o = sk_dlp_fold(z->pend, z->npend, d, avail, &used, 1);
+        o = sk_dlp_fold(tmp, old + take, d, avail, &used, final);
         sk_dlp_engine_commit(z->ctx->e, o);
+        if (used < old) {
+            /* Still a possible sequence start, and all of P was taken
+             * (fold only waits with at most two bytes left). */
+            memmove(z->pend, tmp + used, old + take - used);
+            z->npend = old + take - used;
+            return;
+        }
         z->npend = 0;
+        if (used > old)
+            p += used - old, n -= used - old;
     }
     sk_norm_bytes(z, p, n, final);
 }

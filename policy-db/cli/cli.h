@@ -86,6 +86,7 @@ int sk_cli_publish(struct sk_cli *);
 int sk_cli_pull(struct sk_cli *);
 int sk_cli_cluster_status(struct sk_cli *);
 int sk_cli_log_report(struct sk_cli *); /* cli_report.c */
+int sk_cli_notify_test(struct sk_cli *); /* cli_notify.c */
 int sk_cli_history(struct sk_cli *);
 int sk_cli_set(struct sk_cli *);
 int sk_cli_unset(struct sk_cli *);

@@ -99,6 +99,8 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
     {"report", sk_cli_log_report, SK_OPT_REPORT | SK_OPT_FLEET, 0, 0,
      "report --log FILE... [--from DATE] [--to DATE] --out report.html [--csv DIR]",
      "one self-contained HTML report (and CSV tables) from access logs"},
+    {"notify test", sk_cli_notify_test, 0, 0, 0, "notify test",
+     "send one alert of each kind in notify.events to the webhook and mail set"},
     {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0,
      "history [--limit N] [--json]", "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
@@ -402,7 +404,8 @@ int main(int argc, char **argv)
     if ((cmd = sk_cli_find(&c)) == NULL) {
         int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
                     strcmp(c.argv[0], "category") == 0 ||
-                    strcmp(c.argv[0], "dlp") == 0 || strcmp(c.argv[0], "cluster") == 0;
+                    strcmp(c.argv[0], "dlp") == 0 || strcmp(c.argv[0], "cluster") == 0 ||
+                    strcmp(c.argv[0], "notify") == 0;
         if (group && c.argc > 1)
             sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
                          c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);

@@ -136,7 +136,10 @@ static const char *sk_rx_skip_class(const char *p)
                 return NULL;
             p += 2;
         } else if (p[0] == '[' && p[1] != '\0' && strchr(":.=", p[1]) != NULL) {
-            if ((n = sk_rx_posix(p)) == 0)
+            /* PCRE2 closes "[:" only with ":]" ("[=d:]" is no class but
+             * four members), and a valid "[.x.]" or "[=x=]" does not
+             * compile: only the strict ':' form is skipped as a unit. */
+            if (p[1] != ':' || (n = sk_rx_posix(p)) == 0)
                 return NULL;
             p += n;
         } else {

@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seed = 1 + data[0] / 3;
     sk_fuzz_walk(make, data + 1, size - 1, 0, &whole);
     sk_fuzz_walk(make, data + 1, size - 1, seed, &parts);
-    SK_FUZZ_CHECK(whole.len == parts.len && memcmp(whole.buf, parts.buf, whole.len) == 0,
+    SK_FUZZ_CHECK(whole.len == parts.len &&
+                      (whole.len == 0 || memcmp(whole.buf, parts.buf, whole.len) == 0),
                   "walker %d: %zu bytes whole, %zu in chunks (seed %u)", data[0] % 3, whole.len,
                   parts.len, seed);
     free(whole.buf);

@@ -4,7 +4,8 @@
  * Oracles: the canonical form is a fixed point (normalise(normalise(x)) ==
  * normalise(x), up to SK_URL_MAX bytes), a host is never empty and holds only what a canonical
  * host may hold (no trailing or empty label), paths have no dot-segments
- * or empty segments, and the lower-cased copy matches the string. */
+ * or empty segments, the lower-cased copy matches the string, and a
+ * CONNECT authority reads as the same URL as https://authority/. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -85,6 +86,25 @@ static void sk_fuzz_url_ok(const struct sk_url *u)
     sk_url_free(&again);
 }
 
+/* A CONNECT authority and the same authority in an https:// URL name
+ * one host: a client must not get two readings by choosing the form. */
+static void sk_fuzz_connect_same(const char *authority, const struct sk_url *u)
+{
+    size_t n = strlen(authority);
+    char *abs = malloc(n + 10), *err = NULL;
+    struct sk_url v;
+
+    if (abs == NULL)
+        return;
+    snprintf(abs, n + 10, "https://%s/", authority);
+    SK_FUZZ_CHECK(sk_url_normalize(abs, 0, &v, &err) == 0, "CONNECT '%s' ok, '%s' not: %s",
+                  authority, abs, err ? err : "?");
+    SK_FUZZ_CHECK(strcmp(v.str, u->str) == 0, "CONNECT '%s' is '%s', as a URL '%s'", authority,
+                  u->str, v.str);
+    sk_url_free(&v);
+    free(abs);
+}
+
 static void sk_fuzz_host_only(const char *s)
 {
     char out[256], out2[256], *err = NULL;
@@ -128,6 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (rc == 0) {
         sk_fuzz_url_ok(&u);
+        if ((data[0] & 3) == 1 && strlen(s) + 10 <= SK_URL_MAX)
+            sk_fuzz_connect_same(s, &u);
         sk_url_free(&u);
     } else {
         SK_FUZZ_CHECK(rc == -1 && err != NULL, "rc %d without a reason", rc);

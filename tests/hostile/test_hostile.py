@@ -299,22 +299,30 @@ class Hostile:
             self.ck.ok("%s: answered ICAP %s (got %s)" % (name, "/".join(map(str, want)), st),
                        st in want, got[:200])
             if guard:
-                n = before
-                deadline = time.monotonic() + 5
-                while time.monotonic() < deadline and n <= before:
-                    n = self.guard_refusals()
+                # which guard refused decides the answer: the access controller
+                # (sk_guard.c) makes c-icap answer 403, the request-parsing
+                # layer answers 400 itself; a logged refusal with another
+                # answer means the request went on regardless
+                deadline, now = time.monotonic() + 5, before
+                while time.monotonic() < deadline and now == before:
+                    now = self.guard_refusals()
                     time.sleep(0.05)
-                self.ck.ok("%s: refused by sekisho_guard (its log line)" % name, n > before,
-                           "%d refusals logged before, %d after" % (before, n))
+                acl, fix = now[0] - before[0], now[1] - before[1]
+                self.ck.ok("%s: refused by the guard (its log line) with the matching answer "
+                           "(access controller %d -> 403, parser %d -> 400; got %s)"
+                           % (name, acl, fix, st),
+                           (acl > 0 and st == 403) or (fix > 0 and st == 400),
+                           "refusals logged before %s, after %s" % (before, now))
             self.health(name)
 
     def guard_refusals(self):
+        """(access-controller refusals, request-parser refusals) in the log."""
         try:
             with open(os.path.join(self.srv.run_dir, "server.log"), "rb") as f:
-                # sk_guard.c's access controller or the request-parsing guard
-                return len(re.findall(rb"sekisho[_ ]guard: refusing", f.read()))
+                txt = f.read()
         except OSError:
-            return -1
+            return (-1, -1)
+        return (txt.count(b"sekisho_guard: refusing"), txt.count(b"sekisho guard: refusing"))
 
     def case_header_flood(self):
         base = self.icap_head("REQMOD", []).rstrip(b"\r\n") + b"\r\n"

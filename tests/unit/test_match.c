@@ -452,6 +452,7 @@ static void sk_t_regex_prefilter(void **state)
         "[[:digit:]]abc", "[]x]abc", "ab\\Qcd\\E", "(abc)?defg", "abc.def", "\\/ads\\/",
         /* issue 11: PCRE2 reads a class, '|', "]zzz": it matches every URL */
         "[[:[:]|]zzz", "[[:a]|]zzz", "(*ACCEPT)zzzz", "[\\c]]|zzzz", "ab{ 0 }cdef",
+        "[[=d:]|]zzzz", "[[.a:]|]zzzz",
     };
     static const char *const urls[] = {
         "http://a.org/color",   "http://a.org/colour",  "http://a.org/acde",
@@ -499,7 +500,7 @@ static void sk_t_regex_prefilter_random(void **state)
     static const char *const tok[] = {
         "a", "b", "z", "zz", "[", "]", "[:", ":]", "[:alpha:]", "[.", "=]", "|", "(", ")",
         "?", "*", "+", "{", "}", "2", ",", " ", "\\", "\\.", "\\]", ".", "^", "$", "-",
-        "(?:", "(?i)", "(*ACCEPT)", "\\Q", "\\E", "\\c", "x", "#", "(?=", "[^",
+        "(?:", "(?i)", "(*ACCEPT)", "\\Q", "\\E", "\\c", "x", "#", "(?=", "[^", "[=", "d:]",
     };
     static const char alpha[] = "abzZ[]:{}.-x|#2 ";
     uint32_t seed = 11;

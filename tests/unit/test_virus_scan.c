@@ -916,6 +916,39 @@ static void test_o16_size_boundary(void **s)
     sk_snapshot_unref(small);
 }
 
+/* issue 16: a gzip body that is not a bomb (ratio ~1) but decodes to more
+ * than av.max-scan-size is stopped by the decoder itself (its own rule), not
+ * inflated further and caught later by the store size check. */
+static void test_o16_decoded_size(void **s)
+{
+    const char *kv[] = {"av.max-scan-size", "1K", NULL};
+    struct sk_snapshot *small = policy_with(kv);
+    struct hdrs h = {{"Content-Encoding", "Content-Type"}, {"gzip", "application/octet-stream"}};
+    unsigned char raw[5000];
+    unsigned long x = 1;
+    size_t elen;
+    struct sk_txn t;
+
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        x = x * 6364136223846793005ul + 1442695040888963407ul;
+        raw[i] = (unsigned char)(x >> 56);
+    }
+    unsigned char *enc = zlib_encode(raw, sizeof(raw), 16 + 15, &elen);
+    assert_true(elen > 4000); /* incompressible: no ratio alarm */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/gz-big", &h, small);
+    assert_int_equal(run(&t, enc, elen, 512), SK_BLOCK);
+    assert_string_equal(t.rule, "av-limit:decoded-size");
+    sk_txn_clear(&t);
+    /* 900 bytes (encoded and decoded within 1K) are fine */
+    free(enc);
+    enc = zlib_encode(raw, 900, 16 + 15, &elen);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/gz-ok", &h, small);
+    assert_int_equal(run(&t, enc, elen, 512), SK_ALLOW);
+    sk_txn_clear(&t);
+    free(enc);
+    sk_snapshot_unref(small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -934,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_o16_every_clamav_code), /* issue 16 */
         cmocka_unit_test(test_o16_max_files),
         cmocka_unit_test_setup(test_o16_size_boundary, setup),
+        cmocka_unit_test_setup(test_o16_decoded_size, setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,55 @@
+/* sk_launch_status.h - the node's state as the status listener and
+ * `sekisho-server --status` see it: a copy of the metrics segment
+ * (icap-server/core/sk_metrics.h) plus the signature databases on disk. */
+#ifndef SK_LAUNCH_STATUS_H
+#define SK_LAUNCH_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define SK_METRICS_READER_ONLY
+#include "sk_metrics.h"
+
+#define SK_STATUS_MAX_SIGDBS 32
+
+struct sk_status_sigdb {
+    char name[64];    /* file name in the signature directory */
+    unsigned version; /* CVD/CLD header; 0 for plain signature files */
+    unsigned sigs;
+    int64_t built; /* CVD build time, else the file's mtime */
+};
+
+struct sk_status_snap {
+    int have; /* the segment exists and is ours */
+    int master_alive;
+    struct sk_metrics_shm shm; /* consistent copy (children by seqlock) */
+    struct sk_metrics_counts total; /* summed over every slot and the overflow */
+    int live[SK_METRICS_CHILDREN];
+    int n_live;
+    uint32_t busy;
+    int av; /* virus_scan is in the chain */
+    struct sk_status_sigdb db[SK_STATUS_MAX_SIGDBS];
+    int n_db;
+    int64_t newest_sig; /* newest build time, 0 none */
+    int64_t now;
+};
+
+/* Read the segment at PATH (a missing file: have = 0). 0, or -1 on a
+ * segment that is not a Sekisho metrics file. */
+int sk_status_read(const char *path, struct sk_status_snap *s);
+/* Prometheus text exposition (version 0.0.4). */
+void sk_status_metrics(FILE *f, const struct sk_status_snap *s);
+/* 1 when ready; otherwise 0 and a JSON object {"ready":false,"reasons":[..]}
+ * (also written when ready, with an empty list) goes to f. */
+int sk_status_ready(FILE *f, const struct sk_status_snap *s);
+/* Human-readable summary for `sekisho-server --status`. */
+void sk_status_text(FILE *f, const struct sk_status_snap *s);
+
+/* sk_launch_http.c: the listener (libmicrohttpd, its own thread). */
+struct sk_listen;
+int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, char **err);
+void sk_launch_status_set_cicap(pid_t pid);
+void sk_launch_status_stop(void);
+
+#endif

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Alerts (issue 13 item 3) through the real daemon, to real local receivers.
+
+A webhook receiver (HTTP on loopback) and an SMTP receiver (a minimal
+RFC 5321 server on loopback) started here get: one virus alert for a burst
+of EICAR downloads (notify.min-interval holds across c-icap children), a
+dlp-block alert, a policy-load-failed alert when a broken generation is
+committed; every alert once per channel; with the rate limit off, one per
+event. A receiver that accepts and never answers delays no ICAP answer.
+`sekisho-policy notify test` delivers one of each kind.
+
+Trust: test harness only; every address is 127.0.0.1.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
+                     http_res_head)
+
+EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+CARDS = b"order 4111 1111 1111 1111 and 5500 0000 0000 0004\n"
+
+
+class Hook(BaseHTTPRequestHandler):
+    got = []
+
+    def do_POST(self):  # noqa: N802
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        try:
+            Hook.got.append(json.loads(body))
+        except ValueError:
+            Hook.got.append({"unparsable": body.decode("utf-8", "replace")})
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+class Smtp(threading.Thread):
+    """Just enough SMTP for libcurl: EHLO/HELO, MAIL, RCPT, DATA, QUIT."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.mails = []
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(c,), daemon=True).start()
+
+    def session(self, c):
+        f = c.makefile("rb")
+        c.sendall(b"220 test ESMTP\r\n")
+        mail = {"rcpt": []}
+        try:
+            for line in f:
+                cmd = line.strip().upper()
+                if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
+                    c.sendall(b"250 test\r\n")
+                elif cmd.startswith(b"MAIL FROM"):
+                    mail["from"] = line.strip()[10:].decode()
+                    c.sendall(b"250 ok\r\n")
+                elif cmd.startswith(b"RCPT TO"):
+                    mail["rcpt"].append(line.strip()[8:].decode())
+                    c.sendall(b"250 ok\r\n")
+                elif cmd == b"DATA":
+                    c.sendall(b"354 go\r\n")
+                    data = []
+                    for dl in f:
+                        if dl in (b".\r\n", b".\n"):
+                            break
+                        data.append(dl)
+                    mail["data"] = b"".join(data).decode("utf-8", "replace")
+                    self.mails.append(mail)
+                    mail = {"rcpt": []}
+                    c.sendall(b"250 queued\r\n")
+                elif cmd == b"QUIT":
+                    c.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    c.sendall(b"250 ok\r\n")
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+
+def respmod(srv, url, body):
+    c = srv.conn()
+    try:
+        return transact(c, "RESPMOD", srv.url("respmod"), http_req_head("GET", url),
+                        http_res_head(body_len=len(body)), body, allow204=True)
+    finally:
+        c.close()
+
+
+def upload(srv, body):
+    hdr = http_req_head("POST", "http://upload.example/form", extra=["Content-Type: text/plain"],
+                        body_len=len(body))
+    c = srv.conn()
+    try:
+        return transact(c, "REQMOD", srv.url("reqmod"), req_hdr=hdr, body=body, allow204=True)
+    finally:
+        c.close()
+
+
+def wait_for(fn, timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if fn():
+            return True
+        time.sleep(0.1)
+    return fn()
+
+
+def kinds(events):
+    return [e.get("event") for e in events]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    ck = Check("alerts")
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    smtp = Smtp()
+    smtp.start()
+    hook_url = "http://127.0.0.1:%d/alert" % http.server_port
+    srv = SekishoServer(a.build_dir, modules="dlp virus_scan", name="alerts")
+    try:
+        srv.init_db()
+        for k, v in (("notify.webhook", hook_url), ("notify.email", "soc@example.test"),
+                     ("notify.smtp", "127.0.0.1:%d" % smtp.port), ("notify.min-interval", "1h"),
+                     ("notify.from", "gw1@example.test"), ("icap.x-virus-id", "on")):
+            srv.policy_cmd("set", k, v)
+        srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--min-count", "2",
+                       "--action", "block")
+        srv.start()
+        for i in range(6):  # several connections: more than one c-icap child
+            r = respmod(srv, "http://files.example/eicar%d.com" % i, EICAR)
+            ck.ok("EICAR %d blocked" % i, r.status == 200 and r.http_status() == 403, r.status)
+        ck.ok("a virus alert reaches the webhook",
+              wait_for(lambda: "virus" in kinds(Hook.got)), Hook.got)
+        ck.ok("... and the mailbox", wait_for(lambda: any("virus" in m.get("data", "")
+                                                           for m in smtp.mails)), smtp.mails)
+        time.sleep(1.0)  # give a wrongly repeated alert the time to arrive
+        ck.eq("six viruses within notify.min-interval: one alert (node-wide)",
+              kinds(Hook.got).count("virus"), 1)
+        ev = next(e for e in Hook.got if e.get("event") == "virus")
+        ck.ok("the alert names the threat, the URL and the transaction",
+              "eicar" in ev.get("name", "").lower() and ev.get("url", "").startswith(
+                  "http://files.example/eicar") and ev.get("transaction"), ev)
+        m = next(m for m in smtp.mails if "virus" in m.get("data", ""))
+        ck.ok("mail: from, to and subject as configured",
+              m.get("from") == "<gw1@example.test>" and m["rcpt"] == ["<soc@example.test>"] and
+              "Subject: Sekisho alert: virus on " in m["data"], m)
+
+        r = upload(srv, CARDS)
+        ck.ok("card upload blocked", r.status == 200 and r.http_status() == 403, r.status)
+        ck.ok("a dlp-block alert", wait_for(lambda: "dlp-block" in kinds(Hook.got)), Hook.got)
+
+        # a generation that cannot load: alert with the last good settings
+        db = sqlite3.connect(srv.db)
+        db.execute("UPDATE settings SET value = 'maybe' WHERE key = 'icap.x-virus-id'")
+        db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        db.commit()
+        db.close()
+        ck.ok("a broken generation: policy-load-failed alert",
+              wait_for(lambda: "policy-load-failed" in kinds(Hook.got)), kinds(Hook.got))
+        db = sqlite3.connect(srv.db)
+        db.execute("UPDATE settings SET value = 'on' WHERE key = 'icap.x-virus-id'")
+        db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        db.commit()
+        db.close()
+
+        # a receiver that accepts and never answers must delay nothing
+        black = socket.socket()
+        black.bind(("127.0.0.1", 0))
+        black.listen(64)
+        srv.policy_cmd("set", "notify.webhook", "http://127.0.0.1:%d/" % black.getsockname()[1])
+        srv.policy_cmd("set", "notify.min-interval", "0s")
+        time.sleep(2.5)  # the children re-read the policy within a second
+        worst = 0.0
+        for i in range(4):
+            t0 = time.monotonic()
+            r = respmod(srv, "http://files.example/again%d.com" % i, EICAR)
+            worst = max(worst, time.monotonic() - t0)
+            ck.ok("EICAR %d blocked while the webhook hangs" % i,
+                  r.status == 200 and r.http_status() == 403, r.status)
+        ck.ok("no ICAP answer waits for a hanging receiver (worst %.2f s)" % worst, worst < 1.0)
+        black.close()  # alerts queued for it now fail at once
+
+        srv.policy_cmd("set", "notify.webhook", hook_url)
+        time.sleep(2.5)
+        n0 = kinds(Hook.got).count("virus")
+        for i in range(3):
+            respmod(srv, "http://files.example/more%d.com" % i, EICAR)
+        ck.ok("rate limit off: one alert per virus (3 more)",
+              wait_for(lambda: kinds(Hook.got).count("virus") >= n0 + 3, 40),
+              kinds(Hook.got))
+        time.sleep(1.0)
+        ck.eq("... and not more", kinds(Hook.got).count("virus"), n0 + 3)
+
+        before = len(Hook.got)
+        p = srv.policy_cmd("notify", "test", check=False)
+        ck.eq("notify test exits 0", p.returncode, 0)
+        ck.ok("notify test: one webhook per kind",
+              sorted(kinds(Hook.got[before:])) == sorted(
+                  ["virus", "dlp-block", "module-error", "signatures-stale",
+                   "policy-load-failed"]), kinds(Hook.got[before:]))
+        ck.ok("notify test says what it sent", b"10 sent, 0 failed" in p.stdout, p.stdout)
+        p = srv.policy_cmd("set", "notify.events", "virus,ransom", check=False)
+        ck.ok("an unknown event kind is refused, naming it",
+              p.returncode == 2 and b"ransom" in p.stderr, p.stderr)
+    except StartupError as e:
+        ck.ok("server starts", False, e)
+    finally:
+        srv.stop()
+        srv.cleanup()
+        http.shutdown()
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
