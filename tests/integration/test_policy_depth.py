@@ -15,13 +15,15 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, check_asan, check_started,  # noqa: E402
-                     http_req_head, http_res_head, transact)
+                     free_port, http_req_head, http_res_head, transact)
 from test_url_block import Ctx, check_blocked, check_passes, reqmod  # noqa: E402
 
 
@@ -100,8 +102,10 @@ def g_monitor(ck, build):
     tmp = tempfile.mkdtemp(prefix="sekisho-depth-av-")
     empty_db = os.path.join(tmp, "clamav-empty")
     os.mkdir(empty_db)
+    status_port = free_port()
     srv = SekishoServer(build, modules="url_block dlp virus_scan xheaders", name="monitor",
-                        extra_args=["--clamav-db", empty_db])
+                        extra_args=["--clamav-db", empty_db,
+                                    "--status-listen", "127.0.0.1:%d" % status_port])
     srv.init_db()
     srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", "monitor.test")
     srv.policy_cmd("url", "add", "--list", "block", "--match", "cidr", "10.1.0.0/16")
@@ -155,6 +159,22 @@ def g_monitor(ck, build):
             c.close()
         check_monitored(ck, srv, "DLP upload (template action log)", r, url, body, "cards",
                         False)
+        # /metrics counts them as would-block, not as errors (4 sent above)
+        deadline = time.monotonic() + 5
+        while True:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % status_port,
+                                        timeout=5) as resp:
+                text = resp.read().decode()
+            wb = sum(float(m.group(1)) for m in re.finditer(
+                r'(?m)^sekisho_transactions_total\{[^}]*verdict="would-block"[^}]*\} (\S+)$',
+                text))
+            errs = sum(float(m.group(1)) for m in re.finditer(
+                r'(?m)^sekisho_transactions_total\{[^}]*verdict="error"[^}]*\} (\S+)$', text))
+            if wb >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        ck.ok("metrics: 4 transactions with verdict would-block, none as error",
+              wb == 4 and errs == 0, (wb, errs))
     except StartupError as e:
         ck.ok("monitor server starts", False, str(e))
     finally:
