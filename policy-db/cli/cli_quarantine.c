@@ -127,18 +127,38 @@ int sk_cli_quarantine_show(struct sk_cli *c)
     return SK_CLI_OK;
 }
 
+/* Copy IN to OUT, SHA-256 of the bytes into HEX (65). 0 or -1 (errno). */
+static int sk_q_copy(int in, int out, char *hex)
+{
+    unsigned char buf[65536], md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    int rc = -1;
+    ssize_t n;
+
+    if (h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1)
+        goto out;
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        if (EVP_DigestUpdate(h, buf, (size_t)n) != 1 || write(out, buf, (size_t)n) != n)
+            goto out;
+    if (n < 0 || EVP_DigestFinal_ex(h, md, &mdlen) != 1 || mdlen != 32 || fsync(out) != 0)
+        goto out;
+    for (unsigned i = 0; i < mdlen; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    rc = 0;
+out:
+    EVP_MD_CTX_free(h);
+    return rc;
+}
+
 /* Copy ID.bin to OUT (new file, 0600), checking its SHA-256 against the
  * metadata: what is released is exactly what was blocked. */
 int sk_cli_quarantine_release(struct sk_cli *c)
 {
     char path[4096], *meta, *err = NULL, hex[65];
-    unsigned char buf[65536], md[32];
-    unsigned int mdlen = 0;
     struct sk_json *j = NULL;
-    EVP_MD_CTX *h = NULL;
     int in = -1, out = -1, rc = SK_CLI_FAIL;
     size_t len;
-    ssize_t n;
 
     if (!sk_q_id_ok(c->ops[0]))
         return sk_cli_usage("invalid quarantine id '%s'", c->ops[0]);
@@ -160,15 +180,11 @@ int sk_cli_quarantine_release(struct sk_cli *c)
         sk_cli_fail("%s: %s (release never overwrites)", c->out, strerror(errno));
         goto out;
     }
-    if ((h = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1)
-        goto fail;
-    while ((n = read(in, buf, sizeof(buf))) > 0)
-        if (EVP_DigestUpdate(h, buf, (size_t)n) != 1 || write(out, buf, (size_t)n) != n)
-            goto fail;
-    if (n < 0 || EVP_DigestFinal_ex(h, md, &mdlen) != 1 || fsync(out) != 0)
-        goto fail;
-    for (unsigned i = 0; i < mdlen && i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    if (sk_q_copy(in, out, hex) == -1) {
+        unlink(c->out);
+        sk_cli_fail("cannot release %s to %s: %s", c->ops[0], c->out, strerror(errno));
+        goto out;
+    }
     if (strcmp(hex, sk_q_str(j, "sha256")) != 0) {
         unlink(c->out);
         sk_cli_fail("quarantined object %s does not match its recorded SHA-256; not released",
@@ -177,12 +193,7 @@ int sk_cli_quarantine_release(struct sk_cli *c)
     }
     printf("released %s (%s, %s) to %s\n", c->ops[0], sk_q_str(j, "virus"), hex, c->out);
     rc = SK_CLI_OK;
-    goto out;
-fail:
-    unlink(c->out);
-    sk_cli_fail("cannot release %s to %s: %s", c->ops[0], c->out, strerror(errno));
 out:
-    EVP_MD_CTX_free(h);
     if (in != -1)
         close(in);
     if (out != -1)
