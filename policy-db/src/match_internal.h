@@ -121,12 +121,12 @@ struct sk_ruleset {
     struct sk_rx *rx;              /* sorted by (list, id) */
     size_t nrx;
     struct sk_rxpre pre;
-    /* cidr rules, ascending index. Scanned linearly, and only for URLs
-     * whose host is an IP literal (most URLs never reach it). */
-    struct sk_cidr_rule {
-        struct sk_cidr net;
-        uint32_t value;
-    } *nets;
+    /* cidr rules: canonical "network/bits" -> index, and which prefix
+     * lengths occur per family. A lookup masks the host's address to each
+     * length present (a handful) and probes the set: constant in the
+     * number of rules, and only for URLs whose host is an IP literal. */
+    struct sk_hset nets;
+    uint8_t net_bits4[33], net_bits6[129];
     size_t nnets;
     size_t bytes;
 };

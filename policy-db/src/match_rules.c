@@ -234,17 +234,14 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
         break;
     }
     case SK_MATCH_CIDR: {
-        struct sk_cidr_rule *n = realloc(rs->nets, (rs->nnets + 1) * sizeof(*n));
-        if (n == NULL)
-            goto oom;
-        rs->nets = n;
-        n[rs->nnets].value = idx;
+        struct sk_cidr c;
         free(key);
         key = NULL;
-        if (sk_canon_cidr(pattern, &n[rs->nnets].net, &key, err) == -1)
+        if (sk_canon_cidr(pattern, &c, &key, err) == -1)
             goto out;
+        (c.family == 4 ? rs->net_bits4 : rs->net_bits6)[c.bits] = 1;
         rs->nnets++;
-        rc = 0;
+        rc = sk_hset_add(&rs->nets, key, strlen(key), idx);
         break;
     }
     }
@@ -276,6 +273,7 @@ int sk_ruleset_build(struct sk_ruleset *rs, char **err)
         return sk_pdb_errf(err, "out of memory compiling URL rules");
     sk_hset_seal(&rs->domains);
     sk_hset_seal(&rs->exact);
+    sk_hset_seal(&rs->nets);
     if (rs->nrx > 1)
         qsort_r(rs->rx, rs->nrx, sizeof(*rs->rx), sk_rx_cmp, rs);
     if (sk_rxpre_build(&rs->pre, rs->rx, rs->nrx) == -1)
@@ -287,7 +285,7 @@ int sk_ruleset_build(struct sk_ruleset *rs, char **err)
         rs->bytes += strlen(rs->rules[i].pattern) + 1;
     for (size_t i = 0; i < rs->nrx; i++)
         rs->bytes += sizeof(*rs->rx) + sk_rx_bytes(rs->rx[i].code) + strlen(rs->rx[i].pattern);
-    rs->bytes += sk_rxpre_bytes(&rs->pre) + rs->nnets * sizeof(*rs->nets);
+    rs->bytes += sk_rxpre_bytes(&rs->pre) + sk_hset_bytes(&rs->nets);
     return 0;
 }
 
@@ -367,15 +365,28 @@ static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u,
  * into "10.1.2.3", so this only reads its canonical text. */
 static void sk_ruleset_nets(const struct sk_ruleset *rs, const struct sk_url *u, struct sk_best *b)
 {
-    struct sk_cidr ip;
+    char addr[INET6_ADDRSTRLEN], key[INET6_ADDRSTRLEN + 8];
+    const uint8_t *present;
+    struct sk_cidr ip, net;
+    int max;
 
     if (rs->nnets == 0 ||
         (u->host_type != SK_URL_HOST_IPV4 && u->host_type != SK_URL_HOST_IPV6) ||
         sk_cidr_parse(u->host, &ip) == -1)
         return;
-    for (size_t i = 0; i < rs->nnets; i++)
-        if (sk_cidr_match(&rs->nets[i].net, ip.family, ip.addr))
-            sk_best_cb(b, rs->nets[i].value, 0);
+    max = ip.family == 4 ? 32 : 128;
+    present = ip.family == 4 ? rs->net_bits4 : rs->net_bits6;
+    for (int bits = max; bits >= 0; bits--) {
+        if (!present[bits])
+            continue;
+        net = ip;
+        net.bits = bits;
+        sk_cidr_mask(&net);
+        if (inet_ntop(ip.family == 4 ? AF_INET : AF_INET6, net.addr, addr, sizeof(addr)) == NULL)
+            continue;
+        snprintf(key, sizeof(key), "%s/%d", addr, bits);
+        sk_hset_find(&rs->nets, key, strlen(key), sk_best_cb, b);
+    }
 }
 
 int sk_ruleset_check(const struct sk_ruleset *rs, const struct sk_url *u, uint32_t *best)
@@ -412,7 +423,7 @@ void sk_ruleset_free(struct sk_ruleset *rs)
         free(rs->rx[i].pattern);
     }
     free(rs->rx);
-    free(rs->nets);
+    sk_hset_free(&rs->nets);
     sk_rxpre_free(&rs->pre);
     memset(rs, 0, sizeof(*rs));
 }

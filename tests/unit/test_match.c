@@ -267,6 +267,57 @@ static void sk_t_cidr(void **state)
     }
 }
 
+/* The per-length hash lookup against a brute-force scan with
+ * sk_cidr_match: random IPv4 networks of every length in all three lists,
+ * random addresses (many inside them), same winner every time. */
+static void sk_t_cidr_reference(void **state)
+{
+    enum { NR = 400, NQ = 3000 };
+    static struct sk_cidr nets[NR];
+    static enum sk_rule_list lists[NR];
+    struct sk_ruleset rs;
+    char *err = NULL, pat[64], url[64];
+    size_t fails = 0;
+
+    srand(14);
+    memset(&rs, 0, sizeof(rs));
+    for (int i = 0; i < NR; i++) {
+        int bits = rand() % 33;
+        snprintf(pat, sizeof(pat), "10.%d.%d.%d/%d", rand() % 4, rand() % 256, rand() % 256,
+                 bits);
+        lists[i] = (enum sk_rule_list)(rand() % 3);
+        assert_int_equal(sk_cidr_parse(pat, &nets[i]), 0);
+        if (sk_ruleset_add(&rs, i + 1, lists[i], SK_MATCH_CIDR, pat, &err) != 0)
+            fail_msg("%s: %s", pat, err);
+    }
+    assert_int_equal(sk_ruleset_build(&rs, &err), 0);
+    for (int q = 0; q < NQ; q++) {
+        struct sk_url u;
+        struct sk_cidr ip;
+        uint32_t best = 0;
+        int64_t want = 0, got = 0;
+        int wl = 3;
+
+        snprintf(url, sizeof(url), "http://%d.%d.%d.%d/", rand() % 8 ? 10 : 11, rand() % 4,
+                 rand() % 256, rand() % 256);
+        assert_int_equal(sk_url_normalize(url, 0, &u, &err), 0);
+        assert_int_equal(sk_cidr_parse(u.host, &ip), 0);
+        for (int i = 0; i < NR; i++) /* lowest list, then lowest id */
+            if (sk_cidr_match(&nets[i], ip.family, ip.addr) && (int)lists[i] < wl) {
+                wl = (int)lists[i];
+                want = i + 1;
+            }
+        if (sk_ruleset_check(&rs, &u, &best) == 1)
+            got = rs.rules[best].id;
+        if (got != want && fails++ < 5)
+            fprintf(stderr, "%s: want rule %lld, got %lld\n", url, (long long)want,
+                    (long long)got);
+        sk_url_free(&u);
+    }
+    sk_ruleset_free(&rs);
+    assert_int_equal(fails, 0);
+}
+
 /* approved > allow > block, whatever the match modes and ids. */
 static void sk_t_precedence(void **state)
 {
@@ -574,7 +625,7 @@ int main(void)
         cmocka_unit_test(sk_t_domain),       cmocka_unit_test(sk_t_exact),
         cmocka_unit_test(sk_t_prefix_substring), cmocka_unit_test(sk_t_regex),
         cmocka_unit_test(sk_t_precedence),   cmocka_unit_test(sk_t_ac_reference),
-        cmocka_unit_test(sk_t_cidr),
+        cmocka_unit_test(sk_t_cidr),         cmocka_unit_test(sk_t_cidr_reference),
         cmocka_unit_test(sk_t_hset_multi),   cmocka_unit_test(sk_t_categories),
         cmocka_unit_test(sk_t_regex_prefilter), cmocka_unit_test(sk_t_regex_prefilter_random),
         cmocka_unit_test(sk_t_bad_rules),
