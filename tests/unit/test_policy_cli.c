@@ -627,7 +627,13 @@ static void test_migrate_v2(void **state)
     sk_t_expect(t, SK_RUN(t, "url", "add", "--list", "block", "--match", "cidr", "2001:db8::/32"),
                 0, "", 8);
     sk_t_expect(t, SK_RUN(t, "check", "http://[2001:db8::1]/"), 0, "2001:db8::/32", 9);
-    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/"), 0, "10.1.0.0/16", 10);
+    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/"), 0,
+                "block — policy 'default', rule 'cidr:10.1.0.0/16'", 10);
+    assert_int_equal(SK_RUN(t, "set", "url.action", "log"), 0);
+    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/"), 0, "would-block — policy", 11);
+    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/", "--json"), 0,
+                "\"verdict\":\"would-block\"", 12);
+    sk_t_expect(t, SK_RUN(t, "check", "http://10.2.0.1/"), 0, "allow — policy", 13);
 }
 
 int main(void)
