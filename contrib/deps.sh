@@ -18,7 +18,7 @@ runtime_pkgs=(
     c-icap libicapapi-dev
     libsqlite3-dev sqlite3
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
-    libbrotli-dev # virus_scan decodes Content-Encoding: br
+    libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
     libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
 )

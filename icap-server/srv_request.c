@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -70,6 +71,32 @@ static const char *sk_hdr_get(void *ctx, int response, const char *name)
                     : ci_http_request_get_header(req, name);
 }
 
+struct sk_hdr_each_ctx {
+    const char *name;
+    void (*fn)(void *arg, const char *value);
+    void *arg;
+};
+
+static void sk_hdr_each_cb(void *data, const char *name, const char *value)
+{
+    struct sk_hdr_each_ctx *e = data;
+
+    if (name && strcasecmp(name, e->name) == 0)
+        e->fn(e->arg, value ? value : "");
+}
+
+/* Every field NAME in order: a repeated Content-Encoding is one list. */
+static void sk_hdr_each(void *ctx, int response, const char *name,
+                        void (*fn)(void *arg, const char *value), void *arg)
+{
+    ci_request_t *req = ctx;
+    ci_headers_list_t *h = response ? ci_http_response_headers(req) : ci_http_request_headers(req);
+    struct sk_hdr_each_ctx e = {name, fn, arg};
+
+    if (h)
+        ci_headers_iterate(h, &e, sk_hdr_each_cb);
+}
+
 /* Split the encapsulated request line into method and an absolute URL:
  * origin-form targets get "http://" + Host, CONNECT keeps host:port. */
 static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url,
@@ -127,6 +154,7 @@ static int sk_build_txn(struct sk_req *r)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
     r->txn.headers.get = sk_hdr_get;
+    r->txn.headers.each = sk_hdr_each;
     r->txn.headers.ctx = req;
     if (r->txn.method == SK_RESPMOD && ci_http_response_headers(req)) {
         const char *status = ci_http_response_headers(req)->headers[0];
@@ -224,6 +252,7 @@ static int sk_make_page(struct sk_req *r)
     /* The encapsulated headers are released below; modules must not read
      * them any more. */
     t->headers.get = NULL;
+    t->headers.each = NULL;
     ci_http_response_create(req, 1, 1);
     snprintf(line, sizeof(line), "HTTP/1.1 %d %s", status, status == 403 ? "Forbidden" : "Blocked");
     ci_http_response_add_header(req, line);

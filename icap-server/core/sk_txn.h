@@ -18,6 +18,10 @@
  * c-icap glue fills it in, unit tests use fakes. */
 struct sk_header_source {
     const char *(*get)(void *ctx, int response, const char *name);
+    /* Every field NAME, in order (a message may repeat a field); optional:
+     * without it only get's first field is seen. */
+    void (*each)(void *ctx, int response, const char *name,
+                 void (*fn)(void *arg, const char *value), void *arg);
     void *ctx;
 };
 

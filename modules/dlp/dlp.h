@@ -135,8 +135,8 @@ size_t sk_dlp_detect(struct sk_dlp_engine *, int final);
 void sk_dlp_engine_hit(struct sk_dlp_engine *, enum sk_dlp_det, const char *value, size_t n,
                        int near_keyword);
 
-/* ---- body decoding (dlp_norm.c, dlp_formats.c, dlp_inflate.c,
- *      dlp_zip.c, dlp_multipart.c, dlp_body.c) ---- */
+/* ---- body decoding (dlp_norm.c, dlp_formats.c, dlp_zip.c, dlp_body.c;
+ *      the decoders themselves are core's, sekisho/decode.h) ---- */
 
 /* Shared by every stage of one transaction. */
 struct sk_dlp_ctx {
@@ -145,8 +145,13 @@ struct sk_dlp_ctx {
     int limit;           /* the budget ran out: the rest was not inspected */
     int oom;             /* out of memory: fail closed */
     unsigned encrypted;  /* archive entries that could not be read */
-    unsigned skipped;    /* archive entries not inspected (nested, unknown method) */
+    unsigned skipped;    /* archive entries not inspected (unknown method) */
+    unsigned undecodable; /* things that could not be decoded: dlp.on-error */
+    char why[128];        /* the first of them, for the log */
 };
+
+/* Record something that could not be decoded (first reason kept). */
+void sk_dlp_undecodable(struct sk_dlp_ctx *, const char *why);
 
 /* A stage: bytes in, decoded bytes out to the next stage. write returns 0
  * or -1 (out of memory); end finishes the object (and the next stages);
@@ -177,39 +182,20 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *, const char *charset);
 struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next);
-/* Decompressors. KIND: "gzip", "deflate" (zlib or raw, detected), "br". */
-struct sk_dlp_sink *sk_dlp_decompress_new(struct sk_dlp_ctx *, const char *kind,
-                                          struct sk_dlp_sink *next);
-/* zip / Office Open XML: each entry is its own object. */
-struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name);
-/* multipart/form-data with BOUNDARY: each part is its own object. */
-struct sk_dlp_sink *sk_dlp_multipart_new(struct sk_dlp_ctx *, const char *boundary);
+/* zip / Office Open XML (core walker): each entry is its own object;
+ * bytes outside readable entries are inspected as plain bytes. */
+struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name, int depth);
 
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
- * limits nesting (multipart in multipart, archive in archive). */
+ * limits nesting (multipart in multipart, archive in archive). What the
+ * object is comes from its first bytes (zip, gzip) before its type. */
 struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_type,
                                       const char *name, int depth);
 /* The whole request body: Content-Encoding, then sk_dlp_object_new. */
 struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *, const char *content_type,
                                     const char *content_encoding);
 
-/* Inflate helper shared by the decompressor and the zip reader. */
-struct sk_dlp_inflate;
-enum sk_dlp_zmode { SK_DLP_Z_GZIP, SK_DLP_Z_ZLIB, SK_DLP_Z_RAW };
-struct sk_dlp_inflate *sk_dlp_inflate_new(struct sk_dlp_ctx *, enum sk_dlp_zmode);
-void sk_dlp_inflate_free(struct sk_dlp_inflate *);
-void sk_dlp_inflate_reset(struct sk_dlp_inflate *, enum sk_dlp_zmode);
-/* Feed N bytes; output goes to OUT. *used gets bytes consumed. Returns 0
- * (wants more), 1 (stream ended; bytes after it not consumed), -1 (corrupt
- * data), -2 (out of memory). The budget is charged; when it runs out,
- * ctx->limit is set and 1 is returned. */
-int sk_dlp_inflate_feed(struct sk_dlp_inflate *, const unsigned char *p, size_t n, size_t *used,
-                        struct sk_dlp_sink *out);
-
-/* Header parameter NAME of VALUE ('; name=value' or quoted), copied into
- * OUT; 0 or -1 when absent. */
-int sk_dlp_param(const char *value, const char *name, char *out, size_t size);
 /* Media type of VALUE, lower-cased, into OUT (no parameters). */
 void sk_dlp_media_type(const char *value, char *out, size_t size);
 

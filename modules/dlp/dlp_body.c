@@ -1,8 +1,12 @@
-/* dlp_body.c - chooses the decoder chain of a body or a part from its
- * Content-Type, Content-Encoding and file name; header parameter parsing.
+/* dlp_body.c - the object chain of a body or a part: what a body is comes
+ * from its bytes first (zip, gzip: sk_container_sniff), then from its
+ * declared type and name (JSON, urlencoded, multipart); the adapters that
+ * put the core decoding layer (sekisho/decode.h: Content-Encoding,
+ * multipart) in front of the DLP engine; header parameter parsing.
  * SECURITY: every header here is client-controlled; an unknown or lying
  * type never means "skip": the fallback is the text sniffer over the raw
- * bytes.
+ * bytes, and what cannot be decoded is recorded (ctx->undecodable) for
+ * the module's dlp.on-error verdict.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -10,9 +14,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sekisho/decode.h>
+
 #include "dlp.h"
 
-#define SK_DLP_MAX_DEPTH 3
+#define SK_DLP_MAX_DEPTH 6
+
+void sk_dlp_undecodable(struct sk_dlp_ctx *ctx, const char *why)
+{
+    if (ctx->undecodable++ == 0)
+        snprintf(ctx->why, sizeof(ctx->why), "%s", why);
+}
 
 void sk_dlp_media_type(const char *value, char *out, size_t size)
 {
@@ -24,38 +36,6 @@ void sk_dlp_media_type(const char *value, char *out, size_t size)
     for (; value && *value && *value != ';' && *value != ' ' && o + 1 < size; value++)
         out[o++] = (char)tolower((unsigned char)*value);
     out[o] = '\0';
-}
-
-int sk_dlp_param(const char *value, const char *name, char *out, size_t size)
-{
-    size_t nl = strlen(name), o = 0;
-    const char *p = value;
-
-    while (p && (p = strchr(p, ';')) != NULL) {
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (strncasecmp(p, name, nl) != 0 || p[nl] != '=')
-            continue;
-        p += nl + 1;
-        if (*p == '"') {
-            for (p++; *p && *p != '"' && o + 1 < size; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                out[o++] = *p;
-            }
-        } else {
-            for (; *p && *p != ';' && *p != ' ' && *p != '\t' && o + 1 < size; p++)
-                out[o++] = *p;
-        }
-        out[o] = '\0';
-        /* RFC 5987 filename*=UTF-8''name: keep the name part */
-        char *q = strstr(out, "''");
-        if (name[nl - 1] == '*' && q)
-            memmove(out, q + 2, strlen(q + 2) + 1);
-        return 0;
-    }
-    return -1;
 }
 
 static int sk_ext(const char *name, const char *const *exts)
@@ -70,23 +50,6 @@ static int sk_ext(const char *name, const char *const *exts)
     return 0;
 }
 
-static int sk_is_zip(const char *mt, const char *name)
-{
-    static const char *const ext[] = {".zip", ".docx", ".xlsx", ".pptx", ".docm", ".xlsm",
-                                      ".pptm", ".odt", ".ods", ".odp", NULL};
-    return strcmp(mt, "application/zip") == 0 || strcmp(mt, "application/x-zip-compressed") == 0 ||
-           strcmp(mt, "application/x-zip") == 0 ||
-           strncmp(mt, "application/vnd.openxmlformats-officedocument.", 46) == 0 ||
-           strncmp(mt, "application/vnd.oasis.opendocument.", 35) == 0 || sk_ext(name, ext);
-}
-
-static int sk_is_gzip(const char *mt, const char *name)
-{
-    static const char *const ext[] = {".gz", ".tgz", NULL};
-    return strcmp(mt, "application/gzip") == 0 || strcmp(mt, "application/x-gzip") == 0 ||
-           sk_ext(name, ext);
-}
-
 static int sk_is_json(const char *mt, const char *name)
 {
     static const char *const ext[] = {".json", NULL};
@@ -95,52 +58,305 @@ static int sk_is_json(const char *mt, const char *name)
            (n > 5 && strcmp(mt + n - 5, "+json") == 0) || sk_ext(name, ext);
 }
 
-struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *content_type,
-                                      const char *name, int depth)
+/* Office XML parts (by entry name): tags stripped, entities decoded. */
+static int sk_is_xml(const char *name)
 {
-    char mt[128], charset[40] = "", boundary[256];
-    struct sk_dlp_sink *norm, *s;
+    static const char *const ext[] = {".xml", ".vml", NULL};
+    return sk_ext(name, ext);
+}
 
-    sk_dlp_media_type(content_type, mt, sizeof(mt));
-    sk_dlp_param(content_type, "charset", charset, sizeof(charset));
-    if (strncmp(mt, "multipart/", 10) == 0 && depth < SK_DLP_MAX_DEPTH &&
-        sk_dlp_param(content_type, "boundary", boundary, sizeof(boundary)) == 0 &&
-        (s = sk_dlp_multipart_new(ctx, boundary)) != NULL)
-        return s;
-    if (sk_is_zip(mt, name) && depth < SK_DLP_MAX_DEPTH)
-        return sk_dlp_zip_new(ctx, name);
-    if (sk_is_gzip(mt, name) && depth < SK_DLP_MAX_DEPTH) {
-        norm = sk_dlp_norm_new(ctx, NULL);
-        return norm ? sk_dlp_decompress_new(ctx, "gzip", norm) : NULL;
+/* ---- Content-Encoding and .gz: the core decoder, output charged to the
+ * transaction's budget ---- */
+
+struct sk_decomp {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    struct sk_dlp_sink *next;
+    struct sk_decoder *dec;
+    int stopped;
+};
+
+static int sk_decomp_out(void *arg, const void *buf, size_t len)
+{
+    struct sk_decomp *d = arg;
+
+    if (len > d->ctx->budget) {
+        sk_dlp_put(d->next, buf, (size_t)d->ctx->budget);
+        d->ctx->budget = 0;
+        d->ctx->limit = 1;
+        return -1;
     }
+    d->ctx->budget -= len;
+    return sk_dlp_put(d->next, buf, len);
+}
+
+static int sk_decomp_feed(struct sk_decomp *d, const unsigned char *p, size_t n, int eof)
+{
+    enum sk_decode_rc rc;
+
+    if (d->stopped)
+        return 0;
+    rc = sk_decoder_feed(d->dec, p, n, eof, sk_decomp_out, d);
+    if (rc == SK_DECODE_CORRUPT)
+        sk_dlp_undecodable(d->ctx, "compressed data is corrupt");
+    if (rc == SK_DECODE_LIMIT || rc == SK_DECODE_FAIL) {
+        d->stopped = 1;
+        if (rc == SK_DECODE_LIMIT)
+            d->ctx->limit = 1;
+        return d->ctx->limit ? 0 : -1; /* the budget: a limit, not an error */
+    }
+    return 0;
+}
+
+static int sk_decomp_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    return sk_decomp_feed((struct sk_decomp *)s, p, n, 0);
+}
+
+static int sk_decomp_end(struct sk_dlp_sink *s)
+{
+    struct sk_decomp *d = (struct sk_decomp *)s;
+
+    if (sk_decomp_feed(d, NULL, 0, 1) == -1)
+        return -1;
+    return d->next->end(d->next);
+}
+
+static void sk_decomp_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_decomp *d = (struct sk_decomp *)s;
+
+    sk_decoder_free(d->dec);
+    d->next->destroy(d->next);
+    free(d);
+}
+
+/* Owns NEXT (destroyed on failure). */
+static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk_coding_chain *ch,
+                                         struct sk_dlp_sink *next)
+{
+    struct sk_decomp *d = next ? calloc(1, sizeof(*d)) : NULL;
+    struct sk_decode_limits lim = {.out_max = UINT64_MAX}; /* the budget bounds it */
+
+    if (d && !(d->dec = sk_decoder_new(ch, &lim))) {
+        free(d);
+        d = NULL;
+    }
+    if (!d) {
+        if (next)
+            next->destroy(next);
+        return NULL;
+    }
+    d->sink = (struct sk_dlp_sink){
+        .write = sk_decomp_write, .end = sk_decomp_end, .destroy = sk_decomp_destroy};
+    d->ctx = ctx;
+    d->next = next;
+    return &d->sink;
+}
+
+/* ---- multipart: each part (and the preamble, the epilogue) is its own
+ * object ---- */
+
+struct sk_dmp {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    int depth;
+    struct sk_mp *mp;
+    struct sk_dlp_sink *part;
+};
+
+static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
+{
+    struct sk_dmp *m = arg;
+
+    sk_dlp_engine_where(m->ctx->e, p->filename);
+    if (p->kind != SK_MP_PART || p->malformed)
+        m->part = sk_dlp_norm_new(m->ctx, NULL);
+    else
+        m->part = sk_dlp_object_new(m->ctx, *p->content_type ? p->content_type : NULL,
+                                    *p->filename ? p->filename : NULL, m->depth + 1);
+    return m->part ? 0 : -1;
+}
+
+static int sk_dmp_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_dmp *m = arg;
+    return m->part ? sk_dlp_put(m->part, buf, len) : 0;
+}
+
+static int sk_dmp_end(void *arg)
+{
+    struct sk_dmp *m = arg;
+    int rc = 0;
+
+    if (m->part) {
+        rc = m->part->end(m->part);
+        m->part->destroy(m->part);
+        m->part = NULL;
+    }
+    return rc;
+}
+
+static int sk_dmp_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    return sk_mp_write(((struct sk_dmp *)s)->mp, p, n);
+}
+
+static int sk_dmp_finish(struct sk_dlp_sink *s)
+{
+    return sk_mp_end(((struct sk_dmp *)s)->mp);
+}
+
+static void sk_dmp_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_dmp *m = (struct sk_dmp *)s;
+
+    sk_mp_free(m->mp);
+    if (m->part)
+        m->part->destroy(m->part);
+    free(m);
+}
+
+static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, int depth)
+{
+    struct sk_dmp *m = calloc(1, sizeof(*m));
+    struct sk_mp_handler h = {sk_dmp_begin, sk_dmp_data, sk_dmp_end, m};
+
+    if (!m)
+        return NULL;
+    m->sink = (struct sk_dlp_sink){
+        .write = sk_dmp_write, .end = sk_dmp_finish, .destroy = sk_dmp_destroy};
+    m->ctx = ctx;
+    m->depth = depth;
+    if (!(m->mp = sk_mp_new(boundary, &h))) {
+        sk_dmp_destroy(&m->sink);
+        return NULL;
+    }
+    return &m->sink;
+}
+
+/* ---- an object whose first bytes decide what it is ---- */
+
+struct sk_sniff {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    int depth;
+    char *ctype, *name;
+    unsigned char head[4];
+    size_t nhead;
+    struct sk_dlp_sink *next; /* chosen once the head is known */
+};
+
+/* The chain by declared type: format decoder + normaliser. */
+static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name)
+{
+    char mt[128], charset[40] = "";
+    struct sk_dlp_sink *norm;
+
+    sk_dlp_media_type(ct, mt, sizeof(mt));
+    sk_header_param(ct, "charset", charset, sizeof(charset));
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
         return NULL;
     if (sk_is_json(mt, name))
         return sk_dlp_json_new(norm);
+    if (sk_is_xml(name))
+        return sk_dlp_xml_new(norm);
     if (strcmp(mt, "application/x-www-form-urlencoded") == 0)
         return sk_dlp_urlenc_new(norm);
-    return norm; /* text, XML and anything else: sniffed bytes */
+    return norm; /* text and anything else: sniffed bytes */
+}
+
+static int sk_sniff_decide(struct sk_sniff *z)
+{
+    enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
+    struct sk_coding_chain gz = {.c = {SK_CODING_GZIP}, .n = 1};
+
+    if (t != SK_CT_NONE && z->depth >= SK_DLP_MAX_DEPTH) {
+        sk_dlp_undecodable(z->ctx, "archives nested too deeply");
+        t = SK_CT_NONE;
+    }
+    if (t == SK_CT_ZIP)
+        z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
+    else if (t == SK_CT_GZIP)
+        z->next = sk_decomp_new(z->ctx, &gz, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
+    else
+        z->next = sk_by_type(z->ctx, z->ctype, z->name);
+    if (!z->next)
+        return -1;
+    return sk_dlp_put(z->next, z->head, z->nhead);
+}
+
+static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_sniff *z = (struct sk_sniff *)s;
+
+    if (!z->next) {
+        size_t take = sizeof(z->head) - z->nhead < n ? sizeof(z->head) - z->nhead : n;
+        memcpy(z->head + z->nhead, p, take);
+        z->nhead += take, p += take, n -= take;
+        if (z->nhead < sizeof(z->head) || sk_sniff_decide(z) == -1)
+            return z->nhead < sizeof(z->head) ? 0 : -1;
+    }
+    return sk_dlp_put(z->next, p, n);
+}
+
+static int sk_sniff_end(struct sk_dlp_sink *s)
+{
+    struct sk_sniff *z = (struct sk_sniff *)s;
+
+    if (!z->next && sk_sniff_decide(z) == -1)
+        return -1;
+    return z->next->end(z->next);
+}
+
+static void sk_sniff_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_sniff *z = (struct sk_sniff *)s;
+
+    if (z->next)
+        z->next->destroy(z->next);
+    free(z->ctype);
+    free(z->name);
+    free(z);
+}
+
+struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *content_type,
+                                      const char *name, int depth)
+{
+    char boundary[SK_MP_BOUNDARY_MAX + 1];
+    struct sk_sniff *z;
+    struct sk_dlp_sink *s;
+
+    if (depth < SK_DLP_MAX_DEPTH && sk_mp_boundary(content_type, boundary, sizeof(boundary)) == 0 &&
+        (s = sk_dmp_new(ctx, boundary, depth)) != NULL)
+        return s;
+    if (!(z = calloc(1, sizeof(*z))))
+        return NULL;
+    z->sink = (struct sk_dlp_sink){
+        .write = sk_sniff_write, .end = sk_sniff_end, .destroy = sk_sniff_destroy};
+    z->ctx = ctx;
+    z->depth = depth;
+    z->ctype = content_type ? strdup(content_type) : NULL;
+    z->name = name ? strdup(name) : NULL;
+    if ((content_type && !z->ctype) || (name && !z->name)) {
+        sk_sniff_destroy(&z->sink);
+        return NULL;
+    }
+    return &z->sink;
 }
 
 struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *ctx, const char *content_type,
                                     const char *content_encoding)
 {
     struct sk_dlp_sink *s = sk_dlp_object_new(ctx, content_type, NULL, 0);
-    char tok[32];
+    struct sk_coding_chain ch;
+    char bad[48], why[96];
 
-    /* "gzip, br" was applied gzip first: the last one listed is undone first,
-     * so it wraps the chain last. */
-    for (const char *p = content_encoding; s && p && *p;) {
-        size_t n;
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        n = strcspn(p, " ,\t");
-        if (n == 0)
-            break;
-        snprintf(tok, sizeof(tok), "%.*s", (int)(n < 31 ? n : 31), p);
-        p += n;
-        if (strcasecmp(tok, "identity") != 0)
-            s = sk_dlp_decompress_new(ctx, tok, s);
+    if (sk_coding_parse(content_encoding, &ch, bad, sizeof(bad)) == -1) {
+        /* the raw bytes are still inspected; the verdict is dlp.on-error */
+        snprintf(why, sizeof(why), "cannot decode Content-Encoding '%s'", bad);
+        sk_dlp_undecodable(ctx, why);
+        return s;
     }
-    return s;
+    return s && ch.n ? sk_decomp_new(ctx, &ch, s) : s;
 }

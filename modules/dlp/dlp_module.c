@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sekisho/decode.h"
 #include "sekisho/module.h"
 
 #include "dlp.h"
@@ -23,9 +24,27 @@ struct sk_dlp_cfg {
     uint64_t max_decoded; /* decompressed bytes inspected per transaction */
     int on_limit_block;   /* beyond it: block (default) or allow */
     struct sk_pageset pages; /* block pages (option dlp.templates) */
+    int on_error_block;   /* something could not be decoded: block (default) or allow */
 };
 
-static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20, .on_limit_block = 1};
+static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20, .on_limit_block = 1,
+                                            .on_error_block = 1};
+
+/* on-limit / on-error: "block" or "allow"; 0, or -1 with *err. */
+static int sk_dlp_verdict_opt(struct sk_module_ctx *mc, const char *key, int *out, char **err)
+{
+    const char *v = mc->option(mc, key);
+
+    if (v == NULL)
+        return 0;
+    if (strcmp(v, "block") != 0 && strcmp(v, "allow") != 0) {
+        if (asprintf(err, "option dlp.%s: '%s': block or allow", key, v) == -1)
+            *err = NULL;
+        return -1;
+    }
+    *out = strcmp(v, "block") == 0;
+    return 0;
+}
 
 struct sk_dlp_txn {
     struct sk_dlp_plan *plan;
@@ -49,14 +68,10 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
             *err = NULL;
         return -1;
     }
-    if ((v = mc->option(mc, "on-limit")) != NULL) {
-        if (strcmp(v, "block") != 0 && strcmp(v, "allow") != 0) {
-            free(cfg);
-            if (asprintf(err, "option dlp.on-limit: '%s': block or allow", v) == -1)
-                *err = NULL;
-            return -1;
-        }
-        cfg->on_limit_block = strcmp(v, "block") == 0;
+    if (sk_dlp_verdict_opt(mc, "on-limit", &cfg->on_limit_block, err) == -1 ||
+        sk_dlp_verdict_opt(mc, "on-error", &cfg->on_error_block, err) == -1) {
+        free(cfg);
+        return -1;
     }
     if (sk_pageset_load(&cfg->pages, mc->option(mc, "templates"), &sk_page_builtin_generic,
                         "dlp.templates", err) == -1) {
@@ -139,8 +154,10 @@ static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
     if ((s->e = sk_dlp_engine_new(s->plan)) == NULL)
         return SK_ERROR;
     s->ctx.e = s->e;
-    s->body = sk_dlp_body_new(&s->ctx, sk_txn_req_header(t, "Content-Type"),
-                              sk_txn_req_header(t, "Content-Encoding"));
+    /* every Content-Encoding field, in order, is one coding chain */
+    char *ce = sk_txn_header_list(t, 0, "Content-Encoding");
+    s->body = sk_dlp_body_new(&s->ctx, sk_txn_req_header(t, "Content-Type"), ce);
+    free(ce);
     return s->body ? SK_CONTINUE : SK_ERROR;
 }
 
@@ -210,8 +227,22 @@ static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *bu
                           " dlp.max-decoded and cannot be inspected completely");
         return SK_BLOCK;
     }
+    if (s->ctx.undecodable && cfg->on_error_block) {
+        char reason[256];
+        sk_dlp_report_all(t, s);
+        snprintf(reason, sizeof(reason), "information leak prevention: the body cannot be "
+                 "inspected completely: %s (dlp.on-error: block)", s->ctx.why);
+        sk_txn_set_reason(t, "dlp-undecodable", reason);
+        return SK_BLOCK;
+    }
     if (!eof)
         return SK_CONTINUE;
+    if (s->ctx.undecodable) { /* dlp.on-error allow: logged, raw bytes were inspected */
+        char reason[256];
+        snprintf(reason, sizeof(reason), "%s; inspected as raw bytes (dlp.on-error: allow)",
+                 s->ctx.why);
+        sk_txn_set_reason(t, "dlp-undecodable", reason);
+    }
     sk_dlp_report_all(t, s); /* log-only templates */
     for (size_t i = 0; i < s->plan->ntpl; i++) /* monitor mode: the first one decides */
         if (sk_dlp_engine_tpl_count(s->e, i) >= (uint64_t)s->plan->tpl[i].min_count) {
@@ -242,6 +273,8 @@ static void sk_dlp_end(struct sk_txn *t, void *state)
 static const struct sk_module_option sk_dlp_options[] = {
     {"max-decoded", SK_OPT_SIZE, "256M", NULL, "decompressed bytes inspected per transaction"},
     {"on-limit", SK_OPT_ENUM, "block", "block|allow", "verdict beyond max-decoded"},
+    {"on-error", SK_OPT_ENUM, "block", "block|allow",
+     "verdict when part of a body cannot be decoded (corrupt or unknown coding, encrypted entry)"},
     {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
     {NULL, 0, NULL, NULL, NULL},
 };

@@ -1,5 +1,5 @@
 /* dlp_norm.c - charset normalisation into the engine: sniffing, iconv
- * (glibc) to UTF-8 for UTF-16, Shift_JIS (CP932), EUC-JP and ISO-2022-JP,
+ * (glibc) to UTF-8 for UTF-16 (sniffing: core sk_decode_charset.c), Shift_JIS (CP932), EUC-JP and ISO-2022-JP,
  * and the NFKC-style folding that makes ０１２ and 012 alike.
  * SECURITY: client bytes of any charset claim; conversion errors are
  * skipped byte by byte, never fatal; buffers are fixed-size.
@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sekisho/decode.h>
 
 #include "dlp.h"
 
@@ -192,83 +194,6 @@ static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, i
     }
 }
 
-/* Code units of ASCII, Latin-1, CJK punctuation, kana, kanji, full-width. */
-static int sk_norm_plausible16(unsigned u)
-{
-    return (u >= 0x20 && u < 0x7f) || u == 0x0a || u == 0x0d || u == 0x09 ||
-           (u >= 0xa0 && u <= 0xff) || (u >= 0x3000 && u <= 0x30ff) ||
-           (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xff00 && u <= 0xffef);
-}
-
-/* Encoding of the first bytes: NULL = bytes as they are (UTF-8 or
- * binary), else an iconv name. *skip gets a BOM's length. */
-static const char *sk_norm_sniff(const unsigned char *s, size_t n, size_t *skip)
-{
-    size_t even0 = 0, odd0 = 0, high = 0, sjis_only = 0;
-    size_t i;
-
-    *skip = 0;
-    if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
-        return *skip = 3, NULL;
-    if (n >= 2 && s[0] == 0xff && s[1] == 0xfe)
-        return *skip = 2, "UTF-16LE";
-    if (n >= 2 && s[0] == 0xfe && s[1] == 0xff)
-        return *skip = 2, "UTF-16BE";
-    for (i = 0; i + 1 < n; i += 2) {
-        even0 += s[i] == 0;
-        odd0 += s[i + 1] == 0;
-    }
-    if (n >= 8 && odd0 * 3 > n / 2 && even0 * 8 < n / 2)
-        return "UTF-16LE";
-    if (n >= 8 && even0 * 3 > n / 2 && odd0 * 8 < n / 2)
-        return "UTF-16BE";
-    if (even0 + odd0)
-        return NULL; /* binary */
-    if (memmem(s, n, "\x1b$B", 3) || memmem(s, n, "\x1b$@", 3) || memmem(s, n, "\x1b(J", 3))
-        return "ISO-2022-JP";
-    /* valid UTF-8 (a truncated last sequence allowed)? */
-    for (i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                   : (c & 0xf8) == 0xf0 ? 3 : 9;
-        if (k == 9 || c == 0xc0 || c == 0xc1)
-            break;
-        size_t j = 1;
-        while (j <= k && i + j < n && (s[i + j] & 0xc0) == 0x80)
-            j++;
-        if (j <= k && i + j < n)
-            break;
-        i += k + 1;
-    }
-    if (i >= n)
-        return NULL;
-    /* UTF-16 without BOM and without ASCII (so without NULs): nearly all
-     * code units in ranges Japanese text uses. */
-    if (n >= 8) {
-        size_t le = 0, be = 0, kle = 0, kbe = 0, units = n / 2;
-        for (i = 0; i + 1 < n; i += 2) {
-            unsigned ul = (unsigned)(s[i] | s[i + 1] << 8), ub = (unsigned)(s[i] << 8 | s[i + 1]);
-            le += sk_norm_plausible16(ul);
-            be += sk_norm_plausible16(ub);
-            kle += ul >= 0x3000 && ul <= 0x30ff; /* kana and CJK punctuation: */
-            kbe += ub >= 0x3000 && ub <= 0x30ff; /* never a Shift_JIS/EUC pair */
-        }
-        if (le * 10 >= units * 9 && kle * 10 >= units && kle >= kbe)
-            return "UTF-16LE";
-        if (be * 10 >= units * 9 && kbe * 10 >= units)
-            return "UTF-16BE";
-    }
-    /* Shift_JIS vs EUC-JP: bytes 0x81..0x8d and 0xa0 never occur in EUC-JP
-     * text, while Shift_JIS hiragana/katakana leads are 0x82/0x83. */
-    for (i = 0; i < n; i++) {
-        high += s[i] >= 0x80;
-        sjis_only += (s[i] >= 0x81 && s[i] <= 0x8d) || s[i] == 0xa0;
-    }
-    if (high == 0)
-        return NULL;
-    return sjis_only ? "CP932" : "EUC-JP";
-}
-
 /* Declared charset -> iconv name, NULL for UTF-8/ASCII/unknown (bytes). */
 static const char *sk_norm_charset(const char *cs)
 {
@@ -309,7 +234,7 @@ static void sk_norm_feed(struct sk_norm *z, const unsigned char *p, size_t n, in
 static void sk_norm_decide(struct sk_norm *z, int final)
 {
     size_t skip = 0;
-    const char *name = sk_norm_sniff(z->sniff, z->nsniff, &skip);
+    const char *name = sk_charset_sniff(z->sniff, z->nsniff, &skip);
 
     sk_norm_start(z, name);
     sk_norm_feed(z, z->sniff + skip, z->nsniff - skip, final);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct sk_vs_clam {
     int have_stat;
     int busy;          /* atomic: a check or rebuild is under way */
     time_t next_check; /* atomic */
+    int heavy_fd;      /* unlinked lock file opened before fork: heavy-scan slots */
 };
 
 __attribute__((format(printf, 1, 2))) static void sk_vs_log(const char *fmt, ...)
@@ -180,9 +182,44 @@ static int sk_vs_set_limits(struct cl_engine *e, const struct sk_vs_engine_conf 
 
 struct sk_vs_scan_ctx {
     uint64_t files, max_files;
-    int over_files;
+    uint64_t bytes, max_bytes;
+    struct timespec deadline;
+    int over_files, over_bytes, over_time, busy;
     char found[SK_VS_NAME_MAX]; /* first alert, from the virus-found callback */
 };
+
+static int sk_vs_past(const struct timespec *d)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
+/* Every inner object of an archive passes here (libclamav 1.x): its bytes
+ * count against the policy's av.max-scan-size, and the scan stops at its
+ * deadline; libclamav's own MAX_SCANTIME is checked only between files of
+ * some parsers. */
+static cl_error_t sk_vs_inspect(int fd, const char *type, const char **ancestors,
+                                size_t parent_file_size, const char *file_name, size_t file_size,
+                                const char *file_buffer, uint32_t recursion_level,
+                                uint32_t layer_attributes, void *context)
+{
+    struct sk_vs_scan_ctx *sc = context;
+
+    if (!sc)
+        return CL_CLEAN;
+    sc->bytes += file_size;
+    if (sc->max_bytes && sc->bytes > sc->max_bytes) {
+        sc->over_bytes = 1;
+        return CL_VIRUS;
+    }
+    if (sk_vs_past(&sc->deadline)) {
+        sc->over_time = 1;
+        return CL_VIRUS;
+    }
+    return CL_CLEAN;
+}
 
 /* libclamav 1.4 leaves *virname NULL for some alerts (a top-level object
  * over max-filesize); the callback always sees the name. */
@@ -206,6 +243,10 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
     if (sc->max_files && sc->files > sc->max_files + 1) {
         sc->over_files = 1;
         return CL_VIRUS; /* stops the scan; classified as a limit below */
+    }
+    if (sk_vs_past(&sc->deadline)) {
+        sc->over_time = 1;
+        return CL_VIRUS;
     }
     return CL_CLEAN;
 }
@@ -262,6 +303,7 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
         goto fail;
     }
     cl_engine_set_clcb_pre_scan(e->cl, sk_vs_pre_scan);
+    cl_engine_set_clcb_file_inspection(e->cl, sk_vs_inspect);
     cl_engine_set_clcb_virus_found(e->cl, sk_vs_virus_found);
     snprintf(ver, sizeof(ver), "clamav-%s:%s:db%lld:sigs%u:%016llx", cl_retver(),
              testdir ? "testsigs" : "db",
@@ -303,11 +345,22 @@ static void sk_vs_classify(cl_error_t rc, const char *virname,
                            const struct sk_vs_scan_ctx *sc, struct sk_vs_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
-    if (sc->over_files) {
+    if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy) {
         rep->result = SK_VS_LIMIT;
-        snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.MaxFiles");
-        snprintf(rep->why, sizeof(rep->why), "more than %llu archive members (av.max-files)",
-                 (unsigned long long)sc->max_files);
+        snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.%s",
+                 sc->over_files ? "MaxFiles" : sc->over_bytes ? "MaxScanSize"
+                 : sc->over_time ? "MaxScanTime" : "Busy");
+        if (sc->over_files)
+            snprintf(rep->why, sizeof(rep->why), "more than %llu archive members (av.max-files)",
+                     (unsigned long long)sc->max_files);
+        else if (sc->over_bytes)
+            snprintf(rep->why, sizeof(rep->why), "archive contents exceed av.max-scan-size "
+                     "(%llu bytes)", (unsigned long long)sc->max_bytes);
+        else if (sc->over_time)
+            snprintf(rep->why, sizeof(rep->why), "scan took longer than virus_scan.max-scantime");
+        else
+            snprintf(rep->why, sizeof(rep->why), "no heavy-scan slot free within "
+                     "virus_scan.max-scantime (virus_scan.max-heavy-scans)");
         return;
     }
     switch (rc) {
@@ -352,11 +405,97 @@ static void sk_vs_options(struct cl_scan_options *o)
                    CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
 }
 
+/* Archives, documents and large bodies can cost seconds of CPU each; at
+ * most max_heavy of them run at once on the node, so one client cannot
+ * take every core. HEAD: the first bytes of the object. */
+static int sk_vs_heavy(const struct sk_vs_clam *c, const unsigned char *head, size_t n,
+                       uint64_t size)
+{
+    static const struct {
+        const char *magic;
+        size_t len, off;
+    } kinds[] = {
+        {"PK\x03\x04", 4, 0}, {"\x1f\x8b", 2, 0}, {"7z\xbc\xaf", 4, 0}, {"Rar!", 4, 0},
+        {"BZh", 3, 0}, {"\xfd" "7zXZ", 5, 0}, {"MSCF", 4, 0}, {"ustar", 5, 257},
+        {"\xd0\xcf\x11\xe0", 4, 0}, {"%PDF", 4, 0}, {"ITSF", 4, 0}, {"xar!", 4, 0},
+    };
+
+    if (size >= c->conf.heavy_bytes)
+        return 1;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (n >= kinds[i].off + kinds[i].len &&
+            memcmp(head + kinds[i].off, kinds[i].magic, kinds[i].len) == 0)
+            return 1;
+    return 0;
+}
+
+/* One heavy slot = an OFD lock on byte i of the lock file, taken through a
+ * new open file description (/proc/self/fd reopen): it is released by
+ * close(), also when the child dies mid-scan, so a crash never leaks a
+ * slot (a process-shared semaphore would). Returns the descriptor holding
+ * the slot, -1 when none was free before the deadline, -2 when the lock
+ * file cannot be reopened (no /proc): then scans are not gated. */
+static int sk_vs_slot_take(struct sk_vs_clam *c)
+{
+    char path[64];
+    struct timespec end, now;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", c->heavy_fd);
+    if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+        return -2;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
+    for (;;) {
+        for (unsigned i = 0; i < c->conf.max_heavy; i++) {
+            struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i,
+                               .l_len = 1};
+            if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+                return fd;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            break;
+        usleep(20000);
+    }
+    close(fd);
+    return -1;
+}
+
+/* Take a heavy slot if needed, then set the scan's deadline (its own time
+ * starts once it runs). Returns the slot's descriptor, -1 when none was
+ * needed, -2 when none was free (sc->busy). */
+static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int heavy)
+{
+    int slot = -1;
+
+    if (heavy && c->heavy_fd != -1 && (slot = sk_vs_slot_take(c)) == -1) {
+        sc->busy = 1;
+        return -2;
+    }
+    if (slot == -2)
+        slot = -1; /* cannot gate: scan anyway rather than refuse every archive */
+    clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
+    sc->deadline.tv_sec += c->conf.max_scantime_ms / 1000;
+    sc->deadline.tv_nsec += (long)(c->conf.max_scantime_ms % 1000) * 1000000L;
+    if (sc->deadline.tv_nsec >= 1000000000L)
+        sc->deadline.tv_sec++, sc->deadline.tv_nsec -= 1000000000L;
+    return slot;
+}
+
 static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
                                const struct sk_vs_limits *lim, struct sk_vs_report *rep)
 {
-    struct sk_vs_eng *e = sk_vs_acquire(self);
-    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files};
+    struct sk_vs_clam *c = self;
+    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files, .max_bytes = lim->max_bytes};
+    int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, buf, len, len));
+    struct sk_vs_eng *e;
+
+    if (slot == -2) {
+        sk_vs_classify(CL_CLEAN, NULL, &sc, rep);
+        return 0;
+    }
+    e = sk_vs_acquire(self);
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
@@ -366,6 +505,8 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
 
     if (!map) {
         sk_vs_release(e);
+        if (slot >= 0)
+            close(slot);
         memset(rep, 0, sizeof(*rep));
         rep->result = SK_VS_ERROR;
         snprintf(rep->why, sizeof(rep->why), "scan engine error: cannot map the body");
@@ -376,23 +517,39 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
     sk_vs_classify(rc, virname, &sc, rep); /* virname points into the engine: copy first */
     cl_fmap_close(map);
     sk_vs_release(e);
+    if (slot >= 0)
+        close(slot); /* releases the slot */
     return 0;
 }
 
 static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim,
                               struct sk_vs_report *rep)
 {
-    struct sk_vs_eng *e = sk_vs_acquire(self);
-    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files};
+    struct sk_vs_clam *c = self;
+    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files, .max_bytes = lim->max_bytes};
+    unsigned char head[512];
+    ssize_t n = pread(fd, head, sizeof(head), 0);
+    struct stat st;
+    int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, head, n > 0 ? (size_t)n : 0,
+                                                    fstat(fd, &st) == 0 ? (uint64_t)st.st_size
+                                                                        : UINT64_MAX));
+    struct sk_vs_eng *e;
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
     cl_error_t rc;
 
+    if (slot == -2) {
+        sk_vs_classify(CL_CLEAN, NULL, &sc, rep);
+        return 0;
+    }
+    e = sk_vs_acquire(self);
     sk_vs_options(&o);
     rc = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc);
     sk_vs_classify(rc, virname, &sc, rep);
     sk_vs_release(e);
+    if (slot >= 0)
+        close(slot); /* releases the slot */
     return 0;
 }
 
@@ -481,8 +638,24 @@ static void sk_vs_clam_destroy(void *self)
     }
     free((char *)c->conf.db_dir);
     free((char *)c->conf.tmp_dir);
+    if (c->heavy_fd != -1)
+        close(c->heavy_fd);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+/* The slot lock file: private tmp dir, unlinked at once; every child
+ * inherits the descriptor (init runs in the master before fork). */
+static int sk_vs_slots_create(struct sk_vs_clam *c, char **err)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/sekisho-heavy.XXXXXX", c->conf.tmp_dir);
+    if ((c->heavy_fd = mkstemp(path)) == -1)
+        return sk_vs_errf(err, "cannot create the heavy-scan lock file in %s: %s",
+                          c->conf.tmp_dir, strerror(errno));
+    unlink(path);
+    return 0;
 }
 
 int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner *out,
@@ -502,8 +675,18 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
     c->conf = *cf;
     c->conf.db_dir = strdup(cf->db_dir);
     c->conf.tmp_dir = strdup(cf->tmp_dir);
+    c->heavy_fd = -1;
     pthread_mutex_init(&c->lock, NULL);
     if (!c->conf.db_dir || !c->conf.tmp_dir || !(c->cur = sk_vs_build(c, err))) {
+        sk_vs_clam_destroy(c);
+        return -1;
+    }
+    /* shared with every child forked after this (init runs in the master) */
+    if (cf->max_heavy == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        c->conf.max_heavy = ncpu > 2 ? (unsigned)(ncpu - 1) : 1;
+    }
+    if (sk_vs_slots_create(c, err) == -1) {
         sk_vs_clam_destroy(c);
         return -1;
     }

@@ -28,9 +28,11 @@ struct sk_vs_report {
     char why[192];             /* human text for the page/log (limits, errors) */
 };
 
-/* Per-scan limits from the transaction's policy. */
+/* Per-scan limits from the transaction's policy (libclamav's engine limits
+ * are global; these are enforced from its callbacks). */
 struct sk_vs_limits {
     uint64_t max_files; /* archive members, counted in the pre-scan callback */
+    uint64_t max_bytes; /* av.max-scan-size: bytes of all inner objects of one scan */
 };
 
 /*
@@ -69,6 +71,11 @@ struct sk_vs_engine_conf {
     unsigned reload_interval; /* seconds between db dir checks, 0 = never */
     uint64_t max_scansize, max_filesize;
     unsigned max_recursion, max_files, max_scantime_ms;
+    /* Archive-like or large scans that may run at once on this node (all
+     * c-icap children together); a scan that waits longer than
+     * max_scantime_ms for a slot is a limit. 0: one less than the CPUs. */
+    unsigned max_heavy;
+    uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
     int test_signatures; /* virus_scan.test-signatures: built-in set when db_dir has none */
 };
 /* Build the engine before fork. 0 with *out filled, or -1 with *err. */
@@ -102,39 +109,23 @@ void sk_vs_store_pool_drain(void);
 int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *data, size_t len,
                      const char *virus, const char *ctype, char *id, size_t idsize);
 
-/* ---- Content-Encoding (vs_decode.c) ---- */
-enum sk_vs_coding { SK_VS_IDENTITY = 1, SK_VS_GZIP, SK_VS_DEFLATE, SK_VS_BR, SK_VS_UNKNOWN };
-enum sk_vs_coding sk_vs_coding_parse(const char *content_encoding);
-int sk_vs_coding_supported(enum sk_vs_coding);
-struct sk_vs_decoder;
-/* out_max: most decoded bytes; ratio/floor: decoded may exceed
- * floor + ratio * encoded only as a limit. NULL when out of memory. */
-struct sk_vs_decoder *sk_vs_decoder_new(enum sk_vs_coding, uint64_t out_max, uint64_t ratio,
-                                        uint64_t floor);
-enum sk_vs_decode_rc {
-    SK_VS_DECODE_OK = 0,
-    SK_VS_DECODE_LIMIT,   /* output over out_max or over the ratio: a bomb */
-    SK_VS_DECODE_CORRUPT, /* not valid data for the coding */
-    SK_VS_DECODE_FAIL,    /* out of memory or the sink failed */
+/* ---- parts and archive members (vs_walk.c) ---- */
+struct sk_vs_walk {
+    const struct sk_vs_scanner *sc;
+    const struct sk_vs_conf *conf;
+    const struct sk_vs_limits *lim;
+    uint64_t max_size; /* av.max-scan-size, for messages */
+    uint64_t budget;   /* bytes of parts/members still allowed */
+    uint64_t files;    /* archive members seen */
+    struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
 };
-typedef int (*sk_vs_sink_fn)(void *arg, const void *buf, size_t len);
-/* Feed encoded bytes (eof on the last call); decoded bytes go to sink,
- * which returns 0 or -1. */
-enum sk_vs_decode_rc sk_vs_decoder_feed(struct sk_vs_decoder *, const void *buf, size_t len,
-                                        int eof, sk_vs_sink_fn sink, void *arg);
-void sk_vs_decoder_free(struct sk_vs_decoder *);
-
-/* ---- multipart/form-data (vs_multipart.c) ---- */
-/* Boundary parameter of a multipart Content-Type into out (size >= 72),
- * 0; -1 when CT is not multipart or has no valid boundary. */
-int sk_vs_multipart_boundary(const char *content_type, char *out, size_t size);
-typedef int (*sk_vs_part_fn)(void *arg, const unsigned char *data, size_t len);
-/* Call fn with the bytes of every part (headers stripped) of BODY. Returns
- * the number of parts, or -1 when the body is not well-formed multipart
- * (the caller then scans the body whole). Stops early when fn returns -1
- * (returns -2). */
-int sk_vs_multipart_each(const unsigned char *body, size_t len, const char *boundary,
-                         sk_vs_part_fn fn, void *arg);
+/* Scan each part of a multipart body as an object (engine, then our zip
+ * walk). 0 when all were clean, -1 when w->rep says why not. */
+int sk_vs_walk_multipart(struct sk_vs_walk *, const unsigned char *body, size_t len,
+                         const char *boundary);
+/* A body the engine called clean: if its bytes are a zip, scan each
+ * member (ZIP64 included) the same way. 0 or -1 as above. */
+int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len);
 
 /* ---- block pages (vs_page.c) ---- */
 /* Load the pages (built-ins, replaced from DIR = option

@@ -81,7 +81,7 @@ def main():
         p = run(["cmake", "--install", build, "--prefix", tmp])
         ck.ok("cmake --install into a temporary prefix", p.returncode == 0, p.stderr[-800:])
         inc = os.path.join(tmp, "include")
-        for h in ("module.h", "text.h", "page.h", "policy_snapshot.h", "policy_settings.h",
+        for h in ("module.h", "text.h", "page.h", "policy_snapshot.h", "policy_settings.h", "decode.h",
                   "url.h"):
             ck.ok("installed include/sekisho/%s" % h,
                   os.path.exists(os.path.join(inc, "sekisho", h)))

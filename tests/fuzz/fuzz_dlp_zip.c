@@ -1,6 +1,6 @@
 /* fuzz_dlp_zip.c - libFuzzer target for the DLP streaming zip reader
- * (modules/dlp/dlp_zip.c) and what it hands each entry to (format chain by
- * entry name, inflate). Input: one control byte (chunk schedule), then the
+ * (modules/dlp/dlp_zip.c over core's sk_zip walker) and what it hands each
+ * entry to (object chain by the entry's bytes and name, inflate). Input: one control byte (chunk schedule), then the
  * archive bytes as a client uploads them.
  * Oracle: chunking does not change what is found, what is counted as
  * encrypted or skipped, or the budget verdict. */
@@ -8,7 +8,7 @@
 
 static struct sk_dlp_sink *sk_fuzz_zip(struct sk_dlp_ctx *ctx, const void *name)
 {
-    return sk_dlp_zip_new(ctx, name);
+    return sk_dlp_zip_new(ctx, name, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -519,6 +519,71 @@ static unsigned char *make_zip(const char *const *names, const char *const *data
     return z;
 }
 
+/* Issue 11: containers by bytes, bytes after a zip, LF-only multipart,
+ * UTF-16 without BOM, multi-member gzip at a write boundary, and what
+ * cannot be decoded (dlp.on-error, default block). */
+static void test_evasions(void **state)
+{
+    const char *names[] = {"notes.txt"};
+    const char *data[] = {"card 4111 1111 1111 1111\n"};
+    size_t zn, n1, n2;
+    unsigned char *zip = make_zip(names, data, 1, 1, &zn);
+    struct req r = {.ip = "10.0.0.2", .body = zip, .len = zn};
+
+    r.ctype = "application/octet-stream";
+    expect(&r, SK_BLOCK, "cards", "zip as application/octet-stream");
+    r.ctype = NULL, r.chunk = 3;
+    expect(&r, SK_BLOCK, "cards", "zip without Content-Type, 3-byte writes");
+    /* bytes appended after the archive */
+    const char *clean[] = {"nothing here"};
+    unsigned char *cz = make_zip(names, clean, 1, 1, &zn);
+    unsigned char *app = malloc(zn + 64);
+    memcpy(app, cz, zn);
+    memcpy(app + zn, " 4111 1111 1111 1111 ", 21);
+    struct req a = {.ip = "10.0.0.2", .ctype = "application/zip", .body = app, .len = zn + 21};
+    expect(&a, SK_BLOCK, "cards", "card appended after a zip");
+    a.len = zn;
+    expect(&a, SK_ALLOW, NULL, "the same zip without it");
+    /* LF-only multipart, the zip part first, one part-header line */
+    unsigned char *mp = malloc(zn + 256);
+    size_t mn = (size_t)sprintf((char *)mp, "--b\nContent-Type: application/zip\n\n");
+    memcpy(mp + mn, zip, (size_t)r.len), mn += r.len;
+    mn += (size_t)sprintf((char *)mp + mn, "\n--b--\n");
+    struct req m = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=b", .body = mp,
+                    .len = mn, .chunk = 5};
+    expect(&m, SK_BLOCK, "cards", "LF-only multipart with a zip part");
+    /* UTF-16LE without BOM, with U+3000 and ASCII spaces (0x00 bytes) */
+    static const unsigned short u[] = {0x756a, 0x53f7, 0x3000, '4', '1', '1', '1', ' ', '1',
+                                       '1', '1', '1', 0x3000, '1', '1', '1', '1', ' ', '1',
+                                       '1', '1', '1', 0x4e00};
+    unsigned char le[64];
+    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+        le[2 * i] = (unsigned char)u[i], le[2 * i + 1] = (unsigned char)(u[i] >> 8);
+    struct req w = {.ip = "10.0.0.2", .ctype = "text/plain", .body = le, .len = 2 * 23};
+    expect(&w, SK_BLOCK, "cards", "UTF-16LE without BOM");
+    /* gzip: the card in member 2, member 1 ending where a write ends */
+    unsigned char *g1 = deflate_buf("member one ", 11, 15 + 16, &n1);
+    unsigned char *g2 = deflate_buf(data[0], strlen(data[0]), 15 + 16, &n2);
+    unsigned char *gg = malloc(n1 + n2);
+    memcpy(gg, g1, n1), memcpy(gg + n1, g2, n2);
+    struct req g = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gg,
+                    .len = n1 + n2, .chunk = n1};
+    expect(&g, SK_BLOCK, "cards", "gzip member 2 after a write boundary");
+    /* cannot be decoded: dlp.on-error (default block) */
+    struct req u1 = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "zstd", .body = "abc",
+                     .len = 3};
+    expect(&u1, SK_BLOCK, "dlp-undecodable", "unknown Content-Encoding");
+    unsigned char *enc = malloc(zn);
+    memcpy(enc, cz, zn);
+    enc[6] = 1; /* encrypted flag */
+    struct req e = {.ip = "10.0.0.2", .ctype = "application/zip", .body = enc, .len = zn};
+    expect(&e, SK_BLOCK, "dlp-undecodable", "encrypted zip entry");
+    /* an upload ending in 0xef (a possible UTF-8 lead byte) */
+    struct req ef = {.ip = "10.0.0.2", .ctype = "text/plain", .body = "abc\xef", .len = 4};
+    expect(&ef, SK_ALLOW, NULL, "upload ending in 0xef");
+    free(zip), free(cz), free(app), free(mp), free(g1), free(g2), free(gg), free(enc);
+}
+
 static void test_compressed_and_archives(void **state)
 {
     const char *text = "card 4111 1111 1111 1111\n";
@@ -539,7 +604,7 @@ static void test_compressed_and_archives(void **state)
 
     /* docx: My Number split over two runs of one paragraph */
     const char *names[] = {"[Content_Types].xml", "word/media/image1.png", "word/document.xml"};
-    const char *data[] = {"<Types/>", "\x89PNG 1234 5678 9018",
+    const char *data[] = {"<Types/>", "\x89PNG\r\n\x1a\n binary",
                           "<w:document><w:body><w:p><w:r><w:t>個人番号 1234 5678</w:t></w:r>"
                           "<w:r><w:t xml:space=\"preserve\"> 9018</w:t></w:r></w:p>"
                           "</w:body></w:document>"};
@@ -557,6 +622,12 @@ static void test_compressed_and_archives(void **state)
     zip = make_zip(names, data, 3, 1, &zn);
     d.body = zip, d.len = zn, d.chunk = 0;
     expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
+    free(zip);
+    /* an entry's name never hides it: text in "image1.png" is inspected */
+    data[1] = "個人番号 1234 5678 9018";
+    zip = make_zip(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.ctype = "application/octet-stream";
+    expect(&d, SK_BLOCK, "マイナンバー", "text named .png in a docx sent as octet-stream");
     free(zip);
     /* plain zip (stored) with a text file, uploaded in a multipart form */
     const char *zn1[] = {"notes/readme.txt"};
@@ -938,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_evasions),
         cmocka_unit_test(test_block_log_mask_page),
         cmocka_unit_test(test_iwss_email),
         cmocka_unit_test(test_library_validation),

@@ -23,6 +23,8 @@
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 
+#include <sekisho/decode.h>
+
 #include "sk_txn.h"
 #include "vs_internal.h"
 
@@ -114,6 +116,16 @@ static const char *hdr_get(void *ctx, int response, const char *name)
     return NULL;
 }
 
+/* Every field of NAME, as c-icap's iterator gives them (repeats kept). */
+static void hdr_each(void *ctx, int response, const char *name,
+                     void (*fn)(void *arg, const char *value), void *arg)
+{
+    struct hdrs *h = ctx;
+    for (int i = 0; i < 8 && h->names[i]; i++)
+        if (strcasecmp(h->names[i], name) == 0)
+            fn(arg, h->values[i]);
+}
+
 static struct sk_module_ctx mctx = {.name = "virus_scan"};
 
 static void txn_open(struct sk_txn *t, unsigned method, const char *http_method, const char *url,
@@ -122,6 +134,7 @@ static void txn_open(struct sk_txn *t, unsigned method, const char *http_method,
     assert_int_equal(sk_txn_init(t, method, http_method, url, "10.0.0.1", "", ""), 0);
     t->has_body = 1;
     t->headers.get = hdr_get;
+    t->headers.each = hdr_each;
     t->headers.ctx = h;
     t->current = &mctx;
     if (snap) {
@@ -408,6 +421,89 @@ static void test_decompression_bomb_is_a_limit(void **s)
     sk_txn_clear(&t);
 }
 
+/* Several Content-Encoding fields form one chain; a gzip member ending at
+ * a write boundary does not drop the next ones. */
+static void test_coding_fields_and_members(void **s)
+{
+    char plain[2048];
+    size_t n1, n2, rl;
+    memset(plain, 'w', sizeof(plain));
+    memcpy(plain + 500, eicar, 68);
+    unsigned char *raw = zlib_encode(plain, sizeof(plain), -15, &rl);
+    static const char *const firsts[] = {"identity", "", "IDENTITY "};
+
+    for (size_t i = 0; i < 3; i++) {
+        struct hdrs h = {{"Content-Encoding", "Content-Encoding"}, {firsts[i], "deflate"}};
+        struct sk_txn t;
+        setup(NULL);
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/ce", &h, NULL);
+        if (run(&t, raw, rl, 100) != SK_BLOCK)
+            fail_msg("'%s' + deflate: not blocked", firsts[i]);
+        assert_int_equal(fk.last_len, sizeof(plain));
+        sk_txn_clear(&t);
+    }
+    /* an unknown coding in the second field: av.on-error */
+    struct hdrs hu = {{"Content-Encoding", "Content-Encoding"}, {"gzip", "zstd"}};
+    struct sk_txn t;
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/u", &hu, NULL);
+    assert_int_equal(run(&t, "abc", 3, 3), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+    /* gzip member 1 ends exactly where a write ends */
+    unsigned char *m1 = zlib_encode("first member", 12, 16 + 15, &n1);
+    unsigned char *m2 = zlib_encode(plain, sizeof(plain), 16 + 15, &n2);
+    unsigned char *both = malloc(n1 + n2);
+    memcpy(both, m1, n1), memcpy(both + n1, m2, n2);
+    struct hdrs hg = {{"Content-Encoding"}, {"gzip"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/g", &hg, NULL);
+    assert_int_equal(run(&t, both, n1 + n2, n1), SK_BLOCK);
+    assert_int_equal(fk.last_len, 12 + sizeof(plain));
+    sk_txn_clear(&t);
+    free(m1), free(m2), free(both), free(raw);
+}
+
+/* A zip the engine calls clean is walked: each member scanned on its own
+ * (the fake only sees EICAR in decoded member bytes, as libclamav with a
+ * ZIP64 archive). */
+static void test_zip_members_walked(void **s)
+{
+    size_t cl;
+    unsigned char *c = zlib_encode(eicar, 68, -15, &cl);
+    unsigned char zip[512];
+    size_t n = 0;
+    static const unsigned char hdr[] = {'P', 'K', 3, 4, 45, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0,
+                                        0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        5, 0, 20, 0};
+    memcpy(zip, hdr, sizeof(hdr)), n = sizeof(hdr);
+    memcpy(zip + n, "e.com", 5), n += 5;
+    unsigned char x64[20] = {1, 0, 16, 0, 68};
+    x64[12] = (unsigned char)cl;
+    memcpy(zip + n, x64, 20), n += 20;
+    memcpy(zip + n, c, cl), n += cl;
+    memcpy(zip + n, "PK\x01\x02", 4), n += 4;
+    assert_null(memmem(zip, n, "EICAR", 5));
+
+    struct hdrs h = {{"Content-Type"}, {"application/octet-stream"}};
+    struct sk_txn t;
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/z64.zip", &h, NULL);
+    assert_int_equal(run(&t, zip, n, 7), SK_BLOCK);
+    assert_int_equal(fk.scans, 2); /* the whole, then the member */
+    assert_int_equal(fk.last_len, 68);
+    sk_txn_clear(&t);
+    /* an encrypted member: av.on-encrypted */
+    zip[6] = 1;
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/enc.zip", &h, NULL);
+    assert_int_equal(run(&t, zip, n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "Sekisho.Encrypted.Zip");
+    sk_txn_clear(&t);
+    free(c);
+}
+
 static const char mp_head[] = "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
                               "hello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; "
                               "filename=\"a.bin\"\r\nContent-Type: application/octet-stream"
@@ -453,15 +549,15 @@ static void test_multipart_parts_scanned_with_nuls(void **s)
 static void test_multipart_boundary_parsing(void **s)
 {
     char b[256];
-    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
+    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
                      0);
     assert_string_equal(b, "abc");
-    assert_int_equal(sk_vs_multipart_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"",
+    assert_int_equal(sk_mp_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"",
                                               b, sizeof(b)), 0);
     assert_string_equal(b, "a b");
-    assert_int_equal(sk_vs_multipart_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
-    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data", b, sizeof(b)), -1);
-    assert_int_equal(sk_vs_multipart_boundary("multipart/form-data; boundary=", b, sizeof(b)),
+    assert_int_equal(sk_mp_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
+    assert_int_equal(sk_mp_boundary("multipart/form-data", b, sizeof(b)), -1);
+    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=", b, sizeof(b)),
                      -1);
 }
 
@@ -964,6 +1060,8 @@ int main(void)
         cmocka_unit_test_setup(test_size_limit, setup),
         cmocka_unit_test_setup(test_skip_types_and_disabled, setup),
         cmocka_unit_test(test_real_engine),
+        cmocka_unit_test(test_coding_fields_and_members),
+        cmocka_unit_test(test_zip_members_walked),
         cmocka_unit_test(test_o16_every_clamav_code), /* issue 16 */
         cmocka_unit_test(test_o16_max_files),
         cmocka_unit_test_setup(test_o16_size_boundary, setup),

@@ -1,0 +1,322 @@
+/* sk_container.c - containers recognised from their bytes, and a streaming
+ * zip walker (zip, docx/xlsx/pptx, odt, jar; ZIP64; data descriptors) that
+ * needs no central directory, so it reads archives libclamav will not
+ * (it returns CLEAN for EICAR in a ZIP64 zip) and uploads still arriving.
+ * SECURITY: client-controlled archives. Header sizes are never used to
+ * allocate; names are sanitised before anyone sees them; every byte that
+ * is not inside an entry the walker could read (central directory, comment,
+ * bytes appended after the archive, the rest after an entry it cannot
+ * delimit) goes to the "tail" object, so nothing is left uninspected.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sekisho/decode.h"
+
+#define SK_ZIP_LOCAL 0x04034b50u
+#define SK_ZIP_DESC  0x08074b50u
+#define SK_ZIP_NAME  256
+#define SK_ZIP_EXTRA 1024 /* extra-field bytes examined for ZIP64 sizes */
+
+enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
+{
+    if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)
+        return SK_CT_ZIP;
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return SK_CT_GZIP;
+    return SK_CT_NONE;
+}
+
+enum sk_zip_state {
+    SK_ZS_HDR,   /* the 30-byte local header */
+    SK_ZS_NAME,  /* file name */
+    SK_ZS_EXTRA, /* extra field (ZIP64 sizes) */
+    SK_ZS_STORED,
+    SK_ZS_DEFLATE,
+    SK_ZS_SKIP, /* data of known length not read */
+    SK_ZS_DESC, /* data descriptor after an entry with flag bit 3 */
+    SK_ZS_TAIL, /* everything else: raw bytes to the tail object */
+};
+
+struct sk_zip {
+    struct sk_zip_handler h;
+    enum sk_zip_state state;
+    unsigned char hdr[32];
+    size_t nhdr;
+    unsigned flags, method;
+    uint64_t csize, usize, left;
+    size_t nlen, xlen;
+    unsigned char extra[SK_ZIP_EXTRA];
+    size_t nextra;
+    int zip64;
+    char name[SK_ZIP_NAME];
+    size_t nname;
+    int reading;  /* this entry's data goes to the handler */
+    int in_entry; /* begin returned 1 (or the tail began), end not yet */
+    struct sk_inflate *inf;
+    struct sk_zip_stats st;
+};
+
+static uint64_t sk_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+struct sk_zip *sk_zip_new(const struct sk_zip_handler *h)
+{
+    struct sk_zip *z = calloc(1, sizeof(*z));
+
+    if (z)
+        z->h = *h;
+    return z;
+}
+
+void sk_zip_free(struct sk_zip *z)
+{
+    if (z) {
+        sk_inflate_free(z->inf);
+        free(z);
+    }
+}
+
+const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *z)
+{
+    return &z->st;
+}
+
+static int sk_zip_end_entry(struct sk_zip *z)
+{
+    int rc = 0;
+
+    if (z->in_entry)
+        rc = z->h.end(z->h.arg);
+    z->in_entry = z->reading = 0;
+    return rc;
+}
+
+/* From here on every byte is raw tail data; BUF holds what was buffered. */
+static int sk_zip_to_tail(struct sk_zip *z, const unsigned char *buf, size_t n)
+{
+    if (sk_zip_end_entry(z) == -1 || z->h.tail_begin(z->h.arg) == -1)
+        return -1;
+    z->state = SK_ZS_TAIL;
+    z->in_entry = z->reading = 1; /* sk_zip_end closes the tail */
+    return n ? z->h.data(z->h.arg, buf, n) : 0;
+}
+
+/* ZIP64 extended information (header 0x0001): the 8-byte sizes that
+ * replace 0xffffffff in the local header, in this order. */
+static void sk_zip_extra64(struct sk_zip *z)
+{
+    for (size_t i = 0; i + 4 <= z->nextra;) {
+        unsigned id = (unsigned)sk_le(z->extra + i, 2), len = (unsigned)sk_le(z->extra + i + 2, 2);
+        const unsigned char *d = z->extra + i + 4;
+        size_t off = 0;
+        if (i + 4 + len > z->nextra)
+            break;
+        if (id == 1) {
+            z->zip64 = 1;
+            z->st.zip64++;
+            if (z->usize == 0xffffffffu && off + 8 <= len)
+                z->usize = sk_le(d + off, 8), off += 8;
+            if (z->csize == 0xffffffffu && off + 8 <= len)
+                z->csize = sk_le(d + off, 8);
+            return;
+        }
+        i += 4 + len;
+    }
+}
+
+/* Name and extra are in: tell the handler, choose how to read the data. */
+static int sk_zip_data(struct sk_zip *z)
+{
+    struct sk_zip_entry e = {.name = z->name};
+    int known, want;
+
+    z->name[z->nname] = '\0';
+    sk_zip_extra64(z);
+    known = !(z->flags & 8) && z->csize != 0xffffffffu;
+    e.encrypted = (z->flags & 1) != 0;
+    e.unsupported = z->method != 0 && z->method != 8;
+    z->st.entries++;
+    z->st.encrypted += e.encrypted;
+    z->st.unsupported += e.unsupported && !e.encrypted;
+    if ((want = z->h.begin(z->h.arg, &e)) == -1)
+        return -1;
+    z->in_entry = want == 1; /* end is called for every begin that said 1 */
+    z->reading = want == 1 && !e.encrypted && !e.unsupported;
+    z->left = z->csize;
+    if (e.encrypted || e.unsupported || z->method == 0) {
+        if (known) {
+            z->state = z->reading ? SK_ZS_STORED : SK_ZS_SKIP;
+            return 0;
+        }
+        /* no length to skip by: the rest is inspected as raw bytes */
+        z->st.lost_sync = 1;
+        return sk_zip_to_tail(z, NULL, 0);
+    }
+    if (!z->inf && !(z->inf = sk_inflate_new(SK_Z_RAW)))
+        return -1;
+    sk_inflate_reset(z->inf, SK_Z_RAW);
+    z->state = SK_ZS_DEFLATE;
+    return 0;
+}
+
+static int sk_zip_after_data(struct sk_zip *z)
+{
+    int rc = sk_zip_end_entry(z);
+
+    z->nhdr = 0;
+    z->state = (z->flags & 8) ? SK_ZS_DESC : SK_ZS_HDR;
+    return rc;
+}
+
+static int sk_zip_header(struct sk_zip *z)
+{
+    z->flags = (unsigned)sk_le(z->hdr + 6, 2);
+    z->method = (unsigned)sk_le(z->hdr + 8, 2);
+    z->csize = sk_le(z->hdr + 18, 4);
+    z->usize = sk_le(z->hdr + 22, 4);
+    z->nlen = (size_t)sk_le(z->hdr + 26, 2);
+    z->xlen = (size_t)sk_le(z->hdr + 28, 2);
+    z->nname = z->nextra = 0;
+    z->zip64 = 0;
+    z->state = SK_ZS_NAME;
+    if (z->nlen == 0 && z->xlen == 0)
+        return sk_zip_data(z);
+    return 0;
+}
+
+static int sk_zip_discard(void *arg, const void *buf, size_t len)
+{
+    (void)arg, (void)buf, (void)len;
+    return 0;
+}
+
+static long sk_zip_deflate(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    size_t used;
+    int rc =
+        sk_inflate_feed(z->inf, p, n, &used, z->reading ? z->h.data : sk_zip_discard, z->h.arg);
+
+    if (rc == -2)
+        return -1;
+    if (rc == 1 && sk_zip_after_data(z) == -1)
+        return -1;
+    if (rc == -1) { /* corrupt entry: no way to resynchronise */
+        z->st.corrupt = 1;
+        return sk_zip_to_tail(z, p + used, n - used) == -1 ? -1 : (long)n;
+    }
+    return (long)used;
+}
+
+/* Data descriptor: [signature] crc32, sizes (4+4, or 8+8 for ZIP64).
+ * DESC holds 24 bytes (or what the body had); the rest is given back. */
+static int sk_zip_desc(struct sk_zip *z)
+{
+    size_t off = sk_le(z->hdr, 4) == SK_ZIP_DESC ? 4 : 0;
+    size_t len = off + 4 + (z->zip64 ? 16 : 8);
+
+    if (len > z->nhdr)
+        len = z->nhdr;
+    memmove(z->hdr, z->hdr + len, z->nhdr - len);
+    z->nhdr -= len;
+    z->state = SK_ZS_HDR;
+    return 0;
+}
+
+static size_t sk_zip_fill(struct sk_zip *z, size_t want, const unsigned char *p, size_t n)
+{
+    size_t take = want - z->nhdr < n ? want - z->nhdr : n;
+
+    memcpy(z->hdr + z->nhdr, p, take);
+    z->nhdr += take;
+    return take;
+}
+
+/* One step of the walk; returns bytes of P consumed, or -1. */
+static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    size_t take;
+
+    switch (z->state) {
+    case SK_ZS_HDR:
+        take = sk_zip_fill(z, z->nhdr < 4 ? 4 : 30, p, n);
+        if (z->nhdr >= 4 && sk_le(z->hdr, 4) != SK_ZIP_LOCAL) /* central directory, or not zip */
+            return sk_zip_to_tail(z, z->hdr, z->nhdr) == -1 ? -1 : (long)take;
+        if (z->nhdr == 30 && sk_zip_header(z) == -1)
+            return -1;
+        return (long)take;
+    case SK_ZS_NAME:
+        take = z->nlen < n ? z->nlen : n;
+        for (size_t i = 0; i < take; i++)
+            if (z->nname + 1 < SK_ZIP_NAME)
+                z->name[z->nname++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+        z->nlen -= take;
+        if (z->nlen == 0)
+            z->state = SK_ZS_EXTRA;
+        if (z->nlen == 0 && z->xlen == 0 && sk_zip_data(z) == -1)
+            return -1;
+        return (long)take;
+    case SK_ZS_EXTRA:
+        take = z->xlen < n ? z->xlen : n;
+        for (size_t i = 0; i < take && z->nextra < SK_ZIP_EXTRA; i++)
+            z->extra[z->nextra++] = p[i];
+        z->xlen -= take;
+        if (z->xlen == 0 && sk_zip_data(z) == -1)
+            return -1;
+        return (long)take;
+    case SK_ZS_STORED:
+    case SK_ZS_SKIP:
+        take = z->left < n ? (size_t)z->left : n;
+        if (z->state == SK_ZS_STORED && take && z->h.data(z->h.arg, p, take) == -1)
+            return -1;
+        z->left -= take;
+        if (z->left == 0 && sk_zip_after_data(z) == -1)
+            return -1;
+        return (long)take;
+    case SK_ZS_DEFLATE:
+        return sk_zip_deflate(z, p, n);
+    case SK_ZS_DESC:
+        take = sk_zip_fill(z, 24, p, n);
+        if (z->nhdr == 24 && sk_zip_desc(z) == -1)
+            return -1;
+        return (long)take;
+    case SK_ZS_TAIL:
+        return z->h.data(z->h.arg, p, n) == -1 ? -1 : (long)n;
+    }
+    return -1;
+}
+
+int sk_zip_write(struct sk_zip *z, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+
+    while (len > 0) {
+        long used = sk_zip_step(z, p, len);
+        if (used < 0)
+            return -1;
+        p += used, len -= (size_t)used;
+        /* a step that consumed nothing must have changed state (DESC gives
+         * bytes back to HDR); process what it gave back */
+        if (used == 0 && z->state == SK_ZS_DEFLATE)
+            break;
+    }
+    return 0;
+}
+
+int sk_zip_end(struct sk_zip *z)
+{
+    if (z->state == SK_ZS_DESC && z->nhdr > 0)
+        sk_zip_desc(z);
+    if (z->state == SK_ZS_HDR && z->nhdr > 0) {
+        if (sk_zip_to_tail(z, z->hdr, z->nhdr) == -1)
+            return -1;
+    } else if (z->state != SK_ZS_HDR && z->state != SK_ZS_TAIL && z->state != SK_ZS_DESC) {
+        z->st.corrupt = 1; /* the body ended inside an entry */
+    }
+    return sk_zip_end_entry(z);
+}

@@ -1,0 +1,462 @@
+/* sk_decode.c - Content-Encoding: the coding chain of every header field
+ * and a streaming decoder for it (gzip with any number of members, zlib or
+ * raw deflate, br), with bomb limits.
+ * SECURITY: input is client/origin-controlled compressed data. Memory per
+ * decoder is fixed (one window and one output buffer per stage); output is
+ * bounded by the caller's limits; a member or stream may end at any byte
+ * of any write, and whatever follows the end of a stream is still passed
+ * on (never silently dropped).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <brotli/decode.h>
+#include <zlib.h>
+
+#include "sekisho/decode.h"
+#include "sekisho/text.h"
+#include "sk_txn.h"
+
+#define SK_DEC_OUT 65536
+
+/* ---- the coding list ------------------------------------------------- */
+
+static int sk_coding_token(const char *s, size_t n, enum sk_coding *c)
+{
+    if (n == 4 && strncasecmp(s, "gzip", 4) == 0)
+        *c = SK_CODING_GZIP;
+    else if (n == 6 && strncasecmp(s, "x-gzip", 6) == 0)
+        *c = SK_CODING_GZIP;
+    else if (n == 7 && strncasecmp(s, "deflate", 7) == 0)
+        *c = SK_CODING_DEFLATE;
+    else if (n == 2 && strncasecmp(s, "br", 2) == 0)
+        *c = SK_CODING_BR;
+    else
+        return -1;
+    return 0;
+}
+
+static void sk_coding_bad(const char *s, size_t n, char *bad, size_t size)
+{
+    size_t o = 0;
+
+    if (!bad || size == 0)
+        return;
+    for (size_t i = 0; i < n && o + 1 < size; i++)
+        bad[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    bad[o] = '\0';
+}
+
+int sk_coding_parse(const char *v, struct sk_coding_chain *out, char *bad, size_t badsize)
+{
+    out->n = 0;
+    if (bad && badsize)
+        bad[0] = '\0';
+    for (const char *p = v; p && *p;) {
+        size_t n = strcspn(p, ",");
+        const char *s = p;
+        size_t m = n;
+        enum sk_coding c;
+
+        p += n + (p[n] == ',');
+        while (m && (*s == ' ' || *s == '\t'))
+            s++, m--;
+        while (m && (s[m - 1] == ' ' || s[m - 1] == '\t'))
+            m--;
+        if (m == 0 || (m == 8 && strncasecmp(s, "identity", 8) == 0))
+            continue; /* RFC 9110 5.6.1: empty elements do not count */
+        if (sk_coding_token(s, m, &c) == -1 || out->n == SK_CODING_MAX) {
+            sk_coding_bad(s, m, bad, badsize);
+            return -1;
+        }
+        out->c[out->n++] = c;
+    }
+    return 0;
+}
+
+/* ---- one zlib stream ------------------------------------------------- */
+
+struct sk_inflate {
+    z_stream z;
+    unsigned char out[SK_DEC_OUT];
+};
+
+static int sk_zbits(enum sk_zmode m)
+{
+    return m == SK_Z_GZIP ? 16 + MAX_WBITS : m == SK_Z_RAW ? -MAX_WBITS : MAX_WBITS;
+}
+
+struct sk_inflate *sk_inflate_new(enum sk_zmode m)
+{
+    struct sk_inflate *f = calloc(1, sizeof(*f));
+
+    if (f && inflateInit2(&f->z, sk_zbits(m)) != Z_OK) {
+        free(f);
+        f = NULL;
+    }
+    return f;
+}
+
+void sk_inflate_reset(struct sk_inflate *f, enum sk_zmode m)
+{
+    inflateReset2(&f->z, sk_zbits(m));
+}
+
+void sk_inflate_free(struct sk_inflate *f)
+{
+    if (f) {
+        inflateEnd(&f->z);
+        free(f);
+    }
+}
+
+int sk_inflate_feed(struct sk_inflate *f, const unsigned char *p, size_t n, size_t *used,
+                    sk_decode_sink_fn sink, void *arg)
+{
+    size_t total = 0;
+    int rc = Z_OK;
+
+    *used = 0;
+    while (n > 0) {
+        uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        f->z.next_in = (Bytef *)p;
+        f->z.avail_in = take;
+        do {
+            f->z.next_out = f->out;
+            f->z.avail_out = sizeof(f->out);
+            rc = inflate(&f->z, Z_NO_FLUSH);
+            size_t got = sizeof(f->out) - f->z.avail_out;
+            if (got && sink(arg, f->out, got) == -1) {
+                *used = total + (take - f->z.avail_in);
+                return -2;
+            }
+        } while (rc == Z_OK && (f->z.avail_in > 0 || f->z.avail_out == 0));
+        size_t ate = take - f->z.avail_in;
+        total += ate, p += ate, n -= ate;
+        *used = total;
+        if (rc == Z_STREAM_END)
+            return 1;
+        if (rc == Z_MEM_ERROR)
+            return -2;
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return -1;
+        if (ate == 0)
+            break;
+    }
+    return 0;
+}
+
+/* ---- the chain decoder ---------------------------------------------- */
+
+/* One stage undoes one coding. Between gzip members it looks at the next
+ * two bytes: another member, or trailing bytes passed on as they are. */
+enum sk_stage_state { SK_ST_START, SK_ST_RUN, SK_ST_BETWEEN, SK_ST_RAW };
+
+struct sk_stage {
+    enum sk_coding coding;
+    enum sk_stage_state state;
+    struct sk_inflate *inf;
+    BrotliDecoderState *br;
+    unsigned char look[2];
+    size_t nlook;
+    uint64_t out_total;
+    unsigned char bout[SK_DEC_OUT];
+};
+
+struct sk_decoder {
+    struct sk_decode_limits lim;
+    uint64_t in_total, out_total;
+    int n;
+    int stopped;               /* LIMIT or FAIL reported */
+    int corrupt;               /* CORRUPT seen (reported once) */
+    enum sk_decode_rc pending; /* set by a stage's sink, returned by feed */
+    sk_decode_sink_fn sink;
+    void *arg;
+    struct sk_stage st[SK_CODING_MAX];
+};
+
+struct sk_stage_out {
+    struct sk_decoder *d;
+    int k; /* stage whose output this is */
+};
+
+static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof);
+
+/* Output of stage K: charged to its total, then to stage K+1 or the sink. */
+static int sk_stage_emit(void *arg, const void *buf, size_t len)
+{
+    struct sk_stage_out *o = arg;
+    struct sk_decoder *d = o->d;
+    struct sk_stage *s = &d->st[o->k];
+
+    s->out_total += len;
+    if (s->out_total > d->lim.out_max) {
+        d->pending = SK_DECODE_LIMIT;
+        return -1;
+    }
+    if (o->k + 1 < d->n)
+        return sk_stage_feed(d, o->k + 1, buf, len, 0);
+    d->out_total += len;
+    if (d->lim.ratio && d->out_total > d->lim.floor &&
+        (d->out_total - d->lim.floor) / d->lim.ratio > d->in_total) {
+        d->pending = SK_DECODE_LIMIT;
+        return -1;
+    }
+    if (d->sink(d->arg, buf, len) == -1) {
+        d->pending = SK_DECODE_FAIL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Corrupt data: report it once and pass the rest on as it is. */
+static int sk_stage_corrupt(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage_out o = {d, k};
+
+    d->st[k].state = SK_ST_RAW;
+    if (!d->corrupt) {
+        d->corrupt = 1;
+        if (d->pending == SK_DECODE_OK)
+            d->pending = SK_DECODE_CORRUPT;
+    }
+    return n ? sk_stage_emit(&o, p, n) : 0;
+}
+
+static int sk_stage_br(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    BrotliDecoderResult r;
+
+    do {
+        size_t avail = sizeof(s->bout);
+        uint8_t *op = s->bout;
+        r = BrotliDecoderDecompressStream(s->br, &n, &p, &avail, &op, NULL);
+        if (avail < sizeof(s->bout) && sk_stage_emit(&o, s->bout, sizeof(s->bout) - avail) == -1)
+            return -1;
+    } while (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT);
+    /* Corrupt: the rest is inspected as it is. libbrotli buffers input, so
+     * how much "rest" there is depends on how the writes were cut. */
+    if (r == BROTLI_DECODER_RESULT_ERROR)
+        return sk_stage_corrupt(d, k, p, n);
+    if (r == BROTLI_DECODER_RESULT_SUCCESS) {
+        s->state = SK_ST_RAW; /* bytes after the stream: passed on */
+        return n ? sk_stage_emit(&o, p, n) : 0;
+    }
+    return 0;
+}
+
+/* First bytes of a deflate body: a zlib header (RFC 9110) or raw deflate
+ * (what many servers send). Two bytes decide; fewer wait. */
+static int sk_stage_start(struct sk_stage *s)
+{
+    enum sk_zmode m = SK_Z_GZIP;
+
+    if (s->coding == SK_CODING_DEFLATE)
+        m = (s->look[0] & 0x0f) == 8 && (s->look[0] >> 4) <= 7 &&
+                    ((s->look[0] << 8) | s->look[1]) % 31 == 0
+                ? SK_Z_ZLIB
+                : SK_Z_RAW;
+    if (!s->inf && !(s->inf = sk_inflate_new(m)))
+        return -1;
+    sk_inflate_reset(s->inf, m);
+    s->state = SK_ST_RUN;
+    return 0;
+}
+
+/* Collect the two look-ahead bytes into s->look; returns bytes taken. */
+static size_t sk_stage_look(struct sk_stage *s, const unsigned char *p, size_t n)
+{
+    size_t take = 2 - s->nlook < n ? 2 - s->nlook : n;
+
+    memcpy(s->look + s->nlook, p, take);
+    s->nlook += take;
+    return take;
+}
+
+static int sk_stage_run(struct sk_decoder *d, int k, const unsigned char *p, size_t n);
+
+/* Two look-ahead bytes are complete (or the body ended): start the
+ * stream, the next gzip member, or pass them on raw. */
+static int sk_stage_decide(struct sk_decoder *d, int k)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    unsigned char look[2];
+    size_t nlook = s->nlook;
+
+    memcpy(look, s->look, nlook);
+    s->nlook = 0;
+    if (s->state == SK_ST_BETWEEN && !(nlook == 2 && look[0] == 0x1f && look[1] == 0x8b)) {
+        s->state = SK_ST_RAW; /* trailing bytes after the last member */
+        return sk_stage_emit(&o, look, nlook);
+    }
+    s->look[0] = look[0], s->look[1] = nlook > 1 ? look[1] : 0;
+    if (sk_stage_start(s) == -1) {
+        d->pending = SK_DECODE_FAIL;
+        return -1;
+    }
+    return sk_stage_run(d, k, look, nlook);
+}
+
+static int sk_stage_run(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    size_t used;
+
+    while (n > 0 && s->state == SK_ST_RUN) {
+        int rc = sk_inflate_feed(s->inf, p, n, &used, sk_stage_emit, &o);
+        p += used, n -= used;
+        if (rc == -2) {
+            if (d->pending == SK_DECODE_OK)
+                d->pending = SK_DECODE_FAIL;
+            return -1;
+        }
+        if (rc == -1)
+            return sk_stage_corrupt(d, k, p, n);
+        if (rc == 1) /* end of a stream: for gzip maybe another member */
+            s->state = s->coding == SK_CODING_GZIP ? SK_ST_BETWEEN : SK_ST_RAW;
+        else if (used == 0)
+            break;
+    }
+    return n ? sk_stage_feed(d, k, p, n, 0) : 0;
+}
+
+static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    size_t take;
+
+    switch (s->state) {
+    case SK_ST_START:
+        if (s->coding == SK_CODING_BR) {
+            s->state = SK_ST_RUN;
+            return sk_stage_feed(d, k, p, n, eof);
+        }
+        __attribute__((fallthrough)); /* collect the first two bytes */
+    case SK_ST_BETWEEN:
+        take = sk_stage_look(s, p, n);
+        if (s->nlook < 2 && !(eof && s->nlook > 0))
+            return 0;
+        if (sk_stage_decide(d, k) == -1)
+            return -1;
+        return n - take ? sk_stage_feed(d, k, p + take, n - take, eof) : 0;
+    case SK_ST_RUN:
+        if (s->coding == SK_CODING_BR)
+            return sk_stage_br(d, k, p, n);
+        return sk_stage_run(d, k, p, n);
+    case SK_ST_RAW:
+        return n ? sk_stage_emit(&o, p, n) : 0;
+    }
+    return 0;
+}
+
+struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct sk_decode_limits *l)
+{
+    struct sk_decoder *d;
+
+    if (c->n < 1 || c->n > SK_CODING_MAX || !(d = calloc(1, sizeof(*d))))
+        return NULL;
+    d->lim = *l;
+    d->n = c->n;
+    /* stage 0 undoes the coding applied last */
+    for (int k = 0; k < c->n; k++) {
+        d->st[k].coding = c->c[c->n - 1 - k];
+        if (d->st[k].coding == SK_CODING_BR &&
+            !(d->st[k].br = BrotliDecoderCreateInstance(NULL, NULL, NULL))) {
+            sk_decoder_free(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+/* End of body: a look-ahead byte still waiting is decided now, stage by
+ * stage (what it emits reaches the later stages before they finish). */
+static int sk_decoder_finish(struct sk_decoder *d)
+{
+    for (int k = 0; k < d->n; k++) {
+        struct sk_stage *s = &d->st[k];
+        if ((s->state == SK_ST_START || s->state == SK_ST_BETWEEN) && s->nlook > 0 &&
+            sk_stage_decide(d, k) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+enum sk_decode_rc sk_decoder_feed(struct sk_decoder *d, const void *buf, size_t len, int eof,
+                                  sk_decode_sink_fn sink, void *arg)
+{
+    int rc = 0;
+
+    if (d->stopped)
+        return d->pending;
+    d->sink = sink;
+    d->arg = arg;
+    d->pending = SK_DECODE_OK;
+    d->in_total += len;
+    if (len)
+        rc = sk_stage_feed(d, 0, buf, len, eof);
+    if (rc == 0 && eof)
+        rc = sk_decoder_finish(d);
+    if (rc == -1 && d->pending == SK_DECODE_OK)
+        d->pending = SK_DECODE_FAIL;
+    if (d->pending == SK_DECODE_LIMIT || d->pending == SK_DECODE_FAIL)
+        d->stopped = 1;
+    return d->pending;
+}
+
+uint64_t sk_decoder_out_total(const struct sk_decoder *d)
+{
+    return d->out_total;
+}
+
+void sk_decoder_free(struct sk_decoder *d)
+{
+    if (!d)
+        return;
+    for (int k = 0; k < d->n; k++) {
+        sk_inflate_free(d->st[k].inf);
+        if (d->st[k].br)
+            BrotliDecoderDestroyInstance(d->st[k].br);
+    }
+    free(d);
+}
+
+/* ---- repeated header fields ------------------------------------------ */
+
+struct sk_header_acc {
+    struct sk_buf b;
+    int fields;
+};
+
+static void sk_header_join(void *arg, const char *value)
+{
+    struct sk_header_acc *a = arg;
+
+    if (a->fields++)
+        sk_buf_append(&a->b, ", ", 2);
+    sk_buf_puts(&a->b, value);
+}
+
+char *sk_txn_header_list(const struct sk_txn *t, int response, const char *name)
+{
+    struct sk_header_acc a = {{0}, 0};
+    const char *v;
+
+    if (response && t->method != SK_RESPMOD)
+        return NULL;
+    if (t->headers.each)
+        t->headers.each(t->headers.ctx, response, name, sk_header_join, &a);
+    else if (t->headers.get && (v = t->headers.get(t->headers.ctx, response, name)))
+        sk_header_join(&a, v);
+    if (a.fields == 0 || a.b.failed) {
+        sk_buf_free(&a.b);
+        return NULL;
+    }
+    return a.b.data ? a.b.data : strdup(""); /* all fields empty */
+}

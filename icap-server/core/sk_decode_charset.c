@@ -1,0 +1,97 @@
+/* sk_decode_charset.c - charset sniffing for text objects whose charset
+ * was not declared: BOMs, UTF-16 with or without BOM (also when most code
+ * units hold a 0x00 byte: ASCII, U+3000, U+4E00 do), ISO-2022-JP escapes,
+ * UTF-8 validity, Shift_JIS vs EUC-JP byte ranges.
+ * SECURITY: reads at most N client bytes; decides only, converts nothing.
+ */
+#include <string.h>
+
+#include "sekisho/decode.h"
+
+/* Code units of ASCII, Latin-1, CJK punctuation, kana, kanji, full-width. */
+static int sk_cs_plausible16(unsigned u)
+{
+    return (u >= 0x20 && u < 0x7f) || u == 0x0a || u == 0x0d || u == 0x09 ||
+           (u >= 0xa0 && u <= 0xff) || (u >= 0x3000 && u <= 0x30ff) ||
+           (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xff00 && u <= 0xffef);
+}
+
+/* UTF-16 by content: nearly all code units plausible in one byte order.
+ * KANA: also require kana/CJK punctuation (text without NULs could be a
+ * legacy double-byte charset otherwise). */
+static const char *sk_cs_utf16(const unsigned char *s, size_t n, int kana)
+{
+    size_t le = 0, be = 0, kle = 0, kbe = 0, units = n / 2;
+
+    if (n < 8)
+        return NULL;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        unsigned ul = (unsigned)(s[i] | s[i + 1] << 8), ub = (unsigned)(s[i] << 8 | s[i + 1]);
+        le += sk_cs_plausible16(ul);
+        be += sk_cs_plausible16(ub);
+        kle += ul >= 0x3000 && ul <= 0x30ff; /* kana and CJK punctuation: */
+        kbe += ub >= 0x3000 && ub <= 0x30ff; /* never a Shift_JIS/EUC pair */
+    }
+    if (le * 10 >= units * 9 && le >= be && (!kana || (kle * 10 >= units && kle >= kbe)))
+        return "UTF-16LE";
+    if (be * 10 >= units * 9 && (!kana || kbe * 10 >= units))
+        return "UTF-16BE";
+    return NULL;
+}
+
+/* Valid UTF-8 (a truncated last sequence allowed)? */
+static int sk_cs_utf8(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80             ? 0
+                   : (c & 0xe0) == 0xc0 ? 1
+                   : (c & 0xf0) == 0xe0 ? 2
+                   : (c & 0xf8) == 0xf0 ? 3
+                                        : 9;
+        if (k == 9 || c == 0xc0 || c == 0xc1)
+            return 0;
+        size_t j = 1;
+        while (j <= k && i + j < n && (s[i + j] & 0xc0) == 0x80)
+            j++;
+        if (j <= k && i + j < n)
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip)
+{
+    size_t nul = 0, high = 0, sjis_only = 0;
+    const char *u16;
+
+    *skip = 0;
+    if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+        return *skip = 3, NULL;
+    if (n >= 2 && s[0] == 0xff && s[1] == 0xfe)
+        return *skip = 2, "UTF-16LE";
+    if (n >= 2 && s[0] == 0xfe && s[1] == 0xff)
+        return *skip = 2, "UTF-16BE";
+    for (size_t i = 0; i < n; i++)
+        nul += s[i] == 0;
+    if (nul) /* UTF-16 text, or binary: the code units decide */
+        return sk_cs_utf16(s, n, 0);
+    if (memmem(s, n, "\x1b$B", 3) || memmem(s, n, "\x1b$@", 3) || memmem(s, n, "\x1b(J", 3))
+        return "ISO-2022-JP";
+    if (sk_cs_utf8(s, n))
+        return NULL;
+    if ((u16 = sk_cs_utf16(s, n, 1)) != NULL)
+        return u16;
+    /* Shift_JIS vs EUC-JP: bytes 0x81..0x8d and 0xa0 never occur in EUC-JP
+     * text, while Shift_JIS hiragana/katakana leads are 0x82/0x83. */
+    for (size_t i = 0; i < n; i++) {
+        high += s[i] >= 0x80;
+        sjis_only += (s[i] >= 0x81 && s[i] <= 0x8d) || s[i] == 0xa0;
+    }
+    if (high == 0)
+        return NULL;
+    return sjis_only ? "CP932" : "EUC-JP";
+}

@@ -1,0 +1,564 @@
+/* sk_multipart.c - streaming multipart parser per RFC 2046 (form-data
+ * uploads, mixed, related): CRLF or bare-LF line ends, preamble and
+ * epilogue, transport padding, nested multipart, base64 and
+ * quoted-printable part encodings. Every byte of the body reaches the
+ * handler in some object (a part, the preamble or the epilogue).
+ * SECURITY: parses client-controlled bodies. Fixed memory per level (part
+ * headers capped at 8 KiB; a part whose headers never end is delivered as
+ * raw data); nesting is bounded by SK_MP_DEPTH_MAX; header parameters are
+ * read only up to their terminating NUL.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sekisho/decode.h"
+
+#define SK_MP_HDRS  8192
+#define SK_MP_DELIM (SK_MP_BOUNDARY_MAX + 3) /* "\n--" boundary */
+#define SK_MP_AFTER 64                       /* padding after a delimiter */
+
+enum sk_mp_state { SK_MPS_BODY, SK_MPS_AFTER, SK_MPS_HEADERS };
+enum sk_mp_cte { SK_CTE_NONE, SK_CTE_B64, SK_CTE_QP };
+
+struct sk_mp {
+    struct sk_mp_handler h;
+    int depth;
+    enum sk_mp_state state;
+    unsigned char delim[SK_MP_DELIM];
+    size_t dlen;
+    unsigned char hold[SK_MP_DELIM + 2]; /* a possible delimiter start ("\r\n--Bou") */
+    size_t hlen;
+    unsigned char after[SK_MP_AFTER];
+    size_t nafter;
+    char hdrs[SK_MP_HDRS + 1];
+    size_t nh, line_start;
+    int had_cr; /* the delimiter found had a '\r' before its '\n' */
+    int closed; /* close delimiter seen: the rest is epilogue */
+    int open;   /* an object is open at this level (begin called) */
+    unsigned parts;
+    /* the open part */
+    enum sk_mp_cte cte;
+    unsigned b64_acc, b64_n;
+    unsigned char qp[3];
+    size_t nqp;
+    struct sk_mp *child;
+    char ctype[512], fname[256];
+};
+
+/* ---- header parameters ----------------------------------------------- */
+
+int sk_header_param(const char *value, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name);
+
+    for (const char *p = value; p && (p = strchr(p, ';')) != NULL;) {
+        size_t o = 0;
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, name, nl) != 0)
+            continue;
+        p += nl;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '=')
+            continue; /* ";boundary" alone: no value, and p stays inside the string */
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                if (o + 1 < size)
+                    out[o++] = *p;
+            }
+        } else {
+            for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
+                if (o + 1 < size)
+                    out[o++] = *p;
+        }
+        out[o] = '\0';
+        char *q = strstr(out, "''"); /* RFC 5987 name*=charset''value */
+        if (name[nl - 1] == '*' && q)
+            memmove(out, q + 2, strlen(q + 2) + 1);
+        return 0;
+    }
+    return -1;
+}
+
+int sk_mp_boundary(const char *ct, char *out, size_t size)
+{
+    char b[SK_MP_BOUNDARY_MAX + 2]; /* one more: a longer value is refused, not cut */
+
+    if (!ct || size <= SK_MP_BOUNDARY_MAX)
+        return -1;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, "multipart/", 10) != 0 ||
+        sk_header_param(ct, "boundary", b, sizeof(b)) == -1)
+        return -1;
+    if (!b[0] || strlen(b) > SK_MP_BOUNDARY_MAX)
+        return -1;
+    memcpy(out, b, strlen(b) + 1);
+    return 0;
+}
+
+static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handler *h, int depth);
+
+/* ---- part data: transfer encodings, nesting ---------------------------- */
+
+static int sk_mp_deliver(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    return m->child ? sk_mp_write(m->child, p, n) : m->h.data(m->h.arg, p, n);
+}
+
+static int sk_b64(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' || c == '-' ? 62 : c == '/' || c == '_' ? 63 : -1;
+}
+
+static int sk_hex(unsigned char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+/* The bytes of a partial base64 group (padding, or the end of the part). */
+static size_t sk_mp_b64_flush(struct sk_mp *m, unsigned char *o)
+{
+    size_t k = 0;
+
+    if (m->b64_n >= 2) {
+        unsigned acc = m->b64_acc << (6 * (4 - m->b64_n));
+        o[k++] = (unsigned char)(acc >> 16);
+        if (m->b64_n == 3)
+            o[k++] = (unsigned char)(acc >> 8);
+    }
+    m->b64_n = m->b64_acc = 0;
+    return k;
+}
+
+/* base64, lenient: characters outside the alphabet (line ends) are
+ * skipped, as decoders in mail and form handlers do; '=' ends a group, so
+ * concatenated encodings decode too. */
+static size_t sk_mp_b64(struct sk_mp *m, const unsigned char *p, size_t n, unsigned char *o)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int v = sk_b64(p[i]);
+        if (p[i] == '=')
+            k += sk_mp_b64_flush(m, o + k);
+        if (v < 0)
+            continue;
+        m->b64_acc = (m->b64_acc << 6) | (unsigned)v;
+        if (++m->b64_n == 4) {
+            o[k++] = (unsigned char)(m->b64_acc >> 16);
+            o[k++] = (unsigned char)(m->b64_acc >> 8);
+            o[k++] = (unsigned char)m->b64_acc;
+            m->b64_n = m->b64_acc = 0;
+        }
+    }
+    return k;
+}
+
+/* quoted-printable: "=XX", soft line breaks "=\r\n" and "=\n"; a bad
+ * escape is kept as it is. Up to two bytes wait in m->qp. */
+static size_t sk_mp_qp(struct sk_mp *m, const unsigned char *p, size_t n, unsigned char *o,
+                       int final)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n || (final && m->nqp);) {
+        if (m->nqp == 0 && i < n && p[i] != '=') {
+            o[k++] = p[i++];
+            continue;
+        }
+        if (i < n)
+            m->qp[m->nqp++] = p[i++];
+        if (m->nqp < 3 && !(final && i >= n) && !(m->nqp == 2 && m->qp[1] == '\n'))
+            continue;
+        if (m->nqp >= 2 && m->qp[1] == '\n') {
+            m->nqp -= 2; /* soft break =LF; a third byte starts over */
+            if (m->nqp)
+                memmove(m->qp, m->qp + 2, m->nqp);
+            continue;
+        }
+        int hi = m->nqp == 3 ? sk_hex(m->qp[1]) : -1, lo = m->nqp == 3 ? sk_hex(m->qp[2]) : -1;
+        if (m->nqp == 3 && m->qp[1] == '\r' && m->qp[2] == '\n') {
+            m->nqp = 0;
+        } else if (hi >= 0 && lo >= 0) {
+            o[k++] = (unsigned char)(hi << 4 | lo);
+            m->nqp = 0;
+        } else {
+            memcpy(o + k, m->qp, m->nqp); /* not an escape: keep the bytes */
+            k += m->nqp;
+            m->nqp = 0;
+        }
+    }
+    return k;
+}
+
+static int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, int final)
+{
+    if (!m->open)
+        return 0; /* nothing open (after a failed begin): dropped */
+    unsigned char out[4096 + 8];
+
+    if (m->cte == SK_CTE_NONE)
+        return sk_mp_deliver(m, p, n);
+    do {
+        size_t take = n < 4096 ? n : 4096;
+        size_t k = m->cte == SK_CTE_B64 ? sk_mp_b64(m, p, take, out)
+                                        : sk_mp_qp(m, p, take, out, final && take == n);
+        if (sk_mp_deliver(m, out, k) == -1)
+            return -1;
+        if (take) /* the final QP flush passes p == NULL */
+            p += take, n -= take;
+    } while (n > 0);
+    return 0;
+}
+
+/* ---- objects: begin/end ------------------------------------------------ */
+
+static int sk_mp_close(struct sk_mp *m)
+{
+    int rc = 0;
+
+    if (!m->open)
+        return 0;
+    if (m->cte == SK_CTE_QP && sk_mp_part_data(m, NULL, 0, 1) == -1)
+        rc = -1;
+    if (m->cte == SK_CTE_B64) {
+        unsigned char tail[3];
+        size_t k = sk_mp_b64_flush(m, tail);
+        if (k && sk_mp_deliver(m, tail, k) == -1)
+            rc = -1;
+    }
+    if (m->child) {
+        if (sk_mp_end(m->child) == -1)
+            rc = -1;
+        sk_mp_free(m->child);
+        m->child = NULL;
+    } else if (m->h.end(m->h.arg) == -1) {
+        rc = -1;
+    }
+    m->open = 0;
+    return rc;
+}
+
+static int sk_mp_open_plain(struct sk_mp *m, enum sk_mp_kind kind, int malformed)
+{
+    struct sk_mp_part part = {.kind = kind,
+                              .depth = m->depth,
+                              .content_type = "",
+                              .filename = "",
+                              .headers = "",
+                              .malformed = malformed};
+
+    m->cte = SK_CTE_NONE;
+    if (malformed) {
+        m->hdrs[m->nh] = '\0';
+        part.headers = m->hdrs;
+    }
+    m->open = 1;
+    return m->h.begin(m->h.arg, &part);
+}
+
+/* Value of header NAME in the collected part headers (folded lines
+ * joined), into OUT; 0 or -1. */
+static int sk_mp_header(const char *hdrs, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name), o = 0;
+
+    for (const char *l = hdrs; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (len > nl && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+            const char *v = l + nl + 1;
+            for (;;) {
+                for (size_t i = 0; v + i < l + len; i++)
+                    if (v[i] != '\r' && o + 1 < size)
+                        out[o++] = v[i];
+                l += len + (l[len] == '\n');
+                if (*l != ' ' && *l != '\t')
+                    break; /* continuation lines start with white space */
+                v = l;
+                len = strcspn(l, "\n");
+            }
+            while (o && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+                o--;
+            size_t s = 0;
+            while (s < o && (out[s] == ' ' || out[s] == '\t'))
+                s++;
+            memmove(out, out + s, o - s);
+            out[o - s] = '\0';
+            return 0;
+        }
+        l += len + (l[len] == '\n');
+    }
+    return -1;
+}
+
+static int sk_mp_open_part(struct sk_mp *m)
+{
+    char disp[1024] = "", cte[64] = "", boundary[SK_MP_BOUNDARY_MAX + 1];
+    struct sk_mp_part part = {.kind = SK_MP_PART, .depth = m->depth, .headers = m->hdrs};
+
+    m->hdrs[m->nh] = '\0';
+    m->ctype[0] = m->fname[0] = '\0';
+    sk_mp_header(m->hdrs, "content-type", m->ctype, sizeof(m->ctype));
+    if (sk_mp_header(m->hdrs, "content-disposition", disp, sizeof(disp)) == 0 &&
+        sk_header_param(disp, "filename", m->fname, sizeof(m->fname)) == -1)
+        sk_header_param(disp, "filename*", m->fname, sizeof(m->fname));
+    sk_mp_header(m->hdrs, "content-transfer-encoding", cte, sizeof(cte));
+    m->cte = strcasecmp(cte, "base64") == 0             ? SK_CTE_B64
+             : strcasecmp(cte, "quoted-printable") == 0 ? SK_CTE_QP
+                                                        : SK_CTE_NONE;
+    m->b64_acc = m->b64_n = 0;
+    m->nqp = 0;
+    m->open = 1;
+    if (m->depth == 0)
+        m->parts++;
+    if (m->depth + 1 < SK_MP_DEPTH_MAX &&
+        sk_mp_boundary(m->ctype, boundary, sizeof(boundary)) == 0 &&
+        (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL)
+        return 0;
+    part.content_type = m->ctype;
+    part.filename = m->fname;
+    return m->h.begin(m->h.arg, &part);
+}
+
+/* ---- the delimiter scan ------------------------------------------------ */
+
+/* Bytes at the end of P[0..N) that may start a delimiter ("\n--Bou", with
+ * a '\r' before it, which would belong to it): held until more comes. */
+static size_t sk_mp_partial(const struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    size_t s = n < m->dlen - 1 ? n : m->dlen - 1;
+
+    for (; s > 0; s--)
+        if (memcmp(p + n - s, m->delim, s) == 0)
+            break;
+    if (s < n && p[n - s - 1] == '\r')
+        s++;
+    return s;
+}
+
+/* Part data up to a delimiter. Returns 1 when "\n--boundary" was found
+ * (*used counts through it), 0 when all of P was taken, -1 on error. The
+ * line end before the delimiter belongs to it and is not delivered. */
+static int sk_mp_body(struct sk_mp *m, const unsigned char *p, size_t n, size_t *used)
+{
+    const unsigned char *k;
+    size_t s;
+
+    *used = 0;
+    if (m->hlen > 0) {
+        /* join the held bytes with enough of P to decide about them */
+        unsigned char win[2 * sizeof(m->hold)];
+        size_t take = n < sizeof(m->hold) ? n : sizeof(m->hold);
+        memcpy(win, m->hold, m->hlen);
+        memcpy(win + m->hlen, p, take);
+        size_t wl = m->hlen + take;
+        if ((k = memmem(win, wl, m->delim, m->dlen)) != NULL) {
+            size_t at = (size_t)(k - win), end = at + m->dlen;
+            m->hlen = 0;
+            m->had_cr = at && win[at - 1] == '\r';
+            *used = end - (wl - take);
+            return sk_mp_part_data(m, win, at && win[at - 1] == '\r' ? at - 1 : at, 0) == -1 ? -1
+                                                                                             : 1;
+        }
+        /* no delimiter across the seam: the held bytes (but not a new
+         * partial at the end of the window) are data */
+        s = take == n ? sk_mp_partial(m, win, wl) : 0;
+        size_t give = wl - s < m->hlen ? wl - s : m->hlen;
+        if (sk_mp_part_data(m, win, give, 0) == -1)
+            return -1;
+        memmove(m->hold, m->hold + give, m->hlen - give);
+        m->hlen -= give;
+        if (m->hlen > 0) { /* P is short and continues a partial: keep all */
+            memcpy(m->hold + m->hlen, p, n);
+            m->hlen += n;
+            *used = n;
+            return 0;
+        }
+    }
+    if ((k = memmem(p, n, m->delim, m->dlen)) != NULL) {
+        size_t at = (size_t)(k - p);
+        *used = at + m->dlen;
+        m->had_cr = at && p[at - 1] == '\r';
+        return sk_mp_part_data(m, p, at && p[at - 1] == '\r' ? at - 1 : at, 0) == -1 ? -1 : 1;
+    }
+    s = sk_mp_partial(m, p, n);
+    if (sk_mp_part_data(m, p, n - s, 0) == -1)
+        return -1;
+    memcpy(m->hold, p + n - s, s);
+    m->hlen = s;
+    *used = n;
+    return 0;
+}
+
+/* After "\n--boundary": "--" closes, [ \t]* and a line end starts a part;
+ * anything else means it was data after all (RFC 2046 5.1.1). Returns
+ * bytes used, or -1. */
+static long sk_mp_after(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned char c = p[i++];
+        m->after[m->nafter++] = c;
+        if (m->nafter == 2 && m->after[0] == '-' && c == '-') {
+            if (sk_mp_close(m) == -1)
+                return -1;
+            m->closed = 1;
+            m->state = SK_MPS_BODY;
+            return sk_mp_open_plain(m, SK_MP_EPILOGUE, 0) == -1 ? -1 : (long)i;
+        }
+        if (c == '\n') {
+            if (sk_mp_close(m) == -1)
+                return -1;
+            m->state = SK_MPS_HEADERS;
+            m->nh = 0;
+            return (long)i;
+        }
+        if ((c == ' ' || c == '\t' || c == '\r' || (c == '-' && m->nafter == 1)) &&
+            m->nafter < SK_MP_AFTER)
+            continue;
+        /* not a delimiter: the bytes were part data */
+        m->state = SK_MPS_BODY;
+        if ((m->had_cr && sk_mp_part_data(m, (const unsigned char *)"\r", 1, 0) == -1) ||
+            sk_mp_part_data(m, m->delim, m->dlen, 0) == -1 ||
+            sk_mp_part_data(m, m->after, m->nafter, 0) == -1)
+            return -1;
+        return (long)i;
+    }
+    return (long)i;
+}
+
+/* Part headers end at an empty line (LF or CRLF). Returns bytes used. */
+static long sk_mp_headers(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        m->hdrs[m->nh++] = (char)p[i];
+        if (p[i] == '\n') {
+            size_t ls = m->line_start;
+            m->line_start = m->nh;
+            if (m->nh - ls == 1 || (m->nh - ls == 2 && m->hdrs[ls] == '\r')) {
+                m->nh = ls; /* headers without the empty line */
+                m->line_start = 0;
+                m->state = SK_MPS_BODY;
+                return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
+            }
+        }
+        if (m->nh == SK_MP_HDRS) { /* no end in sight: the bytes are data */
+            m->line_start = 0;
+            m->state = SK_MPS_BODY;
+            if (sk_mp_open_plain(m, SK_MP_PART, 1) == -1 ||
+                sk_mp_part_data(m, (unsigned char *)m->hdrs, m->nh, 0) == -1)
+                return -1;
+            return (long)i + 1;
+        }
+    }
+    return (long)n;
+}
+
+int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    size_t used;
+    long u;
+    int r;
+
+    while (len > 0) {
+        if (m->closed) /* epilogue: no more delimiters to look for */
+            return sk_mp_part_data(m, p, len, 0);
+        switch (m->state) {
+        case SK_MPS_BODY:
+            if ((r = sk_mp_body(m, p, len, &used)) == -1)
+                return -1;
+            if (r == 1) {
+                m->state = SK_MPS_AFTER;
+                m->nafter = 0;
+            }
+            u = (long)used;
+            break;
+        case SK_MPS_AFTER:
+            u = sk_mp_after(m, p, len);
+            break;
+        case SK_MPS_HEADERS:
+        default:
+            u = sk_mp_headers(m, p, len);
+            break;
+        }
+        if (u < 0)
+            return -1;
+        p += u, len -= (size_t)u;
+    }
+    return 0;
+}
+
+int sk_mp_end(struct sk_mp *m)
+{
+    if (m->state == SK_MPS_HEADERS && m->nh > 0) {
+        if (sk_mp_open_plain(m, SK_MP_PART, 1) == -1 ||
+            sk_mp_part_data(m, (unsigned char *)m->hdrs, m->nh, 0) == -1)
+            return -1;
+    }
+    if (m->hlen && m->open && sk_mp_part_data(m, m->hold, m->hlen, 0) == -1)
+        return -1;
+    m->hlen = 0;
+    return sk_mp_close(m);
+}
+
+unsigned sk_mp_parts(const struct sk_mp *m)
+{
+    return m->parts;
+}
+
+void sk_mp_free(struct sk_mp *m)
+{
+    if (!m)
+        return;
+    sk_mp_free(m->child);
+    free(m);
+}
+
+static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handler *h, int depth)
+{
+    size_t bl = strlen(boundary), used;
+    struct sk_mp *m;
+
+    if (bl == 0 || bl > SK_MP_BOUNDARY_MAX || !(m = calloc(1, sizeof(*m))))
+        return NULL;
+    m->h = *h;
+    m->depth = depth;
+    memcpy(m->delim, "\n--", 3);
+    memcpy(m->delim + 3, boundary, bl);
+    m->dlen = bl + 3;
+    m->state = SK_MPS_BODY;
+    /* the first delimiter may open the body: pretend a line end before it */
+    if (sk_mp_open_plain(m, SK_MP_PREAMBLE, 0) == -1 ||
+        sk_mp_body(m, (const unsigned char *)"\n", 1, &used) == -1) {
+        sk_mp_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler *h)
+{
+    return sk_mp_new_at(boundary, h, 0);
+}

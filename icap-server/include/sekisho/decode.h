@@ -1,0 +1,198 @@
+/* sekisho/decode.h - the one decoding layer every inspecting module uses:
+ * Content-Encoding chains (sk_decode.c), multipart per RFC 2046
+ * (sk_multipart.c), containers recognised from their bytes (sk_container.c)
+ * and charset sniffing (sk_decode_charset.c). virus_scan and dlp both read
+ * bodies through it, so they can never disagree about what a body holds.
+ * SECURITY: every byte given to these functions is client-controlled.
+ * Nothing here allocates in proportion to the input; every output is
+ * bounded by the caller's limits; anything that cannot be decoded is
+ * reported to the caller, which applies its configured verdict.
+ */
+#ifndef SEKISHO_DECODE_H
+#define SEKISHO_DECODE_H
+
+#ifndef SK_API
+#define SK_API __attribute__((visibility("default")))
+#endif
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sk_txn;
+
+/* Receives decoded bytes; returns 0, or -1 to stop (out of memory...). */
+typedef int (*sk_decode_sink_fn)(void *arg, const void *buf, size_t len);
+
+/* ---- Content-Encoding (sk_decode.c) ---------------------------------- */
+
+enum sk_coding { SK_CODING_GZIP = 1, SK_CODING_DEFLATE, SK_CODING_BR };
+#define SK_CODING_MAX 8 /* longest chain accepted; more is an error */
+
+/* The codings in the order they were applied (the order listed). */
+struct sk_coding_chain {
+    enum sk_coding c[SK_CODING_MAX];
+    int n; /* 0: identity */
+};
+
+/* Parse a Content-Encoding list (every field of the message, joined with
+ * ","; see sk_txn_header_list). "identity" and empty elements are skipped;
+ * "x-gzip" is gzip. Returns 0, or -1 for an unknown or unsupported coding
+ * or a chain longer than SK_CODING_MAX; then BAD (if not NULL) gets the
+ * offending token, printable ASCII only. */
+SK_API int sk_coding_parse(const char *value, struct sk_coding_chain *out, char *bad, size_t badsize);
+
+/* Every field NAME of the encapsulated request (response 0) or response
+ * (1), in order, joined with ", " (RFC 9110 5.3); NULL when there is none.
+ * Caller frees. */
+SK_API char *sk_txn_header_list(const struct sk_txn *, int response, const char *name);
+
+enum sk_decode_rc {
+    SK_DECODE_OK = 0,
+    SK_DECODE_LIMIT,   /* decoded output over out_max or over the ratio: a bomb */
+    SK_DECODE_CORRUPT, /* not valid data for the coding (reported once; the rest
+                        * is then passed on as it is, so it is still inspected;
+                        * for br, what came out before the error depends on how
+                        * the writes were cut: libbrotli buffers) */
+    SK_DECODE_FAIL,    /* out of memory, or the sink returned -1 */
+};
+
+struct sk_decode_limits {
+    uint64_t out_max; /* most bytes any stage may produce */
+    uint64_t ratio;   /* decoded may exceed floor + ratio x encoded only as LIMIT; 0: off */
+    uint64_t floor;
+};
+
+struct sk_decoder;
+/* A streaming decoder for CHAIN (n >= 1). NULL when out of memory. */
+SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *, const struct sk_decode_limits *);
+/* Feed encoded bytes, any split; EOF on the last call (LEN may be 0).
+ * gzip: any number of members, each may end at any byte. Bytes after the
+ * end of a stream that are not another gzip member are passed on as they
+ * are. After LIMIT or FAIL the decoder stays stopped. */
+SK_API enum sk_decode_rc sk_decoder_feed(struct sk_decoder *, const void *buf, size_t len, int eof,
+                                  sk_decode_sink_fn sink, void *arg);
+SK_API uint64_t sk_decoder_out_total(const struct sk_decoder *);
+SK_API void sk_decoder_free(struct sk_decoder *);
+
+/* One raw zlib stream, for containers (zip entries). */
+enum sk_zmode { SK_Z_GZIP, SK_Z_ZLIB, SK_Z_RAW };
+struct sk_inflate;
+SK_API struct sk_inflate *sk_inflate_new(enum sk_zmode);
+SK_API void sk_inflate_reset(struct sk_inflate *, enum sk_zmode);
+SK_API void sk_inflate_free(struct sk_inflate *);
+/* Feed N bytes; output to SINK. *used gets bytes consumed. Returns 0 (wants
+ * more), 1 (stream ended; bytes after it not consumed), -1 (corrupt), -2
+ * (out of memory or the sink returned -1). */
+SK_API int sk_inflate_feed(struct sk_inflate *, const unsigned char *p, size_t n, size_t *used,
+                    sk_decode_sink_fn sink, void *arg);
+
+/* ---- multipart, RFC 2046 (sk_multipart.c) ----------------------------- */
+
+#define SK_MP_BOUNDARY_MAX 200 /* RFC 2046 says 70; senders exceed it */
+#define SK_MP_DEPTH_MAX    4   /* nested multipart levels decoded */
+
+/* The boundary parameter of a multipart Content-Type into OUT (size >
+ * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
+ * boundary. Never reads past the terminating NUL. */
+SK_API int sk_mp_boundary(const char *content_type, char *out, size_t size);
+/* Parameter NAME ("; name=value", quoted or token, white space around '='
+ * allowed) of a header VALUE into OUT, cut to SIZE - 1 bytes; for a NAME
+ * ending in '*' (RFC 5987) the charset''language prefix is dropped. 0, or
+ * -1 when absent (";name" without '=' is absent). Reads VALUE only up to
+ * its NUL. */
+SK_API int sk_header_param(const char *value, const char *name, char *out, size_t size);
+
+enum sk_mp_kind { SK_MP_PART = 1, SK_MP_PREAMBLE, SK_MP_EPILOGUE };
+
+/* What is known about a part when its data starts. Strings borrowed until
+ * the part's end callback, "" when absent. */
+struct sk_mp_part {
+    enum sk_mp_kind kind;
+    int depth;                /* 0: parts of the body; 1: of a nested multipart... */
+    const char *content_type; /* full header value */
+    const char *filename;     /* Content-Disposition filename (or filename*) */
+    const char *headers;      /* raw part headers (for samples), NUL-terminated */
+    int malformed;            /* headers never ended: data is the raw bytes */
+};
+
+/* Leaf parts only: a nested multipart part is parsed and its own parts
+ * are delivered (up to SK_MP_DEPTH_MAX, then as plain data). Part data is
+ * already decoded from its Content-Transfer-Encoding (base64,
+ * quoted-printable). Each callback returns 0, or -1 to stop. */
+struct sk_mp_handler {
+    int (*begin)(void *arg, const struct sk_mp_part *);
+    int (*data)(void *arg, const void *buf, size_t len);
+    int (*end)(void *arg);
+    void *arg;
+};
+
+struct sk_mp;
+/* A streaming parser for BOUNDARY (CRLF or bare LF line ends; preamble and
+ * epilogue delivered as their own objects). NULL when out of memory or the
+ * boundary is empty or too long. */
+SK_API struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler *);
+/* 0, or -1 when a callback stopped the parse (or out of memory). */
+SK_API int sk_mp_write(struct sk_mp *, const void *buf, size_t len);
+/* End of the body: finishes the open part. 0 or -1. */
+SK_API int sk_mp_end(struct sk_mp *);
+/* Number of parts (not preamble/epilogue) seen at depth 0. */
+SK_API unsigned sk_mp_parts(const struct sk_mp *);
+SK_API void sk_mp_free(struct sk_mp *);
+
+/* ---- containers recognised from bytes (sk_container.c) ---------------- */
+
+enum sk_ctype { SK_CT_NONE = 0, SK_CT_ZIP, SK_CT_GZIP };
+/* What the first bytes of an object are; N >= 4 for a firm answer. Zip is
+ * recognised by a local header, also after a prefix the caller skipped. */
+SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
+
+/* A streaming zip walker (local headers in order; ZIP64 sizes and data
+ * descriptors; stored and deflated entries). Everything that is not the
+ * inside of an entry it could read - the central directory, a comment,
+ * bytes appended after the archive, or the rest after an entry it cannot
+ * walk - is delivered as the "tail" object, so nothing goes uninspected. */
+struct sk_zip_entry {
+    const char *name; /* sanitised: printable ASCII, capped */
+    int encrypted;    /* flag bit 0: contents not readable */
+    int unsupported;  /* a method other than stored/deflate: contents skipped */
+};
+struct sk_zip_handler {
+    /* begin returns 1 to read the entry, 0 to skip it, -1 to stop; end
+     * follows every begin that returned 1 (with no data for an encrypted
+     * or unsupported entry) */
+    int (*begin)(void *arg, const struct sk_zip_entry *);
+    int (*data)(void *arg, const void *buf, size_t len);
+    int (*end)(void *arg);
+    /* raw bytes not inside a readable entry; tail_begin once before */
+    int (*tail_begin)(void *arg);
+    void *arg;
+};
+struct sk_zip_stats {
+    unsigned entries, encrypted, unsupported;
+    unsigned zip64; /* entries with ZIP64 sizes (libclamav 1.4 cannot read these) */
+    int corrupt;    /* an entry's data was corrupt: the rest went to the tail */
+    int lost_sync;  /* an entry of unknown length could not be walked */
+};
+struct sk_zip;
+SK_API struct sk_zip *sk_zip_new(const struct sk_zip_handler *);
+SK_API int sk_zip_write(struct sk_zip *, const void *buf, size_t len); /* 0 / -1 (stopped) */
+SK_API int sk_zip_end(struct sk_zip *);                                /* 0 / -1 */
+SK_API const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
+SK_API void sk_zip_free(struct sk_zip *);
+
+/* ---- charset sniffing (sk_decode_charset.c) --------------------------- */
+
+/* The encoding of the first N bytes of a text object: NULL for bytes as
+ * they are (UTF-8, ASCII or binary), else an iconv name ("UTF-16LE",
+ * "CP932"...). *skip gets the length of a BOM. UTF-16 without a BOM is
+ * recognised even when most code units hold a 0x00 byte (ASCII, U+3000,
+ * U+4E00). */
+SK_API const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

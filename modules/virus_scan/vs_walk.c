@@ -1,0 +1,213 @@
+/* vs_walk.c - what virus_scan scans besides the whole body, through the
+ * core decoding layer (sekisho/decode.h): each multipart part as a file
+ * (decoded from base64/quoted-printable, NULs kept), and each member of a
+ * zip found by its bytes, walked by our own streaming reader. libclamav
+ * 1.4 returns CLEAN for EICAR deflated in a ZIP64 zip ("central not found,
+ * using localhdrs"), so a zip it calls clean gets its members scanned one
+ * by one; an archive we cannot walk either gets a failure verdict.
+ * SECURITY: client-controlled bodies. Bytes kept per object are bounded
+ * by av.max-scan-size over the whole walk, members by av.max-files,
+ * nesting by SK_VS_WALK_DEPTH; every stop is a LIMIT/ERROR/ENCRYPTED
+ * report the hooks turn into the policy's verdict.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sekisho/decode.h>
+
+#include "vs_internal.h"
+
+#define SK_VS_WALK_DEPTH 4 /* zip in zip in ... walked by us */
+
+struct sk_vs_obj {
+    struct sk_vs_walk *w;
+    int depth;
+    int active; /* a store is open */
+    int tail;   /* zip tail: libclamav saw these bytes in the whole */
+    struct sk_vs_store store;
+};
+
+static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const char *name,
+                            const char *why)
+{
+    if (w->rep.result != SK_VS_CLEAN)
+        return;
+    memset(&w->rep, 0, sizeof(w->rep));
+    w->rep.result = r;
+    snprintf(w->rep.name, sizeof(w->rep.name), "%s", name);
+    snprintf(w->rep.why, sizeof(w->rep.why), "%s", why);
+}
+
+static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth);
+
+/* One object: the engine, then (if it says clean) our own zip walk. */
+static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+{
+    struct sk_vs_report rep;
+
+    if (w->sc->scan_mem(w->sc->self, p, n, w->lim, &rep) == -1) {
+        memset(&rep, 0, sizeof(rep));
+        rep.result = SK_VS_ERROR;
+        snprintf(rep.why, sizeof(rep.why), "scan engine error");
+    }
+    if (rep.result != SK_VS_CLEAN) {
+        w->rep = rep;
+        return -1;
+    }
+    if (sk_container_sniff(p, n) == SK_CT_ZIP)
+        return sk_vs_walk_zip(w, p, n, depth);
+    return 0;
+}
+
+/* ---- objects collected into a store (parts, members) ---- */
+
+static int sk_vs_obj_open(struct sk_vs_obj *o)
+{
+    sk_vs_store_init(&o->store, o->w->conf->mem_threshold, o->w->conf->tmp_dir);
+    o->active = 1;
+    return 0;
+}
+
+static int sk_vs_obj_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_vs_obj *o = arg;
+    char why[160];
+
+    if (!o->active || o->tail)
+        return 0;
+    if (len > o->w->budget) {
+        snprintf(why, sizeof(why),
+                 "decoded parts and archive members exceed av.max-scan-size "
+                 "(%llu bytes)",
+                 (unsigned long long)o->w->max_size);
+        sk_vs_walk_stop(o->w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
+        return -1;
+    }
+    o->w->budget -= len;
+    if (sk_vs_store_append(&o->store, buf, len) == -1) {
+        sk_vs_walk_stop(o->w, SK_VS_ERROR, "", "cannot keep a part or member for scanning");
+        return -1;
+    }
+    return 0;
+}
+
+static int sk_vs_obj_end(void *arg)
+{
+    struct sk_vs_obj *o = arg;
+    const unsigned char *p;
+    size_t n;
+    int rc = 0;
+
+    if (!o->active || o->tail) {
+        o->tail = 0;
+        return 0;
+    }
+    if (o->store.total > 0) {
+        if (sk_vs_store_view(&o->store, &p, &n) == -1) {
+            sk_vs_walk_stop(o->w, SK_VS_ERROR, "", "cannot map a part or member to scan it");
+            rc = -1;
+        } else {
+            rc = sk_vs_walk_object(o->w, p, n, o->depth + 1);
+        }
+    }
+    sk_vs_store_free(&o->store);
+    o->active = 0;
+    return rc;
+}
+
+/* ---- zip members ---- */
+
+static int sk_vs_zip_begin(void *arg, const struct sk_zip_entry *e)
+{
+    struct sk_vs_obj *o = arg;
+    char why[192];
+
+    if (++o->w->files > o->w->lim->max_files) {
+        snprintf(why, sizeof(why), "more than %llu archive members (av.max-files)",
+                 (unsigned long long)o->w->lim->max_files);
+        sk_vs_walk_stop(o->w, SK_VS_LIMIT, "Sekisho.Limits.Exceeded.MaxFiles", why);
+        return -1;
+    }
+    if (e->encrypted || e->unsupported) {
+        snprintf(why, sizeof(why), "archive member '%.64s' %s", e->name,
+                 e->encrypted ? "is encrypted and cannot be scanned"
+                              : "uses a compression method that cannot be scanned");
+        sk_vs_walk_stop(o->w, e->encrypted ? SK_VS_ENCRYPTED : SK_VS_ERROR,
+                        e->encrypted ? "Sekisho.Encrypted.Zip" : "av-error", why);
+        return -1;
+    }
+    sk_vs_obj_open(o);
+    return 1;
+}
+
+static int sk_vs_zip_tail(void *arg)
+{
+    ((struct sk_vs_obj *)arg)->tail = 1;
+    return 0;
+}
+
+static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+{
+    struct sk_vs_obj o = {.w = w, .depth = depth};
+    struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o};
+    struct sk_zip *z;
+    int rc;
+
+    if (depth >= SK_VS_WALK_DEPTH)
+        return 0; /* the engine's own recursion limit covers deeper levels */
+    if (!(z = sk_zip_new(&h))) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
+        return -1;
+    }
+    rc = sk_zip_write(z, p, n);
+    if (rc == 0)
+        rc = sk_zip_end(z);
+    if (rc == 0 && sk_zip_stats(z)->zip64 &&
+        (sk_zip_stats(z)->corrupt || sk_zip_stats(z)->lost_sync)) {
+        /* the engine cannot read ZIP64 and neither could we: fail closed */
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "ZIP64 archive that cannot be walked member by member");
+        rc = -1;
+    }
+    if (o.active)
+        sk_vs_store_free(&o.store);
+    sk_zip_free(z);
+    return rc;
+}
+
+/* ---- multipart parts ---- */
+
+static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
+{
+    struct sk_vs_obj *o = arg;
+
+    /* preamble and epilogue are raw bytes the whole-body scan already saw */
+    o->tail = part->kind != SK_MP_PART;
+    return o->tail ? 0 : sk_vs_obj_open(o);
+}
+
+int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
+                         const char *boundary)
+{
+    struct sk_vs_obj o = {.w = w, .depth = -1}; /* parts are top-level objects */
+    struct sk_mp_handler h = {sk_vs_part_begin, sk_vs_obj_data, sk_vs_obj_end, &o};
+    struct sk_mp *m = sk_mp_new(boundary, &h);
+    int rc;
+
+    if (!m) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory splitting a multipart body");
+        return -1;
+    }
+    rc = sk_mp_write(m, p, n);
+    if (rc == 0)
+        rc = sk_mp_end(m);
+    if (o.active)
+        sk_vs_store_free(&o.store);
+    sk_mp_free(m);
+    return rc;
+}
+
+int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n)
+{
+    return sk_container_sniff(p, n) == SK_CT_ZIP ? sk_vs_walk_zip(w, p, n, 0) : 0;
+}

@@ -1,0 +1,112 @@
+/* fuzz_container.c - libFuzzer target for the core zip walker and the
+ * container/charset sniffers (icap-server/core/sk_container.c,
+ * sk_decode_charset.c). Input: one control byte (chunk schedule), then the
+ * archive bytes as a client uploads them.
+ * Oracles: the chunk schedule changes neither the entries (names, flags),
+ * their bytes, the tail nor the counts; every input byte that is not part
+ * of a read entry reaches the tail, so the tail plus the entries' raw
+ * sizes never lose bytes: for a non-zip the tail is the whole input. */
+#include <string.h>
+
+#include <sekisho/decode.h>
+
+#include "sk_fuzz.h"
+
+struct sk_fuzz_log {
+    unsigned char *p;
+    size_t len, cap;
+    int in_tail;
+    size_t tail;
+};
+
+static int sk_fuzz_put(struct sk_fuzz_log *l, const void *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (l->len + len > l->cap) {
+        size_t cap = (l->len + len) * 2 + 64;
+        unsigned char *p = realloc(l->p, cap);
+        if (!p)
+            abort();
+        l->p = p, l->cap = cap;
+    }
+    memcpy(l->p + l->len, buf, len);
+    l->len += len;
+    return 0;
+}
+
+static int sk_fuzz_begin(void *arg, const struct sk_zip_entry *e)
+{
+    char h[32];
+    int n = snprintf(h, sizeof(h), "<%d%d:", e->encrypted, e->unsupported);
+    sk_fuzz_put(arg, h, (size_t)n);
+    sk_fuzz_put(arg, e->name, strlen(e->name));
+    return 1;
+}
+
+static int sk_fuzz_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_fuzz_log *l = arg;
+    if (l->in_tail)
+        l->tail += len;
+    return sk_fuzz_put(arg, buf, len);
+}
+
+static int sk_fuzz_end(void *arg)
+{
+    return sk_fuzz_put(arg, ">", 1);
+}
+
+static int sk_fuzz_tail(void *arg)
+{
+    ((struct sk_fuzz_log *)arg)->in_tail = 1;
+    return sk_fuzz_put(arg, "<tail:", 6);
+}
+
+static void sk_fuzz_walk(const uint8_t *d, size_t n, unsigned seed, struct sk_fuzz_log *l,
+                         struct sk_zip_stats *st)
+{
+    struct sk_zip_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, sk_fuzz_tail, l};
+    struct sk_zip *z = sk_zip_new(&h);
+
+    SK_FUZZ_CHECK(z != NULL, "walker");
+    for (size_t off = 0, i = 0, c; off < n; off += c, i++) {
+        c = seed == 0 ? n - off : 1 + (seed * 3 + i * 7) % 61;
+        if (c > n - off)
+            c = n - off;
+        SK_FUZZ_CHECK(sk_zip_write(z, d + off, c) == 0, "write");
+    }
+    SK_FUZZ_CHECK(sk_zip_end(z) == 0, "end");
+    *st = *sk_zip_stats(z);
+    sk_zip_free(z);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sk_fuzz_log whole = {0}, parts = {0};
+    struct sk_zip_stats a, b;
+    size_t skip;
+    unsigned seed;
+
+    if (size < 1)
+        return 0;
+    seed = 1 + data[0];
+    data++, size--;
+    sk_charset_sniff(data, size < 1024 ? size : 1024, &skip);
+    SK_FUZZ_CHECK(skip <= size, "BOM longer than the input");
+    sk_container_sniff(data, size);
+    sk_fuzz_walk(data, size, 0, &whole, &a);
+    sk_fuzz_walk(data, size, seed, &parts, &b);
+    SK_FUZZ_CHECK(whole.len == parts.len &&
+                      (whole.len == 0 || memcmp(whole.p, parts.p, whole.len) == 0),
+                  "entries differ with chunking (seed %u)", seed);
+    SK_FUZZ_CHECK(a.entries == b.entries && a.encrypted == b.encrypted &&
+                      a.unsupported == b.unsupported && a.corrupt == b.corrupt &&
+                      a.lost_sync == b.lost_sync && a.zip64 == b.zip64,
+                  "counts differ with chunking (seed %u)", seed);
+    if (size >= 4 && sk_container_sniff(data, size) != SK_CT_ZIP)
+        SK_FUZZ_CHECK(whole.tail == size, "not a zip: %zu of %zu bytes reached the tail",
+                      whole.tail, size);
+    free(whole.p), free(parts.p);
+    return 0;
+}

@@ -1,0 +1,123 @@
+/* fuzz_decode.c - libFuzzer target for the core Content-Encoding decoder
+ * (icap-server/core/sk_decode.c): coding lists, gzip members, zlib/raw
+ * deflate, br, chains. Input: one control byte (chain, chunk schedule),
+ * then the encoded body.
+ * Oracles: (1) zlib's own gunzip: every byte it gets out of a gzip body
+ * (member after member, as gzip -d does) is what our layer emits first;
+ * (2) the chunk schedule - a client's choice - changes neither the result
+ * nor the output (except the partial output of a corrupt br stream). */
+#include <string.h>
+#include <zlib.h>
+
+#include <sekisho/decode.h>
+
+#include "sk_fuzz.h"
+
+static const char *const sk_fuzz_chains[] = {
+    "gzip", "x-gzip", "deflate", "br", "identity, gzip", "gzip, deflate", "br, gzip", ", deflate",
+};
+
+struct sk_fuzz_out {
+    unsigned char *p;
+    size_t len, cap;
+};
+
+static int sk_fuzz_sink(void *arg, const void *buf, size_t len)
+{
+    struct sk_fuzz_out *o = arg;
+
+    if (len == 0)
+        return 0;
+    if (o->len + len > o->cap) {
+        size_t cap = (o->len + len) * 2;
+        unsigned char *p = realloc(o->p, cap);
+        if (!p)
+            return -1;
+        o->p = p, o->cap = cap;
+    }
+    memcpy(o->p + o->len, buf, len);
+    o->len += len;
+    return 0;
+}
+
+static enum sk_decode_rc sk_fuzz_decode(const char *ce, const uint8_t *d, size_t n, unsigned seed,
+                                        struct sk_fuzz_out *o)
+{
+    struct sk_coding_chain ch;
+    struct sk_decode_limits lim = {.out_max = 8u << 20, .ratio = 0};
+    enum sk_decode_rc rc, worst = SK_DECODE_OK;
+    struct sk_decoder *dec;
+
+    SK_FUZZ_CHECK(sk_coding_parse(ce, &ch, NULL, 0) == 0, "chain %s", ce);
+    SK_FUZZ_CHECK((dec = sk_decoder_new(&ch, &lim)) != NULL, "decoder");
+    for (size_t off = 0, i = 0, c; off < n; off += c, i++) {
+        c = seed == 0 ? n - off : 1 + (seed * 7 + i * 13) % 97;
+        if (c > n - off)
+            c = n - off;
+        rc = sk_decoder_feed(dec, d + off, c, 0, sk_fuzz_sink, o);
+        if (rc != SK_DECODE_OK && worst == SK_DECODE_OK)
+            worst = rc;
+    }
+    rc = sk_decoder_feed(dec, NULL, 0, 1, sk_fuzz_sink, o);
+    if (rc != SK_DECODE_OK && worst == SK_DECODE_OK)
+        worst = rc;
+    sk_decoder_free(dec);
+    return worst;
+}
+
+/* zlib's gunzip of D, member after member, up to the first error. */
+static void sk_fuzz_gunzip(const uint8_t *d, size_t n, struct sk_fuzz_out *o)
+{
+    z_stream z;
+    unsigned char buf[16384];
+
+    memset(&z, 0, sizeof(z));
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return;
+    z.next_in = (Bytef *)d;
+    z.avail_in = (uInt)n;
+    for (;;) {
+        z.next_out = buf;
+        z.avail_out = sizeof(buf);
+        int rc = inflate(&z, Z_NO_FLUSH);
+        sk_fuzz_sink(o, buf, sizeof(buf) - z.avail_out);
+        if (rc == Z_STREAM_END && z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
+            inflateReset(&z);
+            continue;
+        }
+        if (rc != Z_OK || o->len > (8u << 20))
+            break;
+    }
+    inflateEnd(&z);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sk_fuzz_out whole = {0}, parts = {0}, ref = {0};
+    const char *ce;
+    enum sk_decode_rc a, b;
+    unsigned seed;
+
+    if (size < 1)
+        return 0;
+    ce = sk_fuzz_chains[data[0] & 7];
+    seed = 1 + (data[0] >> 3);
+    a = sk_fuzz_decode(ce, data + 1, size - 1, 0, &whole);
+    b = sk_fuzz_decode(ce, data + 1, size - 1, seed, &parts);
+    SK_FUZZ_CHECK(a == b, "%s: result %d whole, %d in chunks (seed %u)", ce, a, b, seed);
+    /* Corrupt br: libbrotli flushes its window to the output when input
+     * runs out, so what came out before the error depends on the chunks.
+     * The result (CORRUPT: the caller's on-error verdict) must not. */
+    SK_FUZZ_CHECK((a == SK_DECODE_CORRUPT && strstr(ce, "br")) ||
+                      (whole.len == parts.len &&
+                       (whole.len == 0 || memcmp(whole.p, parts.p, whole.len) == 0)),
+                  "%s: %zu bytes whole, %zu in chunks (seed %u)", ce, whole.len, parts.len, seed);
+    if ((data[0] & 7) <= 1 && a != SK_DECODE_LIMIT) {
+        sk_fuzz_gunzip(data + 1, size - 1, &ref);
+        SK_FUZZ_CHECK(ref.len <= whole.len &&
+                          (ref.len == 0 || memcmp(ref.p, whole.p, ref.len) == 0),
+                      "gzip: zlib got %zu bytes, our layer %zu, not a prefix", ref.len, whole.len);
+    }
+    free(whole.p), free(parts.p), free(ref.p);
+    return 0;
+}

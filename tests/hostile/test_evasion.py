@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Evasion regression tests through the real daemon (issue 11, "Content that
+should be blocked passes"): every body here once walked around virus_scan or
+dlp. One server runs virus_scan + dlp + xheaders on the project's test
+signatures and a policy with DLP templates; the decoders are the core layer
+(icap-server/core/sk_decode*.c, sk_multipart.c, sk_container.c).
+
+Python's own gzip/zlib/zipfile/email produce the inputs (the oracle: what
+they encode, we must see). Each class has the listed sample and variants:
+gzip members ending at the 1024-byte preview, at ICAP chunk boundaries, in
+1-byte chunks, a third member; Content-Encoding split over several fields
+(identity + br, empty + br, identity + deflate, gzip + deflate), unknown
+codings; ZIP64 stored/deflated/nested, a clean ZIP64 passing byte-identical;
+a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
+base64 parts and a ';boundary' without '='; containers by bytes (docx as
+octet-stream, zip without type, report.dat, report.docx.bak, zip in zip);
+bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef.
+
+Usage: test_evasion.py --build-dir BUILD
+"""
+
+import argparse
+import email.parser
+import email.policy
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
+                     http_res_head, check_asan, main_wrapper)
+
+EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+SIG = "Eicar-Test-Signature"
+CARDS = b"card numbers: 4111 1111 1111 1111, 5500-0000-0000-0004\n"
+SCANTIME = 5  # virus_scan.max-scantime for this server (seconds)
+
+
+# ---- encoders (the oracle) -------------------------------------------------
+
+def brotli_stored(data, cut=None):
+    """A valid brotli stream of uncompressed meta-blocks (RFC 7932 9.2): no
+    encoder module needed, and libbrotli must decode it to DATA. A block
+    ends at CUT (default: inside EICAR), so the raw body never holds the
+    signature in one piece: only decoding reveals it."""
+    bits, out = [], bytearray()
+
+    def put(v, n):
+        for i in range(n):
+            bits.append((v >> i) & 1)
+
+    def flush_bytes():
+        while len(bits) % 8:
+            bits.append(0)
+        for i in range(0, len(bits), 8):
+            out.append(sum(b << j for j, b in enumerate(bits[i:i + 8])))
+        bits.clear()
+
+    put(0, 1)  # WBITS 16
+    at = data.find(EICAR)
+    cut = cut if cut is not None else (at + 30 if at >= 0 else len(data))
+    blocks = [data[:cut]] + [data[i:i + 65536] for i in range(cut, len(data), 65536)]
+    for block in blocks:
+        if not block:
+            continue
+        put(0, 1)                # ISLAST 0
+        put(0, 2)                # MNIBBLES 4
+        put(len(block) - 1, 16)  # MLEN - 1
+        put(1, 1)                # ISUNCOMPRESSED
+        flush_bytes()
+        out += block
+    put(1, 1)  # ISLAST
+    put(1, 1)  # ISLASTEMPTY
+    flush_bytes()
+    return bytes(out)
+
+
+def raw_deflate(data):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+def member_of_size(size, seed):
+    """A gzip member of exactly SIZE bytes (incompressible content)."""
+    rnd = random.Random(seed)
+    n = size - 30
+    while True:
+        m = gz(bytes(rnd.getrandbits(8) for _ in range(n)))
+        if len(m) == size:
+            return m
+        n += size - len(m)
+        if n <= 0:
+            raise ValueError("cannot make a %d-byte member" % size)
+
+
+def zip_bytes(entries, zip64=False, method=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in entries:
+            if zip64:
+                with z.open(name, "w", force_zip64=True) as f:
+                    f.write(data)
+            else:
+                z.writestr(name, data)
+    return buf.getvalue()
+
+
+def nested_zip(width, depth, leaf):
+    """width^depth leaves: each level holds WIDTH copies of the level below."""
+    data = leaf
+    for level in range(depth):
+        data = zip_bytes([("l%d_%d.zip" % (level, i), data) for i in range(width)])
+    return data
+
+
+# ---- transactions ---------------------------------------------------------
+
+def respmod(srv, url, body, extra_res=(), **kw):
+    c = srv.conn(120)
+    try:
+        return transact(c, "RESPMOD", srv.url("respmod"),
+                        req_hdr=http_req_head("GET", url),
+                        res_hdr=http_res_head(body_len=len(body), extra=extra_res),
+                        body=body, **kw)
+    finally:
+        c.close()
+
+
+def reqmod(srv, method, url, body, extra=(), **kw):
+    c = srv.conn(120)
+    try:
+        return transact(c, "REQMOD", srv.url("reqmod"),
+                        req_hdr=http_req_head(method, url, host="upload.test", extra=extra,
+                                              body_len=len(body)),
+                        body=body, allow204=True, **kw)
+    finally:
+        c.close()
+
+
+def blocked(r):
+    return r.status == 200 and r.http_status() == 403
+
+
+def passed_identical(r, body):
+    return r.status == 204 or (r.status == 200 and r.http_status() in (None, 200) and
+                               r.body == body)
+
+
+def log_entry(srv, url, wait=5.0):
+    deadline = time.monotonic() + wait
+    while True:
+        for line in srv.log_lines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("url", "").endswith(url.split("://", 1)[-1]):
+                return e
+        if time.monotonic() > deadline:
+            return {}
+        time.sleep(0.1)
+
+
+def virus_blocked(ck, srv, name, url, r):
+    """Blocked, and by the signature (not by a decoding failure)."""
+    ck.ok("%s: blocked" % name, blocked(r), "%s http=%s %r" % (r.status, r.http_status(),
+                                                              r.raw_head[:200]))
+    e = log_entry(srv, url)
+    ck.ok("%s: the rule is the signature" % name, e.get("rule", "").startswith(SIG), e)
+
+
+# ---- AV: gzip members -------------------------------------------------------
+
+def g_gzip_members(ck, srv):
+    m1 = member_of_size(1024, 1)
+    m2 = gz(b"second member " + EICAR)
+    cases = [
+        ("member 1 ends at the 1024-byte preview", m1 + m2, {"preview": 1024}),
+        ("member 1 ends at a chunk boundary", m1 + m2, {"chunk_size": 1024}),
+        ("member 1 ends at a chunk boundary, no preview, 4096 chunks",
+         member_of_size(4096, 2) + m2, {"chunk_size": 4096}),
+        ("1-byte chunks", m1 + m2, {"chunk_size": 1}),
+        ("EICAR in member 3", m1 + gz(b"two") + m2, {"preview": 1024, "chunk_size": 1024}),
+        ("member 2 starts with a split magic", m1 + m2, {"chunks": [m1 + m2[:1], m2[1:]]}),
+    ]
+    for i, (name, body, kw) in enumerate(cases):
+        assert zlib.decompress(body, 31) is not None and EICAR in gzip.decompress(body)
+        url = "http://origin.test/gz/%d" % i
+        r = respmod(srv, url, body, extra_res=("Content-Encoding: gzip",), **kw)
+        virus_blocked(ck, srv, "gzip " + name, url, r)
+    clean = m1 + gz(b"clean second member") + gz(b"third")
+    r = respmod(srv, "http://origin.test/gz/clean", clean, preview=1024, allow204=False,
+                extra_res=("Content-Encoding: gzip",))
+    ck.ok("clean multi-member gzip passes byte-identical", passed_identical(r, clean),
+          "%s len=%s" % (r.status, r.body and len(r.body)))
+
+
+# ---- AV: Content-Encoding fields --------------------------------------------
+
+def g_coding_fields(ck, srv):
+    payload = b"x" * 3000 + EICAR  # (not HTML: ClamAV normalises HTML)
+    cases = [
+        ("identity + br", brotli_stored(payload),
+         ("Content-Encoding: identity", "Content-Encoding: br")),
+        ("empty + br", brotli_stored(payload), ("Content-Encoding:", "Content-Encoding: br")),
+        ("identity + raw deflate", raw_deflate(payload),
+         ("Content-Encoding: identity", "Content-Encoding: deflate")),
+        ("gzip + deflate in two fields", zlib.compress(gz(payload)),
+         ("Content-Encoding: gzip", "Content-Encoding: deflate")),
+        ("x-gzip", gz(payload), ("Content-Encoding: x-gzip",)),
+        ("br, gzip in one field", gz(brotli_stored(payload)), ("Content-Encoding: br, gzip",)),
+    ]
+    for i, (name, body, extra) in enumerate(cases):
+        assert EICAR not in body
+        url = "http://origin.test/ce/%d" % i
+        r = respmod(srv, url, body, extra_res=extra, chunk_size=777)
+        virus_blocked(ck, srv, "Content-Encoding " + name, url, r)
+    # br really decodes: a clean br body is not an error
+    clean = brotli_stored(b"clean brotli body " * 100)
+    r = respmod(srv, "http://origin.test/ce/clean-br", clean, allow204=False,
+                extra_res=("Content-Encoding: identity", "Content-Encoding: br"))
+    ck.ok("clean identity + br body passes byte-identical", passed_identical(r, clean),
+          "%s %r" % (r.status, r.raw_head[:200]))
+    for i, extra in enumerate([("Content-Encoding: zstd",),
+                               ("Content-Encoding: identity", "Content-Encoding: compress"),
+                               ("Content-Encoding: gzip, snappy",)]):
+        url = "http://origin.test/ce/unknown/%d" % i
+        r = respmod(srv, url, b"anything", extra_res=extra)
+        e = log_entry(srv, url)
+        ck.ok("unknown coding %s: av.on-error blocks" % (extra,),
+              blocked(r) and e.get("rule") == "av-error", (r.status, e))
+
+
+# ---- AV: ZIP64 and nested archives -------------------------------------------
+
+def g_zip64(ck, srv):
+    cases = [
+        ("deflated", zip_bytes([("eicar.com", EICAR)], zip64=True)),
+        ("stored", zip_bytes([("eicar.com", EICAR)], zip64=True, method=zipfile.ZIP_STORED)),
+        ("second member", zip_bytes([("a.txt", b"hello " * 100), ("b/eicar.com", EICAR)],
+                                    zip64=True)),
+        ("inside a normal zip", zip_bytes([("inner.zip", zip_bytes([("e.com", EICAR)],
+                                                                   zip64=True))])),
+    ]
+    for i, (name, body) in enumerate(cases):
+        with zipfile.ZipFile(io.BytesIO(body)) as z:  # python reads it back
+            assert z.testzip() is None
+        url = "http://origin.test/zip64/%d.zip" % i
+        r = respmod(srv, url, body)
+        virus_blocked(ck, srv, "ZIP64 EICAR " + name, url, r)
+    clean = zip_bytes([("a.txt", b"clean text " * 500), ("b.bin", os.urandom(3000))],
+                      zip64=True)
+    r = respmod(srv, "http://origin.test/zip64/clean.zip", clean, allow204=False)
+    ck.ok("clean ZIP64 passes byte-identical", passed_identical(r, clean),
+          "%s %r" % (r.status, r.raw_head[:200]))
+
+
+def g_nested(ck, srv):
+    bomb = nested_zip(16, 4, b"leaf " * 20)
+    t0 = time.monotonic()
+    url = "http://origin.test/nested/16x4.zip"
+    r = respmod(srv, url, bomb)
+    took = time.monotonic() - t0
+    e = log_entry(srv, url)
+    ck.ok("16^4 nested zip (%d bytes) is blocked as a limit" % len(bomb),
+          blocked(r) and "imit" in e.get("rule", "") + e.get("reason", ""), (r.status, e))
+    ck.ok("16^4 nested zip answered within max-scantime + 10 s (%.1f s)" % took,
+          took < SCANTIME + 10)
+    # leaves of zeros: 16^4 x 200 KB inflate to 13 GB; the policy's
+    # av.max-scan-size (100M) stops it, not libclamav's global 400M
+    bomb = nested_zip(16, 4, b"\0" * 200000)
+    url = "http://origin.test/nested/zeros.zip"
+    t0 = time.monotonic()
+    r = respmod(srv, url, bomb)
+    took = time.monotonic() - t0
+    e = log_entry(srv, url)
+    ck.ok("16^4 nested zip of zeros (%d bytes): av.max-scan-size limit from the policy"
+          % len(bomb), blocked(r) and e.get("rule") == "Sekisho.Limits.Exceeded.MaxScanSize",
+          (r.status, e))
+    ck.ok("16^4 nested zip of zeros answered within max-scantime + 10 s (%.1f s)" % took,
+          took < SCANTIME + 10)
+    r = respmod(srv, "http://origin.test/after-nested", EICAR)
+    ck.ok("server still scans after the nested zip", blocked(r))
+
+
+# ---- AV: multipart --------------------------------------------------------
+
+def g_av_multipart(ck, srv):
+    import base64
+    b64 = base64.encodebytes(EICAR)
+    body = (b"--XX\r\nContent-Disposition: form-data; name=f; filename=a.bin\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 + b"\r\n--XX--\r\n")
+    url = "http://upload.test/b64"
+    r = reqmod(srv, "POST", url, body, extra=("Content-Type: multipart/form-data; boundary=XX",))
+    virus_blocked(ck, srv, "EICAR in a base64 multipart part", url, r)
+    body = b"--XX\nContent-Type: application/octet-stream\n\n\x00\x01" + EICAR + b"\n--XX--\n"
+    url = "http://upload.test/lf"
+    r = reqmod(srv, "POST", url, body, extra=("Content-Type: multipart/form-data; boundary=XX",))
+    virus_blocked(ck, srv, "EICAR in an LF-only multipart part", url, r)
+    for i, ct in enumerate(["multipart/form-data;boundary", "multipart/form-data; boundary",
+                            "multipart/form-data;boundary=\"", "multipart/x;boundary=" + "b" * 300]):
+        url = "http://upload.test/badboundary/%d" % i
+        r = reqmod(srv, "POST", url, b"--b\r\n\r\n" + EICAR + b"\r\n--b--\r\n",
+                   extra=("Content-Type: " + ct,))
+        virus_blocked(ck, srv, "malformed boundary %r" % ct[:40], url, r)
+
+
+# ---- DLP ------------------------------------------------------------------
+
+def dlp_post(srv, body, ctype=None, method="POST", extra=()):
+    hdr = list(extra) + (["Content-Type: " + ctype] if ctype else [])
+    return reqmod(srv, method, "http://upload.test/dlp", body, extra=hdr)
+
+
+def dlp_blocked(ck, name, r):
+    ck.ok("DLP %s: blocked" % name, blocked(r) and b"cards" in (r.body or b""),
+          "%s http=%s %r" % (r.status, r.http_status(), (r.body or b"")[:200]))
+
+
+def g_dlp(ck, srv):
+    z = zip_bytes([("notes.txt", CARDS)])
+    docx = zip_bytes([("[Content_Types].xml", b"<Types/>"),
+                      ("word/document.xml", b"<w:document><w:p><w:t>" + CARDS +
+                       b"</w:t></w:p></w:document>")])
+    lf = (b"--B\nContent-Type: application/zip\n\n" + z + b"\n--B--\n")
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
+        b"Content-Type: multipart/form-data; boundary=B\n\n" + lf)
+    assert msg.is_multipart() and len(msg.get_payload()) == 1  # python splits it
+    cases = [
+        ("LF-only multipart, zip part first", lf, "multipart/form-data; boundary=B", "POST", ()),
+        ("docx as application/octet-stream", docx, "application/octet-stream", "PUT", ()),
+        ("zip without Content-Type", z, None, "PUT", ()),
+        ("zip part named report.dat",
+         b"--B\r\nContent-Disposition: form-data; name=f; filename=report.dat\r\n\r\n" + z +
+         b"\r\n--B--\r\n", "multipart/form-data; boundary=B", "POST", ()),
+        ("docx part named report.docx.bak as text/plain",
+         b"--B\r\nContent-Disposition: form-data; name=f; filename=\"report.docx.bak\"\r\n"
+         b"Content-Type: text/plain\r\n\r\n" + docx + b"\r\n--B--\r\n",
+         "multipart/form-data; boundary=B", "POST", ()),
+        ("bytes appended after a zip", zip_bytes([("a.txt", b"nothing")]) + CARDS,
+         "application/zip", "PUT", ()),
+        ("zip inside a zip", zip_bytes([("inner.zip", z)]), "application/zip", "PUT", ()),
+        ("ZIP64 zip", zip_bytes([("c.txt", CARDS)], zip64=True), "application/zip", "PUT", ()),
+        ("gzip file as octet-stream", gz(CARDS), "application/octet-stream", "PUT", ()),
+        ("identity + gzip Content-Encoding fields", gz(CARDS), "text/plain", "POST",
+         ("Content-Encoding: identity", "Content-Encoding: gzip")),
+        ("UTF-16LE without BOM (U+3000 spaces)",
+         "カード番号\u30004111\u30001111\u30001111\u30001111 一\n".encode("utf-16-le"),
+         "text/plain", "POST", ()),
+        ("UTF-16LE without BOM (ASCII)", CARDS.decode().encode("utf-16-le"), None, "PUT", ()),
+        ("UTF-16BE without BOM in a zip",
+         zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
+    ]
+    appended = cases[5][1]
+    with zipfile.ZipFile(io.BytesIO(appended)) as zz:  # unzip -t sees no error
+        assert zz.testzip() is None
+    for name, body, ct, method, extra in cases:
+        r = dlp_post(srv, body, ct, method, extra)
+        dlp_blocked(ck, name, r)
+    clean = zip_bytes([("a.txt", b"no numbers here")])
+    ck.ok("DLP clean zip passes", dlp_post(srv, clean, "application/zip", "PUT").status == 204)
+    r = dlp_post(srv, b"abc" * 100 + b"\xef", "text/plain")
+    ck.ok("DLP upload ending in 0xef is answered", r.status == 204, r.status)
+    r = dlp_post(srv, b"4111 1111 1111 1111 " * 3, "text/plain",
+                 extra=("Content-Encoding: zstd",))
+    ck.ok("DLP unknown Content-Encoding is blocked (dlp.on-error)", blocked(r), r.status)
+
+
+def _try(fn, *a):
+    try:
+        return fn(*a)
+    except Exception as e:  # the connection dies with the killed child
+        return e
+
+
+def _descendants(pid):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read().rsplit(")", 1)[1].split()
+                kids.setdefault(int(st[1]), []).append(int(d))
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in kids.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _cpu(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read().rsplit(")", 1)[1].split()
+        return int(st[11]) + int(st[12])
+    except OSError:
+        return 0
+
+
+def _busiest_descendant(pid, window):
+    """The descendant process that used the most CPU during WINDOW seconds."""
+    before = {p: _cpu(p) for p in _descendants(pid)}
+    time.sleep(window)
+    best, most = None, 0
+    for p, t in before.items():
+        d = _cpu(p) - t
+        if d > most:
+            best, most = p, d
+    return best
+
+
+def g_heavy_slots(ck, build, empty_db):
+    """max-heavy-scans 1: three nested-zip bombs at once. One runs, one
+    waits for the slot, the third gets no slot within max-scantime and is
+    the Busy limit; a plain download meanwhile is answered at once."""
+    import threading
+    scantime = 3
+    srv = SekishoServer(build, modules="virus_scan", name="heavy",
+                        extra_args=["--clamav-db", empty_db],
+                        config_text="sekisho.Option virus_scan.max-scantime %ds\n"
+                                    "sekisho.Option virus_scan.max-heavy-scans 1\n"
+                                    "sekisho.Option virus_scan.max-files 1000000\n" % scantime)
+    try:
+        # members unbounded: each bomb runs until max-scantime, holding the slot
+        srv.init_db()
+        srv.policy_cmd("set", "av.max-files", "1000000")
+        srv.start()
+    except StartupError as e:
+        ck.ok("heavy: server starts", False, e)
+        return
+    try:
+        bomb = nested_zip(16, 4, b"leaf " * 20)
+        res = {}
+
+        def one(i):
+            res[i] = respmod(srv, "http://origin.test/heavy/%d.zip" % i, bomb)
+        ths = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+        t0 = time.monotonic()
+        for t in ths:
+            t.start()
+            time.sleep(0.2)
+        r = respmod(srv, "http://origin.test/heavy/plain", b"plain text " * 100)
+        plain_took = time.monotonic() - t0
+        for t in ths:
+            t.join(60)
+        took = time.monotonic() - t0
+        rules = [log_entry(srv, "http://origin.test/heavy/%d.zip" % i).get("rule", "")
+                 for i in range(3)]
+        ck.ok("heavy: all three bombs blocked %s" % rules,
+              all(i in res and blocked(res[i]) for i in range(3)))
+        ck.ok("heavy: one bomb found no slot (Busy limit)",
+              "Sekisho.Limits.Exceeded.Busy" in rules, rules)
+        ck.ok("heavy: a plain download is answered while bombs hold the slot (%.1f s)"
+              % plain_took, passed_identical(r, b"plain text " * 100) and plain_took < scantime)
+        ck.ok("heavy: all answered within 2 x max-scantime + 5 s (%.1f s)" % took,
+              took < 2 * scantime + 5)
+        ck.ok("heavy: the others stopped at max-scantime",
+              rules.count("Sekisho.Limits.Exceeded.MaxScanTime") +
+              rules.count("Heuristics.Limits.Exceeded.MaxScanTime") == 2, rules)
+        # a child killed mid-scan must not keep its slot
+        th = threading.Thread(target=lambda: res.update(k=_try(respmod, srv,
+                                                                "http://origin.test/heavy/k.zip",
+                                                                bomb)))
+        th.start()
+        busy = _busiest_descendant(srv.proc.pid, 1.0)
+        ck.ok("heavy: found the scanning child (pid %s)" % busy, busy is not None)
+        if busy:
+            os.kill(busy, 9)
+        th.join(60)
+        url = "http://origin.test/heavy/after-kill.zip"
+        r = respmod(srv, url, bomb)
+        rule = log_entry(srv, url).get("rule", "")
+        ck.ok("heavy: after kill -9 of the slot holder the slot is free again (%s)" % rule,
+              blocked(r) and rule.endswith("MaxScanTime"), rule)
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    args = ap.parse_args()
+    ck = Check("evasion")
+    build = os.path.abspath(args.build_dir)
+    tmp = tempfile.mkdtemp(prefix="sekisho-evasion-")
+    empty_db = os.path.join(tmp, "clamav-empty")
+    os.mkdir(empty_db)
+    srv = SekishoServer(build, modules="virus_scan dlp xheaders", name="evasion",
+                        extra_args=["--clamav-db", empty_db],
+                        config_text="sekisho.Option virus_scan.max-scantime %ds\n" % SCANTIME)
+    try:
+        try:
+            srv.init_db()
+            srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card",
+                           "--action", "block")
+            srv.start()
+        except StartupError as e:
+            ck.ok("server starts", False, e)
+            return ck.summary()
+        for name, fn in [("gzip members", g_gzip_members), ("coding fields", g_coding_fields),
+                         ("zip64", g_zip64), ("nested archives", g_nested),
+                         ("av multipart", g_av_multipart), ("dlp", g_dlp)]:
+            ck.group(name, fn, ck, srv)
+    finally:
+        srv.stop()
+        srv.cleanup()
+    ck.group("heavy scan slots", g_heavy_slots, ck, build, empty_db)
+    check_asan(ck)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    main_wrapper(main)

@@ -1,0 +1,619 @@
+/* test_decode.c - the core decoding layer (sekisho/decode.h): Content-
+ * Encoding chains with zlib as the oracle (gzip members ending at every
+ * possible write boundary, zlib/raw deflate, trailing bytes, corrupt data,
+ * bombs), the multipart parser (CRLF/LF, preamble, nested, base64, QP,
+ * every split point, ";boundary" without "="), the zip walker (stored,
+ * deflated, ZIP64, data descriptors, bytes after the archive) and charset
+ * sniffing of UTF-16 without BOM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include <sekisho/decode.h>
+
+/* ---- helpers --------------------------------------------------------- */
+
+struct out {
+    unsigned char *p;
+    size_t len, cap;
+};
+
+static int out_sink(void *arg, const void *buf, size_t len)
+{
+    struct out *o = arg;
+    if (o->len + len + 1 > o->cap) {
+        o->cap = (o->len + len + 1) * 2;
+        o->p = realloc(o->p, o->cap);
+    }
+    memcpy(o->p + o->len, buf, len);
+    o->len += len;
+    o->p[o->len] = 0;
+    return 0;
+}
+
+/* zlib as the encoder: wbits 16+15 gzip, 15 zlib, -15 raw deflate. */
+static unsigned char *zenc(const void *in, size_t n, int wbits, size_t *olen)
+{
+    z_stream z = {0};
+    size_t cap = compressBound(n) + 64;
+    unsigned char *out = malloc(cap);
+
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *olen = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static const struct sk_decode_limits nolimit = {.out_max = UINT64_MAX};
+
+/* Decode BUF in two writes split at SPLIT (then eof). */
+static enum sk_decode_rc decode_split(const char *ce, const unsigned char *buf, size_t n,
+                                      size_t split, struct out *o,
+                                      const struct sk_decode_limits *lim)
+{
+    struct sk_coding_chain ch;
+    struct sk_decoder *d;
+    enum sk_decode_rc rc, worst = SK_DECODE_OK;
+
+    assert_int_equal(sk_coding_parse(ce, &ch, NULL, 0), 0);
+    assert_non_null(d = sk_decoder_new(&ch, lim ? lim : &nolimit));
+    o->len = 0;
+    rc = sk_decoder_feed(d, buf, split, 0, out_sink, o);
+    if (rc != SK_DECODE_OK)
+        worst = rc;
+    rc = sk_decoder_feed(d, buf + split, n - split, 1, out_sink, o);
+    if (rc != SK_DECODE_OK)
+        worst = rc;
+    sk_decoder_free(d);
+    return worst;
+}
+
+/* ---- Content-Encoding ------------------------------------------------ */
+
+static void test_coding_parse(void **s)
+{
+    static const struct {
+        const char *v;
+        int rc, n;
+        enum sk_coding first;
+    } cases[] = {
+        {NULL, 0, 0, 0},
+        {"", 0, 0, 0},
+        {"identity", 0, 0, 0},
+        {"identity, br", 0, 1, SK_CODING_BR}, /* two fields joined */
+        {", br", 0, 1, SK_CODING_BR},         /* empty field + br */
+        {"identity, deflate", 0, 1, SK_CODING_DEFLATE},
+        {" X-GZIP ", 0, 1, SK_CODING_GZIP},
+        {"gzip,br", 0, 2, SK_CODING_GZIP},
+        {"gzip, zstd", -1, 0, 0},
+        {"compress", -1, 0, 0},
+        {"gzip;q=1", -1, 0, 0},
+        {"gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip", -1, 0, 0},
+    };
+    char bad[16];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sk_coding_chain ch;
+        int rc = sk_coding_parse(cases[i].v, &ch, bad, sizeof(bad));
+        if (rc != cases[i].rc)
+            fail_msg("'%s': rc %d", cases[i].v ? cases[i].v : "(null)", rc);
+        if (rc == 0) {
+            assert_int_equal(ch.n, cases[i].n);
+            if (ch.n)
+                assert_int_equal(ch.c[0], cases[i].first);
+        }
+    }
+    struct sk_coding_chain ch;
+    assert_int_equal(sk_coding_parse("gzip, z\x01std", &ch, bad, sizeof(bad)), -1);
+    assert_string_equal(bad, "z?std"); /* printable for the log */
+}
+
+/* gzip members ending at every byte of every write: nothing dropped. */
+static void test_gzip_members_every_split(void **s)
+{
+    const char *parts[] = {"first member, ", "second member holds the payload, ", "third."};
+    unsigned char body[1024];
+    size_t blen = 0, m1 = 0;
+    struct out o = {0};
+    char want[256] = "";
+
+    for (int i = 0; i < 3; i++) {
+        size_t n;
+        unsigned char *g = zenc(parts[i], strlen(parts[i]), 16 + 15, &n);
+        memcpy(body + blen, g, n);
+        blen += n;
+        if (i == 0)
+            m1 = blen;
+        strcat(want, parts[i]);
+        free(g);
+    }
+    for (size_t split = 0; split <= blen; split++) {
+        assert_int_equal(decode_split("gzip", body, blen, split, &o, NULL), SK_DECODE_OK);
+        if (o.len != strlen(want) || memcmp(o.p, want, o.len) != 0)
+            fail_msg("split at %zu (member 1 ends at %zu): got '%.*s'", split, m1, (int)o.len, o.p);
+    }
+    /* one byte per write */
+    struct sk_coding_chain ch;
+    sk_coding_parse("x-gzip", &ch, NULL, 0);
+    struct sk_decoder *d = sk_decoder_new(&ch, &nolimit);
+    o.len = 0;
+    for (size_t i = 0; i < blen; i++)
+        assert_int_equal(sk_decoder_feed(d, body + i, 1, 0, out_sink, &o), SK_DECODE_OK);
+    assert_int_equal(sk_decoder_feed(d, NULL, 0, 1, out_sink, &o), SK_DECODE_OK);
+    assert_int_equal(o.len, strlen(want));
+    sk_decoder_free(d);
+    free(o.p);
+}
+
+static void test_deflate_zlib_raw_and_chain(void **s)
+{
+    const char *text = "deflated text, zlib-wrapped or raw";
+    struct out o = {0};
+    size_t n, n2;
+    unsigned char *z = zenc(text, strlen(text), 15, &n);
+    unsigned char *r = zenc(text, strlen(text), -15, &n2);
+
+    for (size_t split = 0; split <= n; split++) {
+        assert_int_equal(decode_split("deflate", z, n, split, &o, NULL), SK_DECODE_OK);
+        assert_int_equal(o.len, strlen(text));
+    }
+    for (size_t split = 0; split <= n2; split++) {
+        assert_int_equal(decode_split("identity, deflate", r, n2, split, &o, NULL), SK_DECODE_OK);
+        assert_memory_equal(o.p, text, strlen(text));
+    }
+    /* "gzip, deflate": deflate was applied last, so it is undone first */
+    size_t gl, dl;
+    unsigned char *g = zenc(text, strlen(text), 16 + 15, &gl);
+    unsigned char *gd = zenc(g, gl, 15, &dl);
+    assert_int_equal(decode_split("gzip, deflate", gd, dl, dl / 2, &o, NULL), SK_DECODE_OK);
+    assert_int_equal(o.len, strlen(text));
+    free(z), free(r), free(g), free(gd), free(o.p);
+}
+
+static void test_trailing_corrupt_bomb(void **s)
+{
+    const char *text = "member";
+    struct out o = {0};
+    size_t n;
+    unsigned char *g = zenc(text, strlen(text), 16 + 15, &n);
+    unsigned char buf[256];
+
+    /* bytes after the last member are passed on, never dropped */
+    memcpy(buf, g, n);
+    memcpy(buf + n, "TRAILING", 8);
+    for (size_t split = 0; split <= n + 8; split++) {
+        assert_int_equal(decode_split("gzip", buf, n + 8, split, &o, NULL), SK_DECODE_OK);
+        assert_int_equal(o.len, 6 + 8);
+        assert_memory_equal(o.p + 6, "TRAILING", 8);
+    }
+    /* a lone 0x1f at the very end is also passed on */
+    buf[n] = 0x1f;
+    assert_int_equal(decode_split("gzip", buf, n + 1, n, &o, NULL), SK_DECODE_OK);
+    assert_int_equal(o.len, 7);
+    /* corrupt: reported, and the rest still reaches the sink */
+    assert_int_equal(decode_split("gzip",
+                                  (const unsigned char *)"\x1f\x8b\x08\0\0\0\0\0\0\x03"
+                                                         "\xff\xffgarbage!",
+                                  20, 5, &o, NULL),
+                     SK_DECODE_CORRUPT);
+    assert_int_equal(decode_split("deflate", (const unsigned char *)"plain text!", 11, 3, &o, NULL),
+                     SK_DECODE_CORRUPT);
+    assert_non_null(memmem(o.p, o.len, "text!", 5));
+    /* a bomb: over out_max and over the ratio */
+    size_t zn = 8u << 20, bl;
+    char *zeros = calloc(1, zn);
+    unsigned char *bomb = zenc(zeros, zn, 16 + 15, &bl);
+    struct sk_decode_limits cap = {.out_max = 1u << 20};
+    struct sk_decode_limits ratio = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1024};
+    assert_int_equal(decode_split("gzip", bomb, bl, bl / 2, &o, &cap), SK_DECODE_LIMIT);
+    assert_true(o.len <= 1u << 20);
+    assert_int_equal(decode_split("gzip", bomb, bl, bl / 2, &o, &ratio), SK_DECODE_LIMIT);
+    /* gzip inside gzip: the inner stage is limited too */
+    size_t bbl;
+    unsigned char *bb = zenc(bomb, bl, 16 + 15, &bbl);
+    assert_int_equal(decode_split("gzip, gzip", bb, bbl, 1, &o, &cap), SK_DECODE_LIMIT);
+    free(zeros), free(bomb), free(bb), free(g), free(o.p);
+}
+
+/* ---- multipart ------------------------------------------------------- */
+
+struct mp_rec {
+    char log[4096];
+    size_t n;
+};
+
+static int mp_begin(void *arg, const struct sk_mp_part *p)
+{
+    struct mp_rec *r = arg;
+    r->n += (size_t)snprintf(r->log + r->n, sizeof(r->log) - r->n, "[%c%d:%s:%s|",
+                             p->kind == SK_MP_PART       ? 'P'
+                             : p->kind == SK_MP_PREAMBLE ? 'A'
+                                                         : 'E',
+                             p->depth, p->filename, p->content_type);
+    return 0;
+}
+
+static int mp_data(void *arg, const void *buf, size_t len)
+{
+    struct mp_rec *r = arg;
+    assert_true(r->n + len < sizeof(r->log));
+    memcpy(r->log + r->n, buf, len);
+    r->n += len;
+    r->log[r->n] = 0;
+    return 0;
+}
+
+static int mp_end(void *arg)
+{
+    struct mp_rec *r = arg;
+    r->n += (size_t)snprintf(r->log + r->n, sizeof(r->log) - r->n, "]");
+    return 0;
+}
+
+/* Parse BODY split at every position; each gives WANT. */
+static void mp_expect(const char *boundary, const char *body, const char *want)
+{
+    size_t n = strlen(body);
+
+    for (size_t split = 0; split <= n; split++) {
+        struct mp_rec r = {"", 0};
+        struct sk_mp_handler h = {mp_begin, mp_data, mp_end, &r};
+        struct sk_mp *m = sk_mp_new(boundary, &h);
+        assert_non_null(m);
+        assert_int_equal(sk_mp_write(m, body, split), 0);
+        assert_int_equal(sk_mp_write(m, body + split, n - split), 0);
+        assert_int_equal(sk_mp_end(m), 0);
+        sk_mp_free(m);
+        if (strcmp(r.log, want) != 0)
+            fail_msg("split %zu:\n got  %s\n want %s", split, r.log, want);
+    }
+}
+
+static void test_multipart_forms(void **s)
+{
+    /* CRLF, with a preamble and an epilogue */
+    mp_expect("XyZ",
+              "pre\r\n--XyZ\r\nContent-Disposition: form-data; name=a; filename=\"r.dat\"\r\n"
+              "Content-Type: application/zip\r\n\r\nPK\x03\x04"
+              "data\r\n--XyZ\r\n\r\nv2\r\n"
+              "--XyZ--\r\nepi",
+              "[A0::|\npre][P0:r.dat:application/zip|PK\x03\x04"
+              "data][P0::|v2][E0::|\r\nepi]");
+    /* LF only, one part-header line */
+    mp_expect("b", "--b\nContent-Type: text/plain\n\n4111 1111\n--b--\n",
+              "[A0::|][P0::text/plain|4111 1111][E0::|\n]");
+    /* "--b" followed by other text is data (RFC 2046), padding is allowed */
+    mp_expect("b", "--b \t\r\n\r\nx\r\n--bx\r\ny\r\n--b--", "[A0::|][P0::|x\r\n--bx\r\ny][E0::|]");
+    /* nested multipart, base64 and quoted-printable parts */
+    mp_expect("o",
+              "--o\r\nContent-Type: multipart/mixed; boundary=\"in\"\r\n\r\n"
+              "--in\r\nContent-Transfer-Encoding: base64\r\n\r\nNDExMSAx\r\nMTEx\r\n"
+              "--in\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db=\r\nc\r\n"
+              "--in--\r\n--o--\r\n",
+              "[A0::|][A1::|][P1::|4111 1111][P1::|a=bc][E1::|][E0::|\r\n]");
+    /* base64 padding: the last group's bytes are kept ("4111 1111 1" + "11") */
+    mp_expect("b", "--b\nContent-Transfer-Encoding: BASE64\n\nNDExMSAxMTExIDE=\nMTE=\n--b--",
+              "[A0::|][P0::|4111 1111 111][E0::|]");
+    /* headers that never end: the bytes are still delivered */
+    mp_expect("b", "--b\r\nX: y", "[A0::|][P0::|X: y]");
+}
+
+static void test_multipart_boundary_param(void **s)
+{
+    char out[SK_MP_BOUNDARY_MAX + 1];
+    /* exact-size heap copies so ASan sees any read past the NUL */
+    static const char *bad[] = {"multipart/form-data;boundary", "multipart/form-data; boundary",
+                                "multipart/form-data;boundary=", "text/plain; boundary=x",
+                                "multipart/form-data; boundary=\"\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *c = strdup(bad[i]);
+        assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), -1);
+        free(c);
+    }
+    char *c = strdup("Multipart/Form-Data; charset=x; boundary = \"a\\\"b\"");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
+    assert_string_equal(out, "a\"b");
+    free(c);
+    char v[64];
+    assert_int_equal(sk_header_param("form-data; name=f; filename*=UTF-8''r.dat", "filename*", v,
+                                     sizeof(v)),
+                     0);
+    assert_string_equal(v, "r.dat");
+    assert_int_equal(sk_header_param("text/plain; charset", "charset", v, sizeof(v)), -1);
+    assert_int_equal(sk_header_param("text/plain; charset = \"sjis\"", "charset", v, 3), 0);
+    assert_string_equal(v, "sj"); /* cut, never overflowing */
+    char longb[300];
+    memset(longb, 'x', sizeof(longb));
+    memcpy(longb, "multipart/x; boundary=", 22);
+    longb[299] = 0;
+    assert_int_equal(sk_mp_boundary(longb, out, sizeof(out)), -1);
+}
+
+/* ---- zip --------------------------------------------------------------- */
+
+struct zbuf {
+    unsigned char p[8192];
+    size_t n;
+};
+
+static void put(struct zbuf *z, const void *p, size_t n)
+{
+    memcpy(z->p + z->n, p, n);
+    z->n += n;
+}
+
+static void le(struct zbuf *z, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        z->p[z->n++] = (unsigned char)(v >> (8 * i));
+}
+
+/* A local header + data; zip64 puts the sizes in a ZIP64 extra field;
+ * desc: flag bit 3 and a data descriptor after the data. */
+static void zip_entry(struct zbuf *z, const char *name, const char *text, int deflate, int zip64,
+                      int desc)
+{
+    size_t cl = strlen(text);
+    unsigned char *c = deflate ? zenc(text, strlen(text), -15, &cl) : NULL;
+    uint32_t crc = (uint32_t)crc32(0, (const Bytef *)text, (uInt)strlen(text));
+
+    le(z, 0x04034b50, 4), le(z, zip64 ? 45 : 20, 2), le(z, desc ? 8 : 0, 2);
+    le(z, deflate ? 8 : 0, 2), le(z, 0, 4), le(z, desc ? 0 : crc, 4);
+    le(z, zip64 ? 0xffffffffu : desc ? 0 : cl, 4);
+    le(z, zip64 ? 0xffffffffu : desc ? 0 : strlen(text), 4);
+    le(z, strlen(name), 2), le(z, zip64 ? 20 : 0, 2);
+    put(z, name, strlen(name));
+    if (zip64) {
+        le(z, 1, 2), le(z, 16, 2), le(z, strlen(text), 8), le(z, cl, 8);
+    }
+    put(z, deflate ? (const char *)c : text, cl);
+    if (desc) {
+        le(z, 0x08074b50, 4), le(z, crc, 4);
+        le(z, cl, zip64 ? 8 : 4), le(z, strlen(text), zip64 ? 8 : 4);
+    }
+    free(c);
+}
+
+static int zb(void *arg, const struct sk_zip_entry *e)
+{
+    struct mp_rec *r = arg;
+    r->n += (size_t)snprintf(r->log + r->n, sizeof(r->log) - r->n, "[%s%s|", e->name,
+                             e->encrypted ? "!" : "");
+    return 1;
+}
+
+static int zt(void *arg)
+{
+    struct mp_rec *r = arg;
+    r->n += (size_t)snprintf(r->log + r->n, sizeof(r->log) - r->n, "[tail|");
+    return 0;
+}
+
+static void zip_expect(const struct zbuf *z, const char *want_prefix)
+{
+    for (size_t split = 0; split <= z->n; split += 1) {
+        struct mp_rec r = {"", 0};
+        struct sk_zip_handler h = {zb, mp_data, mp_end, zt, &r};
+        struct sk_zip *w = sk_zip_new(&h);
+        assert_int_equal(sk_zip_write(w, z->p, split), 0);
+        assert_int_equal(sk_zip_write(w, z->p + split, z->n - split), 0);
+        assert_int_equal(sk_zip_end(w), 0);
+        sk_zip_free(w);
+        if (strncmp(r.log, want_prefix, strlen(want_prefix)) != 0)
+            fail_msg("split %zu:\n got  %s\n want %s...", split, r.log, want_prefix);
+    }
+}
+
+static void test_zip_walker(void **s)
+{
+    struct zbuf z = {{0}, 0};
+
+    zip_entry(&z, "a.txt", "stored text", 0, 0, 0);
+    zip_entry(&z, "word/document.xml", "deflated 4111 1111 1111 1111", 1, 0, 0);
+    zip_entry(&z, "big.bin", "zip64 entry holds EICAR-ish text", 1, 1, 0);
+    zip_entry(&z, "d.txt", "descriptor entry", 1, 1, 1);
+    zip_entry(&z, "e.txt", "plain descriptor", 1, 0, 1);
+    put(&z,
+        "PK\x01\x02"
+        "central",
+        11);
+    put(&z, "APPENDED SECRET", 15);
+    zip_expect(&z, "[a.txt|stored text][word/document.xml|deflated 4111 1111 1111 1111]"
+                   "[big.bin|zip64 entry holds EICAR-ish text][d.txt|descriptor entry]"
+                   "[e.txt|plain descriptor][tail|PK\x01\x02"
+                   "centralAPPENDED SECRET]");
+    /* stored with a descriptor has no length: the rest is tail, not lost */
+    z.n = 0;
+    zip_entry(&z, "s.txt", "stored data nobody can delimit", 0, 0, 1);
+    zip_expect(&z, "[s.txt|][tail|stored data nobody can delimit");
+    /* not a zip at all */
+    z.n = 0;
+    put(&z, "plain", 5);
+    zip_expect(&z, "[tail|plain]");
+    assert_int_equal(sk_container_sniff((const unsigned char *)"PK\x03\x04", 4), SK_CT_ZIP);
+    assert_int_equal(sk_container_sniff((const unsigned char *)"\x1f\x8b\x08", 3), SK_CT_GZIP);
+    assert_int_equal(sk_container_sniff((const unsigned char *)"PK\x05\x06", 4), SK_CT_NONE);
+}
+
+/* ---- charset ----------------------------------------------------------- */
+
+static void test_charset_sniff(void **s)
+{
+    /* "カード 4111" + U+3000 + "一" in UTF-16LE/BE without BOM: ASCII space,
+     * U+3000 and U+4E00 each carry a 0x00 byte */
+    static const unsigned short units[] = {0x30ab, 0x30fc, 0x30c9, 0x0020, 0x0034, 0x0031,
+                                           0x0031, 0x0031, 0x3000, 0x4e00, 0x756a, 0x53f7};
+    unsigned char lebuf[64], bebuf[64];
+    size_t n = sizeof(units) / sizeof(units[0]), skip;
+
+    for (size_t i = 0; i < n; i++) {
+        lebuf[2 * i] = (unsigned char)units[i], lebuf[2 * i + 1] = (unsigned char)(units[i] >> 8);
+        bebuf[2 * i] = (unsigned char)(units[i] >> 8), bebuf[2 * i + 1] = (unsigned char)units[i];
+    }
+    assert_string_equal(sk_charset_sniff(lebuf, 2 * n, &skip), "UTF-16LE");
+    assert_int_equal(skip, 0);
+    assert_string_equal(sk_charset_sniff(bebuf, 2 * n, &skip), "UTF-16BE");
+    /* ASCII-only UTF-16LE */
+    assert_string_equal(
+        sk_charset_sniff((const unsigned char *)"4\0001\0001\0001\000 \0001\0", 12, &skip),
+        "UTF-16LE");
+    /* binary with NULs stays binary */
+    static const unsigned char bin[] = {0x7f, 'E', 'L', 'F', 2,    1,    1, 0, 0,    0,
+                                        0,    0,   0,   0,   0,    0,    3, 0, 0x3e, 0,
+                                        1,    0,   0,   0,   0x10, 0x6b, 0, 0, 0,    0};
+    assert_null(sk_charset_sniff(bin, sizeof(bin), &skip));
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"\xff\xfe"
+                                                                "a"
+                                                                "\0",
+                                         4, &skip),
+                        "UTF-16LE");
+    assert_int_equal(skip, 2);
+    assert_null(sk_charset_sniff((const unsigned char *)"plain ascii text", 16, &skip));
+}
+
+/* ---- mutated inputs: split invariance ------------------------------------
+ * A streaming parser must not depend on where writes end (the gzip bug was
+ * exactly that). Mutated gzip, multipart and zip inputs are parsed whole and
+ * in random pieces; the outputs must be identical (and ASan must stay
+ * quiet). Deterministic seed: failures reproduce. */
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13, rnd_state ^= rnd_state >> 17, rnd_state ^= rnd_state << 5;
+    return rnd_state;
+}
+
+static size_t mutate(unsigned char *b, size_t n, size_t cap)
+{
+    int k = 1 + (int)(rnd() % 4);
+    while (k--) {
+        size_t at = n ? rnd() % n : 0;
+        switch (rnd() % 4) {
+        case 0:
+            b[at] ^= (unsigned char)(1u << (rnd() % 8));
+            break;
+        case 1:
+            b[at] = (unsigned char)rnd();
+            break;
+        case 2:
+            n = at;
+            break; /* truncate */
+        default:
+            if (n < cap) {
+                memmove(b + at + 1, b + at, n - at);
+                b[at] = "\r\n-=PK\x03\x04\x1f\x8b"[rnd() % 10];
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+/* Run one parser over B in pieces given by rnd() (0: whole), into O. */
+enum kind { K_GZIP, K_MP, K_ZIP };
+
+static void run_kind(enum kind k, const unsigned char *b, size_t n, int pieces, struct out *o)
+{
+    struct mp_rec r = {"", 0};
+    struct sk_mp_handler mh = {mp_begin, mp_data, mp_end, &r};
+    struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r};
+    struct sk_coding_chain ch = {.c = {SK_CODING_GZIP}, .n = 1};
+    struct sk_decoder *d = k == K_GZIP ? sk_decoder_new(&ch, &nolimit) : NULL;
+    struct sk_mp *m = k == K_MP ? sk_mp_new("b", &mh) : NULL;
+    struct sk_zip *z = k == K_ZIP ? sk_zip_new(&zh) : NULL;
+    size_t at = 0;
+
+    o->len = 0;
+    while (at < n) {
+        size_t step = pieces ? 1 + rnd() % 64 : n;
+        if (step > n - at)
+            step = n - at;
+        if (d)
+            sk_decoder_feed(d, b + at, step, 0, out_sink, o);
+        if (m)
+            assert_int_equal(sk_mp_write(m, b + at, step), 0);
+        if (z)
+            assert_int_equal(sk_zip_write(z, b + at, step), 0);
+        at += step;
+    }
+    if (d) {
+        sk_decoder_feed(d, NULL, 0, 1, out_sink, o);
+        sk_decoder_free(d);
+    }
+    if (m) {
+        assert_int_equal(sk_mp_end(m), 0);
+        sk_mp_free(m);
+    }
+    if (z) {
+        assert_int_equal(sk_zip_end(z), 0);
+        sk_zip_free(z);
+    }
+    if (k != K_GZIP)
+        out_sink(o, r.log, r.n > sizeof(r.log) - 1 ? sizeof(r.log) - 1 : r.n);
+}
+
+static void test_mutations_split_invariant(void **s)
+{
+    unsigned char seed_gz[512], buf[1024];
+    size_t ngz = 0, n1, n2;
+    unsigned char *g1 = zenc("alpha member ", 13, 16 + 15, &n1);
+    unsigned char *g2 = zenc("beta member", 11, 16 + 15, &n2);
+    const char *mp = "pre\r\n--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\n"
+                     "Content-Transfer-Encoding: base64\n\nNDEx=\n--c--\r\n--b\n"
+                     "Content-Transfer-Encoding: quoted-printable\n\na=3D=\nb\r\n--b--\n";
+    struct zbuf zz = {{0}, 0};
+    struct out a = {0}, b = {0};
+
+    memcpy(seed_gz, g1, n1), memcpy(seed_gz + n1, g2, n2), ngz = n1 + n2;
+    zip_entry(&zz, "a.txt", "stored", 0, 0, 0);
+    zip_entry(&zz, "b.txt", "deflated text", 1, 1, 1);
+    put(&zz,
+        "PK\x01\x02"
+        "cd",
+        6);
+    for (int i = 0; i < 3000; i++) {
+        enum kind k = (enum kind)(i % 3);
+        const unsigned char *seed = k == K_GZIP ? seed_gz
+                                    : k == K_MP ? (const unsigned char *)mp
+                                                : zz.p;
+        size_t n = k == K_GZIP ? ngz : k == K_MP ? strlen(mp) : zz.n;
+        memcpy(buf, seed, n);
+        n = mutate(buf, n, sizeof(buf));
+        run_kind(k, buf, n, 0, &a);
+        run_kind(k, buf, n, 1, &b);
+        if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+            fail_msg("iteration %d (kind %d, %zu bytes): whole and split outputs differ", i, (int)k,
+                     n);
+    }
+    free(g1), free(g2), free(a.p), free(b.p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_coding_parse),
+        cmocka_unit_test(test_gzip_members_every_split),
+        cmocka_unit_test(test_deflate_zlib_raw_and_chain),
+        cmocka_unit_test(test_trailing_corrupt_bomb),
+        cmocka_unit_test(test_multipart_forms),
+        cmocka_unit_test(test_multipart_boundary_param),
+        cmocka_unit_test(test_zip_walker),
+        cmocka_unit_test(test_charset_sniff),
+        cmocka_unit_test(test_mutations_split_invariant),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
