@@ -414,7 +414,10 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
         if (!has_body || ci_req_preview_size(req) >= 0 || ci_req_allow204(req)) {
             if (r->txn.n_icap_headers == 0 || !has_body) {
                 /* without Allow: 204 and without a body c-icap echoes the
-                 * headers itself */
+                 * headers itself; our ICAP headers (a monitor-mode
+                 * would-block on a no-body request) go with the 204 */
+                if (!has_body)
+                    sk_add_icap_headers(r);
                 sk_freeze_http_headers(req);
                 return CI_MOD_ALLOW204;
             }
@@ -604,6 +607,8 @@ static void sk_log(struct sk_req *r)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (r->pipe.outcome == SK_OUT_PENDING)
         verdict = "error"; /* the transaction ended before a verdict */
+    else if (r->pipe.outcome == SK_OUT_ALLOW && t->would_block)
+        verdict = "would-block"; /* monitor mode: passed, logged as such */
     struct sk_log_record rec = {
         .txn = t->id,
         .service = r->service,

@@ -228,6 +228,22 @@ void sk_txn_approve(struct sk_txn *t, const char *rule)
     sk_replace(&t->rule, rule);
 }
 
+/* Monitor mode (IWSS "pass" as a second action): the reason is what the
+ * log shows, and the proxy is told once by an ICAP header, so a rollout
+ * can be audited on either side. */
+void sk_txn_would_block(struct sk_txn *t, const char *rule, const char *reason)
+{
+    sk_txn_set_reason(t, rule, reason);
+    if (!t->would_block)
+        sk_txn_add_icap_header(t, "X-Sekisho-Verdict: would-block");
+    t->would_block = 1;
+}
+
+int sk_txn_would_blocked(const struct sk_txn *t)
+{
+    return t->would_block;
+}
+
 int sk_txn_approved(const struct sk_txn *t)
 {
     return t->approved;

@@ -59,6 +59,7 @@ struct sk_txn {
 
     /* outcome */
     int approved;
+    int would_block; /* monitor mode: a module let through what it would block */
     char *rule;   /* rule/signature that decided, malloc'd or NULL */
     char *reason; /* human reason, malloc'd or NULL */
     struct sk_page page;

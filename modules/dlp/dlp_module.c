@@ -244,6 +244,16 @@ static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *bu
         sk_txn_set_reason(t, "dlp-undecodable", reason);
     }
     sk_dlp_report_all(t, s); /* log-only templates */
+    for (size_t i = 0; i < s->plan->ntpl; i++) /* monitor mode: the first one decides */
+        if (sk_dlp_engine_tpl_count(s->e, i) >= (uint64_t)s->plan->tpl[i].min_count) {
+            char reason[256];
+            snprintf(reason, sizeof(reason),
+                     "information leak prevention: template '%s' matched %llu time(s)"
+                     " (action log: passed)",
+                     s->plan->tpl[i].name, (unsigned long long)sk_dlp_engine_tpl_count(s->e, i));
+            sk_txn_would_block(t, s->plan->tpl[i].name, reason);
+            break;
+        }
     return SK_ALLOW;
 }
 

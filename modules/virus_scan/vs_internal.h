@@ -103,6 +103,12 @@ void sk_vs_store_free(struct sk_vs_store *);
 /* Frees the reusable buffers kept for the next bodies (module unload). */
 void sk_vs_store_pool_drain(void);
 
+/* ---- quarantine (vs_quarantine.c) ---- */
+/* Keep DATA (the object as scanned) under DIR as ID.bin with ID.json
+ * (metadata, written last); both 0600. Sets ID (IDSIZE >= 40). 0 or -1. */
+int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *data, size_t len,
+                     const char *virus, const char *ctype, char *id, size_t idsize);
+
 /* ---- parts and archive members (vs_walk.c) ---- */
 struct sk_vs_walk {
     const struct sk_vs_scanner *sc;

@@ -27,6 +27,8 @@ struct sk_vs_state {
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted;
+    int monitor;    /* av.action log: a virus is reported and passed */
+    int quarantine; /* av.quarantine on: a blocked virus is kept */
     uint64_t infected_seconds;
     struct sk_vs_limits limits;
     /* the body */
@@ -210,6 +212,35 @@ static enum sk_verdict sk_vs_error(struct sk_txn *t, struct sk_vs_state *s, cons
     return sk_vs_failure(t, s, s->block_on_error, "av-error", why, "av.on-error");
 }
 
+static const char *sk_vs_header(struct sk_txn *t, const char *name);
+
+/* The reason for a virus block; with av.quarantine on, the object is kept
+ * first and the reason names the quarantine id (or why it was not kept:
+ * the block stands either way). */
+static void sk_vs_keep(struct sk_txn *t, struct sk_vs_state *s, const char *virus)
+{
+    const struct sk_module_ctx *mc = sk_txn_module_ctx(t);
+    const char *dir = mc && mc->option ? mc->option(mc, "quarantine-dir") : NULL;
+    const unsigned char *data;
+    char id[64], reason[200];
+    size_t len;
+
+    if (!s->quarantine) {
+        sk_txn_set_reason(t, virus, "virus found");
+        return;
+    }
+    if (dir == NULL || *dir == '\0')
+        snprintf(reason, sizeof(reason), "virus found; not quarantined: "
+                 "virus_scan.quarantine-dir is not set");
+    else if (sk_vs_store_view(&s->store, &data, &len) == -1 ||
+             sk_vs_quarantine(t, dir, data, len, virus, sk_vs_header(t, "Content-Type"), id,
+                              sizeof(id)) == -1)
+        snprintf(reason, sizeof(reason), "virus found; not quarantined: %s", strerror(errno));
+    else
+        snprintf(reason, sizeof(reason), "virus found; quarantined as %s", id);
+    sk_txn_set_reason(t, virus, reason);
+}
+
 static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
                                    const struct sk_vs_report *rep)
 {
@@ -218,7 +249,11 @@ static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
         return s->final = SK_ALLOW;
     case SK_VS_VIRUS:
         sk_txn_report(t, "virus", rep->name, NULL);
-        sk_txn_set_reason(t, rep->name, "virus found");
+        if (s->monitor) { /* not listed as an infected URL either: nothing blocks */
+            sk_txn_would_block(t, rep->name, "virus found (av.action log: passed)");
+            return s->final = SK_ALLOW;
+        }
+        sk_vs_keep(t, s, rep->name);
         sk_vs_page(t, NULL, rep->name, "virus found");
         sk_vs_list_url(t, s);
         return s->final = SK_BLOCK;
@@ -299,6 +334,10 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
     s->block_on_error = sk_vs_is_block(t, "av.on-error");
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");
+    s->monitor = sk_vs_setting(t, "av.action") != NULL &&
+                 strcmp(sk_vs_setting(t, "av.action"), "log") == 0;
+    s->quarantine = sk_vs_setting(t, "av.quarantine") != NULL &&
+                    strcmp(sk_vs_setting(t, "av.quarantine"), "on") == 0;
 }
 
 /* The Content-Encoding chain of every field, in order. A coding we cannot

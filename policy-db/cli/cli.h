@@ -24,7 +24,8 @@
 #define SK_OPT_DLP 0x100     /* --detector (repeatable), --min-count, --action */
 #define SK_OPT_FLEET 0x200   /* --key, --out, --source, --pubkey, --ca, --poll, --once */
 #define SK_OPT_REPORT 0x400  /* --log (repeatable), --from, --to, --csv */
-#define SK_OPT_LAST SK_OPT_REPORT
+#define SK_OPT_QUAR 0x800    /* --dir, --older (quarantine) */
+#define SK_OPT_LAST SK_OPT_QUAR
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -55,6 +56,8 @@ struct sk_cli {
     const char **logs;
     int nlogs;
     const char *from, *to, *csv;
+    /* quarantine: directory, purge age */
+    const char *qdir, *older;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -69,6 +72,11 @@ struct sk_cli_cmd {
 };
 
 /* Commands, by group. */
+/* quarantine (cli_quarantine.c) */
+int sk_cli_quarantine_list(struct sk_cli *);
+int sk_cli_quarantine_show(struct sk_cli *);
+int sk_cli_quarantine_release(struct sk_cli *);
+int sk_cli_quarantine_purge(struct sk_cli *);
 int sk_cli_init(struct sk_cli *);
 int sk_cli_generation(struct sk_cli *);
 int sk_cli_hash(struct sk_cli *);

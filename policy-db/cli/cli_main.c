@@ -51,7 +51,7 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "remove clients from a policy's scope"},
     {"url add", sk_cli_url_add, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT, 1,
      1, "url add --list L --match M PATTERN [--policy NAME] [--comment T]",
-     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex)"},
+     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex|cidr)"},
     {"url list", sk_cli_url_list, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_JSON, 0, 0,
      "url list [--policy NAME] [--list L] [--json]", "list URL rules with their ids"},
     {"url rm", sk_cli_url_rm, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH, 1, 1,
@@ -105,6 +105,15 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "history [--limit N] [--json]", "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
      "restore the policy state of generation GEN, as a new generation"},
+    {"quarantine list", sk_cli_quarantine_list, SK_OPT_QUAR, 0, 0, "quarantine list [--dir DIR]",
+     "objects av.quarantine kept (DIR: $SEKISHO_QUARANTINE_DIR, else /var/lib/sekisho/quarantine)"},
+    {"quarantine show", sk_cli_quarantine_show, SK_OPT_QUAR, 1, 1, "quarantine show ID [--dir DIR]",
+     "print a quarantined object's metadata (JSON)"},
+    {"quarantine release", sk_cli_quarantine_release, SK_OPT_QUAR | SK_OPT_FLEET, 1, 1,
+     "quarantine release ID --out FILE [--dir DIR]",
+     "copy the object to a new FILE (0600) after checking its SHA-256"},
+    {"quarantine purge", sk_cli_quarantine_purge, SK_OPT_QUAR, 0, 0,
+     "quarantine purge --older AGE [--dir DIR]", "remove objects older than AGE (30d, 12h)"},
 };
 
 #define SK_CLI_NCMDS (sizeof(sk_cli_cmds) / sizeof(sk_cli_cmds[0]))
@@ -154,6 +163,8 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--log/--from/--to/--csv";
     case SK_OPT_FLEET:
         return "--key/--out/--source/--pubkey/--ca/--poll/--once";
+    case SK_OPT_QUAR:
+        return "--dir/--older";
     default:
         return "--match";
     }
@@ -215,6 +226,7 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         {"once", no_argument, NULL, '1'},
         {"log", required_argument, NULL, 'G'},   {"from", required_argument, NULL, 'F'},
         {"to", required_argument, NULL, 'E'},    {"csv", required_argument, NULL, 'X'},
+        {"dir", required_argument, NULL, 'Q'},   {"older", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
     int ch;
 
@@ -289,6 +301,15 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                 return sk_cli_usage("option %s given twice", argv[optind - 2]);
             *slot = optarg;
             c->seen |= SK_OPT_REPORT;
+            break;
+        }
+        case 'Q':
+        case 'R': {
+            const char **slot = ch == 'Q' ? &c->qdir : &c->older;
+            if (*slot)
+                return sk_cli_usage("option %s given twice", argv[optind - 2]);
+            *slot = optarg;
+            c->seen |= SK_OPT_QUAR;
             break;
         }
         case '1':

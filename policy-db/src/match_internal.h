@@ -55,6 +55,19 @@ void sk_ac_free(struct sk_ac *);
  * address only as a whole. Calls sk_hset_find for each. */
 int sk_match_domains(const struct sk_hset *, const struct sk_url *, sk_match_fn fn, void *arg);
 
+/* ---- IP networks (snap_resolve.c): client-ip scopes and cidr rules ---- */
+/* Family 4 or 6 (IPv4-mapped IPv6 is family 4), address, prefix length. */
+struct sk_cidr {
+    int family;
+    uint8_t addr[16];
+    int bits;
+};
+
+/* Parse "a.b.c.d[/n]" or "x:y::z[/n]" (strict inet_pton forms); 0 or -1. */
+int sk_cidr_parse(const char *s, struct sk_cidr *out);
+/* Is ADDR (of FAMILY) inside C? */
+int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr);
+
 /* ---- rule sets: one policy's own URL rules ---- */
 enum sk_rule_list { SK_LIST_APPROVED = 0, SK_LIST_ALLOW = 1, SK_LIST_BLOCK = 2 };
 enum sk_rule_match {
@@ -62,7 +75,8 @@ enum sk_rule_match {
     SK_MATCH_PREFIX,
     SK_MATCH_SUBSTRING,
     SK_MATCH_DOMAIN,
-    SK_MATCH_REGEX
+    SK_MATCH_REGEX,
+    SK_MATCH_CIDR /* destination network: literal IP hosts only (after normalisation) */
 };
 
 struct sk_rule {
@@ -107,10 +121,17 @@ struct sk_ruleset {
     struct sk_rx *rx;              /* sorted by (list, id) */
     size_t nrx;
     struct sk_rxpre pre;
+    /* cidr rules: canonical "network/bits" -> index, and which prefix
+     * lengths occur per family. A lookup masks the host's address to each
+     * length present (a handful) and probes the set: constant in the
+     * number of rules, and only for URLs whose host is an IP literal. */
+    struct sk_hset nets;
+    uint8_t net_bits4[33], net_bits6[129];
+    size_t nnets;
     size_t bytes;
 };
 
-/* Parse the database words "block|allow|approved", "exact|...|regex". */
+/* Parse the database words "block|allow|approved", "exact|...|regex|cidr". */
 int sk_rule_list_parse(const char *s, enum sk_rule_list *out);
 int sk_rule_match_parse(const char *s, enum sk_rule_match *out);
 const char *sk_rule_list_name(enum sk_rule_list);

@@ -20,6 +20,8 @@
 
 /* Keep sorted by key: `keys` lists them in this order. */
 static const struct sk_pdb_setting_def sk_pdb_registry[] = {
+    {.key = "av.action", .type = SK_PDB_T_ENUM, .def = "block", .choices = "block|log",
+     .help = "on a virus: block, or log (monitor mode: pass, log would-block)"},
     {.key = "av.enabled", .type = SK_PDB_T_BOOL, .def = "on",
      .help = "scan bodies for viruses"},
     {.key = "av.max-files", .type = SK_PDB_T_INT, .def = "10000", .min = 1, .max = 1000000,
@@ -36,6 +38,9 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .help = "verdict when the scan engine fails or is missing"},
     {.key = "av.on-limit", .type = SK_PDB_T_ENUM, .def = "block", .choices = SK_PDB_VERDICT,
      .help = "verdict for an object over a scan limit"},
+    {.key = "av.quarantine", .type = SK_PDB_T_BOOL, .def = "off",
+     .help = "keep a blocked virus object with its metadata under virus_scan.quarantine-dir "
+             "(sekisho-policy quarantine list|show|release|purge)"},
     {.key = "av.skip-types", .type = SK_PDB_T_STRING, .def = "",
      .help = "comma-separated media types not scanned (video/*,audio/*); the declared "
              "Content-Type is trusted"},
@@ -64,6 +69,9 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .help = "http(s) URL that gets each alert as a JSON POST; empty: none"},
     {.key = "page.contact", .type = SK_PDB_T_STRING, .def = "",
      .help = "contact (mail, phone, URL) shown on block pages"},
+    {.key = "url.action", .type = SK_PDB_T_ENUM, .def = "block", .choices = "block|log",
+     .help = "on a URL rule or category block: block, or log (monitor mode: pass, log "
+             "would-block)"},
     {.key = "url.infected-block-time", .type = SK_PDB_T_DURATION, .def = "4h", .min = 0,
      .max = 365 * SK_DAY,
      .help = "how long a URL that delivered a virus stays blocked (0s: not at all)"},

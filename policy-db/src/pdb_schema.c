@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1, v2 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1, v2, v3 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -137,10 +137,34 @@ static const char sk_pdb_schema_v2[] =
     ") WITHOUT ROWID;\n"
     "CREATE INDEX snapshot_categories_version ON snapshot_categories(version_id);\n";
 
+/*
+ * Schema v3: destination networks. url_rules.match also takes 'cidr'.
+ * SQLite cannot change a CHECK in place, so the table is rebuilt: copy
+ * every row (ids kept: history, rollback documents and the server's rule
+ * ids in logs stay valid), drop, rename. Nothing references url_rules by
+ * foreign key, so the drop cascades nowhere.
+ */
+static const char sk_pdb_schema_v3[] =
+    "CREATE TABLE url_rules_v3 (\n"
+    "  id        INTEGER PRIMARY KEY,\n"
+    "  policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  list      TEXT NOT NULL CHECK (list IN ('block', 'allow', 'approved')),\n"
+    "  match     TEXT NOT NULL CHECK (match IN ('exact', 'prefix', 'substring',\n"
+    "                                           'domain', 'regex', 'cidr')),\n"
+    "  pattern   TEXT NOT NULL CHECK (length(pattern) > 0),\n"
+    "  comment   TEXT NOT NULL DEFAULT '',\n"
+    "  UNIQUE (policy_id, list, match, pattern)\n"
+    ");\n"
+    "INSERT INTO url_rules_v3(id, policy_id, list, match, pattern, comment)\n"
+    "  SELECT id, policy_id, list, match, pattern, comment FROM url_rules;\n"
+    "DROP TABLE url_rules;\n"
+    "ALTER TABLE url_rules_v3 RENAME TO url_rules;\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
     sk_pdb_schema_v1,
     sk_pdb_schema_v2,
+    sk_pdb_schema_v3,
 };
 
 const char *sk_pdb_migration_sql(int version)

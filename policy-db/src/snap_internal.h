@@ -9,13 +9,6 @@
 
 #include "match_internal.h"
 
-/* A client-ip scope: family 4 or 6, network address, prefix length. */
-struct sk_cidr {
-    int family;
-    uint8_t addr[16];
-    int bits;
-};
-
 /* A user or group scope: lower-case name and domain ("" = any domain). */
 struct sk_ident_name {
     char *domain;
@@ -50,8 +43,6 @@ struct sk_snapshot {
     double build_ms;
 };
 
-/* Parse "a.b.c.d[/n]" or "x:y::z[/n]"; 0 or -1. */
-int sk_cidr_parse(const char *s, struct sk_cidr *out);
 /* User/group name in any accepted form into lower-case DOMAIN and NAME
  * (malloc'd both, caller frees); 0, -1 when empty or out of memory. */
 int sk_ident_name_parse(const char *s, size_t len, struct sk_ident_name *out);

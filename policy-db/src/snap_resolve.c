@@ -57,7 +57,7 @@ int sk_cidr_parse(const char *s, struct sk_cidr *out)
     return 0;
 }
 
-static int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr)
+int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr)
 {
     int full = c->bits / 8, rest = c->bits % 8;
 

@@ -156,6 +156,14 @@ SK_API const struct sk_policy *sk_txn_policy(struct sk_txn *);
 /* Record why the deciding module decided: a rule/signature name and a
  * human reason. Copied; shown (escaped) on the block page and in the log. */
 SK_API void sk_txn_set_reason(struct sk_txn *, const char *rule, const char *reason);
+/* Monitor mode (a module's action "log"): the module would have blocked
+ * and returns SK_ALLOW instead. Records RULE and REASON like
+ * sk_txn_set_reason, adds "X-Sekisho-Verdict: would-block" to the ICAP
+ * response (204 included) and makes the access log's verdict "would-block"
+ * unless another module blocks. Report the detection with sk_txn_report
+ * as for a block (X-Infection-Found then says Resolution=0). */
+SK_API void sk_txn_would_block(struct sk_txn *, const char *rule, const char *reason);
+SK_API int sk_txn_would_blocked(const struct sk_txn *);
 /* Mark the transaction approved: later modules are skipped. */
 SK_API void sk_txn_approve(struct sk_txn *, const char *rule);
 SK_API int sk_txn_approved(const struct sk_txn *);

@@ -126,7 +126,7 @@ SK_API const struct sk_dlp_template *sk_policy_dlp(const struct sk_policy *, siz
 
 /*
  * For the CLI before it stores a rule: is PATTERN valid for MATCH
- * ("exact|prefix|substring|domain|regex")? 0 with *canonical (the key the
+ * ("exact|prefix|substring|domain|regex|cidr")? 0 with *canonical (the key the
  * matcher uses, malloc'd, may be NULL if unwanted), or -1 with *err.
  */
 SK_API int sk_url_rule_validate(const char *match, const char *pattern, char **canonical, char **err);
