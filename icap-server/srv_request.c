@@ -54,9 +54,9 @@ struct sk_req {
     int released;  /* held body may be sent */
     int committed; /* response headers sent while the body is still held */
     ci_membuf_t *page;
-    int eof;      /* the whole body has arrived */
-    int corked;   /* TCP_CORK set on the ICAP connection for the page */
-    int cut;      /* late block after data left: body cut short */
+    int eof;    /* the whole body has arrived */
+    int corked; /* TCP_CORK set on the ICAP connection for the page */
+    int cut;    /* late block after data left: body cut short */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
     char ctype[128], filename[256]; /* access-log fields, taken at the start */
@@ -99,8 +99,7 @@ static void sk_hdr_each(void *ctx, int response, const char *name,
 
 /* Split the encapsulated request line into method and an absolute URL:
  * origin-form targets get "http://" + Host, CONNECT keeps host:port. */
-static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url,
-                           size_t usize)
+static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url, size_t usize)
 {
     const char *line = ci_http_request(req);
     const char *sp, *target, *end, *host;
@@ -150,8 +149,8 @@ static int sk_build_txn(struct sk_req *r)
     sk_ident_read(&id, sk_icap_hdr_get, req->request_header, sk_srv.conf.user_header);
     if (!id.client_ip[0] && req->connection)
         ci_sockaddr_t_to_ip(&req->connection->claddr, id.client_ip, sizeof(id.client_ip));
-    rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD,
-                     method, url, id.client_ip, id.user, id.groups);
+    rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD, method,
+                     url, id.client_ip, id.user, id.groups);
     if (rc == -1 || sk_txn_set_server_ip(&r->txn, id.server_ip) == -1)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
@@ -230,8 +229,12 @@ static int sk_make_page(struct sk_req *r)
         status = t->page.status;
     } else {
         struct sk_page_info info = {
-            .url = t->url, .reason = t->reason, .rule = t->rule,
-            .module = sk_pipeline_decider(&r->pipe), .client = t->client_ip, .txn = t->id,
+            .url = t->url,
+            .reason = t->reason,
+            .rule = t->rule,
+            .module = sk_pipeline_decider(&r->pipe),
+            .client = t->client_ip,
+            .txn = t->id,
         };
         sk_page_render(&html, &info);
         if (html.failed) {
@@ -494,8 +497,8 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         int n = sk_store(r, rbuf, *rlen, iseof);
         if (n < 0)
             return CI_ERROR;
-        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_INSPECT) && !r->released &&
-            n > 0 && sk_hold_received(r, rbuf, n) == CI_ERROR)
+        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_INSPECT) && !r->released && n > 0 &&
+            sk_hold_received(r, rbuf, n) == CI_ERROR)
             return CI_ERROR;
         *rlen = n;
     } else if (rlen) {

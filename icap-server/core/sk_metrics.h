@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 #define SK_METRICS_MAGIC    0x534b4d33u /* "SKM3" */
-#define SK_METRICS_VERSION  2 /* 2: verdict would-block (monitor mode) */
-#define SK_METRICS_MODULES  17 /* index 0: no module decided; 1..16 chain order */
+#define SK_METRICS_VERSION  2           /* 2: verdict would-block (monitor mode) */
+#define SK_METRICS_MODULES  17          /* index 0: no module decided; 1..16 chain order */
 #define SK_METRICS_CHILDREN 64
 #define SK_METRICS_NAME     32
 

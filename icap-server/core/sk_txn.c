@@ -19,9 +19,8 @@ static char *sk_dup(const char *s)
     return strdup(s ? s : "");
 }
 
-int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
-                const char *url, const char *client_ip, const char *user,
-                const char *groups)
+int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method, const char *url,
+                const char *client_ip, const char *user, const char *groups)
 {
     memset(t, 0, sizeof(*t));
     t->method = method;
@@ -86,7 +85,9 @@ const struct sk_policy *sk_txn_policy(struct sk_txn *t)
 {
     if (!t->policy && t->snap) {
         struct sk_who who = {
-            .client_ip = t->client_ip, .user = t->user, .groups = t->groups,
+            .client_ip = t->client_ip,
+            .user = t->user,
+            .groups = t->groups,
         };
         t->policy = sk_snapshot_resolve(t->snap, &who);
     }
@@ -249,8 +250,8 @@ int sk_txn_approved(const struct sk_txn *t)
     return t->approved;
 }
 
-int sk_txn_set_page(struct sk_txn *t, int http_status, const char *content_type,
-                    const char *body, size_t len)
+int sk_txn_set_page(struct sk_txn *t, int http_status, const char *content_type, const char *body,
+                    size_t len)
 {
     char *ct = strdup(content_type ? content_type : "text/html; charset=utf-8");
     char *copy = malloc(len + 1);

@@ -39,8 +39,7 @@ static const char *ub_match_name(enum sk_page_lang lang, const char *match)
         {"domain", {"domain", "ドメイン"}},         {"exact", {"exact", "完全一致"}},
         {"prefix", {"prefix", "前方一致"}},         {"substring", {"substring", "部分一致"}},
         {"regex", {"regex", "正規表現"}},           {"url", {"URL", "URL"}},
-        {"expression", {"expression", "正規表現"}},
-        {"cidr", {"network", "ネットワーク"}},
+        {"expression", {"expression", "正規表現"}}, {"cidr", {"network", "ネットワーク"}},
     };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

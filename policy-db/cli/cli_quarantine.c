@@ -227,8 +227,7 @@ int sk_cli_quarantine_purge(struct sk_cli *c)
         if (len < 6 || e->d_name[0] == '.' || strcmp(e->d_name + len - 5, ".json") != 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-            (uint64_t)(now - st.st_mtime) < age)
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)(now - st.st_mtime) < age)
             continue;
         snprintf(bin, sizeof(bin), "%s/%.*s.bin", dir, (int)(len - 5), e->d_name);
         if ((unlink(bin) == 0 || errno == ENOENT) && unlink(path) == 0)

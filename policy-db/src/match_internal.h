@@ -20,7 +20,7 @@ struct sk_hset {
     uint64_t *slots; /* (hash32 << 32) | (arena offset + 1); 0 = empty */
     size_t mask;     /* slots - 1; slots is a power of two */
     size_t count;
-    char *arena;     /* entries: uint32 value, key bytes, NUL */
+    char *arena; /* entries: uint32 value, key bytes, NUL */
     size_t alen, acap;
 };
 
@@ -95,8 +95,8 @@ struct sk_rx {
 /* Literal prefilter over an array of regexes (match_regex.c): one
  * automaton pass says which regexes can possibly match. */
 struct sk_rxpre {
-    struct sk_ac *ac;  /* required literal of regex i, value i */
-    uint8_t *has_lit;  /* 0: no literal found, always run regex i */
+    struct sk_ac *ac; /* required literal of regex i, value i */
+    uint8_t *has_lit; /* 0: no literal found, always run regex i */
     size_t n;
 };
 
@@ -118,7 +118,7 @@ struct sk_ruleset {
      * with every letter) and cost 5% of a no-body REQMOD. */
     struct sk_ac *ac_pre; /* prefix rules: a trie walk from the start */
     struct sk_ac *ac_sub; /* substring rules: one Aho-Corasick pass */
-    struct sk_rx *rx;              /* sorted by (list, id) */
+    struct sk_rx *rx;     /* sorted by (list, id) */
     size_t nrx;
     struct sk_rxpre pre;
     /* cidr rules: canonical "network/bits" -> index, and which prefix

@@ -175,8 +175,8 @@ int sk_rule_canon(enum sk_rule_match m, const char *pattern, char **key, char **
     return *key ? 0 : sk_pdb_errf(err, "out of memory");
 }
 
-int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
-                   enum sk_rule_match m, const char *pattern, char **err)
+int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list, enum sk_rule_match m,
+                   const char *pattern, char **err)
 {
     struct sk_rule *r;
     char *key = NULL;
@@ -184,8 +184,8 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
     int rc = -1;
 
     if (sk_rule_canon(m, pattern, &key, err) == -1)
-        return sk_pdb_errf(err, "URL rule %lld ('%s', %s): invalid pattern", (long long)id,
-                           pattern, sk_rule_match_name(m));
+        return sk_pdb_errf(err, "URL rule %lld ('%s', %s): invalid pattern", (long long)id, pattern,
+                           sk_rule_match_name(m));
     if (rs->n == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 16;
         if ((r = realloc(rs->rules, cap * sizeof(*r))) == NULL)
@@ -208,13 +208,12 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
         rc = sk_hset_add(&rs->exact, key, strlen(key), idx);
         break;
     case SK_MATCH_PREFIX:
-    case SK_MATCH_SUBSTRING:
-    {
+    case SK_MATCH_SUBSTRING: {
         struct sk_ac **ac = m == SK_MATCH_PREFIX ? &rs->ac_pre : &rs->ac_sub;
         if (*ac == NULL && (*ac = sk_ac_new()) == NULL)
             goto oom;
-        rc = sk_ac_add(*ac, key, strlen(key),
-                       m == SK_MATCH_PREFIX ? SK_AC_PREFIX : SK_AC_SUBSTRING, idx);
+        rc = sk_ac_add(*ac, key, strlen(key), m == SK_MATCH_PREFIX ? SK_AC_PREFIX : SK_AC_SUBSTRING,
+                       idx);
         break;
     }
     case SK_MATCH_REGEX: {
@@ -279,8 +278,7 @@ int sk_ruleset_build(struct sk_ruleset *rs, char **err)
     if (sk_rxpre_build(&rs->pre, rs->rx, rs->nrx) == -1)
         return sk_pdb_errf(err, "out of memory compiling URL rules");
     rs->bytes = rs->cap * sizeof(*rs->rules) + sk_hset_bytes(&rs->domains) +
-                sk_hset_bytes(&rs->exact) + sk_ac_bytes(rs->ac_pre) +
-                sk_ac_bytes(rs->ac_sub);
+                sk_hset_bytes(&rs->exact) + sk_ac_bytes(rs->ac_pre) + sk_ac_bytes(rs->ac_sub);
     for (size_t i = 0; i < rs->n; i++)
         rs->bytes += strlen(rs->rules[i].pattern) + 1;
     for (size_t i = 0; i < rs->nrx; i++)
@@ -325,8 +323,7 @@ static int sk_best_cb(void *arg, uint32_t v, size_t end)
 
 /* Regexes are sorted by (list, id): the first hit is the best regex, and
  * one in a list no better than the current winner cannot win. */
-static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u,
-                            struct sk_best *b)
+static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u, struct sk_best *b)
 {
     uint8_t sbits[512], *bits = sbits;
     size_t nb = (rs->nrx + 7) / 8;
@@ -370,8 +367,7 @@ static void sk_ruleset_nets(const struct sk_ruleset *rs, const struct sk_url *u,
     struct sk_cidr ip, net;
     int max;
 
-    if (rs->nnets == 0 ||
-        (u->host_type != SK_URL_HOST_IPV4 && u->host_type != SK_URL_HOST_IPV6) ||
+    if (rs->nnets == 0 || (u->host_type != SK_URL_HOST_IPV4 && u->host_type != SK_URL_HOST_IPV6) ||
         sk_cidr_parse(u->host, &ip) == -1)
         return;
     max = ip.family == 4 ? 32 : 128;

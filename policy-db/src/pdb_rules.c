@@ -23,8 +23,8 @@ static int sk_pdb_one_of(const char *s, const char *const *set)
 }
 
 static const char *const sk_pdb_lists[] = {"block", "allow", "approved", NULL};
-static const char *const sk_pdb_matches[] = {"exact",  "prefix", "substring",
-                                             "domain", "regex",  "cidr", NULL};
+static const char *const sk_pdb_matches[] = {"exact", "prefix", "substring", "domain",
+                                             "regex", "cidr",   NULL};
 
 /* ASCII domain check on OUT (LEN bytes, already lower-case, no leading or
  * trailing dot): labels of 1..63 of [a-z0-9_-], at most 253 bytes. */

@@ -103,7 +103,6 @@ static const char sk_pdb_schema_v1[] =
     "  command    TEXT NOT NULL\n"
     ");\n";
 
-
 /*
  * Schema v2: rollback. snapshots holds, per generation, the export document
  * of the policy state after that generation's write, with each category
@@ -187,18 +186,23 @@ static int sk_pdb_migration_start(struct sk_pdb *pdb, int *from, char **err)
         sk_pdb_query_int(pdb, "SELECT count(*) FROM sqlite_schema", &tables, err) == -1)
         return -1;
     if (appid != 0 && appid != SK_PDB_APPLICATION_ID)
-        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
-                           "(an SQLite database of another application)", pdb->path);
+        return sk_pdb_errf(err,
+                           "policy database %s: not a Sekisho policy database "
+                           "(an SQLite database of another application)",
+                           pdb->path);
     if (appid == 0 && tables > 0)
-        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
-                           "(it already holds other tables; refusing to touch it)", pdb->path);
+        return sk_pdb_errf(err,
+                           "policy database %s: not a Sekisho policy database "
+                           "(it already holds other tables; refusing to touch it)",
+                           pdb->path);
     if (version > SK_PDB_SCHEMA_VERSION)
-        return sk_pdb_errf(err, "policy database %s: schema version %lld is newer than "
-                           "this build understands (%d); upgrade Sekisho", pdb->path,
-                           (long long)version, SK_PDB_SCHEMA_VERSION);
+        return sk_pdb_errf(err,
+                           "policy database %s: schema version %lld is newer than "
+                           "this build understands (%d); upgrade Sekisho",
+                           pdb->path, (long long)version, SK_PDB_SCHEMA_VERSION);
     if (version < 0)
-        return sk_pdb_errf(err, "policy database %s: invalid schema version %lld",
-                           pdb->path, (long long)version);
+        return sk_pdb_errf(err, "policy database %s: invalid schema version %lld", pdb->path,
+                           (long long)version);
     *from = (int)version;
     return 0;
 }
@@ -210,8 +214,8 @@ static int sk_pdb_migrate_step(struct sk_pdb *pdb, int to, char **err)
 
     if (sk_pdb_exec(pdb, sk_pdb_migration_sql(to), err) == -1)
         return -1;
-    snprintf(stamp, sizeof(stamp), "PRAGMA user_version = %d; PRAGMA application_id = %d;",
-             to, SK_PDB_APPLICATION_ID);
+    snprintf(stamp, sizeof(stamp), "PRAGMA user_version = %d; PRAGMA application_id = %d;", to,
+             SK_PDB_APPLICATION_ID);
     return sk_pdb_exec(pdb, stamp, err);
 }
 
@@ -230,8 +234,10 @@ static int sk_pdb_wal(struct sk_pdb *pdb, char **err)
     }
     mode = (const char *)sqlite3_column_text(st, 0);
     if (mode == NULL || strcmp(mode, "wal") != 0) {
-        sk_pdb_errf(err, "policy database %s: WAL mode not available (journal mode %s); "
-                    "is it on a network file system?", pdb->path, mode ? mode : "unknown");
+        sk_pdb_errf(err,
+                    "policy database %s: WAL mode not available (journal mode %s); "
+                    "is it on a network file system?",
+                    pdb->path, mode ? mode : "unknown");
         goto out;
     }
     rc = 0;

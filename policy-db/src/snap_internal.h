@@ -35,7 +35,7 @@ struct sk_snapshot {
     long refs; /* __atomic builtins */
     int64_t generation;
     char content_hash[SK_PDB_HASH_HEX + 1]; /* sk_pdb_content_hash, same transaction */
-    struct sk_policy *pol; /* ascending priority; the default policy last */
+    struct sk_policy *pol;                  /* ascending priority; the default policy last */
     size_t npol;
     struct sk_policy *def;
     struct sk_catset cats;

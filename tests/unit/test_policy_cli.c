@@ -488,8 +488,9 @@ static void test_export_import(void **state)
             const char *p = strstr(a, "\"dlp_templates\": []");
             assert_non_null(p);
             assert_non_null(f = fopen(bad, "w"));
-            fprintf(f, "%.*s\"dlp_templates\": [{\"name\": \"x\", \"detectors\": "
-                       "\"credit-cardz\", \"min_count\": 1, \"action\": \"block\"}]%s",
+            fprintf(f,
+                    "%.*s\"dlp_templates\": [{\"name\": \"x\", \"detectors\": "
+                    "\"credit-cardz\", \"min_count\": 1, \"action\": \"block\"}]%s",
                     (int)(p - a), a, p + strlen("\"dlp_templates\": []"));
             fclose(f);
             sk_t_expect(t, SK_RUN(t, "import", bad), 2, "unknown detector 'credit-cardz'", 98);
