@@ -35,28 +35,29 @@
 #define SK_RING_SIZE (64 * 1024)
 
 enum sk_body_mode {
-    SK_BODY_NONE = 0, /* nothing to send back (204, or no body) */
-    SK_BODY_STREAM,   /* nobody inspects: ring buffer, sent as it arrives */
-    SK_BODY_HOLD,     /* inspected: kept until the verdict */
-    SK_BODY_INSPECT,  /* inspected, client allows 204: not kept; 204 or page */
-    SK_BODY_PAGE,     /* blocked: the page is the body, input discarded */
-    SK_BODY_CUT,      /* blocked after the response started: input discarded,
-                         the HTTP body ends short, the ICAP response properly */
+    SK_BODY_NONE = 0,  /* nothing to send back (204, or no body) */
+    SK_BODY_STREAM,    /* nobody inspects: ring buffer, sent as it arrives */
+    SK_BODY_HOLD,      /* inspected: kept until the verdict, nothing sent */
+    SK_BODY_COMMITTED, /* held, but the response headers went out early
+                          (sekisho.HoldCommitSize): the body trickles, its
+                          last TrickleHoldBack bytes wait for the verdict */
+    SK_BODY_RELEASED,  /* held, then allowed: all of it may be sent */
+    SK_BODY_INSPECT,   /* inspected, client allows 204: not kept; 204 or page */
+    SK_BODY_PAGE,      /* blocked: the page is the body, input discarded */
+    SK_BODY_CUT,       /* blocked after the response started: input discarded,
+                          the HTTP body ends short, the ICAP response properly */
 };
 
 struct sk_req {
     ci_request_t *req; /* borrowed; valid until release */
     struct sk_txn txn;
     struct sk_pipeline pipe;
-    enum sk_body_mode mode;
+    enum sk_body_mode mode; /* the one body state (no flags beside it) */
     ci_ring_buf_t *ring;
     ci_cached_file_t *held;
-    int released;  /* held body may be sent */
-    int committed; /* response headers sent while the body is still held */
     ci_membuf_t *page;
     int eof;    /* the whole body has arrived */
     int corked; /* TCP_CORK set on the ICAP connection for the page */
-    int cut;    /* late block after data left: body cut short */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
     char ctype[128], filename[256]; /* access-log fields, taken at the start */
@@ -305,10 +306,12 @@ static void sk_add_icap_headers(struct sk_req *r)
  * it arrives. */
 static void sk_release(struct sk_req *r)
 {
-    if (r->released)
+    enum sk_body_mode was = r->mode;
+
+    if (was == SK_BODY_RELEASED)
         return;
-    r->released = 1;
-    if (!r->committed) {
+    r->mode = SK_BODY_RELEASED;
+    if (was != SK_BODY_COMMITTED) {
         sk_add_icap_headers(r);
         sk_freeze_http_headers(r->req);
     }
@@ -338,9 +341,9 @@ static int sk_may_commit(const struct sk_req *r)
  * show a page; the body is cut short instead (sk_cut). */
 static void sk_commit(struct sk_req *r)
 {
-    if (r->committed || r->released)
+    if (r->mode != SK_BODY_HOLD)
         return;
-    r->committed = 1;
+    r->mode = SK_BODY_COMMITTED;
     sk_add_icap_headers(r);
     sk_freeze_http_headers(r->req);
     ci_req_unlock_data(r->req);
@@ -356,7 +359,7 @@ static void sk_trickle(struct sk_req *r)
     size_t have = (size_t)ci_cached_file_size(r->held);
     size_t keep = sk_srv.conf.trickle_hold_back;
 
-    if (!r->committed || r->released || have <= keep)
+    if (r->mode != SK_BODY_COMMITTED || have <= keep)
         return;
     ci_cached_file_unlock(r->held, (ci_off_t)(have - keep));
 }
@@ -373,7 +376,6 @@ static void sk_trickle(struct sk_req *r)
  * request. The rest of the client's body is read and discarded. */
 static void sk_cut(struct sk_req *r)
 {
-    r->cut = 1;
     if (r->held)
         ci_cached_file_destroy(r->held);
     r->held = NULL;
@@ -382,9 +384,15 @@ static void sk_cut(struct sk_req *r)
                     r->txn.id);
 }
 
+/* A held body, in any of its three states. */
+static int sk_held(const struct sk_req *r)
+{
+    return r->mode == SK_BODY_HOLD || r->mode == SK_BODY_COMMITTED || r->mode == SK_BODY_RELEASED;
+}
+
 static int sk_store(struct sk_req *r, const char *buf, int len, int iseof)
 {
-    if (r->mode == SK_BODY_HOLD)
+    if (sk_held(r))
         return ci_cached_file_write(r->held, buf, len, iseof);
     if (r->mode == SK_BODY_STREAM)
         return ci_ring_buf_write(r->ring, buf, len);
@@ -462,7 +470,7 @@ static int sk_hold_received(struct sk_req *r, const char *buf, int n)
 {
     enum sk_outcome o = sk_pipeline_body(&r->pipe, buf, (size_t)n, 0);
 
-    if (o == SK_OUT_BLOCK && r->committed) {
+    if (o == SK_OUT_BLOCK && r->mode == SK_BODY_COMMITTED) {
         sk_cut(r);
         return CI_OK;
     }
@@ -497,8 +505,10 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         int n = sk_store(r, rbuf, *rlen, iseof);
         if (n < 0)
             return CI_ERROR;
-        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_INSPECT) && !r->released && n > 0 &&
-            sk_hold_received(r, rbuf, n) == CI_ERROR)
+        /* still deciding: held (sent or not) or inspected, not yet released */
+        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_COMMITTED ||
+             r->mode == SK_BODY_INSPECT) &&
+            n > 0 && sk_hold_received(r, rbuf, n) == CI_ERROR)
             return CI_ERROR;
         *rlen = n;
     } else if (rlen) {
@@ -513,8 +523,9 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         case SK_BODY_STREAM:
             n = ci_ring_buf_read(r->ring, wbuf, *wlen);
             break;
-        case SK_BODY_HOLD:
-            n = (r->released || r->committed) ? ci_cached_file_read(r->held, wbuf, *wlen) : 0;
+        case SK_BODY_COMMITTED: /* what trickling unlocked */
+        case SK_BODY_RELEASED:
+            n = ci_cached_file_read(r->held, wbuf, *wlen);
             break;
         case SK_BODY_PAGE:
             n = ci_membuf_read(r->page, wbuf, *wlen);
@@ -534,7 +545,7 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
             return CI_ERROR;
         if (n == 0 && (r->eof || r->mode == SK_BODY_PAGE) && r->mode != SK_BODY_NONE &&
             r->mode != SK_BODY_INSPECT) {
-            if (r->mode != SK_BODY_HOLD || r->released)
+            if (r->mode != SK_BODY_HOLD && r->mode != SK_BODY_COMMITTED)
                 n = CI_EOF;
         }
         *wlen = n;
@@ -556,7 +567,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         /* blocked mid-body while holding: nothing has been sent yet */
         return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
     }
-    if (r->mode != SK_BODY_HOLD && r->mode != SK_BODY_INSPECT)
+    if (!sk_held(r) && r->mode != SK_BODY_INSPECT)
         return CI_MOD_DONE;
 
     o = sk_pipeline_body(&r->pipe, NULL, 0, 1);
@@ -568,7 +579,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         return CI_MOD_ALLOW204;
     }
     if (o == SK_OUT_BLOCK) {
-        if (r->released || r->committed) {
+        if (r->mode != SK_BODY_HOLD) {
             /* Part of the body already left: it must not be completed. */
             sk_cut(r);
             return CI_MOD_DONE;
@@ -577,7 +588,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         r->held = NULL;
         return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
     }
-    if (!r->released && !r->committed && !ci_req_sent_data(req) && ci_req_allow204(req) &&
+    if (r->mode == SK_BODY_HOLD && !ci_req_sent_data(req) && ci_req_allow204(req) &&
         r->txn.n_icap_headers == 0) {
         r->mode = SK_BODY_NONE;
         return CI_MOD_ALLOW204;
@@ -624,7 +635,7 @@ static void sk_log(struct sk_req *r)
         .method = t->http_method,
         .url = t->url,
         .icap_status = sk_icap_status(req),
-        .verdict = r->cut ? "block" : verdict,
+        .verdict = r->mode == SK_BODY_CUT ? "block" : verdict,
         .module = sk_pipeline_decider(&r->pipe),
         .rule = t->rule ? t->rule : "",
         .reason = t->reason,
