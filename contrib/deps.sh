@@ -28,6 +28,7 @@ test_pkgs=(
     libcmocka-dev python3 curl squid
     openssl # the ICAPS test makes a throwaway certificate
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
+    clang-format # test.sh checks that every C file is formatted
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
     nginx-light # the fleet test serves a publish directory
     chromium # tests/report renders the HTML report headless

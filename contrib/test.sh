@@ -77,6 +77,15 @@ step "deps (contrib/deps.sh test)" ./contrib/deps.sh test || finish
 step "fresh root: ./contrib/run.sh serves and blocks EICAR" \
     python3 tests/fresh/fresh_root.py --cache "$root/build/fresh-root" || true
 
+# --- 1c. formatting: every C file as .clang-format says (format once, then
+# check: a change that is not formatted fails here, with the diff) ----------
+fmt_check() {
+    local files
+    mapfile -t files < <(git ls-files '*.c' '*.h')
+    clang-format --dry-run --Werror "${files[@]}"
+}
+step "clang-format (.clang-format, every tracked .c/.h)" fmt_check || true
+
 # --- 2. normal build, warnings as errors ---------------------------------
 step "build ./build (-Werror)" build build -DSEKISHO_SANITIZE= || finish
 step "ctest build: unit" ctest_run build -L '^unit$' -j"$jobs" || true

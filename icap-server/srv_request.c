@@ -31,32 +31,33 @@
 #include "sk_page.h"
 #include "srv_sekisho.h"
 
-#define SK_URL_MAX (16 * 1024)
+#include <sekisho/url.h> /* SK_URL_MAX: one limit for the server and the normaliser */
 #define SK_RING_SIZE (64 * 1024)
 
 enum sk_body_mode {
-    SK_BODY_NONE = 0, /* nothing to send back (204, or no body) */
-    SK_BODY_STREAM,   /* nobody inspects: ring buffer, sent as it arrives */
-    SK_BODY_HOLD,     /* inspected: kept until the verdict */
-    SK_BODY_INSPECT,  /* inspected, client allows 204: not kept; 204 or page */
-    SK_BODY_PAGE,     /* blocked: the page is the body, input discarded */
-    SK_BODY_CUT,      /* blocked after the response started: input discarded,
-                         the HTTP body ends short, the ICAP response properly */
+    SK_BODY_NONE = 0,  /* nothing to send back (204, or no body) */
+    SK_BODY_STREAM,    /* nobody inspects: ring buffer, sent as it arrives */
+    SK_BODY_HOLD,      /* inspected: kept until the verdict, nothing sent */
+    SK_BODY_COMMITTED, /* held, but the response headers went out early
+                          (sekisho.HoldCommitSize): the body trickles, its
+                          last TrickleHoldBack bytes wait for the verdict */
+    SK_BODY_RELEASED,  /* held, then allowed: all of it may be sent */
+    SK_BODY_INSPECT,   /* inspected, client allows 204: not kept; 204 or page */
+    SK_BODY_PAGE,      /* blocked: the page is the body, input discarded */
+    SK_BODY_CUT,       /* blocked after the response started: input discarded,
+                          the HTTP body ends short, the ICAP response properly */
 };
 
 struct sk_req {
     ci_request_t *req; /* borrowed; valid until release */
     struct sk_txn txn;
     struct sk_pipeline pipe;
-    enum sk_body_mode mode;
+    enum sk_body_mode mode; /* the one body state (no flags beside it) */
     ci_ring_buf_t *ring;
     ci_cached_file_t *held;
-    int released;  /* held body may be sent */
-    int committed; /* response headers sent while the body is still held */
     ci_membuf_t *page;
-    int eof;      /* the whole body has arrived */
-    int corked;   /* TCP_CORK set on the ICAP connection for the page */
-    int cut;      /* late block after data left: body cut short */
+    int eof;    /* the whole body has arrived */
+    int corked; /* TCP_CORK set on the ICAP connection for the page */
     struct timespec start;
     char service[MAX_SERVICE_NAME + 1];
     char ctype[128], filename[256]; /* access-log fields, taken at the start */
@@ -99,8 +100,7 @@ static void sk_hdr_each(void *ctx, int response, const char *name,
 
 /* Split the encapsulated request line into method and an absolute URL:
  * origin-form targets get "http://" + Host, CONNECT keeps host:port. */
-static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url,
-                           size_t usize)
+static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url, size_t usize)
 {
     const char *line = ci_http_request(req);
     const char *sp, *target, *end, *host;
@@ -136,20 +136,22 @@ static int sk_build_txn(struct sk_req *r)
 {
     ci_request_t *req = r->req;
     char method[32];
-    char url[SK_URL_MAX]; /* longer targets are cut; modules treat >= 8 KiB as overlong */
+    /* one byte more than SK_URL_MAX: a longer target is cut to
+     * SK_URL_MAX + 1 bytes, which url_block recognises as overlong */
+    char url[SK_URL_MAX + 2];
     struct sk_ident id;
     int rc;
 
     if (ci_http_request_headers(req))
-        sk_request_line(req, method, sizeof(method), url, SK_URL_MAX);
+        sk_request_line(req, method, sizeof(method), url, sizeof(url));
     else
         method[0] = url[0] = '\0';
 
     sk_ident_read(&id, sk_icap_hdr_get, req->request_header, sk_srv.conf.user_header);
     if (!id.client_ip[0] && req->connection)
         ci_sockaddr_t_to_ip(&req->connection->claddr, id.client_ip, sizeof(id.client_ip));
-    rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD,
-                     method, url, id.client_ip, id.user, id.groups);
+    rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD, method,
+                     url, id.client_ip, id.user, id.groups);
     if (rc == -1 || sk_txn_set_server_ip(&r->txn, id.server_ip) == -1)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
@@ -228,8 +230,12 @@ static int sk_make_page(struct sk_req *r)
         status = t->page.status;
     } else {
         struct sk_page_info info = {
-            .url = t->url, .reason = t->reason, .rule = t->rule,
-            .module = sk_pipeline_decider(&r->pipe), .client = t->client_ip, .txn = t->id,
+            .url = t->url,
+            .reason = t->reason,
+            .rule = t->rule,
+            .module = sk_pipeline_decider(&r->pipe),
+            .client = t->client_ip,
+            .txn = t->id,
         };
         sk_page_render(&html, &info);
         if (html.failed) {
@@ -300,10 +306,12 @@ static void sk_add_icap_headers(struct sk_req *r)
  * it arrives. */
 static void sk_release(struct sk_req *r)
 {
-    if (r->released)
+    enum sk_body_mode was = r->mode;
+
+    if (was == SK_BODY_RELEASED)
         return;
-    r->released = 1;
-    if (!r->committed) {
+    r->mode = SK_BODY_RELEASED;
+    if (was != SK_BODY_COMMITTED) {
         sk_add_icap_headers(r);
         sk_freeze_http_headers(r->req);
     }
@@ -333,9 +341,9 @@ static int sk_may_commit(const struct sk_req *r)
  * show a page; the body is cut short instead (sk_cut). */
 static void sk_commit(struct sk_req *r)
 {
-    if (r->committed || r->released)
+    if (r->mode != SK_BODY_HOLD)
         return;
-    r->committed = 1;
+    r->mode = SK_BODY_COMMITTED;
     sk_add_icap_headers(r);
     sk_freeze_http_headers(r->req);
     ci_req_unlock_data(r->req);
@@ -351,7 +359,7 @@ static void sk_trickle(struct sk_req *r)
     size_t have = (size_t)ci_cached_file_size(r->held);
     size_t keep = sk_srv.conf.trickle_hold_back;
 
-    if (!r->committed || r->released || have <= keep)
+    if (r->mode != SK_BODY_COMMITTED || have <= keep)
         return;
     ci_cached_file_unlock(r->held, (ci_off_t)(have - keep));
 }
@@ -368,7 +376,6 @@ static void sk_trickle(struct sk_req *r)
  * request. The rest of the client's body is read and discarded. */
 static void sk_cut(struct sk_req *r)
 {
-    r->cut = 1;
     if (r->held)
         ci_cached_file_destroy(r->held);
     r->held = NULL;
@@ -377,9 +384,15 @@ static void sk_cut(struct sk_req *r)
                     r->txn.id);
 }
 
+/* A held body, in any of its three states. */
+static int sk_held(const struct sk_req *r)
+{
+    return r->mode == SK_BODY_HOLD || r->mode == SK_BODY_COMMITTED || r->mode == SK_BODY_RELEASED;
+}
+
 static int sk_store(struct sk_req *r, const char *buf, int len, int iseof)
 {
-    if (r->mode == SK_BODY_HOLD)
+    if (sk_held(r))
         return ci_cached_file_write(r->held, buf, len, iseof);
     if (r->mode == SK_BODY_STREAM)
         return ci_ring_buf_write(r->ring, buf, len);
@@ -412,7 +425,10 @@ int sk_srv_preview(char *data, int len, ci_request_t *req)
         if (!has_body || ci_req_preview_size(req) >= 0 || ci_req_allow204(req)) {
             if (r->txn.n_icap_headers == 0 || !has_body) {
                 /* without Allow: 204 and without a body c-icap echoes the
-                 * headers itself */
+                 * headers itself; our ICAP headers (a monitor-mode
+                 * would-block on a no-body request) go with the 204 */
+                if (!has_body)
+                    sk_add_icap_headers(r);
                 sk_freeze_http_headers(req);
                 return CI_MOD_ALLOW204;
             }
@@ -454,7 +470,7 @@ static int sk_hold_received(struct sk_req *r, const char *buf, int n)
 {
     enum sk_outcome o = sk_pipeline_body(&r->pipe, buf, (size_t)n, 0);
 
-    if (o == SK_OUT_BLOCK && r->committed) {
+    if (o == SK_OUT_BLOCK && r->mode == SK_BODY_COMMITTED) {
         sk_cut(r);
         return CI_OK;
     }
@@ -489,7 +505,9 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         int n = sk_store(r, rbuf, *rlen, iseof);
         if (n < 0)
             return CI_ERROR;
-        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_INSPECT) && !r->released &&
+        /* still deciding: held (sent or not) or inspected, not yet released */
+        if ((r->mode == SK_BODY_HOLD || r->mode == SK_BODY_COMMITTED ||
+             r->mode == SK_BODY_INSPECT) &&
             n > 0 && sk_hold_received(r, rbuf, n) == CI_ERROR)
             return CI_ERROR;
         *rlen = n;
@@ -505,8 +523,9 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
         case SK_BODY_STREAM:
             n = ci_ring_buf_read(r->ring, wbuf, *wlen);
             break;
-        case SK_BODY_HOLD:
-            n = (r->released || r->committed) ? ci_cached_file_read(r->held, wbuf, *wlen) : 0;
+        case SK_BODY_COMMITTED: /* what trickling unlocked */
+        case SK_BODY_RELEASED:
+            n = ci_cached_file_read(r->held, wbuf, *wlen);
             break;
         case SK_BODY_PAGE:
             n = ci_membuf_read(r->page, wbuf, *wlen);
@@ -526,7 +545,7 @@ int sk_srv_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_reques
             return CI_ERROR;
         if (n == 0 && (r->eof || r->mode == SK_BODY_PAGE) && r->mode != SK_BODY_NONE &&
             r->mode != SK_BODY_INSPECT) {
-            if (r->mode != SK_BODY_HOLD || r->released)
+            if (r->mode != SK_BODY_HOLD && r->mode != SK_BODY_COMMITTED)
                 n = CI_EOF;
         }
         *wlen = n;
@@ -548,7 +567,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         /* blocked mid-body while holding: nothing has been sent yet */
         return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
     }
-    if (r->mode != SK_BODY_HOLD && r->mode != SK_BODY_INSPECT)
+    if (!sk_held(r) && r->mode != SK_BODY_INSPECT)
         return CI_MOD_DONE;
 
     o = sk_pipeline_body(&r->pipe, NULL, 0, 1);
@@ -560,7 +579,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         return CI_MOD_ALLOW204;
     }
     if (o == SK_OUT_BLOCK) {
-        if (r->released || r->committed) {
+        if (r->mode != SK_BODY_HOLD) {
             /* Part of the body already left: it must not be completed. */
             sk_cut(r);
             return CI_MOD_DONE;
@@ -569,7 +588,7 @@ int sk_srv_end_of_data(ci_request_t *req)
         r->held = NULL;
         return sk_make_page(r) == 0 ? CI_MOD_DONE : CI_ERROR;
     }
-    if (!r->released && !r->committed && !ci_req_sent_data(req) && ci_req_allow204(req) &&
+    if (r->mode == SK_BODY_HOLD && !ci_req_sent_data(req) && ci_req_allow204(req) &&
         r->txn.n_icap_headers == 0) {
         r->mode = SK_BODY_NONE;
         return CI_MOD_ALLOW204;
@@ -602,6 +621,8 @@ static void sk_log(struct sk_req *r)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (r->pipe.outcome == SK_OUT_PENDING)
         verdict = "error"; /* the transaction ended before a verdict */
+    else if (r->pipe.outcome == SK_OUT_ALLOW && t->would_block)
+        verdict = "would-block"; /* monitor mode: passed, logged as such */
     struct sk_log_record rec = {
         .txn = t->id,
         .service = r->service,
@@ -614,7 +635,7 @@ static void sk_log(struct sk_req *r)
         .method = t->http_method,
         .url = t->url,
         .icap_status = sk_icap_status(req),
-        .verdict = r->cut ? "block" : verdict,
+        .verdict = r->mode == SK_BODY_CUT ? "block" : verdict,
         .module = sk_pipeline_decider(&r->pipe),
         .rule = t->rule ? t->rule : "",
         .reason = t->reason,

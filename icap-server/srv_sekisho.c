@@ -33,15 +33,16 @@
 #include "srv_sekisho.h"
 
 struct sk_server sk_srv = {
-    .conf = {
-        .clamav_db = NULL,
-        .on_error = SK_ON_ERROR_BLOCK,
-        .preview = 1024,
-        .check_interval = 1,
-        .max_mem_body = 1024 * 1024,
-        .hold_commit_size = 0, /* hold to the verdict; see sk_commit */
-        .trickle_hold_back = 1024 * 1024,
-    },
+    .conf =
+        {
+            .clamav_db = NULL,
+            .on_error = SK_ON_ERROR_BLOCK,
+            .preview = 1024,
+            .check_interval = 1,
+            .max_mem_body = 1024 * 1024,
+            .hold_commit_size = 0, /* hold to the verdict; see sk_commit */
+            .trickle_hold_back = 1024 * 1024,
+        },
     .istag_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -109,44 +110,80 @@ static int sk_cfg_size(const char *directive, const char **argv, void *setdata)
 }
 
 static struct ci_conf_entry sk_conf_table[] = {
-    {.name = "PolicyDB", .data = &sk_srv.conf.policy_db, .action = ci_cfg_set_str,
+    {.name = "PolicyDB",
+     .data = &sk_srv.conf.policy_db,
+     .action = ci_cfg_set_str,
      .msg = "Path of the SQLite policy database (opened read-only)"},
-    {.name = "ClamavDB", .data = &sk_srv.conf.clamav_db, .action = ci_cfg_set_str,
+    {.name = "ClamavDB",
+     .data = &sk_srv.conf.clamav_db,
+     .action = ci_cfg_set_str,
      .msg = "ClamAV signature directory"},
-    {.name = "ModulesDir", .data = &sk_srv.conf.modules_dir, .action = ci_cfg_set_str,
+    {.name = "ModulesDir",
+     .data = &sk_srv.conf.modules_dir,
+     .action = ci_cfg_set_str,
      .msg = "Directory of Sekisho module objects"},
-    {.name = "Modules", .data = &sk_srv.conf, .action = sk_cfg_modules,
+    {.name = "Modules",
+     .data = &sk_srv.conf,
+     .action = sk_cfg_modules,
      .msg = "Module chain, in order (names or absolute .so paths)"},
-    {.name = "Option", .data = &sk_srv.chain_conf, .action = sk_cfg_option,
+    {.name = "Option",
+     .data = &sk_srv.chain_conf,
+     .action = sk_cfg_option,
      .msg = "MODULE.KEY VALUE: a module setting"},
-    {.name = "PageTemplates", .data = &sk_srv.chain_conf.page_dir, .action = ci_cfg_set_str,
+    {.name = "PageTemplates",
+     .data = &sk_srv.chain_conf.page_dir,
+     .action = ci_cfg_set_str,
      .msg = "Directory replacing the server's own block page (block.LANG.html/txt)"},
-    {.name = "AccessLog", .data = &sk_srv.conf.access_log, .action = ci_cfg_set_str,
+    {.name = "AccessLog",
+     .data = &sk_srv.conf.access_log,
+     .action = ci_cfg_set_str,
      .msg = "JSON-lines access log file, or none"},
-    {.name = "StatusFile", .data = &sk_srv.conf.status_file, .action = ci_cfg_set_str,
+    {.name = "StatusFile",
+     .data = &sk_srv.conf.status_file,
+     .action = ci_cfg_set_str,
      .msg = "File receiving 'ready ISTAG' or 'error: ...' after start-up"},
-    {.name = "MetricsFile", .data = &sk_srv.conf.metrics_file, .action = ci_cfg_set_str,
+    {.name = "MetricsFile",
+     .data = &sk_srv.conf.metrics_file,
+     .action = ci_cfg_set_str,
      .msg = "Shared file of node-wide counters read by the status listener"},
-    {.name = "SyslogSocket", .data = &sk_srv.conf.syslog_socket, .action = ci_cfg_set_str,
+    {.name = "SyslogSocket",
+     .data = &sk_srv.conf.syslog_socket,
+     .action = ci_cfg_set_str,
      .msg = "Unix datagram socket of the syslog daemon (default /dev/log)"},
-    {.name = "TmpDir", .data = &sk_srv.conf.tmp_dir, .action = ci_cfg_set_str,
+    {.name = "TmpDir",
+     .data = &sk_srv.conf.tmp_dir,
+     .action = ci_cfg_set_str,
      .msg = "Private directory for bodies spilled to disk"},
-    {.name = "UserHeader", .data = &sk_srv.conf.user_header, .action = ci_cfg_set_str,
+    {.name = "UserHeader",
+     .data = &sk_srv.conf.user_header,
+     .action = ci_cfg_set_str,
      .msg = "ICAP header carrying the user name (default: X-Authenticated-User, then "
             "X-Client-Username)"},
-    {.name = "OnModuleError", .data = &sk_srv.conf.on_error, .action = sk_cfg_on_error,
+    {.name = "OnModuleError",
+     .data = &sk_srv.conf.on_error,
+     .action = sk_cfg_on_error,
      .msg = "block (default) or allow when a module cannot decide"},
-    {.name = "Preview", .data = &sk_srv.conf.preview, .action = ci_cfg_set_int,
+    {.name = "Preview",
+     .data = &sk_srv.conf.preview,
+     .action = ci_cfg_set_int,
      .msg = "Preview size announced in OPTIONS"},
-    {.name = "PolicyCheckInterval", .data = &sk_srv.conf.check_interval, .action = ci_cfg_set_int,
+    {.name = "PolicyCheckInterval",
+     .data = &sk_srv.conf.check_interval,
+     .action = ci_cfg_set_int,
      .msg = "Seconds between policy generation checks"},
-    {.name = "MaxMemBody", .data = &sk_srv.conf.max_mem_body, .action = sk_cfg_size,
+    {.name = "MaxMemBody",
+     .data = &sk_srv.conf.max_mem_body,
+     .action = sk_cfg_size,
      .msg = "Bodies held for inspection stay in memory up to this size, then spill to TmpDir"},
-    {.name = "HoldCommitSize", .data = &sk_srv.conf.hold_commit_size, .action = sk_cfg_size,
+    {.name = "HoldCommitSize",
+     .data = &sk_srv.conf.hold_commit_size,
+     .action = sk_cfg_size,
      .msg = "Downloads only: clients without Allow: 204 get the response headers after this "
             "much held body (for a Squid 5.7 with bug 5352 and no delay pool); 0 = hold to "
             "the verdict (default)"},
-    {.name = "TrickleHoldBack", .data = &sk_srv.conf.trickle_hold_back, .action = sk_cfg_size,
+    {.name = "TrickleHoldBack",
+     .data = &sk_srv.conf.trickle_hold_back,
+     .action = sk_cfg_size,
      .msg = "After the headers went out early, the last this-many bytes stay held until the "
             "verdict"},
     {.name = NULL, .data = NULL, .action = NULL, .msg = NULL},
@@ -210,8 +247,8 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
                                     CI_XAUTHENTICATEDGROUPS);
     sk_options_register(xdata);
     if (server_conf && server_conf->THREADS_PER_CHILD > 0 && server_conf->MAX_SERVERS > 0)
-        ci_service_set_max_connections(xdata, server_conf->THREADS_PER_CHILD *
-                                                  server_conf->MAX_SERVERS);
+        ci_service_set_max_connections(xdata,
+                                       server_conf->THREADS_PER_CHILD * server_conf->MAX_SERVERS);
     return CI_OK;
 }
 
@@ -305,8 +342,7 @@ static void sk_publish_state(void)
     struct sk_snapshot *snap = sk_policy_store_acquire(s);
     char hash[65], versions[sizeof(sk_srv.versions)];
     uint64_t age = 3 * 86400;
-    const char *v = snap ? sk_policy_get(sk_snapshot_default(snap), "av.max-signature-age")
-                         : NULL;
+    const char *v = snap ? sk_policy_get(sk_snapshot_default(snap), "av.max-signature-age") : NULL;
 
     if (v)
         sk_parse_duration(v, &age);
@@ -317,8 +353,7 @@ static void sk_publish_state(void)
     snprintf(versions, sizeof(versions), "%s", sk_srv.versions);
     pthread_mutex_unlock(&sk_srv.istag_lock);
     sk_metrics_child_publish(sk_policy_store_generation(s), hash,
-                             __atomic_load_n(&s->last_ok, __ATOMIC_ACQUIRE),
-                             (int64_t)s->loaded_at,
+                             __atomic_load_n(&s->last_ok, __ATOMIC_ACQUIRE), (int64_t)s->loaded_at,
                              (int64_t)__atomic_load_n(&s->failed_at, __ATOMIC_ACQUIRE),
                              (int64_t)age, versions);
 }
@@ -340,7 +375,7 @@ static void *sk_log_flusher(void *arg)
 static void sk_flusher_join(void)
 {
     if (sk_flusher_pid != getpid())
-        return; /* not started in this process (or inherited from the master) */
+        return;               /* not started in this process (or inherited from the master) */
     sk_accesslog_batching(0); /* writes what is pending; write-through from now */
     __atomic_store_n(&sk_flusher_stop, 1, __ATOMIC_RELEASE);
     pthread_join(sk_flusher, NULL);
@@ -423,15 +458,16 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     sk_srv.istag_serial = sk_policy_store_serial(&sk_srv.store);
     sk_set_istag();
     sk_srv.ready = 1;
-    snprintf(line, sizeof(line), "%d.%d.%d", (int)(((unsigned long long)C_ICAP_HEX_VERSION >> 32) & 0xffff),
+    snprintf(line, sizeof(line), "%d.%d.%d",
+             (int)(((unsigned long long)C_ICAP_HEX_VERSION >> 32) & 0xffff),
              (int)((C_ICAP_HEX_VERSION >> 16) & 0xffff), (int)(C_ICAP_HEX_VERSION & 0xffff));
     sk_metrics_set_static(&sk_srv.chain, c->policy_db, sk_srv.chain_conf.clamav_db, line,
                           server_conf ? server_conf->THREADS_PER_CHILD : 0,
                           server_conf ? server_conf->MAX_SERVERS : 0);
     sk_metrics_set_ready(1);
     ci_debug_printf(1, "sekisho %s: %d module(s), policy generation %lld, ISTag CI0001%s\n",
-                    sk_version(), sk_srv.chain.n, (long long)sk_policy_store_generation(&sk_srv.store),
-                    sk_srv.istag);
+                    sk_version(), sk_srv.chain.n,
+                    (long long)sk_policy_store_generation(&sk_srv.store), sk_srv.istag);
     snprintf(line, sizeof(line), "CI0001%s", sk_srv.istag);
     sk_write_status("ready", line);
     return CI_OK;

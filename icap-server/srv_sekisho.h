@@ -24,11 +24,11 @@ struct sk_server_conf {
     int n_modules;
     char *access_log;
     char *status_file;
-    char *metrics_file; /* shared counters for the status listener; NULL: off */
+    char *metrics_file;  /* shared counters for the status listener; NULL: off */
     char *syslog_socket; /* AccessLog syslog[:FACILITY] goes here; NULL: /dev/log */
     char *tmp_dir;
     char *user_header; /* NULL: X-Authenticated-User, then X-Client-Username */
-    int on_error; /* enum sk_on_error */
+    int on_error;      /* enum sk_on_error */
     int preview;
     int check_interval;
     size_t max_mem_body;
@@ -45,8 +45,8 @@ struct sk_server {
     struct sk_policy_store store;
     ci_service_xdata_t *xdata;
     char versions[512];
-    char istag[32];       /* current tag, without c-icap's "CI0001" prefix */
-    time_t istag_checked;     /* monotonic second of the last refresh */
+    char istag[32];        /* current tag, without c-icap's "CI0001" prefix */
+    time_t istag_checked;  /* monotonic second of the last refresh */
     uint64_t istag_serial; /* policy store serial the ISTag was made from */
     pthread_mutex_t istag_lock;
     int ready;

@@ -18,11 +18,11 @@
 #include "sk_syslog.h"
 #include "sk_util.h"
 
-#define SK_LOG_URL_MAX 8192
+#define SK_LOG_URL_MAX   8192
 #define SK_LOG_FIELD_MAX 1024
 
 static int sk_log_fd = -1;
-static char *sk_log_path;   /* for messages */
+static char *sk_log_path; /* for messages */
 static sk_accesslog_msg_fn sk_log_msg;
 
 void sk_accesslog_set_msg(sk_accesslog_msg_fn fn)
@@ -60,8 +60,7 @@ static void sk_put_num(struct sk_buf *b, const char *key, uint64_t v)
 /* ".ddd" for thousandths (0-999), as "%.3f" prints the fraction. */
 static void sk_put_frac3(struct sk_buf *b, unsigned v)
 {
-    char d[4] = {'.', (char)('0' + v / 100 % 10), (char)('0' + v / 10 % 10),
-                 (char)('0' + v % 10)};
+    char d[4] = {'.', (char)('0' + v / 100 % 10), (char)('0' + v / 10 % 10), (char)('0' + v % 10)};
 
     sk_buf_append(b, d, sizeof(d));
 }
@@ -211,15 +210,15 @@ int sk_accesslog_open(const char *path, char **err)
  * was most of the futex calls under load). Swapping under the write lock
  * keeps batches in order. A request thread that finds a write in progress
  * leaves its line for the next one. */
-#define SK_LOG_BATCH 32768
+#define SK_LOG_BATCH   32768
 #define SK_LOG_BUSY_NS 2000000L
 
 static pthread_mutex_t sk_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t sk_log_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sk_buf sk_log_bufs[2];
-static int sk_log_cur;           /* sk_log_bufs[sk_log_cur] is pending; sk_log_lock */
+static int sk_log_cur;              /* sk_log_bufs[sk_log_cur] is pending; sk_log_lock */
 static struct timespec sk_log_last; /* last write; sk_log_lock */
-static int sk_log_batching; /* on only while a flusher calls sk_accesslog_flush */
+static int sk_log_batching;         /* on only while a flusher calls sk_accesslog_flush */
 
 void sk_accesslog_batching(int on)
 {
@@ -243,9 +242,9 @@ static long sk_log_since(const struct timespec *now)
  * c-icap child. All under sk_log_write_lock. */
 #define SK_LOG_WARN_S 60
 
-static uint64_t sk_log_lost;     /* lost lines no record in the file counts yet */
-static uint64_t sk_log_outage;   /* lost lines since writing last worked */
-static time_t sk_log_warned;     /* CLOCK_MONOTONIC second of the last warning */
+static uint64_t sk_log_lost;   /* lost lines no record in the file counts yet */
+static uint64_t sk_log_outage; /* lost lines since writing last worked */
+static time_t sk_log_warned;   /* CLOCK_MONOTONIC second of the last warning */
 static int sk_log_warned_once;
 
 static uint64_t sk_log_count_lines(const char *p, size_t len)

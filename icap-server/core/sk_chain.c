@@ -31,8 +31,8 @@ static const char *sk_ctx_option(const struct sk_module_ctx *ctx, const char *ke
     return found ? found : row ? row->def : NULL;
 }
 
-int sk_chain_conf_option(struct sk_chain_conf *conf, const char *dotted_key,
-                         const char *value, char **err)
+int sk_chain_conf_option(struct sk_chain_conf *conf, const char *dotted_key, const char *value,
+                         char **err)
 {
     const char *dot = strchr(dotted_key, '.');
     struct sk_option *o;
@@ -71,14 +71,14 @@ void sk_chain_conf_free(struct sk_chain_conf *conf)
     conf->n_options = 0;
 }
 
-static int sk_chain_append(struct sk_chain *chain, const struct sk_module *mod,
-                           void *handle, const char *what, char **err)
+static int sk_chain_append(struct sk_chain *chain, const struct sk_module *mod, void *handle,
+                           const char *what, char **err)
 {
     struct sk_loaded_module *lm;
 
     if (mod->abi != SK_MODULE_ABI) {
-        sk_seterr(err, "module %s: ABI stamp %#x, this server needs %#x (rebuild the module)",
-                  what, mod->abi, SK_MODULE_ABI);
+        sk_seterr(err, "module %s: ABI stamp %#x, this server needs %#x (rebuild the module)", what,
+                  mod->abi, SK_MODULE_ABI);
         return -1;
     }
     if (!mod->name || !mod->name[0] || !(mod->methods & (SK_REQMOD | SK_RESPMOD))) {
@@ -115,8 +115,7 @@ int sk_chain_add(struct sk_chain *chain, const struct sk_module *mod, char **err
     return sk_chain_append(chain, mod, NULL, mod->name ? mod->name : "(unnamed)", err);
 }
 
-int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name,
-                  char **err)
+int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name, char **err)
 {
     char path[4096];
     void *handle;

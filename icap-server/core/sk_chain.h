@@ -40,15 +40,14 @@ struct sk_chain {
 
 /* Parse "module.key value" into conf (used by sekisho.Option). Returns 0 or
  * -1 with a malloc'd *err. Later settings of the same key win. */
-int sk_chain_conf_option(struct sk_chain_conf *conf, const char *dotted_key,
-                         const char *value, char **err);
+int sk_chain_conf_option(struct sk_chain_conf *conf, const char *dotted_key, const char *value,
+                         char **err);
 void sk_chain_conf_free(struct sk_chain_conf *conf);
 
 /* Resolve NAME to a shared object: a name containing '/' is a path,
  * otherwise DIR/NAME.so. Load it, check the ABI stamp and append it to the
  * chain. Returns 0, or -1 with a malloc'd *err naming the module. */
-int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name,
-                  char **err);
+int sk_chain_load(struct sk_chain *chain, const char *dir, const char *name, char **err);
 /* Append a descriptor that is already in memory (tests, built-ins). */
 int sk_chain_add(struct sk_chain *chain, const struct sk_module *mod, char **err);
 /* Check the configured options (sk_option_check_all), load the server's

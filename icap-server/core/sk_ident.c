@@ -31,21 +31,6 @@ int sk_ident_client_ip(const char *hdr, char *out, size_t size)
     return 0;
 }
 
-static int sk_b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Strict base64 decode; -1 unless the whole input is canonical base64 of
  * valid UTF-8 without control characters. A plain name can look like
  * base64 ("john" has four base64 letters) but then decodes to invalid
@@ -66,7 +51,7 @@ static int sk_b64_text(const char *in, size_t len, char *out, size_t size)
             pad++;
             continue;
         }
-        if (pad || (v = sk_b64val((unsigned char)in[i])) < 0)
+        if (pad || (v = sk_b64_digit((unsigned char)in[i], 0)) < 0)
             return -1;
         acc = (acc << 6) | (unsigned)v;
         bits += 6;

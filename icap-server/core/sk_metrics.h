@@ -22,12 +22,19 @@
 #include <stdint.h>
 
 #define SK_METRICS_MAGIC    0x534b4d33u /* "SKM3" */
-#define SK_METRICS_VERSION  1
-#define SK_METRICS_MODULES  17 /* index 0: no module decided; 1..16 chain order */
+#define SK_METRICS_VERSION  2           /* 2: verdict would-block (monitor mode) */
+#define SK_METRICS_MODULES  17          /* index 0: no module decided; 1..16 chain order */
 #define SK_METRICS_CHILDREN 64
 #define SK_METRICS_NAME     32
 
-enum sk_metrics_verdict { SK_MV_ALLOW = 0, SK_MV_APPROVED, SK_MV_BLOCK, SK_MV_ERROR, SK_MV_N };
+enum sk_metrics_verdict {
+    SK_MV_ALLOW = 0,
+    SK_MV_APPROVED,
+    SK_MV_BLOCK,
+    SK_MV_ERROR,
+    SK_MV_WOULD_BLOCK, /* monitor mode: passed, would have been blocked */
+    SK_MV_N
+};
 enum sk_metrics_kind {
     SK_MK_VIRUS = 0,
     SK_MK_DLP,
@@ -107,7 +114,7 @@ struct sk_metrics_shm {
 
 /* Label values, shared by the writer and the reader (launcher). */
 static const char *const sk_metrics_verdict_names[SK_MV_N]
-    __attribute__((unused)) = {"allow", "approved", "block", "error"};
+    __attribute__((unused)) = {"allow", "approved", "block", "error", "would-block"};
 static const char *const sk_metrics_kind_names[SK_MK_N]
     __attribute__((unused)) = {"virus", "dlp", "url", "filetype", "limit", "error", "other"};
 static const double sk_metrics_bounds[SK_METRICS_BUCKETS] __attribute__((unused)) =

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "sekisho/decode.h"
+#include "sekisho/text.h"
 
 #define SK_MP_HDRS  8192
 #define SK_MP_DELIM (SK_MP_BOUNDARY_MAX + 3) /* "\n--" boundary */
@@ -116,17 +117,6 @@ static int sk_mp_deliver(struct sk_mp *m, const unsigned char *p, size_t n)
     return m->child ? sk_mp_write(m->child, p, n) : m->h.data(m->h.arg, p, n);
 }
 
-static int sk_b64(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' || c == '-' ? 62 : c == '/' || c == '_' ? 63 : -1;
-}
-
 static int sk_hex(unsigned char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -158,7 +148,7 @@ static size_t sk_mp_b64(struct sk_mp *m, const unsigned char *p, size_t n, unsig
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
-        int v = sk_b64(p[i]);
+        int v = sk_b64_digit(p[i], 1);
         if (p[i] == '=')
             k += sk_mp_b64_flush(m, o + k);
         if (v < 0)

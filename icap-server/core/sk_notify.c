@@ -256,18 +256,19 @@ void sk_notify_txn(const struct sk_txn *t, const char *verdict, const char *modu
         return;
     for (int i = 0; i < t->n_detections; i++) {
         const struct sk_detection *d = &t->detections[i];
-        const char *kind = strcmp(d->kind, "virus") == 0 ? "virus"
+        const char *kind = strcmp(d->kind, "virus") == 0              ? "virus"
                            : (blocked && strcmp(d->kind, "dlp") == 0) ? "dlp-block"
                                                                       : NULL;
-        const char *f[] = {"name", d->name, "url", t->url, "client", t->client_ip,
-                           "user", t->user, "verdict", verdict ? verdict : "",
-                           "transaction", t->id, NULL};
+        const char *f[] = {"name",        d->name, "url",   t->url,    "client",
+                           t->client_ip,  "user",  t->user, "verdict", verdict ? verdict : "",
+                           "transaction", t->id,   NULL};
         if (kind)
             sk_notify_emit(t->snap, kind, f);
     }
     if (module_error) {
-        const char *f[] = {"module", module ? module : "", "url", t->url,
-                           "verdict", verdict ? verdict : "", "transaction", t->id, NULL};
+        const char *f[] = {"module",  module ? module : "",   "url",         t->url,
+                           "verdict", verdict ? verdict : "", "transaction", t->id,
+                           NULL};
         sk_notify_emit(t->snap, "module-error", f);
     }
 }

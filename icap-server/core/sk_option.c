@@ -88,14 +88,14 @@ int sk_option_check_all(const struct sk_chain *chain, char **err)
             if (strcmp(chain->mods[j].mod->name, opt->module) == 0)
                 m = chain->mods[j].mod;
         if (!m) {
-            sk_seterr(err, "sekisho.Option %s.%s: no module '%s' in sekisho.Modules",
-                      opt->module, opt->key, opt->module);
+            sk_seterr(err, "sekisho.Option %s.%s: no module '%s' in sekisho.Modules", opt->module,
+                      opt->key, opt->module);
             return -1;
         }
         if (!(o = sk_option_find(m, opt->key))) {
             sk_option_names(m, names, sizeof(names));
-            sk_seterr(err, "sekisho.Option %s.%s: module %s has no option '%s' (%s)",
-                      opt->module, opt->key, m->name, opt->key, names);
+            sk_seterr(err, "sekisho.Option %s.%s: module %s has no option '%s' (%s)", opt->module,
+                      opt->key, m->name, opt->key, names);
             return -1;
         }
         if ((bad = sk_option_bad(o, opt->value)) != NULL) {

@@ -19,8 +19,12 @@ static void sk_page_values(const char **vals, const struct sk_page_info *in)
 
 int sk_page_default(struct sk_txn *t, const struct sk_pageset *pages, const char *module)
 {
-    struct sk_page_info in = {.url = t->url, .reason = t->reason, .rule = t->rule,
-                              .module = module, .client = t->client_ip, .txn = t->id};
+    struct sk_page_info in = {.url = t->url,
+                              .reason = t->reason,
+                              .rule = t->rule,
+                              .module = module,
+                              .client = t->client_ip,
+                              .txn = t->id};
     struct sk_page_req req = {.accept_language = sk_txn_req_header(t, "Accept-Language"),
                               .accept = sk_txn_req_header(t, "Accept"),
                               .http_method = t->http_method};

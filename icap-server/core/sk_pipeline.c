@@ -113,8 +113,8 @@ static enum sk_outcome sk_settle(struct sk_pipeline *p)
     return p->outcome;
 }
 
-void sk_pipeline_start(struct sk_pipeline *p, const struct sk_chain *chain,
-                       struct sk_txn *txn, enum sk_on_error on_error)
+void sk_pipeline_start(struct sk_pipeline *p, const struct sk_chain *chain, struct sk_txn *txn,
+                       enum sk_on_error on_error)
 {
     memset(p, 0, sizeof(*p));
     p->chain = chain;
@@ -158,8 +158,7 @@ enum sk_outcome sk_pipeline_headers(struct sk_pipeline *p)
     return sk_settle(p);
 }
 
-enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf,
-                                 size_t len, int eof)
+enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t len, int eof)
 {
     struct sk_txn *t = p->txn;
 

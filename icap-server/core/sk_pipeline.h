@@ -25,25 +25,24 @@ struct sk_pipeline {
     unsigned char begun[SK_MAX_MODULES];      /* txn_end owed */
     unsigned char wants_body[SK_MAX_MODULES]; /* still reading the body */
     enum sk_outcome outcome;
-    int decider;     /* index of the module that decided, -1 if none */
+    int decider;      /* index of the module that decided, -1 if none */
     int module_error; /* some module returned ERROR */
     int finished;
-    int notified; /* on_decision has run */
-    unsigned error_mask;                /* bit i: module i returned ERROR */
-    uint64_t spent_ns[SK_MAX_MODULES];  /* time in each module's body hooks (metrics) */
+    int notified;                      /* on_decision has run */
+    unsigned error_mask;               /* bit i: module i returned ERROR */
+    uint64_t spent_ns[SK_MAX_MODULES]; /* time in each module's body hooks (metrics) */
 };
 
 /* Begin: txn_begin for every module that serves the transaction's method.
  * A failing txn_begin counts as that module returning ERROR. */
-void sk_pipeline_start(struct sk_pipeline *p, const struct sk_chain *chain,
-                       struct sk_txn *txn, enum sk_on_error on_error);
+void sk_pipeline_start(struct sk_pipeline *p, const struct sk_chain *chain, struct sk_txn *txn,
+                       enum sk_on_error on_error);
 /* Run on_headers in order. Returns the outcome so far: SK_OUT_PENDING when
  * some module still wants the body, else the final outcome. */
 enum sk_outcome sk_pipeline_headers(struct sk_pipeline *p);
 /* Feed body bytes to the modules still reading. eof=1 ends the body (len
  * may be 0); after it the outcome is final. */
-enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf,
-                                 size_t len, int eof);
+enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t len, int eof);
 /* txn_end for every begun module, exactly once; safe to call twice. */
 void sk_pipeline_finish(struct sk_pipeline *p);
 

@@ -73,10 +73,11 @@ static void sk_store_install(struct sk_policy_store *s, struct sk_snapshot *snap
     if (old)
         sk_snapshot_unref(old); /* freed when the last request lets go */
     sk_snapshot_stats(snap, &entries, &bytes, &ms);
-    s->log(1, "sekisho: policy generation %lld (content %.12s) loaded: %zu entries, %zu bytes, "
-              "%.1f ms\n",
-           (long long)sk_snapshot_generation(snap), sk_snapshot_content_hash(snap), entries,
-           bytes, ms);
+    s->log(1,
+           "sekisho: policy generation %lld (content %.12s) loaded: %zu entries, %zu bytes, "
+           "%.1f ms\n",
+           (long long)sk_snapshot_generation(snap), sk_snapshot_content_hash(snap), entries, bytes,
+           ms);
 }
 
 int sk_policy_store_open(struct sk_policy_store *s, const char *path, unsigned interval_ms,
@@ -147,13 +148,14 @@ static int sk_store_poll_once(struct sk_policy_store *s)
         /* log once per bad generation, loudly, and keep serving */
         s->failed_generation = gen;
         s->failed_id = id;
-        s->log(1, "sekisho: ERROR policy generation %lld cannot be loaded, still serving %lld: %s\n",
+        s->log(1,
+               "sekisho: ERROR policy generation %lld cannot be loaded, still serving %lld: %s\n",
                (long long)gen, (long long)sk_policy_store_generation(s), err ? err : "?");
         {
             char g[24];
             struct sk_snapshot *cur = sk_policy_store_acquire(s);
-            const char *f[] = {"generation", g, "error", err ? err : "?", "database", s->path,
-                               NULL};
+            const char *f[] = {"generation", g,       "error", err ? err : "?",
+                               "database",   s->path, NULL};
             snprintf(g, sizeof(g), "%lld", (long long)gen);
             sk_notify_emit(cur, "policy-load-failed", f); /* settings of the last good one */
             sk_snapshot_unref(cur);

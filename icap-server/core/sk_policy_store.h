@@ -16,7 +16,7 @@ typedef void (*sk_log_fn)(int level, const char *fmt, ...) __attribute__((format
 struct sk_policy_store {
     const char *path; /* borrowed */
     sk_log_fn log;
-    pthread_mutex_t lock;       /* guards current */
+    pthread_mutex_t lock;        /* guards current */
     struct sk_snapshot *current; /* one reference held by the store */
     int64_t generation;          /* of current; read without the lock */
     unsigned interval_ms;        /* between generation checks */

@@ -19,9 +19,8 @@ static char *sk_dup(const char *s)
     return strdup(s ? s : "");
 }
 
-int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
-                const char *url, const char *client_ip, const char *user,
-                const char *groups)
+int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method, const char *url,
+                const char *client_ip, const char *user, const char *groups)
 {
     memset(t, 0, sizeof(*t));
     t->method = method;
@@ -86,7 +85,9 @@ const struct sk_policy *sk_txn_policy(struct sk_txn *t)
 {
     if (!t->policy && t->snap) {
         struct sk_who who = {
-            .client_ip = t->client_ip, .user = t->user, .groups = t->groups,
+            .client_ip = t->client_ip,
+            .user = t->user,
+            .groups = t->groups,
         };
         t->policy = sk_snapshot_resolve(t->snap, &who);
     }
@@ -228,13 +229,29 @@ void sk_txn_approve(struct sk_txn *t, const char *rule)
     sk_replace(&t->rule, rule);
 }
 
+/* Monitor mode (IWSS "pass" as a second action): the reason is what the
+ * log shows, and the proxy is told once by an ICAP header, so a rollout
+ * can be audited on either side. */
+void sk_txn_would_block(struct sk_txn *t, const char *rule, const char *reason)
+{
+    sk_txn_set_reason(t, rule, reason);
+    if (!t->would_block)
+        sk_txn_add_icap_header(t, "X-Sekisho-Verdict: would-block");
+    t->would_block = 1;
+}
+
+int sk_txn_would_blocked(const struct sk_txn *t)
+{
+    return t->would_block;
+}
+
 int sk_txn_approved(const struct sk_txn *t)
 {
     return t->approved;
 }
 
-int sk_txn_set_page(struct sk_txn *t, int http_status, const char *content_type,
-                    const char *body, size_t len)
+int sk_txn_set_page(struct sk_txn *t, int http_status, const char *content_type, const char *body,
+                    size_t len)
 {
     char *ct = strdup(content_type ? content_type : "text/html; charset=utf-8");
     char *copy = malloc(len + 1);

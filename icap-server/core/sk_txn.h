@@ -9,9 +9,9 @@
 
 #include "sekisho/module.h"
 
-#define SK_TXN_ID_LEN 32
-#define SK_TXN_MAX_ICAP_HEADERS 8
-#define SK_TXN_MAX_DETECTIONS 8
+#define SK_TXN_ID_LEN             32
+#define SK_TXN_MAX_ICAP_HEADERS   8
+#define SK_TXN_MAX_DETECTIONS     8
 #define SK_TXN_DETECTION_NAME_MAX 128
 
 /* How the server reads headers of the encapsulated HTTP message; the
@@ -51,7 +51,7 @@ struct sk_txn {
     int has_body;
     struct sk_header_source headers;
 
-    struct sk_snapshot *snap;      /* one reference, dropped by sk_txn_clear */
+    struct sk_snapshot *snap;       /* one reference, dropped by sk_txn_clear */
     const struct sk_policy *policy; /* resolved from snap on first use */
 
     /* set while a module hook runs, so accessors know who is asking */
@@ -59,8 +59,9 @@ struct sk_txn {
 
     /* outcome */
     int approved;
-    char *rule;   /* rule/signature that decided, malloc'd or NULL */
-    char *reason; /* human reason, malloc'd or NULL */
+    int would_block; /* monitor mode: a module let through what it would block */
+    char *rule;      /* rule/signature that decided, malloc'd or NULL */
+    char *reason;    /* human reason, malloc'd or NULL */
     struct sk_page page;
     char *icap_headers[SK_TXN_MAX_ICAP_HEADERS];
     int n_icap_headers;
@@ -70,9 +71,8 @@ struct sk_txn {
 
 /* Fill the identity part of a transaction. Strings are copied; NULL is
  * stored as "". Returns 0 or -1 (out of memory). */
-int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method,
-                const char *url, const char *client_ip, const char *user,
-                const char *groups);
+int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method, const char *url,
+                const char *client_ip, const char *user, const char *groups);
 void sk_txn_clear(struct sk_txn *t);
 /* Name of the policy that applies (resolved now if no module asked),
  * "" without a snapshot. Borrowed from the snapshot. */

@@ -42,8 +42,8 @@ void *sk_fix_real(void **slot, const char *name)
     return fn;
 }
 
-#define SK_REAL(type, name)                                                                    \
-    static void *sk_slot_##name;                                                               \
+#define SK_REAL(type, name)                                                                        \
+    static void *sk_slot_##name;                                                                   \
     type real_##name = (type)sk_fix_real(&sk_slot_##name, #name)
 
 /* Where the worker thread's connection is in the request cycle. */
@@ -80,8 +80,7 @@ static void sk_enter(enum sk_phase ph, int timeout)
 
 typedef int (*sk_process_encapsulated_fn)(ci_request_t *, const char *);
 
-__attribute__((visibility("default"))) int process_encapsulated(ci_request_t *req,
-                                                                const char *buf)
+__attribute__((visibility("default"))) int process_encapsulated(ci_request_t *req, const char *buf)
 {
     SK_REAL(sk_process_encapsulated_fn, process_encapsulated);
     struct sk_encaps e;
@@ -89,8 +88,8 @@ __attribute__((visibility("default"))) int process_encapsulated(ci_request_t *re
 
     /* The whole header block was checked in ci_headers_unpack(); this is
      * the same parser again for callers that come here another way. */
-    if (!real_process_encapsulated || !buf || strlen(buf) < 13 ||
-        req->entities[0] != NULL || sk_encaps_parse(buf + 13, &e, &why) == -1)
+    if (!real_process_encapsulated || !buf || strlen(buf) < 13 || req->entities[0] != NULL ||
+        sk_encaps_parse(buf + 13, &e, &why) == -1)
         return EC_400;
     return real_process_encapsulated(req, buf);
 }

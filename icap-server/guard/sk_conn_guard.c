@@ -40,9 +40,9 @@ struct sk_fix_conf sk_fix_conf = {
     .allow_all = 1,
 };
 
-#define SK_ROWS 64        /* c-icap children alive at once (MaxServers) */
-#define SK_BUCKETS 4096   /* client addresses, hashed with a secret key */
-#define SK_FDS 65536
+#define SK_ROWS         64   /* c-icap children alive at once (MaxServers) */
+#define SK_BUCKETS      4096 /* client addresses, hashed with a secret key */
+#define SK_FDS          65536
 #define SK_LOG_INTERVAL 60 /* s between two refusal lines for one address */
 
 struct sk_shm {
@@ -54,14 +54,14 @@ struct sk_shm {
 };
 
 static struct sk_shm *sk_shm;
-static int sk_row = -1;            /* this process's row, claimed on first accept */
+static int sk_row = -1; /* this process's row, claimed on first accept */
 static int sk_row_pid;
 static uint16_t sk_fd_bucket[SK_FDS]; /* bucket + 1 of an fd we counted, 0 none */
 
 __attribute__((constructor)) static void sk_conn_init(void)
 {
-    void *m = mmap(NULL, sizeof(struct sk_shm), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(NULL, sizeof(struct sk_shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
 
     if (m == MAP_FAILED)
         return; /* limits then not enforced; logged at configuration */
@@ -147,8 +147,8 @@ static long sk_bucket_total(unsigned b)
     for (int r = 0; r < SK_ROWS; r++) {
         uint32_t c = __atomic_load_n(&sk_shm->count[r][b], __ATOMIC_RELAXED);
 
-        if (c != 0 && (r == sk_row || sk_pid_alive(__atomic_load_n(&sk_shm->pid[r],
-                                                                   __ATOMIC_RELAXED))))
+        if (c != 0 &&
+            (r == sk_row || sk_pid_alive(__atomic_load_n(&sk_shm->pid[r], __ATOMIC_RELAXED))))
             n += c;
     }
     return n;
@@ -233,7 +233,7 @@ static int sk_allowed(const unsigned char b[16], int fam)
 
 /* CA certificates of --tls-client-ca, read once in the c-icap main
  * process (sk_fix_configure) and inherited by the children. */
-static STACK_OF(X509) *sk_client_cas;
+static STACK_OF(X509) * sk_client_cas;
 
 int sk_conn_load_client_ca(const char *path)
 {
@@ -260,7 +260,7 @@ int sk_conn_load_client_ca(const char *path)
 static int sk_tls_issuer_ok(ci_connection_t *conn)
 {
     SSL *ssl = NULL;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     X509 *top;
 
     if (sk_fix_conf.tls_client_ca[0] == '\0')
@@ -287,8 +287,10 @@ static void sk_log_refusal(const struct sockaddr *a, int what, int tls)
         return;
     more = sk_shm ? sk_take_suppressed(a, what) : 0;
     sk_conn_addr_text(a, ip, sizeof(ip));
-    ci_debug_printf(1, "sekisho guard: refusing connections from %s: %s (%u more refused "
-                       "since the last line; one line per address per %d s)\n", ip,
+    ci_debug_printf(1,
+                    "sekisho guard: refusing connections from %s: %s (%u more refused "
+                    "since the last line; one line per address per %d s)\n",
+                    ip,
                     what == 0 ? (tls ? "not an allowed client or no valid client certificate"
                                      : "not an allowed client")
                               : "too many connections from this address",
@@ -333,7 +335,7 @@ typedef int (*sk_accept_fn)(ci_port_t *, ci_connection_t *);
 typedef int (*sk_sys_accept_fn)(int, struct sockaddr *, socklen_t *);
 
 static __thread int sk_accept_refused; /* the last accept() refused a client */
-static __thread int sk_in_icap_accept;  /* inside c-icap's accept: 1 ICAP, 2 ICAPS port */
+static __thread int sk_in_icap_accept; /* inside c-icap's accept: 1 ICAP, 2 ICAPS port */
 
 /* accept(2) itself, for c-icap's raw accept and OpenSSL's accept BIO: a
  * client outside --allow-clients is closed here, before c-icap starts a
@@ -436,8 +438,8 @@ typedef void (*sk_set_max_conns_fn)(ci_service_xdata_t *, int);
 /* Services advertise Max-Connections in OPTIONS (srv_sekisho: all threads
  * of all children). A proxy that honours it must not be led past the
  * per-client limit, where it would get 503s and mark the service down. */
-__attribute__((visibility("default"))) void ci_service_set_max_connections(
-    ci_service_xdata_t *xdata, int max_connections)
+__attribute__((visibility("default"))) void
+ci_service_set_max_connections(ci_service_xdata_t *xdata, int max_connections)
 {
     static void *slot;
     sk_set_max_conns_fn real =

@@ -17,13 +17,13 @@ struct sk_cidr {
 /* Set from sekisho_guard.* directives in the c-icap main process before
  * the children fork; read-only afterwards. */
 struct sk_fix_conf {
-    long max_header;        /* ICAP header bytes; 0: no limit */
-    long max_preview;       /* Preview value; -1: no limit */
-    int header_timeout;     /* s from connect / first byte to end of header */
-    int continue_timeout;   /* s from "100 Continue" to the next byte */
-    int keepalive_timeout;  /* s idle between requests */
+    long max_header;          /* ICAP header bytes; 0: no limit */
+    long max_preview;         /* Preview value; -1: no limit */
+    int header_timeout;       /* s from connect / first byte to end of header */
+    int continue_timeout;     /* s from "100 Continue" to the next byte */
+    int keepalive_timeout;    /* s idle between requests */
     int max_conns_per_client; /* 0: no limit */
-    int allow_all;          /* no AllowClients directive, or "any" */
+    int allow_all;            /* no AllowClients directive, or "any" */
     int n_cidrs;
     struct sk_cidr cidrs[SK_FIX_MAX_CIDRS];
     char tls_client_ca[4096]; /* "" unless mutual TLS is required */

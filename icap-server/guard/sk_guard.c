@@ -32,8 +32,10 @@ static int sk_guard_cfg(const char *directive, const char **argv, void *setdata)
     (void)setdata;
     name = name ? name + 1 : directive;
     if (!fn) {
-        ci_debug_printf(1, "%s: sk_cicap_fix.so is not preloaded into c-icap; the limit "
-                           "cannot be enforced\n", directive);
+        ci_debug_printf(1,
+                        "%s: sk_cicap_fix.so is not preloaded into c-icap; the limit "
+                        "cannot be enforced\n",
+                        directive);
         return 0;
     }
     if (!argv[0] || argv[1] || fn(name, argv[0]) == -1) {

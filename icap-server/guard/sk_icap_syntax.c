@@ -12,8 +12,8 @@ static const struct {
     size_t len;
     enum sk_encaps_type type;
 } sk_encaps_names[] = {
-    {"req-hdr", 7, SK_ENC_REQ_HDR},    {"res-hdr", 7, SK_ENC_RES_HDR},
-    {"req-body", 8, SK_ENC_REQ_BODY},  {"res-body", 8, SK_ENC_RES_BODY},
+    {"req-hdr", 7, SK_ENC_REQ_HDR},     {"res-hdr", 7, SK_ENC_RES_HDR},
+    {"req-body", 8, SK_ENC_REQ_BODY},   {"res-body", 8, SK_ENC_RES_BODY},
     {"null-body", 9, SK_ENC_NULL_BODY},
 };
 

@@ -96,71 +96,71 @@ static const struct option sk_long_opts[] = {
 
 static void sk_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " SK_LAUNCH_PROG " [--listen ADDR:PORT] [--policy-db FILE] "
-            "[--clamav-db DIR]\n"
-            "                      [--config FILE] [--foreground] [options]\n"
-            "\n"
-            "Runs the stock c-icap daemon with the Sekisho service.\n"
-            "\n"
-            "  --listen ADDR:PORT   address to listen on (default " SK_LAUNCH_DEFAULT_LISTEN
-            ");\n"
-            "                       all interfaces as 0.0.0.0:1344; IPv6 as [::1]:1344\n"
-            "                       (needs a c-icap built with IPv6; Debian's is not)\n"
-            "  --tls-listen ADDR:PORT  also serve ICAP over TLS (icaps://) there\n"
-            "  --tls-cert FILE      PEM certificate (chain) for --tls-listen\n"
-            "  --tls-key FILE       PEM private key (default: inside --tls-cert)\n"
-            "  --policy-db FILE     policy database (default $SEKISHO_POLICY_DB or\n"
-            "                       " SK_LAUNCH_DEFAULT_POLICY_DB ")\n"
-            "  --clamav-db DIR      ClamAV signature directory (default "
-            SK_LAUNCH_DEFAULT_CLAMAV_DB ")\n"
-            "  --config FILE        c-icap.conf fragment Included last (overrides)\n"
-            "  --foreground         stay attached; Ctrl-C/SIGTERM stops c-icap\n"
-            "  --run-dir DIR        run directory (default: private temporary one)\n"
-            "  --access-log FILE    Sekisho access log (default RUN/access.log; none: off)\n"
-            "  --modules \"a b c\"    module chain (default: those of url_block dlp\n"
-            "                       virus_scan xheaders that are installed)\n"
-            "  --modules-dir DIR    where module .so files live\n"
-            "  --debug N            c-icap debug level (default %d)\n"
-            "  --threads N          c-icap threads per child process (default %d)\n"
-            "  --policy-source URL  keep the policy in step with a publish directory\n"
-            "                       (sekisho-policy publish) served over HTTP(S)\n"
-            "  --policy-pubkey FILE the publisher's KEYFILE.pub: only bundles it signed apply\n"
-            "  --policy-ca FILE     CA bundle for an https:// source (default: system CAs)\n"
-            "  --policy-poll N      seconds between index checks (default 30)\n"
-            "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
-            "                       EICAR-only test set instead of refusing to start\n"
-            "  --user-header NAME   ICAP header with the user name (default:\n"
-            "                       X-Authenticated-User, then X-Client-Username)\n"
-            "Limits and client access (README, Security):\n"
-            "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
-            "                       listening on loopback; required otherwise; 'any')\n"
-            "  --tls-client-ca FILE  ICAPS clients need a certificate issued by this CA\n"
-            "  --max-servers N      c-icap child processes at most (default %d)\n"
-            "  --max-conns-per-client N  connections one address may hold (default\n"
-            "                       half of max-servers x threads; 0: no limit)\n"
-            "  --max-header-size BYTES  largest ICAP header (default %d; 400 beyond)\n"
-            "  --max-preview BYTES  largest Preview a client may announce (default %d)\n"
-            "  --header-timeout S   to send a whole ICAP header (default %d)\n"
-            "  --continue-timeout S  to send data after 100 Continue (default %d)\n"
-            "  --keepalive-timeout S  idle time between requests (default %d)\n"
-            "  --io-timeout S       idle time inside a request (body, writes) (default %d)\n"
-            "Operations (README, Monitoring):\n"
-            "  --status-listen ADDR:PORT  serve /metrics (Prometheus), /healthz, /readyz and\n"
-            "                       /status over HTTP there (PORT alone: 127.0.0.1:PORT)\n"
-            "  --status             print versions, policy, signatures and readiness of the\n"
-            "                       server running in --run-dir, then exit (0: ready)\n"
-            "  --access-log syslog[:FACILITY]  access lines to syslog (RFC 5424, JSON message)\n"
-            "  --syslog-socket PATH syslog socket (default /dev/log)\n"
-            "  --help, --version\n"
-            "\n"
-            "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
-            "directory), SEKISHO_POLICY_DB.\n"
-            "Exit status: 0 clean stop, 1 startup failure or c-icap died, 2 usage error.\n",
-            SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS, SK_LAUNCH_DEFAULT_MAX_SERVERS,
-            SK_LAUNCH_DEFAULT_MAX_HEADER, SK_LAUNCH_DEFAULT_MAX_PREVIEW,
-            SK_LAUNCH_DEFAULT_HEADER_TIMEOUT, SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT,
-            SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT, SK_LAUNCH_DEFAULT_IO_TIMEOUT);
+    fprintf(
+        out,
+        "usage: " SK_LAUNCH_PROG " [--listen ADDR:PORT] [--policy-db FILE] "
+        "[--clamav-db DIR]\n"
+        "                      [--config FILE] [--foreground] [options]\n"
+        "\n"
+        "Runs the stock c-icap daemon with the Sekisho service.\n"
+        "\n"
+        "  --listen ADDR:PORT   address to listen on (default " SK_LAUNCH_DEFAULT_LISTEN ");\n"
+        "                       all interfaces as 0.0.0.0:1344; IPv6 as [::1]:1344\n"
+        "                       (needs a c-icap built with IPv6; Debian's is not)\n"
+        "  --tls-listen ADDR:PORT  also serve ICAP over TLS (icaps://) there\n"
+        "  --tls-cert FILE      PEM certificate (chain) for --tls-listen\n"
+        "  --tls-key FILE       PEM private key (default: inside --tls-cert)\n"
+        "  --policy-db FILE     policy database (default $SEKISHO_POLICY_DB or\n"
+        "                       " SK_LAUNCH_DEFAULT_POLICY_DB ")\n"
+        "  --clamav-db DIR      ClamAV signature directory (default " SK_LAUNCH_DEFAULT_CLAMAV_DB
+        ")\n"
+        "  --config FILE        c-icap.conf fragment Included last (overrides)\n"
+        "  --foreground         stay attached; Ctrl-C/SIGTERM stops c-icap\n"
+        "  --run-dir DIR        run directory (default: private temporary one)\n"
+        "  --access-log FILE    Sekisho access log (default RUN/access.log; none: off)\n"
+        "  --modules \"a b c\"    module chain (default: those of url_block dlp\n"
+        "                       virus_scan xheaders that are installed)\n"
+        "  --modules-dir DIR    where module .so files live\n"
+        "  --debug N            c-icap debug level (default %d)\n"
+        "  --threads N          c-icap threads per child process (default %d)\n"
+        "  --policy-source URL  keep the policy in step with a publish directory\n"
+        "                       (sekisho-policy publish) served over HTTP(S)\n"
+        "  --policy-pubkey FILE the publisher's KEYFILE.pub: only bundles it signed apply\n"
+        "  --policy-ca FILE     CA bundle for an https:// source (default: system CAs)\n"
+        "  --policy-poll N      seconds between index checks (default 30)\n"
+        "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
+        "                       EICAR-only test set instead of refusing to start\n"
+        "  --user-header NAME   ICAP header with the user name (default:\n"
+        "                       X-Authenticated-User, then X-Client-Username)\n"
+        "Limits and client access (README, Security):\n"
+        "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
+        "                       listening on loopback; required otherwise; 'any')\n"
+        "  --tls-client-ca FILE  ICAPS clients need a certificate issued by this CA\n"
+        "  --max-servers N      c-icap child processes at most (default %d)\n"
+        "  --max-conns-per-client N  connections one address may hold (default\n"
+        "                       half of max-servers x threads; 0: no limit)\n"
+        "  --max-header-size BYTES  largest ICAP header (default %d; 400 beyond)\n"
+        "  --max-preview BYTES  largest Preview a client may announce (default %d)\n"
+        "  --header-timeout S   to send a whole ICAP header (default %d)\n"
+        "  --continue-timeout S  to send data after 100 Continue (default %d)\n"
+        "  --keepalive-timeout S  idle time between requests (default %d)\n"
+        "  --io-timeout S       idle time inside a request (body, writes) (default %d)\n"
+        "Operations (README, Monitoring):\n"
+        "  --status-listen ADDR:PORT  serve /metrics (Prometheus), /healthz, /readyz and\n"
+        "                       /status over HTTP there (PORT alone: 127.0.0.1:PORT)\n"
+        "  --status             print versions, policy, signatures and readiness of the\n"
+        "                       server running in --run-dir, then exit (0: ready)\n"
+        "  --access-log syslog[:FACILITY]  access lines to syslog (RFC 5424, JSON message)\n"
+        "  --syslog-socket PATH syslog socket (default /dev/log)\n"
+        "  --help, --version\n"
+        "\n"
+        "Environment: SEKISHO_CICAP (c-icap binary), SEKISHO_LIBDIR (service\n"
+        "directory), SEKISHO_POLICY_DB.\n"
+        "Exit status: 0 clean stop, 1 startup failure or c-icap died, 2 usage error.\n",
+        SK_LAUNCH_DEFAULT_DEBUG, SK_LAUNCH_DEFAULT_THREADS, SK_LAUNCH_DEFAULT_MAX_SERVERS,
+        SK_LAUNCH_DEFAULT_MAX_HEADER, SK_LAUNCH_DEFAULT_MAX_PREVIEW,
+        SK_LAUNCH_DEFAULT_HEADER_TIMEOUT, SK_LAUNCH_DEFAULT_CONTINUE_TIMEOUT,
+        SK_LAUNCH_DEFAULT_KEEPALIVE_TIMEOUT, SK_LAUNCH_DEFAULT_IO_TIMEOUT);
 }
 
 /* Strict decimal in [min, max]; returns 0 or -1. */
@@ -181,8 +181,7 @@ static int sk_parse_int(const char *s, long min, long max, long *out)
 
 /* Accepts "A.B.C.D:PORT", "[v6]:PORT" and "localhost:PORT"; the address
  * must be numeric because c-icap binds with inet_pton(). */
-int sk_launch_parse_listen(const char *text, struct sk_listen *out,
-                           const char **err)
+int sk_launch_parse_listen(const char *text, struct sk_listen *out, const char **err)
 {
     char host[64];
     const char *colon, *hstart;
@@ -236,11 +235,9 @@ int sk_launch_parse_listen(const char *text, struct sk_listen *out,
     snprintf(out->host, sizeof(out->host), "%s", host);
     out->port = (unsigned)port;
     if (out->family == AF_INET6) {
-        snprintf(out->port_directive, sizeof(out->port_directive), "[%s]:%u",
-                 host, out->port);
+        snprintf(out->port_directive, sizeof(out->port_directive), "[%s]:%u", host, out->port);
     } else {
-        snprintf(out->port_directive, sizeof(out->port_directive), "%s:%u",
-                 host, out->port);
+        snprintf(out->port_directive, sizeof(out->port_directive), "%s:%u", host, out->port);
     }
     snprintf(out->url, sizeof(out->url), "icap://%s", out->port_directive);
     return 0;
@@ -282,7 +279,10 @@ static int sk_check_cidrs(const char *text)
 /* Limits and client access (sk_cicap_fix.so); returns 0 or -1. */
 static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
 {
-    static const struct { const char *name; long min, max; } r[] = {
+    static const struct {
+        const char *name;
+        long min, max;
+    } r[] = {
         [SK_OPT_MAX_SERVERS - SK_OPT_GUARD_FIRST] = {"--max-servers", 1, 64},
         [SK_OPT_MAX_CONNS_PER_CLIENT - SK_OPT_GUARD_FIRST] = {"--max-conns-per-client", 0, 100000},
         [SK_OPT_MAX_HEADER_SIZE - SK_OPT_GUARD_FIRST] = {"--max-header-size", 1024, 1L << 24},
@@ -297,7 +297,8 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
 
     if (c == SK_OPT_ALLOW_CLIENTS) {
         if (sk_check_cidrs(arg) == -1)
-            return sk_bad_value("--allow-clients", arg, "expected CIDR[,CIDR...] "
+            return sk_bad_value("--allow-clients", arg,
+                                "expected CIDR[,CIDR...] "
                                 "(10.0.0.5,192.168.1.0/24,::1) or any");
         opts->allow_clients = arg;
         return 0;
@@ -306,24 +307,42 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
         char *abs = realpath(arg, NULL);
 
         if (!abs || access(abs, R_OK) != 0 || strpbrk(abs, " \t\"=\n\r"))
-            return sk_bad_value("--tls-client-ca", arg, abs ? "unreadable, or the path holds "
-                                "a space or '='" : strerror(errno));
+            return sk_bad_value("--tls-client-ca", arg,
+                                abs ? "unreadable, or the path holds "
+                                      "a space or '='"
+                                    : strerror(errno));
         opts->tls_client_ca = abs; /* kept for the life of the process */
         return 0;
     }
-    snprintf(why, sizeof(why), "expected a number from %ld to %ld",
-             r[c - SK_OPT_GUARD_FIRST].min, r[c - SK_OPT_GUARD_FIRST].max);
+    snprintf(why, sizeof(why), "expected a number from %ld to %ld", r[c - SK_OPT_GUARD_FIRST].min,
+             r[c - SK_OPT_GUARD_FIRST].max);
     if (sk_parse_int(arg, r[c - SK_OPT_GUARD_FIRST].min, r[c - SK_OPT_GUARD_FIRST].max, &v) == -1)
         return sk_bad_value(r[c - SK_OPT_GUARD_FIRST].name, arg, why);
     switch (c) {
-    case SK_OPT_MAX_SERVERS: opts->max_servers = (int)v; break;
-    case SK_OPT_MAX_CONNS_PER_CLIENT: opts->max_conns_per_client = (int)v; break;
-    case SK_OPT_MAX_HEADER_SIZE: opts->max_header = v; break;
-    case SK_OPT_MAX_PREVIEW: opts->max_preview = v; break;
-    case SK_OPT_HEADER_TIMEOUT: opts->header_timeout = (int)v; break;
-    case SK_OPT_CONTINUE_TIMEOUT: opts->continue_timeout = (int)v; break;
-    case SK_OPT_IO_TIMEOUT: opts->io_timeout = (int)v; break;
-    default: opts->keepalive_timeout = (int)v; break;
+    case SK_OPT_MAX_SERVERS:
+        opts->max_servers = (int)v;
+        break;
+    case SK_OPT_MAX_CONNS_PER_CLIENT:
+        opts->max_conns_per_client = (int)v;
+        break;
+    case SK_OPT_MAX_HEADER_SIZE:
+        opts->max_header = v;
+        break;
+    case SK_OPT_MAX_PREVIEW:
+        opts->max_preview = v;
+        break;
+    case SK_OPT_HEADER_TIMEOUT:
+        opts->header_timeout = (int)v;
+        break;
+    case SK_OPT_CONTINUE_TIMEOUT:
+        opts->continue_timeout = (int)v;
+        break;
+    case SK_OPT_IO_TIMEOUT:
+        opts->io_timeout = (int)v;
+        break;
+    default:
+        opts->keepalive_timeout = (int)v;
+        break;
     }
     return 0;
 }
@@ -343,18 +362,18 @@ static int sk_check_guard_opts(struct sk_launch_opts *o)
         return -1;
     }
     if (o->max_conns_per_client == 0 && !o->max_conns_given)
-        o->max_conns_per_client = o->max_servers * o->threads / 2 > 0
-                                      ? o->max_servers * o->threads / 2 : 1;
+        o->max_conns_per_client =
+            o->max_servers * o->threads / 2 > 0 ? o->max_servers * o->threads / 2 : 1;
     if (o->allow_clients)
         return 0;
     if (sk_is_loopback(&o->listen) && (!o->tls || sk_is_loopback(&o->tls_listen))) {
         o->allow_clients = "127.0.0.0/8,::1";
         return 0;
     }
-    fprintf(stderr, SK_LAUNCH_PROG ": listening on %s needs --allow-clients CIDR[,CIDR...] "
-            "naming the proxies that may connect (or --allow-clients any)\n",
-            sk_is_loopback(&o->listen) ? o->tls_listen.port_directive
-                                       : o->listen.port_directive);
+    fprintf(stderr,
+            SK_LAUNCH_PROG ": listening on %s needs --allow-clients CIDR[,CIDR...] "
+                           "naming the proxies that may connect (or --allow-clients any)\n",
+            sk_is_loopback(&o->listen) ? o->tls_listen.port_directive : o->listen.port_directive);
     return -1;
 }
 
@@ -378,38 +397,70 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         opts->tls_listen.url[4] = 's';
         opts->tls = 1;
         return 0;
-    case SK_OPT_TLS_CERT: opts->tls_cert = arg; return 0;
-    case SK_OPT_TLS_KEY: opts->tls_key = arg; return 0;
-    case SK_OPT_POLICY_DB: opts->policy_db = arg; return 0;
-    case SK_OPT_POLICY_SOURCE: opts->policy_source = arg; return 0;
-    case SK_OPT_POLICY_PUBKEY: opts->policy_pubkey = arg; return 0;
-    case SK_OPT_POLICY_CA: opts->policy_ca = arg; return 0;
+    case SK_OPT_TLS_CERT:
+        opts->tls_cert = arg;
+        return 0;
+    case SK_OPT_TLS_KEY:
+        opts->tls_key = arg;
+        return 0;
+    case SK_OPT_POLICY_DB:
+        opts->policy_db = arg;
+        return 0;
+    case SK_OPT_POLICY_SOURCE:
+        opts->policy_source = arg;
+        return 0;
+    case SK_OPT_POLICY_PUBKEY:
+        opts->policy_pubkey = arg;
+        return 0;
+    case SK_OPT_POLICY_CA:
+        opts->policy_ca = arg;
+        return 0;
     case SK_OPT_POLICY_POLL:
         if (sk_parse_int(arg, 1, 86400, &v) == -1)
             return sk_bad_value("--policy-poll", arg, "expected seconds from 1 to 86400");
         opts->policy_poll = arg;
         return 0;
-    case SK_OPT_CLAMAV_DB: opts->clamav_db = arg; return 0;
-    case SK_OPT_CONFIG: opts->config = arg; return 0;
-    case SK_OPT_FOREGROUND: opts->foreground = 1; return 0;
-    case SK_OPT_TEST_SIGNATURES: opts->test_signatures = 1; return 0;
-    case SK_OPT_STATUS: opts->status = 1; return 0;
-    case SK_OPT_SYSLOG_SOCKET: opts->syslog_socket = arg; return 0;
+    case SK_OPT_CLAMAV_DB:
+        opts->clamav_db = arg;
+        return 0;
+    case SK_OPT_CONFIG:
+        opts->config = arg;
+        return 0;
+    case SK_OPT_FOREGROUND:
+        opts->foreground = 1;
+        return 0;
+    case SK_OPT_TEST_SIGNATURES:
+        opts->test_signatures = 1;
+        return 0;
+    case SK_OPT_STATUS:
+        opts->status = 1;
+        return 0;
+    case SK_OPT_SYSLOG_SOCKET:
+        opts->syslog_socket = arg;
+        return 0;
     case SK_OPT_STATUS_LISTEN: {
         char full[96];
         /* a bare port is loopback: the status listener is not for the world */
-        if (strspn(arg, "0123456789") == strlen(arg) && snprintf(full, sizeof(full),
-                                                                 "127.0.0.1:%s", arg) < 96)
+        if (strspn(arg, "0123456789") == strlen(arg) &&
+            snprintf(full, sizeof(full), "127.0.0.1:%s", arg) < 96)
             arg = full;
         if (sk_launch_parse_listen(arg, &opts->status_listen, &why) == -1)
             return sk_bad_value("--status-listen", arg, why);
         opts->status_listen_on = 1;
         return 0;
     }
-    case SK_OPT_RUN_DIR: opts->run_dir = arg; return 0;
-    case SK_OPT_ACCESS_LOG: opts->access_log = arg; return 0;
-    case SK_OPT_MODULES: opts->modules = arg; return 0;
-    case SK_OPT_MODULES_DIR: opts->modules_dir = arg; return 0;
+    case SK_OPT_RUN_DIR:
+        opts->run_dir = arg;
+        return 0;
+    case SK_OPT_ACCESS_LOG:
+        opts->access_log = arg;
+        return 0;
+    case SK_OPT_MODULES:
+        opts->modules = arg;
+        return 0;
+    case SK_OPT_MODULES_DIR:
+        opts->modules_dir = arg;
+        return 0;
     case SK_OPT_DEBUG:
         if (sk_parse_int(arg, 0, 10, &v) == -1)
             return sk_bad_value("--debug", arg, "expected a number from 0 to 10");
@@ -438,7 +489,8 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         if (arg[0] == '\0' || strlen(arg) > 64 ||
             strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
                 strlen(arg))
-            return sk_bad_value("--user-header", arg, "expected a header name such as X-Client-Username");
+            return sk_bad_value("--user-header", arg,
+                                "expected a header name such as X-Client-Username");
         opts->user_header = arg;
         return 0;
     case SK_OPT_HELP:
@@ -468,15 +520,16 @@ static int sk_check_tls_opts(const struct sk_launch_opts *o)
     if (o->tls && a->port == b->port &&
         (strcmp(a->host, b->host) == 0 || strcmp(a->host, "0.0.0.0") == 0 ||
          strcmp(b->host, "0.0.0.0") == 0)) {
-        fprintf(stderr, SK_LAUNCH_PROG ": --tls-listen %s overlaps --listen %s: use another "
-                "port\n", b->port_directive, a->port_directive);
+        fprintf(stderr,
+                SK_LAUNCH_PROG ": --tls-listen %s overlaps --listen %s: use another "
+                               "port\n",
+                b->port_directive, a->port_directive);
         return -1;
     }
     return 0;
 }
 
-int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
-                         int *exit_now)
+int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts, int *exit_now)
 {
     const char *why;
     const char *env_db;
@@ -507,8 +560,7 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
             return -1;
         }
         if (c == ':') {
-            fprintf(stderr, SK_LAUNCH_PROG ": option '%s' needs a value\n",
-                    argv[optind - 1]);
+            fprintf(stderr, SK_LAUNCH_PROG ": option '%s' needs a value\n", argv[optind - 1]);
             return -1;
         }
         r = sk_apply_opt(c, optarg, opts);
@@ -520,8 +572,7 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts,
             return -1;
     }
     if (optind < argc) {
-        fprintf(stderr, SK_LAUNCH_PROG ": unexpected argument '%s' (see --help)\n",
-                argv[optind]);
+        fprintf(stderr, SK_LAUNCH_PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
     if (sk_check_tls_opts(opts) == -1)

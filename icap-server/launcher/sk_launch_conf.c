@@ -67,8 +67,11 @@ static int sk_chain_has(const char *list, const char *mod)
 static const char *sk_cicap_modules_dir(void)
 {
     static const char *const candidates[] = {
-        SK_LAUNCH_CICAP_MODULES_DIR, "/usr/lib/x86_64-linux-gnu/c_icap",
-        "/usr/lib/c_icap", "/usr/local/lib/c_icap", NULL,
+        SK_LAUNCH_CICAP_MODULES_DIR,
+        "/usr/lib/x86_64-linux-gnu/c_icap",
+        "/usr/lib/c_icap",
+        "/usr/local/lib/c_icap",
+        NULL,
     };
     int i;
 
@@ -108,8 +111,8 @@ static int sk_put(FILE *f, const char *directive, const char *value, char **err)
     if (strpbrk(value, "\"\n\r") != NULL) {
         char *shown = sk_one_line(value);
 
-        *err = sk_launch_strf("%s value '%s': quotes and newlines are not supported",
-                              directive, shown ? shown : "?");
+        *err = sk_launch_strf("%s value '%s': quotes and newlines are not supported", directive,
+                              shown ? shown : "?");
         free(shown);
         return -1;
     }
@@ -129,16 +132,18 @@ static void sk_put_process_model(FILE *f, const struct sk_launch_opts *opts)
     int t = opts->threads;
     int min_spare = t / 2 > 0 ? t / 2 : 1;
 
-    fprintf(f, "Timeout %d\n"
-               "MaxKeepAliveRequests 1000\n"
-               "KeepAliveTimeout %d\n"
-               "StartServers 2\n"
-               "MaxServers %d\n", opts->io_timeout, opts->keepalive_timeout, opts->max_servers);
+    fprintf(f,
+            "Timeout %d\n"
+            "MaxKeepAliveRequests 1000\n"
+            "KeepAliveTimeout %d\n"
+            "StartServers 2\n"
+            "MaxServers %d\n",
+            opts->io_timeout, opts->keepalive_timeout, opts->max_servers);
     /* A child is started when free threads <= MinSpare and stopped when
      * free >= MaxSpare; MaxSpare >= MinSpare + ThreadsPerChild avoids
      * starting and stopping children in a loop. */
-    fprintf(f, "MinSpareThreads %d\nMaxSpareThreads %d\nThreadsPerChild %d\n",
-            min_spare, min_spare + t + t / 2, t);
+    fprintf(f, "MinSpareThreads %d\nMaxSpareThreads %d\nThreadsPerChild %d\n", min_spare,
+            min_spare + t + t / 2, t);
 }
 
 /* "ServiceAlias FORM sekisho" for NAME as written, in lower case, upper
@@ -172,15 +177,16 @@ static void sk_put_alias_forms(FILE *f, const char *name)
  * the sekisho_guard directives); values were checked in sk_launch_args.c. */
 static int sk_put_guard(FILE *f, const struct sk_launch_opts *opts, char **err)
 {
-    fprintf(f, "sekisho_guard.MaxHeaderSize %ld\nsekisho_guard.MaxPreview %ld\n"
-               "sekisho_guard.HeaderTimeout %d\nsekisho_guard.ContinueTimeout %d\n"
-               "sekisho_guard.KeepAliveTimeout %d\nsekisho_guard.MaxConnsPerClient %d\n",
+    fprintf(f,
+            "sekisho_guard.MaxHeaderSize %ld\nsekisho_guard.MaxPreview %ld\n"
+            "sekisho_guard.HeaderTimeout %d\nsekisho_guard.ContinueTimeout %d\n"
+            "sekisho_guard.KeepAliveTimeout %d\nsekisho_guard.MaxConnsPerClient %d\n",
             opts->max_header, opts->max_preview, opts->header_timeout, opts->continue_timeout,
             opts->keepalive_timeout, opts->max_conns_per_client);
     if (sk_put(f, "sekisho_guard.AllowClients", opts->allow_clients, err) == -1)
         return -1;
-    if (opts->tls_client_ca && sk_put(f, "sekisho_guard.TlsClientCA", opts->tls_client_ca,
-                                      err) == -1)
+    if (opts->tls_client_ca &&
+        sk_put(f, "sekisho_guard.TlsClientCA", opts->tls_client_ca, err) == -1)
         return -1;
     return 0;
 }
@@ -221,8 +227,8 @@ static int sk_put_sekisho(FILE *f, const struct sk_launch_env *env,
     return 0;
 }
 
-static int sk_put_all(FILE *f, const struct sk_launch_env *env,
-                      const struct sk_launch_opts *opts, char **err)
+static int sk_put_all(FILE *f, const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                      char **err)
 {
     char *path = NULL;
     int rc = -1;
@@ -243,8 +249,8 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env,
     sk_put_process_model(f, opts);
     fprintf(f, "Port %s\n", opts->listen.port_directive);
     if (opts->tls) /* paths checked in sk_launch_env.c: no spaces or '=' */
-        fprintf(f, "TlsPort %s cert=%s key=%s", opts->tls_listen.port_directive,
-                env->tls_cert, env->tls_key);
+        fprintf(f, "TlsPort %s cert=%s key=%s", opts->tls_listen.port_directive, env->tls_cert,
+                env->tls_key);
     if (opts->tls && opts->tls_client_ca) /* checked in sk_launch_args.c */
         fprintf(f, " client_ca=%s cafile=%s", opts->tls_client_ca, opts->tls_client_ca);
     if (opts->tls)
@@ -288,8 +294,8 @@ out:
     return rc;
 }
 
-int sk_launch_write_conf(const struct sk_launch_env *env,
-                         const struct sk_launch_opts *opts, char **err)
+int sk_launch_write_conf(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                         char **err)
 {
     char *tmp = NULL;
     FILE *f = NULL;

@@ -83,8 +83,7 @@ static char *sk_exe_dir(void)
     return strdup(buf[0] ? buf : "/");
 }
 
-static int sk_find_pieces(struct sk_launch_env *env,
-                          const struct sk_launch_opts *opts, char **err)
+static int sk_find_pieces(struct sk_launch_env *env, const struct sk_launch_opts *opts, char **err)
 {
     const char *cicap = getenv("SEKISHO_CICAP");
     const char *libdir = getenv("SEKISHO_LIBDIR");
@@ -115,8 +114,8 @@ static int sk_find_pieces(struct sk_launch_env *env,
     if (env->service == NULL)
         goto out;
     if (!sk_is_file(env->service)) {
-        *err = sk_launch_strf("service %s not found (build it, or set SEKISHO_LIBDIR)",
-                              env->service);
+        *err =
+            sk_launch_strf("service %s not found (build it, or set SEKISHO_LIBDIR)", env->service);
         goto out;
     }
     if (opts->modules_dir)
@@ -146,8 +145,7 @@ static int sk_list_add(char **list, const char *word)
 
 /* A module entry is a bare name looked up as MODDIR/NAME.so, or (with a '/')
  * a path to a .so file. Names are restricted so they stay one config word. */
-static int sk_resolve_module(struct sk_launch_env *env, const char *word,
-                             char **err)
+static int sk_resolve_module(struct sk_launch_env *env, const char *word, char **err)
 {
     char *path = NULL;
     const char *p;
@@ -161,8 +159,7 @@ static int sk_resolve_module(struct sk_launch_env *env, const char *word,
         if ((path = sk_absolute(word)) == NULL)
             goto out;
         if (strpbrk(path, " \t\"{}#") != NULL) {
-            *err = sk_launch_strf("module path %s: spaces and quotes are not supported",
-                                  path);
+            *err = sk_launch_strf("module path %s: spaces and quotes are not supported", path);
             goto out;
         }
         rc = sk_list_add(&env->modules, path);
@@ -187,8 +184,7 @@ out:
     return rc;
 }
 
-static int sk_find_modules(struct sk_launch_env *env,
-                           const struct sk_launch_opts *opts, char **err)
+static int sk_find_modules(struct sk_launch_env *env, const struct sk_launch_opts *opts, char **err)
 {
     char *copy = NULL, *save = NULL, *word, *path;
     int i, rc = -1;
@@ -221,8 +217,7 @@ out:
 }
 
 /* The policy database must be ours; the library names the file on error. */
-static int sk_check_inputs(struct sk_launch_env *env,
-                           const struct sk_launch_opts *opts, char **err)
+static int sk_check_inputs(struct sk_launch_env *env, const struct sk_launch_opts *opts, char **err)
 {
     char *why = NULL;
 
@@ -236,8 +231,7 @@ static int sk_check_inputs(struct sk_launch_env *env,
         return -1;
     if (opts->config) {
         if (access(opts->config, R_OK) == -1) {
-            *err = sk_launch_strf("cannot read config %s: %s", opts->config,
-                                  strerror(errno));
+            *err = sk_launch_strf("cannot read config %s: %s", opts->config, strerror(errno));
             return -1;
         }
         if (!sk_is_file(opts->config)) {
@@ -288,8 +282,8 @@ static int sk_tls_file(const char *path, const char *marker, const char *opt, ch
         return -1;
     }
     if (strpbrk(*out, " \t\r\n\"{}#=") != NULL) {
-        *err = sk_launch_strf("%s %s: spaces, quotes and '=' are not supported in the path",
-                              opt, *out);
+        *err = sk_launch_strf("%s %s: spaces, quotes and '=' are not supported in the path", opt,
+                              *out);
         return -1;
     }
     if ((f = fopen(*out, "r")) == NULL) {
@@ -342,20 +336,19 @@ static int sk_private_dir(const char *path, char **err)
     }
     if (st.st_uid != geteuid()) {
         *err = sk_launch_strf("run directory %s belongs to uid %ld, not to us (uid %ld): "
-                              "pick another --run-dir", path, (long)st.st_uid,
-                              (long)geteuid());
+                              "pick another --run-dir",
+                              path, (long)st.st_uid, (long)geteuid());
         return -1;
     }
     if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) == -1) {
-        *err = sk_launch_strf("run directory %s: cannot make it private (chmod 0700): %s",
-                              path, strerror(errno));
+        *err = sk_launch_strf("run directory %s: cannot make it private (chmod 0700): %s", path,
+                              strerror(errno));
         return -1;
     }
     return 0;
 }
 
-static int sk_rm_entry(const char *path, const struct stat *st, int flag,
-                       struct FTW *ftw);
+static int sk_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 
 /* Spill files and scanner temp files of a c-icap that is gone: body bytes
  * of its clients. Only called when no c-icap uses the directory. */
@@ -365,8 +358,7 @@ static void sk_sweep_tmp(const char *tmp_dir)
         nftw(tmp_dir, sk_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int sk_make_run_dir(struct sk_launch_env *env,
-                           const struct sk_launch_opts *opts, char **err)
+static int sk_make_run_dir(struct sk_launch_env *env, const struct sk_launch_opts *opts, char **err)
 {
     char tmpl[] = "/tmp/sekisho-run.XXXXXX";
     int rc = -1;
@@ -391,8 +383,8 @@ static int sk_make_run_dir(struct sk_launch_env *env,
         goto out;
     }
     if (strpbrk(env->run_dir, " \t\"{}#") != NULL) {
-        *err = sk_launch_strf("run directory %s: spaces and quotes are not supported",
-                              env->run_dir);
+        *err =
+            sk_launch_strf("run directory %s: spaces and quotes are not supported", env->run_dir);
         goto out;
     }
     if (sk_private_dir(env->run_dir, err) == -1)
@@ -423,11 +415,10 @@ static int sk_make_run_dir(struct sk_launch_env *env,
     if (!env->conf_file || !env->pid_file || !env->status_file || !env->server_log ||
         !env->out_file || !env->access_log || !env->metrics_file)
         goto out;
-    if (opts->tls && (sk_tls_file(opts->tls_cert, "CERTIFICATE-----", "--tls-cert",
-                                  &env->tls_cert, err) == -1 ||
-                      sk_tls_file(opts->tls_key ? opts->tls_key : opts->tls_cert,
-                                  "PRIVATE KEY-----", opts->tls_key ? "--tls-key" : "--tls-cert",
-                                  &env->tls_key, err) == -1))
+    if (opts->tls &&
+        (sk_tls_file(opts->tls_cert, "CERTIFICATE-----", "--tls-cert", &env->tls_cert, err) == -1 ||
+         sk_tls_file(opts->tls_key ? opts->tls_key : opts->tls_cert, "PRIVATE KEY-----",
+                     opts->tls_key ? "--tls-key" : "--tls-cert", &env->tls_key, err) == -1))
         goto out;
     if ((rc = sk_clear_stale(env, err)) == 0) {
         sk_sweep_tmp(env->tmp_dir); /* left by a run that was killed */
@@ -438,8 +429,7 @@ out:
     return rc;
 }
 
-int sk_launch_env_init(struct sk_launch_env *env,
-                       const struct sk_launch_opts *opts, char **err)
+int sk_launch_env_init(struct sk_launch_env *env, const struct sk_launch_opts *opts, char **err)
 {
     *err = NULL;
     memset(env, 0, sizeof(*env));
@@ -454,8 +444,7 @@ int sk_launch_env_init(struct sk_launch_env *env,
 
 /* nftw callback: removes everything below the walk's root, and the root
  * itself only for a whole temporary run directory (level 0 is the root). */
-static int sk_rm_entry(const char *path, const struct stat *st, int flag,
-                       struct FTW *ftw)
+static int sk_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     if (ftw->level == 0 && flag == FTW_DP && !sk_rm_root)
@@ -481,11 +470,10 @@ void sk_launch_env_cleanup(struct sk_launch_env *env)
 void sk_launch_env_free(struct sk_launch_env *env)
 {
     char **fields[] = {
-        &env->cicap, &env->libdir, &env->service, &env->moddir, &env->modules,
-        &env->policy_db, &env->clamav_db, &env->config, &env->run_dir,
-        &env->access_log, &env->conf_file, &env->pid_file, &env->status_file,
-        &env->server_log, &env->out_file, &env->tmp_dir, &env->tls_cert, &env->tls_key,
-        &env->metrics_file,
+        &env->cicap,     &env->libdir,    &env->service,     &env->moddir,       &env->modules,
+        &env->policy_db, &env->clamav_db, &env->config,      &env->run_dir,      &env->access_log,
+        &env->conf_file, &env->pid_file,  &env->status_file, &env->server_log,   &env->out_file,
+        &env->tmp_dir,   &env->tls_cert,  &env->tls_key,     &env->metrics_file,
     };
     size_t i;
 
@@ -524,14 +512,13 @@ int sk_launch_check_listen(const struct sk_listen *l, char **err)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
         if (errno == EADDRINUSE)
-            *err = sk_launch_strf("cannot listen on %s: address already in use",
-                                  l->port_directive);
+            *err = sk_launch_strf("cannot listen on %s: address already in use", l->port_directive);
         else if (errno == EACCES)
             *err = sk_launch_strf("cannot listen on %s: permission denied "
-                                  "(ports below 1024 need privileges)", l->port_directive);
+                                  "(ports below 1024 need privileges)",
+                                  l->port_directive);
         else
-            *err = sk_launch_strf("cannot listen on %s: %s", l->port_directive,
-                                  strerror(errno));
+            *err = sk_launch_strf("cannot listen on %s: %s", l->port_directive, strerror(errno));
         goto out;
     }
     rc = 0;

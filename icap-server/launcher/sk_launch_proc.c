@@ -23,8 +23,8 @@
 #define SK_TAIL_LINES 8
 
 struct sk_child {
-    pid_t pid;   /* also its process group id */
-    int status;  /* wait status once reaped */
+    pid_t pid;  /* also its process group id */
+    int status; /* wait status once reaped */
     int reaped;
 };
 
@@ -85,8 +85,7 @@ static void sk_print_tail(const struct sk_launch_env *env)
     }
     fclose(f);
     if (n > 0)
-        fprintf(stderr, SK_LAUNCH_PROG ": last lines of c-icap's output (%s):\n",
-                env->out_file);
+        fprintf(stderr, SK_LAUNCH_PROG ": last lines of c-icap's output (%s):\n", env->out_file);
     for (i = n > SK_TAIL_LINES ? n - SK_TAIL_LINES : 0; i < n; i++) {
         if (lines[i % SK_TAIL_LINES])
             fprintf(stderr, "    %s\n", lines[i % SK_TAIL_LINES]);
@@ -128,8 +127,10 @@ static void sk_hint_ipv6(const struct sk_launch_env *env, const struct sk_listen
         hit = strstr(buf, "converting ipv4 address") != NULL;
     fclose(f);
     if (hit)
-        fprintf(stderr, SK_LAUNCH_PROG ": %s cannot listen on IPv6 (built without "
-                "IPv6 support); use an IPv4 --listen address\n", env->cicap);
+        fprintf(stderr,
+                SK_LAUNCH_PROG ": %s cannot listen on IPv6 (built without "
+                               "IPv6 support); use an IPv4 --listen address\n",
+                env->cicap);
 }
 
 /* SIGTERM to c-icap, which stops its children; SIGKILL to the whole group
@@ -176,9 +177,8 @@ static void sk_preload_fix(const struct sk_launch_env *env)
     setenv("LD_PRELOAD", value, 1);
 }
 
-static void sk_exec_child(const struct sk_launch_env *env,
-                          const struct sk_launch_opts *opts, pid_t parent,
-                          int report_fd, const sigset_t *oldmask)
+static void sk_exec_child(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                          pid_t parent, int report_fd, const sigset_t *oldmask)
 {
     char debug[16];
     char *argv[9];
@@ -357,8 +357,10 @@ static int sk_wait_ready(struct sk_launch_env *env, const struct sk_launch_opts 
         fprintf(stderr, SK_LAUNCH_PROG ": the service did not report ready within %d s\n",
                 SK_LAUNCH_READY_TIMEOUT);
     else
-        fprintf(stderr, SK_LAUNCH_PROG ": c-icap does not accept connections on %s "
-                "after %d s\n", opts->listen.port_directive, SK_LAUNCH_READY_TIMEOUT);
+        fprintf(stderr,
+                SK_LAUNCH_PROG ": c-icap does not accept connections on %s "
+                               "after %d s\n",
+                opts->listen.port_directive, SK_LAUNCH_READY_TIMEOUT);
     sk_print_tail(env); /* a temporary run dir is removed on the way out */
 fail:
     sk_stop(c, set);
@@ -401,8 +403,8 @@ static int sk_supervise(struct sk_launch_env *env, const struct sk_launch_opts *
 
 /* Detached: the launcher exits, so a small process of its own keeps the
  * status listener up for as long as the c-icap master lives. */
-static void sk_status_detached(const struct sk_launch_env *env,
-                               const struct sk_launch_opts *opts, pid_t cicap)
+static void sk_status_detached(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
+                               pid_t cicap)
 {
     char *err = NULL;
     pid_t pid;
@@ -431,8 +433,7 @@ static void sk_status_detached(const struct sk_launch_env *env,
 }
 
 /* Foreground: the listener runs beside the supervisor loop. */
-static int sk_status_foreground(const struct sk_launch_env *env,
-                                const struct sk_launch_opts *opts)
+static int sk_status_foreground(const struct sk_launch_env *env, const struct sk_launch_opts *opts)
 {
     char *err = NULL;
 
@@ -474,12 +475,13 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
     sk_print_warnings(env);
 
     printf(SK_LAUNCH_PROG ": listening on %s (services: sekisho reqmod respmod "
-           "REQ-Service resp avscan, and the bare root)\n", opts->listen.url);
+                          "REQ-Service resp avscan, and the bare root)\n",
+           opts->listen.url);
     if (opts->tls)
         printf(SK_LAUNCH_PROG ": listening on %s (ICAP over TLS, certificate %s)\n",
                opts->tls_listen.url, env->tls_cert);
-    printf(SK_LAUNCH_PROG ": access log %s, server log %s, run dir %s\n",
-           env->access_log, env->server_log, env->run_dir);
+    printf(SK_LAUNCH_PROG ": access log %s, server log %s, run dir %s\n", env->access_log,
+           env->server_log, env->run_dir);
     fflush(stdout);
     if (opts->status_listen_on)
         printf(SK_LAUNCH_PROG ": status on http://%s/ (/metrics /healthz /readyz /status)\n",
@@ -494,7 +496,7 @@ int sk_launch_run(struct sk_launch_env *env, const struct sk_launch_opts *opts)
     sk_status_detached(env, opts, c.pid);
 
     printf(SK_LAUNCH_PROG ": running in the background as pid %ld (pid file %s); "
-           "the run dir is kept; stop with: kill $(cat %s)\n",
+                          "the run dir is kept; stop with: kill $(cat %s)\n",
            (long)c.pid, env->pid_file, env->pid_file);
     fflush(stdout);
     env->run_dir_is_temp = 0; /* c-icap still uses it */

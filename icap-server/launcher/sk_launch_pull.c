@@ -103,7 +103,8 @@ int sk_launch_pull_first(const struct sk_launch_opts *o, char **err)
     }
     if ((cli = sk_pull_cli()) == NULL || access(cli, X_OK) != 0) {
         *err = sk_launch_strf("--policy-source: cannot find sekisho-policy beside this "
-                              "launcher (%s)", cli ? cli : "?");
+                              "launcher (%s)",
+                              cli ? cli : "?");
         free(cli);
         return -1;
     }
@@ -122,14 +123,16 @@ int sk_launch_pull_first(const struct sk_launch_opts *o, char **err)
     if (rc == 0)
         return 0;
     if (have_db) {
-        fprintf(stderr, SK_LAUNCH_PROG ": policy source %s unusable now (see above); starting "
-                        "with the last good local policy in %s\n",
+        fprintf(stderr,
+                SK_LAUNCH_PROG ": policy source %s unusable now (see above); starting "
+                               "with the last good local policy in %s\n",
                 o->policy_source, o->policy_db);
         return 0;
     }
     unlink(o->policy_db);
     *err = sk_launch_strf("policy source %s: no bundle could be applied and there is no local "
-                          "copy yet; not starting with an empty policy", o->policy_source);
+                          "copy yet; not starting with an empty policy",
+                          o->policy_source);
     return -1;
 }
 

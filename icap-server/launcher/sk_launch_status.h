@@ -23,7 +23,7 @@ struct sk_status_sigdb {
 struct sk_status_snap {
     int have; /* the segment exists and is ours */
     int master_alive;
-    struct sk_metrics_shm shm; /* consistent copy (children by seqlock) */
+    struct sk_metrics_shm shm;      /* consistent copy (children by seqlock) */
     struct sk_metrics_counts total; /* summed over every slot and the overflow */
     int live[SK_METRICS_CHILDREN];
     int n_live;

@@ -5,10 +5,11 @@
 #include "sk_builtin.h" /* generated from templates/ by embed.cmake */
 
 const struct sk_page_builtin sk_page_builtin_generic = {
-    .text = {
-        [SK_LANG_EN] = {(const char *)sk_builtin_block_en_html,
-                        (const char *)sk_builtin_block_en_txt},
-        [SK_LANG_JA] = {(const char *)sk_builtin_block_ja_html,
-                        (const char *)sk_builtin_block_ja_txt},
-    },
+    .text =
+        {
+            [SK_LANG_EN] = {(const char *)sk_builtin_block_en_html,
+                            (const char *)sk_builtin_block_en_txt},
+            [SK_LANG_JA] = {(const char *)sk_builtin_block_ja_html,
+                            (const char *)sk_builtin_block_ja_txt},
+        },
 };

@@ -13,13 +13,17 @@
 #include "sekisho/page.h"
 
 #define SK_TPL_FILE_MAX (64 * 1024)
-#define SK_DIR_MAX 256
+#define SK_DIR_MAX      256
 
 static const char *const sk_reason_names[SK_NREASON] = {
-    [SK_REASON_GENERIC] = "block",         [SK_REASON_URL] = "url",
-    [SK_REASON_VIRUS] = "virus",           [SK_REASON_TOO_LARGE] = "too-large",
-    [SK_REASON_ENCRYPTED] = "encrypted",   [SK_REASON_SCAN_ERROR] = "scan-error",
-    [SK_REASON_DLP] = "dlp",               [SK_REASON_FILE_TYPE] = "file-type",
+    [SK_REASON_GENERIC] = "block",
+    [SK_REASON_URL] = "url",
+    [SK_REASON_VIRUS] = "virus",
+    [SK_REASON_TOO_LARGE] = "too-large",
+    [SK_REASON_ENCRYPTED] = "encrypted",
+    [SK_REASON_SCAN_ERROR] = "scan-error",
+    [SK_REASON_DLP] = "dlp",
+    [SK_REASON_FILE_TYPE] = "file-type",
 };
 
 static const char *const sk_kind_ext[SK_NKIND] = {"html", "txt"};
@@ -29,55 +33,55 @@ struct sk_reason_text {
 };
 
 static const struct sk_reason_text sk_texts[SK_NREASON][SK_NLANG] = {
-    [SK_REASON_GENERIC] = {
-        {"Access blocked", "The Sekisho checkpoint blocked this request."},
-        {"アクセスがブロックされました", "Sekisho がこの要求をブロックしました。"}},
-    [SK_REASON_URL] = {
-        {"Access to this web page is blocked",
-         "The Sekisho web gateway blocked this request under your organisation's web access "
-         "policy."},
-        {"このウェブページへのアクセスはブロックされました",
-         "組織のウェブアクセスポリシーにより、Sekisho ウェブゲートウェイがこの要求をブロック"
-         "しました。"}},
-    [SK_REASON_VIRUS] = {
-        {"Virus detected",
-         "The Sekisho checkpoint blocked this transfer because it contains a virus or other "
-         "threat."},
-        {"ウイルスを検出しました",
-         "ウイルスなどの脅威が含まれているため、Sekisho がこの転送をブロックしました。"}},
-    [SK_REASON_TOO_LARGE] = {
-        {"File too large to scan",
-         "This file is larger than the Sekisho checkpoint may scan, and your organisation's "
-         "policy blocks what cannot be checked. No virus was found: it was not scanned."},
-        {"ファイルが大きすぎて検査できません",
-         "このファイルは Sekisho が検査できるサイズを超えており、検査できないものは組織の"
-         "ポリシーによりブロックされます。ウイルスが見つかったわけではありません。"}},
-    [SK_REASON_ENCRYPTED] = {
-        {"Encrypted file blocked",
-         "This file is an encrypted archive or document, so its contents cannot be checked; "
-         "your organisation's policy blocks such files."},
-        {"暗号化されたファイルをブロックしました",
-         "暗号化されたアーカイブまたは文書のため内容を検査できず、組織のポリシーによりブロック"
-         "しました。"}},
-    [SK_REASON_SCAN_ERROR] = {
-        {"File could not be scanned",
-         "The Sekisho checkpoint could not scan this transfer (for example corrupt or "
-         "unsupported data), and your organisation's policy blocks what cannot be checked."},
-        {"ファイルを検査できませんでした",
-         "データの破損や未対応の形式などのため Sekisho がこの転送を検査できず、組織のポリシー"
-         "によりブロックしました。"}},
-    [SK_REASON_DLP] = {
-        {"Information leak prevention",
-         "The data you tried to send contains sensitive information and was blocked by your "
-         "organisation's information leak prevention policy."},
-        {"情報漏えい防止",
-         "送信しようとしたデータに機密情報が含まれているため、情報漏えい防止ポリシーにより"
-         "ブロックしました。"}},
-    [SK_REASON_FILE_TYPE] = {
-        {"File type not allowed",
-         "Your organisation's policy does not allow this type of file to be transferred."},
-        {"許可されていないファイル形式です",
-         "組織のポリシーにより、この種類のファイルの転送は許可されていません。"}},
+    [SK_REASON_GENERIC] = {{"Access blocked", "The Sekisho checkpoint blocked this request."},
+                           {"アクセスがブロックされました",
+                            "Sekisho がこの要求をブロックしました。"}},
+    [SK_REASON_URL] =
+        {{"Access to this web page is blocked",
+          "The Sekisho web gateway blocked this request under your organisation's web access "
+          "policy."},
+         {"このウェブページへのアクセスはブロックされました",
+          "組織のウェブアクセスポリシーにより、Sekisho ウェブゲートウェイがこの要求をブロック"
+          "しました。"}},
+    [SK_REASON_VIRUS] =
+        {{"Virus detected",
+          "The Sekisho checkpoint blocked this transfer because it contains a virus or other "
+          "threat."},
+         {"ウイルスを検出しました",
+          "ウイルスなどの脅威が含まれているため、Sekisho がこの転送をブロックしました。"}},
+    [SK_REASON_TOO_LARGE] =
+        {{"File too large to scan",
+          "This file is larger than the Sekisho checkpoint may scan, and your organisation's "
+          "policy blocks what cannot be checked. No virus was found: it was not scanned."},
+         {"ファイルが大きすぎて検査できません",
+          "このファイルは Sekisho が検査できるサイズを超えており、検査できないものは組織の"
+          "ポリシーによりブロックされます。ウイルスが見つかったわけではありません。"}},
+    [SK_REASON_ENCRYPTED] =
+        {{"Encrypted file blocked",
+          "This file is an encrypted archive or document, so its contents cannot be checked; "
+          "your organisation's policy blocks such files."},
+         {"暗号化されたファイルをブロックしました",
+          "暗号化されたアーカイブまたは文書のため内容を検査できず、組織のポリシーによりブロック"
+          "しました。"}},
+    [SK_REASON_SCAN_ERROR] =
+        {{"File could not be scanned",
+          "The Sekisho checkpoint could not scan this transfer (for example corrupt or "
+          "unsupported data), and your organisation's policy blocks what cannot be checked."},
+         {"ファイルを検査できませんでした",
+          "データの破損や未対応の形式などのため Sekisho がこの転送を検査できず、組織のポリシー"
+          "によりブロックしました。"}},
+    [SK_REASON_DLP] =
+        {{"Information leak prevention",
+          "The data you tried to send contains sensitive information and was blocked by your "
+          "organisation's information leak prevention policy."},
+         {"情報漏えい防止",
+          "送信しようとしたデータに機密情報が含まれているため、情報漏えい防止ポリシーにより"
+          "ブロックしました。"}},
+    [SK_REASON_FILE_TYPE] =
+        {{"File type not allowed",
+          "Your organisation's policy does not allow this type of file to be transferred."},
+         {"許可されていないファイル形式です",
+          "組織のポリシーにより、この種類のファイルの転送は許可されていません。"}},
 };
 
 const char *sk_page_reason_name(enum sk_page_reason r)
@@ -146,8 +150,8 @@ static int sk_pageset_one(struct sk_tpl *t, const char *dir, const char *builtin
     int rc;
 
     for (int i = 0; dir && i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s.%s.%s", dir, names[i], sk_page_lang_tag((enum sk_page_lang)l),
-                 sk_kind_ext[k]);
+        snprintf(path, sizeof(path), "%s/%s.%s.%s", dir, names[i],
+                 sk_page_lang_tag((enum sk_page_lang)l), sk_kind_ext[k]);
         if ((rc = sk_read_file(path, &data, &len, err)) == -1)
             return -1;
         if (rc == 1) {
@@ -156,7 +160,8 @@ static int sk_pageset_one(struct sk_tpl *t, const char *dir, const char *builtin
             return rc;
         }
     }
-    snprintf(path, sizeof(path), "built-in block.%s.%s", sk_page_lang_tag((enum sk_page_lang)l), sk_kind_ext[k]);
+    snprintf(path, sizeof(path), "built-in block.%s.%s", sk_page_lang_tag((enum sk_page_lang)l),
+             sk_kind_ext[k]);
     return sk_tpl_parse(t, builtin, strlen(builtin), path, err);
 }
 

@@ -14,10 +14,20 @@ struct sk_unit {
 
 /* Sizes: powers of 1024 whatever the spelling (see sekisho/text.h). */
 static const struct sk_unit sk_size_units[] = {
-    {"B", 1},         {"K", 1ull << 10},  {"KB", 1ull << 10}, {"KiB", 1ull << 10},
-    {"M", 1ull << 20}, {"MB", 1ull << 20}, {"MiB", 1ull << 20}, {"G", 1ull << 30},
-    {"GB", 1ull << 30}, {"GiB", 1ull << 30}, {"T", 1ull << 40}, {"TB", 1ull << 40},
-    {"TiB", 1ull << 40}, {NULL, 0},
+    {"B", 1},
+    {"K", 1ull << 10},
+    {"KB", 1ull << 10},
+    {"KiB", 1ull << 10},
+    {"M", 1ull << 20},
+    {"MB", 1ull << 20},
+    {"MiB", 1ull << 20},
+    {"G", 1ull << 30},
+    {"GB", 1ull << 30},
+    {"GiB", 1ull << 30},
+    {"T", 1ull << 40},
+    {"TB", 1ull << 40},
+    {"TiB", 1ull << 40},
+    {NULL, 0},
 };
 
 static const struct sk_unit sk_time_units[] = {

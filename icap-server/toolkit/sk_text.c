@@ -247,3 +247,18 @@ uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed)
     }
     return h;
 }
+
+int sk_b64_digit(unsigned char c, int urlsafe)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || (urlsafe && c == '-'))
+        return 62;
+    if (c == '/' || (urlsafe && c == '_'))
+        return 63;
+    return -1;
+}

@@ -12,19 +12,19 @@
 #define SK_TPL_MAX (64 * 1024)
 
 static const char *const sk_var_names[SK_NPV] = {
-    [SK_PV_TITLE] = "title",   [SK_PV_MESSAGE] = "message", [SK_PV_URL] = "url",
-    [SK_PV_CANONICAL] = "canonical", [SK_PV_REASON] = "reason", [SK_PV_RULE] = "rule",
-    [SK_PV_MATCH] = "match",   [SK_PV_CATEGORY] = "category", [SK_PV_DETAIL] = "detail",
-    [SK_PV_POLICY] = "policy", [SK_PV_CLIENT] = "client", [SK_PV_USER] = "user",
-    [SK_PV_TIME] = "time",     [SK_PV_REF] = "ref",       [SK_PV_CONTACT] = "contact",
+    [SK_PV_TITLE] = "title",         [SK_PV_MESSAGE] = "message",   [SK_PV_URL] = "url",
+    [SK_PV_CANONICAL] = "canonical", [SK_PV_REASON] = "reason",     [SK_PV_RULE] = "rule",
+    [SK_PV_MATCH] = "match",         [SK_PV_CATEGORY] = "category", [SK_PV_DETAIL] = "detail",
+    [SK_PV_POLICY] = "policy",       [SK_PV_CLIENT] = "client",     [SK_PV_USER] = "user",
+    [SK_PV_TIME] = "time",           [SK_PV_REF] = "ref",           [SK_PV_CONTACT] = "contact",
 };
 
 /* Longest input shown per value: URLs get more room than the rest. */
 static const size_t sk_var_max[SK_NPV] = {
-    [SK_PV_TITLE] = 256,  [SK_PV_MESSAGE] = 1024, [SK_PV_URL] = 2048,   [SK_PV_CANONICAL] = 2048,
-    [SK_PV_REASON] = 1024, [SK_PV_RULE] = 512,    [SK_PV_MATCH] = 64,   [SK_PV_CATEGORY] = 256,
-    [SK_PV_DETAIL] = 1024, [SK_PV_POLICY] = 128,  [SK_PV_CLIENT] = 128, [SK_PV_USER] = 256,
-    [SK_PV_TIME] = 64,    [SK_PV_REF] = 64,       [SK_PV_CONTACT] = 1024,
+    [SK_PV_TITLE] = 256,   [SK_PV_MESSAGE] = 1024, [SK_PV_URL] = 2048,     [SK_PV_CANONICAL] = 2048,
+    [SK_PV_REASON] = 1024, [SK_PV_RULE] = 512,     [SK_PV_MATCH] = 64,     [SK_PV_CATEGORY] = 256,
+    [SK_PV_DETAIL] = 1024, [SK_PV_POLICY] = 128,   [SK_PV_CLIENT] = 128,   [SK_PV_USER] = 256,
+    [SK_PV_TIME] = 64,     [SK_PV_REF] = 64,       [SK_PV_CONTACT] = 1024,
 };
 
 static int sk_tpl_err(char **err, const char *origin, const char *what, size_t line)
@@ -123,8 +123,7 @@ int sk_tpl_parse(struct sk_tpl *t, const char *text, size_t len, const char *ori
         }
         if ((var = sk_tpl_var(t, i, origin, &skip, err)) < 0)
             goto fail;
-        if (sk_add_piece(t, &cap, lit, i - lit, -1) == -1 ||
-            sk_add_piece(t, &cap, 0, 0, var) == -1)
+        if (sk_add_piece(t, &cap, lit, i - lit, -1) == -1 || sk_add_piece(t, &cap, 0, 0, var) == -1)
             goto oom;
         i += skip;
         lit = i;

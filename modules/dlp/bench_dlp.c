@@ -25,9 +25,10 @@ static double sk_now(void)
 static size_t sk_gen_text(char *out, size_t size, unsigned seed)
 {
     static const char *const words[] = {
-        "the", "report", "quarterly", "customer", "order", "shipment", "invoice", "total",
-        "please", "confirm", "delivery", "account", "meeting", "Tokyo", "project", "review",
-        "budget", "and", "of", "to", "in", "for", "with", "on", "by", "status", "Q3", "v2"};
+        "the",     "report", "quarterly", "customer", "order",   "shipment", "invoice",
+        "total",   "please", "confirm",   "delivery", "account", "meeting",  "Tokyo",
+        "project", "review", "budget",    "and",      "of",      "to",       "in",
+        "for",     "with",   "on",        "by",       "status",  "Q3",       "v2"};
     size_t o = 0;
     unsigned r = seed;
 
@@ -57,9 +58,10 @@ static size_t sk_gen_text(char *out, size_t size, unsigned seed)
 
 static size_t sk_gen_japanese(char *out, size_t size)
 {
-    static const char *const parts[] = {"お客様の注文番号は", "１２３４５", "です。", "発送予定日は",
-                                        "2024年10月1日", "、担当者は山田です。", "電話 ",
-                                        "０３−１２３４−５６７８", "までご連絡ください。\n"};
+    static const char *const parts[] = {
+        "お客様の注文番号は",    "１２３４５",           "です。", "発送予定日は",
+        "2024年10月1日",         "、担当者は山田です。", "電話 ",  "０３−１２３４−５６７８",
+        "までご連絡ください。\n"};
     size_t o = 0;
     for (int i = 0; o + 64 < size; i = (i + 1) % 9)
         o += (size_t)snprintf(out + o, size - o, "%s", parts[i]);
@@ -96,7 +98,8 @@ int main(int argc, char **argv)
     struct sk_dlp_template tpl = {
         .name = "all",
         .detectors = "credit-card\nmy-number\ncorporate-number\nssn\niban\nemail\njp-phone",
-        .min_count = 1000000, .action = "log"};
+        .min_count = 1000000,
+        .action = "log"};
     const struct sk_dlp_template *tp = &tpl;
     struct sk_dlp_plan *plan;
     char *err = NULL, *text = malloc(SK_BENCH_SIZE + 1), *ja = malloc(SK_BENCH_SIZE + 1);
@@ -133,12 +136,12 @@ int main(int argc, char **argv)
         {"text/plain (English-like), 64 KiB writes", "text/plain", text, tn, 65536},
         {"text/plain (English-like), 8 KiB writes", "text/plain", text, tn, 8192},
         {"text/plain; charset=utf-8 (Japanese)", "text/plain; charset=utf-8", ja, jn, 65536},
-        {"multipart/form-data upload (English-like)",
-         "multipart/form-data; boundary=BOUNDARYxyz", mp, mn, 65536},
+        {"multipart/form-data upload (English-like)", "multipart/form-data; boundary=BOUNDARYxyz",
+         mp, mn, 65536},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        double mbs = sk_run(plan, cases[i].ctype, cases[i].body, cases[i].len, secs,
-                            cases[i].chunk, &hits);
+        double mbs =
+            sk_run(plan, cases[i].ctype, cases[i].body, cases[i].len, secs, cases[i].chunk, &hits);
         printf("%-44s %10.1f %8u\n", cases[i].name, mbs, hits);
     }
     sk_dlp_plan_free(plan);

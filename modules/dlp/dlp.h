@@ -50,10 +50,10 @@ enum sk_dlp_custom_kind { SK_DLP_KEYWORD, SK_DLP_REGEX };
 
 struct sk_dlp_custom {
     enum sk_dlp_custom_kind kind;
-    char *text;  /* keyword: folded + ASCII lower-cased; regex: source */
+    char *text; /* keyword: folded + ASCII lower-cased; regex: source */
     size_t len;
-    void *re;    /* pcre2_code *, JIT-compiled when possible */
-    size_t tpl;  /* owning template */
+    void *re;   /* pcre2_code *, JIT-compiled when possible */
+    size_t tpl; /* owning template */
 };
 
 struct sk_dlp_tpl {
@@ -76,8 +76,8 @@ struct sk_dlp_plan {
 /* Compile N templates (borrowed from the snapshot, which outlives the
  * plan). 0 with *out (caller frees with sk_dlp_plan_free), or -1 with a
  * malloc'd *err naming the template and detector (hand-edited database). */
-int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n,
-                      struct sk_dlp_plan **out, char **err);
+int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n, struct sk_dlp_plan **out,
+                      char **err);
 void sk_dlp_plan_free(struct sk_dlp_plan *);
 
 /* ---- the streaming engine (dlp_engine.c, dlp_detect.c) ----
@@ -86,28 +86,28 @@ void sk_dlp_plan_free(struct sk_dlp_plan *);
  * kept so matches that straddle writes are found. An object boundary
  * (sk_dlp_engine_boundary) ends the current text: nothing ever matches
  * across it. */
-#define SK_DLP_CTX 128      /* left context kept before any unscanned byte */
-#define SK_DLP_MAXTOK 320   /* longest token a built-in detector looks at */
-#define SK_DLP_RE_SPAN 256  /* regex matches up to this long cross writes */
-#define SK_DLP_WINDOW 65536 /* new text scanned per pass */
-#define SK_DLP_SAMPLE 64
+#define SK_DLP_CTX     128   /* left context kept before any unscanned byte */
+#define SK_DLP_MAXTOK  320   /* longest token a built-in detector looks at */
+#define SK_DLP_RE_SPAN 256   /* regex matches up to this long cross writes */
+#define SK_DLP_WINDOW  65536 /* new text scanned per pass */
+#define SK_DLP_SAMPLE  64
 
 struct sk_dlp_engine {
     const struct sk_dlp_plan *plan;
     unsigned char *buf;   /* window: carry-over + new text */
     unsigned char *lower; /* ASCII lower-cased copy, when keywords exist */
     size_t len, cap, lower_len;
-    size_t done;     /* built-in detectors: first unscanned offset */
-    size_t *cdone;   /* per custom detector */
-    int bof;         /* buf[0] is the start of an object */
-    uint64_t *seen;  /* distinct values (open addressing), lazily made */
+    size_t done;    /* built-in detectors: first unscanned offset */
+    size_t *cdone;  /* per custom detector */
+    int bof;        /* buf[0] is the start of an object */
+    uint64_t *seen; /* distinct values (open addressing), lazily made */
     size_t nseen;
-    void *md;        /* pcre2_match_data * */
+    void *md; /* pcre2_match_data * */
     uint32_t count[SK_DLP_NBUILTIN];
     uint32_t near[SK_DLP_NBUILTIN]; /* hits with a context keyword nearby */
     char sample[SK_DLP_NBUILTIN][SK_DLP_SAMPLE];
     char sample_where[SK_DLP_NBUILTIN][SK_DLP_SAMPLE];
-    uint32_t *ccount; /* per custom detector */
+    uint32_t *ccount;          /* per custom detector */
     char where[SK_DLP_SAMPLE]; /* file name of the current object, or "" */
     uint64_t scanned;          /* bytes of text scanned */
     int error;                 /* a regex failed (match limit): fail closed */
@@ -141,11 +141,11 @@ void sk_dlp_engine_hit(struct sk_dlp_engine *, enum sk_dlp_det, const char *valu
 /* Shared by every stage of one transaction. */
 struct sk_dlp_ctx {
     struct sk_dlp_engine *e;
-    uint64_t budget;     /* decoded bytes still allowed (decompression) */
-    int limit;           /* the budget ran out: the rest was not inspected */
-    int oom;             /* out of memory: fail closed */
-    unsigned encrypted;  /* archive entries that could not be read */
-    unsigned skipped;    /* archive entries not inspected (unknown method) */
+    uint64_t budget;      /* decoded bytes still allowed (decompression) */
+    int limit;            /* the budget ran out: the rest was not inspected */
+    int oom;              /* out of memory: fail closed */
+    unsigned encrypted;   /* archive entries that could not be read */
+    unsigned skipped;     /* archive entries not inspected (unknown method) */
     unsigned undecodable; /* things that could not be decoded: dlp.on-error */
     char why[128];        /* the first of them, for the log */
 };

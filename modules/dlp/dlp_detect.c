@@ -8,11 +8,11 @@
 
 #include "dlp.h"
 
-#define SK_C_DIGIT 0x01
-#define SK_C_AT 0x02
-#define SK_C_UPPER 0x04
-#define SK_C_ALNUM 0x08 /* letters, digits, '_' */
-#define SK_C_LOCAL 0x10 /* e-mail local part */
+#define SK_C_DIGIT  0x01
+#define SK_C_AT     0x02
+#define SK_C_UPPER  0x04
+#define SK_C_ALNUM  0x08 /* letters, digits, '_' */
+#define SK_C_LOCAL  0x10 /* e-mail local part */
 #define SK_C_DOMAIN 0x20
 
 static unsigned char sk_cls[256];
@@ -39,9 +39,9 @@ __attribute__((constructor)) static void sk_dlp_cls_init(void)
     }
 }
 
-#define SK_MAXGROUPS 24
+#define SK_MAXGROUPS   24
 #define SK_GROUPDIGITS 24 /* a longer run is never part of a match */
-#define SK_MAXDIGITS (SK_MAXGROUPS * SK_GROUPDIGITS)
+#define SK_MAXDIGITS   (SK_MAXGROUPS * SK_GROUPDIGITS)
 
 struct sk_tok {
     size_t start, end;
@@ -271,8 +271,8 @@ static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
     size_t end, r;
     int left_ok;
 
-    if ((e->plan->builtins & (1u << SK_DLP_IBAN)) && s >= 2 &&
-        (sk_cls[b[s - 1]] & SK_C_UPPER) && (sk_cls[b[s - 2]] & SK_C_UPPER)) {
+    if ((e->plan->builtins & (1u << SK_DLP_IBAN)) && s >= 2 && (sk_cls[b[s - 1]] & SK_C_UPPER) &&
+        (sk_cls[b[s - 2]] & SK_C_UPPER)) {
         if ((r = sk_iban(e, s - 2, final)) == SK_INCOMPLETE)
             return SK_INCOMPLETE;
         if (r)
@@ -282,10 +282,10 @@ static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
         return SK_INCOMPLETE;
     /* Part of a word, a decimal fraction or a thousands group: not a number
      * of ours, but the whole run is consumed so its tail cannot match. */
-    left_ok = s == 0 ? e->bof
-                     : !(sk_cls[b[s - 1]] & SK_C_ALNUM) &&
-                           !((b[s - 1] == '.' || b[s - 1] == ',') && s >= 2 &&
-                             (sk_cls[b[s - 2]] & SK_C_DIGIT));
+    left_ok =
+        s == 0 ? e->bof
+               : !(sk_cls[b[s - 1]] & SK_C_ALNUM) && !((b[s - 1] == '.' || b[s - 1] == ',') &&
+                                                       s >= 2 && (sk_cls[b[s - 2]] & SK_C_DIGIT));
     if (left_ok && !sk_is(e, end, SK_C_ALNUM) &&
         !((sk_is(e, end, 0xff) && (b[end] == '.' || b[end] == ',')) &&
           sk_is(e, end + 1, SK_C_DIGIT)))

@@ -10,7 +10,7 @@
 
 #include "dlp.h"
 
-#define SK_DLP_SEEN 4096 /* distinct values remembered per transaction */
+#define SK_DLP_SEEN    4096 /* distinct values remembered per transaction */
 #define SK_DLP_MINFREE 4096
 
 struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *plan)
@@ -22,8 +22,8 @@ struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *plan)
     e->plan = plan;
     e->bof = 1;
     /* carry-over is at most CTX + the longest of MAXTOK, RE_SPAN, keywords */
-    e->cap = SK_DLP_WINDOW + SK_DLP_CTX + SK_DLP_MAXTOK + SK_DLP_RE_SPAN + plan->kw_max +
-             SK_DLP_MINFREE;
+    e->cap =
+        SK_DLP_WINDOW + SK_DLP_CTX + SK_DLP_MAXTOK + SK_DLP_RE_SPAN + plan->kw_max + SK_DLP_MINFREE;
     e->buf = malloc(e->cap);
     if (plan->kw_max)
         e->lower = malloc(e->cap);

@@ -56,8 +56,9 @@ static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
 
 static int sk_hexval(unsigned char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
-                                                                              : -1;
+    return c >= '0' && c <= '9'                 ? c - '0'
+           : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
+                                                : -1;
 }
 
 static int sk_fmt_end(struct sk_dlp_sink *s)
@@ -249,8 +250,8 @@ struct sk_xml {
 
 static int sk_xml_breaks(const char *name)
 {
-    static const char *const brk[] = {"p", "br", "cr", "tr", "tc", "c", "v", "si", "row", "tab",
-                                      "txbxContent", "is", NULL};
+    static const char *const brk[] = {"p",  "br",  "cr",  "tr",          "tc", "c", "v",
+                                      "si", "row", "tab", "txbxContent", "is", NULL};
     for (int i = 0; brk[i]; i++)
         if (strcmp(name, brk[i]) == 0)
             return 1;
@@ -267,7 +268,7 @@ static void sk_xml_entity(struct sk_xml *x)
     if (x->ent[0] == '#') {
         char *end;
         unsigned long cp = x->ent[1] == 'x' || x->ent[1] == 'X' ? strtoul(x->ent + 2, &end, 16)
-                                                               : strtoul(x->ent + 1, &end, 10);
+                                                                : strtoul(x->ent + 1, &end, 10);
         if (*end == '\0' && cp > 0 && cp < 0x110000) {
             sk_fmt_utf8(&x->f, (uint32_t)cp);
             return;

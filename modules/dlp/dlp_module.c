@@ -17,18 +17,18 @@
 #include "dlp.h"
 #include "dlp_report.h"
 
-#define SK_DLP_VERSION "dlp-1"
+#define SK_DLP_VERSION       "dlp-1"
 #define SK_DLP_MAX_TEMPLATES 256
 
 struct sk_dlp_cfg {
-    uint64_t max_decoded; /* decompressed bytes inspected per transaction */
-    int on_limit_block;   /* beyond it: block (default) or allow */
+    uint64_t max_decoded;    /* decompressed bytes inspected per transaction */
+    int on_limit_block;      /* beyond it: block (default) or allow */
     struct sk_pageset pages; /* block pages (option dlp.templates) */
-    int on_error_block;   /* something could not be decoded: block (default) or allow */
+    int on_error_block;      /* something could not be decoded: block (default) or allow */
 };
 
-static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20, .on_limit_block = 1,
-                                            .on_error_block = 1};
+static struct sk_dlp_cfg sk_dlp_defaults = {
+    .max_decoded = 256ull << 20, .on_limit_block = 1, .on_error_block = 1};
 
 /* on-limit / on-error: "block" or "allow"; 0, or -1 with *err. */
 static int sk_dlp_verdict_opt(struct sk_module_ctx *mc, const char *key, int *out, char **err)
@@ -64,7 +64,10 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
     *cfg = sk_dlp_defaults;
     if ((v = mc->option(mc, "max-decoded")) != NULL && sk_parse_size(v, &cfg->max_decoded)) {
         free(cfg);
-        if (asprintf(err, "option dlp.max-decoded: '%s' is not a size (e.g. 256M, 0 inspects nothing decoded)", v) == -1)
+        if (asprintf(err,
+                     "option dlp.max-decoded: '%s' is not a size (e.g. 256M, 0 inspects nothing "
+                     "decoded)",
+                     v) == -1)
             *err = NULL;
         return -1;
     }
@@ -230,8 +233,10 @@ static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *bu
     if (s->ctx.undecodable && cfg->on_error_block) {
         char reason[256];
         sk_dlp_report_all(t, s);
-        snprintf(reason, sizeof(reason), "information leak prevention: the body cannot be "
-                 "inspected completely: %s (dlp.on-error: block)", s->ctx.why);
+        snprintf(reason, sizeof(reason),
+                 "information leak prevention: the body cannot be "
+                 "inspected completely: %s (dlp.on-error: block)",
+                 s->ctx.why);
         sk_txn_set_reason(t, "dlp-undecodable", reason);
         return SK_BLOCK;
     }
@@ -243,7 +248,17 @@ static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *bu
                  s->ctx.why);
         sk_txn_set_reason(t, "dlp-undecodable", reason);
     }
-    sk_dlp_report_all(t, s); /* log-only templates */
+    sk_dlp_report_all(t, s);                   /* log-only templates */
+    for (size_t i = 0; i < s->plan->ntpl; i++) /* monitor mode: the first one decides */
+        if (sk_dlp_engine_tpl_count(s->e, i) >= (uint64_t)s->plan->tpl[i].min_count) {
+            char reason[256];
+            snprintf(reason, sizeof(reason),
+                     "information leak prevention: template '%s' matched %llu time(s)"
+                     " (action log: passed)",
+                     s->plan->tpl[i].name, (unsigned long long)sk_dlp_engine_tpl_count(s->e, i));
+            sk_txn_would_block(t, s->plan->tpl[i].name, reason);
+            break;
+        }
     return SK_ALLOW;
 }
 

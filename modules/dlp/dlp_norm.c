@@ -1,8 +1,8 @@
 /* dlp_norm.c - charset normalisation into the engine: sniffing, iconv
- * (glibc) to UTF-8 for UTF-16 (sniffing: core sk_decode_charset.c), Shift_JIS (CP932), EUC-JP and ISO-2022-JP,
- * and the NFKC-style folding that makes ０１２ and 012 alike.
- * SECURITY: client bytes of any charset claim; conversion errors are
- * skipped byte by byte, never fatal; buffers are fixed-size.
+ * (glibc) to UTF-8 for UTF-16 (sniffing: core sk_decode_charset.c), Shift_JIS (CP932), EUC-JP and
+ * ISO-2022-JP, and the NFKC-style folding that makes ０１２ and 012 alike. SECURITY: client bytes
+ * of any charset claim; conversion errors are skipped byte by byte, never fatal; buffers are
+ * fixed-size.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -15,7 +15,7 @@
 #include "dlp.h"
 
 #define SK_SNIFF 1024
-#define SK_CONV 8192
+#define SK_CONV  8192
 
 enum sk_norm_mode { SK_N_SNIFF, SK_N_BYTES, SK_N_ICONV };
 
@@ -72,7 +72,8 @@ size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t ca
             out = '-';
         else if (c == 0xe3 && c1 == 0x80 && c2 == 0x80)
             out = ' ';
-        else if (c == 0xe2 && ((c1 == 0x80 && c2 >= 0x90 && c2 <= 0x95) || (c1 == 0x88 && c2 == 0x92)))
+        else if (c == 0xe2 &&
+                 ((c1 == 0x80 && c2 >= 0x90 && c2 <= 0x95) || (c1 == 0x88 && c2 == 0x92)))
             out = '-';
         if (out >= 0) {
             d[o++] = (unsigned char)out;
@@ -200,11 +201,11 @@ static const char *sk_norm_charset(const char *cs)
     static const struct {
         const char *alias, *name;
     } map[] = {
-        {"shift_jis", "CP932"}, {"shift-jis", "CP932"}, {"sjis", "CP932"},
-        {"x-sjis", "CP932"}, {"windows-31j", "CP932"}, {"cp932", "CP932"},
-        {"ms_kanji", "CP932"}, {"euc-jp", "EUC-JP"}, {"x-euc-jp", "EUC-JP"},
-        {"eucjp", "EUC-JP"}, {"iso-2022-jp", "ISO-2022-JP"}, {"csiso2022jp", "ISO-2022-JP"},
-        {"utf-16", "UTF-16"}, {"utf-16le", "UTF-16LE"}, {"utf-16be", "UTF-16BE"},
+        {"shift_jis", "CP932"}, {"shift-jis", "CP932"},         {"sjis", "CP932"},
+        {"x-sjis", "CP932"},    {"windows-31j", "CP932"},       {"cp932", "CP932"},
+        {"ms_kanji", "CP932"},  {"euc-jp", "EUC-JP"},           {"x-euc-jp", "EUC-JP"},
+        {"eucjp", "EUC-JP"},    {"iso-2022-jp", "ISO-2022-JP"}, {"csiso2022jp", "ISO-2022-JP"},
+        {"utf-16", "UTF-16"},   {"utf-16le", "UTF-16LE"},       {"utf-16be", "UTF-16BE"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcasecmp(cs, map[i].alias) == 0)
@@ -288,8 +289,8 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
 
     if (z == NULL)
         return NULL;
-    z->sink = (struct sk_dlp_sink){.write = sk_norm_write, .end = sk_norm_end,
-                                   .destroy = sk_norm_destroy};
+    z->sink = (struct sk_dlp_sink){
+        .write = sk_norm_write, .end = sk_norm_end, .destroy = sk_norm_destroy};
     z->ctx = ctx;
     z->mode = SK_N_SNIFF;
     if (charset && *charset) {

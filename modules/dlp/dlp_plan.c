@@ -59,8 +59,8 @@ static int sk_dlp_add_custom(struct sk_dlp_plan *p, size_t tpl, const char *det,
     int code = 0;
     PCRE2_SIZE off = 0;
     /* The flags sk_pdb_dlp_regex_compile() validates with. */
-    c->re = pcre2_compile((PCRE2_SPTR)arg, n, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off,
-                          NULL);
+    c->re =
+        pcre2_compile((PCRE2_SPTR)arg, n, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
     if (c->re == NULL) {
         PCRE2_UCHAR msg[160];
         if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
@@ -96,8 +96,8 @@ static int sk_dlp_plan_tpl(struct sk_dlp_plan *p, size_t i, const char *dets, ch
     return rc;
 }
 
-int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n,
-                      struct sk_dlp_plan **out, char **err)
+int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n, struct sk_dlp_plan **out,
+                      char **err)
 {
     struct sk_dlp_plan *p = calloc(1, sizeof(*p));
 

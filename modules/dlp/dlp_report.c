@@ -1,8 +1,8 @@
 /* dlp_report.c - what a hit leaves behind: the log detail (detector,
  * count, masked sample, file name) and the 403 block page (the server's
- * page engine: reason "dlp", English or Japanese, dlp.templates). Never contains a detected value in clear.
- * SECURITY: template names come from the administrator, file names from
- * the client: both are HTML-escaped on the page; samples are masked.
+ * page engine: reason "dlp", English or Japanese, dlp.templates). Never contains a detected value
+ * in clear. SECURITY: template names come from the administrator, file names from the client: both
+ * are HTML-escaped on the page; samples are masked.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,6 @@
 #include "sekisho/module.h"
 #include "sekisho/page.h"
 
-
 /* Log detail of template TPL: detectors with counts and masked samples. */
 void sk_dlp_detail(const struct sk_dlp_engine *, size_t tpl, struct sk_buf *out);
 /* Set T's block page (reason "dlp", from PAGES as the client negotiates)

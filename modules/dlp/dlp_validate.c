@@ -7,9 +7,8 @@
 #include "dlp.h"
 
 static const char *const sk_dlp_names[SK_DLP_NBUILTIN] = {
-    [SK_DLP_CARD] = "credit-card", [SK_DLP_MYNUM] = "my-number",
-    [SK_DLP_CORP] = "corporate-number", [SK_DLP_SSN] = "ssn",
-    [SK_DLP_IBAN] = "iban", [SK_DLP_EMAIL] = "email",
+    [SK_DLP_CARD] = "credit-card", [SK_DLP_MYNUM] = "my-number", [SK_DLP_CORP] = "corporate-number",
+    [SK_DLP_SSN] = "ssn",          [SK_DLP_IBAN] = "iban",       [SK_DLP_EMAIL] = "email",
     [SK_DLP_PHONE] = "jp-phone",
 };
 
@@ -133,12 +132,11 @@ int sk_dlp_jp_phone_ok(const char *d, size_t n)
     if (d[0] != '0')
         return 0;
     if (n == 11)
-        return (d[2] == '0' && (d[1] == '7' || d[1] == '8' || d[1] == '9' || d[1] == '5' ||
-                                d[1] == '2')) ||
+        return (d[2] == '0' &&
+                (d[1] == '7' || d[1] == '8' || d[1] == '9' || d[1] == '5' || d[1] == '2')) ||
                memcmp(d, "0800", 4) == 0;
     if (n == 10) /* 050/070/080/090 numbers have 11 digits */
-        return (d[1] != '0' && !(d[2] == '0' && strchr("5789", d[1]))) ||
-               memcmp(d, "0120", 4) == 0;
+        return (d[1] != '0' && !(d[2] == '0' && strchr("5789", d[1]))) || memcmp(d, "0120", 4) == 0;
     return 0;
 }
 
@@ -147,18 +145,16 @@ static const struct {
     char cc[3];
     unsigned char len;
 } sk_dlp_iban_len[] = {
-    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
-    {"BG", 22}, {"BH", 22}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28},
-    {"CZ", 24}, {"DE", 22}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24},
-    {"FI", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18},
-    {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23},
-    {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32},
-    {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24},
-    {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NL", 18}, {"NO", 15},
-    {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22},
-    {"SA", 24}, {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27},
-    {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22},
-    {"VG", 24}, {"XK", 20},
+    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16}, {"BG", 22},
+    {"BH", 22}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24}, {"DE", 22},
+    {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18}, {"FO", 18}, {"FR", 27},
+    {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28},
+    {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30}, {"KZ", 20},
+    {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21}, {"LY", 25}, {"MC", 27},
+    {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NL", 18}, {"NO", 15},
+    {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"SA", 24},
+    {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"ST", 25}, {"SV", 28},
+    {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20},
 };
 
 int sk_dlp_iban_length(const char *cc)

@@ -39,7 +39,7 @@ static const char *ub_match_name(enum sk_page_lang lang, const char *match)
         {"domain", {"domain", "ドメイン"}},         {"exact", {"exact", "完全一致"}},
         {"prefix", {"prefix", "前方一致"}},         {"substring", {"substring", "部分一致"}},
         {"regex", {"regex", "正規表現"}},           {"url", {"URL", "URL"}},
-        {"expression", {"expression", "正規表現"}},
+        {"expression", {"expression", "正規表現"}}, {"cidr", {"network", "ネットワーク"}},
     };
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -114,17 +114,32 @@ static void ub_set_page(struct sk_txn *t, const struct sk_policy *pol, const str
 }
 
 /* Block T for HIT: reason (English, for the log), a "url" detection (the
- * xheaders module's X-Violations-Found / X-Infection-Found) and the page. */
-static enum sk_verdict ub_block(struct sk_txn *t, const struct sk_policy *pol, const char *rule,
-                                const struct ub_hit *h)
+ * xheaders module's X-Violations-Found / X-Infection-Found) and the page.
+ * With url.action log (monitor mode) the same reason and detection are
+ * recorded as would-block and the request passes. Failure verdicts
+ * (url.on-error) are their own setting and never pass through here as
+ * monitored: a URL that cannot be read is not a policy being rolled out. */
+static enum sk_verdict ub_block_or_log(struct sk_txn *t, const struct sk_policy *pol,
+                                       const char *rule, const struct ub_hit *h, int may_log)
 {
+    const char *action = sk_policy_get(pol, "url.action");
     char reason[1024];
 
     ub_reason(reason, sizeof(reason), SK_LANG_EN, h);
+    sk_txn_report(t, "url", rule, reason); /* best effort: the verdict stands */
+    if (may_log && action != NULL && strcmp(action, "log") == 0) {
+        sk_txn_would_block(t, rule, reason);
+        return SK_ALLOW;
+    }
     sk_txn_set_reason(t, rule, reason);
-    sk_txn_report(t, "url", rule, reason); /* best effort: the block stands */
     ub_set_page(t, pol, h);
     return SK_BLOCK;
+}
+
+static enum sk_verdict ub_block(struct sk_txn *t, const struct sk_policy *pol, const char *rule,
+                                const struct ub_hit *h)
+{
+    return ub_block_or_log(t, pol, rule, h, 0);
 }
 
 /* The URL could not be decided: the policy's url.on-error verdict (block
@@ -174,11 +189,12 @@ static int ub_normalize(struct sk_txn *t, struct sk_url *u, const char **rule, c
     int is_connect = strcasecmp(sk_txn_http_method(t), "CONNECT") == 0;
 
     *rule = "url-malformed";
-    /* The server hands over at most SK_URL_MAX - 1 bytes: a URL that long
-     * may have been cut, and a cut URL could hide what a rule matches. */
-    if (strlen(url) >= SK_URL_MAX - 1) {
+    /* The server hands over at most SK_URL_MAX + 1 bytes: more than
+     * SK_URL_MAX may have been cut, and a cut URL could hide what a rule
+     * matches. */
+    if (strlen(url) > SK_URL_MAX) {
         *rule = "url-overlong";
-        *err = strdup("URL longer than the 8190 bytes that are checked");
+        *err = strdup("URL longer than the 8192 bytes that are checked");
         return -1;
     }
     if (!is_connect && ub_host_smuggled(url, host)) {
@@ -224,7 +240,7 @@ static enum sk_verdict ub_headers(struct sk_txn *t, void *state)
     h.canonical = sk_url_string(&u);
     if (sk_infected_url_check(h.canonical) == 1) {
         h.why = UB_WHY_INFECTED;
-        v = ub_block(t, pol, "infected-url", &h);
+        v = ub_block_or_log(t, pol, "infected-url", &h, 1);
         goto out;
     }
     if (sk_policy_check_url(pol, &u, &d) == -1) {
@@ -239,7 +255,7 @@ static enum sk_verdict ub_headers(struct sk_txn *t, void *state)
     case SK_URL_BLOCK:
         h.why = strcmp(d.list, "category") == 0 ? UB_WHY_CATEGORY : UB_WHY_RULE;
         h.dec = &d;
-        v = ub_block(t, pol, label, &h);
+        v = ub_block_or_log(t, pol, label, &h, 1);
         break;
     case SK_URL_ALLOW: /* allow list: no URL block, later modules still run */
     case SK_URL_NONE:

@@ -14,13 +14,17 @@ static const struct sk_module_option sk_vs_options[] = {
     {"max-scantime", SK_OPT_DURATION, "30", NULL,
      "time per scan, also checked at every inner object of an archive"},
     {"decode-max-ratio", SK_OPT_UINT, "100", NULL, "decoded:encoded ratio called a bomb"},
-    {"decode-min-bytes", SK_OPT_SIZE, "1M", NULL, "decoded size below which the ratio is not checked"},
+    {"decode-min-bytes", SK_OPT_SIZE, "1M", NULL,
+     "decoded size below which the ratio is not checked"},
     {"max-heavy-scans", SK_OPT_UINT, "0", NULL,
      "archive/document/large scans at once per node (0: CPUs - 1, at least 1)"},
     {"heavy-bytes", SK_OPT_SIZE, "8M", NULL, "a body this large counts as a heavy scan"},
     {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
+    {"quarantine-dir", SK_OPT_DIR, NULL, NULL,
+     "where av.quarantine keeps blocked objects (writable by the c-icap user, 0700)"},
     {"test-signatures", SK_OPT_BOOL, "off", NULL,
-     "without signatures, scan with the built-in EICAR-only test set (sekisho-server --test-signatures)"},
+     "without signatures, scan with the built-in EICAR-only test set (sekisho-server "
+     "--test-signatures)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -67,7 +67,6 @@ __attribute__((format(printf, 2, 3))) static int sk_vs_errf(char **err, const ch
     return -1;
 }
 
-
 /* Order-independent hash of the database directory's file names and
  * sizes: identical signature sets give identical versions on every node. */
 static uint64_t sk_vs_dir_hash(const char *dir)
@@ -269,9 +268,11 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
     }
     if (!sk_vs_has_db(cf->db_dir) && !cf->test_signatures) {
         /* one line: the launcher prints it as its only startup error */
-        sk_vs_errf(err, "no ClamAV signatures in %s: install them with freshclam (Debian: apt "
+        sk_vs_errf(err,
+                   "no ClamAV signatures in %s: install them with freshclam (Debian: apt "
                    "install clamav-freshclam) or point --clamav-db at them; "
-                   "--test-signatures runs with a built-in EICAR-only test set", cf->db_dir);
+                   "--test-signatures runs with a built-in EICAR-only test set",
+                   cf->db_dir);
         goto fail;
     }
     if (!sk_vs_has_db(cf->db_dir)) {
@@ -341,25 +342,30 @@ static void sk_vs_release(struct sk_vs_eng *e)
     }
 }
 
-static void sk_vs_classify(cl_error_t rc, const char *virname,
-                           const struct sk_vs_scan_ctx *sc, struct sk_vs_report *rep)
+static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_vs_scan_ctx *sc,
+                           struct sk_vs_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
     if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy) {
         rep->result = SK_VS_LIMIT;
         snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.%s",
-                 sc->over_files ? "MaxFiles" : sc->over_bytes ? "MaxScanSize"
-                 : sc->over_time ? "MaxScanTime" : "Busy");
+                 sc->over_files   ? "MaxFiles"
+                 : sc->over_bytes ? "MaxScanSize"
+                 : sc->over_time  ? "MaxScanTime"
+                                  : "Busy");
         if (sc->over_files)
             snprintf(rep->why, sizeof(rep->why), "more than %llu archive members (av.max-files)",
                      (unsigned long long)sc->max_files);
         else if (sc->over_bytes)
-            snprintf(rep->why, sizeof(rep->why), "archive contents exceed av.max-scan-size "
-                     "(%llu bytes)", (unsigned long long)sc->max_bytes);
+            snprintf(rep->why, sizeof(rep->why),
+                     "archive contents exceed av.max-scan-size "
+                     "(%llu bytes)",
+                     (unsigned long long)sc->max_bytes);
         else if (sc->over_time)
             snprintf(rep->why, sizeof(rep->why), "scan took longer than virus_scan.max-scantime");
         else
-            snprintf(rep->why, sizeof(rep->why), "no heavy-scan slot free within "
+            snprintf(rep->why, sizeof(rep->why),
+                     "no heavy-scan slot free within "
                      "virus_scan.max-scantime (virus_scan.max-heavy-scans)");
         return;
     }
@@ -369,7 +375,9 @@ static void sk_vs_classify(cl_error_t rc, const char *virname,
         return;
     case CL_VIRUS:
         snprintf(rep->name, sizeof(rep->name), "%s",
-                 virname ? virname : sc->found[0] ? sc->found : "Unknown");
+                 virname        ? virname
+                 : sc->found[0] ? sc->found
+                                : "Unknown");
         if (strncmp(rep->name, "Heuristics.Limits.Exceeded", 26) == 0) {
             rep->result = SK_VS_LIMIT;
             snprintf(rep->why, sizeof(rep->why), "scan limit exceeded (%s)", rep->name);
@@ -415,9 +423,20 @@ static int sk_vs_heavy(const struct sk_vs_clam *c, const unsigned char *head, si
         const char *magic;
         size_t len, off;
     } kinds[] = {
-        {"PK\x03\x04", 4, 0}, {"\x1f\x8b", 2, 0}, {"7z\xbc\xaf", 4, 0}, {"Rar!", 4, 0},
-        {"BZh", 3, 0}, {"\xfd" "7zXZ", 5, 0}, {"MSCF", 4, 0}, {"ustar", 5, 257},
-        {"\xd0\xcf\x11\xe0", 4, 0}, {"%PDF", 4, 0}, {"ITSF", 4, 0}, {"xar!", 4, 0},
+        {"PK\x03\x04", 4, 0},
+        {"\x1f\x8b", 2, 0},
+        {"7z\xbc\xaf", 4, 0},
+        {"Rar!", 4, 0},
+        {"BZh", 3, 0},
+        {"\xfd"
+         "7zXZ",
+         5, 0},
+        {"MSCF", 4, 0},
+        {"ustar", 5, 257},
+        {"\xd0\xcf\x11\xe0", 4, 0},
+        {"%PDF", 4, 0},
+        {"ITSF", 4, 0},
+        {"xar!", 4, 0},
     };
 
     if (size >= c->conf.heavy_bytes)
@@ -448,8 +467,7 @@ static int sk_vs_slot_take(struct sk_vs_clam *c)
     end.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
     for (;;) {
         for (unsigned i = 0; i < c->conf.max_heavy; i++) {
-            struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i,
-                               .l_len = 1};
+            struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i, .l_len = 1};
             if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
                 return fd;
         }
@@ -530,9 +548,10 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
     unsigned char head[512];
     ssize_t n = pread(fd, head, sizeof(head), 0);
     struct stat st;
-    int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, head, n > 0 ? (size_t)n : 0,
-                                                    fstat(fd, &st) == 0 ? (uint64_t)st.st_size
-                                                                        : UINT64_MAX));
+    int slot =
+        sk_vs_begin_scan(c, &sc,
+                         sk_vs_heavy(c, head, n > 0 ? (size_t)n : 0,
+                                     fstat(fd, &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX));
     struct sk_vs_eng *e;
     struct cl_scan_options o;
     const char *virname = NULL;
@@ -604,8 +623,7 @@ static void sk_vs_clam_maybe_reload(void *self)
 
     if (c->conf.reload_interval == 0 || now < __atomic_load_n(&c->next_check, __ATOMIC_RELAXED))
         return;
-    if (!__atomic_compare_exchange_n(&c->busy, &expect, 1, 0, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED))
+    if (!__atomic_compare_exchange_n(&c->busy, &expect, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;
     __atomic_store_n(&c->next_check, now + (time_t)c->conf.reload_interval, __ATOMIC_RELAXED);
     /* no stat state: the directory was missing; rebuild once it has a db */
@@ -652,14 +670,13 @@ static int sk_vs_slots_create(struct sk_vs_clam *c, char **err)
 
     snprintf(path, sizeof(path), "%s/sekisho-heavy.XXXXXX", c->conf.tmp_dir);
     if ((c->heavy_fd = mkstemp(path)) == -1)
-        return sk_vs_errf(err, "cannot create the heavy-scan lock file in %s: %s",
-                          c->conf.tmp_dir, strerror(errno));
+        return sk_vs_errf(err, "cannot create the heavy-scan lock file in %s: %s", c->conf.tmp_dir,
+                          strerror(errno));
     unlink(path);
     return 0;
 }
 
-int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner *out,
-                        char **err)
+int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner *out, char **err)
 {
     static int inited;
     struct sk_vs_clam *c;

@@ -76,7 +76,7 @@ struct sk_vs_engine_conf {
      * max_scantime_ms for a slot is a limit. 0: one less than the CPUs. */
     unsigned max_heavy;
     uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
-    int test_signatures; /* virus_scan.test-signatures: built-in set when db_dir has none */
+    int test_signatures;  /* virus_scan.test-signatures: built-in set when db_dir has none */
 };
 /* Build the engine before fork. 0 with *out filled, or -1 with *err. */
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);
@@ -103,14 +103,20 @@ void sk_vs_store_free(struct sk_vs_store *);
 /* Frees the reusable buffers kept for the next bodies (module unload). */
 void sk_vs_store_pool_drain(void);
 
+/* ---- quarantine (vs_quarantine.c) ---- */
+/* Keep DATA (the object as scanned) under DIR as ID.bin with ID.json
+ * (metadata, written last); both 0600. Sets ID (IDSIZE >= 40). 0 or -1. */
+int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *data, size_t len,
+                     const char *virus, const char *ctype, char *id, size_t idsize);
+
 /* ---- parts and archive members (vs_walk.c) ---- */
 struct sk_vs_walk {
     const struct sk_vs_scanner *sc;
     const struct sk_vs_conf *conf;
     const struct sk_vs_limits *lim;
-    uint64_t max_size; /* av.max-scan-size, for messages */
-    uint64_t budget;   /* bytes of parts/members still allowed */
-    uint64_t files;    /* archive members seen */
+    uint64_t max_size;       /* av.max-scan-size, for messages */
+    uint64_t budget;         /* bytes of parts/members still allowed */
+    uint64_t files;          /* archive members seen */
     struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
@@ -138,8 +144,7 @@ void sk_vs_fini(struct sk_module_ctx *);
 const char *sk_vs_version(struct sk_module_ctx *);
 int sk_vs_txn_begin(struct sk_txn *, void **state);
 enum sk_verdict sk_vs_on_headers(struct sk_txn *, void *state);
-enum sk_verdict sk_vs_on_body(struct sk_txn *, void *state, const void *buf, size_t len,
-                              int eof);
+enum sk_verdict sk_vs_on_body(struct sk_txn *, void *state, const void *buf, size_t len, int eof);
 void sk_vs_txn_end(struct sk_txn *, void *state);
 
 /* Install a scanner and configuration in place of init() (tests). The

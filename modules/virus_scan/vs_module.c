@@ -27,6 +27,8 @@ struct sk_vs_state {
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted;
+    int monitor;    /* av.action log: a virus is reported and passed */
+    int quarantine; /* av.quarantine on: a blocked virus is kept */
     uint64_t infected_seconds;
     struct sk_vs_limits limits;
     /* the body */
@@ -88,11 +90,16 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
         uint64_t def;
         int duration;
     } opts[] = {
-        {"memory-threshold", SK_VS_MIB, 0}, {"reload-interval", 60, 1},
-        {"max-scansize", 400 * SK_VS_MIB, 0}, {"max-filesize", 400 * SK_VS_MIB, 0},
-        {"max-recursion", 17, 0},        {"max-files", 10000, 0},
-        {"max-scantime", 30, 1},         {"decode-max-ratio", 100, 0},
-        {"decode-min-bytes", SK_VS_MIB, 0}, {"max-heavy-scans", 0, 0},
+        {"memory-threshold", SK_VS_MIB, 0},
+        {"reload-interval", 60, 1},
+        {"max-scansize", 400 * SK_VS_MIB, 0},
+        {"max-filesize", 400 * SK_VS_MIB, 0},
+        {"max-recursion", 17, 0},
+        {"max-files", 10000, 0},
+        {"max-scantime", 30, 1},
+        {"decode-max-ratio", 100, 0},
+        {"decode-min-bytes", SK_VS_MIB, 0},
+        {"max-heavy-scans", 0, 0},
         {"heavy-bytes", 8 * SK_VS_MIB, 0},
     };
 
@@ -107,8 +114,10 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
             return -1;
         }
     }
-    g->conf = (struct sk_vs_conf){.mem_threshold = v[0] ? v[0] : 1, .decode_ratio = v[7],
-                                  .decode_floor = v[8], .tmp_dir = ctx->tmp_dir};
+    g->conf = (struct sk_vs_conf){.mem_threshold = v[0] ? v[0] : 1,
+                                  .decode_ratio = v[7],
+                                  .decode_floor = v[8],
+                                  .tmp_dir = ctx->tmp_dir};
     ec.reload_interval = (unsigned)v[1];
     ec.max_scansize = v[2];
     ec.max_filesize = v[3];
@@ -122,8 +131,8 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     ec.heavy_bytes = v[10];
     /* sekisho-server --test-signatures; without it an empty db dir is fatal */
     const char *ts = ctx->option(ctx, "test-signatures");
-    ec.test_signatures = ts && (strcmp(ts, "on") == 0 || strcmp(ts, "yes") == 0 ||
-                                strcmp(ts, "1") == 0);
+    ec.test_signatures =
+        ts && (strcmp(ts, "on") == 0 || strcmp(ts, "yes") == 0 || strcmp(ts, "1") == 0);
     if (sk_vs_pages_load(ctx->option(ctx, "templates"), err) == -1 ||
         sk_vs_engine_create(&ec, &g->scanner, err) == -1) {
         sk_vs_pages_free();
@@ -210,6 +219,36 @@ static enum sk_verdict sk_vs_error(struct sk_txn *t, struct sk_vs_state *s, cons
     return sk_vs_failure(t, s, s->block_on_error, "av-error", why, "av.on-error");
 }
 
+static const char *sk_vs_header(struct sk_txn *t, const char *name);
+
+/* The reason for a virus block; with av.quarantine on, the object is kept
+ * first and the reason names the quarantine id (or why it was not kept:
+ * the block stands either way). */
+static void sk_vs_keep(struct sk_txn *t, struct sk_vs_state *s, const char *virus)
+{
+    const struct sk_module_ctx *mc = sk_txn_module_ctx(t);
+    const char *dir = mc && mc->option ? mc->option(mc, "quarantine-dir") : NULL;
+    const unsigned char *data;
+    char id[64], reason[200];
+    size_t len;
+
+    if (!s->quarantine) {
+        sk_txn_set_reason(t, virus, "virus found");
+        return;
+    }
+    if (dir == NULL || *dir == '\0')
+        snprintf(reason, sizeof(reason),
+                 "virus found; not quarantined: "
+                 "virus_scan.quarantine-dir is not set");
+    else if (sk_vs_store_view(&s->store, &data, &len) == -1 ||
+             sk_vs_quarantine(t, dir, data, len, virus, sk_vs_header(t, "Content-Type"), id,
+                              sizeof(id)) == -1)
+        snprintf(reason, sizeof(reason), "virus found; not quarantined: %s", strerror(errno));
+    else
+        snprintf(reason, sizeof(reason), "virus found; quarantined as %s", id);
+    sk_txn_set_reason(t, virus, reason);
+}
+
 static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
                                    const struct sk_vs_report *rep)
 {
@@ -218,15 +257,18 @@ static enum sk_verdict sk_vs_apply(struct sk_txn *t, struct sk_vs_state *s,
         return s->final = SK_ALLOW;
     case SK_VS_VIRUS:
         sk_txn_report(t, "virus", rep->name, NULL);
-        sk_txn_set_reason(t, rep->name, "virus found");
+        if (s->monitor) { /* not listed as an infected URL either: nothing blocks */
+            sk_txn_would_block(t, rep->name, "virus found (av.action log: passed)");
+            return s->final = SK_ALLOW;
+        }
+        sk_vs_keep(t, s, rep->name);
         sk_vs_page(t, NULL, rep->name, "virus found");
         sk_vs_list_url(t, s);
         return s->final = SK_BLOCK;
     case SK_VS_LIMIT:
         return sk_vs_limit(t, s, rep->name[0] ? rep->name : "av-limit", rep->why);
     case SK_VS_ENCRYPTED:
-        return sk_vs_failure(t, s, s->block_on_encrypted, rep->name, rep->why,
-                             "av.on-encrypted");
+        return sk_vs_failure(t, s, s->block_on_encrypted, rep->name, rep->why, "av.on-encrypted");
     case SK_VS_ERROR:
     default:
         return sk_vs_error(t, s, rep->why[0] ? rep->why : "scan engine error");
@@ -290,8 +332,8 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
 {
     uint64_t v;
 
-    s->max_size = sk_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v
-                                                                                 : 100 * SK_VS_MIB;
+    s->max_size =
+        sk_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v : 100 * SK_VS_MIB;
     s->limits.max_files = sk_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
     s->limits.max_bytes = s->max_size; /* inside archives too, not only the body */
     s->infected_seconds =
@@ -299,6 +341,10 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
     s->block_on_error = sk_vs_is_block(t, "av.on-error");
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");
+    s->monitor =
+        sk_vs_setting(t, "av.action") != NULL && strcmp(sk_vs_setting(t, "av.action"), "log") == 0;
+    s->quarantine = sk_vs_setting(t, "av.quarantine") != NULL &&
+                    strcmp(sk_vs_setting(t, "av.quarantine"), "on") == 0;
 }
 
 /* The Content-Encoding chain of every field, in order. A coding we cannot
@@ -308,7 +354,8 @@ static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
 {
     char *ce = sk_txn_header_list(t, sk_txn_method(t) == SK_RESPMOD, "Content-Encoding");
     struct sk_coding_chain chain;
-    struct sk_decode_limits lim = {.out_max = s->max_size, .ratio = sk_vs_g->conf.decode_ratio,
+    struct sk_decode_limits lim = {.out_max = s->max_size,
+                                   .ratio = sk_vs_g->conf.decode_ratio,
                                    .floor = sk_vs_g->conf.decode_floor};
     char bad[48], why[160];
     int rc = sk_coding_parse(ce, &chain, bad, sizeof(bad));
@@ -344,8 +391,10 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     sk_vs_read_policy(t, s);
     cl = sk_vs_header(t, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > s->max_size) {
-        snprintf(why, sizeof(why), "object of %.20s bytes is larger than av.max-scan-size "
-                 "(%llu bytes)", cl, (unsigned long long)s->max_size);
+        snprintf(why, sizeof(why),
+                 "object of %.20s bytes is larger than av.max-scan-size "
+                 "(%llu bytes)",
+                 cl, (unsigned long long)s->max_size);
         return sk_vs_limit(t, s, "av-limit:max-scan-size", why);
     }
     if (sk_vs_decoder(t, s) == -1)
@@ -368,8 +417,11 @@ static int sk_vs_sink(void *arg, const void *buf, size_t len)
 static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
 {
     struct sk_vs_scanner *sc = &sk_vs_g->scanner;
-    struct sk_vs_walk w = {.sc = sc, .conf = &sk_vs_g->conf, .lim = &s->limits,
-                           .max_size = s->max_size, .budget = s->max_size,
+    struct sk_vs_walk w = {.sc = sc,
+                           .conf = &sk_vs_g->conf,
+                           .lim = &s->limits,
+                           .max_size = s->max_size,
+                           .budget = s->max_size,
                            .rep = {.result = SK_VS_CLEAN}};
     struct sk_vs_report rep;
     const unsigned char *data;
@@ -393,8 +445,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     return sk_vs_apply(t, s, &rep);
 }
 
-enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len,
-                              int eof)
+enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)
 {
     struct sk_vs_state *s = state;
     char why[200];
@@ -407,7 +458,8 @@ enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, si
     if (s->dec) {
         enum sk_decode_rc rc = sk_decoder_feed(s->dec, buf, len, eof, sk_vs_sink, &s->store);
         if (rc == SK_DECODE_LIMIT) {
-            snprintf(why, sizeof(why), "decoded body exceeds av.max-scan-size (%llu bytes) or "
+            snprintf(why, sizeof(why),
+                     "decoded body exceeds av.max-scan-size (%llu bytes) or "
                      "the decompression ratio limit (%llu:1): possible decompression bomb",
                      (unsigned long long)s->max_size,
                      (unsigned long long)sk_vs_g->conf.decode_ratio);

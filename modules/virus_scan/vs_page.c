@@ -16,8 +16,8 @@ static pthread_once_t sk_vs_pages_once = PTHREAD_ONCE_INIT;
 int sk_vs_pages_load(const char *dir, char **err)
 {
     sk_vs_pages_free();
-    if (sk_pageset_load(&sk_vs_pages, dir, &sk_page_builtin_generic, "virus_scan.templates",
-                        err) == -1)
+    if (sk_pageset_load(&sk_vs_pages, dir, &sk_page_builtin_generic, "virus_scan.templates", err) ==
+        -1)
         return -1;
     sk_vs_pages_loaded = 1;
     return 0;

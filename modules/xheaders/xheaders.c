@@ -100,7 +100,7 @@ static void sk_xh_violations(struct sk_txn *t, int blocked)
                          blocked ? 2 : 0);
         if (n < 0 || used + (size_t)n + 32 >= sizeof(items)) {
             items[used] = '\0'; /* drop the partly written entry */
-            break;               /* whole entries only, within one header line */
+            break;              /* whole entries only, within one header line */
         }
         used += (size_t)n;
         count++;
@@ -138,8 +138,8 @@ void sk_xh_decide(struct sk_txn *t, int outcome)
         const char *threat = virus ? virus : first;
         int type = virus || strcmp(first_kind ? first_kind : "", "virus") == 0 ? 0 : 1;
         sk_xh_sanitize(name, sizeof(name), threat);
-        snprintf(line, sizeof(line), "X-Infection-Found: Type=%d; Resolution=%d; Threat=%s;",
-                 type, blocked ? 2 : 0, name);
+        snprintf(line, sizeof(line), "X-Infection-Found: Type=%d; Resolution=%d; Threat=%s;", type,
+                 blocked ? 2 : 0, name);
         sk_txn_add_icap_header(t, line);
     }
     if (sk_xh_on(t, "icap.x-violations-found"))

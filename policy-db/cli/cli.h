@@ -8,23 +8,24 @@
 #include <sekisho/policy_db.h>
 
 /* Exit codes: a contract with scripts. */
-#define SK_CLI_OK 0
-#define SK_CLI_FAIL 1  /* the operation failed (database missing, unreadable, ...) */
+#define SK_CLI_OK    0
+#define SK_CLI_FAIL  1 /* the operation failed (database missing, unreadable, ...) */
 #define SK_CLI_USAGE 2 /* bad input: nothing was changed */
 
 /* Options a command accepts (struct sk_cli_cmd.opts). */
-#define SK_OPT_POLICY 0x1
-#define SK_OPT_JSON 0x2
-#define SK_OPT_LIMIT 0x4
-#define SK_OPT_SCOPE 0x8     /* --client-ip, --user, --group (repeatable) */
-#define SK_OPT_PRIORITY 0x10 /* --priority N */
-#define SK_OPT_COMMENT 0x20  /* --comment TEXT */
-#define SK_OPT_LIST 0x40     /* --list block|allow|approved */
-#define SK_OPT_MATCH 0x80    /* --match exact|prefix|substring|domain|regex */
-#define SK_OPT_DLP 0x100     /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET 0x200   /* --key, --out, --source, --pubkey, --ca, --poll, --once */
-#define SK_OPT_REPORT 0x400  /* --log (repeatable), --from, --to, --csv */
-#define SK_OPT_LAST SK_OPT_REPORT
+#define SK_OPT_POLICY   0x1
+#define SK_OPT_JSON     0x2
+#define SK_OPT_LIMIT    0x4
+#define SK_OPT_SCOPE    0x8   /* --client-ip, --user, --group (repeatable) */
+#define SK_OPT_PRIORITY 0x10  /* --priority N */
+#define SK_OPT_COMMENT  0x20  /* --comment TEXT */
+#define SK_OPT_LIST     0x40  /* --list block|allow|approved */
+#define SK_OPT_MATCH    0x80  /* --match exact|prefix|substring|domain|regex */
+#define SK_OPT_DLP      0x100 /* --detector (repeatable), --min-count, --action */
+#define SK_OPT_FLEET    0x200 /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_REPORT   0x400 /* --log (repeatable), --from, --to, --csv */
+#define SK_OPT_QUAR     0x800 /* --dir, --older (quarantine) */
+#define SK_OPT_LAST     SK_OPT_QUAR
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -40,7 +41,7 @@ struct sk_cli {
     unsigned seen;      /* SK_OPT_* given on the command line */
     int argc;           /* command name and operands */
     char **argv;
-    int nops;           /* operands after the command's words */
+    int nops; /* operands after the command's words */
     char **ops;
     struct sk_cli_scope *scopes; /* --client-ip/--user/--group */
     int nscopes;
@@ -55,6 +56,8 @@ struct sk_cli {
     const char **logs;
     int nlogs;
     const char *from, *to, *csv;
+    /* quarantine: directory, purge age */
+    const char *qdir, *older;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -69,6 +72,11 @@ struct sk_cli_cmd {
 };
 
 /* Commands, by group. */
+/* quarantine (cli_quarantine.c) */
+int sk_cli_quarantine_list(struct sk_cli *);
+int sk_cli_quarantine_show(struct sk_cli *);
+int sk_cli_quarantine_release(struct sk_cli *);
+int sk_cli_quarantine_purge(struct sk_cli *);
 int sk_cli_init(struct sk_cli *);
 int sk_cli_generation(struct sk_cli *);
 int sk_cli_hash(struct sk_cli *);
@@ -77,7 +85,7 @@ int sk_cli_keygen(struct sk_cli *);
 int sk_cli_publish(struct sk_cli *);
 int sk_cli_pull(struct sk_cli *);
 int sk_cli_cluster_status(struct sk_cli *);
-int sk_cli_log_report(struct sk_cli *); /* cli_report.c */
+int sk_cli_log_report(struct sk_cli *);  /* cli_report.c */
 int sk_cli_notify_test(struct sk_cli *); /* cli_notify.c */
 int sk_cli_history(struct sk_cli *);
 int sk_cli_set(struct sk_cli *);

@@ -165,8 +165,7 @@ int sk_cli_keygen(struct sk_cli *c)
     {
         char id[SK_BUNDLE_KEYID_HEX + 1];
         sk_bundle_key_id(k, id);
-        printf("wrote %s (private, mode 0600) and %s (public); key id %s\n", c->out, pubpath,
-               id);
+        printf("wrote %s (private, mode 0600) and %s (public); key id %s\n", c->out, pubpath, id);
     }
     rc = SK_CLI_OK;
 out:
@@ -370,17 +369,20 @@ int sk_cli_publish(struct sk_cli *c)
     snprintf(path, sizeof(path), "%s/%s.sig", c->out, name);
     if (sk_bundle_write_file(path, sig, strlen(sig), 0644) != 0)
         goto io;
-    ilen = asprintf(&index, "sekisho-policy-index 1\nbundle: %s\ngeneration: %lld\n"
-                            "content-hash: %s\n", name, (long long)gen, hash);
+    ilen = asprintf(&index,
+                    "sekisho-policy-index 1\nbundle: %s\ngeneration: %lld\n"
+                    "content-hash: %s\n",
+                    name, (long long)gen, hash);
     snprintf(path, sizeof(path), "%s/index", c->out);
     if (ilen < 0 || sk_bundle_write_file(path, index, (size_t)ilen, 0644) != 0)
         goto io;
     if (c->json)
-        printf("{\"bundle\":\"%s\",\"generation\":%lld,\"content_hash\":\"%s\",\"key_id\":\"%s\"}\n",
-               name, (long long)gen, hash, id);
+        printf(
+            "{\"bundle\":\"%s\",\"generation\":%lld,\"content_hash\":\"%s\",\"key_id\":\"%s\"}\n",
+            name, (long long)gen, hash, id);
     else
-        printf("published %s (generation %lld, content %s, key %s)\n", name, (long long)gen,
-               hash, id);
+        printf("published %s (generation %lld, content %s, key %s)\n", name, (long long)gen, hash,
+               id);
     rc = SK_CLI_OK;
     goto out;
 io:

@@ -55,7 +55,12 @@ static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy
                                   const struct sk_url_decision *d, const struct sk_url *u)
 {
     const char *verdict = d->verdict == SK_URL_NONE ? "allow" : sk_url_verdict_name(d->verdict);
+    const char *action = sk_policy_get(p, "url.action");
     int none = d->verdict == SK_URL_NONE;
+
+    /* what the server does: url.action log passes a block as would-block */
+    if (d->verdict == SK_URL_BLOCK && action != NULL && strcmp(action, "log") == 0)
+        verdict = "would-block";
 
     if (c->json) {
         printf("{\"verdict\":\"%s\",\"policy\":", verdict);
@@ -87,6 +92,8 @@ static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy
                strcmp(d->policy, sk_policy_name(p)) ? d->policy : "",
                strcmp(d->policy, sk_policy_name(p)) ? "'" : "");
     printf("  url: %s\n", sk_url_string(u));
+    if (strcmp(verdict, "would-block") == 0)
+        printf("  monitor mode (url.action log): passed, logged as would-block\n");
 }
 
 int sk_cli_check(struct sk_cli *c)

@@ -115,7 +115,8 @@ static void sk_cl_ask(struct sk_node *n)
         return;
     snprintf(req, sizeof(req),
              "OPTIONS icap://%s/sekisho ICAP/1.0\r\nHost: %s\r\nEncapsulated: null-body=0\r\n"
-             "Connection: close\r\n\r\n", n->addr, n->addr);
+             "Connection: close\r\n\r\n",
+             n->addr, n->addr);
     if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
         snprintf(n->why, sizeof(n->why), "cannot send");
         goto out;

@@ -29,8 +29,8 @@ int sk_cli_init(struct sk_cli *c)
         goto out;
     }
     if (before == SK_PDB_SCHEMA_VERSION)
-        printf("policy database %s is already initialised (schema %d, generation %lld)\n",
-               c->db, SK_PDB_SCHEMA_VERSION, (long long)gen);
+        printf("policy database %s is already initialised (schema %d, generation %lld)\n", c->db,
+               SK_PDB_SCHEMA_VERSION, (long long)gen);
     else if (before > 0)
         printf("migrated policy database %s from schema %d to %d (generation %lld)\n", c->db,
                before, SK_PDB_SCHEMA_VERSION, (long long)gen);

@@ -10,8 +10,8 @@ static int64_t sk_cli_do_dlp_add(struct sk_cli *c, struct sk_pdb *pdb, void *arg
 {
     int64_t min_count = *(int64_t *)arg;
 
-    return sk_pdb_dlp_add(pdb, c->policy, c->ops[0], c->detectors, (size_t)c->ndetectors,
-                          min_count, c->action, err);
+    return sk_pdb_dlp_add(pdb, c->policy, c->ops[0], c->detectors, (size_t)c->ndetectors, min_count,
+                          c->action, err);
 }
 
 int sk_cli_dlp_add(struct sk_cli *c)
@@ -109,8 +109,8 @@ static void sk_cli_dlp_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
     }
     if (n == 0)
         printf("%-16s %-24s %-6s %-5s %s\n", "POLICY", "TEMPLATE", "ACTION", "MIN", "DETECTORS");
-    printf("%-16s %-24s %-6s %-5lld ", sk_cli_dcol(st, 0), sk_cli_dcol(st, 1),
-           sk_cli_dcol(st, 4), (long long)sqlite3_column_int64(st, 3));
+    printf("%-16s %-24s %-6s %-5lld ", sk_cli_dcol(st, 0), sk_cli_dcol(st, 1), sk_cli_dcol(st, 4),
+           (long long)sqlite3_column_int64(st, 3));
     for (const char *p = sk_cli_dcol(st, 2); *p; p++)
         fputs(*p == '\n' ? " | " : (char[2]){*p, 0}, stdout);
     fputc('\n', stdout);

@@ -49,9 +49,9 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
     {"policy scope rm", sk_cli_scope_rm, SK_SCOPES, 1, 1,
      "policy scope rm NAME [--client-ip CIDR]... [--user U]... [--group G]...",
      "remove clients from a policy's scope"},
-    {"url add", sk_cli_url_add, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT, 1,
-     1, "url add --list L --match M PATTERN [--policy NAME] [--comment T]",
-     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex)"},
+    {"url add", sk_cli_url_add, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT, 1, 1,
+     "url add --list L --match M PATTERN [--policy NAME] [--comment T]",
+     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex|cidr)"},
     {"url list", sk_cli_url_list, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_JSON, 0, 0,
      "url list [--policy NAME] [--list L] [--json]", "list URL rules with their ids"},
     {"url rm", sk_cli_url_rm, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH, 1, 1,
@@ -101,10 +101,19 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "one self-contained HTML report (and CSV tables) from access logs"},
     {"notify test", sk_cli_notify_test, 0, 0, 0, "notify test",
      "send one alert of each kind in notify.events to the webhook and mail set"},
-    {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0,
-     "history [--limit N] [--json]", "list generations: when, who, what"},
+    {"history", sk_cli_history, SK_OPT_JSON | SK_OPT_LIMIT, 0, 0, "history [--limit N] [--json]",
+     "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
      "restore the policy state of generation GEN, as a new generation"},
+    {"quarantine list", sk_cli_quarantine_list, SK_OPT_QUAR, 0, 0, "quarantine list [--dir DIR]",
+     "objects av.quarantine kept (DIR: $SEKISHO_QUARANTINE_DIR, else /var/lib/sekisho/quarantine)"},
+    {"quarantine show", sk_cli_quarantine_show, SK_OPT_QUAR, 1, 1, "quarantine show ID [--dir DIR]",
+     "print a quarantined object's metadata (JSON)"},
+    {"quarantine release", sk_cli_quarantine_release, SK_OPT_QUAR | SK_OPT_FLEET, 1, 1,
+     "quarantine release ID --out FILE [--dir DIR]",
+     "copy the object to a new FILE (0600) after checking its SHA-256"},
+    {"quarantine purge", sk_cli_quarantine_purge, SK_OPT_QUAR, 0, 0,
+     "quarantine purge --older AGE [--dir DIR]", "remove objects older than AGE (30d, 12h)"},
 };
 
 #define SK_CLI_NCMDS (sizeof(sk_cli_cmds) / sizeof(sk_cli_cmds[0]))
@@ -119,15 +128,16 @@ static void sk_cli_help(FILE *f)
                "commands:\n");
     for (size_t i = 0; i < SK_CLI_NCMDS; i++)
         fprintf(f, "  %s\n      %s\n", sk_cli_cmds[i].synopsis, sk_cli_cmds[i].help);
-    fprintf(f, "\noptions:\n"
-               "  --db FILE      policy database (default: $SEKISHO_POLICY_DB, else %s)\n"
-               "  --policy NAME  policy to act on (default: %s)\n"
-               "  --json         one JSON document on stdout, for scripts\n"
-               "  --limit N      history: only the newest N generations\n"
-               "  --client-ip, --user, --group, --priority, --comment, --list, --match,\n"
-               "  --detector, --min-count, --action:\n"
-               "                 see the commands above\n\n"
-               "exit status: 0 success, 1 operation failed, 2 usage error (nothing changed)\n",
+    fprintf(f,
+            "\noptions:\n"
+            "  --db FILE      policy database (default: $SEKISHO_POLICY_DB, else %s)\n"
+            "  --policy NAME  policy to act on (default: %s)\n"
+            "  --json         one JSON document on stdout, for scripts\n"
+            "  --limit N      history: only the newest N generations\n"
+            "  --client-ip, --user, --group, --priority, --comment, --list, --match,\n"
+            "  --detector, --min-count, --action:\n"
+            "                 see the commands above\n\n"
+            "exit status: 0 success, 1 operation failed, 2 usage error (nothing changed)\n",
             SK_PDB_DEFAULT_PATH, SK_PDB_DEFAULT_POLICY);
 }
 
@@ -154,6 +164,8 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--log/--from/--to/--csv";
     case SK_OPT_FLEET:
         return "--key/--out/--source/--pubkey/--ca/--poll/--once";
+    case SK_OPT_QUAR:
+        return "--dir/--older";
     default:
         return "--match";
     }
@@ -199,23 +211,36 @@ static int sk_cli_parse_limit(struct sk_cli *c, const char *arg)
 /* Options anywhere on the line (GNU getopt permutes); "--" ends them. */
 static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},    {"policy", required_argument, NULL, 'p'},
-        {"json", no_argument, NULL, 'j'},        {"limit", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-        {"client-ip", required_argument, NULL, 'i'}, {"user", required_argument, NULL, 'u'},
-        {"group", required_argument, NULL, 'g'}, {"priority", required_argument, NULL, 'P'},
-        {"comment", required_argument, NULL, 'c'}, {"list", required_argument, NULL, 'L'},
-        {"match", required_argument, NULL, 'M'},
-        {"detector", required_argument, NULL, 'D'}, {"min-count", required_argument, NULL, 'N'},
-        {"action", required_argument, NULL, 'A'},
-        {"key", required_argument, NULL, 'K'},   {"out", required_argument, NULL, 'O'},
-        {"source", required_argument, NULL, 'S'}, {"pubkey", required_argument, NULL, 'B'},
-        {"ca", required_argument, NULL, 'C'},    {"poll", required_argument, NULL, 'T'},
-        {"once", no_argument, NULL, '1'},
-        {"log", required_argument, NULL, 'G'},   {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'E'},    {"csv", required_argument, NULL, 'X'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                             {"policy", required_argument, NULL, 'p'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"limit", required_argument, NULL, 'l'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {"client-ip", required_argument, NULL, 'i'},
+                                             {"user", required_argument, NULL, 'u'},
+                                             {"group", required_argument, NULL, 'g'},
+                                             {"priority", required_argument, NULL, 'P'},
+                                             {"comment", required_argument, NULL, 'c'},
+                                             {"list", required_argument, NULL, 'L'},
+                                             {"match", required_argument, NULL, 'M'},
+                                             {"detector", required_argument, NULL, 'D'},
+                                             {"min-count", required_argument, NULL, 'N'},
+                                             {"action", required_argument, NULL, 'A'},
+                                             {"key", required_argument, NULL, 'K'},
+                                             {"out", required_argument, NULL, 'O'},
+                                             {"source", required_argument, NULL, 'S'},
+                                             {"pubkey", required_argument, NULL, 'B'},
+                                             {"ca", required_argument, NULL, 'C'},
+                                             {"poll", required_argument, NULL, 'T'},
+                                             {"once", no_argument, NULL, '1'},
+                                             {"log", required_argument, NULL, 'G'},
+                                             {"from", required_argument, NULL, 'F'},
+                                             {"to", required_argument, NULL, 'E'},
+                                             {"csv", required_argument, NULL, 'X'},
+                                             {"dir", required_argument, NULL, 'Q'},
+                                             {"older", required_argument, NULL, 'R'},
+                                             {NULL, 0, NULL, 0}};
     int ch;
 
     opterr = 0;
@@ -241,10 +266,14 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         case 'c':
         case 'L':
         case 'M': {
-            unsigned bit = ch == 'P' ? SK_OPT_PRIORITY : ch == 'c' ? SK_OPT_COMMENT
-                           : ch == 'L' ? SK_OPT_LIST : SK_OPT_MATCH;
-            const char **slot = ch == 'P' ? &c->priority : ch == 'c' ? &c->comment
-                                : ch == 'L' ? &c->list : &c->match;
+            unsigned bit = ch == 'P'   ? SK_OPT_PRIORITY
+                           : ch == 'c' ? SK_OPT_COMMENT
+                           : ch == 'L' ? SK_OPT_LIST
+                                       : SK_OPT_MATCH;
+            const char **slot = ch == 'P'   ? &c->priority
+                                : ch == 'c' ? &c->comment
+                                : ch == 'L' ? &c->list
+                                            : &c->match;
             if (sk_cli_once(slot, &c->seen, bit, optarg) != SK_CLI_OK)
                 return SK_CLI_USAGE;
             sk_cli_word(c, sk_cli_opt_name(bit), optarg);
@@ -258,7 +287,8 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         case 'N':
         case 'A':
             if ((ch == 'N' ? c->min_count : c->action) != NULL)
-                return sk_cli_usage("option %s given twice", ch == 'N' ? "--min-count" : "--action");
+                return sk_cli_usage("option %s given twice",
+                                    ch == 'N' ? "--min-count" : "--action");
             *(ch == 'N' ? &c->min_count : &c->action) = optarg;
             c->seen |= SK_OPT_DLP;
             sk_cli_word(c, ch == 'N' ? "--min-count" : "--action", optarg);
@@ -269,8 +299,12 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         case 'B':
         case 'C':
         case 'T': {
-            const char **slot = ch == 'K' ? &c->key : ch == 'O' ? &c->out : ch == 'S' ? &c->source
-                                : ch == 'B' ? &c->pubkey : ch == 'C' ? &c->ca : &c->poll;
+            const char **slot = ch == 'K'   ? &c->key
+                                : ch == 'O' ? &c->out
+                                : ch == 'S' ? &c->source
+                                : ch == 'B' ? &c->pubkey
+                                : ch == 'C' ? &c->ca
+                                            : &c->poll;
             if (*slot)
                 return sk_cli_usage("option %s given twice", argv[optind - 2]);
             *slot = optarg;
@@ -291,6 +325,15 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             c->seen |= SK_OPT_REPORT;
             break;
         }
+        case 'Q':
+        case 'R': {
+            const char **slot = ch == 'Q' ? &c->qdir : &c->older;
+            if (*slot)
+                return sk_cli_usage("option %s given twice", argv[optind - 2]);
+            *slot = optarg;
+            c->seen |= SK_OPT_QUAR;
+            break;
+        }
         case '1':
             c->once = 1;
             c->seen |= SK_OPT_FLEET;
@@ -309,8 +352,7 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             *done = 1;
             return SK_CLI_OK;
         case 'V':
-            printf("sekisho-policy %s (policy schema %d)\n", SK_CLI_VERSION,
-                   SK_PDB_SCHEMA_VERSION);
+            printf("sekisho-policy %s (policy schema %d)\n", SK_CLI_VERSION, SK_PDB_SCHEMA_VERSION);
             *done = 1;
             return SK_CLI_OK;
         case ':':
@@ -318,7 +360,8 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         default:
             if (argv[optind - 1][0] == '-' && isdigit((unsigned char)argv[optind - 1][1]))
                 return sk_cli_usage("unknown option '%s' (put -- before a value that starts "
-                                    "with '-')", argv[optind - 1]);
+                                    "with '-')",
+                                    argv[optind - 1]);
             return sk_cli_usage("unknown option '%s' (see: sekisho-policy --help)",
                                 argv[optind - 1]);
         }
@@ -382,9 +425,8 @@ int main(int argc, char **argv)
     }
     if ((cmd = sk_cli_find(&c)) == NULL) {
         int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
-                    strcmp(c.argv[0], "category") == 0 ||
-                    strcmp(c.argv[0], "dlp") == 0 || strcmp(c.argv[0], "cluster") == 0 ||
-                    strcmp(c.argv[0], "notify") == 0;
+                    strcmp(c.argv[0], "category") == 0 || strcmp(c.argv[0], "dlp") == 0 ||
+                    strcmp(c.argv[0], "cluster") == 0 || strcmp(c.argv[0], "notify") == 0;
         if (group && c.argc > 1)
             sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
                          c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);

@@ -49,8 +49,8 @@ int sk_cli_notify_test(struct sk_cli *c)
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (!sk_notify_wants(events, kinds[i]))
             continue;
-        snprintf(json, sizeof(json), "{\"event\":\"%s\",\"test\":true,\"node\":\"%s\"}",
-                 kinds[i], host); /* host: our own name, no client bytes */
+        snprintf(json, sizeof(json), "{\"event\":\"%s\",\"test\":true,\"node\":\"%s\"}", kinds[i],
+                 host); /* host: our own name, no client bytes */
         snprintf(subject, sizeof(subject), "Sekisho alert (test): %s on %s", kinds[i], host);
         snprintf(text, sizeof(text), "This is a test of the Sekisho alert '%s'.\n", kinds[i]);
         if (*webhook) {
@@ -63,7 +63,9 @@ int sk_cli_notify_test(struct sk_cli *c)
         if (*email) {
             int ok = sk_notify_send_mail(smtp, from, email, subject, text, 10, &err) == 0;
             printf("%-20s mail to %s via %s: %s\n", kinds[i], email, smtp,
-                   ok ? "sent" : err ? err : "failed");
+                   ok    ? "sent"
+                   : err ? err
+                         : "failed");
             ok ? sent++ : failed++;
             free(err);
             err = NULL;

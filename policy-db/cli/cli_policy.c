@@ -182,16 +182,16 @@ static void sk_cli_policy_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_json_str(stdout, sk_cli_col(st, 3));
         fputs(",\"scope\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 4));
-        printf(",\"url_rules\":%d,\"categories\":%d,\"settings\":%d}",
-               sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
+        printf(",\"url_rules\":%d,\"categories\":%d,\"settings\":%d}", sqlite3_column_int(st, 5),
+               sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
         return;
     }
     if (n == 0)
-        printf("%-8s %-16s %-5s %-6s %-5s %-5s %s\n", "PRIO", "NAME", "ON", "RULES", "CATS",
-               "KEYS", "SCOPE");
+        printf("%-8s %-16s %-5s %-6s %-5s %-5s %s\n", "PRIO", "NAME", "ON", "RULES", "CATS", "KEYS",
+               "SCOPE");
     printf("%-8lld %-16s %-5s %-6d %-5d %-5d %s\n", (long long)sqlite3_column_int64(st, 1),
-           sk_cli_col(st, 0), sqlite3_column_int(st, 2) ? "yes" : "no",
-           sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
+           sk_cli_col(st, 0), sqlite3_column_int(st, 2) ? "yes" : "no", sqlite3_column_int(st, 5),
+           sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
            strcmp(sk_cli_col(st, 0), SK_PDB_DEFAULT_POLICY) == 0 ? "(everyone else)"
                                                                  : sk_cli_col(st, 4));
 }

@@ -8,12 +8,11 @@
  * request could hide a publish made within the same second. The bundle,
  * immutable under its name (generation and content hash), is fetched only
  * when the index names one this process has not acted on: that name is
- * the condition. The local database is the last good copy: a node restarted while the source is down starts
- * from it. Older bundles (by the publisher's generation) are refused: an
- * explicit rollback is a newer bundle. Each outcome is logged when it
- * changes, not at every poll.
- * SECURITY: everything fetched is untrusted until the Ed25519 signature by
- * the configured key, the key id, the length and the content hash agree. */
+ * the condition. The local database is the last good copy: a node restarted while the source is
+ * down starts from it. Older bundles (by the publisher's generation) are refused: an explicit
+ * rollback is a newer bundle. Each outcome is logged when it changes, not at every poll. SECURITY:
+ * everything fetched is untrusted until the Ed25519 signature by the configured key, the key id,
+ * the length and the content hash agree. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,8 +26,8 @@
 #include "cli.h"
 #include "cli_bundle.h"
 
-#define SK_PULL_MAX_BUNDLE (512L << 20) /* a 1M-domain policy exports to ~30 MB */
-#define SK_PULL_MAX_SMALL (64L << 10)   /* index, signature */
+#define SK_PULL_MAX_BUNDLE  (512L << 20) /* a 1M-domain policy exports to ~30 MB */
+#define SK_PULL_MAX_SMALL   (64L << 10)  /* index, signature */
 #define SK_PULL_BACKOFF_MAX 600
 
 enum sk_pull_outcome { SK_PULL_APPLIED, SK_PULL_CURRENT, SK_PULL_REFUSED, SK_PULL_UNREACHABLE };
@@ -44,8 +43,8 @@ struct sk_pull {
     struct sk_cli *c;
     EVP_PKEY *key;
     char key_id[SK_BUNDLE_KEYID_HEX + 1];
-    char acted[256];  /* bundle name last applied or refused for good */
-    char last[1024];  /* last logged outcome */
+    char acted[256]; /* bundle name last applied or refused for good */
+    char last[1024]; /* last logged outcome */
     char msg[1024];
 };
 
@@ -76,7 +75,8 @@ static size_t sk_fetch_write(char *ptr, size_t size, size_t n, void *arg)
     return add;
 }
 
-static void sk_pull_set(struct sk_pull *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
 {
     va_list ap;
@@ -156,8 +156,8 @@ static int64_t sk_pull_meta_int(struct sk_pdb *pdb, const char *key)
     sqlite3_stmt *st = NULL;
     int64_t v = 0;
 
-    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), "SELECT value FROM meta WHERE key = ?1", -1,
-                           &st, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(sk_pdb_sqlite(pdb), "SELECT value FROM meta WHERE key = ?1", -1, &st,
+                           NULL) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
@@ -187,8 +187,9 @@ static enum sk_pull_outcome sk_pull_apply(struct sk_pull *p, const struct sk_bun
     }
     applied = sk_pull_meta_int(pdb, "bundle_generation");
     if (b->generation < applied) {
-        sk_pull_set(p, "refused %s: generation %lld is older than the applied %lld "
-                       "(no downgrade; publish a rollback as a new bundle)",
+        sk_pull_set(p,
+                    "refused %s: generation %lld is older than the applied %lld "
+                    "(no downgrade; publish a rollback as a new bundle)",
                     name, (long long)b->generation, (long long)applied);
         sk_pdb_write_rollback(pdb);
         goto out;
@@ -227,8 +228,9 @@ static enum sk_pull_outcome sk_pull_apply(struct sk_pull *p, const struct sk_bun
         sk_pull_set(p, "local database: %s", err ? err : "commit failed");
         goto out;
     }
-    sk_pull_set(p, "applied %s (publisher generation %lld, content %.12s, signed by %s) as local "
-                   "generation %lld",
+    sk_pull_set(p,
+                "applied %s (publisher generation %lld, content %.12s, signed by %s) as local "
+                "generation %lld",
                 name, (long long)b->generation, b->content_hash, b->key_id, (long long)gen);
     out = SK_PULL_APPLIED;
 out:
@@ -281,8 +283,10 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
         sk_pull_set(p, "refused %s: signed by key %s, this node trusts %s", name, b.key_id,
                     p->key_id);
     } else if (sk_bundle_verify(p->key, bun.p, bun.len, sig.p ? sig.p : "", sig.len) != 0) {
-        sk_pull_set(p, "refused %s: the signature does not verify (tampered, or not signed "
-                       "by key %s)", name, p->key_id);
+        sk_pull_set(p,
+                    "refused %s: the signature does not verify (tampered, or not signed "
+                    "by key %s)",
+                    name, p->key_id);
     } else if (sk_bundle_sha256_hex(b.policy, b.policy_len, hash), strcmp(hash, b.content_hash)) {
         sk_pull_set(p, "refused %s: content hash mismatch", name);
     } else {

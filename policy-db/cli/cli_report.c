@@ -18,9 +18,9 @@
 
 #include "cli.h"
 
-#define SK_TOP_CAP 8192 /* keys kept per top table */
-#define SK_TOP_SHOW 15  /* rows shown in the HTML and text */
-#define SK_FIELD_MAX 512
+#define SK_TOP_CAP     8192 /* keys kept per top table */
+#define SK_TOP_SHOW    15   /* rows shown in the HTML and text */
+#define SK_FIELD_MAX   512
 #define SK_BUCKETS_MAX 20000
 
 /* ---- bounded top-K counting (space-saving) ---------------------------- */
@@ -160,8 +160,12 @@ static int sk_jstr(const char **p, const char *end, char *out, size_t size)
         if (s >= end)
             return -1;
         e = *s++;
-        c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
-            : e == 'f' ? '\f' : e;
+        c = e == 'n'   ? '\n'
+            : e == 't' ? '\t'
+            : e == 'r' ? '\r'
+            : e == 'b' ? '\b'
+            : e == 'f' ? '\f'
+                       : e;
         if (e == 'u') {
             unsigned v = 0;
             for (int i = 0; i < 4 && s < end; i++, s++)
@@ -330,8 +334,8 @@ struct sk_report {
     double bytes_read;
     char first[32], last[32];
     struct sk_bucket *b;
-    size_t nb, lastb;   /* lastb: bucket of the previous line (logs are mostly in order) */
-    uint32_t *bslot;    /* hour key -> bucket index + 1 */
+    size_t nb, lastb; /* lastb: bucket of the previous line (logs are mostly in order) */
+    uint32_t *bslot;  /* hour key -> bucket index + 1 */
     struct sk_top hosts, rules, who, viruses, dlp;
 };
 
@@ -511,13 +515,17 @@ static void sk_svg_time(FILE *o, const struct sk_report *r)
         if (r->b[i].total > max)
             max = r->b[i].total;
     bw = r->nb ? (double)(W - L - 10) / (double)r->nb : 1;
-    fprintf(o, "<svg class=\"chart\" id=\"chart-time\" width=\"%d\" height=\"%d\" "
-               "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"transactions and blocks per "
-               "hour\">\n", W, H, W, H);
+    fprintf(o,
+            "<svg class=\"chart\" id=\"chart-time\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"transactions and blocks per "
+            "hour\">\n",
+            W, H, W, H);
     fprintf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", L, H - B,
             W - 10, H - B);
-    fprintf(o, "<text x=\"4\" y=\"24\" font-size=\"11\">%llu</text><text x=\"4\" y=\"%d\" "
-               "font-size=\"11\">0</text>\n", (unsigned long long)max, H - B);
+    fprintf(o,
+            "<text x=\"4\" y=\"24\" font-size=\"11\">%llu</text><text x=\"4\" y=\"%d\" "
+            "font-size=\"11\">0</text>\n",
+            (unsigned long long)max, H - B);
     for (size_t i = 0; i < r->nb; i++) {
         double x = L + (double)i * bw, w = bw > 2 ? bw - 1 : bw;
         double ht = (double)r->b[i].total * (H - B - 20) / (double)max;
@@ -525,8 +533,10 @@ static void sk_svg_time(FILE *o, const struct sk_report *r)
         fprintf(o, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"#2c7fb8\"/>",
                 x, (H - B) - ht, w, ht);
         if (hb > 0)
-            fprintf(o, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
-                       "fill=\"#c0392b\"/>", x, (H - B) - hb, w, hb);
+            fprintf(o,
+                    "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+                    "fill=\"#c0392b\"/>",
+                    x, (H - B) - hb, w, hb);
         fputc('\n', o);
     }
     if (r->nb) {
@@ -538,7 +548,8 @@ static void sk_svg_time(FILE *o, const struct sk_report *r)
         fputs(":00</text>\n", o);
     }
     fputs("</svg>\n<p class=\"legend\"><span style=\"color:#2c7fb8\">&#9632; transactions"
-          "</span> <span style=\"color:#c0392b\">&#9632; blocked</span> (per hour, UTC)</p>\n", o);
+          "</span> <span style=\"color:#c0392b\">&#9632; blocked</span> (per hour, UTC)</p>\n",
+          o);
 }
 
 static void sk_html_top(FILE *o, struct sk_top *t, const char *id)
@@ -557,8 +568,9 @@ static void sk_html_top(FILE *o, struct sk_top *t, const char *id)
             n * 22 + 4);
     for (size_t i = 0; i < n; i++) {
         double w = 1 + 380.0 * (double)t->items[i].count / (double)max;
-        fprintf(o, "<rect x=\"210\" y=\"%zu\" width=\"%.1f\" height=\"16\" fill=\"#2c7fb8\"/>"
-                   "<text x=\"205\" y=\"%zu\" font-size=\"12\" text-anchor=\"end\">",
+        fprintf(o,
+                "<rect x=\"210\" y=\"%zu\" width=\"%.1f\" height=\"16\" fill=\"#2c7fb8\"/>"
+                "<text x=\"205\" y=\"%zu\" font-size=\"12\" text-anchor=\"end\">",
                 i * 22 + 2, w, i * 22 + 14);
         char shortk[40];
         snprintf(shortk, sizeof(shortk), "%.36s%s", t->items[i].key,
@@ -595,16 +607,19 @@ static int sk_write_html(struct sk_report *r, const char *path)
           "h2{font-size:1.15em;margin-top:1.6em}table{border-collapse:collapse;margin:.5em 0}"
           "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:.9em;"
           "max-width:60em;overflow-wrap:anywhere}th{background:#f0f0f0}.legend{font-size:.85em}"
-          ".none{color:#777}\n</style></head><body>\n<h1>Sekisho report</h1>\n<p>", o);
+          ".none{color:#777}\n</style></head><body>\n<h1>Sekisho report</h1>\n<p>",
+          o);
     fputs("Period: ", o);
     sk_html(o, r->first[0] ? r->first : "-");
     fputs(" &ndash; ", o);
     sk_html(o, r->last[0] ? r->last : "-");
-    fprintf(o, " (generated %s)</p>\n<table id=\"summary\"><tr><th>transactions</th><th>blocked"
-               "</th><th>errors</th><th>detections</th><th>log lines</th><th>unreadable lines"
-               "</th></tr>\n<tr><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu"
-               "</td><td>%llu</td></tr></table>\n<section><h2>Transactions and blocks over time"
-               "</h2>\n", when, (unsigned long long)r->total, (unsigned long long)r->blocked,
+    fprintf(o,
+            " (generated %s)</p>\n<table id=\"summary\"><tr><th>transactions</th><th>blocked"
+            "</th><th>errors</th><th>detections</th><th>log lines</th><th>unreadable lines"
+            "</th></tr>\n<tr><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu"
+            "</td><td>%llu</td></tr></table>\n<section><h2>Transactions and blocks over time"
+            "</h2>\n",
+            when, (unsigned long long)r->total, (unsigned long long)r->blocked,
             (unsigned long long)r->errors, (unsigned long long)r->detections,
             (unsigned long long)r->lines, (unsigned long long)r->bad);
     sk_svg_time(o, r);
@@ -703,8 +718,8 @@ int sk_cli_log_report(struct sk_cli *c)
            "%.1f MB in %.2f s, %.0f MB/s)\n",
            r.first[0] ? r.first : "-", r.last[0] ? r.last : "-", (unsigned long long)r.total,
            (unsigned long long)r.blocked, (unsigned long long)r.errors,
-           (unsigned long long)r.detections, (unsigned long long)r.lines,
-           (unsigned long long)r.bad, (unsigned long long)r.skipped, r.bytes_read / 1e6, secs,
+           (unsigned long long)r.detections, (unsigned long long)r.lines, (unsigned long long)r.bad,
+           (unsigned long long)r.skipped, r.bytes_read / 1e6, secs,
            secs > 0 ? r.bytes_read / 1e6 / secs : 0.0);
     for (size_t t = 0; t < sizeof(tops) / sizeof(tops[0]); t++)
         sk_text_top(tops[t]);

@@ -160,8 +160,7 @@ int sk_cli_keys(struct sk_cli *c)
     if (c->json)
         fputc('[', stdout);
     for (size_t i = 0; i < n; i++) {
-        const char *type = d[i].type == SK_PDB_T_ENUM ? d[i].choices
-                                                       : sk_pdb_type_name(d[i].type);
+        const char *type = d[i].type == SK_PDB_T_ENUM ? d[i].choices : sk_pdb_type_name(d[i].type);
         if (c->json) {
             fputs(i ? ",\n  {\"key\":" : "\n  {\"key\":", stdout);
             sk_cli_json_str(stdout, d[i].key);
@@ -177,8 +176,8 @@ int sk_cli_keys(struct sk_cli *c)
         } else {
             if (i == 0)
                 printf("%-24s %-12s %-8s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
-            printf("%-24s %-12s %-8s %s\n", d[i].key, type,
-                   *d[i].def ? d[i].def : "\"\"", d[i].help);
+            printf("%-24s %-12s %-8s %s\n", d[i].key, type, *d[i].def ? d[i].def : "\"\"",
+                   d[i].help);
         }
     }
     if (c->json)

@@ -13,7 +13,7 @@ static int sk_cli_rule_args(const struct sk_cli *c, const char *cmd)
 
     if (c->list == NULL || c->match == NULL)
         return sk_cli_usage("url %s: give --list block|allow|approved and --match"
-                            " exact|prefix|substring|domain|regex",
+                            " exact|prefix|substring|domain|regex|cidr",
                             cmd);
     if (sk_pdb_url_canon(c->list, c->match, c->ops[0], &canon, &err) == -1)
         return sk_cli_report(&err, SK_CLI_USAGE);

@@ -186,7 +186,8 @@ int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
 
     errno = 0;
     v = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi || !isdigit((unsigned char)*text))
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi ||
+        !isdigit((unsigned char)*text))
         return -1;
     *out = v;
     return 0;

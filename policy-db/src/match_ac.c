@@ -15,12 +15,12 @@
 #define SK_AC_DENSE_MIN 16
 
 struct sk_ac_node {
-    uint32_t first;   /* building: first child; built: first edge */
-    uint32_t sibling; /* building only: next child of the same parent */
-    uint32_t fail;    /* longest proper suffix that is a trie node */
-    uint32_t dict;    /* nearest node on the fail chain with substring outputs */
+    uint32_t first;            /* building: first child; built: first edge */
+    uint32_t sibling;          /* building only: next child of the same parent */
+    uint32_t fail;             /* longest proper suffix that is a trie node */
+    uint32_t dict;             /* nearest node on the fail chain with substring outputs */
     uint32_t out_pre, out_sub; /* output lists, 1-based, 0 = none */
-    uint32_t dense;   /* built: 1-based row in dense[], 0 = edges only */
+    uint32_t dense;            /* built: 1-based row in dense[], 0 = edges only */
     uint16_t nedges;
     uint8_t byte; /* label of the edge into this node */
 };
@@ -36,7 +36,7 @@ struct sk_ac {
     size_t nout, outcap;
     uint8_t *ebyte; /* built edges, sorted by byte per node */
     uint32_t *etarget;
-    uint32_t root[256]; /* root transitions, 0 = stay at the root */
+    uint32_t root[256];     /* root transitions, 0 = stay at the root */
     uint32_t (*dense)[256]; /* rows for nodes with >= SK_AC_DENSE_MIN children */
     size_t ndense;
     size_t npat;

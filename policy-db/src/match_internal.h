@@ -20,7 +20,7 @@ struct sk_hset {
     uint64_t *slots; /* (hash32 << 32) | (arena offset + 1); 0 = empty */
     size_t mask;     /* slots - 1; slots is a power of two */
     size_t count;
-    char *arena;     /* entries: uint32 value, key bytes, NUL */
+    char *arena; /* entries: uint32 value, key bytes, NUL */
     size_t alen, acap;
 };
 
@@ -55,6 +55,19 @@ void sk_ac_free(struct sk_ac *);
  * address only as a whole. Calls sk_hset_find for each. */
 int sk_match_domains(const struct sk_hset *, const struct sk_url *, sk_match_fn fn, void *arg);
 
+/* ---- IP networks (snap_resolve.c): client-ip scopes and cidr rules ---- */
+/* Family 4 or 6 (IPv4-mapped IPv6 is family 4), address, prefix length. */
+struct sk_cidr {
+    int family;
+    uint8_t addr[16];
+    int bits;
+};
+
+/* Parse "a.b.c.d[/n]" or "x:y::z[/n]" (strict inet_pton forms); 0 or -1. */
+int sk_cidr_parse(const char *s, struct sk_cidr *out);
+/* Is ADDR (of FAMILY) inside C? */
+int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr);
+
 /* ---- rule sets: one policy's own URL rules ---- */
 enum sk_rule_list { SK_LIST_APPROVED = 0, SK_LIST_ALLOW = 1, SK_LIST_BLOCK = 2 };
 enum sk_rule_match {
@@ -62,7 +75,8 @@ enum sk_rule_match {
     SK_MATCH_PREFIX,
     SK_MATCH_SUBSTRING,
     SK_MATCH_DOMAIN,
-    SK_MATCH_REGEX
+    SK_MATCH_REGEX,
+    SK_MATCH_CIDR /* destination network: literal IP hosts only (after normalisation) */
 };
 
 struct sk_rule {
@@ -81,8 +95,8 @@ struct sk_rx {
 /* Literal prefilter over an array of regexes (match_regex.c): one
  * automaton pass says which regexes can possibly match. */
 struct sk_rxpre {
-    struct sk_ac *ac;  /* required literal of regex i, value i */
-    uint8_t *has_lit;  /* 0: no literal found, always run regex i */
+    struct sk_ac *ac; /* required literal of regex i, value i */
+    uint8_t *has_lit; /* 0: no literal found, always run regex i */
     size_t n;
 };
 
@@ -104,13 +118,20 @@ struct sk_ruleset {
      * with every letter) and cost 5% of a no-body REQMOD. */
     struct sk_ac *ac_pre; /* prefix rules: a trie walk from the start */
     struct sk_ac *ac_sub; /* substring rules: one Aho-Corasick pass */
-    struct sk_rx *rx;              /* sorted by (list, id) */
+    struct sk_rx *rx;     /* sorted by (list, id) */
     size_t nrx;
     struct sk_rxpre pre;
+    /* cidr rules: canonical "network/bits" -> index, and which prefix
+     * lengths occur per family. A lookup masks the host's address to each
+     * length present (a handful) and probes the set: constant in the
+     * number of rules, and only for URLs whose host is an IP literal. */
+    struct sk_hset nets;
+    uint8_t net_bits4[33], net_bits6[129];
+    size_t nnets;
     size_t bytes;
 };
 
-/* Parse the database words "block|allow|approved", "exact|...|regex". */
+/* Parse the database words "block|allow|approved", "exact|...|regex|cidr". */
 int sk_rule_list_parse(const char *s, enum sk_rule_list *out);
 int sk_rule_match_parse(const char *s, enum sk_rule_match *out);
 const char *sk_rule_list_name(enum sk_rule_list);

@@ -2,6 +2,8 @@
  * grow with the list: hash sets for domain and exact rules, one automaton
  * for prefix and substring rules, a JIT regex array. Rules are trusted
  * policy data (validated again here); URLs are client-controlled. */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +11,9 @@
 #include "pdb_internal.h"
 
 static const char *const sk_list_names[] = {"approved", "allow", "block"};
-static const char *const sk_match_names[] = {"exact", "prefix", "substring", "domain", "regex"};
+static const char *const sk_match_names[] = {"exact",  "prefix", "substring",
+                                             "domain", "regex",  "cidr"};
+#define SK_NMATCH (sizeof(sk_match_names) / sizeof(sk_match_names[0]))
 
 int sk_rule_list_parse(const char *s, enum sk_rule_list *out)
 {
@@ -23,7 +27,7 @@ int sk_rule_list_parse(const char *s, enum sk_rule_list *out)
 
 int sk_rule_match_parse(const char *s, enum sk_rule_match *out)
 {
-    for (int i = 0; i < 5; i++)
+    for (size_t i = 0; i < SK_NMATCH; i++)
         if (s != NULL && strcmp(s, sk_match_names[i]) == 0) {
             *out = (enum sk_rule_match)i;
             return 0;
@@ -38,7 +42,7 @@ const char *sk_rule_list_name(enum sk_rule_list l)
 
 const char *sk_rule_match_name(enum sk_rule_match m)
 {
-    return (unsigned)m < 5 ? sk_match_names[m] : "?";
+    return (unsigned)m < SK_NMATCH ? sk_match_names[m] : "?";
 }
 
 static char *sk_fold_dup(const char *s, size_t n)
@@ -100,6 +104,34 @@ static int sk_canon_domain(const char *p, char **key, char **err)
     return *key ? 0 : sk_pdb_errf(err, "out of memory");
 }
 
+/* Network with its host bits cleared (10.1.2.3/8 is 10.0.0.0/8). */
+static void sk_cidr_mask(struct sk_cidr *c)
+{
+    int max = c->family == 4 ? 4 : 16;
+
+    for (int i = 0; i < max; i++) {
+        int keep = c->bits - i * 8;
+        c->addr[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+    }
+}
+
+/* Canonical "network/bits" of a cidr pattern: the strict parser the
+ * client-ip scopes use (no 0x0a or 10.1 spellings in policy: an
+ * administrator writes what they mean), masked, inet_ntop form. */
+static int sk_canon_cidr(const char *p, struct sk_cidr *c, char **key, char **err)
+{
+    char addr[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 8];
+
+    if (sk_cidr_parse(p, c) == -1)
+        return sk_pdb_errf(err, "invalid network '%s': expected 10.0.0.0/8 or 2001:db8::/32", p);
+    sk_cidr_mask(c);
+    if (inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, addr, sizeof(addr)) == NULL)
+        return sk_pdb_errf(err, "invalid network '%s'", p);
+    snprintf(buf, sizeof(buf), "%s/%d", addr, c->bits);
+    *key = strdup(buf);
+    return *key ? 0 : sk_pdb_errf(err, "out of memory");
+}
+
 int sk_rule_canon(enum sk_rule_match m, const char *pattern, char **key, char **err)
 {
     const char *p;
@@ -130,6 +162,10 @@ int sk_rule_canon(enum sk_rule_match m, const char *pattern, char **key, char **
         p = pattern;
         *key = strdup(p);
         return *key ? 0 : sk_pdb_errf(err, "out of memory");
+    case SK_MATCH_CIDR: {
+        struct sk_cidr c;
+        return sk_canon_cidr(pattern, &c, key, err);
+    }
     default:
         return sk_pdb_errf(err, "unknown match mode");
     }
@@ -139,8 +175,8 @@ int sk_rule_canon(enum sk_rule_match m, const char *pattern, char **key, char **
     return *key ? 0 : sk_pdb_errf(err, "out of memory");
 }
 
-int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
-                   enum sk_rule_match m, const char *pattern, char **err)
+int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list, enum sk_rule_match m,
+                   const char *pattern, char **err)
 {
     struct sk_rule *r;
     char *key = NULL;
@@ -148,8 +184,8 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
     int rc = -1;
 
     if (sk_rule_canon(m, pattern, &key, err) == -1)
-        return sk_pdb_errf(err, "URL rule %lld ('%s', %s): invalid pattern", (long long)id,
-                           pattern, sk_rule_match_name(m));
+        return sk_pdb_errf(err, "URL rule %lld ('%s', %s): invalid pattern", (long long)id, pattern,
+                           sk_rule_match_name(m));
     if (rs->n == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 16;
         if ((r = realloc(rs->rules, cap * sizeof(*r))) == NULL)
@@ -172,13 +208,12 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
         rc = sk_hset_add(&rs->exact, key, strlen(key), idx);
         break;
     case SK_MATCH_PREFIX:
-    case SK_MATCH_SUBSTRING:
-    {
+    case SK_MATCH_SUBSTRING: {
         struct sk_ac **ac = m == SK_MATCH_PREFIX ? &rs->ac_pre : &rs->ac_sub;
         if (*ac == NULL && (*ac = sk_ac_new()) == NULL)
             goto oom;
-        rc = sk_ac_add(*ac, key, strlen(key),
-                       m == SK_MATCH_PREFIX ? SK_AC_PREFIX : SK_AC_SUBSTRING, idx);
+        rc = sk_ac_add(*ac, key, strlen(key), m == SK_MATCH_PREFIX ? SK_AC_PREFIX : SK_AC_SUBSTRING,
+                       idx);
         break;
     }
     case SK_MATCH_REGEX: {
@@ -195,6 +230,17 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list,
         }
         rs->nrx++;
         rc = 0;
+        break;
+    }
+    case SK_MATCH_CIDR: {
+        struct sk_cidr c;
+        free(key);
+        key = NULL;
+        if (sk_canon_cidr(pattern, &c, &key, err) == -1)
+            goto out;
+        (c.family == 4 ? rs->net_bits4 : rs->net_bits6)[c.bits] = 1;
+        rs->nnets++;
+        rc = sk_hset_add(&rs->nets, key, strlen(key), idx);
         break;
     }
     }
@@ -226,18 +272,18 @@ int sk_ruleset_build(struct sk_ruleset *rs, char **err)
         return sk_pdb_errf(err, "out of memory compiling URL rules");
     sk_hset_seal(&rs->domains);
     sk_hset_seal(&rs->exact);
+    sk_hset_seal(&rs->nets);
     if (rs->nrx > 1)
         qsort_r(rs->rx, rs->nrx, sizeof(*rs->rx), sk_rx_cmp, rs);
     if (sk_rxpre_build(&rs->pre, rs->rx, rs->nrx) == -1)
         return sk_pdb_errf(err, "out of memory compiling URL rules");
     rs->bytes = rs->cap * sizeof(*rs->rules) + sk_hset_bytes(&rs->domains) +
-                sk_hset_bytes(&rs->exact) + sk_ac_bytes(rs->ac_pre) +
-                sk_ac_bytes(rs->ac_sub);
+                sk_hset_bytes(&rs->exact) + sk_ac_bytes(rs->ac_pre) + sk_ac_bytes(rs->ac_sub);
     for (size_t i = 0; i < rs->n; i++)
         rs->bytes += strlen(rs->rules[i].pattern) + 1;
     for (size_t i = 0; i < rs->nrx; i++)
         rs->bytes += sizeof(*rs->rx) + sk_rx_bytes(rs->rx[i].code) + strlen(rs->rx[i].pattern);
-    rs->bytes += sk_rxpre_bytes(&rs->pre);
+    rs->bytes += sk_rxpre_bytes(&rs->pre) + sk_hset_bytes(&rs->nets);
     return 0;
 }
 
@@ -277,8 +323,7 @@ static int sk_best_cb(void *arg, uint32_t v, size_t end)
 
 /* Regexes are sorted by (list, id): the first hit is the best regex, and
  * one in a list no better than the current winner cannot win. */
-static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u,
-                            struct sk_best *b)
+static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u, struct sk_best *b)
 {
     uint8_t sbits[512], *bits = sbits;
     size_t nb = (rs->nrx + 7) / 8;
@@ -312,6 +357,34 @@ static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u,
     return rc;
 }
 
+/* cidr rules against the normalised host: the normaliser has already
+ * turned 0x0a010203, 167838211, 012.1.2.3, 10.1.515 and ::ffff:10.1.2.3
+ * into "10.1.2.3", so this only reads its canonical text. */
+static void sk_ruleset_nets(const struct sk_ruleset *rs, const struct sk_url *u, struct sk_best *b)
+{
+    char addr[INET6_ADDRSTRLEN], key[INET6_ADDRSTRLEN + 8];
+    const uint8_t *present;
+    struct sk_cidr ip, net;
+    int max;
+
+    if (rs->nnets == 0 || (u->host_type != SK_URL_HOST_IPV4 && u->host_type != SK_URL_HOST_IPV6) ||
+        sk_cidr_parse(u->host, &ip) == -1)
+        return;
+    max = ip.family == 4 ? 32 : 128;
+    present = ip.family == 4 ? rs->net_bits4 : rs->net_bits6;
+    for (int bits = max; bits >= 0; bits--) {
+        if (!present[bits])
+            continue;
+        net = ip;
+        net.bits = bits;
+        sk_cidr_mask(&net);
+        if (inet_ntop(ip.family == 4 ? AF_INET : AF_INET6, net.addr, addr, sizeof(addr)) == NULL)
+            continue;
+        snprintf(key, sizeof(key), "%s/%d", addr, bits);
+        sk_hset_find(&rs->nets, key, strlen(key), sk_best_cb, b);
+    }
+}
+
 int sk_ruleset_check(const struct sk_ruleset *rs, const struct sk_url *u, uint32_t *best)
 {
     struct sk_best b = {rs, UINT64_MAX};
@@ -323,6 +396,7 @@ int sk_ruleset_check(const struct sk_ruleset *rs, const struct sk_url *u, uint32
     sk_hset_find(&rs->exact, u->folded, flen, sk_best_cb, &b);
     sk_ac_prefix(rs->ac_pre, u->folded, flen, sk_best_cb, &b);
     sk_ac_substr(rs->ac_sub, u->folded, flen, sk_best_cb, &b);
+    sk_ruleset_nets(rs, u, &b);
     if (rs->nrx > 0 && sk_ruleset_regex(rs, u, &b) == -1)
         return -1;
     if (b.key == UINT64_MAX)
@@ -345,6 +419,7 @@ void sk_ruleset_free(struct sk_ruleset *rs)
         free(rs->rx[i].pattern);
     }
     free(rs->rx);
+    sk_hset_free(&rs->nets);
     sk_rxpre_free(&rs->pre);
     memset(rs, 0, sizeof(*rs));
 }

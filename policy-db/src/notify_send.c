@@ -127,9 +127,11 @@ int sk_notify_send_mail(const char *smtp, const char *from, const char *to, cons
     clean[o] = '\0';
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    len = asprintf(&msg, "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
-                         "\r\n%s\r\n", date, f, t, subj, clean);
+    len = asprintf(&msg,
+                   "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
+                   "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+                   "\r\n%s\r\n",
+                   date, f, t, subj, clean);
     free(clean);
     if (len < 0) {
         curl_easy_cleanup(h);

@@ -405,8 +405,8 @@ static int sk_pdb_entries_insert(struct sk_pdb *pdb, int64_t cid, const struct s
     for (size_t i = 0; i < e->n; i++) {
         if (sqlite3_bind_text(st, 2, sk_pdb_kind_name(e->v[i].kind), -1, SQLITE_STATIC) !=
                 SQLITE_OK ||
-            sqlite3_bind_text(st, 3, e->arena.data + e->v[i].off, (int)e->v[i].len, SQLITE_STATIC) !=
-                SQLITE_OK ||
+            sqlite3_bind_text(st, 3, e->arena.data + e->v[i].off, (int)e->v[i].len,
+                              SQLITE_STATIC) != SQLITE_OK ||
             sqlite3_step(st) != SQLITE_DONE) {
             sk_pdb_sqlerr(pdb, err, "cannot store category entries");
             goto out;

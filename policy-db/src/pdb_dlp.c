@@ -29,8 +29,11 @@ static int sk_pdb_dlp_text_ok(const char *s)
     const unsigned char *p = (const unsigned char *)s;
 
     while (*p) {
-        int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-                : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        int n = *p < 0x80             ? 0
+                : (*p & 0xe0) == 0xc0 ? 1
+                : (*p & 0xf0) == 0xe0 ? 2
+                : (*p & 0xf8) == 0xf0 ? 3
+                                      : -1;
         if (n < 0 || (*p < 0x80 && (*p < 0x20 || *p == 0x7f)) || *p == 0xc0 || *p == 0xc1 ||
             *p > 0xf4)
             return 0;

@@ -144,17 +144,23 @@ static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
         const char *const *cols;
         int pairs;
     } sect[] = {
-        {"scopes", "SELECT kind, value FROM policy_scopes WHERE policy_id = ?1"
-                   " ORDER BY kind, value", scope, 0},
-        {"settings", "SELECT key, value FROM settings WHERE policy_id = ?1 ORDER BY key", NULL,
-         1},
-        {"url_rules", "SELECT list, match, pattern, comment FROM url_rules WHERE"
-                      " policy_id = ?1 ORDER BY list, match, pattern", rule, 0},
-        {"categories", "SELECT c.name FROM policy_categories pc JOIN categories c ON"
-                       " c.id = pc.category_id WHERE pc.policy_id = ?1 ORDER BY c.name", NULL,
-         0},
-        {"dlp_templates", "SELECT name, detectors, min_count, action FROM dlp_templates"
-                          " WHERE policy_id = ?1 ORDER BY name", dlp, 0},
+        {"scopes",
+         "SELECT kind, value FROM policy_scopes WHERE policy_id = ?1"
+         " ORDER BY kind, value",
+         scope, 0},
+        {"settings", "SELECT key, value FROM settings WHERE policy_id = ?1 ORDER BY key", NULL, 1},
+        {"url_rules",
+         "SELECT list, match, pattern, comment FROM url_rules WHERE"
+         " policy_id = ?1 ORDER BY list, match, pattern",
+         rule, 0},
+        {"categories",
+         "SELECT c.name FROM policy_categories pc JOIN categories c ON"
+         " c.id = pc.category_id WHERE pc.policy_id = ?1 ORDER BY c.name",
+         NULL, 0},
+        {"dlp_templates",
+         "SELECT name, detectors, min_count, action FROM dlp_templates"
+         " WHERE policy_id = ?1 ORDER BY name",
+         dlp, 0},
     };
     int64_t id = sqlite3_column_int64(p, 0);
     const char *in = "        ";

@@ -13,7 +13,7 @@
 #include "pdb_internal.h"
 
 #define SK_PDB_BUSY_TIMEOUT_MS 5000
-#define SK_PDB_FILE_MODE 0640
+#define SK_PDB_FILE_MODE       0640
 
 int sk_pdb_errf(char **err, const char *fmt, ...)
 {
@@ -35,16 +35,19 @@ int sk_pdb_sqlerr(struct sk_pdb *pdb, char **err, const char *what)
     int code = sqlite3_errcode(pdb->db) & 0xff;
 
     if (code == SQLITE_NOTADB)
-        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
-                           "(not an SQLite database)", pdb->path);
+        return sk_pdb_errf(err,
+                           "policy database %s: not a Sekisho policy database "
+                           "(not an SQLite database)",
+                           pdb->path);
     if (code == SQLITE_CORRUPT)
         return sk_pdb_errf(err, "policy database %s: damaged (%s)", pdb->path,
                            sqlite3_errmsg(pdb->db));
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-        return sk_pdb_errf(err, "policy database %s: locked by another process for more than "
-                           "%d s", pdb->path, SK_PDB_BUSY_TIMEOUT_MS / 1000);
-    return sk_pdb_errf(err, "policy database %s: %s: %s", pdb->path, what,
-                       sqlite3_errmsg(pdb->db));
+        return sk_pdb_errf(err,
+                           "policy database %s: locked by another process for more than "
+                           "%d s",
+                           pdb->path, SK_PDB_BUSY_TIMEOUT_MS / 1000);
+    return sk_pdb_errf(err, "policy database %s: %s: %s", pdb->path, what, sqlite3_errmsg(pdb->db));
 }
 
 int sk_pdb_exec(struct sk_pdb *pdb, const char *sql, char **err)
@@ -115,8 +118,10 @@ static int sk_pdb_stat_check(const char *path, char **err)
 
     if (stat(path, &st) == -1) {
         if (errno == ENOENT && (q = sk_pdb_shell_quote(path)) != NULL)
-            sk_pdb_errf(err, "policy database %s: no such file "
-                        "(create it with: sekisho-policy --db %s init)", path, q);
+            sk_pdb_errf(err,
+                        "policy database %s: no such file "
+                        "(create it with: sekisho-policy --db %s init)",
+                        path, q);
         else
             sk_pdb_errf(err, "policy database %s: %s", path, strerror(errno));
         goto out;
@@ -149,8 +154,10 @@ static int sk_pdb_create_file(const char *path, int *created, char **err)
         if (slash == NULL || slash == path)
             return sk_pdb_errf(err, "policy database %s: cannot create: %s", path,
                                strerror(ENOENT));
-        return sk_pdb_errf(err, "policy database %s: directory %.*s does not exist "
-                           "(create it first)", path, (int)(slash - path), path);
+        return sk_pdb_errf(err,
+                           "policy database %s: directory %.*s does not exist "
+                           "(create it first)",
+                           path, (int)(slash - path), path);
     }
     if (fd == -1)
         return sk_pdb_errf(err, "policy database %s: cannot create: %s", path, strerror(errno));
@@ -181,18 +188,22 @@ static int sk_pdb_identify(struct sk_pdb *pdb, char **err)
         goto out;
     }
     if (appid == 0 && version == 0 && tables == 0)
-        sk_pdb_errf(err, "policy database %s: not initialised "
-                    "(initialise it with: sekisho-policy --db %s init)", pdb->path, q);
+        sk_pdb_errf(err,
+                    "policy database %s: not initialised "
+                    "(initialise it with: sekisho-policy --db %s init)",
+                    pdb->path, q);
     else if (appid != SK_PDB_APPLICATION_ID)
         sk_pdb_errf(err, "policy database %s: not a Sekisho policy database", pdb->path);
     else if (version < SK_PDB_SCHEMA_VERSION)
-        sk_pdb_errf(err, "policy database %s: schema version %lld is older than this "
+        sk_pdb_errf(err,
+                    "policy database %s: schema version %lld is older than this "
                     "build's %d (upgrade it with: sekisho-policy --db %s init)",
                     pdb->path, (long long)version, SK_PDB_SCHEMA_VERSION, q);
     else if (version > SK_PDB_SCHEMA_VERSION)
-        sk_pdb_errf(err, "policy database %s: schema version %lld is newer than this build "
-                    "understands (%d); upgrade Sekisho", pdb->path, (long long)version,
-                    SK_PDB_SCHEMA_VERSION);
+        sk_pdb_errf(err,
+                    "policy database %s: schema version %lld is newer than this build "
+                    "understands (%d); upgrade Sekisho",
+                    pdb->path, (long long)version, SK_PDB_SCHEMA_VERSION);
     else
         rc = 0;
 out:
@@ -213,8 +224,10 @@ static int sk_pdb_connect(struct sk_pdb *pdb, char **err)
     /* SQLite quietly falls back to read-only when the file is not writable;
      * a write command should say so now, not at its first change. */
     if ((pdb->flags & SK_PDB_RW) && sqlite3_db_readonly(pdb->db, "main") == 1)
-        return sk_pdb_errf(err, "policy database %s: not writable by this user "
-                           "(permission denied)", pdb->path);
+        return sk_pdb_errf(err,
+                           "policy database %s: not writable by this user "
+                           "(permission denied)",
+                           pdb->path);
     sqlite3_busy_timeout(pdb->db, SK_PDB_BUSY_TIMEOUT_MS);
     /* trusted_schema off: a tampered file cannot run SQL functions from
      * views or triggers in the reader. */
@@ -295,8 +308,7 @@ int64_t sk_pdb_generation(struct sk_pdb *pdb)
 {
     int64_t gen;
 
-    if (sk_pdb_query_int(pdb, "SELECT value FROM meta WHERE key = 'generation'", &gen,
-                         NULL) == -1)
+    if (sk_pdb_query_int(pdb, "SELECT value FROM meta WHERE key = 'generation'", &gen, NULL) == -1)
         return -1;
     return gen;
 }

@@ -14,60 +14,124 @@
 #include "sekisho/text.h"
 
 #define SK_PDB_STRING_MAX 1024
-#define SK_PDB_VERDICT "block|allow"
-#define SK_K 1024LL
-#define SK_DAY 86400LL
+#define SK_PDB_VERDICT    "block|allow"
+#define SK_K              1024LL
+#define SK_DAY            86400LL
 
 /* Keep sorted by key: `keys` lists them in this order. */
 static const struct sk_pdb_setting_def sk_pdb_registry[] = {
-    {.key = "av.enabled", .type = SK_PDB_T_BOOL, .def = "on",
-     .help = "scan bodies for viruses"},
-    {.key = "av.max-files", .type = SK_PDB_T_INT, .def = "10000", .min = 1, .max = 1000000,
+    {.key = "av.action",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = "block|log",
+     .help = "on a virus: block, or log (monitor mode: pass, log would-block)"},
+    {.key = "av.enabled", .type = SK_PDB_T_BOOL, .def = "on", .help = "scan bodies for viruses"},
+    {.key = "av.max-files",
+     .type = SK_PDB_T_INT,
+     .def = "10000",
+     .min = 1,
+     .max = 1000000,
      .help = "most archive members scanned in one object; more is a scan limit"},
-    {.key = "av.max-scan-size", .type = SK_PDB_T_SIZE, .def = "100M", .min = 1,
+    {.key = "av.max-scan-size",
+     .type = SK_PDB_T_SIZE,
+     .def = "100M",
+     .min = 1,
      .max = 4 * SK_K * SK_K * SK_K,
      .help = "largest object scanned; a larger one is a scan limit (av.on-limit)"},
-    {.key = "av.max-signature-age", .type = SK_PDB_T_DURATION, .def = "3d", .min = 60,
+    {.key = "av.max-signature-age",
+     .type = SK_PDB_T_DURATION,
+     .def = "3d",
+     .min = 60,
      .max = 365 * SK_DAY,
      .help = "signatures older than this make the node not ready (status /readyz)"},
-    {.key = "av.on-encrypted", .type = SK_PDB_T_ENUM, .def = "block", .choices = SK_PDB_VERDICT,
+    {.key = "av.on-encrypted",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = SK_PDB_VERDICT,
      .help = "verdict for an encrypted archive that cannot be scanned"},
-    {.key = "av.on-error", .type = SK_PDB_T_ENUM, .def = "block", .choices = SK_PDB_VERDICT,
+    {.key = "av.on-error",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = SK_PDB_VERDICT,
      .help = "verdict when the scan engine fails or is missing"},
-    {.key = "av.on-limit", .type = SK_PDB_T_ENUM, .def = "block", .choices = SK_PDB_VERDICT,
+    {.key = "av.on-limit",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = SK_PDB_VERDICT,
      .help = "verdict for an object over a scan limit"},
-    {.key = "av.skip-types", .type = SK_PDB_T_STRING, .def = "",
+    {.key = "av.quarantine",
+     .type = SK_PDB_T_BOOL,
+     .def = "off",
+     .help = "keep a blocked virus object with its metadata under virus_scan.quarantine-dir "
+             "(sekisho-policy quarantine list|show|release|purge)"},
+    {.key = "av.skip-types",
+     .type = SK_PDB_T_STRING,
+     .def = "",
      .help = "comma-separated media types not scanned (video/*,audio/*); the declared "
              "Content-Type is trusted"},
-    {.key = "dlp.enabled", .type = SK_PDB_T_BOOL, .def = "on",
+    {.key = "dlp.enabled",
+     .type = SK_PDB_T_BOOL,
+     .def = "on",
      .help = "check uploads against the policy's DLP templates"},
-    {.key = "icap.x-infection-found", .type = SK_PDB_T_BOOL, .def = "off",
+    {.key = "icap.x-infection-found",
+     .type = SK_PDB_T_BOOL,
+     .def = "off",
      .help = "send X-Infection-Found (type, resolution, threat) on a detection"},
-    {.key = "icap.x-violations-found", .type = SK_PDB_T_BOOL, .def = "off",
+    {.key = "icap.x-violations-found",
+     .type = SK_PDB_T_BOOL,
+     .def = "off",
      .help = "send X-Violations-Found on a URL or DLP block"},
-    {.key = "icap.x-virus-id", .type = SK_PDB_T_BOOL, .def = "off",
+    {.key = "icap.x-virus-id",
+     .type = SK_PDB_T_BOOL,
+     .def = "off",
      .help = "send X-Virus-ID with the name of the virus found"},
-    {.key = "notify.email", .type = SK_PDB_T_STRING, .def = "",
+    {.key = "notify.email",
+     .type = SK_PDB_T_STRING,
+     .def = "",
      .help = "mail address that gets alerts (needs notify.smtp); empty: no mail"},
-    {.key = "notify.events", .type = SK_PDB_T_STRING,
+    {.key = "notify.events",
+     .type = SK_PDB_T_STRING,
      .def = "virus,dlp-block,module-error,signatures-stale,policy-load-failed",
      .help = "comma-separated alert kinds: virus, dlp-block, module-error, signatures-stale, "
              "policy-load-failed"},
-    {.key = "notify.from", .type = SK_PDB_T_STRING, .def = "sekisho@localhost",
+    {.key = "notify.from",
+     .type = SK_PDB_T_STRING,
+     .def = "sekisho@localhost",
      .help = "sender address of alert mails"},
-    {.key = "notify.min-interval", .type = SK_PDB_T_DURATION, .def = "5m", .min = 0,
+    {.key = "notify.min-interval",
+     .type = SK_PDB_T_DURATION,
+     .def = "5m",
+     .min = 0,
      .max = 7 * SK_DAY,
      .help = "at most one alert of each kind per interval and node (0s: every event)"},
-    {.key = "notify.smtp", .type = SK_PDB_T_STRING, .def = "",
+    {.key = "notify.smtp",
+     .type = SK_PDB_T_STRING,
+     .def = "",
      .help = "SMTP relay HOST:PORT for notify.email"},
-    {.key = "notify.webhook", .type = SK_PDB_T_STRING, .def = "",
+    {.key = "notify.webhook",
+     .type = SK_PDB_T_STRING,
+     .def = "",
      .help = "http(s) URL that gets each alert as a JSON POST; empty: none"},
-    {.key = "page.contact", .type = SK_PDB_T_STRING, .def = "",
+    {.key = "page.contact",
+     .type = SK_PDB_T_STRING,
+     .def = "",
      .help = "contact (mail, phone, URL) shown on block pages"},
-    {.key = "url.infected-block-time", .type = SK_PDB_T_DURATION, .def = "4h", .min = 0,
+    {.key = "url.action",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = "block|log",
+     .help = "on a URL rule or category block: block, or log (monitor mode: pass, log "
+             "would-block)"},
+    {.key = "url.infected-block-time",
+     .type = SK_PDB_T_DURATION,
+     .def = "4h",
+     .min = 0,
      .max = 365 * SK_DAY,
      .help = "how long a URL that delivered a virus stays blocked (0s: not at all)"},
-    {.key = "url.on-error", .type = SK_PDB_T_ENUM, .def = "block", .choices = SK_PDB_VERDICT,
+    {.key = "url.on-error",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = SK_PDB_VERDICT,
      .help = "verdict when the URL policy cannot be evaluated"},
 };
 
@@ -80,7 +144,7 @@ struct sk_pdb_unit {
 
 /* Largest first: canonical forms use the largest unit that divides exactly. */
 static const struct sk_pdb_unit sk_pdb_size_units[] = {
-    {'G', SK_K * SK_K * SK_K}, {'M', SK_K * SK_K}, {'K', SK_K}, {0, 0}};
+    {'G', SK_K *SK_K *SK_K}, {'M', SK_K *SK_K}, {'K', SK_K}, {0, 0}};
 static const struct sk_pdb_unit sk_pdb_time_units[] = {
     {'d', SK_DAY}, {'h', 3600}, {'m', 60}, {'s', 1}, {0, 0}};
 
@@ -197,8 +261,7 @@ static int sk_pdb_enum_canonical(const struct sk_pdb_setting_def *d, const char 
     return -1;
 }
 
-static int sk_pdb_range_error(const struct sk_pdb_setting_def *d, const char *shown,
-                              char **err)
+static int sk_pdb_range_error(const struct sk_pdb_setting_def *d, const char *shown, char **err)
 {
     char *lo = NULL, *hi = NULL;
 
@@ -214,8 +277,8 @@ static int sk_pdb_range_error(const struct sk_pdb_setting_def *d, const char *sh
         if (asprintf(&hi, "%lld", (long long)d->max) == -1)
             hi = NULL;
     }
-    sk_pdb_errf(err, "value '%s' for %s is out of range (%s to %s)", shown, d->key,
-                lo ? lo : "?", hi ? hi : "?");
+    sk_pdb_errf(err, "value '%s' for %s is out of range (%s to %s)", shown, d->key, lo ? lo : "?",
+                hi ? hi : "?");
     free(lo);
     free(hi);
     return -1;
@@ -232,19 +295,20 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
     switch (d->type) {
     case SK_PDB_T_BOOL:
         if (sk_pdb_parse_bool(value, &b) == -1)
-            return sk_pdb_errf(err, "invalid value '%s' for %s: expected on or off", shown,
-                               d->key);
+            return sk_pdb_errf(err, "invalid value '%s' for %s: expected on or off", shown, d->key);
         *out = strdup(b ? "on" : "off");
         break;
     case SK_PDB_T_SIZE:
     case SK_PDB_T_DURATION:
         if (d->type == SK_PDB_T_SIZE ? sk_parse_size(value, &u) == -1
                                      : sk_parse_duration(value, &u) == -1)
-            return sk_pdb_errf(err, d->type == SK_PDB_T_SIZE
-                               ? "invalid size '%s' for %s: expected bytes with an optional "
-                                 "K, M, G or T suffix (KB/KiB alike, powers of 1024), e.g. 100M"
-                               : "invalid duration '%s' for %s: expected seconds with an "
-                                 "optional s, m, h or d suffix, e.g. 4h", shown, d->key);
+            return sk_pdb_errf(err,
+                               d->type == SK_PDB_T_SIZE
+                                   ? "invalid size '%s' for %s: expected bytes with an optional "
+                                     "K, M, G or T suffix (KB/KiB alike, powers of 1024), e.g. 100M"
+                                   : "invalid duration '%s' for %s: expected seconds with an "
+                                     "optional s, m, h or d suffix, e.g. 4h",
+                               shown, d->key);
         if (u > INT64_MAX || (int64_t)u < d->min || (int64_t)u > d->max)
             return sk_pdb_range_error(d, shown, err);
         *out = d->type == SK_PDB_T_SIZE ? sk_pdb_format_scaled(u, sk_pdb_size_units, "0")
@@ -252,8 +316,8 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
         break;
     case SK_PDB_T_INT:
         if (sk_pdb_parse_int(value, &i) == -1)
-            return sk_pdb_errf(err, "invalid value '%s' for %s: expected a whole number",
-                               shown, d->key);
+            return sk_pdb_errf(err, "invalid value '%s' for %s: expected a whole number", shown,
+                               d->key);
         if (i < d->min || i > d->max)
             return sk_pdb_range_error(d, shown, err);
         if (asprintf(out, "%lld", (long long)i) == -1)
@@ -267,8 +331,10 @@ static int sk_pdb_canonical(const struct sk_pdb_setting_def *d, const char *valu
     case SK_PDB_T_STRING:
         for (const char *p = value; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return sk_pdb_errf(err, "invalid value for %s: control characters "
-                                   "(newline, tab, ...) are not allowed", d->key);
+                return sk_pdb_errf(err,
+                                   "invalid value for %s: control characters "
+                                   "(newline, tab, ...) are not allowed",
+                                   d->key);
         if (strlen(value) > SK_PDB_STRING_MAX)
             return sk_pdb_errf(err, "invalid value for %s: longer than %d bytes", d->key,
                                SK_PDB_STRING_MAX);
@@ -305,16 +371,18 @@ int sk_pdb_setting_validate(const char *key, const char *value, char **canonical
             while (k && s[k - 1] == ' ')
                 k--;
             if (k && sk_notify_kind_known(s, k) < 0) {
-                sk_pdb_errf(err, "invalid value for notify.events: unknown event '%.*s' "
-                                 "(virus, dlp-block, module-error, signatures-stale, "
-                                 "policy-load-failed)", (int)(k < 40 ? k : 40), s);
+                sk_pdb_errf(err,
+                            "invalid value for notify.events: unknown event '%.*s' "
+                            "(virus, dlp-block, module-error, signatures-stale, "
+                            "policy-load-failed)",
+                            (int)(k < 40 ? k : 40), s);
                 free(out);
                 return -1;
             }
             p += n + (p[n] == ',');
         }
-    } else if (strcmp(d->key, "notify.webhook") == 0 && *out &&
-               strncmp(out, "http://", 7) != 0 && strncmp(out, "https://", 8) != 0) {
+    } else if (strcmp(d->key, "notify.webhook") == 0 && *out && strncmp(out, "http://", 7) != 0 &&
+               strncmp(out, "https://", 8) != 0) {
         free(out);
         return sk_pdb_errf(err, "invalid value for notify.webhook: an http:// or https:// URL");
     }

@@ -108,7 +108,7 @@ int sk_pdb_rollback(struct sk_pdb *pdb, int64_t gen, char **err)
      * which SQLite refuses while a statement is still active. */
     if (sqlite3_column_text(st, 0) == NULL ||
         sk_buf_append(&doc, (const char *)sqlite3_column_text(st, 0),
-                       (size_t)sqlite3_column_bytes(st, 0)) == -1) {
+                      (size_t)sqlite3_column_bytes(st, 0)) == -1) {
         rc = sk_pdb_errf(err, "out of memory");
         goto out;
     }

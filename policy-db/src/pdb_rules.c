@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sekisho/policy_snapshot.h>
+
 #include "pdb_store.h"
 
 #define SK_PDB_PATTERN_MAX 4096
@@ -21,8 +23,8 @@ static int sk_pdb_one_of(const char *s, const char *const *set)
 }
 
 static const char *const sk_pdb_lists[] = {"block", "allow", "approved", NULL};
-static const char *const sk_pdb_matches[] = {"exact",  "prefix", "substring",
-                                             "domain", "regex",  NULL};
+static const char *const sk_pdb_matches[] = {"exact", "prefix", "substring", "domain",
+                                             "regex", "cidr",   NULL};
 
 /* ASCII domain check on OUT (LEN bytes, already lower-case, no leading or
  * trailing dot): labels of 1..63 of [a-z0-9_-], at most 253 bytes. */
@@ -129,13 +131,17 @@ int sk_pdb_url_canon(const char *list, const char *match, const char *pattern, c
         return sk_pdb_errf(err, "invalid list '%s': block, allow or approved", list);
     if (!sk_pdb_one_of(match, sk_pdb_matches))
         return sk_pdb_errf(err,
-                           "invalid match '%s': exact, prefix, substring, domain or"
-                           " regex",
+                           "invalid match '%s': exact, prefix, substring, domain,"
+                           " regex or cidr",
                            match);
     if (n == 0 || n > SK_PDB_PATTERN_MAX)
         return sk_pdb_errf(err, "invalid pattern: 1 to %d bytes", SK_PDB_PATTERN_MAX);
     if (strcmp(match, "domain") == 0)
         return sk_pdb_domain_canon(pattern, canon, err);
+    /* Stored as the matcher's canonical "network/bits" (host bits cleared),
+     * so "10.1.2.3/8" and "10.0.0.0/8" are one rule, not two. */
+    if (strcmp(match, "cidr") == 0)
+        return sk_url_rule_validate(match, pattern, canon, err);
     for (const unsigned char *p = (const unsigned char *)pattern; *p; p++)
         if (*p < 0x20 || *p == 0x7f || (*p == ' ' && strcmp(match, "regex") != 0))
             return sk_pdb_errf(err, "invalid pattern '%s': no spaces or control characters",

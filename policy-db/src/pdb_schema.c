@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1, v2 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1, v2, v3 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -103,7 +103,6 @@ static const char sk_pdb_schema_v1[] =
     "  command    TEXT NOT NULL\n"
     ");\n";
 
-
 /*
  * Schema v2: rollback. snapshots holds, per generation, the export document
  * of the policy state after that generation's write, with each category
@@ -137,10 +136,34 @@ static const char sk_pdb_schema_v2[] =
     ") WITHOUT ROWID;\n"
     "CREATE INDEX snapshot_categories_version ON snapshot_categories(version_id);\n";
 
+/*
+ * Schema v3: destination networks. url_rules.match also takes 'cidr'.
+ * SQLite cannot change a CHECK in place, so the table is rebuilt: copy
+ * every row (ids kept: history, rollback documents and the server's rule
+ * ids in logs stay valid), drop, rename. Nothing references url_rules by
+ * foreign key, so the drop cascades nowhere.
+ */
+static const char sk_pdb_schema_v3[] =
+    "CREATE TABLE url_rules_v3 (\n"
+    "  id        INTEGER PRIMARY KEY,\n"
+    "  policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,\n"
+    "  list      TEXT NOT NULL CHECK (list IN ('block', 'allow', 'approved')),\n"
+    "  match     TEXT NOT NULL CHECK (match IN ('exact', 'prefix', 'substring',\n"
+    "                                           'domain', 'regex', 'cidr')),\n"
+    "  pattern   TEXT NOT NULL CHECK (length(pattern) > 0),\n"
+    "  comment   TEXT NOT NULL DEFAULT '',\n"
+    "  UNIQUE (policy_id, list, match, pattern)\n"
+    ");\n"
+    "INSERT INTO url_rules_v3(id, policy_id, list, match, pattern, comment)\n"
+    "  SELECT id, policy_id, list, match, pattern, comment FROM url_rules;\n"
+    "DROP TABLE url_rules;\n"
+    "ALTER TABLE url_rules_v3 RENAME TO url_rules;\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
     sk_pdb_schema_v1,
     sk_pdb_schema_v2,
+    sk_pdb_schema_v3,
 };
 
 const char *sk_pdb_migration_sql(int version)
@@ -163,18 +186,23 @@ static int sk_pdb_migration_start(struct sk_pdb *pdb, int *from, char **err)
         sk_pdb_query_int(pdb, "SELECT count(*) FROM sqlite_schema", &tables, err) == -1)
         return -1;
     if (appid != 0 && appid != SK_PDB_APPLICATION_ID)
-        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
-                           "(an SQLite database of another application)", pdb->path);
+        return sk_pdb_errf(err,
+                           "policy database %s: not a Sekisho policy database "
+                           "(an SQLite database of another application)",
+                           pdb->path);
     if (appid == 0 && tables > 0)
-        return sk_pdb_errf(err, "policy database %s: not a Sekisho policy database "
-                           "(it already holds other tables; refusing to touch it)", pdb->path);
+        return sk_pdb_errf(err,
+                           "policy database %s: not a Sekisho policy database "
+                           "(it already holds other tables; refusing to touch it)",
+                           pdb->path);
     if (version > SK_PDB_SCHEMA_VERSION)
-        return sk_pdb_errf(err, "policy database %s: schema version %lld is newer than "
-                           "this build understands (%d); upgrade Sekisho", pdb->path,
-                           (long long)version, SK_PDB_SCHEMA_VERSION);
+        return sk_pdb_errf(err,
+                           "policy database %s: schema version %lld is newer than "
+                           "this build understands (%d); upgrade Sekisho",
+                           pdb->path, (long long)version, SK_PDB_SCHEMA_VERSION);
     if (version < 0)
-        return sk_pdb_errf(err, "policy database %s: invalid schema version %lld",
-                           pdb->path, (long long)version);
+        return sk_pdb_errf(err, "policy database %s: invalid schema version %lld", pdb->path,
+                           (long long)version);
     *from = (int)version;
     return 0;
 }
@@ -186,8 +214,8 @@ static int sk_pdb_migrate_step(struct sk_pdb *pdb, int to, char **err)
 
     if (sk_pdb_exec(pdb, sk_pdb_migration_sql(to), err) == -1)
         return -1;
-    snprintf(stamp, sizeof(stamp), "PRAGMA user_version = %d; PRAGMA application_id = %d;",
-             to, SK_PDB_APPLICATION_ID);
+    snprintf(stamp, sizeof(stamp), "PRAGMA user_version = %d; PRAGMA application_id = %d;", to,
+             SK_PDB_APPLICATION_ID);
     return sk_pdb_exec(pdb, stamp, err);
 }
 
@@ -206,8 +234,10 @@ static int sk_pdb_wal(struct sk_pdb *pdb, char **err)
     }
     mode = (const char *)sqlite3_column_text(st, 0);
     if (mode == NULL || strcmp(mode, "wal") != 0) {
-        sk_pdb_errf(err, "policy database %s: WAL mode not available (journal mode %s); "
-                    "is it on a network file system?", pdb->path, mode ? mode : "unknown");
+        sk_pdb_errf(err,
+                    "policy database %s: WAL mode not available (journal mode %s); "
+                    "is it on a network file system?",
+                    pdb->path, mode ? mode : "unknown");
         goto out;
     }
     rc = 0;

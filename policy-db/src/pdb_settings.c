@@ -46,7 +46,8 @@ int sk_pdb_resolve_setting(struct sk_pdb *pdb, const char *policy, const char *k
     if (step == SQLITE_ROW) {
         stored = (const char *)sqlite3_column_text(st, 0);
         src = sqlite3_column_int(st, 1) && strcmp(policy, SK_PDB_DEFAULT_POLICY) != 0
-                  ? "default-policy" : "policy";
+                  ? "default-policy"
+                  : "policy";
         /* A hand-edited value must not reach the server unchecked. */
         if (stored == NULL || sk_pdb_setting_validate(key, stored, &canon, NULL) == -1) {
             sk_pdb_errf(err, "policy database %s: invalid stored value of %s in policy '%s'",
@@ -90,9 +91,8 @@ static int sk_pdb_in_write(struct sk_pdb *pdb, char **err)
 int sk_pdb_set_setting(struct sk_pdb *pdb, const char *policy, const char *key, const char *value,
                        char **err)
 {
-    static const char sql[] =
-        "INSERT INTO settings(policy_id, key, value) VALUES (?1, ?2, ?3)"
-        " ON CONFLICT(policy_id, key) DO UPDATE SET value = excluded.value";
+    static const char sql[] = "INSERT INTO settings(policy_id, key, value) VALUES (?1, ?2, ?3)"
+                              " ON CONFLICT(policy_id, key) DO UPDATE SET value = excluded.value";
     sqlite3_stmt *st = NULL;
     char *canon = NULL;
     int64_t id;
@@ -100,8 +100,7 @@ int sk_pdb_set_setting(struct sk_pdb *pdb, const char *policy, const char *key, 
 
     if (policy == NULL)
         policy = SK_PDB_DEFAULT_POLICY;
-    if (sk_pdb_in_write(pdb, err) == -1 ||
-        sk_pdb_setting_validate(key, value, &canon, err) == -1 ||
+    if (sk_pdb_in_write(pdb, err) == -1 || sk_pdb_setting_validate(key, value, &canon, err) == -1 ||
         (id = sk_pdb_need_policy(pdb, policy, err)) == -1)
         goto out;
     if (sqlite3_prepare_v2(pdb->db, sql, -1, &st, NULL) != SQLITE_OK ||
@@ -135,8 +134,8 @@ int sk_pdb_unset_setting(struct sk_pdb *pdb, const char *policy, const char *key
     }
     if ((id = sk_pdb_need_policy(pdb, policy, err)) == -1)
         goto out;
-    if (sqlite3_prepare_v2(pdb->db, "DELETE FROM settings WHERE policy_id = ?1 AND key = ?2",
-                           -1, &st, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(pdb->db, "DELETE FROM settings WHERE policy_id = ?1 AND key = ?2", -1,
+                           &st, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_DONE) {

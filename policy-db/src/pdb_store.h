@@ -64,10 +64,10 @@ typedef int (*sk_pdb_version_fn)(struct sk_pdb *, int64_t category_id, int64_t *
                                  char **err);
 int sk_pdb_export_buf_fn(struct sk_pdb *, unsigned flags, sk_pdb_version_fn, struct sk_buf *out,
                          char **err);
-#define sk_pdb_export_buf(pdb, flags, out, err)                                                  \
-    sk_pdb_export_buf_fn((pdb), (flags), ((flags) & SK_PDB_EXPORT_REFS) ? sk_pdb_category_version \
-                                                                        : NULL,                  \
-                         (out), (err))
+#define sk_pdb_export_buf(pdb, flags, out, err)                                                    \
+    sk_pdb_export_buf_fn((pdb), (flags),                                                           \
+                         ((flags)&SK_PDB_EXPORT_REFS) ? sk_pdb_category_version : NULL, (out),     \
+                         (err))
 /* Import a document; REFS: categories may be version references. */
 int sk_pdb_import_doc(struct sk_pdb *, const char *text, size_t len, unsigned flags, char **err);
 

@@ -9,8 +9,7 @@ int sk_pdb_write_begin(struct sk_pdb *pdb, char **err)
     if (!(pdb->flags & SK_PDB_RW))
         return sk_pdb_errf(err, "policy database %s: opened read-only", pdb->path);
     if (!sqlite3_get_autocommit(pdb->db))
-        return sk_pdb_errf(err, "policy database %s: a write is already in progress",
-                           pdb->path);
+        return sk_pdb_errf(err, "policy database %s: a write is already in progress", pdb->path);
     /* IMMEDIATE takes the write lock now, so two CLIs queue on the busy
      * timeout instead of failing at their first write. */
     if (sqlite3_exec(pdb->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -24,14 +23,12 @@ void sk_pdb_write_rollback(struct sk_pdb *pdb)
         sqlite3_exec(pdb->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int64_t sk_pdb_write_commit(struct sk_pdb *pdb, const char *actor, const char *command,
-                            char **err)
+int64_t sk_pdb_write_commit(struct sk_pdb *pdb, const char *actor, const char *command, char **err)
 {
     static const char bump[] =
         "UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value";
-    static const char hist[] =
-        "INSERT INTO history(generation, at, actor, command)"
-        " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3)";
+    static const char hist[] = "INSERT INTO history(generation, at, actor, command)"
+                               " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3)";
     sqlite3_stmt *st = NULL;
     int64_t gen = -1;
 
@@ -79,8 +76,8 @@ int64_t sk_pdb_policy_id(struct sk_pdb *pdb, const char *name, char **err)
     sqlite3_stmt *st = NULL;
     int64_t id = -1;
 
-    if (sqlite3_prepare_v2(pdb->db, "SELECT id FROM policies WHERE name = ?1", -1, &st,
-                           NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(pdb->db, "SELECT id FROM policies WHERE name = ?1", -1, &st, NULL) !=
+            SQLITE_OK ||
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
         sk_pdb_sqlerr(pdb, err, "cannot read policies");
         goto out;
@@ -106,8 +103,7 @@ static const char *sk_pdb_col(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-int sk_pdb_history(struct sk_pdb *pdb, int64_t limit, sk_pdb_history_fn fn, void *arg,
-                   char **err)
+int sk_pdb_history(struct sk_pdb *pdb, int64_t limit, sk_pdb_history_fn fn, void *arg, char **err)
 {
     static const char sql[] =
         "SELECT generation, at, actor, command FROM"

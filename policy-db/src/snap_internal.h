@@ -9,13 +9,6 @@
 
 #include "match_internal.h"
 
-/* A client-ip scope: family 4 or 6, network address, prefix length. */
-struct sk_cidr {
-    int family;
-    uint8_t addr[16];
-    int bits;
-};
-
 /* A user or group scope: lower-case name and domain ("" = any domain). */
 struct sk_ident_name {
     char *domain;
@@ -42,7 +35,7 @@ struct sk_snapshot {
     long refs; /* __atomic builtins */
     int64_t generation;
     char content_hash[SK_PDB_HASH_HEX + 1]; /* sk_pdb_content_hash, same transaction */
-    struct sk_policy *pol; /* ascending priority; the default policy last */
+    struct sk_policy *pol;                  /* ascending priority; the default policy last */
     size_t npol;
     struct sk_policy *def;
     struct sk_catset cats;
@@ -50,8 +43,6 @@ struct sk_snapshot {
     double build_ms;
 };
 
-/* Parse "a.b.c.d[/n]" or "x:y::z[/n]"; 0 or -1. */
-int sk_cidr_parse(const char *s, struct sk_cidr *out);
 /* User/group name in any accepted form into lower-case DOMAIN and NAME
  * (malloc'd both, caller frees); 0, -1 when empty or out of memory. */
 int sk_ident_name_parse(const char *s, size_t len, struct sk_ident_name *out);

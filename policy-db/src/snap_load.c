@@ -56,8 +56,8 @@ static struct sk_policy *sk_load_policy(struct sk_load *l, int64_t id)
     for (size_t i = 0; i < l->s->npol; i++)
         if (l->s->pol[i].id == id)
             return &l->s->pol[i];
-    sk_pdb_errf(l->err, "policy database %s: row refers to missing policy %lld",
-                sk_pdb_path(l->db), (long long)id);
+    sk_pdb_errf(l->err, "policy database %s: row refers to missing policy %lld", sk_pdb_path(l->db),
+                (long long)id);
     return NULL;
 }
 
@@ -288,13 +288,16 @@ static int sk_load_read(struct sk_load *l)
     if (sk_load_rows(l, "SELECT policy_id, kind, value FROM policy_scopes ORDER BY id", 0,
                      sk_row_scope) == -1 ||
         sk_load_rows(l, "SELECT policy_id, key, value FROM settings", 0, sk_row_setting) == -1 ||
-        sk_load_rows(l, "SELECT policy_id, list, match, pattern, id FROM url_rules ORDER BY id",
-                     0, sk_row_rule) == -1 ||
-        sk_load_rows(l, "SELECT pc.policy_id, c.id, c.name FROM policy_categories pc"
-                        " JOIN categories c ON c.id = pc.category_id ORDER BY c.id",
+        sk_load_rows(l, "SELECT policy_id, list, match, pattern, id FROM url_rules ORDER BY id", 0,
+                     sk_row_rule) == -1 ||
+        sk_load_rows(l,
+                     "SELECT pc.policy_id, c.id, c.name FROM policy_categories pc"
+                     " JOIN categories c ON c.id = pc.category_id ORDER BY c.id",
                      0, sk_row_blocked) == -1 ||
-        sk_load_rows(l, "SELECT policy_id, name, detectors, min_count, action"
-                        " FROM dlp_templates ORDER BY id", 0, sk_row_dlp) == -1)
+        sk_load_rows(l,
+                     "SELECT policy_id, name, detectors, min_count, action"
+                     " FROM dlp_templates ORDER BY id",
+                     0, sk_row_dlp) == -1)
         return -1;
     return sk_load_categories(l);
 }

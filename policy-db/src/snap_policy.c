@@ -206,7 +206,8 @@ int sk_url_rule_validate(const char *match, const char *pattern, char **canonica
     if (canonical != NULL)
         *canonical = NULL;
     if (sk_rule_match_parse(match, &m) == -1)
-        return sk_pdb_errf(err, "unknown match mode '%s' (exact|prefix|substring|domain|regex)",
+        return sk_pdb_errf(err,
+                           "unknown match mode '%s' (exact|prefix|substring|domain|regex|cidr)",
                            match ? match : "");
     if (sk_rule_canon(m, pattern, &key, err) == -1)
         return -1;

@@ -57,7 +57,7 @@ int sk_cidr_parse(const char *s, struct sk_cidr *out)
     return 0;
 }
 
-static int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr)
+int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr)
 {
     int full = c->bits / 8, rest = c->bits % 8;
 
@@ -207,8 +207,8 @@ static int sk_policy_matches(const struct sk_policy *p, const struct sk_who *who
     if (p->nusers > 0 && who->user != NULL &&
         sk_ident_match(who->user, strlen(who->user), p->users, p->nusers))
         return 1;
-    if (p->ngroups > 0 && who->groups != NULL && sk_groups_match(who->groups, p->groups,
-                                                                 p->ngroups))
+    if (p->ngroups > 0 && who->groups != NULL &&
+        sk_groups_match(who->groups, p->groups, p->ngroups))
         return 1;
     return 0;
 }

@@ -13,7 +13,7 @@
 
 #include "pdb_internal.h"
 
-#define SK_HOST_IN_MAX 1024 /* before IDN mapping; DNS names are <= 253 */
+#define SK_HOST_IN_MAX  1024 /* before IDN mapping; DNS names are <= 253 */
 #define SK_HOST_OUT_MAX 253
 
 static int sk_host_hexval(unsigned char c)
@@ -256,8 +256,7 @@ int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, ch
         return sk_pdb_errf(err, "host name too long");
     for (size_t i = 0; i < n; i++) {
         char c = buf[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
             return sk_pdb_errf(err, "invalid character in host");
     }
     memcpy(out, buf, n + 1);

@@ -7,8 +7,8 @@
 
 /*
  * Normalise path bytes IN[0..LEN) into OUT, which must hold 5 * LEN + 2
- * bytes (the upper part is scratch): escapes normalised, '\' as '/', slashes collapsed, dot-segments
- * resolved. Always starts with '/'. Returns the length written (NUL added).
+ * bytes (the upper part is scratch): escapes normalised, '\' as '/', slashes collapsed,
+ * dot-segments resolved. Always starts with '/'. Returns the length written (NUL added).
  */
 size_t sk_url_path_norm(const char *in, size_t len, char *out);
 

@@ -41,8 +41,8 @@ struct sk_url_default_port {
     unsigned port;
 };
 
-static const struct sk_url_default_port sk_url_ports[] = {
-    {"http", 80}, {"https", 443}, {"ftp", 21}, {"ws", 80}, {"wss", 443}, {NULL, 0}};
+static const struct sk_url_default_port sk_url_ports[] = {{"http", 80}, {"https", 443}, {"ftp", 21},
+                                                          {"ws", 80},   {"wss", 443},   {NULL, 0}};
 
 static unsigned sk_url_default_port(const char *scheme)
 {

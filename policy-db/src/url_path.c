@@ -21,8 +21,8 @@ static int sk_url_hexval(unsigned char c)
 /* RFC 3986 unreserved: decoding these never changes meaning. */
 static int sk_url_unreserved(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /* Characters kept literally in a path (pchar and '/') or query (also '?'). */

@@ -23,7 +23,7 @@
 #include "sk_bench.h"
 
 #define SK_RBUF (256 * 1024)
-#define SK_HDR 8192
+#define SK_HDR  8192
 #define SK_VARY 16
 
 enum sk_meth { SK_OPTIONS, SK_REQMOD, SK_RESPMOD };
@@ -150,11 +150,10 @@ static size_t sk_build_head(struct sk_bench *b, struct sk_conn *c, int with_body
                          "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: icapbench\r\n"
                          "Accept: */*\r\n\r\n",
                          url, host);
-        snprintf(enc, sizeof(enc), "req-hdr=0, %s=%d", with_body ? "req-body" : "null-body",
-                 n);
+        snprintf(enc, sizeof(enc), "req-hdr=0, %s=%d", with_body ? "req-body" : "null-body", n);
     } else {
-        hreq = (size_t)snprintf(http, sizeof(http), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
-                                url, host);
+        hreq =
+            (size_t)snprintf(http, sizeof(http), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", url, host);
         n = snprintf(http + hreq, sizeof(http) - hreq,
                      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
                      cf->ctype, cf->blen);
@@ -169,8 +168,8 @@ static size_t sk_build_head(struct sk_bench *b, struct sk_conn *c, int with_body
     n = snprintf(c->hdr, sizeof(c->hdr),
                  "%s icap://%s:%d/%s ICAP/1.0\r\nHost: %s:%d\r\nUser-Agent: icapbench\r\n"
                  "X-Client-IP: 127.0.0.1\r\n%sEncapsulated: %s\r\n\r\n%s",
-                 cf->method_name, cf->host, cf->port, cf->service, cf->host, cf->port, extra,
-                 enc, http);
+                 cf->method_name, cf->host, cf->port, cf->service, cf->host, cf->port, extra, enc,
+                 http);
     return n > 0 && (size_t)n < sizeof(c->hdr) ? (size_t)n : 0;
 }
 
@@ -543,26 +542,25 @@ static void sk_run(struct sk_bench *b)
 
 static void sk_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: icapbench [options]\n"
-            "  --host H             server address (127.0.0.1)\n"
-            "  --port P             server port (1344)\n"
-            "  --service NAME       ICAP service path (echo)\n"
-            "  --method M           OPTIONS | REQMOD | RESPMOD (OPTIONS)\n"
-            "  --connections N      keep-alive connections, each back to back (4)\n"
-            "  --duration S         stop starting requests after S seconds\n"
-            "  --requests N         stop after N requests (default: --duration 10)\n"
-            "  --body FILE          encapsulated body (REQMOD: POST; RESPMOD: response)\n"
-            "  --content-type T     of the body (application/octet-stream)\n"
-            "  --url URL            HTTP URL (http://bench.example/)\n"
-            "  --url-list FILE      URLs, one a line, used round-robin\n"
-            "  --preview N          send Preview: N and wait for 100 Continue\n"
-            "  --allow204           send Allow: 204\n"
-            "  --vary               overwrite the first 16 body bytes with a counter\n"
-            "                       (from a random start: unique across runs)\n"
-            "  --timeout S          per-request timeout (30)\n"
-            "  --mem-pid PID        sample peak RSS/PSS of this process tree\n"
-            "  --json               one JSON object on stdout\n");
+    fprintf(out, "usage: icapbench [options]\n"
+                 "  --host H             server address (127.0.0.1)\n"
+                 "  --port P             server port (1344)\n"
+                 "  --service NAME       ICAP service path (echo)\n"
+                 "  --method M           OPTIONS | REQMOD | RESPMOD (OPTIONS)\n"
+                 "  --connections N      keep-alive connections, each back to back (4)\n"
+                 "  --duration S         stop starting requests after S seconds\n"
+                 "  --requests N         stop after N requests (default: --duration 10)\n"
+                 "  --body FILE          encapsulated body (REQMOD: POST; RESPMOD: response)\n"
+                 "  --content-type T     of the body (application/octet-stream)\n"
+                 "  --url URL            HTTP URL (http://bench.example/)\n"
+                 "  --url-list FILE      URLs, one a line, used round-robin\n"
+                 "  --preview N          send Preview: N and wait for 100 Continue\n"
+                 "  --allow204           send Allow: 204\n"
+                 "  --vary               overwrite the first 16 body bytes with a counter\n"
+                 "                       (from a random start: unique across runs)\n"
+                 "  --timeout S          per-request timeout (30)\n"
+                 "  --mem-pid PID        sample peak RSS/PSS of this process tree\n"
+                 "  --json               one JSON object on stdout\n");
 }
 
 static const char *sk_map_file(const char *path, size_t *len)
@@ -619,41 +617,95 @@ static double sk_num(const char *opt, const char *v, double min, double max)
 
 static void sk_parse(struct sk_conf *cf, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"host", 1, 0, 'h'},     {"port", 1, 0, 'p'},         {"service", 1, 0, 's'},
-        {"method", 1, 0, 'm'},   {"connections", 1, 0, 'c'},  {"duration", 1, 0, 'd'},
-        {"requests", 1, 0, 'n'}, {"body", 1, 0, 'b'},         {"url", 1, 0, 'u'},
-        {"url-list", 1, 0, 'U'}, {"preview", 1, 0, 'P'},      {"allow204", 0, 0, 'a'},
-        {"vary", 0, 0, 'v'},     {"json", 0, 0, 'j'},         {"timeout", 1, 0, 't'},
-        {"mem-pid", 1, 0, 'M'},  {"content-type", 1, 0, 'T'}, {"help", 0, 0, 'H'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"host", 1, 0, 'h'},
+                                         {"port", 1, 0, 'p'},
+                                         {"service", 1, 0, 's'},
+                                         {"method", 1, 0, 'm'},
+                                         {"connections", 1, 0, 'c'},
+                                         {"duration", 1, 0, 'd'},
+                                         {"requests", 1, 0, 'n'},
+                                         {"body", 1, 0, 'b'},
+                                         {"url", 1, 0, 'u'},
+                                         {"url-list", 1, 0, 'U'},
+                                         {"preview", 1, 0, 'P'},
+                                         {"allow204", 0, 0, 'a'},
+                                         {"vary", 0, 0, 'v'},
+                                         {"json", 0, 0, 'j'},
+                                         {"timeout", 1, 0, 't'},
+                                         {"mem-pid", 1, 0, 'M'},
+                                         {"content-type", 1, 0, 'T'},
+                                         {"help", 0, 0, 'H'},
+                                         {0, 0, 0, 0}};
     int o;
 
-    *cf = (struct sk_conf){.host = "127.0.0.1", .port = 1344, .service = "echo",
-                           .method_name = "OPTIONS", .connections = 4, .preview = -1,
-                           .timeout = 30, .url = "http://bench.example/",
+    *cf = (struct sk_conf){.host = "127.0.0.1",
+                           .port = 1344,
+                           .service = "echo",
+                           .method_name = "OPTIONS",
+                           .connections = 4,
+                           .preview = -1,
+                           .timeout = 30,
+                           .url = "http://bench.example/",
                            .ctype = "application/octet-stream"};
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'h': cf->host = optarg; break;
-        case 'p': cf->port = (int)sk_num("--port", optarg, 1, 65535); break;
-        case 's': cf->service = optarg; break;
-        case 'm': cf->method_name = optarg; break;
-        case 'c': cf->connections = (int)sk_num("--connections", optarg, 1, 10000); break;
-        case 'd': cf->duration = sk_num("--duration", optarg, 0.01, 86400); break;
-        case 'n': cf->requests = (uint64_t)sk_num("--requests", optarg, 1, 1e12); break;
-        case 'b': cf->body_path = optarg; break;
-        case 'u': cf->url = optarg; break;
-        case 'U': cf->url_list = optarg; break;
-        case 'P': cf->preview = (int)sk_num("--preview", optarg, 0, 1 << 20); break;
-        case 'a': cf->allow204 = 1; break;
-        case 'v': cf->vary = 1; break;
-        case 'j': cf->json = 1; break;
-        case 't': cf->timeout = sk_num("--timeout", optarg, 0.1, 3600); break;
-        case 'M': cf->mem_pid = (int)sk_num("--mem-pid", optarg, 1, 1 << 30); break;
-        case 'T': cf->ctype = optarg; break;
-        case 'H': sk_usage(stdout); exit(0);
-        default: sk_usage(stderr); exit(2);
+        case 'h':
+            cf->host = optarg;
+            break;
+        case 'p':
+            cf->port = (int)sk_num("--port", optarg, 1, 65535);
+            break;
+        case 's':
+            cf->service = optarg;
+            break;
+        case 'm':
+            cf->method_name = optarg;
+            break;
+        case 'c':
+            cf->connections = (int)sk_num("--connections", optarg, 1, 10000);
+            break;
+        case 'd':
+            cf->duration = sk_num("--duration", optarg, 0.01, 86400);
+            break;
+        case 'n':
+            cf->requests = (uint64_t)sk_num("--requests", optarg, 1, 1e12);
+            break;
+        case 'b':
+            cf->body_path = optarg;
+            break;
+        case 'u':
+            cf->url = optarg;
+            break;
+        case 'U':
+            cf->url_list = optarg;
+            break;
+        case 'P':
+            cf->preview = (int)sk_num("--preview", optarg, 0, 1 << 20);
+            break;
+        case 'a':
+            cf->allow204 = 1;
+            break;
+        case 'v':
+            cf->vary = 1;
+            break;
+        case 'j':
+            cf->json = 1;
+            break;
+        case 't':
+            cf->timeout = sk_num("--timeout", optarg, 0.1, 3600);
+            break;
+        case 'M':
+            cf->mem_pid = (int)sk_num("--mem-pid", optarg, 1, 1 << 30);
+            break;
+        case 'T':
+            cf->ctype = optarg;
+            break;
+        case 'H':
+            sk_usage(stdout);
+            exit(0);
+        default:
+            sk_usage(stderr);
+            exit(2);
         }
     }
     if (optind != argc)

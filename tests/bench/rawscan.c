@@ -133,29 +133,27 @@ static void sk_print(int json, struct sk_raw *all, int threads, double el, doubl
                "\"threads\":%d,\"body_bytes\":%zu,\"elapsed_s\":%.3f,\"scans\":%llu,"
                "\"scans_per_s\":%.1f,\"mb_per_s\":%.2f,\"infected\":%llu,\"errors\":%llu,"
                "\"lat_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
-               sigs, t_load, t_comp, rss_kb, threads, blen, el,
-               (unsigned long long)tot.scans, tot.scans / el, tot.bytes / el / 1e6,
-               (unsigned long long)tot.infected, (unsigned long long)tot.errors,
-               sk_lat_quantile(&tot.lat, 0.5), sk_lat_quantile(&tot.lat, 0.99),
-               sk_lat_quantile(&tot.lat, 1.0));
+               sigs, t_load, t_comp, rss_kb, threads, blen, el, (unsigned long long)tot.scans,
+               tot.scans / el, tot.bytes / el / 1e6, (unsigned long long)tot.infected,
+               (unsigned long long)tot.errors, sk_lat_quantile(&tot.lat, 0.5),
+               sk_lat_quantile(&tot.lat, 0.99), sk_lat_quantile(&tot.lat, 1.0));
         return;
     }
     printf("engine: %u signatures, load %.2f s, compile %.2f s, RSS %.1f MB\n", sigs, t_load,
            t_comp, rss_kb / 1024.0);
     printf("scan:   %d threads, %zu-byte body, %llu scans in %.2f s: %.1f scans/s, "
            "%.2f MB/s, p50 %.3f ms, p99 %.3f ms (infected %llu, errors %llu)\n",
-           threads, blen, (unsigned long long)tot.scans, el, tot.scans / el,
-           tot.bytes / el / 1e6, sk_lat_quantile(&tot.lat, 0.5),
-           sk_lat_quantile(&tot.lat, 0.99), (unsigned long long)tot.infected,
-           (unsigned long long)tot.errors);
+           threads, blen, (unsigned long long)tot.scans, el, tot.scans / el, tot.bytes / el / 1e6,
+           sk_lat_quantile(&tot.lat, 0.5), sk_lat_quantile(&tot.lat, 0.99),
+           (unsigned long long)tot.infected, (unsigned long long)tot.errors);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"db", 1, 0, 'd'},    {"body", 1, 0, 'b'}, {"duration", 1, 0, 't'},
+        {"db", 1, 0, 'd'},      {"body", 1, 0, 'b'}, {"duration", 1, 0, 't'},
         {"threads", 1, 0, 'n'}, {"vary", 0, 0, 'v'}, {"json", 0, 0, 'j'},
-        {"check", 0, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"check", 0, 0, 'c'},   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL, *body_path = NULL, *vir;
     int o, threads = (int)sysconf(_SC_NPROCESSORS_ONLN), vary = 0, json = 0, check = 0, i;
     double duration = 5, t0, t_load, t_comp;
@@ -170,15 +168,33 @@ int main(int argc, char **argv)
 
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'd': db = optarg; break;
-        case 'b': body_path = optarg; break;
-        case 't': duration = atof(optarg); break;
-        case 'n': threads = atoi(optarg); break;
-        case 'v': vary = 1; break;
-        case 'j': json = 1; break;
-        case 'c': check = 1; break;
-        case 'h': sk_usage(stdout); return 0;
-        default: sk_usage(stderr); return 2;
+        case 'd':
+            db = optarg;
+            break;
+        case 'b':
+            body_path = optarg;
+            break;
+        case 't':
+            duration = atof(optarg);
+            break;
+        case 'n':
+            threads = atoi(optarg);
+            break;
+        case 'v':
+            vary = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'c':
+            check = 1;
+            break;
+        case 'h':
+            sk_usage(stdout);
+            return 0;
+        default:
+            sk_usage(stderr);
+            return 2;
         }
     }
     if (db == NULL || threads < 1 || threads > 256 || duration <= 0) {
@@ -208,7 +224,9 @@ int main(int argc, char **argv)
     if (check) {
         rc = sk_scan(e, body, blen, &vir);
         printf("%s: %s\n", body_path ? body_path : "(empty)",
-               rc == CL_VIRUS ? vir : rc == CL_CLEAN ? "clean" : cl_strerror(rc));
+               rc == CL_VIRUS   ? vir
+               : rc == CL_CLEAN ? "clean"
+                                : cl_strerror(rc));
         return rc == CL_VIRUS ? 1 : rc == CL_CLEAN ? 0 : 2;
     }
     w = calloc((size_t)threads, sizeof(*w));
@@ -217,15 +235,18 @@ int main(int argc, char **argv)
         return 2;
     t0 = sk_now();
     for (i = 0; i < threads; i++) {
-        w[i] = (struct sk_raw){.engine = e, .body = body, .blen = blen, .duration = duration,
-                               .vary = vary, .counter_base = (uint64_t)i << 40};
+        w[i] = (struct sk_raw){.engine = e,
+                               .body = body,
+                               .blen = blen,
+                               .duration = duration,
+                               .vary = vary,
+                               .counter_base = (uint64_t)i << 40};
         if (pthread_create(&tid[i], NULL, sk_worker, &w[i]) != 0)
             return 2;
     }
     for (i = 0; i < threads; i++)
         pthread_join(tid[i], NULL);
-    sk_print(json, w, threads, sk_now() - t0, t_load, t_comp, sigs,
-             (long)self.peak_rss_kb, blen);
+    sk_print(json, w, threads, sk_now() - t0, t_load, t_comp, sigs, (long)self.peak_rss_kb, blen);
     cl_engine_free(e);
     return 0;
 }

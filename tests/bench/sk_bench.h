@@ -62,9 +62,9 @@ struct sk_counts {
 struct sk_mem {
     int root;
     uint64_t start_rss_kb; /* sum of VmRSS at the first sample, before any load */
-    uint64_t peak_rss_kb; /* max over samples of the sum of VmRSS */
-    uint64_t peak_pss_kb; /* same for Pss (smaps_rollup): shared pages split */
-    uint64_t hwm_kb;      /* sum of VmHWM at the last sample */
+    uint64_t peak_rss_kb;  /* max over samples of the sum of VmRSS */
+    uint64_t peak_pss_kb;  /* same for Pss (smaps_rollup): shared pages split */
+    uint64_t hwm_kb;       /* sum of VmHWM at the last sample */
     unsigned samples;
 };
 

@@ -166,18 +166,17 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 "\"status\":{\"100\":%llu,\"200\":%llu,\"204\":%llu,\"4xx\":%llu,"
                 "\"5xx\":%llu,\"other\":%llu},\"conn_errors\":%llu,\"proto_errors\":%llu,"
                 "\"timeouts\":%llu,\"reconnects\":%llu,"
-                "\"mem\":{\"root_pid\":%d,\"start_rss_kb\":%llu,\"peak_rss_kb\":%llu,\"peak_pss_kb\":%llu,"
+                "\"mem\":{\"root_pid\":%d,\"start_rss_kb\":%llu,\"peak_rss_kb\":%llu,\"peak_pss_"
+                "kb\":%llu,"
                 "\"hwm_sum_kb\":%llu,\"samples\":%u}}\n",
-                r->method, r->service, r->connections, r->elapsed,
-                (unsigned long long)c->completed, rps, mbs,
-                (unsigned long long)c->body_sent, (unsigned long long)c->body_recv, p50,
+                r->method, r->service, r->connections, r->elapsed, (unsigned long long)c->completed,
+                rps, mbs, (unsigned long long)c->body_sent, (unsigned long long)c->body_recv, p50,
                 p90, p99, pmax, (unsigned long long)c->st100, (unsigned long long)c->st200,
                 (unsigned long long)c->st204, (unsigned long long)c->st4xx,
                 (unsigned long long)c->st5xx, (unsigned long long)c->st_other,
                 (unsigned long long)c->conn_errors, (unsigned long long)c->proto_errors,
-                (unsigned long long)c->timeouts, (unsigned long long)c->reconnects,
-                r->mem.root, (unsigned long long)r->mem.start_rss_kb,
-                (unsigned long long)r->mem.peak_rss_kb,
+                (unsigned long long)c->timeouts, (unsigned long long)c->reconnects, r->mem.root,
+                (unsigned long long)r->mem.start_rss_kb, (unsigned long long)r->mem.peak_rss_kb,
                 (unsigned long long)r->mem.peak_pss_kb, (unsigned long long)r->mem.hwm_kb,
                 r->mem.samples);
         return;
@@ -186,8 +185,8 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
             r->elapsed);
     fprintf(out, "  requests:  %llu completed, %.1f req/s, %.2f MB/s body sent\n",
             (unsigned long long)c->completed, rps, mbs);
-    fprintf(out, "  latency:   p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n", p50,
-            p90, p99, pmax);
+    fprintf(out, "  latency:   p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n", p50, p90, p99,
+            pmax);
     fprintf(out, "  status:    100=%llu 200=%llu 204=%llu 4xx=%llu 5xx=%llu other=%llu\n",
             (unsigned long long)c->st100, (unsigned long long)c->st200,
             (unsigned long long)c->st204, (unsigned long long)c->st4xx,
@@ -196,8 +195,9 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
             (unsigned long long)c->conn_errors, (unsigned long long)c->proto_errors,
             (unsigned long long)c->timeouts, (unsigned long long)c->reconnects);
     if (r->mem.root > 0)
-        fprintf(out, "  memory:    pid %d tree RSS %.1f MB at start, peak %.1f MB (+%.1f), "
-                "peak PSS %.1f MB\n", r->mem.root, r->mem.start_rss_kb / 1024.0,
-                r->mem.peak_rss_kb / 1024.0,
+        fprintf(out,
+                "  memory:    pid %d tree RSS %.1f MB at start, peak %.1f MB (+%.1f), "
+                "peak PSS %.1f MB\n",
+                r->mem.root, r->mem.start_rss_kb / 1024.0, r->mem.peak_rss_kb / 1024.0,
                 (r->mem.peak_rss_kb - r->mem.start_rss_kb) / 1024.0, r->mem.peak_pss_kb / 1024.0);
 }

@@ -62,8 +62,7 @@ static void sk_fuzz_walk(sk_fuzz_walker_fn make, const uint8_t *data, size_t siz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const sk_fuzz_walker_fn walkers[] = {sk_dlp_urlenc_new, sk_dlp_json_new,
-                                                 sk_dlp_xml_new};
+    static const sk_fuzz_walker_fn walkers[] = {sk_dlp_urlenc_new, sk_dlp_json_new, sk_dlp_xml_new};
     struct sk_fuzz_capture whole, parts;
     sk_fuzz_walker_fn make;
     unsigned seed;

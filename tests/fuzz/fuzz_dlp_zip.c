@@ -1,9 +1,8 @@
 /* fuzz_dlp_zip.c - libFuzzer target for the DLP streaming zip reader
  * (modules/dlp/dlp_zip.c over core's sk_zip walker) and what it hands each
- * entry to (object chain by the entry's bytes and name, inflate). Input: one control byte (chunk schedule), then the
- * archive bytes as a client uploads them.
- * Oracle: chunking does not change what is found, what is counted as
- * encrypted or skipped, or the budget verdict. */
+ * entry to (object chain by the entry's bytes and name, inflate). Input: one control byte (chunk
+ * schedule), then the archive bytes as a client uploads them. Oracle: chunking does not change what
+ * is found, what is counted as encrypted or skipped, or the budget verdict. */
 #include "sk_fuzz_dlp.h"
 
 static struct sk_dlp_sink *sk_fuzz_zip(struct sk_dlp_ctx *ctx, const void *name)

@@ -37,8 +37,8 @@ static void sk_fuzz_chunk(const char *p, long len)
 
 static void sk_fuzz_encaps(const char *s)
 {
-    static const char *const names[] = {"req-hdr", "res-hdr", "req-body", "res-body",
-                                        "null-body", "opt-body"};
+    static const char *const names[] = {"req-hdr",  "res-hdr",   "req-body",
+                                        "res-body", "null-body", "opt-body"};
     struct sk_encaps e;
     const char *why = NULL;
     int mentioned = 0;

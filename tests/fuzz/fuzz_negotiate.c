@@ -1,10 +1,9 @@
 /* fuzz_negotiate.c - libFuzzer target for block-page negotiation
- * (icap-server/toolkit/sk_negotiate.c, sekisho/page.h: every page uses it): Accept-Language and Accept from the
- * client's request, and the method. Input: method NUL Accept-Language NUL
- * Accept (missing parts are absent headers).
- * Oracles: results are valid enum values; a language or kind picked from
- * a list does not change when the list is repeated (a client cannot steer
- * the parser with duplicates or long lists). */
+ * (icap-server/toolkit/sk_negotiate.c, sekisho/page.h: every page uses it): Accept-Language and
+ * Accept from the client's request, and the method. Input: method NUL Accept-Language NUL Accept
+ * (missing parts are absent headers). Oracles: results are valid enum values; a language or kind
+ * picked from a list does not change when the list is repeated (a client cannot steer the parser
+ * with duplicates or long lists). */
 #include <string.h>
 
 #include "sk_fuzz.h"
@@ -29,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(kind >= 0 && kind < SK_NKIND, "kind %d", (int)kind);
     if (part[1] != NULL && (twice = malloc(2 * strlen(part[1]) + 2)) != NULL) {
         sprintf(twice, "%s,%s", part[1], part[1]);
-        SK_FUZZ_CHECK(sk_page_pick_lang(twice) == lang, "'%s' twice picks another language", part[1]);
+        SK_FUZZ_CHECK(sk_page_pick_lang(twice) == lang, "'%s' twice picks another language",
+                      part[1]);
         free(twice);
     }
     free(s);

@@ -36,8 +36,8 @@ static void sk_fuzz_host_ok(const char *h, int type)
             label = 0;
             continue;
         }
-        SK_FUZZ_CHECK((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= '0' && h[i] <= '9') ||
-                          h[i] == '-' || h[i] == '_',
+        SK_FUZZ_CHECK((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= '0' && h[i] <= '9') || h[i] == '-' ||
+                          h[i] == '_',
                       "byte 0x%02x in host '%s'", (unsigned char)h[i], h);
         label++;
     }
@@ -47,8 +47,7 @@ static void sk_fuzz_path_ok(const char *p)
 {
     SK_FUZZ_CHECK(p[0] == '/', "path '%s'", p);
     SK_FUZZ_CHECK(strstr(p, "//") == NULL, "empty segment in '%s'", p);
-    SK_FUZZ_CHECK(strstr(p, "/./") == NULL && strstr(p, "/../") == NULL,
-                  "dot-segment in '%s'", p);
+    SK_FUZZ_CHECK(strstr(p, "/./") == NULL && strstr(p, "/../") == NULL, "dot-segment in '%s'", p);
     size_t n = strlen(p);
     SK_FUZZ_CHECK(!(n >= 2 && strcmp(p + n - 2, "/.") == 0) &&
                       !(n >= 3 && strcmp(p + n - 3, "/..") == 0),
@@ -77,8 +76,8 @@ static void sk_fuzz_url_ok(const struct sk_url *u)
      * never parsed again (rules see it as is), so it has no fixed point. */
     if (n > SK_URL_MAX)
         return;
-    SK_FUZZ_CHECK(sk_url_normalize(u->str, 0, &again, &err) == 0,
-                  "canonical '%s' is rejected: %s", u->str, err ? err : "?");
+    SK_FUZZ_CHECK(sk_url_normalize(u->str, 0, &again, &err) == 0, "canonical '%s' is rejected: %s",
+                  u->str, err ? err : "?");
     SK_FUZZ_CHECK(strcmp(again.str, u->str) == 0, "not a fixed point: '%s' -> '%s'", u->str,
                   again.str);
     SK_FUZZ_CHECK(again.host_type == u->host_type && again.port == u->port,

@@ -65,8 +65,8 @@ static inline int sk_fuzz_feed(struct sk_dlp_sink *s, const uint8_t *data, size_
 
 /* Run a stage made by MAKE(ctx, arg) over DATA into R. */
 static inline void sk_fuzz_dlp_run(struct sk_dlp_sink *(*make)(struct sk_dlp_ctx *, const void *),
-                                   const void *arg, const uint8_t *data, size_t size,
-                                   unsigned seed, struct sk_fuzz_dlp_result *r)
+                                   const void *arg, const uint8_t *data, size_t size, unsigned seed,
+                                   struct sk_fuzz_dlp_result *r)
 {
     struct sk_dlp_engine *e = sk_dlp_engine_new(sk_fuzz_dlp_plan());
     struct sk_dlp_ctx ctx = {.e = e, .budget = 16u << 20};

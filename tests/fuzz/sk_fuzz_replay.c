@@ -19,8 +19,7 @@ static int sk_replay_file(const char *path)
     long n;
     int rc = -1;
 
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0)
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
         goto out;
     /* Exact-size copy so ASan sees reads past the input's end. */
     if ((buf = malloc(n > 0 ? (size_t)n : 1)) == NULL)

@@ -364,6 +364,14 @@ def g_failure(cx):
     r, c = reqmod(cx, long_url)
     ck.ok("overlong URL (9 KB): failure verdict block",
           is_block(r) and "could not be checked" in page_of(r), detail(r, c))
+    # one limit (SK_URL_MAX, 8192) for the server and the normaliser: a URL
+    # of exactly 8192 bytes is checked like any other, one more is overlong
+    for n, want_block in ((8192, False), (8193, True)):
+        u = "http://fine.test/" + "a" * (n - len("http://fine.test/"))
+        r, c = reqmod(cx, u)
+        ck.ok("URL of %d bytes: %s" % (n, "overlong, blocked" if want_block else "checked, passed"),
+              is_block(r) == want_block and
+              (not want_block or "could not be checked" in page_of(r)), detail(r, c))
 
 
 def g_policy_change(cx):

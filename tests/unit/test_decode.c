@@ -327,9 +327,8 @@ static void test_multipart_boundary_param(void **s)
     assert_string_equal(out, "a\"b");
     free(c);
     char v[64];
-    assert_int_equal(sk_header_param("form-data; name=f; filename*=UTF-8''r.dat", "filename*", v,
-                                     sizeof(v)),
-                     0);
+    assert_int_equal(
+        sk_header_param("form-data; name=f; filename*=UTF-8''r.dat", "filename*", v, sizeof(v)), 0);
     assert_string_equal(v, "r.dat");
     assert_int_equal(sk_header_param("text/plain; charset", "charset", v, sizeof(v)), -1);
     assert_int_equal(sk_header_param("text/plain; charset = \"sjis\"", "charset", v, 3), 0);

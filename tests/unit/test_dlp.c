@@ -65,7 +65,7 @@ static int setup(void **state)
     char *err = NULL;
     void *h;
     static const char *const dets[] = {"credit-card", "my-number", "corporate-number", "ssn",
-                                       "iban", "email", "jp-phone"};
+                                       "iban",        "email",     "jp-phone"};
 
     strcpy(dbdir, "/tmp/sk-test-dlp-XXXXXX");
     if (mkdtemp(dbdir) == NULL)
@@ -166,7 +166,8 @@ static void run(const struct req *r, struct res *out)
     memset(out, 0, sizeof(*out));
     cur_req = r;
     assert_int_equal(sk_txn_init(&t, SK_REQMOD, "POST", "http://upload.example/x",
-                                 r->ip ? r->ip : "10.9.9.9", "", ""), 0);
+                                 r->ip ? r->ip : "10.9.9.9", "", ""),
+                     0);
     t.has_body = 1;
     t.headers = (struct sk_header_source){.get = hdr_get, .ctx = (void *)r};
     sk_snapshot_ref(snap);
@@ -190,8 +191,7 @@ static void run(const struct req *r, struct res *out)
     snprintf(out->rule, sizeof(out->rule), "%s", t.rule ? t.rule : "");
     for (int i = 0; sk_txn_detection(&t, i, &kind, &name, &detail) == 0; i++) {
         size_t o = strlen(out->reports);
-        snprintf(out->reports + o, sizeof(out->reports) - o, "%s=%s\n", name,
-                 detail ? detail : "");
+        snprintf(out->reports + o, sizeof(out->reports) - o, "%s=%s\n", name, detail ? detail : "");
         out->nreports++;
     }
     if (t.page.body)
@@ -221,8 +221,7 @@ static void check_text(const char *text, const char *want_tpl, int line)
     if (want_tpl != NULL) {
         snprintf(want, sizeof(want), "log-%s=", want_tpl);
         if (o.nreports != 1 || strstr(o.reports, want) != o.reports)
-            fail_msg("line %d: '%s' must match %s only, got '%s'", line, text, want_tpl,
-                     o.reports);
+            fail_msg("line %d: '%s' must match %s only, got '%s'", line, text, want_tpl, o.reports);
     }
     res_free(&o);
 }
@@ -245,20 +244,20 @@ static void test_detector_tables(void **state)
         {"diners 36227206271667", "credit-card"},
         {"unionpay 6200000000000005", "credit-card"},
         {"カード番号4111111111111111です", "credit-card"},
-        {"pay with 4111111111111112 today", NULL},      /* Luhn off by one */
+        {"pay with 4111111111111112 today", NULL}, /* Luhn off by one */
         {"pay with 4111 1111 1111 1110 today", NULL},
-        {"id 1234567812345670 x", NULL},                /* Luhn ok, no brand */
-        {"pay with 41111111111111111 today", NULL},     /* 17 digits */
-        {"ref 4111111111111111abc", NULL},              /* glued to a word */
-        {"x 3.4111111111111111", NULL},                 /* decimal fraction */
-        {"pay 411 1111 1111 11111", NULL},              /* not a card layout */
+        {"id 1234567812345670 x", NULL},            /* Luhn ok, no brand */
+        {"pay with 41111111111111111 today", NULL}, /* 17 digits */
+        {"ref 4111111111111111abc", NULL},          /* glued to a word */
+        {"x 3.4111111111111111", NULL},             /* decimal fraction */
+        {"pay 411 1111 1111 11111", NULL},          /* not a card layout */
         /* My Number: 4-4-4 alone, bare 12 digits only near a keyword */
         {"番号 1234 5678 9018", "my-number"},
         {"マイナンバー：123456789018", "my-number"},
         {"my number 987654321093", "my-number"},
-        {"番号 1234 5678 9017", NULL},                  /* check digit off by one */
+        {"番号 1234 5678 9017", NULL}, /* check digit off by one */
         {"マイナンバー：123456789019", NULL},
-        {"order 123456789018 shipped", NULL},           /* bare, no keyword */
+        {"order 123456789018 shipped", NULL}, /* bare, no keyword */
         /* corporate number: 1-4-4-4 alone, bare near 法人番号 */
         {"7-0000-1205-0002", "corporate-number"},
         {"法人番号 7000012050002", "corporate-number"},
@@ -274,19 +273,19 @@ static void test_detector_tables(void **state)
         {"id 900-12-3456", NULL},
         {"id 536-00-1234", NULL},
         {"id 536-22-0000", NULL},
-        {"id 078-05-1120", NULL},                       /* voided */
-        {"id 536-22 1234", NULL},                       /* mixed separators */
-        {"part 536221234", NULL},                       /* bare, no keyword */
+        {"id 078-05-1120", NULL}, /* voided */
+        {"id 536-22 1234", NULL}, /* mixed separators */
+        {"part 536221234", NULL}, /* bare, no keyword */
         /* IBAN: country length + mod 97 */
         {"iban GB82 WEST 1234 5698 7654 32 ok", "iban"},
         {"iban GB82WEST12345698765432", "iban"},
         {"DE89370400440532013000", "iban"},
         {"FR1420041010050500013M02606", "iban"},
         {"NL91ABNA0417164300.", "iban"},
-        {"iban GB82WEST12345698765433", NULL},          /* mod 97 off by one */
+        {"iban GB82WEST12345698765433", NULL}, /* mod 97 off by one */
         {"iban GB83WEST12345698765432", NULL},
-        {"iban GB82WEST1234569876543", NULL},           /* wrong length */
-        {"iban XX82WEST12345698765432", NULL},          /* unknown country */
+        {"iban GB82WEST1234569876543", NULL},  /* wrong length */
+        {"iban XX82WEST12345698765432", NULL}, /* unknown country */
         /* e-mail */
         {"mail test@example.com now", "email"},
         {"<a.b+c@mail.example.co.jp>", "email"},
@@ -303,10 +302,10 @@ static void test_detector_tables(void **state)
         {"0120-123-456", "jp-phone"},
         {"+81-90-1234-5678", "jp-phone"},
         {"電話 0312345678", "jp-phone"},
-        {"id 0312345678", NULL},                        /* bare fixed line, no keyword */
-        {"call 090-1234-567", NULL},                    /* too short */
+        {"id 0312345678", NULL},     /* bare fixed line, no keyword */
+        {"call 090-1234-567", NULL}, /* too short */
         {"call 00-1234-5678", NULL},
-        {"no 1234-5678-9012", NULL},                    /* no leading 0 */
+        {"no 1234-5678-9012", NULL}, /* no leading 0 */
         /* random digits */
         {"2024-10-01 12:30 total 1,234,567 yen, qty 42", NULL},
         {"0123456789 9876543210 5555 66", NULL},
@@ -327,12 +326,15 @@ static void expect(const struct req *r, enum sk_verdict v, const char *rule, con
 
 static void test_one_byte_writes(void **state)
 {
-    const char *texts[] = {"xx 4111 1111 1111 1111 yy", "4111111111111111",
-                           "mail test@example.com", "GB82 WEST 1234 5698 7654 32"};
+    const char *texts[] = {"xx 4111 1111 1111 1111 yy", "4111111111111111", "mail test@example.com",
+                           "GB82 WEST 1234 5698 7654 32"};
     const char *rules[] = {"cards", "cards", "all e-mail addresses", NULL};
     for (int i = 0; i < 4; i++) {
-        struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .body = texts[i],
-                        .len = strlen(texts[i]), .chunk = 1};
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "text/plain",
+                        .body = texts[i],
+                        .len = strlen(texts[i]),
+                        .chunk = 1};
         if (rules[i])
             expect(&r, SK_BLOCK, rules[i], texts[i]);
     }
@@ -359,8 +361,7 @@ static void test_one_byte_writes(void **state)
     char *big = malloc(n);
     for (size_t k = 0; k < n; k++)
         big[k] = (char)('0' + k % 7);
-    struct req rb = {.ip = "10.0.0.2", .ctype = "text/plain", .body = big, .len = n,
-                     .chunk = 4093};
+    struct req rb = {.ip = "10.0.0.2", .ctype = "text/plain", .body = big, .len = n, .chunk = 4093};
     expect(&rb, SK_ALLOW, NULL, "one long digit run");
     /* a card right across the 64 KiB window edge, several write sizes */
     memset(big, 'a', n);
@@ -383,8 +384,10 @@ static const char mp_file[] =
 
 static void test_multipart(void **state)
 {
-    struct req r = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=XyZ",
-                    .body = mp_split, .len = sizeof(mp_split) - 1};
+    struct req r = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=XyZ",
+                    .body = mp_split,
+                    .len = sizeof(mp_split) - 1};
     struct res o;
 
     expect(&r, SK_ALLOW, NULL, "a card split over two parts must not match");
@@ -417,10 +420,10 @@ static char *conv(const char *charset, const char *text, size_t *len)
 
 static void test_encodings(void **state)
 {
-    static const char *const charsets[] = {"UTF-16LE", "UTF-16BE", "UTF-16", "SHIFT_JIS", "CP932",
-                                           "EUC-JP", "ISO-2022-JP"};
-    static const char *const declared[] = {"utf-16le", "utf-16be", "utf-16", "shift_jis",
-                                           "windows-31j", "euc-jp", "iso-2022-jp"};
+    static const char *const charsets[] = {"UTF-16LE", "UTF-16BE", "UTF-16",     "SHIFT_JIS",
+                                           "CP932",    "EUC-JP",   "ISO-2022-JP"};
+    static const char *const declared[] = {"utf-16le",    "utf-16be", "utf-16",     "shift_jis",
+                                           "windows-31j", "euc-jp",   "iso-2022-jp"};
     const char *text = "お客様のカード番号は４１１１－１１１１－１１１１－１１１１です。"
                        "よろしくお願いいたします。山田太郎";
     /* JIS X 0208 has no U+FF0D: Shift_JIS, EUC-JP and ISO-2022-JP map
@@ -447,8 +450,8 @@ static void test_encodings(void **state)
     }
     /* full-width digits in UTF-8, with the full-width '＠' too */
     const char *fw = "連絡先：ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ";
-    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .body = fw, .len = strlen(fw),
-                    .chunk = 1};
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .body = fw, .len = strlen(fw), .chunk = 1};
     expect(&r, SK_BLOCK, "all e-mail addresses", "full-width e-mail");
     const char *mn = "個人番号　１２３４　５６７８　９０１８";
     r.body = mn, r.len = strlen(mn);
@@ -458,8 +461,11 @@ static void test_encodings(void **state)
 static void test_formats(void **state)
 {
     const char *json = "{\"user\":\"taro\",\"payment\":{\"card\":\"4111 1111 1111 \\u0031111\"}}";
-    struct req r = {.ip = "10.0.0.2", .ctype = "application/json", .body = json,
-                    .len = strlen(json), .chunk = 3};
+    struct req r = {.ip = "10.0.0.2",
+                    .ctype = "application/json",
+                    .body = json,
+                    .len = strlen(json),
+                    .chunk = 3};
     expect(&r, SK_BLOCK, "cards", "JSON string with an escape");
     const char *jnum = "{\"n\": [1, 2], \"card\": 4111111111111111}";
     r.body = jnum, r.len = strlen(jnum);
@@ -561,13 +567,16 @@ static void test_evasions(void **state)
     size_t mn = (size_t)sprintf((char *)mp, "--b\nContent-Type: application/zip\n\n");
     memcpy(mp + mn, zip, (size_t)r.len), mn += r.len;
     mn += (size_t)sprintf((char *)mp + mn, "\n--b--\n");
-    struct req m = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=b", .body = mp,
-                    .len = mn, .chunk = 5};
+    struct req m = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=b",
+                    .body = mp,
+                    .len = mn,
+                    .chunk = 5};
     expect(&m, SK_BLOCK, "cards", "LF-only multipart with a zip part");
     /* UTF-16LE without BOM, with U+3000 and ASCII spaces (0x00 bytes) */
-    static const unsigned short u[] = {0x756a, 0x53f7, 0x3000, '4', '1', '1', '1', ' ', '1',
-                                       '1', '1', '1', 0x3000, '1', '1', '1', '1', ' ', '1',
-                                       '1', '1', '1', 0x4e00};
+    static const unsigned short u[] = {0x756a, 0x53f7, 0x3000, '4', '1',    '1', '1',   ' ',
+                                       '1',    '1',    '1',    '1', 0x3000, '1', '1',   '1',
+                                       '1',    ' ',    '1',    '1', '1',    '1', 0x4e00};
     unsigned char le[64];
     for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
         le[2 * i] = (unsigned char)u[i], le[2 * i + 1] = (unsigned char)(u[i] >> 8);
@@ -578,12 +587,16 @@ static void test_evasions(void **state)
     unsigned char *g2 = deflate_buf(data[0], strlen(data[0]), 15 + 16, &n2);
     unsigned char *gg = malloc(n1 + n2);
     memcpy(gg, g1, n1), memcpy(gg + n1, g2, n2);
-    struct req g = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gg,
-                    .len = n1 + n2, .chunk = n1};
+    struct req g = {.ip = "10.0.0.2",
+                    .ctype = "text/plain",
+                    .cenc = "gzip",
+                    .body = gg,
+                    .len = n1 + n2,
+                    .chunk = n1};
     expect(&g, SK_BLOCK, "cards", "gzip member 2 after a write boundary");
     /* cannot be decoded: dlp.on-error (default block) */
-    struct req u1 = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "zstd", .body = "abc",
-                     .len = 3};
+    struct req u1 = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .cenc = "zstd", .body = "abc", .len = 3};
     expect(&u1, SK_BLOCK, "dlp-undecodable", "unknown Content-Encoding");
     unsigned char *enc = malloc(zn);
     memcpy(enc, cz, zn);
@@ -624,7 +637,8 @@ static void test_compressed_and_archives(void **state)
     struct req d = {.ip = "10.0.0.2",
                     .ctype = "application/vnd.openxmlformats-officedocument."
                              "wordprocessingml.document",
-                    .body = zip, .len = zn};
+                    .body = zip,
+                    .len = zn};
     expect(&d, SK_BLOCK, "マイナンバー", "docx with a My Number");
     d.chunk = 7;
     expect(&d, SK_BLOCK, "マイナンバー", "docx, 7-byte writes");
@@ -652,8 +666,11 @@ static void test_compressed_and_archives(void **state)
     memcpy(mp + mn, zip, zn);
     mn += zn;
     mn += (size_t)sprintf(mp + mn, "\r\n--B1--\r\n");
-    struct req m = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=B1", .body = mp,
-                    .len = mn, .chunk = 5};
+    struct req m = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=B1",
+                    .body = mp,
+                    .len = mn,
+                    .chunk = 5};
     struct res o;
     run(&m, &o);
     assert_int_equal(o.v, SK_BLOCK);
@@ -721,9 +738,12 @@ static void test_block_log_mask_page(void **state)
  * holds test@example.com. */
 static void test_iwss_email(void **state)
 {
-    const char *mp = "--b\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.txt\"\r\n"
-                     "Content-Type: text/plain\r\n\r\ntest@example.com\r\n--b--\r\n";
-    struct req r = {.ip = "10.0.0.2", .ctype = "multipart/form-data; boundary=b", .body = mp,
+    const char *mp =
+        "--b\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.txt\"\r\n"
+        "Content-Type: text/plain\r\n\r\ntest@example.com\r\n--b--\r\n";
+    struct req r = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=b",
+                    .body = mp,
                     .len = strlen(mp)};
     expect(&r, SK_BLOCK, "all e-mail addresses", "IWSS e-mail template");
 }
@@ -994,8 +1014,9 @@ static void test_o16_max_decoded(void **state)
         assert_int_equal(mod->init(&mctx, &err), 0);
         /* default and "block": 100 KB decoded > 1K cannot be inspected -> block */
         expect(&r, i < 2 ? SK_BLOCK : SK_ALLOW, i < 2 ? "dlp-limit" : NULL,
-               i == 0 ? "over max-decoded, default" : i == 1 ? "over max-decoded, on-limit block"
-                                                          : "over max-decoded, on-limit allow");
+               i == 0   ? "over max-decoded, default"
+               : i == 1 ? "over max-decoded, on-limit block"
+                        : "over max-decoded, on-limit allow");
         mod->fini(&mctx);
     }
     /* within the budget the same clean body passes */
@@ -1003,8 +1024,8 @@ static void test_o16_max_decoded(void **state)
     o16_on_limit = "block";
     assert_int_equal(mod->init(&mctx, &err), 0);
     unsigned char *small = deflate_buf(plain, 500, 15 + 16, &n);
-    struct req r2 = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = small,
-                     .len = n};
+    struct req r2 = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = small, .len = n};
     expect(&r2, SK_ALLOW, NULL, "within max-decoded");
     mod->fini(&mctx);
     mctx = saved;
@@ -1015,21 +1036,14 @@ static void test_o16_max_decoded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detector_tables),
-        cmocka_unit_test(test_one_byte_writes),
-        cmocka_unit_test(test_multipart),
-        cmocka_unit_test(test_encodings),
-        cmocka_unit_test(test_formats),
-        cmocka_unit_test(test_compressed_and_archives),
-        cmocka_unit_test(test_evasions),
-        cmocka_unit_test(test_block_log_mask_page),
-        cmocka_unit_test(test_iwss_email),
-        cmocka_unit_test(test_library_validation),
+        cmocka_unit_test(test_detector_tables), cmocka_unit_test(test_one_byte_writes),
+        cmocka_unit_test(test_multipart),       cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_formats),         cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_evasions),        cmocka_unit_test(test_block_log_mask_page),
+        cmocka_unit_test(test_iwss_email),      cmocka_unit_test(test_library_validation),
         cmocka_unit_test(test_o16_card_luhn), /* issue 16 */
-        cmocka_unit_test(test_o16_mynumber),
-        cmocka_unit_test(test_o16_corporate),
-        cmocka_unit_test(test_o16_iban_ssn),
-        cmocka_unit_test(test_o16_brotli),
+        cmocka_unit_test(test_o16_mynumber),    cmocka_unit_test(test_o16_corporate),
+        cmocka_unit_test(test_o16_iban_ssn),    cmocka_unit_test(test_o16_brotli),
         cmocka_unit_test(test_o16_max_decoded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

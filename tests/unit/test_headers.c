@@ -48,14 +48,16 @@ static void test_user(void **s)
         const char *in;
         const char *out;
     } cases[] = {
-        {"YWxpY2U=", "alice"},                    /* Squid: base64 */
+        {"YWxpY2U=", "alice"},                            /* Squid: base64 */
         {"V2luTlQ6Ly9FWEFNUExFL2JvYg==", "EXAMPLE\\bob"}, /* ProxySG WinNT:// */
-        {"WinNT://CORP/carol", "CORP\\carol"},    /* plain WinNT form */
-        {"CORP\\dave", "CORP\\dave"},             /* DOMAIN\user */
-        {"alice", "alice"},                       /* plain, not base64 */
+        {"WinNT://CORP/carol", "CORP\\carol"},            /* plain WinNT form */
+        {"CORP\\dave", "CORP\\dave"},                     /* DOMAIN\user */
+        {"alice", "alice"},                               /* plain, not base64 */
         {"Basic ZXZl", "eve"},
-        {"bWFsAWNl", "bWFsAWNl"},                 /* decodes to control bytes: kept raw */
-        {"a\x01" "b", "ab"},                         /* control characters dropped */
+        {"bWFsAWNl", "bWFsAWNl"}, /* decodes to control bytes: kept raw */
+        {"a\x01"
+         "b",
+         "ab"}, /* control characters dropped */
         {"", ""},
         {NULL, ""},
     };
@@ -107,9 +109,8 @@ static void test_html_escape(void **s)
     struct sk_buf b = {0};
 
     sk_html_escape(&b, "<script>alert('x')</script>&\"\r\n", 1000);
-    assert_string_equal(b.data,
-                        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
-                        "\xef\xbf\xbd\xef\xbf\xbd"); /* CR LF shown, never raw */
+    assert_string_equal(b.data, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+                                "\xef\xbf\xbd\xef\xbf\xbd"); /* CR LF shown, never raw */
     sk_buf_free(&b);
 }
 
@@ -129,7 +130,8 @@ static void test_block_page_escapes_everything(void **s)
     assert_null(strstr(b.data, "<script>"));
     assert_null(strstr(b.data, "<b>r"));
     assert_null(strstr(b.data, "\r"));
-    assert_non_null(strstr(b.data, "&lt;script&gt;alert(1)&lt;/script&gt;\xef\xbf\xbd\xef\xbf\xbdSet-Cookie: a=b"));
+    assert_non_null(strstr(
+        b.data, "&lt;script&gt;alert(1)&lt;/script&gt;\xef\xbf\xbd\xef\xbf\xbdSet-Cookie: a=b"));
     assert_non_null(strstr(b.data, "&quot;rule&quot;"));
     assert_non_null(strstr(b.data, "abc-1"));
     sk_buf_free(&b);
@@ -139,10 +141,20 @@ static void test_access_log_line(void **s)
 {
     struct sk_buf b = {0};
     struct sk_log_record r = {
-        .txn = "t1", .service = "reqmod", .icap_method = "REQMOD", .client = "10.0.0.1",
-        .user = "CORP\\bob", .method = "GET", .url = "http://x/\"q\"\n", .icap_status = 200,
-        .verdict = "block", .module = "test_block", .rule = "test-url", .bytes_in = 10,
-        .bytes_out = 20, .duration_ms = 1.5,
+        .txn = "t1",
+        .service = "reqmod",
+        .icap_method = "REQMOD",
+        .client = "10.0.0.1",
+        .user = "CORP\\bob",
+        .method = "GET",
+        .url = "http://x/\"q\"\n",
+        .icap_status = 200,
+        .verdict = "block",
+        .module = "test_block",
+        .rule = "test-url",
+        .bytes_in = 10,
+        .bytes_out = 20,
+        .duration_ms = 1.5,
     };
 
     sk_accesslog_format(&b, &r);

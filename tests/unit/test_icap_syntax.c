@@ -13,7 +13,7 @@
 
 struct sk_chunk_case {
     const char *in;
-    long want;      /* line length, 0 incomplete, -1 refused */
+    long want; /* line length, 0 incomplete, -1 refused */
     long want_size;
 };
 
@@ -78,19 +78,41 @@ static void test_chunk_lines(void **state)
 static void test_encapsulated(void **state)
 {
     static const char *const good[] = {
-        " req-hdr=0, null-body=75", "req-hdr=0,null-body=75", "null-body=0",
-        " req-hdr=0, res-hdr=120, res-body=300", "res-hdr=0, res-body=1",
-        " req-hdr=0,\r\n null-body=75", "req-body=0", " req-hdr=0, req-body=75 ",
+        " req-hdr=0, null-body=75",
+        "req-hdr=0,null-body=75",
+        "null-body=0",
+        " req-hdr=0, res-hdr=120, res-body=300",
+        "res-hdr=0, res-body=1",
+        " req-hdr=0,\r\n null-body=75",
+        "req-body=0",
+        " req-hdr=0, req-body=75 ",
     };
     static const char *const bad[] = {
-        " req-hdr=0, null-body", " null-body", " req-hdr, null-body=75", " req-hdr=0, null-body=",
-        " REQ-HDR=0, NULL-BODY=75", " req-hdr=+0, null-body=75", " req-hdr= 0, null-body=75",
-        " req-hdr=0x0, null-body=75", " req-hdr=0, null-body=0000000075",
-        " req-hdr=0, null-body=75, res-body=80", " opt-body=0", " req-hdr=0, req-hdr=1",
-        " res-hdr=0, req-hdr=10, null-body=20", " req-hdr=5, null-body=75",
-        " req-hdr=0, null-body=0", " req-hdr=10, null-body=5", " req-hdr=0, null-body=262145",
-        " req-hdr=0; null-body=75", " req-hdr=0, null-body=75 x", "", " ", " req-hdr=0,",
-        " req-hdr=0, res-hdr=1, res-body=2, null-body=3", " garbage", " req-hdr:0, null-body=75",
+        " req-hdr=0, null-body",
+        " null-body",
+        " req-hdr, null-body=75",
+        " req-hdr=0, null-body=",
+        " REQ-HDR=0, NULL-BODY=75",
+        " req-hdr=+0, null-body=75",
+        " req-hdr= 0, null-body=75",
+        " req-hdr=0x0, null-body=75",
+        " req-hdr=0, null-body=0000000075",
+        " req-hdr=0, null-body=75, res-body=80",
+        " opt-body=0",
+        " req-hdr=0, req-hdr=1",
+        " res-hdr=0, req-hdr=10, null-body=20",
+        " req-hdr=5, null-body=75",
+        " req-hdr=0, null-body=0",
+        " req-hdr=10, null-body=5",
+        " req-hdr=0, null-body=262145",
+        " req-hdr=0; null-body=75",
+        " req-hdr=0, null-body=75 x",
+        "",
+        " ",
+        " req-hdr=0,",
+        " req-hdr=0, res-hdr=1, res-body=2, null-body=3",
+        " garbage",
+        " req-hdr:0, null-body=75",
         " req-hdrX0, null-body=75",
     };
     struct sk_encaps e;
@@ -125,8 +147,8 @@ static int sk_check(const char *const *lines, int n, long max_preview)
 
 static void test_header_block(void **state)
 {
-    const char *ok[] = {"REQMOD icap://x/s ICAP/1.0", "Host: x", "Encapsulated: req-hdr=0, null-body=9",
-                        "Preview: 1024", "Allow: 204"};
+    const char *ok[] = {"REQMOD icap://x/s ICAP/1.0", "Host: x",
+                        "Encapsulated: req-hdr=0, null-body=9", "Preview: 1024", "Allow: 204"};
     const char *two_enc[] = {"REQMOD icap://x/s ICAP/1.0", "Encapsulated: null-body=0",
                              "encapsulated: req-hdr=0"};
     const char *no_colon[] = {"REQMOD icap://x/s ICAP/1.0", "Encapsulated: req-hdr=0, null-body=9",

@@ -92,10 +92,13 @@ static void test_unknown_option_is_startup_error(void **s)
 }
 
 static const struct sk_module_option typed_opts[] = {
-    {"size", SK_OPT_SIZE, "256M", NULL, "h"},     {"dur", SK_OPT_DURATION, "60", NULL, "h"},
-    {"n", SK_OPT_UINT, "17", NULL, "h"},          {"flag", SK_OPT_BOOL, "on", NULL, "h"},
+    {"size", SK_OPT_SIZE, "256M", NULL, "h"},
+    {"dur", SK_OPT_DURATION, "60", NULL, "h"},
+    {"n", SK_OPT_UINT, "17", NULL, "h"},
+    {"flag", SK_OPT_BOOL, "on", NULL, "h"},
     {"mode", SK_OPT_ENUM, "block", "block|allow", "h"},
-    {"dir", SK_OPT_DIR, NULL, NULL, "h"},         {"text", SK_OPT_STRING, NULL, NULL, "h"},
+    {"dir", SK_OPT_DIR, NULL, NULL, "h"},
+    {"text", SK_OPT_STRING, NULL, NULL, "h"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -105,8 +108,11 @@ static enum sk_verdict typed_headers(struct sk_txn *t, void *state)
 }
 
 static const struct sk_module typed_mod = {
-    .abi = SK_MODULE_ABI, .name = "typed", .methods = SK_REQMOD,
-    .on_headers = typed_headers, .options = typed_opts,
+    .abi = SK_MODULE_ABI,
+    .name = "typed",
+    .methods = SK_REQMOD,
+    .on_headers = typed_headers,
+    .options = typed_opts,
 };
 
 static void test_option_types_and_defaults(void **s)
@@ -115,12 +121,28 @@ static void test_option_types_and_defaults(void **s)
         const char *key, *value;
         int ok;
     } cases[] = {
-        {"size", "1MB", 1},   {"size", "1MiB", 1},  {"size", "1048576", 1}, {"size", "0", 1},
-        {"size", "1M", 1},    {"size", "1.5M", 0},  {"size", "big", 0},     {"dur", "5m", 1},
-        {"dur", "5M", 0},     {"n", "17", 1},       {"n", "-1", 0},         {"n", "1K", 0},
-        {"n", "9999999999", 0}, {"flag", "off", 1}, {"flag", "maybe", 0},   {"mode", "allow", 1},
-        {"mode", "Allow", 0}, {"mode", "blocks", 0}, {"dir", "/tmp", 1},
-        {"dir", "/nonexistent/x", 0}, {"dir", "/etc/passwd", 0}, {"text", "", 1},
+        {"size", "1MB", 1},
+        {"size", "1MiB", 1},
+        {"size", "1048576", 1},
+        {"size", "0", 1},
+        {"size", "1M", 1},
+        {"size", "1.5M", 0},
+        {"size", "big", 0},
+        {"dur", "5m", 1},
+        {"dur", "5M", 0},
+        {"n", "17", 1},
+        {"n", "-1", 0},
+        {"n", "1K", 0},
+        {"n", "9999999999", 0},
+        {"flag", "off", 1},
+        {"flag", "maybe", 0},
+        {"mode", "allow", 1},
+        {"mode", "Allow", 0},
+        {"mode", "blocks", 0},
+        {"dir", "/tmp", 1},
+        {"dir", "/nonexistent/x", 0},
+        {"dir", "/etc/passwd", 0},
+        {"text", "", 1},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -134,8 +156,7 @@ static void test_option_types_and_defaults(void **s)
         if (cases[i].ok ? rc != 0 : rc != -1 || !err || !strstr(err, key))
             fail_msg("%s %s: rc %d err %s", key, cases[i].value, rc, err ? err : "-");
         if (cases[i].ok) /* the configured value, as written */
-            assert_string_equal(c.mods[0].ctx.option(&c.mods[0].ctx, cases[i].key),
-                                cases[i].value);
+            assert_string_equal(c.mods[0].ctx.option(&c.mods[0].ctx, cases[i].key), cases[i].value);
         free(err);
         sk_chain_unload(&c);
         sk_chain_conf_free(&conf);

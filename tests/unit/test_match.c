@@ -39,8 +39,7 @@ static void sk_t_build(struct sk_ruleset *rs, const struct sk_t_rule *r, size_t 
     assert_int_equal(sk_ruleset_build(rs, &err), 0);
 }
 
-static void sk_t_run(const struct sk_t_rule *rules, size_t nr, const struct sk_t_case *c,
-                     size_t nc)
+static void sk_t_run(const struct sk_t_rule *rules, size_t nr, const struct sk_t_case *c, size_t nc)
 {
     struct sk_ruleset rs;
     size_t fails = 0;
@@ -89,10 +88,10 @@ static void sk_t_domain(void **state)
         {"http://a.b.c.example.com/", 1},
         {"http://EXAMPLE.COM./", 1},
         {"https://example.com:8443/", 1},
-        {"http://notexample.com/", 0},   /* label boundary */
+        {"http://notexample.com/", 0}, /* label boundary */
         {"http://example.com.evil.net/", 0},
         {"http://example.co/", 0},
-        {"http://wild.org/", 2},         /* *.x = x and subdomains */
+        {"http://wild.org/", 2}, /* *.x = x and subdomains */
         {"http://deep.sub.wild.org/", 2},
         {"http://mywild.org/", 0},
         {"http://dot.net/", 3},
@@ -177,14 +176,141 @@ static void sk_t_regex(void **state)
         {3, SK_LIST_ALLOW, SK_MATCH_REGEX, "/safe/.*\\.exe$"},
     };
     static const struct sk_t_case c[] = {
-        {"https://www.evil.com/x", 1},
-        {"http://www.evil.com/x", 0},
-        {"https://www.evil.org/x", 0},
-        {"http://a.org/setup.EXE", 2},
-        {"http://a.org/setup.exe?x", 0},
-        {"http://a.org/safe/setup.exe", 3},
+        {"https://www.evil.com/x", 1},   {"http://www.evil.com/x", 0},
+        {"https://www.evil.org/x", 0},   {"http://a.org/setup.EXE", 2},
+        {"http://a.org/setup.exe?x", 0}, {"http://a.org/safe/setup.exe", 3},
     };
     sk_t_run(r, N(r), c, N(c));
+}
+
+/* Destination networks: every spelling of an address the normaliser
+ * accepts reaches the cidr rule; names never do; boundaries are exact. */
+static void sk_t_cidr(void **state)
+{
+    static const struct sk_t_rule r[] = {
+        {1, SK_LIST_BLOCK, SK_MATCH_CIDR, "10.1.0.0/16"},
+        {2, SK_LIST_BLOCK, SK_MATCH_CIDR, "2001:db8::/32"},
+        {3, SK_LIST_ALLOW, SK_MATCH_CIDR, "10.1.200.0/24"},
+        {4, SK_LIST_BLOCK, SK_MATCH_CIDR, "192.168.7.9/31"}, /* host bits cleared */
+        {5, SK_LIST_BLOCK, SK_MATCH_CIDR, "172.16.0.0/12"},
+    };
+    static const struct sk_t_case c[] = {
+        {"http://10.1.2.3/", 1},
+        {"http://0x0a010203/", 1},
+        {"http://167838211/x", 1}, /* decimal */
+        {"http://012.1.2.3/", 1},  /* octal first octet */
+        {"http://10.1.515/", 1},   /* 10.1.2.3 in a/b/c form */
+        {"http://[::ffff:10.1.2.3]/", 1},
+        {"https://10.1.255.255:8443/", 1},
+        {"http://10.2.0.1/", 0},
+        {"http://10.0.255.255/", 0},
+        {"http://11.1.2.3/", 0},
+        {"http://10.1.200.7/", 3}, /* allow beats block */
+        {"http://[2001:db8::1]/", 2},
+        {"http://[2001:DB8:0:0::ff]/a", 2},
+        {"http://[2001:db9::1]/", 0},
+        {"http://192.168.7.8/", 4},
+        {"http://192.168.7.10/", 0},
+        {"http://172.31.255.255/", 5},
+        {"http://172.32.0.0/", 0},
+        {"http://10.1.2.3.example.com/", 0}, /* a name, not an address */
+        {"http://10.1.2.3./", 1},            /* trailing dot */
+        {"http://%31%30.1.2.3/", 1},         /* escaped host */
+        {"http://user@10.1.2.3:80/", 1},     /* userinfo, default port */
+        {"http://0x0a.0x01.0x02.0x03/", 1},  /* hex per octet */
+        {"http://[0:0:0:0:0:ffff:a01:203]/", 1},
+        {"http://10.1.2.3%2f@evil.example/", 0}, /* the host is evil.example */
+    };
+    struct sk_ruleset rs;
+    struct sk_url u;
+    char *err = NULL, *key = NULL;
+    uint32_t best = 0;
+
+    sk_t_run(r, N(r), c, N(c));
+    /* CONNECT authority form */
+    sk_t_build(&rs, r, N(r));
+    assert_int_equal(sk_url_normalize("10.1.2.3:443", 1, &u, &err), 0);
+    assert_int_equal(sk_ruleset_check(&rs, &u, &best), 1);
+    assert_int_equal(rs.rules[best].id, 1);
+    sk_url_free(&u);
+    assert_int_equal(sk_url_normalize("0x0a010203:8443", 1, &u, &err), 0);
+    assert_int_equal(sk_ruleset_check(&rs, &u, &best), 1);
+    sk_url_free(&u);
+    assert_int_equal(sk_url_normalize("[2001:db8::1]:443", 1, &u, &err), 0);
+    assert_int_equal(sk_ruleset_check(&rs, &u, &best), 1);
+    assert_int_equal(rs.rules[best].id, 2);
+    sk_url_free(&u);
+    assert_int_equal(sk_url_normalize("10.2.0.1:443", 1, &u, &err), 0);
+    assert_int_equal(sk_ruleset_check(&rs, &u, &best), 0);
+    sk_url_free(&u);
+    sk_ruleset_free(&rs);
+    /* canonical keys and rejected patterns */
+    assert_int_equal(sk_rule_canon(SK_MATCH_CIDR, "10.1.2.3/8", &key, &err), 0);
+    assert_string_equal(key, "10.0.0.0/8");
+    free(key);
+    assert_int_equal(sk_rule_canon(SK_MATCH_CIDR, "2001:DB8:1::5/32", &key, &err), 0);
+    assert_string_equal(key, "2001:db8::/32");
+    free(key);
+    assert_int_equal(sk_rule_canon(SK_MATCH_CIDR, "10.1.2.3", &key, &err), 0);
+    assert_string_equal(key, "10.1.2.3/32");
+    free(key);
+    static const char *const bad[] = {"10.0.0.0/33",  "10.0.0.0/",      "example.com/8",
+                                      "0x0a000000/8", "2001:db8::/129", "10.0.0.0/8x",
+                                      "10.0.0.0/-1"};
+    for (size_t i = 0; i < N(bad); i++) {
+        assert_int_equal(sk_rule_canon(SK_MATCH_CIDR, bad[i], &key, &err), -1);
+        free(err);
+        err = NULL;
+    }
+}
+
+/* The per-length hash lookup against a brute-force scan with
+ * sk_cidr_match: random IPv4 networks of every length in all three lists,
+ * random addresses (many inside them), same winner every time. */
+static void sk_t_cidr_reference(void **state)
+{
+    enum { NR = 400, NQ = 3000 };
+    static struct sk_cidr nets[NR];
+    static enum sk_rule_list lists[NR];
+    struct sk_ruleset rs;
+    char *err = NULL, pat[64], url[64];
+    size_t fails = 0;
+
+    srand(14);
+    memset(&rs, 0, sizeof(rs));
+    for (int i = 0; i < NR; i++) {
+        int bits = rand() % 33;
+        snprintf(pat, sizeof(pat), "10.%d.%d.%d/%d", rand() % 4, rand() % 256, rand() % 256, bits);
+        lists[i] = (enum sk_rule_list)(rand() % 3);
+        assert_int_equal(sk_cidr_parse(pat, &nets[i]), 0);
+        if (sk_ruleset_add(&rs, i + 1, lists[i], SK_MATCH_CIDR, pat, &err) != 0)
+            fail_msg("%s: %s", pat, err);
+    }
+    assert_int_equal(sk_ruleset_build(&rs, &err), 0);
+    for (int q = 0; q < NQ; q++) {
+        struct sk_url u;
+        struct sk_cidr ip;
+        uint32_t best = 0;
+        int64_t want = 0, got = 0;
+        int wl = 3;
+
+        snprintf(url, sizeof(url), "http://%d.%d.%d.%d/", rand() % 8 ? 10 : 11, rand() % 4,
+                 rand() % 256, rand() % 256);
+        assert_int_equal(sk_url_normalize(url, 0, &u, &err), 0);
+        assert_int_equal(sk_cidr_parse(u.host, &ip), 0);
+        for (int i = 0; i < NR; i++) /* lowest list, then lowest id */
+            if (sk_cidr_match(&nets[i], ip.family, ip.addr) && (int)lists[i] < wl) {
+                wl = (int)lists[i];
+                want = i + 1;
+            }
+        if (sk_ruleset_check(&rs, &u, &best) == 1)
+            got = rs.rules[best].id;
+        if (got != want && fails++ < 5)
+            fprintf(stderr, "%s: want rule %lld, got %lld\n", url, (long long)want, (long long)got);
+        sk_url_free(&u);
+    }
+    sk_ruleset_free(&rs);
+    assert_int_equal(fails, 0);
 }
 
 /* approved > allow > block, whatever the match modes and ids. */
@@ -250,8 +376,9 @@ static void sk_t_ac_reference(void **state)
         for (int j = 0; j < len; j++)
             pats[i][j] = (char)('a' + ((seed = seed * 1103515245 + 12345) >> 16) % 3);
         pats[i][len] = '\0';
-        assert_int_equal(sk_ac_add(ac, pats[i], (size_t)len,
-                                   i % 2 ? SK_AC_PREFIX : SK_AC_SUBSTRING, (uint32_t)i), 0);
+        assert_int_equal(sk_ac_add(ac, pats[i], (size_t)len, i % 2 ? SK_AC_PREFIX : SK_AC_SUBSTRING,
+                                   (uint32_t)i),
+                         0);
     }
     assert_int_equal(sk_ac_build(ac), 0);
     for (int t = 0; t < NT; t++) {
@@ -348,8 +475,8 @@ static int sk_t_pcre2_oracle(const char *rx, const char *text)
 {
     int errc, rc;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)rx, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &errc,
-                                   &off, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)rx, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &errc, &off, NULL);
     pcre2_match_data *md;
 
     assert_non_null(re);
@@ -366,25 +493,55 @@ static int sk_t_pcre2_oracle(const char *rx, const char *text)
 static void sk_t_regex_prefilter(void **state)
 {
     static const char *const rx[] = {
-        "colou?r", "ab?cde", "a(b|c)def", "xx{2}yzw", "\\.exe$", "foo|barbaz", "[abc]def",
-        "ad[s]erver", "(?i)BANNER", "a\\x41bcd", "abc+def", "ab{0,2}cdef", "ba(na)+split",
-        "^https?://", "\\bword\\b", "q=[0-9]+&ref", "(?x) a b c # comment", "tra\\.cker\\.",
-        "[[:digit:]]abc", "[]x]abc", "ab\\Qcd\\E", "(abc)?defg", "abc.def", "\\/ads\\/",
+        "colou?r",
+        "ab?cde",
+        "a(b|c)def",
+        "xx{2}yzw",
+        "\\.exe$",
+        "foo|barbaz",
+        "[abc]def",
+        "ad[s]erver",
+        "(?i)BANNER",
+        "a\\x41bcd",
+        "abc+def",
+        "ab{0,2}cdef",
+        "ba(na)+split",
+        "^https?://",
+        "\\bword\\b",
+        "q=[0-9]+&ref",
+        "(?x) a b c # comment",
+        "tra\\.cker\\.",
+        "[[:digit:]]abc",
+        "[]x]abc",
+        "ab\\Qcd\\E",
+        "(abc)?defg",
+        "abc.def",
+        "\\/ads\\/",
         /* issue 11: PCRE2 reads a class, '|', "]zzz": it matches every URL */
-        "[[:[:]|]zzz", "[[:a]|]zzz", "(*ACCEPT)zzzz", "[\\c]]|zzzz", "ab{ 0 }cdef",
-        "[[=d:]|]zzzz", "[[.a:]|]zzzz",
+        "[[:[:]|]zzz",
+        "[[:a]|]zzz",
+        "(*ACCEPT)zzzz",
+        "[\\c]]|zzzz",
+        "ab{ 0 }cdef",
+        "[[=d:]|]zzzz",
+        "[[.a:]|]zzzz",
     };
     static const char *const urls[] = {
-        "http://a.org/color",   "http://a.org/colour",  "http://a.org/acde",
-        "http://a.org/abcde",   "http://a.org/acdef",   "http://a.org/xxxyzw",
-        "http://a.org/x.EXE",   "http://foo.org/",      "http://a.org/barbaz",
-        "http://a.org/bdef",    "http://adserver.org/", "http://a.org/banner",
-        "http://a.org/aAbcd",   "http://a.org/abcccdef", "http://a.org/acdef",
-        "http://a.org/abbcdef", "http://a.org/banananasplit", "https://x.org/",
-        "http://a.org/a-word-b", "http://a.org/?q=12&ref", "http://a.org/abc",
-        "http://tra.cker.org/", "http://a.org/7abc",    "http://a.org/]abc",
-        "http://a.org/abcd",    "http://a.org/defg",    "http://a.org/abcXdef",
-        "http://a.org/ads/x",   "http://a.org/nothing",
+        "http://a.org/color",         "http://a.org/colour",
+        "http://a.org/acde",          "http://a.org/abcde",
+        "http://a.org/acdef",         "http://a.org/xxxyzw",
+        "http://a.org/x.EXE",         "http://foo.org/",
+        "http://a.org/barbaz",        "http://a.org/bdef",
+        "http://adserver.org/",       "http://a.org/banner",
+        "http://a.org/aAbcd",         "http://a.org/abcccdef",
+        "http://a.org/acdef",         "http://a.org/abbcdef",
+        "http://a.org/banananasplit", "https://x.org/",
+        "http://a.org/a-word-b",      "http://a.org/?q=12&ref",
+        "http://a.org/abc",           "http://tra.cker.org/",
+        "http://a.org/7abc",          "http://a.org/]abc",
+        "http://a.org/abcd",          "http://a.org/defg",
+        "http://a.org/abcXdef",       "http://a.org/ads/x",
+        "http://a.org/nothing",
     };
     size_t mismatches = 0;
 
@@ -418,9 +575,10 @@ static void sk_t_regex_prefilter(void **state)
 static void sk_t_regex_prefilter_random(void **state)
 {
     static const char *const tok[] = {
-        "a", "b", "z", "zz", "[", "]", "[:", ":]", "[:alpha:]", "[.", "=]", "|", "(", ")",
-        "?", "*", "+", "{", "}", "2", ",", " ", "\\", "\\.", "\\]", ".", "^", "$", "-",
-        "(?:", "(?i)", "(*ACCEPT)", "\\Q", "\\E", "\\c", "x", "#", "(?=", "[^", "[=", "d:]",
+        "a",   "b",   "z",   "zz", "[",   "]",  "[:", ":]",  "[:alpha:]", "[.",        "=]",
+        "|",   "(",   ")",   "?",  "*",   "+",  "{",  "}",   "2",         ",",         " ",
+        "\\",  "\\.", "\\]", ".",  "^",   "$",  "-",  "(?:", "(?i)",      "(*ACCEPT)", "\\Q",
+        "\\E", "\\c", "x",   "#",  "(?=", "[^", "[=", "d:]",
     };
     static const char alpha[] = "abzZ[]:{}.-x|#2 ";
     uint32_t seed = 11;
@@ -491,11 +649,18 @@ static void sk_t_bad_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sk_t_domain),       cmocka_unit_test(sk_t_exact),
-        cmocka_unit_test(sk_t_prefix_substring), cmocka_unit_test(sk_t_regex),
-        cmocka_unit_test(sk_t_precedence),   cmocka_unit_test(sk_t_ac_reference),
-        cmocka_unit_test(sk_t_hset_multi),   cmocka_unit_test(sk_t_categories),
-        cmocka_unit_test(sk_t_regex_prefilter), cmocka_unit_test(sk_t_regex_prefilter_random),
+        cmocka_unit_test(sk_t_domain),
+        cmocka_unit_test(sk_t_exact),
+        cmocka_unit_test(sk_t_prefix_substring),
+        cmocka_unit_test(sk_t_regex),
+        cmocka_unit_test(sk_t_precedence),
+        cmocka_unit_test(sk_t_ac_reference),
+        cmocka_unit_test(sk_t_cidr),
+        cmocka_unit_test(sk_t_cidr_reference),
+        cmocka_unit_test(sk_t_hset_multi),
+        cmocka_unit_test(sk_t_categories),
+        cmocka_unit_test(sk_t_regex_prefilter),
+        cmocka_unit_test(sk_t_regex_prefilter_random),
         cmocka_unit_test(sk_t_bad_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

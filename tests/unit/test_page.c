@@ -25,35 +25,35 @@ static void test_pick_lang(void **s)
         {NULL, EN},
         {"", EN},
         {"ja", JA},
-        {"ja;q=0", EN},               /* refused */
-        {"fr, ja;q=0.5", JA},         /* the only supported one */
-        {"*, ja;q=0.9", EN},          /* "*" gives the default q=1 */
-        {"en;q=0, *", JA},            /* English refused, "*" admits ja */
+        {"ja;q=0", EN},       /* refused */
+        {"fr, ja;q=0.5", JA}, /* the only supported one */
+        {"*, ja;q=0.9", EN},  /* "*" gives the default q=1 */
+        {"en;q=0, *", JA},    /* English refused, "*" admits ja */
         {"*", EN},
-        {"*;q=0", EN},                /* nothing acceptable: default */
-        {"ja;q=0, *;q=0.5", EN},      /* ja refused, en via "*" */
-        {"ja;q=abc, en;q=0.5", EN},   /* malformed weight: element ignored */
+        {"*;q=0", EN},              /* nothing acceptable: default */
+        {"ja;q=0, *;q=0.5", EN},    /* ja refused, en via "*" */
+        {"ja;q=abc, en;q=0.5", EN}, /* malformed weight: element ignored */
         {"ja;q=1.5", EN},
-        {"ja;q=0.5555", EN},          /* more than 3 decimals */
+        {"ja;q=0.5555", EN}, /* more than 3 decimals */
         {"ja;q=-1", EN},
         {"ja;q=", EN},
         {"ja;q = 0.9", EN},
-        {"ja;level=1", JA},           /* other parameters ignored */
+        {"ja;level=1", JA}, /* other parameters ignored */
         {"ja;q=0.001", JA},
-        {"JA", JA},                   /* case */
+        {"JA", JA}, /* case */
         {"Ja-Jp", JA},
         {"ja_JP", JA},
-        {" \tja \t", JA},             /* whitespace */
+        {" \tja \t", JA}, /* whitespace */
         {"en ; q=0.4 ,\tja;\tq=0.6", JA},
-        {"en, ja", EN},               /* ties: first listed */
+        {"en, ja", EN}, /* ties: first listed */
         {"ja, en", JA},
         {"ja;q=0.5, en;q=0.5", JA},
         {"en;q=0.5, ja;q=0.5", EN},
-        {"ja-JP;q=0.1, ja;q=0.9", JA},    /* bare "ja" decides */
+        {"ja-JP;q=0.1, ja;q=0.9", JA}, /* bare "ja" decides */
         {"ja;q=0.1, ja-JP;q=0.9, en;q=0.5", EN},
-        {"jav, jap", EN},             /* prefix is not a match */
+        {"jav, jap", EN}, /* prefix is not a match */
         {"de, fr;q=0.9", EN},
-        {",,, ja ,", JA},             /* empty elements */
+        {",,, ja ,", JA}, /* empty elements */
         {"en-US,en;q=0.9,ja;q=0.8", EN},
         {"ja,en-US;q=0.8", JA},
     };
@@ -173,8 +173,9 @@ static void test_pageset_lookup(void **s)
     assert_non_null(strstr(err, "dlp.en.txt"));
     free(err);
     err = NULL;
-    assert_int_equal(sk_pageset_load(&ps, "/nonexistent/dir", &sk_page_builtin_generic,
-                                     "x.templates", &err), -1);
+    assert_int_equal(
+        sk_pageset_load(&ps, "/nonexistent/dir", &sk_page_builtin_generic, "x.templates", &err),
+        -1);
     assert_non_null(strstr(err, "x.templates /nonexistent/dir"));
     free(err);
     char cmd[600];
@@ -185,8 +186,10 @@ static void test_pageset_lookup(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pick_lang),     cmocka_unit_test(test_pick_kind),
-        cmocka_unit_test(test_reason_titles_distinct), cmocka_unit_test(test_template),
+        cmocka_unit_test(test_pick_lang),
+        cmocka_unit_test(test_pick_kind),
+        cmocka_unit_test(test_reason_titles_distinct),
+        cmocka_unit_test(test_template),
         cmocka_unit_test(test_pageset_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

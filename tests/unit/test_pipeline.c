@@ -17,8 +17,8 @@ struct fake {
     enum sk_verdict on_headers;
     enum sk_verdict on_body; /* returned for every body call */
     int begin_fails;
-    int approve;        /* call sk_txn_approve in on_headers */
-    int null_rule;      /* block with a reason but a NULL rule (module.h allows it) */
+    int approve;   /* call sk_txn_approve in on_headers */
+    int null_rule; /* block with a reason but a NULL rule (module.h allows it) */
     int begins, headers, bodies, ends;
     size_t body_bytes;
     int saw_eof;
@@ -93,8 +93,13 @@ static void build_chain(struct sk_chain *c, int n, unsigned methods_of_m1)
     memset(c, 0, sizeof(*c));
     for (int i = 0; i < n; i++) {
         mods[i] = (struct sk_module){
-            .abi = SK_MODULE_ABI, .name = names[i], .methods = SK_REQMOD | SK_RESPMOD,
-            .txn_begin = f_begin, .on_headers = f_headers, .on_body = f_body, .txn_end = f_end,
+            .abi = SK_MODULE_ABI,
+            .name = names[i],
+            .methods = SK_REQMOD | SK_RESPMOD,
+            .txn_begin = f_begin,
+            .on_headers = f_headers,
+            .on_body = f_body,
+            .txn_end = f_end,
             .on_decision = f_decision,
         };
         if (i == 1 && methods_of_m1)
@@ -287,7 +292,7 @@ static void test_error_allow_policy_and_bogus_verdict(void **s)
 
     /* same bogus verdict under the default policy blocks */
     setup(NULL);
-    fakes[0].on_headers = (enum sk_verdict)-1;
+    fakes[0].on_headers = (enum sk_verdict) - 1;
     txn(&t, SK_REQMOD, 0);
     sk_pipeline_start(&p, &c, &t, SK_ON_ERROR_BLOCK);
     assert_int_equal(sk_pipeline_headers(&p), SK_OUT_BLOCK);

@@ -192,7 +192,7 @@ static void test_policy_commands(void **state)
 {
     static const struct sk_tstep steps[] = {
         {{"policy", "list"}, 1, "no such file"},
-        {{"init"}, 0, "schema 2, generation 1"},
+        {{"init"}, 0, "schema 3, generation 1"},
         {{"policy", "add", "staff", "--client-ip", "10.0.0.0/8", "--user", "alice", "--group",
           "CORP\\staff", "--priority", "10", "--comment", "the staff"},
          0,
@@ -488,8 +488,9 @@ static void test_export_import(void **state)
             const char *p = strstr(a, "\"dlp_templates\": []");
             assert_non_null(p);
             assert_non_null(f = fopen(bad, "w"));
-            fprintf(f, "%.*s\"dlp_templates\": [{\"name\": \"x\", \"detectors\": "
-                       "\"credit-cardz\", \"min_count\": 1, \"action\": \"block\"}]%s",
+            fprintf(f,
+                    "%.*s\"dlp_templates\": [{\"name\": \"x\", \"detectors\": "
+                    "\"credit-cardz\", \"min_count\": 1, \"action\": \"block\"}]%s",
                     (int)(p - a), a, p + strlen("\"dlp_templates\": []"));
             fclose(f);
             sk_t_expect(t, SK_RUN(t, "import", bad), 2, "unknown detector 'credit-cardz'", 98);
@@ -577,9 +578,63 @@ static void test_migrate_v1(void **state)
     sqlite3_close(db);
     sk_t_expect(t, SK_RUN(t, "category", "list"), 1, "older than this build", 0);
     sk_t_expect(t, SK_RUN(t, "init"), 0, "migrated policy database", 1);
-    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 3", 2);
-    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 4", 3);
+    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 4", 2);
+    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 5", 3);
     sk_t_expect(t, SK_RUN(t, "category", "list", "--json"), 0, "\"name\":\"old\",\"domains\":2", 4);
+}
+
+/* A schema-v2 database (url_rules with the v2 CHECK, no 'cidr') keeps its
+ * rules, ids and comments through the v3 table rebuild, then takes cidr
+ * rules, stored canonical (host bits cleared). */
+static void test_migrate_v2(void **state)
+{
+    struct sk_tcli *t = *state;
+    sqlite3 *db;
+
+    assert_int_equal(SK_RUN(t, "init"), 0);
+    assert_int_equal(SK_RUN(t, "url", "add", "--list", "block", "--match", "domain", "old.example",
+                            "--comment", "kept"),
+                     0);
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE v2 (id INTEGER PRIMARY KEY, policy_id INTEGER NOT NULL"
+                     " REFERENCES policies(id) ON DELETE CASCADE, list TEXT NOT NULL,"
+                     " match TEXT NOT NULL CHECK (match IN ('exact', 'prefix', 'substring',"
+                     " 'domain', 'regex')), pattern TEXT NOT NULL, comment TEXT NOT NULL"
+                     " DEFAULT '', UNIQUE (policy_id, list, match, pattern));"
+                     " INSERT INTO v2 SELECT id + 40, policy_id, list, match, pattern, comment"
+                     " FROM url_rules; DROP TABLE url_rules; ALTER TABLE v2 RENAME TO url_rules;"
+                     " PRAGMA user_version = 2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* the v2 table really refuses cidr: what the migration must change */
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO url_rules(policy_id, list, match, pattern)"
+                                      " VALUES (1, 'block', 'cidr', '10.0.0.0/8')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    sqlite3_close(db);
+    sk_t_expect(t, SK_RUN(t, "url", "list"), 1, "older than this build", 0);
+    sk_t_expect(t, SK_RUN(t, "init"), 0, "migrated policy database", 1);
+    sk_t_expect(t, SK_RUN(t, "url", "list", "--json"), 0, "old.example", 2);
+    sk_t_expect(t, SK_RUN(t, "url", "list", "--json"), 0, "kept", 3);
+    sk_t_expect(t, SK_RUN(t, "url", "list", "--json"), 0, "\"id\":41", 4);
+    sk_t_expect(t, SK_RUN(t, "url", "add", "--list", "block", "--match", "cidr", "10.1.2.3/16"), 0,
+                "", 5);
+    sk_t_expect(t, SK_RUN(t, "url", "list"), 0, "10.1.0.0/16", 6);
+    sk_t_expect(t, SK_RUN(t, "url", "add", "--list", "block", "--match", "cidr", "10.1.0.0/33"), 2,
+                "invalid network", 7);
+    sk_t_expect(t, SK_RUN(t, "url", "add", "--list", "block", "--match", "cidr", "2001:db8::/32"),
+                0, "", 8);
+    sk_t_expect(t, SK_RUN(t, "check", "http://[2001:db8::1]/"), 0, "2001:db8::/32", 9);
+    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/"), 0,
+                "block — policy 'default', rule 'cidr:10.1.0.0/16'", 10);
+    assert_int_equal(SK_RUN(t, "set", "url.action", "log"), 0);
+    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/"), 0, "would-block — policy", 11);
+    sk_t_expect(t, SK_RUN(t, "check", "http://0x0a010203/", "--json"), 0,
+                "\"verdict\":\"would-block\"", 12);
+    sk_t_expect(t, SK_RUN(t, "check", "http://10.2.0.1/"), 0, "allow — policy", 13);
 }
 
 int main(void)
@@ -591,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_export_import, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_rollback, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2, sk_t_setup, sk_t_teardown),
     };
 
     return cmocka_run_group_tests_name("policy_cli", tests, NULL, NULL);

@@ -86,8 +86,8 @@ static int64_t sk_t_count(struct sk_pdb *pdb, const char *sql)
 }
 
 /* One write command through the library, as the CLI does it. */
-static int64_t sk_t_set(struct sk_pdb *pdb, const char *policy, const char *key,
-                        const char *value, char **err)
+static int64_t sk_t_set(struct sk_pdb *pdb, const char *policy, const char *key, const char *value,
+                        char **err)
 {
     if (sk_pdb_write_begin(pdb, err) == -1)
         return -1;
@@ -112,7 +112,8 @@ static void test_init_fresh(void **state)
     assert_int_equal(sk_t_count(pdb, "SELECT count(*) FROM history"), 1);
     assert_int_equal(sk_t_count(pdb, "SELECT count(*) FROM history WHERE generation = 1"
                                      " AND actor = 'tester' AND command = 'init'"
-                                     " AND at GLOB '[0-9][0-9][0-9][0-9]-*T*Z'"), 1);
+                                     " AND at GLOB '[0-9][0-9][0-9][0-9]-*T*Z'"),
+                     1);
     assert_int_equal(sk_t_count(pdb, "SELECT count(*) FROM policies WHERE name = 'default'"), 1);
     assert_int_equal(sk_t_count(pdb, "PRAGMA application_id"), SK_PDB_APPLICATION_ID);
     assert_int_equal(sk_t_count(pdb, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -161,9 +162,9 @@ static void test_set_bumps_generation(void **state)
         assert_int_equal(st.st_size, 0);
     }
     assert_int_equal(sk_t_count(pdb, "SELECT count(*) FROM history WHERE generation = 2"
-                                     " AND command = 'set test'"), 1);
-    assert_int_equal(sk_pdb_resolve_setting(pdb, NULL, "av.max-scan-size", &value, &from, &err),
-                     0);
+                                     " AND command = 'set test'"),
+                     1);
+    assert_int_equal(sk_pdb_resolve_setting(pdb, NULL, "av.max-scan-size", &value, &from, &err), 0);
     assert_string_equal(value, "2M"); /* stored in canonical form */
     assert_string_equal(from, "policy");
     free(value);
@@ -223,23 +224,35 @@ static void test_default_policy_protected(void **state)
     struct sk_pdb *pdb = sk_t_init(t);
     sqlite3 *db = sk_pdb_sqlite(pdb);
 
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM policies WHERE name = 'default'", NULL,
-                                      NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE policies SET enabled = 0 WHERE name ="
-                                          " 'default'", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO policy_scopes(policy_id, kind, value)"
-                                          " SELECT id, 'user', 'bob' FROM policies", NULL,
-                                      NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "DELETE FROM policies WHERE name = 'default'", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "UPDATE policies SET enabled = 0 WHERE name ="
+                                      " 'default'",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO policy_scopes(policy_id, kind, value)"
+                                      " SELECT id, 'user', 'bob' FROM policies",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
     /* Enumerations are enforced by the schema itself. */
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO url_rules(policy_id, list, match,"
-                                          " pattern) VALUES (1, 'deny', 'exact', 'x')", NULL,
-                                      NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO url_rules(policy_id, list, match, pattern)"
-                                      " VALUES (1, 'block', 'domain', 'example.com')", NULL,
-                                  NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO url_rules(policy_id, list, match,"
+                                      " pattern) VALUES (1, 'deny', 'exact', 'x')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO url_rules(policy_id, list, match, pattern)"
+                                  " VALUES (1, 'block', 'domain', 'example.com')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     /* Foreign keys are on. */
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO settings(policy_id, key, value)"
-                                          " VALUES (99, 'av.enabled', 'on')", NULL, NULL, NULL),
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO settings(policy_id, key, value)"
+                                      " VALUES (99, 'av.enabled', 'on')",
+                                      NULL, NULL, NULL),
                          SQLITE_OK);
     sk_pdb_close(pdb);
 }
@@ -251,25 +264,27 @@ static void test_inheritance(void **state)
     const char *from = NULL;
     char *err = NULL, *value = NULL;
 
-    assert_int_equal(sqlite3_exec(sk_pdb_sqlite(pdb), "INSERT INTO policies(name, priority)"
-                                                      " VALUES ('staff', 10)", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sk_pdb_sqlite(pdb),
+                                  "INSERT INTO policies(name, priority)"
+                                  " VALUES ('staff', 10)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     assert_true(sk_pdb_policy_id(pdb, "staff", &err) > 0);
     assert_int_equal(sk_pdb_policy_id(pdb, "nosuch", &err), 0);
-    assert_int_equal(sk_pdb_resolve_setting(pdb, "staff", "icap.x-virus-id", &value, &from,
-                                            &err), 0);
+    assert_int_equal(sk_pdb_resolve_setting(pdb, "staff", "icap.x-virus-id", &value, &from, &err),
+                     0);
     assert_string_equal(value, "off");
     assert_string_equal(from, "built-in");
     free(value);
     assert_int_equal(sk_t_set(pdb, NULL, "icap.x-virus-id", "yes", &err), 2);
-    assert_int_equal(sk_pdb_resolve_setting(pdb, "staff", "icap.x-virus-id", &value, &from,
-                                            &err), 0);
+    assert_int_equal(sk_pdb_resolve_setting(pdb, "staff", "icap.x-virus-id", &value, &from, &err),
+                     0);
     assert_string_equal(value, "on");
     assert_string_equal(from, "default-policy");
     free(value);
     assert_int_equal(sk_t_set(pdb, "staff", "icap.x-virus-id", "false", &err), 3);
-    assert_int_equal(sk_pdb_resolve_setting(pdb, "staff", "icap.x-virus-id", &value, &from,
-                                            &err), 0);
+    assert_int_equal(sk_pdb_resolve_setting(pdb, "staff", "icap.x-virus-id", &value, &from, &err),
+                     0);
     assert_string_equal(value, "off");
     assert_string_equal(from, "policy");
     free(value);
@@ -411,29 +426,47 @@ static void test_registry(void **state)
     static const struct {
         const char *key, *in, *canon; /* canon NULL: rejected */
     } cases[] = {
-        {"icap.x-virus-id", "on", "on"},       {"icap.x-virus-id", "TRUE", "on"},
-        {"icap.x-virus-id", "0", "off"},       {"icap.x-virus-id", "", NULL},
-        {"icap.x-virus-id", "onn", NULL},      {"av.max-scan-size", "100M", "100M"},
-        {"av.max-scan-size", "1024k", "1M"},   {"av.max-scan-size", "4g", "4G"},
-        {"av.max-scan-size", "1000", "1000"},  {"av.max-scan-size", "0", NULL},
-        {"av.max-scan-size", "5G", NULL},      {"av.max-scan-size", "10X", NULL},
-        {"av.max-scan-size", "-1M", NULL},     {"av.max-scan-size", "1MB", "1M"},
-        {"av.max-scan-size", "1MiB", "1M"},    {"av.max-scan-size", "1048576", "1M"},
-        {"av.max-scan-size", "1 M", NULL},     {"av.max-scan-size", "1.5M", NULL},
+        {"icap.x-virus-id", "on", "on"},
+        {"icap.x-virus-id", "TRUE", "on"},
+        {"icap.x-virus-id", "0", "off"},
+        {"icap.x-virus-id", "", NULL},
+        {"icap.x-virus-id", "onn", NULL},
+        {"av.max-scan-size", "100M", "100M"},
+        {"av.max-scan-size", "1024k", "1M"},
+        {"av.max-scan-size", "4g", "4G"},
+        {"av.max-scan-size", "1000", "1000"},
+        {"av.max-scan-size", "0", NULL},
+        {"av.max-scan-size", "5G", NULL},
+        {"av.max-scan-size", "10X", NULL},
+        {"av.max-scan-size", "-1M", NULL},
+        {"av.max-scan-size", "1MB", "1M"},
+        {"av.max-scan-size", "1MiB", "1M"},
+        {"av.max-scan-size", "1048576", "1M"},
+        {"av.max-scan-size", "1 M", NULL},
+        {"av.max-scan-size", "1.5M", NULL},
         {"av.max-scan-size", "1MBB", NULL},
         {"av.max-scan-size", "99999999999999999999", NULL},
-        {"av.max-scan-size", " 1M", NULL},     {"av.on-error", "ALLOW", "allow"},
-        {"av.on-limit", "block", "block"},     {"av.on-encrypted", "pass", NULL},
-        {"url.on-error", "bloc", NULL},        {"url.infected-block-time", "240m", "4h"},
+        {"av.max-scan-size", " 1M", NULL},
+        {"av.on-error", "ALLOW", "allow"},
+        {"av.on-limit", "block", "block"},
+        {"av.on-encrypted", "pass", NULL},
+        {"url.on-error", "bloc", NULL},
+        {"url.infected-block-time", "240m", "4h"},
         {"url.infected-block-time", "90", "90s"},
-        {"url.infected-block-time", "0", "0s"}, {"url.infected-block-time", "2d", "2d"},
-        {"url.infected-block-time", "4H", NULL}, {"url.infected-block-time", "400d", NULL},
-        {"av.max-files", "500", "500"},        {"av.max-files", "-5", NULL},
-        {"av.max-files", "5x", NULL},          {"page.contact", "", ""},
+        {"url.infected-block-time", "0", "0s"},
+        {"url.infected-block-time", "2d", "2d"},
+        {"url.infected-block-time", "4H", NULL},
+        {"url.infected-block-time", "400d", NULL},
+        {"av.max-files", "500", "500"},
+        {"av.max-files", "-5", NULL},
+        {"av.max-files", "5x", NULL},
+        {"page.contact", "", ""},
         {"page.contact", "it@example.com", "it@example.com"},
-        {"page.contact", "a\nb", NULL},        {"page.contact", "\xff", NULL},
+        {"page.contact", "a\nb", NULL},
+        {"page.contact", "\xff", NULL},
         {"page.contact", "J\xc3\xb6rg", "J\xc3\xb6rg"},
-        {"dlp.enabled", "no", "off"},          {"av.enabled", "yes", "on"},
+        {"dlp.enabled", "no", "off"},
+        {"av.enabled", "yes", "on"},
         {"no.such", "on", NULL},
     };
     const struct sk_pdb_setting_def *defs;
@@ -479,7 +512,8 @@ static void test_history_listing(void **state)
     assert_int_equal(sk_t_set(pdb, NULL, "page.contact", "x", &err), 2);
     assert_int_equal(sk_t_set(pdb, NULL, "page.contact", "y", &err), 3);
     assert_int_equal(sk_t_count(pdb, "SELECT group_concat(generation) = '1,2,3' FROM"
-                                     " (SELECT generation FROM history ORDER BY 1)"), 1);
+                                     " (SELECT generation FROM history ORDER BY 1)"),
+                     1);
     q = sk_pdb_shell_quote("it's");
     assert_string_equal(q, "'it'\\''s'");
     free(q);
@@ -599,8 +633,7 @@ static void test_cli(void **state)
             fail_msg("step %zu (%s): exit %d, want %d; stderr: %s", i, steps[i].argv[0], code,
                      steps[i].code, sk_t_slurp(t, "err"));
         if (code == 0 && strstr(sk_t_slurp(t, "out"), steps[i].out) == NULL)
-            fail_msg("step %zu: stdout '%s' lacks '%s'", i, sk_t_slurp(t, "out"),
-                     steps[i].out);
+            fail_msg("step %zu: stdout '%s' lacks '%s'", i, sk_t_slurp(t, "out"), steps[i].out);
         if (code != 0)
             sk_t_one_line_error(t, steps[i].out);
     }
@@ -622,15 +655,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init_fresh, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_init_idempotent, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_set_bumps_generation, sk_t_setup, sk_t_teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, sk_t_setup,
-                                        sk_t_teardown),
-        cmocka_unit_test_setup_teardown(test_default_policy_protected, sk_t_setup,
-                                        sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_default_policy_protected, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_inheritance, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_readonly_sees_commits, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_check, sk_t_setup, sk_t_teardown),
-        cmocka_unit_test_setup_teardown(test_foreign_database_refused, sk_t_setup,
-                                        sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_database_refused, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_missing_directory, sk_t_setup, sk_t_teardown),
         cmocka_unit_test(test_registry),
         cmocka_unit_test_setup_teardown(test_history_listing, sk_t_setup, sk_t_teardown),

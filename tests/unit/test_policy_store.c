@@ -67,8 +67,9 @@ static void test_last_good_kept(void **state)
     assert_non_null(db);
     assert_int_equal(sk_pdb_init(db, "tester", &err), 0);
     sk_pdb_close(db);
-    g1 = t_commit("INSERT INTO url_rules(policy_id, list, match, pattern) VALUES ("
-                  "(SELECT id FROM policies WHERE name = 'default'), 'block', 'domain', 'a.example')");
+    g1 = t_commit(
+        "INSERT INTO url_rules(policy_id, list, match, pattern) VALUES ("
+        "(SELECT id FROM policies WHERE name = 'default'), 'block', 'domain', 'a.example')");
 
     assert_int_equal(sk_policy_store_open(&s, t_path, 1000, t_log, &err), 0);
     assert_int_equal(sk_policy_store_generation(&s), g1);

@@ -129,16 +129,16 @@ static void sk_t_resolve(void **state)
         {NULL, "corp\\ADMIN", NULL, "admins"},
         {NULL, "WinNT://CORP/admin", NULL, "admins"},
         {NULL, "admin@corp", NULL, "admins"},
-        {NULL, "admin", NULL, "default"},         /* scope names a domain */
+        {NULL, "admin", NULL, "default"}, /* scope names a domain */
         {NULL, "OTHER\\admin", NULL, "default"},
         {NULL, "admin@corp.example.com", NULL, "default"},
-        {NULL, "bob", NULL, "admins"},            /* no domain: any domain */
+        {NULL, "bob", NULL, "admins"}, /* no domain: any domain */
         {NULL, "EVIL\\Bob", NULL, "admins"},
         {NULL, "bob@x.example", NULL, "admins"},
         {NULL, "CN=bob,OU=People,DC=x", NULL, "admins"},
         {NULL, "bobby", NULL, "default"},
-        {"10.1.2.3", "bob", NULL, "admins"},      /* priority 5 before 10 */
-        {"10.1.2.3", NULL, "Sales", "staff"},     /* 10 before 20 */
+        {"10.1.2.3", "bob", NULL, "admins"},  /* priority 5 before 10 */
+        {"10.1.2.3", NULL, "Sales", "staff"}, /* 10 before 20 */
         {NULL, NULL, "Users, Sales", "sales"},
         {NULL, NULL, "users,sales", "sales"},
         {NULL, NULL, "CN=Sales,OU=Groups,DC=corp", "sales"},
@@ -209,8 +209,8 @@ static void sk_t_decide(void **state)
         {"staff", "http://www.bad.com/", SK_URL_ALLOW, "allow", "domain", "staff", "", 3},
         {"sales", "http://www.bad.com/", SK_URL_BLOCK, "block", "domain", "default", "", 1},
         /* global approved beats the policy's own block */
-        {"staff", "http://update.vendor.com/x", SK_URL_APPROVED, "approved", "prefix",
-         "default", "", 2},
+        {"staff", "http://update.vendor.com/x", SK_URL_APPROVED, "approved", "prefix", "default",
+         "", 2},
         {"staff", "http://www.vendor.com/x", SK_URL_BLOCK, "block", "substring", "staff", "", 4},
         {"default", "http://www.vendor.com/x", SK_URL_NONE, "", "", "", "", 0},
         {"sales", "http://NEWS.example:80/./sales-leak", SK_URL_BLOCK, "block", "exact", "sales",
@@ -221,8 +221,8 @@ static void sk_t_decide(void **state)
          "gambling", 0},
         {"sales", "http://games.example/poker/1", SK_URL_BLOCK, "category", "url", "sales",
          "gambling", 0},
-        {"staff", "http://friends.example/", SK_URL_BLOCK, "category", "domain", "staff",
-         "social", 0},
+        {"staff", "http://friends.example/", SK_URL_BLOCK, "category", "domain", "staff", "social",
+         0},
         {"default", "http://friends.example/", SK_URL_NONE, "", "", "", "", 0},
         {"default", "http://never.example/", SK_URL_NONE, "", "", "", "", 0},
         /* an allow rule beats a blocked category */
@@ -240,8 +240,8 @@ static void sk_t_decide(void **state)
         if (d.verdict != c[i].verdict || strcmp(d.list, c[i].list) != 0 ||
             strcmp(d.match, c[i].match) != 0 || strcmp(d.policy, c[i].owner) != 0 ||
             strcmp(d.category, c[i].category) != 0 || d.rule_id != c[i].rule_id)
-            fail_msg("case %zu %s %s: got %s list=%s match=%s policy=%s cat=%s rule=%lld (%s)",
-                     i, c[i].policy, c[i].url, sk_url_verdict_name(d.verdict), d.list, d.match,
+            fail_msg("case %zu %s %s: got %s list=%s match=%s policy=%s cat=%s rule=%lld (%s)", i,
+                     c[i].policy, c[i].url, sk_url_verdict_name(d.verdict), d.list, d.match,
                      d.policy, d.category, (long long)d.rule_id, d.rule);
         sk_url_free(&u);
     }
@@ -279,8 +279,7 @@ static void sk_t_refcount_generation(void **state)
 
 /* A fresh database in DIR (a mkdtemp template) holding DOC, imported after
  * EXTRA empty generations (so its generation and history differ). */
-static void sk_t_db_from(struct sk_tdb *u, const char *tmpl, const char *doc, size_t len,
-                         int extra)
+static void sk_t_db_from(struct sk_tdb *u, const char *tmpl, const char *doc, size_t len, int extra)
 {
     char *err = NULL;
 
@@ -371,8 +370,10 @@ static void sk_t_invalid_stored(void **state)
     static const char *const bad[] = {
         "UPDATE settings SET value = 'maybe' WHERE key = 'icap.x-virus-id'",
         "INSERT INTO policy_scopes(policy_id, kind, value) VALUES (10, 'client-ip', '10.0.0.0/33')",
-        "INSERT INTO url_rules(policy_id, list, match, pattern) VALUES (10, 'block', 'regex', '(x')",
-        "INSERT INTO url_rules(policy_id, list, match, pattern) VALUES (10, 'block', 'domain', 'a b')",
+        "INSERT INTO url_rules(policy_id, list, match, pattern) VALUES (10, 'block', 'regex', "
+        "'(x')",
+        "INSERT INTO url_rules(policy_id, list, match, pattern) VALUES (10, 'block', 'domain', 'a "
+        "b')",
     };
     struct sk_tdb *t = *state;
     char *err = NULL;
@@ -441,8 +442,10 @@ static void sk_t_big_category(void **state)
     sk_t_sql(t->db, "BEGIN; INSERT INTO categories(id, name) VALUES (50, 'big');"
                     "INSERT INTO policy_categories(policy_id, category_id)"
                     " VALUES ((SELECT id FROM policies WHERE name = 'default'), 50)");
-    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO category_entries VALUES (50, 'domain', ?1)",
-                                        -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO category_entries VALUES (50, 'domain', ?1)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
     for (int i = 0; i < 100000; i++) {
         snprintf(dom, sizeof(dom), "site%d.big%d.example", i, i % 97);
         sqlite3_bind_text(st, 1, dom, -1, SQLITE_TRANSIENT);
@@ -463,8 +466,7 @@ static void sk_t_big_category(void **state)
         assert_int_equal(sk_url_normalize(url, 0, &u, &err), 0);
         assert_int_equal(sk_policy_check_url(def, &u, &d), 0);
         /* odd i: wrong parent label, must not match */
-        assert_int_equal(d.verdict, (i & 1) && (i + 1) % 97 != i % 97 ? SK_URL_NONE
-                                                                       : SK_URL_BLOCK);
+        assert_int_equal(d.verdict, (i & 1) && (i + 1) % 97 != i % 97 ? SK_URL_NONE : SK_URL_BLOCK);
         sk_url_free(&u);
     }
     fprintf(stderr, "100k normalise+decide: %.0f ns each\n", (sk_t_now() - t0) * 1e4);
@@ -478,7 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sk_t_settings, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_decide, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_refcount_generation, sk_t_setup, sk_t_teardown),
-cmocka_unit_test_setup_teardown(sk_t_content_hash, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(sk_t_content_hash, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_invalid_stored, sk_t_setup, sk_t_teardown),
         cmocka_unit_test(sk_t_validators),
         cmocka_unit_test_setup_teardown(sk_t_big_category, sk_t_setup, sk_t_teardown),

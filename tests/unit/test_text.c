@@ -18,15 +18,37 @@ static void test_size_grammar(void **s)
         const char *in;
         uint64_t want;
     } cases[] = {
-        {"0", 0},           {"1048576", 1048576}, {"1M", 1048576},      {"1MB", 1048576},
-        {"1MiB", 1048576},  {"1m", 1048576},      {"1mb", 1048576},     {"1mib", 1048576},
-        {"64K", 65536},     {"64KB", 65536},      {"64kib", 65536},     {"2G", 2ull << 30},
-        {"2GiB", 2ull << 30}, {"1T", 1ull << 40}, {"7B", 7},            {"007", 7},
+        {"0", 0},
+        {"1048576", 1048576},
+        {"1M", 1048576},
+        {"1MB", 1048576},
+        {"1MiB", 1048576},
+        {"1m", 1048576},
+        {"1mb", 1048576},
+        {"1mib", 1048576},
+        {"64K", 65536},
+        {"64KB", 65536},
+        {"64kib", 65536},
+        {"2G", 2ull << 30},
+        {"2GiB", 2ull << 30},
+        {"1T", 1ull << 40},
+        {"7B", 7},
+        {"007", 7},
         {"18446744073709551615", UINT64_MAX - 0}, /* exactly fits */
-        {"", NOPE},         {"M", NOPE},          {"-1", NOPE},         {"+1", NOPE},
-        {" 1", NOPE},       {"1 ", NOPE},         {"1 M", NOPE},        {"1.5M", NOPE},
-        {"1MBB", NOPE},     {"1Mi", NOPE},        {"1KM", NOPE},        {"1X", NOPE},
-        {"18446744073709551616", NOPE},           {"17179869184G", NOPE}, /* overflow */
+        {"", NOPE},
+        {"M", NOPE},
+        {"-1", NOPE},
+        {"+1", NOPE},
+        {" 1", NOPE},
+        {"1 ", NOPE},
+        {"1 M", NOPE},
+        {"1.5M", NOPE},
+        {"1MBB", NOPE},
+        {"1Mi", NOPE},
+        {"1KM", NOPE},
+        {"1X", NOPE},
+        {"18446744073709551616", NOPE},
+        {"17179869184G", NOPE}, /* overflow */
         {"16777216T", NOPE},
     };
 
@@ -51,9 +73,13 @@ static void test_duration_grammar(void **s)
         const char *in;
         uint64_t want;
     } cases[] = {
-        {"0", 0},    {"30", 30},  {"30s", 30},  {"5m", 300},  {"4h", 14400}, {"2d", 172800},
-        {"", NOPE},  {"5M", NOPE}, {"5 m", NOPE}, {"5ms", NOPE}, {"-5s", NOPE}, {"1.5h", NOPE},
-        {"s", NOPE}, {"99999999999999999999d", NOPE},
+        {"0", 0},      {"30", 30},
+        {"30s", 30},   {"5m", 300},
+        {"4h", 14400}, {"2d", 172800},
+        {"", NOPE},    {"5M", NOPE},
+        {"5 m", NOPE}, {"5ms", NOPE},
+        {"-5s", NOPE}, {"1.5h", NOPE},
+        {"s", NOPE},   {"99999999999999999999d", NOPE},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -92,7 +118,8 @@ static void test_text_and_buffer(void **s)
     struct sk_buf b = {0};
 
     sk_text_escape(&b, "a\r\nb<&>\xff", 100);
-    assert_string_equal(b.data, "a\xef\xbf\xbd\xef\xbf\xbd" "b<&>\xef\xbf\xbd");
+    assert_string_equal(b.data, "a\xef\xbf\xbd\xef\xbf\xbd"
+                                "b<&>\xef\xbf\xbd");
     sk_buf_free(&b);
     assert_null(b.data);
     assert_int_equal(sk_buf_printf(&b, "%d-%s", 42, "x"), 0);
@@ -108,8 +135,8 @@ static void test_text_and_buffer(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_size_grammar),  cmocka_unit_test(test_duration_grammar),
-        cmocka_unit_test(test_utf8_valid),    cmocka_unit_test(test_fnv1a64),
+        cmocka_unit_test(test_size_grammar),    cmocka_unit_test(test_duration_grammar),
+        cmocka_unit_test(test_utf8_valid),      cmocka_unit_test(test_fnv1a64),
         cmocka_unit_test(test_text_and_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

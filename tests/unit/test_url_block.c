@@ -55,6 +55,8 @@ static const struct ub_rule ub_rules[] = {
     {NULL, "allow", "domain", "fine.casino.example"},
     {"lab", "block", "substring", "lab-only"},
     {"lab", "block", "regex", "^https?://labredos\\.example/b/(a+)+b"},
+    {NULL, "block", "cidr", "10.1.0.0/16"},
+    {"mon", "block", "cidr", "10.1.0.0/16"},
 };
 
 static void ub_write_file(const char *path, const char *text)
@@ -90,6 +92,9 @@ static void ub_build_policy(const char *dbpath)
     ub_ok((int)sk_pdb_policy_add(db, "lab", -1, NULL, &err), err, "policy add");
     ub_ok(sk_pdb_scope_add(db, "lab", "client-ip", "10.9.0.0/16", &err), err, "scope");
     ub_ok(sk_pdb_set_setting(db, "lab", "url.on-error", "allow", &err), err, "set");
+    ub_ok((int)sk_pdb_policy_add(db, "mon", -1, NULL, &err), err, "policy add mon");
+    ub_ok(sk_pdb_scope_add(db, "mon", "client-ip", "10.8.0.0/16", &err), err, "scope mon");
+    ub_ok(sk_pdb_set_setting(db, "mon", "url.action", "log", &err), err, "set url.action");
     ub_ok(sk_pdb_set_setting(db, NULL, "page.contact", "IT <it@corp.example> & \"desk\"", &err),
           err, "contact");
     for (size_t i = 0; i < sizeof(ub_rules) / sizeof(ub_rules[0]); i++)
@@ -407,22 +412,23 @@ static void ub_failure_verdict(void **state)
     struct ub_run r = {0};
 
     assert_non_null(url);
-    /* the server truncates to SK_URL_MAX - 1 bytes: that length is refused */
+    /* the server hands over at most SK_URL_MAX + 1 bytes: more than
+     * SK_URL_MAX is refused, SK_URL_MAX itself is checked normally */
     memset(url, 'a', n);
     memcpy(url, "http://good.example/", 20);
-    url[SK_URL_MAX - 1] = '\0';
+    url[SK_URL_MAX + 1] = '\0';
     ub_run(&r, "GET", url, "192.0.2.1");
     assert_int_equal(r.out, SK_OUT_BLOCK);
     assert_string_equal(r.t.rule, "url-overlong");
     assert_non_null(strstr(ub_page(&r), "could not be checked"));
     sk_txn_clear(&r.t);
-    url[SK_URL_MAX - 2] = '\0'; /* one byte shorter: checked normally */
+    url[SK_URL_MAX] = '\0'; /* one byte shorter: checked normally */
     ub_run(&r, "GET", url, "192.0.2.1");
     assert_int_equal(r.out, SK_OUT_ALLOW);
     sk_txn_clear(&r.t);
     url[n] = '\0';
-    url[SK_URL_MAX - 1] = 'a';
-    url[SK_URL_MAX - 2] = 'a';
+    url[SK_URL_MAX] = 'a';
+    url[SK_URL_MAX + 1] = 'a';
     ub_run(&r, "GET", url, "192.0.2.1");
     assert_int_equal(r.out, SK_OUT_BLOCK);
     sk_txn_clear(&r.t);
@@ -552,6 +558,49 @@ struct ub_lang_case {
     const char *accept_language;
     const char *want; /* "en" or "ja" */
 };
+
+/* url.action log (monitor mode): what would block passes as would-block
+ * with the same rule and a detection; failure verdicts are not monitored. */
+static void ub_monitor(void **state)
+{
+    struct ub_run r = {.h = {.accept = "text/html"}};
+    char *url;
+
+    ub_run(&r, "GET", "http://0x0a010203/", "192.0.2.1");
+    assert_int_equal(r.out, SK_OUT_BLOCK);
+    assert_string_equal(r.t.rule, "block:cidr:10.1.0.0/16");
+    assert_int_equal(r.t.would_block, 0);
+    sk_txn_clear(&r.t);
+    ub_run(&r, "GET", "http://0x0a010203/", "10.8.1.1");
+    assert_int_equal(r.out, SK_OUT_ALLOW);
+    assert_int_equal(r.t.would_block, 1);
+    assert_string_equal(r.t.rule, "block:cidr:10.1.0.0/16");
+    assert_null(r.t.page.body);
+    assert_int_equal(r.t.n_detections, 1);
+    assert_int_equal(r.t.n_icap_headers, 1);
+    assert_string_equal(r.t.icap_headers[0], "X-Sekisho-Verdict: would-block");
+    sk_txn_clear(&r.t);
+    ub_run(&r, "GET", "http://games.example/poker/x", "10.8.1.1"); /* category */
+    assert_int_equal(r.out, SK_OUT_ALLOW);
+    assert_int_equal(r.t.would_block, 1);
+    assert_string_equal(r.t.rule, "category:gambling");
+    sk_txn_clear(&r.t);
+    ub_run(&r, "GET", "http://clean.example/", "10.8.1.1");
+    assert_int_equal(r.out, SK_OUT_ALLOW);
+    assert_int_equal(r.t.would_block, 0);
+    assert_int_equal(r.t.n_icap_headers, 0);
+    sk_txn_clear(&r.t);
+    url = malloc(SK_URL_MAX + 32); /* url.on-error (block) is not monitored */
+    assert_non_null(url);
+    strcpy(url, "http://long.example/");
+    memset(url + 20, 'a', SK_URL_MAX);
+    url[SK_URL_MAX + 10] = '\0';
+    ub_run(&r, "GET", url, "10.8.1.1");
+    assert_int_equal(r.out, SK_OUT_BLOCK);
+    assert_int_equal(r.t.would_block, 0);
+    sk_txn_clear(&r.t);
+    free(url);
+}
 
 static void ub_page_language(void **state)
 {
@@ -772,6 +821,7 @@ int main(void)
         cmocka_unit_test(ub_respmod),
         cmocka_unit_test(ub_approved_skips_rest),
         cmocka_unit_test(ub_infected),
+        cmocka_unit_test(ub_monitor),
         cmocka_unit_test(ub_page_language),
         cmocka_unit_test(ub_page_kind),
         cmocka_unit_test(ub_page_values_escaped),

@@ -64,25 +64,29 @@ static const struct sk_t_norm sk_t_cases[] = {
     {"http://xn--bcher-kva.example/", 0, "http://xn--bcher-kva.example/"},
     {"http://b%C3%BCcher.example/", 0, "http://xn--bcher-kva.example/"},
     /* IDN mapping, then dots: every spelling of a trailing dot */
-    {"http://blocked.test\xe3\x80\x82/", 0, "http://blocked.test/"},     /* U+3002 */
+    {"http://blocked.test\xe3\x80\x82/", 0, "http://blocked.test/"}, /* U+3002 */
     {"http://blocked.test%E3%80%82/", 0, "http://blocked.test/"},
-    {"http://blocked.test\xef\xbc\x8e/", 0, "http://blocked.test/"},     /* U+FF0E */
-    {"http://blocked.test\xef\xbd\xa1/", 0, "http://blocked.test/"},     /* U+FF61 */
+    {"http://blocked.test\xef\xbc\x8e/", 0, "http://blocked.test/"}, /* U+FF0E */
+    {"http://blocked.test\xef\xbd\xa1/", 0, "http://blocked.test/"}, /* U+FF61 */
     {"http://blocked.test\xe3\x80\x82./", 0, "http://blocked.test/"},
     {"http://blocked.test..%2e/", 0, "http://blocked.test/"},
     {"http://blocked\xe3\x80\x82test/", 0, "http://blocked.test/"},
-    {"http://blocked\xc2\xad.test/", 0, "http://blocked.test/"},          /* soft hyphen */
-    {"http://blocked\xe2\x80\x8d.test/", 0, "http://blocked.test/"},     /* ZWJ */
+    {"http://blocked\xc2\xad.test/", 0, "http://blocked.test/"},     /* soft hyphen */
+    {"http://blocked\xe2\x80\x8d.test/", 0, "http://blocked.test/"}, /* ZWJ */
     {"http://\xef\xbd\x82\xef\xbd\x8c\xef\xbd\x8f\xef\xbd\x83\xef\xbd\x8b\xef\xbd\x85"
-     "\xef\xbd\x84.test/", 0, "http://blocked.test/"},                     /* full-width */
-    {"http://blocked.te\xc5\xbft/", 0, "http://blocked.test/"},           /* long s */
+     "\xef\xbd\x84.test/",
+     0, "http://blocked.test/"},                                /* full-width */
+    {"http://blocked.te\xc5\xbft/", 0, "http://blocked.test/"}, /* long s */
     {"http://\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97\xe3\x80\x82\xef\xbc\x90\xe3\x80\x82"
-     "\xef\xbc\x90\xe3\x80\x82\xef\xbc\x91/", 0, "http://127.0.0.1/"},  /* full-width IPv4 */
-    {"http://\xc2\xad/", 0, NULL},                  /* maps to nothing */
-    {"http://\xe3\x80\x82/", 0, NULL},             /* maps to "." */
+     "\xef\xbc\x90\xe3\x80\x82\xef\xbc\x91/",
+     0, "http://127.0.0.1/"},          /* full-width IPv4 */
+    {"http://\xc2\xad/", 0, NULL},     /* maps to nothing */
+    {"http://\xe3\x80\x82/", 0, NULL}, /* maps to "." */
     {"http://\xc2\xad\xe3\x80\x82\xc2\xad/", 0, NULL},
     {"http://blocked.test\xef\xbc\x8f.allowed/", 0, NULL}, /* maps to '/' */
-    {"http://allowed\xef\xbc\xa0" "blocked.test/", 0, NULL},  /* maps to '@' */
+    {"http://allowed\xef\xbc\xa0"
+     "blocked.test/",
+     0, NULL}, /* maps to '@' */
     {"http://.blocked.test/", 0, NULL},
     {"http://blocked..test/", 0, NULL},
     {"http://blocked\xe3\x80\x82\xe3\x80\x82test/", 0, NULL},
@@ -166,8 +170,8 @@ static void sk_t_parts(void **state)
     struct sk_url u;
     char *err = NULL;
 
-    assert_int_equal(sk_url_normalize("HTTPS://Bob:pw@WWW.Ex.COM:8443/A/./b%7e?Q=%7E#f", 0, &u,
-                                      &err), 0);
+    assert_int_equal(
+        sk_url_normalize("HTTPS://Bob:pw@WWW.Ex.COM:8443/A/./b%7e?Q=%7E#f", 0, &u, &err), 0);
     assert_string_equal(u.scheme, "https");
     assert_string_equal(u.host, "www.ex.com");
     assert_int_equal(u.host_type, SK_URL_HOST_NAME);
@@ -242,8 +246,7 @@ static void sk_t_host_alone(void **state)
     assert_string_equal(out, "2001:db8::1");
     assert_int_equal(sk_url_host_normalize("2001:DB8::1", 11, out, sizeof(out), &err),
                      SK_URL_HOST_IPV6);
-    assert_int_equal(sk_url_host_normalize("Ex.COM.", 7, out, sizeof(out), &err),
-                     SK_URL_HOST_NAME);
+    assert_int_equal(sk_url_host_normalize("Ex.COM.", 7, out, sizeof(out), &err), SK_URL_HOST_NAME);
     assert_string_equal(out, "ex.com");
     assert_int_equal(sk_url_host_normalize("017700000001", 12, out, sizeof(out), &err),
                      SK_URL_HOST_IPV4);
@@ -259,8 +262,8 @@ static void sk_t_host_alone(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sk_t_table),   cmocka_unit_test(sk_t_parts),
-        cmocka_unit_test(sk_t_overlong), cmocka_unit_test(sk_t_request),
+        cmocka_unit_test(sk_t_table),      cmocka_unit_test(sk_t_parts),
+        cmocka_unit_test(sk_t_overlong),   cmocka_unit_test(sk_t_request),
         cmocka_unit_test(sk_t_host_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,9 +40,9 @@ static struct fake {
     enum sk_vs_result force; /* 0: look for EICAR */
     const char *name;        /* reported virus name */
     int scans, fd_scans;
-    unsigned char *last;     /* copy of the last scanned bytes */
+    unsigned char *last; /* copy of the last scanned bytes */
     size_t last_len;
-    int saw_nul_part;        /* a scanned buffer held NUL bytes and EICAR */
+    int saw_nul_part; /* a scanned buffer held NUL bytes and EICAR */
 } fk;
 
 static int fake_scan_mem(void *self, const void *buf, size_t len, const struct sk_vs_limits *l,
@@ -69,8 +69,7 @@ static int fake_scan_mem(void *self, const void *buf, size_t len, const struct s
     return 0;
 }
 
-static int fake_scan_fd(void *self, int fd, const struct sk_vs_limits *l,
-                        struct sk_vs_report *rep)
+static int fake_scan_fd(void *self, int fd, const struct sk_vs_limits *l, struct sk_vs_report *rep)
 {
     struct stat st;
     assert_int_equal(fstat(fd, &st), 0);
@@ -92,10 +91,14 @@ static char tmpdir[64];
 static void install_fake(uint64_t mem_threshold)
 {
     struct sk_vs_global g = {
-        .conf = {.mem_threshold = mem_threshold, .decode_ratio = 100, .decode_floor = 1 << 20,
+        .conf = {.mem_threshold = mem_threshold,
+                 .decode_ratio = 100,
+                 .decode_floor = 1 << 20,
                  .tmp_dir = tmpdir},
-        .scanner = {.scan_mem = fake_scan_mem, .scan_fd = fake_scan_fd,
-                    .version = fake_version, .self = NULL},
+        .scanner = {.scan_mem = fake_scan_mem,
+                    .scan_fd = fake_scan_fd,
+                    .version = fake_version,
+                    .self = NULL},
     };
     sk_vs_test_install(&g);
 }
@@ -229,19 +232,52 @@ static unsigned char *make_zip_flags(const char *name, const void *data, size_t 
     size_t nl = strlen(name), cap = 30 + nl + len + 46 + nl + 22;
     unsigned char *z = calloc(1, cap), *p = z;
     uint32_t crc = (uint32_t)crc32(0, data, (uInt)len);
-#define LE16(v) (*p++ = (unsigned char)((v) & 0xff), *p++ = (unsigned char)(((v) >> 8) & 0xff))
-#define LE32(v) (LE16((v) & 0xffff), LE16(((uint32_t)(v) >> 16) & 0xffff))
-    LE32(0x04034b50); LE16(10); LE16(flags); LE16(0); LE16(0); LE16(0);
-    LE32(crc); LE32(len); LE32(len); LE16(nl); LE16(0);
-    memcpy(p, name, nl); p += nl;
-    memcpy(p, data, len); p += len;
+#define LE16(v) (*p++ = (unsigned char)((v)&0xff), *p++ = (unsigned char)(((v) >> 8) & 0xff))
+#define LE32(v) (LE16((v)&0xffff), LE16(((uint32_t)(v) >> 16) & 0xffff))
+    LE32(0x04034b50);
+    LE16(10);
+    LE16(flags);
+    LE16(0);
+    LE16(0);
+    LE16(0);
+    LE32(crc);
+    LE32(len);
+    LE32(len);
+    LE16(nl);
+    LE16(0);
+    memcpy(p, name, nl);
+    p += nl;
+    memcpy(p, data, len);
+    p += len;
     size_t cd = (size_t)(p - z);
-    LE32(0x02014b50); LE16(20); LE16(10); LE16(flags); LE16(0); LE16(0); LE16(0);
-    LE32(crc); LE32(len); LE32(len); LE16(nl); LE16(0); LE16(0); LE16(0); LE16(0);
-    LE32(0); LE32(0);
-    memcpy(p, name, nl); p += nl;
+    LE32(0x02014b50);
+    LE16(20);
+    LE16(10);
+    LE16(flags);
+    LE16(0);
+    LE16(0);
+    LE16(0);
+    LE32(crc);
+    LE32(len);
+    LE32(len);
+    LE16(nl);
+    LE16(0);
+    LE16(0);
+    LE16(0);
+    LE16(0);
+    LE32(0);
+    LE32(0);
+    memcpy(p, name, nl);
+    p += nl;
     size_t cdlen = (size_t)(p - z) - cd;
-    LE32(0x06054b50); LE16(0); LE16(0); LE16(1); LE16(1); LE32(cdlen); LE32(cd); LE16(0);
+    LE32(0x06054b50);
+    LE16(0);
+    LE16(0);
+    LE16(1);
+    LE16(1);
+    LE32(cdlen);
+    LE32(cd);
+    LE16(0);
 #undef LE16
 #undef LE32
     *zlen = (size_t)(p - z);
@@ -474,9 +510,9 @@ static void test_zip_members_walked(void **s)
     unsigned char *c = zlib_encode(eicar, 68, -15, &cl);
     unsigned char zip[512];
     size_t n = 0;
-    static const unsigned char hdr[] = {'P', 'K', 3, 4, 45, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0,
-                                        0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                        5, 0, 20, 0};
+    static const unsigned char hdr[] = {'P',  'K',  3,    4,    45,   0,    0, 0, 8,    0,
+                                        0,    0,    0,    0,    0,    0,    0, 0, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 5, 0, 20,   0};
     memcpy(zip, hdr, sizeof(hdr)), n = sizeof(hdr);
     memcpy(zip + n, "e.com", 5), n += 5;
     unsigned char x64[20] = {1, 0, 16, 0, 68};
@@ -549,16 +585,14 @@ static void test_multipart_parts_scanned_with_nuls(void **s)
 static void test_multipart_boundary_parsing(void **s)
 {
     char b[256];
-    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=abc", b, sizeof(b)),
-                     0);
+    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=abc", b, sizeof(b)), 0);
     assert_string_equal(b, "abc");
-    assert_int_equal(sk_mp_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"",
-                                              b, sizeof(b)), 0);
+    assert_int_equal(sk_mp_boundary("Multipart/Mixed;charset=x; BOUNDARY = \"a b\"", b, sizeof(b)),
+                     0);
     assert_string_equal(b, "a b");
     assert_int_equal(sk_mp_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
     assert_int_equal(sk_mp_boundary("multipart/form-data", b, sizeof(b)), -1);
-    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=", b, sizeof(b)),
-                     -1);
+    assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=", b, sizeof(b)), -1);
 }
 
 static void test_spill_to_file_and_removed(void **s)
@@ -598,8 +632,8 @@ static void test_store_reuses_buffers(void **s)
         size_t n = round == 0 ? thr : 100000 + (size_t)round; /* shorter after a full one */
         sk_vs_store_init(&st, thr, tmpdir);
         for (size_t off = 0; off < n; off += 4096) /* in pieces, as bodies arrive */
-            assert_int_equal(sk_vs_store_append(&st, (round ? b : a) + off,
-                                                n - off < 4096 ? n - off : 4096), 0);
+            assert_int_equal(
+                sk_vs_store_append(&st, (round ? b : a) + off, n - off < 4096 ? n - off : 4096), 0);
         assert_int_equal(st.fd, -1); /* at most the threshold stays in memory */
         assert_int_equal(sk_vs_store_view(&st, &view, &vlen), 0);
         assert_int_equal(vlen, n);
@@ -655,7 +689,7 @@ static void test_results_follow_policy(void **s)
             enum sk_verdict v = run(&t, "PK\x03\x04 data", 10, 10);
             assert_int_equal(v, run_allow ? SK_ALLOW : SK_BLOCK);
             assert_string_equal(t.rule, c->rule);
-            assert_non_null(strstr(t.reason, c->policy_key)); /* log says why */
+            assert_non_null(strstr(t.reason, c->policy_key));                /* log says why */
             assert_int_equal(sk_txn_detection(&t, 0, NULL, NULL, NULL), -1); /* not a virus */
             if (!run_allow)
                 assert_int_equal(t.page.status, 403);
@@ -709,8 +743,9 @@ static void test_skip_types_and_disabled(void **s)
         const char *ct;
         enum sk_verdict want;
     } cases[] = {
-        {"video/mp4", SK_ALLOW}, {"VIDEO/webm; codecs=vp9", SK_ALLOW}, {"audio/mpeg", SK_ALLOW},
-        {"audio/ogg", SK_CONTINUE}, {"videox/mp4", SK_CONTINUE}, {"application/zip", SK_CONTINUE},
+        {"video/mp4", SK_ALLOW},     {"VIDEO/webm; codecs=vp9", SK_ALLOW},
+        {"audio/mpeg", SK_ALLOW},    {"audio/ogg", SK_CONTINUE},
+        {"videox/mp4", SK_CONTINUE}, {"application/zip", SK_CONTINUE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct hdrs h = {{"Content-Type"}, {cases[i].ct}};
@@ -755,9 +790,13 @@ static void test_real_engine(void **s)
     size_t zlen, glen;
 
     assert_non_null(mkdtemp(db));
-    struct sk_vs_engine_conf ec = {.db_dir = db, .tmp_dir = tmpdir, .reload_interval = 1,
-                                   .max_scansize = 10 << 20, .max_filesize = 10 << 20,
-                                   .max_recursion = 10, .max_files = 100,
+    struct sk_vs_engine_conf ec = {.db_dir = db,
+                                   .tmp_dir = tmpdir,
+                                   .reload_interval = 1,
+                                   .max_scansize = 10 << 20,
+                                   .max_filesize = 10 << 20,
+                                   .max_recursion = 10,
+                                   .max_files = 100,
                                    .max_scantime_ms = 60000};
     /* no signatures and no test_signatures: refused, naming DIR and freshclam */
     assert_int_equal(sk_vs_engine_create(&ec, &sc, &err), -1);
@@ -794,11 +833,14 @@ static void test_real_engine(void **s)
                         : cases[i].which == 2 ? (const void *)gz
                         : cases[i].which == 3 ? (const void *)"just some text\n"
                                               : (const void *)marker;
-        size_t n = cases[i].which == 0 ? 68 : cases[i].which == 1 ? zlen
-                   : cases[i].which == 2 ? glen : cases[i].which == 3 ? 15 : sizeof(marker) - 1;
+        size_t n = cases[i].which == 0   ? 68
+                   : cases[i].which == 1 ? zlen
+                   : cases[i].which == 2 ? glen
+                   : cases[i].which == 3 ? 15
+                                         : sizeof(marker) - 1;
         assert_int_equal(sc.scan_mem(sc.self, b, n, &lim, &rep), 0);
-        if (rep.result != cases[i].want || strncmp(rep.name, cases[i].name,
-                                                   strlen(cases[i].name)) != 0)
+        if (rep.result != cases[i].want ||
+            strncmp(rep.name, cases[i].name, strlen(cases[i].name)) != 0)
             fail_msg("%s: result %d name '%s'", cases[i].what, rep.result, rep.name);
     }
     /* per-policy max-files: a zip is two objects (the archive, the member) */
@@ -880,11 +922,12 @@ static void test_o16_every_clamav_code(void **s)
     struct sk_vs_report rep;
 
     for (int rc = CL_CLEAN; rc <= CL_ELAST_ERROR + 5; rc++) {
-        enum sk_vs_result want = rc == CL_CLEAN ? SK_VS_CLEAN
-                                 : rc == CL_VIRUS ? SK_VS_VIRUS
-                                 : (rc == CL_ETIMEOUT || rc == CL_EMAXREC || rc == CL_EMAXSIZE ||
-                                    rc == CL_EMAXFILES) ? SK_VS_LIMIT
-                                                        : SK_VS_ERROR;
+        enum sk_vs_result want =
+            rc == CL_CLEAN   ? SK_VS_CLEAN
+            : rc == CL_VIRUS ? SK_VS_VIRUS
+            : (rc == CL_ETIMEOUT || rc == CL_EMAXREC || rc == CL_EMAXSIZE || rc == CL_EMAXFILES)
+                ? SK_VS_LIMIT
+                : SK_VS_ERROR;
         sk_vs_test_classify(rc, "Some.Virus", &rep);
         if (rep.result != want)
             fail_msg("cl_error_t %d (%s): result %d, want %d", rc, cl_strerror(rc), rep.result,
@@ -906,18 +949,29 @@ static unsigned char *o16_zip_n(int n, size_t *zlen)
 {
     unsigned char *z = calloc(1, (size_t)n * 200 + 64), *p = z, *cd0;
     size_t off[64];
-#define LE16(v) (*p++ = (unsigned char)((v) & 0xff), *p++ = (unsigned char)(((v) >> 8) & 0xff))
-#define LE32(v) (LE16((v) & 0xffff), LE16(((uint32_t)(v) >> 16) & 0xffff))
+#define LE16(v) (*p++ = (unsigned char)((v)&0xff), *p++ = (unsigned char)(((v) >> 8) & 0xff))
+#define LE32(v) (LE16((v)&0xffff), LE16(((uint32_t)(v) >> 16) & 0xffff))
     for (int i = 0; i < n; i++) {
         char name[16], data[32];
         int nl = snprintf(name, sizeof(name), "m%d.txt", i);
         int dl = snprintf(data, sizeof(data), "clean member %d\n", i);
         uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)dl);
         off[i] = (size_t)(p - z);
-        LE32(0x04034b50); LE16(10); LE16(0); LE16(0); LE16(0); LE16(0);
-        LE32(crc); LE32(dl); LE32(dl); LE16(nl); LE16(0);
-        memcpy(p, name, (size_t)nl); p += nl;
-        memcpy(p, data, (size_t)dl); p += dl;
+        LE32(0x04034b50);
+        LE16(10);
+        LE16(0);
+        LE16(0);
+        LE16(0);
+        LE16(0);
+        LE32(crc);
+        LE32(dl);
+        LE32(dl);
+        LE16(nl);
+        LE16(0);
+        memcpy(p, name, (size_t)nl);
+        p += nl;
+        memcpy(p, data, (size_t)dl);
+        p += dl;
     }
     cd0 = p;
     for (int i = 0; i < n; i++) {
@@ -925,13 +979,35 @@ static unsigned char *o16_zip_n(int n, size_t *zlen)
         int nl = snprintf(name, sizeof(name), "m%d.txt", i);
         int dl = snprintf(data, sizeof(data), "clean member %d\n", i);
         uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)dl);
-        LE32(0x02014b50); LE16(20); LE16(10); LE16(0); LE16(0); LE16(0); LE16(0);
-        LE32(crc); LE32(dl); LE32(dl); LE16(nl); LE16(0); LE16(0); LE16(0); LE16(0);
-        LE32(0); LE32(off[i]);
-        memcpy(p, name, (size_t)nl); p += nl;
+        LE32(0x02014b50);
+        LE16(20);
+        LE16(10);
+        LE16(0);
+        LE16(0);
+        LE16(0);
+        LE16(0);
+        LE32(crc);
+        LE32(dl);
+        LE32(dl);
+        LE16(nl);
+        LE16(0);
+        LE16(0);
+        LE16(0);
+        LE16(0);
+        LE32(0);
+        LE32(off[i]);
+        memcpy(p, name, (size_t)nl);
+        p += nl;
     }
     size_t cdlen = (size_t)(p - cd0), cd = (size_t)(cd0 - z);
-    LE32(0x06054b50); LE16(0); LE16(0); LE16(n); LE16(n); LE32(cdlen); LE32(cd); LE16(0);
+    LE32(0x06054b50);
+    LE16(0);
+    LE16(0);
+    LE16(n);
+    LE16(n);
+    LE32(cdlen);
+    LE32(cd);
+    LE16(0);
 #undef LE16
 #undef LE32
     *zlen = (size_t)(p - z);
@@ -947,10 +1023,15 @@ static void test_o16_max_files(void **s)
     size_t zlen;
 
     assert_non_null(mkdtemp(db));
-    struct sk_vs_engine_conf ec = {.db_dir = db, .tmp_dir = tmpdir, .reload_interval = 0,
-                                   .max_scansize = 10 << 20, .max_filesize = 10 << 20,
-                                   .max_recursion = 10, .max_files = 100,
-                                   .max_scantime_ms = 60000, .test_signatures = 1};
+    struct sk_vs_engine_conf ec = {.db_dir = db,
+                                   .tmp_dir = tmpdir,
+                                   .reload_interval = 0,
+                                   .max_scansize = 10 << 20,
+                                   .max_filesize = 10 << 20,
+                                   .max_recursion = 10,
+                                   .max_files = 100,
+                                   .max_scantime_ms = 60000,
+                                   .test_signatures = 1};
     if (sk_vs_engine_create(&ec, &sc, &err) != 0)
         fail_msg("engine: %s", err);
     unsigned char *z = o16_zip_n(5, &zlen);
@@ -960,8 +1041,8 @@ static void test_o16_max_files(void **s)
         /* five members: limits 1-4 are exceeded, 5 and more are not */
         enum sk_vs_result want = max < 5 ? SK_VS_LIMIT : SK_VS_CLEAN;
         if (rep.result != want)
-            fail_msg("5 members, av.max-files %u: result %d name '%s', want %d", max,
-                     rep.result, rep.name, want);
+            fail_msg("5 members, av.max-files %u: result %d name '%s', want %d", max, rep.result,
+                     rep.name, want);
         if (want == SK_VS_LIMIT)
             assert_non_null(strstr(rep.name, "MaxFiles"));
     }

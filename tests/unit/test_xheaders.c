@@ -42,8 +42,8 @@ static struct sk_snapshot *policy_with(const char *const *kv)
     return s;
 }
 
-static const char *const all_on[] = {"icap.x-virus-id", "on", "icap.x-infection-found", "on",
-                                     "icap.x-violations-found", "on", NULL};
+static const char *const all_on[] = {
+    "icap.x-virus-id", "on", "icap.x-infection-found", "on", "icap.x-violations-found", "on", NULL};
 
 static void txn(struct sk_txn *t, struct sk_snapshot *snap, const char *url)
 {
@@ -94,16 +94,28 @@ static const char *const infection_only[] = {"icap.x-infection-found", "on", NUL
 static void test_formats(void **s)
 {
     static const struct hdr_case cases[] = {
-        {virus_id_only, "virus", "Eicar-Test-Signature", SK_DECIDED_BLOCK,
+        {virus_id_only,
+         "virus",
+         "Eicar-Test-Signature",
+         SK_DECIDED_BLOCK,
          {"X-Virus-ID: Eicar-Test-Signature"}},
-        {infection_only, "virus", "Eicar-Test-Signature", SK_DECIDED_BLOCK,
+        {infection_only,
+         "virus",
+         "Eicar-Test-Signature",
+         SK_DECIDED_BLOCK,
          {"X-Infection-Found: Type=0; Resolution=2; Threat=Eicar-Test-Signature;"}},
-        {all_on, "virus", "Win.Trojan.Agent-1", SK_DECIDED_BLOCK,
+        {all_on,
+         "virus",
+         "Win.Trojan.Agent-1",
+         SK_DECIDED_BLOCK,
          {"X-Virus-ID: Win.Trojan.Agent-1",
           "X-Infection-Found: Type=0; Resolution=2; Threat=Win.Trojan.Agent-1;",
           "X-Violations-Found: 1 eicar.com Win.Trojan.Agent-1 0 2"}},
         /* DLP: no X-Virus-ID; a policy violation; passed when log-only */
-        {all_on, "dlp", "credit-cards", SK_DECIDED_ALLOW,
+        {all_on,
+         "dlp",
+         "credit-cards",
+         SK_DECIDED_ALLOW,
          {"X-Infection-Found: Type=1; Resolution=0; Threat=credit-cards;",
           "X-Violations-Found: 1 eicar.com credit-cards 0 0"}},
     };

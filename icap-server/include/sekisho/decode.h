@@ -42,7 +42,8 @@ struct sk_coding_chain {
  * "x-gzip" is gzip. Returns 0, or -1 for an unknown or unsupported coding
  * or a chain longer than SK_CODING_MAX; then BAD (if not NULL) gets the
  * offending token, printable ASCII only. */
-SK_API int sk_coding_parse(const char *value, struct sk_coding_chain *out, char *bad, size_t badsize);
+SK_API int sk_coding_parse(const char *value, struct sk_coding_chain *out, char *bad,
+                           size_t badsize);
 
 /* Every field NAME of the encapsulated request (response 0) or response
  * (1), in order, joined with ", " (RFC 9110 5.3); NULL when there is none.
@@ -67,13 +68,14 @@ struct sk_decode_limits {
 
 struct sk_decoder;
 /* A streaming decoder for CHAIN (n >= 1). NULL when out of memory. */
-SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *, const struct sk_decode_limits *);
+SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *,
+                                         const struct sk_decode_limits *);
 /* Feed encoded bytes, any split; EOF on the last call (LEN may be 0).
  * gzip: any number of members, each may end at any byte. Bytes after the
  * end of a stream that are not another gzip member are passed on as they
  * are. After LIMIT or FAIL the decoder stays stopped. */
 SK_API enum sk_decode_rc sk_decoder_feed(struct sk_decoder *, const void *buf, size_t len, int eof,
-                                  sk_decode_sink_fn sink, void *arg);
+                                         sk_decode_sink_fn sink, void *arg);
 SK_API uint64_t sk_decoder_out_total(const struct sk_decoder *);
 SK_API void sk_decoder_free(struct sk_decoder *);
 
@@ -87,7 +89,7 @@ SK_API void sk_inflate_free(struct sk_inflate *);
  * more), 1 (stream ended; bytes after it not consumed), -1 (corrupt), -2
  * (out of memory or the sink returned -1). */
 SK_API int sk_inflate_feed(struct sk_inflate *, const unsigned char *p, size_t n, size_t *used,
-                    sk_decode_sink_fn sink, void *arg);
+                           sk_decode_sink_fn sink, void *arg);
 
 /* ---- multipart, RFC 2046 (sk_multipart.c) ----------------------------- */
 

@@ -29,7 +29,7 @@ extern "C" {
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
 
 /* ICAP methods a module takes part in (sk_module.methods, sk_txn_method). */
-#define SK_REQMOD 0x1u
+#define SK_REQMOD  0x1u
 #define SK_RESPMOD 0x2u
 
 /* Verdicts. They start at 1 so that a forgotten return (0) or an error code
@@ -82,11 +82,11 @@ enum sk_option_type {
  * `sekisho.Option <module>.<name>` must match a row, or the server does
  * not start. The table ends with a row whose name is NULL. */
 struct sk_module_option {
-    const char *name;         /* key, e.g. "max-decoded" */
+    const char *name; /* key, e.g. "max-decoded" */
     enum sk_option_type type;
-    const char *def;          /* default as configured text, or NULL (none) */
-    const char *choices;      /* SK_OPT_ENUM: "a|b|c"; else NULL */
-    const char *help;         /* one line, for messages and documentation */
+    const char *def;     /* default as configured text, or NULL (none) */
+    const char *choices; /* SK_OPT_ENUM: "a|b|c"; else NULL */
+    const char *help;    /* one line, for messages and documentation */
 };
 
 struct sk_module {
@@ -109,8 +109,7 @@ struct sk_module {
     int (*txn_begin)(struct sk_txn *, void **state);
     enum sk_verdict (*on_headers)(struct sk_txn *, void *state);
     /* buf may be NULL when len is 0 (a bare end-of-body call). */
-    enum sk_verdict (*on_body)(struct sk_txn *, void *state, const void *buf,
-                               size_t len, int eof);
+    enum sk_verdict (*on_body)(struct sk_txn *, void *state, const void *buf, size_t len, int eof);
     void (*txn_end)(struct sk_txn *, void *state);
 
     /* Called for every begun module once the outcome is final and before
@@ -123,15 +122,15 @@ struct sk_module {
     const struct sk_module_option *options;
 };
 
-#define SK_DECIDED_ALLOW 1
+#define SK_DECIDED_ALLOW    1
 #define SK_DECIDED_APPROVED 2
-#define SK_DECIDED_BLOCK 3
+#define SK_DECIDED_BLOCK    3
 
 /* ---- transaction accessors (implemented by the server) ---------------- */
 
 SK_API struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *);
-SK_API unsigned sk_txn_method(const struct sk_txn *);        /* SK_REQMOD/RESPMOD */
-SK_API const char *sk_txn_id(const struct sk_txn *);         /* unique, printable */
+SK_API unsigned sk_txn_method(const struct sk_txn *);         /* SK_REQMOD/RESPMOD */
+SK_API const char *sk_txn_id(const struct sk_txn *);          /* unique, printable */
 SK_API const char *sk_txn_http_method(const struct sk_txn *); /* "GET", or "" */
 SK_API const char *sk_txn_url(const struct sk_txn *);         /* absolute URL or "" */
 SK_API const char *sk_txn_client_ip(const struct sk_txn *);   /* textual, or "" */
@@ -156,12 +155,20 @@ SK_API const struct sk_policy *sk_txn_policy(struct sk_txn *);
 /* Record why the deciding module decided: a rule/signature name and a
  * human reason. Copied; shown (escaped) on the block page and in the log. */
 SK_API void sk_txn_set_reason(struct sk_txn *, const char *rule, const char *reason);
+/* Monitor mode (a module's action "log"): the module would have blocked
+ * and returns SK_ALLOW instead. Records RULE and REASON like
+ * sk_txn_set_reason, adds "X-Sekisho-Verdict: would-block" to the ICAP
+ * response (204 included) and makes the access log's verdict "would-block"
+ * unless another module blocks. Report the detection with sk_txn_report
+ * as for a block (X-Infection-Found then says Resolution=0). */
+SK_API void sk_txn_would_block(struct sk_txn *, const char *rule, const char *reason);
+SK_API int sk_txn_would_blocked(const struct sk_txn *);
 /* Mark the transaction approved: later modules are skipped. */
 SK_API void sk_txn_approve(struct sk_txn *, const char *rule);
 SK_API int sk_txn_approved(const struct sk_txn *);
 /* Replace the default block page. Copied. */
 SK_API int sk_txn_set_page(struct sk_txn *, int http_status, const char *content_type,
-                    const char *body, size_t len);
+                           const char *body, size_t len);
 /* Report a detection: kind "virus", "dlp", ...; name is the signature or
  * template name (sanitised by the server: printable ASCII, capped at 128
  * bytes); detail is optional text for the log (e.g. masked samples). The
@@ -170,7 +177,7 @@ SK_API int sk_txn_set_page(struct sk_txn *, int http_status, const char *content
 SK_API int sk_txn_report(struct sk_txn *, const char *kind, const char *name, const char *detail);
 /* The i-th detection (0-based), or -1 when there is none. Borrowed. */
 SK_API int sk_txn_detection(const struct sk_txn *, int i, const char **kind, const char **name,
-                     const char **detail);
+                            const char **detail);
 
 /* URLs that delivered a virus, shared by every c-icap child of this host
  * (IWSS infected_url_block_length). Keys are normalised URL strings

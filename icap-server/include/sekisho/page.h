@@ -24,14 +24,14 @@ enum sk_page_kind { SK_PAGE_HTML, SK_PAGE_TEXT, SK_NKIND };
 /* Why a page is shown: each has its own title and text, and its own
  * optional template file (the name in sk_page_reason_name). */
 enum sk_page_reason {
-    SK_REASON_GENERIC,   /* "blocked": core default page, module failure */
-    SK_REASON_URL,       /* URL policy */
-    SK_REASON_VIRUS,     /* a virus or other threat was found */
-    SK_REASON_TOO_LARGE, /* larger than the scan limits (av.on-limit) */
-    SK_REASON_ENCRYPTED, /* encrypted archive or document (av.on-encrypted) */
-    SK_REASON_SCAN_ERROR,/* could not be scanned (av.on-error) */
-    SK_REASON_DLP,       /* information leak prevention */
-    SK_REASON_FILE_TYPE, /* a file type the policy does not allow */
+    SK_REASON_GENERIC,    /* "blocked": core default page, module failure */
+    SK_REASON_URL,        /* URL policy */
+    SK_REASON_VIRUS,      /* a virus or other threat was found */
+    SK_REASON_TOO_LARGE,  /* larger than the scan limits (av.on-limit) */
+    SK_REASON_ENCRYPTED,  /* encrypted archive or document (av.on-encrypted) */
+    SK_REASON_SCAN_ERROR, /* could not be scanned (av.on-error) */
+    SK_REASON_DLP,        /* information leak prevention */
+    SK_REASON_FILE_TYPE,  /* a file type the policy does not allow */
     SK_NREASON
 };
 

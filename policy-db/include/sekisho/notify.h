@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 /* Event kinds, as named in the notify.events setting. */
-#define SK_NOTIFY_KINDS                                                                  \
-    {                                                                                    \
-        "virus", "dlp-block", "module-error", "signatures-stale", "policy-load-failed" \
+#define SK_NOTIFY_KINDS                                                                            \
+    {                                                                                              \
+        "virus", "dlp-block", "module-error", "signatures-stale", "policy-load-failed"             \
     }
 #define SK_NOTIFY_NKINDS 5
 

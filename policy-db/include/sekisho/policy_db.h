@@ -12,7 +12,7 @@
 #include <sekisho/policy_settings.h>
 
 /* Schema version this build reads and writes (PRAGMA user_version). */
-#define SK_PDB_SCHEMA_VERSION 2
+#define SK_PDB_SCHEMA_VERSION 3
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
 #define SK_PDB_APPLICATION_ID 0x534B5044
 /* Name of the built-in policy that matches every client; always present. */
@@ -22,8 +22,8 @@
 
 struct sk_pdb; /* opaque handle */
 
-#define SK_PDB_RO 0x1     /* read-only: used by the server */
-#define SK_PDB_RW 0x2     /* read-write: used by the CLI */
+#define SK_PDB_RO     0x1 /* read-only: used by the server */
+#define SK_PDB_RW     0x2 /* read-write: used by the CLI */
 #define SK_PDB_CREATE 0x4 /* create the file if missing (with RW) */
 
 /*
@@ -85,8 +85,8 @@ int64_t sk_pdb_policy_id(struct sk_pdb *, const char *name, char **err);
 
 /* History rows, oldest first; LIMIT > 0 keeps only the newest LIMIT rows.
  * FN returns 0 to go on, -1 to stop (sk_pdb_history then returns -1). */
-typedef int (*sk_pdb_history_fn)(void *arg, int64_t generation, const char *at,
-                                 const char *actor, const char *command);
+typedef int (*sk_pdb_history_fn)(void *arg, int64_t generation, const char *at, const char *actor,
+                                 const char *command);
 int sk_pdb_history(struct sk_pdb *, int64_t limit, sk_pdb_history_fn fn, void *arg, char **err);
 
 /* S quoted for a POSIX shell where needed ("a b" -> "'a b'"), for history
@@ -132,7 +132,7 @@ int sk_pdb_unset_setting(struct sk_pdb *, const char *policy, const char *key, c
 #define SK_PDB_REJECT (-2)
 
 /* Priorities: user policies 0..SK_PDB_PRIORITY_MAX, default is above. */
-#define SK_PDB_PRIORITY_MAX 999999
+#define SK_PDB_PRIORITY_MAX     999999
 #define SK_PDB_PRIORITY_DEFAULT 1000000
 /* Snapshots (for rollback) of this many newest generations are kept. */
 #define SK_PDB_SNAPSHOT_KEEP 200
@@ -149,13 +149,13 @@ int sk_pdb_policy_name_valid(const char *name, char **err);
 /* Add policy NAME at PRIORITY (-1: 10 above the highest user priority, at
  * least 100). Returns the priority used, -1, or SK_PDB_REJECT (name taken,
  * priority taken or out of range). */
-int64_t sk_pdb_policy_add(struct sk_pdb *, const char *name, int64_t priority,
-                          const char *comment, char **err);
+int64_t sk_pdb_policy_add(struct sk_pdb *, const char *name, int64_t priority, const char *comment,
+                          char **err);
 /* Remove a user policy and everything it holds. 0, -1, SK_PDB_REJECT. */
 int sk_pdb_policy_rm(struct sk_pdb *, const char *name, char **err);
 /* Change priority (-1: keep), comment (NULL: keep), enabled (-1: keep). */
-int sk_pdb_policy_update(struct sk_pdb *, const char *name, int64_t priority,
-                         const char *comment, int enabled, char **err);
+int sk_pdb_policy_update(struct sk_pdb *, const char *name, int64_t priority, const char *comment,
+                         int enabled, char **err);
 /* Add / remove one scope entry (VALUE canonicalised as above). 1 changed,
  * 0 it was already there / was not there, -1, SK_PDB_REJECT. */
 int sk_pdb_scope_add(struct sk_pdb *, const char *policy, const char *kind, const char *value,

@@ -44,7 +44,7 @@ SK_API const char *sk_snapshot_content_hash(const struct sk_snapshot *);
  * rules, category entries, DLP templates), bytes of compiled structures,
  * build time in milliseconds. Any pointer may be NULL. */
 SK_API void sk_snapshot_stats(const struct sk_snapshot *, size_t *entries, size_t *bytes,
-                       double *build_ms);
+                              double *build_ms);
 /* Category entries skipped at load because they did not parse. */
 SK_API size_t sk_snapshot_skipped(const struct sk_snapshot *);
 
@@ -72,7 +72,8 @@ struct sk_who {
  * no scope matches nobody; the default policy always matches, last.
  * Never NULL; borrowed until the snapshot's last unref.
  */
-SK_API const struct sk_policy *sk_snapshot_resolve(const struct sk_snapshot *, const struct sk_who *);
+SK_API const struct sk_policy *sk_snapshot_resolve(const struct sk_snapshot *,
+                                                   const struct sk_who *);
 /* The policy named NAME, or NULL; borrowed like sk_snapshot_resolve(). */
 SK_API const struct sk_policy *sk_snapshot_policy(const struct sk_snapshot *, const char *name);
 SK_API const struct sk_policy *sk_snapshot_default(const struct sk_snapshot *);
@@ -111,7 +112,7 @@ struct sk_url_decision {
  * match limit): the caller applies url.on-error.
  */
 SK_API int sk_policy_check_url(const struct sk_policy *, const struct sk_url *,
-                        struct sk_url_decision *out);
+                               struct sk_url_decision *out);
 SK_API const char *sk_url_verdict_name(enum sk_url_verdict);
 
 /* DLP templates of a policy, raw for the DLP module (own rows only; the
@@ -120,16 +121,17 @@ struct sk_dlp_template {
     const char *name;
     const char *detectors; /* as stored */
     int64_t min_count;
-    const char *action;    /* block | log */
+    const char *action; /* block | log */
 };
 SK_API const struct sk_dlp_template *sk_policy_dlp(const struct sk_policy *, size_t *count);
 
 /*
  * For the CLI before it stores a rule: is PATTERN valid for MATCH
- * ("exact|prefix|substring|domain|regex")? 0 with *canonical (the key the
+ * ("exact|prefix|substring|domain|regex|cidr")? 0 with *canonical (the key the
  * matcher uses, malloc'd, may be NULL if unwanted), or -1 with *err.
  */
-SK_API int sk_url_rule_validate(const char *match, const char *pattern, char **canonical, char **err);
+SK_API int sk_url_rule_validate(const char *match, const char *pattern, char **canonical,
+                                char **err);
 /* Is VALUE a valid scope of KIND ("client-ip|user|group")? 0, or -1 with
  * *err (e.g. a bad CIDR). */
 SK_API int sk_scope_validate(const char *kind, const char *value, char **err);

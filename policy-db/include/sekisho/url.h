@@ -22,18 +22,18 @@ enum sk_url_host_type {
 };
 
 struct sk_url {
-    char scheme[16];     /* lower-case: http, https, ftp, ... */
-    char host[256];      /* see host_type; never empty */
+    char scheme[16]; /* lower-case: http, https, ftp, ... */
+    char host[256];  /* see host_type; never empty */
     enum sk_url_host_type host_type;
-    unsigned port;       /* 0 when the scheme's default port (stripped) */
-    const char *path;    /* "/..." normalised; never empty */
-    const char *query;   /* after '?', escapes normalised; NULL if none */
-    const char *str;     /* canonical "scheme://host[:port]/path[?query]" */
-    const char *rest;    /* str without "scheme://" (what rules match) */
-    const char *lower;   /* str, ASCII lower-cased */
-    const char *folded;  /* rest, ASCII lower-cased (case-insensitive rules);
-                          * the tail of lower */
-    char *buf;           /* owns path, query, str, lower */
+    unsigned port;      /* 0 when the scheme's default port (stripped) */
+    const char *path;   /* "/..." normalised; never empty */
+    const char *query;  /* after '?', escapes normalised; NULL if none */
+    const char *str;    /* canonical "scheme://host[:port]/path[?query]" */
+    const char *rest;   /* str without "scheme://" (what rules match) */
+    const char *lower;  /* str, ASCII lower-cased */
+    const char *folded; /* rest, ASCII lower-cased (case-insensitive rules);
+                         * the tail of lower */
+    char *buf;          /* owns path, query, str, lower */
 };
 
 /*
@@ -62,7 +62,7 @@ SK_API int sk_url_normalize(const char *in, int is_connect, struct sk_url *out, 
  * header) as http://HOST/path. 0 or -1 with *err, as sk_url_normalize.
  */
 SK_API int sk_url_normalize_request(const char *target, const char *host, int is_connect,
-                             struct sk_url *out, char **err);
+                                    struct sk_url *out, char **err);
 
 /* Canonical string form, borrowed until sk_url_free(). */
 SK_API const char *sk_url_string(const struct sk_url *);

@@ -7,10 +7,10 @@
 
 #include "sekisho/module.h"
 
-#define SK_TB_URL_MARKER "sekisho-test-block"
+#define SK_TB_URL_MARKER   "sekisho-test-block"
 #define SK_TB_ERROR_MARKER "sekisho-test-error"
-#define SK_TB_BODY_MARKER "SEKISHO-TEST-BLOCK-BODY"
-#define SK_TB_MARKER_LEN (sizeof(SK_TB_BODY_MARKER) - 1)
+#define SK_TB_BODY_MARKER  "SEKISHO-TEST-BLOCK-BODY"
+#define SK_TB_MARKER_LEN   (sizeof(SK_TB_BODY_MARKER) - 1)
 
 struct sk_tb_state {
     char tail[SK_TB_MARKER_LEN]; /* last bytes of the previous chunk */
