@@ -352,8 +352,11 @@ static void test_one_byte_writes(void **state)
                       "\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91"
                       "\xef\xbc\x91 y";
     for (size_t c = 1; c <= 4; c++) {
-        struct req rf = {.ip = "10.0.0.2", .ctype = "text/plain; charset=utf-8", .body = fw,
-                         .len = sizeof(fw) - 1, .chunk = c};
+        struct req rf = {.ip = "10.0.0.2",
+                         .ctype = "text/plain; charset=utf-8",
+                         .body = fw,
+                         .len = sizeof(fw) - 1,
+                         .chunk = c};
         expect(&rf, SK_BLOCK, "cards", "stray lead byte before a full-width card");
     }
     /* a long body of digits around the window size must not invent a card */
