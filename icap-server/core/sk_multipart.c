@@ -117,14 +117,6 @@ static int sk_mp_deliver(struct sk_mp *m, const unsigned char *p, size_t n)
     return m->child ? sk_mp_write(m->child, p, n) : m->h.data(m->h.arg, p, n);
 }
 
-static int sk_hex(unsigned char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                  : -1;
-}
-
 /* The bytes of a partial base64 group (padding, or the end of the part). */
 static size_t sk_mp_b64_flush(struct sk_mp *m, unsigned char *o)
 {
@@ -186,7 +178,8 @@ static size_t sk_mp_qp(struct sk_mp *m, const unsigned char *p, size_t n, unsign
                 memmove(m->qp, m->qp + 2, m->nqp);
             continue;
         }
-        int hi = m->nqp == 3 ? sk_hex(m->qp[1]) : -1, lo = m->nqp == 3 ? sk_hex(m->qp[2]) : -1;
+        int hi = m->nqp == 3 ? sk_hex_digit(m->qp[1]) : -1,
+            lo = m->nqp == 3 ? sk_hex_digit(m->qp[2]) : -1;
         if (m->nqp == 3 && m->qp[1] == '\r' && m->qp[2] == '\n') {
             m->nqp = 0;
         } else if (hi >= 0 && lo >= 0) {

@@ -1,6 +1,7 @@
 /* sk_icap_syntax.c - strict parsers for ICAP request headers, Encapsulated
  * values and chunk-size lines (see sk_icap_syntax.h for the grammar).
  * Trust boundary: parses client bytes; never reads past a NUL or len. */
+#include <sekisho/text.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -156,17 +157,6 @@ int sk_icap_headers_check(char *const *lines, int n, long max_preview, const cha
     return SK_HDR_OK;
 }
 
-static int sk_hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Extension of the last chunk, from i: [SP/HT] [";" [SP/HT] "ieof" [SP/HT]].
  * "ieof" is the only one a client sends (RFC 3507 4.5); c-icap refuses
  * others except "use-original-body=", a server-to-client extension it would
@@ -201,7 +191,7 @@ long sk_chunk_line(const char *p, long len, long *size)
     long i = 0, v = 0, cr;
     int d;
 
-    for (; i < len && (d = sk_hex((unsigned char)p[i])) >= 0; i++) {
+    for (; i < len && (d = sk_hex_digit((unsigned char)p[i])) >= 0; i++) {
         if (i >= 16)
             return -1;
         v = v * 16 + d;

@@ -262,3 +262,14 @@ int sk_b64_digit(unsigned char c, int urlsafe)
         return 63;
     return -1;
 }
+
+int sk_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -1,6 +1,7 @@
 /* url_host.c - host normalisation: escapes, case, trailing dots, IDN to
  * punycode, the many spellings of an IPv4 address, IPv6 literals.
  * SECURITY: input is client-controlled; every exit is bounded or an error. */
+#include <sekisho/text.h>
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,17 +16,6 @@
 
 #define SK_HOST_IN_MAX  1024 /* before IDN mapping; DNS names are <= 253 */
 #define SK_HOST_OUT_MAX 253
-
-static int sk_host_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* One IPv4 part as WHATWG reads it: 0x hex, leading-zero octal, decimal.
  * -1 when it is not a number (then the host is not an IPv4 address). */
@@ -46,7 +36,7 @@ static int sk_host_v4part(const char *s, size_t n, uint64_t *v)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        int d = sk_host_hexval((unsigned char)s[i]);
+        int d = sk_hex_digit((unsigned char)s[i]);
         if (d < 0 || (unsigned)d >= base)
             return -1;
         *v = *v * base + (unsigned)d;
@@ -70,7 +60,7 @@ static int sk_host_ends_in_number(const char *h, size_t n)
         return 0;
     if (ln >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X')) {
         for (size_t i = 2; i < ln; i++)
-            if (sk_host_hexval((unsigned char)last[i]) < 0)
+            if (sk_hex_digit((unsigned char)last[i]) < 0)
                 return 0;
         return 1;
     }
@@ -140,8 +130,8 @@ static int sk_host_decode(const char *in, size_t len, char *out, size_t *olen, i
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
         if (c == '%') {
-            if (i + 2 >= len || (hi = sk_host_hexval((unsigned char)in[i + 1])) < 0 ||
-                (lo = sk_host_hexval((unsigned char)in[i + 2])) < 0)
+            if (i + 2 >= len || (hi = sk_hex_digit((unsigned char)in[i + 1])) < 0 ||
+                (lo = sk_hex_digit((unsigned char)in[i + 2])) < 0)
                 return -1;
             c = (unsigned char)(hi << 4 | lo);
             i += 2;

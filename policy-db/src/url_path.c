@@ -1,22 +1,12 @@
 /* url_path.c - path and query normalisation: percent-escapes, slashes and
  * dot-segments. SECURITY: input is client-controlled; output is bounded by
  * the 3x expansion the callers allocate for. */
+#include <sekisho/text.h>
 #include <string.h>
 
 #include "url_internal.h"
 
 static const char sk_url_hex[] = "0123456789ABCDEF";
-
-static int sk_url_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* RFC 3986 unreserved: decoding these never changes meaning. */
 static int sk_url_unreserved(unsigned char c)
@@ -44,8 +34,8 @@ static size_t sk_url_escapes(const char *in, size_t len, char *out, int query)
         unsigned char c = (unsigned char)in[i];
         int hi, lo;
 
-        if (c == '%' && i + 2 < len && (hi = sk_url_hexval((unsigned char)in[i + 1])) >= 0 &&
-            (lo = sk_url_hexval((unsigned char)in[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < len && (hi = sk_hex_digit((unsigned char)in[i + 1])) >= 0 &&
+            (lo = sk_hex_digit((unsigned char)in[i + 2])) >= 0) {
             c = (unsigned char)(hi << 4 | lo);
             i += 2;
             if (sk_url_unreserved(c)) {

@@ -58,6 +58,8 @@ void sk_header_sanitize(char *out, size_t size, const char *s);
 
 /* 64-bit FNV-1a of LEN bytes, continuing from SEED (0: the FNV offset
  * basis). Stable across runs and hosts: used for ISTags and layouts. */
+/* Value (0..15) of hexadecimal digit C (either case), or -1. */
+int sk_hex_digit(unsigned char c);
 /* Value (0..63) of base64 digit C in RFC 4648's alphabet, with URLSAFE
  * also its URL-safe one ('-', '_'); -1 for anything else ('=' included). */
 int sk_b64_digit(unsigned char c, int urlsafe);
