@@ -82,14 +82,38 @@ static const char *sk_cicap_modules_dir(void)
     return SK_LAUNCH_CICAP_MODULES_DIR;
 }
 
+/* VALUE for an error message: CR and LF shown as \r and \n, so the
+ * refusal stays one line (it is written to stderr and read by scripts).
+ * Caller frees; NULL when out of memory. */
+static char *sk_one_line(const char *value)
+{
+    char *out = malloc(2 * strlen(value) + 1), *o = out;
+
+    if (out == NULL)
+        return NULL;
+    for (; *value; value++) {
+        if (*value == '\n' || *value == '\r') {
+            *o++ = '\\';
+            *o++ = *value == '\n' ? 'n' : 'r';
+        } else {
+            *o++ = *value;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* Writes "Directive value" with the value quoted when it holds spaces;
  * c-icap's split_args() understands "..." but not embedded quotes or
  * newlines, so those are rejected. Returns 0 or -1 with *err. */
 static int sk_put(FILE *f, const char *directive, const char *value, char **err)
 {
     if (strpbrk(value, "\"\n\r") != NULL) {
+        char *shown = sk_one_line(value);
+
         *err = sk_launch_strf("%s value '%s': quotes and newlines are not supported", directive,
-                              value);
+                              shown ? shown : "?");
+        free(shown);
         return -1;
     }
     if (strlen(value) > 4000) {

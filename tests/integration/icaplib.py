@@ -541,10 +541,15 @@ class SekishoServer:
         env = dict(os.environ)
         pre = os.environ.get("SEKISHO_DAEMON_PRELOAD")
         if pre:
-            os.makedirs(self.run_dir, exist_ok=True)
             env["LD_PRELOAD"] = pre
-            env["ASAN_OPTIONS"] = ("detect_leaks=0:abort_on_error=1:log_path=%s"
-                                   % os.path.join(self.run_dir, "asan"))
+            # Reports go where test.sh looks (its ASAN_OPTIONS log_path, kept
+            # after cleanup() removes self.tmp); run by hand, next to the run
+            # directory, never inside it: the launcher must create that one
+            # itself (integration.launcher checks a refusal leaves none).
+            opts = env.get("ASAN_OPTIONS", "")
+            if "log_path=" not in opts:
+                opts = "log_path=%s" % os.path.join(self.tmp, "asan")
+            env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1:" + opts
         return env
 
     def argv(self):
@@ -714,7 +719,7 @@ def check_asan(ck):
         return
     found = []
     for d in ALL_RUN_DIRS:
-        found += glob.glob(os.path.join(d, "asan*"))
+        found += glob.glob(os.path.join(os.path.dirname(d), "asan*"))
     for f in found:
         try:
             with open(f, errors="replace") as fh:

@@ -344,6 +344,21 @@ static void test_one_byte_writes(void **state)
     run(&r, &o);
     assert_non_null(strstr(o.reports, "log-iban="));
     res_free(&o);
+    /* a stray lead byte before a full-width card, one byte per write: the
+     * pending lead must not swallow the lead of the next sequence (the
+     * chunked text once differed from the whole one: found by fuzz_dlp_norm) */
+    const char fw[] = "x \xef\xef\xbc\x94\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91"
+                      "\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91"
+                      "\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91"
+                      "\xef\xbc\x91 y";
+    for (size_t c = 1; c <= 4; c++) {
+        struct req rf = {.ip = "10.0.0.2",
+                         .ctype = "text/plain; charset=utf-8",
+                         .body = fw,
+                         .len = sizeof(fw) - 1,
+                         .chunk = c};
+        expect(&rf, SK_BLOCK, "cards", "stray lead byte before a full-width card");
+    }
     /* a long body of digits around the window size must not invent a card */
     size_t n = 300000;
     char *big = malloc(n);
