@@ -273,3 +273,14 @@ int sk_hex_digit(unsigned char c)
         return c - 'A' + 10;
     return -1;
 }
+
+void sk_hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}

@@ -82,6 +82,10 @@ struct sk_vs_engine_conf {
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);
 
 /* ---- body store (vs_store.c): RAM up to a threshold, then a spill file ---- */
+
+/* write(2) until all of BUF is written (EINTR retried); 0 or -1. Also
+ * used for quarantined objects (vs_quarantine.c). */
+int sk_vs_write_all(int fd, const void *buf, size_t len);
 struct sk_vs_store {
     unsigned char *mem;
     size_t len, cap;

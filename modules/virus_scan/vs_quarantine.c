@@ -21,22 +21,6 @@
 
 #include "vs_internal.h"
 
-static int sk_vq_write_all(int fd, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* DIR/NAME created 0600 (whatever the umask), written, synced. 0 or -1. */
 static int sk_vq_file(const char *dir, const char *name, const void *buf, size_t len)
 {
@@ -48,7 +32,7 @@ static int sk_vq_file(const char *dir, const char *name, const void *buf, size_t
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd == -1)
         return -1;
-    if (fchmod(fd, 0600) == 0 && sk_vq_write_all(fd, buf, len) == 0 && fsync(fd) == 0)
+    if (fchmod(fd, 0600) == 0 && sk_vs_write_all(fd, buf, len) == 0 && fsync(fd) == 0)
         rc = 0;
     if (close(fd) != 0)
         rc = -1;
@@ -62,17 +46,6 @@ static void sk_vq_field(struct sk_buf *b, const char *key, const char *val, int 
     sk_buf_printf(b, "  \"%s\": \"", key);
     sk_json_escape(b, val ? val : "", 4096);
     sk_buf_puts(b, last ? "\"\n" : "\",\n");
-}
-
-static void sk_vq_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *data, size_t len,
@@ -93,8 +66,8 @@ int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *dat
         return -1;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    sk_vq_hex(rnd, sizeof(rnd), rhex);
-    sk_vq_hex(md, sizeof(md), sha);
+    sk_hex_encode(rnd, sizeof(rnd), rhex);
+    sk_hex_encode(md, sizeof(md), sha);
     snprintf(id, idsize, "%s-%s", stamp, rhex);
     snprintf(name, sizeof(name), "%s.bin", id);
     if (sk_vq_file(dir, name, data, len) == -1)

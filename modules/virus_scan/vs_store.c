@@ -95,7 +95,7 @@ void sk_vs_store_init(struct sk_vs_store *s, uint64_t threshold, const char *tmp
     s->tmp_dir = tmp_dir;
 }
 
-static int sk_vs_write_all(int fd, const void *buf, size_t len)
+int sk_vs_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
 

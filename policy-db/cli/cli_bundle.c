@@ -31,29 +31,6 @@
 #include "cli.h"
 #include "cli_bundle.h"
 
-static void sk_hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[p[i] >> 4];
-        out[2 * i + 1] = hex[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-void sk_bundle_sha256_hex(const void *p, size_t n, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-
-    if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
-        out[0] = '\0';
-        return;
-    }
-    sk_hex(md, 32, out);
-}
-
 int sk_bundle_key_id(EVP_PKEY *key, char out[SK_BUNDLE_KEYID_HEX + 1])
 {
     unsigned char raw[64];
@@ -62,7 +39,7 @@ int sk_bundle_key_id(EVP_PKEY *key, char out[SK_BUNDLE_KEYID_HEX + 1])
 
     if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1)
         return -1;
-    sk_bundle_sha256_hex(raw, len, full);
+    sk_pdb_sha256_hex(raw, len, full);
     memcpy(out, full, SK_BUNDLE_KEYID_HEX);
     out[SK_BUNDLE_KEYID_HEX] = '\0';
     return 0;
@@ -343,7 +320,7 @@ int sk_cli_publish(struct sk_cli *c)
     }
     if ((doc = sk_bundle_export(c, &len, &gen)) == NULL)
         goto out;
-    sk_bundle_sha256_hex(doc, len, hash);
+    sk_pdb_sha256_hex(doc, len, hash);
     sk_bundle_key_id(key, id);
     gmtime_r(&now, &tm);
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -20,7 +20,6 @@ struct sk_bundle {
     const char *policy; /* the export, policy_len bytes */
 };
 
-void sk_bundle_sha256_hex(const void *p, size_t n, char out[65]);
 /* First 16 hex digits of sha256(raw public key). 0 or -1. */
 int sk_bundle_key_id(EVP_PKEY *key, char out[SK_BUNDLE_KEYID_HEX + 1]);
 /* An Ed25519 key from a PEM file, or NULL with *why (static text or errno's). */

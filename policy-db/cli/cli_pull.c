@@ -287,7 +287,7 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
                     "refused %s: the signature does not verify (tampered, or not signed "
                     "by key %s)",
                     name, p->key_id);
-    } else if (sk_bundle_sha256_hex(b.policy, b.policy_len, hash), strcmp(hash, b.content_hash)) {
+    } else if (sk_pdb_sha256_hex(b.policy, b.policy_len, hash), strcmp(hash, b.content_hash)) {
         sk_pull_set(p, "refused %s: content hash mismatch", name);
     } else {
         out = sk_pull_apply(p, &b, name);

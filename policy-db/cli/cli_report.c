@@ -213,6 +213,21 @@ static const char *sk_skip_value(const char *p, const char *end)
     return NULL;
 }
 
+/* One object member's name, at P (after whitespace): its key into KEY
+ * and a pointer to its value (whitespace skipped), or NULL. */
+static const char *sk_member(const char *p, const char *end, char *key, size_t size)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    p++;
+    if (sk_jstr(&p, end, key, size) == -1)
+        return NULL;
+    p = sk_skip_ws(p, end);
+    if (p >= end || *p++ != ':')
+        return NULL;
+    return sk_skip_ws(p, end);
+}
+
 /* The detections array: [{"kind":"virus","name":"Eicar",...},...] */
 static const char *sk_parse_dets(const char *p, const char *end, struct sk_line *l)
 {
@@ -237,12 +252,8 @@ static const char *sk_parse_dets(const char *p, const char *end, struct sk_line 
                 p++;
                 continue;
             }
-            if (*p != '"' || (p++, sk_jstr(&p, end, key, sizeof(key))) == -1)
+            if ((p = sk_member(p, end, key, sizeof(key))) == NULL)
                 return NULL;
-            p = sk_skip_ws(p, end);
-            if (p >= end || *p++ != ':')
-                return NULL;
-            p = sk_skip_ws(p, end);
             if (k >= 0 && *p == '"' && strcmp(key, "kind") == 0) {
                 p++;
                 if (sk_jstr(&p, end, l->det_kind[k], sizeof(l->det_kind[k])) == -1)
@@ -294,12 +305,8 @@ static int sk_parse_line(const char *p, const char *end, struct sk_line *l)
             p++;
             continue;
         }
-        if (*p != '"' || (p++, sk_jstr(&p, end, key, sizeof(key))) == -1)
+        if ((p = sk_member(p, end, key, sizeof(key))) == NULL)
             return -1;
-        p = sk_skip_ws(p, end);
-        if (p >= end || *p++ != ':')
-            return -1;
-        p = sk_skip_ws(p, end);
         size_t i = 0;
         /* cheap first-letter test before strcmp: most keys are not ours */
         for (; i < sizeof(fields) / sizeof(fields[0]); i++)

@@ -316,25 +316,30 @@ out:
     return rc;
 }
 
-int sk_pdb_content_hash(struct sk_pdb *pdb, char out[SK_PDB_HASH_HEX + 1], char **err)
+int sk_pdb_sha256_hex(const void *p, size_t n, char out[SK_PDB_HASH_HEX + 1])
 {
-    static const char hex[] = "0123456789abcdef";
-    struct sk_buf b = {0};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+
+    if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+        out[0] = '\0';
+        return -1;
+    }
+    sk_hex_encode(md, mdlen, out);
+    return 0;
+}
+
+int sk_pdb_content_hash(struct sk_pdb *pdb, char out[SK_PDB_HASH_HEX + 1], char **err)
+{
+    struct sk_buf b = {0};
     int rc = -1;
 
     if (sk_pdb_export_buf_fn(pdb, 0, NULL, &b, err) == -1)
         goto out;
-    if (EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+    if (sk_pdb_sha256_hex(b.data, b.len, out) == -1) {
         sk_pdb_errf(err, "cannot hash the policy (OpenSSL SHA-256 failed)");
         goto out;
     }
-    for (unsigned int i = 0; i < mdlen; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[SK_PDB_HASH_HEX] = '\0';
     rc = 0;
 out:
     free(b.data);

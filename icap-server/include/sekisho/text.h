@@ -58,6 +58,8 @@ void sk_header_sanitize(char *out, size_t size, const char *s);
 
 /* 64-bit FNV-1a of LEN bytes, continuing from SEED (0: the FNV offset
  * basis). Stable across runs and hosts: used for ISTags and layouts. */
+/* IN (N bytes) as lower-case hex into OUT (2N + 1 bytes, NUL-terminated). */
+void sk_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Value (0..15) of hexadecimal digit C (either case), or -1. */
 int sk_hex_digit(unsigned char c);
 /* Value (0..63) of base64 digit C in RFC 4648's alphabet, with URLSAFE

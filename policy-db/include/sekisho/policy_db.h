@@ -214,6 +214,9 @@ int sk_pdb_export(struct sk_pdb *, FILE *out, char **err);
  * it); any difference that export can show changes it. Runs in the
  * caller's read transaction when there is one. 0, or -1 with *err. */
 int sk_pdb_content_hash(struct sk_pdb *, char out[SK_PDB_HASH_HEX + 1], char **err);
+/* SHA-256 of P (N bytes) as 64 lower-case hex digits (the content hash's
+ * form; also bundle manifests and key ids). 0, or -1 with OUT empty. */
+int sk_pdb_sha256_hex(const void *p, size_t n, char out[SK_PDB_HASH_HEX + 1]);
 /* Inside a write: replace the whole policy with the document TEXT (LEN
  * bytes) as written by sk_pdb_export(). Every value is validated as the
  * commands validate it; 0, -1, SK_PDB_REJECT (nothing changed). */
