@@ -13,27 +13,10 @@
 #include "sk_fuzz.h"
 
 struct sk_fuzz_log {
-    unsigned char *p;
-    size_t len, cap;
+    struct sk_buf b; /* first: the callbacks hand ARG to sk_fuzz_put */
     int in_tail;
     size_t tail;
 };
-
-static int sk_fuzz_put(struct sk_fuzz_log *l, const void *buf, size_t len)
-{
-    if (len == 0)
-        return 0;
-    if (l->len + len > l->cap) {
-        size_t cap = (l->len + len) * 2 + 64;
-        unsigned char *p = realloc(l->p, cap);
-        if (!p)
-            abort();
-        l->p = p, l->cap = cap;
-    }
-    memcpy(l->p + l->len, buf, len);
-    l->len += len;
-    return 0;
-}
 
 static int sk_fuzz_begin(void *arg, const struct sk_zip_entry *e)
 {
@@ -97,8 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sk_container_sniff(data, size);
     sk_fuzz_walk(data, size, 0, &whole, &a);
     sk_fuzz_walk(data, size, seed, &parts, &b);
-    SK_FUZZ_CHECK(whole.len == parts.len &&
-                      (whole.len == 0 || memcmp(whole.p, parts.p, whole.len) == 0),
+    SK_FUZZ_CHECK(whole.b.len == parts.b.len &&
+                      (whole.b.len == 0 || memcmp(whole.b.data, parts.b.data, whole.b.len) == 0),
                   "entries differ with chunking (seed %u)", seed);
     SK_FUZZ_CHECK(a.entries == b.entries && a.encrypted == b.encrypted &&
                       a.unsupported == b.unsupported && a.corrupt == b.corrupt &&
@@ -107,6 +90,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 4 && sk_container_sniff(data, size) != SK_CT_ZIP)
         SK_FUZZ_CHECK(whole.tail == size, "not a zip: %zu of %zu bytes reached the tail",
                       whole.tail, size);
-    free(whole.p), free(parts.p);
+    sk_buf_free(&whole.b), sk_buf_free(&parts.b);
     return 0;
 }

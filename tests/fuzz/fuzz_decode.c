@@ -17,31 +17,14 @@ static const char *const sk_fuzz_chains[] = {
     "gzip", "x-gzip", "deflate", "br", "identity, gzip", "gzip, deflate", "br, gzip", ", deflate",
 };
 
-struct sk_fuzz_out {
-    unsigned char *p;
-    size_t len, cap;
-};
-
+/* The decoder's sink: the output goes to a toolkit buffer. */
 static int sk_fuzz_sink(void *arg, const void *buf, size_t len)
 {
-    struct sk_fuzz_out *o = arg;
-
-    if (len == 0)
-        return 0;
-    if (o->len + len > o->cap) {
-        size_t cap = (o->len + len) * 2;
-        unsigned char *p = realloc(o->p, cap);
-        if (!p)
-            return -1;
-        o->p = p, o->cap = cap;
-    }
-    memcpy(o->p + o->len, buf, len);
-    o->len += len;
-    return 0;
+    return len ? sk_buf_append(arg, buf, len) : 0;
 }
 
 static enum sk_decode_rc sk_fuzz_decode(const char *ce, const uint8_t *d, size_t n, unsigned seed,
-                                        struct sk_fuzz_out *o)
+                                        struct sk_buf *o)
 {
     struct sk_coding_chain ch;
     struct sk_decode_limits lim = {.out_max = 8u << 20, .ratio = 0};
@@ -66,7 +49,7 @@ static enum sk_decode_rc sk_fuzz_decode(const char *ce, const uint8_t *d, size_t
 }
 
 /* zlib's gunzip of D, member after member, up to the first error. */
-static void sk_fuzz_gunzip(const uint8_t *d, size_t n, struct sk_fuzz_out *o)
+static void sk_fuzz_gunzip(const uint8_t *d, size_t n, struct sk_buf *o)
 {
     z_stream z;
     unsigned char buf[16384];
@@ -93,7 +76,7 @@ static void sk_fuzz_gunzip(const uint8_t *d, size_t n, struct sk_fuzz_out *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sk_fuzz_out whole = {0}, parts = {0}, ref = {0};
+    struct sk_buf whole = {0}, parts = {0}, ref = {0};
     const char *ce;
     enum sk_decode_rc a, b;
     unsigned seed;
@@ -110,14 +93,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * The result (CORRUPT: the caller's on-error verdict) must not. */
     SK_FUZZ_CHECK((a == SK_DECODE_CORRUPT && strstr(ce, "br")) ||
                       (whole.len == parts.len &&
-                       (whole.len == 0 || memcmp(whole.p, parts.p, whole.len) == 0)),
+                       (whole.len == 0 || memcmp(whole.data, parts.data, whole.len) == 0)),
                   "%s: %zu bytes whole, %zu in chunks (seed %u)", ce, whole.len, parts.len, seed);
     if ((data[0] & 7) <= 1 && a != SK_DECODE_LIMIT) {
         sk_fuzz_gunzip(data + 1, size - 1, &ref);
         SK_FUZZ_CHECK(ref.len <= whole.len &&
-                          (ref.len == 0 || memcmp(ref.p, whole.p, ref.len) == 0),
+                          (ref.len == 0 || memcmp(ref.data, whole.data, ref.len) == 0),
                       "gzip: zlib got %zu bytes, our layer %zu, not a prefix", ref.len, whole.len);
     }
-    free(whole.p), free(parts.p), free(ref.p);
+    sk_buf_free(&whole), sk_buf_free(&parts), sk_buf_free(&ref);
     return 0;
 }

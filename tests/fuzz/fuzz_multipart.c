@@ -10,27 +10,6 @@
 
 #include "sk_fuzz.h"
 
-struct sk_fuzz_log {
-    unsigned char *p;
-    size_t len, cap;
-};
-
-static int sk_fuzz_put(struct sk_fuzz_log *l, const void *buf, size_t len)
-{
-    if (len == 0)
-        return 0;
-    if (l->len + len > l->cap) {
-        size_t cap = (l->len + len) * 2 + 64;
-        unsigned char *p = realloc(l->p, cap);
-        if (!p)
-            abort();
-        l->p = p, l->cap = cap;
-    }
-    memcpy(l->p + l->len, buf, len);
-    l->len += len;
-    return 0;
-}
-
 static int sk_fuzz_begin(void *arg, const struct sk_mp_part *p)
 {
     char h[64];
@@ -52,7 +31,7 @@ static int sk_fuzz_end(void *arg)
 }
 
 static void sk_fuzz_parse(const char *boundary, const uint8_t *d, size_t n, unsigned seed,
-                          struct sk_fuzz_log *l)
+                          struct sk_buf *l)
 {
     struct sk_mp_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, l};
     struct sk_mp *m = sk_mp_new(boundary, &h);
@@ -71,7 +50,7 @@ static void sk_fuzz_parse(const char *boundary, const uint8_t *d, size_t n, unsi
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char boundary[SK_MP_BOUNDARY_MAX + 1];
-    struct sk_fuzz_log whole = {0}, parts = {0};
+    struct sk_buf whole = {0}, parts = {0};
     const uint8_t *nl;
     char *ct;
     unsigned seed;
@@ -86,9 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sk_fuzz_parse(boundary, nl + 1, n, 0, &whole);
         sk_fuzz_parse(boundary, nl + 1, n, seed, &parts);
         SK_FUZZ_CHECK(whole.len == parts.len &&
-                          (whole.len == 0 || memcmp(whole.p, parts.p, whole.len) == 0),
+                          (whole.len == 0 || memcmp(whole.data, parts.data, whole.len) == 0),
                       "objects differ with chunking (seed %u)", seed);
     }
-    free(ct), free(whole.p), free(parts.p);
+    free(ct), sk_buf_free(&whole), sk_buf_free(&parts);
     return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sekisho/text.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An oracle failure is a finding: say which and abort, so libFuzzer saves
@@ -21,6 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                                               \
         }                                                                                          \
     } while (0)
+
+/* Append to a harness's output log (the toolkit's buffer); out of memory
+ * aborts rather than compare a partial copy. Returns 0 (a sink's "go on"). */
+static inline int sk_fuzz_put(struct sk_buf *b, const void *p, size_t n)
+{
+    if (n && sk_buf_append(b, p, n) != 0)
+        abort();
+    return 0;
+}
 
 /* A NUL-terminated copy of DATA (caller frees); NULL when out of memory. */
 static inline char *sk_fuzz_cstr(const uint8_t *data, size_t size)
