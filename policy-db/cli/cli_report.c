@@ -3,9 +3,10 @@
  * charts, no script, nothing fetched) plus, on request, the same tables as
  * CSV, and a plain-text summary on stdout.
  * Memory is bounded whatever the size of the logs: time buckets are hours
- * (a year is 8,760), and each "top" table keeps at most SK_TOP_CAP keys
- * with the space-saving algorithm (exact for anything that is really in
- * the top; counts of keys that entered late are upper bounds, marked so).
+ * (a year is 8,760), and each "top" table keeps at most SK_TOP_CAP keys:
+ * when full, the smaller half is dropped (see sk_top_add); anything that is
+ * really in the top is counted exactly, a key that entered after a drop is
+ * counted from the largest dropped count, an upper bound marked so.
  * SECURITY: every log byte is client-controlled (URLs, user names, threat
  * names): HTML output is escaped, CSV cells are quoted and a leading
  * = + - @ is neutralised so a spreadsheet never runs it as a formula. */
@@ -36,6 +37,7 @@ struct sk_top {
     size_t n;
     uint32_t *slot; /* open addressing: index+1 into items, 0 empty */
     size_t nslot;
+    uint64_t floor; /* largest count dropped so far: a later key may have had it */
 };
 
 static uint64_t sk_hash(const char *s)
@@ -70,9 +72,18 @@ static void sk_top_rehash(struct sk_top *t)
     }
 }
 
+static int sk_top_cmp(const void *a, const void *b)
+{
+    const struct sk_top_item *x = a, *y = b;
+
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->key, y->key);
+}
+
 static void sk_top_add(struct sk_top *t, const char *key)
 {
-    size_t s = sk_hash(key) & (t->nslot - 1), min = 0;
+    size_t s = sk_hash(key) & (t->nslot - 1);
     char *copy;
 
     while (t->slot[s]) {
@@ -85,30 +96,27 @@ static void sk_top_add(struct sk_top *t, const char *key)
     }
     if ((copy = strdup(key)) == NULL)
         return;
-    if (t->n < SK_TOP_CAP) {
-        t->items[t->n] = (struct sk_top_item){.key = copy, .count = 1};
-        t->slot[s] = (uint32_t)++t->n;
-        return;
+    if (t->n == SK_TOP_CAP) {
+        /* full: keep the bigger half and remember the largest count
+         * dropped; a key that enters later may have had up to that many,
+         * so it starts from there and its count is an upper bound. Once
+         * per SK_TOP_CAP / 2 new keys: amortised O(1) per line, where
+         * evicting one minimum per new key cost a scan and a rehash of the
+         * whole table for every line of a log with many distinct hosts. */
+        qsort(t->items, t->n, sizeof(*t->items), sk_top_cmp);
+        for (size_t i = SK_TOP_CAP / 2; i < t->n; i++) {
+            if (t->items[i].count > t->floor)
+                t->floor = t->items[i].count;
+            free(t->items[i].key);
+        }
+        t->n = SK_TOP_CAP / 2;
+        sk_top_rehash(t);
+        s = sk_hash(key) & (t->nslot - 1);
+        while (t->slot[s])
+            s = (s + 1) & (t->nslot - 1);
     }
-    /* full: the smallest count gives its place to the new key, which
-     * inherits that count as a possible overcount (space-saving) */
-    for (size_t i = 1; i < t->n; i++)
-        if (t->items[i].count < t->items[min].count)
-            min = i;
-    free(t->items[min].key);
-    t->items[min].key = copy;
-    t->items[min].over = t->items[min].count;
-    t->items[min].count++;
-    sk_top_rehash(t);
-}
-
-static int sk_top_cmp(const void *a, const void *b)
-{
-    const struct sk_top_item *x = a, *y = b;
-
-    if (x->count != y->count)
-        return x->count < y->count ? 1 : -1;
-    return strcmp(x->key, y->key);
+    t->items[t->n] = (struct sk_top_item){.key = copy, .count = t->floor + 1, .over = t->floor};
+    t->slot[s] = (uint32_t)++t->n;
 }
 
 static void sk_top_free(struct sk_top *t)

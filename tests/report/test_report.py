@@ -13,6 +13,7 @@ Trust: test harness only; talks to the server it starts on loopback.
 
 import argparse
 import csv
+import json
 import os
 import re
 import shutil
@@ -137,6 +138,29 @@ def main():
                        stderr=subprocess.DEVNULL, timeout=120)
         ck.ok("screenshot written (%s)" % shot, os.path.getsize(shot) > 10000
               if os.path.exists(shot) else False)
+        # bounded memory: 20,000 distinct blocked hosts (more than a top
+        # table keeps) and one heavy host among them. The heavy one stays
+        # exact; a host that entered after the table was pruned is marked
+        # as an upper bound.
+        many = os.path.join(srv.tmp, "many.log")
+        with open(many, "w") as f:
+            for i in range(20000):
+                host = "heavy.example" if i % 40 == 0 else "h%d.example" % i
+                f.write(json.dumps({"time": "2026-11-01T10:00:00.000Z", "verdict": "block",
+                                    "url": "http://%s/x" % host, "user": "u", "client": "10.0.0.1",
+                                    "module": "url_block", "rule": "r"}) + "\n")
+        mcsv = os.path.join(srv.tmp, "many-csv")
+        p = subprocess.run([srv.policy, "report", "--log", many, "--out",
+                            os.path.join(srv.tmp, "many.html"), "--csv", mcsv],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        ck.eq("report over 20,000 distinct hosts exits 0", p.returncode, 0)
+        with open(os.path.join(mcsv, "blocked_hosts.csv"), newline="") as f:
+            rows = {r[0]: (int(r[1]), r[2]) for r in list(csv.reader(f))[1:]}
+        ck.eq("the heavy host among 20,000 distinct ones is counted exactly",
+              rows.get("heavy.example"), (500, "no"))
+        ck.ok("the table stays bounded (at most 8,192 keys)", len(rows) <= 8192, len(rows))
+        ck.ok("late entries are marked as upper bounds",
+              any(v[1] == "yes" for v in rows.values()), list(rows.items())[:3])
     except StartupError as e:
         ck.ok("server starts", False, e)
     finally:
