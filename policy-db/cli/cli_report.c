@@ -24,7 +24,7 @@
 #define SK_FIELD_MAX   512
 #define SK_BUCKETS_MAX 20000
 
-/* ---- bounded top-K counting (space-saving) ---------------------------- */
+/* ---- bounded top-K counting (drop the smaller half when full) ---------- */
 
 struct sk_top_item {
     char *key;
