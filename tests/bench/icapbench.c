@@ -319,6 +319,8 @@ static void sk_complete(struct sk_bench *b, struct sk_conn *c)
     c->state = SK_C_IDLE;
     if (sk_budget(b))
         sk_start_request(b, c, 0);
+    else
+        sk_close(b, c); /* done: free the server thread for connections still queued */
 }
 
 /* A finished response block: 100 Continue or the final answer. */

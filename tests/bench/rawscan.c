@@ -299,7 +299,7 @@ static int sk_bisect(struct cl_engine *e, const char *body, size_t blen, int thr
     }
     /* Relative to the mean of the first and last Sekisho runs. */
     base = (rate[0] + rate[n - 1]) / 2;
-    printf("| option set (%zu-byte body, %d thread%s, %.1f s each) | scans/s | us/scan "
+    printf("| option set (%zu-byte body, %d thread%s, %.2g s each) | scans/s | us/scan "
            "| vs Sekisho's |\n|---|--:|--:|--:|\n",
            blen, threads, threads == 1 ? "" : "s", duration);
     for (i = 0; i < n; i++)
