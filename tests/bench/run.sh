@@ -40,7 +40,7 @@ done
 [[ "$duration" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration needs a number of seconds"
 if [ "$quick" = 1 ]; then
     [ "$rounds_set" = 1 ] || rounds=1
-    [ "$duration_set" = 1 ] || duration=2
+    [ "$duration_set" = 1 ] || duration=1
     hashes=10000 patterns=1000 ndomains=100000 stream_mb=20 stream_reqs=2 set_name=quick
 else
     hashes=1000000 patterns=50000 ndomains=1000000 stream_mb=200 stream_reqs=4 set_name=full

@@ -249,7 +249,8 @@ rl_settle() {
     done
     rl_pss=$cur
 }
-# The reload scenario: PSS after start, after each of 3 reloads, after
+# The reload scenario: PSS after start, after each of 3 reloads (1 in
+# --quick), after
 # every child was replaced; transactions failed under load meanwhile.
 run_reload() {
     local n t0 ok=0 fail=0 pss_start pss_rec pss_after=() secs=() master kids k newkids got i
@@ -257,7 +258,7 @@ run_reload() {
     rl_tot=()
     rl_settle
     pss_start=$rl_pss
-    for n in 1 2 3; do
+    for n in $(seq 1 "$rl_reloads"); do
         sig_reload_trigger "$work/sk_rl/sigs" "$n"
         printf '%s' "$(reload_marker "$n")" >"$work/reload-$n.body"
         head -c 4096 "$bodies/bin10k" >>"$work/reload-$n.body"
@@ -298,6 +299,7 @@ run_reload() {
 }
 rl_wait=$([ "$quick" = 1 ] && echo 30 || echo 120)
 rl_step=$([ "$quick" = 1 ] && echo 0.5 || echo 1)
+rl_reloads=$([ "$quick" = 1 ] && echo 1 || echo 3) # the issue asks for 3; the smoke does 1
 
 # One measured run; appends {"scenario","target","round","r":{...}} to $runs.
 run_one() { # scenario target round
