@@ -132,6 +132,17 @@ for s in "${services[@]}"; do
     fi
 done
 
+# clamav-daemon also ships a socket unit that would start clamd on the first
+# connection to /run/clamav/clamd.ctl; the bench runs its own clamd.
+case " ${had_service[*]-} " in
+*" clamav-daemon "*) ;;
+*)
+    if [ -d /run/systemd/system ] && [ -e /lib/systemd/system/clamav-daemon.socket ]; then
+        "${SUDO[@]}" systemctl disable --now clamav-daemon.socket >/dev/null 2>&1 || true
+    fi
+    ;;
+esac
+
 still=()
 for p in "${missing[@]}"; do
     installed "$p" || still+=("$p")

@@ -43,7 +43,9 @@ scen() {
         s_load=(--duration "$new_dur")
         s_desc="REQMOD 10 KB text, DLP + 2 regex templates (peer: same Sekisho without them)"
         s_peer="sekisho, built-in detectors only" s_peer_svc=reqmod s_sk_svc=reqmod s_module=dlp
-        s_peer_port=$sk_port s_peer_pid=$sk_pid s_sk_port=$sk_dlp_port s_sk_pid=$sk_dlp_pid
+        s_peer_port=$sk_port s_peer_pid=$sk_pid
+        # Without the dlp module there is no second server: the row is n/a.
+        [ -z "$sk_dlp_port" ] || s_sk_port=$sk_dlp_port s_sk_pid=$sk_dlp_pid
         s_args=(--method REQMOD --body "$work/text10k" --content-type text/plain --vary
                 --preview 1024 --allow204) ;;
     respmod_threshold_edge)
