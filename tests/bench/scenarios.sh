@@ -73,10 +73,10 @@ scen() {
     reload_mem)
         s_desc="Sekisho memory across signature reloads" s_peer=- s_kind=reload ;;
     respmod_10k_av)
-        s_desc="RESPMOD 10 KB unique, AV" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
+        s_desc="RESPMOD 10 KB unique, AV vs stock clamav_mod defaults" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
         s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview 1024 --allow204) ;;
     respmod_1m_av)
-        s_desc="RESPMOD 1 MB unique, AV" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
+        s_desc="RESPMOD 1 MB unique, AV vs stock clamav_mod defaults" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
         s_args=(--method RESPMOD --body "$bodies/bin1m" --vary --preview 1024 --allow204) ;;
     reqmod_1m_dlp)
         s_desc="REQMOD 1 MB text upload, DLP" s_peer=$dlp_peer s_sk_svc=reqmod s_module=dlp
