@@ -361,6 +361,5 @@ if [ -n "$sk_rl_port" ]; then
     wait_ready sk_rl "$sk_rl_pid" "$sk_rl_port" sekisho 600 ||
         { tail -n 20 "$work/sk_rl/stdout.log" >&2 || true; die "the reload sekisho-server did not start"; }
 fi
-t_all_start=$(($(date +%s) - t0))
 
 . "$here/scenarios.sh"
