@@ -192,7 +192,7 @@ static void test_policy_commands(void **state)
 {
     static const struct sk_tstep steps[] = {
         {{"policy", "list"}, 1, "no such file"},
-        {{"init"}, 0, "schema 3, generation 1"},
+        {{"init"}, 0, "schema 6, generation 1"},
         {{"policy", "add", "staff", "--client-ip", "10.0.0.0/8", "--user", "alice", "--group",
           "CORP\\staff", "--priority", "10", "--comment", "the staff"},
          0,
