@@ -34,10 +34,10 @@ struct sk_directory {
 
 /* The snapshot's directories, by name; *n = 0 when none. Borrowed for the
  * snapshot's life. */
-SK_API const struct sk_directory *sk_snapshot_directories(const struct sk_snapshot *, size_t *n);
+const struct sk_directory *sk_snapshot_directories(const struct sk_snapshot *, size_t *n);
 /* 16 hex digits naming the directory configuration (every field of every
  * directory): a cache entry made under another tag is not used. */
-SK_API const char *sk_snapshot_directory_tag(const struct sk_snapshot *);
+const char *sk_snapshot_directory_tag(const struct sk_snapshot *);
 
 /* A set of DNs, kept in insertion order, compared case-insensitively. */
 struct sk_dir_dns {
@@ -70,7 +70,7 @@ void sk_dir_dn_name(const char *dn, struct sk_buf *out);
 /* PATH must be an absolute path to a regular file not readable or
  * writable by group or others (0600/0400). 0, or -1 with *err naming the
  * file and the fix. */
-SK_API int sk_dir_password_check(const char *path, char **err);
+int sk_dir_password_check(const char *path, char **err);
 
 /*
  * Look USER up in D: bind as D->bind_dn with the password file, find the
@@ -82,7 +82,7 @@ SK_API int sk_dir_password_check(const char *path, char **err);
  * user is 0 with nothing appended), or -1 with *err (malloc'd, caller
  * frees): server unreachable, timeout, bind refused, bad password file.
  */
-SK_API int sk_dir_lookup(const struct sk_directory *d, const char *user, unsigned timeout_ms,
-                         struct sk_buf *out, char **err);
+int sk_dir_lookup(const struct sk_directory *d, const char *user, unsigned timeout_ms,
+                  struct sk_buf *out, char **err);
 
 #endif
