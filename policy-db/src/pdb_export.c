@@ -272,22 +272,39 @@ static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned
  * what fleets ship and the hash is compared with a bundle's, so equal
  * content means an equal path on every node. The secret is in that file,
  * never in the document. */
+/* 1 when SQL returns a row, 0 when not, -1 on error. */
+static int sk_pdb_any_row(struct sk_pdb_exp *x, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        return -1;
+    }
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        return -1;
+    }
+    return step == SQLITE_ROW;
+}
+
 static int sk_pdb_out_directories(struct sk_pdb_exp *x)
 {
     static const char *const names[] = {
         "name", "uris", "base", "bind_dn", "password_file", "#global_catalog", "group_attrs", NULL};
-    sqlite3_stmt *st = NULL;
     int any;
 
-    if (sqlite3_prepare_v2(x->pdb->db, "SELECT 1 FROM directories LIMIT 1", -1, &st, NULL) !=
-        SQLITE_OK) {
-        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
-        return -1;
-    }
-    any = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (!any)
-        return 0;
+    /* the table is absent while `init` walks a v1..v5 file up: each
+     * step's snapshot is exported before v6 exists */
+    any = sk_pdb_any_row(x, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'directories'");
+    if (any == 1)
+        any = sk_pdb_any_row(x, "SELECT 1 FROM directories LIMIT 1");
+    if (any <= 0)
+        return any;
     sk_pdb_out(x, ",\n  \"directories\": ");
     return sk_pdb_out_rows(x,
                            "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
