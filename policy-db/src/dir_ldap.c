@@ -183,7 +183,9 @@ static int sk_dir_connect(struct sk_dir_conn *c, char **err)
 {
     struct berval cred = {0};
     struct timeval tv;
-    int v3 = LDAP_VERSION3, rc;
+    LDAPMessage *res = NULL;
+    int v3 = LDAP_VERSION3, rc, msgid = -1, nuris = 1;
+    long long share;
 
     if (sk_dir_password(c->d->password_file, &cred, err) == -1)
         return -1;
@@ -192,21 +194,49 @@ static int sk_dir_connect(struct sk_dir_conn *c, char **err)
         sk_dir_ldap_err(c, "bad URI list", rc, err);
         goto out;
     }
-    /* Both timeouts carry the whole remaining budget: the network one
-     * bounds each connect (libldap tries the URIs in order), the other
-     * every synchronous wait (the bind). */
     if (sk_dir_left(c, &tv) == -1) {
         rc = sk_dir_ldap_err(c, "connect", LDAP_TIMEOUT, err);
         goto out;
     }
+    /* libldap tries the URIs in order, each connect bounded by the
+     * network timeout: each gets an equal share of the budget, so a
+     * black-holed first server leaves time for the next one and the sum
+     * stays within it. */
+    for (const char *p = c->d->uris; *p; p++)
+        nuris += *p == ' ';
+    share = ((long long)tv.tv_sec * 1000000 + tv.tv_usec) / nuris;
+    tv.tv_sec = (time_t)(share / 1000000);
+    tv.tv_usec = (suseconds_t)(share % 1000000);
     ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
     ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
     ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &tv);
-    rc = ldap_sasl_bind_s(c->ld, c->d->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    /* connect happens here; the answer is awaited with what is left */
+    rc = ldap_sasl_bind(c->ld, c->d->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
+    if (rc != LDAP_SUCCESS) {
+        sk_dir_ldap_err(c, "connect", rc, err);
+        goto out;
+    }
+    if (sk_dir_left(c, &tv) == -1) {
+        rc = sk_dir_ldap_err(c, "bind", LDAP_TIMEOUT, err);
+        goto out;
+    }
+    switch (ldap_result(c->ld, msgid, LDAP_MSG_ALL, &tv, &res)) {
+    case 0:
+        rc = sk_dir_ldap_err(c, "bind", LDAP_TIMEOUT, err);
+        goto out;
+    case -1:
+        ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE, &rc);
+        sk_dir_ldap_err(c, "bind", rc == LDAP_SUCCESS ? LDAP_OTHER : rc, err);
+        rc = -1;
+        goto out;
+    }
+    if (ldap_parse_result(c->ld, res, &rc, NULL, NULL, NULL, NULL, 1) != LDAP_SUCCESS)
+        rc = LDAP_OTHER;
+    res = NULL;
     if (rc != LDAP_SUCCESS)
         sk_dir_ldap_err(c, "bind", rc, err);
 out:
+    ldap_msgfree(res);
     if (cred.bv_val != NULL) {
         explicit_bzero(cred.bv_val, cred.bv_len);
         free(cred.bv_val);

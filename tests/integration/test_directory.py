@@ -13,7 +13,9 @@ Checks:
   still count; the access-log line shows the directory groups;
 - slapd killed: alice is served from the cache (fresh, then stale after
   directory.cache-ttl with a log line); dave, never cached, gets
-  directory.on-error (block by default, then header-groups lets him pass).
+  directory.on-error (block by default, then header-groups lets him pass);
+- a directory that accepts and never answers: the transaction ends after
+  directory.timeout with directory.on-error.
 One c-icap child (--max-servers 1): the cache is per child process.
 
 Trust: test harness only; talks to the servers it starts on loopback.
@@ -22,6 +24,7 @@ Trust: test harness only; talks to the servers it starts on loopback.
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -145,6 +148,33 @@ def g_daemon(ck, srv, ldap):
           "user 'alice': using the cached groups" in srv.daemon_log_tail(20000))
 
 
+def g_timeout(ck, srv, ldap):
+    """A directory that accepts connections and never answers: the
+    transaction still ends after directory.timeout, with on-error."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes handshakes; nobody reads
+    try:
+        srv.policy_cmd("directory", "rm", "corp")
+        srv.policy_cmd("directory", "add", "silent", "--uri",
+                       "ldap://127.0.0.1:%d" % silent.getsockname()[1], "--base", ldaplib.BASE,
+                       "--bind-dn", ldaplib.BIND_DN, "--password-file", ldap.password_file)
+        srv.policy_cmd("set", "directory.timeout", "500")
+        srv.policy_cmd("set", "directory.on-error", "block")
+        time.sleep(1.5)  # picked up by the server
+        t0 = time.monotonic()
+        r = reqmod(srv, "http://neutral.example/silent", ["X-Authenticated-User: alice"])
+        dt = time.monotonic() - t0
+        ck.ok("silent directory: on-error block", blocked(r))
+        # a bound on waiting, not a speed figure: without the timeout this
+        # transaction would hang until the client gives up (10 s)
+        ck.ok("silent directory: answered after directory.timeout (500 ms), not hung",
+              dt < 4.0, "%.2f s" % dt)
+        ck.ok("daemon log says it timed out", "timed out" in srv.daemon_log_tail(20000))
+    finally:
+        silent.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -175,6 +205,7 @@ def main():
         return ck.summary()
     try:
         ck.group("daemon", g_daemon, ck, srv, ldap)
+        ck.group("timeout", g_timeout, ck, srv, ldap)
     finally:
         srv.stop()
         if ck.failed:
