@@ -45,18 +45,20 @@ def _dn(name):
     return "cn=%s,ou=groups,%s" % (name, BASE)
 
 
-def ldif():
+def ldif(extra_eng=()):
     out = ["dn: %s\nobjectClass: dcObject\nobjectClass: organization\no: corp\ndc: corp\n" % BASE,
            "dn: ou=people,%s\nobjectClass: organizationalUnit\nou: people\n" % BASE,
            "dn: ou=groups,%s\nobjectClass: organizationalUnit\nou: groups\n" % BASE,
            "dn: %s\nobjectClass: person\ncn: reader\nsn: reader\nuserPassword: %s\n"
            % (BIND_DN, PASSWORD)]
-    for u in USERS:
-        out.append("dn: %s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\n"
-                   % (_dn(u), u, u, u))
+    extra = ["uid=%s,ou=people,%s" % (u, BASE) for u in extra_eng]
+    for u in USERS + list(extra_eng):
+        out.append("dn: uid=%s,ou=people,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\n"
+                   "sn: %s\n" % (u, BASE, u, u, u))
     for g, members in GROUPS.items():
+        dns = [_dn(m) for m in members] + (extra if g == "Eng" else [])
         out.append("dn: %s\nobjectClass: groupOfNames\ncn: %s\n%s\n"
-                   % (_dn(g), g, "\n".join("member: " + _dn(m) for m in members)))
+                   % (_dn(g), g, "\n".join("member: " + d for d in dns)))
     return "\n".join(out)
 
 
@@ -69,7 +71,8 @@ def _free_port():
 
 
 class Slapd:
-    def __init__(self, name="slapd"):
+    def __init__(self, name="slapd", extra_eng=()):
+        """extra_eng: more uids, members of Eng (the benchmark's user)."""
         for tool in (SLAPD, SLAPADD):
             if not os.access(tool, os.X_OK):
                 raise RuntimeError("%s missing: install slapd (contrib/deps.sh test)" % tool)
@@ -103,7 +106,7 @@ access to * by * read
 """ % {"tmp": self.tmp, "base": BASE, "db": self.db})
         ldif_path = os.path.join(self.tmp, "data.ldif")
         with open(ldif_path, "w") as f:
-            f.write(ldif())
+            f.write(ldif(list(extra_eng)))
         p = subprocess.run([SLAPADD, "-f", self.conf, "-l", ldif_path],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         if p.returncode != 0:
