@@ -94,6 +94,18 @@ def g_cli(ck, srv, ldap):
     p = srv.policy_cmd("directory", "test", "corp", "--user", "CORP\\carol", check=False)
     lines = [l.strip() for l in p.stdout.decode().splitlines()[1:]]
     ck.eq("directory test carol: a group cycle ends", sorted(lines), ["Loop1", "Loop2"])
+    p = srv.policy_cmd("directory", "test", "corp", "--user", "*)(uid=alice", check=False)
+    ck.ok("LDAP filter injection in the user name finds nobody",
+          p.returncode == 0 and b"no groups" in p.stdout and b"Eng" not in p.stdout, p.stdout)
+    p = srv.policy_cmd("directory", "test", "corp", "--user", "*", check=False)
+    ck.ok("user '*' is a name, not a wildcard", b"no groups" in p.stdout, p.stdout)
+    os.chmod(ldap.password_file, 0o640)
+    p = srv.policy_cmd("directory", "test", "corp", "--user", "alice", check=False)
+    os.chmod(ldap.password_file, 0o600)
+    ck.ok("a secret made group-readable after add is refused at lookup",
+          p.returncode == 1 and b"0640" in p.stderr, p.stderr)
+    p = srv.policy_cmd("directory", "rm", "nosuch", check=False)
+    ck.eq("directory rm of an unknown name: exit 2", p.returncode, 2)
     keys = srv.policy_cmd("keys").stdout.decode()
     for k in ("directory.cache-ttl", "directory.timeout", "directory.on-error"):
         ck.ok("keys lists %s" % k, k in keys)
@@ -104,6 +116,12 @@ def g_cli(ck, srv, ldap):
         f.write(doc)
     srv.policy_cmd("import", imp)
     ck.eq("export | import | export is identical", srv.policy_cmd("export").stdout, doc)
+    gen1 = srv.policy_cmd("generation").stdout
+    with open(imp, "wb") as f:
+        f.write(doc.replace(b"ldap://127.0.0.1:1", b"http://127.0.0.1:1"))
+    p = srv.policy_cmd("import", imp, check=False)
+    ck.eq("import of a directory with a bad URI: exit 2", p.returncode, 2)
+    ck.eq("... and nothing changed", srv.policy_cmd("generation").stdout, gen1)
 
 
 def g_daemon(ck, srv, ldap):
