@@ -66,6 +66,24 @@ static int sk_pdb_dir_attr_ok(const char *a)
     return 1;
 }
 
+/* Does URI write a port? ldap_url_parse fills in 389/636 itself, which
+ * would hide the Global Catalog's defaults. */
+static int sk_pdb_dir_has_port(const char *uri)
+{
+    const char *h = strstr(uri, "://"), *end, *colon;
+
+    if (h == NULL)
+        return 0;
+    h += 3;
+    end = h + strcspn(h, "/?");
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        return rb != NULL && rb + 1 < end && rb[1] == ':';
+    }
+    colon = memchr(h, ':', (size_t)(end - h));
+    return colon != NULL && colon + 1 < end;
+}
+
 /* URI -> "scheme://host:port" appended to OUT (space before when not
  * first). -1 with *err when it is not a plain ldap/ldaps server URI. */
 static int sk_pdb_dir_uri(const char *uri, int gc, struct sk_buf *out, char **err)
@@ -90,7 +108,9 @@ static int sk_pdb_dir_uri(const char *uri, int gc, struct sk_buf *out, char **er
         goto out;
     }
     /* The Global Catalog listens on 3268 (LDAP) / 3269 (LDAPS). */
-    port = u->lud_port > 0 ? u->lud_port : gc ? (ldaps ? 3269 : 3268) : (ldaps ? 636 : 389);
+    port = u->lud_port > 0 && sk_pdb_dir_has_port(uri) ? u->lud_port
+           : gc                                        ? (ldaps ? 3269 : 3268)
+                                                       : (ldaps ? 636 : 389);
     sk_buf_printf(out, "%s%s://%s%s%s:%d", out->len ? " " : "", ldaps ? "ldaps" : "ldap",
                   strchr(u->lud_host, ':') ? "[" : "", u->lud_host,
                   strchr(u->lud_host, ':') ? "]" : "", port);

@@ -104,6 +104,26 @@ def g_cli(ck, srv, ldap):
     os.chmod(ldap.password_file, 0o600)
     ck.ok("a secret made group-readable after add is refused at lookup",
           p.returncode == 1 and b"0640" in p.stderr, p.stderr)
+    # Global Catalog: default ports 3268/3269, an empty base (the forest)
+    srv.policy_cmd("directory", "add", "gc", "--global-catalog", "--uri", "ldap://dc1.example",
+                   "--uri", "ldaps://dc2.example", "--uri", "ldaps://dc3.example:636",
+                   "--base", "", "--bind-dn", ldaplib.BIND_DN,
+                   "--password-file", ldap.password_file, "--group-attr", "member")
+    d = {x["name"]: x for x in json.loads(srv.policy_cmd("directory", "list", "--json").stdout)}
+    ck.eq("--global-catalog: ports 3268/3269 unless given",
+          d.get("gc", {}).get("uris"),
+          ["ldap://dc1.example:3268", "ldaps://dc2.example:3269", "ldaps://dc3.example:636"])
+    ck.eq("--global-catalog flag listed", d.get("gc", {}).get("global_catalog"), True)
+    ck.eq("--group-attr replaces the defaults", d.get("gc", {}).get("group_attrs"), ["member"])
+    srv.policy_cmd("directory", "rm", "gc")
+    p = srv.policy_cmd("directory", "add", "plain", "--uri", "ldaps://dc1.example", "--base", "",
+                       "--bind-dn", ldaplib.BIND_DN, "--password-file", ldap.password_file,
+                       check=False)
+    ck.eq("empty --base without --global-catalog: exit 2", p.returncode, 2)
+    p = srv.policy_cmd("directory", "add", "plain", "--uri", "ldap://dc1.example", "--base",
+                       ldaplib.BASE, "--bind-dn", ldaplib.BIND_DN, "--password-file",
+                       ldap.password_file, "--group-attr", "mem(ber", check=False)
+    ck.eq("bad --group-attr: exit 2", p.returncode, 2)
     p = srv.policy_cmd("directory", "rm", "nosuch", check=False)
     ck.eq("directory rm of an unknown name: exit 2", p.returncode, 2)
     keys = srv.policy_cmd("keys").stdout.decode()
