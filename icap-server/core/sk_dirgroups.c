@@ -5,6 +5,7 @@
  * LDAP only as an escaped filter value (dir_ldap.c) and the log escaped. */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,15 +155,16 @@ static void sk_dg_append(struct sk_buf *out, const char *list)
 
 /* Ask every directory, in name order, within TIMEOUT_MS in all. */
 static int sk_dg_lookup(const struct sk_directory *dirs, size_t n, const char *user,
-                        int64_t timeout_ms, struct sk_buf *found, char **err, const char **who)
+                        int64_t timeout_ms, struct sk_buf *found, char **err)
 {
     int64_t deadline = sk_dg_now_ms() + timeout_ms;
 
     for (size_t i = 0; i < n; i++) {
         int64_t left = deadline - sk_dg_now_ms();
-        *who = dirs[i].name;
         if (left <= 0) {
-            *err = strdup("no time left (directory.timeout)");
+            if (asprintf(err, "directory %s: not asked, no time left (directory.timeout)",
+                         dirs[i].name) == -1)
+                *err = NULL;
             return -1;
         }
         if (sk_dir_lookup(&dirs[i], user, (unsigned)left, found, err) == -1)
@@ -177,7 +179,7 @@ enum sk_dirgroups_rc sk_dirgroups_resolve(const struct sk_snapshot *snap, const 
 {
     const struct sk_policy *def = sk_snapshot_default(snap);
     const struct sk_directory *dirs;
-    const char *v, *who = "";
+    const char *v;
     struct sk_buf key = {0}, found = {0}, esc = {0};
     uint64_t ttl = 86400;
     int64_t timeout_ms = 200;
@@ -208,7 +210,7 @@ enum sk_dirgroups_rc sk_dirgroups_resolve(const struct sk_snapshot *snap, const 
         rc = SK_DIRG_CACHED;
         goto out;
     }
-    if (sk_dg_lookup(dirs, n, user, timeout_ms, &found, &err, &who) == 0) {
+    if (sk_dg_lookup(dirs, n, user, timeout_ms, &found, &err) == 0) {
         sk_dircache_put(key.data, found.data ? found.data : "", now, (int64_t)ttl);
         sk_dg_append(out, found.data);
         rc = SK_DIRG_LOOKUP;
@@ -219,13 +221,13 @@ enum sk_dirgroups_rc sk_dirgroups_resolve(const struct sk_snapshot *snap, const 
     if (c == 2) {
         sk_dg_append(out, cached);
         rc = SK_DIRG_STALE;
-        log(1, "sekisho: txn %s: directory %s: %s; user '%s': using the cached groups\n", txn_id,
-            who, err ? err : "lookup failed", esc.data ? esc.data : "");
+        log(1, "sekisho: txn %s: %s; user '%s': using the cached groups\n", txn_id,
+            err ? err : "directory lookup failed", esc.data ? esc.data : "");
     } else {
         rc = SK_DIRG_FAILED;
         *block = v == NULL || strcmp(v, "block") == 0;
-        log(1, "sekisho: txn %s: directory %s: %s; user '%s' not cached: %s\n", txn_id, who,
-            err ? err : "lookup failed", esc.data ? esc.data : "",
+        log(1, "sekisho: txn %s: %s; user '%s' not cached: %s\n", txn_id,
+            err ? err : "directory lookup failed", esc.data ? esc.data : "",
             *block ? "blocked (directory.on-error block)"
                    : "X-Authenticated-Groups only (directory.on-error header-groups)");
     }

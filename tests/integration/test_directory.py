@@ -226,7 +226,10 @@ def main():
         ck.ok("slapd starts", False, str(e))
         return ck.summary()
     srv = SekishoServer(build, modules="url_block", name="dir",
-                        extra_args=["--max-servers", "1", "--threads", "4"])
+                        extra_args=["--max-servers", "1", "--threads", "8",
+                                    # the guard's default (half of the
+                                    # threads) is tight for one child
+                                    "--max-conns-per-client", "0"])
     try:
         srv.init_db()
         srv.policy_cmd("policy", "add", "eng", "--group", "AllStaff", "--priority", "10")
