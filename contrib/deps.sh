@@ -21,6 +21,7 @@ runtime_pkgs=(
     libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
     libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
+    libldap-dev # directory groups (issue 14): OpenLDAP's client library, nested group lookups
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
 # is listed so tests can build signature databases from their own samples.
@@ -36,6 +37,7 @@ test_pkgs=(
     haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
+    slapd ldap-utils # directory groups: the test starts its own slapd on loopback
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -63,7 +65,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus slapd)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]

@@ -44,6 +44,20 @@ int sk_txn_set_server_ip(struct sk_txn *t, const char *ip)
     return t->server_ip ? 0 : -1;
 }
 
+int sk_txn_add_groups(struct sk_txn *t, const char *groups)
+{
+    char *g;
+
+    if (groups == NULL || groups[0] == '\0')
+        return 0;
+    if (asprintf(&g, "%s%s%s", t->groups, t->groups[0] ? "," : "", groups) == -1)
+        return -1;
+    free(t->groups);
+    t->groups = g;
+    t->policy = NULL;
+    return 0;
+}
+
 void sk_txn_clear(struct sk_txn *t)
 {
     free(t->http_method);

@@ -16,16 +16,17 @@
 #define SK_OPT_POLICY   0x1
 #define SK_OPT_JSON     0x2
 #define SK_OPT_LIMIT    0x4
-#define SK_OPT_SCOPE    0x8   /* --client-ip, --user, --group (repeatable) */
-#define SK_OPT_PRIORITY 0x10  /* --priority N */
-#define SK_OPT_COMMENT  0x20  /* --comment TEXT */
-#define SK_OPT_LIST     0x40  /* --list block|allow|approved */
-#define SK_OPT_MATCH    0x80  /* --match exact|prefix|substring|domain|regex */
-#define SK_OPT_DLP      0x100 /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET    0x200 /* --key, --out, --source, --pubkey, --ca, --poll, --once */
-#define SK_OPT_REPORT   0x400 /* --log (repeatable), --from, --to, --csv */
-#define SK_OPT_QUAR     0x800 /* --dir, --older (quarantine) */
-#define SK_OPT_LAST     SK_OPT_QUAR
+#define SK_OPT_SCOPE    0x8    /* --client-ip, --user, --group (repeatable) */
+#define SK_OPT_PRIORITY 0x10   /* --priority N */
+#define SK_OPT_COMMENT  0x20   /* --comment TEXT */
+#define SK_OPT_LIST     0x40   /* --list block|allow|approved */
+#define SK_OPT_MATCH    0x80   /* --match exact|prefix|substring|domain|regex */
+#define SK_OPT_DLP      0x100  /* --detector (repeatable), --min-count, --action */
+#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
+#define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
+#define SK_OPT_DIR      0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
+#define SK_OPT_LAST     SK_OPT_DIR
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -58,6 +59,10 @@ struct sk_cli {
     const char *from, *to, *csv;
     /* quarantine: directory, purge age */
     const char *qdir, *older;
+    /* directory add: --uri/--group-attr (repeatable) and the rest */
+    const char **uris, **group_attrs;
+    int nuris, ngroup_attrs, global_catalog;
+    const char *base, *bind_dn, *password_file;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -72,6 +77,11 @@ struct sk_cli_cmd {
 };
 
 /* Commands, by group. */
+/* directory groups (cli_directory.c) */
+int sk_cli_directory_add(struct sk_cli *);
+int sk_cli_directory_list(struct sk_cli *);
+int sk_cli_directory_rm(struct sk_cli *);
+int sk_cli_directory_test(struct sk_cli *);
 /* quarantine (cli_quarantine.c) */
 int sk_cli_quarantine_list(struct sk_cli *);
 int sk_cli_quarantine_show(struct sk_cli *);

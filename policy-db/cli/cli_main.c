@@ -105,6 +105,15 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
      "restore the policy state of generation GEN, as a new generation"},
+    {"directory add", sk_cli_directory_add, SK_OPT_DIR, 1, 1,
+     "directory add NAME --uri URI [--uri URI]... --base DN --bind-dn DN --password-file FILE"
+     " [--global-catalog] [--group-attr ATTR]...",
+     "add an LDAP directory whose groups join X-Authenticated-Groups (URIs: failover order)"},
+    {"directory list", sk_cli_directory_list, SK_OPT_JSON, 0, 0, "directory list [--json]",
+     "list directories"},
+    {"directory rm", sk_cli_directory_rm, 0, 1, 1, "directory rm NAME", "remove a directory"},
+    {"directory test", sk_cli_directory_test, SK_OPT_SCOPE, 1, 1, "directory test NAME --user U",
+     "look U up now and print the groups found, nested groups included"},
     {"quarantine list", sk_cli_quarantine_list, SK_OPT_QUAR, 0, 0, "quarantine list [--dir DIR]",
      "objects av.quarantine kept (DIR: $SEKISHO_QUARANTINE_DIR, else /var/lib/sekisho/quarantine)"},
     {"quarantine show", sk_cli_quarantine_show, SK_OPT_QUAR, 1, 1, "quarantine show ID [--dir DIR]",
@@ -166,6 +175,8 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--key/--out/--source/--pubkey/--ca/--poll/--once";
     case SK_OPT_QUAR:
         return "--dir/--older";
+    case SK_OPT_DIR:
+        return "--uri/--base/--bind-dn/--password-file/--global-catalog/--group-attr";
     default:
         return "--match";
     }
@@ -240,6 +251,12 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                                              {"csv", required_argument, NULL, 'X'},
                                              {"dir", required_argument, NULL, 'Q'},
                                              {"older", required_argument, NULL, 'R'},
+                                             {"uri", required_argument, NULL, 0x100},
+                                             {"base", required_argument, NULL, 0x101},
+                                             {"bind-dn", required_argument, NULL, 0x102},
+                                             {"password-file", required_argument, NULL, 0x103},
+                                             {"global-catalog", no_argument, NULL, 0x104},
+                                             {"group-attr", required_argument, NULL, 0x105},
                                              {NULL, 0, NULL, 0}};
     int ch;
 
@@ -334,6 +351,36 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             c->seen |= SK_OPT_QUAR;
             break;
         }
+        case 0x100:
+        case 0x105:
+            if (ch == 0x100)
+                c->uris[c->nuris++] = optarg;
+            else
+                c->group_attrs[c->ngroup_attrs++] = optarg;
+            c->seen |= SK_OPT_DIR;
+            sk_cli_word(c, ch == 0x100 ? "--uri" : "--group-attr", optarg);
+            break;
+        case 0x101:
+        case 0x102:
+        case 0x103: {
+            const char **slot = ch == 0x101   ? &c->base
+                                : ch == 0x102 ? &c->bind_dn
+                                              : &c->password_file;
+            const char *opt = ch == 0x101   ? "--base"
+                              : ch == 0x102 ? "--bind-dn"
+                                            : "--password-file";
+            if (*slot)
+                return sk_cli_usage("option %s given twice", opt);
+            *slot = optarg;
+            c->seen |= SK_OPT_DIR;
+            sk_cli_word(c, opt, optarg);
+            break;
+        }
+        case 0x104:
+            c->global_catalog = 1;
+            c->seen |= SK_OPT_DIR;
+            c->words[c->nwords++] = "--global-catalog";
+            break;
         case '1':
             c->once = 1;
             c->seen |= SK_OPT_FLEET;
@@ -414,7 +461,10 @@ int main(int argc, char **argv)
     c.words = calloc((size_t)argc * 2 + 2, sizeof(*c.words));
     c.detectors = calloc((size_t)argc + 1, sizeof(*c.detectors));
     c.logs = calloc((size_t)argc + 1, sizeof(*c.logs));
-    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL || c.logs == NULL)
+    c.uris = calloc((size_t)argc + 1, sizeof(*c.uris));
+    c.group_attrs = calloc((size_t)argc + 1, sizeof(*c.group_attrs));
+    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL || c.logs == NULL ||
+        c.uris == NULL || c.group_attrs == NULL)
         return sk_cli_fail("out of memory");
     if ((rc = sk_cli_parse(&c, argc, argv, &done)) != SK_CLI_OK || done)
         goto out;
@@ -426,7 +476,8 @@ int main(int argc, char **argv)
     if ((cmd = sk_cli_find(&c)) == NULL) {
         int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
                     strcmp(c.argv[0], "category") == 0 || strcmp(c.argv[0], "dlp") == 0 ||
-                    strcmp(c.argv[0], "cluster") == 0 || strcmp(c.argv[0], "notify") == 0;
+                    strcmp(c.argv[0], "cluster") == 0 || strcmp(c.argv[0], "notify") == 0 ||
+                    strcmp(c.argv[0], "directory") == 0;
         if (group && c.argc > 1)
             sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
                          c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);
@@ -451,5 +502,7 @@ out:
     free(c.words);
     free(c.detectors);
     free(c.logs);
+    free(c.uris);
+    free(c.group_attrs);
     return rc;
 }

@@ -266,6 +266,52 @@ static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned
     return sk_pdb_out_policy(x, st);
 }
 
+/* Directories (schema v6), only when there is one: a policy without
+ * directories exports (and hashes) exactly as before. The password file's
+ * path is in the document and so in the content hash: the document is
+ * what fleets ship and the hash is compared with a bundle's, so equal
+ * content means an equal path on every node. The secret is in that file,
+ * never in the document. */
+/* 1 when SQL returns a row, 0 when not, -1 on error. */
+static int sk_pdb_any_row(struct sk_pdb_exp *x, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        return -1;
+    }
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        return -1;
+    }
+    return step == SQLITE_ROW;
+}
+
+static int sk_pdb_out_directories(struct sk_pdb_exp *x)
+{
+    static const char *const names[] = {
+        "name", "uris", "base", "bind_dn", "password_file", "#global_catalog", "group_attrs", NULL};
+    int any;
+
+    /* the table is absent while `init` walks a v1..v5 file up: each
+     * step's snapshot is exported before v6 exists */
+    any = sk_pdb_any_row(x, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'directories'");
+    if (any == 1)
+        any = sk_pdb_any_row(x, "SELECT 1 FROM directories LIMIT 1");
+    if (any <= 0)
+        return any;
+    sk_pdb_out(x, ",\n  \"directories\": ");
+    return sk_pdb_out_rows(x,
+                           "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
+                           " group_attrs FROM directories WHERE id > ?1 ORDER BY name",
+                           0, names, "    ");
+}
+
 int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn version_fn,
                          struct sk_buf *out, char **err)
 {
@@ -286,6 +332,8 @@ int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn v
     sk_pdb_out(&x, ",\n  \"categories\": ");
     if (sk_pdb_out_each(&x, "SELECT id, name, source, comment FROM categories ORDER BY name", flags,
                         sk_pdb_out_category) == -1)
+        goto out;
+    if (sk_pdb_out_directories(&x) == -1)
         goto out;
     sk_pdb_out(&x, "\n}\n");
     if (x.oom) {

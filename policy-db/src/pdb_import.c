@@ -3,6 +3,7 @@
  * validation as the commands; any error leaves the caller's transaction
  * to roll back, so a bad document changes nothing. Trust: the document is
  * administrator input that may be hand-edited or damaged. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +292,64 @@ static int sk_pdb_imp_policy(struct sk_pdb_imp *m, const struct sk_json *p)
     return 0;
 }
 
+/* Space-separated words of S into V (at most MAX); the count. */
+static size_t sk_pdb_imp_words(char *s, char **v, size_t max)
+{
+    size_t n = 0;
+
+    for (char *save = NULL, *w = strtok_r(s, " ", &save); w && n < max;
+         w = strtok_r(NULL, " ", &save))
+        v[n++] = w;
+    return n;
+}
+
+/* "directories" (optional: absent = none) replace all directories. The
+ * password file is not required to exist here: a document may be applied
+ * on a node before its secret is put in place (the server refuses a
+ * missing or readable file at lookup time, and says so). */
+static int sk_pdb_imp_directories(struct sk_pdb_imp *m, const struct sk_json *doc)
+{
+    const struct sk_json *dirs = sk_json_get(doc, "directories");
+
+    if (sk_pdb_exec(m->pdb, "DELETE FROM directories;", m->err) == -1)
+        return -1;
+    if (dirs == NULL)
+        return 0;
+    if (dirs->type != SK_JSON_ARR)
+        return sk_pdb_bad(m, "\"directories\" must be an array", NULL);
+    for (size_t i = 0; i < dirs->n; i++) {
+        const struct sk_json *d = &dirs->kids[i];
+        const struct sk_json *gc = sk_pdb_member(d, "global_catalog", SK_JSON_INT);
+        const char *uris = sk_pdb_mstr(d, "uris"), *attrs = sk_pdb_mstr(d, "group_attrs");
+        char ubuf[8192], abuf[1024], *uv[16], *av[16];
+        struct sk_pdb_dir_spec spec = {
+            .name = sk_pdb_mstr(d, "name"),
+            .base = sk_pdb_mstr(d, "base"),
+            .bind_dn = sk_pdb_mstr(d, "bind_dn"),
+            .password_file = sk_pdb_mstr(d, "password_file"),
+        };
+        int rc;
+
+        if (d->type != SK_JSON_OBJ || !spec.name || !spec.base || !spec.bind_dn ||
+            !spec.password_file || !uris || !attrs || !gc || strlen(uris) >= sizeof(ubuf) ||
+            strlen(attrs) >= sizeof(abuf))
+            return sk_pdb_bad(m,
+                              "a directory needs name, uris, base, bind_dn, password_file,"
+                              " global_catalog and group_attrs",
+                              spec.name);
+        snprintf(ubuf, sizeof(ubuf), "%s", uris);
+        snprintf(abuf, sizeof(abuf), "%s", attrs);
+        spec.nuris = sk_pdb_imp_words(ubuf, uv, 16);
+        spec.ngroup_attrs = sk_pdb_imp_words(abuf, av, 16);
+        spec.uris = (const char *const *)uv;
+        spec.group_attrs = (const char *const *)av;
+        spec.global_catalog = gc->i != 0;
+        if ((rc = sk_pdb_step_rc(sk_pdb_directory_add(m->pdb, &spec, m->err))) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int sk_pdb_imp_tree(struct sk_pdb_imp *m, const struct sk_json *doc)
 {
     const struct sk_json *ver = sk_pdb_member(doc, "version", SK_JSON_INT),
@@ -322,6 +381,8 @@ static int sk_pdb_imp_tree(struct sk_pdb_imp *m, const struct sk_json *doc)
                     m->err) == -1)
         return -1;
     if ((rc = sk_pdb_imp_categories(m, cats)) != 0)
+        return rc;
+    if ((rc = sk_pdb_imp_directories(m, doc)) != 0)
         return rc;
     for (size_t i = 0; i < pols->n; i++) {
         if (pols->kids[i].type != SK_JSON_OBJ)

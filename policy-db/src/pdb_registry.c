@@ -69,6 +69,26 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .def = "",
      .help = "comma-separated media types not scanned (video/*,audio/*); the declared "
              "Content-Type is trusted"},
+    {.key = "directory.cache-ttl",
+     .type = SK_PDB_T_DURATION,
+     .def = "1d",
+     .min = 1,
+     .max = 30 * SK_DAY,
+     .help = "how long a user's directory groups are cached (IWSS: 24 h); a stale entry "
+             "still serves while the directory is unreachable"},
+    {.key = "directory.on-error",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = "block|header-groups",
+     .help = "a user's directory groups unknown (directory down, nothing cached): block, or "
+             "go on with X-Authenticated-Groups only"},
+    {.key = "directory.timeout",
+     .type = SK_PDB_T_INT,
+     .def = "200",
+     .min = 10,
+     .max = 60000,
+     .help = "milliseconds a transaction waits for the directory (all servers, all nesting "
+             "levels)"},
     {.key = "dlp.enabled",
      .type = SK_PDB_T_BOOL,
      .def = "on",

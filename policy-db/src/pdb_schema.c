@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1, v2, v3 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1..v6 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -159,11 +159,34 @@ static const char sk_pdb_schema_v3[] =
     "DROP TABLE url_rules;\n"
     "ALTER TABLE url_rules_v3 RENAME TO url_rules;\n";
 
+/* v4: placeholder, real one on branch h-schedules */
+static const char sk_pdb_schema_v4[] = "";
+/* v5: placeholder, real one on branch h-filetypes */
+static const char sk_pdb_schema_v5[] = "";
+
+/*
+ * Schema v6: directories (issue 14 item 3). LDAP servers whose groups are
+ * added to X-Authenticated-Groups. uris: space-separated, tried in order
+ * (failover); group_attrs: space-separated member attributes. The
+ * password is never stored: password_file names a file (mode 0600/0400)
+ * on this node that holds it.
+ */
+static const char sk_pdb_schema_v6[] =
+    "CREATE TABLE directories (\n"
+    "  id             INTEGER PRIMARY KEY,\n"
+    "  name           TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),\n"
+    "  uris           TEXT NOT NULL CHECK (length(uris) > 0),\n"
+    "  base           TEXT NOT NULL,\n"
+    "  bind_dn        TEXT NOT NULL,\n"
+    "  password_file  TEXT NOT NULL CHECK (substr(password_file, 1, 1) = '/'),\n"
+    "  global_catalog INTEGER NOT NULL DEFAULT 0 CHECK (global_catalog IN (0, 1)),\n"
+    "  group_attrs    TEXT NOT NULL CHECK (length(group_attrs) > 0)\n"
+    ");\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
-    sk_pdb_schema_v1,
-    sk_pdb_schema_v2,
-    sk_pdb_schema_v3,
+    sk_pdb_schema_v1, sk_pdb_schema_v2, sk_pdb_schema_v3,
+    sk_pdb_schema_v4, sk_pdb_schema_v5, sk_pdb_schema_v6,
 };
 
 const char *sk_pdb_migration_sql(int version)

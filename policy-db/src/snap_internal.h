@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include <sekisho/directory.h>
 #include <sekisho/policy_snapshot.h>
 
 #include "match_internal.h"
@@ -41,6 +42,9 @@ struct sk_snapshot {
     struct sk_catset cats;
     size_t entries, bytes;
     double build_ms;
+    struct sk_directory *dirs; /* by name (schema v6) */
+    size_t ndirs;
+    char dir_tag[17];
 };
 
 /* User/group name in any accepted form into lower-case DOMAIN and NAME

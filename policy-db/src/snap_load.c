@@ -3,11 +3,13 @@
  * CLI, possibly hand-edited): every stored value is validated again, and a
  * value that does not validate fails the load (the server keeps its last
  * good snapshot) rather than being guessed at. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pdb_internal.h"
+#include "sekisho/text.h"
 #include "snap_internal.h"
 
 struct sk_load {
@@ -268,6 +270,56 @@ static int sk_load_categories(struct sk_load *l)
     return sk_catset_build(&s->cats, l->err);
 }
 
+/* Directories (issue 14 item 3), and the tag that names their
+ * configuration for the server's group cache. */
+static int sk_row_directory(struct sk_load *l, sqlite3_stmt *st)
+{
+    struct sk_snapshot *s = l->s;
+    struct sk_directory *v = realloc(s->dirs, (s->ndirs + 1) * sizeof(*v)), *d;
+
+    if (v == NULL)
+        return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+    s->dirs = v;
+    d = &s->dirs[s->ndirs++];
+    memset(d, 0, sizeof(*d));
+    d->name = strdup(sk_col(st, 0));
+    d->uris = strdup(sk_col(st, 1));
+    d->base = strdup(sk_col(st, 2));
+    d->bind_dn = strdup(sk_col(st, 3));
+    d->password_file = strdup(sk_col(st, 4));
+    d->global_catalog = sqlite3_column_int(st, 5);
+    d->group_attrs = strdup(sk_col(st, 6));
+    if (!d->name || !d->uris || !d->base || !d->bind_dn || !d->password_file || !d->group_attrs)
+        return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+    return 0;
+}
+
+static int sk_load_directories(struct sk_load *l)
+{
+    struct sk_snapshot *s = l->s;
+    uint64_t h = 0;
+
+    if (sk_load_rows(l,
+                     "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
+                     " group_attrs FROM directories ORDER BY name",
+                     0, sk_row_directory) == -1)
+        return -1;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct sk_directory *d = &s->dirs[i];
+        const char *f[] = {d->name,
+                           d->uris,
+                           d->base,
+                           d->bind_dn,
+                           d->password_file,
+                           d->group_attrs,
+                           d->global_catalog ? "1" : "0"};
+        for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+            h = sk_fnv1a64(f[k], strlen(f[k]) + 1, h);
+    }
+    snprintf(s->dir_tag, sizeof(s->dir_tag), "%016llx", (unsigned long long)h);
+    return 0;
+}
+
 /* Everything read inside one transaction: one generation, one state. */
 static int sk_load_read(struct sk_load *l)
 {
@@ -298,6 +350,8 @@ static int sk_load_read(struct sk_load *l)
                      "SELECT policy_id, name, detectors, min_count, action"
                      " FROM dlp_templates ORDER BY id",
                      0, sk_row_dlp) == -1)
+        return -1;
+    if (sk_load_directories(l) == -1)
         return -1;
     return sk_load_categories(l);
 }

@@ -53,6 +53,16 @@ void sk_snapshot_free(struct sk_snapshot *s)
         sk_policy_free(&s->pol[i]);
     free(s->pol);
     sk_catset_free(&s->cats);
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct sk_directory *d = &s->dirs[i];
+        free(d->name);
+        free(d->uris);
+        free(d->base);
+        free(d->bind_dn);
+        free(d->password_file);
+        free(d->group_attrs);
+    }
+    free(s->dirs);
     free(s);
 }
 
@@ -237,4 +247,15 @@ int sk_scope_validate(const char *kind, const char *value, char **err)
         return sk_pdb_errf(err, "invalid %s '%s'", kind, value);
     sk_ident_name_free(&n);
     return 0;
+}
+
+const struct sk_directory *sk_snapshot_directories(const struct sk_snapshot *s, size_t *n)
+{
+    *n = s->ndirs;
+    return s->dirs;
+}
+
+const char *sk_snapshot_directory_tag(const struct sk_snapshot *s)
+{
+    return s->dir_tag;
 }

@@ -192,7 +192,7 @@ static void test_policy_commands(void **state)
 {
     static const struct sk_tstep steps[] = {
         {{"policy", "list"}, 1, "no such file"},
-        {{"init"}, 0, "schema 3, generation 1"},
+        {{"init"}, 0, "schema 6, generation 1"},
         {{"policy", "add", "staff", "--client-ip", "10.0.0.0/8", "--user", "alice", "--group",
           "CORP\\staff", "--priority", "10", "--comment", "the staff"},
          0,
@@ -567,7 +567,8 @@ static void test_migrate_v1(void **state)
     assert_int_equal(SK_RUN(t, "init"), 0);
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE snapshot_categories; DROP TABLE snapshots;"
+                                  "DROP TABLE directories;" /* v6 */
+                                  " DROP TABLE snapshot_categories; DROP TABLE snapshots;"
                                   " DROP TABLE category_current; DROP TABLE"
                                   " category_versions; PRAGMA user_version = 1;"
                                   " INSERT INTO categories(name) VALUES ('old');"
@@ -578,8 +579,9 @@ static void test_migrate_v1(void **state)
     sqlite3_close(db);
     sk_t_expect(t, SK_RUN(t, "category", "list"), 1, "older than this build", 0);
     sk_t_expect(t, SK_RUN(t, "init"), 0, "migrated policy database", 1);
-    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 4", 2);
-    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 5", 3);
+    /* one generation per step: v1 -> v6 is generations 2..6 */
+    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 7", 2);
+    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 8", 3);
     sk_t_expect(t, SK_RUN(t, "category", "list", "--json"), 0, "\"name\":\"old\",\"domains\":2", 4);
 }
 
@@ -605,7 +607,7 @@ static void test_migrate_v2(void **state)
                      " DEFAULT '', UNIQUE (policy_id, list, match, pattern));"
                      " INSERT INTO v2 SELECT id + 40, policy_id, list, match, pattern, comment"
                      " FROM url_rules; DROP TABLE url_rules; ALTER TABLE v2 RENAME TO url_rules;"
-                     " PRAGMA user_version = 2;",
+                     " DROP TABLE directories; PRAGMA user_version = 2;",
                      NULL, NULL, NULL),
         SQLITE_OK);
     /* the v2 table really refuses cidr: what the migration must change */

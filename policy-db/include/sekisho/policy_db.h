@@ -12,7 +12,7 @@
 #include <sekisho/policy_settings.h>
 
 /* Schema version this build reads and writes (PRAGMA user_version). */
-#define SK_PDB_SCHEMA_VERSION 3
+#define SK_PDB_SCHEMA_VERSION 6
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
 #define SK_PDB_APPLICATION_ID 0x534B5044
 /* Name of the built-in policy that matches every client; always present. */
@@ -130,6 +130,28 @@ int sk_pdb_unset_setting(struct sk_pdb *, const char *policy, const char *key, c
  * regex, ...): the caller rolls back and reports a usage error. *err is a
  * malloc'd one-line message in both cases (caller frees). */
 #define SK_PDB_REJECT (-2)
+
+/* Directories (issue 14 item 3; pdb_directory.c). URIS: ldap:// or
+ * ldaps:// host[:port] only, canonical with the port written (389/636, or
+ * 3268/3269 with GLOBAL_CATALOG), joined by spaces in failover order; BASE
+ * and BIND_DN: valid DNs (BASE may be empty only with GLOBAL_CATALOG: the
+ * whole forest); GROUP_ATTRS: member attribute names (NULL/none: member,
+ * uniqueMember); PASSWORD_FILE: absolute, and when CHECK_FILE a private
+ * regular file (sk_dir_password_check). Name 1..64 of [A-Za-z0-9._-].
+ * add: 0, -1, SK_PDB_REJECT (invalid, or the name is taken). rm: 1
+ * removed, 0 no such directory, -1. */
+struct sk_pdb_dir_spec {
+    const char *name, *base, *bind_dn, *password_file;
+    const char *const *uris;
+    size_t nuris;
+    const char *const *group_attrs;
+    size_t ngroup_attrs;
+    int global_catalog, check_file;
+};
+int sk_pdb_directory_add(struct sk_pdb *, const struct sk_pdb_dir_spec *, char **err);
+int sk_pdb_directory_rm(struct sk_pdb *, const char *name, char **err);
+/* The same validation without a database (the CLI refuses before opening). */
+int sk_pdb_directory_valid(const struct sk_pdb_dir_spec *, char **err);
 
 /* Priorities: user policies 0..SK_PDB_PRIORITY_MAX, default is above. */
 #define SK_PDB_PRIORITY_MAX     999999
