@@ -470,6 +470,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     char namebuf[128];
     size_t len;
     int rc = 0;
+    uint32_t kinds;
     enum sk_verdict v, fv;
 
     w.av = s->av;
@@ -489,10 +490,13 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
     }
-    sk_vs_ft_note_kinds(&ft, rep.kinds, name);
+    kinds = rep.kinds;
     if (rep.result == SK_VS_CLEAN &&
         sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1)
         rep = w.rep;
+    /* after our walk, which names the member: the engine's types are the
+     * objects it alone opens (tar, gz, 7z, rar... members) */
+    sk_vs_ft_note_kinds(&ft, kinds, name);
     /* a virus or a failure verdict first; then the file type */
     if ((v = sk_vs_apply(t, s, &rep)) == SK_BLOCK)
         return v;

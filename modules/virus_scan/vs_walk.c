@@ -61,14 +61,14 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
         w->rep = rep;
         return -1;
     }
-    if (w->ft) {
-        sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
+    if (w->ft)
         k = sk_ft_sniff(p, n, name);
-    }
     if (sk_container_sniff(p, n) == SK_CT_ZIP)
         rc = sk_vs_walk_zip(w, p, n, depth, &k);
-    if (w->ft)
+    if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
+        sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
+    }
     return rc;
 }
 
