@@ -19,8 +19,13 @@
 
 #include "vs_internal.h"
 
-#define SK_VS_MIB   (1024ULL * 1024ULL)
-#define SK_VS_SNIFF 4096 /* bytes av.skip-types checks against the declared type */
+#define SK_VS_MIB (1024ULL * 1024ULL)
+/* av.skip-types checks the declared type against the first bytes: decided
+ * once SK_VS_SNIFF_MIN are in (past tar's magic at 257, within the 1024
+ * bytes of the default preview, so a skipped type still gets its 204),
+ * looking at up to SK_VS_SNIFF of them */
+#define SK_VS_SNIFF     4096
+#define SK_VS_SNIFF_MIN 512
 
 static struct sk_vs_global *sk_vs_g; /* set in the master before fork */
 
@@ -514,7 +519,7 @@ static enum sk_verdict sk_vs_skip_check(struct sk_vs_state *s, int eof)
     size_t n = s->store.len < SK_VS_SNIFF ? s->store.len : SK_VS_SNIFF;
     ssize_t r;
 
-    if (!s->skip_pending || (s->store.total < SK_VS_SNIFF && !eof))
+    if (!s->skip_pending || (s->store.total < SK_VS_SNIFF_MIN && !eof))
         return SK_CONTINUE;
     s->skip_pending = 0;
     if (s->store.fd != -1) { /* a memory-threshold below SK_VS_SNIFF */

@@ -137,7 +137,7 @@ def setup(srv):
     pc("set", "av.pua-exclude", "Win", "--policy", "puax")
     pc("filetype", "allow", "executable", "--policy", "mm")
     pc("set", "filetype.on-mismatch", "block", "--policy", "mm")
-    pc("filetype", "allow", "executable", "--policy", "skip")
+    pc("filetype", "allow", "executable", "disk-image", "--policy", "skip")
     pc("set", "av.skip-types", "video/*", "--policy", "skip")
 
 
@@ -171,6 +171,18 @@ def g_cli(ck, srv):
           exp[:300])
     hist = pc("history").stdout.decode()
     ck.ok("cli: history records the filetype commands", "filetype block" in hist, hist[:500])
+    gen = pc("generation").stdout.decode().strip()
+    h0 = pc("hash").stdout
+    pc("filetype", "block", "archive")
+    out = pc("filetype", "list").stdout.decode()
+    ck.ok("cli: filetype block archive", any(ln.split()[:2] == ["archive", "block"]
+                                             for ln in out.splitlines()), out)
+    ck.ok("cli: the content hash changes with the file types", pc("hash").stdout != h0)
+    pc("rollback", gen)
+    out = pc("filetype", "list").stdout.decode()
+    ck.ok("cli: rollback restores the file types",
+          any(ln.split()[:2] == ["archive", "allow"] for ln in out.splitlines()), out)
+    ck.eq("cli: rollback restores the content hash", pc("hash").stdout, h0)
 
 
 def g_types(ck, srv):
@@ -257,6 +269,30 @@ def g_modes(ck, srv):
                 ip="10.9.9.5", allow204=True)
     ck.ok("av.skip-types video/*: bytes that are no program/archive are skipped (204)",
           r is not None and r.status == 204, r and r.raw_head)
+    # with a 1024-byte preview the decision comes at the preview: 204
+    # before the rest of a large body is sent
+    media = b"\0\0\0\x20ftypisom" + b"v" * (256 * 1024)
+    c = srv.conn(30)
+    try:
+        r = transact(c, "RESPMOD", srv.url("respmod"),
+                     http_req_head("GET", "http://origin.test/ft/big.mp4"),
+                     http_res_head(ctype="video/mp4", body_len=len(media)), media,
+                     preview=1024, allow204=True, extra=("X-Client-IP: 10.9.9.5",))
+    finally:
+        c.close()
+    ck.ok("av.skip-types video/*: 204 at the 1024-byte preview",
+          r is not None and r.status == 204 and r.at_preview, r and r.raw_head)
+    c = srv.conn(30)
+    try:
+        r = transact(c, "RESPMOD", srv.url("respmod"),
+                     http_req_head("GET", "http://origin.test/ft/big2.mp4"),
+                     http_res_head(ctype="video/mp4", body_len=len(lying) + len(media)),
+                     lying + media, preview=1024, allow204=True,
+                     extra=("X-Client-IP: 10.9.9.5",))
+    finally:
+        c.close()
+    ck.ok("av.skip-types video/*: with a preview, a PE+EICAR as video/mp4 is still blocked",
+          blocked(r), r and r.raw_head)
 
 
 def g_pua(ck, srv):

@@ -892,6 +892,19 @@ static void test_skip_types_and_disabled(void **s)
             fail_msg("%s: unexpected verdict or %d scans", cases[i].ct, fk.scans);
         sk_txn_clear(&t);
     }
+    /* decided within the preview (1024 bytes): released before the rest */
+    {
+        struct hdrs h = {{"Content-Type"}, {"video/mp4"}};
+        struct sk_txn t;
+        void *st = NULL;
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m", &h, skip);
+        assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
+        assert_int_equal(sk_vs_on_headers(&t, st), SK_CONTINUE);
+        assert_int_equal(sk_vs_on_body(&t, st, media, 511, 0), SK_CONTINUE);
+        assert_int_equal(sk_vs_on_body(&t, st, media, 513, 0), SK_ALLOW);
+        sk_vs_txn_end(&t, st);
+        sk_txn_clear(&t);
+    }
     /* a lying Content-Type: a program (or a zip) declared video/mp4 is scanned */
     unsigned char pe[200] = "MZ";
     memcpy(pe + 100, eicar, 68);
