@@ -137,7 +137,7 @@ def setup(srv):
     pc("set", "av.pua-exclude", "Win", "--policy", "puax")
     pc("filetype", "allow", "executable", "--policy", "mm")
     pc("set", "filetype.on-mismatch", "block", "--policy", "mm")
-    pc("filetype", "allow", "executable", "disk-image", "--policy", "skip")
+    pc("filetype", "allow", "executable", "--policy", "skip")
     pc("set", "av.skip-types", "video/*", "--policy", "skip")
 
 
