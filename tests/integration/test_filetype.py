@@ -15,7 +15,6 @@ Usage: test_filetype.py --build-dir BUILD
 """
 
 import argparse
-import gzip
 import io
 import os
 import struct
