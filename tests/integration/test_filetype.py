@@ -137,6 +137,8 @@ def setup(srv):
     pc("filetype", "allow", "executable", "--policy", "mm")
     pc("set", "filetype.on-mismatch", "block", "--policy", "mm")
     pc("filetype", "allow", "executable", "--policy", "skip")
+    pc("policy", "add", "office", "--client-ip", "10.9.9.6")
+    pc("filetype", "block", "office-macro", "archive", "--policy", "office")
     pc("set", "av.skip-types", "video/*", "--policy", "skip")
 
 
@@ -230,6 +232,37 @@ def g_types(ck, srv):
           "ISO 9660" in file_says(bytes(iso)), file_says(bytes(iso)))
     r = respmod(srv, "http://origin.test/ft/disk.bin", bytes(iso), "application/octet-stream")
     ck.ok("ISO 9660 image: blocked as disk-image", blocked(r) and "disk image" in page(r),
+          page(r)[:600])
+
+
+def office_zip(macro):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<?xml version='1.0'?><Types/>")
+        z.writestr("_rels/.rels", b"<Relationships/>")
+        z.writestr("word/document.xml", b"<w:document/>")
+        if macro:
+            z.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 60)
+    return b.getvalue()
+
+
+def g_office(ck, srv):
+    ip = "10.9.9.6"  # office-macro and archive blocked
+    docx, docm = office_zip(False), office_zip(True)
+    ck.ok("sample: file(1) calls the docx a Word document",
+          "Microsoft Word 2007+" in file_says(docx),
+          file_says(docx))
+    r = respmod(srv, "http://origin.test/ft/report.docx", docx,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ip=ip)
+    ck.ok("office-macro+archive blocked: a docx (a zip) passes byte-identical",
+          identical(r, docx), r and r.raw_head)
+    r = respmod(srv, "http://origin.test/ft/report.docm", docm,
+                "application/vnd.ms-word.document.macroEnabled.12", ip=ip)
+    ck.ok("office-macro blocked: a docm (vbaProject.bin) is blocked as a macro document",
+          blocked(r) and "Office document with macros" in page(r), page(r)[:600])
+    r = respmod(srv, "http://origin.test/ft/x.zip", zip_of("b.txt", b"text\n"),
+                "application/zip", ip=ip)
+    ck.ok("archive blocked: a plain zip is blocked", blocked(r) and "zip archive" in page(r),
           page(r)[:600])
 
 
@@ -333,6 +366,7 @@ def main():
         return ck.summary()
     try:
         ck.group("types", g_types, ck, srv)
+        ck.group("office", g_office, ck, srv)
         ck.group("modes", g_modes, ck, srv)
         ck.group("pua", g_pua, ck, srv)
         ck.group("cli", g_cli, ck, srv)
