@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <clamav.h>
+
+#include <sekisho/filetype.h>
 
 #include "vs_internal.h"
 #include "vs_testsigs.h" /* generated from tests/sigs at build time */
@@ -185,6 +188,9 @@ struct sk_vs_scan_ctx {
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
     char found[SK_VS_NAME_MAX]; /* first alert, from the virus-found callback */
+    uint32_t kinds;             /* 1 << sk_ft_kind of each inner object */
+    const struct sk_vs_limits *lim;
+    int filter_pua; /* rescan: record only the alerts the policy wants */
 };
 
 static int sk_vs_past(const struct timespec *d)
@@ -205,9 +211,14 @@ static cl_error_t sk_vs_inspect(int fd, const char *type, const char **ancestors
                                 uint32_t layer_attributes, void *context)
 {
     struct sk_vs_scan_ctx *sc = context;
+    enum sk_ft_kind k;
 
     if (!sc)
         return CL_CLEAN;
+    /* inner objects only: the top one is typed from its bytes by the
+     * module (libclamav calls a docx or a jar CL_TYPE_ZIP) */
+    if (recursion_level >= 1 && (k = sk_ft_from_clamav(type)) != SK_FT_NONE)
+        sc->kinds |= 1u << k;
     sc->bytes += file_size;
     if (sc->max_bytes && sc->bytes > sc->max_bytes) {
         sc->over_bytes = 1;
@@ -226,7 +237,7 @@ static void sk_vs_virus_found(int fd, const char *virname, void *context)
 {
     struct sk_vs_scan_ctx *sc = context;
 
-    if (sc && virname && !sc->found[0])
+    if (sc && virname && !sc->found[0] && (!sc->filter_pua || sk_vs_pua_wanted(sc->lim, virname)))
         snprintf(sc->found, sizeof(sc->found), "%s", virname);
 }
 
@@ -290,7 +301,9 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
         sk_vs_errf(err, "cannot set ClamAV engine limits");
         goto fail;
     }
-    rc = cl_load(from, e->cl, &sigs, CL_DB_STDOPT);
+    /* PUA signatures always: av.detect-pua and its categories are per
+     * policy, applied to each detection (sk_vs_pua_wanted) */
+    rc = cl_load(from, e->cl, &sigs, CL_DB_STDOPT | CL_DB_PUA);
     if (rc != CL_SUCCESS) {
         sk_vs_errf(err, "cannot load ClamAV signatures from %s: %s", from, cl_strerror(rc));
         goto fail;
@@ -501,11 +514,77 @@ static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int
     return slot;
 }
 
+/* A PUA detection this policy does not want (av.detect-pua off, or its
+ * category left out) must not hide a real threat later in the object:
+ * rescan reporting every match and keep the first wanted one. Rare (a
+ * PUA hit), so the common scan stays a first-match scan. 1: rescan with
+ * *O and SC prepared; 0: keep RC. */
+static int sk_vs_pua_rescan(cl_error_t rc, const char **virname, struct sk_vs_scan_ctx *sc,
+                            struct cl_scan_options *o)
+{
+    const char *name = *virname ? *virname : sc->found;
+
+    if (rc != CL_VIRUS || sc->filter_pua || sk_vs_pua_wanted(sc->lim, name))
+        return 0;
+    sc->filter_pua = 1;
+    sc->found[0] = '\0';
+    sc->files = sc->bytes = 0;
+    sc->kinds = 0;
+    *virname = NULL;
+    o->general |= CL_SCAN_GENERAL_ALLMATCHES;
+    return 1;
+}
+
+/* After the rescan: the first wanted alert, or clean when there was none. */
+static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
+                                   const struct sk_vs_scan_ctx *sc)
+{
+    *virname = NULL; /* with all matches, libclamav's name is the first of any */
+    if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time)
+        return CL_CLEAN;
+    return rc;
+}
+
+/* Is the word W[0..N) one of LIST's comma-separated words (any case)? */
+static int sk_vs_word_listed(const char *list, const char *w, size_t n)
+{
+    while (list && *list) {
+        size_t k = strcspn(list, ",");
+        const char *p = list;
+        size_t m = k;
+        while (m && (*p == ' ' || *p == '\t'))
+            p++, m--;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        if (m == n && n && strncasecmp(p, w, n) == 0)
+            return 1;
+        list += k + (list[k] == ',');
+    }
+    return 0;
+}
+
+int sk_vs_pua_wanted(const struct sk_vs_limits *lim, const char *name)
+{
+    const char *cat;
+    size_t n;
+
+    if (name == NULL || strncmp(name, "PUA.", 4) != 0)
+        return 1;
+    if (lim == NULL || !lim->pua)
+        return 0;
+    cat = name + 4;
+    n = strcspn(cat, ".");
+    if (lim->pua_include && *lim->pua_include)
+        return sk_vs_word_listed(lim->pua_include, cat, n);
+    return !sk_vs_word_listed(lim->pua_exclude, cat, n);
+}
+
 static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
                                const struct sk_vs_limits *lim, struct sk_vs_report *rep)
 {
     struct sk_vs_clam *c = self;
-    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files, .max_bytes = lim->max_bytes};
+    struct sk_vs_scan_ctx sc = {
+        .max_files = lim->max_files, .max_bytes = lim->max_bytes, .lim = lim};
     int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, buf, len, len));
     struct sk_vs_eng *e;
 
@@ -532,7 +611,11 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
     }
     sk_vs_options(&o);
     rc = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &o, &sc);
+    if (sk_vs_pua_rescan(rc, &virname, &sc, &o))
+        rc = sk_vs_pua_result(cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &o, &sc),
+                              &virname, &sc);
     sk_vs_classify(rc, virname, &sc, rep); /* virname points into the engine: copy first */
+    rep->kinds = sc.kinds;
     cl_fmap_close(map);
     sk_vs_release(e);
     if (slot >= 0)
@@ -544,7 +627,8 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
                               struct sk_vs_report *rep)
 {
     struct sk_vs_clam *c = self;
-    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files, .max_bytes = lim->max_bytes};
+    struct sk_vs_scan_ctx sc = {
+        .max_files = lim->max_files, .max_bytes = lim->max_bytes, .lim = lim};
     unsigned char head[512];
     ssize_t n = pread(fd, head, sizeof(head), 0);
     struct stat st;
@@ -565,7 +649,11 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
     e = sk_vs_acquire(self);
     sk_vs_options(&o);
     rc = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc);
+    if (sk_vs_pua_rescan(rc, &virname, &sc, &o) && lseek(fd, 0, SEEK_SET) == 0)
+        rc = sk_vs_pua_result(cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc),
+                              &virname, &sc);
     sk_vs_classify(rc, virname, &sc, rep);
+    rep->kinds = sc.kinds;
     sk_vs_release(e);
     if (slot >= 0)
         close(slot); /* releases the slot */

@@ -87,6 +87,10 @@ int sk_cli_quarantine_list(struct sk_cli *);
 int sk_cli_quarantine_show(struct sk_cli *);
 int sk_cli_quarantine_release(struct sk_cli *);
 int sk_cli_quarantine_purge(struct sk_cli *);
+/* true file types (cli_filetype.c) */
+int sk_cli_filetype_block(struct sk_cli *);
+int sk_cli_filetype_allow(struct sk_cli *);
+int sk_cli_filetype_list(struct sk_cli *);
 int sk_cli_init(struct sk_cli *);
 int sk_cli_generation(struct sk_cli *);
 int sk_cli_hash(struct sk_cli *);

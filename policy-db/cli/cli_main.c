@@ -123,6 +123,13 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "copy the object to a new FILE (0600) after checking its SHA-256"},
     {"quarantine purge", sk_cli_quarantine_purge, SK_OPT_QUAR, 0, 0,
      "quarantine purge --older AGE [--dir DIR]", "remove objects older than AGE (30d, 12h)"},
+    {"filetype block", sk_cli_filetype_block, SK_OPT_POLICY, 1, 16,
+     "filetype block TYPE... [--policy NAME]",
+     "block true file types (from the bytes), e.g. executable msi office-macro"},
+    {"filetype allow", sk_cli_filetype_allow, SK_OPT_POLICY, 1, 16,
+     "filetype allow TYPE... [--policy NAME]", "stop blocking these file types"},
+    {"filetype list", sk_cli_filetype_list, SK_OPT_POLICY | SK_OPT_JSON, 0, 0,
+     "filetype list [--policy NAME] [--json]", "the file types and whether the policy blocks them"},
 };
 
 #define SK_CLI_NCMDS (sizeof(sk_cli_cmds) / sizeof(sk_cli_cmds[0]))
