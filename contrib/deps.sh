@@ -36,6 +36,7 @@ test_pkgs=(
     haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
+    rsyslog    # tests/ops: --access-log syslog lines reach a real syslog daemon
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -63,7 +64,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus rsyslog)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
