@@ -362,13 +362,15 @@ static void sk_publish_state(void)
     struct sk_policy_store *s = &sk_srv.store;
     struct sk_snapshot *snap = sk_policy_store_acquire(s);
     char hash[65], versions[sizeof(sk_srv.versions)];
-    uint64_t age = 3 * 86400;
+    uint64_t age = 3 * 86400, alerts[4];
     const char *v = snap ? sk_policy_get(sk_snapshot_default(snap), "av.max-signature-age") : NULL;
 
     if (v)
         sk_parse_duration(v, &age);
     sk_check_signatures(snap, age);
     sk_snapshot_unref(snap);
+    sk_notify_stats(&alerts[0], &alerts[1], &alerts[2], &alerts[3]);
+    sk_metrics_set_alerts(alerts);
     sk_srv_refresh_istag(); /* also notices a signature reload without traffic */
     sk_policy_store_content_hash(s, hash);
     pthread_mutex_lock(&sk_srv.istag_lock);

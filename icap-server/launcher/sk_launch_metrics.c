@@ -194,6 +194,18 @@ static void sk_metrics_traffic(FILE *f, const struct sk_status_snap *s)
     fprintf(f, "sekisho_accesslog_dropped_total %llu\n", (unsigned long long)m->log_dropped);
 }
 
+static void sk_alert_metrics(FILE *f, const struct sk_status_snap *s)
+{
+    static const char *const what[4] = {"sent", "failed", "dropped", "suppressed"};
+
+    sk_head(f, "sekisho_alerts_total", "counter",
+            "Alerts (notify.*) by outcome: sent, failed, dropped (queue full), suppressed "
+            "(notify.min-interval)");
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "sekisho_alerts_total{outcome=\"%s\"} %llu\n", what[i],
+                (unsigned long long)s->shm.alerts[i]);
+}
+
 /* The first live child's policy view (all children poll the same file). */
 static const struct sk_metrics_child *sk_first(const struct sk_status_snap *s)
 {
@@ -296,6 +308,7 @@ void sk_status_metrics(FILE *f, const struct sk_status_snap *s)
     if (!s->have)
         return;
     sk_metrics_traffic(f, s);
+    sk_alert_metrics(f, s);
     sk_metrics_state(f, s);
 }
 

@@ -19,6 +19,7 @@ Trust: test harness only; every address is 127.0.0.1.
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -26,12 +27,13 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
-                     http_res_head)
+                     http_res_head, free_port)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 CARDS = b"order 4111 1111 1111 1111 and 5500 0000 0000 0004\n"
@@ -165,8 +167,10 @@ def t_stale(ck, build_dir, hook_url, tmp):
     old = time.time() - 4 * 86400
     for n in os.listdir(sigs):
         os.utime(os.path.join(sigs, n), (old, old))
+    status_port = free_port()
     srv = SekishoServer(build_dir, modules="virus_scan", name="alerts-stale",
-                        test_signatures=False, extra_args=["--clamav-db", sigs])
+                        test_signatures=False, extra_args=[
+                            "--clamav-db", sigs, "--status-listen", "127.0.0.1:%d" % status_port])
     try:
         srv.init_db()
         for k, v in (("notify.webhook", hook_url), ("notify.min-interval", "1h"),
@@ -197,6 +201,17 @@ def t_stale(ck, build_dir, hook_url, tmp):
         ck.eq("one alert for the node, min-interval 0 included (at most hourly)",
               kinds(Hook.got).count("signatures-stale"), n0 + 1)
         ck.ok("several c-icap children were checking", children(srv) >= 2, children(srv))
+
+        def alerts_metric():
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % status_port, timeout=5) as r:
+                text = r.read().decode()
+            return {k: int(v) for k, v in re.findall(
+                r'^sekisho_alerts_total\{outcome="(\w+)"\} (\d+)$', text, re.M)}
+        time.sleep(1.5)  # children copy the counters once a second
+        m = alerts_metric()
+        ck.ok("/metrics: sekisho_alerts_total counts the alert sent and the repeats the "
+              "rate limit held back", m.get("sent") == 1 and m.get("suppressed", 0) >= 1 and
+              m.get("dropped") == 0 and m.get("failed") == 0, m)
     except StartupError as e:
         ck.ok("stale server starts", False, e)
     finally:
