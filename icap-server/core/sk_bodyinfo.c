@@ -7,8 +7,9 @@
  * Every body a module reads is hashed: a detection is known only at the
  * end, and a client that allows 204 keeps the only copy (the body is not
  * held, so it cannot be hashed afterwards). SHA-256 with the CPU's SHA
- * extensions runs at ~1.5-2 GB/s per core, a scan at ~80-100 MB/s: a few
- * percent on scanned bodies, nothing on requests without a body. The hash
+ * extensions ran at 1.4 GB/s per core on the test machine, a scan at
+ * ~80-100 MB/s: a few percent on scanned bodies, nothing on requests
+ * without a body. The hash
  * is of the body as transferred (before content decoding), what a SIEM
  * compares with a download; the log shows it for detections only. The
  * multipart parse stops at the first part with a file name. */

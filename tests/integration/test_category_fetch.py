@@ -58,6 +58,22 @@ def tarball(members):
     return gzip.compress(raw.getvalue())
 
 
+def hostile_tarball():
+    """A symlink named adult/domains pointing at /etc/passwd, and a member
+    whose name climbs out with '..': names are compared, never followed."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
+        ln = tarfile.TarInfo("blacklists/adult/domains")
+        ln.type = tarfile.SYMTYPE
+        ln.linkname = "/etc/passwd"
+        t.addfile(ln)
+        data = b"evil.example/path\n"
+        ti = tarfile.TarInfo("../../../../tmp/adult/urls")
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    return gzip.compress(raw.getvalue())
+
+
 ADULT = b"".join(b"adult%d.example\n" % i for i in range(500)) + b"# comment\n\nbad..name\n"
 ADULT_URLS = b"adult-urls.example/path/\n"
 GAMBLING = b"casino.example\npoker.example\n"
@@ -76,6 +92,7 @@ def serve(www):
         "other.tar.gz": tarball({"blacklists/adult/domains": ADULT,
                                  "blacklists/gambling/domains": GAMBLING}),
     }
+    files["hostile.tar.gz"] = hostile_tarball()
     full = tarball({"blacklists/adult/domains": ADULT * 20})
     files["truncated.tar.gz"] = full[: len(full) // 2]
     for name, data in files.items():
@@ -144,6 +161,17 @@ def main():
         p = run("category", "fetch", "plain", ng.url + "plain.txt")
         ck.ok("a plain list: 3 domains", p.returncode == 0 and b"3 domains" in p.stdout,
               p.stdout + p.stderr)
+
+        p = run("category", "fetch", "hostile", ng.url + "hostile.tar.gz")
+        ck.ok("hostile tarball: the symlink is skipped, the '..' member read as data only",
+              p.returncode == 0 and b"'hostile': 0 domains, 1 urls" in p.stdout,
+              p.stdout + p.stderr)
+        _, rows, _ = state(db)
+        ck.ok("... its one url stored, nothing of /etc/passwd",
+              [r for r in rows if r[0] == "hostile"] == [("hostile", "url", "evil.example/path")],
+              [r for r in rows if r[0] == "hostile"])
+        ck.ok("... and nothing written outside the temporary directory",
+              not os.path.exists("/tmp/adult/urls"))
 
         run("category", "block", "adult")
         p = run("check", "http://adult42.example/x", "--json")
