@@ -37,6 +37,7 @@ test_pkgs=(
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
     rsyslog    # tests/ops: --access-log syslog lines reach a real syslog daemon
+    logrotate  # tests/ops: contrib/logrotate/sekisho run by the real logrotate
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.

@@ -14,6 +14,10 @@ private socket with its own configuration:
   stderr   server-log lines that matter reach the launcher's stderr: the
            built-in TEST-signatures warning, a signature reload, a policy
            database that cannot be loaded
+  rotate   the real logrotate with contrib/logrotate/sekisho (paths, owner
+           and the systemctl call swapped for the test's): the old lines
+           stay in access.log.1, lines after the reload go to a new
+           access.log (mode 0600), none lost, the server log reopened too
 
 Needs rsyslog (contrib/deps.sh test); fails without it.
 Usage: test_logfields.py --build-dir BUILD
@@ -167,6 +171,74 @@ def t_fields(ck, recs, got, upload_sha):
               j.get("verdict") == "allow" and "sha256" not in j and "threat" not in j, j)
 
 
+LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"
+SAMPLE = os.path.join(HERE, "..", "..", "contrib", "logrotate", "sekisho")
+
+
+def get(srv, n, tag):
+    c = srv.conn()
+    for i in range(n):
+        r = transact(c, "REQMOD", srv.url("reqmod"),
+                     req_hdr=http_req_head("GET", "http://%s.test/%d" % (tag, i)), allow204=True)
+        assert r.status == 204, r
+    c.close()
+
+
+def urls(path):
+    try:
+        with open(path) as f:
+            return [json.loads(ln)["url"] for ln in f if ln.strip()]
+    except OSError:
+        return []
+
+
+def t_rotate(ck, build_dir, tmp):
+    """contrib/logrotate/sekisho with the real logrotate."""
+    srv = SekishoServer(build_dir, name="logrotate")
+    try:
+        srv.start()
+        get(srv, 20, "before")
+        with open(SAMPLE) as f:
+            conf = f.read()
+        conf = (conf.replace("/var/log/sekisho/access.log", srv.access_log)
+                .replace("/run/sekisho", srv.run_dir)
+                .replace("create 0600 sekisho sekisho", "create 0600 root root")
+                .replace("systemctl reload sekisho.service", "false"))  # the kill -HUP path
+        cf = os.path.join(tmp, "logrotate.conf")
+        with open(cf, "w") as f:
+            f.write(conf)
+        ck.ok("the sample still names the access log and the pid file it reloads",
+              srv.access_log in conf and os.path.join(srv.run_dir, "c-icap.pid") in conf, conf)
+        p = subprocess.run([LOGROTATE, "-f", "-s", os.path.join(tmp, "lr.state"), cf],
+                           capture_output=True, timeout=60)
+        ck.eq("logrotate -f with the sample exits 0", (p.returncode, p.stderr), (0, b""))
+        ck.ok("the old lines are in access.log.1",
+              urls(srv.access_log + ".1").count("http://before.test/0") == 1,
+              urls(srv.access_log + ".1")[:3])
+        ck.ok("the server log was rotated too",
+              os.path.exists(os.path.join(srv.run_dir, "server.log.1")))
+
+        def after():  # old children finish; new ones write the new file
+            get(srv, 5, "after")
+            return "http://after.test/0" in urls(srv.access_log)
+        ck.ok("after the reload, lines go to a new access.log", poll(after, 20, 0.5),
+              urls(srv.access_log)[:3])
+        new, old = urls(srv.access_log), urls(srv.access_log + ".1")
+        ck.eq("every 'before' line is in the rotated file, once",
+              sorted(u for u in old if "before" in u),
+              sorted("http://before.test/%d" % i for i in range(20)))
+        ck.ok("no 'before' line in the new file", not any("before" in u for u in new))
+        ck.eq("the new access.log is 0600", oct(os.stat(srv.access_log).st_mode & 0o777),
+              oct(0o600))
+        ck.ok("the server log was reopened (written after the reload)",
+              poll(lambda: os.path.getsize(os.path.join(srv.run_dir, "server.log")) > 0, 10))
+    except StartupError as e:
+        ck.ok("logrotate server starts", False, e)
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -245,6 +317,11 @@ def main():
             srv.cleanup()
         if rs:
             rs.close()
+    try:
+        if not ck.ok("logrotate is installed", os.access(LOGROTATE, os.X_OK), LOGROTATE):
+            return ck.summary()
+        ck.group("rotate", t_rotate, ck, a.build_dir, tmp)
+    finally:
         if not os.environ.get("SEKISHO_KEEP_TMP"):
             shutil.rmtree(tmp, ignore_errors=True)
     return ck.summary()
