@@ -8,10 +8,9 @@
  * opened for writing, so a failed fetch changes nothing.
  * SECURITY: the download is untrusted. gzip goes through the decoding
  * layer's decoder (icap-server/core/sk_decode.c, with its output limit);
- * the tar walker below reads fixed 512-byte headers with a verified
- * checksum, uses entry names only to compare them (never as paths: the
- * files it writes have fixed names in a mkdtemp directory, mode 0600), and
- * bounds every size. */
+ * the tar reader (cli_tar.c) checks every header; entry names are only
+ * compared here, never used as paths: the files written have fixed names
+ * in a mkdtemp directory, mode 0600, and each is bounded in size. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -27,6 +26,7 @@
 #include <sekisho/decode.h>
 
 #include "cli.h"
+#include "cli_tar.h"
 
 #define SK_CF_DOWNLOAD_MAX (256L << 20)          /* UT1's whole blacklists.tar.gz: ~20 MB */
 #define SK_CF_UNPACK_MAX   ((uint64_t)2 << 30)   /* decoded tar stream */
@@ -35,20 +35,18 @@
 
 static const char *const sk_cf_files[SK_CF_NFILES] = {"domains", "urls", "expressions"};
 
-/* The tar walk, fed by the gzip decoder (or directly). Lists of the
+/* The unpacking, fed by the gzip decoder (or directly): lists of the
  * category named like NAME go to DIR/FILE; the lists of the first other
  * category seen go to DIR/first/FILE, used when NAME is not in the archive
  * and that category is the only one (a per-category tarball). */
 struct sk_cf {
     const char *name, *dir;
-    unsigned char hdr[512];
+    unsigned char head[512]; /* the first block: a tar header or a plain list */
     size_t hlen;
-    uint64_t left, pad; /* data bytes of the current entry, then padding */
-    int fd;             /* output of the current entry, -1 to skip it */
+    enum { SK_CF_UNSURE, SK_CF_TAR, SK_CF_PLAIN } mode;
+    struct sk_tar tar;
+    int fd; /* output of the current entry, -1 to skip it */
     uint64_t written;
-    int headers; /* headers read */
-    int plain;   /* not a tar: the bytes are one list (domains) */
-    int ended;   /* the end-of-archive block was seen */
     int matched; /* entries of NAME written */
     int ncats;   /* distinct category directories with lists */
     char first[128], last[128];
@@ -105,67 +103,18 @@ static void sk_cf_close(struct sk_cf *f)
     f->fd = -1;
 }
 
-static uint64_t sk_cf_octal(const unsigned char *p, size_t n, int *bad)
+/* A tar entry: keep it when it is a list (domains, urls, expressions)
+ * of NAME's directory or of the first category seen. 1 (read), 0, -1. */
+static int sk_cf_begin(void *arg, const char *name, char type, uint64_t size)
 {
-    uint64_t v = 0;
-    size_t i = 0;
+    struct sk_cf *f = arg;
+    char path[260], *base, *cat;
+    int i;
 
-    while (i < n && p[i] == ' ')
-        i++;
-    for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) {
-        if (v > (UINT64_MAX >> 3))
-            *bad = 1;
-        v = v * 8 + (uint64_t)(p[i] - '0');
-    }
-    if (i < n && p[i] != '\0' && p[i] != ' ')
-        *bad = 1; /* base-256 sizes (> 8 GiB) and garbage alike */
-    return v;
-}
-
-static int sk_cf_checksum_ok(const unsigned char *h)
-{
-    uint64_t sum = 0, want;
-    int bad = 0;
-
-    for (int i = 0; i < 512; i++)
-        sum += (i >= 148 && i < 156) ? ' ' : h[i];
-    want = sk_cf_octal(h + 148, 8, &bad);
-    return !bad && want == sum;
-}
-
-/* One header: pick the entry's output. */
-static int sk_cf_header(struct sk_cf *f)
-{
-    const unsigned char *h = f->hdr;
-    char path[256 + 2], *base, *cat;
-    int bad = 0, i;
-
-    for (i = 0; i < 512 && h[i] == 0; i++)
-        ;
-    if (i == 512) {
-        f->ended = 1;
-        return 0;
-    }
-    if (!sk_cf_checksum_ok(h)) {
-        if (f->headers > 0)
-            return sk_cf_fail(f, "corrupt tar archive (a bad header checksum)");
-        f->plain = 1; /* not a tar: the bytes are the list itself */
-        if (sk_cf_open(f, "", "domains") == -1)
-            return -1;
-        return sk_cf_write(f, h, 512);
-    }
-    f->headers++;
-    f->left = sk_cf_octal(h + 124, 12, &bad);
-    if (bad)
-        return sk_cf_fail(f, "corrupt tar archive (an entry size)");
-    f->pad = (512 - f->left % 512) % 512;
-    /* ustar: prefix "/" name; both fields may fill their width */
-    if (memcmp(h + 257, "ustar", 5) == 0 && h[345])
-        snprintf(path, sizeof(path), "%.155s/%.100s", (const char *)h + 345, (const char *)h);
-    else
-        snprintf(path, sizeof(path), "%.100s", (const char *)h);
-    if (h[156] != '0' && h[156] != '\0')
+    (void)size; /* bounded while writing */
+    if (type != '0' && type != '\0')
         return 0; /* directories, links, long-name and pax records: skipped */
+    snprintf(path, sizeof(path), "%s", name);
     base = strrchr(path, '/');
     if (base) {
         *base++ = '\0';
@@ -181,7 +130,7 @@ static int sk_cf_header(struct sk_cf *f)
         return 0;
     if (strcmp(cat, f->name) == 0) {
         f->matched++;
-        return sk_cf_open(f, "", base);
+        return sk_cf_open(f, "", base) == -1 ? -1 : f->fd != -1;
     }
     /* entries of one directory come together in a tar: a name unlike the
      * previous one is another category */
@@ -194,7 +143,49 @@ static int sk_cf_header(struct sk_cf *f)
         snprintf(f->last, sizeof(f->last), "%.127s", cat);
         f->ncats++;
     }
-    return strcmp(cat, f->first) == 0 ? sk_cf_open(f, "first", base) : 0;
+    if (strcmp(cat, f->first) != 0)
+        return 0;
+    return sk_cf_open(f, "first", base) == -1 ? -1 : f->fd != -1;
+}
+
+static int sk_cf_data(void *arg, const void *buf, size_t len)
+{
+    return sk_cf_write(arg, buf, len);
+}
+
+static int sk_cf_end(void *arg)
+{
+    sk_cf_close(arg);
+    return 0;
+}
+
+static int sk_cf_feed(struct sk_cf *f, const void *p, size_t n)
+{
+    int rc;
+
+    if (f->mode == SK_CF_PLAIN)
+        return sk_cf_write(f, p, n);
+    rc = sk_tar_write(&f->tar, p, n);
+    if (rc == SK_TAR_CORRUPT)
+        return sk_cf_fail(f, "corrupt tar archive (a bad header)");
+    return rc == SK_TAR_OK ? 0 : sk_cf_fail(f, "cannot unpack the archive");
+}
+
+/* The first block tells a tar (a header whose checksum verifies) from a
+ * plain list. */
+static int sk_cf_decide(struct sk_cf *f)
+{
+    struct sk_tar_handler h = {sk_cf_begin, sk_cf_data, sk_cf_end, f};
+
+    if (f->hlen == sizeof(f->head) && sk_tar_header_ok(f->head)) {
+        f->mode = SK_CF_TAR;
+        sk_tar_init(&f->tar, &h);
+    } else {
+        f->mode = SK_CF_PLAIN;
+        if (sk_cf_open(f, "", "domains") == -1)
+            return -1;
+    }
+    return sk_cf_feed(f, f->head, f->hlen);
 }
 
 static int sk_cf_sink(void *arg, const void *buf, size_t len)
@@ -202,36 +193,18 @@ static int sk_cf_sink(void *arg, const void *buf, size_t len)
     struct sk_cf *f = arg;
     const unsigned char *p = buf;
 
-    while (len > 0) {
-        size_t n;
-        if (f->plain) {
-            return sk_cf_write(f, p, len);
-        } else if (f->left > 0) {
-            n = len < f->left ? len : (size_t)f->left;
-            if (sk_cf_write(f, p, n) == -1)
-                return -1;
-            f->left -= n;
-            if (f->left == 0)
-                sk_cf_close(f);
-        } else if (f->pad > 0) {
-            n = len < f->pad ? len : (size_t)f->pad;
-            f->pad -= n;
-        } else if (f->ended) {
-            return 0; /* end-of-archive blocks, trailing zeros */
-        } else {
-            n = sizeof(f->hdr) - f->hlen < len ? sizeof(f->hdr) - f->hlen : len;
-            memcpy(f->hdr + f->hlen, p, n);
-            f->hlen += n;
-            if (f->hlen == sizeof(f->hdr)) {
-                f->hlen = 0;
-                if (sk_cf_header(f) == -1)
-                    return -1;
-            }
-        }
+    if (f->mode == SK_CF_UNSURE) {
+        size_t n = sizeof(f->head) - f->hlen < len ? sizeof(f->head) - f->hlen : len;
+        memcpy(f->head + f->hlen, p, n);
+        f->hlen += n;
         p += n;
         len -= n;
+        if (f->hlen < sizeof(f->head))
+            return 0;
+        if (sk_cf_decide(f) == -1)
+            return -1;
     }
-    return 0;
+    return len ? sk_cf_feed(f, p, len) : 0;
 }
 
 /* Unpack the download into f->dir. 0, or -1 with f->err set. */
@@ -257,15 +230,11 @@ static int sk_cf_unpack(struct sk_cf *f, const struct sk_fetch *d)
         else if (rc != SK_DECODE_OK)
             ret = sk_cf_fail(f, "cannot unpack the download");
     }
-    if (ret == 0 && !f->plain && f->headers == 0 && !f->ended && f->hlen > 0) {
-        /* shorter than one tar header: a short plain list */
-        f->plain = 1;
-        if ((ret = sk_cf_open(f, "", "domains")) == 0)
-            ret = sk_cf_write(f, f->hdr, f->hlen);
-    }
+    if (ret == 0 && f->mode == SK_CF_UNSURE) /* shorter than one block */
+        ret = sk_cf_decide(f);
     /* a tar ends with a zero block (GNU tar, bsdtar, Python's tarfile):
      * without it a download cut at an entry boundary would look whole */
-    if (ret == 0 && !f->plain && (f->hlen || f->left || !f->ended))
+    if (ret == 0 && f->mode == SK_CF_TAR && sk_tar_end(&f->tar) != SK_TAR_OK)
         ret = sk_cf_fail(f, "truncated tar archive (no end-of-archive block)");
     sk_cf_close(f);
     return ret;
@@ -360,7 +329,7 @@ static int sk_cf_get(struct sk_cf *f, const char *url, const char **sub)
     if (sk_cf_unpack(f, &d) == -1)
         goto out;
     *sub = "";
-    if (!f->plain && !f->matched) {
+    if (f->mode == SK_CF_TAR && !f->matched) {
         if (f->ncats != 1) {
             snprintf(f->err, sizeof(f->err), "no category '%s' in the archive (%s%s)", f->name,
                      f->ncats ? "it has: " : "it has no domains/urls lists", f->seen);
