@@ -31,13 +31,13 @@ test_pkgs=(
     clang-format # test.sh checks that every C file is formatted
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
     nginx-light # the fleet test serves a publish directory
+    rsyslog     # tests/ops: --access-log syslog lines reach a real syslog daemon
+    logrotate   # tests/ops: contrib/logrotate/sekisho run by the real logrotate
     chromium # tests/report renders the HTML report headless
     clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
     haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
-    rsyslog    # tests/ops: --access-log syslog lines reach a real syslog daemon
-    logrotate  # tests/ops: contrib/logrotate/sekisho run by the real logrotate
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -65,7 +65,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus rsyslog)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
