@@ -32,6 +32,8 @@ test_pkgs=(
     clang-format # test.sh checks that every C file is formatted
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
     nginx-light # the fleet test serves a publish directory
+    rsyslog     # tests/ops: --access-log syslog lines reach a real syslog daemon
+    logrotate   # tests/ops: contrib/logrotate/sekisho run by the real logrotate
     chromium # tests/report renders the HTML report headless
     clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
     haproxy    # tests/cluster: three nodes behind the contrib/haproxy config

@@ -668,9 +668,10 @@ static void sk_log(struct sk_req *r)
         .n_detections = t->n_detections,
         .http_status = t->http_status,
         .content_type = r->ctype,
-        .filename = r->filename,
+        .filename = r->filename[0] ? r->filename : r->pipe.body.part_filename,
         .generation = sk_srv_txn_generation(t),
         .istag = istag,
+        .sha256 = r->pipe.body.sha256_hex,
     };
     sk_accesslog_write(&rec);
     sk_notify_txn(t, rec.verdict, rec.module, rec.module_error);

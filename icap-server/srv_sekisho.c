@@ -335,18 +335,42 @@ static pthread_t sk_flusher;
 static pid_t sk_flusher_pid;
 static int sk_flusher_stop;
 
+/* The signatures-stale alert: each child looks at the signature directory
+ * once a minute and at once when the policy generation changes (a lowered
+ * av.max-signature-age applies without waiting); sk_notify's node-wide
+ * rate limit makes it one alert. Only when virus_scan is in the chain.
+ * Runs in the flusher thread only. */
+static void sk_check_signatures(const struct sk_snapshot *snap, uint64_t max_age)
+{
+    static int64_t last_gen = -1;
+    static time_t next;
+    time_t now = time(NULL);
+    int av = 0;
+
+    for (int i = 0; i < sk_srv.chain.n; i++)
+        av |= strcmp(sk_srv.chain.mods[i].mod->name, "virus_scan") == 0;
+    if (!av || !snap || (now < next && sk_snapshot_generation(snap) == last_gen))
+        return;
+    next = now + 60;
+    last_gen = sk_snapshot_generation(snap);
+    sk_notify_signatures(snap, sk_srv.chain_conf.clamav_db, (int64_t)max_age, (int64_t)now);
+}
+
 /* This child's policy and version state for the status listener. */
 static void sk_publish_state(void)
 {
     struct sk_policy_store *s = &sk_srv.store;
     struct sk_snapshot *snap = sk_policy_store_acquire(s);
     char hash[65], versions[sizeof(sk_srv.versions)];
-    uint64_t age = 3 * 86400;
+    uint64_t age = 3 * 86400, alerts[4];
     const char *v = snap ? sk_policy_get(sk_snapshot_default(snap), "av.max-signature-age") : NULL;
 
     if (v)
         sk_parse_duration(v, &age);
+    sk_check_signatures(snap, age);
     sk_snapshot_unref(snap);
+    sk_notify_stats(&alerts[0], &alerts[1], &alerts[2], &alerts[3]);
+    sk_metrics_set_alerts(alerts);
     sk_srv_refresh_istag(); /* also notices a signature reload without traffic */
     sk_policy_store_content_hash(s, hash);
     pthread_mutex_lock(&sk_srv.istag_lock);

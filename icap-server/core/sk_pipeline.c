@@ -172,6 +172,9 @@ enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t 
 {
     struct sk_txn *t = p->txn;
 
+    if (p->outcome == SK_OUT_PENDING)
+        sk_bodyinfo_write(&p->body, t, buf, len, eof);
+
     for (int i = 0; i < p->chain->n && p->outcome == SK_OUT_PENDING; i++) {
         const struct sk_loaded_module *lm = &p->chain->mods[i];
         if (!p->wants_body[i])
@@ -192,6 +195,7 @@ enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t 
 
 void sk_pipeline_finish(struct sk_pipeline *p)
 {
+    sk_bodyinfo_free(&p->body); /* a body not read to its end */
     if (p->finished || !p->chain)
         return;
     p->finished = 1;

@@ -151,8 +151,10 @@ void sk_launch_pull_stop(pid_t pid);
 int sk_launch_status_print(const struct sk_launch_opts *opts);
 
 /* sk_launch_logecho.c: echo new important server-log lines to stderr.
- * *offset: where the last look ended; -1 starts at the current end. */
-void sk_launch_logecho(const char *path, long long *offset);
+ * *offset: where the last look ended; -1 starts at the current end. OUT:
+ * PATH is c-icap's output (RUN/c-icap.out), where only the modules' own
+ * "sekisho MODULE: ..." lines are taken. */
+void sk_launch_logecho(const char *path, long long *offset, int out);
 
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or

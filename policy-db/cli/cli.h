@@ -119,6 +119,11 @@ int sk_cli_url_add(struct sk_cli *);
 int sk_cli_url_list(struct sk_cli *);
 int sk_cli_url_rm(struct sk_cli *);
 int sk_cli_category_import(struct sk_cli *);
+int sk_cli_category_fetch(struct sk_cli *); /* cli_catfetch.c */
+/* What an import stored, on stdout (import and fetch). */
+struct timespec;
+void sk_cli_category_imported(const char *name, const struct sk_pdb_import_stats *s,
+                              const struct timespec *t0, int64_t gen);
 int sk_cli_category_list(struct sk_cli *);
 int sk_cli_category_rm(struct sk_cli *);
 int sk_cli_category_block(struct sk_cli *);
@@ -169,6 +174,17 @@ int sk_cli_find_policy(struct sk_pdb *pdb, const char *name, int64_t *id);
 const char *sk_cli_policy_name(const struct sk_cli *);
 /* Parse a decimal integer in LO..HI; 0 or -1. */
 int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
+
+/* cli_fetch.c: a download into memory. */
+struct sk_fetch {
+    char *p; /* malloc'd, NUL-terminated; caller frees */
+    size_t len;
+    long max; /* refuse more than this many bytes */
+    int too_big;
+};
+/* GET URL into F (CA: a CA file, NULL for the system's). Returns the HTTP
+ * status, or -1 with the reason in MSG. */
+long sk_cli_fetch(const char *url, const char *ca, struct sk_fetch *f, char *msg, size_t msize);
 
 /* Remove PATH-wal and PATH-shm (after removing a database init created). */
 void sk_cli_remove_sidecars(const char *path);

@@ -58,6 +58,8 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "url rm ID | url rm --list L --match M PATTERN [--policy NAME]", "remove a URL rule"},
     {"category import", sk_cli_category_import, 0, 2, 2, "category import NAME DIR",
      "import (or replace) a squidGuard/UT1 list: DIR/domains, DIR/urls, DIR/expressions"},
+    {"category fetch", sk_cli_category_fetch, 0, 2, 2, "category fetch NAME URL",
+     "download a squidGuard/UT1 tarball (.tar.gz) or plain list and import it as NAME"},
     {"category list", sk_cli_category_list, SK_OPT_JSON, 0, 0, "category list [--json]",
      "list categories with entry counts and the policies blocking them"},
     {"category rm", sk_cli_category_rm, 0, 1, 1, "category rm NAME",

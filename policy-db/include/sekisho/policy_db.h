@@ -220,6 +220,10 @@ struct sk_pdb_import_stats {
  * 0, -1, SK_PDB_REJECT (unreadable directory/file, bad name, garbage). */
 int sk_pdb_category_import(struct sk_pdb *, const char *name, const char *dir,
                            struct sk_pdb_import_stats *, char **err);
+/* The same, recording SOURCE (e.g. the URL it was downloaded from) as the
+ * category's source instead of DIR's real path. */
+int sk_pdb_category_import_src(struct sk_pdb *, const char *name, const char *dir,
+                               const char *source, struct sk_pdb_import_stats *, char **err);
 /* Remove category NAME (and its blocks in every policy). 0/-1/REJECT. */
 int sk_pdb_category_rm(struct sk_pdb *, const char *name, char **err);
 /* Block (BLOCK=1) or unblock category NAME in POLICY (NULL: default).
