@@ -53,7 +53,14 @@ int sk_cli_category_rm(struct sk_cli *c)
 
 static int64_t sk_cli_do_block(struct sk_cli *c, struct sk_pdb *pdb, void *arg, char **err)
 {
-    return sk_pdb_category_block(pdb, c->policy, c->ops[0], *(int *)arg, err);
+    int n = sk_pdb_category_block(pdb, c->policy, c->ops[0], *(int *)arg, err), rc;
+
+    if (n < 0)
+        return n;
+    /* --when on a block that exists already sets its schedule */
+    if (c->when != NULL && (rc = sk_pdb_category_when(pdb, c->policy, c->ops[0], c->when, err)) < 0)
+        return rc;
+    return n || c->when != NULL;
 }
 
 static int sk_cli_block(struct sk_cli *c, int block)

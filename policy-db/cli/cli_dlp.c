@@ -10,8 +10,14 @@ static int64_t sk_cli_do_dlp_add(struct sk_cli *c, struct sk_pdb *pdb, void *arg
 {
     int64_t min_count = *(int64_t *)arg;
 
-    return sk_pdb_dlp_add(pdb, c->policy, c->ops[0], c->detectors, (size_t)c->ndetectors, min_count,
-                          c->action, err);
+    int64_t id = sk_pdb_dlp_add(pdb, c->policy, c->ops[0], c->detectors, (size_t)c->ndetectors,
+                                min_count, c->action, err);
+    int rc;
+
+    if (id > 0 && c->when != NULL &&
+        (rc = sk_pdb_dlp_when(pdb, c->policy, c->ops[0], c->when, err)) < 0)
+        return rc;
+    return id;
 }
 
 int sk_cli_dlp_add(struct sk_cli *c)

@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1, v2, v3 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1 to v4 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -159,11 +159,53 @@ static const char sk_pdb_schema_v3[] =
     "DROP TABLE url_rules;\n"
     "ALTER TABLE url_rules_v3 RENAME TO url_rules;\n";
 
+/*
+ * Schema v4: schedules (issue 14). A schedule is days and time ranges in
+ * a zone, stored in canonical text (sched_spec.c) and validated again by
+ * every reader. Rules, category blocks and DLP templates get one nullable
+ * column when_sched: "NAME" (applies inside the schedule) or "!NAME"
+ * (outside it); NULL = always. ADD COLUMN keeps every row and id in place.
+ * It is text, not a foreign key, so the export/import/rollback documents
+ * carry it as written; the triggers keep it pointing at a schedule.
+ */
+static const char sk_pdb_schema_v4[] =
+    "CREATE TABLE schedules (\n"
+    "  id    INTEGER PRIMARY KEY,\n"
+    "  name  TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64\n"
+    "          AND substr(name, 1, 1) <> '!'),\n"
+    "  days  TEXT NOT NULL CHECK (length(days) > 0),\n"
+    "  times TEXT NOT NULL DEFAULT '',\n"
+    "  tz    TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "ALTER TABLE url_rules ADD COLUMN when_sched TEXT;\n"
+    "ALTER TABLE policy_categories ADD COLUMN when_sched TEXT;\n"
+    "ALTER TABLE dlp_templates ADD COLUMN when_sched TEXT;\n"
+    "CREATE TRIGGER schedules_in_use BEFORE DELETE ON schedules\n"
+    "  WHEN EXISTS (SELECT 1 FROM url_rules WHERE ltrim(when_sched, '!') = OLD.name)\n"
+    "    OR EXISTS (SELECT 1 FROM policy_categories WHERE ltrim(when_sched, '!') = OLD.name)\n"
+    "    OR EXISTS (SELECT 1 FROM dlp_templates WHERE ltrim(when_sched, '!') = OLD.name)\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the schedule is still used by a rule'); END;\n"
+    "CREATE TRIGGER schedules_fixed_name BEFORE UPDATE OF name ON schedules\n"
+    "  BEGIN SELECT RAISE(ABORT, 'a schedule cannot be renamed'); END;\n"
+    "CREATE TRIGGER url_rules_when BEFORE UPDATE OF when_sched ON url_rules\n"
+    "  WHEN NEW.when_sched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules\n"
+    "    WHERE name = ltrim(NEW.when_sched, '!'))\n"
+    "  BEGIN SELECT RAISE(ABORT, 'no such schedule'); END;\n"
+    "CREATE TRIGGER policy_categories_when BEFORE UPDATE OF when_sched ON policy_categories\n"
+    "  WHEN NEW.when_sched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules\n"
+    "    WHERE name = ltrim(NEW.when_sched, '!'))\n"
+    "  BEGIN SELECT RAISE(ABORT, 'no such schedule'); END;\n"
+    "CREATE TRIGGER dlp_templates_when BEFORE UPDATE OF when_sched ON dlp_templates\n"
+    "  WHEN NEW.when_sched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules\n"
+    "    WHERE name = ltrim(NEW.when_sched, '!'))\n"
+    "  BEGIN SELECT RAISE(ABORT, 'no such schedule'); END;\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
     sk_pdb_schema_v1,
     sk_pdb_schema_v2,
     sk_pdb_schema_v3,
+    sk_pdb_schema_v4,
 };
 
 const char *sk_pdb_migration_sql(int version)
