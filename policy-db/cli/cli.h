@@ -16,19 +16,21 @@
 #define SK_OPT_POLICY   0x1
 #define SK_OPT_JSON     0x2
 #define SK_OPT_LIMIT    0x4
-#define SK_OPT_SCOPE    0x8    /* --client-ip, --user, --group (repeatable) */
-#define SK_OPT_PRIORITY 0x10   /* --priority N */
-#define SK_OPT_COMMENT  0x20   /* --comment TEXT */
-#define SK_OPT_LIST     0x40   /* --list block|allow|approved */
-#define SK_OPT_MATCH    0x80   /* --match exact|prefix|substring|domain|regex */
-#define SK_OPT_DLP      0x100  /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once */
-#define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
-#define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
-#define SK_OPT_SCHED    0x1000 /* --days, --time (repeatable), --tz (schedule add) */
-#define SK_OPT_WHEN     0x2000 /* --when NAME|!NAME */
-#define SK_OPT_AT       0x4000 /* --at ISO-8601 (check) */
-#define SK_OPT_LAST     SK_OPT_AT
+#define SK_OPT_SCOPE    0x8   /* --client-ip, --user, --group (repeatable) */
+#define SK_OPT_PRIORITY 0x10  /* --priority N */
+#define SK_OPT_COMMENT  0x20  /* --comment TEXT */
+#define SK_OPT_LIST     0x40  /* --list block|allow|approved */
+#define SK_OPT_MATCH    0x80  /* --match exact|prefix|substring|domain|regex */
+#define SK_OPT_DLP      0x100 /* --detector (repeatable), --min-count, --action */
+#define SK_OPT_FLEET    0x200 /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_REPORT   0x400 /* --log (repeatable), --from, --to, --csv */
+#define SK_OPT_QUAR     0x800 /* --dir, --older (quarantine) */
+
+/* schedules (issue 14) */
+#define SK_OPT_SCHED 0x1000 /* --days, --time (repeatable), --tz (schedule add) */
+#define SK_OPT_WHEN  0x2000 /* --when NAME|!NAME */
+#define SK_OPT_AT    0x4000 /* --at ISO-8601 (check) */
+#define SK_OPT_LAST  SK_OPT_AT
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
