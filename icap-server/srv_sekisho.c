@@ -159,6 +159,11 @@ static struct ci_conf_entry sk_conf_table[] = {
      .action = ci_cfg_set_str,
      .msg = "ICAP header carrying the user name (default: X-Authenticated-User, then "
             "X-Client-Username)"},
+    {.name = "TestClock",
+     .data = &sk_srv.conf.test_clock,
+     .action = ci_cfg_onoff,
+     .msg = "on: schedules use the ICAP header X-Sekisho-Test-Clock (tests only; "
+            "sekisho-server --test-clock)"},
     {.name = "OnModuleError",
      .data = &sk_srv.conf.on_error,
      .action = sk_cfg_on_error,
@@ -457,6 +462,10 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 
     sk_srv.istag_serial = sk_policy_store_serial(&sk_srv.store);
     sk_set_istag();
+    if (c->test_clock)
+        ci_debug_printf(1, "sekisho: WARNING: test clock on (--test-clock): ICAP clients set the"
+                           " time schedules are decided at with X-Sekisho-Test-Clock; never in"
+                           " production\n");
     sk_srv.ready = 1;
     snprintf(line, sizeof(line), "%d.%d.%d",
              (int)(((unsigned long long)C_ICAP_HEX_VERSION >> 32) & 0xffff),

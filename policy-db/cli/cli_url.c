@@ -110,8 +110,10 @@ static void sk_cli_url_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_json_str(stdout, sk_cli_col(st, 4));
         fputs(",\"comment\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 5));
-        fputs(",\"when\":", stdout);
-        sk_cli_json_str(stdout, sk_cli_col(st, 6));
+        if (*sk_cli_col(st, 6)) { /* only rules with a schedule carry "when" */
+            fputs(",\"when\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_col(st, 6));
+        }
         fputc('}', stdout);
         return;
     }

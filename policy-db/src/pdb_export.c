@@ -21,6 +21,7 @@ struct sk_pdb_exp {
     struct sk_buf *b;
     char **err;
     int oom;
+    int v4; /* schema v4 or later: schedules (a migration exports each step) */
 };
 
 static void sk_pdb_out(struct sk_pdb_exp *x, const char *s)
@@ -162,7 +163,7 @@ static int sk_pdb_out_when_cats(struct sk_pdb_exp *x, int64_t id)
     static const char sql[] = "SELECT c.name, pc.when_sched FROM policy_categories pc JOIN"
                               " categories c ON c.id = pc.category_id WHERE pc.policy_id = ?1"
                               " AND pc.when_sched IS NOT NULL ORDER BY c.name";
-    int any = sk_pdb_any(x, sql, id);
+    int any = x->v4 ? sk_pdb_any(x, sql, id) : 0;
 
     if (any <= 0)
         return any;
@@ -176,7 +177,7 @@ static int sk_pdb_out_schedules(struct sk_pdb_exp *x)
     static const char *const cols[] = {"name", "days", "times", "tz", NULL};
     static const char sql[] = "SELECT name, days, times, tz FROM schedules WHERE ?1 = ?1"
                               " ORDER BY name";
-    int any = sk_pdb_any(x, sql, 0);
+    int any = x->v4 ? sk_pdb_any(x, sql, 0) : 0;
 
     if (any <= 0)
         return any;
@@ -230,8 +231,16 @@ static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
         sk_pdb_out(x, ",\n      \"");
         sk_pdb_out(x, sect[i].label);
         sk_pdb_out(x, "\": ");
-        if ((sect[i].cols ? sk_pdb_out_rows(x, sect[i].sql, id, sect[i].cols, in)
-                          : sk_pdb_out_strings(x, sect[i].sql, id, sect[i].pairs, in)) == -1)
+        char sql[512];
+        /* before schema v4 (a migration's intermediate step) the when
+         * column does not exist: read it as NULL */
+        snprintf(sql, sizeof(sql), "%s", sect[i].sql);
+        for (char *w = sql; !x->v4 && (w = strstr(w, "when_sched")) != NULL; w += 10)
+            memcpy(w, "(NULL)    ", 10);
+        for (char *w = sql; !x->v4 && (w = strstr(w, "pc.(NULL)")) != NULL; w += 9)
+            memcpy(w, "   (NULL)", 9);
+        if ((sect[i].cols ? sk_pdb_out_rows(x, sql, id, sect[i].cols, in)
+                          : sk_pdb_out_strings(x, sql, id, sect[i].pairs, in)) == -1)
             return -1;
     }
     if (sk_pdb_out_when_cats(x, id) == -1)
@@ -330,6 +339,10 @@ int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn v
     /* One read transaction: the document is one consistent state. */
     if (own && sk_pdb_exec(pdb, "BEGIN", err) == -1)
         return -1;
+    int64_t uv = 0;
+    if (sk_pdb_query_int(pdb, "PRAGMA user_version", &uv, err) == -1)
+        goto out;
+    x.v4 = uv >= 4;
     sk_pdb_out(&x, "{\n  \"format\": \"sekisho-policy\",\n  \"version\": ");
     sk_pdb_out_int(&x, SK_PDB_DOC_VERSION);
     if (sk_pdb_out_schedules(&x) == -1)

@@ -166,7 +166,12 @@ static const char sk_pdb_schema_v3[] =
  * column when_sched: "NAME" (applies inside the schedule) or "!NAME"
  * (outside it); NULL = always. ADD COLUMN keeps every row and id in place.
  * It is text, not a foreign key, so the export/import/rollback documents
- * carry it as written; the triggers keep it pointing at a schedule.
+ * carry it as written; the triggers refuse a when_sched naming no
+ * schedule. No trigger on schedules refers to the other tables: a later
+ * migration that rebuilds url_rules (DROP + RENAME, as v3) would fail on
+ * it. `schedule rm` checks the users itself and names them, and a
+ * snapshot refuses a rule whose schedule is gone (the server keeps its
+ * last good policy).
  */
 static const char sk_pdb_schema_v4[] =
     "CREATE TABLE schedules (\n"
@@ -180,11 +185,6 @@ static const char sk_pdb_schema_v4[] =
     "ALTER TABLE url_rules ADD COLUMN when_sched TEXT;\n"
     "ALTER TABLE policy_categories ADD COLUMN when_sched TEXT;\n"
     "ALTER TABLE dlp_templates ADD COLUMN when_sched TEXT;\n"
-    "CREATE TRIGGER schedules_in_use BEFORE DELETE ON schedules\n"
-    "  WHEN EXISTS (SELECT 1 FROM url_rules WHERE ltrim(when_sched, '!') = OLD.name)\n"
-    "    OR EXISTS (SELECT 1 FROM policy_categories WHERE ltrim(when_sched, '!') = OLD.name)\n"
-    "    OR EXISTS (SELECT 1 FROM dlp_templates WHERE ltrim(when_sched, '!') = OLD.name)\n"
-    "  BEGIN SELECT RAISE(ABORT, 'the schedule is still used by a rule'); END;\n"
     "CREATE TRIGGER schedules_fixed_name BEFORE UPDATE OF name ON schedules\n"
     "  BEGIN SELECT RAISE(ABORT, 'a schedule cannot be renamed'); END;\n"
     "CREATE TRIGGER url_rules_when BEFORE UPDATE OF when_sched ON url_rules\n"
