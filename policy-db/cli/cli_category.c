@@ -120,7 +120,8 @@ int sk_cli_category_list(struct sk_cli *c)
         " (SELECT count(*) FROM category_entries WHERE category_id = c.id AND kind = 'url'),"
         " (SELECT count(*) FROM category_entries WHERE category_id = c.id"
         "   AND kind = 'expression'),"
-        " (SELECT group_concat(name, ' ') FROM (SELECT p.name FROM policy_categories pc JOIN"
+        " (SELECT group_concat(name, ' ') FROM (SELECT p.name || coalesce('(when ' ||"
+        "   pc.when_sched || ')', '') AS name FROM policy_categories pc JOIN"
         "   policies p ON p.id = pc.policy_id WHERE pc.category_id = c.id ORDER BY p.priority)),"
         " c.source FROM categories c ORDER BY c.name";
     struct sk_pdb *pdb;

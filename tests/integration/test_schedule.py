@@ -189,6 +189,18 @@ def g_cli(ck, srv):
           p.stdout.startswith(b"block") and b"Wed 10:30 is inside" in p.stdout, p.stdout)
     p = run("check", "http://games.test/", "--at", "2026-12-02T10:30:00")
     ck.ok("check --at without an offset: exit 2", p.returncode == 2, p.stderr)
+    # history/rollback: a schedule change is a generation; rollback undoes it
+    gen = int(run("generation").stdout.split()[-1])
+    h0 = run("hash").stdout
+    run("schedule", "add", "business", "--days", "sat,sun", "--tz", "UTC")
+    ck.ok("schedule replace changes the content hash", run("hash").stdout != h0, "")
+    p = run("rollback", str(gen))
+    ck.ok("rollback restores the schedule (same content hash)",
+          p.returncode == 0 and run("hash").stdout == h0
+          and b"mon-fri" in run("schedule", "list").stdout, p.stderr)
+    p = run("history", "--limit", "3")
+    ck.ok("history records the schedule command", b"schedule add business --days sat,sun"
+          in p.stdout, p.stdout)
     p = run("export")
     ck.ok("export carries the schedule and the whens",
           b'"schedules"' in p.stdout and b'"when": "!business"' in p.stdout
