@@ -50,13 +50,54 @@ def make(build, name, scheduled):
     return srv
 
 
+def cpu_ticks(srv):
+    """utime + stime of every live process of this server: the launcher
+    and the c-icap master and children (their command line names the
+    server's run directory)."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read()
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(d) == srv.proc.pid or srv.run_dir.encode() in cmd:
+            total += int(st[11]) + int(st[12])  # utime stime (after "(comm)")
+    return total
+
+
 def run(build, srv, duration):
+    """(req/s, server CPU µs per request). On a shared machine req/s is
+    noise; the server's CPU time per request is the steadier figure."""
+    t0 = cpu_ticks(srv)
     p = subprocess.run([os.path.join(build, "bin", "icapbench"), "--port", str(srv.port),
                         "--service", "REQ-Service", "--method", "REQMOD", "--allow204",
                         "--url", URL, "--connections", "4", "--duration", str(duration),
                         "--json"], capture_output=True, check=True)
     out = json.loads(p.stdout.decode())
-    return out["req_per_s"]
+    ticks = cpu_ticks(srv) - t0
+    return out["req_per_s"], ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(1, out["completed"])
+
+
+def decide(build, none_db, sched_db):
+    """The decision alone, in process (bench_schedule_decide.c, built here
+    against the build's static policy libraries)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_schedule_decide.c")
+    exe = os.path.join(os.path.dirname(none_db), "bench_schedule_decide")
+    pc = subprocess.run(["pkg-config", "--libs", "sqlite3", "libpcre2-8", "libidn2", "libcurl",
+                         "libcrypto"], capture_output=True, check=True).stdout.decode().split()
+    subprocess.run(["cc", "-O2", "-I", os.path.join(os.path.dirname(src), "../../policy-db/include"),
+                    "-o", exe, src,
+                    os.path.join(build, "policy-db", "libsekisho_policy.a"),
+                    os.path.join(build, "policy-db", "libsekisho_policy_read.a"),
+                    os.path.join(build, "icap-server", "toolkit", "libsekisho_toolkit.a")] + pc,
+                   check=True)
+    print(subprocess.run([exe, none_db, sched_db, "1000000"], capture_output=True,
+                         check=True).stdout.decode(), end="")
 
 
 def main():
@@ -68,6 +109,7 @@ def main():
     build = os.path.abspath(a.build_dir)
     srvs = {"none": make(build, "bnone", False), "sched": make(build, "bsched", True)}
     res = {k: [] for k in srvs}
+    decide(build, srvs["none"].db, srvs["sched"].db)
     try:
         for s in srvs.values():
             s.start()
@@ -80,11 +122,17 @@ def main():
         for s in srvs.values():
             s.stop()
             s.cleanup()
+    med = {}
     for k in res:
-        print("%-5s req/s: %s (median %.0f)" % (k, ", ".join("%.0f" % v for v in res[k]),
-                                                 statistics.median(res[k])))
-    ratio = statistics.median(res["sched"]) / statistics.median(res["none"])
-    print("ratio sched/none (medians): %.3f" % ratio)
+        rps = [v[0] for v in res[k]]
+        cpu = [v[1] for v in res[k]]
+        med[k] = (statistics.median(rps), statistics.median(cpu))
+        print("%-5s req/s: %s (median %.0f); server CPU us/request: %s (median %.1f)" % (
+            k, ", ".join("%.0f" % v for v in rps), med[k][0], ", ".join("%.1f" % v for v in cpu),
+            med[k][1]))
+    print("ratio sched/none, req/s (medians): %.3f" % (med["sched"][0] / med["none"][0]))
+    print("ratio sched/none, server CPU per request (medians): %.3f" % (
+        med["sched"][1] / med["none"][1]))
     return 0
 
 
