@@ -260,11 +260,24 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
 /* Caller holds istag_lock (or runs before fork). */
 static void sk_set_istag(void)
 {
-    char tag[SK_ISTAG_MAX + 1], hash[65];
+    char tag[SK_ISTAG_MAX + 1], hash[65], mixed[sizeof(sk_srv.versions) + 32];
+    struct sk_snapshot *snap;
+    uint64_t sched = 0;
 
     sk_policy_store_content_hash(&sk_srv.store, hash);
     sk_chain_versions(&sk_srv.chain, sk_srv.versions, sizeof(sk_srv.versions));
-    sk_istag_make(tag, sizeof(tag), hash, sk_srv.versions);
+    /* schedules: the tag also changes when one starts or ends (checked once
+     * a second, on the node's clock), as the verdicts do */
+    if ((snap = sk_policy_store_acquire(&sk_srv.store)) != NULL) {
+        sched = sk_snapshot_schedule_state(snap, (int64_t)time(NULL));
+        sk_snapshot_unref(snap);
+    }
+    if (sched != 0)
+        snprintf(mixed, sizeof(mixed), "%s sched=%016llx", sk_srv.versions,
+                 (unsigned long long)sched);
+    else
+        snprintf(mixed, sizeof(mixed), "%s", sk_srv.versions);
+    sk_istag_make(tag, sizeof(tag), hash, mixed);
     if (strcmp(tag, sk_srv.istag) != 0) {
         ci_service_set_istag(sk_srv.xdata, tag);
         snprintf(sk_srv.istag, sizeof(sk_srv.istag), "%s", tag);

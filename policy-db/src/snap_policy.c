@@ -296,6 +296,18 @@ int sk_policy_dlp_active(const struct sk_policy *p, size_t i, int64_t at)
     return at == SK_AT_ANY || sk_when_active(&w, p->dlp_when[i]);
 }
 
+uint64_t sk_snapshot_schedule_state(const struct sk_snapshot *s, int64_t at)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over one byte per schedule */
+    int wday, min;
+
+    if (s->nsched == 0)
+        return 0;
+    for (size_t i = 0; i < s->nsched; i++)
+        h = (h ^ (uint64_t)(1 + sk_sched_in_at(s, i, at, &wday, &min))) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
 int sk_snapshot_schedule_explain(const struct sk_snapshot *s, const char *when, int64_t at,
                                  char *buf, size_t size)
 {

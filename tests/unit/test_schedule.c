@@ -420,6 +420,14 @@ static void test_decide(void **state)
     assert_int_equal(sk_snapshot_schedule_explain(s, "!business", 1796175000, line, sizeof(line)),
                      0);
     assert_int_equal(sk_snapshot_schedule_explain(s, "nope", 1796175000, line, sizeof(line)), -1);
+    /* the ISTag's schedule state: same while nothing starts or ends,
+     * another value across a boundary (Wed 10:30 vs 12:30 JST) */
+    uint64_t in1 = sk_snapshot_schedule_state(s, 1796175000),
+             in2 = sk_snapshot_schedule_state(s, 1796175000 + 60),
+             out = sk_snapshot_schedule_state(s, 1796175000 + 7200);
+    assert_true(in1 != 0);
+    assert_true(in1 == in2);
+    assert_true(in1 != out);
     sk_snapshot_unref(s);
 }
 
@@ -534,6 +542,10 @@ static void test_migrate_v3(void **state)
     assert_int_equal(sk_pdb_schema_version(t->db), 3);
     assert_int_equal(sk_pdb_init(t->db, "tester", &err), 0);
     assert_int_equal(sk_pdb_schema_version(t->db), 4);
+    if ((s = sk_snapshot_load(t->db, &err)) == NULL)
+        fail_msg("load: %s", err);
+    assert_true(sk_snapshot_schedule_state(s, 1796175000) == 0); /* no schedules: ISTag as before */
+    sk_snapshot_unref(s);
     sk_t_sched(t->db, "business", "mon-fri", "09:00-18:00", NULL, "UTC");
     assert_int_equal(
         sk_pdb_url_when(t->db, NULL, "block", "domain", "old.example", "business", &err), 1);

@@ -138,6 +138,11 @@ SK_API int sk_policy_dlp_active(const struct sk_policy *, size_t i, int64_t at);
  * schedule WHEN ("NAME" or "!NAME") and why (its days, times, zone and
  * the local time there). 1 the rule applies, 0 it does not, -1 no such
  * schedule. */
+/* Which schedules apply at AT, as a value that changes whenever one of
+ * them starts or ends; 0 without schedules. The server mixes it into the
+ * ISTag: a verdict can change at a schedule boundary, so proxies that cache
+ * by ISTag (Cisco `icap rescan-cache ISTag-change`) must re-ask then. */
+SK_API uint64_t sk_snapshot_schedule_state(const struct sk_snapshot *, int64_t at);
 SK_API int sk_snapshot_schedule_explain(const struct sk_snapshot *, const char *when, int64_t at,
                                         char *buf, size_t size);
 
