@@ -429,6 +429,26 @@ static void test_decide(void **state)
     assert_true(in1 == in2);
     assert_true(in1 != out);
     sk_snapshot_unref(s);
+    /* a node without the zone (no tzdata): the load fails naming the
+     * schedule and the file; the server keeps its last good policy */
+    assert_int_equal(sqlite3_exec(sk_pdb_sqlite(t->db),
+                                  "UPDATE schedules SET tz = 'Mars/Olympus' WHERE name = 'night'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_null(s = sk_snapshot_load(t->db, &err));
+    assert_non_null(strstr(err, "schedule 'night'"));
+    assert_non_null(strstr(err, "/usr/share/zoneinfo/Mars/Olympus"));
+    free(err);
+    err = NULL;
+    /* and a stored value that does not parse is refused the same way */
+    assert_int_equal(sqlite3_exec(sk_pdb_sqlite(t->db),
+                                  "UPDATE schedules SET tz = 'UTC', times = '18:00-09:00'"
+                                  " WHERE name = 'night'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_null(s = sk_snapshot_load(t->db, &err));
+    assert_non_null(strstr(err, "cannot cross midnight"));
+    free(err);
 }
 
 /* DLP templates with a schedule count only inside it */
