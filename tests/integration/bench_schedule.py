@@ -100,6 +100,42 @@ def decide(build, none_db, sched_db):
                          check=True).stdout.decode(), end="")
 
 
+def profile(build, srv, seconds=4):
+    """Share of the sched server's CPU samples in the schedule code (perf).
+    Robust where req/s is not: it does not depend on what else runs."""
+    import shutil
+    import tempfile
+    if shutil.which("perf") is None:
+        print("perf not installed: no profile share")
+        return
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and srv.run_dir.encode() in open("/proc/%s/cmdline" % d, "rb").read():
+                pids.append(d)
+        except OSError:  # gone meanwhile
+            pass
+    data = os.path.join(tempfile.mkdtemp(prefix="sekisho-perf-"), "perf.data")
+    load = subprocess.Popen([os.path.join(build, "bin", "icapbench"), "--port", str(srv.port),
+                             "--service", "REQ-Service", "--method", "REQMOD", "--allow204",
+                             "--url", URL, "--connections", "4", "--duration", str(seconds + 2)],
+                            stdout=subprocess.DEVNULL)
+    subprocess.run(["perf", "record", "-o", data, "-p", ",".join(pids), "--", "sleep",
+                    str(seconds)], capture_output=True)
+    load.wait()
+    rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol",
+                          "--stdio"], capture_output=True).stdout.decode()
+    share = 0.0
+    for ln in rep.splitlines():
+        f = ln.split()
+        sym = f[f.index("[.]") + 1] if "[.]" in f[:-1] else ""
+        if f and f[0].endswith("%") and sym.startswith(("sk_tz_", "sk_when_", "sk_sched_")):
+            share += float(f[0].rstrip("%"))
+    print("perf: schedule code (sk_tz_*, sk_when_*, sk_sched_*) = %.2f%% of the sched"
+          " server's CPU samples" % share)
+    os.unlink(data)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -115,8 +151,9 @@ def main():
             s.start()
         for k in srvs:  # warm up
             run(build, srvs[k], 1)
-        for _ in range(a.runs):
-            for k in srvs:
+        profile(build, srvs["sched"])
+        for i in range(a.runs):  # alternate the order: no place is favoured
+            for k in (["none", "sched"] if i % 2 == 0 else ["sched", "none"]):
                 res[k].append(run(build, srvs[k], a.duration))
     finally:
         for s in srvs.values():
