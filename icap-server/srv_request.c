@@ -24,6 +24,8 @@
 #include "service.h"
 #include "simple_api.h"
 
+#include <sekisho/policy_snapshot.h>
+
 #include "sk_accesslog.h"
 #include "sk_dirgroups.h"
 #include "sk_notify.h"
@@ -133,6 +135,26 @@ static const char *sk_icap_hdr_get(void *ctx, const char *name)
     return ci_headers_value(ctx, name);
 }
 
+/* Only a server started with --test-clock (sekisho.TestClock on) lets the
+ * ICAP client set the time schedules are decided at; everywhere else the
+ * header is ignored, so a client cannot move a production node's clock. */
+static void sk_test_clock(struct sk_req *r)
+{
+    const char *v;
+    int64_t at;
+
+    if (!sk_srv.conf.test_clock ||
+        (v = ci_headers_value(r->req->request_header, "X-Sekisho-Test-Clock")) == NULL)
+        return;
+    if (sk_pdb_parse_time(v, &at) == 0)
+        r->txn.clock = at;
+    else
+        ci_debug_printf(1,
+                        "sekisho: %s: invalid X-Sekisho-Test-Clock (want ISO 8601 with an"
+                        " offset); using the node's clock\n",
+                        r->txn.id);
+}
+
 static int sk_build_txn(struct sk_req *r)
 {
     ci_request_t *req = r->req;
@@ -156,6 +178,7 @@ static int sk_build_txn(struct sk_req *r)
     if (rc == -1 || sk_txn_set_server_ip(&r->txn, id.server_ip) == -1)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
+    sk_test_clock(r);
     r->txn.headers.get = sk_hdr_get;
     r->txn.headers.each = sk_hdr_each;
     r->txn.headers.ctx = req;

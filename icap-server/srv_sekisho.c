@@ -159,6 +159,11 @@ static struct ci_conf_entry sk_conf_table[] = {
      .action = ci_cfg_set_str,
      .msg = "ICAP header carrying the user name (default: X-Authenticated-User, then "
             "X-Client-Username)"},
+    {.name = "TestClock",
+     .data = &sk_srv.conf.test_clock,
+     .action = ci_cfg_onoff,
+     .msg = "on: schedules use the ICAP header X-Sekisho-Test-Clock (tests only; "
+            "sekisho-server --test-clock)"},
     {.name = "OnModuleError",
      .data = &sk_srv.conf.on_error,
      .action = sk_cfg_on_error,
@@ -255,11 +260,24 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
 /* Caller holds istag_lock (or runs before fork). */
 static void sk_set_istag(void)
 {
-    char tag[SK_ISTAG_MAX + 1], hash[65];
+    char tag[SK_ISTAG_MAX + 1], hash[65], mixed[sizeof(sk_srv.versions) + 32];
+    struct sk_snapshot *snap;
+    uint64_t sched = 0;
 
     sk_policy_store_content_hash(&sk_srv.store, hash);
     sk_chain_versions(&sk_srv.chain, sk_srv.versions, sizeof(sk_srv.versions));
-    sk_istag_make(tag, sizeof(tag), hash, sk_srv.versions);
+    /* schedules: the tag also changes when one starts or ends (checked once
+     * a second, on the node's clock), as the verdicts do */
+    if ((snap = sk_policy_store_acquire(&sk_srv.store)) != NULL) {
+        sched = sk_snapshot_schedule_state(snap, (int64_t)time(NULL));
+        sk_snapshot_unref(snap);
+    }
+    if (sched != 0)
+        snprintf(mixed, sizeof(mixed), "%s sched=%016llx", sk_srv.versions,
+                 (unsigned long long)sched);
+    else
+        snprintf(mixed, sizeof(mixed), "%s", sk_srv.versions);
+    sk_istag_make(tag, sizeof(tag), hash, mixed);
     if (strcmp(tag, sk_srv.istag) != 0) {
         ci_service_set_istag(sk_srv.xdata, tag);
         snprintf(sk_srv.istag, sizeof(sk_srv.istag), "%s", tag);
@@ -481,6 +499,10 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
 
     sk_srv.istag_serial = sk_policy_store_serial(&sk_srv.store);
     sk_set_istag();
+    if (c->test_clock)
+        ci_debug_printf(1, "sekisho: WARNING: test clock on (--test-clock): ICAP clients set the"
+                           " time schedules are decided at with X-Sekisho-Test-Clock; never in"
+                           " production\n");
     sk_srv.ready = 1;
     snprintf(line, sizeof(line), "%d.%d.%d",
              (int)(((unsigned long long)C_ICAP_HEX_VERSION >> 32) & 0xffff),

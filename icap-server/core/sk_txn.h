@@ -49,6 +49,7 @@ struct sk_txn {
     char *server_ip; /* X-Server-IP, or "" */
     int http_status;
     int has_body;
+    int64_t clock; /* schedules: time(NULL) at init, or the test clock */
     struct sk_header_source headers;
 
     struct sk_snapshot *snap;       /* one reference, dropped by sk_txn_clear */

@@ -59,6 +59,7 @@ struct sk_launch_opts {
     /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
     const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
     int test_signatures; /* virus_scan may use its EICAR-only test set */
+    int test_clock;      /* schedules honour X-Sekisho-Test-Clock (tests only) */
     /* Limits and client access, enforced by sk_cicap_fix.so / sk_guard.so
      * (icap-server/guard); see sk_launch_args.c for the defaults. */
     int max_servers;

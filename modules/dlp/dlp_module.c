@@ -116,9 +116,13 @@ static size_t sk_dlp_templates(struct sk_txn *t, const struct sk_policy *pol,
     const struct sk_dlp_template *own, *glob;
     size_t nown = 0, nglob = 0, n = 0;
 
+    /* a template with a schedule (--when) counts only inside it; an own
+     * template outside its schedule still shadows the global one of the
+     * same name (the policy overrides it, for all hours) */
     own = sk_policy_dlp(pol, &nown);
     for (size_t i = 0; i < nown && n < SK_DLP_MAX_TEMPLATES; i++)
-        out[n++] = &own[i];
+        if (sk_policy_dlp_active(pol, i, sk_txn_clock(t)))
+            out[n++] = &own[i];
     if (def == NULL || def == pol)
         return n;
     glob = sk_policy_dlp(def, &nglob);
@@ -126,7 +130,7 @@ static size_t sk_dlp_templates(struct sk_txn *t, const struct sk_policy *pol,
         int shadowed = 0;
         for (size_t j = 0; j < nown && !shadowed; j++)
             shadowed = strcmp(own[j].name, glob[i].name) == 0;
-        if (!shadowed)
+        if (!shadowed && sk_policy_dlp_active(def, i, sk_txn_clock(t)))
             out[n++] = &glob[i];
     }
     return n;

@@ -26,7 +26,12 @@
 #define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
 #define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
 #define SK_OPT_DIR      0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
-#define SK_OPT_LAST     SK_OPT_DIR
+
+/* schedules (issue 14) */
+#define SK_OPT_SCHED 0x2000 /* --days, --time (repeatable), --tz (schedule add) */
+#define SK_OPT_WHEN  0x4000 /* --when NAME|!NAME */
+#define SK_OPT_AT    0x8000 /* --at ISO-8601 (check) */
+#define SK_OPT_LAST  SK_OPT_AT
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -63,6 +68,10 @@ struct sk_cli {
     const char **uris, **group_attrs;
     int nuris, ngroup_attrs, global_catalog;
     const char *base, *bind_dn, *password_file;
+    /* schedules: --days, --time (in order), --tz; --when; check --at */
+    const char *days, *tz, *when, *at;
+    const char **times;
+    int ntimes;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -136,6 +145,10 @@ int sk_cli_check(struct sk_cli *);
 int sk_cli_dlp_add(struct sk_cli *);
 int sk_cli_dlp_list(struct sk_cli *);
 int sk_cli_dlp_rm(struct sk_cli *);
+/* schedules (cli_schedule.c) */
+int sk_cli_schedule_add(struct sk_cli *);
+int sk_cli_schedule_list(struct sk_cli *);
+int sk_cli_schedule_rm(struct sk_cli *);
 
 /* "sekisho-policy: MESSAGE" on stderr; return SK_CLI_FAIL / SK_CLI_USAGE. */
 int sk_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -61,7 +61,14 @@ int sk_cli_category_rm(struct sk_cli *c)
 
 static int64_t sk_cli_do_block(struct sk_cli *c, struct sk_pdb *pdb, void *arg, char **err)
 {
-    return sk_pdb_category_block(pdb, c->policy, c->ops[0], *(int *)arg, err);
+    int n = sk_pdb_category_block(pdb, c->policy, c->ops[0], *(int *)arg, err), rc;
+
+    if (n < 0)
+        return n;
+    /* --when on a block that exists already sets its schedule */
+    if (c->when != NULL && (rc = sk_pdb_category_when(pdb, c->policy, c->ops[0], c->when, err)) < 0)
+        return rc;
+    return n || c->when != NULL;
 }
 
 static int sk_cli_block(struct sk_cli *c, int block)
@@ -121,7 +128,8 @@ int sk_cli_category_list(struct sk_cli *c)
         " (SELECT count(*) FROM category_entries WHERE category_id = c.id AND kind = 'url'),"
         " (SELECT count(*) FROM category_entries WHERE category_id = c.id"
         "   AND kind = 'expression'),"
-        " (SELECT group_concat(name, ' ') FROM (SELECT p.name FROM policy_categories pc JOIN"
+        " (SELECT group_concat(name, ' ') FROM (SELECT p.name || coalesce('(when ' ||"
+        "   pc.when_sched || ')', '') AS name FROM policy_categories pc JOIN"
         "   policies p ON p.id = pc.policy_id WHERE pc.category_id = c.id ORDER BY p.priority)),"
         " c.source FROM categories c ORDER BY c.name";
     struct sk_pdb *pdb;

@@ -9,6 +9,7 @@
 
 #include "pdb_json.h"
 #include "pdb_store.h"
+#include "sched_internal.h"
 
 struct sk_pdb_imp {
     struct sk_pdb *pdb;
@@ -187,6 +188,46 @@ static int sk_pdb_imp_scopes(struct sk_pdb_imp *m, const char *name, const struc
     return 0;
 }
 
+/* An optional "when" member must be a string naming a schedule. */
+static int sk_pdb_imp_when(struct sk_pdb_imp *m, const struct sk_json *o, const char *policy)
+{
+    const struct sk_json *w = sk_json_get(o, "when");
+
+    if (w != NULL && w->type != SK_JSON_STR)
+        return sk_pdb_bad(m, "\"when\" must be a schedule name in policy", policy);
+    return 0;
+}
+
+/* Schedules in the document replace all schedules (nothing refers to
+ * them any more: the caller emptied the rule tables). */
+static int sk_pdb_imp_schedules(struct sk_pdb_imp *m, const struct sk_json *a)
+{
+    const char *times[SK_SCHED_MAX_RANGES + 1];
+    char buf[SK_SCHED_MAX_RANGES * 12 + 1];
+    int rc;
+
+    if (sk_pdb_exec(m->pdb, "DELETE FROM schedules;", m->err) == -1)
+        return -1;
+    for (size_t i = 0; a != NULL && i < a->n; i++) {
+        const struct sk_json *s = &a->kids[i];
+        const char *name = sk_pdb_mstr(s, "name"), *days = sk_pdb_mstr(s, "days"),
+                   *t = sk_pdb_mstr(s, "times"), *tz = sk_pdb_mstr(s, "tz");
+        size_t nt = 0;
+        if (!name || !days || !t || !tz || strlen(t) >= sizeof(buf))
+            return sk_pdb_bad(m, "a schedule needs name, days, times and tz", name);
+        memcpy(buf, t, strlen(t) + 1);
+        for (char *p = buf, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
+            if (nt == SK_SCHED_MAX_RANGES)
+                return sk_pdb_bad(m, "too many time ranges in schedule", name);
+            times[nt++] = tok;
+        }
+        if ((rc = sk_pdb_step_rc(sk_pdb_schedule_add(m->pdb, name, days, times, nt, tz, m->err))) !=
+            0)
+            return rc;
+    }
+    return 0;
+}
+
 static int sk_pdb_imp_rules(struct sk_pdb_imp *m, const char *name, const struct sk_json *a)
 {
     for (size_t i = 0; a != NULL && i < a->n; i++) {
@@ -199,6 +240,11 @@ static int sk_pdb_imp_rules(struct sk_pdb_imp *m, const char *name, const struct
                               name);
         if ((rc = sk_pdb_step_rc(
                  sk_pdb_url_add(m->pdb, name, list, match, pattern, comment, m->err))) != 0)
+            return rc;
+        if ((rc = sk_pdb_imp_when(m, r, name)) != 0 ||
+            (sk_pdb_mstr(r, "when") != NULL &&
+             (rc = sk_pdb_step_rc(sk_pdb_url_when(m->pdb, name, list, match, pattern,
+                                                  sk_pdb_mstr(r, "when"), m->err))) != 0))
             return rc;
     }
     return 0;
@@ -239,6 +285,12 @@ static int sk_pdb_imp_dlp(struct sk_pdb_imp *m, int64_t pid, const char *name,
         sqlite3_finalize(st);
         if (!ok)
             return sk_pdb_bad(m, "duplicate DLP template in policy", name);
+        int rc;
+        if ((rc = sk_pdb_imp_when(m, t, name)) != 0 ||
+            (sk_pdb_mstr(t, "when") != NULL &&
+             (rc = sk_pdb_step_rc(
+                  sk_pdb_dlp_when(m->pdb, name, tname, sk_pdb_mstr(t, "when"), m->err))) != 0))
+            return rc;
     }
     return 0;
 }
@@ -287,6 +339,19 @@ static int sk_pdb_imp_policy(struct sk_pdb_imp *m, const struct sk_json *p)
             return sk_pdb_bad(m, "category names must be strings in policy", name);
         if ((rc = sk_pdb_step_rc(
                  sk_pdb_category_block(m->pdb, name, cats->kids[i].s, 1, m->err))) != 0)
+            return rc;
+    }
+    /* schema v4: category blocks with a schedule */
+    const struct sk_json *sc = sk_json_get(p, "scheduled_categories");
+    if (sc != NULL && sc->type != SK_JSON_ARR)
+        return sk_pdb_bad(m, "\"scheduled_categories\" must be an array in policy", name);
+    for (size_t i = 0; sc != NULL && i < sc->n; i++) {
+        const char *cname = sk_pdb_mstr(&sc->kids[i], "name"),
+                   *when = sk_pdb_mstr(&sc->kids[i], "when");
+        if (cname == NULL || when == NULL)
+            return sk_pdb_bad(m, "a scheduled category needs name and when in policy", name);
+        if ((rc = sk_pdb_step_rc(sk_pdb_category_block(m->pdb, name, cname, 1, m->err))) != 0 ||
+            (rc = sk_pdb_step_rc(sk_pdb_category_when(m->pdb, name, cname, when, m->err))) != 0)
             return rc;
     }
     return 0;
@@ -380,7 +445,10 @@ static int sk_pdb_imp_tree(struct sk_pdb_imp *m, const struct sk_json *doc)
                     " DELETE FROM policies WHERE name <> 'default';",
                     m->err) == -1)
         return -1;
-    if ((rc = sk_pdb_imp_categories(m, cats)) != 0)
+    const struct sk_json *sch = sk_json_get(doc, "schedules");
+    if (sch != NULL && sch->type != SK_JSON_ARR)
+        return sk_pdb_bad(m, "\"schedules\" must be an array", NULL);
+    if ((rc = sk_pdb_imp_schedules(m, sch)) != 0 || (rc = sk_pdb_imp_categories(m, cats)) != 0)
         return rc;
     if ((rc = sk_pdb_imp_directories(m, doc)) != 0)
         return rc;

@@ -192,7 +192,7 @@ static void test_policy_commands(void **state)
 {
     static const struct sk_tstep steps[] = {
         {{"policy", "list"}, 1, "no such file"},
-        {{"init"}, 0, "schema 6, generation 1"},
+        {{"init"}, 0, "schema 5, generation 1"},
         {{"policy", "add", "staff", "--client-ip", "10.0.0.0/8", "--user", "alice", "--group",
           "CORP\\staff", "--priority", "10", "--comment", "the staff"},
          0,
@@ -567,8 +567,15 @@ static void test_migrate_v1(void **state)
     assert_int_equal(SK_RUN(t, "init"), 0);
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE directories;" /* v6 */
-                                  " DROP TABLE snapshot_categories; DROP TABLE snapshots;"
+                                  "DROP TABLE directories;" /* v5 */
+                                  /* undo v4 (schedules), then v2 */
+                                  " DROP TRIGGER schedules_fixed_name; DROP TRIGGER url_rules_when;"
+                                  " DROP TRIGGER policy_categories_when; DROP TRIGGER"
+                                  " dlp_templates_when; DROP TABLE schedules;"
+                                  " ALTER TABLE url_rules DROP COLUMN when_sched;"
+                                  " ALTER TABLE policy_categories DROP COLUMN when_sched;"
+                                  " ALTER TABLE dlp_templates DROP COLUMN when_sched;"
+                                  "DROP TABLE snapshot_categories; DROP TABLE snapshots;"
                                   " DROP TABLE category_current; DROP TABLE"
                                   " category_versions; PRAGMA user_version = 1;"
                                   " INSERT INTO categories(name) VALUES ('old');"
@@ -579,9 +586,9 @@ static void test_migrate_v1(void **state)
     sqlite3_close(db);
     sk_t_expect(t, SK_RUN(t, "category", "list"), 1, "older than this build", 0);
     sk_t_expect(t, SK_RUN(t, "init"), 0, "migrated policy database", 1);
-    /* one generation per step: v1 -> v6 is generations 2..6 */
-    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 7", 2);
-    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 8", 3);
+    /* one generation per step: v1 -> v5 is generations 2..5 */
+    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 6", 2);
+    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 7", 3);
     sk_t_expect(t, SK_RUN(t, "category", "list", "--json"), 0, "\"name\":\"old\",\"domains\":2", 4);
 }
 
@@ -600,6 +607,13 @@ static void test_migrate_v2(void **state)
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
     assert_int_equal(
         sqlite3_exec(db,
+                     /* undo v4 (schedules), then v3 */
+                     " DROP TRIGGER schedules_fixed_name; DROP TRIGGER url_rules_when;"
+                     " DROP TRIGGER policy_categories_when; DROP TRIGGER"
+                     " dlp_templates_when; DROP TABLE schedules;"
+                     " ALTER TABLE url_rules DROP COLUMN when_sched;"
+                     " ALTER TABLE policy_categories DROP COLUMN when_sched;"
+                     " ALTER TABLE dlp_templates DROP COLUMN when_sched;"
                      "CREATE TABLE v2 (id INTEGER PRIMARY KEY, policy_id INTEGER NOT NULL"
                      " REFERENCES policies(id) ON DELETE CASCADE, list TEXT NOT NULL,"
                      " match TEXT NOT NULL CHECK (match IN ('exact', 'prefix', 'substring',"

@@ -23,7 +23,7 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI 0x534b0003u /* "SK" 0003: option table in the descriptor */
+#define SK_MODULE_ABI 0x534b0004u /* "SK" 0004: sk_url_decision.when (schedules) */
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
@@ -151,6 +151,11 @@ struct sk_snapshot;
 struct sk_policy;
 SK_API const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *);
 SK_API const struct sk_policy *sk_txn_policy(struct sk_txn *);
+/* The time schedules are decided at (seconds since the epoch): the node's
+ * clock when the transaction began, or, only on a server started with
+ * --test-clock, the ICAP header X-Sekisho-Test-Clock (ISO 8601 with an
+ * offset). Pass it to sk_policy_check_url_at / sk_policy_dlp_active. */
+SK_API int64_t sk_txn_clock(const struct sk_txn *);
 
 /* Record why the deciding module decided: a rule/signature name and a
  * human reason. Copied; shown (escaped) on the block page and in the log. */

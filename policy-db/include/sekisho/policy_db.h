@@ -12,7 +12,7 @@
 #include <sekisho/policy_settings.h>
 
 /* Schema version this build reads and writes (PRAGMA user_version). */
-#define SK_PDB_SCHEMA_VERSION 6
+#define SK_PDB_SCHEMA_VERSION 5
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
 #define SK_PDB_APPLICATION_ID 0x534B5044
 /* Name of the built-in policy that matches every client; always present. */
@@ -288,5 +288,34 @@ int64_t sk_pdb_dlp_add(struct sk_pdb *, const char *policy, const char *name,
 /* Remove template NAME from POLICY (NULL: default). 1 removed, 0 there was
  * none, -1, SK_PDB_REJECT (unknown policy). */
 int sk_pdb_dlp_rm(struct sk_pdb *, const char *policy, const char *name, char **err);
+
+/* ---- schedules (schema v4, pdb_schedule.c) ---- */
+/*
+ * Validate a schedule: DAYS ("mon-fri", "sat,sun", "all"; NULL = all),
+ * TIMES ("09:00-12:00"; none = all day), TZ (a zone under
+ * /usr/share/zoneinfo, "UTC", or NULL/"" = the node's local zone; the zone
+ * must load on this machine). Canonical days and times (comma-joined,
+ * sorted, merged) in malloc'd *DAYS_OUT and *TIMES_OUT; 0 or -1 with *err.
+ */
+int sk_pdb_schedule_canon(const char *days, const char *const *times, size_t ntimes, const char *tz,
+                          char **days_out, char **times_out, char **err);
+/* Add schedule NAME, or replace its days, times and zone. 1, -1,
+ * SK_PDB_REJECT (bad input). */
+int64_t sk_pdb_schedule_add(struct sk_pdb *, const char *name, const char *days,
+                            const char *const *times, size_t ntimes, const char *tz, char **err);
+/* Remove schedule NAME: 0; SK_PDB_REJECT when it does not exist or rules,
+ * category blocks or DLP templates still use it (*err names them). */
+int sk_pdb_schedule_rm(struct sk_pdb *, const char *name, char **err);
+/* WHEN is "NAME" or "!NAME" of an existing schedule: 0, else SK_PDB_REJECT. */
+int sk_pdb_when_check(struct sk_pdb *, const char *when, char **err);
+/* Set (WHEN NULL: clear) the schedule of a URL rule, a category block or
+ * a DLP template given by its natural key. Rows changed (0: no such row),
+ * -1, SK_PDB_REJECT. */
+int sk_pdb_url_when(struct sk_pdb *, const char *policy, const char *list, const char *match,
+                    const char *pattern, const char *when, char **err);
+int sk_pdb_category_when(struct sk_pdb *, const char *policy, const char *name, const char *when,
+                         char **err);
+int sk_pdb_dlp_when(struct sk_pdb *, const char *policy, const char *name, const char *when,
+                    char **err);
 
 #endif
