@@ -50,9 +50,12 @@ static int sk_nstop;
 
 int sk_notify_init(void)
 {
-    void *p = mmap(NULL, sizeof(struct sk_notify_shared), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p;
 
+    if (sk_ns != &sk_local) /* reconfigure: this object stays loaded (srv_sekisho.c) */
+        return 0;
+    p = mmap(NULL, sizeof(struct sk_notify_shared), PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
     memset(p, 0, sizeof(struct sk_notify_shared));

@@ -56,7 +56,12 @@ struct sk_vs_scanner {
                     struct sk_vs_report *rep);
     int (*scan_fd)(void *self, int fd, const struct sk_vs_limits *, struct sk_vs_report *rep);
     const char *(*version)(void *self);
-    void (*maybe_reload)(void *self); /* cheap check; may start a rebuild */
+    /* Master only (the module's changed() hook): at most once per
+     * reload-interval, 1 if the signature directory changed. */
+    int (*changed)(void *self);
+    /* Rebuild now if the directory changed (one compile, in this process);
+     * a failed rebuild keeps the current engine. 1 rebuilt, 0 current, -1 failed. */
+    int (*reload)(void *self);
     void (*destroy)(void *self);
     void *self;
 };
@@ -88,7 +93,10 @@ struct sk_vs_engine_conf {
     uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
     int test_signatures;  /* virus_scan.test-signatures: built-in set when db_dir has none */
 };
-/* Build the engine before fork. 0 with *out filled, or -1 with *err. */
+/* Build the engine before fork. 0 with *out filled, or -1 with *err.
+ * destroy() keeps the engine for the next create() in this process (c-icap
+ * reconfigure: fini and init run again in the master): with the same
+ * settings it is taken back and recompiled only if the directory changed. */
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);
 
 /* ---- body store (vs_store.c): RAM up to a threshold, then a spill file ---- */
@@ -188,6 +196,7 @@ void sk_vs_page_ft(struct sk_txn *t, enum sk_ft_kind k, int ja, const char *rule
 int sk_vs_init(struct sk_module_ctx *, char **err);
 void sk_vs_fini(struct sk_module_ctx *);
 const char *sk_vs_version(struct sk_module_ctx *);
+int sk_vs_changed(struct sk_module_ctx *);
 int sk_vs_txn_begin(struct sk_txn *, void **state);
 enum sk_verdict sk_vs_on_headers(struct sk_txn *, void *state);
 enum sk_verdict sk_vs_on_body(struct sk_txn *, void *state, const void *buf, size_t len, int eof);

@@ -188,6 +188,14 @@ const char *sk_vs_version(struct sk_module_ctx *ctx)
     return sk_vs_g ? sk_vs_g->scanner.version(sk_vs_g->scanner.self) : NULL;
 }
 
+/* Master only: the signature directory changed; the server reconfigures
+ * and init() takes the engine back, recompiling it once for the node. */
+int sk_vs_changed(struct sk_module_ctx *ctx)
+{
+    return sk_vs_g && sk_vs_g->scanner.changed ? sk_vs_g->scanner.changed(sk_vs_g->scanner.self)
+                                               : 0;
+}
+
 /* ---- verdicts ------------------------------------------------------- */
 
 static void sk_vs_list_url(struct sk_txn *t, struct sk_vs_state *s)
@@ -297,8 +305,6 @@ int sk_vs_txn_begin(struct sk_txn *t, void **state)
         return -1;
     }
     s->store.fd = -1;
-    if (sk_vs_g->scanner.maybe_reload)
-        sk_vs_g->scanner.maybe_reload(sk_vs_g->scanner.self);
     *state = s;
     return 0;
 }

@@ -23,7 +23,8 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI 0x534b0004u /* "SK" 0004: sk_url_decision.when (schedules) */
+#define SK_MODULE_ABI                                                                              \
+    0x534b0004u /* "SK" 0004: changed() hook, sk_url_decision.when (0003: option table) */
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
@@ -120,6 +121,15 @@ struct sk_module {
 
     /* The options this module reads, or NULL for none. */
     const struct sk_module_option *options;
+
+    /* Called in the c-icap master only, about once a second between
+     * requests (never in a child). Return 1 when what init() built is stale
+     * (e.g. the signature directory changed): the server then rebuilds once
+     * for the whole node by reconfiguring c-icap (fini, init in the master,
+     * children replaced gracefully), so no child ever builds its own copy.
+     * init() may keep what is still current across that fini/init. NULL:
+     * never stale. */
+    int (*changed)(struct sk_module_ctx *);
 };
 
 #define SK_DECIDED_ALLOW    1
