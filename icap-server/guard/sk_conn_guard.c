@@ -436,16 +436,20 @@ __attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t 
 typedef void (*sk_set_max_conns_fn)(ci_service_xdata_t *, int);
 
 /* Services advertise Max-Connections in OPTIONS (srv_sekisho: all threads
- * of all children). A proxy that honours it must not be led past the
- * per-client limit, where it would get 503s and mark the service down. */
+ * of all children, from the configuration as finally read). A proxy that
+ * honours it must not be led past the per-client limit, where it would get
+ * 503s and mark the service down: the advertised value is the smaller. */
 __attribute__((visibility("default"))) void
 ci_service_set_max_connections(ci_service_xdata_t *xdata, int max_connections)
 {
     static void *slot;
     sk_set_max_conns_fn real =
         (sk_set_max_conns_fn)sk_fix_real(&slot, "ci_service_set_max_connections");
-    int limit = sk_fix_conf.max_conns_per_client;
+    int limit;
 
+    if (max_connections > 0)
+        sk_fix_capacity(max_connections); /* resolves "auto" if still unset */
+    limit = sk_fix_conf.max_conns_per_client;
     if (limit > 0 && (max_connections <= 0 || max_connections > limit))
         max_connections = limit;
     if (real)

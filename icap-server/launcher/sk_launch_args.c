@@ -361,9 +361,11 @@ static int sk_check_guard_opts(struct sk_launch_opts *o)
         fprintf(stderr, SK_LAUNCH_PROG ": --tls-client-ca needs --tls-listen ADDR:PORT\n");
         return -1;
     }
-    if (o->max_conns_per_client == 0 && !o->max_conns_given)
-        o->max_conns_per_client =
-            o->max_servers * o->threads / 2 > 0 ? o->max_servers * o->threads / 2 : 1;
+    /* Not given: "auto", half of MaxServers x ThreadsPerChild as c-icap
+     * finally reads them (a --config may change both): the guard resolves
+     * it after the whole configuration (sk_launch_conf.c). */
+    if (!o->max_conns_given)
+        o->max_conns_per_client = -1;
     if (o->allow_clients)
         return 0;
     if (sk_is_loopback(&o->listen) && (!o->tls || sk_is_loopback(&o->tls_listen))) {
