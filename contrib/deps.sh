@@ -21,6 +21,8 @@ runtime_pkgs=(
     libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
     libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
+    libldap-dev # directory groups (issue 14): OpenLDAP's client library, nested group lookups
+    tzdata # schedules --tz ZONE read /usr/share/zoneinfo (without it only zoned schedules fail)
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it
 # is listed so tests can build signature databases from their own samples.
@@ -31,11 +33,14 @@ test_pkgs=(
     clang-format # test.sh checks that every C file is formatted
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
     nginx-light # the fleet test serves a publish directory
+    rsyslog     # tests/ops: --access-log syslog lines reach a real syslog daemon
+    logrotate   # tests/ops: contrib/logrotate/sekisho run by the real logrotate
     chromium # tests/report renders the HTML report headless
     clang libclang-rt-14-dev # contrib/fuzz.sh: libFuzzer targets in tests/fuzz
     haproxy    # tests/cluster: three nodes behind the contrib/haproxy config
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
+    slapd ldap-utils # directory groups: the test starts its own slapd on loopback
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.
@@ -63,7 +68,7 @@ bench) want=("${runtime_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 
 # Services that Debian packages in our lists ship and may start or enable.
-services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus)
+services=(squid c-icap clamav-freshclam clamav-daemon nginx haproxy e2guardian prometheus slapd)
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
@@ -131,6 +136,17 @@ for s in "${services[@]}"; do
         fi
     fi
 done
+
+# clamav-daemon also ships a socket unit that would start clamd on the first
+# connection to /run/clamav/clamd.ctl; the bench runs its own clamd.
+case " ${had_service[*]-} " in
+*" clamav-daemon "*) ;;
+*)
+    if [ -d /run/systemd/system ] && [ -e /lib/systemd/system/clamav-daemon.socket ]; then
+        "${SUDO[@]}" systemctl disable --now clamav-daemon.socket >/dev/null 2>&1 || true
+    fi
+    ;;
+esac
 
 still=()
 for p in "${missing[@]}"; do

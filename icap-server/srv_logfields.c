@@ -13,40 +13,10 @@
 #include "request.h"
 #include "simple_api.h"
 
+#include <sekisho/decode.h>
 #include <sekisho/policy_snapshot.h>
 
 #include "srv_sekisho.h"
-
-/* filename="..." (or filename=token) of a Content-Disposition value;
- * filename* (RFC 6266 extended) is taken raw. */
-static void sk_cd_filename(const char *cd, char *out, size_t size)
-{
-    const char *p = cd;
-
-    out[0] = '\0';
-    while (p && (p = strcasestr(p, "filename")) != NULL) {
-        const char *v = p + 8;
-        size_t n;
-        if (*v == '*')
-            v++;
-        while (*v == ' ')
-            v++;
-        if (*v != '=') {
-            p = v;
-            continue;
-        }
-        for (v++; *v == ' '; v++)
-            ;
-        if (*v == '"') {
-            v++;
-            n = strcspn(v, "\"");
-        } else {
-            n = strcspn(v, "; \t\r\n");
-        }
-        snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v);
-        return;
-    }
-}
 
 void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname, size_t fsize)
 {
@@ -57,7 +27,11 @@ void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname
                           : ci_http_request_get_header(req, "Content-Disposition");
 
     snprintf(ctype, csize, "%.*s", (int)strcspn(ct ? ct : "", "\r\n"), ct ? ct : "");
-    sk_cd_filename(cd, fname, fsize);
+    /* the decoding layer's parameter parser: filename* (RFC 6266, its
+     * charset''language prefix dropped) before filename */
+    if (!cd || (sk_header_param(cd, "filename*", fname, fsize) != 0 &&
+                sk_header_param(cd, "filename", fname, fsize) != 0))
+        fname[0] = '\0';
 }
 
 int64_t sk_srv_txn_generation(const struct sk_txn *t)

@@ -24,7 +24,10 @@
 #include "service.h"
 #include "simple_api.h"
 
+#include <sekisho/policy_snapshot.h>
+
 #include "sk_accesslog.h"
+#include "sk_dirgroups.h"
 #include "sk_notify.h"
 #include "sk_ident.h"
 #include "sk_metrics.h"
@@ -132,6 +135,26 @@ static const char *sk_icap_hdr_get(void *ctx, const char *name)
     return ci_headers_value(ctx, name);
 }
 
+/* Only a server started with --test-clock (sekisho.TestClock on) lets the
+ * ICAP client set the time schedules are decided at; everywhere else the
+ * header is ignored, so a client cannot move a production node's clock. */
+static void sk_test_clock(struct sk_req *r)
+{
+    const char *v;
+    int64_t at;
+
+    if (!sk_srv.conf.test_clock ||
+        (v = ci_headers_value(r->req->request_header, "X-Sekisho-Test-Clock")) == NULL)
+        return;
+    if (sk_pdb_parse_time(v, &at) == 0)
+        r->txn.clock = at;
+    else
+        ci_debug_printf(1,
+                        "sekisho: %s: invalid X-Sekisho-Test-Clock (want ISO 8601 with an"
+                        " offset); using the node's clock\n",
+                        r->txn.id);
+}
+
 static int sk_build_txn(struct sk_req *r)
 {
     ci_request_t *req = r->req;
@@ -155,6 +178,7 @@ static int sk_build_txn(struct sk_req *r)
     if (rc == -1 || sk_txn_set_server_ip(&r->txn, id.server_ip) == -1)
         return -1;
     r->txn.has_body = ci_req_hasbody(req);
+    sk_test_clock(r);
     r->txn.headers.get = sk_hdr_get;
     r->txn.headers.each = sk_hdr_each;
     r->txn.headers.ctx = req;
@@ -164,6 +188,24 @@ static int sk_build_txn(struct sk_req *r)
         r->txn.http_status = sp ? atoi(sp + 1) : 0;
     }
     return 0;
+}
+
+/* Groups from the policy's directories join the header groups before any
+ * module asks for the policy (issue 14 item 3). */
+static void sk_srv_dir_groups(struct sk_req *r)
+{
+    struct sk_buf g = {0};
+    int block = 0;
+
+    if (!r->txn.snap)
+        return;
+    if (sk_dirgroups_resolve(r->txn.snap, r->txn.user, r->txn.id, &g, sk_srv.store.log, &block) !=
+        SK_DIRG_NONE) {
+        if (g.failed || sk_txn_add_groups(&r->txn, g.data) == -1)
+            block = 1; /* out of memory: fail closed like a directory failure */
+        r->txn.dir_block = block;
+    }
+    sk_buf_free(&g);
 }
 
 void *sk_srv_init_request(ci_request_t *req)
@@ -186,6 +228,7 @@ void *sk_srv_init_request(ci_request_t *req)
         return NULL;
     }
     sk_txn_set_snapshot(&r->txn, sk_policy_store_acquire(&sk_srv.store));
+    sk_srv_dir_groups(r);
     sk_srv_log_fields(req, r->ctype, sizeof(r->ctype), r->filename, sizeof(r->filename));
     return r;
 }
@@ -648,9 +691,10 @@ static void sk_log(struct sk_req *r)
         .n_detections = t->n_detections,
         .http_status = t->http_status,
         .content_type = r->ctype,
-        .filename = r->filename,
+        .filename = r->filename[0] ? r->filename : r->pipe.body.part_filename,
         .generation = sk_srv_txn_generation(t),
         .istag = istag,
+        .sha256 = r->pipe.body.sha256_hex,
     };
     sk_accesslog_write(&rec);
     sk_notify_txn(t, rec.verdict, rec.module, rec.module_error);

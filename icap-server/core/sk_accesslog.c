@@ -81,7 +81,8 @@ static const char *sk_log_second(time_t sec)
 }
 
 /* The object and policy fields (issue 13): http_status, content_type,
- * filename, threat (first detection's name), generation, istag. */
+ * filename, threat (first detection's name), sha256 (of the body, for a
+ * detection), generation, istag. */
 static void sk_log_extra(struct sk_buf *b, const struct sk_log_record *r)
 {
     if (r->http_status > 0)
@@ -92,6 +93,8 @@ static void sk_log_extra(struct sk_buf *b, const struct sk_log_record *r)
         sk_field(b, "filename", r->filename, SK_LOG_FIELD_MAX);
     if (r->n_detections > 0)
         sk_field(b, "threat", r->detections[0].name, SK_LOG_FIELD_MAX);
+    if (r->n_detections > 0 && r->sha256 && r->sha256[0])
+        sk_field(b, "sha256", r->sha256, 64);
     if (r->generation > 0)
         sk_put_num(b, ",\"generation\":", (uint64_t)r->generation);
     if (r->istag && r->istag[0]) {

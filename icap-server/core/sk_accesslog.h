@@ -35,6 +35,7 @@ struct sk_log_record {
     const char *filename;     /* from Content-Disposition */
     int64_t generation;       /* policy generation the verdict used */
     const char *istag;        /* without c-icap's "CI0001" prefix */
+    const char *sha256;       /* of the whole body, hex; logged with detections only */
 };
 
 /* Format rec as one JSON object followed by '\n' into b. */

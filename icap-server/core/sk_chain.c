@@ -201,6 +201,19 @@ int sk_chain_init(struct sk_chain *chain, char **err)
     return 0;
 }
 
+int sk_chain_changed(struct sk_chain *chain, const char **who)
+{
+    for (int i = 0; i < chain->n; i++) {
+        struct sk_loaded_module *lm = &chain->mods[i];
+        if (lm->initialised && lm->mod->changed && lm->mod->changed(&lm->ctx) == 1) {
+            if (who)
+                *who = lm->mod->name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void sk_chain_unload(struct sk_chain *chain)
 {
     for (int i = chain->n - 1; i >= 0; i--) {

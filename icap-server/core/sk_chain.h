@@ -57,6 +57,9 @@ int sk_chain_add(struct sk_chain *chain, const struct sk_module *mod, char **err
 int sk_chain_init(struct sk_chain *chain, char **err);
 /* fini (for initialised modules) and dlclose everything; the chain is
  * empty afterwards. */
+/* Master only: 1 if any module says what its init() built is stale
+ * (struct sk_module.changed); the name of the first such module in *who. */
+int sk_chain_changed(struct sk_chain *, const char **who);
 void sk_chain_unload(struct sk_chain *chain);
 
 /* sk_option.c: the row of M's option table named KEY, or NULL. */

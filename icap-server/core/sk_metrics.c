@@ -158,6 +158,16 @@ static struct sk_metrics_counts *sk_counts(void)
     return sk_mine ? &sk_mine->counts : &sk_m->overflow;
 }
 
+void sk_metrics_set_alerts(const uint64_t v[4])
+{
+    for (int i = 0; sk_m && i < 4; i++) {
+        uint64_t old = __atomic_load_n(&sk_m->alerts[i], __ATOMIC_RELAXED);
+        while (v[i] > old && !__atomic_compare_exchange_n(&sk_m->alerts[i], &old, v[i], 0,
+                                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            ;
+    }
+}
+
 void sk_metrics_log_dropped(void)
 {
     if (sk_m)

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define SK_METRICS_MAGIC    0x534b4d33u /* "SKM3" */
-#define SK_METRICS_VERSION  2           /* 2: verdict would-block (monitor mode) */
+#define SK_METRICS_VERSION  3           /* 2: verdict would-block (monitor mode); 3: alerts */
 #define SK_METRICS_MODULES  17          /* index 0: no module decided; 1..16 chain order */
 #define SK_METRICS_CHILDREN 64
 #define SK_METRICS_NAME     32
@@ -107,6 +107,9 @@ struct sk_metrics_shm {
     char cicap_version[32];
     char clamav_db[1024];
     char policy_db[1024];
+    /* alerts (sk_notify.c): sent, failed, dropped (queue full), suppressed
+     * (rate limit); node-wide already, copied here by every child */
+    uint64_t alerts[4];
     /* a process without a slot (more than SK_METRICS_CHILDREN children) */
     struct sk_metrics_counts overflow __attribute__((aligned(64)));
     struct sk_metrics_child child[SK_METRICS_CHILDREN];
@@ -145,6 +148,9 @@ void sk_metrics_child_publish(int64_t generation, const char *hash, int policy_o
 void sk_metrics_busy(int delta);
 void sk_metrics_txn(const struct sk_log_record *rec, const struct sk_pipeline *pipe);
 void sk_metrics_log_dropped(void);
+/* Child: the node-wide alert counters (never lowered: children copy them
+ * at different moments). */
+void sk_metrics_set_alerts(const uint64_t v[4]);
 #endif
 
 #endif

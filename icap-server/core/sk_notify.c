@@ -1,5 +1,6 @@
 /* sk_notify.c - alerts to administrators (notify.* policy settings): a
- * virus stopped, a DLP block, a module error, a policy that failed to load.
+ * virus stopped, a DLP block, a module error, a policy that failed to load,
+ * signatures older than av.max-signature-age.
  * A transaction only formats the alert and puts it in a bounded per-process
  * queue; a notifier thread delivers it (webhook, SMTP: notify_send.c), so a
  * slow or dead receiver never delays an ICAP answer. A full queue drops the
@@ -21,9 +22,12 @@
 #include <sekisho/text.h>
 
 #include "sk_notify.h"
+#include "sk_sigdb.h"
 #include "sk_txn.h"
 
-#define SK_NQ 64 /* alerts waiting per process */
+#define SK_NQ                  64 /* alerts waiting per process */
+#define SK_NOTIFY_SIGDBS       32
+#define SK_NOTIFY_STALE_REPEAT 3600 /* seconds */
 
 struct sk_notify_shared {
     int64_t last[SK_NOTIFY_NKINDS]; /* time(NULL) of the last alert per kind */
@@ -46,9 +50,12 @@ static int sk_nstop;
 
 int sk_notify_init(void)
 {
-    void *p = mmap(NULL, sizeof(struct sk_notify_shared), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p;
 
+    if (sk_ns != &sk_local) /* reconfigure: this object stays loaded (srv_sekisho.c) */
+        return 0;
+    p = mmap(NULL, sizeof(struct sk_notify_shared), PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
     memset(p, 0, sizeof(struct sk_notify_shared));
@@ -170,7 +177,10 @@ static char *sk_dup(const char *s)
     return strdup(s ? s : "");
 }
 
-void sk_notify_emit(const struct sk_snapshot *snap, const char *kind, const char *const *fields)
+/* FLOOR: the least interval between two alerts of this kind, whatever
+ * notify.min-interval says (0: none). */
+static void sk_emit(const struct sk_snapshot *snap, const char *kind, const char *const *fields,
+                    uint64_t floor)
 {
     const struct sk_policy *def = snap ? sk_snapshot_default(snap) : NULL;
     const char *webhook, *email, *events;
@@ -192,6 +202,8 @@ void sk_notify_emit(const struct sk_snapshot *snap, const char *kind, const char
     if (!sk_notify_wants(events, kind))
         return;
     sk_parse_duration(sk_policy_get(def, "notify.min-interval"), &interval);
+    if (interval < floor)
+        interval = floor;
     if (!sk_claim(k, (int64_t)interval))
         return;
     gethostname(host, sizeof(host) - 1);
@@ -233,6 +245,35 @@ void sk_notify_emit(const struct sk_snapshot *snap, const char *kind, const char
 out:
     sk_buf_free(&j);
     sk_buf_free(&t);
+}
+
+void sk_notify_emit(const struct sk_snapshot *snap, const char *kind, const char *const *fields)
+{
+    sk_emit(snap, kind, fields, 0);
+}
+
+int sk_notify_signatures(const struct sk_snapshot *snap, const char *dir, int64_t max_age,
+                         int64_t now)
+{
+    struct sk_sigdb db[SK_NOTIFY_SIGDBS];
+    int64_t newest = 0;
+    int n = sk_sigdb_scan(dir, db, SK_NOTIFY_SIGDBS, &newest);
+    char age[32], limit[32];
+    const char *name = "";
+
+    if (n == 0 || newest == 0 || max_age <= 0 || now - newest <= max_age)
+        return 0; /* no files: the built-in test signatures, a warning of their own */
+    for (int i = 0; i < n; i++)
+        if (db[i].built == newest)
+            name = db[i].name;
+    snprintf(age, sizeof(age), "%lld", (long long)(now - newest));
+    snprintf(limit, sizeof(limit), "%lld", (long long)max_age);
+    const char *f[] = {"directory",       dir,   "newest", name, "age_seconds", age,
+                       "max_age_seconds", limit, NULL};
+    /* a state, not an event: repeated at most hourly even with
+     * notify.min-interval 0, where every child checks every minute */
+    sk_emit(snap, "signatures-stale", f, SK_NOTIFY_STALE_REPEAT);
+    return 1;
 }
 
 void sk_notify_stats(uint64_t *sent, uint64_t *failed, uint64_t *dropped, uint64_t *suppressed)

@@ -19,6 +19,14 @@ void sk_notify_emit(const struct sk_snapshot *snap, const char *kind, const char
 struct sk_txn;
 void sk_notify_txn(const struct sk_txn *t, const char *verdict, const char *module,
                    int module_error);
+/* The signatures-stale alert: when the newest signature database in DIR
+ * (sk_sigdb.h) is older than MAX_AGE seconds at NOW, queue the alert
+ * through sk_notify_emit's rate limit (and at most once an hour node-wide
+ * whatever notify.min-interval says). A directory without signature files
+ * (built-in test signatures) is not "stale". Returns 1 when stale, else 0.
+ * Reads the directory: call it about once a minute, not per transaction. */
+int sk_notify_signatures(const struct sk_snapshot *snap, const char *dir, int64_t max_age,
+                         int64_t now);
 /* Deliver what is queued and join this process's notifier (child exit). */
 void sk_notify_stop(void);
 /* Node-wide counters (for metrics): delivered, failed, dropped (queue full),

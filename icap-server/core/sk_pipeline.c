@@ -121,6 +121,16 @@ void sk_pipeline_start(struct sk_pipeline *p, const struct sk_chain *chain, stru
     p->txn = txn;
     p->on_error = on_error;
     p->decider = -1;
+    if (txn->dir_block) {
+        /* the policy depends on groups nobody could tell (sk_dirgroups.h):
+         * no module runs, the transaction gets directory.on-error block */
+        sk_txn_set_reason(txn, "directory",
+                          "directory groups unavailable (directory.on-error: block)");
+        p->outcome = SK_OUT_BLOCK;
+        if (chain->pages)
+            sk_page_default(txn, chain->pages, "directory");
+        return;
+    }
     for (int i = 0; i < chain->n && p->outcome == SK_OUT_PENDING; i++) {
         const struct sk_loaded_module *lm = &chain->mods[i];
         if (!sk_serves(lm->mod, txn))
@@ -162,6 +172,9 @@ enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t 
 {
     struct sk_txn *t = p->txn;
 
+    if (p->outcome == SK_OUT_PENDING)
+        sk_bodyinfo_write(&p->body, t, buf, len, eof);
+
     for (int i = 0; i < p->chain->n && p->outcome == SK_OUT_PENDING; i++) {
         const struct sk_loaded_module *lm = &p->chain->mods[i];
         if (!p->wants_body[i])
@@ -182,6 +195,7 @@ enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t 
 
 void sk_pipeline_finish(struct sk_pipeline *p)
 {
+    sk_bodyinfo_free(&p->body); /* a body not read to its end */
     if (p->finished || !p->chain)
         return;
     p->finished = 1;

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "sk_bodyinfo.h"
 #include "sk_chain.h"
 #include "sk_txn.h"
 
@@ -31,6 +32,7 @@ struct sk_pipeline {
     int notified;                      /* on_decision has run */
     unsigned error_mask;               /* bit i: module i returned ERROR */
     uint64_t spent_ns[SK_MAX_MODULES]; /* time in each module's body hooks (metrics) */
+    struct sk_bodyinfo body;           /* sha256, multipart file name (access log) */
 };
 
 /* Begin: txn_begin for every module that serves the transaction's method.

@@ -29,6 +29,7 @@ int sk_txn_init(struct sk_txn *t, unsigned method, const char *http_method, cons
     t->client_ip = sk_dup(client_ip);
     t->user = sk_dup(user);
     t->groups = sk_dup(groups);
+    t->clock = (int64_t)time(NULL);
     sk_txn_new_id(t);
     if (!t->http_method || !t->url || !t->client_ip || !t->user || !t->groups) {
         sk_txn_clear(t);
@@ -42,6 +43,20 @@ int sk_txn_set_server_ip(struct sk_txn *t, const char *ip)
     free(t->server_ip);
     t->server_ip = sk_dup(ip);
     return t->server_ip ? 0 : -1;
+}
+
+int sk_txn_add_groups(struct sk_txn *t, const char *groups)
+{
+    char *g;
+
+    if (groups == NULL || groups[0] == '\0')
+        return 0;
+    if (asprintf(&g, "%s%s%s", t->groups, t->groups[0] ? "," : "", groups) == -1)
+        return -1;
+    free(t->groups);
+    t->groups = g;
+    t->policy = NULL;
+    return 0;
 }
 
 void sk_txn_clear(struct sk_txn *t)
@@ -74,6 +89,11 @@ void sk_txn_set_snapshot(struct sk_txn *t, struct sk_snapshot *snap)
         sk_snapshot_unref(t->snap);
     t->snap = snap;
     t->policy = NULL;
+}
+
+int64_t sk_txn_clock(const struct sk_txn *t)
+{
+    return t->clock;
 }
 
 const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *t)

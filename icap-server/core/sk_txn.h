@@ -49,6 +49,7 @@ struct sk_txn {
     char *server_ip; /* X-Server-IP, or "" */
     int http_status;
     int has_body;
+    int64_t clock; /* schedules: time(NULL) at init, or the test clock */
     struct sk_header_source headers;
 
     struct sk_snapshot *snap;       /* one reference, dropped by sk_txn_clear */
@@ -60,6 +61,7 @@ struct sk_txn {
     /* outcome */
     int approved;
     int would_block; /* monitor mode: a module let through what it would block */
+    int dir_block;   /* directory groups unknown, directory.on-error block */
     char *rule;      /* rule/signature that decided, malloc'd or NULL */
     char *reason;    /* human reason, malloc'd or NULL */
     struct sk_page page;
@@ -79,6 +81,9 @@ void sk_txn_clear(struct sk_txn *t);
 const char *sk_txn_policy_name(struct sk_txn *t);
 /* The origin server's address as the proxy sent it; 0 or -1. */
 int sk_txn_set_server_ip(struct sk_txn *t, const char *ip);
+/* Add comma-separated GROUPS (from a directory) after the header groups,
+ * before the policy is resolved. 0, or -1 (out of memory, unchanged). */
+int sk_txn_add_groups(struct sk_txn *t, const char *groups);
 /* Attach a policy snapshot; the transaction takes over the reference. */
 void sk_txn_set_snapshot(struct sk_txn *t, struct sk_snapshot *snap);
 /* Generate a process-unique transaction id into t->id. */

@@ -59,6 +59,7 @@ struct sk_launch_opts {
     /* --policy-source and friends (sk_launch_pull.c); NULL when not given */
     const char *policy_source, *policy_pubkey, *policy_ca, *policy_poll;
     int test_signatures; /* virus_scan may use its EICAR-only test set */
+    int test_clock;      /* schedules honour X-Sekisho-Test-Clock (tests only) */
     /* Limits and client access, enforced by sk_cicap_fix.so / sk_guard.so
      * (icap-server/guard); see sk_launch_args.c for the defaults. */
     int max_servers;
@@ -151,8 +152,10 @@ void sk_launch_pull_stop(pid_t pid);
 int sk_launch_status_print(const struct sk_launch_opts *opts);
 
 /* sk_launch_logecho.c: echo new important server-log lines to stderr.
- * *offset: where the last look ended; -1 starts at the current end. */
-void sk_launch_logecho(const char *path, long long *offset);
+ * *offset: where the last look ended; -1 starts at the current end. OUT:
+ * PATH is c-icap's output (RUN/c-icap.out), where only the modules' own
+ * "sekisho MODULE: ..." lines are taken. */
+void sk_launch_logecho(const char *path, long long *offset, int out);
 
 /* sk_launch_proc.c */
 /* Start c-icap, wait for readiness, then supervise it (foreground) or

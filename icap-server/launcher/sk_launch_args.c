@@ -38,6 +38,7 @@ enum {
     SK_OPT_POLICY_CA,
     SK_OPT_POLICY_POLL,
     SK_OPT_TEST_SIGNATURES,
+    SK_OPT_TEST_CLOCK,
     SK_OPT_USER_HEADER,
     SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
     SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
@@ -75,6 +76,7 @@ static const struct option sk_long_opts[] = {
     {"policy-ca", required_argument, NULL, SK_OPT_POLICY_CA},
     {"policy-poll", required_argument, NULL, SK_OPT_POLICY_POLL},
     {"test-signatures", no_argument, NULL, SK_OPT_TEST_SIGNATURES},
+    {"test-clock", no_argument, NULL, SK_OPT_TEST_CLOCK},
     {"allow-clients", required_argument, NULL, SK_OPT_ALLOW_CLIENTS},
     {"tls-client-ca", required_argument, NULL, SK_OPT_TLS_CLIENT_CA},
     {"max-servers", required_argument, NULL, SK_OPT_MAX_SERVERS},
@@ -130,6 +132,8 @@ static void sk_usage(FILE *out)
         "  --policy-poll N      seconds between index checks (default 30)\n"
         "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
         "                       EICAR-only test set instead of refusing to start\n"
+        "  --test-clock         tests only: schedules are decided at the time an ICAP\n"
+        "                       client sends in X-Sekisho-Test-Clock (ISO 8601)\n"
         "  --user-header NAME   ICAP header with the user name (default:\n"
         "                       X-Authenticated-User, then X-Client-Username)\n"
         "Limits and client access (README, Security):\n"
@@ -433,6 +437,9 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         return 0;
     case SK_OPT_TEST_SIGNATURES:
         opts->test_signatures = 1;
+        return 0;
+    case SK_OPT_TEST_CLOCK:
+        opts->test_clock = 1;
         return 0;
     case SK_OPT_STATUS:
         opts->status = 1;

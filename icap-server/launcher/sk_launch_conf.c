@@ -279,6 +279,8 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env, const struct sk_
      * error (the loader's option table). */
     if (opts->test_signatures && sk_chain_has(env->modules, "virus_scan"))
         fprintf(f, "sekisho.Option virus_scan.test-signatures on\n");
+    if (opts->test_clock) /* tests only: clients may set the schedule clock */
+        fprintf(f, "sekisho.TestClock on\n");
     if (opts->user_header) /* a checked token (sk_launch_args.c) */
         fprintf(f, "sekisho.UserHeader %s\n", opts->user_header);
     /* node-wide counters for --status-listen and --status (sk_metrics.h) */

@@ -1,7 +1,9 @@
 /* sk_launch_logecho.c - the server-log lines an administrator must see
  * (policy load failures, signature reloads and their failures, WARNING
  * and ERROR lines of our service) echoed to the launcher's stderr, which
- * systemd puts in the journal, instead of living only in RUN/server.log.
+ * systemd puts in the journal, instead of living only in RUN/server.log
+ * (and the modules' own stderr lines, e.g. a child's signature reload,
+ * instead of only RUN/c-icap.out).
  * SECURITY: the server log is written by c-icap through our escaping
  * preload (guard/sk_cicap_log.c: printable ASCII, one line per message);
  * lines are still cut at a bound and stripped of control bytes here. */
@@ -25,9 +27,13 @@ static const char *const sk_echo_marks[] = {
     NULL,
 };
 
-static int sk_echo_wanted(const char *line)
+/* OUT: a line of c-icap's stdout/stderr (RUN/c-icap.out). There only a
+ * module's own stderr lines count ("sekisho virus_scan: signatures
+ * reloaded ..." from a child, which never reach server.log); c-icap's
+ * debug lines are there too but also in server.log, echoed from there. */
+static int sk_echo_wanted(const char *line, int out)
 {
-    if (!strstr(line, "sekisho"))
+    if (out ? strncmp(line, "sekisho ", 8) != 0 : !strstr(line, "sekisho"))
         return 0;
     for (int i = 0; sk_echo_marks[i]; i++)
         if (strstr(line, sk_echo_marks[i]))
@@ -35,16 +41,16 @@ static int sk_echo_wanted(const char *line)
     return 0;
 }
 
-static void sk_echo_line(char *line)
+static void sk_echo_line(char *line, int out)
 {
     for (char *p = line; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
             *p = '?';
-    if (sk_echo_wanted(line))
-        fprintf(stderr, SK_LAUNCH_PROG ": server log: %s\n", line);
+    if (sk_echo_wanted(line, out))
+        fprintf(stderr, SK_LAUNCH_PROG ": %s: %s\n", out ? "server" : "server log", line);
 }
 
-void sk_launch_logecho(const char *path, long long *offset)
+void sk_launch_logecho(const char *path, long long *offset, int out)
 {
     char buf[8192], line[SK_ECHO_LINE + 1];
     struct stat st;
@@ -72,7 +78,7 @@ void sk_launch_logecho(const char *path, long long *offset)
                 continue;
             }
             line[len] = '\0';
-            sk_echo_line(line);
+            sk_echo_line(line, out);
             len = 0;
         }
         *offset += n;

@@ -5,7 +5,6 @@
  * SECURITY: the segment is in our 0700 run directory but is written by a
  * process that parses client data; every string taken from it is bounded
  * (NUL forced) and escaped before it reaches a response. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -48,59 +47,6 @@ static void sk_copy_child(struct sk_metrics_child *dst, const struct sk_metrics_
     }
     SK_TERM(dst->policy_hash);
     SK_TERM(dst->versions);
-}
-
-static int sk_sig_file(const char *name)
-{
-    static const char *const ext[] = {".cvd", ".cld", ".cud", ".hdb",  ".hsb", ".mdb", ".msb",
-                                      ".ndb", ".ldb", ".cdb", ".ign2", ".fp",  ".sfp", ".pdb",
-                                      ".wdb", ".ftm", ".yar", ".yara", ".ndu", ".ldu", NULL};
-    const char *dot = strrchr(name, '.');
-
-    for (int i = 0; dot && ext[i]; i++)
-        if (strcmp(dot, ext[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/* Signature databases of DIR: CVD/CLD headers give version and build
- * time (libclamav's own parser); other files count by modification time,
- * which is what freshclam or an admin's copy sets. */
-static void sk_scan_sigs(struct sk_status_snap *s)
-{
-    DIR *d = opendir(s->shm.clamav_db);
-    struct dirent *e;
-    char path[2048];
-
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL && s->n_db < SK_STATUS_MAX_SIGDBS) {
-        struct sk_status_sigdb *db = &s->db[s->n_db];
-        struct stat st;
-        const char *dot = strrchr(e->d_name, '.');
-
-        if (!sk_sig_file(e->d_name) || strlen(e->d_name) >= sizeof(db->name) ||
-            snprintf(path, sizeof(path), "%s/%s", s->shm.clamav_db, e->d_name) >=
-                (int)sizeof(path) ||
-            stat(path, &st) == -1 || !S_ISREG(st.st_mode))
-            continue;
-        memset(db, 0, sizeof(*db));
-        memcpy(db->name, e->d_name, strlen(e->d_name) + 1);
-        db->built = (int64_t)st.st_mtime;
-        if (strcmp(dot, ".cvd") == 0 || strcmp(dot, ".cld") == 0) {
-            struct cl_cvd *h = cl_cvdhead(path);
-            if (h) {
-                db->version = h->version;
-                db->sigs = h->sigs;
-                db->built = (int64_t)h->stime;
-                cl_cvdfree(h);
-            }
-        }
-        if (db->built > s->newest_sig)
-            s->newest_sig = db->built;
-        s->n_db++;
-    }
-    closedir(d);
 }
 
 int sk_status_read(const char *path, struct sk_status_snap *s)
@@ -154,7 +100,7 @@ int sk_status_read(const char *path, struct sk_status_snap *s)
         }
     }
     if (s->av)
-        sk_scan_sigs(s);
+        s->n_db = sk_sigdb_scan(s->shm.clamav_db, s->db, SK_STATUS_MAX_SIGDBS, &s->newest_sig);
     return 0;
 }
 
@@ -246,6 +192,18 @@ static void sk_metrics_traffic(FILE *f, const struct sk_status_snap *s)
     sk_head(f, "sekisho_accesslog_dropped_total", "counter",
             "Access-log lines the syslog socket did not accept");
     fprintf(f, "sekisho_accesslog_dropped_total %llu\n", (unsigned long long)m->log_dropped);
+}
+
+static void sk_alert_metrics(FILE *f, const struct sk_status_snap *s)
+{
+    static const char *const what[4] = {"sent", "failed", "dropped", "suppressed"};
+
+    sk_head(f, "sekisho_alerts_total", "counter",
+            "Alerts (notify.*) by outcome: sent, failed, dropped (queue full), suppressed "
+            "(notify.min-interval)");
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "sekisho_alerts_total{outcome=\"%s\"} %llu\n", what[i],
+                (unsigned long long)s->shm.alerts[i]);
 }
 
 /* The first live child's policy view (all children poll the same file). */
@@ -350,6 +308,7 @@ void sk_status_metrics(FILE *f, const struct sk_status_snap *s)
     if (!s->have)
         return;
     sk_metrics_traffic(f, s);
+    sk_alert_metrics(f, s);
     sk_metrics_state(f, s);
 }
 

@@ -374,13 +374,15 @@ static int sk_supervise(struct sk_launch_env *env, const struct sk_launch_opts *
     char how[64];
     int sig;
     pid_t puller = sk_launch_pull_spawn(env, opts, oldmask);
-    long long log_offset = -1;
+    long long log_offset = -1, out_offset = -1;
 
-    sk_launch_logecho(env->server_log, &log_offset); /* start-up lines were shown */
+    sk_launch_logecho(env->server_log, &log_offset, 0); /* start-up lines were shown */
+    sk_launch_logecho(env->out_file, &out_offset, 1);
     for (;;) {
         sig = sk_wait_signal(set, 1000);
         puller = sk_launch_pull_check(env, opts, oldmask, puller);
-        sk_launch_logecho(env->server_log, &log_offset);
+        sk_launch_logecho(env->server_log, &log_offset, 0);
+        sk_launch_logecho(env->out_file, &out_offset, 1);
         if (sig == SIGHUP) {
             fprintf(stderr, SK_LAUNCH_PROG ": SIGHUP: asking c-icap to reconfigure\n");
             kill(c->pid, SIGHUP);

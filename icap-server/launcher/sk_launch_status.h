@@ -10,15 +10,9 @@
 
 #define SK_METRICS_READER_ONLY
 #include "sk_metrics.h"
+#include "sk_sigdb.h"
 
 #define SK_STATUS_MAX_SIGDBS 32
-
-struct sk_status_sigdb {
-    char name[64];    /* file name in the signature directory */
-    unsigned version; /* CVD/CLD header; 0 for plain signature files */
-    unsigned sigs;
-    int64_t built; /* CVD build time, else the file's mtime */
-};
 
 struct sk_status_snap {
     int have; /* the segment exists and is ours */
@@ -29,7 +23,7 @@ struct sk_status_snap {
     int n_live;
     uint32_t busy;
     int av; /* virus_scan is in the chain */
-    struct sk_status_sigdb db[SK_STATUS_MAX_SIGDBS];
+    struct sk_sigdb db[SK_STATUS_MAX_SIGDBS];
     int n_db;
     int64_t newest_sig; /* newest build time, 0 none */
     int64_t now;

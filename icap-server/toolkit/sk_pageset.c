@@ -78,9 +78,9 @@ static const struct sk_reason_text sk_texts[SK_NREASON][SK_NLANG] = {
           "送信しようとしたデータに機密情報が含まれているため、情報漏えい防止ポリシーにより"
           "ブロックしました。"}},
     [SK_REASON_FILE_TYPE] =
-        {{"File type not allowed",
+        {{"File type blocked",
           "Your organisation's policy does not allow this type of file to be transferred."},
-         {"許可されていないファイル形式です",
+         {"ファイルタイプがブロックされました",
           "組織のポリシーにより、この種類のファイルの転送は許可されていません。"}},
 };
 

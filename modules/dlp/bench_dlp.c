@@ -149,14 +149,14 @@ static double sk_per_request(const struct sk_snapshot *snap, struct sk_dlp_plan_
 {
     const struct sk_policy *pol = sk_snapshot_default(snap);
     const struct sk_dlp_template *tpls[16];
-    size_t n = sk_dlp_templates_of(snap, pol, tpls, 16);
+    size_t n = sk_dlp_templates_of(snap, pol, SK_AT_ANY, tpls, NULL, 16);
     double t0 = sk_now(), t;
     unsigned long reqs = 0;
     char *err = NULL;
 
     do {
         struct sk_dlp_plan *plan = NULL;
-        int rc = cache ? sk_dlp_plan_get(cache, snap, pol, &plan, &err)
+        int rc = cache ? sk_dlp_plan_get(cache, snap, pol, SK_AT_ANY, &plan, &err)
                        : sk_dlp_plan_build(tpls, n, &plan, &err);
         if (rc == -1 || plan == NULL) {
             fprintf(stderr, "bench_dlp: plan: %s\n", err ? err : "none");

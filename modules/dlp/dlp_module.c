@@ -130,7 +130,8 @@ static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
     /* settings in the snapshot are canonical: "on" | "off" */
     if ((enabled = sk_policy_get(pol, "dlp.enabled")) != NULL && strcmp(enabled, "off") == 0)
         return SK_ALLOW;
-    if (sk_dlp_plan_get(&sk_dlp_cache, sk_txn_snapshot(t), pol, &s->plan, &s->err) == -1) {
+    if (sk_dlp_plan_get(&sk_dlp_cache, sk_txn_snapshot(t), pol, sk_txn_clock(t), &s->plan,
+                        &s->err) == -1) {
         sk_txn_set_reason(t, "dlp-error", s->err ? s->err : "cannot compile DLP templates");
         return SK_ERROR;
     }

@@ -243,7 +243,7 @@ static enum sk_verdict ub_headers(struct sk_txn *t, void *state)
         v = ub_block_or_log(t, pol, "infected-url", &h, 1);
         goto out;
     }
-    if (sk_policy_check_url(pol, &u, &d) == -1) {
+    if (sk_policy_check_url_at(pol, &u, sk_txn_clock(t), &d) == -1) {
         v = ub_fail(t, pol, "url-error", "a rule could not be evaluated (regex match limit)");
         goto out;
     }

@@ -40,4 +40,5 @@ __attribute__((visibility("default"))) const struct sk_module sk_module_descript
     .on_body = sk_vs_on_body,
     .txn_end = sk_vs_txn_end,
     .options = sk_vs_options,
+    .changed = sk_vs_changed,
 };

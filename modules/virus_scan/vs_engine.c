@@ -1,8 +1,9 @@
 /* vs_engine.c - the libclamav engine behind struct sk_vs_scanner: built
- * before fork, shared read-only by every scanning thread, rebuilt in the
- * background when the signature directory changes and swapped in with
- * reference counting. Trust: signature files are the administrator's;
- * scanned bytes are client-controlled and only ever reach libclamav. */
+ * in the c-icap master before fork, shared read-only (copy-on-write) by
+ * every child and scanning thread. A changed signature directory is seen by
+ * the master (changed()), which rebuilds once for the node through a c-icap
+ * reconfigure; the engine survives that fini/init when still current. Trust: signature files are
+ * the administrator's; scanned bytes are client-controlled and only ever reach libclamav. */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -11,11 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <clamav.h>
+#include <dlfcn.h>
+
+#include <sekisho/filetype.h>
 
 #include "vs_internal.h"
 #include "vs_testsigs.h" /* generated from tests/sigs at build time */
@@ -36,13 +41,20 @@ struct sk_vs_clam {
     pthread_mutex_t lock;          /* guards cur and versions */
     struct sk_vs_eng *cur;
     struct sk_vs_vstr *versions;
-    /* Touched only by whoever set `busy` (checker or reload thread). */
+    /* Master only (changed(), reload(), create()). */
     struct cl_stat dbstat;
     int have_stat;
-    int busy;          /* atomic: a check or rebuild is under way */
-    time_t next_check; /* atomic */
-    int heavy_fd;      /* unlinked lock file opened before fork: heavy-scan slots */
+    time_t next_check;
+    unsigned asked_heavy; /* max_heavy as configured (conf has the resolved one) */
+    int heavy_fd;         /* unlinked lock file opened before fork: heavy-scan slots */
 };
+
+/* The engine parked by destroy() for the next create() of this process:
+ * c-icap's reconfigure runs fini then init in the master, and a policy
+ * change must not recompile unchanged signatures (a real ClamAV database
+ * is ~1 GB and tens of seconds of CPU). The module object is pinned
+ * (RTLD_NODELETE) so libclamav and this pointer outlive c-icap's dlclose. */
+static struct sk_vs_clam *sk_vs_kept;
 
 __attribute__((format(printf, 1, 2))) static void sk_vs_log(const char *fmt, ...)
 {
@@ -185,6 +197,9 @@ struct sk_vs_scan_ctx {
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
     char found[SK_VS_NAME_MAX]; /* first alert, from the virus-found callback */
+    uint32_t kinds;             /* 1 << sk_ft_kind of each inner object */
+    const struct sk_vs_limits *lim;
+    int filter_pua; /* rescan: record only the alerts the policy wants */
 };
 
 static int sk_vs_past(const struct timespec *d)
@@ -205,9 +220,14 @@ static cl_error_t sk_vs_inspect(int fd, const char *type, const char **ancestors
                                 uint32_t layer_attributes, void *context)
 {
     struct sk_vs_scan_ctx *sc = context;
+    enum sk_ft_kind k;
 
     if (!sc)
         return CL_CLEAN;
+    /* inner objects only: the top one is typed from its bytes by the
+     * module (libclamav calls a docx or a jar CL_TYPE_ZIP) */
+    if (recursion_level >= 1 && (k = sk_ft_from_clamav(type)) != SK_FT_NONE)
+        sc->kinds |= 1u << k;
     sc->bytes += file_size;
     if (sc->max_bytes && sc->bytes > sc->max_bytes) {
         sc->over_bytes = 1;
@@ -226,7 +246,7 @@ static void sk_vs_virus_found(int fd, const char *virname, void *context)
 {
     struct sk_vs_scan_ctx *sc = context;
 
-    if (sc && virname && !sc->found[0])
+    if (sc && virname && !sc->found[0] && (!sc->filter_pua || sk_vs_pua_wanted(sc->lim, virname)))
         snprintf(sc->found, sizeof(sc->found), "%s", virname);
 }
 
@@ -290,7 +310,9 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
         sk_vs_errf(err, "cannot set ClamAV engine limits");
         goto fail;
     }
-    rc = cl_load(from, e->cl, &sigs, CL_DB_STDOPT);
+    /* PUA signatures always: av.detect-pua and its categories are per
+     * policy, applied to each detection (sk_vs_pua_wanted) */
+    rc = cl_load(from, e->cl, &sigs, CL_DB_STDOPT | CL_DB_PUA);
     if (rc != CL_SUCCESS) {
         sk_vs_errf(err, "cannot load ClamAV signatures from %s: %s", from, cl_strerror(rc));
         goto fail;
@@ -299,10 +321,17 @@ static struct sk_vs_eng *sk_vs_build(struct sk_vs_clam *c, char **err)
         sk_vs_errf(err, "no signatures loaded from %s", from);
         goto fail;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((rc = cl_engine_compile(e->cl)) != CL_SUCCESS) {
         sk_vs_errf(err, "cannot compile ClamAV engine (%s): %s", from, cl_strerror(rc));
         goto fail;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* one line per compile: tests count them (one per reload per node) */
+    sk_vs_log("engine compiled in pid %ld: %u signatures from %s in %.2f s", (long)getpid(), sigs,
+              testdir ? "the built-in test set" : from,
+              (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     cl_engine_set_clcb_pre_scan(e->cl, sk_vs_pre_scan);
     cl_engine_set_clcb_file_inspection(e->cl, sk_vs_inspect);
     cl_engine_set_clcb_virus_found(e->cl, sk_vs_virus_found);
@@ -501,11 +530,77 @@ static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int
     return slot;
 }
 
+/* A PUA detection this policy does not want (av.detect-pua off, or its
+ * category left out) must not hide a real threat later in the object:
+ * rescan reporting every match and keep the first wanted one. Rare (a
+ * PUA hit), so the common scan stays a first-match scan. 1: rescan with
+ * *O and SC prepared; 0: keep RC. */
+static int sk_vs_pua_rescan(cl_error_t rc, const char **virname, struct sk_vs_scan_ctx *sc,
+                            struct cl_scan_options *o)
+{
+    const char *name = *virname ? *virname : sc->found;
+
+    if (rc != CL_VIRUS || sc->filter_pua || sk_vs_pua_wanted(sc->lim, name))
+        return 0;
+    sc->filter_pua = 1;
+    sc->found[0] = '\0';
+    sc->files = sc->bytes = 0;
+    sc->kinds = 0;
+    *virname = NULL;
+    o->general |= CL_SCAN_GENERAL_ALLMATCHES;
+    return 1;
+}
+
+/* After the rescan: the first wanted alert, or clean when there was none. */
+static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
+                                   const struct sk_vs_scan_ctx *sc)
+{
+    *virname = NULL; /* with all matches, libclamav's name is the first of any */
+    if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time)
+        return CL_CLEAN;
+    return rc;
+}
+
+/* Is the word W[0..N) one of LIST's comma-separated words (any case)? */
+static int sk_vs_word_listed(const char *list, const char *w, size_t n)
+{
+    while (list && *list) {
+        size_t k = strcspn(list, ",");
+        const char *p = list;
+        size_t m = k;
+        while (m && (*p == ' ' || *p == '\t'))
+            p++, m--;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        if (m == n && n && strncasecmp(p, w, n) == 0)
+            return 1;
+        list += k + (list[k] == ',');
+    }
+    return 0;
+}
+
+int sk_vs_pua_wanted(const struct sk_vs_limits *lim, const char *name)
+{
+    const char *cat;
+    size_t n;
+
+    if (name == NULL || strncmp(name, "PUA.", 4) != 0)
+        return 1;
+    if (lim == NULL || !lim->pua)
+        return 0;
+    cat = name + 4;
+    n = strcspn(cat, ".");
+    if (lim->pua_include && *lim->pua_include)
+        return sk_vs_word_listed(lim->pua_include, cat, n);
+    return !sk_vs_word_listed(lim->pua_exclude, cat, n);
+}
+
 static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
                                const struct sk_vs_limits *lim, struct sk_vs_report *rep)
 {
     struct sk_vs_clam *c = self;
-    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files, .max_bytes = lim->max_bytes};
+    struct sk_vs_scan_ctx sc = {
+        .max_files = lim->max_files, .max_bytes = lim->max_bytes, .lim = lim};
     int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, buf, len, len));
     struct sk_vs_eng *e;
 
@@ -532,7 +627,11 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
     }
     sk_vs_options(&o);
     rc = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &o, &sc);
+    if (sk_vs_pua_rescan(rc, &virname, &sc, &o))
+        rc = sk_vs_pua_result(cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &o, &sc),
+                              &virname, &sc);
     sk_vs_classify(rc, virname, &sc, rep); /* virname points into the engine: copy first */
+    rep->kinds = sc.kinds;
     cl_fmap_close(map);
     sk_vs_release(e);
     if (slot >= 0)
@@ -544,7 +643,8 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
                               struct sk_vs_report *rep)
 {
     struct sk_vs_clam *c = self;
-    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files, .max_bytes = lim->max_bytes};
+    struct sk_vs_scan_ctx sc = {
+        .max_files = lim->max_files, .max_bytes = lim->max_bytes, .lim = lim};
     unsigned char head[512];
     ssize_t n = pread(fd, head, sizeof(head), 0);
     struct stat st;
@@ -565,7 +665,11 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
     e = sk_vs_acquire(self);
     sk_vs_options(&o);
     rc = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc);
+    if (sk_vs_pua_rescan(rc, &virname, &sc, &o) && lseek(fd, 0, SEEK_SET) == 0)
+        rc = sk_vs_pua_result(cl_scandesc_callback(fd, NULL, &virname, &scanned, e->cl, &o, &sc),
+                              &virname, &sc);
     sk_vs_classify(rc, virname, &sc, rep);
+    rep->kinds = sc.kinds;
     sk_vs_release(e);
     if (slot >= 0)
         close(slot); /* releases the slot */
@@ -583,68 +687,65 @@ static const char *sk_vs_clam_version(void *self)
     return v;
 }
 
-static void *sk_vs_reload_thread(void *arg)
+/* Has the signature directory changed since the engine was built? No stat
+ * state: the directory was missing or empty; stale once it has a db. */
+static int sk_vs_stale(struct sk_vs_clam *c)
 {
-    struct sk_vs_clam *c = arg;
-    char *err = NULL;
-    struct sk_vs_eng *e = sk_vs_build(c, &err), *old;
-
-    if (!e) {
-        /* keep serving with the old engine; dbstat is left stale so the
-         * next check retries (a half-written update settles by then) */
-        sk_vs_log("signature reload from %s failed, keeping the old engine: %s", c->conf.db_dir,
-                  err ? err : "out of memory");
-        free(err);
-    } else {
-        pthread_mutex_lock(&c->lock);
-        old = c->cur;
-        c->cur = e;
-        pthread_mutex_unlock(&c->lock);
-        sk_vs_release(old); /* freed when its last scan ends */
-        sk_vs_log("signatures reloaded from %s: %s", c->conf.db_dir, e->version);
-        if (c->have_stat)
-            cl_statfree(&c->dbstat);
-        c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;
-    }
-    __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
-    return NULL;
+    return c->have_stat ? cl_statchkdir(&c->dbstat) == 1 : sk_vs_has_db(c->conf.db_dir);
 }
 
-/* At most once per reload_interval, from a request thread: stat the db
- * directory; on a change, rebuild in a detached thread (the request is not
- * delayed, scans keep using the current engine meanwhile). */
-static void sk_vs_clam_maybe_reload(void *self)
+static void sk_vs_restat(struct sk_vs_clam *c)
+{
+    if (c->have_stat)
+        cl_statfree(&c->dbstat);
+    c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;
+}
+
+/* Master: rebuild if stale, swap, free the old engine when its last scan
+ * ends. A failed build keeps the old engine; the directory state is taken
+ * as seen, so the next attempt waits for the next change (a half-written
+ * update changes again when it completes) instead of a reconfigure of
+ * the node every reload-interval. */
+static int sk_vs_clam_reload(void *self)
+{
+    struct sk_vs_clam *c = self;
+    char *err = NULL;
+    struct sk_vs_eng *e, *old;
+
+    if (!sk_vs_stale(c))
+        return 0;
+    e = sk_vs_build(c, &err);
+    sk_vs_restat(c);
+    if (!e) {
+        sk_vs_log("ERROR signature reload from %s failed, keeping the old engine (%s): %s",
+                  c->conf.db_dir, c->cur->version, err ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    pthread_mutex_lock(&c->lock);
+    old = c->cur;
+    c->cur = e;
+    pthread_mutex_unlock(&c->lock);
+    sk_vs_release(old); /* freed when its last scan ends */
+    sk_vs_log("signatures reloaded from %s: %s", c->conf.db_dir, e->version);
+    return 1;
+}
+
+/* Master, about once a second (module hook changed()): at most once per
+ * reload_interval, stat the db directory. */
+static int sk_vs_clam_changed(void *self)
 {
     struct sk_vs_clam *c = self;
     time_t now = time(NULL);
-    int expect = 0;
-    pthread_t th;
-    pthread_attr_t attr;
 
-    if (c->conf.reload_interval == 0 || now < __atomic_load_n(&c->next_check, __ATOMIC_RELAXED))
-        return;
-    if (!__atomic_compare_exchange_n(&c->busy, &expect, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-        return;
-    __atomic_store_n(&c->next_check, now + (time_t)c->conf.reload_interval, __ATOMIC_RELAXED);
-    /* no stat state: the directory was missing; rebuild once it has a db */
-    if (c->have_stat ? cl_statchkdir(&c->dbstat) != 1 : !sk_vs_has_db(c->conf.db_dir)) {
-        __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
-        return;
-    }
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, sk_vs_reload_thread, c) != 0)
-        __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
-    pthread_attr_destroy(&attr);
+    if (c->conf.reload_interval == 0 || now < c->next_check)
+        return 0;
+    c->next_check = now + (time_t)c->conf.reload_interval;
+    return sk_vs_stale(c);
 }
 
-static void sk_vs_clam_destroy(void *self)
+static void sk_vs_clam_free(struct sk_vs_clam *c)
 {
-    struct sk_vs_clam *c = self;
-
-    /* wait for a rebuild in progress to finish with our state */
-    for (int i = 0; i < 6000 && __atomic_load_n(&c->busy, __ATOMIC_ACQUIRE); i++)
-        usleep(10000);
     sk_vs_release(c->cur);
     c->cur = NULL;
     if (c->have_stat)
@@ -660,6 +761,28 @@ static void sk_vs_clam_destroy(void *self)
         close(c->heavy_fd);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+/* fini: park the engine for the next create() (see sk_vs_kept). In a child
+ * that exits, or a master that stops, it simply goes with the process. */
+static void sk_vs_clam_destroy(void *self)
+{
+    if (sk_vs_kept && sk_vs_kept != self)
+        sk_vs_clam_free(sk_vs_kept);
+    sk_vs_kept = self;
+}
+
+/* Same settings as the parked engine was built with? (reload-interval
+ * only paces the checks and is taken over as is.) */
+static int sk_vs_same_conf(const struct sk_vs_clam *c, const struct sk_vs_engine_conf *cf)
+{
+    const struct sk_vs_engine_conf *k = &c->conf;
+
+    return strcmp(k->db_dir, cf->db_dir) == 0 && strcmp(k->tmp_dir, cf->tmp_dir) == 0 &&
+           k->max_scansize == cf->max_scansize && k->max_filesize == cf->max_filesize &&
+           k->max_recursion == cf->max_recursion && k->max_files == cf->max_files &&
+           k->max_scantime_ms == cf->max_scantime_ms && k->heavy_bytes == cf->heavy_bytes &&
+           k->test_signatures == cf->test_signatures && c->asked_heavy == cf->max_heavy;
 }
 
 /* The slot lock file: private tmp dir, unlinked at once; every child
@@ -687,15 +810,31 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
             return sk_vs_errf(err, "cl_init failed: %s", cl_strerror(rc));
         inited = 1;
     }
+    /* pin this object: the parked engine and libclamav must outlive the
+     * dlclose of a c-icap reconfigure (harmless when linked statically) */
+    Dl_info self;
+    if (dladdr((void *)&sk_vs_engine_create, &self) && self.dli_fname)
+        (void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    if ((c = sk_vs_kept) != NULL) {
+        sk_vs_kept = NULL;
+        if (sk_vs_same_conf(c, cf)) {
+            c->conf.reload_interval = cf->reload_interval;
+            c->next_check = time(NULL) + (time_t)cf->reload_interval;
+            sk_vs_clam_reload(c); /* no compile unless the directory changed */
+            goto done;
+        }
+        sk_vs_clam_free(c); /* other settings: a new engine */
+    }
     if (!(c = calloc(1, sizeof(*c))))
         return sk_vs_errf(err, "out of memory");
     c->conf = *cf;
     c->conf.db_dir = strdup(cf->db_dir);
     c->conf.tmp_dir = strdup(cf->tmp_dir);
     c->heavy_fd = -1;
+    c->asked_heavy = cf->max_heavy;
     pthread_mutex_init(&c->lock, NULL);
     if (!c->conf.db_dir || !c->conf.tmp_dir || !(c->cur = sk_vs_build(c, err))) {
-        sk_vs_clam_destroy(c);
+        sk_vs_clam_free(c);
         return -1;
     }
     /* shared with every child forked after this (init runs in the master) */
@@ -704,17 +843,19 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
         c->conf.max_heavy = ncpu > 2 ? (unsigned)(ncpu - 1) : 1;
     }
     if (sk_vs_slots_create(c, err) == -1) {
-        sk_vs_clam_destroy(c);
+        sk_vs_clam_free(c);
         return -1;
     }
     /* a missing directory is fine: nothing to watch until it appears */
     c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;
     c->next_check = time(NULL) + (time_t)cf->reload_interval;
+done:
     *out = (struct sk_vs_scanner){
         .scan_mem = sk_vs_clam_scan_mem,
         .scan_fd = sk_vs_clam_scan_fd,
         .version = sk_vs_clam_version,
-        .maybe_reload = sk_vs_clam_maybe_reload,
+        .changed = sk_vs_clam_changed,
+        .reload = sk_vs_clam_reload,
         .destroy = sk_vs_clam_destroy,
         .self = c,
     };

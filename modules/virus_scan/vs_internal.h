@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sekisho/filetype.h"
 #include "sekisho/module.h"
 #include "sekisho/page.h"
 
@@ -26,6 +27,7 @@ struct sk_vs_report {
     enum sk_vs_result result;
     char name[SK_VS_NAME_MAX]; /* signature or heuristic name, "" if clean */
     char why[192];             /* human text for the page/log (limits, errors) */
+    uint32_t kinds;            /* 1 << sk_ft_kind of inner objects the engine typed */
 };
 
 /* Per-scan limits from the transaction's policy (libclamav's engine limits
@@ -33,7 +35,15 @@ struct sk_vs_report {
 struct sk_vs_limits {
     uint64_t max_files; /* archive members, counted in the pre-scan callback */
     uint64_t max_bytes; /* av.max-scan-size: bytes of all inner objects of one scan */
+    int pua;            /* av.detect-pua: PUA.* detections reported */
+    const char *pua_include, *pua_exclude; /* categories; borrowed from the policy */
 };
+
+/* Does the policy (LIM) want detection NAME reported? Anything not named
+ * "PUA.*" yes; a PUA only with av.detect-pua on and its category (the
+ * word after "PUA.", as libclamav's own PUA categories) in av.pua-include
+ * when that is set, else not in av.pua-exclude. */
+int sk_vs_pua_wanted(const struct sk_vs_limits *lim, const char *name);
 
 /*
  * The scanner boundary: libclamav in the server, a fake in unit tests.
@@ -46,7 +56,12 @@ struct sk_vs_scanner {
                     struct sk_vs_report *rep);
     int (*scan_fd)(void *self, int fd, const struct sk_vs_limits *, struct sk_vs_report *rep);
     const char *(*version)(void *self);
-    void (*maybe_reload)(void *self); /* cheap check; may start a rebuild */
+    /* Master only (the module's changed() hook): at most once per
+     * reload-interval, 1 if the signature directory changed. */
+    int (*changed)(void *self);
+    /* Rebuild now if the directory changed (one compile, in this process);
+     * a failed rebuild keeps the current engine. 1 rebuilt, 0 current, -1 failed. */
+    int (*reload)(void *self);
     void (*destroy)(void *self);
     void *self;
 };
@@ -80,7 +95,10 @@ struct sk_vs_engine_conf {
     uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
     int test_signatures;  /* virus_scan.test-signatures: built-in set when db_dir has none */
 };
-/* Build the engine before fork. 0 with *out filled, or -1 with *err. */
+/* Build the engine before fork. 0 with *out filled, or -1 with *err.
+ * destroy() keeps the engine for the next create() in this process (c-icap
+ * reconfigure: fini and init run again in the master): with the same
+ * settings it is taken back and recompiled only if the directory changed. */
 int sk_vs_engine_create(const struct sk_vs_engine_conf *, struct sk_vs_scanner *out, char **err);
 
 /* ---- body store (vs_store.c): RAM up to a threshold, then a spill file ---- */
@@ -115,6 +133,29 @@ void sk_vs_store_pool_drain(void);
 int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *data, size_t len,
                      const char *virus, const char *ctype, char *id, size_t idsize);
 
+/* ---- true file types (vs_ftype.c) ---- */
+/* What the objects of one transaction are: the first of a blocked type
+ * and the first whose declared type disagrees with its bytes. */
+struct sk_vs_ft {
+    unsigned block;       /* filetype.block mask */
+    enum sk_ft_kind hit;  /* SK_FT_NONE until an object of a blocked type */
+    char hit_where[96];   /* its name (part file name, member, URL file) */
+    enum sk_ft_kind mism; /* SK_FT_NONE until a mismatch */
+    char mism_declared[128];
+};
+/* One object of kind K declared as CT (Content-Type or NULL) named NAME
+ * (or NULL). */
+void sk_vs_ft_note(struct sk_vs_ft *, enum sk_ft_kind k, const char *ct, const char *name);
+/* Inner objects the engine typed (struct sk_vs_report.kinds) inside the
+ * object named WHERE. */
+void sk_vs_ft_note_kinds(struct sk_vs_ft *, uint32_t kinds, const char *where);
+/* The verdict for what was noted: SK_CONTINUE when nothing applies, else
+ * SK_BLOCK (page, reason, report) or SK_ALLOW (monitor or mismatch log:
+ * reason recorded). MONITOR: filetype.action log; MISM_BLOCK:
+ * filetype.on-mismatch block. */
+enum sk_verdict sk_vs_ft_decide(struct sk_txn *, const struct sk_vs_ft *, int monitor,
+                                int mism_block);
+
 /* ---- parts and archive members (vs_walk.c) ---- */
 struct sk_vs_walk {
     const struct sk_vs_scanner *sc;
@@ -123,6 +164,8 @@ struct sk_vs_walk {
     uint64_t max_size;       /* av.max-scan-size, for messages */
     uint64_t budget;         /* bytes of parts/members still allowed */
     uint64_t files;          /* archive members seen */
+    int av;                  /* scan with the engine (av.enabled), else types only */
+    struct sk_vs_ft *ft;     /* file types noted here, or NULL */
     struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
@@ -131,7 +174,10 @@ int sk_vs_walk_multipart(struct sk_vs_walk *, const unsigned char *body, size_t 
                          const char *boundary);
 /* A body the engine called clean: if its bytes are a zip, scan each
  * member (ZIP64 included) the same way. 0 or -1 as above. */
-int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len);
+/* The body's own type (declared CT and NAME, either may be NULL) is
+ * noted in w->ft, a zip's refined by its member names. */
+int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len, const char *ct,
+                    const char *name);
 
 /* ---- block pages (vs_page.c) ---- */
 /* Load the pages (built-ins, replaced from DIR = option
@@ -142,12 +188,17 @@ void sk_vs_pages_free(void);
  * decided (av.on-limit: too large, av.on-encrypted, av.on-error: scan
  * error; NULL: a virus); THREAT and REASON are shown escaped. */
 void sk_vs_page(struct sk_txn *t, const char *key, const char *threat, const char *reason);
+/* The file-type page: title "File type blocked: <what K is>" in English
+ * or (JA) Japanese; RULE and REASON shown escaped. */
+void sk_vs_page_ft(struct sk_txn *t, enum sk_ft_kind k, int ja, const char *rule,
+                   const char *reason);
 
 /* ---- hooks (vs_module.c); the descriptor (vs_descriptor.c) and the
  * unit test refer to them ---- */
 int sk_vs_init(struct sk_module_ctx *, char **err);
 void sk_vs_fini(struct sk_module_ctx *);
 const char *sk_vs_version(struct sk_module_ctx *);
+int sk_vs_changed(struct sk_module_ctx *);
 int sk_vs_txn_begin(struct sk_txn *, void **state);
 enum sk_verdict sk_vs_on_headers(struct sk_txn *, void *state);
 enum sk_verdict sk_vs_on_body(struct sk_txn *, void *state, const void *buf, size_t len, int eof);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sekisho/decode.h>
 #include <sekisho/policy_settings.h>
@@ -19,6 +20,12 @@
 #include "vs_internal.h"
 
 #define SK_VS_MIB (1024ULL * 1024ULL)
+/* av.skip-types checks the declared type against the first bytes: decided
+ * once SK_VS_SNIFF_MIN are in (past tar's magic at 257, within the 1024
+ * bytes of the default preview, so a skipped type still gets its 204),
+ * looking at up to SK_VS_SNIFF of them */
+#define SK_VS_SNIFF     4096
+#define SK_VS_SNIFF_MIN 512
 
 static struct sk_vs_global *sk_vs_g; /* set in the master before fork */
 
@@ -27,8 +34,12 @@ struct sk_vs_state {
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted;
-    int monitor;    /* av.action log: a virus is reported and passed */
-    int quarantine; /* av.quarantine on: a blocked virus is kept */
+    int monitor;       /* av.action log: a virus is reported and passed */
+    int quarantine;    /* av.quarantine on: a blocked virus is kept */
+    int av;            /* av.enabled: scan with the engine (else file types only) */
+    int skip_pending;  /* declared type in av.skip-types: decided from the first bytes */
+    unsigned ft_block; /* filetype.block */
+    int ft_monitor, ft_mism_block;
     uint64_t infected_seconds;
     struct sk_vs_limits limits;
     /* the body */
@@ -178,6 +189,14 @@ const char *sk_vs_version(struct sk_module_ctx *ctx)
     return sk_vs_g ? sk_vs_g->scanner.version(sk_vs_g->scanner.self) : NULL;
 }
 
+/* Master only: the signature directory changed; the server reconfigures
+ * and init() takes the engine back, recompiling it once for the node. */
+int sk_vs_changed(struct sk_module_ctx *ctx)
+{
+    return sk_vs_g && sk_vs_g->scanner.changed ? sk_vs_g->scanner.changed(sk_vs_g->scanner.self)
+                                               : 0;
+}
+
 /* ---- verdicts ------------------------------------------------------- */
 
 static void sk_vs_list_url(struct sk_txn *t, struct sk_vs_state *s)
@@ -287,8 +306,6 @@ int sk_vs_txn_begin(struct sk_txn *t, void **state)
         return -1;
     }
     s->store.fd = -1;
-    if (sk_vs_g->scanner.maybe_reload)
-        sk_vs_g->scanner.maybe_reload(sk_vs_g->scanner.self);
     *state = s;
     return 0;
 }
@@ -332,6 +349,7 @@ static int sk_vs_type_listed(const char *ct, const char *list)
 static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
 {
     uint64_t v;
+    int on = 0;
 
     s->max_size =
         sk_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v : 100 * SK_VS_MIB;
@@ -346,6 +364,14 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
         sk_vs_setting(t, "av.action") != NULL && strcmp(sk_vs_setting(t, "av.action"), "log") == 0;
     s->quarantine = sk_vs_setting(t, "av.quarantine") != NULL &&
                     strcmp(sk_vs_setting(t, "av.quarantine"), "on") == 0;
+    s->limits.pua = sk_pdb_parse_bool(sk_vs_setting(t, "av.detect-pua"), &on) == 0 && on;
+    s->limits.pua_include = sk_vs_setting(t, "av.pua-include");
+    s->limits.pua_exclude = sk_vs_setting(t, "av.pua-exclude");
+    /* an unreadable list blocks everything it could name: fail closed */
+    if (sk_ft_types_parse(sk_vs_setting(t, "filetype.block"), &s->ft_block, NULL, 0) == -1)
+        s->ft_block = ~0u;
+    s->ft_monitor = strcmp(sk_vs_setting(t, "filetype.action"), "log") == 0;
+    s->ft_mism_block = strcmp(sk_vs_setting(t, "filetype.on-mismatch"), "block") == 0;
 }
 
 /* The Content-Encoding chain of every field, in order. A coding we cannot
@@ -384,12 +410,14 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
 
     if (!sk_txn_has_body(t))
         return SK_ALLOW;
-    if (sk_pdb_parse_bool(sk_vs_setting(t, "av.enabled"), &on) == 0 && !on)
-        return SK_ALLOW;
-    ct = sk_vs_header(t, "Content-Type");
-    if (sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types")))
-        return SK_ALLOW; /* released after the preview: 204 */
+    s->av = !(sk_pdb_parse_bool(sk_vs_setting(t, "av.enabled"), &on) == 0 && !on);
     sk_vs_read_policy(t, s);
+    if (!s->av && !s->ft_block && !s->ft_mism_block)
+        return SK_ALLOW; /* neither viruses nor file types to look for */
+    ct = sk_vs_header(t, "Content-Type");
+    /* the declared type is checked against the first bytes (on_body):
+     * a program or an archive sent as video/mp4 is scanned anyway */
+    s->skip_pending = s->av && sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types"));
     cl = sk_vs_header(t, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > s->max_size) {
         snprintf(why, sizeof(why),
@@ -408,6 +436,29 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     return SK_CONTINUE;
 }
 
+/* The declared name of the body: Content-Disposition's filename, else the
+ * last segment of the URL's path. Into BUF; NULL when there is none. */
+static const char *sk_vs_body_name(struct sk_txn *t, char *buf, size_t size)
+{
+    const char *cd = sk_vs_header(t, "Content-Disposition"), *u = sk_txn_url(t), *e, *b;
+
+    if (cd &&
+        (sk_header_param(cd, "filename*", buf, size) == 0 ||
+         sk_header_param(cd, "filename", buf, size) == 0) &&
+        *buf)
+        return buf;
+    if (!u || !*u)
+        return NULL;
+    e = u + strcspn(u, "?#");
+    for (b = e; b > u && b[-1] != '/'; b--)
+        ;
+    if (b == e || (size_t)(e - b) >= size)
+        return NULL;
+    memcpy(buf, b, (size_t)(e - b));
+    buf[e - b] = '\0';
+    return buf;
+}
+
 static int sk_vs_sink(void *arg, const void *buf, size_t len)
 {
     return sk_vs_store_append(arg, buf, len);
@@ -424,15 +475,23 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
                            .max_size = s->max_size,
                            .budget = s->max_size,
                            .rep = {.result = SK_VS_CLEAN}};
-    struct sk_vs_report rep;
+    struct sk_vs_report rep = {.result = SK_VS_CLEAN};
+    struct sk_vs_ft ft = {.block = s->ft_block};
     const unsigned char *data;
+    const char *name;
+    char namebuf[128];
     size_t len;
-    int rc;
+    int rc = 0;
+    uint32_t kinds;
+    enum sk_verdict v, fv;
 
+    w.av = s->av;
+    w.ft = &ft;
     if (sk_vs_store_view(&s->store, &data, &len) == -1)
         return sk_vs_error(t, s, "cannot map the body to scan its parts");
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1)
         return sk_vs_apply(t, s, &w.rep);
+    name = sk_vs_body_name(t, namebuf, sizeof(namebuf));
     /* A spilled body is scanned from its mapping, as libclamav scans a
      * body in memory: through the descriptor, libclamav pread()s every
      * page into a map of its own (a copy, page faults, its paging code):
@@ -440,7 +499,9 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
      * memory-threshold (issue 17). Only heavy bodies (heavy-bytes, 8M)
      * keep the descriptor: its page aging holds a 200 MB scan to ~10 MB of
      * RSS, where a mapping would show the whole file. */
-    if (s->store.fd != -1 && s->store.total > sk_vs_g->conf.map_max)
+    if (!s->av)
+        rc = 0;
+    else if (s->store.fd != -1 && s->store.total > sk_vs_g->conf.map_max)
         rc = sc->scan_fd(sc->self, s->store.fd, &s->limits, &rep);
     else
         rc = sc->scan_mem(sc->self, data, len, &s->limits, &rep);
@@ -448,9 +509,45 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
     }
-    if (rep.result == SK_VS_CLEAN && sk_vs_walk_body(&w, data, len) == -1)
+    kinds = rep.kinds;
+    if (rep.result == SK_VS_CLEAN &&
+        sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1)
         rep = w.rep;
-    return sk_vs_apply(t, s, &rep);
+    /* after our walk, which names the member: the engine's types are the
+     * objects it alone opens (tar, gz, 7z, rar... members) */
+    sk_vs_ft_note_kinds(&ft, kinds, name);
+    /* a virus or a failure verdict first; then the file type */
+    if ((v = sk_vs_apply(t, s, &rep)) == SK_BLOCK)
+        return v;
+    fv = sk_vs_ft_decide(t, &ft, s->ft_monitor, s->ft_mism_block);
+    return fv == SK_CONTINUE ? v : (s->final = fv);
+}
+
+/* av.skip-types: the declared type is skipped only when the first bytes
+ * are none of the types the policy names (a program, an archive...).
+ * Then no file type is checked either: bytes that are no container hold
+ * no members, and only disk images are told past the first bytes (ISO
+ * 9660 at 32 KiB, DMG and VHD footers) - the price of releasing a large
+ * video at the preview instead of reading it whole.
+ * SK_ALLOW to release now (204), SK_CONTINUE to keep collecting. */
+static enum sk_verdict sk_vs_skip_check(struct sk_vs_state *s, int eof)
+{
+    unsigned char head[SK_VS_SNIFF];
+    const unsigned char *p = s->store.mem;
+    size_t n = s->store.len < SK_VS_SNIFF ? s->store.len : SK_VS_SNIFF;
+    ssize_t r;
+
+    if (!s->skip_pending || (s->store.total < SK_VS_SNIFF_MIN && !eof))
+        return SK_CONTINUE;
+    s->skip_pending = 0;
+    if (s->store.fd != -1) { /* a memory-threshold below SK_VS_SNIFF */
+        r = pread(s->store.fd, head, sizeof(head), 0);
+        p = head;
+        n = r > 0 ? (size_t)r : 0;
+    }
+    if (sk_ft_sniff(p, n, NULL) != SK_FT_NONE)
+        return SK_CONTINUE; /* the declared type is not what the bytes are: scan */
+    return s->final = SK_ALLOW;
 }
 
 enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)
@@ -488,6 +585,8 @@ enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, si
                  (unsigned long long)s->max_size);
         return sk_vs_limit(t, s, "av-limit:max-scan-size", why);
     }
+    if (sk_vs_skip_check(s, eof) == SK_ALLOW)
+        return SK_ALLOW;
     if (!eof)
         return SK_CONTINUE;
     return sk_vs_scan(t, s);

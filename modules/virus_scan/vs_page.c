@@ -1,10 +1,11 @@
 /* vs_page.c - virus_scan's block pages through the server's page engine
  * (sekisho/page.h): one page per reason (virus, too large to scan,
- * encrypted, scan error), English or Japanese as Accept-Language says,
+ * encrypted, scan error, file type), English or Japanese as Accept-Language says,
  * replaceable from the virus_scan.templates directory.
  * SECURITY: URL, threat name and reason are client/origin-influenced;
  * the engine escapes every value for the page's kind and caps it. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vs_internal.h"
@@ -68,4 +69,32 @@ void sk_vs_page(struct sk_txn *t, const char *key, const char *threat, const cha
     if (sk_pageset_render(&sk_vs_pages, sk_vs_reason(key), &req, vals, &out, &ctype) == 0)
         sk_txn_set_page(t, 403, ctype, out.data ? out.data : "", out.len);
     sk_buf_free(&out); /* copied by the server */
+}
+
+void sk_vs_page_ft(struct sk_txn *t, enum sk_ft_kind k, int ja, const char *rule,
+                   const char *reason)
+{
+    struct sk_page_req req = {.accept_language = sk_txn_req_header(t, "Accept-Language"),
+                              .accept = sk_txn_req_header(t, "Accept"),
+                              .http_method = sk_txn_http_method(t)};
+    const char *vals[SK_NPV] = {NULL}, *ctype;
+    struct sk_buf out = {0};
+    char title[160];
+
+    pthread_once(&sk_vs_pages_once, sk_vs_pages_default);
+    if (!sk_vs_pages_loaded)
+        return;
+    /* the title names the type, in the page's language (IWSS: ファイルタイプがブロック) */
+    snprintf(title, sizeof(title), "%s: %s",
+             sk_page_title(SK_REASON_FILE_TYPE, ja ? SK_LANG_JA : SK_LANG_EN),
+             sk_ft_kind_desc(k, ja));
+    vals[SK_PV_TITLE] = title;
+    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_RULE] = rule;
+    vals[SK_PV_REASON] = reason;
+    vals[SK_PV_CLIENT] = sk_txn_client_ip(t);
+    vals[SK_PV_REF] = sk_txn_id(t);
+    if (sk_pageset_render(&sk_vs_pages, SK_REASON_FILE_TYPE, &req, vals, &out, &ctype) == 0)
+        sk_txn_set_page(t, 403, ctype, out.data ? out.data : "", out.len);
+    sk_buf_free(&out);
 }

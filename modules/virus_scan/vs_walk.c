@@ -25,6 +25,8 @@ struct sk_vs_obj {
     int active; /* a store is open */
     int tail;   /* zip tail: libclamav saw these bytes in the whole */
     struct sk_vs_store store;
+    enum sk_ft_kind *zkind;  /* the zip's kind, refined by member names */
+    char ct[128], name[128]; /* declared type and name of the open object */
 };
 
 static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const char *name,
@@ -38,14 +40,19 @@ static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const cha
     snprintf(w->rep.why, sizeof(w->rep.why), "%s", why);
 }
 
-static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth);
+static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                          enum sk_ft_kind *kind);
 
-/* One object: the engine, then (if it says clean) our own zip walk. */
-static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+/* One object: the engine (unless av is off), then (if it says clean) our
+ * own zip walk; its type is noted once the member names are known. */
+static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *ct, const char *name)
 {
-    struct sk_vs_report rep;
+    struct sk_vs_report rep = {.result = SK_VS_CLEAN};
+    enum sk_ft_kind k = SK_FT_NONE;
+    int rc = 0;
 
-    if (w->sc->scan_mem(w->sc->self, p, n, w->lim, &rep) == -1) {
+    if (w->av && w->sc->scan_mem(w->sc->self, p, n, w->lim, &rep) == -1) {
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
         snprintf(rep.why, sizeof(rep.why), "scan engine error");
@@ -54,9 +61,15 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
         w->rep = rep;
         return -1;
     }
+    if (w->ft)
+        k = sk_ft_sniff(p, n, name);
     if (sk_container_sniff(p, n) == SK_CT_ZIP)
-        return sk_vs_walk_zip(w, p, n, depth);
-    return 0;
+        rc = sk_vs_walk_zip(w, p, n, depth, &k);
+    if (w->ft) {
+        sk_vs_ft_note(w->ft, k, ct, name);
+        sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
+    }
+    return rc;
 }
 
 /* ---- objects collected into a store (parts, members) ---- */
@@ -107,7 +120,8 @@ static int sk_vs_obj_end(void *arg)
             sk_vs_walk_stop(o->w, SK_VS_ERROR, "", "cannot map a part or member to scan it");
             rc = -1;
         } else {
-            rc = sk_vs_walk_object(o->w, p, n, o->depth + 1);
+            rc = sk_vs_walk_object(o->w, p, n, o->depth + 1, o->ct[0] ? o->ct : NULL,
+                                   o->name[0] ? o->name : NULL);
         }
     }
     sk_vs_store_free(&o->store);
@@ -128,6 +142,10 @@ static int sk_vs_zip_begin(void *arg, const struct sk_zip_entry *e)
         sk_vs_walk_stop(o->w, SK_VS_LIMIT, "Sekisho.Limits.Exceeded.MaxFiles", why);
         return -1;
     }
+    if (o->zkind)
+        *o->zkind = e->encrypted ? SK_FT_ZIP_ENCRYPTED : sk_ft_zip_member(*o->zkind, e->name);
+    if (!o->w->av && (e->encrypted || e->unsupported))
+        return 0; /* types only: nothing to read */
     if (e->encrypted || e->unsupported) {
         snprintf(why, sizeof(why), "archive member '%.64s' %s", e->name,
                  e->encrypted ? "is encrypted and cannot be scanned"
@@ -137,6 +155,8 @@ static int sk_vs_zip_begin(void *arg, const struct sk_zip_entry *e)
         return -1;
     }
     sk_vs_obj_open(o);
+    o->ct[0] = '\0';
+    snprintf(o->name, sizeof(o->name), "%s", e->name);
     return 1;
 }
 
@@ -146,9 +166,10 @@ static int sk_vs_zip_tail(void *arg)
     return 0;
 }
 
-static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                          enum sk_ft_kind *kind)
 {
-    struct sk_vs_obj o = {.w = w, .depth = depth};
+    struct sk_vs_obj o = {.w = w, .depth = depth, .zkind = kind};
     struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o};
     struct sk_zip *z;
     int rc;
@@ -183,7 +204,11 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
 
     /* preamble and epilogue are raw bytes the whole-body scan already saw */
     o->tail = part->kind != SK_MP_PART;
-    return o->tail ? 0 : sk_vs_obj_open(o);
+    if (o->tail)
+        return 0;
+    snprintf(o->ct, sizeof(o->ct), "%s", part->content_type);
+    snprintf(o->name, sizeof(o->name), "%s", part->filename);
+    return sk_vs_obj_open(o);
 }
 
 int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
@@ -207,7 +232,13 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     return rc;
 }
 
-int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n)
+int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, const char *ct,
+                    const char *name)
 {
-    return sk_container_sniff(p, n) == SK_CT_ZIP ? sk_vs_walk_zip(w, p, n, 0) : 0;
+    enum sk_ft_kind k = w->ft ? sk_ft_sniff(p, n, name) : SK_FT_NONE;
+    int rc = sk_container_sniff(p, n) == SK_CT_ZIP ? sk_vs_walk_zip(w, p, n, 0, &k) : 0;
+
+    if (w->ft)
+        sk_vs_ft_note(w->ft, k, ct, name);
+    return rc;
 }

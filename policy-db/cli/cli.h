@@ -16,16 +16,22 @@
 #define SK_OPT_POLICY   0x1
 #define SK_OPT_JSON     0x2
 #define SK_OPT_LIMIT    0x4
-#define SK_OPT_SCOPE    0x8   /* --client-ip, --user, --group (repeatable) */
-#define SK_OPT_PRIORITY 0x10  /* --priority N */
-#define SK_OPT_COMMENT  0x20  /* --comment TEXT */
-#define SK_OPT_LIST     0x40  /* --list block|allow|approved */
-#define SK_OPT_MATCH    0x80  /* --match exact|prefix|substring|domain|regex */
-#define SK_OPT_DLP      0x100 /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET    0x200 /* --key, --out, --source, --pubkey, --ca, --poll, --once */
-#define SK_OPT_REPORT   0x400 /* --log (repeatable), --from, --to, --csv */
-#define SK_OPT_QUAR     0x800 /* --dir, --older (quarantine) */
-#define SK_OPT_LAST     SK_OPT_QUAR
+#define SK_OPT_SCOPE    0x8    /* --client-ip, --user, --group (repeatable) */
+#define SK_OPT_PRIORITY 0x10   /* --priority N */
+#define SK_OPT_COMMENT  0x20   /* --comment TEXT */
+#define SK_OPT_LIST     0x40   /* --list block|allow|approved */
+#define SK_OPT_MATCH    0x80   /* --match exact|prefix|substring|domain|regex */
+#define SK_OPT_DLP      0x100  /* --detector (repeatable), --min-count, --action */
+#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
+#define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
+#define SK_OPT_DIR      0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
+
+/* schedules (issue 14) */
+#define SK_OPT_SCHED 0x2000 /* --days, --time (repeatable), --tz (schedule add) */
+#define SK_OPT_WHEN  0x4000 /* --when NAME|!NAME */
+#define SK_OPT_AT    0x8000 /* --at ISO-8601 (check) */
+#define SK_OPT_LAST  SK_OPT_AT
 
 /* One --client-ip/--user/--group, in command-line order. */
 struct sk_cli_scope {
@@ -58,6 +64,14 @@ struct sk_cli {
     const char *from, *to, *csv;
     /* quarantine: directory, purge age */
     const char *qdir, *older;
+    /* directory add: --uri/--group-attr (repeatable) and the rest */
+    const char **uris, **group_attrs;
+    int nuris, ngroup_attrs, global_catalog;
+    const char *base, *bind_dn, *password_file;
+    /* schedules: --days, --time (in order), --tz; --when; check --at */
+    const char *days, *tz, *when, *at;
+    const char **times;
+    int ntimes;
     const char **words; /* options as given (not --db/--json/--limit), for history */
     int nwords;
 };
@@ -72,11 +86,20 @@ struct sk_cli_cmd {
 };
 
 /* Commands, by group. */
+/* directory groups (cli_directory.c) */
+int sk_cli_directory_add(struct sk_cli *);
+int sk_cli_directory_list(struct sk_cli *);
+int sk_cli_directory_rm(struct sk_cli *);
+int sk_cli_directory_test(struct sk_cli *);
 /* quarantine (cli_quarantine.c) */
 int sk_cli_quarantine_list(struct sk_cli *);
 int sk_cli_quarantine_show(struct sk_cli *);
 int sk_cli_quarantine_release(struct sk_cli *);
 int sk_cli_quarantine_purge(struct sk_cli *);
+/* true file types (cli_filetype.c) */
+int sk_cli_filetype_block(struct sk_cli *);
+int sk_cli_filetype_allow(struct sk_cli *);
+int sk_cli_filetype_list(struct sk_cli *);
 int sk_cli_init(struct sk_cli *);
 int sk_cli_generation(struct sk_cli *);
 int sk_cli_hash(struct sk_cli *);
@@ -105,6 +128,11 @@ int sk_cli_url_add(struct sk_cli *);
 int sk_cli_url_list(struct sk_cli *);
 int sk_cli_url_rm(struct sk_cli *);
 int sk_cli_category_import(struct sk_cli *);
+int sk_cli_category_fetch(struct sk_cli *); /* cli_catfetch.c */
+/* What an import stored, on stdout (import and fetch). */
+struct timespec;
+void sk_cli_category_imported(const char *name, const struct sk_pdb_import_stats *s,
+                              const struct timespec *t0, int64_t gen);
 int sk_cli_category_list(struct sk_cli *);
 int sk_cli_category_rm(struct sk_cli *);
 int sk_cli_category_block(struct sk_cli *);
@@ -117,6 +145,10 @@ int sk_cli_check(struct sk_cli *);
 int sk_cli_dlp_add(struct sk_cli *);
 int sk_cli_dlp_list(struct sk_cli *);
 int sk_cli_dlp_rm(struct sk_cli *);
+/* schedules (cli_schedule.c) */
+int sk_cli_schedule_add(struct sk_cli *);
+int sk_cli_schedule_list(struct sk_cli *);
+int sk_cli_schedule_rm(struct sk_cli *);
 
 /* "sekisho-policy: MESSAGE" on stderr; return SK_CLI_FAIL / SK_CLI_USAGE. */
 int sk_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -155,6 +187,17 @@ int sk_cli_find_policy(struct sk_pdb *pdb, const char *name, int64_t *id);
 const char *sk_cli_policy_name(const struct sk_cli *);
 /* Parse a decimal integer in LO..HI; 0 or -1. */
 int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
+
+/* cli_fetch.c: a download into memory. */
+struct sk_fetch {
+    char *p; /* malloc'd, NUL-terminated; caller frees */
+    size_t len;
+    long max; /* refuse more than this many bytes */
+    int too_big;
+};
+/* GET URL into F (CA: a CA file, NULL for the system's). Returns the HTTP
+ * status, or -1 with the reason in MSG. */
+long sk_cli_fetch(const char *url, const char *ca, struct sk_fetch *f, char *msg, size_t msize);
 
 /* Remove PATH-wal and PATH-shm (after removing a database init created). */
 void sk_cli_remove_sidecars(const char *path);

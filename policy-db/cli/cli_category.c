@@ -12,27 +12,35 @@ static int64_t sk_cli_do_import(struct sk_cli *c, struct sk_pdb *pdb, void *arg,
     return sk_pdb_category_import(pdb, c->ops[0], c->ops[1], arg, err);
 }
 
+void sk_cli_category_imported(const char *name, const struct sk_pdb_import_stats *s,
+                              const struct timespec *t0, int64_t gen)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("imported category '%s': %lld domains, %lld urls, %lld expressions"
+           " in %.2f s (generation %lld)\n",
+           name, (long long)s->domains, (long long)s->urls, (long long)s->expressions,
+           (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9,
+           (long long)gen);
+    if (s->duplicates > 0)
+        printf("  %lld repeated lines stored once\n", (long long)s->duplicates);
+    if (s->invalid > 0)
+        printf("  %lld invalid lines skipped (first: %s line %lld)\n", (long long)s->invalid,
+               s->first_invalid_file, (long long)s->first_invalid_line);
+}
+
 int sk_cli_category_import(struct sk_cli *c)
 {
     struct sk_pdb_import_stats s;
-    struct timespec t0, t1;
+    struct timespec t0;
     int64_t gen;
     int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((rc = sk_cli_write(c, sk_cli_do_import, &s, NULL, &gen)) != SK_CLI_OK)
         return rc;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    printf("imported category '%s': %lld domains, %lld urls, %lld expressions"
-           " in %.2f s (generation %lld)\n",
-           c->ops[0], (long long)s.domains, (long long)s.urls, (long long)s.expressions,
-           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-           (long long)gen);
-    if (s.duplicates > 0)
-        printf("  %lld repeated lines stored once\n", (long long)s.duplicates);
-    if (s.invalid > 0)
-        printf("  %lld invalid lines skipped (first: %s line %lld)\n", (long long)s.invalid,
-               s.first_invalid_file, (long long)s.first_invalid_line);
+    sk_cli_category_imported(c->ops[0], &s, &t0, gen);
     return SK_CLI_OK;
 }
 
@@ -53,7 +61,14 @@ int sk_cli_category_rm(struct sk_cli *c)
 
 static int64_t sk_cli_do_block(struct sk_cli *c, struct sk_pdb *pdb, void *arg, char **err)
 {
-    return sk_pdb_category_block(pdb, c->policy, c->ops[0], *(int *)arg, err);
+    int n = sk_pdb_category_block(pdb, c->policy, c->ops[0], *(int *)arg, err), rc;
+
+    if (n < 0)
+        return n;
+    /* --when on a block that exists already sets its schedule */
+    if (c->when != NULL && (rc = sk_pdb_category_when(pdb, c->policy, c->ops[0], c->when, err)) < 0)
+        return rc;
+    return n || c->when != NULL;
 }
 
 static int sk_cli_block(struct sk_cli *c, int block)
@@ -113,7 +128,8 @@ int sk_cli_category_list(struct sk_cli *c)
         " (SELECT count(*) FROM category_entries WHERE category_id = c.id AND kind = 'url'),"
         " (SELECT count(*) FROM category_entries WHERE category_id = c.id"
         "   AND kind = 'expression'),"
-        " (SELECT group_concat(name, ' ') FROM (SELECT p.name FROM policy_categories pc JOIN"
+        " (SELECT group_concat(name, ' ') FROM (SELECT p.name || coalesce('(when ' ||"
+        "   pc.when_sched || ')', '') AS name FROM policy_categories pc JOIN"
         "   policies p ON p.id = pc.policy_id WHERE pc.category_id = c.id ORDER BY p.priority)),"
         " c.source FROM categories c ORDER BY c.name";
     struct sk_pdb *pdb;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sekisho/policy_snapshot.h>
 #include <sekisho/url.h>
@@ -51,8 +52,42 @@ static int sk_cli_who(const struct sk_cli *c, struct sk_who *who, char **groups)
     return SK_CLI_OK;
 }
 
+/* The schedule lines of `check`: why the deciding rule applied at AT, and
+ * which rule would have decided had its schedule applied (ANY: the
+ * decision with every schedule applying). */
+struct sk_cli_sched_why {
+    char used[512];     /* "" when the deciding rule has no schedule */
+    char skipped[1400]; /* "" when no scheduled rule was left out */
+};
+
+static void sk_cli_sched_explain(const struct sk_snapshot *snap, const struct sk_url_decision *d,
+                                 const struct sk_url_decision *any, int64_t at,
+                                 struct sk_cli_sched_why *w)
+{
+    char line[400];
+
+    w->used[0] = w->skipped[0] = '\0';
+    if (*d->when && sk_snapshot_schedule_explain(snap, d->when, at, line, sizeof(line)) != -1)
+        snprintf(w->used, sizeof(w->used), "%s", line);
+    if (*any->when &&
+        (any->verdict != d->verdict || any->rule_id != d->rule_id ||
+         strcmp(any->category, d->category) != 0) &&
+        sk_snapshot_schedule_explain(snap, any->when, at, line, sizeof(line)) != -1) {
+        if (*any->category)
+            snprintf(w->skipped, sizeof(w->skipped),
+                     "not applied: category '%s' blocked by policy '%s' --when %s: %s",
+                     any->category, any->policy, any->when, line);
+        else
+            snprintf(w->skipped, sizeof(w->skipped),
+                     "not applied: rule %lld '%s:%s' (list %s, policy '%s') --when %s: %s",
+                     (long long)any->rule_id, any->match, any->rule, any->list, any->policy,
+                     any->when, line);
+    }
+}
+
 static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy *p,
-                                  const struct sk_url_decision *d, const struct sk_url *u)
+                                  const struct sk_url_decision *d, const struct sk_url *u,
+                                  const struct sk_cli_sched_why *w)
 {
     const char *verdict = d->verdict == SK_URL_NONE ? "allow" : sk_url_verdict_name(d->verdict);
     const char *action = sk_policy_get(p, "url.action");
@@ -77,6 +112,12 @@ static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy
         sk_cli_json_str(stdout, none ? "" : d->policy);
         printf(",\"rule_id\":%lld,\"url\":", (long long)(none ? 0 : d->rule_id));
         sk_cli_json_str(stdout, sk_url_string(u));
+        fputs(",\"when\":", stdout);
+        sk_cli_json_str(stdout, none ? "" : d->when);
+        fputs(",\"schedule\":", stdout);
+        sk_cli_json_str(stdout, w->used);
+        fputs(",\"not_applied\":", stdout);
+        sk_cli_json_str(stdout, w->skipped);
         fputs("}\n", stdout);
         return;
     }
@@ -92,6 +133,10 @@ static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy
                strcmp(d->policy, sk_policy_name(p)) ? d->policy : "",
                strcmp(d->policy, sk_policy_name(p)) ? "'" : "");
     printf("  url: %s\n", sk_url_string(u));
+    if (*w->used)
+        printf("  when %s: %s\n", d->when, w->used);
+    if (*w->skipped)
+        printf("  %s\n", w->skipped);
     if (strcmp(verdict, "would-block") == 0)
         printf("  monitor mode (url.action log): passed, logged as would-block\n");
 }
@@ -99,8 +144,10 @@ static void sk_cli_print_decision(const struct sk_cli *c, const struct sk_policy
 int sk_cli_check(struct sk_cli *c)
 {
     struct sk_who who = {0};
-    struct sk_url_decision d;
+    struct sk_url_decision d, any;
+    struct sk_cli_sched_why why;
     struct sk_url u = {0};
+    int64_t at = (int64_t)time(NULL);
     struct sk_snapshot *snap = NULL;
     struct sk_pdb *pdb = NULL;
     const struct sk_policy *p;
@@ -109,6 +156,12 @@ int sk_cli_check(struct sk_cli *c)
 
     if ((rc = sk_cli_who(c, &who, &groups)) != SK_CLI_OK)
         goto out;
+    if (c->at != NULL && sk_pdb_parse_time(c->at, &at) == -1) {
+        rc = sk_cli_usage("invalid --at '%s': ISO 8601 with an offset, e.g."
+                          " 2026-12-02T10:30:00+09:00 or 2026-12-02T01:30:00Z",
+                          c->at);
+        goto out;
+    }
     if (sk_url_normalize(c->ops[0], 0, &u, &err) == -1) {
         rc = sk_cli_usage("invalid URL '%s': %s", c->ops[0], err ? err : "malformed");
         free(err);
@@ -123,13 +176,15 @@ int sk_cli_check(struct sk_cli *c)
     }
     p = sk_snapshot_resolve(snap, &who);
     memset(&d, 0, sizeof(d));
-    if (sk_policy_check_url(p, &u, &d) == -1) {
+    if (sk_policy_check_url_at(p, &u, at, &d) == -1 ||
+        sk_policy_check_url_at(p, &u, SK_AT_ANY, &any) == -1) {
         sk_cli_fail("cannot decide %s: a regex rule exceeded its match limit (the server"
                     " applies url.on-error)",
                     sk_url_string(&u));
         goto out;
     }
-    sk_cli_print_decision(c, p, &d, &u);
+    sk_cli_sched_explain(snap, &d, &any, at, &why);
+    sk_cli_print_decision(c, p, &d, &u, &why);
     rc = SK_CLI_OK;
 out:
     sk_snapshot_unref(snap);

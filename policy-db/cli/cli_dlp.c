@@ -10,8 +10,14 @@ static int64_t sk_cli_do_dlp_add(struct sk_cli *c, struct sk_pdb *pdb, void *arg
 {
     int64_t min_count = *(int64_t *)arg;
 
-    return sk_pdb_dlp_add(pdb, c->policy, c->ops[0], c->detectors, (size_t)c->ndetectors, min_count,
-                          c->action, err);
+    int64_t id = sk_pdb_dlp_add(pdb, c->policy, c->ops[0], c->detectors, (size_t)c->ndetectors,
+                                min_count, c->action, err);
+    int rc;
+
+    if (id > 0 && c->when != NULL &&
+        (rc = sk_pdb_dlp_when(pdb, c->policy, c->ops[0], c->when, err)) < 0)
+        return rc;
+    return id;
 }
 
 int sk_cli_dlp_add(struct sk_cli *c)
@@ -104,6 +110,10 @@ static void sk_cli_dlp_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_dlp_json_dets(sk_cli_dcol(st, 2));
         printf(",\"min_count\":%lld,\"action\":", (long long)sqlite3_column_int64(st, 3));
         sk_cli_json_str(stdout, sk_cli_dcol(st, 4));
+        if (*sk_cli_dcol(st, 5)) { /* only templates with a schedule */
+            fputs(",\"when\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_dcol(st, 5));
+        }
         fputc('}', stdout);
         return;
     }
@@ -113,13 +123,16 @@ static void sk_cli_dlp_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
            (long long)sqlite3_column_int64(st, 3));
     for (const char *p = sk_cli_dcol(st, 2); *p; p++)
         fputs(*p == '\n' ? " | " : (char[2]){*p, 0}, stdout);
+    if (*sk_cli_dcol(st, 5))
+        printf("  when %s", sk_cli_dcol(st, 5));
     fputc('\n', stdout);
 }
 
 int sk_cli_dlp_list(struct sk_cli *c)
 {
     static const char sql[] =
-        "SELECT p.name, d.name, d.detectors, d.min_count, d.action FROM dlp_templates d"
+        "SELECT p.name, d.name, d.detectors, d.min_count, d.action, d.when_sched FROM "
+        "dlp_templates d"
         " JOIN policies p ON p.id = d.policy_id WHERE (?1 IS NULL OR p.name = ?1)"
         " ORDER BY p.priority, d.name";
     struct sk_pdb *pdb;

@@ -49,35 +49,49 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
     {"policy scope rm", sk_cli_scope_rm, SK_SCOPES, 1, 1,
      "policy scope rm NAME [--client-ip CIDR]... [--user U]... [--group G]...",
      "remove clients from a policy's scope"},
-    {"url add", sk_cli_url_add, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT, 1, 1,
-     "url add --list L --match M PATTERN [--policy NAME] [--comment T]",
-     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex|cidr)"},
+    {"url add", sk_cli_url_add,
+     SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH | SK_OPT_COMMENT | SK_OPT_WHEN, 1, 1,
+     "url add --list L --match M PATTERN [--policy NAME] [--comment T] [--when S|'!S']",
+     "add a URL rule (L: block|allow|approved; M: exact|prefix|substring|domain|regex|cidr);"
+     " --when: only inside schedule S ('!S': outside it)"},
     {"url list", sk_cli_url_list, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_JSON, 0, 0,
      "url list [--policy NAME] [--list L] [--json]", "list URL rules with their ids"},
     {"url rm", sk_cli_url_rm, SK_OPT_POLICY | SK_OPT_LIST | SK_OPT_MATCH, 1, 1,
      "url rm ID | url rm --list L --match M PATTERN [--policy NAME]", "remove a URL rule"},
     {"category import", sk_cli_category_import, 0, 2, 2, "category import NAME DIR",
      "import (or replace) a squidGuard/UT1 list: DIR/domains, DIR/urls, DIR/expressions"},
+    {"category fetch", sk_cli_category_fetch, 0, 2, 2, "category fetch NAME URL",
+     "download a squidGuard/UT1 tarball (.tar.gz) or plain list and import it as NAME"},
     {"category list", sk_cli_category_list, SK_OPT_JSON, 0, 0, "category list [--json]",
      "list categories with entry counts and the policies blocking them"},
     {"category rm", sk_cli_category_rm, 0, 1, 1, "category rm NAME",
      "remove a category (and its blocks)"},
-    {"category block", sk_cli_category_block, SK_OPT_POLICY, 1, 1,
-     "category block NAME [--policy NAME]", "block a category in a policy"},
+    {"category block", sk_cli_category_block, SK_OPT_POLICY | SK_OPT_WHEN, 1, 1,
+     "category block NAME [--policy NAME] [--when S|'!S']",
+     "block a category in a policy (--when: only inside schedule S, '!S' outside it)"},
     {"category unblock", sk_cli_category_unblock, SK_OPT_POLICY, 1, 1,
      "category unblock NAME [--policy NAME]", "stop blocking a category in a policy"},
-    {"dlp add", sk_cli_dlp_add, SK_OPT_POLICY | SK_OPT_DLP, 1, 1,
+    {"dlp add", sk_cli_dlp_add, SK_OPT_POLICY | SK_OPT_DLP | SK_OPT_WHEN, 1, 1,
      "dlp add NAME --detector D [--detector D]... [--min-count N] --action block|log"
-     " [--policy NAME]",
+     " [--policy NAME] [--when S|'!S']",
      "add a DLP template (D: credit-card|my-number|corporate-number|ssn|iban|email|"
      "jp-phone|keyword:WORD|regex:RE)"},
     {"dlp list", sk_cli_dlp_list, SK_OPT_POLICY | SK_OPT_JSON, 0, 0,
      "dlp list [--policy NAME] [--json]", "list DLP templates"},
     {"dlp rm", sk_cli_dlp_rm, SK_OPT_POLICY, 1, 1, "dlp rm NAME [--policy NAME]",
      "remove a DLP template"},
-    {"check", sk_cli_check, SK_SCOPES | SK_OPT_JSON, 1, 1,
-     "check URL [--client-ip IP] [--user U] [--group G]... [--json]",
-     "explain the verdict for URL and that client, as the server decides it"},
+    {"check", sk_cli_check, SK_SCOPES | SK_OPT_JSON | SK_OPT_AT, 1, 1,
+     "check URL [--client-ip IP] [--user U] [--group G]... [--at TIME] [--json]",
+     "explain the verdict for URL and that client, as the server decides it (at TIME, ISO 8601"
+     " with offset, e.g. 2026-12-02T10:30:00+09:00; default now), schedules included"},
+    {"schedule add", sk_cli_schedule_add, SK_OPT_SCHED, 1, 1,
+     "schedule add NAME [--days mon-fri] [--time 09:00-12:00]... [--tz Asia/Tokyo]",
+     "add (or replace) a schedule: days and time ranges (end 24:00 allowed) in a zone"
+     " (default: the node's local time)"},
+    {"schedule list", sk_cli_schedule_list, SK_OPT_JSON, 0, 0, "schedule list [--json]",
+     "list schedules and what uses them"},
+    {"schedule rm", sk_cli_schedule_rm, 0, 1, 1, "schedule rm NAME",
+     "remove a schedule no rule, category block or DLP template uses"},
     {"export", sk_cli_export, 0, 0, 0, "export", "write the whole policy as JSON to stdout"},
     {"import", sk_cli_import, 0, 1, 1, "import FILE",
      "replace the whole policy with an export (FILE or - for stdin)"},
@@ -105,6 +119,15 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "list generations: when, who, what"},
     {"rollback", sk_cli_rollback, 0, 1, 1, "rollback GEN",
      "restore the policy state of generation GEN, as a new generation"},
+    {"directory add", sk_cli_directory_add, SK_OPT_DIR, 1, 1,
+     "directory add NAME --uri URI [--uri URI]... --base DN --bind-dn DN --password-file FILE"
+     " [--global-catalog] [--group-attr ATTR]...",
+     "add an LDAP directory whose groups join X-Authenticated-Groups (URIs: failover order)"},
+    {"directory list", sk_cli_directory_list, SK_OPT_JSON, 0, 0, "directory list [--json]",
+     "list directories"},
+    {"directory rm", sk_cli_directory_rm, 0, 1, 1, "directory rm NAME", "remove a directory"},
+    {"directory test", sk_cli_directory_test, SK_OPT_SCOPE, 1, 1, "directory test NAME --user U",
+     "look U up now and print the groups found, nested groups included"},
     {"quarantine list", sk_cli_quarantine_list, SK_OPT_QUAR, 0, 0, "quarantine list [--dir DIR]",
      "objects av.quarantine kept (DIR: $SEKISHO_QUARANTINE_DIR, else /var/lib/sekisho/quarantine)"},
     {"quarantine show", sk_cli_quarantine_show, SK_OPT_QUAR, 1, 1, "quarantine show ID [--dir DIR]",
@@ -114,6 +137,13 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "copy the object to a new FILE (0600) after checking its SHA-256"},
     {"quarantine purge", sk_cli_quarantine_purge, SK_OPT_QUAR, 0, 0,
      "quarantine purge --older AGE [--dir DIR]", "remove objects older than AGE (30d, 12h)"},
+    {"filetype block", sk_cli_filetype_block, SK_OPT_POLICY, 1, 16,
+     "filetype block TYPE... [--policy NAME]",
+     "block true file types (from the bytes), e.g. executable msi office-macro"},
+    {"filetype allow", sk_cli_filetype_allow, SK_OPT_POLICY, 1, 16,
+     "filetype allow TYPE... [--policy NAME]", "stop blocking these file types"},
+    {"filetype list", sk_cli_filetype_list, SK_OPT_POLICY | SK_OPT_JSON, 0, 0,
+     "filetype list [--policy NAME] [--json]", "the file types and whether the policy blocks them"},
 };
 
 #define SK_CLI_NCMDS (sizeof(sk_cli_cmds) / sizeof(sk_cli_cmds[0]))
@@ -135,7 +165,7 @@ static void sk_cli_help(FILE *f)
             "  --json         one JSON document on stdout, for scripts\n"
             "  --limit N      history: only the newest N generations\n"
             "  --client-ip, --user, --group, --priority, --comment, --list, --match,\n"
-            "  --detector, --min-count, --action:\n"
+            "  --detector, --min-count, --action, --days, --time, --tz, --when, --at:\n"
             "                 see the commands above\n\n"
             "exit status: 0 success, 1 operation failed, 2 usage error (nothing changed)\n",
             SK_PDB_DEFAULT_PATH, SK_PDB_DEFAULT_POLICY);
@@ -166,6 +196,14 @@ static const char *sk_cli_opt_name(unsigned opt)
         return "--key/--out/--source/--pubkey/--ca/--poll/--once";
     case SK_OPT_QUAR:
         return "--dir/--older";
+    case SK_OPT_DIR:
+        return "--uri/--base/--bind-dn/--password-file/--global-catalog/--group-attr";
+    case SK_OPT_SCHED:
+        return "--days/--time/--tz";
+    case SK_OPT_WHEN:
+        return "--when";
+    case SK_OPT_AT:
+        return "--at";
     default:
         return "--match";
     }
@@ -240,6 +278,17 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                                              {"csv", required_argument, NULL, 'X'},
                                              {"dir", required_argument, NULL, 'Q'},
                                              {"older", required_argument, NULL, 'R'},
+                                             {"uri", required_argument, NULL, 0x100},
+                                             {"base", required_argument, NULL, 0x101},
+                                             {"bind-dn", required_argument, NULL, 0x102},
+                                             {"password-file", required_argument, NULL, 0x103},
+                                             {"global-catalog", no_argument, NULL, 0x104},
+                                             {"group-attr", required_argument, NULL, 0x105},
+                                             {"days", required_argument, NULL, 'y'},
+                                             {"time", required_argument, NULL, 't'},
+                                             {"tz", required_argument, NULL, 'z'},
+                                             {"when", required_argument, NULL, 'w'},
+                                             {"at", required_argument, NULL, 'a'},
                                              {NULL, 0, NULL, 0}};
     int ch;
 
@@ -334,6 +383,56 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             c->seen |= SK_OPT_QUAR;
             break;
         }
+        case 0x100:
+        case 0x105:
+            if (ch == 0x100)
+                c->uris[c->nuris++] = optarg;
+            else
+                c->group_attrs[c->ngroup_attrs++] = optarg;
+            c->seen |= SK_OPT_DIR;
+            sk_cli_word(c, ch == 0x100 ? "--uri" : "--group-attr", optarg);
+            break;
+        case 0x101:
+        case 0x102:
+        case 0x103: {
+            const char **slot = ch == 0x101   ? &c->base
+                                : ch == 0x102 ? &c->bind_dn
+                                              : &c->password_file;
+            const char *opt = ch == 0x101   ? "--base"
+                              : ch == 0x102 ? "--bind-dn"
+                                            : "--password-file";
+            if (*slot)
+                return sk_cli_usage("option %s given twice", opt);
+            *slot = optarg;
+            c->seen |= SK_OPT_DIR;
+            sk_cli_word(c, opt, optarg);
+            break;
+        }
+        case 0x104:
+            c->global_catalog = 1;
+            c->seen |= SK_OPT_DIR;
+            c->words[c->nwords++] = "--global-catalog";
+            break;
+        case 't':
+            c->times[c->ntimes++] = optarg;
+            c->seen |= SK_OPT_SCHED;
+            sk_cli_word(c, "--time", optarg);
+            break;
+        case 'y':
+        case 'z':
+        case 'w':
+        case 'a': {
+            static const char *const names[] = {"--days", "--tz", "--when", "--at"};
+            int k = ch == 'y' ? 0 : ch == 'z' ? 1 : ch == 'w' ? 2 : 3;
+            const char **slot = k == 0 ? &c->days : k == 1 ? &c->tz : k == 2 ? &c->when : &c->at;
+            if (*slot)
+                return sk_cli_usage("option %s given twice", names[k]);
+            *slot = optarg;
+            c->seen |= k < 2 ? SK_OPT_SCHED : k == 2 ? SK_OPT_WHEN : SK_OPT_AT;
+            if (k < 3)
+                sk_cli_word(c, names[k], optarg);
+            break;
+        }
         case '1':
             c->once = 1;
             c->seen |= SK_OPT_FLEET;
@@ -414,7 +513,11 @@ int main(int argc, char **argv)
     c.words = calloc((size_t)argc * 2 + 2, sizeof(*c.words));
     c.detectors = calloc((size_t)argc + 1, sizeof(*c.detectors));
     c.logs = calloc((size_t)argc + 1, sizeof(*c.logs));
-    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL || c.logs == NULL)
+    c.uris = calloc((size_t)argc + 1, sizeof(*c.uris));
+    c.group_attrs = calloc((size_t)argc + 1, sizeof(*c.group_attrs));
+    c.times = calloc((size_t)argc + 1, sizeof(*c.times));
+    if (c.scopes == NULL || c.words == NULL || c.detectors == NULL || c.logs == NULL ||
+        c.uris == NULL || c.group_attrs == NULL || c.times == NULL)
         return sk_cli_fail("out of memory");
     if ((rc = sk_cli_parse(&c, argc, argv, &done)) != SK_CLI_OK || done)
         goto out;
@@ -426,7 +529,8 @@ int main(int argc, char **argv)
     if ((cmd = sk_cli_find(&c)) == NULL) {
         int group = strcmp(c.argv[0], "policy") == 0 || strcmp(c.argv[0], "url") == 0 ||
                     strcmp(c.argv[0], "category") == 0 || strcmp(c.argv[0], "dlp") == 0 ||
-                    strcmp(c.argv[0], "cluster") == 0 || strcmp(c.argv[0], "notify") == 0;
+                    strcmp(c.argv[0], "cluster") == 0 || strcmp(c.argv[0], "notify") == 0 ||
+                    strcmp(c.argv[0], "directory") == 0 || strcmp(c.argv[0], "schedule") == 0;
         if (group && c.argc > 1)
             sk_cli_usage("unknown %s command '%s' (see: sekisho-policy --help)", c.argv[0],
                          c.argv[c.argc > 2 && strcmp(c.argv[1], "scope") == 0 ? 2 : 1]);
@@ -451,5 +555,8 @@ out:
     free(c.words);
     free(c.detectors);
     free(c.logs);
+    free(c.uris);
+    free(c.group_attrs);
+    free(c.times);
     return rc;
 }

@@ -32,13 +32,6 @@
 
 enum sk_pull_outcome { SK_PULL_APPLIED, SK_PULL_CURRENT, SK_PULL_REFUSED, SK_PULL_UNREACHABLE };
 
-struct sk_fetch {
-    char *p;
-    size_t len;
-    long max;
-    int too_big;
-};
-
 struct sk_pull {
     struct sk_cli *c;
     EVP_PKEY *key;
@@ -56,25 +49,6 @@ static void sk_pull_on_signal(int sig)
     sk_pull_stop = 1;
 }
 
-static size_t sk_fetch_write(char *ptr, size_t size, size_t n, void *arg)
-{
-    struct sk_fetch *f = arg;
-    size_t add = size * n;
-    char *np;
-
-    if ((long)(f->len + add) > f->max) {
-        f->too_big = 1;
-        return 0;
-    }
-    if ((np = realloc(f->p, f->len + add + 1)) == NULL)
-        return 0;
-    f->p = np;
-    memcpy(f->p + f->len, ptr, add);
-    f->len += add;
-    f->p[f->len] = '\0';
-    return add;
-}
-
 static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
@@ -89,46 +63,13 @@ static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
 /* GET SOURCE/NAME into F. Returns the HTTP status, or -1 with p->msg set. */
 static long sk_pull_get(struct sk_pull *p, const char *name, struct sk_fetch *f)
 {
-    CURL *h = curl_easy_init();
     char url[4096];
-    long status = -1;
-    CURLcode rc;
 
-    if (!h) {
-        sk_pull_set(p, "cannot start libcurl");
-        return -1;
-    }
     snprintf(url, sizeof(url), "%s%s%s", p->c->source,
              p->c->source[strlen(p->c->source) - 1] == '/' ? "" : "/", name);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (p->c->ca)
-        curl_easy_setopt(h, CURLOPT_CAINFO, p->c->ca);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sk_fetch_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "sekisho-policy-pull/1");
-    rc = curl_easy_perform(h);
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    } else if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-        sk_pull_set(p, "%s: larger than %ld bytes, refused", url, f->max);
-    } else {
-        sk_pull_set(p, "%s: %s", url, curl_easy_strerror(rc));
-    }
-    curl_easy_cleanup(h);
-    return status;
+    return sk_cli_fetch(url, p->c->ca, f, p->msg, sizeof(p->msg));
 }
 
-/* "bundle: NAME" from the index; NAME must be one publish writes. */
 static int sk_pull_index_name(const char *idx, char *name, size_t size)
 {
     const char *b;

@@ -23,7 +23,14 @@ static int sk_cli_rule_args(const struct sk_cli *c, const char *cmd)
 
 static int64_t sk_cli_do_url_add(struct sk_cli *c, struct sk_pdb *pdb, void *arg, char **err)
 {
-    return sk_pdb_url_add(pdb, c->policy, c->list, c->match, c->ops[0], c->comment, err);
+    int64_t id = sk_pdb_url_add(pdb, c->policy, c->list, c->match, c->ops[0], c->comment, err);
+    int rc;
+
+    /* --when on a rule that exists already sets its schedule */
+    if (id >= 0 && c->when != NULL &&
+        (rc = sk_pdb_url_when(pdb, c->policy, c->list, c->match, c->ops[0], c->when, err)) < 0)
+        return rc;
+    return id;
 }
 
 int sk_cli_url_add(struct sk_cli *c)
@@ -38,6 +45,9 @@ int sk_cli_url_add(struct sk_cli *c)
     if (id > 0)
         printf("added rule %lld to policy '%s' (generation %lld)\n", (long long)id,
                sk_cli_policy_name(c), (long long)gen);
+    else if (c->when != NULL)
+        printf("rule already in policy '%s'; its schedule is now %s (generation %lld)\n",
+               sk_cli_policy_name(c), c->when, (long long)gen);
     else
         printf("rule already in policy '%s'; nothing added (generation %lld)\n",
                sk_cli_policy_name(c), (long long)gen);
@@ -100,20 +110,25 @@ static void sk_cli_url_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_json_str(stdout, sk_cli_col(st, 4));
         fputs(",\"comment\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 5));
+        if (*sk_cli_col(st, 6)) { /* only rules with a schedule carry "when" */
+            fputs(",\"when\":", stdout);
+            sk_cli_json_str(stdout, sk_cli_col(st, 6));
+        }
         fputc('}', stdout);
         return;
     }
     if (n == 0)
         printf("%-6s %-16s %-9s %-10s %s\n", "ID", "POLICY", "LIST", "MATCH", "PATTERN");
-    printf("%-6lld %-16s %-9s %-10s %s%s%s\n", (long long)sqlite3_column_int64(st, 0),
+    printf("%-6lld %-16s %-9s %-10s %s%s%s%s%s\n", (long long)sqlite3_column_int64(st, 0),
            sk_cli_col(st, 1), sk_cli_col(st, 2), sk_cli_col(st, 3), sk_cli_col(st, 4),
-           *sk_cli_col(st, 5) ? "  # " : "", sk_cli_col(st, 5));
+           *sk_cli_col(st, 6) ? "  when " : "", sk_cli_col(st, 6), *sk_cli_col(st, 5) ? "  # " : "",
+           sk_cli_col(st, 5));
 }
 
 int sk_cli_url_list(struct sk_cli *c)
 {
     static const char sql[] =
-        "SELECT r.id, p.name, r.list, r.match, r.pattern, r.comment FROM url_rules r"
+        "SELECT r.id, p.name, r.list, r.match, r.pattern, r.comment, r.when_sched FROM url_rules r"
         " JOIN policies p ON p.id = r.policy_id"
         " WHERE (?1 IS NULL OR p.name = ?1) AND (?2 IS NULL OR r.list = ?2)"
         " ORDER BY p.priority, r.list, r.match, r.pattern";

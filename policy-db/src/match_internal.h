@@ -84,7 +84,18 @@ struct sk_rule {
     enum sk_rule_list list;
     enum sk_rule_match match;
     char *pattern; /* as stored in the database */
+    int32_t when;  /* 0 always; k > 0 inside schedule k - 1; -k outside it */
 };
+
+/* The moment a decision is made, for rules with a schedule (--when):
+ * schedules of SNAP evaluated at AT (seconds since the epoch). */
+struct sk_snapshot;
+struct sk_when {
+    const struct sk_snapshot *snap;
+    int64_t at;
+};
+/* Does a rule with WHEN apply? 1 for WHEN 0 or W NULL (snap_policy.c). */
+int sk_when_active(const struct sk_when *w, int32_t when);
 
 struct sk_rx {
     void *code; /* pcre2_code *, JIT-compiled where JIT is available */
@@ -146,6 +157,10 @@ int sk_ruleset_build(struct sk_ruleset *, char **err);
 /* Winning rule index in *best (lowest list, then lowest index): 1 matched,
  * 0 nothing, -1 a regex hit its match limit (evaluation failed). */
 int sk_ruleset_check(const struct sk_ruleset *, const struct sk_url *, uint32_t *best);
+/* The same, skipping rules whose schedule does not apply at W (NULL: all
+ * apply). */
+int sk_ruleset_check_when(const struct sk_ruleset *, const struct sk_url *, const struct sk_when *w,
+                          uint32_t *best);
 void sk_ruleset_free(struct sk_ruleset *);
 
 /* ---- regex helpers (match_regex.c) ---- */

@@ -197,6 +197,7 @@ int sk_ruleset_add(struct sk_ruleset *rs, int64_t id, enum sk_rule_list list, en
     r->id = id;
     r->list = list;
     r->match = m;
+    r->when = 0;
     if ((r->pattern = strdup(pattern)) == NULL)
         goto oom;
     rs->n++;
@@ -307,7 +308,8 @@ int sk_match_domains(const struct sk_hset *s, const struct sk_url *u, sk_match_f
 
 struct sk_best {
     const struct sk_ruleset *rs;
-    uint64_t key; /* (list << 32) | index; UINT64_MAX = none */
+    const struct sk_when *w; /* NULL: every rule applies */
+    uint64_t key;            /* (list << 32) | index; UINT64_MAX = none */
 };
 
 static int sk_best_cb(void *arg, uint32_t v, size_t end)
@@ -316,7 +318,7 @@ static int sk_best_cb(void *arg, uint32_t v, size_t end)
     uint64_t k = ((uint64_t)b->rs->rules[v].list << 32) | v;
 
     (void)end;
-    if (k < b->key)
+    if (k < b->key && (b->rs->rules[v].when == 0 || sk_when_active(b->w, b->rs->rules[v].when)))
         b->key = k;
     return 0;
 }
@@ -337,7 +339,8 @@ static int sk_ruleset_regex(const struct sk_ruleset *rs, const struct sk_url *u,
         uint32_t v = rs->rx[i].value;
         if (b->key != UINT64_MAX && (uint64_t)rs->rules[v].list >= b->key >> 32)
             break;
-        if (!sk_rxpre_may(&rs->pre, bits, i))
+        if (!sk_rxpre_may(&rs->pre, bits, i) ||
+            (rs->rules[v].when != 0 && !sk_when_active(b->w, rs->rules[v].when)))
             continue;
         if (md == NULL && (md = sk_rx_md_new()) == NULL) {
             rc = -1;
@@ -387,7 +390,13 @@ static void sk_ruleset_nets(const struct sk_ruleset *rs, const struct sk_url *u,
 
 int sk_ruleset_check(const struct sk_ruleset *rs, const struct sk_url *u, uint32_t *best)
 {
-    struct sk_best b = {rs, UINT64_MAX};
+    return sk_ruleset_check_when(rs, u, NULL, best);
+}
+
+int sk_ruleset_check_when(const struct sk_ruleset *rs, const struct sk_url *u,
+                          const struct sk_when *w, uint32_t *best)
+{
+    struct sk_best b = {rs, w, UINT64_MAX};
     size_t flen = strlen(u->folded);
 
     if (rs->n == 0)

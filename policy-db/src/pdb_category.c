@@ -569,6 +569,12 @@ static int sk_pdb_read_lists(const char *dir, struct sk_pdb_entries *e,
 int sk_pdb_category_import(struct sk_pdb *pdb, const char *name, const char *dir,
                            struct sk_pdb_import_stats *s, char **err)
 {
+    return sk_pdb_category_import_src(pdb, name, dir, NULL, s, err);
+}
+
+int sk_pdb_category_import_src(struct sk_pdb *pdb, const char *name, const char *dir,
+                               const char *src, struct sk_pdb_import_stats *s, char **err)
+{
     struct sk_pdb_entries e = {0};
     char *source = NULL;
     int rc;
@@ -598,8 +604,8 @@ int sk_pdb_category_import(struct sk_pdb *pdb, const char *name, const char *dir
         else
             s->expressions++;
     }
-    source = realpath(dir, NULL);
-    rc = sk_pdb_category_store(pdb, name, source ? source : dir, "", &e, 0, err);
+    source = src ? NULL : realpath(dir, NULL);
+    rc = sk_pdb_category_store(pdb, name, src ? src : source ? source : dir, "", &e, 0, err);
 out:
     free(source);
     sk_pdb_entries_free(&e);

@@ -21,6 +21,7 @@ struct sk_pdb_exp {
     struct sk_buf *b;
     char **err;
     int oom;
+    int v4; /* schema v4 or later: schedules (a migration exports each step) */
 };
 
 static void sk_pdb_out(struct sk_pdb_exp *x, const char *s)
@@ -70,7 +71,11 @@ static int sk_pdb_out_rows(struct sk_pdb_exp *x, const char *sql, int64_t id,
         sk_pdb_out(x, indent);
         sk_pdb_out(x, "{");
         for (int i = 0; names[i]; i++) {
-            const char *name = names[i][0] == '#' ? names[i] + 1 : names[i];
+            const char *name = names[i][0] == '#' || names[i][0] == '?' ? names[i] + 1 : names[i];
+            /* '?': optional, left out when NULL, so documents of policies
+             * without schedules stay byte-identical (same content hash) */
+            if (names[i][0] == '?' && sqlite3_column_type(st, i) == SQLITE_NULL)
+                continue;
             sk_pdb_out(x, i ? ", " : "");
             sk_pdb_out_json(x, name);
             sk_pdb_out(x, ": ");
@@ -132,11 +137,59 @@ out:
     return rc;
 }
 
+/* Does SQL (?1 = ID) return a row? 1, 0, -1. */
+static int sk_pdb_any(struct sk_pdb_exp *x, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+    }
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+    return step == SQLITE_ROW;
+}
+
+/* Category blocks with a schedule (schema v4): "scheduled_categories",
+ * only when the policy has any, so older documents keep their bytes. */
+static int sk_pdb_out_when_cats(struct sk_pdb_exp *x, int64_t id)
+{
+    static const char *const cols[] = {"name", "when", NULL};
+    static const char sql[] = "SELECT c.name, pc.when_sched FROM policy_categories pc JOIN"
+                              " categories c ON c.id = pc.category_id WHERE pc.policy_id = ?1"
+                              " AND pc.when_sched IS NOT NULL ORDER BY c.name";
+    int any = x->v4 ? sk_pdb_any(x, sql, id) : 0;
+
+    if (any <= 0)
+        return any;
+    sk_pdb_out(x, ",\n      \"scheduled_categories\": ");
+    return sk_pdb_out_rows(x, sql, id, cols, "        ");
+}
+
+/* Schedules (schema v4), only when there are any: see above. */
+static int sk_pdb_out_schedules(struct sk_pdb_exp *x)
+{
+    static const char *const cols[] = {"name", "days", "times", "tz", NULL};
+    static const char sql[] = "SELECT name, days, times, tz FROM schedules WHERE ?1 = ?1"
+                              " ORDER BY name";
+    int any = x->v4 ? sk_pdb_any(x, sql, 0) : 0;
+
+    if (any <= 0)
+        return any;
+    sk_pdb_out(x, ",\n  \"schedules\": ");
+    return sk_pdb_out_rows(x, sql, 0, cols, "    ");
+}
+
 static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
 {
     static const char *const scope[] = {"kind", "value", NULL};
-    static const char *const rule[] = {"list", "match", "pattern", "comment", NULL};
-    static const char *const dlp[] = {"name", "detectors", "#min_count", "action", NULL};
+    static const char *const rule[] = {"list", "match", "pattern", "comment", "?when", NULL};
+    static const char *const dlp[] = {"name", "detectors", "#min_count", "action", "?when", NULL};
     /* The policy's own tables, in document order: arrays of objects (cols)
      * or of strings / a key-value object (pairs). */
     static const struct {
@@ -150,15 +203,16 @@ static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
          scope, 0},
         {"settings", "SELECT key, value FROM settings WHERE policy_id = ?1 ORDER BY key", NULL, 1},
         {"url_rules",
-         "SELECT list, match, pattern, comment FROM url_rules WHERE"
+         "SELECT list, match, pattern, comment, when_sched FROM url_rules WHERE"
          " policy_id = ?1 ORDER BY list, match, pattern",
          rule, 0},
         {"categories",
          "SELECT c.name FROM policy_categories pc JOIN categories c ON"
-         " c.id = pc.category_id WHERE pc.policy_id = ?1 ORDER BY c.name",
+         " c.id = pc.category_id WHERE pc.policy_id = ?1 AND pc.when_sched IS NULL"
+         " ORDER BY c.name",
          NULL, 0},
         {"dlp_templates",
-         "SELECT name, detectors, min_count, action FROM dlp_templates"
+         "SELECT name, detectors, min_count, action, when_sched FROM dlp_templates"
          " WHERE policy_id = ?1 ORDER BY name",
          dlp, 0},
     };
@@ -177,10 +231,20 @@ static int sk_pdb_out_policy(struct sk_pdb_exp *x, sqlite3_stmt *p)
         sk_pdb_out(x, ",\n      \"");
         sk_pdb_out(x, sect[i].label);
         sk_pdb_out(x, "\": ");
-        if ((sect[i].cols ? sk_pdb_out_rows(x, sect[i].sql, id, sect[i].cols, in)
-                          : sk_pdb_out_strings(x, sect[i].sql, id, sect[i].pairs, in)) == -1)
+        char sql[512];
+        /* before schema v4 (a migration's intermediate step) the when
+         * column does not exist: read it as NULL */
+        snprintf(sql, sizeof(sql), "%s", sect[i].sql);
+        for (char *w = sql; !x->v4 && (w = strstr(w, "when_sched")) != NULL; w += 10)
+            memcpy(w, "(NULL)    ", 10);
+        for (char *w = sql; !x->v4 && (w = strstr(w, "pc.(NULL)")) != NULL; w += 9)
+            memcpy(w, "   (NULL)", 9);
+        if ((sect[i].cols ? sk_pdb_out_rows(x, sql, id, sect[i].cols, in)
+                          : sk_pdb_out_strings(x, sql, id, sect[i].pairs, in)) == -1)
             return -1;
     }
+    if (sk_pdb_out_when_cats(x, id) == -1)
+        return -1;
     sk_pdb_out(x, "\n    }");
     return 0;
 }
@@ -266,6 +330,52 @@ static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned
     return sk_pdb_out_policy(x, st);
 }
 
+/* Directories (schema v5), only when there is one: a policy without
+ * directories exports (and hashes) exactly as before. The password file's
+ * path is in the document and so in the content hash: the document is
+ * what fleets ship and the hash is compared with a bundle's, so equal
+ * content means an equal path on every node. The secret is in that file,
+ * never in the document. */
+/* 1 when SQL returns a row, 0 when not, -1 on error. */
+static int sk_pdb_any_row(struct sk_pdb_exp *x, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    if (sqlite3_prepare_v2(x->pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        return -1;
+    }
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        sk_pdb_sqlerr(x->pdb, x->err, "cannot export");
+        return -1;
+    }
+    return step == SQLITE_ROW;
+}
+
+static int sk_pdb_out_directories(struct sk_pdb_exp *x)
+{
+    static const char *const names[] = {
+        "name", "uris", "base", "bind_dn", "password_file", "#global_catalog", "group_attrs", NULL};
+    int any;
+
+    /* the table is absent while `init` walks a v1..v5 file up: each
+     * step's snapshot is exported before v5 exists */
+    any = sk_pdb_any_row(x, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'directories'");
+    if (any == 1)
+        any = sk_pdb_any_row(x, "SELECT 1 FROM directories LIMIT 1");
+    if (any <= 0)
+        return any;
+    sk_pdb_out(x, ",\n  \"directories\": ");
+    return sk_pdb_out_rows(x,
+                           "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
+                           " group_attrs FROM directories WHERE id > ?1 ORDER BY name",
+                           0, names, "    ");
+}
+
 int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn version_fn,
                          struct sk_buf *out, char **err)
 {
@@ -275,8 +385,14 @@ int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn v
     /* One read transaction: the document is one consistent state. */
     if (own && sk_pdb_exec(pdb, "BEGIN", err) == -1)
         return -1;
+    int64_t uv = 0;
+    if (sk_pdb_query_int(pdb, "PRAGMA user_version", &uv, err) == -1)
+        goto out;
+    x.v4 = uv >= 4;
     sk_pdb_out(&x, "{\n  \"format\": \"sekisho-policy\",\n  \"version\": ");
     sk_pdb_out_int(&x, SK_PDB_DOC_VERSION);
+    if (sk_pdb_out_schedules(&x) == -1)
+        goto out;
     sk_pdb_out(&x, ",\n  \"policies\": ");
     if (sk_pdb_out_each(&x,
                         "SELECT id, name, priority, enabled, comment FROM policies"
@@ -286,6 +402,8 @@ int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn v
     sk_pdb_out(&x, ",\n  \"categories\": ");
     if (sk_pdb_out_each(&x, "SELECT id, name, source, comment FROM categories ORDER BY name", flags,
                         sk_pdb_out_category) == -1)
+        goto out;
+    if (sk_pdb_out_directories(&x) == -1)
         goto out;
     sk_pdb_out(&x, "\n}\n");
     if (x.oom) {

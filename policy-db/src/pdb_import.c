@@ -3,11 +3,13 @@
  * validation as the commands; any error leaves the caller's transaction
  * to roll back, so a bad document changes nothing. Trust: the document is
  * administrator input that may be hand-edited or damaged. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pdb_json.h"
 #include "pdb_store.h"
+#include "sched_internal.h"
 
 struct sk_pdb_imp {
     struct sk_pdb *pdb;
@@ -186,6 +188,46 @@ static int sk_pdb_imp_scopes(struct sk_pdb_imp *m, const char *name, const struc
     return 0;
 }
 
+/* An optional "when" member must be a string naming a schedule. */
+static int sk_pdb_imp_when(struct sk_pdb_imp *m, const struct sk_json *o, const char *policy)
+{
+    const struct sk_json *w = sk_json_get(o, "when");
+
+    if (w != NULL && w->type != SK_JSON_STR)
+        return sk_pdb_bad(m, "\"when\" must be a schedule name in policy", policy);
+    return 0;
+}
+
+/* Schedules in the document replace all schedules (nothing refers to
+ * them any more: the caller emptied the rule tables). */
+static int sk_pdb_imp_schedules(struct sk_pdb_imp *m, const struct sk_json *a)
+{
+    const char *times[SK_SCHED_MAX_RANGES + 1];
+    char buf[SK_SCHED_MAX_RANGES * 12 + 1];
+    int rc;
+
+    if (sk_pdb_exec(m->pdb, "DELETE FROM schedules;", m->err) == -1)
+        return -1;
+    for (size_t i = 0; a != NULL && i < a->n; i++) {
+        const struct sk_json *s = &a->kids[i];
+        const char *name = sk_pdb_mstr(s, "name"), *days = sk_pdb_mstr(s, "days"),
+                   *t = sk_pdb_mstr(s, "times"), *tz = sk_pdb_mstr(s, "tz");
+        size_t nt = 0;
+        if (!name || !days || !t || !tz || strlen(t) >= sizeof(buf))
+            return sk_pdb_bad(m, "a schedule needs name, days, times and tz", name);
+        memcpy(buf, t, strlen(t) + 1);
+        for (char *p = buf, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL) {
+            if (nt == SK_SCHED_MAX_RANGES)
+                return sk_pdb_bad(m, "too many time ranges in schedule", name);
+            times[nt++] = tok;
+        }
+        if ((rc = sk_pdb_step_rc(sk_pdb_schedule_add(m->pdb, name, days, times, nt, tz, m->err))) !=
+            0)
+            return rc;
+    }
+    return 0;
+}
+
 static int sk_pdb_imp_rules(struct sk_pdb_imp *m, const char *name, const struct sk_json *a)
 {
     for (size_t i = 0; a != NULL && i < a->n; i++) {
@@ -198,6 +240,11 @@ static int sk_pdb_imp_rules(struct sk_pdb_imp *m, const char *name, const struct
                               name);
         if ((rc = sk_pdb_step_rc(
                  sk_pdb_url_add(m->pdb, name, list, match, pattern, comment, m->err))) != 0)
+            return rc;
+        if ((rc = sk_pdb_imp_when(m, r, name)) != 0 ||
+            (sk_pdb_mstr(r, "when") != NULL &&
+             (rc = sk_pdb_step_rc(sk_pdb_url_when(m->pdb, name, list, match, pattern,
+                                                  sk_pdb_mstr(r, "when"), m->err))) != 0))
             return rc;
     }
     return 0;
@@ -238,6 +285,12 @@ static int sk_pdb_imp_dlp(struct sk_pdb_imp *m, int64_t pid, const char *name,
         sqlite3_finalize(st);
         if (!ok)
             return sk_pdb_bad(m, "duplicate DLP template in policy", name);
+        int rc;
+        if ((rc = sk_pdb_imp_when(m, t, name)) != 0 ||
+            (sk_pdb_mstr(t, "when") != NULL &&
+             (rc = sk_pdb_step_rc(
+                  sk_pdb_dlp_when(m->pdb, name, tname, sk_pdb_mstr(t, "when"), m->err))) != 0))
+            return rc;
     }
     return 0;
 }
@@ -288,6 +341,77 @@ static int sk_pdb_imp_policy(struct sk_pdb_imp *m, const struct sk_json *p)
                  sk_pdb_category_block(m->pdb, name, cats->kids[i].s, 1, m->err))) != 0)
             return rc;
     }
+    /* schema v4: category blocks with a schedule */
+    const struct sk_json *sc = sk_json_get(p, "scheduled_categories");
+    if (sc != NULL && sc->type != SK_JSON_ARR)
+        return sk_pdb_bad(m, "\"scheduled_categories\" must be an array in policy", name);
+    for (size_t i = 0; sc != NULL && i < sc->n; i++) {
+        const char *cname = sk_pdb_mstr(&sc->kids[i], "name"),
+                   *when = sk_pdb_mstr(&sc->kids[i], "when");
+        if (cname == NULL || when == NULL)
+            return sk_pdb_bad(m, "a scheduled category needs name and when in policy", name);
+        if ((rc = sk_pdb_step_rc(sk_pdb_category_block(m->pdb, name, cname, 1, m->err))) != 0 ||
+            (rc = sk_pdb_step_rc(sk_pdb_category_when(m->pdb, name, cname, when, m->err))) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Space-separated words of S into V (at most MAX); the count. */
+static size_t sk_pdb_imp_words(char *s, char **v, size_t max)
+{
+    size_t n = 0;
+
+    for (char *save = NULL, *w = strtok_r(s, " ", &save); w && n < max;
+         w = strtok_r(NULL, " ", &save))
+        v[n++] = w;
+    return n;
+}
+
+/* "directories" (optional: absent = none) replace all directories. The
+ * password file is not required to exist here: a document may be applied
+ * on a node before its secret is put in place (the server refuses a
+ * missing or readable file at lookup time, and says so). */
+static int sk_pdb_imp_directories(struct sk_pdb_imp *m, const struct sk_json *doc)
+{
+    const struct sk_json *dirs = sk_json_get(doc, "directories");
+
+    if (sk_pdb_exec(m->pdb, "DELETE FROM directories;", m->err) == -1)
+        return -1;
+    if (dirs == NULL)
+        return 0;
+    if (dirs->type != SK_JSON_ARR)
+        return sk_pdb_bad(m, "\"directories\" must be an array", NULL);
+    for (size_t i = 0; i < dirs->n; i++) {
+        const struct sk_json *d = &dirs->kids[i];
+        const struct sk_json *gc = sk_pdb_member(d, "global_catalog", SK_JSON_INT);
+        const char *uris = sk_pdb_mstr(d, "uris"), *attrs = sk_pdb_mstr(d, "group_attrs");
+        char ubuf[8192], abuf[1024], *uv[16], *av[16];
+        struct sk_pdb_dir_spec spec = {
+            .name = sk_pdb_mstr(d, "name"),
+            .base = sk_pdb_mstr(d, "base"),
+            .bind_dn = sk_pdb_mstr(d, "bind_dn"),
+            .password_file = sk_pdb_mstr(d, "password_file"),
+        };
+        int rc;
+
+        if (d->type != SK_JSON_OBJ || !spec.name || !spec.base || !spec.bind_dn ||
+            !spec.password_file || !uris || !attrs || !gc || strlen(uris) >= sizeof(ubuf) ||
+            strlen(attrs) >= sizeof(abuf))
+            return sk_pdb_bad(m,
+                              "a directory needs name, uris, base, bind_dn, password_file,"
+                              " global_catalog and group_attrs",
+                              spec.name);
+        snprintf(ubuf, sizeof(ubuf), "%s", uris);
+        snprintf(abuf, sizeof(abuf), "%s", attrs);
+        spec.nuris = sk_pdb_imp_words(ubuf, uv, 16);
+        spec.ngroup_attrs = sk_pdb_imp_words(abuf, av, 16);
+        spec.uris = (const char *const *)uv;
+        spec.group_attrs = (const char *const *)av;
+        spec.global_catalog = gc->i != 0;
+        if ((rc = sk_pdb_step_rc(sk_pdb_directory_add(m->pdb, &spec, m->err))) != 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -321,7 +445,12 @@ static int sk_pdb_imp_tree(struct sk_pdb_imp *m, const struct sk_json *doc)
                     " DELETE FROM policies WHERE name <> 'default';",
                     m->err) == -1)
         return -1;
-    if ((rc = sk_pdb_imp_categories(m, cats)) != 0)
+    const struct sk_json *sch = sk_json_get(doc, "schedules");
+    if (sch != NULL && sch->type != SK_JSON_ARR)
+        return sk_pdb_bad(m, "\"schedules\" must be an array", NULL);
+    if ((rc = sk_pdb_imp_schedules(m, sch)) != 0 || (rc = sk_pdb_imp_categories(m, cats)) != 0)
+        return rc;
+    if ((rc = sk_pdb_imp_directories(m, doc)) != 0)
         return rc;
     for (size_t i = 0; i < pols->n; i++) {
         if (pols->kids[i].type != SK_JSON_OBJ)

@@ -11,6 +11,7 @@
 #include <sekisho/notify.h>
 
 #include "pdb_internal.h"
+#include "sekisho/filetype.h"
 #include "sekisho/text.h"
 
 #define SK_PDB_STRING_MAX 1024
@@ -25,6 +26,11 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .def = "block",
      .choices = "block|log",
      .help = "on a virus: block, or log (monitor mode: pass, log would-block)"},
+    {.key = "av.detect-pua",
+     .type = SK_PDB_T_BOOL,
+     .def = "off",
+     .help = "report ClamAV's PUA.* signatures (potentially unwanted applications) as "
+             "detections; categories narrowed by av.pua-include / av.pua-exclude"},
     {.key = "av.enabled", .type = SK_PDB_T_BOOL, .def = "on", .help = "scan bodies for viruses"},
     {.key = "av.max-files",
      .type = SK_PDB_T_INT,
@@ -59,6 +65,15 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .def = "block",
      .choices = SK_PDB_VERDICT,
      .help = "verdict for an object over a scan limit"},
+    {.key = "av.pua-exclude",
+     .type = SK_PDB_T_STRING,
+     .def = "",
+     .help = "comma-separated PUA categories not reported (the word after PUA., e.g. "
+             "Win,Packed)"},
+    {.key = "av.pua-include",
+     .type = SK_PDB_T_STRING,
+     .def = "",
+     .help = "comma-separated PUA categories reported (empty: all but av.pua-exclude)"},
     {.key = "av.quarantine",
      .type = SK_PDB_T_BOOL,
      .def = "off",
@@ -67,12 +82,48 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
     {.key = "av.skip-types",
      .type = SK_PDB_T_STRING,
      .def = "",
-     .help = "comma-separated media types not scanned (video/*,audio/*); the declared "
-             "Content-Type is trusted"},
+     .help = "comma-separated media types not scanned (video/*,audio/*) when the bytes "
+             "agree: a declared type whose bytes are a program, archive... is scanned"},
+    {.key = "directory.cache-ttl",
+     .type = SK_PDB_T_DURATION,
+     .def = "1d",
+     .min = 1,
+     .max = 30 * SK_DAY,
+     .help = "how long a user's directory groups are cached (IWSS: 24 h); a stale entry "
+             "still serves while the directory is unreachable"},
+    {.key = "directory.on-error",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = "block|header-groups",
+     .help = "a user's directory groups unknown (directory down, nothing cached): block, or "
+             "go on with X-Authenticated-Groups only"},
+    {.key = "directory.timeout",
+     .type = SK_PDB_T_INT,
+     .def = "200",
+     .min = 10,
+     .max = 60000,
+     .help = "milliseconds a transaction waits for the directory (all servers, all nesting "
+             "levels)"},
     {.key = "dlp.enabled",
      .type = SK_PDB_T_BOOL,
      .def = "on",
      .help = "check uploads against the policy's DLP templates"},
+    {.key = "filetype.action",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = "block|log",
+     .help = "on a blocked file type: block, or log (monitor mode: pass, log would-block)"},
+    {.key = "filetype.block",
+     .type = SK_PDB_T_STRING,
+     .def = "",
+     .help = "file types blocked, detected from the bytes (sekisho-policy filetype list): "
+             "executable,msi,cab,java,script,office-macro,archive,encrypted-archive,disk-image"},
+    {.key = "filetype.on-mismatch",
+     .type = SK_PDB_T_ENUM,
+     .def = "log",
+     .choices = "block|log",
+     .help = "when the declared Content-Type or file name says text/media but the bytes are "
+             "a program, archive...: block, or log and pass"},
     {.key = "icap.x-infection-found",
      .type = SK_PDB_T_BOOL,
      .def = "off",
@@ -381,6 +432,20 @@ int sk_pdb_setting_validate(const char *key, const char *value, char **canonical
             }
             p += n + (p[n] == ',');
         }
+    } else if (strcmp(d->key, "filetype.block") == 0) {
+        unsigned mask;
+        char bad[40];
+        if (sk_ft_types_parse(out, &mask, bad, sizeof(bad)) == -1) {
+            sk_pdb_echo(shown, sizeof(shown), bad);
+            free(out);
+            return sk_pdb_errf(err,
+                               "invalid value for filetype.block: unknown file type '%s' "
+                               "(see: sekisho-policy filetype list)",
+                               shown);
+        }
+        free(out); /* canonical: table order, no duplicates */
+        if ((out = sk_ft_types_format(mask)) == NULL)
+            return sk_pdb_errf(err, "out of memory");
     } else if (strcmp(d->key, "notify.webhook") == 0 && *out && strncmp(out, "http://", 7) != 0 &&
                strncmp(out, "https://", 8) != 0) {
         free(out);

@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1, v2, v3 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1..v5 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -159,11 +159,69 @@ static const char sk_pdb_schema_v3[] =
     "DROP TABLE url_rules;\n"
     "ALTER TABLE url_rules_v3 RENAME TO url_rules;\n";
 
+/*
+ * Schema v4: schedules (issue 14). A schedule is days and time ranges in
+ * a zone, stored in canonical text (sched_spec.c) and validated again by
+ * every reader. Rules, category blocks and DLP templates get one nullable
+ * column when_sched: "NAME" (applies inside the schedule) or "!NAME"
+ * (outside it); NULL = always. ADD COLUMN keeps every row and id in place.
+ * It is text, not a foreign key, so the export/import/rollback documents
+ * carry it as written; the triggers refuse a when_sched naming no
+ * schedule. No trigger on schedules refers to the other tables: a later
+ * migration that rebuilds url_rules (DROP + RENAME, as v3) would fail on
+ * it. `schedule rm` checks the users itself and names them, and a
+ * snapshot refuses a rule whose schedule is gone (the server keeps its
+ * last good policy).
+ */
+static const char sk_pdb_schema_v4[] =
+    "CREATE TABLE schedules (\n"
+    "  id    INTEGER PRIMARY KEY,\n"
+    "  name  TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64\n"
+    "          AND substr(name, 1, 1) <> '!'),\n"
+    "  days  TEXT NOT NULL CHECK (length(days) > 0),\n"
+    "  times TEXT NOT NULL DEFAULT '',\n"
+    "  tz    TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "ALTER TABLE url_rules ADD COLUMN when_sched TEXT;\n"
+    "ALTER TABLE policy_categories ADD COLUMN when_sched TEXT;\n"
+    "ALTER TABLE dlp_templates ADD COLUMN when_sched TEXT;\n"
+    "CREATE TRIGGER schedules_fixed_name BEFORE UPDATE OF name ON schedules\n"
+    "  BEGIN SELECT RAISE(ABORT, 'a schedule cannot be renamed'); END;\n"
+    "CREATE TRIGGER url_rules_when BEFORE UPDATE OF when_sched ON url_rules\n"
+    "  WHEN NEW.when_sched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules\n"
+    "    WHERE name = ltrim(NEW.when_sched, '!'))\n"
+    "  BEGIN SELECT RAISE(ABORT, 'no such schedule'); END;\n"
+    "CREATE TRIGGER policy_categories_when BEFORE UPDATE OF when_sched ON policy_categories\n"
+    "  WHEN NEW.when_sched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules\n"
+    "    WHERE name = ltrim(NEW.when_sched, '!'))\n"
+    "  BEGIN SELECT RAISE(ABORT, 'no such schedule'); END;\n"
+    "CREATE TRIGGER dlp_templates_when BEFORE UPDATE OF when_sched ON dlp_templates\n"
+    "  WHEN NEW.when_sched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules\n"
+    "    WHERE name = ltrim(NEW.when_sched, '!'))\n"
+    "  BEGIN SELECT RAISE(ABORT, 'no such schedule'); END;\n";
+
+/*
+ * Schema v5: directories (issue 14 item 3). LDAP servers whose groups are
+ * added to X-Authenticated-Groups. uris: space-separated, tried in order
+ * (failover); group_attrs: space-separated member attributes. The
+ * password is never stored: password_file names a file (mode 0600/0400)
+ * on this node that holds it.
+ */
+static const char sk_pdb_schema_v5[] =
+    "CREATE TABLE directories (\n"
+    "  id             INTEGER PRIMARY KEY,\n"
+    "  name           TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),\n"
+    "  uris           TEXT NOT NULL CHECK (length(uris) > 0),\n"
+    "  base           TEXT NOT NULL,\n"
+    "  bind_dn        TEXT NOT NULL,\n"
+    "  password_file  TEXT NOT NULL CHECK (substr(password_file, 1, 1) = '/'),\n"
+    "  global_catalog INTEGER NOT NULL DEFAULT 0 CHECK (global_catalog IN (0, 1)),\n"
+    "  group_attrs    TEXT NOT NULL CHECK (length(group_attrs) > 0)\n"
+    ");\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
-    sk_pdb_schema_v1,
-    sk_pdb_schema_v2,
-    sk_pdb_schema_v3,
+    sk_pdb_schema_v1, sk_pdb_schema_v2, sk_pdb_schema_v3, sk_pdb_schema_v4, sk_pdb_schema_v5,
 };
 
 const char *sk_pdb_migration_sql(int version)

@@ -5,14 +5,30 @@
 
 #include <stdint.h>
 
+#include <sekisho/directory.h>
 #include <sekisho/policy_snapshot.h>
 
 #include "match_internal.h"
+#include "sched_internal.h"
 
 /* A user or group scope: lower-case name and domain ("" = any domain). */
 struct sk_ident_name {
     char *domain;
     char *name;
+};
+
+/* A category block with a schedule: category index, sk_rule.when code. */
+struct sk_cat_when {
+    uint32_t cat;
+    int32_t when;
+};
+
+/* A schedule compiled: days and minute ranges in the local time of zone
+ * zones[zone] (the snapshot's distinct zones, loaded once). */
+struct sk_snap_sched {
+    char *name, *tz; /* tz "" = the node's local zone */
+    struct sk_sched_spec spec;
+    size_t zone;
 };
 
 struct sk_policy {
@@ -29,6 +45,11 @@ struct sk_policy {
     uint8_t *blocked; /* bitset over snap->cats: own and default's categories */
     struct sk_dlp_template *dlp;
     size_t ndlp;
+    int32_t *dlp_when; /* per template, as sk_rule.when */
+    /* category blocks with a schedule (own and default's); blocked holds
+     * only the unconditional ones */
+    struct sk_cat_when *catwhen;
+    size_t ncatwhen;
 };
 
 struct sk_snapshot {
@@ -39,8 +60,16 @@ struct sk_snapshot {
     size_t npol;
     struct sk_policy *def;
     struct sk_catset cats;
+    struct sk_snap_sched *sched; /* sorted by name */
+    size_t nsched;
+    struct sk_tz *zones;
+    char **zone_names;
+    size_t nzones;
     size_t entries, bytes;
     double build_ms;
+    struct sk_directory *dirs; /* by name (schema v5) */
+    size_t ndirs;
+    char dir_tag[17];
 };
 
 /* User/group name in any accepted form into lower-case DOMAIN and NAME

@@ -3,11 +3,13 @@
  * CLI, possibly hand-edited): every stored value is validated again, and a
  * value that does not validate fails the load (the server keeps its last
  * good snapshot) rather than being guessed at. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pdb_internal.h"
+#include "sekisho/text.h"
 #include "snap_internal.h"
 
 struct sk_load {
@@ -64,6 +66,83 @@ static struct sk_policy *sk_load_policy(struct sk_load *l, int64_t id)
 static int sk_load_oom(struct sk_load *l)
 {
     return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+}
+
+/* One schedule: days and times validated again (hand-edited database),
+ * its zone loaded once per distinct name. A zone that cannot be loaded
+ * fails the load: the server keeps its last good snapshot rather than
+ * deciding a schedule in the wrong zone. */
+static int sk_row_schedule(struct sk_load *l, sqlite3_stmt *st)
+{
+    struct sk_snapshot *s = l->s;
+    struct sk_snap_sched *sc;
+    const char *name = sk_col(st, 0), *tz = sk_col(st, 3);
+    char *why = NULL;
+    size_t z;
+
+    if ((sc = realloc(s->sched, (s->nsched + 1) * sizeof(*sc))) == NULL)
+        return sk_load_oom(l);
+    s->sched = sc;
+    sc = &s->sched[s->nsched];
+    memset(sc, 0, sizeof(*sc));
+    s->nsched++;
+    if ((sc->name = strdup(name)) == NULL || (sc->tz = strdup(tz)) == NULL)
+        return sk_load_oom(l);
+    if (sk_sched_spec_parse(sk_col(st, 1), sk_col(st, 2), &sc->spec, &why) == -1)
+        goto bad;
+    for (z = 0; z < s->nzones && strcmp(s->zone_names[z], tz) != 0; z++)
+        ;
+    if (z == s->nzones) {
+        struct sk_tz *zn = realloc(s->zones, (z + 1) * sizeof(*zn));
+        char **nn;
+        if (zn == NULL)
+            return sk_load_oom(l);
+        s->zones = zn;
+        if ((nn = realloc(s->zone_names, (z + 1) * sizeof(*nn))) == NULL)
+            return sk_load_oom(l);
+        s->zone_names = nn;
+        if ((nn[z] = strdup(tz)) == NULL)
+            return sk_load_oom(l);
+        if (sk_tz_load(tz, &zn[z], &why) == -1) {
+            free(nn[z]);
+            goto bad;
+        }
+        s->nzones++;
+    }
+    sc->zone = z;
+    s->entries++;
+    return 0;
+bad:
+    sk_pdb_errf(l->err, "policy database %s: schedule '%s': %s", sk_pdb_path(l->db), name,
+                why ? why : "out of memory");
+    free(why);
+    return -1;
+}
+
+static int sk_sched_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct sk_snap_sched *)elem)->name);
+}
+
+/* Column COL ("NAME", "!NAME" or NULL) into a when code (see sk_rule). */
+static int sk_load_when(struct sk_load *l, sqlite3_stmt *st, int col, int32_t *out)
+{
+    const char *w = (const char *)sqlite3_column_text(st, col);
+    const struct sk_snap_sched *sc;
+    int neg;
+
+    *out = 0;
+    if (w == NULL || *w == '\0')
+        return 0;
+    neg = *w == '!';
+    sc = bsearch(w + neg, l->s->sched, l->s->nsched, sizeof(*sc), sk_sched_cmp);
+    if (sc == NULL)
+        return sk_pdb_errf(l->err, "policy database %s: a rule refers to unknown schedule '%s'",
+                           sk_pdb_path(l->db), w + neg);
+    *out = (int32_t)(sc - l->s->sched) + 1;
+    if (neg)
+        *out = -*out;
+    return 0;
 }
 
 static int sk_row_policy(struct sk_load *l, sqlite3_stmt *st)
@@ -171,6 +250,8 @@ static int sk_row_rule(struct sk_load *l, sqlite3_stmt *st)
         free(why);
         return -1;
     }
+    if (sk_load_when(l, st, 5, &p->rules.rules[p->rules.n - 1].when) == -1)
+        return -1;
     l->s->entries++;
     return 0;
 }
@@ -203,12 +284,24 @@ static int sk_row_bit(struct sk_load *l, sqlite3_stmt *st)
 {
     struct sk_policy *p = sk_load_policy(l, sqlite3_column_int64(st, 0));
     uint32_t cid = (uint32_t)sqlite3_column_int64(st, 1);
+    int32_t when;
 
-    if (p == NULL)
+    if (p == NULL || sk_load_when(l, st, 2, &when) == -1)
         return -1;
-    for (size_t i = 0; i < l->ncat_ids; i++)
-        if (l->cat_ids[i] == cid)
+    for (size_t i = 0; i < l->ncat_ids; i++) {
+        if (l->cat_ids[i] != cid)
+            continue;
+        if (when == 0) {
             p->blocked[i >> 3] |= (uint8_t)(1u << (i & 7));
+        } else {
+            struct sk_cat_when *cw = realloc(p->catwhen, (p->ncatwhen + 1) * sizeof(*cw));
+            if (cw == NULL)
+                return sk_load_oom(l);
+            p->catwhen = cw;
+            cw[p->ncatwhen].cat = (uint32_t)i;
+            cw[p->ncatwhen++].when = when;
+        }
+    }
     return 0;
 }
 
@@ -228,9 +321,16 @@ static int sk_row_dlp(struct sk_load *l, sqlite3_stmt *st)
 
     if (p == NULL)
         return -1;
+    int32_t *w;
+
     if ((t = realloc(p->dlp, (p->ndlp + 1) * sizeof(*t))) == NULL)
         return sk_load_oom(l);
     p->dlp = t;
+    if ((w = realloc(p->dlp_when, (p->ndlp + 1) * sizeof(*w))) == NULL)
+        return sk_load_oom(l);
+    p->dlp_when = w;
+    if (sk_load_when(l, st, 5, &w[p->ndlp]) == -1)
+        return -1;
     t = &p->dlp[p->ndlp];
     memset(t, 0, sizeof(*t));
     p->ndlp++;
@@ -252,12 +352,24 @@ static int sk_load_categories(struct sk_load *l)
     for (size_t i = 0; i < s->npol; i++)
         if ((s->pol[i].blocked = calloc(nb, 1)) == NULL)
             return sk_load_oom(l);
-    if (sk_load_rows(l, "SELECT policy_id, category_id FROM policy_categories", 0, sk_row_bit) ==
-        -1)
+    if (sk_load_rows(l, "SELECT policy_id, category_id, when_sched FROM policy_categories", 0,
+                     sk_row_bit) == -1)
         return -1;
-    for (size_t i = 0; i < s->npol; i++)
+    for (size_t i = 0; i < s->npol; i++) {
+        struct sk_policy *p = &s->pol[i];
         for (size_t b = 0; b < nb; b++)
-            s->pol[i].blocked[b] |= s->def->blocked[b];
+            p->blocked[b] |= s->def->blocked[b];
+        /* the default's scheduled blocks apply to every policy too */
+        if (p != s->def && s->def->ncatwhen > 0) {
+            struct sk_cat_when *cw =
+                realloc(p->catwhen, (p->ncatwhen + s->def->ncatwhen) * sizeof(*cw));
+            if (cw == NULL)
+                return sk_load_oom(l);
+            p->catwhen = cw;
+            memcpy(cw + p->ncatwhen, s->def->catwhen, s->def->ncatwhen * sizeof(*cw));
+            p->ncatwhen += s->def->ncatwhen;
+        }
+    }
     for (size_t i = 0; i < l->ncat_ids; i++) {
         l->cur_cat = (uint32_t)i;
         if (sk_load_rows(l, "SELECT kind, value FROM category_entries WHERE category_id = ?1",
@@ -268,6 +380,56 @@ static int sk_load_categories(struct sk_load *l)
     return sk_catset_build(&s->cats, l->err);
 }
 
+/* Directories (issue 14 item 3), and the tag that names their
+ * configuration for the server's group cache. */
+static int sk_row_directory(struct sk_load *l, sqlite3_stmt *st)
+{
+    struct sk_snapshot *s = l->s;
+    struct sk_directory *v = realloc(s->dirs, (s->ndirs + 1) * sizeof(*v)), *d;
+
+    if (v == NULL)
+        return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+    s->dirs = v;
+    d = &s->dirs[s->ndirs++];
+    memset(d, 0, sizeof(*d));
+    d->name = strdup(sk_col(st, 0));
+    d->uris = strdup(sk_col(st, 1));
+    d->base = strdup(sk_col(st, 2));
+    d->bind_dn = strdup(sk_col(st, 3));
+    d->password_file = strdup(sk_col(st, 4));
+    d->global_catalog = sqlite3_column_int(st, 5);
+    d->group_attrs = strdup(sk_col(st, 6));
+    if (!d->name || !d->uris || !d->base || !d->bind_dn || !d->password_file || !d->group_attrs)
+        return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+    return 0;
+}
+
+static int sk_load_directories(struct sk_load *l)
+{
+    struct sk_snapshot *s = l->s;
+    uint64_t h = 0;
+
+    if (sk_load_rows(l,
+                     "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
+                     " group_attrs FROM directories ORDER BY name",
+                     0, sk_row_directory) == -1)
+        return -1;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct sk_directory *d = &s->dirs[i];
+        const char *f[] = {d->name,
+                           d->uris,
+                           d->base,
+                           d->bind_dn,
+                           d->password_file,
+                           d->group_attrs,
+                           d->global_catalog ? "1" : "0"};
+        for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+            h = sk_fnv1a64(f[k], strlen(f[k]) + 1, h);
+    }
+    snprintf(s->dir_tag, sizeof(s->dir_tag), "%016llx", (unsigned long long)h);
+    return 0;
+}
+
 /* Everything read inside one transaction: one generation, one state. */
 static int sk_load_read(struct sk_load *l)
 {
@@ -275,7 +437,10 @@ static int sk_load_read(struct sk_load *l)
 
     if ((s->generation = sk_pdb_generation(l->db)) == -1)
         return sk_pdb_sqlerr(l->db, l->err, "cannot read the generation");
-    if (sk_load_rows(l, "SELECT id, name, priority, enabled FROM policies ORDER BY priority", 0,
+    /* schedules first: rules refer to them (ORDER BY name: bsearch) */
+    if (sk_load_rows(l, "SELECT name, days, times, tz FROM schedules ORDER BY name", 0,
+                     sk_row_schedule) == -1 ||
+        sk_load_rows(l, "SELECT id, name, priority, enabled FROM policies ORDER BY priority", 0,
                      sk_row_policy) == -1)
         return -1;
     for (size_t i = 0; i < s->npol; i++)
@@ -288,16 +453,20 @@ static int sk_load_read(struct sk_load *l)
     if (sk_load_rows(l, "SELECT policy_id, kind, value FROM policy_scopes ORDER BY id", 0,
                      sk_row_scope) == -1 ||
         sk_load_rows(l, "SELECT policy_id, key, value FROM settings", 0, sk_row_setting) == -1 ||
-        sk_load_rows(l, "SELECT policy_id, list, match, pattern, id FROM url_rules ORDER BY id", 0,
-                     sk_row_rule) == -1 ||
+        sk_load_rows(l,
+                     "SELECT policy_id, list, match, pattern, id, when_sched FROM url_rules"
+                     " ORDER BY id",
+                     0, sk_row_rule) == -1 ||
         sk_load_rows(l,
                      "SELECT pc.policy_id, c.id, c.name FROM policy_categories pc"
                      " JOIN categories c ON c.id = pc.category_id ORDER BY c.id",
                      0, sk_row_blocked) == -1 ||
         sk_load_rows(l,
-                     "SELECT policy_id, name, detectors, min_count, action"
+                     "SELECT policy_id, name, detectors, min_count, action, when_sched"
                      " FROM dlp_templates ORDER BY id",
                      0, sk_row_dlp) == -1)
+        return -1;
+    if (sk_load_directories(l) == -1)
         return -1;
     return sk_load_categories(l);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pdb_internal.h"
 #include "snap_internal.h"
@@ -43,6 +44,8 @@ static void sk_policy_free(struct sk_policy *p)
         free((char *)p->dlp[i].action);
     }
     free(p->dlp);
+    free(p->dlp_when);
+    free(p->catwhen);
 }
 
 void sk_snapshot_free(struct sk_snapshot *s)
@@ -53,6 +56,27 @@ void sk_snapshot_free(struct sk_snapshot *s)
         sk_policy_free(&s->pol[i]);
     free(s->pol);
     sk_catset_free(&s->cats);
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct sk_directory *d = &s->dirs[i];
+        free(d->name);
+        free(d->uris);
+        free(d->base);
+        free(d->bind_dn);
+        free(d->password_file);
+        free(d->group_attrs);
+    }
+    free(s->dirs);
+    for (size_t i = 0; i < s->nsched; i++) {
+        free(s->sched[i].name);
+        free(s->sched[i].tz);
+    }
+    free(s->sched);
+    for (size_t i = 0; i < s->nzones; i++) {
+        sk_tz_free(&s->zones[i]);
+        free(s->zone_names[i]);
+    }
+    free(s->zones);
+    free(s->zone_names);
     free(s);
 }
 
@@ -142,6 +166,40 @@ const char *sk_url_verdict_name(enum sk_url_verdict v)
     return "?";
 }
 
+/*
+ * Schedules on the request path: the zone's offset is one binary search in
+ * a table built at load (sched_tz.c), then integer arithmetic; no file,
+ * no lock, no setenv("TZ"). Nothing is cached per minute: the lookup costs
+ * about what a cache check would, and is only made for rules that matched
+ * (or for scheduled category blocks / DLP templates of the policy).
+ */
+static int sk_sched_in_at(const struct sk_snapshot *s, size_t i, int64_t at, int *wday, int *min)
+{
+    const struct sk_snap_sched *sc = &s->sched[i];
+
+    sk_sched_local(at, sk_tz_offset(&s->zones[sc->zone], at), wday, min);
+    return sk_sched_spec_in(&sc->spec, *wday, *min);
+}
+
+int sk_when_active(const struct sk_when *w, int32_t when)
+{
+    int wday, min, in;
+
+    if (when == 0 || w == NULL)
+        return 1;
+    in = sk_sched_in_at(w->snap, (size_t)(when < 0 ? -when : when) - 1, w->at, &wday, &min);
+    return when > 0 ? in : !in;
+}
+
+/* "NAME" / "!NAME" of a when code, "" for none. */
+static const char *sk_when_name(const struct sk_snapshot *s, int32_t when, char *buf, size_t size)
+{
+    if (when == 0)
+        return "";
+    snprintf(buf, size, "%s%s", when < 0 ? "!" : "", s->sched[(when < 0 ? -when : when) - 1].name);
+    return buf;
+}
+
 static void sk_decide_rule(struct sk_url_decision *out, const struct sk_policy *owner,
                            const struct sk_rule *r)
 {
@@ -153,25 +211,54 @@ static void sk_decide_rule(struct sk_url_decision *out, const struct sk_policy *
     snprintf(out->list, sizeof(out->list), "%s", sk_rule_list_name(r->list));
     snprintf(out->match, sizeof(out->match), "%s", sk_rule_match_name(r->match));
     snprintf(out->policy, sizeof(out->policy), "%s", owner->name);
+    sk_when_name(owner->snap, r->when, out->when, sizeof(out->when));
 }
 
-int sk_policy_check_url(const struct sk_policy *p, const struct sk_url *u,
-                        struct sk_url_decision *out)
+/* The policy's category bitset at W: unconditional blocks plus the
+ * scheduled ones that apply. BUF has room for the bitset. */
+static const uint8_t *sk_blocked_at(const struct sk_policy *p, const struct sk_when *w,
+                                    uint8_t *buf)
+{
+    if (p->ncatwhen == 0)
+        return p->blocked;
+    memcpy(buf, p->blocked, (p->snap->cats.n + 7) / 8 + 1);
+    for (size_t i = 0; i < p->ncatwhen; i++)
+        if (w == NULL || sk_when_active(w, p->catwhen[i].when))
+            buf[p->catwhen[i].cat >> 3] |= (uint8_t)(1u << (p->catwhen[i].cat & 7));
+    return buf;
+}
+
+/* Which scheduled block named category CAT at W (for the decision). */
+static int32_t sk_cat_when_of(const struct sk_policy *p, const struct sk_when *w, uint32_t cat)
+{
+    if (p->blocked[cat >> 3] & (1u << (cat & 7)))
+        return 0;
+    for (size_t i = 0; i < p->ncatwhen; i++)
+        if (p->catwhen[i].cat == cat && (w == NULL || sk_when_active(w, p->catwhen[i].when)))
+            return p->catwhen[i].when;
+    return 0;
+}
+
+int sk_policy_check_url_at(const struct sk_policy *p, const struct sk_url *u, int64_t at,
+                           struct sk_url_decision *out)
 {
     const struct sk_policy *def = p->snap->def;
     const struct sk_rule *own = NULL, *glob = NULL;
+    struct sk_when when = {p->snap, at}, *w = at == SK_AT_ANY ? NULL : &when;
     struct sk_cat_hit hit;
+    uint8_t sbits[512], *bits = sbits;
+    const uint8_t *blocked;
     uint32_t i;
     int rc;
 
     memset(out, 0, sizeof(*out));
     out->verdict = SK_URL_NONE;
-    if ((rc = sk_ruleset_check(&p->rules, u, &i)) == -1)
+    if ((rc = sk_ruleset_check_when(&p->rules, u, w, &i)) == -1)
         return -1;
     if (rc == 1)
         own = &p->rules.rules[i];
     if (p != def) {
-        if ((rc = sk_ruleset_check(&def->rules, u, &i)) == -1)
+        if ((rc = sk_ruleset_check_when(&def->rules, u, w, &i)) == -1)
             return -1;
         if (rc == 1)
             glob = &def->rules.rules[i];
@@ -185,8 +272,11 @@ int sk_policy_check_url(const struct sk_policy *p, const struct sk_url *u,
         sk_decide_rule(out, def, glob);
         return 0;
     }
-    if ((rc = sk_catset_check(&p->snap->cats, p->blocked, u, &hit)) == -1)
+    if (p->ncatwhen > 0 && (p->snap->cats.n + 7) / 8 + 1 > sizeof(sbits) &&
+        (bits = malloc((p->snap->cats.n + 7) / 8 + 1)) == NULL)
         return -1;
+    blocked = sk_blocked_at(p, w, bits);
+    rc = sk_catset_check(&p->snap->cats, blocked, u, &hit);
     if (rc == 1) {
         out->verdict = SK_URL_BLOCK;
         snprintf(out->rule, sizeof(out->rule), "%s", hit.entry);
@@ -194,8 +284,62 @@ int sk_policy_check_url(const struct sk_policy *p, const struct sk_url *u,
         snprintf(out->match, sizeof(out->match), "%s", hit.kind);
         snprintf(out->category, sizeof(out->category), "%s", p->snap->cats.names[hit.cat]);
         snprintf(out->policy, sizeof(out->policy), "%s", p->name);
+        sk_when_name(p->snap, sk_cat_when_of(p, w, hit.cat), out->when, sizeof(out->when));
     }
-    return 0;
+    if (bits != sbits)
+        free(bits);
+    return rc == -1 ? -1 : 0;
+}
+
+int sk_policy_check_url(const struct sk_policy *p, const struct sk_url *u,
+                        struct sk_url_decision *out)
+{
+    return sk_policy_check_url_at(p, u, (int64_t)time(NULL), out);
+}
+
+int sk_policy_dlp_active(const struct sk_policy *p, size_t i, int64_t at)
+{
+    struct sk_when w = {p->snap, at};
+
+    if (i >= p->ndlp)
+        return 0;
+    return at == SK_AT_ANY || sk_when_active(&w, p->dlp_when[i]);
+}
+
+uint64_t sk_snapshot_schedule_state(const struct sk_snapshot *s, int64_t at)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over one byte per schedule */
+    int wday, min;
+
+    if (s->nsched == 0)
+        return 0;
+    for (size_t i = 0; i < s->nsched; i++)
+        h = (h ^ (uint64_t)(1 + sk_sched_in_at(s, i, at, &wday, &min))) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+int sk_snapshot_schedule_explain(const struct sk_snapshot *s, const char *when, int64_t at,
+                                 char *buf, size_t size)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    const struct sk_snap_sched *sc = NULL;
+    char d[64], t[SK_SCHED_MAX_RANGES * 12 + 1];
+    int neg = when != NULL && *when == '!', wday, min, in;
+
+    for (size_t i = 0; when != NULL && i < s->nsched && sc == NULL; i++)
+        if (strcmp(s->sched[i].name, when + neg) == 0)
+            sc = &s->sched[i];
+    if (sc == NULL) {
+        snprintf(buf, size, "no schedule '%s'", when ? when + neg : "");
+        return -1;
+    }
+    in = sk_sched_in_at(s, (size_t)(sc - s->sched), at, &wday, &min);
+    sk_sched_days_format(sc->spec.days, d, sizeof(d));
+    sk_sched_times_format(&sc->spec, t, sizeof(t));
+    snprintf(buf, size, "schedule '%s' (%s %s, %s): local time %s %02d:%02d is %s it%s", sc->name,
+             d, *t ? t : "all day", *sc->tz ? sc->tz : "node local time", days[wday], min / 60,
+             min % 60, in ? "inside" : "outside", neg ? " (--when !: applies outside)" : "");
+    return neg ? !in : in;
 }
 
 int sk_url_rule_validate(const char *match, const char *pattern, char **canonical, char **err)
@@ -237,4 +381,15 @@ int sk_scope_validate(const char *kind, const char *value, char **err)
         return sk_pdb_errf(err, "invalid %s '%s'", kind, value);
     sk_ident_name_free(&n);
     return 0;
+}
+
+const struct sk_directory *sk_snapshot_directories(const struct sk_snapshot *s, size_t *n)
+{
+    *n = s->ndirs;
+    return s->dirs;
+}
+
+const char *sk_snapshot_directory_tag(const struct sk_snapshot *s)
+{
+    return s->dir_tag;
 }

@@ -7,7 +7,11 @@ of EICAR downloads (notify.min-interval holds across c-icap children), a
 dlp-block alert, a policy-load-failed alert when a broken generation is
 committed; every alert once per channel; with the rate limit off, one per
 event. A receiver that accepts and never answers delays no ICAP answer.
-`sekisho-policy notify test` delivers one of each kind.
+`sekisho-policy notify test` delivers one of each kind. signatures-stale:
+with signature files 4 days old and av.max-signature-age 5d nothing is
+sent; lowering the setting to 3d sends exactly one alert (every c-icap
+child checks; the node-wide rate limit makes it one) naming the file and
+its age, and none with notify.events leaving the kind out.
 
 Trust: test harness only; every address is 127.0.0.1.
 """
@@ -15,17 +19,21 @@ Trust: test harness only; every address is 127.0.0.1.
 import argparse
 import json
 import os
+import re
+import shutil
 import socket
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
-                     http_res_head)
+                     http_res_head, free_port)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 CARDS = b"order 4111 1111 1111 1111 and 5500 0000 0000 0004\n"
@@ -136,6 +144,81 @@ def kinds(events):
     return [e.get("event") for e in events]
 
 
+SIGS = os.path.join(os.path.dirname(HERE), "sigs")
+
+
+def children(srv):
+    with open(os.path.join(srv.run_dir, "c-icap.pid")) as f:
+        master = f.read().split()[0]
+    n = 0
+    for p in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                n += f.read().rsplit(")", 1)[1].split()[1] == master
+        except (OSError, IndexError):
+            pass
+    return n
+
+
+def t_stale(ck, build_dir, hook_url, tmp):
+    """signatures-stale through the real daemon's children."""
+    sigs = os.path.join(tmp, "sigs")
+    shutil.copytree(SIGS, sigs)
+    old = time.time() - 4 * 86400
+    for n in os.listdir(sigs):
+        os.utime(os.path.join(sigs, n), (old, old))
+    status_port = free_port()
+    srv = SekishoServer(build_dir, modules="virus_scan", name="alerts-stale",
+                        test_signatures=False, extra_args=[
+                            "--clamav-db", sigs, "--status-listen", "127.0.0.1:%d" % status_port])
+    try:
+        srv.init_db()
+        for k, v in (("notify.webhook", hook_url), ("notify.min-interval", "1h"),
+                     ("av.max-signature-age", "5d")):
+            srv.policy_cmd("set", k, v)
+        n0 = kinds(Hook.got).count("signatures-stale")
+        srv.start()
+        time.sleep(3.0)  # every child has looked at the directory once
+        ck.eq("signatures 4 days old, limit 5d: no signatures-stale alert",
+              kinds(Hook.got).count("signatures-stale"), n0)
+        srv.policy_cmd("set", "notify.events", "virus")
+        srv.policy_cmd("set", "av.max-signature-age", "3d")
+        time.sleep(3.0)
+        ck.eq("... limit 3d but the kind not in notify.events: none",
+              kinds(Hook.got).count("signatures-stale"), n0)
+        srv.policy_cmd("unset", "notify.events")
+        ck.ok("limit 3d: a signatures-stale alert (on the policy change, not a minute later)",
+              wait_for(lambda: kinds(Hook.got).count("signatures-stale") > n0, 10),
+              kinds(Hook.got))
+        ev = [e for e in Hook.got if e.get("event") == "signatures-stale"][n0:]
+        ck.ok("it names the newest file and its age in seconds, over the limit",
+              ev and ev[0].get("newest", "").startswith("sekisho-test.") and
+              abs(int(ev[0].get("age_seconds", "0")) - 4 * 86400) < 120 and
+              ev[0].get("max_age_seconds") == str(3 * 86400) and
+              ev[0].get("directory") == sigs, ev[:1])
+        srv.policy_cmd("set", "notify.min-interval", "0s")  # each child re-checks on it
+        time.sleep(3.0)
+        ck.eq("one alert for the node, min-interval 0 included (at most hourly)",
+              kinds(Hook.got).count("signatures-stale"), n0 + 1)
+        ck.ok("several c-icap children were checking", children(srv) >= 2, children(srv))
+
+        def alerts_metric():
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % status_port, timeout=5) as r:
+                text = r.read().decode()
+            return {k: int(v) for k, v in re.findall(
+                r'^sekisho_alerts_total\{outcome="(\w+)"\} (\d+)$', text, re.M)}
+        time.sleep(1.5)  # children copy the counters once a second
+        m = alerts_metric()
+        ck.ok("/metrics: sekisho_alerts_total counts the alert sent and the repeats the "
+              "rate limit held back", m.get("sent") == 1 and m.get("suppressed", 0) >= 1 and
+              m.get("dropped") == 0 and m.get("failed") == 0, m)
+    except StartupError as e:
+        ck.ok("stale server starts", False, e)
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -237,7 +320,12 @@ def main():
     finally:
         srv.stop()
         srv.cleanup()
+    tmp = tempfile.mkdtemp(prefix="sekisho-alerts-")
+    try:
+        t_stale(ck, a.build_dir, hook_url, tmp)
+    finally:
         http.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
     return ck.summary()
 
 

@@ -26,13 +26,39 @@ def write_atomic(path, lines):
     os.replace(tmp, path)
 
 
+def shape(outdir):
+    """One line: hash and body signature counts, body pattern lengths."""
+    hashes, lens = 0, []
+    for name in sorted(os.listdir(outdir)):
+        path = os.path.join(outdir, name)
+        if name.endswith(".hdb"):
+            with open(path, encoding="ascii", errors="replace") as f:
+                hashes += sum(1 for line in f if line.strip())
+        elif name.endswith(".ndb"):
+            with open(path, encoding="ascii", errors="replace") as f:
+                for line in f:
+                    parts = line.strip().split(":")
+                    if len(parts) >= 4:
+                        lens.append(len(parts[3]) // 2)
+    if not lens:
+        return "%d hash signatures, no body signatures" % hashes
+    lens.sort()
+    return ("%d hash (MD5) + %d body signatures of %d-%d bytes (median %d)"
+            % (hashes, len(lens), lens[0], lens[-1], lens[len(lens) // 2]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir")
     ap.add_argument("--hashes", type=int, default=1_000_000)
     ap.add_argument("--patterns", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=1344)
+    ap.add_argument("--shape", action="store_true",
+                    help="only describe the set already in OUTDIR (counts, lengths)")
     a = ap.parse_args()
+    if a.shape:
+        print(shape(a.outdir))
+        return
     rnd = random.Random(a.seed)
     os.makedirs(a.outdir, exist_ok=True)
 

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -46,6 +47,7 @@ struct sk_conn {
     enum sk_cstate state;
     unsigned reqs_on_conn;
     int expect_100, resp_final, got_resp_bytes, pending_retry;
+    int last_err; /* errno of the failed read/write, 0 for EOF */
     uint64_t t_start, retry_at, body_queued, body_total;
     size_t url_idx;
     char vary[SK_VARY];
@@ -317,6 +319,8 @@ static void sk_complete(struct sk_bench *b, struct sk_conn *c)
     c->state = SK_C_IDLE;
     if (sk_budget(b))
         sk_start_request(b, c, 0);
+    else
+        sk_close(b, c); /* done: free the server thread for connections still queued */
 }
 
 /* A finished response block: 100 Continue or the final answer. */
@@ -348,6 +352,7 @@ static int sk_do_write(struct sk_bench *b, struct sk_conn *c)
         if (n == -1) {
             if (errno == EINTR)
                 continue;
+            c->last_err = errno;
             return errno == EAGAIN ? 0 : -1;
         }
         while (n > 0 && c->iovpos < c->iovcnt) {
@@ -380,11 +385,14 @@ static int sk_do_read(struct sk_bench *b, struct sk_conn *c)
         if (c->rlen == SK_RBUF)
             return -2; /* a header or chunk line larger than the buffer */
         n = read(c->fd, c->rbuf + c->rlen, SK_RBUF - c->rlen);
-        if (n == 0)
+        if (n == 0) {
+            c->last_err = 0;
             return -1;
+        }
         if (n == -1) {
             if (errno == EINTR)
                 continue;
+            c->last_err = errno;
             return errno == EAGAIN ? queued : -1;
         }
         if (c->state != SK_C_BUSY)
@@ -428,6 +436,12 @@ static void sk_on_conn_error(struct sk_bench *b, struct sk_conn *c, int rc)
             return;
         }
     }
+    /* A reset, or a close before any answer byte: the server dropped the
+     * connection instead of answering (counted apart from clean 503s). */
+    if (rc == -1 && c->state == SK_C_BUSY &&
+        (c->last_err == ECONNRESET || c->last_err == EPIPE ||
+         (c->last_err == 0 && !c->got_resp_bytes)))
+        b->rep.c.resets++;
     if (c->state == SK_C_BUSY || c->state == SK_C_CONNECTING)
         sk_fail(b, c, rc == -2 ? &b->rep.c.proto_errors : &b->rep.c.conn_errors);
     else
@@ -444,6 +458,8 @@ static void sk_drive(struct sk_bench *b, struct sk_conn *c, uint32_t events)
             return;
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1 || err != 0 ||
             (events & (EPOLLERR | EPOLLHUP))) {
+            if (err == ECONNREFUSED)
+                b->rep.c.refused++;
             sk_fail(b, c, &b->rep.c.conn_errors);
             return;
         }
@@ -729,6 +745,26 @@ static void sk_parse(struct sk_conf *cf, int argc, char **argv)
         sk_load_urls(cf);
 }
 
+/* Raises the soft descriptor limit to the hard one: 1000 connections do
+ * not fit the usual soft limit of 1024 with epoll and the files. */
+static void sk_raise_fd_limit(int connections)
+{
+    struct rlimit rl;
+    char need[32];
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+        sk_die("getrlimit", strerror(errno));
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+            sk_die("setrlimit", strerror(errno));
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)connections + 32 > rl.rlim_cur) {
+        snprintf(need, sizeof(need), "%d", connections + 32);
+        sk_die("descriptor limit too low for --connections; need", need);
+    }
+}
+
 static void sk_on_signal(int sig)
 {
     (void)sig;
@@ -743,6 +779,7 @@ int main(int argc, char **argv)
     int i, rc;
 
     sk_parse(&b.cf, argc, argv);
+    sk_raise_fd_limit(b.cf.connections);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, sk_on_signal);
     signal(SIGTERM, sk_on_signal);

@@ -46,9 +46,11 @@ def med(vals):
     return statistics.median(vals) if vals else None
 
 
-def summarize(runs):
-    """Median over rounds of each metric; peak memory is the max."""
-    rs = [x["r"] for x in runs if x["r"]]
+def summarize(runs, rate="req"):
+    """Median over rounds of each metric; peak memory is the max. RATE "ok"
+    counts only 200/204 answers (the concurrency rows, where a server may
+    refuse with 503)."""
+    rs = [x["r"] for x in runs if x["r"] and "pss_start_kb" not in x["r"]]
     if not rs:
         return None
     if "scans_per_s" in rs[0]:
@@ -60,7 +62,9 @@ def summarize(runs):
                 "pss_mb": None, "errors": sum(r["errors"] for r in rs),
                 "load_s": med([r["load_s"] + r["compile_s"] for r in rs]),
                 "threads": rs[0]["threads"], "rounds": len(rs)}
-    return {"req_per_s": med([r["req_per_s"] for r in rs]),
+    key = "ok_per_s" if rate == "ok" else "req_per_s"
+    return {"req_per_s": med([r.get(key, r["req_per_s"]) for r in rs]),
+            "best": max(r.get(key, r["req_per_s"]) for r in rs),
             "mb_per_s": med([r["mb_per_s"] for r in rs]),
             "p50": med([r["lat_ms"]["p50"] for r in rs]),
             "p99": med([r["lat_ms"]["p99"] for r in rs]),
@@ -70,6 +74,9 @@ def summarize(runs):
                              for r in rs) / 1024,
             "errors": sum(r["conn_errors"] + r["proto_errors"] + r["timeouts"] for r in rs),
             "status": {k: sum(r["status"][k] for r in rs) for k in rs[0]["status"]},
+            "refused": sum(r.get("refused", 0) for r in rs),
+            "resets": sum(r.get("resets", 0) for r in rs),
+            "timeouts": sum(r["timeouts"] for r in rs),
             "rounds": len(rs)}
 
 
@@ -91,10 +98,50 @@ def fmt(v, nd=1):
     return ("{:.%df}" % nd).format(v)
 
 
+def sections(runs, extra):
+    """The reload-memory table and the bisect tables, as markdown lines."""
+    out = []
+    for x in runs:
+        r = x["r"]
+        if x["scenario"] != "reload_mem" or not r:
+            continue
+        mb = lambda kb: "%.0f" % (kb / 1024)
+        start = r["pss_start_kb"]
+        out.append("Reload memory (Sekisho, summed PSS of the c-icap tree; a signature "
+                   "file added to its directory each time, reload-interval 1 s):")
+        out.append("")
+        out.append("| after start | %s | after child recycling | after/start |" %
+                   " | ".join("after reload %d" % (i + 1) for i in range(len(r["pss_reloads_kb"]))))
+        out.append("|--:|%s--:|--:|" % ("--:|" * len(r["pss_reloads_kb"])))
+        worst = max(r["pss_reloads_kb"] + [r["pss_recycled_kb"]])
+        out.append("| %s MB | %s | %s MB | %.2f (worst) |" % (
+            mb(start), " | ".join(mb(v) + " MB" for v in r["pss_reloads_kb"]),
+            mb(r["pss_recycled_kb"]), worst / start if start else 0))
+        out.append("")
+        out.append("Seconds from adding the file to the new signature detecting: %s; "
+                   "transactions under load meanwhile: %d completed, %d failed; children "
+                   "before recycling: %s, after: %s." % (
+                       ", ".join(str(v) for v in r["reload_s"]), r["load_completed"],
+                       r["load_failed"], r["children_before"].strip() or "-",
+                       r["children_after"].strip() or "-"))
+        out.append("")
+    for spec in extra:
+        title, _, path = spec.partition("=")
+        if not os.path.exists(path) or not os.path.getsize(path):
+            continue
+        out.append(title + ":")
+        out.append("")
+        out += [l.rstrip("\n") for l in open(path)]
+        out.append("")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("runs", "scenarios", "notes", "md", "json", "latest"):
         ap.add_argument("--" + a, required=True)
+    ap.add_argument("--section", action="append",
+                    help="TITLE=FILE: a markdown table to print under the main one")
     a = ap.parse_args()
     runs = [json.loads(l) for l in open(a.runs) if l.strip()]
     notes = [l.rstrip("\n") for l in open(a.notes) if l.strip()]
@@ -102,9 +149,14 @@ def main():
     m = machine()
     rows, ok = [], True
     for line in open(a.scenarios):
-        name, kind, desc, peer_svc, module, present, limit_svc = line.rstrip("\n").split("\t")
-        peer = summarize([x for x in runs if x["scenario"] == name and x["target"] == "peer"])
-        sk = summarize([x for x in runs if x["scenario"] == name and x["target"] == "sekisho"])
+        name, kind, desc, peer_svc, module, present, limit_svc, rate = \
+            line.rstrip("\n").split("\t")
+        if kind in ("bisect", "reload"):
+            continue  # sections below the table
+        peer = summarize([x for x in runs if x["scenario"] == name and x["target"] == "peer"],
+                         rate)
+        sk = summarize([x for x in runs if x["scenario"] == name and x["target"] == "sekisho"],
+                       rate)
         row = {"scenario": name, "kind": kind, "description": desc, "peer_service": peer_svc,
                "sekisho_module": module or None, "module_present": present == "1",
                "peer": peer, "sekisho": sk, "ratio": None, "note": ""}
@@ -138,6 +190,20 @@ def main():
             pp = paired(runs, name, "peer")
             if pp:
                 row["paired_ratio"] = statistics.median(pp)
+        if limit_svc and peer and sk and row.get("limit") and peer["best"]:
+            # The issue's external generator took the best of 3 runs.
+            b = "best of %d rounds: %.2f of %s, %.2f of %s" % (
+                sk["rounds"], sk["best"] / peer["best"], peer_svc,
+                sk["best"] / row["limit"]["best"], limit_svc)
+            row["note"] = (row["note"] + "; " if row["note"] else "") + b
+        if rate == "ok":
+            # Concurrency rows: what each server did with what it did not serve.
+            def refusals(t):
+                return "%d x 5xx, %d refused, %d reset, %d timed out" % (
+                    t["status"]["5xx"], t["refused"], t["resets"], t["timeouts"])
+            c = "req/s counts 200/204 only; peer %s; sekisho %s" % (
+                refusals(peer) if peer else "-", refusals(sk) if sk else "-")
+            row["note"] = (row["note"] + "; " if row["note"] else "") + c
         if peer_svc == "echo" and module == "dlp":
             row["note"] = (row["note"] + "; " if row["note"] else "") + "peer has no DLP service"
         if name.startswith("stream") and peer and sk:
@@ -145,7 +211,7 @@ def main():
             row["note"] = (row["note"] + "; " if row["note"] else "") + g
         errs = [("peer", peer), ("sekisho", sk)]
         e = ["%s %d errors" % (n, s["errors"]) for n, s in errs if s and s.get("errors")]
-        if e:
+        if e and rate != "ok":
             row["note"] = (row["note"] + "; " if row["note"] else "") + ", ".join(e)
         if kind == "raw" and peer:
             row["note"] = "%d threads, engine load+compile %.1f s" % (peer["threads"], peer["load_s"])
@@ -178,11 +244,11 @@ def main():
     out.append("Settings: %s rounds (median), %s s per run, %s connections, %s threads per "
                "c-icap child on both servers; %s hash + %s body signatures, %s domains; "
                "input generation %s s, peer start %s s, whole run %s s; "
-               "load average at start %s." % (
+               "load average at start %s. Signature set: %s." % (
                    env.get("rounds"), env.get("duration"), env.get("connections"),
                    env.get("threads"), env.get("hashes"), env.get("patterns"),
                    env.get("domains"), env.get("gen_s"), env.get("peer_start_s"),
-                   env.get("elapsed_s"), env.get("load_start")))
+                   env.get("elapsed_s"), env.get("load_start"), env.get("sig_shape", "?")))
     out.append("")
     out.append("| scenario | peer service | peer req/s | sekisho req/s | ratio | peer MB/s "
                "| sekisho MB/s | p50/p99 ms peer | p50/p99 ms sekisho "
@@ -201,6 +267,7 @@ def main():
                "and MB/s with the same engine and bodies). Ratio is sekisho/peer req/s; "
                "n/a where Sekisho lacks the module and only passed the data through.")
     out.append("")
+    out += sections(runs, a.section or [])
     out += ["- " + n for n in notes]
     md = "\n".join(out) + "\n"
     for path in (a.md, a.latest):

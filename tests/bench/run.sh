@@ -40,7 +40,7 @@ done
 [[ "$duration" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration needs a number of seconds"
 if [ "$quick" = 1 ]; then
     [ "$rounds_set" = 1 ] || rounds=1
-    [ "$duration_set" = 1 ] || duration=2
+    [ "$duration_set" = 1 ] || duration=1
     hashes=10000 patterns=1000 ndomains=100000 stream_mb=20 stream_reqs=2 set_name=quick
 else
     hashes=1000000 patterns=50000 ndomains=1000000 stream_mb=200 stream_reqs=4 set_name=full
@@ -111,6 +111,8 @@ t_gen=$(($(date +%s) - t0))
 # ---- servers -------------------------------------------------------------
 work=$(mktemp -d /tmp/sekisho-bench.XXXXXX)
 peer_pid="" sk_pid=""
+# Extra servers, started only for the scenarios that need them.
+peer_eq_pid="" peer_clamd_pid="" clamd_pid="" sk_dlp_pid="" sk_rl_pid=""
 stop_pid() {
     local pid=$1 i
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -123,11 +125,14 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 cleanup() {
-    local pid
-    stop_pid "$sk_pid"
+    local pid d
+    for pid in "$sk_pid" "$sk_dlp_pid" "$sk_rl_pid"; do stop_pid "$pid"; done
     # c-icap's children are in its process group; the master stops them.
-    stop_pid "$peer_pid"
-    for pid in $(cat "$work/peer/c-icap.pid" 2>/dev/null); do stop_pid "$pid"; done
+    for pid in "$peer_pid" "$peer_eq_pid" "$peer_clamd_pid" "$clamd_pid"; do stop_pid "$pid"; done
+    for d in peer peer_eq peer_clamd; do
+        for pid in $(cat "$work/$d/c-icap.pid" 2>/dev/null); do stop_pid "$pid"; done
+    done
+    for pid in $(cat "$work/peer_clamd/clamd.pid" 2>/dev/null); do stop_pid "$pid"; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -148,24 +153,85 @@ dlp_peer=echo
 [ -e "$cf_so" ] && dlp_peer=content_filtering
 . "$here/peer_conf.sh"
 mkdir -p "$work/peer/tmp" "$work/sekisho/run"
+# Derived bodies: 10 KB of the text (DLP regex row) and one byte either side
+# of Sekisho's memory-threshold (the spill edge), read from its option table
+# so the row follows the default wherever it moves.
+head -c 10240 "$bodies/text1m" >"$work/text10k"
+sk_threshold=$(sed -n 's/.*{"memory-threshold", SK_OPT_SIZE, "\([0-9]*[KMG]\?\)".*/\1/p' \
+    "$repo/modules/virus_scan/vs_descriptor.c")
+case $sk_threshold in
+*K) thr=$((${sk_threshold%K} * 1024)) ;;
+*M) thr=$((${sk_threshold%M} * 1048576)) ;;
+*G) thr=$((${sk_threshold%G} * 1073741824)) ;;
+[0-9]*) thr=$sk_threshold ;;
+*) sk_threshold=1M thr=1048576 ;; # the documented default
+esac
+python3 -c 'import sys
+src = open(sys.argv[1], "rb").read()
+n = int(sys.argv[2])
+for path, size in ((sys.argv[3], n - 1), (sys.argv[4], n + 1)):
+    open(path, "wb").write((src * (size // len(src) + 1))[:size])' \
+    "$bodies/bin1m" "$thr" "$work/thr_minus1" "$work/thr_plus1"
+# The signature set's shape goes into the table: it changes the result.
+[ -f "$sigs/.shape" ] || python3 -B "$here/gen_sigs.py" "$sigs" --shape >"$sigs/.shape"
+sig_shape=$(cat "$sigs/.shape")
 min_spare=$((threads / 2 > 0 ? threads / 2 : 1))
 write_peer_conf "$work/peer" >"$work/peer/c-icap.conf"
 
+# wants GLOB: true when a scenario matching GLOB is selected.
+wants() {
+    local x
+    [ -z "$only" ] && return 0
+    for x in ${only//,/ }; do
+        # shellcheck disable=SC2053
+        [[ $x == $1 ]] && return 0
+    done
+    return 1
+}
+
 # clamav_mod loads cl_retdbdir() (/var/lib/clamav): give the peer our
 # signatures there in a private mount namespace, or through the shim.
-peer_mode=""
+# start_cicap DIR: starts a stock c-icap on DIR/c-icap.conf; sets last_pid.
+peer_mode=shim
 if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
     peer_mode=bind
-    unshare --mount --propagation private -- sh -c \
-        'mount --bind "$1" /var/lib/clamav && exec "$2" -N -f "$3"' sh \
-        "$sigs" "$cicap" "$work/peer/c-icap.conf" >"$work/peer/stdout.log" 2>&1 &
 else
-    peer_mode=shim
     [ -e "$build_dir/lib/bench/sk_bench_dbdir.so" ] || die "no $build_dir/lib/bench/sk_bench_dbdir.so"
-    SK_BENCH_CLAMAV_DB=$sigs LD_PRELOAD=$build_dir/lib/bench/sk_bench_dbdir.so \
-        "$cicap" -N -f "$work/peer/c-icap.conf" >"$work/peer/stdout.log" 2>&1 &
 fi
-peer_pid=$!
+start_cicap() { # DIR
+    if [ "$peer_mode" = bind ]; then
+        unshare --mount --propagation private -- sh -c \
+            'mount --bind "$1" /var/lib/clamav && exec "$2" -N -f "$3"' sh \
+            "$sigs" "$cicap" "$1/c-icap.conf" >"$1/stdout.log" 2>&1 &
+    else
+        SK_BENCH_CLAMAV_DB=$sigs LD_PRELOAD=$build_dir/lib/bench/sk_bench_dbdir.so \
+            "$cicap" -N -f "$1/c-icap.conf" >"$1/stdout.log" 2>&1 &
+    fi
+    last_pid=$!
+}
+start_cicap "$work/peer"
+peer_pid=$last_pid
+
+# Equal-protection peers (issue 17 item 4): clamav_mod with Sekisho's
+# alerts and limits, and clamd_mod + Debian's clamd on the same signatures.
+peer_eq_port="" peer_clamd_port=""
+if wants 'respmod_*_eq'; then
+    peer_eq_port=$(free_port)
+    mkdir -p "$work/peer_eq/tmp"
+    write_av_peer_conf "$work/peer_eq" "$peer_eq_port" clamav >"$work/peer_eq/c-icap.conf"
+    start_cicap "$work/peer_eq"
+    peer_eq_pid=$last_pid
+fi
+if wants 'respmod_*_clamd'; then
+    clamd_bin=$(command -v clamd || echo /usr/sbin/clamd)
+    [ -x "$clamd_bin" ] || die "clamd not found (package clamav-daemon)"
+    peer_clamd_port=$(free_port)
+    mkdir -p "$work/peer_clamd/tmp"
+    write_clamd_conf "$work/peer_clamd" >"$work/peer_clamd/clamd.conf"
+    "$clamd_bin" -c "$work/peer_clamd/clamd.conf" >"$work/peer_clamd/clamd.stdout" 2>&1 &
+    clamd_pid=$!
+    write_av_peer_conf "$work/peer_clamd" "$peer_clamd_port" clamd >"$work/peer_clamd/c-icap.conf"
+fi
 
 # Sekisho: load whichever of its modules exist.
 sk_mods=()
@@ -203,11 +269,53 @@ fi
 # scan limit so it passes (scanned from a spill file) instead of getting the
 # limit verdict.
 "$bin/sekisho-policy" --db "$work/sekisho/policy.db" set av.max-scan-size 256M >/dev/null
-"$bin/sekisho-server" --foreground --listen "127.0.0.1:$sk_port" \
-    --policy-db "$work/sekisho/policy.db" --run-dir "$work/sekisho/run" \
-    --access-log "$work/sekisho/access.log" --clamav-db "$sigs" --threads "$threads" \
-    ${sk_mods[@]:+--modules "${sk_mods[*]}"} >"$work/sekisho/stdout.log" 2>&1 &
-sk_pid=$!
+# start_sk DIR PORT SIGDIR [ARGS...]: a Sekisho on DIR/policy.db; sets last_pid.
+start_sk() {
+    local d=$1 port=$2 sd=$3
+    shift 3
+    mkdir -p "$d/run"
+    "$bin/sekisho-server" --foreground --listen "127.0.0.1:$port" \
+        --policy-db "$d/policy.db" --run-dir "$d/run" \
+        --access-log "$d/access.log" --clamav-db "$sd" --threads "$threads" \
+        ${sk_mods[@]:+--modules "${sk_mods[*]}"} "$@" >"$d/stdout.log" 2>&1 &
+    last_pid=$!
+}
+start_sk "$work/sekisho" "$sk_port" "$sigs"
+sk_pid=$last_pid
+
+# DLP with regex templates (issue 17 item 2): the same policy plus two
+# templates of two regexes each, on a second Sekisho; the row compares it
+# with the first (built-in detectors only). Log templates: they never
+# decide early, so both servers scan every byte.
+sk_dlp_port=""
+if wants 'reqmod_*_dlp_regex' && [ -e "$build_dir/lib/sekisho/modules/dlp.so" ]; then
+    sk_dlp_port=$(free_port)
+    mkdir -p "$work/sk_dlp"
+    cp "$work/sekisho/policy.db" "$work/sk_dlp/policy.db"
+    { "$bin/sekisho-policy" --db "$work/sk_dlp/policy.db" dlp add bench-re-1 \
+        --detector 'regex:project[ -]?code[: ]+[a-z]{3}-[0-9]{4}' \
+        --detector 'regex:internal (use|distribution) only' --action log >/dev/null &&
+        "$bin/sekisho-policy" --db "$work/sk_dlp/policy.db" dlp add bench-re-2 \
+            --detector 'regex:api[_-]?key[=:] *[0-9a-f]{32}' \
+            --detector 'regex:[a-z]{2}[0-9]{7}[a-z]' --action log >/dev/null; } ||
+        say "warning: could not add the DLP regex templates"
+    start_sk "$work/sk_dlp" "$sk_dlp_port" "$sigs"
+    sk_dlp_pid=$last_pid
+fi
+
+# Reload memory (issue 17 item 1): a Sekisho on a private signature
+# directory (links to the bench set) that looks for new signatures every
+# second, so the scenario can add files to it as freshclam would.
+sk_rl_port=""
+if wants reload_mem; then
+    sk_rl_port=$(free_port)
+    mkdir -p "$work/sk_rl/sigs"
+    cp "$work/sekisho/policy.db" "$work/sk_rl/policy.db"
+    for f in "$sigs"/*.hdb "$sigs"/*.ndb; do ln -s "$f" "$work/sk_rl/sigs/"; done
+    echo "sekisho.Option virus_scan.reload-interval 1" >"$work/sk_rl/extra.conf"
+    start_sk "$work/sk_rl" "$sk_rl_port" "$work/sk_rl/sigs" --config "$work/sk_rl/extra.conf"
+    sk_rl_pid=$last_pid
+fi
 
 wait_ready() { # name pid port service timeout
     local end=$(($(date +%s) + $5))
@@ -228,5 +336,30 @@ t_peer_start=$(($(date +%s) - t0))
 wait_ready sekisho "$sk_pid" "$sk_port" sekisho 600 ||
     { tail -n 20 "$work/sekisho/stdout.log" >&2 || true; die "sekisho-server did not start"; }
 say "peer c-icap on $peer_port (pid $peer_pid, signatures via $peer_mode, ready in ${t_peer_start}s); sekisho on $sk_port (pid $sk_pid, modules: ${sk_mods[*]:-none})"
+if [ -n "$peer_eq_port" ]; then
+    wait_ready peer_eq "$peer_eq_pid" "$peer_eq_port" echo 600 ||
+        { tail -n 20 "$work/peer_eq/server.log" "$work/peer_eq/stdout.log" >&2 || true; die "equal-protection c-icap did not start"; }
+fi
+if [ -n "$peer_clamd_port" ]; then
+    # clamd listens once its engine is compiled; then its c-icap can start.
+    end=$(($(date +%s) + 600))
+    until [ -S "$work/peer_clamd/clamd.sock" ]; do
+        kill -0 "$clamd_pid" 2>/dev/null && [ "$(date +%s)" -lt "$end" ] ||
+            { tail -n 20 "$work/peer_clamd/clamd.log" "$work/peer_clamd/clamd.stdout" >&2 || true; die "clamd did not start"; }
+        sleep 0.3
+    done
+    start_cicap "$work/peer_clamd"
+    peer_clamd_pid=$last_pid
+    wait_ready peer_clamd "$peer_clamd_pid" "$peer_clamd_port" echo 600 ||
+        { tail -n 20 "$work/peer_clamd/server.log" "$work/peer_clamd/stdout.log" >&2 || true; die "clamd c-icap did not start"; }
+fi
+if [ -n "$sk_dlp_port" ]; then
+    wait_ready sk_dlp "$sk_dlp_pid" "$sk_dlp_port" sekisho 600 ||
+        { tail -n 20 "$work/sk_dlp/stdout.log" >&2 || true; die "the DLP-regex sekisho-server did not start"; }
+fi
+if [ -n "$sk_rl_port" ]; then
+    wait_ready sk_rl "$sk_rl_pid" "$sk_rl_port" sekisho 600 ||
+        { tail -n 20 "$work/sk_rl/stdout.log" >&2 || true; die "the reload sekisho-server did not start"; }
+fi
 
 . "$here/scenarios.sh"

@@ -54,6 +54,8 @@ struct sk_counts {
     uint64_t proto_errors;
     uint64_t timeouts;
     uint64_t reconnects; /* server closed an idle keep-alive connection */
+    uint64_t refused;    /* of conn_errors: connect() got ECONNREFUSED */
+    uint64_t resets;     /* of conn_errors: RST, or EOF before any answer byte */
     uint64_t body_sent;  /* encapsulated body bytes written */
     uint64_t body_recv;  /* encapsulated body bytes read back */
 };

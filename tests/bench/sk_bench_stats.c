@@ -165,7 +165,8 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 "\"lat_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
                 "\"status\":{\"100\":%llu,\"200\":%llu,\"204\":%llu,\"4xx\":%llu,"
                 "\"5xx\":%llu,\"other\":%llu},\"conn_errors\":%llu,\"proto_errors\":%llu,"
-                "\"timeouts\":%llu,\"reconnects\":%llu,"
+                "\"timeouts\":%llu,\"reconnects\":%llu,\"refused\":%llu,\"resets\":%llu,"
+                "\"ok_per_s\":%.1f,"
                 "\"mem\":{\"root_pid\":%d,\"start_rss_kb\":%llu,\"peak_rss_kb\":%llu,\"peak_pss_"
                 "kb\":%llu,"
                 "\"hwm_sum_kb\":%llu,\"samples\":%u}}\n",
@@ -175,7 +176,9 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 (unsigned long long)c->st204, (unsigned long long)c->st4xx,
                 (unsigned long long)c->st5xx, (unsigned long long)c->st_other,
                 (unsigned long long)c->conn_errors, (unsigned long long)c->proto_errors,
-                (unsigned long long)c->timeouts, (unsigned long long)c->reconnects, r->mem.root,
+                (unsigned long long)c->timeouts, (unsigned long long)c->reconnects,
+                (unsigned long long)c->refused, (unsigned long long)c->resets,
+                (double)(c->st200 + c->st204) / el, r->mem.root,
                 (unsigned long long)r->mem.start_rss_kb, (unsigned long long)r->mem.peak_rss_kb,
                 (unsigned long long)r->mem.peak_pss_kb, (unsigned long long)r->mem.hwm_kb,
                 r->mem.samples);
@@ -191,8 +194,11 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
             (unsigned long long)c->st100, (unsigned long long)c->st200,
             (unsigned long long)c->st204, (unsigned long long)c->st4xx,
             (unsigned long long)c->st5xx, (unsigned long long)c->st_other);
-    fprintf(out, "  errors:    connection=%llu protocol=%llu timeouts=%llu (reconnects %llu)\n",
-            (unsigned long long)c->conn_errors, (unsigned long long)c->proto_errors,
+    fprintf(out,
+            "  errors:    connection=%llu (refused %llu, reset %llu) protocol=%llu timeouts=%llu "
+            "(reconnects %llu)\n",
+            (unsigned long long)c->conn_errors, (unsigned long long)c->refused,
+            (unsigned long long)c->resets, (unsigned long long)c->proto_errors,
             (unsigned long long)c->timeouts, (unsigned long long)c->reconnects);
     if (r->mem.root > 0)
         fprintf(out,

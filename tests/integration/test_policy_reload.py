@@ -24,8 +24,14 @@ from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # 
                      options, http_req_head)
 
 CHANGES = 20
-# One second is the contract; sanitizer builds run several times slower.
-DEADLINE = 3.0 if os.environ.get("SEKISHO_SANITIZED") else 1.0
+# One second is the contract for a commit when no reload is under way; a
+# commit made while the children of the previous reload still retire
+# (c-icap 0.5.10 refuses an overlapping reconfigure, and a retiring child
+# takes 1-2 s to exit) waits for them: this test commits right after each
+# verdict shows, so it allows for that (icap-server/README.md, "Reload").
+# Sanitizer builds run several times slower.
+DEADLINE = 5.0 if os.environ.get("SEKISHO_SANITIZED") else 3.0
+ISOLATED_DEADLINE = 3.0 if os.environ.get("SEKISHO_SANITIZED") else 1.0
 
 
 def reqmod_status(srv, url, conn=None):
@@ -62,21 +68,36 @@ class Loop(threading.Thread):
         self.srv = srv
         self.stop = threading.Event()
         self.done = 0
+        self.retried = 0
         self.failures = []
 
     def run(self):
         c = None
         n = 0
+        reused = False
         while not self.stop.is_set():
+            before = 0
             try:
                 if c is None:
                     c = IcapConn("127.0.0.1", self.srv.port, 10)
+                    reused = False
+                before = c.recv_total
                 st = reqmod_status(self.srv, "http://steady.example/%d" % n, c)
                 if st != 0:
                     self.failures.append("status %s" % st)
                 self.done += 1
+                reused = True
             except Exception as e:  # noqa: BLE001
-                self.failures.append("%s: %s" % (type(e).__name__, e))
+                # A reload retires children: their idle keep-alive
+                # connections are closed. A reused connection closed before
+                # any byte of our answer is the keep-alive race a proxy
+                # retries on a new connection (as in test_stop.py); anything
+                # else is a failed transaction.
+                if (reused and c is not None and c.recv_total == before
+                        and isinstance(e, (OSError, EOFError))):
+                    self.retried += 1
+                else:
+                    self.failures.append("%s: %s" % (type(e).__name__, e))
                 if c:
                     c.close()
                 c = None
@@ -147,11 +168,16 @@ def main():
             print("     verdict latency after commit: max %.3f s, mean %.3f s"
                   % (max(seen), sum(seen) / len(seen)))
 
-        # Leave one rule in force, then swap a corrupt file in.
+        # Leave one rule in force, committed when no reload is under way
+        # (the previous one's children had time to retire): the one-second
+        # contract holds.
+        time.sleep(3.0)
         srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", "kept.example")
-        ck.ok("kept.example blocked before the corruption",
-              wait_for(lambda: reqmod_status(srv, "http://kept.example/") == 403, DEADLINE)
-              is not None)
+        lat = wait_for(lambda: reqmod_status(srv, "http://kept.example/") == 403,
+                       ISOLATED_DEADLINE)
+        ck.ok("kept.example blocked within %.1f s of its commit, no reload under way (took %s)"
+              % (ISOLATED_DEADLINE, "never" if lat is None else "%.3f s" % lat),
+              lat is not None)
         good_tag = istag(srv)
         fail_re = re.compile(r"policy database unreadable|cannot read the generation|cannot be loaded")
         fails_before = len(fail_re.findall(srv.daemon_log_tail(1 << 24)))
@@ -182,7 +208,8 @@ def main():
 
         loop.stop.set()
         loop.join(30)
-        ck.ok("steady loop: %d transactions, none failed" % loop.done,
+        ck.ok("steady loop: %d transactions (%d retried after a keep-alive close), none failed"
+              % (loop.done, loop.retried),
               loop.done > 0 and not loop.failures, "; ".join(loop.failures[:5]))
     except StartupError as e:
         ck.ok("server started", False, str(e))

@@ -163,10 +163,41 @@ static void test_short_writes_leave_whole_lines(void **state)
     unlink(path);
 }
 
+/* sha256 is logged with a detection only, after threat; escaped like
+ * every field. */
+static void test_sha256_with_detections_only(void **state)
+{
+    static const char hex[] = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
+    struct sk_detection d = {.kind = "virus", .name = "Eicar-Test-Signature"};
+    struct sk_log_record r = {
+        .txn = "t1",
+        .verdict = "block",
+        .url = "http://x.test/",
+        .sha256 = hex,
+        .filename = "a\"b.exe",
+    };
+    struct sk_buf b = {0};
+
+    (void)state;
+    sk_accesslog_format(&b, &r);
+    assert_false(b.failed);
+    assert_null(strstr(b.data, "sha256")); /* no detection: no hash */
+    b.len = 0;
+    b.data[0] = '\0';
+    r.detections = &d;
+    r.n_detections = 1;
+    sk_accesslog_format(&b, &r);
+    assert_false(b.failed);
+    assert_non_null(strstr(b.data, ",\"threat\":\"Eicar-Test-Signature\",\"sha256\":\"275a021b"));
+    assert_non_null(strstr(b.data, "\"filename\":\"a\\\"b.exe\""));
+    sk_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_writes_leave_whole_lines),
+        cmocka_unit_test(test_sha256_with_detections_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

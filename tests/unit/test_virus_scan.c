@@ -43,6 +43,7 @@ static struct fake {
     unsigned char *last; /* copy of the last scanned bytes */
     size_t last_len;
     int saw_nul_part; /* a scanned buffer held NUL bytes and EICAR */
+    uint32_t kinds;   /* inner object types the fake engine reports */
 } fk;
 
 static int fake_scan_mem(void *self, const void *buf, size_t len, const struct sk_vs_limits *l,
@@ -64,6 +65,7 @@ static int fake_scan_mem(void *self, const void *buf, size_t len, const struct s
         return 0;
     }
     rep->result = has ? SK_VS_VIRUS : SK_VS_CLEAN;
+    rep->kinds = fk.kinds;
     if (has)
         snprintf(rep->name, sizeof(rep->name), "%s", fk.name ? fk.name : "Eicar-Test-Signature");
     return 0;
@@ -769,32 +771,191 @@ static void test_size_limit(void **s)
     sk_snapshot_unref(small_allow);
 }
 
+/* ---- true file types ----------------------------------------------- */
+
+static const unsigned char pe_stub[] = "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff\0\0 a program";
+
+static void test_filetype_blocks(void **s)
+{
+    const char *exe[] = {"filetype.block", "executable", NULL};
+    const char *exe_log[] = {"filetype.block", "executable", "filetype.action", "log", NULL};
+    const char *jav[] = {"filetype.block", "java,encrypted-archive", "av.on-encrypted", "allow",
+                         NULL};
+    const char *noav[] = {"filetype.block", "executable", "av.enabled", "off", NULL};
+    struct sk_snapshot *p_exe = policy_with(exe), *p_log = policy_with(exe_log),
+                       *p_jav = policy_with(jav), *p_noav = policy_with(noav);
+    struct hdrs h = {{"Content-Type", "Accept-Language"}, {"text/plain", "en"}};
+    struct sk_txn t;
+    unsigned char *z;
+    size_t zl;
+
+    /* a PE renamed .txt, declared text/plain */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/readme.txt", &h, p_exe);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 7), SK_BLOCK);
+    assert_string_equal(t.rule, "filetype:pe");
+    assert_non_null(strstr(t.page.body, "File type blocked: Windows executable"));
+    sk_txn_clear(&t);
+    h.values[1] = "ja";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/readme.txt", &h, p_exe);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 100), SK_BLOCK);
+    assert_non_null(
+        strstr(t.page.body, "ファイルタイプがブロックされました: Windows 実行ファイル"));
+    sk_txn_clear(&t);
+    /* inside a zip: the member's name is in the reason */
+    z = make_zip("docs/notes.txt", pe_stub, sizeof(pe_stub), &zl);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/a.zip", &h, p_exe);
+    assert_int_equal(run(&t, z, zl, 1000), SK_BLOCK);
+    assert_string_equal(t.rule, "filetype:pe");
+    assert_non_null(strstr(t.reason, "docs/notes.txt"));
+    sk_txn_clear(&t);
+    /* the zip itself is allowed (archive not blocked), a jar is java */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/a.zip", &h, p_jav);
+    assert_int_equal(run(&t, z, zl, 1000), SK_ALLOW);
+    sk_txn_clear(&t);
+    free(z);
+    z = make_zip("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n", 22, &zl);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/app.jar", &h, p_jav);
+    assert_int_equal(run(&t, z, zl, 1000), SK_BLOCK);
+    assert_string_equal(t.rule, "filetype:jar");
+    sk_txn_clear(&t);
+    free(z);
+    /* an encrypted member: encrypted-archive, even where av.on-encrypted allows */
+    z = make_zip_flags("secret.txt", "xxxxxxxxxxxx", 12, 1, &zl);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/s.zip", &h, p_jav);
+    assert_int_equal(run(&t, z, zl, 1000), SK_BLOCK);
+    assert_string_equal(t.rule, "filetype:zip-encrypted");
+    sk_txn_clear(&t);
+    free(z);
+    /* an inner object the engine typed (an ELF in a tar.gz) */
+    fk.kinds = 1u << SK_FT_ELF;
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/x.tar.gz", &h, p_exe);
+    assert_int_equal(run(&t, "\x1f\x8b\x08\0\0\0\0\0", 8, 8), SK_BLOCK);
+    assert_string_equal(t.rule, "filetype:elf");
+    sk_txn_clear(&t);
+    fk.kinds = 0;
+    /* monitor mode: passes, would-block */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/readme.txt", &h, p_log);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 100), SK_ALLOW);
+    assert_true(sk_txn_would_blocked(&t));
+    assert_string_equal(t.rule, "filetype:pe");
+    sk_txn_clear(&t);
+    /* av off: the type is still checked, nothing is scanned */
+    fk.scans = 0;
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/readme.txt", &h, p_noav);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 100), SK_BLOCK);
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+    /* allowed types pass */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/readme.txt", &h, p_exe);
+    assert_int_equal(run(&t, "just text\n", 10, 10), SK_ALLOW);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(p_exe);
+    sk_snapshot_unref(p_log);
+    sk_snapshot_unref(p_jav);
+    sk_snapshot_unref(p_noav);
+    (void)s;
+}
+
+static void test_filetype_mismatch(void **s)
+{
+    const char *blk[] = {"filetype.on-mismatch", "block", NULL};
+    struct sk_snapshot *p_blk = policy_with(blk);
+    struct hdrs h = {{"Content-Type"}, {"image/png"}};
+    struct sk_txn t;
+
+    /* default: log and pass */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/cat.png", &h, NULL);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 100), SK_ALLOW);
+    assert_string_equal(t.rule, "filetype-mismatch");
+    assert_non_null(strstr(t.reason, "declared image/png, cat.png"));
+    assert_false(sk_txn_would_blocked(&t));
+    sk_txn_clear(&t);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/cat.png", &h, p_blk);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 100), SK_BLOCK);
+    assert_string_equal(t.rule, "filetype:pe");
+    sk_txn_clear(&t);
+    /* a PE declared as a program is no mismatch */
+    h.values[0] = "application/x-msdownload";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, p_blk);
+    assert_int_equal(run(&t, pe_stub, sizeof(pe_stub), 100), SK_ALLOW);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(p_blk);
+    (void)s;
+}
+
+static void test_pua_wanted(void **s)
+{
+    struct sk_vs_limits off = {0}, on = {.pua = 1}, inc = {.pua = 1, .pua_include = "Win, Doc"},
+                        exc = {.pua = 1, .pua_exclude = "Packed"};
+
+    assert_true(sk_vs_pua_wanted(&off, "Eicar-Test-Signature"));
+    assert_true(sk_vs_pua_wanted(NULL, "Win.Trojan.X"));
+    assert_false(sk_vs_pua_wanted(&off, "PUA.Win.Tool.X"));
+    assert_false(sk_vs_pua_wanted(NULL, "PUA.Win.Tool.X"));
+    assert_true(sk_vs_pua_wanted(&on, "PUA.Win.Tool.X"));
+    assert_true(sk_vs_pua_wanted(&inc, "PUA.win.Tool.X"));
+    assert_true(sk_vs_pua_wanted(&inc, "PUA.Doc.Tool.X"));
+    assert_false(sk_vs_pua_wanted(&inc, "PUA.Packed.X"));
+    assert_false(sk_vs_pua_wanted(&inc, "PUA.Wi.Tool.X"));
+    assert_false(sk_vs_pua_wanted(&exc, "PUA.Packed.UPX"));
+    assert_true(sk_vs_pua_wanted(&exc, "PUA.Win.Tool.X"));
+    (void)s;
+}
+
 static void test_skip_types_and_disabled(void **s)
 {
     const char *kv[] = {"av.skip-types", "video/*, audio/mpeg", NULL};
     const char *off[] = {"av.enabled", "off", NULL};
     struct sk_snapshot *skip = policy_with(kv), *disabled = policy_with(off);
+    /* listed types are skipped once the first bytes agree (no scan);
+     * the same bytes under an unlisted type are scanned */
     static const struct {
         const char *ct;
-        enum sk_verdict want;
+        int scans;
     } cases[] = {
-        {"video/mp4", SK_ALLOW},     {"VIDEO/webm; codecs=vp9", SK_ALLOW},
-        {"audio/mpeg", SK_ALLOW},    {"audio/ogg", SK_CONTINUE},
-        {"videox/mp4", SK_CONTINUE}, {"application/zip", SK_CONTINUE},
+        {"video/mp4", 0},  {"VIDEO/webm; codecs=vp9", 0}, {"audio/mpeg", 0}, {"audio/ogg", 1},
+        {"videox/mp4", 1}, {"application/zip", 1},
     };
+    static unsigned char media[5000];
+    memset(media, 'v', sizeof(media));
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct hdrs h = {{"Content-Type"}, {cases[i].ct}};
         struct sk_txn t;
-        void *st;
+        fk.scans = 0;
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m", &h, skip);
+        if (run(&t, media, sizeof(media), 1000) != SK_ALLOW || fk.scans != cases[i].scans)
+            fail_msg("%s: unexpected verdict or %d scans", cases[i].ct, fk.scans);
+        sk_txn_clear(&t);
+    }
+    /* decided within the preview (1024 bytes): released before the rest */
+    {
+        struct hdrs h = {{"Content-Type"}, {"video/mp4"}};
+        struct sk_txn t;
+        void *st = NULL;
         txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m", &h, skip);
         assert_int_equal(sk_vs_txn_begin(&t, &st), 0);
-        if (sk_vs_on_headers(&t, st) != cases[i].want)
-            fail_msg("%s: unexpected verdict", cases[i].ct);
+        assert_int_equal(sk_vs_on_headers(&t, st), SK_CONTINUE);
+        assert_int_equal(sk_vs_on_body(&t, st, media, 511, 0), SK_CONTINUE);
+        assert_int_equal(sk_vs_on_body(&t, st, media, 513, 0), SK_ALLOW);
         sk_vs_txn_end(&t, st);
+        sk_txn_clear(&t);
+    }
+    /* a lying Content-Type: a program (or a zip) declared video/mp4 is scanned */
+    unsigned char pe[200] = "MZ";
+    memcpy(pe + 100, eicar, 68);
+    for (int small = 0; small < 2; small++) {
+        struct hdrs h = {{"Content-Type"}, {"video/mp4"}};
+        struct sk_txn t;
+        fk.scans = 0;
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m.mp4", &h, skip);
+        assert_int_equal(run(&t, pe, small ? 168 : sizeof(pe), small ? 7 : 200), SK_BLOCK);
+        assert_string_equal(t.rule, "Eicar-Test-Signature");
+        assert_int_equal(fk.scans, 1);
         sk_txn_clear(&t);
     }
     struct hdrs h = {{"Content-Type"}, {"application/zip"}};
     struct sk_txn t;
+    fk.scans = 0;
     txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m", &h, disabled);
     assert_int_equal(run(&t, eicar, 68, 68), SK_ALLOW);
     assert_int_equal(fk.scans, 0);
@@ -906,17 +1067,18 @@ static void test_real_engine(void **s)
         free(z3);
     }
 
-    /* reload: real signatures appear in the db dir; the engine is rebuilt
-     * in the background and the version changes */
+    /* reload: real signatures appear in the db dir; changed() says so
+     * (at most once per reload-interval), reload() rebuilds at once and the
+     * version changes; a second reload() has nothing to do */
     static const char ndb[] = "Sekisho.Test.Reloaded:0:*:52454c4f41442d4d45\n"; /* RELOAD-ME */
+    assert_int_equal(sc.reload(sc.self), 0);
     write_file(db, "reload.ndb", ndb, sizeof(ndb) - 1);
     sleep(2);
-    const char *v2 = v1;
-    for (int i = 0; i < 100 && v2 == v1; i++) {
-        sc.maybe_reload(sc.self);
-        usleep(50000);
-        v2 = sc.version(sc.self);
-    }
+    assert_int_equal(sc.changed(sc.self), 1);
+    assert_int_equal(sc.changed(sc.self), 0); /* paced by reload-interval */
+    assert_int_equal(sc.reload(sc.self), 1);
+    assert_int_equal(sc.reload(sc.self), 0);
+    const char *v2 = sc.version(sc.self);
     assert_string_not_equal(v1, v2);
     assert_null(strstr(v2, "testsigs"));
     assert_int_equal(sc.scan_mem(sc.self, "xx RELOAD-ME xx", 15, &lim, &rep), 0);
@@ -1180,6 +1342,9 @@ int main(void)
         cmocka_unit_test(test_zip_members_walked),
         cmocka_unit_test(test_o16_every_clamav_code), /* issue 16 */
         cmocka_unit_test(test_o16_max_files),
+        cmocka_unit_test_setup(test_filetype_blocks, setup),
+        cmocka_unit_test_setup(test_filetype_mismatch, setup),
+        cmocka_unit_test(test_pua_wanted),
         cmocka_unit_test_setup(test_o16_size_boundary, setup),
         cmocka_unit_test_setup(test_o16_decoded_size, setup),
         cmocka_unit_test(test_o17_spilled_scanned_from_mapping),

@@ -23,7 +23,8 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI 0x534b0003u /* "SK" 0003: option table in the descriptor */
+#define SK_MODULE_ABI                                                                              \
+    0x534b0004u /* "SK" 0004: changed() hook, sk_url_decision.when (0003: option table) */
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
@@ -120,6 +121,15 @@ struct sk_module {
 
     /* The options this module reads, or NULL for none. */
     const struct sk_module_option *options;
+
+    /* Called in the c-icap master only, about once a second between
+     * requests (never in a child). Return 1 when what init() built is stale
+     * (e.g. the signature directory changed): the server then rebuilds once
+     * for the whole node by reconfiguring c-icap (fini, init in the master,
+     * children replaced gracefully), so no child ever builds its own copy.
+     * init() may keep what is still current across that fini/init. NULL:
+     * never stale. */
+    int (*changed)(struct sk_module_ctx *);
 };
 
 #define SK_DECIDED_ALLOW    1
@@ -151,6 +161,11 @@ struct sk_snapshot;
 struct sk_policy;
 SK_API const struct sk_snapshot *sk_txn_snapshot(const struct sk_txn *);
 SK_API const struct sk_policy *sk_txn_policy(struct sk_txn *);
+/* The time schedules are decided at (seconds since the epoch): the node's
+ * clock when the transaction began, or, only on a server started with
+ * --test-clock, the ICAP header X-Sekisho-Test-Clock (ISO 8601 with an
+ * offset). Pass it to sk_policy_check_url_at / sk_policy_dlp_active. */
+SK_API int64_t sk_txn_clock(const struct sk_txn *);
 
 /* Record why the deciding module decided: a rule/signature name and a
  * human reason. Copied; shown (escaped) on the block page and in the log. */

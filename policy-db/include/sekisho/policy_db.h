@@ -12,7 +12,7 @@
 #include <sekisho/policy_settings.h>
 
 /* Schema version this build reads and writes (PRAGMA user_version). */
-#define SK_PDB_SCHEMA_VERSION 3
+#define SK_PDB_SCHEMA_VERSION 5
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
 #define SK_PDB_APPLICATION_ID 0x534B5044
 /* Name of the built-in policy that matches every client; always present. */
@@ -131,6 +131,28 @@ int sk_pdb_unset_setting(struct sk_pdb *, const char *policy, const char *key, c
  * malloc'd one-line message in both cases (caller frees). */
 #define SK_PDB_REJECT (-2)
 
+/* Directories (issue 14 item 3; pdb_directory.c). URIS: ldap:// or
+ * ldaps:// host[:port] only, canonical with the port written (389/636, or
+ * 3268/3269 with GLOBAL_CATALOG), joined by spaces in failover order; BASE
+ * and BIND_DN: valid DNs (BASE may be empty only with GLOBAL_CATALOG: the
+ * whole forest); GROUP_ATTRS: member attribute names (NULL/none: member,
+ * uniqueMember); PASSWORD_FILE: absolute, and when CHECK_FILE a private
+ * regular file (sk_dir_password_check). Name 1..64 of [A-Za-z0-9._-].
+ * add: 0, -1, SK_PDB_REJECT (invalid, or the name is taken). rm: 1
+ * removed, 0 no such directory, -1. */
+struct sk_pdb_dir_spec {
+    const char *name, *base, *bind_dn, *password_file;
+    const char *const *uris;
+    size_t nuris;
+    const char *const *group_attrs;
+    size_t ngroup_attrs;
+    int global_catalog, check_file;
+};
+int sk_pdb_directory_add(struct sk_pdb *, const struct sk_pdb_dir_spec *, char **err);
+int sk_pdb_directory_rm(struct sk_pdb *, const char *name, char **err);
+/* The same validation without a database (the CLI refuses before opening). */
+int sk_pdb_directory_valid(const struct sk_pdb_dir_spec *, char **err);
+
 /* Priorities: user policies 0..SK_PDB_PRIORITY_MAX, default is above. */
 #define SK_PDB_PRIORITY_MAX     999999
 #define SK_PDB_PRIORITY_DEFAULT 1000000
@@ -198,6 +220,10 @@ struct sk_pdb_import_stats {
  * 0, -1, SK_PDB_REJECT (unreadable directory/file, bad name, garbage). */
 int sk_pdb_category_import(struct sk_pdb *, const char *name, const char *dir,
                            struct sk_pdb_import_stats *, char **err);
+/* The same, recording SOURCE (e.g. the URL it was downloaded from) as the
+ * category's source instead of DIR's real path. */
+int sk_pdb_category_import_src(struct sk_pdb *, const char *name, const char *dir,
+                               const char *source, struct sk_pdb_import_stats *, char **err);
 /* Remove category NAME (and its blocks in every policy). 0/-1/REJECT. */
 int sk_pdb_category_rm(struct sk_pdb *, const char *name, char **err);
 /* Block (BLOCK=1) or unblock category NAME in POLICY (NULL: default).
@@ -262,5 +288,34 @@ int64_t sk_pdb_dlp_add(struct sk_pdb *, const char *policy, const char *name,
 /* Remove template NAME from POLICY (NULL: default). 1 removed, 0 there was
  * none, -1, SK_PDB_REJECT (unknown policy). */
 int sk_pdb_dlp_rm(struct sk_pdb *, const char *policy, const char *name, char **err);
+
+/* ---- schedules (schema v4, pdb_schedule.c) ---- */
+/*
+ * Validate a schedule: DAYS ("mon-fri", "sat,sun", "all"; NULL = all),
+ * TIMES ("09:00-12:00"; none = all day), TZ (a zone under
+ * /usr/share/zoneinfo, "UTC", or NULL/"" = the node's local zone; the zone
+ * must load on this machine). Canonical days and times (comma-joined,
+ * sorted, merged) in malloc'd *DAYS_OUT and *TIMES_OUT; 0 or -1 with *err.
+ */
+int sk_pdb_schedule_canon(const char *days, const char *const *times, size_t ntimes, const char *tz,
+                          char **days_out, char **times_out, char **err);
+/* Add schedule NAME, or replace its days, times and zone. 1, -1,
+ * SK_PDB_REJECT (bad input). */
+int64_t sk_pdb_schedule_add(struct sk_pdb *, const char *name, const char *days,
+                            const char *const *times, size_t ntimes, const char *tz, char **err);
+/* Remove schedule NAME: 0; SK_PDB_REJECT when it does not exist or rules,
+ * category blocks or DLP templates still use it (*err names them). */
+int sk_pdb_schedule_rm(struct sk_pdb *, const char *name, char **err);
+/* WHEN is "NAME" or "!NAME" of an existing schedule: 0, else SK_PDB_REJECT. */
+int sk_pdb_when_check(struct sk_pdb *, const char *when, char **err);
+/* Set (WHEN NULL: clear) the schedule of a URL rule, a category block or
+ * a DLP template given by its natural key. Rows changed (0: no such row),
+ * -1, SK_PDB_REJECT. */
+int sk_pdb_url_when(struct sk_pdb *, const char *policy, const char *list, const char *match,
+                    const char *pattern, const char *when, char **err);
+int sk_pdb_category_when(struct sk_pdb *, const char *policy, const char *name, const char *when,
+                         char **err);
+int sk_pdb_dlp_when(struct sk_pdb *, const char *policy, const char *name, const char *when,
+                    char **err);
 
 #endif

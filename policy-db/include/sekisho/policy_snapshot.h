@@ -99,6 +99,8 @@ struct sk_url_decision {
     char category[128]; /* category name, "" unless list is "category" */
     int64_t rule_id;    /* url_rules.id, 0 for categories and NONE */
     char policy[72];    /* policy whose list decided ("default" = global) */
+    char when[72];      /* the rule's or category block's schedule ("NAME",
+                         * "!NAME" = outside it), "" when it has none */
 };
 
 /*
@@ -114,6 +116,35 @@ struct sk_url_decision {
 SK_API int sk_policy_check_url(const struct sk_policy *, const struct sk_url *,
                                struct sk_url_decision *out);
 SK_API const char *sk_url_verdict_name(enum sk_url_verdict);
+
+/*
+ * The same decision at time AT (seconds since the epoch, UTC): a rule,
+ * category block or DLP template with a schedule (`--when NAME`) applies
+ * only while AT is inside it (`--when '!NAME'`: outside it). Schedules are
+ * days and minute ranges in their own zone, compiled into the snapshot.
+ * sk_policy_check_url() is this at time(NULL). SK_AT_ANY: every rule
+ * applies whatever its schedule (`check` uses it to explain).
+ */
+#define SK_AT_ANY INT64_MIN
+/* ISO 8601 date and time with an offset ("2026-12-02T10:30:00+09:00",
+ * "2026-12-02T01:30Z") into seconds since the epoch: `check --at` and the
+ * server's test clock. 0, or -1 (no offset, invalid date). */
+SK_API int sk_pdb_parse_time(const char *text, int64_t *out);
+SK_API int sk_policy_check_url_at(const struct sk_policy *, const struct sk_url *, int64_t at,
+                                  struct sk_url_decision *out);
+/* Does DLP template I of sk_policy_dlp(POLICY) apply at AT? 1 or 0. */
+SK_API int sk_policy_dlp_active(const struct sk_policy *, size_t i, int64_t at);
+/* For `check --at`: one line into BUF saying whether AT is inside
+ * schedule WHEN ("NAME" or "!NAME") and why (its days, times, zone and
+ * the local time there). 1 the rule applies, 0 it does not, -1 no such
+ * schedule. */
+/* Which schedules apply at AT, as a value that changes whenever one of
+ * them starts or ends; 0 without schedules. The server mixes it into the
+ * ISTag: a verdict can change at a schedule boundary, so proxies that cache
+ * by ISTag (Cisco `icap rescan-cache ISTag-change`) must re-ask then. */
+SK_API uint64_t sk_snapshot_schedule_state(const struct sk_snapshot *, int64_t at);
+SK_API int sk_snapshot_schedule_explain(const struct sk_snapshot *, const char *when, int64_t at,
+                                        char *buf, size_t size);
 
 /* DLP templates of a policy, raw for the DLP module (own rows only; the
  * module decides about inheritance from sk_snapshot_default()). */

@@ -1,0 +1,243 @@
+/* pdb_directory.c - directories (LDAP servers for group lookups) in the
+ * policy store: validation, canonical URIs and the add/rm write helpers.
+ * Trust: administrator input from the CLI or an import document; nothing
+ * here talks to the network. The password itself is never stored. */
+#include <ctype.h>
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sekisho/directory.h>
+
+#include "pdb_store.h"
+
+#define SK_PDB_DIR_FIELD_MAX 1024
+#define SK_PDB_DIR_MAX_URIS  8
+#define SK_PDB_DIR_MAX_ATTRS 8
+
+static int sk_pdb_dir_text_ok(const char *s)
+{
+    if (s == NULL || strlen(s) > SK_PDB_DIR_FIELD_MAX)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int sk_pdb_dir_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > 64 || s[0] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return 0;
+    return 1;
+}
+
+static int sk_pdb_dir_dn_ok(const char *dn)
+{
+    LDAPDN parsed = NULL;
+
+    if (!sk_pdb_dir_text_ok(dn) || ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+        return 0;
+    ldap_dnfree(parsed);
+    return 1;
+}
+
+/* An attribute description: a name (letter, then letters, digits, '-') or
+ * a numeric OID. */
+static int sk_pdb_dir_attr_ok(const char *a)
+{
+    size_t n = a ? strlen(a) : 0;
+
+    if (n == 0 || n > 64)
+        return 0;
+    if (isdigit((unsigned char)a[0]))
+        return strspn(a, "0123456789.") == n;
+    if (!isalpha((unsigned char)a[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)a[i]) && a[i] != '-')
+            return 0;
+    return 1;
+}
+
+/* Does URI write a port? ldap_url_parse fills in 389/636 itself, which
+ * would hide the Global Catalog's defaults. */
+static int sk_pdb_dir_has_port(const char *uri)
+{
+    const char *h = strstr(uri, "://"), *end, *colon;
+
+    if (h == NULL)
+        return 0;
+    h += 3;
+    end = h + strcspn(h, "/?");
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        return rb != NULL && rb + 1 < end && rb[1] == ':';
+    }
+    colon = memchr(h, ':', (size_t)(end - h));
+    return colon != NULL && colon + 1 < end;
+}
+
+/* URI -> "scheme://host:port" appended to OUT (space before when not
+ * first). -1 with *err when it is not a plain ldap/ldaps server URI. */
+static int sk_pdb_dir_uri(const char *uri, int gc, struct sk_buf *out, char **err)
+{
+    LDAPURLDesc *u = NULL;
+    int ldaps, port, rc = SK_PDB_REJECT;
+
+    if (!sk_pdb_dir_text_ok(uri) || strchr(uri, ' ') != NULL ||
+        ldap_url_parse(uri, &u) != LDAP_URL_SUCCESS) {
+        sk_pdb_errf(err, "invalid --uri '%s': expected ldap://HOST[:PORT] or ldaps://HOST[:PORT]",
+                    uri ? uri : "");
+        goto out;
+    }
+    ldaps = strcasecmp(u->lud_scheme, "ldaps") == 0;
+    if ((!ldaps && strcasecmp(u->lud_scheme, "ldap") != 0) || u->lud_host == NULL ||
+        u->lud_host[0] == '\0' || (u->lud_dn != NULL && u->lud_dn[0] != '\0') ||
+        u->lud_attrs != NULL || u->lud_filter != NULL || u->lud_exts != NULL) {
+        sk_pdb_errf(err,
+                    "invalid --uri '%s': only ldap://HOST[:PORT] or ldaps://HOST[:PORT]"
+                    " (the base DN is --base)",
+                    uri);
+        goto out;
+    }
+    /* The Global Catalog listens on 3268 (LDAP) / 3269 (LDAPS). */
+    port = u->lud_port > 0 && sk_pdb_dir_has_port(uri) ? u->lud_port
+           : gc                                        ? (ldaps ? 3269 : 3268)
+                                                       : (ldaps ? 636 : 389);
+    sk_buf_printf(out, "%s%s://%s%s%s:%d", out->len ? " " : "", ldaps ? "ldaps" : "ldap",
+                  strchr(u->lud_host, ':') ? "[" : "", u->lud_host,
+                  strchr(u->lud_host, ':') ? "]" : "", port);
+    rc = 0;
+out:
+    if (u != NULL)
+        ldap_free_urldesc(u);
+    return rc;
+}
+
+/* Validate SPEC; canonical URIs and attributes into URIS/ATTRS. */
+static int sk_pdb_dir_canon(const struct sk_pdb_dir_spec *d, struct sk_buf *uris,
+                            struct sk_buf *attrs, char **err)
+{
+    if (!sk_pdb_dir_name_ok(d->name)) {
+        sk_pdb_errf(err, "invalid directory name '%s': 1 to 64 of A-Z a-z 0-9 . _ -",
+                    d->name ? d->name : "");
+        return SK_PDB_REJECT;
+    }
+    if (d->nuris == 0 || d->nuris > SK_PDB_DIR_MAX_URIS) {
+        sk_pdb_errf(err, "directory %s: give 1 to %d --uri", d->name, SK_PDB_DIR_MAX_URIS);
+        return SK_PDB_REJECT;
+    }
+    for (size_t i = 0; i < d->nuris; i++)
+        if (sk_pdb_dir_uri(d->uris[i], d->global_catalog, uris, err) != 0)
+            return SK_PDB_REJECT;
+    if (d->base == NULL || (d->base[0] == '\0' && !d->global_catalog) ||
+        (d->base[0] != '\0' && !sk_pdb_dir_dn_ok(d->base))) {
+        sk_pdb_errf(err, "directory %s: invalid --base '%s': a DN such as dc=corp,dc=example",
+                    d->name, d->base ? d->base : "");
+        return SK_PDB_REJECT;
+    }
+    if (d->bind_dn == NULL || d->bind_dn[0] == '\0' || !sk_pdb_dir_dn_ok(d->bind_dn)) {
+        sk_pdb_errf(err, "directory %s: invalid --bind-dn '%s': a DN", d->name,
+                    d->bind_dn ? d->bind_dn : "");
+        return SK_PDB_REJECT;
+    }
+    if (d->password_file == NULL || d->password_file[0] != '/' ||
+        !sk_pdb_dir_text_ok(d->password_file)) {
+        sk_pdb_errf(err, "directory %s: --password-file must be an absolute path", d->name);
+        return SK_PDB_REJECT;
+    }
+    if (d->check_file && sk_dir_password_check(d->password_file, err) == -1)
+        return SK_PDB_REJECT;
+    if (d->ngroup_attrs > SK_PDB_DIR_MAX_ATTRS) {
+        sk_pdb_errf(err, "directory %s: at most %d --group-attr", d->name, SK_PDB_DIR_MAX_ATTRS);
+        return SK_PDB_REJECT;
+    }
+    for (size_t i = 0; i < d->ngroup_attrs; i++) {
+        if (!sk_pdb_dir_attr_ok(d->group_attrs[i])) {
+            sk_pdb_errf(err, "directory %s: invalid --group-attr '%s'", d->name, d->group_attrs[i]);
+            return SK_PDB_REJECT;
+        }
+        sk_buf_printf(attrs, "%s%s", attrs->len ? " " : "", d->group_attrs[i]);
+    }
+    if (d->ngroup_attrs == 0)
+        sk_buf_puts(attrs, "member uniqueMember");
+    if (uris->failed || attrs->failed)
+        return sk_pdb_errf(err, "out of memory");
+    return 0;
+}
+
+int sk_pdb_directory_valid(const struct sk_pdb_dir_spec *d, char **err)
+{
+    struct sk_buf u = {0}, a = {0};
+    int rc = sk_pdb_dir_canon(d, &u, &a, err);
+
+    sk_buf_free(&u);
+    sk_buf_free(&a);
+    return rc == 0 ? 0 : -1;
+}
+
+int sk_pdb_directory_add(struct sk_pdb *pdb, const struct sk_pdb_dir_spec *d, char **err)
+{
+    static const char sql[] = "INSERT INTO directories(name, uris, base, bind_dn, password_file,"
+                              " global_catalog, group_attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    struct sk_buf u = {0}, a = {0};
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = sk_pdb_dir_canon(d, &u, &a, err)) != 0)
+        goto out;
+    rc = -1;
+    if (sqlite3_prepare_v2(pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sk_pdb_sqlerr(pdb, err, "cannot add the directory");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u.data, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->base, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->bind_dn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, d->password_file, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, d->global_catalog ? 1 : 0);
+    sqlite3_bind_text(st, 7, a.data, -1, SQLITE_STATIC);
+    switch (sqlite3_step(st)) {
+    case SQLITE_DONE:
+        rc = 0;
+        break;
+    case SQLITE_CONSTRAINT:
+        sk_pdb_errf(err, "directory '%s' exists already (remove it first: directory rm %s)",
+                    d->name, d->name);
+        rc = SK_PDB_REJECT;
+        break;
+    default:
+        sk_pdb_sqlerr(pdb, err, "cannot add the directory");
+    }
+out:
+    sqlite3_finalize(st);
+    sk_buf_free(&u);
+    sk_buf_free(&a);
+    return rc;
+}
+
+int sk_pdb_directory_rm(struct sk_pdb *pdb, const char *name, char **err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(pdb->db, "DELETE FROM directories WHERE name = ?1", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE) {
+        sk_pdb_sqlerr(pdb, err, "cannot remove the directory");
+        goto out;
+    }
+    rc = sqlite3_changes(pdb->db) > 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
