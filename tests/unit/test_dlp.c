@@ -142,6 +142,7 @@ struct res {
 };
 
 static const struct req *cur_req;
+static int64_t run_clock; /* the transactions' clock (schedules); 0: now */
 
 static const char *hdr_get(void *ctx, int response, const char *name)
 {
@@ -171,6 +172,8 @@ static void run(const struct req *r, struct res *out)
                      0);
     t.has_body = 1;
     t.headers = (struct sk_header_source){.get = hdr_get, .ctx = (void *)r};
+    if (run_clock)
+        t.clock = run_clock;
     sk_snapshot_ref(snap);
     sk_txn_set_snapshot(&t, snap);
     t.current = &mctx;
@@ -1107,6 +1110,28 @@ static void test_o17_plan_once_per_generation(void **state)
     t.current = NULL;
     sk_txn_clear(&t);
     sk_snapshot_unref(old);
+
+    /* a schedule on the template: a plan per set of templates in force,
+     * never another hour's (Wed 10:30 JST inside, 20:30 outside) */
+    const char *times[] = {"09:00-18:00"};
+    old = snap;
+    if ((db = sk_pdb_open(dbpath, SK_PDB_RW, &err)) == NULL || sk_pdb_write_begin(db, &err) != 0 ||
+        sk_pdb_schedule_add(db, "o17-biz", "mon-fri", times, 1, "Asia/Tokyo", &err) < 0 ||
+        sk_pdb_dlp_when(db, "blk", "o17", "o17-biz", &err) != 1 ||
+        sk_pdb_write_commit(db, "tester", "o17 when", &err) < 0 ||
+        (snap = sk_snapshot_load(db, &err)) == NULL)
+        fail_msg("schedule: %s", err);
+    sk_pdb_close(db);
+    sk_snapshot_unref(old);
+    uint64_t b1 = o17_builds();
+    for (int round = 0; round < 2; round++) {
+        run_clock = 1796175000; /* Wed 10:30 JST */
+        expect(&blk, SK_BLOCK, "o17", "inside the template's schedule");
+        run_clock = 1796175000 + 36000; /* Wed 20:30 JST */
+        expect(&blk, SK_ALLOW, NULL, "outside the template's schedule");
+    }
+    run_clock = 0;
+    assert_int_equal(o17_builds(), b1 + 2); /* one plan per schedule state */
 }
 
 int main(void)
