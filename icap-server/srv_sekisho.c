@@ -258,9 +258,6 @@ static int sk_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *ser
     ci_service_set_xopts(xdata, CI_XCLIENTIP | CI_XSERVERIP | CI_XAUTHENTICATEDUSER |
                                     CI_XAUTHENTICATEDGROUPS);
     sk_options_register(xdata);
-    if (server_conf && server_conf->THREADS_PER_CHILD > 0 && server_conf->MAX_SERVERS > 0)
-        ci_service_set_max_connections(xdata,
-                                       server_conf->THREADS_PER_CHILD * server_conf->MAX_SERVERS);
     return CI_OK;
 }
 
@@ -774,6 +771,14 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     char line[64];
 
     ci_service_set_preview(xdata, c->preview);
+    /* Here, not in init: the Service line comes before the directives
+     * that follow it (the admin's --config is Included last), and
+     * Max-Connections must state what the server will really accept (all
+     * threads of all children; the guard lowers it to its per-client
+     * limit, see sk_conn_guard.c). */
+    if (server_conf && server_conf->THREADS_PER_CHILD > 0 && server_conf->MAX_SERVERS > 0)
+        ci_service_set_max_connections(xdata,
+                                       server_conf->THREADS_PER_CHILD * server_conf->MAX_SERVERS);
     if (!c->policy_db)
         return sk_fail(strdup("sekisho.PolicyDB is not set"));
     if (sk_metrics_open(c->metrics_file, &err) == -1)

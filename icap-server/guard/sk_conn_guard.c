@@ -57,6 +57,8 @@ static struct sk_shm *sk_shm;
 static int sk_row = -1; /* this process's row, claimed on first accept */
 static int sk_row_pid;
 static uint16_t sk_fd_bucket[SK_FDS]; /* bucket + 1 of an fd we counted, 0 none */
+/* Accepts per descriptor number in this process, for sk_fix_conn_epoch(). */
+static uint32_t sk_fd_epoch[SK_FDS];
 
 __attribute__((constructor)) static void sk_conn_init(void)
 {
@@ -304,6 +306,9 @@ static int sk_admit(ci_connection_t *conn, int tls)
     int fam = sk_addr(SK_SA(&conn->claddr), b), what = -1;
     unsigned k;
 
+    if (conn->fd >= 0 && conn->fd < SK_FDS) /* 0 stays "unknown" after a wrap */
+        if (__atomic_add_fetch(&sk_fd_epoch[conn->fd], 1, __ATOMIC_RELEASE) == 0)
+            __atomic_add_fetch(&sk_fd_epoch[conn->fd], 1, __ATOMIC_RELEASE);
     if (fam < 0 || !sk_allowed(b, fam) || (tls && !sk_tls_issuer_ok(conn)))
         what = 0;
     if (what < 0 && sk_shm && sk_claim_row() >= 0 && conn->fd >= 0 && conn->fd < SK_FDS) {
@@ -436,18 +441,31 @@ __attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t 
 typedef void (*sk_set_max_conns_fn)(ci_service_xdata_t *, int);
 
 /* Services advertise Max-Connections in OPTIONS (srv_sekisho: all threads
- * of all children). A proxy that honours it must not be led past the
- * per-client limit, where it would get 503s and mark the service down. */
+ * of all children, from the configuration as finally read). A proxy that
+ * honours it must not be led past the per-client limit, where it would get
+ * 503s and mark the service down: the advertised value is the smaller. */
 __attribute__((visibility("default"))) void
 ci_service_set_max_connections(ci_service_xdata_t *xdata, int max_connections)
 {
     static void *slot;
     sk_set_max_conns_fn real =
         (sk_set_max_conns_fn)sk_fix_real(&slot, "ci_service_set_max_connections");
-    int limit = sk_fix_conf.max_conns_per_client;
+    int limit;
 
+    if (max_connections > 0)
+        sk_fix_capacity(max_connections); /* resolves "auto" if still unset */
+    limit = sk_fix_conf.max_conns_per_client;
     if (limit > 0 && (max_connections <= 0 || max_connections > limit))
         max_connections = limit;
     if (real)
         real(xdata, max_connections);
+}
+
+/* How many connections this process has accepted on descriptor FD (0:
+ * none seen, or FD out of range). A request whose FD still has the epoch
+ * of an earlier request is on the same connection: srv_drain.c reads the
+ * socket's inode once per connection instead of once per request. */
+__attribute__((visibility("default"))) uint32_t sk_fix_conn_epoch(int fd)
+{
+    return fd >= 0 && fd < SK_FDS ? __atomic_load_n(&sk_fd_epoch[fd], __ATOMIC_ACQUIRE) : 0;
 }

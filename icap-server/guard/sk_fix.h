@@ -22,7 +22,7 @@ struct sk_fix_conf {
     int header_timeout;       /* s from connect / first byte to end of header */
     int continue_timeout;     /* s from "100 Continue" to the next byte */
     int keepalive_timeout;    /* s idle between requests */
-    int max_conns_per_client; /* 0: no limit */
+    int max_conns_per_client; /* 0: no limit; -1 ("auto") until sk_fix_capacity() */
     int allow_all;            /* no AllowClients directive, or "any" */
     int n_cidrs;
     struct sk_cidr cidrs[SK_FIX_MAX_CIDRS];
@@ -30,6 +30,12 @@ struct sk_fix_conf {
 };
 
 extern struct sk_fix_conf sk_fix_conf;
+
+/* The connections the c-icap configuration as finally read admits
+ * (MaxServers x ThreadsPerChild): resolves MaxConnsPerClient "auto" to
+ * half of it (at least 1). Main process, after the whole configuration,
+ * before fork; idempotent. Exported for sk_guard.so (post-init). */
+void sk_fix_capacity(int total);
 
 /* Returns the real function next in the lookup order after this object. */
 void *sk_fix_real(void **slot, const char *name);

@@ -101,6 +101,12 @@ __attribute__((visibility("default"))) int sk_fix_configure(const char *name, co
         strcpy(sk_fix_conf.tls_client_ca, value);
         return sk_conn_load_client_ca(value);
     }
+    /* auto: half of what c-icap admits, known only once the whole
+     * configuration (with the admin's --config) is read: sk_fix_capacity */
+    if (strcasecmp(name, "MaxConnsPerClient") == 0 && strcmp(value, "auto") == 0) {
+        sk_fix_conf.max_conns_per_client = -1;
+        return 0;
+    }
     if (strcasecmp(name, "MaxPreview") == 0 && strcmp(value, "-1") == 0) {
         sk_fix_conf.max_preview = -1;
         return 0;
@@ -122,4 +128,10 @@ __attribute__((visibility("default"))) int sk_fix_configure(const char *name, co
     else
         return -1;
     return 0;
+}
+
+__attribute__((visibility("default"))) void sk_fix_capacity(int total)
+{
+    if (sk_fix_conf.max_conns_per_client == -1)
+        sk_fix_conf.max_conns_per_client = total / 2 > 0 ? total / 2 : 1;
 }

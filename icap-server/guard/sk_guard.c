@@ -82,10 +82,24 @@ static int sk_guard_init(struct ci_server_conf *conf)
     return CI_OK;
 }
 
+typedef void (*sk_fix_capacity_fn)(int);
+
+/* After the whole configuration (the admin's --config included): the
+ * per-client limit "auto" follows the MaxServers and ThreadsPerChild that
+ * c-icap will really use. */
+static int sk_guard_post_init(struct ci_server_conf *conf)
+{
+    sk_fix_capacity_fn fn = (sk_fix_capacity_fn)dlsym(RTLD_DEFAULT, "sk_fix_capacity");
+
+    if (fn && conf && conf->MAX_SERVERS > 0 && conf->THREADS_PER_CHILD > 0)
+        fn(conf->MAX_SERVERS * conf->THREADS_PER_CHILD);
+    return CI_OK;
+}
+
 CI_DECLARE_MOD_DATA access_control_module_t module = {
     .name = "sekisho_guard",
     .init_access_controller = sk_guard_init,
-    .post_init_access_controller = NULL,
+    .post_init_access_controller = sk_guard_post_init,
     .release_access_controller = NULL,
     .client_access = NULL,
     .request_access = sk_guard_request,

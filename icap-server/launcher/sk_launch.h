@@ -63,7 +63,7 @@ struct sk_launch_opts {
     /* Limits and client access, enforced by sk_cicap_fix.so / sk_guard.so
      * (icap-server/guard); see sk_launch_args.c for the defaults. */
     int max_servers;
-    int max_conns_per_client; /* default: half of max_servers * threads */
+    int max_conns_per_client; /* -1 (not given): "auto", see sk_fix_capacity */
     int max_conns_given;
     long max_header;    /* ICAP header bytes */
     long max_preview;   /* Preview value */

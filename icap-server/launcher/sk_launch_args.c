@@ -142,7 +142,8 @@ static void sk_usage(FILE *out)
         "  --tls-client-ca FILE  ICAPS clients need a certificate issued by this CA\n"
         "  --max-servers N      c-icap child processes at most (default %d)\n"
         "  --max-conns-per-client N  connections one address may hold (default\n"
-        "                       half of max-servers x threads; 0: no limit)\n"
+        "                       half of MaxServers x ThreadsPerChild as c-icap\n"
+        "                       reads them, --config included; 0: no limit)\n"
         "  --max-header-size BYTES  largest ICAP header (default %d; 400 beyond)\n"
         "  --max-preview BYTES  largest Preview a client may announce (default %d)\n"
         "  --header-timeout S   to send a whole ICAP header (default %d)\n"
@@ -365,9 +366,11 @@ static int sk_check_guard_opts(struct sk_launch_opts *o)
         fprintf(stderr, SK_LAUNCH_PROG ": --tls-client-ca needs --tls-listen ADDR:PORT\n");
         return -1;
     }
-    if (o->max_conns_per_client == 0 && !o->max_conns_given)
-        o->max_conns_per_client =
-            o->max_servers * o->threads / 2 > 0 ? o->max_servers * o->threads / 2 : 1;
+    /* Not given: "auto", half of MaxServers x ThreadsPerChild as c-icap
+     * finally reads them (a --config may change both): the guard resolves
+     * it after the whole configuration (sk_launch_conf.c). */
+    if (!o->max_conns_given)
+        o->max_conns_per_client = -1;
     if (o->allow_clients)
         return 0;
     if (sk_is_loopback(&o->listen) && (!o->tls || sk_is_loopback(&o->tls_listen))) {

@@ -180,9 +180,13 @@ static int sk_put_guard(FILE *f, const struct sk_launch_opts *opts, char **err)
     fprintf(f,
             "sekisho_guard.MaxHeaderSize %ld\nsekisho_guard.MaxPreview %ld\n"
             "sekisho_guard.HeaderTimeout %d\nsekisho_guard.ContinueTimeout %d\n"
-            "sekisho_guard.KeepAliveTimeout %d\nsekisho_guard.MaxConnsPerClient %d\n",
+            "sekisho_guard.KeepAliveTimeout %d\n",
             opts->max_header, opts->max_preview, opts->header_timeout, opts->continue_timeout,
-            opts->keepalive_timeout, opts->max_conns_per_client);
+            opts->keepalive_timeout);
+    if (opts->max_conns_per_client < 0) /* half of what c-icap admits, see sk_fix_capacity */
+        fprintf(f, "sekisho_guard.MaxConnsPerClient auto\n");
+    else
+        fprintf(f, "sekisho_guard.MaxConnsPerClient %d\n", opts->max_conns_per_client);
     if (sk_put(f, "sekisho_guard.AllowClients", opts->allow_clients, err) == -1)
         return -1;
     if (opts->tls_client_ca &&

@@ -1,12 +1,18 @@
 /* bench_dlp.c - module-level benchmark of the dlp scanning core: 1 MiB text
  * uploads through the same decoder chain the module builds, all built-in
- * detectors on. Prints MB/s per body kind (one core). Not a test.
+ * detectors on. Prints MB/s per body kind (one core); then the per-request
+ * cost of a small form post with two regex templates, compiling the plan
+ * per request (as before issue 17) against the plan cache the module uses
+ * (us/request and the ratio). Not a test.
  * Usage: bench_dlp [seconds-per-case]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sekisho/policy_db.h>
 
 #include "dlp.h"
 
@@ -92,6 +98,99 @@ static double sk_run(const struct sk_dlp_plan *plan, const char *ctype, const ch
     return (double)bytes / (t - t0) / 1e6;
 }
 
+/* One small form post through a fresh engine, the way the module runs a
+ * transaction once it has its plan. */
+static void sk_small_request(const struct sk_dlp_plan *plan)
+{
+    static const char body[] = "name=Taro+Yamada&ref=EMP-123456&note=order+ORD-2024-000017+"
+                               "confidential&mail=taro%40example.jp&card=4111+1111+1111+1111";
+    struct sk_dlp_engine *e = sk_dlp_engine_new(plan);
+    struct sk_dlp_ctx ctx = {.e = e, .budget = 1ull << 30};
+    struct sk_dlp_sink *s = sk_dlp_body_new(&ctx, "application/x-www-form-urlencoded", NULL);
+
+    s->write(s, (const unsigned char *)body, sizeof(body) - 1);
+    s->end(s);
+    s->destroy(s);
+    sk_dlp_engine_free(e);
+}
+
+/* A snapshot with two templates of two regexes each (issue 17's case). */
+static struct sk_snapshot *sk_bench_snapshot(char *dir)
+{
+    static const char *const a[] = {"regex:EMP-[0-9]{6}", "regex:ORD-20[0-9]{2}-[0-9]{6}",
+                                    "credit-card"};
+    static const char *const b[] = {"regex:(?i)confidential|secret", "regex:[A-Z]{2}[0-9]{7}",
+                                    "email"};
+    char path[256], *err = NULL;
+    struct sk_pdb *db;
+    struct sk_snapshot *snap = NULL;
+
+    snprintf(path, sizeof(path), "%s/policy.db", dir);
+    if ((db = sk_pdb_open(path, SK_PDB_RW | SK_PDB_CREATE, &err)) == NULL ||
+        sk_pdb_init(db, "bench", &err) != 0 || sk_pdb_write_begin(db, &err) != 0 ||
+        sk_pdb_dlp_add(db, NULL, "ids", a, 3, 1, "log", &err) <= 0 ||
+        sk_pdb_dlp_add(db, NULL, "words", b, 3, 1, "log", &err) <= 0 ||
+        sk_pdb_write_commit(db, "bench", "bench", &err) < 0 ||
+        (snap = sk_snapshot_load(db, &err)) == NULL)
+        fprintf(stderr, "bench_dlp: policy: %s\n", err ? err : "?");
+    sk_pdb_close(db);
+    free(err);
+    unlink(path);
+    strcat(path, "-wal");
+    unlink(path);
+    strcpy(path + strlen(path) - 4, "-shm");
+    unlink(path);
+    return snap;
+}
+
+/* us per small request: compile per request (CACHE NULL) or cached plan. */
+static double sk_per_request(const struct sk_snapshot *snap, struct sk_dlp_plan_cache *cache,
+                             double secs)
+{
+    const struct sk_policy *pol = sk_snapshot_default(snap);
+    const struct sk_dlp_template *tpls[16];
+    size_t n = sk_dlp_templates_of(snap, pol, SK_AT_ANY, tpls, NULL, 16);
+    double t0 = sk_now(), t;
+    unsigned long reqs = 0;
+    char *err = NULL;
+
+    do {
+        struct sk_dlp_plan *plan = NULL;
+        int rc = cache ? sk_dlp_plan_get(cache, snap, pol, SK_AT_ANY, &plan, &err)
+                       : sk_dlp_plan_build(tpls, n, &plan, &err);
+        if (rc == -1 || plan == NULL) {
+            fprintf(stderr, "bench_dlp: plan: %s\n", err ? err : "none");
+            exit(1);
+        }
+        sk_small_request(plan);
+        sk_dlp_plan_unref(plan);
+        reqs++;
+        t = sk_now();
+    } while (t - t0 < secs);
+    return (t - t0) * 1e6 / (double)reqs;
+}
+
+static void sk_bench_plans(double secs)
+{
+    char dir[] = "/tmp/sk-bench-dlp-XXXXXX";
+    struct sk_dlp_plan_cache cache;
+    struct sk_snapshot *snap;
+
+    if (mkdtemp(dir) == NULL || (snap = sk_bench_snapshot(dir)) == NULL)
+        exit(1);
+    rmdir(dir);
+    sk_dlp_plan_cache_init(&cache);
+    double per = sk_per_request(snap, NULL, secs), cached = sk_per_request(snap, &cache, secs);
+    printf("\nsmall form post, 2 templates x 2 regexes (one core)\n");
+    printf("%-44s %10s\n", "case", "us/req");
+    printf("%-44s %10.2f\n", "plan compiled per request (before)", per);
+    printf("%-44s %10.2f\n", "plan cache, once per policy content (after)", cached);
+    printf("%-44s %10.1fx (plans built: %llu)\n", "speed-up", per / cached,
+           (unsigned long long)sk_dlp_plan_cache_builds(&cache));
+    sk_dlp_plan_cache_fini(&cache);
+    sk_snapshot_unref(snap);
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 2.0;
@@ -144,7 +243,8 @@ int main(int argc, char **argv)
             sk_run(plan, cases[i].ctype, cases[i].body, cases[i].len, secs, cases[i].chunk, &hits);
         printf("%-44s %10.1f %8u\n", cases[i].name, mbs, hits);
     }
-    sk_dlp_plan_free(plan);
+    sk_dlp_plan_unref(plan);
+    sk_bench_plans(secs);
     free(text);
     free(ja);
     free(mp);

@@ -5,6 +5,7 @@
 #ifndef SK_DLP_H
 #define SK_DLP_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +46,7 @@ int sk_dlp_iban_length(const char *cc);
  * (cards: first four too, as PCI DSS allows; My Number: nothing). */
 void sk_dlp_mask(enum sk_dlp_det, const char *value, size_t n, char *out, size_t size);
 
-/* ---- the compiled templates of one transaction (dlp_plan.c) ---- */
+/* ---- the compiled templates of one policy (dlp_plan.c, dlp_cache.c) ---- */
 enum sk_dlp_custom_kind { SK_DLP_KEYWORD, SK_DLP_REGEX };
 
 struct sk_dlp_custom {
@@ -57,7 +58,7 @@ struct sk_dlp_custom {
 };
 
 struct sk_dlp_tpl {
-    const char *name; /* borrowed from the snapshot */
+    char *name; /* owned: a cached plan may outlive the snapshot it came from */
     int64_t min_count;
     int block;         /* action block (else log) */
     unsigned builtins; /* 1 << enum sk_dlp_det */
@@ -71,14 +72,58 @@ struct sk_dlp_plan {
     unsigned builtins; /* union over templates */
     size_t kw_max;     /* longest keyword */
     void *mctx;        /* pcre2_match_context * (match limits) */
+    long refs;         /* __atomic builtins; the cache holds one */
 };
 
-/* Compile N templates (borrowed from the snapshot, which outlives the
- * plan). 0 with *out (caller frees with sk_dlp_plan_free), or -1 with a
- * malloc'd *err naming the template and detector (hand-edited database). */
+/* Compile N templates (copied: the plan owns everything it points to).
+ * 0 with *out holding one reference (release with sk_dlp_plan_unref), or
+ * -1 with a malloc'd *err naming the template and detector (hand-edited
+ * database). */
 int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n, struct sk_dlp_plan **out,
                       char **err);
-void sk_dlp_plan_free(struct sk_dlp_plan *);
+void sk_dlp_plan_ref(struct sk_dlp_plan *);
+/* Drops a reference; the last one frees. NULL is ignored. */
+void sk_dlp_plan_unref(struct sk_dlp_plan *);
+
+/* The templates that apply to POL at AT (sk_txn_clock; SK_AT_ANY: all):
+ * its own, then the default policy's of SNAP (global, like URL rules)
+ * unless POL has one of the same name; a template with a schedule counts
+ * only inside it (an own one outside it still shadows the global one). At
+ * most MAX into OUT (borrowed from SNAP) and, when SEL is not NULL, which
+ * ones they are (own index, or SK_DLP_SEL_GLOBAL | default's index); the
+ * count. */
+#define SK_DLP_SEL_GLOBAL 0x80000000u
+size_t sk_dlp_templates_of(const struct sk_snapshot *snap, const struct sk_policy *pol, int64_t at,
+                           const struct sk_dlp_template **out, uint32_t *sel, size_t max);
+
+/* Compiled plans of one process, one per policy and set of templates in
+ * force (schedules), valid for one policy content
+ * (sk_snapshot_content_hash: it covers every template, so a reload that
+ * changes none of them keeps the plans; any change drops them all).
+ * Compiling (pcre2_compile + JIT) happens once per policy, schedule state
+ * and content, not per request; transactions hold a reference, so a plan
+ * dropped by a reload is freed when the last one ends. Thread-safe. */
+struct sk_dlp_plan_cache {
+    pthread_mutex_t lock;
+    char hash[72]; /* content hash the entries were built for */
+    struct sk_dlp_cache_entry {
+        char *policy;
+        uint32_t *sel; /* the templates in force (sk_dlp_templates_of) */
+        size_t nsel;
+        struct sk_dlp_plan *plan; /* NULL: no template in force */
+    } * ent;
+    size_t n;
+    uint64_t builds; /* plans compiled since init (diagnostics, tests) */
+};
+
+void sk_dlp_plan_cache_init(struct sk_dlp_plan_cache *);
+void sk_dlp_plan_cache_fini(struct sk_dlp_plan_cache *);
+/* The plan for POL of SNAP at AT: 0 with *out (a reference, release with
+ * sk_dlp_plan_unref; NULL when no template applies), or -1 with a malloc'd
+ * *err (a template does not compile, out of memory). */
+int sk_dlp_plan_get(struct sk_dlp_plan_cache *, const struct sk_snapshot *snap,
+                    const struct sk_policy *pol, int64_t at, struct sk_dlp_plan **out, char **err);
+uint64_t sk_dlp_plan_cache_builds(struct sk_dlp_plan_cache *);
 
 /* ---- the streaming engine (dlp_engine.c, dlp_detect.c) ----
  * Text arrives normalised (UTF-8, NFKC-folded digits/letters/hyphens) in

@@ -17,8 +17,7 @@
 #include "dlp.h"
 #include "dlp_report.h"
 
-#define SK_DLP_VERSION       "dlp-1"
-#define SK_DLP_MAX_TEMPLATES 256
+#define SK_DLP_VERSION "dlp-1"
 
 struct sk_dlp_cfg {
     uint64_t max_decoded;    /* decompressed bytes inspected per transaction */
@@ -26,6 +25,18 @@ struct sk_dlp_cfg {
     struct sk_pageset pages; /* block pages (option dlp.templates) */
     int on_error_block;      /* something could not be decoded: block (default) or allow */
 };
+
+/* Compiled plans of this process (after fork: of this child), shared by
+ * its threads. Lives for the process: fini() may run while a last
+ * transaction still holds a plan, which keeps its own reference. */
+static struct sk_dlp_plan_cache sk_dlp_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Diagnostics for tests and benchmarks: how many plans this process
+ * compiled (one per policy and policy content, never per request). */
+__attribute__((visibility("default"))) uint64_t sk_dlp_module_plan_builds(void)
+{
+    return sk_dlp_plan_cache_builds(&sk_dlp_cache);
+}
 
 static struct sk_dlp_cfg sk_dlp_defaults = {
     .max_decoded = 256ull << 20, .on_limit_block = 1, .on_error_block = 1};
@@ -106,57 +117,26 @@ static int sk_dlp_begin(struct sk_txn *t, void **state)
     return *state ? 0 : -1;
 }
 
-/* The templates that apply: the policy's own, then the default policy's
- * (global, like URL rules) unless the policy has one of the same name. */
-static size_t sk_dlp_templates(struct sk_txn *t, const struct sk_policy *pol,
-                               const struct sk_dlp_template **out)
-{
-    const struct sk_snapshot *snap = sk_txn_snapshot(t);
-    const struct sk_policy *def = snap ? sk_snapshot_default(snap) : NULL;
-    const struct sk_dlp_template *own, *glob;
-    size_t nown = 0, nglob = 0, n = 0;
-
-    /* a template with a schedule (--when) counts only inside it; an own
-     * template outside its schedule still shadows the global one of the
-     * same name (the policy overrides it, for all hours) */
-    own = sk_policy_dlp(pol, &nown);
-    for (size_t i = 0; i < nown && n < SK_DLP_MAX_TEMPLATES; i++)
-        if (sk_policy_dlp_active(pol, i, sk_txn_clock(t)))
-            out[n++] = &own[i];
-    if (def == NULL || def == pol)
-        return n;
-    glob = sk_policy_dlp(def, &nglob);
-    for (size_t i = 0; i < nglob && n < SK_DLP_MAX_TEMPLATES; i++) {
-        int shadowed = 0;
-        for (size_t j = 0; j < nown && !shadowed; j++)
-            shadowed = strcmp(own[j].name, glob[i].name) == 0;
-        if (!shadowed && sk_policy_dlp_active(def, i, sk_txn_clock(t)))
-            out[n++] = &glob[i];
-    }
-    return n;
-}
-
 static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
 {
     struct sk_dlp_txn *s = state;
     struct sk_module_ctx *mc = sk_txn_module_ctx(t);
     const struct sk_dlp_cfg *cfg = mc && mc->data ? mc->data : &sk_dlp_defaults;
-    const struct sk_dlp_template *tpls[SK_DLP_MAX_TEMPLATES];
     const struct sk_policy *pol;
     const char *enabled;
-    size_t n;
 
     if (sk_txn_method(t) != SK_REQMOD || !sk_txn_has_body(t) || (pol = sk_txn_policy(t)) == NULL)
         return SK_ALLOW;
     /* settings in the snapshot are canonical: "on" | "off" */
     if ((enabled = sk_policy_get(pol, "dlp.enabled")) != NULL && strcmp(enabled, "off") == 0)
         return SK_ALLOW;
-    if ((n = sk_dlp_templates(t, pol, tpls)) == 0)
-        return SK_ALLOW;
-    if (sk_dlp_plan_build(tpls, n, &s->plan, &s->err) == -1) {
+    if (sk_dlp_plan_get(&sk_dlp_cache, sk_txn_snapshot(t), pol, sk_txn_clock(t), &s->plan,
+                        &s->err) == -1) {
         sk_txn_set_reason(t, "dlp-error", s->err ? s->err : "cannot compile DLP templates");
         return SK_ERROR;
     }
+    if (s->plan == NULL) /* no template applies */
+        return SK_ALLOW;
     s->ctx.budget = cfg->max_decoded;
     if ((s->e = sk_dlp_engine_new(s->plan)) == NULL)
         return SK_ERROR;
@@ -273,7 +253,7 @@ static void sk_dlp_end(struct sk_txn *t, void *state)
     if (s->body)
         s->body->destroy(s->body);
     sk_dlp_engine_free(s->e);
-    sk_dlp_plan_free(s->plan);
+    sk_dlp_plan_unref(s->plan);
     free(s->err);
     free(s);
 }

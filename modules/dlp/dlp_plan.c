@@ -103,15 +103,18 @@ int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n, struc
 
     *out = NULL;
     *err = NULL;
+    if (p != NULL)
+        p->refs = 1;
     if (p == NULL || (n && (p->tpl = calloc(n, sizeof(*p->tpl))) == NULL))
         goto oom;
     p->ntpl = n;
     for (size_t i = 0; i < n; i++) {
-        p->tpl[i].name = tpls[i]->name;
+        if ((p->tpl[i].name = strdup(tpls[i]->name)) == NULL)
+            goto oom;
         p->tpl[i].min_count = tpls[i]->min_count > 0 ? tpls[i]->min_count : 1;
         p->tpl[i].block = strcmp(tpls[i]->action, "log") != 0; /* unknown: block */
         if (sk_dlp_plan_tpl(p, i, tpls[i]->detectors, err) == -1) {
-            sk_dlp_plan_free(p);
+            sk_dlp_plan_unref(p);
             return -1;
         }
         p->builtins |= p->tpl[i].builtins;
@@ -127,20 +130,27 @@ int sk_dlp_plan_build(const struct sk_dlp_template *const *tpls, size_t n, struc
     *out = p;
     return 0;
 oom:
-    sk_dlp_plan_free(p);
+    sk_dlp_plan_unref(p);
     *err = strdup("out of memory");
     return -1;
 }
 
-void sk_dlp_plan_free(struct sk_dlp_plan *p)
+void sk_dlp_plan_ref(struct sk_dlp_plan *p)
 {
-    if (p == NULL)
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+}
+
+void sk_dlp_plan_unref(struct sk_dlp_plan *p)
+{
+    if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     for (size_t k = 0; k < p->ncust; k++) {
         free(p->cust[k].text);
         pcre2_code_free(p->cust[k].re);
     }
     free(p->cust);
+    for (size_t i = 0; p->tpl != NULL && i < p->ntpl; i++)
+        free(p->tpl[i].name);
     free(p->tpl);
     pcre2_match_context_free(p->mctx);
     free(p);

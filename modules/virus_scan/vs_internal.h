@@ -71,6 +71,8 @@ struct sk_vs_conf {
     uint64_t mem_threshold; /* memory-threshold: held in RAM up to this */
     uint64_t decode_ratio;  /* decode-max-ratio: decoded/encoded bytes */
     uint64_t decode_floor;  /* decode-min-bytes: ratio applies beyond this */
+    uint64_t map_max;       /* heavy-bytes: spilled bodies up to this are scanned
+                             * from a read-only mapping, larger through the fd */
     const char *tmp_dir;    /* ctx->tmp_dir, borrowed */
 };
 

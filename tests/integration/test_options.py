@@ -6,7 +6,9 @@ with one method for a one-mode name (RFC 3507 4.10.2: reqmod/REQ-Service
 REQMOD; respmod/resp/avscan and the bare root RESPMOD; sekisho both),
 X-Allow-Out naming X-Infection-Found and X-Virus-ID (e2guardian reads a
 threat name only then) and a Service-ID; the same names serve REQMOD and
-RESPMOD; an unknown name is still a 404.
+RESPMOD; an unknown name is still a 404. Max-Connections follows the
+effective MaxServers x ThreadsPerChild (flags or --config) and the
+per-client limit, which really refuses the next connection (issue 17).
 
 Trust: test harness only; talks to the server it starts on loopback.
 """
@@ -17,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
-                     options, http_req_head, http_res_head)
+                     options, http_req_head, http_res_head, ProtocolError)
 
 NAMES = [  # (path as a client writes it, Methods expected)
     ("reqmod", "REQMOD"), ("REQMOD", "REQMOD"), ("Reqmod", "REQMOD"),
@@ -86,6 +88,70 @@ def g_modes(ck, srv):
             c.close()
 
 
+# issue 17 item 6: Max-Connections states what the server really accepts,
+# from the c-icap configuration as finally read (the admin's --config is
+# Included after the Service line) and the guard's per-client limit.
+MAXCONN_CASES = [  # (label, --config text, extra flags, Max-Connections, per-client limit)
+    ("--config MaxServers 2 x ThreadsPerChild 5, no per-client limit",
+     "MaxServers 2\nThreadsPerChild 5\n", ["--max-conns-per-client", "0"], 10, None),
+    ("--config MaxServers 3 x ThreadsPerChild 8, no per-client limit",
+     "MaxServers 3\nThreadsPerChild 8\n", ["--max-conns-per-client", "0"], 24, None),
+    ("--max-servers 2 --threads 7, no per-client limit",
+     None, ["--max-servers", "2", "--threads", "7", "--max-conns-per-client", "0"], 14, None),
+    ("--config MaxServers 2 x ThreadsPerChild 6, per-client auto (half)",
+     "MaxServers 2\nThreadsPerChild 6\n", [], 6, 6),
+]
+
+
+def held_503(srv, n):
+    """Open N connections that each got an OPTIONS answer and stay open,
+    then one more: its first bytes (the guard's 503, or a served answer)."""
+    held = []
+    try:
+        for _ in range(n):
+            c = IcapConn("127.0.0.1", srv.port, 10)
+            held.append(c)
+            if options(c, srv.url("sekisho")).status != 200:
+                return "held connection not served"
+        extra = IcapConn("127.0.0.1", srv.port, 10)
+        held.append(extra)
+        try:
+            r = options(extra, srv.url("sekisho"))
+            return "ICAP/1.0 %d" % r.status
+        except (EOFError, OSError, ProtocolError) as e:
+            return bytes(extra.recv_log[:16]).decode(errors="replace") or str(e)
+    finally:
+        for c in held:
+            c.close()
+
+
+def g_max_connections(ck, build, mod):
+    for label, conf, flags, want, per_client in MAXCONN_CASES:
+        srv = SekishoServer(build, modules=mod, name="maxconn", config_text=conf,
+                            extra_args=flags)
+        try:
+            srv.start()
+        except StartupError as e:
+            ck.ok("%s: server starts" % label, False, str(e))
+            continue
+        try:
+            c = srv.conn(10)
+            try:
+                r = options(c, srv.url("sekisho"))
+            finally:
+                c.close()
+            ck.eq("%s: Max-Connections" % label, r.header("Max-Connections"), str(want))
+            if per_client is not None:
+                got = held_503(srv, per_client)
+                ck.ok("%s: %d connections served, the next one refused with 503 (%s)"
+                      % (label, per_client, got), got.startswith("ICAP/1.0 503"))
+        finally:
+            srv.stop()
+            if ck.failed:
+                print(srv.daemon_log_tail())
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -107,6 +173,7 @@ def main():
         if ck.failed:
             print(srv.daemon_log_tail())
     srv.cleanup()
+    ck.group("max-connections", g_max_connections, ck, build, mod)
     return ck.summary()
 
 

@@ -27,6 +27,7 @@
 #define DLP_SO SK_TEST_MODULE_DIR "/../../lib/sekisho/modules/dlp.so"
 
 static const struct sk_module *mod;
+static void *mod_handle;
 static struct sk_module_ctx mctx;
 static struct sk_snapshot *snap;
 static char dbdir[64], dbpath[128];
@@ -98,7 +99,7 @@ static int setup(void **state)
         return -1;
     }
     sk_pdb_close(db);
-    if ((h = dlopen(DLP_SO, RTLD_NOW)) == NULL) {
+    if ((mod_handle = h = dlopen(DLP_SO, RTLD_NOW)) == NULL) {
         fprintf(stderr, "setup: %s\n", dlerror());
         return -1;
     }
@@ -141,6 +142,7 @@ struct res {
 };
 
 static const struct req *cur_req;
+static int64_t run_clock; /* the transactions' clock (schedules); 0: now */
 
 static const char *hdr_get(void *ctx, int response, const char *name)
 {
@@ -170,6 +172,8 @@ static void run(const struct req *r, struct res *out)
                      0);
     t.has_body = 1;
     t.headers = (struct sk_header_source){.get = hdr_get, .ctx = (void *)r};
+    if (run_clock)
+        t.clock = run_clock;
     sk_snapshot_ref(snap);
     sk_txn_set_snapshot(&t, snap);
     t.current = &mctx;
@@ -1036,18 +1040,120 @@ static void test_o16_max_decoded(void **state)
     free(small);
 }
 
+/* issue 17: templates are compiled once per policy and policy content,
+ * not per request; a reload that changes them rebuilds the plans, and a
+ * transaction that started before the reload finishes with its own plan
+ * (freed when it ends: ASan build). */
+static uint64_t o17_builds(void)
+{
+    uint64_t (*builds)(void) = (uint64_t(*)(void))dlsym(mod_handle, "sk_dlp_module_plan_builds");
+    assert_non_null(builds);
+    return builds();
+}
+
+static void test_o17_plan_once_per_generation(void **state)
+{
+    static const char secret[] = "quarterly numbers: newsecret-17 attached";
+    struct req blk = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .body = secret, .len = sizeof(secret) - 1};
+    struct req dflt = {
+        .ip = "10.9.9.9", .ctype = "text/plain", .body = secret, .len = sizeof(secret) - 1};
+    struct req card = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .body = "4111 1111 1111 1111", .len = 19};
+    const char *dets[] = {"keyword:newsecret-17"};
+    struct sk_pdb *db;
+    struct sk_snapshot *old = snap;
+    struct sk_txn t;
+    void *st = NULL;
+    char *err = NULL;
+
+    /* warm: this snapshot's plans for "blk" and "default" exist */
+    expect(&blk, SK_ALLOW, NULL, "before reload: keyword not in the policy");
+    expect(&dflt, SK_ALLOW, NULL, "before reload: default policy");
+    uint64_t b0 = o17_builds();
+    for (int i = 0; i < 300; i++) {
+        expect(&blk, SK_ALLOW, NULL, "many transactions, same generation");
+        expect(&dflt, SK_ALLOW, NULL, "many transactions, same generation (default)");
+    }
+    expect(&card, SK_BLOCK, "cards", "cached plan still blocks");
+    assert_int_equal(o17_builds(), b0); /* not one compile per request */
+
+    /* a transaction in flight across the reload keeps its plan */
+    assert_int_equal(
+        sk_txn_init(&t, SK_REQMOD, "POST", "http://upload.example/x", "10.0.0.2", "", ""), 0);
+    t.has_body = 1;
+    t.headers = (struct sk_header_source){.get = hdr_get, .ctx = (void *)&card};
+    sk_snapshot_ref(old);
+    sk_txn_set_snapshot(&t, old);
+    t.current = &mctx;
+    assert_int_equal(mod->txn_begin(&t, &st), 0);
+    assert_int_equal(mod->on_headers(&t, st), SK_CONTINUE);
+
+    /* reload: a new block template in "blk" */
+    if ((db = sk_pdb_open(dbpath, SK_PDB_RW, &err)) == NULL || sk_pdb_write_begin(db, &err) != 0 ||
+        sk_pdb_dlp_add(db, "blk", "o17", dets, 1, 1, "block", &err) <= 0 ||
+        sk_pdb_write_commit(db, "tester", "o17", &err) < 0 ||
+        (snap = sk_snapshot_load(db, &err)) == NULL)
+        fail_msg("reload: %s", err);
+    sk_pdb_close(db);
+    expect(&blk, SK_BLOCK, "o17", "after reload: the new template applies");
+    assert_int_equal(o17_builds(), b0 + 1);
+    for (int i = 0; i < 300; i++)
+        expect(&blk, SK_BLOCK, "o17", "after reload, many transactions");
+    expect(&dflt, SK_ALLOW, NULL, "after reload: default policy");
+    assert_int_equal(o17_builds(), b0 + 2); /* default's plan rebuilt once, too */
+
+    /* the old transaction finishes with the old plan (dropped by the cache) */
+    assert_int_equal(mod->on_body(&t, st, card.body, card.len, 1), SK_BLOCK);
+    assert_string_equal(t.rule, "cards");
+    mod->txn_end(&t, st);
+    t.current = NULL;
+    sk_txn_clear(&t);
+    sk_snapshot_unref(old);
+
+    /* a schedule on the template: a plan per set of templates in force,
+     * never another hour's (Wed 10:30 JST inside, 20:30 outside) */
+    const char *times[] = {"09:00-18:00"};
+    old = snap;
+    if ((db = sk_pdb_open(dbpath, SK_PDB_RW, &err)) == NULL || sk_pdb_write_begin(db, &err) != 0 ||
+        sk_pdb_schedule_add(db, "o17-biz", "mon-fri", times, 1, "Asia/Tokyo", &err) < 0 ||
+        sk_pdb_dlp_when(db, "blk", "o17", "o17-biz", &err) != 1 ||
+        sk_pdb_write_commit(db, "tester", "o17 when", &err) < 0 ||
+        (snap = sk_snapshot_load(db, &err)) == NULL)
+        fail_msg("schedule: %s", err);
+    sk_pdb_close(db);
+    sk_snapshot_unref(old);
+    uint64_t b1 = o17_builds();
+    for (int round = 0; round < 2; round++) {
+        run_clock = 1796175000; /* Wed 10:30 JST */
+        expect(&blk, SK_BLOCK, "o17", "inside the template's schedule");
+        run_clock = 1796175000 + 36000; /* Wed 20:30 JST */
+        expect(&blk, SK_ALLOW, NULL, "outside the template's schedule");
+    }
+    run_clock = 0;
+    assert_int_equal(o17_builds(), b1 + 2); /* one plan per schedule state */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detector_tables), cmocka_unit_test(test_one_byte_writes),
-        cmocka_unit_test(test_multipart),       cmocka_unit_test(test_encodings),
-        cmocka_unit_test(test_formats),         cmocka_unit_test(test_compressed_and_archives),
-        cmocka_unit_test(test_evasions),        cmocka_unit_test(test_block_log_mask_page),
-        cmocka_unit_test(test_iwss_email),      cmocka_unit_test(test_library_validation),
+        cmocka_unit_test(test_detector_tables),
+        cmocka_unit_test(test_one_byte_writes),
+        cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_evasions),
+        cmocka_unit_test(test_block_log_mask_page),
+        cmocka_unit_test(test_iwss_email),
+        cmocka_unit_test(test_library_validation),
         cmocka_unit_test(test_o16_card_luhn), /* issue 16 */
-        cmocka_unit_test(test_o16_mynumber),    cmocka_unit_test(test_o16_corporate),
-        cmocka_unit_test(test_o16_iban_ssn),    cmocka_unit_test(test_o16_brotli),
+        cmocka_unit_test(test_o16_mynumber),
+        cmocka_unit_test(test_o16_corporate),
+        cmocka_unit_test(test_o16_iban_ssn),
+        cmocka_unit_test(test_o16_brotli),
         cmocka_unit_test(test_o16_max_decoded),
+        cmocka_unit_test(test_o17_plan_once_per_generation), /* issue 17; changes the policy */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -89,6 +89,7 @@ static const char *fake_version(void *self)
 }
 
 static char tmpdir[64];
+static uint64_t fake_map_max; /* heavy-bytes as the module would set it; 0: none */
 
 static void install_fake(uint64_t mem_threshold)
 {
@@ -96,6 +97,7 @@ static void install_fake(uint64_t mem_threshold)
         .conf = {.mem_threshold = mem_threshold,
                  .decode_ratio = 100,
                  .decode_floor = 1 << 20,
+                 .map_max = fake_map_max,
                  .tmp_dir = tmpdir},
         .scanner = {.scan_mem = fake_scan_mem,
                     .scan_fd = fake_scan_fd,
@@ -595,6 +597,39 @@ static void test_multipart_boundary_parsing(void **s)
     assert_int_equal(sk_mp_boundary("text/plain; boundary=abc", b, sizeof(b)), -1);
     assert_int_equal(sk_mp_boundary("multipart/form-data", b, sizeof(b)), -1);
     assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=", b, sizeof(b)), -1);
+}
+
+/* issue 17: one byte over memory-threshold costs no more per byte than one
+ * under: a spilled body up to heavy-bytes is scanned from its mapping
+ * (scan_mem, whole and identical), a heavy one through the descriptor. */
+static void test_o17_spilled_scanned_from_mapping(void **s)
+{
+    static const size_t sizes[] = {4095, 4096, 4097, 65536, 65537};
+    char *body = malloc(65537);
+    struct hdrs h = {{"Content-Type"}, {"application/octet-stream"}};
+    struct sk_txn t;
+
+    for (size_t i = 0; i < 65537; i++)
+        body[i] = (char)(i * 131 + (i >> 9));
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t len = sizes[i];
+        fake_map_max = 65536;
+        install_fake(4096);
+        fake_map_max = 0;
+        fk.scans = fk.fd_scans = 0;
+        memcpy(body + len - 68, eicar, 68);
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/edge", &h, NULL);
+        assert_int_equal(run(&t, body, len, 1000), SK_BLOCK);
+        assert_int_equal(fk.scans, 1);
+        assert_int_equal(fk.fd_scans, len > 65536 ? 1 : 0);
+        assert_int_equal(fk.last_len, len);
+        assert_memory_equal(fk.last, body, len);
+        assert_true(dir_is_empty(tmpdir)); /* spill file gone */
+        sk_txn_clear(&t);
+        for (size_t k = len - 68; k < len; k++) /* restore the pattern */
+            body[k] = (char)(k * 131 + (k >> 9));
+    }
+    free(body);
 }
 
 static void test_spill_to_file_and_removed(void **s)
@@ -1312,6 +1347,7 @@ int main(void)
         cmocka_unit_test(test_pua_wanted),
         cmocka_unit_test_setup(test_o16_size_boundary, setup),
         cmocka_unit_test_setup(test_o16_decoded_size, setup),
+        cmocka_unit_test(test_o17_spilled_scanned_from_mapping),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
