@@ -23,8 +23,8 @@ extern "C" {
 
 /* Bumped on any incompatible change of this header. The loader refuses a
  * module whose stamp differs. */
-#define SK_MODULE_ABI                                                                              \
-    0x534b0004u /* "SK" 0004: changed() hook, sk_url_decision.when (0003: option table) */
+/* "SK" 0004: changed() hook, sk_url_decision.when (0003: option table) */
+#define SK_MODULE_ABI 0x534b0004u
 
 /* The exported symbol the loader looks up in every module object. */
 #define SK_MODULE_SYMBOL "sk_module_descriptor"
