@@ -62,6 +62,7 @@ struct sk_dc_shm {
 };
 
 static struct sk_dc_shm *sk_dc;
+void (*sk_dircache_test_midwrite)(void); /* unit tests only: NULL */
 
 static size_t sk_dc_map_len(size_t slots)
 {
@@ -225,6 +226,8 @@ int sk_dircache_put(const char *key, const char *groups, int64_t now, int64_t tt
     d->index[s].hash = h;
     d->index[s].at = now;
     memcpy(d->body[s].key, key, klen + 1);
+    if (sk_dircache_test_midwrite != NULL)
+        sk_dircache_test_midwrite();
     memcpy(d->body[s].groups, groups, glen + 1);
     __atomic_store_n(&d->writing, 0, __ATOMIC_SEQ_CST);
     rc = 0;

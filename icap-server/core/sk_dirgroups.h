@@ -46,6 +46,10 @@ int sk_dircache_put(const char *key, const char *groups, int64_t now, int64_t tt
 /* 1 for the first caller on the node after a -2 put (to log it once). */
 int sk_dircache_first_too_big(void);
 void sk_dircache_clear(void);
+/* Unit tests only (NULL otherwise): called by put halfway through writing
+ * a slot, with the lock held (tests/unit/test_dirgroups.c kills a process
+ * there to check the robust lock). */
+extern void (*sk_dircache_test_midwrite)(void);
 size_t sk_dircache_count(void);
 
 /* How a transaction's directory groups were found. */
