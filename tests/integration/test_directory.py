@@ -227,6 +227,9 @@ def g_daemon(ck, srv, ldap):
           (before, cicap_children(master)))
     r = reqmod(srv, "http://eng-blocked.example/reconf/alice", ["X-Authenticated-User: alice"])
     ck.ok("slapd down, child replaced: alice still served from the node-wide cache", blocked(r))
+    # on-error is block here: a neutral site tells the cache from on-error
+    r = reqmod(srv, "http://neutral.example/reconf/alice", ["X-Authenticated-User: alice"])
+    ck.eq("... and on a neutral site she passes (cache, not directory.on-error)", r.status, 204)
     log_line(srv, "http://eng-blocked.example/reconf/alice")
     ck.ok("... answered by the new child",
           answering_pids(srv, "reconf") and not answering_pids(srv, "reconf") & set(before),
@@ -301,22 +304,25 @@ def g_recycle(ck, build, ldap):
         at_fill = set(cicap_children(master)) if master else set()
         ldap.stop()
         verdicts = []
-        for i in range(12):
+        for i in range(16):
+            # even: eng-blocked (blocked), odd: neutral (passes only when
+            # the cache answers; directory.on-error would block it)
+            site = "eng-blocked" if i % 2 == 0 else "neutral"
             for attempt in range(3):
                 # a connection reset by a retiring child is c-icap's known
                 # recycling window (icap-server/README.md), not an answer
                 try:
-                    r = reqmod(srv, "http://eng-blocked.example/recycle/%d" % i,
+                    r = reqmod(srv, "http://%s.example/recycle/%d" % (site, i),
                                ["X-Authenticated-User: alice"])
                     break
                 except OSError:
                     r = None
                     time.sleep(0.2)
-            verdicts.append(blocked(r))
+            verdicts.append(r and (blocked(r) if i % 2 == 0 else r.status == 204))
             time.sleep(0.3)  # c-icap's master retires children once a second
-        ck.eq("recycle: slapd down, all 12 served from the cache (blocked by eng)",
-              verdicts, [True] * 12)
-        log_line(srv, "http://eng-blocked.example/recycle/11")
+        ck.eq("recycle: slapd down, all 16 served from the cache (eng blocks, neutral passes)",
+              verdicts, [True] * 16)
+        log_line(srv, "http://neutral.example/recycle/15")
         pids = answering_pids(srv, "recycle")
         ck.ok("recycle: children forked after the lookup answered too (recycled)",
               at_fill and pids - at_fill, (at_fill, pids))
