@@ -30,6 +30,7 @@
 #include <sekisho/policy_snapshot.h>
 
 #include "sk_accesslog.h"
+#include "sk_dirgroups.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
 #include "sk_notify.h"
@@ -810,6 +811,9 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     /* before fork, so every child shares the same table */
     if (sk_infected_init(65536) == -1)
         return sk_fail(strdup("cannot map the infected-URL table"));
+    /* node-wide directory cache: survives reloads and recycled children */
+    if (sk_dircache_init(SK_DIRCACHE_MAX) == -1)
+        ci_debug_printf(1, "sekisho: directory groups cached per process (no shared table)\n");
     if (sk_drain_setup() == -1)
         return sk_fail(strdup("cannot map the graceful-stop flag"));
 

@@ -1,14 +1,36 @@
-/* sk_dirgroups.c - directory groups for a transaction: the per-process
- * membership cache (hash table under one mutex, shared by the threads of
- * one c-icap child) and the lookup bounded by directory.timeout.
- * SECURITY: the user name is client-controlled (an ICAP header): it reaches
- * LDAP only as an escaped filter value (dir_ldap.c) and the log escaped. */
+/* sk_dirgroups.c - directory groups for a transaction: the node-wide
+ * membership cache and the lookup bounded by directory.timeout.
+ *
+ * The cache lives in one anonymous shared mapping the c-icap master makes
+ * in post_init, before fork (like the notify page, sk_notify.c, and the
+ * infected-URL table, sk_infected.c), so every child sees every other
+ * child's entries and the cache survives the children: a reload (policy
+ * or signatures) and c-icap's recycling (MaxRequestsPerChild) replace the
+ * children, not the master's mapping. A fixed table, open addressing with
+ * SK_DIRCACHE_PROBE slots probed, under one process-shared robust mutex
+ * (a child killed while holding it: the next locker clears the slot that
+ * child was writing and goes on). Layout: a compact index (keyed hash,
+ * fetched-at) probed per lookup, and a fixed-size body per slot (key and
+ * groups as bounded strings) touched only on a hash match, so a lookup
+ * reads one or two cache lines and memory pages are touched only for the
+ * slots in use. Sizes: sk_dirgroups.h.
+ *
+ * SECURITY: the user name is client-controlled (an ICAP header): it
+ * reaches LDAP only as an escaped filter value (dir_ldap.c) and the log
+ * escaped; it is hashed with SipHash under a key drawn at start, so a
+ * client cannot aim names at one slot run to evict someone's entry, and
+ * the full key is compared on lookup, so a hash collision never serves
+ * another user's groups. Fresh entries are never evicted. */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sekisho/directory.h>
 #include <sekisho/policy_snapshot.h>
@@ -16,122 +38,232 @@
 #include "sekisho/text.h"
 #include "sk_dirgroups.h"
 
-#define SK_DC_BUCKETS 4096
-
-struct sk_dc_entry {
-    struct sk_dc_entry *next;
-    char *key;
-    char *groups;
-    int64_t at;
+struct sk_dc_index {
+    uint64_t hash; /* keyed hash of the key; 0 = empty */
+    int64_t at;    /* fetched at, CLOCK_MONOTONIC seconds (node-wide clock) */
 };
 
-static struct sk_dc_entry *sk_dc_tab[SK_DC_BUCKETS];
-static size_t sk_dc_n;
-static pthread_mutex_t sk_dc_lock = PTHREAD_MUTEX_INITIALIZER;
+struct sk_dc_body {
+    char key[SK_DIRCACHE_KEY]; /* "directory tag\nlower-case user" */
+    char groups[SK_DIRCACHE_GROUPS];
+};
 
-static struct sk_dc_entry **sk_dc_slot(const char *key)
+struct sk_dc_shm {
+    pthread_mutex_t lock; /* PTHREAD_PROCESS_SHARED, robust */
+    unsigned char hkey[16];
+    size_t nslots;
+    size_t count;
+    size_t writing;       /* slot + 1 being written under the lock, 0 none */
+    uint64_t too_big;     /* answers not cached: larger than a slot */
+    int too_big_reported; /* the first one was logged (once per node) */
+    struct sk_dc_index *index;
+    struct sk_dc_body *body;
+    size_t map_len;
+};
+
+static struct sk_dc_shm *sk_dc;
+void (*sk_dircache_test_midwrite)(void); /* unit tests only: NULL */
+
+static size_t sk_dc_map_len(size_t slots)
 {
-    uint64_t h = sk_fnv1a64(key, strlen(key), 0);
-    struct sk_dc_entry **e = &sk_dc_tab[h % SK_DC_BUCKETS];
-
-    while (*e != NULL && strcmp((*e)->key, key) != 0)
-        e = &(*e)->next;
-    return e;
+    return sizeof(struct sk_dc_shm) + slots * sizeof(struct sk_dc_index) +
+           slots * sizeof(struct sk_dc_body);
 }
 
-static void sk_dc_free(struct sk_dc_entry *e)
+int sk_dircache_init(size_t slots)
 {
-    free(e->key);
-    free(e->groups);
-    free(e);
+    pthread_mutexattr_t a;
+    struct sk_dc_shm *d;
+    size_t len;
+    void *p;
+
+    if (sk_dc != NULL) /* reconfigure: this object stays loaded (srv_sekisho.c) */
+        return 0;
+    if (slots < SK_DIRCACHE_PROBE)
+        slots = SK_DIRCACHE_PROBE;
+    len = sk_dc_map_len(slots);
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    d = p;
+    d->map_len = len;
+    d->nslots = slots;
+    /* pointers into the mapping stay valid in every child: same address */
+    d->index = (struct sk_dc_index *)(d + 1);
+    d->body = (struct sk_dc_body *)(d->index + slots);
+    if (getrandom(d->hkey, sizeof(d->hkey), 0) != (ssize_t)sizeof(d->hkey)) {
+        munmap(p, len);
+        return -1;
+    }
+    if (pthread_mutexattr_init(&a) != 0 ||
+        pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0 ||
+        pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0 ||
+        pthread_mutex_init(&d->lock, &a) != 0) {
+        munmap(p, len);
+        return -1;
+    }
+    pthread_mutexattr_destroy(&a);
+    sk_dc = d;
+    return 0;
+}
+
+void sk_dircache_fini(void)
+{
+    if (sk_dc == NULL)
+        return;
+    pthread_mutex_destroy(&sk_dc->lock);
+    munmap(sk_dc, sk_dc->map_len);
+    sk_dc = NULL;
+}
+
+/* The mapping; made on first use when init never ran (unit tests, or a
+ * master that could not map it: then the cache is per process). */
+static struct sk_dc_shm *sk_dc_get(void)
+{
+    if (sk_dc == NULL)
+        sk_dircache_init(SK_DIRCACHE_MAX);
+    return sk_dc;
+}
+
+static int sk_dc_lock(struct sk_dc_shm *d)
+{
+    int r = pthread_mutex_lock(&d->lock);
+
+    if (r == EOWNERDEAD) {
+        /* the holder died, perhaps halfway through a slot: drop that one
+         * and count again (rare; reads the index only) */
+        size_t w = __atomic_load_n(&d->writing, __ATOMIC_SEQ_CST);
+        if (w > 0 && w <= d->nslots)
+            d->index[w - 1].hash = 0;
+        __atomic_store_n(&d->writing, 0, __ATOMIC_SEQ_CST);
+        d->count = 0;
+        for (size_t s = 0; s < d->nslots; s++)
+            d->count += d->index[s].hash != 0;
+        r = pthread_mutex_consistent(&d->lock);
+    }
+    return r == 0 ? 0 : -1;
+}
+
+static uint64_t sk_dc_hash(const struct sk_dc_shm *d, const char *key, size_t len)
+{
+    uint64_t h = sk_siphash24(key, len, d->hkey);
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+/* Slot holding KEY, or -1. Lock held. */
+static long sk_dc_find(const struct sk_dc_shm *d, uint64_t h, const char *key)
+{
+    for (size_t i = 0; i < SK_DIRCACHE_PROBE; i++) {
+        size_t s = (h + i) % d->nslots;
+        if (d->index[s].hash == h && strcmp(d->body[s].key, key) == 0)
+            return (long)s;
+    }
+    return -1;
 }
 
 int sk_dircache_get(const char *key, int64_t now, int64_t ttl, char **groups)
 {
-    int rc = 0;
+    struct sk_dc_shm *d = sk_dc_get();
+    char copy[SK_DIRCACHE_GROUPS];
+    size_t len = strlen(key);
+    int64_t at = 0;
+    long s;
 
     *groups = NULL;
-    pthread_mutex_lock(&sk_dc_lock);
-    struct sk_dc_entry *e = *sk_dc_slot(key);
-    if (e != NULL && (*groups = strdup(e->groups)) != NULL)
-        rc = now - e->at < ttl ? 1 : 2;
-    pthread_mutex_unlock(&sk_dc_lock);
-    return rc;
-}
-
-/* Drop entries older than TTL. Lock held. */
-static void sk_dc_expire(int64_t now, int64_t ttl)
-{
-    for (size_t b = 0; b < SK_DC_BUCKETS; b++)
-        for (struct sk_dc_entry **e = &sk_dc_tab[b]; *e != NULL;) {
-            if (now - (*e)->at >= ttl) {
-                struct sk_dc_entry *old = *e;
-                *e = old->next;
-                sk_dc_free(old);
-                sk_dc_n--;
-            } else {
-                e = &(*e)->next;
-            }
-        }
+    if (d == NULL || len >= SK_DIRCACHE_KEY)
+        return 0;
+    uint64_t h = sk_dc_hash(d, key, len);
+    if (sk_dc_lock(d) == -1)
+        return 0;
+    if ((s = sk_dc_find(d, h, key)) >= 0) {
+        memcpy(copy, d->body[s].groups, sizeof(copy));
+        at = d->index[s].at;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (s < 0)
+        return 0;
+    copy[sizeof(copy) - 1] = '\0';
+    if ((*groups = strdup(copy)) == NULL)
+        return 0;
+    return now - at < ttl ? 1 : 2;
 }
 
 int sk_dircache_put(const char *key, const char *groups, int64_t now, int64_t ttl)
 {
-    char *g = strdup(groups);
+    struct sk_dc_shm *d = sk_dc_get();
+    size_t klen = strlen(key), glen = strlen(groups);
+    long s, victim = -1;
     int rc = -1;
 
-    if (g == NULL)
+    if (d == NULL)
         return -1;
-    pthread_mutex_lock(&sk_dc_lock);
-    struct sk_dc_entry **slot = sk_dc_slot(key), *e = *slot;
-    if (e != NULL) {
-        free(e->groups);
-        e->groups = g;
-        e->at = now;
-        g = NULL;
-        rc = 0;
-        goto out;
+    if (klen >= SK_DIRCACHE_KEY || glen >= SK_DIRCACHE_GROUPS) {
+        __atomic_add_fetch(&d->too_big, 1, __ATOMIC_RELAXED);
+        return -2;
     }
-    if (sk_dc_n >= SK_DIRCACHE_MAX) {
-        sk_dc_expire(now, ttl);
-        if (sk_dc_n >= SK_DIRCACHE_MAX)
+    uint64_t h = sk_dc_hash(d, key, klen);
+    if (sk_dc_lock(d) == -1)
+        return -1;
+    if ((s = sk_dc_find(d, h, key)) < 0) {
+        /* an empty slot, else the longest-expired one; fresh ones stay */
+        for (size_t i = 0; i < SK_DIRCACHE_PROBE; i++) {
+            size_t t = (h + i) % d->nslots;
+            if (d->index[t].hash == 0) {
+                victim = (long)t;
+                break;
+            }
+            if (now - d->index[t].at >= ttl && (victim < 0 || d->index[t].at < d->index[victim].at))
+                victim = (long)t;
+        }
+        if (victim < 0)
             goto out;
-        slot = sk_dc_slot(key);
+        s = victim;
     }
-    if ((e = calloc(1, sizeof(*e))) == NULL || (e->key = strdup(key)) == NULL) {
-        free(e);
-        goto out;
-    }
-    e->groups = g;
-    e->at = now;
-    g = NULL;
-    *slot = e;
-    sk_dc_n++;
+    /* atomic stores: neither dropped nor moved by the compiler, so a
+     * holder that dies anywhere in between leaves `writing` pointing here */
+    __atomic_store_n(&d->writing, (size_t)s + 1, __ATOMIC_SEQ_CST);
+    d->count += d->index[s].hash == 0;
+    d->index[s].hash = h;
+    d->index[s].at = now;
+    memcpy(d->body[s].key, key, klen + 1);
+    if (sk_dircache_test_midwrite != NULL)
+        sk_dircache_test_midwrite();
+    memcpy(d->body[s].groups, groups, glen + 1);
+    __atomic_store_n(&d->writing, 0, __ATOMIC_SEQ_CST);
     rc = 0;
 out:
-    pthread_mutex_unlock(&sk_dc_lock);
-    free(g);
+    pthread_mutex_unlock(&d->lock);
     return rc;
+}
+
+int sk_dircache_first_too_big(void)
+{
+    struct sk_dc_shm *d = sk_dc_get();
+    return d != NULL && __atomic_exchange_n(&d->too_big_reported, 1, __ATOMIC_RELAXED) == 0;
 }
 
 void sk_dircache_clear(void)
 {
-    pthread_mutex_lock(&sk_dc_lock);
-    for (size_t b = 0; b < SK_DC_BUCKETS; b++)
-        while (sk_dc_tab[b] != NULL) {
-            struct sk_dc_entry *e = sk_dc_tab[b];
-            sk_dc_tab[b] = e->next;
-            sk_dc_free(e);
-        }
-    sk_dc_n = 0;
-    pthread_mutex_unlock(&sk_dc_lock);
+    struct sk_dc_shm *d = sk_dc_get();
+
+    if (d == NULL || sk_dc_lock(d) == -1)
+        return;
+    for (size_t s = 0; s < d->nslots; s++)
+        if (d->index[s].hash != 0)
+            d->index[s].hash = 0;
+    d->count = 0;
+    pthread_mutex_unlock(&d->lock);
 }
 
 size_t sk_dircache_count(void)
 {
-    pthread_mutex_lock(&sk_dc_lock);
-    size_t n = sk_dc_n;
-    pthread_mutex_unlock(&sk_dc_lock);
+    struct sk_dc_shm *d = sk_dc_get();
+    size_t n = 0;
+
+    if (d == NULL || sk_dc_lock(d) == -1)
+        return 0;
+    n = d->count;
+    pthread_mutex_unlock(&d->lock);
     return n;
 }
 
@@ -211,7 +343,15 @@ enum sk_dirgroups_rc sk_dirgroups_resolve(const struct sk_snapshot *snap, const 
         goto out;
     }
     if (sk_dg_lookup(dirs, n, user, timeout_ms, &found, &err) == 0) {
-        sk_dircache_put(key.data, found.data ? found.data : "", now, (int64_t)ttl);
+        if (sk_dircache_put(key.data, found.data ? found.data : "", now, (int64_t)ttl) == -2 &&
+            sk_dircache_first_too_big()) {
+            sk_text_escape(&esc, user, 256);
+            log(1,
+                "sekisho: txn %s: user '%s': %zu bytes of groups or a name over the directory"
+                " cache's slot (%d, %d bytes): not cached, asked every time (logged once)\n",
+                txn_id, esc.data ? esc.data : "", found.len, SK_DIRCACHE_GROUPS - 1,
+                SK_DIRCACHE_KEY - 1);
+        }
         sk_dg_append(out, found.data);
         rc = SK_DIRG_LOOKUP;
         goto out;

@@ -248,6 +248,60 @@ uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed)
     return h;
 }
 
+static uint64_t sk_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+#define SK_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SK_SIPROUND                                                                                \
+    do {                                                                                           \
+        v0 += v1;                                                                                  \
+        v1 = SK_ROTL(v1, 13) ^ v0;                                                                 \
+        v0 = SK_ROTL(v0, 32);                                                                      \
+        v2 += v3;                                                                                  \
+        v3 = SK_ROTL(v3, 16) ^ v2;                                                                 \
+        v0 += v3;                                                                                  \
+        v3 = SK_ROTL(v3, 21) ^ v0;                                                                 \
+        v2 += v1;                                                                                  \
+        v1 = SK_ROTL(v1, 17) ^ v2;                                                                 \
+        v2 = SK_ROTL(v2, 32);                                                                      \
+    } while (0)
+
+uint64_t sk_siphash24(const void *data, size_t len, const unsigned char key[16])
+{
+    const unsigned char *p = data;
+    uint64_t k0 = sk_le64(key), k1 = sk_le64(key + 8);
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+    uint64_t m, b = (uint64_t)len << 56;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        m = sk_le64(p + i);
+        v3 ^= m;
+        SK_SIPROUND;
+        SK_SIPROUND;
+        v0 ^= m;
+    }
+    for (size_t j = 0; i + j < len; j++)
+        b |= (uint64_t)p[i + j] << (8 * j);
+    v3 ^= b;
+    SK_SIPROUND;
+    SK_SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SK_SIPROUND;
+    SK_SIPROUND;
+    SK_SIPROUND;
+    SK_SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
 int sk_b64_digit(unsigned char c, int urlsafe)
 {
     if (c >= 'A' && c <= 'Z')

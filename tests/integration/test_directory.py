@@ -14,9 +14,15 @@ Checks:
 - slapd killed: alice is served from the cache (fresh, then stale after
   directory.cache-ttl with a log line); dave, never cached, gets
   directory.on-error (block by default, then header-groups lets him pass);
+- the cache is node-wide and outlives the c-icap children: during the
+  outage a reconfigure (RUN/c-icap.ctl) and the policy changes (each
+  replaces the children, icap-server/README.md "Reload") keep alice
+  served from it, and so does c-icap's recycling (MaxRequestsPerChild 3,
+  a second server);
 - a directory that accepts and never answers: the transaction ends after
   directory.timeout with directory.on-error.
-One c-icap child (--max-servers 1): the cache is per child process.
+One c-icap child (--max-servers 1) in the main server, so "cached" is not
+hidden by another child asking the directory.
 
 Trust: test harness only; talks to the servers it starts on loopback.
 """
@@ -24,6 +30,7 @@ Trust: test harness only; talks to the servers it starts on loopback.
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -33,6 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
                      http_req_head)
 import ldaplib  # noqa: E402
+from test_reload_once import (answering_pids, cicap_children,  # noqa: E402
+                              cicap_master, wait_for)
 
 
 def reqmod(srv, url, extra):
@@ -46,6 +55,39 @@ def reqmod(srv, url, extra):
 
 def blocked(r):
     return r.status == 200 and r.http_status() == 403
+
+
+def replaced(master, before, limit=15):
+    """Waits until none of the c-icap children BEFORE is left and a new one
+    runs; the seconds it took, or None."""
+    def done():
+        now = cicap_children(master)
+        return bool(now) and not set(now) & set(before)
+    return wait_for(done, limit)
+
+
+def server_log(srv):
+    try:
+        with open(os.path.join(srv.run_dir, "server.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def wait_live(srv, limit=20):
+    """Waits until the children use the newest policy generation: the
+    master's post_init (run at start and at every reconfigure, right before
+    it forks the new children) logged it or a newer one. A reload can wait
+    ~2 s for the previous one's children to retire (icap-server/README.md
+    "Reload"), so a fixed sleep is not enough."""
+    gen = int(srv.policy_cmd("generation").stdout.split()[0])
+
+    def done():
+        return any(int(m.group(1)) >= gen for m in
+                   re.finditer(r"module\(s\), policy generation (\d+)", server_log(srv)))
+    ok = wait_for(done, limit) is not None
+    time.sleep(0.5)  # the old children stop taking connections
+    return ok
 
 
 def log_line(srv, url, timeout=5.0):
@@ -172,9 +214,34 @@ def g_daemon(ck, srv, ldap):
     ck.ok("daemon log names the failure and the decision",
           "user 'dave' not cached: blocked (directory.on-error block)" in srv.daemon_log_tail(20000))
 
+    # the cache belongs to the node, not to a child: replace the child
+    master = cicap_master(srv)
+    before = cicap_children(master) if master else []
+    ck.ok("one c-icap child below the master", len(before) == 1, before)
+    fd = os.open(os.path.join(srv.run_dir, "c-icap.ctl"), os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, b"reconfigure")
+    finally:
+        os.close(fd)
+    ck.ok("reconfigure replaced the child", replaced(master, before) is not None,
+          (before, cicap_children(master)))
+    r = reqmod(srv, "http://eng-blocked.example/reconf/alice", ["X-Authenticated-User: alice"])
+    ck.ok("slapd down, child replaced: alice still served from the node-wide cache", blocked(r))
+    # on-error is block here: a neutral site tells the cache from on-error
+    r = reqmod(srv, "http://neutral.example/reconf/alice", ["X-Authenticated-User: alice"])
+    ck.eq("... and on a neutral site she passes (cache, not directory.on-error)", r.status, 204)
+    log_line(srv, "http://eng-blocked.example/reconf/alice")
+    ck.ok("... answered by the new child",
+          answering_pids(srv, "reconf") and not answering_pids(srv, "reconf") & set(before),
+          (answering_pids(srv, "reconf"), before))
+
+    before = cicap_children(master)
     srv.policy_cmd("set", "directory.on-error", "header-groups")
     srv.policy_cmd("set", "directory.cache-ttl", "1s")
     time.sleep(2.5)  # the server picks the change up (< 1 s) and alice's entry goes stale
+    ck.ok("the policy changes are live", wait_live(srv))
+    ck.ok("the policy changes replaced the child (reload)", replaced(master, before) is not None,
+          (before, cicap_children(master)))
     r = reqmod(srv, "http://neutral.example/erin", ["X-Authenticated-User: erin"])
     ck.eq("on-error header-groups: erin (never cached) passes with header groups", r.status, 204)
     r = reqmod(srv, "http://eng-blocked.example/erin2", ["X-Authenticated-User: erin",
@@ -199,7 +266,7 @@ def g_timeout(ck, srv, ldap):
                        "--bind-dn", ldaplib.BIND_DN, "--password-file", ldap.password_file)
         srv.policy_cmd("set", "directory.timeout", "500")
         srv.policy_cmd("set", "directory.on-error", "block")
-        time.sleep(1.5)  # picked up by the server
+        ck.ok("the silent directory is live", wait_live(srv))
         t0 = time.monotonic()
         r = reqmod(srv, "http://neutral.example/silent", ["X-Authenticated-User: alice"])
         dt = time.monotonic() - t0
@@ -211,6 +278,61 @@ def g_timeout(ck, srv, ldap):
         ck.ok("daemon log says it timed out", "timed out" in srv.daemon_log_tail(20000))
     finally:
         silent.close()
+
+
+def g_recycle(ck, build, ldap):
+    """c-icap's recycling during an outage: MaxRequestsPerChild 3, so each
+    child retires after 3 transactions and the master forks a new one;
+    every one of them serves alice from the cache the first child filled."""
+    ldap.start()
+    srv = SekishoServer(build, modules="url_block", name="dir-recycle",
+                        config_text="MaxRequestsPerChild 3\n",
+                        extra_args=["--max-servers", "2", "--threads", "4",
+                                    "--max-conns-per-client", "0"])
+    try:
+        srv.init_db()
+        srv.policy_cmd("policy", "add", "eng", "--group", "AllStaff", "--priority", "10")
+        srv.policy_cmd("url", "add", "--list", "block", "--match", "domain",
+                       "eng-blocked.example", "--policy", "eng")
+        srv.policy_cmd("directory", "add", "corp", "--uri", ldap.uri, "--base", ldaplib.BASE,
+                       "--bind-dn", ldaplib.BIND_DN, "--password-file", ldap.password_file)
+        srv.policy_cmd("set", "directory.timeout", "3000")
+        srv.start()
+        r = reqmod(srv, "http://eng-blocked.example/fill/alice", ["X-Authenticated-User: alice"])
+        ck.ok("recycle: alice looked up (slapd up)", blocked(r))
+        master = cicap_master(srv)
+        at_fill = set(cicap_children(master)) if master else set()
+        ldap.stop()
+        verdicts = []
+        for i in range(16):
+            # even: eng-blocked (blocked), odd: neutral (passes only when
+            # the cache answers; directory.on-error would block it)
+            site = "eng-blocked" if i % 2 == 0 else "neutral"
+            for attempt in range(3):
+                # a connection reset by a retiring child is c-icap's known
+                # recycling window (icap-server/README.md), not an answer
+                try:
+                    r = reqmod(srv, "http://%s.example/recycle/%d" % (site, i),
+                               ["X-Authenticated-User: alice"])
+                    break
+                except OSError:
+                    r = None
+                    time.sleep(0.2)
+            verdicts.append(r and (blocked(r) if i % 2 == 0 else r.status == 204))
+            time.sleep(0.3)  # c-icap's master retires children once a second
+        ck.eq("recycle: slapd down, all 16 served from the cache (eng blocks, neutral passes)",
+              verdicts, [True] * 16)
+        log_line(srv, "http://neutral.example/recycle/15")
+        pids = answering_pids(srv, "recycle")
+        ck.ok("recycle: children forked after the lookup answered too (recycled)",
+              at_fill and pids - at_fill, (at_fill, pids))
+        ck.ok("recycle: no child fell back to directory.on-error",
+              "not cached" not in srv.daemon_log_tail(50000))
+    finally:
+        srv.stop()
+        if ck.failed:
+            print(srv.daemon_log_tail())
+        srv.cleanup()
 
 
 def main():
@@ -252,6 +374,9 @@ def main():
         if ck.failed:
             print(srv.daemon_log_tail())
         srv.cleanup()
+    try:
+        ck.group("recycle", g_recycle, ck, build, ldap)
+    finally:
         ldap.cleanup()
     return ck.summary()
 

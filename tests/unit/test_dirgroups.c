@@ -1,10 +1,17 @@
 /* test_dirgroups.c - directory groups without a directory: the nested-group
  * walk (depth and size bounds, cycles, errors) over a fake directory, DN ->
- * group name, and the per-process membership cache (fresh/stale/full,
- * threads). The LDAP path itself is tested against a real slapd in
- * tests/integration/test_directory.py. */
+ * group name, SipHash against OpenSSL's, and the node-wide membership
+ * cache (fresh/stale, fill and eviction, bounds, threads, two processes
+ * sharing it across fork, the robust lock after a holder died). The LDAP path itself is tested
+ * against a real slapd in tests/integration/test_directory.py. */
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,29 +195,99 @@ static void test_cache_fresh_stale(void **st)
     assert_int_equal(sk_dircache_count(), 0);
 }
 
+/* Fill a small table: every put succeeds until a probe window is all
+ * fresh; then nothing fresh is evicted; once expired, the oldest goes. */
 static void test_cache_full(void **st)
 {
     char key[32], *g = NULL;
+    int n = 0;
 
     (void)st;
-    sk_dircache_clear();
-    for (int i = 0; i < SK_DIRCACHE_MAX; i++) {
+    sk_dircache_fini();
+    assert_int_equal(sk_dircache_init(64), 0);
+    for (int i = 0; i < 1000; i++) {
         snprintf(key, sizeof(key), "t\nu%d", i);
-        assert_int_equal(sk_dircache_put(key, "G", i < 10 ? 0 : 500, 100), 0);
+        int rc = sk_dircache_put(key, "G", 500, 100);
+        assert_true(rc == 0 || rc == -1);
+        n += rc == 0;
     }
-    /* full: the 10 expired entries make room */
-    assert_int_equal(sk_dircache_put("t\nnew", "N", 550, 100), 0);
-    assert_int_equal(sk_dircache_count(), SK_DIRCACHE_MAX - 10 + 1);
-    assert_int_equal(sk_dircache_get("t\nu0", 550, 100, &g), 0);
-    /* full of fresh entries: not cached, nothing evicted */
-    for (int i = 0; i < 9; i++) {
-        snprintf(key, sizeof(key), "t\nv%d", i);
-        assert_int_equal(sk_dircache_put(key, "G", 550, 100), 0);
+    /* 64 slots: most of them filled, never more */
+    assert_int_equal(sk_dircache_count(), n);
+    assert_true(n > 40 && n <= 64);
+    /* full of fresh entries: the new answer is not cached, none evicted */
+    int fresh = 0;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "t\nu%d", i);
+        if (sk_dircache_get(key, 550, 100, &g) == 1) {
+            assert_string_equal(g, "G");
+            fresh++;
+        }
+        free(g);
     }
-    assert_int_equal(sk_dircache_put("t\nextra", "X", 550, 100), -1);
-    assert_int_equal(sk_dircache_get("t\nu500", 550, 100, &g), 1);
+    assert_int_equal(fresh, n);
+    for (int i = 1000; i < 1200; i++) {
+        snprintf(key, sizeof(key), "t\nx%d", i);
+        assert_int_equal(sk_dircache_put(key, "X", 550, 100), -1);
+    }
+    /* expired (at 600, ttl 100): replaced, the count stays */
+    assert_int_equal(sk_dircache_put("t\nnew", "N", 600, 100), 0);
+    assert_int_equal(sk_dircache_count(), n);
+    assert_int_equal(sk_dircache_get("t\nnew", 600, 100, &g), 1);
+    assert_string_equal(g, "N");
     free(g);
-    sk_dircache_clear();
+    sk_dircache_fini();
+
+    /* 8 slots = one probe window: the longest-expired entry is the victim */
+    assert_int_equal(sk_dircache_init(8), 0);
+    for (int i = 0; i < 8; i++) {
+        snprintf(key, sizeof(key), "t\nv%d", i);
+        assert_int_equal(sk_dircache_put(key, "V", 20 - i, 100), 0);
+    }
+    assert_int_equal(sk_dircache_put("t\nw", "W", 200, 100), 0);
+    assert_int_equal(sk_dircache_get("t\nv7", 200, 100, &g), 0); /* at 13: the oldest */
+    for (int i = 0; i < 7; i++) {
+        snprintf(key, sizeof(key), "t\nv%d", i);
+        assert_int_equal(sk_dircache_get(key, 200, 100, &g), 2); /* stale, still served */
+        free(g);
+    }
+    assert_int_equal(sk_dircache_count(), 8);
+    sk_dircache_fini();
+}
+
+/* Too large for a slot: not cached (never truncated), reported once. */
+static void test_cache_too_big(void **st)
+{
+    char key[SK_DIRCACHE_KEY + 1], *big = malloc(SK_DIRCACHE_GROUPS + 1), *g = NULL;
+
+    (void)st;
+    assert_non_null(big);
+    sk_dircache_fini();
+    assert_int_equal(sk_dircache_init(64), 0);
+    memset(big, 'g', SK_DIRCACHE_GROUPS - 1);
+    big[SK_DIRCACHE_GROUPS - 1] = '\0'; /* the largest that fits */
+    assert_int_equal(sk_dircache_put("t\nfits", big, 10, 100), 0);
+    assert_int_equal(sk_dircache_get("t\nfits", 10, 100, &g), 1);
+    assert_int_equal(strlen(g), SK_DIRCACHE_GROUPS - 1);
+    free(g);
+    big[SK_DIRCACHE_GROUPS - 1] = 'g';
+    big[SK_DIRCACHE_GROUPS] = '\0'; /* one more */
+    assert_int_equal(sk_dircache_put("t\nbig", big, 10, 100), -2);
+    assert_int_equal(sk_dircache_get("t\nbig", 10, 100, &g), 0);
+    assert_null(g);
+    memset(key, 'k', sizeof(key));
+    key[SK_DIRCACHE_KEY - 1] = '\0'; /* the largest key that fits */
+    assert_int_equal(sk_dircache_put(key, "K", 10, 100), 0);
+    assert_int_equal(sk_dircache_get(key, 10, 100, &g), 1);
+    free(g);
+    key[SK_DIRCACHE_KEY - 1] = 'k';
+    key[SK_DIRCACHE_KEY] = '\0';
+    assert_int_equal(sk_dircache_put(key, "K", 10, 100), -2);
+    assert_int_equal(sk_dircache_get(key, 10, 100, &g), 0);
+    assert_int_equal(sk_dircache_first_too_big(), 1);
+    assert_int_equal(sk_dircache_first_too_big(), 0);
+    assert_int_equal(sk_dircache_count(), 2);
+    free(big);
+    sk_dircache_fini();
 }
 
 static void *cache_worker(void *arg)
@@ -246,6 +323,139 @@ static void test_cache_threads(void **st)
     sk_dircache_clear();
 }
 
+/* Two processes forked after init see each other's entries, also ones
+ * written after the fork; and both hammering it leaves every value whole. */
+static void test_cache_processes(void **st)
+{
+    int p2c[2], c2p[2], status;
+    char b = 0, *g = NULL;
+
+    (void)st;
+    sk_dircache_fini();
+    assert_int_equal(sk_dircache_init(1024), 0);
+    assert_int_equal(sk_dircache_put("t\nbefore", "B", 10, 100), 0);
+    assert_int_equal(pipe(p2c), 0);
+    assert_int_equal(pipe(c2p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int bad = 0;
+        bad |= sk_dircache_get("t\nbefore", 10, 100, &g) != 1 || strcmp(g, "B") != 0;
+        free(g);
+        bad |= sk_dircache_put("t\nchild", "C1,C2", 11, 100) != 0;
+        bad |= write(c2p[1], "x", 1) != 1;
+        bad |= read(p2c[0], &b, 1) != 1; /* the parent has written its entry */
+        bad |= sk_dircache_get("t\nparent", 12, 100, &g) != 1 || strcmp(g, "P") != 0;
+        free(g);
+        for (int i = 0; i < 3000 && !bad; i++) {
+            char key[32], want[32];
+            snprintf(key, sizeof(key), "t\nshared%d", i % 40);
+            snprintf(want, sizeof(want), "S%d,%s", i % 40, "RnD");
+            sk_dircache_put(key, want, 20, 100);
+            if (sk_dircache_get(key, 20, 100, &g) == 1)
+                bad |= strcmp(g, want) != 0;
+            free(g);
+        }
+        _exit(bad);
+    }
+    assert_int_equal(read(c2p[0], &b, 1), 1);
+    assert_int_equal(sk_dircache_get("t\nchild", 11, 100, &g), 1);
+    assert_string_equal(g, "C1,C2");
+    free(g);
+    assert_int_equal(sk_dircache_put("t\nparent", "P", 12, 100), 0);
+    assert_int_equal(write(p2c[1], "x", 1), 1);
+    int bad = 0;
+    for (int i = 0; i < 3000; i++) {
+        char key[32], want[32];
+        snprintf(key, sizeof(key), "t\nshared%d", i % 40);
+        snprintf(want, sizeof(want), "S%d,%s", i % 40, "RnD");
+        sk_dircache_put(key, want, 20, 100);
+        if (sk_dircache_get(key, 20, 100, &g) == 1)
+            bad |= strcmp(g, want) != 0;
+        free(g);
+    }
+    assert_int_equal(bad, 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(sk_dircache_count(), 3 + 40);
+    close(p2c[0]);
+    close(p2c[1]);
+    close(c2p[0]);
+    close(c2p[1]);
+    sk_dircache_fini();
+}
+
+static void die_now(void)
+{
+    _exit(7);
+}
+
+/* A process killed while it holds the lock, halfway through a slot: the
+ * next locker gets the lock (robust mutex), drops that half-written slot
+ * and keeps every other entry. */
+static void test_cache_robust_lock(void **st)
+{
+    char *g = NULL;
+    int status;
+
+    (void)st;
+    sk_dircache_fini();
+    assert_int_equal(sk_dircache_init(1024), 0);
+    assert_int_equal(sk_dircache_put("t\nalice", "Eng", 10, 100), 0);
+    assert_int_equal(sk_dircache_put("t\nhalf", "Old", 10, 100), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sk_dircache_test_midwrite = die_now;
+        sk_dircache_put("t\nhalf", "New,Groups", 11, 100);
+        _exit(0); /* not reached */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 7); /* died holding the lock */
+    /* would hang for ever without the robust mutex */
+    assert_int_equal(sk_dircache_get("t\nhalf", 12, 100, &g), 0);
+    assert_null(g);
+    assert_int_equal(sk_dircache_count(), 1);
+    assert_int_equal(sk_dircache_get("t\nalice", 12, 100, &g), 1);
+    assert_string_equal(g, "Eng");
+    free(g);
+    assert_int_equal(sk_dircache_put("t\nhalf", "Again", 13, 100), 0);
+    assert_int_equal(sk_dircache_get("t\nhalf", 13, 100, &g), 1);
+    assert_string_equal(g, "Again");
+    free(g);
+    sk_dircache_fini();
+}
+
+/* sk_siphash24 against OpenSSL's SipHash-2-4 (8-byte output), every
+ * length across the 8-byte blocks, and the paper's vector. */
+static void test_siphash(void **st)
+{
+    unsigned char key[16], msg[64], out[8];
+    size_t outlen = 0, size = 8;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+                           OSSL_PARAM_construct_end()};
+
+    (void)st;
+    for (int i = 0; i < 16; i++)
+        key[i] = (unsigned char)i;
+    for (int i = 0; i < 64; i++)
+        msg[i] = (unsigned char)i;
+    assert_true(sk_siphash24(msg, 15, key) == 0xa129ca6149be45e5ULL);
+    for (size_t len = 0; len < sizeof(msg); len++) {
+        uint64_t want = 0;
+        assert_non_null(EVP_Q_mac(NULL, "SIPHASH", NULL, NULL, params, key, sizeof(key), msg, len,
+                                  out, sizeof(out), &outlen));
+        assert_int_equal(outlen, 8);
+        for (int i = 7; i >= 0; i--)
+            want = want << 8 | out[i];
+        assert_true(sk_siphash24(msg, len, key) == want);
+    }
+    key[0] ^= 1; /* another key, another hash */
+    assert_true(sk_siphash24(msg, 15, key) != 0xa129ca6149be45e5ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +466,10 @@ int main(void)
         cmocka_unit_test(test_dn_name),
         cmocka_unit_test(test_cache_fresh_stale),
         cmocka_unit_test(test_cache_full),
+        cmocka_unit_test(test_cache_too_big),
+        cmocka_unit_test(test_cache_processes),
+        cmocka_unit_test(test_cache_robust_lock),
+        cmocka_unit_test(test_siphash),
         cmocka_unit_test(test_cache_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,11 @@ int sk_hex_digit(unsigned char c);
 int sk_b64_digit(unsigned char c, int urlsafe);
 
 uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed);
+/* SipHash-2-4 (Aumasson, Bernstein 2012) of DATA under the secret 16-byte
+ * KEY: a keyed hash for tables indexed by client-controlled strings, where
+ * FNV lets a client choose colliding keys. Checked against OpenSSL's
+ * SIPHASH in tests/unit/test_dirgroups.c. */
+uint64_t sk_siphash24(const void *data, size_t len, const unsigned char key[16]);
 
 /*
  * The size grammar, the same for c-icap directives (sekisho.*), module
