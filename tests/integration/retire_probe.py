@@ -9,9 +9,11 @@ EOF before a status line, timeout).
   options: --seconds 20 --threads 8 --recycle 20 --children 3
            --reconfigure-every 2 (s; 0 = never) --pause 0.02 (s per thread)
 
-Prints one summary line; exit status 1 when any transaction failed.
-Not a ctest (it runs for --seconds); test_reload_once.py checks the same
-thing as part of its run. icap-server/guard/NOTES.md has the analysis.
+Prints one PASS/FAIL line; exit status 1 when any transaction failed (or
+none ran). ctest integration.retire_probe runs it for 20 s with a
+reconfigure every 2 s (before the fix: 2-3 resets in every such run);
+test_reload_once.py checks the same thing as part of its run. icap-server/guard/sk_accept_fix.c and
+icap-server/README.md ("Reload") have the analysis.
 
 Trust: test harness only; talks to the server it starts on loopback.
 """
@@ -193,13 +195,14 @@ def main():
     for f in fails:
         kind = f.split(" ", 2)[2]
         kinds[kind] = kinds.get(kind, 0) + 1
-    print("%s: %d transactions on fresh connections in %.0f s (%d children, "
+    print("%s %s: %d transactions on fresh connections in %.0f s (%d children, "
           "MaxRequestsPerChild %d, %d reconfigures): %d failed %s"
-          % ("stock c-icap echo" if a.stock else "sekisho-server", ok + len(fails), a.seconds,
+          % ("FAIL" if fails or not ok else "PASS",
+             "stock c-icap echo" if a.stock else "sekisho-server", ok + len(fails), a.seconds,
              a.children, a.recycle, reconf, len(fails), kinds or ""))
     for f in fails[:10]:
         print("  at %s" % f)
-    return 1 if fails else 0
+    return 1 if fails or not ok else 0
 
 
 if __name__ == "__main__":
