@@ -10,9 +10,9 @@ EOF before a status line, timeout).
            --reconfigure-every 2 (s; 0 = never) --pause 0.02 (s per thread)
 
 Prints one PASS/FAIL line; exit status 1 when any transaction failed (or
-none ran). ctest integration.retire_probe runs it for 20 s with a
-reconfigure every 2 s (before the fix: 2-3 resets in every such run);
-test_reload_once.py checks the same thing as part of its run. icap-server/guard/sk_accept_fix.c and
+none ran). ctest integration.retire_probe runs it for 20 s (before the
+fix: 1-2 resets in every such run); test_reload_once.py checks the same
+thing across reloads as part of its run. icap-server/guard/sk_accept_fix.c and
 icap-server/README.md ("Reload") have the analysis.
 
 Trust: test harness only; talks to the server it starts on loopback.
