@@ -25,7 +25,13 @@
  * reported as EINTR, on which c-icap's listener goes to the top of its
  * loop, sees to_be_killed and exits without accepting. A listener that
  * already holds the mutex is in poll(), which SIGHUP does interrupt (or it
- * queues a client while the workers still wait, within the first second). */
+ * queues a client while the workers still wait, within the first second).
+ * Why this and not: re-installing the SIGHUP handler without SA_RESTART (a
+ * signal that lands between c-icap's to_be_killed check and sem_wait is
+ * still lost, and every other call of the listener would see EINTR);
+ * serving or handing back the queued client (the queue is internal to the
+ * c-icap binary and its workers are already joined). Checking after the
+ * lock is taken closes the window whatever the timing. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
