@@ -8,7 +8,9 @@ added. Checks, for each reload: the new signature is detected on fresh
 connections by the children that answer, the previous children are
 replaced, the engine is compiled exactly once more for the whole node and
 by the c-icap master (one "engine compiled in pid N" line per compile);
-across the second reload a load loop sees no failed transaction. Then the
+across the second reload a load loop sees no failed transaction, and no
+transaction on a fresh connection fails across the reloads and the
+recycling (c-icap's child retirement, icap-server/guard/sk_accept_fix.c). Then the
 summed PSS of the c-icap tree (master and children, smaps_rollup) after
 the three reloads, and again after c-icap recycled children, is at most
 1.15 times the PSS after start; recycled children detect the newest
@@ -69,11 +71,13 @@ def respmod(srv, tag, body):
 
 
 ERRORS = []  # every transaction of the test that failed, with its phase
+FRESH = [0]  # transactions through safe_respmod (each on a fresh connection)
 
 
 def safe_respmod(srv, tag, body):
     """respmod, a failure recorded (the checks count them) instead of
     ending a worker thread."""
+    FRESH[0] += 1  # += on a list item: under the GIL, close enough for a count
     try:
         return respmod(srv, tag, body)
     except (OSError, EOFError) as e:
@@ -311,15 +315,13 @@ def main():
         ck.ok("PSS after recycling %d kB <= %.2f x start %d kB"
               % (figures["after recycling"], PSS_LIMIT, figures["start"]),
               figures["after recycling"] <= PSS_LIMIT * figures["start"])
-        # The requirement is the load loop above. The probes on fresh
-        # connections sometimes (about one in 700, in half the runs) see a
-        # connection reset from c-icap's own child retirement (the one
-        # caught: a MaxRequestsPerChild retire whose listener outlived its
-        # workers; icap-server/README.md, "Reload"), so it is printed, not
-        # hidden, and not a check until that c-icap race is fixed.
-        if ERRORS:
-            print("NOTE %d probe transaction(s) on fresh connections failed: %s"
-                  % (len(ERRORS), "; ".join(ERRORS[:5])))
+        # Fresh connections across the three reloads and the recycling:
+        # c-icap 0.5.10 reset about one in 700 of them when a retiring
+        # child's listener accepted after its workers had exited
+        # (sk_accept_fix.c; icap-server/README.md, "Reload").
+        ck.ok("%d transactions on fresh connections across reloads and recycling, "
+              "none failed" % FRESH[0], FRESH[0] > 0 and not ERRORS,
+              "%d failed: %s" % (len(ERRORS), "; ".join(ERRORS[:5])))
     except StartupError as e:
         ck.ok("server started", False, str(e))
     finally:
