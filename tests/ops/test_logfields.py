@@ -178,8 +178,22 @@ SAMPLE = os.path.join(HERE, "..", "..", "contrib", "logrotate", "sekisho")
 def get(srv, n, tag):
     c = srv.conn()
     for i in range(n):
-        r = transact(c, "REQMOD", srv.url("reqmod"),
-                     req_hdr=http_req_head("GET", "http://%s.test/%d" % (tag, i)), allow204=True)
+        for attempt in (0, 1):
+            seen = c.recv_total
+            try:
+                r = transact(c, "REQMOD", srv.url("reqmod"),
+                             req_hdr=http_req_head("GET", "http://%s.test/%d" % (tag, i)),
+                             allow204=True)
+                break
+            except (EOFError, ConnectionResetError):
+                # A reload replaces the c-icap children; one retiring closes
+                # its idle keep-alive connections. Like Squid, retry once on
+                # a new connection - only a reused connection that closed
+                # before any byte of this reply.
+                if attempt or i == 0 or c.recv_total != seen:
+                    raise
+                c.close()
+                c = srv.conn()
         assert r.status == 204, r
     c.close()
 
