@@ -229,9 +229,15 @@ def prom_matches(ck, env, tag):
 def t_prometheus(ck, env):
     env.traffic(20, 5, 3)
     prom_matches(ck, env, "first traffic")
-    st, text = http_get(env.status_port, "/metrics")
-    ck.ok("/metrics has the policy info with the content hash",
-          re.search(r'sekisho_policy_info\{generation="\d+",hash="[0-9a-f]{64}"\} 1', text), text[:300])
+    info = r'sekisho_policy_info\{generation="\d+",hash="[0-9a-f]{64}"\} 1'
+    page = {}
+
+    def has_info():  # a child publishes it once it has served (slow under ASan)
+        page["text"] = http_get(env.status_port, "/metrics")[1]
+        return re.search(info, page["text"]) is not None
+    poll(has_info, 30, 0.5)
+    text = page["text"]
+    ck.ok("/metrics has the policy info with the content hash", re.search(info, text), text[:300])
     ck.ok("/metrics has signature age and thread gauges",
           "sekisho_signature_age_seconds " in text and 'sekisho_threads{state="idle"}' in text)
     kids = env.children()
