@@ -175,6 +175,10 @@ class IcapConn:
     """A buffered socket with a transcript of what went each way."""
 
     def __init__(self, host, port, timeout=30.0):
+        if os.environ.get("SEKISHO_SANITIZED"):
+            # under ASan a reload's new children take seconds to start, and
+            # a connection waits in the backlog meanwhile
+            timeout = max(timeout, 60.0)
         self.host, self.port = host, port
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
