@@ -534,10 +534,9 @@ static void sk_wake_setup(const char *db, const char *ctl)
         ci_debug_printf(1, "sekisho: sanitized build: no reload wake thread, policy changes are "
                            "seen within about a second\n");
     }
-    if (0) {
-#else
-    if (sk_wake_pid != getpid()) {
+    return;
 #endif
+    if (sk_wake_pid != getpid()) {
         pthread_attr_t a;
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
