@@ -1,10 +1,10 @@
-/* test_dlp.c - the dlp module through its ABI (the built dlp.so, real
- * policy snapshot from a temp database, transactions built directly):
+/* test_dlp.c - the dlp module through its hooks (linked from sk_dlp_core,
+ * as dlp.so links them; real policy snapshot from a temp database,
+ * transactions built directly):
  * tables of valid and invalid values per detector, matches split into
  * 1-byte writes, multipart parts that must not merge, every charset, JSON,
  * urlencoded, gzip, zip and docx bodies, block vs log, masked samples,
  * the block page, dlp.enabled off and the CLI's library helpers. */
-#include <dlfcn.h>
 #include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,12 +22,9 @@
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 
+#include "dlp_module.h"
 #include "sk_txn.h"
 
-#define DLP_SO SK_TEST_MODULE_DIR "/../../lib/sekisho/modules/dlp.so"
-
-static const struct sk_module *mod;
-static void *mod_handle;
 static struct sk_module_ctx mctx;
 static struct sk_snapshot *snap;
 static char dbdir[64], dbpath[128];
@@ -64,7 +61,6 @@ static int setup(void **state)
 {
     struct sk_pdb *db;
     char *err = NULL;
-    void *h;
     static const char *const dets[] = {"credit-card", "my-number", "corporate-number", "ssn",
                                        "iban",        "email",     "jp-phone"};
 
@@ -99,13 +95,8 @@ static int setup(void **state)
         return -1;
     }
     sk_pdb_close(db);
-    if ((mod_handle = h = dlopen(DLP_SO, RTLD_NOW)) == NULL) {
-        fprintf(stderr, "setup: %s\n", dlerror());
-        return -1;
-    }
-    mod = dlsym(h, SK_MODULE_SYMBOL);
     mctx = (struct sk_module_ctx){.name = "dlp", .option = opt_none};
-    if (mod == NULL || mod->abi != SK_MODULE_ABI || mod->init(&mctx, &err) != 0)
+    if (sk_dlp_init(&mctx, &err) != 0)
         return -1;
     return 0;
 }
@@ -114,7 +105,7 @@ static int teardown(void **state)
 {
     char p[256];
 
-    mod->fini(&mctx);
+    sk_dlp_fini(&mctx);
     sk_snapshot_unref(snap);
     unlink(dbpath);
     snprintf(p, sizeof(p), "%s-wal", dbpath);
@@ -177,20 +168,20 @@ static void run(const struct req *r, struct res *out)
     sk_snapshot_ref(snap);
     sk_txn_set_snapshot(&t, snap);
     t.current = &mctx;
-    assert_int_equal(mod->txn_begin(&t, &st), 0);
-    v = mod->on_headers(&t, st);
+    assert_int_equal(sk_dlp_begin(&t, &st), 0);
+    v = sk_dlp_headers(&t, st);
     if (v == SK_CONTINUE) {
         const unsigned char *p = r->body;
         size_t chunk = r->chunk ? r->chunk : r->len + 1, off = 0;
         do {
             size_t n = r->len - off < chunk ? r->len - off : chunk;
-            v = mod->on_body(&t, st, p + off, n, off + n == r->len);
+            v = sk_dlp_body(&t, st, p + off, n, off + n == r->len);
             off += n;
         } while (v == SK_CONTINUE && off < r->len);
         if (v == SK_CONTINUE && r->len == 0)
-            v = mod->on_body(&t, st, NULL, 0, 1);
+            v = sk_dlp_body(&t, st, NULL, 0, 1);
     }
-    mod->txn_end(&t, st);
+    sk_dlp_end(&t, st);
     out->v = v;
     snprintf(out->rule, sizeof(out->rule), "%s", t.rule ? t.rule : "");
     for (int i = 0; sk_txn_detection(&t, i, &kind, &name, &detail) == 0; i++) {
@@ -1018,23 +1009,23 @@ static void test_o16_max_decoded(void **state)
     for (int i = 0; i < 3; i++) {
         o16_on_limit = modes[i];
         mctx = (struct sk_module_ctx){.name = "dlp", .option = o16_opt};
-        assert_int_equal(mod->init(&mctx, &err), 0);
+        assert_int_equal(sk_dlp_init(&mctx, &err), 0);
         /* default and "block": 100 KB decoded > 1K cannot be inspected -> block */
         expect(&r, i < 2 ? SK_BLOCK : SK_ALLOW, i < 2 ? "dlp-limit" : NULL,
                i == 0   ? "over max-decoded, default"
                : i == 1 ? "over max-decoded, on-limit block"
                         : "over max-decoded, on-limit allow");
-        mod->fini(&mctx);
+        sk_dlp_fini(&mctx);
     }
     /* within the budget the same clean body passes */
     mctx = (struct sk_module_ctx){.name = "dlp", .option = o16_opt};
     o16_on_limit = "block";
-    assert_int_equal(mod->init(&mctx, &err), 0);
+    assert_int_equal(sk_dlp_init(&mctx, &err), 0);
     unsigned char *small = deflate_buf(plain, 500, 15 + 16, &n);
     struct req r2 = {
         .ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = small, .len = n};
     expect(&r2, SK_ALLOW, NULL, "within max-decoded");
-    mod->fini(&mctx);
+    sk_dlp_fini(&mctx);
     mctx = saved;
     free(gz);
     free(small);
@@ -1044,13 +1035,6 @@ static void test_o16_max_decoded(void **state)
  * not per request; a reload that changes them rebuilds the plans, and a
  * transaction that started before the reload finishes with its own plan
  * (freed when it ends: ASan build). */
-static uint64_t o17_builds(void)
-{
-    uint64_t (*builds)(void) = (uint64_t(*)(void))dlsym(mod_handle, "sk_dlp_module_plan_builds");
-    assert_non_null(builds);
-    return builds();
-}
-
 static void test_o17_plan_once_per_generation(void **state)
 {
     static const char secret[] = "quarterly numbers: newsecret-17 attached";
@@ -1070,13 +1054,13 @@ static void test_o17_plan_once_per_generation(void **state)
     /* warm: this snapshot's plans for "blk" and "default" exist */
     expect(&blk, SK_ALLOW, NULL, "before reload: keyword not in the policy");
     expect(&dflt, SK_ALLOW, NULL, "before reload: default policy");
-    uint64_t b0 = o17_builds();
+    uint64_t b0 = sk_dlp_module_plan_builds();
     for (int i = 0; i < 300; i++) {
         expect(&blk, SK_ALLOW, NULL, "many transactions, same generation");
         expect(&dflt, SK_ALLOW, NULL, "many transactions, same generation (default)");
     }
     expect(&card, SK_BLOCK, "cards", "cached plan still blocks");
-    assert_int_equal(o17_builds(), b0); /* not one compile per request */
+    assert_int_equal(sk_dlp_module_plan_builds(), b0); /* not one compile per request */
 
     /* a transaction in flight across the reload keeps its plan */
     assert_int_equal(
@@ -1086,8 +1070,8 @@ static void test_o17_plan_once_per_generation(void **state)
     sk_snapshot_ref(old);
     sk_txn_set_snapshot(&t, old);
     t.current = &mctx;
-    assert_int_equal(mod->txn_begin(&t, &st), 0);
-    assert_int_equal(mod->on_headers(&t, st), SK_CONTINUE);
+    assert_int_equal(sk_dlp_begin(&t, &st), 0);
+    assert_int_equal(sk_dlp_headers(&t, st), SK_CONTINUE);
 
     /* reload: a new block template in "blk" */
     if ((db = sk_pdb_open(dbpath, SK_PDB_RW, &err)) == NULL || sk_pdb_write_begin(db, &err) != 0 ||
@@ -1097,16 +1081,16 @@ static void test_o17_plan_once_per_generation(void **state)
         fail_msg("reload: %s", err);
     sk_pdb_close(db);
     expect(&blk, SK_BLOCK, "o17", "after reload: the new template applies");
-    assert_int_equal(o17_builds(), b0 + 1);
+    assert_int_equal(sk_dlp_module_plan_builds(), b0 + 1);
     for (int i = 0; i < 300; i++)
         expect(&blk, SK_BLOCK, "o17", "after reload, many transactions");
     expect(&dflt, SK_ALLOW, NULL, "after reload: default policy");
-    assert_int_equal(o17_builds(), b0 + 2); /* default's plan rebuilt once, too */
+    assert_int_equal(sk_dlp_module_plan_builds(), b0 + 2); /* default's plan rebuilt once, too */
 
     /* the old transaction finishes with the old plan (dropped by the cache) */
-    assert_int_equal(mod->on_body(&t, st, card.body, card.len, 1), SK_BLOCK);
+    assert_int_equal(sk_dlp_body(&t, st, card.body, card.len, 1), SK_BLOCK);
     assert_string_equal(t.rule, "cards");
-    mod->txn_end(&t, st);
+    sk_dlp_end(&t, st);
     t.current = NULL;
     sk_txn_clear(&t);
     sk_snapshot_unref(old);
@@ -1123,7 +1107,7 @@ static void test_o17_plan_once_per_generation(void **state)
         fail_msg("schedule: %s", err);
     sk_pdb_close(db);
     sk_snapshot_unref(old);
-    uint64_t b1 = o17_builds();
+    uint64_t b1 = sk_dlp_module_plan_builds();
     for (int round = 0; round < 2; round++) {
         run_clock = 1796175000; /* Wed 10:30 JST */
         expect(&blk, SK_BLOCK, "o17", "inside the template's schedule");
@@ -1131,7 +1115,7 @@ static void test_o17_plan_once_per_generation(void **state)
         expect(&blk, SK_ALLOW, NULL, "outside the template's schedule");
     }
     run_clock = 0;
-    assert_int_equal(o17_builds(), b1 + 2); /* one plan per schedule state */
+    assert_int_equal(sk_dlp_module_plan_builds(), b1 + 2); /* one plan per schedule state */
 }
 
 int main(void)
