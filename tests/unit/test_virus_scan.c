@@ -382,7 +382,7 @@ static void test_results_follow_policy(void **s)
         const struct result_case *c = &cases[i];
         struct hdrs h = {{"Content-Type"}, {"application/zip"}};
         const char *kv[] = {c->policy_key, "allow", NULL};
-        struct sk_snapshot *allow = policy_with(kv);
+        struct sk_snapshot *allow = sk_t_policy_with(kv);
         struct sk_txn t;
 
         for (int run_allow = 0; run_allow < 2; run_allow++) {

@@ -16,8 +16,8 @@ static void test_filetype_blocks(void **s)
     const char *jav[] = {"filetype.block", "java,encrypted-archive", "av.on-encrypted", "allow",
                          NULL};
     const char *noav[] = {"filetype.block", "executable", "av.enabled", "off", NULL};
-    struct sk_snapshot *p_exe = policy_with(exe), *p_log = policy_with(exe_log),
-                       *p_jav = policy_with(jav), *p_noav = policy_with(noav);
+    struct sk_snapshot *p_exe = sk_t_policy_with(exe), *p_log = sk_t_policy_with(exe_log),
+                       *p_jav = sk_t_policy_with(jav), *p_noav = sk_t_policy_with(noav);
     struct hdrs h = {{"Content-Type", "Accept-Language"}, {"text/plain", "en"}};
     struct sk_txn t;
     unsigned char *z;
@@ -93,7 +93,7 @@ static void test_filetype_blocks(void **s)
 static void test_filetype_mismatch(void **s)
 {
     const char *blk[] = {"filetype.on-mismatch", "block", NULL};
-    struct sk_snapshot *p_blk = policy_with(blk);
+    struct sk_snapshot *p_blk = sk_t_policy_with(blk);
     struct hdrs h = {{"Content-Type"}, {"image/png"}};
     struct sk_txn t;
 
@@ -140,7 +140,7 @@ static void test_skip_types_and_disabled(void **s)
 {
     const char *kv[] = {"av.skip-types", "video/*, audio/mpeg", NULL};
     const char *off[] = {"av.enabled", "off", NULL};
-    struct sk_snapshot *skip = policy_with(kv), *disabled = policy_with(off);
+    struct sk_snapshot *skip = sk_t_policy_with(kv), *disabled = sk_t_policy_with(off);
     /* listed types are skipped once the first bytes agree (no scan);
      * the same bytes under an unlisted type are scanned */
     static const struct {

@@ -45,7 +45,7 @@ static void test_size_limit(void **s)
     struct hdrs h = {{"Content-Length", "Content-Type"}, {"209715200", "application/zip"}};
     const char *kv[] = {"av.max-scan-size", "1K", NULL};
     const char *kv2[] = {"av.max-scan-size", "1K", "av.on-limit", "allow", NULL};
-    struct sk_snapshot *small = policy_with(kv), *small_allow = policy_with(kv2);
+    struct sk_snapshot *small = sk_t_policy_with(kv), *small_allow = sk_t_policy_with(kv2);
     char body[5000];
     struct sk_txn t;
     void *st;
@@ -164,7 +164,7 @@ static void test_o16_size_boundary(void **s)
 {
     struct hdrs h = {{"X-Nothing", "Content-Type"}, {"x", "application/octet-stream"}};
     const char *kv[] = {"av.max-scan-size", "1K", NULL};
-    struct sk_snapshot *small = policy_with(kv);
+    struct sk_snapshot *small = sk_t_policy_with(kv);
     char body[1025];
     struct sk_txn t;
 
@@ -205,7 +205,7 @@ static void test_o16_size_boundary(void **s)
 static void test_o16_decoded_size(void **s)
 {
     const char *kv[] = {"av.max-scan-size", "1K", NULL};
-    struct sk_snapshot *small = policy_with(kv);
+    struct sk_snapshot *small = sk_t_policy_with(kv);
     struct hdrs h = {{"Content-Encoding", "Content-Type"}, {"gzip", "application/octet-stream"}};
     unsigned char raw[5000];
     unsigned long x = 1;

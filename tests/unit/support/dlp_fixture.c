@@ -84,16 +84,9 @@ int setup(void **state)
 
 int teardown(void **state)
 {
-    char p[256];
-
     sk_dlp_fini(&mctx);
     sk_snapshot_unref(snap);
-    unlink(dbpath);
-    snprintf(p, sizeof(p), "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", dbpath);
-    unlink(p);
-    rmdir(dbdir);
+    sk_t_remove_db(dbdir, dbpath);
     return 0;
 }
 

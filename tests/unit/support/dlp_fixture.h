@@ -19,6 +19,7 @@
 #include <sekisho/policy_snapshot.h>
 
 #include "dlp_module.h"
+#include "sk_tpolicy.h"
 #include "sk_tzip.h"
 #include "sk_txn.h"
 

@@ -141,36 +141,6 @@ int dir_is_empty(const char *d)
     return n == 0;
 }
 
-/* ---- policy ---------------------------------------------------------- */
-
-struct sk_snapshot *policy_with(const char *const *kv)
-{
-    char dir[] = "/tmp/sk-test-vs-db-XXXXXX", path[128], *err = NULL;
-    struct sk_pdb *db;
-    struct sk_snapshot *s;
-
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/policy.db", dir);
-    db = sk_pdb_open(path, SK_PDB_RW | SK_PDB_CREATE, &err);
-    assert_non_null(db);
-    assert_int_equal(sk_pdb_init(db, "tester", &err), 0);
-    assert_int_equal(sk_pdb_write_begin(db, &err), 0);
-    for (; kv[0]; kv += 2)
-        if (sk_pdb_set_setting(db, NULL, kv[0], kv[1], &err) != 0)
-            fail_msg("set %s: %s", kv[0], err);
-    assert_true(sk_pdb_write_commit(db, "tester", "test", &err) > 0);
-    s = sk_snapshot_load(db, &err);
-    assert_non_null(s);
-    sk_pdb_close(db);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/policy.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/policy.db-shm", dir);
-    unlink(path);
-    rmdir(dir);
-    return s;
-}
-
 int setup(void **s)
 {
     free(fk.last);

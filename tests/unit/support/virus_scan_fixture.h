@@ -20,6 +20,7 @@
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
 
+#include "sk_tpolicy.h"
 #include "sk_tzip.h"
 #include "sk_txn.h"
 #include "vs_internal.h"
@@ -60,9 +61,6 @@ void txn_open(struct sk_txn *t, unsigned method, const char *http_method, const 
 /* Run the hooks over BODY fed in pieces of CHUNK bytes; returns the verdict. */
 enum sk_verdict run(struct sk_txn *t, const void *body, size_t len, size_t chunk);
 int dir_is_empty(const char *d);
-/* A snapshot of a temp policy database with the settings KV (key, value
- * pairs, NULL-terminated) on the default policy. Caller unrefs. */
-struct sk_snapshot *policy_with(const char *const *kv);
 
 /* Per test: a fresh fake with a 1 MiB memory threshold. */
 int setup(void **s);
