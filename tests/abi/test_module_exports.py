@@ -10,22 +10,17 @@ A missing nm or a missing module fails too.
 Usage: test_module_exports.py --build-dir BUILD --source-dir SRC
 """
 
-import argparse
 import glob
 import os
 import shutil
 import sys
 
-from test_abi import exported  # one nm -D reader
+from test_abi import dirs, exported  # one argument parser, one nm -D reader
 from icaplib import Check, main_wrapper  # test_abi put tests/integration on the path
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--source-dir", required=True)
-    a = ap.parse_args()
-    build, src = os.path.abspath(a.build_dir), os.path.abspath(a.source_dir)
+    build, src = dirs()
     ck = Check("module_exports")
     if not ck.ok("tool nm is installed", shutil.which("nm") is not None):
         return ck.summary()
