@@ -35,6 +35,11 @@ import os, re, shutil, subprocess, sys, tempfile, time
 
 S, N = True, False   # security decision or not
 
+# The unit suites of a module split by subject (tests/unit/CMakeLists.txt):
+# a mutant of the module names all of them, as it named the one suite.
+VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits"
+DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_plan|unit\.test_dlp_validators"
+
 # (name, security, file, snippet, replacement, ctest -R regex)
 MUTANTS = [
     # --- url_block and the policy matcher --------------------------------
@@ -67,116 +72,116 @@ MUTANTS = [
     # --- virus_scan: verdict mapping and limits --------------------------
     ("av: libclamav archive parsing off", S, "modules/virus_scan/vs_engine.c",
      "    o->parse = ~0u;", "    o->parse = 0;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: unknown libclamav error classified clean", S, "modules/virus_scan/vs_engine.c",
      "        rep->result = SK_VS_ERROR;\n        snprintf(rep->why, sizeof(rep->why), \"scan engine error: %s\", cl_strerror(rc));",
      "        rep->result = SK_VS_CLEAN;\n        snprintf(rep->why, sizeof(rep->why), \"scan engine error: %s\", cl_strerror(rc));",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: CL_EMAX* limit errors classified clean", S, "modules/virus_scan/vs_engine.c",
      "        rep->result = SK_VS_LIMIT;\n        snprintf(rep->name, sizeof(rep->name), \"Sekisho.Limits.Exceeded\");",
      "        rep->result = SK_VS_CLEAN;\n        snprintf(rep->name, sizeof(rep->name), \"Sekisho.Limits.Exceeded\");",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: Heuristics.Limits.Exceeded taken for a virus", S, "modules/virus_scan/vs_engine.c",
      "            rep->result = SK_VS_LIMIT;\n            snprintf(rep->why, sizeof(rep->why), \"scan limit exceeded (%s)\", rep->name);",
      "            rep->result = SK_VS_VIRUS;\n            snprintf(rep->why, sizeof(rep->why), \"scan limit exceeded (%s)\", rep->name);",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: encrypted archive classified clean", S, "modules/virus_scan/vs_engine.c",
      "            rep->result = SK_VS_ENCRYPTED;", "            rep->result = SK_VS_CLEAN;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: av.max-scan-size ignores what archives inflate to", S, "modules/virus_scan/vs_engine.c",
      "        sc->bytes += sk_vs_inner_bytes(sc, fd);", "        (void)sk_vs_inner_bytes;",
      r"^(unit\.test_vs_budget|hostile\.evasion)$"),
     ("av: av.max-files limit effectively off", S, "modules/virus_scan/vs_engine.c",
      "if (sc->max_files && sc->files > sc->max_files + 1) {",
      "if (sc->max_files && sc->files > sc->max_files + 1000000) {",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: scanner error turned into allow in the module", S, "modules/virus_scan/vs_module.c",
      "        return sk_vs_error(t, s, rep->why[0] ? rep->why : \"scan engine error\");",
      "        return s->final = SK_ALLOW;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: virus found but allowed", S, "modules/virus_scan/vs_module.c",
      "        sk_vs_list_url(t, s);\n        return s->final = SK_BLOCK;",
      "        sk_vs_list_url(t, s);\n        return s->final = SK_ALLOW;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: av.on-limit block ignored", S, "modules/virus_scan/vs_module.c",
      "    s->block_on_limit = sk_vs_is_block(t, \"av.on-limit\");", "    s->block_on_limit = 0;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: av.on-encrypted block ignored", S, "modules/virus_scan/vs_module.c",
      "    s->block_on_encrypted = sk_vs_is_block(t, \"av.on-encrypted\");", "    s->block_on_encrypted = 0;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: Content-Length over av.max-scan-size not refused", S, "modules/virus_scan/vs_module.c",
      "if (cl && strtoull(cl, NULL, 10) > s->max_size) {", "if (cl && strtoull(cl, NULL, 10) > s->max_size + 1) {",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: streamed body over av.max-scan-size not refused", S, "modules/virus_scan/vs_module.c",
      "if (s->raw_total > s->max_size || s->store.total > s->max_size) {",
      "if (s->raw_total > s->max_size + 1 && s->store.total > s->max_size + 1) {",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: corrupt Content-Encoding allowed", S, "modules/virus_scan/vs_module.c",
      "            return sk_vs_error(t, s, \"Content-Encoding data is corrupt and cannot be scanned\");",
      "            return s->final = SK_ALLOW;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("av: av.skip-types skips everything", N, "modules/virus_scan/vs_module.c",
      "    s->skip_pending = s->av && sk_vs_type_listed(ct, sk_vs_setting(t, \"av.skip-types\"));",
      "    s->skip_pending = s->av && (sk_vs_type_listed(ct, sk_vs_setting(t, \"av.skip-types\")) || ct);",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("decode(av): decompressed size over av.max-scan-size not a limit", S, "modules/virus_scan/vs_decode.c",
      "    if (d->out_total > d->out_max)\n        return SK_VS_DECODE_LIMIT;",
      "    if (d->out_total > d->out_max * 64)\n        return SK_VS_DECODE_LIMIT;",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("decode(av): decompression ratio limit off", S, "modules/virus_scan/vs_decode.c",
      "(d->out_total - d->floor) / d->ratio > d->in_total)", "(d->out_total - d->floor) / d->ratio > d->in_total * 1000)",
-     r"^(unit\.test_virus_scan|integration\.virus_scan)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan)$"),
     ("decode(dlp): inflate budget never runs out", S, "modules/dlp/dlp_inflate.c",
      "    if (n > ctx->budget) {", "    if (n > ctx->budget && 0) {",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     # --- dlp: validators, thresholds --------------------------------------
     ("dlp: Luhn % 10 -> % 5", S, "modules/dlp/dlp_validate.c",
      "return n > 0 && sum % 10 == 0;", "return n > 0 && sum % 5 == 0;",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: Luhn doubles the wrong digits", S, "modules/dlp/dlp_validate.c",
      "        if (i & 1) {\n            v *= 2;", "        if (!(i & 1)) {\n            v *= 2;",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: Visa length not checked", S, "modules/dlp/dlp_validate.c",
      "brand = n == 13 || n == 16 || n == 19;", "brand = 1;",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: My Number check digit r <= 1 -> r == 0", S, "modules/dlp/dlp_validate.c",
      "(r <= 1 ? 0 : 11 - r)", "(r == 0 ? 0 : 11 - r)",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: My Number weights off by one", S, "modules/dlp/dlp_validate.c",
      "(k <= 6 ? k + 1 : k - 5)", "(k <= 6 ? k + 1 : k - 4)",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: corporate number check 9 - sum % 9 -> % 10", S, "modules/dlp/dlp_validate.c",
      "== 9 - sum % 9;", "== 9 - sum % 10;",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     # (dropping the "leading 0" test would be an equivalent mutant: 9 - sum % 9 is never 0)
     ("dlp: corporate number weights swapped", S, "modules/dlp/dlp_validate.c",
      "((k & 1) ? 1 : 2)", "((k & 1) ? 2 : 1)",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: IBAN mod 97 == 1 -> != 0", S, "modules/dlp/dlp_validate.c",
      "    return rem == 1;", "    return rem != 0;",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: IBAN country length not checked", S, "modules/dlp/dlp_validate.c",
      "(size_t)sk_dlp_iban_length(s) != n ||", "(size_t)sk_dlp_iban_length(s) == 0 ||",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: SSN area 666 accepted", S, "modules/dlp/dlp_validate.c",
      "area == 0 || area == 666 ||", "area == 0 ||",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: min-count >= -> >", S, "modules/dlp/dlp_module.c",
      "        if (s->plan->tpl[i].block &&\n            sk_dlp_engine_tpl_count(s->e, i) >= (uint64_t)",
      "        if (s->plan->tpl[i].block &&\n            sk_dlp_engine_tpl_count(s->e, i) > (uint64_t)",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: repeated value counted again (distinct count off)", S, "modules/dlp/dlp_engine.c",
      "        if (e->seen[i] == h)\n            return 0;", "        if (e->seen[i] == h)\n            return 1;",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: log-only template blocks", S, "modules/dlp/dlp_module.c",
      "        if (s->plan->tpl[i].block &&", "        if (1 &&",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: dlp.max-decoded block ignored", S, "modules/dlp/dlp_module.c",
      "if (s->ctx.limit && cfg->on_limit_block) {", "if (s->ctx.limit && !cfg) {",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     ("dlp: dlp.enabled off ignored", N, "modules/dlp/dlp_module.c",
      "strcmp(enabled, \"off\") == 0)", "strcmp(enabled, \"disabled\") == 0)",
-     r"^(unit\.test_dlp|integration\.dlp)$"),
+     r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     # --- xheaders sanitisers -----------------------------------------------
     ("xheaders: X-Virus-ID sanitiser keeps '='", S, "modules/xheaders/xheaders.c",
      "c == ';' || c == '=' || c == ','", "c == ';' || c == ','",
@@ -224,7 +229,7 @@ MUTANTS = [
      r"^(unit\.test_istag|integration\.icap|integration\.virus_scan|integration\.sigdb)$"),
     ("av: signature database version left out of the engine version", N, "modules/virus_scan/vs_engine.c",
      "(long long)cl_engine_get_num(e->cl, CL_ENGINE_DB_VERSION, NULL), sigs,", "0LL, sigs,",
-     r"^(unit\.test_virus_scan|integration\.virus_scan|integration\.sigdb)$"),
+     r"^(" + VS_UNIT + r"|integration\.virus_scan|integration\.sigdb)$"),
     ("srv: echoed headers not frozen (Via appended)", N, "icap-server/srv_request.c",
      "    if (h)\n        h->packed = 1;", "    (void)h;",
      r"^(integration\.icap)$"),
@@ -260,15 +265,15 @@ MUTANTS = [
     ("filetype: a blocked type is not noted", S, "modules/virus_scan/vs_ftype.c",
      "    if (ft->hit == SK_FT_NONE && (sk_ft_kind_types(k) & ft->block)) {",
      "    if (ft->hit == SK_FT_NONE && (sk_ft_kind_types(k) & ft->block & 0)) {",
-     r"^(unit\.test_virus_scan|integration\.filetype)$"),
+     r"^(" + VS_UNIT + r"|integration\.filetype)$"),
     ("filetype: av.skip-types trusts the declared type again", S, "modules/virus_scan/vs_module.c",
      "    if (sk_ft_sniff(p, n, NULL) != SK_FT_NONE)\n        return SK_CONTINUE;",
      "    if (0)\n        return SK_CONTINUE;",
-     r"^(unit\.test_virus_scan|integration\.filetype)$"),
+     r"^(" + VS_UNIT + r"|integration\.filetype)$"),
     ("filetype: zip members not typed", S, "modules/virus_scan/vs_walk.c",
      "    if (w->ft)\n        k = sk_ft_sniff(p, n, name);",
      "    if (0)\n        k = sk_ft_sniff(p, n, name);",
-     r"^(unit\.test_virus_scan|integration\.filetype)$"),
+     r"^(" + VS_UNIT + r"|integration\.filetype)$"),
     ("filetype: libclamav's inner types ignored", S, "modules/virus_scan/vs_engine.c",
      "        if ((k = sk_ft_from_clamav(type)) != SK_FT_NONE)\n            sc->kinds |= 1u << k;",
      "        if ((k = sk_ft_from_clamav(type)) == 99)\n            sc->kinds |= 1u << k;",
@@ -374,12 +379,31 @@ def pick(tree, m):
 def count_in(tree, m):
     return 1 if pick(tree, m)[0] else 0
 
+def registered(tree):
+    """The ctest names the build registers (tests/expected_tests.txt)."""
+    names = set()
+    with open(os.path.join(tree, "tests", "expected_tests.txt")) as f:
+        for ln in f:
+            ln = ln.split("#", 1)[0].strip()
+            if ln:
+                names.add(ln.split()[0])
+    return names
+
+def missing_tests(known, m):
+    """The test names in the mutant's "^(a|b)$" regex that no longer exist."""
+    mm = re.fullmatch(r"\^\((.*)\)\$", m[5])
+    names = [n.replace("\\.", ".") for n in (mm.group(1) if mm else m[5]).split("|")]
+    return [n for n in names if n not in known]
+
 def list_only(tree, todo):
     bad = 0
+    known = registered(tree)
     for m in todo:
         chosen, seen = pick(tree, m)
-        state = "ok" if chosen else "STALE (" + ", ".join(seen) + ")"
-        bad += chosen is None
+        gone = missing_tests(known, m)
+        state = "ok" if chosen and not gone else "STALE (" + ", ".join(
+            seen + ["no test %s" % t for t in gone]) + ")"
+        bad += chosen is None or bool(gone)
         print("%-4s %-58s %-44s %s" % ("S" if m[1] else "", m[0], chosen[0] if chosen else m[2], state))
     print("%d mutants, %d security, %d stale" % (len(todo), sum(1 for m in todo if m[1]), bad))
     return 1 if bad else 0

@@ -5,6 +5,8 @@
  * SECURITY: reads client bodies; memory per transaction is bounded (engine
  * window + decoder buffers, ~250 KiB at most); regexes have match limits;
  * decompression has an output budget (option max-decoded).
+ * The hooks are linked from sk_dlp_core: the module adds only its
+ * descriptor (dlp_descriptor.c), the unit tests call them directly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "sekisho/module.h"
 
 #include "dlp.h"
+#include "dlp_module.h"
 #include "dlp_report.h"
 
 #define SK_DLP_VERSION "dlp-1"
@@ -31,9 +34,7 @@ struct sk_dlp_cfg {
  * transaction still holds a plan, which keeps its own reference. */
 static struct sk_dlp_plan_cache sk_dlp_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Diagnostics for tests and benchmarks: how many plans this process
- * compiled (one per policy and policy content, never per request). */
-__attribute__((visibility("default"))) uint64_t sk_dlp_module_plan_builds(void)
+uint64_t sk_dlp_module_plan_builds(void)
 {
     return sk_dlp_plan_cache_builds(&sk_dlp_cache);
 }
@@ -65,7 +66,7 @@ struct sk_dlp_txn {
     char *err;
 };
 
-static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
+int sk_dlp_init(struct sk_module_ctx *mc, char **err)
 {
     struct sk_dlp_cfg *cfg = malloc(sizeof(*cfg));
     const char *v;
@@ -96,7 +97,7 @@ static int sk_dlp_init(struct sk_module_ctx *mc, char **err)
     return 0;
 }
 
-static void sk_dlp_fini(struct sk_module_ctx *mc)
+void sk_dlp_fini(struct sk_module_ctx *mc)
 {
     struct sk_dlp_cfg *cfg = mc->data;
 
@@ -106,18 +107,18 @@ static void sk_dlp_fini(struct sk_module_ctx *mc)
     mc->data = NULL;
 }
 
-static const char *sk_dlp_version(struct sk_module_ctx *mc)
+const char *sk_dlp_version(struct sk_module_ctx *mc)
 {
     return SK_DLP_VERSION;
 }
 
-static int sk_dlp_begin(struct sk_txn *t, void **state)
+int sk_dlp_begin(struct sk_txn *t, void **state)
 {
     *state = calloc(1, sizeof(struct sk_dlp_txn));
     return *state ? 0 : -1;
 }
 
-static enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
+enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
 {
     struct sk_dlp_txn *s = state;
     struct sk_module_ctx *mc = sk_txn_module_ctx(t);
@@ -184,8 +185,7 @@ static long sk_dlp_blocking(const struct sk_dlp_txn *s)
     return -1;
 }
 
-static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size_t len,
-                                   int eof)
+enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)
 {
     struct sk_dlp_txn *s = state;
     struct sk_module_ctx *mc = sk_txn_module_ctx(t);
@@ -246,7 +246,7 @@ static enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *bu
     return SK_ALLOW;
 }
 
-static void sk_dlp_end(struct sk_txn *t, void *state)
+void sk_dlp_end(struct sk_txn *t, void *state)
 {
     struct sk_dlp_txn *s = state;
 
@@ -257,27 +257,3 @@ static void sk_dlp_end(struct sk_txn *t, void *state)
     free(s->err);
     free(s);
 }
-
-/* Every sekisho.Option dlp.KEY, checked by the server before init(). */
-static const struct sk_module_option sk_dlp_options[] = {
-    {"max-decoded", SK_OPT_SIZE, "256M", NULL, "decompressed bytes inspected per transaction"},
-    {"on-limit", SK_OPT_ENUM, "block", "block|allow", "verdict beyond max-decoded"},
-    {"on-error", SK_OPT_ENUM, "block", "block|allow",
-     "verdict when part of a body cannot be decoded (corrupt or unknown coding, encrypted entry)"},
-    {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
-    {NULL, 0, NULL, NULL, NULL},
-};
-
-__attribute__((visibility("default"))) const struct sk_module sk_module_descriptor = {
-    .abi = SK_MODULE_ABI,
-    .name = "dlp",
-    .methods = SK_REQMOD,
-    .init = sk_dlp_init,
-    .fini = sk_dlp_fini,
-    .version = sk_dlp_version,
-    .txn_begin = sk_dlp_begin,
-    .on_headers = sk_dlp_headers,
-    .on_body = sk_dlp_body,
-    .txn_end = sk_dlp_end,
-    .options = sk_dlp_options,
-};

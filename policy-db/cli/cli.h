@@ -204,16 +204,21 @@ void sk_cli_remove_sidecars(const char *path);
 
 /* S as a JSON string literal, quotes included. */
 void sk_cli_json_str(FILE *, const char *s);
+/* The SEP-separated words of S as a JSON array of strings (empty words
+ * left out). */
+void sk_cli_json_words(FILE *, const char *s, char sep);
 
 /*
- * The listing commands. ST is the caller's statement, READY false when
- * preparing or binding it failed. Prints the rows through ROW (given the
- * row's index; in JSON each row starts with its own separator), inside
- * '[' ... ']' with --json, and names WHAT ("rules") in the message when
- * the database fails. Finalizes ST, closes PDB, returns the exit code.
+ * The listing commands: run SQL on the database opened read-only, with
+ * ?1..?NARGS bound to the texts ARGS (NULL binds SQL NULL), and print
+ * each row through ROW, given the row's index. With --json the rows are
+ * the objects of one array: sk_cli_list prints the brackets, separators
+ * and each object's braces, ROW only its members. When --policy is given,
+ * a policy that does not exist exits 2 before anything is printed. WHAT
+ * ("rules") names the rows when the database fails. Returns the exit code.
  */
 typedef void (*sk_cli_row_fn)(const struct sk_cli *, sqlite3_stmt *, int n);
-int sk_cli_list(const struct sk_cli *, struct sk_pdb *pdb, sqlite3_stmt *st, int ready,
+int sk_cli_list(const struct sk_cli *, const char *sql, const char *const *args, int nargs,
                 const char *what, sk_cli_row_fn row);
 
 #endif

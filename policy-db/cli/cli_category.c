@@ -100,7 +100,7 @@ int sk_cli_category_unblock(struct sk_cli *c)
 static void sk_cli_category_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
 {
     if (c->json) {
-        fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
+        fputs("\"name\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 0));
         printf(",\"domains\":%lld,\"urls\":%lld,\"expressions\":%lld,\"blocked_by\":",
                (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
@@ -108,7 +108,6 @@ static void sk_cli_category_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_json_str(stdout, sk_cli_col(st, 4));
         fputs(",\"source\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 5));
-        fputc('}', stdout);
         return;
     }
     if (n == 0)
@@ -132,12 +131,6 @@ int sk_cli_category_list(struct sk_cli *c)
         "   pc.when_sched || ')', '') AS name FROM policy_categories pc JOIN"
         "   policies p ON p.id = pc.policy_id WHERE pc.category_id = c.id ORDER BY p.priority)),"
         " c.source FROM categories c ORDER BY c.name";
-    struct sk_pdb *pdb;
-    sqlite3_stmt *st = NULL;
-    int ready;
 
-    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
-        return SK_CLI_FAIL;
-    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
-    return sk_cli_list(c, pdb, st, ready, "categories", sk_cli_category_row);
+    return sk_cli_list(c, sql, NULL, 0, "categories", sk_cli_category_row);
 }

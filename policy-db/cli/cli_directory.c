@@ -81,43 +81,21 @@ int sk_cli_directory_rm(struct sk_cli *c)
     return SK_CLI_OK;
 }
 
-/* A space-separated column as a JSON array. */
-static void sk_cli_dir_json_words(const char *s)
-{
-    int n = 0;
-
-    fputc('[', stdout);
-    while (*s != '\0') {
-        size_t k = strcspn(s, " ");
-        char *w = strndup(s, k);
-        if (w != NULL && k > 0) {
-            fputs(n++ ? "," : "", stdout);
-            sk_cli_json_str(stdout, w);
-        }
-        free(w);
-        s += k;
-        s += *s == ' ';
-    }
-    fputc(']', stdout);
-}
-
 static void sk_cli_dir_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
 {
     static const char *const keys[] = {"name", "uris", "base", "bind_dn", "password_file"};
 
     if (c->json) {
-        printf("%s\n  {", n ? "," : "");
         for (int i = 0; i < 5; i++) {
             printf("%s\"%s\":", i ? "," : "", keys[i]);
             if (i == 1)
-                sk_cli_dir_json_words(sk_cli_col(st, i));
+                sk_cli_json_words(stdout, sk_cli_col(st, i), ' ');
             else
                 sk_cli_json_str(stdout, sk_cli_col(st, i));
         }
         printf(",\"global_catalog\":%s,\"group_attrs\":",
                sqlite3_column_int(st, 5) ? "true" : "false");
-        sk_cli_dir_json_words(sk_cli_col(st, 6));
-        fputc('}', stdout);
+        sk_cli_json_words(stdout, sk_cli_col(st, 6), ' ');
         return;
     }
     printf("%s%s\n  uris:          %s\n  base:          %s\n  bind-dn:       %s\n"
@@ -131,14 +109,8 @@ int sk_cli_directory_list(struct sk_cli *c)
 {
     static const char sql[] = "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
                               " group_attrs FROM directories ORDER BY name";
-    struct sk_pdb *pdb;
-    sqlite3_stmt *st = NULL;
-    int ready;
 
-    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
-        return SK_CLI_FAIL;
-    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
-    return sk_cli_list(c, pdb, st, ready, "directories", sk_cli_dir_row);
+    return sk_cli_list(c, sql, NULL, 0, "directories", sk_cli_dir_row);
 }
 
 int sk_cli_directory_test(struct sk_cli *c)

@@ -77,54 +77,31 @@ int sk_cli_dlp_rm(struct sk_cli *c)
     return SK_CLI_OK;
 }
 
-static const char *sk_cli_dcol(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-/* Detectors (stored one per line) as a JSON array. */
-static void sk_cli_dlp_json_dets(const char *dets)
-{
-    char *copy = strdup(dets), *save = NULL;
-    int n = 0;
-
-    fputc('[', stdout);
-    for (char *d = copy ? strtok_r(copy, "\n", &save) : NULL; d; d = strtok_r(NULL, "\n", &save)) {
-        if (n++)
-            fputc(',', stdout);
-        sk_cli_json_str(stdout, d);
-    }
-    fputc(']', stdout);
-    free(copy);
-}
-
 static void sk_cli_dlp_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
 {
     if (c->json) {
-        printf("%s\n  {\"policy\":", n ? "," : "");
-        sk_cli_json_str(stdout, sk_cli_dcol(st, 0));
+        fputs("\"policy\":", stdout);
+        sk_cli_json_str(stdout, sk_cli_col(st, 0));
         fputs(",\"name\":", stdout);
-        sk_cli_json_str(stdout, sk_cli_dcol(st, 1));
+        sk_cli_json_str(stdout, sk_cli_col(st, 1));
         fputs(",\"detectors\":", stdout);
-        sk_cli_dlp_json_dets(sk_cli_dcol(st, 2));
+        sk_cli_json_words(stdout, sk_cli_col(st, 2), '\n');
         printf(",\"min_count\":%lld,\"action\":", (long long)sqlite3_column_int64(st, 3));
-        sk_cli_json_str(stdout, sk_cli_dcol(st, 4));
-        if (*sk_cli_dcol(st, 5)) { /* only templates with a schedule */
+        sk_cli_json_str(stdout, sk_cli_col(st, 4));
+        if (*sk_cli_col(st, 5)) { /* only templates with a schedule */
             fputs(",\"when\":", stdout);
-            sk_cli_json_str(stdout, sk_cli_dcol(st, 5));
+            sk_cli_json_str(stdout, sk_cli_col(st, 5));
         }
-        fputc('}', stdout);
         return;
     }
     if (n == 0)
         printf("%-16s %-24s %-6s %-5s %s\n", "POLICY", "TEMPLATE", "ACTION", "MIN", "DETECTORS");
-    printf("%-16s %-24s %-6s %-5lld ", sk_cli_dcol(st, 0), sk_cli_dcol(st, 1), sk_cli_dcol(st, 4),
+    printf("%-16s %-24s %-6s %-5lld ", sk_cli_col(st, 0), sk_cli_col(st, 1), sk_cli_col(st, 4),
            (long long)sqlite3_column_int64(st, 3));
-    for (const char *p = sk_cli_dcol(st, 2); *p; p++)
+    for (const char *p = sk_cli_col(st, 2); *p; p++)
         fputs(*p == '\n' ? " | " : (char[2]){*p, 0}, stdout);
-    if (*sk_cli_dcol(st, 5))
-        printf("  when %s", sk_cli_dcol(st, 5));
+    if (*sk_cli_col(st, 5))
+        printf("  when %s", sk_cli_col(st, 5));
     fputc('\n', stdout);
 }
 
@@ -135,17 +112,6 @@ int sk_cli_dlp_list(struct sk_cli *c)
         "dlp_templates d"
         " JOIN policies p ON p.id = d.policy_id WHERE (?1 IS NULL OR p.name = ?1)"
         " ORDER BY p.priority, d.name";
-    struct sk_pdb *pdb;
-    sqlite3_stmt *st = NULL;
-    int rc, ready;
 
-    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
-        return SK_CLI_FAIL;
-    if (c->policy != NULL && (rc = sk_cli_find_policy(pdb, c->policy, NULL)) != SK_CLI_OK) {
-        sk_pdb_close(pdb);
-        return rc;
-    }
-    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) == SQLITE_OK;
-    return sk_cli_list(c, pdb, st, ready, "DLP templates", sk_cli_dlp_row);
+    return sk_cli_list(c, sql, &c->policy, 1, "DLP templates", sk_cli_dlp_row);
 }

@@ -174,7 +174,7 @@ int sk_cli_scope_rm(struct sk_cli *c)
 static void sk_cli_policy_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
 {
     if (c->json) {
-        fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
+        fputs("\"name\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 0));
         printf(",\"priority\":%lld,\"enabled\":%s,\"comment\":",
                (long long)sqlite3_column_int64(st, 1),
@@ -182,7 +182,7 @@ static void sk_cli_policy_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_json_str(stdout, sk_cli_col(st, 3));
         fputs(",\"scope\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 4));
-        printf(",\"url_rules\":%d,\"categories\":%d,\"settings\":%d}", sqlite3_column_int(st, 5),
+        printf(",\"url_rules\":%d,\"categories\":%d,\"settings\":%d", sqlite3_column_int(st, 5),
                sqlite3_column_int(st, 6), sqlite3_column_int(st, 7));
         return;
     }
@@ -206,14 +206,8 @@ int sk_cli_policy_list(struct sk_cli *c)
         " (SELECT count(*) FROM policy_categories WHERE policy_id = p.id),"
         " (SELECT count(*) FROM settings WHERE policy_id = p.id)"
         " FROM policies p ORDER BY p.priority";
-    struct sk_pdb *pdb;
-    sqlite3_stmt *st = NULL;
-    int ready;
 
-    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
-        return SK_CLI_FAIL;
-    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
-    return sk_cli_list(c, pdb, st, ready, "policies", sk_cli_policy_row);
+    return sk_cli_list(c, sql, NULL, 0, "policies", sk_cli_policy_row);
 }
 
 int sk_cli_policy_show(struct sk_cli *c)

@@ -51,7 +51,7 @@ int sk_cli_schedule_rm(struct sk_cli *c)
 static void sk_cli_schedule_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
 {
     if (c->json) {
-        fputs(n ? ",\n  {\"name\":" : "\n  {\"name\":", stdout);
+        fputs("\"name\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 0));
         fputs(",\"days\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 1));
@@ -59,7 +59,7 @@ static void sk_cli_schedule_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
         sk_cli_json_str(stdout, sk_cli_col(st, 2));
         fputs(",\"tz\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 3));
-        printf(",\"used_by\":%lld}", (long long)sqlite3_column_int64(st, 4));
+        printf(",\"used_by\":%lld", (long long)sqlite3_column_int64(st, 4));
         return;
     }
     if (n == 0)
@@ -78,12 +78,6 @@ int sk_cli_schedule_list(struct sk_cli *c)
         " + (SELECT count(*) FROM policy_categories WHERE ltrim(when_sched, '!') = s.name)"
         " + (SELECT count(*) FROM dlp_templates WHERE ltrim(when_sched, '!') = s.name)"
         " FROM schedules s ORDER BY s.name";
-    struct sk_pdb *pdb;
-    sqlite3_stmt *st = NULL;
-    int ready;
 
-    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
-        return SK_CLI_FAIL;
-    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
-    return sk_cli_list(c, pdb, st, ready, "schedules", sk_cli_schedule_row);
+    return sk_cli_list(c, sql, NULL, 0, "schedules", sk_cli_schedule_row);
 }

@@ -99,8 +99,7 @@ int sk_cli_url_rm(struct sk_cli *c)
 static void sk_cli_url_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
 {
     if (c->json) {
-        printf("%s\n  {\"id\":%lld,\"policy\":", n ? "," : "",
-               (long long)sqlite3_column_int64(st, 0));
+        printf("\"id\":%lld,\"policy\":", (long long)sqlite3_column_int64(st, 0));
         sk_cli_json_str(stdout, sk_cli_col(st, 1));
         fputs(",\"list\":", stdout);
         sk_cli_json_str(stdout, sk_cli_col(st, 2));
@@ -114,7 +113,6 @@ static void sk_cli_url_row(const struct sk_cli *c, sqlite3_stmt *st, int n)
             fputs(",\"when\":", stdout);
             sk_cli_json_str(stdout, sk_cli_col(st, 6));
         }
-        fputc('}', stdout);
         return;
     }
     if (n == 0)
@@ -132,21 +130,10 @@ int sk_cli_url_list(struct sk_cli *c)
         " JOIN policies p ON p.id = r.policy_id"
         " WHERE (?1 IS NULL OR p.name = ?1) AND (?2 IS NULL OR r.list = ?2)"
         " ORDER BY p.priority, r.list, r.match, r.pattern";
-    struct sk_pdb *pdb;
-    sqlite3_stmt *st = NULL;
-    int rc, ready;
+    const char *args[] = {c->policy, c->list};
 
     if (c->list != NULL && strcmp(c->list, "block") != 0 && strcmp(c->list, "allow") != 0 &&
         strcmp(c->list, "approved") != 0)
         return sk_cli_usage("invalid list '%s': block, allow or approved", c->list);
-    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
-        return SK_CLI_FAIL;
-    if (c->policy != NULL && (rc = sk_cli_find_policy(pdb, c->policy, NULL)) != SK_CLI_OK) {
-        sk_pdb_close(pdb);
-        return rc;
-    }
-    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_bind_text(st, 1, c->policy, -1, SQLITE_STATIC) == SQLITE_OK &&
-            sqlite3_bind_text(st, 2, c->list, -1, SQLITE_STATIC) == SQLITE_OK;
-    return sk_cli_list(c, pdb, st, ready, "rules", sk_cli_url_row);
+    return sk_cli_list(c, sql, args, 2, "rules", sk_cli_url_row);
 }

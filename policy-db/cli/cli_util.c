@@ -193,10 +193,11 @@ int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
     return 0;
 }
 
-void sk_cli_json_str(FILE *f, const char *s)
+/* The N bytes at S as a JSON string literal, quotes included. */
+static void sk_cli_json_strn(FILE *f, const char *s, size_t n)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + n; p++) {
         switch (*p) {
         case '"':
             fputs("\\\"", f);
@@ -218,6 +219,28 @@ void sk_cli_json_str(FILE *f, const char *s)
         }
     }
     fputc('"', f);
+}
+
+void sk_cli_json_str(FILE *f, const char *s)
+{
+    sk_cli_json_strn(f, s, strlen(s));
+}
+
+void sk_cli_json_words(FILE *f, const char *s, char sep)
+{
+    int n = 0;
+
+    fputc('[', f);
+    while (*s != '\0') {
+        size_t k = strcspn(s, (char[2]){sep, '\0'});
+        if (k > 0) {
+            fputs(n++ ? "," : "", f);
+            sk_cli_json_strn(f, s, k);
+        }
+        s += k;
+        s += *s == sep;
+    }
+    fputc(']', f);
 }
 
 void sk_cli_remove_sidecars(const char *path)
@@ -247,16 +270,32 @@ int sk_cli_find_policy(struct sk_pdb *pdb, const char *name, int64_t *id)
     return SK_CLI_OK;
 }
 
-int sk_cli_list(const struct sk_cli *c, struct sk_pdb *pdb, sqlite3_stmt *st, int ready,
+int sk_cli_list(const struct sk_cli *c, const char *sql, const char *const *args, int nargs,
                 const char *what, sk_cli_row_fn row)
 {
-    int n = 0, step = SQLITE_ERROR;
+    struct sk_pdb *pdb;
+    sqlite3_stmt *st = NULL;
+    int n = 0, rc, step = SQLITE_ERROR, ready;
 
+    if ((pdb = sk_cli_open(c, SK_PDB_RO)) == NULL)
+        return SK_CLI_FAIL;
+    if (c->policy != NULL && (rc = sk_cli_find_policy(pdb, c->policy, NULL)) != SK_CLI_OK) {
+        sk_pdb_close(pdb);
+        return rc;
+    }
+    ready = sqlite3_prepare_v2(sk_pdb_sqlite(pdb), sql, -1, &st, NULL) == SQLITE_OK;
+    for (int i = 0; ready && i < nargs; i++)
+        ready = sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC) == SQLITE_OK;
     if (ready) {
         if (c->json)
             fputc('[', stdout);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (c->json)
+                fputs(n ? ",\n  {" : "\n  {", stdout);
             row(c, st, n++);
+            if (c->json)
+                fputc('}', stdout);
+        }
         if (c->json)
             fputs(n ? "\n]\n" : "]\n", stdout);
     }

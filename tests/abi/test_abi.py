@@ -65,12 +65,17 @@ def reqmod(srv, url):
         c.close()
 
 
-def main():
+def dirs():
+    """The --build-dir and --source-dir arguments, absolute."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--source-dir", required=True)
     a = ap.parse_args()
-    build, src = os.path.abspath(a.build_dir), os.path.abspath(a.source_dir)
+    return os.path.abspath(a.build_dir), os.path.abspath(a.source_dir)
+
+
+def main():
+    build, src = dirs()
     ck = Check("abi")
     for tool in ("nm", "cc", "pkg-config", "cmake"):
         ck.ok("tool %s is installed" % tool, shutil.which(tool) is not None)

@@ -36,7 +36,7 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
-                     http_res_head, check_asan, main_wrapper)
+                     http_res_head, check_asan, main_wrapper, zip_bytes)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 SIG = "Eicar-Test-Signature"
@@ -103,18 +103,6 @@ def member_of_size(size, seed):
         n += size - len(m)
         if n <= 0:
             raise ValueError("cannot make a %d-byte member" % size)
-
-
-def zip_bytes(entries, zip64=False, method=zipfile.ZIP_DEFLATED):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as z:
-        for name, data in entries:
-            if zip64:
-                with z.open(name, "w", force_zip64=True) as f:
-                    f.write(data)
-            else:
-                z.writestr(name, data)
-    return buf.getvalue()
 
 
 def nested_zip(width, depth, leaf):

@@ -12,6 +12,7 @@
 import base64
 import glob
 import hashlib
+import io
 import os
 import queue
 import random
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 import traceback
+import zipfile
 
 CRLF = b"\r\n"
 
@@ -138,6 +140,20 @@ def make_body(size, seed=1):
         buf[p:p + len(s)] = s
     assert len(buf) == size
     return bytes(buf)
+
+
+def zip_bytes(entries, zip64=False, method=zipfile.ZIP_DEFLATED):
+    """A zip of (name, data) ENTRIES in order, built by Python's zipfile
+    (the independent encoder); zip64 forces ZIP64 records for each."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in entries:
+            if zip64:
+                with z.open(name, "w", force_zip64=True) as f:
+                    f.write(data)
+            else:
+                z.writestr(name, data)
+    return buf.getvalue()
 
 
 def http_req_head(method, url, host="origin.test", extra=(), body_len=None):

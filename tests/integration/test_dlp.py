@@ -16,13 +16,12 @@ import json
 import os
 import sys
 import time
-import zipfile
 import gzip
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import check_started  # noqa: E402  (issue 16)
 from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
-                     port_is_free, transact)
+                     port_is_free, transact, zip_bytes)
 
 UPLOAD_URL = "http://upload.example/submit"
 
@@ -166,21 +165,17 @@ def g_formats(ck, srv):
     r = post(srv, gz, "text/csv", extra=["Content-Encoding: gzip"])
     ck.ok("Content-Encoding gzip body is decoded and blocked", blocked(r))
 
-    docx = io.BytesIO()
-    with zipfile.ZipFile(docx, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml",
-                   "<w:document><w:body><w:p><w:r><w:t>個人番号：1234 5678</w:t></w:r>"
-                   "<w:r><w:t> 9018</w:t></w:r></w:p></w:body></w:document>")
+    docx = zip_bytes([("[Content_Types].xml", "<Types/>"),
+                      ("word/document.xml",
+                       "<w:document><w:body><w:p><w:r><w:t>個人番号：1234 5678</w:t></w:r>"
+                       "<w:r><w:t> 9018</w:t></w:r></w:p></w:body></w:document>")])
     body, ctype = multipart([("f", "report.docx",
                               "application/vnd.openxmlformats-officedocument."
-                              "wordprocessingml.document", docx.getvalue())])
+                              "wordprocessingml.document", docx)])
     r = post(srv, body, ctype)
     ck.ok("docx holding a My Number is blocked", blocked(r))
-    plain = io.BytesIO()
-    with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("staff/list.txt", "マイナンバー 123456789018\n".encode("shift_jis"))
-    body, ctype = multipart([("f", "staff.zip", "application/zip", plain.getvalue())])
+    plain = zip_bytes([("staff/list.txt", "マイナンバー 123456789018\n".encode("shift_jis"))])
+    body, ctype = multipart([("f", "staff.zip", "application/zip", plain)])
     r = post(srv, body, ctype)
     ck.ok("zip holding a Shift_JIS My Number is blocked", blocked(r))
     body, ctype = multipart([("a", None, None, b"4111 1111"), ("b", None, None, b"1111 1111")])

@@ -22,11 +22,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, check_asan, check_started,  # noqa: E402
-                     http_req_head, http_res_head, transact)
+                     http_req_head, http_res_head, transact, zip_bytes)
 from test_policy_depth import wait_log  # noqa: E402
 
 # split so that a scanner on the developer's machine does not flag this file
@@ -64,11 +63,7 @@ def file_says(data):
 
 
 def zip_of(name, data):
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("readme.md", b"# hello\n")
-        z.writestr(name, data)
-    return b.getvalue()
+    return zip_bytes([("readme.md", b"# hello\n"), (name, data)])
 
 
 def targz_of(name, data):
@@ -236,14 +231,10 @@ def g_types(ck, srv):
 
 
 def office_zip(macro):
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", b"<?xml version='1.0'?><Types/>")
-        z.writestr("_rels/.rels", b"<Relationships/>")
-        z.writestr("word/document.xml", b"<w:document/>")
-        if macro:
-            z.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 60)
-    return b.getvalue()
+    return zip_bytes([("[Content_Types].xml", b"<?xml version='1.0'?><Types/>"),
+                      ("_rels/.rels", b"<Relationships/>"),
+                      ("word/document.xml", b"<w:document/>")] +
+                     ([("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 60)] if macro else []))
 
 
 def g_office(ck, srv):

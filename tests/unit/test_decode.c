@@ -18,6 +18,8 @@
 
 #include <sekisho/decode.h>
 
+#include "sk_tzip.h"
+
 /* ---- helpers --------------------------------------------------------- */
 
 struct out {
@@ -36,24 +38,6 @@ static int out_sink(void *arg, const void *buf, size_t len)
     o->len += len;
     o->p[o->len] = 0;
     return 0;
-}
-
-/* zlib as the encoder: wbits 16+15 gzip, 15 zlib, -15 raw deflate. */
-static unsigned char *zenc(const void *in, size_t n, int wbits, size_t *olen)
-{
-    z_stream z = {0};
-    size_t cap = compressBound(n) + 64;
-    unsigned char *out = malloc(cap);
-
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    *olen = z.total_out;
-    deflateEnd(&z);
-    return out;
 }
 
 static const struct sk_decode_limits nolimit = {.out_max = UINT64_MAX};
@@ -131,7 +115,7 @@ static void test_gzip_members_every_split(void **s)
 
     for (int i = 0; i < 3; i++) {
         size_t n;
-        unsigned char *g = zenc(parts[i], strlen(parts[i]), 16 + 15, &n);
+        unsigned char *g = sk_tz_deflate(parts[i], strlen(parts[i]), 16 + 15, &n);
         memcpy(body + blen, g, n);
         blen += n;
         if (i == 0)
@@ -162,8 +146,8 @@ static void test_deflate_zlib_raw_and_chain(void **s)
     const char *text = "deflated text, zlib-wrapped or raw";
     struct out o = {0};
     size_t n, n2;
-    unsigned char *z = zenc(text, strlen(text), 15, &n);
-    unsigned char *r = zenc(text, strlen(text), -15, &n2);
+    unsigned char *z = sk_tz_deflate(text, strlen(text), 15, &n);
+    unsigned char *r = sk_tz_deflate(text, strlen(text), -15, &n2);
 
     for (size_t split = 0; split <= n; split++) {
         assert_int_equal(decode_split("deflate", z, n, split, &o, NULL), SK_DECODE_OK);
@@ -175,8 +159,8 @@ static void test_deflate_zlib_raw_and_chain(void **s)
     }
     /* "gzip, deflate": deflate was applied last, so it is undone first */
     size_t gl, dl;
-    unsigned char *g = zenc(text, strlen(text), 16 + 15, &gl);
-    unsigned char *gd = zenc(g, gl, 15, &dl);
+    unsigned char *g = sk_tz_deflate(text, strlen(text), 16 + 15, &gl);
+    unsigned char *gd = sk_tz_deflate(g, gl, 15, &dl);
     assert_int_equal(decode_split("gzip, deflate", gd, dl, dl / 2, &o, NULL), SK_DECODE_OK);
     assert_int_equal(o.len, strlen(text));
     free(z), free(r), free(g), free(gd), free(o.p);
@@ -187,7 +171,7 @@ static void test_trailing_corrupt_bomb(void **s)
     const char *text = "member";
     struct out o = {0};
     size_t n;
-    unsigned char *g = zenc(text, strlen(text), 16 + 15, &n);
+    unsigned char *g = sk_tz_deflate(text, strlen(text), 16 + 15, &n);
     unsigned char buf[256];
 
     /* bytes after the last member are passed on, never dropped */
@@ -214,7 +198,7 @@ static void test_trailing_corrupt_bomb(void **s)
     /* a bomb: over out_max and over the ratio */
     size_t zn = 8u << 20, bl;
     char *zeros = calloc(1, zn);
-    unsigned char *bomb = zenc(zeros, zn, 16 + 15, &bl);
+    unsigned char *bomb = sk_tz_deflate(zeros, zn, 16 + 15, &bl);
     struct sk_decode_limits cap = {.out_max = 1u << 20};
     struct sk_decode_limits ratio = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1024};
     assert_int_equal(decode_split("gzip", bomb, bl, bl / 2, &o, &cap), SK_DECODE_LIMIT);
@@ -222,7 +206,7 @@ static void test_trailing_corrupt_bomb(void **s)
     assert_int_equal(decode_split("gzip", bomb, bl, bl / 2, &o, &ratio), SK_DECODE_LIMIT);
     /* gzip inside gzip: the inner stage is limited too */
     size_t bbl;
-    unsigned char *bb = zenc(bomb, bl, 16 + 15, &bbl);
+    unsigned char *bb = sk_tz_deflate(bomb, bl, 16 + 15, &bbl);
     assert_int_equal(decode_split("gzip, gzip", bb, bbl, 1, &o, &cap), SK_DECODE_LIMIT);
     free(zeros), free(bomb), free(bb), free(g), free(o.p);
 }
@@ -342,47 +326,15 @@ static void test_multipart_boundary_param(void **s)
 
 /* ---- zip --------------------------------------------------------------- */
 
-struct zbuf {
-    unsigned char p[8192];
-    size_t n;
-};
-
-static void put(struct zbuf *z, const void *p, size_t n)
-{
-    memcpy(z->p + z->n, p, n);
-    z->n += n;
-}
-
-static void le(struct zbuf *z, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        z->p[z->n++] = (unsigned char)(v >> (8 * i));
-}
-
-/* A local header + data; zip64 puts the sizes in a ZIP64 extra field;
- * desc: flag bit 3 and a data descriptor after the data. */
-static void zip_entry(struct zbuf *z, const char *name, const char *text, int deflate, int zip64,
+/* A local header + data (sk_tzip_entry); zip64 puts the sizes in a ZIP64
+ * extra field; desc: flag bit 3 and a data descriptor after the data. */
+static void zip_entry(struct sk_tzip *z, const char *name, const char *text, int deflate, int zip64,
                       int desc)
 {
-    size_t cl = strlen(text);
-    unsigned char *c = deflate ? zenc(text, strlen(text), -15, &cl) : NULL;
-    uint32_t crc = (uint32_t)crc32(0, (const Bytef *)text, (uInt)strlen(text));
-
-    le(z, 0x04034b50, 4), le(z, zip64 ? 45 : 20, 2), le(z, desc ? 8 : 0, 2);
-    le(z, deflate ? 8 : 0, 2), le(z, 0, 4), le(z, desc ? 0 : crc, 4);
-    le(z, zip64 ? 0xffffffffu : desc ? 0 : cl, 4);
-    le(z, zip64 ? 0xffffffffu : desc ? 0 : strlen(text), 4);
-    le(z, strlen(name), 2), le(z, zip64 ? 20 : 0, 2);
-    put(z, name, strlen(name));
-    if (zip64) {
-        le(z, 1, 2), le(z, 16, 2), le(z, strlen(text), 8), le(z, cl, 8);
-    }
-    put(z, deflate ? (const char *)c : text, cl);
-    if (desc) {
-        le(z, 0x08074b50, 4), le(z, crc, 4);
-        le(z, cl, zip64 ? 8 : 4), le(z, strlen(text), zip64 ? 8 : 4);
-    }
-    free(c);
+    sk_tzip_entry(z, name, text, strlen(text),
+                  (deflate ? SK_TZIP_DEFLATE : 0) | (zip64 ? SK_TZIP_ZIP64 : 0) |
+                      (desc ? SK_TZIP_DESC : 0),
+                  0);
 }
 
 static int zb(void *arg, const struct sk_zip_entry *e)
@@ -400,7 +352,7 @@ static int zt(void *arg)
     return 0;
 }
 
-static void zip_expect(const struct zbuf *z, const char *want_prefix)
+static void zip_expect(const struct sk_tzip *z, const char *want_prefix)
 {
     for (size_t split = 0; split <= z->n; split += 1) {
         struct mp_rec r = {"", 0};
@@ -417,18 +369,18 @@ static void zip_expect(const struct zbuf *z, const char *want_prefix)
 
 static void test_zip_walker(void **s)
 {
-    struct zbuf z = {{0}, 0};
+    struct sk_tzip z = {0};
 
     zip_entry(&z, "a.txt", "stored text", 0, 0, 0);
     zip_entry(&z, "word/document.xml", "deflated 4111 1111 1111 1111", 1, 0, 0);
     zip_entry(&z, "big.bin", "zip64 entry holds EICAR-ish text", 1, 1, 0);
     zip_entry(&z, "d.txt", "descriptor entry", 1, 1, 1);
     zip_entry(&z, "e.txt", "plain descriptor", 1, 0, 1);
-    put(&z,
-        "PK\x01\x02"
-        "central",
-        11);
-    put(&z, "APPENDED SECRET", 15);
+    sk_tzip_put(&z,
+                "PK\x01\x02"
+                "central",
+                11);
+    sk_tzip_put(&z, "APPENDED SECRET", 15);
     zip_expect(&z, "[a.txt|stored text][word/document.xml|deflated 4111 1111 1111 1111]"
                    "[big.bin|zip64 entry holds EICAR-ish text][d.txt|descriptor entry]"
                    "[e.txt|plain descriptor][tail|PK\x01\x02"
@@ -439,11 +391,12 @@ static void test_zip_walker(void **s)
     zip_expect(&z, "[s.txt|][tail|stored data nobody can delimit");
     /* not a zip at all */
     z.n = 0;
-    put(&z, "plain", 5);
+    sk_tzip_put(&z, "plain", 5);
     zip_expect(&z, "[tail|plain]");
     assert_int_equal(sk_container_sniff((const unsigned char *)"PK\x03\x04", 4), SK_CT_ZIP);
     assert_int_equal(sk_container_sniff((const unsigned char *)"\x1f\x8b\x08", 3), SK_CT_GZIP);
     assert_int_equal(sk_container_sniff((const unsigned char *)"PK\x05\x06", 4), SK_CT_NONE);
+    sk_tzip_free(&z);
 }
 
 /* ---- charset ----------------------------------------------------------- */
@@ -569,21 +522,21 @@ static void test_mutations_split_invariant(void **s)
 {
     unsigned char seed_gz[512], buf[1024];
     size_t ngz = 0, n1, n2;
-    unsigned char *g1 = zenc("alpha member ", 13, 16 + 15, &n1);
-    unsigned char *g2 = zenc("beta member", 11, 16 + 15, &n2);
+    unsigned char *g1 = sk_tz_deflate("alpha member ", 13, 16 + 15, &n1);
+    unsigned char *g2 = sk_tz_deflate("beta member", 11, 16 + 15, &n2);
     const char *mp = "pre\r\n--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\n"
                      "Content-Transfer-Encoding: base64\n\nNDEx=\n--c--\r\n--b\n"
                      "Content-Transfer-Encoding: quoted-printable\n\na=3D=\nb\r\n--b--\n";
-    struct zbuf zz = {{0}, 0};
+    struct sk_tzip zz = {0};
     struct out a = {0}, b = {0};
 
     memcpy(seed_gz, g1, n1), memcpy(seed_gz + n1, g2, n2), ngz = n1 + n2;
     zip_entry(&zz, "a.txt", "stored", 0, 0, 0);
     zip_entry(&zz, "b.txt", "deflated text", 1, 1, 1);
-    put(&zz,
-        "PK\x01\x02"
-        "cd",
-        6);
+    sk_tzip_put(&zz,
+                "PK\x01\x02"
+                "cd",
+                6);
     for (int i = 0; i < 3000; i++) {
         enum kind k = (enum kind)(i % 3);
         const unsigned char *seed = k == K_GZIP ? seed_gz
@@ -599,6 +552,7 @@ static void test_mutations_split_invariant(void **s)
                      n);
     }
     free(g1), free(g2), free(a.p), free(b.p);
+    sk_tzip_free(&zz);
 }
 
 int main(void)

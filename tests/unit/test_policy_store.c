@@ -18,6 +18,7 @@
 #include <sekisho/policy_snapshot.h>
 
 #include "sk_policy_store.h"
+#include "sk_tpolicy.h"
 
 static char t_dir[64], t_path[128];
 static int t_cannot_load, t_unreadable, t_lines;
@@ -104,13 +105,7 @@ static void test_last_good_kept(void **state)
     assert_int_equal(sk_policy_store_poll(&s), 0);
 
     sk_policy_store_close(&s);
-    char p[200];
-    unlink(t_path);
-    snprintf(p, sizeof(p), "%s-wal", t_path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", t_path);
-    unlink(p);
-    rmdir(t_dir);
+    sk_t_remove_db(t_dir, t_path);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <sekisho/policy_snapshot.h>
 
 #include "../../policy-db/src/sched_internal.h"
+#include "sk_tpolicy.h"
 
 /* ---- grammar ---- */
 
@@ -279,15 +280,9 @@ static int sk_t_setup(void **state)
 static int sk_t_teardown(void **state)
 {
     struct sk_tdb *t = *state;
-    char p[256];
 
     sk_pdb_close(t->db);
-    unlink(t->path);
-    snprintf(p, sizeof(p), "%s-wal", t->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", t->path);
-    unlink(p);
-    rmdir(t->dir);
+    sk_t_remove_db(t->dir, t->path);
     free(t);
     return 0;
 }

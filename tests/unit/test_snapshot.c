@@ -16,6 +16,7 @@
 
 #include <sekisho/policy_db.h>
 #include <sekisho/policy_snapshot.h>
+#include "sk_tpolicy.h"
 
 struct sk_tdb {
     char dir[64];
@@ -87,15 +88,9 @@ static int sk_t_setup(void **state)
 static int sk_t_teardown(void **state)
 {
     struct sk_tdb *t = *state;
-    char p[256];
 
     sk_pdb_close(t->db);
-    unlink(t->path);
-    snprintf(p, sizeof(p), "%s-wal", t->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", t->path);
-    unlink(p);
-    rmdir(t->dir);
+    sk_t_remove_db(t->dir, t->path);
     free(t);
     return 0;
 }

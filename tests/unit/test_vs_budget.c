@@ -15,57 +15,24 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <zlib.h>
 
+#include "sk_tzip.h"
 #include "vs_internal.h"
 
 static char tmpdir[64], dbdir[64];
 static struct sk_vs_scanner sc;
 
-static void put16(unsigned char *p, unsigned v)
-{
-    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, v & 0xffff), put16(p + 2, v >> 16);
-}
-
 /* A one-member zip, deflated: LEN zero bytes named NAME. */
 static unsigned char *zip_of_zeros(const char *name, size_t len, size_t *out)
 {
-    unsigned char *zeros = calloc(1, len), *z;
-    size_t nl = strlen(name), cap = compressBound((uLong)len) + 128 + 2 * nl;
-    z_stream s = {0};
+    struct sk_tzip z = {0};
+    unsigned char *zeros = calloc(1, len);
+
     assert_non_null(zeros);
-    assert_non_null(z = malloc(cap));
-    uint32_t crc = (uint32_t)crc32(0, zeros, (uInt)len);
-    size_t h = 30 + nl;
-    assert_int_equal(deflateInit2(&s, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
-    s.next_in = zeros, s.avail_in = (uInt)len;
-    s.next_out = z + h, s.avail_out = (uInt)(cap - h - 46 - nl - 22);
-    assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
-    size_t c = s.total_out;
-    deflateEnd(&s);
+    sk_tzip_entry(&z, name, zeros, len, SK_TZIP_DEFLATE, 0);
+    sk_tzip_central(&z);
     free(zeros);
-    /* local header */
-    memset(z, 0, h);
-    put32(z, 0x04034b50), put16(z + 4, 20), put16(z + 8, 8), put32(z + 14, crc);
-    put32(z + 18, (uint32_t)c), put32(z + 22, (uint32_t)len), put16(z + 26, (unsigned)nl);
-    memcpy(z + 30, name, nl);
-    /* central directory entry and end record */
-    unsigned char *cd = z + h + c;
-    memset(cd, 0, 46 + nl + 22);
-    put32(cd, 0x02014b50), put16(cd + 4, 20), put16(cd + 6, 20), put16(cd + 10, 8);
-    put32(cd + 16, crc), put32(cd + 20, (uint32_t)c), put32(cd + 24, (uint32_t)len);
-    put16(cd + 28, (unsigned)nl);
-    memcpy(cd + 46, name, nl);
-    unsigned char *end = cd + 46 + nl;
-    put32(end, 0x06054b50), put16(end + 8, 1), put16(end + 10, 1);
-    put32(end + 12, (uint32_t)(46 + nl)), put32(end + 16, (uint32_t)(h + c));
-    *out = h + c + 46 + nl + 22;
-    return z;
+    return sk_tzip_take(&z, out);
 }
 
 /* A cpio (newc) archive of one member of LEN zero bytes: libclamav scans

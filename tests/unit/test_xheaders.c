@@ -16,31 +16,7 @@
 
 #include "sk_txn.h"
 #include "xheaders.h"
-
-static struct sk_snapshot *policy_with(const char *const *kv)
-{
-    char dir[] = "/tmp/sk-test-xh-XXXXXX", path[128], *err = NULL;
-    struct sk_pdb *db;
-    struct sk_snapshot *s;
-
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/policy.db", dir);
-    assert_non_null(db = sk_pdb_open(path, SK_PDB_RW | SK_PDB_CREATE, &err));
-    assert_int_equal(sk_pdb_init(db, "tester", &err), 0);
-    assert_int_equal(sk_pdb_write_begin(db, &err), 0);
-    for (; kv[0]; kv += 2)
-        assert_int_equal(sk_pdb_set_setting(db, NULL, kv[0], kv[1], &err), 0);
-    assert_true(sk_pdb_write_commit(db, "tester", "test", &err) > 0);
-    assert_non_null(s = sk_snapshot_load(db, &err));
-    sk_pdb_close(db);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/policy.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/policy.db-shm", dir);
-    unlink(path);
-    rmdir(dir);
-    return s;
-}
+#include "sk_tpolicy.h"
 
 static const char *const all_on[] = {
     "icap.x-virus-id", "on", "icap.x-infection-found", "on", "icap.x-violations-found", "on", NULL};
@@ -72,7 +48,7 @@ static void test_off_by_default(void **s)
     sk_txn_clear(&t);
 
     const char *none[] = {NULL};
-    struct sk_snapshot *snap = policy_with(none);
+    struct sk_snapshot *snap = sk_t_policy_with(none);
     txn(&t, snap, "http://o.test/eicar.com");
     assert_int_equal(sk_txn_report(&t, "virus", "Eicar-Test-Signature", NULL), 0);
     sk_xh_decide(&t, SK_DECIDED_BLOCK);
@@ -120,7 +96,7 @@ static void test_formats(void **s)
           "X-Violations-Found: 1 eicar.com credit-cards 0 0"}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct sk_snapshot *snap = policy_with(cases[i].settings);
+        struct sk_snapshot *snap = sk_t_policy_with(cases[i].settings);
         struct sk_txn t;
         int n = 0;
 
@@ -140,7 +116,7 @@ static void test_formats(void **s)
 
 static void test_no_detection_no_headers(void **s)
 {
-    struct sk_snapshot *snap = policy_with(all_on);
+    struct sk_snapshot *snap = sk_t_policy_with(all_on);
     struct sk_txn t;
 
     txn(&t, snap, "http://o.test/");
@@ -158,7 +134,7 @@ static void test_hostile_names_cannot_inject(void **s)
         "A; Resolution=1; Threat=Fake",
         "\x01\x02\x7f\xff\xfe name with spaces",
     };
-    struct sk_snapshot *snap = policy_with(all_on);
+    struct sk_snapshot *snap = sk_t_policy_with(all_on);
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct sk_txn t;
@@ -191,7 +167,7 @@ static void test_hostile_names_cannot_inject(void **s)
 static void test_length_capped(void **s)
 {
     char longname[2000], out[SK_XH_NAME_MAX + 1];
-    struct sk_snapshot *snap = policy_with(all_on);
+    struct sk_snapshot *snap = sk_t_policy_with(all_on);
     struct sk_txn t;
 
     memset(longname, 'N', sizeof(longname) - 1);
@@ -228,7 +204,7 @@ static void test_o16_sanitize_every_byte(void **s)
     sk_xh_sanitize(out, sizeof(out), "");
     assert_string_equal(out, "-");
 
-    struct sk_snapshot *snap = policy_with(all_on);
+    struct sk_snapshot *snap = sk_t_policy_with(all_on);
     struct sk_txn t;
     txn(&t, snap, "http://o.test/dir/f.zip?q=1");
     assert_int_equal(sk_txn_report(&t, "virus", "x", NULL), 0);

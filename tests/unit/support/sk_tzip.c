@@ -1,0 +1,134 @@
+/* sk_tzip.c - test-only zlib and zip encoders (see sk_tzip.h). Builds
+ * archives from the tests' own bytes; never linked into Sekisho. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "sk_tzip.h"
+
+unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen)
+{
+    z_stream z = {0};
+    size_t cap = compressBound((uLong)n) + 64;
+    unsigned char *out = malloc(cap);
+
+    assert_non_null(out);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *olen = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static void sk_tz_grow(unsigned char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    *cap = need * 2 + 256;
+    assert_non_null(*p = realloc(*p, *cap));
+}
+
+void sk_tzip_put(struct sk_tzip *z, const void *p, size_t n)
+{
+    sk_tz_grow(&z->p, &z->cap, z->n + n);
+    memcpy(z->p + z->n, p, n);
+    z->n += n;
+}
+
+/* V as N little-endian bytes onto *P (N*CAP grown), *N advanced. */
+static void sk_tz_le(unsigned char **p, size_t *n, size_t *cap, uint64_t v, int bytes)
+{
+    sk_tz_grow(p, cap, *n + (size_t)bytes);
+    for (int i = 0; i < bytes; i++)
+        (*p)[(*n)++] = (unsigned char)(v >> (8 * i));
+}
+
+#define SK_TZ_LE(z, v, b)   sk_tz_le(&(z)->p, &(z)->n, &(z)->cap, (v), (b))
+#define SK_TZ_CDLE(z, v, b) sk_tz_le(&(z)->cd, &(z)->cdn, &(z)->cdcap, (v), (b))
+
+void sk_tzip_entry(struct sk_tzip *z, const char *name, const void *data, size_t len, unsigned opts,
+                   unsigned flags)
+{
+    int defl = (opts & SK_TZIP_DEFLATE) != 0, z64 = (opts & SK_TZIP_ZIP64) != 0;
+    int desc = (opts & SK_TZIP_DESC) != 0;
+    size_t cl = len, nl = strlen(name), off = z->n;
+    unsigned char *c = defl ? sk_tz_deflate(data, len, -15, &cl) : NULL;
+    uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)len);
+    unsigned version = z64 ? 45 : 20;
+
+    flags |= desc ? 8 : 0;
+    SK_TZ_LE(z, 0x04034b50, 4), SK_TZ_LE(z, version, 2), SK_TZ_LE(z, flags, 2);
+    SK_TZ_LE(z, defl ? 8 : 0, 2), SK_TZ_LE(z, 0, 4), SK_TZ_LE(z, desc ? 0 : crc, 4);
+    SK_TZ_LE(z, z64 ? 0xffffffffu : desc ? 0 : cl, 4);
+    SK_TZ_LE(z, z64 ? 0xffffffffu : desc ? 0 : len, 4);
+    SK_TZ_LE(z, nl, 2), SK_TZ_LE(z, z64 ? 20 : 0, 2);
+    sk_tzip_put(z, name, nl);
+    if (z64) {
+        SK_TZ_LE(z, 1, 2), SK_TZ_LE(z, 16, 2), SK_TZ_LE(z, len, 8), SK_TZ_LE(z, cl, 8);
+    }
+    sk_tzip_put(z, defl ? c : data, cl);
+    if (desc) {
+        SK_TZ_LE(z, 0x08074b50, 4), SK_TZ_LE(z, crc, 4);
+        SK_TZ_LE(z, cl, z64 ? 8 : 4), SK_TZ_LE(z, len, z64 ? 8 : 4);
+    }
+    free(c);
+    /* its central directory record, written out by sk_tzip_central */
+    SK_TZ_CDLE(z, 0x02014b50, 4), SK_TZ_CDLE(z, 20, 2), SK_TZ_CDLE(z, version, 2);
+    SK_TZ_CDLE(z, flags, 2), SK_TZ_CDLE(z, defl ? 8 : 0, 2), SK_TZ_CDLE(z, 0, 4);
+    SK_TZ_CDLE(z, crc, 4), SK_TZ_CDLE(z, z64 ? 0xffffffffu : cl, 4);
+    SK_TZ_CDLE(z, z64 ? 0xffffffffu : len, 4), SK_TZ_CDLE(z, nl, 2);
+    SK_TZ_CDLE(z, z64 ? 20 : 0, 2), SK_TZ_CDLE(z, 0, 2), SK_TZ_CDLE(z, 0, 2);
+    SK_TZ_CDLE(z, 0, 2), SK_TZ_CDLE(z, 0, 4), SK_TZ_CDLE(z, off, 4);
+    sk_tz_grow(&z->cd, &z->cdcap, z->cdn + nl);
+    memcpy(z->cd + z->cdn, name, nl), z->cdn += nl;
+    if (z64) {
+        SK_TZ_CDLE(z, 1, 2), SK_TZ_CDLE(z, 16, 2), SK_TZ_CDLE(z, len, 8), SK_TZ_CDLE(z, cl, 8);
+    }
+    z->entries++;
+}
+
+void sk_tzip_central(struct sk_tzip *z)
+{
+    size_t cd = z->n;
+
+    sk_tzip_put(z, z->cd, z->cdn);
+    SK_TZ_LE(z, 0x06054b50, 4), SK_TZ_LE(z, 0, 2), SK_TZ_LE(z, 0, 2);
+    SK_TZ_LE(z, z->entries, 2), SK_TZ_LE(z, z->entries, 2);
+    SK_TZ_LE(z, z->cdn, 4), SK_TZ_LE(z, cd, 4), SK_TZ_LE(z, 0, 2);
+}
+
+unsigned char *sk_tzip_take(struct sk_tzip *z, size_t *len)
+{
+    unsigned char *p = z->p;
+
+    *len = z->n;
+    z->p = NULL;
+    sk_tzip_free(z);
+    return p;
+}
+
+void sk_tzip_free(struct sk_tzip *z)
+{
+    free(z->p);
+    free(z->cd);
+    memset(z, 0, sizeof(*z));
+}
+
+unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsigned flags,
+                           size_t *zlen)
+{
+    struct sk_tzip z = {0};
+
+    sk_tzip_entry(&z, name, data, len, 0, flags);
+    sk_tzip_central(&z);
+    return sk_tzip_take(&z, zlen);
+}

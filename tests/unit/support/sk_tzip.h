@@ -1,0 +1,51 @@
+/* sk_tzip.h - test-only encoders shared by the unit tests: zlib streams
+ * (gzip, zlib, raw deflate) and zip archives byte by byte (local entries:
+ * stored or deflated, ZIP64 sizes, data descriptor, general-purpose flags;
+ * the central directory and end record when asked), so a test can build
+ * exactly the container it needs, malformed ones included. Failures abort
+ * the running cmocka test. */
+#ifndef SK_TZIP_H
+#define SK_TZIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* IN compressed by zlib: WBITS 16+15 gzip, 15 zlib, -15 raw deflate.
+ * *OLEN gets its length. Caller frees. */
+unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen);
+
+/* An archive under construction: P/N are the bytes so far (sk_tzip_free
+ * releases them). Zero-initialise. */
+struct sk_tzip {
+    unsigned char *p;
+    size_t n, cap;
+    unsigned char *cd; /* central directory records of the entries so far */
+    size_t cdn, cdcap;
+    unsigned entries;
+};
+
+/* sk_tzip_entry options */
+#define SK_TZIP_DEFLATE 0x1 /* method 8 (raw deflate), else stored */
+#define SK_TZIP_ZIP64   0x2 /* header sizes 0xffffffff, the real ones in a ZIP64 extra field */
+#define SK_TZIP_DESC    0x4 /* flag bit 3: CRC and sizes 0 in the header, in a data descriptor */
+
+/* Append a local header for NAME and the LEN bytes of DATA (compressed
+ * as OPTS says), its descriptor if any; FLAGS are more general-purpose
+ * flag bits (1: encrypted). */
+void sk_tzip_entry(struct sk_tzip *, const char *name, const void *data, size_t len, unsigned opts,
+                   unsigned flags);
+/* Append the central directory of the entries so far and the end record. */
+void sk_tzip_central(struct sk_tzip *);
+/* Append raw bytes (a truncated central directory, trailing junk...). */
+void sk_tzip_put(struct sk_tzip *, const void *p, size_t n);
+/* The archive's bytes (*LEN: their length), handed to the caller, who
+ * frees them; the rest of the builder is released. */
+unsigned char *sk_tzip_take(struct sk_tzip *, size_t *len);
+void sk_tzip_free(struct sk_tzip *);
+
+/* A stored one-entry archive with its central directory (FLAGS as for
+ * sk_tzip_entry). *ZLEN gets its length; caller frees. */
+unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsigned flags,
+                           size_t *zlen);
+
+#endif

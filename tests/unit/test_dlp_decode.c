@@ -1,0 +1,347 @@
+/* test_dlp_decode.c - dlp over encoded bodies: every charset, JSON,
+ * urlencoded and XML bodies, evasions (containers by bytes, bytes after a
+ * zip, LF-only multipart, UTF-16 without BOM), gzip/zip/docx bodies,
+ * Content-Encoding br, dlp.max-decoded and dlp.on-limit. Shared fixture:
+ * support/dlp_fixture.c. */
+#include <brotli/encode.h>
+#include <iconv.h>
+
+#include "dlp_fixture.h"
+
+/* UTF-8 TEXT converted to CHARSET (caller frees). */
+static char *conv(const char *charset, const char *text, size_t *len)
+{
+    iconv_t cd = iconv_open(charset, "UTF-8");
+    size_t inl = strlen(text), outl = inl * 4 + 16;
+    char *out = malloc(outl), *op = out, *ip = (char *)text;
+
+    assert_true(cd != (iconv_t)-1);
+    assert_true(iconv(cd, &ip, &inl, &op, &outl) != (size_t)-1);
+    iconv(cd, NULL, NULL, &op, &outl);
+    iconv_close(cd);
+    *len = (size_t)(op - out);
+    return out;
+}
+
+static void test_encodings(void **state)
+{
+    static const char *const charsets[] = {"UTF-16LE", "UTF-16BE", "UTF-16",     "SHIFT_JIS",
+                                           "CP932",    "EUC-JP",   "ISO-2022-JP"};
+    static const char *const declared[] = {"utf-16le",    "utf-16be", "utf-16",     "shift_jis",
+                                           "windows-31j", "euc-jp",   "iso-2022-jp"};
+    const char *text = "お客様のカード番号は４１１１－１１１１－１１１１－１１１１です。"
+                       "よろしくお願いいたします。山田太郎";
+    /* JIS X 0208 has no U+FF0D: Shift_JIS, EUC-JP and ISO-2022-JP map
+     * their full-width minus to U+2212 */
+    const char *jis = "お客様のカード番号は４１１１−１１１１−１１１１−１１１１です。"
+                      "よろしくお願いいたします。山田太郎";
+    char ctype[80];
+
+    for (size_t i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++) {
+        size_t len;
+        char *b = conv(charsets[i], i == 3 || i >= 5 ? jis : text, &len);
+        snprintf(ctype, sizeof(ctype), "text/plain; charset=%s", declared[i]);
+        struct req r = {.ip = "10.0.0.2", .ctype = ctype, .body = b, .len = len};
+        char why[96];
+        snprintf(why, sizeof(why), "%s declared", charsets[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+        r.ctype = "application/octet-stream"; /* undeclared: sniffed */
+        snprintf(why, sizeof(why), "%s sniffed", charsets[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+        r.chunk = 1;
+        snprintf(why, sizeof(why), "%s sniffed, 1-byte writes", charsets[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+        free(b);
+    }
+    /* full-width digits in UTF-8, with the full-width '＠' too */
+    const char *fw = "連絡先：ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ";
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .body = fw, .len = strlen(fw), .chunk = 1};
+    expect(&r, SK_BLOCK, "all e-mail addresses", "full-width e-mail");
+    const char *mn = "個人番号　１２３４　５６７８　９０１８";
+    r.body = mn, r.len = strlen(mn);
+    expect(&r, SK_BLOCK, "マイナンバー", "full-width My Number");
+}
+
+static void test_formats(void **state)
+{
+    const char *json = "{\"user\":\"taro\",\"payment\":{\"card\":\"4111 1111 1111 \\u0031111\"}}";
+    struct req r = {.ip = "10.0.0.2",
+                    .ctype = "application/json",
+                    .body = json,
+                    .len = strlen(json),
+                    .chunk = 3};
+    expect(&r, SK_BLOCK, "cards", "JSON string with an escape");
+    const char *jnum = "{\"n\": [1, 2], \"card\": 4111111111111111}";
+    r.body = jnum, r.len = strlen(jnum);
+    expect(&r, SK_BLOCK, "cards", "JSON number");
+    const char *jsplit = "[\"4111 1111\", \"1111 1111\"]";
+    r.body = jsplit, r.len = strlen(jsplit);
+    expect(&r, SK_ALLOW, NULL, "JSON strings do not merge");
+    const char *form = "name=taro&card=4111%201111%2D1111+1111&x=1";
+    r.ctype = "application/x-www-form-urlencoded", r.body = form, r.len = strlen(form);
+    expect(&r, SK_ALLOW, NULL, "mixed separators are not one card");
+    form = "name=taro&card=4111%201111%201111+1111&x=1";
+    r.body = form, r.len = strlen(form);
+    expect(&r, SK_BLOCK, "cards", "urlencoded");
+    const char *kw = "これは【社外秘】の資料です";
+    r.ctype = "text/plain", r.body = kw, r.len = strlen(kw);
+    expect(&r, SK_BLOCK, "custom", "keyword");
+    const char *re = "employee EMP-123456 left";
+    r.body = re, r.len = strlen(re), r.chunk = 1;
+    expect(&r, SK_BLOCK, "custom", "regex over 1-byte writes");
+}
+
+/* A zip with the given entries (deflated when DEFL), local headers only
+ * plus a fake central directory signature. Caller frees. */
+static unsigned char *make_zip(const char *const *names, const char *const *data, int n, int defl,
+                               size_t *len)
+{
+    struct sk_tzip z = {0};
+
+    for (int i = 0; i < n; i++)
+        sk_tzip_entry(&z, names[i], data[i], strlen(data[i]), defl ? SK_TZIP_DEFLATE : 0, 0);
+    sk_tzip_put(&z, "PK\x01\x02", 4);
+    return sk_tzip_take(&z, len);
+}
+
+/* Issue 11: containers by bytes, bytes after a zip, LF-only multipart,
+ * UTF-16 without BOM, multi-member gzip at a write boundary, and what
+ * cannot be decoded (dlp.on-error, default block). */
+static void test_evasions(void **state)
+{
+    const char *names[] = {"notes.txt"};
+    const char *data[] = {"card 4111 1111 1111 1111\n"};
+    size_t zn, n1, n2;
+    unsigned char *zip = make_zip(names, data, 1, 1, &zn);
+    struct req r = {.ip = "10.0.0.2", .body = zip, .len = zn};
+
+    r.ctype = "application/octet-stream";
+    expect(&r, SK_BLOCK, "cards", "zip as application/octet-stream");
+    r.ctype = NULL, r.chunk = 3;
+    expect(&r, SK_BLOCK, "cards", "zip without Content-Type, 3-byte writes");
+    /* bytes appended after the archive */
+    const char *clean[] = {"nothing here"};
+    unsigned char *cz = make_zip(names, clean, 1, 1, &zn);
+    unsigned char *app = malloc(zn + 64);
+    memcpy(app, cz, zn);
+    memcpy(app + zn, " 4111 1111 1111 1111 ", 21);
+    struct req a = {.ip = "10.0.0.2", .ctype = "application/zip", .body = app, .len = zn + 21};
+    expect(&a, SK_BLOCK, "cards", "card appended after a zip");
+    a.len = zn;
+    expect(&a, SK_ALLOW, NULL, "the same zip without it");
+    /* LF-only multipart, the zip part first, one part-header line */
+    unsigned char *mp = malloc(zn + 256);
+    size_t mn = (size_t)sprintf((char *)mp, "--b\nContent-Type: application/zip\n\n");
+    memcpy(mp + mn, zip, (size_t)r.len), mn += r.len;
+    mn += (size_t)sprintf((char *)mp + mn, "\n--b--\n");
+    struct req m = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=b",
+                    .body = mp,
+                    .len = mn,
+                    .chunk = 5};
+    expect(&m, SK_BLOCK, "cards", "LF-only multipart with a zip part");
+    /* UTF-16LE without BOM, with U+3000 and ASCII spaces (0x00 bytes) */
+    static const unsigned short u[] = {0x756a, 0x53f7, 0x3000, '4', '1',    '1', '1',   ' ',
+                                       '1',    '1',    '1',    '1', 0x3000, '1', '1',   '1',
+                                       '1',    ' ',    '1',    '1', '1',    '1', 0x4e00};
+    unsigned char le[64];
+    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+        le[2 * i] = (unsigned char)u[i], le[2 * i + 1] = (unsigned char)(u[i] >> 8);
+    struct req w = {.ip = "10.0.0.2", .ctype = "text/plain", .body = le, .len = 2 * 23};
+    expect(&w, SK_BLOCK, "cards", "UTF-16LE without BOM");
+    /* gzip: the card in member 2, member 1 ending where a write ends */
+    unsigned char *g1 = sk_tz_deflate("member one ", 11, 15 + 16, &n1);
+    unsigned char *g2 = sk_tz_deflate(data[0], strlen(data[0]), 15 + 16, &n2);
+    unsigned char *gg = malloc(n1 + n2);
+    memcpy(gg, g1, n1), memcpy(gg + n1, g2, n2);
+    struct req g = {.ip = "10.0.0.2",
+                    .ctype = "text/plain",
+                    .cenc = "gzip",
+                    .body = gg,
+                    .len = n1 + n2,
+                    .chunk = n1};
+    expect(&g, SK_BLOCK, "cards", "gzip member 2 after a write boundary");
+    /* cannot be decoded: dlp.on-error (default block) */
+    struct req u1 = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .cenc = "zstd", .body = "abc", .len = 3};
+    expect(&u1, SK_BLOCK, "dlp-undecodable", "unknown Content-Encoding");
+    unsigned char *enc = malloc(zn);
+    memcpy(enc, cz, zn);
+    enc[6] = 1; /* encrypted flag */
+    struct req e = {.ip = "10.0.0.2", .ctype = "application/zip", .body = enc, .len = zn};
+    expect(&e, SK_BLOCK, "dlp-undecodable", "encrypted zip entry");
+    /* an upload ending in 0xef (a possible UTF-8 lead byte) */
+    struct req ef = {.ip = "10.0.0.2", .ctype = "text/plain", .body = "abc\xef", .len = 4};
+    expect(&ef, SK_ALLOW, NULL, "upload ending in 0xef");
+    free(zip), free(cz), free(app), free(mp), free(g1), free(g2), free(gg), free(enc);
+}
+
+static void test_compressed_and_archives(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t n, zn;
+    unsigned char *gz = sk_tz_deflate(text, strlen(text), 15 + 16, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gz, .len = n};
+
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding gzip");
+    r.chunk = 1;
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding gzip, 1-byte writes");
+    free(gz);
+    gz = sk_tz_deflate(text, strlen(text), 15, &n);
+    r.cenc = "deflate", r.body = gz, r.len = n, r.chunk = 0;
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding deflate (zlib)");
+    free(gz);
+    r.cenc = "gzip", r.body = text, r.len = strlen(text);
+    expect(&r, SK_BLOCK, "cards", "a lying Content-Encoding still gets inspected");
+
+    /* docx: My Number split over two runs of one paragraph */
+    const char *names[] = {"[Content_Types].xml", "word/media/image1.png", "word/document.xml"};
+    const char *data[] = {"<Types/>", "\x89PNG\r\n\x1a\n binary",
+                          "<w:document><w:body><w:p><w:r><w:t>個人番号 1234 5678</w:t></w:r>"
+                          "<w:r><w:t xml:space=\"preserve\"> 9018</w:t></w:r></w:p>"
+                          "</w:body></w:document>"};
+    unsigned char *zip = make_zip(names, data, 3, 1, &zn);
+    struct req d = {.ip = "10.0.0.2",
+                    .ctype = "application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document",
+                    .body = zip,
+                    .len = zn};
+    expect(&d, SK_BLOCK, "マイナンバー", "docx with a My Number");
+    d.chunk = 7;
+    expect(&d, SK_BLOCK, "マイナンバー", "docx, 7-byte writes");
+    free(zip);
+    /* paragraphs must not merge */
+    data[2] = "<w:p><w:r><w:t>1234 5678</w:t></w:r></w:p><w:p><w:r><w:t> 9018</w:t></w:r></w:p>";
+    zip = make_zip(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.chunk = 0;
+    expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
+    free(zip);
+    /* an entry's name never hides it: text in "image1.png" is inspected */
+    data[1] = "個人番号 1234 5678 9018";
+    zip = make_zip(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.ctype = "application/octet-stream";
+    expect(&d, SK_BLOCK, "マイナンバー", "text named .png in a docx sent as octet-stream");
+    free(zip);
+    /* plain zip (stored) with a text file, uploaded in a multipart form */
+    const char *zn1[] = {"notes/readme.txt"};
+    const char *zd1[] = {"マイナンバー：123456789018\n"};
+    zip = make_zip(zn1, zd1, 1, 0, &zn);
+    char *mp = malloc(zn + 512);
+    size_t mn = (size_t)sprintf(mp, "--B1\r\nContent-Disposition: form-data; name=\"f\";"
+                                    " filename=\"docs.zip\"\r\nContent-Type: application/zip"
+                                    "\r\n\r\n");
+    memcpy(mp + mn, zip, zn);
+    mn += zn;
+    mn += (size_t)sprintf(mp + mn, "\r\n--B1--\r\n");
+    struct req m = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=B1",
+                    .body = mp,
+                    .len = mn,
+                    .chunk = 5};
+    struct res o;
+    run(&m, &o);
+    assert_int_equal(o.v, SK_BLOCK);
+    assert_string_equal(o.rule, "マイナンバー");
+    assert_non_null(strstr(o.reports, "(in docs.zip:notes/readme.txt)"));
+    assert_null(strstr(o.reports, "123456789018"));
+    res_free(&o);
+    free(zip);
+    free(mp);
+}
+
+/* ---- issue 16: Content-Encoding br (brotli is REQUIRED at build time) ---- */
+
+static void test_o16_brotli(void **state)
+{
+    /* long enough that brotli really compresses (a short input is stored
+     * as an uncompressed meta-block, which the raw-byte scan finds anyway) */
+    static char text[8192], clean[8192];
+    size_t o = 0;
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "row %d, name taro, no number\n", i);
+    memcpy(clean, text, o);
+    snprintf(text + o, sizeof(text) - o, "card 4556737586899855\n");
+    snprintf(clean + o, sizeof(clean) - o, "card 4556737586899856\n");
+    const char *const bodies[] = {text, clean};
+
+    for (int k = 0; k < 2; k++) {
+        size_t n = BrotliEncoderMaxCompressedSize(strlen(bodies[k]));
+        unsigned char *br = malloc(n);
+        assert_non_null(br);
+        assert_int_equal(BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW,
+                                               BROTLI_MODE_GENERIC, strlen(bodies[k]),
+                                               (const uint8_t *)bodies[k], &n, br),
+                         BROTLI_TRUE);
+        /* the compressed bytes alone must not reveal the number */
+        assert_null(memmem(br, n, "455673758689985", 15));
+        struct req r = {.ip = "10.0.0.2", .ctype = "text/csv", .cenc = "br", .body = br, .len = n};
+        expect(&r, k == 0 ? SK_BLOCK : SK_ALLOW, k == 0 ? "cards" : NULL,
+               k == 0 ? "Content-Encoding br" : "Content-Encoding br, invalid card");
+        r.chunk = 1;
+        expect(&r, k == 0 ? SK_BLOCK : SK_ALLOW, k == 0 ? "cards" : NULL,
+               "Content-Encoding br, 1-byte writes");
+        free(br);
+    }
+}
+
+/* ---- issue 16: dlp.max-decoded and dlp.on-limit (module options) ---- */
+static const char *o16_on_limit;
+
+static const char *o16_opt(const struct sk_module_ctx *c, const char *key)
+{
+    if (strcmp(key, "max-decoded") == 0)
+        return "1K";
+    if (strcmp(key, "on-limit") == 0)
+        return o16_on_limit;
+    return NULL;
+}
+
+static void test_o16_max_decoded(void **state)
+{
+    static char plain[100000];
+    struct sk_module_ctx saved = mctx;
+    char *err = NULL;
+    size_t n;
+
+    memset(plain, 'a', sizeof(plain)); /* no detector matches it */
+    unsigned char *gz = sk_tz_deflate(plain, sizeof(plain), 15 + 16, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gz, .len = n};
+    const char *modes[] = {NULL, "block", "allow"};
+    for (int i = 0; i < 3; i++) {
+        o16_on_limit = modes[i];
+        mctx = (struct sk_module_ctx){.name = "dlp", .option = o16_opt};
+        assert_int_equal(sk_dlp_init(&mctx, &err), 0);
+        /* default and "block": 100 KB decoded > 1K cannot be inspected -> block */
+        expect(&r, i < 2 ? SK_BLOCK : SK_ALLOW, i < 2 ? "dlp-limit" : NULL,
+               i == 0   ? "over max-decoded, default"
+               : i == 1 ? "over max-decoded, on-limit block"
+                        : "over max-decoded, on-limit allow");
+        sk_dlp_fini(&mctx);
+    }
+    /* within the budget the same clean body passes */
+    mctx = (struct sk_module_ctx){.name = "dlp", .option = o16_opt};
+    o16_on_limit = "block";
+    assert_int_equal(sk_dlp_init(&mctx, &err), 0);
+    unsigned char *small = sk_tz_deflate(plain, 500, 15 + 16, &n);
+    struct req r2 = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = small, .len = n};
+    expect(&r2, SK_ALLOW, NULL, "within max-decoded");
+    sk_dlp_fini(&mctx);
+    mctx = saved;
+    free(gz);
+    free(small);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_evasions),
+        cmocka_unit_test(test_o16_brotli),
+        cmocka_unit_test(test_o16_max_decoded),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,143 @@
+/* test_vs_engine.c - virus_scan with the real libclamav engine and the
+ * project's test signatures (tests/sigs): plain, zip, gzip file, spill
+ * files, reload. Shared fixture: support/virus_scan_fixture.c. */
+#include "virus_scan_fixture.h"
+
+/* ---- tests: the real libclamav engine -------------------------------- */
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void test_real_engine(void **s)
+{
+    char db[] = "/tmp/sk-test-vs-sigs-XXXXXX";
+    struct sk_vs_scanner sc;
+    struct sk_vs_report rep;
+    struct sk_vs_limits lim = {.max_files = 100};
+    char *err = NULL;
+    size_t zlen, glen;
+
+    assert_non_null(mkdtemp(db));
+    struct sk_vs_engine_conf ec = {.db_dir = db,
+                                   .tmp_dir = tmpdir,
+                                   .reload_interval = 1,
+                                   .max_scansize = 10 << 20,
+                                   .max_filesize = 10 << 20,
+                                   .max_recursion = 10,
+                                   .max_files = 100,
+                                   .max_scantime_ms = 60000};
+    /* no signatures and no test_signatures: refused, naming DIR and freshclam */
+    assert_int_equal(sk_vs_engine_create(&ec, &sc, &err), -1);
+    assert_non_null(err);
+    assert_non_null(strstr(err, db));
+    assert_non_null(strstr(err, "freshclam"));
+    assert_null(strchr(err, '\n'));
+    free(err);
+    err = NULL;
+    ec.test_signatures = 1;
+    if (sk_vs_engine_create(&ec, &sc, &err) != 0)
+        fail_msg("engine: %s", err);
+    const char *v1 = sc.version(sc.self);
+    assert_non_null(strstr(v1, "testsigs")); /* empty db dir: the built-in test set */
+
+    unsigned char *zip = sk_tzip_one("eicar.com", eicar, 68, 0, &zlen);
+    unsigned char *gz = sk_tz_deflate(eicar, 68, 16 + 15, &glen);
+    static const char marker[] = "data SEKISHO-AV-TEST-MARKER-7f3c data";
+    static const struct {
+        const char *what;
+        int which; /* 0 eicar, 1 zip, 2 gz, 3 clean, 4 marker */
+        enum sk_vs_result want;
+        const char *name;
+    } cases[] = {
+        {"plain", 0, SK_VS_VIRUS, "Eicar-Test-Signature"},
+        {"zip", 1, SK_VS_VIRUS, "Eicar-Test-Signature"},
+        {"gzip file", 2, SK_VS_VIRUS, "Eicar-Test-Signature"},
+        {"clean", 3, SK_VS_CLEAN, ""},
+        {"project marker", 4, SK_VS_VIRUS, "Sekisho.Test.Marker"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const void *b = cases[i].which == 0   ? (const void *)eicar
+                        : cases[i].which == 1 ? (const void *)zip
+                        : cases[i].which == 2 ? (const void *)gz
+                        : cases[i].which == 3 ? (const void *)"just some text\n"
+                                              : (const void *)marker;
+        size_t n = cases[i].which == 0   ? 68
+                   : cases[i].which == 1 ? zlen
+                   : cases[i].which == 2 ? glen
+                   : cases[i].which == 3 ? 15
+                                         : sizeof(marker) - 1;
+        assert_int_equal(sc.scan_mem(sc.self, b, n, &lim, &rep), 0);
+        if (rep.result != cases[i].want ||
+            strncmp(rep.name, cases[i].name, strlen(cases[i].name)) != 0)
+            fail_msg("%s: result %d name '%s'", cases[i].what, rep.result, rep.name);
+    }
+    /* per-policy max-files: a zip is two objects (the archive, the member) */
+    lim.max_files = 0;
+    {
+        struct sk_vs_limits one = {.max_files = 1};
+        unsigned char *z2 = sk_tzip_one("clean.txt", "clean", 5, 0, &zlen);
+        assert_int_equal(sc.scan_mem(sc.self, z2, zlen, &one, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_CLEAN);
+        free(z2);
+    }
+
+    /* heuristic alerts: a member over the engine's max-filesize is a
+     * limit, an encrypted member is "encrypted" - never clean */
+    {
+        size_t big = (11u << 20);
+        char *zeros = calloc(1, big);
+        unsigned char *z3 = sk_tzip_one("big.bin", zeros, big, 0, &zlen);
+        assert_int_equal(sc.scan_mem(sc.self, z3, zlen, &lim, &rep), 0);
+        if (rep.result != SK_VS_LIMIT)
+            fail_msg("oversized member: result %d name '%s'", rep.result, rep.name);
+        free(z3);
+        free(zeros);
+        z3 = sk_tzip_one("secret.txt", "0123456789abcdef", 16, 1, &zlen);
+        assert_int_equal(sc.scan_mem(sc.self, z3, zlen, &lim, &rep), 0);
+        if (rep.result != SK_VS_ENCRYPTED)
+            fail_msg("encrypted member: result %d name '%s'", rep.result, rep.name);
+        free(z3);
+    }
+
+    /* reload: real signatures appear in the db dir; changed() says so
+     * (at most once per reload-interval), reload() rebuilds at once and the
+     * version changes; a second reload() has nothing to do */
+    static const char ndb[] = "Sekisho.Test.Reloaded:0:*:52454c4f41442d4d45\n"; /* RELOAD-ME */
+    assert_int_equal(sc.reload(sc.self), 0);
+    write_file(db, "reload.ndb", ndb, sizeof(ndb) - 1);
+    sleep(2);
+    assert_int_equal(sc.changed(sc.self), 1);
+    assert_int_equal(sc.changed(sc.self), 0); /* paced by reload-interval */
+    assert_int_equal(sc.reload(sc.self), 1);
+    assert_int_equal(sc.reload(sc.self), 0);
+    const char *v2 = sc.version(sc.self);
+    assert_string_not_equal(v1, v2);
+    assert_null(strstr(v2, "testsigs"));
+    assert_int_equal(sc.scan_mem(sc.self, "xx RELOAD-ME xx", 15, &lim, &rep), 0);
+    assert_int_equal(rep.result, SK_VS_VIRUS);
+    assert_non_null(strstr(rep.name, "Sekisho.Test.Reloaded"));
+
+    sc.destroy(sc.self);
+    free(zip);
+    free(gz);
+    char p[256];
+    snprintf(p, sizeof(p), "%s/reload.ndb", db);
+    unlink(p);
+    rmdir(db);
+    assert_true(dir_is_empty(tmpdir)); /* test signature files removed */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_engine),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
