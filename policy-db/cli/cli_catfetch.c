@@ -286,14 +286,16 @@ static void sk_cf_cleanup(const char *dir)
 {
     char path[4096];
 
+    /* a path cut short names nothing we made: skip it (and the check keeps
+     * Release's -Wformat-truncation quiet under -Werror) */
     for (int i = 0; i < SK_CF_NFILES; i++) {
-        snprintf(path, sizeof(path), "%s/first/%s", dir, sk_cf_files[i]);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/%s", dir, sk_cf_files[i]);
-        unlink(path);
+        if (snprintf(path, sizeof(path), "%s/first/%s", dir, sk_cf_files[i]) < (int)sizeof(path))
+            unlink(path);
+        if (snprintf(path, sizeof(path), "%s/%s", dir, sk_cf_files[i]) < (int)sizeof(path))
+            unlink(path);
     }
-    snprintf(path, sizeof(path), "%s/first", dir);
-    rmdir(path);
+    if (snprintf(path, sizeof(path), "%s/first", dir) < (int)sizeof(path))
+        rmdir(path);
     rmdir(dir);
 }
 
