@@ -284,7 +284,9 @@ static int sk_log_lock_file(short type)
 /* Appends p (whole lines) and returns how many of its bytes are in the
  * file, always a whole number of lines. A write cut short by a full disk
  * leaves part of a line; under the file lock nobody appended after us, so
- * the file is cut back to the last complete line. *why gets errno. */
+ * the file is cut back to the last complete line: its size now less what
+ * we appended (an fstat only when a write fails, not one per batch).
+ * *why gets errno. */
 static size_t sk_log_put(const char *p, size_t len, int *why)
 {
     struct stat st;
@@ -292,10 +294,6 @@ static size_t sk_log_put(const char *p, size_t len, int *why)
     int locked = sk_log_lock_file(F_WRLCK) == 0;
 
     *why = 0;
-    if (fstat(sk_log_fd, &st) == -1) {
-        *why = errno;
-        goto out;
-    }
     while (done < len) {
         ssize_t n = write(sk_log_fd, p + done, len - done);
         if (n == -1 && errno == EINTR)
@@ -309,14 +307,14 @@ static size_t sk_log_put(const char *p, size_t len, int *why)
     if (done < len) {
         for (keep = done; keep > 0 && p[keep - 1] != '\n'; keep--)
             ;
-        if (keep < done && (!locked || ftruncate(sk_log_fd, st.st_size + (off_t)keep) == -1)) {
+        if (keep < done && (!locked || fstat(sk_log_fd, &st) == -1 || st.st_size < (off_t)done ||
+                            ftruncate(sk_log_fd, st.st_size - (off_t)(done - keep)) == -1)) {
             /* cannot take the fragment back: end it, so only it is spoiled */
             if (write(sk_log_fd, "\n", 1) != 1)
                 *why = *why ? *why : errno;
         }
         done = keep;
     }
-out:
     if (locked)
         sk_log_lock_file(F_UNLCK);
     return done;
