@@ -176,13 +176,6 @@ int sk_catset_check(const struct sk_catset *cs, const uint8_t *bits, const struc
     struct sk_cat_ctx c = {bits, 0, 0};
     const char *host = u->host, *t;
 
-    /* Each suffix is a lookup in a list that may hold millions of
-     * domains, i.e. a cache miss: ask for all of them at once. */
-    for (const char *p = host; u->host_type == SK_URL_HOST_NAME; p++) {
-        sk_hset_prefetch(&cs->domains, p, strlen(p));
-        if ((p = strchr(p, '.')) == NULL)
-            break;
-    }
     /* Longest host suffix first: the most specific category entry. */
     for (const char *p = host; u->host_type == SK_URL_HOST_NAME || p == host;) {
         if (sk_hset_find(&cs->domains, p, strlen(p), sk_cat_cb, &c)) {

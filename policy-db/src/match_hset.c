@@ -101,12 +101,6 @@ void sk_hset_seal(struct sk_hset *s)
     }
 }
 
-void sk_hset_prefetch(const struct sk_hset *s, const char *key, size_t len)
-{
-    if (s->count > 0)
-        __builtin_prefetch(&s->slots[sk_hset_hash(key, len) & s->mask]);
-}
-
 int sk_hset_find(const struct sk_hset *s, const char *key, size_t len, sk_match_fn fn, void *arg)
 {
     uint32_t h, v;

@@ -31,10 +31,6 @@ void sk_hset_seal(struct sk_hset *);
 /* Calls FN for every value stored under KEY; returns what FN returned to
  * stop, else 0. */
 int sk_hset_find(const struct sk_hset *, const char *key, size_t len, sk_match_fn fn, void *arg);
-/* Start loading the slot KEY hashes to, so that several lookups in a set
- * larger than the caches (the 1M-domain category lists) wait for memory
- * together instead of one after the other. Changes nothing. */
-void sk_hset_prefetch(const struct sk_hset *, const char *key, size_t len);
 size_t sk_hset_bytes(const struct sk_hset *);
 void sk_hset_free(struct sk_hset *);
 
