@@ -55,7 +55,7 @@ enum sk_phase {
     SK_PH_BODY,     /* header parsed: c-icap's own Timeout applies */
 };
 
-static __thread struct {
+static SK_PRELOAD_TLS struct {
     enum sk_phase phase;
     long hdr_bytes;
     time_t deadline;
