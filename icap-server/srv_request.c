@@ -221,7 +221,7 @@ void *sk_srv_init_request(ci_request_t *req)
     r->req = req;
     sk_metrics_busy(1); /* given back in sk_srv_release_request */
     clock_gettime(CLOCK_MONOTONIC, &r->start);
-    snprintf(r->service, sizeof(r->service), "%s", req->service);
+    memcpy(r->service, req->service, strnlen(req->service, sizeof(r->service) - 1)); /* calloc'd */
     if (sk_build_txn(r) == -1) {
         sk_metrics_busy(-1);
         free(r);

@@ -23,6 +23,16 @@ struct sk_inf_entry {
 
 static struct sk_inf_entry *sk_inf_table;
 static size_t sk_inf_buckets;
+/* In the same shared mapping, after the table: 1 once any child has listed
+ * a URL. Until then (the usual case: no download was infected) a check
+ * costs one load instead of hashing the URL and a cache miss in a table
+ * of 1 MiB on every request. */
+static uint64_t *sk_inf_any;
+
+static size_t sk_inf_bytes(size_t buckets)
+{
+    return buckets * SK_INF_WAYS * sizeof(struct sk_inf_entry) + sizeof(uint64_t);
+}
 
 int sk_infected_init(size_t entries)
 {
@@ -33,20 +43,22 @@ int sk_infected_init(size_t entries)
         return 0;
     if (buckets == 0)
         buckets = 1;
-    p = mmap(NULL, buckets * SK_INF_WAYS * sizeof(struct sk_inf_entry), PROT_READ | PROT_WRITE,
-             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    p = mmap(NULL, sk_inf_bytes(buckets), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+             0);
     if (p == MAP_FAILED)
         return -1;
     sk_inf_table = p;
     sk_inf_buckets = buckets;
+    sk_inf_any = (uint64_t *)(sk_inf_table + buckets * SK_INF_WAYS);
     return 0;
 }
 
 void sk_infected_fini(void)
 {
     if (sk_inf_table)
-        munmap(sk_inf_table, sk_inf_buckets * SK_INF_WAYS * sizeof(struct sk_inf_entry));
+        munmap(sk_inf_table, sk_inf_bytes(sk_inf_buckets));
     sk_inf_table = NULL;
+    sk_inf_any = NULL;
     sk_inf_buckets = 0;
 }
 
@@ -72,6 +84,8 @@ int sk_infected_url_add(const char *url, unsigned seconds)
     key = sk_inf_key(url);
     b = &sk_inf_table[(key % sk_inf_buckets) * SK_INF_WAYS];
     victim = &b[0];
+    /* before the entry: a check that still sees 0 ran before this add */
+    __atomic_store_n(sk_inf_any, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < SK_INF_WAYS; i++) {
         uint64_t k = __atomic_load_n(&b[i].key, __ATOMIC_ACQUIRE);
         int64_t e = __atomic_load_n(&b[i].expires, __ATOMIC_RELAXED);
@@ -94,10 +108,11 @@ int sk_infected_url_check(const char *url)
 {
     uint64_t key;
     const struct sk_inf_entry *b;
-    int64_t now = sk_inf_now();
+    int64_t now;
 
-    if (!url || !*url || !sk_inf_table)
+    if (!url || !*url || !sk_inf_table || !__atomic_load_n(sk_inf_any, __ATOMIC_ACQUIRE))
         return 0;
+    now = sk_inf_now();
     key = sk_inf_key(url);
     b = &sk_inf_table[(key % sk_inf_buckets) * SK_INF_WAYS];
     for (int i = 0; i < SK_INF_WAYS; i++) {

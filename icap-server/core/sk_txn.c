@@ -129,6 +129,10 @@ const char *sk_txn_policy_name(struct sk_txn *t)
 static pid_t sk_id_pid;
 static unsigned sk_id_prefix;
 static unsigned long sk_id_counter;
+/* "PREFIX-PID-" of this process, formatted once: a request appends its
+ * counter in hex without printf */
+static char sk_id_head[SK_TXN_ID_LEN];
+static size_t sk_id_head_len;
 static pthread_once_t sk_id_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t sk_id_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -146,6 +150,10 @@ static void sk_id_register(void)
 void sk_txn_new_id(struct sk_txn *t)
 {
     pid_t pid;
+    char hex[16];
+    size_t i = sizeof(hex);
+    unsigned long v;
+    int n;
 
     pthread_once(&sk_id_once, sk_id_register);
     if ((pid = __atomic_load_n(&sk_id_pid, __ATOMIC_ACQUIRE)) == 0) {
@@ -155,12 +163,25 @@ void sk_txn_new_id(struct sk_txn *t)
             pid = getpid();
             clock_gettime(CLOCK_REALTIME, &ts);
             sk_id_prefix = (unsigned)(ts.tv_nsec ^ (ts.tv_sec << 8) ^ ((unsigned)pid << 16));
+            n = snprintf(sk_id_head, sizeof(sk_id_head), "%08x-%d-", sk_id_prefix, (int)pid);
+            sk_id_head_len = n < 0                            ? 0
+                             : (size_t)n < sizeof(sk_id_head) ? (size_t)n
+                                                              : sizeof(sk_id_head) - 1;
             __atomic_store_n(&sk_id_pid, pid, __ATOMIC_RELEASE);
         }
         pthread_mutex_unlock(&sk_id_lock);
     }
-    snprintf(t->id, sizeof(t->id), "%08x-%d-%lx", sk_id_prefix, (int)pid,
-             __atomic_add_fetch(&sk_id_counter, 1, __ATOMIC_RELAXED));
+    /* as snprintf("%08x-%d-%lx") would write it, cut to the buffer */
+    v = __atomic_add_fetch(&sk_id_counter, 1, __ATOMIC_RELAXED);
+    do
+        hex[--i] = "0123456789abcdef"[v & 15];
+    while ((v >>= 4) != 0);
+    n = (int)(sizeof(hex) - i);
+    if (sk_id_head_len + (size_t)n >= sizeof(t->id))
+        n = (int)(sizeof(t->id) - 1 - sk_id_head_len);
+    memcpy(t->id, sk_id_head, sk_id_head_len);
+    memcpy(t->id + sk_id_head_len, hex + i, (size_t)n);
+    t->id[sk_id_head_len + (size_t)n] = '\0';
 }
 
 struct sk_module_ctx *sk_txn_module_ctx(const struct sk_txn *t)

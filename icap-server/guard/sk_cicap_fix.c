@@ -55,10 +55,15 @@ enum sk_phase {
     SK_PH_BODY,     /* header parsed: c-icap's own Timeout applies */
 };
 
-static __thread struct {
+static SK_PRELOAD_TLS struct {
     enum sk_phase phase;
     long hdr_bytes;
     time_t deadline;
+    /* descriptor + 1 (0: none) of this thread's connection when its last
+     * wait for input said readable and nothing was read since / its last
+     * non-blocking write went out whole (see ci_connection_wait) */
+    int rd_ready;
+    int wr_ready;
 } sk_t;
 
 static time_t sk_now(void)
@@ -67,6 +72,13 @@ static time_t sk_now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec;
+}
+
+/* A new connection on this thread, or its end: nothing is known about it. */
+static void sk_io_forget(void)
+{
+    sk_t.rd_ready = 0;
+    sk_t.wr_ready = 0;
 }
 
 static void sk_enter(enum sk_phase ph, int timeout)
@@ -172,6 +184,7 @@ __attribute__((visibility("default"))) ci_request_t *ci_request_alloc(ci_connect
     SK_REAL(sk_request_alloc_fn, ci_request_alloc);
     ci_request_t *req = real_ci_request_alloc ? real_ci_request_alloc(c) : NULL;
 
+    sk_io_forget();
     sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
     return req;
 }
@@ -183,6 +196,7 @@ __attribute__((visibility("default"))) void ci_copy_connection(ci_connection_t *
 
     if (real_ci_copy_connection)
         real_ci_copy_connection(dst, src);
+    sk_io_forget();
     sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
 }
 
@@ -197,6 +211,32 @@ __attribute__((visibility("default"))) void ci_request_reset(ci_request_t *req)
         sk_enter(SK_PH_IDLE, sk_fix_conf.keepalive_timeout);
 }
 
+/* A wait whose answer is already known, on a plain TCP connection (TLS
+ * has its own buffering): c-icap polls before every read and every
+ * non-blocking write, e.g. once for the keep-alive wait and again, at
+ * once, before reading the request that wait saw arrive, and once before
+ * each of the four writes of a block page. Input that a wait reported and
+ * nobody read is still there; a socket whose last write went out whole
+ * has room for more (when it has not, that write returns 0 and the next
+ * wait really polls). Each answer is used until a read or a short write
+ * changes it, so a wrong one costs one read or write that returns 0,
+ * never a lost byte or a wait without a timeout. Saves ~1.4 poll(2) per
+ * no-body REQMOD. */
+static int sk_known_ready(const ci_connection_t *conn, int what)
+{
+#ifdef USE_OPENSSL
+    if (conn->bio)
+        return 0;
+#endif
+    if (conn->fd < 0 || (sk_t.phase != SK_PH_BODY && sk_now() >= sk_t.deadline))
+        return 0;
+    if (what == ci_wait_for_read)
+        return sk_t.rd_ready == conn->fd + 1;
+    if (what == ci_wait_for_write)
+        return sk_t.wr_ready == conn->fd + 1;
+    return 0;
+}
+
 /* Shortens c-icap's waits to what is left of the phase's deadline. */
 __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *conn, int secs,
                                                               int what)
@@ -207,13 +247,22 @@ __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *c
 
     if (!real_ci_connection_wait)
         return -1;
-    if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE)
-        return real_ci_connection_wait(conn, secs, what);
+    if (sk_known_ready(conn, what))
+        return what;
+    if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE) {
+        r = real_ci_connection_wait(conn, secs, what);
+        if (r > 0 && (r & ci_wait_for_read) && what == ci_wait_for_read)
+            sk_t.rd_ready = conn->fd + 1;
+        return r;
+    }
     left = sk_t.deadline - sk_now();
     if (left > 0 && (secs < 0 || secs > left))
         secs = (int)left;
-    if (left > 0 && (r = real_ci_connection_wait(conn, secs, what)) != 0)
+    if (left > 0 && (r = real_ci_connection_wait(conn, secs, what)) != 0) {
+        if (r > 0 && (r & ci_wait_for_read) && what == ci_wait_for_read)
+            sk_t.rd_ready = conn->fd + 1;
         return r;
+    }
     if (left > 0 && sk_now() < sk_t.deadline)
         return 0; /* c-icap's own, shorter timeout */
     /* Our deadline passed: a started header gets a 408; c-icap then sees
@@ -245,6 +294,7 @@ __attribute__((visibility("default"))) int ci_connection_read_nonblock(ci_connec
         return -1; /* c-icap: read error, closes without another answer */
     }
     r = real_ci_connection_read_nonblock(conn, buf, count);
+    sk_t.rd_ready = 0; /* what the last wait saw may be consumed now */
     if (r > 0 && sk_t.phase == SK_PH_HEADER)
         sk_t.hdr_bytes += r;
     else if (r > 0 && sk_t.phase == SK_PH_CONTINUE)
@@ -265,12 +315,29 @@ __attribute__((visibility("default"))) int ci_connection_write(ci_connection_t *
     return real_ci_connection_write(conn, buf, count, timeout);
 }
 
+typedef int (*sk_conn_write_nb_fn)(ci_connection_t *, void *, size_t);
+
+/* Remembers whether the socket took the whole write (sk_known_ready). */
+__attribute__((visibility("default"))) int ci_connection_write_nonblock(ci_connection_t *conn,
+                                                                        void *buf, size_t count)
+{
+    SK_REAL(sk_conn_write_nb_fn, ci_connection_write_nonblock);
+    int r;
+
+    if (!real_ci_connection_write_nonblock)
+        return -1;
+    r = real_ci_connection_write_nonblock(conn, buf, count);
+    sk_t.wr_ready = r >= 0 && (size_t)r == count && count > 0 ? conn->fd + 1 : 0;
+    return r;
+}
+
 __attribute__((visibility("default"))) int ci_connection_hard_close(ci_connection_t *conn)
 {
     SK_REAL(sk_conn_close_fn, ci_connection_hard_close);
 
     if (conn)
         sk_conn_release(conn->fd);
+    sk_io_forget();
     return real_ci_connection_hard_close ? real_ci_connection_hard_close(conn) : 0;
 }
 
@@ -281,5 +348,6 @@ __attribute__((visibility("default"))) int ci_connection_linger_close(ci_connect
 
     if (conn)
         sk_conn_release(conn->fd);
+    sk_io_forget();
     return real_ci_connection_linger_close ? real_ci_connection_linger_close(conn, timeout) : 0;
 }

@@ -339,8 +339,8 @@ static int sk_admit(ci_connection_t *conn, int tls)
 typedef int (*sk_accept_fn)(ci_port_t *, ci_connection_t *);
 typedef int (*sk_sys_accept_fn)(int, struct sockaddr *, socklen_t *);
 
-static __thread int sk_accept_refused; /* the last accept() refused a client */
-static __thread int sk_in_icap_accept; /* inside c-icap's accept: 1 ICAP, 2 ICAPS port */
+static SK_PRELOAD_TLS int sk_accept_refused; /* the last accept() refused a client */
+static SK_PRELOAD_TLS int sk_in_icap_accept; /* inside c-icap's accept: 1 ICAP, 2 ICAPS port */
 
 /* accept(2) itself, for c-icap's raw accept and OpenSSL's accept BIO: a
  * client outside --allow-clients is closed here, before c-icap starts a

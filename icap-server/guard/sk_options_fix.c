@@ -13,10 +13,11 @@
 
 #include "c-icap.h"
 #include "header.h"
+#include "sk_fix.h"
 
 typedef const char *(*sk_headers_add_fn)(ci_headers_list_t *, const char *);
 
-static __thread const char *sk_methods_line;
+static SK_PRELOAD_TLS const char *sk_methods_line;
 
 __attribute__((visibility("default"))) void sk_fix_options_methods(const char *line)
 {

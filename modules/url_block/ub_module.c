@@ -247,12 +247,13 @@ static enum sk_verdict ub_headers(struct sk_txn *t, void *state)
         v = ub_fail(t, pol, "url-error", "a rule could not be evaluated (regex match limit)");
         goto out;
     }
-    ub_rule_label(label, sizeof(label), &d);
     switch (d.verdict) {
     case SK_URL_APPROVED:
+        ub_rule_label(label, sizeof(label), &d);
         sk_txn_approve(t, label);
         break;
     case SK_URL_BLOCK:
+        ub_rule_label(label, sizeof(label), &d);
         h.why = strcmp(d.list, "category") == 0 ? UB_WHY_CATEGORY : UB_WHY_RULE;
         h.dec = &d;
         v = ub_block_or_log(t, pol, label, &h, 1);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -374,9 +375,34 @@ static void test_decision_reaches_every_begun_module_once(void **s)
     sk_txn_clear(&t);
 }
 
+/* Transaction ids: "%08x-%d-%lx" of a per-process prefix, the pid and a
+ * counter that moves by one per transaction (the access log's "txn"). */
+static void test_txn_ids(void **s)
+{
+    struct sk_txn a, b;
+    char head[32], want[32];
+    unsigned long n;
+
+    (void)s;
+    sk_txn_new_id(&a);
+    sk_txn_new_id(&b);
+    assert_int_equal(strspn(a.id, "0123456789abcdef"), 8);
+    snprintf(head, sizeof(head), "-%d-", (int)getpid());
+    assert_memory_equal(a.id + 8, head, strlen(head));
+    assert_memory_equal(b.id, a.id, 8 + strlen(head));
+    n = strtoul(a.id + 8 + strlen(head), NULL, 16);
+    snprintf(want, sizeof(want), "%.*s%lx", (int)(8 + strlen(head)), a.id, n + 1);
+    assert_string_equal(b.id, want);
+    for (int i = 0; i < 40; i++) /* through a carry into a new hex digit */
+        sk_txn_new_id(&b);
+    snprintf(want, sizeof(want), "%.*s%lx", (int)(8 + strlen(head)), a.id, n + 41);
+    assert_string_equal(b.id, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_txn_ids),
         cmocka_unit_test_setup(test_all_continue_no_body_allows, setup),
         cmocka_unit_test_setup(test_block_stops_chain, setup),
         cmocka_unit_test_setup(test_body_streamed_to_interested_only, setup),

@@ -132,12 +132,45 @@ static void test_text_and_buffer(void **s)
     sk_buf_free(&b);
 }
 
+/* Every ASCII byte through each escaper: the bytes a syntax gives meaning
+ * to, and every control byte, come out replaced; every other printable
+ * byte comes out as itself (the escapers skip those with a bitmap, which
+ * must not let one special byte through). */
+static void test_escape_every_ascii(void **s)
+{
+    static const struct {
+        void (*fn)(struct sk_buf *, const char *, size_t);
+        const char *special;
+    } esc[] = {
+        {sk_json_escape, "\"\\"},
+        {sk_html_escape, "\"&'<>"},
+        {sk_text_escape, ""},
+    };
+
+    for (size_t k = 0; k < sizeof(esc) / sizeof(esc[0]); k++) {
+        for (unsigned c = 1; c < 0x80; c++) {
+            struct sk_buf b = {0};
+            char in[2] = {(char)c, '\0'};
+            int keep = c >= 0x20 && c != 0x7f && strchr(esc[k].special, (int)c) == NULL;
+
+            esc[k].fn(&b, in, 10);
+            assert_non_null(b.data);
+            if (keep) {
+                assert_string_equal(b.data, in);
+            } else {
+                assert_true(b.len > 1); /* replaced, never the byte alone */
+            }
+            sk_buf_free(&b);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_grammar),    cmocka_unit_test(test_duration_grammar),
         cmocka_unit_test(test_utf8_valid),      cmocka_unit_test(test_fnv1a64),
-        cmocka_unit_test(test_text_and_buffer),
+        cmocka_unit_test(test_text_and_buffer), cmocka_unit_test(test_escape_every_ascii),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,9 @@ int sk_buf_append(struct sk_buf *b, const char *s, size_t n);
 int sk_buf_puts(struct sk_buf *b, const char *s);
 int sk_buf_printf(struct sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sk_buf_free(struct sk_buf *b);
+/* Room for EXTRA more bytes (and the NUL) in one allocation, for a caller
+ * that knows about how much it will append. 0, or -1 (failed). */
+int sk_buf_reserve(struct sk_buf *b, size_t extra);
 
 /* Length of the valid UTF-8 sequence at S (AVAIL bytes available), or 0
  * when it is not valid: overlong forms, surrogates and code points above
