@@ -136,6 +136,34 @@ def sections(runs, extra):
     return out
 
 
+def transaction_bound(rows):
+    """What the raw-scan ratio can reach with the load generator on the same
+    cores: a server that added to the raw scan only what echo's own
+    transaction costs would do 1 / (1/raw + 1/echo) per second (both
+    measured in this run, each using every core)."""
+    by = {r["scenario"]: r for r in rows}
+    out = []
+    for size in ("10k", "1m"):
+        raw, echo = by.get("rawscan_" + size), by.get("limit_echo_" + size)
+        if not (raw and echo and raw["peer"] and echo["peer"]):
+            continue
+        r, e = raw["peer"]["req_per_s"], echo["peer"]["req_per_s"]
+        if not r or not e:
+            continue
+        bound = 1.0 / (1.0 / r + 1.0 / e)
+        got = [(by[n]["sekisho"]["req_per_s"], by[n]["description"])
+               for n in ("respmod_%s_av_eq" % size, "respmod_%s_av" % size, "respmod_%s_av_clamd" % size)
+               if n in by and by[n]["sekisho"] and by[n]["sekisho"]["req_per_s"]]
+        line = ("Scan plus transaction, %s: raw libclamav %s scans/s and echo %s transactions/s "
+                "give %s req/s for a server that adds only echo's transaction to the scan: %.2f of "
+                "raw." % (size.upper().replace("K", " KB").replace("M", " MB"), fmt(r), fmt(e),
+                          fmt(bound), bound / r))
+        if got:
+            line += " Sekisho: " + ", ".join("%.2f of raw (%s)" % (g / r, d) for g, d in got) + "."
+        out += [line, ""]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("runs", "scenarios", "notes", "md", "json", "latest"):
@@ -267,6 +295,7 @@ def main():
                "and MB/s with the same engine and bodies). Ratio is sekisho/peer req/s; "
                "n/a where Sekisho lacks the module and only passed the data through.")
     out.append("")
+    out += transaction_bound(rows)
     out += sections(runs, a.section or [])
     out += ["- " + n for n in notes]
     md = "\n".join(out) + "\n"
