@@ -224,8 +224,7 @@ static int sk_vs_past(const struct timespec *d)
  * object, a stored member read in place) shares the ancestor's descriptor
  * and its bytes were counted with it. Objects libclamav decodes into
  * memory (no descriptor) count only against the engine-wide
- * CL_ENGINE_MAX_SCANSIZE, which is never above any policy's budget's
- * ceiling (sekisho.ClamavMaxScanSize).
+ * CL_ENGINE_MAX_SCANSIZE (virus_scan.max-scansize, 400M by default).
  *
  * Why not the file-inspection callback, which hands over each object's
  * size: libclamav reads every object whole into memory to call it, so a
