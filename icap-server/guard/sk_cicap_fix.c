@@ -237,6 +237,16 @@ static int sk_known_ready(const ci_connection_t *conn, int what)
     return 0;
 }
 
+/* c-icap's own wait; input it reports is remembered for sk_known_ready. */
+static int sk_wait_real(sk_conn_wait_fn real, ci_connection_t *conn, int secs, int what)
+{
+    int r = real(conn, secs, what);
+
+    if (r > 0 && (r & ci_wait_for_read) && what == ci_wait_for_read)
+        sk_t.rd_ready = conn->fd + 1;
+    return r;
+}
+
 /* Shortens c-icap's waits to what is left of the phase's deadline. */
 __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *conn, int secs,
                                                               int what)
@@ -249,20 +259,13 @@ __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *c
         return -1;
     if (sk_known_ready(conn, what))
         return what;
-    if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE) {
-        r = real_ci_connection_wait(conn, secs, what);
-        if (r > 0 && (r & ci_wait_for_read) && what == ci_wait_for_read)
-            sk_t.rd_ready = conn->fd + 1;
-        return r;
-    }
+    if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE)
+        return sk_wait_real(real_ci_connection_wait, conn, secs, what);
     left = sk_t.deadline - sk_now();
     if (left > 0 && (secs < 0 || secs > left))
         secs = (int)left;
-    if (left > 0 && (r = real_ci_connection_wait(conn, secs, what)) != 0) {
-        if (r > 0 && (r & ci_wait_for_read) && what == ci_wait_for_read)
-            sk_t.rd_ready = conn->fd + 1;
+    if (left > 0 && (r = sk_wait_real(real_ci_connection_wait, conn, secs, what)) != 0)
         return r;
-    }
     if (left > 0 && sk_now() < sk_t.deadline)
         return 0; /* c-icap's own, shorter timeout */
     /* Our deadline passed: a started header gets a 408; c-icap then sees
