@@ -1,6 +1,7 @@
 /* sk_bodyinfo.h - facts about a transaction's body for the access log,
- * gathered while the body passes to the modules: its SHA-256 and the file
- * name of the first multipart part that has one. */
+ * gathered while the body passes to the modules: its SHA-256 (or, when a
+ * module keeps the body, later from its copy) and the file name of the
+ * first multipart part that has one. */
 #ifndef SK_BODYINFO_H
 #define SK_BODYINFO_H
 
@@ -11,6 +12,12 @@ struct sk_mp;
 
 struct sk_bodyinfo {
     void *sha;           /* EVP_MD_CTX while hashing */
+    /* A module kept the body from its first byte (sk_txn_keep_body): not
+     * hashed as it passes; sk_bodyinfo_settle hashes the kept bytes. */
+    int (*kept_read)(void *ctx, int (*sink)(void *, const void *, size_t), void *arg);
+    void *kept_ctx;
+    unsigned long long seen; /* bytes written while kept */
+    int complete;            /* the whole body was written while kept */
     struct sk_mp *mp;    /* multipart parser until the first file name */
     int started;         /* the first body call has looked at Content-Type */
     char sha256_hex[65]; /* set only when the whole body went through */
@@ -22,6 +29,9 @@ struct sk_bodyinfo {
  * computed (out of memory, OpenSSL error) stays "". */
 void sk_bodyinfo_write(struct sk_bodyinfo *b, const struct sk_txn *t, const void *buf, size_t len,
                        int eof);
+/* The transaction has a detection: make sha256_hex from the kept bytes if
+ * the body was kept (no-op otherwise). Before the keeper's txn_end. */
+void sk_bodyinfo_settle(struct sk_bodyinfo *b);
 /* Frees what is still open; the strings stay. Safe to call twice. */
 void sk_bodyinfo_free(struct sk_bodyinfo *b);
 

@@ -195,6 +195,10 @@ enum sk_outcome sk_pipeline_body(struct sk_pipeline *p, const void *buf, size_t 
 
 void sk_pipeline_finish(struct sk_pipeline *p)
 {
+    /* the log's sha256 (detections only), from a keeper's copy: before
+     * its txn_end */
+    if (p->txn && p->txn->n_detections > 0)
+        sk_bodyinfo_settle(&p->body);
     sk_bodyinfo_free(&p->body); /* a body not read to its end */
     if (p->finished || !p->chain)
         return;

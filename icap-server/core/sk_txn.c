@@ -281,6 +281,15 @@ void sk_txn_would_block(struct sk_txn *t, const char *rule, const char *reason)
     t->would_block = 1;
 }
 
+int sk_txn_keep_body(struct sk_txn *t, sk_body_read_fn read, void *ctx)
+{
+    if (t->keep_read && t->keep_ctx != ctx)
+        return -1;
+    t->keep_read = read;
+    t->keep_ctx = read ? ctx : NULL;
+    return 0;
+}
+
 int sk_txn_would_blocked(const struct sk_txn *t)
 {
     return t->would_block;

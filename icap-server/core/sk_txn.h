@@ -55,6 +55,10 @@ struct sk_txn {
     struct sk_snapshot *snap;       /* one reference, dropped by sk_txn_clear */
     const struct sk_policy *policy; /* resolved from snap on first use */
 
+    /* the module that keeps the raw body (sk_txn_keep_body), or NULL */
+    sk_body_read_fn keep_read;
+    void *keep_ctx;
+
     /* set while a module hook runs, so accessors know who is asking */
     struct sk_module_ctx *current;
 

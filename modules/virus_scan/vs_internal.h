@@ -124,6 +124,9 @@ int sk_vs_store_append(struct sk_vs_store *, const void *buf, size_t len);
 int sk_vs_store_view(struct sk_vs_store *, const unsigned char **data, size_t *len);
 /* Frees memory, unmaps, closes (the file was unlinked at creation). */
 void sk_vs_store_free(struct sk_vs_store *);
+/* Feeds every stored byte in order to SINK (an sk_body_read_fn over a
+ * struct sk_vs_store): 0, or -1 (read error, or SINK's -1). */
+int sk_vs_store_read(void *store, int (*sink)(void *, const void *, size_t), void *arg);
 /* Frees the reusable buffers kept for the next bodies (module unload). */
 void sk_vs_store_pool_drain(void);
 

@@ -31,6 +31,7 @@ static struct sk_vs_global *sk_vs_g; /* set in the master before fork */
 
 struct sk_vs_state {
     int scanning;
+    int keeps; /* offered the store to the server (sk_txn_keep_body) */
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted;
@@ -433,6 +434,10 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
         s->multipart = 1;
     sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
     s->scanning = 1;
+    /* the store holds the body as received (no Content-Encoding to undo):
+     * the access log's sha256 is made from it, for detections only */
+    if (!s->dec)
+        s->keeps = sk_txn_keep_body(t, sk_vs_store_read, &s->store) == 0;
     return SK_CONTINUE;
 }
 
@@ -550,9 +555,9 @@ static enum sk_verdict sk_vs_skip_check(struct sk_vs_state *s, int eof)
     return s->final = SK_ALLOW;
 }
 
-enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)
+static enum sk_verdict sk_vs_body(struct sk_txn *t, struct sk_vs_state *s, const void *buf,
+                                  size_t len, int eof)
 {
-    struct sk_vs_state *s = state;
     char why[200];
 
     if (s->final)
@@ -590,6 +595,20 @@ enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, si
     if (!eof)
         return SK_CONTINUE;
     return sk_vs_scan(t, s);
+}
+
+enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)
+{
+    struct sk_vs_state *s = state;
+    enum sk_verdict v = sk_vs_body(t, s, buf, len, eof);
+
+    /* decided before the end (limit, error, a skipped type): the rest of
+     * the body will not be kept, so the server hashes it as it passes */
+    if (s->keeps && !eof && v != SK_CONTINUE) {
+        sk_txn_keep_body(t, NULL, &s->store);
+        s->keeps = 0;
+    }
+    return v;
 }
 
 void sk_vs_txn_end(struct sk_txn *t, void *state)

@@ -195,6 +195,32 @@ int sk_vs_store_view(struct sk_vs_store *s, const unsigned char **data, size_t *
     return 0;
 }
 
+int sk_vs_store_read(void *store, int (*sink)(void *, const void *, size_t), void *arg)
+{
+    struct sk_vs_store *s = store;
+    const size_t chunk = 256 * 1024;
+    unsigned char *buf;
+    uint64_t off = 0;
+    int rc = 0;
+
+    if (s->fd == -1)
+        return s->len ? sink(arg, s->mem, s->len) : 0;
+    if (!(buf = malloc(chunk)))
+        return -1;
+    while (off < s->total && rc == 0) {
+        size_t want = s->total - off < chunk ? (size_t)(s->total - off) : chunk;
+        ssize_t n = pread(s->fd, buf, want, (off_t)off);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = -1;
+        else
+            rc = sink(arg, buf, (size_t)n), off += (uint64_t)n;
+    }
+    free(buf);
+    return rc;
+}
+
 void sk_vs_store_free(struct sk_vs_store *s)
 {
     if (s->map)

@@ -195,11 +195,11 @@ static void sk_print(int json, struct sk_tot *tot, int threads, double t_load, d
         printf("{\"signatures\":%u,\"load_s\":%.3f,\"compile_s\":%.3f,\"engine_rss_kb\":%ld,"
                "\"threads\":%d,\"body_bytes\":%zu,\"elapsed_s\":%.3f,\"scans\":%llu,"
                "\"scans_per_s\":%.1f,\"mb_per_s\":%.2f,\"infected\":%llu,\"errors\":%llu,"
-               "\"lat_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+               "\"lat_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"cpu_s\":%.3f}\n",
                sigs, t_load, t_comp, rss_kb, threads, blen, el, (unsigned long long)tot->scans,
                tot->scans / el, tot->bytes / el / 1e6, (unsigned long long)tot->infected,
                (unsigned long long)tot->errors, sk_lat_quantile(&tot->lat, 0.5),
-               sk_lat_quantile(&tot->lat, 0.99), sk_lat_quantile(&tot->lat, 1.0));
+               sk_lat_quantile(&tot->lat, 0.99), sk_lat_quantile(&tot->lat, 1.0), tot->cpu_s);
         return;
     }
     printf("engine: %u signatures, load %.2f s, compile %.2f s, RSS %.1f MB\n", sigs, t_load,

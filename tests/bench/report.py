@@ -61,6 +61,8 @@ def summarize(runs, rate="req"):
                 "rss_mb": max(r["engine_rss_kb"] for r in rs) / 1024,
                 "pss_mb": None, "errors": sum(r["errors"] for r in rs),
                 "load_s": med([r["load_s"] + r["compile_s"] for r in rs]),
+                "cpu_ms": med([r["cpu_s"] * 1e3 / r["scans"] for r in rs
+                               if r.get("cpu_s") and r["scans"]]),
                 "threads": rs[0]["threads"], "rounds": len(rs)}
     key = "ok_per_s" if rate == "ok" else "req_per_s"
     return {"req_per_s": med([r.get(key, r["req_per_s"]) for r in rs]),
@@ -77,6 +79,9 @@ def summarize(runs, rate="req"):
             "refused": sum(r.get("refused", 0) for r in rs),
             "resets": sum(r.get("resets", 0) for r in rs),
             "timeouts": sum(r["timeouts"] for r in rs),
+            # server CPU per answered request (the whole process tree)
+            "cpu_ms": med([r["mem"]["cpu_s"] * 1e3 / r["completed"] for r in rs
+                           if r["mem"].get("cpu_s") and r["completed"]]),
             "rounds": len(rs)}
 
 
@@ -161,6 +166,23 @@ def transaction_bound(rows):
         if got:
             line += " Sekisho: " + ", ".join("%.2f of raw (%s)" % (g / r, d) for g, d in got) + "."
         out += [line, ""]
+        # The same comparison without the load generator's share of the
+        # cores: the scan's own CPU (bench_rawscan, thread time around
+        # cl_scanmap_callback) against the server's whole process tree per
+        # answered request (transaction, logging, everything).
+        rc = raw["peer"].get("cpu_ms")
+        # (not the clamd rows: clamd's scanning process is outside the tree)
+        n = "respmod_%s_av_eq" % size
+        cpu = [(by[n][t]["cpu_ms"], t) for t in ("sekisho", "peer")
+               if n in by and by[n][t] and by[n][t].get("cpu_ms")]
+        if rc and cpu:
+            out += ["CPU per request, %s: raw scan %.3f ms; " % (
+                size.upper().replace("K", " KB").replace("M", " MB"), rc) +
+                ", ".join("%s %.3f ms (%.2f of raw)" % (
+                    "Sekisho" if t == "sekisho" else "clamav_mod at equal options", c, rc / c)
+                    for c, t in cpu) +
+                ": the server's whole process tree per answered request, against the scan "
+                "call's own thread time.", ""]
     return out
 
 

@@ -67,6 +67,9 @@ struct sk_mem {
     uint64_t peak_rss_kb;  /* max over samples of the sum of VmRSS */
     uint64_t peak_pss_kb;  /* same for Pss (smaps_rollup): shared pages split */
     uint64_t hwm_kb;       /* sum of VmHWM at the last sample */
+    /* CPU of the tree (each process's own and what it reaped), in clock
+     * ticks, at the first and the last sample */
+    uint64_t cpu_start, cpu_end;
     unsigned samples;
 };
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sk_bench.h"
 
@@ -85,6 +86,28 @@ static int sk_proc_ppid(int pid)
     return ppid;
 }
 
+/* utime+stime of PID in clock ticks plus cutime+cstime (children it
+ * reaped: a recycled c-icap child's time moves to its master); 0 if gone. */
+static uint64_t sk_proc_cpu(int pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    long long cut = 0, cst = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    /* after "(comm)": state ppid pgrp session tty tpgid flags minflt
+     * cminflt majflt cmajflt utime stime cutime cstime */
+    if (fgets(buf, sizeof(buf), f) == NULL || (p = strrchr(buf, ')')) == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut, &st,
+               &cut, &cst) != 4)
+        ut = st = 0, cut = cst = 0;
+    fclose(f);
+    return ut + st + (cut > 0 ? (uint64_t)cut : 0) + (cst > 0 ? (uint64_t)cst : 0);
+}
+
 #define SK_MAX_PIDS 4096
 
 /* Collects the pids of the tree rooted at root into out; returns count. */
@@ -116,13 +139,14 @@ static int sk_proc_tree(int root, int *out, int max)
 void sk_mem_sample(struct sk_mem *m)
 {
     int pids[256], n, i;
-    uint64_t rss = 0, pss = 0, hwm = 0;
+    uint64_t rss = 0, pss = 0, hwm = 0, cpu = 0;
     char path[64];
 
     if (m->root <= 0)
         return;
     n = sk_proc_tree(m->root, pids, 256);
     for (i = 0; i < n; i++) {
+        cpu += sk_proc_cpu(pids[i]);
         snprintf(path, sizeof(path), "/proc/%d/status", pids[i]);
         rss += sk_proc_kb(path, "VmRSS");
         hwm += sk_proc_kb(path, "VmHWM");
@@ -132,7 +156,8 @@ void sk_mem_sample(struct sk_mem *m)
         }
     }
     if (m->samples == 0)
-        m->start_rss_kb = rss;
+        m->start_rss_kb = rss, m->cpu_start = cpu;
+    m->cpu_end = cpu;
     if (rss > m->peak_rss_kb)
         m->peak_rss_kb = rss;
     if (pss > m->peak_pss_kb)
@@ -140,6 +165,14 @@ void sk_mem_sample(struct sk_mem *m)
     if (rss > 0)
         m->hwm_kb = hwm;
     m->samples++;
+}
+
+/* Seconds of CPU the tree used between the first and the last sample. */
+static double sk_tree_cpu_s(const struct sk_mem *m)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+
+    return m->cpu_end > m->cpu_start && hz > 0 ? (double)(m->cpu_end - m->cpu_start) / hz : 0;
 }
 
 void sk_report_print(FILE *out, struct sk_report *r, int json)
@@ -169,7 +202,7 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 "\"ok_per_s\":%.1f,"
                 "\"mem\":{\"root_pid\":%d,\"start_rss_kb\":%llu,\"peak_rss_kb\":%llu,\"peak_pss_"
                 "kb\":%llu,"
-                "\"hwm_sum_kb\":%llu,\"samples\":%u}}\n",
+                "\"hwm_sum_kb\":%llu,\"samples\":%u,\"cpu_s\":%.3f}}\n",
                 r->method, r->service, r->connections, r->elapsed, (unsigned long long)c->completed,
                 rps, mbs, (unsigned long long)c->body_sent, (unsigned long long)c->body_recv, p50,
                 p90, p99, pmax, (unsigned long long)c->st100, (unsigned long long)c->st200,
@@ -181,7 +214,7 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 (double)(c->st200 + c->st204) / el, r->mem.root,
                 (unsigned long long)r->mem.start_rss_kb, (unsigned long long)r->mem.peak_rss_kb,
                 (unsigned long long)r->mem.peak_pss_kb, (unsigned long long)r->mem.hwm_kb,
-                r->mem.samples);
+                r->mem.samples, sk_tree_cpu_s(&r->mem));
         return;
     }
     fprintf(out, "%s %s, %d connections, %.2f s\n", r->method, r->service, r->connections,
@@ -206,4 +239,7 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 "peak PSS %.1f MB\n",
                 r->mem.root, r->mem.start_rss_kb / 1024.0, r->mem.peak_rss_kb / 1024.0,
                 (r->mem.peak_rss_kb - r->mem.start_rss_kb) / 1024.0, r->mem.peak_pss_kb / 1024.0);
+    if (r->mem.root > 0 && c->completed > 0)
+        fprintf(out, "  cpu:       pid %d tree %.2f s, %.1f us per completed request\n",
+                r->mem.root, sk_tree_cpu_s(&r->mem), sk_tree_cpu_s(&r->mem) * 1e6 / c->completed);
 }

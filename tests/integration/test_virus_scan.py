@@ -15,6 +15,7 @@ Usage: test_virus_scan.py --build-dir BUILD
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -99,6 +100,9 @@ def g_downloads(ck, srv):
         ("gzip-encoded", gz, {}, ("Content-Encoding: gzip",)),
         ("zipped", zipped, {}, ()),
         ("no Allow: 204", EICAR, {"allow204": False}, ()),
+        # past the 1 MiB memory-threshold: kept in a spill file, from which
+        # the log's sha256 is made
+        ("spilled to a file", make_body(1536 * 1024, seed=3) + EICAR + b"z" * 5000, {}, ()),
     ]
     for i, (name, body, kw, extra) in enumerate(cases):
         url = "http://origin.test/dl/%d/file.bin" % i
@@ -112,6 +116,10 @@ def g_downloads(ck, srv):
         ck.ok("download EICAR %s: access log rule is the signature" % name,
               e is not None and e.get("rule", "").startswith(SIG) and
               e.get("module") == "virus_scan", e)
+        # the body as transferred (gzip included), made from virus_scan's
+        # copy or, for an encoded body, as it passed
+        ck.eq("download EICAR %s: access log sha256 is the body's" % name,
+              (e or {}).get("sha256"), hashlib.sha256(body).hexdigest())
         ck.ok("download EICAR %s: no X-Virus-ID while switched off" % name,
               r.header("X-Virus-ID") is None, r.raw_head)
     # the page: Japanese by Accept-Language, URL escaped
@@ -255,6 +263,43 @@ def g_reload(ck, build, db_dir):
         srv.cleanup()
 
 
+def g_hash_after_skip(ck, build, db_dir):
+    """virus_scan keeps the body for the log's sha256 until av.skip-types
+    releases a text upload after its first bytes; the rest must then be
+    hashed as it passes, so a later detection (DLP, action log) still logs
+    the hash of the whole body."""
+    srv = SekishoServer(build, modules="virus_scan dlp", name="av-skip",
+                        extra_args=["--clamav-db", db_dir])
+    try:
+        srv.init_db()
+        srv.policy_cmd("set", "av.skip-types", "text/plain")
+        srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "log")
+        srv.start()
+        text = b"".join(b"line %06d of a plain text upload\n" % i for i in range(3000))
+        body = text + b"card 4111 1111 1111 1111 at the end\n"
+        url = "http://upload.test/skip/notes.txt"
+        c = srv.conn(60)
+        try:
+            r = transact(c, "REQMOD", srv.url("reqmod"),
+                         req_hdr=http_req_head("POST", url, body_len=len(body),
+                                               extra=("Content-Type: text/plain",)),
+                         body=body, allow204=True, chunk_size=4096)
+        finally:
+            c.close()
+        ck.ok("text upload with a card, DLP action log: passed", passed(r, body), r.status)
+        e = find_log(srv, url)
+        ck.ok("skipped by virus_scan, detected by DLP: logged as would-block",
+              e is not None and e.get("verdict") == "would-block" and
+              e.get("rule") == "cards", e)
+        ck.eq("skipped by virus_scan after its first bytes: the log's sha256 is the whole "
+              "body's", (e or {}).get("sha256"), hashlib.sha256(body).hexdigest())
+    except StartupError as ex:
+        ck.ok("virus_scan + dlp server starts", False, ex)
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 SIGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sigs")
 
 
@@ -288,6 +333,7 @@ def main():
               "freshclam" in warn, warn[-2000:])
         srv.cleanup()
     ck.group("xheaders", g_xheaders, ck, build, empty_db)
+    ck.group("sha256 after av.skip-types", g_hash_after_skip, ck, build, empty_db)
     reload_db = os.path.join(tmp, "clamav-reload")
     os.mkdir(reload_db)
     ck.group("reload", g_reload, ck, build, reload_db)

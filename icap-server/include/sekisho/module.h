@@ -194,6 +194,22 @@ SK_API int sk_txn_report(struct sk_txn *, const char *kind, const char *name, co
 SK_API int sk_txn_detection(const struct sk_txn *, int i, const char **kind, const char **name,
                             const char **detail);
 
+/* A module that keeps every body byte exactly as received (before any
+ * content decoding) until its txn_end may offer them to the server. The
+ * access log's sha256 (detections only) is then computed from the kept
+ * bytes when a detection asks for it, instead of hashing every body as it
+ * passes. Offer before the first body byte (on_headers). Withdraw (READ
+ * NULL, same CTX) as soon as a byte reaches the module that it will not
+ * keep; what it kept so far must stay readable until its txn_end: the
+ * server hashes it then and streams the rest. READ feeds the kept bytes in
+ * order to SINK and returns 0, or -1 when it cannot (no hash is logged
+ * then; the server also checks the byte count, so a short read is never a
+ * wrong hash). One keeper per transaction: returns 0, or -1 when another
+ * module's offer stands. */
+typedef int (*sk_body_sink_fn)(void *arg, const void *buf, size_t len);
+typedef int (*sk_body_read_fn)(void *ctx, sk_body_sink_fn sink, void *arg);
+SK_API int sk_txn_keep_body(struct sk_txn *, sk_body_read_fn read, void *ctx);
+
 /* URLs that delivered a virus, shared by every c-icap child of this host
  * (IWSS infected_url_block_length). Keys are normalised URL strings
  * (sk_url_string). add: listed for `seconds` from now; check: 1 if listed
