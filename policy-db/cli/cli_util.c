@@ -4,9 +4,12 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sekisho/text.h>
 
 #include "cli.h"
 
@@ -194,31 +197,17 @@ int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* The N bytes at S as a JSON string literal, quotes included. */
+/* A JSON string: the toolkit's escaper (the access log's), so invalid
+ * UTF-8 from a database or a directory becomes U+FFFD, never bad JSON. */
 static void sk_cli_json_strn(FILE *f, const char *s, size_t n)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + n; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    struct sk_buf b = {0};
+    char *one = strndup(s, n);
+
+    sk_json_escape(&b, one ? one : "", SIZE_MAX);
+    fprintf(f, "\"%s\"", b.data && !b.failed ? b.data : "");
+    sk_buf_free(&b);
+    free(one);
 }
 
 void sk_cli_json_str(FILE *f, const char *s)
