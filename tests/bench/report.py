@@ -141,7 +141,23 @@ def sections(runs, extra):
     return out
 
 
-def transaction_bound(rows):
+def raw_rounds(runs, name, raw):
+    """Sekisho's req/s in scenario NAME over the raw scans/s of the same
+    round, per round: the two ran a minute apart, so a round's pair shares
+    the machine's load of that minute."""
+    by = {}
+    for x in runs:
+        r = x["r"]
+        if not r:
+            continue
+        if x["scenario"] == name and x["target"] == "sekisho" and r.get("req_per_s"):
+            by.setdefault(x["round"], {})["s"] = r["req_per_s"]
+        elif x["scenario"] == raw and r.get("scans_per_s"):
+            by.setdefault(x["round"], {})["r"] = r["scans_per_s"]
+    return [v["s"] / v["r"] for _, v in sorted(by.items()) if "s" in v and v.get("r")]
+
+
+def transaction_bound(rows, runs=()):
     """What the raw-scan ratio can reach with the load generator on the same
     cores: a server that added to the raw scan only what echo's own
     transaction costs would do 1 / (1/raw + 1/echo) per second (both
@@ -165,6 +181,10 @@ def transaction_bound(rows):
                           fmt(bound), bound / r))
         if got:
             line += " Sekisho: " + ", ".join("%.2f of raw (%s)" % (g / r, d) for g, d in got) + "."
+        pr = raw_rounds(runs, "respmod_%s_av_eq" % size, "rawscan_" + size)
+        if pr:
+            line += (" Per round (Sekisho at equal options / raw of the same round): %s; median "
+                     "%.2f." % (", ".join("%.2f" % v for v in pr), statistics.median(pr)))
         out += [line, ""]
         # The same comparison without the load generator's share of the
         # cores: the scan's own CPU (bench_rawscan, thread time around
@@ -175,9 +195,12 @@ def transaction_bound(rows):
         n = "respmod_%s_av_eq" % size
         cpu = [(by[n][t]["cpu_ms"], t) for t in ("sekisho", "peer")
                if n in by and by[n][t] and by[n][t].get("cpu_ms")]
+        ec = echo["peer"].get("cpu_ms")
         if rc and cpu:
-            out += ["CPU per request, %s: raw scan %.3f ms; " % (
-                size.upper().replace("K", " KB").replace("M", " MB"), rc) +
+            out += ["CPU per request, %s: raw scan %.3f ms%s; " % (
+                size.upper().replace("K", " KB").replace("M", " MB"), rc,
+                " (+ echo's own transaction %.3f ms = %.2f of raw at best)" % (ec, rc / (rc + ec))
+                if ec else "") +
                 ", ".join("%s %.3f ms (%.2f of raw)" % (
                     "Sekisho" if t == "sekisho" else "clamav_mod at equal options", c, rc / c)
                     for c, t in cpu) +
@@ -317,7 +340,7 @@ def main():
                "and MB/s with the same engine and bodies). Ratio is sekisho/peer req/s; "
                "n/a where Sekisho lacks the module and only passed the data through.")
     out.append("")
-    out += transaction_bound(rows)
+    out += transaction_bound(rows, runs)
     out += sections(runs, a.section or [])
     out += ["- " + n for n in notes]
     md = "\n".join(out) + "\n"
