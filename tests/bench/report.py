@@ -317,11 +317,13 @@ def main():
     out.append("Settings: %s rounds (median), %s s per run, %s connections, %s threads per "
                "c-icap child on both servers; %s hash + %s body signatures, %s domains; "
                "input generation %s s, peer start %s s, whole run %s s; "
-               "load average at start %s. Signature set: %s." % (
+               "load average at start %s. Signature set: %s. Temporary files (every "
+               "server's, and the raw loop's): %s." % (
                    env.get("rounds"), env.get("duration"), env.get("connections"),
                    env.get("threads"), env.get("hashes"), env.get("patterns"),
                    env.get("domains"), env.get("gen_s"), env.get("peer_start_s"),
-                   env.get("elapsed_s"), env.get("load_start"), env.get("sig_shape", "?")))
+                   env.get("elapsed_s"), env.get("load_start"), env.get("sig_shape", "?"),
+                   env.get("tmp_fs", "?")))
     out.append("")
     out.append("| scenario | peer service | peer req/s | sekisho req/s | ratio | peer MB/s "
                "| sekisho MB/s | p50/p99 ms peer | p50/p99 ms sekisho "

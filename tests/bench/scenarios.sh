@@ -307,12 +307,12 @@ rl_reloads=$([ "$quick" = 1 ] && echo 1 || echo 3) # the issue asks for 3; the s
 run_one() { # scenario target round
     local out=$work/last.json port svc pid size args=("${s_args[@]}")
     if [ "$s_kind" = raw ]; then
-        "$bin/bench_rawscan" --db "$sigs" --body "$s_body" --duration "$duration" --vary \
+        TMPDIR=$work/rawtmp "$bin/bench_rawscan" --db "$sigs" --body "$s_body" --duration "$duration" --vary \
             --json >"$out" 2>>"$work/errors.log" || : >"$out"
     elif [ "$s_kind" = bisect ]; then
         # One thread: the cost of each option, not how two cores share it.
         for size in 10k 1m; do
-            "$bin/bench_rawscan" --db "$sigs" --body "$bodies/bin$size" --bisect --threads 1 \
+            TMPDIR=$work/rawtmp "$bin/bench_rawscan" --db "$sigs" --body "$bodies/bin$size" --bisect --threads 1 \
                 --duration "$bisect_s" >"$work/bisect_$size.md" 2>>"$work/errors.log" ||
                 note "rawscan --bisect failed for $size"
         done
@@ -374,7 +374,8 @@ export BENCH_QUICK=$quick BENCH_ROUNDS=$rounds BENCH_DURATION=$duration \
     BENCH_CONNECTIONS=$connections BENCH_THREADS=$threads BENCH_HASHES=$hashes \
     BENCH_PATTERNS=$patterns BENCH_DOMAINS=$ndomains BENCH_GEN_S=$t_gen \
     BENCH_PEER_START_S=$t_peer_start BENCH_ELAPSED_S=$(($(date +%s) - t_begin)) \
-    BENCH_STAMP=$stamp BENCH_LOAD_START="$load_start" BENCH_SIG_SHAPE="$sig_shape"
+    BENCH_STAMP=$stamp BENCH_LOAD_START="$load_start" BENCH_SIG_SHAPE="$sig_shape" \
+    BENCH_TMP_FS="$tmp_fs"
 python3 "$here/report.py" --runs "$runs" --scenarios "$scen_meta" --notes "$notes" \
     --md "$out_dir/$stamp.md" --json "$out_dir/$stamp.json" --latest "$out_dir/latest.md" \
     --section "libclamav scan options bisected, 10 KB body (bench_rawscan --bisect)=$work/bisect_10k.md" \
