@@ -354,6 +354,22 @@ for ((round = 1; round <= rounds; round++)); do
     done
 done
 
+# The CPU figures (server tree per request, the raw scan's own) must be
+# there: a run that answered many requests with no CPU measured means the
+# sampler broke, and the report's CPU lines would silently go missing.
+while read -r miss; do
+    note "CHECK FAILED: no CPU figure measured for $miss"
+done < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    x = json.loads(line)
+    r = x["r"] or {}
+    n = r.get("completed", r.get("scans", 0)) or 0
+    cpu = r["mem"].get("cpu_s") if "mem" in r else r.get("cpu_s")
+    if n >= 200 and "pss_start_kb" not in r and not cpu:
+        print("%s/%s round %s" % (x["scenario"], x["target"], x["round"]))
+' "$runs")
+
 # Scenario metadata for the report: description, peer service, module.
 scen_meta=$work/scenarios.tsv
 : >"$scen_meta"
