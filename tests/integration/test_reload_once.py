@@ -71,6 +71,7 @@ def respmod(srv, tag, body):
 
 
 ERRORS = []  # every transaction of the test that failed, with its phase
+MISSED = []  # detection checks answered without the block, with the answer
 FRESH = [0]  # transactions through safe_respmod (each on a fresh connection)
 
 
@@ -201,9 +202,12 @@ def detect_all(srv, k, n=24):
 
     def worker(i):
         for j in range(n // 4):
-            r = safe_respmod(srv, "detect%d/%d/%d" % (k, i, j), b"xx " + marker(k) + b" xx")
+            tag = "detect%d/%d/%d" % (k, i, j)
+            r = safe_respmod(srv, tag, b"xx " + marker(k) + b" xx")
             with lock:
                 results.append(blocked(r))
+                if r is not None and not blocked(r):
+                    MISSED.append("%s: %r" % (tag, r.raw_head[:160]))
     ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
     for t in ts:
         t.start()
@@ -227,7 +231,12 @@ def main():
                        stderr=subprocess.STDOUT, timeout=120)
     ck.ok("gen_sigs.py wrote %d hash + %d body signatures" % (HASHES, PATTERNS),
           p.returncode == 0, p.stdout.decode(errors="replace")[-500:])
-    srv.extra_args += ["--clamav-db", db]
+    # The detection checks open 4 fresh connections at a time, back to
+    # back: with 12 threads the guard's per-client limit ("auto", half) is
+    # 6, and closed connections whose worker has not yet seen the EOF still
+    # count, so a 503 from the guard came now and then (once in ~7 runs).
+    # This test is about reloads; hostile.guard tests the limit.
+    srv.extra_args += ["--clamav-db", db, "--max-conns-per-client", "0"]
     figures = {}
     try:
         srv.start(timeout=120)
@@ -276,9 +285,14 @@ def main():
                       sum(c.ok for c in clients) > 0 and not failed, "; ".join(failed[:5]))
             res = detect_all(srv, k)
             pids = answering_pids(srv, "detect%d" % k)
+            missed = [m for m in MISSED if m.startswith("detect%d/" % k)]
             ck.ok("reload %d: %d of %d fresh connections detect it, answered by children %s"
                   % (k, sum(res), len(res), sorted(pids)),
-                  res and all(res) and len(pids) >= 2 and not (pids & before))
+                  res and all(res) and len(pids) >= 2 and not (pids & before),
+                  "; ".join(missed[:3]) + " | log: " + " ".join(
+                      l.decode(errors="replace")[:400] for l in srv.log_lines()
+                      if any(b"/%s " % m.split(":")[0].encode() in l or
+                             b"/%s\"" % m.split(":")[0].encode() in l for m in missed[:3])))
             old = detect_all(srv, 1, 8) if k > 1 else [True]
             ck.ok("reload %d: the first reload's signature is still detected" % k, all(old))
             got = compiles(srv)
