@@ -11,16 +11,16 @@ struct sk_txn;
 struct sk_mp;
 
 struct sk_bodyinfo {
-    void *sha;           /* EVP_MD_CTX while hashing */
+    void *sha; /* EVP_MD_CTX while hashing */
     /* A module kept the body from its first byte (sk_txn_keep_body): not
      * hashed as it passes; sk_bodyinfo_settle hashes the kept bytes. */
     int (*kept_read)(void *ctx, int (*sink)(void *, const void *, size_t), void *arg);
     void *kept_ctx;
     unsigned long long seen; /* bytes written while kept */
     int complete;            /* the whole body was written while kept */
-    struct sk_mp *mp;    /* multipart parser until the first file name */
-    int started;         /* the first body call has looked at Content-Type */
-    char sha256_hex[65]; /* set only when the whole body went through */
+    struct sk_mp *mp;        /* multipart parser until the first file name */
+    int started;             /* the first body call has looked at Content-Type */
+    char sha256_hex[65];     /* set only when the whole body went through */
     char part_filename[256];
 };
 

@@ -515,10 +515,14 @@ static void test_export_import(void **state)
     }
     /* Bytes that are not UTF-8 (here a comment) come out as U+FFFD, control
      * characters as \u00XX: the JSON stays valid. */
-    sk_t_expect(t, SK_RUN(t, "policy", "add", "badutf8", "--comment", "a\xff" "b\x01" "c"), 0,
-                "added policy", 103);
-    sk_t_expect(t, SK_RUN(t, "policy", "list", "--json"), 0,
-                "\"comment\":\"a\\ufffdb\\u0001c\"", 104);
+    sk_t_expect(t,
+                SK_RUN(t, "policy", "add", "badutf8", "--comment",
+                       "a\xff"
+                       "b\x01"
+                       "c"),
+                0, "added policy", 103);
+    sk_t_expect(t, SK_RUN(t, "policy", "list", "--json"), 0, "\"comment\":\"a\\ufffdb\\u0001c\"",
+                104);
     free(a);
 }
 
