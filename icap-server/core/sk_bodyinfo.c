@@ -81,7 +81,7 @@ static int sk_bi_feed(void *arg, const void *buf, size_t len)
 static int sk_bi_catch_up(struct sk_bodyinfo *b)
 {
     struct sk_bi_feed f = {b, 0};
-    int (*rd)(void *, int (*)(void *, const void *, size_t), void *) = b->kept_read;
+    sk_body_read_fn rd = b->kept_read;
 
     b->kept_read = NULL;
     if (sk_bi_begin(b) == -1)

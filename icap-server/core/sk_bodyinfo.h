@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "sekisho/module.h" /* sk_body_read_fn */
+
 struct sk_txn;
 struct sk_mp;
 
@@ -14,7 +16,7 @@ struct sk_bodyinfo {
     void *sha; /* EVP_MD_CTX while hashing */
     /* A module kept the body from its first byte (sk_txn_keep_body): not
      * hashed as it passes; sk_bodyinfo_settle hashes the kept bytes. */
-    int (*kept_read)(void *ctx, int (*sink)(void *, const void *, size_t), void *arg);
+    sk_body_read_fn kept_read;
     void *kept_ctx;
     unsigned long long seen; /* bytes written while kept */
     int complete;            /* the whole body was written while kept */

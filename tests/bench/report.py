@@ -85,12 +85,20 @@ def summarize(runs, rate="req"):
             "rounds": len(rs)}
 
 
-def paired(runs, name, other):
-    """Sekisho / OTHER req/s of each round in which both ran."""
+def paired(runs, name, other, other_scenario=None):
+    """Sekisho / OTHER rate of each round in which both ran. OTHER is a
+    target of scenario NAME, or of OTHER_SCENARIO when given (the raw loop,
+    whose rate is scans/s): a round's pair shares that minute's load."""
     by = {}
     for x in runs:
-        if x["scenario"] == name and x["r"] and x["r"].get("req_per_s"):
-            by.setdefault(x["round"], {})[x["target"]] = x["r"]["req_per_s"]
+        r = x["r"] or {}
+        rate = r.get("req_per_s") or r.get("scans_per_s")
+        if not rate:
+            continue
+        if x["scenario"] == name and x["target"] == "sekisho":
+            by.setdefault(x["round"], {})["sekisho"] = rate
+        elif x["scenario"] == (other_scenario or name) and x["target"] == other:
+            by.setdefault(x["round"], {})[other] = rate
     return [v["sekisho"] / v[other] for _, v in sorted(by.items())
             if "sekisho" in v and v.get(other)]
 
@@ -141,22 +149,6 @@ def sections(runs, extra):
     return out
 
 
-def raw_rounds(runs, name, raw):
-    """Sekisho's req/s in scenario NAME over the raw scans/s of the same
-    round, per round: the two ran a minute apart, so a round's pair shares
-    the machine's load of that minute."""
-    by = {}
-    for x in runs:
-        r = x["r"]
-        if not r:
-            continue
-        if x["scenario"] == name and x["target"] == "sekisho" and r.get("req_per_s"):
-            by.setdefault(x["round"], {})["s"] = r["req_per_s"]
-        elif x["scenario"] == raw and r.get("scans_per_s"):
-            by.setdefault(x["round"], {})["r"] = r["scans_per_s"]
-    return [v["s"] / v["r"] for _, v in sorted(by.items()) if "s" in v and v.get("r")]
-
-
 def transaction_bound(rows, runs=()):
     """What the raw-scan ratio can reach with the load generator on the same
     cores: a server that added to the raw scan only what echo's own
@@ -181,7 +173,7 @@ def transaction_bound(rows, runs=()):
                           fmt(bound), bound / r))
         if got:
             line += " Sekisho: " + ", ".join("%.2f of raw (%s)" % (g / r, d) for g, d in got) + "."
-        pr = raw_rounds(runs, "respmod_%s_av_eq" % size, "rawscan_" + size)
+        pr = paired(runs, "respmod_%s_av_eq" % size, "peer", "rawscan_" + size)
         if pr:
             line += (" Per round (Sekisho at equal options / raw of the same round): %s; median "
                      "%.2f." % (", ".join("%.2f" % v for v in pr), statistics.median(pr)))

@@ -69,70 +69,66 @@ static uint64_t sk_proc_kb(const char *path, const char *key)
     return v;
 }
 
-static int sk_proc_ppid(int pid)
+/* From /proc/PID/stat: the parent's pid, and utime+stime in clock ticks
+ * plus cutime+cstime (children it reaped: a recycled c-icap child's time
+ * moves to its master). 0, or -1 when the process is gone. */
+static int sk_proc_stat(int pid, int *ppid, uint64_t *cpu)
 {
-    char path[64], buf[512], *p;
-    int ppid = -1;
+    char path[64], buf[1024], *p;
+    unsigned long long ut, st;
+    long long cut, cst;
     FILE *f;
+    int ok;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     if ((f = fopen(path, "r")) == NULL)
         return -1;
-    /* "pid (comm) S ppid ...": comm may contain spaces and parentheses. */
-    if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
-        if (sscanf(p + 1, " %*c %d", &ppid) != 1)
-            ppid = -1;
+    /* "pid (comm) S ppid pgrp session tty tpgid flags minflt cminflt majflt
+     * cmajflt utime stime cutime cstime ...": comm may contain spaces and
+     * parentheses. */
+    ok = fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL &&
+         sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", ppid, &ut,
+                &st, &cut, &cst) == 5;
     fclose(f);
-    return ppid;
-}
-
-/* utime+stime of PID in clock ticks plus cutime+cstime (children it
- * reaped: a recycled c-icap child's time moves to its master); 0 if gone. */
-static uint64_t sk_proc_cpu(int pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long long ut = 0, st = 0;
-    long long cut = 0, cst = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return 0;
-    /* after "(comm)": state ppid pgrp session tty tpgid flags minflt
-     * cminflt majflt cmajflt utime stime cutime cstime */
-    if (fgets(buf, sizeof(buf), f) == NULL || (p = strrchr(buf, ')')) == NULL ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut, &st,
-               &cut, &cst) != 4)
-        ut = st = 0, cut = cst = 0;
-    fclose(f);
-    return ut + st + (cut > 0 ? (uint64_t)cut : 0) + (cst > 0 ? (uint64_t)cst : 0);
+    if (!ok)
+        return -1;
+    *cpu = ut + st + (cut > 0 ? (uint64_t)cut : 0) + (cst > 0 ? (uint64_t)cst : 0);
+    return 0;
 }
 
 #define SK_MAX_PIDS 4096
 
-/* Collects the pids of the tree rooted at root into out; returns count. */
-static int sk_proc_tree(int root, int *out, int max)
+/* Collects the pids of the tree rooted at root into out; returns count.
+ * *CPU: the tree's CPU in clock ticks (sk_proc_stat). */
+static int sk_proc_tree(int root, int *out, int max, uint64_t *cpu)
 {
     static int pid[SK_MAX_PIDS], ppid[SK_MAX_PIDS];
+    static uint64_t ticks[SK_MAX_PIDS];
     int n = 0, cnt = 1, i, j;
     struct dirent *d;
     DIR *dir = opendir("/proc");
 
+    *cpu = 0;
     if (dir == NULL)
         return 0;
     while ((d = readdir(dir)) != NULL && n < SK_MAX_PIDS) {
         if (!isdigit((unsigned char)d->d_name[0]))
             continue;
         pid[n] = atoi(d->d_name);
-        ppid[n] = sk_proc_ppid(pid[n]);
+        if (sk_proc_stat(pid[n], &ppid[n], &ticks[n]) == -1)
+            continue; /* gone meanwhile */
+        if (pid[n] == root)
+            *cpu += ticks[n];
         n++;
     }
     closedir(dir);
     out[0] = root;
     for (i = 0; i < cnt; i++) /* breadth first; out grows as we go */
         for (j = 0; j < n && cnt < max; j++)
-            if (ppid[j] == out[i])
+            if (ppid[j] == out[i]) {
                 out[cnt++] = pid[j];
+                *cpu += ticks[j];
+            }
     return cnt;
 }
 
@@ -144,9 +140,8 @@ void sk_mem_sample(struct sk_mem *m)
 
     if (m->root <= 0)
         return;
-    n = sk_proc_tree(m->root, pids, 256);
+    n = sk_proc_tree(m->root, pids, 256, &cpu);
     for (i = 0; i < n; i++) {
-        cpu += sk_proc_cpu(pids[i]);
         snprintf(path, sizeof(path), "/proc/%d/status", pids[i]);
         rss += sk_proc_kb(path, "VmRSS");
         hwm += sk_proc_kb(path, "VmHWM");

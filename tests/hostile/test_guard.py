@@ -551,6 +551,19 @@ def tls_options(port, d, cert, src=None):
         return "error: %s" % e
 
 
+def tls_served_within(port, d, secs):
+    """OPTIONS over TLS with the good client certificate until it is
+    answered 200, for up to SECS seconds; the last answer (or error)."""
+    deadline = time.monotonic() + secs
+    got = None
+    while time.monotonic() < deadline:
+        got = tls_options(port, d, "client")
+        if isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "):
+            break
+        time.sleep(0.1)
+    return got
+
+
 def case_mtls(ck, build):
     if not shutil.which("openssl"):
         ck.ok("openssl is installed (needed for the mTLS test)", False)
@@ -580,12 +593,7 @@ def case_mtls(ck, build):
         # has read their EOF; on a loaded machine the first TLS connection
         # once came before that and was refused in accept() (a reset). Wait
         # for the count to drain, as a client retrying would.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            got = tls_options(tport, d, "client")
-            if isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "):
-                break
-            time.sleep(0.1)
+        tls_served_within(tport, d, 5)
         for cert, want in [("client", True), (None, False), ("badclient", False)]:
             got = tls_options(tport, d, cert)
             ok = isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 ")
@@ -621,13 +629,7 @@ def case_mtls(ck, build):
             h.close()
         ck.ok("mTLS: a third connection over --max-conns-per-client 2 is closed before the "
               "handshake (%s)" % (got,), isinstance(got, str) and "error" in got)
-        deadline = time.monotonic() + 5
-        got = None
-        while time.monotonic() < deadline:
-            got = tls_options(tport, d, "client")
-            if isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "):
-                break
-            time.sleep(0.2)
+        got = tls_served_within(tport, d, 5)
         ck.ok("mTLS: served again once the two are closed (%r)" % (got[:30],),
               isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "))
         with open(os.path.join(srv.run_dir, "server.log"), errors="replace") as f:
