@@ -41,6 +41,7 @@ test_pkgs=(
     e2guardian # tests/cluster: a second real ICAP client (its icapscan scanner)
     prometheus # tests/ops: a real Prometheus scrapes /metrics
     slapd ldap-utils # directory groups: the test starts its own slapd on loopback
+    strace # integration.io_waits counts the daemon's poll(2) calls per transaction
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.

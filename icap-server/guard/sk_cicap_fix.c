@@ -218,10 +218,11 @@ __attribute__((visibility("default"))) void ci_request_reset(ci_request_t *req)
  * each of the four writes of a block page. Input that a wait reported and
  * nobody read is still there; a socket whose last write went out whole
  * has room for more (when it has not, that write returns 0 and the next
- * wait really polls). Each answer is used until a read or a short write
- * changes it, so a wrong one costs one read or write that returns 0,
- * never a lost byte or a wait without a timeout. Saves ~1.4 poll(2) per
- * no-body REQMOD. */
+ * wait really polls), and a read that filled the buffer it was given has
+ * most likely left more behind (c-icap reads a body 4 KiB at a time). Each answer is used until a
+ * read or a short write changes it, so a wrong one costs one read or write that returns 0, never a
+ * lost byte or a wait without a timeout. Saves ~1.4 poll(2) per no-body REQMOD and one per 4 KiB of
+ * a body. */
 static int sk_known_ready(const ci_connection_t *conn, int what)
 {
 #ifdef USE_OPENSSL
@@ -297,7 +298,10 @@ __attribute__((visibility("default"))) int ci_connection_read_nonblock(ci_connec
         return -1; /* c-icap: read error, closes without another answer */
     }
     r = real_ci_connection_read_nonblock(conn, buf, count);
-    sk_t.rd_ready = 0; /* what the last wait saw may be consumed now */
+    /* What the last wait saw may be consumed now, unless the read filled
+     * c-icap's buffer: then more is most likely waiting (a body arrives
+     * in 4 KiB reads; see sk_known_ready). */
+    sk_t.rd_ready = r > 0 && (size_t)r == count ? conn->fd + 1 : 0;
     if (r > 0 && sk_t.phase == SK_PH_HEADER)
         sk_t.hdr_bytes += r;
     else if (r > 0 && sk_t.phase == SK_PH_CONTINUE)
