@@ -219,10 +219,11 @@ __attribute__((visibility("default"))) void ci_request_reset(ci_request_t *req)
  * nobody read is still there; a socket whose last write went out whole
  * has room for more (when it has not, that write returns 0 and the next
  * wait really polls), and a read that filled the buffer it was given has
- * most likely left more behind (c-icap reads a body 4 KiB at a time). Each answer is used until a
- * read or a short write changes it, so a wrong one costs one read or write that returns 0, never a
- * lost byte or a wait without a timeout. Saves ~1.4 poll(2) per no-body REQMOD and one per 4 KiB of
- * a body. */
+ * most likely left more behind (c-icap reads a body 4 KiB at a time).
+ * Each answer is used until a read or a short write changes it, so a
+ * wrong one costs one read or write that returns 0, never a lost byte or
+ * a wait without a timeout. Saves ~1.4 poll(2) per no-body REQMOD and one
+ * per 4 KiB of a body (integration.io_waits counts them). */
 static int sk_known_ready(const ci_connection_t *conn, int what)
 {
 #ifdef USE_OPENSSL
