@@ -123,8 +123,10 @@ if [ "$tmpfs" = 1 ]; then
     work_base=/dev/shm
 fi
 work=$(mktemp -d "$work_base/sekisho-bench.XXXXXX")
-tmp_fs="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")"
-case ",$(findmnt -n -o OPTIONS -T "$work" 2>/dev/null)," in *,discard,*) tmp_fs+=" mounted with discard" ;; esac
+# (findmnt lists every mount stacked on the same point; the last one is in effect)
+tmp_fs="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null | tail -n 1 || true)"
+[ -n "$tmp_fs" ] || tmp_fs=$(stat -f -c %T "$work")
+case ",$(findmnt -n -o OPTIONS -T "$work" 2>/dev/null | tail -n 1)," in *,discard,*) tmp_fs+=" mounted with discard" ;; esac
 tmp_fs+=", $work_base"
 mkdir -p "$work/rawtmp"
 peer_pid="" sk_pid=""
