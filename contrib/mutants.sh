@@ -225,6 +225,10 @@ MUTANTS = [
      "icap-server/guard/sk_cicap_fix.c",
      "sk_t.rd_ready = r > 0 && (size_t)r == count ? conn->fd + 1 : 0;",
      "sk_t.rd_ready = 0;", r"^(integration\.io_waits)$"),
+    ("guard: a read that found nothing starts the header deadline", N,
+     "icap-server/guard/sk_cicap_fix.c",
+     "    if (r > 0 && sk_t.phase == SK_PH_IDLE)\n",
+     "    if (sk_t.phase == SK_PH_IDLE)\n", r"^(integration\.io_waits|hostile\.guard)$"),
     # --- core: pipeline, ISTag, access log, pages -------------------------
     ("pipeline: module error -> allow (default is block)", N, "icap-server/core/sk_pipeline.c",
      "    if (p->on_error == SK_ON_ERROR_ALLOW)\n        return;",

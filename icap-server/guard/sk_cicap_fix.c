@@ -287,8 +287,6 @@ __attribute__((visibility("default"))) int ci_connection_read_nonblock(ci_connec
 
     if (!real_ci_connection_read_nonblock)
         return -1;
-    if (sk_t.phase == SK_PH_IDLE) /* first bytes of the next request */
-        sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
     if (sk_t.phase == SK_PH_HEADER && sk_fix_conf.max_header > 0 &&
         sk_t.hdr_bytes >= sk_fix_conf.max_header) {
         ci_debug_printf(2, "sekisho guard: refusing ICAP header over %ld bytes (400)\n",
@@ -303,6 +301,11 @@ __attribute__((visibility("default"))) int ci_connection_read_nonblock(ci_connec
      * c-icap's buffer: then more is most likely waiting (a body arrives
      * in 4 KiB reads; see sk_known_ready). */
     sk_t.rd_ready = r > 0 && (size_t)r == count ? conn->fd + 1 : 0;
+    /* The first bytes of the next request start its header deadline; a
+     * read that found nothing (the wait was answered from a guess) leaves
+     * the connection idle under the keep-alive timeout. */
+    if (r > 0 && sk_t.phase == SK_PH_IDLE)
+        sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
     if (r > 0 && sk_t.phase == SK_PH_HEADER)
         sk_t.hdr_bytes += r;
     else if (r > 0 && sk_t.phase == SK_PH_CONTINUE)

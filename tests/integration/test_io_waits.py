@@ -17,7 +17,10 @@ daemon's poll and read calls per transaction:
   reads after a read that filled c-icap's buffer need no wait); stock
   c-icap waits before each read.
 The reads per transaction are checked too (the trace saw the traffic), and
-every answer is the expected one (the skipped waits lose no byte).
+every answer is the expected one (the skipped waits lose no byte). A wait
+answered from a guess that was wrong (a request of exactly one full header
+read, then nothing) must leave the idle connection under the keep-alive
+timeout, not the header timeout.
 
 Trust: test harness only; talks to the server it starts on loopback.
 """
@@ -33,11 +36,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from icaplib import (Check, SekishoServer, StartupError, check_asan,  # noqa: E402
-                     http_req_head, http_res_head, make_body, transact)
+from icaplib import (Check, IcapConn, SekishoServer, StartupError, build_head,  # noqa: E402
+                     check_asan, http_req_head, http_res_head, make_body, read_response,
+                     transact)
 
 N = 40  # transactions per traced run
 BODY = 64 * 1024
+HEADER_READ = 512  # c-icap reads an ICAP header 512 bytes at a time
+HEADER_TIMEOUT = 2
 
 
 def daemon_pids(srv):
@@ -133,6 +139,40 @@ def run(ck, srv):
     c.close()
 
 
+def idle_after_full_read(ck, srv):
+    """A request of exactly HEADER_READ bytes fills c-icap's first read, so
+    the keep-alive wait after it is answered "ready" and its read finds
+    nothing: the connection must still be idle under --keepalive-timeout,
+    not under the (shorter) --header-timeout of a started header."""
+    url = "http://origin.test/io-waits/idle"
+    req_hdr = http_req_head("GET", url)
+
+    def head(pad):
+        return build_head("REQMOD", srv.url("sekisho"), req_hdr, allow204=True,
+                          extra=["X-Pad: " + "a" * pad], host="127.0.0.1")
+
+    msg = head(HEADER_READ - len(head(0)))
+    c = IcapConn("127.0.0.1", srv.port, 20)
+    try:
+        c.send(msg)
+        first = read_response(c).status
+        time.sleep(HEADER_TIMEOUT + 2)
+        try:
+            again = transact(c, "REQMOD", srv.url("sekisho"), req_hdr=req_hdr,
+                             allow204=True).status
+        except OSError as e:
+            again = "connection lost: %s" % e
+        except Exception as e:  # ProtocolError: closed before an answer
+            again = "no answer: %s" % e
+    finally:
+        c.close()
+    ck.ok("a %d-byte request (one full header read) is answered 204 (%s)"
+          % (len(msg), first), len(msg) == HEADER_READ and first == 204)
+    ck.ok("idle %d s after it (header timeout %d s, keep-alive 30 s): the next request on "
+          "the connection is answered 204 (%s)" % (HEADER_TIMEOUT + 2, HEADER_TIMEOUT, again),
+          again == 204)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -141,10 +181,13 @@ def main():
     ck.ok("strace is installed (Debian package strace)", shutil.which("strace") is not None)
     if ck.failed:
         return ck.summary()
-    srv = SekishoServer(a.build_dir, modules="virus_scan", name="iowaits")
+    srv = SekishoServer(a.build_dir, modules="virus_scan", name="iowaits",
+                        extra_args=["--header-timeout", str(HEADER_TIMEOUT),
+                                    "--keepalive-timeout", "30"])
     try:
         srv.start()
         run(ck, srv)
+        idle_after_full_read(ck, srv)
     except (StartupError, RuntimeError, OSError) as e:
         ck.ok("io_waits run completes", False, str(e))
     finally:
