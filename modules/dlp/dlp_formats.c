@@ -139,7 +139,8 @@ struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next)
     return f ? &f->sink : NULL;
 }
 
-/* ---- JSON: strings (keys and values) and numbers, one per line ---- */
+/* ---- JSON: strings (keys and values) one per line, escapes decoded; the
+ * bytes between them as they are, structure ({}[],:) as line ends ---- */
 enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U };
 
 struct sk_json {
@@ -173,15 +174,18 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
         unsigned char c = p[i];
         switch (j->state) {
         case SK_J_OUT:
+            /* Structure separates; every other byte (numbers, literals,
+             * white space, and the text of a body that only claims to be
+             * JSON) passes as it is: a lying type never hides text. */
             if (c == '"') {
                 j->state = SK_J_STR;
-            } else if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
-                       c == 'E') {
+            } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':') {
+                if (!j->sep)
+                    sk_fmt_byte(&j->f, '\n');
+                j->sep = 1;
+            } else {
                 sk_fmt_byte(&j->f, c);
                 j->sep = 0;
-            } else if (!j->sep) {
-                sk_fmt_byte(&j->f, '\n');
-                j->sep = 1;
             }
             break;
         case SK_J_STR:

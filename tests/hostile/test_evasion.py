@@ -354,6 +354,8 @@ def g_dlp(ck, srv):
          "カード番号\u30004111\u30001111\u30001111\u30001111 一\n".encode("utf-16-le"),
          "text/plain", "POST", ()),
         ("UTF-16LE without BOM (ASCII)", CARDS.decode().encode("utf-16-le"), None, "PUT", ()),
+        ("text declared as application/json", b"my card is 4111 1111 1111 1111, thanks",
+         "application/json", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
     ]

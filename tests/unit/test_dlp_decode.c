@@ -78,6 +78,13 @@ static void test_formats(void **state)
     const char *jsplit = "[\"4111 1111\", \"1111 1111\"]";
     r.body = jsplit, r.len = strlen(jsplit);
     expect(&r, SK_ALLOW, NULL, "JSON strings do not merge");
+    /* a body that only claims to be JSON: its text is still read */
+    const char *jlie = "my card is 4111 1111 1111 1111, thanks";
+    r.body = jlie, r.len = strlen(jlie);
+    expect(&r, SK_BLOCK, "cards", "text declared as JSON");
+    const char *jbare = "{\"c\": 4111 1111 1111 1111}";
+    r.body = jbare, r.len = strlen(jbare);
+    expect(&r, SK_BLOCK, "cards", "spaced digits outside JSON strings");
     const char *form = "name=taro&card=4111%201111%2D1111+1111&x=1";
     r.ctype = "application/x-www-form-urlencoded", r.body = form, r.len = strlen(form);
     expect(&r, SK_ALLOW, NULL, "mixed separators are not one card");
