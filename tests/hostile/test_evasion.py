@@ -10,7 +10,9 @@ they encode, we must see). Each class has the listed sample and variants:
 gzip members ending at the 1024-byte preview, at ICAP chunk boundaries, in
 1-byte chunks, a third member; Content-Encoding split over several fields
 (identity + br, empty + br, identity + deflate, gzip + deflate), unknown
-codings; ZIP64 stored/deflated/nested, a clean ZIP64 passing byte-identical;
+codings; HTTP chunked framing left in a body under "Transfer-Encoding:
+chunked" (with extensions, under gzip, and a header without framing);
+ZIP64 stored/deflated/nested, a clean ZIP64 passing byte-identical;
 a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
 base64 parts and a ';boundary' without '='; containers by bytes (docx as
 octet-stream, zip without type, report.dat, report.docx.bak, zip in zip);
@@ -197,6 +199,12 @@ def g_gzip_members(ck, srv):
 
 # ---- AV: Content-Encoding fields --------------------------------------------
 
+def http_chunked(data, size, ext=b""):
+    """HTTP/1.1 chunked framing of DATA in SIZE-byte chunks."""
+    return b"".join(b"%x%s\r\n%s\r\n" % (len(data[i:i + size]), ext, data[i:i + size])
+                    for i in range(0, len(data), size)) + b"0\r\n\r\n"
+
+
 def g_coding_fields(ck, srv):
     payload = b"x" * 3000 + EICAR  # (not HTML: ClamAV normalises HTML)
     cases = [
@@ -209,6 +217,13 @@ def g_coding_fields(ck, srv):
          ("Content-Encoding: gzip", "Content-Encoding: deflate")),
         ("x-gzip", gz(payload), ("Content-Encoding: x-gzip",)),
         ("br, gzip in one field", gz(brotli_stored(payload)), ("Content-Encoding: br, gzip",)),
+        # HTTP chunked framing left in the body: EICAR split by size lines
+        ("Transfer-Encoding: chunked, 10-byte chunks", http_chunked(payload, 10),
+         ("Transfer-Encoding: chunked",)),
+        ("Transfer-Encoding: chunked, extensions", http_chunked(payload, 7, b";a=b"),
+         ("Transfer-Encoding: Chunked",)),
+        ("gzip + Transfer-Encoding: chunked", http_chunked(gz(payload), 100),
+         ("Content-Encoding: gzip", "Transfer-Encoding: chunked")),
     ]
     for i, (name, body, extra) in enumerate(cases):
         assert EICAR not in body
@@ -221,6 +236,20 @@ def g_coding_fields(ck, srv):
                 extra_res=("Content-Encoding: identity", "Content-Encoding: br"))
     ck.ok("clean identity + br body passes byte-identical", passed_identical(r, clean),
           "%s %r" % (r.status, r.raw_head[:200]))
+    # a header saying chunked over a body without framing: scanned, unchanged
+    for i, body in enumerate([payload, b"add 5 items\nplain text " * 50]):
+        url = "http://origin.test/ce/te-unframed/%d" % i
+        r = respmod(srv, url, body, extra_res=("Transfer-Encoding: chunked",), allow204=False)
+        if EICAR in body:
+            virus_blocked(ck, srv, "Transfer-Encoding: chunked over an unframed body", url, r)
+        else:
+            ck.ok("clean unframed body under Transfer-Encoding: chunked passes byte-identical",
+                  passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    framed = http_chunked(b"clean framed body " * 100, 64)
+    r = respmod(srv, "http://origin.test/ce/te-clean", framed, allow204=False,
+                extra_res=("Transfer-Encoding: chunked",))
+    ck.ok("clean chunked-framed body passes byte-identical (framing kept)",
+          passed_identical(r, framed), "%s %r" % (r.status, r.raw_head[:200]))
     for i, extra in enumerate([("Content-Encoding: zstd",),
                                ("Content-Encoding: identity", "Content-Encoding: compress"),
                                ("Content-Encoding: gzip, snappy",)]):
@@ -356,6 +385,11 @@ def g_dlp(ck, srv):
         ("UTF-16LE without BOM (ASCII)", CARDS.decode().encode("utf-16-le"), None, "PUT", ()),
         ("text declared as application/json", b"my card is 4111 1111 1111 1111, thanks",
          "application/json", "POST", ()),
+        ("Transfer-Encoding: chunked upload, cards split by framing",
+         http_chunked(CARDS, 5), "text/plain", "POST", ("Transfer-Encoding: chunked",)),
+        ("Transfer-Encoding: chunked multipart upload",
+         http_chunked(b"--B\r\n\r\n" + CARDS + b"\r\n--B--\r\n", 4),
+         "multipart/form-data; boundary=B", "POST", ("Transfer-Encoding: chunked",)),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
     ]
