@@ -28,7 +28,8 @@ struct sk_norm {
     size_t npend;
     unsigned char sniff[SK_SNIFF];
     size_t nsniff;
-    char declared[40];
+    const char *declared; /* iconv name of a declared charset, NULL: bytes */
+    int has_declared;     /* a charset we know was declared */
 };
 
 /*
@@ -231,12 +232,24 @@ static void sk_norm_feed(struct sk_norm *z, const unsigned char *p, size_t n, in
         sk_norm_flush_bytes(z, p, n, final);
 }
 
-/* Decide on the sniffed bytes and push them through. */
+static int sk_norm_wide(const char *name)
+{
+    return name && strncmp(name, "UTF-16", 6) == 0;
+}
+
+/* Decide on the sniffed bytes and push them through. A declared charset
+ * picks among the ASCII-compatible ones, or the byte order, but it cannot
+ * overrule the bytes themselves: a BOM wins (as in browsers), and whether
+ * the text is UTF-16 at all is what the bytes say - "charset=utf-16" on
+ * ASCII text, or "utf-8" on NUL-interleaved UTF-16, would otherwise turn
+ * every digit into something no detector reads. */
 static void sk_norm_decide(struct sk_norm *z, int final)
 {
     size_t skip = 0;
     const char *name = sk_charset_sniff(z->sniff, z->nsniff, &skip);
 
+    if (z->has_declared && skip == 0 && sk_norm_wide(name) == sk_norm_wide(z->declared))
+        name = z->declared;
     sk_norm_start(z, name);
     sk_norm_feed(z, z->sniff + skip, z->nsniff - skip, final);
     z->nsniff = 0;
@@ -294,10 +307,11 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
     z->ctx = ctx;
     z->mode = SK_N_SNIFF;
     if (charset && *charset) {
-        const char *name = sk_norm_charset(charset);
-        if (name != NULL || strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0)
-            sk_norm_start(z, name);
-        /* a UTF-16 declaration without BOM handling: "UTF-16" lets iconv read it */
+        /* taken at the first SK_SNIFF bytes, with what they show
+         * (sk_norm_decide); "UTF-16" lets iconv read a BOM itself */
+        z->declared = sk_norm_charset(charset);
+        z->has_declared = z->declared != NULL || strcasecmp(charset, "utf-8") == 0 ||
+                          strcasecmp(charset, "utf8") == 0;
     }
     return &z->sink;
 }

@@ -53,6 +53,28 @@ static void test_encodings(void **state)
         expect(&r, SK_BLOCK, "cards", why);
         free(b);
     }
+    /* a declared charset cannot overrule the bytes: UTF-16 claimed for
+     * ASCII, UTF-8 or Shift_JIS claimed for UTF-16, a BOM against the
+     * declaration */
+    static const char *const lies[] = {"utf-16", "utf-16le", "UTF-16BE", "utf-8", "shift_jis"};
+    const char *card = "card 4111 1111 1111 1111 end";
+    size_t u16len;
+    char *u16 = conv("UTF-16LE", card, &u16len);
+    char bom16[128] = "\xff\xfe";
+    memcpy(bom16 + 2, u16, u16len);
+    for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+        char why[96];
+        snprintf(ctype, sizeof(ctype), "text/plain; charset=%s", lies[i]);
+        struct req r = {.ip = "10.0.0.2", .ctype = ctype};
+        int wide = strncasecmp(lies[i], "utf-16", 6) == 0;
+        r.body = wide ? card : u16, r.len = wide ? strlen(card) : u16len;
+        snprintf(why, sizeof(why), "%s declared over %s", lies[i], wide ? "ASCII" : "UTF-16LE");
+        expect(&r, SK_BLOCK, "cards", why);
+        r.body = bom16, r.len = u16len + 2, r.chunk = 1;
+        snprintf(why, sizeof(why), "%s declared, UTF-16LE BOM, 1-byte writes", lies[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+    }
+    free(u16);
     /* full-width digits in UTF-8, with the full-width '＠' too */
     const char *fw = "連絡先：ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ";
     struct req r = {
