@@ -517,7 +517,8 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     }
     kinds = rep.kinds;
     if (rep.result == SK_VS_CLEAN &&
-        sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1)
+        (sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1 ||
+         sk_vs_walk_zip64_check(&w, rep.zip64_inner, w.zip64_walked) == -1))
         rep = w.rep;
     /* after our walk, which names the member: the engine's types are the
      * objects it alone opens (tar, gz, 7z, rar... members) */

@@ -13,7 +13,8 @@ gzip members ending at the 1024-byte preview, at ICAP chunk boundaries, in
 codings; HTTP chunked framing left in a body under "Transfer-Encoding:
 chunked" (with extensions, under gzip, and a header without framing);
 ZIP64 stored/deflated/nested, a clean ZIP64 passing byte-identical;
-a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
+ZIP64 after a prefix, in a tar, in a tar.gz, in a .gz (only the engine
+opens it: av.on-error); a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
 base64 parts and a ';boundary' without '='; containers by bytes (docx as
 octet-stream, zip without type, report.dat, report.docx.bak, zip in zip);
 bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef.
@@ -31,6 +32,7 @@ import os
 import random
 import shutil
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -105,6 +107,16 @@ def member_of_size(size, seed):
         n += size - len(m)
         if n <= 0:
             raise ValueError("cannot make a %d-byte member" % size)
+
+
+def tar_bytes(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
 
 
 def nested_zip(width, depth, leaf):
@@ -282,6 +294,27 @@ def g_zip64(ck, srv):
     r = respmod(srv, "http://origin.test/zip64/clean.zip", clean, allow204=False)
     ck.ok("clean ZIP64 passes byte-identical", passed_identical(r, clean),
           "%s %r" % (r.status, r.raw_head[:200]))
+    # a ZIP64 zip the engine meets somewhere else than at offset 0 of an
+    # object: after a prefix (self-extractor stub), as a tar member, in a
+    # gzip file (only libclamav opens that one: fail closed, av.on-error)
+    z64 = zip_bytes([("eicar.com", EICAR)], zip64=True)
+    cases = [("after a 400-byte prefix", b"junk" * 100 + z64),
+             ("as a tar member", tar_bytes([("a.zip", z64)]))]
+    for i, (name, body) in enumerate(cases):
+        url = "http://origin.test/zip64/where/%d" % i
+        r = respmod(srv, url, body)
+        virus_blocked(ck, srv, "ZIP64 EICAR " + name, url, r)
+    for i, (name, body) in enumerate([("a gzip file", gz(z64)),
+                                      ("a tar in a gzip file", gz(tar_bytes([("a.zip", z64)])))]):
+        url = "http://origin.test/zip64/where/gz%d" % i
+        r = respmod(srv, url, body)
+        e = log_entry(srv, url)
+        ck.ok("ZIP64 in %s (engine only): av.on-error blocks" % name,
+              blocked(r) and e.get("rule") == "av-error", (r.status, e))
+    for i, body in enumerate([b"MZ" + b"\0" * 300 + clean, tar_bytes([("a.zip", clean)])]):
+        r = respmod(srv, "http://origin.test/zip64/where/clean%d" % i, body, allow204=False)
+        ck.ok("clean ZIP64 %s passes byte-identical" % ("after a prefix", "in a tar")[i],
+              passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
 
 
 # Under the sanitizers libclamav runs several times slower and the scan
