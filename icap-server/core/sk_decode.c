@@ -161,6 +161,7 @@ enum sk_stage_state { SK_ST_START, SK_ST_RUN, SK_ST_BETWEEN, SK_ST_RAW };
  * end), chunk data, the line end after the data, or the trailer. */
 enum sk_ck_state {
     SK_CK_SIZE,
+    SK_CK_SIZE_WS, /* white space after the digits: ';' or the line end next */
     SK_CK_EXT,
     SK_CK_SIZE_LF,
     SK_CK_DATA,
@@ -181,6 +182,7 @@ struct sk_stage {
     enum sk_ck_state ck;
     uint64_t ck_left;
     int ck_digits;
+    int ck_seen; /* a size line was taken: a break after it is CORRUPT */
     unsigned char ck_line[SK_CK_LINE];
     size_t ck_n;
     uint64_t out_total;
@@ -289,7 +291,11 @@ static int sk_ck_byte(struct sk_stage *s, unsigned char c)
         }
         if (s->ck_digits == 0)
             return 0;
-        if (c == ';' || c == ' ' || c == '\t')
+        __attribute__((fallthrough));
+    case SK_CK_SIZE_WS: /* RFC 9112 7.1.1: chunk-size [BWS ";" ext] CRLF */
+        if (c == ' ' || c == '\t')
+            s->ck = SK_CK_SIZE_WS;
+        else if (c == ';')
             s->ck = SK_CK_EXT;
         else if (c == '\r')
             s->ck = SK_CK_SIZE_LF;
@@ -311,6 +317,7 @@ static int sk_ck_byte(struct sk_stage *s, unsigned char c)
             return 0;
     size_done:
         s->ck_n = 0;
+        s->ck_seen = 1;
         s->ck = s->ck_left ? SK_CK_DATA : SK_CK_TRAILER;
         return 1;
     case SK_CK_DATA_END:
@@ -339,6 +346,20 @@ static int sk_ck_byte(struct sk_stage *s, unsigned char c)
     return 0;
 }
 
+/* Framing that breaks after a size line was taken: the lines taken were
+ * not delivered (a 13-15 digit card number at the start of a line is a
+ * valid chunk size), so this is CORRUPT (the caller's on-error), not a
+ * body that merely kept its header. */
+static void sk_ck_broken(struct sk_decoder *d, struct sk_stage *s)
+{
+    s->state = SK_ST_RAW;
+    if (s->ck_seen && !d->corrupt) {
+        d->corrupt = 1;
+        if (d->pending == SK_DECODE_OK)
+            d->pending = SK_DECODE_CORRUPT;
+    }
+}
+
 /* HTTP/1.1 chunked framing: chunk data goes on; a byte that breaks the
  * syntax (or a line over SK_CK_LINE) sends the line read so far and
  * everything after it on as it is. */
@@ -361,7 +382,7 @@ static int sk_stage_chunked(struct sk_decoder *d, int k, const unsigned char *p,
         if (fits)
             s->ck_line[s->ck_n++] = *p;
         if (!fits || !sk_ck_byte(s, *p)) {
-            s->state = SK_ST_RAW;
+            sk_ck_broken(d, s);
             if (s->ck_n && sk_stage_emit(&o, s->ck_line, s->ck_n) == -1)
                 return -1;
             s->ck_n = 0;
@@ -509,11 +530,13 @@ static int sk_decoder_finish(struct sk_decoder *d)
     for (int k = 0; k < d->n; k++) {
         struct sk_stage *s = &d->st[k];
         struct sk_stage_out o = {d, k};
-        if (s->coding == SK_CODING_CHUNKED && s->state == SK_ST_RUN && s->ck_n > 0) {
+        /* ended before the last chunk (a "0" line): unfinished framing */
+        if (s->coding == SK_CODING_CHUNKED && s->state == SK_ST_RUN &&
+            (s->ck != SK_CK_TRAILER || s->ck_n > 0)) {
             size_t n = s->ck_n;
             s->ck_n = 0;
-            s->state = SK_ST_RAW;
-            if (sk_stage_emit(&o, s->ck_line, n) == -1)
+            sk_ck_broken(d, s);
+            if (n && sk_stage_emit(&o, s->ck_line, n) == -1)
                 return -1;
         }
         if ((s->state == SK_ST_START || s->state == SK_ST_BETWEEN) && s->nlook > 0 &&

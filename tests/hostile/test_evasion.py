@@ -442,6 +442,11 @@ def g_dlp(ck, srv):
     ck.ok("DLP clean zip passes", dlp_post(srv, clean, "application/zip", "PUT").status == 204)
     r = dlp_post(srv, b"abc" * 100 + b"\xef", "text/plain")
     ck.ok("DLP upload ending in 0xef is answered", r.status == 204, r.status)
+    # a 15-digit card is also a valid chunk size: framing that breaks after
+    # it is undecodable (dlp.on-error), never a silently dropped line
+    r = dlp_post(srv, b"378282246310005\r\nrest of the upload", "text/plain",
+                 extra=("Transfer-Encoding: chunked",))
+    ck.ok("DLP card that parses as a chunk size is blocked", blocked(r), r.status)
     r = dlp_post(srv, b"4111 1111 1111 1111 " * 3, "text/plain",
                  extra=("Content-Encoding: zstd",))
     ck.ok("DLP unknown Content-Encoding is blocked (dlp.on-error)", blocked(r), r.status)

@@ -83,11 +83,12 @@ SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *,
 /* Feed encoded bytes, any split; EOF on the last call (LEN may be 0).
  * gzip: any number of members, each may end at any byte. Bytes after the
  * end of a stream that are not another gzip member are passed on as they
- * are. chunked: a body that is not (or stops being) well-formed chunked
- * framing is passed on as it is from there, framing bytes included, and
- * is not CORRUPT (ICAP clients that already removed the framing may keep
- * the header); chunk extensions and trailer fields are dropped, as every
- * HTTP recipient drops them. After LIMIT or FAIL the decoder stays
+ * are. chunked: a body that does not start with a chunk-size line is
+ * passed on as it is and is not CORRUPT (ICAP clients that already removed
+ * the framing may keep the header); framing that breaks or ends early
+ * after a size line was taken is CORRUPT (the lines taken were not passed
+ * on), the rest passed on as it is. Chunk extensions and trailer fields
+ * are dropped, as every HTTP recipient drops them. After LIMIT or FAIL the decoder stays
  * stopped. */
 SK_API enum sk_decode_rc sk_decoder_feed(struct sk_decoder *, const void *buf, size_t len, int eof,
                                          sk_decode_sink_fn sink, void *arg);
