@@ -429,6 +429,14 @@ def g_dlp(ck, srv):
         ("Transfer-Encoding: chunked multipart upload",
          http_chunked(b"--B\r\n\r\n" + CARDS + b"\r\n--B--\r\n", 4),
          "multipart/form-data; boundary=B", "POST", ("Transfer-Encoding: chunked",)),
+        ("docx: card in an image's alt text (an attribute)",
+         zip_bytes([("[Content_Types].xml", b"<Types/>"),
+                    ("word/document.xml", b"<w:document><w:p><wp:docPr id=\"1\" descr=\"" +
+                     CARDS.strip() + b"\"/></w:p></w:document>")]),
+         "application/octet-stream", "PUT", ()),
+        ("upload named .xml: card in CDATA",
+         b"--B\r\nContent-Disposition: form-data; name=f; filename=a.xml\r\n\r\n<c><![CDATA[" +
+         CARDS + b"]]></c>\r\n--B--\r\n", "multipart/form-data; boundary=B", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
     ]

@@ -246,6 +246,32 @@ static void test_compressed_and_archives(void **state)
     d.body = zip, d.len = zn, d.chunk = 0;
     expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
     free(zip);
+    /* what is not run text is still data: an image's alt text (an
+     * attribute), a comment, CDATA, a '<' that never closes; runs with
+     * attributes still join */
+    static const char *const aside[][2] = {
+        {"<w:p><wp:docPr id=\"1\" descr=\"card 4111 1111 1111 1111\"/></w:p>", "alt text"},
+        {"<w:p><!-- 4111 1111 1111 1111 --></w:p>", "comment"},
+        {"<w:p><w:t><![CDATA[4111 1111 1111 1111]]></w:t></w:p>", "CDATA"},
+        {"<w:p>if a<b then 4111 1111 1111 1111 done", "unclosed tag"},
+        {"<w:p><w:r w:rsidR=\"00A1B2C3\"><w:t>4111 11</w:t></w:r><w:r w:rsidR=\"00D4E5F6\">"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs with attributes"},
+    };
+    const char *paragraphs = data[2];
+    for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
+        char why[64];
+        data[2] = aside[i][0];
+        zip = make_zip(names, data, 3, 1, &zn);
+        d.body = zip, d.len = zn;
+        for (d.chunk = 0; d.chunk <= 3; d.chunk += 3) {
+            snprintf(why, sizeof(why), "docx: card in %s, %zu-byte writes", aside[i][1], d.chunk);
+            expect(&d, SK_BLOCK, "cards", why);
+        }
+        free(zip);
+    }
+    d.chunk = 0;
+    data[2] = paragraphs;
     /* an entry's name never hides it: text in "image1.png" is inspected */
     data[1] = "個人番号 1234 5678 9018";
     zip = make_zip(names, data, 3, 1, &zn);
