@@ -255,12 +255,17 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
 
     sk_dlp_media_type(ct, mt, sizeof(mt));
     sk_header_param(ct, "charset", charset, sizeof(charset));
+    /* JSON and XML syntax is characters: the charset is undone first
+     * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
+     * Percent-decoding yields bytes of the declared charset: after. */
+    if (sk_is_json(mt, name) || sk_is_xml(name)) {
+        if ((norm = sk_dlp_norm_new(ctx, "utf-8")) == NULL)
+            return NULL;
+        struct sk_dlp_sink *x = sk_is_json(mt, name) ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
+        return x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
+    }
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
         return NULL;
-    if (sk_is_json(mt, name))
-        return sk_dlp_json_new(norm);
-    if (sk_is_xml(name))
-        return sk_dlp_xml_new(norm);
     if (strcmp(mt, "application/x-www-form-urlencoded") == 0)
         return sk_dlp_urlenc_new(norm);
     return norm; /* text and anything else: sniffed bytes */

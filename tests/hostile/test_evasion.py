@@ -437,6 +437,13 @@ def g_dlp(ck, srv):
         ("upload named .xml: card in CDATA",
          b"--B\r\nContent-Disposition: form-data; name=f; filename=a.xml\r\n\r\n<c><![CDATA[" +
          CARDS + b"]]></c>\r\n--B--\r\n", "multipart/form-data; boundary=B", "POST", ()),
+        ("UTF-16LE JSON without BOM",
+         '{"name": "taro", "card": "4111 1111 1111 1111"}'.encode("utf-16-le"),
+         "application/json", "POST", ()),
+        ("UTF-16LE XML upload without BOM",
+         b"--B\r\nContent-Disposition: form-data; name=f; filename=a.xml\r\n\r\n" +
+         "<a><b>4111 1111 1111 1111</b></a>".encode("utf-16-le") + b"\r\n--B--\r\n",
+         "multipart/form-data; boundary=B", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
     ]

@@ -100,6 +100,18 @@ static void test_formats(void **state)
     const char *jsplit = "[\"4111 1111\", \"1111 1111\"]";
     r.body = jsplit, r.len = strlen(jsplit);
     expect(&r, SK_ALLOW, NULL, "JSON strings do not merge");
+    /* JSON in UTF-16 (declared, sniffed): the charset is undone before
+     * the JSON syntax is read */
+    size_t j16len;
+    char *j16 =
+        conv("UTF-16LE", "{\"name\": \"taro\", \"card\": \"4111 1111 1111 1111\"}", &j16len);
+    r.body = j16, r.len = j16len;
+    r.ctype = "application/json; charset=utf-16le";
+    expect(&r, SK_BLOCK, "cards", "UTF-16LE JSON declared");
+    r.ctype = "application/json";
+    expect(&r, SK_BLOCK, "cards", "UTF-16LE JSON sniffed");
+    free(j16);
+    r.body = jsplit, r.len = strlen(jsplit);
     /* a body that only claims to be JSON: its text is still read */
     const char *jlie = "my card is 4111 1111 1111 1111, thanks";
     r.body = jlie, r.len = strlen(jlie);
