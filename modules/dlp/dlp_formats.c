@@ -305,7 +305,8 @@ static void sk_xml_entity(struct sk_xml *x)
     static const struct {
         const char *name;
         char c;
-    } named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+    } named[] = {{"amp", '&'},  {"lt", '<'},    {"gt", '>'},
+                 {"quot", '"'}, {"apos", '\''}, {"nbsp", ' '}};
     x->ent[x->nent] = '\0';
     if (x->ent[0] == '#') {
         char *end;
@@ -358,6 +359,8 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
     }
     if (c == '/' && x->nname == 0)
         return;
+    if (c != '"' && c != '\'')
+        sk_xml_side(x, c); /* the name too: "<4111-1111-1111-1111>" */
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '"' || c == '\'') {
         x->name_done = 1;
         if (c == '"' || c == '\'')

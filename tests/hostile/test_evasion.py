@@ -444,6 +444,8 @@ def g_dlp(ck, srv):
          b"--B\r\nContent-Disposition: form-data; name=f; filename=a.xml\r\n\r\n" +
          "<a><b>4111 1111 1111 1111</b></a>".encode("utf-16-le") + b"\r\n--B--\r\n",
          "multipart/form-data; boundary=B", "POST", ()),
+        ("text/html with &#52; and &nbsp;",
+         b"<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>", "text/html", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
     ]

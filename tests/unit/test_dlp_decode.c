@@ -112,6 +112,18 @@ static void test_formats(void **state)
     expect(&r, SK_BLOCK, "cards", "UTF-16LE JSON sniffed");
     free(j16);
     r.body = jsplit, r.len = strlen(jsplit);
+    /* XML and HTML bodies by type: entities decoded, names and attributes read */
+    static const char *const markup[][2] = {
+        {"text/html; charset=utf-8", "<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>"},
+        {"application/xml", "<a><b>&#52;111 1111 1111 1111</b></a>"},
+        {"application/atom+xml", "<e n=\"4111 1111 1111 1111\"/>"},
+        {"text/xml", "<4111-1111-1111-1111/>"},
+    };
+    for (size_t i = 0; i < sizeof(markup) / sizeof(markup[0]); i++) {
+        struct req m = {.ip = "10.0.0.2", .ctype = markup[i][0], .body = markup[i][1]};
+        m.len = strlen(m.body);
+        expect(&m, SK_BLOCK, "cards", markup[i][0]);
+    }
     /* a body that only claims to be JSON: its text is still read */
     const char *jlie = "my card is 4111 1111 1111 1111, thanks";
     r.body = jlie, r.len = strlen(jlie);
