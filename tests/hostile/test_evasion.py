@@ -17,7 +17,11 @@ ZIP64 after a prefix, in a tar, in a tar.gz, in a .gz (only the engine
 opens it: av.on-error); a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
 base64 parts and a ';boundary' without '='; containers by bytes (docx as
 octet-stream, zip without type, report.dat, report.docx.bak, zip in zip);
-bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef.
+bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef;
+DLP bodies whose headers lie or hide: text declared as JSON, a charset the
+bytes contradict (utf-16 over ASCII, utf-8 over UTF-16 with a BOM), UTF-16
+JSON and XML, cards in XML attributes (docx alt text), CDATA and HTML
+character references, chunked framing over a 15-digit card.
 
 Usage: test_evasion.py --build-dir BUILD
 """
