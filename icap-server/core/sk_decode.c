@@ -5,7 +5,9 @@
  * decoder is fixed (one window and one output buffer per stage); output is
  * bounded by the caller's limits; a member or stream may end at any byte
  * of any write, and whatever follows the end of a stream is still passed
- * on (never silently dropped).
+ * on (never silently dropped). HTTP/1.1 chunked framing left in a body is
+ * one more stage (strict syntax, bounded lines; else the bytes pass as
+ * they are).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@ static int sk_coding_token(const char *s, size_t n, enum sk_coding *c)
         *c = SK_CODING_DEFLATE;
     else if (n == 2 && strncasecmp(s, "br", 2) == 0)
         *c = SK_CODING_BR;
+    else if (n == 7 && strncasecmp(s, "chunked", 7) == 0)
+        *c = SK_CODING_CHUNKED;
     else
         return -1;
     return 0;
@@ -153,6 +157,20 @@ int sk_inflate_feed(struct sk_inflate *f, const unsigned char *p, size_t n, size
  * two bytes: another member, or trailing bytes passed on as they are. */
 enum sk_stage_state { SK_ST_START, SK_ST_RUN, SK_ST_BETWEEN, SK_ST_RAW };
 
+/* Where the chunked stage is: a size line (hex digits, extension, line
+ * end), chunk data, the line end after the data, or the trailer. */
+enum sk_ck_state {
+    SK_CK_SIZE,
+    SK_CK_SIZE_WS, /* white space after the digits: ';' or the line end next */
+    SK_CK_EXT,
+    SK_CK_SIZE_LF,
+    SK_CK_DATA,
+    SK_CK_DATA_END,
+    SK_CK_DATA_LF,
+    SK_CK_TRAILER
+};
+#define SK_CK_LINE 256 /* longest framing line (size, extensions, trailer field) */
+
 struct sk_stage {
     enum sk_coding coding;
     enum sk_stage_state state;
@@ -160,6 +178,13 @@ struct sk_stage {
     BrotliDecoderState *br;
     unsigned char look[2];
     size_t nlook;
+    /* chunked: the framing line read so far (passed on if it breaks) */
+    enum sk_ck_state ck;
+    uint64_t ck_left;
+    int ck_digits;
+    int ck_seen; /* a size line was taken: a break after it is CORRUPT */
+    unsigned char ck_line[SK_CK_LINE];
+    size_t ck_n;
     uint64_t out_total;
     unsigned char bout[SK_DEC_OUT];
 };
@@ -248,6 +273,126 @@ static int sk_stage_br(struct sk_decoder *d, int k, const unsigned char *p, size
     return 0;
 }
 
+static int sk_is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f');
+}
+
+/* One framing byte C (already in ck_line). Returns 1 when it fits the
+ * chunked syntax, 0 when the framing is broken. */
+static int sk_ck_byte(struct sk_stage *s, unsigned char c)
+{
+    switch (s->ck) {
+    case SK_CK_SIZE:
+        if (sk_is_hex(c) && s->ck_digits < 15) {
+            s->ck_left = s->ck_left * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 32) - 'a' + 10);
+            s->ck_digits++;
+            return 1;
+        }
+        if (s->ck_digits == 0)
+            return 0;
+        __attribute__((fallthrough));
+    case SK_CK_SIZE_WS: /* RFC 9112 7.1.1: chunk-size [BWS ";" ext] CRLF */
+        if (c == ' ' || c == '\t')
+            s->ck = SK_CK_SIZE_WS;
+        else if (c == ';')
+            s->ck = SK_CK_EXT;
+        else if (c == '\r')
+            s->ck = SK_CK_SIZE_LF;
+        else if (c == '\n')
+            goto size_done;
+        else
+            return 0;
+        return 1;
+    case SK_CK_EXT:
+        if (c == '\r')
+            s->ck = SK_CK_SIZE_LF;
+        else if (c == '\n')
+            goto size_done;
+        else if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+        return 1;
+    case SK_CK_SIZE_LF:
+        if (c != '\n')
+            return 0;
+    size_done:
+        s->ck_n = 0;
+        s->ck_seen = 1;
+        s->ck = s->ck_left ? SK_CK_DATA : SK_CK_TRAILER;
+        return 1;
+    case SK_CK_DATA_END:
+    case SK_CK_DATA_LF:
+        if (c == '\r' && s->ck == SK_CK_DATA_END) {
+            s->ck = SK_CK_DATA_LF;
+            return 1;
+        }
+        if (c != '\n')
+            return 0;
+        s->ck = SK_CK_SIZE;
+        s->ck_n = 0, s->ck_digits = 0, s->ck_left = 0;
+        return 1;
+    case SK_CK_TRAILER:
+        if (c == '\n') {
+            int empty = s->ck_n == 1 || (s->ck_n == 2 && s->ck_line[0] == '\r');
+            s->ck_n = 0;
+            if (empty)
+                s->state = SK_ST_RAW; /* the end; bytes after it are passed on */
+            return 1;
+        }
+        return !((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f);
+    case SK_CK_DATA:
+        break;
+    }
+    return 0;
+}
+
+/* Framing that breaks after a size line was taken: the lines taken were
+ * not delivered (a 13-15 digit card number at the start of a line is a
+ * valid chunk size), so this is CORRUPT (the caller's on-error), not a
+ * body that merely kept its header. */
+static void sk_ck_broken(struct sk_decoder *d, struct sk_stage *s)
+{
+    s->state = SK_ST_RAW;
+    if (s->ck_seen && !d->corrupt) {
+        d->corrupt = 1;
+        if (d->pending == SK_DECODE_OK)
+            d->pending = SK_DECODE_CORRUPT;
+    }
+}
+
+/* HTTP/1.1 chunked framing: chunk data goes on; a byte that breaks the
+ * syntax (or a line over SK_CK_LINE) sends the line read so far and
+ * everything after it on as it is. */
+static int sk_stage_chunked(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+
+    while (n > 0 && s->state == SK_ST_RUN) {
+        if (s->ck == SK_CK_DATA) {
+            size_t take = s->ck_left < n ? (size_t)s->ck_left : n;
+            if (sk_stage_emit(&o, p, take) == -1)
+                return -1;
+            p += take, n -= take, s->ck_left -= take;
+            if (s->ck_left == 0)
+                s->ck = SK_CK_DATA_END;
+            continue;
+        }
+        int fits = s->ck_n < sizeof(s->ck_line);
+        if (fits)
+            s->ck_line[s->ck_n++] = *p;
+        if (!fits || !sk_ck_byte(s, *p)) {
+            sk_ck_broken(d, s);
+            if (s->ck_n && sk_stage_emit(&o, s->ck_line, s->ck_n) == -1)
+                return -1;
+            s->ck_n = 0;
+            return n - fits ? sk_stage_emit(&o, p + fits, n - fits) : 0;
+        }
+        p++, n--;
+    }
+    return n ? sk_stage_emit(&o, p, n) : 0;
+}
+
 /* First bytes of a deflate body: a zlib header (RFC 9110) or raw deflate
  * (what many servers send). Two bytes decide; fewer wait. */
 static int sk_stage_start(struct sk_stage *s)
@@ -333,7 +478,7 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
 
     switch (s->state) {
     case SK_ST_START:
-        if (s->coding == SK_CODING_BR) {
+        if (s->coding == SK_CODING_BR || s->coding == SK_CODING_CHUNKED) {
             s->state = SK_ST_RUN;
             return sk_stage_feed(d, k, p, n, eof);
         }
@@ -348,6 +493,8 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
     case SK_ST_RUN:
         if (s->coding == SK_CODING_BR)
             return sk_stage_br(d, k, p, n);
+        if (s->coding == SK_CODING_CHUNKED)
+            return sk_stage_chunked(d, k, p, n);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
         return n ? sk_stage_emit(&o, p, n) : 0;
@@ -375,12 +522,23 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
     return d;
 }
 
-/* End of body: a look-ahead byte still waiting is decided now, stage by
- * stage (what it emits reaches the later stages before they finish). */
+/* End of body: a look-ahead byte still waiting is decided now, and an
+ * unfinished chunked framing line is passed on, stage by stage (what it
+ * emits reaches the later stages before they finish). */
 static int sk_decoder_finish(struct sk_decoder *d)
 {
     for (int k = 0; k < d->n; k++) {
         struct sk_stage *s = &d->st[k];
+        struct sk_stage_out o = {d, k};
+        /* ended before the last chunk (a "0" line): unfinished framing */
+        if (s->coding == SK_CODING_CHUNKED && s->state == SK_ST_RUN &&
+            (s->ck != SK_CK_TRAILER || s->ck_n > 0)) {
+            size_t n = s->ck_n;
+            s->ck_n = 0;
+            sk_ck_broken(d, s);
+            if (n && sk_stage_emit(&o, s->ck_line, n) == -1)
+                return -1;
+        }
         if ((s->state == SK_ST_START || s->state == SK_ST_BETWEEN) && s->nlook > 0 &&
             sk_stage_decide(d, k) == -1)
             return -1;
@@ -441,6 +599,28 @@ static void sk_header_join(void *arg, const char *value)
     if (a->fields++)
         sk_buf_append(&a->b, ", ", 2);
     sk_buf_puts(&a->b, value);
+}
+
+char *sk_txn_coding_list(const struct sk_txn *t, int response)
+{
+    char *ce = sk_txn_header_list(t, response, "Content-Encoding");
+    char *te = sk_txn_header_list(t, response, "Transfer-Encoding");
+    struct sk_buf b = {0};
+
+    if (!te)
+        return ce;
+    if (!ce)
+        return te;
+    sk_buf_puts(&b, ce);
+    sk_buf_append(&b, ", ", 2);
+    sk_buf_puts(&b, te);
+    free(ce);
+    free(te);
+    if (b.failed) {
+        sk_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
 char *sk_txn_header_list(const struct sk_txn *t, int response, const char *name)

@@ -223,6 +223,11 @@ size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t ca
  * sniff (BOM, ISO-2022-JP escapes, UTF-16 NUL pattern, UTF-8 validity,
  * Shift_JIS/EUC-JP byte ranges; else bytes as they are). */
 struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *, const char *charset);
+/* The same charset decision (declared, sniffed), but the UTF-8 goes to
+ * NEXT unfolded: in front of the JSON and XML extractors, whose syntax is
+ * characters (UTF-16 JSON or XML). Owns NEXT (destroyed on failure). */
+struct sk_dlp_sink *sk_dlp_conv_new(struct sk_dlp_ctx *, const char *charset,
+                                    struct sk_dlp_sink *next);
 /* Format decoders; they own NEXT. */
 struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);

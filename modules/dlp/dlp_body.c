@@ -58,11 +58,15 @@ static int sk_is_json(const char *mt, const char *name)
            (n > 5 && strcmp(mt + n - 5, "+json") == 0) || sk_ext(name, ext);
 }
 
-/* Office XML parts (by entry name): tags stripped, entities decoded. */
-static int sk_is_xml(const char *name)
+/* XML and HTML (Office XML parts by entry name, uploads by type or name):
+ * tags stripped, entities decoded, tag contents kept aside. */
+static int sk_is_xml(const char *mt, const char *name)
 {
-    static const char *const ext[] = {".xml", ".vml", NULL};
-    return sk_ext(name, ext);
+    static const char *const ext[] = {".xml", ".vml", ".html", ".htm", ".xhtml", ".svg", NULL};
+    size_t n = strlen(mt);
+    return strcmp(mt, "text/xml") == 0 || strcmp(mt, "application/xml") == 0 ||
+           strcmp(mt, "text/html") == 0 || (n > 4 && strcmp(mt + n - 4, "+xml") == 0) ||
+           sk_ext(name, ext);
 }
 
 /* ---- Content-Encoding and .gz: the core decoder, output charged to the
@@ -255,12 +259,17 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
 
     sk_dlp_media_type(ct, mt, sizeof(mt));
     sk_header_param(ct, "charset", charset, sizeof(charset));
+    /* JSON and XML syntax is characters: the charset is undone first
+     * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
+     * Percent-decoding yields bytes of the declared charset: after. */
+    if (sk_is_json(mt, name) || sk_is_xml(mt, name)) {
+        if ((norm = sk_dlp_norm_new(ctx, "utf-8")) == NULL)
+            return NULL;
+        struct sk_dlp_sink *x = sk_is_json(mt, name) ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
+        return x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
+    }
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
         return NULL;
-    if (sk_is_json(mt, name))
-        return sk_dlp_json_new(norm);
-    if (sk_is_xml(name))
-        return sk_dlp_xml_new(norm);
     if (strcmp(mt, "application/x-www-form-urlencoded") == 0)
         return sk_dlp_urlenc_new(norm);
     return norm; /* text and anything else: sniffed bytes */

@@ -1,12 +1,16 @@
 /* dlp_formats.c - streaming text extractors: application/x-www-form-
  * urlencoded (percent-decoding), JSON (string values, keys and numbers,
- * escapes decoded) and XML (text content, entities decoded; used for
- * Office Open XML parts). Each keeps a few bytes of state between writes.
+ * escapes decoded) and XML (text content, entities decoded, CDATA;
+ * attribute values and comments kept aside until a paragraph ends; used
+ * for Office Open XML parts). Each keeps a few bytes of state between
+ * writes; XML up to 2 MiB of aside text.
  * SECURITY: client-controlled input; tolerant by design (malformed input
  * still yields its text), bounded state, no recursion.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <sekisho/text.h>
 
 #include "dlp.h"
 
@@ -139,7 +143,8 @@ struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next)
     return f ? &f->sink : NULL;
 }
 
-/* ---- JSON: strings (keys and values) and numbers, one per line ---- */
+/* ---- JSON: strings (keys and values) one per line, escapes decoded; the
+ * bytes between them as they are, structure ({}[],:) as line ends ---- */
 enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U };
 
 struct sk_json {
@@ -173,15 +178,18 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
         unsigned char c = p[i];
         switch (j->state) {
         case SK_J_OUT:
+            /* Structure separates; every other byte (numbers, literals,
+             * white space, and the text of a body that only claims to be
+             * JSON) passes as it is: a lying type never hides text. */
             if (c == '"') {
                 j->state = SK_J_STR;
-            } else if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
-                       c == 'E') {
+            } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':') {
+                if (!j->sep)
+                    sk_fmt_byte(&j->f, '\n');
+                j->sep = 1;
+            } else {
                 sk_fmt_byte(&j->f, c);
                 j->sep = 0;
-            } else if (!j->sep) {
-                sk_fmt_byte(&j->f, '\n');
-                j->sep = 1;
             }
             break;
         case SK_J_STR:
@@ -235,8 +243,15 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
 /* ---- XML text (Office Open XML parts) ----
  * Tags vanish, except those that end a paragraph, cell, row or shared
  * string, which become a newline, so that Word's runs of one paragraph
- * join ("4111 11" + "11 1111 ...") while cells and paragraphs do not. */
-enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT };
+ * join ("4111 11" + "11 1111 ...") while cells and paragraphs do not.
+ * What is inside a tag (attribute values: alt text, properties), comments
+ * and a '<' that never closes are not text of the run, but still data the
+ * upload carries: they are kept aside and written out, each on its own
+ * line, at the next break or at the end, so they never split a run.
+ * CDATA sections are text. */
+enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT };
+
+#define SK_XML_SIDE_MAX (1u << 20) /* aside text kept until a break */
 
 struct sk_xml {
     struct sk_fmt f;
@@ -246,6 +261,8 @@ struct sk_xml {
     int name_done, quote;
     char ent[12];
     size_t nent;
+    unsigned match; /* bytes of "]]>" or "-->" seen */
+    struct sk_buf side;
 };
 
 static int sk_xml_breaks(const char *name)
@@ -258,12 +275,38 @@ static int sk_xml_breaks(const char *name)
     return 0;
 }
 
+static void sk_xml_side_flush(struct sk_xml *x);
+
+static void sk_xml_side(struct sk_xml *x, unsigned char c)
+{
+    char b = (char)c;
+    if (x->side.len >= 2 * SK_XML_SIDE_MAX)
+        sk_xml_side_flush(x); /* one huge tag or comment: memory stays bounded */
+    sk_buf_append(&x->side, &b, 1);
+}
+
+/* The aside text, on its own lines: at a break (or the end), or when it
+ * grew past SK_XML_SIDE_MAX (at a tag end, still outside any text). */
+static void sk_xml_side_flush(struct sk_xml *x)
+{
+    if (x->side.len == 0)
+        return;
+    sk_fmt_byte(&x->f, '\n');
+    for (size_t i = 0; i < x->side.len; i++)
+        sk_fmt_byte(&x->f, (unsigned char)x->side.data[i]);
+    sk_fmt_byte(&x->f, '\n');
+    x->side.len = 0;
+    if (x->side.failed)
+        x->f.err = 1;
+}
+
 static void sk_xml_entity(struct sk_xml *x)
 {
     static const struct {
         const char *name;
         char c;
-    } named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+    } named[] = {{"amp", '&'},  {"lt", '<'},    {"gt", '>'},
+                 {"quot", '"'}, {"apos", '\''}, {"nbsp", ' '}};
     x->ent[x->nent] = '\0';
     if (x->ent[0] == '#') {
         char *end;
@@ -287,33 +330,69 @@ static void sk_xml_entity(struct sk_xml *x)
 static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
 {
     if (x->quote) {
-        if (c == x->quote)
+        if (c == x->quote) {
             x->quote = 0;
+            sk_xml_side(x, ' ');
+        } else {
+            sk_xml_side(x, c);
+        }
         return;
     }
     if (c == '>') {
         x->name[x->nname] = '\0';
-        if (sk_xml_breaks(x->name))
+        sk_xml_side(x, '\n'); /* one tag's values never join the next's */
+        if (sk_xml_breaks(x->name)) {
             sk_fmt_byte(&x->f, '\n');
+            sk_xml_side_flush(x);
+        } else if (x->side.len > SK_XML_SIDE_MAX) {
+            sk_xml_side_flush(x);
+        }
         x->state = SK_X_TEXT;
         return;
     }
-    if (c == '"' || c == '\'') {
-        x->quote = c;
-        x->name_done = 1;
+    if (x->name_done) {
+        if (c == '"' || c == '\'')
+            x->quote = c;
+        else
+            sk_xml_side(x, c == '=' ? ' ' : c);
         return;
     }
-    if (x->name_done)
-        return;
     if (c == '/' && x->nname == 0)
         return;
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/') {
+    if (c != '"' && c != '\'')
+        sk_xml_side(x, c); /* the name too: "<4111-1111-1111-1111>" */
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '"' || c == '\'') {
         x->name_done = 1;
+        if (c == '"' || c == '\'')
+            x->quote = c;
     } else if (c == ':') {
         x->nname = 0; /* keep the local name only */
     } else if (x->nname + 1 < sizeof(x->name)) {
         x->name[x->nname++] = (char)c;
+        if (x->nname == 8 && memcmp(x->name, "![CDATA[", 8) == 0)
+            x->state = SK_X_CDATA, x->match = 0;
+        else if (x->nname == 3 && memcmp(x->name, "!--", 3) == 0)
+            x->state = SK_X_COMMENT, x->match = 0;
     }
+}
+
+/* Inside CDATA (text) or a comment (aside) until "]]>" / "-->"; bytes of
+ * a partial end that turns out not to be one are given back. */
+static void sk_xml_until(struct sk_xml *x, unsigned char c, const char *end, int text)
+{
+    if ((unsigned char)end[x->match] == c) {
+        if (++x->match == 3) {
+            if (!text)
+                sk_xml_side(x, '\n');
+            x->state = SK_X_TEXT;
+        }
+        return;
+    }
+    for (unsigned i = 0; i < x->match; i++)
+        text ? sk_fmt_byte(&x->f, (unsigned char)end[i]) : sk_xml_side(x, (unsigned char)end[i]);
+    x->match = (unsigned char)end[0] == c;
+    if (!x->match)
+        text ? sk_fmt_byte(&x->f, c) : sk_xml_side(x, c);
 }
 
 static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -324,6 +403,10 @@ static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
         unsigned char c = p[i];
         if (x->state == SK_X_TAG) {
             sk_xml_tag_byte(x, c);
+        } else if (x->state == SK_X_CDATA) {
+            sk_xml_until(x, c, "]]>", 1);
+        } else if (x->state == SK_X_COMMENT) {
+            sk_xml_until(x, c, "-->", 0);
         } else if (x->state == SK_X_ENT) {
             if (c == ';') {
                 sk_xml_entity(x);
@@ -350,8 +433,36 @@ static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
     return x->f.err ? -1 : 0;
 }
 
+/* End: an unfinished tag's name and an entity in progress are text too,
+ * then everything kept aside. */
+static int sk_xml_end(struct sk_dlp_sink *s)
+{
+    struct sk_xml *x = (struct sk_xml *)s;
+
+    if (x->state == SK_X_TAG && !x->name_done) {
+        sk_fmt_byte(&x->f, '\n');
+        for (size_t i = 0; i < x->nname; i++)
+            sk_fmt_byte(&x->f, (unsigned char)x->name[i]);
+    } else if (x->state == SK_X_ENT) {
+        sk_xml_entity(x);
+    }
+    sk_xml_side_flush(x);
+    return sk_fmt_end(s);
+}
+
+static void sk_xml_destroy(struct sk_dlp_sink *s)
+{
+    sk_buf_free(&((struct sk_xml *)s)->side);
+    sk_fmt_destroy(s);
+}
+
 struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next)
 {
     struct sk_fmt *f = sk_fmt_new(sizeof(struct sk_xml), next, sk_xml_write);
-    return f ? &f->sink : NULL;
+
+    if (!f)
+        return NULL;
+    f->sink.end = sk_xml_end;
+    f->sink.destroy = sk_xml_destroy;
+    return &f->sink;
 }

@@ -142,8 +142,8 @@ enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
     if ((s->e = sk_dlp_engine_new(s->plan)) == NULL)
         return SK_ERROR;
     s->ctx.e = s->e;
-    /* every Content-Encoding field, in order, is one coding chain */
-    char *ce = sk_txn_header_list(t, 0, "Content-Encoding");
+    /* every Content-Encoding field, then Transfer-Encoding: one chain */
+    char *ce = sk_txn_coding_list(t, 0);
     s->body = sk_dlp_body_new(&s->ctx, sk_txn_req_header(t, "Content-Type"), ce);
     free(ce);
     return s->body ? SK_CONTINUE : SK_ERROR;

@@ -1,4 +1,5 @@
-/* dlp_norm.c - charset normalisation into the engine: sniffing, iconv
+/* dlp_norm.c - charset normalisation into the engine (or, as a converter,
+ * into a format extractor that must read characters, not bytes): sniffing, iconv
  * (glibc) to UTF-8 for UTF-16 (sniffing: core sk_decode_charset.c), Shift_JIS (CP932), EUC-JP and
  * ISO-2022-JP, and the NFKC-style folding that makes ０１２ and 012 alike. SECURITY: client bytes
  * of any charset claim; conversion errors are skipped byte by byte, never fatal; buffers are
@@ -28,8 +29,21 @@ struct sk_norm {
     size_t npend;
     unsigned char sniff[SK_SNIFF];
     size_t nsniff;
-    char declared[40];
+    const char *declared; /* iconv name of a declared charset, NULL: bytes */
+    int has_declared;     /* a charset we know was declared */
+    /* converter only (sk_dlp_conv_new): UTF-8 goes to NEXT (a format
+     * extractor), unfolded; NULL: folded into the engine */
+    struct sk_dlp_sink *next;
 };
+
+/* Converted text out: to the next sink, or raw into the engine. */
+static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
+{
+    if (z->next)
+        sk_dlp_put(z->next, p, n);
+    else
+        sk_dlp_engine_write(z->ctx->e, p, n);
+}
 
 /*
  * Folding (a documented subset of NFKC, the part that matters for the
@@ -92,6 +106,10 @@ static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, i
 {
     struct sk_dlp_engine *e = z->ctx->e;
 
+    if (z->next) { /* converter: the extractor gets UTF-8 as it is */
+        sk_norm_out(z, p, n);
+        return;
+    }
     while (n > 0) {
         size_t avail, used, o;
         unsigned char *d = sk_dlp_engine_space(e, &avail);
@@ -116,6 +134,10 @@ static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, i
  * "1", exactly as in one piece). */
 static void sk_norm_flush_bytes(struct sk_norm *z, const unsigned char *p, size_t n, int final)
 {
+    if (z->next) {
+        sk_norm_out(z, p, n);
+        return;
+    }
     if (z->npend) {
         unsigned char tmp[sizeof(z->pend) + 4], *d;
         size_t old = z->npend, take = n < 4 ? n : 4, used, o, avail;
@@ -167,10 +189,10 @@ static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, i
         z->npend -= used;
         if (err == EILSEQ && z->npend) {
             memmove(z->pend, z->pend + 1, --z->npend);
-            sk_dlp_engine_write(z->ctx->e, " ", 1);
+            sk_norm_out(z, " ", 1);
         } else if (err == EINVAL && (z->npend == sizeof(z->pend) || (n == 0 && final))) {
             z->npend = 0; /* truncated for good */
-            sk_dlp_engine_write(z->ctx->e, " ", 1);
+            sk_norm_out(z, " ", 1);
         } else if (err == EINVAL && n == 0) {
             return;
         }
@@ -182,7 +204,7 @@ static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, i
             break;
         if (err == EILSEQ && n > 0) {
             p++, n--;
-            sk_dlp_engine_write(z->ctx->e, " ", 1);
+            sk_norm_out(z, " ", 1);
         } else if (err == EINVAL) {
             if (n < sizeof(z->pend) && !final) {
                 memcpy(z->pend, p, n);
@@ -231,12 +253,24 @@ static void sk_norm_feed(struct sk_norm *z, const unsigned char *p, size_t n, in
         sk_norm_flush_bytes(z, p, n, final);
 }
 
-/* Decide on the sniffed bytes and push them through. */
+static int sk_norm_wide(const char *name)
+{
+    return name && strncmp(name, "UTF-16", 6) == 0;
+}
+
+/* Decide on the sniffed bytes and push them through. A declared charset
+ * picks among the ASCII-compatible ones, or the byte order, but it cannot
+ * overrule the bytes themselves: a BOM wins (as in browsers), and whether
+ * the text is UTF-16 at all is what the bytes say - "charset=utf-16" on
+ * ASCII text, or "utf-8" on NUL-interleaved UTF-16, would otherwise turn
+ * every digit into something no detector reads. */
 static void sk_norm_decide(struct sk_norm *z, int final)
 {
     size_t skip = 0;
     const char *name = sk_charset_sniff(z->sniff, z->nsniff, &skip);
 
+    if (z->has_declared && skip == 0 && sk_norm_wide(name) == sk_norm_wide(z->declared))
+        name = z->declared;
     sk_norm_start(z, name);
     sk_norm_feed(z, z->sniff + skip, z->nsniff - skip, final);
     z->nsniff = 0;
@@ -268,8 +302,10 @@ static int sk_norm_end(struct sk_dlp_sink *s)
     else
         sk_norm_feed(z, NULL, 0, 1);
     if (z->npend) /* a truncated sequence at the very end: keep its bytes */
-        sk_dlp_engine_write(z->ctx->e, z->pend, z->npend);
+        sk_norm_out(z, z->pend, z->npend);
     z->npend = 0;
+    if (z->next)
+        return z->next->end(z->next);
     sk_dlp_engine_boundary(z->ctx->e);
     return 0;
 }
@@ -280,6 +316,8 @@ static void sk_norm_destroy(struct sk_dlp_sink *s)
 
     if (z->mode == SK_N_ICONV)
         iconv_close(z->cd);
+    if (z->next)
+        z->next->destroy(z->next);
     free(z);
 }
 
@@ -294,10 +332,25 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
     z->ctx = ctx;
     z->mode = SK_N_SNIFF;
     if (charset && *charset) {
-        const char *name = sk_norm_charset(charset);
-        if (name != NULL || strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0)
-            sk_norm_start(z, name);
-        /* a UTF-16 declaration without BOM handling: "UTF-16" lets iconv read it */
+        /* taken at the first SK_SNIFF bytes, with what they show
+         * (sk_norm_decide); "UTF-16" lets iconv read a BOM itself */
+        z->declared = sk_norm_charset(charset);
+        z->has_declared = z->declared != NULL || strcasecmp(charset, "utf-8") == 0 ||
+                          strcasecmp(charset, "utf8") == 0;
     }
     return &z->sink;
+}
+
+struct sk_dlp_sink *sk_dlp_conv_new(struct sk_dlp_ctx *ctx, const char *charset,
+                                    struct sk_dlp_sink *next)
+{
+    struct sk_dlp_sink *s = next ? sk_dlp_norm_new(ctx, charset) : NULL;
+
+    if (!s) {
+        if (next)
+            next->destroy(next);
+        return NULL;
+    }
+    ((struct sk_norm *)s)->next = next;
+    return s;
 }

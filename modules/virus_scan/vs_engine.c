@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,6 +208,7 @@ struct sk_vs_scan_ctx {
     int filter_pua; /* rescan: record only the alerts the policy wants */
     unsigned depth; /* objects open (pre-scan minus post-scan) */
     int open_fd[SK_VS_OPEN_MAX];
+    unsigned zip64_inner; /* inner zips with ZIP64 records (libclamav 1.4 reads none) */
 };
 
 static int sk_vs_past(const struct timespec *d)
@@ -244,6 +246,35 @@ static uint64_t sk_vs_inner_bytes(const struct sk_vs_scan_ctx *sc, int fd)
     return (uint64_t)st.st_size;
 }
 
+/* Does the inner object behind FD hold ZIP64 records (a local header
+ * whose sizes are in a ZIP64 extra field, or a ZIP64 end record)?
+ * libclamav 1.4 finds nothing in such a zip ("central not found, using
+ * localhdrs"): the caller's own walker must read it, or the scan fails
+ * closed (sk_vs_walk_zip64_check). */
+static int sk_vs_fd_zip64(int fd)
+{
+    struct stat st;
+    const unsigned char *m, *p;
+    size_t n;
+    int found = 0;
+
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 30)
+        return 0;
+    n = (size_t)st.st_size;
+    if ((m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+        return 0;
+    for (p = m; !found && (p = memmem(p, n - (size_t)(p - m), "PK", 2)) != NULL; p++) {
+        size_t left = n - (size_t)(p - m);
+        if (left >= 4 && p[2] == 6 && p[3] == 6)
+            found = 1; /* ZIP64 end of central directory record */
+        else if (left >= 30 && p[2] == 3 && p[3] == 4)
+            found =
+                !memcmp(p + 18, "\xff\xff\xff\xff", 4) || !memcmp(p + 22, "\xff\xff\xff\xff", 4);
+    }
+    munmap((void *)m, n);
+    return found;
+}
+
 /* libclamav 1.4 leaves *virname NULL for some alerts (a top-level object
  * over max-filesize); the callback always sees the name. */
 static void sk_vs_virus_found(int fd, const char *virname, void *context)
@@ -276,6 +307,8 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
         if ((k = sk_ft_from_clamav(type)) != SK_FT_NONE)
             sc->kinds |= 1u << k;
         sc->bytes += sk_vs_inner_bytes(sc, fd);
+        if (type && strcmp(type, "CL_TYPE_ZIP") == 0 && sk_vs_fd_zip64(fd))
+            sc->zip64_inner++;
     }
     if (sc->depth < SK_VS_OPEN_MAX)
         sc->open_fd[sc->depth] = fd;
@@ -584,6 +617,7 @@ static int sk_vs_pua_rescan(cl_error_t rc, const char **virname, struct sk_vs_sc
     sc->files = sc->bytes = 0;
     sc->kinds = 0;
     sc->depth = 0;
+    sc->zip64_inner = 0;
     *virname = NULL;
     o->general |= CL_SCAN_GENERAL_ALLMATCHES;
     return 1;
@@ -670,6 +704,7 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
                               &virname, &sc);
     sk_vs_classify(rc, virname, &sc, rep); /* virname points into the engine: copy first */
     rep->kinds = sc.kinds;
+    rep->zip64_inner = sc.zip64_inner;
     cl_fmap_close(map);
     sk_vs_release(e);
     if (slot >= 0)
@@ -708,6 +743,7 @@ static int sk_vs_clam_scan_fd(void *self, int fd, const struct sk_vs_limits *lim
                               &virname, &sc);
     sk_vs_classify(rc, virname, &sc, rep);
     rep->kinds = sc.kinds;
+    rep->zip64_inner = sc.zip64_inner;
     sk_vs_release(e);
     if (slot >= 0)
         close(slot); /* releases the slot */

@@ -28,6 +28,7 @@ struct sk_vs_report {
     char name[SK_VS_NAME_MAX]; /* signature or heuristic name, "" if clean */
     char why[192];             /* human text for the page/log (limits, errors) */
     uint32_t kinds;            /* 1 << sk_ft_kind of inner objects the engine typed */
+    unsigned zip64_inner;      /* inner ZIP64 zips the engine met (it cannot read them) */
 };
 
 /* Per-scan limits from the transaction's policy (libclamav's engine limits
@@ -170,17 +171,24 @@ struct sk_vs_walk {
     int av;                  /* scan with the engine (av.enabled), else types only */
     struct sk_vs_ft *ft;     /* file types noted here, or NULL */
     struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
+    unsigned zip64_walked;   /* ZIP64 zips our walk read member by member */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */
 int sk_vs_walk_multipart(struct sk_vs_walk *, const unsigned char *body, size_t len,
                          const char *boundary);
-/* A body the engine called clean: if its bytes are a zip, scan each
- * member (ZIP64 included) the same way. 0 or -1 as above. */
+/* A body the engine called clean: if its bytes are a zip (or hold one
+ * after a prefix: a self-extractor, a tar member), scan each member (ZIP64
+ * included) the same way. 0 or -1 as above. */
 /* The body's own type (declared CT and NAME, either may be NULL) is
  * noted in w->ft, a zip's refined by its member names. */
 int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len, const char *ct,
                     const char *name);
+/* After a walk: every ZIP64 zip the engine met inside an object (ENGINE,
+ * from its report) must have been read by our walk (WALKED of them);
+ * else -1 with w->rep an error (the object held a ZIP64 zip in a
+ * container only the engine opens: gz, 7z, rar...). */
+int sk_vs_walk_zip64_check(struct sk_vs_walk *, unsigned engine, unsigned walked);
 
 /* ---- block pages (vs_page.c) ---- */
 /* Load the pages (built-ins, replaced from DIR = option

@@ -375,12 +375,13 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->ft_mism_block = strcmp(sk_vs_setting(t, "filetype.on-mismatch"), "block") == 0;
 }
 
-/* The Content-Encoding chain of every field, in order. A coding we cannot
+/* The coding chain of every Content-Encoding field, then every
+ * Transfer-Encoding field (chunked framing left in the body). A coding we cannot
  * undo is av.on-error: block, or (allow) scan the bytes as they are.
  * 0, or -1 when the transaction is decided (s->final). */
 static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
 {
-    char *ce = sk_txn_header_list(t, sk_txn_method(t) == SK_RESPMOD, "Content-Encoding");
+    char *ce = sk_txn_coding_list(t, sk_txn_method(t) == SK_RESPMOD);
     struct sk_coding_chain chain;
     struct sk_decode_limits lim = {.out_max = s->max_size,
                                    .ratio = sk_vs_g->conf.decode_ratio,
@@ -516,7 +517,8 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     }
     kinds = rep.kinds;
     if (rep.result == SK_VS_CLEAN &&
-        sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1)
+        (sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1 ||
+         sk_vs_walk_zip64_check(&w, rep.zip64_inner, w.zip64_walked) == -1))
         rep = w.rep;
     /* after our walk, which names the member: the engine's types are the
      * objects it alone opens (tar, gz, 7z, rar... members) */

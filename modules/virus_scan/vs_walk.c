@@ -63,8 +63,10 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
     }
     if (w->ft)
         k = sk_ft_sniff(p, n, name);
-    if (sk_container_sniff(p, n) == SK_CT_ZIP)
-        rc = sk_vs_walk_zip(w, p, n, depth, &k);
+    unsigned before = w->zip64_walked;
+    rc = sk_vs_walk_zip(w, p, n, depth, &k);
+    if (rc == 0)
+        rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
         sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
@@ -166,14 +168,46 @@ static int sk_vs_zip_tail(void *arg)
     return 0;
 }
 
+int sk_vs_walk_zip64_check(struct sk_vs_walk *w, unsigned engine, unsigned walked)
+{
+    if (engine <= walked)
+        return 0;
+    sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                    "ZIP64 archive inside a container (gz, 7z, rar...) that cannot be walked "
+                    "member by member");
+    return -1;
+}
+
+/* Where a zip starts in P: at 0, or at its first local header after a
+ * prefix (a self-extractor's stub, a tar header, junk): zip readers find
+ * the archive from its end, so a prefix does not stop them. -1: none. */
+static long sk_vs_zip_start(const unsigned char *p, size_t n)
+{
+    const unsigned char *k;
+
+    if (sk_container_sniff(p, n) == SK_CT_ZIP)
+        return 0;
+    k = n > 4 ? memmem(p + 1, n - 1, "PK\3\4", 4) : NULL;
+    return k ? (long)(k - p) : -1;
+}
+
+/* The zip at the start of P or after a prefix (the prefix was scanned
+ * with the whole object); members are walked and scanned. */
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind)
 {
     struct sk_vs_obj o = {.w = w, .depth = depth, .zkind = kind};
     struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o};
     struct sk_zip *z;
+    long at = sk_vs_zip_start(p, n);
     int rc;
 
+    if (at < 0)
+        return 0;
+    if (at > 0)
+        kind = NULL; /* the object's own type is its prefix's, not a zip's */
+    o.zkind = kind;
+    p += at, n -= (size_t)at;
     if (depth >= SK_VS_WALK_DEPTH)
         return 0; /* the engine's own recursion limit covers deeper levels */
     if (!(z = sk_zip_new(&h))) {
@@ -190,6 +224,8 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
                         "ZIP64 archive that cannot be walked member by member");
         rc = -1;
     }
+    if (rc == 0 && sk_zip_stats(z)->zip64)
+        w->zip64_walked++;
     if (o.active)
         sk_vs_store_free(&o.store);
     sk_zip_free(z);
@@ -236,7 +272,7 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
                     const char *name)
 {
     enum sk_ft_kind k = w->ft ? sk_ft_sniff(p, n, name) : SK_FT_NONE;
-    int rc = sk_container_sniff(p, n) == SK_CT_ZIP ? sk_vs_walk_zip(w, p, n, 0, &k) : 0;
+    int rc = sk_vs_walk_zip(w, p, n, 0, &k);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

@@ -1,6 +1,6 @@
 /* fuzz_decode.c - libFuzzer target for the core Content-Encoding decoder
  * (icap-server/core/sk_decode.c): coding lists, gzip members, zlib/raw
- * deflate, br, chains. Input: one control byte (chain, chunk schedule),
+ * deflate, br, chunked framing, chains. Input: one control byte (chain, chunk schedule),
  * then the encoded body.
  * Oracles: (1) zlib's own gunzip: every byte it gets out of a gzip body
  * (member after member, as gzip -d does) is what our layer emits first;
@@ -14,7 +14,9 @@
 #include "sk_fuzz.h"
 
 static const char *const sk_fuzz_chains[] = {
-    "gzip", "x-gzip", "deflate", "br", "identity, gzip", "gzip, deflate", "br, gzip", ", deflate",
+    "gzip",          "x-gzip",   "deflate",          "br", "identity, gzip",
+    "gzip, deflate", "br, gzip", "deflate, chunked", /* HTTP/1.1 framing left in a body, then
+                                                        raw/zlib deflate */
 };
 
 /* The decoder's sink: the output goes to a toolkit buffer. */

@@ -10,11 +10,18 @@ they encode, we must see). Each class has the listed sample and variants:
 gzip members ending at the 1024-byte preview, at ICAP chunk boundaries, in
 1-byte chunks, a third member; Content-Encoding split over several fields
 (identity + br, empty + br, identity + deflate, gzip + deflate), unknown
-codings; ZIP64 stored/deflated/nested, a clean ZIP64 passing byte-identical;
-a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
+codings; HTTP chunked framing left in a body under "Transfer-Encoding:
+chunked" (with extensions, under gzip, and a header without framing);
+ZIP64 stored/deflated/nested, a clean ZIP64 passing byte-identical;
+ZIP64 after a prefix, in a tar, in a tar.gz, in a .gz (only the engine
+opens it: av.on-error); a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
 base64 parts and a ';boundary' without '='; containers by bytes (docx as
 octet-stream, zip without type, report.dat, report.docx.bak, zip in zip);
-bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef.
+bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef;
+DLP bodies whose headers lie or hide: text declared as JSON, a charset the
+bytes contradict (utf-16 over ASCII, utf-8 over UTF-16 with a BOM), UTF-16
+JSON and XML, cards in XML attributes (docx alt text), CDATA and HTML
+character references, chunked framing over a 15-digit card.
 
 Usage: test_evasion.py --build-dir BUILD
 """
@@ -29,6 +36,7 @@ import os
 import random
 import shutil
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -103,6 +111,16 @@ def member_of_size(size, seed):
         n += size - len(m)
         if n <= 0:
             raise ValueError("cannot make a %d-byte member" % size)
+
+
+def tar_bytes(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
 
 
 def nested_zip(width, depth, leaf):
@@ -197,6 +215,12 @@ def g_gzip_members(ck, srv):
 
 # ---- AV: Content-Encoding fields --------------------------------------------
 
+def http_chunked(data, size, ext=b""):
+    """HTTP/1.1 chunked framing of DATA in SIZE-byte chunks."""
+    return b"".join(b"%x%s\r\n%s\r\n" % (len(data[i:i + size]), ext, data[i:i + size])
+                    for i in range(0, len(data), size)) + b"0\r\n\r\n"
+
+
 def g_coding_fields(ck, srv):
     payload = b"x" * 3000 + EICAR  # (not HTML: ClamAV normalises HTML)
     cases = [
@@ -209,6 +233,13 @@ def g_coding_fields(ck, srv):
          ("Content-Encoding: gzip", "Content-Encoding: deflate")),
         ("x-gzip", gz(payload), ("Content-Encoding: x-gzip",)),
         ("br, gzip in one field", gz(brotli_stored(payload)), ("Content-Encoding: br, gzip",)),
+        # HTTP chunked framing left in the body: EICAR split by size lines
+        ("Transfer-Encoding: chunked, 10-byte chunks", http_chunked(payload, 10),
+         ("Transfer-Encoding: chunked",)),
+        ("Transfer-Encoding: chunked, extensions", http_chunked(payload, 7, b";a=b"),
+         ("Transfer-Encoding: Chunked",)),
+        ("gzip + Transfer-Encoding: chunked", http_chunked(gz(payload), 100),
+         ("Content-Encoding: gzip", "Transfer-Encoding: chunked")),
     ]
     for i, (name, body, extra) in enumerate(cases):
         assert EICAR not in body
@@ -221,6 +252,20 @@ def g_coding_fields(ck, srv):
                 extra_res=("Content-Encoding: identity", "Content-Encoding: br"))
     ck.ok("clean identity + br body passes byte-identical", passed_identical(r, clean),
           "%s %r" % (r.status, r.raw_head[:200]))
+    # a header saying chunked over a body without framing: scanned, unchanged
+    for i, body in enumerate([payload, b"add 5 items\nplain text " * 50]):
+        url = "http://origin.test/ce/te-unframed/%d" % i
+        r = respmod(srv, url, body, extra_res=("Transfer-Encoding: chunked",), allow204=False)
+        if EICAR in body:
+            virus_blocked(ck, srv, "Transfer-Encoding: chunked over an unframed body", url, r)
+        else:
+            ck.ok("clean unframed body under Transfer-Encoding: chunked passes byte-identical",
+                  passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    framed = http_chunked(b"clean framed body " * 100, 64)
+    r = respmod(srv, "http://origin.test/ce/te-clean", framed, allow204=False,
+                extra_res=("Transfer-Encoding: chunked",))
+    ck.ok("clean chunked-framed body passes byte-identical (framing kept)",
+          passed_identical(r, framed), "%s %r" % (r.status, r.raw_head[:200]))
     for i, extra in enumerate([("Content-Encoding: zstd",),
                                ("Content-Encoding: identity", "Content-Encoding: compress"),
                                ("Content-Encoding: gzip, snappy",)]):
@@ -253,6 +298,27 @@ def g_zip64(ck, srv):
     r = respmod(srv, "http://origin.test/zip64/clean.zip", clean, allow204=False)
     ck.ok("clean ZIP64 passes byte-identical", passed_identical(r, clean),
           "%s %r" % (r.status, r.raw_head[:200]))
+    # a ZIP64 zip the engine meets somewhere else than at offset 0 of an
+    # object: after a prefix (self-extractor stub), as a tar member, in a
+    # gzip file (only libclamav opens that one: fail closed, av.on-error)
+    z64 = zip_bytes([("eicar.com", EICAR)], zip64=True)
+    cases = [("after a 400-byte prefix", b"junk" * 100 + z64),
+             ("as a tar member", tar_bytes([("a.zip", z64)]))]
+    for i, (name, body) in enumerate(cases):
+        url = "http://origin.test/zip64/where/%d" % i
+        r = respmod(srv, url, body)
+        virus_blocked(ck, srv, "ZIP64 EICAR " + name, url, r)
+    for i, (name, body) in enumerate([("a gzip file", gz(z64)),
+                                      ("a tar in a gzip file", gz(tar_bytes([("a.zip", z64)])))]):
+        url = "http://origin.test/zip64/where/gz%d" % i
+        r = respmod(srv, url, body)
+        e = log_entry(srv, url)
+        ck.ok("ZIP64 in %s (engine only): av.on-error blocks" % name,
+              blocked(r) and e.get("rule") == "av-error", (r.status, e))
+    for i, body in enumerate([b"MZ" + b"\0" * 300 + clean, tar_bytes([("a.zip", clean)])]):
+        r = respmod(srv, "http://origin.test/zip64/where/clean%d" % i, body, allow204=False)
+        ck.ok("clean ZIP64 %s passes byte-identical" % ("after a prefix", "in a tar")[i],
+              passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
 
 
 # Under the sanitizers libclamav runs several times slower and the scan
@@ -354,6 +420,36 @@ def g_dlp(ck, srv):
          "カード番号\u30004111\u30001111\u30001111\u30001111 一\n".encode("utf-16-le"),
          "text/plain", "POST", ()),
         ("UTF-16LE without BOM (ASCII)", CARDS.decode().encode("utf-16-le"), None, "PUT", ()),
+        ("text declared as application/json", b"my card is 4111 1111 1111 1111, thanks",
+         "application/json", "POST", ()),
+        ("ASCII part declared charset=utf-16",
+         b"--B\r\nContent-Type: text/plain; charset=utf-16\r\n\r\n" + CARDS + b"\r\n--B--\r\n",
+         "multipart/form-data; boundary=B", "POST", ()),
+        ("UTF-16LE with BOM declared charset=utf-8",
+         b"\xff\xfe" + CARDS.decode().encode("utf-16-le"), "text/plain; charset=utf-8", "POST",
+         ()),
+        ("Transfer-Encoding: chunked upload, cards split by framing",
+         http_chunked(CARDS, 5), "text/plain", "POST", ("Transfer-Encoding: chunked",)),
+        ("Transfer-Encoding: chunked multipart upload",
+         http_chunked(b"--B\r\n\r\n" + CARDS + b"\r\n--B--\r\n", 4),
+         "multipart/form-data; boundary=B", "POST", ("Transfer-Encoding: chunked",)),
+        ("docx: card in an image's alt text (an attribute)",
+         zip_bytes([("[Content_Types].xml", b"<Types/>"),
+                    ("word/document.xml", b"<w:document><w:p><wp:docPr id=\"1\" descr=\"" +
+                     CARDS.strip() + b"\"/></w:p></w:document>")]),
+         "application/octet-stream", "PUT", ()),
+        ("upload named .xml: card in CDATA",
+         b"--B\r\nContent-Disposition: form-data; name=f; filename=a.xml\r\n\r\n<c><![CDATA[" +
+         CARDS + b"]]></c>\r\n--B--\r\n", "multipart/form-data; boundary=B", "POST", ()),
+        ("UTF-16LE JSON without BOM",
+         '{"name": "taro", "card": "4111 1111 1111 1111"}'.encode("utf-16-le"),
+         "application/json", "POST", ()),
+        ("UTF-16LE XML upload without BOM",
+         b"--B\r\nContent-Disposition: form-data; name=f; filename=a.xml\r\n\r\n" +
+         "<a><b>4111 1111 1111 1111</b></a>".encode("utf-16-le") + b"\r\n--B--\r\n",
+         "multipart/form-data; boundary=B", "POST", ()),
+        ("text/html with &#52; and &nbsp;",
+         b"<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>", "text/html", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
     ]
@@ -367,6 +463,11 @@ def g_dlp(ck, srv):
     ck.ok("DLP clean zip passes", dlp_post(srv, clean, "application/zip", "PUT").status == 204)
     r = dlp_post(srv, b"abc" * 100 + b"\xef", "text/plain")
     ck.ok("DLP upload ending in 0xef is answered", r.status == 204, r.status)
+    # a 15-digit card is also a valid chunk size: framing that breaks after
+    # it is undecodable (dlp.on-error), never a silently dropped line
+    r = dlp_post(srv, b"378282246310005\r\nrest of the upload", "text/plain",
+                 extra=("Transfer-Encoding: chunked",))
+    ck.ok("DLP card that parses as a chunk size is blocked", blocked(r), r.status)
     r = dlp_post(srv, b"4111 1111 1111 1111 " * 3, "text/plain",
                  extra=("Content-Encoding: zstd",))
     ck.ok("DLP unknown Content-Encoding is blocked (dlp.on-error)", blocked(r), r.status)

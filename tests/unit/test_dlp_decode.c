@@ -53,6 +53,28 @@ static void test_encodings(void **state)
         expect(&r, SK_BLOCK, "cards", why);
         free(b);
     }
+    /* a declared charset cannot overrule the bytes: UTF-16 claimed for
+     * ASCII, UTF-8 or Shift_JIS claimed for UTF-16, a BOM against the
+     * declaration */
+    static const char *const lies[] = {"utf-16", "utf-16le", "UTF-16BE", "utf-8", "shift_jis"};
+    const char *card = "card 4111 1111 1111 1111 end";
+    size_t u16len;
+    char *u16 = conv("UTF-16LE", card, &u16len);
+    char bom16[128] = "\xff\xfe";
+    memcpy(bom16 + 2, u16, u16len);
+    for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+        char why[96];
+        snprintf(ctype, sizeof(ctype), "text/plain; charset=%s", lies[i]);
+        struct req r = {.ip = "10.0.0.2", .ctype = ctype};
+        int wide = strncasecmp(lies[i], "utf-16", 6) == 0;
+        r.body = wide ? card : u16, r.len = wide ? strlen(card) : u16len;
+        snprintf(why, sizeof(why), "%s declared over %s", lies[i], wide ? "ASCII" : "UTF-16LE");
+        expect(&r, SK_BLOCK, "cards", why);
+        r.body = bom16, r.len = u16len + 2, r.chunk = 1;
+        snprintf(why, sizeof(why), "%s declared, UTF-16LE BOM, 1-byte writes", lies[i]);
+        expect(&r, SK_BLOCK, "cards", why);
+    }
+    free(u16);
     /* full-width digits in UTF-8, with the full-width '＠' too */
     const char *fw = "連絡先：ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ";
     struct req r = {
@@ -78,6 +100,37 @@ static void test_formats(void **state)
     const char *jsplit = "[\"4111 1111\", \"1111 1111\"]";
     r.body = jsplit, r.len = strlen(jsplit);
     expect(&r, SK_ALLOW, NULL, "JSON strings do not merge");
+    /* JSON in UTF-16 (declared, sniffed): the charset is undone before
+     * the JSON syntax is read */
+    size_t j16len;
+    char *j16 =
+        conv("UTF-16LE", "{\"name\": \"taro\", \"card\": \"4111 1111 1111 1111\"}", &j16len);
+    r.body = j16, r.len = j16len;
+    r.ctype = "application/json; charset=utf-16le";
+    expect(&r, SK_BLOCK, "cards", "UTF-16LE JSON declared");
+    r.ctype = "application/json";
+    expect(&r, SK_BLOCK, "cards", "UTF-16LE JSON sniffed");
+    free(j16);
+    r.body = jsplit, r.len = strlen(jsplit);
+    /* XML and HTML bodies by type: entities decoded, names and attributes read */
+    static const char *const markup[][2] = {
+        {"text/html; charset=utf-8", "<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>"},
+        {"application/xml", "<a><b>&#52;111 1111 1111 1111</b></a>"},
+        {"application/atom+xml", "<e n=\"4111 1111 1111 1111\"/>"},
+        {"text/xml", "<4111-1111-1111-1111/>"},
+    };
+    for (size_t i = 0; i < sizeof(markup) / sizeof(markup[0]); i++) {
+        struct req m = {.ip = "10.0.0.2", .ctype = markup[i][0], .body = markup[i][1]};
+        m.len = strlen(m.body);
+        expect(&m, SK_BLOCK, "cards", markup[i][0]);
+    }
+    /* a body that only claims to be JSON: its text is still read */
+    const char *jlie = "my card is 4111 1111 1111 1111, thanks";
+    r.body = jlie, r.len = strlen(jlie);
+    expect(&r, SK_BLOCK, "cards", "text declared as JSON");
+    const char *jbare = "{\"c\": 4111 1111 1111 1111}";
+    r.body = jbare, r.len = strlen(jbare);
+    expect(&r, SK_BLOCK, "cards", "spaced digits outside JSON strings");
     const char *form = "name=taro&card=4111%201111%2D1111+1111&x=1";
     r.ctype = "application/x-www-form-urlencoded", r.body = form, r.len = strlen(form);
     expect(&r, SK_ALLOW, NULL, "mixed separators are not one card");
@@ -217,6 +270,32 @@ static void test_compressed_and_archives(void **state)
     d.body = zip, d.len = zn, d.chunk = 0;
     expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
     free(zip);
+    /* what is not run text is still data: an image's alt text (an
+     * attribute), a comment, CDATA, a '<' that never closes; runs with
+     * attributes still join */
+    static const char *const aside[][2] = {
+        {"<w:p><wp:docPr id=\"1\" descr=\"card 4111 1111 1111 1111\"/></w:p>", "alt text"},
+        {"<w:p><!-- 4111 1111 1111 1111 --></w:p>", "comment"},
+        {"<w:p><w:t><![CDATA[4111 1111 1111 1111]]></w:t></w:p>", "CDATA"},
+        {"<w:p>if a<b then 4111 1111 1111 1111 done", "unclosed tag"},
+        {"<w:p><w:r w:rsidR=\"00A1B2C3\"><w:t>4111 11</w:t></w:r><w:r w:rsidR=\"00D4E5F6\">"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs with attributes"},
+    };
+    const char *paragraphs = data[2];
+    for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
+        char why[64];
+        data[2] = aside[i][0];
+        zip = make_zip(names, data, 3, 1, &zn);
+        d.body = zip, d.len = zn;
+        for (d.chunk = 0; d.chunk <= 3; d.chunk += 3) {
+            snprintf(why, sizeof(why), "docx: card in %s, %zu-byte writes", aside[i][1], d.chunk);
+            expect(&d, SK_BLOCK, "cards", why);
+        }
+        free(zip);
+    }
+    d.chunk = 0;
+    data[2] = paragraphs;
     /* an entry's name never hides it: text in "image1.png" is inspected */
     data[1] = "個人番号 1234 5678 9018";
     zip = make_zip(names, data, 3, 1, &zn);

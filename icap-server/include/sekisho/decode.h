@@ -28,7 +28,9 @@ typedef int (*sk_decode_sink_fn)(void *arg, const void *buf, size_t len);
 
 /* ---- Content-Encoding (sk_decode.c) ---------------------------------- */
 
-enum sk_coding { SK_CODING_GZIP = 1, SK_CODING_DEFLATE, SK_CODING_BR };
+/* SK_CODING_CHUNKED: HTTP/1.1 chunked framing left in an encapsulated body
+ * whose header says "Transfer-Encoding: chunked" (see sk_txn_coding_list). */
+enum sk_coding { SK_CODING_GZIP = 1, SK_CODING_DEFLATE, SK_CODING_BR, SK_CODING_CHUNKED };
 #define SK_CODING_MAX 8 /* longest chain accepted; more is an error */
 
 /* The codings in the order they were applied (the order listed). */
@@ -39,11 +41,19 @@ struct sk_coding_chain {
 
 /* Parse a Content-Encoding list (every field of the message, joined with
  * ","; see sk_txn_header_list). "identity" and empty elements are skipped;
- * "x-gzip" is gzip. Returns 0, or -1 for an unknown or unsupported coding
- * or a chain longer than SK_CODING_MAX; then BAD (if not NULL) gets the
- * offending token, printable ASCII only. */
+ * "x-gzip" is gzip, "chunked" the HTTP/1.1 framing. Returns 0, or -1 for an unknown or unsupported
+ * coding or a chain longer than SK_CODING_MAX; then BAD (if not NULL) gets the offending token,
+ * printable ASCII only. */
 SK_API int sk_coding_parse(const char *value, struct sk_coding_chain *out, char *bad,
                            size_t badsize);
+
+/* The codings of the encapsulated request (response 0) or response (1) in
+ * the order they were applied: every Content-Encoding field, then every
+ * Transfer-Encoding field ("gzip, chunked"), joined with ", "; NULL when
+ * there is none. A body may reach us with its chunked framing still in
+ * it (an ICAP client that forwards the origin's bytes): undone here, so
+ * a signature split across HTTP chunks is seen whole. Caller frees. */
+SK_API char *sk_txn_coding_list(const struct sk_txn *, int response);
 
 /* Every field NAME of the encapsulated request (response 0) or response
  * (1), in order, joined with ", " (RFC 9110 5.3); NULL when there is none.
@@ -73,7 +83,13 @@ SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *,
 /* Feed encoded bytes, any split; EOF on the last call (LEN may be 0).
  * gzip: any number of members, each may end at any byte. Bytes after the
  * end of a stream that are not another gzip member are passed on as they
- * are. After LIMIT or FAIL the decoder stays stopped. */
+ * are. chunked: a body that does not start with a chunk-size line is
+ * passed on as it is and is not CORRUPT (ICAP clients that already removed
+ * the framing may keep the header); framing that breaks or ends early
+ * after a size line was taken is CORRUPT (the lines taken were not passed
+ * on), the rest passed on as it is. Chunk extensions and trailer fields
+ * are dropped, as every HTTP recipient drops them. After LIMIT or FAIL the decoder stays
+ * stopped. */
 SK_API enum sk_decode_rc sk_decoder_feed(struct sk_decoder *, const void *buf, size_t len, int eof,
                                          sk_decode_sink_fn sink, void *arg);
 SK_API uint64_t sk_decoder_out_total(const struct sk_decoder *);
