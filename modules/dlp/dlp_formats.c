@@ -377,9 +377,15 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
 }
 
 /* Inside CDATA (text) or a comment (aside) until "]]>" / "-->"; bytes of
- * a partial end that turns out not to be one are given back. */
+ * a partial end that turns out not to be one are given back. Both ends
+ * start with a doubled byte, so after two of it a third one gives back
+ * only the first ("]]]>" is "]" then the end). */
 static void sk_xml_until(struct sk_xml *x, unsigned char c, const char *end, int text)
 {
+    if (x->match == 2 && c == (unsigned char)end[0]) {
+        text ? sk_fmt_byte(&x->f, c) : sk_xml_side(x, c);
+        return;
+    }
     if ((unsigned char)end[x->match] == c) {
         if (++x->match == 3) {
             if (!text)

@@ -281,6 +281,14 @@ static void test_compressed_and_archives(void **state)
         {"<w:p><w:r w:rsidR=\"00A1B2C3\"><w:t>4111 11</w:t></w:r><w:r w:rsidR=\"00D4E5F6\">"
          "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
          "runs with attributes"},
+        /* "]]]>" ends CDATA after a "]" (and "--->" a comment after a
+         * "-"): runs after them must still join */
+        {"<w:p><w:t><![CDATA[x]]]></w:t><w:r><w:t>4111 11</w:t></w:r><w:r>"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs after CDATA ending ]]]>"},
+        {"<w:p><!-- x ---><w:r><w:t>4111 11</w:t></w:r><w:r>"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs after a comment ending --->"},
     };
     const char *paragraphs = data[2];
     for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
