@@ -49,12 +49,57 @@ struct sk_mp {
 
 /* ---- header parameters ----------------------------------------------- */
 
+/* The next ';' of VALUE from P that is not inside a quoted string. */
+static const char *sk_param_next(const char *p)
+{
+    int q = 0;
+
+    for (; *p; p++) {
+        if (q && *p == '\\' && p[1])
+            p++;
+        else if (*p == '"')
+            q = !q;
+        else if (!q && *p == ';')
+            return p;
+    }
+    return NULL;
+}
+
+/* One parameter's value from P (just after '=') into OUT; P after it. */
+static const char *sk_param_value(const char *p, char *out, size_t size)
+{
+    size_t o = 0;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            if (o + 1 < size)
+                out[o++] = *p;
+        }
+    } else {
+        for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
+            if (o + 1 < size)
+                out[o++] = *p;
+    }
+    out[o] = '\0';
+    return p;
+}
+
 int sk_header_param(const char *value, const char *name, char *out, size_t size)
 {
     size_t nl = strlen(name);
+    int found = 0;
+    char other[512];
 
-    for (const char *p = value; p && (p = strchr(p, ';')) != NULL;) {
-        size_t o = 0;
+    if (size == 0)
+        return -1;
+    /* ';' inside a quoted value separates nothing ('x="; boundary=A"'),
+     * and a parameter given twice with two values is ambiguous: readers
+     * disagree on which one counts, so it is reported, not guessed. */
+    for (const char *p = value; p && (p = sk_param_next(p)) != NULL;) {
         p++;
         while (*p == ' ' || *p == '\t')
             p++;
@@ -65,28 +110,22 @@ int sk_header_param(const char *value, const char *name, char *out, size_t size)
             p++;
         if (*p != '=')
             continue; /* ";boundary" alone: no value, and p stays inside the string */
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                if (o + 1 < size)
-                    out[o++] = *p;
-            }
+        if (!found) {
+            p = sk_param_value(p + 1, out, size);
+            found = 1;
         } else {
-            for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
-                if (o + 1 < size)
-                    out[o++] = *p;
+            size_t osz = size < sizeof(other) ? size : sizeof(other);
+            p = sk_param_value(p + 1, other, osz);
+            if (strncmp(other, out, osz - 1) != 0)
+                return -2;
         }
-        out[o] = '\0';
-        char *q = strstr(out, "''"); /* RFC 5987 name*=charset''value */
-        if (name[nl - 1] == '*' && q)
-            memmove(out, q + 2, strlen(q + 2) + 1);
-        return 0;
     }
-    return -1;
+    if (!found)
+        return -1;
+    char *q = strstr(out, "''"); /* RFC 5987 name*=charset''value */
+    if (name[nl - 1] == '*' && q)
+        memmove(out, q + 2, strlen(q + 2) + 1);
+    return 0;
 }
 
 int sk_mp_boundary(const char *ct, char *out, size_t size)
@@ -97,9 +136,11 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
         return -1;
     while (*ct == ' ' || *ct == '\t')
         ct++;
-    if (strncasecmp(ct, "multipart/", 10) != 0 ||
-        sk_header_param(ct, "boundary", b, sizeof(b)) == -1)
+    if (strncasecmp(ct, "multipart/", 10) != 0)
         return -1;
+    int rc = sk_header_param(ct, "boundary", b, sizeof(b));
+    if (rc != 0)
+        return rc; /* -1 none, -2 two different ones */
     if (!b[0] || strlen(b) > SK_MP_BOUNDARY_MAX)
         return -1;
     memcpy(out, b, strlen(b) + 1);

@@ -431,8 +431,13 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     if (sk_vs_decoder(t, s) == -1)
         return s->final;
     /* uploads and downloads alike: a part may be base64 or a zip */
-    if (sk_mp_boundary(ct, s->boundary, sizeof(s->boundary)) == 0)
+    int mp = sk_mp_boundary(ct, s->boundary, sizeof(s->boundary));
+    if (mp == 0)
         s->multipart = 1;
+    else if (mp == -2 && s->block_on_error)
+        return sk_vs_error(t, s,
+                           "multipart Content-Type with two different boundary "
+                           "parameters: its parts cannot be told apart");
     sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
     s->scanning = 1;
     /* the store holds the body as received (no Content-Encoding to undo):

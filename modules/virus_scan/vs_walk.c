@@ -242,6 +242,12 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
     o->tail = part->kind != SK_MP_PART;
     if (o->tail)
         return 0;
+    char b[SK_MP_BOUNDARY_MAX + 1];
+    if (sk_mp_boundary(part->content_type, b, sizeof(b)) == -2) {
+        sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
+                        "multipart part with two different boundary parameters");
+        return -1;
+    }
     snprintf(o->ct, sizeof(o->ct), "%s", part->content_type);
     snprintf(o->name, sizeof(o->name), "%s", part->filename);
     return sk_vs_obj_open(o);

@@ -27,6 +27,7 @@ Usage: test_evasion.py --build-dir BUILD
 """
 
 import argparse
+import base64
 import email.parser
 import email.policy
 import gzip
@@ -375,6 +376,18 @@ def g_av_multipart(ck, srv):
         r = reqmod(srv, "POST", url, b"--b\r\n\r\n" + EICAR + b"\r\n--b--\r\n",
                    extra=("Content-Type: " + ct,))
         virus_blocked(ck, srv, "malformed boundary %r" % ct[:40], url, r)
+    # The parts are cut by the boundary the web application reads: a ';'
+    # inside a quoted parameter separates nothing (Python's email and Go's
+    # mime read BBB here), and two different boundaries are ambiguous
+    # (readers disagree): a failure verdict, not a guess.
+    part = (b"--BBB\r\nContent-Disposition: form-data; name=f; filename=a.bin\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 + b"\r\n--BBB--\r\n")
+    for i, ct in enumerate(['multipart/form-data; x="; boundary=AAA"; boundary=BBB',
+                            "multipart/form-data; boundary=AAA; boundary=BBB"]):
+        url = "http://upload.test/twoboundaries/%d" % i
+        r = reqmod(srv, "POST", url, part, extra=("Content-Type: " + ct,))
+        ck.ok("EICAR in a base64 part, Content-Type %r: blocked" % ct, blocked(r),
+              "%s %s" % (r.status, r.http_status()))
 
 
 # ---- DLP ------------------------------------------------------------------
@@ -420,6 +433,11 @@ def g_dlp(ck, srv):
          "カード番号\u30004111\u30001111\u30001111\u30001111 一\n".encode("utf-16-le"),
          "text/plain", "POST", ()),
         ("UTF-16LE without BOM (ASCII)", CARDS.decode().encode("utf-16-le"), None, "PUT", ()),
+        ("base64 part, boundary after a quoted ';'",
+         b"--BBB\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n"
+         b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(CARDS) +
+         b"\r\n--BBB--\r\n", 'multipart/form-data; x="; boundary=AAA"; boundary=BBB', "POST",
+         ()),
         ("text declared as application/json", b"my card is 4111 1111 1111 1111, thanks",
          "application/json", "POST", ()),
         ("ASCII part declared charset=utf-16",
@@ -459,6 +477,13 @@ def g_dlp(ck, srv):
     for name, body, ct, method, extra in cases:
         r = dlp_post(srv, body, ct, method, extra)
         dlp_blocked(ck, name, r)
+    # two different boundaries: readers disagree, so no part can be trusted
+    # as cut: the failure verdict (dlp.on-error, av.on-error) blocks
+    r = dlp_post(srv, b"--BBB\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n"
+                 b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(CARDS) +
+                 b"\r\n--BBB--\r\n", "multipart/form-data; boundary=AAA; boundary=BBB")
+    ck.ok("DLP base64 part cut by a second, different boundary: blocked (failure verdict)",
+          blocked(r), "%s %s" % (r.status, r.http_status()))
     clean = zip_bytes([("a.txt", b"no numbers here")])
     ck.ok("DLP clean zip passes", dlp_post(srv, clean, "application/zip", "PUT").status == 204)
     r = dlp_post(srv, b"abc" * 100 + b"\xef", "text/plain")

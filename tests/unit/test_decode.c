@@ -385,6 +385,23 @@ static void test_multipart_boundary_param(void **s)
     memcpy(longb, "multipart/x; boundary=", 22);
     longb[299] = 0;
     assert_int_equal(sk_mp_boundary(longb, out, sizeof(out)), -1);
+    /* a ';' inside a quoted value separates nothing: the boundary is the
+     * real parameter's (Python's email and Go's mime read BBB too) */
+    c = strdup("multipart/form-data; x=\"; boundary=AAA\"; boundary=BBB");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
+    assert_string_equal(out, "BBB");
+    free(c);
+    /* two different boundaries: ambiguous (-2), never a guess; the same
+     * one twice is no ambiguity */
+    c = strdup("multipart/form-data; boundary=AAA; boundary=BBB");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), -2);
+    free(c);
+    c = strdup("multipart/form-data; boundary=AAA; BOUNDARY=\"AAA\"");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
+    assert_string_equal(out, "AAA");
+    free(c);
+    assert_int_equal(sk_header_param("a; charset=x; charset=y", "charset", v, sizeof(v)), -2);
+    assert_string_equal(v, "x");
 }
 
 /* ---- zip --------------------------------------------------------------- */

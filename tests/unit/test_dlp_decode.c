@@ -219,6 +219,12 @@ static void test_evasions(void **state)
     struct req u1 = {
         .ip = "10.0.0.2", .ctype = "text/plain", .cenc = "zstd", .body = "abc", .len = 3};
     expect(&u1, SK_BLOCK, "dlp-undecodable", "unknown Content-Encoding");
+    /* two different boundaries: the parts cannot be told apart */
+    struct req mb = {.ip = "10.0.0.2",
+                     .ctype = "multipart/form-data; boundary=AAA; boundary=BBB",
+                     .body = "--BBB\r\n\r\nabc\r\n--BBB--\r\n",
+                     .len = 23};
+    expect(&mb, SK_BLOCK, "dlp-undecodable", "multipart with two boundaries");
     unsigned char *enc = malloc(zn);
     memcpy(enc, cz, zn);
     enc[6] = 1; /* encrypted flag */

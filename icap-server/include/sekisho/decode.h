@@ -114,13 +114,16 @@ SK_API int sk_inflate_feed(struct sk_inflate *, const unsigned char *p, size_t n
 
 /* The boundary parameter of a multipart Content-Type into OUT (size >
  * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
- * boundary. Never reads past the terminating NUL. */
+ * boundary, -2 when it has two different ones (readers disagree on which
+ * counts: callers give their failure verdict). Never reads past the
+ * terminating NUL. */
 SK_API int sk_mp_boundary(const char *content_type, char *out, size_t size);
 /* Parameter NAME ("; name=value", quoted or token, white space around '='
  * allowed) of a header VALUE into OUT, cut to SIZE - 1 bytes; for a NAME
- * ending in '*' (RFC 5987) the charset''language prefix is dropped. 0, or
- * -1 when absent (";name" without '=' is absent). Reads VALUE only up to
- * its NUL. */
+ * ending in '*' (RFC 5987) the charset''language prefix is dropped. A ';'
+ * inside a quoted value separates nothing. 0, -1 when absent (";name"
+ * without '=' is absent), -2 when NAME is given twice with two different
+ * values (OUT then holds the first). Reads VALUE only up to its NUL. */
 SK_API int sk_header_param(const char *value, const char *name, char *out, size_t size);
 
 enum sk_mp_kind { SK_MP_PART = 1, SK_MP_PREAMBLE, SK_MP_EPILOGUE };
