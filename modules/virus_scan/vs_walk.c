@@ -178,17 +178,51 @@ int sk_vs_walk_zip64_check(struct sk_vs_walk *w, unsigned engine, unsigned walke
     return -1;
 }
 
-/* Where a zip starts in P: at 0, or at its first local header after a
- * prefix (a self-extractor's stub, a tar header, junk): zip readers find
- * the archive from its end, so a prefix does not stop them. -1: none. */
+/* A local header at P (N bytes from it) as a zip writer makes one: a
+ * known version and method, a name of printable bytes. The "PK\3\4"
+ * constant inside a program (any zip library has it) or in random bytes
+ * is followed by none of that; without this test such a download was
+ * walked as a zip of garbage and blocked for an "unknown method". */
+static int sk_vs_local_plausible(const unsigned char *p, size_t n)
+{
+    static const unsigned methods[] = {0, 8, 9, 12, 14, 93, 95, 98, 99};
+    unsigned method;
+    size_t nlen, i;
+    int known = 0;
+
+    if (n < 30 || p[4] > 63 || p[5] > 19)
+        return 0;
+    method = (unsigned)p[8] | (unsigned)p[9] << 8;
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        known |= method == methods[i];
+    nlen = (size_t)p[26] | (size_t)p[27] << 8;
+    if (!known || nlen == 0 || nlen > 1024 || 30 + nlen > n)
+        return 0;
+    for (i = 0; i < nlen; i++)
+        if (p[30 + i] < 0x20 || p[30 + i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Where a zip starts in P: at 0, or at a plausible local header after a
+ * prefix (a self-extractor's stub, a tar header, junk) with an end of
+ * central directory after it: zip readers find the archive from its end,
+ * so a prefix does not stop them. -1: none. */
 static long sk_vs_zip_start(const unsigned char *p, size_t n)
 {
-    const unsigned char *k;
+    const unsigned char *k = p, *end = p + n;
 
     if (sk_container_sniff(p, n) == SK_CT_ZIP)
         return 0;
-    k = n > 4 ? memmem(p + 1, n - 1, "PK\3\4", 4) : NULL;
-    return k ? (long)(k - p) : -1;
+    for (int tries = 0; tries < 64 && end - k > 4; tries++) {
+        k = memmem(k + 1, (size_t)(end - k - 1), "PK\3\4", 4);
+        if (!k)
+            return -1;
+        if (sk_vs_local_plausible(k, (size_t)(end - k)) &&
+            memmem(k + 30, (size_t)(end - k - 30), "PK\5\6", 4))
+            return (long)(k - p);
+    }
+    return -1;
 }
 
 /* The zip at the start of P or after a prefix (the prefix was scanned

@@ -320,6 +320,20 @@ def g_zip64(ck, srv):
         r = respmod(srv, "http://origin.test/zip64/where/clean%d" % i, body, allow204=False)
         ck.ok("clean ZIP64 %s passes byte-identical" % ("after a prefix", "in a tar")[i],
               passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    # ... but "PK\3\4" alone is no zip: a program holding the constant (any
+    # zip library does), or random bytes, with 200 KB after it, passes; a
+    # zip after such a constant is still found
+    rnd = random.Random(77)
+    for i in range(3):
+        body = (b"MZ" + rnd.getrandbits(8 * 3000).to_bytes(3000, "little") + b"PK\3\4" +
+                rnd.getrandbits(8 * 200000).to_bytes(200000, "little"))
+        r = respmod(srv, "http://origin.test/pkconst/%d.exe" % i, body, allow204=False)
+        ck.ok("a program holding the bytes PK\\3\\4 (%d) passes byte-identical" % i,
+              passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    body = b"MZ" + b"PK\3\4\x0f\xe8" * 50 + z64
+    url = "http://origin.test/zip64/where/after-constant"
+    virus_blocked(ck, srv, "ZIP64 EICAR after a PK\\3\\4 constant in the stub", url,
+                  respmod(srv, url, body))
 
 
 # Under the sanitizers libclamav runs several times slower and the scan
