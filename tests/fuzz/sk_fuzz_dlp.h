@@ -63,13 +63,21 @@ static inline int sk_fuzz_feed(struct sk_dlp_sink *s, const uint8_t *data, size_
     return rc;
 }
 
-/* Run a stage made by MAKE(ctx, arg) over DATA into R. */
+/* The decompression budget (dlp max-decoded) of a run: the usual 16 MiB,
+ * or (control byte's high bit clear) a few KiB, so that a fuzzer-sized
+ * archive or gzip body reaches the cut. Both runs of an input get the same. */
+static inline uint64_t sk_fuzz_dlp_budget(uint8_t control)
+{
+    return control & 0x80 ? 16u << 20 : 64 + (uint64_t)control * 61;
+}
+
+/* Run a stage made by MAKE(ctx, arg) over DATA into R, with BUDGET. */
 static inline void sk_fuzz_dlp_run(struct sk_dlp_sink *(*make)(struct sk_dlp_ctx *, const void *),
                                    const void *arg, const uint8_t *data, size_t size, unsigned seed,
-                                   struct sk_fuzz_dlp_result *r)
+                                   uint64_t budget, struct sk_fuzz_dlp_result *r)
 {
     struct sk_dlp_engine *e = sk_dlp_engine_new(sk_fuzz_dlp_plan());
-    struct sk_dlp_ctx ctx = {.e = e, .budget = 16u << 20};
+    struct sk_dlp_ctx ctx = {.e = e, .budget = budget};
     struct sk_dlp_sink *s;
 
     memset(r, 0, sizeof(*r));
