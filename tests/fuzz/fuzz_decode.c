@@ -28,6 +28,17 @@ static int sk_fuzz_sink(void *arg, const void *buf, size_t len)
     return len ? sk_buf_append(arg, buf, len) : 0;
 }
 
+/* The result of a run: LIMIT or FAIL (they stop the decoder) over
+ * CORRUPT. A call returns the weightiest thing that happened in it, so a
+ * corrupt gzip trailer whose raw remainder then crosses out_max is LIMIT
+ * when fed whole, but CORRUPT then LIMIT when the error ends a write. */
+static enum sk_decode_rc sk_fuzz_worse(enum sk_decode_rc worst, enum sk_decode_rc rc)
+{
+    if (rc == SK_DECODE_LIMIT || rc == SK_DECODE_FAIL)
+        return worst == SK_DECODE_OK || worst == SK_DECODE_CORRUPT ? rc : worst;
+    return rc == SK_DECODE_CORRUPT && worst == SK_DECODE_OK ? rc : worst;
+}
+
 static enum sk_decode_rc sk_fuzz_decode(const char *ce, const uint8_t *d, size_t n, unsigned seed,
                                         struct sk_buf *o)
 {
@@ -45,14 +56,10 @@ static enum sk_decode_rc sk_fuzz_decode(const char *ce, const uint8_t *d, size_t
         if (c > n - off)
             c = n - off;
         rc = sk_decoder_feed(dec, d + off, c, seed == 0, sk_fuzz_sink, o);
-        if (rc != SK_DECODE_OK && worst == SK_DECODE_OK)
-            worst = rc;
+        worst = sk_fuzz_worse(worst, rc);
     }
-    if (seed != 0 || n == 0) {
-        rc = sk_decoder_feed(dec, NULL, 0, 1, sk_fuzz_sink, o);
-        if (rc != SK_DECODE_OK && worst == SK_DECODE_OK)
-            worst = rc;
-    }
+    if (seed != 0 || n == 0)
+        worst = sk_fuzz_worse(worst, sk_decoder_feed(dec, NULL, 0, 1, sk_fuzz_sink, o));
     sk_decoder_free(dec);
     return worst;
 }
