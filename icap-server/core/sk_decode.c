@@ -207,21 +207,37 @@ struct sk_stage_out {
 };
 
 static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof);
+static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t len);
 
-/* Output of stage K: charged to its total, then to stage K+1 or the sink. */
+/* Output of stage K: charged to its total, then to stage K+1 or the sink.
+ * A stage passes on exactly its first out_max bytes, then LIMIT: how much
+ * came out before the limit must not depend on how the client cut its
+ * writes (inflate hands over a partial buffer whenever a write runs out). */
 static int sk_stage_emit(void *arg, const void *buf, size_t len)
 {
     struct sk_stage_out *o = arg;
     struct sk_decoder *d = o->d;
     struct sk_stage *s = &d->st[o->k];
+    int over = len > d->lim.out_max - s->out_total; /* out_total <= out_max */
 
+    if (over)
+        len = (size_t)(d->lim.out_max - s->out_total);
     s->out_total += len;
-    if (s->out_total > d->lim.out_max) {
+    if (len && sk_stage_pass(d, o->k, buf, len) == -1)
+        return -1;
+    if (over) {
         d->pending = SK_DECODE_LIMIT;
         return -1;
     }
-    if (o->k + 1 < d->n)
-        return sk_stage_feed(d, o->k + 1, buf, len, 0);
+    return 0;
+}
+
+/* LEN bytes of stage K's output to stage K+1, or (last stage) through the
+ * ratio check to the sink. */
+static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t len)
+{
+    if (k + 1 < d->n)
+        return sk_stage_feed(d, k + 1, buf, len, 0);
     d->out_total += len;
     if (d->lim.ratio && d->out_total > d->lim.floor &&
         (d->out_total - d->lim.floor) / d->lim.ratio > d->in_total) {

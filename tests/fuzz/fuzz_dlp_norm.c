@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     cs = sk_fuzz_charsets[data[0] & 7];
     seed = 1 + (data[0] >> 3);
-    sk_fuzz_dlp_run(sk_fuzz_norm, cs, data + 1, size - 1, 0, &whole);
-    sk_fuzz_dlp_run(sk_fuzz_norm, cs, data + 1, size - 1, seed, &parts);
+    sk_fuzz_dlp_run(sk_fuzz_norm, cs, data + 1, size - 1, 0, 16u << 20, &whole);
+    sk_fuzz_dlp_run(sk_fuzz_norm, cs, data + 1, size - 1, seed, 16u << 20, &parts);
     sk_fuzz_dlp_same(&whole, &parts, seed);
     return 0;
 }
