@@ -330,6 +330,14 @@ def g_zip64(ck, srv):
         r = respmod(srv, "http://origin.test/pkconst/%d.exe" % i, body, allow204=False)
         ck.ok("a program holding the bytes PK\\3\\4 (%d) passes byte-identical" % i,
               passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    # a clean zip in a zip whose member data holds "PK\6\6" (the ZIP64 end
+    # record's signature) far from the tail is no ZIP64 zip
+    inner = zip_bytes([("a.bin", b"PK\6\6" + rnd.getrandbits(8 * 120000).to_bytes(120000, "little"))],
+                      method=zipfile.ZIP_STORED)
+    body = zip_bytes([("inner.zip", inner)], method=zipfile.ZIP_STORED)
+    r = respmod(srv, "http://origin.test/zip64/where/pk66.zip", body, allow204=False)
+    ck.ok("a clean zip in a zip holding PK\\6\\6 in its data passes byte-identical",
+          passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
     body = b"MZ" + b"PK\3\4\x0f\xe8" * 50 + z64
     url = "http://origin.test/zip64/where/after-constant"
     virus_blocked(ck, srv, "ZIP64 EICAR after a PK\\3\\4 constant in the stub", url,
