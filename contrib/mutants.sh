@@ -205,7 +205,7 @@ MUTANTS = [
     ("xheaders: headers sent although switched off", N, "modules/xheaders/xheaders.c",
      "return v && sk_pdb_parse_bool(v, &on) == 0 && on;", "return 1;",
      r"^(unit\.test_xheaders|integration\.virus_scan|integration\.dlp)$"),
-    ("av: a zip after a prefix found by its first 'PK\\3\\4' alone", N, "modules/virus_scan/vs_walk.c",
+    ("av: a zip after a prefix found by its first 'PK\\3\\4' alone", S, "modules/virus_scan/vs_walk.c",
      "        if (sk_vs_local_plausible(k, (size_t)(end - k)) &&",
      "        if ((void)sk_vs_local_plausible, 1 &&", r"^(hostile\.evasion)$"),
     # --- guard ---------------------------------------------------------------
