@@ -329,8 +329,9 @@ ALTERNATIVES = {
          "int sk_icap_headers_check(char *const *lines, int n, long max_preview, const char **why)\n{",
          "int sk_icap_headers_check(char *const *lines, int n, long max_preview, const char **why)\n{\n    return SK_HDR_OK;")],
     "decode(av): decompressed size over av.max-scan-size not a limit": [
-        ("icap-server/core/sk_decode.c", "    if (s->out_total > d->lim.out_max) {",
-         "    if (s->out_total > d->lim.out_max * 64) {")],
+        ("icap-server/core/sk_decode.c",
+         "    int over = len > d->lim.out_max - s->out_total; /* out_total <= out_max */",
+         "    int over = len > d->lim.out_max * 64 - s->out_total;")],
     "decode(av): decompression ratio limit off": [
         ("icap-server/core/sk_decode.c", "(d->out_total - d->lim.floor) / d->lim.ratio > d->in_total) {",
          "(d->out_total - d->lim.floor) / d->lim.ratio > d->in_total * 1000) {")],
