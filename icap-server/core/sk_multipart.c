@@ -79,6 +79,8 @@ static const char *sk_param_value(const char *p, char *out, size_t size)
             if (o + 1 < size)
                 out[o++] = *p;
         }
+        if (*p == '"')
+            p++; /* past the closing quote: it opens nothing */
     } else {
         for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
             if (o + 1 < size)

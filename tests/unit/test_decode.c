@@ -407,6 +407,11 @@ static void test_multipart_boundary_param(void **s)
     free(c);
     assert_int_equal(sk_header_param("a; charset=x; charset=y", "charset", v, sizeof(v)), -2);
     assert_string_equal(v, "x");
+    /* after a quoted value the scan goes on outside quotes */
+    assert_int_equal(sk_header_param("a; charset=\"x\"; charset=y", "charset", v, sizeof(v)), -2);
+    assert_int_equal(sk_header_param("a; name=\"f\"; filename=\"b.txt\"", "filename", v, sizeof(v)),
+                     0);
+    assert_string_equal(v, "b.txt");
 }
 
 /* ---- zip --------------------------------------------------------------- */
