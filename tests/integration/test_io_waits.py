@@ -100,6 +100,12 @@ def traced(srv, fn):
     return calls, res
 
 
+def per_txn(calls):
+    """(polls, reads) per transaction of a traced run of N."""
+    return ((calls.get("poll", 0) + calls.get("ppoll", 0)) / N,
+            (calls.get("read", 0) + calls.get("recvfrom", 0)) / N)
+
+
 def run(ck, srv):
     c = srv.conn(20)
     body = make_body(BODY, seed=17)
@@ -120,8 +126,7 @@ def run(ck, srv):
     reqmods()  # warm: the connection is served by one thread from here on
     respmods()
     calls, st = traced(srv, reqmods)
-    polls = (calls.get("poll", 0) + calls.get("ppoll", 0)) / N
-    reads = (calls.get("read", 0) + calls.get("recvfrom", 0)) / N
+    polls, reads = per_txn(calls)
     ck.ok("no-body REQMOD: every answer is 204", st == [204] * N, st[:5])
     ck.ok("no-body REQMOD: the trace saw the traffic (>= 1 read per transaction: %.2f)" % reads,
           reads >= 1, calls)
@@ -129,8 +134,7 @@ def run(ck, srv):
           polls <= 1.3, calls)
 
     calls, st = traced(srv, respmods)
-    polls = (calls.get("poll", 0) + calls.get("ppoll", 0)) / N
-    reads = (calls.get("read", 0) + calls.get("recvfrom", 0)) / N
+    polls, reads = per_txn(calls)
     ck.ok("64 KiB RESPMOD: every answer is 204 after 100 Continue", st == [204] * N, st[:5])
     ck.ok("64 KiB RESPMOD: the trace saw the body (>= 16 reads per transaction: %.2f)" % reads,
           reads >= 16, calls)
