@@ -27,6 +27,77 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
     return SK_CT_NONE;
 }
 
+int sk_zip_local_plausible(const unsigned char *p, size_t n)
+{
+    static const unsigned methods[] = {0, 8, 9, 12, 14, 93, 95, 98, 99};
+    unsigned method;
+    size_t nlen, i;
+    int known = 0;
+
+    if (n < 30)
+        return n >= 4 && memcmp(p, "PK\3\4", 4) != 0 ? 0 : -1;
+    if (memcmp(p, "PK\3\4", 4) != 0 || p[4] > 63 || p[5] > 19)
+        return 0;
+    method = (unsigned)p[8] | (unsigned)p[9] << 8;
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        known |= method == methods[i];
+    nlen = (size_t)p[26] | (size_t)p[27] << 8;
+    if (!known || nlen == 0 || nlen > 1024)
+        return 0;
+    for (i = 0; i < nlen && 30 + i < n; i++)
+        if (p[30 + i] < 0x20 || p[30 + i] == 0x7f)
+            return 0;
+    return 30 + nlen > n ? -1 : 1;
+}
+
+long sk_zip_find(const unsigned char *p, size_t n)
+{
+    const unsigned char *k = p, *end = p + n, *eocd = NULL;
+
+    if (sk_container_sniff(p, n) == SK_CT_ZIP)
+        return 0;
+    /* the last archive end: a candidate needs one at or after its 30th
+     * byte, so one search from the end serves every candidate */
+    for (size_t i = n; i >= 4 && !eocd;) {
+        const unsigned char *q = memrchr(p, 'P', i - 3);
+        if (!q)
+            break;
+        if (!memcmp(q, "PK\5\6", 4))
+            eocd = q;
+        i = (size_t)(q - p) + 3;
+    }
+    while (eocd && eocd - k >= 30 && (k = memmem(k, (size_t)(eocd - k), "PK\3\4", 4)) != NULL &&
+           eocd - k >= 30) {
+        if (sk_zip_local_plausible(k, (size_t)(end - k)) == 1)
+            return (long)(k - p);
+        k++;
+    }
+    return -1;
+}
+
+#define SK_ZIP64_TAIL (65536 + 22 + 20 + 56 + 1024) /* comment, records, slack */
+
+int sk_zip_has_zip64(const unsigned char *p, size_t n)
+{
+    const unsigned char *k;
+
+    /* a ZIP64 end record sits in the archive's tail (before the locator
+     * and the end record, after at most a 64 KiB comment), with its
+     * locator after it: random bytes or a stored member's data hold that
+     * pair by chance ~1 in 4e9 per 64 KiB, where "PK\6\6" alone anywhere
+     * was ~1 in 400 for a 10 MB zip */
+    const unsigned char *tail = n > SK_ZIP64_TAIL ? p + n - SK_ZIP64_TAIL : p;
+    const unsigned char *rec = memmem(tail, n - (size_t)(tail - p), "PK\6\6", 4);
+    if (rec && memmem(rec + 4, n - (size_t)(rec + 4 - p), "PK\6\7", 4))
+        return 1;
+    /* a local header whose 32-bit sizes say "see the ZIP64 extra field" */
+    for (k = p; (k = memmem(k, n - (size_t)(k - p), "PK\3\4", 4)) != NULL; k++)
+        if (n - (size_t)(k - p) >= 30 &&
+            (!memcmp(k + 18, "\xff\xff\xff\xff", 4) || !memcmp(k + 22, "\xff\xff\xff\xff", 4)))
+            return 1;
+    return 0;
+}
+
 enum sk_zip_state {
     SK_ZS_HDR,   /* the 30-byte local header */
     SK_ZS_NAME,  /* file name */
@@ -104,6 +175,7 @@ static int sk_zip_to_tail(struct sk_zip *z, const unsigned char *buf, size_t n)
         return -1;
     z->state = SK_ZS_TAIL;
     z->in_entry = z->reading = 1; /* sk_zip_end closes the tail */
+    z->st.tail_bytes += n;
     return n ? z->h.data(z->h.arg, buf, n) : 0;
 }
 
@@ -286,6 +358,7 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
             return -1;
         return (long)take;
     case SK_ZS_TAIL:
+        z->st.tail_bytes += n;
         return z->h.data(z->h.arg, p, n) == -1 ? -1 : (long)n;
     }
     return -1;

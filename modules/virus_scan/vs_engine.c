@@ -21,6 +21,7 @@
 #include <clamav.h>
 #include <dlfcn.h>
 
+#include <sekisho/decode.h>
 #include <sekisho/filetype.h>
 
 #include "vs_internal.h"
@@ -246,42 +247,22 @@ static uint64_t sk_vs_inner_bytes(const struct sk_vs_scan_ctx *sc, int fd)
     return (uint64_t)st.st_size;
 }
 
-/* Does the inner object behind FD hold ZIP64 records (a local header
- * whose sizes are in a ZIP64 extra field, or a ZIP64 end record)?
+/* Does the inner object behind FD hold ZIP64 records (sk_zip_has_zip64)?
  * libclamav 1.4 finds nothing in such a zip ("central not found, using
  * localhdrs"): the caller's own walker must read it, or the scan fails
  * closed (sk_vs_walk_zip64_check). */
-#define SK_ZIP64_TAIL (65536 + 22 + 20 + 56 + 1024) /* comment, records, slack */
-
 static int sk_vs_fd_zip64(int fd)
 {
     struct stat st;
-    const unsigned char *m, *p;
-    size_t n;
-    int found = 0;
+    const unsigned char *m;
+    int found;
 
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 30)
         return 0;
-    n = (size_t)st.st_size;
-    if ((m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+    if ((m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
         return 0;
-    /* a ZIP64 end record sits in the archive's tail (before the locator
-     * and the end record, after at most a 64 KiB comment), with its
-     * locator after it: random bytes or a stored member's data hold that
-     * pair by chance ~1 in 4e9 per 64 KiB, where "PK\6\6" alone anywhere
-     * was ~1 in 400 for a 10 MB zip, and each such match blocked a clean
-     * zip (av.on-error) */
-    const unsigned char *tail = n > SK_ZIP64_TAIL ? m + n - SK_ZIP64_TAIL : m;
-    const unsigned char *rec = memmem(tail, n - (size_t)(tail - m), "PK\6\6", 4);
-    if (rec && memmem(rec + 4, n - (size_t)(rec + 4 - m), "PK\6\7", 4))
-        found = 1;
-    for (p = m; !found && (p = memmem(p, n - (size_t)(p - m), "PK\3\4", 4)) != NULL; p++) {
-        size_t left = n - (size_t)(p - m);
-        if (left >= 30)
-            found =
-                !memcmp(p + 18, "\xff\xff\xff\xff", 4) || !memcmp(p + 22, "\xff\xff\xff\xff", 4);
-    }
-    munmap((void *)m, n);
+    found = sk_zip_has_zip64(m, (size_t)st.st_size);
+    munmap((void *)m, (size_t)st.st_size);
     return found;
 }
 

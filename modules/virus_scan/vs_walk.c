@@ -178,91 +178,52 @@ int sk_vs_walk_zip64_check(struct sk_vs_walk *w, unsigned engine, unsigned walke
     return -1;
 }
 
-/* A local header at P (N bytes from it) as a zip writer makes one: a
- * known version and method, a name of printable bytes. The "PK\3\4"
- * constant inside a program (any zip library has it) or in random bytes
- * is followed by none of that; without this test such a download was
- * walked as a zip of garbage and blocked for an "unknown method". */
-static int sk_vs_local_plausible(const unsigned char *p, size_t n)
-{
-    static const unsigned methods[] = {0, 8, 9, 12, 14, 93, 95, 98, 99};
-    unsigned method;
-    size_t nlen, i;
-    int known = 0;
-
-    if (n < 30 || p[4] > 63 || p[5] > 19)
-        return 0;
-    method = (unsigned)p[8] | (unsigned)p[9] << 8;
-    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        known |= method == methods[i];
-    nlen = (size_t)p[26] | (size_t)p[27] << 8;
-    if (!known || nlen == 0 || nlen > 1024 || 30 + nlen > n)
-        return 0;
-    for (i = 0; i < nlen; i++)
-        if (p[30 + i] < 0x20 || p[30 + i] == 0x7f)
-            return 0;
-    return 1;
-}
-
-/* Where a zip starts in P: at 0, or at a plausible local header after a
- * prefix (a self-extractor's stub, a tar header, junk) with an end of
- * central directory after it: zip readers find the archive from its end,
- * so a prefix does not stop them. -1: none. */
-static long sk_vs_zip_start(const unsigned char *p, size_t n)
-{
-    const unsigned char *k = p, *end = p + n;
-
-    if (sk_container_sniff(p, n) == SK_CT_ZIP)
-        return 0;
-    for (int tries = 0; tries < 64 && end - k > 4; tries++) {
-        k = memmem(k + 1, (size_t)(end - k - 1), "PK\3\4", 4);
-        if (!k)
-            return -1;
-        if (sk_vs_local_plausible(k, (size_t)(end - k)) &&
-            memmem(k + 30, (size_t)(end - k - 30), "PK\5\6", 4))
-            return (long)(k - p);
-    }
-    return -1;
-}
-
-/* The zip at the start of P or after a prefix (the prefix was scanned
- * with the whole object); members are walked and scanned. */
+/* The zips in P: at its start or after a prefix (sk_zip_find; the prefix
+ * was scanned with the whole object), then again in what the walker could
+ * not read as entries (a header cut off, a second archive appended): a
+ * fake header first must not hide the zip after it. Members are walked
+ * and scanned. */
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind)
 {
-    struct sk_vs_obj o = {.w = w, .depth = depth, .zkind = kind};
-    struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o};
-    struct sk_zip *z;
-    long at = sk_vs_zip_start(p, n);
-    int rc;
+    long at;
+    int rc = 0;
 
-    if (at < 0)
-        return 0;
-    if (at > 0)
-        kind = NULL; /* the object's own type is its prefix's, not a zip's */
-    o.zkind = kind;
-    p += at, n -= (size_t)at;
     if (depth >= SK_VS_WALK_DEPTH)
         return 0; /* the engine's own recursion limit covers deeper levels */
-    if (!(z = sk_zip_new(&h))) {
-        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
-        return -1;
+    for (size_t pos = 0; rc == 0 && pos < n && (at = sk_zip_find(p + pos, n - pos)) >= 0;) {
+        struct sk_vs_obj o = {.w = w, .depth = depth};
+        struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail,
+                                   &o};
+        struct sk_zip *z;
+        size_t len = n - pos - (size_t)at;
+
+        /* only a zip at offset 0 gives the object its type; after a
+         * prefix, the type is the prefix's */
+        o.zkind = pos == 0 && at == 0 ? kind : NULL;
+        if (!(z = sk_zip_new(&h))) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
+            return -1;
+        }
+        rc = sk_zip_write(z, p + pos + at, len);
+        if (rc == 0)
+            rc = sk_zip_end(z);
+        const struct sk_zip_stats *st = sk_zip_stats(z);
+        if (rc == 0 && st->zip64 && (st->corrupt || st->lost_sync)) {
+            /* the engine cannot read ZIP64 and neither could we: fail closed */
+            sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                            "ZIP64 archive that cannot be walked member by member");
+            rc = -1;
+        }
+        if (rc == 0 && st->zip64)
+            w->zip64_walked++;
+        /* go on where the tail began (at least one byte on) */
+        size_t walked = st->tail_bytes < len ? len - (size_t)st->tail_bytes : 0;
+        pos += (size_t)at + (walked ? walked : 1);
+        if (o.active)
+            sk_vs_store_free(&o.store);
+        sk_zip_free(z);
     }
-    rc = sk_zip_write(z, p, n);
-    if (rc == 0)
-        rc = sk_zip_end(z);
-    if (rc == 0 && sk_zip_stats(z)->zip64 &&
-        (sk_zip_stats(z)->corrupt || sk_zip_stats(z)->lost_sync)) {
-        /* the engine cannot read ZIP64 and neither could we: fail closed */
-        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
-                        "ZIP64 archive that cannot be walked member by member");
-        rc = -1;
-    }
-    if (rc == 0 && sk_zip_stats(z)->zip64)
-        w->zip64_walked++;
-    if (o.active)
-        sk_vs_store_free(&o.store);
-    sk_zip_free(z);
     return rc;
 }
 

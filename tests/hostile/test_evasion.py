@@ -342,6 +342,20 @@ def g_zip64(ck, srv):
     url = "http://origin.test/zip64/where/after-constant"
     virus_blocked(ck, srv, "ZIP64 EICAR after a PK\\3\\4 constant in the stub", url,
                   respmod(srv, url, body))
+    # ... however many such constants come first (the search gave up after
+    # 64 candidates, and libclamav reads no ZIP64 zip: EICAR passed)
+    for n in (64, 65, 2000):
+        body = b"MZ" + b"PK\3\4\x0f\xe8" * n + z64
+        url = "http://origin.test/zip64/where/after-constants-%d" % n
+        virus_blocked(ck, srv, "ZIP64 EICAR after %d PK\\3\\4 constants" % n, url,
+                      respmod(srv, url, body))
+    # a plausible local header with no archive end after it, then the zip:
+    # the first candidate is not the zip
+    fake = zip_bytes([("a.txt", b"x" * 50)], method=zipfile.ZIP_STORED)[:60]
+    body = b"MZ" + fake + b"\0" * 100 + z64
+    url = "http://origin.test/zip64/where/after-fake-header"
+    virus_blocked(ck, srv, "ZIP64 EICAR after a cut-off local header", url,
+                  respmod(srv, url, body))
 
 
 # Under the sanitizers libclamav runs several times slower and the scan
@@ -506,6 +520,29 @@ def g_dlp(ck, srv):
                  b"\r\n--BBB--\r\n", "multipart/form-data; boundary=AAA; boundary=BBB")
     ck.ok("DLP base64 part cut by a second, different boundary: blocked (failure verdict)",
           blocked(r), "%s %s" % (r.status, r.http_status()))
+    # a zip that does not start the object: after a prefix (a self-extractor
+    # stub, junk: every unzip tool opens it), as a tar member, after 100
+    # "PK\3\4" constants; deflated, so the digits are not in the raw bytes
+    zc = zip_bytes([("notes.txt", CARDS * 3)])
+    fake = zip_bytes([("a.txt", b"x" * 50)], method=zipfile.ZIP_STORED)[:60]
+    for name, body in [("zip after a 1-byte prefix", b"X" + zc),
+                       ("zip after a 4 KB program stub", b"MZ" + b"\x90" * 4094 + zc),
+                       ("zip as a tar member", tar_bytes([("a.zip", zc)])),
+                       ("zip after 100 PK\\3\\4 constants", b"MZ" + b"PK\3\4\x0f\xe8" * 100 + zc),
+                       ("zip after a cut-off local header", b"MZ" + fake + b"\0" * 100 + zc),
+                       ("zip after a prefix inside a zip", zip_bytes([("x.bin", b"X" + zc)]))]:
+        with zipfile.ZipFile(io.BytesIO(body if not name.startswith("zip as") else zc)) as zz:
+            assert zz.testzip() is None  # python's zipfile reads it
+        dlp_blocked(ck, name, dlp_post(srv, body, "application/octet-stream", "PUT"))
+    # ... and such a zip that cannot be walked is the failure verdict, while
+    # random bytes holding plausible-looking headers and no archive end pass
+    bad = bytearray(zc)
+    bad[60:70] = b"\xff" * 10  # inside the deflated data
+    r = dlp_post(srv, b"X" + bytes(bad), "application/octet-stream", "PUT")
+    ck.ok("DLP corrupt zip after a prefix: blocked (dlp.on-error)", blocked(r), r.status)
+    r = dlp_post(srv, b"MZ" + fake + b"\0" * 100, "application/octet-stream", "PUT")
+    ck.ok("DLP cut-off local header after a prefix, no archive end: passes", r.status == 204,
+          r.status)
     clean = zip_bytes([("a.txt", b"no numbers here")])
     ck.ok("DLP clean zip passes", dlp_post(srv, clean, "application/zip", "PUT").status == 204)
     r = dlp_post(srv, b"abc" * 100 + b"\xef", "text/plain")

@@ -489,6 +489,78 @@ static void test_zip_walker(void **s)
     sk_tzip_free(&z);
 }
 
+/* Where a zip starts (sk_zip_find), whether a local header is one
+ * (sk_zip_local_plausible), ZIP64 records (sk_zip_has_zip64), and where the
+ * walker's tail began (stats.tail_bytes). */
+static void test_zip_find(void **s)
+{
+    struct sk_tzip z = {0}, b = {0};
+    static const char eocd[22] = "PK\x05\x06";
+
+    zip_entry(&z, "a.txt", "stored text", 0, 0, 0);
+    const unsigned char *h = z.p;
+    assert_int_equal(sk_zip_local_plausible(h, z.n), 1);
+    assert_int_equal(sk_zip_local_plausible(h, 34), -1); /* name not all in */
+    assert_int_equal(sk_zip_local_plausible(h, 29), -1);
+    assert_int_equal(sk_zip_local_plausible((const unsigned char *)"PK\x03\x05", 4), 0);
+    unsigned char bad[64];
+    memcpy(bad, h, sizeof(bad));
+    bad[8] = 7; /* method 7: no writer uses it */
+    assert_int_equal(sk_zip_local_plausible(bad, sizeof(bad)), 0);
+    memcpy(bad, h, sizeof(bad));
+    bad[31] = '\n'; /* a control byte in the name */
+    assert_int_equal(sk_zip_local_plausible(bad, sizeof(bad)), 0);
+    memcpy(bad, h, sizeof(bad));
+    bad[4] = 64; /* version 6.4: none exists */
+    assert_int_equal(sk_zip_local_plausible(bad, sizeof(bad)), 0);
+    size_t entry = z.n;
+    sk_tzip_put(&z, eocd, sizeof(eocd));
+
+    /* at 0; after 100 constants (no try limit); not without an end after */
+    assert_int_equal(sk_zip_find(z.p, z.n), 0);
+    sk_tzip_put(&b, "MZ", 2);
+    for (int i = 0; i < 100; i++)
+        sk_tzip_put(&b, "PK\x03\x04\x0f\xe8", 6);
+    size_t at = b.n;
+    sk_tzip_put(&b, (const char *)z.p, z.n);
+    assert_int_equal(sk_zip_find(b.p, b.n), (long)at);
+    assert_int_equal(sk_zip_find(b.p, b.n - sizeof(eocd)), -1);
+    /* the end must be at least a header's length after the candidate */
+    b.n = 0;
+    sk_tzip_put(&b, "MZ", 2);
+    sk_tzip_put(&b, (const char *)z.p, 29);
+    sk_tzip_put(&b, eocd, sizeof(eocd));
+    assert_int_equal(sk_zip_find(b.p, b.n), -1);
+
+    /* the tail begins where the walker stopped reading entries */
+    struct mp_rec r = {"", 0};
+    struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r};
+    struct sk_zip *w = sk_zip_new(&zh);
+    assert_int_equal(sk_zip_write(w, z.p, z.n), 0);
+    assert_int_equal(sk_zip_end(w), 0);
+    assert_int_equal(sk_zip_stats(w)->tail_bytes, z.n - entry);
+    sk_zip_free(w);
+
+    assert_int_equal(sk_zip_has_zip64(z.p, z.n), 0);
+    b.n = 0;
+    zip_entry(&b, "big.bin", "zip64 sizes", 1, 1, 0);
+    assert_int_equal(sk_zip_has_zip64(b.p, b.n), 1);
+    /* "PK\6\6" in data far before the tail, or without its locator, is none */
+    b.n = 0;
+    sk_tzip_put(&b, "PK\x06\x06", 4);
+    for (int i = 0; i < 9000; i++)
+        sk_tzip_put(&b, "filler..", 8);
+    sk_tzip_put(&b, (const char *)z.p, z.n);
+    assert_int_equal(sk_zip_has_zip64(b.p, b.n), 0);
+    b.n = 0;
+    sk_tzip_put(&b, (const char *)z.p, entry);
+    sk_tzip_put(&b, "PK\x06\x06", 4);
+    sk_tzip_put(&b, "PK\x06\x07", 4);
+    assert_int_equal(sk_zip_has_zip64(b.p, b.n), 1);
+    sk_tzip_free(&z);
+    sk_tzip_free(&b);
+}
+
 /* ---- charset ----------------------------------------------------------- */
 
 static void test_charset_sniff(void **s)
@@ -656,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_multipart_forms),
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),
+        cmocka_unit_test(test_zip_find),
         cmocka_unit_test(test_charset_sniff),
         cmocka_unit_test(test_mutations_split_invariant),
     };

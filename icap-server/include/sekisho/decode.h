@@ -170,6 +170,25 @@ enum sk_ctype { SK_CT_NONE = 0, SK_CT_ZIP, SK_CT_GZIP };
  * recognised by a local header, also after a prefix the caller skipped. */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
 
+/* Is the "PK\3\4" at P (N bytes from it) a local header as zip writers
+ * make them: a known version and method, a name of 1..1024 printable
+ * bytes? 1 yes, 0 no, -1 not known yet (fewer than 30 + name bytes). The
+ * constant alone is in every zip library and in random bytes; a zip after
+ * a prefix (self-extractor stub, tar member, junk) is found by this test
+ * and an archive end after it (sk_zip_find, or a streaming reader's own
+ * look for "PK\5\6"). */
+SK_API int sk_zip_local_plausible(const unsigned char *p, size_t n);
+/* Where a zip starts in P: 0 when P starts with a local header, else the
+ * first plausible local header with an end of central directory
+ * ("PK\5\6") after it: zip readers find an archive from its end, so a
+ * prefix does not stop them. -1: none. Linear in N, however many
+ * candidates P holds. */
+SK_API long sk_zip_find(const unsigned char *p, size_t n);
+/* Does the zip in P hold ZIP64 records: a local header whose sizes are in
+ * a ZIP64 extra field, or a ZIP64 end record with its locator in the
+ * archive's tail? (libclamav 1.4 reads no such zip.) */
+SK_API int sk_zip_has_zip64(const unsigned char *p, size_t n);
+
 /* A streaming zip walker (local headers in order; ZIP64 sizes and data
  * descriptors; stored and deflated entries). Everything that is not the
  * inside of an entry it could read - the central directory, a comment,
@@ -196,6 +215,9 @@ struct sk_zip_stats {
     unsigned zip64; /* entries with ZIP64 sizes (libclamav 1.4 cannot read these) */
     int corrupt;    /* an entry's data was corrupt: the rest went to the tail */
     int lost_sync;  /* an entry of unknown length could not be walked */
+    /* bytes given to the tail object: the tail began at (bytes written -
+     * tail_bytes), where a caller looks for a zip that follows */
+    uint64_t tail_bytes;
 };
 struct sk_zip;
 SK_API struct sk_zip *sk_zip_new(const struct sk_zip_handler *);
