@@ -234,7 +234,11 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next);
 /* zip / Office Open XML (core walker): each entry is its own object;
  * bytes outside readable entries are inspected as plain bytes. */
+#define SK_DLP_MAX_DEPTH 6 /* archives and multipart levels opened */
 struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name, int depth);
+/* Raw bytes of an object that is not a zip at offset 0: walks a zip that
+ * starts after a prefix (plausible local header), as sk_dlp_zip_new. */
+struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth);
 
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH

@@ -18,8 +18,6 @@
 
 #include "dlp.h"
 
-#define SK_DLP_MAX_DEPTH 6
-
 void sk_dlp_undecodable(struct sk_dlp_ctx *ctx, const char *why)
 {
     if (ctx->undecodable++ == 0)
@@ -249,6 +247,7 @@ struct sk_sniff {
     unsigned char head[4];
     size_t nhead;
     struct sk_dlp_sink *next; /* chosen once the head is known */
+    struct sk_dlp_sink *late; /* not a container at 0: a zip after a prefix? */
 };
 
 /* The chain by declared type: format decoder + normaliser. */
@@ -288,9 +287,12 @@ static int sk_sniff_decide(struct sk_sniff *z)
         z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
     else if (t == SK_CT_GZIP)
         z->next = sk_decomp_new(z->ctx, &gz, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
-    else
-        z->next = sk_by_type(z->ctx, z->ctype, z->name);
+    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL &&
+             !(z->late = sk_dlp_late_zip_new(z->ctx, z->depth)))
+        return -1;
     if (!z->next)
+        return -1;
+    if (z->late && sk_dlp_put(z->late, z->head, z->nhead) == -1)
         return -1;
     return sk_dlp_put(z->next, z->head, z->nhead);
 }
@@ -306,6 +308,8 @@ static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t 
         if (z->nhead < sizeof(z->head) || sk_sniff_decide(z) == -1)
             return z->nhead < sizeof(z->head) ? 0 : -1;
     }
+    if (z->late && sk_dlp_put(z->late, p, n) == -1)
+        return -1;
     return sk_dlp_put(z->next, p, n);
 }
 
@@ -314,6 +318,8 @@ static int sk_sniff_end(struct sk_dlp_sink *s)
     struct sk_sniff *z = (struct sk_sniff *)s;
 
     if (!z->next && sk_sniff_decide(z) == -1)
+        return -1;
+    if (z->late && z->late->end(z->late) == -1)
         return -1;
     return z->next->end(z->next);
 }
@@ -324,6 +330,8 @@ static void sk_sniff_destroy(struct sk_dlp_sink *s)
 
     if (z->next)
         z->next->destroy(z->next);
+    if (z->late)
+        z->late->destroy(z->late);
     free(z->ctype);
     free(z->name);
     free(z);

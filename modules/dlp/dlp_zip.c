@@ -2,10 +2,16 @@
  * (sekisho/decode.h, icap-server/core/sk_container.c): each entry becomes
  * its own object chain, chosen by its bytes (a zip in a zip is walked
  * too) and its name (XML parts); the central directory, a comment and
- * any bytes appended after the archive are inspected as plain bytes.
+ * any bytes appended after the archive are one more object (read as text,
+ * and searched for a zip that follows). A zip that does not start its
+ * object (after a self-extractor stub, in a tar, after junk: every unzip
+ * tool opens it) is found by the late finder from a plausible local
+ * header (sk_zip_local_plausible) and walked from there.
  * SECURITY: client-controlled archives. Output is charged to the
  * decompression budget; encrypted entries, unknown methods and entries
- * the walker cannot delimit are recorded for dlp.on-error.
+ * the walker cannot delimit are recorded for dlp.on-error - for a zip
+ * found after a prefix only once an archive end ("PK\5\6") followed it,
+ * so random bytes that happen to look like a header block nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +29,24 @@ struct sk_zip_sink {
     struct sk_zip *zip;
     struct sk_dlp_sink *entry; /* current entry's chain, or NULL */
     int over;                  /* the budget ran out: the rest is not read */
+    int late;                  /* found after a prefix: failures wait for an archive end */
+    const char *pending;       /* the first failure of a late zip, not yet recorded */
+    unsigned pend_enc, pend_skip;
 };
+
+static void sk_zs_undecodable(struct sk_zip_sink *z, const char *why, int enc, int skip)
+{
+    if (!z->late) {
+        z->ctx->encrypted += (unsigned)enc;
+        z->ctx->skipped += (unsigned)skip;
+        sk_dlp_undecodable(z->ctx, why);
+        return;
+    }
+    z->pend_enc += (unsigned)enc;
+    z->pend_skip += (unsigned)skip;
+    if (!z->pending)
+        z->pending = why;
+}
 
 static int sk_zs_begin(void *arg, const struct sk_zip_entry *e)
 {
@@ -33,10 +56,9 @@ static int sk_zs_begin(void *arg, const struct sk_zip_entry *e)
     snprintf(where, sizeof(where), "%s%s%s", z->archive, *z->archive ? ":" : "", e->name);
     sk_dlp_engine_where(z->ctx->e, where);
     if (e->encrypted || e->unsupported) {
-        z->ctx->encrypted += e->encrypted;
-        z->ctx->skipped += e->unsupported;
-        sk_dlp_undecodable(z->ctx, e->encrypted ? "encrypted archive entry"
-                                                : "archive entry with an unknown method");
+        sk_zs_undecodable(
+            z, e->encrypted ? "encrypted archive entry" : "archive entry with an unknown method",
+            e->encrypted, e->unsupported);
         return 0;
     }
     z->entry = sk_dlp_object_new(z->ctx, NULL, e->name, z->depth + 1);
@@ -77,7 +99,9 @@ static int sk_zs_tail(void *arg)
     struct sk_zip_sink *z = arg;
 
     sk_dlp_engine_where(z->ctx->e, z->archive);
-    z->entry = sk_dlp_norm_new(z->ctx, NULL);
+    /* an object of its own: text, and a zip that may follow (a second
+     * archive appended, or the real one after a header cut off) */
+    z->entry = sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1);
     return z->entry ? 0 : -1;
 }
 
@@ -95,9 +119,19 @@ static int sk_zs_finish(struct sk_dlp_sink *s)
         return -1;
     st = sk_zip_stats(z->zip);
     if ((st->corrupt || st->lost_sync) && !z->over)
-        sk_dlp_undecodable(z->ctx, st->corrupt ? "corrupt or truncated archive"
-                                               : "archive entry of unknown length");
+        sk_zs_undecodable(
+            z, st->corrupt ? "corrupt or truncated archive" : "archive entry of unknown length", 0,
+            0);
     return 0;
+}
+
+/* A late zip's failures count once an archive end followed its header. */
+static void sk_zs_commit(struct sk_zip_sink *z)
+{
+    if (z->pending) {
+        z->late = 0;
+        sk_zs_undecodable(z, z->pending, (int)z->pend_enc, (int)z->pend_skip);
+    }
 }
 
 static void sk_zs_destroy(struct sk_dlp_sink *s)
@@ -127,4 +161,142 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int
         return NULL;
     }
     return &z->sink;
+}
+
+/* ---- a zip that does not start its object ---- */
+
+#define SK_LZ_HOLD (30 + 1024) /* a local header and the longest plausible name */
+
+struct sk_late {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    int depth;
+    /* from a candidate "PK\3\4" on, or the last 3 bytes seen */
+    unsigned char hold[SK_LZ_HOLD];
+    size_t nhold;
+    struct sk_zip_sink *zip; /* walking from the plausible header on */
+    int found;               /* a plausible header was found */
+    int eocd;                /* ... and an archive end came after it */
+    unsigned char last[3];   /* the last bytes after it, for an end split */
+    size_t nlast;
+};
+
+/* Watch the bytes after the header for an end of central directory. */
+static void sk_late_watch(struct sk_late *l, const unsigned char *p, size_t n)
+{
+    unsigned char join[6];
+    size_t k = n < 3 ? n : 3;
+
+    if (l->eocd || n == 0)
+        return;
+    memcpy(join, l->last, l->nlast);
+    memcpy(join + l->nlast, p, k);
+    if (memmem(join, l->nlast + k, "PK\5\6", 4) || memmem(p, n, "PK\5\6", 4))
+        l->eocd = 1;
+    /* keep the last 3 bytes of (last + p) */
+    if (n >= 3) {
+        memcpy(l->last, p + n - 3, 3);
+        l->nlast = 3;
+    } else {
+        size_t keep = l->nlast + n > 3 ? 3 - n : l->nlast;
+        memmove(l->last, l->last + l->nlast - keep, keep);
+        memcpy(l->last + keep, p, n);
+        l->nlast = keep + n;
+    }
+}
+
+static int sk_late_feed(struct sk_late *l, const unsigned char *p, size_t n)
+{
+    sk_late_watch(l, p, n);
+    return l->zip ? sk_zs_write(&l->zip->sink, p, n) : 0;
+}
+
+/* A plausible header at hold[0]: walk from it (or, too deep to walk,
+ * only wait for the archive end that makes it a real one). */
+static int sk_late_start(struct sk_late *l)
+{
+    l->found = 1;
+    if (l->depth < SK_DLP_MAX_DEPTH) {
+        struct sk_dlp_sink *s = sk_dlp_zip_new(l->ctx, NULL, l->depth);
+        if (!s)
+            return -1;
+        l->zip = (struct sk_zip_sink *)s;
+        l->zip->late = 1;
+    }
+    size_t n = l->nhold;
+    l->nhold = 0;
+    return sk_late_feed(l, l->hold, n); /* hold may already reach the end */
+}
+
+/* Look for a plausible header in hold; 0 when more bytes are needed. */
+static int sk_late_scan(struct sk_late *l)
+{
+    for (;;) {
+        unsigned char *k = memmem(l->hold, l->nhold, "PK\3\4", 4);
+        if (!k) {
+            size_t keep = l->nhold < 3 ? l->nhold : 3;
+            memmove(l->hold, l->hold + l->nhold - keep, keep);
+            l->nhold = keep;
+            return 0;
+        }
+        l->nhold -= (size_t)(k - l->hold);
+        memmove(l->hold, k, l->nhold);
+        int pl = sk_zip_local_plausible(l->hold, l->nhold);
+        if (pl == 1)
+            return sk_late_start(l);
+        if (pl == -1)
+            return 0; /* the header or its name is not all in yet */
+        memmove(l->hold, l->hold + 1, --l->nhold);
+    }
+}
+
+static int sk_late_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_late *l = (struct sk_late *)s;
+
+    while (n > 0 && !l->found) {
+        size_t take = SK_LZ_HOLD - l->nhold < n ? SK_LZ_HOLD - l->nhold : n;
+        memcpy(l->hold + l->nhold, p, take);
+        l->nhold += take, p += take, n -= take;
+        if (sk_late_scan(l) == -1)
+            return -1;
+    }
+    return l->found ? sk_late_feed(l, p, n) : 0;
+}
+
+static int sk_late_end(struct sk_dlp_sink *s)
+{
+    struct sk_late *l = (struct sk_late *)s;
+    int rc = 0;
+
+    if (l->zip) {
+        rc = sk_zs_finish(&l->zip->sink);
+        if (l->eocd)
+            sk_zs_commit(l->zip);
+    } else if (l->found && l->eocd) {
+        sk_dlp_undecodable(l->ctx, "archives nested too deeply");
+    }
+    return rc;
+}
+
+static void sk_late_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_late *l = (struct sk_late *)s;
+
+    if (l->zip)
+        sk_zs_destroy(&l->zip->sink);
+    free(l);
+}
+
+struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *ctx, int depth)
+{
+    struct sk_late *l = calloc(1, sizeof(*l));
+
+    if (!l)
+        return NULL;
+    l->sink = (struct sk_dlp_sink){
+        .write = sk_late_write, .end = sk_late_end, .destroy = sk_late_destroy};
+    l->ctx = ctx;
+    l->depth = depth;
+    return &l->sink;
 }

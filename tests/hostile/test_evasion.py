@@ -349,6 +349,12 @@ def g_zip64(ck, srv):
         url = "http://origin.test/zip64/where/after-constants-%d" % n
         virus_blocked(ck, srv, "ZIP64 EICAR after %d PK\\3\\4 constants" % n, url,
                       respmod(srv, url, body))
+    # a clean zip after such constants (a self-extractor) is walked from
+    # its real header and passes: the constants are no archive
+    clean_sfx = b"MZ" + b"PK\3\4\x0f\xe8" * 50 + zip_bytes([("a.txt", b"clean " * 100)])
+    r = respmod(srv, "http://origin.test/zip64/where/clean-sfx.exe", clean_sfx, allow204=False)
+    ck.ok("a clean zip after PK\\3\\4 constants passes byte-identical",
+          passed_identical(r, clean_sfx), "%s %r" % (r.status, r.raw_head[:200]))
     # a plausible local header with no archive end after it, then the zip:
     # the first candidate is not the zip
     fake = zip_bytes([("a.txt", b"x" * 50)], method=zipfile.ZIP_STORED)[:60]
@@ -543,6 +549,9 @@ def g_dlp(ck, srv):
     r = dlp_post(srv, b"MZ" + fake + b"\0" * 100, "application/octet-stream", "PUT")
     ck.ok("DLP cut-off local header after a prefix, no archive end: passes", r.status == 204,
           r.status)
+    r = dlp_post(srv, b"MZ" + b"PK\3\4\x0f\xe8" * 50 + zip_bytes([("a.txt", b"clean " * 100)]),
+                 "application/octet-stream", "PUT")
+    ck.ok("DLP clean zip after PK\\3\\4 constants passes", r.status == 204, r.status)
     clean = zip_bytes([("a.txt", b"no numbers here")])
     ck.ok("DLP clean zip passes", dlp_post(srv, clean, "application/zip", "PUT").status == 204)
     r = dlp_post(srv, b"abc" * 100 + b"\xef", "text/plain")

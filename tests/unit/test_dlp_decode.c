@@ -236,6 +236,49 @@ static void test_evasions(void **state)
     free(zip), free(cz), free(app), free(mp), free(g1), free(g2), free(gg), free(enc);
 }
 
+/* A zip that does not start its object (after a stub, after "PK\3\4"
+ * constants) is found by the late finder at any write size; its failures
+ * count only with an archive end after it. */
+static void test_late_zip(void **state)
+{
+    const char *names[] = {"notes.txt"};
+    const char *data[] = {"card 4111 1111 1111 1111\n"};
+    static const char eocd[22] = "PK\x05\x06";
+    size_t zn, n = 0;
+    unsigned char *zip = make_zip(names, data, 1, 1, &zn);
+    unsigned char *b = malloc(zn + 2048);
+
+    memcpy(b, "MZ", 2), n = 2;
+    for (int i = 0; i < 200; i++)
+        memcpy(b + n, "PK\x03\x04\x0f\xe8", 6), n += 6;
+    memcpy(b + n, zip, zn), n += zn;
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = b, .len = n};
+    static const size_t chunks[] = {0, 1, 2, 3, 5, 31, 1054, 1055};
+    for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        r.chunk = chunks[i];
+        expect(&r, SK_BLOCK, "cards", "zip after 200 PK\\3\\4 constants");
+    }
+    /* a corrupt late zip: the failure verdict once an end follows it,
+     * nothing without one (random bytes looking like a header) */
+    size_t at = n - zn;
+    size_t d = at + 30 + strlen(names[0]) + (b[at + 28] | b[at + 29] << 8);
+    b[d] = 0xff; /* a deflate block of the reserved type 3 */
+    struct req c = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = b, .len = n};
+    expect(&c, SK_ALLOW, NULL, "corrupt zip after a prefix, no archive end");
+    memcpy(b + n, eocd, sizeof(eocd));
+    c.len = n + sizeof(eocd);
+    for (size_t k = 0; k < 3; k++) {
+        c.chunk = (size_t[]){0, 1, 2}[k]; /* the end split across writes */
+        expect(&c, SK_BLOCK, "dlp-undecodable", "corrupt zip after a prefix, then its end");
+    }
+    /* the end must come after the header: one before it is none */
+    memmove(b + sizeof(eocd), b, n);
+    memcpy(b, eocd, sizeof(eocd));
+    c.len = n + sizeof(eocd), c.chunk = 0;
+    expect(&c, SK_ALLOW, NULL, "an archive end before the corrupt zip");
+    free(zip), free(b);
+}
+
 static void test_compressed_and_archives(void **state)
 {
     const char *text = "card 4111 1111 1111 1111\n";
@@ -433,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_compressed_and_archives),
         cmocka_unit_test(test_evasions),
+        cmocka_unit_test(test_late_zip),
         cmocka_unit_test(test_o16_brotli),
         cmocka_unit_test(test_o16_max_decoded),
     };
