@@ -5,7 +5,9 @@
  * Oracles: the chunk schedule changes neither the entries (names, flags),
  * their bytes, the tail nor the counts; every input byte that is not part
  * of a read entry reaches the tail, so the tail plus the entries' raw
- * sizes never lose bytes: for a non-zip the tail is the whole input. */
+ * sizes never lose bytes: for a non-zip the tail is the whole input;
+ * tail_bytes counts what the tail received. sk_zip_find agrees with a
+ * naive search (every candidate, its own look for an archive end). */
 #include <string.h>
 
 #include <sekisho/decode.h>
@@ -90,6 +92,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 4 && sk_container_sniff(data, size) != SK_CT_ZIP)
         SK_FUZZ_CHECK(whole.tail == size, "not a zip: %zu of %zu bytes reached the tail",
                       whole.tail, size);
+    SK_FUZZ_CHECK(a.tail_bytes == whole.tail && b.tail_bytes == parts.tail,
+                  "tail_bytes %llu/%llu, tail got %zu/%zu", (unsigned long long)a.tail_bytes,
+                  (unsigned long long)b.tail_bytes, whole.tail, parts.tail);
+    long at = sk_zip_find(data, size), want = -1;
+    if (size >= 4 && sk_container_sniff(data, size) == SK_CT_ZIP)
+        want = 0;
+    for (size_t k = 0; want < 0 && k + 4 <= size; k++)
+        if (sk_zip_local_plausible(data + k, size - k) == 1 && k + 30 <= size &&
+            memmem(data + k + 30, size - k - 30, "PK\5\6", 4))
+            want = (long)k;
+    SK_FUZZ_CHECK(at == want, "sk_zip_find %ld, naive search %ld", at, want);
+    sk_zip_has_zip64(data, size);
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
     return 0;
 }
