@@ -222,4 +222,8 @@ void sk_vs_test_install(const struct sk_vs_global *);
  * VIRNAME, as scan_mem would report it (tests). */
 void sk_vs_test_classify(int rc, const char *virname, struct sk_vs_report *rep);
 
+/* Is a response with this HTTP status and Content-Range (NULL: none) a
+ * piece of an object (av.on-partial)? "bytes 0-(N-1)/N" is the whole. */
+int sk_vs_partial(int http_status, const char *content_range);
+
 #endif

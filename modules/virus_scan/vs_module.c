@@ -15,6 +15,7 @@
 #include <sekisho/decode.h>
 #include <sekisho/policy_settings.h>
 #include <sekisho/policy_snapshot.h>
+#include <sekisho/text.h>
 #include <sekisho/url.h>
 
 #include "vs_internal.h"
@@ -34,11 +35,13 @@ struct sk_vs_state {
     int keeps; /* offered the store to the server (sk_txn_keep_body) */
     /* from the policy */
     uint64_t max_size;
-    int block_on_limit, block_on_error, block_on_encrypted;
+    int block_on_limit, block_on_error, block_on_encrypted, block_on_partial;
     int monitor;       /* av.action log: a virus is reported and passed */
     int quarantine;    /* av.quarantine on: a blocked virus is kept */
     int av;            /* av.enabled: scan with the engine (else file types only) */
     int skip_pending;  /* declared type in av.skip-types: decided from the first bytes */
+    int partial;       /* a piece of an object (HTTP 206): av.on-partial */
+    char range[96];    /* its Content-Range, for the reason */
     unsigned ft_block; /* filetype.block */
     int ft_monitor, ft_mism_block;
     uint64_t infected_seconds;
@@ -361,6 +364,7 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");
     s->block_on_error = sk_vs_is_block(t, "av.on-error");
     s->block_on_encrypted = sk_vs_is_block(t, "av.on-encrypted");
+    s->block_on_partial = sk_vs_is_block(t, "av.on-partial");
     s->monitor =
         sk_vs_setting(t, "av.action") != NULL && strcmp(sk_vs_setting(t, "av.action"), "log") == 0;
     s->quarantine = sk_vs_setting(t, "av.quarantine") != NULL &&
@@ -403,6 +407,45 @@ static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
     return 0;
 }
 
+/* Is the response a piece of an object: HTTP 206, or a Content-Range
+ * that is not the whole? "bytes 0-(N-1)/N" is the whole object, scanned
+ * as any download. Segmented and resumed downloads arrive as pieces: a
+ * signature split between two, or a hash signature (the whole file's),
+ * is never seen by a scan of one. */
+int sk_vs_partial(int http_status, const char *content_range)
+{
+    unsigned long long a, b, n;
+    int used = 0;
+
+    if (content_range) {
+        while (*content_range == ' ' || *content_range == '\t')
+            content_range++;
+        if (strncasecmp(content_range, "bytes", 5) == 0 &&
+            sscanf(content_range + 5, " %llu - %llu / %llu%n", &a, &b, &n, &used) == 3 &&
+            content_range[5 + used] == '\0' && a == 0 && n > 0 && b == n - 1)
+            return 0;
+        return 1;
+    }
+    return http_status == 206;
+}
+
+/* av.on-partial for a piece whose bytes will not be skipped: block, or
+ * (allow) scan the piece on its own, logged. SK_CONTINUE to scan. */
+static enum sk_verdict sk_vs_partial_verdict(struct sk_txn *t, struct sk_vs_state *s)
+{
+    char why[200];
+
+    snprintf(why, sizeof(why),
+             "partial content (HTTP %d, Content-Range '%s'): not the whole object",
+             sk_txn_http_status(t), s->range);
+    if (s->block_on_partial)
+        return sk_vs_failure(t, s, 1, "av-partial", why, "av.on-partial");
+    snprintf(why + strlen(why), sizeof(why) - strlen(why),
+             "; the piece is scanned on its own (av.on-partial: allow)");
+    sk_txn_set_reason(t, "av-partial", why);
+    return SK_CONTINUE;
+}
+
 enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
 {
     struct sk_vs_state *s = state;
@@ -420,6 +463,14 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     /* the declared type is checked against the first bytes (on_body):
      * a program or an archive sent as video/mp4 is scanned anyway */
     s->skip_pending = s->av && sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types"));
+    if (s->av && sk_txn_method(t) == SK_RESPMOD) {
+        const char *cr = sk_txn_resp_header(t, "Content-Range");
+        s->partial = sk_vs_partial(sk_txn_http_status(t), cr);
+        sk_header_sanitize(s->range, sizeof(s->range), cr ? cr : "");
+    }
+    /* a piece of a skipped type is decided with it, from its first bytes */
+    if (s->partial && !s->skip_pending && sk_vs_partial_verdict(t, s) != SK_CONTINUE)
+        return s->final;
     cl = sk_vs_header(t, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > s->max_size) {
         snprintf(why, sizeof(why),
@@ -542,7 +593,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
  * 9660 at 32 KiB, DMG and VHD footers) - the price of releasing a large
  * video at the preview instead of reading it whole.
  * SK_ALLOW to release now (204), SK_CONTINUE to keep collecting. */
-static enum sk_verdict sk_vs_skip_check(struct sk_vs_state *s, int eof)
+static enum sk_verdict sk_vs_skip_check(struct sk_txn *t, struct sk_vs_state *s, int eof)
 {
     unsigned char head[SK_VS_SNIFF];
     const unsigned char *p = s->store.mem;
@@ -557,8 +608,8 @@ static enum sk_verdict sk_vs_skip_check(struct sk_vs_state *s, int eof)
         p = head;
         n = r > 0 ? (size_t)r : 0;
     }
-    if (sk_ft_sniff(p, n, NULL) != SK_FT_NONE)
-        return SK_CONTINUE; /* the declared type is not what the bytes are: scan */
+    if (sk_ft_sniff(p, n, NULL) != SK_FT_NONE) /* the declared type is not what the bytes are */
+        return s->partial ? sk_vs_partial_verdict(t, s) : SK_CONTINUE;
     return s->final = SK_ALLOW;
 }
 
@@ -597,8 +648,8 @@ static enum sk_verdict sk_vs_body(struct sk_txn *t, struct sk_vs_state *s, const
                  (unsigned long long)s->max_size);
         return sk_vs_limit(t, s, "av-limit:max-scan-size", why);
     }
-    if (sk_vs_skip_check(s, eof) == SK_ALLOW)
-        return SK_ALLOW;
+    if (sk_vs_skip_check(t, s, eof) != SK_CONTINUE)
+        return s->final;
     if (!eof)
         return SK_CONTINUE;
     return sk_vs_scan(t, s);

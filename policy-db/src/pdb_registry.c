@@ -65,6 +65,12 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .def = "block",
      .choices = SK_PDB_VERDICT,
      .help = "verdict for an object over a scan limit"},
+    {.key = "av.on-partial",
+     .type = SK_PDB_T_ENUM,
+     .def = "block",
+     .choices = SK_PDB_VERDICT,
+     .help = "verdict for a piece of a download (HTTP 206 range): block, or allow to scan the "
+             "piece on its own; av.skip-types applies to pieces too"},
     {.key = "av.pua-exclude",
      .type = SK_PDB_T_STRING,
      .def = "",

@@ -24,11 +24,32 @@ EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
 SIG = b"Eicar-Test-Signature"
 
 
+# /ranged/{eicar,clean}: 4000 bytes (EICAR at 2000 in the first), served
+# whole or as a single range (RFC 9110: 206 + Content-Range) as any web
+# server does for resumed and segmented downloads
+RANGED = {"eicar": b"a" * 2000 + EICAR + b"a" * (2000 - len(EICAR)), "clean": b"c" * 4000}
+
+
 class AvHandler(ts.OriginHandler):
     def do_GET(self):
         if self.path.startswith("/eicar"):
             self.server.record("GET", self.path, 0, None, False)
             self._send(200, EICAR, "application/octet-stream")
+        elif self.path.startswith("/ranged/"):
+            self.server.record("GET", self.path, 0, None, False)
+            body = RANGED[self.path.rsplit("/", 1)[1]]
+            rng = self.headers.get("Range", "")
+            if not rng.startswith("bytes="):
+                self._send(200, body, "application/octet-stream")
+                return
+            a, b = (int(x) for x in rng[6:].split("-"))
+            piece = body[a:b + 1]
+            self.send_response(206)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (a, a + len(piece) - 1, len(body)))
+            self.send_header("Content-Length", str(len(piece)))
+            self.end_headers()
+            self.wfile.write(piece)
         else:
             super().do_GET()
 
@@ -114,6 +135,20 @@ def run_checks(c, origin, origin_port, access_log):
     after = len([e for e in origin.requests() if e[0] in ("POST", "PUT")])
     c.check("blocked uploads never reached the origin", after == before,
             f"{after - before} uploads arrived")
+
+    # a download in pieces (curl -r: resumed and segmented downloads): no
+    # piece is the whole object, so none can be scanned as one (a hash
+    # signature, a signature split between two): av.on-partial, block
+    for rng, what in (("1990-2100", "holding EICAR"), ("0-999", "clean"),
+                      ("2010-3999", "holding EICAR's end")):
+        status, err = c.curl_run(f"{base}/ranged/eicar", out, extra=("-r", rng))
+        page = open(out, "rb").read() if status else b""
+        c.check(f"range {rng} of an infected file ({what}) through Squid: 403 (av.on-partial)",
+                status == 403 and b"av-partial" in page, f"status={status} {err} {page[:200]!r}")
+    status, err = c.curl_run(f"{base}/ranged/clean", out, extra=("-r", "0-3999"))
+    got = open(out, "rb").read() if status else b""
+    c.check("a range that is the whole clean file passes intact (206)",
+            status == 206 and got == RANGED["clean"], f"status={status} {err} {got[:80]!r}")
 
     size = 50 * ts.MB
     status, err = c.curl_run(f"{base}/file/{size}", out)

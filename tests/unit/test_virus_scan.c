@@ -404,6 +404,107 @@ static void test_results_follow_policy(void **s)
     }
 }
 
+/* A piece of a download (HTTP 206) is av.on-partial: block by default,
+ * allow scans the piece on its own; the whole object in a 206 is a
+ * download like any other; av.skip-types decides pieces of its types. */
+static void test_partial_content(void **s)
+{
+    static const struct {
+        int status;
+        const char *range;
+        int want;
+    } pieces[] = {
+        {206, NULL, 1},
+        {200, NULL, 0},
+        {206, "bytes 0-99/100", 0},
+        {206, " BYTES 0-99/100", 0},
+        {206, "bytes 0-0/1", 0},
+        {206, "bytes 0-98/100", 1},
+        {206, "bytes 1-99/100", 1},
+        {206, "bytes 0-99/*", 1},
+        {206, "bytes 0-99/100x", 1},
+        {206, "bytes 0-99/0", 1},
+        {206, "items 0-99/100", 1},
+        {200, "bytes 100-199/1000", 1},
+    };
+    for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++)
+        if (sk_vs_partial(pieces[i].status, pieces[i].range) != pieces[i].want)
+            fail_msg("%d '%s': want %d", pieces[i].status, pieces[i].range ? pieces[i].range : "",
+                     pieces[i].want);
+
+    struct hdrs h = {{"Content-Type", "Content-Range"},
+                     {"application/octet-stream", "bytes 1000-1999/5000"}};
+    const char *kv_allow[] = {"av.on-partial", "allow", NULL};
+    const char *kv_skip[] = {"av.skip-types", "video/*", NULL};
+    struct sk_snapshot *allow = sk_t_policy_with(kv_allow), *skip = sk_t_policy_with(kv_skip);
+    char body[1000];
+    struct sk_txn t;
+
+    memset(body, 'a', sizeof(body));
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, NULL);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_string_equal(t.rule, "av-partial");
+    assert_non_null(strstr(t.reason, "av.on-partial"));
+    assert_int_equal(t.page.status, 403);
+    assert_int_equal(fk.scans, 0); /* decided from the headers */
+    sk_txn_clear(&t);
+    /* allow: the piece is scanned; a virus in it still blocks */
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, allow);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_ALLOW);
+    assert_int_equal(fk.scans, 1);
+    assert_string_equal(t.rule, "av-partial");
+    sk_txn_clear(&t);
+    memcpy(body + 500, eicar, 68);
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, allow);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_string_equal(t.rule, "Eicar-Test-Signature");
+    sk_txn_clear(&t);
+    /* the whole object in a 206: scanned as any download */
+    struct hdrs whole = {{"Content-Type", "Content-Range"},
+                         {"application/octet-stream", "bytes 0-999/1000"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &whole, NULL);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_string_equal(t.rule, "Eicar-Test-Signature");
+    sk_txn_clear(&t);
+    memset(body, 'a', sizeof(body));
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &whole, NULL);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_ALLOW);
+    sk_txn_clear(&t);
+    /* av.skip-types video (all subtypes): a piece of a video passes once its bytes
+     * agree; one whose bytes are a program is av.on-partial */
+    struct hdrs vid = {{"Content-Type", "Content-Range"}, {"video/mp4", "bytes 1000-1999/5000"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/movie.mp4", &vid, skip);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 1000), SK_ALLOW);
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+    memcpy(body, "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff\0\0", 16);
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/movie.mp4", &vid, skip);
+    t.http_status = 206;
+    assert_int_equal(run(&t, body, sizeof(body), 1000), SK_BLOCK);
+    assert_string_equal(t.rule, "av-partial");
+    sk_txn_clear(&t);
+    /* uploads are never pieces of a download */
+    setup(NULL);
+    txn_open(&t, SK_REQMOD, "PUT", "http://origin.test/up", &h, NULL);
+    assert_int_equal(run(&t, body, sizeof(body), 100), SK_ALLOW);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(allow);
+    sk_snapshot_unref(skip);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup(test_spill_to_file_and_removed, setup),
         cmocka_unit_test_setup(test_store_reuses_buffers, setup),
         cmocka_unit_test_setup(test_results_follow_policy, setup),
+        cmocka_unit_test_setup(test_partial_content, setup),
         cmocka_unit_test(test_coding_fields_and_members),
         cmocka_unit_test(test_zip_members_walked),
         cmocka_unit_test(test_o17_spilled_scanned_from_mapping),
