@@ -158,6 +158,11 @@ const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *z)
     return &z->st;
 }
 
+static int sk_zip_raw(struct sk_zip *z, const void *p, size_t n)
+{
+    return z->h.raw && n ? z->h.raw(z->h.arg, p, n) : 0;
+}
+
 static int sk_zip_end_entry(struct sk_zip *z)
 {
     int rc = 0;
@@ -294,6 +299,8 @@ static int sk_zip_desc(struct sk_zip *z)
 
     if (len > z->nhdr)
         len = z->nhdr;
+    if (sk_zip_raw(z, z->hdr, len) == -1)
+        return -1;
     memmove(z->hdr, z->hdr + len, z->nhdr - len);
     z->nhdr -= len;
     z->state = SK_ZS_HDR;
@@ -319,11 +326,13 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
         take = sk_zip_fill(z, z->nhdr < 4 ? 4 : 30, p, n);
         if (z->nhdr >= 4 && sk_le(z->hdr, 4) != SK_ZIP_LOCAL) /* central directory, or not zip */
             return sk_zip_to_tail(z, z->hdr, z->nhdr) == -1 ? -1 : (long)take;
-        if (z->nhdr == 30 && sk_zip_header(z) == -1)
+        if (z->nhdr == 30 && (sk_zip_raw(z, z->hdr, 30) == -1 || sk_zip_header(z) == -1))
             return -1;
         return (long)take;
     case SK_ZS_NAME:
         take = z->nlen < n ? z->nlen : n;
+        if (sk_zip_raw(z, p, take) == -1)
+            return -1;
         for (size_t i = 0; i < take; i++)
             if (z->nname + 1 < SK_ZIP_NAME)
                 z->name[z->nname++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
@@ -335,6 +344,8 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
         return (long)take;
     case SK_ZS_EXTRA:
         take = z->xlen < n ? z->xlen : n;
+        if (sk_zip_raw(z, p, take) == -1)
+            return -1;
         for (size_t i = 0; i < take && z->nextra < SK_ZIP_EXTRA; i++)
             z->extra[z->nextra++] = p[i];
         z->xlen -= take;
@@ -345,6 +356,8 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
     case SK_ZS_SKIP:
         take = z->left < n ? (size_t)z->left : n;
         if (z->state == SK_ZS_STORED && take && z->h.data(z->h.arg, p, take) == -1)
+            return -1;
+        if (z->state == SK_ZS_SKIP && sk_zip_raw(z, p, take) == -1)
             return -1;
         z->left -= take;
         if (z->left == 0 && sk_zip_after_data(z) == -1)
@@ -383,8 +396,8 @@ int sk_zip_write(struct sk_zip *z, const void *buf, size_t len)
 
 int sk_zip_end(struct sk_zip *z)
 {
-    if (z->state == SK_ZS_DESC && z->nhdr > 0)
-        sk_zip_desc(z);
+    if (z->state == SK_ZS_DESC && z->nhdr > 0 && sk_zip_desc(z) == -1)
+        return -1;
     if (z->state == SK_ZS_HDR && z->nhdr > 0) {
         if (sk_zip_to_tail(z, z->hdr, z->nhdr) == -1)
             return -1;

@@ -239,6 +239,11 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name, int de
 /* Raw bytes of an object that is not a zip at offset 0: walks a zip that
  * starts after a prefix (plausible local header), as sk_dlp_zip_new. */
 struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth);
+/* 1 and *AT (offset in the object) once the late zip's header was found:
+ * from there on its walk reads every byte (entries, the archive's own
+ * bytes, the tail) and the object's plain-text reader stops, so the two
+ * never interleave in the one text window. */
+int sk_dlp_late_zip_at(struct sk_dlp_sink *, uint64_t *at);
 
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH

@@ -248,7 +248,30 @@ struct sk_sniff {
     size_t nhead;
     struct sk_dlp_sink *next; /* chosen once the head is known */
     struct sk_dlp_sink *late; /* not a container at 0: a zip after a prefix? */
+    uint64_t pos;             /* bytes given to next */
+    int next_done;            /* next ended where the late zip began */
 };
+
+/* Bytes for the plain-text reader: up to where a late zip began (its walk
+ * reads the rest: one reader per byte range, never two interleaved in the
+ * text window, where entry text would cut the plain text's lines). */
+static int sk_sniff_text(struct sk_sniff *z, const unsigned char *p, size_t n)
+{
+    uint64_t at;
+
+    if (z->next_done)
+        return 0;
+    if (z->late && sk_dlp_late_zip_at(z->late, &at)) {
+        size_t cut = at <= z->pos ? 0 : at - z->pos < n ? (size_t)(at - z->pos) : n;
+        if (cut < n || at <= z->pos) {
+            z->next_done = 1;
+            z->pos += cut;
+            return sk_dlp_put(z->next, p, cut) == -1 ? -1 : z->next->end(z->next);
+        }
+    }
+    z->pos += n;
+    return sk_dlp_put(z->next, p, n);
+}
 
 /* The chain by declared type: format decoder + normaliser. */
 static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name)
@@ -294,7 +317,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
         return -1;
     if (z->late && sk_dlp_put(z->late, z->head, z->nhead) == -1)
         return -1;
-    return sk_dlp_put(z->next, z->head, z->nhead);
+    return sk_sniff_text(z, z->head, z->nhead);
 }
 
 static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -310,7 +333,7 @@ static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t 
     }
     if (z->late && sk_dlp_put(z->late, p, n) == -1)
         return -1;
-    return sk_dlp_put(z->next, p, n);
+    return sk_sniff_text(z, p, n);
 }
 
 static int sk_sniff_end(struct sk_dlp_sink *s)
@@ -319,9 +342,9 @@ static int sk_sniff_end(struct sk_dlp_sink *s)
 
     if (!z->next && sk_sniff_decide(z) == -1)
         return -1;
-    if (z->late && z->late->end(z->late) == -1)
+    if (!z->next_done && z->next->end(z->next) == -1)
         return -1;
-    return z->next->end(z->next);
+    return z->late ? z->late->end(z->late) : 0;
 }
 
 static void sk_sniff_destroy(struct sk_dlp_sink *s)

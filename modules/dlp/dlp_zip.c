@@ -29,6 +29,7 @@ struct sk_zip_sink {
     struct sk_zip *zip;
     struct sk_dlp_sink *entry; /* current entry's chain, or NULL */
     int over;                  /* the budget ran out: the rest is not read */
+    struct sk_dlp_sink *raw;   /* headers, names, extra fields, skipped data: as text */
     int late;                  /* found after a prefix: failures wait for an archive end */
     const char *pending;       /* the first failure of a late zip, not yet recorded */
     unsigned pend_enc, pend_skip;
@@ -105,6 +106,17 @@ static int sk_zs_tail(void *arg)
     return z->entry ? 0 : -1;
 }
 
+/* The archive's own bytes (sk_zip_handler.raw): a name, an extra field
+ * or an entry the walk does not read carries text like any other bytes. */
+static int sk_zs_raw(void *arg, const void *buf, size_t len)
+{
+    struct sk_zip_sink *z = arg;
+
+    if (!z->raw && !(z->raw = sk_dlp_norm_new(z->ctx, NULL)))
+        return -1;
+    return sk_dlp_put(z->raw, buf, len);
+}
+
 static int sk_zs_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     return sk_zip_write(((struct sk_zip_sink *)s)->zip, p, n);
@@ -115,7 +127,7 @@ static int sk_zs_finish(struct sk_dlp_sink *s)
     struct sk_zip_sink *z = (struct sk_zip_sink *)s;
     const struct sk_zip_stats *st;
 
-    if (sk_zip_end(z->zip) == -1)
+    if (sk_zip_end(z->zip) == -1 || (z->raw && z->raw->end(z->raw) == -1))
         return -1;
     st = sk_zip_stats(z->zip);
     if ((st->corrupt || st->lost_sync) && !z->over)
@@ -140,6 +152,8 @@ static void sk_zs_destroy(struct sk_dlp_sink *s)
 
     if (z->entry)
         z->entry->destroy(z->entry);
+    if (z->raw)
+        z->raw->destroy(z->raw);
     sk_zip_free(z->zip);
     free(z);
 }
@@ -147,7 +161,7 @@ static void sk_zs_destroy(struct sk_dlp_sink *s)
 struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int depth)
 {
     struct sk_zip_sink *z = calloc(1, sizeof(*z));
-    struct sk_zip_handler h = {sk_zs_begin, sk_zs_data, sk_zs_end, sk_zs_tail, z};
+    struct sk_zip_handler h = {sk_zs_begin, sk_zs_data, sk_zs_end, sk_zs_tail, z, sk_zs_raw};
 
     if (z == NULL)
         return NULL;
@@ -175,6 +189,8 @@ struct sk_late {
     unsigned char hold[SK_LZ_HOLD];
     size_t nhold;
     struct sk_zip_sink *zip; /* walking from the plausible header on */
+    uint64_t in;             /* bytes received */
+    uint64_t at;             /* where the header starts in the object */
     int found;               /* a plausible header was found */
     int eocd;                /* ... and an archive end came after it */
     unsigned char last[3];   /* the last bytes after it, for an end split */
@@ -213,9 +229,10 @@ static int sk_late_feed(struct sk_late *l, const unsigned char *p, size_t n)
 
 /* A plausible header at hold[0]: walk from it (or, too deep to walk,
  * only wait for the archive end that makes it a real one). */
-static int sk_late_start(struct sk_late *l)
+static int sk_late_start(struct sk_late *l, uint64_t at)
 {
     l->found = 1;
+    l->at = at;
     if (l->depth < SK_DLP_MAX_DEPTH) {
         struct sk_dlp_sink *s = sk_dlp_zip_new(l->ctx, NULL, l->depth);
         if (!s)
@@ -228,7 +245,8 @@ static int sk_late_start(struct sk_late *l)
     return sk_late_feed(l, l->hold, n); /* hold may already reach the end */
 }
 
-/* Look for a plausible header in hold; 0 when more bytes are needed. */
+/* Look for a plausible header in hold (which ends at byte l->in of the
+ * object); 0 when more bytes are needed. */
 static int sk_late_scan(struct sk_late *l)
 {
     for (;;) {
@@ -243,7 +261,7 @@ static int sk_late_scan(struct sk_late *l)
         memmove(l->hold, k, l->nhold);
         int pl = sk_zip_local_plausible(l->hold, l->nhold);
         if (pl == 1)
-            return sk_late_start(l);
+            return sk_late_start(l, l->in - l->nhold);
         if (pl == -1)
             return 0; /* the header or its name is not all in yet */
         memmove(l->hold, l->hold + 1, --l->nhold);
@@ -258,10 +276,20 @@ static int sk_late_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
         size_t take = SK_LZ_HOLD - l->nhold < n ? SK_LZ_HOLD - l->nhold : n;
         memcpy(l->hold + l->nhold, p, take);
         l->nhold += take, p += take, n -= take;
+        l->in += take;
         if (sk_late_scan(l) == -1)
             return -1;
     }
+    l->in += n;
     return l->found ? sk_late_feed(l, p, n) : 0;
+}
+
+int sk_dlp_late_zip_at(struct sk_dlp_sink *s, uint64_t *at)
+{
+    struct sk_late *l = (struct sk_late *)s;
+
+    *at = l->at;
+    return l->found;
 }
 
 static int sk_late_end(struct sk_dlp_sink *s)

@@ -18,7 +18,14 @@ struct sk_fuzz_log {
     struct sk_buf b; /* first: the callbacks hand ARG to sk_fuzz_put */
     int in_tail;
     size_t tail;
+    struct sk_buf raw; /* the archive's own bytes (handler.raw), in order */
 };
+
+static int sk_fuzz_raw(void *arg, const void *buf, size_t len)
+{
+    struct sk_fuzz_log *l = arg;
+    return sk_buf_append(&l->raw, buf, len);
+}
 
 static int sk_fuzz_begin(void *arg, const struct sk_zip_entry *e)
 {
@@ -51,7 +58,8 @@ static int sk_fuzz_tail(void *arg)
 static void sk_fuzz_walk(const uint8_t *d, size_t n, unsigned seed, struct sk_fuzz_log *l,
                          struct sk_zip_stats *st)
 {
-    struct sk_zip_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, sk_fuzz_tail, l};
+    struct sk_zip_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, sk_fuzz_tail, l,
+                               sk_fuzz_raw};
     struct sk_zip *z = sk_zip_new(&h);
 
     SK_FUZZ_CHECK(z != NULL, "walker");
@@ -95,6 +103,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(a.tail_bytes == whole.tail && b.tail_bytes == parts.tail,
                   "tail_bytes %llu/%llu, tail got %zu/%zu", (unsigned long long)a.tail_bytes,
                   (unsigned long long)b.tail_bytes, whole.tail, parts.tail);
+    SK_FUZZ_CHECK(
+        whole.raw.len == parts.raw.len &&
+            (whole.raw.len == 0 || memcmp(whole.raw.data, parts.raw.data, whole.raw.len) == 0),
+        "raw bytes differ with chunking (seed %u)", seed);
+    SK_FUZZ_CHECK(whole.raw.len + whole.tail <= size, "raw %zu + tail %zu > input %zu",
+                  whole.raw.len, whole.tail, size);
     long at = sk_zip_find(data, size), want = -1;
     if (size >= 4 && sk_container_sniff(data, size) == SK_CT_ZIP)
         want = 0;
@@ -105,5 +119,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(at == want, "sk_zip_find %ld, naive search %ld", at, want);
     sk_zip_has_zip64(data, size);
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
+    sk_buf_free(&whole.raw), sk_buf_free(&parts.raw);
     return 0;
 }

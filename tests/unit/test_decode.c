@@ -446,7 +446,7 @@ static void zip_expect(const struct sk_tzip *z, const char *want_prefix)
 {
     for (size_t split = 0; split <= z->n; split += 1) {
         struct mp_rec r = {"", 0};
-        struct sk_zip_handler h = {zb, mp_data, mp_end, zt, &r};
+        struct sk_zip_handler h = {zb, mp_data, mp_end, zt, &r, NULL};
         struct sk_zip *w = sk_zip_new(&h);
         assert_int_equal(sk_zip_write(w, z->p, split), 0);
         assert_int_equal(sk_zip_write(w, z->p + split, z->n - split), 0);
@@ -534,7 +534,7 @@ static void test_zip_find(void **s)
 
     /* the tail begins where the walker stopped reading entries */
     struct mp_rec r = {"", 0};
-    struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r};
+    struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r, NULL};
     struct sk_zip *w = sk_zip_new(&zh);
     assert_int_equal(sk_zip_write(w, z.p, z.n), 0);
     assert_int_equal(sk_zip_end(w), 0);
@@ -559,6 +559,68 @@ static void test_zip_find(void **s)
     assert_int_equal(sk_zip_has_zip64(b.p, b.n), 1);
     sk_tzip_free(&z);
     sk_tzip_free(&b);
+}
+
+static size_t raw_n, data_n;
+static char raw_log[1024];
+static int zraw(void *arg, const void *buf, size_t len)
+{
+    (void)arg;
+    assert_true(raw_n + len < sizeof(raw_log));
+    memcpy(raw_log + raw_n, buf, len);
+    raw_n += len;
+    return 0;
+}
+static int zdata(void *arg, const void *buf, size_t len)
+{
+    (void)arg, (void)buf;
+    data_n += len;
+    return 0;
+}
+static int zbegin(void *arg, const struct sk_zip_entry *e)
+{
+    (void)arg;
+    return e->encrypted ? 0 : 1;
+}
+static int znop(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* handler.raw: a stored archive's bytes are entry data, raw or tail, each
+ * byte once, whatever the write size: names, extra fields, descriptors
+ * and an entry not read reach the reader that wants every byte. */
+static void test_zip_raw(void **s)
+{
+    struct sk_tzip z = {0};
+
+    sk_tzip_entry(&z, "name 4111 1111 1111 1111.txt", "stored", 6, 0, 0);
+    sk_tzip_entry(&z, "big.bin", "zip64 sizes", 11, SK_TZIP_ZIP64, 0);
+    sk_tzip_entry(&z, "secret.txt", "not read: 4111 1111 1111 1111", 29, 0, 1 /* encrypted */);
+    sk_tzip_entry(&z, "d.bin", "descriptor", 10, SK_TZIP_DEFLATE | SK_TZIP_DESC, 0);
+    size_t entries = z.n;
+    sk_tzip_central(&z);
+    for (size_t w = 1; w <= z.n; w = w < 8 ? w + 1 : w * 3) {
+        struct mp_rec r = {"", 0};
+        struct sk_zip_handler h = {zbegin, zdata, znop, znop, &r, zraw};
+        struct sk_zip *k = sk_zip_new(&h);
+        raw_n = data_n = 0;
+        for (size_t off = 0; off < z.n; off += w)
+            assert_int_equal(sk_zip_write(k, z.p + off, off + w < z.n ? w : z.n - off), 0);
+        assert_int_equal(sk_zip_end(k), 0);
+        const struct sk_zip_stats *st = sk_zip_stats(k);
+        /* the deflated entry's compressed bytes are its data's source */
+        size_t deflated = entries - raw_n - (6 + 11);
+        assert_int_equal(st->tail_bytes, z.n - entries);
+        assert_true(memmem(raw_log, raw_n, "name 4111 1111 1111 1111.txt", 28) != NULL);
+        assert_true(memmem(raw_log, raw_n, "not read: 4111 1111 1111 1111", 29) != NULL);
+        assert_true(memmem(raw_log, raw_n, "PK\x07\x08", 4) != NULL); /* the descriptor */
+        assert_int_equal(data_n, 6 + 11 + 10 + st->tail_bytes);       /* the tail comes as data */
+        assert_true(deflated > 0 && deflated < 32);
+        sk_zip_free(k);
+    }
+    sk_tzip_free(&z);
 }
 
 /* ---- charset ----------------------------------------------------------- */
@@ -644,7 +706,7 @@ static void run_kind(enum kind k, const unsigned char *b, size_t n, int pieces, 
 {
     struct mp_rec r = {"", 0};
     struct sk_mp_handler mh = {mp_begin, mp_data, mp_end, &r};
-    struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r};
+    struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r, NULL};
     struct sk_coding_chain ch = {.c = {SK_CODING_GZIP}, .n = 1};
     struct sk_decoder *d = k == K_GZIP ? sk_decoder_new(&ch, &nolimit) : NULL;
     struct sk_mp *m = k == K_MP ? sk_mp_new("b", &mh) : NULL;
@@ -729,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),
         cmocka_unit_test(test_zip_find),
+        cmocka_unit_test(test_zip_raw),
         cmocka_unit_test(test_charset_sniff),
         cmocka_unit_test(test_mutations_split_invariant),
     };

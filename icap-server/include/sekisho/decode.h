@@ -209,6 +209,14 @@ struct sk_zip_handler {
     /* raw bytes not inside a readable entry; tail_begin once before */
     int (*tail_begin)(void *arg);
     void *arg;
+    /* optional: the archive's own bytes the walk consumed without handing
+     * them over as entry data or tail - local headers, names, extra
+     * fields, data descriptors, the stored data of entries not read
+     * (skipped, encrypted, unknown method) - so a reader that wants every
+     * byte inspected gets it: data + raw + tail cover the input once,
+     * except the compressed data of deflated entries (its output is the
+     * data). NULL: not wanted. */
+    int (*raw)(void *arg, const void *buf, size_t len);
 };
 struct sk_zip_stats {
     unsigned entries, encrypted, unsupported;
