@@ -289,7 +289,7 @@ int sk_dlp_late_zip_at(struct sk_dlp_sink *s, uint64_t *at)
     struct sk_late *l = (struct sk_late *)s;
 
     *at = l->at;
-    return l->found;
+    return l->zip != NULL; /* too deep to walk: the plain-text reader reads on */
 }
 
 static int sk_late_end(struct sk_dlp_sink *s)

@@ -324,6 +324,33 @@ static void test_late_zip_no_interleave(void **state)
     struct req z = {.ip = "10.0.0.3", .ctype = "application/zip", .body = zip, .len = zn};
     expect(&z, SK_BLOCK, NULL, "three cards in an entry's name");
     free(zip);
+    /* too deep to walk: a header that looks like a zip's does not stop the
+     * plain-text reader (zips nested to the last level, then a cut-off
+     * local header and the cards in plain text) */
+    struct sk_tzip fake = {0}, lvl = {0};
+    sk_tzip_entry(&fake, "a.txt", "x", 1, 0, 0);
+    unsigned char inner[400];
+    size_t in = 0;
+    memcpy(inner, "MZ", 2), in = 2;
+    memcpy(inner + in, fake.p, 30 + 5), in += 35; /* header and name, no data */
+    in += (size_t)snprintf((char *)inner + in, sizeof(inner) - in, " %s %s %s ", cards[0], cards[1],
+                           cards[2]);
+    sk_tzip_free(&fake);
+    unsigned char *cur = malloc(in);
+    size_t cn = in;
+    memcpy(cur, inner, in);
+    for (int d = 0; d < 6; d++) {
+        lvl.n = 0;
+        sk_tzip_entry(&lvl, d ? "in.zip" : "in.bin", cur, cn, 0, 0);
+        free(cur);
+        cur = malloc(lvl.n);
+        memcpy(cur, lvl.p, lvl.n);
+        cn = lvl.n;
+    }
+    struct req deep = {.ip = "10.0.0.3", .ctype = "application/zip", .body = cur, .len = cn};
+    expect(&deep, SK_BLOCK, "three cards", "cards after a fake header, 6 zips deep");
+    free(cur);
+    sk_tzip_free(&lvl);
 }
 
 static void test_compressed_and_archives(void **state)
