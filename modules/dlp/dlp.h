@@ -139,6 +139,10 @@ uint64_t sk_dlp_plan_cache_builds(struct sk_dlp_plan_cache *);
 
 struct sk_dlp_engine {
     const struct sk_dlp_plan *plan;
+    /* where hits are counted (distinct values, samples, custom counts,
+     * errors): the transaction's engine; a sub-engine (sk_dlp_engine_sub)
+     * has a window of its own and counts into its root */
+    struct sk_dlp_engine *root;
     unsigned char *buf;   /* window: carry-over + new text */
     unsigned char *lower; /* ASCII lower-cased copy, when keywords exist */
     size_t len, cap, lower_len;
@@ -159,6 +163,11 @@ struct sk_dlp_engine {
 };
 
 struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *);
+/* A text window of its own for an object whose text arrives while its
+ * parent's still flows (a base64 run decoded as it streams), counting
+ * into E's root: the two texts never cut each other. Free with
+ * sk_dlp_engine_free. */
+struct sk_dlp_engine *sk_dlp_engine_sub(struct sk_dlp_engine *e);
 void sk_dlp_engine_free(struct sk_dlp_engine *);
 /* Room to append text: returns the write position and *avail >= 64. */
 unsigned char *sk_dlp_engine_space(struct sk_dlp_engine *, size_t *avail);
@@ -244,6 +253,10 @@ struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth);
  * bytes, the tail) and the object's plain-text reader stops, so the two
  * never interleave in the one text window. */
 int sk_dlp_late_zip_at(struct sk_dlp_sink *, uint64_t *at);
+/* In front of an object's text reader NEXT (owned): base64 runs of at
+ * least 20 characters (data: URLs, JSON "content" fields, PEM blocks) are
+ * decoded into objects of their own; the text passes on as it is (dlp_b64.c). */
+struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH

@@ -311,7 +311,9 @@ static int sk_sniff_decide(struct sk_sniff *z)
     else if (t == SK_CT_GZIP)
         z->next = sk_decomp_new(z->ctx, &gz, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL &&
-             !(z->late = sk_dlp_late_zip_new(z->ctx, z->depth)))
+             ((z->depth < SK_DLP_MAX_DEPTH &&
+               !(z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next))) ||
+              !(z->late = sk_dlp_late_zip_new(z->ctx, z->depth))))
         return -1;
     if (!z->next)
         return -1;

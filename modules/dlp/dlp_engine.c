@@ -20,6 +20,7 @@ struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *plan)
     if (e == NULL)
         return NULL;
     e->plan = plan;
+    e->root = e;
     e->bof = 1;
     /* carry-over is at most CTX + the longest of MAXTOK, RE_SPAN, keywords */
     e->cap =
@@ -40,6 +41,17 @@ struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *plan)
         return NULL;
     }
     return e;
+}
+
+struct sk_dlp_engine *sk_dlp_engine_sub(struct sk_dlp_engine *e)
+{
+    struct sk_dlp_engine *s = sk_dlp_engine_new(e->plan);
+
+    if (s) {
+        s->root = e->root;
+        memcpy(s->where, e->where, sizeof(s->where));
+    }
+    return s;
 }
 
 void sk_dlp_engine_free(struct sk_dlp_engine *e)
@@ -69,6 +81,7 @@ static int sk_dlp_first_time(struct sk_dlp_engine *e, uint64_t h)
 {
     size_t i;
 
+    e = e->root;
     if (e->seen == NULL && (e->seen = calloc(SK_DLP_SEEN, sizeof(*e->seen))) == NULL)
         return 1;
     if (e->nseen >= SK_DLP_SEEN * 3 / 4)
@@ -81,14 +94,16 @@ static int sk_dlp_first_time(struct sk_dlp_engine *e, uint64_t h)
     return 1;
 }
 
-void sk_dlp_engine_hit(struct sk_dlp_engine *e, enum sk_dlp_det det, const char *v, size_t n,
+void sk_dlp_engine_hit(struct sk_dlp_engine *w, enum sk_dlp_det det, const char *v, size_t n,
                        int near)
 {
+    struct sk_dlp_engine *e = w->root; /* the window's name, the root's counts */
+
     if (!sk_dlp_first_time(e, sk_dlp_hash(det, v, n)))
         return;
     if (e->count[det]++ == 0) {
         sk_dlp_mask(det, v, n, e->sample[det], sizeof(e->sample[det]));
-        memcpy(e->sample_where[det], e->where, sizeof(e->where));
+        memcpy(e->sample_where[det], w->where, sizeof(w->where));
     }
     e->near[det] += near != 0;
 }
@@ -132,7 +147,7 @@ static size_t sk_dlp_keyword(struct sk_dlp_engine *e, size_t k, size_t limit)
            (p = memmem(hay + from, end - from, c->text, c->len)) != NULL) {
         if ((size_t)(p - hay) >= limit)
             break;
-        e->ccount[k]++;
+        e->root->ccount[k]++;
         from = (size_t)(p - hay) + c->len;
     }
     return limit;
@@ -152,7 +167,7 @@ static size_t sk_dlp_regex(struct sk_dlp_engine *e, size_t k, size_t limit, int 
         if (rc == PCRE2_ERROR_NOMATCH)
             break;
         if (rc < 0) {
-            e->error = 1;
+            e->root->error = 1;
             break;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -162,7 +177,7 @@ static size_t sk_dlp_regex(struct sk_dlp_engine *e, size_t k, size_t limit, int 
             return ov[0];
         if (sk_dlp_first_time(e, sk_dlp_hash(SK_DLP_NBUILTIN + (unsigned)k,
                                              (const char *)e->buf + ov[0], ov[1] - ov[0])))
-            e->ccount[k]++;
+            e->root->ccount[k]++;
         pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
     }
     return pos > limit ? pos : limit;
@@ -238,7 +253,7 @@ unsigned char *sk_dlp_engine_space(struct sk_dlp_engine *e, size_t *avail)
 void sk_dlp_engine_commit(struct sk_dlp_engine *e, size_t n)
 {
     e->len += n;
-    e->scanned += n;
+    e->root->scanned += n;
 }
 
 int sk_dlp_engine_write(struct sk_dlp_engine *e, const void *p, size_t n)

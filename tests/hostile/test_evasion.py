@@ -31,6 +31,7 @@ import base64
 import email.parser
 import email.policy
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -40,6 +41,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import zipfile
 import zlib
 
@@ -549,6 +551,23 @@ def g_dlp(ck, srv):
     r = dlp_post(srv, b"MZ" + fake + b"\0" * 100, "application/octet-stream", "PUT")
     ck.ok("DLP cut-off local header after a prefix, no archive end: passes", r.status == 204,
           r.status)
+    # base64 in text: a file read as a data: URL and posted in JSON (PHP
+    # writes '/' as "\/"), a form field, a zip as an API's "content"
+    enc = base64.b64encode(CARDS + b"???")
+    assert b"/" in enc
+    for name, body, ct in [
+            ("data: URL in JSON", b'{"f": "data:text/csv;base64,' + enc + b'"}', "application/json"),
+            ("base64 with \\/ escapes in JSON", b'{"f": "' + enc.replace(b"/", b"\\/") + b'"}',
+             "application/json"),
+            ("data: URL in a form field", b"f=" + urllib.parse.quote_from_bytes(
+                b"data:text/plain;base64," + enc, safe=b"").encode(),
+             "application/x-www-form-urlencoded"),
+            ("base64 zip as an API field", b'{"content": "' + base64.b64encode(zc) + b'"}',
+             "application/json")]:
+        dlp_blocked(ck, name, dlp_post(srv, body, ct))
+    r = dlp_post(srv, b'{"sha256": "' + hashlib.sha256(CARDS).hexdigest().encode() + b'"}',
+                 "application/json")
+    ck.ok("DLP a hash in JSON passes", r.status == 204, r.status)
     r = dlp_post(srv, b"MZ" + b"PK\3\4\x0f\xe8" * 50 + zip_bytes([("a.txt", b"clean " * 100)]),
                  "application/octet-stream", "PUT")
     ck.ok("DLP clean zip after PK\\3\\4 constants passes", r.status == 204, r.status)

@@ -353,6 +353,126 @@ static void test_late_zip_no_interleave(void **state)
     sk_tzip_free(&lvl);
 }
 
+static char *b64(const unsigned char *in, size_t n, int wrap)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc(n * 2 + 16), *d = o;
+    size_t col = 0;
+
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        *d++ = a[v >> 18 & 63], *d++ = a[v >> 12 & 63];
+        *d++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+        *d++ = i + 2 < n ? a[v & 63] : '=';
+        if (wrap && (col += 4) == 76 && i + 3 < n)
+            *d++ = '\r', *d++ = '\n', col = 0;
+    }
+    *d = 0;
+    return o;
+}
+
+/* Base64 in text bodies (data: URLs in JSON and forms, API fields, MIME
+ * wrapped blocks): decoded into objects of their own, at every write
+ * size; the text itself still reaches the detectors (a compact IBAN is a
+ * base64-looking run). */
+static void test_base64_runs(void **state)
+{
+    const char *csv = "name,card\ntaro,4111 1111 1111 1111\n??? ??? ???\n";
+    char *e = b64((const unsigned char *)csv, strlen(csv), 0);
+    char body[4096], *q;
+    struct req r = {.ip = "10.0.0.2", .body = body};
+    size_t k;
+
+    r.ctype = "application/json";
+    r.len = (size_t)snprintf(body, sizeof(body), "{\"file\": \"data:text/csv;base64,%s\"}", e);
+    for (k = 0; k < 6; k++) {
+        r.chunk = (size_t[]){0, 1, 2, 3, 7, 50}[k];
+        expect(&r, SK_BLOCK, "cards", "data: URL in JSON");
+    }
+    /* PHP's json_encode writes '/' as "\/" */
+    r.chunk = 0;
+    r.len = 0;
+    for (q = e; *q; q++) {
+        if (*q == '/')
+            body[r.len++] = '\\';
+        body[r.len++] = *q;
+    }
+    assert_non_null(strchr(e, '/'));
+    expect(&r, SK_BLOCK, "cards", "base64 with \\/ escapes");
+    /* a form field, percent-encoded */
+    r.ctype = "application/x-www-form-urlencoded";
+    r.len = (size_t)snprintf(body, sizeof(body), "a=1&file=data%%3Atext%%2Fcsv%%3Bbase64%%2C");
+    for (q = e; *q; q++)
+        r.len += (size_t)(*q == '+'   ? snprintf(body + r.len, 4, "%%2B")
+                          : *q == '/' ? snprintf(body + r.len, 4, "%%2F")
+                          : *q == '=' ? snprintf(body + r.len, 4, "%%3D")
+                                      : snprintf(body + r.len, 2, "%c", *q));
+    for (k = 0; k < 3; k++) {
+        r.chunk = (size_t[]){0, 1, 5}[k];
+        expect(&r, SK_BLOCK, "cards", "data: URL in a form field");
+    }
+    free(e);
+    /* one compact card (16 digits: 24 characters), and an Amex (20) */
+    e = b64((const unsigned char *)"4111111111111111", 16, 0);
+    r.ctype = "application/json", r.chunk = 0;
+    r.len = (size_t)snprintf(body, sizeof(body), "{\"c\":\"%s\"}", e);
+    expect(&r, SK_BLOCK, "cards", "one compact card in base64");
+    free(e);
+    e = b64((const unsigned char *)"378282246310005", 15, 0);
+    r.len = (size_t)snprintf(body, sizeof(body), "{\"c\":\"%s\"}", e);
+    assert_int_equal(strlen(e), 20);
+    expect(&r, SK_BLOCK, "cards", "an Amex number in base64 (20 characters)");
+    free(e);
+    /* MIME-wrapped lines (76 and CRLF) in a text upload; a zip inside */
+    const char *names[] = {"c.txt"};
+    char long_text[3000];
+    size_t ln = 0, zn;
+    while (ln < 2000)
+        ln += (size_t)snprintf(long_text + ln, sizeof(long_text) - ln, "row %zu ok\n", ln);
+    snprintf(long_text + ln, sizeof(long_text) - ln, "card 4111 1111 1111 1111\n");
+    const char *data[] = {long_text};
+    unsigned char *zip = make_zip(names, data, 1, 1, &zn);
+    e = b64(zip, zn, 1);
+    assert_non_null(strstr(e, "\r\n"));
+    char *big = malloc(strlen(e) + 64);
+    struct req m = {.ip = "10.0.0.2", .ctype = "text/plain", .body = big};
+    m.len = (size_t)sprintf(big, "begin\n%s\nend\n", e);
+    for (k = 0; k < 4; k++) {
+        m.chunk = (size_t[]){0, 1, 13, 77}[k];
+        expect(&m, SK_BLOCK, "cards", "MIME-wrapped base64 of a zip");
+    }
+    free(e), free(zip), free(big);
+    /* a long decoded text (past the text reader's first look) read in its
+     * own window: the run's characters, still text for the body, must not
+     * cut its lines (three cards, 1-byte writes) */
+    char *lt = malloc(8000);
+    size_t tn = 0;
+    for (int i = 0; tn < 6000; i++)
+        tn += (size_t)snprintf(lt + tn, 8000 - tn, "%s line %d\n",
+                               i > 150 && i % 60 == 59
+                                   ? "card 4111 1111 1111 1111 5555 5555 5555 4444 "
+                                     "3782 822463 10005"
+                                   : "plain",
+                               i);
+    e = b64((const unsigned char *)lt, tn, 0);
+    char *jb = malloc(strlen(e) + 32);
+    struct req w = {.ip = "10.0.0.3", .ctype = "text/plain", .body = jb};
+    w.len = (size_t)sprintf(jb, "doc: %s\n", e);
+    for (k = 0; k < 3; k++) {
+        w.chunk = (size_t[]){1, 3, 7}[k];
+        expect(&w, SK_BLOCK, "three cards", "long base64 text, small writes");
+    }
+    free(e), free(jb), free(lt);
+    /* runs that are no base64 of anything: hashes, long identifiers */
+    r.ctype = "application/json", r.chunk = 0;
+    r.len =
+        (size_t)snprintf(body, sizeof(body),
+                         "{\"sha256\": \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b"
+                         "0f00a08\", \"id\": \"internationalizationLocalizationFactory\"}");
+    expect(&r, SK_ALLOW, NULL, "hashes and identifiers");
+}
+
 static void test_compressed_and_archives(void **state)
 {
     const char *text = "card 4111 1111 1111 1111\n";
@@ -552,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_evasions),
         cmocka_unit_test(test_late_zip),
         cmocka_unit_test(test_late_zip_no_interleave),
+        cmocka_unit_test(test_base64_runs),
         cmocka_unit_test(test_o16_brotli),
         cmocka_unit_test(test_o16_max_decoded),
     };
