@@ -193,8 +193,8 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
         return 0; /* the engine's own recursion limit covers deeper levels */
     for (size_t pos = 0; rc == 0 && pos < n && (at = sk_zip_find(p + pos, n - pos)) >= 0;) {
         struct sk_vs_obj o = {.w = w, .depth = depth};
-        struct sk_zip_handler h = {sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail,
-                                   &o, NULL};
+        struct sk_zip_handler h = {
+            sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o, NULL};
         struct sk_zip *z;
         size_t len = n - pos - (size_t)at;
 
