@@ -20,7 +20,7 @@
 
 #include "dlp.h"
 
-#define SK_B64_MIN 20 /* characters: 15 bytes, an Amex number without spaces */
+#define SK_B64_MIN  20 /* characters: 15 bytes, an Amex number without spaces */
 #define SK_B64_LINE 60
 
 enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_PCT2 };
