@@ -160,7 +160,8 @@ static const char mp_file[] =
 /* Numbers written with other characters (issue: DLP misses card numbers
  * written with other characters): Unicode decimal digits of other
  * scripts, other spaces, invisible format characters and combining marks
- * between digits; and what must stay apart. */
+ * between digits, dot-separated card groups, junk glued in front of a
+ * card; and what must stay apart. */
 static void test_unicode_digits(void **state)
 {
     static const struct tcase cases[] = {
@@ -253,6 +254,21 @@ static void test_unicode_digits(void **state)
          "1\xcc\x81"
          "11 1111 1111 1111",
          "credit-card"},
+        /* dots between card groups (only the card shapes, whole run) */
+        {"card 4111.1111.1111.1111.", "credit-card"},
+        {"amex 3782.822463.10005", "credit-card"},
+        {"card 4111.1111.1111.1112", NULL},      /* Luhn */
+        {"v 10.4111.1111.1111.1111", NULL},      /* not a card's shape */
+        {"x 4111.1111.1111.1111.7", NULL},       /* nor this */
+        {"4111.1111 1111.1111", NULL},           /* mixed separators */
+        {"ip 192.168.0.1 and 10.0.0.255", NULL}, /* addresses */
+        {"sum 4111111111111111.50", NULL},       /* a decimal */
+        {"ssn 536.22.1234", NULL},               /* dots are for cards only */
+        /* a junk group glued in front must not hide the card after it */
+        {"price 1.5 4111 1111 1111 1111", "credit-card"},
+        {"x1 4111 1111 1111 1111", "credit-card"},
+        {"4111 1111 1111 1111 2x", "credit-card"},
+        {"x\xd9\xa1 4111 1111 1111 1111", "credit-card"}, /* a glued digit is a digit */
         /* markers, not digits: a bullet or a footnote glued to a card */
         {"\xe2\x91\xa0"
          "4111111111111111",
