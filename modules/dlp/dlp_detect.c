@@ -87,9 +87,34 @@ static int sk_is(const struct sk_dlp_engine *e, size_t i, unsigned cls)
     return i < e->len && (sk_cls[e->buf[i]] & cls);
 }
 
-/* Digits with single ' ', '-' or '.' between groups, from S. A token ends
- * after SK_MAXGROUPS groups; the rest starts a new one. Which runs of
- * groups may be candidates is sk_numbers' business. */
+/* The separator at I, between two digit groups: one to three spaces (kind
+ * ' ': text copied from PDFs and tables doubles them), a hyphen with at
+ * most one space on either side ('-'), or a lone dot ('.'). Its length, 0
+ * when there is none, SK_INCOMPLETE when the window ends before that is
+ * known. Four spaces or more are columns, not one number. */
+static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char *kind)
+{
+    size_t k = i;
+
+    while (k < n && b[k] == ' ' && k - i < 4)
+        k++;
+    if (k < n && (b[k] == '-' || (b[k] == '.' && k == i)) && k - i <= 1) {
+        *kind = (char)b[k++];
+        if (*kind == '-' && k < n && b[k] == ' ')
+            k++;
+    } else if (k < n && k - i >= 1 && k - i <= 3) {
+        *kind = ' ';
+    } else {
+        return k >= n && !final ? SK_INCOMPLETE : 0;
+    }
+    if (k >= n)
+        return final ? 0 : SK_INCOMPLETE;
+    return (sk_cls[b[k]] & SK_C_DIGIT) ? k - i : 0;
+}
+
+/* Digit groups joined by separators (sk_sep), from S. A token ends after
+ * SK_MAXGROUPS groups; the rest starts a new one. Which runs of groups may
+ * be candidates is sk_numbers' business. */
 static size_t sk_tokenize(const struct sk_dlp_engine *e, size_t s, int final, struct sk_tok *t)
 {
     const unsigned char *b = e->buf;
@@ -112,13 +137,14 @@ static size_t sk_tokenize(const struct sk_dlp_engine *e, size_t s, int final, st
         t->sep[t->ng++] = 0;
         if (i + 1 >= n && !final)
             return SK_INCOMPLETE; /* the next byte decides */
-        if (t->ng < SK_MAXGROUPS && i + 1 < n && (b[i] == ' ' || b[i] == '-' || b[i] == '.') &&
-            (sk_cls[b[i + 1]] & SK_C_DIGIT)) {
-            t->sep[t->ng - 1] = (char)b[i];
-            i++;
-            continue;
-        }
-        break;
+        size_t len = 0;
+        char kind = 0;
+        if (t->ng < SK_MAXGROUPS && (len = sk_sep(b, n, i, final, &kind)) == SK_INCOMPLETE)
+            return SK_INCOMPLETE;
+        if (len == 0)
+            break;
+        t->sep[t->ng - 1] = kind;
+        i += len;
     }
     t->end = i;
     return i;

@@ -269,6 +269,18 @@ static void test_unicode_digits(void **state)
         {"x1 4111 1111 1111 1111", "credit-card"},
         {"4111 1111 1111 1111 2x", "credit-card"},
         {"x\xd9\xa1 4111 1111 1111 1111", "credit-card"}, /* a glued digit is a digit */
+        /* copy-paste spacing: up to three spaces, a spaced hyphen */
+        {"pay 4111  1111  1111  1111", "credit-card"},
+        {"pay 4111   1111 1111  1111", "credit-card"},
+        {"pay 4111 - 1111 - 1111 - 1111", "credit-card"},
+        {"pay 4111 -1111- 1111-1111", "credit-card"},
+        {"pay 4111\xc2\xa0 1111 1111 1111", "credit-card"}, /* NBSP + space */
+        {"SSN: 536 - 22 - 1234", "ssn"},
+        {"TEL 03  1234  5678", "jp-phone"},
+        {"pay 4111    1111 1111 1111", NULL}, /* four spaces: columns */
+        {"pay 4111  1111 - 1111 1111", NULL}, /* mixed kinds */
+        {"pay 4111 -- 1111 1111 1111", NULL},
+        {"pay 4111 . 1111 . 1111 . 1111", NULL}, /* dots stand alone */
         /* markers, not digits: a bullet or a footnote glued to a card */
         {"\xe2\x91\xa0"
          "4111111111111111",
@@ -285,6 +297,7 @@ static void test_unicode_digits(void **state)
                          "11\xc2\xad"
                          "11 \xf0\x9d\x9f\x8f"
                          "\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f y";
+    const char spaced[] = "x 4111 - 1111- 1111 -1111 y 5500  0000   0000  0004  z";
     for (size_t c = 1; c <= 9; c++) {
         struct req r = {.ip = "10.0.0.2",
                         .ctype = "text/plain; charset=utf-8",
@@ -292,6 +305,8 @@ static void test_unicode_digits(void **state)
                         .len = sizeof(mixed) - 1,
                         .chunk = c};
         expect(&r, SK_BLOCK, "cards", "Unicode digits and separators, chunked");
+        r.body = spaced, r.len = sizeof(spaced) - 1;
+        expect(&r, SK_BLOCK, "cards", "spaced separators, chunked");
     }
 }
 
