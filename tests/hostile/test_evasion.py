@@ -24,7 +24,7 @@ JSON and XML, cards in XML attributes (docx alt text), CDATA and HTML
 character references, chunked framing over a 15-digit card; card numbers
 written with other characters (Arabic-Indic, Devanagari, Persian and
 mathematical digits, NBSP and zero-width characters, dots, a junk group
-glued in front).
+glued in front, doubled spaces).
 
 Usage: test_evasion.py --build-dir BUILD
 """
@@ -523,6 +523,9 @@ def g_dlp(ck, srv):
          ()),
         ("a junk digit glued in front of the card", b"ref x1 4111 1111 1111 1111", "text/plain",
          "POST", ()),
+        ("double spaces (copied from a PDF)", b"card 4111  1111  1111  1111", "text/plain",
+         "POST", ()),
+        ("spaced hyphens", b"card 5500 - 0000 - 0000 - 0004", "text/plain", "POST", ()),
     ]
     appended = cases[5][1]
     with zipfile.ZipFile(io.BytesIO(appended)) as zz:  # unzip -t sees no error
