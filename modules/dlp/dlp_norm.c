@@ -72,8 +72,9 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
  */
 enum sk_fold_kind { SK_FOLD_DIGIT, SK_FOLD_ASCII, SK_FOLD_SPACE, SK_FOLD_DASH, SK_FOLD_DROP };
 
-#define SK_FOLD_KEEP  (-1) /* sk_fold_cp: not ours, copy the bytes */
+#define SK_FOLD_KEEP  (-1) /* sk_fold_cp: a character not ours, copy it */
 #define SK_FOLD_NONE  (-2) /* sk_fold_cp: dropped */
+#define SK_FOLD_RAW   (-3) /* sk_fold_cp: not UTF-8, copy the first byte */
 #define SK_FOLD_MAXCP 0x110000
 
 static const uint32_t sk_fold_zero[] = {
@@ -151,8 +152,9 @@ __attribute__((constructor)) static void sk_fold_init(void)
 }
 
 /* The LEN-byte sequence at S (its lead is in sk_fold_lead): the ASCII byte
- * it folds to, SK_FOLD_NONE (dropped) or SK_FOLD_KEEP (not ours, or not
- * well-formed UTF-8: continuation bytes, overlong, beyond U+10FFFF). */
+ * it folds to, SK_FOLD_NONE (dropped), SK_FOLD_KEEP (not ours) or
+ * SK_FOLD_RAW (not well-formed UTF-8: continuation bytes, overlong, beyond
+ * U+10FFFF). */
 static int sk_fold_cp(const unsigned char *s, size_t len)
 {
     static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
@@ -161,10 +163,12 @@ static int sk_fold_cp(const unsigned char *s, size_t len)
 
     for (size_t k = 1; k < len; k++) {
         if ((s[k] & 0xc0) != 0x80)
-            return SK_FOLD_KEEP;
+            return SK_FOLD_RAW;
         cp = cp << 6 | (s[k] & 0x3f);
     }
-    if (cp < min[len] || cp >= SK_FOLD_MAXCP || !(sk_fold_map[cp >> 7] & (1u << ((cp >> 4) & 7))))
+    if (cp < min[len] || cp >= SK_FOLD_MAXCP)
+        return SK_FOLD_RAW;
+    if (!(sk_fold_map[cp >> 7] & (1u << ((cp >> 4) & 7))))
         return SK_FOLD_KEEP;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -208,15 +212,24 @@ size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t ca
             break;
         unsigned char c = s[i];
         if (!sk_fold_lead[c]) {
+            /* and the bytes after it that start nothing of ours either
+             * (continuation bytes, most CJK leads) */
             d[o++] = c;
             i++;
+            while (i < n && o < cap && s[i] >= 0x80 && !sk_fold_lead[s[i]])
+                d[o++] = s[i++];
             continue;
         }
         size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
         if (n - i < len && !final)
             break; /* maybe an incomplete sequence: wait for more */
-        int out = n - i >= len ? sk_fold_cp(s + i, len) : SK_FOLD_KEEP;
-        if (out == SK_FOLD_KEEP) {
+        int out = n - i >= len ? sk_fold_cp(s + i, len) : SK_FOLD_RAW;
+        if (out == SK_FOLD_KEEP && cap - o >= len) {
+            memcpy(d + o, s + i, len);
+            o += len, i += len;
+            continue;
+        }
+        if (out == SK_FOLD_KEEP || out == SK_FOLD_RAW) {
             d[o++] = c;
             i++;
             continue;
