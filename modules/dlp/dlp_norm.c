@@ -49,10 +49,10 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
  * Folding (a documented subset of NFKC plus what hides a number; the list
  * is the README's "Charsets and normalisation"):
  *  - U+FF01..U+FF5E full-width ASCII -> ASCII;
- *  - every Unicode decimal digit (general category Nd, Unicode 14: the 64
- *    runs of 0..9 of sk_fold_zero, BMP and supplementary planes, e.g.
- *    Arabic-Indic, Devanagari, Thai, mathematical U+1D7CE..U+1D7FF) -> its
- *    ASCII digit: a reader reads them as that number, so must we;
+ *  - every other Unicode decimal digit (general category Nd, Unicode 14:
+ *    the 64 runs of 0..9 in sk_fold_zero, BMP and supplementary planes,
+ *    e.g. Arabic-Indic, Devanagari, Thai, mathematical U+1D7CE..U+1D7FF)
+ *    -> its ASCII digit: a reader reads them as that number, so must we;
  *  - space separators (Zs: U+00A0, U+1680, U+2000..U+200A, U+202F,
  *    U+205F, U+3000) -> ' ';
  *  - dashes U+2010..U+2015, U+2212, U+FE63 -> '-';
