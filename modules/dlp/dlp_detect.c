@@ -96,6 +96,8 @@ static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char
 {
     size_t k = i;
 
+    if (i >= n || (b[i] != ' ' && b[i] != '-' && b[i] != '.'))
+        return 0;
     while (k < n && b[k] == ' ' && k - i < 4)
         k++;
     if (k < n && (b[k] == '-' || (b[k] == '.' && k == i)) && k - i <= 1) {

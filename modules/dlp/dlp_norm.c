@@ -113,11 +113,12 @@ static const struct sk_fold_range sk_fold_other[] = {
 #define SK_FOLD_NOTHER (sizeof(sk_fold_other) / sizeof(sk_fold_other[0]))
 
 /* Built once from the two tables above: all ranges sorted by first code
- * point, one bit per 16 code points that holds any of them (most text is
- * decided by that bit alone), and the UTF-8 lead bytes that can start one
- * (only those make sk_dlp_fold decode or wait). */
+ * point, one bit per BMP code point that is in one (BMP text is decided by
+ * that bit alone; beyond it, where ours are rare, the table is searched),
+ * and the UTF-8 lead bytes that can start one (only those make
+ * sk_dlp_fold decode or wait). */
 static struct sk_fold_range sk_fold_tab[SK_FOLD_NZERO + SK_FOLD_NOTHER];
-static unsigned char sk_fold_map[SK_FOLD_MAXCP / 16 / 8];
+static unsigned char sk_fold_bmp[0x10000 / 8];
 static unsigned char sk_fold_lead[256];
 
 static int sk_fold_cmp(const void *a, const void *b)
@@ -146,7 +147,8 @@ __attribute__((constructor)) static void sk_fold_init(void)
     qsort(sk_fold_tab, n, sizeof(sk_fold_tab[0]), sk_fold_cmp);
     for (size_t i = 0; i < n; i++)
         for (uint32_t cp = sk_fold_tab[i].first; cp <= sk_fold_tab[i].last; cp++) {
-            sk_fold_map[cp >> 7] |= (unsigned char)(1u << ((cp >> 4) & 7));
+            if (cp < 0x10000)
+                sk_fold_bmp[cp >> 3] |= (unsigned char)(1u << (cp & 7));
             sk_fold_lead[sk_fold_lead_of(cp)] = 1;
         }
 }
@@ -168,8 +170,10 @@ static int sk_fold_cp(const unsigned char *s, size_t len)
     }
     if (cp < min[len] || cp >= SK_FOLD_MAXCP)
         return SK_FOLD_RAW;
-    if (!(sk_fold_map[cp >> 7] & (1u << ((cp >> 4) & 7))))
+    if (cp < 0x10000 && !(sk_fold_bmp[cp >> 3] & (1u << (cp & 7))))
         return SK_FOLD_KEEP;
+    if (cp >= 0xff01 && cp <= 0xff5e) /* the common case (Japanese text) */
+        return (int)(cp - 0xfee0);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (cp < sk_fold_tab[mid].first)
