@@ -8,12 +8,20 @@
 
 #include "sekisho/decode.h"
 
-/* Code units of ASCII, Latin-1, CJK punctuation, kana, kanji, full-width. */
+/* Code units of text: ASCII, Latin-1; Latin Extended, combining marks,
+ * Greek, Cyrillic (U+0100..U+052F), Hebrew, Arabic (U+0590..U+06FF),
+ * the Indic scripts, Thai, Lao (U+0900..U+0EFF) - their digits are digits
+ * to DLP, and text in them must not hide an ASCII number by looking like
+ * no UTF-16 at all; general punctuation (spaces, zero-width characters,
+ * dashes, U+2000..U+206F); CJK punctuation, kana, kanji, Hangul; surrogates
+ * (supplementary characters: emoji, mathematical digits); full-width. */
 static int sk_cs_plausible16(unsigned u)
 {
     return (u >= 0x20 && u < 0x7f) || u == 0x0a || u == 0x0d || u == 0x09 ||
-           (u >= 0xa0 && u <= 0xff) || (u >= 0x3000 && u <= 0x30ff) ||
-           (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xff00 && u <= 0xffef);
+           (u >= 0xa0 && u <= 0x52f) || (u >= 0x590 && u <= 0x6ff) || (u >= 0x900 && u <= 0xeff) ||
+           (u >= 0x2000 && u <= 0x206f) || (u >= 0x3000 && u <= 0x30ff) ||
+           (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xac00 && u <= 0xdfff) ||
+           (u >= 0xff00 && u <= 0xffef);
 }
 
 /* UTF-16 by content: nearly all code units plausible in one byte order.

@@ -221,10 +221,12 @@ static inline int sk_dlp_put(struct sk_dlp_sink *s, const void *p, size_t n)
     return n ? s->write(s, p, n) : 0;
 }
 
-/* Fold NFKC-style (full-width ASCII, ideographic space, dashes) from S (N
- * bytes of UTF-8 or ASCII-compatible bytes) into D (CAP bytes). Stops
- * before a possibly incomplete sequence at the end unless FINAL; returns
- * bytes written, *used gets bytes consumed. Output never exceeds input. */
+/* Fold NFKC-style (full-width ASCII, Unicode decimal digits, spaces,
+ * dashes; invisible format characters and combining marks dropped: list in
+ * dlp_norm.c) from S (N bytes of UTF-8 or ASCII-compatible bytes) into D
+ * (CAP bytes). Stops before a possibly incomplete sequence at the end (at
+ * most three bytes) unless FINAL; returns bytes written, *used gets bytes
+ * consumed. Output never exceeds input. */
 size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t cap, size_t *used,
                    int final);
 

@@ -1,6 +1,7 @@
 /* dlp_detect.c - the built-in detectors over the engine's window: one
  * forward pass that stops only at digits and '@', tokenizes numbers with
- * single space/hyphen separators, and validates candidates (dlp_validate.c).
+ * single space/hyphen/dot separators, and validates candidates
+ * (dlp_validate.c).
  * SECURITY: reads client text; every look-back and look-ahead is bounded by
  * the window and by SK_DLP_MAXTOK.
  */
@@ -86,8 +87,36 @@ static int sk_is(const struct sk_dlp_engine *e, size_t i, unsigned cls)
     return i < e->len && (sk_cls[e->buf[i]] & cls);
 }
 
-/* Digits with single ' ' or '-' between groups, from S. A token ends
- * after SK_MAXGROUPS groups; the rest starts a new one. */
+/* The separator at I, between two digit groups: one to three spaces (kind
+ * ' ': text copied from PDFs and tables doubles them), a hyphen with at
+ * most one space on either side ('-'), or a lone dot ('.'). Its length, 0
+ * when there is none, SK_INCOMPLETE when the window ends before that is
+ * known. Four spaces or more are columns, not one number. */
+static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char *kind)
+{
+    size_t k = i;
+
+    if (i >= n || (b[i] != ' ' && b[i] != '-' && b[i] != '.'))
+        return 0;
+    while (k < n && b[k] == ' ' && k - i < 4)
+        k++;
+    if (k < n && (b[k] == '-' || (b[k] == '.' && k == i)) && k - i <= 1) {
+        *kind = (char)b[k++];
+        if (*kind == '-' && k < n && b[k] == ' ')
+            k++;
+    } else if (k < n && k - i >= 1 && k - i <= 3) {
+        *kind = ' ';
+    } else {
+        return k >= n && !final ? SK_INCOMPLETE : 0;
+    }
+    if (k >= n)
+        return final ? 0 : SK_INCOMPLETE;
+    return (sk_cls[b[k]] & SK_C_DIGIT) ? k - i : 0;
+}
+
+/* Digit groups joined by separators (sk_sep), from S. A token ends after
+ * SK_MAXGROUPS groups; the rest starts a new one. Which runs of groups may
+ * be candidates is sk_numbers' business. */
 static size_t sk_tokenize(const struct sk_dlp_engine *e, size_t s, int final, struct sk_tok *t)
 {
     const unsigned char *b = e->buf;
@@ -110,13 +139,14 @@ static size_t sk_tokenize(const struct sk_dlp_engine *e, size_t s, int final, st
         t->sep[t->ng++] = 0;
         if (i + 1 >= n && !final)
             return SK_INCOMPLETE; /* the next byte decides */
-        if (t->ng < SK_MAXGROUPS && i + 1 < n && (b[i] == ' ' || b[i] == '-') &&
-            (sk_cls[b[i + 1]] & SK_C_DIGIT)) {
-            t->sep[t->ng - 1] = (char)b[i];
-            i++;
-            continue;
-        }
-        break;
+        size_t len = 0;
+        char kind = 0;
+        if (t->ng < SK_MAXGROUPS && (len = sk_sep(b, n, i, final, &kind)) == SK_INCOMPLETE)
+            return SK_INCOMPLETE;
+        if (len == 0)
+            break;
+        t->sep[t->ng - 1] = kind;
+        i += len;
     }
     t->end = i;
     return i;
@@ -145,14 +175,16 @@ static int sk_card_layout(const struct sk_tok *t, size_t i, size_t j)
     return t->glen[j] >= 1 && t->glen[j] <= 4;
 }
 
-/* Which detector, if any, accepts groups I..J (TOT digits at D)? */
+/* Which detector, if any, accepts groups I..J (TOT digits at D)? WHOLE:
+ * they are the whole token, standing alone, without dots (only cards may
+ * be a part of a token). */
 static int sk_classify(struct sk_dlp_engine *e, const struct sk_tok *t, size_t i, size_t j,
-                       const char *d, size_t tot, int *near)
+                       const char *d, size_t tot, int whole, int *near)
 {
     static const unsigned char l444[] = {4, 4, 4, 0}, l1444[] = {1, 4, 4, 4, 0},
                                l324[] = {3, 2, 4, 0};
     unsigned on = e->plan->builtins;
-    int whole = i == 0 && j == t->ng - 1, single = i == j;
+    int single = i == j;
 
     *near = 0;
     if ((on & (1u << SK_DLP_CARD)) && sk_card_layout(t, i, j) && sk_dlp_card_ok(d, tot)) {
@@ -192,7 +224,8 @@ static int sk_phone_intl(struct sk_dlp_engine *e, const struct sk_tok *t)
 
     if (!(e->plan->builtins & (1u << SK_DLP_PHONE)) || t->start == 0 ||
         e->buf[t->start - 1] != '+' || t->ng != 4 || t->glen[0] != 2 || memcmp(t->d, "81", 2) ||
-        t->nd > 13 || t->glen[1] == 255 || t->glen[2] == 255 || t->glen[3] == 255)
+        t->nd > 13 || t->glen[1] == 255 || t->glen[2] == 255 || t->glen[3] == 255 ||
+        memchr(t->sep, '.', 3))
         return 0;
     d[0] = '0';
     memcpy(d + 1, t->d + 2, t->nd - 2);
@@ -204,19 +237,29 @@ static int sk_phone_intl(struct sk_dlp_engine *e, const struct sk_tok *t)
     return 1;
 }
 
-static void sk_numbers(struct sk_dlp_engine *e, const struct sk_tok *t)
+/* Candidates among groups FIRST..LAST of T (a group glued to a word, a
+ * decimal or a thousands group on the token's edge is left out, so junk
+ * glued in front cannot hide the card behind it). A run of groups has one
+ * kind of separator and is never joined by a '.' to a group outside it: a
+ * dotted run ("4111.1111.1111.1111") is taken whole or not at all, and
+ * only as a card; a group next to a dot (a decimal, an address part)
+ * never counts on its own. */
+static void sk_numbers(struct sk_dlp_engine *e, const struct sk_tok *t, size_t first, size_t last)
 {
-    if (sk_phone_intl(e, t))
+    if (first == 0 && last == t->ng - 1 && sk_phone_intl(e, t))
         return;
-    for (size_t i = 0; i < t->ng;) {
+    for (size_t i = first; i <= last;) {
         size_t tot = 0, best_j = 0;
         int best = -1, best_near = 0, near;
-        for (size_t j = i; j < t->ng; j++) {
+        for (size_t j = i; j <= last && !(i > 0 && t->sep[i - 1] == '.'); j++) {
             tot += t->glen[j];
             if (tot > 19 || (j > i && t->sep[j - 1] != t->sep[i]))
                 break;
-            int det = sk_classify(e, t, i, j, t->d + t->goff[i], tot, &near);
-            if (det >= 0)
+            if (t->sep[j] == '.')
+                continue;
+            int whole = i == 0 && j == t->ng - 1 && first == 0 && last == j && t->sep[i] != '.';
+            int det = sk_classify(e, t, i, j, t->d + t->goff[i], tot, whole, &near);
+            if (det >= 0 && (det == SK_DLP_CARD || t->sep[i] != '.'))
                 best = det, best_j = j, best_near = near;
         }
         if (best < 0) {
@@ -269,7 +312,7 @@ static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
     const unsigned char *b = e->buf;
     struct sk_tok t;
     size_t end, r;
-    int left_ok;
+    int left_ok, right_ok;
 
     if ((e->plan->builtins & (1u << SK_DLP_IBAN)) && s >= 2 && (sk_cls[b[s - 1]] & SK_C_UPPER) &&
         (sk_cls[b[s - 2]] & SK_C_UPPER)) {
@@ -280,16 +323,18 @@ static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
     }
     if ((end = sk_tokenize(e, s, final, &t)) == SK_INCOMPLETE)
         return SK_INCOMPLETE;
-    /* Part of a word, a decimal fraction or a thousands group: not a number
-     * of ours, but the whole run is consumed so its tail cannot match. */
+    /* A first group glued to a word, a decimal fraction or a thousands
+     * group is not a number of ours, nor is such a last group; the whole
+     * run is consumed so its tail cannot match on its own. */
     left_ok =
         s == 0 ? e->bof
                : !(sk_cls[b[s - 1]] & SK_C_ALNUM) && !((b[s - 1] == '.' || b[s - 1] == ',') &&
                                                        s >= 2 && (sk_cls[b[s - 2]] & SK_C_DIGIT));
-    if (left_ok && !sk_is(e, end, SK_C_ALNUM) &&
-        !((sk_is(e, end, 0xff) && (b[end] == '.' || b[end] == ',')) &&
-          sk_is(e, end + 1, SK_C_DIGIT)))
-        sk_numbers(e, &t);
+    right_ok =
+        !sk_is(e, end, SK_C_ALNUM) && !((sk_is(e, end, 0xff) && (b[end] == '.' || b[end] == ',')) &&
+                                        sk_is(e, end + 1, SK_C_DIGIT));
+    if (t.ng > (size_t)!left_ok + (size_t)!right_ok)
+        sk_numbers(e, &t, !left_ok, t.ng - 1 - !right_ok);
     return end;
 }
 

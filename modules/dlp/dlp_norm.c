@@ -46,11 +46,157 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
 }
 
 /*
- * Folding (a documented subset of NFKC, the part that matters for the
- * detectors): U+FF01..U+FF5E full-width ASCII -> ASCII, U+3000 -> space,
- * U+2010..U+2015 and U+2212, U+FE63 (dashes, minus) -> '-'. Everything
- * else passes unchanged.
+ * Folding (a documented subset of NFKC plus what hides a number; the list
+ * is the README's "Charsets and normalisation"):
+ *  - U+FF01..U+FF5E full-width ASCII -> ASCII;
+ *  - every other Unicode decimal digit (general category Nd, Unicode 14:
+ *    the 64 runs of 0..9 in sk_fold_zero, BMP and supplementary planes,
+ *    e.g. Arabic-Indic, Devanagari, Thai, mathematical U+1D7CE..U+1D7FF)
+ *    -> its ASCII digit: a reader reads them as that number, so must we;
+ *  - space separators (Zs: U+00A0, U+1680, U+2000..U+200A, U+202F,
+ *    U+205F, U+3000) -> ' ';
+ *  - dashes U+2010..U+2015, U+2212, U+FE63 -> '-';
+ *  - dropped, because they are invisible and only split what a reader sees
+ *    as one number (or word): soft hyphen U+00AD, zero-width and bidi
+ *    format characters (U+061C, U+180E, U+200B..U+200F, U+202A..U+202E,
+ *    U+2060..U+2064, U+2066..U+206F, U+FEFF), variation selectors
+ *    (U+FE00..U+FE0F, U+E0100..U+E01EF), tags (U+E0001, U+E0020..U+E007F)
+ *    and the script-independent combining marks (U+0300..U+036F,
+ *    U+1AB0..U+1AFF, U+1DC0..U+1DFF, U+20D0..U+20FF with the keycap
+ *    U+20E3, U+FE20..U+FE2F), which sit on a digit without changing it.
+ * Everything else passes unchanged, including malformed and overlong UTF-8
+ * (byte by byte). Not folded on purpose: superscript, subscript and
+ * circled digits (No, not Nd) are footnote and bullet markers far more
+ * often than numbers, and as digits they would glue onto the number they
+ * mark and hide it.
  */
+enum sk_fold_kind { SK_FOLD_DIGIT, SK_FOLD_ASCII, SK_FOLD_SPACE, SK_FOLD_DASH, SK_FOLD_DROP };
+
+#define SK_FOLD_KEEP  (-1) /* sk_fold_cp: a character not ours, copy it */
+#define SK_FOLD_NONE  (-2) /* sk_fold_cp: dropped */
+#define SK_FOLD_RAW   (-3) /* sk_fold_cp: not UTF-8, copy the first byte */
+#define SK_FOLD_MAXCP 0x110000
+
+static const uint32_t sk_fold_zero[] = {
+    0x0660,  0x06f0,  0x07c0,  0x0966,  0x09e6,  0x0a66,  0x0ae6,  0x0b66,  0x0be6,  0x0c66,
+    0x0ce6,  0x0d66,  0x0de6,  0x0e50,  0x0ed0,  0x0f20,  0x1040,  0x1090,  0x17e0,  0x1810,
+    0x1946,  0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,  0xa8d0,
+    0xa900,  0xa9d0,  0xa9f0,  0xaa50,  0xabf0,  0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136,
+    0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50,
+    0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6,
+    0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0, /* U+FF10 is in the full-width ASCII range */
+};
+
+struct sk_fold_range {
+    uint32_t first, last;
+    enum sk_fold_kind kind;
+};
+
+static const struct sk_fold_range sk_fold_other[] = {
+    {0x00a0, 0x00a0, SK_FOLD_SPACE},  {0x00ad, 0x00ad, SK_FOLD_DROP},
+    {0x0300, 0x036f, SK_FOLD_DROP},   {0x061c, 0x061c, SK_FOLD_DROP},
+    {0x1680, 0x1680, SK_FOLD_SPACE},  {0x180e, 0x180e, SK_FOLD_DROP},
+    {0x1ab0, 0x1aff, SK_FOLD_DROP},   {0x1dc0, 0x1dff, SK_FOLD_DROP},
+    {0x2000, 0x200a, SK_FOLD_SPACE},  {0x200b, 0x200f, SK_FOLD_DROP},
+    {0x2010, 0x2015, SK_FOLD_DASH},   {0x202a, 0x202e, SK_FOLD_DROP},
+    {0x202f, 0x202f, SK_FOLD_SPACE},  {0x205f, 0x205f, SK_FOLD_SPACE},
+    {0x2060, 0x2064, SK_FOLD_DROP},   {0x2066, 0x206f, SK_FOLD_DROP},
+    {0x20d0, 0x20ff, SK_FOLD_DROP},   {0x2212, 0x2212, SK_FOLD_DASH},
+    {0x3000, 0x3000, SK_FOLD_SPACE},  {0xfe00, 0xfe0f, SK_FOLD_DROP},
+    {0xfe20, 0xfe2f, SK_FOLD_DROP},   {0xfe63, 0xfe63, SK_FOLD_DASH},
+    {0xfeff, 0xfeff, SK_FOLD_DROP},   {0xff01, 0xff5e, SK_FOLD_ASCII},
+    {0xe0001, 0xe0001, SK_FOLD_DROP}, {0xe0020, 0xe007f, SK_FOLD_DROP},
+    {0xe0100, 0xe01ef, SK_FOLD_DROP},
+};
+
+#define SK_FOLD_NZERO  (sizeof(sk_fold_zero) / sizeof(sk_fold_zero[0]))
+#define SK_FOLD_NOTHER (sizeof(sk_fold_other) / sizeof(sk_fold_other[0]))
+
+/* Built once from the two tables above: all ranges sorted by first code
+ * point, one bit per BMP code point that is in one (BMP text is decided by
+ * that bit alone; beyond it, where ours are rare, the table is searched),
+ * and the UTF-8 lead bytes that can start one (only those make
+ * sk_dlp_fold decode or wait). */
+static struct sk_fold_range sk_fold_tab[SK_FOLD_NZERO + SK_FOLD_NOTHER];
+static unsigned char sk_fold_bmp[0x10000 / 8];
+static unsigned char sk_fold_lead[256];
+
+static int sk_fold_cmp(const void *a, const void *b)
+{
+    const struct sk_fold_range *x = a, *y = b;
+
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static unsigned char sk_fold_lead_of(uint32_t cp)
+{
+    return (unsigned char)(cp < 0x800     ? 0xc0 | cp >> 6
+                           : cp < 0x10000 ? 0xe0 | cp >> 12
+                                          : 0xf0 | cp >> 18);
+}
+
+__attribute__((constructor)) static void sk_fold_init(void)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < SK_FOLD_NZERO; i++)
+        sk_fold_tab[n++] =
+            (struct sk_fold_range){sk_fold_zero[i], sk_fold_zero[i] + 9, SK_FOLD_DIGIT};
+    for (size_t i = 0; i < SK_FOLD_NOTHER; i++)
+        sk_fold_tab[n++] = sk_fold_other[i];
+    qsort(sk_fold_tab, n, sizeof(sk_fold_tab[0]), sk_fold_cmp);
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t cp = sk_fold_tab[i].first; cp <= sk_fold_tab[i].last; cp++) {
+            if (cp < 0x10000)
+                sk_fold_bmp[cp >> 3] |= (unsigned char)(1u << (cp & 7));
+            sk_fold_lead[sk_fold_lead_of(cp)] = 1;
+        }
+}
+
+/* The LEN-byte sequence at S (its lead is in sk_fold_lead): the ASCII byte
+ * it folds to, SK_FOLD_NONE (dropped), SK_FOLD_KEEP (not ours) or
+ * SK_FOLD_RAW (not well-formed UTF-8: continuation bytes, overlong, beyond
+ * U+10FFFF). */
+static int sk_fold_cp(const unsigned char *s, size_t len)
+{
+    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    uint32_t cp = s[0] & (0x7f >> len);
+    size_t lo = 0, hi = sizeof(sk_fold_tab) / sizeof(sk_fold_tab[0]);
+
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return SK_FOLD_RAW;
+        cp = cp << 6 | (s[k] & 0x3f);
+    }
+    if (cp < min[len] || cp >= SK_FOLD_MAXCP)
+        return SK_FOLD_RAW;
+    if (cp < 0x10000 && !(sk_fold_bmp[cp >> 3] & (1u << (cp & 7))))
+        return SK_FOLD_KEEP;
+    if (cp >= 0xff01 && cp <= 0xff5e) /* the common case (Japanese text) */
+        return (int)(cp - 0xfee0);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < sk_fold_tab[mid].first)
+            hi = mid;
+        else if (cp > sk_fold_tab[mid].last)
+            lo = mid + 1;
+        else
+            switch (sk_fold_tab[mid].kind) {
+            case SK_FOLD_DIGIT:
+                return '0' + (int)(cp - sk_fold_tab[mid].first);
+            case SK_FOLD_ASCII:
+                return (int)(cp - 0xfee0);
+            case SK_FOLD_SPACE:
+                return ' ';
+            case SK_FOLD_DASH:
+                return '-';
+            case SK_FOLD_DROP:
+                return SK_FOLD_NONE;
+            }
+    }
+    return SK_FOLD_KEEP;
+}
+
 size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t cap, size_t *used,
                    int final)
 {
@@ -69,33 +215,32 @@ size_t sk_dlp_fold(const unsigned char *s, size_t n, unsigned char *d, size_t ca
         if (i >= n || o >= cap)
             break;
         unsigned char c = s[i];
-        if (c != 0xef && c != 0xe2 && c != 0xe3) {
+        if (!sk_fold_lead[c]) {
+            /* and the bytes after it that start nothing of ours either
+             * (continuation bytes, most CJK leads) */
+            d[o++] = c;
+            i++;
+            while (i < n && o < cap && s[i] >= 0x80 && !sk_fold_lead[s[i]])
+                d[o++] = s[i++];
+            continue;
+        }
+        size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        if (n - i < len && !final)
+            break; /* maybe an incomplete sequence: wait for more */
+        int out = n - i >= len ? sk_fold_cp(s + i, len) : SK_FOLD_RAW;
+        if (out == SK_FOLD_KEEP && cap - o >= len) {
+            memcpy(d + o, s + i, len);
+            o += len, i += len;
+            continue;
+        }
+        if (out == SK_FOLD_KEEP || out == SK_FOLD_RAW) {
             d[o++] = c;
             i++;
             continue;
         }
-        if (i + 2 >= n && !final)
-            break; /* maybe an incomplete sequence: wait for more */
-        unsigned char c1 = i + 1 < n ? s[i + 1] : 0, c2 = i + 2 < n ? s[i + 2] : 0;
-        int out = -1;
-        if (c == 0xef && c1 == 0xbc && c2 >= 0x81 && c2 <= 0xbf)
-            out = c2 - 0x60;
-        else if (c == 0xef && c1 == 0xbd && c2 >= 0x80 && c2 <= 0x9e)
-            out = c2 - 0x20;
-        else if (c == 0xef && c1 == 0xb9 && c2 == 0xa3)
-            out = '-';
-        else if (c == 0xe3 && c1 == 0x80 && c2 == 0x80)
-            out = ' ';
-        else if (c == 0xe2 &&
-                 ((c1 == 0x80 && c2 >= 0x90 && c2 <= 0x95) || (c1 == 0x88 && c2 == 0x92)))
-            out = '-';
-        if (out >= 0) {
+        if (out != SK_FOLD_NONE)
             d[o++] = (unsigned char)out;
-            i += 3;
-        } else {
-            d[o++] = c;
-            i++;
-        }
+        i += len;
     }
     *used = i;
     return o;
@@ -118,7 +263,7 @@ static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, i
         p += used;
         n -= used;
         if (used == 0 && o == 0) {
-            /* fewer than three bytes that may start a sequence */
+            /* fewer than four bytes that may start a sequence */
             memcpy(z->pend, p, n);
             z->npend = n;
             return;
@@ -127,7 +272,7 @@ static void sk_norm_bytes(struct sk_norm *z, const unsigned char *p, size_t n, i
 }
 
 /* Bytes (UTF-8 or ASCII-compatible): complete a pending sequence start
- * (at most two bytes, see sk_dlp_fold) first. The pending bytes and the
+ * (at most three bytes, see sk_dlp_fold) first. The pending bytes and the
  * next few new ones are folded as if they had come in one write (final
  * only when this is the end): where a client cuts its chunks must not
  * change the text ("\xef" | "\xef\xbc\x91" is a raw byte and a full-width
@@ -150,7 +295,7 @@ static void sk_norm_flush_bytes(struct sk_norm *z, const unsigned char *p, size_
         sk_dlp_engine_commit(z->ctx->e, o);
         if (used < old) {
             /* Still a possible sequence start, and all of P was taken
-             * (fold only waits with at most two bytes left). */
+             * (fold only waits with at most three bytes left). */
             memmove(z->pend, tmp + used, old + take - used);
             z->npend = old + take - used;
             return;

@@ -3,7 +3,8 @@
  * detector mask per template, keywords folded like the text they are
  * matched against, regexes compiled with PCRE2 (JIT) and match limits.
  * Trust: templates come from the administrator's database; a value that
- * does not compile (hand-edited file) is an error, never skipped.
+ * does not compile (hand-edited file) is an error, never skipped (a
+ * keyword the fold leaves empty is not an error: it can never match).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -48,8 +49,16 @@ static int sk_dlp_add_custom(struct sk_dlp_plan *p, size_t tpl, const char *det,
             if (c->text[i] >= 'A' && c->text[i] <= 'Z')
                 c->text[i] += 32;
         c->text[c->len] = '\0';
-        if (c->len == 0)
-            return sk_dlp_plan_err(err, p->tpl[tpl].name, det, "empty keyword");
+        if (c->len == 0) {
+            /* only characters the fold drops (zero-width, soft hyphen,
+             * combining marks): the text never holds them either, so it
+             * can never match. The CLI accepts it; failing the policy's
+             * every transaction over it would be an outage. */
+            free(c->text);
+            c->text = NULL;
+            p->ncust--;
+            return 0;
+        }
         if (c->len > p->kw_max)
             p->kw_max = c->len;
         return 0;

@@ -21,7 +21,10 @@ bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef;
 DLP bodies whose headers lie or hide: text declared as JSON, a charset the
 bytes contradict (utf-16 over ASCII, utf-8 over UTF-16 with a BOM), UTF-16
 JSON and XML, cards in XML attributes (docx alt text), CDATA and HTML
-character references, chunked framing over a 15-digit card.
+character references, chunked framing over a 15-digit card; card numbers
+written with other characters (Arabic-Indic, Devanagari, Persian and
+mathematical digits, NBSP and zero-width characters, dots, a junk group
+glued in front, doubled spaces).
 
 Usage: test_evasion.py --build-dir BUILD
 """
@@ -514,6 +517,37 @@ def g_dlp(ck, srv):
          b"<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>", "text/html", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
+        # numbers written with other characters: Unicode digits, other
+        # spaces, invisible characters, dots (modules/dlp/README.md)
+        ("Arabic-Indic digits",
+         "card \u0664\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 "
+         "\u0661\u0661\u0661\u0661\n".encode(), "text/plain; charset=utf-8", "POST", ()),
+        ("Devanagari digits in UTF-16LE JSON",
+         json.dumps({"card": "\u096a\u0967\u0967\u0967-\u0967\u0967\u0967\u0967-"
+                     "\u0967\u0967\u0967\u0967-\u0967\u0967\u0967\u0967"},
+                    ensure_ascii=False).encode("utf-16-le"), "application/json; charset=utf-16le",
+         "POST", ()),
+        ("Persian digits as JSON \\u escapes",
+         json.dumps({"card": "\u06f4\u06f1\u06f1\u06f1" + "\u06f1" * 12}).encode(),
+         "application/json", "POST", ()),
+        ("mathematical digits (4-byte UTF-8) in a multipart part",
+         b"--B\r\nContent-Disposition: form-data; name=c\r\n\r\n" +
+         ("\U0001d7d2" + "\U0001d7cf" * 3 + (" " + "\U0001d7cf" * 4) * 3).encode() +
+         b"\r\n--B--\r\n",
+         "multipart/form-data; boundary=B", "POST", ()),
+        ("NBSP and narrow NBSP between groups",
+         "card 4111\u00a01111\u00a01111\u202f1111\n".encode(), "text/plain", "POST", ()),
+        ("zero-width spaces and a soft hyphen inside a compact card",
+         "4111\u200b1111\u00ad1111\u200b1111".encode(), "text/plain", "PUT", ()),
+        ("HTML &#160;, &#8203; and &#x2009; in and between groups",
+         b"<p>card 4111&#160;11&#8203;11&#x2009;1111 1111</p>", "text/html", "POST", ()),
+        ("dot-separated card groups", b"card 4111.1111.1111.1111 exp 12/29", "text/plain", "POST",
+         ()),
+        ("a junk digit glued in front of the card", b"ref x1 4111 1111 1111 1111", "text/plain",
+         "POST", ()),
+        ("double spaces (copied from a PDF)", b"card 4111  1111  1111  1111", "text/plain",
+         "POST", ()),
+        ("spaced hyphens", b"card 5500 - 0000 - 0000 - 0004", "text/plain", "POST", ()),
     ]
     appended = cases[5][1]
     with zipfile.ZipFile(io.BytesIO(appended)) as zz:  # unzip -t sees no error

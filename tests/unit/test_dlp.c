@@ -157,6 +157,159 @@ static const char mp_file[] =
     "Content-Type: text/csv\r\n\r\nname,card\r\ntaro,4111-1111-1111-1111\r\n"
     "--XyZ--\r\n";
 
+/* Numbers written with other characters (issue: DLP misses card numbers
+ * written with other characters): Unicode decimal digits of other
+ * scripts, other spaces, invisible format characters and combining marks
+ * between digits, dot-separated card groups, junk glued in front of a
+ * card; and what must stay apart. */
+static void test_unicode_digits(void **state)
+{
+    static const struct tcase cases[] = {
+        /* Nd digits of other scripts (2-, 3- and 4-byte UTF-8) */
+        {"card \xd9\xa4\xd9\xa1\xd9\xa1\xd9\xa1 \xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1 "
+         "\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1 \xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1 end",
+         "credit-card"}, /* Arabic-Indic U+0664 U+0661 */
+        {"\xdb\xb4\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1"
+         "\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1\xdb\xb1",
+         "credit-card"}, /* Extended Arabic-Indic (Persian) U+06F4 U+06F1 */
+        {"x \xe0\xa5\xaa\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7-\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7"
+         "\xe0\xa5\xa7-\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7-\xe0\xa5\xa7\xe0\xa5\xa7"
+         "\xe0\xa5\xa7\xe0\xa5\xa7 y",
+         "credit-card"}, /* Devanagari U+096A U+0967 */
+        {"\xe0\xa7\xaa\xe0\xa7\xa7\xe0\xa7\xa7\xe0\xa7\xa7 1111 1111 1111",
+         "credit-card"}, /* Bengali, then ASCII: one number in two scripts */
+        {"\xe0\xb9\x94\xe0\xb9\x91\xe0\xb9\x91\xe0\xb9\x91 1111 1111 1111",
+         "credit-card"}, /* Thai */
+        {"\xea\xa9\x94\xea\xa9\x91\xea\xa9\x91\xea\xa9\x91 1111 1111 1111",
+         "credit-card"}, /* Cham */
+        {"card \xf0\x9d\x9f\x92\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f 1111 1111 "
+         "\xf0\x9d\x9f\xb7\xf0\x9d\x9f\xb7\xf0\x9d\x9f\xb7\xf0\x9d\x9f\xb7",
+         "credit-card"}, /* mathematical bold and monospace U+1D7D2 U+1D7CF U+1D7F7 */
+        {"4\xd9\xa1\xdb\xb1\xe0\xa5\xa7 \xf0\x9d\x9f\x8f\xef\xbc\x91\xe0\xa7\xa7\xe0\xb9\x91 "
+         "1111 1111",
+         "credit-card"}, /* mixed scripts within one number */
+        {"\xd9\xa4\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1"
+         "\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa1\xd9\xa2",
+         NULL}, /* Luhn off by one */
+        {"\xe7\x95\xaa\xe5\x8f\xb7 \xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4 "
+         "\xd9\xa5\xd9\xa6\xd9\xa7\xd9\xa8 "
+         "\xd9\xa9\xd9\xa0\xd9\xa1\xd9\xa8",
+         "my-number"},
+        /* other spaces between groups */
+        {"pay 4111\xc2\xa0"
+         "1111\xc2\xa0"
+         "1111\xc2\xa0"
+         "1111 now",
+         "credit-card"}, /* NBSP */
+        {"pay 4111\xe2\x80\xaf"
+         "1111\xe2\x80\xaf"
+         "1111\xe2\x80\xaf"
+         "1111",
+         "credit-card"},
+        {"pay 4111\xe2\x80\x89"
+         "1111\xe2\x80\x89"
+         "1111\xe2\x80\x89"
+         "1111",
+         "credit-card"},
+        {"pay 4111\xe2\x80\x87"
+         "1111\xe2\x80\x87"
+         "1111\xe2\x80\x87"
+         "1111",
+         "credit-card"},
+        {"pay 4111\xe2\x80\x82"
+         "1111\xe1\x9a\x80"
+         "1111\xe2\x81\x9f"
+         "1111",
+         "credit-card"},
+        {"SSN: 536\xc2\xa0"
+         "22\xc2\xa0"
+         "1234",
+         "ssn"},
+        {"TEL 03\xe2\x80\x89"
+         "1234\xe2\x80\x89"
+         "5678",
+         "jp-phone"},
+        /* invisible characters between digits are dropped */
+        {"pay 4111\xe2\x80\x8b"
+         "1111\xe2\x80\x8b"
+         "1111\xe2\x80\x8b"
+         "1111",
+         "credit-card"},
+        {"pay 41\xc2\xad"
+         "11111111111111",
+         "credit-card"}, /* soft hyphen */
+        {"pay 4111\xe2\x81\xa0"
+         "1111\xef\xbb\xbf"
+         "1111\xe2\x80\x8d"
+         "1111\xe2\x80\x8c",
+         "credit-card"}, /* WJ, BOM, ZWJ, ZWNJ */
+        {"pay 4111 \xe2\x80\x8e"
+         "1111 1111 1111",
+         "credit-card"}, /* LRM after the space */
+        /* combining marks after digits are dropped */
+        {"4\xef\xb8\x8f\xe2\x83\xa3"
+         "111 1111 1111 1111",
+         "credit-card"}, /* keycap */
+        {"4\xcc\x81"
+         "1\xcc\x81"
+         "11 1111 1111 1111",
+         "credit-card"},
+        /* dots between card groups (only the card shapes, whole run) */
+        {"card 4111.1111.1111.1111.", "credit-card"},
+        {"amex 3782.822463.10005", "credit-card"},
+        {"card 4111.1111.1111.1112", NULL},      /* Luhn */
+        {"v 10.4111.1111.1111.1111", NULL},      /* not a card's shape */
+        {"x 4111.1111.1111.1111.7", NULL},       /* nor this */
+        {"4111.1111 1111.1111", NULL},           /* mixed separators */
+        {"ip 192.168.0.1 and 10.0.0.255", NULL}, /* addresses */
+        {"sum 4111111111111111.50", NULL},       /* a decimal */
+        {"ssn 536.22.1234", NULL},               /* dots are for cards only */
+        /* a junk group glued in front must not hide the card after it */
+        {"price 1.5 4111 1111 1111 1111", "credit-card"},
+        {"x1 4111 1111 1111 1111", "credit-card"},
+        {"4111 1111 1111 1111 2x", "credit-card"},
+        {"x\xd9\xa1 4111 1111 1111 1111", "credit-card"}, /* a glued digit is a digit */
+        /* copy-paste spacing: up to three spaces, a spaced hyphen */
+        {"pay 4111  1111  1111  1111", "credit-card"},
+        {"pay 4111   1111 1111  1111", "credit-card"},
+        {"pay 4111 - 1111 - 1111 - 1111", "credit-card"},
+        {"pay 4111 -1111- 1111-1111", "credit-card"},
+        {"pay 4111\xc2\xa0 1111 1111 1111", "credit-card"}, /* NBSP + space */
+        {"SSN: 536 - 22 - 1234", "ssn"},
+        {"TEL 03  1234  5678", "jp-phone"},
+        {"pay 4111    1111 1111 1111", NULL}, /* four spaces: columns */
+        {"pay 4111  1111 - 1111 1111", NULL}, /* mixed kinds */
+        {"pay 4111 -- 1111 1111 1111", NULL},
+        {"pay 4111 . 1111 . 1111 . 1111", NULL}, /* dots stand alone */
+        /* markers, not digits: a bullet or a footnote glued to a card */
+        {"\xe2\x91\xa0"
+         "4111111111111111",
+         "credit-card"},
+        {"4111111111111111\xc2\xb9", "credit-card"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_text(cases[i].text, cases[i].det, (int)i);
+
+    /* 2-, 3- and 4-byte digits and separators cut by every write size */
+    const char mixed[] = "x \xf0\x9d\x9f\x92\xd9\xa1\xe0\xa5\xa7\xf0\x9d\x9f\x8f\xc2\xa0"
+                         "1\xe2\x80\x8b"
+                         "111\xe2\x80\xaf"
+                         "11\xc2\xad"
+                         "11 \xf0\x9d\x9f\x8f"
+                         "\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f y";
+    const char spaced[] = "x 4111 - 1111- 1111 -1111 y 5500  0000   0000  0004  z";
+    for (size_t c = 1; c <= 9; c++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "text/plain; charset=utf-8",
+                        .body = mixed,
+                        .len = sizeof(mixed) - 1,
+                        .chunk = c};
+        expect(&r, SK_BLOCK, "cards", "Unicode digits and separators, chunked");
+        r.body = spaced, r.len = sizeof(spaced) - 1;
+        expect(&r, SK_BLOCK, "cards", "spaced separators, chunked");
+    }
+}
+
 static void test_multipart(void **state)
 {
     struct req r = {.ip = "10.0.0.2",
@@ -270,9 +423,10 @@ static void test_library_validation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detector_tables), cmocka_unit_test(test_one_byte_writes),
-        cmocka_unit_test(test_multipart),       cmocka_unit_test(test_block_log_mask_page),
-        cmocka_unit_test(test_iwss_email),      cmocka_unit_test(test_library_validation),
+        cmocka_unit_test(test_detector_tables),     cmocka_unit_test(test_unicode_digits),
+        cmocka_unit_test(test_one_byte_writes),     cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_block_log_mask_page), cmocka_unit_test(test_iwss_email),
+        cmocka_unit_test(test_library_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

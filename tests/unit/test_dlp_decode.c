@@ -145,6 +145,66 @@ static void test_formats(void **state)
     expect(&r, SK_BLOCK, "custom", "regex over 1-byte writes");
 }
 
+/* Numbers written with other characters, through the decoders that hand
+ * text to the fold: converted charsets (UTF-16, iconv output), JSON
+ * escapes, XML/HTML character references, multipart parts (sniffed). */
+static void test_unicode_digits_decoded(void **state)
+{
+    /* Devanagari ४१११-११११-११११-११११ */
+    const char *dev = "{\"card\": \"\xe0\xa5\xaa\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7-"
+                      "\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7-"
+                      "\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7-"
+                      "\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7\xe0\xa5\xa7\"}";
+    size_t n16;
+    char *u16 = conv("UTF-16LE", dev, &n16);
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "application/json; charset=utf-16le", .body = u16, .len = n16};
+    expect(&r, SK_BLOCK, "cards", "Devanagari digits in UTF-16LE JSON");
+    r.ctype = "text/plain; charset=utf-16le", r.chunk = 1;
+    expect(&r, SK_BLOCK, "cards", "Devanagari digits in UTF-16LE text, 1-byte writes");
+    free(u16);
+    /* mathematical digits (U+1D7D2 U+1D7CF, beyond the BMP) in UTF-16:
+     * surrogate pairs converted by iconv */
+    const char *math = "card \xf0\x9d\x9f\x92\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f "
+                       "1111 1111 1111 end";
+    u16 = conv("UTF-16BE", math, &n16);
+    r.body = u16, r.len = n16, r.ctype = "text/plain; charset=utf-16be", r.chunk = 3;
+    expect(&r, SK_BLOCK, "cards", "mathematical digits in UTF-16BE");
+    free(u16);
+    /* UTF-16 text in another script (Cyrillic) around an ASCII card:
+     * declared, and sniffed without a BOM */
+    u16 = conv("UTF-16LE",
+               "\xd0\x9d\xd0\xbe\xd0\xbc\xd0\xb5\xd1\x80 \xd0\xba\xd0\xb0\xd1\x80\xd1\x82"
+               "\xd1\x8b: 4111 1111 1111 1111, \xd1\x81\xd0\xbf\xd0\xb0\xd1\x81\xd0\xb8\xd0\xb1"
+               "\xd0\xbe \xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2",
+               &n16);
+    r.body = u16, r.len = n16, r.ctype = "text/plain; charset=utf-16le", r.chunk = 0;
+    expect(&r, SK_BLOCK, "cards", "Cyrillic UTF-16LE declared");
+    r.ctype = "text/plain";
+    expect(&r, SK_BLOCK, "cards", "Cyrillic UTF-16LE sniffed");
+    free(u16);
+    const char *jesc =
+        "{\"card\": \"\\u06f4\\u06f1\\u06f1\\u06f1\\u00a01\\u200b111\\u2009\\u200b1111 "
+        "\\ud835\\udfcf111\"}";
+    r.body = jesc, r.len = strlen(jesc), r.ctype = "application/json", r.chunk = 0;
+    expect(&r, SK_BLOCK, "cards",
+           "Persian digits, NBSP, ZWSP, thin space, surrogate pair as JSON escapes");
+    const char *html = "<p>card 4111&#160;1&#8203;111&#8203; 1111 &#x1D7CF;111</p>";
+    r.body = html, r.len = strlen(html), r.ctype = "text/html";
+    expect(&r, SK_BLOCK, "cards", "HTML character references for NBSP, ZWSP, a digit");
+    const char *part = "--B\r\nContent-Disposition: form-data; name=c\r\n\r\n"
+                       "\xf0\x9d\x9f\x92\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f "
+                       "\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f "
+                       "\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f "
+                       "\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f\xf0\x9d\x9f\x8f "
+                       "\r\n--B--\r\n";
+    r.body = part, r.len = strlen(part), r.ctype = "multipart/form-data; boundary=B";
+    for (size_t c = 0; c <= 5; c++) {
+        r.chunk = c;
+        expect(&r, SK_BLOCK, "cards", "only mathematical digits in a multipart part (sniffed)");
+    }
+}
+
 /* A zip with the given entries (deflated when DEFL), local headers only
  * plus a fake central directory signature. Caller frees. */
 static unsigned char *make_zip(const char *const *names, const char *const *data, int n, int defl,
@@ -668,6 +728,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_unicode_digits_decoded),
         cmocka_unit_test(test_compressed_and_archives),
         cmocka_unit_test(test_evasions),
         cmocka_unit_test(test_late_zip),

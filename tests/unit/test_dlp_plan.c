@@ -91,10 +91,39 @@ static void test_o17_plan_once_per_generation(void **state)
     assert_int_equal(sk_dlp_module_plan_builds(), b1 + 2); /* one plan per schedule state */
 }
 
+/* A keyword made only of characters the fold drops (a zero-width space)
+ * can never match - the text loses them too - but it is a keyword the CLI
+ * accepts: it must not make the policy's plan fail (the failure verdict
+ * for every transaction). A keyword with a soft hyphen inside matches the
+ * text with or without it. */
+static void test_keyword_of_dropped_characters(void **state)
+{
+    static const char plain[] = "nothing to see here";
+    static const char shy[] = "the sec\xc2\xadret-zw plan";
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "text/plain", .body = plain, .len = sizeof(plain) - 1};
+    const char *dets[] = {"keyword:\xe2\x80\x8b", "keyword:secret\xc2\xad-zw"};
+    struct sk_snapshot *old = snap;
+    struct sk_pdb *db;
+    char *err = NULL;
+
+    if ((db = sk_pdb_open(dbpath, SK_PDB_RW, &err)) == NULL || sk_pdb_write_begin(db, &err) != 0 ||
+        sk_pdb_dlp_add(db, "blk", "zw", dets, 2, 1, "block", &err) <= 0 ||
+        sk_pdb_write_commit(db, "tester", "zw", &err) < 0 ||
+        (snap = sk_snapshot_load(db, &err)) == NULL)
+        fail_msg("reload: %s", err);
+    sk_pdb_close(db);
+    sk_snapshot_unref(old);
+    expect(&r, SK_ALLOW, NULL, "a zero-width keyword does not fail the plan");
+    r.body = shy, r.len = sizeof(shy) - 1;
+    expect(&r, SK_BLOCK, "zw", "soft hyphens dropped on both sides");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_o17_plan_once_per_generation), /* issue 17; changes the policy */
+        cmocka_unit_test(test_o17_plan_once_per_generation),  /* issue 17; changes the policy */
+        cmocka_unit_test(test_keyword_of_dropped_characters), /* changes the policy */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
