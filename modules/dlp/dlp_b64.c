@@ -15,6 +15,8 @@
  * the decompression budget; a run that is no base64 (a hash, a long
  * identifier) decodes to bytes that are inspected and match nothing.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,19 +45,57 @@ struct sk_b64 {
     int err;
 };
 
-static int sk_b64_val(unsigned char c)
+/* The value of each byte as a base64 digit (both alphabets), -1 for none;
+ * and 1 for the bytes a run may be made of (digits, '\\' and '%'
+ * escapes), for the block skip. */
+static signed char sk_b64_tab[256];
+static unsigned char sk_b64_runbyte[256];
+
+static void sk_b64_tab_init(void)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(sk_b64_tab, -1, sizeof(sk_b64_tab));
+    for (int i = 0; i < 64; i++)
+        sk_b64_tab[(unsigned char)a[i]] = (signed char)i;
+    sk_b64_tab['-'] = 62, sk_b64_tab['_'] = 63;
+    for (int c = 0; c < 256; c++)
+        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%';
+}
+
+static int sk_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Where in P[I..N) a run of SK_B64_MIN may begin, from a point outside any
+ * run: 64 bytes at a time, a block where no SK_B64_MIN bytes in a row are
+ * run bytes is passed over. The answer is the start of a stretch of run
+ * bytes (preceded by a byte that is none, which leaves the filter outside
+ * a run: see the escape rules), or N. */
+static size_t sk_b64_skip(const unsigned char *p, size_t i, size_t n)
+{
+    while (i + 64 <= n) {
+        uint64_t m = 0, r;
+        for (int j = 0; j < 64; j++)
+            m |= (uint64_t)sk_b64_runbyte[p[i + j]] << j;
+        r = m & m >> 1;
+        r &= r >> 2;
+        r &= r >> 4;
+        r &= r >> 8;
+        r &= r >> 4; /* bit j: bytes j..j+19 are all run bytes */
+        if (r)
+            return i + (size_t)__builtin_ctzll(r); /* inside a stretch: see below */
+        unsigned t = m == ~0ull ? 64 : (unsigned)__builtin_clzll(~m); /* trailing stretch */
+        if (t)
+            return i + 64 - t;
+        i += 64;
+    }
+    return i;
+}
+
+static inline int sk_b64_val(unsigned char c)
+{
+    return sk_b64_tab[c];
 }
 
 /* Decoded bytes to the child, its text into the runs' own window. */
@@ -147,6 +187,38 @@ static int sk_b64_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
     struct sk_b64 *b = (struct sk_b64 *)s;
 
     for (size_t i = 0; i < n && !b->err; i++) {
+        /* fast path (most text): bytes outside runs, and runs shorter
+         * than a base64 object (words) ended by plain text; the slow path
+         * below takes a run's qualifying digit and every byte that may
+         * continue a run ('\\', '%', line ends, '=' padding) */
+        if (b->state == SK_B_OUT || (b->state == SK_B_RUN && !b->child)) {
+            size_t k = b->nval, line = b->line;
+            unsigned char *val = b->val;
+            while (i < n) {
+                if (k == 0) { /* outside a run: blocks without one are passed over */
+                    i = sk_b64_skip(p, i, n);
+                    while (i < n && sk_b64_tab[p[i]] < 0)
+                        i++;
+                    if (i == n)
+                        break;
+                }
+                signed char d = sk_b64_tab[p[i]];
+                if (d >= 0) {
+                    if (k + 1 >= SK_B64_MIN)
+                        break;
+                    val[k++] = (unsigned char)d, line++, i++;
+                    continue;
+                }
+                unsigned char c = p[i];
+                if (c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
+                    break;
+                k = line = 0, i++; /* a short run ended: it was only text */
+            }
+            b->nval = k, b->line = line, b->cr = 0;
+            b->state = k ? SK_B_RUN : SK_B_OUT;
+            if (i == n)
+                break;
+        }
         unsigned char c = p[i];
         int v = sk_b64_val(c);
 
@@ -189,11 +261,21 @@ static int sk_b64_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
             }
             break;
         case SK_B_PCT1:
+            if (!sk_hex(c)) { /* no %XX: the run ended at '%', C is read again */
+                sk_b64_finish(b);
+                i--;
+                continue;
+            }
             b->pct1 = c;
             b->state = SK_B_PCT2;
             continue;
         default: { /* SK_B_PCT2: form encoding of '+' and '/' */
             unsigned char d = (unsigned char)(c | 0x20);
+            if (!sk_hex(c)) {
+                sk_b64_finish(b);
+                i--;
+                continue;
+            }
             if (b->pct1 == '2' && (d == 'b' || d == 'f')) {
                 b->state = SK_B_RUN;
                 sk_b64_digit(b, d == 'b' ? 62 : 63);
@@ -235,8 +317,10 @@ static void sk_b64_destroy(struct sk_dlp_sink *s)
 
 struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *ctx, int depth, struct sk_dlp_sink *next)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct sk_b64 *b;
 
+    pthread_once(&once, sk_b64_tab_init);
     if (!next)
         return NULL;
     if (!(b = calloc(1, sizeof(*b)))) {

@@ -245,12 +245,26 @@ static int sk_late_start(struct sk_late *l, uint64_t at)
     return sk_late_feed(l, l->hold, n); /* hold may already reach the end */
 }
 
+/* "PK\3\4" in P: memchr's speed for the rare 'P' (memmem took 8% of
+ * the DLP benchmark's time on text). */
+static unsigned char *sk_pk34(unsigned char *p, size_t n)
+{
+    unsigned char *q = p, *end = p + n;
+
+    while (end - q >= 4 && (q = memchr(q, 'P', (size_t)(end - q) - 3)) != NULL) {
+        if (q[1] == 'K' && q[2] == 3 && q[3] == 4)
+            return q;
+        q++;
+    }
+    return NULL;
+}
+
 /* Look for a plausible header in hold (which ends at byte l->in of the
  * object); 0 when more bytes are needed. */
 static int sk_late_scan(struct sk_late *l)
 {
     for (;;) {
-        unsigned char *k = memmem(l->hold, l->nhold, "PK\3\4", 4);
+        unsigned char *k = sk_pk34(l->hold, l->nhold);
         if (!k) {
             size_t keep = l->nhold < 3 ? l->nhold : 3;
             memmove(l->hold, l->hold + l->nhold - keep, keep);
