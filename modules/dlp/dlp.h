@@ -247,14 +247,11 @@ struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next);
  * bytes outside readable entries are inspected as plain bytes. */
 #define SK_DLP_MAX_DEPTH 6 /* archives and multipart levels opened */
 struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name, int depth);
-/* Raw bytes of an object that is not a zip at offset 0: walks a zip that
- * starts after a prefix (plausible local header), as sk_dlp_zip_new. */
-struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth);
-/* 1 and *AT (offset in the object) once the late zip's header was found:
- * from there on its walk reads every byte (entries, the archive's own
- * bytes, the tail) and the object's plain-text reader stops, so the two
- * never interleave in the one text window. */
-int sk_dlp_late_zip_at(struct sk_dlp_sink *, uint64_t *at);
+/* In front of the text reader TEXT (owned) of an object that is not a zip
+ * at offset 0: the bytes before a plausible local header go to TEXT, the
+ * header and all after it to a zip walk as sk_dlp_zip_new's (a zip after a
+ * prefix: a self-extractor, a tar member, junk). */
+struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *text);
 /* In front of an object's text reader NEXT (owned): base64 runs of at
  * least 20 characters (data: URLs, JSON "content" fields, PEM blocks) are
  * decoded into objects of their own; the text passes on as it is (dlp_b64.c). */

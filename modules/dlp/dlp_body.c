@@ -247,31 +247,7 @@ struct sk_sniff {
     unsigned char head[4];
     size_t nhead;
     struct sk_dlp_sink *next; /* chosen once the head is known */
-    struct sk_dlp_sink *late; /* not a container at 0: a zip after a prefix? */
-    uint64_t pos;             /* bytes given to next */
-    int next_done;            /* next ended where the late zip began */
 };
-
-/* Bytes for the plain-text reader: up to where a late zip began (its walk
- * reads the rest: one reader per byte range, never two interleaved in the
- * text window, where entry text would cut the plain text's lines). */
-static int sk_sniff_text(struct sk_sniff *z, const unsigned char *p, size_t n)
-{
-    uint64_t at;
-
-    if (z->next_done)
-        return 0;
-    if (z->late && sk_dlp_late_zip_at(z->late, &at)) {
-        size_t cut = at <= z->pos ? 0 : at - z->pos < n ? (size_t)(at - z->pos) : n;
-        if (cut < n || at <= z->pos) {
-            z->next_done = 1;
-            z->pos += cut;
-            return sk_dlp_put(z->next, p, cut) == -1 ? -1 : z->next->end(z->next);
-        }
-    }
-    z->pos += n;
-    return sk_dlp_put(z->next, p, n);
-}
 
 /* The chain by declared type: format decoder + normaliser. */
 static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name)
@@ -310,16 +286,15 @@ static int sk_sniff_decide(struct sk_sniff *z)
         z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
     else if (t == SK_CT_GZIP)
         z->next = sk_decomp_new(z->ctx, &gz, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
-    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL &&
-             ((z->depth < SK_DLP_MAX_DEPTH &&
-               !(z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next))) ||
-              !(z->late = sk_dlp_late_zip_new(z->ctx, z->depth))))
-        return -1;
+    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL) {
+        /* text: base64 runs in it decoded, a zip after a prefix walked */
+        if (z->depth < SK_DLP_MAX_DEPTH)
+            z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
+        z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
+    }
     if (!z->next)
         return -1;
-    if (z->late && sk_dlp_put(z->late, z->head, z->nhead) == -1)
-        return -1;
-    return sk_sniff_text(z, z->head, z->nhead);
+    return sk_dlp_put(z->next, z->head, z->nhead);
 }
 
 static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -333,9 +308,7 @@ static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t 
         if (z->nhead < sizeof(z->head) || sk_sniff_decide(z) == -1)
             return z->nhead < sizeof(z->head) ? 0 : -1;
     }
-    if (z->late && sk_dlp_put(z->late, p, n) == -1)
-        return -1;
-    return sk_sniff_text(z, p, n);
+    return sk_dlp_put(z->next, p, n);
 }
 
 static int sk_sniff_end(struct sk_dlp_sink *s)
@@ -344,9 +317,7 @@ static int sk_sniff_end(struct sk_dlp_sink *s)
 
     if (!z->next && sk_sniff_decide(z) == -1)
         return -1;
-    if (!z->next_done && z->next->end(z->next) == -1)
-        return -1;
-    return z->late ? z->late->end(z->late) : 0;
+    return z->next->end(z->next);
 }
 
 static void sk_sniff_destroy(struct sk_dlp_sink *s)
@@ -355,8 +326,6 @@ static void sk_sniff_destroy(struct sk_dlp_sink *s)
 
     if (z->next)
         z->next->destroy(z->next);
-    if (z->late)
-        z->late->destroy(z->late);
     free(z->ctype);
     free(z->name);
     free(z);

@@ -181,16 +181,22 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int
 
 #define SK_LZ_HOLD (30 + 1024) /* a local header and the longest plausible name */
 
+/* A splitter in front of an object's text reader: the bytes before a
+ * plausible local header go to the text reader, the header and all after
+ * it to the zip walk (entries, the archive's own bytes, the tail: every
+ * byte is read once, by one reader, so the two never take turns in the
+ * text window). Bytes that may still begin a header are held back until
+ * that is known, so where the split falls does not depend on how the
+ * client cut its writes. */
 struct sk_late {
     struct sk_dlp_sink sink;
     struct sk_dlp_ctx *ctx;
     int depth;
-    /* from a candidate "PK\3\4" on, or the last 3 bytes seen */
+    struct sk_dlp_sink *text; /* the object's text reader (owned) */
+    /* from a candidate "PK\3\4" on, or a tail that may begin one */
     unsigned char hold[SK_LZ_HOLD];
     size_t nhold;
     struct sk_zip_sink *zip; /* walking from the plausible header on */
-    uint64_t in;             /* bytes received */
-    uint64_t at;             /* where the header starts in the object */
     int found;               /* a plausible header was found */
     int eocd;                /* ... and an archive end came after it */
     unsigned char last[3];   /* the last bytes after it, for an end split */
@@ -221,28 +227,14 @@ static void sk_late_watch(struct sk_late *l, const unsigned char *p, size_t n)
     }
 }
 
+/* Bytes from the header on: to the walk (too deep to walk: to the text
+ * reader, which then reads on), watched for the archive end. */
 static int sk_late_feed(struct sk_late *l, const unsigned char *p, size_t n)
 {
     sk_late_watch(l, p, n);
-    return l->zip ? sk_zs_write(&l->zip->sink, p, n) : 0;
-}
-
-/* A plausible header at hold[0]: walk from it (or, too deep to walk,
- * only wait for the archive end that makes it a real one). */
-static int sk_late_start(struct sk_late *l, uint64_t at)
-{
-    l->found = 1;
-    l->at = at;
-    if (l->depth < SK_DLP_MAX_DEPTH) {
-        struct sk_dlp_sink *s = sk_dlp_zip_new(l->ctx, NULL, l->depth);
-        if (!s)
-            return -1;
-        l->zip = (struct sk_zip_sink *)s;
-        l->zip->late = 1;
-    }
-    size_t n = l->nhold;
-    l->nhold = 0;
-    return sk_late_feed(l, l->hold, n); /* hold may already reach the end */
+    if (l->zip)
+        return sk_zs_write(&l->zip->sink, p, n);
+    return sk_dlp_put(l->text, p, n);
 }
 
 /* "PK\3\4" in P: memchr's speed for the rare 'P' (memmem took 8% of
@@ -259,26 +251,54 @@ static unsigned char *sk_pk34(unsigned char *p, size_t n)
     return NULL;
 }
 
-/* Look for a plausible header in hold (which ends at byte l->in of the
- * object); 0 when more bytes are needed. */
+/* The first K held bytes are text: to the text reader. */
+static int sk_late_release(struct sk_late *l, size_t k)
+{
+    if (k == 0)
+        return 0;
+    if (sk_dlp_put(l->text, l->hold, k) == -1)
+        return -1;
+    memmove(l->hold, l->hold + k, l->nhold - k);
+    l->nhold -= k;
+    return 0;
+}
+
+/* Decide what the held bytes are: text, a plausible header (the walk
+ * starts), or not known yet (a candidate whose header or name is not all
+ * in, or a tail that may begin "PK\3\4"). */
 static int sk_late_scan(struct sk_late *l)
 {
     for (;;) {
         unsigned char *k = sk_pk34(l->hold, l->nhold);
         if (!k) {
-            size_t keep = l->nhold < 3 ? l->nhold : 3;
-            memmove(l->hold, l->hold + l->nhold - keep, keep);
-            l->nhold = keep;
-            return 0;
+            /* keep the longest tail that may begin the signature */
+            size_t keep = 0;
+            for (size_t t = l->nhold < 3 ? l->nhold : 3; t > 0 && !keep; t--)
+                if (!memcmp(l->hold + l->nhold - t, "PK\3", t))
+                    keep = t;
+            return sk_late_release(l, l->nhold - keep);
         }
-        l->nhold -= (size_t)(k - l->hold);
-        memmove(l->hold, k, l->nhold);
+        if (sk_late_release(l, (size_t)(k - l->hold)) == -1)
+            return -1;
         int pl = sk_zip_local_plausible(l->hold, l->nhold);
-        if (pl == 1)
-            return sk_late_start(l, l->in - l->nhold);
         if (pl == -1)
             return 0; /* the header or its name is not all in yet */
-        memmove(l->hold, l->hold + 1, --l->nhold);
+        if (pl == 0) {
+            if (sk_late_release(l, 1) == -1)
+                return -1;
+            continue;
+        }
+        l->found = 1;
+        if (l->depth < SK_DLP_MAX_DEPTH) {
+            struct sk_dlp_sink *s = sk_dlp_zip_new(l->ctx, NULL, l->depth);
+            if (!s)
+                return -1;
+            l->zip = (struct sk_zip_sink *)s;
+            l->zip->late = 1;
+        }
+        size_t n = l->nhold;
+        l->nhold = 0;
+        return sk_late_feed(l, l->hold, n); /* hold may already reach the end */
     }
 }
 
@@ -290,20 +310,10 @@ static int sk_late_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
         size_t take = SK_LZ_HOLD - l->nhold < n ? SK_LZ_HOLD - l->nhold : n;
         memcpy(l->hold + l->nhold, p, take);
         l->nhold += take, p += take, n -= take;
-        l->in += take;
         if (sk_late_scan(l) == -1)
             return -1;
     }
-    l->in += n;
-    return l->found ? sk_late_feed(l, p, n) : 0;
-}
-
-int sk_dlp_late_zip_at(struct sk_dlp_sink *s, uint64_t *at)
-{
-    struct sk_late *l = (struct sk_late *)s;
-
-    *at = l->at;
-    return l->zip != NULL; /* too deep to walk: the plain-text reader reads on */
+    return n ? sk_late_feed(l, p, n) : 0;
 }
 
 static int sk_late_end(struct sk_dlp_sink *s)
@@ -311,8 +321,14 @@ static int sk_late_end(struct sk_dlp_sink *s)
     struct sk_late *l = (struct sk_late *)s;
     int rc = 0;
 
+    /* held bytes that never became a header are text */
+    if (!l->found && sk_late_release(l, l->nhold) == -1)
+        rc = -1;
+    if (l->text->end(l->text) == -1)
+        rc = -1;
     if (l->zip) {
-        rc = sk_zs_finish(&l->zip->sink);
+        if (sk_zs_finish(&l->zip->sink) == -1)
+            rc = -1;
         if (l->eocd)
             sk_zs_commit(l->zip);
     } else if (l->found && l->eocd) {
@@ -327,18 +343,24 @@ static void sk_late_destroy(struct sk_dlp_sink *s)
 
     if (l->zip)
         sk_zs_destroy(&l->zip->sink);
+    l->text->destroy(l->text);
     free(l);
 }
 
-struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *ctx, int depth)
+struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *ctx, int depth, struct sk_dlp_sink *text)
 {
-    struct sk_late *l = calloc(1, sizeof(*l));
+    struct sk_late *l;
 
-    if (!l)
+    if (!text)
         return NULL;
+    if (!(l = calloc(1, sizeof(*l)))) {
+        text->destroy(text);
+        return NULL;
+    }
     l->sink = (struct sk_dlp_sink){
         .write = sk_late_write, .end = sk_late_end, .destroy = sk_late_destroy};
     l->ctx = ctx;
     l->depth = depth;
+    l->text = text;
     return &l->sink;
 }
