@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
-                     http_res_head, free_port)
+                     http_res_head, free_port, wait_live)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 CARDS = b"order 4111 1111 1111 1111 and 5500 0000 0000 0004\n"
@@ -282,7 +282,7 @@ def main():
         black.listen(64)
         srv.policy_cmd("set", "notify.webhook", "http://127.0.0.1:%d/" % black.getsockname()[1])
         srv.policy_cmd("set", "notify.min-interval", "0s")
-        time.sleep(2.5)  # the children re-read the policy within a second
+        ck.ok("the hanging receiver and min-interval 0 are live", wait_live(srv))
         worst = 0.0
         for i in range(4):
             t0 = time.monotonic()
@@ -294,7 +294,7 @@ def main():
         black.close()  # alerts queued for it now fail at once
 
         srv.policy_cmd("set", "notify.webhook", hook_url)
-        time.sleep(2.5)
+        ck.ok("the receiver is back (live)", wait_live(srv))
         n0 = kinds(Hook.got).count("virus")
         for i in range(3):
             respmod(srv, "http://files.example/more%d.com" % i, EICAR)

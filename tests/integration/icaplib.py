@@ -767,6 +767,26 @@ def main_wrapper(fn):
 
 
 # --------------------------------------------------------------------------
+def wait_live(srv, limit=20.0):
+    """Waits until the c-icap children use the newest policy generation:
+    the master's post_init (run at start and at every reconfigure, right
+    before it forks the new children) logged it or a newer one. A reload can
+    wait ~2 s for the previous one's children to retire (icap-server/
+    README.md "Reload"), longer under the sanitizers, so a fixed sleep is
+    not enough. True once live, False after LIMIT seconds."""
+    gen = int(srv.policy_cmd("generation").stdout.split()[0])
+    deadline = time.monotonic() + limit
+    while True:
+        log = srv.daemon_log_tail(1 << 26)
+        if any(int(m.group(1)) >= gen
+               for m in re.finditer(r"module\(s\), policy generation (\d+)", log)):
+            time.sleep(0.5)  # the old children stop taking connections
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 # issue 16: "the server started" as a check that can fail
 
 def check_started(ck, srv, label, n_modules):

@@ -30,7 +30,6 @@ Trust: test harness only; talks to the servers it starts on loopback.
 import argparse
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
-                     http_req_head)
+                     http_req_head, wait_live)
 import ldaplib  # noqa: E402
 from test_reload_once import (answering_pids, cicap_children,  # noqa: E402
                               cicap_master, wait_for)
@@ -64,30 +63,6 @@ def replaced(master, before, limit=15):
         now = cicap_children(master)
         return bool(now) and not set(now) & set(before)
     return wait_for(done, limit)
-
-
-def server_log(srv):
-    try:
-        with open(os.path.join(srv.run_dir, "server.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def wait_live(srv, limit=20):
-    """Waits until the children use the newest policy generation: the
-    master's post_init (run at start and at every reconfigure, right before
-    it forks the new children) logged it or a newer one. A reload can wait
-    ~2 s for the previous one's children to retire (icap-server/README.md
-    "Reload"), so a fixed sleep is not enough."""
-    gen = int(srv.policy_cmd("generation").stdout.split()[0])
-
-    def done():
-        return any(int(m.group(1)) >= gen for m in
-                   re.finditer(r"module\(s\), policy generation (\d+)", server_log(srv)))
-    ok = wait_for(done, limit) is not None
-    time.sleep(0.5)  # the old children stop taking connections
-    return ok
 
 
 def log_line(srv, url, timeout=5.0):
