@@ -407,6 +407,17 @@ static void test_results_follow_policy(void **s)
 /* A piece of a download (HTTP 206) is av.on-partial: block by default,
  * allow scans the piece on its own; the whole object in a 206 is a
  * download like any other; av.skip-types decides pieces of its types. */
+/* A fresh fake engine, a RESPMOD of URL with headers H (a 206 response)
+ * under policy SNAP, BODY in CHUNK-byte writes: the verdict. */
+static enum sk_verdict run_206(struct sk_txn *t, const char *url, struct hdrs *h,
+                               struct sk_snapshot *snap, const void *body, size_t len, size_t chunk)
+{
+    setup(NULL);
+    txn_open(t, SK_RESPMOD, "GET", url, h, snap);
+    t->http_status = 206;
+    return run(t, body, len, chunk);
+}
+
 static void test_partial_content(void **s)
 {
     static const struct {
@@ -441,59 +452,49 @@ static void test_partial_content(void **s)
     struct sk_txn t;
 
     memset(body, 'a', sizeof(body));
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, NULL);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_int_equal(run_206(&t, "http://origin.test/setup.exe", &h, NULL, body, sizeof(body), 100),
+                     SK_BLOCK);
     assert_string_equal(t.rule, "av-partial");
     assert_non_null(strstr(t.reason, "av.on-partial"));
     assert_int_equal(t.page.status, 403);
     assert_int_equal(fk.scans, 0); /* decided from the headers */
     sk_txn_clear(&t);
     /* allow: the piece is scanned; a virus in it still blocks */
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, allow);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 100), SK_ALLOW);
+    assert_int_equal(
+        run_206(&t, "http://origin.test/setup.exe", &h, allow, body, sizeof(body), 100), SK_ALLOW);
     assert_int_equal(fk.scans, 1);
     assert_string_equal(t.rule, "av-partial");
     sk_txn_clear(&t);
     memcpy(body + 500, eicar, 68);
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &h, allow);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_int_equal(
+        run_206(&t, "http://origin.test/setup.exe", &h, allow, body, sizeof(body), 100), SK_BLOCK);
     assert_string_equal(t.rule, "Eicar-Test-Signature");
     sk_txn_clear(&t);
     /* the whole object in a 206: scanned as any download */
     struct hdrs whole = {{"Content-Type", "Content-Range"},
                          {"application/octet-stream", "bytes 0-999/1000"}};
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &whole, NULL);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
+    assert_int_equal(
+        run_206(&t, "http://origin.test/setup.exe", &whole, NULL, body, sizeof(body), 100),
+        SK_BLOCK);
     assert_string_equal(t.rule, "Eicar-Test-Signature");
     sk_txn_clear(&t);
     memset(body, 'a', sizeof(body));
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/setup.exe", &whole, NULL);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 100), SK_ALLOW);
+    assert_int_equal(
+        run_206(&t, "http://origin.test/setup.exe", &whole, NULL, body, sizeof(body), 100),
+        SK_ALLOW);
     sk_txn_clear(&t);
     /* av.skip-types video (all subtypes): a piece of a video passes once its bytes
      * agree; one whose bytes are a program is av.on-partial */
     struct hdrs vid = {{"Content-Type", "Content-Range"}, {"video/mp4", "bytes 1000-1999/5000"}};
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/movie.mp4", &vid, skip);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 1000), SK_ALLOW);
+    assert_int_equal(
+        run_206(&t, "http://origin.test/movie.mp4", &vid, skip, body, sizeof(body), 1000),
+        SK_ALLOW);
     assert_int_equal(fk.scans, 0);
     sk_txn_clear(&t);
     memcpy(body, "MZ\x90\0\3\0\0\0\4\0\0\0\xff\xff\0\0", 16);
-    setup(NULL);
-    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/movie.mp4", &vid, skip);
-    t.http_status = 206;
-    assert_int_equal(run(&t, body, sizeof(body), 1000), SK_BLOCK);
+    assert_int_equal(
+        run_206(&t, "http://origin.test/movie.mp4", &vid, skip, body, sizeof(body), 1000),
+        SK_BLOCK);
     assert_string_equal(t.rule, "av-partial");
     sk_txn_clear(&t);
     /* uploads are never pieces of a download */
