@@ -3,8 +3,9 @@
  * possible write boundary, zlib/raw deflate, trailing bytes, corrupt data,
  * bombs), the multipart parser (CRLF/LF, preamble, nested, base64, QP,
  * every split point, ";boundary" without "="), the zip walker (stored,
- * deflated, ZIP64, data descriptors, bytes after the archive) and charset
- * sniffing of UTF-16 without BOM. */
+ * deflated, ZIP64, data descriptors, bytes after the archive), charset
+ * sniffing of UTF-16 without BOM and base64 runs inside text (escapes,
+ * line breaks, every split). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -779,6 +780,162 @@ static void test_mutations_split_invariant(void **s)
     sk_tzip_free(&zz);
 }
 
+/* ---- base64 runs inside text (sk_b64run) ------------------------------ */
+
+struct b64runs {
+    struct out o;
+    int begins, ends, stop_at;
+};
+
+static int b64r_begin(void *arg)
+{
+    struct b64runs *r = arg;
+    out_sink(&r->o, "<", 1);
+    return ++r->begins == r->stop_at ? -1 : 0;
+}
+
+static int b64r_data(void *arg, const void *buf, size_t len)
+{
+    return out_sink(&((struct b64runs *)arg)->o, buf, len);
+}
+
+static int b64r_end(void *arg)
+{
+    struct b64runs *r = arg;
+    r->ends++;
+    return out_sink(&r->o, ">", 1);
+}
+
+/* The runs of TEXT (MIN digits), fed STEP bytes at a time (0: whole), as
+ * "<decoded>" per run into R->o; the return of the last call. */
+static int b64r_feed(struct b64runs *r, const char *text, size_t min, size_t step)
+{
+    struct sk_b64run_handler h = {b64r_begin, b64r_data, b64r_end, r};
+    struct sk_b64run *f = sk_b64run_new(min, &h);
+    size_t n = strlen(text);
+    int rc = 0;
+
+    assert_non_null(f);
+    r->o.len = 0, r->begins = r->ends = 0;
+    out_sink(&r->o, "", 0);
+    for (size_t i = 0; i < n && rc == 0; i += step ? step : n)
+        rc = sk_b64run_write(f, text + i, step && n - i > step ? step : n - i);
+    if (rc == 0)
+        rc = sk_b64run_end(f);
+    sk_b64run_free(f);
+    return rc;
+}
+
+static char *b64enc(const unsigned char *p, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *o = malloc(n / 3 * 4 + 8), *q = o;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *q++ = a[v >> 18], *q++ = a[v >> 12 & 63];
+        *q++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+        *q++ = i + 2 < n ? a[v & 63] : '=';
+    }
+    *q = 0;
+    return o;
+}
+
+/* Replace every C in S by REP (a new string). */
+static char *subst(const char *s, char c, const char *rep)
+{
+    char *o = malloc(strlen(s) * strlen(rep) + 1), *q = o;
+    for (; *s; s++)
+        q = *s == c ? stpcpy(q, rep) : (*q++ = *s, q);
+    *q = 0;
+    return o;
+}
+
+static void test_b64run(void **s)
+{
+    (void)s;
+    struct b64runs r = {0};
+    static const size_t steps[] = {0, 1, 2, 3, 7, 64};
+    char text[2048], want[1024];
+    /* bytes whose base64 holds '+' and '/' (0xfb 0xff ...), and a card */
+    unsigned char bin[96];
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i % 3 == 0 ? 0xfb : i % 3 == 1 ? 0xff : 0xbf);
+    memcpy(bin + 30, "4111 1111 1111 1111", 19);
+    char *e = b64enc(bin, sizeof(bin));
+    assert_non_null(strchr(e, '+'));
+    assert_non_null(strchr(e, '/'));
+    memcpy(want, "<", 1), memcpy(want + 1, bin, sizeof(bin)), want[1 + sizeof(bin)] = '>';
+    size_t wn = sizeof(bin) + 2;
+
+    /* plain, JSON "\/", form %2B/%2F (either case): one run, any split */
+    char *json = subst(e, '/', "\\/"), *form1 = subst(e, '+', "%2B"),
+         *form = subst(form1, '/', "%2f");
+    const char *wraps[][2] = {{"text ", " tail"}, {"{\"f\":\"", "\"}"}, {"a=", "&b=1"}};
+    const char *bodies[] = {e, json, form};
+    for (int k = 0; k < 3; k++)
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            snprintf(text, sizeof(text), "%s%s%s", wraps[k][0], bodies[k], wraps[k][1]);
+            assert_int_equal(b64r_feed(&r, text, 20, steps[j]), 0);
+            if (r.o.len != wn || memcmp(r.o.p, want, wn) != 0)
+                fail_msg("form %d step %zu: %zu bytes decoded", k, steps[j], r.o.len);
+        }
+
+    /* MIN is the least run: 19 digits are text, 20 a run of 15 bytes */
+    assert_int_equal(b64r_feed(&r, "x ABCDEFGHIJKLMNOPQRS y", 20, 1), 0);
+    assert_int_equal(r.begins, 0);
+    assert_int_equal(b64r_feed(&r, "x ABCDEFGHIJKLMNOPQRST y", 20, 1), 0);
+    assert_int_equal(r.begins, 1);
+    assert_int_equal(r.o.len, 2 + 15);
+    assert_int_equal(b64r_feed(&r, "x ABCDEFGHIJKLMNOPQRST y", 24, 0), 0);
+    assert_int_equal(r.begins, 0);
+
+    /* line breaks continue a run after a full line (76, a multiple of 4),
+     * CRLF, LF or JSON's \r\n; after a short line they end it */
+    unsigned char big[300];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (unsigned char)(i * 7 + 1);
+    char *eb = b64enc(big, sizeof(big)), lines[1024];
+    const char *brk[] = {"\r\n", "\n", "\\r\\n", "\\n"};
+    for (int k = 0; k < 4; k++) {
+        size_t q = 0, n = strlen(eb);
+        for (size_t i = 0; i < n; i += 76) {
+            q += (size_t)snprintf(lines + q, sizeof(lines) - q, "%.76s%s", eb + i,
+                                  i + 76 < n ? brk[k] : "");
+        }
+        assert_int_equal(b64r_feed(&r, lines, 64, 5), 0);
+        assert_int_equal(r.begins, 1);
+        assert_int_equal(r.o.len, sizeof(big) + 2);
+        assert_memory_equal(r.o.p + 1, big, sizeof(big));
+    }
+    /* 24 digits, a break, 24 digits: two runs (a break needs 60 before it) */
+    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS", 20, 0), 0);
+    assert_int_equal(r.begins, 2);
+    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>");
+    /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
+    assert_int_equal(
+        b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD", 20, 1), 0);
+    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>");
+    /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
+    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFSUw", 20, 0), 0);
+    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQRS>");
+    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFSU1Q", 20, 0), 0);
+    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQRST>");
+
+    /* a callback that stops: -1 now and for every later write */
+    r.stop_at = 2;
+    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFS QUJDREVGR0hJSktMTU5PUFFS x", 20, 0),
+                     -1);
+    assert_int_equal(r.begins, 2);
+    assert_int_equal(r.ends, 1);
+    r.stop_at = 0;
+    /* MIN out of range */
+    struct sk_b64run_handler h = {b64r_begin, b64r_data, b64r_end, &r};
+    assert_null(sk_b64run_new(19, &h));
+    assert_null(sk_b64run_new(257, &h));
+    free(e), free(json), free(form1), free(form), free(eb), free(r.o.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_zip_raw),
         cmocka_unit_test(test_charset_sniff),
         cmocka_unit_test(test_mutations_split_invariant),
+        cmocka_unit_test(test_b64run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

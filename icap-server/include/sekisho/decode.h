@@ -1,7 +1,8 @@
 /* sekisho/decode.h - the one decoding layer every inspecting module uses:
  * Content-Encoding chains (sk_decode.c), multipart per RFC 2046
- * (sk_multipart.c), containers recognised from their bytes (sk_container.c)
- * and charset sniffing (sk_decode_charset.c). virus_scan and dlp both read
+ * (sk_multipart.c), containers recognised from their bytes (sk_container.c),
+ * base64 runs inside text (sk_b64run.c) and charset sniffing
+ * (sk_decode_charset.c). virus_scan and dlp both read
  * bodies through it, so they can never disagree about what a body holds.
  * SECURITY: every byte given to these functions is client-controlled.
  * Nothing here allocates in proportion to the input; every output is
@@ -233,6 +234,37 @@ SK_API int sk_zip_write(struct sk_zip *, const void *buf, size_t len); /* 0 / -1
 SK_API int sk_zip_end(struct sk_zip *);                                /* 0 / -1 */
 SK_API const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
 SK_API void sk_zip_free(struct sk_zip *);
+
+/* ---- base64 inside text (sk_b64run.c) -------------------------------- */
+
+/* The runs of base64 in a text stream: a file a page read as a data: URL
+ * and posted in JSON or a form field, an API's "content": "<base64>", a
+ * script's atob("...") (HTML smuggling), MIME and PEM blocks. A run is
+ * base64 digits of either alphabet ('+' '/' or '-' '_'); inside a run the
+ * escapes JSON and form encoding put on base64's own characters are undone
+ * ("\/", %2B, %2F), and a line break (CRLF, LF, JSON's "\r\n") continues a
+ * run after a line of at least 60 digits, a multiple of 4 (MIME 76, PEM
+ * 64). '=' padding, any other byte or escape ends it. A run of at least
+ * MIN digits is decoded: begin, its bytes to data (any split), end; a
+ * shorter one was only text. Bytes outside runs cost one table lookup per
+ * byte, 64 at a time. */
+#define SK_B64RUN_MIN_LO 20  /* the least MIN: 15 bytes, an Amex number */
+#define SK_B64RUN_MIN_HI 256 /* the greatest */
+struct sk_b64run_handler {
+    int (*begin)(void *arg); /* 0, or -1 to stop */
+    int (*data)(void *arg, const void *buf, size_t len);
+    int (*end)(void *arg);
+    void *arg;
+};
+struct sk_b64run;
+/* NULL when MIN is out of [SK_B64RUN_MIN_LO, SK_B64RUN_MIN_HI] or out of
+ * memory. */
+SK_API struct sk_b64run *sk_b64run_new(size_t min, const struct sk_b64run_handler *);
+/* 0, or -1 once a callback stopped (every later call returns -1). */
+SK_API int sk_b64run_write(struct sk_b64run *, const void *buf, size_t len);
+/* End of the text: ends a run in progress. 0 / -1. */
+SK_API int sk_b64run_end(struct sk_b64run *);
+SK_API void sk_b64run_free(struct sk_b64run *);
 
 /* ---- charset sniffing (sk_decode_charset.c) --------------------------- */
 

@@ -1,0 +1,294 @@
+/* sk_b64run.c - runs of base64 inside text (sekisho/decode.h): the one
+ * finder dlp (a card file posted as a data: URL) and virus_scan (a program
+ * a page assembles with atob(), HTML smuggling) both read text through.
+ * Bytes outside runs are passed over 64 at a time; decoded bytes leave in
+ * blocks of up to sizeof(out), flushed at a run's end and at the end of
+ * every write, so a caller sees a write's decoded bytes before it returns.
+ * SECURITY: client-controlled bytes; fixed-size state (MIN digits kept
+ * while a run is too short to count); output is 3/4 of the input.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sekisho/decode.h"
+
+#define SK_B64RUN_LINE 60 /* a line break continues a run after this many digits */
+
+enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_PCT2 };
+
+struct sk_b64run {
+    struct sk_b64run_handler h;
+    size_t min;
+    int state;
+    int in;                              /* begin was called: the run is decoded */
+    int failed;                          /* a callback stopped */
+    unsigned char val[SK_B64RUN_MIN_HI]; /* digits of a run not yet long enough */
+    size_t nval;
+    size_t line; /* digits since the run's start or last line break */
+    int cr;      /* a line break's CR was just taken */
+    unsigned char pct1;
+    unsigned quad, nq;
+    unsigned char out[192];
+    size_t nout;
+};
+
+/* The value of each byte as a base64 digit (both alphabets), -1 for none;
+ * and 1 for the bytes a run may be made of (digits, '\\' and '%'
+ * escapes), for the block skip. */
+static signed char sk_b64_tab[256];
+static unsigned char sk_b64_runbyte[256];
+
+static void sk_b64_tab_init(void)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(sk_b64_tab, -1, sizeof(sk_b64_tab));
+    for (int i = 0; i < 64; i++)
+        sk_b64_tab[(unsigned char)a[i]] = (signed char)i;
+    sk_b64_tab['-'] = 62, sk_b64_tab['_'] = 63;
+    for (int c = 0; c < 256; c++)
+        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%';
+}
+
+static int sk_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Where in P[I..N) a run may begin, from a point outside any run: 64 bytes
+ * at a time, a block where no SK_B64RUN_MIN_LO bytes in a row are run
+ * bytes is passed over (every run of MIN >= that many digits holds such a
+ * stretch: a line break comes only after 60 digits). The answer is the
+ * start of a stretch of run bytes (preceded by a byte that is none, which
+ * leaves the finder outside a run: see the escape rules), or N. */
+static size_t sk_b64_skip(const unsigned char *p, size_t i, size_t n)
+{
+    while (i + 64 <= n) {
+        uint64_t m = 0, r;
+        for (int j = 0; j < 64; j++)
+            m |= (uint64_t)sk_b64_runbyte[p[i + j]] << j;
+        r = m & m >> 1;
+        r &= r >> 2;
+        r &= r >> 4;
+        r &= r >> 8;
+        r &= r >> 4; /* bit j: bytes j..j+19 are all run bytes */
+        if (r)
+            return i + (size_t)__builtin_ctzll(r); /* inside a stretch: see below */
+        unsigned t = m == ~0ull ? 64 : (unsigned)__builtin_clzll(~m); /* trailing stretch */
+        if (t)
+            return i + 64 - t;
+        i += 64;
+    }
+    return i;
+}
+
+static void sk_b64_flush(struct sk_b64run *r)
+{
+    if (r->nout && !r->failed && r->h.data(r->h.arg, r->out, r->nout) == -1)
+        r->failed = 1;
+    r->nout = 0;
+}
+
+static void sk_b64_decode(struct sk_b64run *r, int v)
+{
+    r->quad = r->quad << 6 | (unsigned)v;
+    if (++r->nq < 4)
+        return;
+    if (r->nout + 3 > sizeof(r->out))
+        sk_b64_flush(r);
+    r->out[r->nout++] = (unsigned char)(r->quad >> 16);
+    r->out[r->nout++] = (unsigned char)(r->quad >> 8);
+    r->out[r->nout++] = (unsigned char)r->quad;
+    r->quad = r->nq = 0;
+}
+
+/* A digit of the run: kept, or decoded once the run is long enough. */
+static void sk_b64_digit(struct sk_b64run *r, int v)
+{
+    r->line++;
+    if (r->in) {
+        sk_b64_decode(r, v);
+        return;
+    }
+    r->val[r->nval++] = (unsigned char)v;
+    if (r->nval < r->min)
+        return;
+    r->in = 1;
+    if (r->h.begin(r->h.arg) == -1) {
+        r->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < r->nval; i++)
+        sk_b64_decode(r, r->val[i]);
+    r->nval = 0;
+}
+
+/* The run ended: its object ends (a short run was only text). */
+static void sk_b64_finish(struct sk_b64run *r)
+{
+    if (r->in) {
+        if (r->nq >= 2) { /* a last partial group: 2 digits -> 1 byte, 3 -> 2 */
+            unsigned q = r->quad << (6 * (4 - r->nq));
+            if (r->nout + 2 > sizeof(r->out))
+                sk_b64_flush(r);
+            r->out[r->nout++] = (unsigned char)(q >> 16);
+            if (r->nq == 3)
+                r->out[r->nout++] = (unsigned char)(q >> 8);
+        }
+        sk_b64_flush(r);
+        if (!r->failed && r->h.end(r->h.arg) == -1)
+            r->failed = 1;
+        r->in = 0;
+    }
+    r->nval = r->line = 0;
+    r->quad = r->nq = 0;
+    r->cr = 0;
+    r->state = SK_B_OUT;
+}
+
+/* A line break continues a run after a full line (MIME 76, PEM 64). */
+static int sk_b64_break_ok(const struct sk_b64run *r)
+{
+    return r->line >= SK_B64RUN_LINE && r->line % 4 == 0;
+}
+
+int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+
+    for (size_t i = 0; i < n && !r->failed; i++) {
+        /* fast path (most text): bytes outside runs, and runs shorter
+         * than MIN (words) ended by plain text; the slow path below takes
+         * a run's qualifying digit and every byte that may continue a run
+         * ('\\', '%', line ends, '=' padding) */
+        if (r->state == SK_B_OUT || (r->state == SK_B_RUN && !r->in)) {
+            size_t k = r->nval, line = r->line, min = r->min;
+            unsigned char *val = r->val;
+            while (i < n) {
+                if (k == 0) { /* outside a run: blocks without one are passed over */
+                    i = sk_b64_skip(p, i, n);
+                    while (i < n && sk_b64_tab[p[i]] < 0 && p[i] != '\\' && p[i] != '%')
+                        i++;
+                    if (i == n)
+                        break;
+                }
+                signed char d = sk_b64_tab[p[i]];
+                if (d >= 0) {
+                    if (k + 1 >= min)
+                        break;
+                    val[k++] = (unsigned char)d, line++, i++;
+                    continue;
+                }
+                unsigned char c = p[i];
+                if (c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
+                    break;
+                k = line = 0, i++; /* a short run ended: it was only text */
+            }
+            r->nval = k, r->line = line, r->cr = 0;
+            r->state = k ? SK_B_RUN : SK_B_OUT;
+            if (i == n)
+                break;
+        }
+        unsigned char c = p[i];
+        int v = sk_b64_tab[c];
+
+        switch (r->state) {
+        case SK_B_OUT:
+            if (v >= 0) {
+                r->state = SK_B_RUN;
+                sk_b64_digit(r, v);
+            } else if (c == '\\' || c == '%') { /* a run may begin escaped: "%2F9j" (JPEG) */
+                r->state = c == '\\' ? SK_B_ESC : SK_B_PCT1;
+            }
+            continue;
+        case SK_B_RUN:
+            if (v >= 0) {
+                r->cr = 0;
+                sk_b64_digit(r, v);
+                continue;
+            }
+            if (c == '\\' || c == '%') {
+                r->state = c == '\\' ? SK_B_ESC : SK_B_PCT1;
+                continue;
+            }
+            if (((c == '\r' || c == '\n') && sk_b64_break_ok(r)) || (c == '\n' && r->cr)) {
+                r->cr = c == '\r';
+                if (c == '\n')
+                    r->line = 0;
+                continue;
+            }
+            break;
+        case SK_B_ESC: /* JSON: "\/" is '/', "\r" "\n" a line break */
+            if (c == '/') {
+                r->state = SK_B_RUN;
+                sk_b64_digit(r, 63);
+                continue;
+            }
+            if ((c == 'r' || c == 'n') && (sk_b64_break_ok(r) || (c == 'n' && r->cr))) {
+                r->state = SK_B_RUN;
+                r->cr = c == 'r';
+                if (c == 'n')
+                    r->line = 0;
+                continue;
+            }
+            break;
+        case SK_B_PCT1:
+            if (!sk_hex(c)) { /* no %XX: the run ended at '%', C is read again */
+                sk_b64_finish(r);
+                i--;
+                continue;
+            }
+            r->pct1 = c;
+            r->state = SK_B_PCT2;
+            continue;
+        default: { /* SK_B_PCT2: form encoding of '+' and '/' */
+            unsigned char d = (unsigned char)(c | 0x20);
+            if (!sk_hex(c)) {
+                sk_b64_finish(r);
+                i--;
+                continue;
+            }
+            if (r->pct1 == '2' && (d == 'b' || d == 'f')) {
+                r->state = SK_B_RUN;
+                sk_b64_digit(r, d == 'b' ? 62 : 63);
+                continue;
+            }
+            break;
+        }
+        }
+        /* the run ended: '=' padding, a byte that is not part of it, or
+         * an escape of something else (its last byte belongs to the
+         * escape, "%3A" or "\u0041": it starts no run) */
+        sk_b64_finish(r);
+    }
+    sk_b64_flush(r);
+    return r->failed ? -1 : 0;
+}
+
+int sk_b64run_end(struct sk_b64run *r)
+{
+    if (!r->failed)
+        sk_b64_finish(r);
+    return r->failed ? -1 : 0;
+}
+
+struct sk_b64run *sk_b64run_new(size_t min, const struct sk_b64run_handler *h)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    struct sk_b64run *r;
+
+    if (min < SK_B64RUN_MIN_LO || min > SK_B64RUN_MIN_HI || !h || !h->begin || !h->data || !h->end)
+        return NULL;
+    pthread_once(&once, sk_b64_tab_init);
+    if (!(r = calloc(1, sizeof(*r))))
+        return NULL;
+    r->h = *h;
+    r->min = min;
+    return r;
+}
+
+void sk_b64run_free(struct sk_b64run *r)
+{
+    free(r);
+}
