@@ -13,10 +13,11 @@
 #include <string.h>
 
 #include "sekisho/decode.h"
+#include "sekisho/text.h"
 
 #define SK_B64RUN_LINE 60 /* a line break continues a run after this many digits */
 
-enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_PCT2 };
+enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_QUOTE, SK_B_PLUS, SK_B_PCT2 };
 
 struct sk_b64run {
     struct sk_b64run_handler h;
@@ -29,12 +30,13 @@ struct sk_b64run {
     size_t line; /* digits since the run's start or last line break */
     int cr;      /* a line break's CR was just taken */
     unsigned char pct1;
+    unsigned char quote; /* the quote that closed a string: "..." + "..." may follow */
     unsigned quad, nq;
     unsigned char out[192];
     size_t nout;
 };
 
-/* The value of each byte as a base64 digit (both alphabets), -1 for none;
+/* The value of each byte as a base64 digit (both alphabets, sk_b64_digit), -1 for none;
  * and 1 for the bytes a run may be made of (digits, '\\' and '%'
  * escapes), for the block skip. */
 static signed char sk_b64_tab[256];
@@ -42,18 +44,10 @@ static unsigned char sk_b64_runbyte[256];
 
 static void sk_b64_tab_init(void)
 {
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    memset(sk_b64_tab, -1, sizeof(sk_b64_tab));
-    for (int i = 0; i < 64; i++)
-        sk_b64_tab[(unsigned char)a[i]] = (signed char)i;
-    sk_b64_tab['-'] = 62, sk_b64_tab['_'] = 63;
-    for (int c = 0; c < 256; c++)
+    for (int c = 0; c < 256; c++) {
+        sk_b64_tab[c] = (signed char)sk_b64_digit((unsigned char)c, 1);
         sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%';
-}
-
-static int sk_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+    }
 }
 
 /* Where in P[I..N) a run may begin, from a point outside any run: 64 bytes
@@ -104,7 +98,7 @@ static void sk_b64_decode(struct sk_b64run *r, int v)
 }
 
 /* A digit of the run: kept, or decoded once the run is long enough. */
-static void sk_b64_digit(struct sk_b64run *r, int v)
+static void sk_b64_take(struct sk_b64run *r, int v)
 {
     r->line++;
     if (r->in) {
@@ -181,7 +175,8 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
                     continue;
                 }
                 unsigned char c = p[i];
-                if (c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
+                if (c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=' || c == '"' ||
+                    c == '\'' || c == '`')
                     break;
                 k = line = 0, i++; /* a short run ended: it was only text */
             }
@@ -197,7 +192,7 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
         case SK_B_OUT:
             if (v >= 0) {
                 r->state = SK_B_RUN;
-                sk_b64_digit(r, v);
+                sk_b64_take(r, v);
             } else if (c == '\\' || c == '%') { /* a run may begin escaped: "%2F9j" (JPEG) */
                 r->state = c == '\\' ? SK_B_ESC : SK_B_PCT1;
             }
@@ -205,11 +200,16 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
         case SK_B_RUN:
             if (v >= 0) {
                 r->cr = 0;
-                sk_b64_digit(r, v);
+                sk_b64_take(r, v);
                 continue;
             }
             if (c == '\\' || c == '%') {
                 r->state = c == '\\' ? SK_B_ESC : SK_B_PCT1;
+                continue;
+            }
+            if (c == '"' || c == '\'' || c == '`') {
+                r->state = SK_B_QUOTE;
+                r->quote = c;
                 continue;
             }
             if (((c == '\r' || c == '\n') && sk_b64_break_ok(r)) || (c == '\n' && r->cr)) {
@@ -222,7 +222,7 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
         case SK_B_ESC: /* JSON: "\/" is '/', "\r" "\n" a line break */
             if (c == '/') {
                 r->state = SK_B_RUN;
-                sk_b64_digit(r, 63);
+                sk_b64_take(r, 63);
                 continue;
             }
             if ((c == 'r' || c == 'n') && (sk_b64_break_ok(r) || (c == 'n' && r->cr))) {
@@ -234,7 +234,7 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
             }
             break;
         case SK_B_PCT1:
-            if (!sk_hex(c)) { /* no %XX: the run ended at '%', C is read again */
+            if (sk_hex_digit(c) < 0) { /* no %XX: the run ended at '%', C is read again */
                 sk_b64_finish(r);
                 i--;
                 continue;
@@ -242,16 +242,31 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
             r->pct1 = c;
             r->state = SK_B_PCT2;
             continue;
+        case SK_B_QUOTE: /* a script's "..." + "...": the run goes on */
+        case SK_B_PLUS:
+            if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+                continue;
+            if (r->state == SK_B_QUOTE && c == '+') {
+                r->state = SK_B_PLUS;
+                continue;
+            }
+            if (r->state == SK_B_PLUS && c == r->quote) {
+                r->state = SK_B_RUN;
+                continue;
+            }
+            sk_b64_finish(r); /* a string's end: C is read again */
+            i--;
+            continue;
         default: { /* SK_B_PCT2: form encoding of '+' and '/' */
             unsigned char d = (unsigned char)(c | 0x20);
-            if (!sk_hex(c)) {
+            if (sk_hex_digit(c) < 0) {
                 sk_b64_finish(r);
                 i--;
                 continue;
             }
             if (r->pct1 == '2' && (d == 'b' || d == 'f')) {
                 r->state = SK_B_RUN;
-                sk_b64_digit(r, d == 'b' ? 62 : 63);
+                sk_b64_take(r, d == 'b' ? 62 : 63);
                 continue;
             }
             break;

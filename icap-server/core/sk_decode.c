@@ -9,6 +9,7 @@
  * one more stage (strict syntax, bounded lines; else the bytes pass as
  * they are).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -655,4 +656,55 @@ char *sk_txn_header_list(const struct sk_txn *t, int response, const char *name)
         return NULL;
     }
     return a.b.data ? a.b.data : strdup(""); /* all fields empty */
+}
+
+void sk_media_type(const char *value, char *out, size_t size)
+{
+    size_t o = 0;
+
+    if (size == 0)
+        return;
+    if (value)
+        for (; *value == ' ' || *value == '\t'; value++)
+            ;
+    for (; value && *value && *value != ';' && *value != ' ' && *value != '\t' && *value != ',' &&
+           o + 1 < size;
+         value++)
+        out[o++] = (char)((*value >= 'A' && *value <= 'Z') ? *value + 32 : *value);
+    out[o] = '\0';
+}
+
+int sk_txn_media_type(const struct sk_txn *t, int response, char *out, size_t size)
+{
+    char *list = sk_txn_header_list(t, response, "Content-Type"), mt[128];
+    int found = 0, quoted = 0;
+
+    if (size == 0) {
+        free(list);
+        return -1;
+    }
+    out[0] = '\0';
+    if (!list)
+        return 0;
+    /* every item of the list: the start, and after each comma outside quotes */
+    for (char *p = list; p;) {
+        sk_media_type(p, mt, sizeof(mt));
+        if (strchr(mt, '/')) {
+            if (!found++)
+                snprintf(out, size, "%s", mt);
+            else if (strncmp(out, mt, size - 1) != 0) {
+                free(list);
+                return -1;
+            }
+        }
+        for (; *p && (quoted || *p != ','); p++) {
+            if (*p == '\\' && quoted && p[1])
+                p++;
+            else if (*p == '"')
+                quoted = !quoted;
+        }
+        p = *p ? p + 1 : NULL;
+    }
+    free(list);
+    return found ? 1 : 0;
 }

@@ -267,7 +267,4 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_t
 struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *, const char *content_type,
                                     const char *content_encoding);
 
-/* Media type of VALUE, lower-cased, into OUT (no parameters). */
-void sk_dlp_media_type(const char *value, char *out, size_t size);
-
 #endif

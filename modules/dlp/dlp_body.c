@@ -24,18 +24,6 @@ void sk_dlp_undecodable(struct sk_dlp_ctx *ctx, const char *why)
         snprintf(ctx->why, sizeof(ctx->why), "%s", why);
 }
 
-void sk_dlp_media_type(const char *value, char *out, size_t size)
-{
-    size_t o = 0;
-
-    if (value)
-        for (; *value == ' ' || *value == '\t'; value++)
-            ;
-    for (; value && *value && *value != ';' && *value != ' ' && o + 1 < size; value++)
-        out[o++] = (char)tolower((unsigned char)*value);
-    out[o] = '\0';
-}
-
 static int sk_ext(const char *name, const char *const *exts)
 {
     size_t n = name ? strlen(name) : 0;
@@ -255,7 +243,7 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     char mt[128], charset[40] = "";
     struct sk_dlp_sink *norm;
 
-    sk_dlp_media_type(ct, mt, sizeof(mt));
+    sk_media_type(ct, mt, sizeof(mt));
     sk_header_param(ct, "charset", charset, sizeof(charset));
     /* JSON and XML syntax is characters: the charset is undone first
      * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.

@@ -143,7 +143,10 @@ enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
         return SK_ERROR;
     s->ctx.e = s->e;
     /* every Content-Encoding field, then Transfer-Encoding: one chain */
-    char *ce = sk_txn_coding_list(t, 0);
+    char *ce = sk_txn_coding_list(t, 0), mt[128];
+    /* two different types: the application may read the other one */
+    if (sk_txn_media_type(t, 0, mt, sizeof(mt)) == -1)
+        sk_dlp_undecodable(&s->ctx, "two different Content-Type fields");
     s->body = sk_dlp_body_new(&s->ctx, sk_txn_req_header(t, "Content-Type"), ce);
     free(ce);
     return s->body ? SK_CONTINUE : SK_ERROR;

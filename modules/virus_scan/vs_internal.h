@@ -172,6 +172,8 @@ struct sk_vs_walk {
     struct sk_vs_ft *ft;     /* file types noted here, or NULL */
     struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
     unsigned zip64_walked;   /* ZIP64 zips our walk read member by member */
+    unsigned b64_each;       /* base64 runs scanned as objects of their own */
+    int any_text;            /* the declared type is ambiguous: read the body as text */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */

@@ -40,6 +40,7 @@ struct sk_vs_state {
     int quarantine;    /* av.quarantine on: a blocked virus is kept */
     int av;            /* av.enabled: scan with the engine (else file types only) */
     int skip_pending;  /* declared type in av.skip-types: decided from the first bytes */
+    int ct_ambiguous;  /* two different Content-Type fields (av.on-error allow) */
     int partial;       /* a piece of an object (HTTP 206): av.on-partial */
     char range[96];    /* its Content-Range, for the reason */
     unsigned ft_block; /* filetype.block */
@@ -460,9 +461,18 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     if (!s->av && !s->ft_block && !s->ft_mism_block)
         return SK_ALLOW; /* neither viruses nor file types to look for */
     ct = sk_vs_header(t, "Content-Type");
+    /* two different declared types: the client may read the one we would
+     * not (a browser takes the last: video/mp4 then text/html is a page) */
+    char mt[128];
+    s->ct_ambiguous = sk_txn_media_type(t, sk_txn_method(t) == SK_RESPMOD, mt, sizeof(mt)) == -1;
+    if (s->ct_ambiguous && s->block_on_error)
+        return sk_vs_error(t, s,
+                           "two different Content-Type fields: which one the receiver reads "
+                           "cannot be known");
     /* the declared type is checked against the first bytes (on_body):
      * a program or an archive sent as video/mp4 is scanned anyway */
-    s->skip_pending = s->av && sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types"));
+    s->skip_pending =
+        s->av && !s->ct_ambiguous && sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types"));
     if (s->av && sk_txn_method(t) == SK_RESPMOD) {
         const char *cr = sk_txn_resp_header(t, "Content-Range");
         s->partial = sk_vs_partial(sk_txn_http_status(t), cr);
@@ -549,6 +559,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
 
     w.av = s->av;
     w.ft = &ft;
+    w.any_text = s->ct_ambiguous;
     if (sk_vs_store_view(&s->store, &data, &len) == -1)
         return sk_vs_error(t, s, "cannot map the body to scan its parts");
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1)

@@ -4,7 +4,10 @@
  * zip found by its bytes, walked by our own streaming reader. libclamav
  * 1.4 returns CLEAN for EICAR deflated in a ZIP64 zip ("central not found,
  * using localhdrs"), so a zip it calls clean gets its members scanned one
- * by one; an archive we cannot walk either gets a failure verdict.
+ * by one; an archive we cannot walk either gets a failure verdict. In a
+ * text object, each run of base64 (the toolkit's sk_b64run) is decoded and
+ * scanned as an object of its own: a program a page assembles with
+ * atob() (HTML smuggling), a file in a JSON or form upload.
  * SECURITY: client-controlled bodies. Bytes kept per object are bounded
  * by av.max-scan-size over the whole walk, members by av.max-files,
  * nesting by SK_VS_WALK_DEPTH; every stop is a LIMIT/ERROR/ENCRYPTED
@@ -12,12 +15,20 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sekisho/decode.h>
 
 #include "vs_internal.h"
 
 #define SK_VS_WALK_DEPTH 4 /* zip in zip in ... walked by us */
+/* Base64 runs: at least SK_VS_B64_MIN digits (48 bytes; EICAR is 92) are
+ * decoded and scanned; the first SK_VS_B64_EACH runs of a walk each as an
+ * object of its own (hash signatures see the file), later ones together
+ * in one object per text, so a page of many tokens costs a bounded number
+ * of scans (body signatures still see every run). */
+#define SK_VS_B64_MIN  64
+#define SK_VS_B64_EACH 32
 
 struct sk_vs_obj {
     struct sk_vs_walk *w;
@@ -42,6 +53,8 @@ static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const cha
 
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind);
+static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                          const char *ct, const char *name);
 
 /* One object: the engine (unless av is off), then (if it says clean) our
  * own zip walk; its type is noted once the member names are known. */
@@ -67,6 +80,8 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
     rc = sk_vs_walk_zip(w, p, n, depth, &k);
     if (rc == 0)
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
+    if (rc == 0)
+        rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
         sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
@@ -227,6 +242,97 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
     return rc;
 }
 
+/* ---- base64 runs in text ---- */
+
+/* Is the object text a page, a script or an API carries base64 in: a
+ * declared textual type (the browser reads it as text whatever its first
+ * bytes), or, undeclared or declared otherwise, no control bytes in its
+ * first KiB (random bytes hold ~9 per 100). The base64-looking stretches
+ * of a program or an image are no file anybody decodes. */
+static int sk_vs_textual(const unsigned char *p, size_t n, const char *ct)
+{
+    static const char *const types[] = {"json", "xml", "javascript", "ecmascript",
+                                        "x-www-form-urlencoded"};
+
+    if (ct && strncasecmp(ct, "text/", 5) == 0)
+        return 1;
+    for (size_t i = 0; ct && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcasestr(ct, types[i]))
+            return 1;
+    for (size_t i = 0; i < n && i < 1024; i++)
+        if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
+            p[i] != 0x1b)
+            return 0;
+    return 1;
+}
+
+struct sk_vs_b64 {
+    struct sk_vs_obj run;  /* the open run, an object of its own */
+    struct sk_vs_obj rest; /* runs past the walk's SK_VS_B64_EACH, together */
+    int shared;            /* the open run goes to rest */
+};
+
+static int sk_vs_b64_begin(void *arg)
+{
+    struct sk_vs_b64 *b = arg;
+    struct sk_vs_walk *w = b->run.w;
+
+    b->shared = w->b64_each >= SK_VS_B64_EACH;
+    if (!b->shared) {
+        w->b64_each++;
+        return sk_vs_obj_open(&b->run);
+    }
+    if (!b->rest.active)
+        return sk_vs_obj_open(&b->rest);
+    return sk_vs_obj_data(&b->rest, "\n", 1);
+}
+
+static int sk_vs_b64_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_vs_b64 *b = arg;
+
+    return sk_vs_obj_data(b->shared ? &b->rest : &b->run, buf, len);
+}
+
+static int sk_vs_b64_end(void *arg)
+{
+    struct sk_vs_b64 *b = arg;
+
+    return b->shared ? 0 : sk_vs_obj_end(&b->run);
+}
+
+/* Each run of base64 in a text object P (declared CT, NAME), decoded and
+ * scanned like a part or member (the engine, zips, runs inside it). */
+static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                          const char *ct, const char *name)
+{
+    struct sk_vs_b64 b = {.run = {.w = w, .depth = depth}, .rest = {.w = w, .depth = depth}};
+    struct sk_b64run_handler h = {sk_vs_b64_begin, sk_vs_b64_data, sk_vs_b64_end, &b};
+    struct sk_b64run *f;
+    int rc;
+
+    if (depth >= SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN ||
+        !((w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))
+        return 0;
+    if (!(f = sk_b64run_new(SK_VS_B64_MIN, &h))) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading base64 in a text");
+        return -1;
+    }
+    snprintf(b.run.name, sizeof(b.run.name), "base64 in %.100s", name && *name ? name : "the body");
+    memcpy(b.rest.name, b.run.name, sizeof(b.rest.name));
+    rc = sk_b64run_write(f, p, n);
+    if (rc == 0)
+        rc = sk_b64run_end(f);
+    if (rc == 0 && b.rest.active)
+        rc = sk_vs_obj_end(&b.rest);
+    if (b.run.active)
+        sk_vs_store_free(&b.run.store);
+    if (b.rest.active)
+        sk_vs_store_free(&b.rest.store);
+    sk_b64run_free(f);
+    return rc;
+}
+
 /* ---- multipart parts ---- */
 
 static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
@@ -274,6 +380,10 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
 {
     enum sk_ft_kind k = w->ft ? sk_ft_sniff(p, n, name) : SK_FT_NONE;
     int rc = sk_vs_walk_zip(w, p, n, 0, &k);
+
+    /* a multipart body's parts were objects of their own (their runs too) */
+    if (rc == 0 && !(ct && strncasecmp(ct, "multipart/", 10) == 0))
+        rc = sk_vs_walk_b64(w, p, n, 0, ct, name);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

@@ -17,7 +17,9 @@ ZIP64 after a prefix, in a tar, in a tar.gz, in a .gz (only the engine
 opens it: av.on-error); a 16^4 nested zip answered within a bound; multipart with LF-only line ends,
 base64 parts and a ';boundary' without '='; containers by bytes (docx as
 octet-stream, zip without type, report.dat, report.docx.bak, zip in zip);
-bytes appended after a zip; UTF-16LE without BOM; an upload ending in 0xef;
+bytes appended after a zip; EICAR as base64 text (HTML smuggling with
+atob(), concatenated strings, MIME lines, after NUL bytes; JSON, form and
+plain uploads); UTF-16LE without BOM; an upload ending in 0xef;
 DLP bodies whose headers lie or hide: text declared as JSON, a charset the
 bytes contradict (utf-16 over ASCII, utf-8 over UTF-16 with a BOM), UTF-16
 JSON and XML, cards in XML attributes (docx alt text), CDATA and HTML
@@ -139,12 +141,12 @@ def nested_zip(width, depth, leaf):
 
 # ---- transactions ---------------------------------------------------------
 
-def respmod(srv, url, body, extra_res=(), **kw):
+def respmod(srv, url, body, extra_res=(), ctype="application/octet-stream", **kw):
     c = srv.conn(120)
     try:
         return transact(c, "RESPMOD", srv.url("respmod"),
                         req_hdr=http_req_head("GET", url),
-                        res_hdr=http_res_head(body_len=len(body), extra=extra_res),
+                        res_hdr=http_res_head(ctype=ctype, body_len=len(body), extra=extra_res),
                         body=body, **kw)
     finally:
         c.close()
@@ -437,6 +439,65 @@ def g_av_multipart(ck, srv):
               "%s %s" % (r.status, r.http_status()))
 
 
+# ---- AV: base64 inside text -------------------------------------------------
+
+def g_av_base64(ck, srv):
+    """HTML smuggling (a page assembles the program with atob()) and files
+    in JSON/form uploads: EICAR as base64 text, never as its own bytes."""
+    b = base64.b64encode(EICAR).decode()
+    mime = base64.encodebytes(b"MZ" + b"\0" * 100 + EICAR).decode()
+    pages = [
+        ("atob() in a page", '<script>var f = atob("%s");</script>' % b),
+        ("atob() of a concatenation", "<script>var f = atob('%s' +\n  '%s');</script>"
+         % (b[:37], b[37:])),
+        ("a template literal", "<script>const f = `%s`;</script>" % b),
+        ("MIME lines in a page", "<pre>%s</pre>" % mime),
+        ("after 600 NUL bytes", "\0" * 600 + "<script>atob('%s')</script>" % b),
+    ]
+    for i, (name, text) in enumerate(pages):
+        body = text.encode("latin-1")
+        assert EICAR not in body
+        url = "http://origin.test/smuggle/%d" % i
+        r = respmod(srv, url, body, ctype="text/html")
+        virus_blocked(ck, srv, "HTML smuggling, " + name, url, r)
+    uploads = [
+        ("JSON upload", "application/json", json.dumps({"name": "a.com", "data": b})),
+        ("JSON with \\/ escapes", "application/json",
+         json.dumps({"d": base64.b64encode(b"\xff\xff" + EICAR).decode()}).replace("/", "\\/")),
+        ("a data: URL in a form", "application/x-www-form-urlencoded",
+         "f=" + urllib.parse.quote("data:application/octet-stream;base64," + b, safe="")),
+        ("plain text", "text/plain", "see below\n" + b + "\n"),
+    ]
+    for i, (name, ct, text) in enumerate(uploads):
+        url = "http://upload.test/b64/%d" % i
+        r = reqmod(srv, "POST", url, text.encode(), extra=("Content-Type: " + ct,))
+        virus_blocked(ck, srv, "EICAR as base64, " + name, url, r)
+    # clean pages full of base64 (inline images, integrity hashes) pass as they are
+    img = base64.b64encode(bytes(range(256)) * 8).decode()
+    clean = ('<link integrity="sha384-%s"><img src="data:image/png;base64,%s">' %
+             (base64.b64encode(hashlib.sha384(b"x").digest()).decode(), img) * 40).encode()
+    r = respmod(srv, "http://origin.test/smuggle/clean", clean, allow204=False, ctype="text/html")
+    ck.ok("a clean page of 80 base64 runs passes byte-identical", passed_identical(r, clean),
+          "%s %r" % (r.status, r.raw_head[:200]))
+    # two different Content-Type fields: a browser renders the last (a page
+    # whose program av.skip-types or the binary test would not look for)
+    page = ("<script>atob('%s')</script>" % b).encode()
+    for i, (first, second) in enumerate([("video/mp4", "text/html"),
+                                         ("application/octet-stream", "text/html; charset=utf-8"),
+                                         ("text/html", "image/png")]):
+        url = "http://origin.test/two-types/%d" % i
+        r = respmod(srv, url, b"\0" * 600 + page, ctype=first,
+                    extra_res=("Content-Type: " + second,))
+        e = log_entry(srv, url)
+        ck.ok("Content-Type %s then %s: av.on-error blocks" % (first, second),
+              blocked(r) and e.get("rule") == "av-error", (r.status, e))
+    # the same type twice (parameters differ) is one type: a clean page passes
+    r = respmod(srv, "http://origin.test/two-types/same", b"<p>hello</p>" * 50, allow204=False,
+                ctype="text/html", extra_res=("Content-Type: TEXT/HTML; charset=utf-8",))
+    ck.ok("the same type twice: a clean page passes byte-identical",
+          passed_identical(r, b"<p>hello</p>" * 50), "%s %r" % (r.status, r.raw_head[:200]))
+
+
 # ---- DLP ------------------------------------------------------------------
 
 def dlp_post(srv, body, ctype=None, method="POST", extra=()):
@@ -617,6 +678,16 @@ def g_dlp(ck, srv):
     r = dlp_post(srv, b"4111 1111 1111 1111 " * 3, "text/plain",
                  extra=("Content-Encoding: zstd",))
     ck.ok("DLP unknown Content-Encoding is blocked (dlp.on-error)", blocked(r), r.status)
+    # two different Content-Type fields: the application may read the other
+    # one (here multipart, whose quoted-printable part text/plain never undoes)
+    qp = "".join("=%02X" % ord(c) for c in "4111 1111 1111 1111").encode()
+    body = (b"--B\r\nContent-Disposition: form-data; name=c\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + qp + b"\r\n--B--\r\n")
+    r = dlp_post(srv, body, "text/plain", extra=("Content-Type: multipart/form-data; boundary=B",))
+    ck.ok("Content-Type text/plain then multipart upload: blocked (a failure verdict)", blocked(r),
+          r.status)
+    r = dlp_post(srv, b"hello " * 50, "text/plain", extra=("Content-Type: text/plain; a=b",))
+    ck.ok("DLP the same type twice: a clean upload passes", r.status == 204, r.status)
 
 
 def _try(fn, *a):
@@ -757,7 +828,8 @@ def main():
             return ck.summary()
         for name, fn in [("gzip members", g_gzip_members), ("coding fields", g_coding_fields),
                          ("zip64", g_zip64), ("nested archives", g_nested),
-                         ("av multipart", g_av_multipart), ("dlp", g_dlp)]:
+                         ("av multipart", g_av_multipart), ("av base64", g_av_base64),
+                         ("dlp", g_dlp)]:
             ck.group(name, fn, ck, srv)
     finally:
         srv.stop()

@@ -826,21 +826,6 @@ static int b64r_feed(struct b64runs *r, const char *text, size_t min, size_t ste
     return rc;
 }
 
-static char *b64enc(const unsigned char *p, size_t n)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *o = malloc(n / 3 * 4 + 8), *q = o;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        *q++ = a[v >> 18], *q++ = a[v >> 12 & 63];
-        *q++ = i + 1 < n ? a[v >> 6 & 63] : '=';
-        *q++ = i + 2 < n ? a[v & 63] : '=';
-    }
-    *q = 0;
-    return o;
-}
-
 /* Replace every C in S by REP (a new string). */
 static char *subst(const char *s, char c, const char *rep)
 {
@@ -862,7 +847,7 @@ static void test_b64run(void **s)
     for (size_t i = 0; i < sizeof(bin); i++)
         bin[i] = (unsigned char)(i % 3 == 0 ? 0xfb : i % 3 == 1 ? 0xff : 0xbf);
     memcpy(bin + 30, "4111 1111 1111 1111", 19);
-    char *e = b64enc(bin, sizeof(bin));
+    char *e = sk_tz_b64(bin, sizeof(bin));
     assert_non_null(strchr(e, '+'));
     assert_non_null(strchr(e, '/'));
     memcpy(want, "<", 1), memcpy(want + 1, bin, sizeof(bin)), want[1 + sizeof(bin)] = '>';
@@ -895,7 +880,7 @@ static void test_b64run(void **s)
     unsigned char big[300];
     for (size_t i = 0; i < sizeof(big); i++)
         big[i] = (unsigned char)(i * 7 + 1);
-    char *eb = b64enc(big, sizeof(big)), lines[1024];
+    char *eb = sk_tz_b64(big, sizeof(big)), lines[1024];
     const char *brk[] = {"\r\n", "\n", "\\r\\n", "\\n"};
     for (int k = 0; k < 4; k++) {
         size_t q = 0, n = strlen(eb);
@@ -908,19 +893,34 @@ static void test_b64run(void **s)
         assert_int_equal(r.o.len, sizeof(big) + 2);
         assert_memory_equal(r.o.p + 1, big, sizeof(big));
     }
-    /* 24 digits, a break, 24 digits: two runs (a break needs 60 before it) */
-    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS", 20, 0), 0);
-    assert_int_equal(r.begins, 2);
-    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>");
-    /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
-    assert_int_equal(
-        b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD", 20, 1), 0);
-    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>");
-    /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
-    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFSUw", 20, 0), 0);
-    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQRS>");
-    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFSU1Q", 20, 0), 0);
-    assert_string_equal((char *)r.o.p, "<ABCDEFGHIJKLMNOPQRST>");
+    /* each text's runs as "<decoded>", fed whole and in every step size */
+    static const struct {
+        const char *text, *want;
+    } tab[] = {
+        /* 24 digits, a break, 24 digits: two runs (a break needs 60 before it) */
+        {"QUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
+        {"QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD",
+         "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>"},
+        /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
+        {"QUJDREVGR0hJSktMTU5PUFFSUw", "<ABCDEFGHIJKLMNOPQRS>"},
+        {"QUJDREVGR0hJSktMTU5PUFFSU1Q", "<ABCDEFGHIJKLMNOPQRST>"},
+        /* a script's concatenation continues a run ("..." + '...', across
+         * lines, pieces of any length); a comma or another quote ends it */
+        {"atob(\"QUJDREVGR0hJ\" + \"SktMTU5PUFFS\")", "<ABCDEFGHIJKLMNOPQR>"},
+        {"x = 'QUJDREVGR0' +\n  'hJSktMTU5PUFFS';", "<ABCDEFGHIJKLMNOPQR>"},
+        {"x = `QUJDREVGR0hJSkt`+`MTU5PUFFS`", "<ABCDEFGHIJKLMNOPQR>"},
+        {"[\"QUJDREVGR0hJSktMTU5PUFFS\", \"QUJDREVGR0hJSktMTU5PUFFS\"]",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        {"\"QUJDREVGR0hJSktMTU5PUFFS\" + 'QUJD'", "<ABCDEFGHIJKLMNOPQR>"},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            assert_int_equal(b64r_feed(&r, tab[k].text, 20, steps[j]), 0);
+            if (strcmp((char *)r.o.p, tab[k].want) != 0)
+                fail_msg("'%s' in %zu-byte writes: '%s'", tab[k].text, steps[j], (char *)r.o.p);
+        }
 
     /* a callback that stops: -1 now and for every later write */
     r.stop_at = 2;

@@ -329,6 +329,18 @@ static void test_multipart(void **state)
     run(&r, &o);
     assert_non_null(strstr(o.reports, "cards=credit-card x1: 4111 **** **** 1111 (in cards.csv)"));
     res_free(&o);
+
+    /* two different Content-Type fields: the application may read the
+     * other (a quoted-printable part text/plain never decodes) */
+    static const char qp[] = "--B\r\nContent-Disposition: form-data; name=c\r\n"
+                             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                             "=34=31=31=31 =31=31=31=31 =31=31=31=31 =31=31=31=31\r\n--B--\r\n";
+    struct req two = {.ctype = "text/plain", .body = qp, .len = sizeof(qp) - 1};
+    expect(&two, SK_ALLOW, NULL, "QP read as text/plain: no card (the case below needs this)");
+    two.ctype2 = "multipart/form-data; boundary=B";
+    expect(&two, SK_BLOCK, "dlp-undecodable", "text/plain, then multipart: dlp.on-error");
+    two.ctype2 = "Text/Plain; charset=us-ascii";
+    expect(&two, SK_ALLOW, NULL, "the same type twice is one type");
 }
 
 static void test_block_log_mask_page(void **state)

@@ -40,7 +40,7 @@ static void test_plain_bodies(void **s)
         struct hdrs h = {{"Content-Type"}, {"application/octet-stream"}};
         struct sk_txn t;
 
-        memset(body, 'a', len);
+        memset(body, '.', len) /* a run of letters would be base64 too */;
         if (c->with_eicar)
             memcpy(body + c->pad_before, eicar, 68);
         setup(NULL);
@@ -451,7 +451,7 @@ static void test_partial_content(void **s)
     char body[1000];
     struct sk_txn t;
 
-    memset(body, 'a', sizeof(body));
+    memset(body, '.', sizeof(body));
     assert_int_equal(run_206(&t, "http://origin.test/setup.exe", &h, NULL, body, sizeof(body), 100),
                      SK_BLOCK);
     assert_string_equal(t.rule, "av-partial");
@@ -478,7 +478,7 @@ static void test_partial_content(void **s)
         SK_BLOCK);
     assert_string_equal(t.rule, "Eicar-Test-Signature");
     sk_txn_clear(&t);
-    memset(body, 'a', sizeof(body));
+    memset(body, '.', sizeof(body));
     assert_int_equal(
         run_206(&t, "http://origin.test/setup.exe", &whole, NULL, body, sizeof(body), 100),
         SK_ALLOW);
@@ -506,6 +506,172 @@ static void test_partial_content(void **s)
     sk_snapshot_unref(skip);
 }
 
+/* Base64 in text (HTML smuggling: a page assembles a program with
+ * atob(); a file in a JSON or form upload): each run of 64+ digits is
+ * decoded and scanned as an object of its own. */
+static void test_base64_runs_scanned(void **s)
+{
+    char *e = sk_tz_b64(eicar, 68), body[8192];
+    struct sk_txn t;
+    struct {
+        const char *what, *ct;
+        unsigned method;
+        const char *pre, *mid, *post; /* MID: EICAR's base64 split by it */
+    } cases[] = {
+        {"JSON upload", "application/json", SK_REQMOD, "{\"name\":\"a.com\",\"data\":\"", NULL,
+         "\"}"},
+        {"data: URL in a form", "application/x-www-form-urlencoded", SK_REQMOD,
+         "f=data%3Aapplication%2Foctet-stream%3Bbase64%2C", NULL, "&g=1"},
+        {"atob() in a page", "text/html", SK_RESPMOD, "<script>var b=atob(\"", NULL,
+         "\");</script>"},
+        {"atob() of a concatenation", "text/html", SK_RESPMOD, "<script>var b=atob(\"", "\" +\n \"",
+         "\");</script>"},
+        {"undeclared text", NULL, SK_RESPMOD, "payload ", NULL, "\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (cases[i].mid)
+            snprintf(body, sizeof(body), "%s%.41s%s%s%s", cases[i].pre, e, cases[i].mid, e + 41,
+                     cases[i].post);
+        else
+            snprintf(body, sizeof(body), "%s%s%s", cases[i].pre, e, cases[i].post);
+        assert_null(memmem(body, strlen(body), eicar, 68));
+        for (size_t chunk = 1; chunk <= 4096; chunk *= 64) {
+            struct hdrs h = {{cases[i].ct ? "Content-Type" : "X-None"},
+                             {cases[i].ct ? cases[i].ct : "x"}};
+            setup(NULL);
+            txn_open(&t, cases[i].method, cases[i].method == SK_REQMOD ? "POST" : "GET",
+                     "http://origin.test/b64", &h, NULL);
+            if (run(&t, body, strlen(body), chunk) != SK_BLOCK)
+                fail_msg("%s, %zu-byte chunks: not blocked", cases[i].what, chunk);
+            assert_string_equal(t.rule, "Eicar-Test-Signature");
+            assert_int_equal(fk.last_len, 68); /* the decoded run alone */
+            sk_txn_clear(&t);
+        }
+    }
+
+    /* a text/html page may start with binary bytes (browsers render it) */
+    struct hdrs html = {{"Content-Type"}, {"text/html"}};
+    memset(body, 0, 600);
+    snprintf(body + 600, sizeof(body) - 600, "<script>atob('%s')</script>", e);
+    size_t n = 600 + strlen(body + 600);
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/nul.html", &html, NULL);
+    assert_int_equal(run(&t, body, n, 4096), SK_BLOCK);
+    sk_txn_clear(&t);
+    /* ...but a binary object declared binary is not read as text */
+    struct hdrs bin = {{"Content-Type"}, {"application/octet-stream"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/nul.bin", &bin, NULL);
+    assert_int_equal(run(&t, body, n, 4096), SK_ALLOW);
+    assert_int_equal(fk.scans, 1);
+    sk_txn_clear(&t);
+
+    /* many runs: the first 32 each on its own, the rest together (the
+     * 40th is EICAR: still found); scans are bounded */
+    size_t q = 0;
+    for (int i = 0; i < 39; i++)
+        q += (size_t)snprintf(body + q, sizeof(body) - q, "\"t%d\":\"%064d\",", i, i);
+    q += (size_t)snprintf(body + q, sizeof(body) - q, "\"x\":\"%s\"", e);
+    struct hdrs json = {{"Content-Type"}, {"application/json"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/many.json", &json, NULL);
+    assert_int_equal(run(&t, body, q, 4096), SK_BLOCK);
+    assert_int_equal(fk.scans, 1 + 32 + 1);
+    sk_txn_clear(&t);
+    /* clean: the body, then the run */
+    snprintf(body, sizeof(body), "{\"data\":\"%s\"}", e + 4);
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/clean.json", &json, NULL);
+    assert_int_equal(run(&t, body, strlen(body), 4096), SK_ALLOW);
+    assert_int_equal(fk.scans, 2);
+    sk_txn_clear(&t);
+
+    /* a form field holding base64 in a multipart upload: found in the
+     * part, the whole body is not read for runs a second time */
+    struct hdrs mp = {{"Content-Type"}, {"multipart/form-data; boundary=XyZ"}};
+    n = (size_t)snprintf(body, sizeof(body),
+                         "--XyZ\r\nContent-Disposition: form-data; name=\"d\"\r\n\r\n%s\r\n"
+                         "--XyZ--\r\n",
+                         e + 4);
+    setup(NULL);
+    txn_open(&t, SK_REQMOD, "POST", "http://upload.test/form", &mp, NULL);
+    assert_int_equal(run(&t, body, n, 4096), SK_ALLOW);
+    assert_int_equal(fk.scans, 3); /* the part, its run, the whole */
+    sk_txn_clear(&t);
+    snprintf(body, sizeof(body),
+             "--XyZ\r\nContent-Disposition: form-data; name=\"d\"\r\n\r\n%s\r\n--XyZ--\r\n", e);
+    setup(NULL);
+    txn_open(&t, SK_REQMOD, "POST", "http://upload.test/form", &mp, NULL);
+    assert_int_equal(run(&t, body, strlen(body), 4096), SK_BLOCK);
+    sk_txn_clear(&t);
+    free(e);
+}
+
+/* Content-Type is one value; two different ones are the failure verdict
+ * (a browser renders the last: video/mp4 then text/html is a page that
+ * av.skip-types would have released unscanned). */
+static void test_two_content_types(void **s)
+{
+    static const struct {
+        const char *v[3];
+        int want;
+        const char *mt;
+    } mts[] = {
+        {{"text/html"}, 1, "text/html"},
+        {{" TEXT/HTML ;charset=utf-8", "text/html"}, 1, "text/html"},
+        {{"text/html; a=\"x, image/png\""}, 1, "text/html"},
+        {{"multipart/form-data; boundary=a,b"}, 1, "multipart/form-data"},
+        {{"video/mp4", "text/html"}, -1, "video/mp4"},
+        {{"video/mp4, text/html"}, -1, "video/mp4"},
+        {{"", "text/plain"}, 1, "text/plain"},
+        {{NULL}, 0, ""},
+    };
+    char mt[64], *e = sk_tz_b64(eicar, 68), body[1024];
+    struct sk_txn t;
+
+    for (size_t i = 0; i < sizeof(mts) / sizeof(mts[0]); i++) {
+        struct hdrs h = {{0}, {0}};
+        for (int k = 0; k < 3 && mts[i].v[k]; k++)
+            h.names[k] = "Content-Type", h.values[k] = mts[i].v[k];
+        if (!h.names[0])
+            h.names[0] = "X-None", h.values[0] = "x";
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/t", &h, NULL);
+        int got = sk_txn_media_type(&t, 1, mt, sizeof(mt));
+        if (got != mts[i].want || strcmp(mt, mts[i].mt) != 0)
+            fail_msg("case %zu: %d '%s', want %d '%s'", i, got, mt, mts[i].want, mts[i].mt);
+        sk_txn_clear(&t);
+    }
+
+    /* a page after NUL bytes, sent as video/mp4 and as text/html */
+    memset(body, 0, 600);
+    size_t n =
+        600 + (size_t)snprintf(body + 600, sizeof(body) - 600, "<script>atob('%s')</script>", e);
+    struct hdrs two = {{"Content-Type", "Content-Type"}, {"video/mp4", "text/html"}};
+    const char *kv_skip[] = {"av.skip-types", "video/*", NULL};
+    const char *kv_allow[] = {"av.skip-types", "video/*", "av.on-error", "allow", NULL};
+    struct sk_snapshot *skip = sk_t_policy_with(kv_skip), *allow = sk_t_policy_with(kv_allow);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m.mp4", &two, skip);
+    assert_int_equal(run(&t, body, n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    assert_non_null(strstr(t.reason, "Content-Type"));
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+    /* av.on-error allow: scanned, not skipped, and read as text */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m.mp4", &two, allow);
+    assert_int_equal(run(&t, body, n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "Eicar-Test-Signature");
+    sk_txn_clear(&t);
+    /* one type: video/mp4 alone is skipped by its first bytes (no program) */
+    struct hdrs one = {{"Content-Type"}, {"video/mp4"}};
+    fk.scans = 0;
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/m.mp4", &one, skip);
+    assert_int_equal(run(&t, body, n, 4096), SK_ALLOW);
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
+    sk_snapshot_unref(skip), sk_snapshot_unref(allow);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +684,8 @@ int main(void)
         cmocka_unit_test_setup(test_store_reuses_buffers, setup),
         cmocka_unit_test_setup(test_results_follow_policy, setup),
         cmocka_unit_test_setup(test_partial_content, setup),
+        cmocka_unit_test_setup(test_base64_runs_scanned, setup),
+        cmocka_unit_test_setup(test_two_content_types, setup),
         cmocka_unit_test(test_coding_fields_and_members),
         cmocka_unit_test(test_zip_members_walked),
         cmocka_unit_test(test_o17_spilled_scanned_from_mapping),

@@ -59,7 +59,7 @@ static void test_size_limit(void **s)
     sk_txn_clear(&t);
 
     /* undeclared: found while streaming */
-    memset(body, 'c', sizeof(body));
+    memset(body, '.', sizeof(body));
     h.names[0] = "X-Nothing";
     txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/big", &h, small);
     assert_int_equal(run(&t, body, sizeof(body), 100), SK_BLOCK);
@@ -168,7 +168,7 @@ static void test_o16_size_boundary(void **s)
     char body[1025];
     struct sk_txn t;
 
-    memset(body, 'c', sizeof(body));
+    memset(body, '.', sizeof(body));
     for (size_t chunk = 1; chunk <= 2048; chunk *= 8) {
         int before = fk.scans;
         txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/at-limit", &h, small);

@@ -61,6 +61,19 @@ SK_API char *sk_txn_coding_list(const struct sk_txn *, int response);
  * Caller frees. */
 SK_API char *sk_txn_header_list(const struct sk_txn *, int response, const char *name);
 
+/* The media type of header VALUE ("Text/HTML; charset=x" -> "text/html"):
+ * lower case, parameters and white space dropped, cut to SIZE - 1. */
+SK_API void sk_media_type(const char *value, char *out, size_t size);
+/* The media type the encapsulated request (response 0) or response (1)
+ * declares, into OUT (sk_media_type): 1, or 0 when there is no
+ * Content-Type. Content-Type is one value (RFC 9110 8.3), yet a message can
+ * carry several fields or a list: readers disagree on which counts (a
+ * browser takes the last valid one, most servers the first), so a type
+ * that differs from the first is -1 and the caller applies its failure
+ * verdict. Items without a '/' (a comma in an unquoted parameter) are not
+ * types; a comma inside quotes separates nothing. */
+SK_API int sk_txn_media_type(const struct sk_txn *, int response, char *out, size_t size);
+
 enum sk_decode_rc {
     SK_DECODE_OK = 0,
     SK_DECODE_LIMIT,   /* decoded output over out_max or over the ratio: a bomb */

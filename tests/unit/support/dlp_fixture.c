@@ -107,6 +107,20 @@ const char *hdr_get(void *ctx, int response, const char *name)
     return NULL;
 }
 
+/* Every field NAME, as c-icap's iterator gives them (Content-Type twice
+ * when R has ctype2). */
+static void hdr_each(void *ctx, int response, const char *name,
+                     void (*fn)(void *arg, const char *value), void *arg)
+{
+    const struct req *r = ctx;
+    const char *v = hdr_get(ctx, response, name);
+
+    if (v)
+        fn(arg, v);
+    if (!response && r->ctype2 && strcasecmp(name, "Content-Type") == 0)
+        fn(arg, r->ctype2);
+}
+
 void run(const struct req *r, struct res *out)
 {
     struct sk_txn t;
@@ -120,7 +134,7 @@ void run(const struct req *r, struct res *out)
                                  r->ip ? r->ip : "10.9.9.9", "", ""),
                      0);
     t.has_body = 1;
-    t.headers = (struct sk_header_source){.get = hdr_get, .ctx = (void *)r};
+    t.headers = (struct sk_header_source){.get = hdr_get, .each = hdr_each, .ctx = (void *)r};
     if (run_clock)
         t.clock = run_clock;
     sk_snapshot_ref(snap);

@@ -40,6 +40,7 @@ int teardown(void **state);
 /* ---- one transaction ---- */
 struct req {
     const char *ip, *ctype, *cenc, *lang;
+    const char *ctype2; /* a second Content-Type field, or NULL */
     const void *body;
     size_t len, chunk;
 };

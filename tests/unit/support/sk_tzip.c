@@ -29,6 +29,24 @@ unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen)
     return out;
 }
 
+char *sk_tz_b64(const void *in, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = in;
+    char *o = malloc(n / 3 * 4 + 8), *q = o;
+
+    assert_non_null(o);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *q++ = a[v >> 18], *q++ = a[v >> 12 & 63];
+        *q++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+        *q++ = i + 2 < n ? a[v & 63] : '=';
+    }
+    *q = 0;
+    return o;
+}
+
 static void sk_tz_grow(unsigned char **p, size_t *cap, size_t need)
 {
     if (need <= *cap)

@@ -1,5 +1,5 @@
 /* sk_tzip.h - test-only encoders shared by the unit tests: zlib streams
- * (gzip, zlib, raw deflate) and zip archives byte by byte (local entries:
+ * (gzip, zlib, raw deflate), base64 and zip archives byte by byte (local entries:
  * stored or deflated, ZIP64 sizes, data descriptor, general-purpose flags;
  * the central directory and end record when asked), so a test can build
  * exactly the container it needs, malformed ones included. Failures abort
@@ -13,6 +13,10 @@
 /* IN compressed by zlib: WBITS 16+15 gzip, 15 zlib, -15 raw deflate.
  * *OLEN gets its length. Caller frees. */
 unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen);
+
+/* IN as base64 (RFC 4648, '=' padded, one line), NUL-terminated. Caller
+ * frees. */
+char *sk_tz_b64(const void *in, size_t n);
 
 /* An archive under construction: P/N are the bytes so far (sk_tzip_free
  * releases them). Zero-initialise. */
