@@ -16,6 +16,7 @@
 #include "sekisho/text.h"
 
 #define SK_B64RUN_LINE 60 /* a line break continues a run after this many digits */
+#define SK_B64RUN_WS   64 /* white space between a string's end and its '+' */
 
 enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_QUOTE, SK_B_PLUS, SK_B_PCT2 };
 
@@ -31,6 +32,7 @@ struct sk_b64run {
     int cr;      /* a line break's CR was just taken */
     unsigned char pct1;
     unsigned char quote; /* the quote that closed a string: "..." + "..." may follow */
+    unsigned ws;         /* white space after it, before the '+' */
     unsigned quad, nq;
     unsigned char out[192];
     size_t nout;
@@ -41,25 +43,53 @@ struct sk_b64run {
  * escapes), for the block skip. */
 static signed char sk_b64_tab[256];
 static unsigned char sk_b64_runbyte[256];
+/* 1: a quote, 2: a byte that may go on with a short run (the slow path) */
+static unsigned char sk_b64_cls[256];
 
 static void sk_b64_tab_init(void)
 {
     for (int c = 0; c < 256; c++) {
         sk_b64_tab[c] = (signed char)sk_b64_digit((unsigned char)c, 1);
+        int quote = c == '"' || c == '\'' || c == '`';
         sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%';
+        sk_b64_cls[c] =
+            (unsigned char)(quote |
+                            (quote || c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
+                                << 1);
     }
 }
 
 /* Where in P[I..N) a run may begin, from a point outside any run: 64 bytes
  * at a time, a block where no SK_B64RUN_MIN_LO bytes in a row are run
  * bytes is passed over (every run of MIN >= that many digits holds such a
- * stretch: a line break comes only after 60 digits). The answer is the
- * start of a stretch of run bytes (preceded by a byte that is none, which
- * leaves the finder outside a run: see the escape rules), or N. */
-static size_t sk_b64_skip(const unsigned char *p, size_t i, size_t n)
+ * stretch: a line break comes only after 60 digits). A string's piece may
+ * be shorter ("QUJD" + "REVG..."): a block with a quote and a '+' within
+ * reach of it (or too near N to know) is left to the byte loop up to
+ * *PLAIN_TO (*PLUS: where the next '+' is, a cache for the caller to keep
+ * over one P, 0 at first). The answer is the start of a stretch of run bytes (preceded
+ * by a byte that is none, which leaves the finder outside a run: see the
+ * escape rules), or a point the byte loop reads on from, or N. Depends on
+ * P[I..N) only, so the runs are the same however the text is written. */
+static size_t sk_b64_skip(const unsigned char *p, size_t i, size_t n, size_t *plain_to,
+                          size_t *plus)
 {
     while (i + 64 <= n) {
         uint64_t m = 0, r;
+        /* a quote at i + 63 at the latest, white space, '+' (rare in text
+         * outside base64: looked for first) */
+        if (*plus <= i) { /* the next '+' (one search per '+', not per block) */
+            const unsigned char *q = memchr(p + i, '+', n - i);
+            *plus = q ? (size_t)(q - p) : n;
+        }
+        if (i + 65 + SK_B64RUN_WS > n || *plus < i + 65 + SK_B64RUN_WS) {
+            unsigned q = 0;
+            for (int j = 0; j < 64; j++)
+                q |= sk_b64_cls[p[i + j]];
+            if (q & 1) {
+                *plain_to = i + 64;
+                return i;
+            }
+        }
         for (int j = 0; j < 64; j++)
             m |= (uint64_t)sk_b64_runbyte[p[i + j]] << j;
         r = m & m >> 1;
@@ -150,6 +180,7 @@ static int sk_b64_break_ok(const struct sk_b64run *r)
 int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
+    size_t plain_to = 0, plus = 0; /* sk_b64_skip: the byte loop reads up to PLAIN_TO */
 
     for (size_t i = 0; i < n && !r->failed; i++) {
         /* fast path (most text): bytes outside runs, and runs shorter
@@ -161,7 +192,8 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
             unsigned char *val = r->val;
             while (i < n) {
                 if (k == 0) { /* outside a run: blocks without one are passed over */
-                    i = sk_b64_skip(p, i, n);
+                    if (i >= plain_to)
+                        i = sk_b64_skip(p, i, n, &plain_to, &plus);
                     while (i < n && sk_b64_tab[p[i]] < 0 && p[i] != '\\' && p[i] != '%')
                         i++;
                     if (i == n)
@@ -175,8 +207,7 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
                     continue;
                 }
                 unsigned char c = p[i];
-                if (c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=' || c == '"' ||
-                    c == '\'' || c == '`')
+                if (sk_b64_cls[c] & 2)
                     break;
                 k = line = 0, i++; /* a short run ended: it was only text */
             }
@@ -210,6 +241,7 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
             if (c == '"' || c == '\'' || c == '`') {
                 r->state = SK_B_QUOTE;
                 r->quote = c;
+                r->ws = 0;
                 continue;
             }
             if (((c == '\r' || c == '\n') && sk_b64_break_ok(r)) || (c == '\n' && r->cr)) {
@@ -244,7 +276,8 @@ int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
             continue;
         case SK_B_QUOTE: /* a script's "..." + "...": the run goes on */
         case SK_B_PLUS:
-            if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            if ((c == ' ' || c == '\t' || c == '\r' || c == '\n') &&
+                (r->state == SK_B_PLUS || ++r->ws <= SK_B64RUN_WS))
                 continue;
             if (r->state == SK_B_QUOTE && c == '+') {
                 r->state = SK_B_PLUS;

@@ -914,6 +914,16 @@ static void test_b64run(void **s)
         {"[\"QUJDREVGR0hJSktMTU5PUFFS\", \"QUJDREVGR0hJSktMTU5PUFFS\"]",
          "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
         {"\"QUJDREVGR0hJSktMTU5PUFFS\" + 'QUJD'", "<ABCDEFGHIJKLMNOPQR>"},
+        /* pieces shorter than any run, in a 64-byte block with no run in
+         * it (the block skip would pass over it): still joined */
+        {"................................................................"
+         "x = 'QUJD' + 'REVG' + 'R0hJ' +\n 'SktM' + 'TU5P' + 'UFFS';......"
+         "................................................................",
+         "<ABCDEFGHIJKLMNOPQR>"},
+        /* more than 64 white space bytes before the '+': not joined */
+        {"'QUJDREVGR0hJSktM'                                                                  "
+         "+ 'TU5PUFFS'",
+         ""},
     };
     for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
         for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
