@@ -239,8 +239,8 @@ static int32_t sk_cat_when_of(const struct sk_policy *p, const struct sk_when *w
     return 0;
 }
 
-int sk_policy_check_url_at(const struct sk_policy *p, const struct sk_url *u, int64_t at,
-                           struct sk_url_decision *out)
+static int sk_check_url_one(const struct sk_policy *p, const struct sk_url *u, int64_t at,
+                            struct sk_url_decision *out)
 {
     const struct sk_policy *def = p->snap->def;
     const struct sk_rule *own = NULL, *glob = NULL;
@@ -289,6 +289,73 @@ int sk_policy_check_url_at(const struct sk_policy *p, const struct sk_url *u, in
     if (bits != sbits)
         free(bits);
     return rc == -1 ? -1 : 0;
+}
+
+/* The path as servers that decode more than RFC 3986 read it: %2F and %5C
+ * as '/' (nginx, IIS, many frameworks), ";params" dropped from each
+ * segment (Tomcat, Jetty: /bad;x=1/y is /bad/y), dot-segments resolved
+ * again (/a/..%2Fbad is /bad). 1 with *ALT normalised when that differs
+ * from U's path, 0 when it cannot, -1 when out of memory. */
+static int sk_url_alternate(const struct sk_url *u, struct sk_url *alt)
+{
+    const char *path = u->path, *hostend;
+    size_t n = strlen(path), pre;
+    char *s, *o, *err = NULL;
+    int rc, changed = 0;
+
+    if (!strchr(path, ';') && !strchr(path, '%'))
+        return 0;
+    hostend = u->rest + strcspn(u->rest, "/");
+    pre = (size_t)(hostend - u->str);
+    if (!(s = malloc(pre + n + (u->query ? strlen(u->query) + 1 : 0) + 1)))
+        return -1;
+    memcpy(s, u->str, pre);
+    o = s + pre;
+    for (const char *c = path; *c;) {
+        if (c[0] == '%' && c[1] && c[2] &&
+            ((c[1] == '2' && (c[2] | 0x20) == 'f') || (c[1] == '5' && (c[2] | 0x20) == 'c'))) {
+            *o++ = '/', c += 3, changed = 1;
+        } else if (*c == ';') {
+            while (*c && *c != '/')
+                c++;
+            changed = 1;
+        } else {
+            *o++ = *c++;
+        }
+    }
+    if (u->query)
+        *o++ = '?', o = stpcpy(o, u->query);
+    *o = '\0';
+    rc = changed ? sk_url_normalize(s, 0, alt, &err) : -1;
+    free(err);
+    free(s);
+    if (rc == 0 && strcmp(alt->path, u->path) == 0) {
+        sk_url_free(alt);
+        rc = -1;
+    }
+    return rc == 0 ? 1 : 0;
+}
+
+int sk_policy_check_url_at(const struct sk_policy *p, const struct sk_url *u, int64_t at,
+                           struct sk_url_decision *out)
+{
+    struct sk_url alt = {0};
+    struct sk_url_decision d;
+    int rc = sk_check_url_one(p, u, at, out), a;
+
+    /* what the origin may read instead: a block there is a block (an
+     * approved URL stays approved; an allow rule does not cover it) */
+    if (rc != 0 || out->verdict == SK_URL_BLOCK || out->verdict == SK_URL_APPROVED)
+        return rc;
+    if ((a = sk_url_alternate(u, &alt)) == -1)
+        return -1;
+    if (a == 1) {
+        rc = sk_check_url_one(p, &alt, at, &d);
+        if (rc == 0 && d.verdict == SK_URL_BLOCK)
+            *out = d;
+        sk_url_free(&alt);
+    }
+    return rc;
 }
 
 int sk_policy_check_url(const struct sk_policy *p, const struct sk_url *u,

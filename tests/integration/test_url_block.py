@@ -166,6 +166,14 @@ MODE_CASES = [
      "block:prefix:ads.test/banner/"),
     ("prefix (evasion: dot-segments, escapes)", "http://ads.test/a/../%62anner//x.gif", "GET",
      "ads.test/banner/", "block:prefix:ads.test/banner/"),
+    # what servers that decode %2F/%5C (nginx, IIS) or drop ";params"
+    # (Tomcat) read: the request reaches /banner/ there
+    ("prefix (evasion: %2F and ..)", "http://ads.test/a/..%2Fbanner%2Fx.gif", "GET",
+     "ads.test/banner/", "block:prefix:ads.test/banner/"),
+    ("prefix (evasion: %5C)", "http://ads.test/banner%5Cx.gif", "GET", "ads.test/banner/",
+     "block:prefix:ads.test/banner/"),
+    ("prefix (evasion: ;params)", "http://ads.test/banner;jsessionid=1/x.gif", "GET",
+     "ads.test/banner/", "block:prefix:ads.test/banner/"),
     ("substring", "http://news.test/a/tracking-pixel?id=1", "GET", "/tracking-pixel",
      "block:substring:/tracking-pixel"),
     ("exact", "http://exact.test/only/this?x=1", "GET", "exact.test/only/this?x=1",
@@ -182,6 +190,7 @@ MODE_CASES = [
 PASS_CASES = [
     ("look-alike domain", "http://notblocked-domain.test/"),
     ("prefix elsewhere", "http://ads.test/other/banner/x.gif"),
+    ("prefix, ..%2F leaves it for every reading", "http://ads.test/x/%2e%2e%2Fother/x.gif"),
     ("exact with another query", "http://exact.test/only/this?x=2"),
     ("regex without .exe", "https://dl.regex.test/setup.txt"),
     ("allow beats block", "http://ok.blocked-domain.test/"),

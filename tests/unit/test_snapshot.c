@@ -222,6 +222,23 @@ static void sk_t_decide(void **state)
         {"default", "http://never.example/", SK_URL_NONE, "", "", "", "", 0},
         /* an allow rule beats a blocked category */
         {"staff", "http://casino.bad.com/", SK_URL_ALLOW, "allow", "domain", "staff", "", 3},
+        /* what servers that decode %2F/%5C or drop ";params" read (nginx,
+         * IIS, Tomcat): a block there is a block */
+        {"sales", "http://news.example/x/..%2Fsales-leak", SK_URL_BLOCK, "block", "exact", "sales",
+         "", 5},
+        {"sales", "http://news.example/x/..%5csales-leak", SK_URL_BLOCK, "block", "exact", "sales",
+         "", 5},
+        {"sales", "http://news.example/sales-leak;jsessionid=1", SK_URL_BLOCK, "block", "exact",
+         "sales", "", 5},
+        {"default", "http://a.org/x%2F..%2Fsetup.scr", SK_URL_BLOCK, "block", "regex", "default",
+         "", 6},
+        {"sales", "http://games.example/a/..%2fpoker/1", SK_URL_BLOCK, "category", "url", "sales",
+         "gambling", 0},
+        {"sales", "http://news.example/sales-leak%2Fx", SK_URL_NONE, "", "", "", "", 0},
+        {"sales", "http://news.example/sales-leak/x/..;a", SK_URL_NONE, "", "", "", "", 0},
+        /* approved stays approved */
+        {"staff", "http://update.vendor.com/x%2F..%2F..%2Fy", SK_URL_APPROVED, "approved", "prefix",
+         "default", "", 2},
     };
     struct sk_snapshot *s = sk_t_load(*state);
 
