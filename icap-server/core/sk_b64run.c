@@ -36,6 +36,9 @@ struct sk_b64run {
     unsigned quad, nq;
     unsigned char out[192];
     size_t nout;
+    int utf16; /* 0, or 1 little-endian, 2 big-endian */
+    int odd;   /* a code unit's first byte is held */
+    unsigned char odd_b;
 };
 
 /* The value of each byte as a base64 digit (both alphabets, sk_b64_digit), -1 for none;
@@ -177,7 +180,44 @@ static int sk_b64_break_ok(const struct sk_b64run *r)
     return r->line >= SK_B64RUN_LINE && r->line % 4 == 0;
 }
 
+static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n);
+
+/* UTF-16: each code unit becomes one byte (ASCII as it is, anything else
+ * 0x80, no digit), in blocks through the byte reader. */
+static int sk_b64run_write16(struct sk_b64run *r, const unsigned char *p, size_t n)
+{
+    unsigned char nar[2048];
+    size_t k = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!r->odd) {
+            r->odd_b = p[i], r->odd = 1;
+            continue;
+        }
+        unsigned u =
+            r->utf16 == 2 ? (unsigned)r->odd_b << 8 | p[i] : (unsigned)p[i] << 8 | r->odd_b;
+        r->odd = 0;
+        nar[k++] = u < 0x80 ? (unsigned char)u : 0x80;
+        if (k == sizeof(nar))
+            rc = sk_b64run_write8(r, nar, k), k = 0;
+    }
+    return rc == 0 && k ? sk_b64run_write8(r, nar, k) : rc;
+}
+
+void sk_b64run_utf16(struct sk_b64run *r, int be)
+{
+    r->utf16 = be ? 2 : 1;
+}
+
 int sk_b64run_write(struct sk_b64run *r, const void *buf, size_t n)
+{
+    if (r->utf16)
+        return r->failed ? -1 : sk_b64run_write16(r, buf, n);
+    return sk_b64run_write8(r, buf, n);
+}
+
+static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
     size_t plain_to = 0, plus = 0; /* sk_b64_skip: the byte loop reads up to PLAIN_TO */

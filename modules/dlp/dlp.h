@@ -254,7 +254,8 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name, int de
 struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *text);
 /* In front of an object's text reader NEXT (owned): base64 runs of at
  * least 20 characters (data: URLs, JSON "content" fields, PEM blocks) are
- * decoded into objects of their own; the text passes on as it is (dlp_b64.c). */
+ * decoded into objects of their own; the text passes on as it is (dlp_b64.c);
+ * UTF-16 text (sniffed from its first bytes) is read as characters. */
 struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
 /* The chain for one object of CONTENT_TYPE (full header value, may be

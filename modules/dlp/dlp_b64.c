@@ -14,6 +14,7 @@
  * identifier) decodes to bytes that are inspected and match nothing.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <sekisho/decode.h>
 
@@ -30,7 +31,23 @@ struct sk_b64 {
     struct sk_dlp_engine *win; /* the decoded runs' own text window */
     struct sk_b64run *runs;    /* the toolkit's finder */
     int over;                  /* the budget ran out */
+    /* the first bytes, until they tell UTF-16 (read as characters) */
+    unsigned char head[64];
+    size_t nhead;
+    int decided;
 };
+
+/* UTF-16 or not, from the first bytes; then they go to the finder. */
+static int sk_b64_decide(struct sk_b64 *b)
+{
+    size_t skip;
+    const char *cs = sk_charset_sniff(b->head, b->nhead, &skip);
+
+    b->decided = 1;
+    if (cs && strncmp(cs, "UTF-16", 6) == 0)
+        sk_b64run_utf16(b->runs, strcmp(cs, "UTF-16BE") == 0);
+    return sk_b64run_write(b->runs, b->head, b->nhead);
+}
 
 /* A run qualified: an object of its own, read in the runs' window. */
 static int sk_b64_begin(void *arg)
@@ -83,8 +100,17 @@ static int sk_b64_end_run(void *arg)
 static int sk_b64_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_b64 *b = (struct sk_b64 *)s;
+    const unsigned char *q = p;
+    size_t m = n;
 
-    if (sk_b64run_write(b->runs, p, n) == -1)
+    if (!b->decided) {
+        size_t take = sizeof(b->head) - b->nhead < m ? sizeof(b->head) - b->nhead : m;
+        memcpy(b->head + b->nhead, q, take);
+        b->nhead += take, q += take, m -= take;
+        if (b->nhead == sizeof(b->head) && sk_b64_decide(b) == -1)
+            return -1;
+    }
+    if (m && sk_b64run_write(b->runs, q, m) == -1)
         return -1;
     return sk_dlp_put(b->next, p, n);
 }
@@ -92,7 +118,7 @@ static int sk_b64_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 static int sk_b64_end(struct sk_dlp_sink *s)
 {
     struct sk_b64 *b = (struct sk_b64 *)s;
-    int rc = sk_b64run_end(b->runs);
+    int rc = !b->decided && sk_b64_decide(b) == -1 ? -1 : sk_b64run_end(b->runs);
 
     if (b->next->end(b->next) == -1 || rc == -1)
         return -1;

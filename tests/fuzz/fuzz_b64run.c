@@ -1,12 +1,12 @@
 /* fuzz_b64run.c - libFuzzer target for the base64-run finder in text
  * (icap-server/core/sk_b64run.c), which dlp and virus_scan read every
- * text object through. Input: one control byte (MIN and chunk schedule),
- * then the text.
+ * text object through. Input: one control byte (MIN, bytes or UTF-16 LE/BE,
+ * chunk schedule), then the text.
  * Oracles: (1) the chunk schedule - a client's choice - changes nothing:
  * the runs (begin, decoded bytes, end) are the same fed whole, in chunks
  * and one byte at a time (the 64-byte block skip and the fast path then
  * never see the same bytes together); (2) a run never yields more than
- * 3 bytes for 4 input bytes; (3) a payload appended as plain base64 after
+ * 3 bytes for 4 input bytes; (3) (bytes) a payload appended as plain base64 after
  * the text and ". " comes back whole as the last run (whatever state the
  * text left the finder in). */
 #include <string.h>
@@ -39,7 +39,7 @@ static int sk_fuzz_end(void *arg)
 }
 
 /* seed 0: whole; 1: one byte at a time; else chunks of 1..67 bytes */
-static void sk_fuzz_find(size_t min, const uint8_t *d, size_t n, unsigned seed,
+static void sk_fuzz_find(size_t min, const uint8_t *d, size_t n, unsigned seed, int utf16,
                          struct sk_fuzz_runs *r)
 {
     struct sk_b64run_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, r};
@@ -47,6 +47,8 @@ static void sk_fuzz_find(size_t min, const uint8_t *d, size_t n, unsigned seed,
     int rc = 0;
 
     SK_FUZZ_CHECK(f != NULL, "sk_b64run_new(%zu) failed", min);
+    if (utf16)
+        sk_b64run_utf16(f, utf16 == 2);
     for (size_t off = 0, i = 0, c; off < n && rc == 0; off += c, i++) {
         c = seed == 0 ? n - off : seed == 1 ? 1 : 1 + (seed * 5 + i * 11) % 67;
         if (c > n - off)
@@ -76,15 +78,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sk_fuzz_runs whole = {{0}, 0}, bytes = {{0}, 0}, parts = {{0}, 0}, tail = {{0}, 0};
     size_t min;
     unsigned seed;
+    int utf16;
 
     if (size < 1 || size > 65536)
         return 0;
-    min = SK_B64RUN_MIN_LO + (data[0] & 63);
-    seed = 2 + (data[0] >> 6);
+    min = SK_B64RUN_MIN_LO + (data[0] & 31);
+    utf16 = (data[0] >> 5) % 3; /* 0: bytes, 1: UTF-16LE, 2: UTF-16BE */
+    seed = 2 + data[0] / 96;
     data++, size--;
-    sk_fuzz_find(min, data, size, 0, &whole);
-    sk_fuzz_find(min, data, size, 1, &bytes);
-    sk_fuzz_find(min, data, size, seed, &parts);
+    sk_fuzz_find(min, data, size, 0, utf16, &whole);
+    sk_fuzz_find(min, data, size, 1, utf16, &bytes);
+    sk_fuzz_find(min, data, size, seed, utf16, &parts);
     SK_FUZZ_CHECK(
         whole.log.len == bytes.log.len &&
             (whole.log.len == 0 || memcmp(whole.log.data, bytes.log.data, whole.log.len) == 0),
@@ -101,13 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the text, ". ", then the first bytes of the input (a multiple of 3,
      * long enough to be a run) as base64: they come back as the last run */
     size_t pay = size / 3 * 3 < 96 ? size / 3 * 3 : 96;
-    if (pay * 4 / 3 >= min) {
+    if (!utf16 && pay * 4 / 3 >= min) {
         uint8_t *t = malloc(size + 2 + 128);
         SK_FUZZ_CHECK(t != NULL, "out of memory");
         memcpy(t, data, size);
         memcpy(t + size, ". ", 2);
         size_t n = size + 2 + sk_fuzz_b64(data, pay, (char *)t + size + 2);
-        sk_fuzz_find(min, t, n, 0, &tail);
+        sk_fuzz_find(min, t, n, 0, 0, &tail);
         SK_FUZZ_CHECK(tail.log.len >= tail.last + pay + 1 &&
                           memcmp(tail.log.data + tail.last, data, pay) == 0 &&
                           tail.log.data[tail.last + pay] == '>' &&

@@ -454,8 +454,11 @@ def g_av_base64(ck, srv):
         ("MIME lines in a page", "<pre>%s</pre>" % mime),
         ("after 600 NUL bytes", "\0" * 600 + "<script>atob('%s')</script>" % b),
     ]
+    pages += [("a UTF-16LE page", ("<script>var f = atob('%s');</script>" % b).encode("utf-16")),
+              ("a UTF-16BE page without BOM",
+               ("<script>var f = atob('%s');</script>" % b).encode("utf-16-be"))]
     for i, (name, text) in enumerate(pages):
-        body = text.encode("latin-1")
+        body = text.encode("latin-1") if isinstance(text, str) else text
         assert EICAR not in body
         url = "http://origin.test/smuggle/%d" % i
         r = respmod(srv, url, body, ctype="text/html")
@@ -658,6 +661,9 @@ def g_dlp(ck, srv):
                 b"data:text/plain;base64," + enc, safe=b"").encode(),
              "application/x-www-form-urlencoded"),
             ("base64 zip as an API field", b'{"content": "' + base64.b64encode(zc) + b'"}',
+             "application/json"),
+            ("base64 zip in UTF-16LE JSON",
+             ('{"content": "%s"}' % base64.b64encode(zc).decode()).encode("utf-16-le"),
              "application/json")]:
         dlp_blocked(ck, name, dlp_post(srv, body, ct))
     r = dlp_post(srv, b'{"sha256": "' + hashlib.sha256(CARDS).hexdigest().encode() + b'"}',

@@ -932,6 +932,36 @@ static void test_b64run(void **s)
                 fail_msg("'%s' in %zu-byte writes: '%s'", tab[k].text, steps[j], (char *)r.o.p);
         }
 
+    /* UTF-16 text (either order, BOM or not, any split, odd ones too):
+     * the same runs; a code unit beyond ASCII is a non-digit */
+    static const char u16text[] = "x = atob(\"QUJDREVGR0hJSktMTU5PUFFS\") \xe2\x80\xa2 QUJD";
+    for (int be = 0; be < 2; be++)
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            unsigned char u16[256];
+            size_t n16 = 0;
+            u16[n16++] = be ? 0xfe : 0xff, u16[n16++] = be ? 0xff : 0xfe;
+            for (const char *c = u16text; *c; c++) {
+                unsigned u = (unsigned char)*c < 0x80 ? (unsigned char)*c : 0x2022;
+                if ((unsigned char)*c >= 0x80 && (unsigned char)*c != 0xe2)
+                    continue; /* the bullet's continuation bytes */
+                u16[n16++] = (unsigned char)(be ? u >> 8 : u),
+                u16[n16++] = (unsigned char)(be ? u : u >> 8);
+            }
+            struct sk_b64run_handler h16 = {b64r_begin, b64r_data, b64r_end, &r};
+            struct sk_b64run *f = sk_b64run_new(20, &h16);
+            r.o.len = 0, r.begins = r.ends = 0;
+            out_sink(&r.o, "", 0);
+            sk_b64run_utf16(f, be);
+            size_t step = steps[j] ? steps[j] : n16;
+            for (size_t i = 0; i < n16; i += step)
+                assert_int_equal(sk_b64run_write(f, u16 + i, n16 - i < step ? n16 - i : step), 0);
+            assert_int_equal(sk_b64run_end(f), 0);
+            sk_b64run_free(f);
+            if (strcmp((char *)r.o.p, "<ABCDEFGHIJKLMNOPQR>") != 0)
+                fail_msg("UTF-16%s in %zu-byte writes: '%s'", be ? "BE" : "LE", step,
+                         (char *)r.o.p);
+        }
+
     /* a callback that stops: -1 now and for every later write */
     r.stop_at = 2;
     assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFS QUJDREVGR0hJSktMTU5PUFFS x", 20, 0),

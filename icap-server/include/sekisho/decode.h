@@ -275,6 +275,10 @@ struct sk_b64run;
 SK_API struct sk_b64run *sk_b64run_new(size_t min, const struct sk_b64run_handler *);
 /* 0, or -1 once a callback stopped (every later call returns -1). */
 SK_API int sk_b64run_write(struct sk_b64run *, const void *buf, size_t len);
+/* The text is UTF-16 (BE != 0: big-endian), before the first write: code
+ * units are read as characters (a page served as UTF-16 runs its atob()
+ * all the same); a BOM or any code unit beyond ASCII is a non-digit. */
+SK_API void sk_b64run_utf16(struct sk_b64run *, int be);
 /* End of the text: ends a run in progress. 0 / -1. */
 SK_API int sk_b64run_end(struct sk_b64run *);
 SK_API void sk_b64run_free(struct sk_b64run *);
