@@ -55,6 +55,8 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
                           enum sk_ft_kind *kind);
 static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           const char *ct, const char *name);
+static int sk_vs_walk_gzip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                           const char *name);
 
 /* One object: the engine (unless av is off), then (if it says clean) our
  * own zip walk; its type is noted once the member names are known. */
@@ -82,6 +84,8 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
+    if (rc == 0)
+        rc = sk_vs_walk_gzip(w, p, n, depth, name);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
         sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
@@ -259,6 +263,8 @@ static int sk_vs_textual(const unsigned char *p, size_t n, const char *ct)
     for (size_t i = 0; ct && i < sizeof(types) / sizeof(types[0]); i++)
         if (strcasestr(ct, types[i]))
             return 1;
+    if (n >= 263 && memcmp(p + 257, "ustar", 5) == 0)
+        return 1; /* a tar: its members' bytes are stored as they are */
     for (size_t i = 0; i < n && i < 1024; i++)
         if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
             p[i] != 0x1b)
@@ -344,6 +350,65 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
     return rc;
 }
 
+/* ---- gzip files ---- */
+
+/* A gzip file (a .gz, a .tar.gz download; not a Content-Encoding, which
+ * the store undid): the engine opened it when it scanned the object, but
+ * not what only our walk sees inside - base64 runs, ZIP64 zips (also as
+ * tar members). Those are walked on the decompressed bytes, which the
+ * engine is not asked to scan again. Bounded by the walk's budget
+ * (av.max-scan-size) and the decode ratio; a corrupt stream is left to the
+ * engine's verdict. */
+static int sk_vs_walk_gzip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                           const char *name)
+{
+    struct sk_coding_chain ch = {.c = {SK_CODING_GZIP}, .n = 1};
+    struct sk_decode_limits lim = {
+        .out_max = w->budget, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
+    struct sk_vs_obj o = {.w = w, .depth = depth};
+    struct sk_decoder *d;
+    enum sk_decode_rc drc;
+    const unsigned char *q;
+    size_t m;
+    int rc = 0;
+
+    if (depth + 1 >= SK_VS_WALK_DEPTH || sk_container_sniff(p, n) != SK_CT_GZIP)
+        return 0;
+    if (!(d = sk_decoder_new(&ch, &lim))) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decompressing a gzip file");
+        return -1;
+    }
+    sk_vs_obj_open(&o);
+    drc = sk_decoder_feed(d, p, n, 1, sk_vs_obj_data, &o);
+    sk_decoder_free(d);
+    if (drc == SK_DECODE_LIMIT && w->rep.result == SK_VS_CLEAN) {
+        char why[160];
+        snprintf(why, sizeof(why),
+                 "a gzip file decompresses beyond av.max-scan-size (%llu bytes) or the "
+                 "decode ratio",
+                 (unsigned long long)w->max_size);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
+    }
+    if (w->rep.result != SK_VS_CLEAN || drc == SK_DECODE_FAIL) {
+        sk_vs_store_free(&o.store);
+        return -1;
+    }
+    if (o.store.total > 0) {
+        if (sk_vs_store_view(&o.store, &q, &m) == -1) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot map a decompressed gzip file");
+            rc = -1;
+        } else {
+            rc = sk_vs_walk_zip(w, q, m, depth + 1, NULL);
+            if (rc == 0)
+                rc = sk_vs_walk_b64(w, q, m, depth + 1, NULL, name);
+            if (rc == 0)
+                rc = sk_vs_walk_gzip(w, q, m, depth + 1, name);
+        }
+    }
+    sk_vs_store_free(&o.store);
+    return rc;
+}
+
 /* ---- multipart parts ---- */
 
 static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
@@ -395,6 +460,8 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
     /* a multipart body's parts were objects of their own (their runs too) */
     if (rc == 0 && !(ct && strncasecmp(ct, "multipart/", 10) == 0))
         rc = sk_vs_walk_b64(w, p, n, 0, ct, name);
+    if (rc == 0)
+        rc = sk_vs_walk_gzip(w, p, n, 0, name);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

@@ -586,6 +586,33 @@ static void test_base64_runs_scanned(void **s)
     assert_int_equal(fk.scans, 2);
     sk_txn_clear(&t);
 
+    /* a gzip file (no Content-Encoding: a .gz download) is decompressed by
+     * the walk: its runs are found, the engine is not asked to scan the
+     * decompressed bytes again (the body, then the run: 2 scans) */
+    struct hdrs gzh = {{"Content-Type"}, {"application/gzip"}};
+    snprintf(body, sizeof(body), "{\"data\":\"%s\"}", e);
+    size_t gzn;
+    unsigned char *gzb = sk_tz_deflate(body, strlen(body), 16 + 15, &gzn);
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/a.json.gz", &gzh, NULL);
+    assert_int_equal(run(&t, gzb, gzn, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "Eicar-Test-Signature");
+    assert_int_equal(fk.scans, 2);
+    sk_txn_clear(&t);
+    free(gzb);
+    /* ...within av.max-scan-size: a gzip bomb is the limit verdict */
+    static unsigned char zeros[200000];
+    const char *kv_small[] = {"av.max-scan-size", "64K", NULL};
+    struct sk_snapshot *small = sk_t_policy_with(kv_small);
+    gzb = sk_tz_deflate(zeros, sizeof(zeros), 16 + 15, &gzn);
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/bomb.gz", &gzh, small);
+    assert_int_equal(run(&t, gzb, gzn, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "av-limit:max-scan-size");
+    sk_txn_clear(&t);
+    free(gzb);
+    sk_snapshot_unref(small);
+
     /* a form field holding base64 in a multipart upload: found in the
      * part, the whole body is not read for runs a second time */
     struct hdrs mp = {{"Content-Type"}, {"multipart/form-data; boundary=XyZ"}};
