@@ -80,12 +80,12 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
         k = sk_ft_sniff(p, n, name);
     unsigned before = w->zip64_walked;
     rc = sk_vs_walk_zip(w, p, n, depth, &k);
+    if (rc == 0) /* the engine opened the gzip too: its ZIP64 zips count */
+        rc = sk_vs_walk_gzip(w, p, n, depth, name);
     if (rc == 0)
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
-    if (rc == 0)
-        rc = sk_vs_walk_gzip(w, p, n, depth, name);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
         sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
@@ -337,11 +337,17 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
         sk_b64run_utf16(f, strcmp(cs, "UTF-16BE") == 0);
     snprintf(b.run.name, sizeof(b.run.name), "base64 in %.100s", name && *name ? name : "the body");
     memcpy(b.rest.name, b.run.name, sizeof(b.rest.name));
+    /* a run's ZIP64 zips are checked in the run's own walk (the engine
+     * scans the decoded run); the engine never saw them in this object,
+     * so they must not stand in for one it saw and we did not walk (a
+     * decoy beside a ZIP64 zip in a bz2) */
+    unsigned z64 = w->zip64_walked;
     rc = sk_b64run_write(f, p, n);
     if (rc == 0)
         rc = sk_b64run_end(f);
     if (rc == 0 && b.rest.active)
         rc = sk_vs_obj_end(&b.rest);
+    w->zip64_walked = z64;
     if (b.run.active)
         sk_vs_store_free(&b.run.store);
     if (b.rest.active)

@@ -329,6 +329,14 @@ def g_zip64(ck, srv):
     e = log_entry(srv, url)
     ck.ok("ZIP64 in a bzip2 file (engine only): av.on-error blocks",
           blocked(r) and e.get("rule") == "av-error", (r.status, e))
+    # ... and a ZIP64 zip our walk reads in a base64 run beside it is no
+    # stand-in for the one in the bzip2 file (the engine never saw the run's)
+    url = "http://origin.test/zip64/where/bz2-decoy"
+    r = respmod(srv, url, tar_bytes([("a.bz2", bz2.compress(z64)),
+                                     ("b.html", b"<p>" + base64.b64encode(clean) + b"</p>")]))
+    e = log_entry(srv, url)
+    ck.ok("ZIP64 in a bzip2 file beside a base64 ZIP64 decoy: av.on-error blocks",
+          blocked(r) and e.get("rule") == "av-error", (r.status, e))
     clean_tgz = gz(tar_bytes([("a.zip", clean), ("b.txt", b"clean text\n" * 300)]))
     r = respmod(srv, "http://origin.test/zip64/where/clean.tgz", clean_tgz, allow204=False)
     ck.ok("a clean tar.gz holding a ZIP64 zip passes byte-identical",
