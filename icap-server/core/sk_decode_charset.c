@@ -103,3 +103,13 @@ const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip)
         return NULL;
     return sjis_only ? "CP932" : "EUC-JP";
 }
+
+int sk_charset_utf16(const unsigned char *s, size_t n)
+{
+    size_t skip;
+    const char *cs = sk_charset_sniff(s, n, &skip);
+
+    if (!cs || strncmp(cs, "UTF-16", 6) != 0)
+        return 0;
+    return strcmp(cs, "UTF-16BE") == 0 ? 2 : 1;
+}

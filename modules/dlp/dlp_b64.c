@@ -40,12 +40,11 @@ struct sk_b64 {
 /* UTF-16 or not, from the first bytes; then they go to the finder. */
 static int sk_b64_decide(struct sk_b64 *b)
 {
-    size_t skip;
-    const char *cs = sk_charset_sniff(b->head, b->nhead, &skip);
+    int order = sk_charset_utf16(b->head, b->nhead);
 
     b->decided = 1;
-    if (cs && strncmp(cs, "UTF-16", 6) == 0)
-        sk_b64run_utf16(b->runs, strcmp(cs, "UTF-16BE") == 0);
+    if (order)
+        sk_b64run_utf16(b->runs, order == 2);
     return sk_b64run_write(b->runs, b->head, b->nhead);
 }
 

@@ -317,24 +317,23 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
     struct sk_b64run *f;
     int rc;
 
+    if (depth >= SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
+        return 0;
     /* UTF-16 (a BOM, or NULs among the first bytes): its NULs are no binary */
-    size_t skip = 0, head = n < 512 ? n : 512;
-    const char *cs =
-        n >= SK_VS_B64_MIN && (memchr(p, 0, head < 64 ? head : 64) ||
-                               (p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff))
-            ? sk_charset_sniff(p, head, &skip)
-            : NULL;
-    int utf16 = cs && strncmp(cs, "UTF-16", 6) == 0;
+    size_t head = n < 512 ? n : 512;
+    int utf16 = memchr(p, 0, head < 64 ? head : 64) || (p[0] == 0xff && p[1] == 0xfe) ||
+                        (p[0] == 0xfe && p[1] == 0xff)
+                    ? sk_charset_utf16(p, head)
+                    : 0;
 
-    if (depth >= SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN ||
-        !(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))
+    if (!(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))
         return 0;
     if (!(f = sk_b64run_new(SK_VS_B64_MIN, &h))) {
         sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading base64 in a text");
         return -1;
     }
     if (utf16)
-        sk_b64run_utf16(f, strcmp(cs, "UTF-16BE") == 0);
+        sk_b64run_utf16(f, utf16 == 2);
     snprintf(b.run.name, sizeof(b.run.name), "base64 in %.100s", name && *name ? name : "the body");
     memcpy(b.rest.name, b.run.name, sizeof(b.rest.name));
     /* a run's ZIP64 zips are checked in the run's own walk (the engine

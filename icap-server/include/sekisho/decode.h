@@ -291,6 +291,9 @@ SK_API void sk_b64run_free(struct sk_b64run *);
  * recognised even when most code units hold a 0x00 byte (ASCII, U+3000,
  * U+4E00). */
 SK_API const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip);
+/* Is that encoding UTF-16: 0 no, 1 little-endian, 2 big-endian (for
+ * readers that take code units themselves, sk_b64run_utf16). */
+SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
 
 #ifdef __cplusplus
 }
