@@ -261,24 +261,20 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
 
         switch (r->state) {
         case SK_B_OUT:
-            if (v >= 0) {
-                r->state = SK_B_RUN;
-                sk_b64_take(r, v);
-            } else if (c == '\\' || c == '%') { /* a run may begin escaped: "%2F9j" (JPEG) */
-                r->state = c == '\\' ? SK_B_ESC : SK_B_PCT1;
-            }
-            continue;
         case SK_B_RUN:
             if (v >= 0) {
                 r->cr = 0;
+                r->state = SK_B_RUN;
                 sk_b64_take(r, v);
                 continue;
             }
-            if (c == '\\' || c == '%') {
+            if (c == '\\' || c == '%') { /* also a run's start: "%2F9j" (JPEG) */
                 r->state = c == '\\' ? SK_B_ESC : SK_B_PCT1;
                 continue;
             }
-            if (c == '"' || c == '\'' || c == '`') {
+            if (r->state == SK_B_OUT)
+                continue;
+            if (sk_b64_cls[c] & 1) { /* a quote */
                 r->state = SK_B_QUOTE;
                 r->quote = c;
                 r->ws = 0;
