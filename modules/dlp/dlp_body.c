@@ -8,7 +8,6 @@
  * bytes, and what cannot be decoded is recorded (ctx->undecodable) for
  * the module's dlp.on-error verdict.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
