@@ -45,7 +45,11 @@ struct sk_server sk_srv = {
         {
             .clamav_db = NULL,
             .on_error = SK_ON_ERROR_BLOCK,
-            .preview = 1024,
+            /* A client that takes the size from OPTIONS (Squid, ProxySG)
+             * sends a body of up to 16 KiB whole in the preview and gets
+             * the verdict in one round trip: no 100 Continue, no second
+             * wait (+20-30% at 10 KB; icap-server/README.md, "Preview"). */
+            .preview = 16384,
             .check_interval = 1,
             .max_mem_body = 1024 * 1024,
             .hold_commit_size = 0, /* hold to the verdict; see sk_commit */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -33,6 +34,7 @@ enum sk_cstate { SK_C_IDLE, SK_C_CONNECTING, SK_C_BUSY };
 struct sk_conf {
     const char *host, *service, *method_name, *body_path, *url, *url_list, *ctype;
     int port, connections, preview, allow204, vary, json, mem_pid;
+    int preview_server; /* --preview server: the size the service's OPTIONS announce */
     enum sk_meth method;
     double duration, timeout;
     uint64_t requests;
@@ -571,6 +573,8 @@ static void sk_usage(FILE *out)
                  "  --url URL            HTTP URL (http://bench.example/)\n"
                  "  --url-list FILE      URLs, one a line, used round-robin\n"
                  "  --preview N          send Preview: N and wait for 100 Continue\n"
+                 "  --preview server     the Preview the service announces in OPTIONS\n"
+                 "                       (none when it announces none), as Squid does\n"
                  "  --allow204           send Allow: 204\n"
                  "  --vary               overwrite the first 16 body bytes with a counter\n"
                  "                       (from a random start: unique across runs)\n"
@@ -696,7 +700,10 @@ static void sk_parse(struct sk_conf *cf, int argc, char **argv)
             cf->url_list = optarg;
             break;
         case 'P':
-            cf->preview = (int)sk_num("--preview", optarg, 0, 1 << 20);
+            if (strcmp(optarg, "server") == 0)
+                cf->preview_server = 1;
+            else
+                cf->preview = (int)sk_num("--preview", optarg, 0, 1 << 20);
             break;
         case 'a':
             cf->allow204 = 1;
@@ -765,6 +772,42 @@ static void sk_raise_fd_limit(int connections)
     }
 }
 
+/* --preview server: one OPTIONS exchange on a blocking connection; the
+ * Preview header of the answer, -1 without one (RFC 3507 4.10.2: no
+ * preview), as Squid takes it. */
+static int sk_server_preview(struct sk_conf *cf, const struct addrinfo *ai)
+{
+    char req[512], buf[16384], *p, *end;
+    size_t got = 0;
+    ssize_t n;
+    long v = -1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int len = snprintf(req, sizeof(req),
+                       "OPTIONS icap://%s:%d/%s ICAP/1.0\r\nHost: %s:%d\r\n"
+                       "User-Agent: icapbench\r\nEncapsulated: null-body=0\r\n\r\n",
+                       cf->host, cf->port, cf->service, cf->host, cf->port);
+
+    if (fd == -1 || connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+        write(fd, req, (size_t)len) != len)
+        sk_die("--preview server: cannot send OPTIONS", strerror(errno));
+    while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            break;
+    }
+    close(fd);
+    buf[got] = '\0';
+    if (strncmp(buf, "ICAP/1.0 200", 12) != 0 || !(end = strstr(buf, "\r\n\r\n")))
+        sk_die("--preview server: no 200 answer to OPTIONS from", cf->service);
+    for (p = strstr(buf, "\r\n"); p && p < end; p = strstr(p + 2, "\r\n"))
+        if (strncasecmp(p + 2, "Preview:", 8) == 0) {
+            v = strtol(p + 10, NULL, 10);
+            break;
+        }
+    return v < 0 || v > (1 << 20) ? -1 : (int)v;
+}
+
 static void sk_on_signal(int sig)
 {
     (void)sig;
@@ -786,6 +829,10 @@ int main(int argc, char **argv)
     snprintf(port, sizeof(port), "%d", b.cf.port);
     if ((rc = getaddrinfo(b.cf.host, port, &hints, &b.addr)) != 0)
         sk_die("cannot resolve host", gai_strerror(rc));
+    if (b.cf.preview_server) {
+        b.cf.preview = sk_server_preview(&b.cf, b.addr);
+        fprintf(stderr, "icapbench: %s announces Preview %d\n", b.cf.service, b.cf.preview);
+    }
     if ((b.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
         (b.conns = calloc((size_t)b.cf.connections, sizeof(*b.conns))) == NULL)
         sk_die("out of resources", NULL);

@@ -27,7 +27,7 @@ scen() {
         local size=${1#respmod_} eng=${1##*_}
         size=${size%%_*}
         s_sk_svc=respmod s_module=virus_scan
-        s_args=(--method RESPMOD --body "$bodies/bin$size" --vary --preview 1024 --allow204)
+        s_args=(--method RESPMOD --body "$bodies/bin$size" --vary --preview server --allow204)
         if [ "$eng" = eq ]; then
             s_desc="RESPMOD $([ "$size" = 10k ] && echo 10 KB || echo 1 MB) unique, AV vs clamav_mod at equal options"
             s_peer="virus_scan+clamav_mod (ArchiveBlockEncrypted, Sekisho's limits)"
@@ -47,14 +47,21 @@ scen() {
         # Without the dlp module there is no second server: the row is n/a.
         [ -z "$sk_dlp_port" ] || s_sk_port=$sk_dlp_port s_sk_pid=$sk_dlp_pid
         s_args=(--method REQMOD --body "$work/text10k" --content-type text/plain --vary
-                --preview 1024 --allow204) ;;
+                --preview server --allow204) ;;
     respmod_threshold_edge)
         s_load=(--duration "$new_dur")
         s_desc="RESPMOD threshold+1 bytes (sekisho col.) vs threshold-1 (peer col.), memory-threshold $sk_threshold"
         s_peer="sekisho, threshold-1" s_peer_svc=respmod s_sk_svc=respmod s_module=virus_scan
         s_peer_port=$sk_port s_peer_pid=$sk_pid
-        s_args=(--method RESPMOD --body "$work/thr_plus1" --vary --preview 1024 --allow204)
-        s_peer_args=(--method RESPMOD --body "$work/thr_minus1" --vary --preview 1024 --allow204) ;;
+        s_args=(--method RESPMOD --body "$work/thr_plus1" --vary --preview server --allow204)
+        s_peer_args=(--method RESPMOD --body "$work/thr_minus1" --vary --preview server --allow204) ;;
+    respmod_10k_preview)
+        s_load=(--duration "$new_dur")
+        s_desc="RESPMOD 10 KB unique, Sekisho's announced Preview (sekisho col.) vs a 1024-byte preview (peer col.)"
+        s_peer="sekisho, Preview 1024" s_peer_svc=respmod s_sk_svc=respmod s_module=virus_scan
+        s_peer_port=$sk_port s_peer_pid=$sk_pid
+        s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview server --allow204)
+        s_peer_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview 1024 --allow204) ;;
     conc_200_reqmod | conc_1000_reqmod | conc_200_10k | conc_1000_10k)
         s_load=(--duration "$new_dur")
         s_conns=${1#conc_}
@@ -65,7 +72,7 @@ scen() {
             s_args=(--method REQMOD --allow204)
         else
             s_desc="$s_conns connections, RESPMOD 10 KB unique" s_sk_svc=respmod s_module=virus_scan
-            s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview 1024 --allow204)
+            s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview server --allow204)
         fi ;;
     rawscan_bisect)
         s_desc="libclamav scan options, one at a time (10 KB and 1 MB)" s_peer=libclamav
@@ -74,14 +81,14 @@ scen() {
         s_desc="Sekisho memory across signature reloads" s_peer=- s_kind=reload ;;
     respmod_10k_av)
         s_desc="RESPMOD 10 KB unique, AV vs stock clamav_mod defaults" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
-        s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview 1024 --allow204) ;;
+        s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview server --allow204) ;;
     respmod_1m_av)
         s_desc="RESPMOD 1 MB unique, AV vs stock clamav_mod defaults" s_peer=virus_scan s_sk_svc=respmod s_module=virus_scan
-        s_args=(--method RESPMOD --body "$bodies/bin1m" --vary --preview 1024 --allow204) ;;
+        s_args=(--method RESPMOD --body "$bodies/bin1m" --vary --preview server --allow204) ;;
     reqmod_1m_dlp)
         s_desc="REQMOD 1 MB text upload, DLP" s_peer=$dlp_peer s_sk_svc=reqmod s_module=dlp
         s_args=(--method REQMOD --body "$bodies/text1m" --content-type text/plain --vary
-                --preview 1024 --allow204) ;;
+                --preview server --allow204) ;;
     stream_200m)
         s_desc="RESPMOD ${stream_mb} MB streamed (no 204)" s_peer=echo s_sk_svc=respmod
         s_conns=2 s_load=(--requests "$stream_reqs") s_args=(--method RESPMOD --body "$bodies/stream") ;;
@@ -94,10 +101,10 @@ scen() {
         s_args=(--method REQMOD --allow204) ;;
     limit_echo_10k)
         s_desc="limit: echo RESPMOD 10 KB (as AV row)" s_peer=echo s_kind=limit
-        s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview 1024 --allow204) ;;
+        s_args=(--method RESPMOD --body "$bodies/bin10k" --vary --preview server --allow204) ;;
     limit_echo_1m)
         s_desc="limit: echo RESPMOD 1 MB (as AV row)" s_peer=echo s_kind=limit
-        s_args=(--method RESPMOD --body "$bodies/bin1m" --vary --preview 1024 --allow204) ;;
+        s_args=(--method RESPMOD --body "$bodies/bin1m" --vary --preview server --allow204) ;;
     rawscan_10k)
         s_desc="limit: libclamav in-process, 10 KB" s_peer=libclamav s_kind=raw s_body=$bodies/bin10k ;;
     rawscan_1m)
@@ -107,7 +114,7 @@ scen() {
 }
 all_scen=(options reqmod_url reqmod_url_16 respmod_10k_av respmod_1m_av
           respmod_10k_av_eq respmod_1m_av_eq respmod_10k_av_clamd respmod_1m_av_clamd
-          reqmod_1m_dlp reqmod_10k_dlp_regex respmod_threshold_edge stream_200m
+          reqmod_1m_dlp reqmod_10k_dlp_regex respmod_threshold_edge respmod_10k_preview stream_200m
           stream_200m_one conc_200_reqmod conc_1000_reqmod conc_200_10k conc_1000_10k
           limit_echo_noop limit_echo_10k limit_echo_1m rawscan_10k rawscan_1m rawscan_bisect
           reload_mem)
@@ -168,7 +175,7 @@ check "peer virus_scan detects the marker body" "$peer_port" virus_scan block \
 check "peer virus_scan detects EICAR" "$peer_port" virus_scan block \
     --method RESPMOD --body "$bodies/eicar" --allow204
 check "peer virus_scan passes a clean body" "$peer_port" virus_scan pass \
-    --method RESPMOD --body "$bodies/bin10k" --allow204 --preview 1024
+    --method RESPMOD --body "$bodies/bin10k" --allow204 --preview server
 if [ "$dlp_peer" = content_filtering ]; then
     check "peer content_filtering blocks a card number (RESPMOD)" "$peer_port" \
         content_filtering block --method RESPMOD --body "$bodies/dlp_hit" \
@@ -178,7 +185,7 @@ if [ "$dlp_peer" = content_filtering ]; then
         --content-type text/plain --allow204
     check "peer content_filtering passes clean text (REQMOD)" "$peer_port" \
         content_filtering pass --method REQMOD --body "$bodies/text1m" \
-        --content-type text/plain --allow204 --preview 1024
+        --content-type text/plain --allow204 --preview server
 fi
 for p in "$peer_eq_port" "$peer_clamd_port"; do
     [ -n "$p" ] || continue
@@ -186,7 +193,7 @@ for p in "$peer_eq_port" "$peer_clamd_port"; do
     check "peer virus_scan ($which) detects the marker body" "$p" virus_scan block \
         --method RESPMOD --body "$bodies/marker10k" --allow204 --url "http://sanity-check.invalid/marker"
     check "peer virus_scan ($which) passes a clean body" "$p" virus_scan pass \
-        --method RESPMOD --body "$bodies/bin10k" --allow204 --preview 1024
+        --method RESPMOD --body "$bodies/bin10k" --allow204 --preview server
 done
 [ -z "$sk_dlp_port" ] || check "sekisho (regex templates) dlp blocks a card number" "$sk_dlp_port" \
     reqmod block --method REQMOD --body "$bodies/dlp_hit" --content-type text/plain --allow204
@@ -229,7 +236,7 @@ pss_kb() {
 rl_load() {
     "$bin/icapbench" --json --port "$sk_rl_port" --service respmod --connections 4 \
         --duration "$1" --timeout 30 --method RESPMOD --body "$bodies/bin10k" --vary \
-        --preview 1024 --allow204 2>/dev/null | python3 -c '
+        --preview server --allow204 2>/dev/null | python3 -c '
 import json, sys
 try:
     r = json.load(sys.stdin)

@@ -97,6 +97,12 @@ def g_downloads(ck, srv):
         ("across the preview boundary", b"p" * 1000 + EICAR + b"q" * 3000, {"preview": 1024}, ()),
         ("preview then 1-byte chunks", b"p" * 1010 + EICAR, {"preview": 1024, "chunk_size": 1},
          ()),
+        # the size Sekisho announces: the whole body in the preview (ieof),
+        # the verdict without 100 Continue
+        ("whole body in the announced 16 KiB preview", b"p" * 9000 + EICAR + b"q" * 1000,
+         {"preview": 16384}, ()),
+        ("one byte over the 16 KiB preview", b"p" * (16385 - len(EICAR)) + EICAR,
+         {"preview": 16384}, ()),
         ("gzip-encoded", gz, {}, ("Content-Encoding: gzip",)),
         ("zipped", zipped, {}, ()),
         ("no Allow: 204", EICAR, {"allow204": False}, ()),
@@ -140,6 +146,22 @@ def g_clean(ck, srv):
         r = respmod(srv, "http://origin.test/clean2/%d" % size, body, allow204=False)
         ck.ok("clean download %d bytes without Allow 204: byte-identical" % size,
               passed(r, body), "%s len=%s" % (r.status, None if r.body is None else len(r.body)))
+    # Sekisho announces a 16 KiB preview: a clean 10 KB body sent whole in
+    # it (ieof) is answered 204 in one round trip (transact fails on a 100)
+    c = srv.conn(10)
+    try:
+        pv = options(c, srv.url("respmod")).header("Preview")
+    finally:
+        c.close()
+    ck.eq("OPTIONS respmod: Preview 16384 (the default)", pv, "16384")
+    body = make_body(10240, seed=8)
+    r = respmod(srv, "http://origin.test/clean/in-preview", body, preview=16384)
+    ck.ok("clean 10 KB body whole in the 16 KiB preview: 204 without 100 Continue",
+          r.status == 204 and not r.continued, "%s %r" % (r.status, r.raw_head[:200]))
+    r = respmod(srv, "http://origin.test/clean/in-preview-no204", body, preview=16384,
+                allow204=False)
+    ck.ok("the same body without Allow: 204: byte-identical", passed(r, body),
+          "%s len=%s" % (r.status, None if r.body is None else len(r.body)))
 
 
 def g_uploads(ck, srv):
