@@ -24,7 +24,18 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
         return SK_CT_ZIP;
     if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
         return SK_CT_GZIP;
+    /* little-endian magics: frame 0xFD2FB528, skippable 0x184D2A5?, legacy
+     * 0xFD2FB522..0xFD2FB527 */
+    if (n >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] >= 0x22 && p[0] <= 0x28)
+        return SK_CT_ZSTD;
+    if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)
+        return SK_CT_ZSTD;
     return SK_CT_NONE;
+}
+
+enum sk_coding sk_container_coding(enum sk_ctype t)
+{
+    return t == SK_CT_GZIP ? SK_CODING_GZIP : t == SK_CT_ZSTD ? SK_CODING_ZSTD : 0;
 }
 
 int sk_zip_local_plausible(const unsigned char *p, size_t n)

@@ -1,6 +1,6 @@
 /* sk_decode.c - Content-Encoding: the coding chain of every header field
  * and a streaming decoder for it (gzip with any number of members, zlib or
- * raw deflate, br), with bomb limits.
+ * raw deflate, br, zstd with any number of frames), with bomb limits.
  * SECURITY: input is client/origin-controlled compressed data. Memory per
  * decoder is fixed (one window and one output buffer per stage); output is
  * bounded by the caller's limits; a member or stream may end at any byte
@@ -16,6 +16,7 @@
 
 #include <brotli/decode.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
@@ -37,6 +38,8 @@ static int sk_coding_token(const char *s, size_t n, enum sk_coding *c)
         *c = SK_CODING_BR;
     else if (n == 7 && strncasecmp(s, "chunked", 7) == 0)
         *c = SK_CODING_CHUNKED;
+    else if (n == 4 && strncasecmp(s, "zstd", 4) == 0)
+        *c = SK_CODING_ZSTD;
     else
         return -1;
     return 0;
@@ -177,6 +180,8 @@ struct sk_stage {
     enum sk_stage_state state;
     struct sk_inflate *inf;
     BrotliDecoderState *br;
+    ZSTD_DCtx *zs;
+    int zs_mid; /* zstd: inside a frame (the body must not end here) */
     unsigned char look[2];
     size_t nlook;
     /* chunked: the framing line read so far (passed on if it breaks) */
@@ -287,6 +292,35 @@ static int sk_stage_br(struct sk_decoder *d, int k, const unsigned char *p, size
         s->state = SK_ST_RAW; /* bytes after the stream: passed on */
         return n ? sk_stage_emit(&o, p, n) : 0;
     }
+    return 0;
+}
+
+/* Zstandard, frame after frame (skippable frames are skipped). A frame
+ * that asks for a window over 8 MiB is corrupt here: RFC 9659 bounds the
+ * "zstd" content coding to 8 MiB, as browsers decode it, and a decoder's
+ * memory is the window. Corrupt data: the rest is inspected as it is; a
+ * body that ends inside a frame is corrupt too (sk_decoder_finish). */
+#define SK_ZSTD_WINDOW_LOG 23
+
+static int sk_stage_zstd(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    ZSTD_inBuffer in = {p, n, 0};
+    ZSTD_outBuffer out;
+
+    do {
+        size_t before = in.pos;
+        out = (ZSTD_outBuffer){s->bout, sizeof(s->bout), 0};
+        size_t r = ZSTD_decompressStream(s->zs, &out, &in);
+        if (ZSTD_isError(r))
+            return sk_stage_corrupt(d, k, p + in.pos, n - in.pos);
+        s->zs_mid = r != 0;
+        if (out.pos && sk_stage_emit(&o, s->bout, out.pos) == -1)
+            return -1;
+        if (out.pos == 0 && in.pos == before)
+            break; /* no progress: wait for more input */
+    } while (in.pos < n || out.pos == out.size);
     return 0;
 }
 
@@ -495,7 +529,8 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
 
     switch (s->state) {
     case SK_ST_START:
-        if (s->coding == SK_CODING_BR || s->coding == SK_CODING_CHUNKED) {
+        if (s->coding == SK_CODING_BR || s->coding == SK_CODING_CHUNKED ||
+            s->coding == SK_CODING_ZSTD) {
             s->state = SK_ST_RUN;
             return sk_stage_feed(d, k, p, n, eof);
         }
@@ -512,6 +547,8 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
             return sk_stage_br(d, k, p, n);
         if (s->coding == SK_CODING_CHUNKED)
             return sk_stage_chunked(d, k, p, n);
+        if (s->coding == SK_CODING_ZSTD)
+            return sk_stage_zstd(d, k, p, n);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
         return n ? sk_stage_emit(&o, p, n) : 0;
@@ -532,6 +569,13 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
         d->st[k].coding = c->c[c->n - 1 - k];
         if (d->st[k].coding == SK_CODING_BR &&
             !(d->st[k].br = BrotliDecoderCreateInstance(NULL, NULL, NULL))) {
+            sk_decoder_free(d);
+            return NULL;
+        }
+        if (d->st[k].coding == SK_CODING_ZSTD &&
+            (!(d->st[k].zs = ZSTD_createDCtx()) ||
+             ZSTD_isError(
+                 ZSTD_DCtx_setParameter(d->st[k].zs, ZSTD_d_windowLogMax, SK_ZSTD_WINDOW_LOG)))) {
             sk_decoder_free(d);
             return NULL;
         }
@@ -558,6 +602,12 @@ static int sk_decoder_finish(struct sk_decoder *d)
         }
         if ((s->state == SK_ST_START || s->state == SK_ST_BETWEEN) && s->nlook > 0 &&
             sk_stage_decide(d, k) == -1)
+            return -1;
+        /* a zstd body that ends inside a frame is truncated: CORRUPT (a
+         * zstd file is opaque to libclamav, so what was cut off must not
+         * pass as clean) */
+        if (s->coding == SK_CODING_ZSTD && s->state == SK_ST_RUN && s->zs_mid &&
+            sk_stage_corrupt(d, k, NULL, 0) == -1)
             return -1;
     }
     return 0;
@@ -598,6 +648,7 @@ void sk_decoder_free(struct sk_decoder *d)
         sk_inflate_free(d->st[k].inf);
         if (d->st[k].br)
             BrotliDecoderDestroyInstance(d->st[k].br);
+        ZSTD_freeDCtx(d->st[k].zs);
     }
     free(d);
 }

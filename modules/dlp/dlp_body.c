@@ -1,5 +1,5 @@
 /* dlp_body.c - the object chain of a body or a part: what a body is comes
- * from its bytes first (zip, gzip: sk_container_sniff), then from its
+ * from its bytes first (zip, gzip, zstd: sk_container_sniff), then from its
  * declared type and name (JSON, urlencoded, multipart); the adapters that
  * put the core decoding layer (sekisho/decode.h: Content-Encoding,
  * multipart) in front of the DLP engine; header parameter parsing.
@@ -263,7 +263,7 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
 static int sk_sniff_decide(struct sk_sniff *z)
 {
     enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
-    struct sk_coding_chain gz = {.c = {SK_CODING_GZIP}, .n = 1};
+    struct sk_coding_chain packed = {.c = {sk_container_coding(t)}, .n = 1}; /* gzip, zstd */
 
     if (t != SK_CT_NONE && z->depth >= SK_DLP_MAX_DEPTH) {
         sk_dlp_undecodable(z->ctx, "archives nested too deeply");
@@ -271,8 +271,9 @@ static int sk_sniff_decide(struct sk_sniff *z)
     }
     if (t == SK_CT_ZIP)
         z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
-    else if (t == SK_CT_GZIP)
-        z->next = sk_decomp_new(z->ctx, &gz, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
+    else if (packed.c[0])
+        z->next =
+            sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL) {
         /* text: base64 runs in it decoded, a zip after a prefix walked */
         if (z->depth < SK_DLP_MAX_DEPTH)

@@ -21,7 +21,12 @@
 
 #include "vs_internal.h"
 
-#define SK_VS_WALK_DEPTH 4 /* zip in zip in ... walked by us */
+/* Zip in zip in ... walked by us. The engine unpacks deeper (its own
+ * av.max-recursion) and finds signatures there, but not what only our walk
+ * decodes (base64 runs, zstd, ZIP64): so an archive, a compressed file or
+ * a base64 run found deeper than this is av.on-limit (rule av-limit:depth),
+ * never passed unread (sk_vs_walk_deep). */
+#define SK_VS_WALK_DEPTH 6
 /* Base64 runs: at least SK_VS_B64_MIN digits (48 bytes; EICAR is 92) are
  * decoded and scanned; the first SK_VS_B64_EACH runs of a walk each as an
  * object of its own (hash signatures see the file), later ones together
@@ -53,10 +58,21 @@ static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const cha
 
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind);
+
+/* Something the walk would open (WHAT) at DEPTH, deeper than it goes. */
+static int sk_vs_walk_deep(struct sk_vs_walk *w, const char *what, int depth)
+{
+    char why[160];
+
+    snprintf(why, sizeof(why), "%s nested %d levels deep (the walk reads %d)", what, depth,
+             SK_VS_WALK_DEPTH - 1);
+    sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:depth", why);
+    return -1;
+}
 static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           const char *ct, const char *name);
-static int sk_vs_walk_gzip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                           const char *name);
+static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name);
 
 /* One object: the engine (unless av is off), then (if it says clean) our
  * own zip walk; its type is noted once the member names are known. */
@@ -81,7 +97,7 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
     unsigned before = w->zip64_walked;
     rc = sk_vs_walk_zip(w, p, n, depth, &k);
     if (rc == 0) /* the engine opened the gzip too: its ZIP64 zips count */
-        rc = sk_vs_walk_gzip(w, p, n, depth, name);
+        rc = sk_vs_walk_packed(w, p, n, depth, name);
     if (rc == 0)
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (rc == 0)
@@ -209,7 +225,7 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
     int rc = 0;
 
     if (depth >= SK_VS_WALK_DEPTH)
-        return 0; /* the engine's own recursion limit covers deeper levels */
+        return sk_zip_find(p, n) >= 0 ? sk_vs_walk_deep(w, "an archive", depth) : 0;
     for (size_t pos = 0; rc == 0 && pos < n && (at = sk_zip_find(p + pos, n - pos)) >= 0;) {
         struct sk_vs_obj o = {.w = w, .depth = depth};
         struct sk_zip_handler h = {
@@ -283,6 +299,8 @@ static int sk_vs_b64_begin(void *arg)
     struct sk_vs_b64 *b = arg;
     struct sk_vs_walk *w = b->run.w;
 
+    if (b->run.depth >= SK_VS_WALK_DEPTH)
+        return sk_vs_walk_deep(w, "base64 in a text", b->run.depth);
     b->shared = w->b64_each >= SK_VS_B64_EACH;
     if (!b->shared) {
         w->b64_each++;
@@ -317,8 +335,8 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
     struct sk_b64run *f;
     int rc;
 
-    if (depth >= SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
-        return 0;
+    if (depth > SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
+        return 0; /* at SK_VS_WALK_DEPTH: a run found is av-limit:depth */
     /* UTF-16 (a BOM, or NULs among the first bytes): its NULs are no binary */
     size_t head = n < 512 ? n : 512;
     int utf16 = memchr(p, 0, head < 64 ? head : 64) || (p[0] == 0xff && p[1] == 0xfe) ||
@@ -355,59 +373,80 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
     return rc;
 }
 
-/* ---- gzip files ---- */
+/* ---- compressed files (gzip, zstd) ---- */
 
-/* A gzip file (a .gz, a .tar.gz download; not a Content-Encoding, which
- * the store undid): the engine opened it when it scanned the object, but
- * not what only our walk sees inside - base64 runs, ZIP64 zips (also as
- * tar members). Those are walked on the decompressed bytes, which the
- * engine is not asked to scan again. Bounded by the walk's budget
- * (av.max-scan-size) and the decode ratio; a corrupt stream is left to the
- * engine's verdict. */
-static int sk_vs_walk_gzip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                           const char *name)
+/* A compressed file (a .gz, .tar.gz, .zst, .tar.zst download; not a
+ * Content-Encoding, which the store undid). libclamav opens gzip when it
+ * scans the object, but not what only our walk sees inside - base64 runs,
+ * ZIP64 zips (also as tar members): those are walked on the decompressed
+ * bytes, which the engine is not asked to scan again, and a corrupt gzip
+ * is left to the engine's verdict. libclamav does not open zstd at all:
+ * its decompressed bytes are an object of their own (engine and walk), a
+ * zstd file that does not decode is av.on-error (the engine saw only
+ * compressed bytes); like anything the walk would open, one nested deeper
+ * than it goes is av.on-limit (sk_vs_walk_deep). Bounded by the walk's budget (av.max-scan-size)
+ * and the decode ratio. */
+static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
 {
-    struct sk_coding_chain ch = {.c = {SK_CODING_GZIP}, .n = 1};
+    enum sk_ctype t = sk_container_sniff(p, n);
+    struct sk_coding_chain ch = {.c = {sk_container_coding(t)}, .n = 1};
     struct sk_decode_limits lim = {
         .out_max = w->budget, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
     struct sk_vs_obj o = {.w = w, .depth = depth};
+    const char *what = t == SK_CT_ZSTD ? "zstd" : "gzip";
     struct sk_decoder *d;
     enum sk_decode_rc drc;
     const unsigned char *q;
     size_t m;
+    char why[160];
     int rc = 0;
 
-    if (depth + 1 >= SK_VS_WALK_DEPTH || sk_container_sniff(p, n) != SK_CT_GZIP)
+    if (ch.c[0] == 0)
         return 0;
+    if (depth >= SK_VS_WALK_DEPTH)
+        return sk_vs_walk_deep(w, t == SK_CT_ZSTD ? "a zstd file" : "a gzip file", depth);
     if (!(d = sk_decoder_new(&ch, &lim))) {
-        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decompressing a gzip file");
+        snprintf(why, sizeof(why), "out of memory decompressing a %s file", what);
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", why);
         return -1;
     }
     sk_vs_obj_open(&o);
     drc = sk_decoder_feed(d, p, n, 1, sk_vs_obj_data, &o);
     sk_decoder_free(d);
     if (drc == SK_DECODE_LIMIT && w->rep.result == SK_VS_CLEAN) {
-        char why[160];
         snprintf(why, sizeof(why),
-                 "a gzip file decompresses beyond av.max-scan-size (%llu bytes) or the "
+                 "a %s file decompresses beyond av.max-scan-size (%llu bytes) or the "
                  "decode ratio",
-                 (unsigned long long)w->max_size);
+                 what, (unsigned long long)w->max_size);
         sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
     }
+    if (drc == SK_DECODE_CORRUPT && t == SK_CT_ZSTD)
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "a zstd file that cannot be decompressed (corrupt, or a window over "
+                        "8 MiB)");
     if (w->rep.result != SK_VS_CLEAN || drc == SK_DECODE_FAIL) {
         sk_vs_store_free(&o.store);
         return -1;
     }
     if (o.store.total > 0) {
         if (sk_vs_store_view(&o.store, &q, &m) == -1) {
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot map a decompressed gzip file");
+            snprintf(why, sizeof(why), "cannot map a decompressed %s file", what);
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", why);
             rc = -1;
+        } else if (t == SK_CT_ZSTD) {
+            /* as a base64 run's: the engine never saw these bytes in the
+             * parent, so their ZIP64 zips are checked in their own walk
+             * and must not count for the parent's (sk_vs_walk_b64) */
+            unsigned z64 = w->zip64_walked;
+            rc = sk_vs_walk_object(w, q, m, depth + 1, NULL, name);
+            w->zip64_walked = z64;
         } else {
             rc = sk_vs_walk_zip(w, q, m, depth + 1, NULL);
             if (rc == 0)
                 rc = sk_vs_walk_b64(w, q, m, depth + 1, NULL, name);
             if (rc == 0)
-                rc = sk_vs_walk_gzip(w, q, m, depth + 1, name);
+                rc = sk_vs_walk_packed(w, q, m, depth + 1, name);
         }
     }
     sk_vs_store_free(&o.store);
@@ -466,7 +505,7 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
     if (rc == 0 && !(ct && strncasecmp(ct, "multipart/", 10) == 0))
         rc = sk_vs_walk_b64(w, p, n, 0, ct, name);
     if (rc == 0)
-        rc = sk_vs_walk_gzip(w, p, n, 0, name);
+        rc = sk_vs_walk_packed(w, p, n, 0, name);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

@@ -1,6 +1,6 @@
 /* fuzz_decode.c - libFuzzer target for the core Content-Encoding decoder
  * (icap-server/core/sk_decode.c): coding lists, gzip members, zlib/raw
- * deflate, br, chunked framing, chains. Input: one control byte (chain, chunk schedule),
+ * deflate, br, zstd, chunked framing, chains. Input: one control byte (chain, chunk schedule),
  * then the encoded body.
  * Oracles: (1) zlib's own gunzip: every byte it gets out of a gzip body
  * (member after member, as gzip -d does) is what our layer emits first;
@@ -18,10 +18,12 @@
 #define SK_FUZZ_OUT_MAX                                                                            \
     (1u << 20) /* the decoder's limit (a bomb reaches it fast); zlib's run goes past it */
 
-static const char *const sk_fuzz_chains[] = {
-    "gzip",          "x-gzip",   "deflate",          "br", "identity, gzip",
-    "gzip, deflate", "br, gzip", "deflate, chunked", /* HTTP/1.1 framing left in a body, then
-                                                        raw/zlib deflate */
+static const char *const sk_fuzz_chains[16] = {
+    "gzip",          "x-gzip",     "deflate",          "br",       "identity, gzip",
+    "gzip, deflate", "br, gzip",   "deflate, chunked", /* HTTP/1.1 framing left in a body, then
+                                                          raw/zlib deflate */
+    "zstd",          "zstd, gzip", "gzip, zstd",       "br, zstd", "zstd, chunked",
+    "x-gzip, zstd",  "zstd, br",   "zstd, deflate",
 };
 
 /* The decoder's sink: the output goes to a toolkit buffer. */
@@ -101,19 +103,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    ce = sk_fuzz_chains[data[0] & 7];
-    seed = 1 + (data[0] >> 3);
+    ce = sk_fuzz_chains[data[0] & 15];
+    seed = 1 + (data[0] >> 4);
     a = sk_fuzz_decode(ce, data + 1, size - 1, 0, &whole);
     b = sk_fuzz_decode(ce, data + 1, size - 1, seed, &parts);
     SK_FUZZ_CHECK(a == b, "%s: result %d whole, %d in chunks (seed %u)", ce, a, b, seed);
-    /* Corrupt br: libbrotli flushes its window to the output when input
-     * runs out, so what came out before the error depends on the chunks.
-     * The result (CORRUPT: the caller's on-error verdict) must not. */
-    SK_FUZZ_CHECK((a == SK_DECODE_CORRUPT && strstr(ce, "br")) ||
+    /* Corrupt br or zstd: libbrotli flushes its window to the output when
+     * input runs out, libzstd keeps a partial block, so what came out (and
+     * the raw rest) around the error depends on the chunks. The result
+     * (CORRUPT: the caller's on-error verdict) must not. */
+    SK_FUZZ_CHECK((a == SK_DECODE_CORRUPT && (strstr(ce, "br") || strstr(ce, "zstd"))) ||
                       (whole.len == parts.len &&
                        (whole.len == 0 || memcmp(whole.data, parts.data, whole.len) == 0)),
                   "%s: %zu bytes whole, %zu in chunks (seed %u)", ce, whole.len, parts.len, seed);
-    if ((data[0] & 7) <= 1) { /* one gzip stage */
+    if ((data[0] & 15) <= 1) { /* one gzip stage */
         size_t n;
         sk_fuzz_gunzip(data + 1, size - 1, &ref);
         n = ref.len < whole.len ? ref.len : whole.len;

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <sekisho/decode.h>
 
@@ -82,7 +83,9 @@ static void test_coding_parse(void **s)
         {"identity, deflate", 0, 1, SK_CODING_DEFLATE},
         {" X-GZIP ", 0, 1, SK_CODING_GZIP},
         {"gzip,br", 0, 2, SK_CODING_GZIP},
-        {"gzip, zstd", -1, 0, 0},
+        {"gzip, zstd", 0, 2, SK_CODING_GZIP},
+        {"ZSTD", 0, 1, SK_CODING_ZSTD},
+        {"zstandard", -1, 0, 0},
         {"compress", -1, 0, 0},
         {"gzip;q=1", -1, 0, 0},
         {"Chunked", 0, 1, SK_CODING_CHUNKED},
@@ -278,6 +281,83 @@ static void test_trailing_corrupt_bomb(void **s)
     unsigned char *bb = sk_tz_deflate(bomb, bl, 16 + 15, &bbl);
     assert_int_equal(decode_split("gzip, gzip", bb, bbl, 1, &o, &cap), SK_DECODE_LIMIT);
     free(zeros), free(bomb), free(bb), free(g), free(o.p);
+}
+
+/* Zstandard (RFC 8878) with libzstd's compressor as the oracle: frames
+ * one after another, a skippable frame in front, every write split; the
+ * 8 MiB window bound of RFC 9659 (a frame that asks for 16 MiB is
+ * CORRUPT); corrupt data; a bomb; the container sniffer. */
+static void test_zstd(void **s)
+{
+    const char *parts[] = {"first frame, ", "second frame holds the payload."};
+    unsigned char body[512];
+    size_t blen = 0;
+    struct out o = {0};
+    char want[128] = "";
+
+    /* a skippable frame (magic 0x184D2A5E, 3 bytes of user data) */
+    memcpy(body, "\x5e\x2a\x4d\x18\x03\0\0\0xyz", 11);
+    blen = 11;
+    for (int i = 0; i < 2; i++) {
+        size_t n = ZSTD_compress(body + blen, sizeof(body) - blen, parts[i], strlen(parts[i]), 3);
+        assert_false(ZSTD_isError(n));
+        blen += n;
+        strcat(want, parts[i]);
+    }
+    assert_int_equal(sk_container_sniff(body, blen), SK_CT_ZSTD);
+    assert_int_equal(sk_container_sniff(body + 11, blen - 11), SK_CT_ZSTD);
+    assert_int_equal(sk_container_coding(SK_CT_ZSTD), SK_CODING_ZSTD);
+    assert_int_equal(sk_container_coding(SK_CT_GZIP), SK_CODING_GZIP);
+    assert_int_equal(sk_container_coding(SK_CT_ZIP), 0);
+    assert_int_equal(sk_container_sniff((const unsigned char *)"\x28\xb5\x2f\xfc", 4), SK_CT_NONE);
+    for (size_t split = 0; split <= blen; split++) {
+        assert_int_equal(decode_split("zstd", body, blen, split, &o, NULL), SK_DECODE_OK);
+        if (o.len != strlen(want) || memcmp(o.p, want, o.len) != 0)
+            fail_msg("split at %zu: got '%.*s'", split, (int)o.len, o.p);
+    }
+    /* "zstd, gzip": gzip applied last, undone first */
+    size_t gl;
+    unsigned char *g = sk_tz_deflate(body, blen, 16 + 15, &gl);
+    assert_int_equal(decode_split("zstd, gzip", g, gl, gl / 3, &o, NULL), SK_DECODE_OK);
+    assert_int_equal(o.len, strlen(want));
+    free(g);
+    /* the window: a frame header asking for 8 MiB (exponent 13) decodes,
+     * one asking for 16 MiB (exponent 14) is corrupt; then a raw last block
+     * of one byte */
+    unsigned char w8[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 13 << 3, 0x09, 0x00, 0x00, 'A'};
+    unsigned char w16[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 14 << 3, 0x09, 0x00, 0x00, 'A'};
+    assert_int_equal(decode_split("zstd", w8, sizeof(w8), 4, &o, NULL), SK_DECODE_OK);
+    assert_int_equal(o.len, 1);
+    assert_int_equal(o.p[0], 'A');
+    assert_int_equal(decode_split("zstd", w16, sizeof(w16), 4, &o, NULL), SK_DECODE_CORRUPT);
+    /* truncated inside a frame, at every length: corrupt (what was decoded
+     * still came out); cut after a whole frame: fine */
+    size_t f1 = 11 + ZSTD_findFrameCompressedSize(body + 11, blen - 11);
+    for (size_t cut = 12; cut < blen; cut++) {
+        enum sk_decode_rc rc = decode_split("zstd", body, cut, cut / 2, &o, NULL);
+        if (rc != (cut == f1 ? SK_DECODE_OK : SK_DECODE_CORRUPT))
+            fail_msg("cut at %zu (first frame ends at %zu): rc %d", cut, f1, rc);
+    }
+    /* corrupt: reported, the rest passed on as it is */
+    assert_int_equal(
+        decode_split("zstd", (const unsigned char *)"not zstd at all", 15, 3, &o, NULL),
+        SK_DECODE_CORRUPT);
+    assert_non_null(memmem(o.p, o.len, "all", 3));
+    /* a bomb: exactly the first out_max bytes, and over the ratio */
+    size_t zn = 8u << 20;
+    char *zeros = calloc(1, zn);
+    size_t bcap = ZSTD_compressBound(zn);
+    unsigned char *bomb = malloc(bcap);
+    size_t bl = ZSTD_compress(bomb, bcap, zeros, zn, 3);
+    struct sk_decode_limits cap = {.out_max = 1u << 20};
+    struct sk_decode_limits ratio = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1024};
+    assert_false(ZSTD_isError(bl));
+    for (size_t split = 1; split < bl; split += bl / 5 + 1) {
+        assert_int_equal(decode_split("zstd", bomb, bl, split, &o, &cap), SK_DECODE_LIMIT);
+        assert_int_equal(o.len, 1u << 20);
+    }
+    assert_int_equal(decode_split("zstd", bomb, bl, bl / 2, &o, &ratio), SK_DECODE_LIMIT);
+    free(zeros), free(bomb), free(o.p);
 }
 
 /* ---- multipart ------------------------------------------------------- */
@@ -984,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_chunked_framing),
         cmocka_unit_test(test_deflate_zlib_raw_and_chain),
         cmocka_unit_test(test_trailing_corrupt_bomb),
+        cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_multipart_forms),
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),

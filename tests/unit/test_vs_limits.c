@@ -33,10 +33,17 @@ static void test_decompression_bomb_is_a_limit(void **s)
     sk_txn_clear(&t);
 
     /* an encoding we cannot decode */
-    h.values[0] = "zstd";
+    h.values[0] = "compress";
     txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/z", &h, NULL);
     assert_int_equal(run(&t, "abc", 3, 3), SK_BLOCK);
-    assert_non_null(strstr(t.reason, "zstd"));
+    assert_non_null(strstr(t.reason, "compress"));
+    sk_txn_clear(&t);
+
+    /* zstd is decoded; bytes that are no zstd are corrupt: the failure verdict */
+    h.values[0] = "zstd";
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/zs", &h, NULL);
+    assert_int_equal(run(&t, "abc-not-zstd", 12, 3), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
     sk_txn_clear(&t);
 }
 

@@ -31,7 +31,13 @@ typedef int (*sk_decode_sink_fn)(void *arg, const void *buf, size_t len);
 
 /* SK_CODING_CHUNKED: HTTP/1.1 chunked framing left in an encapsulated body
  * whose header says "Transfer-Encoding: chunked" (see sk_txn_coding_list). */
-enum sk_coding { SK_CODING_GZIP = 1, SK_CODING_DEFLATE, SK_CODING_BR, SK_CODING_CHUNKED };
+enum sk_coding {
+    SK_CODING_GZIP = 1,
+    SK_CODING_DEFLATE,
+    SK_CODING_BR,
+    SK_CODING_CHUNKED,
+    SK_CODING_ZSTD /* RFC 8878; frames needing a window over 8 MiB are CORRUPT (RFC 9659) */
+};
 #define SK_CODING_MAX 8 /* longest chain accepted; more is an error */
 
 /* The codings in the order they were applied (the order listed). */
@@ -42,9 +48,9 @@ struct sk_coding_chain {
 
 /* Parse a Content-Encoding list (every field of the message, joined with
  * ","; see sk_txn_header_list). "identity" and empty elements are skipped;
- * "x-gzip" is gzip, "chunked" the HTTP/1.1 framing. Returns 0, or -1 for an unknown or unsupported
- * coding or a chain longer than SK_CODING_MAX; then BAD (if not NULL) gets the offending token,
- * printable ASCII only. */
+ * "x-gzip" is gzip, "chunked" the HTTP/1.1 framing, "zstd" Zstandard. Returns 0, or -1 for an
+ * unknown or unsupported coding or a chain longer than SK_CODING_MAX; then BAD (if not NULL) gets
+ * the offending token, printable ASCII only. */
 SK_API int sk_coding_parse(const char *value, struct sk_coding_chain *out, char *bad,
                            size_t badsize);
 
@@ -179,10 +185,15 @@ SK_API void sk_mp_free(struct sk_mp *);
 
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 
-enum sk_ctype { SK_CT_NONE = 0, SK_CT_ZIP, SK_CT_GZIP };
+enum sk_ctype { SK_CT_NONE = 0, SK_CT_ZIP, SK_CT_GZIP, SK_CT_ZSTD };
 /* What the first bytes of an object are; N >= 4 for a firm answer. Zip is
- * recognised by a local header, also after a prefix the caller skipped. */
+ * recognised by a local header, also after a prefix the caller skipped.
+ * Zstandard: a frame, a skippable frame (which may hide the frame after
+ * it) or a legacy (v0.2-v0.7) frame; libzstd decides whether it decodes. */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
+/* The coding that undoes a compressed file of type T (gzip, zstd), or 0
+ * when T is no compressed file. */
+SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
 
 /* Is the "PK\3\4" at P (N bytes from it) a local header as zip writers
  * make them: a known version and method, a name of 1..1024 printable
