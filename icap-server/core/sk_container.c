@@ -115,9 +115,13 @@ enum sk_zip_state {
     SK_ZS_EXTRA, /* extra field (ZIP64 sizes) */
     SK_ZS_STORED,
     SK_ZS_DEFLATE,
-    SK_ZS_SKIP, /* data of known length not read */
-    SK_ZS_DESC, /* data descriptor after an entry with flag bit 3 */
-    SK_ZS_TAIL, /* everything else: raw bytes to the tail object */
+    SK_ZS_ZSTD,
+    SK_ZS_ZSTD_NEXT, /* a zstd entry of unknown length after a frame: another frame? */
+    SK_ZS_DROP,      /* the rest of an undecodable zstd entry of known length */
+    SK_ZS_LOST,      /* after an undecodable zstd entry of unknown length: nothing */
+    SK_ZS_SKIP,      /* data of known length not read */
+    SK_ZS_DESC,      /* data descriptor after an entry with flag bit 3 */
+    SK_ZS_TAIL,      /* everything else: raw bytes to the tail object */
 };
 
 struct sk_zip {
@@ -136,6 +140,8 @@ struct sk_zip {
     int reading;  /* this entry's data goes to the handler */
     int in_entry; /* begin returned 1 (or the tail began), end not yet */
     struct sk_inflate *inf;
+    struct sk_unzstd *zs; /* method 93 */
+    int zs_known;         /* its compressed size is known (left counts it down) */
     struct sk_zip_stats st;
 };
 
@@ -160,6 +166,7 @@ void sk_zip_free(struct sk_zip *z)
 {
     if (z) {
         sk_inflate_free(z->inf);
+        sk_unzstd_free(z->zs);
         free(z);
     }
 }
@@ -228,7 +235,7 @@ static int sk_zip_data(struct sk_zip *z)
     sk_zip_extra64(z);
     known = !(z->flags & 8) && z->csize != 0xffffffffu;
     e.encrypted = (z->flags & 1) != 0;
-    e.unsupported = z->method != 0 && z->method != 8;
+    e.unsupported = z->method != 0 && z->method != 8 && z->method != 93;
     z->st.entries++;
     z->st.encrypted += e.encrypted;
     z->st.unsupported += e.unsupported && !e.encrypted;
@@ -245,6 +252,14 @@ static int sk_zip_data(struct sk_zip *z)
         /* no length to skip by: the rest is inspected as raw bytes */
         z->st.lost_sync = 1;
         return sk_zip_to_tail(z, NULL, 0);
+    }
+    if (z->method == 93) { /* Zstandard (APPNOTE 4.4.5): one frame */
+        if (!z->zs && !(z->zs = sk_unzstd_new()))
+            return -1;
+        sk_unzstd_reset(z->zs);
+        z->zs_known = known;
+        z->state = SK_ZS_ZSTD;
+        return 0;
     }
     if (!z->inf && !(z->inf = sk_inflate_new(SK_Z_RAW)))
         return -1;
@@ -299,6 +314,77 @@ static long sk_zip_deflate(struct sk_zip *z, const unsigned char *p, size_t n)
         return sk_zip_to_tail(z, p + used, n - used) == -1 ? -1 : (long)n;
     }
     return (long)used;
+}
+
+/* A zstd entry that does not decode: it counts as undecoded (libclamav
+ * does not read zstd entries, so the caller must not take the archive as
+ * read). libzstd has taken more of the input than the error needed, and
+ * how much depends on how the writes were cut; so the rest of the entry
+ * is dropped, not passed on, and the walk goes on after it when its
+ * length is known; else nothing after it is walked (lost_sync). The
+ * caller's failure verdict covers both; the body as a whole was still
+ * given to the engine. */
+static void sk_zip_zstd_bad(struct sk_zip *z)
+{
+    z->st.corrupt = 1;
+    z->st.undecoded++;
+    if (!z->zs_known)
+        z->st.lost_sync = 1;
+    z->state = z->zs_known ? SK_ZS_DROP : SK_ZS_LOST;
+}
+
+/* A zstd entry: frame after frame, as an extractor decodes it - up to its
+ * compressed size when the header gives it (a frame that runs past it is
+ * cut: undecoded), else until what follows a frame is no frame (the data
+ * descriptor, the next header). */
+static long sk_zip_zstd(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    size_t used, take = z->zs_known && z->left < n ? (size_t)z->left : n;
+    int rc =
+        sk_unzstd_feed(z->zs, p, take, &used, z->reading ? z->h.data : sk_zip_discard, z->h.arg);
+
+    if (z->zs_known)
+        z->left -= used;
+    if (rc == -2)
+        return -1;
+    if (rc == -1)
+        sk_zip_zstd_bad(z);
+    else if (rc == 1 && !z->zs_known) {
+        z->nhdr = 0;
+        z->state = SK_ZS_ZSTD_NEXT;
+    } else if (z->zs_known && z->left == 0) {
+        if (rc != 1) /* the entry's bytes ended inside a frame */
+            sk_zip_zstd_bad(z);
+        else if (sk_zip_after_data(z) == -1)
+            return -1;
+    }
+    return (long)used;
+}
+
+/* After a frame of a zstd entry of unknown length: four bytes decide. A
+ * frame (or skippable frame) goes on in the entry; anything else ended it
+ * and begins the data descriptor. */
+static long sk_zip_zstd_next(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    size_t take = 4 - z->nhdr < n ? 4 - z->nhdr : n;
+    unsigned char h[4];
+
+    memcpy(z->hdr + z->nhdr, p, take);
+    z->nhdr += take;
+    if (z->nhdr < 4)
+        return (long)take;
+    memcpy(h, z->hdr, 4);
+    z->nhdr = 0;
+    if (sk_container_sniff(h, 4) == SK_CT_ZSTD) {
+        z->state = SK_ZS_ZSTD;
+        return sk_zip_zstd(z, h, 4) == -1 ? -1 : (long)take;
+    }
+    if (sk_zip_end_entry(z) == -1)
+        return -1;
+    z->state = (z->flags & 8) ? SK_ZS_DESC : SK_ZS_HDR;
+    memcpy(z->hdr, h, 4);
+    z->nhdr = 4;
+    return (long)take;
 }
 
 /* Data descriptor: [signature] crc32, sizes (4+4, or 8+8 for ZIP64).
@@ -376,6 +462,18 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
         return (long)take;
     case SK_ZS_DEFLATE:
         return sk_zip_deflate(z, p, n);
+    case SK_ZS_ZSTD:
+        return sk_zip_zstd(z, p, n);
+    case SK_ZS_ZSTD_NEXT:
+        return sk_zip_zstd_next(z, p, n);
+    case SK_ZS_DROP:
+        take = z->left < n ? (size_t)z->left : n;
+        z->left -= take;
+        if (z->left == 0 && sk_zip_after_data(z) == -1)
+            return -1;
+        return (long)take;
+    case SK_ZS_LOST:
+        return (long)n;
     case SK_ZS_DESC:
         take = sk_zip_fill(z, 24, p, n);
         if (z->nhdr == 24 && sk_zip_desc(z) == -1)
@@ -399,7 +497,7 @@ int sk_zip_write(struct sk_zip *z, const void *buf, size_t len)
         p += used, len -= (size_t)used;
         /* a step that consumed nothing must have changed state (DESC gives
          * bytes back to HDR); process what it gave back */
-        if (used == 0 && z->state == SK_ZS_DEFLATE)
+        if (used == 0 && (z->state == SK_ZS_DEFLATE || z->state == SK_ZS_ZSTD))
             break;
     }
     return 0;
@@ -409,11 +507,13 @@ int sk_zip_end(struct sk_zip *z)
 {
     if (z->state == SK_ZS_DESC && z->nhdr > 0 && sk_zip_desc(z) == -1)
         return -1;
-    if (z->state == SK_ZS_HDR && z->nhdr > 0) {
+    if ((z->state == SK_ZS_HDR || z->state == SK_ZS_ZSTD_NEXT) && z->nhdr > 0) {
         if (sk_zip_to_tail(z, z->hdr, z->nhdr) == -1)
             return -1;
-    } else if (z->state != SK_ZS_HDR && z->state != SK_ZS_TAIL && z->state != SK_ZS_DESC) {
+    } else if (z->state != SK_ZS_HDR && z->state != SK_ZS_TAIL && z->state != SK_ZS_DESC &&
+               z->state != SK_ZS_ZSTD_NEXT && z->state != SK_ZS_LOST) {
         z->st.corrupt = 1; /* the body ended inside an entry */
+        z->st.undecoded += z->state == SK_ZS_ZSTD;
     }
     return sk_zip_end_entry(z);
 }

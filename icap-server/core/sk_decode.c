@@ -155,6 +155,80 @@ int sk_inflate_feed(struct sk_inflate *f, const unsigned char *p, size_t n, size
     return 0;
 }
 
+/* ---- one zstd frame --------------------------------------------------- */
+
+/* A frame that asks for a window over 8 MiB is corrupt here: RFC 9659
+ * bounds the "zstd" content coding to 8 MiB, as browsers decode it, and a
+ * decoder's memory is the window (zip tools stay within it below their
+ * --ultra levels). */
+#define SK_ZSTD_WINDOW_LOG 23
+
+struct sk_unzstd {
+    ZSTD_DCtx *dc;
+    int mid; /* inside a frame */
+    unsigned char out[SK_DEC_OUT];
+};
+
+struct sk_unzstd *sk_unzstd_new(void)
+{
+    struct sk_unzstd *u = calloc(1, sizeof(*u));
+
+    if (u &&
+        (!(u->dc = ZSTD_createDCtx()) ||
+         ZSTD_isError(ZSTD_DCtx_setParameter(u->dc, ZSTD_d_windowLogMax, SK_ZSTD_WINDOW_LOG)))) {
+        ZSTD_freeDCtx(u->dc);
+        free(u);
+        u = NULL;
+    }
+    return u;
+}
+
+void sk_unzstd_reset(struct sk_unzstd *u)
+{
+    ZSTD_DCtx_reset(u->dc, ZSTD_reset_session_only);
+    u->mid = 0;
+}
+
+int sk_unzstd_mid(const struct sk_unzstd *u)
+{
+    return u->mid;
+}
+
+void sk_unzstd_free(struct sk_unzstd *u)
+{
+    if (u) {
+        ZSTD_freeDCtx(u->dc);
+        free(u);
+    }
+}
+
+int sk_unzstd_feed(struct sk_unzstd *u, const unsigned char *p, size_t n, size_t *used,
+                   sk_decode_sink_fn sink, void *arg)
+{
+    ZSTD_inBuffer in = {p, n, 0};
+    ZSTD_outBuffer out;
+
+    *used = 0;
+    do {
+        size_t before = in.pos;
+        out = (ZSTD_outBuffer){u->out, sizeof(u->out), 0};
+        size_t r = ZSTD_decompressStream(u->dc, &out, &in);
+        *used = in.pos;
+        /* what was decoded before an error (a bad block after good ones, a
+         * checksum) goes out first: in smaller writes it would have */
+        if (out.pos && sink(arg, u->out, out.pos) == -1)
+            return -2;
+        if (ZSTD_isError(r))
+            return -1;
+        u->mid = r != 0;
+        if (r == 0)
+            return 1; /* the frame ended (and was flushed); in.pos is after it */
+        if (out.pos == 0 && in.pos == before)
+            break;
+    } while (in.pos < n || out.pos == out.size);
+    return 0;
+}
+
 /* ---- the chain decoder ---------------------------------------------- */
 
 /* One stage undoes one coding. Between gzip members it looks at the next
@@ -180,8 +254,7 @@ struct sk_stage {
     enum sk_stage_state state;
     struct sk_inflate *inf;
     BrotliDecoderState *br;
-    ZSTD_DCtx *zs;
-    int zs_mid; /* zstd: inside a frame (the body must not end here) */
+    struct sk_unzstd *uz;
     unsigned char look[2];
     size_t nlook;
     /* chunked: the framing line read so far (passed on if it breaks) */
@@ -295,32 +368,29 @@ static int sk_stage_br(struct sk_decoder *d, int k, const unsigned char *p, size
     return 0;
 }
 
-/* Zstandard, frame after frame (skippable frames are skipped). A frame
- * that asks for a window over 8 MiB is corrupt here: RFC 9659 bounds the
- * "zstd" content coding to 8 MiB, as browsers decode it, and a decoder's
- * memory is the window. Corrupt data: the rest is inspected as it is; a
- * body that ends inside a frame is corrupt too (sk_decoder_finish). */
-#define SK_ZSTD_WINDOW_LOG 23
-
+/* Zstandard, frame after frame (skippable frames are skipped), through
+ * the one-frame reader (sk_unzstd, zip members use it too). Corrupt data:
+ * the rest is inspected as it is; a body that ends inside a frame is
+ * corrupt too (sk_decoder_finish). */
 static int sk_stage_zstd(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
 {
     struct sk_stage *s = &d->st[k];
     struct sk_stage_out o = {d, k};
-    ZSTD_inBuffer in = {p, n, 0};
-    ZSTD_outBuffer out;
+    size_t used;
 
-    do {
-        size_t before = in.pos;
-        out = (ZSTD_outBuffer){s->bout, sizeof(s->bout), 0};
-        size_t r = ZSTD_decompressStream(s->zs, &out, &in);
-        if (ZSTD_isError(r))
-            return sk_stage_corrupt(d, k, p + in.pos, n - in.pos);
-        s->zs_mid = r != 0;
-        if (out.pos && sk_stage_emit(&o, s->bout, out.pos) == -1)
+    while (n > 0) {
+        int rc = sk_unzstd_feed(s->uz, p, n, &used, sk_stage_emit, &o);
+        p += used, n -= used;
+        if (rc == -2) {
+            if (d->pending == SK_DECODE_OK)
+                d->pending = SK_DECODE_FAIL;
             return -1;
-        if (out.pos == 0 && in.pos == before)
-            break; /* no progress: wait for more input */
-    } while (in.pos < n || out.pos == out.size);
+        }
+        if (rc == -1)
+            return sk_stage_corrupt(d, k, p, n);
+        if (rc == 0 || used == 0)
+            break; /* all taken (0), or no progress */
+    }
     return 0;
 }
 
@@ -572,10 +642,7 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
             sk_decoder_free(d);
             return NULL;
         }
-        if (d->st[k].coding == SK_CODING_ZSTD &&
-            (!(d->st[k].zs = ZSTD_createDCtx()) ||
-             ZSTD_isError(
-                 ZSTD_DCtx_setParameter(d->st[k].zs, ZSTD_d_windowLogMax, SK_ZSTD_WINDOW_LOG)))) {
+        if (d->st[k].coding == SK_CODING_ZSTD && !(d->st[k].uz = sk_unzstd_new())) {
             sk_decoder_free(d);
             return NULL;
         }
@@ -606,7 +673,7 @@ static int sk_decoder_finish(struct sk_decoder *d)
         /* a zstd body that ends inside a frame is truncated: CORRUPT (a
          * zstd file is opaque to libclamav, so what was cut off must not
          * pass as clean) */
-        if (s->coding == SK_CODING_ZSTD && s->state == SK_ST_RUN && s->zs_mid &&
+        if (s->coding == SK_CODING_ZSTD && s->state == SK_ST_RUN && sk_unzstd_mid(s->uz) &&
             sk_stage_corrupt(d, k, NULL, 0) == -1)
             return -1;
     }
@@ -648,7 +715,7 @@ void sk_decoder_free(struct sk_decoder *d)
         sk_inflate_free(d->st[k].inf);
         if (d->st[k].br)
             BrotliDecoderDestroyInstance(d->st[k].br);
-        ZSTD_freeDCtx(d->st[k].zs);
+        sk_unzstd_free(d->st[k].uz);
     }
     free(d);
 }

@@ -130,6 +130,7 @@ static int sk_zs_finish(struct sk_dlp_sink *s)
     if (sk_zip_end(z->zip) == -1 || (z->raw && z->raw->end(z->raw) == -1))
         return -1;
     st = sk_zip_stats(z->zip);
+    z->ctx->zstd_broken += st->undecoded;
     if ((st->corrupt || st->lost_sync) && !z->over)
         sk_zs_undecodable(
             z, st->corrupt ? "corrupt or truncated archive" : "archive entry of unknown length", 0,

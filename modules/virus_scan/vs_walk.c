@@ -250,6 +250,14 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
                             "ZIP64 archive that cannot be walked member by member");
             rc = -1;
         }
+        if (rc == 0 && st->undecoded) {
+            /* libclamav does not read zstd entries: what we could not
+             * decompress nobody scanned */
+            sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                            "zstd archive member that cannot be decompressed (corrupt, or a "
+                            "window over 8 MiB)");
+            rc = -1;
+        }
         if (rc == 0 && st->zip64)
             w->zip64_walked++;
         /* go on where the tail began (at least one byte on) */

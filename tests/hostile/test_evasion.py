@@ -129,6 +129,22 @@ def zst(data, *opts):
                           stdout=subprocess.PIPE).stdout
 
 
+def zip_zstd(name, data, frame=None, desc=False):
+    """A one-entry zip whose entry is compressed with zstd (method 93, as
+    WinZip and 7-Zip ZS write it); FRAME replaces the compressed bytes;
+    DESC: sizes in a data descriptor after them (flag bit 3)."""
+    import struct
+    c = zst(data) if frame is None else frame
+    crc, nm, fl = zlib.crc32(data), name.encode(), 8 if desc else 0
+    local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 63, fl, 93, 0, 0, 0 if desc else crc,
+                        0 if desc else len(c), 0 if desc else len(data), len(nm), 0) + nm + c
+    if desc:
+        local += struct.pack("<IIII", 0x08074b50, crc, len(c), len(data))
+    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 63, 63, fl, 93, 0, 0, crc, len(c),
+                     len(data), len(nm), 0, 0, 0, 0, 0, 0) + nm
+    return local + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1, len(cd), len(local), 0)
+
+
 def tar_bytes(entries):
     b = io.BytesIO()
     with tarfile.open(fileobj=b, mode="w") as t:
@@ -322,6 +338,15 @@ def g_zstd(ck, srv):
         ("a .zst inside a .gz", gz(zst(payload)), ()),
         ("zstd three deep", zst(zst(zst(payload))), ()),
         ("zstd six deep", zst(zst(zst(zst(zst(zst(payload)))))), ()),
+        ("a zip whose entry is zstd-compressed (method 93)", zip_zstd("doc.txt", payload), ()),
+        ("a zip entry of two zstd frames, EICAR split between them",
+         zip_zstd("doc.txt", payload, frame=zst(payload[:half]) + zst(payload[half:])), ()),
+        ("the same with a data descriptor",
+         zip_zstd("doc.txt", payload, frame=zst(payload[:half]) + zst(payload[half:]),
+                  desc=True), ()),
+        ("a clean frame, a skippable frame, then EICAR's frame, descriptor",
+         zip_zstd("doc.txt", payload, frame=zst(payload[:half]) + skip + zst(payload[half:]),
+                  desc=True), ()),
         ("a .zst under a skippable frame", skip + zst(payload), ()),
     ]
     for i, (name, body, extra, kw) in enumerate(ce):
@@ -335,11 +360,13 @@ def g_zstd(ck, srv):
         r = respmod(srv, url, body, extra_res=extra, ctype="application/zstd")
         virus_blocked(ck, srv, "zstd " + name, url, r)
     clean = zst(b"clean zstd body " * 500)
-    for name, extra in [("Content-Encoding: zstd", ("Content-Encoding: zstd",)),
-                        ("a .zst download", ())]:
-        r = respmod(srv, "http://origin.test/zstd/clean/" + name, clean, extra_res=extra,
+    for name, extra, body in [("Content-Encoding: zstd", ("Content-Encoding: zstd",), clean),
+                              ("a .zst download", (), clean),
+                              ("a zip with a zstd entry", (),
+                               zip_zstd("a.txt", b"clean zstd entry " * 300))]:
+        r = respmod(srv, "http://origin.test/zstd/clean/" + name, body, extra_res=extra,
                     allow204=False)
-        ck.ok("clean %s passes byte-identical" % name, passed_identical(r, clean),
+        ck.ok("clean %s passes byte-identical" % name, passed_identical(r, body),
               "%s %r" % (r.status, r.raw_head[:200]))
     # what cannot be decoded fails closed: corrupt data, a window over
     # RFC 9659's 8 MiB, zstd nested deeper than the walk goes
@@ -350,6 +377,8 @@ def g_zstd(ck, srv):
         ("Content-Encoding: zstd asking for a 16 MiB window", w16,
          ("Content-Encoding: zstd",), "av-error"),
         ("zstd seven deep", zst(zst(zst(zst(zst(zst(zst(payload))))))), (), "av-limit:depth"),
+        ("a zip entry (method 93) that does not decode",
+         zip_zstd("doc.txt", payload, frame=b"\0" + zst(payload)[1:]), (), "av-error"),
     ]
     for i, (name, body, extra, rule) in enumerate(bad):
         url = "http://origin.test/zstd/bad/%d" % i
@@ -360,7 +389,8 @@ def g_zstd(ck, srv):
     # DLP reads zstd too
     for name, body, extra in [
             ("a .zst upload of cards", zst(CARDS), ()),
-            ("an upload with Content-Encoding: zstd", zst(CARDS), ("Content-Encoding: zstd",))]:
+            ("an upload with Content-Encoding: zstd", zst(CARDS), ("Content-Encoding: zstd",)),
+            ("a zip upload with a zstd entry", zip_zstd("cards.txt", CARDS), ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
 

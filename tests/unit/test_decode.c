@@ -556,6 +556,34 @@ static void test_zip_walker(void **s)
                    "[big.bin|zip64 entry holds EICAR-ish text][d.txt|descriptor entry]"
                    "[e.txt|plain descriptor][tail|PK\x01\x02"
                    "centralAPPENDED SECRET]");
+    /* zstd entries (method 93): with sizes, and with a descriptor (the
+     * frame's end delimits them), then one that does not decode: tail,
+     * and counted as undecoded */
+    sk_tzip_free(&z);
+    memset(&z, 0, sizeof(z));
+    sk_tzip_entry(&z, "z.txt", "zstd entry text", 15, SK_TZIP_ZSTD, 0);
+    sk_tzip_entry(&z, "zd.txt", "zstd with a descriptor", 22, SK_TZIP_ZSTD | SK_TZIP_DESC, 0);
+    sk_tzip_entry(&z, "after.txt", "after", 5, 0, 0);
+    zip_expect(&z, "[z.txt|zstd entry text][zd.txt|zstd with a descriptor][after.txt|after]");
+    {
+        size_t good = z.n;
+        sk_tzip_entry(&z, "bad.txt", "corrupt zstd entry", 18, SK_TZIP_ZSTD, 0);
+        z.p[good + 30 + 7] = 0; /* its frame's magic */
+        struct mp_rec r = {"", 0};
+        struct sk_zip_handler h = {zb, mp_data, mp_end, zt, &r, NULL};
+        struct sk_zip *w = sk_zip_new(&h);
+        assert_int_equal(sk_zip_write(w, z.p, z.n), 0);
+        assert_int_equal(sk_zip_end(w), 0);
+        assert_int_equal(sk_zip_stats(w)->undecoded, 1);
+        assert_true(sk_zip_stats(w)->corrupt);
+        sk_zip_free(w);
+        /* cut inside the zstd entry: undecoded too */
+        w = sk_zip_new(&h);
+        assert_int_equal(sk_zip_write(w, z.p, good + 40), 0);
+        assert_int_equal(sk_zip_end(w), 0);
+        assert_int_equal(sk_zip_stats(w)->undecoded, 1);
+        sk_zip_free(w);
+    }
     /* stored with a descriptor has no length: the rest is tail, not lost */
     z.n = 0;
     zip_entry(&z, "s.txt", "stored data nobody can delimit", 0, 0, 1);

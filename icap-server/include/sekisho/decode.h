@@ -127,6 +127,19 @@ SK_API void sk_inflate_free(struct sk_inflate *);
 SK_API int sk_inflate_feed(struct sk_inflate *, const unsigned char *p, size_t n, size_t *used,
                            sk_decode_sink_fn sink, void *arg);
 
+/* One Zstandard frame (skippable frames are frames too), for the chain
+ * decoder and zip members (method 93); a window over 8 MiB is corrupt.
+ * sk_unzstd_feed returns as sk_inflate_feed: 0 (wants more), 1 (the frame
+ * ended; bytes after it not consumed), -1 (corrupt), -2 (the sink
+ * returned -1). sk_unzstd_mid: inside a frame (an end here is a cut). */
+struct sk_unzstd;
+SK_API struct sk_unzstd *sk_unzstd_new(void);
+SK_API void sk_unzstd_reset(struct sk_unzstd *);
+SK_API int sk_unzstd_mid(const struct sk_unzstd *);
+SK_API void sk_unzstd_free(struct sk_unzstd *);
+SK_API int sk_unzstd_feed(struct sk_unzstd *, const unsigned char *p, size_t n, size_t *used,
+                          sk_decode_sink_fn sink, void *arg);
+
 /* ---- multipart, RFC 2046 (sk_multipart.c) ----------------------------- */
 
 #define SK_MP_BOUNDARY_MAX 200 /* RFC 2046 says 70; senders exceed it */
@@ -215,14 +228,14 @@ SK_API long sk_zip_find(const unsigned char *p, size_t n);
 SK_API int sk_zip_has_zip64(const unsigned char *p, size_t n);
 
 /* A streaming zip walker (local headers in order; ZIP64 sizes and data
- * descriptors; stored and deflated entries). Everything that is not the
+ * descriptors; stored, deflated and zstd (93) entries). Everything that is not the
  * inside of an entry it could read - the central directory, a comment,
  * bytes appended after the archive, or the rest after an entry it cannot
  * walk - is delivered as the "tail" object, so nothing goes uninspected. */
 struct sk_zip_entry {
     const char *name; /* sanitised: printable ASCII, capped */
     int encrypted;    /* flag bit 0: contents not readable */
-    int unsupported;  /* a method other than stored/deflate: contents skipped */
+    int unsupported;  /* a method other than stored/deflate/zstd: contents skipped */
 };
 struct sk_zip_handler {
     /* begin returns 1 to read the entry, 0 to skip it, -1 to stop; end
@@ -239,8 +252,10 @@ struct sk_zip_handler {
      * fields, data descriptors, the stored data of entries not read
      * (skipped, encrypted, unknown method) - so a reader that wants every
      * byte inspected gets it: data + raw + tail cover the input once,
-     * except the compressed data of deflated entries (its output is the
-     * data). NULL: not wanted. */
+     * except the compressed data of deflated and zstd entries (its output is the
+     * data) and what follows a zstd entry of unknown length that does not
+     * decode (st.lost_sync, st.undecoded: the caller fails closed). NULL:
+     * not wanted. */
     int (*raw)(void *arg, const void *buf, size_t len);
 };
 struct sk_zip_stats {
@@ -248,6 +263,12 @@ struct sk_zip_stats {
     unsigned zip64; /* entries with ZIP64 sizes (libclamav 1.4 cannot read these) */
     int corrupt;    /* an entry's data was corrupt: the rest went to the tail */
     int lost_sync;  /* an entry of unknown length could not be walked */
+    /* zstd entries (method 93) whose data did not decode: libclamav does
+     * not read them, so a caller must not take the archive as read. The
+     * rest of such an entry is dropped (its length known) or nothing after
+     * it is walked (lost_sync): libzstd takes more input than the error
+     * needed, depending on the writes. */
+    unsigned undecoded;
     /* bytes given to the tail object: the tail began at (bytes written -
      * tail_bytes), where a caller looks for a zip that follows */
     uint64_t tail_bytes;

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "sk_tzip.h"
 
@@ -77,15 +78,22 @@ void sk_tzip_entry(struct sk_tzip *z, const char *name, const void *data, size_t
                    unsigned flags)
 {
     int defl = (opts & SK_TZIP_DEFLATE) != 0, z64 = (opts & SK_TZIP_ZIP64) != 0;
-    int desc = (opts & SK_TZIP_DESC) != 0;
+    int desc = (opts & SK_TZIP_DESC) != 0, zst = (opts & SK_TZIP_ZSTD) != 0;
     size_t cl = len, nl = strlen(name), off = z->n;
     unsigned char *c = defl ? sk_tz_deflate(data, len, -15, &cl) : NULL;
+    unsigned method = defl ? 8 : zst ? 93 : 0;
+
+    if (zst) {
+        c = malloc(ZSTD_compressBound(len));
+        cl = ZSTD_compress(c, ZSTD_compressBound(len), data, len, 3);
+        assert_false(ZSTD_isError(cl));
+    }
     uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)len);
     unsigned version = z64 ? 45 : 20;
 
     flags |= desc ? 8 : 0;
     SK_TZ_LE(z, 0x04034b50, 4), SK_TZ_LE(z, version, 2), SK_TZ_LE(z, flags, 2);
-    SK_TZ_LE(z, defl ? 8 : 0, 2), SK_TZ_LE(z, 0, 4), SK_TZ_LE(z, desc ? 0 : crc, 4);
+    SK_TZ_LE(z, method, 2), SK_TZ_LE(z, 0, 4), SK_TZ_LE(z, desc ? 0 : crc, 4);
     SK_TZ_LE(z, z64 ? 0xffffffffu : desc ? 0 : cl, 4);
     SK_TZ_LE(z, z64 ? 0xffffffffu : desc ? 0 : len, 4);
     SK_TZ_LE(z, nl, 2), SK_TZ_LE(z, z64 ? 20 : 0, 2);
@@ -93,7 +101,7 @@ void sk_tzip_entry(struct sk_tzip *z, const char *name, const void *data, size_t
     if (z64) {
         SK_TZ_LE(z, 1, 2), SK_TZ_LE(z, 16, 2), SK_TZ_LE(z, len, 8), SK_TZ_LE(z, cl, 8);
     }
-    sk_tzip_put(z, defl ? c : data, cl);
+    sk_tzip_put(z, c ? c : data, cl);
     if (desc) {
         SK_TZ_LE(z, 0x08074b50, 4), SK_TZ_LE(z, crc, 4);
         SK_TZ_LE(z, cl, z64 ? 8 : 4), SK_TZ_LE(z, len, z64 ? 8 : 4);
@@ -101,7 +109,7 @@ void sk_tzip_entry(struct sk_tzip *z, const char *name, const void *data, size_t
     free(c);
     /* its central directory record, written out by sk_tzip_central */
     SK_TZ_CDLE(z, 0x02014b50, 4), SK_TZ_CDLE(z, 20, 2), SK_TZ_CDLE(z, version, 2);
-    SK_TZ_CDLE(z, flags, 2), SK_TZ_CDLE(z, defl ? 8 : 0, 2), SK_TZ_CDLE(z, 0, 4);
+    SK_TZ_CDLE(z, flags, 2), SK_TZ_CDLE(z, method, 2), SK_TZ_CDLE(z, 0, 4);
     SK_TZ_CDLE(z, crc, 4), SK_TZ_CDLE(z, z64 ? 0xffffffffu : cl, 4);
     SK_TZ_CDLE(z, z64 ? 0xffffffffu : len, 4), SK_TZ_CDLE(z, nl, 2);
     SK_TZ_CDLE(z, z64 ? 20 : 0, 2), SK_TZ_CDLE(z, 0, 2), SK_TZ_CDLE(z, 0, 2);

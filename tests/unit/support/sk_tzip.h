@@ -32,6 +32,7 @@ struct sk_tzip {
 #define SK_TZIP_DEFLATE 0x1 /* method 8 (raw deflate), else stored */
 #define SK_TZIP_ZIP64   0x2 /* header sizes 0xffffffff, the real ones in a ZIP64 extra field */
 #define SK_TZIP_DESC    0x4 /* flag bit 3: CRC and sizes 0 in the header, in a data descriptor */
+#define SK_TZIP_ZSTD    0x8 /* method 93 (a zstd frame), else as SK_TZIP_DEFLATE says */
 
 /* Append a local header for NAME and the LEN bytes of DATA (compressed
  * as OPTS says), its descriptor if any; FLAGS are more general-purpose
