@@ -361,30 +361,36 @@ static long sk_zip_zstd(struct sk_zip *z, const unsigned char *p, size_t n)
     return (long)used;
 }
 
+static size_t sk_zip_fill(struct sk_zip *z, size_t want, const unsigned char *p, size_t n)
+{
+    size_t take = want - z->nhdr < n ? want - z->nhdr : n;
+
+    memcpy(z->hdr + z->nhdr, p, take);
+    z->nhdr += take;
+    return take;
+}
+
 /* After a frame of a zstd entry of unknown length: four bytes decide. A
  * frame (or skippable frame) goes on in the entry; anything else ended it
  * and begins the data descriptor. */
 static long sk_zip_zstd_next(struct sk_zip *z, const unsigned char *p, size_t n)
 {
-    size_t take = 4 - z->nhdr < n ? 4 - z->nhdr : n;
+    size_t take = sk_zip_fill(z, 4, p, n);
     unsigned char h[4];
 
-    memcpy(z->hdr + z->nhdr, p, take);
-    z->nhdr += take;
     if (z->nhdr < 4)
         return (long)take;
-    memcpy(h, z->hdr, 4);
-    z->nhdr = 0;
-    if (sk_container_sniff(h, 4) == SK_CT_ZSTD) {
-        z->state = SK_ZS_ZSTD;
-        return sk_zip_zstd(z, h, 4) == -1 ? -1 : (long)take;
+    if (sk_container_sniff(z->hdr, 4) != SK_CT_ZSTD) {
+        /* the entry ended: the four bytes in hdr begin its descriptor */
+        if (sk_zip_end_entry(z) == -1)
+            return -1;
+        z->state = (z->flags & 8) ? SK_ZS_DESC : SK_ZS_HDR;
+        return (long)take;
     }
-    if (sk_zip_end_entry(z) == -1)
-        return -1;
-    z->state = (z->flags & 8) ? SK_ZS_DESC : SK_ZS_HDR;
-    memcpy(z->hdr, h, 4);
-    z->nhdr = 4;
-    return (long)take;
+    memcpy(h, z->hdr, 4); /* the entry goes on; hdr is free again */
+    z->nhdr = 0;
+    z->state = SK_ZS_ZSTD;
+    return sk_zip_zstd(z, h, 4) == -1 ? -1 : (long)take;
 }
 
 /* Data descriptor: [signature] crc32, sizes (4+4, or 8+8 for ZIP64).
@@ -402,15 +408,6 @@ static int sk_zip_desc(struct sk_zip *z)
     z->nhdr -= len;
     z->state = SK_ZS_HDR;
     return 0;
-}
-
-static size_t sk_zip_fill(struct sk_zip *z, size_t want, const unsigned char *p, size_t n)
-{
-    size_t take = want - z->nhdr < n ? want - z->nhdr : n;
-
-    memcpy(z->hdr + z->nhdr, p, take);
-    z->nhdr += take;
-    return take;
 }
 
 /* One step of the walk; returns bytes of P consumed, or -1. */
