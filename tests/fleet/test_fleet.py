@@ -170,8 +170,8 @@ def main():
               os.stat(key).st_mode & 0o777 == 0o600, oct(os.stat(key).st_mode))
         ck.ok("keygen writes KEYFILE.pub", os.path.exists(key + ".pub"), out.stdout)
 
-        def publish(k=key):
-            return pub.policy_cmd("publish", "--key", k, "--out", www).stdout.decode()
+        def publish(k=key, out=www):
+            return pub.policy_cmd("publish", "--key", k, "--out", out).stdout.decode()
 
         pub.policy_cmd("url", "add", "first.example", "--list", "block", "--match", "domain")
         publish()
@@ -221,15 +221,21 @@ def main():
                   % (statistics.median(seen), max(seen), len(seen)))
         good_tag = istag(nodes[0])
 
-        # a tampered bundle (one flipped byte in the policy part)
+        # a tampered bundle (one flipped byte in the policy part), made in a
+        # staging directory and put in place whole: a node polling between
+        # publish and the flip must never see the untampered bundle
+        stage = os.path.join(tmp, "stage")
+        os.mkdir(stage)
         pub.policy_cmd("url", "add", "tampered.example", "--list", "block", "--match", "domain")
-        publish()
-        newest = open(os.path.join(www, "index")).read().split("bundle: ")[1].split("\n")[0]
-        path = os.path.join(www, newest)
-        data = bytearray(open(path, "rb").read())
+        publish(out=stage)
+        newest = open(os.path.join(stage, "index")).read().split("bundle: ")[1].split("\n")[0]
+        data = bytearray(open(os.path.join(stage, newest), "rb").read())
         pos = data.index(b"tampered.example")
         data[pos] ^= 0x01
-        open(path, "wb").write(bytes(data))
+        open(os.path.join(www, newest), "wb").write(bytes(data))
+        shutil.copyfile(os.path.join(stage, newest + ".sig"), os.path.join(www, newest + ".sig"))
+        shutil.copyfile(os.path.join(stage, "index"), os.path.join(www, "index.tmp"))
+        os.rename(os.path.join(www, "index.tmp"), os.path.join(www, "index"))
         # every node has seen (and refused) it before "not enforced" means anything
         counts = refusal_counts(nodes, "signature does not verify")
         ck.ok("tampered bundle: not enforced",
