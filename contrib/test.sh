@@ -95,10 +95,10 @@ step "ctest build: integration, squid, others" \
 # harness builds and that a short run against both servers makes a table.
 step "ctest build: bench smoke (tests/bench/run.sh --quick)" \
     ctest_run build -L '^bench$' -j1 || true
-# 16 s for each of the 15 targets (with the clang build ~5 minutes), so
+# 12 s for each of the 15 targets (with the clang build ~4 minutes), so
 # test.sh stays under 30 minutes on a slow day; long runs: contrib/fuzz.sh
 # SECONDS [TARGET...].
-step "fuzz: contrib/fuzz.sh 16 (clang libFuzzer, every target, one core)" ./contrib/fuzz.sh 16 || true
+step "fuzz: contrib/fuzz.sh 12 (clang libFuzzer, every target, one core)" ./contrib/fuzz.sh 12 || true
 
 # --- 3. ASan + UBSan build ------------------------------------------------
 if [ "${SEKISHO_SKIP_ASAN:-0}" = 1 ] && [ "${CI:-}" != true ]; then
