@@ -233,18 +233,73 @@ static int sk_vs_past(const struct timespec *d)
  * size: libclamav reads every object whole into memory to call it, so a
  * 200 MB download cost 200 MB of RSS and 20% of the throughput. The
  * pre-scan callback costs nothing. */
+static int sk_vs_is_view(const struct sk_vs_scan_ctx *sc, int fd)
+{
+    for (unsigned i = 0; i < sc->depth && i < SK_VS_OPEN_MAX; i++)
+        if (sc->open_fd[i] == fd)
+            return 1;
+    return 0;
+}
+
 static uint64_t sk_vs_inner_bytes(const struct sk_vs_scan_ctx *sc, int fd)
 {
     struct stat st;
 
-    if (fd < 0)
+    if (fd < 0 || sk_vs_is_view(sc, fd))
         return 0;
-    for (unsigned i = 0; i < sc->depth && i < SK_VS_OPEN_MAX; i++)
-        if (sc->open_fd[i] == fd)
-            return 0;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0)
         return 0;
     return (uint64_t)st.st_size;
+}
+
+void sk_vs_inner_free(struct sk_vs_inner *in)
+{
+    for (unsigned i = 0; in && i < in->n; i++)
+        if (in->v[i].fd >= 0)
+            close(in->v[i].fd);
+    if (in) {
+        free(in->v);
+        memset(in, 0, sizeof(*in));
+    }
+}
+
+/* An inner object libclamav extracted into a file of its own (FD): if it
+ * is a zstd file, note it in IN (struct sk_vs_inner). The descriptor is
+ * libclamav's temporary file, removed after the scan; the duplicate kept
+ * here holds it until the walk has read it. */
+static void sk_vs_inner_note(struct sk_vs_inner *in, int fd)
+{
+    unsigned char head[4];
+    struct sk_vs_inner_obj *o;
+    struct stat st;
+    void *m;
+
+    if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+        sk_container_sniff(head, sizeof(head)) != SK_CT_ZSTD)
+        return;
+    if (in->n == in->cap) {
+        unsigned cap = in->cap ? in->cap * 2 : 8;
+        if (in->cap >= SK_VS_INNER_MAX || !(o = realloc(in->v, cap * sizeof(*o)))) {
+            in->over = 1;
+            return;
+        }
+        in->v = o;
+        in->cap = cap;
+    }
+    o = &in->v[in->n];
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+        in->over = 1;
+        return;
+    }
+    int ok = sk_vs_digest(m, (size_t)st.st_size, o->id) == 0;
+    munmap(m, (size_t)st.st_size);
+    if (!ok) {
+        in->over = 1;
+        return;
+    }
+    o->fd = in->n < SK_VS_INNER_KEEP ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    in->n++;
 }
 
 /* Does the inner object behind FD hold ZIP64 records (sk_zip_has_zip64)?
@@ -300,6 +355,8 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
         sc->bytes += sk_vs_inner_bytes(sc, fd);
         if (type && strcmp(type, "CL_TYPE_ZIP") == 0 && sk_vs_fd_zip64(fd))
             sc->zip64_inner++;
+        if (sc->lim && sc->lim->inner && fd >= 0 && !sk_vs_is_view(sc, fd))
+            sk_vs_inner_note(sc->lim->inner, fd);
     }
     if (sc->depth < SK_VS_OPEN_MAX)
         sc->open_fd[sc->depth] = fd;
@@ -609,6 +666,8 @@ static int sk_vs_pua_rescan(cl_error_t rc, const char **virname, struct sk_vs_sc
     sc->kinds = 0;
     sc->depth = 0;
     sc->zip64_inner = 0;
+    if (sc->lim && sc->lim->inner)
+        sk_vs_inner_free(sc->lim->inner); /* the rescan notes them again */
     *virname = NULL;
     o->general |= CL_SCAN_GENERAL_ALLMATCHES;
     return 1;

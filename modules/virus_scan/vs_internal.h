@@ -31,6 +31,29 @@ struct sk_vs_report {
     unsigned zip64_inner;      /* inner ZIP64 zips the engine met (it cannot read them) */
 };
 
+/* zstd files libclamav extracted from an object (a member of a tar, 7z,
+ * rar, cab; a .bz2's or .xz's content): it does not open zstd and passes
+ * them as opaque data, so the engine notes each one (the SHA-256 of its
+ * bytes) and keeps the first SK_VS_INNER_KEEP open for the walk, which
+ * decompresses and scans those it has not decoded itself
+ * (sk_vs_walk_inner). More than SK_VS_INNER_MAX, or one past the kept
+ * ones the walk did not decode, is av.on-limit: never passed unread. */
+#define SK_VS_INNER_MAX  4096
+#define SK_VS_INNER_KEEP 16
+struct sk_vs_inner_obj {
+    unsigned char id[32]; /* SHA-256 of the compressed file */
+    int fd;               /* a duplicate of libclamav's descriptor, or -1 */
+};
+struct sk_vs_inner {
+    unsigned n, cap;
+    int over; /* more than SK_VS_INNER_MAX, or one could not be read */
+    struct sk_vs_inner_obj *v;
+};
+/* Close the kept descriptors, free the list (the struct may be reused). */
+void sk_vs_inner_free(struct sk_vs_inner *);
+/* The SHA-256 of P[0..N) into ID: 0, or -1 (OpenSSL failed). */
+int sk_vs_digest(const void *p, size_t n, unsigned char id[32]);
+
 /* Per-scan limits from the transaction's policy (libclamav's engine limits
  * are global; these are enforced from its callbacks). */
 struct sk_vs_limits {
@@ -38,6 +61,7 @@ struct sk_vs_limits {
     uint64_t max_bytes; /* av.max-scan-size: bytes of all inner objects of one scan */
     int pua;            /* av.detect-pua: PUA.* detections reported */
     const char *pua_include, *pua_exclude; /* categories; borrowed from the policy */
+    struct sk_vs_inner *inner;             /* where the engine notes zstd files, or NULL */
 };
 
 /* Does the policy (LIM) want detection NAME reported? Anything not named
@@ -165,15 +189,17 @@ struct sk_vs_walk {
     const struct sk_vs_scanner *sc;
     const struct sk_vs_conf *conf;
     const struct sk_vs_limits *lim;
-    uint64_t max_size;       /* av.max-scan-size, for messages */
-    uint64_t budget;         /* bytes of parts/members still allowed */
-    uint64_t files;          /* archive members seen */
-    int av;                  /* scan with the engine (av.enabled), else types only */
-    struct sk_vs_ft *ft;     /* file types noted here, or NULL */
-    struct sk_vs_report rep; /* SK_VS_CLEAN until something is found */
-    unsigned zip64_walked;   /* ZIP64 zips our walk read member by member */
-    unsigned b64_each;       /* base64 runs scanned as objects of their own */
-    int any_text;            /* the declared type is ambiguous: read the body as text */
+    uint64_t max_size;             /* av.max-scan-size, for messages */
+    uint64_t budget;               /* bytes of parts/members still allowed */
+    uint64_t files;                /* archive members seen */
+    int av;                        /* scan with the engine (av.enabled), else types only */
+    struct sk_vs_ft *ft;           /* file types noted here, or NULL */
+    struct sk_vs_report rep;       /* SK_VS_CLEAN until something is found */
+    unsigned zip64_walked;         /* ZIP64 zips our walk read member by member */
+    unsigned char (*zstd_ids)[32]; /* SHA-256 of each zstd file the walk decoded */
+    unsigned zstd_n, zstd_cap;
+    unsigned b64_each; /* base64 runs scanned as objects of their own */
+    int any_text;      /* the declared type is ambiguous: read the body as text */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */
@@ -191,6 +217,13 @@ int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len, 
  * else -1 with w->rep an error (the object held a ZIP64 zip in a
  * container only the engine opens: gz, 7z, rar...). */
 int sk_vs_walk_zip64_check(struct sk_vs_walk *, unsigned engine, unsigned walked);
+/* After a walk of an object at DEPTH (named NAME): each zstd file the
+ * engine noted in INNER that the walk has not decoded itself is
+ * decompressed and walked as an object of its own. Frees INNER. 0 or -1
+ * as above. */
+int sk_vs_walk_inner(struct sk_vs_walk *, struct sk_vs_inner *inner, int depth, const char *name);
+/* Frees what a walk kept (call once after the last walk on W). */
+void sk_vs_walk_free(struct sk_vs_walk *);
 
 /* ---- block pages (vs_page.c) ---- */
 /* Load the pages (built-ins, replaced from DIR = option

@@ -549,6 +549,8 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
                            .rep = {.result = SK_VS_CLEAN}};
     struct sk_vs_report rep = {.result = SK_VS_CLEAN};
     struct sk_vs_ft ft = {.block = s->ft_block};
+    struct sk_vs_inner inner = {0};
+    struct sk_vs_limits lim = s->limits;
     const unsigned char *data;
     const char *name;
     char namebuf[128];
@@ -560,10 +562,13 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     w.av = s->av;
     w.ft = &ft;
     w.any_text = s->ct_ambiguous;
+    lim.inner = &inner; /* the zstd files the engine extracts from the body */
     if (sk_vs_store_view(&s->store, &data, &len) == -1)
         return sk_vs_error(t, s, "cannot map the body to scan its parts");
-    if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1)
+    if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1) {
+        sk_vs_walk_free(&w);
         return sk_vs_apply(t, s, &w.rep);
+    }
     name = sk_vs_body_name(t, namebuf, sizeof(namebuf));
     /* A spilled body is scanned from its mapping, as libclamav scans a
      * body in memory: through the descriptor, libclamav pread()s every
@@ -575,9 +580,9 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     if (!s->av)
         rc = 0;
     else if (s->store.fd != -1 && s->store.total > sk_vs_g->conf.map_max)
-        rc = sc->scan_fd(sc->self, s->store.fd, &s->limits, &rep);
+        rc = sc->scan_fd(sc->self, s->store.fd, &lim, &rep);
     else
-        rc = sc->scan_mem(sc->self, data, len, &s->limits, &rep);
+        rc = sc->scan_mem(sc->self, data, len, &lim, &rep);
     if (rc == -1) {
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
@@ -585,8 +590,11 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     kinds = rep.kinds;
     if (rep.result == SK_VS_CLEAN &&
         (sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1 ||
-         sk_vs_walk_zip64_check(&w, rep.zip64_inner, w.zip64_walked) == -1))
+         sk_vs_walk_zip64_check(&w, rep.zip64_inner, w.zip64_walked) == -1 ||
+         sk_vs_walk_inner(&w, &inner, 0, name) == -1))
         rep = w.rep;
+    sk_vs_inner_free(&inner);
+    sk_vs_walk_free(&w);
     /* after our walk, which names the member: the engine's types are the
      * objects it alone opens (tar, gz, 7z, rar... members) */
     sk_vs_ft_note_kinds(&ft, kinds, name);

@@ -14,9 +14,13 @@
  * report the hooks turn into the policy's verdict.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
+#include <openssl/evp.h>
 #include <sekisho/decode.h>
 
 #include "vs_internal.h"
@@ -81,14 +85,18 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
 {
     struct sk_vs_report rep = {.result = SK_VS_CLEAN};
     enum sk_ft_kind k = SK_FT_NONE;
+    struct sk_vs_inner inner = {0};
+    struct sk_vs_limits lim = *w->lim;
     int rc = 0;
 
-    if (w->av && w->sc->scan_mem(w->sc->self, p, n, w->lim, &rep) == -1) {
+    lim.inner = &inner; /* this object's own: the zstd files inside it */
+    if (w->av && w->sc->scan_mem(w->sc->self, p, n, &lim, &rep) == -1) {
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
         snprintf(rep.why, sizeof(rep.why), "scan engine error");
     }
     if (rep.result != SK_VS_CLEAN) {
+        sk_vs_inner_free(&inner);
         w->rep = rep;
         return -1;
     }
@@ -102,10 +110,97 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
+    if (rc == 0)
+        rc = sk_vs_walk_inner(w, &inner, depth, name);
+    sk_vs_inner_free(&inner);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
         sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
     }
+    return rc;
+}
+
+int sk_vs_digest(const void *p, size_t n, unsigned char id[32])
+{
+    unsigned len = 0;
+
+    return EVP_Digest(p, n, id, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : -1;
+}
+
+static int sk_vs_zstd_decoded(const struct sk_vs_walk *w, const unsigned char id[32])
+{
+    for (unsigned i = 0; i < w->zstd_n; i++)
+        if (memcmp(w->zstd_ids[i], id, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* Note the zstd file P[0..N) as decoded by the walk: 0, or -1 (w->rep). */
+static int sk_vs_zstd_note(struct sk_vs_walk *w, const unsigned char *p, size_t n)
+{
+    if (w->zstd_n == w->zstd_cap) {
+        unsigned cap = w->zstd_cap ? w->zstd_cap * 2 : 8;
+        void *v = realloc(w->zstd_ids, cap * sizeof(*w->zstd_ids));
+        if (!v) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking a zstd file");
+            return -1;
+        }
+        w->zstd_ids = v;
+        w->zstd_cap = cap;
+    }
+    if (sk_vs_digest(p, n, w->zstd_ids[w->zstd_n]) == -1) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot hash a zstd file");
+        return -1;
+    }
+    w->zstd_n++;
+    return 0;
+}
+
+void sk_vs_walk_free(struct sk_vs_walk *w)
+{
+    free(w->zstd_ids);
+    w->zstd_ids = NULL;
+    w->zstd_n = w->zstd_cap = 0;
+}
+
+int sk_vs_walk_inner(struct sk_vs_walk *w, struct sk_vs_inner *in, int depth, const char *name)
+{
+    char why[192];
+    int rc = 0;
+
+    if (in->over) {
+        snprintf(why, sizeof(why),
+                 "more than %d zstd files inside containers only the engine opens, or one "
+                 "that cannot be read",
+                 SK_VS_INNER_MAX);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-files", why);
+        rc = -1;
+    }
+    for (unsigned i = 0; rc == 0 && i < in->n; i++) {
+        struct sk_vs_inner_obj *o = &in->v[i];
+        struct stat st;
+        void *m;
+
+        if (sk_vs_zstd_decoded(w, o->id))
+            continue; /* a zip member or a .gz's content: walked already */
+        if (o->fd < 0) {
+            snprintf(why, sizeof(why),
+                     "more than %d zstd files inside containers only the engine opens "
+                     "(tar, 7z, rar, bz2, xz...)",
+                     SK_VS_INNER_KEEP);
+            sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-files", why);
+            rc = -1;
+        } else if (fstat(o->fd, &st) != 0 || st.st_size <= 0 ||
+                   (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, o->fd, 0)) ==
+                       MAP_FAILED) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot map a zstd file the engine extracted");
+            rc = -1;
+        } else {
+            rc = sk_vs_walk_packed(w, m, (size_t)st.st_size, depth + 1, name);
+            munmap(m, (size_t)st.st_size);
+        }
+    }
+    sk_vs_inner_free(in);
     return rc;
 }
 
@@ -414,6 +509,8 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
         return 0;
     if (depth >= SK_VS_WALK_DEPTH)
         return sk_vs_walk_deep(w, t == SK_CT_ZSTD ? "a zstd file" : "a gzip file", depth);
+    if (t == SK_CT_ZSTD && sk_vs_zstd_note(w, p, n) == -1)
+        return -1;
     if (!(d = sk_decoder_new(&ch, &lim))) {
         snprintf(why, sizeof(why), "out of memory decompressing a %s file", what);
         sk_vs_walk_stop(w, SK_VS_ERROR, "", why);

@@ -40,6 +40,7 @@ import gzip
 import hashlib
 import io
 import json
+import lzma
 import os
 import random
 import shutil
@@ -121,6 +122,10 @@ def member_of_size(size, seed):
         n += size - len(m)
         if n <= 0:
             raise ValueError("cannot make a %d-byte member" % size)
+
+
+def xz(data):
+    return lzma.compress(data, format=lzma.FORMAT_XZ)
 
 
 def zst(data, *opts):
@@ -348,6 +353,19 @@ def g_zstd(ck, srv):
          zip_zstd("doc.txt", payload, frame=zst(payload[:half]) + skip + zst(payload[half:]),
                   desc=True), ()),
         ("a .zst under a skippable frame", skip + zst(payload), ()),
+        # containers only libclamav opens: it extracts the .zst and passes
+        # it as opaque data; the walk takes it from the engine's callback
+        ("a .zst inside a tar", tar_bytes([("a/readme.txt", b"hello"),
+                                           ("a/data.bin.zst", zst(payload))]), ()),
+        ("a .zst inside a .tar.gz", gz(tar_bytes([("a/data.zst", zst(payload))])), ()),
+        ("a .zst inside a .bz2", bz2.compress(zst(payload)), ()),
+        ("a .zst inside a .xz", xz(zst(payload)), ()),
+        ("a .zst inside a .tar.xz", xz(tar_bytes([("a/x.txt", b"hi"), ("a/d.zst", zst(payload))])),
+         ()),
+        ("a .zst inside a tar inside a zip",
+         zip_bytes([("t.tar", tar_bytes([("a/d.zst", zst(payload))]))]), ()),
+        ("a .tar.zst inside a .bz2",
+         bz2.compress(zst(tar_bytes([("a/e.txt", payload)]))), ()),
     ]
     for i, (name, body, extra, kw) in enumerate(ce):
         assert EICAR not in body
@@ -362,6 +380,11 @@ def g_zstd(ck, srv):
     clean = zst(b"clean zstd body " * 500)
     for name, extra, body in [("Content-Encoding: zstd", ("Content-Encoding: zstd",), clean),
                               ("a .zst download", (), clean),
+                              ("a tar of .zst files", (),
+                               tar_bytes([("z%d.zst" % i, zst(b"clean %d " % i * 400))
+                                          for i in range(16)])),
+                              ("a .tar.bz2 holding a .zst", (),
+                               bz2.compress(tar_bytes([("a/c.zst", clean)]))),
                               ("a zip with a zstd entry", (),
                                zip_zstd("a.txt", b"clean zstd entry " * 300))]:
         r = respmod(srv, "http://origin.test/zstd/clean/" + name, body, extra_res=extra,
@@ -379,6 +402,16 @@ def g_zstd(ck, srv):
         ("zstd seven deep", zst(zst(zst(zst(zst(zst(zst(payload))))))), (), "av-limit:depth"),
         ("a zip entry (method 93) that does not decode",
          zip_zstd("doc.txt", payload, frame=b"\0" + zst(payload)[1:]), (), "av-error"),
+        ("a corrupt .zst inside a tar",
+         tar_bytes([("a/d.zst", zst(payload)[:12] + b"garbage" * 20)]), (), "av-error"),
+        # the walk keeps 16 of them open: the 17th, not decoded, is a limit
+        ("a tar of 17 .zst files, EICAR in the last",
+         tar_bytes([("z%d.zst" % i, zst(b"clean %d " % i * 400)) for i in range(16)] +
+                   [("z16.zst", zst(payload))]), (), "av-limit:max-files"),
+        ("a .zst inside a tar inside a .zst, seven times",
+         zst(tar_bytes([("a.zst", zst(tar_bytes([("b.zst", zst(tar_bytes([
+             ("c.zst", zst(tar_bytes([("d.zst", zst(payload))])))])))])))])), (),
+         "av-limit:depth"),
     ]
     for i, (name, body, extra, rule) in enumerate(bad):
         url = "http://origin.test/zstd/bad/%d" % i
@@ -390,7 +423,9 @@ def g_zstd(ck, srv):
     for name, body, extra in [
             ("a .zst upload of cards", zst(CARDS), ()),
             ("an upload with Content-Encoding: zstd", zst(CARDS), ("Content-Encoding: zstd",)),
-            ("a zip upload with a zstd entry", zip_zstd("cards.txt", CARDS), ())]:
+            ("a zip upload with a zstd entry", zip_zstd("cards.txt", CARDS), ()),
+            ("a tar upload holding a .zst", tar_bytes([("a/c.txt.zst", zst(CARDS))]), ()),
+            ("a .tar.gz upload holding a .zst", gz(tar_bytes([("a/c.zst", zst(CARDS))])), ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
 

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,4 +158,49 @@ unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsig
     sk_tzip_entry(&z, name, data, len, 0, flags);
     sk_tzip_central(&z);
     return sk_tzip_take(&z, zlen);
+}
+
+void sk_tz_tar_entry(struct sk_tzip *z, const char *name, const void *data, size_t len)
+{
+    unsigned char h[512] = {0};
+    static const unsigned char zero[512];
+    unsigned sum = 0;
+
+    assert_true(strlen(name) < 100);
+    memcpy(h, name, strlen(name));
+    snprintf((char *)h + 100, 8, "%07o", 0644);
+    snprintf((char *)h + 108, 8, "%07o", 0);
+    snprintf((char *)h + 116, 8, "%07o", 0);
+    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)len);
+    snprintf((char *)h + 136, 12, "%011o", 0);
+    memset(h + 148, ' ', 8);
+    h[156] = '0';
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    for (size_t i = 0; i < sizeof(h); i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    sk_tzip_put(z, h, sizeof(h));
+    sk_tzip_put(z, data, len);
+    if (len % 512)
+        sk_tzip_put(z, zero, 512 - len % 512);
+}
+
+void sk_tz_tar_end(struct sk_tzip *z)
+{
+    static const unsigned char zero[1024];
+
+    sk_tzip_put(z, zero, sizeof(zero));
+}
+
+unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen)
+{
+    unsigned char *c = malloc(ZSTD_compressBound(n));
+    size_t cl;
+
+    assert_non_null(c);
+    cl = ZSTD_compress(c, ZSTD_compressBound(n), in, n, 3);
+    assert_false(ZSTD_isError(cl));
+    *olen = cl;
+    return c;
 }

@@ -48,6 +48,15 @@ void sk_tzip_put(struct sk_tzip *, const void *p, size_t n);
 unsigned char *sk_tzip_take(struct sk_tzip *, size_t *len);
 void sk_tzip_free(struct sk_tzip *);
 
+/* A tar entry (ustar header for a regular file NAME, checksum, the data
+ * padded to 512) appended to Z; sk_tz_tar_end appends the two zero
+ * blocks that end the archive. */
+void sk_tz_tar_entry(struct sk_tzip *z, const char *name, const void *data, size_t len);
+void sk_tz_tar_end(struct sk_tzip *z);
+
+/* IN as one zstd frame (level 3). *OLEN gets its length. Caller frees. */
+unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen);
+
 /* A stored one-entry archive with its central directory (FLAGS as for
  * sk_tzip_entry). *ZLEN gets its length; caller frees. */
 unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsigned flags,
