@@ -209,6 +209,7 @@ struct sk_vs_scan_ctx {
     int filter_pua; /* rescan: record only the alerts the policy wants */
     unsigned depth; /* objects open (pre-scan minus post-scan) */
     int open_fd[SK_VS_OPEN_MAX];
+    unsigned char open_only[SK_VS_OPEN_MAX]; /* sk_vs_engine_only(its type) */
     unsigned zip64_inner; /* inner zips with ZIP64 records (libclamav 1.4 reads none) */
 };
 
@@ -255,50 +256,88 @@ static uint64_t sk_vs_inner_bytes(const struct sk_vs_scan_ctx *sc, int fd)
 void sk_vs_inner_free(struct sk_vs_inner *in)
 {
     for (unsigned i = 0; in && i < in->n; i++)
-        if (in->v[i].fd >= 0)
-            close(in->v[i].fd);
+        free(in->v[i].data);
     if (in) {
         free(in->v);
         memset(in, 0, sizeof(*in));
     }
 }
 
-/* An inner object libclamav extracted into a file of its own (FD): if it
- * is a zstd file, note it in IN (struct sk_vs_inner). The descriptor is
- * libclamav's temporary file, removed after the scan; the duplicate kept
- * here holds it until the walk has read it. */
-static void sk_vs_inner_note(struct sk_vs_inner *in, int fd)
+/* Containers whose members only libclamav extracts: the walk reads none of
+ * them (it reads zips, gzip and zstd files, and tars as text). Their
+ * members are files a user opens: an HTML smuggling page in a .7z. Not
+ * documents, pages or programs (libclamav's normalised copies, streams
+ * and resources), nor mail (its parts are the walk's base64 runs). */
+static int sk_vs_engine_only(const char *type)
 {
-    unsigned char head[4];
+    static const char *const types[] = {
+        "CL_TYPE_7Z",       "CL_TYPE_7ZSFX",        "CL_TYPE_ALZ",       "CL_TYPE_ARJ",
+        "CL_TYPE_ARJSFX",   "CL_TYPE_BZ",           "CL_TYPE_XZ",        "CL_TYPE_MSCAB",
+        "CL_TYPE_CABSFX",   "CL_TYPE_CPIO_CRC",     "CL_TYPE_CPIO_NEWC", "CL_TYPE_CPIO_ODC",
+        "CL_TYPE_CPIO_OLD", "CL_TYPE_DMG",          "CL_TYPE_EGG",       "CL_TYPE_EGGSFX",
+        "CL_TYPE_ISO9660",  "CL_TYPE_UDF",          "CL_TYPE_LHA_LZH",   "CL_TYPE_RAR",
+        "CL_TYPE_RARSFX",   "CL_TYPE_XAR",          "CL_TYPE_MSSZDD",    "CL_TYPE_NULSFT",
+        "CL_TYPE_AUTOIT",   "CL_TYPE_SIS",          "CL_TYPE_GPT",       "CL_TYPE_APM",
+        "CL_TYPE_MBR",      "CL_TYPE_PART_HFSPLUS", "CL_TYPE_MSCHM",     "CL_TYPE_ONENOTE",
+        "CL_TYPE_TNEF",     "CL_TYPE_BINHEX",       "CL_TYPE_UUENCODED", "CL_TYPE_ISHIELD_MSI",
+        "CL_TYPE_SFX",
+    };
+
+    for (size_t i = 0; type && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(type, types[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* An inner object libclamav extracted into a file of its own (FD; PARENT:
+ * its container is engine-only): copy it for the walk when it is a zstd
+ * file, or PARENT and the walk's decoders would find something in it. */
+static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
+{
+    struct sk_vs_inner *in = sc->lim->inner;
     struct sk_vs_inner_obj *o;
+    unsigned char head[4];
     struct stat st;
     void *m;
 
-    if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
-        sk_container_sniff(head, sizeof(head)) != SK_CT_ZSTD)
+    int zstd = pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+               sk_container_sniff(head, sizeof(head)) == SK_CT_ZSTD;
+    if (!zstd && !parent)
         return;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+        return;
+    size_t len = (size_t)st.st_size;
+    if ((m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+        in->over = 1;
+        return;
+    }
+    if (!zstd && !sk_vs_walk_wants(m, len)) {
+        munmap(m, len);
+        return;
+    }
     if (in->n == in->cap) {
         unsigned cap = in->cap ? in->cap * 2 : 8;
         if (in->cap >= SK_VS_INNER_MAX || !(o = realloc(in->v, cap * sizeof(*o)))) {
             in->over = 1;
+            munmap(m, len);
             return;
         }
         in->v = o;
         in->cap = cap;
     }
     o = &in->v[in->n];
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+    o->zstd = zstd;
+    o->len = len;
+    if ((sc->max_bytes && in->bytes + len > sc->max_bytes) || !(o->data = malloc(len)) ||
+        sk_vs_digest(m, len, o->id) == -1) {
         in->over = 1;
+        free(o->data);
+        munmap(m, len);
         return;
     }
-    int ok = sk_vs_digest(m, (size_t)st.st_size, o->id) == 0;
-    munmap(m, (size_t)st.st_size);
-    if (!ok) {
-        in->over = 1;
-        return;
-    }
-    o->fd = in->n < SK_VS_INNER_KEEP ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    memcpy(o->data, m, len);
+    munmap(m, len);
+    in->bytes += len;
     in->n++;
 }
 
@@ -356,10 +395,13 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
         if (type && strcmp(type, "CL_TYPE_ZIP") == 0 && sk_vs_fd_zip64(fd))
             sc->zip64_inner++;
         if (sc->lim && sc->lim->inner && fd >= 0 && !sk_vs_is_view(sc, fd))
-            sk_vs_inner_note(sc->lim->inner, fd);
+            sk_vs_inner_note(sc, fd,
+                             sc->depth <= SK_VS_OPEN_MAX ? sc->open_only[sc->depth - 1] : 1);
     }
-    if (sc->depth < SK_VS_OPEN_MAX)
+    if (sc->depth < SK_VS_OPEN_MAX) {
         sc->open_fd[sc->depth] = fd;
+        sc->open_only[sc->depth] = sk_vs_engine_only(type);
+    }
     sc->depth++;
     if (sc->max_files && sc->files > sc->max_files + 1) {
         sc->over_files = 1;

@@ -31,28 +31,40 @@ struct sk_vs_report {
     unsigned zip64_inner;      /* inner ZIP64 zips the engine met (it cannot read them) */
 };
 
-/* zstd files libclamav extracted from an object (a member of a tar, 7z,
- * rar, cab; a .bz2's or .xz's content): it does not open zstd and passes
- * them as opaque data, so the engine notes each one (the SHA-256 of its
- * bytes) and keeps the first SK_VS_INNER_KEEP open for the walk, which
- * decompresses and scans those it has not decoded itself
- * (sk_vs_walk_inner). More than SK_VS_INNER_MAX, or one past the kept
- * ones the walk did not decode, is av.on-limit: never passed unread. */
-#define SK_VS_INNER_MAX  4096
-#define SK_VS_INNER_KEEP 16
+/* Objects libclamav extracted that only our walk can read further:
+ * - zstd files, wherever they are (a member of a tar, 7z or rar, a .bz2's
+ *   content): libclamav does not open zstd and passes them unread; the
+ *   walk decompresses and walks them whole (engine included);
+ * - what a container only the engine opens holds (bz2, xz, 7z, rar, cab,
+ *   iso, chm, OneNote... sk_vs_engine_only): the walk's own decoders
+ *   (base64 runs, zips, gzip/zstd files) read it, as they read a .gz's
+ *   content, when sk_vs_walk_wants says they would find something.
+ * The engine copies each one (the walk reads them after the scan) with the
+ * SHA-256 of its bytes: the walk skips one it has read itself (a zip's
+ * member, a .gz's content). More than SK_VS_INNER_MAX objects, or copies
+ * beyond the scan's av.max-scan-size, are av.on-limit: never passed
+ * unread. */
+#define SK_VS_INNER_MAX 4096
 struct sk_vs_inner_obj {
-    unsigned char id[32]; /* SHA-256 of the compressed file */
-    int fd;               /* a duplicate of libclamav's descriptor, or -1 */
+    unsigned char id[32]; /* SHA-256 of DATA */
+    unsigned char *data;
+    size_t len;
+    int zstd; /* a zstd file (else: the walk's decoders only) */
 };
 struct sk_vs_inner {
     unsigned n, cap;
-    int over; /* more than SK_VS_INNER_MAX, or one could not be read */
+    int over;       /* one could not be kept (count, size, memory) */
+    uint64_t bytes; /* copied so far */
     struct sk_vs_inner_obj *v;
 };
-/* Close the kept descriptors, free the list (the struct may be reused). */
+/* Free the copies and the list (the struct may be reused). */
 void sk_vs_inner_free(struct sk_vs_inner *);
 /* The SHA-256 of P[0..N) into ID: 0, or -1 (OpenSSL failed). */
 int sk_vs_digest(const void *p, size_t n, unsigned char id[32]);
+/* Would the walk's own decoders find anything in P (an object nobody
+ * declared a type for): a zip, a gzip or zstd file, a text (or UTF-16)
+ * long enough to hold a base64 run? */
+int sk_vs_walk_wants(const unsigned char *p, size_t n);
 
 /* Per-scan limits from the transaction's policy (libclamav's engine limits
  * are global; these are enforced from its callbacks). */
@@ -196,8 +208,9 @@ struct sk_vs_walk {
     struct sk_vs_ft *ft;           /* file types noted here, or NULL */
     struct sk_vs_report rep;       /* SK_VS_CLEAN until something is found */
     unsigned zip64_walked;         /* ZIP64 zips our walk read member by member */
-    unsigned char (*zstd_ids)[32]; /* SHA-256 of each zstd file the walk decoded */
-    unsigned zstd_n, zstd_cap;
+    unsigned char (*read_ids)[32]; /* SHA-256 of each zstd file the walk decoded
+                                    * and each inner object it read */
+    unsigned read_n, read_cap;
     unsigned b64_each; /* base64 runs scanned as objects of their own */
     int any_text;      /* the declared type is ambiguous: read the body as text */
 };
@@ -217,10 +230,10 @@ int sk_vs_walk_body(struct sk_vs_walk *, const unsigned char *body, size_t len, 
  * else -1 with w->rep an error (the object held a ZIP64 zip in a
  * container only the engine opens: gz, 7z, rar...). */
 int sk_vs_walk_zip64_check(struct sk_vs_walk *, unsigned engine, unsigned walked);
-/* After a walk of an object at DEPTH (named NAME): each zstd file the
- * engine noted in INNER that the walk has not decoded itself is
- * decompressed and walked as an object of its own. Frees INNER. 0 or -1
- * as above. */
+/* After a walk of an object at DEPTH (named NAME): each object the engine
+ * copied into INNER that the walk has not read itself: a zstd file
+ * decompressed and walked as an object of its own, anything else read by
+ * the walk's decoders. Frees INNER. 0 or -1 as above. */
 int sk_vs_walk_inner(struct sk_vs_walk *, struct sk_vs_inner *inner, int depth, const char *name);
 /* Frees what a walk kept (call once after the last walk on W). */
 void sk_vs_walk_free(struct sk_vs_walk *);

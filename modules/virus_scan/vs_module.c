@@ -590,8 +590,8 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     kinds = rep.kinds;
     if (rep.result == SK_VS_CLEAN &&
         (sk_vs_walk_body(&w, data, len, sk_vs_header(t, "Content-Type"), name) == -1 ||
-         sk_vs_walk_zip64_check(&w, rep.zip64_inner, w.zip64_walked) == -1 ||
-         sk_vs_walk_inner(&w, &inner, 0, name) == -1))
+         sk_vs_walk_inner(&w, &inner, 0, name) == -1 ||
+         sk_vs_walk_zip64_check(&w, rep.zip64_inner, w.zip64_walked) == -1))
         rep = w.rep;
     sk_vs_inner_free(&inner);
     sk_vs_walk_free(&w);

@@ -106,12 +106,12 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
     rc = sk_vs_walk_zip(w, p, n, depth, &k);
     if (rc == 0) /* the engine opened the gzip too: its ZIP64 zips count */
         rc = sk_vs_walk_packed(w, p, n, depth, name);
+    if (rc == 0) /* before the ZIP64 count: its zips are walked there */
+        rc = sk_vs_walk_inner(w, &inner, depth, name);
     if (rc == 0)
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
-    if (rc == 0)
-        rc = sk_vs_walk_inner(w, &inner, depth, name);
     sk_vs_inner_free(&inner);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
@@ -127,41 +127,45 @@ int sk_vs_digest(const void *p, size_t n, unsigned char id[32])
     return EVP_Digest(p, n, id, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : -1;
 }
 
-static int sk_vs_zstd_decoded(const struct sk_vs_walk *w, const unsigned char id[32])
+static int sk_vs_walk_read(const struct sk_vs_walk *w, const unsigned char id[32])
 {
-    for (unsigned i = 0; i < w->zstd_n; i++)
-        if (memcmp(w->zstd_ids[i], id, 32) == 0)
+    for (unsigned i = 0; i < w->read_n; i++)
+        if (memcmp(w->read_ids[i], id, 32) == 0)
             return 1;
     return 0;
 }
 
-/* Note the zstd file P[0..N) as decoded by the walk: 0, or -1 (w->rep). */
-static int sk_vs_zstd_note(struct sk_vs_walk *w, const unsigned char *p, size_t n)
+/* Note P[0..N) (a zstd file, an inner object) as read by the walk: 0, or
+ * -1 (w->rep). */
+static int sk_vs_read_note(struct sk_vs_walk *w, const unsigned char *p, size_t n)
 {
-    if (w->zstd_n == w->zstd_cap) {
-        unsigned cap = w->zstd_cap ? w->zstd_cap * 2 : 8;
-        void *v = realloc(w->zstd_ids, cap * sizeof(*w->zstd_ids));
+    if (w->read_n == w->read_cap) {
+        unsigned cap = w->read_cap ? w->read_cap * 2 : 8;
+        void *v = realloc(w->read_ids, cap * sizeof(*w->read_ids));
         if (!v) {
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking a zstd file");
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an object");
             return -1;
         }
-        w->zstd_ids = v;
-        w->zstd_cap = cap;
+        w->read_ids = v;
+        w->read_cap = cap;
     }
-    if (sk_vs_digest(p, n, w->zstd_ids[w->zstd_n]) == -1) {
-        sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot hash a zstd file");
+    if (sk_vs_digest(p, n, w->read_ids[w->read_n]) == -1) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot hash an object");
         return -1;
     }
-    w->zstd_n++;
+    w->read_n++;
     return 0;
 }
 
 void sk_vs_walk_free(struct sk_vs_walk *w)
 {
-    free(w->zstd_ids);
-    w->zstd_ids = NULL;
-    w->zstd_n = w->zstd_cap = 0;
+    free(w->read_ids);
+    w->read_ids = NULL;
+    w->read_n = w->read_cap = 0;
 }
+
+static int sk_vs_walk_extras(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name);
 
 int sk_vs_walk_inner(struct sk_vs_walk *w, struct sk_vs_inner *in, int depth, const char *name)
 {
@@ -170,34 +174,24 @@ int sk_vs_walk_inner(struct sk_vs_walk *w, struct sk_vs_inner *in, int depth, co
 
     if (in->over) {
         snprintf(why, sizeof(why),
-                 "more than %d zstd files inside containers only the engine opens, or one "
-                 "that cannot be read",
+                 "more than %d objects (or av.max-scan-size) inside containers only the "
+                 "engine opens",
                  SK_VS_INNER_MAX);
         sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-files", why);
         rc = -1;
     }
     for (unsigned i = 0; rc == 0 && i < in->n; i++) {
         struct sk_vs_inner_obj *o = &in->v[i];
-        struct stat st;
-        void *m;
 
-        if (sk_vs_zstd_decoded(w, o->id))
-            continue; /* a zip member or a .gz's content: walked already */
-        if (o->fd < 0) {
-            snprintf(why, sizeof(why),
-                     "more than %d zstd files inside containers only the engine opens "
-                     "(tar, 7z, rar, bz2, xz...)",
-                     SK_VS_INNER_KEEP);
-            sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-files", why);
-            rc = -1;
-        } else if (fstat(o->fd, &st) != 0 || st.st_size <= 0 ||
-                   (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, o->fd, 0)) ==
-                       MAP_FAILED) {
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot map a zstd file the engine extracted");
-            rc = -1;
-        } else {
-            rc = sk_vs_walk_packed(w, m, (size_t)st.st_size, depth + 1, name);
-            munmap(m, (size_t)st.st_size);
+        if (sk_vs_walk_read(w, o->id))
+            continue; /* a zip member or a .gz's content: read already */
+        if (depth + 1 >= SK_VS_WALK_DEPTH) {
+            rc = sk_vs_walk_deep(w, o->zstd ? "a zstd file" : "an object in an archive", depth + 1);
+        } else if (o->zstd) {
+            rc = sk_vs_walk_packed(w, o->data, o->len, depth + 1, name);
+        } else if ((rc = sk_vs_read_note(w, o->data, o->len)) == 0) {
+            /* the engine scanned it: only what our decoders find is new */
+            rc = sk_vs_walk_extras(w, o->data, o->len, depth + 1, name);
         }
     }
     sk_vs_inner_free(in);
@@ -391,6 +385,25 @@ static int sk_vs_textual(const unsigned char *p, size_t n, const char *ct)
     return 1;
 }
 
+/* UTF-16 (a BOM, or NULs among the first bytes; its NULs are no binary):
+ * 1 little-endian, 2 big-endian, else 0. N >= 2. */
+static int sk_vs_utf16(const unsigned char *p, size_t n)
+{
+    size_t head = n < 512 ? n : 512;
+
+    return memchr(p, 0, head < 64 ? head : 64) || (p[0] == 0xff && p[1] == 0xfe) ||
+                   (p[0] == 0xfe && p[1] == 0xff)
+               ? sk_charset_utf16(p, head)
+               : 0;
+}
+
+int sk_vs_walk_wants(const unsigned char *p, size_t n)
+{
+    if (sk_container_coding(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0)
+        return 1;
+    return n >= SK_VS_B64_MIN && (sk_vs_utf16(p, n) || sk_vs_textual(p, n, NULL));
+}
+
 struct sk_vs_b64 {
     struct sk_vs_obj run;  /* the open run, an object of its own */
     struct sk_vs_obj rest; /* runs past the walk's SK_VS_B64_EACH, together */
@@ -440,12 +453,7 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
 
     if (depth > SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
         return 0; /* at SK_VS_WALK_DEPTH: a run found is av-limit:depth */
-    /* UTF-16 (a BOM, or NULs among the first bytes): its NULs are no binary */
-    size_t head = n < 512 ? n : 512;
-    int utf16 = memchr(p, 0, head < 64 ? head : 64) || (p[0] == 0xff && p[1] == 0xfe) ||
-                        (p[0] == 0xfe && p[1] == 0xff)
-                    ? sk_charset_utf16(p, head)
-                    : 0;
+    int utf16 = sk_vs_utf16(p, n);
 
     if (!(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))
         return 0;
@@ -509,7 +517,7 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
         return 0;
     if (depth >= SK_VS_WALK_DEPTH)
         return sk_vs_walk_deep(w, t == SK_CT_ZSTD ? "a zstd file" : "a gzip file", depth);
-    if (t == SK_CT_ZSTD && sk_vs_zstd_note(w, p, n) == -1)
+    if (t == SK_CT_ZSTD && sk_vs_read_note(w, p, n) == -1)
         return -1;
     if (!(d = sk_decoder_new(&ch, &lim))) {
         snprintf(why, sizeof(why), "out of memory decompressing a %s file", what);
@@ -547,14 +555,25 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
             rc = sk_vs_walk_object(w, q, m, depth + 1, NULL, name);
             w->zip64_walked = z64;
         } else {
-            rc = sk_vs_walk_zip(w, q, m, depth + 1, NULL);
-            if (rc == 0)
-                rc = sk_vs_walk_b64(w, q, m, depth + 1, NULL, name);
-            if (rc == 0)
-                rc = sk_vs_walk_packed(w, q, m, depth + 1, name);
+            rc = sk_vs_walk_extras(w, q, m, depth + 1, name);
         }
     }
     sk_vs_store_free(&o.store);
+    return rc;
+}
+
+/* What the engine scanned but only our decoders read further (a .gz's
+ * content, an object from a container only the engine opens): the zips,
+ * the base64 runs and a compressed file in it. */
+static int sk_vs_walk_extras(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
+{
+    int rc = sk_vs_walk_zip(w, p, n, depth, NULL);
+
+    if (rc == 0)
+        rc = sk_vs_walk_b64(w, p, n, depth, NULL, name);
+    if (rc == 0)
+        rc = sk_vs_walk_packed(w, p, n, depth, name);
     return rc;
 }
 
