@@ -236,7 +236,7 @@ struct sk_sniff {
     struct sk_dlp_ctx *ctx;
     int depth;
     char *ctype, *name;
-    unsigned char head[4];
+    unsigned char head[512]; /* a tar is told by its first header's checksum */
     size_t nhead;
     struct sk_dlp_sink *next; /* chosen once the head is known */
 };
@@ -280,9 +280,16 @@ static int sk_sniff_decide(struct sk_sniff *z)
         z->next =
             sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL) {
-        /* text: base64 runs in it decoded, a zip after a prefix walked */
+        /* text: base64 runs in it decoded, a zip after a prefix walked,
+         * a tar's entries read as objects too */
         if (z->depth < SK_DLP_MAX_DEPTH)
             z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
+        if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
+            if (z->depth < SK_DLP_MAX_DEPTH)
+                z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);
+            else
+                sk_dlp_undecodable(z->ctx, "archives nested too deeply");
+        }
         z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
     }
     if (!z->next)

@@ -8,7 +8,7 @@
  * opened for writing, so a failed fetch changes nothing.
  * SECURITY: the download is untrusted. gzip goes through the decoding
  * layer's decoder (icap-server/core/sk_decode.c, with its output limit);
- * the tar reader (cli_tar.c) checks every header; entry names are only
+ * the toolkit's tar reader (sk_tar.c) checks every header; entry names are only
  * compared here, never used as paths: the files written have fixed names
  * in a mkdtemp directory, mode 0600, and each is bounded in size. */
 #include <errno.h>
@@ -26,7 +26,7 @@
 #include <sekisho/decode.h>
 
 #include "cli.h"
-#include "cli_tar.h"
+#include <sekisho/decode.h>
 
 #define SK_CF_DOWNLOAD_MAX (256L << 20)          /* UT1's whole blacklists.tar.gz: ~20 MB */
 #define SK_CF_UNPACK_MAX   ((uint64_t)2 << 30)   /* decoded tar stream */

@@ -1,5 +1,5 @@
 /* fuzz_tar.c - libFuzzer target for the tar reader of `category fetch`
- * (policy-db/cli/cli_tar.c). Input: one control byte (chunk schedule),
+ * (icap-server/core/sk_tar.c). Input: one control byte (chunk schedule),
  * then the archive bytes as downloaded.
  * Oracles: the chunk schedule changes neither the entries (name, type,
  * size), their bytes nor the result; an entry's data never exceeds its
@@ -7,7 +7,7 @@
  * delivered never exceeds the input. */
 #include <string.h>
 
-#include "cli_tar.h"
+#include <sekisho/decode.h>
 #include "sk_fuzz.h"
 
 struct sk_fuzz_log {

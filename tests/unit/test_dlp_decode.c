@@ -640,6 +640,81 @@ static void test_compressed_and_archives(void **state)
     free(mp);
 }
 
+/* A tar upload: every entry is an object of its own too (a .gz, a .zst,
+ * UTF-16 text), read in a window of its own; the tar's bytes are still
+ * read as text (stored cards, names); a header that is none after the
+ * first entry is dlp.on-error. */
+static void test_tar_entries(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t gn, zn, tn;
+    unsigned char *gz = sk_tz_deflate(text, strlen(text), 15 + 16, &gn);
+    unsigned char *zs = sk_tz_zstd(text, strlen(text), &zn);
+    static const unsigned char u16[] = "c\0a\0r\0d\0 \0"
+                                       "4\0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0 \0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0 \0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0 \0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0"
+                                       "1\0";
+    static const struct {
+        const char *what;
+        int kind; /* 0 gz, 1 zstd, 2 UTF-16 text, 3 clean */
+        enum sk_verdict want;
+    } cases[] = {
+        {"a .gz in a tar", 0, SK_BLOCK},
+        {"a .zst in a tar", 1, SK_BLOCK},
+        {"UTF-16 text in a tar", 2, SK_BLOCK},
+        {"a clean tar", 3, SK_ALLOW},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sk_tzip t = {0};
+        int k = cases[i].kind;
+        sk_tz_tar_entry(&t, "a/readme.txt", "hello", 5);
+        sk_tz_tar_entry(&t,
+                        k == 0   ? "a/c.gz"
+                        : k == 1 ? "a/c.zst"
+                                 : "a/c.txt",
+                        k == 0   ? (const void *)gz
+                        : k == 1 ? (const void *)zs
+                        : k == 2 ? (const void *)u16
+                                 : (const void *)"no data here",
+                        k == 0   ? gn
+                        : k == 1 ? zn
+                        : k == 2 ? sizeof(u16) - 1
+                                 : 12);
+        sk_tz_tar_end(&t);
+        unsigned char *tar = sk_tzip_take(&t, &tn);
+        struct req r = {.ip = "10.0.0.2", .ctype = "application/x-tar", .body = tar, .len = tn};
+        for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+            expect(&r, cases[i].want, cases[i].want == SK_BLOCK ? "cards" : NULL, cases[i].what);
+        free(tar);
+    }
+    /* a second header that is none: the entries after it would go unread */
+    struct sk_tzip t = {0};
+    sk_tz_tar_entry(&t, "a/readme.txt", "hello", 5);
+    sk_tz_tar_entry(&t, "a/c.zst", zs, zn);
+    sk_tz_tar_end(&t);
+    unsigned char *tar = sk_tzip_take(&t, &tn);
+    tar[512 + 512 + 148] ^= 1; /* the second header's checksum */
+    struct req c = {.ip = "10.0.0.2", .ctype = "application/x-tar", .body = tar, .len = tn};
+    expect(&c, SK_BLOCK, "dlp-undecodable", "a tar whose second header is corrupt");
+    free(tar);
+    free(gz);
+    free(zs);
+}
+
 /* ---- issue 16: Content-Encoding br (brotli is REQUIRED at build time) ---- */
 
 static void test_o16_brotli(void **state)
@@ -730,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_unicode_digits_decoded),
         cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_tar_entries),
         cmocka_unit_test(test_evasions),
         cmocka_unit_test(test_late_zip),
         cmocka_unit_test(test_late_zip_no_interleave),

@@ -196,6 +196,50 @@ SK_API int sk_mp_end(struct sk_mp *);
 SK_API unsigned sk_mp_parts(const struct sk_mp *);
 SK_API void sk_mp_free(struct sk_mp *);
 
+/* ---- tar archives (sk_tar.c) ------------------------------------------ */
+
+/* A streaming reader of tar archives (ustar/GNU headers): entries and
+ * their bytes, in order, through callbacks; nothing allocated. Used by
+ * `category fetch` (a downloaded list) and DLP (a tar upload's members
+ * read as objects of their own). */
+struct sk_tar_handler {
+    /* An entry: NAME (ustar prefix and name joined, at most 256 bytes,
+     * never a path to open), TYPE the typeflag ('0' or '\0': a file),
+     * SIZE its data bytes. Returns 1 to receive the data, 0 to skip it,
+     * -1 to stop. end follows every begin that returned 1. */
+    int (*begin)(void *arg, const char *name, char type, uint64_t size);
+    int (*data)(void *arg, const void *buf, size_t len);
+    int (*end)(void *arg);
+    void *arg;
+};
+
+enum sk_tar_rc {
+    SK_TAR_OK = 0,
+    SK_TAR_STOP = -1,    /* a callback returned -1 */
+    SK_TAR_CORRUPT = -2, /* a bad header checksum or size */
+    SK_TAR_SHORT = -3,   /* sk_tar_end: cut inside an entry or before the end block */
+};
+
+struct sk_tar {
+    struct sk_tar_handler h;
+    unsigned char hdr[512];
+    size_t hlen;
+    uint64_t left, pad; /* data bytes of the current entry, then padding */
+    int reading;        /* the current entry's data goes to h.data */
+    int ended;          /* the end-of-archive (zero) block was seen */
+    int rc;             /* first error, sticky */
+};
+
+/* 1 if H (512 bytes) is a tar header with a valid checksum, else 0: how a
+ * caller tells a tar from a plain file before feeding it. */
+SK_API int sk_tar_header_ok(const unsigned char *h);
+SK_API void sk_tar_init(struct sk_tar *t, const struct sk_tar_handler *h);
+/* Feed bytes, any split. SK_TAR_OK or the (sticky) error. */
+SK_API int sk_tar_write(struct sk_tar *t, const void *buf, size_t len);
+/* The input ended: SK_TAR_OK only after the end-of-archive block with no
+ * entry cut short (a download cut at an entry boundary is not whole). */
+SK_API int sk_tar_end(struct sk_tar *t);
+
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 
 enum sk_ctype { SK_CT_NONE = 0, SK_CT_ZIP, SK_CT_GZIP, SK_CT_ZSTD };

@@ -1,4 +1,4 @@
-/* cli_tar.c - streaming tar reader (cli_tar.h).
+/* sk_tar.c - streaming tar reader (sekisho/decode.h).
  * SECURITY: the archive is an untrusted download. Headers are fixed
  * 512-byte blocks whose checksum must verify; sizes are octal and bounded
  * (base-256 sizes, over 8 GiB, are refused); names are NUL-bounded copies
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli_tar.h"
+#include <sekisho/decode.h>
 
 static uint64_t sk_tar_octal(const unsigned char *p, size_t n, int *bad)
 {
