@@ -20,6 +20,7 @@ runtime_pkgs=(
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
     libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
     libzstd-dev # core decoding layer: Content-Encoding zstd and .zst files (libclamav opens neither)
+    libbz2-dev liblzma-dev # core decoding layer: .bz2 and .xz files (DLP reads such uploads)
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
     libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
     libldap-dev # directory groups (issue 14): OpenLDAP's client library, nested group lookups

@@ -30,12 +30,35 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
         return SK_CT_ZSTD;
     if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)
         return SK_CT_ZSTD;
+    /* "BZh" and a block size digit; xz's six-byte header magic */
+    if (n >= 4 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9')
+        return SK_CT_BZIP2;
+    if (n >= 6 && memcmp(p,
+                         "\xfd"
+                         "7zXZ\0",
+                         6) == 0)
+        return SK_CT_XZ;
+    if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
+        return SK_CT_7Z;
+    if (n >= 6 && memcmp(p, "Rar!\x1a\x07", 6) == 0)
+        return SK_CT_RAR;
     return SK_CT_NONE;
 }
 
 enum sk_coding sk_container_coding(enum sk_ctype t)
 {
-    return t == SK_CT_GZIP ? SK_CODING_GZIP : t == SK_CT_ZSTD ? SK_CODING_ZSTD : 0;
+    switch (t) {
+    case SK_CT_GZIP:
+        return SK_CODING_GZIP;
+    case SK_CT_ZSTD:
+        return SK_CODING_ZSTD;
+    case SK_CT_BZIP2:
+        return SK_CODING_BZIP2;
+    case SK_CT_XZ:
+        return SK_CODING_XZ;
+    default:
+        return 0;
+    }
 }
 
 int sk_zip_local_plausible(const unsigned char *p, size_t n)

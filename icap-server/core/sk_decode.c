@@ -1,6 +1,7 @@
 /* sk_decode.c - Content-Encoding: the coding chain of every header field
  * and a streaming decoder for it (gzip with any number of members, zlib or
- * raw deflate, br, zstd with any number of frames), with bomb limits.
+ * raw deflate, br, zstd with any number of frames; bzip2 and xz files
+ * with any number of streams), with bomb limits.
  * SECURITY: input is client/origin-controlled compressed data. Memory per
  * decoder is fixed (one window and one output buffer per stage); output is
  * bounded by the caller's limits; a member or stream may end at any byte
@@ -15,6 +16,8 @@
 #include <strings.h>
 
 #include <brotli/decode.h>
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -23,6 +26,8 @@
 #include "sk_txn.h"
 
 #define SK_DEC_OUT 65536
+/* xz: dictionaries up to 64 MiB (xz -9) and the decoder's own state */
+#define SK_XZ_MEMLIMIT ((uint64_t)68 << 20)
 
 /* ---- the coding list ------------------------------------------------- */
 
@@ -255,6 +260,10 @@ struct sk_stage {
     struct sk_inflate *inf;
     BrotliDecoderState *br;
     struct sk_unzstd *uz;
+    bz_stream bz;
+    int bz_live; /* bz holds a started stream */
+    lzma_stream xz;
+    int xz_live;
     unsigned char look[2];
     size_t nlook;
     /* chunked: the framing line read so far (passed on if it breaks) */
@@ -394,6 +403,81 @@ static int sk_stage_zstd(struct sk_decoder *d, int k, const unsigned char *p, si
     return 0;
 }
 
+/* bzip2, stream after stream (pbzip2 writes many); bytes after the last
+ * one are passed on as they are (sk_stage_decide). libbz2 outputs a block
+ * only once all of it arrived, so what comes out before an error does not
+ * depend on how the writes were cut. */
+static int sk_stage_bz2(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    int r;
+
+    do {
+        s->bz.next_in = (char *)(uintptr_t)p;
+        s->bz.avail_in = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+        s->bz.next_out = (char *)s->bout;
+        s->bz.avail_out = sizeof(s->bout);
+        r = BZ2_bzDecompress(&s->bz);
+        size_t used = (size_t)((const unsigned char *)s->bz.next_in - p);
+        size_t out = sizeof(s->bout) - s->bz.avail_out;
+        p += used, n -= used;
+        if (out && sk_stage_emit(&o, s->bout, out) == -1)
+            return -1;
+        if (r == BZ_STREAM_END) {
+            BZ2_bzDecompressEnd(&s->bz);
+            s->bz_live = 0;
+            s->state = SK_ST_BETWEEN; /* another stream, or a trailer */
+            break;
+        }
+        if (r == BZ_MEM_ERROR) {
+            if (d->pending == SK_DECODE_OK)
+                d->pending = SK_DECODE_FAIL;
+            return -1;
+        }
+        if (r != BZ_OK)
+            return sk_stage_corrupt(d, k, p, n);
+        if (used == 0 && out == 0)
+            break;
+    } while (n > 0 || s->bz.avail_out == 0);
+    return n ? sk_stage_feed(d, k, p, n, 0) : 0;
+}
+
+/* xz, streams and stream padding one after another (liblzma's
+ * LZMA_CONCATENATED); FINISH at the end of the body tells a whole file
+ * from a cut one (sk_decoder_finish). */
+static int sk_stage_xz(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int finish)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    lzma_ret r;
+
+    s->xz.next_in = p;
+    s->xz.avail_in = n;
+    do {
+        s->xz.next_out = s->bout;
+        s->xz.avail_out = sizeof(s->bout);
+        r = lzma_code(&s->xz, finish ? LZMA_FINISH : LZMA_RUN);
+        size_t out = sizeof(s->bout) - s->xz.avail_out;
+        if (out && sk_stage_emit(&o, s->bout, out) == -1)
+            return -1;
+        if (r == LZMA_STREAM_END) {
+            s->state = SK_ST_RAW;
+            return 0;
+        }
+        if (r == LZMA_MEM_ERROR) {
+            if (d->pending == SK_DECODE_OK)
+                d->pending = SK_DECODE_FAIL;
+            return -1;
+        }
+        if (r != LZMA_OK) /* data, format, memory limit */
+            return sk_stage_corrupt(d, k, s->xz.next_in, s->xz.avail_in);
+        if (finish && out == 0) /* cut short: no stream end to come */
+            return sk_stage_corrupt(d, k, NULL, 0);
+    } while (finish || s->xz.avail_in > 0 || s->xz.avail_out == 0);
+    return 0;
+}
+
 static int sk_is_hex(unsigned char c)
 {
     return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f');
@@ -525,6 +609,13 @@ static int sk_stage_start(struct sk_stage *s)
                     ((s->look[0] << 8) | s->look[1]) % 31 == 0
                 ? SK_Z_ZLIB
                 : SK_Z_RAW;
+    if (s->coding == SK_CODING_BZIP2) {
+        if (BZ2_bzDecompressInit(&s->bz, 0, 0) != BZ_OK)
+            return -1;
+        s->bz_live = 1;
+        s->state = SK_ST_RUN;
+        return 0;
+    }
     if (!s->inf && !(s->inf = sk_inflate_new(m)))
         return -1;
     sk_inflate_reset(s->inf, m);
@@ -555,7 +646,11 @@ static int sk_stage_decide(struct sk_decoder *d, int k)
 
     memcpy(look, s->look, nlook);
     s->nlook = 0;
-    if (s->state == SK_ST_BETWEEN && !(nlook == 2 && look[0] == 0x1f && look[1] == 0x8b)) {
+    /* after a stream: the next gzip member ("\x1f\x8b") or bzip2 stream
+     * ("BZ"), else trailing bytes */
+    int next = nlook == 2 && (s->coding == SK_CODING_BZIP2 ? look[0] == 'B' && look[1] == 'Z'
+                                                           : look[0] == 0x1f && look[1] == 0x8b);
+    if (s->state == SK_ST_BETWEEN && !next) {
         s->state = SK_ST_RAW; /* trailing bytes after the last member */
         return sk_stage_emit(&o, look, nlook);
     }
@@ -564,7 +659,7 @@ static int sk_stage_decide(struct sk_decoder *d, int k)
         d->pending = SK_DECODE_FAIL;
         return -1;
     }
-    return sk_stage_run(d, k, look, nlook);
+    return sk_stage_feed(d, k, look, nlook, 0);
 }
 
 static int sk_stage_run(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
@@ -600,7 +695,7 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
     switch (s->state) {
     case SK_ST_START:
         if (s->coding == SK_CODING_BR || s->coding == SK_CODING_CHUNKED ||
-            s->coding == SK_CODING_ZSTD) {
+            s->coding == SK_CODING_ZSTD || s->coding == SK_CODING_XZ) {
             s->state = SK_ST_RUN;
             return sk_stage_feed(d, k, p, n, eof);
         }
@@ -619,6 +714,10 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
             return sk_stage_chunked(d, k, p, n);
         if (s->coding == SK_CODING_ZSTD)
             return sk_stage_zstd(d, k, p, n);
+        if (s->coding == SK_CODING_BZIP2)
+            return sk_stage_bz2(d, k, p, n);
+        if (s->coding == SK_CODING_XZ)
+            return sk_stage_xz(d, k, p, n, 0);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
         return n ? sk_stage_emit(&o, p, n) : 0;
@@ -645,6 +744,14 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
         if (d->st[k].coding == SK_CODING_ZSTD && !(d->st[k].uz = sk_unzstd_new())) {
             sk_decoder_free(d);
             return NULL;
+        }
+        if (d->st[k].coding == SK_CODING_XZ) {
+            d->st[k].xz = (lzma_stream)LZMA_STREAM_INIT;
+            if (lzma_stream_decoder(&d->st[k].xz, SK_XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
+                sk_decoder_free(d);
+                return NULL;
+            }
+            d->st[k].xz_live = 1;
         }
     }
     return d;
@@ -675,6 +782,13 @@ static int sk_decoder_finish(struct sk_decoder *d)
          * pass as clean) */
         if (s->coding == SK_CODING_ZSTD && s->state == SK_ST_RUN && sk_unzstd_mid(s->uz) &&
             sk_stage_corrupt(d, k, NULL, 0) == -1)
+            return -1;
+        /* so is a bzip2 or xz file cut inside a stream */
+        if (s->coding == SK_CODING_BZIP2 && s->state == SK_ST_RUN && s->bz_live &&
+            sk_stage_corrupt(d, k, NULL, 0) == -1)
+            return -1;
+        if (s->coding == SK_CODING_XZ && s->state == SK_ST_RUN &&
+            sk_stage_xz(d, k, NULL, 0, 1) == -1)
             return -1;
     }
     return 0;
@@ -716,6 +830,10 @@ void sk_decoder_free(struct sk_decoder *d)
         if (d->st[k].br)
             BrotliDecoderDestroyInstance(d->st[k].br);
         sk_unzstd_free(d->st[k].uz);
+        if (d->st[k].bz_live)
+            BZ2_bzDecompressEnd(&d->st[k].bz);
+        if (d->st[k].xz_live)
+            lzma_end(&d->st[k].xz);
     }
     free(d);
 }

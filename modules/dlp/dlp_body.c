@@ -1,5 +1,6 @@
 /* dlp_body.c - the object chain of a body or a part: what a body is comes
- * from its bytes first (zip, gzip, zstd: sk_container_sniff), then from its
+ * from its bytes first (zip, gzip, zstd, bzip2, xz, tar: sk_container_sniff,
+ * sk_tar_header_ok), then from its
  * declared type and name (JSON, urlencoded, multipart); the adapters that
  * put the core decoding layer (sekisho/decode.h: Content-Encoding,
  * multipart) in front of the DLP engine; header parameter parsing.
@@ -268,12 +269,19 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
 static int sk_sniff_decide(struct sk_sniff *z)
 {
     enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
-    struct sk_coding_chain packed = {.c = {sk_container_coding(t)}, .n = 1}; /* gzip, zstd */
 
     if (t != SK_CT_NONE && z->depth >= SK_DLP_MAX_DEPTH) {
         sk_dlp_undecodable(z->ctx, "archives nested too deeply");
         t = SK_CT_NONE;
     }
+    if (t == SK_CT_7Z || t == SK_CT_RAR) {
+        /* read as bytes below, but what is inside is not read */
+        sk_dlp_undecodable(z->ctx,
+                           t == SK_CT_7Z ? "a 7z archive (not read)" : "a rar archive (not read)");
+        t = SK_CT_NONE;
+    }
+    /* gzip, zstd, bzip2, xz */
+    struct sk_coding_chain packed = {.c = {sk_container_coding(t)}, .n = 1};
     if (t == SK_CT_ZIP)
         z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
     else if (packed.c[0])

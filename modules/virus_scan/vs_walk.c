@@ -397,9 +397,18 @@ static int sk_vs_utf16(const unsigned char *p, size_t n)
                : 0;
 }
 
+/* The compressed files the walk decompresses itself: gzip (the engine
+ * opens it too, the walk reads the runs and ZIP64 zips inside) and zstd
+ * (nobody else does). bzip2 and xz the engine opens, and what they hold
+ * comes to the walk as the engine's copies (sk_vs_walk_inner). */
+static int sk_vs_packed(enum sk_ctype t)
+{
+    return t == SK_CT_GZIP || t == SK_CT_ZSTD;
+}
+
 int sk_vs_walk_wants(const unsigned char *p, size_t n)
 {
-    if (sk_container_coding(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0)
+    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0)
         return 1;
     return n >= SK_VS_B64_MIN && (sk_vs_utf16(p, n) || sk_vs_textual(p, n, NULL));
 }
@@ -501,7 +510,7 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
                              const char *name)
 {
     enum sk_ctype t = sk_container_sniff(p, n);
-    struct sk_coding_chain ch = {.c = {sk_container_coding(t)}, .n = 1};
+    struct sk_coding_chain ch = {.c = {sk_vs_packed(t) ? sk_container_coding(t) : 0}, .n = 1};
     struct sk_decode_limits lim = {
         .out_max = w->budget, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
     struct sk_vs_obj o = {.w = w, .depth = depth};

@@ -424,9 +424,18 @@ def g_zstd(ck, srv):
             ("an upload with Content-Encoding: zstd", zst(CARDS), ("Content-Encoding: zstd",)),
             ("a zip upload with a zstd entry", zip_zstd("cards.txt", CARDS), ()),
             ("a tar upload holding a .zst", tar_bytes([("a/c.txt.zst", zst(CARDS))]), ()),
-            ("a .tar.gz upload holding a .zst", gz(tar_bytes([("a/c.zst", zst(CARDS))])), ())]:
+            ("a .tar.gz upload holding a .zst", gz(tar_bytes([("a/c.zst", zst(CARDS))])), ()),
+            ("a .bz2 upload", bz2.compress(CARDS), ()),
+            ("an .xz upload", xz(CARDS), ()),
+            ("a .tar.bz2 upload", bz2.compress(tar_bytes([("a/c.txt", CARDS)])), ()),
+            ("a .tar.xz upload holding a .zst", xz(tar_bytes([("a/c.zst", zst(CARDS))])), ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
+    # archives nothing here reads: dlp.on-error (default block), never unread
+    for name, body in [("a 7z upload", b"7z\xbc\xaf\x27\x1c\0\4" + os.urandom(300)),
+                       ("a rar upload", b"Rar!\x1a\x07\1\0" + os.urandom(300))]:
+        r = dlp_post(srv, body, "application/octet-stream")
+        ck.ok("DLP %s: dlp.on-error blocks" % name, blocked(r), "%s %r" % (r.status, r.body[:200]))
 
 
 # ---- AV: ZIP64 and nested archives -------------------------------------------

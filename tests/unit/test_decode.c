@@ -44,17 +44,15 @@ static int out_sink(void *arg, const void *buf, size_t len)
 
 static const struct sk_decode_limits nolimit = {.out_max = UINT64_MAX};
 
-/* Decode BUF in two writes split at SPLIT (then eof). */
-static enum sk_decode_rc decode_split(const char *ce, const unsigned char *buf, size_t n,
-                                      size_t split, struct out *o,
-                                      const struct sk_decode_limits *lim)
+/* Decode BUF with chain CH in two writes split at SPLIT (then eof). */
+static enum sk_decode_rc decode_split_chain(const struct sk_coding_chain *ch,
+                                            const unsigned char *buf, size_t n, size_t split,
+                                            struct out *o, const struct sk_decode_limits *lim)
 {
-    struct sk_coding_chain ch;
     struct sk_decoder *d;
     enum sk_decode_rc rc, worst = SK_DECODE_OK;
 
-    assert_int_equal(sk_coding_parse(ce, &ch, NULL, 0), 0);
-    assert_non_null(d = sk_decoder_new(&ch, lim ? lim : &nolimit));
+    assert_non_null(d = sk_decoder_new(ch, lim ? lim : &nolimit));
     o->len = 0;
     rc = sk_decoder_feed(d, buf, split, 0, out_sink, o);
     if (rc != SK_DECODE_OK)
@@ -64,6 +62,17 @@ static enum sk_decode_rc decode_split(const char *ce, const unsigned char *buf, 
         worst = rc;
     sk_decoder_free(d);
     return worst;
+}
+
+/* The same with the Content-Encoding list CE. */
+static enum sk_decode_rc decode_split(const char *ce, const unsigned char *buf, size_t n,
+                                      size_t split, struct out *o,
+                                      const struct sk_decode_limits *lim)
+{
+    struct sk_coding_chain ch;
+
+    assert_int_equal(sk_coding_parse(ce, &ch, NULL, 0), 0);
+    return decode_split_chain(&ch, buf, n, split, o, lim);
 }
 
 /* ---- Content-Encoding ------------------------------------------------ */
@@ -358,6 +367,113 @@ static void test_zstd(void **s)
     }
     assert_int_equal(decode_split("zstd", bomb, bl, bl / 2, &o, &ratio), SK_DECODE_LIMIT);
     free(zeros), free(bomb), free(o.p);
+}
+
+/* bzip2 and xz files (sk_container_coding; never a Content-Encoding):
+ * libbz2 and liblzma are the oracles (sk_tz_bzip2, sk_tz_xz) */
+static void test_bzip2_xz(void **s)
+{
+    static const char *const parts[] = {"a first stream, ", "a second one holds the payload."};
+    const struct sk_coding_chain bzc = {.c = {SK_CODING_BZIP2}, .n = 1};
+    const struct sk_coding_chain xzc = {.c = {SK_CODING_XZ}, .n = 1};
+    unsigned char body[2048];
+    size_t blen = 0, l0 = 0;
+    struct out o = {0};
+    char want[128] = "";
+
+    (void)s;
+    for (int kind = 0; kind < 2; kind++) { /* 0 bzip2, 1 xz */
+        const struct sk_coding_chain *ch = kind ? &xzc : &bzc;
+        blen = 0, want[0] = '\0';
+        for (int i = 0; i < 2; i++) {
+            size_t n;
+            unsigned char *c = kind ? sk_tz_xz(parts[i], strlen(parts[i]), &n)
+                                    : sk_tz_bzip2(parts[i], strlen(parts[i]), &n);
+            memcpy(body + blen, c, n);
+            blen += n;
+            if (i == 0)
+                l0 = n;
+            strcat(want, parts[i]);
+            free(c);
+        }
+        assert_int_equal(sk_container_sniff(body, blen), kind ? SK_CT_XZ : SK_CT_BZIP2);
+        assert_int_equal(sk_container_coding(kind ? SK_CT_XZ : SK_CT_BZIP2),
+                         kind ? SK_CODING_XZ : SK_CODING_BZIP2);
+        /* streams one after another, every split */
+        for (size_t split = 0; split <= blen; split++) {
+            assert_int_equal(decode_split_chain(ch, body, blen, split, &o, NULL), SK_DECODE_OK);
+            if (o.len != strlen(want) || memcmp(o.p, want, o.len) != 0)
+                fail_msg("%s split at %zu: got '%.*s'", kind ? "xz" : "bzip2", split, (int)o.len,
+                         o.p);
+        }
+        /* cut inside a stream, at every length: corrupt; after the first
+         * stream: what it held (bzip2: and one byte that cannot begin a
+         * stream yet, passed on as a trailer) */
+        for (size_t cut = 1; cut < blen; cut++) {
+            enum sk_decode_rc rc = decode_split_chain(ch, body, cut, cut / 2, &o, NULL);
+            int whole = cut == l0 || (!kind && cut == l0 + 1);
+            if (rc != (whole ? SK_DECODE_OK : SK_DECODE_CORRUPT))
+                fail_msg("%s cut at %zu (first stream ends at %zu): rc %d", kind ? "xz" : "bzip2",
+                         cut, l0, rc);
+        }
+        /* a byte flipped inside the data: corrupt */
+        unsigned char bad[2048];
+        memcpy(bad, body, blen);
+        bad[l0 / 2 + 8] ^= 0x55;
+        assert_int_equal(decode_split_chain(ch, bad, blen, blen / 3, &o, NULL), SK_DECODE_CORRUPT);
+    }
+    /* bzip2: bytes after the last stream are passed on as they are */
+    unsigned char tail[2048];
+    size_t tl;
+    unsigned char *c = sk_tz_bzip2("payload", 7, &tl);
+    memcpy(tail, c, tl);
+    memcpy(tail + tl, "TRAILER", 7);
+    free(c);
+    for (size_t split = 0; split <= tl + 7; split++) {
+        assert_int_equal(decode_split_chain(&bzc, tail, tl + 7, split, &o, NULL), SK_DECODE_OK);
+        assert_int_equal(o.len, 14);
+        assert_memory_equal(o.p, "payloadTRAILER", 14);
+    }
+    /* xz: a dictionary over 64 MiB (the block header's LZMA2 property
+     * raised to 128 MiB, its CRC32 made right again) is corrupt */
+    size_t xl;
+    unsigned char *x = sk_tz_xz("payload", 7, &xl);
+    unsigned hs = (x[12] + 1u) * 4u, at = 0; /* block header after the stream header */
+    for (unsigned i = 14; i + 2 < 12 + hs - 4 && !at; i++)
+        if (x[i] == 0x21 && x[i + 1] == 1) /* LZMA2, one property byte */
+            at = i + 2;
+    assert_true(at > 0);
+    x[at] = 30; /* (2 | (30 & 1)) << (30 / 2 + 11) = 128 MiB */
+    uLong crc = crc32(0, x + 12, hs - 4);
+    for (int i = 0; i < 4; i++)
+        x[12 + hs - 4 + i] = (unsigned char)(crc >> (8 * i));
+    assert_int_equal(decode_split_chain(&xzc, x, xl, xl / 2, &o, NULL), SK_DECODE_CORRUPT);
+    x[at] = 28; /* 64 MiB (xz -9): within the limit */
+    crc = crc32(0, x + 12, hs - 4);
+    for (int i = 0; i < 4; i++)
+        x[12 + hs - 4 + i] = (unsigned char)(crc >> (8 * i));
+    assert_int_equal(decode_split_chain(&xzc, x, xl, xl / 2, &o, NULL), SK_DECODE_OK);
+    assert_int_equal(o.len, 7);
+    free(x);
+    /* bombs: exactly the first out_max bytes */
+    size_t zn = 4u << 20, bl;
+    char *zeros = calloc(1, zn + 1);
+    memset(zeros, 'z', zn);
+    struct sk_decode_limits cap = {.out_max = 1u << 20};
+    unsigned char *bomb = sk_tz_bzip2(zeros, zn, &bl);
+    assert_int_equal(decode_split_chain(&bzc, bomb, bl, bl / 2, &o, &cap), SK_DECODE_LIMIT);
+    assert_int_equal(o.len, 1u << 20);
+    free(bomb);
+    bomb = sk_tz_xz(zeros, zn, &bl);
+    assert_int_equal(decode_split_chain(&xzc, bomb, bl, bl / 2, &o, &cap), SK_DECODE_LIMIT);
+    assert_int_equal(o.len, 1u << 20);
+    free(bomb), free(zeros), free(o.p);
+    /* 7z and rar are recognised, and no coding undoes them */
+    assert_int_equal(sk_container_sniff((const unsigned char *)"7z\xbc\xaf\x27\x1c\0\4", 8),
+                     SK_CT_7Z);
+    assert_int_equal(sk_container_sniff((const unsigned char *)"Rar!\x1a\x07\1\0", 8), SK_CT_RAR);
+    assert_int_equal(sk_container_coding(SK_CT_7Z), 0);
+    assert_int_equal(sk_container_sniff((const unsigned char *)"BZh0abcd", 8), SK_CT_NONE);
 }
 
 /* ---- multipart ------------------------------------------------------- */
@@ -1093,6 +1209,7 @@ int main(void)
         cmocka_unit_test(test_deflate_zlib_raw_and_chain),
         cmocka_unit_test(test_trailing_corrupt_bomb),
         cmocka_unit_test(test_zstd),
+        cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_multipart_forms),
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),

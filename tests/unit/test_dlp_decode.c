@@ -715,6 +715,54 @@ static void test_tar_entries(void **state)
     free(zs);
 }
 
+/* bzip2 and xz uploads (and in a tar, as a .tar.bz2 holds them) are
+ * decompressed; 7z and rar, which nothing here reads, are dlp.on-error */
+static void test_bzip2_xz_uploads(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t n, tn;
+
+    (void)state;
+    for (int kind = 0; kind < 2; kind++) {
+        unsigned char *c =
+            kind ? sk_tz_xz(text, strlen(text), &n) : sk_tz_bzip2(text, strlen(text), &n);
+        struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};
+        for (r.chunk = 0; r.chunk <= 5; r.chunk += 5)
+            expect(&r, SK_BLOCK, "cards", kind ? "an .xz upload" : "a .bz2 upload");
+        struct sk_tzip t = {0};
+        sk_tz_tar_entry(&t, kind ? "c.xz" : "c.bz2", c, n);
+        sk_tz_tar_end(&t);
+        unsigned char *tar = sk_tzip_take(&t, &tn);
+        size_t bn;
+        unsigned char *tb = kind ? sk_tz_xz(tar, tn, &bn) : sk_tz_bzip2(tar, tn, &bn);
+        r.body = tb, r.len = bn, r.chunk = 0;
+        expect(&r, SK_BLOCK, "cards",
+               kind ? "a .tar.xz holding an .xz" : "a .tar.bz2 holding a .bz2");
+        /* cut short: what it held so far is read, and dlp.on-error */
+        r.body = c, r.len = n - 4;
+        expect(&r, SK_BLOCK, NULL, kind ? "an .xz upload cut short" : "a .bz2 upload cut short");
+        free(tb), free(tar), free(c);
+    }
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+    } opaque[] = {{"7z\xbc\xaf\x27\x1c\0\4 archive bytes", 22, "a 7z upload"},
+                  {"Rar!\x1a\x07\1\0 archive bytes", 22, "a rar upload"}};
+    for (size_t i = 0; i < 2; i++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "application/octet-stream",
+                        .body = opaque[i].magic,
+                        .len = opaque[i].len};
+        expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
+    }
+    /* a clean .bz2 passes */
+    unsigned char *c = sk_tz_bzip2("nothing to see here\n", 20, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};
+    expect(&r, SK_ALLOW, NULL, "a clean .bz2 upload");
+    free(c);
+}
+
 /* ---- issue 16: Content-Encoding br (brotli is REQUIRED at build time) ---- */
 
 static void test_o16_brotli(void **state)
@@ -806,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_unicode_digits_decoded),
         cmocka_unit_test(test_compressed_and_archives),
         cmocka_unit_test(test_tar_entries),
+        cmocka_unit_test(test_bzip2_xz_uploads),
         cmocka_unit_test(test_evasions),
         cmocka_unit_test(test_late_zip),
         cmocka_unit_test(test_late_zip_no_interleave),

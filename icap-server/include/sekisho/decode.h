@@ -36,7 +36,12 @@ enum sk_coding {
     SK_CODING_DEFLATE,
     SK_CODING_BR,
     SK_CODING_CHUNKED,
-    SK_CODING_ZSTD /* RFC 8878; frames needing a window over 8 MiB are CORRUPT (RFC 9659) */
+    SK_CODING_ZSTD, /* RFC 8878; frames needing a window over 8 MiB are CORRUPT (RFC 9659) */
+    /* compressed files, never a Content-Encoding (sk_container_coding):
+     * streams one after another, as bzip2 and xz decode them; a
+     * dictionary over 64 MiB (above xz -9) is CORRUPT */
+    SK_CODING_BZIP2,
+    SK_CODING_XZ
 };
 #define SK_CODING_MAX 8 /* longest chain accepted; more is an error */
 
@@ -242,14 +247,23 @@ SK_API int sk_tar_end(struct sk_tar *t);
 
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 
-enum sk_ctype { SK_CT_NONE = 0, SK_CT_ZIP, SK_CT_GZIP, SK_CT_ZSTD };
+enum sk_ctype {
+    SK_CT_NONE = 0,
+    SK_CT_ZIP,
+    SK_CT_GZIP,
+    SK_CT_ZSTD,
+    SK_CT_BZIP2,
+    SK_CT_XZ,
+    SK_CT_7Z, /* archives the decoding layer does not read */
+    SK_CT_RAR
+};
 /* What the first bytes of an object are; N >= 4 for a firm answer. Zip is
  * recognised by a local header, also after a prefix the caller skipped.
  * Zstandard: a frame, a skippable frame (which may hide the frame after
  * it) or a legacy (v0.2-v0.7) frame; libzstd decides whether it decodes. */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
-/* The coding that undoes a compressed file of type T (gzip, zstd), or 0
- * when T is no compressed file. */
+/* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
+ * xz), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
 
 /* Is the "PK\3\4" at P (N bytes from it) a local header as zip writers

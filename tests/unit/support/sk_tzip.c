@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bzlib.h>
 #include <cmocka.h>
+#include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -203,4 +205,28 @@ unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen)
     assert_false(ZSTD_isError(cl));
     *olen = cl;
     return c;
+}
+
+unsigned char *sk_tz_bzip2(const void *in, size_t n, size_t *olen)
+{
+    unsigned int cap = (unsigned)(n + n / 100 + 600);
+    char *b = malloc(cap);
+
+    assert_non_null(b);
+    assert_int_equal(BZ2_bzBuffToBuffCompress(b, &cap, (char *)(uintptr_t)in, (unsigned)n, 9, 0, 0),
+                     BZ_OK);
+    *olen = cap;
+    return (unsigned char *)b;
+}
+
+unsigned char *sk_tz_xz(const void *in, size_t n, size_t *olen)
+{
+    size_t cap = lzma_stream_buffer_bound(n), pos = 0;
+    unsigned char *b = malloc(cap);
+
+    assert_non_null(b);
+    assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, n, b, &pos, cap),
+                     LZMA_OK);
+    *olen = pos;
+    return b;
 }

@@ -1,9 +1,8 @@
 /* sk_tzip.h - test-only encoders shared by the unit tests: zlib streams
- * (gzip, zlib, raw deflate), base64 and zip archives byte by byte (local entries:
- * stored or deflated, ZIP64 sizes, data descriptor, general-purpose flags;
- * the central directory and end record when asked), so a test can build
- * exactly the container it needs, malformed ones included. Failures abort
- * the running cmocka test. */
+ * (gzip, zlib, raw deflate), zstd, bzip2, xz, tar entries, base64 and zip archives byte by byte
+ * (local entries: stored or deflated, ZIP64 sizes, data descriptor, general-purpose flags; the
+ * central directory and end record when asked), so a test can build exactly the container it needs,
+ * malformed ones included. Failures abort the running cmocka test. */
 #ifndef SK_TZIP_H
 #define SK_TZIP_H
 
@@ -54,8 +53,11 @@ void sk_tzip_free(struct sk_tzip *);
 void sk_tz_tar_entry(struct sk_tzip *z, const char *name, const void *data, size_t len);
 void sk_tz_tar_end(struct sk_tzip *z);
 
-/* IN as one zstd frame (level 3). *OLEN gets its length. Caller frees. */
+/* IN as one zstd frame (level 3), one bzip2 stream (level 9), one xz
+ * stream (preset 6, CRC64). *OLEN gets its length. Caller frees. */
 unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen);
+unsigned char *sk_tz_bzip2(const void *in, size_t n, size_t *olen);
+unsigned char *sk_tz_xz(const void *in, size_t n, size_t *olen);
 
 /* A stored one-entry archive with its central directory (FLAGS as for
  * sk_tzip_entry). *ZLEN gets its length; caller frees. */
