@@ -20,7 +20,8 @@ runtime_pkgs=(
     libclamav-dev libssl-dev zlib1g-dev libpcre2-dev libidn2-dev
     libbrotli-dev # core decoding layer: Content-Encoding br (required: no br, no build)
     libzstd-dev # core decoding layer: Content-Encoding zstd and .zst files (libclamav opens neither)
-    libbz2-dev liblzma-dev # core decoding layer: .bz2 and .xz files (DLP reads such uploads)
+    libbz2-dev liblzma-dev # core decoding layer: .bz2 .xz .lzma .lz files (DLP; AV: .lzma .lz)
+    liblz4-dev # core decoding layer: .lz4 files (libclamav does not open them)
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
     libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
     libldap-dev # directory groups (issue 14): OpenLDAP's client library, nested group lookups
@@ -30,7 +31,7 @@ runtime_pkgs=(
 # is listed so tests can build signature databases from their own samples.
 test_pkgs=(
     libcmocka-dev python3 curl squid
-    zstd # tests make Zstandard samples with the reference tool
+    zstd lz4 # tests make Zstandard and LZ4 samples with the reference tools
     openssl # the ICAPS test makes a throwaway certificate
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     clang-format # test.sh checks that every C file is formatted

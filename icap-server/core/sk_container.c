@@ -18,6 +18,28 @@
 #define SK_ZIP_NAME  256
 #define SK_ZIP_EXTRA 1024 /* extra-field bytes examined for ZIP64 sizes */
 
+/* The 13-byte header of the legacy .lzma format has no magic: properties
+ * (lc/lp/pb, at most 224), a dictionary size as the encoders write them
+ * (2^n or 3 * 2^(n-1), 4 KiB to 1.5 GiB), the uncompressed size (all ones:
+ * unknown, else below 2^48). About one random 13 bytes in 10^8 pass. */
+static int sk_container_lzma_alone(const unsigned char *p, size_t n)
+{
+    uint32_t dict;
+    int ones = 1;
+
+    if (n < 13 || p[0] > 224)
+        return 0;
+    dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+    for (int b = 12; b <= 30; b++)
+        if (dict == (uint32_t)1 << b || dict == (uint32_t)3 << (b - 1))
+            goto size;
+    return 0;
+size:
+    for (int i = 5; i < 13; i++)
+        ones &= p[i] == 0xff;
+    return ones || (p[11] == 0 && p[12] == 0);
+}
+
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
 {
     if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)
@@ -38,6 +60,13 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
                          "7zXZ\0",
                          6) == 0)
         return SK_CT_XZ;
+    if (n >= 5 && memcmp(p, "LZIP", 4) == 0 && p[4] == 1)
+        return SK_CT_LZIP;
+    /* lz4 frame, lz4 legacy (-l) */
+    if (n >= 4 && (memcmp(p, "\x04\x22\x4d\x18", 4) == 0 || memcmp(p, "\x02\x21\x4c\x18", 4) == 0))
+        return SK_CT_LZ4;
+    if (sk_container_lzma_alone(p, n))
+        return SK_CT_LZMA;
     if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
         return SK_CT_7Z;
     if (n >= 6 && memcmp(p, "Rar!\x1a\x07", 6) == 0)
@@ -56,6 +85,12 @@ enum sk_coding sk_container_coding(enum sk_ctype t)
         return SK_CODING_BZIP2;
     case SK_CT_XZ:
         return SK_CODING_XZ;
+    case SK_CT_LZMA:
+        return SK_CODING_LZMA;
+    case SK_CT_LZIP:
+        return SK_CODING_LZIP;
+    case SK_CT_LZ4:
+        return SK_CODING_LZ4;
     default:
         return 0;
     }

@@ -1,7 +1,7 @@
 /* sk_decode.c - Content-Encoding: the coding chain of every header field
  * and a streaming decoder for it (gzip with any number of members, zlib or
- * raw deflate, br, zstd with any number of frames; bzip2 and xz files
- * with any number of streams), with bomb limits.
+ * raw deflate, br, zstd with any number of frames; bzip2, xz, lzma, lzip
+ * and lz4 files with any number of streams), with bomb limits.
  * SECURITY: input is client/origin-controlled compressed data. Memory per
  * decoder is fixed (one window and one output buffer per stage); output is
  * bounded by the caller's limits; a member or stream may end at any byte
@@ -17,6 +17,7 @@
 
 #include <brotli/decode.h>
 #include <bzlib.h>
+#include <lz4frame.h>
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -261,9 +262,11 @@ struct sk_stage {
     BrotliDecoderState *br;
     struct sk_unzstd *uz;
     bz_stream bz;
-    int bz_live; /* bz holds a started stream */
-    lzma_stream xz;
+    int bz_live;    /* bz holds a started stream */
+    lzma_stream xz; /* xz, lzma, lzip */
     int xz_live;
+    LZ4F_dctx *lz4;
+    int lz4_mid; /* inside a frame */
     unsigned char look[2];
     size_t nlook;
     /* chunked: the framing line read so far (passed on if it breaks) */
@@ -461,9 +464,9 @@ static int sk_stage_xz(struct sk_decoder *d, int k, const unsigned char *p, size
         size_t out = sizeof(s->bout) - s->xz.avail_out;
         if (out && sk_stage_emit(&o, s->bout, out) == -1)
             return -1;
-        if (r == LZMA_STREAM_END) {
+        if (r == LZMA_STREAM_END) { /* bytes after it (a .lzma is one stream): passed on */
             s->state = SK_ST_RAW;
-            return 0;
+            return s->xz.avail_in ? sk_stage_emit(&o, s->xz.next_in, s->xz.avail_in) : 0;
         }
         if (r == LZMA_MEM_ERROR) {
             if (d->pending == SK_DECODE_OK)
@@ -475,6 +478,30 @@ static int sk_stage_xz(struct sk_decoder *d, int k, const unsigned char *p, size
         if (finish && out == 0) /* cut short: no stream end to come */
             return sk_stage_corrupt(d, k, NULL, 0);
     } while (finish || s->xz.avail_in > 0 || s->xz.avail_out == 0);
+    return 0;
+}
+
+/* lz4, frame after frame (skippable frames skipped by liblz4); a body
+ * that ends inside a frame is corrupt (sk_decoder_finish). */
+static int sk_stage_lz4(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+
+    do {
+        size_t in = n, out = sizeof(s->bout);
+        size_t r = LZ4F_decompress(s->lz4, s->bout, &out, p, &in, NULL);
+        if (LZ4F_isError(r)) {
+            s->lz4_mid = 0;
+            return sk_stage_corrupt(d, k, p, n);
+        }
+        p += in, n -= in;
+        s->lz4_mid = r != 0;
+        if (out && sk_stage_emit(&o, s->bout, out) == -1)
+            return -1;
+        if (in == 0 && out < sizeof(s->bout))
+            break; /* all taken, nothing more to give */
+    } while (n > 0 || s->lz4_mid);
     return 0;
 }
 
@@ -695,7 +722,9 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
     switch (s->state) {
     case SK_ST_START:
         if (s->coding == SK_CODING_BR || s->coding == SK_CODING_CHUNKED ||
-            s->coding == SK_CODING_ZSTD || s->coding == SK_CODING_XZ) {
+            s->coding == SK_CODING_ZSTD || s->coding == SK_CODING_XZ ||
+            s->coding == SK_CODING_LZMA || s->coding == SK_CODING_LZIP ||
+            s->coding == SK_CODING_LZ4) {
             s->state = SK_ST_RUN;
             return sk_stage_feed(d, k, p, n, eof);
         }
@@ -716,8 +745,10 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
             return sk_stage_zstd(d, k, p, n);
         if (s->coding == SK_CODING_BZIP2)
             return sk_stage_bz2(d, k, p, n);
-        if (s->coding == SK_CODING_XZ)
+        if (s->coding == SK_CODING_XZ || s->coding == SK_CODING_LZMA || s->coding == SK_CODING_LZIP)
             return sk_stage_xz(d, k, p, n, 0);
+        if (s->coding == SK_CODING_LZ4)
+            return sk_stage_lz4(d, k, p, n);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
         return n ? sk_stage_emit(&o, p, n) : 0;
@@ -745,13 +776,24 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
             sk_decoder_free(d);
             return NULL;
         }
-        if (d->st[k].coding == SK_CODING_XZ) {
-            d->st[k].xz = (lzma_stream)LZMA_STREAM_INIT;
-            if (lzma_stream_decoder(&d->st[k].xz, SK_XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
+        enum sk_coding sc = d->st[k].coding;
+        if (sc == SK_CODING_XZ || sc == SK_CODING_LZMA || sc == SK_CODING_LZIP) {
+            lzma_stream *x = &d->st[k].xz;
+            *x = (lzma_stream)LZMA_STREAM_INIT;
+            lzma_ret r =
+                sc == SK_CODING_XZ     ? lzma_stream_decoder(x, SK_XZ_MEMLIMIT, LZMA_CONCATENATED)
+                : sc == SK_CODING_LZIP ? lzma_lzip_decoder(x, SK_XZ_MEMLIMIT, LZMA_CONCATENATED)
+                                       : lzma_alone_decoder(x, SK_XZ_MEMLIMIT);
+            if (r != LZMA_OK) {
                 sk_decoder_free(d);
                 return NULL;
             }
             d->st[k].xz_live = 1;
+        }
+        if (sc == SK_CODING_LZ4 &&
+            LZ4F_isError(LZ4F_createDecompressionContext(&d->st[k].lz4, LZ4F_VERSION))) {
+            sk_decoder_free(d);
+            return NULL;
         }
     }
     return d;
@@ -787,8 +829,12 @@ static int sk_decoder_finish(struct sk_decoder *d)
         if (s->coding == SK_CODING_BZIP2 && s->state == SK_ST_RUN && s->bz_live &&
             sk_stage_corrupt(d, k, NULL, 0) == -1)
             return -1;
-        if (s->coding == SK_CODING_XZ && s->state == SK_ST_RUN &&
-            sk_stage_xz(d, k, NULL, 0, 1) == -1)
+        if ((s->coding == SK_CODING_XZ || s->coding == SK_CODING_LZMA ||
+             s->coding == SK_CODING_LZIP) &&
+            s->state == SK_ST_RUN && sk_stage_xz(d, k, NULL, 0, 1) == -1)
+            return -1;
+        if (s->coding == SK_CODING_LZ4 && s->state == SK_ST_RUN && s->lz4_mid &&
+            sk_stage_corrupt(d, k, NULL, 0) == -1)
             return -1;
     }
     return 0;
@@ -834,6 +880,8 @@ void sk_decoder_free(struct sk_decoder *d)
             BZ2_bzDecompressEnd(&d->st[k].bz);
         if (d->st[k].xz_live)
             lzma_end(&d->st[k].xz);
+        if (d->st[k].lz4)
+            LZ4F_freeDecompressionContext(d->st[k].lz4);
     }
     free(d);
 }

@@ -296,12 +296,12 @@ static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
 {
     struct sk_vs_inner *in = sc->lim->inner;
     struct sk_vs_inner_obj *o;
-    unsigned char head[4];
+    unsigned char head[16];
     struct stat st;
     void *m;
 
-    int zstd = pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
-               sk_container_sniff(head, sizeof(head)) == SK_CT_ZSTD;
+    ssize_t hn = pread(fd, head, sizeof(head), 0);
+    int zstd = hn >= 4 && sk_vs_opaque_packed(sk_container_sniff(head, (size_t)hn));
     if (!zstd && !parent)
         return;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)

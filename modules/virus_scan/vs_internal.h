@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sekisho/decode.h"
 #include "sekisho/filetype.h"
 #include "sekisho/module.h"
 #include "sekisho/page.h"
@@ -32,9 +33,10 @@ struct sk_vs_report {
 };
 
 /* Objects libclamav extracted that only our walk can read further:
- * - zstd files, wherever they are (a member of a tar, 7z or rar, a .bz2's
- *   content): libclamav does not open zstd and passes them unread; the
- *   walk decompresses and walks them whole (engine included);
+ * - zstd, lzma, lzip and lz4 files, wherever they are (a member of a tar,
+ *   7z or rar, a .bz2's content): libclamav does not open them and passes
+ *   them unread; the walk decompresses and walks them whole (engine
+ *   included);
  * - what a container only the engine opens holds (bz2, xz, 7z, rar, cab,
  *   iso, chm, OneNote... sk_vs_engine_only): the walk's own decoders
  *   (base64 runs, zips, gzip/zstd files) read it, as they read a .gz's
@@ -49,7 +51,7 @@ struct sk_vs_inner_obj {
     unsigned char id[32]; /* SHA-256 of DATA */
     unsigned char *data;
     size_t len;
-    int zstd; /* a zstd file (else: the walk's decoders only) */
+    int zstd; /* a compressed file libclamav does not open (else: the walk's decoders only) */
 };
 struct sk_vs_inner {
     unsigned n, cap;
@@ -57,6 +59,9 @@ struct sk_vs_inner {
     uint64_t bytes; /* copied so far */
     struct sk_vs_inner_obj *v;
 };
+/* A compressed file libclamav does not open (zstd, lzma, lzip, lz4): the
+ * walk decompresses it and scans what it holds as an object of its own. */
+int sk_vs_opaque_packed(enum sk_ctype t);
 /* Free the copies and the list (the struct may be reused). */
 void sk_vs_inner_free(struct sk_vs_inner *);
 /* The SHA-256 of P[0..N) into ID: 0, or -1 (OpenSSL failed). */

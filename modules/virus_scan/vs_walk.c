@@ -397,13 +397,35 @@ static int sk_vs_utf16(const unsigned char *p, size_t n)
                : 0;
 }
 
+int sk_vs_opaque_packed(enum sk_ctype t)
+{
+    return t == SK_CT_ZSTD || t == SK_CT_LZMA || t == SK_CT_LZIP || t == SK_CT_LZ4;
+}
+
 /* The compressed files the walk decompresses itself: gzip (the engine
- * opens it too, the walk reads the runs and ZIP64 zips inside) and zstd
- * (nobody else does). bzip2 and xz the engine opens, and what they hold
- * comes to the walk as the engine's copies (sk_vs_walk_inner). */
+ * opens it too, the walk reads the runs and ZIP64 zips inside) and those
+ * libclamav does not open at all (sk_vs_opaque_packed). bzip2 and xz the
+ * engine opens, and what they hold comes to the walk as the engine's
+ * copies (sk_vs_walk_inner). */
 static int sk_vs_packed(enum sk_ctype t)
 {
-    return t == SK_CT_GZIP || t == SK_CT_ZSTD;
+    return t == SK_CT_GZIP || sk_vs_opaque_packed(t);
+}
+
+static const char *sk_vs_packed_name(enum sk_ctype t)
+{
+    switch (t) {
+    case SK_CT_ZSTD:
+        return "zstd";
+    case SK_CT_LZMA:
+        return "lzma";
+    case SK_CT_LZIP:
+        return "lzip";
+    case SK_CT_LZ4:
+        return "lz4";
+    default:
+        return "gzip";
+    }
 }
 
 int sk_vs_walk_wants(const unsigned char *p, size_t n)
@@ -500,9 +522,10 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
  * scans the object, but not what only our walk sees inside - base64 runs,
  * ZIP64 zips (also as tar members): those are walked on the decompressed
  * bytes, which the engine is not asked to scan again, and a corrupt gzip
- * is left to the engine's verdict. libclamav does not open zstd at all:
- * its decompressed bytes are an object of their own (engine and walk), a
- * zstd file that does not decode is av.on-error (the engine saw only
+ * is left to the engine's verdict. libclamav does not open zstd, lzma,
+ * lzip or lz4 at all (sk_vs_opaque_packed): their decompressed bytes are
+ * an object of their own (engine and walk), one that does not decode is
+ * av.on-error (the engine saw only
  * compressed bytes); like anything the walk would open, one nested deeper
  * than it goes is av.on-limit (sk_vs_walk_deep). Bounded by the walk's budget (av.max-scan-size)
  * and the decode ratio. */
@@ -514,7 +537,8 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
     struct sk_decode_limits lim = {
         .out_max = w->budget, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
     struct sk_vs_obj o = {.w = w, .depth = depth};
-    const char *what = t == SK_CT_ZSTD ? "zstd" : "gzip";
+    const char *what = sk_vs_packed_name(t);
+    int opaque = sk_vs_opaque_packed(t); /* the engine never saw inside */
     struct sk_decoder *d;
     enum sk_decode_rc drc;
     const unsigned char *q;
@@ -524,9 +548,12 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
 
     if (ch.c[0] == 0)
         return 0;
-    if (depth >= SK_VS_WALK_DEPTH)
-        return sk_vs_walk_deep(w, t == SK_CT_ZSTD ? "a zstd file" : "a gzip file", depth);
-    if (t == SK_CT_ZSTD && sk_vs_read_note(w, p, n) == -1)
+    if (depth >= SK_VS_WALK_DEPTH) {
+        char file[16];
+        snprintf(file, sizeof(file), "a %s file", what);
+        return sk_vs_walk_deep(w, file, depth);
+    }
+    if (opaque && sk_vs_read_note(w, p, n) == -1)
         return -1;
     if (!(d = sk_decoder_new(&ch, &lim))) {
         snprintf(why, sizeof(why), "out of memory decompressing a %s file", what);
@@ -543,10 +570,13 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
                  what, (unsigned long long)w->max_size);
         sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
     }
-    if (drc == SK_DECODE_CORRUPT && t == SK_CT_ZSTD)
-        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
-                        "a zstd file that cannot be decompressed (corrupt, or a window over "
-                        "8 MiB)");
+    if (drc == SK_DECODE_CORRUPT && opaque) {
+        snprintf(why, sizeof(why),
+                 "a %s file that cannot be decompressed (corrupt, cut short, or a window "
+                 "over the limit)",
+                 what);
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", why);
+    }
     if (w->rep.result != SK_VS_CLEAN || drc == SK_DECODE_FAIL) {
         sk_vs_store_free(&o.store);
         return -1;
@@ -556,7 +586,7 @@ static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_
             snprintf(why, sizeof(why), "cannot map a decompressed %s file", what);
             sk_vs_walk_stop(w, SK_VS_ERROR, "", why);
             rc = -1;
-        } else if (t == SK_CT_ZSTD) {
+        } else if (opaque) {
             /* as a base64 run's: the engine never saw these bytes in the
              * parent, so their ZIP64 zips are checked in their own walk
              * and must not count for the parent's (sk_vs_walk_b64) */

@@ -128,6 +128,15 @@ def xz(data):
     return lzma.compress(data, format=lzma.FORMAT_XZ)
 
 
+def lz4(data):
+    """LZ4 frame by the reference tool; EICAR's bytes broken up by matches
+    against copies of its pieces earlier in the data (LZ4 keeps literals
+    as they are: a plain EICAR would stay readable)."""
+    pieces = b"".join(EICAR[i:i + 8] + b"#" for i in range(0, len(EICAR), 8)) * 2
+    return subprocess.run(["lz4", "-q", "-c"], input=pieces + data, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
 def zst(data, *opts):
     """Zstandard by the reference tool (contrib/deps.sh installs it)."""
     return subprocess.run(["zstd", "-q", "-c"] + list(opts), input=data, check=True,
@@ -366,6 +375,12 @@ def g_zstd(ck, srv):
          zip_bytes([("t.tar", tar_bytes([("a/d.zst", zst(payload))]))]), ()),
         ("a .tar.zst inside a .bz2",
          bz2.compress(zst(tar_bytes([("a/e.txt", payload)]))), ()),
+        # other compressors Windows 11 and 7-Zip open; libclamav does not
+        (".lzma (LZMA alone)", lzma.compress(payload, format=lzma.FORMAT_ALONE), ()),
+        (".lz4 (frame)", lz4(payload), ()),
+        ("a .lz4 inside a tar", tar_bytes([("a/d.lz4", lz4(payload))]), ()),
+        ("a .lzma inside a .bz2", bz2.compress(lzma.compress(payload, format=lzma.FORMAT_ALONE)),
+         ()),
         ("a tar of 40 .zst files, EICAR in the last",
          tar_bytes([("z%d.zst" % i, zst(b"clean %d " % i * 400)) for i in range(39)] +
                    [("z39.zst", zst(payload))]), ()),
@@ -428,7 +443,9 @@ def g_zstd(ck, srv):
             ("a .bz2 upload", bz2.compress(CARDS), ()),
             ("an .xz upload", xz(CARDS), ()),
             ("a .tar.bz2 upload", bz2.compress(tar_bytes([("a/c.txt", CARDS)])), ()),
-            ("a .tar.xz upload holding a .zst", xz(tar_bytes([("a/c.zst", zst(CARDS))])), ())]:
+            ("a .tar.xz upload holding a .zst", xz(tar_bytes([("a/c.zst", zst(CARDS))])), ()),
+            ("an .lz4 upload", lz4(CARDS), ()),
+            ("a .lzma upload", lzma.compress(CARDS, format=lzma.FORMAT_ALONE), ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
     # archives nothing here reads: dlp.on-error (default block), never unread

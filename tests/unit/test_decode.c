@@ -468,6 +468,56 @@ static void test_bzip2_xz(void **s)
     assert_int_equal(decode_split_chain(&xzc, bomb, bl, bl / 2, &o, &cap), SK_DECODE_LIMIT);
     assert_int_equal(o.len, 1u << 20);
     free(bomb), free(zeros), free(o.p);
+    /* lzma (alone), lzip and lz4 files: every split; lzip and lz4 members
+     * or frames one after another; cut inside: corrupt; lzma alone is one
+     * stream, what follows it passes as it is */
+    static const struct {
+        const char *what;
+        enum sk_coding c;
+        enum sk_ctype t;
+        unsigned char *(*enc)(const void *, size_t, size_t *);
+        int many; /* streams one after another decode */
+    } more[] = {{"lzma", SK_CODING_LZMA, SK_CT_LZMA, sk_tz_lzma, 0},
+                {"lzip", SK_CODING_LZIP, SK_CT_LZIP, sk_tz_lzip, 1},
+                {"lz4", SK_CODING_LZ4, SK_CT_LZ4, sk_tz_lz4, 1}};
+    for (size_t m = 0; m < sizeof(more) / sizeof(more[0]); m++) {
+        const struct sk_coding_chain ch = {.c = {more[m].c}, .n = 1};
+        size_t n0, n1;
+        unsigned char *a = more[m].enc(parts[0], strlen(parts[0]), &n0);
+        unsigned char *b = more[m].enc(parts[1], strlen(parts[1]), &n1);
+        memcpy(body, a, n0);
+        memcpy(body + n0, b, n1);
+        blen = n0 + n1;
+        assert_int_equal(sk_container_sniff(body, blen), more[m].t);
+        assert_int_equal(sk_container_coding(more[m].t), more[m].c);
+        for (size_t split = 0; split <= blen; split++) {
+            assert_int_equal(decode_split_chain(&ch, body, blen, split, &o, NULL), SK_DECODE_OK);
+            size_t p0 = strlen(parts[0]), l1 = strlen(parts[1]);
+            if (o.len != p0 + (more[m].many ? l1 : n1) || memcmp(o.p, parts[0], p0) != 0 ||
+                memcmp(o.p + p0, more[m].many ? (const void *)parts[1] : (const void *)b,
+                       more[m].many ? l1 : n1) != 0)
+                fail_msg("%s split at %zu: %zu bytes", more[m].what, split, o.len);
+        }
+        for (size_t cut = 1; cut < n0; cut++)
+            if (decode_split_chain(&ch, body, cut, cut / 2, &o, NULL) != SK_DECODE_CORRUPT)
+                fail_msg("%s cut at %zu of %zu: not corrupt", more[m].what, cut, n0);
+        /* a flipped byte in the data (lz4: caught by the content checksum) */
+        memcpy(body, a, n0);
+        body[n0 / 2 + 4] ^= 0x20;
+        assert_int_equal(decode_split_chain(&ch, body, n0, n0 / 3, &o, NULL), SK_DECODE_CORRUPT);
+        free(a), free(b);
+    }
+    /* legacy lz4 (lz4 -l) is recognised and not decoded: corrupt */
+    static const unsigned char legacy[] = {0x02, 0x21, 0x4c, 0x18, 5,   0,   0,
+                                           0,    0x50, 'h',  'e',  'l', 'l', 'o'};
+    const struct sk_coding_chain l4 = {.c = {SK_CODING_LZ4}, .n = 1};
+    assert_int_equal(sk_container_sniff(legacy, sizeof(legacy)), SK_CT_LZ4);
+    assert_int_equal(decode_split_chain(&l4, legacy, sizeof(legacy), 3, &o, NULL),
+                     SK_DECODE_CORRUPT);
+    /* the .lzma header's sniff: a dictionary size as encoders write it */
+    static const unsigned char notlzma[] = {0x5d, 0x00, 0x00, 0x81, 0x00, 0xff, 0xff,
+                                            0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(sk_container_sniff(notlzma, sizeof(notlzma)), SK_CT_NONE);
     /* 7z and rar are recognised, and no coding undoes them */
     assert_int_equal(sk_container_sniff((const unsigned char *)"7z\xbc\xaf\x27\x1c\0\4", 8),
                      SK_CT_7Z);

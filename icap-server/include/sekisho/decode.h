@@ -38,10 +38,13 @@ enum sk_coding {
     SK_CODING_CHUNKED,
     SK_CODING_ZSTD, /* RFC 8878; frames needing a window over 8 MiB are CORRUPT (RFC 9659) */
     /* compressed files, never a Content-Encoding (sk_container_coding):
-     * streams one after another, as bzip2 and xz decode them; a
-     * dictionary over 64 MiB (above xz -9) is CORRUPT */
+     * streams one after another, as bzip2, xz, lzip and lz4 decode them;
+     * a dictionary over 64 MiB (above xz -9) is CORRUPT */
     SK_CODING_BZIP2,
-    SK_CODING_XZ
+    SK_CODING_XZ,
+    SK_CODING_LZMA, /* the legacy .lzma ("LZMA alone") format */
+    SK_CODING_LZIP,
+    SK_CODING_LZ4 /* frames (the legacy lz4 -l format is CORRUPT) */
 };
 #define SK_CODING_MAX 8 /* longest chain accepted; more is an error */
 
@@ -254,6 +257,9 @@ enum sk_ctype {
     SK_CT_ZSTD,
     SK_CT_BZIP2,
     SK_CT_XZ,
+    SK_CT_LZMA,
+    SK_CT_LZIP,
+    SK_CT_LZ4,
     SK_CT_7Z, /* archives the decoding layer does not read */
     SK_CT_RAR
 };
@@ -263,7 +269,7 @@ enum sk_ctype {
  * it) or a legacy (v0.2-v0.7) frame; libzstd decides whether it decodes. */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
- * xz), or 0 when T is no compressed file. */
+ * xz, lzma, lzip, lz4), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
 
 /* Is the "PK\3\4" at P (N bytes from it) a local header as zip writers

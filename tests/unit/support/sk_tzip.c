@@ -9,6 +9,7 @@
 
 #include <bzlib.h>
 #include <cmocka.h>
+#include <lz4frame.h>
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -228,5 +229,74 @@ unsigned char *sk_tz_xz(const void *in, size_t n, size_t *olen)
     assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, n, b, &pos, cap),
                      LZMA_OK);
     *olen = pos;
+    return b;
+}
+
+/* IN through liblzma encoder STRM (initialised), all of it. */
+static unsigned char *sk_tz_lzma_run(lzma_stream *strm, const void *in, size_t n, size_t *olen)
+{
+    size_t cap = n + n / 2 + 1024;
+    unsigned char *b = malloc(cap);
+
+    assert_non_null(b);
+    strm->next_in = in;
+    strm->avail_in = n;
+    strm->next_out = b;
+    strm->avail_out = cap;
+    assert_int_equal(lzma_code(strm, LZMA_FINISH), LZMA_STREAM_END);
+    *olen = cap - strm->avail_out;
+    lzma_end(strm);
+    return b;
+}
+
+unsigned char *sk_tz_lzma(const void *in, size_t n, size_t *olen)
+{
+    lzma_stream strm = LZMA_STREAM_INIT;
+    lzma_options_lzma opt;
+
+    assert_false(lzma_lzma_preset(&opt, 6));
+    assert_int_equal(lzma_alone_encoder(&strm, &opt), LZMA_OK);
+    return sk_tz_lzma_run(&strm, in, n, olen);
+}
+
+unsigned char *sk_tz_lzip(const void *in, size_t n, size_t *olen)
+{
+    lzma_stream strm = LZMA_STREAM_INIT;
+    lzma_options_lzma opt;
+    size_t rl;
+
+    assert_false(lzma_lzma_preset(&opt, 6));
+    opt.dict_size = 8u << 20, opt.lc = 3, opt.lp = 0, opt.pb = 2;
+    lzma_filter f[] = {{LZMA_FILTER_LZMA1, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    assert_int_equal(lzma_raw_encoder(&strm, f), LZMA_OK);
+    unsigned char *raw = sk_tz_lzma_run(&strm, in, n, &rl); /* ends with the end marker */
+    unsigned char *b = malloc(6 + rl + 20);
+    assert_non_null(b);
+    memcpy(b, "LZIP\1\x17", 6); /* version 1, dictionary 2^23 */
+    memcpy(b + 6, raw, rl);
+    uint64_t crc = crc32(0, in, (uInt)n), total = 6 + rl + 20;
+    for (int i = 0; i < 4; i++)
+        b[6 + rl + i] = (unsigned char)(crc >> (8 * i));
+    for (int i = 0; i < 8; i++) {
+        b[6 + rl + 4 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+        b[6 + rl + 12 + i] = (unsigned char)(total >> (8 * i));
+    }
+    free(raw);
+    *olen = (size_t)total;
+    return b;
+}
+
+unsigned char *sk_tz_lz4(const void *in, size_t n, size_t *olen)
+{
+    LZ4F_preferences_t pr;
+
+    memset(&pr, 0, sizeof(pr));
+    pr.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+    size_t cap = LZ4F_compressFrameBound(n, &pr);
+    unsigned char *b = malloc(cap);
+    assert_non_null(b);
+    size_t r = LZ4F_compressFrame(b, cap, in, n, &pr);
+    assert_false(LZ4F_isError(r));
+    *olen = r;
     return b;
 }

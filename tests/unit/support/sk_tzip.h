@@ -58,6 +58,12 @@ void sk_tz_tar_end(struct sk_tzip *z);
 unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen);
 unsigned char *sk_tz_bzip2(const void *in, size_t n, size_t *olen);
 unsigned char *sk_tz_xz(const void *in, size_t n, size_t *olen);
+/* IN as a legacy .lzma file (preset 6, size unknown, end marker), an lzip
+ * member (lc 3, lp 0, pb 2, 8 MiB dictionary, end marker, CRC32 and
+ * sizes), an lz4 frame (with a content checksum). */
+unsigned char *sk_tz_lzma(const void *in, size_t n, size_t *olen);
+unsigned char *sk_tz_lzip(const void *in, size_t n, size_t *olen);
+unsigned char *sk_tz_lz4(const void *in, size_t n, size_t *olen);
 
 /* A stored one-entry archive with its central directory (FLAGS as for
  * sk_tzip_entry). *ZLEN gets its length; caller frees. */
