@@ -221,6 +221,15 @@ static int sk_vs_past(const struct timespec *d)
     return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
+/* Is FD an open ancestor's descriptor (the object is a view into it)? */
+static int sk_vs_is_view(const struct sk_vs_scan_ctx *sc, int fd)
+{
+    for (unsigned i = 0; i < sc->depth && i < SK_VS_OPEN_MAX; i++)
+        if (sc->open_fd[i] == fd)
+            return 1;
+    return 0;
+}
+
 /* Bytes an inner object adds to the policy's av.max-scan-size budget:
  * libclamav extracts archive members, decompressed streams and decoded
  * parts into temporary files, so the size of the object's own descriptor
@@ -234,14 +243,6 @@ static int sk_vs_past(const struct timespec *d)
  * size: libclamav reads every object whole into memory to call it, so a
  * 200 MB download cost 200 MB of RSS and 20% of the throughput. The
  * pre-scan callback costs nothing. */
-static int sk_vs_is_view(const struct sk_vs_scan_ctx *sc, int fd)
-{
-    for (unsigned i = 0; i < sc->depth && i < SK_VS_OPEN_MAX; i++)
-        if (sc->open_fd[i] == fd)
-            return 1;
-    return 0;
-}
-
 static uint64_t sk_vs_inner_bytes(const struct sk_vs_scan_ctx *sc, int fd)
 {
     struct stat st;
@@ -290,8 +291,9 @@ static int sk_vs_engine_only(const char *type)
 }
 
 /* An inner object libclamav extracted into a file of its own (FD; PARENT:
- * its container is engine-only): copy it for the walk when it is a zstd
- * file, or PARENT and the walk's decoders would find something in it. */
+ * its container is engine-only): copy it for the walk when it is a
+ * compressed file libclamav does not open (zstd, lzma, lzip, lz4), or
+ * PARENT and the walk's decoders would find something in it. */
 static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
 {
     struct sk_vs_inner *in = sc->lim->inner;
@@ -301,8 +303,8 @@ static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
     void *m;
 
     ssize_t hn = pread(fd, head, sizeof(head), 0);
-    int zstd = hn >= 4 && sk_vs_opaque_packed(sk_container_sniff(head, (size_t)hn));
-    if (!zstd && !parent)
+    int opaque = hn >= 4 && sk_vs_opaque_packed(sk_container_sniff(head, (size_t)hn));
+    if (!opaque && !parent)
         return;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
         return;
@@ -311,7 +313,7 @@ static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
         in->over = 1;
         return;
     }
-    if (!zstd && !sk_vs_walk_wants(m, len)) {
+    if (!opaque && !sk_vs_walk_wants(m, len)) {
         munmap(m, len);
         return;
     }
@@ -326,8 +328,9 @@ static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
         in->cap = cap;
     }
     o = &in->v[in->n];
-    o->zstd = zstd;
+    o->opaque = opaque;
     o->len = len;
+    o->data = NULL;
     if ((sc->max_bytes && in->bytes + len > sc->max_bytes) || !(o->data = malloc(len)) ||
         sk_vs_digest(m, len, o->id) == -1) {
         in->over = 1;

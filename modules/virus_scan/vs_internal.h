@@ -51,7 +51,7 @@ struct sk_vs_inner_obj {
     unsigned char id[32]; /* SHA-256 of DATA */
     unsigned char *data;
     size_t len;
-    int zstd; /* a compressed file libclamav does not open (else: the walk's decoders only) */
+    int opaque; /* a compressed file libclamav does not open (else: the walk's decoders only) */
 };
 struct sk_vs_inner {
     unsigned n, cap;

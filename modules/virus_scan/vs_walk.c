@@ -186,8 +186,9 @@ int sk_vs_walk_inner(struct sk_vs_walk *w, struct sk_vs_inner *in, int depth, co
         if (sk_vs_walk_read(w, o->id))
             continue; /* a zip member or a .gz's content: read already */
         if (depth + 1 >= SK_VS_WALK_DEPTH) {
-            rc = sk_vs_walk_deep(w, o->zstd ? "a zstd file" : "an object in an archive", depth + 1);
-        } else if (o->zstd) {
+            rc = sk_vs_walk_deep(w, o->opaque ? "a zstd file" : "an object in an archive",
+                                 depth + 1);
+        } else if (o->opaque) {
             rc = sk_vs_walk_packed(w, o->data, o->len, depth + 1, name);
         } else if ((rc = sk_vs_read_note(w, o->data, o->len)) == 0) {
             /* the engine scanned it: only what our decoders find is new */

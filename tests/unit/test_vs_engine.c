@@ -135,7 +135,7 @@ static void test_real_engine(void **s)
         assert_int_equal(in.over, 0);
         assert_int_equal(sk_vs_digest(z1, z1len, id), 0);
         assert_memory_equal(in.v[0].id, id, 32);
-        assert_true(in.v[0].zstd);
+        assert_true(in.v[0].opaque);
         assert_int_equal(in.v[0].len, z1len);
         assert_memory_equal(in.v[0].data, z1, z1len);
         assert_int_equal(sk_vs_digest(z2, z2len, id), 0);
@@ -144,6 +144,37 @@ static void test_real_engine(void **s)
         sk_vs_inner_free(&in);
         assert_int_equal(in.n, 0);
         assert_null(in.v);
+        /* what a container only the engine opens (bzip2) holds: copied
+         * when the walk's decoders would read it (text), the limit there */
+        size_t tl = 100000, bl;
+        char *txt = malloc(tl);
+        for (size_t i = 0; i < tl; i++)
+            txt[i] = "some words of text\n"[i % 19];
+        unsigned char *bz = sk_tz_bzip2(txt, tl, &bl);
+        nl.max_bytes = 150000;
+        assert_int_equal(sc.scan_mem(sc.self, bz, bl, &nl, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_CLEAN);
+        assert_int_equal(in.n, 1);
+        assert_false(in.v[0].opaque);
+        assert_int_equal(in.v[0].len, tl);
+        assert_memory_equal(in.v[0].data, txt, tl);
+        sk_vs_inner_free(&in);
+        /* ... and the object that crosses av.max-scan-size is not copied */
+        nl.max_bytes = 60000;
+        assert_int_equal(sc.scan_mem(sc.self, bz, bl, &nl, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_LIMIT);
+        assert_int_equal(in.n, 0);
+        assert_int_equal(in.over, 1);
+        sk_vs_inner_free(&in);
+        nl.max_bytes = 0;
+        /* binary bytes in it are not (nothing for the walk's decoders) */
+        for (size_t i = 0; i < tl; i++)
+            txt[i] = (char)(i * 7 % 251);
+        free(bz);
+        bz = sk_tz_bzip2(txt, tl, &bl);
+        assert_int_equal(sc.scan_mem(sc.self, bz, bl, &nl, &rep), 0);
+        assert_int_equal(in.n, 0);
+        free(bz), free(txt);
         /* a zip's .zst member, nothing without a collector */
         unsigned char *zz = sk_tzip_one("d.zst", z1, z1len, 0, &zlen);
         assert_int_equal(sc.scan_mem(sc.self, zz, zlen, &lim, &rep), 0);
