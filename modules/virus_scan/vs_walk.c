@@ -89,7 +89,7 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
     struct sk_vs_limits lim = *w->lim;
     int rc = 0;
 
-    lim.inner = &inner; /* this object's own: the zstd files inside it */
+    lim.inner = &inner; /* what the engine extracts from this object for the walk */
     if (w->av && w->sc->scan_mem(w->sc->self, p, n, &lim, &rep) == -1) {
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
@@ -186,7 +186,7 @@ int sk_vs_walk_inner(struct sk_vs_walk *w, struct sk_vs_inner *in, int depth, co
         if (sk_vs_walk_read(w, o->id))
             continue; /* a zip member or a .gz's content: read already */
         if (depth + 1 >= SK_VS_WALK_DEPTH) {
-            rc = sk_vs_walk_deep(w, o->opaque ? "a zstd file" : "an object in an archive",
+            rc = sk_vs_walk_deep(w, o->opaque ? "a compressed file" : "an object in an archive",
                                  depth + 1);
         } else if (o->opaque) {
             rc = sk_vs_walk_packed(w, o->data, o->len, depth + 1, name);
@@ -526,10 +526,10 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
  * is left to the engine's verdict. libclamav does not open zstd, lzma,
  * lzip or lz4 at all (sk_vs_opaque_packed): their decompressed bytes are
  * an object of their own (engine and walk), one that does not decode is
- * av.on-error (the engine saw only
- * compressed bytes); like anything the walk would open, one nested deeper
- * than it goes is av.on-limit (sk_vs_walk_deep). Bounded by the walk's budget (av.max-scan-size)
- * and the decode ratio. */
+ * av.on-error (the engine saw only compressed bytes); like anything the
+ * walk would open, one nested deeper than it goes is av.on-limit
+ * (sk_vs_walk_deep). Bounded by the walk's budget (av.max-scan-size) and
+ * the decode ratio. */
 static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                              const char *name)
 {
