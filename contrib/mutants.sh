@@ -264,7 +264,7 @@ MUTANTS = [
      "        if (1)\n            continue;", r"^(hostile\.evasion)$"),
     ("av: what a container only the engine opens holds is not copied", S,
      "modules/virus_scan/vs_engine.c",
-     "    if (!zstd && !parent)\n        return;", "    if (!zstd)\n        return;",
+     "    if (!opaque && !parent)\n        return;", "    if (!opaque)\n        return;",
      r"^(unit\.test_vs_engine|hostile\.evasion)$"),
     ("av: bzip2 is no engine-only container", S, "modules/virus_scan/vs_engine.c",
      "\"CL_TYPE_BZ\",", "\"CL_TYPE_BZ_\",", r"^(hostile\.evasion)$"),
