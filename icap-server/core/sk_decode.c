@@ -473,10 +473,10 @@ static int sk_stage_xz(struct sk_decoder *d, int k, const unsigned char *p, size
                 d->pending = SK_DECODE_FAIL;
             return -1;
         }
-        if (r != LZMA_OK) /* data, format, memory limit */
+        /* data, format, memory limit; at FINISH a file cut short makes no
+         * progress, and liblzma says LZMA_BUF_ERROR on the second such call */
+        if (r != LZMA_OK)
             return sk_stage_corrupt(d, k, s->xz.next_in, s->xz.avail_in);
-        if (finish && out == 0) /* cut short: no stream end to come */
-            return sk_stage_corrupt(d, k, NULL, 0);
     } while (finish || s->xz.avail_in > 0 || s->xz.avail_out == 0);
     return 0;
 }
