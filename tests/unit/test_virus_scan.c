@@ -525,6 +525,34 @@ static void expect_txn(unsigned method, const char *url, struct hdrs *h, struct 
     sk_txn_clear(&t);
 }
 
+/* A ZIP64 zip the engine met where our walk does not read (the fake says
+ * so for "FAKE-ZIP64-HERE"): av.on-error, also beside a clean ZIP64 zip
+ * our walk reads in a base64 run - the engine never saw that one, so it
+ * cannot stand in for the one it saw. */
+static void test_zip64_decoy_run(void **s)
+{
+    struct sk_tzip zb = {0};
+    size_t n;
+    char body[8192];
+
+    (void)s;
+    sk_tzip_entry(&zb, "clean.txt", "clean text", 10, SK_TZIP_DEFLATE | SK_TZIP_ZIP64, 0);
+    sk_tzip_central(&zb);
+    unsigned char *zip = sk_tzip_take(&zb, &n);
+    char *b = sk_tz_b64(zip, n);
+    struct hdrs h = {{"Content-Type"}, {"text/plain"}};
+    snprintf(body, sizeof(body), "FAKE-ZIP64-HERE and a token: %s\n", b);
+    expect_txn(SK_RESPMOD, "http://origin.test/decoy.txt", &h, NULL, body, strlen(body), 4096,
+               SK_BLOCK, "av-error");
+    /* without the decoy the same; a run's own ZIP64 zip alone is read */
+    expect_txn(SK_RESPMOD, "http://origin.test/nodecoy.txt", &h, NULL, "FAKE-ZIP64-HERE", 15, 4096,
+               SK_BLOCK, "av-error");
+    snprintf(body, sizeof(body), "a token: %s\n", b);
+    expect_txn(SK_RESPMOD, "http://origin.test/run.txt", &h, NULL, body, strlen(body), 4096,
+               SK_ALLOW, NULL);
+    free(b), free(zip);
+}
+
 /* Base64 in text (HTML smuggling: a page assembles a program with
  * atob(); a file in a JSON or form upload): each run of 64+ digits is
  * decoded and scanned as an object of its own. */
@@ -700,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup(test_results_follow_policy, setup),
         cmocka_unit_test_setup(test_partial_content, setup),
         cmocka_unit_test_setup(test_base64_runs_scanned, setup),
+        cmocka_unit_test_setup(test_zip64_decoy_run, setup),
         cmocka_unit_test_setup(test_two_content_types, setup),
         cmocka_unit_test(test_coding_fields_and_members),
         cmocka_unit_test(test_zip_members_walked),

@@ -32,6 +32,8 @@ static int fake_scan_mem(void *self, const void *buf, size_t len, const struct s
     }
     rep->result = has ? SK_VS_VIRUS : SK_VS_CLEAN;
     rep->kinds = fk.kinds;
+    /* as libclamav reports a ZIP64 zip it met in a container only it opens */
+    rep->zip64_inner = len >= 15 && memmem(buf, len, "FAKE-ZIP64-HERE", 15) != NULL;
     if (has)
         snprintf(rep->name, sizeof(rep->name), "%s", fk.name ? fk.name : "Eicar-Test-Signature");
     return 0;
