@@ -266,6 +266,14 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     return norm; /* text and anything else: sniffed bytes */
 }
 
+static int sk_dlp_is_form(const char *ct)
+{
+    char mt[128];
+
+    sk_media_type(ct, mt, sizeof(mt));
+    return strcmp(mt, "application/x-www-form-urlencoded") == 0;
+}
+
 static int sk_sniff_decide(struct sk_sniff *z)
 {
     enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
@@ -292,6 +300,9 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * a tar's entries read as objects too */
         if (z->depth < SK_DLP_MAX_DEPTH)
             z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
+        /* percent escapes: a form is decoded as one already */
+        if (z->depth < SK_DLP_MAX_DEPTH && !sk_dlp_is_form(z->ctype))
+            z->next = sk_dlp_pct_new(z->ctx, z->depth, z->next);
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);

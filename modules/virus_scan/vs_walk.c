@@ -473,8 +473,59 @@ static int sk_vs_b64_end(void *arg)
     return b->shared ? 0 : sk_vs_obj_end(&b->run);
 }
 
+/* Percent-encoded data: URLs in a text object (sk_dataurl_find): a script
+ * fetches one and saves the file (HTML smuggling without atob()). Each is
+ * decoded and walked as an object of its own, like a base64 run (the
+ * walk's first SK_VS_B64_EACH runs and URLs alone, later ones together). */
+static int sk_vs_walk_dataurls(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                               const char *name)
+{
+    struct sk_vs_obj rest = {.w = w, .depth = depth};
+    size_t pos = 0, a, b;
+    int rc = 0;
+
+    snprintf(rest.name, sizeof(rest.name), "data: URL in %.100s",
+             name && *name ? name : "the body");
+    while (rc == 0 && sk_dataurl_find(p, n, &pos, &a, &b)) {
+        if (depth >= SK_VS_WALK_DEPTH)
+            return sk_vs_walk_deep(w, "a data: URL in a text", depth);
+        unsigned char *buf = malloc(b - a);
+        if (!buf) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decoding a data: URL");
+            rc = -1;
+            break;
+        }
+        size_t m = sk_dataurl_decode(p + a, b - a, buf);
+        if (w->b64_each < SK_VS_B64_EACH) {
+            struct sk_vs_obj o = {.w = w, .depth = depth};
+            w->b64_each++;
+            memcpy(o.name, rest.name, sizeof(o.name));
+            sk_vs_obj_open(&o);
+            rc = sk_vs_obj_data(&o, buf, m);
+            if (rc == 0)
+                rc = sk_vs_obj_end(&o);
+            if (o.active)
+                sk_vs_store_free(&o.store);
+        } else {
+            if (!rest.active)
+                sk_vs_obj_open(&rest);
+            else
+                rc = sk_vs_obj_data(&rest, "\n", 1);
+            if (rc == 0)
+                rc = sk_vs_obj_data(&rest, buf, m);
+        }
+        free(buf);
+    }
+    if (rc == 0 && rest.active)
+        rc = sk_vs_obj_end(&rest);
+    if (rest.active)
+        sk_vs_store_free(&rest.store);
+    return rc;
+}
+
 /* Each run of base64 in a text object P (declared CT, NAME), decoded and
- * scanned like a part or member (the engine, zips, runs inside it). */
+ * scanned like a part or member (the engine, zips, runs inside it); then
+ * its percent-encoded data: URLs. */
 static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           const char *ct, const char *name)
 {
@@ -507,12 +558,14 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
         rc = sk_b64run_end(f);
     if (rc == 0 && b.rest.active)
         rc = sk_vs_obj_end(&b.rest);
-    w->zip64_walked = z64;
     if (b.run.active)
         sk_vs_store_free(&b.run.store);
     if (b.rest.active)
         sk_vs_store_free(&b.rest.store);
     sk_b64run_free(f);
+    if (rc == 0 && !utf16)
+        rc = sk_vs_walk_dataurls(w, p, n, depth, name);
+    w->zip64_walked = z64;
     return rc;
 }
 

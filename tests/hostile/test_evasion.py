@@ -445,7 +445,9 @@ def g_zstd(ck, srv):
             ("a .tar.bz2 upload", bz2.compress(tar_bytes([("a/c.txt", CARDS)])), ()),
             ("a .tar.xz upload holding a .zst", xz(tar_bytes([("a/c.zst", zst(CARDS))])), ()),
             ("an .lz4 upload", lz4(CARDS), ()),
-            ("a .lzma upload", lzma.compress(CARDS, format=lzma.FORMAT_ALONE), ())]:
+            ("a .lzma upload", lzma.compress(CARDS, format=lzma.FORMAT_ALONE), ()),
+            ("a percent-encoded data: URL in JSON",
+             b'{"file":"data:text/plain,' + urllib.parse.quote(CARDS).encode() + b'"}', ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
     # archives nothing here reads: dlp.on-error (default block), never unread
@@ -643,6 +645,18 @@ def g_av_base64(ck, srv):
         ("MIME lines in a page", "<pre>%s</pre>" % mime),
         ("after 600 NUL bytes", "\0" * 600 + "<script>atob('%s')</script>" % b),
     ]
+    # a data: URL without base64: percent-encoded bytes a link downloads
+    # (no script at all), or a script fetches
+    pct = "".join("%%%02X" % c for c in EICAR)
+    half = "".join(chr(c) if chr(c).isalnum() else "%%%02X" % c for c in EICAR)
+    pages += [
+        ("a percent-encoded data: URL in a link",
+         '<a download="e.com" href="data:application/octet-stream,%s">get</a>' % pct),
+        ("a data: URL encoding only the punctuation",
+         "<a href='data:application/x-msdownload;name=e.com,%s'>get</a>" % half),
+        ("a percent-encoded data: URL in a script",
+         '<script>fetch("data:,%s").then(r => r.blob())</script>' % pct),
+    ]
     page = ("<script>var f = atob('%s');</script>" % b).encode()
     for i, (name, body, ct) in enumerate([
             ("in a .gz", gz(page), "application/gzip"),
@@ -703,6 +717,13 @@ def g_av_base64(ck, srv):
     r = respmod(srv, "http://origin.test/smuggle/clean", clean, allow204=False, ctype="text/html")
     ck.ok("a clean page of 80 base64 runs passes byte-identical", passed_identical(r, clean),
           "%s %r" % (r.status, r.raw_head[:200]))
+    # ... and a stylesheet of percent-encoded SVG data: URLs (every icon set)
+    svg = ("url(\"data:image/svg+xml,%%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 %d 16'"
+           "%%3E%%3Cpath d='M0 0h16v16H0z'/%%3E%%3C/svg%%3E\")")
+    css = "".join(".i%d { background: %s; }\n" % (i, svg % i) for i in range(60)).encode()
+    r = respmod(srv, "http://origin.test/smuggle/icons.css", css, allow204=False, ctype="text/css")
+    ck.ok("a clean stylesheet of 60 percent-encoded data: URLs passes byte-identical",
+          passed_identical(r, css), "%s %r" % (r.status, r.raw_head[:200]))
     # two different Content-Type fields: a browser renders the last (a page
     # whose program av.skip-types or the binary test would not look for)
     page = ("<script>atob('%s')</script>" % b).encode()

@@ -467,7 +467,7 @@ static void test_bzip2_xz(void **s)
     bomb = sk_tz_xz(zeros, zn, &bl);
     assert_int_equal(decode_split_chain(&xzc, bomb, bl, bl / 2, &o, &cap), SK_DECODE_LIMIT);
     assert_int_equal(o.len, 1u << 20);
-    free(bomb), free(zeros), free(o.p);
+    free(bomb), free(zeros);
     /* lzma (alone), lzip and lz4 files: every split; lzip and lz4 members
      * or frames one after another; cut inside: corrupt; lzma alone is one
      * stream, what follows it passes as it is */
@@ -524,6 +524,45 @@ static void test_bzip2_xz(void **s)
     assert_int_equal(sk_container_sniff((const unsigned char *)"Rar!\x1a\x07\1\0", 8), SK_CT_RAR);
     assert_int_equal(sk_container_coding(SK_CT_7Z), 0);
     assert_int_equal(sk_container_sniff((const unsigned char *)"BZh0abcd", 8), SK_CT_NONE);
+    free(o.p);
+}
+
+/* Percent-encoded data: URLs in text (sk_dataurl_find, sk_dataurl_decode) */
+static void test_dataurl(void **s)
+{
+    static const char text[] =
+        "a <a href=\"data:,plain text\">x</a> b64 data:text/plain;base64,SGVsbG8%3D "
+        "fetch(\"DATA:application/octet-stream,X5O%21P%25%40AP\").then() "
+        "url('data:image/svg+xml;charset=utf-8,%3Csvg%3E') data: no, "
+        "data:text/x;q=\"1\",%41 end data:,%4";
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = strlen(text), pos = 0, a, b;
+    unsigned char out[64];
+    static const char *const want[] = {"X5O!P%@AP", "<svg>"};
+    int found = 0;
+
+    (void)s;
+    /* no escapes (text as it is), base64 (sk_b64run's), a quoted parameter:
+     * not taken; a '%' without two hex digits is kept */
+    while (sk_dataurl_find(p, n, &pos, &a, &b)) {
+        assert_true(found < 2);
+        size_t m = sk_dataurl_decode(p + a, b - a, out);
+        assert_int_equal(m, strlen(want[found]));
+        assert_memory_equal(out, want[found], m);
+        found++;
+    }
+    assert_int_equal(found, 2); /* "data:,%4" has no %XX */
+    assert_int_equal(pos, n);
+    assert_int_equal(sk_dataurl_decode((const unsigned char *)"%4", 2, out), 2);
+    assert_memory_equal(out, "%4", 2);
+    /* many "data:" that are no URL: passed over, none found */
+    size_t big = 1u << 20;
+    char *junk = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        junk[i] = "data:"[i % 5];
+    pos = 0;
+    assert_int_equal(sk_dataurl_find((const unsigned char *)junk, big, &pos, &a, &b), 0);
+    free(junk);
 }
 
 /* ---- multipart ------------------------------------------------------- */
@@ -1260,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_trailing_corrupt_bomb),
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_bzip2_xz),
+        cmocka_unit_test(test_dataurl),
         cmocka_unit_test(test_multipart_forms),
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),

@@ -379,6 +379,21 @@ SK_API void sk_b64run_utf16(struct sk_b64run *, int be);
 SK_API int sk_b64run_end(struct sk_b64run *);
 SK_API void sk_b64run_free(struct sk_b64run *);
 
+/* ---- percent-encoded data: URLs in text (sk_dataurl.c) ---------------- */
+
+/* The next data: URL (RFC 2397, any case) from *POS on in P[0..N) whose
+ * data is percent-encoded: not ";base64" (sk_b64run's), at least one %XX.
+ * Its data is [*START, *END): after the ',' up to the first byte that ends
+ * a URL in HTML, CSS or a script (white space, a quote or backtick, '<',
+ * '>', ')', '\'). *POS moves past it. 1 found, 0 none (then *POS = N).
+ * A script that fetches such a URL saves the file with no decoding of
+ * its own (HTML smuggling without atob()). */
+SK_API int sk_dataurl_find(const unsigned char *p, size_t n, size_t *pos, size_t *start,
+                           size_t *end);
+/* IN[0..N) percent-decoded into OUT (room for N bytes); a '%' not followed
+ * by two hex digits is kept. Returns the decoded length. */
+SK_API size_t sk_dataurl_decode(const unsigned char *in, size_t n, unsigned char *out);
+
 /* ---- charset sniffing (sk_decode_charset.c) --------------------------- */
 
 /* The encoding of the first N bytes of a text object: NULL for bytes as
