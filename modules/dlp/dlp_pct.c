@@ -28,7 +28,9 @@ struct sk_pct {
     struct sk_dlp_sink *next;  /* the text reader: gets every byte */
     struct sk_dlp_sink *child; /* the decoded view, once an escape came */
     struct sk_dlp_engine *win;
-    unsigned char back[SK_PCT_BACK]; /* the last bytes before it */
+    /* the last bytes before it: SK_PCT_BACK, and the two an escape split
+     * across writes may have of them */
+    unsigned char back[SK_PCT_BACK + 2];
     size_t nback;
 };
 
@@ -90,11 +92,11 @@ static int sk_pct_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
     if (c->child) {
         if (sk_pct_put(c, p, n) == -1)
             return -1;
-    } else if (n >= SK_PCT_BACK) {
-        memcpy(c->back, p + n - SK_PCT_BACK, SK_PCT_BACK);
-        c->nback = SK_PCT_BACK;
+    } else if (n >= sizeof(c->back)) {
+        memcpy(c->back, p + n - sizeof(c->back), sizeof(c->back));
+        c->nback = sizeof(c->back);
     } else {
-        size_t keep = c->nback + n > SK_PCT_BACK ? SK_PCT_BACK - n : c->nback;
+        size_t keep = c->nback + n > sizeof(c->back) ? sizeof(c->back) - n : c->nback;
         memmove(c->back, c->back + c->nback - keep, keep);
         memcpy(c->back + keep, p, n);
         c->nback = keep + n;
