@@ -31,7 +31,7 @@ runtime_pkgs=(
 # is listed so tests can build signature databases from their own samples.
 test_pkgs=(
     libcmocka-dev python3 curl squid
-    zstd lz4 # tests make Zstandard and LZ4 samples with the reference tools
+    zstd lz4 ncompress # tests make Zstandard, LZ4 and .Z samples with the reference tools
     openssl # the ICAPS test makes a throwaway certificate
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     clang-format # test.sh checks that every C file is formatted

@@ -65,6 +65,8 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
     /* lz4 frame, lz4 legacy (-l) */
     if (n >= 4 && (memcmp(p, "\x04\x22\x4d\x18", 4) == 0 || memcmp(p, "\x02\x21\x4c\x18", 4) == 0))
         return SK_CT_LZ4;
+    if (n >= 3 && p[0] == 0x1f && p[1] == 0x9d && (p[2] & 0x1f) >= 9 && (p[2] & 0x1f) <= 16)
+        return SK_CT_COMPRESS;
     if (sk_container_lzma_alone(p, n))
         return SK_CT_LZMA;
     if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
@@ -91,6 +93,8 @@ enum sk_coding sk_container_coding(enum sk_ctype t)
         return SK_CODING_LZIP;
     case SK_CT_LZ4:
         return SK_CODING_LZ4;
+    case SK_CT_COMPRESS:
+        return SK_CODING_COMPRESS;
     default:
         return 0;
     }

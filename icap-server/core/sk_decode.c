@@ -1,7 +1,8 @@
 /* sk_decode.c - Content-Encoding: the coding chain of every header field
  * and a streaming decoder for it (gzip with any number of members, zlib or
  * raw deflate, br, zstd with any number of frames; bzip2, xz, lzma, lzip
- * and lz4 files with any number of streams), with bomb limits.
+ * and lz4 files with any number of streams, compress (.Z) files), with
+ * bomb limits.
  * SECURITY: input is client/origin-controlled compressed data. Memory per
  * decoder is fixed (one window and one output buffer per stage); output is
  * bounded by the caller's limits; a member or stream may end at any byte
@@ -25,6 +26,7 @@
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
 #include "sk_txn.h"
+#include "sk_unlzw.h"
 
 #define SK_DEC_OUT 65536
 /* xz: dictionaries up to 64 MiB (xz -9) and the decoder's own state */
@@ -267,6 +269,7 @@ struct sk_stage {
     int xz_live;
     LZ4F_dctx *lz4;
     int lz4_mid; /* inside a frame */
+    struct sk_unlzw *lzw;
     unsigned char look[2];
     size_t nlook;
     /* chunked: the framing line read so far (passed on if it breaks) */
@@ -505,6 +508,20 @@ static int sk_stage_lz4(struct sk_decoder *d, int k, const unsigned char *p, siz
     return 0;
 }
 
+/* compress (.Z): no end mark, so a cut file is not told from a whole one;
+ * a code that cannot be is corrupt, the rest passed on as it is. */
+static int sk_stage_lzw(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    struct sk_stage_out o = {d, k};
+    int rc = sk_unlzw_feed(d->st[k].lzw, p, n, sk_stage_emit, &o);
+
+    if (rc == -2)
+        return -1;
+    /* corrupt: this write's bytes are passed on as they are (where the
+     * bad code was is not kept), and all after them */
+    return rc == -1 ? sk_stage_corrupt(d, k, p, n) : 0;
+}
+
 static int sk_is_hex(unsigned char c)
 {
     return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f');
@@ -724,7 +741,7 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
         if (s->coding == SK_CODING_BR || s->coding == SK_CODING_CHUNKED ||
             s->coding == SK_CODING_ZSTD || s->coding == SK_CODING_XZ ||
             s->coding == SK_CODING_LZMA || s->coding == SK_CODING_LZIP ||
-            s->coding == SK_CODING_LZ4) {
+            s->coding == SK_CODING_LZ4 || s->coding == SK_CODING_COMPRESS) {
             s->state = SK_ST_RUN;
             return sk_stage_feed(d, k, p, n, eof);
         }
@@ -749,6 +766,8 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
             return sk_stage_xz(d, k, p, n, 0);
         if (s->coding == SK_CODING_LZ4)
             return sk_stage_lz4(d, k, p, n);
+        if (s->coding == SK_CODING_COMPRESS)
+            return sk_stage_lzw(d, k, p, n);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
         return n ? sk_stage_emit(&o, p, n) : 0;
@@ -789,6 +808,10 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
                 return NULL;
             }
             d->st[k].xz_live = 1;
+        }
+        if (sc == SK_CODING_COMPRESS && !(d->st[k].lzw = sk_unlzw_new())) {
+            sk_decoder_free(d);
+            return NULL;
         }
         if (sc == SK_CODING_LZ4 &&
             LZ4F_isError(LZ4F_createDecompressionContext(&d->st[k].lz4, LZ4F_VERSION))) {
@@ -882,6 +905,7 @@ void sk_decoder_free(struct sk_decoder *d)
             lzma_end(&d->st[k].xz);
         if (d->st[k].lz4)
             LZ4F_freeDecompressionContext(d->st[k].lz4);
+        sk_unlzw_free(d->st[k].lzw);
     }
     free(d);
 }

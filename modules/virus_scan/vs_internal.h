@@ -59,7 +59,7 @@ struct sk_vs_inner {
     uint64_t bytes; /* copied so far */
     struct sk_vs_inner_obj *v;
 };
-/* A compressed file libclamav does not open (zstd, lzma, lzip, lz4): the
+/* A compressed file libclamav does not open (zstd, lzma, lzip, lz4, .Z): the
  * walk decompresses it and scans what it holds as an object of its own. */
 int sk_vs_opaque_packed(enum sk_ctype t);
 /* Free the copies and the list (the struct may be reused). */

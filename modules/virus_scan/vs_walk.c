@@ -400,7 +400,8 @@ static int sk_vs_utf16(const unsigned char *p, size_t n)
 
 int sk_vs_opaque_packed(enum sk_ctype t)
 {
-    return t == SK_CT_ZSTD || t == SK_CT_LZMA || t == SK_CT_LZIP || t == SK_CT_LZ4;
+    return t == SK_CT_ZSTD || t == SK_CT_LZMA || t == SK_CT_LZIP || t == SK_CT_LZ4 ||
+           t == SK_CT_COMPRESS;
 }
 
 /* The compressed files the walk decompresses itself: gzip (the engine
@@ -424,6 +425,8 @@ static const char *sk_vs_packed_name(enum sk_ctype t)
         return "lzip";
     case SK_CT_LZ4:
         return "lz4";
+    case SK_CT_COMPRESS:
+        return ".Z";
     default:
         return "gzip";
     }

@@ -137,6 +137,12 @@ def lz4(data):
                           stdout=subprocess.PIPE).stdout
 
 
+def compress_z(data, bits=16):
+    """Unix compress (.Z) by ncompress (contrib/deps.sh installs it)."""
+    return subprocess.run(["compress", "-b%d" % bits, "-c"], input=data, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
 def zst(data, *opts):
     """Zstandard by the reference tool (contrib/deps.sh installs it)."""
     return subprocess.run(["zstd", "-q", "-c"] + list(opts), input=data, check=True,
@@ -378,6 +384,8 @@ def g_zstd(ck, srv):
         # other compressors Windows 11 and 7-Zip open; libclamav does not
         (".lzma (LZMA alone)", lzma.compress(payload, format=lzma.FORMAT_ALONE), ()),
         (".lz4 (frame)", lz4(payload), ()),
+        (".Z (compress)", compress_z(payload), ()),
+        ("a .Z inside a tar", tar_bytes([("a/d.Z", compress_z(payload, 12))]), ()),
         ("a .lz4 inside a tar", tar_bytes([("a/d.lz4", lz4(payload))]), ()),
         ("a .lzma inside a .bz2", bz2.compress(lzma.compress(payload, format=lzma.FORMAT_ALONE)),
          ()),
@@ -445,6 +453,7 @@ def g_zstd(ck, srv):
             ("a .tar.bz2 upload", bz2.compress(tar_bytes([("a/c.txt", CARDS)])), ()),
             ("a .tar.xz upload holding a .zst", xz(tar_bytes([("a/c.zst", zst(CARDS))])), ()),
             ("an .lz4 upload", lz4(CARDS), ()),
+            ("a .Z upload", compress_z(CARDS * 20), ()),
             ("a .lzma upload", lzma.compress(CARDS, format=lzma.FORMAT_ALONE), ()),
             ("a percent-encoded data: URL in JSON",
              b'{"file":"data:text/plain,' + urllib.parse.quote(CARDS).encode() + b'"}', ())]:

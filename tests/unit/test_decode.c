@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zlib.h>
@@ -525,6 +526,90 @@ static void test_bzip2_xz(void **s)
     assert_int_equal(sk_container_coding(SK_CT_7Z), 0);
     assert_int_equal(sk_container_sniff((const unsigned char *)"BZh0abcd", 8), SK_CT_NONE);
     free(o.p);
+}
+
+/* IN compressed by the reference compress(1) (ncompress: contrib/deps.sh
+ * installs it) with -b BITS; *OLEN gets the length. */
+static unsigned char *compress_of(const void *in, size_t n, int bits, size_t *olen)
+{
+    char tmpl[] = "/tmp/sk-test-lzw-XXXXXX", cmd[128];
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, in, n), (ssize_t)n);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "compress -b%d -c < %s", bits, tmpl);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t cap = n + 4096, len = 0, r;
+    unsigned char *b = malloc(cap);
+    while ((r = fread(b + len, 1, cap - len, f)) > 0)
+        len += r;
+    int st = pclose(f);
+    unlink(tmpl);
+    if (st != 0 || len < 3)
+        fail_msg("compress(1) failed (%d): is ncompress installed?", st);
+    *olen = len;
+    return b;
+}
+
+/* compress (.Z): ncompress is the oracle - widths up to 10, 12 and 16
+ * bits, the padded groups at each width change, CLEAR codes (block mode:
+ * random data once the table is full), any split of the writes (its -b9
+ * files it cannot read back itself) */
+static void test_compress(void **s)
+{
+    const struct sk_coding_chain ch = {.c = {SK_CODING_COMPRESS}, .n = 1};
+    size_t n = 300000;
+    unsigned char *text = malloc(n);
+    uint32_t x = 12345;
+    struct out o = {0};
+
+    (void)s;
+    for (size_t i = 0; i < n; i++) { /* words from a small alphabet, then noise */
+        x = x * 1103515245 + 12345;
+        text[i] = i < n / 2 ? "abcdefghij  "[(x >> 16) % 12] : (unsigned char)(x >> 16);
+    }
+    for (int bits = 10; bits <= 16; bits += bits == 10 ? 2 : 4) {
+        size_t zl;
+        unsigned char *z = compress_of(text, n, bits, &zl);
+        assert_int_equal(sk_container_sniff(z, zl), SK_CT_COMPRESS);
+        for (size_t split = 0; split <= zl; split += zl / 7 + 1) {
+            assert_int_equal(decode_split_chain(&ch, z, zl, split, &o, NULL), SK_DECODE_OK);
+            if (o.len != n || memcmp(o.p, text, n) != 0)
+                fail_msg("-b%d split at %zu: %zu bytes, differ", bits, split, o.len);
+        }
+        /* one byte at a time */
+        struct sk_decoder *d = sk_decoder_new(&ch, &nolimit);
+        o.len = 0;
+        for (size_t i = 0; i < zl; i++)
+            assert_int_equal(sk_decoder_feed(d, z + i, 1, 0, out_sink, &o), SK_DECODE_OK);
+        assert_int_equal(sk_decoder_feed(d, NULL, 0, 1, out_sink, &o), SK_DECODE_OK);
+        sk_decoder_free(d);
+        assert_int_equal(o.len, n);
+        assert_memory_equal(o.p, text, n);
+        free(z);
+    }
+    /* a first code that is no byte, and 'A' then code 258 (one past the
+     * next free entry, 257): corrupt, the rest passed on */
+    static const unsigned char bad[] = {0x1f, 0x9d, 0x90, 'A', 0xff, 0xff, 0xff, 0xff};
+    static const unsigned char past[] = {0x1f, 0x9d, 0x90, 0x41, 0x04, 0x02};
+    static const unsigned char next[] = {0x1f, 0x9d, 0x90, 0x41, 0x02, 0x02}; /* 257: "AA" */
+    assert_int_equal(decode_split_chain(&ch, bad, sizeof(bad), 4, &o, NULL), SK_DECODE_CORRUPT);
+    assert_int_equal(decode_split_chain(&ch, past, sizeof(past), 4, &o, NULL), SK_DECODE_CORRUPT);
+    assert_int_equal(decode_split_chain(&ch, next, sizeof(next), 4, &o, NULL), SK_DECODE_OK);
+    assert_int_equal(o.len, 3);
+    assert_memory_equal(o.p, "AAA", 3);
+    /* a header asking for 8 or 17 bits is no .Z */
+    assert_int_equal(sk_container_sniff((const unsigned char *)"\x1f\x9d\x88", 3), SK_CT_NONE);
+    assert_int_equal(sk_container_sniff((const unsigned char *)"\x1f\x9d\x91", 3), SK_CT_NONE);
+    /* a bomb: exactly the first out_max bytes */
+    memset(text, 'z', n);
+    size_t zl;
+    unsigned char *z = compress_of(text, n, 16, &zl);
+    struct sk_decode_limits cap = {.out_max = 100000};
+    assert_int_equal(decode_split_chain(&ch, z, zl, zl / 2, &o, &cap), SK_DECODE_LIMIT);
+    assert_int_equal(o.len, 100000);
+    free(z), free(text), free(o.p);
 }
 
 /* Percent-encoded data: URLs in text (sk_dataurl_find, sk_dataurl_decode) */
@@ -1300,6 +1385,7 @@ int main(void)
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_dataurl),
+        cmocka_unit_test(test_compress),
         cmocka_unit_test(test_multipart_forms),
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),

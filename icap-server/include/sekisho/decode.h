@@ -44,7 +44,8 @@ enum sk_coding {
     SK_CODING_XZ,
     SK_CODING_LZMA, /* the legacy .lzma ("LZMA alone") format */
     SK_CODING_LZIP,
-    SK_CODING_LZ4 /* frames (the legacy lz4 -l format is CORRUPT) */
+    SK_CODING_LZ4,     /* frames (the legacy lz4 -l format is CORRUPT) */
+    SK_CODING_COMPRESS /* Unix compress (.Z, LZW): no end mark, a cut file is not told */
 };
 #define SK_CODING_MAX 8 /* longest chain accepted; more is an error */
 
@@ -260,6 +261,7 @@ enum sk_ctype {
     SK_CT_LZMA,
     SK_CT_LZIP,
     SK_CT_LZ4,
+    SK_CT_COMPRESS,
     SK_CT_7Z, /* archives the decoding layer does not read */
     SK_CT_RAR
 };
@@ -269,7 +271,7 @@ enum sk_ctype {
  * it) or a legacy (v0.2-v0.7) frame; libzstd decides whether it decodes. */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
- * xz, lzma, lzip, lz4), or 0 when T is no compressed file. */
+ * xz, lzma, lzip, lz4, compress), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
 
 /* Is the "PK\3\4" at P (N bytes from it) a local header as zip writers
