@@ -513,13 +513,13 @@ static int sk_stage_lz4(struct sk_decoder *d, int k, const unsigned char *p, siz
 static int sk_stage_lzw(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
 {
     struct sk_stage_out o = {d, k};
-    int rc = sk_unlzw_feed(d->st[k].lzw, p, n, sk_stage_emit, &o);
+    size_t used = 0;
+    int rc = sk_unlzw_feed(d->st[k].lzw, p, n, &used, sk_stage_emit, &o);
 
     if (rc == -2)
         return -1;
-    /* corrupt: this write's bytes are passed on as they are (where the
-     * bad code was is not kept), and all after them */
-    return rc == -1 ? sk_stage_corrupt(d, k, p, n) : 0;
+    /* corrupt: the bytes after the bad code are passed on as they are */
+    return rc == -1 ? sk_stage_corrupt(d, k, p + used, n - used) : 0;
 }
 
 static int sk_is_hex(unsigned char c)

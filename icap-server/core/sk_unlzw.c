@@ -78,15 +78,19 @@ static void sk_unlzw_width(struct sk_unlzw *z, unsigned bits)
     z->maxcode = bits != 9 && bits == z->maxbits ? (1u << bits) : (1u << bits) - 1;
 }
 
-int sk_unlzw_feed(struct sk_unlzw *z, const unsigned char *p, size_t n,
+int sk_unlzw_feed(struct sk_unlzw *z, const unsigned char *p, size_t n, size_t *used,
                   int (*emit)(void *, const void *, size_t), void *arg)
 {
+    const unsigned char *p0 = p;
+
     while (z->nhdr < 3 && n > 0) {
         z->hdr[z->nhdr++] = *p++, n--;
         if (z->nhdr == 3) {
             if (z->hdr[0] != 0x1f || z->hdr[1] != 0x9d || (z->hdr[2] & 0x1f) < 9 ||
-                (z->hdr[2] & 0x1f) > SK_LZW_MAX)
+                (z->hdr[2] & 0x1f) > SK_LZW_MAX) {
+                *used = (size_t)(p - p0);
                 return -1;
+            }
             z->block = (z->hdr[2] & 0x80) != 0;
             z->maxbits = z->hdr[2] & 0x1f;
             z->free_ent = z->block ? 257 : 256;
@@ -118,8 +122,10 @@ int sk_unlzw_feed(struct sk_unlzw *z, const unsigned char *p, size_t n,
         z->acc >>= z->bits;
         z->nacc -= z->bits;
         if (z->oldcode == -1) {
-            if (code >= 256)
+            if (code >= 256) {
+                *used = (size_t)(p - p0);
                 return -1;
+            }
             z->oldcode = (int32_t)code;
             z->finchar = (unsigned char)code;
             if (emit(arg, &z->finchar, 1) == -1)
@@ -135,14 +141,18 @@ int sk_unlzw_feed(struct sk_unlzw *z, const unsigned char *p, size_t n,
         uint32_t in = code;
         size_t sp = sizeof(z->stack);
         if (code >= z->free_ent) { /* the string being defined (KwKwK) */
-            if (code > z->free_ent)
+            if (code > z->free_ent) {
+                *used = (size_t)(p - p0);
                 return -1;
+            }
             z->stack[--sp] = z->finchar;
             code = (uint32_t)z->oldcode;
         }
         while (code >= 256) {
-            if (sp <= 1)
+            if (sp <= 1) {
+                *used = (size_t)(p - p0);
                 return -1;
+            }
             z->stack[--sp] = z->suffix[code];
             code = z->prefix[code];
         }
