@@ -265,10 +265,14 @@ enum sk_ctype {
     SK_CT_7Z, /* archives the decoding layer does not read */
     SK_CT_RAR
 };
-/* What the first bytes of an object are; N >= 4 for a firm answer. Zip is
- * recognised by a local header, also after a prefix the caller skipped.
- * Zstandard: a frame, a skippable frame (which may hide the frame after
- * it) or a legacy (v0.2-v0.7) frame; libzstd decides whether it decodes. */
+/* What the first bytes of an object are; N >= 13 for a firm answer (4 are
+ * enough for zip, gzip, zstd, bzip2, lz4). Zip is recognised by a local
+ * header, also after a prefix the caller skipped. Zstandard: a frame, a
+ * skippable frame (which may hide the frame after it) or a legacy
+ * (v0.2-v0.7) frame; libzstd decides whether it decodes. The legacy .lzma
+ * format has no magic: its 13-byte header's properties, dictionary size
+ * (as encoders write it) and size field tell it (about one random header in
+ * 10^8 passes). */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
  * xz, lzma, lzip, lz4, compress), or 0 when T is no compressed file. */
