@@ -223,6 +223,33 @@ static inline int sk_dlp_put(struct sk_dlp_sink *s, const void *p, size_t n)
     return n ? s->write(s, p, n) : 0;
 }
 
+/* Bytes to S, or its end, with WIN as the transaction's text window for
+ * the call: an object read while its parent's text still flows (a base64
+ * run, a tar entry, a percent-decoded view) never cuts the parent's lines. */
+static inline int sk_dlp_put_in(struct sk_dlp_ctx *ctx, struct sk_dlp_engine *win,
+                                struct sk_dlp_sink *s, const void *p, size_t n)
+{
+    struct sk_dlp_engine *parent = ctx->e;
+    int rc;
+
+    ctx->e = win;
+    rc = sk_dlp_put(s, p, n);
+    ctx->e = parent;
+    return rc;
+}
+
+static inline int sk_dlp_end_in(struct sk_dlp_ctx *ctx, struct sk_dlp_engine *win,
+                                struct sk_dlp_sink *s)
+{
+    struct sk_dlp_engine *parent = ctx->e;
+    int rc;
+
+    ctx->e = win;
+    rc = s->end(s);
+    ctx->e = parent;
+    return rc;
+}
+
 /* Fold NFKC-style (full-width ASCII, Unicode decimal digits, spaces,
  * dashes; invisible format characters and combining marks dropped: list in
  * dlp_norm.c) from S (N bytes of UTF-8 or ASCII-compatible bytes) into D

@@ -64,8 +64,6 @@ static int sk_b64_begin(void *arg)
 static int sk_b64_data(void *arg, const void *p, size_t n)
 {
     struct sk_b64 *b = arg;
-    struct sk_dlp_engine *parent = b->ctx->e;
-    int rc;
 
     if (b->over || n == 0)
         return 0;
@@ -75,22 +73,15 @@ static int sk_b64_data(void *arg, const void *p, size_t n)
         b->over = 1;
     }
     b->ctx->budget -= n;
-    b->ctx->e = b->win;
-    rc = sk_dlp_put(b->child, p, n);
-    b->ctx->e = parent;
-    return rc == -1 ? -1 : 0;
+    return sk_dlp_put_in(b->ctx, b->win, b->child, p, n) == -1 ? -1 : 0;
 }
 
 /* The run ended: its object ends. */
 static int sk_b64_end_run(void *arg)
 {
     struct sk_b64 *b = arg;
-    struct sk_dlp_engine *parent = b->ctx->e;
-    int rc;
+    int rc = sk_dlp_end_in(b->ctx, b->win, b->child);
 
-    b->ctx->e = b->win;
-    rc = b->child->end(b->child);
-    b->ctx->e = parent;
     b->child->destroy(b->child);
     b->child = NULL;
     return rc == -1 ? -1 : 0;

@@ -37,13 +37,7 @@ struct sk_pct {
 /* Bytes into the decoded view, read in its own window. */
 static int sk_pct_put(struct sk_pct *c, const unsigned char *p, size_t n)
 {
-    struct sk_dlp_engine *parent = c->ctx->e;
-    int rc;
-
-    c->ctx->e = c->win;
-    rc = sk_dlp_put(c->child, p, n);
-    c->ctx->e = parent;
-    return rc;
+    return sk_dlp_put_in(c->ctx, c->win, c->child, p, n);
 }
 
 /* Where the first %XX escape is, counted from P's start (-1, -2: its '%'
@@ -109,12 +103,8 @@ static int sk_pct_end(struct sk_dlp_sink *s)
     struct sk_pct *c = (struct sk_pct *)s;
     int rc = 0;
 
-    if (c->child) {
-        struct sk_dlp_engine *parent = c->ctx->e;
-        c->ctx->e = c->win;
-        rc = c->child->end(c->child);
-        c->ctx->e = parent;
-    }
+    if (c->child)
+        rc = sk_dlp_end_in(c->ctx, c->win, c->child);
     if (c->next->end(c->next) == -1)
         rc = -1;
     return rc;

@@ -47,24 +47,15 @@ static int sk_dtar_begin(void *arg, const char *name, char type, uint64_t size)
 static int sk_dtar_data(void *arg, const void *p, size_t n)
 {
     struct sk_dtar *t = arg;
-    struct sk_dlp_engine *parent = t->ctx->e;
-    int rc;
 
-    t->ctx->e = t->win;
-    rc = sk_dlp_put(t->child, p, n);
-    t->ctx->e = parent;
-    return rc;
+    return sk_dlp_put_in(t->ctx, t->win, t->child, p, n);
 }
 
 static int sk_dtar_end_entry(void *arg)
 {
     struct sk_dtar *t = arg;
-    struct sk_dlp_engine *parent = t->ctx->e;
-    int rc;
+    int rc = sk_dlp_end_in(t->ctx, t->win, t->child);
 
-    t->ctx->e = t->win;
-    rc = t->child->end(t->child);
-    t->ctx->e = parent;
     t->child->destroy(t->child);
     t->child = NULL;
     return rc;
