@@ -14,41 +14,9 @@
 #include <lzma.h>
 #include <sekisho/decode.h>
 
-#include "sk_fuzz.h"
+#include "sk_fuzz_decode.h"
 
 #define SK_FUZZ_OUT_MAX (1u << 20)
-
-static int sk_fuzz_sink(void *arg, const void *buf, size_t len)
-{
-    return len ? sk_buf_append(arg, buf, len) : 0;
-}
-
-static enum sk_decode_rc sk_fuzz_worse(enum sk_decode_rc worst, enum sk_decode_rc rc)
-{
-    if (rc == SK_DECODE_LIMIT || rc == SK_DECODE_FAIL)
-        return worst == SK_DECODE_OK || worst == SK_DECODE_CORRUPT ? rc : worst;
-    return rc == SK_DECODE_CORRUPT && worst == SK_DECODE_OK ? rc : worst;
-}
-
-static enum sk_decode_rc sk_fuzz_run(const struct sk_coding_chain *ch, const uint8_t *d, size_t n,
-                                     unsigned seed, struct sk_buf *o)
-{
-    struct sk_decode_limits lim = {.out_max = SK_FUZZ_OUT_MAX};
-    enum sk_decode_rc worst = SK_DECODE_OK;
-    struct sk_decoder *dec;
-
-    SK_FUZZ_CHECK((dec = sk_decoder_new(ch, &lim)) != NULL, "decoder");
-    for (size_t off = 0, i = 0, c; off < n; off += c, i++) {
-        c = seed == 0 ? n - off : 1 + (seed * 7 + i * 13) % 97;
-        if (c > n - off)
-            c = n - off;
-        worst = sk_fuzz_worse(worst, sk_decoder_feed(dec, d + off, c, seed == 0, sk_fuzz_sink, o));
-    }
-    if (seed != 0 || n == 0)
-        worst = sk_fuzz_worse(worst, sk_decoder_feed(dec, NULL, 0, 1, sk_fuzz_sink, o));
-    sk_decoder_free(dec);
-    return worst;
-}
 
 /* liblzma's decode of D (xz, lzma alone, lzip) in one call, to at most
  * SK_FUZZ_OUT_MAX + 1 bytes: 1 when it decoded the whole input cleanly. */
@@ -85,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ch.c[0] == 0)
         return 0;
     seed = 1 + data[0];
-    a = sk_fuzz_run(&ch, data + 1, size - 1, 0, &whole);
-    b = sk_fuzz_run(&ch, data + 1, size - 1, seed, &parts);
+    a = sk_fuzz_decode_chain(&ch, data + 1, size - 1, 0, SK_FUZZ_OUT_MAX, &whole);
+    b = sk_fuzz_decode_chain(&ch, data + 1, size - 1, seed, SK_FUZZ_OUT_MAX, &parts);
     SK_FUZZ_CHECK(a == b, "type %d: result %d whole, %d in chunks (seed %u)", t, a, b, seed);
     SK_FUZZ_CHECK(a == SK_DECODE_CORRUPT ||
                       (whole.len == parts.len &&
