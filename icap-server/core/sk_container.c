@@ -179,7 +179,9 @@ enum sk_zip_state {
     SK_ZS_DEFLATE,
     SK_ZS_ZSTD,
     SK_ZS_ZSTD_NEXT, /* a zstd entry of unknown length after a frame: another frame? */
-    SK_ZS_DROP,      /* the rest of an undecodable zstd entry of known length */
+    SK_ZS_LZMA_HDR,  /* method 14: its own 4-byte header and the 5 properties bytes */
+    SK_ZS_PACKED,    /* bzip2 (12), LZMA (14) or xz (95), of known length */
+    SK_ZS_DROP,      /* the rest of an undecodable zstd (or packed) entry of known length */
     SK_ZS_LOST,      /* after an undecodable zstd entry of unknown length: nothing */
     SK_ZS_SKIP,      /* data of known length not read */
     SK_ZS_DESC,      /* data descriptor after an entry with flag bit 3 */
@@ -202,8 +204,9 @@ struct sk_zip {
     int reading;  /* this entry's data goes to the handler */
     int in_entry; /* begin returned 1 (or the tail began), end not yet */
     struct sk_inflate *inf;
-    struct sk_unzstd *zs; /* method 93 */
-    int zs_known;         /* its compressed size is known (left counts it down) */
+    struct sk_unzstd *zs;  /* method 93 */
+    int zs_known;          /* its compressed size is known (left counts it down) */
+    struct sk_decoder *pk; /* methods 12, 14, 95: the toolkit's file decoders */
     struct sk_zip_stats st;
 };
 
@@ -229,6 +232,7 @@ void sk_zip_free(struct sk_zip *z)
     if (z) {
         sk_inflate_free(z->inf);
         sk_unzstd_free(z->zs);
+        sk_decoder_free(z->pk);
         free(z);
     }
 }
@@ -287,6 +291,98 @@ static void sk_zip_extra64(struct sk_zip *z)
     }
 }
 
+static int sk_zip_after_data(struct sk_zip *z);
+static size_t sk_zip_fill(struct sk_zip *z, size_t want, const unsigned char *p, size_t n);
+static int sk_zip_discard(void *arg, const void *buf, size_t len);
+
+/* Methods 12 (bzip2), 14 (LZMA) and 95 (xz), as 7-Zip and Info-ZIP write
+ * them, are read by the toolkit's file decoders when the entry's
+ * compressed size is known; with flag bit 3 and no size nothing delimits
+ * them, so they stay unsupported (libclamav 1.4 reads only bzip2). */
+static int sk_zip_packed_method(unsigned m)
+{
+    return m == 12 || m == 14 || m == 95;
+}
+
+static int sk_zip_packed_start(struct sk_zip *z, enum sk_coding c)
+{
+    /* no bound here: the handler's data callback charges every byte */
+    static const struct sk_decode_limits lim = {UINT64_MAX, 0, 0};
+    struct sk_coding_chain ch = {.c = {c}, .n = 1};
+
+    sk_decoder_free(z->pk);
+    if (!(z->pk = sk_decoder_new(&ch, &lim)))
+        return -1;
+    z->state = SK_ZS_PACKED;
+    return 0;
+}
+
+/* After a packed entry's bytes so far: the next header once they are all
+ * in. */
+static int sk_zip_packed_next(struct sk_zip *z)
+{
+    if (z->left > 0)
+        return 0;
+    sk_decoder_free(z->pk);
+    z->pk = NULL;
+    return sk_zip_after_data(z);
+}
+
+static int sk_zip_packed_bad(struct sk_zip *z)
+{
+    z->st.corrupt = 1;
+    z->st.undecoded++;
+    z->state = SK_ZS_DROP;
+    return sk_zip_packed_next(z);
+}
+
+/* N compressed bytes of a packed entry (already counted off z->left); the
+ * last ones (left 0) end the stream. An entry that does not decode counts
+ * as undecoded, like a zstd one (the caller fails closed), and the rest
+ * of its bytes is dropped. Returns 0, or -1 (stopped). */
+static int sk_zip_packed_feed(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    enum sk_decode_rc rc = sk_decoder_feed(z->pk, p, n, z->left == 0,
+                                           z->reading ? z->h.data : sk_zip_discard, z->h.arg);
+
+    if (rc == SK_DECODE_FAIL)
+        return -1;
+    return rc == SK_DECODE_OK ? sk_zip_packed_next(z) : sk_zip_packed_bad(z);
+}
+
+/* Method 14's data starts with the LZMA SDK version (2 bytes), the size of
+ * the properties (2 bytes, 5) and the properties; the stream that follows
+ * has no size of its own: it is the legacy .lzma format without its
+ * 13-byte header, which is rebuilt here (properties, then the entry's
+ * size, or "unknown" when flag bit 1 says an end marker ends it). */
+static long sk_zip_lzma_hdr(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    size_t want = 9 - z->nhdr < z->left ? 9 - z->nhdr : (size_t)z->left;
+    size_t take = sk_zip_fill(z, z->nhdr + want, p, n);
+    unsigned char alone[13];
+    uint64_t size = (z->flags & 2) ? UINT64_MAX : z->usize;
+
+    z->left -= take;
+    if (z->nhdr < 9 && z->left > 0)
+        return (long)take;
+    z->state = SK_ZS_PACKED;
+    if (z->nhdr < 9 || sk_le(z->hdr + 2, 2) != 5) /* cut, or no LZMA properties */
+        return sk_zip_packed_bad(z) == -1 ? -1 : (long)take;
+    memcpy(alone, z->hdr + 4, 5);
+    for (int i = 0; i < 8; i++)
+        alone[5 + i] = (unsigned char)(size >> (8 * i));
+    z->nhdr = 0;
+    return sk_zip_packed_feed(z, alone, sizeof(alone)) == -1 ? -1 : (long)take;
+}
+
+static long sk_zip_packed(struct sk_zip *z, const unsigned char *p, size_t n)
+{
+    size_t take = z->left < n ? (size_t)z->left : n;
+
+    z->left -= take;
+    return sk_zip_packed_feed(z, p, take) == -1 ? -1 : (long)take;
+}
+
 /* Name and extra are in: tell the handler, choose how to read the data. */
 static int sk_zip_data(struct sk_zip *z)
 {
@@ -297,7 +393,8 @@ static int sk_zip_data(struct sk_zip *z)
     sk_zip_extra64(z);
     known = !(z->flags & 8) && z->csize != 0xffffffffu;
     e.encrypted = (z->flags & 1) != 0;
-    e.unsupported = z->method != 0 && z->method != 8 && z->method != 93;
+    e.unsupported = z->method != 0 && z->method != 8 && z->method != 93 &&
+                    !(sk_zip_packed_method(z->method) && known);
     z->st.entries++;
     z->st.encrypted += e.encrypted;
     z->st.unsupported += e.unsupported && !e.encrypted;
@@ -314,6 +411,19 @@ static int sk_zip_data(struct sk_zip *z)
         /* no length to skip by: the rest is inspected as raw bytes */
         z->st.lost_sync = 1;
         return sk_zip_to_tail(z, NULL, 0);
+    }
+    if (sk_zip_packed_method(z->method)) {
+        if (sk_zip_packed_start(z, z->method == 12   ? SK_CODING_BZIP2
+                                   : z->method == 14 ? SK_CODING_LZMA
+                                                     : SK_CODING_XZ) == -1)
+            return -1;
+        if (z->left == 0) /* no stream is 0 bytes long */
+            return sk_zip_packed_bad(z);
+        if (z->method == 14) { /* LZMA: its own header first */
+            z->nhdr = 0;
+            z->state = SK_ZS_LZMA_HDR;
+        }
+        return 0;
     }
     if (z->method == 93) { /* Zstandard (APPNOTE 4.4.5): one frame */
         if (!z->zs && !(z->zs = sk_unzstd_new()))
@@ -525,6 +635,10 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
         return sk_zip_zstd(z, p, n);
     case SK_ZS_ZSTD_NEXT:
         return sk_zip_zstd_next(z, p, n);
+    case SK_ZS_LZMA_HDR:
+        return sk_zip_lzma_hdr(z, p, n);
+    case SK_ZS_PACKED:
+        return sk_zip_packed(z, p, n);
     case SK_ZS_DROP:
         take = z->left < n ? (size_t)z->left : n;
         z->left -= take;
@@ -572,7 +686,8 @@ int sk_zip_end(struct sk_zip *z)
     } else if (z->state != SK_ZS_HDR && z->state != SK_ZS_TAIL && z->state != SK_ZS_DESC &&
                z->state != SK_ZS_ZSTD_NEXT && z->state != SK_ZS_LOST) {
         z->st.corrupt = 1; /* the body ended inside an entry */
-        z->st.undecoded += z->state == SK_ZS_ZSTD;
+        z->st.undecoded +=
+            z->state == SK_ZS_ZSTD || z->state == SK_ZS_LZMA_HDR || z->state == SK_ZS_PACKED;
     }
     return sk_zip_end_entry(z);
 }

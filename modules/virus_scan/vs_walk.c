@@ -341,11 +341,12 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
             rc = -1;
         }
         if (rc == 0 && st->undecoded) {
-            /* libclamav does not read zstd entries: what we could not
+            /* libclamav does not read zstd, LZMA or xz entries (and a
+             * bzip2 one it may read differently): what we could not
              * decompress nobody scanned */
             sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
-                            "zstd archive member that cannot be decompressed (corrupt, or a "
-                            "window over 8 MiB)");
+                            "archive member that cannot be decompressed (zstd, bzip2, LZMA or "
+                            "xz: corrupt, cut, or a window over the limit)");
             rc = -1;
         }
         if (rc == 0 && st->zip64)

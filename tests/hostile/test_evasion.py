@@ -149,20 +149,51 @@ def zst(data, *opts):
                           stdout=subprocess.PIPE).stdout
 
 
-def zip_zstd(name, data, frame=None, desc=False):
-    """A one-entry zip whose entry is compressed with zstd (method 93, as
-    WinZip and 7-Zip ZS write it); FRAME replaces the compressed bytes;
+def zip_method(name, data, method, c, desc=False):
+    """A one-entry zip whose entry holds C, DATA compressed with METHOD;
     DESC: sizes in a data descriptor after them (flag bit 3)."""
     import struct
-    c = zst(data) if frame is None else frame
     crc, nm, fl = zlib.crc32(data), name.encode(), 8 if desc else 0
-    local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 63, fl, 93, 0, 0, 0 if desc else crc,
+    local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 63, fl, method, 0, 0, 0 if desc else crc,
                         0 if desc else len(c), 0 if desc else len(data), len(nm), 0) + nm + c
     if desc:
         local += struct.pack("<IIII", 0x08074b50, crc, len(c), len(data))
-    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 63, 63, fl, 93, 0, 0, crc, len(c),
+    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 63, 63, fl, method, 0, 0, crc, len(c),
                      len(data), len(nm), 0, 0, 0, 0, 0, 0) + nm
     return local + cd + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1, len(cd), len(local), 0)
+
+
+def zip_zstd(name, data, frame=None, desc=False):
+    """A one-entry zip whose entry is compressed with zstd (method 93, as
+    WinZip and 7-Zip ZS write it); FRAME replaces the compressed bytes."""
+    return zip_method(name, data, 93, zst(data) if frame is None else frame, desc)
+
+
+def zip_xz(name, data, c=None):
+    """A one-entry zip whose entry is an xz stream (method 95, as 7-Zip and
+    WinZip write it)."""
+    return zip_method(name, data, 95, xz(data) if c is None else c)
+
+
+def zip_py(entries, method, stream=False):
+    """A zip by Python's zipfile (the oracle) with METHOD (ZIP_BZIP2: 12,
+    ZIP_LZMA: 14, as 7-Zip and Info-ZIP write them); STREAM: written to a
+    pipe-like file, so sizes follow each entry in a data descriptor."""
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.b = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, d):
+            self.b += d
+            return len(d)
+    out = Unseekable() if stream else io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=method) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return bytes(out.b) if stream else out.getvalue()
 
 
 def tar_bytes(entries):
@@ -464,6 +495,56 @@ def g_zstd(ck, srv):
                        ("a rar upload", b"Rar!\x1a\x07\1\0" + os.urandom(300))]:
         r = dlp_post(srv, body, "application/octet-stream")
         ck.ok("DLP %s: dlp.on-error blocks" % name, blocked(r), "%s %r" % (r.status, r.body[:200]))
+
+
+# ---- zip entries compressed with bzip2, LZMA, xz ----------------------------
+
+def g_zip_methods(ck, srv):
+    """Methods 12, 14 and 95 were av-error / dlp.on-error (a false block):
+    now decoded and scanned; what does not decode still fails closed."""
+    payload = b"prefix " + EICAR + b" suffix"
+    for name, body in [
+            ("bzip2 (12)", zip_py([("doc.txt", payload)], zipfile.ZIP_BZIP2)),
+            ("LZMA (14)", zip_py([("doc.txt", payload)], zipfile.ZIP_LZMA)),
+            ("xz (95)", zip_xz("doc.txt", payload)),
+            ("LZMA after a clean entry",
+             zip_py([("a.txt", b"clean " * 100), ("doc.txt", payload)], zipfile.ZIP_LZMA))]:
+        url = "http://origin.test/zipm/" + name.replace(" ", "_")
+        r = respmod(srv, url, body)
+        virus_blocked(ck, srv, "a zip entry compressed with " + name, url, r)
+    doc = b"<w:document>" + b"<w:p>clean paragraph</w:p>" * 800 + b"</w:document>"
+    for name, body in [
+            ("bzip2", zip_py([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", doc)],
+                             zipfile.ZIP_BZIP2)),
+            ("LZMA", zip_py([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", doc)],
+                            zipfile.ZIP_LZMA)),
+            ("xz", zip_xz("word/document.xml", doc))]:
+        r = respmod(srv, "http://origin.test/zipm/clean/" + name, body, allow204=False)
+        ck.ok("a clean zip of %s entries passes byte-identical" % name,
+              passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    # what does not decode, and what nothing delimits, fails closed
+    lz = zip_py([("doc.txt", payload)], zipfile.ZIP_LZMA)
+    at = lz.index(b"doc.txt") + len(b"doc.txt") + 4  # inside the LZMA properties
+    for i, (name, body) in enumerate([
+            ("an xz entry that does not decode", zip_xz("doc.txt", payload,
+                                                        c=xz(payload)[:40] + b"\0" * 60)),
+            ("an LZMA entry with broken properties", lz[:at] + b"\xff\xff" + lz[at + 2:]),
+            ("an LZMA entry with sizes after it (flag bit 3)",
+             zip_py([("doc.txt", payload)], zipfile.ZIP_LZMA, stream=True))]):
+        url = "http://origin.test/zipm/bad/%d" % i
+        r = respmod(srv, url, body)
+        e = log_entry(srv, url)
+        ck.ok("%s: blocked by av-error" % name, blocked(r) and e.get("rule") == "av-error",
+              (r.status, e))
+    for name, body in [("bzip2", zip_py([("cards.txt", CARDS)], zipfile.ZIP_BZIP2)),
+                       ("LZMA", zip_py([("cards.txt", CARDS)], zipfile.ZIP_LZMA)),
+                       ("xz", zip_xz("cards.txt", CARDS))]:
+        dlp_blocked(ck, "a zip upload with a %s entry" % name,
+                    dlp_post(srv, body, "application/zip"))
+    body = zip_py([("notes.txt", b"nothing to see " * 200)], zipfile.ZIP_LZMA)
+    r = dlp_post(srv, body, "application/zip")
+    ck.ok("DLP: a clean zip upload of LZMA entries passes", r.status == 204,
+          "%s %r" % (r.status, (r.body or b"")[:200]))
 
 
 # ---- AV: ZIP64 and nested archives -------------------------------------------
@@ -1086,7 +1167,7 @@ def main():
         for name, fn in [("gzip members", g_gzip_members), ("coding fields", g_coding_fields),
                          ("zip64", g_zip64), ("nested archives", g_nested),
                          ("av multipart", g_av_multipart), ("av base64", g_av_base64),
-                         ("zstd", g_zstd),
+                         ("zstd", g_zstd), ("zip methods", g_zip_methods),
                          ("dlp", g_dlp)]:
             ck.group(name, fn, ck, srv)
     finally:

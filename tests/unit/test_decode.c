@@ -874,6 +874,63 @@ static void test_zip_walker(void **s)
         assert_int_equal(sk_zip_stats(w)->undecoded, 1);
         sk_zip_free(w);
     }
+    /* bzip2 (12), LZMA (14) and xz (95) entries of known size, ZIP64
+     * sizes too: the toolkit's decoders read them */
+    z.n = 0;
+    sk_tzip_entry(&z, "b.txt", "bzip2 entry text", 16, SK_TZIP_BZIP2, 0);
+    sk_tzip_entry(&z, "l.txt", "lzma entry text", 15, SK_TZIP_LZMA, 0);
+    sk_tzip_entry(&z, "x.txt", "xz entry text", 13, SK_TZIP_XZ | SK_TZIP_ZIP64, 0);
+    sk_tzip_entry(&z, "after.txt", "after", 5, 0, 0);
+    zip_expect(&z, "[b.txt|bzip2 entry text][l.txt|lzma entry text][x.txt|xz entry text]"
+                   "[after.txt|after]");
+    {
+        /* method 14 without flag bit 1: the stream's size is the entry's
+         * (liblzma takes the end marker after it too) */
+        size_t at = z.n;
+        sk_tzip_entry(&z, "k.txt", "lzma of known size", 18, SK_TZIP_LZMA, 0);
+        z.p[at + 6] &= (unsigned char)~2;
+        zip_expect(&z, "[b.txt|bzip2 entry text][l.txt|lzma entry text][x.txt|xz entry text]"
+                       "[after.txt|after][k.txt|lzma of known size]");
+    }
+    /* each of them corrupt, cut short, or without properties: undecoded,
+     * the rest of the entry dropped and the walk goes on after it */
+    for (int m = 0; m < 5; m++) {
+        static const unsigned opts[] = {SK_TZIP_BZIP2, SK_TZIP_LZMA, SK_TZIP_XZ, SK_TZIP_LZMA,
+                                        SK_TZIP_BZIP2};
+        char text[200];
+        memset(text, 'q', sizeof(text));
+        z.n = 0;
+        sk_tzip_entry(&z, "bad.txt", text, sizeof(text), opts[m], 0);
+        size_t data = 30 + 7, end = z.n;
+        if (m == 3)
+            z.p[data + 2] = 4; /* properties' size */
+        else if (m == 4)
+            z.p[18] = z.p[18] - 3; /* compressed size: cut inside the stream */
+        else
+            z.p[end - 6] ^= 0x55; /* inside the stream's last bytes (xz: its index) */
+        if (m == 4) {
+            memmove(z.p + end - 3, z.p + end, 0);
+            z.n = end - 3;
+        }
+        sk_tzip_entry(&z, "after.txt", "after", 5, 0, 0);
+        for (size_t split = 0; split <= z.n; split++) {
+            struct mp_rec r = {"", 0};
+            struct sk_zip_handler h = {zb, mp_data, mp_end, zt, &r, NULL};
+            struct sk_zip *w = sk_zip_new(&h);
+            assert_int_equal(sk_zip_write(w, z.p, split), 0);
+            assert_int_equal(sk_zip_write(w, z.p + split, z.n - split), 0);
+            assert_int_equal(sk_zip_end(w), 0);
+            if (sk_zip_stats(w)->undecoded != 1 || !sk_zip_stats(w)->corrupt ||
+                !memmem(r.log, r.n, "[after.txt|after]", 17)) /* garbage may hold NULs */
+                fail_msg("case %d split %zu: undecoded %u, log (%zu) ...%s", m, split,
+                         sk_zip_stats(w)->undecoded, r.n, r.log + (r.n > 60 ? r.n - 60 : 0));
+            sk_zip_free(w);
+        }
+    }
+    /* with a descriptor (no length): unsupported, its bytes the tail's */
+    z.n = 0;
+    sk_tzip_entry(&z, "bd.txt", "bzip2 with a descriptor", 23, SK_TZIP_BZIP2 | SK_TZIP_DESC, 0);
+    zip_expect(&z, "[bd.txt|][tail|BZh9");
     /* stored with a descriptor has no length: the rest is tail, not lost */
     z.n = 0;
     zip_entry(&z, "s.txt", "stored data nobody can delimit", 0, 0, 1);

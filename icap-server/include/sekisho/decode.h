@@ -298,14 +298,16 @@ SK_API long sk_zip_find(const unsigned char *p, size_t n);
 SK_API int sk_zip_has_zip64(const unsigned char *p, size_t n);
 
 /* A streaming zip walker (local headers in order; ZIP64 sizes and data
- * descriptors; stored, deflated and zstd (93) entries). Everything that is not the
+ * descriptors; stored, deflated and zstd (93) entries, and bzip2 (12),
+ * LZMA (14) and xz (95) ones of known size). Everything that is not the
  * inside of an entry it could read - the central directory, a comment,
  * bytes appended after the archive, or the rest after an entry it cannot
  * walk - is delivered as the "tail" object, so nothing goes uninspected. */
 struct sk_zip_entry {
     const char *name; /* sanitised: printable ASCII, capped */
     int encrypted;    /* flag bit 0: contents not readable */
-    int unsupported;  /* a method other than stored/deflate/zstd: contents skipped */
+    int unsupported;  /* a method the walker does not read (or 12/14/95 of unknown size):
+                       * contents skipped */
 };
 struct sk_zip_handler {
     /* begin returns 1 to read the entry, 0 to skip it, -1 to stop; end
@@ -322,7 +324,7 @@ struct sk_zip_handler {
      * fields, data descriptors, the stored data of entries not read
      * (skipped, encrypted, unknown method) - so a reader that wants every
      * byte inspected gets it: data + raw + tail cover the input once,
-     * except the compressed data of deflated and zstd entries (its output is the
+     * except the compressed data of compressed entries (its output is the
      * data) and what follows a zstd entry of unknown length that does not
      * decode (st.lost_sync, st.undecoded: the caller fails closed). NULL:
      * not wanted. */
@@ -333,11 +335,12 @@ struct sk_zip_stats {
     unsigned zip64; /* entries with ZIP64 sizes (libclamav 1.4 cannot read these) */
     int corrupt;    /* an entry's data was corrupt: the rest went to the tail */
     int lost_sync;  /* an entry of unknown length could not be walked */
-    /* zstd entries (method 93) whose data did not decode: libclamav does
-     * not read them, so a caller must not take the archive as read. The
-     * rest of such an entry is dropped (its length known) or nothing after
-     * it is walked (lost_sync): libzstd takes more input than the error
-     * needed, depending on the writes. */
+    /* zstd, bzip2, LZMA and xz entries whose data did not decode:
+     * libclamav reads none of them but bzip2, so a caller must not take
+     * the archive as read. The rest of such an entry is dropped (its
+     * length known) or nothing after it is walked (lost_sync): the
+     * decoders take more input than the error needed, depending on the
+     * writes. */
     unsigned undecoded;
     /* bytes given to the tail object: the tail began at (bytes written -
      * tail_bytes), where a caller looks for a zip that follows */

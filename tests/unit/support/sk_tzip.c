@@ -78,6 +78,29 @@ static void sk_tz_le(unsigned char **p, size_t *n, size_t *cap, uint64_t v, int 
 #define SK_TZ_LE(z, v, b)   sk_tz_le(&(z)->p, &(z)->n, &(z)->cap, (v), (b))
 #define SK_TZ_CDLE(z, v, b) sk_tz_le(&(z)->cd, &(z)->cdn, &(z)->cdcap, (v), (b))
 
+static unsigned char *sk_tz_lzma_run(lzma_stream *strm, const void *in, size_t n, size_t *olen);
+
+/* A zip entry's method 14 data: LZMA SDK version 9.20, the properties'
+ * size and the properties, then the raw stream (ending in its marker). */
+static unsigned char *sk_tz_zip_lzma(const void *in, size_t n, size_t *olen)
+{
+    lzma_stream strm = LZMA_STREAM_INIT;
+    lzma_options_lzma opt;
+    size_t rl;
+
+    assert_false(lzma_lzma_preset(&opt, 6));
+    lzma_filter f[] = {{LZMA_FILTER_LZMA1, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    assert_int_equal(lzma_raw_encoder(&strm, f), LZMA_OK);
+    unsigned char *raw = sk_tz_lzma_run(&strm, in, n, &rl), *b = malloc(9 + rl);
+    assert_non_null(b);
+    memcpy(b, "\x09\x14\x05\x00", 4);
+    assert_int_equal(lzma_properties_encode(f, b + 4), LZMA_OK);
+    memcpy(b + 9, raw, rl);
+    free(raw);
+    *olen = 9 + rl;
+    return b;
+}
+
 void sk_tzip_entry(struct sk_tzip *z, const char *name, const void *data, size_t len, unsigned opts,
                    unsigned flags)
 {
@@ -92,6 +115,12 @@ void sk_tzip_entry(struct sk_tzip *z, const char *name, const void *data, size_t
         cl = ZSTD_compress(c, ZSTD_compressBound(len), data, len, 3);
         assert_false(ZSTD_isError(cl));
     }
+    if (opts & SK_TZIP_BZIP2)
+        c = sk_tz_bzip2(data, len, &cl), method = 12;
+    if (opts & SK_TZIP_LZMA)
+        c = sk_tz_zip_lzma(data, len, &cl), method = 14, flags |= 2;
+    if (opts & SK_TZIP_XZ)
+        c = sk_tz_xz(data, len, &cl), method = 95;
     uint32_t crc = (uint32_t)crc32(0, (const Bytef *)data, (uInt)len);
     unsigned version = z64 ? 45 : 20;
 

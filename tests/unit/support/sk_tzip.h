@@ -28,10 +28,15 @@ struct sk_tzip {
 };
 
 /* sk_tzip_entry options */
-#define SK_TZIP_DEFLATE 0x1 /* method 8 (raw deflate), else stored */
-#define SK_TZIP_ZIP64   0x2 /* header sizes 0xffffffff, the real ones in a ZIP64 extra field */
-#define SK_TZIP_DESC    0x4 /* flag bit 3: CRC and sizes 0 in the header, in a data descriptor */
-#define SK_TZIP_ZSTD    0x8 /* method 93 (a zstd frame), else as SK_TZIP_DEFLATE says */
+#define SK_TZIP_DEFLATE 0x1  /* method 8 (raw deflate), else stored */
+#define SK_TZIP_ZIP64   0x2  /* header sizes 0xffffffff, the real ones in a ZIP64 extra field */
+#define SK_TZIP_DESC    0x4  /* flag bit 3: CRC and sizes 0 in the header, in a data descriptor */
+#define SK_TZIP_ZSTD    0x8  /* method 93 (a zstd frame), else as SK_TZIP_DEFLATE says */
+#define SK_TZIP_BZIP2   0x10 /* method 12 (a bzip2 stream) */
+#define SK_TZIP_LZMA                                                                               \
+    0x20                /* method 14 (version, properties, raw LZMA with an end marker:            \
+                         * flag bit 1, as 7-Zip and Python's zipfile write it) */
+#define SK_TZIP_XZ 0x40 /* method 95 (an xz stream) */
 
 /* Append a local header for NAME and the LEN bytes of DATA (compressed
  * as OPTS says), its descriptor if any; FLAGS are more general-purpose
