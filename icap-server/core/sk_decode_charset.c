@@ -1,12 +1,55 @@
 /* sk_decode_charset.c - charset sniffing for text objects whose charset
  * was not declared: BOMs, UTF-16 with or without BOM (also when most code
  * units hold a 0x00 byte: ASCII, U+3000, U+4E00 do), ISO-2022-JP escapes,
- * UTF-8 validity, Shift_JIS vs EUC-JP byte ranges.
- * SECURITY: reads at most N client bytes; decides only, converts nothing.
+ * UTF-8 validity, Shift_JIS vs EUC-JP byte ranges; and the two views a
+ * reader of URLs in text needs: UTF-16 as UTF-8, HTML character
+ * references decoded.
+ * SECURITY: reads at most N client bytes; writes within the bounds the
+ * callers' buffers are documented to have.
  */
 #include <string.h>
 
 #include "sekisho/decode.h"
+#include "sekisho/text.h"
+
+size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out)
+{
+    size_t i = 0, o = 0;
+
+    if (n >= 2 && ((be && p[0] == 0xfe && p[1] == 0xff) || (!be && p[0] == 0xff && p[1] == 0xfe)))
+        i = 2;
+    for (; i + 1 < n; i += 2) {
+        uint32_t u = be ? (uint32_t)(p[i] << 8 | p[i + 1]) : (uint32_t)(p[i] | p[i + 1] << 8);
+        if (u >= 0xd800 && u <= 0xdbff && i + 3 < n) {
+            uint32_t l =
+                be ? (uint32_t)(p[i + 2] << 8 | p[i + 3]) : (uint32_t)(p[i + 2] | p[i + 3] << 8);
+            if (l >= 0xdc00 && l <= 0xdfff) {
+                o += sk_utf8_put(out + o, 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00));
+                i += 2;
+                continue;
+            }
+        }
+        o += sk_utf8_put(out + o, u >= 0xd800 && u <= 0xdfff ? 0xfffd : u);
+    }
+    return o;
+}
+
+size_t sk_html_unref(unsigned char *p, size_t n)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k;
+        if (p[i] == '&' && (k = sk_html_charref(p + i + 1, n - i - 1, &cp)) > 0) {
+            o += sk_utf8_put(p + o, cp); /* never longer than '&' + K */
+            i += 1 + k;
+        } else {
+            p[o++] = p[i++];
+        }
+    }
+    return o;
+}
 
 /* Code units of text: ASCII, Latin-1; Latin Extended, combining marks,
  * Greek, Cyrillic (U+0100..U+052F), Hebrew, Arabic (U+0590..U+06FF),

@@ -335,6 +335,142 @@ int sk_b64_digit(unsigned char c, int urlsafe)
     return -1;
 }
 
+size_t sk_utf8_put(unsigned char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xc0 | cp >> 6);
+        out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp >= 0x110000)
+        cp = 0xfffd;
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xe0 | cp >> 12);
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xf0 | cp >> 18);
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* HTML's names for the US-ASCII characters (the WHATWG list), then the
+ * legacy ones a browser also takes without their ';'. */
+static const struct {
+    const char *name;
+    unsigned char c;
+} sk_charref_names[] = {
+    {"Tab;", '\t'},
+    {"NewLine;", '\n'},
+    {"excl;", '!'},
+    {"quot;", '"'},
+    {"QUOT;", '"'},
+    {"num;", '#'},
+    {"dollar;", '$'},
+    {"percnt;", '%'},
+    {"amp;", '&'},
+    {"AMP;", '&'},
+    {"apos;", '\''},
+    {"lpar;", '('},
+    {"rpar;", ')'},
+    {"ast;", '*'},
+    {"midast;", '*'},
+    {"plus;", '+'},
+    {"comma;", ','},
+    {"period;", '.'},
+    {"sol;", '/'},
+    {"colon;", ':'},
+    {"semi;", ';'},
+    {"lt;", '<'},
+    {"LT;", '<'},
+    {"equals;", '='},
+    {"gt;", '>'},
+    {"GT;", '>'},
+    {"quest;", '?'},
+    {"commat;", '@'},
+    {"lsqb;", '['},
+    {"lbrack;", '['},
+    {"bsol;", '\\'},
+    {"rsqb;", ']'},
+    {"rbrack;", ']'},
+    {"Hat;", '^'},
+    {"lowbar;", '_'},
+    {"UnderBar;", '_'},
+    {"grave;", '`'},
+    {"DiacriticalGrave;", '`'},
+    {"lcub;", '{'},
+    {"lbrace;", '{'},
+    {"verbar;", '|'},
+    {"vert;", '|'},
+    {"VerticalLine;", '|'},
+    {"rcub;", '}'},
+    {"rbrace;", '}'},
+    {"nbsp;", 0xa0},
+    {"amp", '&'},
+    {"AMP", '&'},
+    {"lt", '<'},
+    {"LT", '<'},
+    {"gt", '>'},
+    {"GT", '>'},
+    {"quot", '"'},
+    {"QUOT", '"'},
+    {"nbsp", 0xa0},
+};
+
+size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    /* windows-1252 for 0x80-0x9F (the five it leaves undefined stay) */
+    static const uint16_t w1252[32] = {
+        0x20ac, 0x81,   0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x8d,   0x017d, 0x8f,   0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+        0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
+
+    if (n >= 2 && s[0] == '#') {
+        int hex = s[1] == 'x' || s[1] == 'X', digits = 0;
+        size_t i = hex ? 2 : 1;
+        uint32_t v = 0;
+        for (; i < n; i++) {
+            int d = hex ? sk_hex_digit(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+            if (d < 0)
+                break;
+            digits++;
+            if (v <= 0x10ffff) /* past it the value stays "too large" */
+                v = v * (hex ? 16u : 10u) + (uint32_t)d;
+        }
+        if (!digits)
+            return 0;
+        if (i < n && s[i] == ';')
+            i++;
+        if (v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+            v = 0xfffd;
+        else if (v >= 0x80 && v <= 0x9f)
+            v = w1252[v - 0x80];
+        *cp = v;
+        return i;
+    }
+    for (size_t k = 0; k < sizeof(sk_charref_names) / sizeof(sk_charref_names[0]); k++) {
+        size_t len = strlen(sk_charref_names[k].name);
+        if (len > n || memcmp(s, sk_charref_names[k].name, len) != 0)
+            continue;
+        /* a legacy name without ';' before a letter, digit or '=' is no
+         * reference in an attribute ("?a=1&lt=2", "&amplifier") */
+        if (s[len - 1] != ';' && len < n &&
+            (s[len] == '=' || (s[len] >= '0' && s[len] <= '9') ||
+             ((s[len] | 0x20) >= 'a' && (s[len] | 0x20) <= 'z')))
+            continue;
+        *cp = sk_charref_names[k].c;
+        return len;
+    }
+    return 0;
+}
+
 int sk_hex_digit(unsigned char c)
 {
     if (c >= '0' && c <= '9')

@@ -41,21 +41,11 @@ static inline void sk_fmt_byte(struct sk_fmt *f, unsigned char c)
 
 static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
 {
-    if (cp < 0x80) {
-        sk_fmt_byte(f, (unsigned char)cp);
-    } else if (cp < 0x800) {
-        sk_fmt_byte(f, (unsigned char)(0xc0 | cp >> 6));
-        sk_fmt_byte(f, (unsigned char)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        sk_fmt_byte(f, (unsigned char)(0xe0 | cp >> 12));
-        sk_fmt_byte(f, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
-        sk_fmt_byte(f, (unsigned char)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x110000) {
-        sk_fmt_byte(f, (unsigned char)(0xf0 | cp >> 18));
-        sk_fmt_byte(f, (unsigned char)(0x80 | ((cp >> 12) & 0x3f)));
-        sk_fmt_byte(f, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
-        sk_fmt_byte(f, (unsigned char)(0x80 | (cp & 0x3f)));
-    }
+    unsigned char b[4];
+    size_t k = sk_utf8_put(b, cp);
+
+    for (size_t i = 0; i < k; i++)
+        sk_fmt_byte(f, b[i]);
 }
 
 static int sk_hexval(unsigned char c)
@@ -300,30 +290,21 @@ static void sk_xml_side_flush(struct sk_xml *x)
         x->f.err = 1;
 }
 
-static void sk_xml_entity(struct sk_xml *x)
+/* The reference in x->ent (after its '&'; SEMI: a ';' ended it) as the
+ * toolkit's HTML reader decodes it, else the bytes as they were. */
+static void sk_xml_entity(struct sk_xml *x, int semi)
 {
-    static const struct {
-        const char *name;
-        char c;
-    } named[] = {{"amp", '&'},  {"lt", '<'},    {"gt", '>'},
-                 {"quot", '"'}, {"apos", '\''}, {"nbsp", ' '}};
-    x->ent[x->nent] = '\0';
-    if (x->ent[0] == '#') {
-        char *end;
-        unsigned long cp = x->ent[1] == 'x' || x->ent[1] == 'X' ? strtoul(x->ent + 2, &end, 16)
-                                                                : strtoul(x->ent + 1, &end, 10);
-        if (*end == '\0' && cp > 0 && cp < 0x110000) {
-            sk_fmt_utf8(&x->f, (uint32_t)cp);
-            return;
-        }
+    uint32_t cp;
+    size_t n = x->nent;
+
+    if (semi)
+        x->ent[n++] = ';'; /* room: nent + 1 < sizeof(ent) */
+    if (n && sk_html_charref((const unsigned char *)x->ent, n, &cp) == n) {
+        sk_fmt_utf8(&x->f, cp == 0xa0 ? ' ' : cp);
+        return;
     }
-    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-        if (strcmp(x->ent, named[i].name) == 0) {
-            sk_fmt_byte(&x->f, (unsigned char)named[i].c);
-            return;
-        }
     sk_fmt_byte(&x->f, '&');
-    for (size_t i = 0; i < x->nent; i++)
+    for (size_t i = 0; i < n; i++)
         sk_fmt_byte(&x->f, (unsigned char)x->ent[i]);
 }
 
@@ -415,12 +396,12 @@ static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
             sk_xml_until(x, c, "-->", 0);
         } else if (x->state == SK_X_ENT) {
             if (c == ';') {
-                sk_xml_entity(x);
+                sk_xml_entity(x, 1);
                 x->state = SK_X_TEXT;
             } else if (x->nent + 1 < sizeof(x->ent) && c != '<' && c != '&') {
                 x->ent[x->nent++] = (char)c;
             } else { /* not an entity after all */
-                sk_xml_entity(x);
+                sk_xml_entity(x, 0);
                 x->state = SK_X_TEXT;
                 i--;
             }
@@ -450,7 +431,7 @@ static int sk_xml_end(struct sk_dlp_sink *s)
         for (size_t i = 0; i < x->nname; i++)
             sk_fmt_byte(&x->f, (unsigned char)x->name[i]);
     } else if (x->state == SK_X_ENT) {
-        sk_xml_entity(x);
+        sk_xml_entity(x, 0);
     }
     sk_xml_side_flush(x);
     return sk_fmt_end(s);

@@ -481,8 +481,8 @@ static int sk_vs_b64_end(void *arg)
  * fetches one and saves the file (HTML smuggling without atob()). Each is
  * decoded and walked as an object of its own, like a base64 run (the
  * walk's first SK_VS_B64_EACH runs and URLs alone, later ones together). */
-static int sk_vs_walk_dataurls(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                               const char *name)
+static int sk_vs_walk_dataurls_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                                  const char *name)
 {
     struct sk_vs_obj rest = {.w = w, .depth = depth};
     size_t pos = 0, a, b;
@@ -527,6 +527,38 @@ static int sk_vs_walk_dataurls(struct sk_vs_walk *w, const unsigned char *p, siz
     return rc;
 }
 
+/* The data: URLs of a text as a browser reads them: UTF-16 (UTF16: 1
+ * little-, 2 big-endian) as UTF-8, and, where the text has an '&', once
+ * more with its character references decoded (an href's "&#37;21" is
+ * "%21"; in a script they stay as written, so both are read). */
+static int sk_vs_walk_dataurls(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
+                               int depth, const char *name)
+{
+    unsigned char *u8 = NULL, *refs = NULL;
+    int rc = 0;
+
+    if (utf16) {
+        if (!(u8 = malloc(n / 2 * 3 + 4)))
+            goto oom;
+        n = sk_utf16_to_utf8(p, n, utf16 == 2, u8);
+        p = u8;
+    }
+    rc = sk_vs_walk_dataurls_in(w, p, n, depth, name);
+    if (rc == 0 && memchr(p, '&', n)) {
+        if (!(refs = malloc(n)))
+            goto oom;
+        memcpy(refs, p, n);
+        rc = sk_vs_walk_dataurls_in(w, refs, sk_html_unref(refs, n), depth, name);
+    }
+    free(u8);
+    free(refs);
+    return rc;
+oom:
+    free(u8);
+    sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading data: URLs in a text");
+    return -1;
+}
+
 /* Each run of base64 in a text object P (declared CT, NAME), decoded and
  * scanned like a part or member (the engine, zips, runs inside it); then
  * its percent-encoded data: URLs. */
@@ -567,8 +599,8 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
     if (b.rest.active)
         sk_vs_store_free(&b.rest.store);
     sk_b64run_free(f);
-    if (rc == 0 && !utf16)
-        rc = sk_vs_walk_dataurls(w, p, n, depth, name);
+    if (rc == 0)
+        rc = sk_vs_walk_dataurls(w, p, n, utf16, depth, name);
     w->zip64_walked = z64;
     return rc;
 }

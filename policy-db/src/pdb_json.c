@@ -56,26 +56,6 @@ static int sk_json_hex4(struct sk_json_p *p, const char *h, unsigned *out)
     return 0;
 }
 
-static char *sk_json_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xc0 | cp >> 6);
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xe0 | cp >> 12);
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (char)(0xf0 | cp >> 18);
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    }
-    return o;
-}
-
 /* Decode the string at p->s (on the opening quote) in place. */
 static int sk_json_string(struct sk_json_p *p, const char **out, size_t *outlen)
 {
@@ -131,7 +111,7 @@ static int sk_json_string(struct sk_json_p *p, const char **out, size_t *outlen)
             }
             if (cp == 0)
                 return sk_json_fail(p, "\\u0000 is not allowed");
-            o = sk_json_utf8(o, cp);
+            o += sk_utf8_put((unsigned char *)o, cp);
             p->s += 4;
             break;
         }

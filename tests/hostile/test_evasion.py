@@ -781,7 +781,21 @@ def g_av_base64(ck, srv):
               blocked(r) and e.get("rule") == "av-limit:depth", (r.status, e))
     pages += [("a UTF-16LE page", ("<script>var f = atob('%s');</script>" % b).encode("utf-16")),
               ("a UTF-16BE page without BOM",
-               ("<script>var f = atob('%s');</script>" % b).encode("utf-16-be"))]
+               ("<script>var f = atob('%s');</script>" % b).encode("utf-16-be")),
+              # percent-encoded data: URLs in UTF-16 (the narrow text's finder, on a
+              # view of the code units)
+              ("a percent-encoded data: URL in a UTF-16LE page",
+               ('<script>fetch("data:,%s").then(r => r.blob())</script>' % pct).encode("utf-16")),
+              ("a percent-encoded data: URL in a UTF-16BE link without BOM",
+               ('<a download="e.com" href="data:application/octet-stream,%s">get</a>' % pct)
+               .encode("utf-16-be")),
+              # character references in an attribute: the browser decodes them first
+              ("a data: URL with its '%' written as &#37; in a link",
+               '<a download="e.com" href="data:,%s">get</a>' % pct.replace("%", "&#37;")),
+              ("a data: URL with &percnt; and &#x25; in a link",
+               '<a download="e.com" href="data:,%s">get</a>'
+               % "".join(("&percnt;" if i % 2 else "&#x25;") + "%02X" % c
+                         for i, c in enumerate(EICAR)))]
     for i, (name, text) in enumerate(pages):
         body = text.encode("latin-1") if isinstance(text, str) else text
         assert EICAR not in body

@@ -613,6 +613,39 @@ static void test_compress(void **s)
 }
 
 /* Percent-encoded data: URLs in text (sk_dataurl_find, sk_dataurl_decode) */
+/* The views a reader of URLs in text takes: UTF-16 as UTF-8, character
+ * references decoded in place (never growing). */
+static void test_text_views(void **s)
+{
+    unsigned char out[64];
+    static const unsigned char le[] = "\xff\xfe"
+                                      "A\0\xe9\0\x3d\xd8\x00\xde"
+                                      "\x00\xdcZ\0!";
+    static const unsigned char be[] = "\0A\xd8\x3d\xde\x00\xd8\x00";
+    size_t n;
+
+    (void)s;
+    n = sk_utf16_to_utf8(le, sizeof(le) - 1, 0, out); /* BOM, pair, lone low, odd byte */
+    assert_int_equal(n, 1 + 2 + 4 + 3 + 1);
+    assert_memory_equal(out, "A\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdZ", n);
+    n = sk_utf16_to_utf8(be, sizeof(be) - 1, 1, out); /* no BOM; a high surrogate at the end */
+    assert_int_equal(n, 1 + 4 + 3);
+    assert_memory_equal(out, "A\xf0\x9f\x98\x80\xef\xbf\xbd", n);
+    char t[] = "a&#37;21b&amp;&lt=1&nbsp;&#0&#x80&bogus;&";
+    n = sk_html_unref((unsigned char *)t, strlen(t));
+    static const char want[] = "a%21b&&lt=1\xc2\xa0\xef\xbf\xbd\xe2\x82\xac&bogus;&";
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(t, want, n);
+    /* the shortest references with the longest output still fit in place */
+    for (int k = 0; k < 3; k++) {
+        static const char *const worst[] = {"&#0&#0&#0", "&#x0&#x80", "&#x10000&nbsp"};
+        char w[32];
+        snprintf(w, sizeof(w), "%s", worst[k]);
+        size_t len = strlen(w), m = sk_html_unref((unsigned char *)w, len);
+        assert_true(m <= len);
+    }
+}
+
 static void test_dataurl(void **s)
 {
     static const char text[] =
@@ -1442,6 +1475,7 @@ int main(void)
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_dataurl),
+        cmocka_unit_test(test_text_views),
         cmocka_unit_test(test_compress),
         cmocka_unit_test(test_multipart_forms),
         cmocka_unit_test(test_multipart_boundary_param),

@@ -136,6 +136,73 @@ static void test_text_and_buffer(void **s)
  * to, and every control byte, come out replaced; every other printable
  * byte comes out as itself (the escapers skip those with a bitmap, which
  * must not let one special byte through). */
+/* HTML character references as a browser reads them in an attribute, and
+ * the UTF-8 encoder they are written with. */
+static void test_html_charref(void **s)
+{
+    static const struct {
+        const char *in;
+        size_t took;
+        uint32_t cp;
+    } t[] = {
+        {"#37;", 4, '%'},
+        {"#x25", 4, '%'},
+        {"#X25;z", 5, '%'},
+        {"#0;", 3, 0xfffd},
+        {"#xD800;", 7, 0xfffd},
+        {"#x110000;", 9, 0xfffd},
+        {"#99999999999999;", 16, 0xfffd},
+        {"#150;", 5, 0x2013},
+        {"#x81;", 5, 0x81},
+        {"#128", 4, 0x20ac},
+        {"#x1F600;", 8, 0x1f600},
+        {"percnt;", 7, '%'},
+        {"percnt", 0, 0},
+        {"amp", 3, '&'},
+        {"amp;x", 4, '&'},
+        {"ampx", 0, 0},
+        {"lt=1", 0, 0},
+        {"lt;", 3, '<'},
+        {"lt ", 2, '<'},
+        {"#;", 0, 0},
+        {"#x;", 0, 0},
+        {"", 0, 0},
+        {"nbsp;", 5, 0xa0},
+        {"bsol;", 5, '\\'},
+        {"NewLine;", 8, '\n'},
+        {"Percnt;", 0, 0},
+    };
+    unsigned char b[4];
+
+    (void)s;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        uint32_t cp = 0;
+        size_t took = sk_html_charref((const unsigned char *)t[i].in, strlen(t[i].in), &cp);
+        if (took != t[i].took || (took && cp != t[i].cp))
+            fail_msg("'&%s': took %zu cp U+%04X, want %zu U+%04X", t[i].in, took, (unsigned)cp,
+                     t[i].took, (unsigned)t[i].cp);
+    }
+    /* a reference is read within N bytes only */
+    uint32_t cp = 0;
+    assert_int_equal(sk_html_charref((const unsigned char *)"#37;", 2, &cp), 2);
+    assert_int_equal(cp, 3);
+    assert_int_equal(sk_utf8_put(b, 'A'), 1);
+    assert_int_equal(sk_utf8_put(b, 0xe9), 2);
+    assert_memory_equal(b, "\xc3\xa9", 2);
+    assert_int_equal(sk_utf8_put(b, 0x20ac), 3);
+    assert_memory_equal(b, "\xe2\x82\xac", 3);
+    assert_int_equal(sk_utf8_put(b, 0x1f600), 4);
+    assert_memory_equal(b, "\xf0\x9f\x98\x80", 4);
+    assert_int_equal(sk_utf8_put(b, 0x110000), 3);
+    assert_memory_equal(b, "\xef\xbf\xbd", 3);
+    /* what the encoder writes is what the validator takes */
+    for (uint32_t c = 1; c < 0x110000; c += 97)
+        if (c < 0xd800 || c > 0xdfff) {
+            size_t k = sk_utf8_put(b, c);
+            assert_int_equal(sk_utf8_len(b, k), k);
+        }
+}
+
 static void test_escape_every_ascii(void **s)
 {
     static const struct {
@@ -171,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_size_grammar),    cmocka_unit_test(test_duration_grammar),
         cmocka_unit_test(test_utf8_valid),      cmocka_unit_test(test_fnv1a64),
         cmocka_unit_test(test_text_and_buffer), cmocka_unit_test(test_escape_every_ascii),
+        cmocka_unit_test(test_html_charref),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

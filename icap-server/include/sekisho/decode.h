@@ -414,6 +414,15 @@ SK_API const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *sk
 /* Is that encoding UTF-16: 0 no, 1 little-endian, 2 big-endian (for
  * readers that take code units themselves, sk_b64run_utf16). */
 SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
+/* UTF-16 text P[0..N) (BE != 0: big-endian; a BOM first is dropped) as
+ * UTF-8 into OUT, which has room for N / 2 * 3 + 4 bytes: surrogate pairs
+ * joined, a lone surrogate U+FFFD, an odd last byte dropped. Returns the
+ * length written. */
+SK_API size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
+/* Decode the HTML character references (sk_html_charref) in P[0..N) in
+ * place, as a browser does in an attribute; a reference never grows, so
+ * the text only shrinks. Returns the new length. */
+SK_API size_t sk_html_unref(unsigned char *p, size_t n);
 
 #ifdef __cplusplus
 }

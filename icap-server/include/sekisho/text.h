@@ -43,6 +43,19 @@ int sk_buf_reserve(struct sk_buf *b, size_t extra);
 size_t sk_utf8_len(const unsigned char *s, size_t avail);
 /* 1 if the LEN bytes at S are valid UTF-8 without NUL bytes, else 0. */
 int sk_utf8_valid(const char *s, size_t len);
+/* Code point CP (at most U+10FFFF; a larger one is U+FFFD) as UTF-8 into
+ * OUT (room for 4 bytes); returns its length (1-4). */
+size_t sk_utf8_put(unsigned char *out, uint32_t cp);
+
+/* The HTML character reference at S (N bytes after an '&'), as a browser
+ * decodes it: "#37;", "#x25" (';' optional; 0, surrogates and anything
+ * over U+10FFFF are U+FFFD, 0x80-0x9F the windows-1252 characters), or a
+ * named one with its ';' - those of the US-ASCII characters ("percnt;",
+ * "lpar;", "Tab;"...), "nbsp;", and "amp", "lt", "gt", "quot", "nbsp"
+ * also without it, unless a letter, digit or '=' follows (the rule in
+ * attributes, where URLs are). Returns the bytes it takes (';' included) and the code
+ * point in *CP, or 0 when S starts no reference (the '&' is a '&'). */
+size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* All escapers below take at most MAX input bytes of S (NULL is ""); a
  * longer input ends with an ellipsis. Invalid UTF-8 becomes U+FFFD. */
