@@ -18,7 +18,7 @@
 #define SK_B64RUN_LINE 60 /* a line break continues a run after this many digits */
 #define SK_B64RUN_WS   64 /* white space between a string's end and its '+' */
 
-enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_QUOTE, SK_B_PLUS, SK_B_PCT2 };
+enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_QUOTE, SK_B_PLUS, SK_B_PCT2, SK_B_UHEX };
 
 struct sk_b64run {
     struct sk_b64run_handler h;
@@ -31,6 +31,10 @@ struct sk_b64run {
     size_t line; /* digits since the run's start or last line break */
     int cr;      /* a line break's CR was just taken */
     unsigned char pct1;
+    /* a script's or JSON's \xHH, \uHHHH, \u{H...}: the value so far, hex
+     * digits taken, how many it needs (0: up to a '}') */
+    unsigned esc_val;
+    unsigned char esc_n, esc_need;
     unsigned char quote; /* the quote that closed a string: "..." + "..." may follow */
     unsigned ws;         /* white space after it, before the '+' */
     unsigned quad, nq;
@@ -43,7 +47,7 @@ struct sk_b64run {
 
 /* The value of each byte as a base64 digit (both alphabets, sk_b64_digit), -1 for none;
  * and 1 for the bytes a run may be made of (digits, '\\' and '%'
- * escapes), for the block skip. */
+ * escapes, the braces of \u{...}), for the block skip. */
 static signed char sk_b64_tab[256];
 static unsigned char sk_b64_runbyte[256];
 /* 1: a quote, 2: a byte that may go on with a short run (the slow path) */
@@ -54,7 +58,8 @@ static void sk_b64_tab_init(void)
     for (int c = 0; c < 256; c++) {
         sk_b64_tab[c] = (signed char)sk_b64_digit((unsigned char)c, 1);
         int quote = c == '"' || c == '\'' || c == '`';
-        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%';
+        /* '{' '}': a script's \u{2B} is one escape, a run may begin with it */
+        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%' || c == '{' || c == '}';
         sk_b64_cls[c] =
             (unsigned char)(quote |
                             (quote || c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
@@ -293,6 +298,12 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                 sk_b64_take(r, 63);
                 continue;
             }
+            if (c == 'u' || c == 'x') { /* "\u002B" (.NET writes '+' so), "\x57" */
+                r->state = SK_B_UHEX;
+                r->esc_val = r->esc_n = 0;
+                r->esc_need = c == 'u' ? 4 : 2;
+                continue;
+            }
             if ((c == 'r' || c == 'n') && (sk_b64_break_ok(r) || (c == 'n' && r->cr))) {
                 r->state = SK_B_RUN;
                 r->cr = c == 'r';
@@ -326,6 +337,29 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
             sk_b64_finish(r); /* a string's end: C is read again */
             i--;
             continue;
+        case SK_B_UHEX: {
+            int h = sk_hex_digit(c);
+            if (c == '{' && r->esc_n == 0 && r->esc_need == 4) { /* \u{57} */
+                r->esc_need = 0;
+                continue;
+            }
+            if (h >= 0 && r->esc_n < 6) {
+                r->esc_val = r->esc_val << 4 | (unsigned)h;
+                if (++r->esc_n < r->esc_need || r->esc_need == 0)
+                    continue;
+            } else if (!(c == '}' && r->esc_need == 0 && r->esc_n > 0)) {
+                sk_b64_finish(r); /* no escape after all: C is read again */
+                i--;
+                continue;
+            }
+            /* the escape is whole: a digit goes on with the run */
+            if (r->esc_val < 0x80 && sk_b64_tab[r->esc_val] >= 0) {
+                r->state = SK_B_RUN;
+                sk_b64_take(r, sk_b64_tab[r->esc_val]);
+                continue;
+            }
+            break;
+        }
         default: { /* SK_B_PCT2: form encoding of '+' and '/' */
             unsigned char d = (unsigned char)(c | 0x20);
             if (sk_hex_digit(c) < 0) {

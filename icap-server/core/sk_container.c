@@ -207,6 +207,8 @@ struct sk_zip {
     struct sk_unzstd *zs;  /* method 93 */
     int zs_known;          /* its compressed size is known (left counts it down) */
     struct sk_decoder *pk; /* methods 12, 14, 95: the toolkit's file decoders */
+    uint64_t pos;          /* bytes consumed so far */
+    uint64_t hdr_at;       /* where the current local header began */
     struct sk_zip_stats st;
 };
 
@@ -268,26 +270,37 @@ static int sk_zip_to_tail(struct sk_zip *z, const unsigned char *buf, size_t n)
     return n ? z->h.data(z->h.arg, buf, n) : 0;
 }
 
-/* ZIP64 extended information (header 0x0001): the 8-byte sizes that
- * replace 0xffffffff in the local header, in this order. */
+/* ZIP64 extended information (header 0x0001) in the extra field X: the
+ * 8-byte values that replace 0xffffffff, in this order - uncompressed
+ * size, compressed size, and (in a directory record) the local header's
+ * offset; OFF NULL for a local header. 1 when the field is there. */
+static int sk_zip64_fields(const unsigned char *x, size_t xn, uint64_t *usize, uint64_t *csize,
+                           uint64_t *off)
+{
+    for (size_t i = 0; i + 4 <= xn;) {
+        unsigned id = (unsigned)sk_le(x + i, 2), len = (unsigned)sk_le(x + i + 2, 2);
+        const unsigned char *d = x + i + 4;
+        size_t k = 0;
+        if (i + 4 + len > xn)
+            return 0;
+        if (id != 1) {
+            i += 4 + len;
+            continue;
+        }
+        uint64_t *v[3] = {usize, csize, off};
+        for (int j = 0; j < 3; j++)
+            if (v[j] && *v[j] == 0xffffffffu && k + 8 <= len)
+                *v[j] = sk_le(d + k, 8), k += 8;
+        return 1;
+    }
+    return 0;
+}
+
 static void sk_zip_extra64(struct sk_zip *z)
 {
-    for (size_t i = 0; i + 4 <= z->nextra;) {
-        unsigned id = (unsigned)sk_le(z->extra + i, 2), len = (unsigned)sk_le(z->extra + i + 2, 2);
-        const unsigned char *d = z->extra + i + 4;
-        size_t off = 0;
-        if (i + 4 + len > z->nextra)
-            break;
-        if (id == 1) {
-            z->zip64 = 1;
-            z->st.zip64++;
-            if (z->usize == 0xffffffffu && off + 8 <= len)
-                z->usize = sk_le(d + off, 8), off += 8;
-            if (z->csize == 0xffffffffu && off + 8 <= len)
-                z->csize = sk_le(d + off, 8);
-            return;
-        }
-        i += 4 + len;
+    if (sk_zip64_fields(z->extra, z->nextra, &z->usize, &z->csize, NULL)) {
+        z->zip64 = 1;
+        z->st.zip64++;
     }
 }
 
@@ -386,12 +399,14 @@ static long sk_zip_packed(struct sk_zip *z, const unsigned char *p, size_t n)
 /* Name and extra are in: tell the handler, choose how to read the data. */
 static int sk_zip_data(struct sk_zip *z)
 {
-    struct sk_zip_entry e = {.name = z->name};
+    struct sk_zip_entry e = {.name = z->name, .offset = z->hdr_at, .method = z->method};
     int known, want;
 
     z->name[z->nname] = '\0';
     sk_zip_extra64(z);
     known = !(z->flags & 8) && z->csize != 0xffffffffu;
+    e.sized = known;
+    e.csize = z->csize;
     e.encrypted = (z->flags & 1) != 0;
     e.unsupported = z->method != 0 && z->method != 8 && z->method != 93 &&
                     !(sk_zip_packed_method(z->method) && known);
@@ -592,6 +607,7 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
         take = sk_zip_fill(z, z->nhdr < 4 ? 4 : 30, p, n);
         if (z->nhdr >= 4 && sk_le(z->hdr, 4) != SK_ZIP_LOCAL) /* central directory, or not zip */
             return sk_zip_to_tail(z, z->hdr, z->nhdr) == -1 ? -1 : (long)take;
+        z->hdr_at = z->pos + take - z->nhdr; /* HDR holds the header's first bytes */
         if (z->nhdr == 30 && (sk_zip_raw(z, z->hdr, 30) == -1 || sk_zip_header(z) == -1))
             return -1;
         return (long)take;
@@ -668,6 +684,7 @@ int sk_zip_write(struct sk_zip *z, const void *buf, size_t len)
         if (used < 0)
             return -1;
         p += used, len -= (size_t)used;
+        z->pos += (uint64_t)used;
         /* a step that consumed nothing must have changed state (DESC gives
          * bytes back to HDR); process what it gave back */
         if (used == 0 && (z->state == SK_ZS_DEFLATE || z->state == SK_ZS_ZSTD))
@@ -690,4 +707,121 @@ int sk_zip_end(struct sk_zip *z)
             z->state == SK_ZS_ZSTD || z->state == SK_ZS_LZMA_HDR || z->state == SK_ZS_PACKED;
     }
     return sk_zip_end_entry(z);
+}
+
+/* ---- the central directory ---------------------------------------------- */
+
+#define SK_ZIP_EOCD_SPAN (65535 + 22) /* the end record and the longest comment */
+
+long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
+                    int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg)
+{
+    const unsigned char *from = n > SK_ZIP_EOCD_SPAN ? p + n - SK_ZIP_EOCD_SPAN : p, *eocd = NULL;
+    uint64_t cd_size, cd_off, entries, at, concat;
+    long count = 0;
+
+    for (const unsigned char *k = from; n >= 22 && k + 22 <= p + n; k++) {
+        k = memmem(k, (size_t)(p + n - k), "PK\5\6", 4);
+        if (!k || k + 22 > p + n)
+            break;
+        eocd = k; /* the last one, as extractors take it */
+    }
+    if (!eocd)
+        return -1;
+    at = (uint64_t)(eocd - p); /* in P */
+    entries = sk_le(eocd + 10, 2);
+    cd_size = sk_le(eocd + 12, 4);
+    cd_off = sk_le(eocd + 16, 4);
+    /* ZIP64: the locator right before the end record, its end record
+     * right before the locator (where zipfile looks for it) */
+    if (at < 20 && base > 0)
+        return -2; /* a ZIP64 locator may be before the window */
+    if (at >= 20 && memcmp(eocd - 20, "PK\6\7", 4) == 0) {
+        const unsigned char *r = eocd - 20 - 56;
+        if (at < 20 + 56 || memcmp(r, "PK\6\6", 4) != 0)
+            return -2; /* a locator without its record (or before the window) */
+        entries = sk_le(r + 32, 8);
+        cd_size = sk_le(r + 40, 8);
+        cd_off = sk_le(r + 48, 8);
+        at -= 20 + 56;
+    }
+    /* the directory ends where the end records begin */
+    if (cd_size > at)
+        return -2;
+    uint64_t cd = at - cd_size; /* in P */
+    /* a stub before the archive shifts every offset (cd_off was written
+     * as if the archive began the object) */
+    /* zipfile takes a negative shift too: offsets then point before
+     * where the directory says, and a record whose header is not in P is
+     * one no extractor reads */
+    concat = cd + base - cd_off; /* modulo 2^64 */
+    for (uint64_t i = cd; i < at; count++) {
+        struct sk_zip_cd_entry e;
+        const unsigned char *r = p + i;
+        if (at - i < 46 || memcmp(r, "PK\1\2", 4) != 0)
+            return count == 0 && entries > 0 ? -2 : count;
+        size_t nl = (size_t)sk_le(r + 28, 2), xl = (size_t)sk_le(r + 30, 2),
+               cl = (size_t)sk_le(r + 32, 2);
+        e.flags = (unsigned)sk_le(r + 8, 2);
+        e.method = (unsigned)sk_le(r + 10, 2);
+        e.csize = sk_le(r + 20, 4);
+        e.usize = sk_le(r + 24, 4);
+        e.local = sk_le(r + 42, 4);
+        if (46 + nl + xl > at - i)
+            return -2;
+        sk_zip64_fields(r + 46 + nl, xl, &e.usize, &e.csize, &e.local);
+        e.local += concat;
+        if (each(arg, &e) == -1)
+            return -3;
+        i += 46 + nl + xl + cl;
+    }
+    return count;
+}
+
+int sk_zip_cd_agrees(const struct sk_zip_entry *seen, size_t n, const struct sk_zip_cd_entry *e)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (seen[mid].offset < e->local)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n || seen[lo].offset != e->local)
+        return 0; /* no header the walk read is there */
+    const struct sk_zip_entry *s = &seen[lo];
+    return s->method == e->method && s->encrypted == ((e->flags & 1) != 0) &&
+           (!s->sized || s->csize == e->csize);
+}
+
+size_t sk_zip_cd_header(const struct sk_zip_cd_entry *e, const char *name, unsigned char *out)
+{
+    size_t nl = strlen(name) > 255 ? 255 : strlen(name);
+    int z64 = e->csize >= 0xffffffffu || e->usize >= 0xffffffffu;
+    unsigned flags = e->flags & ~8u; /* its sizes are here, not after it */
+    static const unsigned char sig[4] = {'P', 'K', 3, 4};
+
+    memset(out, 0, 30);
+    memcpy(out, sig, 4);
+    out[4] = 45;
+    out[6] = (unsigned char)flags, out[7] = (unsigned char)(flags >> 8);
+    out[8] = (unsigned char)e->method, out[9] = (unsigned char)(e->method >> 8);
+    for (int i = 0; i < 4; i++) {
+        out[18 + i] = z64 ? 0xff : (unsigned char)(e->csize >> (8 * i));
+        out[22 + i] = z64 ? 0xff : (unsigned char)(e->usize >> (8 * i));
+    }
+    out[26] = (unsigned char)nl;
+    out[28] = z64 ? 20 : 0;
+    memcpy(out + 30, name, nl);
+    if (!z64)
+        return 30 + nl;
+    unsigned char *x = out + 30 + nl;
+    x[0] = 1, x[1] = 0, x[2] = 16, x[3] = 0;
+    for (int i = 0; i < 8; i++) {
+        x[4 + i] = (unsigned char)(e->usize >> (8 * i));
+        x[12 + i] = (unsigned char)(e->csize >> (8 * i));
+    }
+    return 30 + nl + 20;
 }

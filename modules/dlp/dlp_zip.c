@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <sekisho/decode.h>
+#include <sekisho/text.h>
 
 #include "dlp.h"
 
@@ -33,7 +34,18 @@ struct sk_zip_sink {
     int late;                  /* found after a prefix: failures wait for an archive end */
     const char *pending;       /* the first failure of a late zip, not yet recorded */
     unsigned pend_enc, pend_skip;
+    /* the central directory check (sk_zs_cd): the local headers read, and
+     * the bytes from the tail on (the directory and end record) */
+    struct sk_zip_entry *seen;
+    size_t nseen, capseen;
+    int in_tail, tail_over, oom;
+    struct sk_buf tail;
+    uint64_t written;
 };
+
+/* Tail bytes kept for the directory check: its records (~100 bytes per
+ * entry) and the end record; an archive with more is dlp.on-error. */
+#define SK_ZS_CD_MAX (4u << 20)
 
 static void sk_zs_undecodable(struct sk_zip_sink *z, const char *why, int enc, int skip)
 {
@@ -56,6 +68,18 @@ static int sk_zs_begin(void *arg, const struct sk_zip_entry *e)
 
     snprintf(where, sizeof(where), "%s%s%s", z->archive, *z->archive ? ":" : "", e->name);
     sk_dlp_engine_where(z->ctx->e, where);
+    if (z->nseen == z->capseen && !z->oom) {
+        size_t cap = z->capseen ? z->capseen * 2 : 16;
+        struct sk_zip_entry *v = realloc(z->seen, cap * sizeof(*v));
+        if (v)
+            z->seen = v, z->capseen = cap;
+        else
+            z->oom = 1;
+    }
+    if (z->nseen < z->capseen) {
+        z->seen[z->nseen] = *e;
+        z->seen[z->nseen++].name = NULL;
+    }
     if (e->encrypted || e->unsupported) {
         sk_zs_undecodable(
             z, e->encrypted ? "encrypted archive entry" : "archive entry with an unknown method",
@@ -71,6 +95,12 @@ static int sk_zs_data(void *arg, const void *buf, size_t len)
 {
     struct sk_zip_sink *z = arg;
 
+    if (z->in_tail && !z->tail_over) {
+        if (z->tail.len + len > SK_ZS_CD_MAX)
+            z->tail_over = 1;
+        else
+            sk_buf_append(&z->tail, buf, len);
+    }
     if (z->over || !z->entry)
         return 0;
     if (len > z->ctx->budget) {
@@ -100,6 +130,7 @@ static int sk_zs_tail(void *arg)
     struct sk_zip_sink *z = arg;
 
     sk_dlp_engine_where(z->ctx->e, z->archive);
+    z->in_tail = 1;
     /* an object of its own: text, and a zip that may follow (a second
      * archive appended, or the real one after a header cut off) */
     z->entry = sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1);
@@ -119,7 +150,44 @@ static int sk_zs_raw(void *arg, const void *buf, size_t len)
 
 static int sk_zs_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
+    ((struct sk_zip_sink *)s)->written += n;
     return sk_zip_write(((struct sk_zip_sink *)s)->zip, p, n);
+}
+
+static int sk_zs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
+{
+    struct sk_zip_sink *z = arg;
+
+    return sk_zip_cd_agrees(z->seen, z->nseen, e) ? 0 : -1;
+}
+
+/* Extractors read an archive by its central directory, this walk by its
+ * local headers: each directory record must describe an entry the walk
+ * read as it is (sk_zip_cd_agrees), else what an extractor gets was not
+ * read - a header that says "stored, 0 bytes" before deflated data, an
+ * entry only the directory lists (hidden in another's data). The bytes
+ * are gone by now (the upload streams through), so a disagreement is
+ * dlp.on-error, as is a directory this cannot check (outside the tail,
+ * or over SK_ZS_CD_MAX). */
+static void sk_zs_cd(struct sk_zip_sink *z, const struct sk_zip_stats *st)
+{
+    const char *why = NULL;
+    long rc;
+
+    if (!z->in_tail)
+        return; /* the body ended inside an entry: no directory */
+    if (z->tail_over || z->tail.failed || z->oom) {
+        why = "archive directory too large to check against its entries";
+    } else {
+        rc = sk_zip_cd_each((const unsigned char *)z->tail.data, z->tail.len,
+                            z->written - st->tail_bytes, sk_zs_cd_entry, z);
+        if (rc == -2)
+            why = "archive directory outside the archive's end";
+        else if (rc == -3)
+            why = "archive directory disagrees with its entries (an extractor reads other data)";
+    }
+    if (why)
+        sk_zs_undecodable(z, why, 0, 0);
 }
 
 static int sk_zs_finish(struct sk_dlp_sink *s)
@@ -130,6 +198,7 @@ static int sk_zs_finish(struct sk_dlp_sink *s)
     if (sk_zip_end(z->zip) == -1 || (z->raw && z->raw->end(z->raw) == -1))
         return -1;
     st = sk_zip_stats(z->zip);
+    sk_zs_cd(z, st);
     z->ctx->zstd_broken += st->undecoded;
     if ((st->corrupt || st->lost_sync) && !z->over)
         sk_zs_undecodable(
@@ -156,6 +225,8 @@ static void sk_zs_destroy(struct sk_dlp_sink *s)
     if (z->raw)
         z->raw->destroy(z->raw);
     sk_zip_free(z->zip);
+    free(z->seen);
+    sk_buf_free(&z->tail);
     free(z);
 }
 

@@ -39,8 +39,18 @@
 #define SK_VS_B64_MIN  64
 #define SK_VS_B64_EACH 32
 
+/* The local headers a walk of one object read (sk_zip_entry: offset in
+ * the object, method, sizes), for the central directory check. */
+struct sk_vs_seen {
+    struct sk_zip_entry *v;
+    size_t n, cap;
+    uint64_t base; /* where the zip being walked begins in the object */
+    int oom;
+};
+
 struct sk_vs_obj {
     struct sk_vs_walk *w;
+    struct sk_vs_seen *seen; /* zip members: noted here, or NULL */
     int depth;
     int active; /* a store is open */
     int tail;   /* zip tail: libclamav saw these bytes in the whole */
@@ -271,6 +281,22 @@ static int sk_vs_zip_begin(void *arg, const struct sk_zip_entry *e)
     }
     if (o->zkind)
         *o->zkind = e->encrypted ? SK_FT_ZIP_ENCRYPTED : sk_ft_zip_member(*o->zkind, e->name);
+    if (o->seen && !o->seen->oom) {
+        struct sk_vs_seen *sn = o->seen;
+        if (sn->n == sn->cap) {
+            size_t cap = sn->cap ? sn->cap * 2 : 16;
+            struct sk_zip_entry *v = realloc(sn->v, cap * sizeof(*v));
+            if (!v)
+                sn->oom = 1;
+            else
+                sn->v = v, sn->cap = cap;
+        }
+        if (!sn->oom) {
+            sn->v[sn->n] = *e;
+            sn->v[sn->n].name = NULL;
+            sn->v[sn->n++].offset += sn->base;
+        }
+    }
     if (!o->w->av && (e->encrypted || e->unsupported))
         return 0; /* types only: nothing to read */
     if (e->encrypted || e->unsupported) {
@@ -303,51 +329,124 @@ int sk_vs_walk_zip64_check(struct sk_vs_walk *w, unsigned engine, unsigned walke
     return -1;
 }
 
+/* The members of one zip walked from bytes a walker is given (the
+ * archive, or one entry framed as its directory says): stops and failures
+ * as the walk reports them. */
+static int sk_vs_zip_feed(struct sk_vs_walk *w, struct sk_vs_obj *o, const unsigned char *a,
+                          size_t an, const unsigned char *b, size_t bn,
+                          const struct sk_zip_stats **out, struct sk_zip **zp)
+{
+    struct sk_zip_handler h = {
+        sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, o, NULL};
+    struct sk_zip *z;
+    int rc;
+
+    if (!(*zp = z = sk_zip_new(&h))) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
+        return -1;
+    }
+    rc = sk_zip_write(z, a, an);
+    if (rc == 0 && bn)
+        rc = sk_zip_write(z, b, bn);
+    if (rc == 0)
+        rc = sk_zip_end(z);
+    const struct sk_zip_stats *st = *out = sk_zip_stats(z);
+    if (rc == 0 && st->zip64 && (st->corrupt || st->lost_sync)) {
+        /* the engine cannot read ZIP64 and neither could we: fail closed */
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "ZIP64 archive that cannot be walked member by member");
+        rc = -1;
+    }
+    if (rc == 0 && st->undecoded) {
+        /* libclamav does not read zstd, LZMA or xz entries (and a
+         * bzip2 one it may read differently): what we could not
+         * decompress nobody scanned */
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "archive member that cannot be decompressed (zstd, bzip2, LZMA or "
+                        "xz: corrupt, cut, or a window over the limit)");
+        rc = -1;
+    }
+    return rc;
+}
+
+struct sk_vs_cd {
+    struct sk_vs_walk *w;
+    const unsigned char *p;
+    size_t n;
+    int depth;
+    struct sk_vs_seen *seen;
+};
+
+/* A directory record: a member the walk read as the record says, or one
+ * it did not (a local header that says "stored, 0 bytes" before deflated
+ * data, another method, a member only the directory lists, hidden inside
+ * another's data): that one is read as extractors read it - the header's
+ * name and extra lengths, the record's method, flags and size - and
+ * scanned. A record whose header or data is not in the object is one no
+ * extractor reads. */
+static int sk_vs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
+{
+    struct sk_vs_cd *c = arg;
+    unsigned char hdr[30 + 255 + 20];
+    char name[256];
+    const unsigned char *l = c->p + e->local;
+    const struct sk_zip_stats *st;
+    struct sk_zip *z = NULL;
+
+    if (sk_zip_cd_agrees(c->seen->v, c->seen->n, e))
+        return 0;
+    if (e->local > c->n || c->n - e->local < 30 || memcmp(l, "PK\3\4", 4) != 0)
+        return 0;
+    size_t nl = (size_t)(l[26] | l[27] << 8), xl = (size_t)(l[28] | l[29] << 8);
+    uint64_t data = e->local + 30 + nl + xl;
+    if (data > c->n || c->n - data < e->csize)
+        return 0;
+    snprintf(name, sizeof(name), "%.*s", (int)(nl < 255 ? nl : 255), (const char *)l + 30);
+    struct sk_vs_obj o = {.w = c->w, .depth = c->depth};
+    size_t hl = sk_zip_cd_header(e, name, hdr);
+    int rc = sk_vs_zip_feed(c->w, &o, hdr, hl, c->p + data, (size_t)e->csize, &st, &z);
+    if (o.active)
+        sk_vs_store_free(&o.store);
+    sk_zip_free(z);
+    return rc;
+}
+
+static int sk_vs_seen_cmp(const void *a, const void *b)
+{
+    const struct sk_zip_entry *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
 /* The zips in P: at its start or after a prefix (sk_zip_find; the prefix
  * was scanned with the whole object), then again in what the walker could
  * not read as entries (a header cut off, a second archive appended): a
  * fake header first must not hide the zip after it. Members are walked
- * and scanned. */
+ * and scanned; then the central directory of the archive that ends P is
+ * checked against them (sk_vs_cd_entry). */
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind)
 {
+    struct sk_vs_seen seen = {0};
     long at;
-    int rc = 0;
+    int rc = 0, zips = 0;
 
     if (depth >= SK_VS_WALK_DEPTH)
         return sk_zip_find(p, n) >= 0 ? sk_vs_walk_deep(w, "an archive", depth) : 0;
     for (size_t pos = 0; rc == 0 && pos < n && (at = sk_zip_find(p + pos, n - pos)) >= 0;) {
-        struct sk_vs_obj o = {.w = w, .depth = depth};
-        struct sk_zip_handler h = {
-            sk_vs_zip_begin, sk_vs_obj_data, sk_vs_obj_end, sk_vs_zip_tail, &o, NULL};
-        struct sk_zip *z;
+        struct sk_vs_obj o = {.w = w, .depth = depth, .seen = &seen};
+        const struct sk_zip_stats *st;
+        struct sk_zip *z = NULL;
         size_t len = n - pos - (size_t)at;
 
         /* only a zip at offset 0 gives the object its type; after a
          * prefix, the type is the prefix's */
         o.zkind = pos == 0 && at == 0 ? kind : NULL;
-        if (!(z = sk_zip_new(&h))) {
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
+        seen.base = pos + (size_t)at;
+        zips++;
+        rc = sk_vs_zip_feed(w, &o, p + pos + at, len, NULL, 0, &st, &z);
+        if (!z) {
+            free(seen.v);
             return -1;
-        }
-        rc = sk_zip_write(z, p + pos + at, len);
-        if (rc == 0)
-            rc = sk_zip_end(z);
-        const struct sk_zip_stats *st = sk_zip_stats(z);
-        if (rc == 0 && st->zip64 && (st->corrupt || st->lost_sync)) {
-            /* the engine cannot read ZIP64 and neither could we: fail closed */
-            sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
-                            "ZIP64 archive that cannot be walked member by member");
-            rc = -1;
-        }
-        if (rc == 0 && st->undecoded) {
-            /* libclamav does not read zstd, LZMA or xz entries (and a
-             * bzip2 one it may read differently): what we could not
-             * decompress nobody scanned */
-            sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
-                            "archive member that cannot be decompressed (zstd, bzip2, LZMA or "
-                            "xz: corrupt, cut, or a window over the limit)");
-            rc = -1;
         }
         if (rc == 0 && st->zip64)
             w->zip64_walked++;
@@ -358,6 +457,17 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
             sk_vs_store_free(&o.store);
         sk_zip_free(z);
     }
+    if (rc == 0 && zips && seen.oom) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
+        rc = -1;
+    }
+    if (rc == 0 && zips) {
+        struct sk_vs_cd c = {w, p, n, depth, &seen};
+        if (seen.n)
+            qsort(seen.v, seen.n, sizeof(*seen.v), sk_vs_seen_cmp);
+        rc = sk_zip_cd_each(p, n, 0, sk_vs_cd_entry, &c) == -3 ? -1 : 0;
+    }
+    free(seen.v);
     return rc;
 }
 

@@ -54,6 +54,7 @@ import zipfile
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import zipforge  # noqa: E402
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
                      http_res_head, check_asan, main_wrapper, zip_bytes)
 
@@ -547,6 +548,106 @@ def g_zip_methods(ck, srv):
           "%s %r" % (r.status, (r.body or b"")[:200]))
 
 
+# ---- zips whose local headers and central directory disagree -------------------
+
+def zip_hidden(data, z64=False, **lkw):
+    """a.bin (stored) carries junk, then b.txt's local header and deflated
+    data; b.txt is listed only in the central directory, pointing there."""
+    inner = zipforge.build([dict(name="b.txt", data=data, **lkw)], zip64=z64)
+    local2 = inner[:inner.find(b"PK\x01\x02")]
+    junk = b"J" * 50
+    hdr1 = 30 + len("a.bin") + (20 if z64 else 0)
+    return zipforge.build([dict(name="a.bin", data=junk + local2, method=0),
+                           dict(name="b.txt", data=data, in_local=False, loffset=hdr1 + len(junk),
+                                comp=zipforge.compress(8, data))], zip64=z64)
+
+
+def zip_mismatches(payload):
+    """(name, archive): each an extractor (zipfile, reading the directory)
+    opens to PAYLOAD, and a reader of local headers does not."""
+    z = zipforge.build
+    return [
+        ("local 'stored, 0 bytes' / directory deflate",
+         z([dict(name="a.txt", data=payload, lmethod=0, cmethod=8, lcsize=0, lusize=0)])),
+        ("local stored / directory deflate, after a clean entry",
+         z([dict(name="r.txt", data=b"readme\n", method=8),
+            dict(name="a.txt", data=payload, lmethod=0, cmethod=8)])),
+        ("an entry only the directory lists, inside another's data", zip_hidden(payload)),
+        ("the hidden entry with a 'stored, 0 bytes' header",
+         zip_hidden(payload, lmethod=0, cmethod=8, lcsize=0, lusize=0)),
+        ("local stored / directory LZMA", z([dict(name="a.txt", data=payload, lmethod=0,
+                                                  cmethod=14)])),
+        ("local deflate / directory bzip2", z([dict(name="a.txt", data=payload, lmethod=8,
+                                                    cmethod=12)])),
+        ("ZIP64: local stored / directory deflate",
+         z([dict(name="a.txt", data=payload, lmethod=0, cmethod=8)], zip64=True)),
+        ("ZIP64: the hidden entry", zip_hidden(payload, z64=True)),
+        ("behind a stub: local stored / directory deflate",
+         b"MZ" + b"\0" * 4094 + z([dict(name="a.txt", data=payload, lmethod=0, cmethod=8)])),
+    ]
+
+
+def g_zip_directory(ck, srv):
+    """Extractors (zipfile, Java, 7-Zip, libclamav) read a zip by its central
+    directory; the walk read local headers, and where the two disagreed
+    (and libclamav skipped the entry) what an extractor gets passed."""
+    payload = b"prefix " + EICAR + b" suffix"
+    for i, (name, body) in enumerate(zip_mismatches(payload)):
+        assert zipforge.py_extract(body).get("a.txt", zipforge.py_extract(body).get("b.txt")) \
+            == payload, name
+        url = "http://origin.test/zipcd/%d" % i
+        virus_blocked(ck, srv, "a zip, " + name, url, respmod(srv, url, body))
+    # the directory says encrypted, the header does not: av.on-encrypted
+    for i, z64 in enumerate((False, True)):
+        body = zipforge.build([dict(name="a.txt", data=b"x" * 40, lmethod=0, cmethod=8,
+                                    cflags=1)], zip64=z64)
+        url = "http://origin.test/zipcd/enc/%d" % i
+        r = respmod(srv, url, body)
+        e = log_entry(srv, url)
+        ck.ok("a zip%s whose directory says encrypted: blocked as encrypted"
+              % (" (ZIP64)" if z64 else ""), blocked(r) and "Encrypted" in e.get("rule", ""),
+              (r.status, e))
+    # clean archives as writers make them pass as they are, AV and DLP alike
+    doc = b"<w:document>" + b"<w:p>clean paragraph</w:p>" * 300 + b"</w:document>"
+    ents = [("[Content_Types].xml", b"<Types/>"), ("word/document.xml", doc),
+            ("docProps/app.xml", b"<Properties/>")]
+    buf = io.BytesIO(b"MZ" + b"\0" * 4094)
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        for n, d in ents:
+            zf.writestr(n, d)
+    z64 = io.BytesIO()
+    with zipfile.ZipFile(z64, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for n, d in ents:
+            with zf.open(n, "w", force_zip64=True) as f:
+                f.write(d)
+    clean = [
+        ("a docx", zip_py(ents, zipfile.ZIP_DEFLATED)),
+        ("a streamed zip (sizes in descriptors)", zip_py(ents, zipfile.ZIP_DEFLATED, stream=True)),
+        ("a zip behind a stub (offsets from the file's start)", buf.getvalue()),
+        ("a zip behind a stub (offsets from the archive's start)",
+         b"MZ" + b"\0" * 4094 + zip_py(ents, zipfile.ZIP_DEFLATED)),
+        ("a ZIP64 zip", z64.getvalue()),
+        ("a zip with a comment", zip_py(ents, zipfile.ZIP_STORED)[:-2] + b"\x05\x00hello"),
+    ]
+    for name, body in clean:
+        assert zipforge.py_extract(body)["word/document.xml"] == doc, name
+        r = respmod(srv, "http://origin.test/zipcd/clean/" + name, body, allow204=False)
+        ck.ok("AV: %s passes byte-identical" % name, passed_identical(r, body),
+              "%s %r" % (r.status, r.raw_head[:200]))
+        r = dlp_post(srv, body, "application/zip")
+        ck.ok("DLP: %s passes" % name, r.status == 204,
+              "%s %r" % (r.status, (r.body or b"")[:200]))
+    # a clean archive whose directory disagrees: AV reads it as extractors
+    # do (clean: passes); DLP cannot (the upload streamed past): on-error
+    body = zipforge.build([dict(name="a.txt", data=b"clean text " * 20, lmethod=0, cmethod=8)])
+    r = respmod(srv, "http://origin.test/zipcd/clean-mismatch", body, allow204=False)
+    ck.ok("AV: a clean zip whose directory disagrees passes byte-identical",
+          passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    for name, body in zip_mismatches(CARDS)[:4] + zip_mismatches(CARDS)[6:8]:
+        r = dlp_post(srv, body, "application/zip")
+        ck.ok("DLP: a zip, %s: blocked" % name, blocked(r), "%s %r" % (r.status, (r.body or b"")[:200]))
+
+
 # ---- AV: ZIP64 and nested archives -------------------------------------------
 
 def g_zip64(ck, srv):
@@ -732,6 +833,12 @@ def g_av_base64(ck, srv):
         ("atob() of a concatenation", "<script>var f = atob('%s' +\n  '%s');</script>"
          % (b[:37], b[37:])),
         ("a template literal", "<script>const f = `%s`;</script>" % b),
+        # a script's string escapes, undone by the engine before atob()
+        ("\\x escapes in the string", '<script>atob("%s")</script>'
+         % "".join("\\x%02x" % ord(c) if i % 4 == 0 else c for i, c in enumerate(b))),
+        ("\\u and \\u{} escapes in the string", "<script>atob('%s')</script>"
+         % "".join(("\\u%04x" if i % 2 else "\\u{%x}") % ord(c) if i % 3 == 0 else c
+                   for i, c in enumerate(b))),
         ("MIME lines in a page", "<pre>%s</pre>" % mime),
         ("after 600 NUL bytes", "\0" * 600 + "<script>atob('%s')</script>" % b),
     ]
@@ -809,6 +916,11 @@ def g_av_base64(ck, srv):
         ("a data: URL in a form", "application/x-www-form-urlencoded",
          "f=" + urllib.parse.quote("data:application/octet-stream;base64," + b, safe="")),
         ("plain text", "text/plain", "see below\n" + b + "\n"),
+        # .NET's System.Text.Json writes '+' as \u002B (and so does any
+        # client escaping HTML-sensitive characters)
+        ("JSON with \\u002B escapes", "application/json",
+         json.dumps({"d": base64.b64encode(b"\xfb\xef\xff" * 3 + EICAR).decode()})
+         .replace("+", "\\u002B")),
     ]
     for i, (name, ct, text) in enumerate(uploads):
         url = "http://upload.test/b64/%d" % i
@@ -925,6 +1037,9 @@ def g_dlp(ck, srv):
          "multipart/form-data; boundary=B", "POST", ()),
         ("text/html with &#52; and &nbsp;",
          b"<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>", "text/html", "POST", ()),
+        ("a card text as base64 in JSON, '+' written \\u002B",
+         json.dumps({"f": base64.b64encode(b"\xfb\xef\xff" + CARDS).decode()})
+         .replace("+", "\\u002B").encode(), "application/json", "POST", ()),
         ("UTF-16BE without BOM in a zip",
          zip_bytes([("u.txt", "番号 4111 1111 1111 1111".encode("utf-16-be"))]), None, "PUT", ()),
         # numbers written with other characters: Unicode digits, other
@@ -1182,6 +1297,7 @@ def main():
                          ("zip64", g_zip64), ("nested archives", g_nested),
                          ("av multipart", g_av_multipart), ("av base64", g_av_base64),
                          ("zstd", g_zstd), ("zip methods", g_zip_methods),
+                         ("zip directory", g_zip_directory),
                          ("dlp", g_dlp)]:
             ck.group(name, fn, ck, srv)
     finally:

@@ -978,6 +978,135 @@ static void test_zip_walker(void **s)
     sk_tzip_free(&z);
 }
 
+/* The central directory reader and the agreement check: what a walk read
+ * (its entries' offsets, methods, sizes) against what extractors read. */
+struct cd_rec {
+    struct sk_zip_cd_entry e[8];
+    int n, stop_at;
+};
+
+static int cd_cb(void *arg, const struct sk_zip_cd_entry *e)
+{
+    struct cd_rec *r = arg;
+    if (r->n == r->stop_at)
+        return -1;
+    r->e[r->n++] = *e;
+    return 0;
+}
+
+static struct sk_zip_entry seen_rec[8];
+static size_t seen_n;
+
+static int seen_begin(void *arg, const struct sk_zip_entry *e)
+{
+    (void)arg;
+    seen_rec[seen_n] = *e;
+    seen_rec[seen_n++].name = NULL;
+    return 1;
+}
+static int seen_data(void *arg, const void *b, size_t n)
+{
+    (void)arg, (void)b, (void)n;
+    return 0;
+}
+static int seen_end(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+static int seen_tail(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* Walk P from OFF on; the entries it read are in seen_rec. */
+static void seen_walk(const unsigned char *p, size_t n, size_t off)
+{
+    struct sk_zip_handler h = {seen_begin, seen_data, seen_end, seen_tail, NULL, NULL};
+    struct sk_zip *w = sk_zip_new(&h);
+    seen_n = 0;
+    assert_int_equal(sk_zip_write(w, p + off, n - off), 0);
+    assert_int_equal(sk_zip_end(w), 0);
+    sk_zip_free(w);
+}
+
+static void test_zip_directory(void **s)
+{
+    struct sk_tzip z = {0};
+    struct cd_rec r = {.stop_at = -1};
+    unsigned char hdr[30 + 255 + 20];
+
+    (void)s;
+    sk_tzip_entry(&z, "a.txt", "stored text", 11, 0, 0);
+    sk_tzip_entry(&z, "b.txt", "deflated text deflated text", 27, SK_TZIP_DEFLATE, 0);
+    sk_tzip_entry(&z, "c.txt", "zip64 entry", 11, SK_TZIP_DEFLATE | SK_TZIP_ZIP64, 0);
+    sk_tzip_entry(&z, "d.txt", "with a descriptor", 17, SK_TZIP_DEFLATE | SK_TZIP_DESC, 0);
+    size_t ends = z.n;
+    sk_tzip_central(&z);
+    /* every record read, each agreeing with the walk */
+    assert_int_equal(sk_zip_cd_each(z.p, z.n, 0, cd_cb, &r), 4);
+    seen_walk(z.p, z.n, 0);
+    assert_int_equal(seen_n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_true(sk_zip_cd_agrees(seen_rec, seen_n, &r.e[i]));
+    assert_int_equal(r.e[0].local, 0);
+    assert_int_equal(r.e[1].method, 8);
+    assert_int_equal(r.e[2].csize, seen_rec[2].csize); /* from the ZIP64 extra field */
+    assert_int_equal(seen_rec[3].sized, 0);            /* flag bit 3 */
+    /* a stub before the archive: offsets shifted, as zipfile does */
+    {
+        unsigned char *sfx = malloc(z.n + 100);
+        memset(sfx, 'M', 100);
+        memcpy(sfx + 100, z.p, z.n);
+        r.n = 0;
+        assert_int_equal(sk_zip_cd_each(sfx, z.n + 100, 0, cd_cb, &r), 4);
+        assert_int_equal(r.e[1].local, 100 + seen_rec[1].offset);
+        /* a window of the tail only (BASE): the same records */
+        r.n = 0;
+        assert_int_equal(sk_zip_cd_each(sfx + 100 + ends, z.n - ends, 100 + ends, cd_cb, &r), 4);
+        assert_int_equal(r.e[3].local, 100 + seen_rec[3].offset);
+        /* the directory before the window: not checkable */
+        assert_int_equal(sk_zip_cd_each(sfx + 101 + ends, z.n - ends - 1, 101 + ends, cd_cb, &r),
+                         -2);
+        free(sfx);
+    }
+    /* EACH stops; no end record; a cut directory */
+    r.n = 0, r.stop_at = 1;
+    assert_int_equal(sk_zip_cd_each(z.p, z.n, 0, cd_cb, &r), -3);
+    r.stop_at = -1;
+    assert_int_equal(sk_zip_cd_each(z.p, ends, 0, cd_cb, &r), -1);
+    assert_int_equal(sk_zip_cd_each(z.p, z.n - 1, 0, cd_cb, &r), -1);
+    /* disagreements: another method, another size, an encrypted flag, an
+     * offset no header the walk read is at */
+    r.n = 0;
+    assert_int_equal(sk_zip_cd_each(z.p, z.n, 0, cd_cb, &r), 4);
+    struct sk_zip_cd_entry e = r.e[0];
+    e.method = 8;
+    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    e = r.e[0], e.csize++;
+    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    e = r.e[0], e.flags |= 1;
+    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    e = r.e[0], e.local++;
+    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    e = r.e[3], e.csize += 7; /* bit 3: the header gave no size to compare */
+    assert_true(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    /* a header for a record: a walker reads the entry as the record says */
+    e = r.e[1];
+    size_t hl = sk_zip_cd_header(&e, "b.txt", hdr);
+    assert_int_equal(hl, 35);
+    unsigned char *one = malloc(hl + e.csize);
+    memcpy(one, hdr, hl);
+    memcpy(one + hl, z.p + seen_rec[1].offset + 35, e.csize);
+    zip_expect(&(struct sk_tzip){.p = one, .n = hl + e.csize},
+               "[b.txt|deflated text deflated text]");
+    e.csize = 0xffffffffu; /* ZIP64 sizes: an extra field */
+    assert_int_equal(sk_zip_cd_header(&e, "b.txt", hdr), 55);
+    free(one);
+    sk_tzip_free(&z);
+}
+
 /* Where a zip starts (sk_zip_find), whether a local header is one
  * (sk_zip_local_plausible), ZIP64 records (sk_zip_has_zip64), and where the
  * walker's tail began (stats.tail_bytes). */
@@ -1344,9 +1473,19 @@ static void test_b64run(void **s)
     /* plain, JSON "\/", form %2B/%2F (either case): one run, any split */
     char *json = subst(e, '/', "\\/"), *form1 = subst(e, '+', "%2B"),
          *form = subst(form1, '/', "%2f");
-    const char *wraps[][2] = {{"text ", " tail"}, {"{\"f\":\"", "\"}"}, {"a=", "&b=1"}};
-    const char *bodies[] = {e, json, form};
-    for (int k = 0; k < 3; k++)
+    /* JSON's \u escapes (.NET writes '+' as \u002B), a script's \x and \u{}
+     * on digits too: a string the engine unescapes before atob() */
+    char *u1 = subst(e, '+', "\\u002B"), *uesc = subst(u1, '/', "\\u002f");
+    char *x1 = subst(e, 'A', "\\x41"), *x2 = subst(x1, 'Q', "\\u{51}"),
+         *xesc = subst(x2, '+', "\\u{00002b}");
+    const char *wraps[][2] = {{"text ", " tail"},
+                              {"{\"f\":\"", "\"}"},
+                              {"a=", "&b=1"},
+                              {"{\"f\":\"", "\"}"},
+                              {"atob(\"", "\")"}};
+    const char *bodies[] = {e, json, form, uesc, xesc};
+    assert_non_null(strstr(xesc, "\\x41"));
+    for (int k = 0; k < 5; k++)
         for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
             snprintf(text, sizeof(text), "%s%s%s", wraps[k][0], bodies[k], wraps[k][1]);
             assert_int_equal(b64r_feed(&r, text, 20, steps[j]), 0);
@@ -1408,6 +1547,13 @@ static void test_b64run(void **s)
          "x = 'QUJD' + 'REVG' + 'R0hJ' +\n 'SktM' + 'TU5P' + 'UFFS';......"
          "................................................................",
          "<ABCDEFGHIJKLMNOPQR>"},
+        /* escapes that are no digit end a run ('=' padding, a quote); a
+         * cut or broken one ends it and is text */
+        {"QUJDREVGR0hJSktMTU5PUFFS\\u003dQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFS\\u00.QUJDREVGR0hJSktMTU5PUFFS\\x4",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        {"\\u{51}UJDREVGR0hJSktMTU5PUFFS\\u{}x", "<ABCDEFGHIJKLMNOPQR>"},
         /* more than 64 white space bytes before the '+': not joined */
         {"'QUJDREVGR0hJSktM'                                                                  "
          "+ 'TU5PUFFS'",
@@ -1462,6 +1608,7 @@ static void test_b64run(void **s)
     assert_null(sk_b64run_new(19, &h));
     assert_null(sk_b64run_new(257, &h));
     free(e), free(json), free(form1), free(form), free(eb), free(r.o.p);
+    free(u1), free(uesc), free(x1), free(x2), free(xesc);
 }
 
 int main(void)
@@ -1481,6 +1628,7 @@ int main(void)
         cmocka_unit_test(test_multipart_boundary_param),
         cmocka_unit_test(test_zip_walker),
         cmocka_unit_test(test_zip_find),
+        cmocka_unit_test(test_zip_directory),
         cmocka_unit_test(test_zip_raw),
         cmocka_unit_test(test_charset_sniff),
         cmocka_unit_test(test_mutations_split_invariant),

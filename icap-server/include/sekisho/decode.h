@@ -305,9 +305,13 @@ SK_API int sk_zip_has_zip64(const unsigned char *p, size_t n);
  * walk - is delivered as the "tail" object, so nothing goes uninspected. */
 struct sk_zip_entry {
     const char *name; /* sanitised: printable ASCII, capped */
-    int encrypted;    /* flag bit 0: contents not readable */
-    int unsupported;  /* a method the walker does not read (or 12/14/95 of unknown size):
-                       * contents skipped */
+    uint64_t offset;  /* its local header, from the walker's first byte */
+    unsigned method;
+    int sized;       /* its compressed size came from the header (no flag bit 3) */
+    uint64_t csize;  /* that size (ZIP64 included) */
+    int encrypted;   /* flag bit 0: contents not readable */
+    int unsupported; /* a method the walker does not read (or 12/14/95 of unknown size):
+                      * contents skipped */
 };
 struct sk_zip_handler {
     /* begin returns 1 to read the entry, 0 to skip it, -1 to stop; end
@@ -352,6 +356,41 @@ SK_API int sk_zip_write(struct sk_zip *, const void *buf, size_t len); /* 0 / -1
 SK_API int sk_zip_end(struct sk_zip *);                                /* 0 / -1 */
 SK_API const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
 SK_API void sk_zip_free(struct sk_zip *);
+
+/* The central directory: what extractors (Python's zipfile, Java, 7-Zip,
+ * libclamav) read an archive by. The walker above reads local headers; the
+ * two can disagree (a header that says "stored, 0 bytes" before deflated
+ * data, an entry only the directory lists, inside another's data), so a
+ * reader checks each record against what its walk read (sk_zip_cd_agrees)
+ * and reads the ones that disagree as the directory says. */
+struct sk_zip_cd_entry {
+    uint64_t local; /* its local header: an offset in P's coordinates (BASE added) */
+    uint64_t csize, usize;
+    unsigned method, flags;
+};
+/* The directory of the archive that ends P[0..N), P being the object's
+ * bytes from offset BASE on: the last end record ("PK\5\6") in its last
+ * 65,557 bytes, the ZIP64 end record just before it when its locator is
+ * there, and the records from where they say; offsets are shifted by what
+ * precedes the archive (a self-extractor stub), as zipfile and Info-ZIP
+ * do. EACH (0: go on, -1: stop) gets every record. Returns the number of
+ * records; -1 no end record (no archive ends P: nothing to check); -2 the
+ * directory is not within P (it starts before BASE, or runs past the end
+ * record: a reader cannot check, and fails closed); -3 EACH stopped. */
+SK_API long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
+                           int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg);
+/* Does record E describe an entry a walk read as it is: a local header at
+ * E->local (in SEEN, N of them, sorted by offset), with the same method
+ * and encryption flag and, when the header gave it, the same compressed
+ * size? */
+SK_API int sk_zip_cd_agrees(const struct sk_zip_entry *seen, size_t n,
+                            const struct sk_zip_cd_entry *e);
+/* A local header, name and ZIP64 extra field for E (name NAME), into OUT
+ * (room for 30 + 255 + 20 bytes): fed to a walker followed by the entry's
+ * CSIZE bytes of data, it reads the entry as the directory describes it.
+ * Returns the length. */
+SK_API size_t sk_zip_cd_header(const struct sk_zip_cd_entry *e, const char *name,
+                               unsigned char *out);
 
 /* ---- base64 inside text (sk_b64run.c) -------------------------------- */
 
