@@ -637,12 +637,58 @@ static int sk_vs_walk_dataurls_in(struct sk_vs_walk *w, const unsigned char *p, 
     return rc;
 }
 
-/* The data: URLs of a text as a browser reads them: UTF-16 (UTF16: 1
- * little-, 2 big-endian) as UTF-8, and, where the text has an '&', once
- * more with its character references decoded (an href's "&#37;21" is
- * "%21"; in a script they stay as written, so both are read). */
-static int sk_vs_walk_dataurls(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
-                               int depth, const char *name)
+/* One pass of the base64 finder over text P (UTF16: its code units) */
+static int sk_vs_b64_pass(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
+                          int depth, const char *name)
+{
+    struct sk_vs_b64 b = {.run = {.w = w, .depth = depth}, .rest = {.w = w, .depth = depth}};
+    struct sk_b64run_handler h = {sk_vs_b64_begin, sk_vs_b64_data, sk_vs_b64_end, &b};
+    struct sk_b64run *f;
+    int rc;
+
+    if (!(f = sk_b64run_new(SK_VS_B64_MIN, &h))) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading base64 in a text");
+        return -1;
+    }
+    if (utf16)
+        sk_b64run_utf16(f, utf16 == 2);
+    snprintf(b.run.name, sizeof(b.run.name), "base64 in %.100s", name && *name ? name : "the body");
+    memcpy(b.rest.name, b.run.name, sizeof(b.rest.name));
+    rc = sk_b64run_write(f, p, n);
+    if (rc == 0)
+        rc = sk_b64run_end(f);
+    if (rc == 0 && b.rest.active)
+        rc = sk_vs_obj_end(&b.rest);
+    if (b.run.active)
+        sk_vs_store_free(&b.run.store);
+    if (b.rest.active)
+        sk_vs_store_free(&b.rest.store);
+    sk_b64run_free(f);
+    return rc;
+}
+
+/* Does text P hold a character reference to a base64 digit ("&#43;" for
+ * '+', "&#x57;")? */
+static int sk_vs_refs_digit(const unsigned char *p, size_t n)
+{
+    for (const unsigned char *a = p; (a = memchr(a, '&', n - (size_t)(a - p))) != NULL; a++) {
+        uint32_t cp;
+        if (sk_html_charref(a + 1, n - (size_t)(a + 1 - p), &cp) && cp < 0x80 &&
+            sk_b64_digit((unsigned char)cp, 1) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A text as a browser or parser reads it: UTF-16 (UTF16: 1 little-, 2
+ * big-endian) as UTF-8; and, where it has an '&', once more with its
+ * character references decoded - an href's "&#37;21" is "%21", an href's
+ * or an XML element's base64 with "&#43;" for '+' is base64 (in a script
+ * they stay as written, so both are read). Its percent-encoded data: URLs
+ * are read in each; the decoded one's base64 runs when a reference there
+ * stood for a digit. */
+static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
+                            int depth, const char *name)
 {
     unsigned char *u8 = NULL, *refs = NULL;
     int rc = 0;
@@ -658,26 +704,26 @@ static int sk_vs_walk_dataurls(struct sk_vs_walk *w, const unsigned char *p, siz
         if (!(refs = malloc(n)))
             goto oom;
         memcpy(refs, p, n);
-        rc = sk_vs_walk_dataurls_in(w, refs, sk_html_unref(refs, n), depth, name);
+        size_t m = sk_html_unref(refs, n);
+        rc = sk_vs_walk_dataurls_in(w, refs, m, depth, name);
+        if (rc == 0 && sk_vs_refs_digit(p, n))
+            rc = sk_vs_b64_pass(w, refs, m, 0, depth, name);
     }
     free(u8);
     free(refs);
     return rc;
 oom:
     free(u8);
-    sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading data: URLs in a text");
+    sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading a text");
     return -1;
 }
 
 /* Each run of base64 in a text object P (declared CT, NAME), decoded and
  * scanned like a part or member (the engine, zips, runs inside it); then
- * its percent-encoded data: URLs. */
+ * the text's other views (sk_vs_walk_views). */
 static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           const char *ct, const char *name)
 {
-    struct sk_vs_b64 b = {.run = {.w = w, .depth = depth}, .rest = {.w = w, .depth = depth}};
-    struct sk_b64run_handler h = {sk_vs_b64_begin, sk_vs_b64_data, sk_vs_b64_end, &b};
-    struct sk_b64run *f;
     int rc;
 
     if (depth > SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
@@ -686,31 +732,14 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
 
     if (!(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))
         return 0;
-    if (!(f = sk_b64run_new(SK_VS_B64_MIN, &h))) {
-        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading base64 in a text");
-        return -1;
-    }
-    if (utf16)
-        sk_b64run_utf16(f, utf16 == 2);
-    snprintf(b.run.name, sizeof(b.run.name), "base64 in %.100s", name && *name ? name : "the body");
-    memcpy(b.rest.name, b.run.name, sizeof(b.rest.name));
     /* a run's ZIP64 zips are checked in the run's own walk (the engine
      * scans the decoded run); the engine never saw them in this object,
      * so they must not stand in for one it saw and we did not walk (a
      * decoy beside a ZIP64 zip in a bz2) */
     unsigned z64 = w->zip64_walked;
-    rc = sk_b64run_write(f, p, n);
+    rc = sk_vs_b64_pass(w, p, n, utf16, depth, name);
     if (rc == 0)
-        rc = sk_b64run_end(f);
-    if (rc == 0 && b.rest.active)
-        rc = sk_vs_obj_end(&b.rest);
-    if (b.run.active)
-        sk_vs_store_free(&b.run.store);
-    if (b.rest.active)
-        sk_vs_store_free(&b.rest.store);
-    sk_b64run_free(f);
-    if (rc == 0)
-        rc = sk_vs_walk_dataurls(w, p, n, utf16, depth, name);
+        rc = sk_vs_walk_views(w, p, n, utf16, depth, name);
     w->zip64_walked = z64;
     return rc;
 }

@@ -899,6 +899,9 @@ def g_av_base64(ck, srv):
               # character references in an attribute: the browser decodes them first
               ("a data: URL with its '%' written as &#37; in a link",
                '<a download="e.com" href="data:,%s">get</a>' % pct.replace("%", "&#37;")),
+              ("a base64 data: URL with character references in a link (no script)",
+               '<a download="e.com" href="data:application/octet-stream;base64,%s">get</a>'
+               % "".join("&#x%x;" % ord(c) if i % 4 == 0 else c for i, c in enumerate(b))),
               ("a data: URL with &percnt; and &#x25; in a link",
                '<a download="e.com" href="data:,%s">get</a>'
                % "".join(("&percnt;" if i % 2 else "&#x25;") + "%02X" % c
@@ -918,6 +921,9 @@ def g_av_base64(ck, srv):
         ("plain text", "text/plain", "see below\n" + b + "\n"),
         # .NET's System.Text.Json writes '+' as \u002B (and so does any
         # client escaping HTML-sensitive characters)
+        ("XML with &#43; for '+'", "application/xml",
+         "<file>%s</file>" % base64.b64encode(b"\xfb\xef\xff" * 3 + EICAR).decode()
+         .replace("+", "&#43;")),
         ("JSON with \\u002B escapes", "application/json",
          json.dumps({"d": base64.b64encode(b"\xfb\xef\xff" * 3 + EICAR).decode()})
          .replace("+", "\\u002B")),
