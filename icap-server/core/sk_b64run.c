@@ -15,7 +15,11 @@
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
 
-#define SK_B64RUN_LINE 60 /* a line break continues a run after this many digits */
+/* A line break continues a run after this many digits (a multiple of 4):
+ * base64 -w 40 and wrappers at 64 and 76 alike. No less than
+ * SK_B64RUN_MIN_LO: the block skip relies on a run holding that many run
+ * bytes in a row. */
+#define SK_B64RUN_LINE SK_B64RUN_MIN_LO
 #define SK_B64RUN_WS   64 /* white space between a string's end and its '+' */
 
 enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_QUOTE, SK_B_PLUS, SK_B_PCT2, SK_B_UHEX };
@@ -70,7 +74,7 @@ static void sk_b64_tab_init(void)
 /* Where in P[I..N) a run may begin, from a point outside any run: 64 bytes
  * at a time, a block where no SK_B64RUN_MIN_LO bytes in a row are run
  * bytes is passed over (every run of MIN >= that many digits holds such a
- * stretch: a line break comes only after 60 digits). A string's piece may
+ * stretch: a line break comes only after SK_B64RUN_LINE digits). A string's piece may
  * be shorter ("QUJD" + "REVG..."): a block with a quote and a '+' within
  * reach of it (or too near N to know) is left to the byte loop up to
  * *PLAIN_TO (*PLUS: where the next '+' is, a cache for the caller to keep
@@ -179,7 +183,7 @@ static void sk_b64_finish(struct sk_b64run *r)
     r->state = SK_B_OUT;
 }
 
-/* A line break continues a run after a full line (MIME 76, PEM 64). */
+/* A line break continues a run after a full line (MIME 76, PEM 64, 40). */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
     return r->line >= SK_B64RUN_LINE && r->line % 4 == 0;

@@ -90,6 +90,32 @@ static const char *sk_cs_utf16(const unsigned char *s, size_t n, int kana)
     return NULL;
 }
 
+/* UTF-32 by content: nearly all 4-byte units a plausible character (as
+ * for UTF-16) or beyond the BMP, in one byte order. JSON readers take it
+ * without a BOM (RFC 4627's detection, Python's json.loads). */
+static const char *sk_cs_utf32(const unsigned char *s, size_t n)
+{
+    size_t le = 0, be = 0, units = n / 4;
+
+    if (n < 8)
+        return NULL;
+    for (size_t i = 0; i + 3 < n; i += 4) {
+        uint32_t ul = (uint32_t)s[i] | (uint32_t)s[i + 1] << 8 | (uint32_t)s[i + 2] << 16 |
+                      (uint32_t)s[i + 3] << 24;
+        uint32_t ub = (uint32_t)s[i + 3] | (uint32_t)s[i + 2] << 8 | (uint32_t)s[i + 1] << 16 |
+                      (uint32_t)s[i] << 24;
+        le += ul < 0x10000 ? sk_cs_plausible16(ul) && !(ul >= 0xd800 && ul <= 0xdfff)
+                           : ul <= 0x10ffff;
+        be += ub < 0x10000 ? sk_cs_plausible16(ub) && !(ub >= 0xd800 && ub <= 0xdfff)
+                           : ub <= 0x10ffff;
+    }
+    if (le * 10 >= units * 9 && le >= be)
+        return "UTF-32LE";
+    if (be * 10 >= units * 9)
+        return "UTF-32BE";
+    return NULL;
+}
+
 /* Valid UTF-8 (a truncated last sequence allowed)? */
 static int sk_cs_utf8(const unsigned char *s, size_t n)
 {
@@ -122,14 +148,20 @@ const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip)
     *skip = 0;
     if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
         return *skip = 3, NULL;
+    if (n >= 4 && !memcmp(s, "\xff\xfe\0\0", 4))
+        return *skip = 4, "UTF-32LE";
+    if (n >= 4 && !memcmp(s, "\0\0\xfe\xff", 4))
+        return *skip = 4, "UTF-32BE";
     if (n >= 2 && s[0] == 0xff && s[1] == 0xfe)
         return *skip = 2, "UTF-16LE";
     if (n >= 2 && s[0] == 0xfe && s[1] == 0xff)
         return *skip = 2, "UTF-16BE";
     for (size_t i = 0; i < n; i++)
         nul += s[i] == 0;
-    if (nul) /* UTF-16 text, or binary: the code units decide */
-        return sk_cs_utf16(s, n, 0);
+    if (nul) { /* UTF-32 or UTF-16 text, or binary: the code units decide */
+        const char *u32 = sk_cs_utf32(s, n);
+        return u32 ? u32 : sk_cs_utf16(s, n, 0);
+    }
     if (memmem(s, n, "\x1b$B", 3) || memmem(s, n, "\x1b$@", 3) || memmem(s, n, "\x1b(J", 3))
         return "ISO-2022-JP";
     if (sk_cs_utf8(s, n))

@@ -44,6 +44,34 @@ static int sk_is_json(const char *mt, const char *name)
            (n > 5 && strcmp(mt + n - 5, "+json") == 0) || sk_ext(name, ext);
 }
 
+/* A body that says nothing of JSON but is JSON: its first character
+ * (after a BOM, white space, and the NULs of UTF-16/32) opens an object
+ * with a key or an array - what requests.post(data=json.dumps(...)),
+ * sendBeacon and no-cors fetch (text/plain) send. Read as JSON: its
+ * reader passes every byte outside strings as it is, so text that only
+ * starts like JSON loses nothing. */
+static int sk_json_like(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    unsigned char c[2];
+    int k = 0;
+
+    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        i = 3;
+    else if (n >= 2 && (p[0] == 0xff || p[0] == 0xfe) && (p[1] == 0xff || p[1] == 0xfe))
+        i = 2;
+    for (; i < n && k < 2; i++) {
+        if (p[i] == 0 || p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
+            continue;
+        c[k++] = p[i];
+    }
+    if (k < 2)
+        return 0;
+    if (c[0] == '{')
+        return c[1] == '"' || c[1] == '}';
+    return c[0] == '[' && (strchr("{[\"-0123456789tfn]", c[1]) != NULL);
+}
+
 /* XML and HTML (Office XML parts by entry name, uploads by type or name):
  * tags stripped, entities decoded, tag contents kept aside. */
 static int sk_is_xml(const char *mt, const char *name)
@@ -243,20 +271,25 @@ struct sk_sniff {
 };
 
 /* The chain by declared type: format decoder + normaliser. */
-static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name)
+static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
+                                      const unsigned char *head, size_t nhead)
 {
     char mt[128], charset[40] = "";
     struct sk_dlp_sink *norm;
 
     sk_media_type(ct, mt, sizeof(mt));
     sk_header_param(ct, "charset", charset, sizeof(charset));
+    /* undeclared JSON (no type, text/plain, octet-stream...): as JSON */
+    int json = sk_is_json(mt, name) ||
+               (!sk_is_xml(mt, name) && strcmp(mt, "application/x-www-form-urlencoded") != 0 &&
+                sk_json_like(head, nhead));
     /* JSON and XML syntax is characters: the charset is undone first
      * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
      * Percent-decoding yields bytes of the declared charset: after. */
-    if (sk_is_json(mt, name) || sk_is_xml(mt, name)) {
+    if (json || sk_is_xml(mt, name)) {
         if ((norm = sk_dlp_norm_new(ctx, "utf-8")) == NULL)
             return NULL;
-        struct sk_dlp_sink *x = sk_is_json(mt, name) ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
+        struct sk_dlp_sink *x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
         return x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
     }
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
@@ -295,7 +328,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
     else if (packed.c[0])
         z->next =
             sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
-    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name)) != NULL) {
+    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead)) != NULL) {
         /* text: base64 runs in it decoded, a zip after a prefix walked,
          * a tar's entries read as objects too */
         if (z->depth < SK_DLP_MAX_DEPTH)

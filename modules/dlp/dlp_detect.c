@@ -87,18 +87,19 @@ static int sk_is(const struct sk_dlp_engine *e, size_t i, unsigned cls)
     return i < e->len && (sk_cls[e->buf[i]] & cls);
 }
 
-/* The separator at I, between two digit groups: one to three spaces (kind
- * ' ': text copied from PDFs and tables doubles them), a hyphen with at
- * most one space on either side ('-'), or a lone dot ('.'). Its length, 0
- * when there is none, SK_INCOMPLETE when the window ends before that is
- * known. Four spaces or more are columns, not one number. */
+/* The separator at I, between two digit groups: one to three spaces or
+ * tabs (kind ' ': text copied from PDFs and tables doubles them; a docx
+ * or odt tab is a tab), a hyphen with at most one space on either side
+ * ('-'), or a lone dot ('.'). Its length, 0 when there is none,
+ * SK_INCOMPLETE when the window ends before that is known. Four spaces or
+ * more are columns, not one number. */
 static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char *kind)
 {
     size_t k = i;
 
-    if (i >= n || (b[i] != ' ' && b[i] != '-' && b[i] != '.'))
+    if (i >= n || (b[i] != ' ' && b[i] != '\t' && b[i] != '-' && b[i] != '.'))
         return 0;
-    while (k < n && b[k] == ' ' && k - i < 4)
+    while (k < n && (b[k] == ' ' || b[k] == '\t') && k - i < 4)
         k++;
     if (k < n && (b[k] == '-' || (b[k] == '.' && k == i)) && k - i <= 1) {
         *kind = (char)b[k++];

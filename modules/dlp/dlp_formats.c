@@ -135,7 +135,7 @@ struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next)
 
 /* ---- JSON: strings (keys and values) one per line, escapes decoded; the
  * bytes between them as they are, structure ({}[],:) as line ends ---- */
-enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U };
+enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U, SK_J_REF };
 
 struct sk_json {
     struct sk_fmt f;
@@ -143,7 +143,25 @@ struct sk_json {
     int nhex;
     uint32_t u, high; /* \\u accumulator, pending high surrogate */
     int sep;          /* last byte written outside strings was a separator */
+    char ref[12];     /* a character reference in a string, after its '&' */
+    size_t nref;
 };
+
+/* A string's "&...": HTML a rich-text editor put in JSON ("4111&nbsp;1111",
+ * "&#52;") reads as the browser renders it; anything else as written. */
+static void sk_json_ref_end(struct sk_json *j)
+{
+    uint32_t cp;
+    size_t k = j->nref ? sk_html_charref((const unsigned char *)j->ref, j->nref, &cp) : 0;
+
+    if (k == j->nref && k > 0) {
+        sk_fmt_utf8(&j->f, cp);
+        return;
+    }
+    sk_fmt_byte(&j->f, '&');
+    for (size_t i = 0; i < j->nref; i++)
+        sk_fmt_byte(&j->f, (unsigned char)j->ref[i]);
+}
 
 static void sk_json_cp(struct sk_json *j, uint32_t cp)
 {
@@ -182,6 +200,23 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
                 j->sep = 0;
             }
             break;
+        case SK_J_REF:
+            if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+                (c == '#' && j->nref == 0)) {
+                if (j->nref < sizeof(j->ref)) {
+                    j->ref[j->nref++] = (char)c;
+                    break;
+                }
+            } else if (c == ';' && j->nref < sizeof(j->ref)) {
+                j->ref[j->nref++] = ';';
+                sk_json_ref_end(j);
+                j->state = SK_J_STR;
+                break;
+            }
+            sk_json_ref_end(j); /* the reference ended before C: C is read again */
+            j->state = SK_J_STR;
+            i--;
+            break;
         case SK_J_STR:
             if (c == '"') {
                 sk_fmt_byte(&j->f, '\n');
@@ -189,6 +224,9 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
                 j->sep = 1;
             } else if (c == '\\') {
                 j->state = SK_J_ESC;
+            } else if (c == '&') {
+                j->state = SK_J_REF;
+                j->nref = 0;
             } else {
                 sk_fmt_byte(&j->f, c);
             }
@@ -224,9 +262,23 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
     return j->f.err ? -1 : 0;
 }
 
+/* End: a reference in progress is text too. */
+static int sk_json_end(struct sk_dlp_sink *s)
+{
+    struct sk_json *j = (struct sk_json *)s;
+
+    if (j->state == SK_J_REF) {
+        sk_json_ref_end(j);
+        j->state = SK_J_STR;
+    }
+    return sk_fmt_end(s);
+}
+
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
 {
     struct sk_fmt *f = sk_fmt_new(sizeof(struct sk_json), next, sk_json_write);
+    if (f)
+        f->sink.end = sk_json_end;
     return f ? &f->sink : NULL;
 }
 
@@ -257,8 +309,8 @@ struct sk_xml {
 
 static int sk_xml_breaks(const char *name)
 {
-    static const char *const brk[] = {"p",  "br",  "cr",  "tr",          "tc", "c", "v",
-                                      "si", "row", "tab", "txbxContent", "is", NULL};
+    static const char *const brk[] = {"p", "br", "cr",  "tr",          "tc", "c",
+                                      "v", "si", "row", "txbxContent", "is", NULL};
     for (int i = 0; brk[i]; i++)
         if (strcmp(name, brk[i]) == 0)
             return 1;
@@ -322,7 +374,12 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
     if (c == '>') {
         x->name[x->nname] = '\0';
         sk_xml_side(x, '\n'); /* one tag's values never join the next's */
-        if (sk_xml_breaks(x->name)) {
+        if (strcmp(x->name, "tab") == 0) {
+            /* a tab stop (docx w:tab, odt text:tab) is a tab: it may
+             * separate a number's groups as a space does (what was kept
+             * aside waits for the next break) */
+            sk_fmt_byte(&x->f, '\t');
+        } else if (sk_xml_breaks(x->name)) {
             sk_fmt_byte(&x->f, '\n');
             sk_xml_side_flush(x);
         } else if (x->side.len > SK_XML_SIDE_MAX) {

@@ -373,6 +373,7 @@ static const char *sk_norm_charset(const char *cs)
         {"ms_kanji", "CP932"},  {"euc-jp", "EUC-JP"},           {"x-euc-jp", "EUC-JP"},
         {"eucjp", "EUC-JP"},    {"iso-2022-jp", "ISO-2022-JP"}, {"csiso2022jp", "ISO-2022-JP"},
         {"utf-16", "UTF-16"},   {"utf-16le", "UTF-16LE"},       {"utf-16be", "UTF-16BE"},
+        {"utf-32", "UTF-32"},   {"utf-32le", "UTF-32LE"},       {"utf-32be", "UTF-32BE"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcasecmp(cs, map[i].alias) == 0)
@@ -398,9 +399,12 @@ static void sk_norm_feed(struct sk_norm *z, const unsigned char *p, size_t n, in
         sk_norm_flush_bytes(z, p, n, final);
 }
 
+/* The code unit width of a charset: 16 or 32 for UTF-16/UTF-32, else 0. */
 static int sk_norm_wide(const char *name)
 {
-    return name && strncmp(name, "UTF-16", 6) == 0;
+    if (!name || strncasecmp(name, "UTF-", 4) != 0)
+        return 0;
+    return strncmp(name + 4, "16", 2) == 0 ? 16 : strncmp(name + 4, "32", 2) == 0 ? 32 : 0;
 }
 
 /* Decide on the sniffed bytes and push them through. A declared charset

@@ -1043,6 +1043,35 @@ def g_dlp(ck, srv):
          "multipart/form-data; boundary=B", "POST", ()),
         ("text/html with &#52; and &nbsp;",
          b"<p>card &#52;111&nbsp;1111 1111 &#x31;111</p>", "text/html", "POST", ()),
+        # JSON nobody declared (requests.post(data=json.dumps(...)), sendBeacon,
+        # no-cors fetch): read as JSON, its escapes undone
+        ("undeclared JSON with full-width digits as \\u escapes",
+         json.dumps({"card": "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 "
+                             "\uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11"}).encode(),
+         None, "POST", ()),
+        ("JSON sent as text/plain, digits as \\u0034",
+         b'{"c":"' + "".join("\\u%04x" % ord(c) for c in "4111 1111 1111 1111").encode()
+         + b'"}', "text/plain;charset=UTF-8", "POST", ()),
+        ("a log line starting with '[' (read as JSON, nothing lost)",
+         b"[INFO] charged card 4111 1111 1111 1111 ok", "text/plain", "POST", ()),
+        # HTML a rich-text editor put in a JSON string
+        ("JSON holding HTML: &nbsp; and &#52; between and in the groups",
+         b'{"body": "<p>card &#52;111&nbsp;1111&nbsp;1111&nbsp;1111</p>"}', "application/json",
+         "POST", ()),
+        ("UTF-32LE JSON without BOM",
+         '{"card": "4111 1111 1111 1111"}'.encode("utf-32-le"), "application/json", "POST", ()),
+        ("UTF-32BE text with BOM", "card 4111 1111 1111 1111".encode("utf-32"),
+         "text/plain", "POST", ()),
+        ("tabs between the groups", b"card\t4111\t1111\t1111\t1111", "text/plain", "POST", ()),
+        ("docx: w:tab between the groups",
+         zip_bytes([("[Content_Types].xml", b"<Types/>"),
+                    ("word/document.xml", b"<w:document><w:p><w:r><w:t>card 4111</w:t><w:tab/>"
+                     b"<w:t>1111</w:t><w:tab/><w:t>1111</w:t><w:tab/><w:t>1111</w:t></w:r>"
+                     b"</w:p></w:document>")]), "application/octet-stream", "PUT", ()),
+        ("base64 wrapped at 40 characters",
+         b"\r\n".join(base64.b64encode(b"x" * 7 + CARDS)[i:i + 40]
+                       for i in range(0, len(base64.b64encode(b"x" * 7 + CARDS)), 40)),
+         "text/plain", "POST", ()),
         ("a card text as base64 in JSON, '+' written \\u002B",
          json.dumps({"f": base64.b64encode(b"\xfb\xef\xff" + CARDS).decode()})
          .replace("+", "\\u002B").encode(), "application/json", "POST", ()),

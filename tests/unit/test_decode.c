@@ -1275,6 +1275,19 @@ static void test_charset_sniff(void **s)
                         "UTF-16LE");
     assert_int_equal(skip, 2);
     assert_null(sk_charset_sniff((const unsigned char *)"plain ascii text", 16, &skip));
+    /* UTF-32 (JSON readers detect it without a BOM) */
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"{\0\0\0\"\0\0\0"
+                                                                "4\0\0\0"
+                                                                "1\0\0\0",
+                                         16, &skip),
+                        "UTF-32LE");
+    assert_int_equal(skip, 0);
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"\0\0\xfe\xff\0\0\0"
+                                                                "4\0\0\0"
+                                                                "1",
+                                         12, &skip),
+                        "UTF-32BE");
+    assert_int_equal(skip, 4);
 }
 
 /* ---- mutated inputs: split invariance ------------------------------------
@@ -1524,9 +1537,13 @@ static void test_b64run(void **s)
     static const struct {
         const char *text, *want;
     } tab[] = {
-        /* 24 digits, a break, 24 digits: two runs (a break needs 60 before it) */
+        /* a break after a line of 24 digits continues the run (base64
+         * -w 24); after 26 (not a multiple of 4) or 16 (under 20) it ends it */
         {"QUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS",
-         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+         "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFSUw\nQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQRS><ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktM\r\nQUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
         /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
         {"QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD",
          "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>"},

@@ -399,9 +399,10 @@ SK_API size_t sk_zip_cd_header(const struct sk_zip_cd_entry *e, const char *name
  * script's atob("...") (HTML smuggling), MIME and PEM blocks. A run is
  * base64 digits of either alphabet ('+' '/' or '-' '_'); inside a run the
  * escapes JSON and form encoding put on base64's own characters are undone
- * ("\/", %2B, %2F), and a line break (CRLF, LF, JSON's "\r\n") continues a
- * run after a line of at least 60 digits, a multiple of 4 (MIME 76, PEM
- * 64). '=' padding, any other byte or escape ends it. A run of at least
+ * ("\/", %2B, %2F, \u002B, and a script's \xHH, \uHHHH, \u{H} of any
+ * digit), and a line break (CRLF, LF, JSON's "\r\n") continues a run after
+ * a line of at least SK_B64RUN_MIN_LO digits, a multiple of 4 (MIME 76, PEM
+ * 64, base64 -w 40). '=' padding, any other byte or escape ends it. A run of at least
  * MIN digits is decoded: begin, its bytes to data (any split), end; a
  * shorter one was only text. Bytes outside runs cost one table lookup per
  * byte, 64 at a time. */
