@@ -26,7 +26,14 @@ JSON and XML, cards in XML attributes (docx alt text), CDATA and HTML
 character references, chunked framing over a 15-digit card; card numbers
 written with other characters (Arabic-Indic, Devanagari, Persian and
 mathematical digits, NBSP and zero-width characters, dots, a junk group
-glued in front, doubled spaces).
+glued in front, doubled spaces, tabs and docx tab stops); JSON nobody
+declared (or sent as text/plain), HTML references in JSON strings, UTF-32.
+Zips: entries compressed with bzip2, LZMA, xz (g_zip_methods); local
+headers that disagree with the central directory (g_zip_directory:
+zipforge.py forges them, Python's zipfile is the oracle of what an
+extractor gets out). Text as a browser reads it: script escapes (\\x, \\u,
+\\u{}) and JSON's \\u002B in base64, character references in a link's or
+an XML element's base64 and in percent-encoded data: URLs, UTF-16 pages.
 
 Usage: test_evasion.py --build-dir BUILD
 """
