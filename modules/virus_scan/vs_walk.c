@@ -550,11 +550,26 @@ int sk_vs_walk_wants(const unsigned char *p, size_t n)
     return n >= SK_VS_B64_MIN && (sk_vs_utf16(p, n) || sk_vs_textual(p, n, NULL));
 }
 
+/* Objects decoded out of a text (base64 runs, percent-encoded data: URLs):
+ * the walk's first SK_VS_B64_EACH each an object of its own (hash
+ * signatures see the file), later ones together in one object per text
+ * and kind, so a page of many costs a bounded number of scans. */
 struct sk_vs_b64 {
-    struct sk_vs_obj run;  /* the open run, an object of its own */
-    struct sk_vs_obj rest; /* runs past the walk's SK_VS_B64_EACH, together */
-    int shared;            /* the open run goes to rest */
+    struct sk_vs_obj run;  /* the open one, an object of its own */
+    struct sk_vs_obj rest; /* those past the walk's SK_VS_B64_EACH, together */
+    int shared;            /* the open one goes to rest */
+    const char *what;      /* what is found, for av-limit:depth */
 };
+
+static void sk_vs_b64_init(struct sk_vs_b64 *b, struct sk_vs_walk *w, int depth, const char *what,
+                           const char *kind, const char *name)
+{
+    *b = (struct sk_vs_b64){.run = {.w = w, .depth = depth}, .rest = {.w = w, .depth = depth}};
+    b->what = what;
+    snprintf(b->run.name, sizeof(b->run.name), "%s in %.100s", kind,
+             name && *name ? name : "the body");
+    memcpy(b->rest.name, b->run.name, sizeof(b->rest.name));
+}
 
 static int sk_vs_b64_begin(void *arg)
 {
@@ -562,7 +577,7 @@ static int sk_vs_b64_begin(void *arg)
     struct sk_vs_walk *w = b->run.w;
 
     if (b->run.depth >= SK_VS_WALK_DEPTH)
-        return sk_vs_walk_deep(w, "base64 in a text", b->run.depth);
+        return sk_vs_walk_deep(w, b->what, b->run.depth);
     b->shared = w->b64_each >= SK_VS_B64_EACH;
     if (!b->shared) {
         w->b64_each++;
@@ -587,22 +602,32 @@ static int sk_vs_b64_end(void *arg)
     return b->shared ? 0 : sk_vs_obj_end(&b->run);
 }
 
+/* After the text (RC: how it went): the shared object is scanned, what
+ * is still open freed. */
+static int sk_vs_b64_finish(struct sk_vs_b64 *b, int rc)
+{
+    if (rc == 0 && b->rest.active)
+        rc = sk_vs_obj_end(&b->rest);
+    if (b->run.active)
+        sk_vs_store_free(&b->run.store);
+    if (b->rest.active)
+        sk_vs_store_free(&b->rest.store);
+    return rc;
+}
+
 /* Percent-encoded data: URLs in a text object (sk_dataurl_find): a script
  * fetches one and saves the file (HTML smuggling without atob()). Each is
- * decoded and walked as an object of its own, like a base64 run (the
- * walk's first SK_VS_B64_EACH runs and URLs alone, later ones together). */
+ * decoded and walked as an object of its own, counted with the base64
+ * runs. */
 static int sk_vs_walk_dataurls_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                                   const char *name)
 {
-    struct sk_vs_obj rest = {.w = w, .depth = depth};
+    struct sk_vs_b64 d;
     size_t pos = 0, a, b;
     int rc = 0;
 
-    snprintf(rest.name, sizeof(rest.name), "data: URL in %.100s",
-             name && *name ? name : "the body");
+    sk_vs_b64_init(&d, w, depth, "a data: URL in a text", "data: URL", name);
     while (rc == 0 && sk_dataurl_find(p, n, &pos, &a, &b)) {
-        if (depth >= SK_VS_WALK_DEPTH)
-            return sk_vs_walk_deep(w, "a data: URL in a text", depth);
         unsigned char *buf = malloc(b - a);
         if (!buf) {
             sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decoding a data: URL");
@@ -610,38 +635,21 @@ static int sk_vs_walk_dataurls_in(struct sk_vs_walk *w, const unsigned char *p, 
             break;
         }
         size_t m = sk_dataurl_decode(p + a, b - a, buf);
-        if (w->b64_each < SK_VS_B64_EACH) {
-            struct sk_vs_obj o = {.w = w, .depth = depth};
-            w->b64_each++;
-            memcpy(o.name, rest.name, sizeof(o.name));
-            sk_vs_obj_open(&o);
-            rc = sk_vs_obj_data(&o, buf, m);
-            if (rc == 0)
-                rc = sk_vs_obj_end(&o);
-            if (o.active)
-                sk_vs_store_free(&o.store);
-        } else {
-            if (!rest.active)
-                sk_vs_obj_open(&rest);
-            else
-                rc = sk_vs_obj_data(&rest, "\n", 1);
-            if (rc == 0)
-                rc = sk_vs_obj_data(&rest, buf, m);
-        }
+        rc = sk_vs_b64_begin(&d);
+        if (rc == 0)
+            rc = sk_vs_b64_data(&d, buf, m);
+        if (rc == 0)
+            rc = sk_vs_b64_end(&d);
         free(buf);
     }
-    if (rc == 0 && rest.active)
-        rc = sk_vs_obj_end(&rest);
-    if (rest.active)
-        sk_vs_store_free(&rest.store);
-    return rc;
+    return sk_vs_b64_finish(&d, rc);
 }
 
 /* One pass of the base64 finder over text P (UTF16: its code units) */
 static int sk_vs_b64_pass(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
                           int depth, const char *name)
 {
-    struct sk_vs_b64 b = {.run = {.w = w, .depth = depth}, .rest = {.w = w, .depth = depth}};
+    struct sk_vs_b64 b;
     struct sk_b64run_handler h = {sk_vs_b64_begin, sk_vs_b64_data, sk_vs_b64_end, &b};
     struct sk_b64run *f;
     int rc;
@@ -652,17 +660,11 @@ static int sk_vs_b64_pass(struct sk_vs_walk *w, const unsigned char *p, size_t n
     }
     if (utf16)
         sk_b64run_utf16(f, utf16 == 2);
-    snprintf(b.run.name, sizeof(b.run.name), "base64 in %.100s", name && *name ? name : "the body");
-    memcpy(b.rest.name, b.run.name, sizeof(b.rest.name));
+    sk_vs_b64_init(&b, w, depth, "base64 in a text", "base64", name);
     rc = sk_b64run_write(f, p, n);
     if (rc == 0)
         rc = sk_b64run_end(f);
-    if (rc == 0 && b.rest.active)
-        rc = sk_vs_obj_end(&b.rest);
-    if (b.run.active)
-        sk_vs_store_free(&b.run.store);
-    if (b.rest.active)
-        sk_vs_store_free(&b.rest.store);
+    rc = sk_vs_b64_finish(&b, rc);
     sk_b64run_free(f);
     return rc;
 }
