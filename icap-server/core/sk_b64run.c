@@ -22,7 +22,17 @@
 #define SK_B64RUN_LINE SK_B64RUN_MIN_LO
 #define SK_B64RUN_WS   64 /* white space between a string's end and its '+' */
 
-enum { SK_B_OUT, SK_B_RUN, SK_B_ESC, SK_B_PCT1, SK_B_QUOTE, SK_B_PLUS, SK_B_PCT2, SK_B_UHEX };
+enum {
+    SK_B_OUT,
+    SK_B_RUN,
+    SK_B_ESC,
+    SK_B_PCT1,
+    SK_B_QUOTE,
+    SK_B_PLUS,
+    SK_B_PCT2,
+    SK_B_UHEX,
+    SK_B_OCT
+};
 
 struct sk_b64run {
     struct sk_b64run_handler h;
@@ -191,6 +201,31 @@ static int sk_b64_break_ok(const struct sk_b64run *r)
 
 static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n);
 
+/* An escaped CR or LF (JSON "\r", "\u000D"): a line break where one may
+ * continue the run. 1 taken, 0 not. */
+static int sk_b64_esc_break(struct sk_b64run *r, unsigned ch)
+{
+    if (!((ch == '\r' || ch == '\n') && (sk_b64_break_ok(r) || (ch == '\n' && r->cr))))
+        return 0;
+    r->state = SK_B_RUN;
+    r->cr = ch == '\r';
+    if (ch == '\n')
+        r->line = 0;
+    return 1;
+}
+
+/* A whole escape stood for CH: a digit goes on with the run, an escaped
+ * line break may. 1 taken (the run goes on), 0 it ends the run. */
+static int sk_b64_esc_char(struct sk_b64run *r, unsigned ch)
+{
+    if (ch < 0x80 && sk_b64_tab[ch] >= 0) {
+        r->state = SK_B_RUN;
+        sk_b64_take(r, sk_b64_tab[ch]);
+        return 1;
+    }
+    return sk_b64_esc_break(r, ch);
+}
+
 /* UTF-16: each code unit becomes one byte (ASCII as it is, anything else
  * 0x80, no digit), in blocks through the byte reader. */
 static int sk_b64run_write16(struct sk_b64run *r, const unsigned char *p, size_t n)
@@ -296,23 +331,31 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                 continue;
             }
             break;
-        case SK_B_ESC: /* JSON: "\/" is '/', "\r" "\n" a line break */
-            if (c == '/') {
-                r->state = SK_B_RUN;
-                sk_b64_take(r, 63);
-                continue;
-            }
+        case SK_B_ESC:                  /* after a '\\': JSON's and a script's escapes */
             if (c == 'u' || c == 'x') { /* "\u002B" (.NET writes '+' so), "\x57" */
                 r->state = SK_B_UHEX;
                 r->esc_val = r->esc_n = 0;
                 r->esc_need = c == 'u' ? 4 : 2;
                 continue;
             }
-            if ((c == 'r' || c == 'n') && (sk_b64_break_ok(r) || (c == 'n' && r->cr))) {
+            if (c >= '0' && c <= '7') { /* a script's legacy octal: "\127" */
+                r->state = SK_B_OCT;
+                r->esc_val = (unsigned)(c - '0');
+                r->esc_n = 1;
+                continue;
+            }
+            if (c == '\r' || c == '\n') { /* a line continued inside a string */
                 r->state = SK_B_RUN;
-                r->cr = c == 'r';
-                if (c == 'n')
-                    r->line = 0;
+                r->cr = c == '\r';
+                continue;
+            }
+            if ((c == 'r' || c == 'n') && sk_b64_esc_break(r, c == 'r' ? '\r' : '\n'))
+                continue;
+            /* "\/" and a script's identity escapes ("\Q" is "Q"); b f n r
+             * t v are control characters */
+            if (v >= 0 && !strchr("bfnrtv", c)) {
+                r->state = SK_B_RUN;
+                sk_b64_take(r, v);
                 continue;
             }
             break;
@@ -343,26 +386,37 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
             continue;
         case SK_B_UHEX: {
             int h = sk_hex_digit(c);
-            if (c == '{' && r->esc_n == 0 && r->esc_need == 4) { /* \u{57} */
+            if (c == '{' && r->esc_n == 0 && r->esc_need == 4) { /* \u{57}, \u{000057} */
                 r->esc_need = 0;
                 continue;
             }
-            if (h >= 0 && r->esc_n < 6) {
+            if (h >= 0 && (r->esc_need == 0 ? r->esc_val <= 0x10ffff >> 4 : r->esc_n < 4)) {
                 r->esc_val = r->esc_val << 4 | (unsigned)h;
-                if (++r->esc_n < r->esc_need || r->esc_need == 0)
+                r->esc_n = r->esc_n < 255 ? r->esc_n + 1 : 255;
+                if (r->esc_n < r->esc_need || r->esc_need == 0)
                     continue;
             } else if (!(c == '}' && r->esc_need == 0 && r->esc_n > 0)) {
                 sk_b64_finish(r); /* no escape after all: C is read again */
                 i--;
                 continue;
             }
-            /* the escape is whole: a digit goes on with the run */
-            if (r->esc_val < 0x80 && sk_b64_tab[r->esc_val] >= 0) {
-                r->state = SK_B_RUN;
-                sk_b64_take(r, sk_b64_tab[r->esc_val]);
+            if (sk_b64_esc_char(r, r->esc_val))
+                continue;
+            break;
+        }
+        case SK_B_OCT: {
+            if (c >= '0' && c <= '7' && r->esc_n < 3 &&
+                r->esc_val * 8 + (unsigned)(c - '0') <= 0377) {
+                r->esc_val = r->esc_val * 8 + (unsigned)(c - '0');
+                r->esc_n++;
                 continue;
             }
-            break;
+            /* the escape ended before C, which is read again */
+            int go = sk_b64_esc_char(r, r->esc_val);
+            if (!go)
+                sk_b64_finish(r);
+            i--;
+            continue;
         }
         default: { /* SK_B_PCT2: form encoding of '+' and '/' */
             unsigned char d = (unsigned char)(c | 0x20);
@@ -390,6 +444,8 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
 
 int sk_b64run_end(struct sk_b64run *r)
 {
+    if (r->state == SK_B_OCT && !r->failed) /* "\127" at the very end */
+        sk_b64_esc_char(r, r->esc_val);
     if (!r->failed)
         sk_b64_finish(r);
     return r->failed ? -1 : 0;

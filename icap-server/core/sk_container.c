@@ -713,53 +713,62 @@ int sk_zip_end(struct sk_zip *z)
 
 #define SK_ZIP_EOCD_SPAN (65535 + 22) /* the end record and the longest comment */
 
-long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
-                    int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg)
-{
-    const unsigned char *from = n > SK_ZIP_EOCD_SPAN ? p + n - SK_ZIP_EOCD_SPAN : p, *eocd = NULL;
-    uint64_t cd_size, cd_off, entries, at, concat;
-    long count = 0;
+/* One reading of where the directory is: its records in P[cd, at), its
+ * offsets shifted by CONCAT. */
+struct sk_zip_cd_at {
+    uint64_t cd, at, concat, entries;
+};
 
-    for (const unsigned char *k = from; n >= 22 && k + 22 <= p + n; k++) {
-        k = memmem(k, (size_t)(p + n - k), "PK\5\6", 4);
-        if (!k || k + 22 > p + n)
-            break;
-        eocd = k; /* the last one, as extractors take it */
-    }
-    if (!eocd)
-        return -1;
-    at = (uint64_t)(eocd - p); /* in P */
-    entries = sk_le(eocd + 10, 2);
-    cd_size = sk_le(eocd + 12, 4);
-    cd_off = sk_le(eocd + 16, 4);
-    /* ZIP64: the locator right before the end record, its end record
-     * right before the locator (where zipfile looks for it) */
+/* The end record at E (the archive ends P, whose first byte is BASE) read
+ * as an extractor reads it: its own fields, or the ZIP64 end record before
+ * its locator - always when both are there (Python's zipfile), only when
+ * the end record's fields say "see ZIP64" (Java, Info-ZIP: ZIP64) -
+ * into *D. 0, or -2 when the directory cannot be where it says. */
+static int sk_zip_cd_locate(const unsigned char *p, const unsigned char *e, uint64_t base,
+                            int always64, struct sk_zip_cd_at *d)
+{
+    uint64_t at = (uint64_t)(e - p), cd_size = sk_le(e + 12, 4), cd_off = sk_le(e + 16, 4);
+    int magic = sk_le(e + 10, 2) == 0xffff || cd_size == 0xffffffffu || cd_off == 0xffffffffu;
+
+    d->entries = sk_le(e + 10, 2);
     if (at < 20 && base > 0)
         return -2; /* a ZIP64 locator may be before the window */
-    if (at >= 20 && memcmp(eocd - 20, "PK\6\7", 4) == 0) {
-        const unsigned char *r = eocd - 20 - 56;
-        if (at < 20 + 56 || memcmp(r, "PK\6\6", 4) != 0)
-            return -2; /* a locator without its record (or before the window) */
-        entries = sk_le(r + 32, 8);
+    if (always64 && at < 20 + 56 && base > 0 && memcmp(e - 20, "PK\6\7", 4) == 0)
+        return -2; /* ... or its record */
+    /* zipfile ignores a locator without its record right before it */
+    if (at >= 20 + 56 && memcmp(e - 20, "PK\6\7", 4) == 0 &&
+        memcmp(e - 20 - 56, "PK\6\6", 4) == 0 && (always64 || magic)) {
+        const unsigned char *r = e - 20 - 56;
+        d->entries = sk_le(r + 32, 8);
         cd_size = sk_le(r + 40, 8);
         cd_off = sk_le(r + 48, 8);
         at -= 20 + 56;
+    } else if (at < 20 + 56 && base > 0 && magic) {
+        return -2;
     }
     /* the directory ends where the end records begin */
     if (cd_size > at)
         return -2;
-    uint64_t cd = at - cd_size; /* in P */
+    d->at = at;
+    d->cd = at - cd_size; /* in P */
     /* a stub before the archive shifts every offset (cd_off was written
-     * as if the archive began the object) */
-    /* zipfile takes a negative shift too: offsets then point before
-     * where the directory says, and a record whose header is not in P is
-     * one no extractor reads */
-    concat = cd + base - cd_off; /* modulo 2^64 */
-    for (uint64_t i = cd; i < at; count++) {
+     * as if the archive began the object); zipfile takes a negative shift
+     * too, and a record whose header is then not in P is one no extractor
+     * reads */
+    d->concat = d->cd + base - cd_off; /* modulo 2^64 */
+    return 0;
+}
+
+static long sk_zip_cd_records(const unsigned char *p, const struct sk_zip_cd_at *d,
+                              int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg)
+{
+    long count = 0;
+
+    for (uint64_t i = d->cd; i < d->at; count++) {
         struct sk_zip_cd_entry e;
         const unsigned char *r = p + i;
-        if (at - i < 46 || memcmp(r, "PK\1\2", 4) != 0)
-            return count == 0 && entries > 0 ? -2 : count;
+        if (d->at - i < 46 || memcmp(r, "PK\1\2", 4) != 0)
+            return count == 0 && d->entries > 0 ? -2 : count;
         size_t nl = (size_t)sk_le(r + 28, 2), xl = (size_t)sk_le(r + 30, 2),
                cl = (size_t)sk_le(r + 32, 2);
         e.flags = (unsigned)sk_le(r + 8, 2);
@@ -767,15 +776,60 @@ long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
         e.csize = sk_le(r + 20, 4);
         e.usize = sk_le(r + 24, 4);
         e.local = sk_le(r + 42, 4);
-        if (46 + nl + xl > at - i)
+        if (46 + nl + xl > d->at - i)
             return -2;
         sk_zip64_fields(r + 46 + nl, xl, &e.usize, &e.csize, &e.local);
-        e.local += concat;
+        e.local += d->concat;
         if (each(arg, &e) == -1)
             return -3;
         i += 46 + nl + xl + cl;
     }
     return count;
+}
+
+long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
+                    int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg)
+{
+    const unsigned char *from = n > SK_ZIP_EOCD_SPAN ? p + n - SK_ZIP_EOCD_SPAN : p;
+    const unsigned char *last = NULL, *exact = NULL;
+    struct sk_zip_cd_at d[2];
+    int rc[2] = {-1, -1};
+    long total = 0, r;
+
+    /* zipfile takes the last end record; Java and Info-ZIP the last one
+     * whose comment reaches the end of the file (a forged one inside a
+     * comment does not) */
+    for (const unsigned char *k = from; n >= 22 && k + 22 <= p + n; k++) {
+        k = memmem(k, (size_t)(p + n - k), "PK\5\6", 4);
+        if (!k || k + 22 > p + n)
+            break;
+        last = k;
+        if ((size_t)(p + n - k) == 22 + sk_le(k + 20, 2))
+            exact = k;
+    }
+    if (!last)
+        return -1;
+    rc[0] = sk_zip_cd_locate(p, last, base, 1, &d[0]);
+    if (exact)
+        rc[1] = sk_zip_cd_locate(p, exact, base, 0, &d[1]);
+    /* the same directory both ways is read once */
+    if (rc[0] == 0 && rc[1] == 0 && d[0].cd == d[1].cd && d[0].at == d[1].at &&
+        d[0].concat == d[1].concat)
+        rc[1] = -1;
+    int read = 0, unreadable = 0;
+    for (int k = 0; k < 2; k++) {
+        if (rc[k] == -1)
+            continue;
+        if (rc[k] == -2 || (r = sk_zip_cd_records(p, &d[k], each, arg)) == -2) {
+            unreadable++;
+            continue;
+        }
+        if (r == -3)
+            return -3;
+        read++;
+        total += r;
+    }
+    return read ? total : unreadable ? -2 : -1;
 }
 
 int sk_zip_cd_agrees(const struct sk_zip_entry *seen, size_t n, const struct sk_zip_cd_entry *e)
@@ -792,6 +846,10 @@ int sk_zip_cd_agrees(const struct sk_zip_entry *seen, size_t n, const struct sk_
     if (lo == n || seen[lo].offset != e->local)
         return 0; /* no header the walk read is there */
     const struct sk_zip_entry *s = &seen[lo];
+    /* stored with its size after it: the walk could not delimit it (its
+     * bytes went to the tail), so it was not read as an entry */
+    if (!s->sized && s->method == 0)
+        return 0;
     return s->method == e->method && s->encrypted == ((e->flags & 1) != 0) &&
            (!s->sized || s->csize == e->csize);
 }

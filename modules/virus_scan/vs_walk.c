@@ -399,12 +399,17 @@ static int sk_vs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
         return 0;
     size_t nl = (size_t)(l[26] | l[27] << 8), xl = (size_t)(l[28] | l[29] << 8);
     uint64_t data = e->local + 30 + nl + xl;
-    if (data > c->n || c->n - data < e->csize)
+    if (data > c->n)
         return 0;
+    /* a size past the end: extractors decode what is there (a deflate
+     * stream ends on its own) */
+    struct sk_zip_cd_entry r = *e;
+    if (r.csize > c->n - data)
+        r.csize = c->n - data;
     snprintf(name, sizeof(name), "%.*s", (int)(nl < 255 ? nl : 255), (const char *)l + 30);
     struct sk_vs_obj o = {.w = c->w, .depth = c->depth};
-    size_t hl = sk_zip_cd_header(e, name, hdr);
-    int rc = sk_vs_zip_feed(c->w, &o, hdr, hl, c->p + data, (size_t)e->csize, &st, &z);
+    size_t hl = sk_zip_cd_header(&r, name, hdr);
+    int rc = sk_vs_zip_feed(c->w, &o, hdr, hl, c->p + data, (size_t)r.csize, &st, &z);
     if (o.active)
         sk_vs_store_free(&o.store);
     sk_zip_free(z);
@@ -670,13 +675,14 @@ static int sk_vs_b64_pass(struct sk_vs_walk *w, const unsigned char *p, size_t n
 }
 
 /* Does text P hold a character reference to a base64 digit ("&#43;" for
- * '+', "&#x57;")? */
+ * '+', "&#x57;") or a line break (.NET's XmlSerializer ends base64 lines
+ * with "&#xD;")? */
 static int sk_vs_refs_digit(const unsigned char *p, size_t n)
 {
     for (const unsigned char *a = p; (a = memchr(a, '&', n - (size_t)(a - p))) != NULL; a++) {
         uint32_t cp;
         if (sk_html_charref(a + 1, n - (size_t)(a + 1 - p), &cp) && cp < 0x80 &&
-            sk_b64_digit((unsigned char)cp, 1) >= 0)
+            (sk_b64_digit((unsigned char)cp, 1) >= 0 || cp == '\r' || cp == '\n'))
             return 1;
     }
     return 0;

@@ -1071,6 +1071,27 @@ static void test_zip_directory(void **s)
                          -2);
         free(sfx);
     }
+    /* a forged end record in the comment (zipfile takes it, Java the one
+     * whose comment reaches the end) and a locator without its ZIP64
+     * record (zipfile ignores it): the real directory is read */
+    {
+        unsigned char *f = malloc(z.n + 64);
+        memcpy(f, z.p, z.n);
+        size_t e = z.n - 22, m = z.n;
+        static const unsigned char fake[22] = {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                               0, 0, 0, 0, 0, 0, 7, 0};
+        memcpy(f + m, fake, 22), m += 22;
+        f[e + 20] = 22; /* the real record's comment holds the fake */
+        r.n = 0;
+        assert_int_equal(sk_zip_cd_each(f, m, 0, cd_cb, &r), 4);
+        memcpy(f, z.p, z.n);
+        memmove(f + e + 20, f + e, 22);
+        memcpy(f + e, "PK\6\7\0\0\0\0\0\0\0\0\0\0\0\0\1\0\0\0", 20);
+        f[e + 20 + 12] = (unsigned char)(f[e + 20 + 12] + 20); /* the locator is in the size */
+        r.n = 0;
+        assert_int_equal(sk_zip_cd_each(f, z.n + 20, 0, cd_cb, &r), 4);
+        free(f);
+    }
     /* EACH stops; no end record; a cut directory */
     r.n = 0, r.stop_at = 1;
     assert_int_equal(sk_zip_cd_each(z.p, z.n, 0, cd_cb, &r), -3);
@@ -1571,6 +1592,16 @@ static void test_b64run(void **s)
         {"QUJDREVGR0hJSktMTU5PUFFS\\u00.QUJDREVGR0hJSktMTU5PUFFS\\x4",
          "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
         {"\\u{51}UJDREVGR0hJSktMTU5PUFFS\\u{}x", "<ABCDEFGHIJKLMNOPQR>"},
+        /* a script's other escapes: leading zeros in \u{}, octal, identity
+         * ("\Q" is "Q"), a line continued inside the string; JSON's
+         * \u000D\u000A between full lines */
+        {"\\u{00000000051}UJD\\122EVGR0hJ\\SktMTU5P\\\nUFFS", "<ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFS\\u000D\\u000AQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFF\\123", "<ABCDEFGHIJKLMNOPQR>"},
+        /* \b \t are control characters: the run ends */
+        {"QUJDREVGR0hJSktMTU5PUFFS\\tQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
         /* more than 64 white space bytes before the '+': not joined */
         {"'QUJDREVGR0hJSktM'                                                                  "
          "+ 'TU5PUFFS'",
