@@ -1078,8 +1078,8 @@ static void test_zip_directory(void **s)
         unsigned char *f = malloc(z.n + 64);
         memcpy(f, z.p, z.n);
         size_t e = z.n - 22, m = z.n;
-        static const unsigned char fake[22] = {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                               0, 0, 0, 0, 0, 0, 7, 0};
+        static const unsigned char fake[22] = {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0,
+                                               0,   0,   0, 0, 0, 0, 0, 0, 0, 7, 0};
         memcpy(f + m, fake, 22), m += 22;
         f[e + 20] = 22; /* the real record's comment holds the fake */
         r.n = 0;
