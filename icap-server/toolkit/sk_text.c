@@ -455,7 +455,11 @@ size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp)
         *cp = v;
         return i;
     }
+    if (n == 0 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+        return 0; /* names begin with a letter ("&&&..." costs nothing) */
     for (size_t k = 0; k < sizeof(sk_charref_names) / sizeof(sk_charref_names[0]); k++) {
+        if (sk_charref_names[k].name[0] != s[0])
+            continue;
         size_t len = strlen(sk_charref_names[k].name);
         if (len > n || memcmp(s, sk_charref_names[k].name, len) != 0)
             continue;

@@ -65,8 +65,12 @@ static int sk_json_like(const unsigned char *p, size_t n)
             continue;
         c[k++] = p[i];
     }
-    if (k < 2)
-        return 0;
+    if (k == 0)
+        return n > 0; /* white space only so far (the head is full): it may be */
+    if (c[0] == '"')
+        return 1; /* a string is JSON too (json.loads reads it) */
+    if (k < 2)    /* "[" or "{" and white space to the head's end */
+        return c[0] == '[' || c[0] == '{';
     if (c[0] == '{')
         return c[1] == '"' || c[1] == '}';
     return c[0] == '[' && (strchr("{[\"-0123456789tfn]", c[1]) != NULL);
@@ -294,8 +298,15 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     }
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
         return NULL;
-    if (strcmp(mt, "application/x-www-form-urlencoded") == 0)
+    if (strcmp(mt, "application/x-www-form-urlencoded") == 0) {
+        /* jQuery sends a JSON string as a form by default: its fields,
+         * and its strings' escapes */
+        if (sk_json_like(head, nhead)) {
+            struct sk_dlp_sink *j = sk_dlp_json_new(norm);
+            return j ? sk_dlp_urlenc_new(j) : NULL;
+        }
         return sk_dlp_urlenc_new(norm);
+    }
     return norm; /* text and anything else: sniffed bytes */
 }
 

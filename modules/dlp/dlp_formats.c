@@ -135,7 +135,7 @@ struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next)
 
 /* ---- JSON: strings (keys and values) one per line, escapes decoded; the
  * bytes between them as they are, structure ({}[],:) as line ends ---- */
-enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U, SK_J_REF };
+enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U };
 
 struct sk_json {
     struct sk_fmt f;
@@ -143,17 +143,26 @@ struct sk_json {
     int nhex;
     uint32_t u, high; /* \\u accumulator, pending high surrogate */
     int sep;          /* last byte written outside strings was a separator */
-    char ref[12];     /* a character reference in a string, after its '&' */
+    /* a character reference in a string, after its '&' (leading zeros of
+     * a number not kept: "&#00000052;" is "&#52;") */
+    int inref, lead0;
+    char ref[24];
     size_t nref;
 };
 
 /* A string's "&...": HTML a rich-text editor put in JSON ("4111&nbsp;1111",
- * "&#52;") reads as the browser renders it; anything else as written. */
+ * "&#52;", also written "\u0026#52;" by Go and .NET) reads as the browser
+ * renders it; anything else as written. */
 static void sk_json_ref_end(struct sk_json *j)
 {
     uint32_t cp;
-    size_t k = j->nref ? sk_html_charref((const unsigned char *)j->ref, j->nref, &cp) : 0;
+    size_t k;
 
+    j->inref = 0;
+    if (j->lead0 && j->nref &&
+        (j->ref[j->nref - 1] == '#' || j->ref[j->nref - 1] == 'x' || j->ref[j->nref - 1] == 'X'))
+        j->ref[j->nref++] = '0'; /* only zeros */
+    k = j->nref ? sk_html_charref((const unsigned char *)j->ref, j->nref, &cp) : 0;
     if (k == j->nref && k > 0) {
         sk_fmt_utf8(&j->f, cp);
         return;
@@ -161,6 +170,39 @@ static void sk_json_ref_end(struct sk_json *j)
     sk_fmt_byte(&j->f, '&');
     for (size_t i = 0; i < j->nref; i++)
         sk_fmt_byte(&j->f, (unsigned char)j->ref[i]);
+}
+
+/* A string's character C (0x100: one beyond ASCII) as it is written or
+ * unescaped: taken by a reference (1), or not (0: the caller writes it). */
+static int sk_json_ref_take(struct sk_json *j, unsigned c)
+{
+    if (j->inref) {
+        int alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        int num = j->nref > 0 && j->ref[0] == '#';
+        if (alnum || (c == '#' && j->nref == 0)) {
+            if (num && c == '0' &&
+                (j->ref[j->nref - 1] == '#' || (j->nref == 2 && j->ref[1] == 'x'))) {
+                j->lead0 = 1; /* a leading zero */
+                return 1;
+            }
+            if (j->nref + 2 < sizeof(j->ref)) {
+                j->ref[j->nref++] = (char)c;
+                return 1;
+            }
+        } else if (c == ';') {
+            j->ref[j->nref++] = ';';
+            sk_json_ref_end(j);
+            return 1;
+        }
+        sk_json_ref_end(j); /* it ended before C */
+    }
+    if (c == '&') {
+        j->inref = 1;
+        j->nref = 0;
+        j->lead0 = 0;
+        return 1;
+    }
+    return 0;
 }
 
 static void sk_json_cp(struct sk_json *j, uint32_t cp)
@@ -175,7 +217,8 @@ static void sk_json_cp(struct sk_json *j, uint32_t cp)
         sk_fmt_byte(&j->f, ' ');
     }
     j->high = 0;
-    sk_fmt_utf8(&j->f, cp);
+    if (!sk_json_ref_take(j, cp < 0x80 ? cp : 0x100))
+        sk_fmt_utf8(&j->f, cp);
 }
 
 static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -200,34 +243,16 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
                 j->sep = 0;
             }
             break;
-        case SK_J_REF:
-            if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
-                (c == '#' && j->nref == 0)) {
-                if (j->nref < sizeof(j->ref)) {
-                    j->ref[j->nref++] = (char)c;
-                    break;
-                }
-            } else if (c == ';' && j->nref < sizeof(j->ref)) {
-                j->ref[j->nref++] = ';';
-                sk_json_ref_end(j);
-                j->state = SK_J_STR;
-                break;
-            }
-            sk_json_ref_end(j); /* the reference ended before C: C is read again */
-            j->state = SK_J_STR;
-            i--;
-            break;
         case SK_J_STR:
             if (c == '"') {
+                if (j->inref)
+                    sk_json_ref_end(j);
                 sk_fmt_byte(&j->f, '\n');
                 j->state = SK_J_OUT;
                 j->sep = 1;
             } else if (c == '\\') {
                 j->state = SK_J_ESC;
-            } else if (c == '&') {
-                j->state = SK_J_REF;
-                j->nref = 0;
-            } else {
+            } else if (!sk_json_ref_take(j, c < 0x80 ? c : 0x100)) {
                 sk_fmt_byte(&j->f, c);
             }
             break;
@@ -240,7 +265,9 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
                 j->nhex = 0;
                 j->u = 0;
             } else {
-                sk_fmt_byte(&j->f, k ? (unsigned char)to[k - from] : c);
+                unsigned char d = k ? (unsigned char)to[k - from] : c;
+                if (!sk_json_ref_take(j, d < 0x80 ? d : 0x100))
+                    sk_fmt_byte(&j->f, d);
             }
             break;
         }
@@ -267,10 +294,8 @@ static int sk_json_end(struct sk_dlp_sink *s)
 {
     struct sk_json *j = (struct sk_json *)s;
 
-    if (j->state == SK_J_REF) {
+    if (j->inref)
         sk_json_ref_end(j);
-        j->state = SK_J_STR;
-    }
     return sk_fmt_end(s);
 }
 

@@ -41,7 +41,12 @@ struct sk_zip_sink {
     int in_tail, tail_over, oom;
     struct sk_buf tail;
     uint64_t written;
+    /* the last SK_ZS_RING bytes written: an archive whose directory sits
+     * inside an entry that runs to the end (nothing reaches the tail) */
+    unsigned char *ring;
 };
+
+#define SK_ZS_RING (128u << 10)
 
 /* Tail bytes kept for the directory check: its records (~100 bytes per
  * entry) and the end record; an archive with more is dlp.on-error. */
@@ -150,8 +155,22 @@ static int sk_zs_raw(void *arg, const void *buf, size_t len)
 
 static int sk_zs_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
-    ((struct sk_zip_sink *)s)->written += n;
-    return sk_zip_write(((struct sk_zip_sink *)s)->zip, p, n);
+    struct sk_zip_sink *z = (struct sk_zip_sink *)s;
+
+    if (!z->ring && !(z->ring = malloc(SK_ZS_RING)))
+        z->oom = 1;
+    if (z->ring) { /* byte K of the stream at ring[K % SK_ZS_RING] */
+        const unsigned char *q = n > SK_ZS_RING ? p + n - SK_ZS_RING : p;
+        uint64_t at = z->written + (uint64_t)(q - p);
+        size_t left = n - (size_t)(q - p);
+        while (left) {
+            size_t o = (size_t)(at % SK_ZS_RING), k = SK_ZS_RING - o < left ? SK_ZS_RING - o : left;
+            memcpy(z->ring + o, q, k);
+            q += k, at += k, left -= k;
+        }
+    }
+    z->written += n;
+    return sk_zip_write(z->zip, p, n);
 }
 
 static int sk_zs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
@@ -174,9 +193,23 @@ static void sk_zs_cd(struct sk_zip_sink *z, const struct sk_zip_stats *st)
     const char *why = NULL;
     long rc;
 
-    if (!z->in_tail)
-        return; /* the body ended inside an entry: no directory */
-    if (z->tail_over || z->tail.failed || z->oom) {
+    if (!z->in_tail) {
+        /* the body ended inside an entry (an upload cut short, or one
+         * entry said to run to the end with the directory in it): its
+         * last bytes decide */
+        size_t len = z->written < SK_ZS_RING ? (size_t)z->written : SK_ZS_RING;
+        unsigned char *lin = z->ring ? malloc(len ? len : 1) : NULL;
+        if (!lin) {
+            why = z->written ? "out of memory checking an archive's directory" : NULL;
+        } else {
+            for (size_t i = 0; i < len; i++)
+                lin[i] = z->ring[(z->written - len + i) % SK_ZS_RING];
+            rc = sk_zip_cd_each(lin, len, z->written - len, sk_zs_cd_entry, z);
+            free(lin);
+            if (rc == -2 || rc == -3)
+                why = "archive directory inside an entry (an extractor reads other data)";
+        }
+    } else if (z->tail_over || z->tail.failed || z->oom) {
         why = "archive directory too large to check against its entries";
     } else {
         rc = sk_zip_cd_each((const unsigned char *)z->tail.data, z->tail.len,
@@ -227,6 +260,7 @@ static void sk_zs_destroy(struct sk_dlp_sink *s)
     sk_zip_free(z->zip);
     free(z->seen);
     sk_buf_free(&z->tail);
+    free(z->ring);
     free(z);
 }
 

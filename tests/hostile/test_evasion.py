@@ -591,7 +591,25 @@ def zip_mismatches(payload):
         ("ZIP64: the hidden entry", zip_hidden(payload, z64=True)),
         ("behind a stub: local stored / directory deflate",
          b"MZ" + b"\0" * 4094 + z([dict(name="a.txt", data=payload, lmethod=0, cmethod=8)])),
+        # the directory's size runs past the end (zipfile and Java decode
+        # what is there)
+        ("a directory size past the end", z([dict(name="a.txt", data=payload, lmethod=0,
+                                                  cmethod=8, lcsize=0, lusize=0,
+                                                  ccsize=100000)])),
+        # where the directory is: a locator without its ZIP64 record
+        ("a ZIP64 locator without its record",
+         zipforge.bogus_locator(z([dict(name="a.txt", data=payload, lmethod=0, cmethod=8,
+                                        lcsize=0, lusize=0)]))),
     ]
+
+
+def zip_java_only(payload):
+    """Archives Java (and Info-ZIP) open to PAYLOAD where zipfile reads a
+    forged, empty directory."""
+    local0 = zipforge.build([dict(name="a.txt", data=payload, lmethod=0, cmethod=8, lcsize=0,
+                                  lusize=0)])
+    return [("a forged end record in the comment", zipforge.fake_eocd_in_comment(local0)),
+            ("an empty ZIP64 decoy before the end record", zipforge.zip64_decoy(local0))]
 
 
 def g_zip_directory(ck, srv):
@@ -603,6 +621,11 @@ def g_zip_directory(ck, srv):
         assert zipforge.py_extract(body).get("a.txt", zipforge.py_extract(body).get("b.txt")) \
             == payload, name
         url = "http://origin.test/zipcd/%d" % i
+        virus_blocked(ck, srv, "a zip, " + name, url, respmod(srv, url, body))
+    for i, (name, body) in enumerate(zip_java_only(payload) + [
+            ("a zip stored with a descriptor in a zip",
+             zipforge.nested_bit3(zip_mismatches(payload)[0][1]))]):
+        url = "http://origin.test/zipcd/java/%d" % i
         virus_blocked(ck, srv, "a zip, " + name, url, respmod(srv, url, body))
     # the directory says encrypted, the header does not: av.on-encrypted
     for i, z64 in enumerate((False, True)):
@@ -650,7 +673,10 @@ def g_zip_directory(ck, srv):
     r = respmod(srv, "http://origin.test/zipcd/clean-mismatch", body, allow204=False)
     ck.ok("AV: a clean zip whose directory disagrees passes byte-identical",
           passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
-    for name, body in zip_mismatches(CARDS)[:4] + zip_mismatches(CARDS)[6:8]:
+    for name, body in (zip_mismatches(CARDS)[:4] + zip_mismatches(CARDS)[6:8] +
+                       zip_java_only(CARDS) +
+                       [("an entry that runs to the end around the directory",
+                         zipforge.swallow(CARDS))]):
         r = dlp_post(srv, body, "application/zip")
         ck.ok("DLP: a zip, %s: blocked" % name, blocked(r), "%s %r" % (r.status, (r.body or b"")[:200]))
 
@@ -846,6 +872,11 @@ def g_av_base64(ck, srv):
         ("\\u and \\u{} escapes in the string", "<script>atob('%s')</script>"
          % "".join(("\\u%04x" if i % 2 else "\\u{%x}") % ord(c) if i % 3 == 0 else c
                    for i, c in enumerate(b))),
+        ("a script's octal, identity and \\u{0000..} escapes and a continued line",
+         "<script>atob('%s')</script>" % "".join(
+             ("\\%o" % ord(c) if c in "01234567ABCDEF" else "\\" + c) if i % 5 == 0 else
+             ("\\u{0000000%x}" % ord(c) if i % 7 == 0 else c + ("\\\n" if i % 11 == 0 else ""))
+             for i, c in enumerate(b))),
         ("MIME lines in a page", "<pre>%s</pre>" % mime),
         ("after 600 NUL bytes", "\0" * 600 + "<script>atob('%s')</script>" % b),
     ]
@@ -919,6 +950,7 @@ def g_av_base64(ck, srv):
         url = "http://origin.test/smuggle/%d" % i
         r = respmod(srv, url, body, ctype="text/html")
         virus_blocked(ck, srv, "HTML smuggling, " + name, url, r)
+    wrapped = base64.b64encode(b"MZ" + b"\0" * 200 + EICAR).decode()
     uploads = [
         ("JSON upload", "application/json", json.dumps({"name": "a.com", "data": b})),
         ("JSON with \\/ escapes", "application/json",
@@ -931,6 +963,13 @@ def g_av_base64(ck, srv):
         ("XML with &#43; for '+'", "application/xml",
          "<file>%s</file>" % base64.b64encode(b"\xfb\xef\xff" * 3 + EICAR).decode()
          .replace("+", "&#43;")),
+        # line ends written as references or escapes: .NET's XmlSerializer
+        # (&#xD; before each line end), JSON's \u000D\u000A
+        ("XML base64 lines ending in &#xD;", "application/xml", "<f>%s</f>" % "&#xD;\n".join(
+            wrapped[i:i + 76] for i in range(0, len(wrapped), 76))),
+        ("JSON base64 lines joined by \\u000D\\u000A", "application/json",
+         '{"f":"%s"}' % "\\u000D\\u000A".join(wrapped[i:i + 76]
+                                                for i in range(0, len(wrapped), 76))),
         ("JSON with \\u002B escapes", "application/json",
          json.dumps({"d": base64.b64encode(b"\xfb\xef\xff" * 3 + EICAR).decode()})
          .replace("+", "\\u002B")),
@@ -1079,6 +1118,17 @@ def g_dlp(ck, srv):
          b"\r\n".join(base64.b64encode(b"x" * 7 + CARDS)[i:i + 40]
                        for i in range(0, len(base64.b64encode(b"x" * 7 + CARDS)), 40)),
          "text/plain", "POST", ()),
+        ("a top-level JSON string of \\u escapes, no type",
+         b'"' + "".join("\\u%04x" % ord(c) for c in "card 4111 1111 1111 1111").encode() + b'"',
+         None, "POST", ()),
+        ("JSON sent as a form (jQuery's default)",
+         b'{"c":"' + "".join("\\u%04x" % ord(c) for c in "4111 1111 1111 1111").encode()
+         + b'"}', "application/x-www-form-urlencoded", "POST", ()),
+        ("JSON after 600 bytes of white space, no type",
+         b" " * 600 + b'{"c":"\\u0034111 1111 1111 1111"}', None, "POST", ()),
+        ("JSON with \\u0026nbsp; and \\u0026#0000052; (Go and .NET escape '&')",
+         b'{"b":"card \\u0026#0000052;111\\u0026nbsp;1111\\u0026nbsp;1111 1111"}',
+         "application/json", "POST", ()),
         ("a card text as base64 in JSON, '+' written \\u002B",
          json.dumps({"f": base64.b64encode(b"\xfb\xef\xff" + CARDS).decode()})
          .replace("+", "\\u002B").encode(), "application/json", "POST", ()),

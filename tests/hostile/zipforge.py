@@ -83,3 +83,90 @@ def py_extract(body):
     except Exception as ex:
         res["<open>"] = "ERR:%s" % ex
     return res
+
+
+# ---- end records and nesting forged (the second red-team round) ----------
+
+def split(z):
+    """(body up to the directory, the directory, end record fields) of a zip
+    with no comment"""
+    e = z.rfind(b"PK\5\6")
+    sig, d0, d1, n1, n2, size, off, cl = struct.unpack("<IHHHHIIH", z[e:e + 22])
+    return z[:off], z[off:off + size], dict(n=n1, size=size, off=off)
+
+
+def eocd(n, size, off, comlen):
+    return struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, n, n, size, off, comlen)
+
+
+def cd_with_comment(cd, comment):
+    """the directory with COMMENT on its last record"""
+    i, last = 0, 0
+    while i < len(cd):
+        last = i
+        nl, xl, cl = struct.unpack("<HHH", cd[i + 28:i + 34])
+        i += 46 + nl + xl + cl
+    rec = bytearray(cd[last:])
+    rec[32:34] = struct.pack("<H", len(comment))
+    return cd[:last] + bytes(rec) + comment
+
+
+def local_hdr(name, method, csize, usize, crc, version=20, flags=0):
+    name = name.encode()
+    return struct.pack("<IHHHHHIIIHH", 0x04034b50, version, flags, method, 0, 0x21, crc,
+                       csize, usize, len(name), 0) + name
+
+
+def cd_rec(name, method, csize, usize, crc, off, flags=0):
+    name = name.encode()
+    return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, flags, method, 0, 0x21, crc,
+                       csize, usize, len(name), 0, 0, 0, 0, 0, off) + name
+
+
+def fake_eocd_in_comment(z):
+    """the real end record's comment holds a fake one (zipfile takes the
+    last "PK\\5\\6", Java the one whose comment reaches the end)"""
+    body, cd, f = split(z)
+    fake = eocd(0, 0, 0, 7) + b"xyz"
+    return body + cd + eocd(f["n"], f["size"], f["off"], len(fake)) + fake
+
+
+def zip64_decoy(z):
+    """an empty ZIP64 end record and its locator before the plain end record
+    (the last directory record's comment): zipfile reads the decoy, Java the
+    plain record"""
+    body, cd, f = split(z)
+    r64 = struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, 45, 45, 0, 0, 0, 0, 0, 0)
+    loc = struct.pack("<IIQI", 0x07064b50, 0, 0, 1)
+    cd2 = cd_with_comment(cd, r64 + loc)
+    return body + cd2 + eocd(f["n"], len(cd2), f["off"], 0)
+
+
+def bogus_locator(z):
+    """a ZIP64 locator with no ZIP64 record before the end record (zipfile
+    and Java ignore it)"""
+    body, cd, f = split(z)
+    cd2 = cd_with_comment(cd, struct.pack("<IIQI", 0x07064b50, 0, 0, 1))
+    return body + cd2 + eocd(f["n"], len(cd2), f["off"], 0)
+
+
+def nested_bit3(inner, name="in.zip"):
+    """INNER stored in an outer zip with its sizes in a data descriptor"""
+    crc = zlib.crc32(inner)
+    loc = (local_hdr(name, 0, 0, 0, 0, flags=8) + inner +
+           struct.pack("<IIII", 0x08074b50, crc, len(inner), len(inner)))
+    cd = cd_rec(name, 0, len(inner), len(inner), crc, 0, flags=8)
+    return loc + cd + eocd(1, len(cd), len(loc), 0)
+
+
+def swallow(data, junk=b"J" * 50):
+    """a.bin, stored, not in the directory, runs to the end of the file: junk,
+    b.txt's local header (version 6.4: no plausible header to a finder),
+    b.txt's deflated DATA, the directory listing only b.txt, the end record"""
+    comp = compress(8, data)
+    crc = zlib.crc32(data)
+    hid_off = 30 + 5 + len(junk)
+    hid = local_hdr("b.txt", 8, len(comp), len(data), crc, version=64)
+    cd = cd_rec("b.txt", 8, len(comp), len(data), crc, hid_off)
+    rest = junk + hid + comp + cd + eocd(1, len(cd), hid_off + len(hid) + len(comp), 0)
+    return local_hdr("a.bin", 0, len(rest), len(rest), zlib.crc32(rest)) + rest
