@@ -61,7 +61,7 @@ struct sk_b64run {
 
 /* The value of each byte as a base64 digit (both alphabets, sk_b64_digit), -1 for none;
  * and 1 for the bytes a run may be made of (digits, '\\' and '%'
- * escapes, the braces of \u{...}), for the block skip. */
+ * escapes, the braces of \u{...}, line ends), for the block skip. */
 static signed char sk_b64_tab[256];
 static unsigned char sk_b64_runbyte[256];
 /* 1: a quote, 2: a byte that may go on with a short run (the slow path) */
@@ -72,8 +72,10 @@ static void sk_b64_tab_init(void)
     for (int c = 0; c < 256; c++) {
         sk_b64_tab[c] = (signed char)sk_b64_digit((unsigned char)c, 1);
         int quote = c == '"' || c == '\'' || c == '`';
-        /* '{' '}': a script's \u{2B} is one escape, a run may begin with it */
-        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%' || c == '{' || c == '}';
+        /* '{' '}': a script's \u{2B} is one escape, a run may begin with
+         * it; CR LF: a script's string goes on after "\" and a line end */
+        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%' || c == '{' ||
+                            c == '}' || c == '\r' || c == '\n';
         sk_b64_cls[c] =
             (unsigned char)(quote |
                             (quote || c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
