@@ -74,8 +74,8 @@ static void sk_b64_tab_init(void)
         int quote = c == '"' || c == '\'' || c == '`';
         /* '{' '}': a script's \u{2B} is one escape, a run may begin with
          * it; CR LF: a script's string goes on after "\" and a line end */
-        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%' || c == '{' ||
-                            c == '}' || c == '\r' || c == '\n';
+        sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%' || c == '{' || c == '}' ||
+                            c == '\r' || c == '\n';
         sk_b64_cls[c] =
             (unsigned char)(quote |
                             (quote || c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')
