@@ -763,6 +763,59 @@ static void test_bzip2_xz_uploads(void **state)
     free(c);
 }
 
+/* A zip whose central directory disagrees with its local headers: what an
+ * extractor reads is not what the walk read, and the upload has streamed
+ * past, so dlp.on-error - also when the directory sits inside an entry
+ * said to run to the end. Archives as writers make them pass. */
+static void test_zip_directory(void **state)
+{
+    const char *cards = "card 4111 1111 1111 1111\n", *clean = "nothing to see here\n";
+    struct sk_tzip z = {0};
+    size_t n;
+
+    (void)state;
+    sk_tzip_entry(&z, "a.txt", clean, strlen(clean), SK_TZIP_DEFLATE, 0);
+    sk_tzip_entry(&z, "b.txt", clean, strlen(clean), SK_TZIP_DEFLATE | SK_TZIP_DESC, 0);
+    sk_tzip_central(&z);
+    unsigned char *ok = sk_tzip_take(&z, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/zip", .body = ok, .len = n};
+    for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+        expect(&r, SK_ALLOW, NULL, "a clean zip (a descriptor too)");
+    free(ok);
+    /* the local header says stored: the deflated cards read as bytes */
+    for (int with_cards = 0; with_cards < 2; with_cards++) {
+        const char *t = with_cards ? cards : clean;
+        memset(&z, 0, sizeof(z));
+        sk_tzip_entry(&z, "a.txt", t, strlen(t), SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        unsigned char *bad = sk_tzip_take(&z, &n);
+        bad[8] = 0; /* method: stored */
+        r = (struct req){.ip = "10.0.0.2", .ctype = "application/zip", .body = bad, .len = n};
+        for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+            expect(&r, SK_BLOCK, "dlp-undecodable", "a zip whose header says stored");
+        free(bad);
+    }
+    /* a.bin, stored to the end, holds a zip whose header no finder takes
+     * (version 6.4) and the directory that lists only it */
+    memset(&z, 0, sizeof(z));
+    sk_tzip_entry(&z, "b.txt", cards, strlen(cards), SK_TZIP_DEFLATE, 0);
+    sk_tzip_central(&z);
+    size_t in;
+    unsigned char *inner = sk_tzip_take(&z, &in);
+    inner[4] = 64;
+    unsigned char *junk = malloc(in + 50);
+    memset(junk, 'J', 50); /* not at the entry's start: no zip by its first bytes */
+    memcpy(junk + 50, inner, in);
+    memset(&z, 0, sizeof(z));
+    sk_tzip_entry(&z, "a.bin", junk, in + 50, 0, 0);
+    free(junk);
+    unsigned char *sw = sk_tzip_take(&z, &n);
+    r = (struct req){.ip = "10.0.0.2", .ctype = "application/zip", .body = sw, .len = n};
+    for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+        expect(&r, SK_BLOCK, "dlp-undecodable", "a directory inside an entry to the end");
+    free(sw), free(inner);
+}
+
 /* Percent-encoded text in a text body (a data: URL without base64, a URL
  * query in JSON): read decoded too, from the escape's 64 bytes before on,
  * however the writes are cut; a form is decoded as one already */
@@ -884,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_compressed_and_archives),
         cmocka_unit_test(test_tar_entries),
         cmocka_unit_test(test_bzip2_xz_uploads),
+        cmocka_unit_test(test_zip_directory),
         cmocka_unit_test(test_percent_encoded),
         cmocka_unit_test(test_evasions),
         cmocka_unit_test(test_late_zip),
