@@ -832,9 +832,41 @@ long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
     return read ? total : unreadable ? -2 : -1;
 }
 
-int sk_zip_cd_agrees(const struct sk_zip_entry *seen, size_t n, const struct sk_zip_cd_entry *e)
+void sk_zip_seen_add(struct sk_zip_seen *s, const struct sk_zip_entry *e, uint64_t base)
 {
-    size_t lo = 0, hi = n;
+    size_t at;
+
+    if (s->oom)
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        struct sk_zip_entry *v = realloc(s->v, cap * sizeof(*v));
+        if (!v) {
+            s->oom = 1;
+            return;
+        }
+        s->v = v, s->cap = cap;
+    }
+    /* walks read in offset order; one that did not is put in its place */
+    for (at = s->n; at > 0 && s->v[at - 1].offset > e->offset + base; at--)
+        ;
+    memmove(s->v + at + 1, s->v + at, (s->n - at) * sizeof(*s->v));
+    s->v[at] = *e;
+    s->v[at].name = NULL;
+    s->v[at].offset += base;
+    s->n++;
+}
+
+void sk_zip_seen_free(struct sk_zip_seen *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+int sk_zip_cd_agrees(const struct sk_zip_seen *sn, const struct sk_zip_cd_entry *e)
+{
+    const struct sk_zip_entry *seen = sn->v;
+    size_t lo = 0, hi = sn->n, n = sn->n;
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

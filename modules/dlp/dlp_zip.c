@@ -36,8 +36,7 @@ struct sk_zip_sink {
     unsigned pend_enc, pend_skip;
     /* the central directory check (sk_zs_cd): the local headers read, and
      * the bytes from the tail on (the directory and end record) */
-    struct sk_zip_entry *seen;
-    size_t nseen, capseen;
+    struct sk_zip_seen seen;
     int in_tail, tail_over, oom;
     struct sk_buf tail;
     uint64_t written;
@@ -73,18 +72,7 @@ static int sk_zs_begin(void *arg, const struct sk_zip_entry *e)
 
     snprintf(where, sizeof(where), "%s%s%s", z->archive, *z->archive ? ":" : "", e->name);
     sk_dlp_engine_where(z->ctx->e, where);
-    if (z->nseen == z->capseen && !z->oom) {
-        size_t cap = z->capseen ? z->capseen * 2 : 16;
-        struct sk_zip_entry *v = realloc(z->seen, cap * sizeof(*v));
-        if (v)
-            z->seen = v, z->capseen = cap;
-        else
-            z->oom = 1;
-    }
-    if (z->nseen < z->capseen) {
-        z->seen[z->nseen] = *e;
-        z->seen[z->nseen++].name = NULL;
-    }
+    sk_zip_seen_add(&z->seen, e, 0);
     if (e->encrypted || e->unsupported) {
         sk_zs_undecodable(
             z, e->encrypted ? "encrypted archive entry" : "archive entry with an unknown method",
@@ -177,7 +165,7 @@ static int sk_zs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
 {
     struct sk_zip_sink *z = arg;
 
-    return sk_zip_cd_agrees(z->seen, z->nseen, e) ? 0 : -1;
+    return sk_zip_cd_agrees(&z->seen, e) ? 0 : -1;
 }
 
 /* Extractors read an archive by its central directory, this walk by its
@@ -202,14 +190,17 @@ static void sk_zs_cd(struct sk_zip_sink *z, const struct sk_zip_stats *st)
         if (!lin) {
             why = z->written ? "out of memory checking an archive's directory" : NULL;
         } else {
-            for (size_t i = 0; i < len; i++)
-                lin[i] = z->ring[(z->written - len + i) % SK_ZS_RING];
+            size_t from = (size_t)((z->written - len) % SK_ZS_RING), k = SK_ZS_RING - from;
+            if (k > len)
+                k = len;
+            memcpy(lin, z->ring + from, k);
+            memcpy(lin + k, z->ring, len - k);
             rc = sk_zip_cd_each(lin, len, z->written - len, sk_zs_cd_entry, z);
             free(lin);
             if (rc == -2 || rc == -3)
                 why = "archive directory inside an entry (an extractor reads other data)";
         }
-    } else if (z->tail_over || z->tail.failed || z->oom) {
+    } else if (z->tail_over || z->tail.failed || z->oom || z->seen.oom) {
         why = "archive directory too large to check against its entries";
     } else {
         rc = sk_zip_cd_each((const unsigned char *)z->tail.data, z->tail.len,
@@ -258,7 +249,7 @@ static void sk_zs_destroy(struct sk_dlp_sink *s)
     if (z->raw)
         z->raw->destroy(z->raw);
     sk_zip_free(z->zip);
-    free(z->seen);
+    sk_zip_seen_free(&z->seen);
     sk_buf_free(&z->tail);
     free(z->ring);
     free(z);

@@ -39,18 +39,10 @@
 #define SK_VS_B64_MIN  64
 #define SK_VS_B64_EACH 32
 
-/* The local headers a walk of one object read (sk_zip_entry: offset in
- * the object, method, sizes), for the central directory check. */
-struct sk_vs_seen {
-    struct sk_zip_entry *v;
-    size_t n, cap;
-    uint64_t base; /* where the zip being walked begins in the object */
-    int oom;
-};
-
 struct sk_vs_obj {
     struct sk_vs_walk *w;
-    struct sk_vs_seen *seen; /* zip members: noted here, or NULL */
+    struct sk_zip_seen *seen; /* zip members: noted here, or NULL */
+    uint64_t base;            /* ... their offsets shifted by this */
     int depth;
     int active; /* a store is open */
     int tail;   /* zip tail: libclamav saw these bytes in the whole */
@@ -281,22 +273,8 @@ static int sk_vs_zip_begin(void *arg, const struct sk_zip_entry *e)
     }
     if (o->zkind)
         *o->zkind = e->encrypted ? SK_FT_ZIP_ENCRYPTED : sk_ft_zip_member(*o->zkind, e->name);
-    if (o->seen && !o->seen->oom) {
-        struct sk_vs_seen *sn = o->seen;
-        if (sn->n == sn->cap) {
-            size_t cap = sn->cap ? sn->cap * 2 : 16;
-            struct sk_zip_entry *v = realloc(sn->v, cap * sizeof(*v));
-            if (!v)
-                sn->oom = 1;
-            else
-                sn->v = v, sn->cap = cap;
-        }
-        if (!sn->oom) {
-            sn->v[sn->n] = *e;
-            sn->v[sn->n].name = NULL;
-            sn->v[sn->n++].offset += sn->base;
-        }
-    }
+    if (o->seen)
+        sk_zip_seen_add(o->seen, e, o->base);
     if (!o->w->av && (e->encrypted || e->unsupported))
         return 0; /* types only: nothing to read */
     if (e->encrypted || e->unsupported) {
@@ -374,7 +352,7 @@ struct sk_vs_cd {
     const unsigned char *p;
     size_t n;
     int depth;
-    struct sk_vs_seen *seen;
+    const struct sk_zip_seen *seen;
 };
 
 /* A directory record: a member the walk read as the record says, or one
@@ -393,7 +371,7 @@ static int sk_vs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
     const struct sk_zip_stats *st;
     struct sk_zip *z = NULL;
 
-    if (sk_zip_cd_agrees(c->seen->v, c->seen->n, e))
+    if (sk_zip_cd_agrees(c->seen, e))
         return 0;
     if (e->local > c->n || c->n - e->local < 30 || memcmp(l, "PK\3\4", 4) != 0)
         return 0;
@@ -416,12 +394,6 @@ static int sk_vs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
     return rc;
 }
 
-static int sk_vs_seen_cmp(const void *a, const void *b)
-{
-    const struct sk_zip_entry *x = a, *y = b;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
 /* The zips in P: at its start or after a prefix (sk_zip_find; the prefix
  * was scanned with the whole object), then again in what the walker could
  * not read as entries (a header cut off, a second archive appended): a
@@ -431,7 +403,7 @@ static int sk_vs_seen_cmp(const void *a, const void *b)
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind)
 {
-    struct sk_vs_seen seen = {0};
+    struct sk_zip_seen seen = {0};
     long at;
     int rc = 0, zips = 0;
 
@@ -446,11 +418,11 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
         /* only a zip at offset 0 gives the object its type; after a
          * prefix, the type is the prefix's */
         o.zkind = pos == 0 && at == 0 ? kind : NULL;
-        seen.base = pos + (size_t)at;
+        o.base = pos + (size_t)at;
         zips++;
         rc = sk_vs_zip_feed(w, &o, p + pos + at, len, NULL, 0, &st, &z);
         if (!z) {
-            free(seen.v);
+            sk_zip_seen_free(&seen);
             return -1;
         }
         if (rc == 0 && st->zip64)
@@ -468,11 +440,9 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
     }
     if (rc == 0 && zips) {
         struct sk_vs_cd c = {w, p, n, depth, &seen};
-        if (seen.n)
-            qsort(seen.v, seen.n, sizeof(*seen.v), sk_vs_seen_cmp);
         rc = sk_zip_cd_each(p, n, 0, sk_vs_cd_entry, &c) == -3 ? -1 : 0;
     }
-    free(seen.v);
+    sk_zip_seen_free(&seen);
     return rc;
 }
 

@@ -14,15 +14,12 @@
 
 #include "sk_fuzz.h"
 
-#define SK_FUZZ_SEEN 512
-
 struct sk_fuzz_log {
     struct sk_buf b; /* first: the callbacks hand ARG to sk_fuzz_put */
     int in_tail;
     size_t tail;
     struct sk_buf raw; /* the archive's own bytes (handler.raw), in order */
-    struct sk_zip_entry seen[SK_FUZZ_SEEN];
-    size_t nseen;
+    struct sk_zip_seen seen;
 };
 
 static int sk_fuzz_raw(void *arg, const void *buf, size_t len)
@@ -36,12 +33,9 @@ static int sk_fuzz_begin(void *arg, const struct sk_zip_entry *e)
     char h[32];
     struct sk_fuzz_log *l = arg;
     int n = snprintf(h, sizeof(h), "<%d%d:", e->encrypted, e->unsupported);
-    if (l->nseen < SK_FUZZ_SEEN) {
-        SK_FUZZ_CHECK(l->nseen == 0 || l->seen[l->nseen - 1].offset < e->offset,
-                      "entry offsets not increasing");
-        l->seen[l->nseen] = *e;
-        l->seen[l->nseen++].name = NULL;
-    }
+    SK_FUZZ_CHECK(l->seen.n == 0 || l->seen.v[l->seen.n - 1].offset < e->offset,
+                  "entry offsets not increasing");
+    sk_zip_seen_add(&l->seen, e, 0);
     sk_fuzz_put(arg, h, (size_t)n);
     sk_fuzz_put(arg, e->name, strlen(e->name));
     return 1;
@@ -111,7 +105,7 @@ static int sk_fuzz_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
     struct sk_zip_stats st;
 
     c->records++;
-    if (sk_zip_cd_agrees(c->l->seen, c->l->nseen, e))
+    if (sk_zip_cd_agrees(&c->l->seen, e))
         return 0;
     size_t hl = sk_zip_cd_header(e, "entry", hdr), dl = 0;
     SK_FUZZ_CHECK(hl == 35 || hl == 55, "header length %zu", hl);
@@ -127,7 +121,7 @@ static int sk_fuzz_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
      * read as what follows: more is read, never less) */
     SK_FUZZ_CHECK(st.entries >= 1, "a record's header began no entry");
     free(buf);
-    sk_buf_free(&one.b), sk_buf_free(&one.raw);
+    sk_buf_free(&one.b), sk_buf_free(&one.raw), sk_zip_seen_free(&one.seen);
     return 0;
 }
 
@@ -180,9 +174,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             want = (long)k;
     SK_FUZZ_CHECK(at == want, "sk_zip_find %ld, naive search %ld", at, want);
     sk_zip_has_zip64(data, size);
-    SK_FUZZ_CHECK(whole.nseen == parts.nseen, "entries differ with chunking (seed %u)", seed);
-    for (size_t i = 0; i < whole.nseen; i++) {
-        const struct sk_zip_entry *x = &whole.seen[i], *y = &parts.seen[i];
+    SK_FUZZ_CHECK(whole.seen.n == parts.seen.n, "entries differ with chunking (seed %u)", seed);
+    for (size_t i = 0; i < whole.seen.n; i++) {
+        const struct sk_zip_entry *x = &whole.seen.v[i], *y = &parts.seen.v[i];
         SK_FUZZ_CHECK(x->offset == y->offset && x->method == y->method && x->sized == y->sized &&
                           x->csize == y->csize && x->encrypted == y->encrypted,
                       "entry %zu's offset, method or size differ with chunking (seed %u)", i, seed);
@@ -200,5 +194,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   "directory %ld records whole, %ld from byte %zu", rc, rw, from);
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
     sk_buf_free(&whole.raw), sk_buf_free(&parts.raw);
+    sk_zip_seen_free(&whole.seen), sk_zip_seen_free(&parts.seen);
     return 0;
 }

@@ -994,14 +994,12 @@ static int cd_cb(void *arg, const struct sk_zip_cd_entry *e)
     return 0;
 }
 
-static struct sk_zip_entry seen_rec[8];
-static size_t seen_n;
+static struct sk_zip_seen seen;
 
 static int seen_begin(void *arg, const struct sk_zip_entry *e)
 {
     (void)arg;
-    seen_rec[seen_n] = *e;
-    seen_rec[seen_n++].name = NULL;
+    sk_zip_seen_add(&seen, e, 0);
     return 1;
 }
 static int seen_data(void *arg, const void *b, size_t n)
@@ -1020,12 +1018,12 @@ static int seen_tail(void *arg)
     return 0;
 }
 
-/* Walk P from OFF on; the entries it read are in seen_rec. */
+/* Walk P from OFF on; the entries it read are in seen. */
 static void seen_walk(const unsigned char *p, size_t n, size_t off)
 {
     struct sk_zip_handler h = {seen_begin, seen_data, seen_end, seen_tail, NULL, NULL};
     struct sk_zip *w = sk_zip_new(&h);
-    seen_n = 0;
+    sk_zip_seen_free(&seen);
     assert_int_equal(sk_zip_write(w, p + off, n - off), 0);
     assert_int_equal(sk_zip_end(w), 0);
     sk_zip_free(w);
@@ -1047,13 +1045,13 @@ static void test_zip_directory(void **s)
     /* every record read, each agreeing with the walk */
     assert_int_equal(sk_zip_cd_each(z.p, z.n, 0, cd_cb, &r), 4);
     seen_walk(z.p, z.n, 0);
-    assert_int_equal(seen_n, 4);
+    assert_int_equal(seen.n, 4);
     for (int i = 0; i < 4; i++)
-        assert_true(sk_zip_cd_agrees(seen_rec, seen_n, &r.e[i]));
+        assert_true(sk_zip_cd_agrees(&seen, &r.e[i]));
     assert_int_equal(r.e[0].local, 0);
     assert_int_equal(r.e[1].method, 8);
-    assert_int_equal(r.e[2].csize, seen_rec[2].csize); /* from the ZIP64 extra field */
-    assert_int_equal(seen_rec[3].sized, 0);            /* flag bit 3 */
+    assert_int_equal(r.e[2].csize, seen.v[2].csize); /* from the ZIP64 extra field */
+    assert_int_equal(seen.v[3].sized, 0);            /* flag bit 3 */
     /* a stub before the archive: offsets shifted, as zipfile does */
     {
         unsigned char *sfx = malloc(z.n + 100);
@@ -1061,11 +1059,11 @@ static void test_zip_directory(void **s)
         memcpy(sfx + 100, z.p, z.n);
         r.n = 0;
         assert_int_equal(sk_zip_cd_each(sfx, z.n + 100, 0, cd_cb, &r), 4);
-        assert_int_equal(r.e[1].local, 100 + seen_rec[1].offset);
+        assert_int_equal(r.e[1].local, 100 + seen.v[1].offset);
         /* a window of the tail only (BASE): the same records */
         r.n = 0;
         assert_int_equal(sk_zip_cd_each(sfx + 100 + ends, z.n - ends, 100 + ends, cd_cb, &r), 4);
-        assert_int_equal(r.e[3].local, 100 + seen_rec[3].offset);
+        assert_int_equal(r.e[3].local, 100 + seen.v[3].offset);
         /* the directory before the window: not checkable */
         assert_int_equal(sk_zip_cd_each(sfx + 101 + ends, z.n - ends - 1, 101 + ends, cd_cb, &r),
                          -2);
@@ -1104,28 +1102,29 @@ static void test_zip_directory(void **s)
     assert_int_equal(sk_zip_cd_each(z.p, z.n, 0, cd_cb, &r), 4);
     struct sk_zip_cd_entry e = r.e[0];
     e.method = 8;
-    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    assert_false(sk_zip_cd_agrees(&seen, &e));
     e = r.e[0], e.csize++;
-    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    assert_false(sk_zip_cd_agrees(&seen, &e));
     e = r.e[0], e.flags |= 1;
-    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    assert_false(sk_zip_cd_agrees(&seen, &e));
     e = r.e[0], e.local++;
-    assert_false(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    assert_false(sk_zip_cd_agrees(&seen, &e));
     e = r.e[3], e.csize += 7; /* bit 3: the header gave no size to compare */
-    assert_true(sk_zip_cd_agrees(seen_rec, seen_n, &e));
+    assert_true(sk_zip_cd_agrees(&seen, &e));
     /* a header for a record: a walker reads the entry as the record says */
     e = r.e[1];
     size_t hl = sk_zip_cd_header(&e, "b.txt", hdr);
     assert_int_equal(hl, 35);
     unsigned char *one = malloc(hl + e.csize);
     memcpy(one, hdr, hl);
-    memcpy(one + hl, z.p + seen_rec[1].offset + 35, e.csize);
+    memcpy(one + hl, z.p + seen.v[1].offset + 35, e.csize);
     zip_expect(&(struct sk_tzip){.p = one, .n = hl + e.csize},
                "[b.txt|deflated text deflated text]");
     e.csize = 0xffffffffu; /* ZIP64 sizes: an extra field */
     assert_int_equal(sk_zip_cd_header(&e, "b.txt", hdr), 55);
     free(one);
     sk_tzip_free(&z);
+    sk_zip_seen_free(&seen);
 }
 
 /* Where a zip starts (sk_zip_find), whether a local header is one

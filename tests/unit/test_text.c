@@ -132,10 +132,6 @@ static void test_text_and_buffer(void **s)
     sk_buf_free(&b);
 }
 
-/* Every ASCII byte through each escaper: the bytes a syntax gives meaning
- * to, and every control byte, come out replaced; every other printable
- * byte comes out as itself (the escapers skip those with a bitmap, which
- * must not let one special byte through). */
 /* HTML character references as a browser reads them in an attribute, and
  * the UTF-8 encoder they are written with. */
 static void test_html_charref(void **s)
@@ -203,6 +199,10 @@ static void test_html_charref(void **s)
         }
 }
 
+/* Every ASCII byte through each escaper: the bytes a syntax gives meaning
+ * to, and every control byte, come out replaced; every other printable
+ * byte comes out as itself (the escapers skip those with a bitmap, which
+ * must not let one special byte through). */
 static void test_escape_every_ascii(void **s)
 {
     static const struct {

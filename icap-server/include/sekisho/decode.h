@@ -379,12 +379,20 @@ struct sk_zip_cd_entry {
  * record: a reader cannot check, and fails closed); -3 EACH stopped. */
 SK_API long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
                            int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg);
+/* The local headers a walk read, in offset order (names not kept). */
+struct sk_zip_seen {
+    struct sk_zip_entry *v;
+    size_t n, cap;
+    int oom; /* one could not be noted: the list is incomplete */
+};
+/* Note E (from a walker's begin), its offset shifted by BASE: where the
+ * walker's first byte is in the coordinates of the directory check. */
+SK_API void sk_zip_seen_add(struct sk_zip_seen *, const struct sk_zip_entry *e, uint64_t base);
+SK_API void sk_zip_seen_free(struct sk_zip_seen *);
 /* Does record E describe an entry a walk read as it is: a local header at
- * E->local (in SEEN, N of them, sorted by offset), with the same method
- * and encryption flag and, when the header gave it, the same compressed
- * size? */
-SK_API int sk_zip_cd_agrees(const struct sk_zip_entry *seen, size_t n,
-                            const struct sk_zip_cd_entry *e);
+ * E->local in SEEN, with the same method and encryption flag and, when the
+ * header gave it, the same compressed size? */
+SK_API int sk_zip_cd_agrees(const struct sk_zip_seen *seen, const struct sk_zip_cd_entry *e);
 /* A local header, name and ZIP64 extra field for E (name NAME), into OUT
  * (room for 30 + 255 + 20 bytes): fed to a walker followed by the entry's
  * CSIZE bytes of data, it reads the entry as the directory describes it.
