@@ -723,7 +723,8 @@ struct sk_zip_cd_at {
  * as an extractor reads it: its own fields, or the ZIP64 end record before
  * its locator - always when both are there (Python's zipfile), only when
  * the end record's fields say "see ZIP64" (Java, Info-ZIP: ZIP64) -
- * into *D. 0, or -2 when the directory cannot be where it says. */
+ * into *D. 0; -2 when the directory cannot be where it says (that
+ * extractor reads nothing); -4 when it may lie before the window. */
 static int sk_zip_cd_locate(const unsigned char *p, const unsigned char *e, uint64_t base,
                             int always64, struct sk_zip_cd_at *d)
 {
@@ -732,9 +733,9 @@ static int sk_zip_cd_locate(const unsigned char *p, const unsigned char *e, uint
 
     d->entries = sk_le(e + 10, 2);
     if (at < 20 && base > 0)
-        return -2; /* a ZIP64 locator may be before the window */
+        return -4; /* a ZIP64 locator may be before the window */
     if (always64 && at < 20 + 56 && base > 0 && memcmp(e - 20, "PK\6\7", 4) == 0)
-        return -2; /* ... or its record */
+        return -4; /* ... or its record */
     /* zipfile ignores a locator without its record right before it */
     if (at >= 20 + 56 && memcmp(e - 20, "PK\6\7", 4) == 0 &&
         memcmp(e - 20 - 56, "PK\6\6", 4) == 0 && (always64 || magic)) {
@@ -744,11 +745,12 @@ static int sk_zip_cd_locate(const unsigned char *p, const unsigned char *e, uint
         cd_off = sk_le(r + 48, 8);
         at -= 20 + 56;
     } else if (at < 20 + 56 && base > 0 && magic) {
-        return -2;
+        return -4;
     }
-    /* the directory ends where the end records begin */
+    /* the directory ends where the end records begin (in a window that
+     * does not start the object, it may begin before it) */
     if (cd_size > at)
-        return -2;
+        return base > 0 ? -4 : -2;
     d->at = at;
     d->cd = at - cd_size; /* in P */
     /* a stub before the archive shifts every offset (cd_off was written
@@ -816,6 +818,10 @@ long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
     if (rc[0] == 0 && rc[1] == 0 && d[0].cd == d[1].cd && d[0].at == d[1].at &&
         d[0].concat == d[1].concat)
         rc[1] = -1;
+    /* a reading whose directory may lie before the window cannot be
+     * checked: neither can the archive */
+    if (rc[0] == -4 || rc[1] == -4)
+        return -2;
     int read = 0, unreadable = 0;
     for (int k = 0; k < 2; k++) {
         if (rc[k] == -1)

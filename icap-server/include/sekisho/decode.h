@@ -369,14 +369,17 @@ struct sk_zip_cd_entry {
     unsigned method, flags;
 };
 /* The directory of the archive that ends P[0..N), P being the object's
- * bytes from offset BASE on: the last end record ("PK\5\6") in its last
- * 65,557 bytes, the ZIP64 end record just before it when its locator is
- * there, and the records from where they say; offsets are shifted by what
- * precedes the archive (a self-extractor stub), as zipfile and Info-ZIP
- * do. EACH (0: go on, -1: stop) gets every record. Returns the number of
- * records; -1 no end record (no archive ends P: nothing to check); -2 the
- * directory is not within P (it starts before BASE, or runs past the end
- * record: a reader cannot check, and fails closed); -3 EACH stopped. */
+ * bytes from offset BASE on, read both ways extractors find it: zipfile's
+ * (the last end record, "PK\5\6", in the last 65,557 bytes, and the ZIP64
+ * end record before its locator when both are there) and Java's and
+ * Info-ZIP's (the end record whose comment reaches the end, ZIP64 only
+ * when its fields say so); a directory both readings find is read once.
+ * Offsets are shifted by what precedes the archive (a self-extractor
+ * stub). EACH (0: go on, -1: stop) gets every record of each. Returns the
+ * number of records; -1 no end record (no archive ends P: nothing to
+ * check); -2 a reading's directory may lie before BASE, or no reading's
+ * directory is readable (a reader cannot check, and fails closed); -3
+ * EACH stopped. */
 SK_API long sk_zip_cd_each(const unsigned char *p, size_t n, uint64_t base,
                            int (*each)(void *arg, const struct sk_zip_cd_entry *), void *arg);
 /* The local headers a walk read, in offset order (names not kept). */
