@@ -48,6 +48,22 @@ static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
         sk_fmt_byte(f, b[i]);
 }
 
+/* The HTML character reference REF (N bytes after its '&', its ';' if it
+ * had one) as a browser renders it (the toolkit's sk_html_charref: U+00A0
+ * for "&nbsp;", which the folding makes a space), else as written. */
+static void sk_fmt_ref(struct sk_fmt *f, const char *ref, size_t n)
+{
+    uint32_t cp;
+
+    if (n && sk_html_charref((const unsigned char *)ref, n, &cp) == n) {
+        sk_fmt_utf8(f, cp);
+        return;
+    }
+    sk_fmt_byte(f, '&');
+    for (size_t i = 0; i < n; i++)
+        sk_fmt_byte(f, (unsigned char)ref[i]);
+}
+
 static int sk_hexval(unsigned char c)
 {
     return c >= '0' && c <= '9'                 ? c - '0'
@@ -155,21 +171,11 @@ struct sk_json {
  * renders it; anything else as written. */
 static void sk_json_ref_end(struct sk_json *j)
 {
-    uint32_t cp;
-    size_t k;
-
     j->inref = 0;
     if (j->lead0 && j->nref &&
         (j->ref[j->nref - 1] == '#' || j->ref[j->nref - 1] == 'x' || j->ref[j->nref - 1] == 'X'))
         j->ref[j->nref++] = '0'; /* only zeros */
-    k = j->nref ? sk_html_charref((const unsigned char *)j->ref, j->nref, &cp) : 0;
-    if (k == j->nref && k > 0) {
-        sk_fmt_utf8(&j->f, cp);
-        return;
-    }
-    sk_fmt_byte(&j->f, '&');
-    for (size_t i = 0; i < j->nref; i++)
-        sk_fmt_byte(&j->f, (unsigned char)j->ref[i]);
+    sk_fmt_ref(&j->f, j->ref, j->nref);
 }
 
 /* A string's character C (0x100: one beyond ASCII) as it is written or
@@ -371,18 +377,11 @@ static void sk_xml_side_flush(struct sk_xml *x)
  * toolkit's HTML reader decodes it, else the bytes as they were. */
 static void sk_xml_entity(struct sk_xml *x, int semi)
 {
-    uint32_t cp;
     size_t n = x->nent;
 
     if (semi)
         x->ent[n++] = ';'; /* room: nent + 1 < sizeof(ent) */
-    if (n && sk_html_charref((const unsigned char *)x->ent, n, &cp) == n) {
-        sk_fmt_utf8(&x->f, cp == 0xa0 ? ' ' : cp);
-        return;
-    }
-    sk_fmt_byte(&x->f, '&');
-    for (size_t i = 0; i < n; i++)
-        sk_fmt_byte(&x->f, (unsigned char)x->ent[i]);
+    sk_fmt_ref(&x->f, x->ent, n);
 }
 
 static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
