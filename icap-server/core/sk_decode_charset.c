@@ -179,6 +179,18 @@ const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip)
     return sjis_only ? "CP932" : "EUC-JP";
 }
 
+const char *sk_charset_nul_order(const unsigned char *s, size_t n)
+{
+    if (n < 4 || (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) || (s[0] == 0xff && s[1] == 0xfe) ||
+        (s[0] == 0xfe && s[1] == 0xff) || !memcmp(s, "\0\0\xfe\xff", 4))
+        return NULL;
+    if (s[0] == 0) /* 00 00 .. ..: UTF-32BE; 00 xx .. ..: UTF-16BE */
+        return s[1] ? "UTF-16BE" : "UTF-32BE";
+    if (s[1] == 0) /* xx 00 00 00: UTF-32LE; xx 00 xx .. or xx 00 00 xx: UTF-16LE */
+        return s[2] || s[3] ? "UTF-16LE" : "UTF-32LE";
+    return NULL;
+}
+
 int sk_charset_utf16(const unsigned char *s, size_t n)
 {
     size_t skip;

@@ -268,6 +268,10 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *, const char *charset);
  * characters (UTF-16 JSON or XML). Owns NEXT (destroyed on failure). */
 struct sk_dlp_sink *sk_dlp_conv_new(struct sk_dlp_ctx *, const char *charset,
                                     struct sk_dlp_sink *next);
+/* S (from sk_dlp_norm_new or sk_dlp_conv_new, with a charset it knows)
+ * reads its text in that charset whatever the bytes say: the second
+ * reading of a body whose first bytes a JSON reader takes as UTF-16/32. */
+void sk_dlp_norm_as(struct sk_dlp_sink *s);
 /* Format decoders; they own NEXT. */
 struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);

@@ -274,15 +274,18 @@ struct sk_sniff {
     struct sk_dlp_sink *next; /* chosen once the head is known */
 };
 
-/* The chain by declared type: format decoder + normaliser. */
-static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
-                                      const unsigned char *head, size_t nhead)
+/* The chain by declared type: format decoder + normaliser. AS: read the
+ * text in that charset whatever the bytes say (sk_dlp_norm_as), or NULL. */
+static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
+                                         const unsigned char *head, size_t nhead, const char *as)
 {
     char mt[128], charset[40] = "";
-    struct sk_dlp_sink *norm;
+    struct sk_dlp_sink *norm, *x;
 
     sk_media_type(ct, mt, sizeof(mt));
     sk_header_param(ct, "charset", charset, sizeof(charset));
+    if (as)
+        snprintf(charset, sizeof(charset), "%s", as);
     /* undeclared JSON (no type, text/plain, octet-stream...): as JSON */
     int json = sk_is_json(mt, name) ||
                (!sk_is_xml(mt, name) && strcmp(mt, "application/x-www-form-urlencoded") != 0 &&
@@ -293,11 +296,16 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     if (json || sk_is_xml(mt, name)) {
         if ((norm = sk_dlp_norm_new(ctx, "utf-8")) == NULL)
             return NULL;
-        struct sk_dlp_sink *x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
-        return x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
+        x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
+        x = x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
+        if (x && as)
+            sk_dlp_norm_as(x);
+        return x;
     }
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)
         return NULL;
+    if (as)
+        sk_dlp_norm_as(norm);
     if (strcmp(mt, "application/x-www-form-urlencoded") == 0) {
         /* jQuery sends a JSON string as a form by default: its fields,
          * and its strings' escapes */
@@ -308,6 +316,89 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
         return sk_dlp_urlenc_new(norm);
     }
     return norm; /* text and anything else: sniffed bytes */
+}
+
+/* One object read twice: every byte to NEXT, and to VIEW in a text window
+ * of its own (hits count distinct values, so what both see counts once). */
+struct sk_tee {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    struct sk_dlp_sink *next, *view;
+    struct sk_dlp_engine *win;
+};
+
+static int sk_tee_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_tee *t = (struct sk_tee *)s;
+    int rc = sk_dlp_put_in(t->ctx, t->win, t->view, p, n);
+
+    return sk_dlp_put(t->next, p, n) == -1 ? -1 : rc;
+}
+
+static int sk_tee_end(struct sk_dlp_sink *s)
+{
+    struct sk_tee *t = (struct sk_tee *)s;
+    int rc = sk_dlp_end_in(t->ctx, t->win, t->view);
+
+    return t->next->end(t->next) == -1 ? -1 : rc;
+}
+
+static void sk_tee_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_tee *t = (struct sk_tee *)s;
+
+    if (t->view)
+        t->view->destroy(t->view);
+    if (t->next)
+        t->next->destroy(t->next);
+    sk_dlp_engine_free(t->win);
+    free(t);
+}
+
+/* Owns NEXT and VIEW, also when it fails. */
+static struct sk_dlp_sink *sk_tee_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next,
+                                      struct sk_dlp_sink *view)
+{
+    struct sk_tee *t = calloc(1, sizeof(*t));
+
+    if (t) {
+        t->sink = (struct sk_dlp_sink){
+            .write = sk_tee_write, .end = sk_tee_end, .destroy = sk_tee_destroy};
+        t->ctx = ctx;
+    }
+    if (!t || !next || !view || !(t->win = sk_dlp_engine_sub(ctx->e))) {
+        if (next)
+            next->destroy(next);
+        if (view)
+            view->destroy(view);
+        if (t)
+            t->next = t->view = NULL, sk_tee_destroy(&t->sink);
+        return NULL;
+    }
+    sk_dlp_engine_where(t->win, ctx->e->where);
+    t->next = next, t->view = view;
+    return &t->sink;
+}
+
+/* sk_by_type_as with the charset the headers and the bytes give. A JSON
+ * reader decides UTF-16/32 from the first four bytes alone (a NUL in the
+ * first two: json.loads), while the sniffer weighs the first kilobyte: so
+ * a JSON or XML body whose first bytes say UTF-16/32 is read both ways -
+ * as the sniffer decides, and in the width its first bytes give. Neither
+ * reading alone will do: trusting the NULs reads "{\0\0\0" + ASCII text
+ * as UTF-32 garbage, trusting the sniffer reads UTF-16 JSON padded with
+ * characters it finds implausible as bytes. */
+static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
+                                      const unsigned char *head, size_t nhead)
+{
+    char mt[128];
+    const char *order = sk_charset_nul_order(head, nhead);
+    struct sk_dlp_sink *s = sk_by_type_as(ctx, ct, name, head, nhead, NULL);
+
+    sk_media_type(ct, mt, sizeof(mt));
+    if (!s || !order || !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead)))
+        return s;
+    return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order));
 }
 
 static int sk_dlp_is_form(const char *ct)

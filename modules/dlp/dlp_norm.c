@@ -31,6 +31,7 @@ struct sk_norm {
     size_t nsniff;
     const char *declared; /* iconv name of a declared charset, NULL: bytes */
     int has_declared;     /* a charset we know was declared */
+    int forced;           /* read as DECLARED whatever the bytes say (sk_dlp_norm_as) */
     /* converter only (sk_dlp_conv_new): UTF-8 goes to NEXT (a format
      * extractor), unfolded; NULL: folded into the engine */
     struct sk_dlp_sink *next;
@@ -418,7 +419,9 @@ static void sk_norm_decide(struct sk_norm *z, int final)
     size_t skip = 0;
     const char *name = sk_charset_sniff(z->sniff, z->nsniff, &skip);
 
-    if (z->has_declared && skip == 0 && sk_norm_wide(name) == sk_norm_wide(z->declared))
+    if (z->forced)
+        name = z->declared, skip = 0;
+    else if (z->has_declared && skip == 0 && sk_norm_wide(name) == sk_norm_wide(z->declared))
         name = z->declared;
     sk_norm_start(z, name);
     sk_norm_feed(z, z->sniff + skip, z->nsniff - skip, final);
@@ -488,6 +491,13 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
                           strcasecmp(charset, "utf8") == 0;
     }
     return &z->sink;
+}
+
+void sk_dlp_norm_as(struct sk_dlp_sink *s)
+{
+    struct sk_norm *z = (struct sk_norm *)s;
+
+    z->forced = z->declared != NULL;
 }
 
 struct sk_dlp_sink *sk_dlp_conv_new(struct sk_dlp_ctx *ctx, const char *charset,

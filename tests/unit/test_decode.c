@@ -1310,6 +1310,30 @@ static void test_charset_sniff(void **s)
     assert_int_equal(skip, 4);
 }
 
+/* The first-bytes rule of JSON readers (json.detect_encoding is the
+ * oracle: tests/hostile g_dlp reads the same bodies with json.loads). */
+static void test_charset_nul_order(void **s)
+{
+    static const struct {
+        const char *b, *want;
+    } c[] = {
+        {"\0\0\0{", "UTF-32BE"},    {"\0{\0\"", "UTF-16BE"}, {"{\0\0\0", "UTF-32LE"},
+        {"{\0\"\0", "UTF-16LE"},    {"{\0\0\"", "UTF-16LE"}, {"\0\0\0\0", "UTF-32BE"},
+        {"\0\x01\0\0", "UTF-16BE"}, {"{\"a\0", NULL},        {"\xef\xbb\xbf\0", NULL},
+        {"\xff\xfe\0\0", NULL},     {"\xff\xfe{\0", NULL},   {"\xfe\xff\0{", NULL},
+        {"\0\0\xfe\xff", NULL},     {"[1, ", NULL},
+    };
+    (void)s;
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        const char *got = sk_charset_nul_order((const unsigned char *)c[i].b, 4);
+        if (c[i].want == NULL ? got != NULL : got == NULL || strcmp(got, c[i].want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, got ? got : "NULL",
+                     c[i].want ? c[i].want : "NULL");
+    }
+    /* fewer than four bytes: no rule (and nothing read past them) */
+    assert_null(sk_charset_nul_order((const unsigned char *)"{\0\0", 3));
+}
+
 /* ---- mutated inputs: split invariance ------------------------------------
  * A streaming parser must not depend on where writes end (the gzip bug was
  * exactly that). Mutated gzip, multipart and zip inputs are parsed whole and
@@ -1678,6 +1702,7 @@ int main(void)
         cmocka_unit_test(test_zip_directory),
         cmocka_unit_test(test_zip_raw),
         cmocka_unit_test(test_charset_sniff),
+        cmocka_unit_test(test_charset_nul_order),
         cmocka_unit_test(test_mutations_split_invariant),
         cmocka_unit_test(test_b64run),
     };

@@ -462,6 +462,13 @@ SK_API size_t sk_dataurl_decode(const unsigned char *in, size_t n, unsigned char
  * recognised even when most code units hold a 0x00 byte (ASCII, U+3000,
  * U+4E00). */
 SK_API const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip);
+/* The width a JSON reader takes from the first four bytes alone when there
+ * is no BOM: a NUL in the first two (RFC 4627 section 3, the rule of
+ * Python's json.loads) - "UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE";
+ * NULL for a BOM, no NUL there, or fewer than four bytes. Unlike
+ * sk_charset_sniff it does not look at the rest: a reader that trusts it
+ * reads a body of any content that way. */
+SK_API const char *sk_charset_nul_order(const unsigned char *s, size_t n);
 /* Is that encoding UTF-16: 0 no, 1 little-endian, 2 big-endian (for
  * readers that take code units themselves, sk_b64run_utf16). */
 SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
