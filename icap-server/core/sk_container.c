@@ -748,9 +748,11 @@ static int sk_zip_cd_locate(const unsigned char *p, const unsigned char *e, uint
         return -4;
     }
     /* the directory ends where the end records begin (in a window that
-     * does not start the object, it may begin before it) */
+     * does not start the object, it may begin before it - unless it would
+     * begin before the object: zipfile's "bad offset", a forged end record
+     * in a comment) */
     if (cd_size > at)
-        return base > 0 ? -4 : -2;
+        return base > 0 && cd_size - at <= base ? -4 : -2;
     d->at = at;
     d->cd = at - cd_size; /* in P */
     /* a stub before the archive shifts every offset (cd_off was written

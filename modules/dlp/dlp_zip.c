@@ -38,6 +38,7 @@ struct sk_zip_sink {
      * the bytes from the tail on (the directory and end record) */
     struct sk_zip_seen seen;
     int in_tail, tail_over, oom;
+    int framed; /* one record framed by sk_zs_cd_entry: its parent checks the directory */
     struct sk_buf tail;
     uint64_t written;
     /* the last SK_ZS_RING bytes written: an archive whose directory sits
@@ -161,21 +162,72 @@ static int sk_zs_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
     return sk_zip_write(z->zip, p, n);
 }
 
+static struct sk_dlp_sink *sk_zs_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
+                                     int framed);
+
+/* The kept bytes a directory check reads: P[0..N) is the stream from
+ * offset BASE on. */
+struct sk_zs_kept {
+    struct sk_zip_sink *z;
+    const unsigned char *p;
+    size_t n;
+    uint64_t base;
+};
+
+/* A record that disagrees with the walk (sk_zip_cd_agrees) is read the way
+ * the directory describes it, as virus_scan does, when its header and data
+ * are still here (a second archive appended, an entry hidden at the end):
+ * framed by sk_zip_cd_header and walked as an archive of one entry. One
+ * whose bytes streamed past is what the walk cannot read any more: -1. */
 static int sk_zs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
 {
-    struct sk_zip_sink *z = arg;
+    struct sk_zs_kept *k = arg;
+    struct sk_zip_sink *z = k->z;
+    unsigned char hdr[30 + 255 + 20];
+    char name[256];
 
-    return sk_zip_cd_agrees(&z->seen, e) ? 0 : -1;
+    if (sk_zip_cd_agrees(&z->seen, e))
+        return 0;
+    if (e->local < k->base || e->local - k->base > k->n)
+        return -1; /* gone, or not there at all (modulo 2^64) */
+    uint64_t at = e->local - k->base;
+    const unsigned char *l = k->p + at;
+    if (k->n - at < 30 || memcmp(l, "PK\3\4", 4) != 0)
+        return -1;
+    size_t nl = (size_t)(l[26] | l[27] << 8), xl = (size_t)(l[28] | l[29] << 8);
+    if (at + 30 + nl + xl > k->n)
+        return -1;
+    uint64_t data = at + 30 + nl + xl;
+    /* a size past the end: extractors decode what is there */
+    struct sk_zip_cd_entry r = *e;
+    if (r.csize > k->n - data)
+        r.csize = k->n - data;
+    snprintf(name, sizeof(name), "%.*s", (int)(nl < 255 ? nl : 255), (const char *)l + 30);
+    size_t hl = sk_zip_cd_header(&r, name, hdr);
+    struct sk_dlp_sink *one = sk_zs_new(z->ctx, z->archive, z->depth, 1);
+    if (!one) {
+        z->oom = 1;
+        return -1;
+    }
+    int rc = sk_dlp_put(one, hdr, hl) == -1 ||
+                     sk_dlp_put(one, k->p + data, (size_t)r.csize) == -1 || one->end(one) == -1
+                 ? -1
+                 : 0;
+    one->destroy(one);
+    if (rc == -1)
+        z->oom = 1;
+    return rc;
 }
 
 /* Extractors read an archive by its central directory, this walk by its
  * local headers: each directory record must describe an entry the walk
  * read as it is (sk_zip_cd_agrees), else what an extractor gets was not
  * read - a header that says "stored, 0 bytes" before deflated data, an
- * entry only the directory lists (hidden in another's data). The bytes
- * are gone by now (the upload streams through), so a disagreement is
- * dlp.on-error, as is a directory this cannot check (outside the tail,
- * or over SK_ZS_CD_MAX). */
+ * entry only the directory lists (hidden in another's data). A record
+ * whose bytes are still kept (the tail, the last SK_ZS_RING bytes) is read
+ * as the directory says (sk_zs_cd_entry); one whose bytes streamed past
+ * is dlp.on-error, as is a directory this cannot check (outside the kept
+ * bytes, or over SK_ZS_CD_MAX). */
 static void sk_zs_cd(struct sk_zip_sink *z, const struct sk_zip_stats *st)
 {
     const char *why = NULL;
@@ -195,7 +247,8 @@ static void sk_zs_cd(struct sk_zip_sink *z, const struct sk_zip_stats *st)
                 k = len;
             memcpy(lin, z->ring + from, k);
             memcpy(lin + k, z->ring, len - k);
-            rc = sk_zip_cd_each(lin, len, z->written - len, sk_zs_cd_entry, z);
+            struct sk_zs_kept kept = {z, lin, len, z->written - len};
+            rc = sk_zip_cd_each(lin, len, kept.base, sk_zs_cd_entry, &kept);
             free(lin);
             if (rc == -2 || rc == -3)
                 why = "archive directory inside an entry (an extractor reads other data)";
@@ -203,13 +256,16 @@ static void sk_zs_cd(struct sk_zip_sink *z, const struct sk_zip_stats *st)
     } else if (z->tail_over || z->tail.failed || z->oom || z->seen.oom) {
         why = "archive directory too large to check against its entries";
     } else {
-        rc = sk_zip_cd_each((const unsigned char *)z->tail.data, z->tail.len,
-                            z->written - st->tail_bytes, sk_zs_cd_entry, z);
+        struct sk_zs_kept kept = {z, (const unsigned char *)z->tail.data, z->tail.len,
+                                  z->written - st->tail_bytes};
+        rc = sk_zip_cd_each(kept.p, kept.n, kept.base, sk_zs_cd_entry, &kept);
         if (rc == -2)
             why = "archive directory outside the archive's end";
         else if (rc == -3)
             why = "archive directory disagrees with its entries (an extractor reads other data)";
     }
+    if (!why && z->oom)
+        why = "out of memory checking an archive's directory";
     if (why)
         sk_zs_undecodable(z, why, 0, 0);
 }
@@ -222,7 +278,8 @@ static int sk_zs_finish(struct sk_dlp_sink *s)
     if (sk_zip_end(z->zip) == -1 || (z->raw && z->raw->end(z->raw) == -1))
         return -1;
     st = sk_zip_stats(z->zip);
-    sk_zs_cd(z, st);
+    if (!z->framed)
+        sk_zs_cd(z, st);
     z->ctx->zstd_broken += st->undecoded;
     if ((st->corrupt || st->lost_sync) && !z->over)
         sk_zs_undecodable(
@@ -255,7 +312,8 @@ static void sk_zs_destroy(struct sk_dlp_sink *s)
     free(z);
 }
 
-struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int depth)
+static struct sk_dlp_sink *sk_zs_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
+                                     int framed)
 {
     struct sk_zip_sink *z = calloc(1, sizeof(*z));
     struct sk_zip_handler h = {sk_zs_begin, sk_zs_data, sk_zs_end, sk_zs_tail, z, sk_zs_raw};
@@ -266,12 +324,18 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int
         (struct sk_dlp_sink){.write = sk_zs_write, .end = sk_zs_finish, .destroy = sk_zs_destroy};
     z->ctx = ctx;
     z->depth = depth;
+    z->framed = framed;
     snprintf(z->archive, sizeof(z->archive), "%s", name ? name : "");
     if (!(z->zip = sk_zip_new(&h))) {
         free(z);
         return NULL;
     }
     return &z->sink;
+}
+
+struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *ctx, const char *name, int depth)
+{
+    return sk_zs_new(ctx, name, depth, 0);
 }
 
 /* ---- a zip that does not start its object ---- */
