@@ -34,21 +34,144 @@ size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char 
     return o;
 }
 
+long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned kinds, uint32_t *cp,
+                    int *byte)
+{
+    size_t i;
+    int h, l;
+
+    *byte = 0;
+    if (s[0] == '%' && (kinds & SK_UNESC_PCT)) {
+        if (n < 3)
+            return final || (n == 2 && sk_hex_digit(s[1]) < 0) ? 0 : -1;
+        if ((h = sk_hex_digit(s[1])) < 0 || (l = sk_hex_digit(s[2])) < 0)
+            return 0;
+        *cp = (uint32_t)(h * 16 + l), *byte = 1;
+        return 3;
+    }
+    if (s[0] == '&' && (kinds & SK_UNESC_REF)) {
+        /* a reference runs over letters, digits and '#': wait for its end
+         * (and the byte after it: the legacy-name rule looks at it) */
+        for (i = 1; i < n && i < 48 &&
+                    (s[i] == '#' || (s[i] >= '0' && s[i] <= '9') ||
+                     ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z'));
+             i++)
+            ;
+        if (i == n && !final && i < 48)
+            return -1;
+        size_t k = sk_html_charref(s + 1, n - 1, cp);
+        return k ? (long)k + 1 : 0;
+    }
+    if (s[0] != '\\' || !(kinds & SK_UNESC_BSL))
+        return 0;
+    if (n < 2)
+        return final ? 0 : -1;
+    unsigned char c = s[1];
+    if (c == 'u' && n >= 3 && s[2] == '{') { /* \u{H...} */
+        uint32_t v = 0;
+        for (i = 3; i < n && sk_hex_digit(s[i]) >= 0 && i < 3 + 16; i++)
+            v = v > 0x10ffff ? v : v * 16 + (uint32_t)sk_hex_digit(s[i]);
+        if (i == n && !final)
+            return -1;
+        if (i == 3 || i >= n || s[i] != '}')
+            return 0;
+        *cp = v > 0x10ffff ? 0xfffd : v;
+        return (long)i + 1;
+    }
+    if (c == 'u' || c == 'x') {
+        size_t want = c == 'u' ? 4 : 2;
+        uint32_t v = 0;
+        for (i = 2; i < 2 + want && i < n; i++) {
+            if ((h = sk_hex_digit(s[i])) < 0)
+                return 0;
+            v = v * 16 + (uint32_t)h;
+        }
+        if (i < 2 + want)
+            return final ? 0 : -1;
+        /* a surrogate pair written as two escapes is one character */
+        if (c == 'u' && v >= 0xd800 && v <= 0xdbff) {
+            static const char pat[] = "\\u";
+            uint32_t lo = 0;
+            for (i = 6; i < n && i < 12; i++) {
+                if (i < 8 ? s[i] != (unsigned char)pat[i - 6] : (h = sk_hex_digit(s[i])) < 0)
+                    break;
+                if (i >= 8)
+                    lo = lo * 16 + (uint32_t)h;
+            }
+            if (i == n && i < 12 && !final)
+                return -1; /* "\uD83D\u" so far */
+            if (i == 12 && lo >= 0xdc00 && lo <= 0xdfff) {
+                *cp = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+                return 12;
+            }
+        }
+        *cp = v >= 0xd800 && v <= 0xdfff ? 0xfffd : v;
+        return (long)(2 + want);
+    }
+    if (c >= '0' && c <= '7') { /* octal, as in legacy scripts: up to 0377 */
+        uint32_t v = 0;
+        for (i = 1; i < n && i < 4 && s[i] >= '0' && s[i] <= '7' && v * 8 + (s[i] - '0') <= 0377;
+             i++)
+            v = v * 8 + (uint32_t)(s[i] - '0');
+        if (i == n && i < 4 && !final)
+            return -1;
+        *cp = v;
+        return (long)i;
+    }
+    if (c == '\r' || c == '\n') { /* a line continued: nothing */
+        if (c == '\r' && n < 3 && !final)
+            return -1;
+        *cp = UINT32_MAX;
+        return c == '\r' && n >= 3 && s[2] == '\n' ? 3 : 2;
+    }
+    static const char from[] = "nrtbfv", to[] = "\n\r\t\b\f\v";
+    const char *m = memchr(from, c, sizeof(from) - 1);
+    *cp = m ? (uint32_t)to[m - from] : c; /* any other: the character itself */
+    if (c >= 0x80)                        /* a multi-byte character after '\': left as it is */
+        return 0;
+    return 2;
+}
+
+size_t sk_unescape(const unsigned char *s, size_t n, int final, unsigned kinds, unsigned char *out,
+                   size_t *used)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n) {
+        const unsigned char *q = s + i;
+        size_t left = n - i, plain = 0;
+        /* the bytes up to the next possible escape, as they are */
+        while (plain < left && q[plain] != '%' && q[plain] != '&' && q[plain] != '\\')
+            plain++;
+        if (plain) {
+            memmove(out + o, q, plain);
+            o += plain, i += plain;
+            continue;
+        }
+        uint32_t cp;
+        int byte;
+        long k = sk_unescape_at(q, left, final, kinds, &cp, &byte);
+        if (k < 0)
+            break; /* maybe an escape cut off: the caller comes back with more */
+        if (k == 0) {
+            out[o++] = s[i++];
+            continue;
+        }
+        if (byte)
+            out[o++] = (unsigned char)cp;
+        else if (cp != UINT32_MAX)
+            o += sk_utf8_put(out + o, cp); /* never longer than the escape */
+        i += (size_t)k;
+    }
+    *used = i;
+    return o;
+}
+
 size_t sk_html_unref(unsigned char *p, size_t n)
 {
-    size_t o = 0;
+    size_t used;
 
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t k;
-        if (p[i] == '&' && (k = sk_html_charref(p + i + 1, n - i - 1, &cp)) > 0) {
-            o += sk_utf8_put(p + o, cp); /* never longer than '&' + K */
-            i += 1 + k;
-        } else {
-            p[o++] = p[i++];
-        }
-    }
-    return o;
+    return sk_unescape(p, n, 1, SK_UNESC_REF, p, &used);
 }
 
 /* Code units of text: ASCII, Latin-1; Latin Extended, combining marks,

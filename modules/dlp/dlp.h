@@ -290,11 +290,13 @@ struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth, struct s
  * decoded into objects of their own; the text passes on as it is (dlp_b64.c);
  * UTF-16 text (sniffed from its first bytes) is read as characters. */
 struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
-/* In front of an object's text reader NEXT (owned): every byte passes on
- * as it is; from the first %XX escape on the text is also read
- * percent-decoded, in a window of its own (dlp_pct.c: a data: URL without
- * base64, a URL query in JSON). */
-struct sk_dlp_sink *sk_dlp_pct_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
+/* In front of an object's normaliser NEXT (owned): every byte passes on
+ * as it is; from the first escape on (%XX, an HTML character reference,
+ * \\u, \\x) the text is also read with every escape undone, as an object
+ * of its own in a window of its own (dlp_view.c: a data: URL without
+ * base64, a rich-text editor's &nbsp; in a form field, JSON in a JSON
+ * string). At SK_DLP_MAX_DEPTH it returns NEXT. */
+struct sk_dlp_sink *sk_dlp_view_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 /* In front of a tar's text reader NEXT (owned): every byte passes on as it
  * is; each entry's bytes are also an object of its own, read in a window
  * of its own (dlp_tar.c: a .gz or .zst in a tar). */

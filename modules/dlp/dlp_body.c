@@ -277,7 +277,8 @@ struct sk_sniff {
 /* The chain by declared type: format decoder + normaliser. AS: read the
  * text in that charset whatever the bytes say (sk_dlp_norm_as), or NULL. */
 static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
-                                         const unsigned char *head, size_t nhead, const char *as)
+                                         const unsigned char *head, size_t nhead, const char *as,
+                                         int depth)
 {
     char mt[128], charset[40] = "";
     struct sk_dlp_sink *norm, *x;
@@ -292,9 +293,11 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
                 sk_json_like(head, nhead));
     /* JSON and XML syntax is characters: the charset is undone first
      * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
-     * Percent-decoding yields bytes of the declared charset: after. */
+     * Percent-decoding yields bytes of the declared charset: after. What
+     * the format reader yields (or a plain text's bytes) is read again with
+     * its escapes undone, from the first one on (sk_dlp_view_new). */
     if (json || sk_is_xml(mt, name)) {
-        if ((norm = sk_dlp_norm_new(ctx, "utf-8")) == NULL)
+        if ((norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"))) == NULL)
             return NULL;
         x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
         x = x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
@@ -306,6 +309,8 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
         return NULL;
     if (as)
         sk_dlp_norm_as(norm);
+    if ((norm = sk_dlp_view_new(ctx, depth, norm)) == NULL)
+        return NULL;
     if (strcmp(mt, "application/x-www-form-urlencoded") == 0) {
         /* jQuery sends a JSON string as a form by default: its fields,
          * and its strings' escapes */
@@ -389,24 +394,16 @@ static struct sk_dlp_sink *sk_tee_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink
  * as UTF-32 garbage, trusting the sniffer reads UTF-16 JSON padded with
  * characters it finds implausible as bytes. */
 static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
-                                      const unsigned char *head, size_t nhead)
+                                      const unsigned char *head, size_t nhead, int depth)
 {
     char mt[128];
     const char *order = sk_charset_nul_order(head, nhead);
-    struct sk_dlp_sink *s = sk_by_type_as(ctx, ct, name, head, nhead, NULL);
+    struct sk_dlp_sink *s = sk_by_type_as(ctx, ct, name, head, nhead, NULL, depth);
 
     sk_media_type(ct, mt, sizeof(mt));
     if (!s || !order || !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead)))
         return s;
-    return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order));
-}
-
-static int sk_dlp_is_form(const char *ct)
-{
-    char mt[128];
-
-    sk_media_type(ct, mt, sizeof(mt));
-    return strcmp(mt, "application/x-www-form-urlencoded") == 0;
+    return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
 static int sk_sniff_decide(struct sk_sniff *z)
@@ -430,14 +427,12 @@ static int sk_sniff_decide(struct sk_sniff *z)
     else if (packed.c[0])
         z->next =
             sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
-    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead)) != NULL) {
+    else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead, z->depth)) !=
+             NULL) {
         /* text: base64 runs in it decoded, a zip after a prefix walked,
          * a tar's entries read as objects too */
         if (z->depth < SK_DLP_MAX_DEPTH)
             z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
-        /* percent escapes: a form is decoded as one already */
-        if (z->depth < SK_DLP_MAX_DEPTH && !sk_dlp_is_form(z->ctype))
-            z->next = sk_dlp_pct_new(z->ctx, z->depth, z->next);
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);

@@ -45,6 +45,7 @@ import email.parser
 import email.policy
 import gzip
 import hashlib
+import html as html_mod
 import io
 import json
 import lzma
@@ -1267,6 +1268,42 @@ def g_dlp(ck, srv):
     for enc in ("utf-16-le", "utf-32-be"):
         r = dlp_post(srv, clean16.encode(enc), "application/json")
         ck.ok("DLP clean %s JSON padded with box drawing passes" % enc, r.status == 204, r.status)
+    # escaped text inside text, read again with its escapes undone (one
+    # decoder for %XX, HTML references and script escapes): the oracle is
+    # what the application reads (parse_qs, html.unescape, json.loads)
+    card = "4111 1111 1111 1111"
+    html = "<p>card %s</p>" % card.replace(" ", "&nbsp;")
+    inner = json.dumps({"card": card.replace("4", "\uff14")})  # \uff14 escapes
+    assert html_mod.unescape(html).replace("\xa0", " ").find(card) > 0
+    assert json.loads(json.loads(json.dumps({"v": inner}))["v"])["card"].startswith("\uff14")
+    for name, body, ct in [
+            ("a rich-text editor's &nbsp; in a form field",
+             urllib.parse.urlencode({"title": "x", "content": html}).encode(),
+             "application/x-www-form-urlencoded"),
+            ("&nbsp; in a multipart text part",
+             b"--B\r\nContent-Disposition: form-data; name=c\r\n\r\n" + html.encode() +
+             b"\r\n--B--\r\n", "multipart/form-data; boundary=B"),
+            ("&nbsp; in text/plain", html.encode(), "text/plain"),
+            ("JSON in a JSON string (json.dumps twice)", json.dumps({"v": inner}).encode(),
+             "application/json"),
+            ("JSON three levels deep", json.dumps({"a": json.dumps({"v": inner})}).encode(),
+             "application/json"),
+            ("JSON in a form field", urllib.parse.urlencode({"payload": inner}).encode(),
+             "application/x-www-form-urlencoded"),
+            ("JSON after an anti-XSSI prefix", b")]}'\n" + inner.encode(), None),
+            ("JSON in an XML element", b"<r><j>" + inner.encode() + b"</j></r>",
+             "application/xml"),
+            ("percent-encoded twice", urllib.parse.quote(urllib.parse.quote(card)).encode(),
+             "text/plain")]:
+        dlp_blocked(ck, name, dlp_post(srv, body, ct))
+    for name, body, ct in [
+            ("escapes without a card", b"a &amp; b &nbsp; \\u00e9t\\u00e9 %41 C:\\\\u1 &#52",
+             "text/plain"),
+            ("a form with references and no card",
+             urllib.parse.urlencode({"c": "<p>1&nbsp;2&nbsp;3 &amp; 4</p>"}).encode(),
+             "application/x-www-form-urlencoded")]:
+        r = dlp_post(srv, body, ct)
+        ck.ok("DLP %s passes" % name, r.status == 204, r.status)
     r = dlp_post(srv, b'{"sha256": "' + hashlib.sha256(CARDS).hexdigest().encode() + b'"}',
                  "application/json")
     ck.ok("DLP a hash in JSON passes", r.status == 204, r.status)

@@ -1348,6 +1348,89 @@ static uint32_t rnd(void)
     return rnd_state;
 }
 
+/* Escapes undone (sk_unescape): each kind, what is no escape, and the same
+ * output whatever the pieces the text comes in (a carry of what was not
+ * taken, as the streaming callers keep). */
+static size_t unesc_pieces(const unsigned char *s, size_t n, size_t piece, unsigned kinds,
+                           unsigned char *out)
+{
+    unsigned char carry[SK_UNESC_HOLD + 64], tmp[SK_UNESC_HOLD + 64 + 64];
+    size_t nc = 0, o = 0;
+
+    for (size_t i = 0; i < n || nc; i += piece) {
+        size_t k = i < n ? (n - i < piece ? n - i : piece) : 0, used;
+        int final = i + k >= n;
+        memcpy(tmp, carry, nc);
+        memcpy(tmp + nc, s + (i < n ? i : n), k);
+        o += sk_unescape(tmp, nc + k, final, kinds, out + o, &used);
+        nc = nc + k - used;
+        assert_true(nc <= SK_UNESC_HOLD);
+        memcpy(carry, tmp + used, nc);
+        if (final) {
+            assert_int_equal(nc, 0);
+            break;
+        }
+    }
+    return o;
+}
+
+static void test_unescape(void **st)
+{
+    static const struct {
+        unsigned kinds;
+        const char *in, *want;
+    } c[] = {
+        {SK_UNESC_PCT, "f=X5O%21P%25%40AP%5b4%5CPZX", "f=X5O!P%@AP[4\\PZX"},
+        {SK_UNESC_PCT, "100% sure %4 %zz %", "100% sure %4 %zz %"},
+        {SK_UNESC_REF, "4111&nbsp;1111&#32;1111&#x20;1111 &amp;c &#52&#49",
+         "4111\xc2\xa0"
+         "1111 1111 1111 &c 41"},
+        {SK_UNESC_REF, "a & b &x; &", "a & b &x; &"},
+        {SK_UNESC_BSL, "X5O!P%@AP[4\\\\PZX54(P^)7CC)7}$EICAR",
+         "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"},
+        {SK_UNESC_BSL, "\\uff14\\uFF11 \\x41\\101\\u{1F600}\\ud83d\\ude00\\n\\\"\\/\\q",
+         "\xef\xbc\x94\xef\xbc\x91 AA\xf0\x9f\x98\x80\xf0\x9f\x98\x80\n\"/q"},
+        {SK_UNESC_BSL, "a\\\nb \\ud800x \\u12 \\x4 \\u{} \\",
+         "ab \xef\xbf\xbdx \\u12 \\x4 \\u{} \\"},
+        {SK_UNESC_PCT | SK_UNESC_REF | SK_UNESC_BSL, "%26nbsp; &#92;u0034 \\u0025 41",
+         "&nbsp; \\u0034 % 41"},
+    };
+    unsigned char out[256], out2[256];
+    (void)st;
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        size_t n = strlen(c[i].in), used;
+        size_t o = sk_unescape((const unsigned char *)c[i].in, n, 1, c[i].kinds, out, &used);
+        assert_int_equal(used, n);
+        if (o != strlen(c[i].want) || memcmp(out, c[i].want, o) != 0)
+            fail_msg("case %zu: got '%.*s'", i, (int)o, out);
+        for (size_t piece = 1; piece <= 7; piece++) {
+            size_t o2 = unesc_pieces((const unsigned char *)c[i].in, n, piece, c[i].kinds, out2);
+            if (o2 != o || memcmp(out, out2, o) != 0)
+                fail_msg("case %zu in pieces of %zu: got '%.*s'", i, piece, (int)o2, out2);
+        }
+    }
+    /* random text made of escape pieces: in place, never longer, and the
+     * same in any pieces */
+    static const char *const bits[] = {"%", "4",  "1",  "&",  "#",    "x",   ";",  "\\", "u", "{",
+                                       "}", "d8", "dc", "00", "nbsp", "amp", "\r", "\n", "a", "7"};
+    unsigned char in[512], whole[512], parts[512];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 0;
+        while (n < 400)
+            for (const char *b = bits[rnd() % 20]; *b && n < 400; b++)
+                in[n++] = (unsigned char)*b;
+        unsigned kinds = 1 + rnd() % 7;
+        size_t used;
+        memcpy(whole, in, n);
+        size_t o = sk_unescape(whole, n, 1, kinds, whole, &used); /* in place */
+        assert_int_equal(used, n);
+        assert_true(o <= n);
+        size_t o2 = unesc_pieces(in, n, 1 + rnd() % 9, kinds, parts);
+        assert_int_equal(o2, o);
+        assert_memory_equal(parts, whole, o);
+    }
+}
+
 static size_t mutate(unsigned char *b, size_t n, size_t cap)
 {
     int k = 1 + (int)(rnd() % 4);
@@ -1703,6 +1786,7 @@ int main(void)
         cmocka_unit_test(test_zip_raw),
         cmocka_unit_test(test_charset_sniff),
         cmocka_unit_test(test_charset_nul_order),
+        cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_mutations_split_invariant),
         cmocka_unit_test(test_b64run),
     };

@@ -909,6 +909,25 @@ static void test_percent_encoded(void **state)
          SK_BLOCK},
         {"escapes, no card", "application/json", "{\"u\":\"a%20b%2Fc\"}", SK_ALLOW},
         {"'%' without hex digits", "text/plain", "100% 4111 1111 1111 1112", SK_ALLOW},
+        /* HTML references and script escapes: the same view (dlp_view.c) */
+        {"a rich-text editor's &nbsp; in a form field", "application/x-www-form-urlencoded",
+         "title=x&content=%3Cp%3Ecard+4111%26nbsp%3B1111%26nbsp%3B1111%26nbsp%3B1111%3C%2Fp%3E",
+         SK_BLOCK},
+        {"&nbsp; in a plain text", "text/plain", "card 4111&nbsp;1111&nbsp;1111&nbsp;1111",
+         SK_BLOCK},
+        {"&#52; written without ';' at the very end", "text/plain", "card 1111 1111 1111 &#52",
+         SK_ALLOW}, /* "1111 1111 1111 4": no card */
+        {"JSON in a JSON string, full-width digits as \\u", "application/json",
+         "{\"v\": \"{\\\"c\\\": \\\"\\\\uff14\\\\uff11\\\\uff11\\\\uff11 1111 1111 "
+         "1111\\\"}\"}",
+         SK_BLOCK},
+        {"JSON with \\u escapes in a form field", "application/x-www-form-urlencoded",
+         "payload=%7B%22c%22%3A%22%5Cu0034%5Cu0031%5Cu0031%5Cu0031+1111+1111+1111%22%7D",
+         SK_BLOCK},
+        {"escaped twice: %25 and &amp;#", "text/plain",
+         "card %2534111 1111 1111 &amp;#49;111 x 4111%25201111%25201111%25201111", SK_BLOCK},
+        {"references and \\u escapes, no card", "text/plain",
+         "a &amp; b &nbsp; \\u00e9t\\u00e9 %41 C:\\\\users\\\\u1", SK_ALLOW},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -477,6 +477,29 @@ SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
  * joined, a lone surrogate U+FFFD, an odd last byte dropped. Returns the
  * length written. */
 SK_API size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
+/* Text with its escapes undone, the kinds KINDS says: SK_UNESC_PCT %XX
+ * (a byte), SK_UNESC_REF HTML character references (sk_html_charref),
+ * SK_UNESC_BSL a script's or JSON's backslash escapes (\uHHHH with
+ * surrogate pairs, \u{H}, \xHH, octal, \n \r \t \b \f \v, a line
+ * continued, any other character as itself); characters as UTF-8. An
+ * escape never grows, so OUT may be S (in place) and needs at most N
+ * bytes. Unless FINAL it stops before what may be an escape cut off at
+ * the end (at most 48 bytes, which the caller passes again with more);
+ * *USED gets the bytes taken. Returns the length written. One pass: what
+ * an escape yields is not read again (%2526 is "%26"). */
+#define SK_UNESC_PCT  1u
+#define SK_UNESC_REF  2u
+#define SK_UNESC_BSL  4u
+#define SK_UNESC_HOLD 48 /* the longest escape it waits for */
+/* The escape at S[0] ('%', '&' or '\\', of KINDS): 0 when it is none (S[0]
+ * stands for itself), -1 when the bytes so far may still begin one (only
+ * unless FINAL), else the bytes it takes, with its code point in *CP
+ * (UINT32_MAX: nothing, a line continued; *BYTE set: a %XX escape is one
+ * byte, not a character). */
+SK_API long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned kinds,
+                           uint32_t *cp, int *byte);
+SK_API size_t sk_unescape(const unsigned char *s, size_t n, int final, unsigned kinds,
+                          unsigned char *out, size_t *used);
 /* Decode the HTML character references (sk_html_charref) in P[0..N) in
  * place, as a browser does in an attribute; a reference never grows, so
  * the text only shrinks. Returns the new length. */
