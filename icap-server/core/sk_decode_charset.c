@@ -41,6 +41,10 @@ long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned kinds,
     int h, l;
 
     *byte = 0;
+    if (s[0] == '+' && (kinds & SK_UNESC_PLUS)) {
+        *cp = ' ', *byte = 1;
+        return 1;
+    }
     if (s[0] == '%' && (kinds & SK_UNESC_PCT)) {
         if (n < 3)
             return final || (n == 2 && sk_hex_digit(s[1]) < 0) ? 0 : -1;
@@ -141,7 +145,8 @@ size_t sk_unescape(const unsigned char *s, size_t n, int final, unsigned kinds, 
         const unsigned char *q = s + i;
         size_t left = n - i, plain = 0;
         /* the bytes up to the next possible escape, as they are */
-        while (plain < left && q[plain] != '%' && q[plain] != '&' && q[plain] != '\\')
+        while (plain < left && q[plain] != '%' && q[plain] != '&' && q[plain] != '\\' &&
+               !(q[plain] == '+' && (kinds & SK_UNESC_PLUS)))
             plain++;
         if (plain) {
             memmove(out + o, q, plain);

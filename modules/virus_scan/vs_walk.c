@@ -658,6 +658,101 @@ static int sk_vs_refs_digit(const unsigned char *p, size_t n)
     return 0;
 }
 
+/* ---- values an application reads with their escapes undone ---- */
+
+#define SK_VS_VALUE_MIN 16 /* shorter decoded values are no file */
+
+/* One value P[0..N) decoded with KINDS (sk_unescape) and walked as an
+ * object of its own, counted with the base64 runs (D). */
+static int sk_vs_value(struct sk_vs_b64 *d, const unsigned char *p, size_t n, unsigned kinds)
+{
+    unsigned char *buf = malloc(n ? n : 1);
+    size_t used;
+    int rc;
+
+    if (!buf) {
+        sk_vs_walk_stop(d->run.w, SK_VS_ERROR, "", "out of memory decoding a text's values");
+        return -1;
+    }
+    size_t m = sk_unescape(p, n, 1, kinds, buf, &used);
+    rc = m < SK_VS_VALUE_MIN ? 0 : sk_vs_b64_begin(d);
+    if (rc == 0 && m >= SK_VS_VALUE_MIN)
+        rc = sk_vs_b64_data(d, buf, m);
+    if (rc == 0 && m >= SK_VS_VALUE_MIN)
+        rc = sk_vs_b64_end(d);
+    free(buf);
+    return rc;
+}
+
+/* The values of a form (FORM: a&b=c, percent-encoded, '+' a space) or the
+ * string literals of JSON text (backslash escapes) that hold an escape,
+ * each decoded as the application gets it (parse_qs, json.loads) and
+ * walked as an object of its own: a text file in a form field or an API's
+ * JSON string (the gist API's "content") has its '\' written "%5C" or
+ * "\\", which no signature of the file matches. A value without an
+ * escape is in the text as it is. */
+static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_t n, int form,
+                             int depth, const char *name)
+{
+    struct sk_vs_b64 d;
+    int rc = 0;
+
+    sk_vs_b64_init(&d, w, depth, form ? "a form field" : "a JSON string",
+                   form ? "form field" : "JSON string", name);
+    for (size_t i = 0; rc == 0 && i < n;) {
+        size_t a, b;
+        int esc = 0;
+        if (form) { /* the value after a field's first '=' */
+            const unsigned char *amp = memchr(p + i, '&', n - i);
+            b = amp ? (size_t)(amp - p) : n;
+            const unsigned char *eq = memchr(p + i, '=', b - i);
+            a = eq ? (size_t)(eq - p) + 1 : i;
+            esc = memchr(p + a, '%', b - a) || memchr(p + a, '+', b - a);
+            i = b + 1;
+        } else { /* a string literal: '"' to the next '"' not escaped */
+            const unsigned char *q = memchr(p + i, '"', n - i);
+            if (!q)
+                break;
+            for (a = b = (size_t)(q - p) + 1; b < n && p[b] != '"'; b++)
+                if (p[b] == '\\')
+                    esc = 1, b++;
+            b = b < n ? b : n;
+            i = b + 1;
+        }
+        if (esc && b - a >= SK_VS_VALUE_MIN)
+            rc = sk_vs_value(&d, p + a, b - a, form ? SK_UNESC_PCT | SK_UNESC_PLUS : SK_UNESC_BSL);
+    }
+    return sk_vs_b64_finish(&d, rc);
+}
+
+/* A script's text with its backslash escapes undone, as one object: a file
+ * in a string literal (HTML smuggling without base64: new Blob(["..."])).
+ * Only when it has an escape that changes a byte a signature reads. */
+static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
+{
+    struct sk_vs_b64 d;
+    int rc = 0;
+
+    for (const unsigned char *q = p; (q = memchr(q, '\\', n - (size_t)(q - p))) != NULL; q++)
+        if (q + 1 < p + n && q[1] != 'n' && q[1] != 't' && q[1] != 'r') {
+            sk_vs_b64_init(&d, w, depth, "a script's string", "script string", name);
+            rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, SK_UNESC_BSL));
+            break;
+        }
+    return rc;
+}
+
+/* Does the text look like JSON: '{' or '[' first (after white space)? */
+static int sk_vs_json_like(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && i < 512 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i < n && (p[i] == '{' || p[i] == '[');
+}
+
 /* A text as a browser or parser reads it: UTF-16 (UTF16: 1 little-, 2
  * big-endian) as UTF-8; and, where it has an '&', once more with its
  * character references decoded - an href's "&#37;21" is "%21", an href's
@@ -666,7 +761,7 @@ static int sk_vs_refs_digit(const unsigned char *p, size_t n)
  * are read in each; the decoded one's base64 runs when a reference there
  * stood for a digit. */
 static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
-                            int depth, const char *name)
+                            int depth, const char *ct, const char *name)
 {
     unsigned char *u8 = NULL, *refs = NULL;
     int rc = 0;
@@ -687,6 +782,13 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
         if (rc == 0 && sk_vs_refs_digit(p, n))
             rc = sk_vs_b64_pass(w, refs, m, 0, depth, name);
     }
+    /* a form's fields, JSON's strings, a script's text, as read */
+    if (rc == 0 && ct && strcasestr(ct, "x-www-form-urlencoded"))
+        rc = sk_vs_walk_values(w, p, n, 1, depth, name);
+    else if (rc == 0 && ((ct && strcasestr(ct, "json")) || sk_vs_json_like(p, n)))
+        rc = sk_vs_walk_values(w, p, n, 0, depth, name);
+    else if (rc == 0 && ct && (strcasestr(ct, "javascript") || strcasestr(ct, "ecmascript")))
+        rc = sk_vs_walk_script(w, p, n, depth, name);
     free(u8);
     free(refs);
     return rc;
@@ -717,7 +819,7 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
     unsigned z64 = w->zip64_walked;
     rc = sk_vs_b64_pass(w, p, n, utf16, depth, name);
     if (rc == 0)
-        rc = sk_vs_walk_views(w, p, n, utf16, depth, name);
+        rc = sk_vs_walk_views(w, p, n, utf16, depth, ct, name);
     w->zip64_walked = z64;
     return rc;
 }

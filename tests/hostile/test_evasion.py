@@ -1013,6 +1013,35 @@ def g_av_base64(ck, srv):
     r = respmod(srv, "http://origin.test/smuggle/icons.css", css, allow204=False, ctype="text/css")
     ck.ok("a clean stylesheet of 60 percent-encoded data: URLs passes byte-identical",
           passed_identical(r, css), "%s %r" % (r.status, r.raw_head[:200]))
+    # a file as an application reads it out of a form field or a JSON
+    # string (parse_qs, json.loads: the oracle), its '\\' written %5C or
+    # "\\\\": uploads and downloads
+    ed = EICAR.decode()
+    gist = json.dumps({"files": {"e.com": {"content": ed}}})
+    assert json.loads(gist)["files"]["e.com"]["content"] == ed and EICAR not in gist.encode()
+    form = urllib.parse.urlencode({"title": "x", "f": ed})
+    assert urllib.parse.parse_qs(form)["f"] == [ed]
+    for i, (name, method, ct, body) in enumerate([
+            ("a form field (a textarea's file)", "REQMOD", "application/x-www-form-urlencoded",
+             form.encode()),
+            ("every byte %XX in a form field", "REQMOD", "application/x-www-form-urlencoded",
+             ("f=" + "".join("%%%02X" % c for c in EICAR)).encode()),
+            ("a JSON string (gist-style API upload)", "REQMOD", "application/json", gist.encode()),
+            ("a JSON string, downloaded", "RESPMOD", "application/json", gist.encode()),
+            ("a JSON string, downloaded as octet-stream", "RESPMOD", "application/octet-stream",
+             gist.encode()),
+            ("a script's string literal", "RESPMOD", "application/javascript",
+             ("var f = new Blob([%s]);" % json.dumps(ed)).encode())]):
+        url = "http://origin.test/values/%d" % i
+        r = (reqmod(srv, "POST", url, body, extra=("Content-Type: " + ct,)) if method == "REQMOD"
+             else respmod(srv, url, body, ctype=ct))
+        virus_blocked(ck, srv, "EICAR in " + name, url, r)
+    api = json.dumps({"html": "<p class=\"x\">line</p>\n" * 200, "path": "C:\\dir\\file",
+                      "emoji": "\U0001F600 caf\u00e9"}, ensure_ascii=True).encode()
+    r = respmod(srv, "http://origin.test/values/clean.json", api, allow204=False,
+                ctype="application/json")
+    ck.ok("a clean JSON response full of escapes passes byte-identical",
+          passed_identical(r, api), "%s %r" % (r.status, r.raw_head[:200]))
     # two different Content-Type fields: a browser renders the last (a page
     # whose program av.skip-types or the binary test would not look for)
     page = ("<script>atob('%s')</script>" % b).encode()

@@ -5,6 +5,7 @@
  * limits: test_vs_limits.c; the real libclamav engine: test_vs_engine.c.
  * Shared fixture: support/virus_scan_fixture.c. */
 #ifdef SK_TEST_HAVE_BROTLI
+#include <ctype.h>
 #include <brotli/encode.h>
 #endif
 
@@ -655,6 +656,57 @@ static void test_base64_runs_scanned(void **s)
     free(e);
 }
 
+/* A file as a form field's value or a JSON string (its '\' written %5C or
+ * "\\"): the value is decoded as the application gets it and scanned as an
+ * object of its own; values without an escape cost nothing more. */
+static void test_values_scanned(void **s)
+{
+    char body[1024], val[300];
+    size_t o = 0;
+    struct hdrs form = {{"Content-Type"}, {"application/x-www-form-urlencoded"}};
+    struct hdrs json = {{"Content-Type"}, {"application/json"}};
+    struct hdrs js = {{"Content-Type"}, {"text/javascript"}};
+    struct hdrs none = {{"X-None"}, {"x"}};
+
+    (void)s;
+    for (size_t i = 0; i < 68; i++) /* quote_plus */
+        o += (size_t)snprintf(val + o, sizeof(val) - o,
+                              isalnum((unsigned char)eicar[i]) ? "%c" : "%%%02X",
+                              (unsigned char)eicar[i]);
+    snprintf(body, sizeof(body), "a=1&f=%s&g=2", val);
+    for (size_t chunk = 1; chunk <= 4096; chunk *= 64) {
+        expect_txn(SK_REQMOD, "http://upload.test/form", &form, NULL, body, strlen(body), chunk,
+                   SK_BLOCK, "Eicar-Test-Signature");
+        assert_int_equal(fk.last_len, 68); /* the value alone */
+    }
+    /* JSON: '\' is "\\" in the string */
+    o = 0;
+    for (size_t i = 0; i < 68; i++)
+        o += (size_t)snprintf(val + o, sizeof(val) - o, eicar[i] == '\\' ? "\\\\" : "%c", eicar[i]);
+    snprintf(body, sizeof(body), "{\"files\": {\"e.com\": {\"content\": \"%s\"}}}", val);
+    assert_null(memmem(body, strlen(body), eicar, 68));
+    expect_txn(SK_REQMOD, "http://upload.test/gist", &json, NULL, body, strlen(body), 4096,
+               SK_BLOCK, "Eicar-Test-Signature");
+    assert_int_equal(fk.last_len, 68);
+    /* undeclared, read as JSON by its '{' */
+    expect_txn(SK_RESPMOD, "http://origin.test/a.bin", &none, NULL, body, strlen(body), 4096,
+               SK_BLOCK, "Eicar-Test-Signature");
+    snprintf(body, sizeof(body), "var f = new Blob([\"%s\"]);", val);
+    expect_txn(SK_RESPMOD, "http://origin.test/a.js", &js, NULL, body, strlen(body), 4096, SK_BLOCK,
+               "Eicar-Test-Signature");
+    /* clean: one more scan for the escaped value, none for the plain one */
+    snprintf(body, sizeof(body), "{\"a\": \"line one\\nline two, \\\"quoted\\\"\", \"b\": \"%s\"}",
+             "plain value without escapes");
+    expect_txn(SK_RESPMOD, "http://origin.test/clean.json", &json, NULL, body, strlen(body), 4096,
+               SK_ALLOW, NULL);
+    assert_int_equal(fk.scans, 2);
+    snprintf(body, sizeof(body), "a=plain+text+value+here&b=%s",
+             "another%20one%20with%20escapes%20and%20long%20enough");
+    expect_txn(SK_REQMOD, "http://upload.test/clean", &form, NULL, body, strlen(body), 4096,
+               SK_ALLOW, NULL);
+    assert_int_equal(fk.scans, 3);
+}
+
 /* Content-Type is one value; two different ones are the failure verdict
  * (a browser renders the last: video/mp4 then text/html is a page that
  * av.skip-types would have released unscanned). */
@@ -728,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup(test_results_follow_policy, setup),
         cmocka_unit_test_setup(test_partial_content, setup),
         cmocka_unit_test_setup(test_base64_runs_scanned, setup),
+        cmocka_unit_test_setup(test_values_scanned, setup),
         cmocka_unit_test_setup(test_zip64_decoy_run, setup),
         cmocka_unit_test_setup(test_two_content_types, setup),
         cmocka_unit_test(test_coding_fields_and_members),

@@ -490,8 +490,9 @@ SK_API size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigne
 #define SK_UNESC_PCT  1u
 #define SK_UNESC_REF  2u
 #define SK_UNESC_BSL  4u
+#define SK_UNESC_PLUS 8u /* a form field: '+' is a space */
 #define SK_UNESC_HOLD 48 /* the longest escape it waits for */
-/* The escape at S[0] ('%', '&' or '\\', of KINDS): 0 when it is none (S[0]
+/* The escape at S[0] ('%', '&', '\\' or '+', of KINDS): 0 when it is none (S[0]
  * stands for itself), -1 when the bytes so far may still begin one (only
  * unless FINAL), else the bytes it takes, with its code point in *CP
  * (UINT32_MAX: nothing, a line continued; *BYTE set: a %XX escape is one
