@@ -362,6 +362,9 @@ struct sk_late {
     int eocd;                /* ... and an archive end came after it */
     unsigned char last[3];   /* the last bytes after it, for an end split */
     size_t nlast;
+    unsigned char sfx[5]; /* the last bytes, for a 7z or rar signature split */
+    size_t nsfx;
+    int sfx_seen;
 };
 
 /* Watch the bytes after the header for an end of central directory. */
@@ -463,9 +466,46 @@ static int sk_late_scan(struct sk_late *l)
     }
 }
 
+/* A 7z or rar archive after a prefix (a self-extractor's program stub):
+ * 7-Zip and unrar open it by its signature wherever it is, and nothing here
+ * reads inside, so it is dlp.on-error as one at the object's start is. The
+ * last bytes of a write wait for the next (a signature split by it). */
+static void sk_late_sfx(struct sk_late *l, const unsigned char *p, size_t n)
+{
+    static const struct {
+        const char *sig, *why;
+    } sigs[] = {{"7z\xbc\xaf\x27\x1c", "a 7z archive after a prefix (not read)"},
+                {"Rar!\x1a\x07", "a rar archive after a prefix (not read)"}};
+    unsigned char j[2 * (sizeof(l->sfx) + 1)];
+    size_t k = n < sizeof(l->sfx) ? n : sizeof(l->sfx);
+
+    if (l->sfx_seen)
+        return;
+    memcpy(j, l->sfx, l->nsfx);
+    memcpy(j + l->nsfx, p, k);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (memmem(j, l->nsfx + k, sigs[i].sig, 6) || memmem(p, n, sigs[i].sig, 6)) {
+            sk_dlp_undecodable(l->ctx, sigs[i].why);
+            l->sfx_seen = 1;
+            return;
+        }
+    /* keep the last 5 bytes of (sfx + p) */
+    if (n >= sizeof(l->sfx)) {
+        memcpy(l->sfx, p + n - sizeof(l->sfx), sizeof(l->sfx));
+        l->nsfx = sizeof(l->sfx);
+    } else {
+        size_t keep = l->nsfx + n > sizeof(l->sfx) ? sizeof(l->sfx) - n : l->nsfx;
+        memmove(l->sfx, l->sfx + l->nsfx - keep, keep);
+        memcpy(l->sfx + keep, p, n);
+        l->nsfx = keep + n;
+    }
+}
+
 static int sk_late_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_late *l = (struct sk_late *)s;
+
+    sk_late_sfx(l, p, n);
 
     while (n > 0 && !l->found) {
         size_t take = SK_LZ_HOLD - l->nhold < n ? SK_LZ_HOLD - l->nhold : n;

@@ -504,6 +504,11 @@ def g_zstd(ck, srv):
                        ("a rar upload", b"Rar!\x1a\x07\1\0" + os.urandom(300))]:
         r = dlp_post(srv, body, "application/octet-stream")
         ck.ok("DLP %s: dlp.on-error blocks" % name, blocked(r), "%s %r" % (r.status, r.body[:200]))
+        # a self-extractor: the archive after a program stub (7-Zip and
+        # unrar find it by its signature)
+        r = dlp_post(srv, b"MZ" + os.urandom(4094) + body, "application/octet-stream")
+        ck.ok("DLP %s after a 4 KB stub: dlp.on-error blocks" % name, blocked(r),
+              "%s %r" % (r.status, r.body[:200]))
 
 
 # ---- zip entries compressed with bzip2, LZMA, xz ----------------------------

@@ -755,7 +755,21 @@ static void test_bzip2_xz_uploads(void **state)
                         .body = opaque[i].magic,
                         .len = opaque[i].len};
         expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
+        /* ... and after a program stub (a self-extractor), the signature
+         * split by the writes */
+        char sfx[2100];
+        memset(sfx, 'M', 2048);
+        memcpy(sfx + 2048, opaque[i].magic, opaque[i].len);
+        r.body = sfx, r.len = 2048 + opaque[i].len;
+        for (r.chunk = 0; r.chunk <= 5; r.chunk += 5)
+            expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
+        r.chunk = 1;
+        expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
     }
+    /* text that names them passes */
+    const char *names = "pack it with 7z or rar! 7z\xbc or Rar!\x1a are not signatures";
+    struct req rn = {.ip = "10.0.0.2", .ctype = "text/plain", .body = names, .len = strlen(names)};
+    expect(&rn, SK_ALLOW, NULL, "text naming 7z and rar");
     /* a clean .bz2 passes */
     unsigned char *c = sk_tz_bzip2("nothing to see here\n", 20, &n);
     struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};
