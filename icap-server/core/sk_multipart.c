@@ -130,6 +130,22 @@ int sk_header_param(const char *value, const char *name, char *out, size_t size)
     return 0;
 }
 
+/* Is there a parameter whose name starts with PREFIX ("boundary*":
+ * RFC 2231's boundary*=charset''value and boundary*0=, boundary*1=)? */
+static int sk_param_prefixed(const char *value, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    for (const char *p = value; (p = sk_param_next(p)) != NULL;) {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, prefix, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int sk_mp_boundary(const char *ct, char *out, size_t size)
 {
     char b[SK_MP_BOUNDARY_MAX + 2]; /* one more: a longer value is refused, not cut */
@@ -140,6 +156,11 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
         ct++;
     if (strncasecmp(ct, "multipart/", 10) != 0)
         return -1;
+    /* RFC 2231 forms: Python's email reads them (and a part they bound),
+     * web frameworks read no boundary (one text): two readings, as with
+     * two different boundaries */
+    if (sk_param_prefixed(ct, "boundary*"))
+        return -2;
     int rc = sk_header_param(ct, "boundary", b, sizeof(b));
     if (rc != 0)
         return rc; /* -1 none, -2 two different ones */

@@ -1234,6 +1234,18 @@ def g_dlp(ck, srv):
                  b"\r\n--BBB--\r\n", "multipart/form-data; boundary=AAA; boundary=BBB")
     ck.ok("DLP base64 part cut by a second, different boundary: blocked (failure verdict)",
           blocked(r), "%s %s" % (r.status, r.http_status()))
+    # RFC 2231 boundaries: email.parser reads the part (the oracle), a web
+    # framework reads one text: two readings, the failure verdict
+    qp = "".join("=%02X" % ord(c) for c in "4111 1111 1111 1111").encode()
+    for ct in ("multipart/form-data; boundary*0=B; boundary*1=B",
+               "multipart/form-data; boundary*=utf-8''BB"):
+        body = (b"--BB\r\nContent-Disposition: form-data; name=c\r\n"
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + qp + b"\r\n--BB--\r\n")
+        msg = email.parser.BytesParser(policy=email.policy.default).parsebytes(
+            b"Content-Type: " + ct.encode() + b"\r\n\r\n" + body)
+        assert msg.get_boundary() == "BB"
+        r = dlp_post(srv, body, ct)
+        ck.ok("DLP %s: blocked (failure verdict)" % ct, blocked(r), "%s" % r.status)
     # a zip that does not start the object: after a prefix (a self-extractor
     # stub, junk: every unzip tool opens it), as a tar member, after 100
     # "PK\3\4" constants; deflated, so the digits are not in the raw bytes

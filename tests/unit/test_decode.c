@@ -809,6 +809,15 @@ static void test_multipart_boundary_param(void **s)
     assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
     assert_string_equal(out, "AAA");
     free(c);
+    /* RFC 2231 forms: Python's email reads "BB", frameworks no boundary */
+    static const char *const r2231[] = {"multipart/form-data; boundary*0=B; boundary*1=B",
+                                        "multipart/form-data; boundary*=utf-8''BB",
+                                        "multipart/mixed; boundary=A; Boundary*=''A"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(sk_mp_boundary(r2231[i], out, sizeof(out)), -2);
+    /* a quoted "boundary*" is no parameter */
+    assert_int_equal(
+        sk_mp_boundary("multipart/mixed; x=\"; boundary*=1\"; boundary=A", out, sizeof(out)), 0);
     assert_int_equal(sk_header_param("a; charset=x; charset=y", "charset", v, sizeof(v)), -2);
     assert_string_equal(v, "x");
     /* after a quoted value the scan goes on outside quotes */
