@@ -491,7 +491,9 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
     if (depth < SK_DLP_MAX_DEPTH && mp == 0 && (s = sk_dmp_new(ctx, boundary, depth)) != NULL)
         return s;
     if (mp == -2) /* the bytes are still read as one object */
-        sk_dlp_undecodable(ctx, "multipart Content-Type with two different boundary parameters (or RFC 2231 ones)");
+        sk_dlp_undecodable(
+            ctx,
+            "multipart Content-Type with two different boundary parameters (or RFC 2231 ones)");
     if (!(z = calloc(1, sizeof(*z))))
         return NULL;
     z->sink = (struct sk_dlp_sink){
