@@ -688,6 +688,11 @@ static void test_values_scanned(void **s)
     expect_txn(SK_REQMOD, "http://upload.test/gist", &json, NULL, body, strlen(body), 4096,
                SK_BLOCK, "Eicar-Test-Signature");
     assert_int_equal(fk.last_len, 68);
+    /* an escaped quote does not end a string: the value after it is whole */
+    snprintf(body, sizeof(body), "{\"a\": \"say \\\"hi\", \"content\": \"%s\"}", val);
+    expect_txn(SK_REQMOD, "http://upload.test/gist2", &json, NULL, body, strlen(body), 4096,
+               SK_BLOCK, "Eicar-Test-Signature");
+    assert_int_equal(fk.last_len, 68);
     /* undeclared, read as JSON by its '{' */
     expect_txn(SK_RESPMOD, "http://origin.test/a.bin", &none, NULL, body, strlen(body), 4096,
                SK_BLOCK, "Eicar-Test-Signature");
