@@ -56,14 +56,16 @@ long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned kinds,
     if (s[0] == '&' && (kinds & SK_UNESC_REF)) {
         /* a reference runs over letters, digits and '#': wait for its end
          * (and the byte after it: the legacy-name rule looks at it) */
-        for (i = 1; i < n && i < 48 &&
+        for (i = 1; i < n && i < SK_UNESC_HOLD &&
                     (s[i] == '#' || (s[i] >= '0' && s[i] <= '9') ||
                      ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z'));
              i++)
             ;
-        if (i == n && !final && i < 48)
+        if (i == n && !final && i < SK_UNESC_HOLD)
             return -1;
-        size_t k = sk_html_charref(s + 1, n - 1, cp);
+        /* at most the hold: read the same bytes whether the text came
+         * whole or in pieces (a longer number is U+FFFD, the rest text) */
+        size_t k = sk_html_charref(s + 1, (n < SK_UNESC_HOLD ? n : SK_UNESC_HOLD) - 1, cp);
         return k ? (long)k + 1 : 0;
     }
     if (s[0] != '\\' || !(kinds & SK_UNESC_BSL))

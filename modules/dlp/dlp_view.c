@@ -54,7 +54,8 @@ static int sk_unesc_run(struct sk_unesc *u, const unsigned char *p, size_t n, in
         u->ncarry = left;
         if (sk_dlp_put(u->next, buf, o) == -1)
             return -1;
-        p += k, n -= k;
+        if (k)
+            p += k, n -= k;
     } while (n > 0);
     return 0;
 }
