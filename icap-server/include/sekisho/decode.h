@@ -272,6 +272,41 @@ SK_API int sk_tar_write(struct sk_tar *t, const void *buf, size_t len);
  * entry cut short (a download cut at an entry boundary is not whole). */
 SK_API int sk_tar_end(struct sk_tar *t);
 
+/* ---- ar archives (sk_ar.c) -------------------------------------------- */
+
+/* Does P start with the ar magic "!<arch>\n" (a .deb, a static library)? */
+SK_API int sk_ar_is(const unsigned char *p, size_t n);
+/* A member: NAME (trimmed, a BSD "#1/N" name taken from the data; never a
+ * path to open), its DATA (a view into the archive, cut at its end).
+ * Returns 0, or -1 to stop. */
+typedef int (*sk_ar_member_fn)(void *arg, const char *name, const unsigned char *data, size_t len);
+enum sk_ar_rc {
+    SK_AR_OK = 0,
+    SK_AR_STOP = -1,    /* FN returned -1 */
+    SK_AR_CORRUPT = -2, /* no magic, a header without "`\n" or a decimal size */
+    SK_AR_SHORT = -3,   /* cut inside a header or a member (FN had what there was) */
+};
+/* Each member of the ar archive P[0..N) in order. */
+SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
+
+/* ---- compressed streams at any offset (sk_stream.c) ------------------- */
+
+/* The first gzip, bzip2 or xz stream header at or after FROM in P that
+ * verifies strictly (gzip: method 8, no reserved flag bit, XFL 0/2/4, a
+ * known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz: magic,
+ * stream flags and their CRC32): its offset, *C its coding; -1 none.
+ * Random data holds about one per 10^11 bytes; the caller decodes a
+ * candidate (sk_stream_decode) and takes one that does not decode as
+ * none. Linear in N. */
+SK_API long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c);
+/* Decode the stream of coding C (gzip, bzip2 or xz) at P, and the streams
+ * of the same kind that follow it at once, to SINK; at most OUT_MAX bytes.
+ * *USED: the bytes read. Returns 1 (the streams ended), 0 (cut short),
+ * -1 (corrupt: what decoded before went to SINK), -2 (OUT_MAX reached),
+ * -3 (out of memory or SINK's -1). Nothing is passed on raw. */
+SK_API int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_t out_max,
+                            size_t *used, sk_decode_sink_fn sink, void *arg);
+
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 
 enum sk_ctype {
