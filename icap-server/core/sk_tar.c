@@ -111,8 +111,10 @@ static int sk_tar_pax_record(struct sk_tar *t)
     return 0;
 }
 
-/* Pax record bytes P[0..N): -1 when a record is malformed. */
-static int sk_tar_pax(struct sk_tar *t, const unsigned char *p, size_t n)
+/* Pax record bytes P[0..N): N, or the bytes before the one that makes a
+ * record malformed (the caller hands those on and stops, so what the
+ * handler gets does not depend on how the archive was cut). */
+static size_t sk_tar_pax(struct sk_tar *t, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
@@ -125,7 +127,7 @@ static int sk_tar_pax(struct sk_tar *t, const unsigned char *p, size_t n)
                 break;
             }
             if (c != ' ' || t->pax_at == 1 || t->pax_len == 0)
-                return -1;
+                return i;
             t->pax_state = SK_PAX_KEY;
             t->pax_klen = t->pax_vlen = 0;
             break;
@@ -138,7 +140,7 @@ static int sk_tar_pax(struct sk_tar *t, const unsigned char *p, size_t n)
         default:
             if (t->pax_at == t->pax_len) {
                 if (c != '\n' || sk_tar_pax_record(t) == -1)
-                    return -1;
+                    return i;
                 t->pax_state = SK_PAX_LEN;
                 t->pax_len = t->pax_at = 0;
                 continue;
@@ -149,9 +151,9 @@ static int sk_tar_pax(struct sk_tar *t, const unsigned char *p, size_t n)
             break;
         }
         if (t->pax_state != SK_PAX_LEN && t->pax_at >= t->pax_len)
-            return -1; /* the record ends before its value does */
+            return i; /* the record ends before its value does */
     }
-    return 0;
+    return n;
 }
 
 /* The size of the entry of header H: *ALT when it is not the octal field
@@ -234,9 +236,10 @@ int sk_tar_write(struct sk_tar *t, const void *buf, size_t len)
         size_t n;
         if (t->left > 0) {
             n = len < t->left ? len : (size_t)t->left;
-            if (t->reading && t->h.data(t->h.arg, p, n) < 0)
+            size_t ok = t->pax ? sk_tar_pax(t, p, n) : n;
+            if (t->reading && ok > 0 && t->h.data(t->h.arg, p, ok) < 0)
                 return sk_tar_fail(t, SK_TAR_STOP);
-            if (t->pax && sk_tar_pax(t, p, n) == -1)
+            if (ok < n)
                 return sk_tar_fail(t, SK_TAR_CORRUPT);
             t->left -= n;
             if (t->left == 0 && sk_tar_entry_done(t) != SK_TAR_OK)
