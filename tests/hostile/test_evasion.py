@@ -34,6 +34,10 @@ zipforge.py forges them, Python's zipfile is the oracle of what an
 extractor gets out). Text as a browser reads it: script escapes (\\x, \\u,
 \\u{}) and JSON's \\u002B in base64, character references in a link's or
 an XML element's base64 and in percent-encoded data: URLs, UTF-16 pages.
+Tars (g_tar_streams): members sized by pax records or base-256 fields,
+malformed sizes, GNU long names, sparse members, a directory's size; ar
+archives and a .deb from dpkg-deb; gzip/bzip2/xz after a prefix; clean
+archives from tarfile, GNU tar and dpkg-deb byte-identical.
 
 Usage: test_evasion.py --build-dir BUILD [--only g_dlp g_zip64 ...]
 """
@@ -1429,6 +1433,36 @@ def g_tar_streams(ck, srv):
         url = "http://origin.test/tarsz/bad%d" % i
         r = respmod(srv, url, body, ctype="application/x-tar")
         ck.ok("tar with %s: blocked" % name, blocked(r), (r.status, log_entry(srv, url)))
+    # a directory entry whose size field covers a member's header and data:
+    # GNU tar and tarfile ignore a directory's size and extract the member
+    hidden = tar_hdr("h.gz", len(g)) + tar_pad(g)
+    body = (tar_hdr("d", len(hidden), b"5") + hidden + tar_hdr("z.txt", 5) + tar_pad(b"hello") +
+            b"\0" * 1024)
+    assert tar_member(body, "h.gz") == g
+    url = "http://origin.test/tarsz/dirsize"
+    virus_blocked(ck, srv, "tar with a member inside a directory's size", url,
+                  respmod(srv, url, body, ctype="application/x-tar"))
+    # GNU tar's sparse members (pax 1.0 and old GNU): the map, then the data
+    sp = tempfile.mkdtemp(prefix="sekisho-sparse-")
+    sparse = {}
+    try:
+        for kind, data in [("e", gz(payload)), ("c", gz(b"clean " * 100))]:
+            with open(os.path.join(sp, kind + ".bin"), "wb") as f:
+                f.seek(1 << 20)
+                f.write(data)
+                f.seek(3 << 20)
+                f.write(b"end")
+            for fmt in ("posix", "gnu"):
+                sparse[kind, fmt] = subprocess.run(
+                    ["tar", "--sparse", "--format=" + fmt, "-cf", "-", "-C", sp, kind + ".bin"],
+                    check=True, capture_output=True).stdout
+    finally:
+        shutil.rmtree(sp, ignore_errors=True)
+    for fmt in ("posix", "gnu"):
+        assert tar_member(sparse["e", fmt], "e.bin")[1 << 20:].startswith(gz(payload))
+        url = "http://origin.test/tarsz/sparse-" + fmt
+        virus_blocked(ck, srv, "GNU tar --sparse --format=%s holding a .gz" % fmt, url,
+                      respmod(srv, url, sparse["e", fmt], ctype="application/x-tar"))
     # a pax size past the end: what there is is read (tarfile fails; GNU tar
     # extracts the part)
     url = "http://origin.test/tarsz/cut"
@@ -1508,6 +1542,8 @@ def g_tar_streams(ck, srv):
             ("a clean base-256 member", tar_hdr("a.txt", 0, field=b"\x80" + (6).to_bytes(11, "big"))
              + tar_pad(b"clean\n") + b"\0" * 1024),
             ("GNU tar --format=posix -z", gnu_posix),
+            ("GNU tar --sparse --format=posix", sparse["c", "posix"]),
+            ("GNU tar --sparse --format=gnu", sparse["c", "gnu"]),
             ("a random binary holding gzip, bzip2 and xz headers", binary),
             ("a script + a clean .tar.gz", script + gz(tar_bytes([("ok.txt", b"fine\n")])))]):
         r = respmod(srv, "http://origin.test/tarsz/clean/%d" % i, body, allow204=False)
