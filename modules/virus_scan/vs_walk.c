@@ -856,6 +856,7 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     rc = sk_mp_write(m, p, n);
     if (rc == 0)
         rc = sk_mp_end(m);
+    w->parts_walked = rc == 0 && sk_mp_parts(m) > 0;
     if (o.active)
         sk_vs_store_free(&o.store);
     sk_mp_free(m);
@@ -873,7 +874,9 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
         rc = sk_vs_walk_b64(w, p, n, 0, ct, name);
     if (rc == 0)
         rc = sk_vs_walk_packed(w, p, n, 0, name);
-    if (rc == 0)
+    /* each part was searched for tars and streams as an object of its own:
+     * a search of the whole would decompress a .gz part a second time */
+    if (rc == 0 && !w->parts_walked)
         rc = sk_vs_walk_arc(w, p, n, 0, name);
 
     if (w->ft)

@@ -1506,6 +1506,14 @@ def g_tar_streams(ck, srv):
         url = "http://origin.test/prefix/%d" % i
         virus_blocked(ck, srv, name, url, respmod(srv, url, body))
 
+    # an upload part (searched as an object of its own, not twice in the body)
+    body = (b"--B\r\nContent-Disposition: form-data; name=f; filename=a.run\r\n\r\n" +
+            b"JUNK" * 10 + g + b"\r\n--B--\r\n")
+    url = "http://upload.test/prefix-part"
+    virus_blocked(ck, srv, "an upload part: 40 bytes + .gz", url,
+                  reqmod(srv, "POST", url, body,
+                         extra=["Content-Type: multipart/form-data; boundary=B"]))
+
     # what must pass unchanged
     rnd = random.Random(11)
     binary = bytearray(rnd.getrandbits(8) for _ in range(300000))
