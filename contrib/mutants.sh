@@ -37,7 +37,7 @@ S, N = True, False   # security decision or not
 
 # The unit suites of a module split by subject (tests/unit/CMakeLists.txt):
 # a mutant of the module names all of them, as it named the one suite.
-VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits"
+VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_archives|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits"
 DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_plan|unit\.test_dlp_validators"
 
 # (name, security, file, snippet, replacement, ctest -R regex)
@@ -434,6 +434,22 @@ MUTANTS = [
     ("dlp: the forced reading's charset overruled by the sniffer", S, "modules/dlp/dlp_norm.c",
      "    z->forced = z->declared != NULL;", "    z->forced = 0;",
      r"^(unit\.test_dlp_decode|hostile\.evasion)$"),
+    ("tar: a pax size record ignored (the octal field frames the member)", S,
+     "icap-server/core/sk_tar.c", "    if (t->pax_has_size && type != 'x'",
+     "    if (0 && t->pax_has_size && type != 'x'",
+     r"^(unit\.test_tar|unit\.test_vs_archives|unit\.test_dlp|hostile\.evasion)$"),
+    ("tar: a base-256 size field refused", S, "icap-server/core/sk_tar.c",
+     "    if (!(p[0] & 0x80))\n        return sk_tar_octal(p, n, bad);",
+     "    if (1)\n        return sk_tar_octal(p, n, bad);",
+     r"^(unit\.test_tar|unit\.test_vs_archives|hostile\.evasion)$"),
+    ("av: tar members after a pax or base-256 size left to the engine", S,
+     "modules/virus_scan/vs_walk_arc.c", "    if (a->alt)\n        return sk_vs_arc_member",
+     "    if (0)\n        return sk_vs_arc_member", r"^(unit\.test_vs_archives|hostile\.evasion)$"),
+    ("av: gzip/bzip2/xz streams after a prefix not searched", S,
+     "modules/virus_scan/vs_walk_arc.c",
+     "    if (rc == 0)\n        rc = sk_vs_arc_streams(w, p, n, depth, name);",
+     "    if (0)\n        rc = sk_vs_arc_streams(w, p, n, depth, name);",
+     r"^(unit\.test_vs_archives|hostile\.evasion)$"),
     ("av: data: URLs in UTF-16 text are read as bytes", S, "modules/virus_scan/vs_walk.c",
      "    if (utf16) {\n        if (!(u8 = malloc(n / 2 * 3 + 4)))",
      "    if (0) {\n        if (!(u8 = malloc(n / 2 * 3 + 4)))",

@@ -216,8 +216,10 @@ struct sk_vs_walk {
     unsigned char (*read_ids)[32]; /* SHA-256 of each zstd file the walk decoded
                                     * and each inner object it read */
     unsigned read_n, read_cap;
-    unsigned b64_each; /* base64 runs scanned as objects of their own */
-    int any_text;      /* the declared type is ambiguous: read the body as text */
+    unsigned b64_each;    /* base64 runs scanned as objects of their own */
+    int any_text;         /* the declared type is ambiguous: read the body as text */
+    unsigned streams_bad; /* gzip/bzip2/xz headers after a prefix that did not decode */
+    int parts_walked;     /* the body's multipart parts were walked as objects */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */
@@ -242,6 +244,34 @@ int sk_vs_walk_zip64_check(struct sk_vs_walk *, unsigned engine, unsigned walked
 int sk_vs_walk_inner(struct sk_vs_walk *, struct sk_vs_inner *inner, int depth, const char *name);
 /* Frees what a walk kept (call once after the last walk on W). */
 void sk_vs_walk_free(struct sk_vs_walk *);
+
+/* ---- the walk's pieces shared by vs_walk.c and vs_walk_arc.c ---- */
+/* Zip in zip in ... walked by us. The engine unpacks deeper (its own
+ * av.max-recursion) and finds signatures there, but not what only our walk
+ * decodes (base64 runs, zstd, ZIP64, tar members framed by a pax size):
+ * so an archive, a compressed file or a base64 run found deeper than this
+ * is av.on-limit (rule av-limit:depth), never passed unread
+ * (sk_vs_walk_deep). */
+#define SK_VS_WALK_DEPTH 6
+/* The walk's first stop (R, rule NAME, reason WHY) into w->rep. */
+void sk_vs_walk_stop(struct sk_vs_walk *, enum sk_vs_result r, const char *name, const char *why);
+/* Something the walk would open (WHAT) at DEPTH, deeper than it goes:
+ * av-limit:depth, -1. */
+int sk_vs_walk_deep(struct sk_vs_walk *, const char *what, int depth);
+/* P[0..N) as an object of its own at DEPTH: the engine, then the walk. 0
+ * or -1 (w->rep). */
+int sk_vs_walk_object(struct sk_vs_walk *, const unsigned char *p, size_t n, int depth,
+                      const char *ct, const char *name);
+/* A compressed file at P's start (gzip, zstd, lzma, lzip, lz4, .Z). */
+int sk_vs_walk_packed(struct sk_vs_walk *, const unsigned char *p, size_t n, int depth,
+                      const char *name);
+/* vs_walk_arc.c: what libclamav frames otherwise or not at all in P: tar
+ * members after a pax size or a base-256 size field, ar members (.deb),
+ * gzip/bzip2/xz streams after a prefix. 0 or -1 (w->rep). */
+int sk_vs_walk_arc(struct sk_vs_walk *, const unsigned char *p, size_t n, int depth,
+                   const char *name);
+/* Would sk_vs_walk_arc read anything in P (a tar or an ar)? */
+int sk_vs_arc_wants(const unsigned char *p, size_t n);
 
 /* ---- block pages (vs_page.c) ---- */
 /* Load the pages (built-ins, replaced from DIR = option

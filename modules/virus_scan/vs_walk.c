@@ -25,12 +25,6 @@
 
 #include "vs_internal.h"
 
-/* Zip in zip in ... walked by us. The engine unpacks deeper (its own
- * av.max-recursion) and finds signatures there, but not what only our walk
- * decodes (base64 runs, zstd, ZIP64): so an archive, a compressed file or
- * a base64 run found deeper than this is av.on-limit (rule av-limit:depth),
- * never passed unread (sk_vs_walk_deep). */
-#define SK_VS_WALK_DEPTH 6
 /* Base64 runs: at least SK_VS_B64_MIN digits (48 bytes; EICAR is 92) are
  * decoded and scanned; the first SK_VS_B64_EACH runs of a walk each as an
  * object of its own (hash signatures see the file), later ones together
@@ -51,8 +45,7 @@ struct sk_vs_obj {
     char ct[128], name[128]; /* declared type and name of the open object */
 };
 
-static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const char *name,
-                            const char *why)
+void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const char *name, const char *why)
 {
     if (w->rep.result != SK_VS_CLEAN)
         return;
@@ -65,8 +58,7 @@ static void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const cha
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           enum sk_ft_kind *kind);
 
-/* Something the walk would open (WHAT) at DEPTH, deeper than it goes. */
-static int sk_vs_walk_deep(struct sk_vs_walk *w, const char *what, int depth)
+int sk_vs_walk_deep(struct sk_vs_walk *w, const char *what, int depth)
 {
     char why[160];
 
@@ -77,13 +69,11 @@ static int sk_vs_walk_deep(struct sk_vs_walk *w, const char *what, int depth)
 }
 static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                           const char *ct, const char *name);
-static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *name);
 
 /* One object: the engine (unless av is off), then (if it says clean) our
  * own zip walk; its type is noted once the member names are known. */
-static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *ct, const char *name)
+int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                      const char *ct, const char *name)
 {
     struct sk_vs_report rep = {.result = SK_VS_CLEAN};
     enum sk_ft_kind k = SK_FT_NONE;
@@ -114,6 +104,8 @@ static int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_
         rc = sk_vs_walk_zip64_check(w, rep.zip64_inner, w->zip64_walked - before);
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
+    if (rc == 0)
+        rc = sk_vs_walk_arc(w, p, n, depth, name);
     sk_vs_inner_free(&inner);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
@@ -520,7 +512,10 @@ static const char *sk_vs_packed_name(enum sk_ctype t)
 
 int sk_vs_walk_wants(const unsigned char *p, size_t n)
 {
-    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0)
+    enum sk_coding c;
+
+    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0 || sk_vs_arc_wants(p, n) ||
+        sk_stream_find(p, n, 1, &c) >= 0)
         return 1;
     return n >= SK_VS_B64_MIN && (sk_vs_utf16(p, n) || sk_vs_textual(p, n, NULL));
 }
@@ -838,8 +833,8 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
  * walk would open, one nested deeper than it goes is av.on-limit
  * (sk_vs_walk_deep). Bounded by the walk's budget (av.max-scan-size) and
  * the decode ratio. */
-static int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *name)
+int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                      const char *name)
 {
     enum sk_ctype t = sk_container_sniff(p, n);
     struct sk_coding_chain ch = {.c = {sk_vs_packed(t) ? sk_container_coding(t) : 0}, .n = 1};
@@ -922,6 +917,8 @@ static int sk_vs_walk_extras(struct sk_vs_walk *w, const unsigned char *p, size_
         rc = sk_vs_walk_b64(w, p, n, depth, NULL, name);
     if (rc == 0)
         rc = sk_vs_walk_packed(w, p, n, depth, name);
+    if (rc == 0)
+        rc = sk_vs_walk_arc(w, p, n, depth, name);
     return rc;
 }
 
@@ -961,6 +958,7 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     rc = sk_mp_write(m, p, n);
     if (rc == 0)
         rc = sk_mp_end(m);
+    w->parts_walked = rc == 0 && sk_mp_parts(m) > 0;
     if (o.active)
         sk_vs_store_free(&o.store);
     sk_mp_free(m);
@@ -978,6 +976,10 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
         rc = sk_vs_walk_b64(w, p, n, 0, ct, name);
     if (rc == 0)
         rc = sk_vs_walk_packed(w, p, n, 0, name);
+    /* each part was searched for tars and streams as an object of its own:
+     * a search of the whole would decompress a .gz part a second time */
+    if (rc == 0 && !w->parts_walked)
+        rc = sk_vs_walk_arc(w, p, n, 0, name);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

@@ -7,7 +7,11 @@
  * of a read entry reaches the tail, so the tail plus the entries' raw
  * sizes never lose bytes: for a non-zip the tail is the whole input;
  * tail_bytes counts what the tail received. sk_zip_find agrees with a
- * naive search (every candidate, its own look for an archive end). */
+ * naive search (every candidate, its own look for an archive end). ar
+ * members (sk_ar_each) are views inside the input; gzip/bzip2/xz streams
+ * found at any offset (sk_stream_find) start where a strict header is,
+ * and their decoding reads no byte past the input and writes no more than
+ * its bound. */
 #include <string.h>
 
 #include <sekisho/decode.h>
@@ -125,6 +129,53 @@ static int sk_fuzz_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
     return 0;
 }
 
+struct sk_fuzz_span {
+    const uint8_t *p;
+    size_t n;
+    uint64_t out;
+};
+
+static int sk_fuzz_ar_member(void *arg, const char *name, const unsigned char *d, size_t n)
+{
+    struct sk_fuzz_span *s = arg;
+
+    SK_FUZZ_CHECK(strlen(name) < 256, "ar name of %zu bytes", strlen(name));
+    SK_FUZZ_CHECK(d >= s->p && n <= s->n && (size_t)(d - s->p) <= s->n - n,
+                  "ar member outside the archive");
+    return 0;
+}
+
+static int sk_fuzz_count(void *arg, const void *buf, size_t len)
+{
+    (void)buf;
+    ((struct sk_fuzz_span *)arg)->out += len;
+    return 0;
+}
+
+static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
+{
+    struct sk_fuzz_span s = {data, size, 0};
+    enum sk_coding c;
+    long at;
+    int k = 0;
+
+    if (sk_ar_is(data, size))
+        sk_ar_each(data, size, sk_fuzz_ar_member, &s);
+    for (size_t from = 0; k < 16 && (at = sk_stream_find(data, size, from, &c)) >= 0; k++) {
+        size_t used = 0;
+        SK_FUZZ_CHECK((size_t)at >= from && (size_t)at < size, "stream at %ld from %zu", at, from);
+        SK_FUZZ_CHECK(c == SK_CODING_GZIP || c == SK_CODING_BZIP2 || c == SK_CODING_XZ,
+                      "stream coding %d", (int)c);
+        s.out = 0;
+        int rc =
+            sk_stream_decode(c, data + at, size - (size_t)at, 1 << 20, &used, sk_fuzz_count, &s);
+        SK_FUZZ_CHECK(rc >= -3 && rc <= 1 && used <= size - (size_t)at && s.out <= (1 << 20),
+                      "stream rc %d used %zu of %zu, out %llu", rc, used, size - (size_t)at,
+                      (unsigned long long)s.out);
+        from = rc == 1 && used > 0 ? (size_t)at + used : (size_t)at + 1;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_fuzz_log whole = {0}, parts = {0};
@@ -139,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sk_charset_sniff(data, size < 1024 ? size : 1024, &skip);
     SK_FUZZ_CHECK(skip <= size, "BOM longer than the input");
     sk_container_sniff(data, size);
+    sk_fuzz_ar_streams(data, size);
     sk_fuzz_walk(data, size, 0, &whole, &a);
     sk_fuzz_walk(data, size, seed, &parts, &b);
     /* a zstd entry that does not decode: libzstd hands out what it decoded

@@ -208,15 +208,20 @@ SK_API void sk_mp_free(struct sk_mp *);
 
 /* ---- tar archives (sk_tar.c) ------------------------------------------ */
 
-/* A streaming reader of tar archives (ustar/GNU headers): entries and
+/* A streaming reader of tar archives (ustar/GNU/pax headers): entries and
  * their bytes, in order, through callbacks; nothing allocated. Used by
- * `category fetch` (a downloaded list) and DLP (a tar upload's members
- * read as objects of their own). */
+ * `category fetch` (a downloaded list), DLP (a tar upload's members read
+ * as objects of their own) and virus_scan (members libclamav frames
+ * differently). Sizes as GNU tar, Python's tarfile and bsdtar read them: a
+ * pax extended header's (`x`) `size` record gives the next entry's size
+ * (the header's octal field is ignored then), and a GNU base-256 size
+ * field (0x80 then a big-endian number) is read. */
 struct sk_tar_handler {
     /* An entry: NAME (ustar prefix and name joined, at most 256 bytes,
-     * never a path to open), TYPE the typeflag ('0' or '\0': a file),
-     * SIZE its data bytes. Returns 1 to receive the data, 0 to skip it,
-     * -1 to stop. end follows every begin that returned 1. */
+     * never a path to open), TYPE the typeflag ('0' or '\0': a file; 'x',
+     * 'g' pax records, 'L' 'K' GNU long names are entries too), SIZE its
+     * data bytes. Returns 1 to receive the data, 0 to skip it, -1 to stop.
+     * end follows every begin that returned 1. */
     int (*begin)(void *arg, const char *name, char type, uint64_t size);
     int (*data)(void *arg, const void *buf, size_t len);
     int (*end)(void *arg);
@@ -226,7 +231,7 @@ struct sk_tar_handler {
 enum sk_tar_rc {
     SK_TAR_OK = 0,
     SK_TAR_STOP = -1,    /* a callback returned -1 */
-    SK_TAR_CORRUPT = -2, /* a bad header checksum or size */
+    SK_TAR_CORRUPT = -2, /* a bad header checksum or size, a malformed pax record */
     SK_TAR_SHORT = -3,   /* sk_tar_end: cut inside an entry or before the end block */
 };
 
@@ -238,10 +243,28 @@ struct sk_tar {
     int reading;        /* the current entry's data goes to h.data */
     int ended;          /* the end-of-archive (zero) block was seen */
     int rc;             /* first error, sticky */
+    /* pax records of the current 'x'/'g' entry, parsed as they stream */
+    int pax;          /* 0, 'x' or 'g': the current entry's records are read */
+    int pax_state;    /* in a record's length, key or value */
+    uint64_t pax_len; /* the record's declared length */
+    uint64_t pax_at;  /* bytes of the record read */
+    char pax_key[8];  /* the key's first bytes (only "size" matters) */
+    size_t pax_klen;  /* key bytes seen */
+    char pax_val[24]; /* a size value: decimal digits */
+    size_t pax_vlen;
+    int pax_has_size; /* a size record waits for the next entry */
+    uint64_t pax_size;
+    /* Read by callers in begin(): the current entry's size is not its
+     * header's octal field (a pax size that differs, a base-256 field):
+     * ustar-only readers such as libclamav frame it, and every entry after
+     * it, otherwise. alt_sized stays set once it happened. */
+    int alt_size;
+    int alt_sized;
 };
 
-/* 1 if H (512 bytes) is a tar header with a valid checksum, else 0: how a
- * caller tells a tar from a plain file before feeding it. */
+/* 1 if H (512 bytes) is a tar header with a valid checksum (the unsigned
+ * or the signed sum of its bytes, as GNU tar and tarfile accept), else 0:
+ * how a caller tells a tar from a plain file before feeding it. */
 SK_API int sk_tar_header_ok(const unsigned char *h);
 SK_API void sk_tar_init(struct sk_tar *t, const struct sk_tar_handler *h);
 /* Feed bytes, any split. SK_TAR_OK or the (sticky) error. */
@@ -249,6 +272,41 @@ SK_API int sk_tar_write(struct sk_tar *t, const void *buf, size_t len);
 /* The input ended: SK_TAR_OK only after the end-of-archive block with no
  * entry cut short (a download cut at an entry boundary is not whole). */
 SK_API int sk_tar_end(struct sk_tar *t);
+
+/* ---- ar archives (sk_ar.c) -------------------------------------------- */
+
+/* Does P start with the ar magic "!<arch>\n" (a .deb, a static library)? */
+SK_API int sk_ar_is(const unsigned char *p, size_t n);
+/* A member: NAME (trimmed, a BSD "#1/N" name taken from the data; never a
+ * path to open), its DATA (a view into the archive, cut at its end).
+ * Returns 0, or -1 to stop. */
+typedef int (*sk_ar_member_fn)(void *arg, const char *name, const unsigned char *data, size_t len);
+enum sk_ar_rc {
+    SK_AR_OK = 0,
+    SK_AR_STOP = -1,    /* FN returned -1 */
+    SK_AR_CORRUPT = -2, /* no magic, a header without "`\n" or a decimal size */
+    SK_AR_SHORT = -3,   /* cut inside a header or a member (FN had what there was) */
+};
+/* Each member of the ar archive P[0..N) in order. */
+SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
+
+/* ---- compressed streams at any offset (sk_stream.c) ------------------- */
+
+/* The first gzip, bzip2 or xz stream header at or after FROM in P that
+ * verifies strictly (gzip: method 8, no reserved flag bit, XFL 0/2/4, a
+ * known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz: magic,
+ * stream flags and their CRC32): its offset, *C its coding; -1 none.
+ * Random data holds about one per 10^11 bytes; the caller decodes a
+ * candidate (sk_stream_decode) and takes one that does not decode as
+ * none. Linear in N. */
+SK_API long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c);
+/* Decode the stream of coding C (gzip, bzip2 or xz) at P, and the streams
+ * of the same kind that follow it at once, to SINK; at most OUT_MAX bytes.
+ * *USED: the bytes read. Returns 1 (the streams ended), 0 (cut short),
+ * -1 (corrupt: what decoded before went to SINK), -2 (OUT_MAX reached),
+ * -3 (out of memory or SINK's -1). Nothing is passed on raw. */
+SK_API int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_t out_max,
+                            size_t *used, sk_decode_sink_fn sink, void *arg);
 
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 

@@ -1,0 +1,291 @@
+/* vs_walk_arc.c - what libclamav frames otherwise or not at all, read by
+ * the walk through the toolkit's readers (sekisho/decode.h): tar members
+ * whose size a pax record or a base-256 field gives (GNU tar, tarfile and
+ * bsdtar extract them; libclamav takes the octal field and loses the
+ * archive from there), ar archives (.deb packages: libclamav has no ar
+ * reader), and gzip/bzip2/xz streams after a prefix (makeself installers,
+ * shell archives, junk before a .gz: the walk and the engine look at
+ * offset 0 only).
+ * SECURITY: client-controlled bytes. Members are views into the object
+ * (no copy); each counts against av.max-files, and what the engine is
+ * asked to scan anew (alt-sized tar members, ar members, decompressed
+ * streams) against av.max-scan-size; nesting by SK_VS_WALK_DEPTH. A
+ * stream candidate that does not decode is no stream (no verdict: random
+ * binaries hold such bytes), but more than SK_VS_STREAM_BAD of them is
+ * av.on-limit, so decoys cannot hide the stream after them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sekisho/decode.h>
+
+#include "vs_internal.h"
+
+#define SK_VS_STREAM_BAD 64 /* candidates that did not decode, per walk */
+
+static int sk_vs_arc_member(struct sk_vs_walk *w, uint64_t len)
+{
+    char why[160];
+
+    if (++w->files > w->lim->max_files) {
+        snprintf(why, sizeof(why), "more than %llu archive members (av.max-files)",
+                 (unsigned long long)w->lim->max_files);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "Sekisho.Limits.Exceeded.MaxFiles", why);
+        return -1;
+    }
+    if (len > w->budget) {
+        snprintf(why, sizeof(why),
+                 "archive members and decompressed streams exceed av.max-scan-size "
+                 "(%llu bytes)",
+                 (unsigned long long)w->max_size);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
+        return -1;
+    }
+    w->budget -= len;
+    return 0;
+}
+
+/* ---- tar ---- */
+
+struct sk_vs_tarw {
+    struct sk_vs_walk *w;
+    struct sk_tar t;
+    int depth;
+    const unsigned char *at; /* the open member's bytes (one view: the tar is fed whole) */
+    size_t len;
+    int alt; /* the engine lost the archive at this member or before */
+    char name[128];
+};
+
+static int sk_vs_tar_begin(void *arg, const char *name, char type, uint64_t size)
+{
+    struct sk_vs_tarw *a = arg;
+
+    /* pax records and GNU long names are headers, not members */
+    if (size == 0 || type == 'x' || type == 'X' || type == 'g' || type == 'L' || type == 'K')
+        return 0;
+    a->alt = a->t.alt_sized;
+    a->at = NULL;
+    a->len = 0;
+    snprintf(a->name, sizeof(a->name), "%s", name);
+    return 1;
+}
+
+static int sk_vs_tar_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_vs_tarw *a = arg;
+
+    if (!a->at)
+        a->at = buf;
+    a->len += len;
+    return 0;
+}
+
+/* A member: one the engine framed as we do is read by our decoders only
+ * (a compressed file, a tar, an ar, streams in it); from the first member
+ * a pax or base-256 size framed on, each is an object of its own. */
+static int sk_vs_tar_end(void *arg)
+{
+    struct sk_vs_tarw *a = arg;
+    struct sk_vs_walk *w = a->w;
+    int d = a->depth + 1;
+
+    if (!a->at)
+        return 0;
+    if (d >= SK_VS_WALK_DEPTH)
+        return a->alt ? sk_vs_walk_deep(w, "a tar member framed by a pax or base-256 size", d) : 0;
+    if (a->alt)
+        return sk_vs_arc_member(w, a->len) == -1
+                   ? -1
+                   : sk_vs_walk_object(w, a->at, a->len, d, NULL, a->name);
+    if (sk_vs_opaque_packed(sk_container_sniff(a->at, a->len)))
+        return 0; /* the engine copied it out: sk_vs_walk_inner read it */
+    int rc = sk_vs_walk_packed(w, a->at, a->len, d, a->name);
+    return rc == 0 ? sk_vs_walk_arc(w, a->at, a->len, d, a->name) : rc;
+}
+
+/* The tar P: 1 when its members covered it (read to the end block or cut
+ * short), 0 when it is none, -1 (w->rep). A header that is none after the
+ * first (a malformed pax record, two sizes, a bad checksum) is
+ * av.on-error: extractors disagree on what follows, and GNU tar goes on
+ * to the next header it finds. */
+static int sk_vs_arc_tar(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+{
+    struct sk_vs_tarw a = {.w = w, .depth = depth};
+    struct sk_tar_handler h = {sk_vs_tar_begin, sk_vs_tar_data, sk_vs_tar_end, &a};
+    int rc;
+
+    if (n < 512 || !sk_tar_header_ok(p))
+        return 0;
+    sk_tar_init(&a.t, &h);
+    rc = sk_tar_write(&a.t, p, n);
+    if (rc == SK_TAR_OK)
+        rc = sk_tar_end(&a.t);
+    if (rc == SK_TAR_STOP || w->rep.result != SK_VS_CLEAN)
+        return -1;
+    if (rc == SK_TAR_SHORT && a.t.reading && sk_vs_tar_end(&a) == -1)
+        return -1; /* cut inside a member: what there is of it */
+    if (rc == SK_TAR_CORRUPT) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "tar archive with a header that is none (a bad checksum, size or pax "
+                        "record): extractors disagree on what follows");
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- ar (.deb) ---- */
+
+struct sk_vs_arw {
+    struct sk_vs_walk *w;
+    int depth;
+};
+
+static int sk_vs_ar_member(void *arg, const char *name, const unsigned char *p, size_t n)
+{
+    struct sk_vs_arw *a = arg;
+
+    if (n == 0)
+        return 0;
+    if (a->depth + 1 >= SK_VS_WALK_DEPTH)
+        return sk_vs_walk_deep(a->w, "an ar archive", a->depth + 1);
+    if (sk_vs_arc_member(a->w, n) == -1)
+        return -1;
+    return sk_vs_walk_object(a->w, p, n, a->depth + 1, NULL, name);
+}
+
+/* Each member of the ar archive P as an object of its own (the engine
+ * saw them only as the archive's bytes): 1 covered, 0 none, -1. A header
+ * that is none leaves the rest to the stream search. */
+static int sk_vs_arc_ar(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+{
+    struct sk_vs_arw a = {w, depth};
+
+    if (!sk_ar_is(p, n))
+        return 0;
+    int rc = sk_ar_each(p, n, sk_vs_ar_member, &a);
+    if (rc == SK_AR_STOP || w->rep.result != SK_VS_CLEAN)
+        return -1;
+    return rc == SK_AR_CORRUPT ? 0 : 1;
+}
+
+/* ---- gzip, bzip2, xz after a prefix ---- */
+
+struct sk_vs_sout {
+    struct sk_vs_walk *w;
+    struct sk_vs_store store;
+    int keep; /* 0: only whether it decodes */
+};
+
+static int sk_vs_stream_sink(void *arg, const void *buf, size_t len)
+{
+    struct sk_vs_sout *o = arg;
+
+    o->w->budget -= len; /* within out_max, itself within the budget */
+    if (o->keep && sk_vs_store_append(&o->store, buf, len) == -1) {
+        sk_vs_walk_stop(o->w, SK_VS_ERROR, "", "cannot keep a decompressed stream for scanning");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *sk_vs_stream_name(enum sk_coding c)
+{
+    return c == SK_CODING_GZIP ? "gzip" : c == SK_CODING_BZIP2 ? "bzip2" : "xz";
+}
+
+/* The stream of coding C at P + AT: decoded and scanned as an object of
+ * its own. *NEXT: where the search goes on. 0 or -1. */
+static int sk_vs_arc_stream(struct sk_vs_walk *w, const unsigned char *p, size_t n, size_t at,
+                            enum sk_coding c, int depth, const char *name, size_t *next)
+{
+    struct sk_vs_sout o = {.w = w, .keep = depth + 1 < SK_VS_WALK_DEPTH};
+    const struct sk_vs_conf *cf = w->conf;
+    uint64_t in = n - at, out_max = w->budget;
+    size_t used = 0;
+    char why[320], what[160];
+    const unsigned char *q;
+    size_t m;
+    int rc = 0;
+
+    if (cf->decode_ratio && in < (UINT64_MAX - cf->decode_floor) / cf->decode_ratio &&
+        cf->decode_floor + cf->decode_ratio * in < out_max)
+        out_max = cf->decode_floor + cf->decode_ratio * in;
+    sk_vs_store_init(&o.store, cf->mem_threshold, cf->tmp_dir);
+    int drc = sk_stream_decode(c, p + at, n - at, out_max, &used, sk_vs_stream_sink, &o);
+    *next = drc == 1 ? at + used : at + 1;
+    if (drc == -1 || drc == 0)
+        w->streams_bad++;
+    snprintf(what, sizeof(what), "%s stream at offset %zu of %.80s", sk_vs_stream_name(c), at,
+             name && *name ? name : "the body");
+    if (drc == -2) {
+        snprintf(why, sizeof(why),
+                 "a %s decompresses beyond av.max-scan-size (%llu bytes) or the decode ratio", what,
+                 (unsigned long long)w->max_size);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
+        rc = -1;
+    } else if (drc == -3) {
+        if (w->rep.result == SK_VS_CLEAN)
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decompressing a stream");
+        rc = -1;
+    } else if (w->streams_bad > SK_VS_STREAM_BAD) {
+        snprintf(why, sizeof(why),
+                 "more than %d gzip, bzip2 or xz headers that do not decode in one object",
+                 SK_VS_STREAM_BAD);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:streams", why);
+        rc = -1;
+    } else if (!o.keep) {
+        /* deeper than the walk goes: a stream that decodes is a limit, a
+         * candidate that does not is no stream */
+        rc = drc == 1 ? sk_vs_walk_deep(w, "a compressed stream", depth + 1) : 0;
+    } else if (o.store.total > 0) {
+        /* what an extractor gets, also from a stream cut short or damaged
+         * after its first bytes */
+        if (sk_vs_store_view(&o.store, &q, &m) == -1) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "cannot map a decompressed stream");
+            rc = -1;
+        } else {
+            rc = sk_vs_walk_object(w, q, m, depth + 1, NULL, what);
+        }
+    }
+    sk_vs_store_free(&o.store);
+    return rc;
+}
+
+/* Streams in P after its first byte (at offset 0 a gzip is the walk's,
+ * a bzip2 or xz the engine's). A gzip at the start had its trailing bytes
+ * walked by sk_vs_walk_packed already: gzip candidates are its. */
+static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
+{
+    int gz = sk_container_sniff(p, n) == SK_CT_GZIP;
+    enum sk_coding c;
+    long at;
+    int rc = 0;
+
+    for (size_t from = 1; rc == 0 && (at = sk_stream_find(p, n, from, &c)) >= 0;) {
+        if (gz && c == SK_CODING_GZIP) {
+            from = (size_t)at + 1;
+            continue;
+        }
+        rc = sk_vs_arc_stream(w, p, n, (size_t)at, c, depth, name, &from);
+    }
+    return rc;
+}
+
+int sk_vs_arc_wants(const unsigned char *p, size_t n)
+{
+    return (n >= 512 && sk_tar_header_ok(p)) || sk_ar_is(p, n);
+}
+
+int sk_vs_walk_arc(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                   const char *name)
+{
+    int rc = sk_vs_arc_tar(w, p, n, depth);
+
+    if (rc == 0)
+        rc = sk_vs_arc_ar(w, p, n, depth);
+    if (rc == 0)
+        rc = sk_vs_arc_streams(w, p, n, depth, name);
+    return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,359 @@
+/* test_tar.c - the toolkit's tar reader (sk_tar_*, sekisho/decode.h) as
+ * extractors read sizes: pax `size` records (GNU tar, tarfile and bsdtar
+ * take them over the header's octal field), GNU base-256 size fields, and
+ * the malformed ones (negative, huge, two sizes, a size in a global
+ * header, records whose length lies) that must be corrupt, never a guess.
+ * Every case is also fed one byte at a time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sekisho/decode.h>
+
+/* ---- building archives ---- */
+
+struct tbuf {
+    unsigned char p[16384];
+    size_t n;
+};
+
+static void put(struct tbuf *b, const void *p, size_t n)
+{
+    assert_true(b->n + n <= sizeof(b->p));
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+static void pad(struct tbuf *b)
+{
+    static const unsigned char zero[512];
+
+    if (b->n % 512)
+        put(b, zero, 512 - b->n % 512);
+}
+
+/* A header for NAME of TYPE whose size field is SIZE12 (12 bytes as
+ * given) or, when NULL, LEN in octal; SIGNED: the checksum is the signed
+ * sum (old writers). */
+static void hdr(struct tbuf *b, const char *name, char type, const unsigned char *size12,
+                size_t len, int sign)
+{
+    unsigned char h[512] = {0};
+    long sum = 0;
+
+    memcpy(h, name, strlen(name));
+    snprintf((char *)h + 100, 8, "%07o", 0644);
+    if (size12)
+        memcpy(h + 124, size12, 12);
+    else
+        snprintf((char *)h + 124, 12, "%011o", (unsigned)len);
+    snprintf((char *)h + 136, 12, "%011o", 0);
+    memset(h + 148, ' ', 8);
+    h[156] = (unsigned char)type;
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    for (size_t i = 0; i < sizeof(h); i++)
+        sum += sign ? (signed char)h[i] : h[i];
+    snprintf((char *)h + 148, 8, "%06lo", sum);
+    put(b, h, sizeof(h));
+}
+
+/* An extended header of TYPE ('x', 'g') holding RECORDS as written. */
+static void pax(struct tbuf *b, char type, const char *records)
+{
+    hdr(b, "./PaxHeaders/a", type, NULL, strlen(records), 0);
+    put(b, records, strlen(records));
+    pad(b);
+}
+
+static void entry(struct tbuf *b, const char *name, const unsigned char *size12, size_t field,
+                  const void *data, size_t len)
+{
+    hdr(b, name, '0', size12, field, 0);
+    put(b, data, len);
+    pad(b);
+}
+
+static void end(struct tbuf *b)
+{
+    static const unsigned char zero[1024];
+
+    put(b, zero, sizeof(zero));
+}
+
+/* ---- reading them ---- */
+
+struct log {
+    char names[8][64];
+    char types[8];
+    uint64_t sizes[8];
+    int alt[8];
+    unsigned n;
+    unsigned char data[8][2048];
+    size_t got[8];
+    struct sk_tar *t;
+};
+
+static int l_begin(void *arg, const char *name, char type, uint64_t size)
+{
+    struct log *l = arg;
+
+    assert_true(l->n < 8);
+    snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+    l->types[l->n] = type;
+    l->sizes[l->n] = size;
+    l->alt[l->n] = l->t->alt_size;
+    l->got[l->n] = 0;
+    l->n++;
+    return 1;
+}
+
+static int l_data(void *arg, const void *p, size_t n)
+{
+    struct log *l = arg;
+    unsigned i = l->n - 1;
+
+    assert_true(l->got[i] + n <= sizeof(l->data[0]));
+    memcpy(l->data[i] + l->got[i], p, n);
+    l->got[i] += n;
+    return 0;
+}
+
+static int l_end(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* Read B whole (STEP 0) or STEP bytes at a time: the sk_tar_end result. */
+static int readb(const struct tbuf *b, size_t step, struct log *l, struct sk_tar *t)
+{
+    struct sk_tar_handler h = {l_begin, l_data, l_end, l};
+    int rc = SK_TAR_OK;
+
+    memset(l, 0, sizeof(*l));
+    l->t = t;
+    sk_tar_init(t, &h);
+    for (size_t at = 0; at < b->n && rc == SK_TAR_OK; at += step ? step : b->n) {
+        size_t k = step && b->n - at > step ? step : b->n - at;
+        rc = sk_tar_write(t, b->p + at, k);
+    }
+    return sk_tar_end(t);
+}
+
+/* The file entry (type '0') named NAME: its index, or -1. */
+static int file_at(const struct log *l, const char *name)
+{
+    for (unsigned i = 0; i < l->n; i++)
+        if (l->types[i] == '0' && strcmp(l->names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const char payload[] =
+    "a member whose bytes only the right size frames, "
+    "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/* Both ways (whole, byte by byte): RC, the member NAME of LEN bytes of
+ * payload with alt_size ALT, then member "b.txt" (framed after it). */
+static void expect(const struct tbuf *b, int rc, size_t len, int alt)
+{
+    struct log l;
+    struct sk_tar t;
+
+    for (size_t step = 0; step <= 1; step++) {
+        assert_int_equal(readb(b, step, &l, &t), rc);
+        int i = file_at(&l, "a.gz");
+        assert_true(i >= 0);
+        assert_int_equal(l.sizes[i], len);
+        assert_int_equal(l.alt[i], alt);
+        assert_int_equal(l.got[i], rc == SK_TAR_OK ? len : l.got[i]);
+        size_t cmp = l.got[i] < sizeof(payload) - 1 ? l.got[i] : sizeof(payload) - 1;
+        assert_true(l.got[i] >= cmp && cmp > 0);
+        assert_memory_equal(l.data[i], payload, cmp);
+        if (rc == SK_TAR_OK) {
+            int j = file_at(&l, "b.txt");
+            assert_true(j > i);
+            assert_int_equal(l.got[j], 5);
+            assert_memory_equal(l.data[j], "hello", 5);
+            assert_int_equal(t.alt_sized, alt);
+        }
+    }
+}
+
+static void expect_corrupt(const struct tbuf *b)
+{
+    struct log l;
+    struct sk_tar t;
+
+    assert_int_equal(readb(b, 0, &l, &t), SK_TAR_CORRUPT);
+    assert_int_equal(readb(b, 1, &l, &t), SK_TAR_CORRUPT);
+    assert_int_equal(file_at(&l, "b.txt"), -1);
+}
+
+static void rec(char *out, size_t cap, const char *key, const char *val)
+{
+    size_t body = strlen(key) + strlen(val) + 3, len = body + 1;
+
+    while (snprintf(NULL, 0, "%zu", len) + body != len)
+        len++;
+    snprintf(out, cap, "%zu %s=%s\n", len, key, val);
+}
+
+/* A pax size over ustar fields 0 and 10 (and equal: no alternative size) */
+static void test_pax_size(void **state)
+{
+    size_t n = sizeof(payload) - 1;
+    char r[64], v[32];
+
+    (void)state;
+    snprintf(v, sizeof(v), "%zu", n);
+    rec(r, sizeof(r), "size", v);
+    for (int k = 0; k < 3; k++) {
+        size_t field = k == 0 ? 0 : k == 1 ? 10 : n;
+        struct tbuf b = {0};
+        pax(&b, 'x', r);
+        entry(&b, "a.gz", NULL, field, payload, n);
+        entry(&b, "b.txt", NULL, 5, "hello", 5);
+        end(&b);
+        expect(&b, SK_TAR_OK, n, k < 2);
+    }
+}
+
+/* Pax records around the size (a path, long xattr keys and binary
+ * values), a GNU long name between the pax header and its entry, and a
+ * global header without a size: the size still frames the entry. */
+static void test_pax_records(void **state)
+{
+    size_t n = sizeof(payload) - 1;
+    char r[512], one[128], v[32];
+    struct tbuf b = {0};
+
+    (void)state;
+    snprintf(v, sizeof(v), "%zu", n);
+    r[0] = '\0';
+    rec(one, sizeof(one), "path", "dir/a-name-longer-than-it-needs-to-be.gz");
+    strcat(r, one);
+    rec(one, sizeof(one), "SCHILY.xattr.user.sizes", "size=1\n2 3=");
+    strcat(r, one);
+    rec(one, sizeof(one), "size", v);
+    strcat(r, one);
+    rec(one, sizeof(one), "mtime", "1700000000.25");
+    strcat(r, one);
+    pax(&b, 'g', "20 comment=size=999\n");
+    pax(&b, 'x', r);
+    hdr(&b, "././@LongLink", 'L', NULL, 6, 0);
+    put(&b, "a.gz\0\0", 6);
+    pad(&b);
+    entry(&b, "a.gz", NULL, 0, payload, n);
+    entry(&b, "b.txt", NULL, 5, "hello", 5);
+    end(&b);
+    expect(&b, SK_TAR_OK, n, 1);
+}
+
+/* GNU base-256 sizes; the signed checksum old writers made */
+static void test_base256(void **state)
+{
+    size_t n = sizeof(payload) - 1;
+    unsigned char f[12] = {0x80};
+    struct tbuf b = {0};
+
+    (void)state;
+    f[10] = (unsigned char)(n >> 8);
+    f[11] = (unsigned char)n;
+    entry(&b, "a.gz", f, 0, payload, n);
+    entry(&b, "b.txt", NULL, 5, "hello", 5);
+    end(&b);
+    expect(&b, SK_TAR_OK, n, 1);
+
+    struct tbuf s = {0};
+    char name[] = "a.gz";
+    hdr(&s, "\xe9t\xe9", '0', NULL, 0, 1); /* high bytes: signed != unsigned */
+    entry(&s, name, NULL, n, payload, n);
+    entry(&s, "b.txt", NULL, 5, "hello", 5);
+    end(&s);
+    expect(&s, SK_TAR_OK, n, 0);
+}
+
+/* A pax size larger than what follows: the entry is read as far as it
+ * goes, the archive is short (not whole). */
+static void test_pax_cut(void **state)
+{
+    struct tbuf b = {0};
+
+    (void)state;
+    pax(&b, 'x', "15 size=999999\n");
+    entry(&b, "a.gz", NULL, 0, payload, sizeof(payload) - 1);
+    expect(&b, SK_TAR_SHORT, 999999, 1);
+}
+
+/* Sizes that are none: corrupt, whole or byte by byte, and nothing after
+ * them is read */
+static void test_bad_sizes(void **state)
+{
+    static const char *const recs[] = {
+        "12 size=-50\n",                     /* negative */
+        "8 size=\n",                         /* empty */
+        "12 size=5x0\n",                     /* not a number */
+        "12 size= 50\n",                     /* tarfile's int() takes it, GNU tar not */
+        "12 size=+50\n",                     /* likewise */
+        "12 size=5_0\n",                     /* likewise */
+        "32 size=99999999999999999999999\n", /* over 2^63 */
+        "10 size=50\n",                      /* length one short: the record ends in its value */
+        "12 size=50\n",                      /* length one long: the record is cut */
+        "0 size=50\n",                       /* no length */
+        "size=50\n",                         /* no length at all */
+        "11 size=50\nXX",                    /* bytes after the last record */
+        "10 size=50 ",                       /* no newline */
+        "11 size=50\n11 size=60\n"           /* two sizes */
+    };
+    unsigned char neg[12], big[12] = {0x80, 1}, odd[12] = {0x81};
+
+    (void)state;
+    memset(neg, 0xff, sizeof(neg));
+    for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+        struct tbuf b = {0};
+        pax(&b, 'x', recs[i]);
+        entry(&b, "a.gz", NULL, 0, payload, sizeof(payload) - 1);
+        entry(&b, "b.txt", NULL, 5, "hello", 5);
+        end(&b);
+        print_message("pax record %zu\n", i);
+        expect_corrupt(&b);
+    }
+    /* two extended headers with a size each (tarfile takes the first,
+     * GNU tar the last); a size in a global header */
+    for (int k = 0; k < 2; k++) {
+        struct tbuf b = {0};
+        pax(&b, k ? 'g' : 'x', "11 size=50\n");
+        if (!k)
+            pax(&b, 'x', "11 size=60\n");
+        entry(&b, "a.gz", NULL, 0, payload, sizeof(payload) - 1);
+        entry(&b, "b.txt", NULL, 5, "hello", 5);
+        end(&b);
+        expect_corrupt(&b);
+    }
+    const unsigned char *fields[] = {neg, big, odd};
+    for (size_t i = 0; i < 3; i++) {
+        struct tbuf b = {0};
+        entry(&b, "a.gz", fields[i], 0, payload, sizeof(payload) - 1);
+        entry(&b, "b.txt", NULL, 5, "hello", 5);
+        end(&b);
+        expect_corrupt(&b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pax_size),  cmocka_unit_test(test_pax_records),
+        cmocka_unit_test(test_base256),   cmocka_unit_test(test_pax_cut),
+        cmocka_unit_test(test_bad_sizes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
