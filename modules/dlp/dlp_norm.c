@@ -56,7 +56,9 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
  *    -> its ASCII digit: a reader reads them as that number, so must we;
  *  - space separators (Zs: U+00A0, U+1680, U+2000..U+200A, U+202F,
  *    U+205F, U+3000) -> ' ';
- *  - dashes U+2010..U+2015, U+2212, U+FE63 -> '-';
+ *  - dashes -> '-': all of Unicode Pd but '-', U+2212, the look-alikes
+ *    U+02D7, U+2043, U+2500, U+2501, U+2796, and their NFKC forms
+ *    (sk_fold_dash, generated: contrib/gen_text_tables.py);
  *  - dropped, because they are invisible and only split what a reader sees
  *    as one number (or word): soft hyphen U+00AD, zero-width and bidi
  *    format characters (U+061C, U+180E, U+200B..U+200F, U+202A..U+202E,
