@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sekisho/text.h"
+#include "sk_charref_names.h"
 
 int sk_buf_reserve(struct sk_buf *b, size_t extra)
 {
@@ -361,76 +362,36 @@ size_t sk_utf8_put(unsigned char *out, uint32_t cp)
     return 4;
 }
 
-/* HTML's names for the US-ASCII characters (the WHATWG list), then the
- * legacy ones a browser also takes without their ';'. */
-static const struct {
-    const char *name;
-    unsigned char c;
-} sk_charref_names[] = {
-    {"Tab;", '\t'},
-    {"NewLine;", '\n'},
-    {"excl;", '!'},
-    {"quot;", '"'},
-    {"QUOT;", '"'},
-    {"num;", '#'},
-    {"dollar;", '$'},
-    {"percnt;", '%'},
-    {"amp;", '&'},
-    {"AMP;", '&'},
-    {"apos;", '\''},
-    {"lpar;", '('},
-    {"rpar;", ')'},
-    {"ast;", '*'},
-    {"midast;", '*'},
-    {"plus;", '+'},
-    {"comma;", ','},
-    {"period;", '.'},
-    {"sol;", '/'},
-    {"colon;", ':'},
-    {"semi;", ';'},
-    {"lt;", '<'},
-    {"LT;", '<'},
-    {"equals;", '='},
-    {"gt;", '>'},
-    {"GT;", '>'},
-    {"quest;", '?'},
-    {"commat;", '@'},
-    {"lsqb;", '['},
-    {"lbrack;", '['},
-    {"bsol;", '\\'},
-    {"rsqb;", ']'},
-    {"rbrack;", ']'},
-    {"Hat;", '^'},
-    {"lowbar;", '_'},
-    {"UnderBar;", '_'},
-    {"grave;", '`'},
-    {"DiacriticalGrave;", '`'},
-    {"lcub;", '{'},
-    {"lbrace;", '{'},
-    {"verbar;", '|'},
-    {"vert;", '|'},
-    {"VerticalLine;", '|'},
-    {"rcub;", '}'},
-    {"rbrace;", '}'},
-    {"nbsp;", 0xa0},
-    {"amp", '&'},
-    {"AMP", '&'},
-    {"lt", '<'},
-    {"LT", '<'},
-    {"gt", '>'},
-    {"GT", '>'},
-    {"quot", '"'},
-    {"QUOT", '"'},
-    {"nbsp", 0xa0},
-};
+/* The names, sorted (sk_charref_names.h, generated): the entries that
+ * begin with byte C are found by a binary search on their first byte, so
+ * a reference costs a few comparisons and at most one bucket of names,
+ * whatever follows it ("&&&&" or "&amp&amp..." stays linear). */
+#define SK_CHARREF_N (sizeof(sk_charref_names) / sizeof(sk_charref_names[0]))
 
-size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp)
+static size_t sk_charref_first(unsigned char c)
+{
+    size_t lo = 0, hi = SK_CHARREF_N;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((unsigned char)sk_charref_names[mid].name[0] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* TEXT: in text content (a legacy name without ';' is a reference
+ * whatever follows it), else in an attribute value. */
+static size_t sk_charref(const unsigned char *s, size_t n, int text, uint32_t *cp)
 {
     /* windows-1252 for 0x80-0x9F (the five it leaves undefined stay) */
     static const uint16_t w1252[32] = {
         0x20ac, 0x81,   0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
         0x2039, 0x0152, 0x8d,   0x017d, 0x8f,   0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
         0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
+    size_t best = 0;
 
     if (n >= 2 && s[0] == '#') {
         int hex = s[1] == 'x' || s[1] == 'X', digits = 0;
@@ -457,22 +418,32 @@ size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp)
     }
     if (n == 0 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
         return 0; /* names begin with a letter ("&&&..." costs nothing) */
-    for (size_t k = 0; k < sizeof(sk_charref_names) / sizeof(sk_charref_names[0]); k++) {
-        if (sk_charref_names[k].name[0] != s[0])
-            continue;
-        size_t len = strlen(sk_charref_names[k].name);
-        if (len > n || memcmp(s, sk_charref_names[k].name, len) != 0)
+    for (size_t k = sk_charref_first(s[0]); k < SK_CHARREF_N && sk_charref_names[k].name[0] == s[0];
+         k++) {
+        const char *name = sk_charref_names[k].name;
+        size_t len = strlen(name);
+        if (len > n || len <= best || memcmp(s, name, len) != 0)
             continue;
         /* a legacy name without ';' before a letter, digit or '=' is no
          * reference in an attribute ("?a=1&lt=2", "&amplifier") */
-        if (s[len - 1] != ';' && len < n &&
+        if (!text && name[len - 1] != ';' && len < n &&
             (s[len] == '=' || (s[len] >= '0' && s[len] <= '9') ||
              ((s[len] | 0x20) >= 'a' && (s[len] | 0x20) <= 'z')))
             continue;
-        *cp = sk_charref_names[k].c;
-        return len;
+        best = len; /* the longest name that matches: "nbsp;" over "nbsp" */
+        *cp = sk_charref_names[k].cp;
     }
-    return 0;
+    return best;
+}
+
+size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    return sk_charref(s, n, 0, cp);
+}
+
+size_t sk_html_charref_text(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    return sk_charref(s, n, 1, cp);
 }
 
 int sk_hex_digit(unsigned char c)

@@ -87,16 +87,46 @@ static int sk_is(const struct sk_dlp_engine *e, size_t i, unsigned cls)
     return i < e->len && (sk_cls[e->buf[i]] & cls);
 }
 
+/* The prolonged sound mark at I (U+30FC, or its half-width form U+FF70),
+ * which a Japanese IME in kana mode types for '-': 3, or SK_INCOMPLETE
+ * when the window ends inside what may still be one, else 0. */
+static size_t sk_choon(const unsigned char *b, size_t n, size_t i, int final)
+{
+    static const unsigned char choon[2][3] = {{0xe3, 0x83, 0xbc}, {0xef, 0xbd, 0xb0}};
+
+    for (int k = 0; k < 2; k++) {
+        size_t m = 0;
+        while (m < 3 && i + m < n && b[i + m] == choon[k][m])
+            m++;
+        if (m == 3)
+            return 3;
+        if (i + m >= n && m > 0 && !final)
+            return SK_INCOMPLETE;
+    }
+    return 0;
+}
+
 /* The separator at I, between two digit groups: one to three spaces or
  * tabs (kind ' ': text copied from PDFs and tables doubles them; a docx
  * or odt tab is a tab), a hyphen with at most one space on either side
- * ('-'), or a lone dot ('.'). Its length, 0 when there is none,
+ * ('-'; the fold made every dash one), a prolonged sound mark right
+ * between two digits ('-': "4111ー1111", only there: it is a letter of
+ * Japanese words), or a lone dot ('.'). Its length, 0 when there is none,
  * SK_INCOMPLETE when the window ends before that is known. Four spaces or
  * more are columns, not one number. */
 static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char *kind)
 {
     size_t k = i;
 
+    if (i < n && (b[i] == 0xe3 || b[i] == 0xef)) {
+        if ((k = sk_choon(b, n, i, final)) == 0 || k == SK_INCOMPLETE)
+            return k;
+        *kind = '-';
+        k += i;
+        if (k >= n)
+            return final ? 0 : SK_INCOMPLETE;
+        return (sk_cls[b[k]] & SK_C_DIGIT) ? k - i : 0;
+    }
     if (i >= n || (b[i] != ' ' && b[i] != '\t' && b[i] != '-' && b[i] != '.'))
         return 0;
     while (k < n && (b[k] == ' ' || b[k] == '\t') && k - i < 4)

@@ -48,27 +48,102 @@ static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
         sk_fmt_byte(f, b[i]);
 }
 
-/* The HTML character reference REF (N bytes after its '&', its ';' if it
- * had one) as a browser renders it (the toolkit's sk_html_charref: U+00A0
- * for "&nbsp;", which the folding makes a space), else as written. */
-static void sk_fmt_ref(struct sk_fmt *f, const char *ref, size_t n)
-{
-    uint32_t cp;
-
-    if (n && sk_html_charref((const unsigned char *)ref, n, &cp) == n) {
-        sk_fmt_utf8(f, cp);
-        return;
-    }
-    sk_fmt_byte(f, '&');
-    for (size_t i = 0; i < n; i++)
-        sk_fmt_byte(f, (unsigned char)ref[i]);
-}
-
 static int sk_hexval(unsigned char c)
 {
     return c >= '0' && c <= '9'                 ? c - '0'
            : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
                                                 : -1;
+}
+
+/* A character reference being read after its '&', the same way in JSON
+ * strings and in XML/HTML text: a '#', an 'x' and digits of its base (a
+ * number ends at its first other byte), or letters and digits (a name), up
+ * to a ';' (taken) or any other byte (not taken: text after the
+ * reference). Leading zeros of a number are not kept ("&#00000052;" is
+ * "&#52;"), nor are the digits of a number already too large (U+FFFD
+ * however long); a name longer than any HTML name ends the reference
+ * where the buffer does. */
+struct sk_ref {
+    int on, lead0, huge;
+    char b[40]; /* the longest HTML name is 32 bytes with its ';' */
+    size_t n;
+};
+
+/* The reference in R as a browser renders it in text content (the
+ * toolkit's sk_html_charref_text: U+00A0 for "&nbsp;", which the folding
+ * makes a space): the longest reference it begins with ("&nbsp" of
+ * "&nbsp1111"), then the rest as written; or all of it as written when it
+ * begins none. SEMI: a ';' ended it. */
+static void sk_fmt_ref(struct sk_fmt *f, struct sk_ref *r, int semi)
+{
+    uint32_t cp;
+    size_t k;
+
+    r->on = 0;
+    if (r->lead0 && r->n && (r->b[r->n - 1] == '#' || (r->b[r->n - 1] | 0x20) == 'x'))
+        r->b[r->n++] = '0'; /* only zeros */
+    if (semi)
+        r->b[r->n++] = ';'; /* room: sk_ref_take keeps two bytes free */
+    if (r->huge) {
+        sk_fmt_utf8(f, 0xfffd);
+        return;
+    }
+    k = r->n ? sk_html_charref_text((const unsigned char *)r->b, r->n, &cp) : 0;
+    if (k)
+        sk_fmt_utf8(f, cp);
+    else
+        sk_fmt_byte(f, '&');
+    for (size_t i = k; i < r->n; i++)
+        sk_fmt_byte(f, (unsigned char)r->b[i]);
+}
+
+/* Character C (0x100: one beyond ASCII) of a text that may hold
+ * references: taken (1) - it began, continued or ended one with its ';'
+ * - or not (0: the caller writes it; a reference in R ended before it). */
+static int sk_ref_take(struct sk_fmt *f, struct sk_ref *r, unsigned c)
+{
+    if (r->on) {
+        int num = r->n > 0 && r->b[0] == '#';
+        int hex = num && r->n >= 2 && (r->b[1] | 0x20) == 'x';
+        size_t pre = hex ? 2 : 1; /* "#" or "#x" */
+        int dig =
+            num && r->n >= pre &&
+            (hex ? sk_hexval((unsigned char)(c & 0xff)) >= 0 && c < 0x80 : c >= '0' && c <= '9');
+        int alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+
+        if (num && r->lead0 && r->n == pre && !dig) {
+            r->b[r->n++] = '0'; /* "&#0x34;" is "&#0" and "x34;" */
+            r->lead0 = 0;
+        }
+        if (c == ';') {
+            sk_fmt_ref(f, r, 1);
+            return 1;
+        }
+        if (dig && c == '0' && r->n == pre) {
+            r->lead0 = 1; /* a leading zero */
+            return 1;
+        }
+        if (dig && r->huge)
+            return 1;
+        if (r->n == 0 ? alnum || c == '#' : num ? dig || (r->n == 1 && (c | 0x20) == 'x') : alnum) {
+            if (r->n + 2 < sizeof(r->b)) {
+                r->b[r->n++] = (char)c;
+                return 1;
+            }
+            if (dig) { /* more digits than any code point has */
+                r->huge = 1;
+                return 1;
+            }
+        }
+        sk_fmt_ref(f, r, 0); /* it ended before C */
+    }
+    if (c == '&') {
+        r->on = 1;
+        r->n = 0;
+        r->lead0 = r->huge = 0;
+        return 1;
+    }
+    return 0;
 }
 
 static int sk_fmt_end(struct sk_dlp_sink *s)
@@ -157,58 +232,17 @@ struct sk_json {
     struct sk_fmt f;
     int state;
     int nhex;
-    uint32_t u, high; /* \\u accumulator, pending high surrogate */
-    int sep;          /* last byte written outside strings was a separator */
-    /* a character reference in a string, after its '&' (leading zeros of
-     * a number not kept: "&#00000052;" is "&#52;") */
-    int inref, lead0;
-    char ref[24];
-    size_t nref;
+    uint32_t u, high;  /* \\u accumulator, pending high surrogate */
+    int sep;           /* last byte written outside strings was a separator */
+    struct sk_ref ref; /* a character reference in a string */
 };
 
 /* A string's "&...": HTML a rich-text editor put in JSON ("4111&nbsp;1111",
  * "&#52;", also written "\u0026#52;" by Go and .NET) reads as the browser
- * renders it; anything else as written. */
-static void sk_json_ref_end(struct sk_json *j)
-{
-    j->inref = 0;
-    if (j->lead0 && j->nref &&
-        (j->ref[j->nref - 1] == '#' || j->ref[j->nref - 1] == 'x' || j->ref[j->nref - 1] == 'X'))
-        j->ref[j->nref++] = '0'; /* only zeros */
-    sk_fmt_ref(&j->f, j->ref, j->nref);
-}
-
-/* A string's character C (0x100: one beyond ASCII) as it is written or
- * unescaped: taken by a reference (1), or not (0: the caller writes it). */
+ * renders it (sk_ref_take); anything else as written. */
 static int sk_json_ref_take(struct sk_json *j, unsigned c)
 {
-    if (j->inref) {
-        int alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-        int num = j->nref > 0 && j->ref[0] == '#';
-        if (alnum || (c == '#' && j->nref == 0)) {
-            if (num && c == '0' &&
-                (j->ref[j->nref - 1] == '#' || (j->nref == 2 && j->ref[1] == 'x'))) {
-                j->lead0 = 1; /* a leading zero */
-                return 1;
-            }
-            if (j->nref + 2 < sizeof(j->ref)) {
-                j->ref[j->nref++] = (char)c;
-                return 1;
-            }
-        } else if (c == ';') {
-            j->ref[j->nref++] = ';';
-            sk_json_ref_end(j);
-            return 1;
-        }
-        sk_json_ref_end(j); /* it ended before C */
-    }
-    if (c == '&') {
-        j->inref = 1;
-        j->nref = 0;
-        j->lead0 = 0;
-        return 1;
-    }
-    return 0;
+    return sk_ref_take(&j->f, &j->ref, c);
 }
 
 static void sk_json_cp(struct sk_json *j, uint32_t cp)
@@ -251,8 +285,8 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
             break;
         case SK_J_STR:
             if (c == '"') {
-                if (j->inref)
-                    sk_json_ref_end(j);
+                if (j->ref.on)
+                    sk_fmt_ref(&j->f, &j->ref, 0);
                 sk_fmt_byte(&j->f, '\n');
                 j->state = SK_J_OUT;
                 j->sep = 1;
@@ -300,8 +334,8 @@ static int sk_json_end(struct sk_dlp_sink *s)
 {
     struct sk_json *j = (struct sk_json *)s;
 
-    if (j->inref)
-        sk_json_ref_end(j);
+    if (j->ref.on)
+        sk_fmt_ref(&j->f, &j->ref, 0);
     return sk_fmt_end(s);
 }
 
@@ -332,9 +366,8 @@ struct sk_xml {
     char name[16]; /* local name of the current tag */
     size_t nname;
     int name_done, quote;
-    char ent[12];
-    size_t nent;
-    unsigned match; /* bytes of "]]>" or "-->" seen */
+    struct sk_ref ref; /* a character reference in the text */
+    unsigned match;    /* bytes of "]]>" or "-->" seen */
     struct sk_buf side;
 };
 
@@ -371,17 +404,6 @@ static void sk_xml_side_flush(struct sk_xml *x)
     x->side.len = 0;
     if (x->side.failed)
         x->f.err = 1;
-}
-
-/* The reference in x->ent (after its '&'; SEMI: a ';' ended it) as the
- * toolkit's HTML reader decodes it, else the bytes as they were. */
-static void sk_xml_entity(struct sk_xml *x, int semi)
-{
-    size_t n = x->nent;
-
-    if (semi)
-        x->ent[n++] = ';'; /* room: nent + 1 < sizeof(ent) */
-    sk_fmt_ref(&x->f, x->ent, n);
 }
 
 static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
@@ -476,15 +498,14 @@ static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
         } else if (x->state == SK_X_COMMENT) {
             sk_xml_until(x, c, "-->", 0);
         } else if (x->state == SK_X_ENT) {
-            if (c == ';') {
-                sk_xml_entity(x, 1);
-                x->state = SK_X_TEXT;
-            } else if (x->nent + 1 < sizeof(x->ent) && c != '<' && c != '&') {
-                x->ent[x->nent++] = (char)c;
-            } else { /* not an entity after all */
-                sk_xml_entity(x, 0);
+            /* the reader JSON strings use too: a reference ends at the
+             * first byte that cannot continue it ("&#52&#49", "&#49 1111",
+             * "&nbsp1111"), which is then text or markup */
+            if (!sk_ref_take(&x->f, &x->ref, c < 0x80 ? c : 0x100)) {
                 x->state = SK_X_TEXT;
                 i--;
+            } else if (!x->ref.on) {
+                x->state = SK_X_TEXT;
             }
         } else if (c == '<') {
             x->state = SK_X_TAG;
@@ -493,7 +514,7 @@ static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
             x->quote = 0;
         } else if (c == '&') {
             x->state = SK_X_ENT;
-            x->nent = 0;
+            sk_ref_take(&x->f, &x->ref, c);
         } else {
             sk_fmt_byte(&x->f, c);
         }
@@ -512,7 +533,7 @@ static int sk_xml_end(struct sk_dlp_sink *s)
         for (size_t i = 0; i < x->nname; i++)
             sk_fmt_byte(&x->f, (unsigned char)x->name[i]);
     } else if (x->state == SK_X_ENT) {
-        sk_xml_entity(x, 0);
+        sk_fmt_ref(&x->f, &x->ref, 0);
     }
     sk_xml_side_flush(x);
     return sk_fmt_end(s);

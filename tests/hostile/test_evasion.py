@@ -38,6 +38,11 @@ Tars (g_tar_streams): members sized by pax records or base-256 fields,
 malformed sizes, GNU long names, sparse members, a directory's size; ar
 archives and a .deb from dpkg-deb; gzip/bzip2/xz after a prefix; clean
 archives from tarfile, GNU tar and dpkg-deb byte-identical.
+Characters a reader reads as a space, a dash or nothing (g_dlp_text):
+HTML references without ';' and every HTML name of such a character
+(html.unescape the oracle, each name against its character written as it
+is), all Unicode Pd dashes and their NFKC forms (unicodedata), the
+Japanese IME's ー between digits; clean Japanese text with ー must pass.
 
 Usage: test_evasion.py --build-dir BUILD [--only g_dlp g_zip64 ...]
 """
@@ -1653,6 +1658,136 @@ def g_tar_streams(ck, srv):
         r = dlp_post(srv, body, "application/x-tar")
         ck.ok("DLP: a clean %s upload passes" % name, r.status == 204,
               "%s %r" % (r.status, (r.body or b"")[:200]))
+def g_dlp_text(ck, srv):
+    """Characters and references a reader reads as a space, a dash or
+    nothing (DLP-HTMLREF, DLP-DASH). Oracles: html.unescape (HTML5's
+    reading of references, its WHATWG name table) and unicodedata (Pd,
+    NFKC). Every HTML name of one character is checked against that
+    character written as it is: where the character between card groups
+    is blocked, its references are blocked too (in HTML text, without
+    their ';' when HTML takes them so, and in a JSON string)."""
+    import html
+    import html.entities
+    import re
+    import unicodedata
+
+    def card_with(sep, pre="card "):
+        return pre + "4111" + sep + "1111" + sep + "1111" + sep + "1111"
+
+    def text_of(h):  # what a browser shows: references decoded, tags gone
+        return re.sub(r"<[^>]+>", "", html.unescape(h))
+
+    def is_card(t):  # a reader sees 4111 1111 1111 1111: spaces, dashes or nothing between
+        t = "".join("" if unicodedata.category(c) in ("Cf", "Mn") else
+                    " " if unicodedata.category(c) == "Zs" else
+                    "-" if unicodedata.category(c) == "Pd" or c == "\u2212" else c
+                    for c in unicodedata.normalize("NFKC", t))
+        return re.search(r"4111[ -]?1111[ -]?1111[ -]?1111", t) is not None
+
+    # -- the red team's cases, and numbers without ';' --
+    cases = ["<p>&#52&#49&#49&#49 1111 1111 1111</p>",
+             "<p>&#x34&#x31&#x31&#x31 1111 1111 1111</p>",
+             "<p>card &#52&#49&#49&#49&#32;1111&#x20;1111&#32&#49&#49&#49&#49</p>",
+             "<p>4111&nbsp1111&nbsp1111&nbsp1111</p>",
+             "<p>4111&ThinSpace;1111&ThinSpace;1111&ThinSpace;1111</p>",
+             "<p>4111&numsp;1111&numsp;1111&numsp;1111</p>",
+             "<p>4111&hyphen;1111&dash;1111&minus;1111</p>",
+             "<p>4111&zwnj;1111&shy;1111&ZeroWidthSpace;1111</p>",
+             ("<p>&#0000000000000000000000000000000000000052;111&shy1111&NegativeVeryThinSpace;"
+              "1111&shy1111</p>")]
+    for h in cases:
+        assert is_card(text_of(h)), h
+        for ct in ("text/html", "application/xhtml+xml"):
+            dlp_blocked(ck, "%s as %s" % (h, ct), dlp_post(srv, h.encode(), ct))
+        j = json.dumps({"body": h}).encode()
+        dlp_blocked(ck, "%s in a JSON string" % h, dlp_post(srv, j, "application/json"))
+    # -- every HTML name of one character, against the character itself --
+    names = {}
+    for name, v in html.entities.html5.items():
+        if len(v) == 1 and v not in "<>&\r\n\f":
+            names.setdefault(v, []).append(name)
+    literal = {}
+    for v in sorted(names):
+        r = dlp_post(srv, card_with(v).encode(), "text/plain; charset=utf-8")
+        literal[v] = blocked(r)
+    joiners = sorted(v for v in literal if literal[v])
+    ck.ok("the fold joins digit groups across spaces, dashes and dropped characters that "
+          "have HTML names (%d characters)" % len(joiners),
+          {"\u00a0", "\u2009", "\u2007", "\u2010", "\u2212", "\u00ad", "\u200c", "\u200b",
+           "\u2500", "\u2014"} <= set(joiners), joiners)
+    missed = []
+    for v in joiners:
+        for name in names[v]:
+            h = "<p>" + card_with("&" + name) + "</p>"
+            assert text_of(h) == card_with(v), name
+            if not blocked(dlp_post(srv, h.encode(), "text/html")):
+                missed.append(name)
+    ck.ok("every HTML name of a character that joins card groups is read", not missed, missed)
+    # references of characters that do not join must not join either
+    wrong = []
+    for v in sorted(v for v in literal if not literal[v])[::37]:
+        for name in names[v][:1]:
+            h = "<p>" + card_with("&" + name) + "</p>"
+            if dlp_post(srv, h.encode(), "text/html").status != 204:
+                wrong.append(name)
+    ck.ok("references of characters that do not join groups join nothing", not wrong, wrong)
+    # -- dashes: all of Pd, their NFKC forms, the IME's prolonged sound mark --
+    pd = [chr(c) for c in range(0x80, 0x110000) if unicodedata.category(chr(c)) == "Pd"]
+    nfkc = [chr(c) for c in range(0x80, 0x110000)
+            if len(n := unicodedata.normalize("NFKC", chr(c))) == 1 and (n in pd or n == "-" or
+                                                                           n == "\u2212")]
+    missed = []
+    for d in sorted(set(pd + nfkc + ["\u2212", "\u30fc", "\uff70", "\u2500", "\u02d7",
+                                     "\u2043"])):
+        r = dlp_post(srv, card_with(d).encode(), "text/plain; charset=utf-8")
+        if not blocked(r):
+            missed.append("U+%04X %s" % (ord(d), unicodedata.name(d, "?")))
+    ck.ok("card groups joined by any Pd dash, an NFKC form of one, or ー/ｰ are blocked",
+          not missed, missed)
+    for name, body, ct in [
+            ("ー in Shift_JIS text", card_with("\u30fc", "カード番号：").encode("cp932"),
+             "text/plain; charset=shift_jis"),
+            ("ー in UTF-16LE JSON", json.dumps({"カード": card_with("\u30fc", "")},
+                                              ensure_ascii=False).encode("utf-16-le"),
+             "application/json"),
+            ("ｰ in a form field", ("card=" + urllib.parse.quote(card_with("\uff70", ""))).encode(),
+             "application/x-www-form-urlencoded"),
+            ("ー as an HTML reference", ("<p>" + card_with("&#x30FC;") + "</p>").encode(),
+             "text/html"),
+            ("ー in 1-byte ICAP chunks", card_with("\u30fc").encode(), "text/plain")]:
+        if name.endswith("chunks"):
+            r = reqmod(srv, "POST", "http://upload.test/dlp", body,
+                       extra=["Content-Type: " + ct], chunk_size=1)
+        else:
+            r = dlp_post(srv, body, ct)
+        dlp_blocked(ck, name, r)
+    # -- clean texts that must pass --
+    clean = [
+        ("a Japanese sentence with カード and ー",
+         "カードのデーターをサーバーに送ります。ゲームは3ー1で勝ちました。".encode(), "text/plain"),
+        ("phone-like numbers with ー (not cards)",
+         "電話 03ー1234ー5678、携帯 090ー1234ー5678、FAX 0120ー123ー456".encode(), "text/plain"),
+        ("a card-shaped number that fails Luhn, with ー",
+         "card 4111ー1111ー1111ー1112".encode(), "text/plain"),
+        ("ranges with 〜 and times", "受付 10:00〜18:00、2024年4月〜2025年3月、1〜3日".encode(),
+         "text/plain"),
+        ("ー after a space, not between digits", "card 4111ー 1111 1111 1111".encode(),
+         "text/plain"),
+        ("box-drawing table around figures",
+         "┌────┬────┐\n│4111│1111│\n├────┼────┤\n│1111│1111│\n└────┴────┘".encode(),
+         "text/plain"),
+        ("HTML names HTML5 does not take without ';'",
+         b"<p>4111&ThinSpace1111&ThinSpace1111&ThinSpace1111</p>", "text/html"),
+        ("HTML numbers that are not a card", b"<p>&#52&#49&#49&#49 1111 1111 1112</p>",
+         "text/html"),
+        ("katakana in JSON", json.dumps({"メモ": "ソフトウェアー・アップデート 2ー3分"},
+                                        ensure_ascii=False).encode(), "application/json"),
+    ]
+    for name, body, ct in clean:
+        if ct == "text/html":
+            assert not is_card(text_of(body.decode())), name
+        r = dlp_post(srv, body, ct)
+        ck.ok("DLP clean: %s passes" % name, r.status == 204, "%s %r" % (r.status, body[:80]))
 
 
 def _try(fn, *a):
@@ -1800,7 +1935,7 @@ def main():
                          ("zstd", g_zstd), ("zip methods", g_zip_methods),
                          ("zip directory", g_zip_directory),
                          ("tar sizes, ar, streams after a prefix", g_tar_streams),
-                         ("dlp", g_dlp)]:
+                         ("dlp", g_dlp), ("dlp text", g_dlp_text)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
     finally:

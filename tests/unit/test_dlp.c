@@ -310,6 +310,137 @@ static void test_unicode_digits(void **state)
     }
 }
 
+/* Dashes (DLP-DASH): every Unicode Pd dash, the minus sign, look-alikes
+ * and their NFKC forms are a hyphen to the fold; the prolonged sound mark
+ * ー (U+30FC, half-width U+FF70), what a Japanese IME in kana mode types
+ * for '-', separates digit groups only right between two digits: in words
+ * it is a letter (マイナンバー, カード, データー must stay as they are). */
+static void test_dashes(void **state)
+{
+    static const struct tcase cases[] = {
+        {"pay 4111\xe3\x83\xbc"
+         "1111\xe3\x83\xbc"
+         "1111\xe3\x83\xbc"
+         "1111",
+         "credit-card"}, /* ー */
+        {"pay 4111\xef\xbd\xb0"
+         "1111\xef\xbd\xb0"
+         "1111\xef\xbd\xb0"
+         "1111",
+         "credit-card"}, /* half-width ｰ */
+        {"\xe3\x82\xab\xe3\x83\xbc\xe3\x83\x89\xe7\x95\xaa\xe5\x8f\xb7\xe3\x81\xaf"
+         "4111\xe3\x83\xbc"
+         "1111\xe3\x83\xbc"
+         "1111\xe3\x83\xbc"
+         "1111\xe3\x81\xa7\xe3\x81\x99",
+         "credit-card"}, /* カード番号は…です: glued to kana on both sides */
+        {"TEL 03\xe3\x83\xbc"
+         "1234\xe3\x83\xbc"
+         "5678",
+         "jp-phone"},
+        {"090\xef\xbd\xb0"
+         "1234\xef\xbd\xb0"
+         "5678",
+         "jp-phone"},
+        {"+81\xe3\x83\xbc"
+         "90\xe3\x83\xbc"
+         "1234\xe3\x83\xbc"
+         "5678",
+         "jp-phone"},
+        /* the context word マイナンバー keeps its ー: a bare 12-digit My
+         * Number counts only with it */
+        {"\xe3\x83\x9e\xe3\x82\xa4\xe3\x83\x8a\xe3\x83\xb3\xe3\x83\x90\xe3\x83\xbc "
+         "123456789018",
+         "my-number"},
+        {"\xe3\x83\x9e\xe3\x82\xa4\xe3\x83\x8a\xe3\x83\xb3\xe3\x83\x90\xe3\x83\xbc\xef\xbc\x9a"
+         "1234\xe3\x83\xbc"
+         "5678\xe3\x83\xbc"
+         "9018",
+         "my-number"},
+        /* ー not right between two digits separates nothing */
+        {"pay 4111\xe3\x83\xbc "
+         "1111 1111 1111",
+         NULL},
+        {"pay 4111 \xe3\x83\xbc"
+         "1111 1111 1111",
+         NULL},
+        {"pay 4111\xe3\x83\xbc\xe3\x83\xbc"
+         "1111\xe3\x83\xbc\xe3\x83\xbc"
+         "1111\xe3\x83\xbc\xe3\x83\xbc"
+         "1111",
+         NULL},
+        {"\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf\xe3\x83\xbc"
+         "1\xe4\xbb\xb6\xe3\x80\x81\xe3\x82\xb5\xe3\x83\xbc\xe3\x83\x90\xe3\x83\xbc"
+         "2\xe5\x8f\xb0\xe3\x80\x81\xe3\x82\xb2\xe3\x83\xbc\xe3\x83\xa0 3\xe3\x83\xbc"
+         "1",
+         NULL}, /* データー1件、サーバー2台、ゲーム 3ー1 */
+        {"pay 4111\xe3\x83\xbc"
+         "1111\xe3\x83\xbc"
+         "1111\xe3\x83\xbc"
+         "1112",
+         NULL}, /* Luhn */
+        /* Pd dashes, their NFKC forms and look-alikes */
+        {"pay 4111\xd6\x8a"
+         "1111\xe2\xb8\xba"
+         "1111\xef\xb9\x98"
+         "1111",
+         "credit-card"}, /* U+058A U+2E3A U+FE58 */
+        {"pay 4111\xe2\x94\x80"
+         "1111\xcb\x97"
+         "1111\xe2\x81\x83"
+         "1111",
+         "credit-card"}, /* U+2500 U+02D7 U+2043 */
+        {"pay 4111\xd6\xbe"
+         "1111\xe1\x90\x80"
+         "1111\xe2\xb8\x97"
+         "1111",
+         "credit-card"}, /* U+05BE U+1400 U+2E17 */
+        {"pay 4111\xe2\x81\xbb"
+         "1111\xe2\x82\x8b"
+         "1111\xe3\x80\x9c"
+         "1111",
+         "credit-card"}, /* U+207B U+208B (NFKC U+2212), U+301C wave dash */
+        {"SSN 536\xe2\xb8\x9a"
+         "22\xe2\xb8\x9a"
+         "1234",
+         "ssn"}, /* U+2E1A */
+        {"pay 4111\xf0\x90\xba\xad"
+         "1111\xe2\xb9\x80"
+         "1111\xe3\x82\xa0"
+         "1111",
+         "credit-card"}, /* U+10EAD U+2E40 U+30A0 */
+        {"pay 4111\xe2\x94\x80\xe2\x94\x80"
+         "1111 1111 1111",
+         NULL}, /* two dashes are a rule, not a separator */
+        {"\xe5\x8f\x97\xe4\xbb\x98 10:00\xe3\x80\x9c"
+         "18:00, 2024\xe3\x80\x9c"
+         "2025",
+         NULL}, /* 受付 10:00〜18:00: a range stays a range */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_text(cases[i].text, cases[i].det, (int)i);
+
+    /* ー and ｰ cut by every write size (the detector waits for the bytes
+     * after a digit; the fold for a dash's) */
+    const char jp[] = "x 4111\xe3\x83\xbc"
+                      "1111\xef\xbd\xb0"
+                      "1111\xe2\x94\x80"
+                      "1111\xe3\x83\xbc y 5500\xef\xb9\x98"
+                      "0000\xe2\xb8\xba"
+                      "0000\xd6\x8a"
+                      "0004 z";
+    for (size_t c = 0; c <= 9; c++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "text/plain; charset=utf-8",
+                        .body = jp,
+                        .len = sizeof(jp) - 1,
+                        .chunk = c};
+        expect(&r, SK_BLOCK, "cards", "prolonged sound marks and dashes, chunked");
+        r.ip = "10.0.0.3"; /* three cards needed: two here */
+        expect(&r, SK_ALLOW, NULL, "two cards with marks and dashes are two");
+    }
+}
+
 static void test_multipart(void **state)
 {
     struct req r = {.ip = "10.0.0.2",
@@ -435,10 +566,10 @@ static void test_library_validation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detector_tables),     cmocka_unit_test(test_unicode_digits),
-        cmocka_unit_test(test_one_byte_writes),     cmocka_unit_test(test_multipart),
-        cmocka_unit_test(test_block_log_mask_page), cmocka_unit_test(test_iwss_email),
-        cmocka_unit_test(test_library_validation),
+        cmocka_unit_test(test_detector_tables), cmocka_unit_test(test_unicode_digits),
+        cmocka_unit_test(test_dashes),          cmocka_unit_test(test_one_byte_writes),
+        cmocka_unit_test(test_multipart),       cmocka_unit_test(test_block_log_mask_page),
+        cmocka_unit_test(test_iwss_email),      cmocka_unit_test(test_library_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

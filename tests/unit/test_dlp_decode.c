@@ -5,6 +5,7 @@
  * support/dlp_fixture.c. */
 #include <brotli/encode.h>
 #include <iconv.h>
+#include <time.h>
 
 #include "dlp_fixture.h"
 
@@ -203,6 +204,76 @@ static void test_unicode_digits_decoded(void **state)
         r.chunk = c;
         expect(&r, SK_BLOCK, "cards", "only mathematical digits in a multipart part (sniffed)");
     }
+}
+
+/* HTML character references as HTML5 reads them in text (DLP-HTMLREF):
+ * numbers without their ';' (the reference ends at the first byte that
+ * cannot continue it), legacy names without ';' whatever follows, the
+ * names of the characters the fold maps to a space or a dash or drops;
+ * in XML/HTML text and in JSON strings, cut by several write sizes. */
+static void test_html_references(void **state)
+{
+    static const char *const html[] = {
+        "<p>&#52&#49&#49&#49 1111 1111 1111</p>",
+        "<p>&#x34&#x31&#x31&#x31 1111 1111 1111</p>",
+        "<p>&#X34&#x031&#0049&#x00031 1111 1111 1111</p>",
+        "<p>card 4111&nbsp1111&nbsp1111&nbsp1111</p>",
+        "<p>4111&ThinSpace;1111&ThinSpace;1111&ThinSpace;1111</p>",
+        "<p>4111&numsp;1111&numsp;1111&numsp;1111</p>",
+        "<p>4111&hyphen;1111&dash;1111&minus;1111</p>",
+        "<p>4111&zwnj;1111&shy;1111&ZeroWidthSpace;1111</p>",
+        "<p>4111&shy1111&NegativeVeryThinSpace;1111&DownBreve;1111</p>",
+        "<p>4111&boxh;1111&horbar;1111&mdash;1111</p>",
+        "<p>&#00000000000000000000000000000000000000000000052;111 1111 1111 1111</p>",
+        "<p>&#52</p><p>&#52;111 1111 1111 1111 &#52", /* one at the end */
+    };
+    static const char *const clean[] = {
+        /* as html.unescape reads them: no card */
+        "<p>4111&ThinSpace1111&ThinSpace1111&ThinSpace1111</p>", /* no ';' */
+        "<p>&#52&#49&#49&#49 1111 1111 1112</p>",                /* Luhn */
+        "<p>4111 1111 &#99999999999999999999999999999999999999999999991111 1111</p>",
+        "<p>&#0x34111 1111 1111 1111</p>", /* "&#0" then "x34111" */
+        "<p>4111&Nbsp;1111&Nbsp;1111&Nbsp;1111</p>",
+    };
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/html"};
+
+    for (size_t i = 0; i < sizeof(html) / sizeof(html[0]); i++) {
+        for (size_t c = 0; c <= 7; c += c < 3 ? 1 : 4) {
+            r.body = html[i], r.len = strlen(html[i]), r.chunk = c;
+            expect(&r, SK_BLOCK, "cards", html[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
+        r.body = clean[i], r.len = strlen(clean[i]), r.chunk = 0;
+        expect(&r, SK_ALLOW, NULL, clean[i]);
+        r.chunk = 1;
+        expect(&r, SK_ALLOW, NULL, clean[i]);
+    }
+    /* the same reader in JSON strings (a rich-text editor's HTML) */
+    const char *json = "{\"b\": \"<p>&#52&#49&#49&#49&nbsp1111&ThinSpace;11&shy11 1111</p>\"}";
+    r.ctype = "application/json", r.body = json, r.len = strlen(json);
+    for (size_t c = 0; c <= 5; c++) {
+        r.chunk = c;
+        expect(&r, SK_BLOCK, "cards", "references without ';' and names in a JSON string");
+    }
+    /* 3 MB of references that never end in ';' and of bare '&': read in
+     * one pass (a generous bound: a reader that rescans takes minutes) */
+    size_t big = 3u << 20, len = 0;
+    char *b = malloc(big + 64);
+    clock_t t0 = clock();
+    assert_non_null(b);
+    for (int u = 0; u < 2; u++) {
+        const char *unit = u ? "&amp" : "&ThinSpace";
+        size_t k = strlen(unit);
+        for (len = 0; len + k <= big; len += k)
+            memcpy(b + len, unit, k);
+        len += (size_t)sprintf(b + len, " 4111&#32;1111&ThinSpace;1111 1111");
+        r.ctype = "text/html", r.body = b, r.len = len, r.chunk = 65536;
+        expect(&r, SK_BLOCK, "cards", "a card after 3 MB of references");
+    }
+    free(b);
+    if ((double)(clock() - t0) / CLOCKS_PER_SEC > 30.0)
+        fail_msg("6 MB of references took %.1f s", (double)(clock() - t0) / CLOCKS_PER_SEC);
 }
 
 /* A zip with the given entries (deflated when DEFL), local headers only
@@ -1055,6 +1126,7 @@ int main(void)
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_unicode_digits_decoded),
+        cmocka_unit_test(test_html_references),
         cmocka_unit_test(test_compressed_and_archives),
         cmocka_unit_test(test_tar_entries),
         cmocka_unit_test(test_bzip2_xz_uploads),

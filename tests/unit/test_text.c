@@ -4,11 +4,19 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sekisho/decode.h"
 #include "sekisho/text.h"
+
+#include "../../icap-server/toolkit/sk_charref_names.h"
 
 #define NOPE UINT64_MAX /* expected: rejected */
 
@@ -167,6 +175,26 @@ static void test_html_charref(void **s)
         {"bsol;", 5, '\\'},
         {"NewLine;", 8, '\n'},
         {"Percnt;", 0, 0},
+        /* the names of what DLP's fold maps to a space or a dash, or
+         * drops (DLP-HTMLREF) */
+        {"ThinSpace;", 10, 0x2009},
+        {"ThinSpace", 0, 0},
+        {"numsp;1", 6, 0x2007},
+        {"hyphen;", 7, 0x2010},
+        {"dash;", 5, 0x2010},
+        {"minus;", 6, 0x2212},
+        {"boxh;", 5, 0x2500},
+        {"shy;", 4, 0xad},
+        {"shy", 3, 0xad},
+        {"shy1", 0, 0},
+        {"zwnj;", 5, 0x200c},
+        {"ZeroWidthSpace;", 15, 0x200b},
+        {"NegativeVeryThinSpace;", 22, 0x200b},
+        {"DownBreve;", 10, 0x311},
+        {"nbsp1", 0, 0},
+        {"nbsp;1", 5, 0xa0},
+        {"#52&#49", 3, '4'},
+        {"#x34 1111", 4, '4'},
     };
     unsigned char b[4];
 
@@ -182,6 +210,24 @@ static void test_html_charref(void **s)
     uint32_t cp = 0;
     assert_int_equal(sk_html_charref((const unsigned char *)"#37;", 2, &cp), 2);
     assert_int_equal(cp, 3);
+    /* in text content a legacy name needs no ';' whatever follows it
+     * (html.unescape("&nbsp1111") is U+00A0 "1111"); other names do */
+    static const struct {
+        const char *in;
+        size_t took;
+        uint32_t cp;
+    } text[] = {
+        {"nbsp1111", 4, 0xa0}, {"shy1", 3, 0xad},    {"amplifier", 3, '&'}, {"lt=2", 2, '<'},
+        {"nbsp;1", 5, 0xa0},   {"ThinSpace1", 0, 0}, {"#49 1", 3, '1'},     {"Nbsp", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+        cp = 0;
+        size_t took =
+            sk_html_charref_text((const unsigned char *)text[i].in, strlen(text[i].in), &cp);
+        if (took != text[i].took || (took && cp != text[i].cp))
+            fail_msg("text '&%s': took %zu cp U+%04X, want %zu U+%04X", text[i].in, took,
+                     (unsigned)cp, text[i].took, (unsigned)text[i].cp);
+    }
     assert_int_equal(sk_utf8_put(b, 'A'), 1);
     assert_int_equal(sk_utf8_put(b, 0xe9), 2);
     assert_memory_equal(b, "\xc3\xa9", 2);
@@ -232,13 +278,95 @@ static void test_escape_every_ascii(void **s)
     }
 }
 
+/* The name table (sk_charref_names.h, generated): sorted, so the reader's
+ * search by first letter finds every name, each decoded in both contexts;
+ * a reference never longer as UTF-8 than as written (sk_html_unref works
+ * in place); and the bounds that keep a reference's cost constant: at most
+ * 32 bytes of name, at most 24 names under one first letter. */
+static void test_charref_table(void **s)
+{
+    size_t n = sizeof(sk_charref_names) / sizeof(sk_charref_names[0]), bucket = 0;
+    unsigned char b[4];
+
+    (void)s;
+    assert_true(n > 60);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = sk_charref_names[i].name;
+        size_t len = strlen(name);
+        uint32_t cp = 0;
+
+        if (i > 0 && strcmp(sk_charref_names[i - 1].name, name) >= 0)
+            fail_msg("'%s' after '%s': not sorted", name, sk_charref_names[i - 1].name);
+        bucket = i > 0 && sk_charref_names[i - 1].name[0] == name[0] ? bucket + 1 : 1;
+        assert_true(bucket <= 24);
+        assert_true(len <= 32);
+        if (sk_html_charref((const unsigned char *)name, len, &cp) != len ||
+            cp != sk_charref_names[i].cp)
+            fail_msg("'&%s' not read as U+%04X", name, (unsigned)sk_charref_names[i].cp);
+        cp = 0;
+        if (sk_html_charref_text((const unsigned char *)name, len, &cp) != len ||
+            cp != sk_charref_names[i].cp)
+            fail_msg("'&%s' not read as U+%04X in text", name, (unsigned)sk_charref_names[i].cp);
+        assert_true(sk_utf8_put(b, cp) <= len + 1);
+    }
+}
+
+/* A reference costs the same whatever follows it. Not timing: a named
+ * reference is read within 33 bytes however long the text is said to be
+ * (a page that cannot be read lies right behind them), and 3 MB of
+ * references without ';' ("&amp&amp...", "&ThinSpace&ThinSpace...",
+ * "&#&#...", "&&&...") are decoded by sk_html_unref in one pass; then a
+ * generous time bound over the lot (a quadratic reader takes minutes). */
+static void test_charref_cost(void **s)
+{
+    static const char *const names[] = {"ThinSpace", "NegativeVeryThinSpace", "nbspx",
+                                        "amp",       "ZeroWidthSpace",        "shyshy"};
+    static const char *const units[] = {"&amp", "&ThinSpace", "&#", "&", "&#x", "&nbsp"};
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *m =
+        mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t big = 3u << 20;
+    unsigned char *t = malloc(big + 16);
+    clock_t t0 = clock();
+
+    (void)s;
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(mprotect(m + page, (size_t)page, PROT_NONE), 0);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        unsigned char *at = m + page - 33;
+        uint32_t cp;
+        memset(at, 'x', 33);
+        memcpy(at, names[i], strlen(names[i]));
+        /* N says a megabyte: a reader that looks past its longest name
+         * faults on the page behind */
+        (void)sk_html_charref(at, 1u << 20, &cp);
+        (void)sk_html_charref_text(at, 1u << 20, &cp);
+    }
+    munmap(m, (size_t)page * 2);
+    assert_non_null(t);
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        size_t k = strlen(units[u]), len = 0, out;
+        while (len + k <= big)
+            memcpy(t + len, units[u], k), len += k;
+        out = sk_html_unref(t, len);
+        assert_true(out <= len);
+        if (u == 0)
+            assert_int_equal(out, len / 4); /* every "&amp" is one '&' */
+    }
+    free(t);
+    /* six 3 MB texts: well under a second even with sanitizers */
+    if ((double)(clock() - t0) / CLOCKS_PER_SEC > 10.0)
+        fail_msg("3 MB of references took %.1f s", (double)(clock() - t0) / CLOCKS_PER_SEC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_grammar),    cmocka_unit_test(test_duration_grammar),
         cmocka_unit_test(test_utf8_valid),      cmocka_unit_test(test_fnv1a64),
         cmocka_unit_test(test_text_and_buffer), cmocka_unit_test(test_escape_every_ascii),
-        cmocka_unit_test(test_html_charref),
+        cmocka_unit_test(test_html_charref),    cmocka_unit_test(test_charref_table),
+        cmocka_unit_test(test_charref_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,14 +48,26 @@ int sk_utf8_valid(const char *s, size_t len);
 size_t sk_utf8_put(unsigned char *out, uint32_t cp);
 
 /* The HTML character reference at S (N bytes after an '&'), as a browser
- * decodes it: "#37;", "#x25" (';' optional; 0, surrogates and anything
- * over U+10FFFF are U+FFFD, 0x80-0x9F the windows-1252 characters), or a
- * named one with its ';' - those of the US-ASCII characters ("percnt;",
- * "lpar;", "Tab;"...), "nbsp;", and "amp", "lt", "gt", "quot", "nbsp"
- * also without it, unless a letter, digit or '=' follows (the rule in
- * attributes, where URLs are). Returns the bytes it takes (';' included) and the code
- * point in *CP, or 0 when S starts no reference (the '&' is a '&'). */
+ * decodes it in an attribute value: "#37;", "#x25", "#52" before any
+ * other byte (';' optional; 0, surrogates and anything over U+10FFFF are
+ * U+FFFD, 0x80-0x9F the windows-1252 characters), or a named one with its
+ * ';' - HTML's names (the WHATWG list) of the US-ASCII characters
+ * ("percnt;", "lpar;", "Tab;"...) and of every character DLP's fold
+ * changes: spaces ("nbsp;", "ThinSpace;", "numsp;"), dashes ("hyphen;",
+ * "dash;", "minus;", "boxh;"), characters it drops ("shy;", "zwnj;",
+ * "ZeroWidthSpace;", "DownBreve;"): the table is sk_charref_names.h,
+ * written by contrib/gen_text_tables.py - and the legacy "amp", "lt",
+ * "gt", "quot", "nbsp", "shy" also without it, unless a letter, digit or
+ * '=' follows (the rule in attributes, where URLs are). The longest name
+ * that matches wins. Returns the bytes it takes (';' included) and the
+ * code point in *CP, or 0 when S starts no reference (the '&' is a '&').
+ * It reads at most the longest name (32 bytes) past S for a named
+ * reference, and compares at most one first letter's names. */
 size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp);
+/* The same in text content (between tags), where a legacy name without
+ * its ';' is a reference whatever follows it: "&nbsp1111" is U+00A0 and
+ * "1111" (HTML5's tokenizer; Python's html.unescape). */
+size_t sk_html_charref_text(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* All escapers below take at most MAX input bytes of S (NULL is ""); a
  * longer input ends with an ellipsis. Invalid UTF-8 becomes U+FFFD. */
