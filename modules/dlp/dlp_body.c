@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include <sekisho/decode.h>
+#include <sekisho/text.h>
 
 #include "dlp.h"
 
@@ -406,6 +407,21 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
+/* The header of an ASCII cpio archive: "070701"/"070702" and 104 hex
+ * digits (newc), or "070707" and 70 octal digits (odc). */
+static int sk_cpio_ascii(const unsigned char *p, size_t n)
+{
+    if (n < 110 || memcmp(p, "07070", 5) != 0)
+        return 0;
+    int odc = p[5] == '7';
+    if (!odc && p[5] != '1' && p[5] != '2')
+        return 0;
+    for (size_t i = 6; i < (odc ? 76u : 110u); i++)
+        if (odc ? !(p[i] >= '0' && p[i] <= '7') : sk_hex_digit(p[i]) < 0)
+            return 0;
+    return 1;
+}
+
 static int sk_sniff_decide(struct sk_sniff *z)
 {
     enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
@@ -414,6 +430,19 @@ static int sk_sniff_decide(struct sk_sniff *z)
         sk_dlp_undecodable(z->ctx, "archives nested too deeply");
         t = SK_CT_NONE;
     }
+    /* ar (a .deb, a static library), cpio (an rpm's payload, its ASCII
+     * formats: the magic and a header of hex or octal digits) and cab:
+     * read as bytes, but their members, compressed ones above all, are
+     * not */
+    const char *unread = NULL;
+    if (t == SK_CT_NONE && sk_ar_is(z->head, z->nhead))
+        unread = "an ar archive (a .deb; not read)";
+    else if (t == SK_CT_NONE && sk_cpio_ascii(z->head, z->nhead))
+        unread = "a cpio archive (not read)";
+    else if (t == SK_CT_NONE && z->nhead >= 8 && memcmp(z->head, "MSCF\0\0\0\0", 8) == 0)
+        unread = "a cab archive (not read)";
+    if (unread)
+        sk_dlp_undecodable(z->ctx, unread);
     if (t == SK_CT_7Z || t == SK_CT_RAR) {
         /* read as bytes below, but what is inside is not read */
         sk_dlp_undecodable(z->ctx,

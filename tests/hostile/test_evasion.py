@@ -509,6 +509,22 @@ def g_zstd(ck, srv):
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
     # archives nothing here reads: dlp.on-error (default block), never unread
+    # ... and ar (a .deb), cpio (an rpm's payload) and cab, whose members
+    # (compressed ones) nothing here reads
+    deb = (b"!<arch>\n" + b"debian-binary   0           0     0     100644  4         `\n2.0\n" +
+           b"data.tar.gz     0           0     0     100644  %-10d`\n" % len(gz(CARDS * 3)) +
+           gz(CARDS * 3))
+    cpio = (b"070701" + b"0" * 48 + b"%08x" % len(gz(CARDS * 3)) + b"0" * 40 + b"00000006" +
+            b"00000000" + b"a.gz\0\0" + gz(CARDS * 3))
+    assert len(cpio) > 110
+    for name, body in [("an ar archive (.deb) with cards in a .gz member", deb),
+                       ("a cpio archive with cards in a .gz member", cpio),
+                       ("a cpio.gz (an rpm payload)", gz(cpio)),
+                       ("a cab", b"MSCF\0\0\0\0" + os.urandom(300))]:
+        r = dlp_post(srv, body, "application/octet-stream")
+        ck.ok("DLP %s: dlp.on-error blocks" % name, blocked(r), "%s %r" % (r.status, r.body[:200]))
+    r = dlp_post(srv, b"070701,070702,070707 are dates in this list\n" * 5, "text/csv")
+    ck.ok("DLP a CSV starting with 070701 passes", r.status == 204, r.status)
     for name, body in [("a 7z upload", b"7z\xbc\xaf\x27\x1c\0\4" + os.urandom(300)),
                        ("a rar upload", b"Rar!\x1a\x07\1\0" + os.urandom(300))]:
         r = dlp_post(srv, body, "application/octet-stream")
