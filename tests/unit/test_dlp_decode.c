@@ -824,7 +824,7 @@ static void test_bzip2_xz_uploads(void **state)
                    72, "an ar upload (.deb)"},
                   {"07070100000001000081a4000000000000000000000001000000000000000a"
                    "000000080000000100000000000000000000000a00000000a.txt\0",
-                   119, "a cpio upload"},
+                   116, "a cpio upload"},
                   {"MSCF\0\0\0\0\x40\0\0\0 cab bytes", 22, "a cab upload"}};
     for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
         struct req r = {.ip = "10.0.0.2",
