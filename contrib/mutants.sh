@@ -38,7 +38,7 @@ S, N = True, False   # security decision or not
 # The unit suites of a module split by subject (tests/unit/CMakeLists.txt):
 # a mutant of the module names all of them, as it named the one suite.
 VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_archives|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits"
-DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_plan|unit\.test_dlp_validators"
+DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_mail|unit\.test_dlp_plan|unit\.test_dlp_validators"
 
 # (name, security, file, snippet, replacement, ctest -R regex)
 MUTANTS = [
@@ -644,6 +644,17 @@ MUTANTS = [
      "    if (rc != CL_VIRUS || sc->filter_pua || sk_vs_pua_wanted(sc->lim, name))\n        return 0;",
      "    if (1)\n        return 0;",
      r"^(integration\.filetype)$"),
+    ("dlp: an uploaded mail message read as bytes only (quoted-printable text unread)", S,
+     "modules/dlp/dlp_body.c",
+     "        if (z->depth < SK_DLP_MAX_DEPTH && sk_is_message(z->ctype, z->name, z->head, z->nhead))",
+     "        if (0)", r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
+    ("multipart: a mail whose header section outruns the sniffed head not taken for one", S,
+     "icap-server/core/sk_multipart.c", "    return fields && (mime || !ended);",
+     "    return fields && mime;", r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
+    ("multipart: a message's header field cut at 1 KiB drops the field", S,
+     "icap-server/core/sk_multipart.c", "        if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)\n            continue;",
+     "        if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD) {\n            m->keep = 0, m->nh = m->fstart;\n            continue;\n        }",
+     r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -38,6 +38,15 @@ struct sk_mp {
     int closed; /* close delimiter seen: the rest is epilogue */
     int open;   /* an object is open at this level (begin called) */
     unsigned parts;
+    /* a message (sk_mp_new_message): one part, no delimiter; its header
+     * section is read by sk_mp_msg_headers */
+    int message;
+    size_t llen;   /* bytes of the current physical header line */
+    int lcr;       /* that line began with '\r' */
+    int keep;      /* the current header field is kept */
+    int named;     /* ... and its name was read */
+    size_t fstart; /* where that field starts in hdrs */
+    unsigned seen; /* which of the fields read were kept (bits) */
     /* the open part */
     enum sk_mp_cte cte;
     unsigned b64_acc, b64_n;
@@ -522,6 +531,69 @@ static long sk_mp_headers(struct sk_mp *m, const unsigned char *p, size_t n)
     return (long)n;
 }
 
+/* The fields a part is read by: only the first of each counts, as
+ * email.message.get() and mail readers take it. */
+static const char *const sk_mp_fields[] = {
+    "content-type:", "content-transfer-encoding:", "content-disposition:"};
+#define SK_MP_FIELD 1024 /* a kept field's bytes (its continuations too) */
+
+/* The name of the field at hdrs[fstart..nh) ended (':', a line end, or
+ * longer than any name read): keep the field or drop its bytes. */
+static void sk_mp_msg_decide(struct sk_mp *m)
+{
+    size_t len = m->nh - m->fstart;
+
+    m->keep = 0;
+    m->named = 1;
+    for (unsigned f = 0; f < sizeof(sk_mp_fields) / sizeof(*sk_mp_fields); f++) {
+        if (len == strlen(sk_mp_fields[f]) &&
+            strncasecmp(m->hdrs + m->fstart, sk_mp_fields[f], len) == 0 && !(m->seen & 1u << f)) {
+            m->seen |= 1u << f;
+            m->keep = 1;
+        }
+    }
+    if (!m->keep)
+        m->nh = m->fstart; /* dropped: the caller reads the raw bytes */
+}
+
+/* A message's header section, any length: the fields a part is read by are
+ * collected (each cut at SK_MP_FIELD bytes), every other line is dropped.
+ * Ends at an empty line. Returns bytes used. */
+static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '\n') {
+            if (m->llen == 0 || (m->llen == 1 && m->lcr)) {
+                if (!m->named)
+                    m->nh = m->fstart; /* the empty line's '\r' */
+                m->state = SK_MPS_BODY;
+                return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
+            }
+            if (!m->named)
+                sk_mp_msg_decide(m);
+            if (m->keep && m->hdrs[m->nh - 1] != '\n')
+                m->hdrs[m->nh++] = '\n';
+            m->llen = 0;
+            continue;
+        }
+        if (m->llen++ == 0) {
+            m->lcr = c == '\r';
+            if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
+                m->keep = 1;
+                m->named = 0;
+                m->fstart = m->nh;
+            }
+        }
+        if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)
+            continue;
+        m->hdrs[m->nh++] = (char)c;
+        if (!m->named && (c == ':' || m->nh - m->fstart > 26))
+            sk_mp_msg_decide(m);
+    }
+    return (long)n;
+}
+
 int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
@@ -530,7 +602,8 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
     int r;
 
     while (len > 0) {
-        if (m->closed) /* epilogue: no more delimiters to look for */
+        /* epilogue, or a message's body: no more delimiters to look for */
+        if (m->closed || (m->message && m->state == SK_MPS_BODY))
             return sk_mp_part_data(m, p, len, 0);
         switch (m->state) {
         case SK_MPS_BODY:
@@ -547,7 +620,7 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
             break;
         case SK_MPS_HEADERS:
         default:
-            u = sk_mp_headers(m, p, len);
+            u = m->message ? sk_mp_msg_headers(m, p, len) : sk_mp_headers(m, p, len);
             break;
         }
         if (u < 0)
@@ -559,6 +632,8 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
 
 int sk_mp_end(struct sk_mp *m)
 {
+    if (m->message && m->state == SK_MPS_HEADERS)
+        return 0; /* headers that never ended: no body (the caller reads the bytes) */
     if (m->state == SK_MPS_HEADERS && m->nh > 0) {
         if (sk_mp_open_plain(m, SK_MP_PART, 1) == -1 ||
             sk_mp_part_data(m, (unsigned char *)m->hdrs, m->nh, 0) == -1)
@@ -608,4 +683,65 @@ static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handl
 struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler *h)
 {
     return sk_mp_new_at(boundary, h, 0);
+}
+
+struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *h)
+{
+    struct sk_mp *m = calloc(1, sizeof(*m));
+
+    if (!m)
+        return NULL;
+    m->h = *h;
+    m->message = 1;
+    m->state = SK_MPS_HEADERS;
+    return m;
+}
+
+/* The fields that make a message's body something to decode. */
+static const char *const sk_mp_mime_fields[] = {"content-type", "content-transfer-encoding",
+                                                "mime-version"};
+
+int sk_mp_message_like(const unsigned char *p, size_t n)
+{
+    size_t i = 0, fields = 0;
+    int mime = 0, ended = 0;
+
+    if (n >= 5 && memcmp(p, "From ", 5) == 0) { /* an mbox "From " line */
+        const unsigned char *e = memchr(p, '\n', n);
+        i = e ? (size_t)(e - p) + 1 : n;
+    }
+    while (i < n) {
+        const unsigned char *e = memchr(p + i, '\n', n - i);
+        size_t len = (e ? (size_t)(e - p) : n) - i;
+        if (len && p[i + len - 1] == '\r')
+            len--;
+        if (len == 0 && e) {
+            ended = 1; /* the end of the header section */
+            break;
+        }
+        if (p[i] == ' ' || p[i] == '\t') {
+            if (!fields)
+                return 0; /* a continuation of nothing */
+        } else {
+            /* a field name: a letter, then printable ASCII but ':' (as
+             * email.feedparser reads one), then ':' */
+            size_t k = 0;
+            if (!((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z'))
+                return 0;
+            while (k < len && k < 77 && p[i + k] > ' ' && p[i + k] < 127 && p[i + k] != ':')
+                k++;
+            if (k == 0 || (k < len && p[i + k] != ':') || (k == len && (e || k >= 77)))
+                return 0;
+            if (k < len) {
+                fields++;
+                for (size_t f = 0; f < sizeof(sk_mp_mime_fields) / sizeof(*sk_mp_mime_fields); f++)
+                    mime |= k == strlen(sk_mp_mime_fields[f]) &&
+                            strncasecmp((const char *)p + i, sk_mp_mime_fields[f], k) == 0;
+            }
+        }
+        if (!e)
+            break; /* cut: what there is fits */
+        i = (size_t)(e - p) + 1;
+    }
+    return fields && (mime || !ended);
 }

@@ -183,7 +183,7 @@ static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk
 }
 
 /* ---- multipart: each part (and the preamble, the epilogue) is its own
- * object ---- */
+ * object; without a boundary, a mail message's body (sk_mp_new_message) ---- */
 
 struct sk_dmp {
     struct sk_dlp_sink sink;
@@ -256,7 +256,7 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
         .write = sk_dmp_write, .end = sk_dmp_finish, .destroy = sk_dmp_destroy};
     m->ctx = ctx;
     m->depth = depth;
-    if (!(m->mp = sk_mp_new(boundary, &h))) {
+    if (!(m->mp = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h))) {
         sk_dmp_destroy(&m->sink);
         return NULL;
     }
@@ -407,6 +407,18 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
+/* A mail message: declared (message/rfc822, message/global; a name
+ * ending in .eml, .mht, .mhtml) or told by its first bytes. */
+static int sk_is_message(const char *ct, const char *name, const unsigned char *head, size_t n)
+{
+    static const char *const exts[] = {".eml", ".mht", ".mhtml", NULL};
+    char mt[128];
+
+    sk_media_type(ct, mt, sizeof(mt));
+    return strcmp(mt, "message/rfc822") == 0 || strcmp(mt, "message/global") == 0 ||
+           sk_ext(name, exts) || sk_mp_message_like(head, n);
+}
+
 /* The header of an ASCII cpio archive: "070701"/"070702" and 104 hex
  * digits (newc), or "070707" and 70 octal digits (odc). */
 static int sk_cpio_ascii(const unsigned char *p, size_t n)
@@ -462,6 +474,11 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * a tar's entries read as objects too */
         if (z->depth < SK_DLP_MAX_DEPTH)
             z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
+        /* a mail message (an .eml, message/rfc822, MHTML): its body is
+         * also read as a mail reader decodes it (quoted-printable, base64,
+         * its parts), in a window of its own */
+        if (z->depth < SK_DLP_MAX_DEPTH && sk_is_message(z->ctype, z->name, z->head, z->nhead))
+            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, z->depth));
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);

@@ -43,6 +43,8 @@ HTML references without ';' and every HTML name of such a character
 (html.unescape the oracle, each name against its character written as it
 is), all Unicode Pd dashes and their NFKC forms (unicodedata), the
 Japanese IME's ー between digits; clean Japanese text with ー must pass.
+Mail messages uploaded as files (g_mail): .eml, MHTML, message/rfc822
+parts, quoted-printable and base64 text read as Python's email decodes it.
 
 Usage: test_evasion.py --build-dir BUILD [--only g_dlp g_zip64 ...]
 """
@@ -1674,6 +1676,88 @@ def g_tar_streams(ck, srv):
         r = dlp_post(srv, body, "application/x-tar")
         ck.ok("DLP: a clean %s upload passes" % name, r.status == 204,
               "%s %r" % (r.status, (r.body or b"")[:200]))
+def g_mail(ck, srv):
+    """Mail messages uploaded as files (DLP-EML): an .eml, message/rfc822,
+    MHTML, a form part of type message/rfc822, a forwarded message in a
+    message. Python's email package is the oracle: what get_payload(decode=
+    True) gives of each text part holds the cards, while the raw bytes do
+    not (a quoted-printable soft line break, =XX escapes, base64). Variants:
+    header sections padded past what is sniffed, a field folded, the first
+    Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
+    1-byte and 3-byte writes. Clean messages pass."""
+    import email
+    import email.generator
+    import email.message
+    import quopri
+
+    def decoded_texts(raw):
+        m = email.message_from_bytes(raw, policy=email.policy.default)
+        return b"".join(p.get_payload(decode=True) or b"" for p in m.walk()
+                        if not p.is_multipart() and p.get_content_maintype() in ("text", "message")
+                        and not isinstance(p.get_payload(), list))
+
+    def card_hidden(raw):
+        t = decoded_texts(raw)
+        return b"4111 1111 1111 1111" in t and b"4111 1111 1111 1111" not in raw
+
+    qp = quopri.encodestring(b"x" * 60 + b" 4111 1111 1111 1111 and more text here.")
+    assert b"1111=\n 1111" in qp
+    qp = qp.replace(b"\n", b"\r\n")
+    plain = (b"From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8"
+             b"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp)
+    every = b"".join(b"=%02X" % c for c in b"4111 1111 1111 1111")
+    em = email.message.EmailMessage()  # what Python's own mail writer makes
+    em["From"], em["Subject"] = "a@example.com", "cards"
+    em.set_content("Karte: 4111\u00a01111\u00a01111\u00a01111 \u00fc" + "x" * 80, cte="quoted-printable")
+    em.add_attachment(b"4111 1111 1111 1111\n" * 3, maintype="text", subtype="csv",
+                      filename="c.csv")
+    pyemail = em.as_bytes()
+    mixed = (b"From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Z"
+             b"\r\n\r\n--Z\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable"
+             b"\r\n\r\n" + qp + b"\r\n--Z--\r\n")
+    padded = b"".join(b"Received: from relay%d.example.com by mx.example.com; Mon, 1 Jan 2024\r\n" % i
+                      for i in range(60)) + b"X-Pad: " + b"p" * 9000 + b"\r\n" + plain
+    folded = (b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: x\nContent-Type: text/plain;\n"
+              b"\tcharset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n" + every + b"\n")
+    twice = (b"Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+             b"Content-Transfer-Encoding: 7bit\r\n\r\n" + every + b"\r\n")
+    fwd = (b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\n--Z\r\n"
+           b"Content-Type: message/rfc822\r\n\r\n" + mixed.replace(b"boundary=Z", b"boundary=Y")
+           .replace(b"--Z", b"--Y") + b"\r\n--Z--\r\n")
+    mhtml = (b"From: <Saved by Blink>\r\nSubject: page\r\nMIME-Version: 1.0\r\nContent-Type: "
+             b"multipart/related; type=\"text/html\"; boundary=\"----MultipartBoundary--x\"\r\n\r\n"
+             b"------MultipartBoundary--x\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: "
+             b"quoted-printable\r\n\r\n<p>" + qp + b"</p>\r\n------MultipartBoundary--x--\r\n")
+    cases = [(".eml as message/rfc822", plain, "message/rfc822"),
+             (".eml as application/octet-stream", plain, "application/octet-stream"),
+             (".eml without a type", plain, None),
+             (".eml as text/plain", plain, "text/plain"),
+             ("multipart/mixed .eml", mixed, "message/rfc822"),
+             ("a message made by email.message.EmailMessage", pyemail, "application/octet-stream"),
+             ("60 Received lines and a 9000-byte field first", padded, "application/octet-stream"),
+             ("mbox From line, LF-only, a folded Content-Type", folded, None),
+             ("the first of two Content-Transfer-Encoding fields", twice, "message/rfc822"),
+             ("a forwarded message in a message", fwd, "message/rfc822"),
+             ("MHTML (a page saved by a browser)", mhtml, "multipart/related")]
+    for name, raw, ct in cases:
+        ck.ok("oracle: email hides and decodes the cards of '%s'" % name, card_hidden(raw))
+        dlp_blocked(ck, name, dlp_post(srv, raw, ct, "PUT"))
+    part = (b"--B\r\nContent-Disposition: form-data; name=f; filename=m.eml\r\n"
+            b"Content-Type: message/rfc822\r\n\r\n" + plain + b"\r\n--B--\r\n")
+    dlp_blocked(ck, "a form file part of type message/rfc822",
+                dlp_post(srv, part, "multipart/form-data; boundary=B"))
+    part = part.replace(b"Content-Type: message/rfc822", b"Content-Type: application/octet-stream")
+    dlp_blocked(ck, "a form file part m.eml as octet-stream",
+                dlp_post(srv, part, "multipart/form-data; boundary=B"))
+    clean = email.message.EmailMessage()
+    clean["From"], clean["Subject"] = "Alice", "no cards"
+    clean.set_content("Order 4111 1111 (8 digits) and a long line " + "y" * 100 + " \u00fc",
+                      cte="quoted-printable")
+    for ct in ("message/rfc822", "application/octet-stream"):
+        r = dlp_post(srv, clean.as_bytes(), ct, "PUT")
+        ck.ok("DLP clean .eml as %s passes" % ct, r.status == 204, r.status)
+
+
 def g_dlp_text(ck, srv):
     """Characters and references a reader reads as a space, a dash or
     nothing (DLP-HTMLREF, DLP-DASH). Oracles: html.unescape (HTML5's
@@ -1951,7 +2035,7 @@ def main():
                          ("zstd", g_zstd), ("zip methods", g_zip_methods),
                          ("zip directory", g_zip_directory),
                          ("tar sizes, ar, streams after a prefix", g_tar_streams),
-                         ("dlp", g_dlp), ("dlp text", g_dlp_text)]:
+                         ("dlp", g_dlp), ("dlp text", g_dlp_text), ("mail", g_mail)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
     finally:

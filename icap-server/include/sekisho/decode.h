@@ -198,6 +198,22 @@ struct sk_mp;
  * epilogue delivered as their own objects). NULL when out of memory or the
  * boundary is empty or too long. */
 SK_API struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler *);
+/* A parser for one message (RFC 5322/2045: an .eml, a message/rfc822
+ * object): its header section, then its body as one part at depth 0 -
+ * decoded from its Content-Transfer-Encoding, a multipart body parsed into
+ * its parts. Of the header section only the first Content-Type,
+ * Content-Transfer-Encoding and Content-Disposition fields are kept (each
+ * cut at 1 KiB), so a section of any length is read; nothing of it is
+ * delivered as data (the caller reads the raw bytes as text). A section that
+ * never ends gives no part. NULL when out of memory. */
+SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
+/* Do the first bytes P[0..N) look like a mail message whose body may need
+ * decoding: an optional mbox "From " line, then header fields (a name of
+ * printable ASCII starting with a letter, and ':'; continuation lines) on every line up to an empty
+ * line or the end of P, among them Content-Type, Content-Transfer-Encoding or
+ * MIME-Version - or P ends before the section does (those fields may come
+ * later: a mail's Received lines, padding). 1 or 0. */
+SK_API int sk_mp_message_like(const unsigned char *p, size_t n);
 /* 0, or -1 when a callback stopped the parse (or out of memory). */
 SK_API int sk_mp_write(struct sk_mp *, const void *buf, size_t len);
 /* End of the body: finishes the open part. 0 or -1. */

@@ -1,0 +1,239 @@
+/* test_dlp_mail.c - mail messages (an .eml, message/rfc822, MHTML): the
+ * toolkit's message reader (sk_mp_new_message, sk_mp_message_like) against
+ * what Python's email package gives, and dlp over uploaded messages whose
+ * text is quoted-printable, base64 or in parts. Shared fixture:
+ * support/dlp_fixture.c. */
+#include <sekisho/decode.h>
+
+#include "dlp_fixture.h"
+
+/* What a message reader delivered: its parts' types and bytes. */
+struct got {
+    char data[65536];
+    size_t n;
+    char types[512];
+    int begins, ends;
+};
+
+static int got_begin(void *arg, const struct sk_mp_part *p)
+{
+    struct got *g = arg;
+
+    g->begins++;
+    strncat(g->types, p->content_type, sizeof(g->types) - strlen(g->types) - 2);
+    strcat(g->types, "|");
+    return 0;
+}
+
+static int got_data(void *arg, const void *buf, size_t len)
+{
+    struct got *g = arg;
+
+    assert_true(g->n + len <= sizeof(g->data));
+    memcpy(g->data + g->n, buf, len);
+    g->n += len;
+    return 0;
+}
+
+static int got_end(void *arg)
+{
+    ((struct got *)arg)->ends++;
+    return 0;
+}
+
+/* MSG through a message reader in writes of CHUNK bytes (0: one write). */
+static void read_message(const char *msg, size_t len, size_t chunk, struct got *g)
+{
+    struct sk_mp_handler h = {got_begin, got_data, got_end, g};
+    struct sk_mp *m = sk_mp_new_message(&h);
+
+    memset(g, 0, sizeof(*g));
+    assert_non_null(m);
+    for (size_t at = 0; at < len;) {
+        size_t take = chunk && len - at > chunk ? chunk : len - at;
+        assert_int_equal(sk_mp_write(m, msg + at, take), 0);
+        at += take;
+    }
+    assert_int_equal(sk_mp_end(m), 0);
+    sk_mp_free(m);
+    g->data[g->n < sizeof(g->data) ? g->n : sizeof(g->data) - 1] = '\0';
+}
+
+/* The QP text quopri.encodestring gives for 60 x and a card: the soft line
+ * break (=CRLF at column 76) lands inside the card. */
+#define QP_BODY                                                                                    \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx 4111 1111 1111=\r\n"             \
+    " 1111 and more text here.\r\n"
+#define QP_TEXT "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx 4111 1111 1111 1111"
+
+static void test_message_reader(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *msg, *types, *has, *hasnt;
+        int parts;
+    } cases[] = {
+        {"quoted-printable, the soft break inside the card",
+         "From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY,
+         "text/plain; charset=utf-8|", QP_TEXT, "From:", 1},
+        {"LF-only line ends, mbox From line, folded field",
+         "From a@example.com Mon Jan  1 00:00:00 2024\nSubject: x\nContent-Transfer-Encoding:\n"
+         " quoted-printable\n\n4111=20=\n1111",
+         "|", "4111 1111", "Subject", 1},
+        {"base64",
+         "Subject: x\r\nContent-Transfer-Encoding: BASE64\r\n\r\nNDExMSAxMTEx\r\nIDExMTE=\r\n", "|",
+         "4111 1111 1111", NULL, 1},
+        {"the first Content-Transfer-Encoding counts (email.message.get)",
+         "Content-Transfer-Encoding: quoted-printable\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+         "41=\r\n11",
+         "|", "4111", NULL, 1},
+        {"a multipart body: its parts, decoded",
+         "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\npre\r\n--Z\r\n"
+         "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY
+         "\r\n--Z--\r\n",
+         "|text/plain|", QP_TEXT, "--Z", 3}, /* preamble, part, epilogue */
+        {"no MIME fields: the body as it is", "Subject: hello\r\n\r\n41=31 1111", "|", "41=31 1111",
+         "hello", 1},
+        {"a header section that never ends: no part", "Subject: x\r\nContent-Type: text/plain\r\n",
+         "", NULL, "Subject", 0},
+    };
+    struct got g;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (size_t chunk = 0; chunk <= 7; chunk += chunk < 3 ? 1 : 4) {
+            read_message(cases[i].msg, strlen(cases[i].msg), chunk, &g);
+            if (!strstr(g.types, cases[i].types) ||
+                (cases[i].has && !strstr(g.data, cases[i].has)) ||
+                (cases[i].hasnt && strstr(g.data, cases[i].hasnt)) || g.begins != cases[i].parts ||
+                g.ends != g.begins)
+                fail_msg("%s (writes of %zu): types '%s', %d parts, data '%s'", cases[i].what,
+                         chunk, g.types, g.begins, g.data);
+        }
+    }
+}
+
+/* A header section of any length is read: padding fields before the ones
+ * that matter (past the 8 KiB a form part's headers may take), a field value
+ * longer than the 1 KiB kept of it, thousands of continuation lines. */
+static void test_message_long_headers(void **state)
+{
+    (void)state;
+    static char msg[200000];
+    struct got g;
+    size_t n = 0;
+
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)snprintf(msg + n, sizeof(msg) - n, "X-Pad-%d: %060d\r\n", i, i);
+    n += (size_t)snprintf(msg + n, sizeof(msg) - n, "Content-Type: text/plain; x=\"");
+    memset(msg + n, 'a', 3000), n += 3000;
+    n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+                          "\"\r\nContent-Transfer-Encoding: quoted-printable");
+    memset(msg + n, ' ', 2000), n += 2000;
+    n += (size_t)snprintf(msg + n, sizeof(msg) - n, "\r\nX-Fold: a\r\n");
+    for (int i = 0; i < 3000; i++)
+        n += (size_t)snprintf(msg + n, sizeof(msg) - n, " continued\r\n");
+    n += (size_t)snprintf(msg + n, sizeof(msg) - n, "\r\n4111=201111=\r\n=201111 1111");
+    for (size_t chunk = 0; chunk <= 1000; chunk += chunk ? 999 : 1) {
+        read_message(msg, n, chunk, &g);
+        assert_int_equal(g.begins, 1);
+        assert_string_equal(g.data, "4111 1111 1111 1111");
+        assert_non_null(strstr(g.types, "text/plain; x=\"aaaa"));
+    }
+}
+
+static void test_message_like(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int want;
+    } cases[] = {
+        {"From: a@example.com\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nbody", 1},
+        {"Content-Type: multipart/mixed; boundary=Z\n\n--Z", 1},
+        {"From a@b Mon Jan 1\nMIME-Version: 1.0\n\n", 1},
+        {"Received: from x\r\n\tby y\r\nX-Pad: 1\r\nX-Pad: 2", 1}, /* cut before the end */
+        {"Subject: hello\r\nTo: b@example.com\r\n\r\nno MIME fields: nothing to decode", 0},
+        {"Dear Sir: hello\r\n", 0},                    /* a name with a space */
+        {"name,card\r\nx,4111 1111 1111 1111\r\n", 0}, /* CSV */
+        {"{\"a\": 1}", 0},                             /* JSON: a name starts with a letter */
+        {"Error: no newline in the first bytes", 1},   /* cut: might be a message */
+        {" Content-Type: text/plain\r\n\r\n", 0},      /* a continuation of nothing */
+        {"Content-Type: text/plain\r\nnot a field\r\n\r\n", 0},
+        {"", 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (sk_mp_message_like((const unsigned char *)cases[i].text, strlen(cases[i].text)) !=
+            cases[i].want)
+            fail_msg("'%s': want %d", cases[i].text, cases[i].want);
+}
+
+/* Uploaded messages: blocked for the card their decoded text holds, however
+ * the message is declared and the client cuts its writes; clean ones pass. */
+static void test_dlp_messages(void **state)
+{
+    (void)state;
+    static char padded[8192];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++) /* Received lines past the 512 bytes sniffed */
+        n += (size_t)snprintf(padded + n, sizeof(padded) - n,
+                              "Received: from relay%d.example.com by mx.example.com\r\n", i);
+    snprintf(padded + n, sizeof(padded) - n,
+             "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY);
+    static const char eml[] =
+        "From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY;
+    static const char fwd[] = /* a forwarded message inside a message */
+        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\n--Z\r\n"
+        "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: "
+        "multipart/alternative; "
+        "boundary=Y\r\n\r\n--Y\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY
+        "\r\n--Y--\r\n\r\n--Z--\r\n";
+    static const char form[] =
+        "--B\r\nContent-Disposition: form-data; name=f; filename=m.eml\r\nContent-Type: "
+        "message/rfc822\r\n\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY
+        "\r\n--B--\r\n";
+    static const char clean[] =
+        "From: Alice\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: "
+        "quoted-printable\r\n\r\nOrder 4111=201111 (not a card: 8 digits).\r\n";
+    static const char asis[] = /* a type naming no message: the bytes decide */
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY;
+    const struct {
+        const char *what, *ctype, *body;
+        enum sk_verdict want;
+    } cases[] = {
+        {"message/rfc822", "message/rfc822", eml, SK_BLOCK},
+        {"application/octet-stream", "application/octet-stream", eml, SK_BLOCK},
+        {"no type", NULL, eml, SK_BLOCK},
+        {"text/plain with one MIME field", "text/plain", asis, SK_BLOCK},
+        {"Received lines past the sniffed head", "application/octet-stream", padded, SK_BLOCK},
+        {"a forwarded message in a multipart", "message/rfc822", fwd, SK_BLOCK},
+        {"a form file part of type message/rfc822", "multipart/form-data; boundary=B", form,
+         SK_BLOCK},
+        {"clean", "message/rfc822", clean, SK_ALLOW},
+    };
+    char why[128];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = cases[i].ctype,
+                        .body = cases[i].body,
+                        .len = strlen(cases[i].body)};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
+            snprintf(why, sizeof(why), "%s, writes of %zu", cases[i].what, r.chunk);
+            expect(&r, cases[i].want, cases[i].want == SK_BLOCK ? "cards" : NULL, why);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_message_reader),
+        cmocka_unit_test(test_message_long_headers),
+        cmocka_unit_test(test_message_like),
+        cmocka_unit_test(test_dlp_messages),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
