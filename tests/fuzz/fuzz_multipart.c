@@ -1,7 +1,9 @@
 /* fuzz_multipart.c - libFuzzer target for the core multipart parser
- * (icap-server/core/sk_multipart.c) and the boundary parameter parser.
- * Input: one control byte (chunk schedule), then a Content-Type line, a
- * newline, and the body.
+ * (icap-server/core/sk_multipart.c), its message reader and the boundary
+ * parameter parser. Input: one control byte (chunk schedule), then a
+ * Content-Type line, a newline, and the body: read as a multipart when the
+ * line gives a boundary, else as a mail message (sk_mp_new_message; and
+ * sk_mp_message_like on its first bytes).
  * Oracle: the chunk schedule - a client's choice - changes nothing in the
  * sequence of objects (kind, depth, type, file name) and their bytes. */
 #include <string.h>
@@ -34,7 +36,7 @@ static void sk_fuzz_parse(const char *boundary, const uint8_t *d, size_t n, unsi
                           struct sk_buf *l)
 {
     struct sk_mp_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, l};
-    struct sk_mp *m = sk_mp_new(boundary, &h);
+    struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
 
     SK_FUZZ_CHECK(m != NULL, "parser");
     for (size_t off = 0, i = 0, c; off < n; off += c, i++) {
@@ -60,10 +62,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seed = 1 + data[0];
     /* exactly the header's bytes: a read past its NUL is an ASan finding */
     ct = sk_fuzz_cstr(data + 1, (size_t)(nl - data - 1));
-    if (ct && sk_mp_boundary(ct, boundary, sizeof(boundary)) == 0) {
+    if (ct) {
         size_t n = size - (size_t)(nl + 1 - data);
-        sk_fuzz_parse(boundary, nl + 1, n, 0, &whole);
-        sk_fuzz_parse(boundary, nl + 1, n, seed, &parts);
+        const char *b = sk_mp_boundary(ct, boundary, sizeof(boundary)) == 0 ? boundary : NULL;
+        if (!b)
+            (void)sk_mp_message_like(nl + 1, n < 512 ? n : 512);
+        sk_fuzz_parse(b, nl + 1, n, 0, &whole);
+        sk_fuzz_parse(b, nl + 1, n, seed, &parts);
         SK_FUZZ_CHECK(whole.len == parts.len &&
                           (whole.len == 0 || memcmp(whole.data, parts.data, whole.len) == 0),
                       "objects differ with chunking (seed %u)", seed);
