@@ -38,7 +38,7 @@ S, N = True, False   # security decision or not
 # The unit suites of a module split by subject (tests/unit/CMakeLists.txt):
 # a mutant of the module names all of them, as it named the one suite.
 VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_archives|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits"
-DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_mail|unit\.test_dlp_plan|unit\.test_dlp_validators"
+DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_mail|unit\.test_dlp_xml|unit\.test_dlp_plan|unit\.test_dlp_validators"
 
 # (name, security, file, snippet, replacement, ctest -R regex)
 MUTANTS = [
@@ -655,6 +655,15 @@ MUTANTS = [
      "icap-server/core/sk_multipart.c", "        if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)\n            continue;",
      "        if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD) {\n            m->keep = 0, m->nh = m->fstart;\n            continue;\n        }",
      r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
+    ("dlp: a DTD's internal entities are not replaced in XML text", S, "modules/dlp/dlp_formats.c",
+     "    } else if (c == '&' && x->nents) {", "    } else if (c == '&' && 0) {",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: entity expansion not charged to dlp.max-decoded (billion laughs)", S,
+     "modules/dlp/dlp_formats.c", "    if (t && t->len > *x->budget) {", "    if (t && 0) {",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: a quote in a DTD comment hides the declarations after it", S,
+     "modules/dlp/dlp_formats.c", "    } else if (x->dsubset && memcmp(x->dlast, \"<!--\", 4) == 0) {",
+     "    } else if (0) {", r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -275,7 +275,9 @@ void sk_dlp_norm_as(struct sk_dlp_sink *s);
 /* Format decoders; they own NEXT. */
 struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);
-struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next);
+/* XML text; the internal entities its DTD declares are replaced, counted
+ * against CTX's decoded-bytes budget (CTX NULL: no limits reported). */
+struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next);
 /* zip / Office Open XML (core walker): each entry is its own object;
  * bytes outside readable entries are inspected as plain bytes. */
 #define SK_DLP_MAX_DEPTH 6 /* archives and multipart levels opened */

@@ -300,7 +300,7 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
     if (json || sk_is_xml(mt, name)) {
         if ((norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"))) == NULL)
             return NULL;
-        x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(norm);
+        x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(ctx, norm);
         x = x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
         if (x && as)
             sk_dlp_norm_as(x);

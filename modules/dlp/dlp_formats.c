@@ -356,12 +356,25 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
  * upload carries: they are kept aside and written out, each on its own
  * line, at the next break or at the end, so they never split a run.
  * CDATA sections are text. */
-enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT };
+enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT, SK_X_DTD, SK_X_EREF };
 
 #define SK_XML_SIDE_MAX (1u << 20) /* aside text kept until a break */
+#define SK_XML_DTD_MAX  65536      /* a document type declaration's bytes read */
+#define SK_XML_ENTS     64         /* internal entities declared */
+#define SK_XML_ENAME    64         /* an entity name's bytes */
+#define SK_XML_EDEPTH   16         /* entities within entities */
+
+/* An internal general entity of the document's DTD (<!ENTITY a "...">):
+ * libxml2, expat (Python's ElementTree), .NET and Java replace "&a;" in the
+ * text by its value, so the value is text where the reference stands. */
+struct sk_xml_ent {
+    char name[SK_XML_ENAME + 1];
+    size_t at, len; /* the value in sk_xml.vals */
+};
 
 struct sk_xml {
     struct sk_fmt f;
+    struct sk_dlp_ctx *ctx; /* NULL: limits are not reported */
     int state;
     char name[16]; /* local name of the current tag */
     size_t nname;
@@ -369,6 +382,17 @@ struct sk_xml {
     struct sk_ref ref; /* a character reference in the text */
     unsigned match;    /* bytes of "]]>" or "-->" seen */
     struct sk_buf side;
+    /* the document type declaration, read whole, then its entities */
+    struct sk_buf dtd;
+    int dquote, dsubset, dtd_done;
+    char dlast[4];                /* the declaration's last bytes */
+    uint64_t own_budget, *budget; /* bytes entities may still expand to */
+    struct sk_xml_ent ents[SK_XML_ENTS];
+    unsigned nents;
+    struct sk_buf vals;
+    char ename[SK_XML_ENAME]; /* "&name" being read while entities are declared */
+    size_t nename;
+    int depth; /* entities being replaced */
 };
 
 static int sk_xml_breaks(const char *name)
@@ -457,6 +481,8 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
             x->state = SK_X_CDATA, x->match = 0;
         else if (x->nname == 3 && memcmp(x->name, "!--", 3) == 0)
             x->state = SK_X_COMMENT, x->match = 0;
+        else if (x->nname == 8 && memcmp(x->name, "!DOCTYPE", 8) == 0 && !x->dtd_done)
+            x->state = SK_X_DTD, x->dquote = x->dsubset = 0;
     }
 }
 
@@ -485,40 +511,229 @@ static void sk_xml_until(struct sk_xml *x, unsigned char c, const char *end, int
         text ? sk_fmt_byte(&x->f, c) : sk_xml_side(x, c);
 }
 
+static void sk_xml_byte(struct sk_xml *x, unsigned char c);
+
+static void sk_xml_undecodable(struct sk_xml *x, const char *why)
+{
+    if (x->ctx)
+        sk_dlp_undecodable(x->ctx, why);
+}
+
+static int sk_xml_name_byte(unsigned char c)
+{
+    return c > ' ' && !strchr("&;<>\"'%=[]", c);
+}
+
+/* A literal's character references are replaced where it is declared (XML
+ * 1.0 4.5), its entity references where the entity is used. */
+static void sk_xml_ent_value(struct sk_xml *x, const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp;
+        size_t k = v[i] == '&' && i + 1 < n && v[i + 1] == '#'
+                       ? sk_html_charref_text((const unsigned char *)v + i + 1, n - i - 1, &cp)
+                       : 0;
+        if (k && v[i + k] == ';') {
+            unsigned char b[4];
+            sk_buf_append(&x->vals, (const char *)b, sk_utf8_put(b, cp));
+            i += k;
+        } else {
+            sk_buf_append(&x->vals, v + i, 1);
+        }
+    }
+}
+
+/* The internal general entities of a document type declaration D (its
+ * bytes after "<!DOCTYPE"): "<!ENTITY name 'value'>" or "...\"value\"";
+ * parameter (%) and external (SYSTEM, PUBLIC) ones are not replaced by
+ * readers that do not load them, and the first declaration of a name
+ * binds. */
+static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (n - i >= 4 && memcmp(d + i, "<!--", 4) == 0) {
+            const char *e = memmem(d + i + 4, n - i - 4, "-->", 3);
+            i = e ? (size_t)(e - d) + 3 : n;
+            continue;
+        }
+        if (n - i >= 2 && memcmp(d + i, "<?", 2) == 0) {
+            const char *e = memmem(d + i + 2, n - i - 2, "?>", 2);
+            i = e ? (size_t)(e - d) + 2 : n;
+            continue;
+        }
+        if (d[i] == '"' || d[i] == '\'') {
+            const char *e = memchr(d + i + 1, d[i], n - i - 1);
+            i = e ? (size_t)(e - d) + 1 : n;
+            continue;
+        }
+        if (n - i < 9 || memcmp(d + i, "<!ENTITY", 8) != 0 || !strchr(" \t\r\n", d[i + 8])) {
+            i++;
+            continue;
+        }
+        for (i += 8; i < n && strchr(" \t\r\n", d[i]); i++)
+            ;
+        size_t ns = i;
+        while (i < n && sk_xml_name_byte((unsigned char)d[i]))
+            i++;
+        size_t nl = i - ns;
+        while (i < n && strchr(" \t\r\n", d[i]))
+            i++;
+        if (nl == 0 || i >= n || (d[i] != '"' && d[i] != '\''))
+            continue; /* a parameter entity, an external one: the scan goes on */
+        const char *e = memchr(d + i + 1, d[i], n - i - 1);
+        if (!e)
+            break;
+        size_t vs = i + 1, vl = (size_t)(e - d) - vs;
+        i = (size_t)(e - d) + 1;
+        int known = 0;
+        for (unsigned k = 0; k < x->nents; k++)
+            known |= strlen(x->ents[k].name) == nl && memcmp(x->ents[k].name, d + ns, nl) == 0;
+        if (known)
+            continue;
+        if (nl > SK_XML_ENAME || x->nents == SK_XML_ENTS) {
+            sk_xml_undecodable(x, "XML document type: an entity name too long, or too many");
+            continue;
+        }
+        struct sk_xml_ent *t = &x->ents[x->nents++];
+        memcpy(t->name, d + ns, nl);
+        t->name[nl] = '\0';
+        t->at = x->vals.len;
+        sk_xml_ent_value(x, d + vs, vl);
+        t->len = x->vals.len - t->at;
+    }
+    if (x->vals.failed)
+        x->f.err = 1;
+}
+
+/* Inside "<!DOCTYPE ...": every byte is aside text as a tag's are; the
+ * declaration is kept (SK_XML_DTD_MAX bytes) and read at its '>' outside
+ * literals, comments, processing instructions and the internal subset
+ * ("[...]"). */
+static void sk_xml_dtd_byte(struct sk_xml *x, unsigned char c)
+{
+    sk_xml_side(x, c);
+    if (x->dtd.len < SK_XML_DTD_MAX)
+        sk_buf_append(&x->dtd, (const char *)&c, 1);
+    else if (x->dtd.len++ == SK_XML_DTD_MAX)
+        sk_xml_undecodable(x, "XML document type declaration over 64 KiB");
+    memmove(x->dlast, x->dlast + 1, sizeof(x->dlast) - 1);
+    x->dlast[sizeof(x->dlast) - 1] = (char)c;
+    if (x->dquote == 'c' || x->dquote == 'p') { /* until "-->" or "?>" */
+        if (memcmp(x->dlast + (x->dquote == 'c' ? 1 : 2), x->dquote == 'c' ? "-->" : "?>",
+                   x->dquote == 'c' ? 3 : 2) == 0)
+            x->dquote = 0;
+    } else if (x->dquote) {
+        x->dquote = c == x->dquote ? 0 : x->dquote;
+    } else if (c == '"' || c == '\'') {
+        x->dquote = c;
+    } else if (x->dsubset && memcmp(x->dlast, "<!--", 4) == 0) {
+        x->dquote = 'c';
+        memset(x->dlast, 0, sizeof(x->dlast));
+    } else if (x->dsubset && memcmp(x->dlast + 2, "<?", 2) == 0) {
+        x->dquote = 'p';
+        memset(x->dlast, 0, sizeof(x->dlast));
+    } else if (c == '[') {
+        x->dsubset = 1;
+    } else if (c == ']') {
+        x->dsubset = 0;
+    } else if (c == '>' && !x->dsubset) {
+        sk_xml_dtd_parse(x, x->dtd.data, x->dtd.len < SK_XML_DTD_MAX ? x->dtd.len : SK_XML_DTD_MAX);
+        x->dtd_done = 1; /* one declaration per document */
+        sk_xml_side(x, '\n');
+        x->state = SK_X_TEXT;
+    }
+}
+
+/* The bytes of "&NAME" that named no entity, read as any reference. */
+static void sk_xml_eref_replay(struct sk_xml *x)
+{
+    x->state = SK_X_ENT;
+    sk_ref_take(&x->f, &x->ref, '&');
+    for (size_t i = 0; i < x->nename; i++)
+        sk_xml_byte(x, (unsigned char)x->ename[i]);
+}
+
+/* "&NAME;" of a declared entity: its value is read as text where it stands
+ * (markup and references in it too), bounded by the decoded-bytes budget
+ * (dlp.max-decoded: what expat and libxml2 bound as amplification) and by
+ * SK_XML_EDEPTH. Otherwise the bytes are read as any reference. */
+static void sk_xml_eref_end(struct sk_xml *x, unsigned char c)
+{
+    const struct sk_xml_ent *t = NULL;
+
+    x->state = SK_X_TEXT;
+    for (unsigned k = 0; c == ';' && k < x->nents && !t; k++)
+        if (strlen(x->ents[k].name) == x->nename &&
+            memcmp(x->ents[k].name, x->ename, x->nename) == 0)
+            t = &x->ents[k];
+    if (t && x->depth >= SK_XML_EDEPTH)
+        sk_xml_undecodable(x, "XML entities nested too deeply"), t = NULL;
+    if (t && t->len > *x->budget) {
+        *x->budget = 0;
+        if (x->ctx)
+            x->ctx->limit = 1;
+        t = NULL;
+    } else if (t) {
+        *x->budget -= t->len;
+    }
+    if (t) {
+        x->depth++;
+        for (size_t i = 0; i < t->len; i++)
+            sk_xml_byte(x, (unsigned char)x->vals.data[t->at + i]);
+        x->depth--;
+        return;
+    }
+    sk_xml_eref_replay(x);
+    sk_xml_byte(x, c);
+}
+
+static void sk_xml_byte(struct sk_xml *x, unsigned char c)
+{
+    if (x->state == SK_X_TAG) {
+        sk_xml_tag_byte(x, c);
+    } else if (x->state == SK_X_CDATA) {
+        sk_xml_until(x, c, "]]>", 1);
+    } else if (x->state == SK_X_COMMENT) {
+        sk_xml_until(x, c, "-->", 0);
+    } else if (x->state == SK_X_DTD) {
+        sk_xml_dtd_byte(x, c);
+    } else if (x->state == SK_X_EREF) {
+        if (sk_xml_name_byte(c) && x->nename < sizeof(x->ename))
+            x->ename[x->nename++] = (char)c;
+        else
+            sk_xml_eref_end(x, c);
+    } else if (x->state == SK_X_ENT) {
+        /* the reader JSON strings use too: a reference ends at the
+         * first byte that cannot continue it ("&#52&#49", "&#49 1111",
+         * "&nbsp1111"), which is then text or markup */
+        if (!sk_ref_take(&x->f, &x->ref, c < 0x80 ? c : 0x100)) {
+            x->state = SK_X_TEXT;
+            sk_xml_byte(x, c);
+        } else if (!x->ref.on) {
+            x->state = SK_X_TEXT;
+        }
+    } else if (c == '<') {
+        x->state = SK_X_TAG;
+        x->nname = 0;
+        x->name_done = 0;
+        x->quote = 0;
+    } else if (c == '&' && x->nents) {
+        x->state = SK_X_EREF; /* a declared entity's name, or a reference as below */
+        x->nename = 0;
+    } else if (c == '&') {
+        x->state = SK_X_ENT;
+        sk_ref_take(&x->f, &x->ref, c);
+    } else {
+        sk_fmt_byte(&x->f, c);
+    }
+}
+
 static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_xml *x = (struct sk_xml *)s;
 
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (x->state == SK_X_TAG) {
-            sk_xml_tag_byte(x, c);
-        } else if (x->state == SK_X_CDATA) {
-            sk_xml_until(x, c, "]]>", 1);
-        } else if (x->state == SK_X_COMMENT) {
-            sk_xml_until(x, c, "-->", 0);
-        } else if (x->state == SK_X_ENT) {
-            /* the reader JSON strings use too: a reference ends at the
-             * first byte that cannot continue it ("&#52&#49", "&#49 1111",
-             * "&nbsp1111"), which is then text or markup */
-            if (!sk_ref_take(&x->f, &x->ref, c < 0x80 ? c : 0x100)) {
-                x->state = SK_X_TEXT;
-                i--;
-            } else if (!x->ref.on) {
-                x->state = SK_X_TEXT;
-            }
-        } else if (c == '<') {
-            x->state = SK_X_TAG;
-            x->nname = 0;
-            x->name_done = 0;
-            x->quote = 0;
-        } else if (c == '&') {
-            x->state = SK_X_ENT;
-            sk_ref_take(&x->f, &x->ref, c);
-        } else {
-            sk_fmt_byte(&x->f, c);
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        sk_xml_byte(x, p[i]);
     return x->f.err ? -1 : 0;
 }
 
@@ -528,6 +743,8 @@ static int sk_xml_end(struct sk_dlp_sink *s)
 {
     struct sk_xml *x = (struct sk_xml *)s;
 
+    if (x->state == SK_X_EREF)
+        sk_xml_eref_replay(x);
     if (x->state == SK_X_TAG && !x->name_done) {
         sk_fmt_byte(&x->f, '\n');
         for (size_t i = 0; i < x->nname; i++)
@@ -541,16 +758,24 @@ static int sk_xml_end(struct sk_dlp_sink *s)
 
 static void sk_xml_destroy(struct sk_dlp_sink *s)
 {
-    sk_buf_free(&((struct sk_xml *)s)->side);
+    struct sk_xml *x = (struct sk_xml *)s;
+
+    sk_buf_free(&x->side);
+    sk_buf_free(&x->dtd);
+    sk_buf_free(&x->vals);
     sk_fmt_destroy(s);
 }
 
-struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_sink *next)
+struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next)
 {
     struct sk_fmt *f = sk_fmt_new(sizeof(struct sk_xml), next, sk_xml_write);
 
     if (!f)
         return NULL;
+    struct sk_xml *x = (struct sk_xml *)f;
+    x->ctx = ctx;
+    x->own_budget = 1u << 20; /* without a transaction's budget */
+    x->budget = ctx ? &ctx->budget : &x->own_budget;
     f->sink.end = sk_xml_end;
     f->sink.destroy = sk_xml_destroy;
     return &f->sink;

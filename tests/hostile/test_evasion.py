@@ -45,6 +45,7 @@ is), all Unicode Pd dashes and their NFKC forms (unicodedata), the
 Japanese IME's ー between digits; clean Japanese text with ー must pass.
 Mail messages uploaded as files (g_mail): .eml, MHTML, message/rfc822
 parts, quoted-printable and base64 text read as Python's email decodes it.
+XML internal entities (g_xml_dtd): ElementTree's text the oracle.
 
 Usage: test_evasion.py --build-dir BUILD [--only g_dlp g_zip64 ...]
 """
@@ -1758,6 +1759,44 @@ def g_mail(ck, srv):
         ck.ok("DLP clean .eml as %s passes" % ct, r.status == 204, r.status)
 
 
+def g_xml_dtd(ck, srv):
+    """XML internal entities (DLP-XMLENT): a DTD declares <!ENTITY a
+    "4111 1111"> and the text says "&a; 1111 1111". ElementTree (expat) is
+    the oracle: its text of each document holds the card. Variants: nested
+    entities, character references in the value, names with '-' '.' and
+    non-ASCII, a comment or PI with a quote before the declaration, markup
+    in the value, UTF-16. A clean document with entities passes; a billion
+    laughs document is a limit (blocked), and is answered."""
+    import xml.etree.ElementTree as ET
+
+    def doc(subset, text):
+        return ('<?xml version="1.0"?><!DOCTYPE c [%s]><c>%s</c>' % (subset, text)).encode()
+
+    cases = [("half a card in an entity", doc('<!ENTITY a "4111 1111">', "&a; 1111 1111")),
+             ("&#52; in the value", doc('<!ENTITY a "&#52;111">', "&a; 1111 1111 1111")),
+             ("nested", doc('<!ENTITY b "1111"><!ENTITY a "4111 &b;">', "&a; &b; 1111")),
+             ("a name with - . _", doc("<!ENTITY my-card.no_1 '4111 1111'>", "&my-card.no_1; 1111 1111")),
+             ("a non-ASCII name", doc('<!ENTITY \u30ab "4111 1111">', "&\u30ab; 1111 1111")),
+             ("a comment with a quote first", doc('<!-- don\'t --><!ENTITY a "4111 1111">', "&a; 1111 1111")),
+             ("a PI with a quote first", doc('<?pi it\'s?><!ENTITY a "4111 1111">', "&a; 1111 1111")),
+             ("markup in the value", doc('<!ENTITY a "<b>4111</b> 1111">', "&a; 1111 1111"))]
+    for name, x in cases:
+        text = "".join(ET.fromstring(x).itertext())
+        ck.ok("oracle: ElementTree reads a card in '%s'" % name,
+              "4111 1111 1111 1111" in text and b"4111 1111 1111 1111" not in x, text)
+        dlp_blocked(ck, "XML entity: " + name, dlp_post(srv, x, "application/xml"))
+    x = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE c [<!ENTITY a "4111 1111">]>'
+         '<c>&a; 1111 1111</c>').encode("utf-16")
+    dlp_blocked(ck, "XML entity in a UTF-16 document", dlp_post(srv, x, "application/xml"))
+    clean = doc('<!ENTITY co "Example Corp">', "&co; order 2024 &amp; 1111")
+    r = dlp_post(srv, clean, "application/xml")
+    ck.ok("DLP clean XML with entities passes", r.status == 204, r.status)
+    lol = '<!ENTITY l0 "lol ">' + "".join('<!ENTITY l%d "%s">' % (i, ("&l%d;" % (i - 1)) * 10)
+                                          for i in range(1, 10))
+    r = dlp_post(srv, doc(lol, "&l9;"), "application/xml")
+    ck.ok("DLP billion laughs: blocked (dlp.on-limit)", blocked(r), r.status)
+
+
 def g_dlp_text(ck, srv):
     """Characters and references a reader reads as a space, a dash or
     nothing (DLP-HTMLREF, DLP-DASH). Oracles: html.unescape (HTML5's
@@ -2035,7 +2074,8 @@ def main():
                          ("zstd", g_zstd), ("zip methods", g_zip_methods),
                          ("zip directory", g_zip_directory),
                          ("tar sizes, ar, streams after a prefix", g_tar_streams),
-                         ("dlp", g_dlp), ("dlp text", g_dlp_text), ("mail", g_mail)]:
+                         ("dlp", g_dlp), ("dlp text", g_dlp_text), ("mail", g_mail),
+                         ("xml entities", g_xml_dtd)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
     finally:

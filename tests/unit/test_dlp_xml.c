@@ -1,0 +1,99 @@
+/* test_dlp_xml.c - dlp over XML whose document type declaration declares
+ * internal entities (<!ENTITY a "4111 1111">): "&a;" is its value where it
+ * stands, as libxml2, expat (ElementTree), .NET and Java read it; nested
+ * entities, names of any XML name characters, declarations after comments
+ * and processing instructions holding quotes; the first declaration binds;
+ * expansion bounded by dlp.max-decoded (a "billion laughs" document is a
+ * limit) and by nesting depth (an error). Shared fixture:
+ * support/dlp_fixture.c. */
+#include "dlp_fixture.h"
+
+#define DT(subset, text) "<?xml version=\"1.0\"?><!DOCTYPE c [" subset "]><c>" text "</c>"
+
+static void test_entities(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *xml;
+        enum sk_verdict want;
+        const char *rule;
+    } cases[] = {
+        {"half a card in an entity", DT("<!ENTITY a \"4111 1111\">", "&a; 1111 1111"), SK_BLOCK,
+         "cards"},
+        {"a character reference in the value", DT("<!ENTITY a \"&#52;111\">", "&a; 1111 1111 1111"),
+         SK_BLOCK, "cards"},
+        {"&#38;#52; in the value: '&' at declaration, '4' at use",
+         DT("<!ENTITY a \"&#38;#52;111\">", "&a; 1111 1111 1111"), SK_BLOCK, "cards"},
+        {"an entity in an entity",
+         DT("<!ENTITY b \"1111\"><!ENTITY a \"4111 &b;\">", "&a; 1111 1111"), SK_BLOCK, "cards"},
+        {"a name with '-', '.', '_' and ':'",
+         DT("<!ENTITY my-card.no_1:x '4111 1111'>", "&my-card.no_1:x; 1111 1111"), SK_BLOCK,
+         "cards"},
+        {"a non-ASCII name", DT("<!ENTITY \xe3\x82\xab \"4111 1111\">", "&\xe3\x82\xab; 1111 1111"),
+         SK_BLOCK, "cards"},
+        {"a comment with a quote before it",
+         DT("<!-- don't --><!ENTITY a \"4111 1111\">", "&a; 1111 1111"), SK_BLOCK, "cards"},
+        {"a processing instruction with a quote before it",
+         DT("<?pi it's ?><!ENTITY a \"4111 1111\">", "&a; 1111 1111"), SK_BLOCK, "cards"},
+        {"markup in the value", DT("<!ENTITY a \"<b>4111</b> 1111\">", "<p>&a; 1111 1111</p>"),
+         SK_BLOCK, "cards"},
+        {"an external identifier first",
+         "<!DOCTYPE c SYSTEM \"x>y.dtd\" [<!ENTITY a \"4111 1111\">]><c>&a; 1111 1111</c>",
+         SK_BLOCK, "cards"},
+        {"the first declaration binds",
+         DT("<!ENTITY a \"nothing\"><!ENTITY a \"4111 1111\">", "&a; 1111 1111"), SK_ALLOW, NULL},
+        {"a parameter entity is no general one", DT("<!ENTITY % a \"4111 1111\">", "&a; 1111 1111"),
+         SK_ALLOW, NULL},
+        {"a clean document", DT("<!ENTITY co \"Example Corp\">", "&co; 2024 &amp; 1111"), SK_ALLOW,
+         NULL},
+        {"an entity that names itself", DT("<!ENTITY a \"x&a;\">", "&a;"), SK_BLOCK,
+         "dlp-undecodable"},
+    };
+    char why[160];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "application/xml",
+                        .body = cases[i].xml,
+                        .len = strlen(cases[i].xml)};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
+            snprintf(why, sizeof(why), "%s, writes of %zu", cases[i].what, r.chunk);
+            expect(&r, cases[i].want, cases[i].rule, why);
+        }
+    }
+}
+
+/* A document whose entities expand ten-fold per level: past dlp.max-decoded
+ * it is a limit (dlp.on-limit), not read as far as the budget allowed and
+ * passed; a few levels are read. */
+static void test_billion_laughs(void **state)
+{
+    (void)state;
+    char xml[4096];
+    size_t n = (size_t)snprintf(xml, sizeof(xml), "<!DOCTYPE c [<!ENTITY l0 \"lol \">");
+    for (int l = 1; l <= 9; l++) {
+        n += (size_t)snprintf(xml + n, sizeof(xml) - n, "<!ENTITY l%d \"", l);
+        for (int k = 0; k < 10; k++)
+            n += (size_t)snprintf(xml + n, sizeof(xml) - n, "&l%d;", l - 1);
+        n += (size_t)snprintf(xml + n, sizeof(xml) - n, "\">");
+    }
+    size_t subset = n;
+    snprintf(xml + n, sizeof(xml) - n, "]><c>&l9;</c>");
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/xml", .body = xml, .len = strlen(xml)};
+    expect(&r, SK_BLOCK, "dlp-limit", "ten-fold entities, nine levels");
+    snprintf(xml + subset, sizeof(xml) - subset, "]><c>&l2; 4111 1111 1111 1111</c>");
+    r.len = strlen(xml);
+    expect(&r, SK_BLOCK, "cards", "ten-fold entities, two levels used, then a card");
+    snprintf(xml + subset, sizeof(xml) - subset, "]><c>&l2;</c>");
+    r.len = strlen(xml);
+    expect(&r, SK_ALLOW, NULL, "ten-fold entities, two levels used");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_entities),
+        cmocka_unit_test(test_billion_laughs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
