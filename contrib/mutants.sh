@@ -664,6 +664,9 @@ MUTANTS = [
     ("dlp: a quote in a DTD comment hides the declarations after it", S,
      "modules/dlp/dlp_formats.c", "    } else if (x->dsubset && memcmp(x->dlast, \"<!--\", 4) == 0) {",
      "    } else if (0) {", r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("multipart: x-uuencode parts read as they are", S, "icap-server/core/sk_multipart.c",
+     "                 ? SK_CTE_UU\n", "                 ? SK_CTE_NONE\n",
+     r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -1,7 +1,8 @@
 /* sk_multipart.c - streaming multipart parser per RFC 2046 (form-data
  * uploads, mixed, related): CRLF or bare-LF line ends, preamble and
- * epilogue, transport padding, nested multipart, base64 and
- * quoted-printable part encodings. Every byte of the body reaches the
+ * epilogue, transport padding, nested multipart, base64,
+ * quoted-printable and x-uuencode part encodings; one mail message
+ * (sk_mp_new_message). Every byte of the body reaches the
  * handler in some object (a part, the preamble or the epilogue).
  * SECURITY: parses client-controlled bodies. Fixed memory per level (part
  * headers capped at 8 KiB; a part whose headers never end is delivered as
@@ -20,7 +21,7 @@
 #define SK_MP_AFTER 64                       /* padding after a delimiter */
 
 enum sk_mp_state { SK_MPS_BODY, SK_MPS_AFTER, SK_MPS_HEADERS };
-enum sk_mp_cte { SK_CTE_NONE, SK_CTE_B64, SK_CTE_QP };
+enum sk_mp_cte { SK_CTE_NONE, SK_CTE_B64, SK_CTE_QP, SK_CTE_UU };
 
 struct sk_mp {
     struct sk_mp_handler h;
@@ -52,6 +53,9 @@ struct sk_mp {
     unsigned b64_acc, b64_n;
     unsigned char qp[3];
     size_t nqp;
+    int uu;                  /* x-uuencode: 0 before "begin", 1 in the lines, 2 after "end" */
+    unsigned char uline[96]; /* the current line's first bytes */
+    size_t nuline;
     struct sk_mp *child;
     char ctype[512], fname[256];
 };
@@ -267,18 +271,88 @@ static size_t sk_mp_qp(struct sk_mp *m, const unsigned char *p, size_t n, unsign
     return k;
 }
 
+/* One uuencoded line L (its length character, then groups of four):
+ * binascii.a2b_uu's bytes, leniently (any character is (c - 32) & 63), but
+ * not the zeros it pads a short line with: never more bytes out than in. */
+static size_t sk_mp_uu_line(const unsigned char *l, size_t n, unsigned char *o)
+{
+    if (n == 0)
+        return 0;
+    size_t want = (size_t)((l[0] - 32) & 63), k = 0;
+    if (want > (n - 1) / 4 * 3 + ((n - 1) % 4 ? (n - 1) % 4 - 1 : 0))
+        want = (n - 1) / 4 * 3 + ((n - 1) % 4 ? (n - 1) % 4 - 1 : 0);
+    for (size_t j = 1; k < want; j += 4) {
+        unsigned v = 0;
+        for (size_t i = 0; i < 4; i++)
+            v = v << 6 | (j + i < n ? (unsigned)((l[j + i] - 32) & 63) : 0);
+        for (int b = 2; b >= 0 && k < want; b--)
+            o[k++] = (unsigned char)(v >> (8 * b));
+    }
+    return k;
+}
+
+/* The line in m->uline ended: "begin MODE ..." (octal) starts the encoded
+ * lines, "end" ends them (email.message's _decode_uu); an encoded line is
+ * decoded into O. */
+static size_t sk_mp_uu_eol(struct sk_mp *m, unsigned char *o)
+{
+    const unsigned char *l = m->uline;
+    size_t n = m->nuline, k = 0;
+
+    m->nuline = 0;
+    if (n && l[n - 1] == '\r')
+        n--; /* spaces are data (zeros): only the line end goes */
+    size_t t = n;
+    while (t && (l[t - 1] == ' ' || l[t - 1] == '\t'))
+        t--;
+    if (m->uu == 1) {
+        if (t == 3 && memcmp(l, "end", 3) == 0)
+            m->uu = 2;
+        else
+            k = sk_mp_uu_line(l, n, o);
+    } else if (m->uu == 0 && t > 6 && memcmp(l, "begin ", 6) == 0) {
+        size_t d = 6;
+        while (d < t && l[d] >= '0' && l[d] <= '7')
+            d++;
+        if (d > 6 && (d == t || l[d] == ' '))
+            m->uu = 1;
+    }
+    return k;
+}
+
+/* x-uuencode (as email.message reads it): the lines before "begin" and
+ * after "end" pass as they are, the lines between are decoded. */
+static size_t sk_mp_uu(struct sk_mp *m, const unsigned char *p, size_t n, unsigned char *o,
+                       int final)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (m->uu != 1)
+            o[k++] = p[i];
+        if (p[i] == '\n')
+            k += sk_mp_uu_eol(m, o + k);
+        else if (m->nuline < sizeof(m->uline))
+            m->uline[m->nuline++] = p[i];
+    }
+    if (final && m->nuline)
+        k += sk_mp_uu_eol(m, o + k);
+    return k;
+}
+
 static int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, int final)
 {
     if (!m->open)
         return 0; /* nothing open (after a failed begin): dropped */
-    unsigned char out[4096 + 8];
+    unsigned char out[4096 + 96];
 
     if (m->cte == SK_CTE_NONE)
         return sk_mp_deliver(m, p, n);
     do {
         size_t take = n < 4096 ? n : 4096;
-        size_t k = m->cte == SK_CTE_B64 ? sk_mp_b64(m, p, take, out)
-                                        : sk_mp_qp(m, p, take, out, final && take == n);
+        size_t k = m->cte == SK_CTE_B64  ? sk_mp_b64(m, p, take, out)
+                   : m->cte == SK_CTE_UU ? sk_mp_uu(m, p, take, out, final && take == n)
+                                         : sk_mp_qp(m, p, take, out, final && take == n);
         if (sk_mp_deliver(m, out, k) == -1)
             return -1;
         if (take) /* the final QP flush passes p == NULL */
@@ -295,7 +369,7 @@ static int sk_mp_close(struct sk_mp *m)
 
     if (!m->open)
         return 0;
-    if (m->cte == SK_CTE_QP && sk_mp_part_data(m, NULL, 0, 1) == -1)
+    if ((m->cte == SK_CTE_QP || m->cte == SK_CTE_UU) && sk_mp_part_data(m, NULL, 0, 1) == -1)
         rc = -1;
     if (m->cte == SK_CTE_B64) {
         unsigned char tail[3];
@@ -381,9 +455,13 @@ static int sk_mp_open_part(struct sk_mp *m)
     sk_mp_header(m->hdrs, "content-transfer-encoding", cte, sizeof(cte));
     m->cte = strcasecmp(cte, "base64") == 0             ? SK_CTE_B64
              : strcasecmp(cte, "quoted-printable") == 0 ? SK_CTE_QP
-                                                        : SK_CTE_NONE;
+             : strcasecmp(cte, "x-uuencode") == 0 || strcasecmp(cte, "uuencode") == 0 ||
+                     strcasecmp(cte, "x-uue") == 0 || strcasecmp(cte, "uue") == 0
+                 ? SK_CTE_UU
+                 : SK_CTE_NONE;
     m->b64_acc = m->b64_n = 0;
     m->nqp = 0;
+    m->uu = 0, m->nuline = 0;
     m->open = 1;
     if (m->depth == 0)
         m->parts++;

@@ -1682,7 +1682,8 @@ def g_mail(ck, srv):
     MHTML, a form part of type message/rfc822, a forwarded message in a
     message. Python's email package is the oracle: what get_payload(decode=
     True) gives of each text part holds the cards, while the raw bytes do
-    not (a quoted-printable soft line break, =XX escapes, base64). Variants:
+    not (a quoted-printable soft line break, =XX escapes, base64,
+    x-uuencode). Variants:
     header sections padded past what is sniffed, a field folded, the first
     Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
     1-byte and 3-byte writes. Clean messages pass."""
@@ -1729,7 +1730,13 @@ def g_mail(ck, srv):
              b"multipart/related; type=\"text/html\"; boundary=\"----MultipartBoundary--x\"\r\n\r\n"
              b"------MultipartBoundary--x\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: "
              b"quoted-printable\r\n\r\n<p>" + qp + b"</p>\r\n------MultipartBoundary--x--\r\n")
+    import binascii
+    uu = (b"From: a@example.com\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode"
+          b"\r\n\r\nbegin 644 cards.txt\r\n" +
+          b"".join(binascii.b2a_uu(CARDS[i:i + 45]).replace(b"\n", b"\r\n")
+                   for i in range(0, len(CARDS), 45)) + b"`\r\nend\r\n")
     cases = [(".eml as message/rfc822", plain, "message/rfc822"),
+             ("x-uuencode body", uu, "message/rfc822"),
              (".eml as application/octet-stream", plain, "application/octet-stream"),
              (".eml without a type", plain, None),
              (".eml as text/plain", plain, "text/plain"),
@@ -1749,6 +1756,10 @@ def g_mail(ck, srv):
                 dlp_post(srv, part, "multipart/form-data; boundary=B"))
     part = part.replace(b"Content-Type: message/rfc822", b"Content-Type: application/octet-stream")
     dlp_blocked(ck, "a form file part m.eml as octet-stream",
+                dlp_post(srv, part, "multipart/form-data; boundary=B"))
+    part = (b"--B\r\nContent-Disposition: form-data; name=f; filename=c.txt\r\n"
+            + uu[uu.index(b"Content-Transfer-Encoding"):] + b"\r\n--B--\r\n")
+    dlp_blocked(ck, "a form file part in x-uuencode",
                 dlp_post(srv, part, "multipart/form-data; boundary=B"))
     clean = email.message.EmailMessage()
     clean["From"], clean["Subject"] = "Alice", "no cards"

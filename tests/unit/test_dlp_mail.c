@@ -93,6 +93,13 @@ static void test_message_reader(void **state)
          "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY
          "\r\n--Z--\r\n",
          "|text/plain|", QP_TEXT, "--Z", 3}, /* preamble, part, epilogue */
+        {"x-uuencode (email.message's _decode_uu): lines before begin pass, after it decoded",
+         "Subject: x\nContent-Transfer-Encoding: X-UUencode\n\nhello\nbegin 644 c.txt\r\n"
+         "98V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q\"@  \r\n`\r\nend\r\nbye",
+         "|", "card 4111 1111 1111 1111\n", "T,3$Q", 1},
+        {"uuencode without a begin line: as it is",
+         "Content-Transfer-Encoding: uuencode\n\n98V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q\"@  \n", "|",
+         "98V%R9", "card", 1},
         {"no MIME fields: the body as it is", "Subject: hello\r\n\r\n41=31 1111", "|", "41=31 1111",
          "hello", 1},
         {"a header section that never ends: no part", "Subject: x\r\nContent-Type: text/plain\r\n",
@@ -197,6 +204,10 @@ static void test_dlp_messages(void **state)
     static const char clean[] =
         "From: Alice\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: "
         "quoted-printable\r\n\r\nOrder 4111=201111 (not a card: 8 digits).\r\n";
+    static const char uu[] = /* a uuencoded card in a form part */
+        "--B\r\nContent-Disposition: form-data; name=f; filename=c.txt\r\n"
+        "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 c.txt\r\n"
+        "98V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q\"@  \r\n`\r\nend\r\n--B--\r\n";
     static const char asis[] = /* a type naming no message: the bytes decide */
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY;
     const struct {
@@ -211,6 +222,7 @@ static void test_dlp_messages(void **state)
         {"a forwarded message in a multipart", "message/rfc822", fwd, SK_BLOCK},
         {"a form file part of type message/rfc822", "multipart/form-data; boundary=B", form,
          SK_BLOCK},
+        {"a uuencoded form part", "multipart/form-data; boundary=B", uu, SK_BLOCK},
         {"clean", "message/rfc822", clean, SK_ALLOW},
     };
     char why[128];
