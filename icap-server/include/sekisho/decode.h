@@ -185,8 +185,8 @@ struct sk_mp_part {
 /* Leaf parts only: a nested multipart part is parsed and its own parts
  * are delivered (up to SK_MP_DEPTH_MAX, then as plain data). Part data is
  * already decoded from its Content-Transfer-Encoding (base64,
- * quoted-printable, x-uuencode: the lines between "begin" and "end"). Each callback returns 0, or
- * -1 to stop. */
+ * quoted-printable, x-uuencode: the lines between "begin" and "end").
+ * Each callback returns 0, or -1 to stop. */
 struct sk_mp_handler {
     int (*begin)(void *arg, const struct sk_mp_part *);
     int (*data)(void *arg, const void *buf, size_t len);
