@@ -210,10 +210,22 @@ static void test_dlp_messages(void **state)
         "98V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q\"@  \r\n`\r\nend\r\n--B--\r\n";
     static const char asis[] = /* a type naming no message: the bytes decide */
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY;
+    static char deep[4096]; /* multipart in multipart, 20 levels: past every nesting limit */
+    size_t d =
+        (size_t)snprintf(deep, sizeof(deep), "Content-Type: multipart/mixed; boundary=L0\r\n\r\n");
+    for (int l = 1; l < 20; l++)
+        d += (size_t)snprintf(deep + d, sizeof(deep) - d,
+                              "--L%d\r\nContent-Type: multipart/mixed; boundary=L%d\r\n\r\n", l - 1,
+                              l);
+    d += (size_t)snprintf(deep + d, sizeof(deep) - d,
+                          "--L19\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY);
+    for (int l = 19; l >= 0; l--)
+        d += (size_t)snprintf(deep + d, sizeof(deep) - d, "\r\n--L%d--\r\n", l);
     const struct {
         const char *what, *ctype, *body;
         enum sk_verdict want;
     } cases[] = {
+        {"multipart 20 levels deep", "message/rfc822", deep, SK_BLOCK},
         {"message/rfc822", "message/rfc822", eml, SK_BLOCK},
         {"application/octet-stream", "application/octet-stream", eml, SK_BLOCK},
         {"no type", NULL, eml, SK_BLOCK},
