@@ -667,6 +667,9 @@ MUTANTS = [
     ("multipart: x-uuencode parts read as they are", S, "icap-server/core/sk_multipart.c",
      "                 ? SK_CTE_UU\n", "                 ? SK_CTE_NONE\n",
      r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
+    ("dlp: multipart nested past the limit read as raw text, no verdict", S, "modules/dlp/dlp_body.c",
+     "        sk_dlp_undecodable(ctx, \"multipart nested too deeply\");", "",
+     r"^(unit\.test_dlp_mail)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -536,6 +536,8 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
     int mp = sk_mp_boundary(content_type, boundary, sizeof(boundary));
     if (depth < SK_DLP_MAX_DEPTH && mp == 0 && (s = sk_dmp_new(ctx, boundary, depth)) != NULL)
         return s;
+    if (mp == 0 && depth >= SK_DLP_MAX_DEPTH) /* its parts' encodings would go unread */
+        sk_dlp_undecodable(ctx, "multipart nested too deeply");
     if (mp == -2) /* the bytes are still read as one object */
         sk_dlp_undecodable(
             ctx,

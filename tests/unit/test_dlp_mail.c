@@ -176,6 +176,27 @@ static void test_message_like(void **state)
             fail_msg("'%s': want %d", cases[i].text, cases[i].want);
 }
 
+/* A message of LEVELS multipart levels, a QP card in the innermost
+ * (caller frees). */
+static char *nested(int levels)
+{
+    size_t cap = 100 * (size_t)levels + 512, d;
+    char *m = malloc(cap);
+
+    assert_non_null(m);
+    d = (size_t)snprintf(m, cap, "Content-Type: multipart/mixed; boundary=L0\r\n\r\n");
+    for (int l = 1; l < levels; l++)
+        d += (size_t)snprintf(m + d, cap - d,
+                              "--L%d\r\nContent-Type: multipart/mixed; boundary=L%d\r\n\r\n", l - 1,
+                              l);
+    d += (size_t)snprintf(m + d, cap - d,
+                          "--L%d\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY,
+                          levels - 1);
+    for (int l = levels - 1; l >= 0; l--)
+        d += (size_t)snprintf(m + d, cap - d, "\r\n--L%d--\r\n", l);
+    return m;
+}
+
 /* Uploaded messages: blocked for the card their decoded text holds, however
  * the message is declared and the client cuts its writes; clean ones pass. */
 static void test_dlp_messages(void **state)
@@ -210,22 +231,15 @@ static void test_dlp_messages(void **state)
         "98V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q\"@  \r\n`\r\nend\r\n--B--\r\n";
     static const char asis[] = /* a type naming no message: the bytes decide */
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY;
-    static char deep[4096]; /* multipart in multipart, 20 levels: past every nesting limit */
-    size_t d =
-        (size_t)snprintf(deep, sizeof(deep), "Content-Type: multipart/mixed; boundary=L0\r\n\r\n");
-    for (int l = 1; l < 20; l++)
-        d += (size_t)snprintf(deep + d, sizeof(deep) - d,
-                              "--L%d\r\nContent-Type: multipart/mixed; boundary=L%d\r\n\r\n", l - 1,
-                              l);
-    d += (size_t)snprintf(deep + d, sizeof(deep) - d,
-                          "--L19\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY);
-    for (int l = 19; l >= 0; l--)
-        d += (size_t)snprintf(deep + d, sizeof(deep) - d, "\r\n--L%d--\r\n", l);
+    /* multipart in multipart: 20 levels are read, 40 are past every
+     * nesting limit (dlp.on-error, not the parts read as raw text) */
+    char *deep20 = nested(20), *deep40 = nested(40);
     const struct {
         const char *what, *ctype, *body;
         enum sk_verdict want;
     } cases[] = {
-        {"multipart 20 levels deep", "message/rfc822", deep, SK_BLOCK},
+        {"multipart 20 levels deep", "message/rfc822", deep20, SK_BLOCK},
+        {"multipart 40 levels deep: nested too deeply", "message/rfc822", deep40, SK_BLOCK},
         {"message/rfc822", "message/rfc822", eml, SK_BLOCK},
         {"application/octet-stream", "application/octet-stream", eml, SK_BLOCK},
         {"no type", NULL, eml, SK_BLOCK},
@@ -240,15 +254,21 @@ static void test_dlp_messages(void **state)
     char why[128];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct req r = {.ip = "10.0.0.2",
+        /* the default policy (log templates only) shows the error verdict */
+        struct req r = {.ip = cases[i].body == deep40 ? "10.0.0.9" : "10.0.0.2",
                         .ctype = cases[i].ctype,
                         .body = cases[i].body,
                         .len = strlen(cases[i].body)};
         for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
             snprintf(why, sizeof(why), "%s, writes of %zu", cases[i].what, r.chunk);
-            expect(&r, cases[i].want, cases[i].want == SK_BLOCK ? "cards" : NULL, why);
+            expect(&r, cases[i].want,
+                   cases[i].body == deep40     ? "dlp-undecodable"
+                   : cases[i].want == SK_BLOCK ? "cards"
+                                               : NULL,
+                   why);
         }
     }
+    free(deep20), free(deep40);
 }
 
 int main(void)
