@@ -670,6 +670,13 @@ MUTANTS = [
     ("dlp: multipart nested past the limit read as raw text, no verdict", S, "modules/dlp/dlp_body.c",
      "        sk_dlp_undecodable(ctx, \"multipart nested too deeply\");", "",
      r"^(unit\.test_dlp_mail)$"),
+    ("multipart: a message's encoded words (RFC 2047) left encoded", S, "icap-server/core/sk_multipart.c",
+     "                sk_mime_word(m->word, m->nword, out, &olen) != m->nword)",
+     "                1)", r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
+    ("multipart: the white space between two encoded words kept (splits a number)", S,
+     "icap-server/core/sk_multipart.c",
+     "            if (!m->after_word && sk_mp_hput(m, m->ws, m->nws) == -1)",
+     "            if (sk_mp_hput(m, m->ws, m->nws) == -1)", r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

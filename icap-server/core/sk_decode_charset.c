@@ -8,6 +8,7 @@
  * callers' buffers are documented to have.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
@@ -329,4 +330,67 @@ int sk_charset_utf16(const unsigned char *s, size_t n)
     if (!cs || strncmp(cs, "UTF-16", 6) != 0)
         return 0;
     return strcmp(cs, "UTF-16BE") == 0 ? 2 : 1;
+}
+
+size_t sk_mime_word(const unsigned char *s, size_t n, unsigned char *out, size_t *olen)
+{
+    size_t cs, e, t, i, o = 0;
+
+    *olen = 0;
+    if (n < 8 || s[0] != '=' || s[1] != '?')
+        return 0;
+    for (cs = 2; cs < n && s[cs] != '?' && s[cs] > ' ' && s[cs] < 127; cs++)
+        ;
+    if (cs == 2 || cs + 3 >= n || s[cs] != '?' || s[cs + 2] != '?')
+        return 0;
+    e = s[cs + 1] | 0x20;
+    if (e != 'b' && e != 'q')
+        return 0;
+    for (t = cs + 3; t + 1 < n && !(s[t] == '?' && s[t + 1] == '='); t++)
+        if (s[t] <= ' ' || s[t] >= 127)
+            return 0; /* an encoded word holds no white space */
+    if (t + 1 >= n)
+        return 0;
+    if (e == 'b') {
+        unsigned acc = 0, k = 0;
+        for (i = cs + 3; i < t; i++) {
+            int v = sk_b64_digit(s[i], 0);
+            if (v < 0)
+                continue; /* '=' padding; what Python's decoder skips too */
+            acc = acc << 6 | (unsigned)v;
+            if (++k % 4 == 0) {
+                out[o++] = (unsigned char)(acc >> 16);
+                out[o++] = (unsigned char)(acc >> 8);
+                out[o++] = (unsigned char)acc;
+            }
+        }
+        if (k % 4 >= 2)
+            out[o++] = (unsigned char)(acc << 6 * (4 - k % 4) >> 16);
+        if (k % 4 == 3)
+            out[o++] = (unsigned char)(acc << 6 >> 8);
+    } else {
+        for (i = cs + 3; i < t; i++) {
+            int h, l;
+            if (s[i] == '_')
+                out[o++] = ' ';
+            else if (s[i] == '=' && i + 2 < t && (h = sk_hex_digit(s[i + 1])) >= 0 &&
+                     (l = sk_hex_digit(s[i + 2])) >= 0)
+                out[o++] = (unsigned char)(h << 4 | l), i += 2;
+            else
+                out[o++] = s[i];
+        }
+    }
+    /* UTF-16 words as characters (the reader converts every charset; the
+     * ASCII-compatible ones read as they are) */
+    if (cs - 2 >= 6 && strncasecmp((const char *)s + 2, "utf-16", 6) == 0) {
+        int be = !(cs - 2 >= 8 && (s[cs - 1] | 0x20) == 'e' && (s[cs - 2] | 0x20) == 'l');
+        unsigned char tmp[SK_MIME_WORD_MAX];
+        size_t m = o;
+        if (m >= 2 && ((out[0] == 0xff && out[1] == 0xfe) || (out[0] == 0xfe && out[1] == 0xff)))
+            be = out[0] == 0xfe;
+        memcpy(tmp, out, m);
+        o = sk_utf16_to_utf8(tmp, m, be, out);
+    }
+    *olen = o;
+    return t + 2;
 }

@@ -48,6 +48,12 @@ struct sk_mp {
     int named;     /* ... and its name was read */
     size_t fstart; /* where that field starts in hdrs */
     unsigned seen; /* which of the fields read were kept (bits) */
+    /* ... and the header section as a text object of its own: unfolded,
+     * RFC 2047 encoded words decoded (sk_mp_htext) */
+    int hnl;        /* a line end held (a fold if white space follows) */
+    int after_word; /* an encoded word was the last thing written */
+    unsigned char word[SK_MIME_WORD_MAX], ws[64], hout[512];
+    size_t nword, nws, nhout;
     /* the open part */
     enum sk_mp_cte cte;
     unsigned b64_acc, b64_n;
@@ -634,6 +640,105 @@ static void sk_mp_msg_decide(struct sk_mp *m)
         m->nh = m->fstart; /* dropped: the caller reads the raw bytes */
 }
 
+/* The header text's output, in pieces of sizeof(hout): the object is
+ * opened (a preamble at depth 0) by the first byte. */
+static int sk_mp_hflush(struct sk_mp *m)
+{
+    size_t n = m->nhout;
+
+    m->nhout = 0;
+    if (n == 0)
+        return 0;
+    if (!m->open && sk_mp_open_plain(m, SK_MP_PREAMBLE, 0) == -1)
+        return -1;
+    return m->h.data(m->h.arg, m->hout, n);
+}
+
+static int sk_mp_hput(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (m->nhout == sizeof(m->hout) && sk_mp_hflush(m) == -1)
+            return -1;
+        m->hout[m->nhout++] = p[i];
+    }
+    return 0;
+}
+
+/* What was held as it is: the white space after an encoded word, then the
+ * bytes of one that turned out none. */
+static int sk_mp_hraw(struct sk_mp *m)
+{
+    int rc = sk_mp_hput(m, m->ws, m->nws) == -1 || sk_mp_hput(m, m->word, m->nword) == -1;
+
+    m->nws = m->nword = 0;
+    m->after_word = 0;
+    return rc ? -1 : 0;
+}
+
+/* One unfolded header byte: encoded words ("=?utf-8?Q?4111_1111?=")
+ * decoded, the white space between two of them dropped (RFC 2047 6.2, as
+ * Python's email reads them). */
+static int sk_mp_hword(struct sk_mp *m, unsigned char c)
+{
+    if (m->nword) {
+        int ok = m->nword == 1 ? c == '?' : c > ' ' && c < 127;
+        if (ok && m->nword < sizeof(m->word)) {
+            m->word[m->nword++] = c;
+            unsigned char out[2 * SK_MIME_WORD_MAX];
+            size_t olen;
+            if (c != '=' || m->word[m->nword - 2] != '?' ||
+                sk_mime_word(m->word, m->nword, out, &olen) != m->nword)
+                return 0;
+            m->nword = 0;
+            if (!m->after_word && sk_mp_hput(m, m->ws, m->nws) == -1)
+                return -1;
+            m->nws = 0;
+            m->after_word = 1;
+            return sk_mp_hput(m, out, olen);
+        }
+        if (sk_mp_hraw(m) == -1)
+            return -1; /* not a word: C starts over */
+    }
+    if (c == '=') {
+        m->word[m->nword++] = c;
+        return 0;
+    }
+    if ((c == ' ' || c == '\t') && m->after_word && m->nws < sizeof(m->ws)) {
+        m->ws[m->nws++] = c;
+        return 0;
+    }
+    if (sk_mp_hraw(m) == -1)
+        return -1;
+    return sk_mp_hput(m, &c, 1);
+}
+
+/* One byte of the header section as text: '\r' dropped, a line end
+ * followed by white space is a fold (dropped). */
+static int sk_mp_htext(struct sk_mp *m, unsigned char c)
+{
+    if (c == '\r')
+        return 0;
+    if (m->hnl) {
+        m->hnl = 0;
+        if (c != ' ' && c != '\t' && sk_mp_hword(m, '\n') == -1)
+            return -1;
+    }
+    if (c == '\n') {
+        m->hnl = 1;
+        return 0;
+    }
+    return sk_mp_hword(m, c);
+}
+
+/* The header section ended (or the input did): its text object too. */
+static int sk_mp_htext_end(struct sk_mp *m)
+{
+    if ((m->hnl && sk_mp_hword(m, '\n') == -1) || sk_mp_hraw(m) == -1 || sk_mp_hflush(m) == -1)
+        return -1;
+    m->hnl = 0;
+    return sk_mp_close(m);
+}
+
 /* A message's header section, any length: the fields a part is read by are
  * collected (each cut at SK_MP_FIELD bytes), every other line is dropped.
  * Ends at an empty line. Returns bytes used. */
@@ -646,8 +751,12 @@ static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
                 if (!m->named)
                     m->nh = m->fstart; /* the empty line's '\r' */
                 m->state = SK_MPS_BODY;
+                if (sk_mp_htext_end(m) == -1)
+                    return -1;
                 return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
             }
+            if (sk_mp_htext(m, c) == -1)
+                return -1;
             if (!m->named)
                 sk_mp_msg_decide(m);
             if (m->keep && m->hdrs[m->nh - 1] != '\n')
@@ -655,6 +764,8 @@ static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
             m->llen = 0;
             continue;
         }
+        if (sk_mp_htext(m, c) == -1)
+            return -1;
         if (m->llen++ == 0) {
             m->lcr = c == '\r';
             if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
@@ -711,7 +822,7 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
 int sk_mp_end(struct sk_mp *m)
 {
     if (m->message && m->state == SK_MPS_HEADERS)
-        return 0; /* headers that never ended: no body (the caller reads the bytes) */
+        return sk_mp_htext_end(m); /* headers that never ended: their text, no body */
     if (m->state == SK_MPS_HEADERS && m->nh > 0) {
         if (sk_mp_open_plain(m, SK_MP_PART, 1) == -1 ||
             sk_mp_part_data(m, (unsigned char *)m->hdrs, m->nh, 0) == -1)
@@ -782,7 +893,7 @@ static const char *const sk_mp_mime_fields[] = {"content-type", "content-transfe
 int sk_mp_message_like(const unsigned char *p, size_t n)
 {
     size_t i = 0, fields = 0;
-    int mime = 0, ended = 0;
+    int mime = 0, ended = 0, words = 0;
 
     if (n >= 5 && memcmp(p, "From ", 5) == 0) { /* an mbox "From " line */
         const unsigned char *e = memchr(p, '\n', n);
@@ -797,6 +908,7 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
             ended = 1; /* the end of the header section */
             break;
         }
+        words |= memmem(p + i, len, "=?", 2) != NULL; /* an RFC 2047 encoded word */
         if (p[i] == ' ' || p[i] == '\t') {
             if (!fields)
                 return 0; /* a continuation of nothing */
@@ -821,5 +933,5 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
             break; /* cut: what there is fits */
         i = (size_t)(e - p) + 1;
     }
-    return fields && (mime || !ended);
+    return fields && (mime || words || !ended);
 }

@@ -1750,6 +1750,18 @@ def g_mail(ck, srv):
     for name, raw, ct in cases:
         ck.ok("oracle: email hides and decodes the cards of '%s'" % name, card_hidden(raw))
         dlp_blocked(ck, name, dlp_post(srv, raw, ct, "PUT"))
+    import email.header
+    # the card only in an encoded Subject, as email.header writes one
+    enc = email.header.Header("Karte \u00fc 4111 1111 1111 1111", "utf-8").encode()
+    raw = b"From: a@example.com\r\nSubject: " + enc.encode() + b"\r\n\r\nhello\r\n"
+    hdr = email.message_from_bytes(raw, policy=email.policy.default)["subject"]
+    ck.ok("oracle: email decodes an encoded Subject holding the cards",
+          "4111 1111 1111 1111" in str(hdr) and b"4111 1111 1111 1111" not in raw, raw[:200])
+    dlp_blocked(ck, "cards in an RFC 2047 encoded Subject", dlp_post(srv, raw, "message/rfc822", "PUT"))
+    qsub = (b"From: a@example.com\r\nSubject: =?utf-8?q?41?= =?utf-8?q?11_1111?=\r\n"
+            b" =?utf-8?Q?_1111=201111?=\r\n\r\nhello\r\n")
+    assert "4111 1111 1111 1111" in str(email.message_from_bytes(qsub, policy=email.policy.default)["subject"])
+    dlp_blocked(ck, "cards in Q-encoded words split and folded", dlp_post(srv, qsub, None, "PUT"))
     part = (b"--B\r\nContent-Disposition: form-data; name=f; filename=m.eml\r\n"
             b"Content-Type: message/rfc822\r\n\r\n" + plain + b"\r\n--B--\r\n")
     dlp_blocked(ck, "a form file part of type message/rfc822",

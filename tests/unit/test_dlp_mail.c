@@ -11,6 +11,9 @@
 struct got {
     char data[65536];
     size_t n;
+    char hdr[4096]; /* the header section's text (the first object) */
+    size_t nhdr;
+    int in_hdr;
     char types[512];
     int begins, ends;
 };
@@ -19,6 +22,9 @@ static int got_begin(void *arg, const struct sk_mp_part *p)
 {
     struct got *g = arg;
 
+    g->in_hdr = g->begins == 0 && p->kind == SK_MP_PREAMBLE && p->depth == 0;
+    if (g->in_hdr)
+        return 0;
     g->begins++;
     strncat(g->types, p->content_type, sizeof(g->types) - strlen(g->types) - 2);
     strcat(g->types, "|");
@@ -29,6 +35,12 @@ static int got_data(void *arg, const void *buf, size_t len)
 {
     struct got *g = arg;
 
+    if (g->in_hdr) {
+        size_t k = len < sizeof(g->hdr) - 1 - g->nhdr ? len : sizeof(g->hdr) - 1 - g->nhdr;
+        memcpy(g->hdr + g->nhdr, buf, k);
+        g->nhdr += k;
+        return 0;
+    }
     assert_true(g->n + len <= sizeof(g->data));
     memcpy(g->data + g->n, buf, len);
     g->n += len;
@@ -37,7 +49,12 @@ static int got_data(void *arg, const void *buf, size_t len)
 
 static int got_end(void *arg)
 {
-    ((struct got *)arg)->ends++;
+    struct got *g = arg;
+
+    if (g->in_hdr)
+        g->in_hdr = 0;
+    else
+        g->ends++;
     return 0;
 }
 
@@ -57,6 +74,7 @@ static void read_message(const char *msg, size_t len, size_t chunk, struct got *
     assert_int_equal(sk_mp_end(m), 0);
     sk_mp_free(m);
     g->data[g->n < sizeof(g->data) ? g->n : sizeof(g->data) - 1] = '\0';
+    g->hdr[g->nhdr] = '\0';
 }
 
 /* The QP text quopri.encodestring gives for 60 x and a card: the soft line
@@ -120,6 +138,36 @@ static void test_message_reader(void **state)
     }
 }
 
+/* The header section is an object of its own, as Python's email (policy
+ * default) shows its fields: unfolded, RFC 2047 encoded words decoded, the
+ * white space between two words dropped. */
+static void test_message_header_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *msg, *want;
+    } cases[] = {
+        {"Subject: =?UTF-8?B?NDExMSAxMTEx?=\r\n =?utf-8?b?IDExMTEgMTExMQ==?=\r\n\r\nbody",
+         "Subject: 4111 1111 1111 1111\n"},
+        {"Subject: =?utf-8?q?41?= =?utf-8?q?11?= x =?utf-8?Q?_1111_1111=201111?=\n\n",
+         "Subject: 4111 x  1111 1111 1111\n"},
+        {"Subject: =?utf-16le?B?NAAxADEAMQAgADEAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQA=?=\r\n\r\n",
+         "Subject: 4111 1111 1111 1111\n"},
+        {"From: a\r\nSubject: not =?a word ?= and =?utf-8?x?y?= =?\r\n\tfolded\r\n\r\n",
+         "From: a\nSubject: not =?a word ?= and =?utf-8?x?y?= =?\tfolded\n"},
+        {"Subject: =?utf-8?q?a?=\r\nX: =?utf-8?q?b?=\r\n", "Subject: a\nX: b\n"}, /* never ends */
+    };
+    struct got g;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        for (size_t chunk = 0; chunk <= 3; chunk++) {
+            read_message(cases[i].msg, strlen(cases[i].msg), chunk, &g);
+            if (strcmp(g.hdr, cases[i].want) != 0)
+                fail_msg("case %zu (writes of %zu): '%s', want '%s'", i, chunk, g.hdr,
+                         cases[i].want);
+        }
+}
+
 /* A header section of any length is read: padding fields before the ones
  * that matter (past the 8 KiB a form part's headers may take), a field value
  * longer than the 1 KiB kept of it, thousands of continuation lines. */
@@ -161,6 +209,7 @@ static void test_message_like(void **state)
         {"From a@b Mon Jan 1\nMIME-Version: 1.0\n\n", 1},
         {"Received: from x\r\n\tby y\r\nX-Pad: 1\r\nX-Pad: 2", 1}, /* cut before the end */
         {"Subject: hello\r\nTo: b@example.com\r\n\r\nno MIME fields: nothing to decode", 0},
+        {"Subject: =?utf-8?q?hello?=\r\n\r\nan encoded word to decode", 1},
         {"Dear Sir: hello\r\n", 0},                    /* a name with a space */
         {"name,card\r\nx,4111 1111 1111 1111\r\n", 0}, /* CSV */
         {"{\"a\": 1}", 0},                             /* JSON: a name starts with a letter */
@@ -249,6 +298,9 @@ static void test_dlp_messages(void **state)
         {"a form file part of type message/rfc822", "multipart/form-data; boundary=B", form,
          SK_BLOCK},
         {"a uuencoded form part", "multipart/form-data; boundary=B", uu, SK_BLOCK},
+        {"a Q-encoded Subject", "message/rfc822",
+         "From: x\r\nSubject: =?utf-8?Q?4111_1111?=\r\n =?utf-8?Q?_1111_1111?=\r\n\r\nhello",
+         SK_BLOCK},
         {"clean", "message/rfc822", clean, SK_ALLOW},
     };
     char why[128];
@@ -274,9 +326,8 @@ static void test_dlp_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_message_reader),
-        cmocka_unit_test(test_message_long_headers),
-        cmocka_unit_test(test_message_like),
+        cmocka_unit_test(test_message_reader),      cmocka_unit_test(test_message_long_headers),
+        cmocka_unit_test(test_message_header_text), cmocka_unit_test(test_message_like),
         cmocka_unit_test(test_dlp_messages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -212,7 +212,8 @@ SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
  * decoding: an optional mbox "From " line, then header fields (a name of
  * printable ASCII starting with a letter, and ':'; continuation lines) on every line up to an empty
  * line or the end of P, among them Content-Type, Content-Transfer-Encoding or
- * MIME-Version - or P ends before the section does (those fields may come
+ * MIME-Version, or with an RFC 2047 encoded word - or P ends before the
+ * section does (those fields may come
  * later: a mail's Received lines, padding). 1 or 0. */
 SK_API int sk_mp_message_like(const unsigned char *p, size_t n);
 /* 0, or -1 when a callback stopped the parse (or out of memory). */
@@ -577,6 +578,15 @@ SK_API long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned
                            uint32_t *cp, int *byte);
 SK_API size_t sk_unescape(const unsigned char *s, size_t n, int final, unsigned kinds,
                           unsigned char *out, size_t *used);
+/* An RFC 2047 encoded word at S[0..N) (N at most SK_MIME_WORD_MAX):
+ * "=?charset?B?base64?=" or "=?charset?Q?text?=" ('_' a space, =XX a byte),
+ * no white space inside. Returns its length and its bytes in OUT (room for
+ * 2 * N bytes) and *OLEN: as they are, but a UTF-16 charset's as UTF-8
+ * (the caller reads ASCII-compatible charsets as text); 0 when S does not
+ * start one. Python's email.header and mail readers decode these in a
+ * message's header fields. */
+#define SK_MIME_WORD_MAX 256
+SK_API size_t sk_mime_word(const unsigned char *s, size_t n, unsigned char *out, size_t *olen);
 /* Decode the HTML character references (sk_html_charref) in P[0..N) in
  * place, as a browser does in an attribute; a reference never grows, so
  * the text only shrinks. Returns the new length. */
