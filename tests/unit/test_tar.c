@@ -16,75 +16,22 @@
 
 #include <sekisho/decode.h>
 
-/* ---- building archives ---- */
+#include "sk_tzip.h"
 
-struct tbuf {
-    unsigned char p[16384];
-    size_t n;
-};
+/* ---- building archives (support/sk_tzip.c) ---- */
 
-static void put(struct tbuf *b, const void *p, size_t n)
+/* A member "a.gz", "b.txt"... of type '0' whose size field is SIZE12 or,
+ * when NULL, FIELD in octal; the headers here write an mtime, no uid/gid. */
+static void entry(struct sk_tzip *b, const char *name, const unsigned char *size12, size_t field,
+                  const void *data, size_t len)
 {
-    assert_true(b->n + n <= sizeof(b->p));
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void pad(struct tbuf *b)
-{
-    static const unsigned char zero[512];
-
-    if (b->n % 512)
-        put(b, zero, 512 - b->n % 512);
-}
-
-/* A header for NAME of TYPE whose size field is SIZE12 (12 bytes as
- * given) or, when NULL, LEN in octal; SIGNED: the checksum is the signed
- * sum (old writers). */
-static void hdr(struct tbuf *b, const char *name, char type, const unsigned char *size12,
-                size_t len, int sign)
-{
-    unsigned char h[512] = {0};
-    long sum = 0;
-
-    memcpy(h, name, strlen(name));
-    snprintf((char *)h + 100, 8, "%07o", 0644);
-    if (size12)
-        memcpy(h + 124, size12, 12);
-    else
-        snprintf((char *)h + 124, 12, "%011o", (unsigned)len);
-    snprintf((char *)h + 136, 12, "%011o", 0);
-    memset(h + 148, ' ', 8);
-    h[156] = (unsigned char)type;
-    memcpy(h + 257, "ustar", 6);
-    memcpy(h + 263, "00", 2);
-    for (size_t i = 0; i < sizeof(h); i++)
-        sum += sign ? (signed char)h[i] : h[i];
-    snprintf((char *)h + 148, 8, "%06lo", sum);
-    put(b, h, sizeof(h));
+    sk_tz_tar_member(b, name, '0', size12, field, data, len, SK_TZ_TAR_MTIME);
 }
 
 /* An extended header of TYPE ('x', 'g') holding RECORDS as written. */
-static void pax(struct tbuf *b, char type, const char *records)
+static void pax(struct sk_tzip *b, char type, const char *records)
 {
-    hdr(b, "./PaxHeaders/a", type, NULL, strlen(records), 0);
-    put(b, records, strlen(records));
-    pad(b);
-}
-
-static void entry(struct tbuf *b, const char *name, const unsigned char *size12, size_t field,
-                  const void *data, size_t len)
-{
-    hdr(b, name, '0', size12, field, 0);
-    put(b, data, len);
-    pad(b);
-}
-
-static void end(struct tbuf *b)
-{
-    static const unsigned char zero[1024];
-
-    put(b, zero, sizeof(zero));
+    sk_tz_tar_pax(b, "./PaxHeaders/a", type, records, SK_TZ_TAR_MTIME);
 }
 
 /* ---- reading them ---- */
@@ -132,7 +79,7 @@ static int l_end(void *arg)
 }
 
 /* Read B whole (STEP 0) or STEP bytes at a time: the sk_tar_end result. */
-static int readb(const struct tbuf *b, size_t step, struct log *l, struct sk_tar *t)
+static int readb(const struct sk_tzip *b, size_t step, struct log *l, struct sk_tar *t)
 {
     struct sk_tar_handler h = {l_begin, l_data, l_end, l};
     int rc = SK_TAR_OK;
@@ -162,7 +109,7 @@ static const char payload[] =
 
 /* Both ways (whole, byte by byte): RC, the member NAME of LEN bytes of
  * payload with alt_size ALT, then member "b.txt" (framed after it). */
-static void expect(const struct tbuf *b, int rc, size_t len, int alt)
+static void expect(const struct sk_tzip *b, int rc, size_t len, int alt)
 {
     struct log l;
     struct sk_tar t;
@@ -187,7 +134,7 @@ static void expect(const struct tbuf *b, int rc, size_t len, int alt)
     }
 }
 
-static void expect_corrupt(const struct tbuf *b)
+static void expect_corrupt(const struct sk_tzip *b)
 {
     struct log l;
     struct sk_tar t;
@@ -195,15 +142,6 @@ static void expect_corrupt(const struct tbuf *b)
     assert_int_equal(readb(b, 0, &l, &t), SK_TAR_CORRUPT);
     assert_int_equal(readb(b, 1, &l, &t), SK_TAR_CORRUPT);
     assert_int_equal(file_at(&l, "b.txt"), -1);
-}
-
-static void rec(char *out, size_t cap, const char *key, const char *val)
-{
-    size_t body = strlen(key) + strlen(val) + 3, len = body + 1;
-
-    while (snprintf(NULL, 0, "%zu", len) + body != len)
-        len++;
-    snprintf(out, cap, "%zu %s=%s\n", len, key, val);
 }
 
 /* A pax size over ustar fields 0 and 10 (and equal: no alternative size) */
@@ -214,15 +152,16 @@ static void test_pax_size(void **state)
 
     (void)state;
     snprintf(v, sizeof(v), "%zu", n);
-    rec(r, sizeof(r), "size", v);
+    sk_tz_pax_rec(r, sizeof(r), "size", v);
     for (int k = 0; k < 3; k++) {
         size_t field = k == 0 ? 0 : k == 1 ? 10 : n;
-        struct tbuf b = {0};
+        struct sk_tzip b = {0};
         pax(&b, 'x', r);
         entry(&b, "a.gz", NULL, field, payload, n);
         entry(&b, "b.txt", NULL, 5, "hello", 5);
-        end(&b);
+        sk_tz_tar_end(&b);
         expect(&b, SK_TAR_OK, n, k < 2);
+        sk_tzip_free(&b);
     }
 }
 
@@ -233,28 +172,27 @@ static void test_pax_records(void **state)
 {
     size_t n = sizeof(payload) - 1;
     char r[512], one[128], v[32];
-    struct tbuf b = {0};
+    struct sk_tzip b = {0};
 
     (void)state;
     snprintf(v, sizeof(v), "%zu", n);
     r[0] = '\0';
-    rec(one, sizeof(one), "path", "dir/a-name-longer-than-it-needs-to-be.gz");
+    sk_tz_pax_rec(one, sizeof(one), "path", "dir/a-name-longer-than-it-needs-to-be.gz");
     strcat(r, one);
-    rec(one, sizeof(one), "SCHILY.xattr.user.sizes", "size=1\n2 3=");
+    sk_tz_pax_rec(one, sizeof(one), "SCHILY.xattr.user.sizes", "size=1\n2 3=");
     strcat(r, one);
-    rec(one, sizeof(one), "size", v);
+    sk_tz_pax_rec(one, sizeof(one), "size", v);
     strcat(r, one);
-    rec(one, sizeof(one), "mtime", "1700000000.25");
+    sk_tz_pax_rec(one, sizeof(one), "mtime", "1700000000.25");
     strcat(r, one);
     pax(&b, 'g', "20 comment=size=999\n");
     pax(&b, 'x', r);
-    hdr(&b, "././@LongLink", 'L', NULL, 6, 0);
-    put(&b, "a.gz\0\0", 6);
-    pad(&b);
+    sk_tz_tar_member(&b, "././@LongLink", 'L', NULL, 6, "a.gz\0\0", 6, SK_TZ_TAR_MTIME);
     entry(&b, "a.gz", NULL, 0, payload, n);
     entry(&b, "b.txt", NULL, 5, "hello", 5);
-    end(&b);
+    sk_tz_tar_end(&b);
     expect(&b, SK_TAR_OK, n, 1);
+    sk_tzip_free(&b);
 }
 
 /* GNU base-256 sizes; the signed checksum old writers made */
@@ -262,35 +200,39 @@ static void test_base256(void **state)
 {
     size_t n = sizeof(payload) - 1;
     unsigned char f[12] = {0x80};
-    struct tbuf b = {0};
+    struct sk_tzip b = {0};
 
     (void)state;
     f[10] = (unsigned char)(n >> 8);
     f[11] = (unsigned char)n;
     entry(&b, "a.gz", f, 0, payload, n);
     entry(&b, "b.txt", NULL, 5, "hello", 5);
-    end(&b);
+    sk_tz_tar_end(&b);
     expect(&b, SK_TAR_OK, n, 1);
+    sk_tzip_free(&b);
 
-    struct tbuf s = {0};
+    struct sk_tzip s = {0};
     char name[] = "a.gz";
-    hdr(&s, "\xe9t\xe9", '0', NULL, 0, 1); /* high bytes: signed != unsigned */
+    sk_tz_tar_hdr(&s, "\xe9t\xe9", '0', NULL, 0,
+                  SK_TZ_TAR_MTIME | SK_TZ_TAR_SIGNED); /* high bytes: signed != unsigned */
     entry(&s, name, NULL, n, payload, n);
     entry(&s, "b.txt", NULL, 5, "hello", 5);
-    end(&s);
+    sk_tz_tar_end(&s);
     expect(&s, SK_TAR_OK, n, 0);
+    sk_tzip_free(&s);
 }
 
 /* A pax size larger than what follows: the entry is read as far as it
  * goes, the archive is short (not whole). */
 static void test_pax_cut(void **state)
 {
-    struct tbuf b = {0};
+    struct sk_tzip b = {0};
 
     (void)state;
     pax(&b, 'x', "15 size=999999\n");
     entry(&b, "a.gz", NULL, 0, payload, sizeof(payload) - 1);
     expect(&b, SK_TAR_SHORT, 999999, 1);
+    sk_tzip_free(&b);
 }
 
 /* Sizes that are none: corrupt, whole or byte by byte, and nothing after
@@ -318,33 +260,36 @@ static void test_bad_sizes(void **state)
     (void)state;
     memset(neg, 0xff, sizeof(neg));
     for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
-        struct tbuf b = {0};
+        struct sk_tzip b = {0};
         pax(&b, 'x', recs[i]);
         entry(&b, "a.gz", NULL, 0, payload, sizeof(payload) - 1);
         entry(&b, "b.txt", NULL, 5, "hello", 5);
-        end(&b);
+        sk_tz_tar_end(&b);
         print_message("pax record %zu\n", i);
         expect_corrupt(&b);
+        sk_tzip_free(&b);
     }
     /* two extended headers with a size each (tarfile takes the first,
      * GNU tar the last); a size in a global header */
     for (int k = 0; k < 2; k++) {
-        struct tbuf b = {0};
+        struct sk_tzip b = {0};
         pax(&b, k ? 'g' : 'x', "11 size=50\n");
         if (!k)
             pax(&b, 'x', "11 size=60\n");
         entry(&b, "a.gz", NULL, 0, payload, sizeof(payload) - 1);
         entry(&b, "b.txt", NULL, 5, "hello", 5);
-        end(&b);
+        sk_tz_tar_end(&b);
         expect_corrupt(&b);
+        sk_tzip_free(&b);
     }
     const unsigned char *fields[] = {neg, big, odd};
     for (size_t i = 0; i < 3; i++) {
-        struct tbuf b = {0};
+        struct sk_tzip b = {0};
         entry(&b, "a.gz", fields[i], 0, payload, sizeof(payload) - 1);
         entry(&b, "b.txt", NULL, 5, "hello", 5);
-        end(&b);
+        sk_tz_tar_end(&b);
         expect_corrupt(&b);
+        sk_tzip_free(&b);
     }
 }
 

@@ -9,78 +9,20 @@
  * the member. Shared fixture: support/virus_scan_fixture.c. */
 #include "virus_scan_fixture.h"
 
-struct abuf {
-    unsigned char p[65536];
-    size_t n;
-};
-
-static void aput(struct abuf *b, const void *p, size_t n)
-{
-    assert_true(b->n + n <= sizeof(b->p));
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void apad(struct abuf *b, size_t to)
-{
-    static const unsigned char zero[512];
-
-    if (b->n % to)
-        aput(b, zero, to - b->n % to);
-}
-
-/* A tar header: NAME, TYPE, size field SIZE12 (or LEN in octal). */
-static void thdr(struct abuf *b, const char *name, char type, const unsigned char *size12,
-                 size_t len)
-{
-    unsigned char h[512] = {0};
-    unsigned sum = 0;
-
-    memcpy(h, name, strlen(name));
-    snprintf((char *)h + 100, 8, "%07o", 0644);
-    if (size12)
-        memcpy(h + 124, size12, 12);
-    else
-        snprintf((char *)h + 124, 12, "%011o", (unsigned)len);
-    memset(h + 148, ' ', 8);
-    h[156] = (unsigned char)type;
-    memcpy(h + 257, "ustar", 6);
-    memcpy(h + 263, "00", 2);
-    for (size_t i = 0; i < sizeof(h); i++)
-        sum += h[i];
-    snprintf((char *)h + 148, 8, "%06o", sum);
-    aput(b, h, sizeof(h));
-}
-
 /* A tar whose member a.lzma (DATA) is framed by the pax record REC (its
  * octal field 0), or by a base-256 field when REC is NULL. */
-static void pax_tar(struct abuf *b, const char *rec, const unsigned char *data, size_t n)
+static void pax_tar(struct sk_tzip *b, const char *rec, const unsigned char *data, size_t n)
 {
-    static const unsigned char zero[1024];
     unsigned char f[12] = {0x80};
 
     if (rec) {
-        thdr(b, "./PaxHeaders/a.lzma", 'x', NULL, strlen(rec));
-        aput(b, rec, strlen(rec));
-        apad(b, 512);
-        thdr(b, "a.lzma", '0', NULL, 0);
+        sk_tz_tar_pax(b, "./PaxHeaders/a.lzma", 'x', rec, 0);
+        sk_tz_tar_member(b, "a.lzma", '0', NULL, 0, data, n, 0);
     } else {
         f[10] = (unsigned char)(n >> 8), f[11] = (unsigned char)n;
-        thdr(b, "a.lzma", '0', f, 0);
+        sk_tz_tar_member(b, "a.lzma", '0', f, 0, data, n, 0);
     }
-    aput(b, data, n);
-    apad(b, 512);
-    aput(b, zero, sizeof(zero));
-}
-
-static void ar_member(struct abuf *b, const char *name, const unsigned char *d, size_t n)
-{
-    char h[61];
-
-    snprintf(h, sizeof(h), "%-16s%-12d%-6d%-6d%-8s%-10zu`\n", name, 0, 0, 0, "100644", n);
-    aput(b, h, 60);
-    aput(b, d, n);
-    apad(b, 2);
+    sk_tz_tar_end(b);
 }
 
 static struct hdrs oct = {{"Content-Type"}, {"application/octet-stream"}};
@@ -106,34 +48,29 @@ static void test_tar_sizes(void **s)
 {
     size_t zn;
     unsigned char *z = sk_tz_lzma(eicar, 68, &zn);
-    char rec[32];
+    char rec[32], v[24];
 
     (void)s;
-    for (int len = 8; len < 30; len++) {
-        snprintf(rec, sizeof(rec), "%d size=%zu\n", len, zn);
-        if (strlen(rec) == (size_t)len)
-            break;
-    }
+    snprintf(v, sizeof(v), "%zu", zn);
+    sk_tz_pax_rec(rec, sizeof(rec), "size", v);
     assert_int_equal(strlen(rec), (size_t)atoi(rec));
-    struct abuf a = {0};
+    struct sk_tzip a = {0};
     pax_tar(&a, rec, z, zn);
     assert_int_equal(scan(a.p, a.n, "Eicar-Test-Signature"), SK_BLOCK);
-    struct abuf b = {0};
+    struct sk_tzip b = {0};
     pax_tar(&b, NULL, z, zn);
     assert_int_equal(scan(b.p, b.n, "Eicar-Test-Signature"), SK_BLOCK);
     /* octal, as every reader frames it: the engine's (the fake's: none) */
-    struct abuf c = {0};
-    static const unsigned char zero[1024];
-    thdr(&c, "a.lzma", '0', NULL, zn);
-    aput(&c, z, zn);
-    apad(&c, 512);
-    aput(&c, zero, sizeof(zero));
+    struct sk_tzip c = {0};
+    sk_tz_tar_member(&c, "a.lzma", '0', NULL, zn, z, zn, 0);
+    sk_tz_tar_end(&c);
     assert_int_equal(scan(c.p, c.n, NULL), SK_ALLOW);
     /* a malformed pax record: extractors disagree on what follows */
-    struct abuf d = {0};
+    struct sk_tzip d = {0};
     pax_tar(&d, "12 size=5x0\n", z, zn);
     assert_int_equal(scan(d.p, d.n, "av-error"), SK_BLOCK);
     free(z);
+    sk_tzip_free(&a), sk_tzip_free(&b), sk_tzip_free(&c), sk_tzip_free(&d);
 }
 
 /* ar (.deb): each member an object of its own */
@@ -141,17 +78,18 @@ static void test_ar_members(void **s)
 {
     size_t zn;
     unsigned char *z = sk_tz_lzma(eicar, 68, &zn);
-    struct abuf a = {0};
+    struct sk_tzip a = {0};
 
     (void)s;
-    aput(&a, "!<arch>\n", 8);
-    ar_member(&a, "debian-binary", (const unsigned char *)"2.0\n", 4);
-    ar_member(&a, "data.tar.lzma", z, zn);
+    sk_tzip_put(&a, "!<arch>\n", 8);
+    sk_tz_ar_member(&a, "debian-binary", "2.0\n", 4);
+    sk_tz_ar_member(&a, "data.tar.lzma", z, zn);
     assert_int_equal(scan(a.p, a.n, "Eicar-Test-Signature"), SK_BLOCK);
     /* a header that is none: not an ar to us (the stream search goes on) */
     a.p[8 + 58] = 'x';
     assert_int_equal(scan(a.p, a.n, NULL), SK_ALLOW);
     free(z);
+    sk_tzip_free(&a);
 }
 
 /* gzip, bzip2, xz after a prefix; a header that does not decode is no
@@ -164,9 +102,9 @@ static void test_streams_after_prefix(void **s)
 
     (void)s;
     for (int i = 0; i < 3; i++) {
-        struct abuf a = {0};
-        aput(&a, "#!/bin/sh\ntail -c +41 $0 | gunzip; exit\n", 40);
-        aput(&a, z[i], n[i]);
+        struct sk_tzip a = {0};
+        sk_tzip_put(&a, "#!/bin/sh\ntail -c +41 $0 | gunzip; exit\n", 40);
+        sk_tzip_put(&a, z[i], n[i]);
         assert_int_equal(scan(a.p, a.n, "Eicar-Test-Signature"), SK_BLOCK);
         /* the same stream damaged after its header: no verdict of its own */
         a.p[40 + n[i] / 2] ^= 0x55;
@@ -179,27 +117,29 @@ static void test_streams_after_prefix(void **s)
         run(&t, a.p, a.n, 4096);
         assert_true(!t.rule || strcmp(t.rule, "Eicar-Test-Signature") == 0);
         sk_txn_clear(&t);
+        sk_tzip_free(&a);
     }
     /* a random binary holding gzip, bzip2 and xz headers that decode to
      * nothing: passes, as bytes nobody decompresses */
-    struct abuf r = {0};
+    struct sk_tzip r = {0};
     srand(7);
     for (int i = 0; i < 20000; i++) {
         unsigned char c = (unsigned char)rand();
-        aput(&r, &c, 1);
+        sk_tzip_put(&r, &c, 1);
     }
     memcpy(r.p + 1000, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff", 13);
     memcpy(r.p + 3000, "BZh91AY&SY\xff\xff\xff\xff", 14);
     assert_int_equal(scan(r.p, r.n, NULL), SK_ALLOW);
     /* decoys: av-limit:streams before they could hide the stream after */
-    struct abuf d = {0};
+    struct sk_tzip d = {0};
     for (int i = 0; i < 70; i++)
-        aput(&d, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff",
-             19);
-    aput(&d, z[0], n[0]);
+        sk_tzip_put(
+            &d, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff", 19);
+    sk_tzip_put(&d, z[0], n[0]);
     assert_int_equal(scan(d.p, d.n, "av-limit:streams"), SK_BLOCK);
     for (int i = 0; i < 3; i++)
         free(z[i]);
+    sk_tzip_free(&r), sk_tzip_free(&d);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* sk_tzip.c - test-only zlib and zip encoders (see sk_tzip.h). Builds
+/* sk_tzip.c - test-only compressors and zip, tar and ar builders (see sk_tzip.h). Builds
  * archives from the tests' own bytes; never linked into Sekisho. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,30 +192,64 @@ unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsig
     return sk_tzip_take(&z, zlen);
 }
 
-void sk_tz_tar_entry(struct sk_tzip *z, const char *name, const void *data, size_t len)
+void sk_tz_tar_hdr(struct sk_tzip *z, const char *name, char type, const unsigned char *size12,
+                   uint64_t size, unsigned opts)
 {
     unsigned char h[512] = {0};
-    static const unsigned char zero[512];
-    unsigned sum = 0;
+    long sum = 0;
 
     assert_true(strlen(name) < 100);
     memcpy(h, name, strlen(name));
     snprintf((char *)h + 100, 8, "%07o", 0644);
-    snprintf((char *)h + 108, 8, "%07o", 0);
-    snprintf((char *)h + 116, 8, "%07o", 0);
-    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)len);
-    snprintf((char *)h + 136, 12, "%011o", 0);
+    if (opts & SK_TZ_TAR_IDS) {
+        snprintf((char *)h + 108, 8, "%07o", 0);
+        snprintf((char *)h + 116, 8, "%07o", 0);
+    }
+    if (size12)
+        memcpy(h + 124, size12, 12);
+    else
+        snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
+    if (opts & SK_TZ_TAR_MTIME)
+        snprintf((char *)h + 136, 12, "%011o", 0);
     memset(h + 148, ' ', 8);
-    h[156] = '0';
+    h[156] = (unsigned char)type;
     memcpy(h + 257, "ustar", 6);
     memcpy(h + 263, "00", 2);
     for (size_t i = 0; i < sizeof(h); i++)
-        sum += h[i];
-    snprintf((char *)h + 148, 8, "%06o", sum);
+        sum += opts & SK_TZ_TAR_SIGNED ? (signed char)h[i] : h[i];
+    snprintf((char *)h + 148, 8, "%06lo", sum);
     sk_tzip_put(z, h, sizeof(h));
+}
+
+void sk_tz_tar_member(struct sk_tzip *z, const char *name, char type, const unsigned char *size12,
+                      uint64_t size, const void *data, size_t len, unsigned opts)
+{
+    static const unsigned char zero[512];
+
+    sk_tz_tar_hdr(z, name, type, size12, size, opts);
     sk_tzip_put(z, data, len);
     if (len % 512)
         sk_tzip_put(z, zero, 512 - len % 512);
+}
+
+void sk_tz_tar_pax(struct sk_tzip *z, const char *name, char type, const char *records,
+                   unsigned opts)
+{
+    sk_tz_tar_member(z, name, type, NULL, strlen(records), records, strlen(records), opts);
+}
+
+void sk_tz_pax_rec(char *out, size_t cap, const char *key, const char *val)
+{
+    size_t body = strlen(key) + strlen(val) + 3, len = body + 1;
+
+    while ((size_t)snprintf(NULL, 0, "%zu", len) + body != len)
+        len++;
+    snprintf(out, cap, "%zu %s=%s\n", len, key, val);
+}
+
+void sk_tz_tar_entry(struct sk_tzip *z, const char *name, const void *data, size_t len)
+{
+    sk_tz_tar_member(z, name, '0', NULL, len, data, len, SK_TZ_TAR_IDS | SK_TZ_TAR_MTIME);
 }
 
 void sk_tz_tar_end(struct sk_tzip *z)
@@ -223,6 +257,26 @@ void sk_tz_tar_end(struct sk_tzip *z)
     static const unsigned char zero[1024];
 
     sk_tzip_put(z, zero, sizeof(zero));
+}
+
+/* NUL bytes up to a multiple of TO (at most 512) of the archive's length. */
+static void sk_tz_pad(struct sk_tzip *z, size_t to)
+{
+    static const unsigned char zero[512];
+
+    assert_true(to > 0 && to <= sizeof(zero));
+    if (z->n % to)
+        sk_tzip_put(z, zero, to - z->n % to);
+}
+
+void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size_t len)
+{
+    char h[61];
+
+    snprintf(h, sizeof(h), "%-16s%-12d%-6d%-6d%-8s%-10zu`\n", name, 0, 0, 0, "100644", len);
+    sk_tzip_put(z, h, 60);
+    sk_tzip_put(z, data, len);
+    sk_tz_pad(z, 2);
 }
 
 unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen)

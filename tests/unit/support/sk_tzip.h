@@ -1,6 +1,6 @@
 /* sk_tzip.h - test-only encoders shared by the unit tests: zlib streams
- * (gzip, zlib, raw deflate), zstd, bzip2, xz, tar entries, base64 and zip archives byte by byte
- * (local entries: stored or deflated, ZIP64 sizes, data descriptor, general-purpose flags; the
+ * (gzip, zlib, raw deflate), zstd, bzip2, xz, tar and ar members, base64 and zip archives byte by
+ * byte (local entries: stored or deflated, ZIP64 sizes, data descriptor, general-purpose flags; the
  * central directory and end record when asked), so a test can build exactly the container it needs,
  * malformed ones included. Failures abort the running cmocka test. */
 #ifndef SK_TZIP_H
@@ -52,11 +52,30 @@ void sk_tzip_put(struct sk_tzip *, const void *p, size_t n);
 unsigned char *sk_tzip_take(struct sk_tzip *, size_t *len);
 void sk_tzip_free(struct sk_tzip *);
 
-/* A tar entry (ustar header for a regular file NAME, checksum, the data
- * padded to 512) appended to Z; sk_tz_tar_end appends the two zero
- * blocks that end the archive. */
+/* Tar headers: a ustar header for NAME of TYPE, mode 0644, the size
+ * field SIZE12 (its 12 bytes as given: base-256, junk) or, when NULL, SIZE
+ * in octal, the checksum; the fields OPTS does not ask for are NUL bytes. */
+#define SK_TZ_TAR_IDS    0x1 /* uid and gid 0 in octal */
+#define SK_TZ_TAR_MTIME  0x2 /* mtime 0 in octal */
+#define SK_TZ_TAR_SIGNED 0x4 /* the checksum the signed sum of the bytes (old writers) */
+void sk_tz_tar_hdr(struct sk_tzip *z, const char *name, char type, const unsigned char *size12,
+                   uint64_t size, unsigned opts);
+/* A header (as sk_tz_tar_hdr), then the LEN bytes of DATA padded to 512. */
+void sk_tz_tar_member(struct sk_tzip *z, const char *name, char type, const unsigned char *size12,
+                      uint64_t size, const void *data, size_t len, unsigned opts);
+/* An extended header NAME of TYPE ('x', 'g') holding RECORDS as written. */
+void sk_tz_tar_pax(struct sk_tzip *z, const char *name, char type, const char *records,
+                   unsigned opts);
+/* The pax record "LEN KEY=VAL\n" (LEN counting its own digits) into OUT. */
+void sk_tz_pax_rec(char *out, size_t cap, const char *key, const char *val);
+/* A tar entry (a regular file NAME, uid, gid and mtime written) appended
+ * to Z; sk_tz_tar_end appends the two zero blocks that end the archive. */
 void sk_tz_tar_entry(struct sk_tzip *z, const char *name, const void *data, size_t len);
 void sk_tz_tar_end(struct sk_tzip *z);
+/* An ar member (after the "!<arch>\n" the caller puts): NAME's 60-byte
+ * header (mtime, uid, gid 0, mode 100644), the LEN bytes of DATA padded
+ * to 2. */
+void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size_t len);
 
 /* IN as one zstd frame (level 3), one bzip2 stream (level 9), one xz
  * stream (preset 6, CRC64). *OLEN gets its length. Caller frees. */

@@ -1,0 +1,124 @@
+/* test_decode_multipart.c - the multipart parser (sekisho/decode.h):
+ * CRLF/LF, preamble, nested, base64, QP, every split point, and the
+ * boundary and header parameters (";boundary" without "=", quoted ';',
+ * two boundaries, RFC 2231 forms). Shared helpers:
+ * support/decode_fixture.c. */
+#include "decode_fixture.h"
+
+/* Parse BODY split at every position; each gives WANT. */
+static void mp_expect(const char *boundary, const char *body, const char *want)
+{
+    size_t n = strlen(body);
+
+    for (size_t split = 0; split <= n; split++) {
+        struct mp_rec r = {"", 0};
+        struct sk_mp_handler h = {mp_begin, mp_data, mp_end, &r};
+        struct sk_mp *m = sk_mp_new(boundary, &h);
+        assert_non_null(m);
+        assert_int_equal(sk_mp_write(m, body, split), 0);
+        assert_int_equal(sk_mp_write(m, body + split, n - split), 0);
+        assert_int_equal(sk_mp_end(m), 0);
+        sk_mp_free(m);
+        if (strcmp(r.log, want) != 0)
+            fail_msg("split %zu:\n got  %s\n want %s", split, r.log, want);
+    }
+}
+
+static void test_multipart_forms(void **s)
+{
+    /* CRLF, with a preamble and an epilogue */
+    mp_expect("XyZ",
+              "pre\r\n--XyZ\r\nContent-Disposition: form-data; name=a; filename=\"r.dat\"\r\n"
+              "Content-Type: application/zip\r\n\r\nPK\x03\x04"
+              "data\r\n--XyZ\r\n\r\nv2\r\n"
+              "--XyZ--\r\nepi",
+              "[A0::|\npre][P0:r.dat:application/zip|PK\x03\x04"
+              "data][P0::|v2][E0::|\r\nepi]");
+    /* LF only, one part-header line */
+    mp_expect("b", "--b\nContent-Type: text/plain\n\n4111 1111\n--b--\n",
+              "[A0::|][P0::text/plain|4111 1111][E0::|\n]");
+    /* "--b" followed by other text is data (RFC 2046), padding is allowed */
+    mp_expect("b", "--b \t\r\n\r\nx\r\n--bx\r\ny\r\n--b--", "[A0::|][P0::|x\r\n--bx\r\ny][E0::|]");
+    /* nested multipart, base64 and quoted-printable parts */
+    mp_expect("o",
+              "--o\r\nContent-Type: multipart/mixed; boundary=\"in\"\r\n\r\n"
+              "--in\r\nContent-Transfer-Encoding: base64\r\n\r\nNDExMSAx\r\nMTEx\r\n"
+              "--in\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db=\r\nc\r\n"
+              "--in--\r\n--o--\r\n",
+              "[A0::|][A1::|][P1::|4111 1111][P1::|a=bc][E1::|][E0::|\r\n]");
+    /* base64 padding: the last group's bytes are kept ("4111 1111 1" + "11") */
+    mp_expect("b", "--b\nContent-Transfer-Encoding: BASE64\n\nNDExMSAxMTExIDE=\nMTE=\n--b--",
+              "[A0::|][P0::|4111 1111 111][E0::|]");
+    /* headers that never end: the bytes are still delivered */
+    mp_expect("b", "--b\r\nX: y", "[A0::|][P0::|X: y]");
+}
+
+static void test_multipart_boundary_param(void **s)
+{
+    char out[SK_MP_BOUNDARY_MAX + 1];
+    /* exact-size heap copies so ASan sees any read past the NUL */
+    static const char *bad[] = {"multipart/form-data;boundary", "multipart/form-data; boundary",
+                                "multipart/form-data;boundary=", "text/plain; boundary=x",
+                                "multipart/form-data; boundary=\"\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *c = strdup(bad[i]);
+        assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), -1);
+        free(c);
+    }
+    char *c = strdup("Multipart/Form-Data; charset=x; boundary = \"a\\\"b\"");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
+    assert_string_equal(out, "a\"b");
+    free(c);
+    char v[64];
+    assert_int_equal(
+        sk_header_param("form-data; name=f; filename*=UTF-8''r.dat", "filename*", v, sizeof(v)), 0);
+    assert_string_equal(v, "r.dat");
+    assert_int_equal(sk_header_param("text/plain; charset", "charset", v, sizeof(v)), -1);
+    assert_int_equal(sk_header_param("text/plain; charset = \"sjis\"", "charset", v, 3), 0);
+    assert_string_equal(v, "sj"); /* cut, never overflowing */
+    char longb[300];
+    memset(longb, 'x', sizeof(longb));
+    memcpy(longb, "multipart/x; boundary=", 22);
+    longb[299] = 0;
+    assert_int_equal(sk_mp_boundary(longb, out, sizeof(out)), -1);
+    /* a ';' inside a quoted value separates nothing: the boundary is the
+     * real parameter's (Python's email and Go's mime read BBB too) */
+    c = strdup("multipart/form-data; x=\"; boundary=AAA\"; boundary=BBB");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
+    assert_string_equal(out, "BBB");
+    free(c);
+    /* two different boundaries: ambiguous (-2), never a guess; the same
+     * one twice is no ambiguity */
+    c = strdup("multipart/form-data; boundary=AAA; boundary=BBB");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), -2);
+    free(c);
+    c = strdup("multipart/form-data; boundary=AAA; BOUNDARY=\"AAA\"");
+    assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
+    assert_string_equal(out, "AAA");
+    free(c);
+    /* RFC 2231 forms: Python's email reads "BB", frameworks no boundary */
+    static const char *const r2231[] = {"multipart/form-data; boundary*0=B; boundary*1=B",
+                                        "multipart/form-data; boundary*=utf-8''BB",
+                                        "multipart/mixed; boundary=A; Boundary*=''A"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(sk_mp_boundary(r2231[i], out, sizeof(out)), -2);
+    /* a quoted "boundary*" is no parameter */
+    assert_int_equal(
+        sk_mp_boundary("multipart/mixed; x=\"; boundary*=1\"; boundary=A", out, sizeof(out)), 0);
+    assert_int_equal(sk_header_param("a; charset=x; charset=y", "charset", v, sizeof(v)), -2);
+    assert_string_equal(v, "x");
+    /* after a quoted value the scan goes on outside quotes */
+    assert_int_equal(sk_header_param("a; charset=\"x\"; charset=y", "charset", v, sizeof(v)), -2);
+    assert_int_equal(sk_header_param("a; name=\"f\"; filename=\"b.txt\"", "filename", v, sizeof(v)),
+                     0);
+    assert_string_equal(v, "b.txt");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_multipart_forms),
+        cmocka_unit_test(test_multipart_boundary_param),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,472 @@
+/* test_decode_text.c - the text views of the decoding layer
+ * (sekisho/decode.h): UTF-16 as UTF-8, character references, data: URLs,
+ * charset sniffing of UTF-16/32 without BOM and the JSON first-bytes
+ * rule, escapes undone (sk_unescape) in any pieces, and base64 runs
+ * inside text (escapes, line breaks, every split). Shared helpers:
+ * support/decode_fixture.c. */
+#include "decode_fixture.h"
+
+/* Percent-encoded data: URLs in text (sk_dataurl_find, sk_dataurl_decode) */
+/* The views a reader of URLs in text takes: UTF-16 as UTF-8, character
+ * references decoded in place (never growing). */
+static void test_text_views(void **s)
+{
+    unsigned char out[64];
+    static const unsigned char le[] = "\xff\xfe"
+                                      "A\0\xe9\0\x3d\xd8\x00\xde"
+                                      "\x00\xdcZ\0!";
+    static const unsigned char be[] = "\0A\xd8\x3d\xde\x00\xd8\x00";
+    size_t n;
+
+    (void)s;
+    n = sk_utf16_to_utf8(le, sizeof(le) - 1, 0, out); /* BOM, pair, lone low, odd byte */
+    assert_int_equal(n, 1 + 2 + 4 + 3 + 1);
+    assert_memory_equal(out, "A\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdZ", n);
+    n = sk_utf16_to_utf8(be, sizeof(be) - 1, 1, out); /* no BOM; a high surrogate at the end */
+    assert_int_equal(n, 1 + 4 + 3);
+    assert_memory_equal(out, "A\xf0\x9f\x98\x80\xef\xbf\xbd", n);
+    char t[] = "a&#37;21b&amp;&lt=1&nbsp;&#0&#x80&bogus;&";
+    n = sk_html_unref((unsigned char *)t, strlen(t));
+    static const char want[] = "a%21b&&lt=1\xc2\xa0\xef\xbf\xbd\xe2\x82\xac&bogus;&";
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(t, want, n);
+    /* the shortest references with the longest output still fit in place */
+    for (int k = 0; k < 3; k++) {
+        static const char *const worst[] = {"&#0&#0&#0", "&#x0&#x80", "&#x10000&nbsp"};
+        char w[32];
+        snprintf(w, sizeof(w), "%s", worst[k]);
+        size_t len = strlen(w), m = sk_html_unref((unsigned char *)w, len);
+        assert_true(m <= len);
+    }
+}
+
+static void test_dataurl(void **s)
+{
+    static const char text[] =
+        "a <a href=\"data:,plain text\">x</a> b64 data:text/plain;base64,SGVsbG8%3D "
+        "fetch(\"DATA:application/octet-stream,X5O%21P%25%40AP\").then() "
+        "url('data:image/svg+xml;charset=utf-8,%3Csvg%3E') data: no, "
+        "data:text/x;q=\"1\",%41 end data:,%4";
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = strlen(text), pos = 0, a, b;
+    unsigned char out[64];
+    static const char *const want[] = {"X5O!P%@AP", "<svg>"};
+    int found = 0;
+
+    (void)s;
+    /* no escapes (text as it is), base64 (sk_b64run's), a quoted parameter:
+     * not taken; a '%' without two hex digits is kept */
+    while (sk_dataurl_find(p, n, &pos, &a, &b)) {
+        assert_true(found < 2);
+        size_t m = sk_dataurl_decode(p + a, b - a, out);
+        assert_int_equal(m, strlen(want[found]));
+        assert_memory_equal(out, want[found], m);
+        found++;
+    }
+    assert_int_equal(found, 2); /* "data:,%4" has no %XX */
+    assert_int_equal(pos, n);
+    assert_int_equal(sk_dataurl_decode((const unsigned char *)"%4", 2, out), 2);
+    assert_memory_equal(out, "%4", 2);
+    /* many "data:" that are no URL: passed over, none found */
+    size_t big = 1u << 20;
+    char *junk = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        junk[i] = "data:"[i % 5];
+    pos = 0;
+    assert_int_equal(sk_dataurl_find((const unsigned char *)junk, big, &pos, &a, &b), 0);
+    free(junk);
+}
+
+/* ---- charset ----------------------------------------------------------- */
+
+static void test_charset_sniff(void **s)
+{
+    /* "カード 4111" + U+3000 + "一" in UTF-16LE/BE without BOM: ASCII space,
+     * U+3000 and U+4E00 each carry a 0x00 byte */
+    static const unsigned short units[] = {0x30ab, 0x30fc, 0x30c9, 0x0020, 0x0034, 0x0031,
+                                           0x0031, 0x0031, 0x3000, 0x4e00, 0x756a, 0x53f7};
+    unsigned char lebuf[64], bebuf[64];
+    size_t n = sizeof(units) / sizeof(units[0]), skip;
+
+    for (size_t i = 0; i < n; i++) {
+        lebuf[2 * i] = (unsigned char)units[i], lebuf[2 * i + 1] = (unsigned char)(units[i] >> 8);
+        bebuf[2 * i] = (unsigned char)(units[i] >> 8), bebuf[2 * i + 1] = (unsigned char)units[i];
+    }
+    assert_string_equal(sk_charset_sniff(lebuf, 2 * n, &skip), "UTF-16LE");
+    assert_int_equal(skip, 0);
+    assert_string_equal(sk_charset_sniff(bebuf, 2 * n, &skip), "UTF-16BE");
+    /* ASCII-only UTF-16LE */
+    assert_string_equal(
+        sk_charset_sniff((const unsigned char *)"4\0001\0001\0001\000 \0001\0", 12, &skip),
+        "UTF-16LE");
+    /* binary with NULs stays binary */
+    static const unsigned char bin[] = {0x7f, 'E', 'L', 'F', 2,    1,    1, 0, 0,    0,
+                                        0,    0,   0,   0,   0,    0,    3, 0, 0x3e, 0,
+                                        1,    0,   0,   0,   0x10, 0x6b, 0, 0, 0,    0};
+    assert_null(sk_charset_sniff(bin, sizeof(bin), &skip));
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"\xff\xfe"
+                                                                "a"
+                                                                "\0",
+                                         4, &skip),
+                        "UTF-16LE");
+    assert_int_equal(skip, 2);
+    assert_null(sk_charset_sniff((const unsigned char *)"plain ascii text", 16, &skip));
+    /* UTF-32 (JSON readers detect it without a BOM) */
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"{\0\0\0\"\0\0\0"
+                                                                "4\0\0\0"
+                                                                "1\0\0\0",
+                                         16, &skip),
+                        "UTF-32LE");
+    assert_int_equal(skip, 0);
+    assert_string_equal(sk_charset_sniff((const unsigned char *)"\0\0\xfe\xff\0\0\0"
+                                                                "4\0\0\0"
+                                                                "1",
+                                         12, &skip),
+                        "UTF-32BE");
+    assert_int_equal(skip, 4);
+}
+
+/* The first-bytes rule of JSON readers (json.detect_encoding is the
+ * oracle: tests/hostile g_dlp reads the same bodies with json.loads). */
+static void test_charset_nul_order(void **s)
+{
+    static const struct {
+        const char *b, *want;
+    } c[] = {
+        {"\0\0\0{", "UTF-32BE"},    {"\0{\0\"", "UTF-16BE"}, {"{\0\0\0", "UTF-32LE"},
+        {"{\0\"\0", "UTF-16LE"},    {"{\0\0\"", "UTF-16LE"}, {"\0\0\0\0", "UTF-32BE"},
+        {"\0\x01\0\0", "UTF-16BE"}, {"{\"a\0", NULL},        {"\xef\xbb\xbf\0", NULL},
+        {"\xff\xfe\0\0", NULL},     {"\xff\xfe{\0", NULL},   {"\xfe\xff\0{", NULL},
+        {"\0\0\xfe\xff", NULL},     {"[1, ", NULL},
+    };
+    (void)s;
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        const char *got = sk_charset_nul_order((const unsigned char *)c[i].b, 4);
+        if (c[i].want == NULL ? got != NULL : got == NULL || strcmp(got, c[i].want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, got ? got : "NULL",
+                     c[i].want ? c[i].want : "NULL");
+    }
+    /* fewer than four bytes: no rule (and nothing read past them) */
+    assert_null(sk_charset_nul_order((const unsigned char *)"{\0\0", 3));
+}
+
+/* Escapes undone (sk_unescape): each kind, what is no escape, and the same
+ * output whatever the pieces the text comes in (a carry of what was not
+ * taken, as the streaming callers keep). */
+static size_t unesc_pieces(const unsigned char *s, size_t n, size_t piece, unsigned kinds,
+                           unsigned char *out)
+{
+    unsigned char carry[SK_UNESC_HOLD + 64], tmp[SK_UNESC_HOLD + 64 + 64];
+    size_t nc = 0, o = 0;
+
+    for (size_t i = 0; i < n || nc; i += piece) {
+        size_t k = i < n ? (n - i < piece ? n - i : piece) : 0, used;
+        int final = i + k >= n;
+        memcpy(tmp, carry, nc);
+        memcpy(tmp + nc, s + (i < n ? i : n), k);
+        o += sk_unescape(tmp, nc + k, final, kinds, out + o, &used);
+        nc = nc + k - used;
+        assert_true(nc <= SK_UNESC_HOLD);
+        memcpy(carry, tmp + used, nc);
+        if (final) {
+            assert_int_equal(nc, 0);
+            break;
+        }
+    }
+    return o;
+}
+
+static void test_unescape(void **st)
+{
+    static const struct {
+        unsigned kinds;
+        const char *in, *want;
+    } c[] = {
+        {SK_UNESC_PCT, "f=X5O%21P%25%40AP%5b4%5CPZX", "f=X5O!P%@AP[4\\PZX"},
+        {SK_UNESC_PCT, "100% sure %4 %zz %", "100% sure %4 %zz %"},
+        {SK_UNESC_REF, "4111&nbsp;1111&#32;1111&#x20;1111 &amp;c &#52&#49",
+         "4111\xc2\xa0"
+         "1111 1111 1111 &c 41"},
+        {SK_UNESC_REF, "a & b &x; &", "a & b &x; &"},
+        {SK_UNESC_BSL, "X5O!P%@AP[4\\\\PZX54(P^)7CC)7}$EICAR",
+         "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"},
+        {SK_UNESC_BSL, "\\uff14\\uFF11 \\x41\\101\\u{1F600}\\ud83d\\ude00\\n\\\"\\/\\q",
+         "\xef\xbc\x94\xef\xbc\x91 AA\xf0\x9f\x98\x80\xf0\x9f\x98\x80\n\"/q"},
+        {SK_UNESC_BSL, "a\\\nb \\ud800x \\u12 \\x4 \\u{} \\",
+         "ab \xef\xbf\xbdx \\u12 \\x4 \\u{} \\"},
+        {SK_UNESC_PCT | SK_UNESC_REF | SK_UNESC_BSL, "%26nbsp; &#92;u0034 \\u0025 41",
+         "&nbsp; \\u0034 % 41"},
+    };
+    unsigned char out[256], out2[256];
+    (void)st;
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        size_t n = strlen(c[i].in), used;
+        size_t o = sk_unescape((const unsigned char *)c[i].in, n, 1, c[i].kinds, out, &used);
+        assert_int_equal(used, n);
+        if (o != strlen(c[i].want) || memcmp(out, c[i].want, o) != 0)
+            fail_msg("case %zu: got '%.*s'", i, (int)o, out);
+        for (size_t piece = 1; piece <= 7; piece++) {
+            size_t o2 = unesc_pieces((const unsigned char *)c[i].in, n, piece, c[i].kinds, out2);
+            if (o2 != o || memcmp(out, out2, o) != 0)
+                fail_msg("case %zu in pieces of %zu: got '%.*s'", i, piece, (int)o2, out2);
+        }
+    }
+    /* random text made of escape pieces: in place, never longer, and the
+     * same in any pieces */
+    static const char *const bits[] = {"%", "4",  "1",  "&",  "#",    "x",   ";",  "\\", "u", "{",
+                                       "}", "d8", "dc", "00", "nbsp", "amp", "\r", "\n", "a", "7"};
+    unsigned char in[512], whole[512], parts[512];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 0;
+        while (n < 400)
+            for (const char *b = bits[rnd() % 20]; *b && n < 400; b++)
+                in[n++] = (unsigned char)*b;
+        unsigned kinds = 1 + rnd() % 7;
+        size_t used;
+        memcpy(whole, in, n);
+        size_t o = sk_unescape(whole, n, 1, kinds, whole, &used); /* in place */
+        assert_int_equal(used, n);
+        assert_true(o <= n);
+        size_t o2 = unesc_pieces(in, n, 1 + rnd() % 9, kinds, parts);
+        assert_int_equal(o2, o);
+        assert_memory_equal(parts, whole, o);
+    }
+}
+
+/* ---- base64 runs inside text (sk_b64run) ------------------------------ */
+
+struct b64runs {
+    struct out o;
+    int begins, ends, stop_at;
+};
+
+static int b64r_begin(void *arg)
+{
+    struct b64runs *r = arg;
+    out_sink(&r->o, "<", 1);
+    return ++r->begins == r->stop_at ? -1 : 0;
+}
+
+static int b64r_data(void *arg, const void *buf, size_t len)
+{
+    return out_sink(&((struct b64runs *)arg)->o, buf, len);
+}
+
+static int b64r_end(void *arg)
+{
+    struct b64runs *r = arg;
+    r->ends++;
+    return out_sink(&r->o, ">", 1);
+}
+
+/* The runs of TEXT (MIN digits), fed STEP bytes at a time (0: whole), as
+ * "<decoded>" per run into R->o; the return of the last call. */
+static int b64r_feed(struct b64runs *r, const char *text, size_t min, size_t step)
+{
+    struct sk_b64run_handler h = {b64r_begin, b64r_data, b64r_end, r};
+    struct sk_b64run *f = sk_b64run_new(min, &h);
+    size_t n = strlen(text);
+    int rc = 0;
+
+    assert_non_null(f);
+    r->o.len = 0, r->begins = r->ends = 0;
+    out_sink(&r->o, "", 0);
+    for (size_t i = 0; i < n && rc == 0; i += step ? step : n)
+        rc = sk_b64run_write(f, text + i, step && n - i > step ? step : n - i);
+    if (rc == 0)
+        rc = sk_b64run_end(f);
+    sk_b64run_free(f);
+    return rc;
+}
+
+/* Replace every C in S by REP (a new string). */
+static char *subst(const char *s, char c, const char *rep)
+{
+    char *o = malloc(strlen(s) * strlen(rep) + 1), *q = o;
+    for (; *s; s++)
+        q = *s == c ? stpcpy(q, rep) : (*q++ = *s, q);
+    *q = 0;
+    return o;
+}
+
+static void test_b64run(void **s)
+{
+    (void)s;
+    struct b64runs r = {0};
+    static const size_t steps[] = {0, 1, 2, 3, 7, 64};
+    char text[2048], want[1024];
+    /* bytes whose base64 holds '+' and '/' (0xfb 0xff ...), and a card */
+    unsigned char bin[96];
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i % 3 == 0 ? 0xfb : i % 3 == 1 ? 0xff : 0xbf);
+    memcpy(bin + 30, "4111 1111 1111 1111", 19);
+    char *e = sk_tz_b64(bin, sizeof(bin));
+    assert_non_null(strchr(e, '+'));
+    assert_non_null(strchr(e, '/'));
+    memcpy(want, "<", 1), memcpy(want + 1, bin, sizeof(bin)), want[1 + sizeof(bin)] = '>';
+    size_t wn = sizeof(bin) + 2;
+
+    /* plain, JSON "\/", form %2B/%2F (either case): one run, any split */
+    char *json = subst(e, '/', "\\/"), *form1 = subst(e, '+', "%2B"),
+         *form = subst(form1, '/', "%2f");
+    /* JSON's \u escapes (.NET writes '+' as \u002B), a script's \x and \u{}
+     * on digits too: a string the engine unescapes before atob() */
+    char *u1 = subst(e, '+', "\\u002B"), *uesc = subst(u1, '/', "\\u002f");
+    char *x1 = subst(e, 'A', "\\x41"), *x2 = subst(x1, 'Q', "\\u{51}"),
+         *xesc = subst(x2, '+', "\\u{00002b}");
+    const char *wraps[][2] = {{"text ", " tail"},
+                              {"{\"f\":\"", "\"}"},
+                              {"a=", "&b=1"},
+                              {"{\"f\":\"", "\"}"},
+                              {"atob(\"", "\")"}};
+    const char *bodies[] = {e, json, form, uesc, xesc};
+    assert_non_null(strstr(xesc, "\\x41"));
+    for (int k = 0; k < 5; k++)
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            snprintf(text, sizeof(text), "%s%s%s", wraps[k][0], bodies[k], wraps[k][1]);
+            assert_int_equal(b64r_feed(&r, text, 20, steps[j]), 0);
+            if (r.o.len != wn || memcmp(r.o.p, want, wn) != 0)
+                fail_msg("form %d step %zu: %zu bytes decoded", k, steps[j], r.o.len);
+        }
+
+    /* MIN is the least run: 19 digits are text, 20 a run of 15 bytes */
+    assert_int_equal(b64r_feed(&r, "x ABCDEFGHIJKLMNOPQRS y", 20, 1), 0);
+    assert_int_equal(r.begins, 0);
+    assert_int_equal(b64r_feed(&r, "x ABCDEFGHIJKLMNOPQRST y", 20, 1), 0);
+    assert_int_equal(r.begins, 1);
+    assert_int_equal(r.o.len, 2 + 15);
+    assert_int_equal(b64r_feed(&r, "x ABCDEFGHIJKLMNOPQRST y", 24, 0), 0);
+    assert_int_equal(r.begins, 0);
+
+    /* line breaks continue a run after a full line (76, a multiple of 4),
+     * CRLF, LF or JSON's \r\n; after a short line they end it */
+    unsigned char big[300];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (unsigned char)(i * 7 + 1);
+    char *eb = sk_tz_b64(big, sizeof(big)), lines[1024];
+    const char *brk[] = {"\r\n", "\n", "\\r\\n", "\\n"};
+    for (int k = 0; k < 4; k++) {
+        size_t q = 0, n = strlen(eb);
+        for (size_t i = 0; i < n; i += 76) {
+            q += (size_t)snprintf(lines + q, sizeof(lines) - q, "%.76s%s", eb + i,
+                                  i + 76 < n ? brk[k] : "");
+        }
+        assert_int_equal(b64r_feed(&r, lines, 64, 5), 0);
+        assert_int_equal(r.begins, 1);
+        assert_int_equal(r.o.len, sizeof(big) + 2);
+        assert_memory_equal(r.o.p + 1, big, sizeof(big));
+    }
+    /* each text's runs as "<decoded>", fed whole and in every step size */
+    static const struct {
+        const char *text, *want;
+    } tab[] = {
+        /* a break after a line of 24 digits continues the run (base64
+         * -w 24); after 26 (not a multiple of 4) or 16 (under 20) it ends it */
+        {"QUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFSUw\nQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQRS><ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktM\r\nQUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
+        /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
+        {"QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD",
+         "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>"},
+        /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
+        {"QUJDREVGR0hJSktMTU5PUFFSUw", "<ABCDEFGHIJKLMNOPQRS>"},
+        {"QUJDREVGR0hJSktMTU5PUFFSU1Q", "<ABCDEFGHIJKLMNOPQRST>"},
+        /* a script's concatenation continues a run ("..." + '...', across
+         * lines, pieces of any length); a comma or another quote ends it */
+        {"atob(\"QUJDREVGR0hJ\" + \"SktMTU5PUFFS\")", "<ABCDEFGHIJKLMNOPQR>"},
+        {"x = 'QUJDREVGR0' +\n  'hJSktMTU5PUFFS';", "<ABCDEFGHIJKLMNOPQR>"},
+        {"x = `QUJDREVGR0hJSkt`+`MTU5PUFFS`", "<ABCDEFGHIJKLMNOPQR>"},
+        {"[\"QUJDREVGR0hJSktMTU5PUFFS\", \"QUJDREVGR0hJSktMTU5PUFFS\"]",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        {"\"QUJDREVGR0hJSktMTU5PUFFS\" + 'QUJD'", "<ABCDEFGHIJKLMNOPQR>"},
+        /* pieces shorter than any run, in a 64-byte block with no run in
+         * it (the block skip would pass over it): still joined */
+        {"................................................................"
+         "x = 'QUJD' + 'REVG' + 'R0hJ' +\n 'SktM' + 'TU5P' + 'UFFS';......"
+         "................................................................",
+         "<ABCDEFGHIJKLMNOPQR>"},
+        /* escapes that are no digit end a run ('=' padding, a quote); a
+         * cut or broken one ends it and is text */
+        {"QUJDREVGR0hJSktMTU5PUFFS\\u003dQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFS\\u00.QUJDREVGR0hJSktMTU5PUFFS\\x4",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        {"\\u{51}UJDREVGR0hJSktMTU5PUFFS\\u{}x", "<ABCDEFGHIJKLMNOPQR>"},
+        /* a script's other escapes: leading zeros in \u{}, octal, identity
+         * ("\Q" is "Q"), a line continued inside the string; JSON's
+         * \u000D\u000A between full lines */
+        {"\\u{00000000051}UJD\\122EVGR0hJ\\SktMTU5P\\\nUFFS", "<ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFS\\u000D\\u000AQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFF\\123", "<ABCDEFGHIJKLMNOPQR>"},
+        /* \b \t are control characters: the run ends */
+        {"QUJDREVGR0hJSktMTU5PUFFS\\tQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        /* more than 64 white space bytes before the '+': not joined */
+        {"'QUJDREVGR0hJSktM'                                                                  "
+         "+ 'TU5PUFFS'",
+         ""},
+    };
+    for (size_t k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            assert_int_equal(b64r_feed(&r, tab[k].text, 20, steps[j]), 0);
+            if (strcmp((char *)r.o.p, tab[k].want) != 0)
+                fail_msg("'%s' in %zu-byte writes: '%s'", tab[k].text, steps[j], (char *)r.o.p);
+        }
+
+    /* UTF-16 text (either order, BOM or not, any split, odd ones too):
+     * the same runs; a code unit beyond ASCII is a non-digit */
+    static const char u16text[] = "x = atob(\"QUJDREVGR0hJSktMTU5PUFFS\") \xe2\x80\xa2 QUJD";
+    for (int be = 0; be < 2; be++)
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            unsigned char u16[256];
+            size_t n16 = 0;
+            u16[n16++] = be ? 0xfe : 0xff, u16[n16++] = be ? 0xff : 0xfe;
+            for (const char *c = u16text; *c; c++) {
+                unsigned u = (unsigned char)*c < 0x80 ? (unsigned char)*c : 0x2022;
+                if ((unsigned char)*c >= 0x80 && (unsigned char)*c != 0xe2)
+                    continue; /* the bullet's continuation bytes */
+                u16[n16++] = (unsigned char)(be ? u >> 8 : u),
+                u16[n16++] = (unsigned char)(be ? u : u >> 8);
+            }
+            struct sk_b64run_handler h16 = {b64r_begin, b64r_data, b64r_end, &r};
+            struct sk_b64run *f = sk_b64run_new(20, &h16);
+            r.o.len = 0, r.begins = r.ends = 0;
+            out_sink(&r.o, "", 0);
+            sk_b64run_utf16(f, be);
+            size_t step = steps[j] ? steps[j] : n16;
+            for (size_t i = 0; i < n16; i += step)
+                assert_int_equal(sk_b64run_write(f, u16 + i, n16 - i < step ? n16 - i : step), 0);
+            assert_int_equal(sk_b64run_end(f), 0);
+            sk_b64run_free(f);
+            if (strcmp((char *)r.o.p, "<ABCDEFGHIJKLMNOPQR>") != 0)
+                fail_msg("UTF-16%s in %zu-byte writes: '%s'", be ? "BE" : "LE", step,
+                         (char *)r.o.p);
+        }
+
+    /* a callback that stops: -1 now and for every later write */
+    r.stop_at = 2;
+    assert_int_equal(b64r_feed(&r, "QUJDREVGR0hJSktMTU5PUFFS QUJDREVGR0hJSktMTU5PUFFS x", 20, 0),
+                     -1);
+    assert_int_equal(r.begins, 2);
+    assert_int_equal(r.ends, 1);
+    r.stop_at = 0;
+    /* MIN out of range */
+    struct sk_b64run_handler h = {b64r_begin, b64r_data, b64r_end, &r};
+    assert_null(sk_b64run_new(19, &h));
+    assert_null(sk_b64run_new(257, &h));
+    free(e), free(json), free(form1), free(form), free(eb), free(r.o.p);
+    free(u1), free(uesc), free(x1), free(x2), free(xesc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dataurl),       cmocka_unit_test(test_text_views),
+        cmocka_unit_test(test_charset_sniff), cmocka_unit_test(test_charset_nul_order),
+        cmocka_unit_test(test_unescape),      cmocka_unit_test(test_b64run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
