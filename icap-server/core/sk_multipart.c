@@ -56,10 +56,12 @@ struct sk_mp {
     size_t nword, nws, nhout;
     /* the open part */
     enum sk_mp_cte cte;
-    unsigned b64_acc, b64_n;
+    unsigned b64_acc, b64_n, b64_pads;
     unsigned char qp[3];
     size_t nqp;
+    int qp_skip;             /* in a soft line break, after its "=\r" */
     int uu;                  /* x-uuencode: 0 before "begin", 1 in the lines, 2 after "end" */
+    int uu_cr;               /* the last byte was a CR */
     unsigned char uline[96]; /* the current line's first bytes */
     size_t nuline;
     struct sk_mp *child;
@@ -216,18 +218,25 @@ static size_t sk_mp_b64_flush(struct sk_mp *m, unsigned char *o)
 }
 
 /* base64, lenient: characters outside the alphabet (line ends) are
- * skipped, as decoders in mail and form handlers do; '=' ends a group, so
- * concatenated encodings decode too. */
+ * skipped, as decoders in mail and form handlers do. Padding ends a group
+ * only when it completes one (two or three characters and their '='s), as
+ * binascii.a2b_base64 reads it (email, Django, aiohttp): a stray '='
+ * elsewhere is skipped, not a cut that would shift every byte after it.
+ * Decoding goes on after the padding, so concatenated encodings decode
+ * too. */
 static size_t sk_mp_b64(struct sk_mp *m, const unsigned char *p, size_t n, unsigned char *o)
 {
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
         int v = sk_b64_digit(p[i], 1);
-        if (p[i] == '=')
+        if (p[i] == '=' && m->b64_n >= 2 && m->b64_n + ++m->b64_pads >= 4) {
             k += sk_mp_b64_flush(m, o + k);
+            m->b64_pads = 0;
+        }
         if (v < 0)
             continue;
+        m->b64_pads = 0;
         m->b64_acc = (m->b64_acc << 6) | (unsigned)v;
         if (++m->b64_n == 4) {
             o[k++] = (unsigned char)(m->b64_acc >> 16);
@@ -239,22 +248,34 @@ static size_t sk_mp_b64(struct sk_mp *m, const unsigned char *p, size_t n, unsig
     return k;
 }
 
-/* quoted-printable: "=XX", soft line breaks "=\r\n" and "=\n"; a bad
- * escape is kept as it is. Up to two bytes wait in m->qp. */
+/* quoted-printable: "=XX", soft line breaks "=\n" and "=\r" through the
+ * next LF; a bad escape is kept as it is. Up to two bytes wait in m->qp. */
 static size_t sk_mp_qp(struct sk_mp *m, const unsigned char *p, size_t n, unsigned char *o,
                        int final)
 {
     size_t k = 0;
 
     for (size_t i = 0; i < n || (final && m->nqp);) {
+        if (m->qp_skip && i < n) { /* after "=\r": through the next LF */
+            m->qp_skip = p[i++] != '\n';
+            continue;
+        }
         if (m->nqp == 0 && i < n && p[i] != '=') {
             o[k++] = p[i++];
             continue;
         }
         if (i < n)
             m->qp[m->nqp++] = p[i++];
-        if (m->nqp < 3 && !(final && i >= n) && !(m->nqp == 2 && m->qp[1] == '\n'))
+        if (m->nqp < 3 && !(final && i >= n) &&
+            !(m->nqp == 2 && (m->qp[1] == '\n' || m->qp[1] == '\r')))
             continue;
+        if (m->nqp >= 2 && m->qp[1] == '\r') {
+            /* a soft break runs from "=\r" to the next LF, whatever is
+             * between (binascii.a2b_qp: quopri, email, aiohttp) */
+            m->qp_skip = 1;
+            m->nqp = 0;
+            continue;
+        }
         if (m->nqp >= 2 && m->qp[1] == '\n') {
             m->nqp -= 2; /* soft break =LF; a third byte starts over */
             if (m->nqp)
@@ -263,9 +284,7 @@ static size_t sk_mp_qp(struct sk_mp *m, const unsigned char *p, size_t n, unsign
         }
         int hi = m->nqp == 3 ? sk_hex_digit(m->qp[1]) : -1,
             lo = m->nqp == 3 ? sk_hex_digit(m->qp[2]) : -1;
-        if (m->nqp == 3 && m->qp[1] == '\r' && m->qp[2] == '\n') {
-            m->nqp = 0;
-        } else if (hi >= 0 && lo >= 0) {
+        if (hi >= 0 && lo >= 0) {
             o[k++] = (unsigned char)(hi << 4 | lo);
             m->nqp = 0;
         } else {
@@ -297,6 +316,32 @@ static size_t sk_mp_uu_line(const unsigned char *l, size_t n, unsigned char *o)
     return k;
 }
 
+/* Is S[0..N) a number int(S, 8) takes: white space around, a sign, "0o",
+ * octal digits with single '_' between them (and after "0o")? */
+static int sk_mp_octal(const unsigned char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+
+    while (n && strchr(" \t\v\f\r", s[n - 1]))
+        n--;
+    while (i < n && strchr(" \t\v\f\r", s[i]))
+        i++;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    int pre = i + 1 < n && s[i] == '0' && (s[i + 1] | 0x20) == 'o';
+    if (pre)
+        i += 2;
+    for (int under = 0; i < n; i++) {
+        if (s[i] == '_' && !under && (digits || pre))
+            under = 1;
+        else if (s[i] >= '0' && s[i] <= '7')
+            digits++, under = 0;
+        else
+            return 0;
+    }
+    return digits && s[n - 1] != '_';
+}
+
 /* The line in m->uline ended: "begin MODE ..." (octal) starts the encoded
  * lines, "end" ends them (email.message's _decode_uu); an encoded line is
  * decoded into O. */
@@ -306,21 +351,20 @@ static size_t sk_mp_uu_eol(struct sk_mp *m, unsigned char *o)
     size_t n = m->nuline, k = 0;
 
     m->nuline = 0;
-    if (n && l[n - 1] == '\r')
-        n--; /* spaces are data (zeros): only the line end goes */
-    size_t t = n;
-    while (t && (l[t - 1] == ' ' || l[t - 1] == '\t'))
+    /* spaces are data (zeros); "end" may have white space around it */
+    size_t t = n, b = 0;
+    while (t && strchr(" \t\f", l[t - 1]))
         t--;
+    while (b < t && strchr(" \t\f", l[b]))
+        b++;
     if (m->uu == 1) {
-        if (t == 3 && memcmp(l, "end", 3) == 0)
+        if (t - b == 3 && memcmp(l + b, "end", 3) == 0)
             m->uu = 2;
         else
             k = sk_mp_uu_line(l, n, o);
-    } else if (m->uu == 0 && t > 6 && memcmp(l, "begin ", 6) == 0) {
-        size_t d = 6;
-        while (d < t && l[d] >= '0' && l[d] <= '7')
-            d++;
-        if (d > 6 && (d == t || l[d] == ' '))
+    } else if (m->uu == 0 && n > 6 && memcmp(l, "begin ", 6) == 0) {
+        const unsigned char *sp = memchr(l + 6, ' ', n - 6);
+        if (sk_mp_octal(l + 6, sp ? (size_t)(sp - l) - 6 : n - 6))
             m->uu = 1;
     }
     return k;
@@ -334,9 +378,13 @@ static size_t sk_mp_uu(struct sk_mp *m, const unsigned char *p, size_t n, unsign
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
+        int crlf = m->uu_cr && p[i] == '\n'; /* the LF of a CRLF: that line ended */
+        m->uu_cr = p[i] == '\r';
         if (m->uu != 1)
             o[k++] = p[i];
-        if (p[i] == '\n')
+        if (crlf)
+            continue;
+        if (p[i] == '\n' || p[i] == '\r') /* lines as bytes.splitlines cuts them */
             k += sk_mp_uu_eol(m, o + k);
         else if (m->nuline < sizeof(m->uline))
             m->uline[m->nuline++] = p[i];
@@ -465,9 +513,9 @@ static int sk_mp_open_part(struct sk_mp *m)
                      strcasecmp(cte, "x-uue") == 0 || strcasecmp(cte, "uue") == 0
                  ? SK_CTE_UU
                  : SK_CTE_NONE;
-    m->b64_acc = m->b64_n = 0;
-    m->nqp = 0;
-    m->uu = 0, m->nuline = 0;
+    m->b64_acc = m->b64_n = m->b64_pads = 0;
+    m->nqp = 0, m->qp_skip = 0;
+    m->uu = 0, m->nuline = 0, m->uu_cr = 0;
     m->open = 1;
     if (m->depth == 0)
         m->parts++;
