@@ -9,6 +9,7 @@
  * raw data); nesting is bounded by SK_MP_DEPTH_MAX; header parameters are
  * read only up to their terminating NUL.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,6 +43,7 @@ struct sk_mp {
     /* a message (sk_mp_new_message): one part, no delimiter; its header
      * section is read by sk_mp_msg_headers */
     int message;
+    int digest;    /* multipart/digest: a part without a Content-Type is message/rfc822 */
     size_t llen;   /* bytes of the current physical header line */
     int lcr;       /* that line began with '\r' */
     int keep;      /* the current header field is kept */
@@ -495,6 +497,21 @@ static int sk_mp_header(const char *hdrs, const char *name, char *out, size_t si
     return -1;
 }
 
+int sk_mp_is_digest(const char *content_type)
+{
+    size_t n = strlen("multipart/digest");
+
+    while (content_type && (*content_type == ' ' || *content_type == '\t'))
+        content_type++;
+    return content_type && strncasecmp(content_type, "multipart/digest", n) == 0 &&
+           strchr(" \t;", content_type[n]);
+}
+
+void sk_mp_digest(struct sk_mp *m, int on)
+{
+    m->digest = on;
+}
+
 static int sk_mp_open_part(struct sk_mp *m)
 {
     char disp[1024] = "", cte[64] = "", boundary[SK_MP_BOUNDARY_MAX + 1];
@@ -521,8 +538,12 @@ static int sk_mp_open_part(struct sk_mp *m)
         m->parts++;
     if (m->depth + 1 < SK_MP_DEPTH_MAX &&
         sk_mp_boundary(m->ctype, boundary, sizeof(boundary)) == 0 &&
-        (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL)
+        (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL) {
+        m->child->digest = sk_mp_is_digest(m->ctype);
         return 0;
+    }
+    if (!m->ctype[0] && m->digest)
+        snprintf(m->ctype, sizeof(m->ctype), "message/rfc822");
     part.content_type = m->ctype;
     part.filename = m->fname;
     return m->h.begin(m->h.arg, &part);
@@ -934,6 +955,11 @@ struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *h)
     return m;
 }
 
+static int sk_ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
 /* The fields that make a message's body something to decode. */
 static const char *const sk_mp_mime_fields[] = {"content-type", "content-transfer-encoding",
                                                 "mime-version"};
@@ -957,18 +983,19 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
             break;
         }
         words |= memmem(p + i, len, "=?", 2) != NULL; /* an RFC 2047 encoded word */
-        if (p[i] == ' ' || p[i] == '\t') {
-            if (!fields)
-                return 0; /* a continuation of nothing */
+        if (p[i] == ' ' || p[i] == '\t' || (len >= 5 && memcmp(p + i, "From ", 5) == 0)) {
+            /* a continuation (also of nothing: email.feedparser takes it
+             * as a defect), or a misplaced "From " line */
         } else {
-            /* a field name: a letter, then printable ASCII but ':' (as
-             * email.feedparser reads one), then ':' */
+            /* a field name: a letter or digit (so JSON and markup are not
+             * taken), then printable ASCII but ':' (as email.feedparser
+             * reads one), then ':' */
             size_t k = 0;
-            if (!((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z'))
+            if (!sk_ascii_alnum(p[i]))
                 return 0;
-            while (k < len && k < 77 && p[i + k] > ' ' && p[i + k] < 127 && p[i + k] != ':')
+            while (k < len && p[i + k] > ' ' && p[i + k] < 127 && p[i + k] != ':')
                 k++;
-            if (k == 0 || (k < len && p[i + k] != ':') || (k == len && (e || k >= 77)))
+            if ((k < len && p[i + k] != ':') || (k == len && e))
                 return 0;
             if (k < len) {
                 fields++;

@@ -88,6 +88,29 @@ static int sk_is_xml(const char *mt, const char *name)
            sk_ext(name, ext);
 }
 
+/* A body that says nothing of XML but starts as XML: "<?xml" or
+ * "<!DOCTYPE" after a BOM and white space (the NULs of UTF-16/32 skipped):
+ * what an endpoint that parses any body as XML (SOAP, lxml on the raw
+ * body) reads, entities and all. */
+static int sk_xml_like(const unsigned char *p, size_t n)
+{
+    static const char *const starts[] = {"<?xml", "<!doctype"};
+    char c[9];
+    size_t k = 0, i = 0;
+
+    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        i = 3;
+    for (; i < n && k < sizeof(c); i++) {
+        if (p[i] == 0 || p[i] == 0xff || p[i] == 0xfe || (!k && strchr(" \t\r\n", p[i])))
+            continue;
+        c[k++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] | 0x20 : p[i]);
+    }
+    for (size_t s = 0; s < sizeof(starts) / sizeof(*starts); s++)
+        if (k >= strlen(starts[s]) && memcmp(c, starts[s], strlen(starts[s])) == 0)
+            return 1;
+    return 0;
+}
+
 /* ---- Content-Encoding and .gz: the core decoder, output charged to the
  * transaction's budget ---- */
 
@@ -245,7 +268,8 @@ static void sk_dmp_destroy(struct sk_dlp_sink *s)
     free(m);
 }
 
-static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, int depth)
+static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, int digest,
+                                      int depth)
 {
     struct sk_dmp *m = calloc(1, sizeof(*m));
     struct sk_mp_handler h = {sk_dmp_begin, sk_dmp_data, sk_dmp_end, m};
@@ -260,6 +284,7 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
         sk_dmp_destroy(&m->sink);
         return NULL;
     }
+    sk_mp_digest(m->mp, digest);
     return &m->sink;
 }
 
@@ -288,16 +313,17 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
     sk_header_param(ct, "charset", charset, sizeof(charset));
     if (as)
         snprintf(charset, sizeof(charset), "%s", as);
-    /* undeclared JSON (no type, text/plain, octet-stream...): as JSON */
-    int json = sk_is_json(mt, name) ||
-               (!sk_is_xml(mt, name) && strcmp(mt, "application/x-www-form-urlencoded") != 0 &&
-                sk_json_like(head, nhead));
+    /* undeclared JSON or XML (no type, text/plain, octet-stream...): as
+     * JSON or XML */
+    int form = strcmp(mt, "application/x-www-form-urlencoded") == 0;
+    int xml = sk_is_xml(mt, name) || (!sk_is_json(mt, name) && !form && sk_xml_like(head, nhead));
+    int json = sk_is_json(mt, name) || (!xml && !form && sk_json_like(head, nhead));
     /* JSON and XML syntax is characters: the charset is undone first
      * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
      * Percent-decoding yields bytes of the declared charset: after. What
      * the format reader yields (or a plain text's bytes) is read again with
      * its escapes undone, from the first one on (sk_dlp_view_new). */
-    if (json || sk_is_xml(mt, name)) {
+    if (json || xml) {
         if ((norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"))) == NULL)
             return NULL;
         x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(ctx, norm);
@@ -402,21 +428,23 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     struct sk_dlp_sink *s = sk_by_type_as(ctx, ct, name, head, nhead, NULL, depth);
 
     sk_media_type(ct, mt, sizeof(mt));
-    if (!s || !order || !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead)))
+    if (!s || !order ||
+        !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead) ||
+          sk_xml_like(head, nhead)))
         return s;
     return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
-/* A mail message: declared (message/rfc822, message/global; a name
- * ending in .eml, .mht, .mhtml) or told by its first bytes. */
+/* A mail message: declared (message/rfc822, message/global, any message/
+ * type; a name ending in .eml, .mht, .mhtml) or told by its first bytes. */
 static int sk_is_message(const char *ct, const char *name, const unsigned char *head, size_t n)
 {
     static const char *const exts[] = {".eml", ".mht", ".mhtml", NULL};
     char mt[128];
 
     sk_media_type(ct, mt, sizeof(mt));
-    return strcmp(mt, "message/rfc822") == 0 || strcmp(mt, "message/global") == 0 ||
-           sk_ext(name, exts) || sk_mp_message_like(head, n);
+    /* email parses every message/ type as a message (rfc822, global, news) */
+    return strncmp(mt, "message/", 8) == 0 || sk_ext(name, exts) || sk_mp_message_like(head, n);
 }
 
 /* The header of an ASCII cpio archive: "070701"/"070702" and 104 hex
@@ -477,8 +505,12 @@ static int sk_sniff_decide(struct sk_sniff *z)
         /* a mail message (an .eml, message/rfc822, MHTML): its body is
          * also read as a mail reader decodes it (quoted-printable, base64,
          * its parts), in a window of its own */
-        if (z->depth < SK_DLP_MAX_DEPTH && sk_is_message(z->ctype, z->name, z->head, z->nhead))
-            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, z->depth));
+        if (sk_is_message(z->ctype, z->name, z->head, z->nhead)) {
+            if (z->depth < SK_DLP_MAX_DEPTH)
+                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, z->depth));
+            else /* its encodings would go unread */
+                sk_dlp_undecodable(z->ctx, "mail messages nested too deeply");
+        }
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);
@@ -534,7 +566,8 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
     struct sk_dlp_sink *s;
 
     int mp = sk_mp_boundary(content_type, boundary, sizeof(boundary));
-    if (depth < SK_DLP_MAX_DEPTH && mp == 0 && (s = sk_dmp_new(ctx, boundary, depth)) != NULL)
+    if (depth < SK_DLP_MAX_DEPTH && mp == 0 &&
+        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), depth)) != NULL)
         return s;
     if (mp == 0 && depth >= SK_DLP_MAX_DEPTH) /* its parts' encodings would go unread */
         sk_dlp_undecodable(ctx, "multipart nested too deeply");

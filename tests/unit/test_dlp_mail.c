@@ -322,6 +322,11 @@ static void test_dlp_messages(void **state)
         {"a form file part of type message/rfc822", "multipart/form-data; boundary=B", form,
          SK_BLOCK},
         {"a uuencoded form part", "multipart/form-data; boundary=B", uu, SK_BLOCK},
+        {"message/news (email parses every message/ type)", "message/news", asis, SK_BLOCK},
+        {"a multipart/digest part without a type is message/rfc822", "multipart/digest; boundary=D",
+         "--D\r\n\r\nX-Pad: 1\r\nSubject: no MIME field in the first bytes\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY "\r\n--D--\r\n",
+         SK_BLOCK},
         {"a Q-encoded Subject", "message/rfc822",
          "From: x\r\nSubject: =?utf-8?Q?4111_1111?=\r\n =?utf-8?Q?_1111_1111?=\r\n\r\nhello",
          SK_BLOCK},

@@ -210,12 +210,19 @@ SK_API struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler 
 SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
 /* Do the first bytes P[0..N) look like a mail message whose body may need
  * decoding: an optional mbox "From " line, then header fields (a name of
- * printable ASCII starting with a letter, and ':'; continuation lines) on every line up to an empty
+ * printable ASCII starting with a letter or digit, and ':'; continuation
+ * lines, "From " lines) on every line up to an empty
  * line or the end of P, among them Content-Type, Content-Transfer-Encoding or
  * MIME-Version, or with an RFC 2047 encoded word - or P ends before the
  * section does (those fields may come
  * later: a mail's Received lines, padding). 1 or 0. */
 SK_API int sk_mp_message_like(const unsigned char *p, size_t n);
+/* Is CONTENT_TYPE multipart/digest, whose parts without a Content-Type are
+ * message/rfc822 (RFC 2046 5.1.5)? A parser of one is told so with
+ * sk_mp_digest (nested ones know it themselves): such parts are then
+ * delivered with that type. */
+SK_API int sk_mp_is_digest(const char *content_type);
+SK_API void sk_mp_digest(struct sk_mp *, int on);
 /* 0, or -1 when a callback stopped the parse (or out of memory). */
 SK_API int sk_mp_write(struct sk_mp *, const void *buf, size_t len);
 /* End of the body: finishes the open part. 0 or -1. */
