@@ -646,7 +646,7 @@ MUTANTS = [
      r"^(integration\.filetype)$"),
     ("dlp: an uploaded mail message read as bytes only (quoted-printable text unread)", S,
      "modules/dlp/dlp_body.c",
-     "        if (sk_is_message(z->ctype, z->name, z->head, z->nhead)) {",
+     "        if (sk_mp_is_message(z->ctype, z->name, z->head, z->nhead)) {",
      "        if (0) {", r"^(unit\.test_dlp_mail|hostile\.evasion)$"),
     ("multipart: a mail whose header section outruns the sniffed head not taken for one", S,
      "icap-server/core/sk_multipart.c", "    return fields && (mime || words || !ended);",
@@ -691,6 +691,9 @@ MUTANTS = [
     ("dlp: untyped XML read as plain text (its entities unread)", S, "modules/dlp/dlp_body.c",
      "(!sk_is_json(mt, name) && !form && sk_xml_like(head, nhead));", "0;",
      r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("av: an .eml's parts left to libclamav's mail reader alone", S, "modules/virus_scan/vs_walk.c",
+     "    if (!w->parts_walked && sk_mp_is_message(ct, name, p, n))", "    if (0)",
+     r"^(hostile\.evasion)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

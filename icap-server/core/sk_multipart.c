@@ -1010,3 +1010,18 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
     }
     return fields && (mime || words || !ended);
 }
+
+int sk_mp_is_message(const char *ct, const char *name, const unsigned char *p, size_t n)
+{
+    static const char *const exts[] = {".eml", ".mht", ".mhtml"};
+    char mt[128];
+    size_t nl = name ? strlen(name) : 0;
+
+    sk_media_type(ct, mt, sizeof(mt));
+    if (strncmp(mt, "message/", 8) == 0) /* email parses every message/ type as a message */
+        return 1;
+    for (size_t e = 0; e < sizeof(exts) / sizeof(*exts); e++)
+        if (nl > strlen(exts[e]) && strcasecmp(name + nl - strlen(exts[e]), exts[e]) == 0)
+            return 1;
+    return sk_mp_message_like(p, n < 512 ? n : 512);
+}

@@ -435,18 +435,6 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
-/* A mail message: declared (message/rfc822, message/global, any message/
- * type; a name ending in .eml, .mht, .mhtml) or told by its first bytes. */
-static int sk_is_message(const char *ct, const char *name, const unsigned char *head, size_t n)
-{
-    static const char *const exts[] = {".eml", ".mht", ".mhtml", NULL};
-    char mt[128];
-
-    sk_media_type(ct, mt, sizeof(mt));
-    /* email parses every message/ type as a message (rfc822, global, news) */
-    return strncmp(mt, "message/", 8) == 0 || sk_ext(name, exts) || sk_mp_message_like(head, n);
-}
-
 /* The header of an ASCII cpio archive: "070701"/"070702" and 104 hex
  * digits (newc), or "070707" and 70 octal digits (odc). */
 static int sk_cpio_ascii(const unsigned char *p, size_t n)
@@ -505,7 +493,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
         /* a mail message (an .eml, message/rfc822, MHTML): its body is
          * also read as a mail reader decodes it (quoted-printable, base64,
          * its parts), in a window of its own */
-        if (sk_is_message(z->ctype, z->name, z->head, z->nhead)) {
+        if (sk_mp_is_message(z->ctype, z->name, z->head, z->nhead)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, z->depth));
             else /* its encodings would go unread */

@@ -220,6 +220,7 @@ struct sk_vs_walk {
     int any_text;         /* the declared type is ambiguous: read the body as text */
     unsigned streams_bad; /* gzip/bzip2/xz headers after a prefix that did not decode */
     int parts_walked;     /* the body's multipart parts were walked as objects */
+    int digest;           /* the body is multipart/digest (untyped parts are messages) */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */

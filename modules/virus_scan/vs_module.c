@@ -565,6 +565,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     lim.inner = &inner; /* the zstd files the engine extracts from the body */
     if (sk_vs_store_view(&s->store, &data, &len) == -1)
         return sk_vs_error(t, s, "cannot map the body to scan its parts");
+    w.digest = sk_mp_is_digest(sk_vs_header(t, "Content-Type"));
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1) {
         sk_vs_walk_free(&w);
         return sk_vs_apply(t, s, &w.rep);

@@ -948,9 +948,11 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
 {
     struct sk_vs_obj o = {.w = w, .depth = -1}; /* parts are top-level objects */
     struct sk_mp_handler h = {sk_vs_part_begin, sk_vs_obj_data, sk_vs_obj_end, &o};
-    struct sk_mp *m = sk_mp_new(boundary, &h);
+    struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
     int rc;
 
+    if (m)
+        sk_mp_digest(m, boundary && w->digest);
     if (!m) {
         sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory splitting a multipart body");
         return -1;
@@ -969,7 +971,16 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
                     const char *name)
 {
     enum sk_ft_kind k = w->ft ? sk_ft_sniff(p, n, name) : SK_FT_NONE;
-    int rc = sk_vs_walk_zip(w, p, n, 0, &k);
+    int rc = 0;
+
+    /* a mail message (an .eml up- or downloaded): its parts as a mail
+     * reader decodes them, objects of their own - libclamav's own mail
+     * reader misses encodings Python's email and mail clients undo (a stray
+     * '=' in base64, "=\r" soft breaks, uuencode modes) */
+    if (!w->parts_walked && sk_mp_is_message(ct, name, p, n))
+        rc = sk_vs_walk_multipart(w, p, n, NULL);
+    if (rc == 0)
+        rc = sk_vs_walk_zip(w, p, n, 0, &k);
 
     /* a multipart body's parts were objects of their own (their runs too) */
     if (rc == 0 && !(ct && strncasecmp(ct, "multipart/", 10) == 0))

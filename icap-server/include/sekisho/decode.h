@@ -217,6 +217,12 @@ SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
  * section does (those fields may come
  * later: a mail's Received lines, padding). 1 or 0. */
 SK_API int sk_mp_message_like(const unsigned char *p, size_t n);
+/* Is an object a mail message: declared (any message/ type: email parses
+ * rfc822, global, news alike; a name ending in .eml, .mht, .mhtml) or told
+ * by its first bytes P[0..N) (sk_mp_message_like, at most 512 of them)?
+ * DLP and virus_scan read such an object with sk_mp_new_message. */
+SK_API int sk_mp_is_message(const char *content_type, const char *name, const unsigned char *p,
+                            size_t n);
 /* Is CONTENT_TYPE multipart/digest, whose parts without a Content-Type are
  * message/rfc822 (RFC 2046 5.1.5)? A parser of one is told so with
  * sk_mp_digest (nested ones know it themselves): such parts are then
