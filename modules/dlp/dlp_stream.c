@@ -224,7 +224,8 @@ static long sk_ds_find(struct sk_ds *d, size_t from, size_t lim, enum sk_coding 
         unsigned char j[2 * SK_DS_HOLD];
         size_t k = d->n < SK_DS_HOLD ? d->n : SK_DS_HOLD;
         memcpy(j, d->hold, h);
-        memcpy(j + h, d->p, k);
+        if (k) /* at the object's end there is no write */
+            memcpy(j + h, d->p, k);
         r = sk_stream_find(j, h + k, from, c);
         if (r >= 0 && (size_t)r < h)
             return (size_t)r < lim ? r : -1;
