@@ -165,11 +165,7 @@ int sk_inflate_feed(struct sk_inflate *f, const unsigned char *p, size_t n, size
 
 /* ---- one zstd frame --------------------------------------------------- */
 
-/* A frame that asks for a window over 8 MiB is corrupt here: RFC 9659
- * bounds the "zstd" content coding to 8 MiB, as browsers decode it, and a
- * decoder's memory is the window (zip tools stay within it below their
- * --ultra levels). */
-#define SK_ZSTD_WINDOW_LOG 23
+/* SK_ZSTD_WINDOW_LOG (sekisho/decode.h): a larger window is corrupt here. */
 
 struct sk_unzstd {
     ZSTD_DCtx *dc;

@@ -1,15 +1,18 @@
-/* sk_stream.c - gzip, bzip2 and xz streams found at any offset of an
+/* sk_stream.c - gzip, bzip2, xz and zstd streams found at any offset of an
  * object (sekisho/decode.h): the payload of a self-extracting script
  * (makeself: a shell stub, then a .tar.gz), a member of an ar archive or a
  * .deb, a compressed file after junk. `tail -c +N f | gunzip` and 7-Zip
  * read them; a scanner that looks at offset 0 only does not.
  * SECURITY: client bytes. A candidate is a header that verifies strictly
  * (gzip: method 8, no reserved flag, a known XFL and OS; bzip2: "BZh1-9"
- * and a block or end magic; xz: magic, flags and their CRC32), so random
- * data holds about one in 10^11 positions; the caller decodes it (one
- * stream, and the streams of the same kind that follow it at once) within
- * its own bound, and one that does not decode is no stream. Nothing is
- * kept between calls; decoder memory is freed before returning. */
+ * and a block or end magic; xz: magic, flags and their CRC32; zstd: a
+ * frame the decoder reads, sk_stream_zstd_at), so random data holds about
+ * one in 10^10 positions; the caller decodes it (one stream, and the
+ * streams of the same kind that follow it at once) within its own bound,
+ * and one that does not decode is no stream. sk_stream_decode keeps
+ * nothing between calls; a streaming reader (sk_stream_dec, one stream in
+ * pieces) holds one decoder's memory, the same as sk_decoder's. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <bzlib.h>
@@ -19,6 +22,39 @@
 #include "sekisho/decode.h"
 
 #define SK_STREAM_XZ_MEM (64u << 20) /* as the file decoders: above xz -9 */
+
+/* A zstd frame header sk_unzstd reads: the sniffer's frame magic (not a
+ * skippable or legacy frame), the reserved bit clear, no dictionary (no
+ * decoder here has one), a window - or a single segment's content size -
+ * within SK_ZSTD_WINDOW_LOG. At most 13 bytes are looked at. */
+static int sk_stream_zstd_at(const unsigned char *p, size_t n)
+{
+    static const unsigned fcs_len[4] = {1, 2, 4, 8};
+    uint64_t window = 0;
+
+    /* a frame's magic, not a skippable or legacy one: the sniffer's */
+    if (n < 6 || p[0] != 0x28 || sk_container_sniff(p, 4) != SK_CT_ZSTD)
+        return 0;
+    unsigned fhd = p[4];
+    /* reserved bit; a dictionary ID: no decoder here has a dictionary */
+    if ((fhd & 0x08) || (fhd & 0x03))
+        return 0;
+    if (!(fhd & 0x20)) {
+        /* the window descriptor: 2^(10 + exponent) plus eighths of it */
+        uint64_t base = (uint64_t)1 << (10 + (p[5] >> 3));
+        window = base + base / 8 * (p[5] & 7);
+    } else {
+        /* single segment: the window is the content size */
+        unsigned len = fcs_len[fhd >> 6];
+        if (n < 5 + len)
+            return 0;
+        for (unsigned i = len; i > 0; i--)
+            window = window << 8 | p[4 + i];
+        if (len == 2)
+            window += 256;
+    }
+    return window <= (uint64_t)1 << SK_ZSTD_WINDOW_LOG;
+}
 
 static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
 {
@@ -40,13 +76,15 @@ static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
         crc32(0, p + 6, 2) ==
             ((uLong)p[8] | (uLong)p[9] << 8 | (uLong)p[10] << 16 | (uLong)p[11] << 24))
         return SK_CODING_XZ;
+    if (sk_stream_zstd_at(p, n))
+        return SK_CODING_ZSTD;
     return 0;
 }
 
 long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c)
 {
     for (size_t i = from; i < n; i++) {
-        if (p[i] != 0x1f && p[i] != 'B' && p[i] != 0xfd)
+        if (p[i] != 0x1f && p[i] != 'B' && p[i] != 0xfd && p[i] != 0x28)
             continue;
         if ((*c = sk_stream_at(p + i, n - i)) != 0)
             return (long)i;
@@ -78,72 +116,143 @@ static int sk_stream_zsink(void *arg, const void *buf, size_t len)
     return sk_stream_emit(arg, buf, len);
 }
 
-/* One stream of coding C at P: 1 ended (*USED), 0 cut, -1 corrupt, -2
- * stopped by the bound or the sink. */
-static int sk_stream_one(enum sk_coding c, const unsigned char *p, size_t n, size_t *used,
-                         struct sk_stream_out *o)
-{
+struct sk_stream_dec {
+    enum sk_coding c;
+    struct sk_inflate *inf; /* gzip */
+    struct sk_unzstd *zs;   /* zstd */
+    bz_stream bz;
+    int bz_live;
+    lzma_stream xz;
+    int xz_live;
     unsigned char buf[16384];
-    int rc = -1;
+};
 
-    *used = 0;
-    if (c == SK_CODING_GZIP) {
-        struct sk_inflate *f = sk_inflate_new(SK_Z_GZIP);
-        if (!f)
-            return -2;
-        rc = sk_inflate_feed(f, p, n, used, sk_stream_zsink, o);
-        sk_inflate_free(f);
-        return rc == -2 ? -2 : rc;
+struct sk_stream_dec *sk_stream_dec_new(enum sk_coding c)
+{
+    struct sk_stream_dec *d = calloc(1, sizeof(*d));
+    int ok;
+
+    if (!d)
+        return NULL;
+    d->c = c;
+    if (c == SK_CODING_GZIP)
+        ok = (d->inf = sk_inflate_new(SK_Z_GZIP)) != NULL;
+    else if (c == SK_CODING_ZSTD)
+        ok = (d->zs = sk_unzstd_new()) != NULL;
+    else if (c == SK_CODING_BZIP2)
+        ok = d->bz_live = BZ2_bzDecompressInit(&d->bz, 0, 0) == BZ_OK;
+    else if (c == SK_CODING_XZ) {
+        d->xz = (lzma_stream)LZMA_STREAM_INIT;
+        ok = d->xz_live = lzma_stream_decoder(&d->xz, SK_STREAM_XZ_MEM, 0) == LZMA_OK;
+    } else
+        ok = 0;
+    if (!ok) {
+        sk_stream_dec_free(d);
+        return NULL;
     }
-    if (c == SK_CODING_BZIP2) {
-        bz_stream bz = {0};
-        if (BZ2_bzDecompressInit(&bz, 0, 0) != BZ_OK)
-            return -2;
-        bz.next_in = (char *)(uintptr_t)p;
-        bz.avail_in = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
-        for (;;) {
-            bz.next_out = (char *)buf;
-            bz.avail_out = sizeof(buf);
-            int r = BZ2_bzDecompress(&bz);
-            size_t out = sizeof(buf) - bz.avail_out;
-            if (out && sk_stream_emit(o, buf, out) == -1) {
-                rc = -2;
-                break;
-            }
-            if (r == BZ_STREAM_END || r != BZ_OK || (bz.avail_in == 0 && out < sizeof(buf))) {
-                rc = r == BZ_STREAM_END ? 1 : r == BZ_OK ? 0 : r == BZ_MEM_ERROR ? -2 : -1;
-                break;
-            }
-        }
-        *used = (size_t)((const unsigned char *)bz.next_in - p);
-        BZ2_bzDecompressEnd(&bz);
-        return rc;
-    }
-    lzma_stream x = LZMA_STREAM_INIT;
-    if (lzma_stream_decoder(&x, SK_STREAM_XZ_MEM, 0) != LZMA_OK)
-        return -2;
-    x.next_in = p;
-    x.avail_in = n;
+    return d;
+}
+
+void sk_stream_dec_free(struct sk_stream_dec *d)
+{
+    if (!d)
+        return;
+    sk_inflate_free(d->inf);
+    sk_unzstd_free(d->zs);
+    if (d->bz_live)
+        BZ2_bzDecompressEnd(&d->bz);
+    if (d->xz_live)
+        lzma_end(&d->xz);
+    free(d);
+}
+
+/* libbz2 outputs a block only once all of it arrived: what comes out
+ * before an error does not depend on how the input was cut. */
+static int sk_stream_bz2(struct sk_stream_dec *d, const unsigned char *p, size_t n, size_t *used,
+                         sk_decode_sink_fn sink, void *arg)
+{
+    bz_stream *bz = &d->bz;
+    int rc;
+
+    bz->next_in = (char *)(uintptr_t)p;
+    bz->avail_in = n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
     for (;;) {
-        x.next_out = buf;
-        x.avail_out = sizeof(buf);
-        lzma_ret r = lzma_code(&x, LZMA_FINISH);
-        size_t out = sizeof(buf) - x.avail_out;
-        if (out && sk_stream_emit(o, buf, out) == -1) {
+        bz->next_out = (char *)d->buf;
+        bz->avail_out = sizeof(d->buf);
+        int r = BZ2_bzDecompress(bz);
+        size_t out = sizeof(d->buf) - bz->avail_out;
+        if (out && sink(arg, d->buf, out) == -1) {
             rc = -2;
             break;
         }
-        if (r != LZMA_OK || (x.avail_in == 0 && out < sizeof(buf))) {
-            /* LZMA_BUF_ERROR at FINISH with all input taken: cut short */
+        if (r != BZ_OK || (bz->avail_in == 0 && out < sizeof(d->buf))) {
+            rc = r == BZ_STREAM_END ? 1 : r == BZ_OK ? 0 : r == BZ_MEM_ERROR ? -2 : -1;
+            break;
+        }
+    }
+    *used = (size_t)((const unsigned char *)bz->next_in - p);
+    return rc;
+}
+
+static int sk_stream_xz(struct sk_stream_dec *d, const unsigned char *p, size_t n, size_t *used,
+                        sk_decode_sink_fn sink, void *arg)
+{
+    lzma_stream *x = &d->xz;
+    int rc;
+
+    x->next_in = p;
+    x->avail_in = n;
+    for (;;) {
+        x->next_out = d->buf;
+        x->avail_out = sizeof(d->buf);
+        lzma_ret r = lzma_code(x, LZMA_RUN);
+        size_t out = sizeof(d->buf) - x->avail_out;
+        if (out && sink(arg, d->buf, out) == -1) {
+            rc = -2;
+            break;
+        }
+        /* LZMA_BUF_ERROR: no progress with what there is (wants more) */
+        if (r != LZMA_OK || (x->avail_in == 0 && out < sizeof(d->buf))) {
             rc = r == LZMA_STREAM_END                  ? 1
-                 : r == LZMA_BUF_ERROR || r == LZMA_OK ? 0
+                 : r == LZMA_OK || r == LZMA_BUF_ERROR ? 0
                  : r == LZMA_MEM_ERROR                 ? -2
                                                        : -1;
             break;
         }
     }
-    *used = (size_t)(x.next_in - p);
-    lzma_end(&x);
+    *used = (size_t)(x->next_in - p);
+    return rc;
+}
+
+int sk_stream_dec_feed(struct sk_stream_dec *d, const unsigned char *p, size_t n, size_t *used,
+                       sk_decode_sink_fn sink, void *arg)
+{
+    *used = 0;
+    switch (d->c) {
+    case SK_CODING_GZIP:
+        return sk_inflate_feed(d->inf, p, n, used, sink, arg);
+    case SK_CODING_ZSTD:
+        return sk_unzstd_feed(d->zs, p, n, used, sink, arg);
+    case SK_CODING_BZIP2:
+        return sk_stream_bz2(d, p, n, used, sink, arg);
+    default:
+        return sk_stream_xz(d, p, n, used, sink, arg);
+    }
+}
+
+/* One stream of coding C at P: 1 ended (*USED), 0 cut, -1 corrupt, -2
+ * stopped by the bound or the sink. */
+static int sk_stream_one(enum sk_coding c, const unsigned char *p, size_t n, size_t *used,
+                         struct sk_stream_out *o)
+{
+    struct sk_stream_dec *d = sk_stream_dec_new(c);
+    int rc;
+
+    *used = 0;
+    if (!d)
+        return -2;
+    rc = sk_stream_dec_feed(d, p, n, used, sk_stream_zsink, o);
+    sk_stream_dec_free(d);
     return rc;
 }
 

@@ -304,6 +304,12 @@ struct sk_dlp_sink *sk_dlp_view_new(struct sk_dlp_ctx *, int depth, struct sk_dl
  * of its own (dlp_tar.c: a .gz or .zst in a tar). */
 struct sk_dlp_sink *sk_dlp_tar_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
+/* In front of an object's text reader NEXT (owned): every byte passes on
+ * as it is; a gzip, bzip2, xz or zstd stream after the object's first byte
+ * (a self-extractor, junk before a .gz) is also decoded into an object of
+ * its own, read in a window of its own (dlp_stream.c). */
+struct sk_dlp_sink *sk_dlp_streams_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
+
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
  * limits nesting (multipart in multipart, archive in archive). What the

@@ -1,6 +1,6 @@
 /* dlp_body.c - the object chain of a body or a part: what a body is comes
  * from its bytes first (zip, gzip, zstd, bzip2, xz, tar: sk_container_sniff,
- * sk_tar_header_ok), then from its
+ * sk_tar_header_ok; a stream after a prefix: dlp_stream.c), then from its
  * declared type and name (JSON, urlencoded, multipart); the adapters that
  * put the core decoding layer (sekisho/decode.h: Content-Encoding,
  * multipart) in front of the DLP engine; header parameter parsing.
@@ -486,8 +486,8 @@ static int sk_sniff_decide(struct sk_sniff *z)
             sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead, z->depth)) !=
              NULL) {
-        /* text: base64 runs in it decoded, a zip after a prefix walked,
-         * a tar's entries read as objects too */
+        /* text: base64 runs in it decoded, a zip or a compressed stream
+         * after a prefix read, a tar's entries read as objects too */
         if (z->depth < SK_DLP_MAX_DEPTH)
             z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
         /* a mail message (an .eml, message/rfc822, MHTML): its body is
@@ -505,6 +505,9 @@ static int sk_sniff_decide(struct sk_sniff *z)
             else
                 sk_dlp_undecodable(z->ctx, "archives nested too deeply");
         }
+        /* a compressed stream after a prefix: beside the late zip (whose
+         * walk reads what follows its header, streams too: as objects) */
+        z->next = sk_dlp_streams_new(z->ctx, z->depth, z->next);
         z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
     }
     if (!z->next)

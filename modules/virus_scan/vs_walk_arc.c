@@ -3,7 +3,7 @@
  * whose size a pax record or a base-256 field gives (GNU tar, tarfile and
  * bsdtar extract them; libclamav takes the octal field and loses the
  * archive from there), ar archives (.deb packages: libclamav has no ar
- * reader), and gzip/bzip2/xz streams after a prefix (makeself installers,
+ * reader), and gzip/bzip2/xz/zstd streams after a prefix (makeself installers,
  * shell archives, junk before a .gz: the walk and the engine look at
  * offset 0 only).
  * SECURITY: client-controlled bytes. Members are views into the object
@@ -169,7 +169,7 @@ static int sk_vs_arc_ar(struct sk_vs_walk *w, const unsigned char *p, size_t n, 
     return rc == SK_AR_CORRUPT ? 0 : 1;
 }
 
-/* ---- gzip, bzip2, xz after a prefix ---- */
+/* ---- gzip, bzip2, xz, zstd after a prefix ---- */
 
 struct sk_vs_sout {
     struct sk_vs_walk *w;
@@ -191,7 +191,10 @@ static int sk_vs_stream_sink(void *arg, const void *buf, size_t len)
 
 static const char *sk_vs_stream_name(enum sk_coding c)
 {
-    return c == SK_CODING_GZIP ? "gzip" : c == SK_CODING_BZIP2 ? "bzip2" : "xz";
+    return c == SK_CODING_GZIP    ? "gzip"
+           : c == SK_CODING_BZIP2 ? "bzip2"
+           : c == SK_CODING_ZSTD  ? "zstd"
+                                  : "xz";
 }
 
 /* The stream of coding C at P + AT: decoded and scanned as an object of
@@ -230,7 +233,7 @@ static int sk_vs_arc_stream(struct sk_vs_walk *w, const unsigned char *p, size_t
         rc = -1;
     } else if (w->streams_bad > SK_VS_STREAM_BAD) {
         snprintf(why, sizeof(why),
-                 "more than %d gzip, bzip2 or xz headers that do not decode in one object",
+                 "more than %d gzip, bzip2, xz or zstd headers that do not decode in one object",
                  SK_VS_STREAM_BAD);
         sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:streams", why);
         rc = -1;
@@ -252,19 +255,21 @@ static int sk_vs_arc_stream(struct sk_vs_walk *w, const unsigned char *p, size_t
     return rc;
 }
 
-/* Streams in P after its first byte (at offset 0 a gzip is the walk's,
- * a bzip2 or xz the engine's). A gzip at the start had its trailing bytes
- * walked by sk_vs_walk_packed already: gzip candidates are its. */
+/* Streams in P after its first byte (at offset 0 a gzip or zstd is the
+ * walk's, a bzip2 or xz the engine's). A gzip or zstd file at the start
+ * had its members or frames, and the bytes after them, read by
+ * sk_vs_walk_packed already: candidates of its kind are its. */
 static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                              const char *name)
 {
-    int gz = sk_container_sniff(p, n) == SK_CT_GZIP;
+    enum sk_ctype t = sk_container_sniff(p, n);
+    enum sk_coding own = t == SK_CT_GZIP || t == SK_CT_ZSTD ? sk_container_coding(t) : 0;
     enum sk_coding c;
     long at;
     int rc = 0;
 
     for (size_t from = 1; rc == 0 && (at = sk_stream_find(p, n, from, &c)) >= 0;) {
-        if (gz && c == SK_CODING_GZIP) {
+        if (c == own) {
             from = (size_t)at + 1;
             continue;
         }

@@ -8,7 +8,7 @@
  * sizes never lose bytes: for a non-zip the tail is the whole input;
  * tail_bytes counts what the tail received. sk_zip_find agrees with a
  * naive search (every candidate, its own look for an archive end). ar
- * members (sk_ar_each) are views inside the input; gzip/bzip2/xz streams
+ * members (sk_ar_each) are views inside the input; gzip/bzip2/xz/zstd streams
  * found at any offset (sk_stream_find) start where a strict header is,
  * and their decoding reads no byte past the input and writes no more than
  * its bound. */
@@ -164,7 +164,8 @@ static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
     for (size_t from = 0; k < 16 && (at = sk_stream_find(data, size, from, &c)) >= 0; k++) {
         size_t used = 0;
         SK_FUZZ_CHECK((size_t)at >= from && (size_t)at < size, "stream at %ld from %zu", at, from);
-        SK_FUZZ_CHECK(c == SK_CODING_GZIP || c == SK_CODING_BZIP2 || c == SK_CODING_XZ,
+        SK_FUZZ_CHECK(c == SK_CODING_GZIP || c == SK_CODING_BZIP2 || c == SK_CODING_XZ ||
+                          c == SK_CODING_ZSTD,
                       "stream coding %d", (int)c);
         s.out = 0;
         int rc =

@@ -1487,7 +1487,7 @@ def g_tar_streams(ck, srv):
     """Tar members sized by a pax record or a base-256 field (tarfile, GNU
     tar, bsdtar read them; libclamav takes the octal field), ar archives
     and .deb packages (libclamav has no ar reader), gzip/bzip2/xz after a
-    prefix (makeself installers). Python's tarfile/gzip/bz2/lzma are the
+    prefix (makeself installers; DLP too, and zstd). Python's tarfile/gzip/bz2/lzma are the
     oracle of what an extractor gets; clean archives made by tarfile, GNU
     tar and dpkg-deb, and random binaries holding gzip headers, pass
     byte-identical."""
@@ -1594,7 +1594,12 @@ def g_tar_streams(ck, srv):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    # gzip, bzip2, xz after a prefix
+    # gzip, bzip2, xz, zstd after a prefix; zstd keeps a short text's
+    # literals as they are: varied words around EICAR (as g_zstd)
+    rnd = random.Random(7)
+    words = [bytes(rnd.choice(b"etaoinshrdlucmfw") for _ in range(rnd.randint(2, 8)))
+             for _ in range(300)]
+    zpayload = b" ".join(rnd.choice(words) for _ in range(800)) + b"\n" + EICAR + b"\n"
     script = b"#!/bin/sh\nexec tail -c +3 $0 | tar xz\n"
     for i, (name, body, inner) in enumerate([
             ("makeself-style script + .tar.gz", script + gz(tar_bytes([("e.com", payload)])),
@@ -1602,14 +1607,16 @@ def g_tar_streams(ck, srv):
             ("40 bytes + .gz", b"JUNK" * 10 + g, g),
             ("40 bytes + .bz2", b"JUNK" * 10 + bz2.compress(payload), bz2.compress(payload)),
             ("40 bytes + .xz", b"JUNK" * 10 + xz(payload), xz(payload)),
+            ("40 bytes + .zst", b"JUNK" * 10 + zst(zpayload), zst(zpayload)),
             ("a clean .gz, then junk, then a .bz2", gz(b"clean") + b"JUNK" + bz2.compress(payload),
              None),
             ("a clean .bz2, then a second bz2 stream", bz2.compress(b"clean") +
              bz2.compress(payload), None)]):
         if inner is not None:
-            assert EICAR not in body and payload in (
+            assert EICAR not in body and EICAR in (
                 gzip.decompress(inner) if inner[:2] == b"\x1f\x8b" else
-                bz2.decompress(inner) if inner[:3] == b"BZh" else lzma.decompress(inner))
+                bz2.decompress(inner) if inner[:3] == b"BZh" else
+                zst(inner, "-d") if inner[:4] == b"\x28\xb5\x2f\xfd" else lzma.decompress(inner))
         url = "http://origin.test/prefix/%d" % i
         virus_blocked(ck, srv, name, url, respmod(srv, url, body))
 
@@ -1677,6 +1684,43 @@ def g_tar_streams(ck, srv):
         r = dlp_post(srv, body, "application/x-tar")
         ck.ok("DLP: a clean %s upload passes" % name, r.status == 204,
               "%s %r" % (r.status, (r.body or b"")[:200]))
+
+    # DLP reads gzip, bzip2, xz and zstd after a prefix too (a makeself .run,
+    # any self-extractor): PUT as octet-stream, the card template's rule logged
+    # zstd keeps a short text's literals as they are: varied lines after the
+    # cards, so its literals are Huffman-coded and the raw bytes hold none
+    notes = CARDS + b"".join(b"note %d: the quick brown fox, item %d of the list\n" % (j, j * 7)
+                             for j in range(60))
+    cards_zst = zst(notes)
+    for i, (name, body) in enumerate([
+            ("40 bytes + .gz", b"JUNK" * 10 + gzip.compress(CARDS)),
+            ("40 bytes + .bz2", b"JUNK" * 10 + bz2.compress(CARDS)),
+            ("40 bytes + .xz", b"JUNK" * 10 + lzma.compress(CARDS)),
+            ("40 bytes + .zst (a window descriptor)", b"JUNK" * 10 + cards_zst),
+            ("40 bytes + .zst (a single segment: its size given)",
+             b"JUNK" * 10 + zst(notes, "--stream-size=%d" % len(notes))),
+            ("makeself-style script + .tar.gz", script + gz(tar_bytes([("c.txt", CARDS)]))),
+            ("a card over two gzip members", b"JUNK" * 10 + gzip.compress(CARDS[:30]) +
+             gzip.compress(CARDS[30:]))]):
+        assert b"4111" not in body
+        url = "http://upload.test/dlp-prefix/%d" % i
+        r = reqmod(srv, "PUT", url, body, extra=["Content-Type: application/octet-stream"])
+        e = log_entry(srv, url)
+        ck.ok("DLP %s: blocked (403), rule cards logged" % name,
+              blocked(r) and r.http_status() == 403 and e.get("rule") == "cards",
+              "%s http=%s %r" % (r.status, r.http_status(), e))
+    # what must pass: clean streams after a prefix, random bytes with headers
+    for i, (name, body) in enumerate([
+            ("40 bytes + a clean .gz", b"JUNK" * 10 + gzip.compress(b"nothing here\n" * 50)),
+            ("40 bytes + a clean .zst", b"JUNK" * 10 + zst(b"nothing here\n" * 50)),
+            ("a script + a clean .tar.gz", script + gz(tar_bytes([("ok.txt", b"fine\n")]))),
+            ("a random binary holding gzip, bzip2 and xz headers", binary)]):
+        url = "http://upload.test/dlp-prefix/clean/%d" % i
+        r = reqmod(srv, "PUT", url, body, extra=["Content-Type: application/octet-stream"])
+        ck.ok("DLP %s passes (204)" % name, r.status == 204,
+              "%s %r" % (r.status, log_entry(srv, url)))
+
+
 def g_mail(ck, srv):
     """Mail messages uploaded as files (DLP-EML): an .eml, message/rfc822,
     MHTML, a form part of type message/rfc822, a forwarded message in a

@@ -342,6 +342,81 @@ static void test_zstd(void **s)
     free(zeros), free(bomb), free(o.p);
 }
 
+/* zstd frames at any offset (sk_stream_find, sk_stream_decode): a frame
+ * the decoder reads is a candidate - the frame magic, reserved bit clear,
+ * no dictionary, a window or single-segment size within 8 MiB - and
+ * decodes with the frames that follow it; one streamed in pieces
+ * (sk_stream_dec) ends where the whole-buffer decode ends. */
+static void test_stream_zstd(void **s)
+{
+    const char *text = "a zstd frame after a prefix holds the payload.";
+    unsigned char body[512], hdr[16];
+    enum sk_coding c;
+    struct out o = {0};
+    size_t used = 0, zn;
+
+    (void)s;
+    memcpy(body, "#!/bin/sh\nexit 0\n", 17);
+    zn = ZSTD_compress(body + 17, sizeof(body) - 17, text, strlen(text), 3);
+    assert_false(ZSTD_isError(zn));
+    assert_int_equal(sk_stream_find(body, 17 + zn, 0, &c), 17);
+    assert_int_equal(c, SK_CODING_ZSTD);
+    assert_int_equal(sk_stream_decode(c, body + 17, zn, 1 << 20, &used, out_sink, &o), 1);
+    assert_int_equal(used, zn);
+    assert_int_equal(o.len, strlen(text));
+    assert_memory_equal(o.p, text, o.len);
+    /* the same in pieces of every size: the frame ends at the same byte */
+    for (size_t piece = 1; piece <= zn; piece++) {
+        struct sk_stream_dec *d = sk_stream_dec_new(SK_CODING_ZSTD);
+        size_t at = 0, u = 0;
+        int rc = 0;
+        assert_non_null(d);
+        o.len = 0;
+        while (rc == 0 && at < zn) {
+            size_t k = zn - at < piece ? zn - at : piece;
+            rc = sk_stream_dec_feed(d, body + 17 + at, k, &u, out_sink, &o);
+            at += u;
+        }
+        sk_stream_dec_free(d);
+        assert_int_equal(rc, 1);
+        assert_int_equal(at, zn);
+        assert_int_equal(o.len, strlen(text));
+    }
+    /* header checks: frame descriptor after the magic, window descriptor */
+    static const struct {
+        unsigned char fhd, wd;
+        int ok;
+        const char *what;
+    } h[] = {
+        {0x00, 0x68, 1, "8 MiB window (2^23)"},
+        {0x00, 0x69, 0, "a window over 8 MiB"},
+        {0x00, 0x70, 0, "a 16 MiB window"},
+        {0x00, 0x00, 1, "1 KiB window"},
+        {0x08, 0x00, 0, "reserved bit set"},
+        {0x01, 0x00, 0, "a dictionary ID"},
+        {0x20, 0x10, 1, "single segment, 1-byte content size"},
+    };
+    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+        memcpy(hdr, "JUNK\x28\xb5\x2f\xfd", 8);
+        hdr[8] = h[i].fhd, hdr[9] = h[i].wd;
+        memset(hdr + 10, 0, 6);
+        long at = sk_stream_find(hdr, sizeof(hdr), 0, &c);
+        if ((at == 4) != h[i].ok)
+            fail_msg("%s: found at %ld", h[i].what, at);
+    }
+    /* single segment with a 4-byte content size: over 8 MiB is none */
+    memcpy(hdr, "JUNK\x28\xb5\x2f\xfd\xa0\x00\x00\x80\x00\x00\x00\x00", 16);
+    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), 4); /* 8 MiB exactly */
+    hdr[11] = 0x81;
+    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), -1);
+    /* skippable and legacy frames are no candidates after a prefix */
+    memcpy(hdr, "JUNK\x50\x2a\x4d\x18\x00\x00\x00\x00\x00\x00\x00\x00", 16);
+    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), -1);
+    memcpy(hdr, "JUNK\x27\xb5\x2f\xfd\x00\x00\x00\x00\x00\x00\x00\x00", 16);
+    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), -1);
+    free(o.p);
+}
+
 /* bzip2 and xz files (sk_container_coding; never a Content-Encoding):
  * libbz2 and liblzma are the oracles (sk_tz_bzip2, sk_tz_xz) */
 static void test_bzip2_xz(void **s)
@@ -705,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_deflate_zlib_raw_and_chain),
         cmocka_unit_test(test_trailing_corrupt_bomb),
         cmocka_unit_test(test_zstd),
+        cmocka_unit_test(test_stream_zstd),
         cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_compress),
         cmocka_unit_test(test_mutations_split_invariant),

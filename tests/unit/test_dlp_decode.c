@@ -4,6 +4,7 @@
  * Content-Encoding br, dlp.max-decoded and dlp.on-limit. Shared fixture:
  * support/dlp_fixture.c. */
 #include <brotli/encode.h>
+#include <zlib.h>
 #include <iconv.h>
 #include <time.h>
 
@@ -772,8 +773,11 @@ static void test_tar_entries(void **state)
             expect(&r, cases[i].want, cases[i].want == SK_BLOCK ? "cards" : NULL, cases[i].what);
         free(tar);
     }
-    /* a second header that is none: the entries after it would go unread */
+    /* a second header that is none: the entries after it would go unread
+     * (a clean .zst: one with cards is read as a stream after a prefix) */
     struct sk_tzip t = {0};
+    free(zs);
+    zs = sk_tz_zstd("no data here", 12, &zn);
     sk_tz_tar_entry(&t, "a/readme.txt", "hello", 5);
     sk_tz_tar_entry(&t, "a/c.zst", zs, zn);
     sk_tz_tar_end(&t);
@@ -1132,6 +1136,147 @@ static void test_o16_max_decoded(void **state)
     free(small);
 }
 
+/* A gzip (level 0: the bytes of IN stay as they are inside it). */
+static unsigned char *stored_gzip(const void *in, size_t n, size_t *olen)
+{
+    z_stream z = {0};
+    size_t cap = n + n / 100 + 256;
+    unsigned char *out = malloc(cap);
+
+    assert_non_null(out);
+    assert_int_equal(deflateInit2(&z, 0, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *olen = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* PREFIX (40 bytes, a self-extractor's stub) and the stream C[0..N). */
+static unsigned char *after_prefix(const void *c, size_t n, size_t *len)
+{
+    unsigned char *b = malloc(40 + n);
+
+    assert_non_null(b);
+    memcpy(b, "#!/bin/sh\ntail -c +41 $0 | gunzip;exit\n", 40);
+    memcpy(b + 40, c, n);
+    *len = 40 + n;
+    return b;
+}
+
+/* The verdict of BODY (octet-stream) at every write size in SIZES. */
+static void expect_all_cuts(const void *body, size_t len, enum sk_verdict v, const char *rule,
+                            const char *why)
+{
+    static const size_t sizes[] = {0, 1, 2, 3, 7, 23, 41, 45, 64, 4096};
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "application/octet-stream", .body = body, .len = len};
+    char msg[160];
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        r.chunk = sizes[i];
+        snprintf(msg, sizeof(msg), "%s, %zu-byte writes", why, sizes[i]);
+        expect(&r, v, rule, msg);
+    }
+}
+
+/* gzip, bzip2, xz and zstd streams after a prefix (makeself, junk before a
+ * .gz) are read as objects of their own, whatever the writes; a header
+ * that does not decode is no stream (no dlp.on-error); decoys past the
+ * bound are dlp.on-error; a stream split in members is read whole. */
+static void test_streams_after_prefix(void **state)
+{
+    const char *cards = "4111 1111 1111 1111\n5500 0000 0000 0004\n", *clean = "nothing here\n";
+    static const char *const kinds[] = {"gzip", "bzip2", "xz", "zstd"};
+    size_t n, len;
+
+    (void)state;
+    for (int k = 0; k < 4; k++) {
+        for (int dirty = 1; dirty >= 0; dirty--) {
+            const char *t = dirty ? cards : clean;
+            unsigned char *c = k == 0   ? sk_tz_deflate(t, strlen(t), 15 + 16, &n)
+                               : k == 1 ? sk_tz_bzip2(t, strlen(t), &n)
+                               : k == 2 ? sk_tz_xz(t, strlen(t), &n)
+                                        : sk_tz_zstd(t, strlen(t), &n);
+            unsigned char *b = after_prefix(c, n, &len);
+            char why[96];
+            snprintf(why, sizeof(why), "%s %s after a 40-byte prefix", dirty ? "cards" : "clean",
+                     kinds[k]);
+            expect_all_cuts(b, len, dirty ? SK_BLOCK : SK_ALLOW, dirty ? "cards" : NULL, why);
+            free(b), free(c);
+        }
+    }
+    /* a card split over two gzip members, over two zstd frames with a
+     * skippable frame between them: gunzip and zstd -d read one text */
+    size_t n1, n2;
+    unsigned char *g1 = sk_tz_deflate("4111 1111 11", 12, 15 + 16, &n1);
+    unsigned char *g2 = sk_tz_deflate("11 1111\n", 8, 15 + 16, &n2);
+    unsigned char two[512];
+    memcpy(two, g1, n1), memcpy(two + n1, g2, n2);
+    unsigned char *b = after_prefix(two, n1 + n2, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "cards", "a card over two gzip members");
+    free(b), free(g1), free(g2);
+    g1 = sk_tz_zstd("4111 1111 11", 12, &n1);
+    g2 = sk_tz_zstd("11 1111\n", 8, &n2);
+    memcpy(two, g1, n1);
+    memcpy(two + n1, "\x50\x2a\x4d\x18\x03\0\0\0abc", 11); /* a skippable frame */
+    memcpy(two + n1 + 11, g2, n2);
+    b = after_prefix(two, n1 + 11 + n2, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "cards", "a card over two zstd frames");
+    free(b), free(g1), free(g2);
+
+    /* random bytes holding strict gzip and zstd headers that decode to
+     * nothing: a binary nobody decompresses, passed without on-error */
+    unsigned char rnd[20000];
+    srand(7);
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        rnd[i] = (unsigned char)(rand() % 251); /* no 0xff: no accidental card-free cut */
+    memcpy(rnd + 1000, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff", 13);
+    memcpy(rnd + 3000, "\x28\xb5\x2f\xfd\x00\x58\xff\xff\xff\xff", 10);
+    memcpy(rnd + 5000, "BZh91AY&SY\xff\xff\xff\xff", 14);
+    expect_all_cuts(rnd, sizeof(rnd), SK_ALLOW, NULL, "random bytes with fake stream headers");
+
+    /* decoys: past 64 headers that do not decode, dlp.on-error before they
+     * could hide the stream after them */
+    unsigned char *gz = sk_tz_deflate(cards, strlen(cards), 15 + 16, &n);
+    unsigned char *d = malloc(70 * 19 + n);
+    for (int i = 0; i < 70; i++)
+        memcpy(d + i * 19,
+               "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff", 19);
+    memcpy(d + 70 * 19, gz, n);
+    b = after_prefix(d, 70 * 19 + n, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "dlp-undecodable", "70 decoys before a stream");
+    free(b);
+    /* 60 decoys: within the bound, the stream after them is read */
+    memmove(d + 60 * 19, d + 70 * 19, n);
+    b = after_prefix(d, 60 * 19 + n, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "cards", "60 decoys before a stream");
+    free(b);
+    free(d);
+
+    /* streams inside streams (level 0 keeps the inner header as it is):
+     * four open at once are read, a fifth is dlp.on-error (a limit) */
+    free(gz);
+    size_t ln;
+    unsigned char *layer = sk_tz_deflate(clean, strlen(clean), 15 + 16, &ln);
+    for (int i = 1; i <= 5; i++) {
+        unsigned char *pre = after_prefix(layer, ln, &len);
+        free(layer);
+        layer = stored_gzip(pre, len, &ln);
+        free(pre);
+        b = after_prefix(layer, ln, &len);
+        if (i == 3)
+            expect_all_cuts(b, len, SK_ALLOW, NULL, "four streams open at once");
+        if (i == 4)
+            expect_all_cuts(b, len, SK_BLOCK, "dlp-undecodable", "five streams open at once");
+        free(b);
+    }
+    free(layer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1151,6 +1296,7 @@ int main(void)
         cmocka_unit_test(test_base64_runs),
         cmocka_unit_test(test_o16_brotli),
         cmocka_unit_test(test_o16_max_decoded),
+        cmocka_unit_test(test_streams_after_prefix),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,7 @@
 /* test_vs_archives.c - virus_scan reads what libclamav frames otherwise
  * or not at all (vs_walk_arc.c), with the fake scanner (it finds EICAR in
  * the bytes it is given and unpacks nothing): tar members after a pax or
- * base-256 size, ar members (.deb), gzip/bzip2/xz streams after a prefix;
+ * base-256 size, ar members (.deb), gzip/bzip2/xz/zstd streams after a prefix;
  * and what must not change: a candidate header that does not decode is no
  * stream (random binaries pass), decoys past the bound are a limit, a tar
  * whose pax record is malformed is av.on-error. Each payload is lzma,
@@ -92,16 +92,27 @@ static void test_ar_members(void **s)
     sk_tzip_free(&a);
 }
 
-/* gzip, bzip2, xz after a prefix; a header that does not decode is no
+/* gzip, bzip2, xz, zstd after a prefix; a header that does not decode is no
  * stream; past SK_VS_STREAM_BAD decoys, a limit */
 static void test_streams_after_prefix(void **s)
 {
-    size_t n[3];
-    unsigned char *z[3] = {sk_tz_deflate(eicar, 68, 16 + 15, &n[0]), sk_tz_bzip2(eicar, 68, &n[1]),
-                           sk_tz_xz(eicar, 68, &n[2])};
+    size_t n[4];
+    /* zstd keeps a short input's literals as they are: EICAR then skewed
+     * letters, so its literals are Huffman-coded and the fake finds
+     * EICAR only if the walk decoded the frame */
+    unsigned char zin[68 + 400];
+    uint32_t x = 1;
+    memcpy(zin, eicar, 68);
+    for (int i = 68; i < (int)sizeof(zin); i++) {
+        x = x * 1103515245u + 12345u;
+        zin[i] = (unsigned char)('a' + ((x >> 16) % 4 ? (x >> 20) % 3 : (x >> 18) % 26));
+    }
+    unsigned char *z[4] = {sk_tz_deflate(eicar, 68, 16 + 15, &n[0]), sk_tz_bzip2(eicar, 68, &n[1]),
+                           sk_tz_xz(eicar, 68, &n[2]), sk_tz_zstd(zin, sizeof(zin), &n[3])};
 
     (void)s;
-    for (int i = 0; i < 3; i++) {
+    assert_null(memmem(z[3], n[3], eicar, 20));
+    for (int i = 0; i < 4; i++) {
         struct sk_tzip a = {0};
         sk_tzip_put(&a, "#!/bin/sh\ntail -c +41 $0 | gunzip; exit\n", 40);
         sk_tzip_put(&a, z[i], n[i]);
@@ -137,7 +148,7 @@ static void test_streams_after_prefix(void **s)
             &d, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff", 19);
     sk_tzip_put(&d, z[0], n[0]);
     assert_int_equal(scan(d.p, d.n, "av-limit:streams"), SK_BLOCK);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(z[i]);
     sk_tzip_free(&r), sk_tzip_free(&d);
 }

@@ -142,6 +142,11 @@ SK_API int sk_inflate_feed(struct sk_inflate *, const unsigned char *p, size_t n
  * ended; bytes after it not consumed), -1 (corrupt), -2 (the sink
  * returned -1). sk_unzstd_mid: inside a frame (an end here is a cut). */
 struct sk_unzstd;
+/* A frame that asks for a window over 8 MiB is corrupt here: RFC 9659
+ * bounds the "zstd" content coding to 8 MiB, as browsers decode it, and a
+ * decoder's memory is the window (zip tools stay within it below their
+ * --ultra levels). sk_stream_find's zstd test takes the same bound. */
+#define SK_ZSTD_WINDOW_LOG 23
 SK_API struct sk_unzstd *sk_unzstd_new(void);
 SK_API void sk_unzstd_reset(struct sk_unzstd *);
 SK_API int sk_unzstd_mid(const struct sk_unzstd *);
@@ -323,21 +328,41 @@ SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void
 
 /* ---- compressed streams at any offset (sk_stream.c) ------------------- */
 
-/* The first gzip, bzip2 or xz stream header at or after FROM in P that
- * verifies strictly (gzip: method 8, no reserved flag bit, XFL 0/2/4, a
- * known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz: magic,
- * stream flags and their CRC32): its offset, *C its coding; -1 none.
- * Random data holds about one per 10^11 bytes; the caller decodes a
- * candidate (sk_stream_decode) and takes one that does not decode as
- * none. Linear in N. */
+/* The first gzip, bzip2, xz or zstd stream header at or after FROM in P
+ * that verifies strictly (gzip: method 8, no reserved flag bit, XFL 0/2/4,
+ * a known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz: magic,
+ * stream flags and their CRC32; zstd: the frame magic, the reserved bit
+ * clear, no dictionary ID, a window - or a single segment's content size -
+ * of at most 2^SK_ZSTD_WINDOW_LOG, what sk_unzstd reads): its offset, *C
+ * its coding; -1 none. A position is decided by its first SK_STREAM_HEAD
+ * bytes (fewer before the end of P: as they are), so a streaming caller
+ * that holds the last SK_STREAM_HEAD - 1 bytes back finds what a
+ * whole-buffer search finds. Random data holds about one per 10^10 bytes;
+ * the caller decodes a candidate (sk_stream_decode, sk_stream_dec) and
+ * takes one that does not decode as none. Linear in N. */
+#define SK_STREAM_HEAD 24
 SK_API long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c);
-/* Decode the stream of coding C (gzip, bzip2 or xz) at P, and the streams
- * of the same kind that follow it at once, to SINK; at most OUT_MAX bytes.
- * *USED: the bytes read. Returns 1 (the streams ended), 0 (cut short),
- * -1 (corrupt: what decoded before went to SINK), -2 (OUT_MAX reached),
- * -3 (out of memory or SINK's -1). Nothing is passed on raw. */
+/* Decode the stream of coding C (gzip, bzip2, xz or zstd) at P, and the
+ * streams of the same kind that follow it at once, to SINK; at most
+ * OUT_MAX bytes. *USED: the bytes read. Returns 1 (the streams ended), 0
+ * (cut short), -1 (corrupt: what decoded before went to SINK), -2
+ * (OUT_MAX reached), -3 (out of memory or SINK's -1). Nothing is passed
+ * on raw. */
 SK_API int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_t out_max,
                             size_t *used, sk_decode_sink_fn sink, void *arg);
+/* One stream of coding C (a gzip member, a bzip2 or xz stream, a zstd
+ * frame) fed in pieces, any split: for a reader that cannot hold the
+ * object (DLP). Unlike sk_decoder it stops at the stream's end, so the
+ * caller knows where the stream ended and reads what follows itself.
+ * NULL: out of memory or another coding. */
+struct sk_stream_dec;
+SK_API struct sk_stream_dec *sk_stream_dec_new(enum sk_coding c);
+/* Returns as sk_inflate_feed: 0 (wants more), 1 (the stream ended; *USED
+ * bytes taken, the rest is not), -1 (corrupt: what decoded before went to
+ * SINK), -2 (out of memory or SINK's -1). */
+SK_API int sk_stream_dec_feed(struct sk_stream_dec *, const unsigned char *p, size_t n,
+                              size_t *used, sk_decode_sink_fn sink, void *arg);
+SK_API void sk_stream_dec_free(struct sk_stream_dec *);
 
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 
