@@ -708,6 +708,9 @@ MUTANTS = [
     ("av: an .eml's parts left to libclamav's mail reader alone", S, "modules/virus_scan/vs_walk.c",
      "    if (!w->parts_walked && sk_mp_is_message(ct, name, p, n))", "    if (0)",
      r"^(hostile\.evasion)$"),
+    ("dlp: entities in XML attribute values are not replaced", S, "modules/dlp/dlp_formats.c",
+     "        if (x->nents && sk_xml_attr_ref(x, c))", "        if (0)",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

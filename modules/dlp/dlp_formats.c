@@ -391,6 +391,7 @@ struct sk_xml {
     unsigned nents;
     struct sk_buf vals;
     char ename[SK_XML_ENAME]; /* "&name" being read while entities are declared */
+    int aref;                 /* ... in an attribute value */
     size_t nename;
     int depth; /* entities being replaced */
 };
@@ -430,9 +431,13 @@ static void sk_xml_side_flush(struct sk_xml *x)
         x->f.err = 1;
 }
 
+static int sk_xml_attr_ref(struct sk_xml *x, unsigned char c);
+
 static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
 {
     if (x->quote) {
+        if (x->nents && sk_xml_attr_ref(x, c))
+            return;
         if (c == x->quote) {
             x->quote = 0;
             sk_xml_side(x, ' ');
@@ -644,6 +649,82 @@ static void sk_xml_dtd_byte(struct sk_xml *x, unsigned char c)
     }
 }
 
+/* The declared entity NAME[0..N), if it may be replaced here: nested at
+ * most SK_XML_EDEPTH deep (deeper is an error), its value charged to the
+ * decoded-bytes budget (past it, a limit). NULL: the reference stays as it
+ * is. */
+static const struct sk_xml_ent *sk_xml_ent_take(struct sk_xml *x, const char *name, size_t n)
+{
+    const struct sk_xml_ent *t = NULL;
+
+    for (unsigned k = 0; k < x->nents && !t; k++)
+        if (strlen(x->ents[k].name) == n && memcmp(x->ents[k].name, name, n) == 0)
+            t = &x->ents[k];
+    if (t && x->depth >= SK_XML_EDEPTH) {
+        sk_xml_undecodable(x, "XML entities nested too deeply");
+        return NULL;
+    }
+    if (t && t->len > *x->budget) {
+        *x->budget = 0;
+        if (x->ctx)
+            x->ctx->limit = 1;
+        return NULL;
+    }
+    if (t)
+        *x->budget -= t->len;
+    return t;
+}
+
+/* An entity named in an attribute value (alt text, an SVG's text): its
+ * value is read aside where the reference stands, the entities it names
+ * too (markup in it is not markup there). */
+static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t)
+{
+    const char *v = x->vals.data + t->at;
+    const char *semi;
+
+    x->depth++;
+    for (size_t i = 0; i < t->len; i++) {
+        const struct sk_xml_ent *u;
+        if (v[i] == '&' && (semi = memchr(v + i + 1, ';', t->len - i - 1)) != NULL &&
+            (u = sk_xml_ent_take(x, v + i + 1, (size_t)(semi - v) - i - 1)) != NULL) {
+            sk_xml_attr_ent(x, u);
+            i = (size_t)(semi - v);
+        } else {
+            sk_xml_side(x, (unsigned char)v[i]);
+        }
+    }
+    x->depth--;
+}
+
+/* A byte of a quoted attribute value while the DTD declared entities:
+ * 1 when it began, continued or ended a reference ("&NAME;"), 0 when the
+ * caller reads it (the bytes of a reference that named no entity are then
+ * aside as they were). */
+static int sk_xml_attr_ref(struct sk_xml *x, unsigned char c)
+{
+    if (x->aref) {
+        if (sk_xml_name_byte(c) && x->nename < sizeof(x->ename)) {
+            x->ename[x->nename++] = (char)c;
+            return 1;
+        }
+        x->aref = 0;
+        const struct sk_xml_ent *t = c == ';' ? sk_xml_ent_take(x, x->ename, x->nename) : NULL;
+        if (t) {
+            sk_xml_attr_ent(x, t);
+            return 1;
+        }
+        sk_xml_side(x, '&');
+        for (size_t i = 0; i < x->nename; i++)
+            sk_xml_side(x, (unsigned char)x->ename[i]);
+    }
+    if (c != '&')
+        return 0;
+    x->aref = 1;
+    x->nename = 0;
+    return 1;
+}
+
 /* The bytes of "&NAME" that named no entity, read as any reference. */
 static void sk_xml_eref_replay(struct sk_xml *x)
 {
@@ -659,23 +740,9 @@ static void sk_xml_eref_replay(struct sk_xml *x)
  * SK_XML_EDEPTH. Otherwise the bytes are read as any reference. */
 static void sk_xml_eref_end(struct sk_xml *x, unsigned char c)
 {
-    const struct sk_xml_ent *t = NULL;
+    const struct sk_xml_ent *t = c == ';' ? sk_xml_ent_take(x, x->ename, x->nename) : NULL;
 
     x->state = SK_X_TEXT;
-    for (unsigned k = 0; c == ';' && k < x->nents && !t; k++)
-        if (strlen(x->ents[k].name) == x->nename &&
-            memcmp(x->ents[k].name, x->ename, x->nename) == 0)
-            t = &x->ents[k];
-    if (t && x->depth >= SK_XML_EDEPTH)
-        sk_xml_undecodable(x, "XML entities nested too deeply"), t = NULL;
-    if (t && t->len > *x->budget) {
-        *x->budget = 0;
-        if (x->ctx)
-            x->ctx->limit = 1;
-        t = NULL;
-    } else if (t) {
-        *x->budget -= t->len;
-    }
     if (t) {
         x->depth++;
         for (size_t i = 0; i < t->len; i++)
@@ -745,6 +812,11 @@ static int sk_xml_end(struct sk_dlp_sink *s)
 
     if (x->state == SK_X_EREF)
         sk_xml_eref_replay(x);
+    if (x->aref) { /* an attribute's "&NAME" cut by the end */
+        sk_xml_side(x, '&');
+        for (size_t i = 0; i < x->nename; i++)
+            sk_xml_side(x, (unsigned char)x->ename[i]);
+    }
     if (x->state == SK_X_TAG && !x->name_done) {
         sk_fmt_byte(&x->f, '\n');
         for (size_t i = 0; i < x->nname; i++)
