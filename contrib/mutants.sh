@@ -711,6 +711,9 @@ MUTANTS = [
     ("dlp: entities in XML attribute values are not replaced", S, "modules/dlp/dlp_formats.c",
      "        if (x->nents && sk_xml_attr_ref(x, c))", "        if (0)",
      r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: a parameter entity's declarations are not read", S, "modules/dlp/dlp_formats.c",
+     "                sk_xml_pe_ref(x, d + ns, i - ns, depth);", "                (void)depth;",
+     r"^(unit\.test_dlp_xml)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -363,12 +363,14 @@ enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT, SK_X_DTD, SK_X_E
 #define SK_XML_ENTS     64         /* internal entities declared */
 #define SK_XML_ENAME    64         /* an entity name's bytes */
 #define SK_XML_EDEPTH   16         /* entities within entities */
+#define SK_XML_PEREFS   4096       /* parameter entity references read */
 
 /* An internal general entity of the document's DTD (<!ENTITY a "...">):
  * libxml2, expat (Python's ElementTree), .NET and Java replace "&a;" in the
  * text by its value, so the value is text where the reference stands. */
 struct sk_xml_ent {
     char name[SK_XML_ENAME + 1];
+    int pe;         /* a parameter entity ("<!ENTITY % p ...">): declarations, not text */
     size_t at, len; /* the value in sk_xml.vals */
 };
 
@@ -392,6 +394,7 @@ struct sk_xml {
     struct sk_buf vals;
     char ename[SK_XML_ENAME]; /* "&name" being read while entities are declared */
     int aref;                 /* ... in an attribute value */
+    unsigned pe_refs;         /* parameter entity references read */
     size_t nename;
     int depth; /* entities being replaced */
 };
@@ -548,14 +551,57 @@ static void sk_xml_ent_value(struct sk_xml *x, const char *v, size_t n)
     }
 }
 
+static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n, int depth);
+
+/* "%NAME;" between declarations: the parameter entity's text is read as
+ * declarations (libxml2 and expat do: a general entity declared by one is
+ * replaced in the text), at most SK_XML_EDEPTH deep. */
+static void sk_xml_pe_ref(struct sk_xml *x, const char *name, size_t n, int depth)
+{
+    for (unsigned k = 0; k < x->nents; k++) {
+        const struct sk_xml_ent *t = &x->ents[k];
+        if (!t->pe || strlen(t->name) != n || memcmp(t->name, name, n) != 0)
+            continue;
+        if (depth >= SK_XML_EDEPTH || ++x->pe_refs > SK_XML_PEREFS) {
+            sk_xml_undecodable(x, "XML parameter entities nested too deeply, or too many");
+            return;
+        }
+        if (t->len > *x->budget) {
+            *x->budget = 0;
+            if (x->ctx)
+                x->ctx->limit = 1;
+            return;
+        }
+        *x->budget -= t->len;
+        char *v = t->len ? malloc(t->len) : NULL; /* the declarations it makes grow vals */
+        if (t->len && !v) {
+            x->f.err = 1;
+            return;
+        }
+        if (v)
+            memcpy(v, x->vals.data + t->at, t->len);
+        sk_xml_dtd_parse(x, v, t->len, depth + 1);
+        free(v);
+        return;
+    }
+}
+
 /* The internal general entities of a document type declaration D (its
  * bytes after "<!DOCTYPE"): "<!ENTITY name 'value'>" or "...\"value\"";
  * parameter (%) and external (SYSTEM, PUBLIC) ones are not replaced by
  * readers that do not load them, and the first declaration of a name
  * binds. */
-static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n)
+static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n, int depth)
 {
     for (size_t i = 0; i < n;) {
+        if (d[i] == '%') { /* a parameter entity's reference: its text is declarations */
+            size_t ns = ++i;
+            while (i < n && sk_xml_name_byte((unsigned char)d[i]))
+                i++;
+            if (i < n && d[i] == ';')
+                sk_xml_pe_ref(x, d + ns, i - ns, depth);
+            continue;
+        }
         if (n - i >= 4 && memcmp(d + i, "<!--", 4) == 0) {
             const char *e = memmem(d + i + 4, n - i - 4, "-->", 3);
             i = e ? (size_t)(e - d) + 3 : n;
@@ -577,6 +623,9 @@ static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n)
         }
         for (i += 8; i < n && strchr(" \t\r\n", d[i]); i++)
             ;
+        int pe = i + 1 < n && d[i] == '%' && strchr(" \t\r\n", d[i + 1]);
+        for (i += pe ? 1 : 0; pe && i < n && strchr(" \t\r\n", d[i]); i++)
+            ;
         size_t ns = i;
         while (i < n && sk_xml_name_byte((unsigned char)d[i]))
             i++;
@@ -584,7 +633,7 @@ static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n)
         while (i < n && strchr(" \t\r\n", d[i]))
             i++;
         if (nl == 0 || i >= n || (d[i] != '"' && d[i] != '\''))
-            continue; /* a parameter entity, an external one: the scan goes on */
+            continue; /* an external entity: the scan goes on */
         const char *e = memchr(d + i + 1, d[i], n - i - 1);
         if (!e)
             break;
@@ -592,7 +641,8 @@ static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n)
         i = (size_t)(e - d) + 1;
         int known = 0;
         for (unsigned k = 0; k < x->nents; k++)
-            known |= strlen(x->ents[k].name) == nl && memcmp(x->ents[k].name, d + ns, nl) == 0;
+            known |= x->ents[k].pe == pe && strlen(x->ents[k].name) == nl &&
+                     memcmp(x->ents[k].name, d + ns, nl) == 0;
         if (known)
             continue;
         if (nl > SK_XML_ENAME || x->nents == SK_XML_ENTS) {
@@ -600,6 +650,7 @@ static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n)
             continue;
         }
         struct sk_xml_ent *t = &x->ents[x->nents++];
+        t->pe = pe;
         memcpy(t->name, d + ns, nl);
         t->name[nl] = '\0';
         t->at = x->vals.len;
@@ -642,7 +693,8 @@ static void sk_xml_dtd_byte(struct sk_xml *x, unsigned char c)
     } else if (c == ']') {
         x->dsubset = 0;
     } else if (c == '>' && !x->dsubset) {
-        sk_xml_dtd_parse(x, x->dtd.data, x->dtd.len < SK_XML_DTD_MAX ? x->dtd.len : SK_XML_DTD_MAX);
+        sk_xml_dtd_parse(x, x->dtd.data, x->dtd.len < SK_XML_DTD_MAX ? x->dtd.len : SK_XML_DTD_MAX,
+                         0);
         x->dtd_done = 1; /* one declaration per document */
         sk_xml_side(x, '\n');
         x->state = SK_X_TEXT;
@@ -658,7 +710,7 @@ static const struct sk_xml_ent *sk_xml_ent_take(struct sk_xml *x, const char *na
     const struct sk_xml_ent *t = NULL;
 
     for (unsigned k = 0; k < x->nents && !t; k++)
-        if (strlen(x->ents[k].name) == n && memcmp(x->ents[k].name, name, n) == 0)
+        if (!x->ents[k].pe && strlen(x->ents[k].name) == n && memcmp(x->ents[k].name, name, n) == 0)
             t = &x->ents[k];
     if (t && x->depth >= SK_XML_EDEPTH) {
         sk_xml_undecodable(x, "XML entities nested too deeply");
