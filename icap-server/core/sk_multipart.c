@@ -4,10 +4,14 @@
  * quoted-printable and x-uuencode part encodings; one mail message
  * (sk_mp_new_message). Every byte of the body reaches the
  * handler in some object (a part, the preamble or the epilogue).
- * SECURITY: parses client-controlled bodies. Fixed memory per level (part
- * headers capped at 8 KiB; a part whose headers never end is delivered as
- * raw data); nesting is bounded by SK_MP_DEPTH_MAX; header parameters are
- * read only up to their terminating NUL.
+ * SECURITY: parses client-controlled bodies. Fixed memory per level: a
+ * header section of any length is read, keeping only the fields a part is
+ * read by (the first Content-Type, Content-Transfer-Encoding and
+ * Content-Disposition, 1 KiB each), and is delivered as a text object of
+ * its own (unfolded, encoded words decoded); a delimiter line inside a
+ * part's header section ends that part; nesting is bounded by
+ * SK_MP_DEPTH_MAX; header parameters are read only up to their
+ * terminating NUL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +39,7 @@ struct sk_mp {
     unsigned char after[SK_MP_AFTER];
     size_t nafter;
     char hdrs[SK_MP_HDRS + 1];
-    size_t nh, line_start;
+    size_t nh;
     int had_cr; /* the delimiter found had a '\r' before its '\n' */
     int closed; /* close delimiter seen: the rest is epilogue */
     int open;   /* an object is open at this level (begin called) */
@@ -52,6 +56,8 @@ struct sk_mp {
     unsigned seen; /* which of the fields read were kept (bits) */
     /* ... and the header section as a text object of its own: unfolded,
      * RFC 2047 encoded words decoded (sk_mp_htext) */
+    unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */
+    size_t nlpre;
     int hnl;        /* a line end held (a fold if white space follows) */
     int after_word; /* an encoded word was the last thing written */
     unsigned char word[SK_MIME_WORD_MAX], ws[64], hout[512];
@@ -619,6 +625,8 @@ static int sk_mp_body(struct sk_mp *m, const unsigned char *p, size_t n, size_t 
     return 0;
 }
 
+static void sk_mp_hdr_reset(struct sk_mp *m);
+
 /* After "\n--boundary": "--" closes, [ \t]* and a line end starts a part;
  * anything else means it was data after all (RFC 2046 5.1.1). Returns
  * bytes used, or -1. */
@@ -640,7 +648,7 @@ static long sk_mp_after(struct sk_mp *m, const unsigned char *p, size_t n)
             if (sk_mp_close(m) == -1)
                 return -1;
             m->state = SK_MPS_HEADERS;
-            m->nh = 0;
+            sk_mp_hdr_reset(m);
             return (long)i;
         }
         if ((c == ' ' || c == '\t' || c == '\r' || (c == '-' && m->nafter == 1)) &&
@@ -655,33 +663,6 @@ static long sk_mp_after(struct sk_mp *m, const unsigned char *p, size_t n)
         return (long)i;
     }
     return (long)i;
-}
-
-/* Part headers end at an empty line (LF or CRLF). Returns bytes used. */
-static long sk_mp_headers(struct sk_mp *m, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        m->hdrs[m->nh++] = (char)p[i];
-        if (p[i] == '\n') {
-            size_t ls = m->line_start;
-            m->line_start = m->nh;
-            if (m->nh - ls == 1 || (m->nh - ls == 2 && m->hdrs[ls] == '\r')) {
-                m->nh = ls; /* headers without the empty line */
-                m->line_start = 0;
-                m->state = SK_MPS_BODY;
-                return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
-            }
-        }
-        if (m->nh == SK_MP_HDRS) { /* no end in sight: the bytes are data */
-            m->line_start = 0;
-            m->state = SK_MPS_BODY;
-            if (sk_mp_open_plain(m, SK_MP_PART, 1) == -1 ||
-                sk_mp_part_data(m, (unsigned char *)m->hdrs, m->nh, 0) == -1)
-                return -1;
-            return (long)i + 1;
-        }
-    }
-    return (long)n;
 }
 
 /* The fields a part is read by: only the first of each counts, as
@@ -808,6 +789,35 @@ static int sk_mp_htext_end(struct sk_mp *m)
     return sk_mp_close(m);
 }
 
+/* A header section begins (a message's, or a part's after its
+ * delimiter). */
+static void sk_mp_hdr_reset(struct sk_mp *m)
+{
+    m->nh = m->llen = m->nlpre = 0;
+    m->keep = m->named = 0;
+    m->fstart = 0;
+    m->seen = 0;
+    m->hnl = m->after_word = 0;
+    m->nword = m->nws = m->nhout = 0;
+}
+
+/* Is the header line in m->lpre a delimiter ("--boundary", "--" to
+ * close, padding)? A part whose header section never ended ends there, as
+ * its body would. 0 no, 1 a delimiter, 2 the close delimiter. */
+static int sk_mp_hdr_delim(const struct sk_mp *m)
+{
+    size_t d = m->dlen - 1, i; /* "--boundary" without the "\n" */
+    int close;
+
+    if (m->message || m->nlpre < d || memcmp(m->lpre, m->delim + 1, d) != 0)
+        return 0;
+    close = m->nlpre >= d + 2 && m->lpre[d] == '-' && m->lpre[d + 1] == '-';
+    for (i = d + (close ? 2 : 0); i < m->nlpre; i++)
+        if (!strchr(" \t\r", m->lpre[i]))
+            return 0;
+    return m->nlpre < sizeof(m->lpre) ? 1 + close : 0;
+}
+
 /* A message's header section, any length: the fields a part is read by are
  * collected (each cut at SK_MP_FIELD bytes), every other line is dropped.
  * Ends at an empty line. Returns bytes used. */
@@ -824,17 +834,36 @@ static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
                     return -1;
                 return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
             }
+            int delim = sk_mp_hdr_delim(m);
+            if (delim) {
+                /* a part that ends in its headers: an empty part, then the
+                 * next one's headers (or the epilogue) */
+                m->nh = m->keep ? m->fstart : m->nh;
+                if (sk_mp_htext_end(m) == -1 || sk_mp_open_part(m) == -1 || sk_mp_close(m) == -1)
+                    return -1;
+                sk_mp_hdr_reset(m);
+                if (delim == 2) {
+                    m->closed = 1;
+                    m->state = SK_MPS_BODY;
+                    return sk_mp_open_plain(m, SK_MP_EPILOGUE, 0) == -1 ? -1 : (long)i + 1;
+                }
+                continue;
+            }
             if (sk_mp_htext(m, c) == -1)
                 return -1;
             if (!m->named)
                 sk_mp_msg_decide(m);
             if (m->keep && m->hdrs[m->nh - 1] != '\n')
                 m->hdrs[m->nh++] = '\n';
-            m->llen = 0;
+            m->llen = m->nlpre = 0;
             continue;
         }
         if (sk_mp_htext(m, c) == -1)
             return -1;
+        if (m->nlpre < sizeof(m->lpre))
+            m->lpre[m->nlpre++] = c;
+        else
+            m->nlpre = sizeof(m->lpre); /* too long for a delimiter */
         if (m->llen++ == 0) {
             m->lcr = c == '\r';
             if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
@@ -878,7 +907,7 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
             break;
         case SK_MPS_HEADERS:
         default:
-            u = m->message ? sk_mp_msg_headers(m, p, len) : sk_mp_headers(m, p, len);
+            u = sk_mp_msg_headers(m, p, len);
             break;
         }
         if (u < 0)
@@ -890,13 +919,8 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
 
 int sk_mp_end(struct sk_mp *m)
 {
-    if (m->message && m->state == SK_MPS_HEADERS)
+    if (m->state == SK_MPS_HEADERS)
         return sk_mp_htext_end(m); /* headers that never ended: their text, no body */
-    if (m->state == SK_MPS_HEADERS && m->nh > 0) {
-        if (sk_mp_open_plain(m, SK_MP_PART, 1) == -1 ||
-            sk_mp_part_data(m, (unsigned char *)m->hdrs, m->nh, 0) == -1)
-            return -1;
-    }
     if (m->hlen && m->open && sk_mp_part_data(m, m->hold, m->hlen, 0) == -1)
         return -1;
     m->hlen = 0;

@@ -24,6 +24,37 @@ static void mp_expect(const char *boundary, const char *body, const char *want)
     }
 }
 
+/* The parts' bytes alone (not the header texts). */
+struct part_rec {
+    char data[256];
+    size_t n;
+    int in_part;
+};
+
+static int part_begin(void *arg, const struct sk_mp_part *p)
+{
+    ((struct part_rec *)arg)->in_part = p->kind == SK_MP_PART;
+    return 0;
+}
+
+static int part_data(void *arg, const void *buf, size_t len)
+{
+    struct part_rec *r = arg;
+
+    if (r->in_part && r->n + len < sizeof(r->data)) {
+        memcpy(r->data + r->n, buf, len);
+        r->n += len;
+        r->data[r->n] = '\0';
+    }
+    return 0;
+}
+
+static int part_end(void *arg)
+{
+    ((struct part_rec *)arg)->in_part = 0;
+    return 0;
+}
+
 static void test_multipart_forms(void **s)
 {
     /* CRLF, with a preamble and an epilogue */
@@ -32,11 +63,12 @@ static void test_multipart_forms(void **s)
               "Content-Type: application/zip\r\n\r\nPK\x03\x04"
               "data\r\n--XyZ\r\n\r\nv2\r\n"
               "--XyZ--\r\nepi",
-              "[A0::|\npre][P0:r.dat:application/zip|PK\x03\x04"
+              "[A0::|\npre][A0::|Content-Disposition: form-data; name=a; filename=\"r.dat\"\n"
+              "Content-Type: application/zip\n][P0:r.dat:application/zip|PK\x03\x04"
               "data][P0::|v2][E0::|\r\nepi]");
     /* LF only, one part-header line */
     mp_expect("b", "--b\nContent-Type: text/plain\n\n4111 1111\n--b--\n",
-              "[A0::|][P0::text/plain|4111 1111][E0::|\n]");
+              "[A0::|][A0::|Content-Type: text/plain\n][P0::text/plain|4111 1111][E0::|\n]");
     /* "--b" followed by other text is data (RFC 2046), padding is allowed */
     mp_expect("b", "--b \t\r\n\r\nx\r\n--bx\r\ny\r\n--b--", "[A0::|][P0::|x\r\n--bx\r\ny][E0::|]");
     /* nested multipart, base64 and quoted-printable parts */
@@ -45,12 +77,36 @@ static void test_multipart_forms(void **s)
               "--in\r\nContent-Transfer-Encoding: base64\r\n\r\nNDExMSAx\r\nMTEx\r\n"
               "--in\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db=\r\nc\r\n"
               "--in--\r\n--o--\r\n",
-              "[A0::|][A1::|][P1::|4111 1111][P1::|a=bc][E1::|][E0::|\r\n]");
+              "[A0::|][A0::|Content-Type: multipart/mixed; boundary=\"in\"\n][A1::|]"
+              "[A1::|Content-Transfer-Encoding: base64\n][P1::|4111 1111]"
+              "[A1::|Content-Transfer-Encoding: quoted-printable\n][P1::|a=bc][E1::|][E0::|\r\n]");
     /* base64 padding: the last group's bytes are kept ("4111 1111 1" + "11") */
     mp_expect("b", "--b\nContent-Transfer-Encoding: BASE64\n\nNDExMSAxMTExIDE=\nMTE=\n--b--",
-              "[A0::|][P0::|4111 1111 111][E0::|]");
-    /* headers that never end: the bytes are still delivered */
-    mp_expect("b", "--b\r\nX: y", "[A0::|][P0::|X: y]");
+              "[A0::|][A0::|Content-Transfer-Encoding: BASE64\n][P0::|4111 1111 111][E0::|]");
+    /* every part's header section is a text object of its own (before the
+     * part); headers that never end: their text is still delivered */
+    mp_expect("b", "--b\r\nX: y", "[A0::|][A0::|X: y]");
+    /* a delimiter inside a part's header section ends the part there (as
+     * its body would), so the parts after it are read (the header text
+     * holds the delimiter line: it is text) */
+    mp_expect(
+        "b", "--b\r\nX: y\r\n--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--",
+        "[A0::|][A0::|X: y\n--b][P0::|][A0::|Content-Type: text/plain\n][P0::text/plain|v][E0::|]");
+    mp_expect("b", "--b\r\nX: y\r\n--b-- \r\nepi", "[A0::|][A0::|X: y\n--b-- ][P0::|][E0::|epi]");
+    /* a header section past 8 KiB (padding fields): its fields still count */
+    static char pad[12000];
+    size_t k = (size_t)snprintf(pad, sizeof(pad), "--b\r\n");
+    for (int i = 0; i < 100; i++)
+        k += (size_t)snprintf(pad + k, sizeof(pad) - k, "X-Pad-%03d: %090d\r\n", i, i);
+    snprintf(pad + k, sizeof(pad) - k,
+             "Content-Transfer-Encoding: quoted-printable\r\n\r\n4111=201111\r\n--b--");
+    struct part_rec r = {"", 0, 0};
+    struct sk_mp_handler h = {part_begin, part_data, part_end, &r};
+    struct sk_mp *m = sk_mp_new("b", &h);
+    assert_int_equal(sk_mp_write(m, pad, strlen(pad)), 0);
+    assert_int_equal(sk_mp_end(m), 0);
+    sk_mp_free(m);
+    assert_string_equal(r.data, "4111 1111");
 }
 
 static void test_multipart_boundary_param(void **s)

@@ -110,7 +110,7 @@ static void test_message_reader(void **state)
          "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\npre\r\n--Z\r\n"
          "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY
          "\r\n--Z--\r\n",
-         "|text/plain|", QP_TEXT, "--Z", 3}, /* preamble, part, epilogue */
+         "|text/plain|", QP_TEXT, "--Z", 4}, /* preamble, the part's header text, part, epilogue */
         {"x-uuencode (email.message's _decode_uu): lines before begin pass, after it decoded",
          "Subject: x\nContent-Transfer-Encoding: X-UUencode\n\nhello\nbegin 644 c.txt\r\n"
          "98V%R9\" T,3$Q(#$Q,3$@,3$Q,2 Q,3$Q\"@  \r\n`\r\nend\r\nbye",
