@@ -81,10 +81,14 @@ static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
     return 0;
 }
 
+/* The first bytes a header can start with (gzip, bzip2, xz, zstd): one
+ * table load per byte, as DLP searches every text it reads. */
+static const unsigned char sk_stream_first[256] = {[0x1f] = 1, ['B'] = 1, [0xfd] = 1, [0x28] = 1};
+
 long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c)
 {
     for (size_t i = from; i < n; i++) {
-        if (p[i] != 0x1f && p[i] != 'B' && p[i] != 0xfd && p[i] != 0x28)
+        if (!sk_stream_first[p[i]])
             continue;
         if ((*c = sk_stream_at(p + i, n - i)) != 0)
             return (long)i;

@@ -1275,6 +1275,23 @@ static void test_streams_after_prefix(void **state)
         free(b);
     }
     free(layer);
+
+    /* streams in streams, each after a prefix: six levels are read, a
+     * seventh is deeper than SK_DLP_MAX_DEPTH: dlp.on-error */
+    layer = sk_tz_deflate(clean, strlen(clean), 15 + 16, &ln);
+    for (int i = 1; i <= 6; i++) {
+        unsigned char *pre = after_prefix(layer, ln, &len);
+        free(layer);
+        layer = sk_tz_deflate(pre, len, 15 + 16, &ln);
+        free(pre);
+        b = after_prefix(layer, ln, &len);
+        if (i == 5)
+            expect_all_cuts(b, len, SK_ALLOW, NULL, "streams nested six deep");
+        if (i == 6)
+            expect_all_cuts(b, len, SK_BLOCK, "dlp-undecodable", "streams nested seven deep");
+        free(b);
+    }
+    free(layer);
 }
 
 int main(void)
