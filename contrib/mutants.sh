@@ -720,6 +720,9 @@ MUTANTS = [
     ("multipart: a header section's text is not delivered (encoded Subject unread)", S,
      "icap-server/core/sk_multipart.c", "    return m->h.data(m->h.arg, m->hout, n);",
      "    return 0;", r"^(unit\.test_decode_multipart|unit\.test_dlp_mail|hostile\.evasion)$"),
+    ("multipart: a line that is no field does not end the header section", S,
+     "icap-server/core/sk_multipart.c", "                return sk_mp_hdr_nosep(m, i);\n        }",
+     "                m->lfield = 1;\n        }", r"^(unit\.test_decode_multipart|unit\.test_dlp_mail)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -58,6 +58,7 @@ struct sk_mp {
      * RFC 2047 encoded words decoded (sk_mp_htext) */
     unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */
     size_t nlpre;
+    int lfield;     /* the header line is a field (or a continuation) */
     int hnl;        /* a line end held (a fold if white space follows) */
     int after_word; /* an encoded word was the last thing written */
     unsigned char word[SK_MIME_WORD_MAX], ws[64], hout[512];
@@ -794,6 +795,7 @@ static int sk_mp_htext_end(struct sk_mp *m)
 static void sk_mp_hdr_reset(struct sk_mp *m)
 {
     m->nh = m->llen = m->nlpre = 0;
+    m->lfield = 0;
     m->keep = m->named = 0;
     m->fstart = 0;
     m->seen = 0;
@@ -818,6 +820,25 @@ static int sk_mp_hdr_delim(const struct sk_mp *m)
     return m->nlpre < sizeof(m->lpre) ? 1 + close : 0;
 }
 
+/* The header line in m->lpre is no field: the section ended before it, and
+ * it is the body's first line (email.feedparser). The part opens, the line
+ * is read as the body (after a line end, so a delimiter it is is one).
+ * Returns the bytes of P used (through I). */
+static long sk_mp_hdr_nosep(struct sk_mp *m, size_t i)
+{
+    unsigned char line[sizeof(m->lpre)];
+    size_t n = m->nlpre;
+
+    memcpy(line, m->lpre, n);
+    m->nh = m->keep && !m->named ? m->fstart : m->nh; /* the line's bytes were no field */
+    m->state = SK_MPS_BODY;
+    if (sk_mp_htext_end(m) == -1 || sk_mp_open_part(m) == -1)
+        return -1;
+    if ((!m->message && sk_mp_write(m, "\n", 1) == -1) || sk_mp_write(m, line, n) == -1)
+        return -1;
+    return (long)i + 1;
+}
+
 /* A message's header section, any length: the fields a part is read by are
  * collected (each cut at SK_MP_FIELD bytes), every other line is dropped.
  * Ends at an empty line. Returns bytes used. */
@@ -835,6 +856,11 @@ static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
                 return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
             }
             int delim = sk_mp_hdr_delim(m);
+            if (!delim && !m->lfield && !(m->llen == 1 && m->lcr)) {
+                if (m->nlpre < sizeof(m->lpre))
+                    m->lpre[m->nlpre++] = c; /* the line end is the body's */
+                return sk_mp_hdr_nosep(m, i);
+            }
             if (delim) {
                 /* a part that ends in its headers: an empty part, then the
                  * next one's headers (or the epilogue) */
@@ -864,6 +890,19 @@ static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
             m->lpre[m->nlpre++] = c;
         else
             m->nlpre = sizeof(m->lpre); /* too long for a delimiter */
+        if (m->llen == 0)
+            m->lfield = c == ' ' || c == '\t'; /* a continuation */
+        if (!m->lfield) {
+            /* email.feedparser: a line is a field when printable ASCII up
+             * to a ':' begins it (or "From "); any other ends the section
+             * and is the body's first (a name longer than the line kept
+             * is taken for one) */
+            if (c == ':' || (m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0) ||
+                m->nlpre == sizeof(m->lpre))
+                m->lfield = 1;
+            else if ((c < 0x21 || c > 0x7e) && !(c == '\r' && m->llen == 0))
+                return sk_mp_hdr_nosep(m, i);
+        }
         if (m->llen++ == 0) {
             m->lcr = c == '\r';
             if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
@@ -1015,12 +1054,14 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
              * taken), then printable ASCII but ':' (as email.feedparser
              * reads one), then ':' */
             size_t k = 0;
-            if (!sk_ascii_alnum(p[i]))
-                return 0;
             while (k < len && p[i + k] > ' ' && p[i + k] < 127 && p[i + k] != ':')
                 k++;
-            if ((k < len && p[i + k] != ':') || (k == len && e))
-                return 0;
+            if (!sk_ascii_alnum(p[i]) || (k < len && p[i + k] != ':') || (k == len && e)) {
+                if (!fields)
+                    return 0;
+                ended = 1; /* a line that is no field ends the section (email.feedparser) */
+                break;
+            }
             if (k < len) {
                 fields++;
                 for (size_t f = 0; f < sizeof(sk_mp_mime_fields) / sizeof(*sk_mp_mime_fields); f++)

@@ -92,7 +92,13 @@ static void test_multipart_forms(void **s)
     mp_expect(
         "b", "--b\r\nX: y\r\n--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--",
         "[A0::|][A0::|X: y\n--b][P0::|][A0::|Content-Type: text/plain\n][P0::text/plain|v][E0::|]");
-    mp_expect("b", "--b\r\nX: y\r\n--b-- \r\nepi", "[A0::|][A0::|X: y\n--b-- ][P0::|][E0::|epi]");
+    mp_expect("b", "--b\r\nX: y\r\n--b-- \r\nepi",
+              "[A0::|][A0::|X: y\n--b-- ][P0::|][E0::| \r\nepi]");
+    /* a line that is no field ends a part's header section and begins its
+     * body (email.feedparser) */
+    mp_expect("b", "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n41=31 1\r\n--b--",
+              "[A0::|][A0::|Content-Transfer-Encoding: quoted-printable\n41=31 ][P0::|\n411 1]"
+              "[E0::|]");
     /* a header section past 8 KiB (padding fields): its fields still count */
     static char pad[12000];
     size_t k = (size_t)snprintf(pad, sizeof(pad), "--b\r\n");

@@ -142,6 +142,11 @@ static void test_message_reader(void **state)
         {"x-uuencode: no mode int() takes ('6__44')",
          "Content-Transfer-Encoding: x-uuencode\n\nbegin 6__44 c\n88V%R9\" T,3$Q\n", "|", "88V%R9",
          "card", 1},
+        {"a line that is no field ends the header section (email.feedparser)",
+         "From: a\r\nContent-Transfer-Encoding: quoted-printable\r\n4111=20=\r\n1111 1111 1111\r\n",
+         "|", "4111 1111 1111 1111", NULL, 1},
+        {"... a field name with a space is no field",
+         "Content-Transfer-Encoding: base64\nX Y: NDEx\n", "|", NULL, "NDEx", 1},
         {"no MIME fields: the body as it is", "Subject: hello\r\n\r\n41=31 1111", "|", "41=31 1111",
          "hello", 1},
         {"a header section that never ends: no part", "Subject: x\r\nContent-Type: text/plain\r\n",
@@ -239,7 +244,8 @@ static void test_message_like(void **state)
         {"{\"a\": 1}", 0},                             /* JSON: a name starts with a letter */
         {"Error: no newline in the first bytes", 1},   /* cut: might be a message */
         {" Content-Type: text/plain\r\n\r\n", 0},      /* a continuation of nothing */
-        {"Content-Type: text/plain\r\nnot a field\r\n\r\n", 0},
+        {"Content-Type: text/plain\r\nnot a field: the body's first line\r\n", 1},
+        {"Subject: x\r\nnot a field, no MIME field\r\n", 0},
         {"", 0},
     };
 
