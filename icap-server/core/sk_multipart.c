@@ -194,6 +194,10 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
     int rc = sk_header_param(ct, "boundary", b, sizeof(b));
     if (rc != 0)
         return rc; /* -1 none, -2 two different ones */
+    /* a boundary never ends in white space (RFC 2046 bcharsnospace):
+     * email's get_boundary() strips it, so the parts are found */
+    for (size_t k = strlen(b); k && (b[k - 1] == ' ' || b[k - 1] == '\t');)
+        b[--k] = '\0';
     if (!b[0] || strlen(b) > SK_MP_BOUNDARY_MAX)
         return -1;
     memcpy(out, b, strlen(b) + 1);

@@ -127,6 +127,10 @@ static void test_multipart_boundary_param(void **s)
         assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), -1);
         free(c);
     }
+    char *t = strdup("multipart/mixed; boundary=\"abc  \"");
+    assert_int_equal(sk_mp_boundary(t, out, sizeof(out)), 0);
+    assert_string_equal(out, "abc"); /* trailing white space stripped, as email does */
+    free(t);
     char *c = strdup("Multipart/Form-Data; charset=x; boundary = \"a\\\"b\"");
     assert_int_equal(sk_mp_boundary(c, out, sizeof(out)), 0);
     assert_string_equal(out, "a\"b");
