@@ -59,6 +59,7 @@ struct sk_mp {
     unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */
     size_t nlpre;
     int lfield;     /* the header line is a field (or a continuation) */
+    int hcr;        /* a CR waits for the byte after it */
     int hnl;        /* a line end held (a fold if white space follows) */
     int after_word; /* an encoded word was the last thing written */
     unsigned char word[SK_MIME_WORD_MAX], ws[64], hout[512];
@@ -799,7 +800,7 @@ static int sk_mp_htext_end(struct sk_mp *m)
 static void sk_mp_hdr_reset(struct sk_mp *m)
 {
     m->nh = m->llen = m->nlpre = 0;
-    m->lfield = 0;
+    m->lfield = m->hcr = 0;
     m->keep = m->named = 0;
     m->fstart = 0;
     m->seen = 0;
@@ -827,8 +828,8 @@ static int sk_mp_hdr_delim(const struct sk_mp *m)
 /* The header line in m->lpre is no field: the section ended before it, and
  * it is the body's first line (email.feedparser). The part opens, the line
  * is read as the body (after a line end, so a delimiter it is is one).
- * Returns the bytes of P used (through I). */
-static long sk_mp_hdr_nosep(struct sk_mp *m, size_t i)
+ * Returns 1, or -1. */
+static int sk_mp_hdr_nosep(struct sk_mp *m)
 {
     unsigned char line[sizeof(m->lpre)];
     size_t n = m->nlpre;
@@ -840,86 +841,111 @@ static long sk_mp_hdr_nosep(struct sk_mp *m, size_t i)
         return -1;
     if ((!m->message && sk_mp_write(m, "\n", 1) == -1) || sk_mp_write(m, line, n) == -1)
         return -1;
-    return (long)i + 1;
+    return 1;
 }
 
 /* A message's header section, any length: the fields a part is read by are
  * collected (each cut at SK_MP_FIELD bytes), every other line is dropped.
  * Ends at an empty line. Returns bytes used. */
-static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
+/* One byte C of a header section. Returns 0 to go on, 1 when the section
+ * ended with it (the part is open, the state is the body's), -1 on error. */
+static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (c == '\n') {
-            if (m->llen == 0 || (m->llen == 1 && m->lcr)) {
-                if (!m->named)
-                    m->nh = m->fstart; /* the empty line's '\r' */
-                m->state = SK_MPS_BODY;
-                if (sk_mp_htext_end(m) == -1)
-                    return -1;
-                return sk_mp_open_part(m) == -1 ? -1 : (long)i + 1;
-            }
-            int delim = sk_mp_hdr_delim(m);
-            if (!delim && !m->lfield && !(m->llen == 1 && m->lcr)) {
-                if (m->nlpre < sizeof(m->lpre))
-                    m->lpre[m->nlpre++] = c; /* the line end is the body's */
-                return sk_mp_hdr_nosep(m, i);
-            }
-            if (delim) {
-                /* a part that ends in its headers: an empty part, then the
-                 * next one's headers (or the epilogue) */
-                m->nh = m->keep ? m->fstart : m->nh;
-                if (sk_mp_htext_end(m) == -1 || sk_mp_open_part(m) == -1 || sk_mp_close(m) == -1)
-                    return -1;
-                sk_mp_hdr_reset(m);
-                if (delim == 2) {
-                    m->closed = 1;
-                    m->state = SK_MPS_BODY;
-                    return sk_mp_open_plain(m, SK_MP_EPILOGUE, 0) == -1 ? -1 : (long)i + 1;
-                }
-                continue;
-            }
-            if (sk_mp_htext(m, c) == -1)
-                return -1;
+    if (c == '\n') {
+        if (m->llen == 0 || (m->llen == 1 && m->lcr)) {
             if (!m->named)
-                sk_mp_msg_decide(m);
-            if (m->keep && m->hdrs[m->nh - 1] != '\n')
-                m->hdrs[m->nh++] = '\n';
-            m->llen = m->nlpre = 0;
-            continue;
+                m->nh = m->fstart; /* the empty line's '\r' */
+            m->state = SK_MPS_BODY;
+            if (sk_mp_htext_end(m) == -1)
+                return -1;
+            return sk_mp_open_part(m) == -1 ? -1 : 1;
+        }
+        int delim = sk_mp_hdr_delim(m);
+        if (!delim && !m->lfield && !(m->llen == 1 && m->lcr)) {
+            if (m->nlpre < sizeof(m->lpre))
+                m->lpre[m->nlpre++] = c; /* the line end is the body's */
+            return sk_mp_hdr_nosep(m);
+        }
+        if (delim) {
+            /* a part that ends in its headers: an empty part, then the
+             * next one's headers (or the epilogue) */
+            m->nh = m->keep ? m->fstart : m->nh;
+            if (sk_mp_htext_end(m) == -1 || sk_mp_open_part(m) == -1 || sk_mp_close(m) == -1)
+                return -1;
+            sk_mp_hdr_reset(m);
+            if (delim == 2) {
+                m->closed = 1;
+                m->state = SK_MPS_BODY;
+                return sk_mp_open_plain(m, SK_MP_EPILOGUE, 0) == -1 ? -1 : 1;
+            }
+            return 0;
         }
         if (sk_mp_htext(m, c) == -1)
             return -1;
-        if (m->nlpre < sizeof(m->lpre))
-            m->lpre[m->nlpre++] = c;
-        else
-            m->nlpre = sizeof(m->lpre); /* too long for a delimiter */
-        if (m->llen == 0)
-            m->lfield = c == ' ' || c == '\t'; /* a continuation */
-        if (!m->lfield) {
-            /* email.feedparser: a line is a field when printable ASCII up
-             * to a ':' begins it (or "From "); any other ends the section
-             * and is the body's first (a name longer than the line kept
-             * is taken for one) */
-            if (c == ':' || (m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0) ||
-                m->nlpre == sizeof(m->lpre))
-                m->lfield = 1;
-            else if ((c < 0x21 || c > 0x7e) && !(c == '\r' && m->llen == 0))
-                return sk_mp_hdr_nosep(m, i);
-        }
-        if (m->llen++ == 0) {
-            m->lcr = c == '\r';
-            if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
-                m->keep = 1;
-                m->named = 0;
-                m->fstart = m->nh;
-            }
-        }
-        if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)
-            continue;
-        m->hdrs[m->nh++] = (char)c;
-        if (!m->named && (c == ':' || m->nh - m->fstart > 26))
+        if (!m->named)
             sk_mp_msg_decide(m);
+        if (m->keep && m->hdrs[m->nh - 1] != '\n')
+            m->hdrs[m->nh++] = '\n';
+        m->llen = m->nlpre = 0;
+        return 0;
+    }
+    if (sk_mp_htext(m, c) == -1)
+        return -1;
+    if (m->nlpre < sizeof(m->lpre))
+        m->lpre[m->nlpre++] = c;
+    else
+        m->nlpre = sizeof(m->lpre); /* too long for a delimiter */
+    if (m->llen == 0)
+        m->lfield = c == ' ' || c == '\t'; /* a continuation */
+    if (!m->lfield) {
+        /* email.feedparser: a line is a field when printable ASCII up
+         * to a ':' begins it (or "From "); any other ends the section
+         * and is the body's first (a name longer than the line kept
+         * is taken for one) */
+        if (c == ':' || (m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0) ||
+            m->nlpre == sizeof(m->lpre))
+            m->lfield = 1;
+        else if ((c < 0x21 || c > 0x7e) && !(c == '\r' && m->llen == 0))
+            return sk_mp_hdr_nosep(m);
+    }
+    if (m->llen++ == 0) {
+        m->lcr = c == '\r';
+        if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
+            m->keep = 1;
+            m->named = 0;
+            m->fstart = m->nh;
+        }
+    }
+    if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)
+        return 0;
+    m->hdrs[m->nh++] = (char)c;
+    if (!m->named && (c == ':' || m->nh - m->fstart > 26))
+        sk_mp_msg_decide(m);
+    return 0;
+}
+
+/* A header section, any length (sk_mp_hdr_byte per byte). A CR waits for
+ * the byte after it: a bare CR is a line end too (email.feedparser splits
+ * lines at CRLF, CR and LF). Returns bytes used, or -1. */
+static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    long r;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (m->hcr) {
+            m->hcr = 0;
+            /* CRLF: the CR is read as ever; a bare CR: a line end of its own
+             * (C is then the body's, or the next line's) */
+            if ((r = sk_mp_hdr_byte(m, c == '\n' ? '\r' : '\n')) != 0)
+                return r == -1 ? -1 : (long)i;
+        }
+        if (c == '\r') {
+            m->hcr = 1;
+            continue;
+        }
+        if ((r = sk_mp_hdr_byte(m, c)) != 0)
+            return r == -1 ? -1 : (long)i + 1;
     }
     return (long)n;
 }
@@ -962,6 +988,11 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
 
 int sk_mp_end(struct sk_mp *m)
 {
+    if (m->state == SK_MPS_HEADERS && m->hcr) { /* a CR last: a line end */
+        m->hcr = 0;
+        if (sk_mp_hdr_byte(m, '\n') == -1)
+            return -1;
+    }
     if (m->state == SK_MPS_HEADERS)
         return sk_mp_htext_end(m); /* headers that never ended: their text, no body */
     if (m->hlen && m->open && sk_mp_part_data(m, m->hold, m->hlen, 0) == -1)
