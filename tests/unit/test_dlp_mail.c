@@ -333,7 +333,7 @@ static void test_dlp_messages(void **state)
         {"a uuencoded form part", "multipart/form-data; boundary=B", uu, SK_BLOCK},
         {"message/news (email parses every message/ type)", "message/news", asis, SK_BLOCK},
         {"a multipart/digest part without a type is message/rfc822", "multipart/digest; boundary=D",
-         "--D\r\n\r\nX-Pad: 1\r\nSubject: no MIME field in the first bytes\r\n"
+         "--D\r\n\r\n-X: a field the sniffer does not take (email does)\r\n"
          "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY "\r\n--D--\r\n",
          SK_BLOCK},
         {"a Q-encoded Subject", "message/rfc822",
