@@ -29,6 +29,11 @@
 #include "sk_unlzw.h"
 
 #define SK_DEC_OUT 65536
+/* xz and zstd stages call their library with pieces that end at multiples
+ * of this many bytes of the stage's input, whatever the writes (below) */
+#ifndef SK_DEC_STEP
+#define SK_DEC_STEP 4096
+#endif
 /* xz: dictionaries up to 64 MiB (xz -9) and the decoder's own state */
 #define SK_XZ_MEMLIMIT ((uint64_t)68 << 20)
 
@@ -268,6 +273,8 @@ struct sk_stage {
     struct sk_unlzw *lzw;
     unsigned char look[2];
     size_t nlook;
+    unsigned char *step; /* xz, zstd: the piece being gathered */
+    size_t nstep;
     /* chunked: the framing line read so far (passed on if it breaks) */
     enum sk_ck_state ck;
     uint64_t ck_left;
@@ -726,6 +733,43 @@ static int sk_stage_run(struct sk_decoder *d, int k, const unsigned char *p, siz
     return n ? sk_stage_feed(d, k, p, n, 0) : 0;
 }
 
+/* liblzma and libzstd hand out different amounts of a corrupt stream
+ * before the error for different input pieces (liblzma's block decoder
+ * checks its sizes against the input at hand), and a client picks the
+ * writes. So an xz or zstd stage gives its library pieces of SK_DEC_STEP
+ * bytes of its input, gathered in s->step when the writes are smaller,
+ * and the rest at the body's end (sk_decoder_finish): the same calls
+ * however the body was cut. FN: the stage's decoder. */
+static int sk_stage_steps(struct sk_decoder *d, int k, const unsigned char *p, size_t n,
+                          int (*fn)(struct sk_decoder *, int, const unsigned char *, size_t))
+{
+    struct sk_stage *s = &d->st[k];
+
+    while (n > 0 && s->state == SK_ST_RUN) {
+        int rc;
+        if (s->nstep > 0 || n < SK_DEC_STEP) {
+            size_t take = SK_DEC_STEP - s->nstep < n ? SK_DEC_STEP - s->nstep : n;
+            memcpy(s->step + s->nstep, p, take);
+            s->nstep += take, p += take, n -= take;
+            if (s->nstep < SK_DEC_STEP)
+                return 0;
+            s->nstep = 0;
+            rc = fn(d, k, s->step, SK_DEC_STEP);
+        } else {
+            rc = fn(d, k, p, SK_DEC_STEP);
+            p += SK_DEC_STEP, n -= SK_DEC_STEP;
+        }
+        if (rc == -1)
+            return -1;
+    }
+    return n ? sk_stage_feed(d, k, p, n, 0) : 0; /* it ended: the rest is raw */
+}
+
+static int sk_stage_xz_run(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
+{
+    return sk_stage_xz(d, k, p, n, 0);
+}
+
 static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof)
 {
     struct sk_stage *s = &d->st[k];
@@ -755,11 +799,11 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
         if (s->coding == SK_CODING_CHUNKED)
             return sk_stage_chunked(d, k, p, n);
         if (s->coding == SK_CODING_ZSTD)
-            return sk_stage_zstd(d, k, p, n);
+            return sk_stage_steps(d, k, p, n, sk_stage_zstd);
         if (s->coding == SK_CODING_BZIP2)
             return sk_stage_bz2(d, k, p, n);
         if (s->coding == SK_CODING_XZ || s->coding == SK_CODING_LZMA || s->coding == SK_CODING_LZIP)
-            return sk_stage_xz(d, k, p, n, 0);
+            return sk_stage_steps(d, k, p, n, sk_stage_xz_run);
         if (s->coding == SK_CODING_LZ4)
             return sk_stage_lz4(d, k, p, n);
         if (s->coding == SK_CODING_COMPRESS)
@@ -792,6 +836,12 @@ struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *c, const struct 
             return NULL;
         }
         enum sk_coding sc = d->st[k].coding;
+        if ((sc == SK_CODING_ZSTD || sc == SK_CODING_XZ || sc == SK_CODING_LZMA ||
+             sc == SK_CODING_LZIP) &&
+            !(d->st[k].step = malloc(SK_DEC_STEP))) {
+            sk_decoder_free(d);
+            return NULL;
+        }
         if (sc == SK_CODING_XZ || sc == SK_CODING_LZMA || sc == SK_CODING_LZIP) {
             lzma_stream *x = &d->st[k].xz;
             *x = (lzma_stream)LZMA_STREAM_INIT;
@@ -838,6 +888,12 @@ static int sk_decoder_finish(struct sk_decoder *d)
         if ((s->state == SK_ST_START || s->state == SK_ST_BETWEEN) && s->nlook > 0 &&
             sk_stage_decide(d, k) == -1)
             return -1;
+        /* the last piece of an xz or zstd stage (sk_stage_steps) */
+        size_t nstep = s->nstep;
+        s->nstep = 0;
+        if (s->coding == SK_CODING_ZSTD && s->state == SK_ST_RUN && nstep &&
+            sk_stage_zstd(d, k, s->step, nstep) == -1)
+            return -1;
         /* a zstd body that ends inside a frame is truncated: CORRUPT (a
          * zstd file is opaque to libclamav, so what was cut off must not
          * pass as clean) */
@@ -850,7 +906,7 @@ static int sk_decoder_finish(struct sk_decoder *d)
             return -1;
         if ((s->coding == SK_CODING_XZ || s->coding == SK_CODING_LZMA ||
              s->coding == SK_CODING_LZIP) &&
-            s->state == SK_ST_RUN && sk_stage_xz(d, k, NULL, 0, 1) == -1)
+            s->state == SK_ST_RUN && sk_stage_xz(d, k, s->step, nstep, 1) == -1)
             return -1;
         if (s->coding == SK_CODING_LZ4 && s->state == SK_ST_RUN && s->lz4_mid &&
             sk_stage_corrupt(d, k, NULL, 0) == -1)
@@ -902,6 +958,7 @@ void sk_decoder_free(struct sk_decoder *d)
         if (d->st[k].lz4)
             LZ4F_freeDecompressionContext(d->st[k].lz4);
         sk_unlzw_free(d->st[k].lzw);
+        free(d->st[k].step);
     }
     free(d);
 }

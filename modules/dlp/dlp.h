@@ -200,8 +200,8 @@ struct sk_dlp_ctx {
     int oom;              /* out of memory: fail closed */
     unsigned encrypted;   /* archive entries that could not be read */
     unsigned skipped;     /* archive entries not inspected (unknown method) */
-    unsigned zstd_broken; /* zstd (entries, objects, codings) that did not decode:
-                             what came out before the error depends on the writes */
+    unsigned zstd_broken; /* zstd zip entries that did not decode: what came out
+                             before the error depends on the writes (dlp.on-error) */
     unsigned undecodable; /* things that could not be decoded: dlp.on-error */
     char why[128];        /* the first of them, for the log */
 };

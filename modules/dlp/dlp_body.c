@@ -120,7 +120,6 @@ struct sk_decomp {
     struct sk_dlp_sink *next;
     struct sk_decoder *dec;
     int stopped;
-    int zstd; /* the chain has zstd (ctx->zstd_broken) */
 };
 
 static int sk_decomp_out(void *arg, const void *buf, size_t len)
@@ -146,7 +145,6 @@ static int sk_decomp_feed(struct sk_decomp *d, const unsigned char *p, size_t n,
     rc = sk_decoder_feed(d->dec, p, n, eof, sk_decomp_out, d);
     if (rc == SK_DECODE_CORRUPT) {
         sk_dlp_undecodable(d->ctx, "compressed data is corrupt");
-        d->ctx->zstd_broken += d->zstd;
     }
     if (rc == SK_DECODE_LIMIT || rc == SK_DECODE_FAIL) {
         d->stopped = 1;
@@ -200,8 +198,6 @@ static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk
         .write = sk_decomp_write, .end = sk_decomp_end, .destroy = sk_decomp_destroy};
     d->ctx = ctx;
     d->next = next;
-    for (int i = 0; i < ch->n; i++)
-        d->zstd |= ch->c[i] == SK_CODING_ZSTD;
     return &d->sink;
 }
 

@@ -19,8 +19,15 @@
  * nesting by SK_DLP_MAX_DEPTH (a stream that decodes deeper: on-error).
  * What is found and read does not depend on how the client cut its
  * writes: a position is decided once SK_STREAM_HEAD bytes from it are in,
- * and decoders are fed only the bytes before the last decided position,
- * so every decision sees the decoders in the same state.
+ * positions are decided in steps that end at multiples of SK_DS_STEP (of
+ * the object), and decoders are fed the bytes up to a candidate or a step's
+ * end, never up to where a write ended. So every decision sees the
+ * decoders in the same state, and every decoder is called with the same
+ * pieces however the object arrived: liblzma and libzstd hand out
+ * different amounts of a corrupt stream before the error for different
+ * pieces (liblzma's block decoder checks its sizes against the input at
+ * hand; fuzz_dlp_body found it), and a corrupt candidate is no stream, so
+ * what it yielded is all that is read of it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +40,11 @@
 #define SK_DS_LIVE 4  /* decoders at once: an xz one may hold a 64 MiB dictionary */
 #define SK_DS_BAD  64 /* candidates that did not decode, per object (as virus_scan) */
 #define SK_DS_HOLD (SK_STREAM_HEAD - 1)
+#ifndef SK_DS_STEP
+#define SK_DS_STEP 4096 /* decoders are fed up to multiples of this */
+#endif
+/* undecided bytes at most: a step and the finder's look-ahead */
+#define SK_DS_KEEP (SK_DS_STEP + SK_DS_HOLD)
 
 struct sk_ds;
 
@@ -56,9 +68,12 @@ struct sk_ds {
     int depth;
     struct sk_dlp_sink *next; /* the text reader: gets every byte */
     struct sk_ds_one s[SK_DS_LIVE];
-    unsigned char hold[SK_DS_HOLD]; /* undecided positions' bytes */
+    /* undecided positions' bytes; after them, room for the first bytes of
+     * a write that the finder joins to them */
+    unsigned char hold[SK_DS_KEEP + SK_DS_HOLD];
+    unsigned char join[SK_DS_STEP]; /* a piece across the hold's end */
     size_t nhold;
-    uint64_t pos; /* object offset of hold[0] */
+    uint64_t pos; /* object offset of hold[0]: a multiple of SK_DS_STEP */
     unsigned bad; /* candidates that did not decode */
     int stopped;  /* no more candidates (a bound was reached) */
     int over;     /* the budget ran out: nothing more is decoded */
@@ -125,9 +140,6 @@ static void sk_ds_stopped(struct sk_ds_one *o, int rc, uint64_t end)
         return;
     }
     if (rc == -1) {
-        /* libzstd hands out what it decoded before an error at call
-         * boundaries: what was read depends on the writes */
-        d->ctx->zstd_broken += o->c == SK_CODING_ZSTD;
         if (++d->bad > SK_DS_BAD && !d->stopped) {
             char why[128];
             snprintf(why, sizeof(why),
@@ -195,18 +207,31 @@ static void sk_ds_bytes(struct sk_ds *d, struct sk_ds_one *o, const unsigned cha
     }
 }
 
-/* Every open stream gets V[A, B) (hold, then this write). */
+/* Every open stream gets V[A, B) (hold, then this write), in pieces that
+ * end at multiples of SK_DS_STEP: each piece in one call, joined in
+ * d->join when it lies across the hold's end. */
 static void sk_ds_advance(struct sk_ds *d, size_t a, size_t b)
 {
-    const unsigned char *piece[2] = {d->hold, d->p};
-    size_t lo[2] = {0, d->nhold}, len[2] = {d->nhold, d->n};
+    size_t h = d->nhold;
 
-    for (int i = 0; i < SK_DS_LIVE; i++)
-        for (int k = 0; k < 2; k++) {
-            size_t s = a > lo[k] ? a : lo[k], e = b < lo[k] + len[k] ? b : lo[k] + len[k];
-            if (s < e && d->s[i].used)
-                sk_ds_bytes(d, &d->s[i], piece[k] + (s - lo[k]), e - s, d->pos + s);
+    while (a < b && !d->over && !d->failed) {
+        uint64_t at = d->pos + a, step_end = at - at % SK_DS_STEP + SK_DS_STEP;
+        size_t e = step_end - d->pos < b ? (size_t)(step_end - d->pos) : b;
+        const unsigned char *q;
+        if (e <= h)
+            q = d->hold + a;
+        else if (a >= h)
+            q = d->p + (a - h);
+        else {
+            memcpy(d->join, d->hold + a, h - a);
+            memcpy(d->join + (h - a), d->p, e - h);
+            q = d->join;
         }
+        for (int i = 0; i < SK_DS_LIVE; i++)
+            if (d->s[i].used)
+                sk_ds_bytes(d, &d->s[i], q, e - a, at);
+        a = e;
+    }
 }
 
 /* The next candidate in V[FROM, LIM): its offset in V, or -1. Positions
@@ -221,12 +246,10 @@ static long sk_ds_find(struct sk_ds *d, size_t from, size_t lim, enum sk_coding 
     if (d->pos == 0 && from == 0)
         from = 1; /* an object that starts with a stream: the container path's */
     if (from < h) {
-        unsigned char j[2 * SK_DS_HOLD];
         size_t k = d->n < SK_DS_HOLD ? d->n : SK_DS_HOLD;
-        memcpy(j, d->hold, h);
         if (k) /* at the object's end there is no write */
-            memcpy(j + h, d->p, k);
-        r = sk_stream_find(j, h + k, from, c);
+            memcpy(d->hold + h, d->p, k);
+        r = sk_stream_find(d->hold, h + k, from, c);
         if (r >= 0 && (size_t)r < h)
             return (size_t)r < lim ? r : -1;
         from = h;
@@ -303,7 +326,10 @@ static void sk_ds_keep(struct sk_ds *d, size_t lim)
 {
     size_t h = d->nhold;
 
-    if (lim >= h) {
+    if (lim == 0) {
+        memcpy(d->hold + h, d->p, d->n);
+        d->nhold = h + d->n;
+    } else if (lim >= h) {
         memcpy(d->hold, d->p + (lim - h), d->n - (lim - h));
         d->nhold = d->n - (lim - h);
     } else {
@@ -320,7 +346,11 @@ static int sk_ds_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
     size_t total = d->nhold + n;
 
     if (!d->over) {
-        size_t lim = total > SK_DS_HOLD ? total - SK_DS_HOLD : 0;
+        /* decide up to the last multiple of SK_DS_STEP that has
+         * SK_STREAM_HEAD bytes after it (d->pos is one): what stays is
+         * less than SK_DS_KEEP */
+        uint64_t e = total > SK_DS_HOLD ? d->pos + total - SK_DS_HOLD : 0;
+        size_t lim = e > d->pos ? (size_t)(e - e % SK_DS_STEP - d->pos) : 0;
         d->p = p, d->n = n;
         sk_ds_run(d, lim);
         sk_ds_keep(d, lim);

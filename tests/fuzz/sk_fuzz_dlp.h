@@ -106,12 +106,13 @@ static inline void sk_fuzz_dlp_run(struct sk_dlp_sink *(*make)(struct sk_dlp_ctx
 static inline void sk_fuzz_dlp_same(const struct sk_fuzz_dlp_result *a,
                                     const struct sk_fuzz_dlp_result *b, unsigned seed)
 {
-    /* zstd that does not decode (a zip entry, a .zst object, a zstd
-     * Content-Encoding): libzstd hands out what it decoded before the error
-     * at call boundaries and keeps input it had buffered, so what was read
-     * - and how much budget it took - depends on the chunks; the verdict is
-     * dlp.on-error (or on-limit when the budget ran out first). Nothing
-     * else is excused. */
+    /* a zstd zip entry that does not decode: libzstd hands out what it
+     * decoded before the error at call boundaries and keeps input it had
+     * buffered, so what was read - and how much budget it took - depends
+     * on the chunks; the verdict is dlp.on-error (or on-limit when the
+     * budget ran out first). Nothing else is excused: .zst and .xz
+     * objects, codings and streams after a prefix are decoded in pieces
+     * that do not depend on the writes (sk_stage_steps, dlp_stream.c). */
     if (a->zstd_broken || b->zstd_broken)
         return;
     SK_FUZZ_CHECK(a->limit == b->limit && a->oom == b->oom,

@@ -659,6 +659,8 @@ static void test_compress(void **s)
     free(z), free(text), free(o.p);
 }
 
+#define SK_TEST_STEP 4096 /* sk_decode.c's SK_DEC_STEP */
+
 /* ---- mutated inputs: split invariance ------------------------------------
  * A streaming parser must not depend on where writes end (the gzip bug was
  * exactly that). Mutated gzip, multipart and zip inputs are parsed whole and
@@ -771,6 +773,58 @@ static void test_mutations_split_invariant(void **s)
     sk_tzip_free(&zz);
 }
 
+/* Mutated xz and zstd bodies (Content-Encoding or sniffed file: one chain
+ * decoder) of several KiB, whole and in pieces of 1..64 bytes: the same
+ * output and the same verdict. liblzma and libzstd hand out different
+ * amounts of a corrupt stream before the error for different pieces, so
+ * the stage calls them with pieces that do not depend on the writes. */
+static void test_mutations_split_xz_zstd(void **s)
+{
+    enum { N = 24000 };
+    unsigned char *text = malloc(N), *buf = malloc(2 * N);
+    struct out a = {0}, b = {0};
+
+    assert_non_null(text), assert_non_null(buf);
+    /* words and card-like digit runs: compressible, but not to nothing */
+    for (size_t i = 0; i < N; i++)
+        text[i] = (unsigned char)(i % 17 == 16 ? '\n'
+                                               : (rnd() % 3 ? 'a' + rnd() % 26 : '0' + rnd() % 10));
+    for (int kind = 0; kind < 2; kind++) {
+        struct sk_coding_chain ch = {.c = {kind ? SK_CODING_ZSTD : SK_CODING_XZ}, .n = 1};
+        size_t zn;
+        unsigned char *z = kind ? sk_tz_zstd(text, N, &zn) : sk_tz_xz(text, N, &zn);
+        assert_true(zn > 2 * SK_TEST_STEP && zn < N);
+        for (int i = 0; i < 300; i++) {
+            memcpy(buf, z, zn);
+            size_t n = mutate(buf, zn, 2 * N);
+            enum sk_decode_rc rw = SK_DECODE_OK, rp = SK_DECODE_OK;
+            for (int pieces = 0; pieces < 2; pieces++) {
+                struct out *o = pieces ? &b : &a;
+                struct sk_decoder *d = sk_decoder_new(&ch, &nolimit);
+                enum sk_decode_rc worst = SK_DECODE_OK, rc;
+                assert_non_null(d);
+                o->len = 0;
+                for (size_t at = 0, step; at < n; at += step) {
+                    step = pieces ? 1 + rnd() % 64 : n;
+                    step = step < n - at ? step : n - at;
+                    if ((rc = sk_decoder_feed(d, buf + at, step, 0, out_sink, o)) != SK_DECODE_OK)
+                        worst = rc;
+                }
+                if ((rc = sk_decoder_feed(d, NULL, 0, 1, out_sink, o)) != SK_DECODE_OK)
+                    worst = rc;
+                sk_decoder_free(d);
+                *(pieces ? &rp : &rw) = worst;
+            }
+            if (rw != rp || a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+                fail_msg("%s, iteration %d (%zu bytes): whole %zu bytes (rc %d), in pieces %zu "
+                         "bytes (rc %d)",
+                         kind ? "zstd" : "xz", i, n, a.len, (int)rw, b.len, (int)rp);
+        }
+        free(z);
+    }
+    free(text), free(buf), free(a.p), free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_compress),
         cmocka_unit_test(test_mutations_split_invariant),
+        cmocka_unit_test(test_mutations_split_xz_zstd),
     };
     /* the draws test_unescape (test_decode_text.c) made first when it
      * shared this file: the mutated inputs are the ones they were */
