@@ -41,6 +41,12 @@ struct sk_mp {
     char hdrs[SK_MP_HDRS + 1];
     size_t nh;
     int had_cr; /* the delimiter found had a '\r' before its '\n' */
+    /* mail (a message and the multiparts in it): a bare CR is a line end,
+     * so "\r--boundary" is a delimiter too (email.feedparser splits lines
+     * at CRLF, CR and LF); form-data is HTTP's, whose readers know CRLF
+     * and LF only */
+    int mail;
+    int dcr;    /* the delimiter found is "\r--boundary" */
     int closed; /* close delimiter seen: the rest is epilogue */
     int open;   /* an object is open at this level (begin called) */
     unsigned parts;
@@ -121,7 +127,11 @@ static const char *sk_param_value(const char *p, char *out, size_t size)
     return p;
 }
 
-int sk_header_param(const char *value, const char *name, char *out, size_t size)
+/* sk_header_param; *ODD (if not NULL) set when a value of NAME has text
+ * after it before the next ';' ("A B", "\"A\" B", "A (c)"): readers take
+ * such a value differently (compat32 keeps it all, frameworks stop). */
+static int sk_header_param_odd(const char *value, const char *name, char *out, size_t size,
+                               int *odd)
 {
     size_t nl = strlen(name);
     int found = 0;
@@ -152,12 +162,38 @@ int sk_header_param(const char *value, const char *name, char *out, size_t size)
             if (strncmp(other, out, osz - 1) != 0)
                 return -2;
         }
+        const char *t = p + strspn(p, " \t");
+        if (odd && *t && *t != ';')
+            *odd = 1;
     }
     if (!found)
         return -1;
     char *q = strstr(out, "''"); /* RFC 5987 name*=charset''value */
     if (name[nl - 1] == '*' && q)
         memmove(out, q + 2, strlen(q + 2) + 1);
+    return 0;
+}
+
+int sk_header_param(const char *value, const char *name, char *out, size_t size)
+{
+    return sk_header_param_odd(value, name, out, size, NULL);
+}
+
+/* A comment ('(' outside a quoted string): RFC 822 allows one between
+ * parameters; policy.default skips it, compat32 and web frameworks read
+ * it as text. */
+static int sk_param_comment(const char *v)
+{
+    int q = 0;
+
+    for (; *v; v++) {
+        if (q && *v == '\\' && v[1])
+            v++;
+        else if (*v == '"')
+            q = !q;
+        else if (!q && *v == '(')
+            return 1;
+    }
     return 0;
 }
 
@@ -190,11 +226,15 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
     /* RFC 2231 forms: Python's email reads them (and a part they bound),
      * web frameworks read no boundary (one text): two readings, as with
      * two different boundaries */
-    if (sk_param_prefixed(ct, "boundary*"))
+    /* so do a comment (policy.default reads ";(c) boundary=A", the others
+     * no boundary) and a value with text after it */
+    if (sk_param_prefixed(ct, "boundary*") || sk_param_comment(ct))
         return -2;
-    int rc = sk_header_param(ct, "boundary", b, sizeof(b));
+    int odd = 0, rc = sk_header_param_odd(ct, "boundary", b, sizeof(b), &odd);
     if (rc != 0)
         return rc; /* -1 none, -2 two different ones */
+    if (odd)
+        return -2;
     /* a boundary never ends in white space (RFC 2046 bcharsnospace):
      * email's get_boundary() strips it, so the parts are found */
     for (size_t k = strlen(b); k && (b[k - 1] == ' ' || b[k - 1] == '\t');)
@@ -552,6 +592,7 @@ static int sk_mp_open_part(struct sk_mp *m)
         sk_mp_boundary(m->ctype, boundary, sizeof(boundary)) == 0 &&
         (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL) {
         m->child->digest = sk_mp_is_digest(m->ctype);
+        m->child->mail = m->mail;
         return 0;
     }
     if (!m->ctype[0] && m->digest)
@@ -570,11 +611,38 @@ static size_t sk_mp_partial(const struct sk_mp *m, const unsigned char *p, size_
     size_t s = n < m->dlen - 1 ? n : m->dlen - 1;
 
     for (; s > 0; s--)
-        if (memcmp(p + n - s, m->delim, s) == 0)
+        if (memcmp(p + n - s, m->delim, s) == 0 ||
+            (m->mail && p[n - s] == '\r' && memcmp(p + n - s + 1, m->delim + 1, s - 1) == 0))
             break;
     if (s < n && p[n - s - 1] == '\r')
         s++;
     return s;
+}
+
+/* The first delimiter in P[0..N): "\n--boundary", or in mail
+ * "\r--boundary" too (m->dcr says which); NULL none. */
+static const unsigned char *sk_mp_find(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    const unsigned char *k = memmem(p, n, m->delim, m->dlen);
+
+    m->dcr = 0;
+    if (m->mail) {
+        size_t lim = k ? (size_t)(k - p) : n;
+        for (const unsigned char *c = p; (c = memchr(c, '\r', lim - (size_t)(c - p))) != NULL; c++)
+            if ((size_t)(c - p) + m->dlen <= n && memcmp(c + 1, m->delim + 1, m->dlen - 1) == 0) {
+                m->dcr = 1;
+                return c;
+            }
+    }
+    return k;
+}
+
+/* Part data before a delimiter at P[AT] (a '\r' before "\n--" is the
+ * delimiter's); 1, or -1. */
+static int sk_mp_found(struct sk_mp *m, const unsigned char *p, size_t at)
+{
+    m->had_cr = !m->dcr && at && p[at - 1] == '\r';
+    return sk_mp_part_data(m, p, m->had_cr ? at - 1 : at, 0) == -1 ? -1 : 1;
 }
 
 /* Part data up to a delimiter. Returns 1 when "\n--boundary" was found
@@ -593,13 +661,11 @@ static int sk_mp_body(struct sk_mp *m, const unsigned char *p, size_t n, size_t 
         memcpy(win, m->hold, m->hlen);
         memcpy(win + m->hlen, p, take);
         size_t wl = m->hlen + take;
-        if ((k = memmem(win, wl, m->delim, m->dlen)) != NULL) {
+        if ((k = sk_mp_find(m, win, wl)) != NULL) {
             size_t at = (size_t)(k - win), end = at + m->dlen;
             m->hlen = 0;
-            m->had_cr = at && win[at - 1] == '\r';
             *used = end - (wl - take);
-            return sk_mp_part_data(m, win, at && win[at - 1] == '\r' ? at - 1 : at, 0) == -1 ? -1
-                                                                                             : 1;
+            return sk_mp_found(m, win, at);
         }
         /* no delimiter across the seam: the held bytes (but not a new
          * partial at the end of the window) are data */
@@ -616,11 +682,10 @@ static int sk_mp_body(struct sk_mp *m, const unsigned char *p, size_t n, size_t 
             return 0;
         }
     }
-    if ((k = memmem(p, n, m->delim, m->dlen)) != NULL) {
+    if ((k = sk_mp_find(m, p, n)) != NULL) {
         size_t at = (size_t)(k - p);
         *used = at + m->dlen;
-        m->had_cr = at && p[at - 1] == '\r';
-        return sk_mp_part_data(m, p, at && p[at - 1] == '\r' ? at - 1 : at, 0) == -1 ? -1 : 1;
+        return sk_mp_found(m, p, at);
     }
     s = sk_mp_partial(m, p, n);
     if (sk_mp_part_data(m, p, n - s, 0) == -1)
@@ -642,6 +707,14 @@ static long sk_mp_after(struct sk_mp *m, const unsigned char *p, size_t n)
 
     while (i < n) {
         unsigned char c = p[i++];
+        if (m->mail && m->nafter && m->after[m->nafter - 1] == '\r' && c != '\n') {
+            /* mail: a bare CR ended the delimiter line; C is the headers' */
+            if (sk_mp_close(m) == -1)
+                return -1;
+            m->state = SK_MPS_HEADERS;
+            sk_mp_hdr_reset(m);
+            return (long)i - 1;
+        }
         m->after[m->nafter++] = c;
         if (m->nafter == 2 && m->after[0] == '-' && c == '-') {
             if (sk_mp_close(m) == -1)
@@ -663,7 +736,8 @@ static long sk_mp_after(struct sk_mp *m, const unsigned char *p, size_t n)
         /* not a delimiter: the bytes were part data */
         m->state = SK_MPS_BODY;
         if ((m->had_cr && sk_mp_part_data(m, (const unsigned char *)"\r", 1, 0) == -1) ||
-            sk_mp_part_data(m, m->delim, m->dlen, 0) == -1 ||
+            (m->dcr && sk_mp_part_data(m, (const unsigned char *)"\r", 1, 0) == -1) ||
+            sk_mp_part_data(m, m->delim + m->dcr, m->dlen - m->dcr, 0) == -1 ||
             sk_mp_part_data(m, m->after, m->nafter, 0) == -1)
             return -1;
         return (long)i;
@@ -1049,6 +1123,7 @@ struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *h)
         return NULL;
     m->h = *h;
     m->message = 1;
+    m->mail = 1;
     m->state = SK_MPS_HEADERS;
     return m;
 }

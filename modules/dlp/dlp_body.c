@@ -560,8 +560,8 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
         sk_dlp_undecodable(ctx, "multipart nested too deeply");
     if (mp == -2) /* the bytes are still read as one object */
         sk_dlp_undecodable(
-            ctx,
-            "multipart Content-Type with two different boundary parameters (or RFC 2231 ones)");
+            ctx, "a multipart Content-Type whose boundary readers take differently (two of them, "
+                 "RFC 2231, a comment, text after it)");
     if (!(z = calloc(1, sizeof(*z))))
         return NULL;
     z->sink = (struct sk_dlp_sink){

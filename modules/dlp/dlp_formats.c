@@ -732,7 +732,7 @@ static const struct sk_xml_ent *sk_xml_ent_take(struct sk_xml *x, const char *na
  * too (markup in it is not markup there). */
 static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t)
 {
-    const char *v = x->vals.data + t->at;
+    const char *v = t->len ? x->vals.data + t->at : ""; /* no values yet: data is NULL */
     const char *semi;
 
     x->depth++;

@@ -497,8 +497,9 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
         s->multipart = 1;
     else if (mp == -2 && s->block_on_error)
         return sk_vs_error(t, s,
-                           "multipart Content-Type with two different boundary "
-                           "parameters (or RFC 2231 ones): its parts cannot be told apart");
+                           "a multipart Content-Type whose boundary readers take differently "
+                           "(two of them, RFC 2231, a comment, text after it): its parts cannot "
+                           "be told apart");
     sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
     s->scanning = 1;
     /* the store holds the body as received (no Content-Encoding to undo):

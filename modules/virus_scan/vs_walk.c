@@ -935,7 +935,7 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
     char b[SK_MP_BOUNDARY_MAX + 1];
     if (sk_mp_boundary(part->content_type, b, sizeof(b)) == -2) {
         sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
-                        "multipart part with two different boundary parameters");
+                        "a multipart part whose boundary readers take differently");
         return -1;
     }
     snprintf(o->ct, sizeof(o->ct), "%s", part->content_type);

@@ -94,6 +94,9 @@ static void test_multipart_forms(void **s)
         "[A0::|][A0::|X: y\n--b][P0::|][A0::|Content-Type: text/plain\n][P0::text/plain|v][E0::|]");
     mp_expect("b", "--b\r\nX: y\r\n--b-- \r\nepi",
               "[A0::|][A0::|X: y\n--b-- ][P0::|][E0::| \r\nepi]");
+    /* a bare CR before "--b" is no line end in form-data (HTTP's readers
+     * know CRLF and LF): the part goes on (mail's do: test_dlp_mail.c) */
+    mp_expect("b", "--b\r\n\r\nA\r--b\rB\r\n--b--", "[A0::|][P0::|A\r--b\rB][E0::|]");
     /* a line that is no field ends a part's header section and begins its
      * body (email.feedparser) */
     mp_expect("b", "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n41=31 1\r\n--b--",
@@ -171,6 +174,22 @@ static void test_multipart_boundary_param(void **s)
     /* a quoted "boundary*" is no parameter */
     assert_int_equal(
         sk_mp_boundary("multipart/mixed; x=\"; boundary*=1\"; boundary=A", out, sizeof(out)), 0);
+    /* what readers disagree on: an unquoted value with a space (compat32
+     * keeps "A B", frameworks "A"), text after a quoted value, a comment
+     * (policy.default skips it, compat32 and frameworks do not) */
+    static const char *const twoways[] = {
+        "multipart/mixed; boundary=A B",  "multipart/mixed; boundary=\"A\" B",
+        "multipart/mixed;(c) boundary=A", "multipart/mixed; boundary=A (c)",
+        "multipart/mixed; boundary=(c)A", "multipart/mixed; x=y; boundary=A\tB; z=w"};
+    for (size_t i = 0; i < sizeof(twoways) / sizeof(twoways[0]); i++)
+        if (sk_mp_boundary(twoways[i], out, sizeof(out)) != -2)
+            fail_msg("'%s' is read one way only", twoways[i]);
+    /* white space around a value, and '(' inside quotes, are no such thing */
+    assert_int_equal(sk_mp_boundary("multipart/mixed; boundary=A ; x=\"(c) d\"", out, sizeof(out)),
+                     0);
+    assert_string_equal(out, "A");
+    assert_int_equal(sk_mp_boundary("multipart/mixed; boundary=\"=_(1) x\" ", out, sizeof(out)), 0);
+    assert_string_equal(out, "=_(1) x");
     assert_int_equal(sk_header_param("a; charset=x; charset=y", "charset", v, sizeof(v)), -2);
     assert_string_equal(v, "x");
     /* after a quoted value the scan goes on outside quotes */

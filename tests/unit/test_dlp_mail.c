@@ -150,6 +150,14 @@ static void test_message_reader(void **state)
         {"bare CR line ends in the header section (email.feedparser splits at CR too)",
          "From: a\rContent-Transfer-Encoding: quoted-printable\r\r4111=201111\r1111 1111", "|",
          "4111 1111\r1111 1111", NULL, 1},
+        {"a multipart with bare CR line ends: its delimiters are lines too",
+         "From: a\rContent-Type: multipart/mixed; boundary=Z\r\rpre\r--Z\r"
+         "Content-Transfer-Encoding: quoted-printable\r\r4111=201111=201111=201111\r--Z--\repi",
+         "|", "4111 1111 1111 1111", "--Z", 4},
+        {"... \"\\r--Z\" then other text is data",
+         "Content-Type: multipart/mixed; boundary=Z\r\r--Z\r"
+         "Content-Transfer-Encoding: quoted-printable\r\r41=\r--Zx\n11\r--Z--",
+         "|", "4111", "--Zx", 4},
         {"no MIME fields: the body as it is", "Subject: hello\r\n\r\n41=31 1111", "|", "41=31 1111",
          "hello", 1},
         {"a header section that never ends: no part", "Subject: x\r\nContent-Type: text/plain\r\n",

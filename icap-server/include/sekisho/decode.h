@@ -161,9 +161,10 @@ SK_API int sk_unzstd_feed(struct sk_unzstd *, const unsigned char *p, size_t n, 
 
 /* The boundary parameter of a multipart Content-Type into OUT (size >
  * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
- * boundary, -2 when it has two different ones or an RFC 2231 one
- * (boundary*=, boundary*0=: readers disagree on which counts: callers give
- * their failure verdict). Never reads past the
+ * boundary, -2 when readers disagree on it: two different
+ * ones, an RFC 2231 one (boundary*=, boundary*0=), a comment ("(c)"), or
+ * text after the value ("A B": compat32 keeps it, frameworks stop at the
+ * space); callers give their failure verdict. Never reads past the
  * terminating NUL. */
 SK_API int sk_mp_boundary(const char *content_type, char *out, size_t size);
 /* Parameter NAME ("; name=value", quoted or token, white space around '='
