@@ -27,10 +27,9 @@ void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname
                           : ci_http_request_get_header(req, "Content-Disposition");
 
     snprintf(ctype, csize, "%.*s", (int)strcspn(ct ? ct : "", "\r\n"), ct ? ct : "");
-    /* the decoding layer's parameter parser: filename* (RFC 6266, its
-     * charset''language prefix dropped) before filename */
-    if (!cd || (sk_header_param(cd, "filename*", fname, fsize) != 0 &&
-                sk_header_param(cd, "filename", fname, fsize) != 0))
+    /* the decoding layer's parameter parser: filename* (RFC 6266,
+     * percent-decoded), RFC 2231 sections, then filename */
+    if (!cd || sk_header_param_ext(cd, "filename", fname, fsize) != 0)
         fname[0] = '\0';
 }
 

@@ -179,6 +179,91 @@ int sk_header_param(const char *value, const char *name, char *out, size_t size)
     return sk_header_param_odd(value, name, out, size, NULL);
 }
 
+static int sk_hexval(unsigned char c)
+{
+    return c >= '0' && c <= '9'                 ? c - '0'
+           : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
+                                                : -1;
+}
+
+/* One RFC 2231 value from P (after '=') appended to OUT at *O: as it is,
+ * or (ENC) percent-decoded, and (FIRST) without its charset'language'
+ * prefix. */
+static void sk_param_2231_put(const char *p, int enc, int first, char *out, size_t size, size_t *o)
+{
+    char v[1024];
+    const char *s = v;
+
+    sk_param_value(p, v, sizeof(v));
+    if (enc && first) {
+        const char *q = strchr(v, '\'');
+        const char *r = q ? strchr(q + 1, '\'') : NULL;
+        s = r ? r + 1 : v;
+    }
+    for (; *s; s++) {
+        int hi, lo;
+        char c = *s;
+        if (enc && c == '%' && (hi = sk_hexval((unsigned char)s[1])) >= 0 &&
+            (lo = sk_hexval((unsigned char)s[2])) >= 0) {
+            c = (char)(hi * 16 + lo);
+            s += 2;
+        }
+        if (*o + 1 < size)
+            out[(*o)++] = c;
+    }
+    out[*o] = '\0';
+}
+
+#define SK_2231_SECTIONS 64
+
+int sk_header_param_ext(const char *value, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name), o = 0;
+    const char *plain = NULL, *ext = NULL, *sec[SK_2231_SECTIONS] = {0};
+    int enc[SK_2231_SECTIONS] = {0};
+
+    if (size == 0)
+        return -1;
+    for (const char *p = value; (p = sk_param_next(p)) != NULL;) {
+        p += 1 + strspn(p + 1, " \t");
+        if (strncasecmp(p, name, nl) != 0)
+            continue;
+        const char *a = p + nl, *eq;
+        int n = -1, e = 0;
+        if (*a == '*') {
+            a++;
+            if (*a >= '0' && *a <= '9') {
+                for (n = 0; *a >= '0' && *a <= '9' && n < SK_2231_SECTIONS; a++)
+                    n = n * 10 + (*a - '0');
+                if (*a == '*')
+                    e = 1, a++;
+            } else {
+                e = 2; /* NAME*: one extended value */
+            }
+        }
+        eq = a + strspn(a, " \t");
+        if (*eq != '=' || n >= SK_2231_SECTIONS)
+            continue;
+        if (e == 2 && !ext)
+            ext = eq + 1;
+        else if (n >= 0 && !sec[n])
+            sec[n] = eq + 1, enc[n] = e;
+        else if (n < 0 && e == 0 && !plain)
+            plain = eq + 1;
+    }
+    out[0] = '\0';
+    if (ext)
+        sk_param_2231_put(ext, 1, 1, out, size, &o);
+    else if (sec[0])
+        for (int i = 0; i < SK_2231_SECTIONS && sec[i]; i++)
+            sk_param_2231_put(sec[i], enc[i], i == 0, out, size, &o);
+    else if (plain)
+        sk_param_2231_put(plain, 0, 0, out, size, &o);
+    else
+        return -1;
+    return 0;
+}
+
 /* A comment ('(' outside a quoted string): RFC 822 allows one between
  * parameters; policy.default skips it, compat32 and web frameworks read
  * it as text. */
@@ -572,9 +657,8 @@ static int sk_mp_open_part(struct sk_mp *m)
     m->hdrs[m->nh] = '\0';
     m->ctype[0] = m->fname[0] = '\0';
     sk_mp_header(m->hdrs, "content-type", m->ctype, sizeof(m->ctype));
-    if (sk_mp_header(m->hdrs, "content-disposition", disp, sizeof(disp)) == 0 &&
-        sk_header_param(disp, "filename", m->fname, sizeof(m->fname)) == -1)
-        sk_header_param(disp, "filename*", m->fname, sizeof(m->fname));
+    if (sk_mp_header(m->hdrs, "content-disposition", disp, sizeof(disp)) == 0)
+        sk_header_param_ext(disp, "filename", m->fname, sizeof(m->fname));
     sk_mp_header(m->hdrs, "content-transfer-encoding", cte, sizeof(cte));
     m->cte = strcasecmp(cte, "base64") == 0             ? SK_CTE_B64
              : strcasecmp(cte, "quoted-printable") == 0 ? SK_CTE_QP
@@ -861,9 +945,34 @@ static int sk_mp_htext(struct sk_mp *m, unsigned char c)
 }
 
 /* The header section ended (or the input did): its text object too. */
+/* A file name in RFC 2231 sections (filename*0=, filename*1=) or
+ * percent-encoded (filename*=): what a mail reader shows (get_filename) is
+ * a line of the header text too, "filename: the name". */
+static int sk_mp_hext(struct sk_mp *m)
+{
+    static const char *const fp[][2] = {{"content-disposition", "filename"},
+                                        {"content-type", "name"}};
+    char v[SK_MP_FIELD + 1], x[SK_MP_FIELD + 1], star[16];
+
+    m->hdrs[m->nh] = '\0';
+    for (size_t i = 0; i < sizeof(fp) / sizeof(fp[0]); i++) {
+        snprintf(star, sizeof(star), "%s*", fp[i][1]);
+        if (sk_mp_header(m->hdrs, fp[i][0], v, sizeof(v)) == 0 && sk_param_prefixed(v, star) &&
+            sk_header_param_ext(v, fp[i][1], x, sizeof(x)) == 0 &&
+            (sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1 ||
+             sk_mp_hput(m, (const unsigned char *)fp[i][1], strlen(fp[i][1])) == -1 ||
+             sk_mp_hput(m, (const unsigned char *)": ", 2) == -1 ||
+             sk_mp_hput(m, (const unsigned char *)x, strlen(x)) == -1 ||
+             sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1))
+            return -1;
+    }
+    return 0;
+}
+
 static int sk_mp_htext_end(struct sk_mp *m)
 {
-    if ((m->hnl && sk_mp_hword(m, '\n') == -1) || sk_mp_hraw(m) == -1 || sk_mp_hflush(m) == -1)
+    if ((m->hnl && sk_mp_hword(m, '\n') == -1) || sk_mp_hraw(m) == -1 || sk_mp_hext(m) == -1 ||
+        sk_mp_hflush(m) == -1)
         return -1;
     m->hnl = 0;
     return sk_mp_close(m);

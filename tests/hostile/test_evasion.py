@@ -1730,7 +1730,9 @@ def g_mail(ck, srv):
     x-uuencode). Variants:
     header sections padded past what is sniffed, a field folded, the first
     Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
-    1-byte and 3-byte writes. Clean messages pass."""
+    1-byte and 3-byte writes, a CR-only multipart, a file name in RFC 2231
+    sections; boundaries readers take differently (a comment, a space) are
+    blocked. Clean messages pass."""
     import email
     import email.generator
     import email.message
@@ -1794,6 +1796,31 @@ def g_mail(ck, srv):
     for name, raw, ct in cases:
         ck.ok("oracle: email hides and decodes the cards of '%s'" % name, card_hidden(raw))
         dlp_blocked(ck, name, dlp_post(srv, raw, ct, "PUT"))
+    # mail reads a bare CR as a line end: a multipart's delimiters too
+    crs = (b"From: a@example.com\rMIME-Version: 1.0\rContent-Type: multipart/mixed; boundary=Z\r\r"
+           b"--Z\rContent-Type: text/plain\rContent-Transfer-Encoding: quoted-printable\r\r" + every +
+           b"\r--Z--\r")
+    ck.ok("oracle: email splits a CR-only multipart and decodes its cards", card_hidden(crs))
+    dlp_blocked(ck, "a CR-only multipart .eml", dlp_post(srv, crs, "message/rfc822", "PUT"))
+    # boundaries readers take differently: blocked (dlp.on-error), as two boundaries
+    import email.policy
+    for name, pol, b, ctb in (("a comment before the boundary", email.policy.default, b"Z",
+                               b"multipart/mixed;(c) boundary=Z"),
+                              ("an unquoted boundary with a space", email.policy.compat32, b"Z Y",
+                               b"multipart/mixed; boundary=Z Y")):
+        raw = mixed.replace(b"multipart/mixed; boundary=Z", ctb).replace(b"--Z", b"--" + b)
+        msg = email.message_from_bytes(raw, policy=pol)
+        ck.ok("oracle: email (%s) reads the parts of '%s'" % (pol.__class__.__name__, name),
+              msg.get_boundary() == b.decode() and card_hidden(raw) if pol is email.policy.default
+              else msg.get_boundary() == b.decode(), msg.get_boundary())
+        r = dlp_post(srv, raw, "message/rfc822", "PUT")
+        ck.ok("DLP mail, %s: blocked (dlp.on-error)" % name, blocked(r), r.status)
+    # a file name in RFC 2231 sections: get_filename() joins them
+    raw = (b"From: a@example.com\r\nContent-Type: text/plain\r\nContent-Disposition: attachment;"
+           b" filename*0=\"4111 1111\";\r\n filename*1=\" 1111 1111.txt\"\r\n\r\nhello\r\n")
+    fn = email.message_from_bytes(raw, policy=email.policy.default).get_filename()
+    ck.ok("oracle: email joins a file name's RFC 2231 sections", "4111 1111 1111 1111" in fn, fn)
+    dlp_blocked(ck, "cards in a file name's RFC 2231 sections", dlp_post(srv, raw, None, "PUT"))
     import email.header
     # the card only in an encoded Subject, as email.header writes one
     enc = email.header.Header("Karte \u00fc 4111 1111 1111 1111", "utf-8").encode()

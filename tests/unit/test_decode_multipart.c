@@ -190,6 +190,26 @@ static void test_multipart_boundary_param(void **s)
     assert_string_equal(out, "A");
     assert_int_equal(sk_mp_boundary("multipart/mixed; boundary=\"=_(1) x\" ", out, sizeof(out)), 0);
     assert_string_equal(out, "=_(1) x");
+    /* RFC 2231 / 6266 as email's get_filename reads them */
+    static const char *const ext[][2] = {
+        {"attachment; filename*0=\"4111 1111\"; filename*1=\" 1111 1111\"", "4111 1111 1111 1111"},
+        {"attachment; filename*=UTF-8''%34%31%31%31.txt", "4111.txt"},
+        {"a; filename*1=b; filename*0=a", "ab"},
+        {"a; filename*0*=utf-8'en'%41; filename*1=%42", "A%42"},
+        {"a; filename*0=a; filename*2=c", "a"},
+        {"a; filename=x; filename*=utf-8''y", "y"},
+        {"a; filename=\"r.dat\"", "r.dat"},
+        {"a; filename*0 = \"x;y\"; FILENAME*1=z", "x;yz"},
+    };
+    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+        char *e = strdup(ext[i][0]);
+        if (sk_header_param_ext(e, "filename", v, sizeof(v)) != 0 || strcmp(v, ext[i][1]) != 0)
+            fail_msg("'%s': '%s', want '%s'", ext[i][0], v, ext[i][1]);
+        free(e);
+    }
+    assert_int_equal(sk_header_param_ext("a; name=x", "filename", v, sizeof(v)), -1);
+    assert_int_equal(sk_header_param_ext("a; filename*0=\"abcdef\"", "filename", v, 4), 0);
+    assert_string_equal(v, "abc"); /* cut, never overflowing */
     assert_int_equal(sk_header_param("a; charset=x; charset=y", "charset", v, sizeof(v)), -2);
     assert_string_equal(v, "x");
     /* after a quoted value the scan goes on outside quotes */

@@ -196,6 +196,11 @@ static void test_message_header_text(void **state)
         {"From: a\r\nSubject: not =?a word ?= and =?utf-8?x?y?= =?\r\n\tfolded\r\n\r\n",
          "From: a\nSubject: not =?a word ?= and =?utf-8?x?y?= =?\tfolded\n"},
         {"Subject: =?utf-8?q?a?=\r\nX: =?utf-8?q?b?=\r\n", "Subject: a\nX: b\n"}, /* never ends */
+        /* a file name in RFC 2231 sections: as get_filename() joins them */
+        {"Content-Disposition: attachment; filename*0=\"4111 1111\";\r\n filename*1=\" 1111 "
+         "1111\"\r\n\r\nx",
+         "Content-Disposition: attachment; filename*0=\"4111 1111\"; filename*1=\" 1111 1111\"\n"
+         "\nfilename: 4111 1111 1111 1111\n"},
     };
     struct got g;
 

@@ -174,6 +174,13 @@ SK_API int sk_mp_boundary(const char *content_type, char *out, size_t size);
  * without '=' is absent), -2 when NAME is given twice with two different
  * values (OUT then holds the first). Reads VALUE only up to its NUL. */
 SK_API int sk_header_param(const char *value, const char *name, char *out, size_t size);
+/* Parameter NAME of VALUE as a reader that knows RFC 2231 takes it
+ * (Python's email get_filename / get_param, browsers for RFC 6266's
+ * filename*): NAME* (charset'language'percent-encoded), else the sections
+ * NAME*0, NAME*1... (NAME*N* percent-encoded, NAME*0*'s prefix dropped)
+ * joined in order up to the first missing one, else NAME. The bytes as
+ * decoded (the charset is not converted); cut to SIZE - 1. 0, -1 absent. */
+SK_API int sk_header_param_ext(const char *value, const char *name, char *out, size_t size);
 
 enum sk_mp_kind { SK_MP_PART = 1, SK_MP_PREAMBLE, SK_MP_EPILOGUE };
 
