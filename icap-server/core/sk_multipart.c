@@ -53,13 +53,20 @@ struct sk_mp {
     /* a message (sk_mp_new_message): one part, no delimiter; its header
      * section is read by sk_mp_msg_headers */
     int message;
-    int digest;    /* multipart/digest: a part without a Content-Type is message/rfc822 */
-    size_t llen;   /* bytes of the current physical header line */
-    int lcr;       /* that line began with '\r' */
-    int keep;      /* the current header field is kept */
-    int named;     /* ... and its name was read */
-    size_t fstart; /* where that field starts in hdrs */
-    unsigned seen; /* which of the fields read were kept (bits) */
+    /* an mbox (sk_mp_new_mbox): a line that starts "From " begins the next
+     * message, as Python's mailbox.mbox reads one */
+    int mbox;
+    int bol;             /* the next body byte starts a line */
+    unsigned char fh[5]; /* "From " read so far at a line start */
+    size_t nfh;
+    unsigned hlines; /* lines of the header section so far */
+    int digest;      /* multipart/digest: a part without a Content-Type is message/rfc822 */
+    size_t llen;     /* bytes of the current physical header line */
+    int lcr;         /* that line began with '\r' */
+    int keep;        /* the current header field is kept */
+    int named;       /* ... and its name was read */
+    size_t fstart;   /* where that field starts in hdrs */
+    unsigned seen;   /* which of the fields read were kept (bits) */
     /* ... and the header section as a text object of its own: unfolded,
      * RFC 2047 encoded words decoded (sk_mp_htext) */
     unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */
@@ -669,6 +676,7 @@ static int sk_mp_open_part(struct sk_mp *m)
     m->b64_acc = m->b64_n = m->b64_pads = 0;
     m->nqp = 0, m->qp_skip = 0;
     m->uu = 0, m->nuline = 0, m->uu_cr = 0;
+    m->bol = 1; /* the body starts a line (an mbox's "From " may begin it) */
     m->open = 1;
     if (m->depth == 0)
         m->parts++;
@@ -989,6 +997,7 @@ static void sk_mp_hdr_reset(struct sk_mp *m)
     m->seen = 0;
     m->hnl = m->after_word = 0;
     m->nword = m->nws = m->nhout = 0;
+    m->hlines = 0;
 }
 
 /* Is the header line in m->lpre a delimiter ("--boundary", "--" to
@@ -1070,6 +1079,7 @@ static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
         if (m->keep && m->hdrs[m->nh - 1] != '\n')
             m->hdrs[m->nh++] = '\n';
         m->llen = m->nlpre = 0;
+        m->hlines++;
         return 0;
     }
     if (sk_mp_htext(m, c) == -1)
@@ -1085,6 +1095,8 @@ static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
          * to a ':' begins it (or "From "); any other ends the section
          * and is the body's first (a name longer than the line kept
          * is taken for one) */
+        if (m->mbox && m->hlines && m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0)
+            return 2; /* the next message of the mbox begins (sk_mp_msg_headers) */
         if (c == ':' || (m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0) ||
             m->nlpre == sizeof(m->lpre))
             m->lfield = 1;
@@ -1107,6 +1119,59 @@ static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
     return 0;
 }
 
+/* The mbox's next message begins: the last one's object is closed. */
+static int sk_mp_mbox_next(struct sk_mp *m)
+{
+    int rc = sk_mp_close(m);
+
+    sk_mp_hdr_reset(m);
+    m->state = SK_MPS_HEADERS;
+    m->hcr = 0;
+    m->bol = 0, m->nfh = 0;
+    return rc;
+}
+
+static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n);
+
+/* An mbox message's body: data up to a line that starts "From " (held
+ * across writes while it may be one), which begins the next message.
+ * Returns bytes used, or -1. */
+static long sk_mp_mbox_body(struct sk_mp *m, const unsigned char *p, size_t n)
+{
+    static const unsigned char from[] = "From ";
+    size_t i = 0;
+
+    if (m->bol || m->nfh) {
+        while (i < n && m->nfh < 5 && p[i] == from[m->nfh])
+            m->fh[m->nfh++] = p[i++];
+        m->bol = 0;
+        if (m->nfh == 5) {
+            m->nfh = 0;
+            if (sk_mp_mbox_next(m) == -1 || sk_mp_msg_headers(m, from, 5) == -1)
+                return -1;
+            return (long)i;
+        }
+        if (i == n)
+            return (long)i; /* all of it may still be "From " */
+        size_t k = m->nfh;
+        m->nfh = 0;
+        if (k && sk_mp_part_data(m, m->fh, k, 0) == -1)
+            return -1;
+    }
+    const unsigned char *e = memmem(p + i, n - i, "\nFrom ", 6);
+    size_t end = e ? (size_t)(e - p) + 1 : n;
+    if (!e) /* a line end near the end: what follows it may be "From " */
+        for (size_t t = n; t > i && t + 5 > n; t--)
+            if (p[t - 1] == '\n' && memcmp(p + t, from, n - t) == 0) {
+                end = t;
+                break;
+            }
+    if (end > i && sk_mp_part_data(m, p + i, end - i, 0) == -1)
+        return -1;
+    m->bol = end < n || (end == n && n > 0 && p[n - 1] == '\n');
+    return (long)end;
+}
+
 /* A header section, any length (sk_mp_hdr_byte per byte). A CR waits for
  * the byte after it: a bare CR is a line end too (email.feedparser splits
  * lines at CRLF, CR and LF). Returns bytes used, or -1. */
@@ -1127,7 +1192,16 @@ static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
             m->hcr = 1;
             continue;
         }
-        if ((r = sk_mp_hdr_byte(m, c)) != 0)
+        if ((r = sk_mp_hdr_byte(m, c)) == 2) {
+            /* a message whose header section never ended: the next one's
+             * "From " line begins */
+            m->nh = m->keep ? m->fstart : m->nh;
+            if (sk_mp_htext_end(m) == -1 || sk_mp_mbox_next(m) == -1 ||
+                sk_mp_msg_headers(m, (const unsigned char *)"From ", 5) == -1)
+                return -1;
+            continue;
+        }
+        if (r != 0)
             return r == -1 ? -1 : (long)i + 1;
     }
     return (long)n;
@@ -1141,7 +1215,14 @@ int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
     int r;
 
     while (len > 0) {
-        /* epilogue, or a message's body: no more delimiters to look for */
+        /* epilogue, or a message's body: no more delimiters to look for
+         * (an mbox's: the next message's "From " line) */
+        if (m->mbox && m->state == SK_MPS_BODY) {
+            if ((u = sk_mp_mbox_body(m, p, len)) < 0)
+                return -1;
+            p += u, len -= (size_t)u;
+            continue;
+        }
         if (m->closed || (m->message && m->state == SK_MPS_BODY))
             return sk_mp_part_data(m, p, len, 0);
         switch (m->state) {
@@ -1178,6 +1259,9 @@ int sk_mp_end(struct sk_mp *m)
     }
     if (m->state == SK_MPS_HEADERS)
         return sk_mp_htext_end(m); /* headers that never ended: their text, no body */
+    if (m->nfh && sk_mp_part_data(m, m->fh, m->nfh, 0) == -1)
+        return -1;
+    m->nfh = 0;
     if (m->hlen && m->open && sk_mp_part_data(m, m->hold, m->hlen, 0) == -1)
         return -1;
     m->hlen = 0;
@@ -1235,6 +1319,26 @@ struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *h)
     m->mail = 1;
     m->state = SK_MPS_HEADERS;
     return m;
+}
+
+struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *h)
+{
+    struct sk_mp *m = sk_mp_new_message(h);
+
+    if (m)
+        m->mbox = 1;
+    return m;
+}
+
+int sk_mp_is_mbox(const char *ct, const char *name, const unsigned char *p, size_t n)
+{
+    char mt[128];
+    size_t nl = name ? strlen(name) : 0;
+
+    sk_media_type(ct, mt, sizeof(mt));
+    return strcmp(mt, "application/mbox") == 0 ||
+           (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0) ||
+           (n >= 5 && memcmp(p, "From ", 5) == 0);
 }
 
 static int sk_ascii_alnum(unsigned char c)

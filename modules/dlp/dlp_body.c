@@ -264,8 +264,10 @@ static void sk_dmp_destroy(struct sk_dlp_sink *s)
     free(m);
 }
 
+/* A multipart body by its BOUNDARY (DIGEST: multipart/digest); without
+ * one a mail message, or (MBOX) the messages of an mbox. */
 static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, int digest,
-                                      int depth)
+                                      int mbox, int depth)
 {
     struct sk_dmp *m = calloc(1, sizeof(*m));
     struct sk_mp_handler h = {sk_dmp_begin, sk_dmp_data, sk_dmp_end, m};
@@ -276,7 +278,9 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
         .write = sk_dmp_write, .end = sk_dmp_finish, .destroy = sk_dmp_destroy};
     m->ctx = ctx;
     m->depth = depth;
-    if (!(m->mp = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h))) {
+    if (!(m->mp = boundary ? sk_mp_new(boundary, &h)
+                  : mbox   ? sk_mp_new_mbox(&h)
+                           : sk_mp_new_message(&h))) {
         sk_dmp_destroy(&m->sink);
         return NULL;
     }
@@ -491,10 +495,15 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * its parts), in a window of its own */
         if (sk_mp_is_message(z->ctype, z->name, z->head, z->nhead)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
-                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, z->depth));
+                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, 0, z->depth));
             else /* its encodings would go unread */
                 sk_dlp_undecodable(z->ctx, "mail messages nested too deeply");
         }
+        /* an mbox: also its messages one by one, as mailbox.mbox reads
+         * them (a file that starts with a "From " line may be one message
+         * to email.message_from_bytes: read both ways) */
+        if (z->depth < SK_DLP_MAX_DEPTH && sk_mp_is_mbox(z->ctype, z->name, z->head, z->nhead))
+            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, 1, z->depth));
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);
@@ -554,7 +563,7 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
 
     int mp = sk_mp_boundary(content_type, boundary, sizeof(boundary));
     if (depth < SK_DLP_MAX_DEPTH && mp == 0 &&
-        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), depth)) != NULL)
+        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), 0, depth)) != NULL)
         return s;
     if (mp == 0 && depth >= SK_DLP_MAX_DEPTH) /* its parts' encodings would go unread */
         sk_dlp_undecodable(ctx, "multipart nested too deeply");

@@ -1731,7 +1731,7 @@ def g_mail(ck, srv):
     header sections padded past what is sniffed, a field folded, the first
     Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
     1-byte and 3-byte writes, a CR-only multipart, a file name in RFC 2231
-    sections; boundaries readers take differently (a comment, a space) are
+    sections, an mbox's second message; boundaries readers take differently (a comment, a space) are
     blocked. Clean messages pass."""
     import email
     import email.generator
@@ -1815,6 +1815,20 @@ def g_mail(ck, srv):
               else msg.get_boundary() == b.decode(), msg.get_boundary())
         r = dlp_post(srv, raw, "message/rfc822", "PUT")
         ck.ok("DLP mail, %s: blocked (dlp.on-error)" % name, blocked(r), r.status)
+    # an mbox: mailbox.mbox splits it at each "From " line
+    import mailbox
+    import tempfile
+    mb = (b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: one\n\nhello\n\n"
+          b"From b@example.com Mon Jan  1 00:00:01 2024\nSubject: two\n"
+          b"Content-Transfer-Encoding: quoted-printable\n\n" + every + b"\n")
+    with tempfile.NamedTemporaryFile(suffix=".mbox") as f:
+        f.write(mb)
+        f.flush()
+        got = [card_hidden(msg.as_bytes()) for msg in mailbox.mbox(f.name)]
+    ck.ok("oracle: mailbox.mbox reads two messages, the second's cards decoded", got == [False, True],
+          got)
+    for ct in ("application/mbox", None):
+        dlp_blocked(ck, "an mbox's second message (%s)" % ct, dlp_post(srv, mb, ct, "PUT"))
     # a file name in RFC 2231 sections: get_filename() joins them
     raw = (b"From: a@example.com\r\nContent-Type: text/plain\r\nContent-Disposition: attachment;"
            b" filename*0=\"4111 1111\";\r\n filename*1=\" 1111 1111.txt\"\r\n\r\nhello\r\n")

@@ -374,12 +374,66 @@ static void test_dlp_messages(void **state)
     free(deep20), free(deep40);
 }
 
+/* An mbox as Python's mailbox.mbox reads one: each line that starts
+ * "From " begins a message (its bodies decoded one by one); ">From " is
+ * text; a "From " line in a header section after its first line begins
+ * the next message too. Every write size. */
+static void test_mbox_reader(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *mbox, *has, *hasnt;
+        int bodies; /* objects other than the first header text */
+    } cases[] = {
+        {"two messages, the second in quoted-printable",
+         "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nhello\n\nFrom b@x Tue Jan  2 "
+         "00:00:00 2024\nContent-Transfer-Encoding: "
+         "quoted-printable\n\n4111=201111=201111=201111\n",
+         "4111 1111 1111 1111", "=20", 3},
+        {"a header section cut by the next From line",
+         "From a\nSubject: one\nFrom b\nContent-Transfer-Encoding: quoted-printable\n\n"
+         "4111=201111\n",
+         "4111 1111", "=20", 1},
+        {">From is text", "From a\nSubject: x\n\nline\n>From here\nFrom\nmore\n",
+         ">From here\nFrom\nmore", NULL, 1},
+        {"From at the body's start", "From a\nSubject: x\n\nFrom b\nX: y\n\nz", "From b\nX: y\nz", NULL, 3},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len = strlen(cases[i].mbox);
+        for (size_t chunk = 0; chunk <= 7; chunk++) {
+            struct got g;
+            struct sk_mp_handler h = {got_begin, got_data, got_end, &g};
+            struct sk_mp *m = sk_mp_new_mbox(&h);
+            memset(&g, 0, sizeof(g));
+            assert_non_null(m);
+            for (size_t at = 0; at < len;) {
+                size_t take = chunk && len - at > chunk ? chunk : len - at;
+                assert_int_equal(sk_mp_write(m, cases[i].mbox + at, take), 0);
+                at += take;
+            }
+            assert_int_equal(sk_mp_end(m), 0);
+            sk_mp_free(m);
+            g.data[g.n] = '\0';
+            if (!strstr(g.data, cases[i].has) ||
+                (cases[i].hasnt && strstr(g.data, cases[i].hasnt)) || g.begins != cases[i].bodies ||
+                g.ends != g.begins)
+                fail_msg("%s (writes of %zu): %d objects, data '%s'", cases[i].what, chunk,
+                         g.begins, g.data);
+        }
+    }
+    /* what is an mbox: declared, named, or starting with a From line */
+    assert_true(sk_mp_is_mbox("application/mbox", NULL, (const unsigned char *)"x", 1));
+    assert_true(sk_mp_is_mbox(NULL, "inbox.MBOX", (const unsigned char *)"x", 1));
+    assert_true(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"From a", 6));
+    assert_false(sk_mp_is_mbox("text/plain", "a.txt", (const unsigned char *)"Fro", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_message_reader),      cmocka_unit_test(test_message_long_headers),
         cmocka_unit_test(test_message_header_text), cmocka_unit_test(test_message_like),
-        cmocka_unit_test(test_dlp_messages),
+        cmocka_unit_test(test_dlp_messages),        cmocka_unit_test(test_mbox_reader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

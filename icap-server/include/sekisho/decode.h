@@ -217,10 +217,21 @@ SK_API struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler 
  * decoded from its Content-Transfer-Encoding, a multipart body parsed into
  * its parts. Of the header section only the first Content-Type,
  * Content-Transfer-Encoding and Content-Disposition fields are kept (each
- * cut at 1 KiB), so a section of any length is read; nothing of it is
- * delivered as data (the caller reads the raw bytes as text). A section that
- * never ends gives no part. NULL when out of memory. */
+ * cut at 1 KiB), so a section of any length is read; it is delivered as a
+ * text object of its own (SK_MP_PREAMBLE: unfolded, RFC 2047 words
+ * decoded, RFC 2231 file names joined). A section that never ends gives
+ * no part. NULL when out of memory. */
 SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
+/* An mbox file read as Python's mailbox.mbox reads one: messages as
+ * sk_mp_new_message reads one, each line that starts "From " (in a body
+ * or a header section after its first line) beginning the next. */
+SK_API struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *);
+/* Is an object an mbox (application/mbox, a name ending in .mbox, or
+ * bytes P[0..N) that start with a "From " line)? One that starts so may be
+ * a single message too (email.message_from_bytes reads it so): callers
+ * read it both ways. */
+SK_API int sk_mp_is_mbox(const char *content_type, const char *name, const unsigned char *p,
+                         size_t n);
 /* Do the first bytes P[0..N) look like a mail message whose body may need
  * decoding: an optional mbox "From " line, then header fields (a name of
  * printable ASCII starting with a letter or digit, and ':'; continuation
