@@ -552,6 +552,7 @@ static void sk_xml_ent_value(struct sk_xml *x, const char *v, size_t n)
 }
 
 static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n, int depth);
+static void sk_xml_side_refs(struct sk_xml *x, const char *v, size_t n);
 
 /* "%NAME;" between declarations: the parameter entity's text is read as
  * declarations (libxml2 and expat do: a general entity declared by one is
@@ -615,6 +616,21 @@ static void sk_xml_dtd_parse(struct sk_xml *x, const char *d, size_t n, int dept
         if (d[i] == '"' || d[i] == '\'') {
             const char *e = memchr(d + i + 1, d[i], n - i - 1);
             i = e ? (size_t)(e - d) + 1 : n;
+            continue;
+        }
+        if (n - i >= 10 && memcmp(d + i, "<!ATTLIST", 9) == 0 && strchr(" \t\r\n", d[i + 9])) {
+            /* an attribute's default value (ElementTree adds it to the
+             * element; libxml2 when asked): read aside where the DTD ends,
+             * the entities it names replaced, as an attribute value */
+            for (i += 9; i < n && d[i] != '>'; i++) {
+                const char *e;
+                if ((d[i] == '"' || d[i] == '\'') && (e = memchr(d + i + 1, d[i], n - i - 1))) {
+                    sk_xml_side(x, '\n');
+                    sk_xml_side_refs(x, d + i + 1, (size_t)(e - d) - i - 1);
+                    sk_xml_side(x, '\n');
+                    i = (size_t)(e - d);
+                }
+            }
             continue;
         }
         if (n - i < 9 || memcmp(d + i, "<!ENTITY", 8) != 0 || !strchr(" \t\r\n", d[i + 8])) {
@@ -730,15 +746,16 @@ static const struct sk_xml_ent *sk_xml_ent_take(struct sk_xml *x, const char *na
 /* An entity named in an attribute value (alt text, an SVG's text): its
  * value is read aside where the reference stands, the entities it names
  * too (markup in it is not markup there). */
-static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t)
+static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t);
+
+/* V[0..N) aside, the entities it names replaced (sk_xml_attr_ent). */
+static void sk_xml_side_refs(struct sk_xml *x, const char *v, size_t n)
 {
-    const char *v = t->len ? x->vals.data + t->at : ""; /* no values yet: data is NULL */
     const char *semi;
 
-    x->depth++;
-    for (size_t i = 0; i < t->len; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct sk_xml_ent *u;
-        if (v[i] == '&' && (semi = memchr(v + i + 1, ';', t->len - i - 1)) != NULL &&
+        if (v[i] == '&' && (semi = memchr(v + i + 1, ';', n - i - 1)) != NULL &&
             (u = sk_xml_ent_take(x, v + i + 1, (size_t)(semi - v) - i - 1)) != NULL) {
             sk_xml_attr_ent(x, u);
             i = (size_t)(semi - v);
@@ -746,6 +763,13 @@ static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t)
             sk_xml_side(x, (unsigned char)v[i]);
         }
     }
+}
+
+static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t)
+{
+    x->depth++;
+    /* no values yet: data is NULL */
+    sk_xml_side_refs(x, t->len ? x->vals.data + t->at : "", t->len);
     x->depth--;
 }
 

@@ -3,7 +3,8 @@
  * parameter parser. Input: one control byte (chunk schedule), then a
  * Content-Type line, a newline, and the body: read as a multipart when the
  * line gives a boundary, else as a mail message (sk_mp_new_message; and
- * sk_mp_message_like on its first bytes).
+ * sk_mp_message_like on its first bytes), or as an mbox (sk_mp_new_mbox)
+ * when the control byte's high bit is set.
  * Oracle: the chunk schedule - a client's choice - changes nothing in the
  * sequence of objects (kind, depth, type, file name) and their bytes. */
 #include <string.h>
@@ -32,11 +33,13 @@ static int sk_fuzz_end(void *arg)
     return sk_fuzz_put(arg, ">", 1);
 }
 
-static void sk_fuzz_parse(const char *boundary, const uint8_t *d, size_t n, unsigned seed,
+static void sk_fuzz_parse(const char *boundary, int mbox, const uint8_t *d, size_t n, unsigned seed,
                           struct sk_buf *l)
 {
     struct sk_mp_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, l};
-    struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
+    struct sk_mp *m = boundary ? sk_mp_new(boundary, &h)
+                      : mbox   ? sk_mp_new_mbox(&h)
+                               : sk_mp_new_message(&h);
 
     SK_FUZZ_CHECK(m != NULL, "parser");
     for (size_t off = 0, i = 0, c; off < n; off += c, i++) {
@@ -67,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *b = sk_mp_boundary(ct, boundary, sizeof(boundary)) == 0 ? boundary : NULL;
         if (!b)
             (void)sk_mp_message_like(nl + 1, n < 512 ? n : 512);
-        sk_fuzz_parse(b, nl + 1, n, 0, &whole);
-        sk_fuzz_parse(b, nl + 1, n, seed, &parts);
+        sk_fuzz_parse(b, data[0] >> 7, nl + 1, n, 0, &whole);
+        sk_fuzz_parse(b, data[0] >> 7, nl + 1, n, seed, &parts);
         SK_FUZZ_CHECK(whole.len == parts.len &&
                           (whole.len == 0 || memcmp(whole.data, parts.data, whole.len) == 0),
                       "objects differ with chunking (seed %u)", seed);

@@ -1912,6 +1912,11 @@ def g_xml_dtd(ck, srv):
         ck.ok("oracle: ElementTree reads a card in '%s'" % name,
               "4111 1111 1111 1111" in text and b"4111 1111 1111 1111" not in x, text)
         dlp_blocked(ck, "XML entity: " + name, dlp_post(srv, x, "application/xml"))
+    # an attribute's default value: ElementTree adds it to the element
+    x = doc('<!ENTITY a "4111 1111"><!ENTITY b " 1111 1111"><!ATTLIST c x CDATA "&a;&b;">', "")
+    ck.ok("oracle: ElementTree reads a card in an <!ATTLIST> default",
+          ET.fromstring(x).get("x") == "4111 1111 1111 1111" and b"4111 1111 1111 1111" not in x)
+    dlp_blocked(ck, "XML entity: an attribute's default value", dlp_post(srv, x, "application/xml"))
     x = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE c [<!ENTITY a "4111 1111">]>'
          '<c>&a; 1111 1111</c>').encode("utf-16")
     dlp_blocked(ck, "XML entity in a UTF-16 document", dlp_post(srv, x, "application/xml"))
