@@ -412,7 +412,8 @@ static struct sk_dlp_sink *sk_tee_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink
     return &t->sink;
 }
 
-/* sk_by_type_as with the charset the headers and the bytes give. A JSON
+/* sk_by_type_as with the charset the headers and the bytes give (and a
+ * second reading in a declared charset that hides digits). A JSON
  * reader decides UTF-16/32 from the first four bytes alone (a NUL in the
  * first two: json.loads), while the sniffer weighs the first kilobyte: so
  * a JSON or XML body whose first bytes say UTF-16/32 is read both ways -
@@ -423,10 +424,16 @@ static struct sk_dlp_sink *sk_tee_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink
 static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
                                       const unsigned char *head, size_t nhead, int depth)
 {
-    char mt[128];
+    char mt[128], cs[40] = "";
     const char *order = sk_charset_nul_order(head, nhead);
     struct sk_dlp_sink *s = sk_by_type_as(ctx, ct, name, head, nhead, NULL, depth);
 
+    /* a charset that hides digits from bytes (UTF-7, EBCDIC): read in it
+     * too (a mail reader does), beside the bytes (a reader that ignores
+     * the declaration: a declared UTF-7 must not hide plain text) */
+    sk_header_param(ct, "charset", cs, sizeof(cs));
+    if (s && sk_dlp_charset_second(cs))
+        s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, cs, depth));
     sk_media_type(ct, mt, sizeof(mt));
     if (!s || !order ||
         !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead) ||

@@ -32,6 +32,7 @@ struct sk_norm {
     const char *declared; /* iconv name of a declared charset, NULL: bytes */
     int has_declared;     /* a charset we know was declared */
     int forced;           /* read as DECLARED whatever the bytes say (sk_dlp_norm_as) */
+    const char *second;   /* a declared charset read in a second reading only */
     /* converter only (sk_dlp_conv_new): UTF-8 goes to NEXT (a format
      * extractor), unfolded; NULL: folded into the engine */
     struct sk_dlp_sink *next;
@@ -405,6 +406,27 @@ static const char *sk_norm_charset(const char *cs)
     return NULL;
 }
 
+const char *sk_dlp_charset_second(const char *cs)
+{
+    static const struct {
+        const char *alias, *name;
+    } map[] = {
+        {"utf-7", "UTF-7"},           {"unicode-1-1-utf-7", "UTF-7"},
+        {"csunicode11utf7", "UTF-7"}, {"cp037", "IBM037"},
+        {"ibm037", "IBM037"},         {"ebcdic-cp-us", "IBM037"},
+        {"ebcdic-cp-ca", "IBM037"},   {"csibm037", "IBM037"},
+        {"cp500", "IBM500"},          {"ibm500", "IBM500"},
+        {"ebcdic-cp-be", "IBM500"},   {"ebcdic-cp-ch", "IBM500"},
+        {"cp1140", "IBM1140"},        {"ibm1140", "IBM1140"},
+        {"cp1047", "IBM1047"},        {"ibm1047", "IBM1047"},
+        {"cp273", "IBM273"},          {"ibm273", "IBM273"},
+    };
+    for (size_t i = 0; cs && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcasecmp(cs, map[i].alias) == 0)
+            return map[i].name;
+    return NULL;
+}
+
 static void sk_norm_start(struct sk_norm *z, const char *name)
 {
     z->mode = SK_N_BYTES;
@@ -510,6 +532,7 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
         /* taken at the first SK_SNIFF bytes, with what they show
          * (sk_norm_decide); "UTF-16" lets iconv read a BOM itself */
         z->declared = sk_norm_charset(charset);
+        z->second = sk_dlp_charset_second(charset);
         z->has_declared = z->declared != NULL || strcasecmp(charset, "utf-8") == 0 ||
                           strcasecmp(charset, "utf8") == 0;
     }
@@ -520,6 +543,8 @@ void sk_dlp_norm_as(struct sk_dlp_sink *s)
 {
     struct sk_norm *z = (struct sk_norm *)s;
 
+    if (!z->declared)
+        z->declared = z->second;
     z->forced = z->declared != NULL;
 }
 

@@ -77,6 +77,28 @@ static void test_encodings(void **state)
         expect(&r, SK_BLOCK, "cards", why);
     }
     free(u16);
+    /* charsets that hide digits from a reading of bytes (UTF-7's "+ADQ-",
+     * EBCDIC): read in them too, as a mail reader does; and a declared
+     * UTF-7 hides nothing that its bytes show ("+-" is '+' in UTF-7) */
+    static const char *const hidden[][2] = {
+        {"utf-7", "card +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE- end"},
+        {"UTF-7", "+AGMAYQByAGQAIAA0ADEAMQAxACAAMQAxADEAMQ- +ADEAMQAxADEAIAAxADEAMQAx-"},
+        {"cp037", "\x83\x81\x99\x84\x40\xf4\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1"
+                  "\xf1\x40\xf1\xf1\xf1\xf1"},
+        {"ibm500", "\xf4\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1"},
+        {"utf-7", "card +4111 1111 1111 1111"}, /* UTF-7 reads "+4111" as base64 */
+        {"cp037", "card 4111 1111 1111 1111"},
+    };
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        char why[96];
+        snprintf(ctype, sizeof(ctype), "text/plain; charset=%s", hidden[i][0]);
+        struct req r = {
+            .ip = "10.0.0.2", .ctype = ctype, .body = hidden[i][1], .len = strlen(hidden[i][1])};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk += 3) {
+            snprintf(why, sizeof(why), "%s text %zu, writes of %zu", hidden[i][0], i, r.chunk);
+            expect(&r, SK_BLOCK, "cards", why);
+        }
+    }
     /* full-width digits in UTF-8, with the full-width '＠' too */
     const char *fw = "連絡先：ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ";
     struct req r = {
