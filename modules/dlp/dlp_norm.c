@@ -33,6 +33,10 @@ struct sk_norm {
     int has_declared;     /* a charset we know was declared */
     int forced;           /* read as DECLARED whatever the bytes say (sk_dlp_norm_as) */
     const char *second;   /* a declared charset read in a second reading only */
+    /* HZ (RFC 1843: GB2312 in 7 bits between "~{" and "~}"), undone to
+     * GB2312 in front of iconv, which has no HZ */
+    int hz, hz_gb, hz_tilde;
+    unsigned char hz_lead;
     /* converter only (sk_dlp_conv_new): UTF-8 goes to NEXT (a format
      * extractor), unfolded; NULL: folded into the engine */
     struct sk_dlp_sink *next;
@@ -411,15 +415,28 @@ const char *sk_dlp_charset_second(const char *cs)
     static const struct {
         const char *alias, *name;
     } map[] = {
-        {"utf-7", "UTF-7"},           {"unicode-1-1-utf-7", "UTF-7"},
-        {"csunicode11utf7", "UTF-7"}, {"cp037", "IBM037"},
-        {"ibm037", "IBM037"},         {"ebcdic-cp-us", "IBM037"},
-        {"ebcdic-cp-ca", "IBM037"},   {"csibm037", "IBM037"},
-        {"cp500", "IBM500"},          {"ibm500", "IBM500"},
-        {"ebcdic-cp-be", "IBM500"},   {"ebcdic-cp-ch", "IBM500"},
-        {"cp1140", "IBM1140"},        {"ibm1140", "IBM1140"},
-        {"cp1047", "IBM1047"},        {"ibm1047", "IBM1047"},
-        {"cp273", "IBM273"},          {"ibm273", "IBM273"},
+        {"utf-7", "UTF-7"},
+        {"unicode-1-1-utf-7", "UTF-7"},
+        {"csunicode11utf7", "UTF-7"},
+        {"cp037", "IBM037"},
+        {"ibm037", "IBM037"},
+        {"ebcdic-cp-us", "IBM037"},
+        {"ebcdic-cp-ca", "IBM037"},
+        {"csibm037", "IBM037"},
+        {"cp500", "IBM500"},
+        {"ibm500", "IBM500"},
+        {"ebcdic-cp-be", "IBM500"},
+        {"ebcdic-cp-ch", "IBM500"},
+        {"cp1140", "IBM1140"},
+        {"ibm1140", "IBM1140"},
+        {"cp1047", "IBM1047"},
+        {"ibm1047", "IBM1047"},
+        {"cp273", "IBM273"},
+        {"ibm273", "IBM273"},
+        {"hz-gb-2312", "HZ"},
+        {"hz", "HZ"},
+        {"hz-gb", "HZ"},
+        {"hzgb", "HZ"},
     };
     for (size_t i = 0; cs && i < sizeof(map) / sizeof(map[0]); i++)
         if (strcasecmp(cs, map[i].alias) == 0)
@@ -431,15 +448,58 @@ static void sk_norm_start(struct sk_norm *z, const char *name)
 {
     z->mode = SK_N_BYTES;
     if (name != NULL) {
-        z->cd = iconv_open("UTF-8", name);
+        z->hz = strcmp(name, "HZ") == 0;
+        z->cd = iconv_open("UTF-8", z->hz ? "GB2312" : name);
         if (z->cd != (iconv_t)-1)
             z->mode = SK_N_ICONV;
     }
 }
 
+/* HZ to GB2312 as Python's hz codec reads it: "~~" is '~', "~{" and
+ * "~}" switch to and from GB2312 pairs (each byte | 0x80), "~" newline is
+ * nothing; a '~' before anything else is a token boundary. O holds N + 1
+ * bytes (a pair's first byte from the last write). */
+static size_t sk_norm_unhz(struct sk_norm *z, const unsigned char *p, size_t n, unsigned char *o)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (z->hz_tilde) {
+            z->hz_tilde = 0;
+            if (c == '~' && !z->hz_gb)
+                o[k++] = '~';
+            else if ((c == '{' && !z->hz_gb) || (c == '}' && z->hz_gb))
+                z->hz_gb = c == '{';
+            else if (c != '\n' || z->hz_gb) {
+                o[k++] = ' ';
+                i--; /* C is read as it is */
+            }
+        } else if (c == '~' && !z->hz_lead) {
+            z->hz_tilde = 1;
+        } else if (!z->hz_gb || (!z->hz_lead && (c < 0x21 || c > 0x7e))) {
+            o[k++] = c;
+        } else if (z->hz_lead) {
+            o[k++] = z->hz_lead | 0x80;
+            o[k++] = c | 0x80;
+            z->hz_lead = 0;
+        } else {
+            z->hz_lead = c;
+        }
+    }
+    return k;
+}
+
 static void sk_norm_feed(struct sk_norm *z, const unsigned char *p, size_t n, int final)
 {
-    if (z->mode == SK_N_ICONV)
+    if (z->mode == SK_N_ICONV && z->hz) {
+        unsigned char o[4097] = {0}; /* (only HZ pays the clearing) */
+        do {
+            size_t take = n < 4096 ? n : 4096;
+            sk_norm_iconv(z, o, sk_norm_unhz(z, p, take, o), final && take == n);
+            p += take, n -= take;
+        } while (n > 0);
+    } else if (z->mode == SK_N_ICONV)
         sk_norm_iconv(z, p, n, final);
     else
         sk_norm_flush_bytes(z, p, n, final);

@@ -1721,6 +1721,11 @@ def g_tar_streams(ck, srv):
               "%s %r" % (r.status, log_entry(srv, url)))
 
 
+def unicodedata_nfkc(t):
+    import unicodedata
+    return unicodedata.normalize("NFKC", t)
+
+
 def g_mail(ck, srv):
     """Mail messages uploaded as files (DLP-EML): an .eml, message/rfc822,
     MHTML, a form part of type message/rfc822, a forwarded message in a
@@ -1731,7 +1736,7 @@ def g_mail(ck, srv):
     header sections padded past what is sniffed, a field folded, the first
     Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
     1-byte and 3-byte writes, a CR-only multipart, a file name in RFC 2231
-    sections, an mbox's second message; boundaries readers take differently (a comment, a space) are
+    sections, an mbox's second message, text in UTF-7, HZ and EBCDIC; boundaries readers take differently (a comment, a space) are
     blocked. Clean messages pass."""
     import email
     import email.generator
@@ -1829,6 +1834,19 @@ def g_mail(ck, srv):
           got)
     for ct in ("application/mbox", None):
         dlp_blocked(ck, "an mbox's second message (%s)" % ct, dlp_post(srv, mb, ct, "PUT"))
+    # text parts in charsets that hide digits from bytes (a mail reader
+    # decodes them: get_payload(decode=True).decode(charset))
+    for cs, body in (("utf-7", b"card +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"),
+                     ("hz-gb-2312", "\u5361 \uff14\uff11\uff11\uff11\u3000\uff11\uff11\uff11\uff11"
+                      "\u3000\uff11\uff11\uff11\uff11\u3000\uff11\uff11\uff11\uff11".encode("hz")),
+                     ("cp037", "card 4111 1111 1111 1111".encode("cp037"))):
+        raw = (b"From: a@example.com\r\nContent-Type: text/plain; charset=" + cs.encode() +
+               b"\r\n\r\n" + body + b"\r\n")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        text = msg.get_payload(decode=True).decode(cs)
+        ck.ok("oracle: email shows the card of a %s text" % cs,
+              "4111" in unicodedata_nfkc(text) and b"4111" not in body, text)
+        dlp_blocked(ck, "a %s text part" % cs, dlp_post(srv, raw, "message/rfc822", "PUT"))
     # a file name in RFC 2231 sections: get_filename() joins them
     raw = (b"From: a@example.com\r\nContent-Type: text/plain\r\nContent-Disposition: attachment;"
            b" filename*0=\"4111 1111\";\r\n filename*1=\" 1111 1111.txt\"\r\n\r\nhello\r\n")

@@ -88,6 +88,9 @@ static void test_encodings(void **state)
         {"ibm500", "\xf4\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1\xf1"},
         {"utf-7", "card +4111 1111 1111 1111"}, /* UTF-7 reads "+4111" as base64 */
         {"cp037", "card 4111 1111 1111 1111"},
+        /* HZ (RFC 1843), as Python's hz codec writes full-width digits */
+        {"HZ-GB-2312", "~{?(:E~} ~{#4#1#1#1!!#1#1#1#1!!#1#1#1#1!!#1#1#1#1~}"},
+        {"hz", "~~ ~\ncard ~{#4#1#1#1~}~\n 1111 ~{#1#1~}~{#1#1~} 1111"},
     };
     for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
         char why[96];
