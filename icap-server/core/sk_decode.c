@@ -28,7 +28,8 @@
 #include "sk_txn.h"
 #include "sk_unlzw.h"
 
-#define SK_DEC_OUT 65536
+#define SK_DEC_OUT  65536
+#define SK_DEC_SIDE 65536 /* chunk extensions and trailers kept aside */
 /* xz and zstd stages call their library with pieces that end at multiples
  * of this many bytes of the stage's input, whatever the writes (below) */
 #ifndef SK_DEC_STEP
@@ -280,6 +281,7 @@ struct sk_stage {
     uint64_t ck_left;
     int ck_digits;
     int ck_seen; /* a size line was taken: a break after it is CORRUPT */
+    int ck_ext;  /* the size line has an extension (its line end is kept aside too) */
     unsigned char ck_line[SK_CK_LINE];
     size_t ck_n;
     uint64_t out_total;
@@ -288,6 +290,10 @@ struct sk_stage {
 
 struct sk_decoder {
     struct sk_decode_limits lim;
+    /* chunked framing's extensions and trailer lines: not the body's data,
+     * but bytes whoever reads the framed body as it is gets (sk_decoder_side) */
+    struct sk_buf side;
+    int side_over;
     uint64_t in_total, out_total;
     int n;
     int stopped;               /* LIMIT or FAIL reported */
@@ -612,6 +618,16 @@ static void sk_ck_broken(struct sk_decoder *d, struct sk_stage *s)
     }
 }
 
+/* A byte of an extension (from its ';') or a trailer line, kept aside
+ * (SK_DEC_SIDE bytes; more: side_over). */
+static void sk_decoder_side_put(struct sk_decoder *d, unsigned char c)
+{
+    if (d->side.len >= SK_DEC_SIDE)
+        d->side_over = 1;
+    else
+        sk_buf_append(&d->side, (const char *)&c, 1);
+}
+
 /* HTTP/1.1 chunked framing: chunk data goes on; a byte that breaks the
  * syntax (or a line over SK_CK_LINE) sends the line read so far and
  * everything after it on as it is. */
@@ -631,8 +647,14 @@ static int sk_stage_chunked(struct sk_decoder *d, int k, const unsigned char *p,
             continue;
         }
         int fits = s->ck_n < sizeof(s->ck_line);
+        enum sk_ck_state was = s->ck;
         if (fits)
             s->ck_line[s->ck_n++] = *p;
+        if (fits && (was == SK_CK_EXT || was == SK_CK_TRAILER || (was != SK_CK_DATA && *p == ';') ||
+                     (was == SK_CK_SIZE_LF && s->ck_ext)))
+            sk_decoder_side_put(d, *p);
+        s->ck_ext = (s->ck_ext || was == SK_CK_EXT || *p == ';') && was != SK_CK_SIZE_LF &&
+                    !(was == SK_CK_EXT && *p == '\n');
         if (!fits || !sk_ck_byte(s, *p)) {
             sk_ck_broken(d, s);
             if (s->ck_n && sk_stage_emit(&o, s->ck_line, s->ck_n) == -1)
@@ -942,6 +964,13 @@ uint64_t sk_decoder_out_total(const struct sk_decoder *d)
     return d->out_total;
 }
 
+const unsigned char *sk_decoder_side(const struct sk_decoder *d, size_t *n, int *over)
+{
+    *n = d->side.len;
+    *over = d->side_over || d->side.failed;
+    return (const unsigned char *)d->side.data;
+}
+
 void sk_decoder_free(struct sk_decoder *d)
 {
     if (!d)
@@ -960,6 +989,7 @@ void sk_decoder_free(struct sk_decoder *d)
         sk_unlzw_free(d->st[k].lzw);
         free(d->st[k].step);
     }
+    sk_buf_free(&d->side);
     free(d);
 }
 

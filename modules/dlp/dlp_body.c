@@ -166,7 +166,30 @@ static int sk_decomp_end(struct sk_dlp_sink *s)
 
     if (sk_decomp_feed(d, NULL, 0, 1) == -1)
         return -1;
-    return d->next->end(d->next);
+    /* chunk extensions and trailers of framing left in the body: an
+     * object of their own (not the body's data; whoever reads the framed
+     * body as it is receives them) */
+    size_t n;
+    int over, rc = 0;
+    const unsigned char *side = sk_decoder_side(d->dec, &n, &over);
+    if (over)
+        sk_dlp_undecodable(d->ctx, "chunked framing with more than 64 KiB of extensions and "
+                                   "trailers (a limit)");
+    if (n) {
+        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);
+        struct sk_dlp_sink *o = win ? sk_dlp_object_new(d->ctx, NULL, NULL, 1) : NULL;
+        if (o) {
+            sk_dlp_engine_where(win, d->ctx->e->where);
+            rc = sk_dlp_put_in(d->ctx, win, o, side, n) == -1 || sk_dlp_end_in(d->ctx, win, o) == -1
+                     ? -1
+                     : 0;
+            o->destroy(o);
+        } else {
+            rc = -1;
+        }
+        sk_dlp_engine_free(win);
+    }
+    return d->next->end(d->next) == -1 ? -1 : rc;
 }
 
 static void sk_decomp_destroy(struct sk_dlp_sink *s)

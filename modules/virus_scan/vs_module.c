@@ -594,6 +594,20 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
         rep = w.rep;
     sk_vs_inner_free(&inner);
     sk_vs_walk_free(&w);
+    /* chunk extensions and trailers of framing left in the body: not its
+     * data, but bytes whoever reads the framed body receives */
+    size_t sn = 0;
+    int sover = 0;
+    const unsigned char *side = s->dec ? sk_decoder_side(s->dec, &sn, &sover) : NULL;
+    if (rep.result == SK_VS_CLEAN && s->av && sover) {
+        rep.result = SK_VS_LIMIT;
+        snprintf(rep.why, sizeof(rep.why),
+                 "chunked framing with more than 64 KiB of extensions and trailers");
+    } else if (rep.result == SK_VS_CLEAN && s->av && sn &&
+               sc->scan_mem(sc->self, side, sn, &lim, &rep) == -1) {
+        memset(&rep, 0, sizeof(rep));
+        rep.result = SK_VS_ERROR;
+    }
     /* after our walk, which names the member: the engine's types are the
      * objects it alone opens (tar, gz, 7z, rar... members) */
     sk_vs_ft_note_kinds(&ft, kinds, name);

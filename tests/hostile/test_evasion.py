@@ -365,6 +365,22 @@ def g_coding_fields(ck, srv):
         else:
             ck.ok("clean unframed body under Transfer-Encoding: chunked passes byte-identical",
                   passed_identical(r, body), "%s %r" % (r.status, r.raw_head[:200]))
+    # EICAR (and cards) in the framing itself: an extension, a trailer line.
+    # Not the body's data, but bytes whoever reads the framed body receives
+    # (red team 3: TE-EXT): read as an object of their own
+    for i, body in enumerate([b"5;" + EICAR + b"\r\nhello\r\n0\r\n\r\n",
+                              b"5;x=\"" + EICAR + b"\"\r\nhello\r\n0\r\n\r\n",
+                              b"5\r\nhello\r\n0\r\n" + EICAR + b"\r\n\r\n",
+                              b"5\r\nhello\r\n0\r\nX-A: " + EICAR + b"\r\n\r\n"]):
+        url = "http://origin.test/ce/te-ext/%d" % i
+        r = respmod(srv, url, body, extra_res=("Transfer-Encoding: chunked",), chunk_size=7)
+        virus_blocked(ck, srv, "EICAR in chunked framing's %s" %
+                      ("extension", "quoted extension", "trailer line", "trailer field")[i], url, r)
+    framed = http_chunked(b"clean framed body " * 100, 64, b";n=1")
+    r = respmod(srv, "http://origin.test/ce/te-clean-ext", framed, allow204=False,
+                extra_res=("Transfer-Encoding: chunked",))
+    ck.ok("clean chunked-framed body with extensions passes byte-identical",
+          passed_identical(r, framed), "%s %r" % (r.status, r.raw_head[:200]))
     framed = http_chunked(b"clean framed body " * 100, 64)
     r = respmod(srv, "http://origin.test/ce/te-clean", framed, allow204=False,
                 extra_res=("Transfer-Encoding: chunked",))

@@ -129,6 +129,22 @@ static void test_chunked_framing(void **s)
                 fail_msg("case %zu split %zu: rc %d got '%.*s'", i, split, rc, (int)o.len, o.p);
         }
     }
+    /* extensions and trailers are kept aside (sk_decoder_side), every split */
+    const char *sx = "5;a=\"X5O!P\"\r\nhello\r\n3 ;b\r\nabc\r\n0\r\nX-T: %@AP\r\n\r\n";
+    for (size_t split = 0; split <= strlen(sx); split++) {
+        struct sk_coding_chain ch = {.c = {SK_CODING_CHUNKED}, .n = 1};
+        struct sk_decoder *d = sk_decoder_new(&ch, &nolimit);
+        size_t sn;
+        int over;
+        o.len = 0;
+        sk_decoder_feed(d, sx, split, 0, out_sink, &o);
+        sk_decoder_feed(d, sx + split, strlen(sx) - split, 1, out_sink, &o);
+        const unsigned char *side = sk_decoder_side(d, &sn, &over);
+        const char *want = ";a=\"X5O!P\"\r\n;b\r\nX-T: %@AP\r\n\r\n";
+        if (over || sn != strlen(want) || memcmp(side, want, sn) != 0 || o.len != 8)
+            fail_msg("split %zu: side '%.*s'", split, (int)sn, side);
+        sk_decoder_free(d);
+    }
     /* an extension longer than a framing line may be: all of it passed on */
     char big[600];
     memset(big, 'e', sizeof(big));

@@ -122,6 +122,12 @@ SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *,
 SK_API enum sk_decode_rc sk_decoder_feed(struct sk_decoder *, const void *buf, size_t len, int eof,
                                          sk_decode_sink_fn sink, void *arg);
 SK_API uint64_t sk_decoder_out_total(const struct sk_decoder *);
+/* Chunked framing's extensions (from their ';') and trailer lines, line
+ * ends kept: not the body's data, so not in the output, but bytes whoever
+ * reads the framed body as it is receives. Callers inspect them as an
+ * object of their own. *N their length; *OVER when more than 64 KiB were
+ * dropped (or memory failed): the caller's limit verdict. */
+SK_API const unsigned char *sk_decoder_side(const struct sk_decoder *, size_t *n, int *over);
 SK_API void sk_decoder_free(struct sk_decoder *);
 
 /* One raw zlib stream, for containers (zip entries). */
