@@ -352,6 +352,27 @@ static void test_dlp_messages(void **state)
         {"a Q-encoded Subject", "message/rfc822",
          "From: x\r\nSubject: =?utf-8?Q?4111_1111?=\r\n =?utf-8?Q?_1111_1111?=\r\n\r\nhello",
          SK_BLOCK},
+        {"an mbox's second message (mailbox.mbox)", "application/mbox",
+         "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\nFrom b@x Mon Jan  1 00:00:00 "
+         "2024\nContent-Transfer-Encoding: quoted-printable\n\n4111=201111=201111=201111\n",
+         SK_BLOCK},
+        {"... sniffed by its From line", NULL,
+         "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\nX: y\nFrom b@x\n"
+         "Content-Transfer-Encoding: quoted-printable\n\n4111=201111=201111=201111\n",
+         SK_BLOCK},
+        {"... and a From line in one message's body: read as one message too",
+         "application/octet-stream",
+         "From a@x\nContent-Transfer-Encoding: quoted-printable\n\nhi\nFrom b\n"
+         "4111=201111=201111=201111\n",
+         SK_BLOCK},
+        {"a CR-only multipart message", "message/rfc822",
+         "From: a\rContent-Type: multipart/mixed; boundary=Z\r\r--Z\r"
+         "Content-Transfer-Encoding: quoted-printable\r\r4111=201111=201111=201111\r--Z--\r",
+         SK_BLOCK},
+        {"a file name in RFC 2231 sections", "message/rfc822",
+         "From: a\r\nContent-Disposition: attachment; filename*0=\"4111 1111\";\r\n"
+         " filename*1=\" 1111 1111.txt\"\r\n\r\nhi\r\n",
+         SK_BLOCK},
         {"clean", "message/rfc822", clean, SK_ALLOW},
     };
     char why[128];
@@ -396,7 +417,8 @@ static void test_mbox_reader(void **state)
          "4111 1111", "=20", 1},
         {">From is text", "From a\nSubject: x\n\nline\n>From here\nFrom\nmore\n",
          ">From here\nFrom\nmore", NULL, 1},
-        {"From at the body's start", "From a\nSubject: x\n\nFrom b\nX: y\n\nz", "From b\nX: y\nz", NULL, 3},
+        {"From at the body's start", "From a\nSubject: x\n\nFrom b\nX: y\n\nz", "From b\nX: y\nz",
+         NULL, 3},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = strlen(cases[i].mbox);
