@@ -1258,6 +1258,18 @@ static void test_streams_after_prefix(void **state)
             free(b), free(c);
         }
     }
+    /* a stream whose header straddles a multiple of 4 KiB (where the
+     * decoders are fed up to): decided only once its header is all in */
+    {
+        size_t gn, bl = 4086;
+        unsigned char *g = sk_tz_deflate(cards, strlen(cards), 15 + 16, &gn);
+        unsigned char *big = malloc(bl + gn);
+        memset(big, 'x', bl);
+        memcpy(big, "#!/bin/sh\n", 10);
+        memcpy(big + bl, g, gn);
+        expect_all_cuts(big, bl + gn, SK_BLOCK, "cards", "a gzip header across 4 KiB");
+        free(big), free(g);
+    }
     /* a card split over two gzip members, over two zstd frames with a
      * skippable frame between them: gunzip and zstd -d read one text */
     size_t n1, n2;
