@@ -151,8 +151,8 @@ def t_fields(ck, recs, got, upload_sha):
     d = by_url.get("http://dl.test/virus.com", {})
     ck.ok("download: threat named", d.get("threat", "").startswith("Eicar"), d)
     ck.eq("download: sha256 of the body", d.get("sha256"), hashlib.sha256(EICAR).hexdigest())
-    ck.eq("download: filename from filename* (RFC 6266 over filename)", d.get("filename"),
-          "r%C3%A9sum%C3%A9.com")
+    ck.eq("download: filename from filename* (RFC 6266 over filename, percent-decoded)",
+          d.get("filename"), "r\u00e9sum\u00e9.com")
     ck.eq("download: content_type", d.get("content_type"), "application/x-msdownload")
     ck.eq("download: http_status", d.get("http_status"), 200)
     ck.eq("download: groups", d.get("groups"), "Staff")
