@@ -7,6 +7,7 @@
  * SECURITY: reads at most N client bytes; writes within the bounds the
  * callers' buffers are documented to have.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -393,4 +394,180 @@ size_t sk_mime_word(const unsigned char *s, size_t n, unsigned char *out, size_t
     }
     *olen = o;
     return t + 2;
+}
+
+/* A name as Python's codecs.lookup compares it (encodings.normalize_
+ * encoding): lower case, ASCII letters, digits and '.' kept, every run of
+ * anything else between two kept characters one '_', leading and trailing
+ * runs dropped ("UTF_7", "utf 7", " utf-7 " and "Utf--7" are "utf_7").
+ * '.' is read as punctuation too (the lookup's second try). */
+static void sk_cs_normalize(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    int punct = 0;
+
+    for (; *in && o + 2 < size; in++) {
+        unsigned char c = (unsigned char)*in;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            if (punct && o)
+                out[o++] = '_';
+            out[o++] = (char)(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0));
+            punct = 0;
+        } else if (c < 0x80) {
+            punct = 1; /* non-ASCII letters are dropped without a mark */
+        }
+    }
+    out[o] = '\0';
+}
+
+/* EBCDIC code pages iconv (glibc) knows, by number: digits are F0-F9 and
+ * the space 40 in every one of them (test_decode_text checks the list
+ * against iconv: every page number it opens as IBMn or CPn is here
+ * exactly when "\xf0\xf9\x40" reads "09 "). The mixed double-byte pages
+ * (930...) shift with SO/SI, digits are still single bytes. */
+static const unsigned short sk_ebcdic_pages[] = {
+    37,   38,   256,  273,  274,  275,  277,  278,  280,  281,  282,  284,  285,  290,   297,
+    420,  423,  424,  500,  803,  870,  871,  875,  880,  905,  918,  930,  933,  935,   937,
+    939,  1025, 1026, 1047, 1070, 1079, 1081, 1084, 1097, 1112, 1122, 1123, 1130, 1132,  1137,
+    1140, 1141, 1142, 1143, 1144, 1145, 1146, 1147, 1148, 1149, 1153, 1154, 1155, 1156,  1157,
+    1158, 1160, 1164, 1166, 1364, 1371, 1388, 1390, 1399, 4517, 4899, 4971, 9030, 12712, 16804,
+};
+
+/* "IBM037"-style names glibc opens for each page above; a few are only
+ * known as "CPn". */
+static void sk_ebcdic_name(unsigned page, char *out, size_t size)
+{
+    int cp = page == 282 || page == 1070 || page == 1079 || page == 1081 || page == 1084;
+
+    snprintf(out, size, cp ? "CP%03u" : "IBM%03u", page);
+}
+
+/* A code page number after one of the prefixes readers accept ("cp",
+ * "ibm", "csibm", "cpibm", "x_ibm", each with or without a '_', or none:
+ * Python's "037", Java's "ibm-037"), or 0. */
+static unsigned sk_cs_page(const char *n)
+{
+    static const char *const pre[] = {"csibm", "cpibm", "x_ibm", "ibm", "cp", ""};
+    for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        size_t l = strlen(pre[i]);
+        if (strncmp(n, pre[i], l) != 0)
+            continue;
+        const char *d = n + l + (l && n[l] == '_');
+        unsigned v = 0;
+        size_t k = 0;
+        for (; d[k] >= '0' && d[k] <= '9' && k < 6; k++)
+            v = v * 10 + (unsigned)(d[k] - '0');
+        if (k > 0 && d[k] == '\0')
+            return v;
+    }
+    return 0;
+}
+
+enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size)
+{
+    static const struct {
+        const char *alias, *name;
+        enum sk_cs_kind kind;
+    } map[] = {
+        /* UTF-8 (Python's aliases) */
+        {"utf_8", "UTF-8", SK_CS_UTF8},
+        {"utf8", "UTF-8", SK_CS_UTF8},
+        {"u8", "UTF-8", SK_CS_UTF8},
+        {"utf", "UTF-8", SK_CS_UTF8},
+        {"utf8_ucs2", "UTF-8", SK_CS_UTF8},
+        {"utf8_ucs4", "UTF-8", SK_CS_UTF8},
+        {"cp65001", "UTF-8", SK_CS_UTF8},
+        /* wide and Japanese multi-byte text: converted in the reading */
+        {"shift_jis", "CP932", SK_CS_WIDE},
+        {"shiftjis", "CP932", SK_CS_WIDE},
+        {"sjis", "CP932", SK_CS_WIDE},
+        {"s_jis", "CP932", SK_CS_WIDE},
+        {"csshiftjis", "CP932", SK_CS_WIDE},
+        {"x_sjis", "CP932", SK_CS_WIDE},
+        {"windows_31j", "CP932", SK_CS_WIDE},
+        {"cp932", "CP932", SK_CS_WIDE},
+        {"932", "CP932", SK_CS_WIDE},
+        {"ms932", "CP932", SK_CS_WIDE},
+        {"mskanji", "CP932", SK_CS_WIDE},
+        {"ms_kanji", "CP932", SK_CS_WIDE},
+        {"euc_jp", "EUC-JP", SK_CS_WIDE},
+        {"eucjp", "EUC-JP", SK_CS_WIDE},
+        {"ujis", "EUC-JP", SK_CS_WIDE},
+        {"u_jis", "EUC-JP", SK_CS_WIDE},
+        {"x_euc_jp", "EUC-JP", SK_CS_WIDE},
+        {"iso_2022_jp", "ISO-2022-JP", SK_CS_WIDE},
+        {"iso2022_jp", "ISO-2022-JP", SK_CS_WIDE},
+        {"iso2022jp", "ISO-2022-JP", SK_CS_WIDE},
+        {"csiso2022jp", "ISO-2022-JP", SK_CS_WIDE},
+        {"utf_16", "UTF-16", SK_CS_WIDE},
+        {"utf16", "UTF-16", SK_CS_WIDE},
+        {"u16", "UTF-16", SK_CS_WIDE},
+        {"utf_16le", "UTF-16LE", SK_CS_WIDE},
+        {"utf_16_le", "UTF-16LE", SK_CS_WIDE},
+        {"utf16le", "UTF-16LE", SK_CS_WIDE},
+        {"unicodelittleunmarked", "UTF-16LE", SK_CS_WIDE},
+        {"utf_16be", "UTF-16BE", SK_CS_WIDE},
+        {"utf_16_be", "UTF-16BE", SK_CS_WIDE},
+        {"utf16be", "UTF-16BE", SK_CS_WIDE},
+        {"unicodebigunmarked", "UTF-16BE", SK_CS_WIDE},
+        {"utf_32", "UTF-32", SK_CS_WIDE},
+        {"utf32", "UTF-32", SK_CS_WIDE},
+        {"u32", "UTF-32", SK_CS_WIDE},
+        {"utf_32le", "UTF-32LE", SK_CS_WIDE},
+        {"utf_32_le", "UTF-32LE", SK_CS_WIDE},
+        {"utf32le", "UTF-32LE", SK_CS_WIDE},
+        {"utf_32be", "UTF-32BE", SK_CS_WIDE},
+        {"utf_32_be", "UTF-32BE", SK_CS_WIDE},
+        {"utf32be", "UTF-32BE", SK_CS_WIDE},
+        /* charsets in which digits are not their ASCII bytes */
+        {"utf_7", "UTF-7", SK_CS_HIDES},
+        {"utf7", "UTF-7", SK_CS_HIDES},
+        {"u7", "UTF-7", SK_CS_HIDES},
+        {"unicode_1_1_utf_7", "UTF-7", SK_CS_HIDES},
+        {"csunicode11utf7", "UTF-7", SK_CS_HIDES},
+        {"hz", "HZ", SK_CS_HIDES},
+        {"hzgb", "HZ", SK_CS_HIDES},
+        {"hz_gb", "HZ", SK_CS_HIDES},
+        {"hz_gb_2312", "HZ", SK_CS_HIDES},
+        {"ibm039", "IBM037", SK_CS_HIDES}, /* Python's alias */
+        {"ebcdic_cp_us", "IBM037", SK_CS_HIDES},
+        {"ebcdic_cp_ca", "IBM037", SK_CS_HIDES},
+        {"ebcdic_cp_wt", "IBM037", SK_CS_HIDES},
+        {"ebcdic_cp_nl", "IBM037", SK_CS_HIDES},
+        {"ebcdic_cp_be", "IBM500", SK_CS_HIDES},
+        {"ebcdic_cp_ch", "IBM500", SK_CS_HIDES},
+        {"ebcdic_cp_he", "IBM424", SK_CS_HIDES},
+    };
+    char n[64];
+
+    if (name && size)
+        name[0] = '\0';
+    if (!declared)
+        return SK_CS_NONE;
+    sk_cs_normalize(declared, n, sizeof(n));
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(n, map[i].alias) == 0) {
+            if (name)
+                snprintf(name, size, "%s", map[i].name);
+            return map[i].kind;
+        }
+    unsigned page = sk_cs_page(n);
+    for (size_t i = 0; page && i < sizeof(sk_ebcdic_pages) / sizeof(sk_ebcdic_pages[0]); i++)
+        if (sk_ebcdic_pages[i] == page) {
+            if (name)
+                sk_ebcdic_name(page, name, size);
+            return SK_CS_HIDES;
+        }
+    /* glibc's own EBCDIC names ("EBCDIC-CP-DK", "EBCDIC-INT"...): iconv
+     * opens them by that name */
+    if (strncmp(n, "ebcdic", 6) == 0) {
+        if (name) {
+            size_t i = 0;
+            for (; n[i] && i + 1 < size; i++)
+                name[i] = n[i] == '_' ? '-' : (char)(n[i] >= 'a' && n[i] <= 'z' ? n[i] - 32 : n[i]);
+            name[i] = '\0';
+        }
+        return SK_CS_HIDES;
+    }
+    return SK_CS_NONE;
 }

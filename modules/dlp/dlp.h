@@ -272,11 +272,10 @@ struct sk_dlp_sink *sk_dlp_conv_new(struct sk_dlp_ctx *, const char *charset,
  * reads its text in that charset whatever the bytes say: the second
  * reading of a body whose first bytes a JSON reader takes as UTF-16/32. */
 void sk_dlp_norm_as(struct sk_dlp_sink *s);
-/* The iconv name of a declared charset that hides digits from a reading
- * of bytes (UTF-7's "+ADQ-", EBCDIC) and that only a second reading in it
- * takes (sk_dlp_norm_as: a reader that ignores the declaration reads
- * bytes), or NULL. */
-const char *sk_dlp_charset_second(const char *charset);
+/* Is CHARSET one that hides digits from a reading of bytes (UTF-7's
+ * "+ADQ-", EBCDIC, HZ), which only a second reading in it takes
+ * (sk_dlp_norm_as: a reader that ignores the declaration reads bytes)? */
+int sk_dlp_charset_second(const char *charset);
 /* Format decoders; they own NEXT. */
 struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);

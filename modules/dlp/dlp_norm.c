@@ -29,10 +29,11 @@ struct sk_norm {
     size_t npend;
     unsigned char sniff[SK_SNIFF];
     size_t nsniff;
-    const char *declared; /* iconv name of a declared charset, NULL: bytes */
-    int has_declared;     /* a charset we know was declared */
-    int forced;           /* read as DECLARED whatever the bytes say (sk_dlp_norm_as) */
-    const char *second;   /* a declared charset read in a second reading only */
+    const char *declared;      /* iconv name of a declared charset, NULL: bytes */
+    char dname[32], sname[32]; /* where declared and second point */
+    int has_declared;          /* a charset we know was declared */
+    int forced;                /* read as DECLARED whatever the bytes say (sk_dlp_norm_as) */
+    const char *second;        /* a declared charset read in a second reading only */
     /* HZ (RFC 1843: GB2312 in 7 bits between "~{" and "~}"), undone to
      * GB2312 in front of iconv, which has no HZ */
     int hz, hz_gb, hz_tilde;
@@ -348,8 +349,18 @@ static int sk_norm_conv(struct sk_norm *z, const unsigned char *in, size_t n, si
     return err;
 }
 
+/* An invalid byte: a space (a token boundary), and the conversion back in
+ * its initial shift state - a UTF-7 decoder ends a bad base64 run there
+ * (Python's "replace"), glibc's would stay in it and read what follows as
+ * base64. */
+static void sk_norm_invalid(struct sk_norm *z)
+{
+    iconv(z->cd, NULL, NULL, NULL, NULL);
+    sk_norm_out(z, " ", 1);
+}
+
 /* iconv to UTF-8, then fold. An incomplete sequence at the end of a write
- * waits in pend; an invalid byte becomes a space (a token boundary). */
+ * waits in pend; an invalid byte is sk_norm_invalid. */
 static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, int final)
 {
     size_t used;
@@ -363,7 +374,7 @@ static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, i
         z->npend -= used;
         if (err == EILSEQ && z->npend) {
             memmove(z->pend, z->pend + 1, --z->npend);
-            sk_norm_out(z, " ", 1);
+            sk_norm_invalid(z);
         } else if (err == EINVAL && (z->npend == sizeof(z->pend) || (n == 0 && final))) {
             z->npend = 0; /* truncated for good */
             sk_norm_out(z, " ", 1);
@@ -378,7 +389,7 @@ static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, i
             break;
         if (err == EILSEQ && n > 0) {
             p++, n--;
-            sk_norm_out(z, " ", 1);
+            sk_norm_invalid(z);
         } else if (err == EINVAL) {
             if (n < sizeof(z->pend) && !final) {
                 memcpy(z->pend, p, n);
@@ -391,57 +402,12 @@ static void sk_norm_iconv(struct sk_norm *z, const unsigned char *p, size_t n, i
     }
 }
 
-/* Declared charset -> iconv name, NULL for UTF-8/ASCII/unknown (bytes). */
-static const char *sk_norm_charset(const char *cs)
+/* A declared charset that hides digits from a reading of bytes: the
+ * decoding layer's name lookup (sk_charset_lookup: Python's spellings and
+ * aliases, every EBCDIC page by number). */
+int sk_dlp_charset_second(const char *cs)
 {
-    static const struct {
-        const char *alias, *name;
-    } map[] = {
-        {"shift_jis", "CP932"}, {"shift-jis", "CP932"},         {"sjis", "CP932"},
-        {"x-sjis", "CP932"},    {"windows-31j", "CP932"},       {"cp932", "CP932"},
-        {"ms_kanji", "CP932"},  {"euc-jp", "EUC-JP"},           {"x-euc-jp", "EUC-JP"},
-        {"eucjp", "EUC-JP"},    {"iso-2022-jp", "ISO-2022-JP"}, {"csiso2022jp", "ISO-2022-JP"},
-        {"utf-16", "UTF-16"},   {"utf-16le", "UTF-16LE"},       {"utf-16be", "UTF-16BE"},
-        {"utf-32", "UTF-32"},   {"utf-32le", "UTF-32LE"},       {"utf-32be", "UTF-32BE"},
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcasecmp(cs, map[i].alias) == 0)
-            return map[i].name;
-    return NULL;
-}
-
-const char *sk_dlp_charset_second(const char *cs)
-{
-    static const struct {
-        const char *alias, *name;
-    } map[] = {
-        {"utf-7", "UTF-7"},
-        {"unicode-1-1-utf-7", "UTF-7"},
-        {"csunicode11utf7", "UTF-7"},
-        {"cp037", "IBM037"},
-        {"ibm037", "IBM037"},
-        {"ebcdic-cp-us", "IBM037"},
-        {"ebcdic-cp-ca", "IBM037"},
-        {"csibm037", "IBM037"},
-        {"cp500", "IBM500"},
-        {"ibm500", "IBM500"},
-        {"ebcdic-cp-be", "IBM500"},
-        {"ebcdic-cp-ch", "IBM500"},
-        {"cp1140", "IBM1140"},
-        {"ibm1140", "IBM1140"},
-        {"cp1047", "IBM1047"},
-        {"ibm1047", "IBM1047"},
-        {"cp273", "IBM273"},
-        {"ibm273", "IBM273"},
-        {"hz-gb-2312", "HZ"},
-        {"hz", "HZ"},
-        {"hz-gb", "HZ"},
-        {"hzgb", "HZ"},
-    };
-    for (size_t i = 0; cs && i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcasecmp(cs, map[i].alias) == 0)
-            return map[i].name;
-    return NULL;
+    return sk_charset_lookup(cs, NULL, 0) == SK_CS_HIDES;
 }
 
 static void sk_norm_start(struct sk_norm *z, const char *name)
@@ -591,10 +557,12 @@ struct sk_dlp_sink *sk_dlp_norm_new(struct sk_dlp_ctx *ctx, const char *charset)
     if (charset && *charset) {
         /* taken at the first SK_SNIFF bytes, with what they show
          * (sk_norm_decide); "UTF-16" lets iconv read a BOM itself */
-        z->declared = sk_norm_charset(charset);
-        z->second = sk_dlp_charset_second(charset);
-        z->has_declared = z->declared != NULL || strcasecmp(charset, "utf-8") == 0 ||
-                          strcasecmp(charset, "utf8") == 0;
+        enum sk_cs_kind k = sk_charset_lookup(charset, z->dname, sizeof(z->dname));
+        if (k == SK_CS_WIDE)
+            z->declared = z->dname;
+        else if (k == SK_CS_HIDES)
+            z->second = memcpy(z->sname, z->dname, sizeof(z->sname));
+        z->has_declared = k == SK_CS_WIDE || k == SK_CS_UTF8;
     }
     return &z->sink;
 }

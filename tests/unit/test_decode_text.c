@@ -4,6 +4,8 @@
  * rule, escapes undone (sk_unescape) in any pieces, and base64 runs
  * inside text (escapes, line breaks, every split). Shared helpers:
  * support/decode_fixture.c. */
+#include <iconv.h>
+
 #include "decode_fixture.h"
 
 /* Percent-encoded data: URLs in text (sk_dataurl_find, sk_dataurl_decode) */
@@ -174,6 +176,97 @@ static size_t unesc_pieces(const unsigned char *s, size_t n, size_t piece, unsig
         }
     }
     return o;
+}
+
+/* Declared charset names: Python's spellings and aliases, EBCDIC pages by
+ * number - and the page list is exactly the pages glibc's iconv reads as
+ * EBCDIC (digits F0-F9, space 40). */
+static void test_charset_lookup(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *in, *name;
+        enum sk_cs_kind kind;
+    } c[] = {
+        {"utf-8", "UTF-8", SK_CS_UTF8},
+        {"UTF8", "UTF-8", SK_CS_UTF8},
+        {" Utf_8 ", "UTF-8", SK_CS_UTF8},
+        {"u8", "UTF-8", SK_CS_UTF8},
+        {"Shift_JIS", "CP932", SK_CS_WIDE},
+        {"x-sjis", "CP932", SK_CS_WIDE},
+        {"EUC-JP", "EUC-JP", SK_CS_WIDE},
+        {"utf-16", "UTF-16", SK_CS_WIDE},
+        {"UTF_16LE", "UTF-16LE", SK_CS_WIDE},
+        {"utf-32-be", "UTF-32BE", SK_CS_WIDE},
+        {"utf-7", "UTF-7", SK_CS_HIDES},
+        {"UTF_7", "UTF-7", SK_CS_HIDES},
+        {"utf 7", "UTF-7", SK_CS_HIDES},
+        {"utf-7 ", "UTF-7", SK_CS_HIDES},
+        {"u7", "UTF-7", SK_CS_HIDES},
+        {"unicode_1_1_utf_7", "UTF-7", SK_CS_HIDES},
+        {"HZ-GB-2312", "HZ", SK_CS_HIDES},
+        {"hz_gb", "HZ", SK_CS_HIDES},
+        {"ibm039", "IBM037", SK_CS_HIDES},
+        {"037", "IBM037", SK_CS_HIDES},
+        {"cp037", "IBM037", SK_CS_HIDES},
+        {"IBM-037", "IBM037", SK_CS_HIDES},
+        {"csIBM500", "IBM500", SK_CS_HIDES},
+        {"ebcdic-cp-nl", "IBM037", SK_CS_HIDES},
+        {"ebcdic_cp_us", "IBM037", SK_CS_HIDES},
+        {"cp424", "IBM424", SK_CS_HIDES},
+        {"cp875", "IBM875", SK_CS_HIDES},
+        {"cp1026", "IBM1026", SK_CS_HIDES},
+        {"1140", "IBM1140", SK_CS_HIDES},
+        {"cp282", "CP282", SK_CS_HIDES},
+        {"EBCDIC-CP-DK", "EBCDIC-CP-DK", SK_CS_HIDES},
+        {"cp1252", "", SK_CS_NONE},
+        {"iso-8859-1", "", SK_CS_NONE},
+        {"cp850", "", SK_CS_NONE},
+        {"utf-77", "", SK_CS_NONE},
+        {"cp0371", "", SK_CS_NONE},
+        {"ucp037", "", SK_CS_NONE},
+        {"", "", SK_CS_NONE},
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        char name[32] = "x";
+        enum sk_cs_kind k = sk_charset_lookup(c[i].in, name, sizeof(name));
+        if (k != c[i].kind || strcmp(name, c[i].name) != 0)
+            fail_msg("'%s': kind %d name '%s', want %d '%s'", c[i].in, (int)k, name, (int)c[i].kind,
+                     c[i].name);
+    }
+    assert_int_equal(sk_charset_lookup(NULL, NULL, 0), SK_CS_NONE);
+    /* the EBCDIC pages against iconv itself */
+    int pages = 0;
+    for (unsigned p = 1; p < 20000; p++) {
+        for (int f = 0; f < 2; f++) {
+            char nm[16], want[16], out[8] = "", *ip = "\xf0\xf9\x40", *op = out;
+            size_t il = 3, ol = sizeof(out) - 1;
+            if (f == 0)
+                snprintf(nm, sizeof(nm), "IBM%03u", p);
+            else
+                snprintf(nm, sizeof(nm), "CP%03u", p);
+            iconv_t cd = iconv_open("UTF-8", nm);
+            if (cd == (iconv_t)-1)
+                continue;
+            iconv(cd, &ip, &il, &op, &ol);
+            iconv_close(cd);
+            int ebcdic = strcmp(out, "09 ") == 0;
+            snprintf(want, sizeof(want), "cp%u", p);
+            char got[32];
+            enum sk_cs_kind k = sk_charset_lookup(want, got, sizeof(got));
+            if (ebcdic != (k == SK_CS_HIDES))
+                fail_msg("page %u: iconv reads it as %s, the lookup says %d", p,
+                         ebcdic ? "EBCDIC" : "not EBCDIC", (int)k);
+            if (ebcdic) {
+                pages++;
+                iconv_t c2 = iconv_open("UTF-8", got);
+                assert_true(c2 != (iconv_t)-1);
+                iconv_close(c2);
+            }
+            break;
+        }
+    }
+    assert_true(pages >= 70);
 }
 
 static void test_unescape(void **st)
@@ -464,9 +557,10 @@ static void test_b64run(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dataurl),       cmocka_unit_test(test_text_views),
-        cmocka_unit_test(test_charset_sniff), cmocka_unit_test(test_charset_nul_order),
-        cmocka_unit_test(test_unescape),      cmocka_unit_test(test_b64run),
+        cmocka_unit_test(test_dataurl),        cmocka_unit_test(test_text_views),
+        cmocka_unit_test(test_charset_sniff),  cmocka_unit_test(test_charset_nul_order),
+        cmocka_unit_test(test_charset_lookup), cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_b64run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

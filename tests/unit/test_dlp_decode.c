@@ -91,6 +91,18 @@ static void test_encodings(void **state)
         /* HZ (RFC 1843), as Python's hz codec writes full-width digits */
         {"HZ-GB-2312", "~{?(:E~} ~{#4#1#1#1!!#1#1#1#1!!#1#1#1#1!!#1#1#1#1~}"},
         {"hz", "~~ ~\ncard ~{#4#1#1#1~}~\n 1111 ~{#1#1~}~{#1#1~} 1111"},
+        /* the names Python's codecs.lookup takes (sk_charset_lookup) */
+        {"UTF_7 ", "card +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE- end"},
+        {"unicode-1-1-utf-7", "+ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"},
+        {"ibm039", "\xf4\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1"},
+        {"cp1026", "\xf4\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1"},
+        {"\"ebcdic cp nl\"",
+         "\xf4\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1"},
+        {"hz_gb", "~{#4#1#1#1!!#1#1#1#1!!#1#1#1#1!!#1#1#1#1~}"},
+        /* an ill-formed UTF-7 run first ("+AB-": bits left over): the
+         * reading starts again after it, as Python's decoder does */
+        {"utf-7", "+AB- x +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"},
+        {"utf-7", "+A- x +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"},
     };
     for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
         char why[96];

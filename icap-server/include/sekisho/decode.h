@@ -609,6 +609,22 @@ SK_API const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *sk
  * sk_charset_sniff it does not look at the rest: a reader that trusts it
  * reads a body of any content that way. */
 SK_API const char *sk_charset_nul_order(const unsigned char *s, size_t n);
+/* What a declared charset name (a Content-Type or XML declaration, an
+ * RFC 2231 prefix) means to a reader. Names are compared as Python's
+ * codecs.lookup compares them (case, spaces and punctuation runs ignored:
+ * "UTF_7", "utf 7", "utf-7 " are one name) against its aliases, and any
+ * EBCDIC page glibc knows is taken by number ("cp1026", "ibm-037",
+ * "csibm500", "037"). */
+enum sk_cs_kind {
+    SK_CS_NONE = 0, /* not known here: read the bytes (or sniff) */
+    SK_CS_UTF8,     /* UTF-8 by one of its names */
+    SK_CS_WIDE,     /* UTF-16/32, Japanese multi-byte: converted to read */
+    SK_CS_HIDES,    /* EBCDIC, UTF-7, HZ: digits are not their ASCII bytes */
+};
+/* The kind of DECLARED (NULL: SK_CS_NONE) and, in NAME (SIZE bytes; may be
+ * NULL), the name iconv opens ("HZ" for HZ-GB-2312, which iconv does not
+ * know: the caller unwraps it to GB2312); "" for SK_CS_NONE. */
+SK_API enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size);
 /* Is that encoding UTF-16: 0 no, 1 little-endian, 2 big-endian (for
  * readers that take code units themselves, sk_b64run_utf16). */
 SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
