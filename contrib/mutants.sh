@@ -799,6 +799,20 @@ MUTANTS = [
      "    if (n) {\n        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);",
      "    if (0) {\n        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);",
      r"^(unit\.test_dlp_decode)$"),
+    # session 9: red team 5 (charset names, stateful conversions)
+    ("charset: names compared as written (no Python normalisation)", S,
+     "icap-server/core/sk_decode_charset.c", "            punct = 1; /* non-ASCII letters are dropped without a mark */",
+     "            out[o++] = (char)c;",
+     r"^(unit\.test_decode_text|unit\.test_dlp_decode)$"),
+    ("charset: EBCDIC pages by number not known", S, "icap-server/core/sk_decode_charset.c",
+     "    unsigned page = sk_cs_page(n);", "    unsigned page = 0;",
+     r"^(unit\.test_decode_text|unit\.test_dlp_decode)$"),
+    ("charset: a numbered page not required to end with its digits", S,
+     "icap-server/core/sk_decode_charset.c", "        if (k > 0 && d[k] == '\\0')", "        if (k > 0)",
+     r"^(unit\.test_decode_text)$"),
+    ("dlp: an invalid byte leaves a stateful conversion in its shift state", S,
+     "modules/dlp/dlp_norm.c", "    iconv(z->cd, NULL, NULL, NULL, NULL);", "",
+     r"^(unit\.test_dlp_decode)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

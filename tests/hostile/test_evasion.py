@@ -1963,6 +1963,38 @@ def g_xml_dtd(ck, srv):
     ck.ok("DLP billion laughs: blocked (dlp.on-limit)", blocked(r), r.status)
 
 
+def g_charsets(ck, srv):
+    """Declared charsets by every name Python's codecs.lookup takes
+    (CS-ALIAS: aliases, spellings, EBCDIC pages by number) and a UTF-7
+    text that starts with an ill-formed run (UTF7-ERR). Oracle: Python's
+    codecs, as email's get_payload().decode(charset) and aiohttp's
+    request.text() read a declared charset."""
+    import codecs
+    card = "card 4111 1111 1111 1111\n"
+    names = ("ibm039", "037", "ebcdic-cp-nl", "csibm500", "500", "273", "1140", "cp424",
+             "cp875", "cp1026", "utf7", "u7", "UTF_7", "utf 7", "unicode_1_1_utf_7", "hz_gb",
+             "HZ_GB_2312")
+    for cs in names:
+        wide = codecs.lookup(cs).name in ("utf-7", "hz")  # they write ASCII digits as they are
+        body = (card.replace("4", "\uff14").replace("1", "\uff11") if wide else card).encode(cs)
+        text = unicodedata_nfkc(codecs.decode(body, cs))
+        ck.ok("oracle: Python reads charset %r and shows the card" % cs,
+              "4111 1111 1111 1111" in text and b"4111" not in body, body[:60])
+        dlp_blocked(ck, "text/plain; charset=%r" % cs,
+                    dlp_post(srv, body, 'text/plain; charset="%s"' % cs, "PUT"))
+    for pre in (b"+AB- x ", b"+A- x ", b"x" * 600 + b" +AB- "):
+        body = pre + card.replace("4", "\uff14").replace("1", "\uff11").encode("utf-7")
+        text = unicodedata_nfkc(body.decode("utf-7", "replace"))
+        ck.ok("oracle: Python's UTF-7 reads on after %r" % pre[-7:],
+              "4111 1111 1111 1111" in text and b"4111" not in body, text[:80])
+        dlp_blocked(ck, "UTF-7 with an ill-formed run %r first" % pre[-7:],
+                    dlp_post(srv, body, "text/plain; charset=utf-7", "PUT"))
+    # a clean EBCDIC text passes unchanged
+    clean = "no numbers here, only words\n".encode("cp1026")
+    r = dlp_post(srv, clean, "text/plain; charset=cp1026", "PUT")
+    ck.ok("a clean cp1026 text passes", passed_identical(r, clean), r.status)
+
+
 def g_dlp_text(ck, srv):
     """Characters and references a reader reads as a space, a dash or
     nothing (DLP-HTMLREF, DLP-DASH). Oracles: html.unescape (HTML5's
@@ -2240,7 +2272,8 @@ def main():
                          ("zstd", g_zstd), ("zip methods", g_zip_methods),
                          ("zip directory", g_zip_directory),
                          ("tar sizes, ar, streams after a prefix", g_tar_streams),
-                         ("dlp", g_dlp), ("dlp text", g_dlp_text), ("mail", g_mail),
+                         ("dlp", g_dlp), ("dlp text", g_dlp_text), ("charsets", g_charsets),
+                         ("mail", g_mail),
                          ("xml entities", g_xml_dtd)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
