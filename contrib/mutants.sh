@@ -813,6 +813,15 @@ MUTANTS = [
     ("dlp: an invalid byte leaves a stateful conversion in its shift state", S,
      "modules/dlp/dlp_norm.c", "    iconv(z->cd, NULL, NULL, NULL, NULL);", "",
      r"^(unit\.test_dlp_decode)$"),
+    ("decode: chunk sizes only as RFC 9112 writes them (no int(x, 16) forms)", S,
+     "icap-server/core/sk_decode.c", "        i += 2 + (i + 2 < n && l[i + 2] == '_'); /* int(\"0x_22\", 16) */",
+     "        return 0;", r"^(unit\.test_decode)$"),
+    ("decode: leading zeros count towards a chunk size's 15 digits", S,
+     "icap-server/core/sk_decode.c", "(v == 0 && l[i] == '0' ? 0 : ++digits > 15)",
+     "(++digits > 15)", r"^(unit\.test_decode)$"),
+    ("decode: white space before a chunk size not skipped", S,
+     "icap-server/core/sk_decode.c", "    while (i < n && (l[i] == ' ' || (l[i] >= '\\t' && l[i] <= '\\r')))\n        i++;",
+     "", r"^(unit\.test_decode)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -249,7 +249,6 @@ enum sk_stage_state { SK_ST_START, SK_ST_RUN, SK_ST_BETWEEN, SK_ST_RAW };
  * end), chunk data, the line end after the data, or the trailer. */
 enum sk_ck_state {
     SK_CK_SIZE,
-    SK_CK_SIZE_WS, /* white space after the digits: ';' or the line end next */
     SK_CK_EXT,
     SK_CK_SIZE_LF,
     SK_CK_DATA,
@@ -279,7 +278,6 @@ struct sk_stage {
     /* chunked: the framing line read so far (passed on if it breaks) */
     enum sk_ck_state ck;
     uint64_t ck_left;
-    int ck_digits;
     int ck_seen; /* a size line was taken: a break after it is CORRUPT */
     int ck_ext;  /* the size line has an extension (its line end is kept aside too) */
     unsigned char ck_line[SK_CK_LINE];
@@ -536,32 +534,59 @@ static int sk_is_hex(unsigned char c)
     return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f');
 }
 
+/* A chunk-size line up to its ';' or line end, L[0..N), as Python's
+ * int(line.split(b";")[0], 16) reads it (http.client, urllib3 and so
+ * requests): white space around it, a '+' (a '-' only before a zero), a
+ * "0x", single '_' between digits. What RFC 9112 allows is the case of
+ * hex digits then white space. Leading zeros do not count towards the 15
+ * digits taken. Returns 1 with *SIZE set, 0 when it is not a size. */
+static int sk_ck_size(const unsigned char *l, size_t n, uint64_t *size)
+{
+    size_t i = 0, digits = 0;
+    uint64_t v = 0;
+    int neg = 0;
+
+    while (n > 0 && (l[n - 1] == ' ' || (l[n - 1] >= '\t' && l[n - 1] <= '\r')))
+        n--;
+    while (i < n && (l[i] == ' ' || (l[i] >= '\t' && l[i] <= '\r')))
+        i++;
+    if (i < n && (l[i] == '+' || l[i] == '-'))
+        neg = l[i++] == '-';
+    if (i + 1 < n && l[i] == '0' && (l[i + 1] | 32) == 'x')
+        i += 2 + (i + 2 < n && l[i + 2] == '_'); /* int("0x_22", 16) */
+    if (i == n)
+        return 0;
+    for (; i < n; i++) {
+        if (l[i] == '_' && i + 1 < n && l[i + 1] != '_' && i > 0 && sk_is_hex(l[i - 1]))
+            continue;
+        if (!sk_is_hex(l[i]) || (v == 0 && l[i] == '0' ? 0 : ++digits > 15))
+            return 0;
+        v = v * 16 + (uint64_t)(l[i] <= '9' ? l[i] - '0' : (l[i] | 32) - 'a' + 10);
+    }
+    if (neg && v != 0)
+        return 0;
+    *size = v;
+    return 1;
+}
+
 /* One framing byte C (already in ck_line). Returns 1 when it fits the
  * chunked syntax, 0 when the framing is broken. */
 static int sk_ck_byte(struct sk_stage *s, unsigned char c)
 {
     switch (s->ck) {
     case SK_CK_SIZE:
-        if (sk_is_hex(c) && s->ck_digits < 15) {
-            s->ck_left = s->ck_left * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 32) - 'a' + 10);
-            s->ck_digits++;
+        /* the size line is read whole at its ';' or line end
+         * (sk_ck_size); before that a byte no size can hold breaks it */
+        if (c == ';' || c == '\n') {
+            if (!sk_ck_size(s->ck_line, s->ck_n - 1, &s->ck_left))
+                return 0;
+            if (c == '\n')
+                goto size_done;
+            s->ck = SK_CK_EXT;
             return 1;
         }
-        if (s->ck_digits == 0)
-            return 0;
-        __attribute__((fallthrough));
-    case SK_CK_SIZE_WS: /* RFC 9112 7.1.1: chunk-size [BWS ";" ext] CRLF */
-        if (c == ' ' || c == '\t')
-            s->ck = SK_CK_SIZE_WS;
-        else if (c == ';')
-            s->ck = SK_CK_EXT;
-        else if (c == '\r')
-            s->ck = SK_CK_SIZE_LF;
-        else if (c == '\n')
-            goto size_done;
-        else
-            return 0;
-        return 1;
+        return sk_is_hex(c) || (c | 32) == 'x' || c == '_' || c == '+' || c == '-' || c == ' ' ||
+               (c >= '\t' && c <= '\r');
     case SK_CK_EXT:
         if (c == '\r')
             s->ck = SK_CK_SIZE_LF;
@@ -587,7 +612,7 @@ static int sk_ck_byte(struct sk_stage *s, unsigned char c)
         if (c != '\n')
             return 0;
         s->ck = SK_CK_SIZE;
-        s->ck_n = 0, s->ck_digits = 0, s->ck_left = 0;
+        s->ck_n = 0, s->ck_left = 0;
         return 1;
     case SK_CK_TRAILER:
         if (c == '\n') {

@@ -376,6 +376,25 @@ def g_coding_fields(ck, srv):
         r = respmod(srv, url, body, extra_res=("Transfer-Encoding: chunked",), chunk_size=7)
         virus_blocked(ck, srv, "EICAR in chunked framing's %s" %
                       ("extension", "quoted extension", "trailer line", "trailer field")[i], url, r)
+    # size lines as Python's int(line, 16) reads them (http.client, urllib3,
+    # requests): "0x", '+', white space, '_', a CR before the CRLF (CK-SIZE)
+    import http.client
+
+    def http_client_reads(framed):
+        class Sock:
+            def makefile(self, *a, **k):
+                return io.BytesIO(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + framed)
+        resp = http.client.HTTPResponse(Sock())
+        resp.begin()
+        return resp.read()
+    for i, first in enumerate((b"0x22", b"+22", b" 22", b"2_2", b"22\r", b"0000000000000000022")):
+        body = first + b"\r\n" + EICAR[:34] + b"\r\n" + b"%x" % (len(EICAR) - 34) + b"\r\n" + \
+            EICAR[34:] + b"\r\n0\r\n\r\n"
+        ck.ok("oracle: http.client reads EICAR under size line %r" % first,
+              http_client_reads(body) == EICAR, body[:20])
+        url = "http://origin.test/ce/te-size/%d" % i
+        r = respmod(srv, url, body, extra_res=("Transfer-Encoding: chunked",), chunk_size=5)
+        virus_blocked(ck, srv, "EICAR split by chunk size line %r" % first, url, r)
     framed = http_chunked(b"clean framed body " * 100, 64, b";n=1")
     r = respmod(srv, "http://origin.test/ce/te-clean-ext", framed, allow204=False,
                 extra_res=("Transfer-Encoding: chunked",))

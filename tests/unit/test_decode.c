@@ -94,7 +94,8 @@ static void test_coding_parse(void **s)
 /* HTTP/1.1 chunked framing left in a body ("Transfer-Encoding: chunked"
  * in the encapsulated header): undone at every split; a body that does not
  * start with a size line passes as it is; framing that breaks after one
- * was taken is CORRUPT. */
+ * was taken is CORRUPT. The cases of sizes that are no size were checked
+ * against Python's int(line, 16). */
 static void test_chunked_framing(void **s)
 {
     static const struct {
@@ -116,6 +117,29 @@ static void test_chunked_framing(void **s)
         {"2\r\nab\r\nzz tail", "abzz tail", SK_DECODE_CORRUPT},
         {"378282246310005\r\nrest", "rest", SK_DECODE_CORRUPT},
         {"3\r\nabc\r\n", "abc", SK_DECODE_CORRUPT},
+        /* sizes as Python's int(line, 16) reads them (http.client,
+         * urllib3): "0x", '+', white space around, '_' between digits,
+         * leading zeros beyond 15 digits, "-0" */
+        {"0x2\r\nab\r\n0\r\n\r\n", "ab", SK_DECODE_OK},
+        {"0X_2\r\nab\r\n0\r\n\r\n", "ab", SK_DECODE_OK},
+        {"+2\r\nab\r\n+0x0\r\n\r\n", "ab", SK_DECODE_OK},
+        {" \t2\r\nab\r\n0\r\n\r\n", "ab", SK_DECODE_OK},
+        {"2\r\r\nab\r\n0\r\n\r\n", "ab", SK_DECODE_OK},
+        {"2\v ;x\r\nab\r\n0\r\n\r\n", "ab", SK_DECODE_OK},
+        {"1_1\r\n01234567890123456\r\n0\r\n\r\n", "01234567890123456", SK_DECODE_OK},
+        {"00000000000000000002\r\nab\r\n-0\r\n\r\n", "ab", SK_DECODE_OK},
+        /* what int() does not take is no size */
+        {"1__1\r\nq", "1__1\r\nq", SK_DECODE_OK},
+        {"_2\r\nab", "_2\r\nab", SK_DECODE_OK},
+        {"2_\r\nab", "2_\r\nab", SK_DECODE_OK},
+        {"0x\r\nab", "0x\r\nab", SK_DECODE_OK},
+        {"x2\r\nab", "x2\r\nab", SK_DECODE_OK},
+        {"-2\r\nab", "-2\r\nab", SK_DECODE_OK},
+        {"2 2\r\nab", "2 2\r\nab", SK_DECODE_OK},
+        {"+-2\r\nab", "+-2\r\nab", SK_DECODE_OK},
+        {"\r\nab", "\r\nab", SK_DECODE_OK},
+        {"0000000000000001000000000000000\r\nab", "0000000000000001000000000000000\r\nab",
+         SK_DECODE_OK}, /* 16 digits after the zeros */
     };
     struct out o = {0};
 
