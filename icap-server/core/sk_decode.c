@@ -273,6 +273,7 @@ struct sk_stage {
     struct sk_unlzw *lzw;
     unsigned char look[2];
     size_t nlook;
+    uint64_t zpad;       /* NUL bytes after a gzip member, not yet passed on */
     unsigned char *step; /* xz, zstd: the piece being gathered */
     size_t nstep;
     /* chunked: the framing line read so far (passed on if it breaks) */
@@ -292,6 +293,7 @@ struct sk_decoder {
      * but bytes whoever reads the framed body as it is gets (sk_decoder_side) */
     struct sk_buf side;
     int side_over;
+    int padded; /* a gzip member after NUL padding (sk_decoder_padded) */
     uint64_t in_total, out_total;
     int n;
     int stopped;               /* LIMIT or FAIL reported */
@@ -746,8 +748,15 @@ static int sk_stage_decide(struct sk_decoder *d, int k)
                                                            : look[0] == 0x1f && look[1] == 0x8b);
     if (s->state == SK_ST_BETWEEN && !next) {
         s->state = SK_ST_RAW; /* trailing bytes after the last member */
+        static const unsigned char zeros[256];
+        for (; s->zpad > 0; s->zpad -= s->zpad < sizeof(zeros) ? s->zpad : sizeof(zeros))
+            if (sk_stage_emit(&o, zeros, s->zpad < sizeof(zeros) ? s->zpad : sizeof(zeros)) == -1)
+                return -1;
         return sk_stage_emit(&o, look, nlook);
     }
+    if (s->zpad && next)
+        d->padded = 1;
+    s->zpad = 0;
     s->look[0] = look[0], s->look[1] = nlook > 1 ? look[1] : 0;
     if (sk_stage_start(s) == -1) {
         d->pending = SK_DECODE_FAIL;
@@ -834,6 +843,17 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
         }
         __attribute__((fallthrough)); /* collect the first two bytes */
     case SK_ST_BETWEEN:
+        /* NUL bytes between gzip members: Python's gzip module skips them
+         * and reads the next member (GNU gzip stops there); trailing
+         * ones at the body's end are dropped */
+        if (s->state == SK_ST_BETWEEN && s->coding == SK_CODING_GZIP && s->nlook == 0) {
+            size_t z = 0;
+            while (z < n && p[z] == 0)
+                z++;
+            s->zpad += z, p += z, n -= z;
+            if (n == 0)
+                return 0;
+        }
         take = sk_stage_look(s, p, n);
         if (s->nlook < 2 && !(eof && s->nlook > 0))
             return 0;
@@ -994,6 +1014,11 @@ const unsigned char *sk_decoder_side(const struct sk_decoder *d, size_t *n, int 
     *n = d->side.len;
     *over = d->side_over || d->side.failed;
     return (const unsigned char *)d->side.data;
+}
+
+int sk_decoder_padded(const struct sk_decoder *d)
+{
+    return d->padded;
 }
 
 void sk_decoder_free(struct sk_decoder *d)

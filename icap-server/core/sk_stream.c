@@ -268,12 +268,17 @@ int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_
     int rc;
 
     /* streams of the same kind one after another (gzip members, pbzip2's
-     * streams, concatenated xz) are one file to its decompressor */
+     * streams, concatenated xz) are one file to its decompressor; NUL
+     * bytes between xz streams are its Stream Padding, between gzip
+     * members Python's gzip skips them */
+    size_t end = 0;
     do {
         rc = sk_stream_one(c, p + at, n - at, &u, &o);
-        at += u;
+        at += u, end = at;
+        while (rc == 1 && (c == SK_CODING_XZ || c == SK_CODING_GZIP) && at < n && p[at] == 0)
+            at++;
     } while (rc == 1 && sk_stream_at(p + at, n - at) == c);
-    *used = at;
+    *used = rc == 1 ? end : at;
     if (rc == -2)
         return o.over ? -2 : -3;
     return rc;

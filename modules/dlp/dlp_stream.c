@@ -187,6 +187,12 @@ static void sk_ds_bytes(struct sk_ds *d, struct sk_ds_one *o, const unsigned cha
             p += k, n -= k, off += k;
             continue;
         }
+        /* NUL bytes after an xz stream (its Stream Padding, which xz -dc
+         * reads past) or a gzip member (Python's gzip skips them) */
+        if (o->nlook == 0 && (o->c == SK_CODING_XZ || o->c == SK_CODING_GZIP) && *p == 0) {
+            p++, n--, off++;
+            continue;
+        }
         size_t need = sk_ds_look_len(o->c), k = need - o->nlook < n ? need - o->nlook : n;
         memcpy(o->look + o->nlook, p, k);
         o->nlook += k, p += k, n -= k, off += k;

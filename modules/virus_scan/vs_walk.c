@@ -866,6 +866,10 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
     }
     sk_vs_obj_open(&o);
     drc = sk_decoder_feed(d, p, n, 1, sk_vs_obj_data, &o);
+    /* members after NUL padding: the engine's gzip reader (zlib's) stops
+     * at the padding, Python's gzip reads on - so the engine never saw
+     * them: the output is scanned as an object of its own */
+    int padded = sk_decoder_padded(d);
     sk_decoder_free(d);
     if (drc == SK_DECODE_LIMIT && w->rep.result == SK_VS_CLEAN) {
         snprintf(why, sizeof(why),
@@ -890,7 +894,7 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
             snprintf(why, sizeof(why), "cannot map a decompressed %s file", what);
             sk_vs_walk_stop(w, SK_VS_ERROR, "", why);
             rc = -1;
-        } else if (opaque) {
+        } else if (opaque || padded) {
             /* as a base64 run's: the engine never saw these bytes in the
              * parent, so their ZIP64 zips are checked in their own walk
              * and must not count for the parent's (sk_vs_walk_b64) */

@@ -315,6 +315,31 @@ def g_gzip_members(ck, srv):
                 extra_res=("Content-Encoding: gzip",))
     ck.ok("clean multi-member gzip passes byte-identical", passed_identical(r, clean),
           "%s len=%s" % (r.status, r.body and len(r.body)))
+    # NUL padding between members (STREAM-PAD): Python's gzip reads on,
+    # zlib's gzread (libclamav's) stops; xz's Stream Padding, xz -dc reads on
+    import lzma
+    pre = b"#!/bin/sh\necho installer\nexit 0\n" + b"x" * 100 + b"\n"
+    g = gz(EICAR[:30]) + b"\0" * 8 + gz(EICAR[30:])
+    x = lzma.compress(EICAR[:30]) + b"\0" * 4 + lzma.compress(EICAR[30:])
+    ck.ok("oracle: Python's gzip and xz read EICAR over the padding",
+          gzip.decompress(g) == EICAR and
+          subprocess.run(["xz", "-dc"], input=x, capture_output=True).stdout == EICAR)
+    for i, (name, body, extra) in enumerate([
+            ("a .gz, NULs between members", g, ()),
+            ("a .gz after a prefix, NULs between members", pre + g, ()),
+            ("Content-Encoding: gzip, NULs between members", g, ("Content-Encoding: gzip",)),
+            ("an .xz after a prefix, Stream Padding", pre + x, ())]):
+        url = "http://origin.test/gz/pad/%d" % i
+        virus_blocked(ck, srv, "EICAR split over " + name, url,
+                      respmod(srv, url, body, extra_res=extra))
+    clean = gz(b"clean first") + b"\0" * 8 + gz(b"clean second") + b"\0" * 16
+    r = respmod(srv, "http://origin.test/gz/pad/clean", clean, allow204=False)
+    ck.ok("a clean .gz with NUL padding passes byte-identical", passed_identical(r, clean), r.status)
+    for name, body in (("gzip", pre + gz(b"card 4111 1111 ") + b"\0" * 8 + gz(b"1111 1111\n")),
+                       ("xz", pre + lzma.compress(b"card 4111 1111 ") + b"\0" * 4 +
+                        lzma.compress(b"1111 1111\n"))):
+        dlp_blocked(ck, "a card over two %s streams with padding between, after a prefix" % name,
+                    dlp_post(srv, body, "application/octet-stream", "PUT"))
 
 
 # ---- AV: Content-Encoding fields --------------------------------------------

@@ -226,7 +226,44 @@ static void test_gzip_members_every_split(void **s)
         assert_int_equal(sk_decoder_feed(d, body + i, 1, 0, out_sink, &o), SK_DECODE_OK);
     assert_int_equal(sk_decoder_feed(d, NULL, 0, 1, out_sink, &o), SK_DECODE_OK);
     assert_int_equal(o.len, strlen(want));
+    assert_false(sk_decoder_padded(d));
     sk_decoder_free(d);
+    /* NUL bytes between members: Python's gzip skips them and reads the
+     * next member (sk_decoder_padded says so); NULs before anything else
+     * are trailing bytes, passed on with it; at the end, dropped */
+    unsigned char pad[1100];
+    memcpy(pad, body, m1);
+    memset(pad + m1, 0, 300);
+    memcpy(pad + m1 + 300, body + m1, blen - m1);
+    for (size_t k = 0; k < 2; k++) { /* k 1: NULs, then no member */
+        memcpy(pad + m1 + 300, body + m1, blen - m1);
+        size_t plen = k == 1 ? m1 + 300 : m1 + 300 + blen - m1;
+        memcpy(pad + plen, k == 1 ? "abc" : "\0\0", k == 1 ? 3 : 2);
+        plen += k == 1 ? 3 : 2;
+        for (size_t split = 0; split <= plen; split += 7) {
+            d = sk_decoder_new(&ch, &nolimit);
+            o.len = 0;
+            sk_decoder_feed(d, pad, split, 0, out_sink, &o);
+            assert_int_equal(sk_decoder_feed(d, pad + split, plen - split, 1, out_sink, &o),
+                             SK_DECODE_OK);
+            char w[400];
+            size_t wl = 0;
+            if (k == 1) {
+                wl = strlen(parts[0]);
+                memcpy(w, parts[0], wl);
+                memset(w + wl, 0, 300);
+                memcpy(w + wl + 300, "abc", 3);
+                wl += 303;
+            } else {
+                wl = strlen(want);
+                memcpy(w, want, wl);
+            }
+            if (o.len != wl || memcmp(o.p, w, wl) != 0 || sk_decoder_padded(d) != (k == 0))
+                fail_msg("padding case %zu split %zu: got %zu bytes, padded %d", k, split, o.len,
+                         sk_decoder_padded(d));
+            sk_decoder_free(d);
+        }
+    }
     free(o.p);
 }
 

@@ -224,6 +224,7 @@ static void test_charset_lookup(void **s)
         {"cp850", "", SK_CS_NONE},
         {"utf-77", "", SK_CS_NONE},
         {"cp0371", "", SK_CS_NONE},
+        {"cp037a", "", SK_CS_NONE},
         {"ucp037", "", SK_CS_NONE},
         {"", "", SK_CS_NONE},
     };

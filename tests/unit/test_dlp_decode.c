@@ -1300,6 +1300,20 @@ static void test_streams_after_prefix(void **state)
     b = after_prefix(two, n1 + 11 + n2, &len);
     expect_all_cuts(b, len, SK_BLOCK, "cards", "a card over two zstd frames");
     free(b), free(g1), free(g2);
+    /* NUL bytes after an xz stream (its Stream Padding: xz -dc reads on)
+     * or a gzip member (Python's gzip skips them) */
+    for (int k = 0; k < 2; k++) {
+        g1 = k ? sk_tz_xz("4111 1111 11", 12, &n1) : sk_tz_deflate("4111 1111 11", 12, 31, &n1);
+        g2 = k ? sk_tz_xz("11 1111\n", 8, &n2) : sk_tz_deflate("11 1111\n", 8, 31, &n2);
+        memcpy(two, g1, n1);
+        memset(two + n1, 0, 8);
+        memcpy(two + n1 + 8, g2, n2);
+        b = after_prefix(two, n1 + 8 + n2, &len);
+        expect_all_cuts(b, len, SK_BLOCK, "cards",
+                        k ? "a card over two xz streams, Stream Padding between"
+                          : "a card over two gzip members, NULs between");
+        free(b), free(g1), free(g2);
+    }
 
     /* random bytes holding strict gzip and zstd headers that decode to
      * nothing: a binary nobody decompresses, passed without on-error */
