@@ -835,6 +835,12 @@ MUTANTS = [
     ("av: members after NUL padding left to the engine's gzip reader", S,
      "modules/virus_scan/vs_walk.c", "        } else if (opaque || padded) {", "        } else if (opaque) {",
      r"^(hostile\.evasion)$"),
+    ("dlp: a form-data field not read in the form's charset", S, "modules/dlp/dlp_body.c",
+     "            memcpy(((struct sk_dmp *)s)->charset, cs, sizeof(cs));", "",
+     r"^(unit\.test_dlp_decode)$"),
+    ("dlp: an urlencoded form only unquoted before its charset", S, "modules/dlp/dlp_body.c",
+     "            s = sk_tee_new(ctx, s, sk_form_in_charset(ctx, cs, depth));", "",
+     r"^(unit\.test_dlp_decode)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

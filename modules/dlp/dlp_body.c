@@ -233,18 +233,32 @@ struct sk_dmp {
     int depth;
     struct sk_mp *mp;
     struct sk_dlp_sink *part;
+    char charset[40]; /* a form's own charset (multipart/form-data; charset=) */
 };
 
 static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
 {
     struct sk_dmp *m = arg;
+    const char *ct = *p->content_type ? p->content_type : NULL;
+    char *with = NULL, cs[8];
 
+    /* a form field is text in the form's charset (Django decodes every
+     * field with the charset of the request's Content-Type): a field
+     * without a charset of its own is read in that one too */
+    if (*m->charset && !*p->filename &&
+        (!ct || sk_header_param(ct, "charset", cs, sizeof(cs)) == -1)) {
+        size_t l = (ct ? strlen(ct) : 10) + strlen(m->charset) + 16;
+        if ((with = malloc(l)) == NULL)
+            return -1;
+        snprintf(with, l, "%s; charset=\"%s\"", ct ? ct : "text/plain", m->charset);
+        ct = with;
+    }
     sk_dlp_engine_where(m->ctx->e, p->filename);
     if (p->kind != SK_MP_PART || p->malformed)
         m->part = sk_dlp_norm_new(m->ctx, NULL);
     else
-        m->part = sk_dlp_object_new(m->ctx, *p->content_type ? p->content_type : NULL,
-                                    *p->filename ? p->filename : NULL, m->depth + 1);
+        m->part = sk_dlp_object_new(m->ctx, ct, *p->filename ? p->filename : NULL, m->depth + 1);
+    free(with);
     return m->part ? 0 : -1;
 }
 
@@ -435,6 +449,19 @@ static struct sk_dlp_sink *sk_tee_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink
     return &t->sink;
 }
 
+/* An urlencoded form converted from CHARSET first, then split and
+ * unquoted, its text read as UTF-8. */
+static struct sk_dlp_sink *sk_form_in_charset(struct sk_dlp_ctx *ctx, const char *charset,
+                                              int depth)
+{
+    struct sk_dlp_sink *norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"));
+    struct sk_dlp_sink *x = norm ? sk_dlp_urlenc_new(norm) : NULL;
+
+    if ((x = x ? sk_dlp_conv_new(ctx, charset, x) : NULL) != NULL)
+        sk_dlp_norm_as(x);
+    return x;
+}
+
 /* sk_by_type_as with the charset the headers and the bytes give (and a
  * second reading in a declared charset that hides digits). A JSON
  * reader decides UTF-16/32 from the first four bytes alone (a NUL in the
@@ -455,9 +482,15 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
      * too (a mail reader does), beside the bytes (a reader that ignores
      * the declaration: a declared UTF-7 must not hide plain text) */
     sk_header_param(ct, "charset", cs, sizeof(cs));
-    if (s && sk_dlp_charset_second(cs))
-        s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, cs, depth));
     sk_media_type(ct, mt, sizeof(mt));
+    if (s && sk_dlp_charset_second(cs)) {
+        s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, cs, depth));
+        /* a form is decoded from its charset before it is split and
+         * unquoted (Django's QueryDict): UTF-7's '+' is base64 there, not
+         * a space - a third reading in that order */
+        if (s && strcmp(mt, "application/x-www-form-urlencoded") == 0)
+            s = sk_tee_new(ctx, s, sk_form_in_charset(ctx, cs, depth));
+    }
     if (!s || !order ||
         !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead) ||
           sk_xml_like(head, nhead)))
@@ -593,8 +626,15 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
 
     int mp = sk_mp_boundary(content_type, boundary, sizeof(boundary));
     if (depth < SK_DLP_MAX_DEPTH && mp == 0 &&
-        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), 0, depth)) != NULL)
+        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), 0, depth)) != NULL) {
+        char cs[40], mt[40];
+        sk_media_type(content_type, mt, sizeof(mt));
+        if (strcmp(mt, "multipart/form-data") == 0 &&
+            sk_header_param(content_type, "charset", cs, sizeof(cs)) == 0 &&
+            sk_dlp_charset_second(cs))
+            memcpy(((struct sk_dmp *)s)->charset, cs, sizeof(cs));
         return s;
+    }
     if (mp == 0 && depth >= SK_DLP_MAX_DEPTH) /* its parts' encodings would go unread */
         sk_dlp_undecodable(ctx, "multipart nested too deeply");
     if (mp == -2) /* the bytes are still read as one object */

@@ -2033,6 +2033,24 @@ def g_charsets(ck, srv):
               "4111 1111 1111 1111" in text and b"4111" not in body, text[:80])
         dlp_blocked(ck, "UTF-7 with an ill-formed run %r first" % pre[-7:],
                     dlp_post(srv, body, "text/plain; charset=utf-7", "PUT"))
+    # a form's own charset (CS-FORM), as Django reads one: the urlencoded
+    # body decoded before it is split and unquoted, form-data fields in it
+    import urllib.parse
+    wide = card.replace("4", "\uff14").replace("1", "\uff11").strip()
+    body = ("a=" + wide).encode("utf-7")
+    got = urllib.parse.parse_qs(body.decode("utf-7"))
+    ck.ok("oracle: a UTF-7 form decoded, then split", "4111 1111 1111 1111" in
+          unicodedata_nfkc(got.get("a", [""])[0]) and b"4111" not in body, got)
+    dlp_blocked(ck, "an urlencoded form in UTF-7",
+                dlp_post(srv, body, "application/x-www-form-urlencoded; charset=utf-7"))
+    for cs in ("cp037", "cp500", "utf-7"):
+        field = (wide if cs == "utf-7" else card.strip()).encode(cs)
+        body = (b'--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + field +
+                b"\r\n--zz--\r\n")
+        ck.ok("oracle: the %s field decodes to the card" % cs,
+              "4111 1111 1111 1111" in unicodedata_nfkc(field.decode(cs)) and b"4111" not in body)
+        dlp_blocked(ck, "a form-data field in the form's charset %s" % cs,
+                    dlp_post(srv, body, "multipart/form-data; boundary=zz; charset=" + cs))
     # a clean EBCDIC text passes unchanged
     clean = "no numbers here, only words\n".encode("cp1026")
     r = dlp_post(srv, clean, "text/plain; charset=cp1026", "PUT")

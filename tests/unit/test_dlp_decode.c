@@ -114,6 +114,26 @@ static void test_encodings(void **state)
             expect(&r, SK_BLOCK, "cards", why);
         }
     }
+    /* a form's own charset (CS-FORM): an urlencoded body is converted
+     * before it is split and unquoted (UTF-7's '+' is base64 there), and a
+     * multipart/form-data field without a charset of its own is text in
+     * the form's (Django's request.encoding) */
+    {
+        const char *u7 = "a=+/xT/Ef8R/xE +/xH/Ef8R/xE +/xH/Ef8R/xE +/xH/Ef8R/xE-";
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "application/x-www-form-urlencoded; charset=utf-7",
+                        .body = u7,
+                        .len = strlen(u7)};
+        expect(&r, SK_BLOCK, "cards", "an urlencoded form in UTF-7");
+        static const char fd[] = "--zz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+                                 "\xf4\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40"
+                                 "\xf1\xf1\xf1\xf1\r\n--zz--\r\n";
+        r.ctype = "multipart/form-data; boundary=zz; charset=cp037";
+        r.body = fd, r.len = sizeof(fd) - 1;
+        expect(&r, SK_BLOCK, "cards", "a form-data field in the form's cp037");
+        r.ctype = "multipart/form-data; boundary=zz";
+        expect(&r, SK_ALLOW, NULL, "the same field without the form's charset");
+    }
     /* chunked framing left in a body: a card in an extension or a trailer
      * is read (an object of its own), the data without them */
     static const char *const te[] = {"5;4111 1111 1111 1111\r\nhello\r\n0\r\n\r\n",
