@@ -1268,6 +1268,27 @@ static void expect_all_cuts(const void *body, size_t len, enum sk_verdict v, con
  * .gz) are read as objects of their own, whatever the writes; a header
  * that does not decode is no stream (no dlp.on-error); decoys past the
  * bound are dlp.on-error; a stream split in members is read whole. */
+/* Messages inside messages (message/rfc822 bodies): read down to the
+ * nesting limit; one deeper is dlp.on-error, not its bytes read as text
+ * (its quoted-printable card would go unread). */
+static void test_mail_nested_deep(void **state)
+{
+    (void)state;
+    for (int levels = 3; levels <= 9; levels += 6) {
+        char body[1024] = "";
+        for (int i = 0; i < levels; i++)
+            strcat(body, "From: x\r\nContent-Type: message/rfc822\r\n\r\n");
+        strcat(body, "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                     "4111=201111=201111=201111\r\n");
+        struct req r = {
+            .ip = "10.0.0.2", .ctype = "message/rfc822", .body = body, .len = strlen(body)};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk += 3)
+            expect(&r, SK_BLOCK, levels > 6 ? "dlp-undecodable" : "cards",
+                   levels > 6 ? "messages nested past the limit (6)"
+                              : "messages nested within the limit");
+    }
+}
+
 static void test_streams_after_prefix(void **state)
 {
     const char *cards = "4111 1111 1111 1111\n5500 0000 0000 0004\n", *clean = "nothing here\n";
@@ -1421,6 +1442,7 @@ int main(void)
         cmocka_unit_test(test_o16_brotli),
         cmocka_unit_test(test_o16_max_decoded),
         cmocka_unit_test(test_streams_after_prefix),
+        cmocka_unit_test(test_mail_nested_deep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
