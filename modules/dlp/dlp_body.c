@@ -227,6 +227,19 @@ static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk
 /* ---- multipart: each part (and the preamble, the epilogue) is its own
  * object; without a boundary, a mail message's body (sk_mp_new_message) ---- */
 
+/* The charset parameter of a Content-Type as Python's get_param reads
+ * it: a plain "charset=" first, else RFC 2231 ("charset*=''utf-7",
+ * sections). 0, or -1 when there is none (OUT ""); CT may be NULL. */
+static int sk_ct_charset(const char *ct, char *out, size_t size)
+{
+    int rc = ct ? sk_header_param(ct, "charset", out, size) : -1;
+
+    if (rc == 0 || rc == -2 || (ct && sk_header_param_ext(ct, "charset", out, size) == 0))
+        return 0; /* -2: two values, the first as before */
+    out[0] = '\0';
+    return -1;
+}
+
 struct sk_dmp {
     struct sk_dlp_sink sink;
     struct sk_dlp_ctx *ctx;
@@ -245,8 +258,7 @@ static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
     /* a form field is text in the form's charset (Django decodes every
      * field with the charset of the request's Content-Type): a field
      * without a charset of its own is read in that one too */
-    if (*m->charset && !*p->filename &&
-        (!ct || sk_header_param(ct, "charset", cs, sizeof(cs)) == -1)) {
+    if (*m->charset && !*p->filename && (!ct || sk_ct_charset(ct, cs, sizeof(cs)) == -1)) {
         size_t l = (ct ? strlen(ct) : 10) + strlen(m->charset) + 16;
         if ((with = malloc(l)) == NULL)
             return -1;
@@ -347,7 +359,7 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
     struct sk_dlp_sink *norm, *x;
 
     sk_media_type(ct, mt, sizeof(mt));
-    sk_header_param(ct, "charset", charset, sizeof(charset));
+    sk_ct_charset(ct, charset, sizeof(charset));
     if (as)
         snprintf(charset, sizeof(charset), "%s", as);
     /* undeclared JSON or XML (no type, text/plain, octet-stream...): as
@@ -481,7 +493,7 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     /* a charset that hides digits from bytes (UTF-7, EBCDIC): read in it
      * too (a mail reader does), beside the bytes (a reader that ignores
      * the declaration: a declared UTF-7 must not hide plain text) */
-    sk_header_param(ct, "charset", cs, sizeof(cs));
+    sk_ct_charset(ct, cs, sizeof(cs));
     sk_media_type(ct, mt, sizeof(mt));
     if (s && sk_dlp_charset_second(cs)) {
         s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, cs, depth));
@@ -630,8 +642,7 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
         char cs[40], mt[40];
         sk_media_type(content_type, mt, sizeof(mt));
         if (strcmp(mt, "multipart/form-data") == 0 &&
-            sk_header_param(content_type, "charset", cs, sizeof(cs)) == 0 &&
-            sk_dlp_charset_second(cs))
+            sk_ct_charset(content_type, cs, sizeof(cs)) == 0 && sk_dlp_charset_second(cs))
             memcpy(((struct sk_dmp *)s)->charset, cs, sizeof(cs));
         return s;
     }

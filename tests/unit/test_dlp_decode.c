@@ -114,6 +114,22 @@ static void test_encodings(void **state)
             expect(&r, SK_BLOCK, "cards", why);
         }
     }
+    /* the charset given in RFC 2231 form, which email's get_param reads */
+    {
+        static const char *const ext[][2] = {
+            {"text/plain; charset*=''utf-7",
+             "+ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"},
+            {"text/plain; charset*0=utf; charset*1=-7",
+             "+ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"},
+            {"text/plain; charset*=us-ascii'en'cp037",
+             "\xf4\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1\x40\xf1\xf1\xf1\xf1"},
+        };
+        for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+            struct req r = {
+                .ip = "10.0.0.2", .ctype = ext[i][0], .body = ext[i][1], .len = strlen(ext[i][1])};
+            expect(&r, SK_BLOCK, "cards", ext[i][0]);
+        }
+    }
     /* a form's own charset (CS-FORM): an urlencoded body is converted
      * before it is split and unquoted (UTF-7's '+' is base64 there), and a
      * multipart/form-data field without a charset of its own is text in
