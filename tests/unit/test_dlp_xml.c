@@ -4,7 +4,8 @@
  * entities, names of any XML name characters, declarations after comments
  * and processing instructions holding quotes; the first declaration binds;
  * expansion bounded by dlp.max-decoded (a "billion laughs" document is a
- * limit) and by nesting depth (an error). Shared fixture:
+ * limit) and by nesting depth (an error). Attribute values as readers
+ * normalise them (a line end or a tab is a space). Shared fixture:
  * support/dlp_fixture.c. */
 #include "dlp_fixture.h"
 
@@ -91,6 +92,69 @@ static void test_entities(void **state)
     }
 }
 
+/* One case's verdict as every type an endpoint may read XML under, the
+ * body cut into writes of 1, 2 and 3 bytes too (a CR LF across writes). */
+static void expect_xml(const char *ctype, const void *body, size_t len, enum sk_verdict want,
+                       const char *rule, const char *what)
+{
+    static const char *const types[] = {"application/xml", "image/svg+xml", "text/plain",
+                                        "application/octet-stream"};
+    char why[200];
+
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        struct req r = {
+            .ip = "10.0.0.2", .ctype = ctype ? ctype : types[t], .body = body, .len = len};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
+            snprintf(why, sizeof(why), "%s, %s, writes of %zu", what, r.ctype, r.chunk);
+            expect(&r, want, rule, why);
+        }
+        if (ctype)
+            break;
+    }
+}
+
+/* Attribute-value normalisation (XML 1.0 3.3.3): expat (ElementTree) and
+ * libxml2 read a literal CR, LF, CR LF (one) or tab in an attribute value
+ * - also in an entity's replacement text there and in an <!ATTLIST>
+ * default - as a space; a character reference (&#10;) written in the
+ * value stays the character (a line end, as in text). The detector takes
+ * one to three spaces between groups: "\r\n\r\n " is three, so a CR LF
+ * read as two spaces would show. */
+static void test_attr_whitespace(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *xml;
+        enum sk_verdict want;
+    } cases[] = {
+        {"LF between the groups", DT("", "<r x=\"4111\n1111\n1111\n1111\"/>"), SK_BLOCK},
+        {"CR between the groups", DT("", "<r x='4111\r1111\r1111\r1111'/>"), SK_BLOCK},
+        {"CR LF twice and a space: three spaces",
+         DT("", "<r x=\"4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111\"/>"), SK_BLOCK},
+        {"an SVG text's x, LF and tab",
+         DT("", "<svg><text x=\"4111\n1111\t1111\n1111\" y=\"1\"/></svg>"), SK_BLOCK},
+        {"entities with LF in an attribute",
+         DT("<!ENTITY a \"4111\n1111\"><!ENTITY b \"\n1111\n1111\">", "<r x=\"&a;&b;\"/>"),
+         SK_BLOCK},
+        {"an entity with CR LF twice and a space in an attribute",
+         DT("<!ENTITY a \"4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111\">", "<r x='&a;'/>"),
+         SK_BLOCK},
+        {"&#10; in an entity: a literal LF by its use, a space in an attribute",
+         DT("<!ENTITY a \"4111&#10;1111&#10;1111&#10;1111\">", "<r x=\"&a;\"/>"), SK_BLOCK},
+        {"an <!ATTLIST> default with LF, tab and CR",
+         DT("<!ATTLIST c x CDATA \"4111\n1111\t1111\r1111\">", ""), SK_BLOCK},
+        {"an <!ATTLIST> default with CR LF twice and a space",
+         DT("<!ATTLIST c x CDATA '4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111'>", ""), SK_BLOCK},
+        {"&#10; written in an attribute stays a line end",
+         DT("", "<r x=\"4111&#10;1111&#10;1111&#10;1111\"/>"), SK_ALLOW},
+        {"a clean value with line ends", DT("", "<r x=\"order\n2024\r\n1111\"/>"), SK_ALLOW},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_xml(NULL, cases[i].xml, strlen(cases[i].xml), cases[i].want,
+                   cases[i].want == SK_BLOCK ? "cards" : NULL, cases[i].what);
+}
+
 /* A document whose entities expand ten-fold per level: past dlp.max-decoded
  * it is a limit (dlp.on-limit), not read as far as the budget allowed and
  * passed; a few levels are read. */
@@ -122,6 +186,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entities),
         cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_attr_whitespace),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
