@@ -5,8 +5,11 @@
  * and processing instructions holding quotes; the first declaration binds;
  * expansion bounded by dlp.max-decoded (a "billion laughs" document is a
  * limit) and by nesting depth (an error). Attribute values as readers
- * normalise them (a line end or a tab is a space). Shared fixture:
- * support/dlp_fixture.c. */
+ * normalise them (a line end or a tab is a space); a document in the
+ * charset its own XML declaration names (EBCDIC, UTF-7, HZ). Shared
+ * fixture: support/dlp_fixture.c. */
+#include <iconv.h>
+
 #include "dlp_fixture.h"
 
 #define DT(subset, text) "<?xml version=\"1.0\"?><!DOCTYPE c [" subset "]><c>" text "</c>"
@@ -155,6 +158,109 @@ static void test_attr_whitespace(void **state)
                    cases[i].want == SK_BLOCK ? "cards" : NULL, cases[i].what);
 }
 
+/* UTF-8 TEXT converted to CHARSET into OUT (CAP bytes); its length. */
+static size_t conv(const char *charset, const char *text, char *out, size_t cap)
+{
+    iconv_t cd = iconv_open(charset, "UTF-8");
+    size_t inl = strlen(text), outl = cap;
+    char *op = out, *ip = (char *)text;
+
+    assert_true(cd != (iconv_t)-1);
+    assert_true(iconv(cd, &ip, &inl, &op, &outl) != (size_t)-1);
+    iconv(cd, NULL, NULL, &op, &outl);
+    iconv_close(cd);
+    return (size_t)(op - out);
+}
+
+#define CARD_U7 "+/xT/Ef8R/xE +/xH/Ef8R/xE +/xH/Ef8R/xE +/xH/Ef8R/xE-" /* ４１１１ １１１１ ... */
+#define CARD_HZ "~{#4#1#1#1~} ~{#1#1#1#1~} ~{#1#1#1#1~} ~{#1#1#1#1~}"
+
+/* The charset the document's own XML declaration names, read as a
+ * declared Content-Type charset is (a second reading): libxml2 (lxml,
+ * xmllint, PHP) detects EBCDIC by "<?xm" in it and reads the name in
+ * EBCDIC (none: IBM037), and reads UTF-7 and HZ, after a UTF-8 BOM, and
+ * switches from UTF-16 to the named charset behind the declaration. Both
+ * readings when the HTTP charset names another; a declaration longer than
+ * the bytes looked at is dlp.on-error. */
+static void test_encoding_declaration(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *charset, *doc;
+        enum sk_verdict want;
+    } ebcdic[] = {
+        {"EBCDIC, encoding=\"IBM037\"", "IBM037",
+         "<?xml version=\"1.0\" encoding=\"IBM037\"?><r>4111 1111 1111 1111</r>", SK_BLOCK},
+        {"EBCDIC cp500, encoding = 'ebcdic-cp-be' across a line end", "IBM500",
+         "<?xml version='1.0'\nencoding = 'ebcdic-cp-be'?><r a='4111 1111 1111 1111'/>", SK_BLOCK},
+        {"EBCDIC cp273 without an encoding (libxml2: IBM037)", "IBM273",
+         "<?xml version=\"1.0\"?><r>4111 1111 1111 1111</r>", SK_BLOCK},
+        {"EBCDIC naming a charset it has no second reading for", "IBM1140",
+         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><r>4111 1111 1111 1111</r>", SK_BLOCK},
+        {"clean EBCDIC", "IBM037", "<?xml version=\"1.0\" encoding=\"IBM037\"?><r>order 2024</r>",
+         SK_ALLOW},
+    };
+    static const struct {
+        const char *what, *ctype, *doc;
+        enum sk_verdict want;
+        const char *rule;
+    } ascii[] = {
+        {"encoding = 'UTF-7'", NULL, "<?xml version='1.0' encoding\t= 'UTF-7' ?><r>" CARD_U7 "</r>",
+         SK_BLOCK, "cards"},
+        {"encoding=\"HZ-GB-2312\"", NULL,
+         "<?xml version=\"1.0\" encoding=\"HZ-GB-2312\"?><r>" CARD_HZ "</r>", SK_BLOCK, "cards"},
+        {"a UTF-8 BOM, encoding=\"utf-7\"", NULL,
+         "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-7\"?><r>" CARD_U7 "</r>", SK_BLOCK,
+         "cards"},
+        {"HTTP charset=cp037, the declaration UTF-7: both read", "application/xml; charset=cp037",
+         "<?xml version=\"1.0\" encoding=\"UTF-7\"?><r>" CARD_U7 "</r>", SK_BLOCK, "cards"},
+        {"HTTP charset=utf-7, the declaration IBM037: both read", "application/xml; charset=utf-7",
+         "<?xml version=\"1.0\" encoding=\"IBM037\"?><r>" CARD_U7 "</r>", SK_BLOCK, "cards"},
+        {"a declaration still open after 512 bytes", NULL,
+         "<?xml version=\"1.0\"                                                                    "
+         "                                                                                        "
+         "                                                                                        "
+         "                                                                                        "
+         "                                                                                        "
+         "                                                                                        "
+         "encoding=\"UTF-7\"?><r>" CARD_U7 "</r>",
+         SK_BLOCK, "dlp-undecodable"},
+        {"clean UTF-7", NULL, "<?xml version=\"1.0\" encoding=\"UTF-7\"?><r>+ZeVnLA- 2024</r>",
+         SK_ALLOW, NULL},
+        {"clean, encoding=\"UTF-8\", a long text", NULL,
+         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><r>order 2024 1111 "
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "</r>",
+         SK_ALLOW, NULL},
+    };
+    char buf[1024], what[160];
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(ebcdic) / sizeof(ebcdic[0]); i++) {
+        n = conv(ebcdic[i].charset, ebcdic[i].doc, buf, sizeof(buf));
+        expect_xml(NULL, buf, n, ebcdic[i].want, ebcdic[i].want == SK_BLOCK ? "cards" : NULL,
+                   ebcdic[i].what);
+    }
+    for (size_t i = 0; i < sizeof(ascii) / sizeof(ascii[0]); i++)
+        expect_xml(ascii[i].ctype, ascii[i].doc, strlen(ascii[i].doc), ascii[i].want, ascii[i].rule,
+                   ascii[i].what);
+    /* UTF-16 (BOM or none, either order): libxml2 2.9 reads on in UTF-7
+     * behind the declaration */
+    static const char *const widths[] = {"UTF-16", "UTF-16LE", "UTF-16BE"};
+    for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+        n = conv(widths[w], "<?xml version=\"1.0\" encoding=\"UTF-7\"?><r>", buf, sizeof(buf));
+        memcpy(buf + n, "xxxxxxxxxxxx " CARD_U7 "</r>", sizeof("xxxxxxxxxxxx " CARD_U7 "</r>") - 1);
+        n += sizeof("xxxxxxxxxxxx " CARD_U7 "</r>") - 1;
+        snprintf(what, sizeof(what), "a %s declaration naming UTF-7, UTF-7 behind it", widths[w]);
+        expect_xml(NULL, buf, n, SK_BLOCK, "cards", what);
+    }
+}
+
 /* A document whose entities expand ten-fold per level: past dlp.max-decoded
  * it is a limit (dlp.on-limit), not read as far as the budget allowed and
  * passed; a few levels are read. */
@@ -187,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_entities),
         cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_attr_whitespace),
+        cmocka_unit_test(test_encoding_declaration),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
