@@ -799,6 +799,18 @@ MUTANTS = [
      "    if (n) {\n        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);",
      "    if (0) {\n        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);",
      r"^(unit\.test_dlp_decode)$"),
+    ("dlp: a line end in an XML attribute value not read as a space", S, "modules/dlp/dlp_formats.c",
+     "    return c == '\\r' || c == '\\n' || c == '\\t' ? ' ' : c;", "    return c;",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: a CR LF in an XML attribute value read as two spaces", S, "modules/dlp/dlp_formats.c",
+     "        } else if (c != '\\n' || !cr) {", "        } else {",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: an XML start in EBCDIC not told (its declaration unread)", S, "modules/dlp/dlp_body.c",
+     "    int ebcdic = n >= 4 && memcmp(p, \"\\x4c\\x6f\\xa7\\x94\", 4) == 0;", "    int ebcdic = 0;",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: an XML declaration's charset read only when the HTTP one names none", S, "modules/dlp/dlp_body.c",
+     "(!http || strcmp(own, http) != 0))", "!http)",
+     r"^(unit\.test_dlp_xml)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list
