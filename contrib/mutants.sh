@@ -779,7 +779,7 @@ MUTANTS = [
      "if (0 && memcmp(d + i, \"<!ATTLIST\", 9) == 0",
      r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
     ("dlp: a text in UTF-7 or EBCDIC read as bytes only", S, "modules/dlp/dlp_body.c",
-     "    if (s && sk_dlp_charset_second(cs))", "    if (0 && sk_dlp_charset_second(cs))",
+     "    if (s && http) {", "    if (0 && http) {",
      r"^(unit\.test_dlp_decode|hostile\.evasion)$"),
     ("dlp: a declared UTF-7 read in UTF-7 only (plain text hidden)", S, "modules/dlp/dlp_body.c",
      "        s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, cs, depth));",
@@ -844,6 +844,19 @@ MUTANTS = [
     ("dlp: a charset given in RFC 2231 form not read", S, "modules/dlp/dlp_body.c",
      "    if (rc == 0 || rc == -2 || (ct && sk_header_param_ext(ct, \"charset\", out, size) == 0))",
      "    if (rc == 0 || rc == -2)", r"^(unit\.test_dlp_decode)$"),
+    # session 9: red team 5 (XML attributes and declarations; helper rt5xml)
+    ("dlp: a line end in an XML attribute value not read as a space", S, "modules/dlp/dlp_formats.c",
+     "    return c == '\\r' || c == '\\n' || c == '\\t' ? ' ' : c;", "    return c;",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: a CR LF in an XML attribute value read as two spaces", S, "modules/dlp/dlp_formats.c",
+     "        } else if (c != '\\n' || !cr) {", "        } else {",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: an XML start in EBCDIC not told (its declaration unread)", S, "modules/dlp/dlp_body.c",
+     "    int ebcdic = n >= 4 && memcmp(p, \"\\x4c\\x6f\\xa7\\x94\", 4) == 0;", "    int ebcdic = 0;",
+     r"^(unit\.test_dlp_xml|hostile\.evasion)$"),
+    ("dlp: an XML declaration's charset read only when the HTTP one names none", S, "modules/dlp/dlp_body.c",
+     "        (!http || strcmp(on, hn) != 0))", "        !http)",
+     r"^(unit\.test_dlp_xml)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -19,6 +19,8 @@
 
 #include "dlp.h"
 
+#define SK_SNIFF_HEAD 512 /* the first bytes an object is told by */
+
 void sk_dlp_undecodable(struct sk_dlp_ctx *ctx, const char *why)
 {
     if (ctx->undecodable++ == 0)
@@ -89,7 +91,8 @@ static int sk_is_xml(const char *mt, const char *name)
 }
 
 /* A body that says nothing of XML but starts as XML: "<?xml" or
- * "<!DOCTYPE" after a BOM and white space (the NULs of UTF-16/32 skipped):
+ * "<!DOCTYPE" after a BOM and white space (the NULs of UTF-16/32 skipped),
+ * or "<?xm" in EBCDIC:
  * what an endpoint that parses any body as XML (SOAP, lxml on the raw
  * body) reads, entities and all. */
 static int sk_xml_like(const unsigned char *p, size_t n)
@@ -98,6 +101,8 @@ static int sk_xml_like(const unsigned char *p, size_t n)
     char c[9];
     size_t k = 0, i = 0;
 
+    if (n >= 4 && memcmp(p, "\x4c\x6f\xa7\x94", 4) == 0)
+        return 1; /* "<?xm" in EBCDIC: libxml2 reads it (sk_xml_decl_charset) */
     if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
         i = 3;
     for (; i < n && k < sizeof(c); i++) {
@@ -109,6 +114,86 @@ static int sk_xml_like(const unsigned char *p, size_t n)
         if (k >= strlen(starts[s]) && memcmp(c, starts[s], strlen(starts[s])) == 0)
             return 1;
     return 0;
+}
+
+/* A byte of EBCDIC as ASCII, for the characters an XML declaration is
+ * written in (letters, digits, "<?>=\"'-_.:/", white space: the same in
+ * every EBCDIC code page); anything else is 0x01. */
+static char sk_ebcdic_ascii(unsigned char c)
+{
+    static const unsigned char from[] = {0x40, 0x05, 0x0d, 0x25, 0x15, 0x4b, 0x4c, 0x60,
+                                         0x61, 0x6d, 0x6e, 0x6f, 0x7a, 0x7d, 0x7e, 0x7f};
+    static const char to[] = " \t\r\n\n.<-/_>?:'=\"";
+    static const struct {
+        unsigned char lo, hi;
+        char first;
+    } runs[] = {{0x81, 0x89, 'a'}, {0x91, 0x99, 'j'}, {0xa2, 0xa9, 's'}, {0xc1, 0xc9, 'A'},
+                {0xd1, 0xd9, 'J'}, {0xe2, 0xe9, 'S'}, {0xf0, 0xf9, '0'}};
+
+    for (size_t i = 0; i < sizeof(from); i++)
+        if (c == from[i])
+            return to[i];
+    for (size_t i = 0; i < sizeof(runs) / sizeof(*runs); i++)
+        if (c >= runs[i].lo && c <= runs[i].hi)
+            return (char)(runs[i].first + (c - runs[i].lo));
+    return 1;
+}
+
+/* The charset an XML document's own declaration names (<?xml version="1.0"
+ * encoding="IBM037"?>: the pseudo-attribute in either quotes, white space
+ * around '='), into CS. libxml2 (lxml, xmllint, PHP) reads the document
+ * in it whatever the HTTP charset says: after a UTF-8 BOM, after ASCII,
+ * and also after UTF-16/32 (it switches to the named charset behind the
+ * declaration), here read with their NULs skipped; a start "<?xm" in
+ * EBCDIC is read in EBCDIC, and without a name any EBCDIC reader knows
+ * it is IBM037 (libxml2's default; digits and space are the same in every
+ * EBCDIC page). 1: CS named; 0: none; -1: a declaration still open at the
+ * end of a full head (HEAD_FULL), whose name may come later. */
+static int sk_xml_decl_charset(const unsigned char *p, size_t n, int head_full, char *cs,
+                               size_t cap)
+{
+    char a[512];
+    size_t k = 0, i = 0;
+    int ebcdic = n >= 4 && memcmp(p, "\x4c\x6f\xa7\x94", 4) == 0;
+
+    *cs = '\0';
+    if (!ebcdic && n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        i = 3;
+    while (!ebcdic && i < n && (p[i] == 0xff || p[i] == 0xfe || p[i] == 0)) /* UTF-16/32 BOM */
+        i++;
+    for (; i < n && k < sizeof(a); i++)
+        if (ebcdic || p[i] != 0)
+            a[k++] = ebcdic ? sk_ebcdic_ascii(p[i]) : (char)p[i];
+    for (i = 0; i < k && strchr(" \t\r\n", a[i]); i++)
+        ;
+    if (k - i < 6 || strncasecmp(a + i, "<?xml", 5) != 0 || !strchr(" \t\r\n", a[i + 5]))
+        return 0;
+    const char *end = memchr(a + i, '>', k - i);
+    size_t e = end ? (size_t)(end - a) : k;
+    for (i += 5; i + 8 <= e; i++) {
+        if (memcmp(a + i, "encoding", 8) != 0)
+            continue;
+        size_t j = i + 8;
+        while (j < e && strchr(" \t\r\n", a[j]))
+            j++;
+        if (j == e || a[j++] != '=')
+            continue;
+        while (j < e && strchr(" \t\r\n", a[j]))
+            j++;
+        if (j == e || (a[j] != '"' && a[j] != '\''))
+            continue;
+        const char *q = memchr(a + j + 1, a[j], e - j - 1);
+        if (!q || (size_t)(q - a) - j - 1 >= cap)
+            continue;
+        memcpy(cs, a + j + 1, (size_t)(q - a) - j - 1);
+        cs[(size_t)(q - a) - j - 1] = '\0';
+        break;
+    }
+    if (ebcdic && !sk_dlp_charset_second(cs))
+        snprintf(cs, cap, "%s", "IBM037");
+    if (*cs)
+        return 1;
+    return !end && head_full ? -1 : 0;
 }
 
 /* ---- Content-Encoding and .gz: the core decoder, output charged to the
@@ -344,7 +429,7 @@ struct sk_sniff {
     struct sk_dlp_ctx *ctx;
     int depth;
     char *ctype, *name;
-    unsigned char head[512]; /* a tar is told by its first header's checksum */
+    unsigned char head[SK_SNIFF_HEAD]; /* a tar is told by its first header's checksum */
     size_t nhead;
     struct sk_dlp_sink *next; /* chosen once the head is known */
 };
@@ -486,7 +571,7 @@ static struct sk_dlp_sink *sk_form_in_charset(struct sk_dlp_ctx *ctx, const char
 static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
                                       const unsigned char *head, size_t nhead, int depth)
 {
-    char mt[128], cs[40] = "";
+    char mt[128], cs[40] = "", xcs[40];
     const char *order = sk_charset_nul_order(head, nhead);
     struct sk_dlp_sink *s = sk_by_type_as(ctx, ct, name, head, nhead, NULL, depth);
 
@@ -495,7 +580,9 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
      * the declaration: a declared UTF-7 must not hide plain text) */
     sk_ct_charset(ct, cs, sizeof(cs));
     sk_media_type(ct, mt, sizeof(mt));
-    if (s && sk_dlp_charset_second(cs)) {
+    char hn[32], on[32];
+    int http = sk_charset_lookup(cs, hn, sizeof(hn)) == SK_CS_HIDES;
+    if (s && http) {
         s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, cs, depth));
         /* a form is decoded from its charset before it is split and
          * unquoted (Django's QueryDict): UTF-7's '+' is base64 there, not
@@ -503,6 +590,17 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
         if (s && strcmp(mt, "application/x-www-form-urlencoded") == 0)
             s = sk_tee_new(ctx, s, sk_form_in_charset(ctx, cs, depth));
     }
+    /* XML: the same for the charset its own declaration names (libxml2
+     * reads that one, a reader that trusts the HTTP charset the one
+     * above: both, unless they are one) */
+    int decl = s && (sk_is_xml(mt, name) || sk_xml_like(head, nhead))
+                   ? sk_xml_decl_charset(head, nhead, nhead >= SK_SNIFF_HEAD, xcs, sizeof(xcs))
+                   : 0;
+    if (decl == -1)
+        sk_dlp_undecodable(ctx, "an XML declaration longer than the bytes read for it");
+    if (decl == 1 && sk_charset_lookup(xcs, on, sizeof(on)) == SK_CS_HIDES &&
+        (!http || strcmp(on, hn) != 0))
+        s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, xcs, depth));
     if (!s || !order ||
         !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead) ||
           sk_xml_like(head, nhead)))

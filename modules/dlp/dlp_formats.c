@@ -381,6 +381,7 @@ struct sk_xml {
     char name[16]; /* local name of the current tag */
     size_t nname;
     int name_done, quote;
+    int acr;           /* the last byte of an attribute value was a CR */
     struct sk_ref ref; /* a character reference in the text */
     unsigned match;    /* bytes of "]]>" or "-->" seen */
     struct sk_buf side;
@@ -436,16 +437,29 @@ static void sk_xml_side_flush(struct sk_xml *x)
 
 static int sk_xml_attr_ref(struct sk_xml *x, unsigned char c);
 
+/* Attribute-value normalisation (XML 1.0 3.3.3): a literal white space
+ * character in a value - a line end (CR LF is one: 2.11), a tab - is a
+ * space to expat, libxml2, .NET and Java, so "4111<LF>1111" is a number
+ * there. A character reference (&#10;) is kept as the character it names
+ * (it is read as such later), except in an entity's replacement text,
+ * where it is literal by then (sk_xml_side_refs). */
+static unsigned char sk_xml_attr_ws(unsigned char c)
+{
+    return c == '\r' || c == '\n' || c == '\t' ? ' ' : c;
+}
+
 static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
 {
     if (x->quote) {
+        int cr = x->acr;
+        x->acr = c == '\r';
         if (x->nents && sk_xml_attr_ref(x, c))
             return;
         if (c == x->quote) {
             x->quote = 0;
             sk_xml_side(x, ' ');
-        } else {
-            sk_xml_side(x, c);
+        } else if (c != '\n' || !cr) { /* the CR of a CR LF gave the space */
+            sk_xml_side(x, sk_xml_attr_ws(c));
         }
         return;
     }
@@ -748,7 +762,8 @@ static const struct sk_xml_ent *sk_xml_ent_take(struct sk_xml *x, const char *na
  * too (markup in it is not markup there). */
 static void sk_xml_attr_ent(struct sk_xml *x, const struct sk_xml_ent *t);
 
-/* V[0..N) aside, the entities it names replaced (sk_xml_attr_ent). */
+/* V[0..N) aside, the entities it names replaced (sk_xml_attr_ent), as
+ * an attribute value: white space a space (sk_xml_attr_ws). */
 static void sk_xml_side_refs(struct sk_xml *x, const char *v, size_t n)
 {
     const char *semi;
@@ -759,8 +774,8 @@ static void sk_xml_side_refs(struct sk_xml *x, const char *v, size_t n)
             (u = sk_xml_ent_take(x, v + i + 1, (size_t)(semi - v) - i - 1)) != NULL) {
             sk_xml_attr_ent(x, u);
             i = (size_t)(semi - v);
-        } else {
-            sk_xml_side(x, (unsigned char)v[i]);
+        } else if (v[i] != '\r' || i + 1 == n || v[i + 1] != '\n') { /* CR LF: one space */
+            sk_xml_side(x, sk_xml_attr_ws((unsigned char)v[i]));
         }
     }
 }

@@ -45,7 +45,10 @@ is), all Unicode Pd dashes and their NFKC forms (unicodedata), the
 Japanese IME's ー between digits; clean Japanese text with ー must pass.
 Mail messages uploaded as files (g_mail): .eml, MHTML, message/rfc822
 parts, quoted-printable and base64 text read as Python's email decodes it.
-XML internal entities (g_xml_dtd): ElementTree's text the oracle.
+XML internal entities (g_xml_dtd): ElementTree's text the oracle; attribute
+values with line ends (ElementTree's normalised value); a document in the
+charset its XML declaration names (EBCDIC, UTF-7, HZ: lxml where an
+interpreter has it, else the declared name's Python codec).
 
 Usage: test_evasion.py --build-dir BUILD [--only g_dlp g_zip64 ...]
 """
@@ -1971,7 +1974,8 @@ def g_xml_dtd(ck, srv):
     entities, character references in the value, names with '-' '.' and
     non-ASCII, a comment or PI with a quote before the declaration, markup
     in the value, UTF-16. A clean document with entities passes; a billion
-    laughs document is a limit (blocked), and is answered."""
+    laughs document is a limit (blocked), and is answered. Then attribute
+    values with line ends and documents in their declared charset (below)."""
     import xml.etree.ElementTree as ET
 
     def doc(subset, text):
@@ -2005,6 +2009,97 @@ def g_xml_dtd(ck, srv):
                                           for i in range(1, 10))
     r = dlp_post(srv, doc(lol, "&l9;"), "application/xml")
     ck.ok("DLP billion laughs: blocked (dlp.on-limit)", blocked(r), r.status)
+    xml_attr_whitespace(ck, srv, doc)
+    xml_encoding_declaration(ck, srv)
+
+
+def xml_attr_whitespace(ck, srv, doc):
+    """Attribute-value normalisation (XML 1.0 3.3.3, red team 5 XML-ATTR-WS):
+    a literal LF, CR, CR LF or tab in an attribute value, in an entity's
+    text used there or in an <!ATTLIST> default is a space to ElementTree
+    (expat) and libxml2; "\r\n\r\n " is three spaces (one per CR LF)."""
+    import xml.etree.ElementTree as ET
+    C = "4111 1111 1111 1111"
+    cases = [("LF", doc("", '<r x="4111\n1111\n1111\n1111"/>')),
+             ("CR", doc("", "<r x='4111\r1111\r1111\r1111'/>")),
+             ("CR LF twice and a space", doc("", '<r x="4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111"/>')),
+             ("an SVG text's x", doc("", '<svg><text x="4111\n1111\n1111\n1111"/></svg>')),
+             ("entities with LF", doc('<!ENTITY a "4111\n1111"><!ENTITY b "\n1111\n1111">', '<r x="&a;&b;"/>')),
+             ("an <!ATTLIST> default", doc('<!ATTLIST c x CDATA "4111\n1111\t1111\r1111">', ""))]
+    for name, x in cases:
+        vals = " / ".join(v for e in ET.fromstring(x).iter() for v in e.attrib.values())
+        ck.ok("oracle: ElementTree reads a card in an attribute: %s" % name,
+              " ".join(vals.split()) == C and C.encode() not in x, vals)
+        dlp_blocked(ck, "XML attribute value: " + name, dlp_post(srv, x, "application/xml"))
+    x = doc("", '<r x="4111&#10;1111&#10;1111&#10;1111" y="order\n2024"/>')
+    ck.ok("oracle: ElementTree keeps &#10; in an attribute a line end",
+          ET.fromstring(x).find("r").get("x") == "4111\n1111\n1111\n1111")
+    r = dlp_post(srv, x, "application/xml")
+    ck.ok("DLP &#10; in an attribute stays a line end (passes, as in text)", r.status == 204, r.status)
+
+
+def lxml_text(data):
+    """The text and attribute values lxml (libxml2) reads in DATA, by an
+    interpreter that has lxml (Debian's), or None."""
+    code = ("import sys\nfrom lxml import etree\n"
+            "r = etree.fromstring(sys.stdin.buffer.read())\n"
+            "sys.stdout.write(' / '.join(list(r.itertext()) + [v for e in r.iter() for v in e.attrib.values()]))\n")
+    for py in ("/usr/bin/python3", sys.executable):
+        try:
+            p = subprocess.run([py, "-c", code], input=data, capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if p.returncode == 0:
+            return p.stdout.decode("utf-8", "replace")
+        if b"No module named" not in p.stderr:
+            return "<error %s>" % p.stderr[-200:]
+    return None
+
+
+def xml_encoding_declaration(ck, srv):
+    """An XML document in the charset its own declaration names (red team 5
+    XML-ENCDECL), no charset in the Content-Type: libxml2 detects EBCDIC by
+    "<?xm" in it, and reads the name (cp037, cp500, cp273), UTF-7 and HZ,
+    and switches from UTF-16 to UTF-7 behind a declaration naming it. The
+    oracle is lxml where an interpreter has it, else Python's codec of the
+    declared name and ElementTree on the decoded text."""
+    import xml.etree.ElementTree as ET
+    C, FULL = "4111 1111 1111 1111", "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 " \
+        "\uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11"
+    u7 = FULL.encode("utf-7")
+
+    def decl(enc, q='"'):
+        return "<?xml version=%s1.0%s encoding = %s%s%s?>" % (q, q, q, enc, q)
+
+    cases = [("EBCDIC, encoding=IBM037", "cp037", (decl("IBM037") + "<r>%s</r>" % C).encode("cp037")),
+             ("EBCDIC cp500, encoding='ebcdic-cp-be'", "cp500",
+              (decl("ebcdic-cp-be", "'") + "<r a='%s'/>" % C).encode("cp500")),
+             ("EBCDIC cp273, no encoding", "cp037", ('<?xml version="1.0"?><r>%s</r>' % C).encode("cp273")),
+             ("encoding=UTF-7", "utf-7", decl("UTF-7").encode() + b"<r>" + u7 + b"</r>"),
+             ("encoding=HZ-GB-2312", "hz", decl("HZ-GB-2312").encode() + b"<r>" + FULL.encode("hz") + b"</r>"),
+             ("a UTF-8 BOM, encoding=UTF-7", "utf-7",
+              b"\xef\xbb\xbf" + decl("UTF-7").encode() + b"<r>" + u7 + b"</r>"),
+             ("UTF-16 naming UTF-7, UTF-7 behind it", None,
+              (decl("UTF-7") + "<r>").encode("utf-16") + b"xxxxxxxxxxxx " + u7 + b"</r>")]
+    for name, codec, x in cases:
+        text = lxml_text(x)
+        if text is not None:
+            oracle = "lxml"
+        elif codec:
+            oracle, t = "codec " + codec, x[3 if x.startswith(b"\xef\xbb\xbf") else 0:].decode(codec)
+            text = "".join(ET.fromstring(t[t.index("?>") + 2:]).itertext()) + str(ET.fromstring(
+                t[t.index("?>") + 2:]).attrib)
+        else:
+            ck.ok("oracle for '%s' (no lxml here): skipped" % name, True)
+            continue
+        ck.ok("oracle: %s reads a card in XML, %s" % (oracle, name),
+              C in unicodedata_nfkc(text) and C.encode() not in x, text[:200])
+        for ct in ("application/xml", "image/svg+xml", "application/octet-stream"):
+            dlp_blocked(ck, "XML in its declared charset: %s as %s" % (name, ct), dlp_post(srv, x, ct))
+    for name, x in (("clean EBCDIC", (decl("IBM037") + "<r>order 2024</r>").encode("cp037")),
+                    ("clean UTF-7", decl("UTF-7").encode() + b"<r>" + "\u65e5\u672c 2024".encode("utf-7") + b"</r>")):
+        r = dlp_post(srv, x, "application/xml")
+        ck.ok("DLP %s XML passes" % name, r.status == 204, r.status)
 
 
 def g_charsets(ck, srv):

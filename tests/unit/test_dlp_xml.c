@@ -4,8 +4,12 @@
  * entities, names of any XML name characters, declarations after comments
  * and processing instructions holding quotes; the first declaration binds;
  * expansion bounded by dlp.max-decoded (a "billion laughs" document is a
- * limit) and by nesting depth (an error). Shared fixture:
- * support/dlp_fixture.c. */
+ * limit) and by nesting depth (an error). Attribute values as readers
+ * normalise them (a line end or a tab is a space); a document in the
+ * charset its own XML declaration names (EBCDIC, UTF-7, HZ). Shared
+ * fixture: support/dlp_fixture.c. */
+#include <iconv.h>
+
 #include "dlp_fixture.h"
 
 #define DT(subset, text) "<?xml version=\"1.0\"?><!DOCTYPE c [" subset "]><c>" text "</c>"
@@ -91,6 +95,172 @@ static void test_entities(void **state)
     }
 }
 
+/* One case's verdict as every type an endpoint may read XML under, the
+ * body cut into writes of 1, 2 and 3 bytes too (a CR LF across writes). */
+static void expect_xml(const char *ctype, const void *body, size_t len, enum sk_verdict want,
+                       const char *rule, const char *what)
+{
+    static const char *const types[] = {"application/xml", "image/svg+xml", "text/plain",
+                                        "application/octet-stream"};
+    char why[200];
+
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        struct req r = {
+            .ip = "10.0.0.2", .ctype = ctype ? ctype : types[t], .body = body, .len = len};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
+            snprintf(why, sizeof(why), "%s, %s, writes of %zu", what, r.ctype, r.chunk);
+            expect(&r, want, rule, why);
+        }
+        if (ctype)
+            break;
+    }
+}
+
+/* Attribute-value normalisation (XML 1.0 3.3.3): expat (ElementTree) and
+ * libxml2 read a literal CR, LF, CR LF (one) or tab in an attribute value
+ * - also in an entity's replacement text there and in an <!ATTLIST>
+ * default - as a space; a character reference (&#10;) written in the
+ * value stays the character (a line end, as in text). The detector takes
+ * one to three spaces between groups: "\r\n\r\n " is three, so a CR LF
+ * read as two spaces would show. */
+static void test_attr_whitespace(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *xml;
+        enum sk_verdict want;
+    } cases[] = {
+        {"LF between the groups", DT("", "<r x=\"4111\n1111\n1111\n1111\"/>"), SK_BLOCK},
+        {"CR between the groups", DT("", "<r x='4111\r1111\r1111\r1111'/>"), SK_BLOCK},
+        {"CR LF twice and a space: three spaces",
+         DT("", "<r x=\"4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111\"/>"), SK_BLOCK},
+        {"an SVG text's x, LF and tab",
+         DT("", "<svg><text x=\"4111\n1111\t1111\n1111\" y=\"1\"/></svg>"), SK_BLOCK},
+        {"entities with LF in an attribute",
+         DT("<!ENTITY a \"4111\n1111\"><!ENTITY b \"\n1111\n1111\">", "<r x=\"&a;&b;\"/>"),
+         SK_BLOCK},
+        {"an entity with CR LF twice and a space in an attribute",
+         DT("<!ENTITY a \"4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111\">", "<r x='&a;'/>"),
+         SK_BLOCK},
+        {"&#10; in an entity: a literal LF by its use, a space in an attribute",
+         DT("<!ENTITY a \"4111&#10;1111&#10;1111&#10;1111\">", "<r x=\"&a;\"/>"), SK_BLOCK},
+        {"an <!ATTLIST> default with LF, tab and CR",
+         DT("<!ATTLIST c x CDATA \"4111\n1111\t1111\r1111\">", ""), SK_BLOCK},
+        {"an <!ATTLIST> default with CR LF twice and a space",
+         DT("<!ATTLIST c x CDATA '4111\r\n\r\n 1111\r\n\r\n 1111\r\n\r\n 1111'>", ""), SK_BLOCK},
+        {"&#10; written in an attribute stays a line end",
+         DT("", "<r x=\"4111&#10;1111&#10;1111&#10;1111\"/>"), SK_ALLOW},
+        {"a clean value with line ends", DT("", "<r x=\"order\n2024\r\n1111\"/>"), SK_ALLOW},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_xml(NULL, cases[i].xml, strlen(cases[i].xml), cases[i].want,
+                   cases[i].want == SK_BLOCK ? "cards" : NULL, cases[i].what);
+}
+
+/* UTF-8 TEXT converted to CHARSET into OUT (CAP bytes); its length. */
+static size_t conv(const char *charset, const char *text, char *out, size_t cap)
+{
+    iconv_t cd = iconv_open(charset, "UTF-8");
+    size_t inl = strlen(text), outl = cap;
+    char *op = out, *ip = (char *)text;
+
+    assert_true(cd != (iconv_t)-1);
+    assert_true(iconv(cd, &ip, &inl, &op, &outl) != (size_t)-1);
+    iconv(cd, NULL, NULL, &op, &outl);
+    iconv_close(cd);
+    return (size_t)(op - out);
+}
+
+#define CARD_U7 "+/xT/Ef8R/xE +/xH/Ef8R/xE +/xH/Ef8R/xE +/xH/Ef8R/xE-" /* ４１１１ １１１１ ... */
+#define CARD_HZ "~{#4#1#1#1~} ~{#1#1#1#1~} ~{#1#1#1#1~} ~{#1#1#1#1~}"
+
+/* The charset the document's own XML declaration names, read as a
+ * declared Content-Type charset is (a second reading): libxml2 (lxml,
+ * xmllint, PHP) detects EBCDIC by "<?xm" in it and reads the name in
+ * EBCDIC (none: IBM037), and reads UTF-7 and HZ, after a UTF-8 BOM, and
+ * switches from UTF-16 to the named charset behind the declaration. Both
+ * readings when the HTTP charset names another; a declaration longer than
+ * the bytes looked at is dlp.on-error. */
+static void test_encoding_declaration(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *charset, *doc;
+        enum sk_verdict want;
+    } ebcdic[] = {
+        {"EBCDIC, encoding=\"IBM037\"", "IBM037",
+         "<?xml version=\"1.0\" encoding=\"IBM037\"?><r>4111 1111 1111 1111</r>", SK_BLOCK},
+        {"EBCDIC cp500, encoding = 'ebcdic-cp-be' across a line end", "IBM500",
+         "<?xml version='1.0'\nencoding = 'ebcdic-cp-be'?><r a='4111 1111 1111 1111'/>", SK_BLOCK},
+        {"EBCDIC cp273 without an encoding (libxml2: IBM037)", "IBM273",
+         "<?xml version=\"1.0\"?><r>4111 1111 1111 1111</r>", SK_BLOCK},
+        {"EBCDIC naming a charset it has no second reading for", "IBM1140",
+         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><r>4111 1111 1111 1111</r>", SK_BLOCK},
+        {"clean EBCDIC", "IBM037", "<?xml version=\"1.0\" encoding=\"IBM037\"?><r>order 2024</r>",
+         SK_ALLOW},
+    };
+    static const struct {
+        const char *what, *ctype, *doc;
+        enum sk_verdict want;
+        const char *rule;
+    } ascii[] = {
+        {"encoding = 'UTF-7'", NULL, "<?xml version='1.0' encoding\t= 'UTF-7' ?><r>" CARD_U7 "</r>",
+         SK_BLOCK, "cards"},
+        {"encoding=\"HZ-GB-2312\"", NULL,
+         "<?xml version=\"1.0\" encoding=\"HZ-GB-2312\"?><r>" CARD_HZ "</r>", SK_BLOCK, "cards"},
+        {"a UTF-8 BOM, encoding=\"utf-7\"", NULL,
+         "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-7\"?><r>" CARD_U7 "</r>", SK_BLOCK,
+         "cards"},
+        {"HTTP charset=cp037, the declaration UTF-7: both read", "application/xml; charset=cp037",
+         "<?xml version=\"1.0\" encoding=\"UTF-7\"?><r>" CARD_U7 "</r>", SK_BLOCK, "cards"},
+        {"HTTP charset=utf-7, the declaration IBM037: both read", "application/xml; charset=utf-7",
+         "<?xml version=\"1.0\" encoding=\"IBM037\"?><r>" CARD_U7 "</r>", SK_BLOCK, "cards"},
+        {"a declaration still open after 512 bytes", NULL,
+         "<?xml version=\"1.0\"                                                                    "
+         "                                                                                        "
+         "                                                                                        "
+         "                                                                                        "
+         "                                                                                        "
+         "                                                                                        "
+         "encoding=\"UTF-7\"?><r>" CARD_U7 "</r>",
+         SK_BLOCK, "dlp-undecodable"},
+        {"clean UTF-7", NULL, "<?xml version=\"1.0\" encoding=\"UTF-7\"?><r>+ZeVnLA- 2024</r>",
+         SK_ALLOW, NULL},
+        {"clean, encoding=\"UTF-8\", a long text", NULL,
+         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><r>order 2024 1111 "
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "..............................................................................."
+         "</r>",
+         SK_ALLOW, NULL},
+    };
+    char buf[1024], what[160];
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(ebcdic) / sizeof(ebcdic[0]); i++) {
+        n = conv(ebcdic[i].charset, ebcdic[i].doc, buf, sizeof(buf));
+        expect_xml(NULL, buf, n, ebcdic[i].want, ebcdic[i].want == SK_BLOCK ? "cards" : NULL,
+                   ebcdic[i].what);
+    }
+    for (size_t i = 0; i < sizeof(ascii) / sizeof(ascii[0]); i++)
+        expect_xml(ascii[i].ctype, ascii[i].doc, strlen(ascii[i].doc), ascii[i].want, ascii[i].rule,
+                   ascii[i].what);
+    /* UTF-16 (BOM or none, either order): libxml2 2.9 reads on in UTF-7
+     * behind the declaration */
+    static const char *const widths[] = {"UTF-16", "UTF-16LE", "UTF-16BE"};
+    for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+        n = conv(widths[w], "<?xml version=\"1.0\" encoding=\"UTF-7\"?><r>", buf, sizeof(buf));
+        memcpy(buf + n, "xxxxxxxxxxxx " CARD_U7 "</r>", sizeof("xxxxxxxxxxxx " CARD_U7 "</r>") - 1);
+        n += sizeof("xxxxxxxxxxxx " CARD_U7 "</r>") - 1;
+        snprintf(what, sizeof(what), "a %s declaration naming UTF-7, UTF-7 behind it", widths[w]);
+        expect_xml(NULL, buf, n, SK_BLOCK, "cards", what);
+    }
+}
+
 /* A document whose entities expand ten-fold per level: past dlp.max-decoded
  * it is a limit (dlp.on-limit), not read as far as the budget allowed and
  * passed; a few levels are read. */
@@ -122,6 +292,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entities),
         cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_attr_whitespace),
+        cmocka_unit_test(test_encoding_declaration),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
