@@ -35,7 +35,8 @@ static enum sk_decode_rc sk_fuzz_decode(const char *ce, const uint8_t *d, size_t
     return sk_fuzz_decode_chain(&ch, d, n, seed, SK_FUZZ_OUT_MAX, o);
 }
 
-/* zlib's gunzip of D, member after member, up to the first error. */
+/* zlib's gunzip of D, member after member (NUL padding between them
+ * skipped), up to the first error. */
 static void sk_fuzz_gunzip(const uint8_t *d, size_t n, struct sk_buf *o)
 {
     z_stream z;
@@ -51,6 +52,9 @@ static void sk_fuzz_gunzip(const uint8_t *d, size_t n, struct sk_buf *o)
         z.avail_out = sizeof(buf);
         int rc = inflate(&z, Z_NO_FLUSH);
         sk_fuzz_sink(o, buf, sizeof(buf) - z.avail_out);
+        /* NULs between members: skipped, as Python's gzip does */
+        while (rc == Z_STREAM_END && z.avail_in > 0 && z.next_in[0] == 0)
+            z.next_in++, z.avail_in--;
         if (rc == Z_STREAM_END && z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
             inflateReset(&z);
             continue;
