@@ -844,6 +844,9 @@ MUTANTS = [
     ("dlp: a charset given in RFC 2231 form not read", S, "modules/dlp/dlp_body.c",
      "    if (rc == 0 || rc == -2 || (ct && sk_header_param_ext(ct, \"charset\", out, size) == 0))",
      "    if (rc == 0 || rc == -2)", r"^(unit\.test_dlp_decode)$"),
+    ("decode: a chunk's data ended by a bare LF read one way only (no on-error)", S,
+     "icap-server/core/sk_decode.c", "        if (was == SK_CK_DATA_END && *p == '\\n' && !d->corrupt) {",
+     "        if (0) {", r"^(unit\.test_decode)$"),
     # session 9: red team 5 (XML attributes and declarations; helper rt5xml)
     ("dlp: a line end in an XML attribute value not read as a space", S, "modules/dlp/dlp_formats.c",
      "    return c == '\\r' || c == '\\n' || c == '\\t' ? ' ' : c;", "    return c;",

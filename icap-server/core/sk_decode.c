@@ -675,6 +675,16 @@ static int sk_stage_chunked(struct sk_decoder *d, int k, const unsigned char *p,
         }
         int fits = s->ck_n < sizeof(s->ck_line);
         enum sk_ck_state was = s->ck;
+        /* a chunk's data ended by a bare LF: Python's http.client (urllib3,
+         * requests) skips two bytes there whatever they are and reads the
+         * next size line from the second, Go refuses it, curl takes the
+         * LF - readers disagree, so CORRUPT (the caller's on-error); the
+         * decoding goes on as curl reads it */
+        if (was == SK_CK_DATA_END && *p == '\n' && !d->corrupt) {
+            d->corrupt = 1;
+            if (d->pending == SK_DECODE_OK)
+                d->pending = SK_DECODE_CORRUPT;
+        }
         if (fits)
             s->ck_line[s->ck_n++] = *p;
         if (fits && (was == SK_CK_EXT || was == SK_CK_TRAILER || (was != SK_CK_DATA && *p == ';') ||

@@ -153,7 +153,7 @@ static void test_encodings(void **state)
     /* chunked framing left in a body: a card in an extension or a trailer
      * is read (an object of its own), the data without them */
     static const char *const te[] = {"5;4111 1111 1111 1111\r\nhello\r\n0\r\n\r\n",
-                                     "5;c=\"4111 1111 1111 1111\"\nhello\n0\n\n",
+                                     "5;c=\"4111 1111 1111 1111\"\nhello\r\n0\n\n",
                                      "5\r\nhello\r\n0\r\nX-C: 4111 1111 1111 1111\r\n\r\n"};
     for (size_t i = 0; i < sizeof(te) / sizeof(te[0]); i++) {
         char why[64];
