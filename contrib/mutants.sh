@@ -839,7 +839,7 @@ MUTANTS = [
      "            memcpy(((struct sk_dmp *)s)->charset, cs, sizeof(cs));", "",
      r"^(unit\.test_dlp_decode)$"),
     ("dlp: an urlencoded form only unquoted before its charset", S, "modules/dlp/dlp_body.c",
-     "            s = sk_tee_new(ctx, s, sk_form_in_charset(ctx, cs, depth));", "",
+     "            s = sk_tee_new(ctx, s, sk_form_in_charset(ctx, cs, depth));", "            ;",
      r"^(unit\.test_dlp_decode)$"),
     ("dlp: a charset given in RFC 2231 form not read", S, "modules/dlp/dlp_body.c",
      "    if (rc == 0 || rc == -2 || (ct && sk_header_param_ext(ct, \"charset\", out, size) == 0))",
