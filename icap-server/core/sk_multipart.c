@@ -109,34 +109,71 @@ static const char *sk_param_next(const char *p)
     return NULL;
 }
 
-/* One parameter's value from P (just after '=') into OUT; P after it. */
-static const char *sk_param_value(const char *p, char *out, size_t size)
+/* A byte that readers take differently in a value: a control byte (a NUL
+ * ends the C string, email keeps it); in a token also a tspecial of RFC
+ * 2045 or '*' or '\'' (email's policy.default ends the value there, or
+ * reads none, where compat32 and web frameworks keep it: "a=b" is "a" to
+ * one and "a=b" to the others). */
+static int sk_param_odd_byte(unsigned char c, int token)
+{
+    return (c < 0x20 && c != '\t') || c == 0x7f ||
+           (token && c && strchr("()<>@,:/[]?=\"\\*'", c) != NULL);
+}
+
+/* One parameter's value from P (just after '=') into OUT; P after it.
+ * *ODD (if not NULL) is set when readers take the raw value differently:
+ * a backslash (compat32 and aiohttp keep it, policy.default unescapes), a
+ * quoted string that never closes (compat32 keeps the quote), a byte
+ * sk_param_odd_byte names, an RFC 2047 word in a quoted string
+ * (policy.default decodes "=?utf-8?q?aa?=", the others do not). */
+static const char *sk_param_value_odd(const char *p, char *out, size_t size, int *odd)
 {
     size_t o = 0;
+    int bad = 0;
 
     while (*p == ' ' || *p == '\t')
         p++;
     if (*p == '"') {
         for (p++; *p && *p != '"'; p++) {
-            if (*p == '\\' && p[1])
-                p++;
+            if (*p == '\\') {
+                bad = 1;
+                if (p[1])
+                    p++;
+            }
+            bad |= sk_param_odd_byte((unsigned char)*p, 0);
             if (o + 1 < size)
                 out[o++] = *p;
         }
         if (*p == '"')
             p++; /* past the closing quote: it opens nothing */
+        else
+            bad = 1; /* never closed */
     } else {
-        for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
+        for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++) {
+            bad |= sk_param_odd_byte((unsigned char)*p, 1);
             if (o + 1 < size)
                 out[o++] = *p;
+        }
     }
     out[o] = '\0';
+    const char *w = strstr(out, "=?");
+    if (w && strstr(w + 2, "?=") != NULL)
+        bad = 1;
+    if (odd && bad)
+        *odd = 1;
     return p;
+}
+
+static const char *sk_param_value(const char *p, char *out, size_t size)
+{
+    return sk_param_value_odd(p, out, size, NULL);
 }
 
 /* sk_header_param; *ODD (if not NULL) set when a value of NAME has text
  * after it before the next ';' ("A B", "\"A\" B", "A (c)"): readers take
- * such a value differently (compat32 keeps it all, frameworks stop). */
+ * such a value differently (compat32 keeps it all, frameworks stop); so
+ * they do a value sk_param_value_odd names (an escape, a stray quote, a
+ * tspecial in a token, an encoded word, a control byte). */
 static int sk_header_param_odd(const char *value, const char *name, char *out, size_t size,
                                int *odd)
 {
@@ -161,11 +198,11 @@ static int sk_header_param_odd(const char *value, const char *name, char *out, s
         if (*p != '=')
             continue; /* ";boundary" alone: no value, and p stays inside the string */
         if (!found) {
-            p = sk_param_value(p + 1, out, size);
+            p = sk_param_value_odd(p + 1, out, size, odd);
             found = 1;
         } else {
             size_t osz = size < sizeof(other) ? size : sizeof(other);
-            p = sk_param_value(p + 1, other, osz);
+            p = sk_param_value_odd(p + 1, other, osz, odd);
             if (strncmp(other, out, osz - 1) != 0)
                 return -2;
         }
@@ -289,6 +326,24 @@ static int sk_param_comment(const char *v)
     return 0;
 }
 
+/* A ';' inside a quoted string: email, Django and Go's mime separate
+ * nothing there, aiohttp's parse_mimetype splits at every ';' (so
+ * 'x="; boundary=A"; boundary=B' has boundary A to it, B to the others). */
+static int sk_param_quoted_semi(const char *v)
+{
+    int q = 0;
+
+    for (; *v; v++) {
+        if (q && *v == '\\' && v[1])
+            v++;
+        else if (*v == '"')
+            q = !q;
+        else if (q && *v == ';')
+            return 1;
+    }
+    return 0;
+}
+
 /* Is there a parameter whose name starts with PREFIX ("boundary*":
  * RFC 2231's boundary*=charset''value and boundary*0=, boundary*1=)? */
 static int sk_param_prefixed(const char *value, const char *prefix)
@@ -319,8 +374,11 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
      * web frameworks read no boundary (one text): two readings, as with
      * two different boundaries */
     /* so do a comment (policy.default reads ";(c) boundary=A", the others
-     * no boundary) and a value with text after it */
-    if (sk_param_prefixed(ct, "boundary*") || sk_param_comment(ct))
+     * no boundary), a value with text after it, and a value whose raw text
+     * readers unquote differently (sk_param_value_odd: "a\\a", aa,bb, an
+     * unclosed quote, "=?utf-8?q?aa?=", a control byte), and a quoted ';'
+     * (aiohttp splits there) */
+    if (sk_param_prefixed(ct, "boundary*") || sk_param_comment(ct) || sk_param_quoted_semi(ct))
         return -2;
     int odd = 0, rc = sk_header_param_odd(ct, "boundary", b, sizeof(b), &odd);
     if (rc != 0)
@@ -656,6 +714,21 @@ void sk_mp_digest(struct sk_mp *m, int on)
     m->digest = on;
 }
 
+int sk_mp_is_form_data(const char *content_type)
+{
+    size_t n = strlen("multipart/form-data");
+
+    while (content_type && (*content_type == ' ' || *content_type == '\t'))
+        content_type++;
+    return content_type && strncasecmp(content_type, "multipart/form-data", n) == 0 &&
+           strchr(" \t;", content_type[n]);
+}
+
+void sk_mp_mail(struct sk_mp *m, int on)
+{
+    m->mail = on;
+}
+
 static int sk_mp_open_part(struct sk_mp *m)
 {
     char disp[1024] = "", cte[64] = "", boundary[SK_MP_BOUNDARY_MAX + 1];
@@ -684,7 +757,7 @@ static int sk_mp_open_part(struct sk_mp *m)
         sk_mp_boundary(m->ctype, boundary, sizeof(boundary)) == 0 &&
         (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL) {
         m->child->digest = sk_mp_is_digest(m->ctype);
-        m->child->mail = m->mail;
+        m->child->mail = m->mail || !sk_mp_is_form_data(m->ctype);
         return 0;
     }
     if (!m->ctype[0] && m->digest)
@@ -1113,7 +1186,9 @@ static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
     }
     if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)
         return 0;
-    m->hdrs[m->nh++] = (char)c;
+    /* a NUL would end the field where email reads on ("boundary=aa\0"):
+     * kept as another control byte, which sk_mp_boundary refuses */
+    m->hdrs[m->nh++] = c ? (char)c : '\x01';
     if (!m->named && (c == ':' || m->nh - m->fstart > 26))
         sk_mp_msg_decide(m);
     return 0;

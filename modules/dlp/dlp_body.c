@@ -287,9 +287,10 @@ static void sk_dmp_destroy(struct sk_dlp_sink *s)
     free(m);
 }
 
-/* A multipart body by its BOUNDARY (DIGEST: multipart/digest); without
- * one a mail message, or (MBOX) the messages of an mbox. */
-static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, int digest,
+/* A multipart body by its BOUNDARY (CT its Content-Type: digest, and mail
+ * line ends unless form-data); without one a mail message, or (MBOX) the
+ * messages of an mbox. */
+static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, const char *ct,
                                       int mbox, int depth)
 {
     struct sk_dmp *m = calloc(1, sizeof(*m));
@@ -307,7 +308,10 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
         sk_dmp_destroy(&m->sink);
         return NULL;
     }
-    sk_mp_digest(m->mp, digest);
+    if (boundary) {
+        sk_mp_digest(m->mp, sk_mp_is_digest(ct));
+        sk_mp_mail(m->mp, !sk_mp_is_form_data(ct));
+    }
     return &m->sink;
 }
 
@@ -525,7 +529,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * its parts), in a window of its own */
         if (sk_mp_is_message(z->ctype, z->name, z->head, z->nhead)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
-                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, 0, z->depth));
+                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, NULL, 0, z->depth));
             else /* its encodings would go unread */
                 sk_dlp_undecodable(z->ctx, "mail messages nested too deeply");
         }
@@ -533,7 +537,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * them (a file that starts with a "From " line may be one message
          * to email.message_from_bytes: read both ways) */
         if (z->depth < SK_DLP_MAX_DEPTH && sk_mp_is_mbox(z->ctype, z->name, z->head, z->nhead))
-            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, 1, z->depth));
+            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, NULL, 1, z->depth));
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);
@@ -593,14 +597,14 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
 
     int mp = sk_mp_boundary(content_type, boundary, sizeof(boundary));
     if (depth < SK_DLP_MAX_DEPTH && mp == 0 &&
-        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), 0, depth)) != NULL)
+        (s = sk_dmp_new(ctx, boundary, content_type, 0, depth)) != NULL)
         return s;
     if (mp == 0 && depth >= SK_DLP_MAX_DEPTH) /* its parts' encodings would go unread */
         sk_dlp_undecodable(ctx, "multipart nested too deeply");
     if (mp == -2) /* the bytes are still read as one object */
         sk_dlp_undecodable(
-            ctx, "a multipart Content-Type whose boundary readers take differently (two of them, "
-                 "RFC 2231, a comment, text after it)");
+            ctx, "a multipart boundary that readers take differently (two, RFC 2231, text after "
+                 "it, an escape, a quote, a tspecial)");
     if (!(z = calloc(1, sizeof(*z))))
         return NULL;
     z->sink = (struct sk_dlp_sink){

@@ -951,8 +951,10 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
     int rc;
 
-    if (m)
-        sk_mp_digest(m, boundary && w->digest);
+    if (m && boundary) {
+        sk_mp_digest(m, w->digest);
+        sk_mp_mail(m, w->mail);
+    }
     if (!m) {
         sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory splitting a multipart body");
         return -1;

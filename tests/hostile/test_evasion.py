@@ -1753,7 +1753,11 @@ def g_mail(ck, srv):
     Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
     1-byte and 3-byte writes, a CR-only multipart, a file name in RFC 2231
     sections, an mbox's second message, text in UTF-7, HZ and EBCDIC; boundaries readers take differently (a comment, a space) are
-    blocked. Clean messages pass."""
+    blocked, and so are (red team 5) boundary values readers unquote
+    differently (a backslash, an unclosed or stray quote, a tspecial in a
+    token, an RFC 2047 word, a NUL, a quoted ';'); an HTTP multipart/mixed
+    or related body with CR-only lines is split as email does (DLP and AV).
+    Clean messages pass."""
     import email
     import email.generator
     import email.message
@@ -1836,6 +1840,57 @@ def g_mail(ck, srv):
               else msg.get_boundary() == b.decode(), msg.get_boundary())
         r = dlp_post(srv, raw, "message/rfc822", "PUT")
         ck.ok("DLP mail, %s: blocked (dlp.on-error)" % name, blocked(r), r.status)
+    # red team 5 (MP-BOUNDARY2): boundary values readers unquote differently
+    # (compat32 keeps a backslash or an unclosed quote, policy.default
+    # unescapes, stops at a tspecial or '*' of a token and decodes an RFC
+    # 2047 word; a NUL ends a C string where email reads on): blocked
+    def parts_card(raw, pol):
+        m = email.message_from_bytes(raw, policy=pol)
+        return any(b"4111 1111 1111 1111" in (p.get_payload(decode=True) or b"")
+                   for p in m.walk() if not p.is_multipart())
+
+    def card_readers(raw):
+        return [n for n, pol in (("compat32", email.policy.compat32), ("default", email.policy.default))
+                if parts_card(raw, pol)]
+    for param, b in ((b'boundary="a\\a"', b"a\\a"), (b"boundary=aa,bb", b"aa"), (b'boundary="aa', b'"aa'),
+                     (b'boundary=aa"', b"aa"), (b"boundary=aa\\", b"aa"), (b'boundary="=?utf-8?q?aa?="', b"aa"),
+                     (b"boundary=aa\x00", b"aa\x00"), (b"boundary=aa=bb", b"aa"), (b"boundary=aa*x", b"aa")):
+        raw = (b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; " + param + b"\r\n\r\n--" + b +
+               b"\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+               every + b"\r\n--" + b + b"--\r\n")
+        rd = card_readers(raw)
+        ck.ok("oracle: email %s decodes the cards of a part under %r" % (rd, param), bool(rd), param)
+        r = dlp_post(srv, raw, "message/rfc822", "PUT")
+        ck.ok("DLP mail, %r: blocked (dlp.on-error)" % param, blocked(r), r.status)
+    for param, b in (('boundary="a\\a"', b"a\\a"), ('boundary=aa"', b"aa"), ('boundary="a;b"', b"a")):
+        fct = "multipart/form-data; " + param
+        body = (b"--" + b + b'\r\nContent-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: '
+                b"quoted-printable\r\n\r\n" + every + b"\r\n--" + b + b"--\r\n")
+        # aiohttp reads a\a, aa and a (its parse_mimetype strips quotes at the
+        # ends and splits at every ';'); email reads the parts under that
+        # boundary for it here
+        rd = card_readers(b"Content-Type: multipart/form-data; boundary=\"" + b.replace(b"\\", b"\\\\") +
+                          b"\"\r\n\r\n" + body)
+        ck.ok("oracle: email %s decodes the form field under %r" % (rd, param), bool(rd))
+        r = dlp_post(srv, body, fct)
+        ck.ok("DLP form, %r: blocked (dlp.on-error)" % param, blocked(r), r.status)
+    # red team 5 (MP-CR-HTTP): an HTTP multipart/mixed or related body is
+    # read as mail (googleapiclient: email.feedparser), bare CRs ending lines
+    for sub in ("mixed", "related"):
+        ct = "multipart/%s; boundary=zz" % sub
+        body = (b"--zz\rContent-Type: text/plain\rContent-Transfer-Encoding: quoted-printable\r\r" +
+                every + b"\r--zz--\r")
+        rd = card_readers(b"content-type: " + ct.encode() + b"\r\n\r\n" + body)
+        ck.ok("oracle: email %s splits a CR-only HTTP %s body" % (rd, ct), rd == ["compat32", "default"], rd)
+        dlp_blocked(ck, "an HTTP %s body with CR-only lines" % ct, dlp_post(srv, body, ct))
+    body = (b"--zz\rContent-Type: application/octet-stream\rContent-Transfer-Encoding: base64\r\r" +
+            base64.b64encode(EICAR) + b"\r--zz--\r")
+    got = [p.get_payload(decode=True) for p in email.message_from_bytes(
+        b"content-type: multipart/mixed; boundary=zz\r\n\r\n" + body).walk() if not p.is_multipart()]
+    ck.ok("oracle: email decodes EICAR from a CR-only multipart/mixed part", EICAR in got, got)
+    url = "http://download.test/batch/cr-only"
+    r = respmod(srv, url, body, ctype="multipart/mixed; boundary=zz")
+    virus_blocked(ck, srv, "download: EICAR in a CR-only multipart/mixed part", url, r)
     # an mbox: mailbox.mbox splits it at each "From " line
     import mailbox
     import tempfile

@@ -395,6 +395,63 @@ static void test_dlp_messages(void **state)
     free(deep20), free(deep40);
 }
 
+/* Red team 5: structures a real reader decodes that were read one way or
+ * not at all. "undecodable" cases run under the default policy (cards
+ * log only), so the verdict is dlp.on-error's; "cards" ones under blk. */
+static void test_dlp_readings(void **state)
+{
+    (void)state;
+#define QP_CARD "4111=201111=201111=201111"
+    static const char nul[] = /* email reads boundary "aa\0", a C string "aa" */
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=aa\0\r\n\r\n--aa\0\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_CARD "\r\n--aa\0--\r\n";
+    static const struct {
+        const char *what, *ctype, *body;
+        size_t len;       /* 0: strlen */
+        const char *rule; /* "dlp-undecodable", "cards", or NULL: allowed */
+    } cases[] = {
+        {"a NUL after a mail boundary", "message/rfc822", nul, sizeof(nul) - 1, "dlp-undecodable"},
+        {"a backslash in a mail boundary", "message/rfc822",
+         "Content-Type: multipart/mixed; boundary=\"a\\a\"\r\n\r\n--a\\a\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_CARD "\r\n--a\\a--\r\n",
+         0, "dlp-undecodable"},
+        {"an RFC 2047 word as a mail boundary", "message/rfc822",
+         "Content-Type: multipart/mixed; boundary=\"=?utf-8?q?aa?=\"\r\n\r\n--aa\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_CARD "\r\n--aa--\r\n",
+         0, "dlp-undecodable"},
+        {"a quote after a form boundary", "multipart/form-data; boundary=aa\"",
+         "--aa\r\nContent-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: "
+         "quoted-printable\r\n\r\n" QP_CARD "\r\n--aa--\r\n",
+         0, "dlp-undecodable"},
+        {"an HTTP multipart/mixed with CR-only lines", "multipart/mixed; boundary=zz",
+         "--zz\rContent-Type: text/plain\rContent-Transfer-Encoding: quoted-printable\r\r" QP_CARD
+         "\r--zz--\r",
+         0, "cards"},
+        {"an HTTP multipart/related with CR-only lines", "multipart/related; boundary=zz",
+         "--zz\rContent-Transfer-Encoding: quoted-printable\r\r" QP_CARD "\r--zz--\r", 0, "cards"},
+        {"a clean message with Outlook's boundary", "message/rfc822",
+         "Content-Type: multipart/alternative;\r\n\tboundary=\"----=_NextPart_000_0001_01D9A1B2."
+         "C3D4E5F0\"\r\n\r\n------=_NextPart_000_0001_01D9A1B2.C3D4E5F0\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\nhello=20there\r\n"
+         "------=_NextPart_000_0001_01D9A1B2.C3D4E5F0--\r\n",
+         0, NULL},
+    };
+    char why[160];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int blk = cases[i].rule && strcmp(cases[i].rule, "cards") == 0;
+        struct req r = {.ip = blk ? "10.0.0.2" : "10.0.0.9",
+                        .ctype = cases[i].ctype,
+                        .body = cases[i].body,
+                        .len = cases[i].len ? cases[i].len : strlen(cases[i].body)};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
+            snprintf(why, sizeof(why), "%s, writes of %zu", cases[i].what, r.chunk);
+            expect(&r, cases[i].rule ? SK_BLOCK : SK_ALLOW, cases[i].rule, why);
+        }
+    }
+#undef QP_CARD
+}
+
 /* An mbox as Python's mailbox.mbox reads one: each line that starts
  * "From " begins a message (its bodies decoded one by one); ">From " is
  * text; a "From " line in a header section after its first line begins
@@ -456,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_message_reader),      cmocka_unit_test(test_message_long_headers),
         cmocka_unit_test(test_message_header_text), cmocka_unit_test(test_message_like),
         cmocka_unit_test(test_dlp_messages),        cmocka_unit_test(test_mbox_reader),
+        cmocka_unit_test(test_dlp_readings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -168,10 +168,17 @@ SK_API int sk_unzstd_feed(struct sk_unzstd *, const unsigned char *p, size_t n, 
 /* The boundary parameter of a multipart Content-Type into OUT (size >
  * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
  * boundary, -2 when readers disagree on it: two different
- * ones, an RFC 2231 one (boundary*=, boundary*0=), a comment ("(c)"), or
+ * ones, an RFC 2231 one (boundary*=, boundary*0=), a comment ("(c)"),
  * text after the value ("A B": compat32 keeps it, frameworks stop at the
- * space); callers give their failure verdict. Never reads past the
- * terminating NUL. */
+ * space), or a value whose raw text readers unquote differently: a
+ * backslash, a quote that never closes or is inside a token, a token
+ * holding a tspecial ("aa,bb", "a=b": policy.default stops there), '*' or
+ * '\'', an RFC 2047 word ("=?utf-8?q?aa?=": policy.default decodes it), a
+ * control byte (a mail header's NUL included: the parser keeps it as
+ * another control byte), or a ';' in any quoted value (aiohttp splits
+ * there: 'x="; boundary=A"; boundary=B' is A to it, B to email); callers give their failure
+ * verdict. Quoted values with '=', '?', '/', ':', '+' or spaces ("----=_Part_0_1.2",
+ * "===============123==") are fine. Never reads past the terminating NUL. */
 SK_API int sk_mp_boundary(const char *content_type, char *out, size_t size);
 /* Parameter NAME ("; name=value", quoted or token, white space around '='
  * allowed) of a header VALUE into OUT, cut to SIZE - 1 bytes; for a NAME
@@ -259,6 +266,15 @@ SK_API int sk_mp_is_message(const char *content_type, const char *name, const un
  * delivered with that type. */
 SK_API int sk_mp_is_digest(const char *content_type);
 SK_API void sk_mp_digest(struct sk_mp *, int on);
+/* Is CONTENT_TYPE multipart/form-data? Every other multipart subtype is
+ * read as mail (sk_mp_mail) also when it is an HTTP body: its readers are
+ * email's (googleapiclient's batch responses: email.feedparser), which end
+ * a line at a bare CR too, so "\r--boundary" is a delimiter; form-data's
+ * readers (Django, aiohttp, browsers) know CRLF and LF only. A parser made
+ * by sk_mp_new is told with sk_mp_mail (a message's parts and nested
+ * multiparts other than form-data know it themselves). */
+SK_API int sk_mp_is_form_data(const char *content_type);
+SK_API void sk_mp_mail(struct sk_mp *, int on);
 /* 0, or -1 when a callback stopped the parse (or out of memory). */
 SK_API int sk_mp_write(struct sk_mp *, const void *buf, size_t len);
 /* End of the body: finishes the open part. 0 or -1. */
