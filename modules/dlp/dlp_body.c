@@ -240,6 +240,8 @@ static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
     struct sk_dmp *m = arg;
 
     sk_dlp_engine_where(m->ctx->e, p->filename);
+    if (p->ambiguous) /* the part is still read as the parser took it */
+        sk_dlp_undecodable(m->ctx, "a part's header field past 1 KiB or RFC 2231 sections past 64");
     if (p->kind != SK_MP_PART || p->malformed)
         m->part = sk_dlp_norm_new(m->ctx, NULL);
     else

@@ -516,7 +516,7 @@ static const char *sk_vs_body_name(struct sk_txn *t, char *buf, size_t size)
 {
     const char *cd = sk_vs_header(t, "Content-Disposition"), *u = sk_txn_url(t), *e, *b;
 
-    if (cd && sk_header_param_ext(cd, "filename", buf, size) == 0 && *buf)
+    if (cd && sk_header_param_ext(cd, "filename", buf, size) != -1 && *buf) /* -2: as read */
         return buf;
     if (!u || !*u)
         return NULL;

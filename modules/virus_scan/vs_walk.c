@@ -933,6 +933,12 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
     if (o->tail)
         return 0;
     char b[SK_MP_BOUNDARY_MAX + 1];
+    if (part->ambiguous) {
+        sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
+                        "a multipart part whose header fields are not all read (a field past 1 "
+                        "KiB, RFC 2231 sections past 64)");
+        return -1;
+    }
     if (sk_mp_boundary(part->content_type, b, sizeof(b)) == -2) {
         sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
                         "a multipart part whose boundary readers take differently");

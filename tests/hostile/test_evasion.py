@@ -55,6 +55,7 @@ import base64
 import bz2
 import email.parser
 import email.policy
+import email.utils
 import gzip
 import hashlib
 import html as html_mod
@@ -1924,6 +1925,44 @@ def g_mail(ck, srv):
     fn = email.message_from_bytes(raw, policy=email.policy.default).get_filename()
     ck.ok("oracle: email joins a file name's RFC 2231 sections", "4111 1111 1111 1111" in fn, fn)
     dlp_blocked(ck, "cards in a file name's RFC 2231 sections", dlp_post(srv, raw, None, "PUT"))
+    # red team 5 (HDR-2231): file names as get_filename() shows them:
+    # compat32 joins sections across gaps and keeps two of one number,
+    # policy.default decodes RFC 2047 words in them, both convert from the
+    # charset prefix
+    pct = lambda b: b"".join(b"%%%02X" % c for c in b)
+    C = "4111 1111 1111 1111"
+    for name, params in (("*0 *2 (a gap)", b'filename*0="4111 1111"; filename*2=" 1111 1111"'),
+                         ("*1 *2 (no *0)", b'filename*1="4111 1111"; filename*2=" 1111 1111"'),
+                         ("*1 twice", b'filename*0="4111 1111"; filename*1=" 1111"; filename*1=" 1111"'),
+                         ("RFC 2047 words in sections",
+                          b'filename*0="=?utf-8?q?4111_1111?="; filename*1="=?utf-8?q?_1111_1111?="'),
+                         ("filename*=cp037''", b"filename*=cp037''" + pct(C.encode("cp037"))),
+                         ("filename*=utf-16le''", b"filename*=utf-16le''" + pct(C.encode("utf-16le"))),
+                         ("filename*=utf-7''", b"filename*=utf-7''" +
+                          "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 "
+                          "\uff11\uff11\uff11\uff11".encode("utf-7"))):
+        raw = b"Content-Type: text/plain\r\nContent-Disposition: attachment; " + params + b"\r\n\r\nhi\r\n"
+        fns = [str(email.message_from_bytes(raw, policy=pol).get_filename())
+               for pol in (email.policy.compat32, email.policy.default)]
+        ck.ok("oracle: get_filename() shows the card (%s)" % name,
+              any(C in unicodedata_nfkc(f) for f in fns) and C.encode() not in raw, fns)
+        dlp_blocked(ck, "a file name, %s" % name, dlp_post(srv, raw, "message/rfc822", "PUT"))
+    for name, disp in (("filename*=cp037''", b'name="a"; filename*=cp037\'\'' + pct(C.encode("cp037"))),
+                       ("field name*=UTF-8''", b"name*=UTF-8''" + pct(C.encode()) + b'; filename="a.txt"')):
+        part = b"Content-Disposition: form-data; " + disp + b"\r\nContent-Type: text/plain\r\n\r\nhello"
+        m = email.message_from_bytes(part)
+        shown = [str(m.get_filename()), email.utils.collapse_rfc2231_value(
+            m.get_param("name", header="content-disposition"))]
+        ck.ok("oracle: email shows the card in a form part's %s" % name, any(C in f for f in shown), shown)
+        body = b"--zz\r\n" + part + b"\r\n--zz--\r\n"
+        dlp_blocked(ck, "a form part's %s" % name, dlp_post(srv, body, "multipart/form-data; boundary=zz"))
+    secs = b"; ".join(b'filename*%d="%s"' % (i, b"x" if i < 64 else C.encode()[(i - 64) * 5:(i - 64) * 5 + 5])
+                      for i in range(68))
+    raw = b"Content-Type: text/plain\r\nContent-Disposition: attachment; " + secs + b"\r\n\r\nhi\r\n"
+    fn = email.message_from_bytes(raw, policy=email.policy.compat32).get_filename()
+    ck.ok("oracle: get_filename() joins 68 sections", C in fn, fn[-30:])
+    r = dlp_post(srv, raw, "message/rfc822", "PUT")
+    ck.ok("DLP a file name in 68 RFC 2231 sections: blocked", blocked(r), r.status)
     import email.header
     # the card only in an encoded Subject, as email.header writes one
     enc = email.header.Header("Karte \u00fc 4111 1111 1111 1111", "utf-8").encode()

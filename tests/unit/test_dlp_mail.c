@@ -398,6 +398,8 @@ static void test_dlp_messages(void **state)
 /* Red team 5: structures a real reader decodes that were read one way or
  * not at all. "undecodable" cases run under the default policy (cards
  * log only), so the verdict is dlp.on-error's; "cards" ones under blk. */
+#define X10  "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
 static void test_dlp_readings(void **state)
 {
     (void)state;
@@ -429,6 +431,54 @@ static void test_dlp_readings(void **state)
          0, "cards"},
         {"an HTTP multipart/related with CR-only lines", "multipart/related; boundary=zz",
          "--zz\rContent-Transfer-Encoding: quoted-printable\r\r" QP_CARD "\r--zz--\r", 0, "cards"},
+        {"RFC 2231 sections across a gap (compat32)", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=\"4111 1111\"; filename*2=\" 1111 "
+         "1111\"\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"two sections of one number (policy.default: the first)", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=\"4111 1111 \"; filename*1=\"1111 1111\"; "
+         "filename*1=\" 0\"\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"RFC 2047 words in sections (policy.default)", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=\"=?utf-8?q?4111_1111?=\"; "
+         "filename*1=\"=?utf-8?q?_1111_1111?=\"\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"filename*=cp037''", "message/rfc822",
+         "Content-Disposition: attachment; filename*=cp037''%F4%F1%F1%F1%40%F1%F1%F1%F1%40%F1%F1%F1"
+         "%F1%40%F1%F1%F1%F1\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"a form field name*=UTF-8''", "multipart/form-data; boundary=zz",
+         "--zz\r\nContent-Disposition: form-data; name*=UTF-8''4111%201111%201111%201111; "
+         "filename=\"a.txt\"\r\n\r\nhello\r\n--zz--\r\n",
+         0, "cards"},
+        {"65 RFC 2231 sections", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=a; filename*1=a; filename*2=a; filename*3=a; "
+         "filename*4=a; filename*5=a; filename*6=a; filename*7=a; filename*8=a; filename*9=a; "
+         "filename*10=a; filename*11=a; filename*12=a; filename*13=a; filename*14=a; "
+         "filename*15=a; "
+         "filename*16=a; filename*17=a; filename*18=a; filename*19=a; filename*20=a; "
+         "filename*21=a; "
+         "filename*22=a; filename*23=a; filename*24=a; filename*25=a; filename*26=a; "
+         "filename*27=a; "
+         "filename*28=a; filename*29=a; filename*30=a; filename*31=a; filename*32=a; "
+         "filename*33=a; "
+         "filename*34=a; filename*35=a; filename*36=a; filename*37=a; filename*38=a; "
+         "filename*39=a; "
+         "filename*40=a; filename*41=a; filename*42=a; filename*43=a; filename*44=a; "
+         "filename*45=a; "
+         "filename*46=a; filename*47=a; filename*48=a; filename*49=a; filename*50=a; "
+         "filename*51=a; "
+         "filename*52=a; filename*53=a; filename*54=a; filename*55=a; filename*56=a; "
+         "filename*57=a; "
+         "filename*58=a; filename*59=a; filename*60=a; filename*61=a; filename*62=a; "
+         "filename*63=a; "
+         "filename*64=a\r\n\r\nhi\r\n",
+         0, "dlp-undecodable"},
+        {"a Content-Type past 1 KiB (its boundary after the cut)", "message/rfc822",
+         "Content-Type: multipart/mixed; x=\"" X100 X100 X100 X100 X100 X100 X100 X100 X100 X100
+         "\"; boundary=zz\r\n\r\n--zz\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+         "4111=201111=201111=201111\r\n--zz--\r\n",
+         0, "dlp-undecodable"},
         {"a clean message with Outlook's boundary", "message/rfc822",
          "Content-Type: multipart/alternative;\r\n\tboundary=\"----=_NextPart_000_0001_01D9A1B2."
          "C3D4E5F0\"\r\n\r\n------=_NextPart_000_0001_01D9A1B2.C3D4E5F0\r\n"

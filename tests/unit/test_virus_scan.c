@@ -312,6 +312,21 @@ static void test_multipart_mail_line_ends(void **s)
             fail_msg("%s: not the failure verdict (%s)", odd[i], t.rule);
         sk_txn_clear(&t);
     }
+    /* a part whose header field is not all read (past 1 KiB): av.on-error */
+    char cd[1200];
+    memset(cd, 'x', sizeof(cd));
+    cd[sizeof(cd) - 1] = '\0';
+    static char big[4096];
+    n = snprintf(big, sizeof(big),
+                 "--zz\r\nContent-Disposition: attachment; x=\"%s\"; filename=e.com\r\n"
+                 "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--zz--\r\n",
+                 cd, e);
+    struct hdrs mx = {{"Content-Type"}, {"multipart/mixed; boundary=zz"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/cut", &mx, NULL);
+    assert_int_equal(run(&t, big, (size_t)n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    sk_txn_clear(&t);
     free(e);
 }
 

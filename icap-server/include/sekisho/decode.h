@@ -190,9 +190,26 @@ SK_API int sk_header_param(const char *value, const char *name, char *out, size_
 /* Parameter NAME of VALUE as a reader that knows RFC 2231 takes it
  * (Python's email get_filename / get_param, browsers for RFC 6266's
  * filename*): NAME* (charset'language'percent-encoded), else the sections
- * NAME*0, NAME*1... (NAME*N* percent-encoded, NAME*0*'s prefix dropped)
- * joined in order up to the first missing one, else NAME. The bytes as
- * decoded (the charset is not converted); cut to SIZE - 1. 0, -1 absent. */
+ * NAME*0, NAME*1... (NAME*N* percent-encoded, the first one's prefix
+ * dropped), else NAME; the bytes percent-decoded are converted from the
+ * prefix's charset to UTF-8 (iconv; cp037, utf-16le, utf-7 as readers
+ * decode them; an unknown one leaves the bytes). The sections are joined
+ * as READING says: SK_2231_ALL as email's compat32 does (every section in
+ * numeric order, across gaps, two of one number both, sorted by value),
+ * SK_2231_RUN as policy.default does (from *0 up to the first missing
+ * number, the first of two; it also decodes RFC 2047 words in them, which
+ * is the caller's: sk_multipart's header text does). Cut to SIZE - 1.
+ * 0; -1 absent; -2 when not all of it was read: more than 64 sections, or
+ * a section number past 9 digits (OUT holds what was read). On -2 a
+ * caller gives its failure verdict, as for a boundary readers take
+ * differently: the multipart parser marks the part (sk_mp_part.ambiguous),
+ * DLP calls that dlp.on-error, virus_scan av.on-error; a name only logged
+ * is logged as read. */
+#define SK_2231_ALL 0
+#define SK_2231_RUN 1
+SK_API int sk_header_param_2231(const char *value, const char *name, int reading, char *out,
+                                size_t size);
+/* sk_header_param_2231(..., SK_2231_ALL, ...). */
 SK_API int sk_header_param_ext(const char *value, const char *name, char *out, size_t size);
 
 enum sk_mp_kind { SK_MP_PART = 1, SK_MP_PREAMBLE, SK_MP_EPILOGUE };
@@ -206,6 +223,11 @@ struct sk_mp_part {
     const char *filename;     /* Content-Disposition filename (or filename*) */
     const char *headers;      /* raw part headers (for samples), NUL-terminated */
     int malformed;            /* headers never ended: data is the raw bytes */
+    /* readers take the part's header section differently or it was not all
+     * read: a kept field (Content-Type, -Disposition, -Transfer-Encoding)
+     * past 1 KiB, an RFC 2231 parameter past what is read
+     * (sk_header_param_2231 -2): callers give their failure verdict */
+    int ambiguous;
 };
 
 /* Leaf parts only: a nested multipart part is parsed and its own parts
