@@ -870,7 +870,18 @@ MUTANTS = [
     ("av: an ambiguous multipart part scanned without av.on-error", S, "modules/virus_scan/vs_walk.c",
      "    if (part->ambiguous) {", "    if (0) {",
      r"^(" + VS_UNIT + r")$"),
-]# Where a module is being restructured (parallel branches), a mutant may list
+    ("mbox: only a From line at byte 0 sniffed (mailbox.mbox skips a lead)", S, "icap-server/core/sk_multipart.c",
+     "    for (int line = 0; line <= SK_MBOX_LEAD && i < lim; line++) {", "    for (int line = 0; line < 1 && i < lim; line++) {",
+     r"^(unit\.test_dlp_mail)$"),
+    ("mbox: a UTF-8 BOM before the first From line not skipped", S, "icap-server/core/sk_multipart.c",
+     "memcmp(p, \"\\xef\\xbb\\xbf\", 3) == 0 ? 3 : 0", "memcmp(p, \"\\xef\\xbb\\xbf\", 3) == 0 ? 0 : 0",
+     r"^(unit\.test_dlp_mail)$"),
+    ("mbox: the From line sniff reads past the 512 bytes", N, "icap-server/core/sk_multipart.c",
+     "lim = n < 512 ? n : 512;", "lim = n;",
+     r"^(unit\.test_dlp_mail)$"),
+]
+
+# Where a module is being restructured (parallel branches), a mutant may list
 # alternative (file, snippet, replacement) for the new layout: the first one
 # whose snippet occurs exactly once is applied. Same bug, other code shape.
 ALTERNATIVES = {

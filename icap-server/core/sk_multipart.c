@@ -1535,15 +1535,29 @@ struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *h)
     return m;
 }
 
+#define SK_MBOX_LEAD 4 /* lines before an mbox's first "From " line */
+
 int sk_mp_is_mbox(const char *ct, const char *name, const unsigned char *p, size_t n)
 {
     char mt[128];
     size_t nl = name ? strlen(name) : 0;
 
     sk_media_type(ct, mt, sizeof(mt));
-    return strcmp(mt, "application/mbox") == 0 ||
-           (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0) ||
-           (n >= 5 && memcmp(p, "From ", 5) == 0);
+    if (strcmp(mt, "application/mbox") == 0 || (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0))
+        return 1;
+    /* mailbox.mbox skips what comes before the first "From " line: a BOM,
+     * blank lines, a few lines of anything (bounded: SK_MBOX_LEAD lines
+     * within the first 512 bytes) */
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, lim = n < 512 ? n : 512;
+    for (int line = 0; line <= SK_MBOX_LEAD && i < lim; line++) {
+        if (lim - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+            return 1;
+        const unsigned char *e = memchr(p + i, '\n', lim - i);
+        if (!e)
+            break;
+        i = (size_t)(e - p) + 1;
+    }
+    return 0;
 }
 
 static int sk_ascii_alnum(unsigned char c)

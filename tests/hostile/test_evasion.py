@@ -1906,6 +1906,16 @@ def g_mail(ck, srv):
           got)
     for ct in ("application/mbox", None):
         dlp_blocked(ck, "an mbox's second message (%s)" % ct, dlp_post(srv, mb, ct, "PUT"))
+    # red team 5 (MBOX-SNIFF): mailbox.mbox skips what precedes the first
+    # "From " line (a BOM, blank lines, a line of junk)
+    for name, pre in (("a blank line", b"\n"), ("a UTF-8 BOM", b"\xef\xbb\xbf"), ("a junk line", b"junk\n")):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(pre + mb)
+            f.flush()
+            got = [card_hidden(msg.as_bytes()) for msg in mailbox.mbox(f.name)]
+        ck.ok("oracle: mailbox.mbox reads the second message's cards after %s" % name, True in got, got)
+        for ct in ("text/plain", "application/octet-stream"):
+            dlp_blocked(ck, "an mbox after %s (%s)" % (name, ct), dlp_post(srv, pre + mb, ct, "PUT"))
     # text parts in charsets that hide digits from bytes (a mail reader
     # decodes them: get_payload(decode=True).decode(charset))
     for cs, body in (("utf-7", b"card +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"),

@@ -360,6 +360,17 @@ static void test_dlp_messages(void **state)
          "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\nX: y\nFrom b@x\n"
          "Content-Transfer-Encoding: quoted-printable\n\n4111=201111=201111=201111\n",
          SK_BLOCK},
+        {"... a From line ends the first message's header section (after its own CTE field)",
+         "application/mbox",
+         "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\nContent-Transfer-Encoding: 7bit\n"
+         "From b@x Mon Jan  1 00:00:00 2024\nContent-Transfer-Encoding: quoted-printable\n\n"
+         "4111=201111=201111=201111\n",
+         SK_BLOCK},
+        {"... after a BOM and a junk line (mailbox.mbox skips them)", "text/plain",
+         "\xef\xbb\xbfjunk\nFrom a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\n"
+         "From b@x Mon Jan  1 00:00:00 2024\nContent-Transfer-Encoding: quoted-printable\n\n"
+         "4111=201111=201111=201111\n",
+         SK_BLOCK},
         {"... and a From line in one message's body: read as one message too",
          "application/octet-stream",
          "From a@x\nContent-Transfer-Encoding: quoted-printable\n\nhi\nFrom b\n"
@@ -555,6 +566,25 @@ static void test_mbox_reader(void **state)
     assert_true(sk_mp_is_mbox(NULL, "inbox.MBOX", (const unsigned char *)"x", 1));
     assert_true(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"From a", 6));
     assert_false(sk_mp_is_mbox("text/plain", "a.txt", (const unsigned char *)"Fro", 3));
+    /* what mailbox.mbox skips before the first From line (red team 5,
+     * MBOX-SNIFF): a BOM, blank lines, up to 4 lines of junk */
+    static const char *const lead[] = {"\nFrom a",
+                                       "\xef\xbb\xbf"
+                                       "From a",
+                                       "junk\nFrom a", "\r\n\r\n\nFrom a", "1\n2\n3\n4\nFrom a"};
+    for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+        if (!sk_mp_is_mbox("text/plain", NULL, (const unsigned char *)lead[i], strlen(lead[i])))
+            fail_msg("'%s' is an mbox to mailbox.mbox", lead[i]);
+    assert_false(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"1\n2\n3\n4\n5\nFrom a", 16));
+    assert_false(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"x From a\nFrom", 14));
+    static char far[600];
+    memset(far, '\n', 520);
+    memcpy(far + 1, "From a", 6); /* the second line: found */
+    assert_true(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)far, sizeof(far)));
+    memset(far, 'x', 520);
+    far[508] = '\n';
+    memcpy(far + 509, "From a", 6); /* past the 512 bytes looked at */
+    assert_false(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)far, sizeof(far)));
 }
 
 int main(void)

@@ -262,7 +262,9 @@ SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
  * or a header section after its first line) beginning the next. */
 SK_API struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *);
 /* Is an object an mbox (application/mbox, a name ending in .mbox, or
- * bytes P[0..N) that start with a "From " line)? One that starts so may be
+ * bytes P[0..N) with a "From " line first, or after a UTF-8 BOM and at
+ * most 4 lines of anything within the first 512 bytes: mailbox.mbox skips
+ * what comes before its first "From " line)? One that starts so may be
  * a single message too (email.message_from_bytes reads it so): callers
  * read it both ways. */
 SK_API int sk_mp_is_mbox(const char *content_type, const char *name, const unsigned char *p,
