@@ -879,6 +879,15 @@ MUTANTS = [
     ("mbox: the From line sniff reads past the 512 bytes", N, "icap-server/core/sk_multipart.c",
      "lim = n < 512 ? n : 512;", "lim = n;",
      r"^(unit\.test_dlp_mail)$"),
+    ("dlp: a form-data body without its boundary read as text only", S, "modules/dlp/dlp_body.c",
+     "    if (m->form && m->written && !sk_mp_delimited(m->mp))", "    if (0 && m->form && m->written && !sk_mp_delimited(m->mp))",
+     r"^(" + DLP_UNIT + r")$"),
+    ("av: a form-data body without its boundary scanned as a whole only", S, "modules/virus_scan/vs_walk.c",
+     "    if (rc == 0 && boundary && w->form && n && !sk_mp_delimited(m)) {", "    if (0) {",
+     r"^(" + VS_UNIT + r")$"),
+    ("multipart: a body with only its close delimiter taken as undelimited", N, "icap-server/core/sk_multipart.c",
+     "    return m->parts > 0 || m->closed;", "    return m->parts > 0;",
+     r"^(unit\.test_dlp_mail)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

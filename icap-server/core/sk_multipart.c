@@ -1473,6 +1473,11 @@ int sk_mp_end(struct sk_mp *m)
     return sk_mp_close(m);
 }
 
+int sk_mp_delimited(const struct sk_mp *m)
+{
+    return m->parts > 0 || m->closed;
+}
+
 unsigned sk_mp_parts(const struct sk_mp *m)
 {
     return m->parts;

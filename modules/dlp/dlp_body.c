@@ -233,6 +233,8 @@ struct sk_dmp {
     int depth;
     struct sk_mp *mp;
     struct sk_dlp_sink *part;
+    int form;       /* multipart/form-data */
+    size_t written; /* bytes of the body */
 };
 
 static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
@@ -271,12 +273,21 @@ static int sk_dmp_end(void *arg)
 
 static int sk_dmp_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
+    ((struct sk_dmp *)s)->written += n;
     return sk_mp_write(((struct sk_dmp *)s)->mp, p, n);
 }
 
 static int sk_dmp_finish(struct sk_dlp_sink *s)
 {
-    return sk_mp_end(((struct sk_dmp *)s)->mp);
+    struct sk_dmp *m = (struct sk_dmp *)s;
+    int rc = sk_mp_end(m->mp);
+
+    /* Django reads a form body without its boundary as one part (header
+     * lines, then its Content-Transfer-Encoding): the bytes were read as
+     * text, the verdict is dlp.on-error */
+    if (m->form && m->written && !sk_mp_delimited(m->mp))
+        sk_dlp_undecodable(m->ctx, "a multipart/form-data body without its boundary");
+    return rc;
 }
 
 static void sk_dmp_destroy(struct sk_dlp_sink *s)
@@ -313,6 +324,7 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
     if (boundary) {
         sk_mp_digest(m->mp, sk_mp_is_digest(ct));
         sk_mp_mail(m->mp, !sk_mp_is_form_data(ct));
+        m->form = sk_mp_is_form_data(ct);
     }
     return &m->sink;
 }

@@ -566,6 +566,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
         return sk_vs_error(t, s, "cannot map the body to scan its parts");
     w.digest = sk_mp_is_digest(sk_vs_header(t, "Content-Type"));
     w.mail = !sk_mp_is_form_data(sk_vs_header(t, "Content-Type"));
+    w.form = !w.mail;
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1) {
         sk_vs_walk_free(&w);
         return sk_vs_apply(t, s, &w.rep);

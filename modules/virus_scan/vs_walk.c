@@ -969,6 +969,12 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     if (rc == 0)
         rc = sk_mp_end(m);
     w->parts_walked = rc == 0 && sk_mp_parts(m) > 0;
+    if (rc == 0 && boundary && w->form && n && !sk_mp_delimited(m)) {
+        /* Django reads it as one part, decoded by its Content-Transfer-Encoding */
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "a multipart/form-data body without its boundary");
+        rc = -1;
+    }
     if (o.active)
         sk_vs_store_free(&o.store);
     sk_mp_free(m);

@@ -1996,6 +1996,20 @@ def g_mail(ck, srv):
             + uu[uu.index(b"Content-Transfer-Encoding"):] + b"\r\n--B--\r\n")
     dlp_blocked(ck, "a form file part in x-uuencode",
                 dlp_post(srv, part, "multipart/form-data; boundary=B"))
+    # red team 5 (FORM-NODELIM): a form-data body in which its boundary never
+    # occurs; Django's MultiPartParser reads it as one part (header lines,
+    # then the part decoded by its Content-Transfer-Encoding). Django is not
+    # in this interpreter: email reads the same header lines and body
+    # (what Django takes) as the oracle. Blocked (dlp.on-error).
+    H = b'Content-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+    for name, body, part in (("headers first", H + base64.b64encode(CARDS), H + base64.b64encode(CARDS)),
+                             ("another delimiter", b"--other\r\n" + H + base64.b64encode(CARDS) +
+                              b"\r\n--other--\r\n", H + base64.b64encode(CARDS))):
+        got = email.message_from_bytes(part).get_payload(decode=True)
+        ck.ok("oracle: the one part Django reads of a form without its boundary (%s) holds the cards"
+              % name, b"4111 1111 1111 1111" in got and b"4111" not in body, got)
+        r = dlp_post(srv, body, "multipart/form-data; boundary=zz")
+        ck.ok("DLP form-data without its boundary (%s): blocked (dlp.on-error)" % name, blocked(r), r.status)
     # virus_scan: an .eml up- or downloaded, in encodings libclamav's mail
     # reader does not undo (email's are the oracle)
     b = base64.b64encode(EICAR)

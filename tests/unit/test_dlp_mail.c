@@ -490,6 +490,14 @@ static void test_dlp_readings(void **state)
          "\"; boundary=zz\r\n\r\n--zz\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
          "4111=201111=201111=201111\r\n--zz--\r\n",
          0, "dlp-undecodable"},
+        {"a form body without its boundary (Django: one part)", "multipart/form-data; boundary=zz",
+         "junk\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: "
+         "base64\r\n\r\nNDExMSAxMTExIDExMTEgMTExMQ==",
+         0, "dlp-undecodable"},
+        {"a clean form with only its close delimiter", "multipart/form-data; boundary=zz",
+         "--zz--\r\n", 0, NULL},
+        {"a clean form", "multipart/form-data; boundary=zz",
+         "--zz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--zz--\r\n", 0, NULL},
         {"a clean message with Outlook's boundary", "message/rfc822",
          "Content-Type: multipart/alternative;\r\n\tboundary=\"----=_NextPart_000_0001_01D9A1B2."
          "C3D4E5F0\"\r\n\r\n------=_NextPart_000_0001_01D9A1B2.C3D4E5F0\r\n"

@@ -312,6 +312,17 @@ static void test_multipart_mail_line_ends(void **s)
             fail_msg("%s: not the failure verdict (%s)", odd[i], t.rule);
         sk_txn_clear(&t);
     }
+    /* a form-data body without its boundary (Django reads one part): av.on-error */
+    n = snprintf(body, sizeof(body),
+                 "Content-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: "
+                 "base64\r\n\r\n%s",
+                 e);
+    struct hdrs fd = {{"Content-Type"}, {"multipart/form-data; boundary=zz"}};
+    setup(NULL);
+    txn_open(&t, SK_REQMOD, "POST", "http://upload.test/nodelim", &fd, NULL);
+    assert_int_equal(run(&t, body, (size_t)n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    sk_txn_clear(&t);
     /* a part whose header field is not all read (past 1 KiB): av.on-error */
     char cd[1200];
     memset(cd, 'x', sizeof(cd));

@@ -303,6 +303,12 @@ SK_API void sk_mp_mail(struct sk_mp *, int on);
 SK_API int sk_mp_write(struct sk_mp *, const void *buf, size_t len);
 /* End of the body: finishes the open part. 0 or -1. */
 SK_API int sk_mp_end(struct sk_mp *);
+/* Was a delimiter (or the close delimiter) of the boundary seen at depth
+ * 0? A multipart/form-data body without one is read by Django as one part
+ * (its header lines first, then decoded by its Content-Transfer-Encoding),
+ * rejected by aiohttp, never sent by a browser: DLP and virus_scan give
+ * it their failure verdict (red team 5, FORM-NODELIM). */
+SK_API int sk_mp_delimited(const struct sk_mp *);
 /* Number of parts (not preamble/epilogue) seen at depth 0. */
 SK_API unsigned sk_mp_parts(const struct sk_mp *);
 SK_API void sk_mp_free(struct sk_mp *);
