@@ -201,6 +201,7 @@ static void test_multipart_boundary_param(void **s)
                                           "multipart/mixed; boundary=\"aa\\\"",
                                           "multipart/mixed; boundary=aa,bb",
                                           "multipart/mixed; boundary=\"aa",
+                                          "multipart/mixed; boundary=\"",
                                           "multipart/mixed; boundary=aa\"",
                                           "multipart/mixed; boundary=a\"b\"c",
                                           "multipart/mixed; boundary=\"=?utf-8?q?aa?=\"",
