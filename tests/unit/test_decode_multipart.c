@@ -116,6 +116,18 @@ static void test_multipart_forms(void **s)
     assert_int_equal(sk_mp_end(m), 0);
     sk_mp_free(m);
     assert_string_equal(r.data, "4111 1111");
+    /* a multipart/mixed part of a form (mail line ends off) is read as
+     * mail itself: a bare CR ends its delimiter lines (email.feedparser) */
+    static const char nested[] = "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r"
+                                 "Content-Transfer-Encoding: quoted-printable\r\r4111=201111\r"
+                                 "--c--\r\n--b--\r\n";
+    struct part_rec r2 = {"", 0, 0};
+    struct sk_mp_handler h2 = {part_begin, part_data, part_end, &r2};
+    m = sk_mp_new("b", &h2);
+    assert_int_equal(sk_mp_write(m, nested, strlen(nested)), 0);
+    assert_int_equal(sk_mp_end(m), 0);
+    sk_mp_free(m);
+    assert_string_equal(r2.data, "4111 1111");
 }
 
 static void test_multipart_boundary_param(void **s)
