@@ -29,7 +29,7 @@ void sk_srv_log_fields(ci_request_t *req, char *ctype, size_t csize, char *fname
     snprintf(ctype, csize, "%.*s", (int)strcspn(ct ? ct : "", "\r\n"), ct ? ct : "");
     /* the decoding layer's parameter parser: filename* (RFC 6266,
      * percent-decoded), RFC 2231 sections, then filename */
-    if (!cd || sk_header_param_ext(cd, "filename", fname, fsize) != 0)
+    if (!cd || sk_header_param_ext(cd, "filename", fname, fsize) == -1) /* -2: as read */
         fname[0] = '\0';
 }
 

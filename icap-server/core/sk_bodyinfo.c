@@ -124,8 +124,9 @@ static void sk_bi_start(struct sk_bodyinfo *b, const struct sk_txn *t)
     char boundary[SK_MP_BOUNDARY_MAX + 1];
     struct sk_mp_handler h = {sk_bi_part, sk_bi_data, sk_bi_end, b}; /* copied by sk_mp_new */
 
-    if (ct && sk_mp_boundary(ct, boundary, sizeof(boundary)) == 0)
-        b->mp = sk_mp_new(boundary, &h);
+    if (ct && sk_mp_boundary(ct, boundary, sizeof(boundary)) == 0 &&
+        (b->mp = sk_mp_new(boundary, &h)) != NULL)
+        sk_mp_mail(b->mp, !sk_mp_is_form_data(ct));
 }
 
 void sk_bodyinfo_write(struct sk_bodyinfo *b, const struct sk_txn *t, const void *buf, size_t len,

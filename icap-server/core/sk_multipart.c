@@ -13,6 +13,8 @@
  * SK_MP_DEPTH_MAX; header parameters are read only up to their
  * terminating NUL.
  */
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,8 @@ struct sk_mp {
     int named;       /* ... and its name was read */
     size_t fstart;   /* where that field starts in hdrs */
     unsigned seen;   /* which of the fields read were kept (bits) */
+    int cut;         /* a kept field was longer than SK_MP_FIELD */
+    int amb;         /* an RFC 2231 parameter past what is read (sk_mp_hext) */
     /* ... and the header section as a text object of its own: unfolded,
      * RFC 2047 encoded words decoded (sk_mp_htext) */
     unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */
@@ -109,34 +113,71 @@ static const char *sk_param_next(const char *p)
     return NULL;
 }
 
-/* One parameter's value from P (just after '=') into OUT; P after it. */
-static const char *sk_param_value(const char *p, char *out, size_t size)
+/* A byte that readers take differently in a value: a control byte (a NUL
+ * ends the C string, email keeps it); in a token also a tspecial of RFC
+ * 2045 or '*' or '\'' (email's policy.default ends the value there, or
+ * reads none, where compat32 and web frameworks keep it: "a=b" is "a" to
+ * one and "a=b" to the others). */
+static int sk_param_odd_byte(unsigned char c, int token)
+{
+    return (c < 0x20 && c != '\t') || c == 0x7f ||
+           (token && c && strchr("()<>@,:/[]?=\"\\*'", c) != NULL);
+}
+
+/* One parameter's value from P (just after '=') into OUT; P after it.
+ * *ODD (if not NULL) is set when readers take the raw value differently:
+ * a backslash (compat32 and aiohttp keep it, policy.default unescapes), a
+ * quoted string that never closes (compat32 keeps the quote), a byte
+ * sk_param_odd_byte names, an RFC 2047 word in a quoted string
+ * (policy.default decodes "=?utf-8?q?aa?=", the others do not). */
+static const char *sk_param_value_odd(const char *p, char *out, size_t size, int *odd)
 {
     size_t o = 0;
+    int bad = 0;
 
     while (*p == ' ' || *p == '\t')
         p++;
     if (*p == '"') {
         for (p++; *p && *p != '"'; p++) {
-            if (*p == '\\' && p[1])
-                p++;
+            if (*p == '\\') {
+                bad = 1;
+                if (p[1])
+                    p++;
+            }
+            bad |= sk_param_odd_byte((unsigned char)*p, 0);
             if (o + 1 < size)
                 out[o++] = *p;
         }
         if (*p == '"')
             p++; /* past the closing quote: it opens nothing */
+        else
+            bad = 1; /* never closed */
     } else {
-        for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++)
+        for (; *p && *p != ';' && *p != ' ' && *p != '\t'; p++) {
+            bad |= sk_param_odd_byte((unsigned char)*p, 1);
             if (o + 1 < size)
                 out[o++] = *p;
+        }
     }
     out[o] = '\0';
+    const char *w = strstr(out, "=?");
+    if (w && strstr(w + 2, "?=") != NULL)
+        bad = 1;
+    if (odd && bad)
+        *odd = 1;
     return p;
+}
+
+static const char *sk_param_value(const char *p, char *out, size_t size)
+{
+    return sk_param_value_odd(p, out, size, NULL);
 }
 
 /* sk_header_param; *ODD (if not NULL) set when a value of NAME has text
  * after it before the next ';' ("A B", "\"A\" B", "A (c)"): readers take
- * such a value differently (compat32 keeps it all, frameworks stop). */
+ * such a value differently (compat32 keeps it all, frameworks stop); so
+ * they do a value sk_param_value_odd names (an escape, a stray quote, a
+ * tspecial in a token, an encoded word, a control byte). */
 static int sk_header_param_odd(const char *value, const char *name, char *out, size_t size,
                                int *odd)
 {
@@ -161,11 +202,11 @@ static int sk_header_param_odd(const char *value, const char *name, char *out, s
         if (*p != '=')
             continue; /* ";boundary" alone: no value, and p stays inside the string */
         if (!found) {
-            p = sk_param_value(p + 1, out, size);
+            p = sk_param_value_odd(p + 1, out, size, odd);
             found = 1;
         } else {
             size_t osz = size < sizeof(other) ? size : sizeof(other);
-            p = sk_param_value(p + 1, other, osz);
+            p = sk_param_value_odd(p + 1, other, osz, odd);
             if (strncmp(other, out, osz - 1) != 0)
                 return -2;
         }
@@ -194,18 +235,28 @@ static int sk_hexval(unsigned char c)
 }
 
 /* One RFC 2231 value from P (after '=') appended to OUT at *O: as it is,
- * or (ENC) percent-decoded, and (FIRST) without its charset'language'
- * prefix. */
-static void sk_param_2231_put(const char *p, int enc, int first, char *out, size_t size, size_t *o)
+ * or (ENC) percent-decoded, and (FIRST) without its charset'language
+ * prefix, whose charset goes to CS (CSSIZE bytes). */
+static void sk_param_2231_put(const char *p, int enc, int first, char *out, size_t size, size_t *o,
+                              char *cs, size_t cssize)
 {
     char v[1024];
     const char *s = v;
 
     sk_param_value(p, v, sizeof(v));
+    p += strspn(p, " \t");
+    if (*p != '"') { /* a token: compat32 reads on to the ';' (white space too) */
+        size_t k = strcspn(p, ";");
+        while (k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+            k--;
+        snprintf(v, sizeof(v), "%.*s", (int)k, p);
+    }
     if (enc && first) {
         const char *q = strchr(v, '\'');
         const char *r = q ? strchr(q + 1, '\'') : NULL;
         s = r ? r + 1 : v;
+        if (r && cs)
+            snprintf(cs, cssize, "%.*s", (int)(q - v), v);
     }
     for (; *s; s++) {
         int hi, lo;
@@ -221,13 +272,71 @@ static void sk_param_2231_put(const char *p, int enc, int first, char *out, size
     out[*o] = '\0';
 }
 
+/* OUT[0..*N) (the bytes a charset'' prefix declares, CS) as UTF-8, as
+ * readers show a file name (email's get_filename, Django, aiohttp decode
+ * from the charset): invalid bytes skipped. UTF-8, ASCII, an empty or
+ * unknown charset: left as they are (Python falls back to the bytes). */
+static void sk_param_2231_charset(const char *cs, char *out, size_t size, size_t *n)
+{
+    char name[64], conv[4096];
+
+    if (!*cs || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
+        strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0)
+        return;
+    snprintf(name, sizeof(name), "%s", cs);
+    iconv_t cd = iconv_open("UTF-8", name);
+    for (char *u = name; cd == (iconv_t)-1 && *u; u++) /* utf_16le: Python's spelling */
+        if (*u == '_' && (*u = '-') && (cd = iconv_open("UTF-8", name)) != (iconv_t)-1)
+            break;
+    if (cd == (iconv_t)-1)
+        return;
+    char *in = out, *o = conv;
+    size_t il = *n, ol = sizeof(conv) - 1;
+    while (il > 0 && ol > 0) {
+        if (iconv(cd, &in, &il, &o, &ol) != (size_t)-1 || errno == E2BIG)
+            break;
+        if (errno == EINVAL)
+            break;  /* a sequence cut at the end */
+        in++, il--; /* EILSEQ: skip the byte, start the state over */
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    iconv(cd, NULL, NULL, &o, &ol); /* UTF-7: the shift state's last bytes */
+    iconv_close(cd);
+    *n = (size_t)(o - conv) < size ? (size_t)(o - conv) : size - 1;
+    memcpy(out, conv, *n);
+    out[*n] = '\0';
+}
+
+/* The sections of one RFC 2231 parameter read (more are -2). */
 #define SK_2231_SECTIONS 64
 
-int sk_header_param_ext(const char *value, const char *name, char *out, size_t size)
+struct sk_2231_sec {
+    long n;        /* its number */
+    const char *p; /* its value (after '=') */
+    int enc;       /* NAME*N*: percent-encoded */
+};
+
+/* Section order: by number, then (two of one number) by value, as
+ * compat32's decode_params sorts them. */
+static int sk_2231_before(const struct sk_2231_sec *a, const struct sk_2231_sec *b)
+{
+    char va[256], vb[256];
+
+    if (a->n != b->n)
+        return a->n < b->n;
+    sk_param_value(a->p, va, sizeof(va));
+    sk_param_value(b->p, vb, sizeof(vb));
+    return strcmp(va, vb) < 0;
+}
+
+int sk_header_param_2231(const char *value, const char *name, int reading, char *out, size_t size)
 {
     size_t nl = strlen(name), o = 0;
-    const char *plain = NULL, *ext = NULL, *sec[SK_2231_SECTIONS] = {0};
-    int enc[SK_2231_SECTIONS] = {0};
+    const char *plain = NULL, *ext = NULL;
+    struct sk_2231_sec sec[SK_2231_SECTIONS];
+    size_t nsec = 0;
+    int over = 0;
+    char cs[64] = "";
 
     if (size == 0)
         return -1;
@@ -236,12 +345,14 @@ int sk_header_param_ext(const char *value, const char *name, char *out, size_t s
         if (strncasecmp(p, name, nl) != 0)
             continue;
         const char *a = p + nl, *eq;
-        int n = -1, e = 0;
+        long n = -1;
+        int e = 0, digits = 0;
         if (*a == '*') {
             a++;
             if (*a >= '0' && *a <= '9') {
-                for (n = 0; *a >= '0' && *a <= '9' && n < SK_2231_SECTIONS; a++)
-                    n = n * 10 + (*a - '0');
+                for (n = 0; *a >= '0' && *a <= '9'; a++)
+                    if (++digits <= 9) /* int() takes any; past 9 digits: -2 */
+                        n = n * 10 + (*a - '0');
                 if (*a == '*')
                     e = 1, a++;
             } else {
@@ -249,26 +360,58 @@ int sk_header_param_ext(const char *value, const char *name, char *out, size_t s
             }
         }
         eq = a + strspn(a, " \t");
-        if (*eq != '=' || n >= SK_2231_SECTIONS)
+        if (*eq != '=')
             continue;
-        if (e == 2 && !ext)
+        if (e == 2 && !ext) {
             ext = eq + 1;
-        else if (n >= 0 && !sec[n])
-            sec[n] = eq + 1, enc[n] = e;
-        else if (n < 0 && e == 0 && !plain)
+        } else if (n >= 0) {
+            if (nsec == SK_2231_SECTIONS || digits > 9) {
+                over = 1; /* compat32 joins them all: what is not read is -2 */
+                continue;
+            }
+            struct sk_2231_sec x = {n, eq + 1, e};
+            size_t k = nsec++;
+            if (reading == SK_2231_ALL)
+                for (; k > 0 && sk_2231_before(&x, &sec[k - 1]); k--)
+                    sec[k] = sec[k - 1];
+            else /* first of one number wins; order by number */
+                for (; k > 0 && x.n < sec[k - 1].n; k--)
+                    sec[k] = sec[k - 1];
+            sec[k] = x;
+        } else if (n < 0 && e == 0 && !plain) {
             plain = eq + 1;
+        }
     }
     out[0] = '\0';
-    if (ext)
-        sk_param_2231_put(ext, 1, 1, out, size, &o);
-    else if (sec[0])
-        for (int i = 0; i < SK_2231_SECTIONS && sec[i]; i++)
-            sk_param_2231_put(sec[i], enc[i], i == 0, out, size, &o);
-    else if (plain)
-        sk_param_2231_put(plain, 0, 0, out, size, &o);
-    else
+    if (ext) {
+        sk_param_2231_put(ext, 1, 1, out, size, &o, cs, sizeof(cs));
+    } else if (nsec && (reading == SK_2231_ALL || sec[0].n == 0)) {
+        /* compat32: every section in order, across gaps, two of one number
+         * both (the first present one's charset prefix counts);
+         * policy.default: from *0 up to the first missing number, the
+         * first of two (and RFC 2047 words in them decoded: the caller's) */
+        for (size_t i = 0; i < nsec; i++) {
+            if (reading != SK_2231_ALL && i && sec[i].n != sec[i - 1].n + 1) {
+                if (sec[i].n == sec[i - 1].n)
+                    continue;
+                break;
+            }
+            sk_param_2231_put(sec[i].p, sec[i].enc, i == 0, out, size, &o, cs, sizeof(cs));
+        }
+    } else if (nsec) {
+        /* policy.default without a *0: no name */
+    } else if (plain) {
+        sk_param_2231_put(plain, 0, 0, out, size, &o, NULL, 0);
+    } else {
         return -1;
-    return 0;
+    }
+    sk_param_2231_charset(cs, out, size, &o);
+    return over ? -2 : 0;
+}
+
+int sk_header_param_ext(const char *value, const char *name, char *out, size_t size)
+{
+    return sk_header_param_2231(value, name, SK_2231_ALL, out, size);
 }
 
 /* A comment ('(' outside a quoted string): RFC 822 allows one between
@@ -284,6 +427,24 @@ static int sk_param_comment(const char *v)
         else if (*v == '"')
             q = !q;
         else if (!q && *v == '(')
+            return 1;
+    }
+    return 0;
+}
+
+/* A ';' inside a quoted string: email, Django and Go's mime separate
+ * nothing there, aiohttp's parse_mimetype splits at every ';' (so
+ * 'x="; boundary=A"; boundary=B' has boundary A to it, B to the others). */
+static int sk_param_quoted_semi(const char *v)
+{
+    int q = 0;
+
+    for (; *v; v++) {
+        if (q && *v == '\\' && v[1])
+            v++;
+        else if (*v == '"')
+            q = !q;
+        else if (q && *v == ';')
             return 1;
     }
     return 0;
@@ -319,8 +480,11 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
      * web frameworks read no boundary (one text): two readings, as with
      * two different boundaries */
     /* so do a comment (policy.default reads ";(c) boundary=A", the others
-     * no boundary) and a value with text after it */
-    if (sk_param_prefixed(ct, "boundary*") || sk_param_comment(ct))
+     * no boundary), a value with text after it, and a value whose raw text
+     * readers unquote differently (sk_param_value_odd: "a\\a", aa,bb, an
+     * unclosed quote, "=?utf-8?q?aa?=", a control byte), and a quoted ';'
+     * (aiohttp splits there) */
+    if (sk_param_prefixed(ct, "boundary*") || sk_param_comment(ct) || sk_param_quoted_semi(ct))
         return -2;
     int odd = 0, rc = sk_header_param_odd(ct, "boundary", b, sizeof(b), &odd);
     if (rc != 0)
@@ -656,10 +820,26 @@ void sk_mp_digest(struct sk_mp *m, int on)
     m->digest = on;
 }
 
+int sk_mp_is_form_data(const char *content_type)
+{
+    size_t n = strlen("multipart/form-data");
+
+    while (content_type && (*content_type == ' ' || *content_type == '\t'))
+        content_type++;
+    return content_type && strncasecmp(content_type, "multipart/form-data", n) == 0 &&
+           strchr(" \t;", content_type[n]);
+}
+
+void sk_mp_mail(struct sk_mp *m, int on)
+{
+    m->mail = on;
+}
+
 static int sk_mp_open_part(struct sk_mp *m)
 {
     char disp[1024] = "", cte[64] = "", boundary[SK_MP_BOUNDARY_MAX + 1];
-    struct sk_mp_part part = {.kind = SK_MP_PART, .depth = m->depth, .headers = m->hdrs};
+    struct sk_mp_part part = {
+        .kind = SK_MP_PART, .depth = m->depth, .headers = m->hdrs, .ambiguous = m->cut || m->amb};
 
     m->hdrs[m->nh] = '\0';
     m->ctype[0] = m->fname[0] = '\0';
@@ -680,11 +860,11 @@ static int sk_mp_open_part(struct sk_mp *m)
     m->open = 1;
     if (m->depth == 0)
         m->parts++;
-    if (m->depth + 1 < SK_MP_DEPTH_MAX &&
+    if (m->depth + 1 < SK_MP_DEPTH_MAX && !part.ambiguous &&
         sk_mp_boundary(m->ctype, boundary, sizeof(boundary)) == 0 &&
         (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL) {
         m->child->digest = sk_mp_is_digest(m->ctype);
-        m->child->mail = m->mail;
+        m->child->mail = m->mail || !sk_mp_is_form_data(m->ctype);
         return 0;
     }
     if (!m->ctype[0] && m->digest)
@@ -956,22 +1136,40 @@ static int sk_mp_htext(struct sk_mp *m, unsigned char c)
 /* A file name in RFC 2231 sections (filename*0=, filename*1=) or
  * percent-encoded (filename*=): what a mail reader shows (get_filename) is
  * a line of the header text too, "filename: the name". */
+static int sk_mp_hext_line(struct sk_mp *m, const char *param, const char *x)
+{
+    if (sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1 ||
+        sk_mp_hput(m, (const unsigned char *)param, strlen(param)) == -1 ||
+        sk_mp_hput(m, (const unsigned char *)": ", 2) == -1)
+        return -1;
+    /* RFC 2047 words in the value decoded (policy.default does) */
+    for (; *x; x++)
+        if (sk_mp_hword(m, (unsigned char)*x) == -1)
+            return -1;
+    return sk_mp_hraw(m) == -1 || sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1 ? -1 : 0;
+}
+
 static int sk_mp_hext(struct sk_mp *m)
 {
     static const char *const fp[][2] = {{"content-disposition", "filename"},
-                                        {"content-type", "name"}};
-    char v[SK_MP_FIELD + 1], x[SK_MP_FIELD + 1], star[16];
+                                        {"content-type", "name"},
+                                        {"content-disposition", "name"}};
+    char v[SK_MP_FIELD + 1], x[SK_MP_FIELD + 1], y[SK_MP_FIELD + 1], star[16];
 
     m->hdrs[m->nh] = '\0';
     for (size_t i = 0; i < sizeof(fp) / sizeof(fp[0]); i++) {
         snprintf(star, sizeof(star), "%s*", fp[i][1]);
-        if (sk_mp_header(m->hdrs, fp[i][0], v, sizeof(v)) == 0 && sk_param_prefixed(v, star) &&
-            sk_header_param_ext(v, fp[i][1], x, sizeof(x)) == 0 &&
-            (sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1 ||
-             sk_mp_hput(m, (const unsigned char *)fp[i][1], strlen(fp[i][1])) == -1 ||
-             sk_mp_hput(m, (const unsigned char *)": ", 2) == -1 ||
-             sk_mp_hput(m, (const unsigned char *)x, strlen(x)) == -1 ||
-             sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1))
+        if (sk_mp_header(m->hdrs, fp[i][0], v, sizeof(v)) != 0 || !sk_param_prefixed(v, star))
+            continue;
+        /* both readings when they differ: compat32's (every section) and
+         * policy.default's (a run from *0, the first of two) */
+        int rc = sk_header_param_2231(v, fp[i][1], SK_2231_ALL, x, sizeof(x));
+        if (rc == -2)
+            m->amb = 1;
+        if (rc != -1 && sk_mp_hext_line(m, fp[i][1], x) == -1)
+            return -1;
+        if (sk_header_param_2231(v, fp[i][1], SK_2231_RUN, y, sizeof(y)) != -1 && *y &&
+            strcmp(x, y) != 0 && sk_mp_hext_line(m, fp[i][1], y) == -1)
             return -1;
     }
     return 0;
@@ -995,6 +1193,7 @@ static void sk_mp_hdr_reset(struct sk_mp *m)
     m->keep = m->named = 0;
     m->fstart = 0;
     m->seen = 0;
+    m->cut = m->amb = 0;
     m->hnl = m->after_word = 0;
     m->nword = m->nws = m->nhout = 0;
     m->hlines = 0;
@@ -1111,9 +1310,15 @@ static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
             m->fstart = m->nh;
         }
     }
-    if (!m->keep || m->nh - m->fstart >= SK_MP_FIELD)
+    if (!m->keep)
         return 0;
-    m->hdrs[m->nh++] = (char)c;
+    if (m->nh - m->fstart >= SK_MP_FIELD) {
+        m->cut = 1; /* readers read on: the part is ambiguous */
+        return 0;
+    }
+    /* a NUL would end the field where email reads on ("boundary=aa\0"):
+     * kept as another control byte, which sk_mp_boundary refuses */
+    m->hdrs[m->nh++] = c ? (char)c : '\x01';
     if (!m->named && (c == ':' || m->nh - m->fstart > 26))
         sk_mp_msg_decide(m);
     return 0;
@@ -1268,6 +1473,11 @@ int sk_mp_end(struct sk_mp *m)
     return sk_mp_close(m);
 }
 
+int sk_mp_delimited(const struct sk_mp *m)
+{
+    return m->parts > 0 || m->closed;
+}
+
 unsigned sk_mp_parts(const struct sk_mp *m)
 {
     return m->parts;
@@ -1330,15 +1540,29 @@ struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *h)
     return m;
 }
 
+#define SK_MBOX_LEAD 4 /* lines before an mbox's first "From " line */
+
 int sk_mp_is_mbox(const char *ct, const char *name, const unsigned char *p, size_t n)
 {
     char mt[128];
     size_t nl = name ? strlen(name) : 0;
 
     sk_media_type(ct, mt, sizeof(mt));
-    return strcmp(mt, "application/mbox") == 0 ||
-           (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0) ||
-           (n >= 5 && memcmp(p, "From ", 5) == 0);
+    if (strcmp(mt, "application/mbox") == 0 || (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0))
+        return 1;
+    /* mailbox.mbox skips what comes before the first "From " line: a BOM,
+     * blank lines, a few lines of anything (bounded: SK_MBOX_LEAD lines
+     * within the first 512 bytes) */
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, lim = n < 512 ? n : 512;
+    for (int line = 0; line <= SK_MBOX_LEAD && i < lim; line++) {
+        if (lim - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+            return 1;
+        const unsigned char *e = memchr(p + i, '\n', lim - i);
+        if (!e)
+            break;
+        i = (size_t)(e - p) + 1;
+    }
+    return 0;
 }
 
 static int sk_ascii_alnum(unsigned char c)

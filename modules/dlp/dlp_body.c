@@ -332,6 +332,8 @@ struct sk_dmp {
     struct sk_mp *mp;
     struct sk_dlp_sink *part;
     char charset[40]; /* a form's own charset (multipart/form-data; charset=) */
+    int form;         /* multipart/form-data */
+    size_t written;   /* bytes of the body */
 };
 
 static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
@@ -351,6 +353,8 @@ static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
         ct = with;
     }
     sk_dlp_engine_where(m->ctx->e, p->filename);
+    if (p->ambiguous) /* the part is still read as the parser took it */
+        sk_dlp_undecodable(m->ctx, "a part's header field past 1 KiB or RFC 2231 sections past 64");
     if (p->kind != SK_MP_PART || p->malformed)
         m->part = sk_dlp_norm_new(m->ctx, NULL);
     else
@@ -380,12 +384,21 @@ static int sk_dmp_end(void *arg)
 
 static int sk_dmp_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
+    ((struct sk_dmp *)s)->written += n;
     return sk_mp_write(((struct sk_dmp *)s)->mp, p, n);
 }
 
 static int sk_dmp_finish(struct sk_dlp_sink *s)
 {
-    return sk_mp_end(((struct sk_dmp *)s)->mp);
+    struct sk_dmp *m = (struct sk_dmp *)s;
+    int rc = sk_mp_end(m->mp);
+
+    /* Django reads a form body without its boundary as one part (header
+     * lines, then its Content-Transfer-Encoding): the bytes were read as
+     * text, the verdict is dlp.on-error */
+    if (m->form && m->written && !sk_mp_delimited(m->mp))
+        sk_dlp_undecodable(m->ctx, "a multipart/form-data body without its boundary");
+    return rc;
 }
 
 static void sk_dmp_destroy(struct sk_dlp_sink *s)
@@ -398,9 +411,10 @@ static void sk_dmp_destroy(struct sk_dlp_sink *s)
     free(m);
 }
 
-/* A multipart body by its BOUNDARY (DIGEST: multipart/digest); without
- * one a mail message, or (MBOX) the messages of an mbox. */
-static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, int digest,
+/* A multipart body by its BOUNDARY (CT its Content-Type: digest, and mail
+ * line ends unless form-data); without one a mail message, or (MBOX) the
+ * messages of an mbox. */
+static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *boundary, const char *ct,
                                       int mbox, int depth)
 {
     struct sk_dmp *m = calloc(1, sizeof(*m));
@@ -418,7 +432,11 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
         sk_dmp_destroy(&m->sink);
         return NULL;
     }
-    sk_mp_digest(m->mp, digest);
+    if (boundary) {
+        sk_mp_digest(m->mp, sk_mp_is_digest(ct));
+        sk_mp_mail(m->mp, !sk_mp_is_form_data(ct));
+        m->form = sk_mp_is_form_data(ct);
+    }
     return &m->sink;
 }
 
@@ -668,7 +686,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * its parts), in a window of its own */
         if (sk_mp_is_message(z->ctype, z->name, z->head, z->nhead)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
-                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, 0, z->depth));
+                z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, NULL, 0, z->depth));
             else /* its encodings would go unread */
                 sk_dlp_undecodable(z->ctx, "mail messages nested too deeply");
         }
@@ -676,7 +694,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
          * them (a file that starts with a "From " line may be one message
          * to email.message_from_bytes: read both ways) */
         if (z->depth < SK_DLP_MAX_DEPTH && sk_mp_is_mbox(z->ctype, z->name, z->head, z->nhead))
-            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, 0, 1, z->depth));
+            z->next = sk_tee_new(z->ctx, z->next, sk_dmp_new(z->ctx, NULL, NULL, 1, z->depth));
         if (z->nhead == sizeof(z->head) && sk_tar_header_ok(z->head)) {
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_dlp_tar_new(z->ctx, z->depth, z->next);
@@ -736,11 +754,10 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
 
     int mp = sk_mp_boundary(content_type, boundary, sizeof(boundary));
     if (depth < SK_DLP_MAX_DEPTH && mp == 0 &&
-        (s = sk_dmp_new(ctx, boundary, sk_mp_is_digest(content_type), 0, depth)) != NULL) {
-        char cs[40], mt[40];
-        sk_media_type(content_type, mt, sizeof(mt));
-        if (strcmp(mt, "multipart/form-data") == 0 &&
-            sk_ct_charset(content_type, cs, sizeof(cs)) == 0 && sk_dlp_charset_second(cs))
+        (s = sk_dmp_new(ctx, boundary, content_type, 0, depth)) != NULL) {
+        char cs[40];
+        if (((struct sk_dmp *)s)->form && sk_ct_charset(content_type, cs, sizeof(cs)) == 0 &&
+            sk_dlp_charset_second(cs))
             memcpy(((struct sk_dmp *)s)->charset, cs, sizeof(cs));
         return s;
     }
@@ -748,8 +765,8 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
         sk_dlp_undecodable(ctx, "multipart nested too deeply");
     if (mp == -2) /* the bytes are still read as one object */
         sk_dlp_undecodable(
-            ctx, "a multipart Content-Type whose boundary readers take differently (two of them, "
-                 "RFC 2231, a comment, text after it)");
+            ctx, "a multipart boundary that readers take differently (two, RFC 2231, text after "
+                 "it, an escape, a quote, a tspecial)");
     if (!(z = calloc(1, sizeof(*z))))
         return NULL;
     z->sink = (struct sk_dlp_sink){

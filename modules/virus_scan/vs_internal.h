@@ -221,6 +221,8 @@ struct sk_vs_walk {
     unsigned streams_bad; /* gzip/bzip2/xz headers after a prefix that did not decode */
     int parts_walked;     /* the body's multipart parts were walked as objects */
     int digest;           /* the body is multipart/digest (untyped parts are messages) */
+    int mail;             /* ... not form-data: a bare CR ends a line too (sk_mp_mail) */
+    int form;             /* ... multipart/form-data: no delimiter at all is av.on-error */
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */

@@ -498,8 +498,9 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     else if (mp == -2 && s->block_on_error)
         return sk_vs_error(t, s,
                            "a multipart Content-Type whose boundary readers take differently "
-                           "(two of them, RFC 2231, a comment, text after it): its parts cannot "
-                           "be told apart");
+                           "(two of them, RFC 2231, a comment, text after it, an escape, a stray "
+                           "quote, a special character, an encoded word, a control byte): its "
+                           "parts cannot be told apart");
     sk_vs_store_init(&s->store, sk_vs_g->conf.mem_threshold, sk_vs_g->conf.tmp_dir);
     s->scanning = 1;
     /* the store holds the body as received (no Content-Encoding to undo):
@@ -515,7 +516,7 @@ static const char *sk_vs_body_name(struct sk_txn *t, char *buf, size_t size)
 {
     const char *cd = sk_vs_header(t, "Content-Disposition"), *u = sk_txn_url(t), *e, *b;
 
-    if (cd && sk_header_param_ext(cd, "filename", buf, size) == 0 && *buf)
+    if (cd && sk_header_param_ext(cd, "filename", buf, size) != -1 && *buf) /* -2: as read */
         return buf;
     if (!u || !*u)
         return NULL;
@@ -564,6 +565,8 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     if (sk_vs_store_view(&s->store, &data, &len) == -1)
         return sk_vs_error(t, s, "cannot map the body to scan its parts");
     w.digest = sk_mp_is_digest(sk_vs_header(t, "Content-Type"));
+    w.mail = !sk_mp_is_form_data(sk_vs_header(t, "Content-Type"));
+    w.form = !w.mail;
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1) {
         sk_vs_walk_free(&w);
         return sk_vs_apply(t, s, &w.rep);

@@ -937,6 +937,12 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
     if (o->tail)
         return 0;
     char b[SK_MP_BOUNDARY_MAX + 1];
+    if (part->ambiguous) {
+        sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
+                        "a multipart part whose header fields are not all read (a field past 1 "
+                        "KiB, RFC 2231 sections past 64)");
+        return -1;
+    }
     if (sk_mp_boundary(part->content_type, b, sizeof(b)) == -2) {
         sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
                         "a multipart part whose boundary readers take differently");
@@ -955,8 +961,10 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
     int rc;
 
-    if (m)
-        sk_mp_digest(m, boundary && w->digest);
+    if (m && boundary) {
+        sk_mp_digest(m, w->digest);
+        sk_mp_mail(m, w->mail);
+    }
     if (!m) {
         sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory splitting a multipart body");
         return -1;
@@ -965,6 +973,12 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
     if (rc == 0)
         rc = sk_mp_end(m);
     w->parts_walked = rc == 0 && sk_mp_parts(m) > 0;
+    if (rc == 0 && boundary && w->form && n && !sk_mp_delimited(m)) {
+        /* Django reads it as one part, decoded by its Content-Transfer-Encoding */
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",
+                        "a multipart/form-data body without its boundary");
+        rc = -1;
+    }
     if (o.active)
         sk_vs_store_free(&o.store);
     sk_mp_free(m);

@@ -58,6 +58,7 @@ import base64
 import bz2
 import email.parser
 import email.policy
+import email.utils
 import gzip
 import hashlib
 import html as html_mod
@@ -962,11 +963,17 @@ def g_av_multipart(ck, srv):
     r = reqmod(srv, "POST", url, body, extra=("Content-Type: multipart/form-data; boundary=XX",))
     virus_blocked(ck, srv, "EICAR in an LF-only multipart part", url, r)
     for i, ct in enumerate(["multipart/form-data;boundary", "multipart/form-data; boundary",
-                            "multipart/form-data;boundary=\"", "multipart/x;boundary=" + "b" * 300]):
+                            "multipart/x;boundary=" + "b" * 300]):
         url = "http://upload.test/badboundary/%d" % i
         r = reqmod(srv, "POST", url, b"--b\r\n\r\n" + EICAR + b"\r\n--b--\r\n",
                    extra=("Content-Type: " + ct,))
         virus_blocked(ck, srv, "malformed boundary %r" % ct[:40], url, r)
+    # an unclosed quote: compat32 reads the boundary '"' (and splits at
+    # '--"'), policy.default none: readers disagree, av.on-error (red team 5)
+    r = reqmod(srv, "POST", "http://upload.test/badboundary/q", b"--b\r\n\r\n" + EICAR + b"\r\n--b--\r\n",
+               extra=('Content-Type: multipart/form-data;boundary="',))
+    ck.ok("malformed boundary 'multipart/form-data;boundary=\"': blocked", blocked(r),
+          "%s %s" % (r.status, r.http_status()))
     # The parts are cut by the boundary the web application reads: a ';'
     # inside a quoted parameter separates nothing (Python's email and Go's
     # mime read BBB here), and two different boundaries are ambiguous
@@ -1210,11 +1217,6 @@ def g_dlp(ck, srv):
          "カード番号\u30004111\u30001111\u30001111\u30001111 一\n".encode("utf-16-le"),
          "text/plain", "POST", ()),
         ("UTF-16LE without BOM (ASCII)", CARDS.decode().encode("utf-16-le"), None, "PUT", ()),
-        ("base64 part, boundary after a quoted ';'",
-         b"--BBB\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n"
-         b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(CARDS) +
-         b"\r\n--BBB--\r\n", 'multipart/form-data; x="; boundary=AAA"; boundary=BBB', "POST",
-         ()),
         ("text declared as application/json", b"my card is 4111 1111 1111 1111, thanks",
          "application/json", "POST", ()),
         ("ASCII part declared charset=utf-16",
@@ -1328,6 +1330,13 @@ def g_dlp(ck, srv):
     for name, body, ct, method, extra in cases:
         r = dlp_post(srv, body, ct, method, extra)
         dlp_blocked(ck, name, r)
+    # a ';' inside a quoted parameter: email, Django and Go read BBB, aiohttp
+    # splits there and reads AAA (red team 5): the failure verdict blocks
+    r = dlp_post(srv, b"--BBB\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n"
+                 b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(CARDS) +
+                 b"\r\n--BBB--\r\n", 'multipart/form-data; x="; boundary=AAA"; boundary=BBB')
+    ck.ok("DLP base64 part, boundary after a quoted ';': blocked (failure verdict)", blocked(r),
+          r.status)
     # two different boundaries: readers disagree, so no part can be trusted
     # as cut: the failure verdict (dlp.on-error, av.on-error) blocks
     r = dlp_post(srv, b"--BBB\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n"
@@ -1810,7 +1819,11 @@ def g_mail(ck, srv):
     Content-Transfer-Encoding of two, LF-only line ends, an mbox From line,
     1-byte and 3-byte writes, a CR-only multipart, a file name in RFC 2231
     sections, an mbox's second message, text in UTF-7, HZ and EBCDIC; boundaries readers take differently (a comment, a space) are
-    blocked. Clean messages pass."""
+    blocked, and so are (red team 5) boundary values readers unquote
+    differently (a backslash, an unclosed or stray quote, a tspecial in a
+    token, an RFC 2047 word, a NUL, a quoted ';'); an HTTP multipart/mixed
+    or related body with CR-only lines is split as email does (DLP and AV).
+    Clean messages pass."""
     import email
     import email.generator
     import email.message
@@ -1893,6 +1906,57 @@ def g_mail(ck, srv):
               else msg.get_boundary() == b.decode(), msg.get_boundary())
         r = dlp_post(srv, raw, "message/rfc822", "PUT")
         ck.ok("DLP mail, %s: blocked (dlp.on-error)" % name, blocked(r), r.status)
+    # red team 5 (MP-BOUNDARY2): boundary values readers unquote differently
+    # (compat32 keeps a backslash or an unclosed quote, policy.default
+    # unescapes, stops at a tspecial or '*' of a token and decodes an RFC
+    # 2047 word; a NUL ends a C string where email reads on): blocked
+    def parts_card(raw, pol):
+        m = email.message_from_bytes(raw, policy=pol)
+        return any(b"4111 1111 1111 1111" in (p.get_payload(decode=True) or b"")
+                   for p in m.walk() if not p.is_multipart())
+
+    def card_readers(raw):
+        return [n for n, pol in (("compat32", email.policy.compat32), ("default", email.policy.default))
+                if parts_card(raw, pol)]
+    for param, b in ((b'boundary="a\\a"', b"a\\a"), (b"boundary=aa,bb", b"aa"), (b'boundary="aa', b'"aa'),
+                     (b'boundary=aa"', b"aa"), (b"boundary=aa\\", b"aa"), (b'boundary="=?utf-8?q?aa?="', b"aa"),
+                     (b"boundary=aa\x00", b"aa\x00"), (b"boundary=aa=bb", b"aa"), (b"boundary=aa*x", b"aa")):
+        raw = (b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; " + param + b"\r\n\r\n--" + b +
+               b"\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+               every + b"\r\n--" + b + b"--\r\n")
+        rd = card_readers(raw)
+        ck.ok("oracle: email %s decodes the cards of a part under %r" % (rd, param), bool(rd), param)
+        r = dlp_post(srv, raw, "message/rfc822", "PUT")
+        ck.ok("DLP mail, %r: blocked (dlp.on-error)" % param, blocked(r), r.status)
+    for param, b in (('boundary="a\\a"', b"a\\a"), ('boundary=aa"', b"aa"), ('boundary="a;b"', b"a")):
+        fct = "multipart/form-data; " + param
+        body = (b"--" + b + b'\r\nContent-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: '
+                b"quoted-printable\r\n\r\n" + every + b"\r\n--" + b + b"--\r\n")
+        # aiohttp reads a\a, aa and a (its parse_mimetype strips quotes at the
+        # ends and splits at every ';'); email reads the parts under that
+        # boundary for it here
+        rd = card_readers(b"Content-Type: multipart/form-data; boundary=\"" + b.replace(b"\\", b"\\\\") +
+                          b"\"\r\n\r\n" + body)
+        ck.ok("oracle: email %s decodes the form field under %r" % (rd, param), bool(rd))
+        r = dlp_post(srv, body, fct)
+        ck.ok("DLP form, %r: blocked (dlp.on-error)" % param, blocked(r), r.status)
+    # red team 5 (MP-CR-HTTP): an HTTP multipart/mixed or related body is
+    # read as mail (googleapiclient: email.feedparser), bare CRs ending lines
+    for sub in ("mixed", "related"):
+        ct = "multipart/%s; boundary=zz" % sub
+        body = (b"--zz\rContent-Type: text/plain\rContent-Transfer-Encoding: quoted-printable\r\r" +
+                every + b"\r--zz--\r")
+        rd = card_readers(b"content-type: " + ct.encode() + b"\r\n\r\n" + body)
+        ck.ok("oracle: email %s splits a CR-only HTTP %s body" % (rd, ct), rd == ["compat32", "default"], rd)
+        dlp_blocked(ck, "an HTTP %s body with CR-only lines" % ct, dlp_post(srv, body, ct))
+    body = (b"--zz\rContent-Type: application/octet-stream\rContent-Transfer-Encoding: base64\r\r" +
+            base64.b64encode(EICAR) + b"\r--zz--\r")
+    got = [p.get_payload(decode=True) for p in email.message_from_bytes(
+        b"content-type: multipart/mixed; boundary=zz\r\n\r\n" + body).walk() if not p.is_multipart()]
+    ck.ok("oracle: email decodes EICAR from a CR-only multipart/mixed part", EICAR in got, got)
+    url = "http://download.test/batch/cr-only"
+    r = respmod(srv, url, body, ctype="multipart/mixed; boundary=zz")
+    virus_blocked(ck, srv, "download: EICAR in a CR-only multipart/mixed part", url, r)
     # an mbox: mailbox.mbox splits it at each "From " line
     import mailbox
     import tempfile
@@ -1907,6 +1971,16 @@ def g_mail(ck, srv):
           got)
     for ct in ("application/mbox", None):
         dlp_blocked(ck, "an mbox's second message (%s)" % ct, dlp_post(srv, mb, ct, "PUT"))
+    # red team 5 (MBOX-SNIFF): mailbox.mbox skips what precedes the first
+    # "From " line (a BOM, blank lines, a line of junk)
+    for name, pre in (("a blank line", b"\n"), ("a UTF-8 BOM", b"\xef\xbb\xbf"), ("a junk line", b"junk\n")):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(pre + mb)
+            f.flush()
+            got = [card_hidden(msg.as_bytes()) for msg in mailbox.mbox(f.name)]
+        ck.ok("oracle: mailbox.mbox reads the second message's cards after %s" % name, True in got, got)
+        for ct in ("text/plain", "application/octet-stream"):
+            dlp_blocked(ck, "an mbox after %s (%s)" % (name, ct), dlp_post(srv, pre + mb, ct, "PUT"))
     # text parts in charsets that hide digits from bytes (a mail reader
     # decodes them: get_payload(decode=True).decode(charset))
     for cs, body in (("utf-7", b"card +ADQAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQAgADEAMQAxADE-"),
@@ -1926,6 +2000,44 @@ def g_mail(ck, srv):
     fn = email.message_from_bytes(raw, policy=email.policy.default).get_filename()
     ck.ok("oracle: email joins a file name's RFC 2231 sections", "4111 1111 1111 1111" in fn, fn)
     dlp_blocked(ck, "cards in a file name's RFC 2231 sections", dlp_post(srv, raw, None, "PUT"))
+    # red team 5 (HDR-2231): file names as get_filename() shows them:
+    # compat32 joins sections across gaps and keeps two of one number,
+    # policy.default decodes RFC 2047 words in them, both convert from the
+    # charset prefix
+    pct = lambda b: b"".join(b"%%%02X" % c for c in b)
+    C = "4111 1111 1111 1111"
+    for name, params in (("*0 *2 (a gap)", b'filename*0="4111 1111"; filename*2=" 1111 1111"'),
+                         ("*1 *2 (no *0)", b'filename*1="4111 1111"; filename*2=" 1111 1111"'),
+                         ("*1 twice", b'filename*0="4111 1111"; filename*1=" 1111"; filename*1=" 1111"'),
+                         ("RFC 2047 words in sections",
+                          b'filename*0="=?utf-8?q?4111_1111?="; filename*1="=?utf-8?q?_1111_1111?="'),
+                         ("filename*=cp037''", b"filename*=cp037''" + pct(C.encode("cp037"))),
+                         ("filename*=utf-16le''", b"filename*=utf-16le''" + pct(C.encode("utf-16le"))),
+                         ("filename*=utf-7''", b"filename*=utf-7''" +
+                          "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 "
+                          "\uff11\uff11\uff11\uff11".encode("utf-7"))):
+        raw = b"Content-Type: text/plain\r\nContent-Disposition: attachment; " + params + b"\r\n\r\nhi\r\n"
+        fns = [str(email.message_from_bytes(raw, policy=pol).get_filename())
+               for pol in (email.policy.compat32, email.policy.default)]
+        ck.ok("oracle: get_filename() shows the card (%s)" % name,
+              any(C in unicodedata_nfkc(f) for f in fns) and C.encode() not in raw, fns)
+        dlp_blocked(ck, "a file name, %s" % name, dlp_post(srv, raw, "message/rfc822", "PUT"))
+    for name, disp in (("filename*=cp037''", b'name="a"; filename*=cp037\'\'' + pct(C.encode("cp037"))),
+                       ("field name*=UTF-8''", b"name*=UTF-8''" + pct(C.encode()) + b'; filename="a.txt"')):
+        part = b"Content-Disposition: form-data; " + disp + b"\r\nContent-Type: text/plain\r\n\r\nhello"
+        m = email.message_from_bytes(part)
+        shown = [str(m.get_filename()), email.utils.collapse_rfc2231_value(
+            m.get_param("name", header="content-disposition"))]
+        ck.ok("oracle: email shows the card in a form part's %s" % name, any(C in f for f in shown), shown)
+        body = b"--zz\r\n" + part + b"\r\n--zz--\r\n"
+        dlp_blocked(ck, "a form part's %s" % name, dlp_post(srv, body, "multipart/form-data; boundary=zz"))
+    secs = b"; ".join(b'filename*%d="%s"' % (i, b"x" if i < 64 else C.encode()[(i - 64) * 5:(i - 64) * 5 + 5])
+                      for i in range(68))
+    raw = b"Content-Type: text/plain\r\nContent-Disposition: attachment; " + secs + b"\r\n\r\nhi\r\n"
+    fn = email.message_from_bytes(raw, policy=email.policy.compat32).get_filename()
+    ck.ok("oracle: get_filename() joins 68 sections", C in fn, fn[-30:])
+    r = dlp_post(srv, raw, "message/rfc822", "PUT")
+    ck.ok("DLP a file name in 68 RFC 2231 sections: blocked", blocked(r), r.status)
     import email.header
     # the card only in an encoded Subject, as email.header writes one
     enc = email.header.Header("Karte \u00fc 4111 1111 1111 1111", "utf-8").encode()
@@ -1949,6 +2061,20 @@ def g_mail(ck, srv):
             + uu[uu.index(b"Content-Transfer-Encoding"):] + b"\r\n--B--\r\n")
     dlp_blocked(ck, "a form file part in x-uuencode",
                 dlp_post(srv, part, "multipart/form-data; boundary=B"))
+    # red team 5 (FORM-NODELIM): a form-data body in which its boundary never
+    # occurs; Django's MultiPartParser reads it as one part (header lines,
+    # then the part decoded by its Content-Transfer-Encoding). Django is not
+    # in this interpreter: email reads the same header lines and body
+    # (what Django takes) as the oracle. Blocked (dlp.on-error).
+    H = b'Content-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+    for name, body, part in (("headers first", H + base64.b64encode(CARDS), H + base64.b64encode(CARDS)),
+                             ("another delimiter", b"--other\r\n" + H + base64.b64encode(CARDS) +
+                              b"\r\n--other--\r\n", H + base64.b64encode(CARDS))):
+        got = email.message_from_bytes(part).get_payload(decode=True)
+        ck.ok("oracle: the one part Django reads of a form without its boundary (%s) holds the cards"
+              % name, b"4111 1111 1111 1111" in got and b"4111" not in body, got)
+        r = dlp_post(srv, body, "multipart/form-data; boundary=zz")
+        ck.ok("DLP form-data without its boundary (%s): blocked (dlp.on-error)" % name, blocked(r), r.status)
     # virus_scan: an .eml up- or downloaded, in encodings libclamav's mail
     # reader does not undo (email's are the oracle)
     b = base64.b64encode(EICAR)

@@ -360,6 +360,17 @@ static void test_dlp_messages(void **state)
          "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\nX: y\nFrom b@x\n"
          "Content-Transfer-Encoding: quoted-printable\n\n4111=201111=201111=201111\n",
          SK_BLOCK},
+        {"... a From line ends the first message's header section (after its own CTE field)",
+         "application/mbox",
+         "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\nContent-Transfer-Encoding: 7bit\n"
+         "From b@x Mon Jan  1 00:00:00 2024\nContent-Transfer-Encoding: quoted-printable\n\n"
+         "4111=201111=201111=201111\n",
+         SK_BLOCK},
+        {"... after a BOM and a junk line (mailbox.mbox skips them)", "text/plain",
+         "\xef\xbb\xbfjunk\nFrom a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nhi\n"
+         "From b@x Mon Jan  1 00:00:00 2024\nContent-Transfer-Encoding: quoted-printable\n\n"
+         "4111=201111=201111=201111\n",
+         SK_BLOCK},
         {"... and a From line in one message's body: read as one message too",
          "application/octet-stream",
          "From a@x\nContent-Transfer-Encoding: quoted-printable\n\nhi\nFrom b\n"
@@ -393,6 +404,121 @@ static void test_dlp_messages(void **state)
         }
     }
     free(deep20), free(deep40);
+}
+
+/* Red team 5: structures a real reader decodes that were read one way or
+ * not at all. "undecodable" cases run under the default policy (cards
+ * log only), so the verdict is dlp.on-error's; "cards" ones under blk. */
+#define X10  "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+static void test_dlp_readings(void **state)
+{
+    (void)state;
+#define QP_CARD "4111=201111=201111=201111"
+    static const char nul[] = /* email reads boundary "aa\0", a C string "aa" */
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=aa\0\r\n\r\n--aa\0\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_CARD "\r\n--aa\0--\r\n";
+    static const struct {
+        const char *what, *ctype, *body;
+        size_t len;       /* 0: strlen */
+        const char *rule; /* "dlp-undecodable", "cards", or NULL: allowed */
+    } cases[] = {
+        {"a NUL after a mail boundary", "message/rfc822", nul, sizeof(nul) - 1, "dlp-undecodable"},
+        {"a backslash in a mail boundary", "message/rfc822",
+         "Content-Type: multipart/mixed; boundary=\"a\\a\"\r\n\r\n--a\\a\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_CARD "\r\n--a\\a--\r\n",
+         0, "dlp-undecodable"},
+        {"an RFC 2047 word as a mail boundary", "message/rfc822",
+         "Content-Type: multipart/mixed; boundary=\"=?utf-8?q?aa?=\"\r\n\r\n--aa\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_CARD "\r\n--aa--\r\n",
+         0, "dlp-undecodable"},
+        {"a quote after a form boundary", "multipart/form-data; boundary=aa\"",
+         "--aa\r\nContent-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: "
+         "quoted-printable\r\n\r\n" QP_CARD "\r\n--aa--\r\n",
+         0, "dlp-undecodable"},
+        {"an HTTP multipart/mixed with CR-only lines", "multipart/mixed; boundary=zz",
+         "--zz\rContent-Type: text/plain\rContent-Transfer-Encoding: quoted-printable\r\r" QP_CARD
+         "\r--zz--\r",
+         0, "cards"},
+        {"an HTTP multipart/related with CR-only lines", "multipart/related; boundary=zz",
+         "--zz\rContent-Transfer-Encoding: quoted-printable\r\r" QP_CARD "\r--zz--\r", 0, "cards"},
+        {"RFC 2231 sections across a gap (compat32)", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=\"4111 1111\"; filename*2=\" 1111 "
+         "1111\"\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"two sections of one number (policy.default: the first)", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=\"4111 1111 \"; filename*1=\"1111 1111\"; "
+         "filename*1=\" 0\"\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"RFC 2047 words in sections (policy.default)", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=\"=?utf-8?q?4111_1111?=\"; "
+         "filename*1=\"=?utf-8?q?_1111_1111?=\"\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"filename*=cp037''", "message/rfc822",
+         "Content-Disposition: attachment; filename*=cp037''%F4%F1%F1%F1%40%F1%F1%F1%F1%40%F1%F1%F1"
+         "%F1%40%F1%F1%F1%F1\r\n\r\nhi\r\n",
+         0, "cards"},
+        {"a form field name*=UTF-8''", "multipart/form-data; boundary=zz",
+         "--zz\r\nContent-Disposition: form-data; name*=UTF-8''4111%201111%201111%201111; "
+         "filename=\"a.txt\"\r\n\r\nhello\r\n--zz--\r\n",
+         0, "cards"},
+        {"65 RFC 2231 sections", "message/rfc822",
+         "Content-Disposition: attachment; filename*0=a; filename*1=a; filename*2=a; filename*3=a; "
+         "filename*4=a; filename*5=a; filename*6=a; filename*7=a; filename*8=a; filename*9=a; "
+         "filename*10=a; filename*11=a; filename*12=a; filename*13=a; filename*14=a; "
+         "filename*15=a; "
+         "filename*16=a; filename*17=a; filename*18=a; filename*19=a; filename*20=a; "
+         "filename*21=a; "
+         "filename*22=a; filename*23=a; filename*24=a; filename*25=a; filename*26=a; "
+         "filename*27=a; "
+         "filename*28=a; filename*29=a; filename*30=a; filename*31=a; filename*32=a; "
+         "filename*33=a; "
+         "filename*34=a; filename*35=a; filename*36=a; filename*37=a; filename*38=a; "
+         "filename*39=a; "
+         "filename*40=a; filename*41=a; filename*42=a; filename*43=a; filename*44=a; "
+         "filename*45=a; "
+         "filename*46=a; filename*47=a; filename*48=a; filename*49=a; filename*50=a; "
+         "filename*51=a; "
+         "filename*52=a; filename*53=a; filename*54=a; filename*55=a; filename*56=a; "
+         "filename*57=a; "
+         "filename*58=a; filename*59=a; filename*60=a; filename*61=a; filename*62=a; "
+         "filename*63=a; "
+         "filename*64=a\r\n\r\nhi\r\n",
+         0, "dlp-undecodable"},
+        {"a Content-Type past 1 KiB (its boundary after the cut)", "message/rfc822",
+         "Content-Type: multipart/mixed; x=\"" X100 X100 X100 X100 X100 X100 X100 X100 X100 X100
+         "\"; boundary=zz\r\n\r\n--zz\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+         "4111=201111=201111=201111\r\n--zz--\r\n",
+         0, "dlp-undecodable"},
+        {"a form body without its boundary (Django: one part)", "multipart/form-data; boundary=zz",
+         "junk\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: "
+         "base64\r\n\r\nNDExMSAxMTExIDExMTEgMTExMQ==",
+         0, "dlp-undecodable"},
+        {"a clean form with only its close delimiter", "multipart/form-data; boundary=zz",
+         "--zz--\r\n", 0, NULL},
+        {"a clean form", "multipart/form-data; boundary=zz",
+         "--zz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--zz--\r\n", 0, NULL},
+        {"a clean message with Outlook's boundary", "message/rfc822",
+         "Content-Type: multipart/alternative;\r\n\tboundary=\"----=_NextPart_000_0001_01D9A1B2."
+         "C3D4E5F0\"\r\n\r\n------=_NextPart_000_0001_01D9A1B2.C3D4E5F0\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\nhello=20there\r\n"
+         "------=_NextPart_000_0001_01D9A1B2.C3D4E5F0--\r\n",
+         0, NULL},
+    };
+    char why[160];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int blk = cases[i].rule && strcmp(cases[i].rule, "cards") == 0;
+        struct req r = {.ip = blk ? "10.0.0.2" : "10.0.0.9",
+                        .ctype = cases[i].ctype,
+                        .body = cases[i].body,
+                        .len = cases[i].len ? cases[i].len : strlen(cases[i].body)};
+        for (r.chunk = 0; r.chunk <= 3; r.chunk++) {
+            snprintf(why, sizeof(why), "%s, writes of %zu", cases[i].what, r.chunk);
+            expect(&r, cases[i].rule ? SK_BLOCK : SK_ALLOW, cases[i].rule, why);
+        }
+    }
+#undef QP_CARD
 }
 
 /* An mbox as Python's mailbox.mbox reads one: each line that starts
@@ -448,6 +574,25 @@ static void test_mbox_reader(void **state)
     assert_true(sk_mp_is_mbox(NULL, "inbox.MBOX", (const unsigned char *)"x", 1));
     assert_true(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"From a", 6));
     assert_false(sk_mp_is_mbox("text/plain", "a.txt", (const unsigned char *)"Fro", 3));
+    /* what mailbox.mbox skips before the first From line (red team 5,
+     * MBOX-SNIFF): a BOM, blank lines, up to 4 lines of junk */
+    static const char *const lead[] = {"\nFrom a",
+                                       "\xef\xbb\xbf"
+                                       "From a",
+                                       "junk\nFrom a", "\r\n\r\n\nFrom a", "1\n2\n3\n4\nFrom a"};
+    for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+        if (!sk_mp_is_mbox("text/plain", NULL, (const unsigned char *)lead[i], strlen(lead[i])))
+            fail_msg("'%s' is an mbox to mailbox.mbox", lead[i]);
+    assert_false(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"1\n2\n3\n4\n5\nFrom a", 16));
+    assert_false(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)"x From a\nFrom", 14));
+    static char far[600];
+    memset(far, '\n', 520);
+    memcpy(far + 1, "From a", 6); /* the second line: found */
+    assert_true(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)far, sizeof(far)));
+    memset(far, 'x', 520);
+    far[508] = '\n';
+    memcpy(far + 509, "From a", 6); /* past the 512 bytes looked at */
+    assert_false(sk_mp_is_mbox(NULL, NULL, (const unsigned char *)far, sizeof(far)));
 }
 
 int main(void)
@@ -456,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_message_reader),      cmocka_unit_test(test_message_long_headers),
         cmocka_unit_test(test_message_header_text), cmocka_unit_test(test_message_like),
         cmocka_unit_test(test_dlp_messages),        cmocka_unit_test(test_mbox_reader),
+        cmocka_unit_test(test_dlp_readings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -268,6 +268,79 @@ static void test_multipart_boundary_parsing(void **s)
     assert_int_equal(sk_mp_boundary("multipart/form-data; boundary=", b, sizeof(b)), -1);
 }
 
+/* Every multipart subtype but form-data is read as mail, also as an HTTP
+ * body (red team 5, MP-CR-HTTP: googleapiclient reads batch responses with
+ * email.feedparser): a bare CR ends a delimiter line; a form-data body's
+ * "\r--zz" is no delimiter (Django, aiohttp). A malformed boundary
+ * parameter is the failure verdict. */
+static void test_multipart_mail_line_ends(void **s)
+{
+    char *e = sk_tz_b64(eicar, 68), body[1024];
+    static const char *const cts[] = {"multipart/mixed; boundary=zz",
+                                      "multipart/related; boundary=zz",
+                                      " Multipart/Alternative;boundary=zz"};
+    struct sk_txn t;
+
+    int n = snprintf(body, sizeof(body),
+                     "--zz\rContent-Type: text/plain\rContent-Transfer-Encoding: base64\r\r%s\r"
+                     "--zz--\r",
+                     e);
+    for (size_t i = 0; i < sizeof(cts) / sizeof(cts[0]); i++) {
+        struct hdrs h = {{"Content-Type"}, {cts[i]}};
+        setup(NULL);
+        txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/batch", &h, NULL);
+        if (run(&t, body, (size_t)n, 4096) != SK_BLOCK)
+            fail_msg("%s: EICAR in a CR-only part passed", cts[i]);
+        sk_txn_clear(&t);
+    }
+    assert_true(sk_mp_is_form_data("multipart/form-data; boundary=zz"));
+    assert_true(sk_mp_is_form_data(" Multipart/Form-Data"));
+    assert_false(sk_mp_is_form_data("multipart/form-database; boundary=zz"));
+    assert_false(sk_mp_is_form_data("multipart/mixed; x=multipart/form-data"));
+    assert_false(sk_mp_is_form_data(NULL));
+    /* boundary values readers unquote differently: av.on-error */
+    static const char *const odd[] = {"multipart/mixed; boundary=\"a\\a\"",
+                                      "multipart/form-data; boundary=aa\"",
+                                      "multipart/mixed; boundary=aa,bb"};
+    n = snprintf(body, sizeof(body),
+                 "--aa\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--aa--\r\n", e);
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        struct hdrs h = {{"Content-Type"}, {odd[i]}};
+        setup(NULL);
+        txn_open(&t, SK_REQMOD, "POST", "http://upload.test/odd", &h, NULL);
+        if (run(&t, body, (size_t)n, 4096) != SK_BLOCK || strcmp(t.rule, "av-error") != 0)
+            fail_msg("%s: not the failure verdict (%s)", odd[i], t.rule);
+        sk_txn_clear(&t);
+    }
+    /* a form-data body without its boundary (Django reads one part): av.on-error */
+    n = snprintf(body, sizeof(body),
+                 "Content-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: "
+                 "base64\r\n\r\n%s",
+                 e);
+    struct hdrs fd = {{"Content-Type"}, {"multipart/form-data; boundary=zz"}};
+    setup(NULL);
+    txn_open(&t, SK_REQMOD, "POST", "http://upload.test/nodelim", &fd, NULL);
+    assert_int_equal(run(&t, body, (size_t)n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    sk_txn_clear(&t);
+    /* a part whose header field is not all read (past 1 KiB): av.on-error */
+    char cd[1200];
+    memset(cd, 'x', sizeof(cd));
+    cd[sizeof(cd) - 1] = '\0';
+    static char big[4096];
+    n = snprintf(big, sizeof(big),
+                 "--zz\r\nContent-Disposition: attachment; x=\"%s\"; filename=e.com\r\n"
+                 "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--zz--\r\n",
+                 cd, e);
+    struct hdrs mx = {{"Content-Type"}, {"multipart/mixed; boundary=zz"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/cut", &mx, NULL);
+    assert_int_equal(run(&t, big, (size_t)n, 4096), SK_BLOCK);
+    assert_string_equal(t.rule, "av-error");
+    sk_txn_clear(&t);
+    free(e);
+}
+
 /* issue 17: one byte over memory-threshold costs no more per byte than one
  * under: a spilled body up to heavy-bytes is scanned from its mapping
  * (scan_mem, whole and identical), a heavy one through the descriptor. */
@@ -780,6 +853,7 @@ int main(void)
         cmocka_unit_test_setup(test_content_encodings, setup),
         cmocka_unit_test_setup(test_multipart_parts_scanned_with_nuls, setup),
         cmocka_unit_test(test_multipart_boundary_parsing),
+        cmocka_unit_test(test_multipart_mail_line_ends),
         cmocka_unit_test_setup(test_spill_to_file_and_removed, setup),
         cmocka_unit_test_setup(test_store_reuses_buffers, setup),
         cmocka_unit_test_setup(test_results_follow_policy, setup),

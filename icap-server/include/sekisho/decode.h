@@ -172,10 +172,17 @@ SK_API int sk_unzstd_feed(struct sk_unzstd *, const unsigned char *p, size_t n, 
 /* The boundary parameter of a multipart Content-Type into OUT (size >
  * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
  * boundary, -2 when readers disagree on it: two different
- * ones, an RFC 2231 one (boundary*=, boundary*0=), a comment ("(c)"), or
+ * ones, an RFC 2231 one (boundary*=, boundary*0=), a comment ("(c)"),
  * text after the value ("A B": compat32 keeps it, frameworks stop at the
- * space); callers give their failure verdict. Never reads past the
- * terminating NUL. */
+ * space), or a value whose raw text readers unquote differently: a
+ * backslash, a quote that never closes or is inside a token, a token
+ * holding a tspecial ("aa,bb", "a=b": policy.default stops there), '*' or
+ * '\'', an RFC 2047 word ("=?utf-8?q?aa?=": policy.default decodes it), a
+ * control byte (a mail header's NUL included: the parser keeps it as
+ * another control byte), or a ';' in any quoted value (aiohttp splits
+ * there: 'x="; boundary=A"; boundary=B' is A to it, B to email); callers give their failure
+ * verdict. Quoted values with '=', '?', '/', ':', '+' or spaces ("----=_Part_0_1.2",
+ * "===============123==") are fine. Never reads past the terminating NUL. */
 SK_API int sk_mp_boundary(const char *content_type, char *out, size_t size);
 /* Parameter NAME ("; name=value", quoted or token, white space around '='
  * allowed) of a header VALUE into OUT, cut to SIZE - 1 bytes; for a NAME
@@ -187,9 +194,26 @@ SK_API int sk_header_param(const char *value, const char *name, char *out, size_
 /* Parameter NAME of VALUE as a reader that knows RFC 2231 takes it
  * (Python's email get_filename / get_param, browsers for RFC 6266's
  * filename*): NAME* (charset'language'percent-encoded), else the sections
- * NAME*0, NAME*1... (NAME*N* percent-encoded, NAME*0*'s prefix dropped)
- * joined in order up to the first missing one, else NAME. The bytes as
- * decoded (the charset is not converted); cut to SIZE - 1. 0, -1 absent. */
+ * NAME*0, NAME*1... (NAME*N* percent-encoded, the first one's prefix
+ * dropped), else NAME; the bytes percent-decoded are converted from the
+ * prefix's charset to UTF-8 (iconv; cp037, utf-16le, utf-7 as readers
+ * decode them; an unknown one leaves the bytes). The sections are joined
+ * as READING says: SK_2231_ALL as email's compat32 does (every section in
+ * numeric order, across gaps, two of one number both, sorted by value),
+ * SK_2231_RUN as policy.default does (from *0 up to the first missing
+ * number, the first of two; it also decodes RFC 2047 words in them, which
+ * is the caller's: sk_multipart's header text does). Cut to SIZE - 1.
+ * 0; -1 absent; -2 when not all of it was read: more than 64 sections, or
+ * a section number past 9 digits (OUT holds what was read). On -2 a
+ * caller gives its failure verdict, as for a boundary readers take
+ * differently: the multipart parser marks the part (sk_mp_part.ambiguous),
+ * DLP calls that dlp.on-error, virus_scan av.on-error; a name only logged
+ * is logged as read. */
+#define SK_2231_ALL 0
+#define SK_2231_RUN 1
+SK_API int sk_header_param_2231(const char *value, const char *name, int reading, char *out,
+                                size_t size);
+/* sk_header_param_2231(..., SK_2231_ALL, ...). */
 SK_API int sk_header_param_ext(const char *value, const char *name, char *out, size_t size);
 
 enum sk_mp_kind { SK_MP_PART = 1, SK_MP_PREAMBLE, SK_MP_EPILOGUE };
@@ -203,6 +227,11 @@ struct sk_mp_part {
     const char *filename;     /* Content-Disposition filename (or filename*) */
     const char *headers;      /* raw part headers (for samples), NUL-terminated */
     int malformed;            /* headers never ended: data is the raw bytes */
+    /* readers take the part's header section differently or it was not all
+     * read: a kept field (Content-Type, -Disposition, -Transfer-Encoding)
+     * past 1 KiB, an RFC 2231 parameter past what is read
+     * (sk_header_param_2231 -2): callers give their failure verdict */
+    int ambiguous;
 };
 
 /* Leaf parts only: a nested multipart part is parsed and its own parts
@@ -237,7 +266,9 @@ SK_API struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *);
  * or a header section after its first line) beginning the next. */
 SK_API struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *);
 /* Is an object an mbox (application/mbox, a name ending in .mbox, or
- * bytes P[0..N) that start with a "From " line)? One that starts so may be
+ * bytes P[0..N) with a "From " line first, or after a UTF-8 BOM and at
+ * most 4 lines of anything within the first 512 bytes: mailbox.mbox skips
+ * what comes before its first "From " line)? One that starts so may be
  * a single message too (email.message_from_bytes reads it so): callers
  * read it both ways. */
 SK_API int sk_mp_is_mbox(const char *content_type, const char *name, const unsigned char *p,
@@ -263,10 +294,25 @@ SK_API int sk_mp_is_message(const char *content_type, const char *name, const un
  * delivered with that type. */
 SK_API int sk_mp_is_digest(const char *content_type);
 SK_API void sk_mp_digest(struct sk_mp *, int on);
+/* Is CONTENT_TYPE multipart/form-data? Every other multipart subtype is
+ * read as mail (sk_mp_mail) also when it is an HTTP body: its readers are
+ * email's (googleapiclient's batch responses: email.feedparser), which end
+ * a line at a bare CR too, so "\r--boundary" is a delimiter; form-data's
+ * readers (Django, aiohttp, browsers) know CRLF and LF only. A parser made
+ * by sk_mp_new is told with sk_mp_mail (a message's parts and nested
+ * multiparts other than form-data know it themselves). */
+SK_API int sk_mp_is_form_data(const char *content_type);
+SK_API void sk_mp_mail(struct sk_mp *, int on);
 /* 0, or -1 when a callback stopped the parse (or out of memory). */
 SK_API int sk_mp_write(struct sk_mp *, const void *buf, size_t len);
 /* End of the body: finishes the open part. 0 or -1. */
 SK_API int sk_mp_end(struct sk_mp *);
+/* Was a delimiter (or the close delimiter) of the boundary seen at depth
+ * 0? A multipart/form-data body without one is read by Django as one part
+ * (its header lines first, then decoded by its Content-Transfer-Encoding),
+ * rejected by aiohttp, never sent by a browser: DLP and virus_scan give
+ * it their failure verdict (red team 5, FORM-NODELIM). */
+SK_API int sk_mp_delimited(const struct sk_mp *);
 /* Number of parts (not preamble/epilogue) seen at depth 0. */
 SK_API unsigned sk_mp_parts(const struct sk_mp *);
 SK_API void sk_mp_free(struct sk_mp *);
