@@ -283,7 +283,13 @@ static void sk_param_2231_charset(const char *cs, char *out, size_t size, size_t
     if (!*cs || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
         strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0)
         return;
-    snprintf(name, sizeof(name), "%s", cs);
+    /* Python's spellings and aliases (sk_charset_lookup), else the name
+     * as iconv may know it (windows-1252, iso-8859-2...) */
+    enum sk_cs_kind k = sk_charset_lookup(cs, name, sizeof(name));
+    if (k == SK_CS_UTF8)
+        return;
+    if (k == SK_CS_NONE)
+        snprintf(name, sizeof(name), "%s", cs);
     iconv_t cd = iconv_open("UTF-8", name);
     for (char *u = name; cd == (iconv_t)-1 && *u; u++) /* utf_16le: Python's spelling */
         if (*u == '_' && (*u = '-') && (cd = iconv_open("UTF-8", name)) != (iconv_t)-1)

@@ -302,6 +302,8 @@ static void test_multipart_boundary_param(void **s)
          "=?utf-8?q?41?==?utf-8?q?_1?=", "=?utf-8?q?41?==?utf-8?q?_1?="},
         {"a; filename*=cp037''%F4%F1%F1%F1%40%F1", "4111 1", "4111 1"},
         {"a; filename*=IBM037''%F4%F1", "41", "41"},
+        {"a; filename*=ibm039''%F4%F1", "41", "41"}, /* Python's alias (sk_charset_lookup) */
+        {"a; filename*=UTF_7''+/xQ-", "\xef\xbc\x94", "\xef\xbc\x94"},
         {"a; filename*=utf-16le''%34%00%31%00%20%00", "41 ", "41 "},
         {"a; filename*=utf_16le''%34%00%31%00", "41", "41"},
         {"a; filename*=utf-32''%FF%FE%00%00%34%00%00%00", "4", "4"},
