@@ -856,7 +856,7 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
         /* NUL bytes between gzip members: Python's gzip module skips them
          * and reads the next member (GNU gzip stops there); trailing
          * ones at the body's end are dropped */
-        if (s->state == SK_ST_BETWEEN && s->coding == SK_CODING_GZIP && s->nlook == 0) {
+        if (s->state == SK_ST_BETWEEN && sk_stream_pads(s->coding) && s->nlook == 0) {
             size_t z = 0;
             while (z < n && p[z] == 0)
                 z++;
@@ -1024,6 +1024,11 @@ const unsigned char *sk_decoder_side(const struct sk_decoder *d, size_t *n, int 
     *n = d->side.len;
     *over = d->side_over || d->side.failed;
     return (const unsigned char *)d->side.data;
+}
+
+int sk_stream_pads(enum sk_coding c)
+{
+    return c == SK_CODING_XZ || c == SK_CODING_GZIP;
 }
 
 int sk_decoder_padded(const struct sk_decoder *d)

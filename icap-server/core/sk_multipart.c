@@ -811,14 +811,21 @@ static int sk_mp_header(const char *hdrs, const char *name, char *out, size_t si
     return -1;
 }
 
-int sk_mp_is_digest(const char *content_type)
+/* Is CONTENT_TYPE's media type TYPE (any case; white space before it,
+ * its parameters after)? */
+static int sk_mp_is_type(const char *content_type, const char *type)
 {
-    size_t n = strlen("multipart/digest");
+    size_t n = strlen(type);
 
     while (content_type && (*content_type == ' ' || *content_type == '\t'))
         content_type++;
-    return content_type && strncasecmp(content_type, "multipart/digest", n) == 0 &&
+    return content_type && strncasecmp(content_type, type, n) == 0 &&
            strchr(" \t;", content_type[n]);
+}
+
+int sk_mp_is_digest(const char *content_type)
+{
+    return sk_mp_is_type(content_type, "multipart/digest");
 }
 
 void sk_mp_digest(struct sk_mp *m, int on)
@@ -828,12 +835,7 @@ void sk_mp_digest(struct sk_mp *m, int on)
 
 int sk_mp_is_form_data(const char *content_type)
 {
-    size_t n = strlen("multipart/form-data");
-
-    while (content_type && (*content_type == ' ' || *content_type == '\t'))
-        content_type++;
-    return content_type && strncasecmp(content_type, "multipart/form-data", n) == 0 &&
-           strchr(" \t;", content_type[n]);
+    return sk_mp_is_type(content_type, "multipart/form-data");
 }
 
 void sk_mp_mail(struct sk_mp *m, int on)

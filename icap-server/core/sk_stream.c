@@ -268,14 +268,13 @@ int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_
     int rc;
 
     /* streams of the same kind one after another (gzip members, pbzip2's
-     * streams, concatenated xz) are one file to its decompressor; NUL
-     * bytes between xz streams are its Stream Padding, between gzip
-     * members Python's gzip skips them */
+     * streams, concatenated xz) are one file to its decompressor, NUL
+     * padding between them too (sk_stream_pads) */
     size_t end = 0;
     do {
         rc = sk_stream_one(c, p + at, n - at, &u, &o);
         at += u, end = at;
-        while (rc == 1 && (c == SK_CODING_XZ || c == SK_CODING_GZIP) && at < n && p[at] == 0)
+        while (rc == 1 && sk_stream_pads(c) && at < n && p[at] == 0)
             at++;
     } while (rc == 1 && sk_stream_at(p + at, n - at) == c);
     *used = rc == 1 ? end : at;

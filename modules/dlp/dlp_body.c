@@ -90,6 +90,13 @@ static int sk_is_xml(const char *mt, const char *name)
            sk_ext(name, ext);
 }
 
+/* Does P start "<?xm" in EBCDIC (4C 6F A7 94), as libxml2 tells an EBCDIC
+ * document? */
+static int sk_xml_ebcdic(const unsigned char *p, size_t n)
+{
+    return n >= 4 && memcmp(p, "\x4c\x6f\xa7\x94", 4) == 0;
+}
+
 /* A body that says nothing of XML but starts as XML: "<?xml" or
  * "<!DOCTYPE" after a BOM and white space (the NULs of UTF-16/32 skipped),
  * or "<?xm" in EBCDIC:
@@ -101,8 +108,8 @@ static int sk_xml_like(const unsigned char *p, size_t n)
     char c[9];
     size_t k = 0, i = 0;
 
-    if (n >= 4 && memcmp(p, "\x4c\x6f\xa7\x94", 4) == 0)
-        return 1; /* "<?xm" in EBCDIC: libxml2 reads it (sk_xml_decl_charset) */
+    if (sk_xml_ebcdic(p, n))
+        return 1; /* libxml2 reads it (sk_xml_decl_charset) */
     if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
         i = 3;
     for (; i < n && k < sizeof(c); i++) {
@@ -154,7 +161,7 @@ static int sk_xml_decl_charset(const unsigned char *p, size_t n, int head_full, 
 {
     char a[512];
     size_t k = 0, i = 0;
-    int ebcdic = n >= 4 && memcmp(p, "\x4c\x6f\xa7\x94", 4) == 0;
+    int ebcdic = sk_xml_ebcdic(p, n);
 
     *cs = '\0';
     if (!ebcdic && n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)

@@ -187,9 +187,8 @@ static void sk_ds_bytes(struct sk_ds *d, struct sk_ds_one *o, const unsigned cha
             p += k, n -= k, off += k;
             continue;
         }
-        /* NUL bytes after an xz stream (its Stream Padding, which xz -dc
-         * reads past) or a gzip member (Python's gzip skips them) */
-        if (o->nlook == 0 && (o->c == SK_CODING_XZ || o->c == SK_CODING_GZIP) && *p == 0) {
+        /* NUL padding after an xz stream or a gzip member (sk_stream_pads) */
+        if (o->nlook == 0 && sk_stream_pads(o->c) && *p == 0) {
             p++, n--, off++;
             continue;
         }

@@ -425,6 +425,11 @@ SK_API long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum s
  * on raw. */
 SK_API int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_t out_max,
                             size_t *used, sk_decode_sink_fn sink, void *arg);
+/* May NUL bytes stand between two streams of coding C that readers take
+ * as one file? xz: its Stream Padding (xz -dc reads on); gzip: Python's
+ * gzip skips them (zlib's gzread and GNU gzip stop there). In sk_decode.c:
+ * its decoder skips them too. */
+SK_API int sk_stream_pads(enum sk_coding c);
 /* One stream of coding C (a gzip member, a bzip2 or xz stream, a zstd
  * frame) fed in pieces, any split: for a reader that cannot hold the
  * object (DLP). Unlike sk_decoder it stops at the stream's end, so the
