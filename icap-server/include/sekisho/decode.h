@@ -1,7 +1,7 @@
 /* sekisho/decode.h - the one decoding layer every inspecting module uses:
  * Content-Encoding chains (sk_decode.c), multipart per RFC 2046
- * (sk_multipart.c), containers recognised from their bytes (sk_container.c),
- * base64 runs inside text (sk_b64run.c) and charset sniffing
+ * (sk_multipart.c, its header parameters sk_header_param.c), containers recognised from their bytes
+ * (sk_container.c), base64 runs inside text (sk_b64run.c) and charset sniffing
  * (sk_decode_charset.c). virus_scan and dlp both read
  * bodies through it, so they can never disagree about what a body holds.
  * SECURITY: every byte given to these functions is client-controlled.
@@ -169,6 +169,8 @@ SK_API int sk_unzstd_feed(struct sk_unzstd *, const unsigned char *p, size_t n, 
 #define SK_MP_BOUNDARY_MAX 200 /* RFC 2046 says 70; senders exceed it */
 #define SK_MP_DEPTH_MAX    4   /* nested multipart levels decoded */
 
+/* ---- header parameters, RFC 2045/2231/6266 (sk_header_param.c) ------- */
+
 /* The boundary parameter of a multipart Content-Type into OUT (size >
  * SK_MP_BOUNDARY_MAX): 0, or -1 when CT is not multipart or has no valid
  * boundary, -2 when readers disagree on it: two different
@@ -215,6 +217,12 @@ SK_API int sk_header_param_2231(const char *value, const char *name, int reading
                                 size_t size);
 /* sk_header_param_2231(..., SK_2231_ALL, ...). */
 SK_API int sk_header_param_ext(const char *value, const char *name, char *out, size_t size);
+/* 1 when VALUE has a parameter whose name starts with PREFIX ("boundary*"
+ * finds RFC 2231's boundary*=charset''value and boundary*0=, boundary*1=),
+ * else 0. A ';' inside a quoted string separates nothing. */
+SK_API int sk_header_param_named(const char *value, const char *prefix);
+
+/* ---- the multipart and mbox reader (sk_multipart.c) ------------------ */
 
 enum sk_mp_kind { SK_MP_PART = 1, SK_MP_PREAMBLE, SK_MP_EPILOGUE };
 
