@@ -2,7 +2,7 @@
 """Live policy reload through the real daemon (issue 4, server side).
 
 A steady REQMOD loop runs on its own connections while sekisho-policy
-changes the policy 20 times. Checks: no failed ICAP transaction in the
+changes the policy 8 times. Checks: no failed ICAP transaction in the
 loop, each new verdict visible within one second of the CLI's commit, the
 ISTag follows the content (new for a block, the earlier one back after
 the unblock), and a corrupt database file swapped
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
                      options, http_req_head)
 
-CHANGES = 20
+CHANGES = 8  # four block/unblock pairs, each a full reload with children replaced
 # One second is the contract for a commit when no reload is under way; a
 # commit made while the children of the previous reload still retire
 # (c-icap 0.5.10 refuses an overlapping reconfigure, and a retiring child

@@ -7,7 +7,7 @@ For each size: a download with EICAR at its end, an upload with EICAR at
 its end and a text upload with card numbers at its end (DLP template
 "cards", credit-card, block). Every blocked upload must get our 403 page
 and the origin must see NO request for it (its own request log, recorded
-when the request line arrives, before any body byte is read). Then 50
+when the request line arrives, before any body byte is read). Then 16
 blocked downloads in a row and a clean download that must be served
 byte-identical: a block never counts as an ICAP failure, so Squid never
 suspends the service (icap_service_failure_limit).
@@ -38,6 +38,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_squid as ts  # noqa: E402
 
 KB, MB = ts.KB, ts.MB
+# More than the sample's "icap_service_failure_limit 10 in 60 seconds", all
+# within those 60 seconds: were a block counted as an ICAP failure, Squid
+# would suspend the service before the last one.
+BLOCKS_IN_A_ROW = 16
 SIZES = (16 * KB, 64 * KB, 1 * MB, 20 * MB)
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" +
          b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
@@ -255,18 +259,24 @@ def run_checks(args, c, origin, origin_port, tmp):
         print("  %-4s %-5s %5s  %-28s  %s" % (d, kind, human(size), saw, org))
     print(flush=True)
 
-    # 50 blocked downloads in a row, then a clean one: no ICAP failure
-    # may be counted, so the service is never suspended.
+    # BLOCKS_IN_A_ROW blocked downloads in a row, then a clean one: no ICAP
+    # failure may be counted, so the service is never suspended.
+    with open(os.path.join(args.source_dir, "contrib", "squid", "sekisho.conf")) as f:
+        limit = [l.split() for l in f if l.startswith("icap_service_failure_limit")]
+    c.check("the sample's icap_service_failure_limit is below %d in 60 seconds" %
+            BLOCKS_IN_A_ROW, len(limit) == 1 and int(limit[0][1]) < BLOCKS_IN_A_ROW and
+            limit[0][2:] == ["in", "60", "seconds"], limit)
     sizes = (64 * KB, 256 * KB, 1 * MB, 2 * MB)
     bad = []
-    for i in range(50):
+    for i in range(BLOCKS_IN_A_ROW):
         size = sizes[i % len(sizes)]
         rc, status, body = fetch(c, base + "/virus/%d?n=%d" % (size, i), out)
         whole = len(body) == size and body.endswith(EICAR)
         if whole or (hold and not is_our_page(status, body, SIG)):
             bad.append((i, size, rc, status, len(body)))
-    c.check("50 blocked downloads in a row: %s, never the whole object" %
-            ("each our page" if hold else "each blocked"), not bad, "bad: %r" % bad[:5])
+    c.check("%d blocked downloads in a row: %s, never the whole object" %
+            (BLOCKS_IN_A_ROW, "each our page" if hold else "each blocked"), not bad,
+            "bad: %r" % bad[:5])
     size = 1 * MB
     rc, status, body = fetch(c, base + "/file/%d" % size, out)
     c.check("after them a clean 1M download is served byte-identical (service up)",
