@@ -16,14 +16,14 @@
 
 #include "sk_tzip.h"
 
-unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen)
+unsigned char *sk_tz_deflate_level(const void *in, size_t n, int wbits, int level, size_t *olen)
 {
     z_stream z = {0};
     size_t cap = compressBound((uLong)n) + 64;
     unsigned char *out = malloc(cap);
 
     assert_non_null(out);
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
     z.next_out = out;
@@ -34,11 +34,17 @@ unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen)
     return out;
 }
 
-char *sk_tz_b64(const void *in, size_t n)
+unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen)
+{
+    return sk_tz_deflate_level(in, n, wbits, 6, olen);
+}
+
+char *sk_tz_b64_wrap(const void *in, size_t n, size_t line)
 {
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *p = in;
-    char *o = malloc(n / 3 * 4 + 8), *q = o;
+    char *o = malloc(n / 3 * 6 + 8), *q = o; /* 4 bytes, and at most "\r\n" per 3 */
+    size_t col = 0;
 
     assert_non_null(o);
     for (size_t i = 0; i < n; i += 3) {
@@ -47,9 +53,16 @@ char *sk_tz_b64(const void *in, size_t n)
         *q++ = a[v >> 18], *q++ = a[v >> 12 & 63];
         *q++ = i + 1 < n ? a[v >> 6 & 63] : '=';
         *q++ = i + 2 < n ? a[v & 63] : '=';
+        if (line && (col += 4) >= line && i + 3 < n)
+            *q++ = '\r', *q++ = '\n', col = 0;
     }
     *q = 0;
     return o;
+}
+
+char *sk_tz_b64(const void *in, size_t n)
+{
+    return sk_tz_b64_wrap(in, n, 0);
 }
 
 static void sk_tz_grow(unsigned char **p, size_t *cap, size_t need)
@@ -382,4 +395,15 @@ unsigned char *sk_tz_lz4(const void *in, size_t n, size_t *olen)
     assert_false(LZ4F_isError(r));
     *olen = r;
     return b;
+}
+
+unsigned char *sk_tz_zip_texts(const char *const *names, const char *const *data, int n, int defl,
+                               size_t *len)
+{
+    struct sk_tzip z = {0};
+
+    for (int i = 0; i < n; i++)
+        sk_tzip_entry(&z, names[i], data[i], strlen(data[i]), defl ? SK_TZIP_DEFLATE : 0, 0);
+    sk_tzip_put(&z, "PK\x01\x02", 4);
+    return sk_tzip_take(&z, len);
 }

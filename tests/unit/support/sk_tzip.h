@@ -12,10 +12,15 @@
 /* IN compressed by zlib: WBITS 16+15 gzip, 15 zlib, -15 raw deflate.
  * *OLEN gets its length. Caller frees. */
 unsigned char *sk_tz_deflate(const void *in, size_t n, int wbits, size_t *olen);
+/* ... at zlib LEVEL (0: stored blocks, IN's bytes as they are). */
+unsigned char *sk_tz_deflate_level(const void *in, size_t n, int wbits, int level, size_t *olen);
 
 /* IN as base64 (RFC 4648, '=' padded, one line), NUL-terminated. Caller
  * frees. */
 char *sk_tz_b64(const void *in, size_t n);
+/* ... with CRLF after every LINE characters (not after the last), as MIME
+ * wraps it at 76; LINE 0 is one line. */
+char *sk_tz_b64_wrap(const void *in, size_t n, size_t line);
 
 /* An archive under construction: P/N are the bytes so far (sk_tzip_free
  * releases them). Zero-initialise. */
@@ -51,6 +56,11 @@ void sk_tzip_put(struct sk_tzip *, const void *p, size_t n);
  * frees them; the rest of the builder is released. */
 unsigned char *sk_tzip_take(struct sk_tzip *, size_t *len);
 void sk_tzip_free(struct sk_tzip *);
+/* A zip of the N texts DATA named NAMES (deflated when DEFL): local
+ * entries only, then a central directory signature and nothing after it
+ * (a directory that is not there). Caller frees. */
+unsigned char *sk_tz_zip_texts(const char *const *names, const char *const *data, int n, int defl,
+                               size_t *len);
 
 /* Tar headers: a ustar header for NAME of TYPE, mode 0644, the size
  * field SIZE12 (its 12 bytes as given: base-256, junk) or, when NULL, SIZE

@@ -1,0 +1,645 @@
+/* test_dlp_archives.c - dlp over containers and compressed uploads: zips
+ * (late, after a prefix, by their central directory, interleaved with
+ * text), gzip/bzip2/xz/zstd uploads and streams after a self-extractor's
+ * prefix at every write size, tar entries. Text encodings, formats and
+ * evasions in text: test_dlp_decode.c. Shared fixture:
+ * support/dlp_fixture.c; containers built with support/sk_tzip.c. */
+#include <zlib.h>
+#include <time.h>
+
+#include "dlp_fixture.h"
+#include "sk_tzip.h"
+
+/* A zip that does not start its object (after a stub, after "PK\3\4"
+ * constants) is found by the late finder at any write size; its failures
+ * count only with an archive end after it. */
+static void test_late_zip(void **state)
+{
+    const char *names[] = {"notes.txt"};
+    const char *data[] = {"card 4111 1111 1111 1111\n"};
+    static const char eocd[22] = "PK\x05\x06";
+    size_t zn, n = 0;
+    unsigned char *zip = sk_tz_zip_texts(names, data, 1, 1, &zn);
+    unsigned char *b = malloc(zn + 2048);
+
+    memcpy(b, "MZ", 2), n = 2;
+    for (int i = 0; i < 200; i++)
+        memcpy(b + n, "PK\x03\x04\x0f\xe8", 6), n += 6;
+    memcpy(b + n, zip, zn), n += zn;
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = b, .len = n};
+    static const size_t chunks[] = {0, 1, 2, 3, 5, 31, 1054, 1055};
+    for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        r.chunk = chunks[i];
+        expect(&r, SK_BLOCK, "cards", "zip after 200 PK\\3\\4 constants");
+    }
+    /* a corrupt late zip: the failure verdict once an end follows it,
+     * nothing without one (random bytes looking like a header) */
+    size_t at = n - zn;
+    size_t d = at + 30 + strlen(names[0]) + (b[at + 28] | b[at + 29] << 8);
+    b[d] = 0xff; /* a deflate block of the reserved type 3 */
+    struct req c = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = b, .len = n};
+    expect(&c, SK_ALLOW, NULL, "corrupt zip after a prefix, no archive end");
+    memcpy(b + n, eocd, sizeof(eocd));
+    c.len = n + sizeof(eocd);
+    for (size_t k = 0; k < 3; k++) {
+        c.chunk = (size_t[]){0, 1, 2}[k]; /* the end split across writes */
+        expect(&c, SK_BLOCK, "dlp-undecodable", "corrupt zip after a prefix, then its end");
+    }
+    /* the end must come after the header: one before it is none */
+    memmove(b + sizeof(eocd), b, n);
+    memcpy(b, eocd, sizeof(eocd));
+    c.len = n + sizeof(eocd), c.chunk = 0;
+    expect(&c, SK_ALLOW, NULL, "an archive end before the corrupt zip");
+    free(zip), free(b);
+}
+
+/* A late zip's entry text is not cut by the object's plain-text reader:
+ * from the header on only the walk writes into the text window (three
+ * cards in a long deflated entry, every write size: all three counted). */
+static void test_late_zip_no_interleave(void **state)
+{
+    static const char *const cards[] = {"4111 1111 1111 1111", "5555 5555 5555 4444",
+                                        "3782 822463 10005"};
+    static const char *const words[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "zeta",
+                                        "eta",   "theta", "iota",  "kappa", "lambda",  "mu"};
+    size_t cap = 200000, n = 0, zn;
+    char *text = malloc(cap);
+    uint32_t x = 12345;
+
+    /* words in a pseudo-random order: the compressed entry is larger than
+     * the text readers' first look (their charset sniff), so the two
+     * readers would take turns in the window */
+    for (int i = 0; n + 200 < cap; i++) {
+        x = x * 1103515245u + 12345u;
+        n += (size_t)snprintf(text + n, cap - n, "%s %u ", words[(x >> 16) % 12], (x >> 8) % 97);
+        if (i % 1500 == 700)
+            n += (size_t)snprintf(text + n, cap - n, "card %s; ", cards[(i / 1500) % 3]);
+    }
+    const char *names[] = {"report.txt"}, *data[] = {text};
+    unsigned char *zip = sk_tz_zip_texts(names, data, 1, 1, &zn);
+    unsigned char *b = malloc(zn + 8);
+    memcpy(b, "MZ\x90\0", 4);
+    memcpy(b + 4, zip, zn);
+    struct req r = {
+        .ip = "10.0.0.3", .ctype = "application/octet-stream", .body = b, .len = zn + 4};
+    assert_true(zn > 20000);
+    for (size_t w = 1; w < 300; w += 7) {
+        r.chunk = w;
+        char why[64];
+        snprintf(why, sizeof(why), "three cards in a late zip, %zu-byte writes", w);
+        expect(&r, SK_BLOCK, NULL, why);
+    }
+    free(zip), free(b), free(text);
+    /* the archive's own bytes are read too: a card in an entry's name
+     * (no central directory repeats it here) */
+    const char *nm[] = {"4111 1111 1111 1111 5555 5555 5555 4444 3782 822463 10005.txt"},
+               *clean[] = {"nothing"};
+    zip = sk_tz_zip_texts(nm, clean, 1, 1, &zn);
+    struct req z = {.ip = "10.0.0.3", .ctype = "application/zip", .body = zip, .len = zn};
+    expect(&z, SK_BLOCK, NULL, "three cards in an entry's name");
+    free(zip);
+    /* too deep to walk: a header that looks like a zip's does not stop the
+     * plain-text reader (zips nested to the last level, then a cut-off
+     * local header and the cards in plain text) */
+    struct sk_tzip fake = {0}, lvl = {0};
+    sk_tzip_entry(&fake, "a.txt", "x", 1, 0, 0);
+    unsigned char inner[400];
+    size_t in = 0;
+    memcpy(inner, "MZ", 2), in = 2;
+    memcpy(inner + in, fake.p, 30 + 5), in += 35; /* header and name, no data */
+    in += (size_t)snprintf((char *)inner + in, sizeof(inner) - in, " %s %s %s ", cards[0], cards[1],
+                           cards[2]);
+    sk_tzip_free(&fake);
+    unsigned char *cur = malloc(in);
+    size_t cn = in;
+    memcpy(cur, inner, in);
+    for (int d = 0; d < 6; d++) {
+        lvl.n = 0;
+        sk_tzip_entry(&lvl, d ? "in.zip" : "in.bin", cur, cn, 0, 0);
+        free(cur);
+        cur = malloc(lvl.n);
+        memcpy(cur, lvl.p, lvl.n);
+        cn = lvl.n;
+    }
+    struct req deep = {.ip = "10.0.0.3", .ctype = "application/zip", .body = cur, .len = cn};
+    expect(&deep, SK_BLOCK, "three cards", "cards after a fake header, 6 zips deep");
+    free(cur);
+    sk_tzip_free(&lvl);
+}
+
+static void test_compressed_and_archives(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t n, zn;
+    unsigned char *gz = sk_tz_deflate(text, strlen(text), 15 + 16, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = gz, .len = n};
+
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding gzip");
+    r.chunk = 1;
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding gzip, 1-byte writes");
+    free(gz);
+    gz = sk_tz_deflate(text, strlen(text), 15, &n);
+    r.cenc = "deflate", r.body = gz, r.len = n, r.chunk = 0;
+    expect(&r, SK_BLOCK, "cards", "Content-Encoding deflate (zlib)");
+    free(gz);
+    r.cenc = "gzip", r.body = text, r.len = strlen(text);
+    expect(&r, SK_BLOCK, "cards", "a lying Content-Encoding still gets inspected");
+
+    /* docx: My Number split over two runs of one paragraph */
+    const char *names[] = {"[Content_Types].xml", "word/media/image1.png", "word/document.xml"};
+    const char *data[] = {"<Types/>", "\x89PNG\r\n\x1a\n binary",
+                          "<w:document><w:body><w:p><w:r><w:t>個人番号 1234 5678</w:t></w:r>"
+                          "<w:r><w:t xml:space=\"preserve\"> 9018</w:t></w:r></w:p>"
+                          "</w:body></w:document>"};
+    unsigned char *zip = sk_tz_zip_texts(names, data, 3, 1, &zn);
+    struct req d = {.ip = "10.0.0.2",
+                    .ctype = "application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document",
+                    .body = zip,
+                    .len = zn};
+    expect(&d, SK_BLOCK, "マイナンバー", "docx with a My Number");
+    d.chunk = 7;
+    expect(&d, SK_BLOCK, "マイナンバー", "docx, 7-byte writes");
+    free(zip);
+    /* paragraphs must not merge */
+    data[2] = "<w:p><w:r><w:t>1234 5678</w:t></w:r></w:p><w:p><w:r><w:t> 9018</w:t></w:r></w:p>";
+    zip = sk_tz_zip_texts(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.chunk = 0;
+    expect(&d, SK_ALLOW, NULL, "docx: two paragraphs are two texts");
+    free(zip);
+    /* what is not run text is still data: an image's alt text (an
+     * attribute), a comment, CDATA, a '<' that never closes; runs with
+     * attributes still join */
+    static const char *const aside[][2] = {
+        {"<w:p><wp:docPr id=\"1\" descr=\"card 4111 1111 1111 1111\"/></w:p>", "alt text"},
+        {"<w:p><!-- 4111 1111 1111 1111 --></w:p>", "comment"},
+        {"<w:p><w:t><![CDATA[4111 1111 1111 1111]]></w:t></w:p>", "CDATA"},
+        {"<w:p>if a<b then 4111 1111 1111 1111 done", "unclosed tag"},
+        {"<w:p><w:r w:rsidR=\"00A1B2C3\"><w:t>4111 11</w:t></w:r><w:r w:rsidR=\"00D4E5F6\">"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs with attributes"},
+        /* "]]]>" ends CDATA after a "]" (and "--->" a comment after a
+         * "-"): runs after them must still join */
+        {"<w:p><w:t><![CDATA[x]]]></w:t><w:r><w:t>4111 11</w:t></w:r><w:r>"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs after CDATA ending ]]]>"},
+        {"<w:p><!-- x ---><w:r><w:t>4111 11</w:t></w:r><w:r>"
+         "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
+         "runs after a comment ending --->"},
+    };
+    const char *paragraphs = data[2];
+    for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
+        char why[64];
+        data[2] = aside[i][0];
+        zip = sk_tz_zip_texts(names, data, 3, 1, &zn);
+        d.body = zip, d.len = zn;
+        for (d.chunk = 0; d.chunk <= 3; d.chunk += 3) {
+            snprintf(why, sizeof(why), "docx: card in %s, %zu-byte writes", aside[i][1], d.chunk);
+            expect(&d, SK_BLOCK, "cards", why);
+        }
+        free(zip);
+    }
+    d.chunk = 0;
+    data[2] = paragraphs;
+    /* an entry's name never hides it: text in "image1.png" is inspected */
+    data[1] = "個人番号 1234 5678 9018";
+    zip = sk_tz_zip_texts(names, data, 3, 1, &zn);
+    d.body = zip, d.len = zn, d.ctype = "application/octet-stream";
+    expect(&d, SK_BLOCK, "マイナンバー", "text named .png in a docx sent as octet-stream");
+    free(zip);
+    /* plain zip (stored) with a text file, uploaded in a multipart form */
+    const char *zn1[] = {"notes/readme.txt"};
+    const char *zd1[] = {"マイナンバー：123456789018\n"};
+    zip = sk_tz_zip_texts(zn1, zd1, 1, 0, &zn);
+    char *mp = malloc(zn + 512);
+    size_t mn = (size_t)sprintf(mp, "--B1\r\nContent-Disposition: form-data; name=\"f\";"
+                                    " filename=\"docs.zip\"\r\nContent-Type: application/zip"
+                                    "\r\n\r\n");
+    memcpy(mp + mn, zip, zn);
+    mn += zn;
+    mn += (size_t)sprintf(mp + mn, "\r\n--B1--\r\n");
+    struct req m = {.ip = "10.0.0.2",
+                    .ctype = "multipart/form-data; boundary=B1",
+                    .body = mp,
+                    .len = mn,
+                    .chunk = 5};
+    struct res o;
+    run(&m, &o);
+    assert_int_equal(o.v, SK_BLOCK);
+    assert_string_equal(o.rule, "マイナンバー");
+    assert_non_null(strstr(o.reports, "(in docs.zip:notes/readme.txt)"));
+    assert_null(strstr(o.reports, "123456789018"));
+    res_free(&o);
+    free(zip);
+    free(mp);
+}
+
+/* A tar upload: every entry is an object of its own too (a .gz, a .zst,
+ * UTF-16 text), read in a window of its own; the tar's bytes are still
+ * read as text (stored cards, names); a header that is none after the
+ * first entry is dlp.on-error. */
+static void test_tar_entries(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t gn, zn, tn;
+    unsigned char *gz = sk_tz_deflate(text, strlen(text), 15 + 16, &gn);
+    unsigned char *zs = sk_tz_zstd(text, strlen(text), &zn);
+    unsigned char u16[64]; /* "card 4111 1111 1111 1111" in UTF-16LE */
+    size_t un = 0;
+    for (const char *c = "card 4111 1111 1111 1111"; *c; c++)
+        u16[un++] = (unsigned char)*c, u16[un++] = 0;
+    static const struct {
+        const char *what;
+        int kind; /* 0 gz, 1 zstd, 2 UTF-16 text, 3 clean */
+        enum sk_verdict want;
+    } cases[] = {
+        {"a .gz in a tar", 0, SK_BLOCK},
+        {"a .zst in a tar", 1, SK_BLOCK},
+        {"UTF-16 text in a tar", 2, SK_BLOCK},
+        {"a clean tar", 3, SK_ALLOW},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sk_tzip t = {0};
+        int k = cases[i].kind;
+        sk_tz_tar_entry(&t, "a/readme.txt", "hello", 5);
+        sk_tz_tar_entry(&t,
+                        k == 0   ? "a/c.gz"
+                        : k == 1 ? "a/c.zst"
+                                 : "a/c.txt",
+                        k == 0   ? (const void *)gz
+                        : k == 1 ? (const void *)zs
+                        : k == 2 ? (const void *)u16
+                                 : (const void *)"no data here",
+                        k == 0   ? gn
+                        : k == 1 ? zn
+                        : k == 2 ? un
+                                 : 12);
+        sk_tz_tar_end(&t);
+        unsigned char *tar = sk_tzip_take(&t, &tn);
+        struct req r = {.ip = "10.0.0.2", .ctype = "application/x-tar", .body = tar, .len = tn};
+        for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+            expect(&r, cases[i].want, cases[i].want == SK_BLOCK ? "cards" : NULL, cases[i].what);
+        free(tar);
+    }
+    /* a second header that is none: the entries after it would go unread
+     * (a clean .zst: one with cards is read as a stream after a prefix) */
+    struct sk_tzip t = {0};
+    free(zs);
+    zs = sk_tz_zstd("no data here", 12, &zn);
+    sk_tz_tar_entry(&t, "a/readme.txt", "hello", 5);
+    sk_tz_tar_entry(&t, "a/c.zst", zs, zn);
+    sk_tz_tar_end(&t);
+    unsigned char *tar = sk_tzip_take(&t, &tn);
+    tar[512 + 512 + 148] ^= 1; /* the second header's checksum */
+    struct req c = {.ip = "10.0.0.2", .ctype = "application/x-tar", .body = tar, .len = tn};
+    expect(&c, SK_BLOCK, "dlp-undecodable", "a tar whose second header is corrupt");
+    free(tar);
+    free(gz);
+    free(zs);
+}
+
+/* bzip2 and xz uploads (and in a tar, as a .tar.bz2 holds them) are
+ * decompressed; 7z and rar, which nothing here reads, are dlp.on-error */
+static void test_bzip2_xz_uploads(void **state)
+{
+    const char *text = "card 4111 1111 1111 1111\n";
+    size_t n, tn;
+
+    (void)state;
+    for (int kind = 0; kind < 2; kind++) {
+        unsigned char *c =
+            kind ? sk_tz_xz(text, strlen(text), &n) : sk_tz_bzip2(text, strlen(text), &n);
+        struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};
+        for (r.chunk = 0; r.chunk <= 5; r.chunk += 5)
+            expect(&r, SK_BLOCK, "cards", kind ? "an .xz upload" : "a .bz2 upload");
+        struct sk_tzip t = {0};
+        sk_tz_tar_entry(&t, kind ? "c.xz" : "c.bz2", c, n);
+        sk_tz_tar_end(&t);
+        unsigned char *tar = sk_tzip_take(&t, &tn);
+        size_t bn;
+        unsigned char *tb = kind ? sk_tz_xz(tar, tn, &bn) : sk_tz_bzip2(tar, tn, &bn);
+        r.body = tb, r.len = bn, r.chunk = 0;
+        expect(&r, SK_BLOCK, "cards",
+               kind ? "a .tar.xz holding an .xz" : "a .tar.bz2 holding a .bz2");
+        /* cut short: what it held so far is read, and dlp.on-error */
+        r.body = c, r.len = n - 4;
+        expect(&r, SK_BLOCK, NULL, kind ? "an .xz upload cut short" : "a .bz2 upload cut short");
+        free(tb), free(tar), free(c);
+    }
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+    } opaque[] = {{"7z\xbc\xaf\x27\x1c\0\4 archive bytes", 22, "a 7z upload"},
+                  {"Rar!\x1a\x07\1\0 archive bytes", 22, "a rar upload"},
+                  {"!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\n",
+                   72, "an ar upload (.deb)"},
+                  {"07070100000001000081a4000000000000000000000001000000000000000a"
+                   "000000080000000100000000000000000000000a00000000a.txt\0",
+                   116, "a cpio upload"},
+                  {"MSCF\0\0\0\0\x40\0\0\0 cab bytes", 22, "a cab upload"}};
+    for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "application/octet-stream",
+                        .body = opaque[i].magic,
+                        .len = opaque[i].len};
+        expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
+        if (i >= 2)
+            continue; /* ar, cpio, cab: only at the start */
+        /* 7z and rar also after a program stub (a self-extractor), the
+         * signature split by the writes */
+        char sfx[2100];
+        memset(sfx, 'M', 2048);
+        memcpy(sfx + 2048, opaque[i].magic, opaque[i].len);
+        r.body = sfx, r.len = 2048 + opaque[i].len;
+        for (r.chunk = 0; r.chunk <= 5; r.chunk += 5)
+            expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
+        r.chunk = 1;
+        expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
+    }
+    /* text that names them passes, and so does one that starts like a cpio */
+    const char *csv = "070701,070702,070707 are dates here, not a cpio header\n";
+    struct req rc = {.ip = "10.0.0.2", .ctype = "text/csv", .body = csv, .len = strlen(csv)};
+    expect(&rc, SK_ALLOW, NULL, "a CSV starting with 070701");
+    /* text that names them passes */
+    const char *names = "pack it with 7z or rar! 7z\xbc or Rar!\x1a are not signatures";
+    struct req rn = {.ip = "10.0.0.2", .ctype = "text/plain", .body = names, .len = strlen(names)};
+    expect(&rn, SK_ALLOW, NULL, "text naming 7z and rar");
+    /* a clean .bz2 passes */
+    unsigned char *c = sk_tz_bzip2("nothing to see here\n", 20, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};
+    expect(&r, SK_ALLOW, NULL, "a clean .bz2 upload");
+    free(c);
+}
+
+/* A zip whose central directory disagrees with its local headers: what an
+ * extractor reads is not what the walk read, and the upload has streamed
+ * past, so dlp.on-error - also when the directory sits inside an entry
+ * said to run to the end. Archives as writers make them pass. */
+static void test_zip_directory(void **state)
+{
+    const char *cards = "card 4111 1111 1111 1111\n", *clean = "nothing to see here\n";
+    struct sk_tzip z = {0};
+    size_t n;
+
+    (void)state;
+    sk_tzip_entry(&z, "a.txt", clean, strlen(clean), SK_TZIP_DEFLATE, 0);
+    sk_tzip_entry(&z, "b.txt", clean, strlen(clean), SK_TZIP_DEFLATE | SK_TZIP_DESC, 0);
+    sk_tzip_central(&z);
+    unsigned char *ok = sk_tzip_take(&z, &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/zip", .body = ok, .len = n};
+    for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+        expect(&r, SK_ALLOW, NULL, "a clean zip (a descriptor too)");
+    free(ok);
+    /* the local header says stored: the deflated cards read as bytes */
+    for (int with_cards = 0; with_cards < 2; with_cards++) {
+        const char *t = with_cards ? cards : clean;
+        memset(&z, 0, sizeof(z));
+        sk_tzip_entry(&z, "a.txt", t, strlen(t), SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        unsigned char *bad = sk_tzip_take(&z, &n);
+        bad[8] = 0; /* method: stored */
+        r = (struct req){.ip = "10.0.0.2", .ctype = "application/zip", .body = bad, .len = n};
+        for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+            expect(&r, SK_BLOCK, "dlp-undecodable", "a zip whose header says stored");
+        free(bad);
+    }
+    /* a.bin, stored to the end, holds a zip whose header no finder takes
+     * (version 6.4) and the directory that lists only it: its bytes are
+     * still kept (the last 128 KiB), so b.txt is read as the directory
+     * says - cards found in it, a clean one passes */
+    for (int with_cards = 1; with_cards >= 0; with_cards--) {
+        const char *t = with_cards ? cards : clean;
+        memset(&z, 0, sizeof(z));
+        sk_tzip_entry(&z, "b.txt", t, strlen(t), SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        size_t in;
+        unsigned char *inner = sk_tzip_take(&z, &in);
+        inner[4] = 64;
+        unsigned char *junk = malloc(in + 50);
+        memset(junk, 'J', 50); /* not at the entry's start: no zip by its first bytes */
+        memcpy(junk + 50, inner, in);
+        memset(&z, 0, sizeof(z));
+        sk_tzip_entry(&z, "a.bin", junk, in + 50, 0, 0);
+        free(junk);
+        unsigned char *sw = sk_tzip_take(&z, &n);
+        r = (struct req){.ip = "10.0.0.2", .ctype = "application/zip", .body = sw, .len = n};
+        for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+            expect(&r, with_cards ? SK_BLOCK : SK_ALLOW, with_cards ? "cards" : NULL,
+                   "a directory inside an entry to the end");
+        free(sw), free(inner);
+    }
+    /* two archives one after the other: extractors read the second (the
+     * last end record, its offsets shifted), whose bytes are in the kept
+     * tail; and a comment holding "PK\5\6" (zipfile finds no directory
+     * there, Info-ZIP and Java read the real one) */
+    for (int with_cards = 0; with_cards < 2; with_cards++) {
+        const char *t = with_cards ? cards : clean;
+        size_t n1, n2;
+        memset(&z, 0, sizeof(z));
+        sk_tzip_entry(&z, "a.txt", clean, strlen(clean), SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        unsigned char *z1 = sk_tzip_take(&z, &n1);
+        memset(&z, 0, sizeof(z));
+        sk_tzip_entry(&z, "b.txt", t, strlen(t), SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        unsigned char *z2 = sk_tzip_take(&z, &n2);
+        unsigned char *two = malloc(n1 + n2);
+        memcpy(two, z1, n1), memcpy(two + n1, z2, n2);
+        r = (struct req){.ip = "10.0.0.2", .ctype = "application/zip", .body = two, .len = n1 + n2};
+        for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+            expect(&r, with_cards ? SK_BLOCK : SK_ALLOW, with_cards ? "cards" : NULL,
+                   "two zips one after the other");
+        free(z1), free(z2), free(two);
+    }
+    static const char comment[] = "see PK\5\6 in this comment, and more text after it";
+    memset(&z, 0, sizeof(z));
+    sk_tzip_entry(&z, "a.txt", clean, strlen(clean), SK_TZIP_DEFLATE, 0);
+    sk_tzip_central(&z);
+    unsigned char *zc = sk_tzip_take(&z, &n);
+    zc = realloc(zc, n + sizeof(comment) - 1);
+    assert_non_null(zc);
+    zc[n - 2] = (unsigned char)(sizeof(comment) - 1); /* the end record's comment length */
+    memcpy(zc + n, comment, sizeof(comment) - 1);
+    r = (struct req){
+        .ip = "10.0.0.2", .ctype = "application/zip", .body = zc, .len = n + sizeof(comment) - 1};
+    for (r.chunk = 0; r.chunk <= 7; r.chunk += 7)
+        expect(&r, SK_ALLOW, NULL, "a comment holding PK\\5\\6");
+    free(zc);
+}
+
+/* PREFIX (40 bytes, a self-extractor's stub) and the stream C[0..N). */
+static unsigned char *after_prefix(const void *c, size_t n, size_t *len)
+{
+    unsigned char *b = malloc(40 + n);
+
+    assert_non_null(b);
+    memcpy(b, "#!/bin/sh\ntail -c +41 $0 | gunzip;exit\n", 40);
+    memcpy(b + 40, c, n);
+    *len = 40 + n;
+    return b;
+}
+
+/* The verdict of BODY (octet-stream) at every write size in SIZES. */
+static void expect_all_cuts(const void *body, size_t len, enum sk_verdict v, const char *rule,
+                            const char *why)
+{
+    static const size_t sizes[] = {0, 1, 2, 3, 7, 23, 41, 45, 64, 4096};
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "application/octet-stream", .body = body, .len = len};
+    char msg[160];
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        r.chunk = sizes[i];
+        snprintf(msg, sizeof(msg), "%s, %zu-byte writes", why, sizes[i]);
+        expect(&r, v, rule, msg);
+    }
+}
+
+/* TEXT gzipped, then LEVELS + 1 times: after a prefix, gzipped again at
+ * zlib LEVEL, each after a prefix. The last LEVELS deep is read (TEXT is
+ * clean: allowed), one more is dlp.on-error. */
+static void expect_nested(const char *text, int level, int levels, const char *why_read,
+                          const char *why_deep)
+{
+    size_t ln, len;
+    unsigned char *layer = sk_tz_deflate(text, strlen(text), 15 + 16, &ln);
+
+    for (int i = 1; i <= levels + 1; i++) {
+        unsigned char *pre = after_prefix(layer, ln, &len);
+        free(layer);
+        layer = sk_tz_deflate_level(pre, len, 15 + 16, level, &ln);
+        free(pre);
+        unsigned char *b = after_prefix(layer, ln, &len);
+        if (i == levels)
+            expect_all_cuts(b, len, SK_ALLOW, NULL, why_read);
+        else if (i == levels + 1)
+            expect_all_cuts(b, len, SK_BLOCK, "dlp-undecodable", why_deep);
+        free(b);
+    }
+    free(layer);
+}
+
+/* gzip, bzip2, xz and zstd streams after a prefix (makeself, junk before a
+ * .gz) are read as objects of their own, whatever the writes; a header
+ * that does not decode is no stream (no dlp.on-error); decoys past the
+ * bound are dlp.on-error; a stream split in members is read whole. */
+static void test_streams_after_prefix(void **state)
+{
+    const char *cards = "4111 1111 1111 1111\n5500 0000 0000 0004\n", *clean = "nothing here\n";
+    static const char *const kinds[] = {"gzip", "bzip2", "xz", "zstd"};
+    size_t n, len;
+
+    (void)state;
+    for (int k = 0; k < 4; k++) {
+        for (int dirty = 1; dirty >= 0; dirty--) {
+            const char *t = dirty ? cards : clean;
+            unsigned char *c = k == 0   ? sk_tz_deflate(t, strlen(t), 15 + 16, &n)
+                               : k == 1 ? sk_tz_bzip2(t, strlen(t), &n)
+                               : k == 2 ? sk_tz_xz(t, strlen(t), &n)
+                                        : sk_tz_zstd(t, strlen(t), &n);
+            unsigned char *b = after_prefix(c, n, &len);
+            char why[96];
+            snprintf(why, sizeof(why), "%s %s after a 40-byte prefix", dirty ? "cards" : "clean",
+                     kinds[k]);
+            expect_all_cuts(b, len, dirty ? SK_BLOCK : SK_ALLOW, dirty ? "cards" : NULL, why);
+            free(b), free(c);
+        }
+    }
+    /* a stream whose header straddles a multiple of 4 KiB (where the
+     * decoders are fed up to): decided only once its header is all in */
+    {
+        size_t gn, bl = 4086;
+        unsigned char *g = sk_tz_deflate(cards, strlen(cards), 15 + 16, &gn);
+        unsigned char *big = malloc(bl + gn);
+        memset(big, 'x', bl);
+        memcpy(big, "#!/bin/sh\n", 10);
+        memcpy(big + bl, g, gn);
+        expect_all_cuts(big, bl + gn, SK_BLOCK, "cards", "a gzip header across 4 KiB");
+        free(big), free(g);
+    }
+    /* a card split over two gzip members, over two zstd frames with a
+     * skippable frame between them: gunzip and zstd -d read one text */
+    size_t n1, n2;
+    unsigned char *g1 = sk_tz_deflate("4111 1111 11", 12, 15 + 16, &n1);
+    unsigned char *g2 = sk_tz_deflate("11 1111\n", 8, 15 + 16, &n2);
+    unsigned char two[512];
+    memcpy(two, g1, n1), memcpy(two + n1, g2, n2);
+    unsigned char *b = after_prefix(two, n1 + n2, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "cards", "a card over two gzip members");
+    free(b), free(g1), free(g2);
+    g1 = sk_tz_zstd("4111 1111 11", 12, &n1);
+    g2 = sk_tz_zstd("11 1111\n", 8, &n2);
+    memcpy(two, g1, n1);
+    memcpy(two + n1, "\x50\x2a\x4d\x18\x03\0\0\0abc", 11); /* a skippable frame */
+    memcpy(two + n1 + 11, g2, n2);
+    b = after_prefix(two, n1 + 11 + n2, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "cards", "a card over two zstd frames");
+    free(b), free(g1), free(g2);
+    /* NUL bytes after an xz stream (its Stream Padding: xz -dc reads on)
+     * or a gzip member (Python's gzip skips them) */
+    for (int k = 0; k < 2; k++) {
+        g1 = k ? sk_tz_xz("4111 1111 11", 12, &n1) : sk_tz_deflate("4111 1111 11", 12, 31, &n1);
+        g2 = k ? sk_tz_xz("11 1111\n", 8, &n2) : sk_tz_deflate("11 1111\n", 8, 31, &n2);
+        memcpy(two, g1, n1);
+        memset(two + n1, 0, 8);
+        memcpy(two + n1 + 8, g2, n2);
+        b = after_prefix(two, n1 + 8 + n2, &len);
+        expect_all_cuts(b, len, SK_BLOCK, "cards",
+                        k ? "a card over two xz streams, Stream Padding between"
+                          : "a card over two gzip members, NULs between");
+        free(b), free(g1), free(g2);
+    }
+
+    /* random bytes holding strict gzip and zstd headers that decode to
+     * nothing: a binary nobody decompresses, passed without on-error */
+    unsigned char rnd[20000];
+    srand(7);
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        rnd[i] = (unsigned char)(rand() % 251); /* no 0xff: no accidental card-free cut */
+    memcpy(rnd + 1000, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff", 13);
+    memcpy(rnd + 3000, "\x28\xb5\x2f\xfd\x00\x58\xff\xff\xff\xff", 10);
+    memcpy(rnd + 5000, "BZh91AY&SY\xff\xff\xff\xff", 14);
+    expect_all_cuts(rnd, sizeof(rnd), SK_ALLOW, NULL, "random bytes with fake stream headers");
+
+    /* decoys: past 64 headers that do not decode, dlp.on-error before they
+     * could hide the stream after them */
+    unsigned char *gz = sk_tz_deflate(cards, strlen(cards), 15 + 16, &n);
+    unsigned char *d = malloc(70 * 19 + n);
+    for (int i = 0; i < 70; i++)
+        memcpy(d + i * 19,
+               "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff", 19);
+    memcpy(d + 70 * 19, gz, n);
+    b = after_prefix(d, 70 * 19 + n, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "dlp-undecodable", "70 decoys before a stream");
+    free(b);
+    /* 60 decoys: within the bound, the stream after them is read */
+    memmove(d + 60 * 19, d + 70 * 19, n);
+    b = after_prefix(d, 60 * 19 + n, &len);
+    expect_all_cuts(b, len, SK_BLOCK, "cards", "60 decoys before a stream");
+    free(b);
+    free(d);
+
+    /* streams inside streams (level 0 keeps the inner header as it is):
+     * four open at once are read, a fifth is dlp.on-error (a limit) */
+    free(gz);
+    expect_nested(clean, 0, 3, "four streams open at once", "five streams open at once");
+    /* streams in streams, each after a prefix: six levels are read, a
+     * seventh is deeper than SK_DLP_MAX_DEPTH: dlp.on-error */
+    expect_nested(clean, 6, 5, "streams nested six deep", "streams nested seven deep");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compressed_and_archives),
+        cmocka_unit_test(test_tar_entries),
+        cmocka_unit_test(test_bzip2_xz_uploads),
+        cmocka_unit_test(test_zip_directory),
+        cmocka_unit_test(test_late_zip),
+        cmocka_unit_test(test_late_zip_no_interleave),
+        cmocka_unit_test(test_streams_after_prefix),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
