@@ -6,9 +6,10 @@
 #  1. contrib/deps.sh test        installs what the tests need (quiet if present)
 #     tests/fresh/fresh_root.py   ./contrib/run.sh in a clean debootstrap'd
 #                                 Debian 12 root: it must serve and block EICAR
-#  2. ./build       -Werror       ctest: unit (parallel), then integration and
-#                                 squid and any other suite except bench, one
-#                                 at a time (they start daemons on free ports)
+#  2. ./build       -Werror       ctest: unit, then integration and squid and
+#                                 any other suite except bench, one per core
+#                                 (each starts its daemons on free ports; the
+#                                 ones that check a time bound are RUN_SERIAL)
 #  3. ./build-asan  ASan+UBSan    ctest: unit (leak checks on), integration
 #                                 (the stock c-icap daemon runs our sanitized
 #                                 .so with libasan/libubsan preloaded)
@@ -90,15 +91,15 @@ step "clang-format (.clang-format, every tracked .c/.h)" fmt_check || true
 step "build ./build (-Werror)" build build -DSEKISHO_SANITIZE= || finish
 step "ctest build: unit" ctest_run build -L '^unit$' -j"$jobs" || true
 step "ctest build: integration, squid, others" \
-    ctest_run build -LE '^(unit|bench)$' -j1 || true
+    ctest_run build -LE '^(unit|bench)$' -j"$jobs" || true
 # The benchmark is never pass/fail on figures: this only checks that the
 # harness builds and that a short run against both servers makes a table.
 step "ctest build: bench smoke (tests/bench/run.sh --quick)" \
     ctest_run build -L '^bench$' -j1 || true
-# 12 s for each of the 16 targets (with the clang build ~4 minutes), so
-# test.sh stays under 30 minutes on a slow day; long runs: contrib/fuzz.sh
-# SECONDS [TARGET...].
-step "fuzz: contrib/fuzz.sh 12 (clang libFuzzer, every target, one core)" ./contrib/fuzz.sh 12 || true
+# 12 s for each of the 17 targets, one per core (with the clang build about
+# 3 minutes on 2 cores), so test.sh stays under 30 minutes on a slow day;
+# long runs: contrib/fuzz.sh SECONDS [TARGET...].
+step "fuzz: contrib/fuzz.sh 12 (clang libFuzzer, every target, one core each)" ./contrib/fuzz.sh 12 || true
 
 # --- 3. ASan + UBSan build ------------------------------------------------
 if [ "${SEKISHO_SKIP_ASAN:-0}" = 1 ] && [ "${CI:-}" != true ]; then
@@ -138,7 +139,7 @@ asan_integration() {
     UBSAN_OPTIONS="$common:log_path=$san_dir/ubsan-integration" \
     SEKISHO_SANITIZED=1 \
     SEKISHO_DAEMON_PRELOAD="${preload[*]}" \
-        ctest_run build-asan -L '^integration$' -j1
+        ctest_run build-asan -L '^integration$' -j"$jobs"
 }
 step "ctest build-asan: unit" asan_unit || true
 step "ctest build-asan: integration" asan_integration || true
