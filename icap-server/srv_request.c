@@ -101,29 +101,63 @@ static void sk_hdr_each(void *ctx, int response, const char *name,
         ci_headers_iterate(h, &e, sk_hdr_each_cb);
 }
 
+/* Counts the fields it is called for (c-icap's iterator hands over a
+ * copy of each value that lives only during the call). */
+static void sk_count_cb(void *arg, const char *value)
+{
+    (void)value;
+    (*(int *)arg)++;
+}
+
 /* Split the encapsulated request line into method and an absolute URL:
- * origin-form targets get "http://" + Host, CONNECT keeps host:port. */
+ * origin-form targets get "http://" + Host, CONNECT keeps host:port. The
+ * line is read as RFC 9112 section 3 lets a server read it: fields
+ * separated by runs of SP or HTAB ("GET<HTAB>http://x/ HTTP/1.1" is a GET
+ * of http://x/, as Squid and nginx take it), then the target, then an
+ * HTTP version (or nothing: HTTP/0.9). Anything else - a missing target,
+ * text after the version, a version that is none - and an origin-form
+ * target without exactly one Host field (readers take the first or the
+ * last of two) leave URL empty with METHOD set: url_block's url-malformed.
+ * 0; 1 when the URL was cut to USIZE; -1 when malformed. */
 static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url, size_t usize)
 {
-    const char *line = ci_http_request(req);
-    const char *sp, *target, *end, *host;
+    const char *line = ci_http_request(req), *p, *target, *end, *ver;
+    const char *host;
+    int nhost = 0;
     size_t mlen, tlen;
 
     method[0] = url[0] = '\0';
-    if (!line || !(sp = strchr(line, ' ')))
+    if (!line)
         return -1;
-    mlen = (size_t)(sp - line);
-    if (mlen >= msize)
-        mlen = msize - 1;
-    memcpy(method, line, mlen);
-    method[mlen] = '\0';
-    for (target = sp; *target == ' '; target++)
+    mlen = strcspn(line, " \t\r\n");
+    if (mlen == 0)
+        return -1;
+    snprintf(method, msize, "%.*s", (int)mlen, line);
+    for (target = line + mlen; *target == ' ' || *target == '\t'; target++)
         ;
-    end = target + strcspn(target, " \r\n");
+    end = target + strcspn(target, " \t\r\n");
     tlen = (size_t)(end - target);
-    if (*target == '/' && (host = ci_http_request_get_header(req, "Host"))) {
+    for (ver = end; *ver == ' ' || *ver == '\t'; ver++)
+        ;
+    p = ver + strcspn(ver, " \t\r\n");
+    if (tlen == 0 || (p != ver && strncmp(ver, "HTTP/", 5) != 0))
+        return -1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p && *p != '\r' && *p != '\n')
+        return -1;
+    if (*target == '/' || (tlen == 1 && *target == '*')) {
+        sk_hdr_each(req, 0, "Host", sk_count_cb, &nhost);
+        if (nhost != 1 || !(host = ci_http_request_get_header(req, "Host")))
+            return -1;
+        /* one host name: "a b" (an obs-fold joined) is none */
         size_t hlen = strcspn(host, " \t\r\n");
-        snprintf(url, usize, "http://%.*s%.*s", (int)hlen, host, (int)tlen, target);
+        if (host[hlen + strspn(host + hlen, " \t\r\n")] != '\0')
+            return -1;
+        if (*target == '/')
+            snprintf(url, usize, "http://%.*s%.*s", (int)hlen, host, (int)tlen, target);
+        else
+            snprintf(url, usize, "*");
     } else {
         snprintf(url, usize, "%.*s", (int)tlen, target);
     }

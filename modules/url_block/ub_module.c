@@ -192,6 +192,10 @@ static int ub_normalize(struct sk_txn *t, struct sk_url *u, const char **rule, c
     /* The server hands over at most SK_URL_MAX + 1 bytes: more than
      * SK_URL_MAX may have been cut, and a cut URL could hide what a rule
      * matches. */
+    if (url[0] == '\0' && sk_txn_http_method(t)[0] != '\0') {
+        *err = strdup("malformed request line, or an origin-form target without exactly one Host");
+        return -1;
+    }
     if (strlen(url) > SK_URL_MAX) {
         *rule = "url-overlong";
         *err = strdup("URL longer than the 8192 bytes that are checked");
@@ -230,8 +234,11 @@ static enum sk_verdict ub_headers(struct sk_txn *t, void *state)
         sk_txn_set_reason(t, "url-no-policy", "url_block: the server runs without a policy");
         return SK_ERROR;
     }
-    /* RESPMOD without req-hdr: there is no request to decide on. */
-    if (sk_txn_url(t)[0] == '\0' && sk_txn_method(t) == SK_RESPMOD)
+    /* RESPMOD without req-hdr: there is no request to decide on. (A
+     * request line the server could not read has its method and no URL:
+     * url-malformed, in RESPMOD too.) */
+    if (sk_txn_url(t)[0] == '\0' && sk_txn_http_method(t)[0] == '\0' &&
+        sk_txn_method(t) == SK_RESPMOD)
         return SK_ALLOW;
     if (ub_normalize(t, &u, &rule, &err) == -1) {
         v = ub_fail(t, pol, rule, err ? err : "out of memory");

@@ -158,9 +158,12 @@ int sk_ruleset_build(struct sk_ruleset *, char **err);
  * 0 nothing, -1 a regex hit its match limit (evaluation failed). */
 int sk_ruleset_check(const struct sk_ruleset *, const struct sk_url *, uint32_t *best);
 /* The same, skipping rules whose schedule does not apply at W (NULL: all
- * apply). */
-int sk_ruleset_check_when(const struct sk_ruleset *, const struct sk_url *, const struct sk_when *w,
-                          uint32_t *best);
+ * apply), and reading the exact, prefix, substring and regex rules against
+ * BARE too when it is not NULL (the URL without its port: a rule that
+ * names no port covers every port); one winner over both readings, so a
+ * rule's list decides as it does in one reading. */
+int sk_ruleset_check_when(const struct sk_ruleset *, const struct sk_url *,
+                          const struct sk_url *bare, const struct sk_when *w, uint32_t *best);
 void sk_ruleset_free(struct sk_ruleset *);
 
 /* ---- regex helpers (match_regex.c) ---- */

@@ -390,24 +390,29 @@ static void sk_ruleset_nets(const struct sk_ruleset *rs, const struct sk_url *u,
 
 int sk_ruleset_check(const struct sk_ruleset *rs, const struct sk_url *u, uint32_t *best)
 {
-    return sk_ruleset_check_when(rs, u, NULL, best);
+    return sk_ruleset_check_when(rs, u, NULL, NULL, best);
 }
 
 int sk_ruleset_check_when(const struct sk_ruleset *rs, const struct sk_url *u,
-                          const struct sk_when *w, uint32_t *best)
+                          const struct sk_url *bare, const struct sk_when *w, uint32_t *best)
 {
     struct sk_best b = {rs, w, UINT64_MAX};
-    size_t flen = strlen(u->folded);
 
     if (rs->n == 0)
         return 0;
+    /* domain and address rules read the host alone: once */
     sk_match_domains(&rs->domains, u, sk_best_cb, &b);
-    sk_hset_find(&rs->exact, u->folded, flen, sk_best_cb, &b);
-    sk_ac_prefix(rs->ac_pre, u->folded, flen, sk_best_cb, &b);
-    sk_ac_substr(rs->ac_sub, u->folded, flen, sk_best_cb, &b);
     sk_ruleset_nets(rs, u, &b);
-    if (rs->nrx > 0 && sk_ruleset_regex(rs, u, &b) == -1)
-        return -1;
+    /* the rules that read the URL's text: each reading, one winner */
+    for (const struct sk_url *r = u; r != NULL; r = r == u ? bare : NULL) {
+        size_t flen = strlen(r->folded);
+
+        sk_hset_find(&rs->exact, r->folded, flen, sk_best_cb, &b);
+        sk_ac_prefix(rs->ac_pre, r->folded, flen, sk_best_cb, &b);
+        sk_ac_substr(rs->ac_sub, r->folded, flen, sk_best_cb, &b);
+        if (rs->nrx > 0 && sk_ruleset_regex(rs, r, &b) == -1)
+            return -1;
+    }
     if (b.key == UINT64_MAX)
         return 0;
     *best = (uint32_t)b.key;

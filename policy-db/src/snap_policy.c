@@ -239,8 +239,10 @@ static int32_t sk_cat_when_of(const struct sk_policy *p, const struct sk_when *w
     return 0;
 }
 
-static int sk_check_url_one(const struct sk_policy *p, const struct sk_url *u, int64_t at,
-                            struct sk_url_decision *out)
+/* U's decision; BARE (NULL: none) is U without its port, read with it
+ * (sk_ruleset_check_when). */
+static int sk_check_url_one(const struct sk_policy *p, const struct sk_url *u,
+                            const struct sk_url *bare, int64_t at, struct sk_url_decision *out)
 {
     const struct sk_policy *def = p->snap->def;
     const struct sk_rule *own = NULL, *glob = NULL;
@@ -253,12 +255,12 @@ static int sk_check_url_one(const struct sk_policy *p, const struct sk_url *u, i
 
     memset(out, 0, sizeof(*out));
     out->verdict = SK_URL_NONE;
-    if ((rc = sk_ruleset_check_when(&p->rules, u, w, &i)) == -1)
+    if ((rc = sk_ruleset_check_when(&p->rules, u, bare, w, &i)) == -1)
         return -1;
     if (rc == 1)
         own = &p->rules.rules[i];
     if (p != def) {
-        if ((rc = sk_ruleset_check_when(&def->rules, u, w, &i)) == -1)
+        if ((rc = sk_ruleset_check_when(&def->rules, u, bare, w, &i)) == -1)
             return -1;
         if (rc == 1)
             glob = &def->rules.rules[i];
@@ -277,6 +279,8 @@ static int sk_check_url_one(const struct sk_policy *p, const struct sk_url *u, i
         return -1;
     blocked = sk_blocked_at(p, w, bits);
     rc = sk_catset_check(&p->snap->cats, blocked, u, &hit);
+    if (rc == 0 && bare != NULL)
+        rc = sk_catset_check(&p->snap->cats, blocked, bare, &hit);
     if (rc == 1) {
         out->verdict = SK_URL_BLOCK;
         snprintf(out->rule, sizeof(out->rule), "%s", hit.entry);
@@ -336,22 +340,61 @@ static int sk_url_alternate(const struct sk_url *u, struct sk_url *alt)
     return rc == 0 ? 1 : 0;
 }
 
+/* U without its port (a port that is not the scheme's default): 1 with
+ * *BARE normalised, 0 when U has no port, -1 when out of memory. */
+static int sk_url_portless(const struct sk_url *u, struct sk_url *bare)
+{
+    const char *hostend = u->rest + strcspn(u->rest, "/"), *colon = hostend;
+    char *s, *err = NULL;
+    int rc;
+
+    if (u->port == 0)
+        return 0;
+    while (colon > u->rest && colon[-1] != ':')
+        colon--;
+    if (colon == u->rest)
+        return 0;
+    if (asprintf(&s, "%.*s%s", (int)(colon - 1 - u->str), u->str, hostend) == -1)
+        return -1;
+    rc = sk_url_normalize(s, 0, bare, &err);
+    free(err);
+    free(s);
+    return rc == 0 ? 1 : 0;
+}
+
+/* One reading of U (with its port and without it). */
+static int sk_check_reading(const struct sk_policy *p, const struct sk_url *u, int64_t at,
+                            struct sk_url_decision *out)
+{
+    struct sk_url bare = {0};
+    int b = sk_url_portless(u, &bare), rc;
+
+    if (b == -1)
+        return -1;
+    rc = sk_check_url_one(p, u, b == 1 ? &bare : NULL, at, out);
+    sk_url_free(&bare);
+    return rc;
+}
+
 int sk_policy_check_url_at(const struct sk_policy *p, const struct sk_url *u, int64_t at,
                            struct sk_url_decision *out)
 {
     struct sk_url alt = {0};
     struct sk_url_decision d;
-    int rc = sk_check_url_one(p, u, at, out), a;
+    int rc = sk_check_reading(p, u, at, out), a;
 
-    /* what the origin may read instead: a block there is a block (an
-     * approved URL stays approved; an allow rule does not cover it) */
-    if (rc != 0 || out->verdict == SK_URL_BLOCK || out->verdict == SK_URL_APPROVED)
+    /* what the origin may read instead: a block there is a block, and an
+     * approval must hold there too (an approved prefix does not cover
+     * /pub/..%2Fprivate, which the origin serves as /private); an allow
+     * rule does not cover it either */
+    if (rc != 0 || out->verdict == SK_URL_BLOCK)
         return rc;
     if ((a = sk_url_alternate(u, &alt)) == -1)
         return -1;
     if (a == 1) {
-        rc = sk_check_url_one(p, &alt, at, &d);
-        if (rc == 0 && d.verdict == SK_URL_BLOCK)
+        rc = sk_check_reading(p, &alt, at, &d);
+        if (rc == 0 && (d.verdict == SK_URL_BLOCK ||
+                        (out->verdict == SK_URL_APPROVED && d.verdict != SK_URL_APPROVED)))
             *out = d;
         sk_url_free(&alt);
     }

@@ -46,27 +46,45 @@ static int sk_host_v4part(const char *s, size_t n, uint64_t *v)
     return 0;
 }
 
-/* Does the last label look numeric (digits, or 0x + hex)? WHATWG then
- * requires the whole host to be an IPv4 address. */
-static int sk_host_ends_in_number(const char *h, size_t n)
+/* Does the label L (LN bytes) look numeric (digits, or 0x + hex)? */
+static int sk_label_numeric(const char *l, size_t ln)
 {
-    const char *last = h + n;
-    size_t ln;
+    size_t i = 0;
 
-    while (last > h && last[-1] != '.')
-        last--;
-    ln = (size_t)(h + n - last);
     if (ln == 0)
         return 0;
-    if (ln >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X')) {
-        for (size_t i = 2; i < ln; i++)
-            if (sk_hex_digit((unsigned char)last[i]) < 0)
+    if (ln >= 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X')) {
+        for (i = 2; i < ln; i++)
+            if (sk_hex_digit((unsigned char)l[i]) < 0)
                 return 0;
         return 1;
     }
-    for (size_t i = 0; i < ln; i++)
-        if (last[i] < '0' || last[i] > '9')
+    for (; i < ln; i++)
+        if (l[i] < '0' || l[i] > '9')
             return 0;
+    return 1;
+}
+
+/* Does the last label look numeric? WHATWG then requires the whole host
+ * to be an IPv4 address. */
+static int sk_host_ends_in_number(const char *h, size_t n)
+{
+    const char *last = h + n;
+
+    while (last > h && last[-1] != '.')
+        last--;
+    return sk_label_numeric(last, (size_t)(h + n - last));
+}
+
+/* Does every label look numeric ("1.2.3.4.5", "0x1.300")? */
+static int sk_host_all_numeric(const char *h, size_t n)
+{
+    for (size_t i = 0, start = 0; i <= n; i++)
+        if (i == n || h[i] == '.') {
+            if (!sk_label_numeric(h + start, i - start))
+                return 0;
+            start = i + 1;
+        }
     return 1;
 }
 
@@ -98,7 +116,21 @@ static int sk_host_ipv4(const char *h, size_t n, char *out, size_t size)
     return 0;
 }
 
-/* Bracket contents (or a bare literal); mapped IPv4 becomes dotted quad. */
+/* An IPv6 address that reaches an IPv4 one: IPv4-mapped (::ffff:a.b.c.d),
+ * the NAT64 well-known prefix (64:ff9b::a.b.c.d, RFC 6052: an IPv6-only
+ * proxy behind NAT64 reaches a.b.c.d through it) and IPv4-compatible
+ * (::a.b.c.d, deprecated; not :: or ::1, whose first byte is 0). */
+static int sk_host_v6_embeds_v4(const struct in6_addr *a)
+{
+    static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    static const unsigned char zero[12] = {0};
+
+    return IN6_IS_ADDR_V4MAPPED(a) || memcmp(a->s6_addr, nat64, 12) == 0 ||
+           (memcmp(a->s6_addr, zero, 12) == 0 && a->s6_addr[12] != 0);
+}
+
+/* Bracket contents (or a bare literal); an IPv4 address in it
+ * (sk_host_v6_embeds_v4) becomes the dotted quad. */
 static int sk_host_ipv6(const char *h, size_t n, char *out, size_t size, char **err)
 {
     char tmp[INET6_ADDRSTRLEN + 1];
@@ -110,7 +142,7 @@ static int sk_host_ipv6(const char *h, size_t n, char *out, size_t size, char **
     tmp[n] = '\0';
     if (inet_pton(AF_INET6, tmp, &a) != 1)
         return sk_pdb_errf(err, "invalid IPv6 address in host");
-    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+    if (sk_host_v6_embeds_v4(&a)) {
         snprintf(out, size, "%u.%u.%u.%u", a.s6_addr[12], a.s6_addr[13], a.s6_addr[14],
                  a.s6_addr[15]);
         return SK_URL_HOST_IPV4;
@@ -237,10 +269,16 @@ int sk_url_host_normalize(const char *in, size_t len, char *out, size_t size, ch
         return -1;
     if (sk_host_dots(buf, &n, err) == -1)
         return -1;
+    /* A host ending in a number is an IPv4 address when it reads as one;
+     * one that does not is an error when all its labels are numbers
+     * ("1.2.3.4.5", "10.0.0.256": readers disagree) and otherwise a DNS
+     * name ("intranet.2024"): WHATWG refuses it, but Squid, curl and
+     * Python resolve it, so it is the name they ask DNS for. */
     if (sk_host_ends_in_number(buf, n)) {
-        if (sk_host_ipv4(buf, n, out, size) == -1)
+        if (sk_host_ipv4(buf, n, out, size) == 0)
+            return SK_URL_HOST_IPV4;
+        if (sk_host_all_numeric(buf, n))
             return sk_pdb_errf(err, "invalid IPv4 address in host");
-        return SK_URL_HOST_IPV4;
     }
     if (n > SK_HOST_OUT_MAX)
         return sk_pdb_errf(err, "host name too long");

@@ -191,7 +191,9 @@ static int sk_url_tail(struct sk_url *out, const char *t, char **err)
     plen = sk_url_path_norm(t, plen, pbuf);
     if (q != NULL)
         qlen = sk_url_query_norm(q, qlen, qbuf);
-    rc = sk_url_assemble(out, pbuf, plen, qbuf, qlen, q != NULL, err);
+    /* an empty query ("/page?") names the resource without one: origins
+     * serve /page for it, so it is /page to the rules */
+    rc = sk_url_assemble(out, pbuf, plen, qbuf, qlen, q != NULL && qlen > 0, err);
 out:
     free(pbuf);
     free(qbuf);

@@ -537,7 +537,7 @@ def g_identity(cx):
     # hostile URL characters, logged as valid JSON
     t = tag()
     raw_url = (b'http://weird.test/' + t.encode() +
-               b'?q="quoted"&b=back\\slash&c=\x01\x1b\x7f\t&d=\xe6\x97\xa5\xe6\x9c\xac&e=\xff\xfe&f=</x>')
+               b'?q="quoted"&b=back\\slash&c=\x01\x1b\x7f&d=\xe6\x97\xa5\xe6\x9c\xac&e=\xff\xfe&f=</x>')
     c = srv.conn(10)
     try:
         c.send(build_head("REQMOD", srv.url("sekisho"), http_req_head_raw("GET", raw_url), None,

@@ -137,6 +137,15 @@ RULES = [
     ("block", "regex", r"^https?://[^/]*\.regex\.test/.*\.exe$"),
     ("approved", "domain", "approved.test"),
     ("allow", "domain", "ok.blocked-domain.test"),
+    # readings (red team 6): an approved area beside a blocked one, a rule
+    # on a host with no port, a port-specific exception, an exact page, an
+    # IPv4 range
+    ("approved", "prefix", "vendor.test/pub/"),
+    ("block", "prefix", "vendor.test/private/"),
+    ("block", "prefix", "pfx.test/"),
+    ("allow", "prefix", "pfx.test:8080/"),
+    ("block", "exact", "http://exact.test/page"),
+    ("block", "cidr", "203.0.113.0/24"),
 ]
 
 
@@ -195,6 +204,7 @@ PASS_CASES = [
     ("regex without .exe", "https://dl.regex.test/setup.txt"),
     ("allow beats block", "http://ok.blocked-domain.test/"),
     ("category url elsewhere", "http://games.test/chess"),
+    ("the approved area itself", "http://vendor.test/pub/x.exe"),
 ]
 
 
@@ -446,9 +456,132 @@ def g_access_log(cx):
               bool(found) and found[-1].get("txn") == ref, (ref, found[-1:]))
 
 
+def reqmod_raw(cx, head):
+    c = cx.srv.conn(20)
+    try:
+        return transact(c, "REQMOD", cx.srv.url("REQ-Service"), head, None, None,
+                        allow204=True), c
+    finally:
+        c.close()
+
+
+# (label, request head, blocked?, rule on the page or None)
+READ_LINES = [
+    ("HTAB after the method (RFC 9112 3: a GET of the URL)",
+     b"GET\thttp://www.blocked-domain.test/ HTTP/1.1\r\nHost: www.blocked-domain.test\r\n\r\n",
+     True, "blocked-domain.test"),
+    ("runs of SP and HTAB between the fields",
+     b"GET \t http://www.blocked-domain.test/ \t HTTP/1.1\r\nHost: x\r\n\r\n", True,
+     "blocked-domain.test"),
+    ("no version (HTTP/0.9 form) still read",
+     b"GET http://www.blocked-domain.test/\r\nHost: x\r\n\r\n", True, "blocked-domain.test"),
+    ("HTAB inside the target: malformed",
+     b"GET http://ok.test/a\tb HTTP/1.1\r\nHost: ok.test\r\n\r\n", True, "url-malformed"),
+    ("SP inside the target: malformed",
+     b"GET http://ok.test/a http://www.blocked-domain.test/ HTTP/1.1\r\nHost: ok.test\r\n\r\n",
+     True, "url-malformed"),
+    ("text after the version: malformed",
+     b"GET http://ok.test/ HTTP/1.1 x\r\nHost: ok.test\r\n\r\n", True, "url-malformed"),
+    ("a version that is none: malformed",
+     b"GET http://ok.test/ FOO/1.1\r\nHost: ok.test\r\n\r\n", True, "url-malformed"),
+    ("origin-form with two Host fields: malformed",
+     b"GET /x HTTP/1.1\r\nHost: ok.test\r\nHost: www.blocked-domain.test\r\n\r\n", True, "url-malformed"),
+    ("origin-form with a Host of two names: malformed",
+     b"GET /x HTTP/1.1\r\nHost: ok.test www.blocked-domain.test\r\n\r\n", True, "url-malformed"),
+    ("origin-form without Host: malformed", b"GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n", True,
+     "url-malformed"),
+    ("origin-form with one Host: read (control)",
+     b"GET /x HTTP/1.1\r\nHost: ok.test\r\n\r\n", False, None),
+    ("absolute-form with two Host fields: the URL decides (control)",
+     b"GET http://ok.test/ HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n", False, None),
+]
+
+
+def g_readings(cx):
+    """What the origin reads, when Sekisho's first reading differs: an
+    approval holds only where every reading is approved; a rule that names
+    no port covers every port; an empty query is no query; a request line
+    is split as lenient servers split it, and one it cannot read is
+    url-malformed (red team 6a)."""
+    ck = cx.ck
+    for label, url, rule in [
+            ("approved area: ..%2F out of it", "http://vendor.test/pub/..%2Fprivate/x.exe",
+             "vendor.test/private/"),
+            ("approved area: %2e%2e%2F", "http://vendor.test/pub/%2e%2e%2Fprivate/x.exe",
+             "vendor.test/private/"),
+            ("approved area: ..; (Tomcat)", "http://vendor.test/pub/..;/private/x.exe",
+             "vendor.test/private/"),
+            ("approved area: ..%5C (IIS)", "http://vendor.test/pub/..%5Cprivate/x.exe",
+             "vendor.test/private/"),
+            ("port: prefix on another port", "http://pfx.test:8081/x", "pfx.test/"),
+            ("port: prefix with a path on another port", "http://ads.test:8080/banner/x.gif",
+             "ads.test/banner/"),
+            ("port: exact on another port", "http://exact.test:8080/only/this?x=1",
+             "exact.test/only/this?x=1"),
+            ("port: regex on another port", "https://dl.regex.test:8443/setup.exe", None),
+            ("port: category url on another port", "http://games.test:8080/poker/table",
+             "games.test/poker"),
+            ("empty query is no query", "http://exact.test/page?", "exact.test/page"),
+            ("NAT64 (64:ff9b::/96) of a blocked range", "http://[64:ff9b::cb00:7105]/",
+             "203.0.113.0/24"),
+            ("IPv4-compatible IPv6 of a blocked range", "http://[::203.0.113.5]/",
+             "203.0.113.0/24")]:
+        r, c = reqmod(cx, url)
+        check_blocked(cx, "readings: " + label, r, c, rule)
+    r, c = reqmod(cx, "pfx.test:8443", "CONNECT")
+    check_blocked(cx, "readings: port: CONNECT to another port", r, c, "pfx.test/")
+    # a port-specific exception still beats the host's block on its port
+    r, c = reqmod(cx, "http://pfx.test:8080/x")
+    check_passes(cx, "readings: allow rule naming the port beats the port-less block", r, c)
+    # inside the approved area: approved (later modules skipped)
+    url = "http://vendor.test/pub/a%%2F%s/%s" % (BLOCK_MARK, tag())
+    r, c = reqmod(cx, url)
+    check_passes(cx, "readings: every reading approved: approved, test_block skipped", r, c)
+    # leaving it for a place no rule names: not approved, later modules run
+    url = "http://vendor.test/pub/..%%2Fother/%s/%s" % (BLOCK_MARK, tag())
+    r, c = reqmod(cx, url)
+    ck.ok("readings: ..%2F out of the approved area: not approved (test_block blocks)",
+          is_block(r), detail(r, c))
+    cx.expect_log.append((url, {"verdict": "block", "module": "test_block"},
+                          "approved area left by ..%2F"))
+    r, c = reqmod(cx, "http://intranet.2024/")
+    check_passes(cx, "readings: a DNS name with a numeric last label passes", r, c)
+    for label, head, blocked, rule in READ_LINES:
+        r, c = reqmod_raw(cx, head)
+        if rule == "url-malformed":  # the failure verdict's page
+            ck.ok("request line: %s: failure verdict block" % label,
+                  is_block(r) and "could not be checked" in page_of(r), detail(r, c))
+        elif blocked:
+            check_blocked(cx, "request line: " + label, r, c, rule)
+        else:
+            check_passes(cx, "request line: " + label, r, c)
+    # ... it is url.on-error's to decide: a policy with allow lets it pass
+    c = cx.srv.conn(20)
+    try:
+        r = transact(c, "REQMOD", cx.srv.url("sekisho"),
+                     b"GET /x HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n", None, None,
+                     allow204=True, extra=["X-Client-IP: 198.51.100.8"])
+    finally:
+        c.close()
+    check_passes(cx, "request line: two Host fields, url.on-error allow policy", r, c)
+    # RESPMOD whose request line cannot be read: url-malformed there too
+    c = cx.srv.conn(20)
+    try:
+        body = b"origin says hello\n"
+        r = transact(c, "RESPMOD", cx.srv.url("respmod"),
+                     b"GET /x HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n",
+                     http_res_head(200, body_len=len(body), ctype="text/html"), body,
+                     allow204=True)
+    finally:
+        c.close()
+    ck.ok("request line: RESPMOD with two Host fields: failure verdict block",
+          is_block(r) and "could not be checked" in page_of(r), detail(r, c))
+
+
 GROUPS = [("reqmod", g_reqmod), ("respmod", g_respmod), ("cicapclient", g_cicap_client),
           ("approved", g_approved), ("pages", g_pages), ("failure", g_failure),
-          ("policychange", g_policy_change), ("accesslog", g_access_log)]
+          ("policychange", g_policy_change), ("readings", g_readings),
+          ("accesslog", g_access_log)]
 
 
 def main():

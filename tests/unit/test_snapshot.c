@@ -54,7 +54,14 @@ static const char sk_t_policy_sql[] =
     " (3, 10, 'allow', 'domain', 'bad.com'),"
     " (4, 10, 'block', 'substring', 'vendor.com/'),"
     " (5, 12, 'block', 'exact', 'http://news.example/sales-leak'),"
-    " (6, (SELECT id FROM policies WHERE name = 'default'), 'block', 'regex', '\\.scr$');"
+    " (6, (SELECT id FROM policies WHERE name = 'default'), 'block', 'regex', '\\.scr$'),"
+    " (7, (SELECT id FROM policies WHERE name = 'default'), 'approved', 'prefix',"
+    "     'files.example/pub/'),"
+    " (8, (SELECT id FROM policies WHERE name = 'default'), 'block', 'prefix',"
+    "     'files.example/private/'),"
+    " (9, (SELECT id FROM policies WHERE name = 'default'), 'allow', 'prefix',"
+    "     'ports.example:8080/'),"
+    " (20, (SELECT id FROM policies WHERE name = 'default'), 'block', 'prefix', 'ports.example/');"
     "INSERT INTO categories(id, name) VALUES (1, 'gambling'), (2, 'social'), (3, 'unused');"
     "INSERT INTO category_entries(category_id, kind, value) VALUES"
     " (1, 'domain', 'casino.example'), (1, 'url', 'games.example/poker'),"
@@ -239,6 +246,36 @@ static void sk_t_decide(void **state)
         /* approved stays approved */
         {"staff", "http://update.vendor.com/x%2F..%2F..%2Fy", SK_URL_APPROVED, "approved", "prefix",
          "default", "", 2},
+        /* ... but only where the origin's reading is approved too: an
+         * approved prefix does not cover what the origin serves outside it */
+        {"default", "http://files.example/pub/a%2Fb", SK_URL_APPROVED, "approved", "prefix",
+         "default", "", 7},
+        {"default", "http://files.example/pub/..%2Fprivate/x.exe", SK_URL_BLOCK, "block", "prefix",
+         "default", "", 8},
+        {"default", "http://files.example/pub/%2e%2e%2Fprivate/x.exe", SK_URL_BLOCK, "block",
+         "prefix", "default", "", 8},
+        {"default", "http://files.example/pub/..;/private/x.exe", SK_URL_BLOCK, "block", "prefix",
+         "default", "", 8},
+        {"default", "http://files.example/pub/..%5Cprivate/x.exe", SK_URL_BLOCK, "block", "prefix",
+         "default", "", 8},
+        {"default", "http://files.example/pub/..%2Fother/x", SK_URL_NONE, "", "", "", "", 0},
+        /* a rule that names no port covers every port; one that names a
+         * port only that port, and its list decides as in one reading */
+        {"default", "http://ports.example/x", SK_URL_BLOCK, "block", "prefix", "default", "", 20},
+        {"default", "http://ports.example:8081/x", SK_URL_BLOCK, "block", "prefix", "default", "",
+         20},
+        {"default", "http://ports.example:8080/x", SK_URL_ALLOW, "allow", "prefix", "default", "",
+         9},
+        {"default", "http://files.example:8443/private/x", SK_URL_BLOCK, "block", "prefix",
+         "default", "", 8},
+        {"default", "http://files.example:8443/pub/x", SK_URL_APPROVED, "approved", "prefix",
+         "default", "", 7},
+        {"sales", "http://news.example:8080/sales-leak", SK_URL_BLOCK, "block", "exact", "sales",
+         "", 5},
+        {"sales", "http://games.example:8080/poker/1", SK_URL_BLOCK, "category", "url", "sales",
+         "gambling", 0},
+        {"default", "http://files.example:8443/pub/..%2Fprivate/x", SK_URL_BLOCK, "block", "prefix",
+         "default", "", 8},
     };
     struct sk_snapshot *s = sk_t_load(*state);
 

@@ -58,6 +58,19 @@ static const struct sk_t_norm sk_t_cases[] = {
     {"http://[::FFFF:127.0.0.1]/", 0, "http://127.0.0.1/"},
     {"http://[2001:DB8:0:0:0:0:0:1]:8080/x", 0, "http://[2001:db8::1]:8080/x"},
     {"http://[2001:db8::1]:80/", 0, "http://[2001:db8::1]/"},
+    /* IPv6 forms that reach an IPv4 address: NAT64 (RFC 6052), compatible */
+    {"http://[64:ff9b::cb00:7105]/", 0, "http://203.0.113.5/"},
+    {"http://[64:ff9b::203.0.113.5]:8080/", 0, "http://203.0.113.5:8080/"},
+    {"http://[::203.0.113.5]/", 0, "http://203.0.113.5/"},
+    {"http://[::1]/", 0, "http://[::1]/"},
+    {"http://[::]/", 0, "http://[::]/"},
+    {"http://[::0.1.2.3]/", 0, "http://[::0.1.2.3]/"}, /* first byte 0: IPv6 */
+    {"http://[64:ff9b:1::cb00:7105]/", 0, "http://[64:ff9b:1::cb00:7105]/"},
+    /* a last label that is a number: IPv4 when it reads as one, an error
+     * when every label is a number, else a DNS name (Squid, curl) */
+    {"http://intranet.2024/", 0, "http://intranet.2024/"},
+    {"http://build.0x1f/", 0, "http://build.0x1f/"},
+    {"http://Host.01./", 0, "http://host.01/"},
     /* IDN */
     {"http://bücher.example/", 0, "http://xn--bcher-kva.example/"},
     {"http://BÜCHER.example/", 0, "http://xn--bcher-kva.example/"},
@@ -109,7 +122,9 @@ static const struct sk_t_norm sk_t_cases[] = {
     {"http://example.com/a\"<>", 0, "http://example.com/a%22%3C%3E"},
     /* query kept (escapes normalised), fragment dropped */
     {"http://example.com/p?q=%61b&x=/../y", 0, "http://example.com/p?q=ab&x=/../y"},
-    {"http://example.com/p?", 0, "http://example.com/p?"},
+    {"http://example.com/p?", 0, "http://example.com/p"}, /* empty query: origins serve /p */
+    {"http://example.com/p?#f", 0, "http://example.com/p"},
+    {"http://example.com/p??", 0, "http://example.com/p??"},
     {"http://example.com/p#frag", 0, "http://example.com/p"},
     {"http://example.com?q", 0, "http://example.com/?q"},
     /* CONNECT and scheme-less */
@@ -129,6 +144,8 @@ static const struct sk_t_norm sk_t_cases[] = {
     {"http://[::1%25eth0]/", 0, NULL},
     {"http://256.256.256.256/", 0, NULL},
     {"http://1.2.3.4.5/", 0, NULL},
+    {"http://0x1.2.3.4.0x5/", 0, NULL},
+    {"http://10.0.0.256/", 0, NULL},
     {"http://0x100000000/", 0, NULL},
     {"http://exa<mple.com/", 0, NULL},
     {"http://example.com%2f.evil.com/", 0, NULL},

@@ -49,7 +49,8 @@ struct sk_url {
  * Path: '\' read as '/', escapes of unreserved characters decoded, other
  * escapes upper-case hex, bytes outside the URL character set escaped,
  * repeated slashes collapsed, dot-segments resolved. Query: escapes
- * normalised as in the path, otherwise kept. Userinfo and fragment dropped.
+ * normalised as in the path, otherwise kept; an empty one ("?") dropped.
+ * Userinfo and fragment dropped.
  * Returns 0 (free OUT with sk_url_free), or -1 with a malloc'd reason in
  * *ERR (caller frees; ERR may be NULL) for overlong (> SK_URL_MAX) or
  * malformed input: the caller applies the policy's failure verdict.
