@@ -994,6 +994,9 @@ MUTANTS = [
      "modules/url_block/ub_module.c",
      "sk_txn_url(t)[0] == '\\0' && sk_txn_http_method(t)[0] == '\\0' &&",
      "sk_txn_url(t)[0] == '\\0' &&", r"^(integration\.url_block)$"),
+    ("guard: an Encapsulated header section shorter than CRLF CRLF passed to c-icap", S,
+     "icap-server/guard/sk_icap_syntax.c", "    if (e->off[i] - e->off[i - 1] < 4)",
+     "    if (0)", r"^(unit\.test_icap_syntax|hostile\.icap)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -67,6 +67,10 @@ static int sk_encaps_order(const struct sk_encaps *e, const char **why)
         return *why = "Encapsulated offsets not increasing", -1;
     if (e->type[i - 1] > SK_ENC_RES_HDR)
         return *why = "Encapsulated entity after the body", -1;
+    /* a header section ends in CRLF CRLF: c-icap compares its last 4 bytes
+     * without checking that there are 4 (it reads before its buffer) */
+    if (e->off[i] - e->off[i - 1] < 4)
+        return *why = "Encapsulated header section shorter than its CRLF CRLF end", -1;
     if (e->type[i] <= SK_ENC_RES_HDR && e->type[i] <= e->type[i - 1])
         return *why = "Encapsulated header entities repeated or out of order", -1;
     return 0;

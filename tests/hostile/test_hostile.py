@@ -273,7 +273,8 @@ class Hostile:
         # A guard refusal is a 400/403 plus the guard's own log line, so a
         # guard switched off or accepting decreasing offsets fails here in the
         # normal build too, not only under ASan (issue 16).
-        for name, enc, payload, want, guard in [
+        rs = http_res_head(body_len=5)
+        for entry in [
             ("Encapsulated body offset beyond headers", "req-hdr=0, req-body=99999",
              rq + b"5\r\nhello\r\n0\r\n\r\n", (400,), False),
             ("Encapsulated offsets decreasing", "req-hdr=%d, req-body=10" % L, rq + b"0\r\n\r\n",
@@ -286,15 +287,34 @@ class Hostile:
             ("Encapsulated res-hdr in REQMOD", "res-hdr=0, null-body=%d" % L, rq, (400,), False),
             ("Encapsulated duplicated", "req-hdr=0, req-hdr=0, null-body=%d" % L, rq, (400,), False),
             ("Encapsulated 200 entries", ", ".join("req-hdr=0" for _ in range(200)), rq, (400,), False),
+            # a header section shorter than its CRLF CRLF end: c-icap compares
+            # its last 4 bytes and reads before its buffer (red team 6b)
+            ("Encapsulated req-hdr of 2 bytes", "req-hdr=0, null-body=2", b"\r\n", (400, 403),
+             True),
+            ("Encapsulated req-hdr of 1 byte", "req-hdr=0, null-body=1", b"\n", (400, 403), True),
+            ("Encapsulated req-hdr of 3 bytes", "req-hdr=0, null-body=3", b"\r\n\r", (400, 403),
+             True),
+            ("Encapsulated req-hdr of 2 bytes, then a body", "req-hdr=0, req-body=2",
+             b"\r\n5\r\nhello\r\n0\r\n\r\n", (400, 403), True),
+            ("Encapsulated res-hdr of 2 bytes (RESPMOD)",
+             "req-hdr=0, res-hdr=%d, res-body=%d" % (L, L + 2), rq + b"\r\n5\r\nhello\r\n0\r\n\r\n",
+             (400, 403), True, "RESPMOD"),
+            ("Encapsulated res-hdr of 2 bytes first (RESPMOD)", "res-hdr=0, res-body=2",
+             b"\r\n5\r\nhello\r\n0\r\n\r\n", (400, 403), True, "RESPMOD"),
+            ("Encapsulated headers of 4 bytes each are whole (RESPMOD, control)",
+             "req-hdr=0, res-hdr=%d, res-body=%d" % (L, L + len(rs)),
+             rq + rs + b"5\r\nhello\r\n0\r\n\r\n", (200, 204), False, "RESPMOD"),
             # the header block is complete in content: passed (204) or refused (400)
             ("HTTP headers without blank line", "req-hdr=0, null-body=%d" % (L - 2), rq[:-2],
              (204, 400), False),
         ]:
+            name, enc, payload, want, guard = entry[:5]
+            method = entry[5] if len(entry) > 5 else "REQMOD"
             lines = ["Allow: 204"]
             if enc is not None:
                 lines.append("Encapsulated: " + enc)
             before = self.guard_refusals()
-            got, how = self.raw(self.icap_head("REQMOD", lines) + payload)
+            got, how = self.raw(self.icap_head(method, lines) + payload)
             st = self.ended(name, got, how)
             self.ck.ok("%s: answered ICAP %s (got %s)" % (name, "/".join(map(str, want)), st),
                        st in want, got[:200])

@@ -82,7 +82,8 @@ static void test_encapsulated(void **state)
         "req-hdr=0,null-body=75",
         "null-body=0",
         " req-hdr=0, res-hdr=120, res-body=300",
-        "res-hdr=0, res-body=1",
+        "res-hdr=0, res-body=4", /* the shortest header section: CRLF CRLF */
+        " req-hdr=0, null-body=4",
         " req-hdr=0,\r\n null-body=75",
         "req-body=0",
         " req-hdr=0, req-body=75 ",
@@ -114,6 +115,13 @@ static void test_encapsulated(void **state)
         " garbage",
         " req-hdr:0, null-body=75",
         " req-hdrX0, null-body=75",
+        /* a header section shorter than its CRLF CRLF end */
+        " req-hdr=0, null-body=1",
+        " req-hdr=0, null-body=3",
+        " req-hdr=0, req-body=2",
+        " res-hdr=0, res-body=3",
+        " req-hdr=0, res-hdr=3, res-body=80",
+        " req-hdr=0, res-hdr=75, res-body=78",
     };
     struct sk_encaps e;
     const char *why;
