@@ -15,23 +15,23 @@
 #define SK_JSON_DEPTH 16
 
 struct sk_json_p {
-    char *s, *end, *start;
+    char *s, *end;
     char **err;
+    /* Counted while skipping white space, the only place a raw newline can
+     * be (a string refuses control characters): counting the text at an
+     * error would also count each "\n" that strings decoded in place. */
+    int line;
 };
 
 static int sk_json_fail(struct sk_json_p *p, const char *what)
 {
-    int line = 1;
-
-    for (const char *c = p->start; c < p->s && c < p->end; c++)
-        line += *c == '\n';
-    return sk_pdb_errf(p->err, "policy document line %d: %s", line, what);
+    return sk_pdb_errf(p->err, "policy document line %d: %s", p->line, what);
 }
 
 static void sk_json_ws(struct sk_json_p *p)
 {
     while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
-        p->s++;
+        p->line += *p->s++ == '\n';
 }
 
 static int sk_json_hex4(struct sk_json_p *p, const char *h, unsigned *out)
@@ -259,7 +259,7 @@ static void sk_json_clear(struct sk_json *v)
 
 struct sk_json *sk_json_parse(char *text, size_t len, char **err)
 {
-    struct sk_json_p p = {.s = text, .end = text + len, .start = text, .err = err};
+    struct sk_json_p p = {.s = text, .end = text + len, .err = err, .line = 1};
     struct sk_json *root = calloc(1, sizeof(*root));
 
     if (root == NULL) {
