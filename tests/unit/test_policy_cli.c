@@ -462,6 +462,9 @@ static void test_export_import(void **state)
             {"[1, 2", "line 1: expected ',' or ']'"},
             {"{\"format\": \"sekisho-policy\", \"version\": 1.5}", "only integers"},
             {"{\"a\": \"\\ud800\"}", "high surrogate without a low one"},
+            /* jq would read the last "format", we read none of them */
+            {"{\"format\": \"sekisho-policy\",\n \"format\": \"other\"}",
+             "line 2: member \"format\" repeated in the top-level object"},
             /* a "\n" in a string is no line of the document */
             {"{\"a\": \"x\\ny\\nz\",\n \"b\": tru}", "line 2: unexpected character"},
             {"{\"format\": \"sekisho-policy\", \"version\": 1, \"policies\": [],"
