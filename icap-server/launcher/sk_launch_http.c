@@ -12,23 +12,61 @@
  * children (which would inherit a listener thread's state), and on
  * reconfigure unloads and reloads srv_sekisho.so under a running thread;
  * the launcher is a separate, stable process that reads the shared
- * metrics file and knows whether c-icap is alive at all (/healthz). */
+ * metrics file and knows whether c-icap is alive at all (/healthz).
+ *
+ * Slow clients: MHD's CONNECTION_TIMEOUT is an idle timeout that every
+ * received byte restarts, so a client sending one header line every few
+ * seconds held a slot for ever, and 32 of them kept /readyz from
+ * answering (red team 6b STATUS-SLOW). So each request has a deadline of
+ * its own, SK_STATUS_DEADLINE_MS from accept (or from the end of the
+ * previous answer on a keep-alive connection) until its answer is sent;
+ * our own thread runs MHD's event loop and, between its rounds, shuts
+ * down the socket of a connection past it. MHD closes sockets only inside
+ * MHD_run() on that same thread, so the descriptor we shut down is still
+ * the connection's. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "sk_launch.h"
 #include "sk_launch_status.h"
 
+/* A scraper and a health checker send their request in one packet and
+ * read a few KB back: 5 s is ample over a slow WAN path and bounds what
+ * a slot costs. Per address: Prometheus, a blackbox probe and a few
+ * HAProxy processes checking from one host; the total leaves room for
+ * 32 such hosts (epoll: no FD_SETSIZE bound). */
+#define SK_STATUS_DEADLINE_MS 5000
+#define SK_STATUS_PER_IP      8
+#define SK_STATUS_CONNS       256
+
+/* One accepted connection, in sk_conns from MHD's STARTED to its CLOSED
+ * notification; touched only by the listener thread. */
+struct sk_status_conn {
+    struct sk_status_conn *prev, *next;
+    int fd;            /* -1 once shut down */
+    uint64_t since_ms; /* accept, or the end of the previous answer */
+};
+
 static struct MHD_Daemon *sk_httpd;
 static char *sk_metrics_path;
 static pid_t sk_cicap_pid;
+static struct sk_status_conn sk_conns = {&sk_conns, &sk_conns, -1, 0};
+static pthread_t sk_thread;
+static int sk_wake_fd = -1; /* eventfd: sk_launch_status_stop() ends the loop */
 
 void sk_launch_status_set_cicap(pid_t pid)
 {
@@ -121,10 +159,134 @@ static enum MHD_Result sk_handle(void *cls, struct MHD_Connection *conn, const c
     return sk_reply(conn, status, ctype, body, len);
 }
 
+static uint64_t sk_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: track every connection from accept; one
+ * we cannot track is shut down at once rather than left unbounded. */
+static void sk_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                           enum MHD_ConnectionNotificationCode code)
+{
+    struct sk_status_conn *c = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (c) {
+            c->prev->next = c->next;
+            c->next->prev = c->prev;
+            free(c);
+            *socket_context = NULL;
+        }
+        return;
+    }
+    if (!(ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
+        return;
+    if (!(c = calloc(1, sizeof(*c)))) {
+        shutdown(ci->connect_fd, SHUT_RDWR);
+        return;
+    }
+    c->fd = ci->connect_fd;
+    c->since_ms = sk_now_ms();
+    c->next = &sk_conns;
+    c->prev = sk_conns.prev;
+    sk_conns.prev->next = c;
+    sk_conns.prev = c;
+    *socket_context = c;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: an answer went out; the next request on
+ * this keep-alive connection gets a deadline of its own. */
+static void sk_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct sk_status_conn *c = ci ? ci->socket_context : NULL;
+
+    (void)cls, (void)con_cls, (void)toe;
+    if (c)
+        c->since_ms = sk_now_ms();
+}
+
+/* Shuts down every connection past its deadline (MHD sees the end of the
+ * stream and closes it on its next round); returns the milliseconds to
+ * the next deadline, or -1 when none is pending. */
+static int sk_status_sweep(uint64_t now)
+{
+    struct sk_status_conn *c;
+    int next = -1;
+
+    for (c = sk_conns.next; c != &sk_conns; c = c->next) {
+        uint64_t due = c->since_ms + SK_STATUS_DEADLINE_MS;
+
+        if (c->fd == -1)
+            continue;
+        if (now >= due) {
+            shutdown(c->fd, SHUT_RDWR);
+            c->fd = -1;
+        } else if (next == -1 || due - now < (uint64_t)next) {
+            next = (int)(due - now);
+        }
+    }
+    return next;
+}
+
+/* The listener thread: MHD's epoll descriptor and the stop eventfd, with
+ * a timeout no later than MHD's own and the next request deadline. */
+static void *sk_status_loop(void *arg)
+{
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(sk_httpd, MHD_DAEMON_INFO_EPOLL_FD);
+    struct pollfd p[2] = {{.fd = di ? di->epoll_fd : -1, .events = POLLIN},
+                          {.fd = sk_wake_fd, .events = POLLIN}};
+
+    (void)arg;
+    for (;;) {
+        MHD_UNSIGNED_LONG_LONG mhd_ms;
+        int wait = sk_status_sweep(sk_now_ms());
+
+        if (MHD_get_timeout(sk_httpd, &mhd_ms) == MHD_YES &&
+            (wait == -1 || mhd_ms < (MHD_UNSIGNED_LONG_LONG)wait))
+            wait = mhd_ms > SK_STATUS_DEADLINE_MS ? SK_STATUS_DEADLINE_MS : (int)mhd_ms;
+        if (poll(p, 2, wait) == -1 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        MHD_run(sk_httpd);
+    }
+    return NULL;
+}
+
+/* Starts the loop thread with every signal blocked: signals belong to the
+ * launcher's sigtimedwait() loop. */
+static int sk_status_thread(void)
+{
+    sigset_t all, old;
+    int rc;
+
+    if ((sk_wake_fd = eventfd(0, EFD_CLOEXEC)) == -1)
+        return -1;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&sk_thread, NULL, sk_status_loop, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        close(sk_wake_fd);
+        sk_wake_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
 int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, char **err)
 {
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
     memset(&ss, 0, sizeof(ss));
     if (l->family == AF_INET6) {
@@ -143,26 +305,48 @@ int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, 
         *err = sk_launch_strf("out of memory");
         return -1;
     }
+    /* MHD's idle timeout stays as a backstop behind the request deadline */
     sk_httpd = MHD_start_daemon(
         flags, (uint16_t)l->port, NULL, NULL, sk_handle, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)10, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
+        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SK_STATUS_CONNS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SK_STATUS_PER_IP,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(SK_STATUS_DEADLINE_MS / 1000),
+        MHD_OPTION_NOTIFY_CONNECTION, sk_conn_notify, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+        sk_request_done, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
     if (!sk_httpd) {
         *err = sk_launch_strf("--status-listen %s: cannot listen (address in use?)",
                               l->port_directive);
-        free(sk_metrics_path);
-        sk_metrics_path = NULL;
-        return -1;
+        goto fail;
+    }
+    if (sk_status_thread() == -1) {
+        *err = sk_launch_strf("--status-listen %s: cannot start the listener thread",
+                              l->port_directive);
+        MHD_stop_daemon(sk_httpd);
+        sk_httpd = NULL;
+        goto fail;
     }
     return 0;
+fail:
+    free(sk_metrics_path);
+    sk_metrics_path = NULL;
+    return -1;
 }
 
 void sk_launch_status_stop(void)
 {
-    if (sk_httpd)
+    uint64_t one = 1;
+
+    if (sk_httpd) {
+        /* an eventfd write fails only when its counter would overflow */
+        if (write(sk_wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+            fputs(SK_LAUNCH_PROG ": status listener: cannot wake its thread\n", stderr);
+        pthread_join(sk_thread, NULL);
         MHD_stop_daemon(sk_httpd);
+    }
     sk_httpd = NULL;
+    if (sk_wake_fd != -1)
+        close(sk_wake_fd);
+    sk_wake_fd = -1;
     free(sk_metrics_path);
     sk_metrics_path = NULL;
 }

@@ -133,7 +133,8 @@ static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail
 }
 
 /* One output syntax: what an ASCII byte becomes (NULL: itself), what an
- * invalid UTF-8 byte becomes, and the mark of a cut input. plain[] has bit
+ * invalid UTF-8 byte becomes, what a C1 control (U+0080-U+009F, C2 80-9F
+ * in UTF-8; NULL: itself) becomes, and the mark of a cut input. plain[] has bit
  * (c & 31) of word c >> 5 set for each ASCII byte c that ascii() leaves as
  * it is, so runs of such bytes (nearly all of a URL or a user name) are
  * skipped without a call per byte; the access log escapes ten fields per
@@ -141,6 +142,7 @@ static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail
 struct sk_escaper {
     const char *(*ascii)(unsigned c, char tmp[8]);
     const char *bad;
+    const char *c1;
     const char *ellipsis;
     uint32_t plain[4];
 };
@@ -185,14 +187,22 @@ static const char *sk_text_ascii(unsigned c, char tmp[8])
 }
 
 /* 0x20-0x7e without '"' (0x22) and '\\' (0x5c) */
-static const struct sk_escaper sk_json_esc = {
-    sk_json_ascii, "\\ufffd", "...", {0, 0xfffffffbu, 0xefffffffu, 0x7fffffffu}};
+static const struct sk_escaper sk_json_esc = {.ascii = sk_json_ascii,
+                                              .bad = "\\ufffd",
+                                              .ellipsis = "...",
+                                              .plain = {0, 0xfffffffbu, 0xefffffffu, 0x7fffffffu}};
 /* 0x20-0x7e without '"' (0x22), '&' (0x26), '\'' (0x27), '<' (0x3c), '>' (0x3e) */
-static const struct sk_escaper sk_html_esc = {
-    sk_html_ascii, "\xef\xbf\xbd", "&hellip;", {0, 0xafffff3bu, 0xffffffffu, 0x7fffffffu}};
-/* 0x20-0x7e */
-static const struct sk_escaper sk_text_esc = {
-    sk_text_ascii, "\xef\xbf\xbd", "...", {0, 0xffffffffu, 0xffffffffu, 0x7fffffffu}};
+static const struct sk_escaper sk_html_esc = {.ascii = sk_html_ascii,
+                                              .bad = "\xef\xbf\xbd",
+                                              .ellipsis = "&hellip;",
+                                              .plain = {0, 0xafffff3bu, 0xffffffffu, 0x7fffffffu}};
+/* 0x20-0x7e; C1 controls become U+FFFD too: a terminal that honours them
+ * in UTF-8 takes C2 9B as CSI */
+static const struct sk_escaper sk_text_esc = {.ascii = sk_text_ascii,
+                                              .bad = "\xef\xbf\xbd",
+                                              .c1 = "\xef\xbf\xbd",
+                                              .ellipsis = "...",
+                                              .plain = {0, 0xffffffffu, 0xffffffffu, 0x7fffffffu}};
 
 static int sk_plain(const struct sk_escaper *e, unsigned c)
 {
@@ -219,6 +229,9 @@ static void sk_escape(struct sk_buf *b, const char *str, size_t max, const struc
         if (rep) {
             sk_buf_puts(b, rep);
             i++;
+        } else if (e->c1 && s[i] == 0xc2 && i + 1 < end && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
+            sk_buf_puts(b, e->c1);
+            i += 2;
         } else {
             i += sk_put_utf8(b, s + i, end - i, e->bad);
         }

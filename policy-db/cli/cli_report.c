@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "sekisho/text.h"
 
 #define SK_TOP_CAP     8192 /* keys kept per top table */
 #define SK_TOP_SHOW    15   /* rows shown in the HTML and text */
@@ -505,11 +506,15 @@ static void sk_html(FILE *o, const char *s)
     }
 }
 
+/* One CSV cell of a client-supplied value (user names come from request
+ * headers). A cell a spreadsheet could take for a formula gets a leading
+ * quote: one starting with = + - @, or with TAB or CR (OWASP's list: some
+ * programs drop those and read what follows), or LF, written like CR. */
 static void sk_csv(FILE *o, const char *s)
 {
     fputc('"', o);
-    if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
-        fputc('\'', o); /* never a formula in a spreadsheet */
+    if (*s && strchr("=+-@\t\r\n", *s))
+        fputc('\'', o);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', o);
@@ -687,12 +692,10 @@ static void sk_text_top(const struct sk_top *t)
 
     printf("%s:%s\n", t->title, n ? "" : " none");
     for (size_t i = 0; i < n; i++) {
-        char safe[80];
-        size_t k = 0;
-        for (const char *s = t->items[i].key; *s && k < 70; s++)
-            safe[k++] = ((unsigned char)*s >= 0x20 && *s != 0x7f) ? *s : '?';
-        safe[k] = '\0';
-        printf("  %10llu  %s\n", (unsigned long long)t->items[i].count, safe);
+        struct sk_buf safe = {0}; /* no control character, C1 included, reaches a terminal */
+        sk_text_escape(&safe, t->items[i].key, 70);
+        printf("  %10llu  %s\n", (unsigned long long)t->items[i].count, safe.data ? safe.data : "");
+        sk_buf_free(&safe);
     }
 }
 

@@ -1,9 +1,13 @@
 /* pdb_json.c - a small JSON reader for policy documents: objects, arrays,
  * strings (all escapes, \uXXXX with surrogate pairs, UTF-8 checked),
  * integers, true/false/null. No fractions or exponents: export never
- * writes them. Trust: the document is administrator-supplied but may be
- * damaged or hand-edited; every malformed input is an error with a line
- * number, never a crash (depth and sizes are bounded). */
+ * writes them. A member name given twice in one object is refused: readers
+ * disagree on which one counts (this one took the first, jq and Python
+ * take the last), so a document reviewed with another tool would not be
+ * the one applied. Trust: the document is administrator-supplied (or a
+ * signed fleet bundle) but may be damaged or hand-edited; every malformed
+ * input is an error with a line number, never a crash (depth and sizes
+ * are bounded). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +19,30 @@
 #define SK_JSON_DEPTH 16
 
 struct sk_json_p {
-    char *s, *end, *start;
+    char *s, *end;
     char **err;
+    /* Counted while skipping white space, the only place a raw newline can
+     * be (a string refuses control characters): counting the text at an
+     * error would also count each "\n" that strings decoded in place. */
+    int line;
+    /* the containers being read, outermost first: the path to an error */
+    const struct sk_json *open[SK_JSON_DEPTH];
 };
+
+static int sk_json_fail_at(struct sk_json_p *p, int line, const char *what)
+{
+    return sk_pdb_errf(p->err, "policy document line %d: %s", line, what);
+}
 
 static int sk_json_fail(struct sk_json_p *p, const char *what)
 {
-    int line = 1;
-
-    for (const char *c = p->start; c < p->s && c < p->end; c++)
-        line += *c == '\n';
-    return sk_pdb_errf(p->err, "policy document line %d: %s", line, what);
+    return sk_json_fail_at(p, p->line, what);
 }
 
 static void sk_json_ws(struct sk_json_p *p)
 {
     while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
-        p->s++;
+        p->line += *p->s++ == '\n';
 }
 
 static int sk_json_hex4(struct sk_json_p *p, const char *h, unsigned *out)
@@ -131,6 +142,62 @@ static int sk_json_string(struct sk_json_p *p, const char **out, size_t *outlen)
 
 static int sk_json_value(struct sk_json_p *p, struct sk_json *v, int depth);
 
+/* Orders members by name, then by place in the document. */
+static int sk_json_key_cmp(const void *a, const void *b)
+{
+    const struct sk_json *x = *(const struct sk_json *const *)a;
+    const struct sk_json *y = *(const struct sk_json *const *)b;
+    int c = strcmp(x->key, y->key);
+
+    return c ? c : (x > y) - (x < y);
+}
+
+/* The error for member DUP repeated in the object open at DEPTH, with the
+ * object's path as jq writes it (".policies[0].url_rules[2]"). */
+static int sk_json_fail_dup(struct sk_json_p *p, const struct sk_json *dup, int depth)
+{
+    struct sk_buf b = {0};
+    int rc;
+
+    sk_buf_puts(&b, "member \"");
+    sk_json_escape(&b, dup->key, 64);
+    sk_buf_puts(&b, "\" repeated in ");
+    if (depth == 0)
+        sk_buf_puts(&b, "the top-level object");
+    for (int j = 0; j < depth; j++) {
+        const struct sk_json *c = p->open[j];
+        if (c->type == SK_JSON_ARR) {
+            sk_buf_printf(&b, "[%zu]", c->n - 1);
+            continue;
+        }
+        sk_buf_puts(&b, ".");
+        sk_json_escape(&b, c->kids[c->n - 1].key, 64);
+    }
+    rc = sk_json_fail_at(p, dup->line, b.failed ? "member name repeated" : b.data);
+    sk_buf_free(&b);
+    return rc;
+}
+
+/* Refuses object V (open at DEPTH) when a member name occurs twice; sorted
+ * so that an object of any size costs n log n. */
+static int sk_json_unique(struct sk_json_p *p, const struct sk_json *v, int depth)
+{
+    const struct sk_json **k, *dup = NULL;
+
+    if (v->n < 2)
+        return 0;
+    if ((k = malloc(v->n * sizeof(*k))) == NULL)
+        return sk_json_fail(p, "out of memory");
+    for (size_t i = 0; i < v->n; i++)
+        k[i] = &v->kids[i];
+    qsort(k, v->n, sizeof(*k), sk_json_key_cmp);
+    for (size_t i = 1; i < v->n; i++)
+        if (strcmp(k[i - 1]->key, k[i]->key) == 0 && (dup == NULL || k[i] < dup))
+            dup = k[i]; /* the first repetition in document order */
+    free(k);
+    return dup ? sk_json_fail_dup(p, dup, depth) : 0;
+}
+
 static int sk_json_push(struct sk_json_p *p, struct sk_json *v, size_t *cap)
 {
     if (v->n == *cap) {
@@ -155,6 +222,7 @@ static int sk_json_container(struct sk_json_p *p, struct sk_json *v, int depth)
     if (depth >= SK_JSON_DEPTH)
         return sk_json_fail(p, "nested too deeply");
     v->type = obj ? SK_JSON_OBJ : SK_JSON_ARR;
+    p->open[depth] = v;
     p->s++;
     sk_json_ws(p);
     if (p->s < p->end && *p->s == close) {
@@ -171,6 +239,7 @@ static int sk_json_container(struct sk_json_p *p, struct sk_json *v, int depth)
             size_t kl;
             if (p->s >= p->end || *p->s != '"')
                 return sk_json_fail(p, "expected a member name");
+            k->line = p->line;
             if (sk_json_string(p, &k->key, &kl) == -1)
                 return -1;
             sk_json_ws(p);
@@ -187,7 +256,7 @@ static int sk_json_container(struct sk_json_p *p, struct sk_json *v, int depth)
         }
         if (p->s < p->end && *p->s == close) {
             p->s++;
-            return 0;
+            return obj ? sk_json_unique(p, v, depth) : 0;
         }
         return sk_json_fail(p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
     }
@@ -259,7 +328,7 @@ static void sk_json_clear(struct sk_json *v)
 
 struct sk_json *sk_json_parse(char *text, size_t len, char **err)
 {
-    struct sk_json_p p = {.s = text, .end = text + len, .start = text, .err = err};
+    struct sk_json_p p = {.s = text, .end = text + len, .err = err, .line = 1};
     struct sk_json *root = calloc(1, sizeof(*root));
 
     if (root == NULL) {

@@ -16,6 +16,7 @@ enum sk_json_type {
 
 struct sk_json {
     enum sk_json_type type;
+    int line;             /* of the member name inside an object */
     const char *key;      /* member name inside an object, else NULL */
     const char *s;        /* STR: decoded, NUL-terminated (points into the text) */
     size_t len;           /* STR: bytes */

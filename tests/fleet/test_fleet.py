@@ -5,8 +5,10 @@ Through the real daemon and Debian's nginx on loopback (issue 12):
 - a policy published once is enforced by all nodes with identical ISTags
   within two poll intervals, for several changes in a row under a steady
   REQMOD load that never fails (publish-to-last-node times are printed);
-- a bundle with one flipped byte, one signed by another key and an older
-  one are each refused with one log line while the old policy stays;
+- a bundle with one flipped byte, one signed by another key, one properly
+  signed whose policy repeats a member (which jq would read differently)
+  and an older one are each refused with one log line while the old
+  policy stays;
 - the web server stopped: nodes keep serving; a node restarted while the
   source is down comes up with its last good policy; a node with no local
   copy refuses to start rather than run an empty policy;
@@ -17,7 +19,9 @@ Trust: test harness only; every address is 127.0.0.1.
 """
 
 import argparse
+import base64
 import glob
+import hashlib
 import os
 import shutil
 import statistics
@@ -244,6 +248,32 @@ def main():
               all(istag(n) == good_tag for n in nodes) and
               all(reqmod_status(n, "http://change0.example/") == 403 for n in nodes))
         ck.ok("tampered bundle: refused with one log line per node (not one per poll)",
+              counts == [1] * NODES, counts)
+
+        # properly signed, but the policy repeats a member: jq and Python
+        # would read the last "policies" (none), the node must not pick one
+        pub.policy_cmd("url", "add", "dupmember.example", "--list", "block", "--match", "domain")
+        publish(out=stage)
+        newest = open(os.path.join(stage, "index")).read().split("bundle: ")[1].split("\n")[0]
+        head, doc = open(os.path.join(stage, newest), "rb").read().split(b"\n\n", 1)
+        doc = doc.rstrip()[:-1] + b', "policies": []}\n'
+        head = b"\n".join(b"content-hash: " + hashlib.sha256(doc).hexdigest().encode()
+                          if line.startswith(b"content-hash: ") else
+                          b"policy-bytes: %d" % len(doc) if line.startswith(b"policy-bytes: ")
+                          else line for line in head.split(b"\n"))
+        data = head + b"\n\n" + doc
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+        sig = load_pem_private_key(open(key, "rb").read(), None).sign(data)
+        open(os.path.join(www, newest), "wb").write(data)
+        open(os.path.join(www, newest + ".sig"), "wb").write(base64.b64encode(sig) + b"\n")
+        shutil.copyfile(os.path.join(stage, "index"), os.path.join(www, "index.tmp"))
+        os.rename(os.path.join(www, "index.tmp"), os.path.join(www, "index"))
+        counts = refusal_counts(nodes, 'member "policies" repeated in the top-level object')
+        ck.ok("signed bundle repeating a member: not enforced, old policy and ISTag stay",
+              all(reqmod_status(n, "http://dupmember.example/") == 0 for n in nodes) and
+              all(istag(n) == good_tag for n in nodes) and
+              all(reqmod_status(n, "http://change0.example/") == 403 for n in nodes))
+        ck.ok("signed bundle repeating a member: one refusal line per node naming it",
               counts == [1] * NODES, counts)
 
         # signed by another key

@@ -22,6 +22,14 @@ package) scraping it and a syslog socket this test listens on:
   status      sekisho-server --status --run-dir: versions, generation and
               the content hash sekisho-policy reports, exit 0 when ready
   info        c-icap's info service stays closed (the guard's 403) beside it
+  slowheads   16 connections from each of five addresses trickle a header
+              line every second and never end the head (red team 6b
+              STATUS-SLOW, which used two): /readyz from another address
+              answers within 2 s throughout (so the total limit is above
+              the 40 the per-address limit lets in), each trickler is cut
+              within the 5 s request deadline though it is never idle, no
+              address holds more than 8, and Prometheus's scrapes never
+              fail meanwhile
 
 Needs prometheus (contrib/deps.sh test); fails without it.
 Usage: test_status.py --build-dir BUILD [--only GROUP[,GROUP]]
@@ -448,8 +456,78 @@ def t_busy_reload(ck, env):
                30), (env.prom.query("sum(sekisho_transactions_total)"), env.sent))
 
 
+def head_answer(port, path, src="127.0.0.1"):
+    """(status line, seconds) of GET PATH from address SRC."""
+    t = time.monotonic()
+    try:
+        s = socket.create_connection(("127.0.0.1", port), 5, source_address=(src, 0))
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path.encode())
+        line = s.recv(4096).split(b"\r\n")[0]
+        s.close()
+    except OSError as e:
+        line = ("no answer (%s)" % e.__class__.__name__).encode()
+    return line, time.monotonic() - t
+
+
+def closed(s):
+    """Whether the server has closed socket S (it never answers a trickler)."""
+    try:
+        return s.recv(1, socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def t_slow_heads(ck, env):
+    held = {}  # socket -> source address
+    srcs = ["127.0.0.%d" % i for i in range(2, 7)]
+    for src in srcs:
+        for _ in range(16):
+            s = socket.create_connection(("127.0.0.1", env.status_port), 5, source_address=(src, 0))
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            s.setblocking(False)  # recv() in closed() must not wait
+            held[s] = src
+    t0 = time.monotonic()
+    cut, answers, most = {}, [], {}
+    try:
+        while time.monotonic() - t0 < 12:
+            now = time.monotonic() - t0
+            for s, src in held.items():
+                if s in cut:
+                    continue
+                if closed(s):
+                    cut[s] = now
+                    continue
+                try:
+                    s.sendall(b"X: y\r\n")
+                except OSError:
+                    cut[s] = now
+            if 0.5 < now < 4:  # accepted ones are all still within their deadline
+                for src in srcs:
+                    n = sum(1 for s, a in held.items() if a == src and s not in cut)
+                    most[src] = max(most.get(src, 0), n)
+            answers.append(head_answer(env.status_port, "/readyz"))
+            time.sleep(1)
+    finally:
+        for s in held:
+            s.close()
+    slow = [a for a in answers if not a[0].startswith(b"HTTP/1.1 ") or a[1] > 2]
+    ck.ok("/readyz answers within 2 s while 80 connections trickle their heads",
+          len(answers) >= 8 and not slow, slow or answers)
+    ck.ok("every trickler is cut by the request deadline (5 s) though never idle",
+          len(cut) == len(held) and max(cut.values()) < 7.5,
+          (len(cut), len(held), sorted(round(v, 1) for v in cut.values())))
+    ck.ok("no address holds more than 8 connections", most and max(most.values()) <= 8, most)
+    ck.ok("a trickler's own address is served once its slots are free",
+          head_answer(env.status_port, "/healthz", "127.0.0.2")[0].startswith(b"HTTP/1.1 200"))
+    ck.eq("Prometheus scraped every second of it (min of up over 12 s)",
+          env.prom.query('min_over_time(up{job="sekisho"}[12s])'), 1.0)
+
+
 GROUPS = [("prometheus", t_prometheus), ("busy", t_busy_reload), ("readyz", t_readyz), ("syslog", t_syslog),
-          ("syslogstuck", t_syslog_stuck), ("status", t_status), ("info", t_info)]
+          ("syslogstuck", t_syslog_stuck), ("status", t_status), ("info", t_info),
+          ("slowheads", t_slow_heads)]
 
 
 def main():

@@ -462,6 +462,11 @@ static void test_export_import(void **state)
             {"[1, 2", "line 1: expected ',' or ']'"},
             {"{\"format\": \"sekisho-policy\", \"version\": 1.5}", "only integers"},
             {"{\"a\": \"\\ud800\"}", "high surrogate without a low one"},
+            /* jq would read the last "format", we read none of them */
+            {"{\"format\": \"sekisho-policy\",\n \"format\": \"other\"}",
+             "line 2: member \"format\" repeated in the top-level object"},
+            /* a "\n" in a string is no line of the document */
+            {"{\"a\": \"x\\ny\\nz\",\n \"b\": tru}", "line 2: unexpected character"},
             {"{\"format\": \"sekisho-policy\", \"version\": 1, \"policies\": [],"
              " \"categories\": []}",
              "default policy exactly once"},
@@ -605,6 +610,59 @@ static void test_migrate_v1(void **state)
 /* A schema-v2 database (url_rules with the v2 CHECK, no 'cidr') keeps its
  * rules, ids and comments through the v3 table rebuild, then takes cidr
  * rules, stored canonical (host bits cleared). */
+/* `report --csv` and its text summary with user names (client headers)
+ * made to be read as formulas or to drive a terminal. */
+static void test_report_cells(void **state)
+{
+    struct sk_tcli *t = *state;
+    /* JSON-escaped as the access log writes them; C1 stays raw UTF-8 there */
+    static const struct {
+        const char *user;
+        int lines;
+        const char *cell; /* in users.csv */
+    } users[] = {
+        {"esc\xc2\x9b[31m", 3, "\"esc\xc2\x9b[31m\""},
+        {"\\u001b[2J", 2, NULL},
+        {"\\t=1+1", 1, "\"'\t=1+1\""},
+        {"\\r=2", 1, "\"' =2\""},
+        {"\\n=3", 1, "\"' =3\""},
+        {"-4", 1, "\"'-4\""},
+        {"+5", 1, "\"'+5\""},
+        {"@6", 1, "\"'@6\""},
+        {"=7", 1, "\"'=7\""},
+        {"o=k", 1, "\"o=k\""},
+    };
+    char log[200], html[200], csv[200], path[300];
+    char *text;
+    FILE *f;
+
+    snprintf(log, sizeof(log), "%s/access.log", t->dir);
+    snprintf(html, sizeof(html), "%s/r.html", t->dir);
+    snprintf(csv, sizeof(csv), "%s/csv", t->dir);
+    assert_non_null(f = fopen(log, "w"));
+    for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+        for (int k = 0; k < users[i].lines; k++)
+            fprintf(f,
+                    "{\"time\":\"2024-05-01T10:00:00.000Z\",\"client\":\"10.0.0.1\","
+                    "\"user\":\"%s\",\"url\":\"http://x.example/\",\"verdict\":\"block\","
+                    "\"module\":\"url_block\",\"rule\":\"r\"}\n",
+                    users[i].user);
+    fclose(f);
+    sk_t_expect(t, SK_RUN(t, "report", "--log", log, "--out", html, "--csv", csv), 0,
+                "13 transactions, 13 blocked", 0);
+    /* the summary: no C0 or C1 control reaches the terminal */
+    assert_non_null(strstr(t->out, "esc\xef\xbf\xbd[31m"));
+    assert_non_null(strstr(t->out, "\xef\xbf\xbd[2J"));
+    assert_null(strstr(t->out, "\xc2\x9b"));
+    assert_null(strchr(t->out, '\x1b'));
+    snprintf(path, sizeof(path), "%s/users.csv", csv);
+    text = sk_t_read(path);
+    for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+        if (users[i].cell && !strstr(text, users[i].cell))
+            fail_msg("users.csv lacks %s:\n%s", users[i].cell, text);
+    free(text);
+}
+
 static void test_migrate_v2(void **state)
 {
     struct sk_tcli *t = *state;
@@ -671,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_category_commands, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_export_import, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_rollback, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_report_cells, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v2, sk_t_setup, sk_t_teardown),
     };

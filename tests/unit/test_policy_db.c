@@ -218,6 +218,78 @@ static void test_bad_input_changes_nothing(void **state)
     sk_pdb_close(pdb);
 }
 
+/* Inserts INS before the first AT in DOC, or replaces the document's
+ * closing brace when AT is NULL. Caller frees. */
+static char *sk_t_insert(const char *doc, const char *at, const char *ins)
+{
+    const char *p = at ? strstr(doc, at) : strrchr(doc, '}');
+    char *out;
+
+    assert_non_null(p);
+    assert_true(asprintf(&out, "%.*s%s%s", (int)(p - doc), doc, ins, at ? p : "}\n") > 0);
+    return out;
+}
+
+/* A member name twice in one object: readers disagree on which counts
+ * (jq and Python take the last), so import refuses it, naming the member,
+ * the object's path and the line of the repetition; nothing changes. */
+static void test_import_repeated_member(void **state)
+{
+    struct sk_tdb *t = *state;
+    struct sk_pdb *pdb = sk_t_init(t);
+    char *err = NULL, *doc = NULL, hash[SK_PDB_HASH_HEX + 1], after[SK_PDB_HASH_HEX + 1];
+    size_t len = 0, lines = 1;
+    FILE *f = open_memstream(&doc, &len);
+    static const struct {
+        const char *at, *ins; /* into the real export; NULL at: as its last member */
+        const char *text;     /* or a document of its own */
+        const char *want;
+    } cases[] = {
+        {NULL, ", \"policies\": []", NULL, "member \"policies\" repeated in the top-level object"},
+        {"\"name\": \"default\"", "\"name\": \"x\", ", NULL,
+         "member \"name\" repeated in .policies[0]"},
+        {NULL, NULL, "{\"x\": 1, \"y\": 1, \"y\": 2, \"x\": 2}",
+         "line 1: member \"y\" repeated in the top-level object"},
+        {NULL, NULL, "{\"a\": [1, {\"b\": {\"c\": \"\\n\",\n\"c\": 2}}], \"d\": [{\"c\": 1}]}",
+         "line 2: member \"c\" repeated in .a[1].b"},
+        {NULL, NULL, "{\"e\\u0001\": 1, \"e\\u0001\": 2}", "member \"e\\u0001\" repeated"},
+    };
+
+    assert_non_null(f);
+    assert_int_equal(sk_pdb_export(pdb, f, &err), 0);
+    fclose(f);
+    for (const char *c = doc; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(sk_pdb_content_hash(pdb, hash, &err), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text =
+            cases[i].text ? strdup(cases[i].text) : sk_t_insert(doc, cases[i].at, cases[i].ins);
+
+        assert_int_equal(sk_pdb_write_begin(pdb, &err), 0);
+        assert_int_equal(sk_pdb_import(pdb, text, strlen(text), &err), SK_PDB_REJECT);
+        sk_pdb_write_rollback(pdb);
+        print_message("%zu: %s\n", i, err);
+        assert_non_null(strstr(err, cases[i].want));
+        if (i == 0) { /* the line of the repetition: the export's last */
+            char want[64];
+            snprintf(want, sizeof(want), "line %zu: ", lines - 1);
+            assert_non_null(strstr(err, want));
+        }
+        free(err);
+        err = NULL;
+        free(text);
+    }
+    /* the same names in sibling objects are no repetition: the export reads */
+    assert_int_equal(sk_pdb_write_begin(pdb, &err), 0);
+    assert_int_equal(sk_pdb_import(pdb, doc, len, &err), 0);
+    sk_pdb_write_rollback(pdb);
+    assert_int_equal(sk_pdb_generation(pdb), 1);
+    assert_int_equal(sk_pdb_content_hash(pdb, after, &err), 0);
+    assert_string_equal(after, hash);
+    free(doc);
+    sk_pdb_close(pdb);
+}
+
 static void test_default_policy_protected(void **state)
 {
     struct sk_tdb *t = *state;
@@ -656,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init_idempotent, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_set_bumps_generation, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_import_repeated_member, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_protected, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_inheritance, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_readonly_sees_commits, sk_t_setup, sk_t_teardown),

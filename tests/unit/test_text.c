@@ -129,6 +129,27 @@ static void test_text_and_buffer(void **s)
     assert_string_equal(b.data, "a\xef\xbf\xbd\xef\xbf\xbd"
                                 "b<&>\xef\xbf\xbd");
     sk_buf_free(&b);
+    /* C1 controls (C2 80-9F) too: C2 9B is CSI to a terminal that honours
+     * C1 in UTF-8; U+00A0 (C2 A0) is text; a C2 cut by MAX is no C1 */
+    {
+        static const struct {
+            const char *in, *want;
+            size_t max;
+        } c1[] = {
+            {"a\xc2\x9b[31mb", "a\xef\xbf\xbd[31mb", 100},
+            {"\xc2\x80\xc2\x9f\xc2\xa0\xc3\x80", "\xef\xbf\xbd\xef\xbf\xbd\xc2\xa0\xc3\x80", 100},
+            {"x\xc2\x9b", "x\xef\xbf\xbd...", 2},
+        };
+        for (size_t i = 0; i < sizeof(c1) / sizeof(c1[0]); i++) {
+            sk_text_escape(&b, c1[i].in, c1[i].max);
+            assert_string_equal(b.data, c1[i].want);
+            sk_buf_free(&b);
+        }
+        /* JSON keeps them as they are: a JSON reader decodes, not displays */
+        sk_json_escape(&b, "\xc2\x9b", 100);
+        assert_string_equal(b.data, "\xc2\x9b");
+        sk_buf_free(&b);
+    }
     assert_null(b.data);
     assert_int_equal(sk_buf_printf(&b, "%d-%s", 42, "x"), 0);
     assert_int_equal(sk_buf_append(&b, "yz", 1), 0);

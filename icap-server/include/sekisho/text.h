@@ -77,8 +77,9 @@ void sk_json_escape(struct sk_buf *b, const char *s, size_t max);
 /* HTML text or attribute value: & < > " ' as entities, control characters
  * as U+FFFD. Ellipsis: "&hellip;". */
 void sk_html_escape(struct sk_buf *b, const char *s, size_t max);
-/* Plain text (text/plain pages): control characters become U+FFFD, so
- * CR/LF can never start a new line. Ellipsis: "...". */
+/* Plain text (text/plain pages, terminal output): control characters,
+ * C1 (U+0080-U+009F) included, become U+FFFD, so CR/LF can never start a
+ * new line and no escape sequence reaches a terminal. Ellipsis: "...". */
 void sk_text_escape(struct sk_buf *b, const char *s, size_t max);
 /* Copy S into OUT (SIZE bytes) keeping printable US-ASCII only: anything
  * else becomes '?'. For values that go into ICAP/HTTP header lines. */
