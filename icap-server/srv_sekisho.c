@@ -31,6 +31,7 @@
 
 #include "sk_accesslog.h"
 #include "sk_dirgroups.h"
+#include "sk_ident.h"
 #include "sk_infected.h"
 #include "sk_istag.h"
 #include "sk_notify.h"
@@ -112,6 +113,18 @@ static int sk_cfg_on_error(const char *directive, const char **argv, void *setda
     return 1;
 }
 
+static int sk_cfg_user_encoding(const char *directive, const char **argv, void *setdata)
+{
+    enum sk_user_encoding enc;
+
+    if (!argv || !argv[0] || argv[1] || sk_ident_user_encoding(argv[0], &enc) == -1) {
+        ci_debug_printf(1, "%s: expected plain, base64 or auto\n", directive);
+        return 0;
+    }
+    *(int *)setdata = (int)enc;
+    return 1;
+}
+
 static int sk_cfg_size(const char *directive, const char **argv, void *setdata)
 {
     if (!argv || !argv[0] || argv[1] || sk_parse_size(argv[0], setdata) == -1) {
@@ -171,6 +184,12 @@ static struct ci_conf_entry sk_conf_table[] = {
      .action = ci_cfg_set_str,
      .msg = "ICAP header carrying the user name (default: X-Authenticated-User, then "
             "X-Client-Username)"},
+    {.name = "UserEncoding",
+     .data = &sk_srv.conf.user_encoding,
+     .action = sk_cfg_user_encoding,
+     .msg = "How the proxy sends the user name: plain (default; Squid), base64 (Squid's "
+            "icap_client_username_encode on, ProxySG, Cisco) or auto (mixed: base64 when it "
+            "decodes)"},
     {.name = "TestClock",
      .data = &sk_srv.conf.test_clock,
      .action = ci_cfg_onoff,

@@ -28,6 +28,7 @@ struct sk_server_conf {
     char *syslog_socket; /* AccessLog syslog[:FACILITY] goes here; NULL: /dev/log */
     char *tmp_dir;
     char *user_header; /* NULL: X-Authenticated-User, then X-Client-Username */
+    int user_encoding; /* enum sk_user_encoding: plain (default), base64, auto */
     int test_clock;    /* sekisho.TestClock on: honour X-Sekisho-Test-Clock (tests only) */
     int on_error;      /* enum sk_on_error */
     int preview;

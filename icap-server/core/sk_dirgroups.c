@@ -285,13 +285,19 @@ static void sk_dg_append(struct sk_buf *out, const char *list)
     sk_buf_puts(out, list);
 }
 
-/* Ask every directory, in name order, within TIMEOUT_MS in all. */
+/* Ask every directory that serves USER's domain, in name order, within
+ * TIMEOUT_MS in all. Why a user got no groups although directories exist
+ * (ambiguous entries, a domain no directory serves) goes to NOTES: not a
+ * failure, the answer is cached like any other, so it is logged once per
+ * user and cache period. */
 static int sk_dg_lookup(const struct sk_directory *dirs, size_t n, const char *user,
-                        int64_t timeout_ms, struct sk_buf *found, char **err)
+                        int64_t timeout_ms, struct sk_buf *found, struct sk_buf *notes, char **err)
 {
     int64_t deadline = sk_dg_now_ms() + timeout_ms;
+    size_t served = 0;
 
     for (size_t i = 0; i < n; i++) {
+        enum sk_dir_outcome outcome;
         int64_t left = deadline - sk_dg_now_ms();
         if (left <= 0) {
             if (asprintf(err, "directory %s: not asked, no time left (directory.timeout)",
@@ -299,9 +305,19 @@ static int sk_dg_lookup(const struct sk_directory *dirs, size_t n, const char *u
                 *err = NULL;
             return -1;
         }
-        if (sk_dir_lookup(&dirs[i], user, (unsigned)left, found, err) == -1)
+        if (sk_dir_lookup(&dirs[i], user, (unsigned)left, found, &outcome, err) == -1)
             return -1;
+        served += outcome != SK_DIR_NOT_SERVED;
+        if (outcome == SK_DIR_AMBIGUOUS)
+            sk_buf_printf(notes,
+                          "%sdirectory %s: two or more entries match: ambiguous, no groups from it",
+                          notes->len ? "; " : "", dirs[i].name);
     }
+    if (served == 0)
+        sk_buf_printf(notes,
+                      "%sno directory groups: its domain is served by no directory"
+                      " (sekisho-policy directory list: domains, realms, base)",
+                      notes->len ? "; " : "");
     return found->failed ? -1 : 0;
 }
 
@@ -312,7 +328,7 @@ enum sk_dirgroups_rc sk_dirgroups_resolve(const struct sk_snapshot *snap, const 
     const struct sk_policy *def = sk_snapshot_default(snap);
     const struct sk_directory *dirs;
     const char *v;
-    struct sk_buf key = {0}, found = {0}, esc = {0};
+    struct sk_buf key = {0}, found = {0}, esc = {0}, notes = {0};
     uint64_t ttl = 86400;
     int64_t timeout_ms = 200;
     char *cached = NULL, *err = NULL;
@@ -342,7 +358,13 @@ enum sk_dirgroups_rc sk_dirgroups_resolve(const struct sk_snapshot *snap, const 
         rc = SK_DIRG_CACHED;
         goto out;
     }
-    if (sk_dg_lookup(dirs, n, user, timeout_ms, &found, &err) == 0) {
+    if (sk_dg_lookup(dirs, n, user, timeout_ms, &found, &notes, &err) == 0) {
+        if (notes.len > 0) {
+            sk_text_escape(&esc, user, 256);
+            log(1, "sekisho: txn %s: user '%s': %s\n", txn_id, esc.data ? esc.data : "",
+                notes.data);
+            sk_buf_free(&esc);
+        }
         if (sk_dircache_put(key.data, found.data ? found.data : "", now, (int64_t)ttl) == -2 &&
             sk_dircache_first_too_big()) {
             sk_text_escape(&esc, user, 256);
@@ -377,5 +399,6 @@ out:
     sk_buf_free(&key);
     sk_buf_free(&found);
     sk_buf_free(&esc);
+    sk_buf_free(&notes);
     return rc;
 }

@@ -143,10 +143,39 @@ static const char *sk_ident_value(const char *hdr, size_t *len)
     return hdr;
 }
 
-void sk_ident_user(const char *hdr, char *out, size_t size)
+int sk_ident_user_encoding(const char *s, enum sk_user_encoding *out)
 {
-    char decoded[512];
-    const char *src;
+    static const char *const names[] = {
+        [SK_USER_PLAIN] = "plain", [SK_USER_BASE64] = "base64", [SK_USER_AUTO] = "auto"};
+
+    for (size_t i = 0; s != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = (enum sk_user_encoding)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* The value without "LDAP://host[:port]/" when it is a user's DN
+ * ("cn=..." or "uid=..."), else NULL. */
+static const char *sk_ident_user_dn(const char *s, size_t *n)
+{
+    while (*n > 0 && (*s == ' ' || *s == '\t'))
+        s++, (*n)--;
+    if (*n > 7 && strncasecmp(s, "LDAP://", 7) == 0) {
+        const char *slash = memchr(s + 7, '/', *n - 7);
+        if (slash != NULL) {
+            *n -= (size_t)(slash + 1 - s);
+            s = slash + 1;
+        }
+    }
+    return sk_rdn_is_name(s, *n) ? s : NULL;
+}
+
+void sk_ident_user(const char *hdr, enum sk_user_encoding enc, char *out, size_t size)
+{
+    char decoded[512], name[1024];
+    const char *src, *dn;
     size_t len, o = 0;
 
     if (!size)
@@ -154,12 +183,30 @@ void sk_ident_user(const char *hdr, char *out, size_t size)
     out[0] = '\0';
     if (!hdr)
         return;
-    src = sk_ident_value(hdr, &len);
-    if (sk_b64_text(src, len, decoded, sizeof(decoded)) == 0) {
-        src = decoded;
-        len = strlen(decoded);
+    if (enc == SK_USER_PLAIN) {
+        len = strcspn(hdr, "\r\n");
+        src = hdr;
+    } else {
+        src = sk_ident_value(hdr, &len);
+        if (sk_b64_text(src, len, decoded, sizeof(decoded)) == 0) {
+            src = decoded;
+            len = strlen(decoded);
+        } else if (enc == SK_USER_BASE64) {
+            return; /* not what this proxy sends: nobody, not a guess */
+        }
     }
-    sk_ident_name(src, len, out, size, &o);
+    if ((dn = sk_ident_user_dn(src, &len)) != NULL) {
+        while (len > 0 && (dn[len - 1] == ' ' || dn[len - 1] == '\t'))
+            len--;
+        for (size_t i = 0; i < len; i++)
+            sk_put_c(name, sizeof(name), &o, dn[i]);
+    } else {
+        sk_ident_name(src, len, name, sizeof(name), &o);
+    }
+    /* a cut name, a DN above all, may be someone else's: none instead */
+    if (o + 1 >= sizeof(name) || o >= size)
+        return;
+    memcpy(out, name, o);
     out[o] = '\0';
 }
 
@@ -236,7 +283,8 @@ void sk_ident_groups(const char *hdr, char *out, size_t size)
     out[o] = '\0';
 }
 
-void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header)
+void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header,
+                   enum sk_user_encoding enc)
 {
     static const char *const defaults[] = {"X-Authenticated-User", "X-Client-Username", NULL};
     const char *v = NULL;
@@ -247,6 +295,6 @@ void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const ch
         v = get(ctx, user_header);
     for (int i = 0; !v && defaults[i] && !(user_header && user_header[0]); i++)
         v = get(ctx, defaults[i]);
-    sk_ident_user(v, id->user, sizeof(id->user));
+    sk_ident_user(v, enc, id->user, sizeof(id->user));
     sk_ident_groups(get(ctx, "X-Authenticated-Groups"), id->groups, sizeof(id->groups));
 }

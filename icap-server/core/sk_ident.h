@@ -15,17 +15,32 @@
  * leave out empty. */
 int sk_ident_client_ip(const char *hdr, char *out, size_t size);
 
+/* How the proxy sends the user name (sekisho.UserEncoding). A name that
+ * is also canonical base64 ("Ym9i" is base64 of "bob") cannot be told
+ * from an encoded one: the proxy's setting says which it is. */
+enum sk_user_encoding {
+    SK_USER_PLAIN,  /* as is: Squid's default (icap_client_username_encode off) */
+    SK_USER_BASE64, /* always base64: Squid's encode on, ProxySG, Cisco WSA/CE */
+    SK_USER_AUTO,   /* guess per value (mixed fleets): base64 when canonical */
+};
+
+/* "plain", "base64" or "auto" (any case) into *out. 0, or -1. */
+int sk_ident_user_encoding(const char *s, enum sk_user_encoding *out);
+
 /* Decode a user header into out (always NUL-terminated):
- * - base64 (Squid with icap_client_username_encode, ProxySG, Cisco) is
- *   undone when the value is canonical base64 of valid UTF-8 text without
- *   control characters; otherwise the value is taken as plain text;
+ * - ENC plain: the value as sent; base64: "Basic " skipped, then it must
+ *   be canonical base64 of valid UTF-8 text without control characters,
+ *   else there is no user (""); auto: decoded when it is such base64,
+ *   else taken as plain text;
  * - "WinNT://DOMAIN/user" becomes "DOMAIN\user";
  * - an LDAP name, "LDAP://host/cn=bob,ou=..." or a bare DN "cn=bob,..." /
- *   "uid=bob,...", becomes its first RDN value "bob" (so it matches
- *   --user bob; a DN carries no NT domain);
+ *   "uid=bob,...", stays the DN (without "LDAP://host/"): it matches
+ *   --user bob by its first RDN value, and the directory looks up exactly
+ *   that entry, in its own tree only;
  * - "DOMAIN\user" and "user@domain" stay as they are.
- * Control characters are dropped. */
-void sk_ident_user(const char *hdr, char *out, size_t size);
+ * Control characters are dropped. A name that does not fit in SIZE is no
+ * user (""): a cut name, a DN above all, may be someone else's. */
+void sk_ident_user(const char *hdr, enum sk_user_encoding enc, char *out, size_t size);
 
 /* Decode X-Authenticated-Groups into a comma-separated list, each group
  * normalised as sk_ident_user() does ("WinNT://DOM/G" -> "DOM\G",
@@ -49,7 +64,9 @@ typedef const char *(*sk_ident_get_fn)(void *ctx, const char *name);
 /* Fill id from the headers. The user comes from user_header when given
  * (sekisho.UserHeader), else from X-Authenticated-User (ProxySG, Cisco,
  * IWSS) or, without it, X-Client-Username (Squid's default
- * icap_client_username_header). Fields not sent stay empty. */
-void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header);
+ * icap_client_username_header), read as ENC says (sekisho.UserEncoding).
+ * Fields not sent stay empty. */
+void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header,
+                   enum sk_user_encoding enc);
 
 #endif

@@ -40,6 +40,7 @@ enum {
     SK_OPT_TEST_SIGNATURES,
     SK_OPT_TEST_CLOCK,
     SK_OPT_USER_HEADER,
+    SK_OPT_USER_ENCODING,
     SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
     SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
     SK_OPT_TLS_CLIENT_CA,
@@ -87,6 +88,7 @@ static const struct option sk_long_opts[] = {
     {"continue-timeout", required_argument, NULL, SK_OPT_CONTINUE_TIMEOUT},
     {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
     {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
+    {"user-encoding", required_argument, NULL, SK_OPT_USER_ENCODING},
     {"io-timeout", required_argument, NULL, SK_OPT_IO_TIMEOUT},
     {"status-listen", required_argument, NULL, SK_OPT_STATUS_LISTEN},
     {"status", no_argument, NULL, SK_OPT_STATUS},
@@ -136,6 +138,9 @@ static void sk_usage(FILE *out)
         "                       client sends in X-Sekisho-Test-Clock (ISO 8601)\n"
         "  --user-header NAME   ICAP header with the user name (default:\n"
         "                       X-Authenticated-User, then X-Client-Username)\n"
+        "  --user-encoding plain|base64|auto  how the proxy sends the user name\n"
+        "                       (default plain: Squid; base64: Squid's\n"
+        "                       icap_client_username_encode on, ProxySG, Cisco)\n"
         "Limits and client access (README, Security):\n"
         "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
         "                       listening on loopback; required otherwise; 'any')\n"
@@ -502,6 +507,11 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
             return sk_bad_value("--user-header", arg,
                                 "expected a header name such as X-Client-Username");
         opts->user_header = arg;
+        return 0;
+    case SK_OPT_USER_ENCODING:
+        if (strcmp(arg, "plain") != 0 && strcmp(arg, "base64") != 0 && strcmp(arg, "auto") != 0)
+            return sk_bad_value("--user-encoding", arg, "expected plain, base64 or auto");
+        opts->user_encoding = arg;
         return 0;
     case SK_OPT_HELP:
         sk_usage(stdout);

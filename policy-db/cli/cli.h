@@ -64,9 +64,10 @@ struct sk_cli {
     const char *from, *to, *csv;
     /* quarantine: directory, purge age */
     const char *qdir, *older;
-    /* directory add: --uri/--group-attr (repeatable) and the rest */
-    const char **uris, **group_attrs;
-    int nuris, ngroup_attrs, global_catalog;
+    /* directory add: --uri/--group-attr/--domain/--realm (repeatable) and
+     * the rest; directory set: --domain/--realm */
+    const char **uris, **group_attrs, **domains, **realms;
+    int nuris, ngroup_attrs, ndomains, nrealms, global_catalog;
     const char *base, *bind_dn, *password_file;
     /* schedules: --days, --time (in order), --tz; --when; check --at */
     const char *days, *tz, *when, *at;
@@ -90,6 +91,7 @@ struct sk_cli_cmd {
 int sk_cli_directory_add(struct sk_cli *);
 int sk_cli_directory_list(struct sk_cli *);
 int sk_cli_directory_rm(struct sk_cli *);
+int sk_cli_directory_set(struct sk_cli *);
 int sk_cli_directory_test(struct sk_cli *);
 /* quarantine (cli_quarantine.c) */
 int sk_cli_quarantine_list(struct sk_cli *);

@@ -121,8 +121,13 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "restore the policy state of generation GEN, as a new generation"},
     {"directory add", sk_cli_directory_add, SK_OPT_DIR, 1, 1,
      "directory add NAME --uri URI [--uri URI]... --base DN --bind-dn DN --password-file FILE"
-     " [--global-catalog] [--group-attr ATTR]...",
-     "add an LDAP directory whose groups join X-Authenticated-Groups (URIs: failover order)"},
+     " [--global-catalog] [--group-attr ATTR]... [--domain NETBIOS[,...]]..."
+     " [--realm REALM[,...]]...",
+     "add an LDAP directory whose groups join X-Authenticated-Groups (URIs: failover order;"
+     " domains/realms it serves: default from --base)"},
+    {"directory set", sk_cli_directory_set, SK_OPT_DIR, 1, 1,
+     "directory set NAME [--domain NETBIOS[,...]]... [--realm REALM[,...]]...",
+     "replace the NetBIOS domains and/or realms a directory serves"},
     {"directory list", sk_cli_directory_list, SK_OPT_JSON, 0, 0, "directory list [--json]",
      "list directories"},
     {"directory rm", sk_cli_directory_rm, 0, 1, 1, "directory rm NAME", "remove a directory"},
@@ -197,7 +202,8 @@ static const char *sk_cli_opt_name(unsigned opt)
     case SK_OPT_QUAR:
         return "--dir/--older";
     case SK_OPT_DIR:
-        return "--uri/--base/--bind-dn/--password-file/--global-catalog/--group-attr";
+        return "--uri/--base/--bind-dn/--password-file/--global-catalog/--group-attr/--domain/"
+               "--realm";
     case SK_OPT_SCHED:
         return "--days/--time/--tz";
     case SK_OPT_WHEN:
@@ -284,6 +290,8 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                                              {"password-file", required_argument, NULL, 0x103},
                                              {"global-catalog", no_argument, NULL, 0x104},
                                              {"group-attr", required_argument, NULL, 0x105},
+                                             {"domain", required_argument, NULL, 0x106},
+                                             {"realm", required_argument, NULL, 0x107},
                                              {"days", required_argument, NULL, 'y'},
                                              {"time", required_argument, NULL, 't'},
                                              {"tz", required_argument, NULL, 'z'},
@@ -408,6 +416,15 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
             sk_cli_word(c, opt, optarg);
             break;
         }
+        case 0x106:
+        case 0x107:
+            if (ch == 0x106)
+                c->domains[c->ndomains++] = optarg;
+            else
+                c->realms[c->nrealms++] = optarg;
+            c->seen |= SK_OPT_DIR;
+            sk_cli_word(c, ch == 0x106 ? "--domain" : "--realm", optarg);
+            break;
         case 0x104:
             c->global_catalog = 1;
             c->seen |= SK_OPT_DIR;
@@ -516,8 +533,11 @@ int main(int argc, char **argv)
     c.uris = calloc((size_t)argc + 1, sizeof(*c.uris));
     c.group_attrs = calloc((size_t)argc + 1, sizeof(*c.group_attrs));
     c.times = calloc((size_t)argc + 1, sizeof(*c.times));
+    c.domains = calloc((size_t)argc + 1, sizeof(*c.domains));
+    c.realms = calloc((size_t)argc + 1, sizeof(*c.realms));
     if (c.scopes == NULL || c.words == NULL || c.detectors == NULL || c.logs == NULL ||
-        c.uris == NULL || c.group_attrs == NULL || c.times == NULL)
+        c.uris == NULL || c.group_attrs == NULL || c.times == NULL || c.domains == NULL ||
+        c.realms == NULL)
         return sk_cli_fail("out of memory");
     if ((rc = sk_cli_parse(&c, argc, argv, &done)) != SK_CLI_OK || done)
         goto out;
@@ -558,5 +578,7 @@ out:
     free(c.uris);
     free(c.group_attrs);
     free(c.times);
+    free(c.domains);
+    free(c.realms);
     return rc;
 }

@@ -98,31 +98,40 @@ static int sk_dir_ldap_err(const struct sk_dir_conn *c, const char *what, int rc
                        rc == LDAP_TIMEOUT ? "timed out" : ldap_err2string(rc));
 }
 
-/* Search base/subtree with FILTER (no attributes unless ATTRS); the DNs of
- * the entries into DNS and, when MEMBEROF, their memberOf values too. */
-static int sk_dir_search(struct sk_dir_conn *c, const char *filter, int memberof, int sizelimit,
+/* What to search: BASE with SCOPE (NULL: the directory's base, subtree). */
+struct sk_dir_query {
+    const char *base, *filter;
+    int scope, memberof, sizelimit;
+};
+
+/* Run Q (no attributes unless MEMBEROF); the DNs of the entries into DNS
+ * and, when MEMBEROF, their memberOf values too. The number of entries,
+ * or -1. LDAP_SIZELIMIT_EXCEEDED is not an error: the entries up to the
+ * limit are counted, and a caller that needs one entry asks for two. */
+static int sk_dir_search(struct sk_dir_conn *c, const struct sk_dir_query *q,
                          struct sk_dir_dns *dns, char **err)
 {
     char *attrs_none[] = {LDAP_NO_ATTRS, NULL}, *attrs_mo[] = {"memberOf", NULL};
     LDAPMessage *res = NULL;
     struct timeval tv;
-    int rc, out = -1;
+    int rc, out = -1, n = 0;
 
     if (sk_dir_left(c, &tv) == -1)
         return sk_dir_ldap_err(c, "search", LDAP_TIMEOUT, err);
-    rc = ldap_search_ext_s(c->ld, c->d->base, LDAP_SCOPE_SUBTREE, filter,
-                           memberof ? attrs_mo : attrs_none, 0, NULL, NULL, &tv, sizelimit, &res);
+    rc = ldap_search_ext_s(
+        c->ld, q->base ? q->base : c->d->base, q->base ? q->scope : LDAP_SCOPE_SUBTREE, q->filter,
+        q->memberof ? attrs_mo : attrs_none, 0, NULL, NULL, &tv, q->sizelimit, &res);
     if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED && rc != LDAP_NO_SUCH_OBJECT) {
         sk_dir_ldap_err(c, "search", rc, err);
         goto out;
     }
-    for (LDAPMessage *e = ldap_first_entry(c->ld, res); e; e = ldap_next_entry(c->ld, e)) {
+    for (LDAPMessage *e = ldap_first_entry(c->ld, res); e; e = ldap_next_entry(c->ld, e), n++) {
         char *dn = ldap_get_dn(c->ld, e);
         int bad = dn == NULL || sk_dir_dns_add(dns, dn) == -1;
         ldap_memfree(dn);
         if (bad)
             goto oom;
-        struct berval **vals = memberof ? ldap_get_values_len(c->ld, e, "memberOf") : NULL;
+        struct berval **vals = q->memberof ? ldap_get_values_len(c->ld, e, "memberOf") : NULL;
         for (int i = 0; vals != NULL && vals[i] != NULL; i++)
             if (vals[i]->bv_len > 0 && memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) == NULL &&
                 sk_dir_dns_add(dns, vals[i]->bv_val) == -1)
@@ -131,7 +140,7 @@ static int sk_dir_search(struct sk_dir_conn *c, const char *filter, int memberof
         if (bad)
             goto oom;
     }
-    out = 0;
+    out = n;
     goto out;
 oom:
     sk_pdb_errf(err, "out of memory");
@@ -169,14 +178,14 @@ static char *sk_dir_filter(const char *attrs, const char *value)
 static int sk_dir_parents(void *ctx, const char *dn, struct sk_dir_dns *out, char **err)
 {
     struct sk_dir_conn *c = ctx;
-    char *filter = sk_dir_filter(c->d->group_attrs, dn);
+    struct sk_dir_query q = {.filter = sk_dir_filter(c->d->group_attrs, dn)};
     int rc;
 
-    if (filter == NULL)
+    if (q.filter == NULL)
         return sk_pdb_errf(err, "out of memory");
-    rc = sk_dir_search(c, filter, 0, 0, out, err);
-    free(filter);
-    return rc;
+    rc = sk_dir_search(c, &q, out, err);
+    free((char *)q.filter);
+    return rc == -1 ? -1 : 0;
 }
 
 static int sk_dir_connect(struct sk_dir_conn *c, char **err)
@@ -244,45 +253,74 @@ out:
     return rc == LDAP_SUCCESS ? 0 : -1;
 }
 
-/* The user's entry and direct groups (memberOf) into DNS: DNS[0] is the
- * user. 1 found, 0 not found (or ambiguous), -1 error. */
-static int sk_dir_find_user(struct sk_dir_conn *c, const char *user, struct sk_dir_dns *dns,
-                            char **err)
+/* The filter that finds NAME's entry (see sk_dir_lookup). Caller frees. */
+static char *sk_dir_user_filter(const struct sk_dir_name *name)
 {
-    const char *bs = strrchr(user, '\\'), *at = strrchr(user, '@');
-    char local[256], *f1 = NULL, *f2 = NULL, *filter = NULL;
-    int rc = -1;
+    char upn[520], *f1 = NULL, *f2 = NULL, *filter = NULL;
 
-    snprintf(local, sizeof(local), "%s", bs ? bs + 1 : user);
-    if (at != NULL && bs == NULL && (size_t)(at - user) < sizeof(local))
-        local[at - user] = '\0';
-    if (local[0] == '\0')
-        return 0;
-    f1 = sk_dir_filter("uid sAMAccountName", local);
-    f2 = sk_dir_filter("userPrincipalName", bs ? bs + 1 : user);
+    f1 = sk_dir_filter("uid sAMAccountName", name->local);
+    switch (name->kind) {
+    case SK_DIRN_BARE:
+        f2 = sk_dir_filter("userPrincipalName", name->local);
+        break;
+    case SK_DIRN_REALM:
+        snprintf(upn, sizeof(upn), "%s@%s", name->local, name->domain);
+        f2 = sk_dir_filter("userPrincipalName", upn);
+        break;
+    case SK_DIRN_NETBIOS: /* a UPN never holds a backslash */
+    case SK_DIRN_DN:
+        f2 = strdup("");
+        break;
+    }
     if (f1 && f2 && (filter = malloc(strlen(f1) + strlen(f2) + 4)) != NULL)
         sprintf(filter, "(|%s%s)", f1, f2);
-    if (filter == NULL) {
-        sk_pdb_errf(err, "out of memory");
-        goto out;
-    }
-    if (sk_dir_search(c, filter, 1, 1, dns, err) == -1)
-        goto out;
-    rc = dns->n > 0;
-out:
     free(f1);
     free(f2);
-    free(filter);
-    return rc;
+    return filter;
+}
+
+/* NAME's entry and its direct groups (memberOf) into DNS: DNS[0] is the
+ * user. Asks for two entries and takes exactly one: with two (the same
+ * sAMAccountName in two domains of a forest-wide base, uid=alice in two
+ * OUs) the server's first would decide whose groups apply. */
+static int sk_dir_find_user(struct sk_dir_conn *c, const struct sk_dir_name *name,
+                            struct sk_dir_dns *dns, enum sk_dir_outcome *outcome, char **err)
+{
+    struct sk_dir_query q = {.memberof = 1, .sizelimit = 2};
+    int n;
+
+    if (name->kind == SK_DIRN_DN) {
+        q.base = name->local;
+        q.scope = LDAP_SCOPE_BASE;
+        q.filter = strdup("(objectClass=*)");
+    } else {
+        q.filter = sk_dir_user_filter(name);
+    }
+    if (q.filter == NULL)
+        return sk_pdb_errf(err, "out of memory");
+    n = sk_dir_search(c, &q, dns, err);
+    free((char *)q.filter);
+    if (n == -1)
+        return -1;
+    *outcome = n == 1 ? SK_DIR_FOUND : n == 0 ? SK_DIR_UNKNOWN : SK_DIR_AMBIGUOUS;
+    return 0;
 }
 
 int sk_dir_lookup(const struct sk_directory *d, const char *user, unsigned timeout_ms,
-                  struct sk_buf *out, char **err)
+                  struct sk_buf *out, enum sk_dir_outcome *outcome, char **err)
 {
     struct sk_dir_conn c = {.d = d};
     struct sk_dir_dns dns = {0}, groups = {0};
-    int rc = -1, found;
+    struct sk_dir_name name;
+    int rc = -1;
 
+    *outcome = SK_DIR_UNKNOWN;
+    if (sk_dir_name_parse(user, &name) == -1)
+        return 0;
+    if (!sk_dir_serves(d, &name)) {
+        *outcome = SK_DIR_NOT_SERVED;
+        return 0;
+    }
     clock_gettime(CLOCK_MONOTONIC, &c.deadline);
     c.deadline.tv_sec += timeout_ms / 1000;
     c.deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
@@ -292,8 +330,10 @@ int sk_dir_lookup(const struct sk_directory *d, const char *user, unsigned timeo
     }
     if (sk_dir_connect(&c, err) == -1)
         goto out;
-    if ((found = sk_dir_find_user(&c, user, &dns, err)) <= 0) {
-        rc = found;
+    if (sk_dir_find_user(&c, &name, &dns, outcome, err) == -1)
+        goto out;
+    if (*outcome != SK_DIR_FOUND) {
+        rc = 0;
         goto out;
     }
     /* dns = user DN, then memberOf values: the user DN seeds the walk (its

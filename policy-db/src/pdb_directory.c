@@ -15,6 +15,7 @@
 #define SK_PDB_DIR_FIELD_MAX 1024
 #define SK_PDB_DIR_MAX_URIS  8
 #define SK_PDB_DIR_MAX_ATTRS 8
+#define SK_PDB_DIR_MAX_DOMS  16
 
 static int sk_pdb_dir_text_ok(const char *s)
 {
@@ -121,9 +122,75 @@ out:
     return rc;
 }
 
+/* A NetBIOS domain: 1..15 of A-Z a-z 0-9 - _ . (what NTLM sends before
+ * the backslash). A realm: a DNS name, labels of letters, digits and '-'. */
+static int sk_pdb_dir_domain_ok(const char *s, size_t n, int realm)
+{
+    size_t label = 0;
+
+    if (n == 0 || n > (realm ? 253 : 15))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (realm && c == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!isalnum(c) && c != '-' && (realm || (c != '_' && c != '.')))
+            return 0;
+        if (++label > 63)
+            return 0;
+    }
+    return !realm || label > 0;
+}
+
+/* Each of V (N items, each a comma list) checked and appended to OUT,
+ * space-separated, upper case (NetBIOS) or lower case (realms). */
+static int sk_pdb_dir_domains(const char *dir, const char *const *v, size_t n, int realm,
+                              struct sk_buf *out, char **err)
+{
+    const char *opt = realm ? "--realm" : "--domain";
+    size_t count = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        for (const char *p = v[i] ? v[i] : ""; *p != '\0' || p == v[i];) {
+            size_t k = strcspn(p, ",");
+            if (!sk_pdb_dir_domain_ok(p, k, realm)) {
+                sk_pdb_errf(err,
+                            realm ? "directory %s: invalid %s '%.*s': a DNS name such as"
+                                    " corp.example"
+                                  : "directory %s: invalid %s '%.*s': a NetBIOS domain such as"
+                                    " CORP (1 to 15 of A-Z a-z 0-9 - _ .)",
+                            dir, opt, (int)k, p);
+                return SK_PDB_REJECT;
+            }
+            if (++count > SK_PDB_DIR_MAX_DOMS) {
+                sk_pdb_errf(err, "directory %s: at most %d %s", dir, SK_PDB_DIR_MAX_DOMS, opt);
+                return SK_PDB_REJECT;
+            }
+            if (out->len > 0)
+                sk_buf_puts(out, " ");
+            for (size_t j = 0; j < k; j++)
+                sk_buf_append(out,
+                              &(char){(char)(realm ? tolower((unsigned char)p[j])
+                                                   : toupper((unsigned char)p[j]))},
+                              1);
+            p += k;
+            if (*p == ',')
+                p++;
+            if (*p == '\0')
+                break;
+        }
+    }
+    return out->failed ? sk_pdb_errf(err, "out of memory") : 0;
+}
+
 /* Validate SPEC; canonical URIs and attributes into URIS/ATTRS. */
 static int sk_pdb_dir_canon(const struct sk_pdb_dir_spec *d, struct sk_buf *uris,
-                            struct sk_buf *attrs, char **err)
+                            struct sk_buf *attrs, struct sk_buf *doms, struct sk_buf *realms,
+                            char **err)
 {
     if (!sk_pdb_dir_name_ok(d->name)) {
         sk_pdb_errf(err, "invalid directory name '%s': 1 to 64 of A-Z a-z 0-9 . _ -",
@@ -168,6 +235,9 @@ static int sk_pdb_dir_canon(const struct sk_pdb_dir_spec *d, struct sk_buf *uris
     }
     if (d->ngroup_attrs == 0)
         sk_buf_puts(attrs, "member uniqueMember");
+    if (sk_pdb_dir_domains(d->name, d->domains, d->ndomains, 0, doms, err) != 0 ||
+        sk_pdb_dir_domains(d->name, d->realms, d->nrealms, 1, realms, err) != 0)
+        return SK_PDB_REJECT;
     if (uris->failed || attrs->failed)
         return sk_pdb_errf(err, "out of memory");
     return 0;
@@ -175,23 +245,26 @@ static int sk_pdb_dir_canon(const struct sk_pdb_dir_spec *d, struct sk_buf *uris
 
 int sk_pdb_directory_valid(const struct sk_pdb_dir_spec *d, char **err)
 {
-    struct sk_buf u = {0}, a = {0};
-    int rc = sk_pdb_dir_canon(d, &u, &a, err);
+    struct sk_buf u = {0}, a = {0}, dm = {0}, r = {0};
+    int rc = sk_pdb_dir_canon(d, &u, &a, &dm, &r, err);
 
     sk_buf_free(&u);
     sk_buf_free(&a);
+    sk_buf_free(&dm);
+    sk_buf_free(&r);
     return rc == 0 ? 0 : -1;
 }
 
 int sk_pdb_directory_add(struct sk_pdb *pdb, const struct sk_pdb_dir_spec *d, char **err)
 {
     static const char sql[] = "INSERT INTO directories(name, uris, base, bind_dn, password_file,"
-                              " global_catalog, group_attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-    struct sk_buf u = {0}, a = {0};
+                              " global_catalog, group_attrs, domains, realms)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    struct sk_buf u = {0}, a = {0}, dm = {0}, r = {0};
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if ((rc = sk_pdb_dir_canon(d, &u, &a, err)) != 0)
+    if ((rc = sk_pdb_dir_canon(d, &u, &a, &dm, &r, err)) != 0)
         goto out;
     rc = -1;
     if (sqlite3_prepare_v2(pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -205,6 +278,8 @@ int sk_pdb_directory_add(struct sk_pdb *pdb, const struct sk_pdb_dir_spec *d, ch
     sqlite3_bind_text(st, 5, d->password_file, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, d->global_catalog ? 1 : 0);
     sqlite3_bind_text(st, 7, a.data, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, dm.data ? dm.data : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r.data ? r.data : "", -1, SQLITE_STATIC);
     switch (sqlite3_step(st)) {
     case SQLITE_DONE:
         rc = 0;
@@ -221,6 +296,47 @@ out:
     sqlite3_finalize(st);
     sk_buf_free(&u);
     sk_buf_free(&a);
+    sk_buf_free(&dm);
+    sk_buf_free(&r);
+    return rc;
+}
+
+int sk_pdb_directory_set_domains(struct sk_pdb *pdb, const struct sk_pdb_dir_spec *d, char **err)
+{
+    static const char sql[] = "UPDATE directories SET"
+                              " domains = CASE WHEN ?2 THEN ?3 ELSE domains END,"
+                              " realms = CASE WHEN ?4 THEN ?5 ELSE realms END WHERE name = ?1";
+    struct sk_buf dm = {0}, r = {0};
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = sk_pdb_dir_domains(d->name, d->domains, d->ndomains, 0, &dm, err)) != 0 ||
+        (rc = sk_pdb_dir_domains(d->name, d->realms, d->nrealms, 1, &r, err)) != 0)
+        goto out;
+    rc = -1;
+    if (sqlite3_prepare_v2(pdb->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sk_pdb_sqlerr(pdb, err, "cannot change the directory");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, d->ndomains > 0);
+    sqlite3_bind_text(st, 3, dm.data ? dm.data : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, d->nrealms > 0);
+    sqlite3_bind_text(st, 5, r.data ? r.data : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        sk_pdb_sqlerr(pdb, err, "cannot change the directory");
+        goto out;
+    }
+    if (sqlite3_changes(pdb->db) == 0) {
+        sk_pdb_errf(err, "no directory '%s' (see: sekisho-policy directory list)", d->name);
+        rc = SK_PDB_REJECT;
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sk_buf_free(&dm);
+    sk_buf_free(&r);
     return rc;
 }
 

@@ -22,6 +22,7 @@ struct sk_pdb_exp {
     char **err;
     int oom;
     int v4; /* schema v4 or later: schedules (a migration exports each step) */
+    int v6; /* schema v6 or later: directories' domains and realms */
 };
 
 static void sk_pdb_out(struct sk_pdb_exp *x, const char *s)
@@ -331,7 +332,9 @@ static int sk_pdb_out_policy_fn(struct sk_pdb_exp *x, sqlite3_stmt *st, unsigned
 }
 
 /* Directories (schema v5), only when there is one: a policy without
- * directories exports (and hashes) exactly as before. The password file's
+ * directories exports (and hashes) exactly as before. Their domains and
+ * realms (v6) only when the administrator gave them: a directory serving
+ * the domain of its base exports as it did in v5. The password file's
  * path is in the document and so in the content hash: the document is
  * what fleets ship and the hash is compared with a bundle's, so equal
  * content means an equal path on every node. The secret is in that file,
@@ -358,7 +361,8 @@ static int sk_pdb_any_row(struct sk_pdb_exp *x, const char *sql)
 static int sk_pdb_out_directories(struct sk_pdb_exp *x)
 {
     static const char *const names[] = {
-        "name", "uris", "base", "bind_dn", "password_file", "#global_catalog", "group_attrs", NULL};
+        "name",        "uris",     "base",    "bind_dn", "password_file", "#global_catalog",
+        "group_attrs", "?domains", "?realms", NULL};
     int any;
 
     /* the table is absent while `init` walks a v1..v5 file up: each
@@ -371,8 +375,13 @@ static int sk_pdb_out_directories(struct sk_pdb_exp *x)
         return any;
     sk_pdb_out(x, ",\n  \"directories\": ");
     return sk_pdb_out_rows(x,
-                           "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
-                           " group_attrs FROM directories WHERE id > ?1 ORDER BY name",
+                           x->v6 ? "SELECT name, uris, base, bind_dn, password_file,"
+                                   " global_catalog, group_attrs, NULLIF(domains, ''),"
+                                   " NULLIF(realms, '') FROM directories WHERE id > ?1"
+                                   " ORDER BY name"
+                                 : "SELECT name, uris, base, bind_dn, password_file,"
+                                   " global_catalog, group_attrs, NULL, NULL"
+                                   " FROM directories WHERE id > ?1 ORDER BY name",
                            0, names, "    ");
 }
 
@@ -389,6 +398,7 @@ int sk_pdb_export_buf_fn(struct sk_pdb *pdb, unsigned flags, sk_pdb_version_fn v
     if (sk_pdb_query_int(pdb, "PRAGMA user_version", &uv, err) == -1)
         goto out;
     x.v4 = uv >= 4;
+    x.v6 = uv >= 6;
     sk_pdb_out(&x, "{\n  \"format\": \"sekisho-policy\",\n  \"version\": ");
     sk_pdb_out_int(&x, SK_PDB_DOC_VERSION);
     if (sk_pdb_out_schedules(&x) == -1)

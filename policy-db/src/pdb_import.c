@@ -386,7 +386,9 @@ static int sk_pdb_imp_directories(struct sk_pdb_imp *m, const struct sk_json *do
         const struct sk_json *d = &dirs->kids[i];
         const struct sk_json *gc = sk_pdb_member(d, "global_catalog", SK_JSON_INT);
         const char *uris = sk_pdb_mstr(d, "uris"), *attrs = sk_pdb_mstr(d, "group_attrs");
-        char ubuf[8192], abuf[1024], *uv[16], *av[16];
+        /* optional (schema v6): absent = derived from the base */
+        const char *doms = sk_pdb_mstr(d, "domains"), *realms = sk_pdb_mstr(d, "realms");
+        char ubuf[8192], abuf[1024], dbuf[1024], rbuf[4096], *uv[16], *av[16], *dv[17], *rv[17];
         struct sk_pdb_dir_spec spec = {
             .name = sk_pdb_mstr(d, "name"),
             .base = sk_pdb_mstr(d, "base"),
@@ -397,7 +399,8 @@ static int sk_pdb_imp_directories(struct sk_pdb_imp *m, const struct sk_json *do
 
         if (d->type != SK_JSON_OBJ || !spec.name || !spec.base || !spec.bind_dn ||
             !spec.password_file || !uris || !attrs || !gc || strlen(uris) >= sizeof(ubuf) ||
-            strlen(attrs) >= sizeof(abuf))
+            strlen(attrs) >= sizeof(abuf) || (doms && strlen(doms) >= sizeof(dbuf)) ||
+            (realms && strlen(realms) >= sizeof(rbuf)))
             return sk_pdb_bad(m,
                               "a directory needs name, uris, base, bind_dn, password_file,"
                               " global_catalog and group_attrs",
@@ -408,6 +411,12 @@ static int sk_pdb_imp_directories(struct sk_pdb_imp *m, const struct sk_json *do
         spec.ngroup_attrs = sk_pdb_imp_words(abuf, av, 16);
         spec.uris = (const char *const *)uv;
         spec.group_attrs = (const char *const *)av;
+        snprintf(dbuf, sizeof(dbuf), "%s", doms ? doms : "");
+        snprintf(rbuf, sizeof(rbuf), "%s", realms ? realms : "");
+        spec.ndomains = sk_pdb_imp_words(dbuf, dv, 17);
+        spec.nrealms = sk_pdb_imp_words(rbuf, rv, 17);
+        spec.domains = (const char *const *)dv;
+        spec.realms = (const char *const *)rv;
         spec.global_catalog = gc->i != 0;
         if ((rc = sk_pdb_step_rc(sk_pdb_directory_add(m->pdb, &spec, m->err))) != 0)
             return rc;

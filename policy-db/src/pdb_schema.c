@@ -1,4 +1,4 @@
-/* pdb_schema.c - schema v1..v5 and the migrations keyed on PRAGMA user_version.
+/* pdb_schema.c - schema v1..v6 and the migrations keyed on PRAGMA user_version.
  * Trust: runs only in the CLI (the one writer) on an administrator's file. */
 #include <stdio.h>
 #include <string.h>
@@ -219,9 +219,21 @@ static const char sk_pdb_schema_v5[] =
     "  group_attrs    TEXT NOT NULL CHECK (length(group_attrs) > 0)\n"
     ");\n";
 
+/*
+ * Schema v6: the domains a directory serves (red team 6a, DIR-DOMAIN).
+ * domains: NetBIOS names, upper case; realms: UPN suffixes / Kerberos
+ * realms, lower case; both space-separated, '' = derived from the base DN
+ * when the snapshot is built (so a v5 directory keeps serving its own
+ * domain, and its export and content hash do not change).
+ */
+static const char sk_pdb_schema_v6[] =
+    "ALTER TABLE directories ADD COLUMN domains TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE directories ADD COLUMN realms TEXT NOT NULL DEFAULT '';\n";
+
 /* Index i holds the step that takes user_version from i to i + 1. */
 static const char *const sk_pdb_migrations[SK_PDB_SCHEMA_VERSION] = {
-    sk_pdb_schema_v1, sk_pdb_schema_v2, sk_pdb_schema_v3, sk_pdb_schema_v4, sk_pdb_schema_v5,
+    sk_pdb_schema_v1, sk_pdb_schema_v2, sk_pdb_schema_v3,
+    sk_pdb_schema_v4, sk_pdb_schema_v5, sk_pdb_schema_v6,
 };
 
 const char *sk_pdb_migration_sql(int version)

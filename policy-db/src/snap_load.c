@@ -399,8 +399,34 @@ static int sk_row_directory(struct sk_load *l, sqlite3_stmt *st)
     d->password_file = strdup(sk_col(st, 4));
     d->global_catalog = sqlite3_column_int(st, 5);
     d->group_attrs = strdup(sk_col(st, 6));
-    if (!d->name || !d->uris || !d->base || !d->bind_dn || !d->password_file || !d->group_attrs)
+    d->domains = strdup(sk_col(st, 7));
+    d->realms = strdup(sk_col(st, 8));
+    if (!d->name || !d->uris || !d->base || !d->bind_dn || !d->password_file || !d->group_attrs ||
+        !d->domains || !d->realms)
         return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+    /* none given: the domain the base names (dc=corp,dc=example: CORP and
+     * corp.example), so a directory answers for its own domain only */
+    if (d->domains[0] == '\0' || d->realms[0] == '\0') {
+        struct sk_buf dom = {0}, realm = {0};
+        sk_dir_base_domains(d->base, &dom, &realm);
+        if (dom.failed || realm.failed) {
+            sk_buf_free(&dom);
+            sk_buf_free(&realm);
+            return sk_pdb_errf(l->err, "out of memory building the policy snapshot");
+        }
+        if (d->domains[0] == '\0' && dom.len > 0) {
+            free(d->domains);
+            d->domains = dom.data;
+            dom.data = NULL;
+        }
+        if (d->realms[0] == '\0' && realm.len > 0) {
+            free(d->realms);
+            d->realms = realm.data;
+            realm.data = NULL;
+        }
+        sk_buf_free(&dom);
+        sk_buf_free(&realm);
+    }
     return 0;
 }
 
@@ -411,18 +437,14 @@ static int sk_load_directories(struct sk_load *l)
 
     if (sk_load_rows(l,
                      "SELECT name, uris, base, bind_dn, password_file, global_catalog,"
-                     " group_attrs FROM directories ORDER BY name",
+                     " group_attrs, domains, realms FROM directories ORDER BY name",
                      0, sk_row_directory) == -1)
         return -1;
     for (size_t i = 0; i < s->ndirs; i++) {
         const struct sk_directory *d = &s->dirs[i];
-        const char *f[] = {d->name,
-                           d->uris,
-                           d->base,
-                           d->bind_dn,
-                           d->password_file,
-                           d->group_attrs,
-                           d->global_catalog ? "1" : "0"};
+        const char *f[] = {d->name,    d->uris,          d->base,
+                           d->bind_dn, d->password_file, d->group_attrs,
+                           d->domains, d->realms,        d->global_catalog ? "1" : "0"};
         for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
             h = sk_fnv1a64(f[k], strlen(f[k]) + 1, h);
     }

@@ -64,6 +64,8 @@ void sk_snapshot_free(struct sk_snapshot *s)
         free(d->bind_dn);
         free(d->password_file);
         free(d->group_attrs);
+        free(d->domains);
+        free(d->realms);
     }
     free(s->dirs);
     for (size_t i = 0; i < s->nsched; i++) {

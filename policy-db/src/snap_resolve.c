@@ -106,9 +106,13 @@ static void sk_ident_split(const char *s, size_t n, const char **dom, size_t *dl
             *name = s;
             *nlen = n;
         }
-    } else if (n > 3 && strncasecmp(s, "CN=", 3) == 0) {
-        *name = s + 3;
-        *nlen = (p = memchr(s, ',', n)) != NULL ? (size_t)(p - s) - 3 : n - 3;
+    } else if ((n > 3 && strncasecmp(s, "CN=", 3) == 0) ||
+               (n > 4 && strncasecmp(s, "UID=", 4) == 0)) {
+        /* a DN (a group, or a user as sk_ident_user keeps it): the first
+         * RDN's value is the name, and a DN has no NT domain */
+        size_t a = s[0] == 'c' || s[0] == 'C' ? 3 : 4;
+        *name = s + a;
+        *nlen = (p = memchr(s, ',', n)) != NULL ? (size_t)(p - s) - a : n - a;
     } else if ((p = memchr(s, '\\', n)) != NULL) {
         *dlen = (size_t)(p - s);
         *name = p + 1;

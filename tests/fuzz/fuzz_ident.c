@@ -1,6 +1,7 @@
 /* fuzz_ident.c - libFuzzer target for identity header decoding
  * (icap-server/core/sk_ident.c): X-Client-IP and X-Authenticated-User as
- * ICAP clients send them (base64, "Basic ", WinNT://, LDAP://, DNs, plain)
+ * ICAP clients send them (base64, "Basic ", WinNT://, LDAP://, DNs, plain;
+ * each sekisho.UserEncoding)
  * and X-Authenticated-Groups lists. Input: one byte for the output size,
  * then the header value.
  * Oracles: output always NUL-terminated inside the buffer (exact-size heap
@@ -24,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(hdr);
         return 0;
     }
-    sk_ident_user(hdr, out, osize);
+    /* every encoding: the size byte's value picks one */
+    sk_ident_user(hdr, (enum sk_user_encoding)(data[0] % 3), out, osize);
     SK_FUZZ_CHECK(memchr(out, '\0', osize) != NULL, "user not terminated");
     for (const char *p = out; *p; p++)
         SK_FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in user");

@@ -8,6 +8,9 @@ Directory (base dc=corp,dc=example):
   uid=carol  member of Loop1; Loop1 <-> Loop2 (a cycle)
   uid=dave, uid=erin  member of Eng (users the outage test never caches)
   cn=reader  the bind account (password in a 0600 file)
+With partners=True (red team 6a, DIR-DOMAIN) also
+  uid=alice,ou=partners  a second alice, in no group (another domain's
+                         account of the same name)
 
 Trust: test harness only; slapd listens on 127.0.0.1 only.
 """
@@ -45,6 +48,11 @@ def _dn(name):
     return "cn=%s,ou=groups,%s" % (name, BASE)
 
 
+PARTNERS = ("dn: ou=partners,%s\nobjectClass: organizationalUnit\nou: partners\n\n"
+            "dn: uid=alice,ou=partners,%s\nobjectClass: inetOrgPerson\nuid: alice\n"
+            "cn: alice\nsn: partner\n" % (BASE, BASE))
+
+
 def ldif(extra_eng=()):
     out = ["dn: %s\nobjectClass: dcObject\nobjectClass: organization\no: corp\ndc: corp\n" % BASE,
            "dn: ou=people,%s\nobjectClass: organizationalUnit\nou: people\n" % BASE,
@@ -71,8 +79,9 @@ def _free_port():
 
 
 class Slapd:
-    def __init__(self, name="slapd", extra_eng=()):
-        """extra_eng: more uids, members of Eng (the benchmark's user)."""
+    def __init__(self, name="slapd", extra_eng=(), partners=False):
+        """extra_eng: more uids, members of Eng (the benchmark's user);
+        partners: add ou=partners with a second alice."""
         for tool in (SLAPD, SLAPADD):
             if not os.access(tool, os.X_OK):
                 raise RuntimeError("%s missing: install slapd (contrib/deps.sh test)" % tool)
@@ -107,6 +116,8 @@ access to * by * read
         ldif_path = os.path.join(self.tmp, "data.ldif")
         with open(ldif_path, "w") as f:
             f.write(ldif(list(extra_eng)))
+            if partners:
+                f.write("\n" + PARTNERS)
         p = subprocess.run([SLAPADD, "-f", self.conf, "-l", ldif_path],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         if p.returncode != 0:

@@ -20,7 +20,15 @@ Checks:
   served from it, and so does c-icap's recycling (MaxRequestsPerChild 3,
   a second server);
 - a directory that accepts and never answers: the transaction ends after
-  directory.timeout with directory.on-error.
+  directory.timeout with directory.on-error;
+- domains (red team 6a, DIR-DOMAIN; a second slapd with a second alice in
+  ou=partners): a directory serves the domain of its base (CORP,
+  corp.example) unless given --domain/--realm; EVIL\dave,
+  dave@evil.example, WinNT://EVIL/dave and a DN of another tree get no
+  groups (logged), CORP\dave, dave@corp.example and his own DN do; two
+  matching entries (CORP\alice) are ambiguous: no groups, logged, not
+  the server's first; with two directories a user's groups come only
+  from the one serving its domain.
 One c-icap child (--max-servers 1) in the main server, so "cached" is not
 hidden by another child asking the directory.
 
@@ -309,6 +317,127 @@ def g_recycle(ck, build, ldap):
             print(srv.daemon_log_tail())
         srv.cleanup()
 
+def g_domains(ck, build):
+    """DIR-DOMAIN: the user's domain decides which directory answers, and
+    only one entry may match."""
+    ldap = ldaplib.Slapd(name="slapd-dom", partners=True)
+    ldap.start()
+    srv = SekishoServer(build, modules="url_block", name="dir-dom",
+                        extra_args=["--max-servers", "1", "--max-conns-per-client", "0"])
+    try:
+        srv.init_db()
+        srv.policy_cmd("policy", "add", "eng", "--group", "AllStaff", "--priority", "10")
+        srv.policy_cmd("url", "add", "--list", "block", "--match", "domain",
+                       "eng-blocked.example", "--policy", "eng")
+        srv.policy_cmd("set", "directory.timeout", "3000")
+        srv.policy_cmd("directory", "add", "corp", "--uri", ldap.uri, "--base", ldaplib.BASE,
+                       "--bind-dn", ldaplib.BIND_DN, "--password-file", ldap.password_file)
+        d = json.loads(srv.policy_cmd("directory", "list", "--json").stdout)[0]
+        ck.eq("default: the domain and realm of the base",
+              (d.get("domains"), d.get("realms"), d.get("domains_from_base")),
+              (["CORP"], ["corp.example"], True))
+        hash0 = srv.policy_cmd("hash").stdout
+        doc = srv.policy_cmd("export").stdout
+        ck.ok("derived domains are not in the export", b'"domains"' not in doc, doc)
+
+        def dtest(user):
+            p = srv.policy_cmd("directory", "test", "corp", "--user", user, check=False)
+            return p.returncode, p.stdout.decode()
+
+        rc, out = dtest("EVIL\\dave")
+        ck.ok("directory test EVIL\\dave: not asked, no groups",
+              rc == 0 and "not asked" in out and "Eng" not in out, out)
+        rc, out = dtest("dave@evil.example")
+        ck.ok("directory test dave@evil.example: not asked", "not asked" in out and "Eng" not in out,
+              out)
+        rc, out = dtest("CORP\\dave")
+        ck.ok("directory test CORP\\dave: his groups", "AllStaff" in out, out)
+        rc, out = dtest("PARTNER\\alice")
+        ck.ok("directory test PARTNER\\alice: not asked", "not asked" in out and "Eng" not in out,
+              out)
+        rc, out = dtest("alice")
+        ck.ok("directory test alice (two entries): ambiguous, no groups",
+              "ambiguous" in out and "Eng" not in out, out)
+        rc, out = dtest("uid=alice,ou=people," + ldaplib.BASE)
+        ck.ok("directory test alice's DN: exactly her entry", "AllStaff" in out, out)
+        rc, out = dtest("uid=alice,ou=people,dc=evil,dc=example")
+        ck.ok("directory test a DN of another tree: not asked", "not asked" in out, out)
+        srv.start()
+        cases = [
+            # (user header, blocked by eng?)
+            ("CORP\\dave", True),
+            ("dave@corp.example", True),
+            ("DAVE@CORP.EXAMPLE", True),
+            ("WinNT://CORP/dave", True),
+            ("uid=dave,ou=people," + ldaplib.BASE, True),
+            ("EVIL\\dave", False),
+            ("dave@evil.example", False),
+            ("WinNT://EVIL/dave", False),
+            ("uid=dave,ou=people,dc=evil,dc=example", False),
+            ("CORP\\alice", False),  # two entries: ambiguous
+            ("alice", False),
+            ("uid=alice,ou=partners," + ldaplib.BASE, False),
+            ("uid=alice,ou=people," + ldaplib.BASE, True),
+        ]
+        for i, (user, want) in enumerate(cases):
+            url = "http://eng-blocked.example/dom%d" % i
+            r = reqmod(srv, url, ["X-Authenticated-User: " + user])
+            ck.eq("%s: %s" % (user, "eng policy (blocked)" if want else "no directory groups"),
+                  blocked(r), want)
+        rec = log_line(srv, "http://eng-blocked.example/dom5")
+        ck.ok("access log: EVIL\\dave has no directory groups",
+              rec is not None and rec.get("groups", "") == "" and rec.get("policy") == "default",
+              rec)
+        logtxt = srv.daemon_log_tail(40000)
+        ck.ok("daemon log: the unserved domain, naming the user",
+              "user 'EVIL\\\\dave': no directory groups: its domain is served by no directory"
+              in logtxt or "user 'EVIL\\dave': no directory groups: its domain is served by no"
+              " directory" in logtxt, logtxt[-3000:])
+        ck.ok("daemon log: the ambiguous user, naming the directory",
+              "directory corp: two or more entries match: ambiguous" in logtxt, logtxt[-3000:])
+        n_before = logtxt.count("two or more entries match")
+        reqmod(srv, "http://eng-blocked.example/dom-again", ["X-Authenticated-User: CORP\\alice"])
+        log_line(srv, "http://eng-blocked.example/dom-again")
+        ck.eq("the ambiguous user is logged once (cached answer)",
+              srv.daemon_log_tail(40000).count("two or more entries match"), n_before)
+
+        # two directories: PARTNER\alice is the partner directory's alone
+        srv.policy_cmd("directory", "add", "partner", "--uri", ldap.uri,
+                       "--base", "ou=partners," + ldaplib.BASE, "--bind-dn", ldaplib.BIND_DN,
+                       "--password-file", ldap.password_file, "--domain", "PARTNER",
+                       "--realm", "partner.example")
+        srv.policy_cmd("directory", "set", "corp", "--domain", "CORP,CORPNT")
+        ck.ok("the policy changes are live", wait_live(srv))
+        ck.ok("--domain changes the content hash", srv.policy_cmd("hash").stdout != hash0)
+        for user, want in (("PARTNER\\alice", False), ("alice@partner.example", False),
+                           ("CORPNT\\dave", True), ("PARTNER\\dave", False)):
+            url = "http://eng-blocked.example/two/%s" % user.replace("\\", "_")
+            r = reqmod(srv, url, ["X-Authenticated-User: " + user])
+            ck.eq("two directories, %s: %s" % (user, "blocked" if want else "no Eng groups"),
+                  blocked(r), want)
+        d = {x["name"]: x for x in json.loads(srv.policy_cmd("directory", "list",
+                                                             "--json").stdout)}
+        ck.eq("directory set: domains replaced, realm still from the base",
+              (d["corp"]["domains"], d["corp"]["realms"], d["corp"]["realms_from_base"]),
+              (["CORP", "CORPNT"], ["corp.example"], True))
+        doc = srv.policy_cmd("export").stdout
+        docfile = os.path.join(ldap.tmp, "doc.json")
+        with open(docfile, "wb") as f:
+            f.write(doc)
+        p = srv.policy_cmd("import", docfile, check=False)
+        ck.eq("domains survive export/import",
+              (p.returncode, srv.policy_cmd("export").stdout), (0, doc))
+        p = srv.policy_cmd("directory", "add", "bad", "--uri", ldap.uri, "--base", ldaplib.BASE,
+                           "--bind-dn", ldaplib.BIND_DN, "--password-file", ldap.password_file,
+                           "--domain", "EVIL\\X", check=False)
+        ck.eq("a bad --domain: exit 2", p.returncode, 2)
+    finally:
+        srv.stop()
+        if ck.failed:
+            print(srv.daemon_log_tail())
+        srv.cleanup()
+        ldap.cleanup()
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -353,6 +482,7 @@ def main():
         ck.group("recycle", g_recycle, ck, build, ldap)
     finally:
         ldap.cleanup()
+    ck.group("domains", g_domains, ck, build)
     return ck.summary()
 
 

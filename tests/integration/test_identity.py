@@ -6,9 +6,13 @@ default; REQMODs carry the identity the way ProxySG (base64, WinNT://),
 Cisco (LDAP://host/DN, uid=...) and Squid (X-Client-Username) send it.
 Checks: each reaches the policy meant for it (its blocked domain answers
 the block page, other identities pass), and every access-log line names
-the policy applied, the normalised groups and the X-Server-IP. A second
+the policy applied, the normalised groups and the X-Server-IP. That
+server mixes plain and base64 users: --user-encoding auto. A second
 server with --user-header reads the user from the administrator's header
-only.
+only, as base64 (--user-encoding base64): a plain value there is nobody.
+A third, with the default (plain, Squid's default), reads a user named
+"Ym9i" as Ym9i, not as bob (red team 6a, B64-USER), and keeps a Cisco DN
+whole in the access log.
 
 Trust: test harness only; talks to the servers it starts on loopback.
 """
@@ -112,7 +116,8 @@ def g_forms(ck, srv):
 
 def g_user_header(ck, build):
     srv = SekishoServer(build, modules="url_block", name="userhdr",
-                        extra_args=["--user-header", "X-Proxy-User"])
+                        extra_args=["--user-header", "X-Proxy-User",
+                                    "--user-encoding", "base64"])
     try:
         setup_db(srv)
         srv.start()
@@ -122,8 +127,40 @@ def g_user_header(ck, build):
         ck.eq("--user-header X-Proxy-User: X-Authenticated-User is not read", r.status, 204)
         rec = log_line(srv, "http://bob-blocked.example/a")
         ck.eq("--user-header: log user", rec and rec.get("user"), "bob")
+        r = reqmod(srv, "http://bob-blocked.example/c", ["X-Proxy-User: bob"])
+        ck.eq("--user-encoding base64: a plain value is nobody (default policy)", r.status, 204)
+        rec = log_line(srv, "http://bob-blocked.example/c")
+        ck.eq("--user-encoding base64: no user logged", rec and rec.get("user"), "")
     finally:
         srv.stop()
+        srv.cleanup()
+
+
+def g_plain(ck, build):
+    """The default, plain: what Squid sends without
+    icap_client_username_encode. "Ym9i" is base64 of "bob" and someone's
+    account name; it must not get bob's policy."""
+    srv = SekishoServer(build, modules="url_block", name="plainuser")
+    try:
+        setup_db(srv)
+        srv.start()
+        r = reqmod(srv, "http://bob-blocked.example/plain-bob", ["X-Client-Username: bob"])
+        ck.ok("plain: bob gets bob's policy", blocked(r))
+        r = reqmod(srv, "http://bob-blocked.example/plain-b64", ["X-Client-Username: Ym9i"])
+        ck.eq("plain: user Ym9i is not bob (default policy)", r.status, 204)
+        rec = log_line(srv, "http://bob-blocked.example/plain-b64")
+        ck.eq("plain: log user Ym9i", rec and (rec.get("user"), rec.get("policy")),
+              ("Ym9i", "default"))
+        r = reqmod(srv, "http://bob-blocked.example/plain-dn",
+                   ["X-Authenticated-User: LDAP://ldap.corp/uid=bob,ou=Staff,dc=corp"])
+        ck.ok("plain: a DN user matches --user bob", blocked(r))
+        rec = log_line(srv, "http://bob-blocked.example/plain-dn")
+        ck.eq("plain: the DN is logged whole (without LDAP://host/)", rec and rec.get("user"),
+              "uid=bob,ou=Staff,dc=corp")
+    finally:
+        srv.stop()
+        if ck.failed:
+            print(srv.daemon_log_tail())
         srv.cleanup()
 
 
@@ -133,7 +170,8 @@ def main():
     a = ap.parse_args()
     build = os.path.abspath(a.build_dir)
     ck = Check("identity")
-    srv = SekishoServer(build, modules="url_block", name="ident")
+    srv = SekishoServer(build, modules="url_block", name="ident",
+                        extra_args=["--user-encoding", "auto"])
     try:
         setup_db(srv)
         srv.start()
@@ -148,6 +186,7 @@ def main():
             print(srv.daemon_log_tail())
     srv.cleanup()
     ck.group("user-header", g_user_header, ck, build)
+    ck.group("plain", g_plain, ck, build)
     return ck.summary()
 
 

@@ -63,7 +63,7 @@ static void test_user(void **s)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[128];
-        sk_ident_user(cases[i].in, out, sizeof(out));
+        sk_ident_user(cases[i].in, SK_USER_AUTO, out, sizeof(out));
         assert_string_equal(out, cases[i].out);
     }
 }

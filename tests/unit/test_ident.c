@@ -12,47 +12,90 @@
 
 #include "sk_ident.h"
 
+#define P SK_USER_PLAIN
+#define B SK_USER_BASE64
+#define A SK_USER_AUTO
+
 static void test_user_forms(void **s)
 {
     static const struct {
         const char *in;
+        enum sk_user_encoding enc;
         const char *out;
     } cases[] = {
-        {"YWxpY2U=", "alice"},                            /* Squid, base64 */
-        {"V2luTlQ6Ly9FWEFNUExFL2JvYg==", "EXAMPLE\\bob"}, /* ProxySG WinNT:// */
-        {"WinNT://CORP/carol", "CORP\\carol"},            /* plain WinNT */
-        {"winnt://corp/carol", "corp\\carol"},
-        {"CORP\\dave", "CORP\\dave"}, /* DOMAIN\user */
-        {"dave@corp.example", "dave@corp.example"},
-        {"LDAP://ldap.corp:389/cn=bob,ou=Staff,dc=corp,dc=example", "bob"}, /* Cisco */
-        {"ldap://ldap.corp/CN=bob,OU=Staff", "bob"},
-        {"cn=bob,ou=Staff,dc=corp", "bob"},
-        {"CN=Bob Smith,OU=Staff", "Bob Smith"},
-        {"uid=bob,ou=people,dc=corp", "bob"},
-        {"UID=bob", "bob"},
-        {"cn=Smith\\, Bob,ou=Staff", "Smith, Bob"}, /* RFC 4514 escape */
+        {"YWxpY2U=", A, "alice"},                            /* Squid, base64 */
+        {"V2luTlQ6Ly9FWEFNUExFL2JvYg==", A, "EXAMPLE\\bob"}, /* ProxySG WinNT:// */
+        {"WinNT://CORP/carol", A, "CORP\\carol"},            /* plain WinNT */
+        {"winnt://corp/carol", A, "corp\\carol"},
+        {"CORP\\dave", A, "CORP\\dave"}, /* DOMAIN\user */
+        {"dave@corp.example", A, "dave@corp.example"},
+        /* Cisco: the DN stays (the directory looks that entry up, in its
+         * own tree only; policies match it by "bob") */
+        {"LDAP://ldap.corp:389/cn=bob,ou=Staff,dc=corp,dc=example", A,
+         "cn=bob,ou=Staff,dc=corp,dc=example"},
+        {"ldap://ldap.corp/CN=bob,OU=Staff", A, "CN=bob,OU=Staff"},
+        {"cn=bob,ou=Staff,dc=corp", A, "cn=bob,ou=Staff,dc=corp"},
+        {"uid=bob,ou=people,dc=corp ", A, "uid=bob,ou=people,dc=corp"},
+        {"UID=bob", A, "UID=bob"},
+        {"cn=Smith\\, Bob,ou=Staff", A, "cn=Smith\\, Bob,ou=Staff"},
         /* base64 of "LDAP://h/uid=bob,ou=x" */
-        {"TERBUDovL2gvdWlkPWJvYixvdT14", "bob"},
-        {"alice", "alice"}, /* plain, not base64 */
-        {"john", "john"},   /* four base64 letters, decodes to invalid UTF-8 */
-        {"  alice  ", "alice"},
-        {"Basic ZXZl", "eve"},
-        {"bWFsAWNl", "bWFsAWNl"},          /* decodes to a control byte: kept raw */
-        {"w6lsb2lzZQ==", "\xc3\xa9loise"}, /* UTF-8 name */
+        {"TERBUDovL2gvdWlkPWJvYixvdT14", A, "uid=bob,ou=x"},
+        {"alice", A, "alice"}, /* plain, not base64 */
+        {"john", A, "john"},   /* four base64 letters, decodes to invalid UTF-8 */
+        {"  alice  ", A, "alice"},
+        {"Basic ZXZl", A, "eve"},
+        {"bWFsAWNl", A, "bWFsAWNl"},          /* decodes to a control byte: kept raw */
+        {"w6lsb2lzZQ==", A, "\xc3\xa9loise"}, /* UTF-8 name */
         {"a\x01"
          "b",
-         "ab"},                                   /* control characters dropped */
-        {"ou=Staff,dc=corp", "ou=Staff,dc=corp"}, /* no user RDN: as sent */
-        {"", ""},
-        {NULL, ""},
+         A, "ab"},                                   /* control characters dropped */
+        {"ou=Staff,dc=corp", A, "ou=Staff,dc=corp"}, /* no user RDN: as sent */
+        {"", A, ""},
+        {NULL, A, ""},
+        /* red team 6a B64-USER: a plain name that is canonical base64 of
+         * another ("Ym9i" is "bob") stays itself unless the proxy encodes */
+        {"Ym9i", P, "Ym9i"},
+        {"Ym9i", B, "bob"},
+        {"Ym9i", A, "bob"}, /* auto guesses: the documented risk of a mixed fleet */
+        {"YWxpY2U=", P, "YWxpY2U="},
+        {"Basic ZXZl", P, "Basic ZXZl"},
+        {"CORP\\dave", P, "CORP\\dave"},
+        {"WinNT://CORP/carol", P, "CORP\\carol"},
+        {"LDAP://h/uid=bob,ou=x", P, "uid=bob,ou=x"},
+        {"V2luTlQ6Ly9FWEFNUExFL2JvYg==", B, "EXAMPLE\\bob"},
+        {"Basic ZXZl", B, "eve"},
+        {"alice", B, ""},    /* not base64: nobody, not a guess */
+        {"john", B, ""},     /* base64 letters, not text */
+        {"bWFsAWNl", B, ""}, /* a control byte */
+        {"", B, ""},
+        /* a name cut to the buffer is someone else's: none (out is 128) */
+        {"uid=alice,ou=people,dc=corp,dc=example,ou=padding-padding-padding-padding-padding-"
+         "padding-padding-padding-padding-padding-padding-padding-padding,dc=evil",
+         P, ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[128];
-        sk_ident_user(cases[i].in, out, sizeof(out));
+        sk_ident_user(cases[i].in, cases[i].enc, out, sizeof(out));
         if (strcmp(out, cases[i].out) != 0)
-            fail_msg("user %zu %s: got '%s', want '%s'", i, cases[i].in ? cases[i].in : "(null)",
-                     out, cases[i].out);
+            fail_msg("user %zu %s (enc %d): got '%s', want '%s'", i,
+                     cases[i].in ? cases[i].in : "(null)", (int)cases[i].enc, out, cases[i].out);
     }
+}
+
+static void test_user_encoding_names(void **s)
+{
+    enum sk_user_encoding e = SK_USER_AUTO;
+
+    assert_int_equal(sk_ident_user_encoding("plain", &e), 0);
+    assert_int_equal(e, SK_USER_PLAIN);
+    assert_int_equal(sk_ident_user_encoding("BASE64", &e), 0);
+    assert_int_equal(e, SK_USER_BASE64);
+    assert_int_equal(sk_ident_user_encoding("auto", &e), 0);
+    assert_int_equal(e, SK_USER_AUTO);
+    assert_int_equal(sk_ident_user_encoding("on", &e), -1);
+    assert_int_equal(sk_ident_user_encoding("", &e), -1);
+    assert_int_equal(sk_ident_user_encoding(NULL, &e), -1);
+    assert_int_equal(e, SK_USER_AUTO);
 }
 
 static void test_group_forms(void **s)
@@ -151,7 +194,8 @@ static void test_read_headers(void **s)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct sk_ident id;
         memset(&id, 0x55, sizeof(id));
-        sk_ident_read(&id, fake_get, (void *)&cases[i].h, cases[i].user_header);
+        (void)s;
+        sk_ident_read(&id, fake_get, (void *)&cases[i].h, cases[i].user_header, SK_USER_AUTO);
         assert_string_equal(id.user, cases[i].user);
         assert_string_equal(id.groups, cases[i].groups);
         assert_string_equal(id.client_ip, cases[i].client);
@@ -162,9 +206,8 @@ static void test_read_headers(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_user_forms),
-        cmocka_unit_test(test_group_forms),
-        cmocka_unit_test(test_groups_bounded),
+        cmocka_unit_test(test_user_forms),   cmocka_unit_test(test_user_encoding_names),
+        cmocka_unit_test(test_group_forms),  cmocka_unit_test(test_groups_bounded),
         cmocka_unit_test(test_read_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,7 +192,7 @@ static void test_policy_commands(void **state)
 {
     static const struct sk_tstep steps[] = {
         {{"policy", "list"}, 1, "no such file"},
-        {{"init"}, 0, "schema 5, generation 1"},
+        {{"init"}, 0, "schema 6, generation 1"},
         {{"policy", "add", "staff", "--client-ip", "10.0.0.0/8", "--user", "alice", "--group",
           "CORP\\staff", "--priority", "10", "--comment", "the staff"},
          0,
@@ -582,7 +582,7 @@ static void test_migrate_v1(void **state)
     assert_int_equal(SK_RUN(t, "init"), 0);
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE directories;" /* v5 */
+                                  "DROP TABLE directories;" /* v5 (v6 with it) */
                                   /* undo v4 (schedules), then v2 */
                                   " DROP TRIGGER schedules_fixed_name; DROP TRIGGER url_rules_when;"
                                   " DROP TRIGGER policy_categories_when; DROP TRIGGER"
@@ -601,10 +601,59 @@ static void test_migrate_v1(void **state)
     sqlite3_close(db);
     sk_t_expect(t, SK_RUN(t, "category", "list"), 1, "older than this build", 0);
     sk_t_expect(t, SK_RUN(t, "init"), 0, "migrated policy database", 1);
-    /* one generation per step: v1 -> v5 is generations 2..5 */
-    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 6", 2);
-    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 7", 3);
+    /* one generation per step: v1 -> v6 is generations 2..6 */
+    sk_t_expect(t, SK_RUN(t, "category", "rm", "old"), 0, "generation 7", 2);
+    sk_t_expect(t, SK_RUN(t, "rollback", "2"), 0, "generation 8", 3);
     sk_t_expect(t, SK_RUN(t, "category", "list", "--json"), 0, "\"name\":\"old\",\"domains\":2", 4);
+}
+
+/* A schema-v5 directory (no domains/realms columns) is migrated to v6:
+ * it serves the domain of its base, and its export (so the content hash
+ * fleets compare) does not change. */
+static void test_migrate_v5(void **state)
+{
+    struct sk_tcli *t = *state;
+    sqlite3 *db;
+
+    assert_int_equal(SK_RUN(t, "init"), 0);
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE directories DROP COLUMN domains;"
+                                  " ALTER TABLE directories DROP COLUMN realms;"
+                                  " PRAGMA user_version = 5;"
+                                  " INSERT INTO directories(name, uris, base, bind_dn,"
+                                  " password_file, group_attrs) VALUES ('corp',"
+                                  " 'ldap://127.0.0.1:389', 'dc=corp,dc=example',"
+                                  " 'cn=x,dc=corp,dc=example', '/nonexistent/secret',"
+                                  " 'member uniqueMember');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    sk_t_expect(t, SK_RUN(t, "init"), 0, "migrated policy database", 0);
+    sk_t_expect(t, SK_RUN(t, "directory", "list", "--json"), 0,
+                "\"domains\":[\"CORP\"],\"realms\":[\"corp.example\"],"
+                "\"domains_from_base\":true",
+                1);
+    sk_t_expect(t, SK_RUN(t, "export"), 0, "\"group_attrs\": \"member uniqueMember\"}", 2);
+    sk_t_expect(
+        t,
+        SK_RUN(t, "directory", "set", "corp", "--domain", "corp,Child", "--realm", "Corp.Example"),
+        0, "changed directory 'corp'", 3);
+    sk_t_expect(t, SK_RUN(t, "directory", "list", "--json"), 0,
+                "\"domains\":[\"CORP\",\"CHILD\"],\"realms\":[\"corp.example\"],"
+                "\"domains_from_base\":false",
+                4);
+    sk_t_expect(t, SK_RUN(t, "export"), 0,
+                "\"group_attrs\": \"member uniqueMember\", \"domains\": \"CORP CHILD\","
+                " \"realms\": \"corp.example\"}",
+                5);
+    sk_t_expect(t, SK_RUN(t, "directory", "set", "corp", "--domain", "bad\\name"), 2,
+                "NetBIOS domain", 6);
+    sk_t_expect(t, SK_RUN(t, "directory", "set", "corp", "--realm", "a..b"), 2, "DNS name", 7);
+    sk_t_expect(t, SK_RUN(t, "directory", "set", "corp", "--uri", "ldap://x"), 2,
+                "only --domain and --realm", 8);
+    sk_t_expect(t, SK_RUN(t, "directory", "set", "nosuch", "--domain", "X"), 2,
+                "no directory 'nosuch'", 9);
 }
 
 /* A schema-v2 database (url_rules with the v2 CHECK, no 'cidr') keeps its
@@ -730,6 +779,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_export_import, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_rollback, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_report_cells, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v5, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v2, sk_t_setup, sk_t_teardown),
     };

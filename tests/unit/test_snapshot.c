@@ -138,6 +138,9 @@ static void sk_t_resolve(void **state)
         {NULL, "EVIL\\Bob", NULL, "admins"},
         {NULL, "bob@x.example", NULL, "admins"},
         {NULL, "CN=bob,OU=People,DC=x", NULL, "admins"},
+        {NULL, "uid=bob,ou=people,dc=x", NULL, "admins"}, /* a user DN as sk_ident_user keeps it */
+        {NULL, "UID=admin,ou=people,dc=corp", NULL, "default"}, /* a DN has no NT domain */
+        {NULL, "uid=bobby,ou=people,dc=x", NULL, "default"},
         {NULL, "bobby", NULL, "default"},
         {"10.1.2.3", "bob", NULL, "admins"},  /* priority 5 before 10 */
         {"10.1.2.3", NULL, "Sales", "staff"}, /* 10 before 20 */

@@ -12,7 +12,7 @@
 #include <sekisho/policy_settings.h>
 
 /* Schema version this build reads and writes (PRAGMA user_version). */
-#define SK_PDB_SCHEMA_VERSION 5
+#define SK_PDB_SCHEMA_VERSION 6
 /* PRAGMA application_id of every Sekisho policy database ("SKPD"). */
 #define SK_PDB_APPLICATION_ID 0x534B5044
 /* Name of the built-in policy that matches every client; always present. */
@@ -146,9 +146,20 @@ struct sk_pdb_dir_spec {
     size_t nuris;
     const char *const *group_attrs;
     size_t ngroup_attrs;
+    /* served domains (schema v6): NetBIOS names (1..15 of A-Z a-z 0-9 - _
+     * .) and realms (DNS names); each item may be a comma list; none:
+     * derived from BASE (sk_dir_base_domains) when the snapshot is built */
+    const char *const *domains;
+    size_t ndomains;
+    const char *const *realms;
+    size_t nrealms;
     int global_catalog, check_file;
 };
 int sk_pdb_directory_add(struct sk_pdb *, const struct sk_pdb_dir_spec *, char **err);
+/* Replace NAME's domains (when SPEC->ndomains) and/or realms (when
+ * SPEC->nrealms); SPEC->name names the directory, other fields unused.
+ * 0, -1, SK_PDB_REJECT (invalid, no such directory). */
+int sk_pdb_directory_set_domains(struct sk_pdb *, const struct sk_pdb_dir_spec *, char **err);
 int sk_pdb_directory_rm(struct sk_pdb *, const char *name, char **err);
 /* The same validation without a database (the CLI refuses before opening). */
 int sk_pdb_directory_valid(const struct sk_pdb_dir_spec *, char **err);
