@@ -25,6 +25,15 @@ static void test_decompression_bomb_is_a_limit(void **s)
     sk_txn_clear(&t);
     free(enc);
 
+    /* a body the engine scans is given the guard's settings (it checks
+     * gzip, bzip2 and xz files before libclamav inflates them) */
+    struct hdrs none = {{NULL}, {NULL}};
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/plain", &none, NULL);
+    assert_int_equal(run(&t, "plain", 5, 5), SK_ALLOW);
+    assert_int_equal(fk.decode_ratio, 100);
+    assert_int_equal(fk.decode_floor, 1 << 20);
+    sk_txn_clear(&t);
+
     /* corrupt gzip: the failure verdict, never a silent pass */
     h.values[0] = "gzip";
     txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/bad", &h, NULL);
