@@ -974,7 +974,7 @@ MUTANTS = [
     ("av: bzip2 not among the types the guard checks", S, "modules/virus_scan/vs_guard.c",
      "strcmp(type, \"CL_TYPE_BZ\") == 0", "strcmp(type, \"CL_TYPE_BZ2\") == 0",
      r"^(" + VS_UNIT + r")$"),
-    ("av: a member libclamav reads in place (tar) not checked", S, "modules/virus_scan/vs_engine.c",
+    ("av: a member libclamav reads in place (cpio) not checked", S, "modules/virus_scan/vs_engine.c",
      "    if (!sc->lim || c == 0 || (view && (sc->views_checked & 1u << c)))", "    if (!sc->lim || c == 0 || view)",
      r"^(unit\.test_vs_engine)$"),
     ("av: a view of the body in memory looked for in a descriptor", S, "modules/virus_scan/vs_engine.c",

@@ -382,7 +382,7 @@ static void sk_vs_virus_found(int fd, const char *virname, void *context)
  * an object it extracted - the guard decodes it into nothing within what
  * is left of av.max-scan-size and the decode ratio: a bomb stops here in
  * milliseconds, and the heavy-scan slot its scan holds is released as soon
- * as the scan returns. A view into an open ancestor (a tar member read in
+ * as the scan returns. A view into an open ancestor (a cpio member read in
  * place; libclamav does not say where) is checked in that ancestor, the
  * body's bytes or its descriptor's file, once per coding and scan. */
 static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char *type, int top,

@@ -36,7 +36,7 @@ static const char *sk_vs_guard_name(enum sk_coding c)
 }
 
 /* The object is a view into P[0..N) at an offset libclamav does not
- * tell (a tar or cpio member read in place): each stream of its coding in
+ * tell (a cpio member read in place): each stream of its coding in
  * P is checked from where it starts, its input counted to P's end. */
 static enum sk_decode_rc sk_vs_guard_each(enum sk_coding c, const unsigned char *p, size_t n,
                                           const struct sk_decode_limits *dl, size_t *at)

@@ -99,7 +99,7 @@ enum sk_coding sk_vs_guard_coding(const char *type);
  * libclamav's own limits still apply. */
 enum sk_vs_guard sk_vs_guard(const char *type, const unsigned char *p, size_t n, int fd,
                              uint64_t left, const struct sk_vs_limits *lim, char *why, size_t size);
-/* The same for an object libclamav reads in place (VIEW: a tar or cpio
+/* The same for an object libclamav reads in place (VIEW: a cpio
  * member) inside P[0..N) / FD, the ancestor that can be read: every stream
  * of TYPE's coding in it is checked from where it starts. */
 enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t n, int fd,

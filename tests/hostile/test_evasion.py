@@ -2591,7 +2591,7 @@ def g_decode_bombs(ck, srv):
     ck.ok("bombs: xz upload blocked by dlp.on-limit in %.2f s (%s)" % (dt, e.get("reason", "")[:80]),
           blocked(r) and dt < bound and e.get("rule") == "dlp-limit" and
           "decode-max-ratio" in e.get("reason", ""))
-    # inside a tar (libclamav reads the member in place) and as Content-Encoding
+    # inside a tar (a member libclamav extracts) and as Content-Encoding
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
         for name, data in (("logs/readme.txt", b"old logs\n"), ("logs/old.bz2", bombs[0][1])):
