@@ -35,8 +35,6 @@
 #ifndef SK_DEC_STEP
 #define SK_DEC_STEP 4096
 #endif
-/* xz: dictionaries up to 64 MiB (xz -9) and the decoder's own state */
-#define SK_XZ_MEMLIMIT ((uint64_t)68 << 20)
 
 /* ---- the coding list ------------------------------------------------- */
 
@@ -312,6 +310,21 @@ struct sk_stage_out {
 static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof);
 static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t len);
 
+uint64_t sk_decode_bound(const struct sk_decode_limits *lim, uint64_t in)
+{
+    uint64_t b = lim->out_max;
+
+    if (lim->ratio && in <= (UINT64_MAX - lim->floor) / lim->ratio &&
+        lim->floor + lim->ratio * in < b)
+        b = lim->floor + lim->ratio * in;
+    return b;
+}
+
+int sk_decode_by_ratio(const struct sk_decode_limits *lim, uint64_t in)
+{
+    return sk_decode_bound(lim, in) < lim->out_max;
+}
+
 /* Output of stage K: charged to its total, then to stage K+1 or the sink.
  * A stage passes on exactly its first out_max bytes, then LIMIT: how much
  * came out before the limit must not depend on how the client cut its
@@ -342,8 +355,7 @@ static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t le
     if (k + 1 < d->n)
         return sk_stage_feed(d, k + 1, buf, len, 0);
     d->out_total += len;
-    if (d->lim.ratio && d->out_total > d->lim.floor &&
-        (d->out_total - d->lim.floor) / d->lim.ratio > d->in_total) {
+    if (d->out_total > sk_decode_bound(&d->lim, d->in_total)) {
         d->pending = SK_DECODE_LIMIT;
         return -1;
     }

@@ -21,8 +21,6 @@
 
 #include "sekisho/decode.h"
 
-#define SK_STREAM_XZ_MEM (64u << 20) /* as the file decoders: above xz -9 */
-
 /* A zstd frame header sk_unzstd reads: the sniffer's frame magic (not a
  * skippable or legacy frame), the reserved bit clear, no dictionary (no
  * decoder here has one), a window - or a single segment's content size -
@@ -147,7 +145,7 @@ struct sk_stream_dec *sk_stream_dec_new(enum sk_coding c)
         ok = d->bz_live = BZ2_bzDecompressInit(&d->bz, 0, 0) == BZ_OK;
     else if (c == SK_CODING_XZ) {
         d->xz = (lzma_stream)LZMA_STREAM_INIT;
-        ok = d->xz_live = lzma_stream_decoder(&d->xz, SK_STREAM_XZ_MEM, 0) == LZMA_OK;
+        ok = d->xz_live = lzma_stream_decoder(&d->xz, SK_XZ_MEMLIMIT, 0) == LZMA_OK;
     } else
         ok = 0;
     if (!ok) {
@@ -281,4 +279,26 @@ int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_
     if (rc == -2)
         return o.over ? -2 : -3;
     return rc;
+}
+
+static int sk_stream_count(void *arg, const void *buf, size_t len)
+{
+    (void)buf;
+    *(uint64_t *)arg += len;
+    return 0;
+}
+
+enum sk_decode_rc sk_decode_check(enum sk_coding c, const unsigned char *p, size_t n,
+                                  const struct sk_decode_limits *lim, uint64_t *out)
+{
+    uint64_t got = 0;
+    size_t used;
+    int rc = sk_stream_decode(c, p, n, sk_decode_bound(lim, n), &used, sk_stream_count, &got);
+
+    if (out)
+        *out = got;
+    return rc == -2   ? SK_DECODE_LIMIT
+           : rc == -3 ? SK_DECODE_FAIL
+           : rc == -1 ? SK_DECODE_CORRUPT
+                      : SK_DECODE_OK;
 }

@@ -195,8 +195,13 @@ void sk_dlp_engine_hit(struct sk_dlp_engine *, enum sk_dlp_det, const char *valu
 /* Shared by every stage of one transaction. */
 struct sk_dlp_ctx {
     struct sk_dlp_engine *e;
-    uint64_t budget;      /* decoded bytes still allowed (decompression) */
-    int limit;            /* the budget ran out: the rest was not inspected */
+    uint64_t budget; /* decoded bytes still allowed (decompression) */
+    int limit;       /* the budget ran out: the rest was not inspected */
+    /* the decompression guard (sk_decode_bound): a compressed object may
+     * decode to decode_floor + decode_ratio x its size (0: off); beyond,
+     * bomb and limit are set and nothing more of it is decoded */
+    uint64_t decode_ratio, decode_floor;
+    int bomb;
     int oom;              /* out of memory: fail closed */
     unsigned encrypted;   /* archive entries that could not be read */
     unsigned skipped;     /* archive entries not inspected (unknown method) */

@@ -240,8 +240,8 @@ static int sk_decomp_feed(struct sk_decomp *d, const unsigned char *p, size_t n,
     }
     if (rc == SK_DECODE_LIMIT || rc == SK_DECODE_FAIL) {
         d->stopped = 1;
-        if (rc == SK_DECODE_LIMIT)
-            d->ctx->limit = 1;
+        if (rc == SK_DECODE_LIMIT) /* the guard's: the budget is charged by the sink */
+            d->ctx->limit = d->ctx->bomb = 1;
         return d->ctx->limit ? 0 : -1; /* the budget: a limit, not an error */
     }
     return 0;
@@ -298,7 +298,9 @@ static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk
                                          struct sk_dlp_sink *next)
 {
     struct sk_decomp *d = next ? calloc(1, sizeof(*d)) : NULL;
-    struct sk_decode_limits lim = {.out_max = UINT64_MAX}; /* the budget bounds it */
+    /* the budget bounds the transaction, the guard each object */
+    struct sk_decode_limits lim = {
+        .out_max = UINT64_MAX, .ratio = ctx->decode_ratio, .floor = ctx->decode_floor};
 
     if (d && !(d->dec = sk_decoder_new(ch, &lim))) {
         free(d);

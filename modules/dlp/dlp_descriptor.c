@@ -6,7 +6,12 @@
 /* Every sekisho.Option dlp.KEY, checked by the server before init(). */
 static const struct sk_module_option sk_dlp_options[] = {
     {"max-decoded", SK_OPT_SIZE, "256M", NULL, "decompressed bytes inspected per transaction"},
-    {"on-limit", SK_OPT_ENUM, "block", "block|allow", "verdict beyond max-decoded"},
+    {"on-limit", SK_OPT_ENUM, "block", "block|allow",
+     "verdict beyond max-decoded or the decode ratio"},
+    {"decode-max-ratio", SK_OPT_UINT, "100", NULL,
+     "decoded:compressed ratio called a decompression bomb (0: off)"},
+    {"decode-min-bytes", SK_OPT_SIZE, "1M", NULL,
+     "decoded size below which the ratio is not checked"},
     {"on-error", SK_OPT_ENUM, "block", "block|allow",
      "verdict when part of a body cannot be decoded (corrupt or unknown coding, encrypted entry)"},
     {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},

@@ -24,6 +24,8 @@
 
 struct sk_dlp_cfg {
     uint64_t max_decoded;    /* decompressed bytes inspected per transaction */
+    uint64_t decode_ratio;   /* decode-max-ratio: the decompression guard (0: off) */
+    uint64_t decode_floor;   /* decode-min-bytes: the ratio applies beyond this */
     int on_limit_block;      /* beyond it: block (default) or allow */
     struct sk_pageset pages; /* block pages (option dlp.templates) */
     int on_error_block;      /* something could not be decoded: block (default) or allow */
@@ -39,8 +41,23 @@ uint64_t sk_dlp_module_plan_builds(void)
     return sk_dlp_plan_cache_builds(&sk_dlp_cache);
 }
 
-static struct sk_dlp_cfg sk_dlp_defaults = {
-    .max_decoded = 256ull << 20, .on_limit_block = 1, .on_error_block = 1};
+static struct sk_dlp_cfg sk_dlp_defaults = {.max_decoded = 256ull << 20,
+                                            .decode_ratio = 100,
+                                            .decode_floor = 1ull << 20,
+                                            .on_limit_block = 1,
+                                            .on_error_block = 1};
+
+/* A size option KEY into *OUT when given; 0, or -1 with *err. */
+static int sk_dlp_size_opt(struct sk_module_ctx *mc, const char *key, uint64_t *out, char **err)
+{
+    const char *v = mc->option(mc, key);
+
+    if (v == NULL || sk_parse_size(v, out) == 0)
+        return 0;
+    if (asprintf(err, "option dlp.%s: '%s' is not a number or size (e.g. 100, 1M)", key, v) == -1)
+        *err = NULL;
+    return -1;
+}
 
 /* on-limit / on-error: "block" or "allow"; 0, or -1 with *err. */
 static int sk_dlp_verdict_opt(struct sk_module_ctx *mc, const char *key, int *out, char **err)
@@ -83,7 +100,9 @@ int sk_dlp_init(struct sk_module_ctx *mc, char **err)
             *err = NULL;
         return -1;
     }
-    if (sk_dlp_verdict_opt(mc, "on-limit", &cfg->on_limit_block, err) == -1 ||
+    if (sk_dlp_size_opt(mc, "decode-max-ratio", &cfg->decode_ratio, err) == -1 ||
+        sk_dlp_size_opt(mc, "decode-min-bytes", &cfg->decode_floor, err) == -1 ||
+        sk_dlp_verdict_opt(mc, "on-limit", &cfg->on_limit_block, err) == -1 ||
         sk_dlp_verdict_opt(mc, "on-error", &cfg->on_error_block, err) == -1) {
         free(cfg);
         return -1;
@@ -139,6 +158,8 @@ enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
     if (s->plan == NULL) /* no template applies */
         return SK_ALLOW;
     s->ctx.budget = cfg->max_decoded;
+    s->ctx.decode_ratio = cfg->decode_ratio;
+    s->ctx.decode_floor = cfg->decode_floor;
     if ((s->e = sk_dlp_engine_new(s->plan)) == NULL)
         return SK_ERROR;
     s->ctx.e = s->e;
@@ -211,10 +232,19 @@ enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size
     if ((hit = sk_dlp_blocking(s)) >= 0)
         return sk_dlp_block(t, s, (size_t)hit);
     if (s->ctx.limit && cfg->on_limit_block) {
+        char reason[256];
         sk_dlp_report_all(t, s);
-        sk_txn_set_reason(t, "dlp-limit",
-                          "information leak prevention: the decompressed body exceeds"
-                          " dlp.max-decoded and cannot be inspected completely");
+        if (s->ctx.bomb)
+            snprintf(reason, sizeof(reason),
+                     "information leak prevention: a compressed object decompresses beyond "
+                     "dlp.decode-max-ratio (%llu:1 past dlp.decode-min-bytes): a decompression "
+                     "bomb, not inspected (dlp.on-limit: block)",
+                     (unsigned long long)cfg->decode_ratio);
+        else
+            snprintf(reason, sizeof(reason),
+                     "information leak prevention: the decompressed body exceeds"
+                     " dlp.max-decoded and cannot be inspected completely");
+        sk_txn_set_reason(t, "dlp-limit", reason);
         return SK_BLOCK;
     }
     if (s->ctx.undecodable && cfg->on_error_block) {
@@ -229,6 +259,13 @@ enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size
     }
     if (!eof)
         return SK_CONTINUE;
+    if (s->ctx.limit) /* dlp.on-limit allow: logged */
+        sk_txn_set_reason(t, "dlp-limit",
+                          s->ctx.bomb ? "a compressed object decompresses beyond "
+                                        "dlp.decode-max-ratio: the rest of it was not inspected "
+                                        "(dlp.on-limit: allow)"
+                                      : "the decompressed body exceeds dlp.max-decoded: the rest "
+                                        "was not inspected (dlp.on-limit: allow)");
     if (s->ctx.undecodable) { /* dlp.on-error allow: logged, raw bytes were inspected */
         char reason[256];
         snprintf(reason, sizeof(reason), "%s; inspected as raw bytes (dlp.on-error: allow)",

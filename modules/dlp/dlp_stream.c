@@ -15,7 +15,8 @@
  * error was read, the raw bytes are text too): no dlp.on-error. Bounded:
  * SK_DS_LIVE decoders at once, SK_DS_BAD candidates that do not decode per
  * object (decoys could otherwise hide the stream after them: beyond,
- * dlp.on-error as a limit), decoded bytes charged to dlp.max-decoded,
+ * dlp.on-error as a limit), decoded bytes charged to dlp.max-decoded and
+ * held to the decompression guard (dlp.decode-max-ratio: dlp.on-limit),
  * nesting by SK_DLP_MAX_DEPTH (a stream that decodes deeper: on-error).
  * What is found and read does not depend on how the client cut its
  * writes: a position is decided once SK_STREAM_HEAD bytes from it are in,
@@ -60,6 +61,7 @@ struct sk_ds_one {
     size_t nlook;
     struct sk_dlp_sink *child; /* its object; NULL too deep to read */
     struct sk_dlp_engine *win; /* its own text window (kept for the slot) */
+    uint64_t in, out;          /* bytes offered to its decoders, bytes they gave: the guard */
 };
 
 struct sk_ds {
@@ -92,6 +94,15 @@ static int sk_ds_out(void *arg, const void *buf, size_t len)
 
     if (!o->child) {
         sk_dlp_undecodable(ctx, "a compressed stream nested too deeply");
+        return -1;
+    }
+    /* the decompression guard, over the object's streams so far */
+    const struct sk_decode_limits lim = {
+        .out_max = UINT64_MAX, .ratio = ctx->decode_ratio, .floor = ctx->decode_floor};
+    o->out += len;
+    if (o->out > sk_decode_bound(&lim, o->in)) {
+        ctx->limit = ctx->bomb = 1;
+        d->over = 1;
         return -1;
     }
     if (len > ctx->budget) {
@@ -158,7 +169,10 @@ static void sk_ds_stopped(struct sk_ds_one *o, int rc, uint64_t end)
 static size_t sk_ds_dec(struct sk_ds_one *o, const unsigned char *p, size_t n, uint64_t off)
 {
     size_t used = 0;
-    int rc = sk_stream_dec_feed(o->dec, p, n, &used, sk_ds_out, o);
+    int rc;
+
+    o->in += n;
+    rc = sk_stream_dec_feed(o->dec, p, n, &used, sk_ds_out, o);
 
     if (rc != 0)
         sk_ds_stopped(o, rc, off + used);
@@ -294,6 +308,7 @@ static void sk_ds_start(struct sk_ds *d, size_t y, enum sk_coding c)
             o = &d->s[i];
     o->used = 1;
     o->c = c;
+    o->in = o->out = 0;
     if (d->depth < SK_DLP_MAX_DEPTH) {
         if ((!o->win && !(o->win = sk_dlp_engine_sub(d->ctx->e))) ||
             !(o->child = sk_dlp_object_new(d->ctx, NULL, NULL, d->depth + 1))) {

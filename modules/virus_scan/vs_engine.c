@@ -203,6 +203,11 @@ struct sk_vs_scan_ctx {
     uint64_t top_size; /* the scanned body itself */
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
+    int over_ratio;               /* the guard stopped a decompression bomb */
+    unsigned views_checked;       /* 1 << coding: views of it checked in their ancestor */
+    char guard_why[160];          /* sk_vs_guard's reason (ratio or size) */
+    const unsigned char *top_mem; /* the body, for scan_mem (its pre-scan has no fd) */
+    size_t top_len;
     char found[SK_VS_NAME_MAX]; /* first alert, from the virus-found callback */
     uint32_t kinds;             /* 1 << sk_ft_kind of each inner object */
     const struct sk_vs_limits *lim;
@@ -373,6 +378,38 @@ static void sk_vs_virus_found(int fd, const char *virname, void *context)
         snprintf(sc->found, sizeof(sc->found), "%s", virname);
 }
 
+/* Before libclamav decompresses a gzip, bzip2 or xz file - the body or
+ * an object it extracted - the guard decodes it into nothing within what
+ * is left of av.max-scan-size and the decode ratio: a bomb stops here in
+ * milliseconds, and the heavy-scan slot its scan holds is released as soon
+ * as the scan returns. A view into an open ancestor (a cpio member read in
+ * place; libclamav does not say where) is checked in that ancestor, the
+ * body's bytes or its descriptor's file, once per coding and scan. */
+static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char *type, int top,
+                                  int view)
+{
+    uint64_t left = sc->max_bytes ? sc->max_bytes - sc->bytes : UINT64_MAX; /* bytes <= max */
+    enum sk_vs_guard g;
+
+    enum sk_coding c = sk_vs_guard_coding(type);
+
+    if (!sc->lim || c == 0 || (view && (sc->views_checked & 1u << c)))
+        return CL_CLEAN;
+    if (view)
+        sc->views_checked |= 1u << c;
+    /* a view of the body in memory has no descriptor (-1, as the body) */
+    int mem = top || (view && fd < 0);
+    g = sk_vs_guard_in(type, mem ? sc->top_mem : NULL, mem ? sc->top_len : 0, fd, view, left,
+                       sc->lim, sc->guard_why, sizeof(sc->guard_why));
+    if (g == SK_VS_GUARD_OK)
+        return CL_CLEAN;
+    if (g == SK_VS_GUARD_RATIO)
+        sc->over_ratio = 1;
+    else
+        sc->over_bytes = 1;
+    return CL_VIRUS; /* stops the scan; classified as a limit */
+}
+
 /* Called for every object libclamav scans, the top one first, then each
  * archive member and extracted object (and paired with the post-scan
  * callback while libclamav's clean cache is off): the per-policy
@@ -385,11 +422,14 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
 {
     struct sk_vs_scan_ctx *sc = context;
     enum sk_ft_kind k;
+    int top, view;
 
     if (!sc)
         return CL_CLEAN;
     sc->files++;
-    if (sc->depth == 0) {
+    top = sc->depth == 0;
+    view = !top && sk_vs_is_view(sc, fd); /* before FD joins the open ones */
+    if (top) {
         sc->bytes += sc->top_size;
     } else {
         if ((k = sk_ft_from_clamav(type)) != SK_FT_NONE)
@@ -418,7 +458,7 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
         sc->over_time = 1;
         return CL_VIRUS;
     }
-    return CL_CLEAN;
+    return sk_vs_pre_guard(sc, fd, type, top, view);
 }
 
 static cl_error_t sk_vs_post_scan(int fd, int result, const char *virname, void *context)
@@ -538,16 +578,19 @@ static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_v
                            struct sk_vs_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
-    if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy) {
+    if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy || sc->over_ratio) {
         rep->result = SK_VS_LIMIT;
         snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.%s",
                  sc->over_files   ? "MaxFiles"
+                 : sc->over_ratio ? "DecodeRatio"
                  : sc->over_bytes ? "MaxScanSize"
                  : sc->over_time  ? "MaxScanTime"
                                   : "Busy");
         if (sc->over_files)
             snprintf(rep->why, sizeof(rep->why), "more than %llu archive members (av.max-files)",
                      (unsigned long long)sc->max_files);
+        else if (sc->guard_why[0]) /* the guard stopped it: ratio or size, said there */
+            snprintf(rep->why, sizeof(rep->why), "%s", sc->guard_why);
         else if (sc->over_bytes)
             snprintf(rep->why, sizeof(rep->why),
                      "archive contents exceed av.max-scan-size "
@@ -723,7 +766,8 @@ static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
                                    const struct sk_vs_scan_ctx *sc)
 {
     *virname = NULL; /* with all matches, libclamav's name is the first of any */
-    if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time)
+    if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time &&
+        !sc->over_ratio)
         return CL_CLEAN;
     return rc;
 }
@@ -766,8 +810,12 @@ static int sk_vs_clam_scan_mem(void *self, const void *buf, size_t len,
                                const struct sk_vs_limits *lim, struct sk_vs_report *rep)
 {
     struct sk_vs_clam *c = self;
-    struct sk_vs_scan_ctx sc = {
-        .max_files = lim->max_files, .max_bytes = lim->max_bytes, .top_size = len, .lim = lim};
+    struct sk_vs_scan_ctx sc = {.max_files = lim->max_files,
+                                .max_bytes = lim->max_bytes,
+                                .top_size = len,
+                                .lim = lim,
+                                .top_mem = buf,
+                                .top_len = len};
     int slot = sk_vs_begin_scan(c, &sc, sk_vs_heavy(c, buf, len, len));
     struct sk_vs_eng *e;
 

@@ -79,7 +79,32 @@ struct sk_vs_limits {
     int pua;            /* av.detect-pua: PUA.* detections reported */
     const char *pua_include, *pua_exclude; /* categories; borrowed from the policy */
     struct sk_vs_inner *inner;             /* where the engine notes zstd files, or NULL */
+    uint64_t decode_ratio, decode_floor;   /* the decompression guard (sk_vs_guard) */
 };
+
+/* ---- the decompression guard before libclamav (vs_guard.c) ---- */
+enum sk_vs_guard {
+    SK_VS_GUARD_OK = 0, /* not a file libclamav decompresses, or within the bound */
+    SK_VS_GUARD_RATIO,  /* over the decode ratio: a bomb */
+    SK_VS_GUARD_SIZE,   /* over the scan's remaining av.max-scan-size */
+};
+/* The coding of a file libclamav decompresses whole on its own, by its type
+ * name (CL_TYPE_GZ, CL_TYPE_BZ, CL_TYPE_XZ), else 0. */
+enum sk_coding sk_vs_guard_coding(const char *type);
+/* The object of libclamav type TYPE - P[0..N), or with P NULL the regular
+ * file behind FD (mapped read-only) - checked with sk_decode_check against
+ * LEFT bytes (what remains of the scan's av.max-scan-size) and LIM's decode
+ * ratio before libclamav decompresses it. Not OK: WHY (SIZE bytes) says so
+ * for the log. A file that cannot be read or does not decode is OK here:
+ * libclamav's own limits still apply. */
+enum sk_vs_guard sk_vs_guard(const char *type, const unsigned char *p, size_t n, int fd,
+                             uint64_t left, const struct sk_vs_limits *lim, char *why, size_t size);
+/* The same for an object libclamav reads in place (VIEW: a cpio
+ * member) inside P[0..N) / FD, the ancestor that can be read: every stream
+ * of TYPE's coding in it is checked from where it starts. */
+enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t n, int fd,
+                                int view, uint64_t left, const struct sk_vs_limits *lim, char *why,
+                                size_t size);
 
 /* Does the policy (LIM) want detection NAME reported? Anything not named
  * "PUA.*" yes; a PUA only with av.detect-pua on and its category (the

@@ -360,6 +360,8 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
         sk_parse_size(sk_vs_setting(t, "av.max-scan-size"), &v) == 0 ? v : 100 * SK_VS_MIB;
     s->limits.max_files = sk_parse_size(sk_vs_setting(t, "av.max-files"), &v) == 0 ? v : 10000;
     s->limits.max_bytes = s->max_size; /* inside archives too, not only the body */
+    s->limits.decode_ratio = sk_vs_g->conf.decode_ratio;
+    s->limits.decode_floor = sk_vs_g->conf.decode_floor;
     s->infected_seconds =
         sk_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");

@@ -204,16 +204,15 @@ static int sk_vs_arc_stream(struct sk_vs_walk *w, const unsigned char *p, size_t
 {
     struct sk_vs_sout o = {.w = w, .keep = depth + 1 < SK_VS_WALK_DEPTH};
     const struct sk_vs_conf *cf = w->conf;
-    uint64_t in = n - at, out_max = w->budget;
+    const struct sk_decode_limits lim = {
+        .out_max = w->budget, .ratio = cf->decode_ratio, .floor = cf->decode_floor};
+    uint64_t out_max = sk_decode_bound(&lim, n - at);
     size_t used = 0;
     char why[320], what[160];
     const unsigned char *q;
     size_t m;
     int rc = 0;
 
-    if (cf->decode_ratio && in < (UINT64_MAX - cf->decode_floor) / cf->decode_ratio &&
-        cf->decode_floor + cf->decode_ratio * in < out_max)
-        out_max = cf->decode_floor + cf->decode_ratio * in;
     sk_vs_store_init(&o.store, cf->mem_threshold, cf->tmp_dir);
     int drc = sk_stream_decode(c, p + at, n - at, out_max, &used, sk_vs_stream_sink, &o);
     *next = drc == 1 ? at + used : at + 1;

@@ -2535,6 +2535,117 @@ def g_heavy_slots(ck, build, empty_db):
         srv.cleanup()
 
 
+def _log_lines_text(n):
+    """N bytes of log lines that compress as logs do (about 4x gzip, 6x xz)."""
+    rnd = random.Random(7)
+    out, size = [], 0
+    while size < n:
+        line = b"2026-12-01T07:%02d:%02d host%d sshd[%d]: session %s for user%d from 10.%d.%d.%d\n" % (
+            rnd.randrange(60), rnd.randrange(60), rnd.randrange(8), rnd.randrange(1000, 9999),
+            rnd.choice([b"opened", b"closed"]), rnd.randrange(50), rnd.randrange(256),
+            rnd.randrange(256), rnd.randrange(256))
+        out.append(line)
+        size += len(line)
+    return b"".join(out)[:n]
+
+
+def _csv_text(n):
+    """N bytes of an order export: 18x gzip, 22x bzip2, 72x xz."""
+    rnd = random.Random(3)
+    rows, size, i = [b"order_id,date,store,item,currency,qty,status\n"], 0, 0
+    while size < n:
+        i += 1
+        row = b"%d,2026-12-%02d,store-0042,widget,EUR,%d,shipped\n" % (
+            100000 + i, 1 + i // 5000, 1 + rnd.randrange(3))
+        rows.append(row)
+        size += len(row)
+    return b"".join(rows)[:n]
+
+
+def g_decode_bombs(ck, srv):
+    """Red team 6b HEAVY-BOMB: a few hundred bytes of bzip2/gzip/xz that
+    decompress to 128 MiB of zeros are stopped by the decompression guard
+    (decode-max-ratio, 100:1 past 1 MiB) before libclamav or DLP inflate
+    them: each is blocked (av.on-limit / dlp.on-limit) in well under a
+    second (it was 3-13 s of CPU), also inside a tar and as a Content-Encoding;
+    a clean 2 MiB log file compressed each way passes byte-identical; ten
+    bombs at once do not keep a clean archive from its heavy-scan slot."""
+    import threading
+    zero = b"\0" * (128 << 20)
+    bombs = [("bz2", bz2.compress(zero, 9)), ("gzip", gzip.compress(zero, 6, mtime=0)),
+             ("xz", lzma.compress(zero, preset=0))]
+    del zero
+    bound = 1.5  # seconds; ~0.05 s measured alone, 3-13 s before the guard
+    for nm, body in bombs:
+        t0 = time.monotonic()
+        r = respmod(srv, "http://origin.test/bomb/one.%s" % nm, body)
+        dt = time.monotonic() - t0
+        rule = log_entry(srv, "http://origin.test/bomb/one.%s" % nm).get("rule", "")
+        ck.ok("bombs: %s of 128 MiB zeros (%d bytes) blocked in %.2f s, rule %s" % (nm, len(body), dt, rule),
+              blocked(r) and dt < bound and rule == "Sekisho.Limits.Exceeded.DecodeRatio")
+    # REQMOD: DLP (first in the chain) stops it with the same guard
+    t0 = time.monotonic()
+    r = reqmod(srv, "POST", "http://upload.test/bomb/up.xz", bombs[2][1])
+    dt = time.monotonic() - t0
+    e = log_entry(srv, "http://upload.test/bomb/up.xz")
+    ck.ok("bombs: xz upload blocked by dlp.on-limit in %.2f s (%s)" % (dt, e.get("reason", "")[:80]),
+          blocked(r) and dt < bound and e.get("rule") == "dlp-limit" and
+          "decode-max-ratio" in e.get("reason", ""))
+    # inside a tar (a member libclamav extracts) and as Content-Encoding
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, data in (("logs/readme.txt", b"old logs\n"), ("logs/old.bz2", bombs[0][1])):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    t0 = time.monotonic()
+    r = respmod(srv, "http://origin.test/bomb/logs.tar", buf.getvalue(), ctype="application/x-tar")
+    dt = time.monotonic() - t0
+    rule = log_entry(srv, "http://origin.test/bomb/logs.tar").get("rule", "")
+    ck.ok("bombs: bzip2 bomb in a tar blocked in %.2f s, rule %s" % (dt, rule),
+          blocked(r) and dt < bound and rule == "Sekisho.Limits.Exceeded.DecodeRatio")
+    t0 = time.monotonic()
+    r = respmod(srv, "http://origin.test/bomb/page.html", bombs[1][1], ctype="text/html",
+                extra_res=["Content-Encoding: gzip"])
+    dt = time.monotonic() - t0
+    ck.ok("bombs: Content-Encoding gzip bomb blocked in %.2f s" % dt, blocked(r) and dt < bound)
+    # clean compressible files are not bombs: byte-identical, as downloads and uploads
+    text = _log_lines_text(2 << 20)
+    for what, plain in (("log", text), ("CSV", _csv_text(2 << 20))):
+        for nm, body in (("gz", gzip.compress(plain, 9, mtime=0)), ("bz2", bz2.compress(plain, 9)),
+                         ("xz", lzma.compress(plain, preset=9))):
+            url = "clean/export.%s.%s" % (what, nm)
+            r = respmod(srv, "http://origin.test/" + url, body)
+            ck.ok("bombs: clean 2 MiB %s .%s (%.0fx) passes byte-identical"
+                  % (what, nm, len(plain) / len(body)),
+                  passed_identical(r, body), (r.status, r.http_status()))
+            r = reqmod(srv, "POST", "http://upload.test/" + url, body)
+            ck.ok("bombs: clean 2 MiB %s .%s upload passes" % (what, nm),
+                  r.status in (200, 204) and r.http_status() in (None, 200),
+                  (r.status, r.http_status()))
+    gz = gzip.compress(text, 9, mtime=0)
+    r = respmod(srv, "http://origin.test/clean/auth.log", gz, ctype="text/plain",
+                extra_res=["Content-Encoding: gzip"])
+    ck.ok("bombs: clean 2 MiB log as Content-Encoding gzip passes byte-identical",
+          passed_identical(r, gz), (r.status, r.http_status()))
+    # ten bombs at once: a clean zip still gets a heavy slot at once
+    many = [bz2.compress(b"\0" * (64 << 20) + b"%d" % i, 9) for i in range(10)]
+    clean = zip_bytes([("report.txt", b"quarterly numbers, nothing secret\n" * 50)])
+    res = {}
+    ths = [threading.Thread(target=lambda i=i: res.update(
+        {i: respmod(srv, "http://origin.test/bomb/many%d" % i, many[i])})) for i in range(10)]
+    for t in ths:
+        t.start()
+    t0 = time.monotonic()
+    r = respmod(srv, "http://origin.test/clean/during.zip", clean, ctype="application/zip")
+    dt = time.monotonic() - t0
+    for t in ths:
+        t.join(60)
+    ck.ok("bombs: a clean zip among ten bombs passes in %.2f s" % dt,
+          passed_identical(r, clean) and dt < 5)
+    ck.ok("bombs: all ten bombs blocked", all(i in res and blocked(res[i]) for i in range(10)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -2567,7 +2678,7 @@ def main():
                          ("tar sizes, ar, streams after a prefix", g_tar_streams),
                          ("dlp", g_dlp), ("dlp text", g_dlp_text), ("charsets", g_charsets),
                          ("mail", g_mail),
-                         ("xml entities", g_xml_dtd)]:
+                         ("xml entities", g_xml_dtd), ("decompression bombs", g_decode_bombs)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
     finally:

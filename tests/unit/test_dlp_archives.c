@@ -630,6 +630,50 @@ static void test_streams_after_prefix(void **state)
     expect_nested(clean, 6, 5, "streams nested six deep", "streams nested seven deep");
 }
 
+/* The decompression guard (dlp.decode-max-ratio, 100:1 past 1 MiB by
+ * default): a bzip2 or xz upload of 16 MiB of zeros, one after a prefix,
+ * and a gzip Content-Encoding are each a limit (dlp.on-limit: block),
+ * stopped after about 1 MiB; 3 MiB of log text (about 10x) passes, and a
+ * card at its end is still found. */
+static void test_bombs(void **state)
+{
+    size_t zn = 16u << 20, tl = 3u << 20, n;
+    unsigned char *zeros = calloc(1, zn), *text = malloc(tl + 64), *c;
+    unsigned x = 1;
+
+    for (size_t at = 0; at < tl;) {
+        x = x * 1103515245u + 12345u;
+        at += (size_t)snprintf((char *)text + at, 96, "07:%02u:%02u host%u sshd[%u]: session %s\n",
+                               x % 60, (x >> 8) % 60, (x >> 4) % 8, (x >> 12) % 9000,
+                               (x & 1) ? "opened" : "closed");
+    }
+    memcpy(text + tl - 26, "card 4111 1111 1111 1111\n", 26);
+    for (int k = 0; k < 2; k++) {
+        struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream"};
+        c = k ? sk_tz_xz(zeros, zn, &n) : sk_tz_bzip2(zeros, zn, &n);
+        r.body = c, r.len = n;
+        expect(&r, SK_BLOCK, "dlp-limit", k ? "xz of 16 MiB of zeros" : "bzip2 of 16 MiB zeros");
+        /* after a prefix: the stream reader */
+        unsigned char *pre = malloc(n + 100);
+        memset(pre, '#', 100);
+        memcpy(pre + 100, c, n);
+        r.body = pre, r.len = n + 100;
+        expect(&r, SK_BLOCK, "dlp-limit", "a bomb after a 100-byte prefix");
+        r.chunk = 7;
+        expect(&r, SK_BLOCK, "dlp-limit", "a bomb after a prefix, 7-byte writes");
+        free(pre), free(c);
+        c = k ? sk_tz_xz(text, tl, &n) : sk_tz_bzip2(text, tl, &n);
+        r = (struct req){
+            .ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};
+        expect(&r, SK_BLOCK, "cards", "3 MiB of compressible log text with a card at its end");
+        free(c);
+    }
+    c = sk_tz_deflate(zeros, zn, 15 + 16, &n);
+    struct req g = {.ip = "10.0.0.2", .ctype = "text/plain", .cenc = "gzip", .body = c, .len = n};
+    expect(&g, SK_BLOCK, "dlp-limit", "Content-Encoding gzip of 16 MiB of zeros");
+    free(c), free(zeros), free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_late_zip),
         cmocka_unit_test(test_late_zip_no_interleave),
         cmocka_unit_test(test_streams_after_prefix),
+        cmocka_unit_test(test_bombs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

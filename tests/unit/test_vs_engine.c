@@ -15,6 +15,28 @@ static void write_file(const char *dir, const char *name, const void *data, size
     fclose(f);
 }
 
+/* A newc cpio archive of one member NAME (libclamav reads its members in
+ * place: views into the archive, no file of their own). */
+static unsigned char *cpio_one(const char *name, const void *data, size_t len, size_t *olen)
+{
+    struct sk_tzip z = {0};
+    const char *names[2] = {name, "TRAILER!!!"};
+    static const unsigned char pad[4];
+
+    for (int i = 0; i < 2; i++) {
+        char h[200];
+        size_t nl = strlen(names[i]) + 1, dl = i ? 0 : len;
+        snprintf(h, sizeof(h), "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", i + 1,
+                 i ? 0 : 0100644, 0, 0, 1, 0, (unsigned)dl, 0, 0, 0, 0, (unsigned)nl, 0);
+        sk_tzip_put(&z, h, 110);
+        sk_tzip_put(&z, names[i], nl);
+        sk_tzip_put(&z, pad, (4 - (110 + nl) % 4) % 4);
+        sk_tzip_put(&z, data, dl);
+        sk_tzip_put(&z, pad, (4 - dl % 4) % 4);
+    }
+    return sk_tzip_take(&z, olen);
+}
+
 static void test_real_engine(void **s)
 {
     char db[] = "/tmp/sk-test-vs-sigs-XXXXXX";
@@ -159,12 +181,14 @@ static void test_real_engine(void **s)
         assert_int_equal(in.v[0].len, tl);
         assert_memory_equal(in.v[0].data, txt, tl);
         sk_vs_inner_free(&in);
-        /* ... and the object that crosses av.max-scan-size is not copied */
+        /* ... and the object that would cross av.max-scan-size is never
+         * made: the guard stops the bzip2 before libclamav inflates it */
         nl.max_bytes = 60000;
         assert_int_equal(sc.scan_mem(sc.self, bz, bl, &nl, &rep), 0);
         assert_int_equal(rep.result, SK_VS_LIMIT);
+        assert_string_equal(rep.name, "Sekisho.Limits.Exceeded.MaxScanSize");
+        assert_non_null(strstr(rep.why, "av.max-scan-size"));
         assert_int_equal(in.n, 0);
-        assert_int_equal(in.over, 1);
         sk_vs_inner_free(&in);
         nl.max_bytes = 0;
         /* binary bytes in it are not (nothing for the walk's decoders) */
@@ -186,6 +210,59 @@ static void test_real_engine(void **s)
         free(tar);
         free(z1);
         free(z2);
+    }
+
+    /* the decompression guard before libclamav (vs_guard.c): a bzip2 of
+     * 8 MiB of zeros (the body, a member libclamav extracts from a zip or
+     * a tar, one it reads in place in a cpio archive)
+     * is a limit named DecodeRatio, decided before libclamav inflates it;
+     * compressible text far over the floor passes; with the ratio off the
+     * same bomb is scanned within the budget and a size limit past it */
+    {
+        size_t zn = 8u << 20, bl, tl = 3u << 20, tn, tarn;
+        unsigned char *zeros = calloc(1, zn), *text = malloc(tl);
+        /* log lines: about 10x with bzip2, as real logs */
+        unsigned x = 1;
+        for (size_t at = 0; at < tl;) {
+            char line[96];
+            x = x * 1103515245u + 12345u;
+            int k = snprintf(line, sizeof(line), "07:%02u:%02u host%u sshd[%u]: session %s u%u\n",
+                             x % 60, (x >> 8) % 60, (x >> 4) % 8, (x >> 12) % 9000,
+                             (x & 1) ? "opened" : "closed", (x >> 16) % 50);
+            for (int j = 0; j < k && at < tl; j++)
+                text[at++] = (unsigned char)line[j];
+        }
+        unsigned char *bomb = sk_tz_bzip2(zeros, zn, &bl), *tb = sk_tz_bzip2(text, tl, &tn);
+        size_t bzzipn;
+        unsigned char *bzzip = sk_tzip_one("logs/old.bz2", bomb, bl, 0, &bzzipn);
+        struct sk_tzip t = {0};
+        sk_tz_tar_entry(&t, "logs/readme.txt", "old logs\n", 9);
+        sk_tz_tar_entry(&t, "logs/old.bz2", bomb, bl);
+        sk_tz_tar_end(&t);
+        unsigned char *tar = sk_tzip_take(&t, &tarn);
+        struct sk_vs_limits gl = {
+            .max_files = 100, .max_bytes = 9u << 20, .decode_ratio = 100, .decode_floor = 1 << 20};
+        size_t cpn;
+        unsigned char *cp = cpio_one("logs/old.bz2", bomb, bl, &cpn);
+        const unsigned char *objs[] = {bomb, bzzip, tar, cp};
+        size_t lens[] = {bl, bzzipn, tarn, cpn};
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(sc.scan_mem(sc.self, objs[i], lens[i], &gl, &rep), 0);
+            if (rep.result != SK_VS_LIMIT ||
+                strcmp(rep.name, "Sekisho.Limits.Exceeded.DecodeRatio") != 0 ||
+                !strstr(rep.why, "a bzip2 file") || !strstr(rep.why, "decode-max-ratio"))
+                fail_msg("bomb %d: result %d name '%s' why '%s'", i, rep.result, rep.name, rep.why);
+        }
+        assert_int_equal(sc.scan_mem(sc.self, tb, tn, &gl, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_CLEAN);
+        gl.decode_ratio = 0; /* the ratio off: within the budget it is scanned */
+        assert_int_equal(sc.scan_mem(sc.self, bomb, bl, &gl, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_CLEAN);
+        gl.max_bytes = 4u << 20; /* ...over it, the size limit */
+        assert_int_equal(sc.scan_mem(sc.self, bomb, bl, &gl, &rep), 0);
+        assert_int_equal(rep.result, SK_VS_LIMIT);
+        assert_string_equal(rep.name, "Sekisho.Limits.Exceeded.MaxScanSize");
+        free(zeros), free(text), free(bomb), free(tb), free(tar), free(bzzip), free(cp);
     }
 
     /* reload: real signatures appear in the db dir; changed() says so

@@ -25,6 +25,15 @@ static void test_decompression_bomb_is_a_limit(void **s)
     sk_txn_clear(&t);
     free(enc);
 
+    /* a body the engine scans is given the guard's settings (it checks
+     * gzip, bzip2 and xz files before libclamav inflates them) */
+    struct hdrs none = {{NULL}, {NULL}};
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/plain", &none, NULL);
+    assert_int_equal(run(&t, "plain", 5, 5), SK_ALLOW);
+    assert_int_equal(fk.decode_ratio, 100);
+    assert_int_equal(fk.decode_floor, 1 << 20);
+    sk_txn_clear(&t);
+
     /* corrupt gzip: the failure verdict, never a silent pass */
     h.values[0] = "gzip";
     txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/bad", &h, NULL);
@@ -239,12 +248,64 @@ static void test_o16_decoded_size(void **s)
     sk_snapshot_unref(small);
 }
 
+/* sk_vs_guard (vs_guard.c): which libclamav types it checks, from memory
+ * or a file, ratio against the scan's remaining av.max-scan-size. */
+static void test_guard(void **s)
+{
+    size_t zn = 4u << 20, bl, tl = 1u << 20, tn;
+    unsigned char *zeros = calloc(1, zn), *bomb = sk_tz_bzip2(zeros, zn, &bl);
+    unsigned char *gz = sk_tz_deflate(zeros, zn, 16 + 15, &tn);
+    const struct sk_vs_limits lim = {.decode_ratio = 100, .decode_floor = 1 << 20};
+    char why[160] = "";
+
+    assert_int_equal(sk_vs_guard_coding("CL_TYPE_GZ"), SK_CODING_GZIP);
+    assert_int_equal(sk_vs_guard_coding("CL_TYPE_BZ"), SK_CODING_BZIP2);
+    assert_int_equal(sk_vs_guard_coding("CL_TYPE_XZ"), SK_CODING_XZ);
+    assert_int_equal(sk_vs_guard_coding("CL_TYPE_ZIP"), 0);
+    assert_int_equal(sk_vs_guard_coding(NULL), 0);
+    /* over the ratio; the reason says which file and which setting */
+    assert_int_equal(sk_vs_guard("CL_TYPE_BZ", bomb, bl, -1, 100u << 20, &lim, why, sizeof(why)),
+                     SK_VS_GUARD_RATIO);
+    assert_non_null(strstr(why, "a bzip2 file"));
+    assert_non_null(strstr(why, "decode-max-ratio 100:1"));
+    assert_int_equal(sk_vs_guard("CL_TYPE_GZ", gz, tn, -1, 100u << 20, &lim, why, sizeof(why)),
+                     SK_VS_GUARD_RATIO);
+    /* the same bytes as another type are not decoded here */
+    assert_int_equal(sk_vs_guard("CL_TYPE_ZIP", bomb, bl, -1, 100u << 20, &lim, why, sizeof(why)),
+                     SK_VS_GUARD_OK);
+    /* within the ratio but over what is left of the budget: the size */
+    const struct sk_vs_limits off = {0};
+    assert_int_equal(sk_vs_guard("CL_TYPE_BZ", bomb, bl, -1, zn - 1, &off, why, sizeof(why)),
+                     SK_VS_GUARD_SIZE);
+    assert_non_null(strstr(why, "av.max-scan-size"));
+    assert_int_equal(sk_vs_guard("CL_TYPE_BZ", bomb, bl, -1, zn, &off, why, sizeof(why)),
+                     SK_VS_GUARD_OK);
+    /* a file libclamav extracted: read through its descriptor */
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(fwrite(bomb, 1, bl, f), bl);
+    fflush(f);
+    assert_int_equal(
+        sk_vs_guard("CL_TYPE_BZ", NULL, 0, fileno(f), 100u << 20, &lim, why, sizeof(why)),
+        SK_VS_GUARD_RATIO);
+    fclose(f);
+    /* compressible text over the floor passes */
+    unsigned char *text = malloc(tl), *bt;
+    for (size_t i = 0; i < tl; i++)
+        text[i] = (unsigned char)('a' + (i * 2654435761u >> 13) % 26);
+    bt = sk_tz_bzip2(text, tl, &tn);
+    assert_int_equal(sk_vs_guard("CL_TYPE_BZ", bt, tn, -1, 100u << 20, &lim, why, sizeof(why)),
+                     SK_VS_GUARD_OK);
+    free(zeros), free(bomb), free(gz), free(text), free(bt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_decompression_bomb_is_a_limit, setup),
         cmocka_unit_test_setup(test_size_limit, setup),
         cmocka_unit_test(test_o16_every_clamav_code), /* issue 16 */
+        cmocka_unit_test(test_guard),
         cmocka_unit_test(test_o16_max_files),
         cmocka_unit_test_setup(test_o16_size_boundary, setup),
         cmocka_unit_test_setup(test_o16_decoded_size, setup),

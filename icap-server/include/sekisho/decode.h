@@ -105,6 +105,18 @@ struct sk_decode_limits {
     uint64_t floor;
 };
 
+/* The decompression guard: the one rule every decompression of client
+ * bytes is held to (the chain decoder below, the whole-object check
+ * sk_decode_check, virus_scan's walk and engine, DLP's decoders). IN
+ * compressed bytes may decode to at most min(out_max, floor + ratio x IN)
+ * bytes (ratio 0: out_max only; saturating, never wraps). A caller that
+ * decodes in pieces counts IN as the bytes offered so far, which never
+ * makes the bound tighter than the whole object's. */
+SK_API uint64_t sk_decode_bound(const struct sk_decode_limits *, uint64_t in);
+/* Was the ratio, not out_max, what set sk_decode_bound(LIM, IN)? For the
+ * log: "decode ratio" and "size limit" are different reasons. */
+SK_API int sk_decode_by_ratio(const struct sk_decode_limits *, uint64_t in);
+
 struct sk_decoder;
 /* A streaming decoder for CHAIN (n >= 1). NULL when out of memory. */
 SK_API struct sk_decoder *sk_decoder_new(const struct sk_coding_chain *,
@@ -157,6 +169,11 @@ struct sk_unzstd;
  * decoder's memory is the window (zip tools stay within it below their
  * --ultra levels). sk_stream_find's zstd test takes the same bound. */
 #define SK_ZSTD_WINDOW_LOG 23
+/* The memory an xz, lzma or lzip decoder may take: dictionaries up to
+ * 64 MiB (xz -9, lzip -9) and the decoder's own state (xz -9 needs 65 MiB).
+ * One bound for the chain decoder and the stream reader, so a stream one
+ * reads is never corrupt to the other. */
+#define SK_XZ_MEMLIMIT ((uint64_t)68 << 20)
 SK_API struct sk_unzstd *sk_unzstd_new(void);
 SK_API void sk_unzstd_reset(struct sk_unzstd *);
 SK_API int sk_unzstd_mid(const struct sk_unzstd *);
@@ -451,6 +468,19 @@ SK_API struct sk_stream_dec *sk_stream_dec_new(enum sk_coding c);
 SK_API int sk_stream_dec_feed(struct sk_stream_dec *, const unsigned char *p, size_t n,
                               size_t *used, sk_decode_sink_fn sink, void *arg);
 SK_API void sk_stream_dec_free(struct sk_stream_dec *);
+/* The guard before a reader that decompresses on its own (libclamav opens
+ * gzip, bzip2 and xz files and decompresses them whole, with no ratio
+ * check, before any of its limits is looked at): would the compressed
+ * object P[0..N) of coding C (gzip, bzip2, xz or zstd: its stream and the
+ * streams of its kind that follow, as sk_stream_decode reads them) stay
+ * within sk_decode_bound(LIM, N)? Decodes into nothing, so it stops a bomb
+ * after the bound's bytes (a 200-byte bzip2 of 200 MiB of zeros: 1 MiB
+ * with the defaults, milliseconds). SK_DECODE_OK (ended or cut short
+ * within the bound), SK_DECODE_LIMIT (over it), SK_DECODE_CORRUPT (not
+ * that coding: the reader finds out itself), SK_DECODE_FAIL (out of
+ * memory). *OUT (may be NULL): the bytes it decoded. */
+SK_API enum sk_decode_rc sk_decode_check(enum sk_coding c, const unsigned char *p, size_t n,
+                                         const struct sk_decode_limits *lim, uint64_t *out);
 
 /* ---- containers recognised from bytes (sk_container.c) ---------------- */
 

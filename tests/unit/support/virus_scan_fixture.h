@@ -38,8 +38,9 @@ struct fake {
     int scans, fd_scans;
     unsigned char *last; /* copy of the last scanned bytes */
     size_t last_len;
-    int saw_nul_part; /* a scanned buffer held NUL bytes and EICAR */
-    uint32_t kinds;   /* inner object types the fake engine reports */
+    int saw_nul_part;                    /* a scanned buffer held NUL bytes and EICAR */
+    uint32_t kinds;                      /* inner object types the fake engine reports */
+    uint64_t decode_ratio, decode_floor; /* the guard's settings the last scan was given */
 };
 extern struct fake fk;
 
