@@ -14,7 +14,7 @@ needs and that nothing else is assumed.
 Cache (under the build directory, rebuilt when missing): the pristine root
 as a tar file, extracted afresh for every run, and apt's downloaded .deb
 files, so a warm run downloads nothing but still installs everything.
-The chroot runs in its own mount namespace (unshare -m): its /proc and /dev
+The chroot runs in its own mount and PID namespaces (unshare -m -p): its /proc and /dev
 mounts vanish with it, so removing the extracted root can never reach the
 host's /dev.
 
@@ -157,7 +157,12 @@ exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
 
 
 def start_run(root, debs, port, logf):
-    return subprocess.Popen(["unshare", "--mount", "--fork", "bash", "-c", INNER, "inner",
+    # --pid: its own PID namespace, so the /proc mounted for the chroot
+    # shows only its processes - deps.sh stops the c-icap service it
+    # installed (start-stop-daemon matches by name in /proc), which in the
+    # host's namespace killed every c-icap on the machine (a concurrent
+    # test run's too); and nothing of the root outlives its PID 1
+    return subprocess.Popen(["unshare", "--mount", "--pid", "--fork", "bash", "-c", INNER, "inner",
                              root, debs, str(port)],
                             stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)

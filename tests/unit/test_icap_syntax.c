@@ -138,6 +138,12 @@ static void test_encapsulated(void **state)
     assert_int_equal(e.n, 3);
     assert_int_equal(e.type[1], SK_ENC_RES_HDR);
     assert_int_equal(e.off[2], 300);
+    /* decreasing offsets are refused as such (the short-section rule would
+     * refuse them too, with a reason that misleads whoever reads the log) */
+    assert_int_equal(sk_encaps_parse(" req-hdr=0, res-hdr=75, res-body=10", &e, &why), -1);
+    assert_string_equal(why, "Encapsulated offsets not increasing");
+    assert_int_equal(sk_encaps_parse(" req-hdr=0, null-body=3", &e, &why), -1);
+    assert_string_equal(why, "Encapsulated header section shorter than its CRLF CRLF end");
 }
 
 static int sk_check(const char *const *lines, int n, long max_preview)
