@@ -341,10 +341,9 @@ int sk_header_param_ext(const char *value, const char *name, char *out, size_t s
     return sk_header_param_2231(value, name, SK_2231_ALL, out, size);
 }
 
-/* A comment ('(' outside a quoted string): RFC 822 allows one between
- * parameters; policy.default skips it, compat32 and web frameworks read
- * it as text. */
-static int sk_param_comment(const char *v)
+/* Does C occur in V inside a quoted string (QUOTED 1) or outside one
+ * (QUOTED 0)? A backslash escapes the next byte inside quotes. */
+static int sk_param_has(const char *v, char c, int quoted)
 {
     int q = 0;
 
@@ -353,25 +352,7 @@ static int sk_param_comment(const char *v)
             v++;
         else if (*v == '"')
             q = !q;
-        else if (!q && *v == '(')
-            return 1;
-    }
-    return 0;
-}
-
-/* A ';' inside a quoted string: email, Django and Go's mime separate
- * nothing there, aiohttp's parse_mimetype splits at every ';' (so
- * 'x="; boundary=A"; boundary=B' has boundary A to it, B to the others). */
-static int sk_param_quoted_semi(const char *v)
-{
-    int q = 0;
-
-    for (; *v; v++) {
-        if (q && *v == '\\' && v[1])
-            v++;
-        else if (*v == '"')
-            q = !q;
-        else if (q && *v == ';')
+        else if (q == quoted && *v == c)
             return 1;
     }
     return 0;
@@ -409,7 +390,12 @@ int sk_mp_boundary(const char *ct, char *out, size_t size)
      * readers unquote differently (sk_param_value_odd: "a\\a", aa,bb, an
      * unclosed quote, "=?utf-8?q?aa?=", a control byte), and a quoted ';'
      * (aiohttp splits there) */
-    if (sk_header_param_named(ct, "boundary*") || sk_param_comment(ct) || sk_param_quoted_semi(ct))
+    /* (a comment is '(' outside quotes, which policy.default skips and
+     * compat32 and web frameworks read as text; a quoted ';' separates
+     * nothing for email, Django and Go, but aiohttp splits there, so
+     * 'x="; boundary=A"; boundary=B' is A to it and B to the others) */
+    if (sk_header_param_named(ct, "boundary*") || sk_param_has(ct, '(', 0) ||
+        sk_param_has(ct, ';', 1))
         return -2;
     int odd = 0, rc = sk_header_param_odd(ct, "boundary", b, sizeof(b), &odd);
     if (rc != 0)
