@@ -2,15 +2,13 @@
  * uploads, mixed, related): CRLF or bare-LF line ends, preamble and
  * epilogue, transport padding, nested multipart, base64,
  * quoted-printable and x-uuencode part encodings; one mail message
- * (sk_mp_new_message). Every byte of the body reaches the
- * handler in some object (a part, the preamble or the epilogue).
- * SECURITY: parses client-controlled bodies. Fixed memory per level: a
- * header section of any length is read, keeping only the fields a part is
- * read by (the first Content-Type, Content-Transfer-Encoding and
- * Content-Disposition, 1 KiB each), and is delivered as a text object of
- * its own (unfolded, encoded words decoded); a delimiter line inside a
- * part's header section ends that part; nesting is bounded by
- * SK_MP_DEPTH_MAX; header parameters are read only up to their
+ * (sk_mp_new_message) or an mbox of them. Every byte of the body reaches
+ * the handler in some object (a part, the preamble or the epilogue).
+ * Header sections are read by sk_mp_header.c, the state both share is in
+ * sk_mp_internal.h; sk_mp_sniff.c tells a message or mbox body.
+ * SECURITY: parses client-controlled bodies. Fixed memory per level; a
+ * delimiter line inside a part's header section ends that part; nesting is
+ * bounded by SK_MP_DEPTH_MAX; header parameters are read only up to their
  * terminating NUL.
  */
 #include <stdio.h>
@@ -21,77 +19,7 @@
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
 
-#define SK_MP_HDRS  8192
-#define SK_MP_DELIM (SK_MP_BOUNDARY_MAX + 3) /* "\n--" boundary */
-#define SK_MP_AFTER 64                       /* padding after a delimiter */
-
-enum sk_mp_state { SK_MPS_BODY, SK_MPS_AFTER, SK_MPS_HEADERS };
-enum sk_mp_cte { SK_CTE_NONE, SK_CTE_B64, SK_CTE_QP, SK_CTE_UU };
-
-struct sk_mp {
-    struct sk_mp_handler h;
-    int depth;
-    enum sk_mp_state state;
-    unsigned char delim[SK_MP_DELIM];
-    size_t dlen;
-    unsigned char hold[SK_MP_DELIM + 2]; /* a possible delimiter start ("\r\n--Bou") */
-    size_t hlen;
-    unsigned char after[SK_MP_AFTER];
-    size_t nafter;
-    char hdrs[SK_MP_HDRS + 1];
-    size_t nh;
-    int had_cr; /* the delimiter found had a '\r' before its '\n' */
-    /* mail (a message and the multiparts in it): a bare CR is a line end,
-     * so "\r--boundary" is a delimiter too (email.feedparser splits lines
-     * at CRLF, CR and LF); form-data is HTTP's, whose readers know CRLF
-     * and LF only */
-    int mail;
-    int dcr;    /* the delimiter found is "\r--boundary" */
-    int closed; /* close delimiter seen: the rest is epilogue */
-    int open;   /* an object is open at this level (begin called) */
-    unsigned parts;
-    /* a message (sk_mp_new_message): one part, no delimiter; its header
-     * section is read by sk_mp_msg_headers */
-    int message;
-    /* an mbox (sk_mp_new_mbox): a line that starts "From " begins the next
-     * message, as Python's mailbox.mbox reads one */
-    int mbox;
-    int bol;             /* the next body byte starts a line */
-    unsigned char fh[5]; /* "From " read so far at a line start */
-    size_t nfh;
-    unsigned hlines; /* lines of the header section so far */
-    int digest;      /* multipart/digest: a part without a Content-Type is message/rfc822 */
-    size_t llen;     /* bytes of the current physical header line */
-    int lcr;         /* that line began with '\r' */
-    int keep;        /* the current header field is kept */
-    int named;       /* ... and its name was read */
-    size_t fstart;   /* where that field starts in hdrs */
-    unsigned seen;   /* which of the fields read were kept (bits) */
-    int cut;         /* a kept field was longer than SK_MP_FIELD */
-    int amb;         /* an RFC 2231 parameter past what is read (sk_mp_hext) */
-    /* ... and the header section as a text object of its own: unfolded,
-     * RFC 2047 encoded words decoded (sk_mp_htext) */
-    unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */
-    size_t nlpre;
-    int lfield;     /* the header line is a field (or a continuation) */
-    int hcr;        /* a CR waits for the byte after it */
-    int hnl;        /* a line end held (a fold if white space follows) */
-    int after_word; /* an encoded word was the last thing written */
-    unsigned char word[SK_MIME_WORD_MAX], ws[64], hout[512];
-    size_t nword, nws, nhout;
-    /* the open part */
-    enum sk_mp_cte cte;
-    unsigned b64_acc, b64_n, b64_pads;
-    unsigned char qp[3];
-    size_t nqp;
-    int qp_skip;             /* in a soft line break, after its "=\r" */
-    int uu;                  /* x-uuencode: 0 before "begin", 1 in the lines, 2 after "end" */
-    int uu_cr;               /* the last byte was a CR */
-    unsigned char uline[96]; /* the current line's first bytes */
-    size_t nuline;
-    struct sk_mp *child;
-    char ctype[512], fname[256];
-};
+#include "sk_mp_internal.h"
 
 static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handler *h, int depth);
 
@@ -296,7 +224,7 @@ static size_t sk_mp_uu(struct sk_mp *m, const unsigned char *p, size_t n, unsign
     return k;
 }
 
-static int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, int final)
+int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, int final)
 {
     if (!m->open)
         return 0; /* nothing open (after a failed begin): dropped */
@@ -319,7 +247,7 @@ static int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, in
 
 /* ---- objects: begin/end ------------------------------------------------ */
 
-static int sk_mp_close(struct sk_mp *m)
+int sk_mp_close(struct sk_mp *m)
 {
     int rc = 0;
 
@@ -345,7 +273,7 @@ static int sk_mp_close(struct sk_mp *m)
     return rc;
 }
 
-static int sk_mp_open_plain(struct sk_mp *m, enum sk_mp_kind kind, int malformed)
+int sk_mp_open_plain(struct sk_mp *m, enum sk_mp_kind kind, int malformed)
 {
     struct sk_mp_part part = {.kind = kind,
                               .depth = m->depth,
@@ -361,40 +289,6 @@ static int sk_mp_open_plain(struct sk_mp *m, enum sk_mp_kind kind, int malformed
     }
     m->open = 1;
     return m->h.begin(m->h.arg, &part);
-}
-
-/* Value of header NAME in the collected part headers (folded lines
- * joined), into OUT; 0 or -1. */
-static int sk_mp_header(const char *hdrs, const char *name, char *out, size_t size)
-{
-    size_t nl = strlen(name), o = 0;
-
-    for (const char *l = hdrs; *l;) {
-        size_t len = strcspn(l, "\n");
-        if (len > nl && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
-            const char *v = l + nl + 1;
-            for (;;) {
-                for (size_t i = 0; v + i < l + len; i++)
-                    if (v[i] != '\r' && o + 1 < size)
-                        out[o++] = v[i];
-                l += len + (l[len] == '\n');
-                if (*l != ' ' && *l != '\t')
-                    break; /* continuation lines start with white space */
-                v = l;
-                len = strcspn(l, "\n");
-            }
-            while (o && (out[o - 1] == ' ' || out[o - 1] == '\t'))
-                o--;
-            size_t s = 0;
-            while (s < o && (out[s] == ' ' || out[s] == '\t'))
-                s++;
-            memmove(out, out + s, o - s);
-            out[o - s] = '\0';
-            return 0;
-        }
-        l += len + (l[len] == '\n');
-    }
-    return -1;
 }
 
 /* Is CONTENT_TYPE's media type TYPE (any case; white space before it,
@@ -429,7 +323,7 @@ void sk_mp_mail(struct sk_mp *m, int on)
     m->mail = on;
 }
 
-static int sk_mp_open_part(struct sk_mp *m)
+int sk_mp_open_part(struct sk_mp *m)
 {
     char disp[1024] = "", cte[64] = "", boundary[SK_MP_BOUNDARY_MAX + 1];
     struct sk_mp_part part = {
@@ -562,7 +456,7 @@ static int sk_mp_body(struct sk_mp *m, const unsigned char *p, size_t n, size_t 
     return 0;
 }
 
-static void sk_mp_hdr_reset(struct sk_mp *m);
+void sk_mp_hdr_reset(struct sk_mp *m);
 
 /* After "\n--boundary": "--" closes, [ \t]* and a line end starts a part;
  * anything else means it was data after all (RFC 2046 5.1.1). Returns
@@ -611,315 +505,8 @@ static long sk_mp_after(struct sk_mp *m, const unsigned char *p, size_t n)
     return (long)i;
 }
 
-/* The fields a part is read by: only the first of each counts, as
- * email.message.get() and mail readers take it. */
-static const char *const sk_mp_fields[] = {
-    "content-type:", "content-transfer-encoding:", "content-disposition:"};
-#define SK_MP_FIELD 1024 /* a kept field's bytes (its continuations too) */
-
-/* The name of the field at hdrs[fstart..nh) ended (':', a line end, or
- * longer than any name read): keep the field or drop its bytes. */
-static void sk_mp_msg_decide(struct sk_mp *m)
-{
-    size_t len = m->nh - m->fstart;
-
-    m->keep = 0;
-    m->named = 1;
-    for (unsigned f = 0; f < sizeof(sk_mp_fields) / sizeof(*sk_mp_fields); f++) {
-        if (len == strlen(sk_mp_fields[f]) &&
-            strncasecmp(m->hdrs + m->fstart, sk_mp_fields[f], len) == 0 && !(m->seen & 1u << f)) {
-            m->seen |= 1u << f;
-            m->keep = 1;
-        }
-    }
-    if (!m->keep)
-        m->nh = m->fstart; /* dropped: the caller reads the raw bytes */
-}
-
-/* The header text's output, in pieces of sizeof(hout): the object is
- * opened (a preamble at depth 0) by the first byte. */
-static int sk_mp_hflush(struct sk_mp *m)
-{
-    size_t n = m->nhout;
-
-    m->nhout = 0;
-    if (n == 0)
-        return 0;
-    if (!m->open && sk_mp_open_plain(m, SK_MP_PREAMBLE, 0) == -1)
-        return -1;
-    return m->h.data(m->h.arg, m->hout, n);
-}
-
-static int sk_mp_hput(struct sk_mp *m, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (m->nhout == sizeof(m->hout) && sk_mp_hflush(m) == -1)
-            return -1;
-        m->hout[m->nhout++] = p[i];
-    }
-    return 0;
-}
-
-/* What was held as it is: the white space after an encoded word, then the
- * bytes of one that turned out none. */
-static int sk_mp_hraw(struct sk_mp *m)
-{
-    int rc = sk_mp_hput(m, m->ws, m->nws) == -1 || sk_mp_hput(m, m->word, m->nword) == -1;
-
-    m->nws = m->nword = 0;
-    m->after_word = 0;
-    return rc ? -1 : 0;
-}
-
-/* One unfolded header byte: encoded words ("=?utf-8?Q?4111_1111?=")
- * decoded, the white space between two of them dropped (RFC 2047 6.2, as
- * Python's email reads them). */
-static int sk_mp_hword(struct sk_mp *m, unsigned char c)
-{
-    if (m->nword) {
-        int ok = m->nword == 1 ? c == '?' : c > ' ' && c < 127;
-        if (ok && m->nword < sizeof(m->word)) {
-            m->word[m->nword++] = c;
-            unsigned char out[2 * SK_MIME_WORD_MAX];
-            size_t olen;
-            if (c != '=' || m->word[m->nword - 2] != '?' ||
-                sk_mime_word(m->word, m->nword, out, &olen) != m->nword)
-                return 0;
-            m->nword = 0;
-            if (!m->after_word && sk_mp_hput(m, m->ws, m->nws) == -1)
-                return -1;
-            m->nws = 0;
-            m->after_word = 1;
-            return sk_mp_hput(m, out, olen);
-        }
-        if (sk_mp_hraw(m) == -1)
-            return -1; /* not a word: C starts over */
-    }
-    if (c == '=') {
-        m->word[m->nword++] = c;
-        return 0;
-    }
-    if ((c == ' ' || c == '\t') && m->after_word && m->nws < sizeof(m->ws)) {
-        m->ws[m->nws++] = c;
-        return 0;
-    }
-    if (sk_mp_hraw(m) == -1)
-        return -1;
-    return sk_mp_hput(m, &c, 1);
-}
-
-/* One byte of the header section as text: '\r' dropped, a line end
- * followed by white space is a fold (dropped). */
-static int sk_mp_htext(struct sk_mp *m, unsigned char c)
-{
-    if (c == '\r')
-        return 0;
-    if (m->hnl) {
-        m->hnl = 0;
-        if (c != ' ' && c != '\t' && sk_mp_hword(m, '\n') == -1)
-            return -1;
-    }
-    if (c == '\n') {
-        m->hnl = 1;
-        return 0;
-    }
-    return sk_mp_hword(m, c);
-}
-
-/* The header section ended (or the input did): its text object too. */
-/* A file name in RFC 2231 sections (filename*0=, filename*1=) or
- * percent-encoded (filename*=): what a mail reader shows (get_filename) is
- * a line of the header text too, "filename: the name". */
-static int sk_mp_hext_line(struct sk_mp *m, const char *param, const char *x)
-{
-    if (sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1 ||
-        sk_mp_hput(m, (const unsigned char *)param, strlen(param)) == -1 ||
-        sk_mp_hput(m, (const unsigned char *)": ", 2) == -1)
-        return -1;
-    /* RFC 2047 words in the value decoded (policy.default does) */
-    for (; *x; x++)
-        if (sk_mp_hword(m, (unsigned char)*x) == -1)
-            return -1;
-    return sk_mp_hraw(m) == -1 || sk_mp_hput(m, (const unsigned char *)"\n", 1) == -1 ? -1 : 0;
-}
-
-static int sk_mp_hext(struct sk_mp *m)
-{
-    static const char *const fp[][2] = {{"content-disposition", "filename"},
-                                        {"content-type", "name"},
-                                        {"content-disposition", "name"}};
-    char v[SK_MP_FIELD + 1], x[SK_MP_FIELD + 1], y[SK_MP_FIELD + 1], star[16];
-
-    m->hdrs[m->nh] = '\0';
-    for (size_t i = 0; i < sizeof(fp) / sizeof(fp[0]); i++) {
-        snprintf(star, sizeof(star), "%s*", fp[i][1]);
-        if (sk_mp_header(m->hdrs, fp[i][0], v, sizeof(v)) != 0 || !sk_header_param_named(v, star))
-            continue;
-        /* both readings when they differ: compat32's (every section) and
-         * policy.default's (a run from *0, the first of two) */
-        int rc = sk_header_param_2231(v, fp[i][1], SK_2231_ALL, x, sizeof(x));
-        if (rc == -2)
-            m->amb = 1;
-        if (rc != -1 && sk_mp_hext_line(m, fp[i][1], x) == -1)
-            return -1;
-        if (sk_header_param_2231(v, fp[i][1], SK_2231_RUN, y, sizeof(y)) != -1 && *y &&
-            strcmp(x, y) != 0 && sk_mp_hext_line(m, fp[i][1], y) == -1)
-            return -1;
-    }
-    return 0;
-}
-
-static int sk_mp_htext_end(struct sk_mp *m)
-{
-    if ((m->hnl && sk_mp_hword(m, '\n') == -1) || sk_mp_hraw(m) == -1 || sk_mp_hext(m) == -1 ||
-        sk_mp_hflush(m) == -1)
-        return -1;
-    m->hnl = 0;
-    return sk_mp_close(m);
-}
-
-/* A header section begins (a message's, or a part's after its
- * delimiter). */
-static void sk_mp_hdr_reset(struct sk_mp *m)
-{
-    m->nh = m->llen = m->nlpre = 0;
-    m->lfield = m->hcr = 0;
-    m->keep = m->named = 0;
-    m->fstart = 0;
-    m->seen = 0;
-    m->cut = m->amb = 0;
-    m->hnl = m->after_word = 0;
-    m->nword = m->nws = m->nhout = 0;
-    m->hlines = 0;
-}
-
-/* Is the header line in m->lpre a delimiter ("--boundary", "--" to
- * close, padding)? A part whose header section never ended ends there, as
- * its body would. 0 no, 1 a delimiter, 2 the close delimiter. */
-static int sk_mp_hdr_delim(const struct sk_mp *m)
-{
-    size_t d = m->dlen - 1, i; /* "--boundary" without the "\n" */
-    int close;
-
-    if (m->message || m->nlpre < d || memcmp(m->lpre, m->delim + 1, d) != 0)
-        return 0;
-    close = m->nlpre >= d + 2 && m->lpre[d] == '-' && m->lpre[d + 1] == '-';
-    for (i = d + (close ? 2 : 0); i < m->nlpre; i++)
-        if (!strchr(" \t\r", m->lpre[i]))
-            return 0;
-    return m->nlpre < sizeof(m->lpre) ? 1 + close : 0;
-}
-
-/* The header line in m->lpre is no field: the section ended before it, and
- * it is the body's first line (email.feedparser). The part opens, the line
- * is read as the body (after a line end, so a delimiter it is is one).
- * Returns 1, or -1. */
-static int sk_mp_hdr_nosep(struct sk_mp *m)
-{
-    unsigned char line[sizeof(m->lpre)];
-    size_t n = m->nlpre;
-
-    memcpy(line, m->lpre, n);
-    m->nh = m->keep && !m->named ? m->fstart : m->nh; /* the line's bytes were no field */
-    m->state = SK_MPS_BODY;
-    if (sk_mp_htext_end(m) == -1 || sk_mp_open_part(m) == -1)
-        return -1;
-    if ((!m->message && sk_mp_write(m, "\n", 1) == -1) || sk_mp_write(m, line, n) == -1)
-        return -1;
-    return 1;
-}
-
-/* A message's header section, any length: the fields a part is read by are
- * collected (each cut at SK_MP_FIELD bytes), every other line is dropped.
- * Ends at an empty line. Returns bytes used. */
-/* One byte C of a header section. Returns 0 to go on, 1 when the section
- * ended with it (the part is open, the state is the body's), -1 on error. */
-static int sk_mp_hdr_byte(struct sk_mp *m, unsigned char c)
-{
-    if (c == '\n') {
-        if (m->llen == 0 || (m->llen == 1 && m->lcr)) {
-            if (!m->named)
-                m->nh = m->fstart; /* the empty line's '\r' */
-            m->state = SK_MPS_BODY;
-            if (sk_mp_htext_end(m) == -1)
-                return -1;
-            return sk_mp_open_part(m) == -1 ? -1 : 1;
-        }
-        int delim = sk_mp_hdr_delim(m);
-        if (!delim && !m->lfield && !(m->llen == 1 && m->lcr)) {
-            if (m->nlpre < sizeof(m->lpre))
-                m->lpre[m->nlpre++] = c; /* the line end is the body's */
-            return sk_mp_hdr_nosep(m);
-        }
-        if (delim) {
-            /* a part that ends in its headers: an empty part, then the
-             * next one's headers (or the epilogue) */
-            m->nh = m->keep ? m->fstart : m->nh;
-            if (sk_mp_htext_end(m) == -1 || sk_mp_open_part(m) == -1 || sk_mp_close(m) == -1)
-                return -1;
-            sk_mp_hdr_reset(m);
-            if (delim == 2) {
-                m->closed = 1;
-                m->state = SK_MPS_BODY;
-                return sk_mp_open_plain(m, SK_MP_EPILOGUE, 0) == -1 ? -1 : 1;
-            }
-            return 0;
-        }
-        if (sk_mp_htext(m, c) == -1)
-            return -1;
-        if (!m->named)
-            sk_mp_msg_decide(m);
-        if (m->keep && m->hdrs[m->nh - 1] != '\n')
-            m->hdrs[m->nh++] = '\n';
-        m->llen = m->nlpre = 0;
-        m->hlines++;
-        return 0;
-    }
-    if (sk_mp_htext(m, c) == -1)
-        return -1;
-    if (m->nlpre < sizeof(m->lpre))
-        m->lpre[m->nlpre++] = c;
-    else
-        m->nlpre = sizeof(m->lpre); /* too long for a delimiter */
-    if (m->llen == 0)
-        m->lfield = c == ' ' || c == '\t'; /* a continuation */
-    if (!m->lfield) {
-        /* email.feedparser: a line is a field when printable ASCII up
-         * to a ':' begins it (or "From "); any other ends the section
-         * and is the body's first (a name longer than the line kept
-         * is taken for one) */
-        if (m->mbox && m->hlines && m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0)
-            return 2; /* the next message of the mbox begins (sk_mp_msg_headers) */
-        if (c == ':' || (m->nlpre == 5 && memcmp(m->lpre, "From ", 5) == 0) ||
-            m->nlpre == sizeof(m->lpre))
-            m->lfield = 1;
-        else if ((c < 0x21 || c > 0x7e) && !(c == '\r' && m->llen == 0))
-            return sk_mp_hdr_nosep(m);
-    }
-    if (m->llen++ == 0) {
-        m->lcr = c == '\r';
-        if (c != ' ' && c != '\t') { /* a new field; a continuation keeps the last one's fate */
-            m->keep = 1;
-            m->named = 0;
-            m->fstart = m->nh;
-        }
-    }
-    if (!m->keep)
-        return 0;
-    if (m->nh - m->fstart >= SK_MP_FIELD) {
-        m->cut = 1; /* readers read on: the part is ambiguous */
-        return 0;
-    }
-    /* a NUL would end the field where email reads on ("boundary=aa\0"):
-     * kept as another control byte, which sk_mp_boundary refuses */
-    m->hdrs[m->nh++] = c ? (char)c : '\x01';
-    if (!m->named && (c == ':' || m->nh - m->fstart > 26))
-        sk_mp_msg_decide(m);
-    return 0;
-}
-
 /* The mbox's next message begins: the last one's object is closed. */
-static int sk_mp_mbox_next(struct sk_mp *m)
+int sk_mp_mbox_next(struct sk_mp *m)
 {
     int rc = sk_mp_close(m);
 
@@ -929,8 +516,6 @@ static int sk_mp_mbox_next(struct sk_mp *m)
     m->bol = 0, m->nfh = 0;
     return rc;
 }
-
-static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n);
 
 /* An mbox message's body: data up to a line that starts "From " (held
  * across writes while it may be one), which begins the next message.
@@ -969,41 +554,6 @@ static long sk_mp_mbox_body(struct sk_mp *m, const unsigned char *p, size_t n)
         return -1;
     m->bol = end < n || (end == n && n > 0 && p[n - 1] == '\n');
     return (long)end;
-}
-
-/* A header section, any length (sk_mp_hdr_byte per byte). A CR waits for
- * the byte after it: a bare CR is a line end too (email.feedparser splits
- * lines at CRLF, CR and LF). Returns bytes used, or -1. */
-static long sk_mp_msg_headers(struct sk_mp *m, const unsigned char *p, size_t n)
-{
-    long r;
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (m->hcr) {
-            m->hcr = 0;
-            /* CRLF: the CR is read as ever; a bare CR: a line end of its own
-             * (C is then the body's, or the next line's) */
-            if ((r = sk_mp_hdr_byte(m, c == '\n' ? '\r' : '\n')) != 0)
-                return r == -1 ? -1 : (long)i;
-        }
-        if (c == '\r') {
-            m->hcr = 1;
-            continue;
-        }
-        if ((r = sk_mp_hdr_byte(m, c)) == 2) {
-            /* a message whose header section never ended: the next one's
-             * "From " line begins */
-            m->nh = m->keep ? m->fstart : m->nh;
-            if (sk_mp_htext_end(m) == -1 || sk_mp_mbox_next(m) == -1 ||
-                sk_mp_msg_headers(m, (const unsigned char *)"From ", 5) == -1)
-                return -1;
-            continue;
-        }
-        if (r != 0)
-            return r == -1 ? -1 : (long)i + 1;
-    }
-    return (long)n;
 }
 
 int sk_mp_write(struct sk_mp *m, const void *buf, size_t len)
@@ -1132,102 +682,4 @@ struct sk_mp *sk_mp_new_mbox(const struct sk_mp_handler *h)
     if (m)
         m->mbox = 1;
     return m;
-}
-
-#define SK_MBOX_LEAD 4 /* lines before an mbox's first "From " line */
-
-int sk_mp_is_mbox(const char *ct, const char *name, const unsigned char *p, size_t n)
-{
-    char mt[128];
-    size_t nl = name ? strlen(name) : 0;
-
-    sk_media_type(ct, mt, sizeof(mt));
-    if (strcmp(mt, "application/mbox") == 0 || (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0))
-        return 1;
-    /* mailbox.mbox skips what comes before the first "From " line: a BOM,
-     * blank lines, a few lines of anything (bounded: SK_MBOX_LEAD lines
-     * within the first 512 bytes) */
-    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, lim = n < 512 ? n : 512;
-    for (int line = 0; line <= SK_MBOX_LEAD && i < lim; line++) {
-        if (lim - i >= 5 && memcmp(p + i, "From ", 5) == 0)
-            return 1;
-        const unsigned char *e = memchr(p + i, '\n', lim - i);
-        if (!e)
-            break;
-        i = (size_t)(e - p) + 1;
-    }
-    return 0;
-}
-
-static int sk_ascii_alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
-
-/* The fields that make a message's body something to decode. */
-static const char *const sk_mp_mime_fields[] = {"content-type", "content-transfer-encoding",
-                                                "mime-version"};
-
-int sk_mp_message_like(const unsigned char *p, size_t n)
-{
-    size_t i = 0, fields = 0;
-    int mime = 0, ended = 0, words = 0;
-
-    if (n >= 5 && memcmp(p, "From ", 5) == 0) { /* an mbox "From " line */
-        const unsigned char *e = memchr(p, '\n', n);
-        i = e ? (size_t)(e - p) + 1 : n;
-    }
-    while (i < n) {
-        const unsigned char *e = memchr(p + i, '\n', n - i);
-        size_t len = (e ? (size_t)(e - p) : n) - i;
-        if (len && p[i + len - 1] == '\r')
-            len--;
-        if (len == 0 && e) {
-            ended = 1; /* the end of the header section */
-            break;
-        }
-        words |= memmem(p + i, len, "=?", 2) != NULL; /* an RFC 2047 encoded word */
-        if (p[i] == ' ' || p[i] == '\t' || (len >= 5 && memcmp(p + i, "From ", 5) == 0)) {
-            /* a continuation (also of nothing: email.feedparser takes it
-             * as a defect), or a misplaced "From " line */
-        } else {
-            /* a field name: a letter or digit (so JSON and markup are not
-             * taken), then printable ASCII but ':' (as email.feedparser
-             * reads one), then ':' */
-            size_t k = 0;
-            while (k < len && p[i + k] > ' ' && p[i + k] < 127 && p[i + k] != ':')
-                k++;
-            if (!sk_ascii_alnum(p[i]) || (k < len && p[i + k] != ':') || (k == len && e)) {
-                if (!fields)
-                    return 0;
-                ended = 1; /* a line that is no field ends the section (email.feedparser) */
-                break;
-            }
-            if (k < len) {
-                fields++;
-                for (size_t f = 0; f < sizeof(sk_mp_mime_fields) / sizeof(*sk_mp_mime_fields); f++)
-                    mime |= k == strlen(sk_mp_mime_fields[f]) &&
-                            strncasecmp((const char *)p + i, sk_mp_mime_fields[f], k) == 0;
-            }
-        }
-        if (!e)
-            break; /* cut: what there is fits */
-        i = (size_t)(e - p) + 1;
-    }
-    return fields && (mime || words || !ended);
-}
-
-int sk_mp_is_message(const char *ct, const char *name, const unsigned char *p, size_t n)
-{
-    static const char *const exts[] = {".eml", ".mht", ".mhtml"};
-    char mt[128];
-    size_t nl = name ? strlen(name) : 0;
-
-    sk_media_type(ct, mt, sizeof(mt));
-    if (strncmp(mt, "message/", 8) == 0) /* email parses every message/ type as a message */
-        return 1;
-    for (size_t e = 0; e < sizeof(exts) / sizeof(*exts); e++)
-        if (nl > strlen(exts[e]) && strcasecmp(name + nl - strlen(exts[e]), exts[e]) == 0)
-            return 1;
-    return sk_mp_message_like(p, n < 512 ? n : 512);
 }

@@ -3,7 +3,7 @@
 should be blocked passes"): every body here once walked around virus_scan or
 dlp. One server runs virus_scan + dlp + xheaders on the project's test
 signatures and a policy with DLP templates; the decoders are the core layer
-(icap-server/core/sk_decode*.c, sk_multipart.c, sk_container.c).
+(icap-server/core/sk_decode*.c, sk_multipart.c, sk_mp_*.c, sk_container.c).
 
 Python's own gzip/zlib/zipfile/email produce the inputs (the oracle: what
 they encode, we must see). Each class has the listed sample and variants:
