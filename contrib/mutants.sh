@@ -1116,6 +1116,16 @@ MUTANTS = [
     ("dlp: the decode-max-ratio option never reaches the transaction", S, "modules/dlp/dlp_module.c",
      "    s->ctx.decode_ratio = cfg->decode_ratio;", "    s->ctx.decode_ratio = 0;",
      r"^(unit\.test_dlp_archives)$"),
+    # --- session 11: the guard across a reconfigure (SIGHUP, policy reloads)
+    ("guard: a reconfigure adds the CA file's certificates to the old set (a CA taken out stays trusted)", S,
+     "icap-server/guard/sk_conn_guard.c",
+     "    sk_client_cas = fresh; /* NULL (no memory) trusts nothing either */\n    sk_X509_pop_free(old, X509_free);",
+     "    if (old && fresh) {\n        while (sk_X509_num(fresh) > 0)\n            sk_X509_push(old, sk_X509_pop(fresh));\n        sk_X509_free(fresh);\n        fresh = old;\n    }\n    sk_client_cas = fresh;",
+     r"^(hostile\.guard)$"),
+    ("guard: an ICAPS client whose address c-icap left empty is refused as '?'", S,
+     "icap-server/guard/sk_conn_guard.c",
+     "    sk_fill_claddr(conn);\n", "    (void)sk_fill_claddr;\n",
+     r"^(hostile\.guard)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -233,27 +233,29 @@ static int sk_allowed(const unsigned char b[16], int fam)
     return 0;
 }
 
-/* CA certificates of --tls-client-ca, read once in the c-icap main
- * process (sk_fix_configure) and inherited by the children. */
+/* CA certificates of --tls-client-ca, read in the c-icap main process
+ * (sk_fix_configure, at start and at every reconfigure: SIGHUP) and
+ * inherited by the children. A reconfigure replaces the set with what the
+ * file holds now, so a CA taken out of the file is no longer trusted once
+ * the new children serve; a file that now holds no certificate leaves
+ * none trusted (every client certificate refused) and fails the directive. */
 static STACK_OF(X509) * sk_client_cas;
 
 int sk_conn_load_client_ca(const char *path)
 {
     FILE *f = fopen(path, "r");
+    STACK_OF(X509) *fresh = sk_X509_new_null(), *old = sk_client_cas;
     X509 *ca;
 
-    if (!f)
-        return -1;
-    if (!sk_client_cas && (sk_client_cas = sk_X509_new_null()) == NULL) {
+    if (f && fresh)
+        while ((ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+            if (!sk_X509_push(fresh, ca))
+                X509_free(ca);
+    if (f)
         fclose(f);
-        return -1;
-    }
-    while ((ca = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(sk_client_cas, ca))
-            X509_free(ca);
-    }
-    fclose(f);
-    return sk_X509_num(sk_client_cas) > 0 ? 0 : -1;
+    sk_client_cas = fresh; /* NULL (no memory) trusts nothing either */
+    sk_X509_pop_free(old, X509_free);
+    return fresh && sk_X509_num(fresh) > 0 ? 0 : -1;
 }
 
 /* Mutual TLS: c-icap's client_ca= also trusts the system store (it calls
@@ -299,12 +301,34 @@ static void sk_log_refusal(const struct sockaddr *a, int what, int tls)
                     more, SK_LOG_INTERVAL);
 }
 
+/* c-icap 0.5.10 leaves an ICAPS connection's client address empty once it
+ * has reconfigured (SIGHUP, or a policy or signature reload): every client
+ * was then refused as "?", and the policy and the access log would have no
+ * client address. Taken from the socket when missing (an IPv4 address:
+ * Debian's ci_sockaddr_t holds a sockaddr_in). */
+static void sk_fill_claddr(ci_connection_t *conn)
+{
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    unsigned char b[16];
+
+    if (sk_addr(SK_SA(&conn->claddr), b) >= 0 || conn->fd < 0 ||
+        getpeername(conn->fd, (struct sockaddr *)&peer, &plen) != 0 || peer.ss_family != AF_INET ||
+        sizeof(conn->claddr.sockaddr) < sizeof(struct sockaddr_in))
+        return;
+    memcpy(&conn->claddr.sockaddr, &peer, sizeof(struct sockaddr_in));
+    ci_fill_sockaddr(&conn->claddr);
+}
+
 /* Returns 0 to serve the connection, -1 after refusing (and closing) it. */
 static int sk_admit(ci_connection_t *conn, int tls)
 {
     unsigned char b[16];
-    int fam = sk_addr(SK_SA(&conn->claddr), b), what = -1;
+    int fam, what = -1;
     unsigned k;
+
+    sk_fill_claddr(conn);
+    fam = sk_addr(SK_SA(&conn->claddr), b);
 
     if (conn->fd >= 0 && conn->fd < SK_FDS) /* 0 stays "unknown" after a wrap */
         if (__atomic_add_fetch(&sk_fd_epoch[conn->fd], 1, __ATOMIC_RELEASE) == 0)

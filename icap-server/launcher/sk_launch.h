@@ -2,6 +2,7 @@
 #ifndef SK_LAUNCH_H
 #define SK_LAUNCH_H
 
+#include <limits.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -72,7 +73,8 @@ struct sk_launch_opts {
     int keepalive_timeout;
     int io_timeout;            /* c-icap Timeout */
     const char *allow_clients; /* NULL: loopback when listening on loopback */
-    const char *tls_client_ca; /* absolute PEM path, or NULL */
+    const char *tls_client_ca; /* absolute PEM path (in tls_client_ca_buf), or NULL */
+    char tls_client_ca_buf[PATH_MAX];
     const char *user_header;   /* NULL: the service's default headers */
     const char *user_encoding; /* plain|base64|auto; NULL: the service's default */
     /* Operations (issue 13): status listener, status summary, syslog */

@@ -314,14 +314,14 @@ static int sk_guard_opt(int c, const char *arg, struct sk_launch_opts *opts)
         return 0;
     }
     if (c == SK_OPT_TLS_CLIENT_CA) {
-        char *abs = realpath(arg, NULL);
+        char *abs = realpath(arg, opts->tls_client_ca_buf);
 
         if (!abs || access(abs, R_OK) != 0 || strpbrk(abs, " \t\"=\n\r"))
             return sk_bad_value("--tls-client-ca", arg,
                                 abs ? "unreadable, or the path holds "
                                       "a space or '='"
                                     : strerror(errno));
-        opts->tls_client_ca = abs; /* kept for the life of the process */
+        opts->tls_client_ca = abs;
         return 0;
     }
     snprintf(why, sizeof(why), "expected a number from %ld to %ld", r[c - SK_OPT_GUARD_FIRST].min,

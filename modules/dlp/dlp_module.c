@@ -124,6 +124,11 @@ void sk_dlp_fini(struct sk_module_ctx *mc)
         sk_pageset_free(&cfg->pages);
     free(cfg);
     mc->data = NULL;
+    /* the plans compiled in this process go with the module (c-icap
+     * unloads it at exit and at a reconfigure); a transaction still
+     * holding one keeps its own reference */
+    sk_dlp_plan_cache_fini(&sk_dlp_cache);
+    sk_dlp_plan_cache_init(&sk_dlp_cache);
 }
 
 const char *sk_dlp_version(struct sk_module_ctx *mc)

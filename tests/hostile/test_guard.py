@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -526,11 +527,14 @@ def make_pki(d):
                 "-keyout", name + ".key", "-out", name + ".csr", cwd=d)
         openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
                 "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", name + ".pem", cwd=d)
+    # what the test clients verify the server with (ca.pem, the server's
+    # --tls-client-ca, is rewritten by the reload check)
+    shutil.copy(os.path.join(d, "ca.pem"), os.path.join(d, "trust.pem"))
 
 
 def tls_options(port, d, cert, src=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_verify_locations(os.path.join(d, "ca.pem"))
+    ctx.load_verify_locations(os.path.join(d, "trust.pem"))
     if cert:
         ctx.load_cert_chain(os.path.join(d, cert + ".pem"), os.path.join(d, cert + ".key"))
     raw = connect(port, src, timeout=MTLS_HEADER_TIMEOUT + 5)
@@ -580,8 +584,14 @@ def case_mtls(ck, build):
     # c-icap's client_ca= verifies against its cafile= AND OpenSSL's default
     # store, which SSL_CERT_FILE names: put the rogue CA there, as a public CA
     # would be, so only the guard's own issuer check can refuse badclient
+    # (both CAs are there, so the reload check below is decided by the guard
+    # alone too)
+    with open(os.path.join(d, "public.pem"), "wb") as out:
+        for ca in ("rogue.pem", "ca.pem"):
+            with open(os.path.join(d, ca), "rb") as f:
+                out.write(f.read())
     old_cert_file = os.environ.get("SSL_CERT_FILE")
-    os.environ["SSL_CERT_FILE"] = os.path.join(d, "rogue.pem")
+    os.environ["SSL_CERT_FILE"] = os.path.join(d, "public.pem")
     try:
         srv.start()
         if old_cert_file is None:
@@ -620,7 +630,7 @@ def case_mtls(ck, build):
         # over --max-conns-per-client 2: the third ICAPS connection is closed
         # before its handshake (a 503 would cost a whole handshake)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.load_verify_locations(os.path.join(d, "ca.pem"))
+        ctx.load_verify_locations(os.path.join(d, "trust.pem"))
         ctx.load_cert_chain(os.path.join(d, "client.pem"), os.path.join(d, "client.key"))
         held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", tport), timeout=5),
                                 server_hostname="127.0.0.1") for _ in range(2)]
@@ -641,6 +651,25 @@ def case_mtls(ck, build):
         ck.ok("mTLS: the rogue-CA client was refused by the guard's issuer check (logged once)",
               len(re.findall(r"refusing connections from 127\.0\.0\.1: not an allowed client or no "
                              r"valid client certificate", txt)) == 1)
+        # The CA file now names only the other CA, then SIGHUP: the guard's
+        # set is what the file holds now (it used to be added to, so the
+        # CA taken out stayed trusted). c-icap's own check trusts both CAs
+        # (its default store, public.pem), so only the guard can refuse
+        # "client" here; a reconfigured c-icap also used to leave an ICAPS
+        # client's address empty, and the guard refused every client as "?".
+        shutil.copy(os.path.join(d, "rogue.pem"), os.path.join(d, "ca.pem"))
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        deadline, got = time.monotonic() + 20, None
+        while time.monotonic() < deadline:
+            got = tls_options(tport, d, "badclient")
+            if isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "):
+                break
+            time.sleep(0.3)
+        ck.ok("mTLS after the CA file changed and SIGHUP: the new CA's client is served (%r)"
+              % (got[:30],), isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200 "))
+        got = tls_options(tport, d, "client")
+        ck.ok("mTLS after the CA file changed and SIGHUP: the removed CA's client is refused "
+              "(%r)" % (got[:40],), not (isinstance(got, bytes) and got.startswith(b"ICAP/1.0 200")))
     except StartupError as e:
         ck.ok("mTLS server starts", False, str(e))
     finally:
