@@ -1125,7 +1125,7 @@ MUTANTS = [
     ("guard: an ICAPS client whose address c-icap left empty is refused as '?'", S,
      "icap-server/guard/sk_conn_guard.c",
      "    sk_fill_claddr(conn);\n", "    (void)sk_fill_claddr;\n",
-     r"^(hostile\.guard)$"),
+     r"^(hostile\.guard|integration\.icap)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -24,7 +24,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from icaplib import check_started  # noqa: E402  (issue 16)
+from icaplib import check_started, wait_live  # noqa: E402  (issue 16)
 from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
                      options, make_body, http_req_head, http_req_head_raw,
                      http_res_head, sha, free_port, port_is_free,
@@ -849,26 +849,40 @@ def g_icaps(cx):
         ck.ok("icaps: launcher says where ICAP over TLS listens",
               "icaps://127.0.0.1:%d" % tport in out, out[-400:])
         ctx = ssl.create_default_context(cafile=cert)
-        with socket.create_connection(("127.0.0.1", tport), timeout=10) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
-                t.sendall(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: 127.0.0.1\r\n"
-                          b"Encapsulated: null-body=0\r\n\r\n")
-                head = read_head(t)
-                ck.ok("icaps: OPTIONS over TLS answers 200 with an ISTag",
-                      head.startswith(b"ICAP/1.0 200") and b"ISTag:" in head, head[:300])
-                u = "http://icaps.test/%s" % tag()
-                req = http_req_head("GET", u)
-                t.sendall(b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n"
-                          b"Allow: 204\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n"
-                          % len(req) + req)
-                head = read_head(t)
-                ck.ok("icaps: REQMOD over TLS on the same connection answers 204",
-                      head.startswith(b"ICAP/1.0 204"), head[:300])
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not any(u.encode() in ln for ln in s.log_lines()):
-            time.sleep(0.1)
-        ck.ok("icaps: the TLS transaction has its access-log line",
-              any(u.encode() in ln for ln in s.log_lines()))
+
+        def over_tls(when):
+            """OPTIONS then REQMOD on one TLS connection; the REQMOD's
+            access-log line, with the client address c-icap gave us."""
+            with socket.create_connection(("127.0.0.1", tport), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
+                    t.sendall(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: 127.0.0.1\r\n"
+                              b"Encapsulated: null-body=0\r\n\r\n")
+                    head = read_head(t)
+                    ck.ok("icaps%s: OPTIONS over TLS answers 200 with an ISTag" % when,
+                          head.startswith(b"ICAP/1.0 200") and b"ISTag:" in head, head[:300])
+                    u = "http://icaps.test/%s" % tag()
+                    req = http_req_head("GET", u)
+                    t.sendall(b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n"
+                              b"Allow: 204\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n"
+                              % len(req) + req)
+                    head = read_head(t)
+                    ck.ok("icaps%s: REQMOD over TLS on the same connection answers 204" % when,
+                          head.startswith(b"ICAP/1.0 204"), head[:300])
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not any(u.encode() in ln for ln in s.log_lines()):
+                time.sleep(0.1)
+            line = [json.loads(ln) for ln in s.log_lines() if u.encode() in ln]
+            ck.ok("icaps%s: the TLS transaction has its access-log line, with the client's "
+                  "address" % when, len(line) == 1 and line[0].get("client") == "127.0.0.1",
+                  line)
+
+        over_tls("")
+        # A policy commit reloads through c-icap's reconfigure. c-icap 0.5.10
+        # then hands over ICAPS connections without the client's address,
+        # and the guard refused every one as "?" (icap-server/guard).
+        s.policy_cmd("url", "add", "--list", "block", "--match", "domain", "reload.icaps.test")
+        ck.ok("icaps: the policy commit is live", wait_live(s))
+        over_tls(" after a policy reload")
         with socket.create_connection(("127.0.0.1", tport), timeout=5) as raw:
             raw.sendall(b"OPTIONS icap://127.0.0.1/sekisho ICAP/1.0\r\nHost: x\r\n"
                         b"Encapsulated: null-body=0\r\n\r\n")
