@@ -135,14 +135,13 @@ asan_unit() {
 # Leak checks are on here too, in every process the tests start (the
 # launcher, sekisho-policy, and the preloaded daemon with our modules in
 # it): a leak is written to a report and does not change the exit status
-# (exitcode=0; ASan errors still abort). Allocations are unwound slowly
-# (fast_unwind_on_malloc=0) so a stack through OpenSSL or libclamav, built
-# without frame pointers, reaches the frames that tell whose leak it is.
+# (exitcode=0; ASan errors still abort). Report files carry the
+# executable's name (log_exe_name), which tests/sanitizer_reports.py reads.
 # Stock c-icap's own allocations at exit and the few library leaks our
 # calls cannot avoid are not ours to judge: tests/sanitizer_reports.py
 # leaves out exactly those (its doc names them) and counts the rest.
 asan_integration() {
-    ASAN_OPTIONS="$common:detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:log_path=$san_dir/asan-integration" \
+    ASAN_OPTIONS="$common:detect_leaks=1:exitcode=0:log_exe_name=1:log_path=$san_dir/asan-integration" \
     UBSAN_OPTIONS="$common:log_path=$san_dir/ubsan-integration" \
     SEKISHO_SANITIZED=1 \
     SEKISHO_DAEMON_PRELOAD="${preload[*]}" \

@@ -14,8 +14,16 @@ down the stack.
 Libraries' own leaks that our calls cannot avoid are named in LIBRARY_LEAKS
 by the library functions that must all be on the stack, the first caller
 being in that library (Debian's libclamav 1.0 keeps ~1.7 KB of OpenSSL
-digest contexts from every cl_load of a signed database). The ASan pass
-unwinds slowly (fast_unwind_on_malloc=0) so such stacks reach our frames.
+digest contexts from every cl_load of a signed database).
+
+test.sh's ASan pass unwinds allocations fast (frame pointers): slow
+unwinding made the sanitized daemon too slow for the tests' time bounds.
+Fast unwinding stops inside OpenSSL (built without frame pointers), so a
+leak of the c-icap daemon (a report file named ...c-icap.PID: test.sh and
+icaplib set log_exe_name) whose captured stack never leaves libcrypto
+cannot be told apart from libclamav's above; it is named, not counted. Our
+own OpenSSL objects are leak-checked by the unit tests, where every leak
+counts. Run a test by hand with fast_unwind_on_malloc=0 to see whose it is.
 
 A leak check that could not run at all ("Tracer caught signal 11" /
 "LeakSanitizer has encountered a fatal error", which LSan's thread-stopping
@@ -27,6 +35,7 @@ Usage: sanitizer_reports.py FILE...   prints what counts; exit 1 if anything
 does, 0 if nothing (a file of c-icap's own leaks only is named as ignored).
 """
 
+import os
 import re
 import sys
 
@@ -50,6 +59,12 @@ def _library_leak(frames):
                for fn in funcs) and any(lib in first for lib in libs):
             return True
     return False
+
+
+def _libcrypto_only(frames):
+    """The captured stack, past the allocator, never leaves libcrypto."""
+    rest = [f for f in frames if not any(a in f for a in _ALLOCATOR)]
+    return bool(rest) and all("/libcrypto.so" in f for f in rest)
 
 
 def _first_caller(frames):
@@ -87,17 +102,19 @@ def tracer_fault(text):
     return bool(_TRACER.match(text))
 
 
-def counts(text):
+def counts(text, name=""):
     """The parts of one report file that count (a list of strings, empty
     when the file holds only c-icap's own leaks, or only a leak check that
-    could not run)."""
+    could not run). NAME is the file's name (".c-icap." in it: the daemon's)."""
+    daemon = ".c-icap." in os.path.basename(name)
     if tracer_fault(text):
         return []
     if "ERROR: LeakSanitizer" not in text or re.search(_ERRORS, text):
         return [text] if text.strip() else []
     kept, direct = [], 0
     for head, frames in leak_blocks(text):
-        if not _C_ICAP.search(_first_caller(frames)) and not _library_leak(frames):
+        if (not _C_ICAP.search(_first_caller(frames)) and not _library_leak(frames) and
+                not (daemon and _libcrypto_only(frames))):
             kept.append(head + "\n" + "\n".join("    " + f for f in frames))
             direct += head.startswith("Direct")
     if not direct:
@@ -120,7 +137,7 @@ def main(paths):
             print("--- sanitizer report %s: unreadable (%s)" % (p, e))
             bad = 1
             continue
-        parts = counts(text)
+        parts = counts(text, p)
         if parts:
             bad = 1
             print("--- sanitizer report %s" % p)

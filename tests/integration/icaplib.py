@@ -574,7 +574,7 @@ class SekishoServer:
                 opts = "log_path=%s" % os.path.join(self.tmp, "asan")
             # leaks reported, exit status kept (tests/sanitizer_reports.py
             # judges the reports); test.sh's own options come after these
-            env["ASAN_OPTIONS"] = ("detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:"
+            env["ASAN_OPTIONS"] = ("detect_leaks=1:exitcode=0:log_exe_name=1:"
                                    "abort_on_error=1:" + opts)
         return env
 
@@ -751,7 +751,7 @@ def check_asan(ck):
         for f in glob.glob(os.path.join(os.path.dirname(d), "asan*")):
             try:
                 with open(f, errors="replace") as fh:
-                    parts = sanitizer_reports.counts(fh.read())
+                    parts = sanitizer_reports.counts(fh.read(), f)
             except OSError as e:
                 parts = ["unreadable: %s" % e]
             if parts:
