@@ -505,17 +505,20 @@ static void sk_html(FILE *o, const char *s)
 /* One CSV cell of a client-supplied value (user names come from request
  * headers). A cell a spreadsheet could take for a formula gets a leading
  * quote: one starting with = + - @, or with TAB or CR (OWASP's list: some
- * programs drop those and read what follows), or LF, written like CR. */
+ * programs drop those and read what follows), or LF. Controls, C1 and
+ * bidi controls in the cell are U+FFFD (the toolkit's text escaper). */
 static void sk_csv(FILE *o, const char *s)
 {
     struct sk_buf b = {0};
+    int guard = *s && strchr("=+-@\t\r\n", *s);
 
     /* the text escaper first: no CR/LF, control or bidi override in a
-     * cell (a spreadsheet shows them as they are) */
+     * cell (a spreadsheet shows them as they are); the guard is decided
+     * on the value as logged, so a leading TAB still gets its quote */
     sk_text_escape(&b, s, SIZE_MAX);
     s = b.data ? b.data : "";
     fputc('"', o);
-    if (*s && strchr("=+-@\t\r\n", *s))
+    if (guard)
         fputc('\'', o);
     for (; *s; s++) {
         if (*s == '"')

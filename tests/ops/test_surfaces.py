@@ -246,10 +246,19 @@ def case_virus(srv, tmp, qdir):
         data = open(os.path.join(qdir, m), "rb").read()
         report("quarantine metadata: no raw control/bidi byte", not raw_controls(data),
                raw_controls(data))
+    # metadata as the writer escapes a URL that carried raw ESC and RLO
+    # (virus_scan without url_block keeps such a URL): decoded by `list`
+    with open(os.path.join(qdir, "20261201T000000Z-0123456789abcdef.json"), "w") as f:
+        f.write('{"id": "20261201T000000Z-0123456789abcdef", "time": "2026-12-01T00:00:00Z",'
+                ' "virus": "Eicar\\u001b[2J", "url": "http://x/\\u001b]0;pwn\\u0007'
+                '\\u202egpj.exe\\u009b31m", "size": 1, "sha256": ""}\n')
     p = subprocess.run([srv.policy, "quarantine", "list", "--dir", qdir],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     report("quarantine list: no control/bidi byte reaches the terminal",
            not raw_controls(p.stdout), raw_controls(p.stdout))
+    report("quarantine list: the forged entry is listed (as U+FFFD)",
+           "http://x/\ufffd]0;pwn\ufffd\ufffdgpj.exe\ufffd31m" in p.stdout.decode(
+               "utf-8", "replace"), p.stdout[-300:])
     # a zip whose member name is hostile
     zb = io.BytesIO()
     with zipfile.ZipFile(zb, "w") as z:
