@@ -55,12 +55,15 @@
  * a slot costs. Per address: Prometheus, a blackbox probe and a few
  * HAProxy processes checking from one host; the total leaves room for
  * 32 such hosts (epoll: no FD_SETSIZE bound). */
-#define SK_STATUS_DEADLINE_MS  5000
-#define SK_STATUS_LOG_INTERVAL 60 /* s: one refusal line per address */
-#define SK_STATUS_LOG_LINES    16 /* refusal lines per interval, all addresses */
+#define SK_STATUS_DEADLINE_MS 5000
+#define SK_STATUS_PER_IP      8
+#define SK_STATUS_CONNS       256
+
+/* Refusals by --status-allow: at most one line per address per interval,
+ * and SK_STATUS_LOG_LINES lines in all per interval. */
+#define SK_STATUS_LOG_INTERVAL 60 /* s */
+#define SK_STATUS_LOG_LINES    16
 #define SK_STATUS_LOG_SLOTS    256
-#define SK_STATUS_PER_IP       8
-#define SK_STATUS_CONNS        256
 
 /* One accepted connection, in sk_conns from MHD's STARTED to its CLOSED
  * notification; touched only by the listener thread. */

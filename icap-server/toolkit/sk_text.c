@@ -217,12 +217,14 @@ static const char *sk_text_ascii(unsigned c, char tmp[8])
 
 static const char *sk_prom_ascii(unsigned c, char tmp[8])
 {
-    if (c == '"')
+    switch (c) {
+    case '"':
         return "\\\"";
-    if (c == '\\')
+    case '\\':
         return "\\\\";
-    if (c == '\n')
+    case '\n':
         return "\\n";
+    }
     return c < 0x20 || c == 0x7f ? "\xef\xbf\xbd" : NULL;
 }
 
