@@ -326,21 +326,24 @@ def case_status(build, tmp):
                         extra_args=["--status-listen", "127.0.0.1:%d" % port, "--status-allow",
                                     "127.0.0.1"])
     srv.start()
-    try:
-        refused = 0
-        for i in range(30):
+
+    def refused_from(src, n):
+        got = 0
+        for i in range(n):
             s = socket.socket()
-            s.bind(("127.0.0.2", 0))
+            s.bind((src, 0))
             s.connect(("127.0.0.1", port))
             try:
                 s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
                 s.settimeout(5)
                 if s.recv(100) == b"":
-                    refused += 1
+                    got += 1
             except OSError:
-                refused += 1
+                got += 1
             s.close()
-        report("status: 30 connections from 127.0.0.2 closed unanswered", refused == 30, refused)
+        return got
+
+    def scrape():
         s = socket.create_connection(("127.0.0.1", port), 5)
         s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
         data = b""
@@ -349,12 +352,24 @@ def case_status(build, tmp):
             if not d:
                 break
             data += d
+        s.close()
         m = re.search(rb"sekisho_status_refused_total (\d+)", data)
-        report("status: 127.0.0.1 is served and counts 30 refusals",
-               m is not None and int(m.group(1)) == 30, data[-300:])
+        return int(m.group(1)) if m else None
+
+    def lines():
+        return open(srv.stderr_path, "rb").read().count(b"status listener: refused a connection")
+    try:
+        n = refused_from("127.0.0.2", 30)
+        report("status: 30 connections from 127.0.0.2 closed unanswered", n == 30, n)
+        report("status: 127.0.0.1 is served and counts 30 refusals", scrape() == 30, scrape())
         err = open(srv.stderr_path, "rb").read()
         n = err.count(b"refused a connection from 127.0.0.2")
         report("status: one log line for 30 refusals from one address", n == 1, n)
+        # twenty more addresses within the minute: 16 lines a minute in all
+        n = sum(refused_from("127.0.0.%d" % (10 + i), 1) for i in range(20))
+        report("status: one connection from each of 20 more addresses refused", n == 20, n)
+        report("status: 50 refusals counted", scrape() == 50, scrape())
+        report("status: 16 refusal lines a minute in all (21 addresses)", lines() == 16, lines())
     finally:
         srv.stop()
         srv.cleanup()
