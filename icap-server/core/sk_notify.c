@@ -8,7 +8,9 @@
  * notify.min-interval per node: the last-sent times live in a page shared
  * by every c-icap child (mapped by the master before fork).
  * SECURITY: alert text carries client bytes (URL, user, threat name); it is
- * JSON-escaped here, and notify_send.c keeps mail headers printable ASCII. */
+ * JSON-escaped for the webhook and text-escaped for the mail body here (no
+ * CR/LF starts a forged "user:" line, no control reaches a mail reader),
+ * and notify_send.c keeps mail headers printable ASCII. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +225,10 @@ static void sk_emit(const struct sk_snapshot *snap, const char *kind, const char
         sk_buf_puts(&j, "\":\"");
         sk_json_escape(&j, fields[i + 1], 1024);
         sk_buf_puts(&j, "\"");
-        sk_buf_printf(&t, "%s: %.1000s\n", fields[i], fields[i + 1]);
+        sk_buf_puts(&t, fields[i]);
+        sk_buf_puts(&t, ": ");
+        sk_text_escape(&t, fields[i + 1], 1000);
+        sk_buf_puts(&t, "\n");
     }
     sk_buf_puts(&j, "}");
     if (j.failed || t.failed)

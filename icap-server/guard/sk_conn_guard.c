@@ -208,29 +208,12 @@ void sk_conn_answer(ci_connection_t *conn, const char *status_line)
         return; /* best effort: the client is closed on anyway */
 }
 
-static int sk_cidr_match(const struct sk_cidr *c, const unsigned char b[16], int fam)
-{
-    const unsigned char *a = fam == AF_INET ? b + 12 : b;
-    int bits = c->prefix, i;
-
-    if (c->family != fam)
-        return 0;
-    for (i = 0; bits >= 8; i++, bits -= 8) {
-        if (a[i] != c->addr[i])
-            return 0;
-    }
-    return bits == 0 || ((a[i] ^ c->addr[i]) & (0xff << (8 - bits)) & 0xff) == 0;
-}
-
 static int sk_allowed(const unsigned char b[16], int fam)
 {
     if (sk_fix_conf.allow_all)
         return 1;
-    for (int i = 0; i < sk_fix_conf.n_cidrs; i++) {
-        if (sk_cidr_match(&sk_fix_conf.cidrs[i], b, fam))
-            return 1;
-    }
-    return 0;
+    return sk_cidr_list_match(sk_fix_conf.cidrs, sk_fix_conf.n_cidrs, fam == AF_INET ? 4 : 6,
+                              fam == AF_INET ? b + 12 : b);
 }
 
 /* CA certificates of --tls-client-ca, read in the c-icap main process

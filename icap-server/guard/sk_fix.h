@@ -5,14 +5,9 @@
 
 #include "c-icap.h"
 #include "net_io.h"
+#include "sekisho/net.h" /* struct sk_cidr: the toolkit's one CIDR parser */
 
 #define SK_FIX_MAX_CIDRS 64
-
-struct sk_cidr {
-    int family;             /* AF_INET or AF_INET6 */
-    unsigned char addr[16]; /* network byte order, masked */
-    int prefix;
-};
 
 /* Set from sekisho_guard.* directives in the c-icap main process before
  * the children fork; read-only afterwards. */

@@ -29,59 +29,17 @@ static int sk_fix_num(const char *s, long min, long max, long *out)
     return 0;
 }
 
-/* One "ADDR[/PREFIX]" into c. */
-static int sk_cidr_parse(const char *text, struct sk_cidr *c)
-{
-    char addr[64];
-    const char *slash = strchr(text, '/');
-    size_t n = slash ? (size_t)(slash - text) : strlen(text);
-    long prefix;
-    int bytes, bits;
-
-    if (n == 0 || n >= sizeof(addr))
-        return -1;
-    memcpy(addr, text, n);
-    addr[n] = '\0';
-    memset(c, 0, sizeof(*c));
-    if (inet_pton(AF_INET, addr, c->addr) == 1)
-        c->family = AF_INET;
-    else if (inet_pton(AF_INET6, addr, c->addr) == 1)
-        c->family = AF_INET6;
-    else
-        return -1;
-    bits = c->family == AF_INET ? 32 : 128;
-    if (!slash)
-        prefix = bits;
-    else if (sk_fix_num(slash + 1, 0, bits, &prefix) == -1)
-        return -1;
-    c->prefix = (int)prefix;
-    /* mask the host part so matching compares networks */
-    bytes = c->prefix / 8;
-    if (bytes < 16 && c->prefix % 8)
-        c->addr[bytes++] &= (unsigned char)(0xff << (8 - c->prefix % 8));
-    memset(c->addr + bytes, 0, (size_t)(16 - bytes));
-    return 0;
-}
-
 /* "CIDR[,CIDR...]" or "any". */
 static int sk_allow_parse(const char *text)
 {
-    char buf[4096], *save = NULL, *tok;
-    int n = 0;
+    int n;
 
     if (strcmp(text, "any") == 0) {
         sk_fix_conf.allow_all = 1;
         return 0;
     }
-    if (strlen(text) >= sizeof(buf))
-        return -1;
-    strcpy(buf, text);
-    for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        if (n == SK_FIX_MAX_CIDRS || sk_cidr_parse(tok, &sk_fix_conf.cidrs[n]) == -1)
-            return -1;
-        n++;
-    }
-    if (n == 0)
+    /* one c-icap directive word: commas only, as the launcher checks it */
+    if ((n = sk_cidr_list_parse(text, sk_fix_conf.cidrs, SK_FIX_MAX_CIDRS)) == -1)
         return -1;
     sk_fix_conf.n_cidrs = n;
     sk_fix_conf.allow_all = 0;

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <sekisho/net.h>
+
 #define SK_LAUNCH_PROG                      "sekisho-server"
 #define SK_LAUNCH_DEFAULT_LISTEN            "127.0.0.1:1344"
 #define SK_LAUNCH_DEFAULT_POLICY_DB         "/var/lib/sekisho/policy.db"
@@ -23,6 +25,9 @@
 /* c-icap's Timeout: a stalled body or an unread answer. Like Squid's
  * icap_io_timeout (5 min): an origin may legitimately pause a response. */
 #define SK_LAUNCH_DEFAULT_IO_TIMEOUT 300
+
+/* Networks in one --allow-clients or --status-allow list. */
+#define SK_LAUNCH_MAX_CIDRS 64
 
 /* Exit statuses of the launcher. */
 #define SK_LAUNCH_EXIT_OK    0
@@ -80,7 +85,14 @@ struct sk_launch_opts {
     /* Operations (issue 13): status listener, status summary, syslog */
     struct sk_listen status_listen; /* valid when status_listen_on */
     int status_listen_on;
-    int status;                /* --status: print the node's state and exit */
+    int status; /* --status: print the node's state and exit */
+    /* --status-allow: who may use the status listener. Resolved by
+     * sk_launch_parse_args: all (any), or the networks (loopback by default
+     * on a loopback listener; a non-loopback one must be given a list). */
+    const char *status_allow;
+    int status_allow_all;
+    int n_status_nets;
+    struct sk_cidr status_nets[SK_LAUNCH_MAX_CIDRS];
     const char *syslog_socket; /* NULL: /dev/log */
 };
 

@@ -55,6 +55,7 @@ enum {
     SK_OPT_STATUS_LISTEN,
     SK_OPT_STATUS,
     SK_OPT_SYSLOG_SOCKET,
+    SK_OPT_STATUS_ALLOW,
 };
 
 static const struct option sk_long_opts[] = {
@@ -91,6 +92,7 @@ static const struct option sk_long_opts[] = {
     {"user-encoding", required_argument, NULL, SK_OPT_USER_ENCODING},
     {"io-timeout", required_argument, NULL, SK_OPT_IO_TIMEOUT},
     {"status-listen", required_argument, NULL, SK_OPT_STATUS_LISTEN},
+    {"status-allow", required_argument, NULL, SK_OPT_STATUS_ALLOW},
     {"status", no_argument, NULL, SK_OPT_STATUS},
     {"syslog-socket", required_argument, NULL, SK_OPT_SYSLOG_SOCKET},
     {"help", no_argument, NULL, SK_OPT_HELP},
@@ -158,6 +160,8 @@ static void sk_usage(FILE *out)
         "Operations (README, Monitoring):\n"
         "  --status-listen ADDR:PORT  serve /metrics (Prometheus), /healthz, /readyz and\n"
         "                       /status over HTTP there (PORT alone: 127.0.0.1:PORT)\n"
+        "  --status-allow CIDR[,CIDR...]|any  who may connect to it (default: loopback;\n"
+        "                       required when --status-listen is not a loopback address)\n"
         "  --status             print versions, policy, signatures and readiness of the\n"
         "                       server running in --run-dir, then exit (0: ready)\n"
         "  --access-log syslog[:FACILITY]  access lines to syslog (RFC 5424, JSON message)\n"
@@ -259,31 +263,16 @@ static int sk_bad_value(const char *opt, const char *val, const char *why)
     return -1;
 }
 
-/* "CIDR[,CIDR...]" with numeric addresses, or "any"; the guard parses it
- * again inside c-icap, this only names a mistake before c-icap starts. */
+/* "CIDR[,CIDR...]" with numeric addresses (at most SK_LAUNCH_MAX_CIDRS),
+ * or "any"; the guard parses --allow-clients again inside c-icap, this
+ * only names a mistake before c-icap starts. */
 static int sk_check_cidrs(const char *text)
 {
-    char buf[4096], *save = NULL, *tok;
-    unsigned char a[16];
-    long prefix;
-    int n = 0;
+    struct sk_cidr nets[SK_LAUNCH_MAX_CIDRS];
 
     if (strcmp(text, "any") == 0)
         return 0;
-    if (strlen(text) >= sizeof(buf) || strpbrk(text, "\"\n\r\t "))
-        return -1;
-    strcpy(buf, text);
-    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
-        char *slash = strchr(tok, '/');
-        int v6 = strchr(tok, ':') != NULL;
-
-        if (slash)
-            *slash = '\0';
-        if (inet_pton(v6 ? AF_INET6 : AF_INET, tok, a) != 1 ||
-            (slash && sk_parse_int(slash + 1, 0, v6 ? 128 : 32, &prefix) == -1))
-            return -1;
-    }
-    return n > 0 && n <= 64 ? 0 : -1;
+    return sk_cidr_list_parse(text, nets, SK_LAUNCH_MAX_CIDRS) == -1 ? -1 : 0;
 }
 
 /* Limits and client access (sk_cicap_fix.so); returns 0 or -1. */
@@ -389,6 +378,33 @@ static int sk_check_guard_opts(struct sk_launch_opts *o)
     return -1;
 }
 
+/* Who may use the status listener when --status-allow is not given: on
+ * loopback, local clients (what the listener's address admits anyway);
+ * on any other address the administrator names the scrapers and health
+ * checkers (or says "any"), as --allow-clients asks for the ICAP port: a
+ * listener open to a network by default is what an administrator who
+ * chose an address did not say. */
+static int sk_check_status_allow(struct sk_launch_opts *o)
+{
+    if (o->status_allow && !o->status_listen_on) {
+        fprintf(stderr, SK_LAUNCH_PROG ": --status-allow needs --status-listen ADDR:PORT\n");
+        return -1;
+    }
+    if (!o->status_listen_on || o->status_allow)
+        return 0;
+    if (sk_is_loopback(&o->status_listen)) {
+        o->n_status_nets =
+            sk_cidr_list_parse("127.0.0.0/8,::1", o->status_nets, SK_LAUNCH_MAX_CIDRS);
+        return o->n_status_nets == 2 ? 0 : -1;
+    }
+    fprintf(stderr,
+            SK_LAUNCH_PROG ": --status-listen %s needs --status-allow CIDR[,CIDR...] naming "
+                           "who may read it (Prometheus, the load balancer), or --status-allow "
+                           "any\n",
+            o->status_listen.port_directive);
+    return -1;
+}
+
 /* Handles one option; returns 0, -1 (usage error) or 1 (exit now). */
 static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
 {
@@ -452,6 +468,20 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         return 0;
     case SK_OPT_SYSLOG_SOCKET:
         opts->syslog_socket = arg;
+        return 0;
+    case SK_OPT_STATUS_ALLOW:
+        if (strcmp(arg, "any") == 0) {
+            opts->status_allow_all = 1;
+        } else {
+            int n = sk_cidr_list_parse(arg, opts->status_nets, SK_LAUNCH_MAX_CIDRS);
+            if (n == -1)
+                return sk_bad_value("--status-allow", arg,
+                                    "expected CIDR[,CIDR...] (10.0.0.5,192.168.1.0/24,::1) "
+                                    "or any");
+            opts->n_status_nets = n;
+            opts->status_allow_all = 0;
+        }
+        opts->status_allow = arg;
         return 0;
     case SK_OPT_STATUS_LISTEN: {
         char full[96];
@@ -595,7 +625,7 @@ int sk_launch_parse_args(int argc, char **argv, struct sk_launch_opts *opts, int
         fprintf(stderr, SK_LAUNCH_PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (sk_check_tls_opts(opts) == -1)
+    if (sk_check_tls_opts(opts) == -1 || sk_check_status_allow(opts) == -1)
         return -1;
     return sk_check_guard_opts(opts);
 }

@@ -1,8 +1,13 @@
 /* sk_launch_http.c - the status listener (--status-listen): GET /metrics,
  * /healthz, /readyz and /status over HTTP from the launcher process.
- * SECURITY: answers anyone who can reach the address (loopback unless
- * the administrator chose otherwise); serves fixed paths only, takes no
- * request body and reveals no client data (counts, versions, paths).
+ * SECURITY: answers only the addresses of --status-allow (loopback by
+ * default; a non-loopback listener needs a list, sk_launch_args.c): any
+ * other peer is closed at accept, before a byte of its request is read,
+ * counted (sekisho_status_refused_total) and logged at most once per
+ * address per SK_STATUS_LOG_INTERVAL (and SK_STATUS_LOG_LINES lines in
+ * all per interval), so a flood of refused connections cannot flood the
+ * log. Serves fixed paths only, takes no request body and reveals no
+ * client data (counts, versions, paths).
  *
  * Why libmicrohttpd: a maintained, fuzzed HTTP/1.1 server library in
  * Debian (libmicrohttpd12) that does the parsing, keep-alive, limits and
@@ -43,6 +48,7 @@
 
 #include "sk_launch.h"
 #include "sk_launch_status.h"
+#include "sekisho/text.h"
 
 /* A scraper and a health checker send their request in one packet and
  * read a few KB back: 5 s is ample over a slow WAN path and bounds what
@@ -52,6 +58,12 @@
 #define SK_STATUS_DEADLINE_MS 5000
 #define SK_STATUS_PER_IP      8
 #define SK_STATUS_CONNS       256
+
+/* Refusals by --status-allow: at most one line per address per interval,
+ * and SK_STATUS_LOG_LINES lines in all per interval. */
+#define SK_STATUS_LOG_INTERVAL 60 /* s */
+#define SK_STATUS_LOG_LINES    16
+#define SK_STATUS_LOG_SLOTS    256
 
 /* One accepted connection, in sk_conns from MHD's STARTED to its CLOSED
  * notification; touched only by the listener thread. */
@@ -67,6 +79,82 @@ static pid_t sk_cicap_pid;
 static struct sk_status_conn sk_conns = {&sk_conns, &sk_conns, -1, 0};
 static pthread_t sk_thread;
 static int sk_wake_fd = -1; /* eventfd: sk_launch_status_stop() ends the loop */
+/* --status-allow, borrowed from the launcher's options for its life */
+static const struct sk_cidr *sk_allow_nets;
+static int sk_allow_n, sk_allow_all;
+static uint64_t sk_refused; /* atomic: read by /metrics */
+
+/* Refusal log state, touched by the listener thread only (MHD calls the
+ * accept policy from MHD_run on our loop thread). A slot per address
+ * hash: an address whose slot another took may be logged again early,
+ * which the per-interval cap on all lines bounds. */
+struct sk_refusal_slot {
+    int family;
+    uint8_t addr[16];
+    time_t logged;       /* last line for this address, 0 never */
+    uint64_t suppressed; /* refusals since that line */
+};
+static struct sk_refusal_slot sk_rslots[SK_STATUS_LOG_SLOTS];
+static time_t sk_rwindow;  /* start of the current interval */
+static unsigned sk_rlines; /* lines written in it */
+
+uint64_t sk_launch_status_refused(void)
+{
+    return __atomic_load_n(&sk_refused, __ATOMIC_RELAXED);
+}
+
+/* One refusal of ADDR at NOW: a line when this address had none for an
+ * interval and the interval's budget of lines is not spent. */
+static void sk_refusal_log(int family, const uint8_t addr[16], time_t now)
+{
+    size_t alen = family == 4 ? 4 : 16;
+    struct sk_refusal_slot *r =
+        &sk_rslots[(sk_fnv1a64(addr, alen, (uint64_t)family) ^ (uint64_t)family) %
+                   SK_STATUS_LOG_SLOTS];
+    char text[INET6_ADDRSTRLEN] = "?";
+
+    if (r->family != family || memcmp(r->addr, addr, alen) != 0) {
+        memset(r, 0, sizeof(*r));
+        r->family = family;
+        memcpy(r->addr, addr, alen);
+    }
+    if (now - sk_rwindow >= SK_STATUS_LOG_INTERVAL) {
+        sk_rwindow = now;
+        sk_rlines = 0;
+    }
+    if ((r->logged && now - r->logged < SK_STATUS_LOG_INTERVAL) ||
+        sk_rlines >= SK_STATUS_LOG_LINES) {
+        r->suppressed++;
+        return;
+    }
+    inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text, sizeof(text));
+    fprintf(stderr,
+            SK_LAUNCH_PROG ": status listener: refused a connection from %s: not in "
+                           "--status-allow (%llu more since the last line; one line per "
+                           "address per %d s)\n",
+            text, (unsigned long long)r->suppressed, SK_STATUS_LOG_INTERVAL);
+    r->logged = now;
+    r->suppressed = 0;
+    sk_rlines++;
+}
+
+/* MHD's accept policy: before MHD reads anything from the connection. */
+static enum MHD_Result sk_accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+    uint8_t addr[16];
+    int family;
+
+    (void)cls, (void)len;
+    if (sk_allow_all)
+        return MHD_YES;
+    if (sk_ip_from_sockaddr(sa, &family, addr) == 0 &&
+        sk_cidr_list_match(sk_allow_nets, sk_allow_n, family, addr))
+        return MHD_YES;
+    __atomic_add_fetch(&sk_refused, 1, __ATOMIC_RELAXED);
+    if (sk_ip_from_sockaddr(sa, &family, addr) == 0)
+        sk_refusal_log(family, addr, time(NULL));
+    return MHD_NO;
+}
 
 void sk_launch_status_set_cicap(pid_t pid)
 {
@@ -112,6 +200,7 @@ static char *sk_render(const char *url, unsigned *status, const char **ctype, si
     }
     if (sk_status_read(sk_metrics_path, s) == -1)
         s->have = 0;
+    s->status_refused = sk_launch_status_refused();
     if (strcmp(url, "/metrics") == 0) {
         *ctype = "text/plain; version=0.0.4; charset=utf-8";
         sk_status_metrics(f, s);
@@ -283,7 +372,8 @@ static int sk_status_thread(void)
     return 0;
 }
 
-int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, char **err)
+int sk_launch_status_start(const struct sk_listen *l, int allow_all, const struct sk_cidr *nets,
+                           int n_nets, const char *metrics_file, char **err)
 {
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -301,13 +391,16 @@ int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, 
         a->sin_port = htons((unsigned short)l->port);
         inet_pton(AF_INET, l->host, &a->sin_addr);
     }
+    sk_allow_all = allow_all;
+    sk_allow_nets = nets;
+    sk_allow_n = n_nets;
     if (!(sk_metrics_path = strdup(metrics_file))) {
         *err = sk_launch_strf("out of memory");
         return -1;
     }
     /* MHD's idle timeout stays as a backstop behind the request deadline */
     sk_httpd = MHD_start_daemon(
-        flags, (uint16_t)l->port, NULL, NULL, sk_handle, NULL, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)l->port, sk_accept_policy, NULL, sk_handle, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SK_STATUS_CONNS,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SK_STATUS_PER_IP,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(SK_STATUS_DEADLINE_MS / 1000),

@@ -21,6 +21,7 @@
 
 #include "sk_launch.h"
 #include "sk_launch_status.h"
+#include "sekisho/text.h"
 
 #define SK_TERM(a) ((a)[sizeof(a) - 1] = '\0')
 
@@ -104,17 +105,15 @@ int sk_status_read(const char *path, struct sk_status_snap *s)
     return 0;
 }
 
-/* Prometheus label value: backslash, quote and newline escaped. */
+/* Prometheus label value, through the toolkit's one escaper for it. */
 static void sk_label(FILE *f, const char *v)
 {
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            fprintf(f, "\\%c", *v);
-        else if (*v == '\n')
-            fputs("\\n", f);
-        else if ((unsigned char)*v >= 0x20)
-            fputc(*v, f);
-    }
+    struct sk_buf b = {0};
+
+    sk_prom_label_escape(&b, v, 4096);
+    if (b.data)
+        fputs(b.data, f);
+    sk_buf_free(&b);
 }
 
 static void sk_head(FILE *f, const char *name, const char *type, const char *help)
@@ -305,6 +304,9 @@ void sk_status_metrics(FILE *f, const struct sk_status_snap *s)
     int ready = sk_is_ready(s);
     sk_head(f, "sekisho_up", "gauge", "1 when the node is ready (same rule as /readyz)");
     fprintf(f, "sekisho_up %d\n", ready);
+    sk_head(f, "sekisho_status_refused_total", "counter",
+            "connections to this listener closed at accept: not in --status-allow");
+    fprintf(f, "sekisho_status_refused_total %llu\n", (unsigned long long)s->status_refused);
     if (!s->have)
         return;
     sk_metrics_traffic(f, s);
@@ -316,18 +318,17 @@ static void sk_reason(FILE *f, int *n, const char *fmt, ...) __attribute__((form
 static void sk_reason(FILE *f, int *n, const char *fmt, ...)
 {
     char text[512];
+    struct sk_buf b = {0};
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    sk_json_escape(&b, text, sizeof(text));
     fputs(*n ? ",\"" : "\"", f);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fputc('\\', f);
-        if ((unsigned char)*p >= 0x20)
-            fputc(*p, f);
-    }
+    if (b.data)
+        fputs(b.data, f);
+    sk_buf_free(&b);
     fputc('"', f);
     (*n)++;
 }

@@ -415,7 +415,8 @@ static void sk_status_detached(const struct sk_launch_env *env, const struct sk_
     if (!opts->status_listen_on || (pid = fork()) != 0)
         return;
     setsid();
-    if (sk_launch_status_start(&opts->status_listen, env->metrics_file, &err) == -1) {
+    if (sk_launch_status_start(&opts->status_listen, opts->status_allow_all, opts->status_nets,
+                               opts->n_status_nets, env->metrics_file, &err) == -1) {
         fprintf(stderr, SK_LAUNCH_PROG ": %s\n", err);
         _exit(1);
     }
@@ -441,7 +442,8 @@ static int sk_status_foreground(const struct sk_launch_env *env, const struct sk
 
     if (!opts->status_listen_on || !opts->foreground)
         return 0;
-    if (sk_launch_status_start(&opts->status_listen, env->metrics_file, &err) == -1) {
+    if (sk_launch_status_start(&opts->status_listen, opts->status_allow_all, opts->status_nets,
+                               opts->n_status_nets, env->metrics_file, &err) == -1) {
         fprintf(stderr, SK_LAUNCH_PROG ": %s\n", err);
         free(err);
         return -1;

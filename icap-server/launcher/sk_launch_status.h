@@ -11,6 +11,7 @@
 #define SK_METRICS_READER_ONLY
 #include "sk_metrics.h"
 #include "sk_sigdb.h"
+#include "sekisho/net.h"
 
 #define SK_STATUS_MAX_SIGDBS 32
 
@@ -27,6 +28,7 @@ struct sk_status_snap {
     int n_db;
     int64_t newest_sig; /* newest build time, 0 none */
     int64_t now;
+    uint64_t status_refused; /* the listener's own count; 0 elsewhere */
 };
 
 /* Read the segment at PATH (a missing file: have = 0). 0, or -1 on a
@@ -42,7 +44,12 @@ void sk_status_text(FILE *f, const struct sk_status_snap *s);
 
 /* sk_launch_http.c: the listener (libmicrohttpd, its own thread). */
 struct sk_listen;
-int sk_launch_status_start(const struct sk_listen *l, const char *metrics_file, char **err);
+/* ALLOW_ALL, or the N_NETS networks of NETS (borrowed for the life of the
+ * listener) may connect; any other peer is closed at accept. */
+int sk_launch_status_start(const struct sk_listen *l, int allow_all, const struct sk_cidr *nets,
+                           int n_nets, const char *metrics_file, char **err);
+/* Connections refused by --status-allow since the listener started. */
+uint64_t sk_launch_status_refused(void);
 void sk_launch_status_set_cicap(pid_t pid);
 void sk_launch_status_stop(void);
 

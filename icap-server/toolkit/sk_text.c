@@ -133,8 +133,9 @@ static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail
 }
 
 /* One output syntax: what an ASCII byte becomes (NULL: itself), what an
- * invalid UTF-8 byte becomes, what a C1 control (U+0080-U+009F, C2 80-9F
- * in UTF-8; NULL: itself) becomes, and the mark of a cut input. plain[] has bit
+ * invalid UTF-8 byte becomes, what an invisible control character
+ * (sk_ctl_len) becomes - U+FFFD, or with json_u its \uXXXX escape - and
+ * the mark of a cut input. plain[] has bit
  * (c & 31) of word c >> 5 set for each ASCII byte c that ascii() leaves as
  * it is, so runs of such bytes (nearly all of a URL or a user name) are
  * skipped without a call per byte; the access log escapes ten fields per
@@ -142,10 +143,38 @@ static size_t sk_put_utf8(struct sk_buf *b, const unsigned char *s, size_t avail
 struct sk_escaper {
     const char *(*ascii)(unsigned c, char tmp[8]);
     const char *bad;
-    const char *c1;
+    int json_u;
     const char *ellipsis;
     uint32_t plain[4];
 };
+
+/* Length of the UTF-8 character at S (AVAIL bytes) when it is one that
+ * no output of client bytes may carry as it is, else 0; its code point in
+ * *CP. These are the C1 controls U+0080-U+009F (C2 9B is CSI to a
+ * terminal that honours C1 in UTF-8), the line and paragraph separators
+ * U+2028/U+2029 (a line break to some viewers, a string's end to older
+ * JavaScript), and the bidirectional controls - ALM U+061C, LRM/RLM
+ * U+200E/F, LRE..RLO U+202A-U+202E, LRI..PDI U+2066-U+2069 - which make
+ * a displayed URL read in another order ("Trojan Source",
+ * CVE-2021-42574): "evil.com/\u202egpj.exe" shows as "...exe.jpg". */
+static size_t sk_ctl_len(const unsigned char *s, size_t avail, uint32_t *cp)
+{
+    if (s[0] == 0xc2 && avail >= 2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+        *cp = s[1];
+        return 2;
+    }
+    if (s[0] == 0xd8 && avail >= 2 && s[1] == 0x9c) {
+        *cp = 0x61c;
+        return 2;
+    }
+    if (s[0] != 0xe2 || avail < 3 || (s[2] & 0xc0) != 0x80)
+        return 0;
+    *cp = 0x2000u | (uint32_t)(s[1] & 0x3f) << 6 | (uint32_t)(s[2] & 0x3f);
+    if ((s[1] == 0x80 && (*cp == 0x200e || *cp == 0x200f || (*cp >= 0x2028 && *cp <= 0x202e))) ||
+        (s[1] == 0x81 && *cp >= 0x2066 && *cp <= 0x2069))
+        return 3;
+    return 0;
+}
 
 static const char *sk_json_ascii(unsigned c, char tmp[8])
 {
@@ -186,9 +215,23 @@ static const char *sk_text_ascii(unsigned c, char tmp[8])
     return c < 0x20 || c == 0x7f ? "\xef\xbf\xbd" : NULL;
 }
 
+static const char *sk_prom_ascii(unsigned c, char tmp[8])
+{
+    switch (c) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    }
+    return c < 0x20 || c == 0x7f ? "\xef\xbf\xbd" : NULL;
+}
+
 /* 0x20-0x7e without '"' (0x22) and '\\' (0x5c) */
 static const struct sk_escaper sk_json_esc = {.ascii = sk_json_ascii,
                                               .bad = "\\ufffd",
+                                              .json_u = 1,
                                               .ellipsis = "...",
                                               .plain = {0, 0xfffffffbu, 0xefffffffu, 0x7fffffffu}};
 /* 0x20-0x7e without '"' (0x22), '&' (0x26), '\'' (0x27), '<' (0x3c), '>' (0x3e) */
@@ -196,13 +239,17 @@ static const struct sk_escaper sk_html_esc = {.ascii = sk_html_ascii,
                                               .bad = "\xef\xbf\xbd",
                                               .ellipsis = "&hellip;",
                                               .plain = {0, 0xafffff3bu, 0xffffffffu, 0x7fffffffu}};
-/* 0x20-0x7e; C1 controls become U+FFFD too: a terminal that honours them
- * in UTF-8 takes C2 9B as CSI */
+/* 0x20-0x7e */
 static const struct sk_escaper sk_text_esc = {.ascii = sk_text_ascii,
                                               .bad = "\xef\xbf\xbd",
-                                              .c1 = "\xef\xbf\xbd",
                                               .ellipsis = "...",
                                               .plain = {0, 0xffffffffu, 0xffffffffu, 0x7fffffffu}};
+
+/* Prometheus label values: the JSON map, without JSON's \uXXXX */
+static const struct sk_escaper sk_prom_esc = {.ascii = sk_prom_ascii,
+                                              .bad = "\xef\xbf\xbd",
+                                              .ellipsis = "...",
+                                              .plain = {0, 0xfffffffbu, 0xefffffffu, 0x7fffffffu}};
 
 static int sk_plain(const struct sk_escaper *e, unsigned c)
 {
@@ -216,6 +263,8 @@ static void sk_escape(struct sk_buf *b, const char *str, size_t max, const struc
     size_t end = total < max ? total : max;
     size_t run = 0; /* start of the pending run of bytes taken as they are */
     char tmp[8];
+    uint32_t cp;
+    size_t n;
 
     for (size_t i = 0; i < end;) {
         const char *rep;
@@ -229,9 +278,12 @@ static void sk_escape(struct sk_buf *b, const char *str, size_t max, const struc
         if (rep) {
             sk_buf_puts(b, rep);
             i++;
-        } else if (e->c1 && s[i] == 0xc2 && i + 1 < end && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
-            sk_buf_puts(b, e->c1);
-            i += 2;
+        } else if ((n = sk_ctl_len(s + i, end - i, &cp)) != 0) {
+            if (e->json_u)
+                sk_buf_printf(b, "\\u%04x", (unsigned)cp);
+            else
+                sk_buf_puts(b, "\xef\xbf\xbd");
+            i += n;
         } else {
             i += sk_put_utf8(b, s + i, end - i, e->bad);
         }
@@ -255,6 +307,11 @@ void sk_html_escape(struct sk_buf *b, const char *s, size_t max)
 void sk_text_escape(struct sk_buf *b, const char *s, size_t max)
 {
     sk_escape(b, s, max, &sk_text_esc);
+}
+
+void sk_prom_label_escape(struct sk_buf *b, const char *s, size_t max)
+{
+    sk_escape(b, s, max, &sk_prom_esc);
 }
 
 void sk_header_sanitize(char *out, size_t size, const char *s)

@@ -78,6 +78,16 @@ static const char *sk_q_str(const struct sk_json *j, const char *key)
     return v && v->type == SK_JSON_STR ? v->s : "";
 }
 
+/* A metadata value for the terminal: the JSON file holds client bytes
+ * (URL, user) escaped, and decoding gives them back (an ESC from a URL's
+ * \u001b): the toolkit's text escaper keeps controls off the terminal.
+ * Returns B's text (B freed by the caller). */
+static const char *sk_q_text(struct sk_buf *b, const struct sk_json *j, const char *key)
+{
+    sk_text_escape(b, sk_q_str(j, key), 4096);
+    return b->data ? b->data : "";
+}
+
 int sk_cli_quarantine_list(struct sk_cli *c)
 {
     const char *dir = sk_q_dir(c);
@@ -99,8 +109,12 @@ int sk_cli_quarantine_list(struct sk_cli *c)
             continue;
         if ((j = sk_json_parse(text, tlen, &err)) != NULL) {
             const struct sk_json *sz = sk_json_get(j, "size");
-            printf("%s  %s  %s  %lld bytes  %s\n", sk_q_str(j, "id"), sk_q_str(j, "time"),
-                   sk_q_str(j, "virus"), sz ? (long long)sz->i : -1LL, sk_q_str(j, "url"));
+            struct sk_buf v[4] = {{0}};
+            printf("%s  %s  %s  %lld bytes  %s\n", sk_q_text(&v[0], j, "id"),
+                   sk_q_text(&v[1], j, "time"), sk_q_text(&v[2], j, "virus"),
+                   sz ? (long long)sz->i : -1LL, sk_q_text(&v[3], j, "url"));
+            for (int i = 0; i < 4; i++)
+                sk_buf_free(&v[i]);
             n++;
             sk_json_free(j);
         }
@@ -191,7 +205,12 @@ int sk_cli_quarantine_release(struct sk_cli *c)
                     c->ops[0]);
         goto out;
     }
-    printf("released %s (%s, %s) to %s\n", c->ops[0], sk_q_str(j, "virus"), hex, c->out);
+    {
+        struct sk_buf virus = {0};
+        printf("released %s (%s, %s) to %s\n", c->ops[0], sk_q_text(&virus, j, "virus"), hex,
+               c->out);
+        sk_buf_free(&virus);
+    }
     rc = SK_CLI_OK;
 out:
     if (in != -1)

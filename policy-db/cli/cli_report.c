@@ -485,42 +485,48 @@ static int sk_read_log(struct sk_report *r, const char *path, const char *from, 
 
 /* ---- output ---------------------------------------------------------------- */
 
+/* At most MAX bytes of S as HTML text, through the toolkit's one HTML
+ * escaper (the same as every block page's), ellipsis included. */
+static void sk_html_n(FILE *o, const char *s, size_t max)
+{
+    struct sk_buf b = {0};
+
+    sk_html_escape(&b, s, max);
+    if (b.data)
+        fputs(b.data, o);
+    sk_buf_free(&b);
+}
+
 static void sk_html(FILE *o, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '&')
-            fputs("&amp;", o);
-        else if (c == '<')
-            fputs("&lt;", o);
-        else if (c == '>')
-            fputs("&gt;", o);
-        else if (c == '"')
-            fputs("&quot;", o);
-        else if (c == '\'')
-            fputs("&#39;", o);
-        else if (c < 0x20 || c == 0x7f)
-            fputc('?', o);
-        else
-            fputc(c, o);
-    }
+    sk_html_n(o, s, SIZE_MAX);
 }
 
 /* One CSV cell of a client-supplied value (user names come from request
  * headers). A cell a spreadsheet could take for a formula gets a leading
  * quote: one starting with = + - @, or with TAB or CR (OWASP's list: some
- * programs drop those and read what follows), or LF, written like CR. */
+ * programs drop those and read what follows), or LF. Controls, C1 and
+ * bidi controls in the cell are U+FFFD (the toolkit's text escaper). */
 static void sk_csv(FILE *o, const char *s)
 {
+    struct sk_buf b = {0};
+    int guard = *s && strchr("=+-@\t\r\n", *s);
+
+    /* the text escaper first: no CR/LF, control or bidi override in a
+     * cell (a spreadsheet shows them as they are); the guard is decided
+     * on the value as logged, so a leading TAB still gets its quote */
+    sk_text_escape(&b, s, SIZE_MAX);
+    s = b.data ? b.data : "";
     fputc('"', o);
-    if (*s && strchr("=+-@\t\r\n", *s))
+    if (guard)
         fputc('\'', o);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', o);
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, o);
+        fputc(*s, o);
     }
     fputc('"', o);
+    sk_buf_free(&b);
 }
 
 /* Hours as bars: transactions (blue) with the blocked part over them (red);
@@ -592,10 +598,7 @@ static void sk_html_top(FILE *o, struct sk_top *t, const char *id)
                 "<rect x=\"210\" y=\"%zu\" width=\"%.1f\" height=\"16\" fill=\"#2c7fb8\"/>"
                 "<text x=\"205\" y=\"%zu\" font-size=\"12\" text-anchor=\"end\">",
                 i * 22 + 2, w, i * 22 + 14);
-        char shortk[40];
-        snprintf(shortk, sizeof(shortk), "%.36s%s", t->items[i].key,
-                 strlen(t->items[i].key) > 36 ? "..." : "");
-        sk_html(o, shortk);
+        sk_html_n(o, t->items[i].key, 36);
         fprintf(o, "</text><text x=\"%.1f\" y=\"%zu\" font-size=\"12\">%llu</text>\n", 215 + w,
                 i * 22 + 14, (unsigned long long)t->items[i].count);
     }
@@ -667,9 +670,13 @@ static int sk_write_csv(struct sk_report *r, const char *dir)
     if ((o = fopen(path, "w")) == NULL)
         return sk_cli_fail("report: cannot write %s: %s", path, strerror(errno));
     fputs("hour,transactions,blocked\n", o);
-    for (size_t i = 0; i < r->nb; i++)
-        fprintf(o, "%s:00,%llu,%llu\n", r->b[i].hour, (unsigned long long)r->b[i].total,
+    for (size_t i = 0; i < r->nb; i++) {
+        char hour[20];
+        snprintf(hour, sizeof(hour), "%s:00", r->b[i].hour);
+        sk_csv(o, hour); /* the log's own text: any log line may be forged */
+        fprintf(o, ",%llu,%llu\n", (unsigned long long)r->b[i].total,
                 (unsigned long long)r->b[i].blocked);
+    }
     fclose(o);
     for (size_t t = 0; t < sizeof(tops) / sizeof(tops[0]); t++) {
         snprintf(path, sizeof(path), "%s/%s.csv", dir, tops[t]->csv);
@@ -704,6 +711,7 @@ int sk_cli_log_report(struct sk_cli *c)
     struct sk_report r = {0};
     struct sk_top *tops[] = {&r.hosts, &r.rules, &r.who, &r.viruses, &r.dlp};
     struct timespec t0, t1;
+    struct sk_buf first = {0}, last = {0};
     int rc = SK_CLI_FAIL;
     double secs;
 
@@ -731,10 +739,12 @@ int sk_cli_log_report(struct sk_cli *c)
     if (sk_write_html(&r, c->out) != SK_CLI_OK || (c->csv && sk_write_csv(&r, c->csv) != SK_CLI_OK))
         goto out;
     secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    sk_text_escape(&first, r.first[0] ? r.first : "-", sizeof(r.first));
+    sk_text_escape(&last, r.last[0] ? r.last : "-", sizeof(r.last));
     printf("Sekisho report %s .. %s: %llu transactions, %llu blocked, %llu errors, "
            "%llu detections (%llu lines, %llu unreadable, %llu outside the period; "
            "%.1f MB in %.2f s, %.0f MB/s)\n",
-           r.first[0] ? r.first : "-", r.last[0] ? r.last : "-", (unsigned long long)r.total,
+           first.data ? first.data : "-", last.data ? last.data : "-", (unsigned long long)r.total,
            (unsigned long long)r.blocked, (unsigned long long)r.errors,
            (unsigned long long)r.detections, (unsigned long long)r.lines, (unsigned long long)r.bad,
            (unsigned long long)r.skipped, r.bytes_read / 1e6, secs,
@@ -748,5 +758,7 @@ out:
         sk_top_free(tops[t]);
     free(r.b);
     free(r.bslot);
+    sk_buf_free(&first);
+    sk_buf_free(&last);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sekisho/net.h>
 #include <sekisho/url.h>
 
 /* Callback per match: VALUE stored with the pattern, END the length of the
@@ -55,18 +56,8 @@ void sk_ac_free(struct sk_ac *);
  * address only as a whole. Calls sk_hset_find for each. */
 int sk_match_domains(const struct sk_hset *, const struct sk_url *, sk_match_fn fn, void *arg);
 
-/* ---- IP networks (snap_resolve.c): client-ip scopes and cidr rules ---- */
-/* Family 4 or 6 (IPv4-mapped IPv6 is family 4), address, prefix length. */
-struct sk_cidr {
-    int family;
-    uint8_t addr[16];
-    int bits;
-};
-
-/* Parse "a.b.c.d[/n]" or "x:y::z[/n]" (strict inet_pton forms); 0 or -1. */
-int sk_cidr_parse(const char *s, struct sk_cidr *out);
-/* Is ADDR (of FAMILY) inside C? */
-int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr);
+/* ---- IP networks: struct sk_cidr, sk_cidr_parse, sk_cidr_match and
+ * sk_ip_parse are the toolkit's (sekisho/net.h) ---- */
 
 /* ---- rule sets: one policy's own URL rules ---- */
 enum sk_rule_list { SK_LIST_APPROVED = 0, SK_LIST_ALLOW = 1, SK_LIST_BLOCK = 2 };

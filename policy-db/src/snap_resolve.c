@@ -9,65 +9,6 @@
 
 #include "snap_internal.h"
 
-/* IPv4 (or IPv4-mapped IPv6) into family 4, else IPv6. 0 or -1. */
-static int sk_ip_parse(const char *s, size_t n, int *family, uint8_t addr[16])
-{
-    char tmp[INET6_ADDRSTRLEN + 1];
-
-    if (n == 0 || n >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (inet_pton(AF_INET, tmp, addr) == 1) {
-        *family = 4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, tmp, addr) != 1)
-        return -1;
-    if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
-        memmove(addr, addr + 12, 4);
-        *family = 4;
-    } else {
-        *family = 6;
-    }
-    return 0;
-}
-
-int sk_cidr_parse(const char *s, struct sk_cidr *out)
-{
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    int max;
-    char *end;
-    long bits;
-
-    memset(out, 0, sizeof(*out));
-    if (sk_ip_parse(s, n, &out->family, out->addr) == -1)
-        return -1;
-    max = out->family == 4 ? 32 : 128;
-    out->bits = max;
-    if (slash != NULL) {
-        if (slash[1] < '0' || slash[1] > '9')
-            return -1;
-        bits = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || bits < 0 || bits > max)
-            return -1;
-        out->bits = (int)bits;
-    }
-    return 0;
-}
-
-int sk_cidr_match(const struct sk_cidr *c, int family, const uint8_t *addr)
-{
-    int full = c->bits / 8, rest = c->bits % 8;
-
-    if (c->family != family || memcmp(c->addr, addr, (size_t)full) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    return ((c->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
 static char *sk_lower_dup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);

@@ -13,7 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "sekisho/decode.h"
+#include "sekisho/net.h"
 #include "sekisho/text.h"
 
 #include "../../icap-server/toolkit/sk_charref_names.h"
@@ -145,9 +150,10 @@ static void test_text_and_buffer(void **s)
             assert_string_equal(b.data, c1[i].want);
             sk_buf_free(&b);
         }
-        /* JSON keeps them as they are: a JSON reader decodes, not displays */
+        /* JSON escapes them: the same value to a JSON reader, no raw CSI
+         * to an administrator's `tail -f` (test_escape_controls) */
         sk_json_escape(&b, "\xc2\x9b", 100);
-        assert_string_equal(b.data, "\xc2\x9b");
+        assert_string_equal(b.data, "\\u009b");
         sk_buf_free(&b);
     }
     assert_null(b.data);
@@ -159,6 +165,166 @@ static void test_text_and_buffer(void **s)
     assert_int_equal(sk_buf_puts(&b, "more"), -1);
     assert_string_equal(b.data, "42-xy");
     sk_buf_free(&b);
+}
+
+/* Every escaper against the characters that change what a reader sees
+ * (sekisho/text.h): C1 controls, U+2028/2029, the bidi controls; the
+ * characters next to them stay; overlong forms are invalid UTF-8. */
+static void test_escape_controls(void **s)
+{
+#define FFFD "\xef\xbf\xbd"
+    static const struct {
+        const char *in, *json, *html, *text, *prom;
+    } t[] = {
+        {"a\xc2\x80z", "a\\u0080z", "a" FFFD "z", "a" FFFD "z", "a" FFFD "z"},
+        {"a\xc2\x9f", "a\\u009f", "a" FFFD, "a" FFFD, "a" FFFD},
+        {"\xe2\x80\xae"
+         "gpj.exe",
+         "\\u202egpj.exe", FFFD "gpj.exe", FFFD "gpj.exe", FFFD "gpj.exe"},
+        {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "\\u202a\\u202b\\u202c\\u202d",
+         FFFD FFFD FFFD FFFD, FFFD FFFD FFFD FFFD, FFFD FFFD FFFD FFFD},
+        {"\xe2\x81\xa6\xe2\x81\xa9", "\\u2066\\u2069", FFFD FFFD, FFFD FFFD, FFFD FFFD},
+        {"\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "\\u200e\\u200f\\u061c", FFFD FFFD FFFD,
+         FFFD FFFD FFFD, FFFD FFFD FFFD},
+        {"l1\xe2\x80\xa8l2\xe2\x80\xa9", "l1\\u2028l2\\u2029", "l1" FFFD "l2" FFFD,
+         "l1" FFFD "l2" FFFD, "l1" FFFD "l2" FFFD},
+        /* neighbours are text: U+00A0, U+200D (ZWJ), U+2027, U+202F,
+         * U+2065, U+206A, U+061B */
+        {"\xc2\xa0\xe2\x80\x8d\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b",
+         "\xc2\xa0\xe2\x80\x8d\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b",
+         "\xc2\xa0\xe2\x80\x8d\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b",
+         "\xc2\xa0\xe2\x80\x8d\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b",
+         "\xc2\xa0\xe2\x80\x8d\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b"},
+        /* overlong '<' and '/', a lone continuation byte, a cut sequence */
+        {"\xc0\xbc\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd", FFFD FFFD FFFD FFFD FFFD,
+         FFFD FFFD FFFD FFFD FFFD, FFFD FFFD FFFD FFFD FFFD},
+        {"\x80x\xe2\x80", "\\ufffdx\\ufffd\\ufffd", FFFD "x" FFFD FFFD, FFFD "x" FFFD FFFD,
+         FFFD "x" FFFD FFFD},
+        /* the ASCII of each syntax */
+        {"</script>\"'-->\\\r\n\x1b[2J\x7f", "</script>\\\"'-->\\\\\\u000d\\n\\u001b[2J\\u007f",
+         "&lt;/script&gt;&quot;&#39;--&gt;\\" FFFD FFFD FFFD "[2J" FFFD,
+         "</script>\"'-->\\" FFFD FFFD FFFD "[2J" FFFD,
+         "</script>\\\"'-->\\\\" FFFD "\\n" FFFD "[2J" FFFD},
+    };
+    void (*fn[4])(struct sk_buf *, const char *, size_t) = {sk_json_escape, sk_html_escape,
+                                                            sk_text_escape, sk_prom_label_escape};
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        const char *want[4] = {t[i].json, t[i].html, t[i].text, t[i].prom};
+        for (int k = 0; k < 4; k++) {
+            struct sk_buf b = {0};
+            fn[k](&b, t[i].in, 1000);
+            if (strcmp(b.data ? b.data : "", want[k]) != 0)
+                fail_msg("case %zu escaper %d: got '%s' want '%s'", i, k, b.data, want[k]);
+            sk_buf_free(&b);
+        }
+    }
+    /* a 64 KiB value is cut at MAX, with the ellipsis, never split inside
+     * a character */
+    {
+        size_t n = 65536;
+        char *big = malloc(n + 1);
+        struct sk_buf b = {0};
+        for (size_t i = 0; i < n; i += 2)
+            memcpy(big + i, "\xc3\xa9", 2);
+        big[n] = '\0';
+        sk_html_escape(&b, big, 1001);
+        assert_int_equal(b.len, 1000 + 3 + strlen("&hellip;"));
+        assert_int_equal(sk_utf8_valid(b.data, b.len), 1);
+        sk_buf_free(&b);
+        free(big);
+    }
+#undef FFFD
+}
+
+/* The one CIDR parser and matcher (sekisho/net.h): the status listener's
+ * --status-allow and policy client-ip scopes. */
+static void test_cidr(void **s)
+{
+    static const struct {
+        const char *list, *addr;
+        int match;
+    } t[] = {
+        {"127.0.0.0/8,::1", "127.0.0.1", 1},
+        {"127.0.0.0/8,::1", "127.255.1.2", 1},
+        {"127.0.0.0/8,::1", "::1", 1},
+        {"127.0.0.0/8,::1", "::2", 0},
+        {"127.0.0.0/8,::1", "128.0.0.1", 0},
+        {"127.0.0.0/8,::1", "::ffff:127.0.0.1", 1}, /* a dual-stack peer */
+        {"::1", "127.0.0.1", 0},
+        {"127.0.0.1", "::1", 0},
+        {"10.1.2.0/23", "10.1.3.255", 1},
+        {"10.1.2.0/23", "10.1.4.0", 0},
+        {"10.1.2.0/24", "10.1.3.0", 0},
+        {"10.1.2.3/32", "10.1.2.3", 1},
+        {"10.1.2.3/32", "10.1.2.2", 0},
+        {"10.1.2.3/31", "10.1.2.2", 1},
+        {"0.0.0.0/0", "203.0.113.9", 1},
+        {"0.0.0.0/0", "2001:db8::1", 0},
+        {"::/0", "2001:db8::1", 1},
+        {"2001:db8::/33", "2001:db8:7fff::1", 1},
+        {"2001:db8::/33", "2001:db8:8000::1", 0},
+        {"fe80::/10", "febf::1", 1},
+        {"fe80::/10", "fec0::1", 0},
+        {"10.0.0.1,10.0.0.2,10.0.0.3", "10.0.0.3", 1},
+    };
+    static const char *const bad[] = {
+        "",
+        ",",
+        "10.0.0.1,",
+        ",10.0.0.1",
+        "10.0.0.1,,10.0.0.2",
+        "10.0.0.1, 10.0.0.2",
+        "10.0.0.0/33",
+        "::/129",
+        "10.0.0.0/",
+        "10.0.0.0/-1",
+        "10.0.0.0/+8",
+        "10.0.0.0/8x",
+        "10.0.0.0/0008",
+        "10.1",
+        "0x0a.0.0.1",
+        "localhost",
+        "10.0.0.1/8/8",
+        "[::1]",
+        "any",
+        "10.0.0.1 ",
+    };
+    struct sk_cidr nets[4];
+    uint8_t addr[16];
+    int fam, n;
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        n = sk_cidr_list_parse(t[i].list, nets, 4);
+        assert_true(n >= 1);
+        assert_int_equal(sk_ip_parse(t[i].addr, strlen(t[i].addr), &fam, addr), 0);
+        if (sk_cidr_list_match(nets, n, fam, addr) != t[i].match)
+            fail_msg("%s in %s: want %d", t[i].addr, t[i].list, t[i].match);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (sk_cidr_list_parse(bad[i], nets, 4) != -1)
+            fail_msg("'%s' accepted", bad[i]);
+    assert_int_equal(sk_cidr_list_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", nets, 4), 4);
+    assert_int_equal(sk_cidr_list_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5", nets, 4), -1);
+    /* socket addresses: a v4-mapped IPv6 peer is IPv4 */
+    {
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+        struct sockaddr_in a4 = {.sin_family = AF_INET};
+        struct sockaddr un = {.sa_family = AF_UNIX};
+        inet_pton(AF_INET6, "::ffff:127.0.0.1", &a6.sin6_addr);
+        assert_int_equal(sk_ip_from_sockaddr((struct sockaddr *)&a6, &fam, addr), 0);
+        assert_int_equal(fam, 4);
+        assert_memory_equal(addr, "\x7f\x00\x00\x01", 4);
+        inet_pton(AF_INET6, "::1", &a6.sin6_addr);
+        assert_int_equal(sk_ip_from_sockaddr((struct sockaddr *)&a6, &fam, addr), 0);
+        assert_int_equal(fam, 6);
+        inet_pton(AF_INET, "10.9.8.7", &a4.sin_addr);
+        assert_int_equal(sk_ip_from_sockaddr((struct sockaddr *)&a4, &fam, addr), 0);
+        assert_int_equal(fam, 4);
+        assert_memory_equal(addr, "\x0a\x09\x08\x07", 4);
+        assert_int_equal(sk_ip_from_sockaddr(&un, &fam, addr), -1);
+        assert_int_equal(sk_ip_from_sockaddr(NULL, &fam, addr), -1);
+    }
 }
 
 /* HTML character references as a browser reads them in an attribute, and
@@ -279,6 +445,7 @@ static void test_escape_every_ascii(void **s)
         {sk_json_escape, "\"\\"},
         {sk_html_escape, "\"&'<>"},
         {sk_text_escape, ""},
+        {sk_prom_label_escape, "\"\\"},
     };
 
     for (size_t k = 0; k < sizeof(esc) / sizeof(esc[0]); k++) {
@@ -383,11 +550,17 @@ static void test_charref_cost(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_size_grammar),    cmocka_unit_test(test_duration_grammar),
-        cmocka_unit_test(test_utf8_valid),      cmocka_unit_test(test_fnv1a64),
-        cmocka_unit_test(test_text_and_buffer), cmocka_unit_test(test_escape_every_ascii),
-        cmocka_unit_test(test_html_charref),    cmocka_unit_test(test_charref_table),
+        cmocka_unit_test(test_size_grammar),
+        cmocka_unit_test(test_duration_grammar),
+        cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_fnv1a64),
+        cmocka_unit_test(test_text_and_buffer),
+        cmocka_unit_test(test_escape_every_ascii),
+        cmocka_unit_test(test_html_charref),
+        cmocka_unit_test(test_charref_table),
         cmocka_unit_test(test_charref_cost),
+        cmocka_unit_test(test_escape_controls),
+        cmocka_unit_test(test_cidr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,17 +70,29 @@ size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp);
 size_t sk_html_charref_text(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* All escapers below take at most MAX input bytes of S (NULL is ""); a
- * longer input ends with an ellipsis. Invalid UTF-8 becomes U+FFFD. */
-/* Inside of a JSON string: " \ escaped, \n \t short, other controls as
- * \u00XX, invalid UTF-8 as \ufffd. Ellipsis: "...". */
+ * longer input ends with an ellipsis. Invalid UTF-8 (overlong forms and
+ * surrogates included) becomes U+FFFD. None lets through, as it is, a
+ * character that is invisible and changes what a reader sees: C0 and C1
+ * controls, DEL, the separators U+2028/U+2029, and the bidirectional
+ * controls U+061C, U+200E/U+200F, U+202A-U+202E and U+2066-U+2069 (a
+ * right-to-left override shows "x\u202Egpj.exe" as "xexe.jpg"). */
+/* Inside of a JSON string: " \ escaped, \n \t short, the other controls
+ * above as \u00XX / \u20XX (the value a JSON reader gets is unchanged; a
+ * terminal or a script-embedded copy sees no raw control), invalid UTF-8
+ * as \ufffd. Ellipsis: "...". */
 void sk_json_escape(struct sk_buf *b, const char *s, size_t max);
-/* HTML text or attribute value: & < > " ' as entities, control characters
+/* HTML text or attribute value: & < > " ' as entities, the controls above
  * as U+FFFD. Ellipsis: "&hellip;". */
 void sk_html_escape(struct sk_buf *b, const char *s, size_t max);
-/* Plain text (text/plain pages, terminal output): control characters,
- * C1 (U+0080-U+009F) included, become U+FFFD, so CR/LF can never start a
- * new line and no escape sequence reaches a terminal. Ellipsis: "...". */
+/* Plain text (text/plain pages, terminal output, mail bodies): the
+ * controls above, CR and LF included, become U+FFFD, so CR/LF can never
+ * start a new line and no escape sequence reaches a terminal. Ellipsis:
+ * "...". */
 void sk_text_escape(struct sk_buf *b, const char *s, size_t max);
+/* A Prometheus label value (text exposition format 0.0.4): \\ \" and \n
+ * escaped as the format says, the other controls above as U+FFFD, invalid
+ * UTF-8 as U+FFFD (the format wants UTF-8). Ellipsis: "...". */
+void sk_prom_label_escape(struct sk_buf *b, const char *s, size_t max);
 /* Copy S into OUT (SIZE bytes) keeping printable US-ASCII only: anything
  * else becomes '?'. For values that go into ICAP/HTTP header lines. */
 void sk_header_sanitize(char *out, size_t size, const char *s);
