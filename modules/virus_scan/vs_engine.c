@@ -378,9 +378,10 @@ static void sk_vs_virus_found(int fd, const char *virname, void *context)
         snprintf(sc->found, sizeof(sc->found), "%s", virname);
 }
 
-/* Before libclamav decompresses a gzip, bzip2 or xz file - the body or
- * an object it extracted - the guard decodes it into nothing within what
- * is left of av.max-scan-size and the decode ratio: a bomb stops here in
+/* Before libclamav decompresses a gzip, bzip2 or xz file or a zip's
+ * members - the body or an object it extracted - the guard decodes it
+ * into nothing within what is left of av.max-scan-size (zips: the ratio
+ * only) and the decode ratio: a bomb stops here in
  * milliseconds, and the heavy-scan slot its scan holds is released as soon
  * as the scan returns. A view into an open ancestor (a cpio member read in
  * place; libclamav does not say where) is checked in that ancestor, the
@@ -392,8 +393,9 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
+    int zip = !view && type && strcmp(type, "CL_TYPE_ZIP") == 0;
 
-    if (!sc->lim || c == 0 || (view && (sc->views_checked & 1u << c)))
+    if (!sc->lim || (c == 0 && !zip) || (view && (sc->views_checked & 1u << c)))
         return CL_CLEAN;
     if (view)
         sc->views_checked |= 1u << c;
