@@ -393,7 +393,8 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
-    int zip = !view && type && strcmp(type, "CL_TYPE_ZIP") == 0;
+    int zip =
+        !view && type && (strcmp(type, "CL_TYPE_ZIP") == 0 || strcmp(type, "CL_TYPE_7Z") == 0);
 
     if (!sc->lim || (c == 0 && !zip) || (view && (sc->views_checked & 1u << c)))
         return CL_CLEAN;

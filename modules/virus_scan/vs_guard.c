@@ -111,6 +111,7 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
 {
     enum sk_coding c = sk_vs_guard_coding(type);
     int zip = type && strcmp(type, "CL_TYPE_ZIP") == 0;
+    int sz = type && strcmp(type, "CL_TYPE_7Z") == 0;
     const struct sk_decode_limits dl = {
         .out_max = left, .ratio = lim->decode_ratio, .floor = lim->decode_floor};
     /* zips: the ratio only, av.max-scan-size is counted as libclamav
@@ -122,7 +123,7 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
     uint64_t out = 0;
     enum sk_decode_rc rc;
 
-    if (c == 0 && !(zip && !view && lim->decode_ratio))
+    if (c == 0 && !((zip || sz) && !view && lim->decode_ratio))
         return SK_VS_GUARD_OK;
     if (p == NULL) {
         /* an object libclamav extracted into a temporary file of its own */
@@ -133,17 +134,17 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
             return SK_VS_GUARD_OK; /* libclamav's own limits still apply */
         p = m;
     }
-    if (zip) {
-        int bomb = sk_vs_guard_zip(p, n, &zl);
+    if (zip || sz) {
+        int bomb = zip ? sk_vs_guard_zip(p, n, &zl) : sk_7z_guard(p, n, &zl) == 1;
         if (m)
             munmap(m, n);
         if (!bomb)
             return SK_VS_GUARD_OK;
         snprintf(why, size,
-                 "a zip of %zu bytes whose entries decompress beyond virus_scan.decode-max-ratio "
-                 "(%llu:1 past decode-min-bytes, each entry and the archive): a decompression "
-                 "bomb",
-                 n, (unsigned long long)lim->decode_ratio);
+                 "%s of %zu bytes whose %s decompress beyond virus_scan.decode-max-ratio "
+                 "(%llu:1 past decode-min-bytes, each and the archive): a decompression bomb",
+                 zip ? "a zip" : "a 7z archive", n, zip ? "entries" : "folders (as declared)",
+                 (unsigned long long)lim->decode_ratio);
         return SK_VS_GUARD_RATIO;
     }
     size_t at = 0;

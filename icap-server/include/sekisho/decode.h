@@ -600,6 +600,15 @@ SK_API int sk_zip_end(struct sk_zip *);                                /* 0 / -1
  * or LZMA bombs costs what a .gz bomb costs. Entries the handler skips are
  * decoded to find their end and held to the same bound. */
 SK_API void sk_zip_guard(struct sk_zip *, const struct sk_decode_limits *lim);
+
+/* The decompression guard for a 7z archive P[0..N) (sk_7z.c): its headers
+ * read (an encoded header decoded, LZMA or LZMA2, within the bound), each
+ * folder's declared unpacked size held to sk_decode_bound(LIM, its packed
+ * bytes) and all folders to sk_decode_bound(LIM, N). Declared sizes are
+ * what a 7z costs libclamav, which decodes a folder into a buffer of that
+ * size and no further. 1: beyond the bound (a bomb), 0: within it, -1:
+ * not a 7z whose headers this reads (the reader's own limits apply). */
+SK_API int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits *lim);
 SK_API const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
 SK_API void sk_zip_free(struct sk_zip *);
 
