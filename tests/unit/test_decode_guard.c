@@ -139,174 +139,53 @@ static void test_check(void **s)
     free(b1), free(two), free(zeros), free(text);
 }
 
-/* ---- sk_7z_guard: 7z archives built here as 7-Zip writes them (one
- * LZMA coder per folder, the header plain or itself LZMA-encoded) ---- */
-
-struct t7z {
-    unsigned char *b;
-    size_t n, cap;
-};
-
-static void t7_put(struct t7z *t, const void *p, size_t n)
-{
-    if (t->n + n > t->cap) {
-        t->cap = (t->n + n) * 2 + 64;
-        t->b = realloc(t->b, t->cap);
-        assert_non_null(t->b);
-    }
-    if (n)
-        memcpy(t->b + t->n, p, n);
-    t->n += n;
-}
-
-static void t7_byte(struct t7z *t, unsigned v)
-{
-    unsigned char c = (unsigned char)v;
-    t7_put(t, &c, 1);
-}
-
-/* 7z's number: 0xff and eight bytes (any value; the reader takes it) */
-static void t7_num(struct t7z *t, uint64_t v)
-{
-    if (v < 0x80) {
-        t7_byte(t, (unsigned)v);
-        return;
-    }
-    t7_byte(t, 0xff);
-    for (int i = 0; i < 8; i++)
-        t7_byte(t, (unsigned)(v >> (8 * i)) & 0xff);
-}
-
-/* StreamsInfo: NF folders, each one LZMA coder (PROPS) taking one pack
- * stream of PACK[i] bytes and declaring USIZE[i]. */
-static void t7_streams(struct t7z *t, uint64_t pos, int nf, const uint64_t *pack,
-                       const uint64_t *usize, const unsigned char *props)
-{
-    t7_byte(t, 0x06), t7_num(t, pos), t7_num(t, (uint64_t)nf), t7_byte(t, 0x09);
-    for (int i = 0; i < nf; i++)
-        t7_num(t, pack[i]);
-    t7_byte(t, 0x00);
-    t7_byte(t, 0x07), t7_byte(t, 0x0b), t7_num(t, (uint64_t)nf), t7_byte(t, 0);
-    for (int i = 0; i < nf; i++) {
-        t7_byte(t, 1), t7_byte(t, 0x23), t7_put(t, "\3\1\1", 3), t7_byte(t, 5);
-        t7_put(t, props, 5);
-    }
-    t7_byte(t, 0x0c);
-    for (int i = 0; i < nf; i++)
-        t7_num(t, usize[i]);
-    t7_byte(t, 0x00), t7_byte(t, 0x00);
-}
-
-/* Raw LZMA1 of P[0..N) (the props in PROPS[5]); caller frees. */
-static unsigned char *t7_lzma(const void *p, size_t n, size_t *olen, unsigned char *props)
-{
-    lzma_options_lzma o;
-    lzma_filter f[2] = {{LZMA_FILTER_LZMA1, &o}, {LZMA_VLI_UNKNOWN, NULL}};
-    lzma_stream z = LZMA_STREAM_INIT;
-    size_t cap = n + n / 8 + 4096;
-    unsigned char *out = malloc(cap);
-    uint32_t pb;
-
-    lzma_lzma_preset(&o, 1);
-    o.dict_size = 1u << 20;
-    assert_int_equal(lzma_raw_encoder(&z, f), LZMA_OK);
-    z.next_in = p, z.avail_in = n, z.next_out = out, z.avail_out = cap;
-    assert_int_equal(lzma_code(&z, LZMA_FINISH), LZMA_STREAM_END);
-    *olen = cap - z.avail_out;
-    lzma_end(&z);
-    assert_int_equal(lzma_properties_size(&pb, f), LZMA_OK);
-    assert_int_equal(pb, 5);
-    assert_int_equal(lzma_properties_encode(f, props), LZMA_OK);
-    return out;
-}
-
-/* An archive: NF folders of DATA[0..DN) each, declaring USIZE each (0:
- * DN); ENC: the header LZMA-encoded behind an encoded header. */
-static void t7_archive(struct t7z *t, const void *data, size_t dn, int nf, uint64_t usize, int enc)
-{
-    unsigned char props[5], hp[5];
-    size_t cn, hn;
-    unsigned char *c = t7_lzma(data, dn, &cn, props);
-    uint64_t pack[64], us[64];
-    struct t7z h = {NULL, 0, 0};
-    static const unsigned char zero32[32];
-
-    assert_true(nf <= 64);
-    t->n = 0;
-    t7_put(t, zero32, 32);
-    for (int i = 0; i < nf; i++) {
-        t7_put(t, c, cn);
-        pack[i] = cn, us[i] = usize ? usize : dn;
-    }
-    t7_byte(&h, 0x01), t7_byte(&h, 0x04);
-    t7_streams(&h, 0, nf, pack, us, props);
-    t7_byte(&h, 0x00);
-    size_t hdr_at = t->n;
-    if (enc) {
-        unsigned char *hc = t7_lzma(h.b, h.n, &hn, hp);
-        uint64_t hpack = hn, hus = h.n;
-        t7_put(t, hc, hn);
-        hdr_at = t->n;
-        struct t7z e = {NULL, 0, 0};
-        t7_byte(&e, 0x17);
-        t7_streams(&e, hdr_at - hn - 32, 1, &hpack, &hus, hp);
-        t7_put(t, e.b, e.n);
-        free(hc);
-        free(h.b);
-        h = e;
-    } else
-        t7_put(t, h.b, h.n);
-    memcpy(t->b, "7z\xbc\xaf\x27\x1c\0\4", 8);
-    for (int i = 0; i < 8; i++) {
-        t->b[12 + i] = (unsigned char)((hdr_at - 32) >> (8 * i));
-        t->b[20 + i] = (unsigned char)((uint64_t)h.n >> (8 * i));
-    }
-    free(h.b);
-    free(c);
-}
+/* ---- sk_7z_guard: 7z archives built as 7-Zip writes them
+ * (support/sk_tzip.c, sk_tz_7z) ---- */
 
 static void test_7z(void **s)
 {
     const struct sk_decode_limits lim = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1u << 20};
     size_t zn = 8u << 20, tl = 2u << 20;
     unsigned char *zero = calloc(1, zn), *text = malloc(tl);
-    struct t7z *t = calloc(1, sizeof(*t));
+    unsigned char *a;
+    size_t an;
 
     (void)s;
     for (size_t i = 0; i < tl; i++)
         text[i] = (unsigned char)(i % 50 == 49 ? '\n' : 'a' + rnd() % 26);
     for (int enc = 0; enc < 2; enc++) {
         /* 8 MiB of zeros in ~1 KB: a bomb, plain or encoded header */
-        t7_archive(t, zero, zn, 1, 0, enc);
-        assert_int_equal(sk_7z_guard(t->b, t->n, &lim), 1);
+        a = sk_tz_7z(zero, zn, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim), 1);
         /* the ratio off: within the bound */
         const struct sk_decode_limits off = {UINT64_MAX, 0, 1u << 20};
-        assert_int_equal(sk_7z_guard(t->b, t->n, &off), 0);
+        assert_int_equal(sk_7z_guard(a, an, &off), 0);
         /* the same data declared 1 MiB: what libclamav decodes, passes */
-        t7_archive(t, zero, zn, 1, 1u << 20, enc);
-        assert_int_equal(sk_7z_guard(t->b, t->n, &lim), 0);
+        a = sk_tz_7z(zero, zn, 1, 1u << 20, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim), 0);
         /* 1 MiB of zeros: the floor */
-        t7_archive(t, zero, 1u << 20, 1, 0, enc);
-        assert_int_equal(sk_7z_guard(t->b, t->n, &lim), 0);
+        a = sk_tz_7z(zero, 1u << 20, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim), 0);
         /* 40 folders of 1 MiB each: each at the floor, the archive beyond */
-        t7_archive(t, zero, 1u << 20, 40, 0, enc);
-        assert_int_equal(sk_7z_guard(t->b, t->n, &lim), 1);
+        a = sk_tz_7z(zero, 1u << 20, 40, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim), 1);
         /* text (~1.7x): passes */
-        t7_archive(t, text, tl, 1, 0, enc);
-        assert_int_equal(sk_7z_guard(t->b, t->n, &lim), 0);
+        a = sk_tz_7z(text, tl, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim), 0);
         /* a header cut short, or pointing past the end: not read (-1) */
-        t7_archive(t, zero, zn, 1, 0, enc);
-        assert_int_equal(sk_7z_guard(t->b, t->n - 3, &lim), -1);
-        t->b[12] ^= 0x40;
-        assert_int_equal(sk_7z_guard(t->b, t->n, &lim), -1);
+        a = sk_tz_7z(zero, zn, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an - 3, &lim), -1);
+        a[12] ^= 0x40;
+        assert_int_equal(sk_7z_guard(a, an, &lim), -1);
     }
     /* every cut of a small archive: no read past the end (ASan), never 1 */
-    t7_archive(t, text, 4096, 1, 0, 1);
-    for (size_t k = 0; k < t->n; k++)
-        assert_true(sk_7z_guard(t->b, k, &lim) != 1);
+    a = sk_tz_7z(text, 4096, 1, 0, 1, &an);
+    for (size_t k = 0; k < an; k++)
+        assert_true(sk_7z_guard(a, k, &lim) != 1);
+    free(a);
     assert_int_equal(sk_7z_guard((const unsigned char *)"not a 7z archive at all, no", 27, &lim),
                      -1);
-    free(t->b), free(t), free(zero), free(text);
+    free(zero), free(text);
 }
 
 int main(void)

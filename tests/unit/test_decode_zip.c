@@ -523,6 +523,22 @@ static void test_zip_guard(void **s)
         assert_int_equal(out, big + 5);
         free(zb);
     }
+    /* a bomb entry written at once with 2 MiB of stored noise after it:
+     * the bound counts the slice the decoder has, not the whole write */
+    {
+        struct sk_tzip z = {0};
+        unsigned char *noise = malloc(2u << 20);
+        for (size_t i = 0; i < (2u << 20); i++)
+            noise[i] = (unsigned char)rnd();
+        sk_tzip_entry(&z, "zeros.bin", zero, big, SK_TZIP_DEFLATE, 0);
+        size_t csize = z.n;
+        sk_tzip_entry(&z, "noise.bin", noise, 2u << 20, 0, 0);
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        assert_int_equal(zg_walk(zb, n, 0, 1, &out), 1);
+        assert_true(out <= zg_most(csize));
+        free(zb), free(noise);
+    }
     /* many entries, each within the bound of its own bytes (1 MiB of
      * zeros: the floor), together far beyond the archive's: 2 */
     {

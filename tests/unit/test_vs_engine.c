@@ -336,6 +336,12 @@ static void test_real_engine(void **s)
         assert_int_equal(sc.scan_mem(sc.self, legit, n, &gl, &rep), 0);
         assert_int_equal(rep.result, SK_VS_VIRUS);
         free(legit);
+        /* a 7z (sk_7z_guard): its declared folder size, before libclamav */
+        unsigned char *sz = sk_tz_7z(zeros, zn, 1, 0, 1, &n);
+        assert_int_equal(sc.scan_mem(sc.self, sz, n, &gl, &rep), 0);
+        if (rep.result != SK_VS_LIMIT || !strstr(rep.why, "a 7z archive"))
+            fail_msg("7z bomb: result %d name '%s' why '%s'", rep.result, rep.name, rep.why);
+        free(sz);
         gl.decode_ratio = 0; /* the ratio off: libclamav inflates it, clean */
         assert_int_equal(sc.scan_mem(sc.self, objs[0], lens[0], &gl, &rep), 0);
         assert_int_equal(rep.result, SK_VS_CLEAN);
