@@ -1155,6 +1155,12 @@ MUTANTS = [
     ("av: the zip pre-check walks with no guard", S, "modules/virus_scan/vs_guard.c",
      "    sk_zip_guard(z, dl);", "    (void)dl;",
      r"^(unit\.test_vs_engine)$"),
+    ("av: a 7z folder in a method libclamav does not decode (Deflate) passes unread", S, "icap-server/core/sk_7z.c",
+     "        unread |= !sk_7z_read_method(r->p + at, idn);", "        unread |= 0;",
+     r"^(unit\.test_decode_guard|unit\.test_vs_engine)$"),
+    ("av: a 7z libclamav cannot read classified as something other than a scan error", S, "modules/virus_scan/vs_engine.c",
+     "        rep->result = SK_VS_ERROR;\n        snprintf(rep->why, sizeof(rep->why), \"%s\", sc->guard_why);", "        rep->result = SK_VS_CLEAN;\n        snprintf(rep->why, sizeof(rep->why), \"%s\", sc->guard_why);",
+     r"^(unit\.test_vs_engine)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

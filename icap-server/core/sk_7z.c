@@ -59,6 +59,7 @@ struct sk_7z_si {
     unsigned char props[8];
     size_t propn;
     int one_coder;
+    unsigned unread; /* folders with a coder sk_7z_read_method does not list */
 };
 
 static int sk_7z_byte(struct sk_7z_rd *r, unsigned *b)
@@ -150,12 +151,37 @@ static int sk_7z_pack_info(struct sk_7z_rd *r, struct sk_7z_si *s)
     return id == SK_7Z_END ? 0 : -1;
 }
 
+/* Coders that libclamav 1.4's 7z reader (the LZMA SDK's 7zDec) decodes -
+ * Copy, LZMA, LZMA2, PPMd, BCJ, BCJ2, PPC, IA64, ARM, ARMT, SPARC - AES,
+ * which it reports as encrypted, and BZip2, whose stream the walk after
+ * the engine finds by its header and reads. Anything else (Deflate,
+ * Deflate64, Delta, zstd...) it passes as clean without reading: EICAR
+ * in a Deflate 7z came through. */
+static int sk_7z_read_method(const unsigned char *id, size_t n)
+{
+    static const struct {
+        unsigned char id[4];
+        size_t n;
+    } known[] = {
+        {{0x00}, 1},       {{0x21}, 1},          {{3, 1, 1}, 3},    {{3, 4, 1}, 3},
+        {{3, 3, 1, 3}, 4}, {{3, 3, 1, 0x1b}, 4}, {{3, 3, 2, 5}, 4}, {{3, 3, 4, 1}, 4},
+        {{3, 3, 5, 1}, 4}, {{3, 3, 7, 1}, 4},    {{3, 3, 8, 5}, 4}, {{6, 0xf1, 7, 1}, 4},
+        {{4, 2, 2}, 3},
+    };
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (known[i].n == n && memcmp(known[i].id, id, n) == 0)
+            return 1;
+    return 0;
+}
+
 /* One folder: its coders (noted when it has one only), bind pairs and
  * packed stream indices; *OUTS and *PACKED its stream counts. */
 static int sk_7z_folder(struct sk_7z_rd *r, struct sk_7z_si *s, int first, uint64_t *outs,
                         uint64_t *packed)
 {
     uint64_t nc, ins = 0, o = 0, v;
+    int unread = 0;
 
     if (sk_7z_num(r, &nc) == -1 || nc == 0 || nc > 64)
         return -1;
@@ -167,6 +193,7 @@ static int sk_7z_folder(struct sk_7z_rd *r, struct sk_7z_si *s, int first, uint6
         size_t idn = f & 0x0f, at = r->i;
         if (sk_7z_skip(r, idn) == -1)
             return -1;
+        unread |= !sk_7z_read_method(r->p + at, idn);
         if ((f & 0x10) &&
             (sk_7z_num(r, &ci) == -1 || sk_7z_num(r, &co) == -1 || ci > 64 || co > 64))
             return -1;
@@ -198,6 +225,7 @@ static int sk_7z_folder(struct sk_7z_rd *r, struct sk_7z_si *s, int first, uint6
             if (sk_7z_num(r, &v) == -1)
                 return -1;
     *outs = o;
+    s->unread += (unsigned)unread;
     return 0;
 }
 
@@ -320,7 +348,8 @@ out:
     return rc;
 }
 
-int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits *lim)
+int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits *lim,
+                unsigned *unread)
 {
     static const unsigned char sig[6] = {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c};
     unsigned char *hdr = NULL;
@@ -328,6 +357,8 @@ int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits 
     struct sk_7z_si s = {0};
     int rc = -1;
 
+    if (unread)
+        *unread = 0;
     if (n < 32 || memcmp(p, sig, 6) != 0)
         return -1;
     uint64_t off = 0, len = 0;
@@ -352,8 +383,11 @@ int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits 
                 rc = 1;
                 break;
             }
-            if (sk_7z_unpack_header(p, n, &s, &next, &nn) == -1)
+            if (sk_7z_unpack_header(p, n, &s, &next, &nn) == -1) {
+                if (unread && s.unread)
+                    *unread = s.unread; /* a header libclamav cannot read either */
                 break;
+            }
             free(hdr);
             hdr = next;
             r = (struct sk_7z_rd){hdr, nn, 0};
@@ -387,6 +421,8 @@ int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits 
                 rc = -1;
             else if (s.fold_unpack && s.pack && sk_7z_over(&s, n, lim, &total))
                 rc = 1;
+            if (unread)
+                *unread = s.unread;
         }
         break;
     }

@@ -204,6 +204,7 @@ struct sk_vs_scan_ctx {
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
     int over_ratio;               /* the guard stopped a decompression bomb */
+    int unread;                   /* the guard found a 7z libclamav cannot read */
     unsigned views_checked;       /* 1 << coding: views of it checked in their ancestor */
     char guard_why[160];          /* sk_vs_guard's reason (ratio or size) */
     const unsigned char *top_mem; /* the body, for scan_mem (its pre-scan has no fd) */
@@ -406,7 +407,9 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
                        sc->lim, sc->guard_why, sizeof(sc->guard_why));
     if (g == SK_VS_GUARD_OK)
         return CL_CLEAN;
-    if (g == SK_VS_GUARD_RATIO)
+    if (g == SK_VS_GUARD_UNREAD)
+        sc->unread = 1;
+    else if (g == SK_VS_GUARD_RATIO)
         sc->over_ratio = 1;
     else
         sc->over_bytes = 1;
@@ -581,6 +584,11 @@ static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_v
                            struct sk_vs_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
+    if (sc->unread) { /* av.on-error: nobody decodes it (a virus stops a scan before) */
+        rep->result = SK_VS_ERROR;
+        snprintf(rep->why, sizeof(rep->why), "%s", sc->guard_why);
+        return;
+    }
     if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy || sc->over_ratio) {
         rep->result = SK_VS_LIMIT;
         snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.%s",
@@ -770,7 +778,7 @@ static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
 {
     *virname = NULL; /* with all matches, libclamav's name is the first of any */
     if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time &&
-        !sc->over_ratio)
+        !sc->over_ratio && !sc->unread)
         return CL_CLEAN;
     return rc;
 }

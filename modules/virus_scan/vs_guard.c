@@ -123,7 +123,7 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
     uint64_t out = 0;
     enum sk_decode_rc rc;
 
-    if (c == 0 && !((zip || sz) && !view && lim->decode_ratio))
+    if (c == 0 && !(zip && !view && lim->decode_ratio) && !(sz && !view))
         return SK_VS_GUARD_OK;
     if (p == NULL) {
         /* an object libclamav extracted into a temporary file of its own */
@@ -135,9 +135,17 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
         p = m;
     }
     if (zip || sz) {
-        int bomb = zip ? sk_vs_guard_zip(p, n, &zl) : sk_7z_guard(p, n, &zl) == 1;
+        unsigned unread = 0;
+        int bomb = zip ? sk_vs_guard_zip(p, n, &zl) : sk_7z_guard(p, n, &zl, &unread) == 1;
         if (m)
             munmap(m, n);
+        if (!bomb && unread) {
+            snprintf(why, size,
+                     "a 7z archive of %zu bytes with %u folder(s) compressed by a method "
+                     "libclamav does not decode (Deflate, Deflate64, Delta...): not scanned",
+                     n, unread);
+            return SK_VS_GUARD_UNREAD;
+        }
         if (!bomb)
             return SK_VS_GUARD_OK;
         snprintf(why, size,

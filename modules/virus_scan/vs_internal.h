@@ -87,6 +87,7 @@ enum sk_vs_guard {
     SK_VS_GUARD_OK = 0, /* not a file libclamav decompresses, or within the bound */
     SK_VS_GUARD_RATIO,  /* over the decode ratio: a bomb */
     SK_VS_GUARD_SIZE,   /* over the scan's remaining av.max-scan-size */
+    SK_VS_GUARD_UNREAD, /* a 7z with folders libclamav does not decode (av.on-error) */
 };
 /* The coding of a file libclamav decompresses whole on its own, by its type
  * name (CL_TYPE_GZ, CL_TYPE_BZ, CL_TYPE_XZ), else 0. A CL_TYPE_ZIP (not

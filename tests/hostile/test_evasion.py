@@ -2747,6 +2747,20 @@ def g_zip_bombs(ck, srv):
         url = "http://origin.test/zclean/eicar-in.%s" % nm
         virus_blocked(ck, srv, "zip bombs: EICAR in a %s member" % nm, url,
                       respmod(srv, url, body))
+    # 7z methods libclamav does not decode: it called them clean unread
+    # (EICAR passed); now av.on-error. Those it reads (and BZip2, which the
+    # walk finds by its stream header) still find EICAR.
+    for method, extra in (("Deflate", ()), ("Deflate64", ()), ("Delta:4", ("-m1=LZMA",))):
+        url = "http://origin.test/z7/eicar.%s.7z" % method.split(":")[0]
+        r = respmod(srv, url, _sevenz([("eicar.com", EICAR * 3)], method, *extra))
+        e = log_entry(srv, url)
+        ck.ok("zip bombs: EICAR in a %s 7z is av.on-error (%s)" % (method, e.get("rule")),
+              blocked(r) and e.get("rule") == "av-error" and
+              "does not decode" in e.get("reason", ""), e.get("reason", "")[:120])
+    for method, extra in (("PPMd", ()), ("BZip2", ()), ("ARM", ("-m1=LZMA",)), ("Copy", ())):
+        url = "http://origin.test/z7/eicar.%s.7z" % method
+        virus_blocked(ck, srv, "zip bombs: EICAR in a %s 7z" % method, url,
+                      respmod(srv, url, _sevenz([("eicar.com", EICAR * 3)], method, *extra)))
 
 
 def main():

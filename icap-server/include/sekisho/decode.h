@@ -607,8 +607,12 @@ SK_API void sk_zip_guard(struct sk_zip *, const struct sk_decode_limits *lim);
  * bytes) and all folders to sk_decode_bound(LIM, N). Declared sizes are
  * what a 7z costs libclamav, which decodes a folder into a buffer of that
  * size and no further. 1: beyond the bound (a bomb), 0: within it, -1:
- * not a 7z whose headers this reads (the reader's own limits apply). */
-SK_API int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits *lim);
+ * not a 7z whose headers this reads (the reader's own limits apply).
+ * *UNREAD (may be NULL): folders (or an encoded header) compressed with a
+ * method libclamav's 7z reader does not decode (Deflate, Deflate64, Delta,
+ * zstd...): it passes those as clean unread. */
+SK_API int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits *lim,
+                       unsigned *unread);
 SK_API const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
 SK_API void sk_zip_free(struct sk_zip *);
 

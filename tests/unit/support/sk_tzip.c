@@ -532,3 +532,20 @@ unsigned char *sk_tz_7z(const void *data, size_t dn, int nf, uint64_t usize, int
     *len = t->n;
     return t->b;
 }
+
+void sk_tz_7z_coder(unsigned char *a, size_t an, const void *id, size_t n)
+{
+    unsigned char *h = a + 32 + (a[12] | a[13] << 8 | a[14] << 16);
+
+    assert_true(n >= 1 && n <= 4);
+    for (unsigned char *q = h; q + 10 <= a + an; q++)
+        if (memcmp(q, "\x23\3\1\1\5", 5) == 0) {
+            /* the record keeps its 10 bytes: flags 0x20 | n, the id, then
+             * the properties take what the id left */
+            unsigned char rep[10] = {0};
+            rep[0] = (unsigned char)(0x20 | n);
+            memcpy(rep + 1, id, n);
+            rep[1 + n] = (unsigned char)(8 - n);
+            memcpy(q, rep, sizeof(rep));
+        }
+}

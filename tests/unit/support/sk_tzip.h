@@ -105,6 +105,11 @@ unsigned char *sk_tz_lz4(const void *in, size_t n, size_t *olen);
  * files list (the guard reads none). *LEN its length; caller frees. */
 unsigned char *sk_tz_7z(const void *data, size_t dn, int nf, uint64_t usize, int enc, size_t *len);
 
+/* In a plain-header sk_tz_7z archive A[0..AN): every folder's LZMA coder
+ * replaced by the coder ID[0..N) (1 to 4 bytes), the records' lengths
+ * kept. */
+void sk_tz_7z_coder(unsigned char *a, size_t an, const void *id, size_t n);
+
 /* A stored one-entry archive with its central directory (FLAGS as for
  * sk_tzip_entry). *ZLEN gets its length; caller frees. */
 unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsigned flags,
