@@ -11,8 +11,10 @@
  * decoded on.
  * SECURITY: client bytes, read only; every number is checked against the
  * input's end before use; counts are capped (SK_7Z_MAX); the encoded
- * header's decoder output is bounded by the guard and its dictionary by
- * SK_XZ_MEMLIMIT. */
+ * header's decoder output is bounded by the guard and its dictionary to
+ * 64 MiB (7-Zip's -mx=9; SK_XZ_MEMLIMIT less the decoder's state).
+ * Not read (-1, left to libclamav's own limits): an encoded header of
+ * another coder or chain, or a larger dictionary - 7-Zip writes neither. */
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,7 +327,7 @@ static int sk_7z_unpack_header(const unsigned char *p, size_t n, const struct sk
         return -1;
     if (lzma_properties_decode(&f[0], NULL, s->props, s->propn) != LZMA_OK)
         return -1;
-    if (((lzma_options_lzma *)f[0].options)->dict_size > SK_XZ_MEMLIMIT / 2)
+    if (((lzma_options_lzma *)f[0].options)->dict_size > SK_XZ_MEMLIMIT - (4u << 20))
         goto out;
     /* LZMA1 with a known size: the raw decoder needs no end marker */
     if (lzma_raw_decoder(&z, f) != LZMA_OK)
