@@ -426,13 +426,14 @@ struct zg_rec {
     uint64_t out;
     unsigned entries;
     int tail;
+    int skip; /* begin says 0: entries decoded only to find their end */
 };
 
 static int zg_begin(void *arg, const struct sk_zip_entry *e)
 {
     (void)e;
     ((struct zg_rec *)arg)->entries++;
-    return 1;
+    return ((struct zg_rec *)arg)->skip ? 0 : 1;
 }
 
 static int zg_data(void *arg, const void *buf, size_t len)
@@ -459,10 +460,11 @@ static int zg_tail(void *arg)
 /* Walk Z[0..N) in writes of STEP bytes (0: one write) under the default
  * guard (100:1 past 1 MiB), or none (GUARD 0); *OUT: what the handler
  * got. Returns st.bomb, or -1 when the walk stopped otherwise. */
-static int zg_walk(const unsigned char *p, size_t n, size_t step, int guard, uint64_t *out)
+static int zg_walk_skip(const unsigned char *p, size_t n, size_t step, int guard, int skip,
+                        uint64_t *out)
 {
     const struct sk_decode_limits lim = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1u << 20};
-    struct zg_rec r = {0, 0, 0};
+    struct zg_rec r = {0, 0, 0, skip};
     struct sk_zip_handler h = {zg_begin, zg_data, zg_end, zg_tail, &r, NULL};
     struct sk_zip *w = sk_zip_new(&h);
     int rc = 0;
@@ -481,6 +483,11 @@ static int zg_walk(const unsigned char *p, size_t n, size_t step, int guard, uin
     sk_zip_free(w);
     *out = r.out;
     return bomb ? bomb : rc;
+}
+
+static int zg_walk(const unsigned char *p, size_t n, size_t step, int guard, uint64_t *out)
+{
+    return zg_walk_skip(p, n, step, guard, 0, out);
 }
 
 /* The bound with the defaults for N compressed bytes, and what a guarded
@@ -537,6 +544,24 @@ static void test_zip_guard(void **s)
         zb = sk_tzip_take(&z, &n);
         assert_int_equal(zg_walk(zb, n, 0, 1, &out), 1);
         assert_true(out <= zg_most(csize));
+        free(zb), free(noise);
+    }
+    /* 4 MiB of stored noise, then a bomb entry: the archive's bound is
+     * far (400 MiB), the entry's is not - also for entries the handler
+     * skips, which the walker still decodes to find their end */
+    {
+        struct sk_tzip z = {0};
+        unsigned char *noise = malloc(4u << 20);
+        for (size_t i = 0; i < (4u << 20); i++)
+            noise[i] = (unsigned char)rnd();
+        sk_tzip_entry(&z, "noise.bin", noise, 4u << 20, 0, 0);
+        sk_tzip_entry(&z, "zeros.bin", zero, big, SK_TZIP_DEFLATE | SK_TZIP_DESC, 0);
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        for (int skip = 0; skip < 2; skip++)
+            if (zg_walk_skip(zb, n, 0, 1, skip, &out) != 1)
+                fail_msg("a bomb after noise (skip %d) not stopped: %llu out", skip,
+                         (unsigned long long)out);
         free(zb), free(noise);
     }
     /* many entries, each within the bound of its own bytes (1 MiB of
