@@ -210,7 +210,18 @@ struct sk_zip {
     uint64_t pos;          /* bytes consumed so far */
     uint64_t hdr_at;       /* where the current local header began */
     struct sk_zip_stats st;
+    /* the decompression guard (sk_zip_guard) */
+    int guarded;
+    struct sk_decode_limits guard;
+    uint64_t ein, eout; /* the entry: compressed bytes its decoder took, bytes out */
+    uint64_t aout;      /* every entry's bytes out */
+    uint64_t offer;     /* the slice the decoder has now (counted as taken) */
 };
+
+/* Compressed bytes a guarded decoder is given at once: the bound checked
+ * while it decodes counts them as taken, so a slice allows ratio x 16 KiB
+ * more output at most (1.6 MB with the defaults). */
+#define SK_ZIP_SLICE (16u << 10)
 
 static uint64_t sk_le(const unsigned char *p, int n)
 {
@@ -237,6 +248,38 @@ void sk_zip_free(struct sk_zip *z)
         sk_decoder_free(z->pk);
         free(z);
     }
+}
+
+void sk_zip_guard(struct sk_zip *z, const struct sk_decode_limits *lim)
+{
+    z->guarded = 1;
+    z->guard = *lim;
+}
+
+/* States in which a decoder takes the entry's bytes. */
+static int sk_zip_decoding(enum sk_zip_state s)
+{
+    return s == SK_ZS_DEFLATE || s == SK_ZS_ZSTD || s == SK_ZS_ZSTD_NEXT || s == SK_ZS_LZMA_HDR ||
+           s == SK_ZS_PACKED;
+}
+
+/* Every decoder's output: counted against the guard, then the handler's
+ * (when the entry is read) or nothing (an entry decoded to find its end). */
+static int sk_zip_out(void *arg, const void *buf, size_t len)
+{
+    struct sk_zip *z = arg;
+
+    z->eout += len;
+    z->aout += len;
+    if (z->guarded && z->eout > sk_decode_bound(&z->guard, z->ein + z->offer)) {
+        z->st.bomb = 1;
+        return -1;
+    }
+    if (z->guarded && z->aout > sk_decode_bound(&z->guard, z->pos + z->offer)) {
+        z->st.bomb = 2;
+        return -1;
+    }
+    return z->reading && len ? z->h.data(z->h.arg, buf, len) : 0;
 }
 
 const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *z)
@@ -306,7 +349,6 @@ static void sk_zip_extra64(struct sk_zip *z)
 
 static int sk_zip_after_data(struct sk_zip *z);
 static size_t sk_zip_fill(struct sk_zip *z, size_t want, const unsigned char *p, size_t n);
-static int sk_zip_discard(void *arg, const void *buf, size_t len);
 
 /* Methods 12 (bzip2), 14 (LZMA) and 95 (xz), as 7-Zip and Info-ZIP write
  * them, are read by the toolkit's file decoders when the entry's
@@ -355,8 +397,7 @@ static int sk_zip_packed_bad(struct sk_zip *z)
  * of its bytes is dropped. Returns 0, or -1 (stopped). */
 static int sk_zip_packed_feed(struct sk_zip *z, const unsigned char *p, size_t n)
 {
-    enum sk_decode_rc rc = sk_decoder_feed(z->pk, p, n, z->left == 0,
-                                           z->reading ? z->h.data : sk_zip_discard, z->h.arg);
+    enum sk_decode_rc rc = sk_decoder_feed(z->pk, p, n, z->left == 0, sk_zip_out, z);
 
     if (rc == SK_DECODE_FAIL)
         return -1;
@@ -411,6 +452,7 @@ static int sk_zip_data(struct sk_zip *z)
     e.unsupported = z->method != 0 && z->method != 8 && z->method != 93 &&
                     !(sk_zip_packed_method(z->method) && known);
     z->st.entries++;
+    z->ein = z->eout = 0;
     z->st.encrypted += e.encrypted;
     z->st.unsupported += e.unsupported && !e.encrypted;
     if ((want = z->h.begin(z->h.arg, &e)) == -1)
@@ -480,17 +522,10 @@ static int sk_zip_header(struct sk_zip *z)
     return 0;
 }
 
-static int sk_zip_discard(void *arg, const void *buf, size_t len)
-{
-    (void)arg, (void)buf, (void)len;
-    return 0;
-}
-
 static long sk_zip_deflate(struct sk_zip *z, const unsigned char *p, size_t n)
 {
     size_t used;
-    int rc =
-        sk_inflate_feed(z->inf, p, n, &used, z->reading ? z->h.data : sk_zip_discard, z->h.arg);
+    int rc = sk_inflate_feed(z->inf, p, n, &used, sk_zip_out, z);
 
     if (rc == -2)
         return -1;
@@ -527,8 +562,7 @@ static void sk_zip_zstd_bad(struct sk_zip *z)
 static long sk_zip_zstd(struct sk_zip *z, const unsigned char *p, size_t n)
 {
     size_t used, take = z->zs_known && z->left < n ? (size_t)z->left : n;
-    int rc =
-        sk_unzstd_feed(z->zs, p, take, &used, z->reading ? z->h.data : sk_zip_discard, z->h.arg);
+    int rc = sk_unzstd_feed(z->zs, p, take, &used, sk_zip_out, z);
 
     if (z->zs_known)
         z->left -= used;
@@ -639,6 +673,7 @@ static long sk_zip_step(struct sk_zip *z, const unsigned char *p, size_t n)
         take = z->left < n ? (size_t)z->left : n;
         if (z->state == SK_ZS_STORED && take && z->h.data(z->h.arg, p, take) == -1)
             return -1;
+        z->aout += z->state == SK_ZS_STORED ? take : 0;
         if (z->state == SK_ZS_SKIP && sk_zip_raw(z, p, take) == -1)
             return -1;
         z->left -= take;
@@ -680,11 +715,16 @@ int sk_zip_write(struct sk_zip *z, const void *buf, size_t len)
     const unsigned char *p = buf;
 
     while (len > 0) {
-        long used = sk_zip_step(z, p, len);
+        int dec = sk_zip_decoding(z->state);
+        size_t give = dec && z->guarded && len > SK_ZIP_SLICE ? SK_ZIP_SLICE : len;
+        z->offer = dec ? give : 0;
+        long used = sk_zip_step(z, p, give);
+        z->offer = 0;
         if (used < 0)
             return -1;
         p += used, len -= (size_t)used;
         z->pos += (uint64_t)used;
+        z->ein += dec ? (uint64_t)used : 0;
         /* a step that consumed nothing must have changed state (DESC gives
          * bytes back to HDR); process what it gave back */
         if (used == 0 && (z->state == SK_ZS_DEFLATE || z->state == SK_ZS_ZSTD))

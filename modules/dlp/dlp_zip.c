@@ -8,7 +8,9 @@
  * tool opens it) is found by the late finder from a plausible local
  * header (sk_zip_local_plausible) and walked from there.
  * SECURITY: client-controlled archives. Output is charged to the
- * decompression budget; encrypted entries, unknown methods and entries
+ * decompression budget and held to the decompression guard per entry and
+ * per archive (sk_zip_guard: a zip of deflate bombs is dlp.on-limit after
+ * ~1 MiB of each, as a .gz bomb); encrypted entries, unknown methods and entries
  * the walker cannot delimit are recorded for dlp.on-error - for a zip
  * found after a prefix only once an archive end ("PK\5\6") followed it,
  * so random bytes that happen to look like a header block nothing.
@@ -30,6 +32,7 @@ struct sk_zip_sink {
     struct sk_zip *zip;
     struct sk_dlp_sink *entry; /* current entry's chain, or NULL */
     int over;                  /* the budget ran out: the rest is not read */
+    int bombed;                /* the decompression guard stopped the walk */
     struct sk_dlp_sink *raw;   /* headers, names, extra fields, skipped data: as text */
     int late;                  /* found after a prefix: failures wait for an archive end */
     const char *pending;       /* the first failure of a late zip, not yet recorded */
@@ -146,6 +149,8 @@ static int sk_zs_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_zip_sink *z = (struct sk_zip_sink *)s;
 
+    if (z->bombed)
+        return 0;
     if (!z->ring && !(z->ring = malloc(SK_ZS_RING)))
         z->oom = 1;
     if (z->ring) { /* byte K of the stream at ring[K % SK_ZS_RING] */
@@ -159,7 +164,15 @@ static int sk_zs_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
         }
     }
     z->written += n;
-    return sk_zip_write(z->zip, p, n);
+    if (sk_zip_write(z->zip, p, n) == 0)
+        return 0;
+    if (!sk_zip_stats(z->zip)->bomb)
+        return -1;
+    /* an entry, or the entries together, beyond the decompression guard:
+     * dlp.on-limit, as for a .gz bomb; nothing more of it is read */
+    z->ctx->limit = z->ctx->bomb = 1;
+    z->over = z->bombed = 1;
+    return 0;
 }
 
 static struct sk_dlp_sink *sk_zs_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
@@ -278,7 +291,7 @@ static int sk_zs_finish(struct sk_dlp_sink *s)
     if (sk_zip_end(z->zip) == -1 || (z->raw && z->raw->end(z->raw) == -1))
         return -1;
     st = sk_zip_stats(z->zip);
-    if (!z->framed)
+    if (!z->framed && !z->bombed) /* a stopped walk checks nothing */
         sk_zs_cd(z, st);
     z->ctx->zstd_broken += st->undecoded;
     if ((st->corrupt || st->lost_sync) && !z->over)
@@ -330,6 +343,10 @@ static struct sk_dlp_sink *sk_zs_new(struct sk_dlp_ctx *ctx, const char *name, i
         free(z);
         return NULL;
     }
+    /* the budget bounds the transaction, the guard each entry and archive */
+    const struct sk_decode_limits lim = {
+        .out_max = UINT64_MAX, .ratio = ctx->decode_ratio, .floor = ctx->decode_floor};
+    sk_zip_guard(z->zip, &lim);
     return &z->sink;
 }
 

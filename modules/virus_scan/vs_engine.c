@@ -204,6 +204,7 @@ struct sk_vs_scan_ctx {
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
     int over_ratio;               /* the guard stopped a decompression bomb */
+    int unread;                   /* the guard found a 7z libclamav cannot read */
     unsigned views_checked;       /* 1 << coding: views of it checked in their ancestor */
     char guard_why[160];          /* sk_vs_guard's reason (ratio or size) */
     const unsigned char *top_mem; /* the body, for scan_mem (its pre-scan has no fd) */
@@ -378,9 +379,10 @@ static void sk_vs_virus_found(int fd, const char *virname, void *context)
         snprintf(sc->found, sizeof(sc->found), "%s", virname);
 }
 
-/* Before libclamav decompresses a gzip, bzip2 or xz file - the body or
- * an object it extracted - the guard decodes it into nothing within what
- * is left of av.max-scan-size and the decode ratio: a bomb stops here in
+/* Before libclamav decompresses a gzip, bzip2 or xz file or a zip's
+ * members - the body or an object it extracted - the guard decodes it
+ * into nothing within what is left of av.max-scan-size (zips: the ratio
+ * only) and the decode ratio: a bomb stops here in
  * milliseconds, and the heavy-scan slot its scan holds is released as soon
  * as the scan returns. A view into an open ancestor (a cpio member read in
  * place; libclamav does not say where) is checked in that ancestor, the
@@ -392,8 +394,10 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
+    int zip =
+        !view && type && (strcmp(type, "CL_TYPE_ZIP") == 0 || strcmp(type, "CL_TYPE_7Z") == 0);
 
-    if (!sc->lim || c == 0 || (view && (sc->views_checked & 1u << c)))
+    if (!sc->lim || (c == 0 && !zip) || (view && (sc->views_checked & 1u << c)))
         return CL_CLEAN;
     if (view)
         sc->views_checked |= 1u << c;
@@ -403,7 +407,9 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
                        sc->lim, sc->guard_why, sizeof(sc->guard_why));
     if (g == SK_VS_GUARD_OK)
         return CL_CLEAN;
-    if (g == SK_VS_GUARD_RATIO)
+    if (g == SK_VS_GUARD_UNREAD)
+        sc->unread = 1;
+    else if (g == SK_VS_GUARD_RATIO)
         sc->over_ratio = 1;
     else
         sc->over_bytes = 1;
@@ -578,6 +584,11 @@ static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_v
                            struct sk_vs_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
+    if (sc->unread) { /* av.on-error: nobody decodes it (a virus stops a scan before) */
+        rep->result = SK_VS_ERROR;
+        snprintf(rep->why, sizeof(rep->why), "%s", sc->guard_why);
+        return;
+    }
     if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy || sc->over_ratio) {
         rep->result = SK_VS_LIMIT;
         snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.%s",
@@ -767,7 +778,7 @@ static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
 {
     *virname = NULL; /* with all matches, libclamav's name is the first of any */
     if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time &&
-        !sc->over_ratio)
+        !sc->over_ratio && !sc->unread)
         return CL_CLEAN;
     return rc;
 }

@@ -87,9 +87,12 @@ enum sk_vs_guard {
     SK_VS_GUARD_OK = 0, /* not a file libclamav decompresses, or within the bound */
     SK_VS_GUARD_RATIO,  /* over the decode ratio: a bomb */
     SK_VS_GUARD_SIZE,   /* over the scan's remaining av.max-scan-size */
+    SK_VS_GUARD_UNREAD, /* a 7z with folders libclamav does not decode (av.on-error) */
 };
 /* The coding of a file libclamav decompresses whole on its own, by its type
- * name (CL_TYPE_GZ, CL_TYPE_BZ, CL_TYPE_XZ), else 0. */
+ * name (CL_TYPE_GZ, CL_TYPE_BZ, CL_TYPE_XZ), else 0. A CL_TYPE_ZIP (not
+ * a view) is checked too: its entries by the zip walker's guard, against
+ * the ratio only (decode-max-ratio 0: not checked). */
 enum sk_coding sk_vs_guard_coding(const char *type);
 /* The object of libclamav type TYPE - P[0..N), or with P NULL the regular
  * file behind FD (mapped read-only) - checked with sk_decode_check against
@@ -105,6 +108,10 @@ enum sk_vs_guard sk_vs_guard(const char *type, const unsigned char *p, size_t n,
 enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t n, int fd,
                                 int view, uint64_t left, const struct sk_vs_limits *lim, char *why,
                                 size_t size);
+
+/* Would the zip P[0..N) decode beyond DL's bound, an entry or the
+ * archive (sk_zip_guard)? Decodes into nothing; 1 or 0. */
+int sk_vs_guard_zip(const unsigned char *p, size_t n, const struct sk_decode_limits *dl);
 
 /* Does the policy (LIM) want detection NAME reported? Anything not named
  * "PUA.*" yes; a PUA only with av.detect-pua on and its category (the

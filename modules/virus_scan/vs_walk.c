@@ -311,16 +311,32 @@ static int sk_vs_zip_feed(struct sk_vs_walk *w, struct sk_vs_obj *o, const unsig
     struct sk_zip *z;
     int rc;
 
+    /* av.max-scan-size is the walk's budget (sk_vs_obj_data), the guard
+     * bounds each entry and the archive by their compressed bytes */
+    const struct sk_decode_limits lim = {
+        .out_max = UINT64_MAX, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
+
     if (!(*zp = z = sk_zip_new(&h))) {
         sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory walking an archive");
         return -1;
     }
+    sk_zip_guard(z, &lim);
     rc = sk_zip_write(z, a, an);
     if (rc == 0 && bn)
         rc = sk_zip_write(z, b, bn);
     if (rc == 0)
         rc = sk_zip_end(z);
     const struct sk_zip_stats *st = *out = sk_zip_stats(z);
+    if (st->bomb && w->rep.result == SK_VS_CLEAN) {
+        char why[200];
+        snprintf(why, sizeof(why),
+                 "a zip %s decompresses beyond virus_scan.decode-max-ratio (%llu:1 past "
+                 "decode-min-bytes): a decompression bomb",
+                 st->bomb == 1 ? "entry" : "archive's entries together",
+                 (unsigned long long)w->conf->decode_ratio);
+        sk_vs_walk_stop(w, SK_VS_LIMIT, "Sekisho.Limits.Exceeded.DecodeRatio", why);
+        return -1;
+    }
     if (rc == 0 && st->zip64 && (st->corrupt || st->lost_sync)) {
         /* the engine cannot read ZIP64 and neither could we: fail closed */
         sk_vs_walk_stop(w, SK_VS_ERROR, "av-error",

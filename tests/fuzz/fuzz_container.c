@@ -11,7 +11,8 @@
  * members (sk_ar_each) are views inside the input; gzip/bzip2/xz/zstd streams
  * found at any offset (sk_stream_find) start where a strict header is,
  * and their decoding reads no byte past the input and writes no more than
- * its bound. */
+ * its bound. The 7z guard (sk_7z_guard) reads no byte past the input and
+ * calls nothing a bomb with the ratio off. */
 #include <string.h>
 
 #include <sekisho/decode.h>
@@ -227,6 +228,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             want = (long)k;
     SK_FUZZ_CHECK(at == want, "sk_zip_find %ld, naive search %ld", at, want);
     sk_zip_has_zip64(data, size);
+    /* the 7z guard reads only the input; with the ratio off nothing is a bomb */
+    const struct sk_decode_limits g7 = {UINT64_MAX, 100, 1u << 20}, off7 = {UINT64_MAX, 0, 0};
+    int r7 = sk_7z_guard(data, size, &g7, NULL);
+    SK_FUZZ_CHECK(r7 >= -1 && r7 <= 1, "sk_7z_guard %d", r7);
+    SK_FUZZ_CHECK(sk_7z_guard(data, size, &off7, NULL) != 1, "a 7z bomb with the ratio off");
     SK_FUZZ_CHECK(whole.seen.n == parts.seen.n, "entries differ with chunking (seed %u)", seed);
     for (size_t i = 0; i < whole.seen.n; i++) {
         const struct sk_zip_entry *x = &whole.seen.v[i], *y = &parts.seen.v[i];

@@ -139,12 +139,79 @@ static void test_check(void **s)
     free(b1), free(two), free(zeros), free(text);
 }
 
+/* ---- sk_7z_guard: 7z archives built as 7-Zip writes them
+ * (support/sk_tzip.c, sk_tz_7z) ---- */
+
+static void test_7z(void **s)
+{
+    const struct sk_decode_limits lim = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1u << 20};
+    size_t zn = 8u << 20, tl = 2u << 20;
+    unsigned char *zero = calloc(1, zn), *text = malloc(tl);
+    unsigned char *a;
+    size_t an;
+
+    (void)s;
+    for (size_t i = 0; i < tl; i++)
+        text[i] = (unsigned char)(i % 50 == 49 ? '\n' : 'a' + rnd() % 26);
+    for (int enc = 0; enc < 2; enc++) {
+        /* 8 MiB of zeros in ~1 KB: a bomb, plain or encoded header */
+        a = sk_tz_7z(zero, zn, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 1);
+        /* the ratio off: within the bound */
+        const struct sk_decode_limits off = {UINT64_MAX, 0, 1u << 20};
+        assert_int_equal(sk_7z_guard(a, an, &off, NULL), 0);
+        /* the same data declared 1 MiB: what libclamav decodes, passes */
+        a = sk_tz_7z(zero, zn, 1, 1u << 20, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 0);
+        /* 1 MiB of zeros: the floor */
+        a = sk_tz_7z(zero, 1u << 20, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 0);
+        /* 40 folders of 1 MiB each: each at the floor, the archive beyond */
+        a = sk_tz_7z(zero, 1u << 20, 40, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 1);
+        /* text (~1.7x): passes */
+        a = sk_tz_7z(text, tl, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 0);
+        /* a header cut short, or pointing past the end: not read (-1) */
+        a = sk_tz_7z(zero, zn, 1, 0, enc, &an);
+        assert_int_equal(sk_7z_guard(a, an - 3, &lim, NULL), -1);
+        a[12] ^= 0x40;
+        assert_int_equal(sk_7z_guard(a, an, &lim, NULL), -1);
+    }
+    /* coders libclamav does not decode (Deflate, Deflate64, Delta) are
+     * counted; LZMA, LZMA2, PPMd, BCJ, BZip2 are not */
+    static const struct {
+        const char *id;
+        size_t n;
+        unsigned unread;
+    } coders[] = {{"\4\1\x08", 3, 1}, {"\4\1\x09", 3, 1}, {"\3", 1, 1},     {"\3\1\1", 3, 0},
+                  {"\x21", 1, 0},     {"\3\4\1", 3, 0},   {"\4\2\2", 3, 0}, {"\3\3\1\3", 4, 0}};
+    for (size_t i = 0; i < sizeof(coders) / sizeof(coders[0]); i++) {
+        unsigned unread = 99;
+        a = sk_tz_7z(text, 4096, 2, 0, 0, &an);
+        sk_tz_7z_coder(a, an, coders[i].id, coders[i].n);
+        assert_int_equal(sk_7z_guard(a, an, &lim, &unread), 0);
+        if (unread != coders[i].unread * 2)
+            fail_msg("coder %zu: %u folders unread", i, unread);
+        free(a);
+    }
+    /* every cut of a small archive: no read past the end (ASan), never 1 */
+    a = sk_tz_7z(text, 4096, 1, 0, 1, &an);
+    for (size_t k = 0; k < an; k++)
+        assert_true(sk_7z_guard(a, k, &lim, NULL) != 1);
+    free(a);
+    assert_int_equal(
+        sk_7z_guard((const unsigned char *)"not a 7z archive at all, no", 27, &lim, NULL), -1);
+    free(zero), free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_chain_exact),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_7z),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -420,13 +420,197 @@ static void test_zip_raw(void **s)
     sk_tzip_free(&z);
 }
 
+/* ---- the decompression guard on the walk (sk_zip_guard) ---- */
+
+struct zg_rec {
+    uint64_t out;
+    unsigned entries;
+    int tail;
+    int skip; /* begin says 0: entries decoded only to find their end */
+};
+
+static int zg_begin(void *arg, const struct sk_zip_entry *e)
+{
+    (void)e;
+    ((struct zg_rec *)arg)->entries++;
+    return ((struct zg_rec *)arg)->skip ? 0 : 1;
+}
+
+static int zg_data(void *arg, const void *buf, size_t len)
+{
+    struct zg_rec *r = arg;
+
+    (void)buf;
+    r->out += r->tail ? 0 : len; /* the central directory is no entry's */
+    return 0;
+}
+
+static int zg_end(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static int zg_tail(void *arg)
+{
+    ((struct zg_rec *)arg)->tail = 1;
+    return 0;
+}
+
+/* Walk Z[0..N) in writes of STEP bytes (0: one write) under the default
+ * guard (100:1 past 1 MiB), or none (GUARD 0); *OUT: what the handler
+ * got. Returns st.bomb, or -1 when the walk stopped otherwise. */
+static int zg_walk_skip(const unsigned char *p, size_t n, size_t step, int guard, int skip,
+                        uint64_t *out)
+{
+    const struct sk_decode_limits lim = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1u << 20};
+    struct zg_rec r = {0, 0, 0, skip};
+    struct sk_zip_handler h = {zg_begin, zg_data, zg_end, zg_tail, &r, NULL};
+    struct sk_zip *w = sk_zip_new(&h);
+    int rc = 0;
+
+    assert_non_null(w);
+    if (guard)
+        sk_zip_guard(w, &lim);
+    for (size_t at = 0; rc == 0 && at < n;) {
+        size_t k = step && n - at > step ? step : n - at;
+        rc = sk_zip_write(w, p + at, k);
+        at += k;
+    }
+    if (rc == 0)
+        rc = sk_zip_end(w);
+    int bomb = sk_zip_stats(w)->bomb;
+    sk_zip_free(w);
+    *out = r.out;
+    return bomb ? bomb : rc;
+}
+
+static int zg_walk(const unsigned char *p, size_t n, size_t step, int guard, uint64_t *out)
+{
+    return zg_walk_skip(p, n, step, guard, 0, out);
+}
+
+/* The bound with the defaults for N compressed bytes, and what a guarded
+ * walk may hand out before it stops: the bound counts each 16 KiB slice
+ * as taken, and the decoder's last output buffer comes on top. */
+static uint64_t zg_most(uint64_t n)
+{
+    return (1u << 20) + 100 * (n + (16u << 10)) + (256u << 10);
+}
+
+static void test_zip_guard(void **s)
+{
+    size_t big = 24u << 20, n;
+    unsigned char *zero = calloc(1, big), *zb;
+    uint64_t out;
+    static const unsigned methods[] = {
+        SK_TZIP_DEFLATE, SK_TZIP_DEFLATE | SK_TZIP_DESC, SK_TZIP_BZIP2, SK_TZIP_LZMA, SK_TZIP_XZ,
+        SK_TZIP_ZSTD,    SK_TZIP_DEFLATE | SK_TZIP_ZIP64};
+
+    (void)s;
+    assert_non_null(zero);
+    /* one bomb entry of each method, after a small text entry: stopped
+     * within its bound, in one write and in odd writes; unguarded the
+     * walker hands out all of it (the guard is what stops it) */
+    for (size_t m = 0; m < sizeof(methods) / sizeof(*methods); m++) {
+        struct sk_tzip z = {0};
+        sk_tzip_entry(&z, "readme.txt", "hello", 5, 0, 0);
+        size_t before = z.n;
+        sk_tzip_entry(&z, "zeros.bin", zero, big, methods[m], 0);
+        size_t csize = z.n - before;
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        assert_int_equal(zg_walk(zb, n, 0, 1, &out), 1);
+        if (out > zg_most(csize))
+            fail_msg("method %u: %llu bytes out of %zu", methods[m], (unsigned long long)out,
+                     csize);
+        assert_int_equal(zg_walk(zb, n, 4093, 1, &out), 1);
+        assert_true(out <= zg_most(csize));
+        assert_int_equal(zg_walk(zb, n, 0, 0, &out), 0);
+        assert_int_equal(out, big + 5);
+        free(zb);
+    }
+    /* a bomb entry written at once with 2 MiB of stored noise after it:
+     * the bound counts the slice the decoder has, not the whole write */
+    {
+        struct sk_tzip z = {0};
+        unsigned char *noise = malloc(2u << 20);
+        for (size_t i = 0; i < (2u << 20); i++)
+            noise[i] = (unsigned char)rnd();
+        sk_tzip_entry(&z, "zeros.bin", zero, big, SK_TZIP_DEFLATE, 0);
+        size_t csize = z.n;
+        sk_tzip_entry(&z, "noise.bin", noise, 2u << 20, 0, 0);
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        assert_int_equal(zg_walk(zb, n, 0, 1, &out), 1);
+        assert_true(out <= zg_most(csize));
+        free(zb), free(noise);
+    }
+    /* 4 MiB of stored noise, then a bomb entry: the archive's bound is
+     * far (400 MiB), the entry's is not - also for entries the handler
+     * skips, which the walker still decodes to find their end */
+    {
+        struct sk_tzip z = {0};
+        unsigned char *noise = malloc(4u << 20);
+        for (size_t i = 0; i < (4u << 20); i++)
+            noise[i] = (unsigned char)rnd();
+        sk_tzip_entry(&z, "noise.bin", noise, 4u << 20, 0, 0);
+        sk_tzip_entry(&z, "zeros.bin", zero, big, SK_TZIP_DEFLATE | SK_TZIP_DESC, 0);
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        for (int skip = 0; skip < 2; skip++)
+            if (zg_walk_skip(zb, n, 0, 1, skip, &out) != 1)
+                fail_msg("a bomb after noise (skip %d) not stopped: %llu out", skip,
+                         (unsigned long long)out);
+        free(zb), free(noise);
+    }
+    /* many entries, each within the bound of its own bytes (1 MiB of
+     * zeros: the floor), together far beyond the archive's: 2 */
+    {
+        struct sk_tzip z = {0};
+        char name[32];
+        for (int i = 0; i < 40; i++) {
+            snprintf(name, sizeof(name), "m%d.bin", i);
+            sk_tzip_entry(&z, name, zero, 1u << 20, SK_TZIP_DEFLATE, 0);
+        }
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        assert_int_equal(zg_walk(zb, n, 0, 1, &out), 2);
+        assert_true(out < (40u << 20) && out <= zg_most(n));
+        assert_int_equal(zg_walk(zb, n, 0, 0, &out), 0);
+        assert_int_equal(out, 40u << 20);
+        free(zb);
+    }
+    /* legitimate: hex text (~2x) and 1 MiB of zeros (the floor: any
+     * ratio) pass whole, in one write and in small ones */
+    {
+        struct sk_tzip z = {0};
+        size_t tn = 3u << 20;
+        unsigned char *t = malloc(tn);
+        for (size_t i = 0; i < tn; i++)
+            t[i] = (unsigned char)"0123456789abcdef"[rnd() % 16];
+        for (size_t i = 0; i < tn; i += 40)
+            t[i] = '\n';
+        sk_tzip_entry(&z, "log.txt", t, tn, SK_TZIP_DEFLATE, 0);
+        sk_tzip_entry(&z, "floor.bin", zero, 1u << 20, SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        zb = sk_tzip_take(&z, &n);
+        assert_int_equal(zg_walk(zb, n, 0, 1, &out), 0);
+        assert_int_equal(out, tn + (1u << 20));
+        assert_int_equal(zg_walk(zb, n, 1000, 1, &out), 0);
+        assert_int_equal(out, tn + (1u << 20));
+        free(zb);
+        free(t);
+    }
+    free(zero);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zip_walker),
-        cmocka_unit_test(test_zip_find),
-        cmocka_unit_test(test_zip_directory),
-        cmocka_unit_test(test_zip_raw),
+        cmocka_unit_test(test_zip_walker),    cmocka_unit_test(test_zip_find),
+        cmocka_unit_test(test_zip_directory), cmocka_unit_test(test_zip_raw),
+        cmocka_unit_test(test_zip_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -674,6 +674,71 @@ static void test_bombs(void **state)
     free(c), free(zeros), free(text);
 }
 
+/* The guard on zip entries (sk_zip_guard): a zip whose entry is a
+ * deflate, bzip2, LZMA or xz bomb (16 MiB of zeros), with its sizes in a
+ * data descriptor, after a prefix, nested in another zip, or 40 entries of
+ * 1 MiB of zeros each (each at the floor, together beyond the archive's
+ * bound) is dlp.on-limit; all of them are within dlp.max-decoded, so only
+ * the ratio stops them. A zip of 3 MiB of log text with a card at its end
+ * is read whole. */
+static void test_zip_bombs(void **state)
+{
+    static const unsigned methods[] = {SK_TZIP_DEFLATE, SK_TZIP_BZIP2, SK_TZIP_LZMA, SK_TZIP_XZ,
+                                       SK_TZIP_DEFLATE | SK_TZIP_DESC};
+    size_t zn = 16u << 20, tl = 3u << 20, n, on;
+    unsigned char *zeros = calloc(1, zn), *text = malloc(tl), *c, *outer;
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream"};
+    char name[32];
+
+    (void)state;
+    for (size_t m = 0; m < sizeof(methods) / sizeof(*methods); m++) {
+        struct sk_tzip z = {0};
+        sk_tzip_entry(&z, "readme.txt", "hello", 5, 0, 0);
+        sk_tzip_entry(&z, "zeros.bin", zeros, zn, methods[m], 0);
+        sk_tzip_central(&z);
+        c = sk_tzip_take(&z, &n);
+        r.body = c, r.len = n, r.chunk = 0;
+        snprintf(name, sizeof(name), "zip bomb, options %#x", methods[m]);
+        expect(&r, SK_BLOCK, "dlp-limit", name);
+        if (m == 0) {
+            r.chunk = 4093;
+            expect(&r, SK_BLOCK, "dlp-limit", "zip bomb in 4093-byte writes");
+            unsigned char *pre = malloc(n + 100);
+            memset(pre, '#', 100);
+            memcpy(pre + 100, c, n);
+            r.body = pre, r.len = n + 100, r.chunk = 0;
+            expect(&r, SK_BLOCK, "dlp-limit", "zip bomb after a 100-byte prefix");
+            free(pre);
+            outer = sk_tzip_one("inner.zip", c, n, 0, &on);
+            r.body = outer, r.len = on;
+            expect(&r, SK_BLOCK, "dlp-limit", "zip bomb stored in a zip");
+            free(outer);
+        }
+        free(c);
+    }
+    struct sk_tzip z = {0};
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "m%d.bin", i);
+        sk_tzip_entry(&z, name, zeros, 1u << 20, SK_TZIP_DEFLATE, 0);
+    }
+    sk_tzip_central(&z);
+    c = sk_tzip_take(&z, &n);
+    r.body = c, r.len = n;
+    expect(&r, SK_BLOCK, "dlp-limit", "40 entries of 1 MiB of zeros");
+    free(c);
+    for (size_t at = 0; at < tl; at++)
+        text[at] =
+            (unsigned char)(at % 97 == 96 ? '\n' : "abcdefghij klmnop"[(at * 7 + at / 13) % 17]);
+    memcpy(text + tl - 26, "card 4111 1111 1111 1111\n", 26);
+    memset(&z, 0, sizeof(z));
+    sk_tzip_entry(&z, "log.txt", text, tl, SK_TZIP_DEFLATE, 0);
+    sk_tzip_central(&z);
+    c = sk_tzip_take(&z, &n);
+    r.body = c, r.len = n;
+    expect(&r, SK_BLOCK, "cards", "a zip of 3 MiB of log text with a card at its end");
+    free(c), free(zeros), free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_late_zip_no_interleave),
         cmocka_unit_test(test_streams_after_prefix),
         cmocka_unit_test(test_bombs),
+        cmocka_unit_test(test_zip_bombs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -25,6 +25,40 @@ static void test_decompression_bomb_is_a_limit(void **s)
     sk_txn_clear(&t);
     free(enc);
 
+    /* our walk after the engine (the fake calls everything clean): a zip
+     * whose deflate entry is 16 MiB of zeros, the same after a prefix
+     * (libclamav's pre-scan check sees no zip there), and 40 entries of
+     * 1 MiB of zeros: each is the guard's limit, within av.max-scan-size */
+    {
+        size_t zn = 16u << 20, zl, pl;
+        unsigned char *zz = calloc(1, zn), *zip, *pre;
+        struct sk_tzip z = {0};
+        struct hdrs no = {{NULL}, {NULL}};
+        sk_tzip_entry(&z, "zeros.bin", zz, zn, SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        zip = sk_tzip_take(&z, &zl);
+        pre = malloc(zl + 100);
+        memset(pre, '#', 100);
+        memcpy(pre + 100, zip, zl);
+        pl = zl + 100;
+        for (int i = 0; i < 40; i++)
+            sk_tzip_entry(&z, "m.bin", zz, 1u << 20, SK_TZIP_DEFLATE, 0);
+        sk_tzip_central(&z);
+        size_t ml;
+        unsigned char *many = sk_tzip_take(&z, &ml);
+        const unsigned char *objs[] = {zip, pre, many};
+        size_t lens[] = {zl, pl, ml};
+        for (int i = 0; i < 3; i++) {
+            txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/zipbomb", &no, NULL);
+            assert_int_equal(run(&t, objs[i], lens[i], 65536), SK_BLOCK);
+            if (strcmp(t.rule, "Sekisho.Limits.Exceeded.DecodeRatio") != 0 ||
+                !strstr(t.reason, "decode-max-ratio"))
+                fail_msg("zip bomb %d: rule '%s' reason '%s'", i, t.rule, t.reason);
+            sk_txn_clear(&t);
+        }
+        free(zz), free(zip), free(pre), free(many);
+    }
+
     /* a body the engine scans is given the guard's settings (it checks
      * gzip, bzip2 and xz files before libclamav inflates them) */
     struct hdrs none = {{NULL}, {NULL}};

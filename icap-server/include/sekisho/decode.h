@@ -582,11 +582,37 @@ struct sk_zip_stats {
     /* bytes given to the tail object: the tail began at (bytes written -
      * tail_bytes), where a caller looks for a zip that follows */
     uint64_t tail_bytes;
+    /* the decompression guard (sk_zip_guard) stopped the walk: 1 an
+     * entry decoded beyond sk_decode_bound of its compressed bytes, 2 the
+     * entries together beyond the bound of the archive's bytes */
+    int bomb;
 };
 struct sk_zip;
 SK_API struct sk_zip *sk_zip_new(const struct sk_zip_handler *);
 SK_API int sk_zip_write(struct sk_zip *, const void *buf, size_t len); /* 0 / -1 (stopped) */
 SK_API int sk_zip_end(struct sk_zip *);                                /* 0 / -1 */
+/* The decompression guard on the walk (call before the first write): each
+ * entry may decode to sk_decode_bound(LIM, its compressed bytes) and all
+ * entries together (stored ones too) to sk_decode_bound(LIM, the archive's
+ * bytes); the input counted is what the entry's decoder was offered, in
+ * slices of at most 16 KiB. Beyond, st.bomb is set and sk_zip_write
+ * returns -1, the decoder stopped within a slice: a zip of deflate, bzip2
+ * or LZMA bombs costs what a .gz bomb costs. Entries the handler skips are
+ * decoded to find their end and held to the same bound. */
+SK_API void sk_zip_guard(struct sk_zip *, const struct sk_decode_limits *lim);
+
+/* The decompression guard for a 7z archive P[0..N) (sk_7z.c): its headers
+ * read (an encoded header decoded, LZMA or LZMA2, within the bound), each
+ * folder's declared unpacked size held to sk_decode_bound(LIM, its packed
+ * bytes) and all folders to sk_decode_bound(LIM, N). Declared sizes are
+ * what a 7z costs libclamav, which decodes a folder into a buffer of that
+ * size and no further. 1: beyond the bound (a bomb), 0: within it, -1:
+ * not a 7z whose headers this reads (the reader's own limits apply).
+ * *UNREAD (may be NULL): folders (or an encoded header) compressed with a
+ * method libclamav's 7z reader does not decode (Deflate, Deflate64, Delta,
+ * zstd...): it passes those as clean unread. */
+SK_API int sk_7z_guard(const unsigned char *p, size_t n, const struct sk_decode_limits *lim,
+                       unsigned *unread);
 SK_API const struct sk_zip_stats *sk_zip_stats(const struct sk_zip *);
 SK_API void sk_zip_free(struct sk_zip *);
 

@@ -407,3 +407,145 @@ unsigned char *sk_tz_zip_texts(const char *const *names, const char *const *data
     sk_tzip_put(&z, "PK\x01\x02", 4);
     return sk_tzip_take(&z, len);
 }
+
+/* ---- 7z archives as 7-Zip writes them (sk_tz_7z) ---- */
+
+struct t7z {
+    unsigned char *b;
+    size_t n, cap;
+};
+
+static void t7_put(struct t7z *t, const void *p, size_t n)
+{
+    if (t->n + n > t->cap) {
+        t->cap = (t->n + n) * 2 + 64;
+        t->b = realloc(t->b, t->cap);
+        assert_non_null(t->b);
+    }
+    if (n)
+        memcpy(t->b + t->n, p, n);
+    t->n += n;
+}
+
+static void t7_byte(struct t7z *t, unsigned v)
+{
+    unsigned char c = (unsigned char)v;
+    t7_put(t, &c, 1);
+}
+
+/* 7z's number: 0xff and eight bytes (any value; the reader takes it) */
+static void t7_num(struct t7z *t, uint64_t v)
+{
+    if (v < 0x80) {
+        t7_byte(t, (unsigned)v);
+        return;
+    }
+    t7_byte(t, 0xff);
+    for (int i = 0; i < 8; i++)
+        t7_byte(t, (unsigned)(v >> (8 * i)) & 0xff);
+}
+
+/* StreamsInfo: NF folders, each one LZMA coder (PROPS) taking one pack
+ * stream of PACK[i] bytes and declaring USIZE[i]. */
+static void t7_streams(struct t7z *t, uint64_t pos, int nf, const uint64_t *pack,
+                       const uint64_t *usize, const unsigned char *props)
+{
+    t7_byte(t, 0x06), t7_num(t, pos), t7_num(t, (uint64_t)nf), t7_byte(t, 0x09);
+    for (int i = 0; i < nf; i++)
+        t7_num(t, pack[i]);
+    t7_byte(t, 0x00);
+    t7_byte(t, 0x07), t7_byte(t, 0x0b), t7_num(t, (uint64_t)nf), t7_byte(t, 0);
+    for (int i = 0; i < nf; i++) {
+        t7_byte(t, 1), t7_byte(t, 0x23), t7_put(t, "\3\1\1", 3), t7_byte(t, 5);
+        t7_put(t, props, 5);
+    }
+    t7_byte(t, 0x0c);
+    for (int i = 0; i < nf; i++)
+        t7_num(t, usize[i]);
+    t7_byte(t, 0x00), t7_byte(t, 0x00);
+}
+
+/* Raw LZMA1 of P[0..N) (the props in PROPS[5]); caller frees. */
+static unsigned char *t7_lzma(const void *p, size_t n, size_t *olen, unsigned char *props)
+{
+    lzma_options_lzma o;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA1, &o}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_stream z = LZMA_STREAM_INIT;
+    size_t cap = n + n / 8 + 4096;
+    unsigned char *out = malloc(cap);
+    uint32_t pb;
+
+    lzma_lzma_preset(&o, 1);
+    o.dict_size = 1u << 20;
+    assert_int_equal(lzma_raw_encoder(&z, f), LZMA_OK);
+    z.next_in = p, z.avail_in = n, z.next_out = out, z.avail_out = cap;
+    assert_int_equal(lzma_code(&z, LZMA_FINISH), LZMA_STREAM_END);
+    *olen = cap - z.avail_out;
+    lzma_end(&z);
+    assert_int_equal(lzma_properties_size(&pb, f), LZMA_OK);
+    assert_int_equal(pb, 5);
+    assert_int_equal(lzma_properties_encode(f, props), LZMA_OK);
+    return out;
+}
+
+unsigned char *sk_tz_7z(const void *data, size_t dn, int nf, uint64_t usize, int enc, size_t *len)
+{
+    unsigned char props[5], hp[5];
+    size_t cn, hn;
+    unsigned char *c = t7_lzma(data, dn, &cn, props);
+    uint64_t pack[64], us[64];
+    struct t7z h = {NULL, 0, 0}, tt = {NULL, 0, 0}, *t = &tt;
+    static const unsigned char zero32[32];
+
+    assert_true(nf <= 64);
+    t->n = 0;
+    t7_put(t, zero32, 32);
+    for (int i = 0; i < nf; i++) {
+        t7_put(t, c, cn);
+        pack[i] = cn, us[i] = usize ? usize : dn;
+    }
+    t7_byte(&h, 0x01), t7_byte(&h, 0x04);
+    t7_streams(&h, 0, nf, pack, us, props);
+    t7_byte(&h, 0x00);
+    size_t hdr_at = t->n;
+    if (enc) {
+        unsigned char *hc = t7_lzma(h.b, h.n, &hn, hp);
+        uint64_t hpack = hn, hus = h.n;
+        t7_put(t, hc, hn);
+        hdr_at = t->n;
+        struct t7z e = {NULL, 0, 0};
+        t7_byte(&e, 0x17);
+        t7_streams(&e, hdr_at - hn - 32, 1, &hpack, &hus, hp);
+        t7_put(t, e.b, e.n);
+        free(hc);
+        free(h.b);
+        h = e;
+    } else
+        t7_put(t, h.b, h.n);
+    memcpy(t->b, "7z\xbc\xaf\x27\x1c\0\4", 8);
+    for (int i = 0; i < 8; i++) {
+        t->b[12 + i] = (unsigned char)((hdr_at - 32) >> (8 * i));
+        t->b[20 + i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+    }
+    free(h.b);
+    free(c);
+    *len = t->n;
+    return t->b;
+}
+
+void sk_tz_7z_coder(unsigned char *a, size_t an, const void *id, size_t n)
+{
+    unsigned char *h = a + 32 + (a[12] | a[13] << 8 | a[14] << 16);
+
+    assert_true(n >= 1 && n <= 4);
+    for (unsigned char *q = h; q + 10 <= a + an; q++)
+        if (memcmp(q, "\x23\3\1\1\5", 5) == 0) {
+            /* the record keeps its 10 bytes: flags 0x20 | n, the id, then
+             * the properties take what the id left */
+            unsigned char rep[10] = {0};
+            rep[0] = (unsigned char)(0x20 | n);
+            memcpy(rep + 1, id, n);
+            rep[1 + n] = (unsigned char)(8 - n);
+            memcpy(q, rep, sizeof(rep));
+        }
+}

@@ -99,6 +99,17 @@ unsigned char *sk_tz_lzma(const void *in, size_t n, size_t *olen);
 unsigned char *sk_tz_lzip(const void *in, size_t n, size_t *olen);
 unsigned char *sk_tz_lz4(const void *in, size_t n, size_t *olen);
 
+/* A 7z archive as 7-Zip writes it: NF folders (at most 64) of DATA[0..DN)
+ * each, one LZMA coder per folder, declaring USIZE bytes unpacked each (0:
+ * DN); ENC: the header itself LZMA-encoded behind an encoded header. No
+ * files list (the guard reads none). *LEN its length; caller frees. */
+unsigned char *sk_tz_7z(const void *data, size_t dn, int nf, uint64_t usize, int enc, size_t *len);
+
+/* In a plain-header sk_tz_7z archive A[0..AN): every folder's LZMA coder
+ * replaced by the coder ID[0..N) (1 to 4 bytes), the records' lengths
+ * kept. */
+void sk_tz_7z_coder(unsigned char *a, size_t an, const void *id, size_t n);
+
 /* A stored one-entry archive with its central directory (FLAGS as for
  * sk_tzip_entry). *ZLEN gets its length; caller frees. */
 unsigned char *sk_tzip_one(const char *name, const void *data, size_t len, unsigned flags,
