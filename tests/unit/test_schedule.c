@@ -240,8 +240,29 @@ static void test_posix(void **state)
     assert_int_equal(sk_tz_posix("<+0330>-3:30", INT64_MIN / 2, &z), 0);
     assert_int_equal(sk_tz_offset(&z, 0), 12600);
     sk_tz_free(&z);
-    assert_int_equal(sk_tz_posix("EST5EDT", INT64_MIN / 2, &z), -1); /* DST without rules */
+    assert_int_equal(sk_tz_posix("EST5EDT", INT64_MIN / 2, &z), -2); /* DST without rules */
     sk_tz_free(&z);
+    assert_int_equal(sk_tz_posix("EST5EDT,M3", INT64_MIN / 2, &z), -1); /* a cut rule */
+    sk_tz_free(&z);
+    {
+        /* red team 7: a node with TZ=CET-1CEST (no rules) decided its
+         * local schedules in UTC, 1-2 h off; now the load is refused */
+        char *err = NULL;
+        setenv("TZ", "CET-1CEST", 1);
+        assert_int_equal(sk_tz_load("", &z, &err), -1);
+        assert_non_null(strstr(err, "TZ=CET-1CEST has daylight saving time without rules"));
+        free(err);
+        err = NULL;
+        setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1); /* with rules: fine */
+        assert_int_equal(sk_tz_load("", &z, &err), 0);
+        assert_int_equal(sk_tz_offset(&z, 1783000000), 7200);
+        sk_tz_free(&z);
+        setenv("TZ", "garbage!", 1); /* unusable: UTC, as glibc */
+        assert_int_equal(sk_tz_load("", &z, &err), 0);
+        assert_int_equal(sk_tz_offset(&z, 1783000000), 0);
+        sk_tz_free(&z);
+        unsetenv("TZ");
+    }
     assert_int_equal(sk_tz_posix("X-9", INT64_MIN / 2, &z), -1);
     sk_tz_free(&z);
     /* a TZif image that is cut short is refused, not half-read */

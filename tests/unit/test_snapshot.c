@@ -184,6 +184,32 @@ static void sk_t_resolve(void **state)
     sk_snapshot_unref(s);
 }
 
+/* Equal priorities cannot be written (UNIQUE); a table rebuilt by hand
+ * without it must not let SQLite's row order pick the policy (red team 7). */
+static void sk_t_priority_tie(void **state)
+{
+    struct sk_tdb *t = *state;
+    char *err = NULL;
+
+    sk_snapshot_unref(sk_t_load(t)); /* loads as set up */
+    assert_int_not_equal(sqlite3_exec(sk_pdb_sqlite(t->db),
+                                      "UPDATE policies SET priority = 5 WHERE name = 'staff'", NULL,
+                                      NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sk_pdb_sqlite(t->db),
+                                  "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;"
+                                  "CREATE TABLE p2 AS SELECT * FROM policies;"
+                                  "DROP TABLE policies;"
+                                  "ALTER TABLE p2 RENAME TO policies;"
+                                  "UPDATE policies SET priority = 5 WHERE name = 'staff';",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_null(sk_snapshot_load(t->db, &err));
+    assert_non_null(err);
+    assert_non_null(strstr(err, "share priority 5"));
+    free(err);
+}
+
 static void sk_t_settings(void **state)
 {
     struct sk_snapshot *s = sk_t_load(*state);
@@ -541,6 +567,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sk_t_resolve, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(sk_t_priority_tie, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_settings, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_decide, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_refcount_generation, sk_t_setup, sk_t_teardown),
