@@ -157,6 +157,13 @@ int sk_ident_user_encoding(const char *s, enum sk_user_encoding *out)
     return -1;
 }
 
+enum sk_user_encoding sk_ident_group_encoding(int group, enum sk_user_encoding user)
+{
+    if (group >= SK_USER_PLAIN && group <= SK_USER_AUTO)
+        return (enum sk_user_encoding)group;
+    return user == SK_USER_PLAIN ? SK_USER_PLAIN : SK_USER_AUTO;
+}
+
 /* The value without "LDAP://host[:port]/" when it is a user's DN
  * ("cn=..." or "uid=..."), else NULL. */
 static const char *sk_ident_user_dn(const char *s, size_t *n)

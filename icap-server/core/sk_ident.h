@@ -28,6 +28,13 @@ enum sk_user_encoding {
  * parser of sekisho.UserEncoding and sekisho.GroupEncoding. */
 int sk_ident_user_encoding(const char *s, enum sk_user_encoding *out);
 
+/* The encoding of X-Authenticated-Groups: GROUP when sekisho.GroupEncoding
+ * was set (an enum sk_user_encoding value), else (-1) derived from the user
+ * encoding: plain stays plain (Squid: nothing guessed), base64 and auto
+ * give auto (ProxySG sends the list in base64, Cisco may send plain
+ * LDAP:// groups beside a base64 user: the reading those nodes had). */
+enum sk_user_encoding sk_ident_group_encoding(int group, enum sk_user_encoding user);
+
 /* Decode a user header into out (always NUL-terminated):
  * - ENC plain: the value as sent; base64: "Basic " skipped, then it must
  *   be canonical base64 of valid UTF-8 text without control characters,

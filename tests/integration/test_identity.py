@@ -133,7 +133,10 @@ def g_user_header(ck, build):
         rec = log_line(srv, "http://bob-blocked.example/c")
         ck.eq("--user-encoding base64: no user logged", rec and rec.get("user"), "")
         r = reqmod(srv, "http://grp-blocked.example/d", ["X-Authenticated-Groups: " + PROXYSG_GROUP])
-        ck.ok("GroupEncoding defaults to UserEncoding (base64): the ProxySG group decodes",
+        ck.ok("GroupEncoding unset, UserEncoding base64: the ProxySG group decodes", blocked(r))
+        r = reqmod(srv, "http://eng-blocked.example/f", [
+            "X-Authenticated-Groups: LDAP://ldap.corp/cn=Engineering,ou=Groups,dc=corp"])
+        ck.ok("GroupEncoding unset, UserEncoding base64: a plain LDAP group (Cisco) still counts",
               blocked(r))
     finally:
         srv.stop()

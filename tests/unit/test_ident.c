@@ -173,6 +173,19 @@ static void test_group_encoding(void **s)
     }
 }
 
+/* GroupEncoding unset (-1): plain users, plain groups; base64 or auto
+ * users, auto groups. Set: as set. */
+static void test_group_encoding_default(void **s)
+{
+    (void)s;
+    assert_int_equal(sk_ident_group_encoding(-1, SK_USER_PLAIN), SK_USER_PLAIN);
+    assert_int_equal(sk_ident_group_encoding(-1, SK_USER_BASE64), SK_USER_AUTO);
+    assert_int_equal(sk_ident_group_encoding(-1, SK_USER_AUTO), SK_USER_AUTO);
+    assert_int_equal(sk_ident_group_encoding(SK_USER_PLAIN, SK_USER_BASE64), SK_USER_PLAIN);
+    assert_int_equal(sk_ident_group_encoding(SK_USER_BASE64, SK_USER_PLAIN), SK_USER_BASE64);
+    assert_int_equal(sk_ident_group_encoding(SK_USER_AUTO, SK_USER_PLAIN), SK_USER_AUTO);
+}
+
 /* A group that does not fit is left out whole, never cut. */
 static void test_groups_bounded(void **s)
 {
@@ -245,9 +258,13 @@ static void test_read_headers(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_user_forms),     cmocka_unit_test(test_user_encoding_names),
-        cmocka_unit_test(test_group_forms),    cmocka_unit_test(test_group_encoding),
-        cmocka_unit_test(test_groups_bounded), cmocka_unit_test(test_read_headers),
+        cmocka_unit_test(test_user_forms),
+        cmocka_unit_test(test_user_encoding_names),
+        cmocka_unit_test(test_group_forms),
+        cmocka_unit_test(test_group_encoding),
+        cmocka_unit_test(test_group_encoding_default),
+        cmocka_unit_test(test_groups_bounded),
+        cmocka_unit_test(test_read_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
