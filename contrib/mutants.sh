@@ -1182,6 +1182,14 @@ MUTANTS = [
      "    if (s->npol > 1 && s->pol[s->npol - 2].priority == p->priority)",
      "    if (s->npol > 1 && s->pol[s->npol - 2].priority == p->priority && 0)",
      r"^(unit\.test_snapshot)$"),
+    ("policy: a scope the snapshot load refuses is stored (every later load fails)", S, "policy-db/src/pdb_policy.c",
+     "    if (sk_scope_validate(kind, value, err) == -1)\n        return -1;",
+     "    if (0 && sk_scope_validate(kind, value, err) == -1)\n        return -1;",
+     r"^(unit\.test_policy_cli)$"),
+    ("policy: a group scope with a comma (never matches) accepted", N, "policy-db/src/pdb_policy.c",
+     "        if (comma) /* sk_ident_groups leaves such groups out */",
+     "        if (0 && comma) /* sk_ident_groups leaves such groups out */",
+     r"^(unit\.test_policy_cli)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

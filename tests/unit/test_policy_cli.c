@@ -656,6 +656,36 @@ static void test_migrate_v5(void **state)
                 "no directory 'nosuch'", 9);
 }
 
+/* A scope is stored only if the snapshot load takes it (red team 7:
+ * "CN=A\2" was stored, then failed every load, so servers kept their
+ * last policy and no later change applied), and a group name with a
+ * comma, which the group list cannot carry, is refused as never matching. */
+static void test_scope_names(void **state)
+{
+    struct sk_tcli *t = *state;
+    static const struct sk_tstep steps[] = {
+        {{"init"}, 0, ""},
+        {{"policy", "add", "a", "--group", "CN=A\\2,OU=x"},
+         2,
+         "invalid group 'CN=A\\2,OU=x': it names nobody"},
+        {{"policy", "add", "a", "--group", "CN=,OU=x"}, 2, "names nobody"},
+        {{"policy", "add", "a", "--user", "cn=\\00x"},
+         2,
+         "invalid user 'cn=\\00x': it names nobody"},
+        {{"policy", "add", "a", "--group", "Sales, EU"},
+         2,
+         "a group name with a comma can never match"},
+        {{"policy", "add", "a", "--group", "CN=Sales\\2C EU,OU=x"}, 2, "can never match"},
+        {{"policy", "add", "a", "--user", "Smith, Bob", "--group", "CN=R\\26D,OU=x"},
+         0,
+         "added policy 'a'"},
+        {{"policy", "scope", "add", "a", "--group", "CN=,OU=y"}, 2, "names nobody"},
+        {{"check", "http://x.test/", "--user", "Smith, Bob"}, 0, "policy 'a'"},
+        {{"check", "http://x.test/", "--group", "R&D"}, 0, "policy 'a'"},
+    };
+    sk_t_steps(t, steps, sizeof(steps) / sizeof(steps[0]));
+}
+
 /* Two directories may not serve one NetBIOS domain or realm (red team 7):
  * both would be asked and their groups combined. add, set and import are
  * refused naming the other directory, and nothing changes. */
@@ -851,6 +881,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_cells, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v5, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_directory_domains, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_scope_names, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v2, sk_t_setup, sk_t_teardown),
     };
