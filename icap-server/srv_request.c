@@ -205,7 +205,9 @@ static int sk_build_txn(struct sk_req *r)
         method[0] = url[0] = '\0';
 
     sk_ident_read(&id, sk_icap_hdr_get, req->request_header, sk_srv.conf.user_header,
-                  (enum sk_user_encoding)sk_srv.conf.user_encoding);
+                  (enum sk_user_encoding)sk_srv.conf.user_encoding,
+                  sk_ident_group_encoding(sk_srv.conf.group_encoding,
+                                          (enum sk_user_encoding)sk_srv.conf.user_encoding));
     if (!id.client_ip[0] && req->connection)
         ci_sockaddr_t_to_ip(&req->connection->claddr, id.client_ip, sizeof(id.client_ip));
     rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD, method,

@@ -55,6 +55,7 @@ struct sk_server sk_srv = {
             .max_mem_body = 1024 * 1024,
             .hold_commit_size = 0, /* hold to the verdict; see sk_commit */
             .trickle_hold_back = 1024 * 1024,
+            .group_encoding = -1, /* from user_encoding (sk_ident_group_encoding) */
         },
     .istag_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -190,6 +191,11 @@ static struct ci_conf_entry sk_conf_table[] = {
      .msg = "How the proxy sends the user name: plain (default; Squid), base64 (Squid's "
             "icap_client_username_encode on, ProxySG, Cisco) or auto (mixed: base64 when it "
             "decodes)"},
+    {.name = "GroupEncoding",
+     .data = &sk_srv.conf.group_encoding,
+     .action = sk_cfg_user_encoding,
+     .msg = "How the proxy sends X-Authenticated-Groups: plain, base64 or auto (default: plain "
+            "when UserEncoding is plain, else auto)"},
     {.name = "TestClock",
      .data = &sk_srv.conf.test_clock,
      .action = ci_cfg_onoff,

@@ -27,10 +27,11 @@ struct sk_server_conf {
     char *metrics_file;  /* shared counters for the status listener; NULL: off */
     char *syslog_socket; /* AccessLog syslog[:FACILITY] goes here; NULL: /dev/log */
     char *tmp_dir;
-    char *user_header; /* NULL: X-Authenticated-User, then X-Client-Username */
-    int user_encoding; /* enum sk_user_encoding: plain (default), base64, auto */
-    int test_clock;    /* sekisho.TestClock on: honour X-Sekisho-Test-Clock (tests only) */
-    int on_error;      /* enum sk_on_error */
+    char *user_header;  /* NULL: X-Authenticated-User, then X-Client-Username */
+    int user_encoding;  /* enum sk_user_encoding: plain (default), base64, auto */
+    int group_encoding; /* the same, or -1 (default): sk_ident_group_encoding */
+    int test_clock;     /* sekisho.TestClock on: honour X-Sekisho-Test-Clock (tests only) */
+    int on_error;       /* enum sk_on_error */
     int preview;
     int check_interval;
     size_t max_mem_body;

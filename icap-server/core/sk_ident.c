@@ -117,12 +117,13 @@ static void sk_ident_name(const char *s, size_t n, char *out, size_t size, size_
         }
     }
     if (sk_rdn_is_name(s, n)) {
+        /* the first RDN's value, RFC 4514 escapes read ("\," "\2C");
+         * one that does not read names nothing */
         size_t i = (size_t)((const char *)memchr(s, '=', n) - s) + 1;
-        for (; i < n && s[i] != ',' && s[i] != '+'; i++) {
-            if (s[i] == '\\' && i + 1 < n) /* RFC 4514 escape: "\," */
-                i++;
-            sk_put_c(out, size, o, s[i]);
-        }
+        char v[512];
+        long vn = sk_dn_value(s + i, n - i, v, sizeof(v), NULL);
+        for (long k = 0; k < vn; k++)
+            sk_put_c(out, size, o, v[k]);
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -154,6 +155,13 @@ int sk_ident_user_encoding(const char *s, enum sk_user_encoding *out)
             return 0;
         }
     return -1;
+}
+
+enum sk_user_encoding sk_ident_group_encoding(int group, enum sk_user_encoding user)
+{
+    if (group >= SK_USER_PLAIN && group <= SK_USER_AUTO)
+        return (enum sk_user_encoding)group;
+    return user == SK_USER_PLAIN ? SK_USER_PLAIN : SK_USER_AUTO;
 }
 
 /* The value without "LDAP://host[:port]/" when it is a user's DN
@@ -225,7 +233,8 @@ static size_t sk_item_len(const char *s, size_t n)
 
 /* One item of a group list into out, comma-separated from the previous;
  * an item that does not fit whole is dropped. */
-static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_t size, size_t *o)
+static void sk_group_item(const char *s, size_t n, enum sk_user_encoding enc, char *out,
+                          size_t size, size_t *o)
 {
     char decoded[512];
     size_t a, start = *o;
@@ -236,9 +245,11 @@ static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_
         n--;
     /* base64 first: padding "...cg==" would pass for "attr=" below, while
      * an RDN's "=value" is never canonical base64 */
-    if (may_b64 && sk_b64_text(s, n, decoded, sizeof(decoded)) == 0) {
+    if (enc != SK_USER_PLAIN && sk_b64_text(s, n, decoded, sizeof(decoded)) == 0) {
         s = decoded;
         n = strlen(decoded);
+    } else if (enc == SK_USER_BASE64) {
+        return; /* not what this proxy sends: no group, not a guess */
     } else if (n == 0 || (sk_rdn_attr(s, n, &a) && !sk_rdn_is_name(s, n))) {
         return; /* empty, or the rest of the previous DN ("ou=...") */
     }
@@ -252,12 +263,11 @@ static void sk_group_item(const char *s, size_t n, int may_b64, char *out, size_
         *o = start;
 }
 
-void sk_ident_groups(const char *hdr, char *out, size_t size)
+void sk_ident_groups(const char *hdr, enum sk_user_encoding enc, char *out, size_t size)
 {
     char decoded[SK_IDENT_GROUPS_MAX];
     const char *src;
     size_t len, o = 0;
-    int may_b64 = 1;
 
     if (!size)
         return;
@@ -265,14 +275,14 @@ void sk_ident_groups(const char *hdr, char *out, size_t size)
     if (!hdr)
         return;
     src = sk_ident_value(hdr, &len);
-    if (sk_b64_text(src, len, decoded, sizeof(decoded)) == 0) {
+    if (enc != SK_USER_PLAIN && sk_b64_text(src, len, decoded, sizeof(decoded)) == 0) {
         src = decoded; /* ProxySG: the whole list is one base64 text */
         len = strlen(decoded);
-        may_b64 = 0;
+        enc = SK_USER_PLAIN;
     }
     while (len > 0) {
         size_t n = sk_item_len(src, len);
-        sk_group_item(src, n, may_b64, out, size, &o);
+        sk_group_item(src, n, enc, out, size, &o);
         src += n;
         len -= n;
         if (len > 0) { /* the comma */
@@ -284,7 +294,7 @@ void sk_ident_groups(const char *hdr, char *out, size_t size)
 }
 
 void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header,
-                   enum sk_user_encoding enc)
+                   enum sk_user_encoding enc, enum sk_user_encoding genc)
 {
     static const char *const defaults[] = {"X-Authenticated-User", "X-Client-Username", NULL};
     const char *v = NULL;
@@ -296,5 +306,5 @@ void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const ch
     for (int i = 0; !v && defaults[i] && !(user_header && user_header[0]); i++)
         v = get(ctx, defaults[i]);
     sk_ident_user(v, enc, id->user, sizeof(id->user));
-    sk_ident_groups(get(ctx, "X-Authenticated-Groups"), id->groups, sizeof(id->groups));
+    sk_ident_groups(get(ctx, "X-Authenticated-Groups"), genc, id->groups, sizeof(id->groups));
 }

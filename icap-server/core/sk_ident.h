@@ -24,8 +24,16 @@ enum sk_user_encoding {
     SK_USER_AUTO,   /* guess per value (mixed fleets): base64 when canonical */
 };
 
-/* "plain", "base64" or "auto" (any case) into *out. 0, or -1. */
+/* "plain", "base64" or "auto" (any case) into *out. 0, or -1. The one
+ * parser of sekisho.UserEncoding and sekisho.GroupEncoding. */
 int sk_ident_user_encoding(const char *s, enum sk_user_encoding *out);
+
+/* The encoding of X-Authenticated-Groups: GROUP when sekisho.GroupEncoding
+ * was set (an enum sk_user_encoding value), else (-1) derived from the user
+ * encoding: plain stays plain (Squid: nothing guessed), base64 and auto
+ * give auto (ProxySG sends the list in base64, Cisco may send plain
+ * LDAP:// groups beside a base64 user: the reading those nodes had). */
+enum sk_user_encoding sk_ident_group_encoding(int group, enum sk_user_encoding user);
 
 /* Decode a user header into out (always NUL-terminated):
  * - ENC plain: the value as sent; base64: "Basic " skipped, then it must
@@ -44,11 +52,15 @@ void sk_ident_user(const char *hdr, enum sk_user_encoding enc, char *out, size_t
 
 /* Decode X-Authenticated-Groups into a comma-separated list, each group
  * normalised as sk_ident_user() does ("WinNT://DOM/G" -> "DOM\G",
- * "LDAP://host/cn=G,ou=..." and "cn=G,ou=..." -> "G"). The whole value may
- * be one base64 text (ProxySG) or a list whose items are base64 or plain;
- * the RDNs after the first of a DN are not groups. Always NUL-terminates;
- * groups that do not fit are left out whole. */
-void sk_ident_groups(const char *hdr, char *out, size_t size);
+ * "LDAP://host/cn=G,ou=..." and "cn=G,ou=..." -> "G", RFC 4514 escapes
+ * read); the RDNs after the first of a DN are not groups. ENC
+ * (sekisho.GroupEncoding): plain, every item as sent; base64, the whole
+ * value is one base64 text of the list (ProxySG) or each item is base64,
+ * and an item that does not decode is no group; auto, either, guessed per
+ * value and item. A group whose name holds a comma is left out (the list
+ * cannot carry it). Always NUL-terminates; groups that do not fit are
+ * left out whole. */
+void sk_ident_groups(const char *hdr, enum sk_user_encoding enc, char *out, size_t size);
 
 /* Everything above read from one request's ICAP headers. */
 struct sk_ident {
@@ -64,9 +76,10 @@ typedef const char *(*sk_ident_get_fn)(void *ctx, const char *name);
 /* Fill id from the headers. The user comes from user_header when given
  * (sekisho.UserHeader), else from X-Authenticated-User (ProxySG, Cisco,
  * IWSS) or, without it, X-Client-Username (Squid's default
- * icap_client_username_header), read as ENC says (sekisho.UserEncoding).
- * Fields not sent stay empty. */
+ * icap_client_username_header), read as ENC says (sekisho.UserEncoding);
+ * the groups as GENC says (sekisho.GroupEncoding). Fields not sent stay
+ * empty. */
 void sk_ident_read(struct sk_ident *id, sk_ident_get_fn get, void *ctx, const char *user_header,
-                   enum sk_user_encoding enc);
+                   enum sk_user_encoding enc, enum sk_user_encoding genc);
 
 #endif

@@ -80,8 +80,9 @@ struct sk_launch_opts {
     const char *allow_clients; /* NULL: loopback when listening on loopback */
     const char *tls_client_ca; /* absolute PEM path (in tls_client_ca_buf), or NULL */
     char tls_client_ca_buf[PATH_MAX];
-    const char *user_header;   /* NULL: the service's default headers */
-    const char *user_encoding; /* plain|base64|auto; NULL: the service's default */
+    const char *user_header;    /* NULL: the service's default headers */
+    const char *user_encoding;  /* plain|base64|auto; NULL: the service's default */
+    const char *group_encoding; /* the same for groups; NULL: as user_encoding */
     /* Operations (issue 13): status listener, status summary, syslog */
     struct sk_listen status_listen; /* valid when status_listen_on */
     int status_listen_on;

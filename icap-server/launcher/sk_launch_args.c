@@ -41,6 +41,7 @@ enum {
     SK_OPT_TEST_CLOCK,
     SK_OPT_USER_HEADER,
     SK_OPT_USER_ENCODING,
+    SK_OPT_GROUP_ENCODING,
     SK_OPT_GUARD_FIRST, /* limits and client access: sk_guard_opt() */
     SK_OPT_ALLOW_CLIENTS = SK_OPT_GUARD_FIRST,
     SK_OPT_TLS_CLIENT_CA,
@@ -90,6 +91,7 @@ static const struct option sk_long_opts[] = {
     {"keepalive-timeout", required_argument, NULL, SK_OPT_KEEPALIVE_TIMEOUT},
     {"user-header", required_argument, NULL, SK_OPT_USER_HEADER},
     {"user-encoding", required_argument, NULL, SK_OPT_USER_ENCODING},
+    {"group-encoding", required_argument, NULL, SK_OPT_GROUP_ENCODING},
     {"io-timeout", required_argument, NULL, SK_OPT_IO_TIMEOUT},
     {"status-listen", required_argument, NULL, SK_OPT_STATUS_LISTEN},
     {"status-allow", required_argument, NULL, SK_OPT_STATUS_ALLOW},
@@ -143,6 +145,8 @@ static void sk_usage(FILE *out)
         "  --user-encoding plain|base64|auto  how the proxy sends the user name\n"
         "                       (default plain: Squid; base64: Squid's\n"
         "                       icap_client_username_encode on, ProxySG, Cisco)\n"
+        "  --group-encoding plain|base64|auto  the same for X-Authenticated-Groups\n"
+        "                       (default: as --user-encoding)\n"
         "Limits and client access (README, Security):\n"
         "  --allow-clients CIDR[,CIDR...]  who may connect (default: loopback when\n"
         "                       listening on loopback; required otherwise; 'any')\n"
@@ -539,9 +543,11 @@ static int sk_apply_opt(int c, const char *arg, struct sk_launch_opts *opts)
         opts->user_header = arg;
         return 0;
     case SK_OPT_USER_ENCODING:
+    case SK_OPT_GROUP_ENCODING:
         if (strcmp(arg, "plain") != 0 && strcmp(arg, "base64") != 0 && strcmp(arg, "auto") != 0)
-            return sk_bad_value("--user-encoding", arg, "expected plain, base64 or auto");
-        opts->user_encoding = arg;
+            return sk_bad_value(c == SK_OPT_USER_ENCODING ? "--user-encoding" : "--group-encoding",
+                                arg, "expected plain, base64 or auto");
+        *(c == SK_OPT_USER_ENCODING ? &opts->user_encoding : &opts->group_encoding) = arg;
         return 0;
     case SK_OPT_HELP:
         sk_usage(stdout);

@@ -285,6 +285,8 @@ static int sk_put_all(FILE *f, const struct sk_launch_env *env, const struct sk_
         fprintf(f, "sekisho.UserHeader %s\n", opts->user_header);
     if (opts->user_encoding) /* one of three words (sk_launch_args.c) */
         fprintf(f, "sekisho.UserEncoding %s\n", opts->user_encoding);
+    if (opts->group_encoding)
+        fprintf(f, "sekisho.GroupEncoding %s\n", opts->group_encoding);
     /* node-wide counters for --status-listen and --status (sk_metrics.h) */
     if (sk_put(f, "sekisho.MetricsFile", env->metrics_file, err) == -1 ||
         (opts->syslog_socket && sk_put(f, "sekisho.SyslogSocket", opts->syslog_socket, err) == -1))

@@ -527,6 +527,38 @@ int sk_hex_digit(unsigned char c)
     return -1;
 }
 
+long sk_dn_value(const char *s, size_t n, char *out, size_t size, size_t *used)
+{
+    size_t i = 0, o = 0;
+
+    if (size == 0)
+        return -1;
+    while (i < n && s[i] != ',' && s[i] != '+') {
+        unsigned char c = (unsigned char)s[i++];
+        if (c == '\\') {
+            int hi, lo;
+            if (i >= n)
+                return -1;
+            if (i + 1 < n && (hi = sk_hex_digit((unsigned char)s[i])) >= 0 &&
+                (lo = sk_hex_digit((unsigned char)s[i + 1])) >= 0) {
+                c = (unsigned char)(hi << 4 | lo);
+                i += 2;
+            } else if (sk_hex_digit((unsigned char)s[i]) >= 0) {
+                return -1; /* "\2" then no second digit: not a pair */
+            } else {
+                c = (unsigned char)s[i++];
+            }
+        }
+        if (c < 0x20 || c == 0x7f || o + 1 >= size)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    if (used != NULL)
+        *used = i;
+    return (long)o;
+}
+
 void sk_hex_encode(const unsigned char *in, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sekisho/directory.h>
 
@@ -255,6 +256,101 @@ int sk_pdb_directory_valid(const struct sk_pdb_dir_spec *d, char **err)
     return rc == 0 ? 0 : -1;
 }
 
+/* The domains (KIND 0) or realms (1) a directories row serves: the
+ * stored set, else the one its base gives, as the snapshot resolves it. */
+static void sk_pdb_dir_served(sqlite3_stmt *st, int kind, struct sk_buf *out)
+{
+    const char *v = (const char *)sqlite3_column_text(st, 2 + kind);
+    struct sk_buf dd = {0}, dr = {0};
+
+    if (v != NULL && v[0] != '\0') {
+        sk_buf_puts(out, v);
+        return;
+    }
+    sk_dir_base_domains((const char *)sqlite3_column_text(st, 1), &dd, &dr);
+    sk_buf_puts(out, kind ? (dr.data ? dr.data : "") : (dd.data ? dd.data : ""));
+    sk_buf_free(&dd);
+    sk_buf_free(&dr);
+}
+
+/* The first word of space-separated A that is also in B (ASCII case
+ * insensitive), copied into OUT; 0 when none. */
+static int sk_pdb_dir_common(const char *a, const char *b, char *out, size_t size)
+{
+    for (const char *p = a; *p;) {
+        size_t n = strcspn(p, " ");
+        for (const char *q = b; n > 0 && *q;) {
+            size_t m = strcspn(q, " ");
+            if (m == n && strncasecmp(p, q, n) == 0) {
+                snprintf(out, size, "%.*s", (int)n, p);
+                return 1;
+            }
+            q += m + (q[m] == ' ');
+        }
+        p += n + (p[n] == ' ');
+    }
+    return 0;
+}
+
+/*
+ * Refuse (SK_PDB_REJECT) when directory NAME, as now stored, serves a
+ * NetBIOS domain or realm that another directory serves too: both would
+ * be asked for DOMAIN\alice and their groups combined, so a second
+ * directory (a test server, another forest) could hand corp users groups.
+ * Run inside the write transaction after the change: a refusal rolls it
+ * back. Effective sets are compared (a base's derived domain counts).
+ */
+static int sk_pdb_directory_overlap(struct sk_pdb *pdb, const char *name, char **err)
+{
+    static const char sql[] = "SELECT name, base, domains, realms FROM directories"
+                              " ORDER BY name = ?1 DESC, name";
+    struct sk_buf mine[2] = {{0}, {0}};
+    sqlite3_stmt *st = NULL;
+    char word[256];
+    int rc = -1, rows = 0, step;
+
+    if (sqlite3_prepare_v2(pdb->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
+        sk_pdb_sqlerr(pdb, err, "cannot read the directories");
+        goto out;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *other = (const char *)sqlite3_column_text(st, 0);
+        if (rows++ == 0) { /* NAME's own row comes first */
+            sk_pdb_dir_served(st, 0, &mine[0]);
+            sk_pdb_dir_served(st, 1, &mine[1]);
+            continue;
+        }
+        for (int kind = 0; kind < 2; kind++) {
+            struct sk_buf theirs = {0};
+            int clash;
+            sk_pdb_dir_served(st, kind, &theirs);
+            clash = sk_pdb_dir_common(mine[kind].data ? mine[kind].data : "",
+                                      theirs.data ? theirs.data : "", word, sizeof(word));
+            sk_buf_free(&theirs);
+            if (clash) {
+                sk_pdb_errf(err,
+                            "directory %s: %s %s is served by directory '%s' already (both"
+                            " would be asked and their groups combined); give %s its own"
+                            " --domain/--realm, or change '%s' first",
+                            name, kind ? "realm" : "domain", word, other, name, other);
+                rc = SK_PDB_REJECT;
+                goto out;
+            }
+        }
+    }
+    if (step != SQLITE_DONE || mine[0].failed || mine[1].failed) {
+        sk_pdb_sqlerr(pdb, err, "cannot read the directories");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sk_buf_free(&mine[0]);
+    sk_buf_free(&mine[1]);
+    return rc;
+}
+
 int sk_pdb_directory_add(struct sk_pdb *pdb, const struct sk_pdb_dir_spec *d, char **err)
 {
     static const char sql[] = "INSERT INTO directories(name, uris, base, bind_dn, password_file,"
@@ -282,7 +378,7 @@ int sk_pdb_directory_add(struct sk_pdb *pdb, const struct sk_pdb_dir_spec *d, ch
     sqlite3_bind_text(st, 9, r.data ? r.data : "", -1, SQLITE_STATIC);
     switch (sqlite3_step(st)) {
     case SQLITE_DONE:
-        rc = 0;
+        rc = sk_pdb_directory_overlap(pdb, d->name, err);
         break;
     case SQLITE_CONSTRAINT:
         sk_pdb_errf(err, "directory '%s' exists already (remove it first: directory rm %s)",
@@ -332,7 +428,7 @@ int sk_pdb_directory_set_domains(struct sk_pdb *pdb, const struct sk_pdb_dir_spe
         rc = SK_PDB_REJECT;
         goto out;
     }
-    rc = 0;
+    rc = sk_pdb_directory_overlap(pdb, d->name, err);
 out:
     sqlite3_finalize(st);
     sk_buf_free(&dm);

@@ -8,6 +8,7 @@
 
 #include "pdb_internal.h"
 #include "pdb_store.h"
+#include "snap_internal.h"
 
 int sk_pdb_policy_name_valid(const char *name, char **err)
 {
@@ -107,6 +108,24 @@ int sk_pdb_scope_canon(const char *kind, const char *value, char **canon, char *
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             return sk_pdb_errf(err, "invalid %s: control characters are not allowed", kind);
+    /* what the snapshot load accepts (a DN whose value does not read,
+     * "CN=A\2" or "CN=,OU=x", names nobody: stored, it failed every load,
+     * so servers kept their last policy and no later change applied) */
+    if (sk_scope_validate(kind, value, err) == -1)
+        return -1;
+    if (strcmp(kind, "group") == 0) {
+        struct sk_ident_name nm;
+        int comma;
+        if (sk_ident_name_parse(value, strlen(value), &nm) == -1)
+            return sk_pdb_errf(err, "out of memory");
+        comma = strchr(nm.name, ',') != NULL;
+        sk_ident_name_free(&nm);
+        if (comma) /* sk_ident_groups leaves such groups out */
+            return sk_pdb_errf(err,
+                               "invalid group '%s': a group name with a comma can never match"
+                               " (X-Authenticated-Groups is a comma-separated list)",
+                               value);
+    }
     if ((*canon = strdup(value)) == NULL)
         return sk_pdb_errf(err, "out of memory");
     return 0;

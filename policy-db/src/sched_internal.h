@@ -34,13 +34,15 @@ int sk_tz_name_ok(const char *name);
  * Load zone NAME: "" means the node's local zone (the TZ environment
  * variable if it names a zone or is a POSIX TZ string, else /etc/localtime,
  * else UTC, as glibc does); "UTC" needs no file. 0, or -1 with *err
- * (malloc'd) naming the zone and the file.
+ * (malloc'd) naming the zone and the file, or TZ when it has daylight
+ * saving time without rules (no date to follow but the C library's guess).
  */
 int sk_tz_load(const char *name, struct sk_tz *out, char **err);
 /* Parse a TZif image (v1 or v2+, with its POSIX footer) into OUT. */
 int sk_tz_parse_tzif(const unsigned char *p, size_t len, struct sk_tz *out);
 /* Parse a POSIX TZ string ("JST-9", "CET-1CEST,M3.5.0,M10.5.0/3") and
- * expand its rule for the years FROM..2100 after transition AFTER. */
+ * expand its rule for the years FROM..2100 after transition AFTER. 0; -2
+ * for daylight saving time without rules ("CET-1CEST"), -1 otherwise. */
 int sk_tz_posix(const char *s, int64_t after, struct sk_tz *out);
 int32_t sk_tz_offset(const struct sk_tz *, int64_t t);
 void sk_tz_free(struct sk_tz *);

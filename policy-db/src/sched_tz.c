@@ -206,9 +206,11 @@ int sk_tz_posix(const char *s, int64_t after, struct sk_tz *out)
             return -1;
         dst = -dst;
     }
+    if (*p == '\0')
+        return -2; /* DST without rules: POSIX leaves them to the system */
     if (*p++ != ',' || sk_tz_rule_parse(&p, &start) == -1 || *p++ != ',' ||
         sk_tz_rule_parse(&p, &end) == -1 || *p != '\0')
-        return -1; /* DST without rules: POSIX leaves it to the system; refuse */
+        return -1;
     if (out->n == 0)
         out->off0 = std;
     y0 = out->n ? 1970 + after / (365 * 86400 + 86400 / 4) - 1 : 1970;
@@ -351,9 +353,19 @@ int sk_tz_load(const char *name, struct sk_tz *out, char **err)
             if (access(path, R_OK) == 0)
                 return sk_tz_file(path, out, err);
         }
-        if (sk_tz_posix(tz, INT64_MIN / 2, out) == 0)
+        int rc = sk_tz_posix(tz, INT64_MIN / 2, out);
+        if (rc == 0)
             return 0;
         sk_tz_free(out);
+        /* "CET-1CEST": the dates are the C library's guess (glibc shifts
+         * posixrules' New York dates oddly: 13:00Z in 2026, New York's own
+         * offsets after 2037), so a node-local schedule could be hours off.
+         * Refused like a missing zone: the node keeps its last policy. */
+        if (rc == -2)
+            return sk_pdb_errf(err,
+                               "the node's TZ=%s has daylight saving time without rules; set TZ"
+                               " to a zone name (e.g. Europe/Berlin) or give the schedule --tz",
+                               tz);
         return 0; /* glibc treats an unusable TZ as UTC too */
     }
     if (access("/etc/localtime", R_OK) == 0)

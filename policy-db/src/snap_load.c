@@ -164,6 +164,16 @@ static int sk_row_policy(struct sk_load *l, sqlite3_stmt *st)
     if ((p->name = strdup(sk_col(st, 1))) == NULL ||
         (p->settings = calloc(nset, sizeof(*p->settings))) == NULL)
         return sk_load_oom(l);
+    /* Rows come ORDER BY priority. Two at one priority (only a database
+     * rebuilt by hand without the UNIQUE constraint) would be tried in
+     * SQLite's row order, an order nobody chose: refused, the server
+     * keeps its last good policy. */
+    if (s->npol > 1 && s->pol[s->npol - 2].priority == p->priority)
+        return sk_pdb_errf(l->err,
+                           "policy database %s: policies '%s' and '%s' share priority %lld;"
+                           " give one of them another (policy set NAME --priority N)",
+                           sk_pdb_path(l->db), s->pol[s->npol - 2].name, p->name,
+                           (long long)p->priority);
     return 0;
 }
 

@@ -490,7 +490,10 @@ int sk_scope_validate(const char *kind, const char *value, char **err)
     if (strcmp(kind, "user") != 0 && strcmp(kind, "group") != 0)
         return sk_pdb_errf(err, "unknown scope kind '%s' (client-ip|user|group)", kind);
     if (sk_ident_name_parse(value, strlen(value), &n) == -1)
-        return sk_pdb_errf(err, "invalid %s '%s'", kind, value);
+        return sk_pdb_errf(err,
+                           "invalid %s '%s': it names nobody (an empty name, or a DN value"
+                           " with a cut escape or a control character)",
+                           kind, value);
     sk_ident_name_free(&n);
     return 0;
 }

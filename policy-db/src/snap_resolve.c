@@ -8,6 +8,10 @@
 #include <strings.h>
 
 #include "snap_internal.h"
+#include "sekisho/text.h"
+
+/* A DN's unescaped first value is at most this long (names are <= 256). */
+#define SK_IDENT_NAME_MAX 1024
 
 static char *sk_lower_dup(const char *s, size_t n)
 {
@@ -21,9 +25,11 @@ static char *sk_lower_dup(const char *s, size_t n)
     return d;
 }
 
-/* Split a name into domain and name parts without copying. */
+/* Split a name into domain and name parts without copying, except a DN's
+ * value, which is unescaped into BUF (BSIZE bytes): "cn=Smith\, Bob,ou=x"
+ * is "Smith, Bob" (RFC 4514). A value that does not read has length 0. */
 static void sk_ident_split(const char *s, size_t n, const char **dom, size_t *dlen,
-                           const char **name, size_t *nlen)
+                           const char **name, size_t *nlen, char *buf, size_t bsize)
 {
     const char *p;
 
@@ -52,8 +58,9 @@ static void sk_ident_split(const char *s, size_t n, const char **dom, size_t *dl
         /* a DN (a group, or a user as sk_ident_user keeps it): the first
          * RDN's value is the name, and a DN has no NT domain */
         size_t a = s[0] == 'c' || s[0] == 'C' ? 3 : 4;
-        *name = s + a;
-        *nlen = (p = memchr(s, ',', n)) != NULL ? (size_t)(p - s) - a : n - a;
+        long v = sk_dn_value(s + a, n - a, buf, bsize, NULL);
+        *name = buf;
+        *nlen = v < 0 ? 0 : (size_t)v;
     } else if ((p = memchr(s, '\\', n)) != NULL) {
         *dlen = (size_t)(p - s);
         *name = p + 1;
@@ -70,9 +77,10 @@ int sk_ident_name_parse(const char *s, size_t len, struct sk_ident_name *out)
 {
     const char *d, *nm;
     size_t dl, nl;
+    char buf[SK_IDENT_NAME_MAX];
 
     memset(out, 0, sizeof(*out));
-    sk_ident_split(s, len, &d, &dl, &nm, &nl);
+    sk_ident_split(s, len, &d, &dl, &nm, &nl, buf, sizeof(buf));
     if (nl == 0)
         return -1;
     out->domain = sk_lower_dup(d, dl);
@@ -96,8 +104,9 @@ static int sk_ident_match(const char *s, size_t n, const struct sk_ident_name *s
 {
     const char *d, *nm;
     size_t dl, nl;
+    char buf[SK_IDENT_NAME_MAX];
 
-    sk_ident_split(s, n, &d, &dl, &nm, &nl);
+    sk_ident_split(s, n, &d, &dl, &nm, &nl, buf, sizeof(buf));
     if (nl == 0)
         return 0;
     for (size_t i = 0; i < ns; i++) {

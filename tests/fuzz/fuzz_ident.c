@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(memchr(out, '\0', osize) != NULL, "user not terminated");
     for (const char *p = out; *p; p++)
         SK_FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in user");
-    sk_ident_groups(hdr, out, osize);
+    sk_ident_groups(hdr, (enum sk_user_encoding)(data[0] % 3), out, osize);
     SK_FUZZ_CHECK(memchr(out, '\0', osize) != NULL, "groups not terminated");
     for (const char *p = out; *p; p++)
         SK_FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in groups");

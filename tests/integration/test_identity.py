@@ -70,7 +70,8 @@ def setup_db(srv):
     srv.policy_cmd("policy", "add", "eng", "--group", "CN=Engineering,OU=Groups,DC=corp",
                    "--priority", "20")
     srv.policy_cmd("policy", "add", "bob", "--user", "bob", "--priority", "30")
-    for pol in ("grp", "eng", "bob"):
+    srv.policy_cmd("policy", "add", "smith", "--user", "Smith, Bob", "--priority", "40")
+    for pol in ("grp", "eng", "bob", "smith"):
         srv.policy_cmd("url", "add", "--list", "block", "--match", "domain",
                        "%s-blocked.example" % pol, "--policy", pol)
 
@@ -131,6 +132,12 @@ def g_user_header(ck, build):
         ck.eq("--user-encoding base64: a plain value is nobody (default policy)", r.status, 204)
         rec = log_line(srv, "http://bob-blocked.example/c")
         ck.eq("--user-encoding base64: no user logged", rec and rec.get("user"), "")
+        r = reqmod(srv, "http://grp-blocked.example/d", ["X-Authenticated-Groups: " + PROXYSG_GROUP])
+        ck.ok("GroupEncoding unset, UserEncoding base64: the ProxySG group decodes", blocked(r))
+        r = reqmod(srv, "http://eng-blocked.example/f", [
+            "X-Authenticated-Groups: LDAP://ldap.corp/cn=Engineering,ou=Groups,dc=corp"])
+        ck.ok("GroupEncoding unset, UserEncoding base64: a plain LDAP group (Cisco) still counts",
+              blocked(r))
     finally:
         srv.stop()
         srv.cleanup()
@@ -157,10 +164,40 @@ def g_plain(ck, build):
         rec = log_line(srv, "http://bob-blocked.example/plain-dn")
         ck.eq("plain: the DN is logged whole (without LDAP://host/)", rec and rec.get("user"),
               "uid=bob,ou=Staff,dc=corp")
+        # red team 7: RFC 4514 escapes in the DN's first value
+        for i, dn in enumerate(("cn=Smith\\, Bob,ou=Staff,dc=corp", "CN=Smith\\2C Bob,OU=Staff")):
+            r = reqmod(srv, "http://smith-blocked.example/dn%d" % i,
+                       ["X-Authenticated-User: LDAP://ldap.corp/" + dn])
+            ck.ok("plain: DN user %s matches --user 'Smith, Bob'" % dn, blocked(r))
+        # red team 7: groups follow UserEncoding (plain): never guessed
+        r = reqmod(srv, "http://grp-blocked.example/plain-grp",
+                   ["X-Authenticated-Groups: " + PROXYSG_GROUP])
+        ck.eq("plain: a group that looks like base64 is not decoded", r.status, 204)
+        rec = log_line(srv, "http://grp-blocked.example/plain-grp")
+        ck.eq("plain: the group is logged as sent", rec and rec.get("groups"), PROXYSG_GROUP)
     finally:
         srv.stop()
         if ck.failed:
             print(srv.daemon_log_tail())
+        srv.cleanup()
+
+
+def g_group_encoding(ck, build):
+    """sekisho.GroupEncoding set apart from the user's (red team 7)."""
+    srv = SekishoServer(build, modules="url_block", name="grpenc",
+                        extra_args=["--group-encoding", "base64"])
+    try:
+        setup_db(srv)
+        srv.start()
+        r = reqmod(srv, "http://grp-blocked.example/e1", ["X-Authenticated-Groups: " + PROXYSG_GROUP])
+        ck.ok("--group-encoding base64: the ProxySG group decodes", blocked(r))
+        r = reqmod(srv, "http://grp-blocked.example/e2",
+                   ["X-Authenticated-Groups: WinNT://MYDOMAIN/MyGroup"])
+        ck.eq("--group-encoding base64: a plain item is no group", r.status, 204)
+        r = reqmod(srv, "http://bob-blocked.example/e3", ["X-Client-Username: bob"])
+        ck.ok("--group-encoding base64: the user stays plain", blocked(r))
+    finally:
+        srv.stop()
         srv.cleanup()
 
 
@@ -187,6 +224,7 @@ def main():
     srv.cleanup()
     ck.group("user-header", g_user_header, ck, build)
     ck.group("plain", g_plain, ck, build)
+    ck.group("group-encoding", g_group_encoding, ck, build)
     return ck.summary()
 
 

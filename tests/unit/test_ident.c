@@ -104,6 +104,7 @@ static void test_group_forms(void **s)
         const char *in;
         const char *out;
     } cases[] = {
+        /* read as auto: base64 guessed per value and per item */
         {"V2luTlQ6Ly9NWURPTUFJTi9NeUdyb3Vw", "MYDOMAIN\\MyGroup"}, /* ProxySG, issue 15 */
         /* base64 of "WinNT://D/G1, WinNT://D/G2": one text for the list */
         {"V2luTlQ6Ly9EL0cxLCBXaW5OVDovL0QvRzI=", "D\\G1,D\\G2"},
@@ -123,16 +124,66 @@ static void test_group_forms(void **s)
          * (fuzz finding: "cn=Smith\\," gave "Smith,") */
         {"cn=Smith\\, Bob,ou=Staff,cn=IT", "IT"},
         {"cn=Smith\\,", ""},
+        /* RFC 4514 escapes (red team 7): hex pairs and escaped specials */
+        {"cn=R\\26D,ou=x,cn=IT", "R&D,IT"},
+        {"cn=Smith\\2C Bob,ou=Staff,cn=IT", "IT"},
+        {"cn=A\\2", ""},           /* a cut hex pair names nothing */
+        {"cn=A\\00B,cn=IT", "IT"}, /* nor does a control character */
+        {"cn=\\#1\\+x", "#1+x"},
         {"", ""},
         {NULL, ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[256];
-        sk_ident_groups(cases[i].in, out, sizeof(out));
+        sk_ident_groups(cases[i].in, SK_USER_AUTO, out, sizeof(out));
         if (strcmp(out, cases[i].out) != 0)
             fail_msg("groups %zu %s: got '%s', want '%s'", i, cases[i].in ? cases[i].in : "(null)",
                      out, cases[i].out);
     }
+}
+
+/* sekisho.GroupEncoding (red team 7): plain never decodes ("RW5n" is a
+ * group of that name, not base64 of "Eng"); base64 decodes the whole
+ * value or each item and drops what does not decode; auto guesses. */
+static void test_group_encoding(void **s)
+{
+    static const struct {
+        enum sk_user_encoding enc;
+        const char *in, *out;
+    } cases[] = {
+        {SK_USER_PLAIN, "RW5n", "RW5n"},
+        {SK_USER_AUTO, "RW5n", "Eng"},
+        {SK_USER_BASE64, "RW5n", "Eng"},
+        {SK_USER_PLAIN, "RW5n,Sales", "RW5n,Sales"},
+        {SK_USER_BASE64, "RW5n,Sales", "Eng"}, /* "Sales" is not base64: no group */
+        {SK_USER_AUTO, "RW5n,Sales", "Eng,Sales"},
+        /* ProxySG: base64 of "WinNT://D/G1, WinNT://D/G2", one text */
+        {SK_USER_BASE64, "V2luTlQ6Ly9EL0cxLCBXaW5OVDovL0QvRzI=", "D\\G1,D\\G2"},
+        {SK_USER_PLAIN, "V2luTlQ6Ly9EL0cx", "V2luTlQ6Ly9EL0cx"},
+        {SK_USER_PLAIN, "WinNT://D/G1,cn=IT,ou=x", "D\\G1,IT"},
+        {SK_USER_BASE64, "WinNT://D/G1", ""},
+    };
+    (void)s;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[256];
+        sk_ident_groups(cases[i].in, cases[i].enc, out, sizeof(out));
+        if (strcmp(out, cases[i].out) != 0)
+            fail_msg("groups %zu (%d) %s: got '%s', want '%s'", i, cases[i].enc, cases[i].in, out,
+                     cases[i].out);
+    }
+}
+
+/* GroupEncoding unset (-1): plain users, plain groups; base64 or auto
+ * users, auto groups. Set: as set. */
+static void test_group_encoding_default(void **s)
+{
+    (void)s;
+    assert_int_equal(sk_ident_group_encoding(-1, SK_USER_PLAIN), SK_USER_PLAIN);
+    assert_int_equal(sk_ident_group_encoding(-1, SK_USER_BASE64), SK_USER_AUTO);
+    assert_int_equal(sk_ident_group_encoding(-1, SK_USER_AUTO), SK_USER_AUTO);
+    assert_int_equal(sk_ident_group_encoding(SK_USER_PLAIN, SK_USER_BASE64), SK_USER_PLAIN);
+    assert_int_equal(sk_ident_group_encoding(SK_USER_BASE64, SK_USER_PLAIN), SK_USER_BASE64);
+    assert_int_equal(sk_ident_group_encoding(SK_USER_AUTO, SK_USER_PLAIN), SK_USER_AUTO);
 }
 
 /* A group that does not fit is left out whole, never cut. */
@@ -140,9 +191,9 @@ static void test_groups_bounded(void **s)
 {
     char out[12];
 
-    sk_ident_groups("Sales,Engineering,IT", out, sizeof(out));
+    sk_ident_groups("Sales,Engineering,IT", SK_USER_AUTO, out, sizeof(out));
     assert_string_equal(out, "Sales,IT");
-    sk_ident_groups("Engineering-and-more", out, sizeof(out));
+    sk_ident_groups("Engineering-and-more", SK_USER_AUTO, out, sizeof(out));
     assert_string_equal(out, "");
 }
 
@@ -195,7 +246,8 @@ static void test_read_headers(void **s)
         struct sk_ident id;
         memset(&id, 0x55, sizeof(id));
         (void)s;
-        sk_ident_read(&id, fake_get, (void *)&cases[i].h, cases[i].user_header, SK_USER_AUTO);
+        sk_ident_read(&id, fake_get, (void *)&cases[i].h, cases[i].user_header, SK_USER_AUTO,
+                      SK_USER_AUTO);
         assert_string_equal(id.user, cases[i].user);
         assert_string_equal(id.groups, cases[i].groups);
         assert_string_equal(id.client_ip, cases[i].client);
@@ -206,8 +258,12 @@ static void test_read_headers(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_user_forms),   cmocka_unit_test(test_user_encoding_names),
-        cmocka_unit_test(test_group_forms),  cmocka_unit_test(test_groups_bounded),
+        cmocka_unit_test(test_user_forms),
+        cmocka_unit_test(test_user_encoding_names),
+        cmocka_unit_test(test_group_forms),
+        cmocka_unit_test(test_group_encoding),
+        cmocka_unit_test(test_group_encoding_default),
+        cmocka_unit_test(test_groups_bounded),
         cmocka_unit_test(test_read_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,7 +163,7 @@ static void sk_t_expect(struct sk_tcli *t, int got, int code, const char *what, 
 }
 
 struct sk_tstep {
-    const char *argv[14];
+    const char *argv[18];
     int code;
     const char *what; /* in stdout (exit 0) or the one stderr line */
 };
@@ -656,6 +656,106 @@ static void test_migrate_v5(void **state)
                 "no directory 'nosuch'", 9);
 }
 
+/* A scope is stored only if the snapshot load takes it (red team 7:
+ * "CN=A\2" was stored, then failed every load, so servers kept their
+ * last policy and no later change applied), and a group name with a
+ * comma, which the group list cannot carry, is refused as never matching. */
+static void test_scope_names(void **state)
+{
+    struct sk_tcli *t = *state;
+    static const struct sk_tstep steps[] = {
+        {{"init"}, 0, ""},
+        {{"policy", "add", "a", "--group", "CN=A\\2,OU=x"},
+         2,
+         "invalid group 'CN=A\\2,OU=x': it names nobody"},
+        {{"policy", "add", "a", "--group", "CN=,OU=x"}, 2, "names nobody"},
+        {{"policy", "add", "a", "--user", "cn=\\00x"},
+         2,
+         "invalid user 'cn=\\00x': it names nobody"},
+        {{"policy", "add", "a", "--group", "Sales, EU"},
+         2,
+         "a group name with a comma can never match"},
+        {{"policy", "add", "a", "--group", "CN=Sales\\2C EU,OU=x"}, 2, "can never match"},
+        {{"policy", "add", "a", "--user", "Smith, Bob", "--group", "CN=R\\26D,OU=x"},
+         0,
+         "added policy 'a'"},
+        {{"policy", "scope", "add", "a", "--group", "CN=,OU=y"}, 2, "names nobody"},
+        {{"check", "http://x.test/", "--user", "Smith, Bob"}, 0, "policy 'a'"},
+        {{"check", "http://x.test/", "--group", "R&D"}, 0, "policy 'a'"},
+    };
+    sk_t_steps(t, steps, sizeof(steps) / sizeof(steps[0]));
+}
+
+/* Two directories may not serve one NetBIOS domain or realm (red team 7):
+ * both would be asked and their groups combined. add, set and import are
+ * refused naming the other directory, and nothing changes. */
+static void test_directory_domains(void **state)
+{
+    struct sk_tcli *t = *state;
+    char pw[200];
+    int fd;
+
+    snprintf(pw, sizeof(pw), "%s/secret", t->dir);
+    assert_true((fd = open(pw, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+    assert_int_equal(write(fd, "x\n", 2), 2);
+    close(fd);
+#define SK_DIR_ADD(name, base)                                                                     \
+    "directory", "add", name, "--uri", "ldap://127.0.0.1:1", "--bind-dn", "cn=r",                  \
+        "--password-file", pw, "--base", base
+    const struct sk_tstep steps[] = {
+        {{"init"}, 0, ""},
+        {{SK_DIR_ADD("corp", "dc=corp,dc=example")}, 0, "added directory 'corp'"},
+        {{SK_DIR_ADD("other", "dc=other,dc=example")}, 0, "added directory 'other'"},
+        /* the same base: CORP and corp.example again */
+        {{SK_DIR_ADD("twin", "dc=corp,dc=example")},
+         2,
+         "directory twin: domain CORP is served by directory 'corp' already"},
+        {{SK_DIR_ADD("nt", "dc=x,dc=example"), "--domain", "corp"},
+         2,
+         "directory nt: domain CORP is served by directory 'corp'"},
+        {{SK_DIR_ADD("krb", "dc=x,dc=example"), "--realm", "CORP.example"},
+         2,
+         "directory krb: realm corp.example is served by directory 'corp'"},
+        {{"directory", "set", "other", "--domain", "OTHER,corp"},
+         2,
+         "directory other: domain CORP is served by directory 'corp'"},
+        {{"directory", "set", "other", "--realm", "corp.example"},
+         2,
+         "realm corp.example is served by directory 'corp'"},
+        /* its own sets explicitly, no longer the base's: then it fits */
+        {{SK_DIR_ADD("twin", "dc=corp,dc=example"), "--domain", "TWIN", "--realm", "twin.example"},
+         0,
+         "added directory 'twin'"},
+        {{"directory", "set", "corp", "--domain", "CORP,CORPNT"}, 0, "changed directory 'corp'"},
+        {{"directory", "set", "twin", "--domain", "corpnt"},
+         2,
+         "domain CORPNT is served by directory 'corp'"},
+    };
+#undef SK_DIR_ADD
+    sk_t_steps(t, steps, sizeof(steps) / sizeof(steps[0]));
+    /* import: a document with two directories for CORP is refused whole */
+    char doc[300];
+    snprintf(doc, sizeof(doc), "%s/doc.json", t->dir);
+    assert_int_equal(sk_t_run_to(t, t->db, doc, (const char *const[]){"export", NULL}), 0);
+    char *text = sk_t_read(doc), *at = strstr(text, "\"name\": \"twin\"");
+    assert_non_null(at);
+    /* twin's own domain becomes corp's */
+    char *d = strstr(at, "\"TWIN\"");
+    assert_non_null(d);
+    memcpy(d + 1, "CORP", 4); /* same length */
+    FILE *f = fopen(doc, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    char before[32];
+    assert_int_equal(SK_RUN(t, "generation"), 0);
+    snprintf(before, sizeof(before), "%s", t->out);
+    sk_t_expect(t, SK_RUN(t, "import", doc), 2, "is served by directory", 0);
+    assert_int_equal(SK_RUN(t, "generation"), 0);
+    assert_string_equal(t->out, before);
+}
+
 /* A schema-v2 database (url_rules with the v2 CHECK, no 'cidr') keeps its
  * rules, ids and comments through the v3 table rebuild, then takes cidr
  * rules, stored canonical (host bits cleared). */
@@ -783,6 +883,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_report_cells, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v5, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_directory_domains, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_scope_names, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v2, sk_t_setup, sk_t_teardown),
     };

@@ -201,9 +201,10 @@ static void sk_t_zone_vs_glibc(const char *zone, const char *tzenv)
 
 static void test_zones(void **state)
 {
-    static const char *const zones[] = {"Asia/Tokyo",       "America/New_York", "Europe/Berlin",
-                                        "Australia/Sydney", "America/Santiago", "Asia/Kolkata",
-                                        "Pacific/Chatham",  "Europe/London",    "UTC"};
+    static const char *const zones[] = {"Asia/Tokyo",          "America/New_York", "Europe/Berlin",
+                                        "Australia/Sydney",    "America/Santiago", "Asia/Kolkata",
+                                        "Pacific/Chatham",     "Europe/London",    "UTC",
+                                        "Australia/Lord_Howe", "Asia/Kathmandu",   "Pacific/Apia"};
     struct sk_tz z;
     char *err = NULL;
 
@@ -240,8 +241,29 @@ static void test_posix(void **state)
     assert_int_equal(sk_tz_posix("<+0330>-3:30", INT64_MIN / 2, &z), 0);
     assert_int_equal(sk_tz_offset(&z, 0), 12600);
     sk_tz_free(&z);
-    assert_int_equal(sk_tz_posix("EST5EDT", INT64_MIN / 2, &z), -1); /* DST without rules */
+    assert_int_equal(sk_tz_posix("EST5EDT", INT64_MIN / 2, &z), -2); /* DST without rules */
     sk_tz_free(&z);
+    assert_int_equal(sk_tz_posix("EST5EDT,M3", INT64_MIN / 2, &z), -1); /* a cut rule */
+    sk_tz_free(&z);
+    {
+        /* red team 7: a node with TZ=CET-1CEST (no rules) decided its
+         * local schedules in UTC, 1-2 h off; now the load is refused */
+        char *err = NULL;
+        setenv("TZ", "CET-1CEST", 1);
+        assert_int_equal(sk_tz_load("", &z, &err), -1);
+        assert_non_null(strstr(err, "TZ=CET-1CEST has daylight saving time without rules"));
+        free(err);
+        err = NULL;
+        setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1); /* with rules: fine */
+        assert_int_equal(sk_tz_load("", &z, &err), 0);
+        assert_int_equal(sk_tz_offset(&z, 1783000000), 7200);
+        sk_tz_free(&z);
+        setenv("TZ", "garbage!", 1); /* unusable: UTC, as glibc */
+        assert_int_equal(sk_tz_load("", &z, &err), 0);
+        assert_int_equal(sk_tz_offset(&z, 1783000000), 0);
+        sk_tz_free(&z);
+        unsetenv("TZ");
+    }
     assert_int_equal(sk_tz_posix("X-9", INT64_MIN / 2, &z), -1);
     sk_tz_free(&z);
     /* a TZif image that is cut short is refused, not half-read */
@@ -446,6 +468,73 @@ static void test_decide(void **state)
     free(err);
 }
 
+/* Wall-clock semantics at daylight-saving changes and in odd zones (red
+ * team 7; README "Schedules"): the zone's clock and weekday decide. */
+static void test_dst(void **state)
+{
+    struct sk_tdb *t = *state;
+    struct sk_url_decision d;
+    struct sk_snapshot *s;
+    char *err = NULL;
+    static const struct {
+        const char *url, *at, *verdict;
+    } c[] = {
+        /* New York springs forward 2026-03-08 02:00 EST -> 03:00 EDT */
+        {"http://gap.example/", "2026-03-08T03:00:00-04:00", "block"}, /* 02:30-04:00 */
+        {"http://gap.example/", "2026-03-08T01:59:59-05:00", "none"},
+        {"http://early.example/", "2026-03-08T01:59:59-05:00", "block"}, /* 01:00-02:30 */
+        {"http://early.example/", "2026-03-08T03:00:00-04:00", "none"},
+        {"http://inside.example/", "2026-03-08T01:59:59-05:00", "none"}, /* 02:00-03:00 */
+        {"http://inside.example/", "2026-03-08T03:00:00-04:00", "none"},
+        {"http://inside.example/", "2026-03-15T02:30:00-04:00", "block"}, /* next Sunday */
+        /* falls back 2026-11-01 02:00 EDT -> 01:00 EST: 01:00-02:00 twice */
+        {"http://back.example/", "2026-11-01T01:00:00-04:00", "block"},
+        {"http://back.example/", "2026-11-01T01:59:59-04:00", "block"},
+        {"http://back.example/", "2026-11-01T01:00:00-05:00", "block"},
+        {"http://back.example/", "2026-11-01T01:59:59-05:00", "block"},
+        {"http://back.example/", "2026-11-01T02:00:00-05:00", "none"},
+        /* Lord Howe: +10:30, DST +11 (30 min), 2026-10-04 02:00 -> 02:30 */
+        {"http://lh.example/", "2026-10-04T01:59:59+10:30", "none"},
+        {"http://lh.example/", "2026-10-04T02:30:00+11:00", "block"},
+        {"http://lh.example/", "2026-10-04T02:59:59+11:00", "block"},
+        {"http://lh.example/", "2026-10-04T03:00:00+11:00", "none"},
+        /* Kathmandu +05:45 */
+        {"http://ktm.example/", "2026-12-02T03:14:59Z", "none"},
+        {"http://ktm.example/", "2026-12-02T03:15:00Z", "block"},
+        {"http://ktm.example/", "2026-12-02T11:14:59Z", "block"},
+        {"http://ktm.example/", "2026-12-02T11:15:00Z", "none"},
+        /* fri-mon in Berlin around its DST Sunday (2026-03-29) */
+        {"http://wk.example/", "2026-03-29T21:59:59Z", "block"}, /* Sun 23:59:59 CEST */
+        {"http://wk.example/", "2026-03-30T21:59:59Z", "block"}, /* Mon 23:59:59 */
+        {"http://wk.example/", "2026-03-30T22:00:00Z", "none"},  /* Tue 00:00 */
+        {"http://wk.example/", "2026-03-26T23:00:00Z", "block"}, /* Fri 00:00 CET */
+        {"http://wk.example/", "2026-03-26T22:59:59Z", "none"},  /* Thu 23:59:59 */
+    };
+
+    sk_t_sched(t->db, "gap", "sun", "02:30-04:00", NULL, "America/New_York");
+    sk_t_sched(t->db, "early", "sun", "01:00-02:30", NULL, "America/New_York");
+    sk_t_sched(t->db, "inside", "sun", "02:00-03:00", NULL, "America/New_York");
+    sk_t_sched(t->db, "back", "sun", "01:00-02:00", NULL, "America/New_York");
+    sk_t_sched(t->db, "lh", "sun", "02:00-03:00", NULL, "Australia/Lord_Howe");
+    sk_t_sched(t->db, "ktm", "mon-fri", "09:00-17:00", NULL, "Asia/Kathmandu");
+    sk_t_sched(t->db, "wk", "fri-mon", NULL, NULL, "Europe/Berlin");
+    sk_t_rule(t->db, "block", "gap.example", "gap");
+    sk_t_rule(t->db, "block", "early.example", "early");
+    sk_t_rule(t->db, "block", "inside.example", "inside");
+    sk_t_rule(t->db, "block", "back.example", "back");
+    sk_t_rule(t->db, "block", "lh.example", "lh");
+    sk_t_rule(t->db, "block", "ktm.example", "ktm");
+    sk_t_rule(t->db, "block", "wk.example", "wk");
+    if ((s = sk_snapshot_load(t->db, &err)) == NULL)
+        fail_msg("load: %s", err);
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        const char *v = sk_t_at(s, c[i].url, c[i].at, &d);
+        if (strcmp(v, c[i].verdict) != 0)
+            fail_msg("%s at %s: %s, want %s", c[i].url, c[i].at, v, c[i].verdict);
+    }
+    sk_snapshot_unref(s);
+}
+
 /* DLP templates with a schedule count only inside it */
 static void test_dlp_when(void **state)
 {
@@ -584,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_zones),
         cmocka_unit_test(test_posix),
         cmocka_unit_test_setup_teardown(test_decide, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(test_dst, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_dlp_when, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_rm_export, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v3, sk_t_setup, sk_t_teardown),

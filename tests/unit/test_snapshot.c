@@ -39,7 +39,8 @@ static const char sk_t_policy_sql[] =
     "INSERT INTO policy_scopes(policy_id, kind, value) VALUES"
     " (10, 'client-ip', '10.0.0.0/8'), (10, 'client-ip', '2001:db8::/32'),"
     " (10, 'client-ip', '192.168.7.7'),"
-    " (11, 'user', 'CORP\\admin'), (11, 'user', 'bob'),"
+    " (11, 'user', 'CORP\\admin'), (11, 'user', 'bob'), (11, 'user', 'Smith, Bob'),"
+    " (11, 'user', 'CN=R\\26D Lead,OU=x'),"
     " (12, 'group', 'Sales'),"
     " (13, 'group', 'CN=IT Staff,OU=Groups,DC=corp,DC=example'),"
     " (14, 'client-ip', '0.0.0.0/0');"
@@ -142,6 +143,17 @@ static void sk_t_resolve(void **state)
         {NULL, "UID=admin,ou=people,dc=corp", NULL, "default"}, /* a DN has no NT domain */
         {NULL, "uid=bobby,ou=people,dc=x", NULL, "default"},
         {NULL, "bobby", NULL, "default"},
+        /* RFC 4514 escapes in a user DN's first value (red team 7) */
+        {NULL, "cn=Smith\\, Bob,ou=people,dc=corp", NULL, "admins"},
+        {NULL, "cn=Smith\\2C Bob,ou=people,dc=corp", NULL, "admins"},
+        {NULL, "CN=Smith\\2c Bob", NULL, "admins"},
+        {NULL, "Smith, Bob", NULL, "admins"},
+        {NULL, "cn=Smith\\,Bob,ou=people", NULL, "default"},
+        {NULL, "cn=Smith\\", NULL, "default"}, /* a cut escape names nobody */
+        {NULL, "cn=Smith\\2", NULL, "default"},
+        {NULL, "cn=Smith,ou=Bob", NULL, "default"},  /* an unescaped comma ends the value */
+        {NULL, "uid=R&D Lead,ou=y", NULL, "admins"}, /* the scope is a DN with \\26 */
+        {NULL, "uid=R\\26D Lead", NULL, "admins"},
         {"10.1.2.3", "bob", NULL, "admins"},  /* priority 5 before 10 */
         {"10.1.2.3", NULL, "Sales", "staff"}, /* 10 before 20 */
         {NULL, NULL, "Users, Sales", "sales"},
@@ -170,6 +182,32 @@ static void sk_t_resolve(void **state)
     assert_string_equal(sk_policy_name(sk_snapshot_resolve(s, NULL)), "default");
     assert_int_equal(fails, 0);
     sk_snapshot_unref(s);
+}
+
+/* Equal priorities cannot be written (UNIQUE); a table rebuilt by hand
+ * without it must not let SQLite's row order pick the policy (red team 7). */
+static void sk_t_priority_tie(void **state)
+{
+    struct sk_tdb *t = *state;
+    char *err = NULL;
+
+    sk_snapshot_unref(sk_t_load(t)); /* loads as set up */
+    assert_int_not_equal(sqlite3_exec(sk_pdb_sqlite(t->db),
+                                      "UPDATE policies SET priority = 5 WHERE name = 'staff'", NULL,
+                                      NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sk_pdb_sqlite(t->db),
+                                  "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;"
+                                  "CREATE TABLE p2 AS SELECT * FROM policies;"
+                                  "DROP TABLE policies;"
+                                  "ALTER TABLE p2 RENAME TO policies;"
+                                  "UPDATE policies SET priority = 5 WHERE name = 'staff';",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_null(sk_snapshot_load(t->db, &err));
+    assert_non_null(err);
+    assert_non_null(strstr(err, "share priority 5"));
+    free(err);
 }
 
 static void sk_t_settings(void **state)
@@ -529,6 +567,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sk_t_resolve, sk_t_setup, sk_t_teardown),
+        cmocka_unit_test_setup_teardown(sk_t_priority_tie, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_settings, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_decide, sk_t_setup, sk_t_teardown),
         cmocka_unit_test_setup_teardown(sk_t_refcount_generation, sk_t_setup, sk_t_teardown),

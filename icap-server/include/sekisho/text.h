@@ -106,6 +106,15 @@ int sk_hex_digit(unsigned char c);
 /* Value (0..63) of base64 digit C in RFC 4648's alphabet, with URLSAFE
  * also its URL-safe one ('-', '_'); -1 for anything else ('=' included). */
 int sk_b64_digit(unsigned char c, int urlsafe);
+/* An LDAP DN attribute value (RFC 4514) at S (N bytes, just after "attr="),
+ * unescaped into OUT (SIZE bytes, NUL-terminated): "\," "\+" "\\" etc. give
+ * the character, "\2C" (hex pair, either case) the byte. It ends at the
+ * first unescaped ',' or '+' (the next RDN or AVA) or at N; *USED gets the
+ * bytes read. Returns the value's length, or -1 when it does not fit, an
+ * escape is cut ("\" or "\2" at the end) or it holds a control character
+ * ("\00"): such a value names nobody. The one DN value reader of the
+ * server and the policy resolver (who is "cn=Smith\, Bob,..."). */
+long sk_dn_value(const char *s, size_t n, char *out, size_t size, size_t *used);
 
 uint64_t sk_fnv1a64(const void *data, size_t len, uint64_t seed);
 /* SipHash-2-4 (Aumasson, Bernstein 2012) of DATA under the secret 16-byte
