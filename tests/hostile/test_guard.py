@@ -113,21 +113,12 @@ class Guard:
                 kids.append(int(d))
         return sorted(kids)
 
-    def log_text(self):
-        for name in ("server.log", "c-icap.out"):
-            try:
-                with open(os.path.join(self.srv.run_dir, name), "rb") as f:
-                    return f.read().decode("utf-8", "replace")
-            except OSError:
-                continue
-        return None
-
     def healthy(self, name, src=None):
         """No worker died since the last call, and a normal REQMOD is served."""
         ck = self.ck
-        txt = self.log_text()
-        ck.ok("%s: server log readable" % name, txt is not None)
-        crashes = re.findall(r"Child \d+ did not exit normally|signaled with signal: \d+", txt or "")
+        crashes = self.srv.worker_crashes()
+        ck.ok("%s: server log readable" % name, crashes is not None)
+        crashes = crashes or []
         ck.ok("%s: no c-icap worker crashed" % name, len(crashes) == self.crash_seen,
               crashes[self.crash_seen:])
         self.crash_seen = len(crashes)
@@ -448,7 +439,7 @@ class Guard:
                    % (PER_CLIENT, n503), n503 >= 300 - PER_CLIENT - 8)
         for s in held:
             s.close()
-        txt = self.log_text() or ""
+        txt = self.srv.server_log() or ""
         n = len(re.findall(r"refusing connections from 127\.0\.0\.1: too many", txt))
         self.ck.ok("slowloris: one log line for the address, not one per connection (%d)" % n,
                    n == 1)
@@ -470,7 +461,7 @@ class Guard:
             if i == 0:
                 self.ck.ok("127.0.0.2 (not in --allow-clients): closed without a byte (%s, %r)"
                            % (how, got[:30]), got == b"" and how in ("closed", "reset"))
-        txt = self.log_text() or ""
+        txt = self.srv.server_log() or ""
         n = len(re.findall(r"refusing connections from 127\.0\.0\.2: not an allowed", txt))
         self.ck.ok("20 refused connections from 127.0.0.2 logged once (%d lines)" % n, n == 1)
         self.healthy("allowed 127.0.0.3 after refusals", src="127.0.0.3")

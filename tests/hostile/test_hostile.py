@@ -15,7 +15,6 @@ Usage: test_hostile.py --build-dir BUILD [--only CASE[,CASE]]
 
 import argparse
 import os
-import re
 import socket
 import sys
 import time
@@ -75,21 +74,8 @@ class Hostile:
         return self.daemon_crashes()
 
     def daemon_crashes(self):
-        """c-icap's main process logs 'Child N did not exit normally' (and the
-        signal) in its ServerLog when a worker dies; the launcher keeps that
-        log in its run dir.  Returns the list of such lines, or None."""
-        lines = None
-        for name in ("server.log", "c-icap.out"):
-            p = os.path.join(self.srv.run_dir, name)
-            try:
-                with open(p, "rb") as f:
-                    txt = f.read().decode("utf-8", "replace")
-            except OSError:
-                continue
-            lines = (lines or []) + re.findall(
-                r"Child \d+ did not exit normally\.?|signaled with signal: \d+", txt)
-            break
-        return lines
+        """The worker deaths in the daemon's server log, or None."""
+        return self.srv.worker_crashes()
 
     # ---------------------------------------------------------------------
     def raw(self, data, half_close=True, timeout=END_WAIT, send_timeout=10.0):

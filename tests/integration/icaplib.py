@@ -654,6 +654,26 @@ class SekishoServer:
                 pass
         return "\n".join(out)
 
+    def server_log(self):
+        """The daemon's server log the launcher keeps in its run dir (its
+        first readable file), or None."""
+        for name in ("server.log", "c-icap.out"):
+            try:
+                with open(os.path.join(self.run_dir, name), "rb") as f:
+                    return f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+        return None
+
+    def worker_crashes(self):
+        """c-icap's main process logs 'Child N did not exit normally' (and
+        the signal) when a worker dies: those lines, or None when no server
+        log can be read."""
+        txt = self.server_log()
+        if txt is None:
+            return None
+        return re.findall(r"Child \d+ did not exit normally\.?|signaled with signal: \d+", txt)
+
     def stderr_text(self):
         try:
             with open(self.stderr_path, "rb") as f:
