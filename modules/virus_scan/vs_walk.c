@@ -328,7 +328,7 @@ static int sk_vs_zip_feed(struct sk_vs_walk *w, struct sk_vs_obj *o, const unsig
         rc = sk_zip_end(z);
     const struct sk_zip_stats *st = *out = sk_zip_stats(z);
     if (st->bomb && w->rep.result == SK_VS_CLEAN) {
-        char why[200];
+        char why[sizeof(w->rep.why)];
         snprintf(why, sizeof(why),
                  "a zip %s decompresses beyond virus_scan.decode-max-ratio (%llu:1 past "
                  "decode-min-bytes): a decompression bomb",
