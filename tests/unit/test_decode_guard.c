@@ -161,22 +161,28 @@ static void test_7z(void **s)
         const struct sk_decode_limits off = {UINT64_MAX, 0, 1u << 20};
         assert_int_equal(sk_7z_guard(a, an, &off, NULL), 0);
         /* the same data declared 1 MiB: what libclamav decodes, passes */
+        free(a);
         a = sk_tz_7z(zero, zn, 1, 1u << 20, enc, &an);
         assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 0);
         /* 1 MiB of zeros: the floor */
+        free(a);
         a = sk_tz_7z(zero, 1u << 20, 1, 0, enc, &an);
         assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 0);
         /* 40 folders of 1 MiB each: each at the floor, the archive beyond */
+        free(a);
         a = sk_tz_7z(zero, 1u << 20, 40, 0, enc, &an);
         assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 1);
         /* text (~1.7x): passes */
+        free(a);
         a = sk_tz_7z(text, tl, 1, 0, enc, &an);
         assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 0);
         /* a header cut short, or pointing past the end: not read (-1) */
+        free(a);
         a = sk_tz_7z(zero, zn, 1, 0, enc, &an);
         assert_int_equal(sk_7z_guard(a, an - 3, &lim, NULL), -1);
         a[12] ^= 0x40;
         assert_int_equal(sk_7z_guard(a, an, &lim, NULL), -1);
+        free(a);
     }
     /* coders libclamav does not decode (Deflate, Deflate64, Delta) are
      * counted; LZMA, LZMA2, PPMd, BCJ, BZip2 are not */
