@@ -5,6 +5,22 @@
 
 /* ---- tests: the real libclamav engine -------------------------------- */
 
+/* TL bytes of sshd-like log lines from SEED: compresses ~10x, as real logs. */
+static void log_lines(unsigned char *text, size_t tl, unsigned seed)
+{
+    unsigned x = seed;
+
+    for (size_t at = 0; at < tl;) {
+        char line[96];
+        x = x * 1103515245u + 12345u;
+        int k = snprintf(line, sizeof(line), "07:%02u:%02u host%u sshd[%u]: session %s u%u\n",
+                         x % 60, (x >> 8) % 60, (x >> 4) % 8, (x >> 12) % 9000,
+                         (x & 1) ? "opened" : "closed", (x >> 16) % 50);
+        for (int j = 0; j < k && at < tl; j++)
+            text[at++] = (unsigned char)line[j];
+    }
+}
+
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
 {
     char p[256];
@@ -221,17 +237,7 @@ static void test_real_engine(void **s)
     {
         size_t zn = 8u << 20, bl, tl = 3u << 20, tn, tarn;
         unsigned char *zeros = calloc(1, zn), *text = malloc(tl);
-        /* log lines: about 10x with bzip2, as real logs */
-        unsigned x = 1;
-        for (size_t at = 0; at < tl;) {
-            char line[96];
-            x = x * 1103515245u + 12345u;
-            int k = snprintf(line, sizeof(line), "07:%02u:%02u host%u sshd[%u]: session %s u%u\n",
-                             x % 60, (x >> 8) % 60, (x >> 4) % 8, (x >> 12) % 9000,
-                             (x & 1) ? "opened" : "closed", (x >> 16) % 50);
-            for (int j = 0; j < k && at < tl; j++)
-                text[at++] = (unsigned char)line[j];
-        }
+        log_lines(text, tl, 1); /* about 10x with bzip2, as real logs */
         unsigned char *bomb = sk_tz_bzip2(zeros, zn, &bl), *tb = sk_tz_bzip2(text, tl, &tn);
         size_t bzzipn;
         unsigned char *bzzip = sk_tzip_one("logs/old.bz2", bomb, bl, 0, &bzzipn);
@@ -310,16 +316,7 @@ static void test_real_engine(void **s)
                 fail_msg("zip bomb %d: result %d name '%s' why '%s'", i, rep.result, rep.name,
                          rep.why);
         }
-        unsigned x = 7; /* log lines, about 10x with deflate */
-        for (size_t at = 0; at < tl;) {
-            char line[96];
-            x = x * 1103515245u + 12345u;
-            int k = snprintf(line, sizeof(line), "07:%02u:%02u host%u sshd[%u]: session %s u%u\n",
-                             x % 60, (x >> 8) % 60, (x >> 4) % 8, (x >> 12) % 9000,
-                             (x & 1) ? "opened" : "closed", (x >> 16) % 50);
-            for (int j = 0; j < k && at < tl; j++)
-                text[at++] = (unsigned char)line[j];
-        }
+        log_lines(text, tl, 7); /* about 10x with deflate */
         struct sk_tzip lz = {0};
         sk_tzip_entry(&lz, "log.txt", text, tl, SK_TZIP_DEFLATE, 0);
         sk_tzip_central(&lz);
