@@ -10,9 +10,10 @@
 #                                 any other suite except bench, one per core
 #                                 (each starts its daemons on free ports; the
 #                                 ones that check a time bound are RUN_SERIAL)
-#  3. ./build-asan  ASan+UBSan    ctest: unit (leak checks on), integration
-#                                 (the stock c-icap daemon runs our sanitized
-#                                 .so with libasan/libubsan preloaded)
+#  3. ./build-asan  ASan+UBSan    ctest: unit, integration (the stock c-icap
+#                                 daemon runs our sanitized .so with
+#                                 libasan/libubsan preloaded); leak checks
+#                                 on in both (tests/sanitizer_reports.py)
 # Sanitizer reports also go to files under build-asan/sanitizer/, so a report
 # from a daemon whose stderr nobody reads still fails the run.
 #   SEKISHO_SKIP_ASAN=1  skip step 3 (local use only; CI never sets it)
