@@ -394,8 +394,7 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
-    int zip =
-        !view && type && (strcmp(type, "CL_TYPE_ZIP") == 0 || strcmp(type, "CL_TYPE_7Z") == 0);
+    int zip = !view && sk_vs_guard_archive(type) != SK_VS_ARC_NONE;
 
     if (!sc->lim || (c == 0 && !zip) || (view && (sc->views_checked & 1u << c)))
         return CL_CLEAN;
@@ -441,7 +440,7 @@ static cl_error_t sk_vs_pre_scan(int fd, const char *type, void *context)
         if ((k = sk_ft_from_clamav(type)) != SK_FT_NONE)
             sc->kinds |= 1u << k;
         sc->bytes += sk_vs_inner_bytes(sc, fd);
-        if (type && strcmp(type, "CL_TYPE_ZIP") == 0 && sk_vs_fd_zip64(fd))
+        if (sk_vs_guard_archive(type) == SK_VS_ARC_ZIP && sk_vs_fd_zip64(fd))
             sc->zip64_inner++;
         if (sc->lim && sc->lim->inner && fd >= 0 && !sk_vs_is_view(sc, fd))
             sk_vs_inner_note(sc, fd,

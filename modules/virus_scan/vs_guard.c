@@ -31,6 +31,17 @@ enum sk_coding sk_vs_guard_coding(const char *type)
     return 0;
 }
 
+enum sk_vs_archive sk_vs_guard_archive(const char *type)
+{
+    if (type == NULL)
+        return SK_VS_ARC_NONE;
+    if (strcmp(type, "CL_TYPE_ZIP") == 0)
+        return SK_VS_ARC_ZIP;
+    if (strcmp(type, "CL_TYPE_7Z") == 0)
+        return SK_VS_ARC_7Z;
+    return SK_VS_ARC_NONE;
+}
+
 /* ---- zips: libclamav inflates each member whole into a temporary file
  * (deflate, and bzip2 of method 12) before its pre-scan callback or any
  * limit of ours sees the member; a 200 KB zip of 200 MiB of zeros cost
@@ -110,8 +121,8 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
                                 size_t size)
 {
     enum sk_coding c = sk_vs_guard_coding(type);
-    int zip = type && strcmp(type, "CL_TYPE_ZIP") == 0;
-    int sz = type && strcmp(type, "CL_TYPE_7Z") == 0;
+    enum sk_vs_archive arc = sk_vs_guard_archive(type);
+    int zip = arc == SK_VS_ARC_ZIP, sz = arc == SK_VS_ARC_7Z;
     const struct sk_decode_limits dl = {
         .out_max = left, .ratio = lim->decode_ratio, .floor = lim->decode_floor};
     /* zips: the ratio only, av.max-scan-size is counted as libclamav

@@ -94,6 +94,11 @@ enum sk_vs_guard {
  * a view) is checked too: its entries by the zip walker's guard, against
  * the ratio only (decode-max-ratio 0: not checked). */
 enum sk_coding sk_vs_guard_coding(const char *type);
+/* The archive whose members the guard reads before libclamav, by its type
+ * name: CL_TYPE_ZIP (entries decoded under the ratio), CL_TYPE_7Z (folders
+ * as declared), else none. */
+enum sk_vs_archive { SK_VS_ARC_NONE = 0, SK_VS_ARC_ZIP, SK_VS_ARC_7Z };
+enum sk_vs_archive sk_vs_guard_archive(const char *type);
 /* The object of libclamav type TYPE - P[0..N), or with P NULL the regular
  * file behind FD (mapped read-only) - checked with sk_decode_check against
  * LEFT bytes (what remains of the scan's av.max-scan-size) and LIM's decode
