@@ -77,17 +77,19 @@ __attribute__((constructor)) static void sk_conn_init(void)
  * ci_sockaddr_t holds only a sockaddr_in and AF_INET6 never comes from it. */
 static int sk_addr(const struct sockaddr *sa, unsigned char out[16])
 {
+    uint8_t a[16];
+    int family;
+
     memset(out, 0, 16);
-    if (sa->sa_family == AF_INET) {
+    if (sk_ip_from_sockaddr(sa, &family, a) == -1) /* the toolkit's reader */
+        return -1;
+    if (family == 4) {
         out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        memcpy(out + 12, a, 4);
         return AF_INET;
     }
-    if (sa->sa_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-        return IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)out) ? AF_INET : AF_INET6;
-    }
-    return -1;
+    memcpy(out, a, 16);
+    return AF_INET6;
 }
 
 #define SK_SA(ci_addr) ((const struct sockaddr *)&(ci_addr)->sockaddr)

@@ -147,11 +147,11 @@ static enum MHD_Result sk_accept_policy(void *cls, const struct sockaddr *sa, so
     (void)cls, (void)len;
     if (sk_allow_all)
         return MHD_YES;
-    if (sk_ip_from_sockaddr(sa, &family, addr) == 0 &&
-        sk_cidr_list_match(sk_allow_nets, sk_allow_n, family, addr))
+    int known = sk_ip_from_sockaddr(sa, &family, addr) == 0;
+    if (known && sk_cidr_list_match(sk_allow_nets, sk_allow_n, family, addr))
         return MHD_YES;
     __atomic_add_fetch(&sk_refused, 1, __ATOMIC_RELAXED);
-    if (sk_ip_from_sockaddr(sa, &family, addr) == 0)
+    if (known)
         sk_refusal_log(family, addr, time(NULL));
     return MHD_NO;
 }
