@@ -52,27 +52,29 @@ LIBRARY_LEAKS = [
 ]
 
 
+def _callers(frames):
+    """The frames past the sanitizer's allocator."""
+    return [f for f in frames if not any(a in f for a in _ALLOCATOR)]
+
+
+def _first_caller(frames):
+    rest = _callers(frames)
+    return rest[0] if rest else ""
+
+
 def _library_leak(frames):
     first = _first_caller(frames)
     for _what, funcs, libs in LIBRARY_LEAKS:
-        if all(any(" in %s " % fn in " %s " % f or f.startswith("in %s " % fn) for f in frames)
-               for fn in funcs) and any(lib in first for lib in libs):
+        if all(any(" in %s " % fn in " %s " % f for f in frames) for fn in funcs) and \
+                any(lib in first for lib in libs):
             return True
     return False
 
 
 def _libcrypto_only(frames):
     """The captured stack, past the allocator, never leaves libcrypto."""
-    rest = [f for f in frames if not any(a in f for a in _ALLOCATOR)]
+    rest = _callers(frames)
     return bool(rest) and all("/libcrypto.so" in f for f in rest)
-
-
-def _first_caller(frames):
-    """The first frame that is not the sanitizer's allocator."""
-    for f in frames:
-        if not any(a in f for a in _ALLOCATOR):
-            return f
-    return ""
 
 
 def leak_blocks(text):
@@ -111,8 +113,11 @@ def counts(text, name=""):
         return []
     if "ERROR: LeakSanitizer" not in text or re.search(_ERRORS, text):
         return [text] if text.strip() else []
+    blocks = leak_blocks(text)
+    if not blocks:
+        return [text]  # a leak report this reader cannot take apart counts
     kept, direct = [], 0
-    for head, frames in leak_blocks(text):
+    for head, frames in blocks:
         if (not _C_ICAP.search(_first_caller(frames)) and not _library_leak(frames) and
                 not (daemon and _libcrypto_only(frames))):
             kept.append(head + "\n" + "\n".join("    " + f for f in frames))
@@ -122,8 +127,6 @@ def counts(text, name=""):
         # every direct leak c-icap's or a library's, so is the rest (the
         # OpenSSL method cache a leaked libclamav context holds, say)
         kept = []
-    if not leak_blocks(text):
-        return [text]  # a leak report this reader cannot take apart counts
     return kept
 
 
