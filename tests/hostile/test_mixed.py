@@ -29,7 +29,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
-                     http_res_head, zip_bytes, make_body, check_asan, main_wrapper)
+                     http_res_head, zip_bytes, make_body, check_asan, main_wrapper,
+                     tree_kb)
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 CARDS = b"card numbers: 4111 1111 1111 1111, 5500-0000-0000-0004\n"
@@ -150,27 +151,6 @@ class Mix:
             t.join()
 
 
-def tree_anon_kb(pid):
-    """Summed anonymous memory (KB) of PID's descendants (the c-icap tree)."""
-    kids, todo, total = [], [pid], 0
-    while todo:
-        p = todo.pop()
-        try:
-            with open("/proc/%d/task/%d/children" % (p, p)) as f:
-                ch = [int(x) for x in f.read().split()]
-        except OSError:
-            ch = []
-        kids += ch
-        todo += ch
-    for p in kids:
-        try:
-            with open("/proc/%d/smaps_rollup" % p) as f:
-                total += sum(int(ln.split()[1]) for ln in f if ln.startswith("Anonymous:"))
-        except OSError:
-            pass
-    return total
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -194,7 +174,7 @@ def main():
         t0 = time.monotonic()
         for rnd in range(args.rounds):
             mix.round(args.per, rnd * THREADS * args.per)
-            mem.append(tree_anon_kb(srv.proc.pid))
+            mem.append(tree_kb(srv.proc.pid, "Anonymous", include_root=False))
         took = time.monotonic() - t0
         n = args.rounds * THREADS * args.per
         ck.ok("%d transactions of %d kinds on %d connections at once: every verdict its own"

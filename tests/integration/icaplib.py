@@ -762,6 +762,38 @@ def run_launcher_expect_failure(srv, timeout=20.0):
     return rc, "\n".join(srv.stdout_lines), srv.stderr_text()
 
 
+def children_of(pid):
+    """PID's child processes (of any of its threads), from /proc."""
+    out = []
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def tree_kb(root, field, include_root=True):
+    """Summed smaps_rollup FIELD ("Pss", "Anonymous", ...) in kB of ROOT's
+    descendants, and of ROOT itself unless INCLUDE_ROOT is false."""
+    total, todo = 0, children_of(root) + ([root] if include_root else [])
+    seen = set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        if p != root:
+            todo += children_of(p)
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                total += sum(int(ln.split()[1]) for ln in f if ln.startswith(field + ":"))
+        except OSError:
+            pass
+    return total
+
+
 def check_asan(ck):
     """In the sanitizer build, any ASan/UBSan report file is a failure."""
     if not os.environ.get("SEKISHO_DAEMON_PRELOAD"):

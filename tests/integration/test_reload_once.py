@@ -33,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from icaplib import (Check, SekishoServer, StartupError, transact,  # noqa: E402
-                     http_req_head, http_res_head)
+                     http_req_head, http_res_head, children_of, tree_kb)
 import test_stop  # noqa: E402  (its keep-alive RESPMOD load client)
 
 HASHES = 150_000
@@ -90,17 +90,6 @@ def blocked(r):
     return r is not None and r.status == 200 and r.http_status() == 403
 
 
-def children_of(pid):
-    out = []
-    try:
-        for t in os.listdir("/proc/%d/task" % pid):
-            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
-                out += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
 def comm(pid):
     try:
         with open("/proc/%d/comm" % pid) as f:
@@ -120,25 +109,9 @@ def cicap_children(master):
     return sorted(p for p in children_of(master) if comm(p) == "c-icap")
 
 
-def pss_kb(pid):
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def pss_tree(master):
     """Summed PSS (kB) of the c-icap master and every process below it."""
-    total, todo = 0, [master]
-    while todo:
-        p = todo.pop()
-        total += pss_kb(p)
-        todo += children_of(p)
-    return total
+    return tree_kb(master, "Pss")
 
 
 def daemon_log(srv):
