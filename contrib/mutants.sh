@@ -1297,6 +1297,20 @@ MUTANTS = [
      "        if (comma) /* sk_ident_groups leaves such groups out */",
      "        if (0 && comma) /* sk_ident_groups leaves such groups out */",
      r"^(unit\.test_policy_cli)$"),
+    ("stop: an exited child's record left as it was (c-icap waits for it forever)", N, "icap-server/guard/sk_stop_fix.c",
+     "                    c->to_be_killed = IMMEDIATELY;\n", "                    c->to_be_killed = GRACEFULLY;\n",
+     r"^(integration\.stop)$"),
+    ("stop: c-icap's children table not recognised by its name", N, "icap-server/guard/sk_stop_fix.c",
+     'strcmp(name, "kids-queue") != 0', 'strcmp(name, "kids-queuE") != 0',
+     r"^(integration\.stop)$"),
+    ("stop: children table size read without the server statistics", N, "icap-server/guard/sk_stop_fix.c",
+     "    long fixed = stats_block + (long)sizeof(struct server_statistics);",
+     "    long fixed = stats_block;",
+     r"^(integration\.stop)$"),
+    ("stop: the reload wake thread takes c-icap's signals", N, "icap-server/srv_sekisho.c",
+     "        sigfillset(&all);\n        pthread_sigmask(SIG_SETMASK, &all, &old);",
+     "        sigemptyset(&all);\n        pthread_sigmask(SIG_SETMASK, &all, &old);",
+     r"^(integration\.stop)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list
