@@ -194,8 +194,11 @@ MUTANTS = [
      r"^(" + DLP_UNIT + r"|integration\.dlp)$"),
     # --- xheaders sanitisers -----------------------------------------------
     ("xheaders: X-Virus-ID sanitiser keeps '='", S, "modules/xheaders/xheaders.c",
-     "c == ';' || c == '=' || c == ','", "c == ';' || c == ','",
+     'strchr(";=,\\"<>\'\\\\`", c)', 'strchr(";,\\"<>\'\\\\`", c)',
      r"^(unit\.test_xheaders|integration\.virus_scan)$"),
+    ("xheaders: sanitiser keeps '<' (URL filename into a proxy's page)", S, "modules/xheaders/xheaders.c",
+     'strchr(";=,\\"<>\'\\\\`", c)', 'strchr(";=,\\">\'\\\\`", c)',
+     r"^(unit\.test_xheaders)$"),
     ("xheaders: sanitiser keeps spaces", S, "modules/xheaders/xheaders.c",
      "(c <= ' ' || c >= 0x7f ||", "(c < ' ' || c >= 0x7f ||",
      r"^(unit\.test_xheaders|integration\.virus_scan)$"),
