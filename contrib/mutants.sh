@@ -1314,6 +1314,13 @@ MUTANTS = [
      "        sigfillset(&all);\n        pthread_sigmask(SIG_SETMASK, &all, &old);",
      "        sigemptyset(&all);\n        pthread_sigmask(SIG_SETMASK, &all, &old);",
      r"^(integration\.stop)$"),
+    ("retire: a stopping child's one-second sleep never ends early", N, "icap-server/guard/sk_retire_fix.c",
+     "        if (__atomic_load_n(&sk_threads, __ATOMIC_ACQUIRE) == 0) {",
+     "        if (__atomic_load_n(&sk_threads, __ATOMIC_ACQUIRE) == -1) {",
+     r"^(integration\.stop)$"),
+    ("retire: a c-icap thread that ended still counted", N, "icap-server/guard/sk_retire_fix.c",
+     "    pthread_cleanup_pop(1);", "    pthread_cleanup_pop(0);",
+     r"^(integration\.stop)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list
