@@ -705,17 +705,17 @@ static int sk_vs_heavy(const struct sk_vs_clam *c, const unsigned char *head, si
  * cap). */
 static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int heavy)
 {
-    int slot = -1;
+    int slot = heavy && c->slots.fd != -1
+                   ? sk_vs_slots_take(&c->slots, sc->lim ? sc->lim->client : NULL,
+                                      c->conf.max_scantime_ms + 1000)
+                   : SK_VS_SLOT_NOGATE;
 
-    if (heavy && c->slots.fd != -1)
-        slot = sk_vs_slots_take(&c->slots, sc->lim ? sc->lim->client : NULL,
-                                c->conf.max_scantime_ms + 1000);
     if (slot == SK_VS_SLOT_BUSY || slot == SK_VS_SLOT_CAPPED) {
         sc->busy = slot == SK_VS_SLOT_CAPPED ? 2 : 1;
         return -2;
     }
     if (slot == SK_VS_SLOT_NOGATE)
-        slot = -1; /* cannot gate: scan anyway rather than refuse every archive */
+        slot = -1; /* not heavy, or cannot gate: scan anyway rather than refuse every archive */
     clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
     sc->deadline.tv_sec += c->conf.max_scantime_ms / 1000;
     sc->deadline.tv_nsec += (long)(c->conf.max_scantime_ms % 1000) * 1000000L;
