@@ -220,14 +220,6 @@ struct sk_vs_scan_ctx {
     unsigned zip64_inner; /* inner zips with ZIP64 records (libclamav 1.4 reads none) */
 };
 
-static int sk_vs_past(const struct timespec *d)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
-}
-
 /* Is FD an open ancestor's descriptor (the object is a view into it)? */
 static int sk_vs_is_view(const struct sk_vs_scan_ctx *sc, int fd)
 {
@@ -716,11 +708,7 @@ static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int
     }
     if (slot == SK_VS_SLOT_NOGATE)
         slot = -1; /* not heavy, or cannot gate: scan anyway rather than refuse every archive */
-    clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
-    sc->deadline.tv_sec += c->conf.max_scantime_ms / 1000;
-    sc->deadline.tv_nsec += (long)(c->conf.max_scantime_ms % 1000) * 1000000L;
-    if (sc->deadline.tv_nsec >= 1000000000L)
-        sc->deadline.tv_sec++, sc->deadline.tv_nsec -= 1000000000L;
+    sk_vs_deadline(&sc->deadline, c->conf.max_scantime_ms);
     return slot;
 }
 

@@ -163,6 +163,11 @@ struct sk_vs_global {
 };
 
 /* ---- heavy-scan slots and the per-client cap (vs_slots.c) ---- */
+struct timespec;
+/* *D = now + MS on CLOCK_MONOTONIC; has it come (sk_vs_past)? The one
+ * deadline reader of the slot wait and the scan's max-scantime. */
+void sk_vs_deadline(struct timespec *d, unsigned ms);
+int sk_vs_past(const struct timespec *d);
 /* Client buckets: two clients in one bucket share its cap (a collision
  * only delays, never lets a scan run unbounded); keyed per node start so
  * a client cannot choose another's bucket. */

@@ -103,12 +103,21 @@ static int sk_vs_lock_one(int fd, uint64_t first, unsigned n)
     return -1;
 }
 
-static int sk_vs_after(const struct timespec *end)
+void sk_vs_deadline(struct timespec *d, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, d);
+    d->tv_sec += ms / 1000;
+    d->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (d->tv_nsec >= 1000000000L)
+        d->tv_sec++, d->tv_nsec -= 1000000000L;
+}
+
+int sk_vs_past(const struct timespec *d)
 {
     struct timespec now;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec >= end->tv_nsec);
+    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
 /* Bytes [0, max_heavy) are the node's slots; bucket b owns the per_client
@@ -127,13 +136,9 @@ int sk_vs_slots_take(const struct sk_vs_slots *s, const char *client, unsigned w
     snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
     if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
         return SK_VS_SLOT_NOGATE;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += wait_ms / 1000;
-    end.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (end.tv_nsec >= 1000000000L)
-        end.tv_sec++, end.tv_nsec -= 1000000000L;
+    sk_vs_deadline(&end, wait_ms);
     while (sk_vs_lock_one(fd, mine, s->per_client) == -1) {
-        if (sk_vs_after(&end)) {
+        if (sk_vs_past(&end)) {
             close(fd);
             return SK_VS_SLOT_CAPPED;
         }
@@ -149,7 +154,7 @@ int sk_vs_slots_take(const struct sk_vs_slots *s, const char *client, unsigned w
     for (;;) {
         if (sk_vs_lock_one(fd, 0, s->max_heavy) == 0)
             return fd;
-        if (sk_vs_after(&end))
+        if (sk_vs_past(&end))
             break;
         usleep(SK_VS_SLOT_POLL_US);
     }
