@@ -8,7 +8,8 @@ g_flood (max-heavy-scans 2, the cap by default 1): client A keeps six 4 MB
 zips of logs in flight; client B's small zips get the other slot at once
 (each within half of one of A's scans), B's own 4 MB zip within 2.5 of A's
 scans, EICAR in a zip from A is blocked by its signature, and every one of
-A's scans gets its verdict (clean, byte-identical).
+A's scans gets its verdict: clean and byte-identical, or (waiting for A's own
+cap in no order, past max-scantime) the Busy limit.
 g_capped (max-scantime 3 s): three nested-zip bombs from A, which each run
 until max-scantime: the third waits for A's cap past max-scantime and is the
 Busy limit (av.on-limit, a 403) with a reason naming max-heavy-per-client,
@@ -64,10 +65,10 @@ class Flood:
     def run(self, i):
         k = 0
         while not self.stop.is_set():
+            url = "http://origin.test/flood/%d-%d.zip" % (i, k)
             try:
-                r, dt = scan(self.srv, self.client, "http://origin.test/flood/%d-%d.zip" % (i, k),
-                             self.body)
-                self.results.append((r, dt))
+                r, dt = scan(self.srv, self.client, url, self.body)
+                self.results.append((r, dt, url))
             except Exception as e:  # an unanswered scan fails the check below
                 self.errors.append(repr(e))
             k += 1
@@ -116,7 +117,9 @@ def started_line(srv):
 def g_flood(ck, build):
     srv = start(ck, build, "heavycap",
                 "sekisho.Option virus_scan.max-heavy-scans 2\n"
-                "sekisho.Option virus_scan.max-scantime 30s\n")
+                # A's own scans wait for A's cap in no order: a long wait
+                # keeps them from its Busy limit on a slow (ASan) build
+                "sekisho.Option virus_scan.max-scantime 60s\n")
     if not srv:
         return
     try:
@@ -150,13 +153,17 @@ def g_flood(ck, build):
             ck.ok("flood: EICAR in a zip from A is blocked by its signature (%.2f s, %s)"
                   % (t_e, e.get("rule", "")), blocked(r) and e.get("rule", "").startswith(SIG))
         n = len(fl.results)
-        ok = sum(1 for r, _ in fl.results if passed_identical(r, big))
-        ck.ok("flood: every one of A's %d scans got its verdict (clean, identical): %d, "
-              "errors %s" % (n, ok, fl.errors[:2]), n >= 6 and ok == n and not fl.errors)
+        ok = sum(1 for r, _, _ in fl.results if passed_identical(r, big))
+        # the rest may only be A's Busy limit (its cap past max-scantime)
+        busy = [u for r, _, u in fl.results if not passed_identical(r, big) and blocked(r) and
+                "max-heavy-per-client" in log_entry(srv, u).get("reason", "")]
+        ck.ok("flood: every one of A's %d scans got its verdict: %d clean and identical, %d "
+              "at A's cap past max-scantime, errors %s" % (n, ok, len(busy), fl.errors[:2]),
+              ok >= 6 and ok + len(busy) == n and not fl.errors)
         if fl.results:
             print("    A's scans during the flood: median %.2f s, max %.2f s"
-                  % (statistics.median(d for _, d in fl.results),
-                     max(d for _, d in fl.results)))
+                  % (statistics.median(d for _, d, _ in fl.results),
+                     max(d for _, d, _ in fl.results)))
         ck.ok("flood: no worker crash", not srv.worker_crashes(), srv.worker_crashes())
     finally:
         srv.stop()
@@ -224,7 +231,7 @@ def measure(build, rounds, heavy):
         print("B with A keeping 6 in flight (max-heavy-scans %d): min %.2f median %.2f max "
               "%.2f s, %d/%d passed; A: %d scans, median %.2f s"
               % (heavy, min(lat), statistics.median(lat), max(lat), ok, rounds,
-                 len(fl.results), statistics.median(d for _, d in fl.results or [(0, 0)])))
+                 len(fl.results), statistics.median(d for _, d, _ in fl.results or [(0, 0, 0)])))
     finally:
         srv.stop()
         srv.cleanup()
