@@ -37,7 +37,7 @@ S, N = True, False   # security decision or not
 
 # The unit suites of a module split by subject (tests/unit/CMakeLists.txt):
 # a mutant of the module names all of them, as it named the one suite.
-VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_archives|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits"
+VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_archives|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits|unit\.test_vs_slots"
 DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_archives|unit\.test_dlp_mail|unit\.test_dlp_xml|unit\.test_dlp_plan|unit\.test_dlp_validators"
 
 # (name, security, file, snippet, replacement, ctest -R regex)
@@ -1321,6 +1321,50 @@ MUTANTS = [
     ("retire: a c-icap thread that ended still counted", N, "icap-server/guard/sk_retire_fix.c",
      "    pthread_cleanup_pop(1);", "    pthread_cleanup_pop(0);",
      r"^(integration\.stop)$"),
+    # --- virus_scan: the per-client cap on heavy-scan slots (vs_slots.c) ---
+    ("heavy cap: no cap by default (a client may take every slot)", S, "modules/virus_scan/vs_slots.c",
+     "    unsigned cap = asked ? asked : max_heavy / 2;", "    unsigned cap = asked ? asked : max_heavy;",
+     r"^(unit\.test_vs_slots|hostile\.heavy_cap)$"),
+    ("heavy cap: a cap of 0 (every heavy scan Busy with one slot)", S, "modules/virus_scan/vs_slots.c",
+     "    if (cap < 1)\n        cap = 1;", "    if (cap < 1)\n        cap = 0;",
+     r"^(unit\.test_vs_slots)$"),
+    ("heavy cap: an asked cap above the node's slots kept", N, "modules/virus_scan/vs_slots.c",
+     "    return cap > max_heavy ? max_heavy : cap;", "    return cap;",
+     r"^(unit\.test_vs_slots)$"),
+    ("heavy cap: an IPv6 client keyed by its whole address, not its /64", S, "modules/virus_scan/vs_slots.c",
+     "        n = family == 6 ? 8 : 4;", "        n = family == 6 ? 16 : 4;",
+     r"^(unit\.test_vs_slots)$"),
+    ("heavy cap: every client in one bucket", N, "modules/virus_scan/vs_slots.c",
+     "s->key) % SK_VS_CAP_BUCKETS);", "s->key) % 1);",
+     r"^(unit\.test_vs_slots|hostile\.heavy_cap)$"),
+    ("heavy cap: slots locked per process, not per open file description", S, "modules/virus_scan/vs_slots.c",
+     "    return fcntl(fd, F_OFD_SETLK, &fl);", "    return fcntl(fd, F_SETLK, &fl);",
+     r"^(unit\.test_vs_slots)$"),
+    ("heavy cap: the client's cap not enforced", S, "modules/virus_scan/vs_slots.c",
+     "    while (sk_vs_lock_one(fd, mine, s->per_client) == -1) {", "    while (0) {",
+     r"^(unit\.test_vs_slots|hostile\.heavy_cap)$"),
+    ("heavy cap: a client over its cap waits holding a slot", S, "modules/virus_scan/vs_slots.c",
+     "    while (sk_vs_lock_one(fd, mine, s->per_client) == -1) {",
+     "    (void)sk_vs_lock_one(fd, 0, s->max_heavy);\n    while (sk_vs_lock_one(fd, mine, s->per_client) == -1) {",
+     r"^(unit\.test_vs_slots)$"),
+    ("heavy cap: the capped wait reported as the node's slots being busy", N, "modules/virus_scan/vs_slots.c",
+     "            return SK_VS_SLOT_CAPPED;", "            return SK_VS_SLOT_BUSY;",
+     r"^(unit\.test_vs_slots|hostile\.heavy_cap)$"),
+    ("heavy cap: a client that waited for its cap does not let others first", N, "modules/virus_scan/vs_slots.c",
+     "    if (waited)\n        usleep(SK_VS_SLOT_YIELD_US);", "    if (0)\n        usleep(SK_VS_SLOT_YIELD_US);",
+     r"^(unit\.test_vs_slots)$"),
+    ("heavy cap: past max-scantime at the cap, scanned without a slot", S, "modules/virus_scan/vs_engine.c",
+     "    if (slot == SK_VS_SLOT_BUSY || slot == SK_VS_SLOT_CAPPED) {", "    if (slot == SK_VS_SLOT_BUSY) {",
+     r"^(hostile\.heavy_cap)$"),
+    ("heavy cap: the Busy reason does not name max-heavy-per-client", N, "modules/virus_scan/vs_engine.c",
+     "        sc->busy = slot == SK_VS_SLOT_CAPPED ? 2 : 1;", "        sc->busy = 1;",
+     r"^(hostile\.heavy_cap)$"),
+    ("heavy cap: the scan's client not passed (every client one)", S, "modules/virus_scan/vs_module.c",
+     "    s->limits.client = sk_txn_client_ip(t);", "    s->limits.client = \"\";",
+     r"^(unit\.test_vs_limits|hostile\.heavy_cap)$"),
+    ("heavy cap: a scan that needs no slot taken for a Busy one", S, "modules/virus_scan/vs_engine.c",
+     "                   : SK_VS_SLOT_NOGATE;", "                   : SK_VS_SLOT_BUSY;",
+     r"^(unit\.test_vs_engine|hostile\.heavy_cap)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list
