@@ -197,7 +197,7 @@ static int sk_build_txn(struct sk_req *r)
      * SK_URL_MAX + 1 bytes, which url_block recognises as overlong */
     char url[SK_URL_MAX + 2];
     struct sk_ident id;
-    int rc;
+    int rc, sent;
 
     if (ci_http_request_headers(req))
         sk_request_line(req, method, sizeof(method), url, sizeof(url));
@@ -208,12 +208,14 @@ static int sk_build_txn(struct sk_req *r)
                   (enum sk_user_encoding)sk_srv.conf.user_encoding,
                   sk_ident_group_encoding(sk_srv.conf.group_encoding,
                                           (enum sk_user_encoding)sk_srv.conf.user_encoding));
-    if (!id.client_ip[0] && req->connection)
+    sent = id.client_ip[0] != '\0';
+    if (!sent && req->connection)
         ci_sockaddr_t_to_ip(&req->connection->claddr, id.client_ip, sizeof(id.client_ip));
     rc = sk_txn_init(&r->txn, ci_req_type(req) == ICAP_RESPMOD ? SK_RESPMOD : SK_REQMOD, method,
                      url, id.client_ip, id.user, id.groups);
     if (rc == -1 || sk_txn_set_server_ip(&r->txn, id.server_ip) == -1)
         return -1;
+    r->txn.client_ip_sent = sent;
     r->txn.has_body = ci_req_hasbody(req);
     sk_test_clock(r);
     r->txn.headers.get = sk_hdr_get;

@@ -214,6 +214,11 @@ const char *sk_txn_client_ip(const struct sk_txn *t)
     return t->client_ip;
 }
 
+int sk_txn_client_ip_sent(const struct sk_txn *t)
+{
+    return t->client_ip_sent;
+}
+
 const char *sk_txn_user(const struct sk_txn *t)
 {
     return t->user;

@@ -44,6 +44,7 @@ struct sk_txn {
     char *http_method; /* malloc'd; never NULL after sk_txn_init */
     char *url;
     char *client_ip;
+    int client_ip_sent; /* from X-Client-IP, not the ICAP peer */
     char *user;
     char *groups;    /* normalised by sk_ident_groups() */
     char *server_ip; /* X-Server-IP, or "" */

@@ -80,8 +80,9 @@ struct sk_vs_limits {
     const char *pua_include, *pua_exclude; /* categories; borrowed from the policy */
     struct sk_vs_inner *inner;             /* where the engine notes zstd files, or NULL */
     uint64_t decode_ratio, decode_floor;   /* the decompression guard (sk_vs_guard) */
-    const char *client;                    /* sk_txn_client_ip, the key of the per-client heavy-scan
-                                            * cap (sk_vs_slots_take); borrowed until txn_end, NULL: "" */
+    const char *client;                    /* X-Client-IP, the key of the per-client heavy-scan cap
+                                            * (sk_vs_slots_take); borrowed until txn_end; NULL when
+                                            * the proxy sent none: no per-client cap */
 };
 
 /* ---- the decompression guard before libclamav (vs_guard.c) ---- */
@@ -196,10 +197,10 @@ unsigned sk_vs_slots_bucket(const struct sk_vs_slots *s, const char *client);
 #define SK_VS_SLOT_BUSY   (-1) /* no slot free within the wait */
 #define SK_VS_SLOT_NOGATE (-2) /* the lock file cannot be reopened (no /proc) */
 #define SK_VS_SLOT_CAPPED (-3) /* CLIENT's bucket stayed at its cap for the wait */
-/* Take one of CLIENT's per_client bytes (waiting without a slot), then a
- * slot, within WAIT_MS in all. Returns the descriptor that holds both
- * (close() releases them, as does the death of the process), or one of
- * the SK_VS_SLOT_* codes above. Thread-safe. */
+/* Take one of CLIENT's per_client bytes (waiting without a slot; none when
+ * CLIENT is NULL: no end user named), then a slot, within WAIT_MS in all. Returns the descriptor
+ * that holds both (close() releases them, as does the death of the process), or one of the
+ * SK_VS_SLOT_* codes above. Thread-safe. */
 int sk_vs_slots_take(const struct sk_vs_slots *s, const char *client, unsigned wait_ms);
 
 /* ---- engine (vs_engine.c): libclamav behind struct sk_vs_scanner ---- */

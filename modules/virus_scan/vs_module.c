@@ -364,7 +364,9 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->limits.max_bytes = s->max_size; /* inside archives too, not only the body */
     s->limits.decode_ratio = sk_vs_g->conf.decode_ratio;
     s->limits.decode_floor = sk_vs_g->conf.decode_floor;
-    s->limits.client = sk_txn_client_ip(t); /* X-Client-IP, else the ICAP peer */
+    /* the end user the proxy named (X-Client-IP); without it the ICAP peer
+     * is the proxy, every user at once: no per-client cap (README) */
+    s->limits.client = sk_txn_client_ip_sent(t) ? sk_txn_client_ip(t) : NULL;
     s->infected_seconds =
         sk_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");

@@ -4,7 +4,7 @@
  * master before fork: the kernel drops them when the holder's descriptor
  * is closed, also when a child dies mid-scan, so no count can leak.
  * SECURITY: the client key is the end-user address the proxy sends
- * (X-Client-IP, else the ICAP peer: sk_txn_client_ip), client-controlled
+ * (X-Client-IP; without it no per-client cap), client-controlled
  * where the proxy passes it on; it only picks a bucket through a keyed
  * hash, and a bucket's bytes are a fixed range of the file. */
 #include <errno.h>
@@ -137,7 +137,10 @@ int sk_vs_slots_take(const struct sk_vs_slots *s, const char *client, unsigned w
     if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
         return SK_VS_SLOT_NOGATE;
     sk_vs_deadline(&end, wait_ms);
-    while (sk_vs_lock_one(fd, mine, s->per_client) == -1) {
+    /* client NULL: the proxy named no end user (no X-Client-IP), so the
+     * ICAP peer is every user of that proxy: capping it would cap them all
+     * together. Only the node's slots apply. */
+    while (client && sk_vs_lock_one(fd, mine, s->per_client) == -1) {
         if (sk_vs_past(&end)) {
             close(fd);
             return SK_VS_SLOT_CAPPED;

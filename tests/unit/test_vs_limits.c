@@ -69,6 +69,13 @@ static void test_decompression_bomb_is_a_limit(void **s)
     /* ... and its client, the key of the per-client heavy-scan cap */
     assert_string_equal(fk.client, "10.0.0.1");
     sk_txn_clear(&t);
+    /* ... but not the ICAP peer's address: a proxy that sends no
+     * X-Client-IP is all its users at once, never capped as one */
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/plain", &none, NULL);
+    t.client_ip_sent = 0;
+    assert_int_equal(run(&t, "plain", 5, 5), SK_ALLOW);
+    assert_string_equal(fk.client, "(null)");
+    sk_txn_clear(&t);
 
     /* corrupt gzip: the failure verdict, never a silent pass */
     h.values[0] = "gzip";

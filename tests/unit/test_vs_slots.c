@@ -186,6 +186,28 @@ static void test_over_cap_waits_without_slot(void **st)
     sk_vs_slots_close(&s);
 }
 
+/* No client (the proxy sent no X-Client-IP): no client byte is taken, so
+ * scans of that proxy are held by the node's slots only. Were NULL read
+ * as the "" bucket, the second scan would wait for that bucket's cap. */
+static void test_no_client_no_cap(void **st)
+{
+    struct sk_vs_slots s;
+    int a, b, c;
+
+    (void)st;
+    open_slots(&s, 3, 1);
+    a = sk_vs_slots_take(&s, NULL, 0);
+    assert_true(a >= 0);
+    b = sk_vs_slots_take(&s, NULL, 0);
+    assert_true(b >= 0);
+    c = sk_vs_slots_take(&s, "", 0); /* "" is a client text like any other */
+    assert_true(c >= 0);
+    assert_int_equal(slots_held(&s), 3);
+    assert_int_equal(sk_vs_slots_take(&s, NULL, 0), SK_VS_SLOT_BUSY);
+    close(a), close(b), close(c);
+    sk_vs_slots_close(&s);
+}
+
 /* One slot, client A holding it with another of A's scans waiting for
  * A's cap, client B waiting for the slot: when A's scan ends, B's scan
  * runs next, and A's waiter after it. */
@@ -262,11 +284,9 @@ static void test_release_on_kill(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cap_default),
-        cmocka_unit_test(test_bucket),
-        cmocka_unit_test(test_cap_count),
-        cmocka_unit_test(test_over_cap_waits_without_slot),
-        cmocka_unit_test(test_other_client_first),
+        cmocka_unit_test(test_cap_default),      cmocka_unit_test(test_bucket),
+        cmocka_unit_test(test_cap_count),        cmocka_unit_test(test_over_cap_waits_without_slot),
+        cmocka_unit_test(test_no_client_no_cap), cmocka_unit_test(test_other_client_first),
         cmocka_unit_test(test_release_on_kill),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -148,6 +148,10 @@ SK_API const char *sk_txn_user(const struct sk_txn *);        /* decoded, or "" 
 SK_API const char *sk_txn_groups(const struct sk_txn *);      /* as sent, or "" */
 SK_API int sk_txn_http_status(const struct sk_txn *);         /* RESPMOD, else 0 */
 SK_API int sk_txn_has_body(const struct sk_txn *);
+/* 1 when the ICAP client sent the end user's address (X-Client-IP); 0 when
+ * sk_txn_client_ip is the ICAP client's own address (a proxy that sends no
+ * X-Client-IP: every user of that proxy, not one client). */
+SK_API int sk_txn_client_ip_sent(const struct sk_txn *);
 /* Header value of the encapsulated HTTP request/response, or NULL.
  * Borrowed until txn_end. */
 SK_API const char *sk_txn_req_header(const struct sk_txn *, const char *name);

@@ -104,6 +104,7 @@ void txn_open(struct sk_txn *t, unsigned method, const char *http_method, const 
               struct hdrs *h, struct sk_snapshot *snap)
 {
     assert_int_equal(sk_txn_init(t, method, http_method, url, "10.0.0.1", "", ""), 0);
+    t->client_ip_sent = 1; /* as from X-Client-IP */
     t->has_body = 1;
     t->headers.get = hdr_get;
     t->headers.each = hdr_each;
