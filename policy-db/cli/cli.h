@@ -22,7 +22,7 @@
 #define SK_OPT_LIST     0x40   /* --list block|allow|approved */
 #define SK_OPT_MATCH    0x80   /* --match exact|prefix|substring|domain|regex */
 #define SK_OPT_DLP      0x100  /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once, --state */
 #define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
 #define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
 #define SK_OPT_DIR      0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
@@ -56,7 +56,7 @@ struct sk_cli {
     int ndetectors;
     const char *min_count, *action; /* --min-count N, --action block|log */
     /* keygen/publish/pull: key files, publish directory, bundle source */
-    const char *key, *out, *source, *pubkey, *ca, *poll;
+    const char *key, *out, *source, *pubkey, *ca, *poll, *state;
     int once;
     /* report: access logs to read, period, CSV directory */
     const char **logs;
