@@ -15,7 +15,8 @@ launcher for what its status surfaces say:
   (one policy, one ISTag), while another content under the applied
   generation (two publishers sharing a key) stays refused;
 - the node's /metrics and `sekisho-server --status` say whether the last
-  poll worked, since when it fails, and which bundle is applied.
+  poll worked (a bundle that does not verify and an older one refused both
+  show), since when it fails, and which bundle is applied.
 
 Trust: test harness only; every address is 127.0.0.1.
 """
@@ -348,6 +349,16 @@ def status(f, build_dir):
             r"policy pull\s+failed: refused policy-\d+-[0-9a-f]+\.bundle: the signature does "
             r"not verify", st) is not None and
               re.search(r"bundle generation\s+%d\n" % gen, st) is not None, st)
+        # a verified bundle the node refuses (older): not in step either
+        f.serve(f.bundles[1])
+
+        def refused():
+            nonlocal text
+            text = http_get(sport, "/metrics")
+            return 'sekisho_policy_pull_info{outcome="refused"} 1' in text
+        ck.ok("/metrics: an older bundle refused shows too (sekisho_policy_pull_ok 0)",
+              wait_for(refused, 20) and metric(text, "sekisho_policy_pull_ok") == 0,
+              text[-800:])
     finally:
         n.stop()
         n.cleanup()
