@@ -1331,6 +1331,15 @@ MUTANTS = [
      "    int ok = strcmp(p->outcome, \"applied\") == 0 || strcmp(p->outcome, \"current\") == 0;",
      "    int ok = strcmp(p->outcome, \"failed\") != 0;",
      r"^(fleet\.hostile)$"),
+    ("fleet: publish rewrites a published name (bundle and .sig can mismatch)", N,
+     "policy-db/cli/cli_bundle.c",
+     "    if (!sk_bundle_published(key, path, hash)) {",
+     "    if (1) {",
+     r"^(fleet\.hostile)$"),
+    ("fleet: publish keeps a bundle another key signed", N, "policy-db/cli/cli_bundle.c",
+     "strcmp(b.content_hash, hash) == 0 && sk_bundle_verify(key, buf, len, sig, slen) == 0",
+     "strcmp(b.content_hash, hash) == 0",
+     r"^(fleet\.hostile)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -190,6 +190,11 @@ const char *sk_cli_policy_name(const struct sk_cli *);
 /* Parse a decimal integer in LO..HI; 0 or -1. */
 int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
 
+/* Everything left in F into *BUF (malloc'd, NUL-terminated, NULL when
+ * empty; caller frees) and *LEN. 0, or -1 with errno (ENOMEM, or the
+ * read error) and nothing allocated. */
+int sk_cli_read_all(FILE *f, char **buf, size_t *len);
+
 /* cli_fetch.c: a download into memory. */
 struct sk_fetch {
     char *p; /* malloc'd, NUL-terminated; caller frees */

@@ -14,6 +14,8 @@ launcher for what its status surfaces say:
 - a local write on a node is replaced by the fleet's bundle it had applied
   (one policy, one ISTag), while another content under the applied
   generation (two publishers sharing a key) stays refused;
+- `publish` never changes the bytes under a published name (unless the
+  key changed), so a bundle and its .sig always belong together;
 - the node's /metrics and `sekisho-server --status` say whether the last
   poll worked (a bundle that does not verify and an older one refused both
   show), since when it fails, and which bundle is applied.
@@ -290,6 +292,29 @@ def drift(f):
           f.chash(db) == fleet and not f.blocks(db, "x.example"), (twin[1], err))
 
 
+def republish(f):
+    """A name's bytes never change: a cache or a node fetching between the
+    bundle and its .sig can never pair one with another signature."""
+    ck = f.ck
+    out = os.path.join(f.tmp, "republish")
+    os.mkdir(out)
+    _, name = f.publish(out=out)
+    before = (f.read(name, out), f.read(name + ".sig", out))
+    time.sleep(1.1)  # another `created` second: the bytes would differ
+    _, again = f.publish(out=out)
+    ck.ok("publish again without a change: the same name, its bytes and .sig untouched",
+          again == name and (f.read(name, out), f.read(name + ".sig", out)) == before)
+    newkey = os.path.join(f.tmp, "rotated.key")
+    f.pol(f.pub.db, "keygen", "--out", newkey)
+    subprocess.run([f.cli, "--db", f.pub.db, "publish", "--key", newkey, "--out", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    db = f.node("republish")
+    f.serve((open(os.path.join(out, "index"), "rb").read(), name), src=out)
+    rc, err = f.once(db, newkey + ".pub")
+    ck.ok("publish with a new key (no policy change): the bundle is re-signed with it",
+          rc == 0 and f.read(name, out) != before[0], err)
+
+
 def http_get(port, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
         return r.read().decode()
@@ -367,12 +392,12 @@ def status(f, build_dir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", help="run one group: transient, rotation, drift, status")
+    ap.add_argument("--only", help="one group: transient, rotation, drift, republish, status")
     a = ap.parse_args()
     ck = Check("fleet-hostile")
     f = Fleet(a.build_dir, ck)
     groups = (("transient", transient), ("rotation", rotation), ("drift", drift),
-              ("status", lambda fl: status(fl, a.build_dir)))
+              ("republish", republish), ("status", lambda fl: status(fl, a.build_dir)))
     try:
         for name, fn in groups:
             if not a.only or a.only == name:
