@@ -7,12 +7,17 @@
  * granularity (nginx's ETag is mtime seconds + size), so a conditional
  * request could hide a publish made within the same second. The bundle,
  * immutable under its name (generation and content hash), is fetched only
- * when the index names one this process has not acted on: that name is
- * the condition. The local database is the last good copy: a node restarted while the source is
- * down starts from it. Older bundles (by the publisher's generation) are refused: an explicit
- * rollback is a newer bundle. Each outcome is logged when it changes, not at every poll. SECURITY:
- * everything fetched is untrusted until the Ed25519 signature by the configured key, the key id,
- * the length and the content hash agree. */
+ * when the index names one this process has not given a final verdict on
+ * (a verified bundle applied, current or refused) and nobody wrote to the
+ * local database since; bytes that do not verify are fetched again at the
+ * next poll. The local database is the last good copy: a node restarted
+ * while the source is down starts from it. Older bundles (by the
+ * publisher's generation) are refused: an explicit rollback is a newer
+ * bundle. The trusted key file is re-read when it changes. Each outcome is
+ * logged when it changes, not at every poll, and written to --state for
+ * the node's status listener. SECURITY: everything fetched is untrusted
+ * until the Ed25519 signature by the configured key, the key id, the
+ * length and the content hash agree. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
