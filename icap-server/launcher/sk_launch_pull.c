@@ -6,8 +6,11 @@
  * they pick up any change. When the source is down at start, the node
  * starts from its last good local copy; with no local copy at all it does
  * not start (an empty policy would be a silent allow of everything).
+ * The polling child writes RUN/pull.state after each poll; the status
+ * listener and --status read it here (sk_launch_pull_state).
  * SECURITY: the bundle is verified by sekisho-policy (cli_pull.c); here only
- * paths and our own arguments are handled. */
+ * paths and our own arguments are handled, and the state file's text is
+ * bounded and reduced to printable ASCII before anyone prints it. */
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
