@@ -319,6 +319,7 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
                     sig = {.max = SK_PULL_MAX_SMALL};
     char name[256], signame[300];
     enum sk_pull_outcome out = SK_PULL_FAILED;
+    int64_t local;
     long st;
 
     if (sk_pull_key(p) != 0)
@@ -334,11 +335,13 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
     }
     /* acted on already, and nobody wrote to the local database since: the
      * outcome logged then still stands */
-    if (strcmp(name, p->acted) == 0 && sk_pull_local_generation(p) == p->acted_local) {
+    local = sk_pull_local_generation(p);
+    if (strcmp(name, p->acted) == 0 && local == p->acted_local) {
         sk_pull_set(p, "%s", p->acted_msg);
         out = p->acted_out;
         goto out;
     }
+    p->local_gen = local; /* sk_pull_apply updates it */
     snprintf(signame, sizeof(signame), "%s.sig", name);
     if ((st = sk_pull_get(p, name, &bun)) != 200) {
         if (st > 0)
