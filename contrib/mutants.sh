@@ -1340,6 +1340,10 @@ MUTANTS = [
      "strcmp(b.content_hash, hash) == 0 && sk_bundle_verify(key, buf, len, sig, slen) == 0",
      "strcmp(b.content_hash, hash) == 0",
      r"^(fleet\.hostile)$"),
+    ("fleet: a trusted-key file writable by others is trusted", S, "policy-db/cli/cli_pull.c",
+     "    } else if (st.st_mode & 022) {",
+     "    } else if (st.st_mode & 0) {",
+     r"^(fleet\.hostile)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

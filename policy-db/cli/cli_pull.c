@@ -81,10 +81,27 @@ static void sk_pull_set(struct sk_pull *p, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Is the directory holding PATH writable by group or others? */
+static int sk_pull_dir_writable(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return stat(dir, &st) != 0 || (st.st_mode & 022) != 0;
+}
+
 /* The trusted key, (re)read whenever --pubkey's file changed (device,
  * inode, size, mtime): an operator who rotates or removes a key stops
  * trusting the old one at the next poll, not at the next restart. 0 with
- * p->key set, or -1 (p->msg says why) when no key is trusted now. */
+ * p->key set, or -1 (p->msg says why) when no key is trusted now. A key
+ * file that group or others may write, or replace (its directory), is no
+ * key: whoever can write it decides what the node enforces. Checked at
+ * every poll, so a chmod counts as well. */
 static int sk_pull_key(struct sk_pull *p)
 {
     struct stat st;
@@ -93,6 +110,10 @@ static int sk_pull_key(struct sk_pull *p)
 
     if (stat(p->c->pubkey, &st) != 0) {
         why = strerror(errno);
+    } else if (st.st_mode & 022) {
+        why = "writable by group or others (whoever can write it chooses the policy)";
+    } else if (sk_pull_dir_writable(p->c->pubkey)) {
+        why = "its directory is writable by group or others (the file could be replaced)";
     } else if (p->key && st.st_dev == p->key_st.st_dev && st.st_ino == p->key_st.st_ino &&
                st.st_size == p->key_st.st_size && st.st_mtim.tv_sec == p->key_st.st_mtim.tv_sec &&
                st.st_mtim.tv_nsec == p->key_st.st_mtim.tv_nsec) {

@@ -9,8 +9,8 @@ launcher for what its status surfaces say:
   the source serves the real bundle the node applies it; a bundle that
   stays tampered is never applied and logged once;
 - the trusted key file is re-read when it changes: a bundle signed by a
-  replaced key is refused, a removed key file trusts nothing, the right
-  key put back is used again;
+  replaced key is refused, a removed key file trusts nothing, nor does
+  one that others may write, the right key put back is used again;
 - a local write on a node is replaced by the fleet's bundle it had applied
   (one policy, one ISTag), while another content under the applied
   generation (two publishers sharing a key) stays refused;
@@ -251,8 +251,17 @@ def rotation(f):
     wait_for(lambda: "no trusted key" in log_of(log), 10)
     ck.ok("key file removed: logged, nothing applied",
           "no trusted key" in log_of(log) and not f.blocks(db, "c.example"), log_of(log))
+    # the right key, but writable by others: not trusted
+    shutil.copy(f.key + ".pub", trusted + ".tmp")
+    os.chmod(trusted + ".tmp", 0o666)
+    os.rename(trusted + ".tmp", trusted)
+    wait_for(lambda: "writable by group or others" in log_of(log), 10)
+    time.sleep(2)
+    ck.ok("key file writable by others: logged, nothing applied",
+          "writable by group or others" in log_of(log) and not f.blocks(db, "c.example"),
+          log_of(log)[-600:])
     # the right key back: the bundle it signed is applied now
-    shutil.copy(f.key + ".pub", trusted)
+    os.chmod(trusted, 0o644)
     ck.ok("the publisher's key put back: its bundle is applied",
           wait_for(lambda: f.blocks(db, "c.example"), 20), log_of(log)[-600:])
     f.stop(p)
