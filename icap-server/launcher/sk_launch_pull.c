@@ -242,7 +242,7 @@ void sk_launch_pull_state(const char *dir, struct sk_pull_state *ps)
         {"bundle-generation", offsetof(struct sk_pull_state, bundle_generation)},
         {"bundle-created", offsetof(struct sk_pull_state, bundle_created)},
     };
-    char path[4096], line[1024];
+    char path[4096], line[2048]; /* the message line is at most 8 + 1023 bytes */
     FILE *f;
 
     memset(ps, 0, sizeof(*ps));
