@@ -58,6 +58,12 @@ int sk_status_read(const char *path, struct sk_status_snap *s)
 
     memset(s, 0, sizeof(*s));
     s->now = (int64_t)time(NULL);
+    {
+        char dir[4096];
+        const char *slash = strrchr(path, '/');
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+        sk_launch_pull_state(dir, &s->pull);
+    }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
         return errno == ENOENT ? 0 : -1;
     if (fstat(fd, &st) == -1 || st.st_size != (off_t)sizeof(*m)) {
@@ -260,6 +266,37 @@ static void sk_metrics_policy(FILE *f, const struct sk_status_snap *s)
     fprintf(f, "sekisho_policy_load_ok %d\n", ok && c ? 1 : 0);
 }
 
+/* --policy-source: how this node's last pulls went (pull.state). */
+static void sk_metrics_pull(FILE *f, const struct sk_pull_state *p)
+{
+    int ok = strcmp(p->outcome, "applied") == 0 || strcmp(p->outcome, "current") == 0;
+
+    sk_head(f, "sekisho_policy_pull_ok", "gauge",
+            "1 when the last poll of --policy-source applied the bundle its index names or "
+            "found it applied; 0 when it was refused or could not be fetched or verified");
+    fprintf(f, "sekisho_policy_pull_ok %d\n", ok);
+    sk_head(f, "sekisho_policy_pull_info", "gauge", "Outcome of the last poll");
+    fputs("sekisho_policy_pull_info{outcome=\"", f);
+    sk_label(f, p->outcome);
+    fputs("\"} 1\n", f);
+    sk_head(f, "sekisho_policy_pull_consecutive_failures", "gauge",
+            "Polls in a row that did not end with the index's bundle applied");
+    fprintf(f, "sekisho_policy_pull_consecutive_failures %lld\n", (long long)p->failures);
+    sk_head(f, "sekisho_policy_pull_last_attempt_timestamp_seconds", "gauge", "Last poll");
+    fprintf(f, "sekisho_policy_pull_last_attempt_timestamp_seconds %lld\n", (long long)p->attempt);
+    sk_head(f, "sekisho_policy_pull_last_success_timestamp_seconds", "gauge",
+            "Last poll that applied the index's bundle or found it applied (0: none since "
+            "the puller started)");
+    fprintf(f, "sekisho_policy_pull_last_success_timestamp_seconds %lld\n", (long long)p->success);
+    sk_head(f, "sekisho_policy_bundle_generation", "gauge",
+            "Publisher generation of the bundle applied (0: not known yet)");
+    fprintf(f, "sekisho_policy_bundle_generation %lld\n", (long long)p->bundle_generation);
+    sk_head(f, "sekisho_policy_bundle_created_timestamp_seconds", "gauge",
+            "When the applied bundle was published (its signed created time)");
+    fprintf(f, "sekisho_policy_bundle_created_timestamp_seconds %lld\n",
+            (long long)p->bundle_created);
+}
+
 static void sk_metrics_state(FILE *f, const struct sk_status_snap *s)
 {
     int64_t total = (int64_t)s->shm.threads_per_child * s->n_live;
@@ -307,6 +344,8 @@ void sk_status_metrics(FILE *f, const struct sk_status_snap *s)
     sk_head(f, "sekisho_status_refused_total", "counter",
             "connections to this listener closed at accept: not in --status-allow");
     fprintf(f, "sekisho_status_refused_total %llu\n", (unsigned long long)s->status_refused);
+    if (s->pull.have)
+        sk_metrics_pull(f, &s->pull);
     if (!s->have)
         return;
     sk_metrics_traffic(f, s);
@@ -411,6 +450,14 @@ void sk_status_text(FILE *f, const struct sk_status_snap *s)
         sk_when(f, "policy load failed", c->policy_failed_at, s->now);
         fprintf(f, "%-22s %s\n", "module versions", c->versions);
         sk_when(f, "signatures reloaded", c->versions_changed_at, s->now);
+    }
+    if (s->pull.have) {
+        fprintf(f, "%-22s %s: %s\n", "policy pull", s->pull.outcome, s->pull.message);
+        sk_when(f, "  last poll", s->pull.attempt, s->now);
+        sk_when(f, "  last good poll", s->pull.success, s->now);
+        fprintf(f, "%-22s %lld\n", "  failures in a row", (long long)s->pull.failures);
+        fprintf(f, "%-22s %lld\n", "  bundle generation", (long long)s->pull.bundle_generation);
+        sk_when(f, "  bundle published", s->pull.bundle_created, s->now);
     }
     if (s->av) {
         fprintf(f, "%-22s %s\n", "signature directory", s->shm.clamav_db);

@@ -6,9 +6,13 @@
  * they pick up any change. When the source is down at start, the node
  * starts from its last good local copy; with no local copy at all it does
  * not start (an empty policy would be a silent allow of everything).
+ * The polling child writes RUN/pull.state after each poll; the status
+ * listener and --status read it here (sk_launch_pull_state).
  * SECURITY: the bundle is verified by sekisho-policy (cli_pull.c); here only
- * paths and our own arguments are handled. */
+ * paths and our own arguments are handled, and the state file's text is
+ * bounded and reduced to printable ASCII before anyone prints it. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include "sk_launch.h"
+#include "sk_launch_status.h"
 
 /* sekisho-policy beside this launcher (same bin directory); caller frees. */
 static char *sk_pull_cli(void)
@@ -37,8 +42,10 @@ static char *sk_pull_cli(void)
     return sk_launch_strf("%s/sekisho-policy", buf);
 }
 
-/* argv for `sekisho-policy --db DB pull ...`; ONCE adds --once. */
-static void sk_pull_argv(const struct sk_launch_opts *o, char *cli, int once, char **argv)
+/* argv for `sekisho-policy --db DB pull ...`; ONCE adds --once, STATE
+ * --state STATE. */
+static void sk_pull_argv(const struct sk_launch_opts *o, char *cli, int once, char *state,
+                         char **argv)
 {
     int i = 0;
 
@@ -60,6 +67,10 @@ static void sk_pull_argv(const struct sk_launch_opts *o, char *cli, int once, ch
     }
     if (once)
         argv[i++] = "--once";
+    if (state) {
+        argv[i++] = "--state";
+        argv[i++] = state;
+    }
     argv[i] = NULL;
 }
 
@@ -117,7 +128,7 @@ int sk_launch_pull_first(const struct sk_launch_opts *o, char **err)
             return -1;
         }
     }
-    sk_pull_argv(o, cli, 1, argv);
+    sk_pull_argv(o, cli, 1, NULL, argv);
     rc = sk_pull_run(argv);
     free(cli);
     if (rc == 0)
@@ -139,12 +150,16 @@ int sk_launch_pull_first(const struct sk_launch_opts *o, char **err)
 pid_t sk_launch_pull_spawn(const struct sk_launch_env *env, const struct sk_launch_opts *o,
                            const sigset_t *oldmask)
 {
-    char *argv[20], *cli;
+    char *argv[20], *cli, *state;
     pid_t parent = getpid(), pid;
 
     if (!o->policy_source || (cli = sk_pull_cli()) == NULL)
         return 0;
-    sk_pull_argv(o, cli, 0, argv);
+    if ((state = sk_launch_strf("%s/pull.state", env->run_dir)) == NULL) {
+        free(cli);
+        return 0;
+    }
+    sk_pull_argv(o, cli, 0, state, argv);
     argv[2] = env->policy_db; /* absolute: the child does not share our cwd forever */
     pid = fork();
     if (pid == 0) {
@@ -170,6 +185,7 @@ pid_t sk_launch_pull_spawn(const struct sk_launch_env *env, const struct sk_laun
         _exit(127);
     }
     free(cli);
+    free(state);
     if (pid > 0 && !o->foreground) {
         char *pidf = sk_launch_strf("%s/pull.pid", env->run_dir);
         FILE *f = pidf ? fopen(pidf, "w") : NULL;
@@ -211,4 +227,51 @@ pid_t sk_launch_pull_check(const struct sk_launch_env *env, const struct sk_laun
         sleep(5); /* never a fork loop */
     last_spawn = time(NULL);
     return sk_launch_pull_spawn(env, o, oldmask);
+}
+
+void sk_launch_pull_state(const char *dir, struct sk_pull_state *ps)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } nums[] = {
+        {"attempt", offsetof(struct sk_pull_state, attempt)},
+        {"success", offsetof(struct sk_pull_state, success)},
+        {"applied", offsetof(struct sk_pull_state, applied)},
+        {"failures", offsetof(struct sk_pull_state, failures)},
+        {"bundle-generation", offsetof(struct sk_pull_state, bundle_generation)},
+        {"bundle-created", offsetof(struct sk_pull_state, bundle_created)},
+    };
+    char path[4096], line[2048]; /* the message line is at most 8 + 1023 bytes */
+    FILE *f;
+
+    memset(ps, 0, sizeof(*ps));
+    if ((size_t)snprintf(path, sizeof(path), "%s/pull.state", dir) >= sizeof(path) ||
+        (f = fopen(path, "re")) == NULL)
+        return;
+    if (fgets(line, sizeof(line), f) && strcmp(line, "sekisho-pull-state 1\n") == 0)
+        ps->have = 1;
+    while (ps->have && fgets(line, sizeof(line), f)) {
+        char *sp = strchr(line, ' '), *v;
+        line[strcspn(line, "\n")] = '\0';
+        if (!sp)
+            continue;
+        *sp = '\0';
+        v = sp + 1;
+        if (strcmp(line, "outcome") == 0)
+            snprintf(ps->outcome, sizeof(ps->outcome), "%s", v);
+        else if (strcmp(line, "message") == 0)
+            snprintf(ps->message, sizeof(ps->message), "%s", v);
+        for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+            if (strcmp(line, nums[i].key) == 0)
+                *(int64_t *)((char *)ps + nums[i].off) = strtoll(v, NULL, 10);
+    }
+    fclose(f);
+    /* written by our own puller, but printed to terminals and pages */
+    for (char *c = ps->outcome; *c; c++)
+        if (*c < 'a' || *c > 'z')
+            *c = '?';
+    for (char *c = ps->message; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
 }

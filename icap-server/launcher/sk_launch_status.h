@@ -15,6 +15,17 @@
 
 #define SK_STATUS_MAX_SIGDBS 32
 
+/* RUN/pull.state as `sekisho-policy pull --state` last wrote it
+ * (policy-db/cli/cli_pull.c); have = 0 without --policy-source. */
+struct sk_pull_state {
+    int have;
+    char outcome[16]; /* applied, current, refused, failed */
+    int64_t attempt, success, applied, failures, bundle_generation, bundle_created;
+    char message[512]; /* printable ASCII only */
+};
+/* Read DIR/pull.state into PS (PS->have = 0 when absent or not one). */
+void sk_launch_pull_state(const char *dir, struct sk_pull_state *ps);
+
 struct sk_status_snap {
     int have; /* the segment exists and is ours */
     int master_alive;
@@ -29,6 +40,7 @@ struct sk_status_snap {
     int64_t newest_sig; /* newest build time, 0 none */
     int64_t now;
     uint64_t status_refused; /* the listener's own count; 0 elsewhere */
+    struct sk_pull_state pull;
 };
 
 /* Read the segment at PATH (a missing file: have = 0). 0, or -1 on a

@@ -22,7 +22,7 @@
 #define SK_OPT_LIST     0x40   /* --list block|allow|approved */
 #define SK_OPT_MATCH    0x80   /* --match exact|prefix|substring|domain|regex */
 #define SK_OPT_DLP      0x100  /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once */
+#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once, --state */
 #define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
 #define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
 #define SK_OPT_DIR      0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
@@ -56,7 +56,7 @@ struct sk_cli {
     int ndetectors;
     const char *min_count, *action; /* --min-count N, --action block|log */
     /* keygen/publish/pull: key files, publish directory, bundle source */
-    const char *key, *out, *source, *pubkey, *ca, *poll;
+    const char *key, *out, *source, *pubkey, *ca, *poll, *state;
     int once;
     /* report: access logs to read, period, CSV directory */
     const char **logs;
@@ -189,6 +189,11 @@ int sk_cli_find_policy(struct sk_pdb *pdb, const char *name, int64_t *id);
 const char *sk_cli_policy_name(const struct sk_cli *);
 /* Parse a decimal integer in LO..HI; 0 or -1. */
 int sk_cli_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
+
+/* Everything left in F into *BUF (malloc'd, NUL-terminated, NULL when
+ * empty; caller frees) and *LEN. 0, or -1 with errno (ENOMEM, or the
+ * read error) and nothing allocated. */
+int sk_cli_read_all(FILE *f, char **buf, size_t *len);
 
 /* cli_fetch.c: a download into memory. */
 struct sk_fetch {

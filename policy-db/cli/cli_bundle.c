@@ -298,6 +298,38 @@ static char *sk_bundle_export(struct sk_cli *c, size_t *len, int64_t *gen)
     return doc;
 }
 
+/* Is PATH (and PATH.sig) already a bundle of content HASH that KEY signed?
+ * Then publish leaves both as they are: the bytes under a name never
+ * change, so a cache, or a node that fetched the bundle just before a
+ * republish rewrote its .sig, can never pair a bundle with another
+ * signature (red team 8f). A bundle under that name signed by another key
+ * (a key rotation without a policy change) is replaced. */
+static int sk_bundle_published(EVP_PKEY *key, const char *path, const char *hash)
+{
+    char sigpath[4200], *buf = NULL, *sig = NULL, *why;
+    size_t len = 0, slen = 0;
+    struct sk_bundle b;
+    FILE *f;
+    int same = 0;
+
+    snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+    if ((f = fopen(path, "rb")) == NULL)
+        return 0;
+    if (sk_cli_read_all(f, &buf, &len) == 0) {
+        FILE *g = fopen(sigpath, "rb");
+        if (g && sk_cli_read_all(g, &sig, &slen) == 0 && sig &&
+            sk_bundle_parse(buf ? buf : "", len, &b, &why) == 0 &&
+            strcmp(b.content_hash, hash) == 0 && sk_bundle_verify(key, buf, len, sig, slen) == 0)
+            same = 1;
+        if (g)
+            fclose(g);
+    }
+    fclose(f);
+    free(buf);
+    free(sig);
+    return same;
+}
+
 int sk_cli_publish(struct sk_cli *c)
 {
     EVP_PKEY *key = NULL;
@@ -341,11 +373,13 @@ int sk_cli_publish(struct sk_cli *c)
     /* bundle and signature first, the index last: a reader that sees the
      * new index always finds both files complete */
     snprintf(path, sizeof(path), "%s/%s", c->out, name);
-    if (sk_bundle_write_file(path, bundle, (size_t)blen + len, 0644) != 0)
-        goto io;
-    snprintf(path, sizeof(path), "%s/%s.sig", c->out, name);
-    if (sk_bundle_write_file(path, sig, strlen(sig), 0644) != 0)
-        goto io;
+    if (!sk_bundle_published(key, path, hash)) {
+        if (sk_bundle_write_file(path, bundle, (size_t)blen + len, 0644) != 0)
+            goto io;
+        snprintf(path, sizeof(path), "%s/%s.sig", c->out, name);
+        if (sk_bundle_write_file(path, sig, strlen(sig), 0644) != 0)
+            goto io;
+    }
     ilen = asprintf(&index,
                     "sekisho-policy-index 1\nbundle: %s\ngeneration: %lld\n"
                     "content-hash: %s\n",

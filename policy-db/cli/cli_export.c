@@ -31,30 +31,17 @@ struct sk_cli_doc {
 static int sk_cli_read_doc(const char *path, struct sk_cli_doc *d)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char buf[65536];
-    size_t n;
+    int rc, e;
 
     if (f == NULL)
         return sk_cli_usage("cannot read %s: %s", path, strerror(errno));
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-        char *t = realloc(d->text, d->len + n + 1);
-        if (t == NULL) {
-            if (f != stdin)
-                fclose(f);
-            return sk_cli_fail("out of memory reading %s", path);
-        }
-        d->text = t;
-        memcpy(d->text + d->len, buf, n);
-        d->len += n;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        if (f != stdin)
-            fclose(f);
-        return sk_cli_usage("cannot read %s: %s", path, strerror(e));
-    }
+    rc = sk_cli_read_all(f, &d->text, &d->len);
+    e = errno;
     if (f != stdin)
         fclose(f);
+    if (rc != 0)
+        return e == ENOMEM ? sk_cli_fail("out of memory reading %s", path)
+                           : sk_cli_usage("cannot read %s: %s", path, strerror(e));
     if (d->len == 0)
         return sk_cli_usage("%s is empty: not a policy export", path);
     return SK_CLI_OK;

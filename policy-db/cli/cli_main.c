@@ -105,7 +105,7 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
      "publish --key KEYFILE --out DIR [--json]",
      "write the policy as a signed bundle into DIR and point DIR/index at it"},
     {"pull", sk_cli_pull, SK_OPT_FLEET, 0, 0,
-     "pull --source URL --pubkey FILE [--ca FILE] [--poll SECONDS] [--once]",
+     "pull --source URL --pubkey FILE [--ca FILE] [--poll SECONDS] [--once] [--state FILE]",
      "apply the newest bundle a publish directory serves, if signed by FILE's key"},
     {"cluster status", sk_cli_cluster_status, SK_OPT_JSON, 1, 64,
      "cluster status HOST:PORT... [--json]",
@@ -198,7 +198,7 @@ static const char *sk_cli_opt_name(unsigned opt)
     case SK_OPT_REPORT:
         return "--log/--from/--to/--csv";
     case SK_OPT_FLEET:
-        return "--key/--out/--source/--pubkey/--ca/--poll/--once";
+        return "--key/--out/--source/--pubkey/--ca/--poll/--once/--state";
     case SK_OPT_QUAR:
         return "--dir/--older";
     case SK_OPT_DIR:
@@ -278,6 +278,7 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                                              {"ca", required_argument, NULL, 'C'},
                                              {"poll", required_argument, NULL, 'T'},
                                              {"once", no_argument, NULL, '1'},
+                                             {"state", required_argument, NULL, 0x108},
                                              {"log", required_argument, NULL, 'G'},
                                              {"from", required_argument, NULL, 'F'},
                                              {"to", required_argument, NULL, 'E'},
@@ -355,13 +356,15 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         case 'S':
         case 'B':
         case 'C':
-        case 'T': {
+        case 'T':
+        case 0x108: {
             const char **slot = ch == 'K'   ? &c->key
                                 : ch == 'O' ? &c->out
                                 : ch == 'S' ? &c->source
                                 : ch == 'B' ? &c->pubkey
                                 : ch == 'C' ? &c->ca
-                                            : &c->poll;
+                                : ch == 'T' ? &c->poll
+                                            : &c->state;
             if (*slot)
                 return sk_cli_usage("option %s given twice", argv[optind - 2]);
             *slot = optarg;

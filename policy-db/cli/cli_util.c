@@ -301,3 +301,33 @@ const char *sk_cli_col(sqlite3_stmt *st, int i)
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? (const char *)t : "";
 }
+
+int sk_cli_read_all(FILE *f, char **buf, size_t *len)
+{
+    char chunk[65536];
+    size_t n;
+
+    *buf = NULL;
+    *len = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        char *t = realloc(*buf, *len + n + 1);
+        if (t == NULL) {
+            free(*buf);
+            *buf = NULL;
+            errno = ENOMEM;
+            return -1;
+        }
+        *buf = t;
+        memcpy(*buf + *len, chunk, n);
+        *len += n;
+        (*buf)[*len] = '\0';
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(*buf);
+        *buf = NULL;
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
