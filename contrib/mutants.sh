@@ -1424,6 +1424,9 @@ MUTANTS = [
      "    } else if (st.st_mode & 022) {",
      "    } else if (st.st_mode & 0) {",
      r"^(fleet\.hostile)$"),
+    ("fleet: --ca FILE trusts the system CA directory too", S, "policy-db/cli/cli_fetch.c",
+     "        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);", "",
+     r"^(fleet\.hostile)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

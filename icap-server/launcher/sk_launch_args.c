@@ -134,7 +134,7 @@ static void sk_usage(FILE *out)
         "  --policy-source URL  keep the policy in step with a publish directory\n"
         "                       (sekisho-policy publish) served over HTTP(S)\n"
         "  --policy-pubkey FILE the publisher's KEYFILE.pub: only bundles it signed apply\n"
-        "  --policy-ca FILE     CA bundle for an https:// source (default: system CAs)\n"
+        "  --policy-ca FILE     the only CAs for an https:// source (default: system CAs)\n"
         "  --policy-poll N      seconds between index checks (default 30)\n"
         "  --test-signatures    without ClamAV signatures, scan with a built-in\n"
         "                       EICAR-only test set instead of refusing to start\n"

@@ -49,8 +49,13 @@ long sk_cli_fetch(const char *url, const char *ca, struct sk_fetch *f, char *msg
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (ca)
+    if (ca) {
+        /* that CA only: libcurl reads its compiled-in CA directory
+         * (/etc/ssl/certs on Debian) beside CAINFO unless told not to, so
+         * a certificate from any CA the system trusts passed too */
         curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    }
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sk_fetch_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, f);

@@ -398,15 +398,83 @@ def status(f, build_dir):
         n.cleanup()
 
 
+def _openssl(*a):
+    subprocess.run(["openssl"] + list(a), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def _ca(d, name):
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+             "-days", "2", "-subj", "/CN=%s" % name)
+    return key, crt
+
+
+def ca_only(f):
+    """`--ca FILE` trusts that CA only. libcurl also reads the system CA
+    directory unless told not to, so a server certificate from any CA the
+    system trusts passed too. The "system" here is a directory of our own
+    mounted over /etc/ssl/certs in a private mount namespace of the puller
+    (the machine's trust store is never touched)."""
+    import ssl
+    d = os.path.join(f.tmp, "tls")
+    os.mkdir(d)
+    sys_key, sys_crt = _ca(d, "system-ca")
+    _, own_crt = _ca(d, "fleet-ca")
+    srv_key, csr, srv_crt = (os.path.join(d, n) for n in ("srv.key", "srv.csr", "srv.pem"))
+    ext = os.path.join(d, "ext")
+    with open(ext, "w") as e:
+        e.write("subjectAltName=IP:127.0.0.1\n")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", srv_key, "-out", csr,
+             "-subj", "/CN=127.0.0.1")
+    _openssl("x509", "-req", "-in", csr, "-CA", sys_crt, "-CAkey", sys_key, "-CAcreateserial",
+             "-out", srv_crt, "-days", "2", "-extfile", ext)
+    store = os.path.join(d, "certs")
+    os.mkdir(store)
+    shutil.copy(sys_crt, os.path.join(store, "ca-certificates.crt"))
+    h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", sys_crt],
+                       stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    shutil.copy(sys_crt, os.path.join(store, h + ".0"))
+
+    tls = Server(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(srv_crt, srv_key)
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, daemon=True).start()
+    url = "https://127.0.0.1:%d/" % tls.server_address[1]
+    f.serve(f.bundles[-1])
+    try:
+        def pull(tag, *ca):
+            db = f.node(tag)
+            cmd = "mount --bind \"$1\" /etc/ssl/certs && shift && exec \"$@\""
+            p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", cmd,
+                                "sh", store, f.cli, "--db", db, "pull", "--source", url,
+                                "--pubkey", f.key + ".pub", "--once"] + list(ca),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+            return p.returncode, p.stderr.decode(), f.blocks(db, "c.example")
+
+        rc, err, applied = pull("sysca")
+        f.ck.ok("ca: without --ca the (namespace's) system CAs are trusted: applied",
+                rc == 0 and applied, err[-300:])
+        rc, err, applied = pull("ownca", "--ca", own_crt)
+        f.ck.ok("ca: --ca names another CA: a server certificate from a system CA is refused",
+                rc != 0 and not applied, "rc %d: %s" % (rc, err[-300:]))
+        rc, err, applied = pull("named", "--ca", sys_crt)
+        f.ck.ok("ca: --ca names the server's CA: applied", rc == 0 and applied, err[-300:])
+    finally:
+        tls.shutdown()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", help="one group: transient, rotation, drift, republish, status")
+    ap.add_argument("--only", help="one group: transient, rotation, drift, republish, status, ca")
     a = ap.parse_args()
     ck = Check("fleet-hostile")
     f = Fleet(a.build_dir, ck)
     groups = (("transient", transient), ("rotation", rotation), ("drift", drift),
-              ("republish", republish), ("status", lambda fl: status(fl, a.build_dir)))
+              ("republish", republish), ("status", lambda fl: status(fl, a.build_dir)),
+              ("ca", ca_only))
     try:
         for name, fn in groups:
             if not a.only or a.only == name:
