@@ -19,7 +19,7 @@ import time
 import gzip
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from icaplib import check_started  # noqa: E402  (issue 16)
+from icaplib import check_started, wait_live  # noqa: E402  (issue 16)
 from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
                      port_is_free, transact, zip_bytes)
 
@@ -149,6 +149,7 @@ def g_iwss(ck, srv):
 def g_formats(ck, srv):
     srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
     srv.policy_cmd("dlp", "add", "マイナンバー", "--detector", "my-number", "--action", "block")
+    wait_live(srv)  # both commits (a reload may come between them)
     api = json.dumps({"order": 17, "payment": {"card": "4111 1111 1111 1111"}}).encode()
     ok, r = until(lambda: (lambda x: (blocked(x), x))(post(srv, api, "application/json")))
     ck.ok("JSON API call with a card number is blocked", ok)
@@ -191,9 +192,13 @@ def g_log_only(ck, srv):
                    "--action", "log")
     body = b"cards: 4111111111111111 and 5555-5555-5555-4444"
 
+    # Both commits must be live: a reload after the first alone (policy
+    # commits are live in ~0.2 s) passes the upload with no template at all.
+    wait_live(srv)
+
     def once():
         r = post(srv, body, "text/plain")
-        return passed(r), r
+        return passed(r) and bool(last_entry_with(srv, "cards-log")), r
     ok, r = until(once)
     ck.ok("log-only template lets the upload through (ICAP %s)" % r.status, ok)
     text = last_entry_with(srv, "cards-log")
