@@ -196,6 +196,7 @@ static int sk_vs_set_limits(struct cl_engine *e, const struct sk_vs_engine_conf 
 /* Objects a scan has open, innermost last: a nested object whose
  * descriptor is an open ancestor's is a view into bytes already counted. */
 #define SK_VS_OPEN_MAX 64
+#define SK_VS_VIEW_7Z  (1u << 31) /* views_checked: 7z archives read in place */
 
 struct sk_vs_scan_ctx {
     uint64_t files, max_files;
@@ -204,8 +205,9 @@ struct sk_vs_scan_ctx {
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
     int over_ratio;               /* the guard stopped a decompression bomb */
-    int unread;                   /* the guard found a 7z libclamav cannot read */
-    unsigned views_checked;       /* 1 << coding: views of it checked in their ancestor */
+    int unread;                   /* the guard found members nobody decodes */
+    int encrypted;                /* the guard found an encrypted member libclamav skips */
+    unsigned views_checked;       /* 1 << coding, SK_VS_VIEW_7Z: views checked in their ancestor */
     char guard_why[160];          /* sk_vs_guard's reason (ratio or size) */
     const unsigned char *top_mem; /* the body, for scan_mem (its pre-scan has no fd) */
     size_t top_len;
@@ -394,12 +396,18 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
-    int zip = !view && sk_vs_guard_archive(type) != SK_VS_ARC_NONE;
+    enum sk_vs_archive arc = sk_vs_guard_archive(type);
+    /* zips read in place are the walk's (sk_zip_find); a 7z read in place
+     * (a self-extractor, a cpio member) only libclamav opens */
+    int zip = arc == SK_VS_ARC_7Z || (arc != SK_VS_ARC_NONE && !view);
+    unsigned bit = arc == SK_VS_ARC_7Z ? SK_VS_VIEW_7Z : 1u << c;
 
-    if (!sc->lim || (c == 0 && !zip) || (view && (sc->views_checked & 1u << c)))
+    /* every object libclamav extracted is looked at (formats by bytes);
+     * views only for what their ancestor holds */
+    if (!sc->lim || (view && ((c == 0 && !zip) || (sc->views_checked & bit))))
         return CL_CLEAN;
     if (view)
-        sc->views_checked |= 1u << c;
+        sc->views_checked |= bit;
     /* a view of the body in memory has no descriptor (-1, as the body) */
     int mem = top || (view && fd < 0);
     g = sk_vs_guard_in(type, mem ? sc->top_mem : NULL, mem ? sc->top_len : 0, fd, view, left,
@@ -408,6 +416,8 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
         return CL_CLEAN;
     if (g == SK_VS_GUARD_UNREAD)
         sc->unread = 1;
+    else if (g == SK_VS_GUARD_ENCRYPTED)
+        sc->encrypted = 1;
     else if (g == SK_VS_GUARD_RATIO)
         sc->over_ratio = 1;
     else
@@ -586,6 +596,12 @@ static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_v
     if (sc->unread) { /* av.on-error: nobody decodes it (a virus stops a scan before) */
         rep->result = SK_VS_ERROR;
         snprintf(rep->why, sizeof(rep->why), "%s", sc->guard_why);
+        return;
+    }
+    if (sc->encrypted) { /* av.on-encrypted, named as libclamav names its own */
+        rep->result = SK_VS_ENCRYPTED;
+        snprintf(rep->name, sizeof(rep->name), "Heuristics.Encrypted.ARJ");
+        snprintf(rep->why, sizeof(rep->why), "%s: cannot be scanned", sc->guard_why);
         return;
     }
     if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy || sc->over_ratio) {
@@ -777,7 +793,7 @@ static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
 {
     *virname = NULL; /* with all matches, libclamav's name is the first of any */
     if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time &&
-        !sc->over_ratio && !sc->unread)
+        !sc->over_ratio && !sc->unread && !sc->encrypted)
         return CL_CLEAN;
     return rc;
 }

@@ -507,6 +507,15 @@ enum sk_ctype {
  * (as encoders write it) and size field tell it (about one random header in
  * 10^8 passes). */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
+/* Formats nobody here decodes - neither libclamav nor the toolkit's
+ * decoders - recognised by a strict header: an lzop file (its 9-byte
+ * magic); a squashfs image whose blocks are zlib, lzma, lzo or lz4 data
+ * without a stream header (version 4: a compression id and a block size
+ * that agrees with its log; versions 1-3, zlib only). A squashfs of xz or
+ * zstd blocks is not listed: each block is an xz stream or a zstd frame,
+ * which the streams-after-a-prefix finder reads. What the format is, for a
+ * log line ("an lzop file"), else NULL. N >= 32 for squashfs. */
+SK_API const char *sk_container_unread(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
  * xz, lzma, lzip, lz4, compress), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
