@@ -2898,6 +2898,19 @@ def g_containers(ck, srv):
     clean("squashfs (xz)", "http://origin.test/c8/sqfs-xz-clean",
           _tool([("log.txt", text)], "mksquashfs src out -comp xz -quiet -no-progress "
                 ">/dev/null", "out", sub="src"))
+    # DLP reads none of these archives' (compressed) members: cards in an
+    # ARJ, LHA or xar upload passed; now dlp.on-error, as 7z, rar and cab
+    cards = [("cards.txt", CARDS * 3)]
+    for nm, body in (("ARJ", _tool(cards, "arj a -m1 -y a.arj cards.txt", "a.arj")),
+                     ("LHA", _tool(cards, "jlha a a.lzh cards.txt", "a.lzh")),
+                     ("xar", _tool(cards, "cd src && bsdtar -c --format xar -f ../out cards.txt",
+                                   "out", sub="src"))):
+        url = "http://upload.test/c8/dlp-" + nm
+        r = reqmod(srv, "POST", url, body)
+        e = log_entry(srv, url)
+        ck.ok("containers: cards in an %s upload are dlp.on-error (%s)" % (nm, e.get("rule")),
+              blocked(r) and e.get("rule") == "dlp-undecodable" and
+              "not read" in e.get("reason", ""), e.get("reason", "")[:120])
     # the formats libclamav reads: clean ones untouched
     for nm, body in (
             ("cab (MSZIP)", _tool([("log.txt", text)], "gcab -cz out log.txt", "out")),
