@@ -196,7 +196,6 @@ static int sk_vs_set_limits(struct cl_engine *e, const struct sk_vs_engine_conf 
 /* Objects a scan has open, innermost last: a nested object whose
  * descriptor is an open ancestor's is a view into bytes already counted. */
 #define SK_VS_OPEN_MAX 64
-#define SK_VS_VIEW_7Z  (1u << 31) /* views_checked: 7z archives read in place */
 
 struct sk_vs_scan_ctx {
     uint64_t files, max_files;
@@ -207,7 +206,7 @@ struct sk_vs_scan_ctx {
     int over_ratio;               /* the guard stopped a decompression bomb */
     int unread;                   /* the guard found members nobody decodes */
     int encrypted;                /* the guard found an encrypted member libclamav skips */
-    unsigned views_checked;       /* 1 << coding, SK_VS_VIEW_7Z: views checked in their ancestor */
+    unsigned views_checked;       /* 1 << coding: views of it checked in their ancestor */
     char guard_why[160];          /* sk_vs_guard's reason (ratio or size) */
     const unsigned char *top_mem; /* the body, for scan_mem (its pre-scan has no fd) */
     size_t top_len;
@@ -396,18 +395,15 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
-    enum sk_vs_archive arc = sk_vs_guard_archive(type);
-    /* zips read in place are the walk's (sk_zip_find); a 7z read in place
-     * (a self-extractor, a cpio member) only libclamav opens */
-    int zip = arc == SK_VS_ARC_7Z || (arc != SK_VS_ARC_NONE && !view);
-    unsigned bit = arc == SK_VS_ARC_7Z ? SK_VS_VIEW_7Z : 1u << c;
 
-    /* every object libclamav extracted is looked at (formats by bytes);
-     * views only for what their ancestor holds */
-    if (!sc->lim || (view && ((c == 0 && !zip) || (sc->views_checked & bit))))
+    /* every object libclamav has in a file or in memory of its own is
+     * looked at (archives, formats by their bytes, 7z archives anywhere in
+     * it); a view only for the compressed streams of its kind in its
+     * ancestor (that ancestor was such an object itself, searched whole) */
+    if (!sc->lim || (view && (c == 0 || (sc->views_checked & 1u << c))))
         return CL_CLEAN;
     if (view)
-        sc->views_checked |= bit;
+        sc->views_checked |= 1u << c;
     /* a view of the body in memory has no descriptor (-1, as the body) */
     int mem = top || (view && fd < 0);
     g = sk_vs_guard_in(type, mem ? sc->top_mem : NULL, mem ? sc->top_len : 0, fd, view, left,

@@ -88,12 +88,13 @@ int sk_vs_guard_zip(const unsigned char *p, size_t n, const struct sk_decode_lim
     return bomb != 0;
 }
 
-/* A 7z read in place (VIEW: a self-extractor's archive after its program,
- * one after junk, a cpio member) at an offset libclamav does not tell:
- * each 7z signature in the ancestor P[0..N) is read by sk_7z_guard from
- * there (a signature that is no archive is nothing), its unread folders
- * added to *UNREAD; more than SK_VS_7Z_VIEWS candidates count as unread
- * (decoys cannot hide the archive after them). 1: one is a bomb. */
+/* Each 7z signature in P[0..N) - the object's start, or after a prefix:
+ * a self-extractor's program, junk, a cpio or tar member, where
+ * libclamav's 7zSFX signature finds it and reads it in place - read by
+ * sk_7z_guard from there (a signature that is no archive is nothing), its
+ * unread folders added to *UNREAD; more than SK_VS_7Z_VIEWS candidates
+ * count as unread (decoys cannot hide the archive after them). 1: one is
+ * a bomb. */
 #define SK_VS_7Z_VIEWS 64
 static int sk_vs_guard_7z_each(const unsigned char *p, size_t n, const struct sk_decode_limits *dl,
                                unsigned *unread)
@@ -349,10 +350,10 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
     enum sk_coding c = sk_vs_guard_coding(type);
     enum sk_vs_archive arc = sk_vs_guard_archive(type);
     /* a zip's entries (not one read in place: the walk's); 7z archives in
-     * every object libclamav has in a file or in memory of its own, and in
-     * the ancestor of a 7z it reads in place (a cpio member) */
+     * every object libclamav has in a file or in memory of its own (a view
+     * is inside one of those, searched whole) */
     int zip = arc == SK_VS_ARC_ZIP && !view && lim->decode_ratio;
-    int sz = !view || arc == SK_VS_ARC_7Z;
+    int sz = !view;
     const struct sk_decode_limits dl = {
         .out_max = left, .ratio = lim->decode_ratio, .floor = lim->decode_floor};
     /* archives: the ratio only, av.max-scan-size is counted as libclamav
