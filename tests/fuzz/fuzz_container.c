@@ -192,6 +192,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sk_charset_sniff(data, size < 1024 ? size : 1024, &skip);
     SK_FUZZ_CHECK(skip <= size, "BOM longer than the input");
     sk_container_sniff(data, size);
+    /* formats nobody decodes: only by their magic */
+    const char *unread = sk_container_unread(data, size);
+    SK_FUZZ_CHECK(!unread || memcmp(data, "\x89LZO", 4) == 0 || memcmp(data, "hsqs", 4) == 0 ||
+                      memcmp(data, "sqsh", 4) == 0,
+                  "unread without a magic: %s", unread);
     sk_fuzz_ar_streams(data, size);
     sk_fuzz_walk(data, size, 0, &whole, &a);
     sk_fuzz_walk(data, size, seed, &parts, &b);
