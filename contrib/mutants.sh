@@ -1340,6 +1340,9 @@ MUTANTS = [
     ("dlp: an ARJ upload's compressed members pass unread", S, "modules/dlp/dlp_body.c",
      "        return \"an ARJ archive (not read)\";", "        return NULL;",
      r"^(hostile\.containers)$"),
+    ("av: uuencoded files in a text (a shell archive) not decoded", S, "modules/virus_scan/vs_walk.c",
+     "        rc = sk_vs_walk_uu_in(w, p, n, depth, name);", "        rc = 0;",
+     r"^(hostile\.containers)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

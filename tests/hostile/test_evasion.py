@@ -2772,7 +2772,7 @@ def _tool(files, cmd, out, sub=None):
     """Run the reference tool CMD (a shell line) in a temp dir holding
     FILES (in SUB when given); the bytes of OUT. The tools are in
     contrib/deps.sh test (arj, cpio, lzop, squashfs-tools, gcab,
-    genisoimage, libarchive-tools, jlha-utils, p7zip-full)."""
+    genisoimage, libarchive-tools, jlha-utils, sharutils, p7zip-full)."""
     d = tempfile.mkdtemp(prefix="sekisho-tool-")
     try:
         base = os.path.join(d, sub) if sub else d
@@ -2801,7 +2801,8 @@ def g_containers(ck, srv):
     (neither libclamav nor our walk reads them). Now av.on-error (the
     encrypted ARJ member av.on-encrypted); the shapes libclamav reads still
     find EICAR and clean archives of each format pass byte-identical. ARJ,
-    cab and LHA bombs are stopped from their headers' declared sizes."""
+    cab and LHA bombs are stopped from their headers' declared sizes. A
+    shell archive's uuencoded files (GNU shar) are decoded and scanned."""
     eic = EICAR * 3
     text = _log_lines_text(64 << 10)
     sfx = "-sfx/usr/lib/p7zip/7zCon.sfx"
@@ -2903,6 +2904,15 @@ def g_containers(ck, srv):
     clean("squashfs (xz)", "http://origin.test/c8/sqfs-xz-clean",
           _tool([("log.txt", text)], "mksquashfs src out -comp xz -quiet -no-progress "
                 ">/dev/null", "out", sub="src"))
+    # shell archives: GNU shar uuencodes its files (shar -z: gzip first);
+    # libclamav decodes uuencode only at a file's start, and EICAR passed
+    for nm, opt in (("shar", ""), ("shar -z", "-z")):
+        url = "http://origin.test/c8/" + nm.replace(" ", "")
+        virus_blocked(ck, srv, "containers: EICAR in a %s shell archive" % nm, url,
+                      respmod(srv, url, _tool([("e.txt", split)], "shar %s e.txt > out" % opt,
+                                              "out")))
+        clean("%s shell archive" % nm, url + "-clean",
+              _tool([("log.txt", text)], "shar %s log.txt > out" % opt, "out"))
     # DLP reads none of these archives' (compressed) members: cards in an
     # ARJ, LHA or xar upload passed; now dlp.on-error, as 7z, rar and cab
     cards = [("cards.txt", CARDS * 3)]

@@ -722,6 +722,19 @@ SK_API int sk_dataurl_find(const unsigned char *p, size_t n, size_t *pos, size_t
  * by two hex digits is kept. Returns the decoded length. */
 SK_API size_t sk_dataurl_decode(const unsigned char *in, size_t n, unsigned char *out);
 
+/* ---- uuencoded blocks in text (sk_multipart.c) ------------------------ */
+
+/* The next uuencoded block from *POS on in P[0..N): a line "begin MODE
+ * NAME" (MODE octal, as a part's x-uuencode is read) at a line start;
+ * its encoded lines are [*START, *END): up to the line "end" (white space
+ * around it) or the text's end. *POS moves past it. 1 found, 0 none (then
+ * *POS = N). A shell archive (GNU shar, `shar -z` for gzip inside) holds
+ * its files so, and a script decodes them with uudecode. */
+SK_API int sk_uu_find(const unsigned char *p, size_t n, size_t *pos, size_t *start, size_t *end);
+/* The encoded lines IN[0..N) decoded into OUT (room for N bytes), each as
+ * binascii.a2b_uu reads one, leniently. Returns the decoded length. */
+SK_API size_t sk_uu_decode(const unsigned char *in, size_t n, unsigned char *out);
+
 /* ---- charset sniffing (sk_decode_charset.c) --------------------------- */
 
 /* The encoding of the first N bytes of a text object: NULL for bytes as
