@@ -567,6 +567,14 @@ static void sk_wake_setup(const char *db, const char *ctl)
 #endif
     if (sk_wake_pid != getpid()) {
         pthread_attr_t a;
+        sigset_t all, old;
+        /* The thread is born with every signal blocked: c-icap's handlers
+         * set flags its monitor loop reads after a wait, and only a signal
+         * taken by the main thread ends that wait. A SIGCHLD taken here
+         * left an exited child unreaped for up to a second, a SIGHUP left
+         * the reconfigure waiting as long. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         pthread_attr_init(&a);
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&sk_wake_thread, &a, sk_wake_main, NULL) == 0)
@@ -575,6 +583,7 @@ static void sk_wake_setup(const char *db, const char *ctl)
             ci_debug_printf(1, "sekisho: no reload wake thread: policy changes are seen within "
                                "about a second\n");
         pthread_attr_destroy(&a);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
 }
 

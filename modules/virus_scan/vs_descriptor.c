@@ -18,6 +18,9 @@ static const struct sk_module_option sk_vs_options[] = {
      "decoded size below which the ratio is not checked"},
     {"max-heavy-scans", SK_OPT_UINT, "0", NULL,
      "archive/document/large scans at once per node (0: CPUs - 1, at least 1)"},
+    {"max-heavy-per-client", SK_OPT_UINT, "0", NULL,
+     "heavy scans one client (X-Client-IP) may run or wait for at once (0: half of "
+     "max-heavy-scans, at least 1)"},
     {"heavy-bytes", SK_OPT_SIZE, "8M", NULL, "a body this large counts as a heavy scan"},
     {"templates", SK_OPT_DIR, NULL, NULL, "directory replacing the block pages"},
     {"quarantine-dir", SK_OPT_DIR, NULL, NULL,

@@ -47,8 +47,9 @@ struct sk_vs_clam {
     struct cl_stat dbstat;
     int have_stat;
     time_t next_check;
-    unsigned asked_heavy; /* max_heavy as configured (conf has the resolved one) */
-    int heavy_fd;         /* unlinked lock file opened before fork: heavy-scan slots */
+    unsigned asked_heavy;     /* max_heavy as configured (conf has the resolved one) */
+    unsigned asked_cap;       /* max_heavy_per_client likewise */
+    struct sk_vs_slots slots; /* heavy-scan slots and client caps (vs_slots.c) */
 };
 
 /* The engine parked by destroy() for the next create() of this process:
@@ -219,14 +220,6 @@ struct sk_vs_scan_ctx {
     unsigned char open_only[SK_VS_OPEN_MAX]; /* sk_vs_engine_only(its type) */
     unsigned zip64_inner; /* inner zips with ZIP64 records (libclamav 1.4 reads none) */
 };
-
-static int sk_vs_past(const struct timespec *d)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
-}
 
 /* Is FD an open ancestor's descriptor (the object is a view into it)? */
 static int sk_vs_is_view(const struct sk_vs_scan_ctx *sc, int fd)
@@ -620,6 +613,10 @@ static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_v
                      (unsigned long long)sc->max_bytes);
         else if (sc->over_time)
             snprintf(rep->why, sizeof(rep->why), "scan took longer than virus_scan.max-scantime");
+        else if (sc->busy == 2)
+            snprintf(rep->why, sizeof(rep->why),
+                     "this client's heavy scans stayed at virus_scan.max-heavy-per-client "
+                     "for virus_scan.max-scantime");
         else
             snprintf(rep->why, sizeof(rep->why),
                      "no heavy-scan slot free within "
@@ -705,56 +702,25 @@ static int sk_vs_heavy(const struct sk_vs_clam *c, const unsigned char *head, si
     return 0;
 }
 
-/* One heavy slot = an OFD lock on byte i of the lock file, taken through a
- * new open file description (/proc/self/fd reopen): it is released by
- * close(), also when the child dies mid-scan, so a crash never leaks a
- * slot (a process-shared semaphore would). Returns the descriptor holding
- * the slot, -1 when none was free before the deadline, -2 when the lock
- * file cannot be reopened (no /proc): then scans are not gated. */
-static int sk_vs_slot_take(struct sk_vs_clam *c)
-{
-    char path[64];
-    struct timespec end, now;
-    int fd;
-
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", c->heavy_fd);
-    if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
-        return -2;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += c->conf.max_scantime_ms / 1000 + 1;
-    for (;;) {
-        for (unsigned i = 0; i < c->conf.max_heavy; i++) {
-            struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = i, .l_len = 1};
-            if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-                return fd;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-            break;
-        usleep(20000);
-    }
-    close(fd);
-    return -1;
-}
-
-/* Take a heavy slot if needed, then set the scan's deadline (its own time
- * starts once it runs). Returns the slot's descriptor, -1 when none was
- * needed, -2 when none was free (sc->busy). */
+/* Take a heavy slot if needed (within max-scantime, as this client:
+ * sk_vs_slots_take), then set the scan's deadline (its own time starts
+ * once it runs). Returns the slot's descriptor, -1 when none was needed,
+ * -2 when none was free (sc->busy: 1 the node's slots, 2 the client's
+ * cap). */
 static int sk_vs_begin_scan(struct sk_vs_clam *c, struct sk_vs_scan_ctx *sc, int heavy)
 {
-    int slot = -1;
+    int slot = heavy && c->slots.fd != -1
+                   ? sk_vs_slots_take(&c->slots, sc->lim ? sc->lim->client : NULL,
+                                      c->conf.max_scantime_ms + 1000)
+                   : SK_VS_SLOT_NOGATE;
 
-    if (heavy && c->heavy_fd != -1 && (slot = sk_vs_slot_take(c)) == -1) {
-        sc->busy = 1;
+    if (slot == SK_VS_SLOT_BUSY || slot == SK_VS_SLOT_CAPPED) {
+        sc->busy = slot == SK_VS_SLOT_CAPPED ? 2 : 1;
         return -2;
     }
-    if (slot == -2)
-        slot = -1; /* cannot gate: scan anyway rather than refuse every archive */
-    clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
-    sc->deadline.tv_sec += c->conf.max_scantime_ms / 1000;
-    sc->deadline.tv_nsec += (long)(c->conf.max_scantime_ms % 1000) * 1000000L;
-    if (sc->deadline.tv_nsec >= 1000000000L)
-        sc->deadline.tv_sec++, sc->deadline.tv_nsec -= 1000000000L;
+    if (slot == SK_VS_SLOT_NOGATE)
+        slot = -1; /* not heavy, or cannot gate: scan anyway rather than refuse every archive */
+    sk_vs_deadline(&sc->deadline, c->conf.max_scantime_ms);
     return slot;
 }
 
@@ -996,8 +962,7 @@ static void sk_vs_clam_free(struct sk_vs_clam *c)
     }
     free((char *)c->conf.db_dir);
     free((char *)c->conf.tmp_dir);
-    if (c->heavy_fd != -1)
-        close(c->heavy_fd);
+    sk_vs_slots_close(&c->slots);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -1034,21 +999,8 @@ static int sk_vs_same_conf(const struct sk_vs_clam *c, const struct sk_vs_engine
            k->max_scansize == cf->max_scansize && k->max_filesize == cf->max_filesize &&
            k->max_recursion == cf->max_recursion && k->max_files == cf->max_files &&
            k->max_scantime_ms == cf->max_scantime_ms && k->heavy_bytes == cf->heavy_bytes &&
-           k->test_signatures == cf->test_signatures && c->asked_heavy == cf->max_heavy;
-}
-
-/* The slot lock file: private tmp dir, unlinked at once; every child
- * inherits the descriptor (init runs in the master before fork). */
-static int sk_vs_slots_create(struct sk_vs_clam *c, char **err)
-{
-    char path[4096];
-
-    snprintf(path, sizeof(path), "%s/sekisho-heavy.XXXXXX", c->conf.tmp_dir);
-    if ((c->heavy_fd = mkstemp(path)) == -1)
-        return sk_vs_errf(err, "cannot create the heavy-scan lock file in %s: %s", c->conf.tmp_dir,
-                          strerror(errno));
-    unlink(path);
-    return 0;
+           k->test_signatures == cf->test_signatures && c->asked_heavy == cf->max_heavy &&
+           c->asked_cap == cf->max_heavy_per_client;
 }
 
 int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner *out, char **err)
@@ -1082,8 +1034,9 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
     c->conf = *cf;
     c->conf.db_dir = strdup(cf->db_dir);
     c->conf.tmp_dir = strdup(cf->tmp_dir);
-    c->heavy_fd = -1;
+    c->slots.fd = -1;
     c->asked_heavy = cf->max_heavy;
+    c->asked_cap = cf->max_heavy_per_client;
     pthread_mutex_init(&c->lock, NULL);
     if (!c->conf.db_dir || !c->conf.tmp_dir || !(c->cur = sk_vs_build(c, err))) {
         sk_vs_clam_free(c);
@@ -1094,10 +1047,14 @@ int sk_vs_engine_create(const struct sk_vs_engine_conf *cf, struct sk_vs_scanner
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         c->conf.max_heavy = ncpu > 2 ? (unsigned)(ncpu - 1) : 1;
     }
-    if (sk_vs_slots_create(c, err) == -1) {
+    c->conf.max_heavy_per_client = sk_vs_cap_resolve(cf->max_heavy_per_client, c->conf.max_heavy);
+    if (sk_vs_slots_open(&c->slots, c->conf.tmp_dir, c->conf.max_heavy,
+                         c->conf.max_heavy_per_client, err) == -1) {
         sk_vs_clam_free(c);
         return -1;
     }
+    sk_vs_log("heavy-scan slots: %u, at most %u per client (X-Client-IP)", c->conf.max_heavy,
+              c->conf.max_heavy_per_client);
     /* a missing directory is fine: nothing to watch until it appears */
     c->have_stat = cl_statinidir(c->conf.db_dir, &c->dbstat) == CL_SUCCESS;
     c->next_check = time(NULL) + (time_t)cf->reload_interval;

@@ -80,6 +80,8 @@ struct sk_vs_limits {
     const char *pua_include, *pua_exclude; /* categories; borrowed from the policy */
     struct sk_vs_inner *inner;             /* where the engine notes zstd files, or NULL */
     uint64_t decode_ratio, decode_floor;   /* the decompression guard (sk_vs_guard) */
+    const char *client;                    /* sk_txn_client_ip, the key of the per-client heavy-scan
+                                            * cap (sk_vs_slots_take); borrowed until txn_end, NULL: "" */
 };
 
 /* ---- the decompression guard before libclamav (vs_guard.c) ---- */
@@ -162,6 +164,46 @@ struct sk_vs_global {
     struct sk_vs_scanner scanner;
 };
 
+/* ---- heavy-scan slots and the per-client cap (vs_slots.c) ---- */
+struct timespec;
+/* *D = now + MS on CLOCK_MONOTONIC; has it come (sk_vs_past)? The one
+ * deadline reader of the slot wait and the scan's max-scantime. */
+void sk_vs_deadline(struct timespec *d, unsigned ms);
+int sk_vs_past(const struct timespec *d);
+/* Client buckets: two clients in one bucket share its cap (a collision
+ * only delays, never lets a scan run unbounded); keyed per node start so
+ * a client cannot choose another's bucket. */
+#define SK_VS_CAP_BUCKETS 65536u
+/* A waiter that had to wait for its own client's cap lets the other
+ * clients' waiters try first for this long (more than one poll round). */
+#define SK_VS_SLOT_YIELD_US 60000
+struct sk_vs_slots {
+    int fd;                /* unlinked lock file opened before fork, or -1 */
+    unsigned max_heavy;    /* the node's slots: bytes [0, max_heavy) */
+    unsigned per_client;   /* bytes per client bucket, after the slots */
+    unsigned char key[16]; /* sk_siphash24 key of the buckets */
+};
+/* virus_scan.max-heavy-per-client: ASKED, or with 0 half of MAX_HEAVY;
+ * at least 1, at most MAX_HEAVY. */
+unsigned sk_vs_cap_resolve(unsigned asked, unsigned max_heavy);
+/* Create the lock file in TMP_DIR (in the master, before fork) and the
+ * bucket key. 0, or -1 with *err (caller frees); S->fd is -1 then. */
+int sk_vs_slots_open(struct sk_vs_slots *s, const char *tmp_dir, unsigned max_heavy,
+                     unsigned per_client, char **err);
+void sk_vs_slots_close(struct sk_vs_slots *s);
+/* CLIENT's bucket (< SK_VS_CAP_BUCKETS): an IPv4 address, an IPv6
+ * address by its /64 (::ffff:a.b.c.d is a.b.c.d), anything else (NULL
+ * and "" alike) by its text. */
+unsigned sk_vs_slots_bucket(const struct sk_vs_slots *s, const char *client);
+#define SK_VS_SLOT_BUSY   (-1) /* no slot free within the wait */
+#define SK_VS_SLOT_NOGATE (-2) /* the lock file cannot be reopened (no /proc) */
+#define SK_VS_SLOT_CAPPED (-3) /* CLIENT's bucket stayed at its cap for the wait */
+/* Take one of CLIENT's per_client bytes (waiting without a slot), then a
+ * slot, within WAIT_MS in all. Returns the descriptor that holds both
+ * (close() releases them, as does the death of the process), or one of
+ * the SK_VS_SLOT_* codes above. Thread-safe. */
+int sk_vs_slots_take(const struct sk_vs_slots *s, const char *client, unsigned wait_ms);
+
 /* ---- engine (vs_engine.c): libclamav behind struct sk_vs_scanner ---- */
 struct sk_vs_engine_conf {
     const char *db_dir;       /* ctx->clamav_db */
@@ -173,6 +215,9 @@ struct sk_vs_engine_conf {
      * c-icap children together); a scan that waits longer than
      * max_scantime_ms for a slot is a limit. 0: one less than the CPUs. */
     unsigned max_heavy;
+    /* Of those, what one client (sk_vs_limits.client) may hold or wait
+     * for at once: sk_vs_cap_resolve (0: half, at least 1). */
+    unsigned max_heavy_per_client;
     uint64_t heavy_bytes; /* a body this large is heavy whatever it is */
     int test_signatures;  /* virus_scan.test-signatures: built-in set when db_dir has none */
 };

@@ -100,7 +100,7 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     struct sk_vs_engine_conf ec = {.db_dir = ctx->clamav_db ? ctx->clamav_db : "/var/lib/clamav",
                                    .tmp_dir = ctx->tmp_dir};
     struct sk_vs_global *g = calloc(1, sizeof(*g));
-    uint64_t v[11];
+    uint64_t v[12];
     static const struct {
         const char *key;
         uint64_t def;
@@ -117,6 +117,7 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
         {"decode-min-bytes", SK_VS_MIB, 0},
         {"max-heavy-scans", 0, 0},
         {"heavy-bytes", 8 * SK_VS_MIB, 0},
+        {"max-heavy-per-client", 0, 0},
     };
 
     if (!g) {
@@ -146,6 +147,7 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     ec.max_scantime_ms = (unsigned)((v[6] ? v[6] : 1) * 1000);
     ec.max_heavy = (unsigned)v[9];
     ec.heavy_bytes = v[10];
+    ec.max_heavy_per_client = (unsigned)v[11];
     /* sekisho-server --test-signatures; without it an empty db dir is fatal */
     const char *ts = ctx->option(ctx, "test-signatures");
     ec.test_signatures =
@@ -362,6 +364,7 @@ static void sk_vs_read_policy(struct sk_txn *t, struct sk_vs_state *s)
     s->limits.max_bytes = s->max_size; /* inside archives too, not only the body */
     s->limits.decode_ratio = sk_vs_g->conf.decode_ratio;
     s->limits.decode_floor = sk_vs_g->conf.decode_floor;
+    s->limits.client = sk_txn_client_ip(t); /* X-Client-IP, else the ICAP peer */
     s->infected_seconds =
         sk_parse_duration(sk_vs_setting(t, "url.infected-block-time"), &v) == 0 ? v : 0;
     s->block_on_limit = sk_vs_is_block(t, "av.on-limit");

@@ -17,14 +17,17 @@
 #define SK_XH_LINE_MAX 1024 /* the server's limit for one header line */
 
 /* Printable US-ASCII only; SPACE and ';' '=' ',' (field delimiters in
- * these headers) become '_'; at most SK_XH_NAME_MAX bytes. */
+ * these headers) become '_', and so do '"' '<' '>' '\'' '\\' '`': the
+ * filename comes from the request URL, and a proxy's log viewer or report
+ * may show the value in a page or a quoted field. At most SK_XH_NAME_MAX
+ * bytes. */
 void sk_xh_sanitize(char *out, size_t size, const char *in)
 {
     size_t n = 0;
 
     for (; in && *in && n + 1 < size && n < SK_XH_NAME_MAX; in++) {
         unsigned char c = (unsigned char)*in;
-        out[n++] = (c <= ' ' || c >= 0x7f || c == ';' || c == '=' || c == ',') ? '_' : (char)c;
+        out[n++] = (c <= ' ' || c >= 0x7f || strchr(";=,\"<>'\\`", c) != NULL) ? '_' : (char)c;
     }
     if (n == 0 && size > 1)
         out[n++] = '-';

@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import (Check, SekishoServer, StartupError, IcapConn, build_head,  # noqa: E402
                      chunk, read_response, http_req_head, http_res_head, make_body,
-                     port_is_free, ProtocolError)
+                     port_is_free, ProtocolError, children_of)
 
 CLIENTS = 8
 PIECES = 4          # body pieces per transaction
@@ -199,6 +199,133 @@ def g_sigterm(ck, srv):
     ck.ok("SIGTERM: no processes left behind", not getattr(srv, "leftovers", False))
 
 
+def _state(pid):
+    """A process's state letter ('Z' zombie), or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _gone_within(pid, secs):
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        if _state(pid) in (None, "Z"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def g_exited_child(ck, build):
+    """c-icap's main process is told to stop while one of its children has
+    exited and is not reaped yet (a crashed worker, or one retired by a
+    policy reload a moment before). Stock c-icap 0.5.10 then waits for that
+    child forever (icap-server/guard/sk_stop_fix.c). SIGSTOP holds the main
+    process so the child is still unreaped when the SIGTERM arrives."""
+    for how in ("launcher SIGTERM", "launcher SIGKILL"):
+        srv = SekishoServer(build, modules="url_block", name="stopz")
+        try:
+            srv.start()
+        except StartupError as e:
+            ck.ok("%s: server starts" % how, False, str(e))
+            continue
+        master = None
+        try:
+            master = children_of(srv.proc.pid)[0]
+            deadline = time.monotonic() + 20
+            while not children_of(master) and time.monotonic() < deadline:
+                time.sleep(0.05)  # a sanitized c-icap forks its children late
+            kids = children_of(master)
+            if not kids:
+                ck.ok("%s: c-icap started its children" % how, False)
+                continue
+            os.kill(master, signal.SIGSTOP)
+            os.kill(kids[0], signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while _state(kids[0]) != "Z" and time.monotonic() < deadline:
+                time.sleep(0.02)
+            ck.eq("%s: the killed child is an unreaped zombie" % how, _state(kids[0]), "Z")
+            t0 = time.monotonic()
+            if how == "launcher SIGTERM":
+                os.kill(srv.proc.pid, signal.SIGTERM)
+                time.sleep(0.3)  # the launcher's SIGTERM is now pending in c-icap
+                os.kill(master, signal.SIGCONT)
+                try:
+                    srv.proc.wait(30)
+                except Exception:  # noqa: BLE001 - reported below
+                    pass
+                took = time.monotonic() - t0
+                err = srv.stderr_text()
+                ck.ok("%s: stopped within %.0f s (took %.2f s)" % (how, STOP_LIMIT, took),
+                      took < STOP_LIMIT)
+                ck.ok("%s: c-icap stopped without SIGKILL" % how, "killing it" not in err,
+                      err[-500:])
+                ck.eq("%s: launcher exits 0" % how, srv.proc.returncode, 0)
+            else:
+                # the launcher dies at once; c-icap gets its parent-death
+                # SIGTERM and must not stay behind holding the port
+                os.kill(srv.proc.pid, signal.SIGKILL)
+                srv.proc.wait(10)
+                time.sleep(0.3)
+                os.kill(master, signal.SIGCONT)
+                ck.ok("%s: orphaned c-icap gone within %.0f s" % (how, STOP_LIMIT),
+                      _gone_within(master, STOP_LIMIT),
+                      "state %s" % _state(master))
+            ck.ok("%s: port free afterwards" % how, port_is_free(srv.port))
+        finally:
+            for p in [master] + children_of(master) if master and _state(master) else []:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            srv.stop()
+            srv.cleanup()
+
+
+def g_wake_thread(ck, srv):
+    """Threads of ours in c-icap's main process block every signal: c-icap's
+    handlers only set flags, and a signal taken by another thread does not
+    end the main thread's wait (an exited child stayed unreaped, a SIGHUP
+    waited for the next turn of the loop)."""
+    master = children_of(srv.proc.pid)[0]
+    others = [t for t in os.listdir("/proc/%d/task" % master) if int(t) != master]
+    if not os.environ.get("SEKISHO_SANITIZED"):
+        ck.ok("the main process runs the reload wake thread", len(others) >= 1, str(others))
+    for t in others:
+        with open("/proc/%d/task/%s/status" % (master, t)) as f:
+            blk = [int(ln.split()[1], 16) for ln in f if ln.startswith("SigBlk:")][0]
+        for name in ("SIGCHLD", "SIGHUP", "SIGTERM", "SIGINT"):
+            num = getattr(signal, name)
+            ck.ok("thread %s of the main process blocks %s" % (t, name), blk >> (num - 1) & 1,
+                  "SigBlk %x" % blk)
+
+
+def g_retire(ck, srv):
+    """A child that a reconfigure retires exits once its threads ended:
+    stock c-icap sleeps a whole second after joining the last one
+    (icap-server/guard/sk_retire_fix.c), so a second policy commit waited
+    for it. Best of three reconfigures, so a busy moment cannot fail it."""
+    master = children_of(srv.proc.pid)[0]
+    limit = 2.5 if os.environ.get("SEKISHO_SANITIZED") else 0.8
+    best = None
+    for _ in range(3):
+        deadline = time.monotonic() + 20
+        while len(children_of(master)) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the new children are up and idle
+        kids = children_of(master)
+        t0 = time.monotonic()
+        os.kill(master, signal.SIGHUP)
+        while time.monotonic() - t0 < 10 and any(_state(k) not in (None, "Z") for k in kids):
+            time.sleep(0.01)
+        took = time.monotonic() - t0
+        print("reconfigure: %d old children gone after %.2f s" % (len(kids), took), flush=True)
+        best = took if best is None else min(best, took)
+    ck.ok("reconfigure: the old children are gone within %.1f s (best of 3: %.2f s)"
+          % (limit, best), best < limit)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -212,6 +339,8 @@ def main():
         ck.ok("server starts", False, str(e))
         return ck.summary()
     try:
+        ck.group("wake_thread", g_wake_thread, ck, srv)
+        ck.group("retire", g_retire, ck, srv)
         ck.group("sighup", g_sighup, ck, srv)
         ck.group("sigterm", g_sigterm, ck, srv)
     finally:
@@ -220,6 +349,7 @@ def main():
             print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
             print(srv.daemon_log_tail())
     srv.cleanup()
+    ck.group("exited_child", g_exited_child, ck, build)
     return ck.summary()
 
 

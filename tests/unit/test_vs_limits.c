@@ -68,6 +68,8 @@ static void test_decompression_bomb_is_a_limit(void **s)
     assert_int_equal(run(&t, "plain", 5, 5), SK_ALLOW);
     assert_int_equal(fk.decode_ratio, 100);
     assert_int_equal(fk.decode_floor, 1 << 20);
+    /* ... and its client, the key of the per-client heavy-scan cap */
+    assert_string_equal(fk.client, "10.0.0.1");
     sk_txn_clear(&t);
 
     /* corrupt gzip: the failure verdict, never a silent pass */

@@ -18,6 +18,7 @@ static int fake_scan_mem(void *self, const void *buf, size_t len, const struct s
     memset(rep, 0, sizeof(*rep));
     fk.scans++;
     fk.decode_ratio = l->decode_ratio, fk.decode_floor = l->decode_floor;
+    snprintf(fk.client, sizeof(fk.client), "%s", l->client ? l->client : "(null)");
     free(fk.last);
     fk.last = malloc(len + 1);
     memcpy(fk.last, len ? buf : "", len);

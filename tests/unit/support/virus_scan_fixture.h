@@ -41,6 +41,7 @@ struct fake {
     int saw_nul_part;                    /* a scanned buffer held NUL bytes and EICAR */
     uint32_t kinds;                      /* inner object types the fake engine reports */
     uint64_t decode_ratio, decode_floor; /* the guard's settings the last scan was given */
+    char client[64];                     /* ... and its client (the heavy-scan cap's key) */
 };
 extern struct fake fk;
 
