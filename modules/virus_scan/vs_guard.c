@@ -6,9 +6,15 @@
  * a temporary file, with no ratio check, before any limit of ours is
  * looked at: a 184-byte bzip2 of 200 MiB of zeros cost 3 s of CPU and one
  * of the node's heavy-scan slots (red team 6b, HEAVY-BOMB).
+ * It also stops what libclamav would call clean unread (red team 8c): 7z
+ * folders its reader does not decode, also in a 7z after a prefix (a
+ * self-extractor), formats nobody decodes (lzop, squashfs of zlib
+ * blocks), a garbled ARJ member; and ARJ, cab and LHA bombs by their
+ * headers' declared sizes.
  * SECURITY: client bytes, read only; the check decodes into nothing and
  * stops at the guard's bound, so a bomb costs what its bound allows (with
- * the defaults 1 MiB + 100 x its size), milliseconds. */
+ * the defaults 1 MiB + 100 x its size), milliseconds; header walks check
+ * every size against the input's end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
