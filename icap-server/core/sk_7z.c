@@ -61,7 +61,7 @@ struct sk_7z_si {
     unsigned char props[8];
     size_t propn;
     int one_coder;
-    unsigned unread; /* folders with a coder sk_7z_read_method does not list */
+    unsigned unread; /* folders libclamav does not decode (sk_7z_folder_read) */
 };
 
 static int sk_7z_byte(struct sk_7z_rd *r, unsigned *b)
@@ -153,49 +153,88 @@ static int sk_7z_pack_info(struct sk_7z_rd *r, struct sk_7z_si *s)
     return id == SK_7Z_END ? 0 : -1;
 }
 
-/* Coders that libclamav 1.4's 7z reader (the LZMA SDK's 7zDec) decodes -
- * Copy, LZMA, LZMA2, PPMd, BCJ, BCJ2, PPC, IA64, ARM, ARMT, SPARC - AES,
- * which it reports as encrypted, and BZip2, whose stream the walk after
- * the engine finds by its header and reads. Anything else (Deflate,
- * Deflate64, Delta, zstd...) it passes as clean without reading: EICAR
- * in a Deflate 7z came through. */
-static int sk_7z_read_method(const unsigned char *id, size_t n)
-{
-    static const struct {
-        unsigned char id[4];
-        size_t n;
-    } known[] = {
-        {{0x00}, 1},       {{0x21}, 1},          {{3, 1, 1}, 3},    {{3, 4, 1}, 3},
-        {{3, 3, 1, 3}, 4}, {{3, 3, 1, 0x1b}, 4}, {{3, 3, 2, 5}, 4}, {{3, 3, 4, 1}, 4},
-        {{3, 3, 5, 1}, 4}, {{3, 3, 7, 1}, 4},    {{3, 3, 8, 5}, 4}, {{6, 0xf1, 7, 1}, 4},
-        {{4, 2, 2}, 3},
-    };
+/* Coder ids as libclamav 1.4's 7z reader (the LZMA SDK's 7zDec, PPMd
+ * enabled) numbers them: the id's bytes big-endian. */
+enum {
+    SK_7Z_COPY = 0x00,
+    SK_7Z_LZMA2 = 0x21,
+    SK_7Z_LZMA = 0x030101,
+    SK_7Z_PPMD = 0x030401,
+    SK_7Z_BZIP2 = 0x040202,
+    SK_7Z_BCJ = 0x03030103,
+    SK_7Z_BCJ2 = 0x0303011b,
+    SK_7Z_ARM = 0x03030501,
+    SK_7Z_AES = 0x06f10701,
+};
 
-    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-        if (known[i].n == n && memcmp(known[i].id, id, n) == 0)
+/* One coder of a folder as the reader sees it. */
+struct sk_7z_coder {
+    uint64_t id; /* UINT64_MAX: an id longer than 8 bytes */
+    uint64_t ins, outs;
+};
+
+static int sk_7z_main_coder(const struct sk_7z_coder *c)
+{
+    return c->ins == 1 && c->outs == 1 &&
+           (c->id == SK_7Z_COPY || c->id == SK_7Z_LZMA || c->id == SK_7Z_LZMA2 ||
+            c->id == SK_7Z_PPMD);
+}
+
+/* Does libclamav 1.4's 7z reader decode this folder (NC coders C, NB bind
+ * pairs BIND as in/out index pairs, NP packed streams PACK)? Its
+ * CheckSupportedFolder takes three shapes only: one main coder (Copy,
+ * LZMA, LZMA2, PPMd); a main coder followed by BCJ or ARM; three main
+ * coders and BCJ2 bound as 7-Zip binds them. Anything else - Deflate,
+ * Deflate64, Delta, the PPC, IA64, ARMT and SPARC filters, two filters,
+ * BCJ2 in another layout - it passes as clean without reading: EICAR in
+ * a Deflate 7z, or an LZMA one behind the ARMT filter, came through.
+ * Counted as read as well: a folder with an AES coder (libclamav reports
+ * it encrypted) and a lone BZip2 coder (the walk after the engine finds
+ * its stream by its header and reads it). */
+static int sk_7z_folder_read(const struct sk_7z_coder *c, uint64_t nc, const uint64_t *bind,
+                             uint64_t nb, const uint64_t *pack, uint64_t np)
+{
+    static const uint64_t bcj2_bind[6] = {5, 0, 4, 1, 3, 2}, bcj2_pack[4] = {2, 6, 1, 0};
+
+    for (uint64_t i = 0; i < nc; i++)
+        if (c[i].id == SK_7Z_AES)
             return 1;
+    if (nc == 1)
+        return np == 1 && pack[0] == 0 && nb == 0 &&
+               (sk_7z_main_coder(&c[0]) || (c[0].id == SK_7Z_BZIP2 && c[0].ins == 1));
+    if (nc == 2)
+        return sk_7z_main_coder(&c[0]) && c[1].ins == 1 && c[1].outs == 1 && np == 1 &&
+               pack[0] == 0 && nb == 1 && bind[0] == 1 && bind[1] == 0 &&
+               (c[1].id == SK_7Z_BCJ || c[1].id == SK_7Z_ARM);
+    if (nc == 4)
+        return sk_7z_main_coder(&c[0]) && sk_7z_main_coder(&c[1]) && sk_7z_main_coder(&c[2]) &&
+               c[3].id == SK_7Z_BCJ2 && c[3].ins == 4 && c[3].outs == 1 && np == 4 &&
+               memcmp(pack, bcj2_pack, sizeof(bcj2_pack)) == 0 && nb == 3 &&
+               memcmp(bind, bcj2_bind, sizeof(bcj2_bind)) == 0;
     return 0;
 }
 
 /* One folder: its coders (noted when it has one only), bind pairs and
- * packed stream indices; *OUTS and *PACKED its stream counts. */
+ * packed stream indices; *OUTS and *PACKED its stream counts. A folder
+ * libclamav does not decode (sk_7z_folder_read) counts in S's unread. */
 static int sk_7z_folder(struct sk_7z_rd *r, struct sk_7z_si *s, int first, uint64_t *outs,
                         uint64_t *packed)
 {
-    uint64_t nc, ins = 0, o = 0, v;
-    int unread = 0;
+    struct sk_7z_coder cod[4] = {{0}};
+    uint64_t nc, ins = 0, o = 0, v, bind[6] = {0}, pack[4] = {0};
 
     if (sk_7z_num(r, &nc) == -1 || nc == 0 || nc > 64)
         return -1;
     for (uint64_t c = 0; c < nc; c++) {
         unsigned f;
-        uint64_t ci = 1, co = 1, pn = 0;
+        uint64_t ci = 1, co = 1, pn = 0, id = 0;
         if (sk_7z_byte(r, &f) == -1 || (f & 0xc0))
             return -1; /* alternative methods: not written by any 7z tool */
         size_t idn = f & 0x0f, at = r->i;
         if (sk_7z_skip(r, idn) == -1)
             return -1;
-        unread |= !sk_7z_read_method(r->p + at, idn);
+        for (size_t k = 0; k < idn; k++)
+            id = k < 8 ? id << 8 | r->p[at + k] : UINT64_MAX;
         if ((f & 0x10) &&
             (sk_7z_num(r, &ci) == -1 || sk_7z_num(r, &co) == -1 || ci > 64 || co > 64))
             return -1;
@@ -214,20 +253,43 @@ static int sk_7z_folder(struct sk_7z_rd *r, struct sk_7z_si *s, int first, uint6
             memcpy(s->props, r->p + pat, (size_t)pn);
             s->propn = (size_t)pn;
         }
+        if (c < 4)
+            cod[c] = (struct sk_7z_coder){id, ci, co};
         ins += ci, o += co;
     }
     if (o == 0 || ins + 1 < o)
         return -1;
-    for (uint64_t b = 0; b + 1 < o; b++) /* bind pairs: in index, out index */
-        if (sk_7z_num(r, &v) == -1 || sk_7z_num(r, &v) == -1)
+    for (uint64_t b = 0; b + 1 < o; b++) { /* bind pairs: in index, out index */
+        uint64_t in, out;
+        if (sk_7z_num(r, &in) == -1 || sk_7z_num(r, &out) == -1)
             return -1;
+        if (b < 3)
+            bind[2 * b] = in, bind[2 * b + 1] = out;
+    }
     *packed = ins - (o - 1);
-    if (*packed > 1)
-        for (uint64_t k = 0; k < *packed; k++)
+    if (*packed > 1) {
+        for (uint64_t k = 0; k < *packed; k++) {
             if (sk_7z_num(r, &v) == -1)
                 return -1;
+            if (k < 4)
+                pack[k] = v;
+        }
+    } else { /* the one in stream no bind pair takes */
+        pack[0] = 0;
+        for (uint64_t k = 0; k < ins; k++) {
+            int bound = 0;
+            for (uint64_t b = 0; b + 1 < o && b < 3; b++)
+                bound |= bind[2 * b] == k;
+            if (!bound) {
+                pack[0] = k;
+                break;
+            }
+        }
+    }
     *outs = o;
-    s->unread += (unsigned)unread;
+    if (nc > 4 || o - 1 > 3 || *packed > 4 ||
+        !sk_7z_folder_read(cod, nc, bind, o - 1, pack, *packed))
+        s->unread++;
     return 0;
 }
 

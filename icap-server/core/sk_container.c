@@ -76,6 +76,35 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
     return SK_CT_NONE;
 }
 
+const char *sk_container_unread(const unsigned char *p, size_t n)
+{
+    static const char *const sqfs[7] = {NULL,
+                                        "a squashfs image (gzip)",
+                                        "a squashfs image (lzma)",
+                                        "a squashfs image (lzo)",
+                                        NULL,
+                                        "a squashfs image (lz4)",
+                                        NULL};
+
+    if (n >= 9 && memcmp(p, "\x89LZO\0\r\n\x1a\n", 9) == 0)
+        return "an lzop file";
+    if (n < 32 || (memcmp(p, "hsqs", 4) != 0 && memcmp(p, "sqsh", 4) != 0))
+        return NULL;
+    /* version 4 (little-endian only): compression 1..6, a block size of
+     * 4 KiB..1 MiB that is 2^block_log; versions 1-3 (either byte order)
+     * are zlib only */
+    int le = p[0] == 'h';
+    unsigned major = le ? (unsigned)(p[28] | p[29] << 8) : (unsigned)(p[28] << 8 | p[29]);
+    if (major >= 1 && major <= 3)
+        return "a squashfs image (zlib, version 3 or older)";
+    unsigned comp = (unsigned)(p[20] | p[21] << 8), blog = (unsigned)(p[22] | p[23] << 8);
+    uint32_t bsize =
+        (uint32_t)p[12] | (uint32_t)p[13] << 8 | (uint32_t)p[14] << 16 | (uint32_t)p[15] << 24;
+    if (!le || major != 4 || comp > 6 || blog < 12 || blog > 20 || bsize != (uint32_t)1 << blog)
+        return NULL;
+    return sqfs[comp];
+}
+
 enum sk_coding sk_container_coding(enum sk_ctype t)
 {
     switch (t) {

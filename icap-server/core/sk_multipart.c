@@ -172,6 +172,58 @@ static int sk_mp_octal(const unsigned char *s, size_t n)
     return digits && s[n - 1] != '_';
 }
 
+/* uuencoded blocks in any text (a shell archive, a post): the lines
+ * between "begin MODE NAME" and "end", decoded as a part's x-uuencode
+ * lines are (sk_mp_uu_line, sk_mp_octal). */
+static size_t sk_uu_eol(const unsigned char *p, size_t n, size_t at)
+{
+    const unsigned char *e = memchr(p + at, '\n', n - at);
+    return e ? (size_t)(e - p) : n;
+}
+
+int sk_uu_find(const unsigned char *p, size_t n, size_t *pos, size_t *start, size_t *end)
+{
+    for (size_t at = *pos; at < n;) {
+        size_t eol = sk_uu_eol(p, n, at), len = eol - at;
+        if ((at == 0 || p[at - 1] == '\n') && len > 6 && memcmp(p + at, "begin ", 6) == 0) {
+            const unsigned char *sp = memchr(p + at + 6, ' ', len - 6);
+            if (sp && sk_mp_octal(p + at + 6, (size_t)(sp - p) - at - 6)) {
+                size_t a = eol < n ? eol + 1 : n, b = a;
+                while (b < n) { /* to the "end" line (white space around it), or the text's end */
+                    size_t le = sk_uu_eol(p, n, b), t = le, f = b;
+                    while (t > f && strchr(" \t\f\r", p[t - 1]))
+                        t--;
+                    while (f < t && strchr(" \t\f", p[f]))
+                        f++;
+                    if (t - f == 3 && memcmp(p + f, "end", 3) == 0)
+                        break;
+                    b = le < n ? le + 1 : n;
+                }
+                *start = a, *end = b;
+                *pos = b < n ? sk_uu_eol(p, n, b) : n;
+                return 1;
+            }
+        }
+        at = eol < n ? eol + 1 : n;
+    }
+    *pos = n;
+    return 0;
+}
+
+size_t sk_uu_decode(const unsigned char *in, size_t n, unsigned char *out)
+{
+    size_t k = 0;
+
+    for (size_t at = 0; at < n;) {
+        size_t eol = sk_uu_eol(in, n, at), t = eol;
+        if (t > at && in[t - 1] == '\r')
+            t--;
+        k += sk_mp_uu_line(in + at, t - at, out + k);
+        at = eol < n ? eol + 1 : n;
+    }
+    return k;
+}
+
 /* The line in m->uline ended: "begin MODE ..." (octal) starts the encoded
  * lines, "end" ends them (email.message's _decode_uu); an encoded line is
  * decoded into O. */

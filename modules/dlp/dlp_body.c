@@ -650,6 +650,25 @@ static int sk_cpio_ascii(const unsigned char *p, size_t n)
     return 1;
 }
 
+/* Archives whose members DLP does not read, by a strict header: ARJ (the
+ * main header's id and a sane size), LHA (a "-lh?-"/"-lz?-" method at
+ * byte 2, a header level of 0-3), xar ("xar!", a 28-byte header, version
+ * 1) - their members are compressed - and what nobody here decodes
+ * (sk_container_unread: lzop, squashfs of zlib/lzma/lzo/lz4 blocks).
+ * What it is, for the reason, else NULL. */
+static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
+{
+    if (n >= 4 && p[0] == 0x60 && p[1] == 0xea && (p[2] | p[3] << 8) >= 20 &&
+        (p[2] | p[3] << 8) <= 2600)
+        return "an ARJ archive (not read)";
+    if (n >= 22 && p[2] == '-' && p[3] == 'l' && (p[4] == 'h' || p[4] == 'z') && p[6] == '-' &&
+        p[20] <= 3)
+        return "an LHA archive (not read)";
+    if (n >= 8 && memcmp(p, "xar!", 4) == 0 && p[4] == 0 && p[5] == 28 && p[6] == 0 && p[7] == 1)
+        return "a xar archive (not read)";
+    return sk_container_unread(p, n);
+}
+
 static int sk_sniff_decide(struct sk_sniff *z)
 {
     enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
@@ -669,6 +688,8 @@ static int sk_sniff_decide(struct sk_sniff *z)
         unread = "a cpio archive (not read)";
     else if (t == SK_CT_NONE && z->nhead >= 8 && memcmp(z->head, "MSCF\0\0\0\0", 8) == 0)
         unread = "a cab archive (not read)";
+    else if (t == SK_CT_NONE)
+        unread = sk_dlp_unread_archive(z->head, z->nhead);
     if (unread)
         sk_dlp_undecodable(z->ctx, unread);
     if (t == SK_CT_7Z || t == SK_CT_RAR) {

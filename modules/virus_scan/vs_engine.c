@@ -205,7 +205,8 @@ struct sk_vs_scan_ctx {
     struct timespec deadline;
     int over_files, over_bytes, over_time, busy;
     int over_ratio;               /* the guard stopped a decompression bomb */
-    int unread;                   /* the guard found a 7z libclamav cannot read */
+    int unread;                   /* the guard found members nobody decodes */
+    int encrypted;                /* the guard found an encrypted member libclamav skips */
     unsigned views_checked;       /* 1 << coding: views of it checked in their ancestor */
     char guard_why[160];          /* sk_vs_guard's reason (ratio or size) */
     const unsigned char *top_mem; /* the body, for scan_mem (its pre-scan has no fd) */
@@ -387,9 +388,12 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
     enum sk_vs_guard g;
 
     enum sk_coding c = sk_vs_guard_coding(type);
-    int zip = !view && sk_vs_guard_archive(type) != SK_VS_ARC_NONE;
 
-    if (!sc->lim || (c == 0 && !zip) || (view && (sc->views_checked & 1u << c)))
+    /* every object libclamav has in a file or in memory of its own is
+     * looked at (archives, formats by their bytes, 7z archives anywhere in
+     * it); a view only for the compressed streams of its kind in its
+     * ancestor (that ancestor was such an object itself, searched whole) */
+    if (!sc->lim || (view && (c == 0 || (sc->views_checked & 1u << c))))
         return CL_CLEAN;
     if (view)
         sc->views_checked |= 1u << c;
@@ -401,6 +405,8 @@ static cl_error_t sk_vs_pre_guard(struct sk_vs_scan_ctx *sc, int fd, const char 
         return CL_CLEAN;
     if (g == SK_VS_GUARD_UNREAD)
         sc->unread = 1;
+    else if (g == SK_VS_GUARD_ENCRYPTED)
+        sc->encrypted = 1;
     else if (g == SK_VS_GUARD_RATIO)
         sc->over_ratio = 1;
     else
@@ -581,6 +587,12 @@ static void sk_vs_classify(cl_error_t rc, const char *virname, const struct sk_v
         snprintf(rep->why, sizeof(rep->why), "%s", sc->guard_why);
         return;
     }
+    if (sc->encrypted) { /* av.on-encrypted, named as libclamav names its own */
+        rep->result = SK_VS_ENCRYPTED;
+        snprintf(rep->name, sizeof(rep->name), "Heuristics.Encrypted.ARJ");
+        snprintf(rep->why, sizeof(rep->why), "%s: cannot be scanned", sc->guard_why);
+        return;
+    }
     if (sc->over_files || sc->over_bytes || sc->over_time || sc->busy || sc->over_ratio) {
         rep->result = SK_VS_LIMIT;
         snprintf(rep->name, sizeof(rep->name), "Sekisho.Limits.Exceeded.%s",
@@ -743,7 +755,7 @@ static cl_error_t sk_vs_pua_result(cl_error_t rc, const char **virname,
 {
     *virname = NULL; /* with all matches, libclamav's name is the first of any */
     if (rc == CL_VIRUS && !sc->found[0] && !sc->over_files && !sc->over_bytes && !sc->over_time &&
-        !sc->over_ratio && !sc->unread)
+        !sc->over_ratio && !sc->unread && !sc->encrypted)
         return CL_CLEAN;
     return rc;
 }

@@ -87,10 +87,12 @@ struct sk_vs_limits {
 
 /* ---- the decompression guard before libclamav (vs_guard.c) ---- */
 enum sk_vs_guard {
-    SK_VS_GUARD_OK = 0, /* not a file libclamav decompresses, or within the bound */
-    SK_VS_GUARD_RATIO,  /* over the decode ratio: a bomb */
-    SK_VS_GUARD_SIZE,   /* over the scan's remaining av.max-scan-size */
-    SK_VS_GUARD_UNREAD, /* a 7z with folders libclamav does not decode (av.on-error) */
+    SK_VS_GUARD_OK = 0,    /* not a file libclamav decompresses, or within the bound */
+    SK_VS_GUARD_RATIO,     /* over the decode ratio: a bomb */
+    SK_VS_GUARD_SIZE,      /* over the scan's remaining av.max-scan-size */
+    SK_VS_GUARD_UNREAD,    /* members nobody decodes: a 7z folder libclamav does not read, an
+                              lzop file, a squashfs of zlib blocks... (av.on-error) */
+    SK_VS_GUARD_ENCRYPTED, /* a member libclamav skips unreported: a garbled ARJ one */
 };
 /* The coding of a file libclamav decompresses whole on its own, by its type
  * name (CL_TYPE_GZ, CL_TYPE_BZ, CL_TYPE_XZ), else 0. A CL_TYPE_ZIP (not

@@ -631,6 +631,37 @@ static int sk_vs_walk_dataurls_in(struct sk_vs_walk *w, const unsigned char *p, 
     return sk_vs_b64_finish(&d, rc);
 }
 
+/* uuencoded blocks in a text object (sk_uu_find): a shell archive holds
+ * its files so (`shar`; `shar -z`: gzip, then uuencode), and libclamav
+ * decodes uuencode only at a file's start. Each is decoded and walked as
+ * an object of its own (engine, then gzip and the rest), counted with the
+ * base64 runs. */
+static int sk_vs_walk_uu_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                            const char *name)
+{
+    struct sk_vs_b64 d;
+    size_t pos = 0, a, b;
+    int rc = 0;
+
+    sk_vs_b64_init(&d, w, depth, "uuencode in a text", "uuencode", name);
+    while (rc == 0 && sk_uu_find(p, n, &pos, &a, &b)) {
+        unsigned char *buf = malloc(b - a + 1);
+        if (!buf) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decoding uuencode");
+            rc = -1;
+            break;
+        }
+        size_t m = sk_uu_decode(p + a, b - a, buf);
+        rc = sk_vs_b64_begin(&d);
+        if (rc == 0)
+            rc = sk_vs_b64_data(&d, buf, m);
+        if (rc == 0)
+            rc = sk_vs_b64_end(&d);
+        free(buf);
+    }
+    return sk_vs_b64_finish(&d, rc);
+}
+
 /* One pass of the base64 finder over text P (UTF16: its code units) */
 static int sk_vs_b64_pass(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
                           int depth, const char *name)
@@ -784,6 +815,8 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
         p = u8;
     }
     rc = sk_vs_walk_dataurls_in(w, p, n, depth, name);
+    if (rc == 0 && memmem(p, n, "begin ", 6))
+        rc = sk_vs_walk_uu_in(w, p, n, depth, name);
     if (rc == 0 && memchr(p, '&', n)) {
         if (!(refs = malloc(n)))
             goto oom;

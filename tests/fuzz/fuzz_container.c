@@ -13,6 +13,7 @@
  * and their decoding reads no byte past the input and writes no more than
  * its bound. The 7z guard (sk_7z_guard) reads no byte past the input and
  * calls nothing a bomb with the ratio off. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sekisho/decode.h>
@@ -192,6 +193,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sk_charset_sniff(data, size < 1024 ? size : 1024, &skip);
     SK_FUZZ_CHECK(skip <= size, "BOM longer than the input");
     sk_container_sniff(data, size);
+    /* formats nobody decodes: only by their magic */
+    const char *unread = sk_container_unread(data, size);
+    SK_FUZZ_CHECK(!unread || memcmp(data, "\x89LZO", 4) == 0 || memcmp(data, "hsqs", 4) == 0 ||
+                      memcmp(data, "sqsh", 4) == 0,
+                  "unread without a magic: %s", unread);
+    /* uuencoded blocks: inside the input, in order, never more out than in */
+    size_t upos = 0, ua, ub, uprev = 0;
+    while (sk_uu_find(data, size, &upos, &ua, &ub)) {
+        SK_FUZZ_CHECK(uprev <= ua && ua <= ub && ub <= size && ub <= upos && upos <= size,
+                      "uu block [%zu, %zu) pos %zu", ua, ub, upos);
+        unsigned char *uo = malloc(ub - ua + 1);
+        if (uo)
+            SK_FUZZ_CHECK(sk_uu_decode(data + ua, ub - ua, uo) <= ub - ua, "uu grew");
+        free(uo);
+        uprev = upos;
+    }
     sk_fuzz_ar_streams(data, size);
     sk_fuzz_walk(data, size, 0, &whole, &a);
     sk_fuzz_walk(data, size, seed, &parts, &b);

@@ -81,6 +81,40 @@ static void test_dataurl(void **s)
 
 /* ---- charset ----------------------------------------------------------- */
 
+/* uuencoded blocks in text (sk_uu_find, sk_uu_decode): a shell archive's
+ * "begin MODE NAME" at a line start (mode octal, as Python's email reads
+ * it) to "end"; binascii.b2a_uu made the lines */
+static void test_uu_find(void **s)
+{
+    static const char text[] = "#!/bin/sh\nsed 's/^X//' << 'SHAR_EOF' | uudecode &&\n"
+                               "begin 600 a.txt\n"
+                               ";:&5L;&\\@=V]R;&0@9G)O;2!U=65N8V]D92$*\r\n"
+                               "`\n"
+                               "  end  \n"
+                               "SHAR_EOF\n"
+                               "echo begin 644 b: not at a line start\n"
+                               "begin 9x9 c: no octal mode\n"
+                               "begin 644 d.bin\n"
+                               "#86)C\n";
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = sizeof(text) - 1, pos = 0, a, b;
+    unsigned char out[64];
+
+    (void)s;
+    assert_int_equal(sk_uu_find(p, n, &pos, &a, &b), 1);
+    size_t m = sk_uu_decode(p + a, b - a, out);
+    assert_int_equal(m, strlen("hello world from uuencode!\n"));
+    assert_memory_equal(out, "hello world from uuencode!\n", m);
+    /* the next one is the last: no "end", to the text's end */
+    assert_int_equal(sk_uu_find(p, n, &pos, &a, &b), 1);
+    assert_int_equal(b, n);
+    m = sk_uu_decode(p + a, b - a, out);
+    assert_int_equal(m, 3);
+    assert_memory_equal(out, "abc", 3);
+    assert_int_equal(sk_uu_find(p, n, &pos, &a, &b), 0);
+    assert_int_equal(pos, n);
+}
+
 static void test_charset_sniff(void **s)
 {
     /* "カード 4111" + U+3000 + "一" in UTF-16LE/BE without BOM: ASCII space,
@@ -561,7 +595,7 @@ int main(void)
         cmocka_unit_test(test_dataurl),        cmocka_unit_test(test_text_views),
         cmocka_unit_test(test_charset_sniff),  cmocka_unit_test(test_charset_nul_order),
         cmocka_unit_test(test_charset_lookup), cmocka_unit_test(test_unescape),
-        cmocka_unit_test(test_b64run),
+        cmocka_unit_test(test_b64run),         cmocka_unit_test(test_uu_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -507,6 +507,15 @@ enum sk_ctype {
  * (as encoders write it) and size field tell it (about one random header in
  * 10^8 passes). */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
+/* Formats nobody here decodes - neither libclamav nor the toolkit's
+ * decoders - recognised by a strict header: an lzop file (its 9-byte
+ * magic); a squashfs image whose blocks are zlib, lzma, lzo or lz4 data
+ * without a stream header (version 4: a compression id and a block size
+ * that agrees with its log; versions 1-3, zlib only). A squashfs of xz or
+ * zstd blocks is not listed: each block is an xz stream or a zstd frame,
+ * which the streams-after-a-prefix finder reads. What the format is, for a
+ * log line ("an lzop file"), else NULL. N >= 32 for squashfs. */
+SK_API const char *sk_container_unread(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
  * xz, lzma, lzip, lz4, compress), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
@@ -712,6 +721,19 @@ SK_API int sk_dataurl_find(const unsigned char *p, size_t n, size_t *pos, size_t
 /* IN[0..N) percent-decoded into OUT (room for N bytes); a '%' not followed
  * by two hex digits is kept. Returns the decoded length. */
 SK_API size_t sk_dataurl_decode(const unsigned char *in, size_t n, unsigned char *out);
+
+/* ---- uuencoded blocks in text (sk_multipart.c) ------------------------ */
+
+/* The next uuencoded block from *POS on in P[0..N): a line "begin MODE
+ * NAME" (MODE octal, as a part's x-uuencode is read) at a line start;
+ * its encoded lines are [*START, *END): up to the line "end" (white space
+ * around it) or the text's end. *POS moves past it. 1 found, 0 none (then
+ * *POS = N). A shell archive (GNU shar, `shar -z` for gzip inside) holds
+ * its files so, and a script decodes them with uudecode. */
+SK_API int sk_uu_find(const unsigned char *p, size_t n, size_t *pos, size_t *start, size_t *end);
+/* The encoded lines IN[0..N) decoded into OUT (room for N bytes), each as
+ * binascii.a2b_uu reads one, leniently. Returns the decoded length. */
+SK_API size_t sk_uu_decode(const unsigned char *in, size_t n, unsigned char *out);
 
 /* ---- charset sniffing (sk_decode_charset.c) --------------------------- */
 
