@@ -189,6 +189,25 @@ def detect_all(srv, k, n=24):
     return results
 
 
+def child_states(master):
+    """For a failure message: each child's state, age and open connections,
+    to tell a lingering retiree from a spare child."""
+    out = []
+    hz = os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as f:
+        up = float(f.read().split()[0])
+    for pid in cicap_children(master):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            conns = sum(1 for fd in os.listdir("/proc/%d/fd" % pid)
+                        if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"))
+            out.append("%d %s age %.1f s, %d sockets" % (pid, st[0], up - int(st[19]) / hz, conns))
+        except OSError:
+            out.append("%d gone" % pid)
+    return "; ".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -245,7 +264,8 @@ def main():
                             len(cicap_children(master)) == CHILDREN, 20)
             ck.ok("reload %d: every child from before the reload replaced (%.2f s after the file)"
                   % (k, time.monotonic() - t0), gone is not None,
-                  "before %s, now %s" % (sorted(before), cicap_children(master)))
+                  "before %s, now %s; %s" % (sorted(before), cicap_children(master),
+                                             child_states(master)))
             if clients:
                 time.sleep(0.5)
                 stop_evt.set()
