@@ -1473,6 +1473,10 @@ MUTANTS = [
     ("av: uuencoded files in a text (a shell archive) not decoded", S, "modules/virus_scan/vs_walk.c",
      "        rc = sk_vs_walk_uu_in(w, p, n, depth, name);", "        rc = 0;",
      r"^(hostile\.containers)$"),
+    ("av: a Deflate64 zip member refused (libclamav reads it)", N, "modules/virus_scan/vs_walk.c",
+     "    if (e->unsupported && !e->encrypted && e->method == SK_ZIP_DEFLATE64)",
+     "    if (e->unsupported && !e->encrypted && e->method == 0x7fff)",
+     r"^(hostile\.containers)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -545,6 +545,7 @@ SK_API int sk_zip_has_zip64(const unsigned char *p, size_t n);
  * inside of an entry it could read - the central directory, a comment,
  * bytes appended after the archive, or the rest after an entry it cannot
  * walk - is delivered as the "tail" object, so nothing goes uninspected. */
+#define SK_ZIP_DEFLATE64 9 /* APPNOTE 4.4.5: libclamav reads it, the walker does not */
 struct sk_zip_entry {
     const char *name; /* sanitised: printable ASCII, capped */
     uint64_t offset;  /* its local header, from the walker's first byte */
