@@ -607,57 +607,44 @@ static int sk_vs_b64_finish(struct sk_vs_b64 *b, int rc)
     return rc;
 }
 
-/* Percent-encoded data: URLs in a text object (sk_dataurl_find): a script
- * fetches one and saves the file (HTML smuggling without atob()). Each is
- * decoded and walked as an object of its own, counted with the base64
- * runs. */
-static int sk_vs_walk_dataurls_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                                  const char *name)
-{
-    struct sk_vs_b64 d;
-    size_t pos = 0, a, b;
-    int rc = 0;
-
-    sk_vs_b64_init(&d, w, depth, "a data: URL in a text", "data: URL", name);
-    while (rc == 0 && sk_dataurl_find(p, n, &pos, &a, &b)) {
-        unsigned char *buf = malloc(b - a);
-        if (!buf) {
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decoding a data: URL");
-            rc = -1;
-            break;
-        }
-        size_t m = sk_dataurl_decode(p + a, b - a, buf);
-        rc = sk_vs_b64_begin(&d);
-        if (rc == 0)
-            rc = sk_vs_b64_data(&d, buf, m);
-        if (rc == 0)
-            rc = sk_vs_b64_end(&d);
-        free(buf);
-    }
-    return sk_vs_b64_finish(&d, rc);
-}
-
-/* uuencoded blocks in a text object (sk_uu_find): a shell archive holds
- * its files so (`shar`; `shar -z`: gzip, then uuencode), and libclamav
- * decodes uuencode only at a file's start. Each is decoded and walked as
+/* Encoded files inside a text object, found and decoded by the toolkit
+ * (each decoder needs room for the encoded length): every one is walked as
  * an object of its own (engine, then gzip and the rest), counted with the
- * base64 runs. */
-static int sk_vs_walk_uu_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                            const char *name)
+ * base64 runs.
+ * - percent-encoded data: URLs (sk_dataurl_find): a script fetches one and
+ *   saves the file (HTML smuggling without atob());
+ * - uuencoded blocks (sk_uu_find): a shell archive holds its files so
+ *   (`shar`; `shar -z`: gzip, then uuencode), and libclamav decodes
+ *   uuencode only at a file's start. */
+struct sk_vs_textcodec {
+    int (*find)(const unsigned char *, size_t, size_t *, size_t *, size_t *);
+    size_t (*decode)(const unsigned char *, size_t, unsigned char *);
+    const char *what, *tag; /* sk_vs_b64_init's description and short name */
+};
+
+static const struct sk_vs_textcodec sk_vs_dataurls = {sk_dataurl_find, sk_dataurl_decode,
+                                                      "a data: URL in a text", "data: URL"};
+static const struct sk_vs_textcodec sk_vs_uu = {sk_uu_find, sk_uu_decode, "uuencode in a text",
+                                                "uuencode"};
+
+static int sk_vs_walk_encoded_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                                 const char *name, const struct sk_vs_textcodec *c)
 {
     struct sk_vs_b64 d;
     size_t pos = 0, a, b;
     int rc = 0;
 
-    sk_vs_b64_init(&d, w, depth, "uuencode in a text", "uuencode", name);
-    while (rc == 0 && sk_uu_find(p, n, &pos, &a, &b)) {
+    sk_vs_b64_init(&d, w, depth, c->what, c->tag, name);
+    while (rc == 0 && c->find(p, n, &pos, &a, &b)) {
         unsigned char *buf = malloc(b - a + 1);
         if (!buf) {
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory decoding uuencode");
+            char why[96];
+            snprintf(why, sizeof(why), "out of memory decoding %s", c->tag);
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", why);
             rc = -1;
             break;
         }
-        size_t m = sk_uu_decode(p + a, b - a, buf);
+        size_t m = c->decode(p + a, b - a, buf);
         rc = sk_vs_b64_begin(&d);
         if (rc == 0)
             rc = sk_vs_b64_data(&d, buf, m);
@@ -820,15 +807,15 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
         n = sk_utf16_to_utf8(p, n, utf16 == 2, u8);
         p = u8;
     }
-    rc = sk_vs_walk_dataurls_in(w, p, n, depth, name);
+    rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_dataurls);
     if (rc == 0 && memmem(p, n, "begin ", 6))
-        rc = sk_vs_walk_uu_in(w, p, n, depth, name);
+        rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_uu);
     if (rc == 0 && memchr(p, '&', n)) {
         if (!(refs = malloc(n)))
             goto oom;
         memcpy(refs, p, n);
         size_t m = sk_html_unref(refs, n);
-        rc = sk_vs_walk_dataurls_in(w, refs, m, depth, name);
+        rc = sk_vs_walk_encoded_in(w, refs, m, depth, name, &sk_vs_dataurls);
         if (rc == 0 && sk_vs_refs_digit(p, n))
             rc = sk_vs_b64_pass(w, refs, m, 0, depth, name);
     }

@@ -102,15 +102,7 @@ def start(ck, build, name, conf, policy=()):
 
 def started_line(srv):
     """What the master logged of its slots (c-icap's output, run dir)."""
-    text = [srv.stderr_text()]
-    for name in ("server.log", "c-icap.out"):
-        try:
-            with open(os.path.join(srv.run_dir, name), "rb") as f:
-                text.append(f.read().decode("utf-8", "replace"))
-        except OSError:
-            pass
-    text = "\n".join(text)
-    for line in text.splitlines():
+    for line in srv.all_logs().splitlines():
         if "heavy-scan slots:" in line:
             return line.split("heavy-scan slots:", 1)[1].strip()
     return ""

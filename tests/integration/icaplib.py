@@ -665,6 +665,19 @@ class SekishoServer:
                 continue
         return None
 
+    def all_logs(self):
+        """Everything the server wrote: the daemon's server.log and
+        c-icap.out (both, where each exists) and the launcher's stderr."""
+        text = []
+        for name in ("server.log", "c-icap.out"):
+            try:
+                with open(os.path.join(self.run_dir, name), "rb") as f:
+                    text.append(f.read().decode("utf-8", "replace"))
+            except OSError:
+                pass
+        text.append(self.stderr_text())
+        return "\n".join(text)
+
     def worker_crashes(self):
         """c-icap's main process logs 'Child N did not exit normally' (and
         the signal) when a worker dies: those lines, or None when no server

@@ -114,21 +114,9 @@ def pss_tree(master):
     return tree_kb(master, "Pss")
 
 
-def daemon_log(srv):
-    text = []
-    for name in ("server.log", "c-icap.out"):
-        try:
-            with open(os.path.join(srv.run_dir, name), "rb") as f:
-                text.append(f.read().decode("utf-8", "replace"))
-        except OSError:
-            pass
-    text.append(srv.stderr_text())
-    return "\n".join(text)
-
-
 def compiles(srv):
     """PIDs of every engine compile so far (each compile logs once)."""
-    return [int(m) for m in COMPILED.findall(daemon_log(srv))]
+    return [int(m) for m in COMPILED.findall(srv.all_logs())]
 
 
 def answering_pids(srv, tag):
