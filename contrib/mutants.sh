@@ -1477,6 +1477,10 @@ MUTANTS = [
      "    if (e->unsupported && !e->encrypted && e->method == SK_ZIP_DEFLATE64)",
      "    if (e->unsupported && !e->encrypted && e->method == 0x7fff)",
      r"^(hostile\.containers)$"),
+    ("stop: the master does not wait for a new child's table entry (forks past MaxServers)", N,
+     "icap-server/guard/sk_stop_fix.c",
+     "waited < SK_STOP_ENTRY_MS && !sk_child_entered(pid)", "waited < 0 && !sk_child_entered(pid)",
+     r"^(integration\.stop)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

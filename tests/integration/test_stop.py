@@ -326,6 +326,45 @@ def g_retire(ck, srv):
           % (limit, best), best < limit)
 
 
+def g_max_servers(ck, build):
+    """A reload never leaves more children than MaxServers. A new child
+    enters itself in c-icap's children table after the fork; a monitor-loop
+    turn before that (woken by a retired child's exit) counted too few
+    children and forked more, and with MaxSpareThreads high they stayed
+    (icap-server/guard/sk_stop_fix.c). SEKISHO_TEST_CHILD_ENTRY_DELAY_MS
+    makes each new child late, as a loaded machine does."""
+    os.environ["SEKISHO_TEST_CHILD_ENTRY_DELAY_MS"] = "300"
+    try:
+        srv = SekishoServer(build, modules="url_block", name="stopmax",
+                            config_text="StartServers 2\nMaxServers 2\nMinSpareThreads 1\n"
+                                        "MaxSpareThreads 1000\nThreadsPerChild 4\n")
+        srv.init_db()
+        srv.start()
+    finally:
+        del os.environ["SEKISHO_TEST_CHILD_ENTRY_DELAY_MS"]
+    try:
+        master = children_of(srv.proc.pid)[0]
+        most = 0
+        for _ in range(3):
+            deadline = time.monotonic() + 20
+            while len(children_of(master)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            before = set(children_of(master))  # they retire: not counted
+            os.kill(master, signal.SIGHUP)
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                most = max(most, len([k for k in children_of(master)
+                                      if k not in before and _state(k) not in (None, "Z")]))
+                time.sleep(0.01)
+        now = len(children_of(master))
+        ck.ok("reloads with late children: never more than MaxServers 2 new ones (most %d, "
+              "now %d)"
+              % (most, now), most <= 2 and now == 2)
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -350,6 +389,7 @@ def main():
             print(srv.daemon_log_tail())
     srv.cleanup()
     ck.group("exited_child", g_exited_child, ck, build)
+    ck.group("max_servers", g_max_servers, ck, build)
     return ck.summary()
 
 
