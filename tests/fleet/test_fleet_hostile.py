@@ -39,7 +39,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-from icaplib import Check, SekishoServer, StartupError, free_port  # noqa: E402
+from icaplib import (Check, SekishoServer, StartupError, free_port, make_ca,  # noqa: E402
+                     make_cert)
 
 ROUTES = {}
 
@@ -398,18 +399,6 @@ def status(f, build_dir):
         n.cleanup()
 
 
-def _openssl(*a):
-    subprocess.run(["openssl"] + list(a), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-
-
-def _ca(d, name):
-    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
-             "-days", "2", "-subj", "/CN=%s" % name)
-    return key, crt
-
-
 def ca_only(f):
     """`--ca FILE` trusts that CA only. libcurl also reads the system CA
     directory unless told not to, so a server certificate from any CA the
@@ -419,16 +408,11 @@ def ca_only(f):
     import ssl
     d = os.path.join(f.tmp, "tls")
     os.mkdir(d)
-    sys_key, sys_crt = _ca(d, "system-ca")
-    _, own_crt = _ca(d, "fleet-ca")
-    srv_key, csr, srv_crt = (os.path.join(d, n) for n in ("srv.key", "srv.csr", "srv.pem"))
-    ext = os.path.join(d, "ext")
-    with open(ext, "w") as e:
-        e.write("subjectAltName=IP:127.0.0.1\n")
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", srv_key, "-out", csr,
-             "-subj", "/CN=127.0.0.1")
-    _openssl("x509", "-req", "-in", csr, "-CA", sys_crt, "-CAkey", sys_key, "-CAcreateserial",
-             "-out", srv_crt, "-days", "2", "-extfile", ext)
+    make_ca(d, "system-ca")
+    make_ca(d, "fleet-ca")
+    make_cert(d, "srv", "system-ca")
+    sys_crt, own_crt = os.path.join(d, "system-ca.pem"), os.path.join(d, "fleet-ca.pem")
+    srv_key, srv_crt = os.path.join(d, "srv.key"), os.path.join(d, "srv.pem")
     store = os.path.join(d, "certs")
     os.mkdir(store)
     shutil.copy(sys_crt, os.path.join(store, "ca-certificates.crt"))

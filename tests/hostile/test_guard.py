@@ -29,7 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
                      make_body, http_req_head, http_res_head, port_is_free, check_asan,
-                     read_response, chunk, build_head, free_port, options)
+                     read_response, chunk, build_head, free_port, options, make_ca,
+                     make_cert)
 
 HEADER_TIMEOUT = 2
 # The TLS handshake is bounded by the header timeout too: room for a
@@ -502,22 +503,11 @@ class Guard:
 
 
 # -- mutual TLS -----------------------------------------------------------------------
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
-
-
 def make_pki(d):
     for ca in ("ca", "rogue"):
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                "/CN=Sekisho test %s" % ca, "-keyout", ca + ".key", "-out", ca + ".pem", cwd=d)
-    with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
+        make_ca(d, ca, "/CN=Sekisho test %s" % ca)
     for name, ca in (("server", "ca"), ("client", "ca"), ("badclient", "rogue")):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % name,
-                "-keyout", name + ".key", "-out", name + ".csr", cwd=d)
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
-                "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", name + ".pem", cwd=d)
+        make_cert(d, name, ca)
     # what the test clients verify the server with (ca.pem, the server's
     # --tls-client-ca, is rewritten by the reload check)
     shutil.copy(os.path.join(d, "ca.pem"), os.path.join(d, "trust.pem"))

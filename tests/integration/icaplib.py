@@ -775,6 +775,29 @@ def run_launcher_expect_failure(srv, timeout=20.0):
     return rc, "\n".join(srv.stdout_lines), srv.stderr_text()
 
 
+def openssl(*args, cwd=None):
+    """Runs the openssl command (test certificates); raises on failure."""
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+
+def make_ca(d, name, subject=None):
+    """A throwaway CA in D: NAME.key and NAME.pem (2 days)."""
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            subject or "/CN=%s" % name, "-keyout", name + ".key", "-out", name + ".pem", cwd=d)
+
+
+def make_cert(d, name, ca):
+    """NAME.key and NAME.pem in D for IP 127.0.0.1 (a server or a client),
+    signed by CA, made by make_ca in D."""
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % name,
+            "-keyout", name + ".key", "-out", name + ".csr", cwd=d)
+    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+            "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", name + ".pem", cwd=d)
+
+
 def children_of(pid):
     """PID's child processes (of any of its threads), from /proc."""
     out = []

@@ -208,6 +208,15 @@ def _state(pid):
         return None
 
 
+def _children(master, n, secs=20):
+    """MASTER's children once it has N of them (a sanitized c-icap forks
+    them late), or what it has after SECS seconds."""
+    deadline = time.monotonic() + secs
+    while len(children_of(master)) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return children_of(master)
+
+
 def _gone_within(pid, secs):
     deadline = time.monotonic() + secs
     while time.monotonic() < deadline:
@@ -233,10 +242,7 @@ def g_exited_child(ck, build):
         master = None
         try:
             master = children_of(srv.proc.pid)[0]
-            deadline = time.monotonic() + 20
-            while not children_of(master) and time.monotonic() < deadline:
-                time.sleep(0.05)  # a sanitized c-icap forks its children late
-            kids = children_of(master)
+            kids = _children(master, 1)
             if not kids:
                 ck.ok("%s: c-icap started its children" % how, False)
                 continue
@@ -310,9 +316,7 @@ def g_retire(ck, srv):
     limit = 2.5 if os.environ.get("SEKISHO_SANITIZED") else 0.8
     best = None
     for _ in range(3):
-        deadline = time.monotonic() + 20
-        while len(children_of(master)) < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _children(master, 1)
         time.sleep(0.5)  # the new children are up and idle
         kids = children_of(master)
         t0 = time.monotonic()
@@ -346,10 +350,7 @@ def g_max_servers(ck, build):
         master = children_of(srv.proc.pid)[0]
         most = 0
         for _ in range(3):
-            deadline = time.monotonic() + 20
-            while len(children_of(master)) < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            before = set(children_of(master))  # they retire: not counted
+            before = set(_children(master, 2))  # they retire: not counted
             os.kill(master, signal.SIGHUP)
             end = time.monotonic() + 3
             while time.monotonic() < end:
