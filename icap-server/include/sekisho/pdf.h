@@ -1,0 +1,101 @@
+/* sekisho/pdf.h - the one PDF reader every inspecting module uses
+ * (core/sk_pdf.c): an index of a PDF's objects over the caller's bytes,
+ * found by their "N G obj" headers (a broken or lying xref table changes
+ * nothing; object streams are read too), dictionary access, and each
+ * stream's bytes decoded as a PDF reader decodes them: the whole /Filter
+ * chain (FlateDecode, LZWDecode, ASCIIHexDecode, ASCII85Decode,
+ * RunLengthDecode, their abbreviations, names with #xx escapes), the
+ * predictors of /DecodeParms (PNG 10-15 and TIFF 2), and the standard
+ * security handler's decryption with the empty user password (RC4 and
+ * AES, revisions 2-6). virus_scan scans decoded streams libclamav cannot
+ * decode itself; dlp reads the text of the content streams.
+ * SECURITY: every byte is client-controlled. Object counts, nesting and
+ * decoded sizes are bounded by the caller's limits; nothing recurses
+ * without a depth bound; what cannot be decoded is reported, never
+ * silently skipped.
+ */
+#ifndef SEKISHO_PDF_H
+#define SEKISHO_PDF_H
+
+#ifndef SK_API
+#define SK_API __attribute__((visibility("default")))
+#endif
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sk_pdf_rc {
+    SK_PDF_OK = 0,
+    SK_PDF_NOT_PDF,   /* no "%PDF-" in the first 1024 bytes */
+    SK_PDF_LIMIT,     /* over a limit below */
+    SK_PDF_ENCRYPTED, /* needs a password other than the empty one, or an unknown handler */
+    SK_PDF_BROKEN,    /* a stream or filter that cannot be decoded */
+    SK_PDF_NOMEM
+};
+
+struct sk_pdf_limits {
+    size_t max_objects; /* objects indexed, object streams' included */
+    uint64_t max_out;   /* decoded bytes of one stream */
+    uint64_t max_total; /* decoded bytes over every sk_pdf_stream call of a document */
+};
+
+struct sk_pdf;
+
+/* One object. DICT points at its dictionary ("<<" to the matching ">>")
+ * or, for an object that is not a dictionary, at its value; STREAM is set
+ * for a stream object (its raw, still encoded bytes follow the "stream"
+ * keyword: RAW, RAW_LEN, taken from /Length when it is right and up to
+ * "endstream" otherwise). Borrowed from the document. */
+struct sk_pdf_obj {
+    unsigned num, gen;
+    const unsigned char *dict;
+    size_t dict_len;
+    int stream;
+    const unsigned char *raw;
+    size_t raw_len;
+    int in_objstm; /* read from an object stream */
+};
+
+/* Index P[0..N) (borrowed until sk_pdf_free). *OUT is NULL on an error
+ * other than SK_PDF_LIMIT, where the objects before the limit are kept. */
+SK_API enum sk_pdf_rc sk_pdf_open(const unsigned char *p, size_t n, const struct sk_pdf_limits *,
+                                  struct sk_pdf **out);
+SK_API void sk_pdf_free(struct sk_pdf *);
+/* Objects in file order; a number defined twice (incremental updates)
+ * appears twice, and sk_pdf_find gives the last one, as readers do. */
+SK_API size_t sk_pdf_count(const struct sk_pdf *);
+SK_API const struct sk_pdf_obj *sk_pdf_at(const struct sk_pdf *, size_t i);
+SK_API const struct sk_pdf_obj *sk_pdf_find(const struct sk_pdf *, unsigned num);
+/* Is the document encrypted (a trailer's /Encrypt), and could the empty
+ * user password open it? 0: not encrypted; 1: opened; -1: cannot be. */
+SK_API int sk_pdf_encrypted(const struct sk_pdf *);
+
+/* Value of KEY ("Filter", no slash) in the dictionary D[0..N): the token
+ * after the key, a whole array/dictionary/string included. Returns 0 and
+ * sets *V/*VLEN, or -1 when absent. Keys are compared after #xx escapes. */
+SK_API int sk_pdf_dict_get(const unsigned char *d, size_t n, const char *key,
+                           const unsigned char **v, size_t *vlen);
+/* A value read as an indirect reference "N G R" (*NUM), an integer, or a
+ * name ("/Type" -> "Type", #xx escapes undone, cut to SIZE - 1): 0 or -1. */
+SK_API int sk_pdf_ref(const unsigned char *v, size_t n, unsigned *num);
+SK_API int sk_pdf_int(const unsigned char *v, size_t n, long long *out);
+SK_API int sk_pdf_name(const unsigned char *v, size_t n, char *out, size_t size);
+/* Follow V (a reference, or the value itself) to a dictionary's bytes. */
+SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t n,
+                          const unsigned char **d, size_t *dn);
+
+/* The decoded bytes of stream object O (filters, predictors, decryption).
+ * *OUT is malloc'd (caller frees) and NUL-terminated beyond *OUT_LEN.
+ * *PREDICTED (may be NULL) is set when a predictor or a filter libclamav
+ * 1.4 does not undo was applied, so virus_scan knows which streams its
+ * engine has not seen decoded. */
+SK_API enum sk_pdf_rc sk_pdf_stream(struct sk_pdf *, const struct sk_pdf_obj *o,
+                                    unsigned char **out, size_t *out_len, int *predicted);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
