@@ -265,8 +265,9 @@ static void sk_vs_cab(const unsigned char *p, size_t n, struct sk_vs_decl *d)
 /* LHA: headers of level 0 and 1 (a size byte; the compressed size counts
  * level 1's extended headers) and 2 (a 16-bit total size), each followed
  * by its compressed bytes; the level is byte 20, the method "-lh?-" or
- * "-lz?-" bytes 2-6; a 0 size ends the archive. */
-static void sk_vs_lha(const unsigned char *p, size_t n, struct sk_vs_decl *d)
+ * "-lz?-" bytes 2-6; a 0 size ends the archive. Returns the bytes the
+ * chain of headers and members covers (0: P is no LHA header). */
+static size_t sk_vs_lha(const unsigned char *p, size_t n, struct sk_vs_decl *d)
 {
     size_t at = 0;
 
@@ -274,13 +275,72 @@ static void sk_vs_lha(const unsigned char *p, size_t n, struct sk_vs_decl *d)
         const unsigned char *h = p + at;
         size_t hs = h[20] == 2 ? (size_t)(h[0] | h[1] << 8) : h[20] < 2 ? (size_t)h[0] + 2 : 0;
         if (hs < 22)
-            return;
+            break;
         sk_vs_decl_add(d, sk_vs_le32(h + 11));
         uint32_t comp = sk_vs_le32(h + 7);
         if (n - at < hs || n - at - hs < comp)
-            return;
+            break;
         at += hs + comp;
     }
+    return at;
+}
+
+static void sk_vs_lha_decl(const unsigned char *p, size_t n, struct sk_vs_decl *d)
+{
+    (void)sk_vs_lha(p, n, d);
+}
+
+/* Is P a header LHA's readers accept (a known method, level 0-2; levels
+ * 0 and 1 carry a checksum of their header bytes)? Strict: the walk looks
+ * for LHA archives after a prefix (sk_vs_lha_inplace) in any object. */
+static int sk_vs_lha_header(const unsigned char *p, size_t n)
+{
+    static const char *const methods[] = {"lh0", "lh1", "lh2", "lh3", "lh4", "lh5", "lh6",
+                                          "lh7", "lhd", "lzs", "lz4", "lz5", NULL};
+    int known = 0;
+
+    if (n < 24 || p[2] != '-' || p[6] != '-' || p[20] > 2)
+        return 0;
+    for (int i = 0; methods[i]; i++)
+        known |= memcmp(p + 3, methods[i], 3) == 0;
+    if (!known)
+        return 0;
+    if (p[20] == 2) {
+        size_t hs = (size_t)(p[0] | p[1] << 8);
+        return hs >= 26 && hs <= n;
+    }
+    size_t hs = (size_t)p[0] + 2;
+    unsigned sum = 0;
+    if (p[0] < 20 || hs > n)
+        return 0;
+    for (size_t i = 2; i < hs; i++)
+        sum += p[i];
+    return (sum & 0xff) == p[1];
+}
+
+size_t sk_vs_lha_inplace(const unsigned char *p, size_t n, size_t from, size_t *len)
+{
+    struct sk_vs_decl d = {0};
+
+    for (size_t at = from < 2 ? 2 : from; at + 5 <= n;) {
+        const unsigned char *q = memchr(p + at, '-', n - at - 4);
+        if (!q)
+            break;
+        at = (size_t)(q - p);
+        if (q[1] == 'l' && q[4] == '-' && sk_vs_lha_header(q - 2, n - at + 2)) {
+            *len = sk_vs_lha(q - 2, n - at + 2, &d);
+            return at - 2;
+        }
+        at++;
+    }
+    return SIZE_MAX;
+}
+
+size_t sk_vs_lha_extent(const unsigned char *p, size_t n)
+{
+    struct sk_vs_decl d = {0};
+
+    return sk_vs_lha_header(p, n) ? sk_vs_lha(p, n, &d) : 0;
 }
 
 /* Formats whose members nobody here reads, told by their bytes (the
@@ -298,7 +358,7 @@ static enum sk_vs_guard sk_vs_guard_headers(const char *type, const unsigned cha
         void (*read)(const unsigned char *, size_t, struct sk_vs_decl *);
     } kinds[] = {{"CL_TYPE_ARJ", "an ARJ archive", sk_vs_arj},
                  {"CL_TYPE_MSCAB", "a cab archive", sk_vs_cab},
-                 {"CL_TYPE_LHA_LZH", "an LHA archive", sk_vs_lha}};
+                 {"CL_TYPE_LHA_LZH", "an LHA archive", sk_vs_lha_decl}};
     unsigned char head[64];
     const char *what;
     void *m = NULL;

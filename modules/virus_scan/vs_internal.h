@@ -122,6 +122,13 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
 /* Would the zip P[0..N) decode beyond DL's bound, an entry or the
  * archive (sk_zip_guard)? Decodes into nothing; 1 or 0. */
 int sk_vs_guard_zip(const unsigned char *p, size_t n, const struct sk_decode_limits *dl);
+/* LHA archives read in place: the first plausible LHA header in P[0..N)
+ * at FROM or after (a known method and level, the header checksum of
+ * levels 0 and 1), its offset (SIZE_MAX: none) and in *LEN the bytes its
+ * chain of headers and members covers; sk_vs_lha_extent: that extent for
+ * an LHA header at P itself, else 0. */
+size_t sk_vs_lha_inplace(const unsigned char *p, size_t n, size_t from, size_t *len);
+size_t sk_vs_lha_extent(const unsigned char *p, size_t n);
 
 /* Does the policy (LIM) want detection NAME reported? Anything not named
  * "PUA.*" yes; a PUA only with av.detect-pua on and its category (the

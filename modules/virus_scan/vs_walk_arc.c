@@ -3,9 +3,13 @@
  * whose size a pax record or a base-256 field gives (GNU tar, tarfile and
  * bsdtar extract them; libclamav takes the octal field and loses the
  * archive from there), ar archives (.deb packages: libclamav has no ar
- * reader), and gzip/bzip2/xz/zstd streams after a prefix (makeself installers,
+ * reader), gzip/bzip2/xz/zstd streams after a prefix (makeself installers,
  * shell archives, junk before a .gz: the walk and the engine look at
- * offset 0 only).
+ * offset 0 only), and other containers after a prefix: LHA archives
+ * (self-extractors: libclamav reads LHA at offset 0 only) are scanned
+ * from their first header, squashfs images and lzop files that nobody
+ * decodes (an AppImage's runtime before its image) are av.on-error as at
+ * offset 0.
  * SECURITY: client-controlled bytes. Members are views into the object
  * (no copy); each counts against av.max-files, and what the engine is
  * asked to scan anew (alt-sized tar members, ar members, decompressed
@@ -22,6 +26,7 @@
 #include "vs_internal.h"
 
 #define SK_VS_STREAM_BAD 64 /* candidates that did not decode, per walk */
+#define SK_VS_LHA_MAX    16 /* LHA archives after a prefix, per object */
 
 static int sk_vs_arc_member(struct sk_vs_walk *w, uint64_t len)
 {
@@ -277,6 +282,60 @@ static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_
     return rc;
 }
 
+/* Containers after a prefix that the engine reads at offset 0 only (LHA:
+ * each archive found is scanned as an object of its own from its first
+ * header, so libclamav and the guard read it) or that nobody reads
+ * (squashfs, lzop: av.on-error, as sk_vs_guard says at offset 0). An LHA
+ * at offset 0 is the engine's: the search starts after its members. */
+static int sk_vs_arc_inplace(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
+{
+    static const char *const magic[] = {"hsqs", "sqsh", "\x89LZO"};
+    const char *obj = name && *name ? name : "the body";
+    size_t from = sk_vs_lha_extent(p, n), at, len = 0;
+    char why[320], what[160];
+    unsigned found = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++) {
+        size_t m = strlen(magic[i]);
+        for (at = 1; at < n;) {
+            const unsigned char *q = memmem(p + at, n - at, magic[i], m);
+            const char *kind;
+            if (!q)
+                break;
+            at = (size_t)(q - p);
+            if ((kind = sk_container_unread(q, n - at)) != NULL) {
+                snprintf(why, sizeof(why),
+                         "%s at offset %zu of %.80s, which neither libclamav nor Sekisho "
+                         "decodes: not scanned",
+                         kind, at, obj);
+                sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", why);
+                return -1;
+            }
+            at++;
+        }
+    }
+    for (at = from ? from : 1; rc == 0 && (at = sk_vs_lha_inplace(p, n, at, &len)) != SIZE_MAX;
+         at += len) {
+        if (++found > SK_VS_LHA_MAX) {
+            snprintf(why, sizeof(why), "more than %d LHA archives after a prefix in %.80s",
+                     SK_VS_LHA_MAX, obj);
+            sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:streams", why);
+            return -1;
+        }
+        if (depth + 1 >= SK_VS_WALK_DEPTH)
+            return sk_vs_walk_deep(w, "an LHA archive", depth + 1);
+        if (!len)
+            len = n - at; /* a chain cut short: what follows its header */
+        if (sk_vs_arc_member(w, len) == -1)
+            return -1;
+        snprintf(what, sizeof(what), "LHA archive at offset %zu of %.80s", at, obj);
+        rc = sk_vs_walk_object(w, p + at, len, depth + 1, NULL, what);
+    }
+    return rc;
+}
+
 int sk_vs_arc_wants(const unsigned char *p, size_t n)
 {
     return (n >= 512 && sk_tar_header_ok(p)) || sk_ar_is(p, n);
@@ -291,5 +350,7 @@ int sk_vs_walk_arc(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
         rc = sk_vs_arc_ar(w, p, n, depth);
     if (rc == 0)
         rc = sk_vs_arc_streams(w, p, n, depth, name);
+    if (rc == 0)
+        rc = sk_vs_arc_inplace(w, p, n, depth, name);
     return rc < 0 ? -1 : 0;
 }

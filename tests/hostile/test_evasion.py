@@ -2923,6 +2923,50 @@ def g_containers(ck, srv):
                                               "out")))
         clean("%s shell archive" % nm, url + "-clean",
               _tool([("log.txt", text)], "shar %s log.txt > out" % opt, "out"))
+    # containers after a prefix (self-extractors, an AppImage's runtime):
+    # libclamav reads LHA at offset 0 only (EICAR in an LHA behind a stub
+    # passed), and the guard looked for squashfs and lzop there only
+    stub = b"MZ\x90\0" + bytes(range(256)) * 16
+    for lvl in ("0", "1", "2"):
+        lzh = _tool([("e.txt", split)], "jlha a%s a.lzh e.txt" % lvl, "a.lzh")
+        url = "http://origin.test/c8/lha-sfx-" + lvl
+        virus_blocked(ck, srv, "containers: EICAR in a level-%s LHA after a stub" % lvl, url,
+                      respmod(srv, url, stub + lzh))
+    two = _tool([("log.txt", text[:5000]), ("e.txt", split)], "jlha a1 a.lzh log.txt e.txt",
+                "a.lzh")
+    url = "http://origin.test/c8/lha-sfx-second"
+    virus_blocked(ck, srv, "containers: EICAR as the second member of an LHA after a stub", url,
+                  respmod(srv, url, stub + two + b"\0" * 64))
+    clean("LHA after a stub", "http://origin.test/c8/lha-sfx-clean",
+          stub + _tool([("log.txt", text)], "jlha a1 a.lzh log.txt", "a.lzh"))
+    # an archive's own members are not more archives (at most 16 are read
+    # after a prefix, more is av.on-limit)
+    many = _tool([("f%02d.txt" % i, text[i * 900:i * 900 + 3000]) for i in range(20)],
+                 "jlha a1 a.lzh f*.txt", "a.lzh")
+    clean("20-member LHA", "http://origin.test/c8/lha-20", many)
+    clean("20-member LHA after a stub", "http://origin.test/c8/lha-20-sfx", stub + many)
+    small = _tool([("log.txt", text[:2000])], "jlha a1 a.lzh log.txt", "a.lzh")
+    bad = _tool([("e.txt", split)], "jlha a1 a.lzh e.txt", "a.lzh")
+    url = "http://origin.test/c8/lha-16th"
+    virus_blocked(ck, srv, "containers: EICAR in the 16th LHA after a stub", url,
+                  respmod(srv, url, stub + (small + b"junk") * 15 + bad))
+    url = "http://origin.test/c8/lha-17"
+    r = respmod(srv, url, stub + (small + b"junk") * 17)
+    e = log_entry(srv, url)
+    ck.ok("containers: 17 LHA archives after a stub are av.on-limit (%s)" % e.get("rule"),
+          blocked(r) and "more than 16 LHA archives" in e.get("reason", ""), e)
+    # header look-alikes in text are no archive (levels 0/1 carry a checksum)
+    clean("text of 'ls -lh -' and '-lh5-' words",
+          "http://origin.test/c8/lha-words", b"$ ls -lh -a\n-lh5- -lz4- x\n" * 200 + text[:4000])
+    elf = b"\x7fELF\2\1\1" + b"\0" * 4089
+    for comp in ("gzip", "lzo"):
+        unread("EICAR in a squashfs (%s) after an ELF runtime" % comp,
+               "http://origin.test/c8/appimage-" + comp,
+               elf + _tool([("e.txt", split)], "mksquashfs src out -comp %s -quiet "
+                           "-no-progress >/dev/null" % comp, "out", sub="src"), "at offset 4096")
+    unread("EICAR in an lzop file after junk", "http://origin.test/c8/lzo-junk",
+           b"junk" * 300 + _tool([("e.txt", split)], "lzop -o out e.txt", "out"),
+           "an lzop file at offset 1200")
     # DLP reads none of these archives' (compressed) members: cards in an
     # ARJ, LHA or xar upload passed; now dlp.on-error, as 7z, rar and cab
     cards = [("cards.txt", CARDS * 3)]
