@@ -1506,6 +1506,16 @@ MUTANTS = [
     ("av: no bound on the LHA archives read after a prefix", N, "modules/virus_scan/vs_walk_arc.c",
      "        if (++found > SK_VS_LHA_MAX) {", "        if (++found > SK_VS_LHA_MAX * 100) {",
      r"^(hostile\.containers)$"),
+    ("dlp: uuencoded blocks in a text not decoded (cards in a shell archive pass)", S,
+     "modules/dlp/dlp_b64.c", "    if (sk_uurun_write(b->uu, p, n) == -1)\n        return -1;",
+     "    if (0)\n        return -1;", r"^(hostile\.containers|unit\.test_decode_text)$"),
+    ("toolkit: sk_uurun ends a block at its first line", S, "icap-server/core/sk_multipart.c",
+     "        if (t - b == 3 && memcmp(l + b, \"end\", 3) == 0) {\n            u->in = 0;",
+     "        if (t - b == 3 || memcmp(l + b, \"end\", 3) == 0) {\n            u->in = 0;",
+     r"^(hostile\.containers|unit\.test_decode_text)$"),
+    ("toolkit: sk_uurun drops a block without an end line", S, "icap-server/core/sk_multipart.c",
+     "    if (!u->failed && u->in) { /* no \"end\" line: the text's end ends it */",
+     "    if (0) { /* no \"end\" line: the text's end ends it */", r"^(unit\.test_decode_text)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

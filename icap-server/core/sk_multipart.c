@@ -224,6 +224,85 @@ size_t sk_uu_decode(const unsigned char *in, size_t n, unsigned char *out)
     return k;
 }
 
+/* The streaming form of sk_uu_find + sk_uu_decode, for readers that see a
+ * text once (dlp): the same lines, the same rules. */
+struct sk_uurun {
+    struct sk_b64run_handler h;
+    int in, failed;
+    unsigned char line[96]; /* the current line's first bytes */
+    size_t n;
+};
+
+struct sk_uurun *sk_uurun_new(const struct sk_b64run_handler *h)
+{
+    struct sk_uurun *u = calloc(1, sizeof(*u));
+
+    if (u)
+        u->h = *h;
+    return u;
+}
+
+/* The current line ended (its '\n' seen, or the text ended). */
+static int sk_uurun_eol(struct sk_uurun *u)
+{
+    const unsigned char *l = u->line;
+    size_t n = u->n, t, b = 0;
+    unsigned char o[96];
+
+    u->n = 0;
+    if (u->in) {
+        if (n && l[n - 1] == '\r')
+            n--;
+        for (t = n; t > b && strchr(" \t\f\r", l[t - 1]); t--)
+            ;
+        while (b < t && strchr(" \t\f", l[b]))
+            b++;
+        if (t - b == 3 && memcmp(l + b, "end", 3) == 0) {
+            u->in = 0;
+            return u->h.end(u->h.arg);
+        }
+        size_t k = sk_mp_uu_line(l, n, o);
+        return k ? u->h.data(u->h.arg, o, k) : 0;
+    }
+    if (n > 6 && memcmp(l, "begin ", 6) == 0) {
+        const unsigned char *sp = memchr(l + 6, ' ', n - 6);
+        if (sp && sk_mp_octal(l + 6, (size_t)(sp - l) - 6)) {
+            u->in = 1;
+            return u->h.begin(u->h.arg);
+        }
+    }
+    return 0;
+}
+
+int sk_uurun_write(struct sk_uurun *u, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+
+    for (size_t i = 0; i < len && !u->failed; i++) {
+        if (p[i] == '\n')
+            u->failed = sk_uurun_eol(u) == -1;
+        else if (u->n < sizeof(u->line))
+            u->line[u->n++] = p[i];
+    }
+    return u->failed ? -1 : 0;
+}
+
+int sk_uurun_end(struct sk_uurun *u)
+{
+    if (!u->failed && u->n)
+        u->failed = sk_uurun_eol(u) == -1;
+    if (!u->failed && u->in) { /* no "end" line: the text's end ends it */
+        u->in = 0;
+        u->failed = u->h.end(u->h.arg) == -1;
+    }
+    return u->failed ? -1 : 0;
+}
+
+void sk_uurun_free(struct sk_uurun *u)
+{
+    free(u);
+}
+
 /* The line in m->uline ended: "begin MODE ..." (octal) starts the encoded
  * lines, "end" ends them (email.message's _decode_uu); an encoded line is
  * decoded into O. */

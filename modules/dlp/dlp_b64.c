@@ -8,7 +8,10 @@
  * into an object of its own (sniffed like any other: text, zip, gzip...)
  * whose text goes to a window of its own (sk_dlp_engine_sub: the decoded
  * text and the run's characters would otherwise take turns in one window
- * and cut each other's lines).
+ * and cut each other's lines). Uuencoded blocks ("begin 644 name" ...
+ * "end": a GNU shell archive, also `shar -z` with gzip inside) are found
+ * and decoded the same way, by the core's sk_uurun (the lines virus_scan
+ * decodes with sk_uu_find), into objects and a window of their own.
  * SECURITY: client-controlled; bounded state; decoded bytes are charged to
  * the decompression budget; a run that is no base64 (a hash, a long
  * identifier) decodes to bytes that are inspected and match nothing.
@@ -22,15 +25,23 @@
 
 #define SK_B64_MIN 20 /* characters: 15 bytes, an Amex number without spaces */
 
+/* Where a finder's decoded runs go: each run an object of its own, their
+ * text into one window. */
+struct sk_b64_out {
+    struct sk_b64 *b;
+    struct sk_dlp_sink *child; /* the decoded run, once it qualified */
+    struct sk_dlp_engine *win; /* the decoded runs' own text window */
+    int over;                  /* the budget ran out */
+};
+
 struct sk_b64 {
     struct sk_dlp_sink sink;
     struct sk_dlp_ctx *ctx;
     int depth;
-    struct sk_dlp_sink *next;  /* the text reader: gets every byte */
-    struct sk_dlp_sink *child; /* the decoded run, once it qualified */
-    struct sk_dlp_engine *win; /* the decoded runs' own text window */
-    struct sk_b64run *runs;    /* the toolkit's finder */
-    int over;                  /* the budget ran out */
+    struct sk_dlp_sink *next; /* the text reader: gets every byte */
+    struct sk_b64run *runs;   /* the toolkit's finders: base64 runs */
+    struct sk_uurun *uu;      /* ... and uuencoded blocks */
+    struct sk_b64_out out_runs, out_uu;
     /* the first bytes, until they tell UTF-16 (read as characters) */
     unsigned char head[64];
     size_t nhead;
@@ -51,39 +62,41 @@ static int sk_b64_decide(struct sk_b64 *b)
 /* A run qualified: an object of its own, read in the runs' window. */
 static int sk_b64_begin(void *arg)
 {
-    struct sk_b64 *b = arg;
+    struct sk_b64_out *o = arg;
+    struct sk_b64 *b = o->b;
 
-    if ((!b->win && !(b->win = sk_dlp_engine_sub(b->ctx->e))) ||
-        !(b->child = sk_dlp_object_new(b->ctx, NULL, NULL, b->depth + 1)))
+    if ((!o->win && !(o->win = sk_dlp_engine_sub(b->ctx->e))) ||
+        !(o->child = sk_dlp_object_new(b->ctx, NULL, NULL, b->depth + 1)))
         return -1;
-    sk_dlp_engine_where(b->win, b->ctx->e->where);
+    sk_dlp_engine_where(o->win, b->ctx->e->where);
     return 0;
 }
 
 /* Decoded bytes to the child, its text into the runs' own window. */
 static int sk_b64_data(void *arg, const void *p, size_t n)
 {
-    struct sk_b64 *b = arg;
+    struct sk_b64_out *o = arg;
+    struct sk_dlp_ctx *ctx = o->b->ctx;
 
-    if (b->over || n == 0)
+    if (o->over || n == 0)
         return 0;
-    if (n > b->ctx->budget) {
-        n = (size_t)b->ctx->budget;
-        b->ctx->limit = 1;
-        b->over = 1;
+    if (n > ctx->budget) {
+        n = (size_t)ctx->budget;
+        ctx->limit = 1;
+        o->over = 1;
     }
-    b->ctx->budget -= n;
-    return sk_dlp_put_in(b->ctx, b->win, b->child, p, n) == -1 ? -1 : 0;
+    ctx->budget -= n;
+    return sk_dlp_put_in(ctx, o->win, o->child, p, n) == -1 ? -1 : 0;
 }
 
 /* The run ended: its object ends. */
 static int sk_b64_end_run(void *arg)
 {
-    struct sk_b64 *b = arg;
-    int rc = sk_dlp_end_in(b->ctx, b->win, b->child);
+    struct sk_b64_out *o = arg;
+    int rc = sk_dlp_end_in(o->b->ctx, o->win, o->child);
 
-    b->child->destroy(b->child);
-    b->child = NULL;
+    o->child->destroy(o->child);
+    o->child = NULL;
     return rc == -1 ? -1 : 0;
 }
 
@@ -102,6 +115,8 @@ static int sk_b64_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
     }
     if (m && sk_b64run_write(b->runs, q, m) == -1)
         return -1;
+    if (sk_uurun_write(b->uu, p, n) == -1)
+        return -1;
     return sk_dlp_put(b->next, p, n);
 }
 
@@ -109,6 +124,9 @@ static int sk_b64_end(struct sk_dlp_sink *s)
 {
     struct sk_b64 *b = (struct sk_b64 *)s;
     int rc = !b->decided && sk_b64_decide(b) == -1 ? -1 : sk_b64run_end(b->runs);
+
+    if (sk_uurun_end(b->uu) == -1)
+        rc = -1;
 
     if (b->next->end(b->next) == -1 || rc == -1)
         return -1;
@@ -119,10 +137,13 @@ static void sk_b64_destroy(struct sk_dlp_sink *s)
 {
     struct sk_b64 *b = (struct sk_b64 *)s;
 
-    if (b->child)
-        b->child->destroy(b->child);
+    for (struct sk_b64_out *o = &b->out_runs; o; o = o == &b->out_runs ? &b->out_uu : NULL) {
+        if (o->child)
+            o->child->destroy(o->child);
+        sk_dlp_engine_free(o->win);
+    }
     sk_b64run_free(b->runs);
-    sk_dlp_engine_free(b->win);
+    sk_uurun_free(b->uu);
     b->next->destroy(b->next);
     free(b);
 }
@@ -137,8 +158,11 @@ struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *ctx, int depth, struct sk_
         next->destroy(next);
         return NULL;
     }
-    struct sk_b64run_handler h = {sk_b64_begin, sk_b64_data, sk_b64_end_run, b};
-    if (!(b->runs = sk_b64run_new(SK_B64_MIN, &h))) {
+    b->out_runs.b = b->out_uu.b = b;
+    struct sk_b64run_handler h = {sk_b64_begin, sk_b64_data, sk_b64_end_run, &b->out_runs};
+    struct sk_b64run_handler hu = {sk_b64_begin, sk_b64_data, sk_b64_end_run, &b->out_uu};
+    if (!(b->runs = sk_b64run_new(SK_B64_MIN, &h)) || !(b->uu = sk_uurun_new(&hu))) {
+        sk_b64run_free(b->runs);
         free(b);
         next->destroy(next);
         return NULL;

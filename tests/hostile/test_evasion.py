@@ -2967,6 +2967,18 @@ def g_containers(ck, srv):
     unread("EICAR in an lzop file after junk", "http://origin.test/c8/lzo-junk",
            b"junk" * 300 + _tool([("e.txt", split)], "lzop -o out e.txt", "out"),
            "an lzop file at offset 1200")
+    # DLP decodes a shell archive's uuencoded files too (cards in `shar`
+    # and `shar -z`, gzip inside, passed); a clean one passes
+    for nm, opt in (("shar", ""), ("shar -z", "-z")):
+        body = _tool([("cards.txt", CARDS * 3)], "shar %s cards.txt > out" % opt, "out")
+        dlp_blocked(ck, "cards in a %s shell archive upload" % nm,
+                    dlp_post(srv, body, "text/plain"))
+        url = "http://upload.test/c8/shar-clean" + opt
+        body = _tool([("log.txt", text)], "shar %s log.txt > out" % opt, "out")
+        r = reqmod(srv, "POST", url, body, extra=["Content-Type: text/plain"])
+        ck.ok("containers: a clean %s upload passes" % nm, r.status == 204 or
+              (r.status == 200 and r.http_status() is None), (r.status, r.http_status(),
+                                                               log_entry(srv, url).get("rule")))
     # DLP reads none of these archives' (compressed) members: cards in an
     # ARJ, LHA or xar upload passed; now dlp.on-error, as 7z, rar and cab
     cards = [("cards.txt", CARDS * 3)]

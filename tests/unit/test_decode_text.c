@@ -115,6 +115,59 @@ static void test_uu_find(void **s)
     assert_int_equal(pos, n);
 }
 
+/* sk_uurun: the same blocks as sk_uu_find + sk_uu_decode, whatever the
+ * split of the text's writes */
+struct uu_seen {
+    unsigned begins, ends;
+    unsigned char out[64];
+    size_t n;
+};
+static int uu_begin(void *arg)
+{
+    ((struct uu_seen *)arg)->begins++;
+    return 0;
+}
+static int uu_data(void *arg, const void *buf, size_t len)
+{
+    struct uu_seen *u = arg;
+    assert_true(u->n + len <= sizeof(u->out));
+    memcpy(u->out + u->n, buf, len);
+    u->n += len;
+    return 0;
+}
+static int uu_end(void *arg)
+{
+    ((struct uu_seen *)arg)->ends++;
+    return 0;
+}
+
+static void test_uurun(void **s)
+{
+    static const char text[] = "#!/bin/sh\nbegin 600 a.txt\n"
+                               ";:&5L;&\\@=V]R;&0@9G)O;2!U=65N8V]D92$*\r\n"
+                               "`\n  end  \nx begin 644 b\nbegin 9x9 c\n"
+                               "begin 644 d.bin\n#86)C";
+    static const char want[] = "hello world from uuencode!\nabc";
+
+    (void)s;
+    for (size_t step = 1; step <= sizeof(text); step++) {
+        struct uu_seen u = {0};
+        struct sk_b64run_handler h = {uu_begin, uu_data, uu_end, &u};
+        struct sk_uurun *r = sk_uurun_new(&h);
+        assert_non_null(r);
+        for (size_t at = 0; at < sizeof(text) - 1; at += step) {
+            size_t k = sizeof(text) - 1 - at < step ? sizeof(text) - 1 - at : step;
+            assert_int_equal(sk_uurun_write(r, text + at, k), 0);
+        }
+        assert_int_equal(sk_uurun_end(r), 0);
+        sk_uurun_free(r);
+        assert_int_equal(u.begins, 2);
+        assert_int_equal(u.ends, 2); /* the second by the text's end */
+        assert_int_equal(u.n, strlen(want));
+        assert_memory_equal(u.out, want, u.n);
+    }
+}
+
 static void test_charset_sniff(void **s)
 {
     /* "カード 4111" + U+3000 + "一" in UTF-16LE/BE without BOM: ASCII space,
@@ -596,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_charset_sniff),  cmocka_unit_test(test_charset_nul_order),
         cmocka_unit_test(test_charset_lookup), cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_b64run),         cmocka_unit_test(test_uu_find),
+        cmocka_unit_test(test_uurun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -735,6 +735,15 @@ SK_API int sk_uu_find(const unsigned char *p, size_t n, size_t *pos, size_t *sta
 /* The encoded lines IN[0..N) decoded into OUT (room for N bytes), each as
  * binascii.a2b_uu reads one, leniently. Returns the decoded length. */
 SK_API size_t sk_uu_decode(const unsigned char *in, size_t n, unsigned char *out);
+/* The same blocks found and decoded as a text streams by (any split):
+ * BEGIN at a block's "begin" line, DATA with each encoded line's bytes,
+ * END at its "end" line or at sk_uurun_end. Callbacks as sk_b64run's. */
+struct sk_uurun;
+SK_API struct sk_uurun *sk_uurun_new(const struct sk_b64run_handler *);
+/* 0, or -1 once a callback stopped (every later call returns -1). */
+SK_API int sk_uurun_write(struct sk_uurun *, const void *buf, size_t len);
+SK_API int sk_uurun_end(struct sk_uurun *);
+SK_API void sk_uurun_free(struct sk_uurun *);
 
 /* ---- charset sniffing (sk_decode_charset.c) --------------------------- */
 
