@@ -1516,6 +1516,19 @@ MUTANTS = [
     ("toolkit: sk_uurun drops a block without an end line", S, "icap-server/core/sk_multipart.c",
      "    if (!u->failed && u->in) { /* no \"end\" line: the text's end ends it */",
      "    if (0) { /* no \"end\" line: the text's end ends it */", r"^(unit\.test_decode_text)$"),
+    ("fleet: an expired index accepted (a frozen source never shows)", S,
+     "policy-db/cli/cli_pull.c", "    if (time(NULL) > ix.expires) {", "    if (0 && time(NULL) > ix.expires) {",
+     r"^(fleet\.hostile)$"),
+    ("fleet: the index's signature not checked (another bundle named)", S,
+     "policy-db/cli/cli_bundle.c", "    if (sk_bundle_verify(key, buf, n, sig + 11, len - n - 11) != 0) {",
+     "    if (0 && sk_bundle_verify(key, buf, n, sig + 11, len - n - 11) != 0) {",
+     r"^(fleet\.hostile)$"),
+    ("fleet: publish ignores --valid-for", N, "policy-db/cli/cli_bundle.c",
+     "    time_t until = now + (time_t)ttl;", "    time_t until = now + (time_t)SK_BUNDLE_INDEX_TTL;",
+     r"^(fleet\.hostile)$"),
+    ("fleet: an unsigned index accepted", S, "policy-db/cli/cli_bundle.c",
+     "    if (!sig) {\n        *why = \"the index is not signed",
+     "    if (!sig && 0) {\n        *why = \"the index is not signed", r"^(fleet\.hostile)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -295,6 +295,11 @@ static void sk_metrics_pull(FILE *f, const struct sk_pull_state *p)
             "When the applied bundle was published (its signed created time)");
     fprintf(f, "sekisho_policy_bundle_created_timestamp_seconds %lld\n",
             (long long)p->bundle_created);
+    sk_head(f, "sekisho_policy_index_expires_timestamp_seconds", "gauge",
+            "Until when the last index that verified is valid (publish renews it; after it, "
+            "polls are refused until the publisher publishes again; 0: none verified yet)");
+    fprintf(f, "sekisho_policy_index_expires_timestamp_seconds %lld\n",
+            (long long)p->index_expires);
 }
 
 static void sk_metrics_state(FILE *f, const struct sk_status_snap *s)
@@ -411,7 +416,9 @@ int sk_status_ready(FILE *f, const struct sk_status_snap *s)
     return n == 0;
 }
 
-static void sk_when(FILE *f, const char *label, int64_t t, int64_t now)
+/* T as a UTC time and how long ago it was; a DEADLINE still to come says
+ * how long is left, one passed says EXPIRED. */
+static void sk_time_line(FILE *f, const char *label, int64_t t, int64_t now, int deadline)
 {
     char text[64] = "never";
     struct tm tm;
@@ -419,10 +426,18 @@ static void sk_when(FILE *f, const char *label, int64_t t, int64_t now)
 
     if (t > 0 && gmtime_r(&tt, &tm))
         strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (t > 0)
-        fprintf(f, "%-22s %s (%lld s ago)\n", label, text, (long long)(now - t));
-    else
+    if (t <= 0)
         fprintf(f, "%-22s %s\n", label, text);
+    else if (deadline && t >= now)
+        fprintf(f, "%-22s %s (in %lld s)\n", label, text, (long long)(t - now));
+    else
+        fprintf(f, "%-22s %s (%s%lld s ago)\n", label, text, deadline ? "EXPIRED " : "",
+                (long long)(now - t));
+}
+
+static void sk_when(FILE *f, const char *label, int64_t t, int64_t now)
+{
+    sk_time_line(f, label, t, now, 0);
 }
 
 void sk_status_text(FILE *f, const struct sk_status_snap *s)
@@ -458,6 +473,7 @@ void sk_status_text(FILE *f, const struct sk_status_snap *s)
         fprintf(f, "%-22s %lld\n", "  failures in a row", (long long)s->pull.failures);
         fprintf(f, "%-22s %lld\n", "  bundle generation", (long long)s->pull.bundle_generation);
         sk_when(f, "  bundle published", s->pull.bundle_created, s->now);
+        sk_time_line(f, "  index valid until", s->pull.index_expires, s->now, 1);
     }
     if (s->av) {
         fprintf(f, "%-22s %s\n", "signature directory", s->shm.clamav_db);

@@ -241,6 +241,7 @@ void sk_launch_pull_state(const char *dir, struct sk_pull_state *ps)
         {"failures", offsetof(struct sk_pull_state, failures)},
         {"bundle-generation", offsetof(struct sk_pull_state, bundle_generation)},
         {"bundle-created", offsetof(struct sk_pull_state, bundle_created)},
+        {"index-expires", offsetof(struct sk_pull_state, index_expires)},
     };
     char path[4096], line[2048]; /* the message line is at most 8 + 1023 bytes */
     FILE *f;

@@ -21,7 +21,8 @@ struct sk_pull_state {
     int have;
     char outcome[16]; /* applied, current, refused, failed */
     int64_t attempt, success, applied, failures, bundle_generation, bundle_created;
-    char message[512]; /* printable ASCII only */
+    int64_t index_expires; /* the last index that verified is valid until then (0: none) */
+    char message[512];     /* printable ASCII only */
 };
 /* Read DIR/pull.state into PS (PS->have = 0 when absent or not one). */
 void sk_launch_pull_state(const char *dir, struct sk_pull_state *ps);

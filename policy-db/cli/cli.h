@@ -16,16 +16,17 @@
 #define SK_OPT_POLICY   0x1
 #define SK_OPT_JSON     0x2
 #define SK_OPT_LIMIT    0x4
-#define SK_OPT_SCOPE    0x8    /* --client-ip, --user, --group (repeatable) */
-#define SK_OPT_PRIORITY 0x10   /* --priority N */
-#define SK_OPT_COMMENT  0x20   /* --comment TEXT */
-#define SK_OPT_LIST     0x40   /* --list block|allow|approved */
-#define SK_OPT_MATCH    0x80   /* --match exact|prefix|substring|domain|regex */
-#define SK_OPT_DLP      0x100  /* --detector (repeatable), --min-count, --action */
-#define SK_OPT_FLEET    0x200  /* --key, --out, --source, --pubkey, --ca, --poll, --once, --state */
-#define SK_OPT_REPORT   0x400  /* --log (repeatable), --from, --to, --csv */
-#define SK_OPT_QUAR     0x800  /* --dir, --older (quarantine) */
-#define SK_OPT_DIR      0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
+#define SK_OPT_SCOPE    0x8   /* --client-ip, --user, --group (repeatable) */
+#define SK_OPT_PRIORITY 0x10  /* --priority N */
+#define SK_OPT_COMMENT  0x20  /* --comment TEXT */
+#define SK_OPT_LIST     0x40  /* --list block|allow|approved */
+#define SK_OPT_MATCH    0x80  /* --match exact|prefix|substring|domain|regex */
+#define SK_OPT_DLP      0x100 /* --detector (repeatable), --min-count, --action */
+#define SK_OPT_FLEET                                                                               \
+    0x200 /* --key, --out, --source, --pubkey, --ca, --poll, --once, --state, --valid-for */
+#define SK_OPT_REPORT 0x400  /* --log (repeatable), --from, --to, --csv */
+#define SK_OPT_QUAR   0x800  /* --dir, --older (quarantine) */
+#define SK_OPT_DIR    0x1000 /* --uri, --base, --bind-dn, --password-file, ... (directory) */
 
 /* schedules (issue 14) */
 #define SK_OPT_SCHED 0x2000 /* --days, --time (repeatable), --tz (schedule add) */
@@ -56,7 +57,7 @@ struct sk_cli {
     int ndetectors;
     const char *min_count, *action; /* --min-count N, --action block|log */
     /* keygen/publish/pull: key files, publish directory, bundle source */
-    const char *key, *out, *source, *pubkey, *ca, *poll, *state;
+    const char *key, *out, *source, *pubkey, *ca, *poll, *state, *valid_for;
     int once;
     /* report: access logs to read, period, CSV directory */
     const char **logs;

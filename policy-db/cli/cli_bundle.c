@@ -27,6 +27,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sekisho/text.h>
 
 #include "cli.h"
 #include "cli_bundle.h"
@@ -197,6 +198,79 @@ int sk_bundle_verify(EVP_PKEY *key, const void *msg, size_t len, const char *sig
     return ok ? 0 : -1;
 }
 
+/* The value of "KEY: " on a line of the index head H[0..N) into OUT[SIZE]
+ * (its line must fit). 0 or -1. */
+static int sk_bundle_index_field(const char *h, size_t n, const char *key, char *out, size_t size)
+{
+    size_t k = strlen(key);
+
+    for (size_t at = 0; at < n;) {
+        const char *e = memchr(h + at, '\n', n - at);
+        size_t l = e ? (size_t)(e - h) - at : n - at;
+        if (l > k + 2 && memcmp(h + at, key, k) == 0 && h[at + k] == ':' && h[at + k + 1] == ' ') {
+            if (l - k - 2 >= size)
+                return -1;
+            memcpy(out, h + at + k + 2, l - k - 2);
+            out[l - k - 2] = '\0';
+            return 0;
+        }
+        at += l + 1;
+    }
+    return -1;
+}
+
+static time_t sk_bundle_time(const char *s)
+{
+    struct tm tm = {0};
+    const char *e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    return e && *e == '\0' ? timegm(&tm) : (time_t)-1;
+}
+
+int sk_bundle_index_parse(EVP_PKEY *key, const char *buf, size_t len, struct sk_bundle_index *ix,
+                          const char **why)
+{
+    const char *sig = NULL;
+    char t[64];
+    size_t n;
+
+    memset(ix, 0, sizeof(*ix));
+    if (len < 23 || memcmp(buf, "sekisho-policy-index 1\n", 23) != 0 || memchr(buf, 0, len)) {
+        *why = "not a Sekisho policy index";
+        return -1;
+    }
+    for (size_t at = 0; at + 12 <= len && !sig; at++)
+        if (buf[at] == '\n' && memcmp(buf + at + 1, "signature: ", 11) == 0)
+            sig = buf + at + 1;
+    if (!sig) {
+        *why = "the index is not signed (published before Sekisho signed its index: "
+               "publish again with this version)";
+        return -1;
+    }
+    n = (size_t)(sig - buf);
+    if (sk_bundle_index_field(buf, n, "key-id", ix->key_id, sizeof(ix->key_id)) != 0)
+        ix->key_id[0] = '\0';
+    if (sk_bundle_verify(key, buf, n, sig + 11, len - n - 11) != 0) {
+        *why = "the index's signature does not verify with the trusted key";
+        return -1;
+    }
+    if (sk_bundle_index_field(buf, n, "bundle", ix->bundle, sizeof(ix->bundle)) != 0 ||
+        strlen(ix->bundle) < 22 || strncmp(ix->bundle, "policy-", 7) != 0 ||
+        strcmp(ix->bundle + strlen(ix->bundle) - 7, ".bundle") != 0 ||
+        strspn(ix->bundle + 7, "0123456789abcdef-") != strlen(ix->bundle) - 14) {
+        *why = "the index names no policy bundle";
+        return -1;
+    }
+    if (sk_bundle_index_field(buf, n, "signed", t, sizeof(t)) != 0 ||
+        (ix->signed_at = sk_bundle_time(t)) == (time_t)-1 ||
+        sk_bundle_index_field(buf, n, "expires", t, sizeof(t)) != 0 ||
+        (ix->expires = sk_bundle_time(t)) == (time_t)-1 || ix->expires < ix->signed_at) {
+        *why = "the index has no valid signed/expires times";
+        return -1;
+    }
+    return 0;
+}
+
 int sk_bundle_parse(const char *buf, size_t len, struct sk_bundle *b, char **why)
 {
     const char *p = buf, *end = buf + len;
@@ -334,7 +408,8 @@ int sk_cli_publish(struct sk_cli *c)
 {
     EVP_PKEY *key = NULL;
     char *why = NULL, *doc = NULL, *bundle = NULL, *sig = NULL, *index = NULL;
-    char hash[65], id[SK_BUNDLE_KEYID_HEX + 1], created[32], name[128], path[4096];
+    char hash[65], id[SK_BUNDLE_KEYID_HEX + 1], created[32], expires[32], name[128], path[4096];
+    uint64_t ttl = SK_BUNDLE_INDEX_TTL;
     size_t len = 0;
     int64_t gen = 0;
     int blen, ilen, rc = SK_CLI_FAIL;
@@ -344,6 +419,10 @@ int sk_cli_publish(struct sk_cli *c)
 
     if (!c->key || !c->out)
         return sk_cli_usage("publish needs --key KEYFILE and --out DIR");
+    if (c->valid_for &&
+        (sk_parse_duration(c->valid_for, &ttl) != 0 || ttl < 1 || ttl > SK_BUNDLE_INDEX_TTL_MAX))
+        return sk_cli_usage("--valid-for %s: a duration from 1 second to 366 days (30s, 12h, 7d)",
+                            c->valid_for);
     if ((key = sk_bundle_load_key(c->key, 1, &why)) == NULL)
         return sk_cli_usage("--key %s: %s", c->key, why);
     if (stat(c->out, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -380,10 +459,25 @@ int sk_cli_publish(struct sk_cli *c)
         if (sk_bundle_write_file(path, sig, strlen(sig), 0644) != 0)
             goto io;
     }
+    /* the index is signed too, with an expiry: a source that keeps
+     * serving an old index (a frozen mirror, a replay) shows on every node
+     * once it expires; publishing again (cron) renews it */
+    time_t until = now + (time_t)ttl;
+    gmtime_r(&until, &tm);
+    strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
     ilen = asprintf(&index,
                     "sekisho-policy-index 1\nbundle: %s\ngeneration: %lld\n"
-                    "content-hash: %s\n",
-                    name, (long long)gen, hash);
+                    "content-hash: %s\nsigned: %s\nexpires: %s\nkey-id: %s\n",
+                    name, (long long)gen, hash, created, expires, id);
+    free(sig);
+    if (ilen < 0 || (sig = sk_bundle_sign(key, index, (size_t)ilen)) == NULL) {
+        rc = sk_cli_fail("cannot sign the index (OpenSSL)");
+        goto out;
+    }
+    char *signed_index = NULL;
+    ilen = asprintf(&signed_index, "%ssignature: %s", index, sig);
+    free(index);
+    index = signed_index;
     snprintf(path, sizeof(path), "%s/index", c->out);
     if (ilen < 0 || sk_bundle_write_file(path, index, (size_t)ilen, 0644) != 0)
         goto io;

@@ -5,10 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
 #define SK_BUNDLE_KEYID_HEX 16
+/* How long a published index is valid unless publish --valid-for says. */
+#define SK_BUNDLE_INDEX_TTL     (7 * 86400)
+#define SK_BUNDLE_INDEX_TTL_MAX (366 * 86400)
 
 /* A parsed bundle; pointers borrow the buffer it was parsed from. */
 struct sk_bundle {
@@ -29,6 +33,17 @@ int sk_bundle_verify(EVP_PKEY *key, const void *msg, size_t len, const char *sig
                      size_t sig_len);
 /* Parse the head and check the length; 0 or -1 with *why (static). */
 int sk_bundle_parse(const char *buf, size_t len, struct sk_bundle *b, char **why);
+/* A publish directory's index: the bundle it names (checked:
+ * policy-[0-9a-f-]+.bundle, never used as a path) and its validity. */
+struct sk_bundle_index {
+    char bundle[256];
+    char key_id[SK_BUNDLE_KEYID_HEX + 1]; /* as the index says (read before the check) */
+    time_t signed_at, expires;
+};
+/* Parse BUF[0..LEN) and check KEY's signature over every byte before its
+ * "signature: " line. 0, or -1 with *why (static text). */
+int sk_bundle_index_parse(EVP_PKEY *key, const char *buf, size_t len, struct sk_bundle_index *ix,
+                          const char **why);
 /* Temp file + fsync + rename; 0 or -1 (errno). */
 int sk_bundle_write_file(const char *path, const void *buf, size_t len, mode_t mode);
 

@@ -102,7 +102,7 @@ static const struct sk_cli_cmd sk_cli_cmds[] = {
     {"keygen", sk_cli_keygen, SK_OPT_FLEET, 0, 0, "keygen --out KEYFILE",
      "make an Ed25519 key pair for signing bundles: KEYFILE (0600) and KEYFILE.pub"},
     {"publish", sk_cli_publish, SK_OPT_FLEET | SK_OPT_JSON, 0, 0,
-     "publish --key KEYFILE --out DIR [--json]",
+     "publish --key KEYFILE --out DIR [--valid-for DURATION] [--json]",
      "write the policy as a signed bundle into DIR and point DIR/index at it"},
     {"pull", sk_cli_pull, SK_OPT_FLEET, 0, 0,
      "pull --source URL --pubkey FILE [--ca FILE] [--poll SECONDS] [--once] [--state FILE]",
@@ -198,7 +198,7 @@ static const char *sk_cli_opt_name(unsigned opt)
     case SK_OPT_REPORT:
         return "--log/--from/--to/--csv";
     case SK_OPT_FLEET:
-        return "--key/--out/--source/--pubkey/--ca/--poll/--once/--state";
+        return "--key/--out/--source/--pubkey/--ca/--poll/--once/--state/--valid-for";
     case SK_OPT_QUAR:
         return "--dir/--older";
     case SK_OPT_DIR:
@@ -279,6 +279,7 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
                                              {"poll", required_argument, NULL, 'T'},
                                              {"once", no_argument, NULL, '1'},
                                              {"state", required_argument, NULL, 0x108},
+                                             {"valid-for", required_argument, NULL, 0x109},
                                              {"log", required_argument, NULL, 'G'},
                                              {"from", required_argument, NULL, 'F'},
                                              {"to", required_argument, NULL, 'E'},
@@ -357,14 +358,16 @@ static int sk_cli_parse(struct sk_cli *c, int argc, char **argv, int *done)
         case 'B':
         case 'C':
         case 'T':
-        case 0x108: {
-            const char **slot = ch == 'K'   ? &c->key
-                                : ch == 'O' ? &c->out
-                                : ch == 'S' ? &c->source
-                                : ch == 'B' ? &c->pubkey
-                                : ch == 'C' ? &c->ca
-                                : ch == 'T' ? &c->poll
-                                            : &c->state;
+        case 0x108:
+        case 0x109: {
+            const char **slot = ch == 'K'     ? &c->key
+                                : ch == 'O'   ? &c->out
+                                : ch == 'S'   ? &c->source
+                                : ch == 'B'   ? &c->pubkey
+                                : ch == 'C'   ? &c->ca
+                                : ch == 'T'   ? &c->poll
+                                : ch == 0x108 ? &c->state
+                                              : &c->valid_for;
             if (*slot)
                 return sk_cli_usage("option %s given twice", argv[optind - 2]);
             *slot = optarg;

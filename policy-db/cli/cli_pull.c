@@ -59,6 +59,7 @@ struct sk_pull {
     char msg[1024];
     /* for --state */
     int64_t bundle_gen, bundle_created, attempt_at, success_at, applied_at;
+    int64_t index_expires; /* the last index that verified: until when it is valid */
     long failures;
 };
 
@@ -144,28 +145,6 @@ static long sk_pull_get(struct sk_pull *p, const char *name, struct sk_fetch *f)
     snprintf(url, sizeof(url), "%s%s%s", p->c->source,
              p->c->source[strlen(p->c->source) - 1] == '/' ? "" : "/", name);
     return sk_cli_fetch(url, p->c->ca, f, p->msg, sizeof(p->msg));
-}
-
-static int sk_pull_index_name(const char *idx, char *name, size_t size)
-{
-    const char *b;
-    size_t n = 0;
-
-    if (strncmp(idx, "sekisho-policy-index 1\n", 23) != 0 ||
-        (b = strstr(idx, "\nbundle: ")) == NULL)
-        return -1;
-    b += 9;
-    while (b[n] && b[n] != '\n')
-        n++;
-    if (n < 22 || n >= size || strncmp(b, "policy-", 7) != 0 ||
-        strncmp(b + n - 7, ".bundle", 7) != 0)
-        return -1;
-    for (size_t i = 7; i < n - 7; i++)
-        if (!((b[i] >= '0' && b[i] <= '9') || (b[i] >= 'a' && b[i] <= 'f') || b[i] == '-'))
-            return -1;
-    memcpy(name, b, n);
-    name[n] = '\0';
-    return 0;
 }
 
 /* meta KEY as an integer (0 when absent) or, with TEXT, its text ("" when
@@ -339,6 +318,8 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
     struct sk_fetch idx = {.max = SK_PULL_MAX_SMALL}, bun = {.max = SK_PULL_MAX_BUNDLE},
                     sig = {.max = SK_PULL_MAX_SMALL};
     char name[256], signame[300];
+    struct sk_bundle_index ix;
+    const char *why = NULL;
     enum sk_pull_outcome out = SK_PULL_FAILED;
     int64_t local;
     long st;
@@ -350,10 +331,28 @@ static enum sk_pull_outcome sk_pull_once(struct sk_pull *p)
             sk_pull_set(p, "%s/index: HTTP %ld", p->c->source, st);
         goto out;
     }
-    if (!idx.p || sk_pull_index_name(idx.p, name, sizeof(name)) != 0) {
-        sk_pull_set(p, "refused %s/index: not a Sekisho policy index", p->c->source);
+    if (!idx.p || sk_bundle_index_parse(p->key, idx.p, idx.len, &ix, &why) != 0) {
+        if (idx.p && ix.key_id[0] && strcmp(ix.key_id, p->key_id) != 0)
+            sk_pull_set(p, "refused %s/index: signed by key %s, this node trusts %s", p->c->source,
+                        ix.key_id, p->key_id);
+        else
+            sk_pull_set(p, "refused %s/index: %s", p->c->source, idx.p ? why : "empty");
         goto out;
     }
+    p->index_expires = (int64_t)ix.expires;
+    if (time(NULL) > ix.expires) {
+        char a[32], b[32];
+        struct tm tm;
+        strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&ix.signed_at, &tm));
+        strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&ix.expires, &tm));
+        sk_pull_set(p,
+                    "refused %s/index: signed %s, expired %s - the publisher has not published "
+                    "since (a stalled publisher, or a source serving an old copy); the node "
+                    "keeps its policy (generation %lld)",
+                    p->c->source, a, b, (long long)sk_pull_local_generation(p));
+        goto out;
+    }
+    snprintf(name, sizeof(name), "%s", ix.bundle);
     /* acted on already, and nobody wrote to the local database since: the
      * outcome logged then still stands */
     local = sk_pull_local_generation(p);
@@ -422,10 +421,11 @@ static void sk_pull_state(struct sk_pull *p, enum sk_pull_outcome o)
             msg[i] = '?';
     n = asprintf(&text,
                  "sekisho-pull-state 1\noutcome %s\nattempt %lld\nsuccess %lld\napplied %lld\n"
-                 "failures %ld\nbundle-generation %lld\nbundle-created %lld\nmessage %s\n",
+                 "failures %ld\nbundle-generation %lld\nbundle-created %lld\n"
+                 "index-expires %lld\nmessage %s\n",
                  names[o], (long long)p->attempt_at, (long long)p->success_at,
                  (long long)p->applied_at, p->failures, (long long)p->bundle_gen,
-                 (long long)p->bundle_created, msg);
+                 (long long)p->bundle_created, (long long)p->index_expires, msg);
     if (n < 0 || sk_bundle_write_file(p->c->state, text, (size_t)n, 0644) != 0)
         fprintf(stderr, "sekisho-policy pull: cannot write --state %s: %s\n", p->c->state,
                 strerror(errno));

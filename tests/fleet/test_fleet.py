@@ -20,7 +20,6 @@ Trust: test harness only; every address is 127.0.0.1.
 
 import argparse
 import base64
-import glob
 import hashlib
 import os
 import shutil
@@ -179,6 +178,7 @@ def main():
 
         pub.policy_cmd("url", "add", "first.example", "--list", "block", "--match", "domain")
         publish()
+        first_index = open(os.path.join(www, "index"), "rb").read()
         ck.ok("nginx serves the publish directory", nginx.start())
         for i in range(NODES):
             n = SekishoServer(a.build_dir, modules="url_block", name="fleet-node%d" % i,
@@ -287,12 +287,10 @@ def main():
         ck.ok("bundle signed by another key: one refusal line per node", counts == [1] * NODES,
               counts)
 
-        # an older bundle (a downgrade): point the index at the first bundle
-        bundles = sorted(glob.glob(os.path.join(www, "policy-*.bundle")),
-                         key=lambda p: int(os.path.basename(p).split("-")[1]))
-        first = os.path.basename(bundles[0])
-        with open(os.path.join(www, "index.tmp"), "w") as f:
-            f.write("sekisho-policy-index 1\nbundle: %s\n" % first)
+        # an older bundle (a downgrade): the first publish's index served
+        # again (signed, still valid: a replay) names the first bundle
+        with open(os.path.join(www, "index.tmp"), "wb") as f:
+            f.write(first_index)
         os.rename(os.path.join(www, "index.tmp"), os.path.join(www, "index"))
         counts = refusal_counts(nodes, "is older than the applied")
         ck.ok("older bundle: refused, the newer policy stays",

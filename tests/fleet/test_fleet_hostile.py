@@ -325,6 +325,71 @@ def republish(f):
           rc == 0 and f.read(name, out) != before[0], err)
 
 
+def index_freshness(f):
+    """The index is signed and expires (publish --valid-for, default 7
+    days): a source that keeps serving an old index - a stalled publisher,
+    a mirror or cache serving an old copy, a replay - shows as refused
+    polls once it expires, and an index rewritten by anyone without the
+    key (another bundle named, the signature stripped) is refused."""
+    ck = f.ck
+    cur = f.bundles[2]
+    idx = cur[0]
+    ck.ok("publish signs the index, with signed/expires/key-id lines",
+          re.search(rb"\nsigned: \S+Z\nexpires: \S+Z\nkey-id: [0-9a-f]{16}\nsignature: \S{88}\n$",
+                    idx) is not None, idx)
+    db = f.node("index")
+    f.serve(f.bundles[1])
+    rc, err = f.once(db)
+    ck.ok("a signed index: applied", rc == 0 and f.blocks(db, "b.example"), err)
+    # another bundle named under the old signature; the signature stripped
+    forged = idx.replace(cur[1].encode(), f.bundles[1][1].encode())
+    unsigned = idx.split(b"signature: ")[0]
+    for label, body, why in (("another bundle named", forged, "signature does not verify"),
+                             ("the signature stripped", unsigned, "the index is not signed"),
+                             ("another key's signature",
+                              None, "this node trusts")):
+        if body is None:
+            other = os.path.join(f.tmp, "idx-other.key")
+            f.pol(f.pub.db, "keygen", "--out", other)
+            out = os.path.join(f.tmp, "idx-other")
+            os.mkdir(out)
+            subprocess.run([f.cli, "--db", f.pub.db, "publish", "--key", other, "--out", out],
+                           check=True, stdout=subprocess.DEVNULL)
+            body = open(os.path.join(out, "index"), "rb").read()
+        f.serve(cur)
+        ROUTES["index"] = body
+        rc, err = f.once(db)
+        ck.ok("index with %s: refused, nothing applied" % label,
+              rc != 0 and why in err and not f.blocks(db, "c.example"), err)
+    # a short validity: fresh, then expired (the node keeps its policy)
+    out = os.path.join(f.tmp, "idx-short")
+    os.mkdir(out)
+    bad = subprocess.run([f.cli, "--db", f.pub.db, "publish", "--key", f.key, "--out", out,
+                          "--valid-for", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ck.ok("publish --valid-for 0: a usage error, nothing written",
+          bad.returncode != 0 and b"--valid-for" in bad.stderr and not os.listdir(out),
+          bad.stderr)
+    subprocess.run([f.cli, "--db", f.pub.db, "publish", "--key", f.key, "--out", out,
+                    "--valid-for", "3s"], check=True, stdout=subprocess.DEVNULL)
+    short = open(os.path.join(out, "index"), "rb").read()
+    name = short.split(b"bundle: ")[1].split(b"\n")[0].decode()
+    f.serve((short, name), src=out)
+    rc, err = f.once(db)
+    ck.ok("an index within its validity: applied", rc == 0 and f.blocks(db, "c.example"), err)
+    fleet = f.chash(db)
+    time.sleep(4.2)
+    rc, err = f.once(db)
+    ck.ok("the same index after it expired: refused, the node keeps its policy",
+          rc != 0 and "expired" in err and "has not published since" in err and
+          f.chash(db) == fleet and f.blocks(db, "c.example"), err)
+    subprocess.run([f.cli, "--db", f.pub.db, "publish", "--key", f.key, "--out", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    f.serve((open(os.path.join(out, "index"), "rb").read(), name), src=out)
+    rc, err = f.once(db)
+    ck.ok("publish again (no policy change): a fresh index, the node is in step",
+          rc == 0 and "up to date" in err, err)
+
+
 def http_get(port, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
         return r.read().decode()
@@ -359,6 +424,9 @@ def status(f, build_dir):
               metric(text, "sekisho_policy_bundle_generation") == gen and
               abs(metric(text, "sekisho_policy_bundle_created_timestamp_seconds") - time.time())
               < 600, text[-800:])
+        ck.ok("/metrics: the index is valid for publish's default 7 days",
+              abs(metric(text, "sekisho_policy_index_expires_timestamp_seconds") -
+                  (time.time() + 7 * 86400)) < 3600, text[-800:])
         last_good = metric(text, "sekisho_policy_pull_last_success_timestamp_seconds")
         # the source goes bad: a tampered newer bundle
         f.pub.policy_cmd("url", "add", "d.example", "--list", "block", "--match", "domain")
@@ -383,7 +451,8 @@ def status(f, build_dir):
         ck.ok("--status: the failed pull and why", re.search(
             r"policy pull\s+failed: refused policy-\d+-[0-9a-f]+\.bundle: the signature does "
             r"not verify", st) is not None and
-              re.search(r"bundle generation\s+%d\n" % gen, st) is not None, st)
+              re.search(r"bundle generation\s+%d\n" % gen, st) is not None and
+              re.search(r"index valid until\s+\S+Z \(in \d+ s\)", st) is not None, st)
         # a verified bundle the node refuses (older): not in step either
         f.serve(f.bundles[1])
 
@@ -452,12 +521,14 @@ def ca_only(f):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", help="one group: transient, rotation, drift, republish, status, ca")
+    ap.add_argument("--only",
+                    help="one group: transient, rotation, drift, republish, index, status, ca")
     a = ap.parse_args()
     ck = Check("fleet-hostile")
     f = Fleet(a.build_dir, ck)
     groups = (("transient", transient), ("rotation", rotation), ("drift", drift),
-              ("republish", republish), ("status", lambda fl: status(fl, a.build_dir)),
+              ("republish", republish), ("index", index_freshness),
+              ("status", lambda fl: status(fl, a.build_dir)),
               ("ca", ca_only))
     try:
         for name, fn in groups:
