@@ -2955,9 +2955,17 @@ def g_containers(ck, srv):
     e = log_entry(srv, url)
     ck.ok("containers: 17 LHA archives after a stub are av.on-limit (%s)" % e.get("rule"),
           blocked(r) and "more than 16 LHA archives" in e.get("reason", ""), e)
-    # header look-alikes in text are no archive (levels 0/1 carry a checksum)
+    url = "http://origin.test/c8/lha-short-stub"
+    virus_blocked(ck, srv, "containers: EICAR in an LHA after a 100-byte stub", url,
+                  respmod(srv, url, stub[:100] + _tool([("e.txt", split)], "jlha a1 a.lzh e.txt",
+                                                       "a.lzh")))
+    # header look-alikes are no archive: text, and level-0 headers whose
+    # checksum is wrong (20 of them would be av.on-limit if each counted)
     clean("text of 'ls -lh -' and '-lh5-' words",
           "http://origin.test/c8/lha-words", b"$ ls -lh -a\n-lh5- -lz4- x\n" * 200 + text[:4000])
+    fake = bytes([22, 0]) + b"-lh5-" + bytes(13) + b"\0" + bytes(3)
+    clean("binary with 20 LHA headers of a wrong checksum", "http://origin.test/c8/lha-fake",
+          stub + (fake + b"\xff" * 40) * 20)
     elf = b"\x7fELF\2\1\1" + b"\0" * 4089
     for comp in ("gzip", "lzo"):
         unread("EICAR in a squashfs (%s) after an ELF runtime" % comp,
