@@ -348,6 +348,14 @@ def g_max_servers(ck, build):
         del os.environ["SEKISHO_TEST_CHILD_ENTRY_DELAY_MS"]
     try:
         master = children_of(srv.proc.pid)[0]
+        # the start-up children enter the table 300 ms late too, and
+        # c-icap's start-up forks are not held back (a SIGHUP there ends
+        # the master): a reload sent before they entered made the monitor
+        # loop fork one more, which the reload retired at once - under
+        # ASan its leak check at exit kept it alive for a second, counted
+        # as a third new child (CI, session 13). Reloads come later.
+        _children(master, 2)
+        time.sleep(2)
         most = 0
         for _ in range(3):
             before = set(_children(master, 2))  # they retire: not counted
