@@ -145,9 +145,10 @@ static void test_uurun(void **s)
 {
     static const char text[] = "#!/bin/sh\nbegin 600 a.txt\n"
                                ";:&5L;&\\@=V]R;&0@9G)O;2!U=65N8V]D92$*\r\n"
-                               "`\n  end  \nx begin 644 b\nbegin 9x9 c\n"
+                               "\"86\n`\n  end  \nx begin 644 b\nbegin 9x9 c\n"
                                "begin 644 d.bin\n#86)C";
-    static const char want[] = "hello world from uuencode!\nabc";
+    /* a 3-character data line ("a") does not end the block */
+    static const char want[] = "hello world from uuencode!\naabc";
 
     (void)s;
     for (size_t step = 1; step <= sizeof(text); step++) {
