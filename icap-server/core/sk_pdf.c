@@ -634,7 +634,8 @@ static enum sk_pdf_rc sk_pdf_objstm(struct sk_pdf *d, size_t i)
         slot[np].idx = np;
         nums[np++] = (unsigned)a;
     }
-    qsort(slot, np, sizeof(*slot), sk_pdf_cmp_slot);
+    if (np > 1)
+        qsort(slot, np, sizeof(*slot), sk_pdf_cmp_slot);
     for (k = 0; k < np; k++) { /* each value runs at most to the next offset */
         struct sk_pdf_obj o = {0};
         size_t next = k + 1, end, vs;

@@ -15,7 +15,8 @@ it); g_clean (documents of reportlab, cairo, ghostscript, and qpdf's
 rewrites: object streams, cross-reference streams with PNG predictors,
 every empty-password encryption - pass byte-identical); g_policy (a
 stream nobody can decode is av.on-error, a user password av.on-encrypted,
-each following its setting); g_bounds (100,000 predicted streams, a
+each following its setting); g_scan_size (decoded streams count against
+av.max-scan-size); g_bounds (100,000 predicted streams, a
 /Columns of 2^31, an object stream naming itself: answered in time).
 
 Usage: test_pdf.py --build-dir BUILD [--only g_attacks ...]
@@ -253,6 +254,34 @@ def g_policy(ck, srv):
         ck.ok("%s: blocked again with %s block" % (name, key), ok, r.status)
 
 
+def g_scan_size(ck, srv):
+    """Decoded streams count against av.max-scan-size: three LZW streams
+    of 400 KB each (zeros: a small document; libclamav decodes none, so
+    its own limit does not decide) under 1M."""
+    d = pf.Doc()
+    page(d, b"null")
+    z = pf.lzw(b"\0" * 400000)
+    for i in range(3):
+        d.stream(10 + i, b"/Filter /LZWDecode", z)
+    pdf = d.build()
+    srv.policy_cmd("set", "av.max-scan-size", "1M")
+    try:
+        ok, r = until(lambda: (lambda x: (blocked(x), x))(
+            respmod(srv, "http://origin.test/pdf/size.pdf", pdf, ctype="application/pdf")))
+        ck.ok("1.2 MB of decoded streams under av.max-scan-size 1M: av.on-limit blocks", ok,
+              r.status)
+        url = "http://origin.test/pdf/size-again.pdf"  # the policy is loaded: one log line
+        respmod(srv, url, pdf, ctype="application/pdf")
+        e = log_entry(srv, url)
+        ck.ok("... by our walk (rule av-limit:max-scan-size)",
+              e.get("rule") == "av-limit:max-scan-size", e)
+    finally:
+        srv.policy_cmd("set", "av.max-scan-size", "100M")
+    ok, r = until(lambda: (lambda x: (passed_identical(x, pdf), x))(
+        respmod(srv, "http://origin.test/pdf/size-ok.pdf", pdf, ctype="application/pdf")))
+    ck.ok("the same under 100M: passes byte-identical", ok, r.status)
+
+
 def g_bounds(ck, srv):
     # 100,000 tiny predicted streams: bounded scans, answered in time
     d = pf.Doc()
@@ -315,7 +344,7 @@ def main():
             ck.ok("server starts", False, e)
             return ck.summary()
         for name, fn in [("attacks", g_attacks), ("clean", g_clean), ("policy", g_policy),
-                         ("bounds", g_bounds)]:
+                         ("av.max-scan-size", g_scan_size), ("bounds", g_bounds)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
     finally:
