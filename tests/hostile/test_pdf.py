@@ -4,8 +4,9 @@
 
 libclamav 1.4 inflates a PDF's FlateDecode streams and decrypts documents
 with the empty user password, but applies no /DecodeParms predictor, does
-not decode LZW, skips a /Crypt stage and raw deflate: EICAR in such a
-stream passed as clean, and a PDF reader runs JavaScript from it. Each
+not decode LZW, skips a /Crypt stage and raw deflate, and decrypts a
+stream whose own /Crypt filter is /Identity: EICAR in such a stream passed
+as clean, and a PDF reader runs JavaScript from it. Each
 sample here is a one-page document whose OpenAction runs the stream (or an
 object in an object stream); qpdf is the oracle (its decoded stream holds
 the signature: a reader sees it). pdfforge.py builds them.
@@ -113,6 +114,20 @@ def attacks():
     for bits in (40, 128, "aes128", 256):
         v.append(("encrypted (%s, empty password), Flate + PNG" % bits,
                   pf.encrypt(plain_pred, bits), 4, SIG))
+    # encrypted documents: a stream left unencrypted by its own /Crypt
+    # /Identity filter (libclamav decrypts it with the document's key),
+    # and AES-256 of revision 5 (qpdf --force-R5)
+    import re
+    enc = pf.encrypt(pf.with_js(4, fl, pf.flate(b"app.alert('benign');")).build(), "aes128")
+    js_num = int(re.search(rb"/JS (\d+) 0 R", enc).group(1))
+    raw = pf.flate(JS)
+    v.append(("encrypted (AES-128), the stream's own /Crypt /Identity filter",
+              pf.update(enc, js_num, b"<< /Length %d /Filter [/Crypt /FlateDecode] /DecodeParms "
+                        b"[<< /Type /CryptFilterDecodeParms /Name /Identity >> null] >>\nstream\n"
+                        % len(raw) + raw + b"\nendstream", keep_encryption=True), js_num, SIG))
+    v.append(("encrypted (AES-256, revision 5), Flate + PNG",
+              pf.qpdf(["--stream-data=preserve", "--allow-weak-crypto", "--encrypt", "", "owner",
+                       "256", "--force-R5", "--"], plain_pred), 4, SIG))
     v.append(("encrypted (AES-256), LZW", pf.encrypt(pf.with_js(4, b"/Filter /LZWDecode",
                                                                  pf.lzw(JS)).build(), 256), 4, SIG))
     return v
