@@ -6,7 +6,9 @@
  * (NUL-terminated) and the document within max_total; a stream whose
  * decoding took what libclamav does not do (*PREDICTED) was announced by
  * sk_pdf_predicted (virus_scan decodes only those: a miss is a stream it
- * would leave unscanned); value accessors stay inside what they are given. */
+ * would leave unscanned); its first 64 bytes alone (sk_pdf_stream_head)
+ * are its decoding's first 64; value accessors stay inside what they are
+ * given. */
 #include <string.h>
 
 #include <sekisho/pdf.h>
@@ -82,6 +84,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         SK_FUZZ_CHECK(on <= SK_FUZZ_OUT && out[on] == 0, "stream %u: %zu bytes", o->num, on);
         SK_FUZZ_CHECK(!pred || may, "stream %u predicted, not announced", o->num);
+        unsigned char *h = NULL;
+        size_t hn = 0;
+        if (sk_pdf_stream_head(d, o, &h, &hn, 64) == SK_PDF_OK)
+            SK_FUZZ_CHECK(hn <= 64 && hn <= on && memcmp(h, out, hn) == 0 && (hn == 64 || hn == on),
+                          "stream %u: its head is no prefix (%zu of %zu)", o->num, hn, on);
+        free(h);
         total += on;
         SK_FUZZ_CHECK(total <= SK_FUZZ_TOTAL, "%llu bytes decoded", (unsigned long long)total);
         free(out);

@@ -64,7 +64,8 @@ def objstm_doc(filt, raw_of):
 
 
 def attacks():
-    """(name, pdf, stream, signature): qpdf's decoding of the document holds it."""
+    """(name, pdf, stream, signature[, attached pdf]): qpdf's decoding of
+    the document (of the attachment) holds the signature."""
     v = []
 
     def js(name, dict_extra, raw, **kw):
@@ -128,6 +129,18 @@ def attacks():
     v.append(("encrypted (AES-256, revision 5), Flate + PNG",
               pf.qpdf(["--stream-data=preserve", "--allow-weak-crypto", "--encrypt", "", "owner",
                        "256", "--force-R5", "--"], plain_pred), 4, SIG))
+    # a PDF attached to a PDF (an /EmbeddedFile stream in plain Flate,
+    # which libclamav inflates and reads as a PDF of its own - with the
+    # same blind spots)
+    inner = plain_pred
+    d = pf.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(a.pdf) 5 0 R] "
+          b">> >> >>")
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+    d.add(5, b"<< /Type /Filespec /F (a.pdf) /EF << /F 4 0 R >> >>")
+    d.stream(4, b"/Type /EmbeddedFile /Filter /FlateDecode", pf.flate(inner))
+    v.append(("a PDF attached to a PDF, Flate + PNG inside", d.build(), 4, SIG, inner))
     v.append(("encrypted (AES-256), LZW", pf.encrypt(pf.with_js(4, b"/Filter /LZWDecode",
                                                                  pf.lzw(JS)).build(), 256), 4, SIG))
     return v
@@ -135,9 +148,11 @@ def attacks():
 
 def g_attacks(ck, srv):
     samples = attacks()
-    for i, (name, pdf, num, sig) in enumerate(samples):
+    for i, (name, pdf, num, sig, *inner) in enumerate(samples):
         want = MARKER if sig == MARKER_SIG else EICAR
-        if "raw deflate" in name:
+        if inner:  # qpdf reads the attachment out, then the signature out of it
+            ok = inner[0] in pf.decoded(pdf) and want in pf.decoded(inner[0])
+        elif "raw deflate" in name:
             import zlib
             raw = pdf[pdf.index(b"stream\n") + 7:pdf.rindex(b"\nendstream")]
             ok = want in zlib.decompress(raw, -15)
@@ -150,7 +165,7 @@ def g_attacks(ck, srv):
         e = log_entry(srv, url)
         ck.ok("%s: the rule is the signature" % name, e.get("rule", "").startswith(sig), e)
     # an upload of the same, and one inside a zip (a member is an object)
-    name, pdf, _, _ = samples[2]
+    name, pdf = samples[2][:2]
     r = reqmod(srv, "POST", "http://upload.test/pdf/up.pdf", pdf,
                extra=["Content-Type: application/pdf"])
     ck.ok("upload (REQMOD) of %s: blocked" % name, blocked(r), r.status)
