@@ -280,6 +280,8 @@ void sk_pdf_crypt_open(struct sk_pdf *d)
         d->encrypt_meta = 0;
     if (sk_pdf_dict_val(d, e, en, "CF", &d->cf, &d->cfn) != 0)
         d->cf = NULL;
+    else if (d->cfn > SK_PDF_MAX_CF)
+        return; /* read for each stream: cannot be opened */
     d->r = (int)(rev >= 2 && rev <= 6 ? rev : 0);
     d->v = (int)(ver >= 1 && ver <= 5 ? ver : 0);
     on = sk_pdf_dict_str(d, e, en, "O", o, sizeof(o));

@@ -86,7 +86,7 @@ static enum sk_pdf_rc sk_pdf_put(struct sk_pdf_buf *b, const unsigned char *s, s
 {
     enum sk_pdf_rc rc = sk_pdf_room(b, n);
 
-    if (rc == SK_PDF_OK) {
+    if (rc == SK_PDF_OK && n) { /* nothing to put: B may have no buffer yet */
         memcpy(b->p + b->n, s, n);
         b->n += n;
     }
@@ -454,11 +454,13 @@ static enum sk_pdf_rc sk_pdf_plan_add(const struct sk_pdf *d, struct sk_pdf_plan
     if (pl->n >= SK_PDF_MAX_FILTERS)
         return SK_PDF_LIMIT;
     sk_pdf_deref(d, &v, &vn);
-    if (sk_pdf_name(v, vn, name, sizeof(name)) != 0)
+    if (vn > SK_PDF_MAX_PARMS || sk_pdf_name(v, vn, name, sizeof(name)) != 0)
         return SK_PDF_BROKEN;
     if (parm) {
         size_t i;
         sk_pdf_deref(d, &parm, &pn);
+        if (pn > SK_PDF_MAX_PARMS)
+            return SK_PDF_BROKEN;
         i = sk_pdf_skip_ws(parm, 0, pn);
         if (i + 1 >= pn || parm[i] != '<' || parm[i + 1] != '<')
             parm = NULL; /* null, or no dictionary */
@@ -505,6 +507,8 @@ static enum sk_pdf_rc sk_pdf_plan(const struct sk_pdf *d, const struct sk_pdf_ob
     if (sk_pdf_dict_val(d, o->dict, o->dict_len, "Filter", &f, &fn) == 0 ||
         sk_pdf_dict_val(d, o->dict, o->dict_len, "F", &f, &fn) == 0) {
         size_t i = sk_pdf_skip_ws(f, 0, fn);
+        if (fn > SK_PDF_MAX_PARMS || (dp && dpn > SK_PDF_MAX_PARMS))
+            return SK_PDF_BROKEN; /* read again for each stream naming it: quadratic */
         if (i < fn && f[i] == '[') {
             size_t pi = dp ? sk_pdf_skip_ws(dp, 0, dpn) : 0, j;
             int arr = dp && pi < dpn && dp[pi] == '[';

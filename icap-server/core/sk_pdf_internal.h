@@ -13,6 +13,11 @@ enum sk_pdf_cm { SK_PDF_CM_NONE = 0, SK_PDF_CM_RC4, SK_PDF_CM_AESV2, SK_PDF_CM_A
 #define SK_PDF_MAX_DEPTH   64 /* nested arrays and dictionaries in one value */
 #define SK_PDF_MAX_FILTERS 16 /* filters in one /Filter chain */
 #define SK_PDF_MAX_REFS    8  /* references followed from one value */
+/* A /Filter or /DecodeParms value (or an entry of one) longer than this is
+ * SK_PDF_BROKEN: no writer makes one, and one shared by reference would be
+ * read again for each of 100,000 streams. The /CF dictionary likewise. */
+#define SK_PDF_MAX_PARMS 4096
+#define SK_PDF_MAX_CF    65536
 
 struct sk_pdf {
     const unsigned char *p;

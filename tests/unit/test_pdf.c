@@ -736,6 +736,25 @@ static void t_limits(void **s)
         assert_true(o->dict + o->dict_len <= d.p + d.n);
     }
     sk_pdf_free(p);
+    /* A /DecodeParms shared by reference is read for each stream naming
+     * it: past SK_PDF_MAX_PARMS (4096 bytes) it is BROKEN, not re-read. */
+    {
+        static char pad[5000];
+        d.n = 0;
+        memset(pad, 'x', sizeof(pad) - 1);
+        putf(&d, "%%PDF-1.4\n");
+        stream_obj(&d, 1, "/Filter /Fl /DecodeParms 8 0 R", z, zn, -1);
+        stream_obj(&d, 2, "/Filter /Fl /DecodeParms 9 0 R", z, zn, -1);
+        putf(&d, "8 0 obj << /Predictor 1 /Pad (");
+        put(&d, pad, 4000 - 30);
+        putf(&d, ") >> endobj\n9 0 obj << /Predictor 1 /Pad (");
+        put(&d, pad, sizeof(pad) - 1);
+        putf(&d, ") >> endobj\n");
+        assert_int_equal(sk_pdf_open(d.p, d.n, &lim, &p), SK_PDF_OK);
+        assert_int_equal(stream_rc(p, 1), SK_PDF_OK);
+        assert_int_equal(stream_rc(p, 2), SK_PDF_BROKEN);
+        sk_pdf_free(p);
+    }
     /* Deep nesting: bounded, not recursive. */
     d.n = 0;
     putf(&d, "%%PDF-1.4\n1 0 obj ");
