@@ -75,7 +75,7 @@ SK_API int sk_pdf_encrypted(const struct sk_pdf *);
 
 /* Value of KEY ("Filter", no slash) in the dictionary D[0..N): the token
  * after the key, a whole array/dictionary/string included. Returns 0 and
- * sets *V/*VLEN, or -1 when absent. Keys are compared after #xx escapes. */
+ * sets *V and *VLEN, or -1 when absent. Keys are compared after #xx escapes. */
 SK_API int sk_pdf_dict_get(const unsigned char *d, size_t n, const char *key,
                            const unsigned char **v, size_t *vlen);
 /* A value read as an indirect reference "N G R" (*NUM), an integer, or a
@@ -83,7 +83,9 @@ SK_API int sk_pdf_dict_get(const unsigned char *d, size_t n, const char *key,
 SK_API int sk_pdf_ref(const unsigned char *v, size_t n, unsigned *num);
 SK_API int sk_pdf_int(const unsigned char *v, size_t n, long long *out);
 SK_API int sk_pdf_name(const unsigned char *v, size_t n, char *out, size_t size);
-/* Follow V (a reference, or the value itself) to a dictionary's bytes. */
+/* Follow V (a reference, or the value itself) to a dictionary's bytes
+ * (or, for an object that is no dictionary, its value: an array, ...):
+ * 0, or -1 for a reference to nothing. */
 SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t n,
                           const unsigned char **d, size_t *dn);
 
@@ -94,6 +96,19 @@ SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t 
  * engine has not seen decoded. */
 SK_API enum sk_pdf_rc sk_pdf_stream(struct sk_pdf *, const struct sk_pdf_obj *o,
                                     unsigned char **out, size_t *out_len, int *predicted);
+/* Could sk_pdf_stream set *PREDICTED for O? Read from O's dictionary
+ * (and the first bytes of its data) without decoding: 0 means surely
+ * not; 1 also for a stream that cannot be decoded or one only decoding
+ * tells (a Flate stage after another filter: raw deflate?), so a caller
+ * decodes only the streams it may need. Added after the first contract. */
+SK_API int sk_pdf_predicted(struct sk_pdf *, const struct sk_pdf_obj *o);
+/* The first MAX decoded bytes of stream O (fewer only when it is
+ * shorter): what a stream is (an attached PDF?) without decoding it whole
+ * - the last stage of its chain is cut there (earlier ones are whole:
+ * hex or whitespace may shrink them later), within max_out. *OUT as for
+ * sk_pdf_stream; not counted in max_total. Added after the first contract. */
+SK_API enum sk_pdf_rc sk_pdf_stream_head(struct sk_pdf *, const struct sk_pdf_obj *o,
+                                         unsigned char **out, size_t *out_len, size_t max);
 
 #ifdef __cplusplus
 }
