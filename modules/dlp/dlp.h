@@ -344,7 +344,8 @@ int sk_dlp_rtf_parser_write(struct sk_dlp_rtf *, const unsigned char *p, size_t 
 int sk_dlp_rtf_parser_end(struct sk_dlp_rtf *);
 unsigned sk_dlp_rtf_parser_flags(const struct sk_dlp_rtf *);
 void sk_dlp_rtf_parser_free(struct sk_dlp_rtf *);
-/* Does an object starting with P (N bytes) hold RTF ("{\rtf")? */
+/* Does an object starting with P (N bytes) hold RTF ("{\rt", as Word
+ * tells it)? */
 int sk_dlp_rtf_is(const unsigned char *p, size_t n);
 /* In front of an RTF object's text reader NEXT (owned): every byte passes
  * on as it is; the parser's three readings each go to a text window of

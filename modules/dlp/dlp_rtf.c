@@ -890,9 +890,11 @@ static void sk_drtf_destroy(struct sk_dlp_sink *s)
     free(d);
 }
 
+/* Word opens a file as RTF when it starts "{\rt" (what follows may be
+ * anything: "{\rtf1", "{\rtx"), so that is what tells it here too. */
 int sk_dlp_rtf_is(const unsigned char *p, size_t n)
 {
-    return n >= 5 && memcmp(p, "{\\rtf", 5) == 0;
+    return n >= 4 && memcmp(p, "{\\rt", 4) == 0;
 }
 
 struct sk_dlp_sink *sk_dlp_rtf_new(struct sk_dlp_ctx *ctx, int depth, struct sk_dlp_sink *next)

@@ -3059,7 +3059,7 @@ def g_rtf(ck, srv):
     hex or Unicode escapes, split by groups, control words or a \\bin run,
     in hidden text, a field's link, the document's title or an embedded
     object passed. Each form is blocked as application/rtf, as text/plain,
-    as octet-stream and as a form upload named notes.txt ("{\\rtf" decides,
+    as octet-stream and as a form upload named notes.txt ("{\\rt" decides,
     not the type); unrtf (deps.sh test) is the oracle that a reader shows
     the card where it reads the form right. A clean RTF with numbers
     passes; RTF nested past the parser's depth is dlp.on-error (blocked)."""
