@@ -323,9 +323,11 @@ static void sk_rtf_dest(struct sk_dlp_rtf *r, enum sk_rtf_dest d)
 {
     struct sk_rtf_level *l = sk_rtf_top(r);
 
-    /* inside a font table or an object's bytes nothing else begins; a
-     * picture may hold text (its alt text in \*\picprop) */
-    if (l->dest == SK_RD_FONTTBL || l->dest == SK_RD_OBJDATA)
+    /* a destination is a group's (outside every group, after a stray
+     * '}', nothing begins: an object begun there would never end); inside
+     * a font table or an object's bytes nothing else begins; a picture may
+     * hold text (its alt text in \*\picprop) */
+    if (r->depth == 0 || l->dest == SK_RD_FONTTBL || l->dest == SK_RD_OBJDATA)
         return;
     if (d == SK_RD_OBJDATA) {
         sk_rtf_flush(r);

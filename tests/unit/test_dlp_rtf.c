@@ -204,6 +204,11 @@ static const struct {
      NULL,
      "[AB]"},
     {.what = "stray closing braces", "}}{\\rtf1 a}}}b", "ab"},
+    {.what = "no destination outside every group (fuzz finding)",
+     "}\\objdata 41{\\*\\x y}",
+     "41",
+     NULL,
+     "\ny\n"},
     {.what = "a control word at the very end", "{\\rtf1 a\\par", "a\n"},
 };
 
