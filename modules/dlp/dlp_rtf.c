@@ -70,7 +70,10 @@ struct sk_dlp_rtf {
         uint16_t cp; /* 0: the document's */
     } font[SK_RTF_FONTS];
     size_t nfont;
-    int deffont; /* the font the table is defining (index), or -1 */
+    int deffont;        /* the font the table is defining (index), or -1 */
+    int32_t cache_font; /* sk_rtf_cp's last font ... */
+    int cache_idx;      /* ... its index, or -1 */
+    int cache_ok;       /* cleared when the table grows */
     unsigned flags;
     unsigned icp; /* the code page conv converts */
     iconv_t conv;
@@ -175,12 +178,19 @@ static int sk_rtf_font_find(const struct sk_dlp_rtf *r, int32_t num)
 
 /* The code page \'hh bytes are read in: the current font's, else the
  * document's (\ansicpg, cp1252). */
-static unsigned sk_rtf_cp(const struct sk_dlp_rtf *r)
+static unsigned sk_rtf_cp(struct sk_dlp_rtf *r)
 {
     int32_t f = r->lv[r->depth].font;
-    int i = sk_rtf_font_find(r, f == INT32_MIN ? r->deff : f);
 
-    return i >= 0 && r->font[i].cp ? r->font[i].cp : r->ansicpg;
+    f = f == INT32_MIN ? r->deff : f;
+    /* one font remembered: a page of high bytes in a document of many
+     * fonts costs one search, not one per byte */
+    if (!r->cache_ok || r->cache_font != f) {
+        r->cache_idx = sk_rtf_font_find(r, f);
+        r->cache_font = f;
+        r->cache_ok = 1;
+    }
+    return r->cache_idx >= 0 && r->font[r->cache_idx].cp ? r->font[r->cache_idx].cp : r->ansicpg;
 }
 
 static int sk_rtf_dbcs_lead(unsigned cp, unsigned b)
@@ -528,6 +538,7 @@ static void sk_rtf_word(struct sk_dlp_rtf *r, int has, int64_t num)
                 r->font[r->nfont].num = sk_rtf_i32(num);
                 r->font[r->nfont].cp = 0;
                 r->deffont = (int)r->nfont++;
+                r->cache_ok = 0;
             }
         }
         break;
