@@ -34,6 +34,7 @@ test_pkgs=(
     zstd lz4 ncompress # tests make Zstandard, LZ4 and .Z samples with the reference tools
     p7zip-full # tests/hostile g_zip_bombs: 7z archives (LZMA, LZMA2, solid or not) by the reference tool
     arj cpio lzop squashfs-tools gcab genisoimage libarchive-tools jlha-utils sharutils # tests/hostile g_containers: ARJ, cpio, lzop, squashfs, cab, ISO 9660, xar (bsdtar), LHA and shar by their reference tools
+    unrtf # tests/hostile g_rtf: Debian's RTF reader, the oracle that a reader shows a card written in RTF
     openssl # the ICAPS test makes a throwaway certificate
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     clang-format # test.sh checks that every C file is formatted

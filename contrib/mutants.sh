@@ -38,7 +38,7 @@ S, N = True, False   # security decision or not
 # The unit suites of a module split by subject (tests/unit/CMakeLists.txt):
 # a mutant of the module names all of them, as it named the one suite.
 VS_UNIT = r"unit\.test_virus_scan|unit\.test_vs_archives|unit\.test_vs_engine|unit\.test_vs_filetype|unit\.test_vs_limits|unit\.test_vs_slots"
-DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_archives|unit\.test_dlp_mail|unit\.test_dlp_xml|unit\.test_dlp_plan|unit\.test_dlp_validators"
+DLP_UNIT = r"unit\.test_dlp|unit\.test_dlp_decode|unit\.test_dlp_archives|unit\.test_dlp_mail|unit\.test_dlp_xml|unit\.test_dlp_plan|unit\.test_dlp_validators|unit\.test_dlp_rtf"
 
 # (name, security, file, snippet, replacement, ctest -R regex)
 MUTANTS = [
@@ -1601,6 +1601,58 @@ MUTANTS = [
     ("av: PDF streams after the 32nd (joined) not scanned", S, "modules/virus_scan/vs_walk_pdf.c",
      "    if (r == 0 && j.n > 0)", "    if (0 && j.n > 0)",
      r"^(hostile\.pdf)$"),
+    # --- dlp: RTF (dlp_rtf.c) ---------------------------------------------
+    ("dlp rtf: RTF not recognised (read as bytes only)", S, "modules/dlp/dlp_body.c",
+     "        if (sk_dlp_rtf_is(z->head, z->nhead))", "        if (0 && sk_dlp_rtf_is(z->head, z->nhead))",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: only '{\\rtf' recognised, not Word's '{\\rt'", S, "modules/dlp/dlp_rtf.c",
+     "    return n >= 4 && memcmp(p, \"{\\\\rt\", 4) == 0;", "    return n >= 5 && memcmp(p, \"{\\\\rtf\", 5) == 0;",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: \\'hh escapes dropped", S, "modules/dlp/dlp_rtf.c",
+     "                sk_rtf_byte(r, r->hex);", "                (void)0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: \\uN fallback not skipped", S, "modules/dlp/dlp_rtf.c",
+     "    r->skip = sk_rtf_top(r)->uc;", "    r->skip = 0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: negative \\uN dropped", N, "modules/dlp/dlp_rtf.c",
+     "(uint32_t)(n < 0 ? n + 65536 : n)", "(uint32_t)(n < 0 ? 0xfffe : n)", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: a control word in a fallback not counted", N, "modules/dlp/dlp_rtf.c",
+     "    if (r->skip && !(w && w->act == SK_RA_BIN)) {", "    if (0) {", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: a brace does not end a fallback", N, "modules/dlp/dlp_rtf.c",
+     "            r->skip = 0, r->lead = -1, r->high = 0;", "            r->lead = -1, r->high = 0;",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: a surrogate pair's high half dropped", N, "modules/dlp/dlp_rtf.c",
+     "        r->high = c;", "        r->high = 0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: the delimiting space kept as text", N, "modules/dlp/dlp_rtf.c",
+     "    return c == ' ';", "    return 0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: upper-case letters make control words (\\B4111 eats digits)", S, "modules/dlp/dlp_rtf.c",
+     "        if (c >= 'a' && c <= 'z') {\n            r->st = SK_RS_NAME;",
+     "        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {\n            r->st = SK_RS_NAME;",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: \\bin bytes parsed as RTF", S, "modules/dlp/dlp_rtf.c",
+     "            r->st = SK_RS_BIN;", "            (void)0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: hidden text in the shown reading (hidden digits split a number)", S,
+     "modules/dlp/dlp_rtf.c", "        if (!l->hidden)", "        if (1)", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: no reading with hidden text (a hidden number passes)", S, "modules/dlp/dlp_rtf.c",
+     "        sk_rtf_put(r, SK_RTF_FULL, p, n);", "        (void)0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: unknown \\* destinations in the body", S, "modules/dlp/dlp_rtf.c",
+     "        if (star) /* an ignorable destination no reader here knows */",
+     "        if (0) /* an ignorable destination no reader here knows */", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: field instructions skipped (a link's number passes)", S, "modules/dlp/dlp_rtf.c",
+     "{\"fldinst\", SK_RA_DEST, SK_RD_ASIDE}", "{\"fldinst\", SK_RA_DEST, SK_RD_SKIP}",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: document properties skipped (a title's number passes)", S, "modules/dlp/dlp_rtf.c",
+     "{\"info\", SK_RA_DEST, SK_RD_ASIDE}", "{\"info\", SK_RA_DEST, SK_RD_SKIP}",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: embedded objects skipped", S, "modules/dlp/dlp_rtf.c",
+     "{\"objdata\", SK_RA_DEST, SK_RD_OBJDATA}", "{\"objdata\", SK_RA_DEST, SK_RD_SKIP}",
+     r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: a Shift_JIS font read as cp1252", S, "modules/dlp/dlp_rtf.c",
+     "{128, 932}", "{128, 1252}", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: DBCS lead bytes read alone", S, "modules/dlp/dlp_rtf.c",
+     "    if (sk_rtf_dbcs_lead(cp, b)) {", "    if (0) {", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: groups past the depth limit not on-error", S, "modules/dlp/dlp_rtf.c",
+     "        r->flags |= SK_RTF_TOO_DEEP;", "        (void)0;", r"^(unit\.test_dlp_rtf)$"),
+    ("dlp rtf: fonts past the table's limit not on-error", S, "modules/dlp/dlp_rtf.c",
+     "                r->flags |= SK_RTF_MANY_FONTS;", "                (void)0;", r"^(unit\.test_dlp_rtf)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -319,6 +319,39 @@ struct sk_dlp_sink *sk_dlp_tar_new(struct sk_dlp_ctx *, int depth, struct sk_dlp
  * its own, read in a window of its own (dlp_stream.c). */
 struct sk_dlp_sink *sk_dlp_streams_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
+/* ---- RTF (dlp_rtf.c) ----
+ * The parser: bytes of an RTF document in, its text out as UTF-8 in three
+ * readings - SHOWN: the body as a reader shows it (hidden text \v left
+ * out), FULL: the body with hidden text, ASIDE: text no page shows
+ * (field instructions, document properties, headers and footers, unknown
+ * \* destinations), each such destination on lines of its own - and the
+ * bytes of each embedded object (\objdata hex, \bin inside it). Handlers
+ * return 0 or -1 (stops the parser). Bounded state; the output never
+ * depends on how the input was cut into writes. */
+enum sk_rtf_out { SK_RTF_SHOWN, SK_RTF_FULL, SK_RTF_ASIDE, SK_RTF_NOUT };
+enum sk_rtf_obj { SK_RTF_OBJ_BEGIN, SK_RTF_OBJ_DATA, SK_RTF_OBJ_END };
+struct sk_rtf_handler {
+    int (*text)(void *arg, enum sk_rtf_out o, const unsigned char *p, size_t n);
+    int (*obj)(void *arg, enum sk_rtf_obj what, const unsigned char *p, size_t n);
+    void *arg;
+};
+#define SK_RTF_TOO_DEEP   1u /* groups nested past the parser's depth */
+#define SK_RTF_MANY_FONTS 2u /* more fonts than the parser keeps */
+struct sk_dlp_rtf;
+/* Caller frees with sk_dlp_rtf_parser_free; NULL when out of memory. */
+struct sk_dlp_rtf *sk_dlp_rtf_parser_new(const struct sk_rtf_handler *h);
+int sk_dlp_rtf_parser_write(struct sk_dlp_rtf *, const unsigned char *p, size_t n);
+int sk_dlp_rtf_parser_end(struct sk_dlp_rtf *);
+unsigned sk_dlp_rtf_parser_flags(const struct sk_dlp_rtf *);
+void sk_dlp_rtf_parser_free(struct sk_dlp_rtf *);
+/* Does an object starting with P (N bytes) hold RTF ("{\rt", as Word
+ * tells it)? */
+int sk_dlp_rtf_is(const unsigned char *p, size_t n);
+/* In front of an RTF object's text reader NEXT (owned): every byte passes
+ * on as it is; the parser's three readings each go to a text window of
+ * their own, each embedded object is an object of its own. */
+struct sk_dlp_sink *sk_dlp_rtf_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
+
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
  * limits nesting (multipart in multipart, archive in archive). What the

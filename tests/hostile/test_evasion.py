@@ -49,6 +49,9 @@ XML internal entities (g_xml_dtd): ElementTree's text the oracle; attribute
 values with line ends (ElementTree's normalised value); a document in the
 charset its XML declaration names (EBCDIC, UTF-7, HZ: lxml where an
 interpreter has it, else the declared name's Python codec).
+RTF (g_rtf): a card as hex or \\u escapes, split by groups, control words
+or \\bin, in hidden text, a field, the title or an embedded object; unrtf
+the oracle where it reads the form right.
 
 Containers and compressions nobody here read (g_containers, red team 8c:
 7z filter shapes libclamav passes unread, 7z after a self-extractor stub,
@@ -3011,6 +3014,89 @@ def g_containers(ck, srv):
         clean(nm, "http://origin.test/c8/clean-" + nm.split()[0], body)
 
 
+RTF_HEAD = b"{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}{\\f1\\fcharset128 MS Mincho;}}\\f0 Card: "
+# A card written in RTF each way an editor or an attacker may: (name, RTF
+# text, does unrtf - Debian's RTF reader, the oracle - read it right?).
+# unrtf misreads \uN, \'hh in a Shift_JIS font and leaves hidden text in
+# the shown text: those cases' expected text is the spec's (unit test).
+RTF_FORMS = [
+    ("hex escapes", b"\\'34\\'31\\'31\\'31 \\'31\\'31\\'31\\'31 \\'31\\'31\\'31\\'31 \\'31111", 1),
+    ("groups", b"4{\\b 111} 11{}11 1{\\i 1}11 111{}1", 1),
+    ("tabs", b"4111\\tab 1111\\tab 1111\\tab 1111", 0),  # unrtf: a tab is a line end
+    ("no-break spaces", b"4111\\~1111\\~1111\\~1111", 1),
+    ("non-breaking hyphens", b"4111\\_1111\\_1111\\_1111", 1),
+    ("optional hyphens", b"4111\\-1111\\-1111\\-1111", 1),
+    ("a \\bin run", b"41\\bin2 xx11 1111 1111 1111", 1),
+    ("an ignorable destination between digits", b"41{\\*\\junk 9}11 1111 1111 1111", 1),
+    ("hidden digits between digits", b"41{\\v 9}11 1111 1111 1111", 0),
+    ("\\u escapes", b"\\u52?\\u49?\\u49?\\u49? \\u49?111 1111 1111", 0),
+    ("\\uc0 \\u escapes", b"\\uc0\\u52\\u49\\u49\\u49  1111 1111 1111", 0),
+    ("full-width digits in a Shift_JIS font",
+     b"\\f1 \\'82\\'53\\'82\\'50\\'82\\'50\\'82\\'50 1111 1111 1111", 0),
+    ("hidden text", b"{\\v 4\\'3111 1111 1111 1111}", 0),
+    ("an ignorable destination", b"{\\*\\x 4\\'3111 1111 1111 1111}", 0),
+    ("a field instruction (a link)",
+     b"{\\field{\\*\\fldinst HYPERLINK \"https://x.example/?n=4\\'3111111111111111\"}"
+     b"{\\fldrslt link}}", 0),
+    ("the document title", b"{\\info{\\title 4\\'3111 1111 1111 1111}}", 0),
+    ("an embedded object (OLE data in hex)",
+     b"{\\object\\objemb{\\*\\objdata 34313131203131313120313131312031313131}}", 0),
+]
+
+
+def unrtf_text(data):
+    """unrtf's text of DATA, its own header lines left out."""
+    with tempfile.NamedTemporaryFile(suffix=".rtf") as f:
+        f.write(data)
+        f.flush()
+        out = subprocess.run(["unrtf", "--text", f.name], capture_output=True).stdout
+    text = out.decode("utf-8", "replace")
+    return text.split("-----------------\n", 1)[-1]
+
+
+def g_rtf(ck, srv):
+    """RTF (dlp_rtf.c): text in RTF was read as bytes, so a card written as
+    hex or Unicode escapes, split by groups, control words or a \\bin run,
+    in hidden text, a field's link, the document's title or an embedded
+    object passed. Each form is blocked as application/rtf, as text/plain,
+    as octet-stream and as a form upload named notes.txt ("{\\rt" decides,
+    not the type); unrtf (deps.sh test) is the oracle that a reader shows
+    the card where it reads the form right. A clean RTF with numbers
+    passes; RTF nested past the parser's depth is dlp.on-error (blocked)."""
+    if not shutil.which("unrtf"):
+        ck.ok("unrtf installed (contrib/deps.sh test)", False)
+        return
+    for name, form, oracle in RTF_FORMS:
+        doc = RTF_HEAD + form + b"\\par}"
+        ck.ok("RTF %s: no card in its bytes" % name,
+              b"4111 1111 1111 1111" not in doc and b"4111111111111111" not in doc)
+        if oracle:
+            seen = "".join(c for c in unrtf_text(doc) if c.isdigit() or c == "\n")
+            ck.ok("oracle: unrtf shows the card written as %s" % name,
+                  "4111111111111111" in seen, seen)
+        form_part = (b"--B\r\nContent-Disposition: form-data; name=f; filename=notes.txt\r\n"
+                     b"Content-Type: text/plain\r\n\r\n" + doc + b"\r\n--B--\r\n")
+        for what, body, ct in [("application/rtf", doc, "application/rtf"),
+                               ("text/plain", doc, "text/plain"),
+                               ("octet-stream", doc, "application/octet-stream"),
+                               ("a form part notes.txt", form_part,
+                                "multipart/form-data; boundary=B")]:
+            dlp_blocked(ck, "RTF %s, %s" % (name, what), dlp_post(srv, body, ct))
+    clean = (b"{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}{\\colortbl;\\red255\\green0\\blue0;}"
+             b"{\\info{\\title Invoice 2024-001}}\\f0\\fs24 Invoice 2024-001, order 12345678, "
+             b"total 1,234.56 \\'80\\par Phone ext. 1234\\tab qty 4111\\par "
+             b"\\u12371?\\u12435?\\u12395?\\u12385?\\u12399? 2024\\u24180?\\par}")
+    r = dlp_post(srv, clean, "application/rtf")
+    ck.ok("DLP clean RTF with numbers passes", r.status == 204, r.status)
+    deep = b"{\\rtf1 " + b"{" * 300 + b"text" + b"}" * 300 + b"}"
+    r = dlp_post(srv, deep, "application/rtf")
+    ck.ok("DLP RTF nested 300 groups deep: blocked (dlp.on-error)", blocked(r), r.status)
+    huge = b"{\\rtf1 a\\bin99999999999999999999 " + b"{" * 5000 + b"\\'34111"
+    r = dlp_post(srv, huge, "application/rtf")
+    ck.ok("DLP RTF with a huge \\bin count and unclosed braces: answered, passes", r.status == 204,
+          r.status)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -3045,7 +3131,8 @@ def main():
                          ("tar sizes, ar, streams after a prefix", g_tar_streams),
                          ("dlp", g_dlp), ("dlp text", g_dlp_text), ("charsets", g_charsets),
                          ("mail", g_mail),
-                         ("xml entities", g_xml_dtd), ("decompression bombs", g_decode_bombs),
+                         ("xml entities", g_xml_dtd), ("rtf", g_rtf),
+                         ("decompression bombs", g_decode_bombs),
                          ("zip and 7z bombs", g_zip_bombs),
                          ("containers nobody reads", g_containers)]:
             if (not want or fn.__name__ in want) and fn.__name__ not in args.skip:
