@@ -35,6 +35,7 @@ test_pkgs=(
     p7zip-full # tests/hostile g_zip_bombs: 7z archives (LZMA, LZMA2, solid or not) by the reference tool
     arj cpio lzop squashfs-tools gcab genisoimage libarchive-tools jlha-utils sharutils # tests/hostile g_containers: ARJ, cpio, lzop, squashfs, cab, ISO 9660, xar (bsdtar), LHA and shar by their reference tools
     openssl # the ICAPS test makes a throwaway certificate
+    poppler-utils qpdf ghostscript python3-reportlab python3-cairo # DLP's PDF tests: pdftotext is the reference reader; PDFs made as users make them (reportlab, cairo, ps2pdf), object streams and encryption by qpdf
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     clang-format # test.sh checks that every C file is formatted
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav

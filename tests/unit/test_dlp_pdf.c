@@ -1,0 +1,326 @@
+/* test_dlp_pdf.c - dlp's PDF text: the content-stream reader (text
+ * operators, spacing by position, TJ adjustments, line ends, inline
+ * images, Form XObjects and their depth bound), strings, ToUnicode CMaps
+ * (1- and 2-byte codes, mixed codespaces, bfrange with a base and with an
+ * array, surrogate pairs) and simple fonts' encodings (/Differences by
+ * glyph name). Whole documents through the hooks: the end of this file.
+ * pdftotext is the reference the expected strings were checked against
+ * where a real PDF exists (tests/integration/test_dlp_pdf.py). */
+#include "dlp_fixture.h"
+
+#include "dlp_pdf.h"
+
+struct buf {
+    char s[8192];
+    size_t n;
+};
+
+static int emit(void *arg, const char *p, size_t n)
+{
+    struct buf *b = arg;
+
+    assert_true(b->n + n < sizeof(b->s));
+    memcpy(b->s + b->n, p, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+    return 0;
+}
+
+/* Fonts of the tests' resources: F1 a simple WinAnsi font with widths of
+ * 500 for every code, F2 a Type0 font with a 2-byte ToUnicode CMap, F3 a
+ * simple font with /Differences, no widths. Forms: X1 draws "(form) Tj",
+ * X2 draws itself. */
+static struct sk_pdf_font f1, f2, f3;
+
+static const struct sk_pdf_font *font(void *arg, void *res, const char *name)
+{
+    (void)arg, (void)res;
+    if (strcmp(name, "F1") == 0)
+        return &f1;
+    if (strcmp(name, "F2") == 0)
+        return &f2;
+    if (strcmp(name, "F3") == 0)
+        return &f3;
+    return NULL;
+}
+
+static int form(void *arg, void *res, const char *name, const unsigned char **out, size_t *n,
+                void **sub, double m[6])
+{
+    static const char x1[] = "BT /F1 10 Tf (form) Tj ET";
+    static const char x2[] = "BT /F1 10 Tf 0 -20 Td (r) Tj ET /X2 Do";
+
+    (void)arg;
+    *sub = res;
+    if (strcmp(name, "X1") == 0)
+        *out = (const unsigned char *)x1, *n = sizeof(x1) - 1;
+    else if (strcmp(name, "X2") == 0)
+        *out = (const unsigned char *)x2, *n = sizeof(x2) - 1;
+    else
+        return -1;
+    m[4] = 0, m[5] = -100; /* the form is drawn lower on the page */
+    return 0;
+}
+
+/* The text of CONTENT; *RC the run's return. */
+static const char *text(const char *content, int *rc)
+{
+    static struct buf b;
+    struct sk_pdf_res_ops ops = {font, form, emit, &b};
+    struct sk_pdf_text *t = sk_pdf_text_new(&ops);
+
+    b.n = 0, b.s[0] = '\0';
+    assert_non_null(t);
+    int r = sk_pdf_text_run(t, (const unsigned char *)content, strlen(content), NULL);
+    assert_int_equal(sk_pdf_text_end(t), 0);
+    sk_pdf_text_free(t);
+    if (rc)
+        *rc = r;
+    else
+        assert_int_equal(r, 0);
+    return b.s;
+}
+
+static const char cmap2[] = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                            "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+                            "2 beginbfchar <0003> <0020> <0011> <0034> endbfchar\n"
+                            "1 beginbfrange <0012> <0014> <0031> endbfrange\n"
+                            "endcmap CMapName currentdict /CMap defineresource pop end end";
+
+static int fonts_setup(void **state)
+{
+    (void)state;
+    sk_pdf_font_encoding(&f1, "WinAnsiEncoding", NULL, 0);
+    for (int i = 0; i < 256; i++)
+        f1.width[i] = 500;
+    f2.cid = 1;
+    f2.tounicode = sk_pdf_cmap_parse((const unsigned char *)cmap2, sizeof(cmap2) - 1);
+    assert_non_null(f2.tounicode);
+    static const char diff[] = "[1 /four /one /space /hyphen.alt 65 /zero /uni0035 /g17]";
+    sk_pdf_font_encoding(&f3, NULL, (const unsigned char *)diff, sizeof(diff) - 1);
+    for (int i = 0; i < 256; i++)
+        f3.width[i] = -1;
+    return 0;
+}
+
+static int fonts_teardown(void **state)
+{
+    (void)state;
+    sk_pdf_font_fini(&f2);
+    return 0;
+}
+
+static void test_strings(void **state)
+{
+    unsigned char out[64];
+    (void)state;
+#define STR(in, want)                                                                              \
+    do {                                                                                           \
+        long k = sk_pdf_string_bytes((const unsigned char *)in, sizeof(in) - 1, out);              \
+        assert_int_equal(k, sizeof(want) - 1);                                                     \
+        assert_memory_equal(out, want, sizeof(want) - 1);                                          \
+    } while (0)
+    STR("(a\\(b\\)\\101\\12x)", "a(b)A\nx");
+    STR("(4\\0611)", "411");       /* octal, 3 digits at most */
+    STR("(\\1234)", "S4");         /* \123 then 4 */
+    STR("(a\\\r\nb)", "ab");       /* a line continuation */
+    STR("(a\r\nb\rc)", "a\nb\nc"); /* line ends in a string are LF */
+    STR("((n)e(s)t)", "(n)e(s)t");
+    STR("(\\q\\\\)", "q\\");
+    STR("<34 31\n3>", "410"); /* odd last digit: followed by 0 */
+    STR("<>", "");
+    assert_int_equal(sk_pdf_string_bytes((const unsigned char *)"/N", 2, out), -1);
+#undef STR
+    char u[64];
+    static const unsigned char u16[] = {0xfe, 0xff, 0x00, 0x34, 0xd8, 0x3d, 0xde, 0x00, 0x00, 0x31};
+    size_t k = sk_pdf_text_string(u16, sizeof(u16), u);
+    assert_int_equal(k, 6);
+    assert_memory_equal(u,
+                        "4\xf0\x9f\x98\x80"
+                        "1",
+                        6);
+    static const unsigned char doc[] = {'4', 0x84, '1', 0x8a};
+    k = sk_pdf_text_string(doc, sizeof(doc), u); /* PDFDocEncoding: em dash, minus */
+    assert_int_equal(k, 8);
+    assert_memory_equal(u,
+                        "4\xe2\x80\x94"
+                        "1\xe2\x88\x92",
+                        8);
+}
+
+static void test_cmap(void **state)
+{
+    char u[SK_PDF_UTF8_MAX];
+    uint32_t code;
+    (void)state;
+
+    /* 1-byte codes, bfchar, bfrange with a base, bfrange with an array
+     * (a surrogate pair, a ligature of three), a name destination */
+    static const char c1[] = "1 begincodespacerange <00> <FF> endcodespacerange\n"
+                             "2 beginbfchar <01> <0034> <02> /hyphen endbfchar\n"
+                             "2 beginbfrange <10> <19> <0030>\n"
+                             "<20> <22> [<0041> <D83DDE00> <006600660069>] endbfrange";
+    struct sk_pdf_cmap *c = sk_pdf_cmap_parse((const unsigned char *)c1, sizeof(c1) - 1);
+    assert_non_null(c);
+    assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\x01\x02", 2, &code), 1);
+    assert_int_equal(code, 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 1, 1, u), 1);
+    assert_memory_equal(u, "4", 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 2, 1, u), 1);
+    assert_memory_equal(u, "-", 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x10, 1, u), 1);
+    assert_memory_equal(u, "0", 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x19, 1, u), 1);
+    assert_memory_equal(u, "9", 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x1a, 1, u), 0); /* past the range's end */
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x0f, 1, u), 0);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x20, 1, u), 1);
+    assert_memory_equal(u, "A", 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x21, 1, u), 4);
+    assert_memory_equal(u, "\xf0\x9f\x98\x80", 4);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x22, 1, u), 3);
+    assert_memory_equal(u, "ffi", 3);
+    sk_pdf_cmap_free(c);
+
+    /* mixed codespaces (Shift_JIS-like): 1 byte below 0x80, 2 bytes
+     * 8140-9FFC; a later definition of a code wins */
+    static const char c2[] = "2 begincodespacerange <00> <80> <8140> <9FFC> endcodespacerange\n"
+                             "3 beginbfchar <34> <0034> <8250> <FF11> <34> <0035> endbfchar";
+    c = sk_pdf_cmap_parse((const unsigned char *)c2, sizeof(c2) - 1);
+    assert_non_null(c);
+    assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\x82\x50\x34", 3, &code), 2);
+    assert_int_equal(code, 0x8250);
+    assert_int_equal(sk_pdf_cmap_lookup(c, code, 2, u), 3);
+    assert_memory_equal(u, "\xef\xbc\x91", 3);
+    assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\x34\x82", 2, &code), 1);
+    assert_int_equal(sk_pdf_cmap_lookup(c, code, 1, u), 1);
+    assert_memory_equal(u, "5", 1);
+    /* bytes no range takes: a code of the shortest length */
+    assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\xa0\x41", 2, &code), 1);
+    assert_int_equal(code, 0xa0);
+    /* a 2-byte lead byte at the string's end */
+    assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\x82", 1, &code), 1);
+    sk_pdf_cmap_free(c);
+
+    /* 2-byte codes: the range counts up in its last unit */
+    assert_int_equal(sk_pdf_cmap_code(f2.tounicode, (const unsigned char *)"\x00\x12", 2, &code),
+                     2);
+    assert_int_equal(sk_pdf_cmap_lookup(f2.tounicode, 0x14, 2, u), 1);
+    assert_memory_equal(u, "3", 1);
+    assert_int_equal(sk_pdf_cmap_lookup(f2.tounicode, 0x15, 2, u), 0);
+
+    /* no codespace ranges: codes as long as the sources */
+    static const char c3[] = "beginbfchar <0001> <0034> endbfchar";
+    c = sk_pdf_cmap_parse((const unsigned char *)c3, sizeof(c3) - 1);
+    assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\x00\x01", 2, &code), 2);
+    assert_int_equal(sk_pdf_cmap_lookup(c, code, 2, u), 1);
+    sk_pdf_cmap_free(c);
+    /* garbage: an empty map, never a crash */
+    c = sk_pdf_cmap_parse((const unsigned char *)"beginbfrange <ff> <00> <0030> <01",
+                          sizeof("beginbfrange <ff> <00> <0030> <01") - 1);
+    assert_non_null(c);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 1, 1, u), 0);
+    sk_pdf_cmap_free(c);
+}
+
+static void test_glyph_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint32_t u;
+    } g[] = {{"zero", '0'},       {"nine", '9'},   {"space", ' '},         {"hyphen", '-'},
+             {"A", 'A'},          {"z", 'z'},      {"four.oldstyle", '4'}, {"uni0034", '4'},
+             {"u1D7CE", 0x1d7ce}, {"uni00341", 0}, {"uniD800", 0},         {"uni003a", 0},
+             {"g17", 0},          {"", 0},         {"endash", 0x2013},     {"minus", 0x2212}};
+    for (size_t i = 0; i < sizeof(g) / sizeof(*g); i++)
+        assert_int_equal(sk_pdf_glyph_unicode(g[i].name, strlen(g[i].name)), g[i].u);
+    /* the Differences of F3: codes 1-4, then 65, 66, 67 */
+    assert_int_equal(f3.enc[1], '4');
+    assert_int_equal(f3.enc[2], '1');
+    assert_int_equal(f3.enc[3], ' ');
+    assert_int_equal(f3.enc[4], '-');
+    assert_int_equal(f3.enc[65], '0');
+    assert_int_equal(f3.enc[66], '5');
+    assert_int_equal(f3.enc[67], 0);
+    assert_int_equal(f3.enc['B' + 2], 'D'); /* the base encoding stays */
+    assert_int_equal(f3.enc[0x27], 0x2019); /* Standard: a curly quote */
+    assert_int_equal(f1.enc[0x96], 0x2013); /* WinAnsi */
+    struct sk_pdf_font mac = {0};
+    sk_pdf_font_encoding(&mac, "MacRomanEncoding", NULL, 0);
+    assert_int_equal(mac.enc[0xd0], 0x2013);
+}
+
+static void test_text_operators(void **state)
+{
+    (void)state;
+    /* Tj; a Td that moves down is a line end */
+    assert_string_equal(text("BT /F1 10 Tf 72 700 Td (4111 1111) Tj 0 -14 Td (next) Tj ET", NULL),
+                        "4111 1111\nnext\n");
+    /* TJ: small kerning joins, a large negative adjustment is a space */
+    assert_string_equal(
+        text("BT /F1 10 Tf [(4)-20(1)10(1)(1)-300(1)(1)(1)(1)-250(1)(1)(1)(1)] TJ ET", NULL),
+        "4111 1111 1111\n");
+    /* just under the threshold of 0.15 em: no space */
+    assert_string_equal(text("BT /F1 10 Tf [(41)-140(11)] TJ ET", NULL), "4111\n");
+    assert_string_equal(text("BT /F1 10 Tf [(41)-160(11)] TJ ET", NULL), "41 11\n");
+    /* T*, ' and " with the leading */
+    assert_string_equal(text("BT /F1 10 Tf 12 TL (a) Tj T* (b) Tj (c) ' 1 0 (d) \" ET", NULL),
+                        "a\nb\nc\nd\n");
+    /* TD sets the leading */
+    assert_string_equal(text("BT /F1 10 Tf (a) Tj 0 -12 TD (b) Tj T* (c) Tj ET", NULL),
+                        "a\nb\nc\n");
+    /* single glyphs placed by Tm: next to each other, or apart */
+    assert_string_equal(text("BT /F1 10 Tf 1 0 0 1 100 700 Tm (4) Tj 1 0 0 1 105 700 Tm (1) Tj "
+                             "1 0 0 1 110 700 Tm (1) Tj 1 0 0 1 125 700 Tm (1) Tj ET",
+                             NULL),
+                        "411 1\n");
+    /* a horizontal Td on one line: a gap, not a line end */
+    assert_string_equal(text("BT /F1 10 Tf (4111) Tj 30 0 Td (1111) Tj ET", NULL), "4111 1111\n");
+    /* scaled by cm and Tm: the thresholds are in the font's size on the page */
+    assert_string_equal(text("2 0 0 2 0 0 cm BT /F1 5 Tf 1 0 0 1 0 0 Tm (41) Tj 1 0 0 1 5.5 0 "
+                             "Tm (11) Tj 1 0 0 1 12 0 Tm (x) Tj ET",
+                             NULL),
+                        "4111 x\n");
+    /* a simple font's /Differences; q/Q */
+    assert_string_equal(text("BT q /F3 10 Tf <010202020301040141> Tj Q ET", NULL), "4111 4-40\n");
+    /* a 2-byte ToUnicode font */
+    assert_string_equal(text("BT /F2 10 Tf <0011001200120012000300120013> Tj ET", NULL),
+                        "4111 12\n");
+    /* no font: the bytes as ASCII */
+    assert_string_equal(text("BT (41) Tj ET", NULL), "41\n");
+    /* an inline image's bytes are no operators */
+    assert_string_equal(
+        text("BI /W 2 /H 2 /BPC 8 /CS /G ID \x01(x) Tj ) EIx\x02 EI BT /F1 10 Tf (ok) Tj ET", NULL),
+        "ok\n");
+    /* marked content and unknown operators pass */
+    assert_string_equal(
+        text("/Span <</ActualText (z)>> BDC BT /F1 10 Tf (a) Tj ET EMC 1 0 0 RG", NULL), "a\n");
+}
+
+static void test_forms(void **state)
+{
+    int rc;
+    (void)state;
+    /* a form's text, below the page's: a line of its own */
+    assert_string_equal(text("BT /F1 10 Tf (page) Tj ET /X1 Do", NULL), "page\nform\n");
+    /* a form that draws itself: read to the depth bound, then a limit */
+    const char *s = text("/X2 Do", &rc);
+    assert_int_equal(rc, 1);
+    size_t r = 0;
+    for (; *s; s++)
+        r += *s == 'r';
+    assert_int_equal(r, SK_PDF_FORM_DEPTH);
+    /* an unknown XObject (an image): nothing */
+    assert_string_equal(text("/Im0 Do BT /F1 10 Tf (a) Tj ET", NULL), "a\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strings),     cmocka_unit_test(test_cmap),
+        cmocka_unit_test(test_glyph_names), cmocka_unit_test(test_text_operators),
+        cmocka_unit_test(test_forms),
+    };
+    return cmocka_run_group_tests(tests, fonts_setup, fonts_teardown);
+}
