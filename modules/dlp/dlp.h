@@ -319,6 +319,15 @@ struct sk_dlp_sink *sk_dlp_tar_new(struct sk_dlp_ctx *, int depth, struct sk_dlp
  * its own, read in a window of its own (dlp_stream.c). */
 struct sk_dlp_sink *sk_dlp_streams_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
+/* In front of an object's text reader NEXT (owned): every byte passes on
+ * as it is; a PDF ("%PDF-" in its first 1024 bytes) is also held, at most
+ * SK_DLP_PDF_HOLD bytes and the budget, and read at its end (dlp_pdf.c):
+ * its pages' text, its strings and its embedded files, as objects of
+ * their own. NAME (may be NULL) is shown with samples. */
+#define SK_DLP_PDF_HOLD (64ull << 20)
+struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int depth,
+                                   struct sk_dlp_sink *next);
+
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
  * limits nesting (multipart in multipart, archive in archive). What the

@@ -106,7 +106,8 @@ struct sk_pdf_text *sk_pdf_text_new(const struct sk_pdf_res_ops *);
  * depth, SK_PDF_WORK bytes interpreted). */
 #define SK_PDF_WORK (64u << 20) /* content bytes interpreted per text state */
 int sk_pdf_text_run(struct sk_pdf_text *, const unsigned char *p, size_t n, void *res);
-/* End of the page: a line end is emitted. */
+/* End of the page: a line end is emitted, the graphics and text state
+ * start anew (the work bound goes on). */
 int sk_pdf_text_end(struct sk_pdf_text *);
 void sk_pdf_text_free(struct sk_pdf_text *);
 

@@ -102,6 +102,13 @@ int sk_pdf_text_end(struct sk_pdf_text *t)
 {
     if (t->last != '\n' && sk_emit(t, "\n", 1) == -1)
         return -1;
+    /* the next page starts with a state of its own (the work done counts on) */
+    memset(&t->gs, 0, sizeof(t->gs));
+    memcpy(t->gs.ctm, sk_id, sizeof(sk_id));
+    t->gs.th = 1;
+    t->sp = t->over = 0;
+    memcpy(t->tm, sk_id, sizeof(sk_id));
+    memcpy(t->tlm, sk_id, sizeof(sk_id));
     t->have_last = 0;
     return sk_flush(t);
 }

@@ -75,7 +75,7 @@ SK_API int sk_pdf_encrypted(const struct sk_pdf *);
 
 /* Value of KEY ("Filter", no slash) in the dictionary D[0..N): the token
  * after the key, a whole array/dictionary/string included. Returns 0 and
- * sets *V/*VLEN, or -1 when absent. Keys are compared after #xx escapes. */
+ * sets *V and *VLEN, or -1 when absent. Keys are compared after #xx escapes. */
 SK_API int sk_pdf_dict_get(const unsigned char *d, size_t n, const char *key,
                            const unsigned char **v, size_t *vlen);
 /* A value read as an indirect reference "N G R" (*NUM), an integer, or a
