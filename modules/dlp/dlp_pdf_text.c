@@ -44,6 +44,14 @@ struct sk_pdf_text {
     size_t on;
     unsigned char *scratch; /* a string's bytes */
     size_t scap;
+    /* marked content: an /ActualText replaces the text of the glyphs drawn
+     * inside it (cairo draws a font's missing letters so), read where the
+     * first of them is, as poppler does */
+    int mc;       /* BMC/BDC nesting */
+    int at_mc;    /* the level an /ActualText is open at, 0 none */
+    int at_shown; /* it was emitted */
+    char *at;     /* its text, UTF-8 */
+    size_t atn;
 };
 
 static const double sk_id[6] = {1, 0, 0, 1, 0, 0};
@@ -77,6 +85,7 @@ void sk_pdf_text_free(struct sk_pdf_text *t)
     if (!t)
         return;
     free(t->scratch);
+    free(t->at);
     free(t);
 }
 
@@ -186,6 +195,13 @@ static int sk_show(struct sk_pdf_text *t, const unsigned char *s, size_t n)
             u[0] = (char)code, ul = 1;
         double x, y;
         sk_origin(t, &x, &y);
+        if (t->at_mc) { /* the actual text instead, once */
+            ul = 0;
+            if (!t->at_shown && t->atn &&
+                (sk_sep(t, x, y, dx, dy, fsd) == -1 || sk_emit(t, t->at, t->atn) == -1))
+                return -1;
+            t->at_shown = 1;
+        }
         if (ul && (sk_sep(t, x, y, dx, dy, fsd) == -1 || sk_emit(t, u, ul) == -1))
             return -1;
         double tx = (sk_width(f, code) / 1000 * t->gs.fs + t->gs.tc +
@@ -262,6 +278,36 @@ static size_t sk_skip_image(const unsigned char *p, size_t n, size_t i)
 }
 
 static int sk_run(struct sk_pdf_text *t, const unsigned char *p, size_t n, void *res);
+
+/* BDC with a property list D: its /ActualText, if any, opens. */
+static int sk_bdc(struct sk_pdf_text *t, const struct sk_pdf_tok *d)
+{
+    struct sk_pdf_tok k, v;
+
+    t->mc++;
+    if (t->at_mc || d->t != SK_TK_DICT || d->n < 4)
+        return 0;
+    for (size_t i = 2;
+         (i = sk_pdf_tok_next(d->p, d->n - 2, i, &k)) <= d->n - 2 && k.t != SK_TK_EOF;) {
+        i = sk_pdf_tok_next(d->p, d->n - 2, i, &v);
+        if (k.t != SK_TK_NAME || k.n != 10 || memcmp(k.p, "ActualText", 10) != 0)
+            continue;
+        long bn = sk_str(t, &v);
+        if (bn == -1)
+            return -1;
+        if (bn < 0)
+            return 0;
+        char *u = malloc(3 * (size_t)bn + 8);
+        if (!u)
+            return -1;
+        free(t->at);
+        t->at = u;
+        t->atn = sk_pdf_text_string(t->scratch, (size_t)bn, u);
+        t->at_mc = t->mc, t->at_shown = 0;
+        return 0;
+    }
+    return 0;
+}
 
 /* Do: a Form XObject's content, drawn with its matrix, in a state of its
  * own that ends with it. */
@@ -382,6 +428,15 @@ static int sk_run(struct sk_pdf_text *t, const unsigned char *p, size_t n, void 
                 t->gs = t->stack[--t->sp];
         } else if (OP("Do") && last) {
             rc = sk_do(t, last, res);
+        } else if (OP("BDC") && last) {
+            rc = sk_bdc(t, last);
+        } else if (OP("BMC")) {
+            t->mc++;
+        } else if (OP("EMC")) {
+            if (t->at_mc && t->at_mc == t->mc)
+                t->at_mc = 0;
+            if (t->mc)
+                t->mc--;
         } else if (OP("ID")) {
             i = sk_skip_image(p, n, i);
         }

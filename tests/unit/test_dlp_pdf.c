@@ -293,9 +293,19 @@ static void test_text_operators(void **state)
     assert_string_equal(
         text("BI /W 2 /H 2 /BPC 8 /CS /G ID \x01(x) Tj ) EIx\x02 EI BT /F1 10 Tf (ok) Tj ET", NULL),
         "ok\n");
+    /* an /ActualText replaces the glyphs drawn inside it (cairo's missing
+     * letters), once, where the first of them is; nested marked content
+     * does not end it early */
+    assert_string_equal(text("BT /F1 10 Tf (a) Tj /Span <</ActualText <FEFF0034>>> BDC (C) Tj EMC "
+                             "/Span <</ActualText (1)>> BDC /X BMC (CC) Tj EMC (C) Tj EMC (b) Tj "
+                             "ET",
+                             NULL),
+                        "a41b\n");
+    assert_string_equal(text("BT /F1 10 Tf /Span <</ActualText (x)>> BDC EMC (a) Tj ET", NULL),
+                        "a\n");
     /* marked content and unknown operators pass */
     assert_string_equal(
-        text("/Span <</ActualText (z)>> BDC BT /F1 10 Tf (a) Tj ET EMC 1 0 0 RG", NULL), "a\n");
+        text("/P <</MCID 0>> BDC BT /F1 10 Tf (a) Tj ET EMC 1 0 0 RG", NULL), "a\n");
 }
 
 static void test_forms(void **state)
