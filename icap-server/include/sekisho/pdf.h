@@ -83,7 +83,9 @@ SK_API int sk_pdf_dict_get(const unsigned char *d, size_t n, const char *key,
 SK_API int sk_pdf_ref(const unsigned char *v, size_t n, unsigned *num);
 SK_API int sk_pdf_int(const unsigned char *v, size_t n, long long *out);
 SK_API int sk_pdf_name(const unsigned char *v, size_t n, char *out, size_t size);
-/* Follow V (a reference, or the value itself) to a dictionary's bytes. */
+/* Follow V (a reference, or the value itself) to a dictionary's bytes
+ * (or, for an object that is no dictionary, its value: an array, ...):
+ * 0, or -1 for a reference to nothing. */
 SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t n,
                           const unsigned char **d, size_t *dn);
 
@@ -94,6 +96,10 @@ SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t 
  * engine has not seen decoded. */
 SK_API enum sk_pdf_rc sk_pdf_stream(struct sk_pdf *, const struct sk_pdf_obj *o,
                                     unsigned char **out, size_t *out_len, int *predicted);
+/* What sk_pdf_stream would set *PREDICTED to, read from O's dictionary
+ * without decoding (1 also when the stream cannot be decoded), so a caller
+ * decodes only the streams it needs. Added after the first contract. */
+SK_API int sk_pdf_predicted(struct sk_pdf *, const struct sk_pdf_obj *o);
 
 #ifdef __cplusplus
 }
