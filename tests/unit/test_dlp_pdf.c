@@ -110,6 +110,17 @@ static int fonts_teardown(void **state)
     return 0;
 }
 
+static int group_setup(void **state)
+{
+    return fonts_setup(state) == 0 ? setup(state) : -1;
+}
+
+static int group_teardown(void **state)
+{
+    fonts_teardown(state);
+    return teardown(state);
+}
+
 static void test_strings(void **state)
 {
     unsigned char out[64];
@@ -304,8 +315,8 @@ static void test_text_operators(void **state)
     assert_string_equal(text("BT /F1 10 Tf /Span <</ActualText (x)>> BDC EMC (a) Tj ET", NULL),
                         "a\n");
     /* marked content and unknown operators pass */
-    assert_string_equal(
-        text("/P <</MCID 0>> BDC BT /F1 10 Tf (a) Tj ET EMC 1 0 0 RG", NULL), "a\n");
+    assert_string_equal(text("/P <</MCID 0>> BDC BT /F1 10 Tf (a) Tj ET EMC 1 0 0 RG", NULL),
+                        "a\n");
 }
 
 static void test_forms(void **state)
@@ -325,12 +336,178 @@ static void test_forms(void **state)
     assert_string_equal(text("/Im0 Do BT /F1 10 Tf (a) Tj ET", NULL), "a\n");
 }
 
+/* ---- whole documents through the hooks (policy "blk", 10.0.0.2: cards) ---- */
+
+/* A PDF: the catalog, the page tree, one page whose content stream is
+ * CONTENT (Flate-compressed unless RAW), Helvetica as F1, then EXTRA
+ * (more objects, from number 6 on) and TRAILER's keys. Caller frees. */
+static unsigned char *mkpdf(const char *prefix, const char *content, int raw, const char *extra,
+                            const char *trailer, size_t *len)
+{
+    size_t zn = strlen(content);
+    unsigned char *z =
+        raw ? (unsigned char *)strdup(content) : sk_tz_deflate(content, strlen(content), 15, &zn);
+    size_t cap = zn + strlen(prefix) + strlen(extra) + strlen(trailer) + 1024;
+    unsigned char *b = malloc(cap);
+    size_t n = (size_t)snprintf(
+        (char *)b, cap,
+        "%s%%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+        "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 /Resources << /Font << /F1 5 0 R >> "
+        "/XObject << /X1 6 0 R >> >> >>\nendobj\n"
+        "3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>\nendobj\n"
+        "4 0 obj\n<< %s/Length %zu >>\nstream\n",
+        prefix, raw ? "" : "/Filter /FlateDecode ", zn);
+    memcpy(b + n, z, zn);
+    n += zn;
+    n += (size_t)snprintf((char *)b + n, cap - n,
+                          "\nendstream\nendobj\n5 0 obj\n<< /Type /Font /Subtype /Type1 "
+                          "/BaseFont /Helvetica /Encoding /WinAnsiEncoding >>\nendobj\n%s"
+                          "trailer\n<< /Root 1 0 R %s>>\n%%%%EOF\n",
+                          extra, trailer);
+    free(z);
+    *len = n;
+    return b;
+}
+
+static void expect_pdf(const unsigned char *b, size_t n, enum sk_verdict v, const char *rule,
+                       const char *why)
+{
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/pdf", .body = b, .len = n};
+
+    expect(&r, v, rule, why);
+    r.chunk = 1; /* held across 1-byte writes alike */
+    expect(&r, v, rule, why);
+    r.ctype = "application/octet-stream";
+    expect(&r, v, rule, why);
+}
+
+static void test_documents(void **state)
+{
+    size_t n;
+    unsigned char *b;
+    (void)state;
+
+    /* before this reader the card was compressed: it passed */
+    b = mkpdf("", "BT /F1 12 Tf 72 700 Td (Card 4111 1111 1111 1111) Tj ET", 0, "", "", &n);
+    expect_pdf(b, n, SK_BLOCK, "cards", "a card in a Flate content stream");
+    free(b);
+    b = mkpdf("", "BT /F1 12 Tf 72 700 Td (Card 4111 1111 1111 1112) Tj ET", 0, "", "", &n);
+    expect_pdf(b, n, SK_ALLOW, NULL, "a clean PDF");
+    free(b);
+    /* one glyph at a time, kerned */
+    b = mkpdf("",
+              "BT /F1 12 Tf [(4)-5(1)(1)(1)-280(1)(1)(1)(1)-280(1)(1)(1)(1)-280(1)(1)(1)(1)] TJ ET",
+              0, "", "", &n);
+    expect_pdf(b, n, SK_BLOCK, "cards", "single glyphs in TJ");
+    free(b);
+    /* a Form XObject */
+    b = mkpdf("", "q /X1 Do Q", 0,
+              "6 0 obj\n<< /Type /XObject /Subtype /Form /Length 46 >>\nstream\n"
+              "BT /F1 9 Tf (4111-1111-1111-1111) Tj ET      \nendstream\nendobj\n",
+              "", &n);
+    expect_pdf(b, n, SK_BLOCK, "cards", "text in a Form XObject");
+    free(b);
+    /* a form that draws itself: the depth bound is dlp.on-limit */
+    b = mkpdf("", "/X1 Do", 0,
+              "6 0 obj\n<< /Type /XObject /Subtype /Form /Length 6 >>\nstream\n/X1 Do\n"
+              "endstream\nendobj\n",
+              "", &n);
+    expect_pdf(b, n, SK_BLOCK, "dlp-limit", "a form drawing itself");
+    free(b);
+    /* "%PDF-" within the first 1024 bytes, as readers look for it */
+    char junk[1100];
+    memset(junk, 'x', sizeof(junk) - 1);
+    junk[sizeof(junk) - 1] = '\0';
+    junk[1000] = '\0';
+    b = mkpdf(junk, "BT /F1 12 Tf (4111 1111 1111 1111) Tj ET", 0, "", "", &n);
+    expect_pdf(b, n, SK_BLOCK, "cards", "a PDF after 1000 bytes");
+    free(b);
+    junk[1000] = 'x';
+    b = mkpdf(junk, "BT /F1 12 Tf (4111 1111 1111 1111) Tj ET", 0, "", "", &n);
+    expect_pdf(b, n, SK_ALLOW, NULL, "\"%PDF-\" after 1099 bytes: no PDF to readers");
+    free(b);
+    /* a content stream that does not decode */
+    const char *bad = "4 0 obj\n<< /Filter /FlateDecode /Length 8 >>\nstream\nnotzlib!\nendstream";
+    b = mkpdf("", "BT ET", 0, "", "", &n);
+    size_t bn = n + strlen(bad) + 64;
+    unsigned char *c = malloc(bn);
+    /* the page's content replaced by a later definition that is corrupt */
+    memcpy(c, b, n);
+    bn = n + (size_t)snprintf((char *)c + n, bn - n, "%s\nendobj\n", bad);
+    expect_pdf(c, bn, SK_BLOCK, "dlp-undecodable", "a content stream that does not decode");
+    free(c);
+    free(b);
+    /* an unknown security handler: dlp.on-error */
+    b = mkpdf("", "BT (x) Tj ET", 0, "9 0 obj\n<< /Filter /Nope /V 9 /R 9 >>\nendobj\n",
+              "/Encrypt 9 0 R /ID [<00><00>] ", &n);
+    expect_pdf(b, n, SK_BLOCK, "dlp-undecodable", "an unknown security handler");
+    free(b);
+    /* strings outside the pages: Info, an annotation, a field value */
+    static const char *const strs[] = {"/Title (4111 1111 1111 1111)",
+                                       "/Contents <3431313120313131"
+                                       "3120313131312031313131>",
+                                       "/V (4111\\0401111\\0401111\\0401111)"};
+    for (size_t i = 0; i < 3; i++) {
+        char extra[256];
+        snprintf(extra, sizeof(extra), "7 0 obj\n<< %s >>\nendobj\n", strs[i]);
+        b = mkpdf("", "BT ET", 0, extra, "", &n);
+        expect_pdf(b, n, SK_BLOCK, "cards", strs[i]);
+        free(b);
+    }
+    /* an embedded file: a zip of a card list in the PDF */
+    const char *names[] = {"cards.csv"}, *data[] = {"taro,4111111111111111\n"};
+    size_t zn;
+    unsigned char *zip = sk_tz_zip_texts(names, data, 1, 1, &zn);
+    char head[128];
+    snprintf(head, sizeof(head), "8 0 obj\n<< /Type /EmbeddedFile /Length %zu >>\nstream\n", zn);
+    char *ef = malloc(strlen(head) + zn + 32);
+    memcpy(ef, head, strlen(head));
+    memcpy(ef + strlen(head), zip, zn);
+    strcpy(ef + strlen(head) + zn, "\nendstream\nendobj\n");
+    /* a zip holds NUL bytes: mkpdf's snprintf would stop there */
+    b = mkpdf("", "BT ET", 0, "", "", &n);
+    size_t en = strlen(head) + zn + strlen("\nendstream\nendobj\n");
+    c = malloc(n + en);
+    memcpy(c, b, n);
+    memcpy(c + n, ef, en);
+    expect_pdf(c, n + en, SK_BLOCK, "cards", "a zip embedded in a PDF");
+    free(c);
+    free(b);
+    free(ef);
+    free(zip);
+}
+
+/* dlp.max-decoded bounds what is held: a larger PDF is dlp.on-limit */
+static const char *opt_small(const struct sk_module_ctx *c, const char *key)
+{
+    (void)c;
+    return strcmp(key, "max-decoded") == 0 ? "300" : NULL;
+}
+
+static void test_document_limits(void **state)
+{
+    struct sk_module_ctx saved = mctx;
+    char *err = NULL;
+    size_t n;
+    (void)state;
+
+    mctx = (struct sk_module_ctx){.name = "dlp", .option = opt_small};
+    assert_int_equal(sk_dlp_init(&mctx, &err), 0);
+    unsigned char *b = mkpdf("", "BT /F1 12 Tf (clean) Tj ET", 0, "", "", &n);
+    assert_true(n > 300);
+    expect_pdf(b, n, SK_BLOCK, "dlp-limit", "a PDF larger than dlp.max-decoded");
+    free(b);
+    sk_dlp_fini(&mctx);
+    mctx = saved;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strings),     cmocka_unit_test(test_cmap),
-        cmocka_unit_test(test_glyph_names), cmocka_unit_test(test_text_operators),
-        cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_strings),         cmocka_unit_test(test_cmap),
+        cmocka_unit_test(test_glyph_names),     cmocka_unit_test(test_text_operators),
+        cmocka_unit_test(test_forms),           cmocka_unit_test(test_documents),
+        cmocka_unit_test(test_document_limits),
     };
-    return cmocka_run_group_tests(tests, fonts_setup, fonts_teardown);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
