@@ -281,7 +281,9 @@ def g_pdfs(ck, srv, tmp):
     for name, data, must in samples(tmp):
         ref = reference_text(data, tmp)
         compact = ref.replace(" ", "")
-        if must and not name.startswith("annotation"):
+        # pdftotext prints neither an annotation's text nor a field value
+        # without an appearance stream (a viewer shows both)
+        if must and not name.startswith(("annotation", "form-field")):
             ck.ok("%s: poppler reads the card (reference)" % name,
                   CARD in ref or CARD.replace(" ", "") in compact, ref[:300])
         if not must:
