@@ -73,10 +73,15 @@ struct sk_dpdf {
     size_t nforms, cforms;
     struct sk_dpdf_res *res;
     int failed; /* emit failed (out of memory) */
+    /* sk_dlp_pdf_text: the text goes here instead, files are not opened */
+    int (*emit)(void *, const char *, size_t);
+    void *emit_arg;
 };
 
 static int sk_dpdf_out(struct sk_dpdf *d, const char *p, size_t n)
 {
+    if (d->emit)
+        return d->emit(d->emit_arg, p, n);
     if (!d->text || d->failed)
         return -1;
     if (sk_dlp_put_in(d->ctx, d->win, d->text, p, n) == -1) {
@@ -459,6 +464,8 @@ static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const cha
     unsigned char *b;
     size_t bn;
 
+    if (d->emit)
+        return 0;
     if (d->depth + 1 >= SK_DLP_MAX_DEPTH) {
         sk_dlp_undecodable(d->ctx, "a file embedded in a PDF nested too deeply");
         return 0;
@@ -510,10 +517,10 @@ static int sk_dpdf_read(struct sk_dpdf *d)
     }
     struct sk_pdf_res_ops ops = {sk_dpdf_font, sk_dpdf_form, sk_dpdf_emit, d};
     struct sk_pdf_text *t = sk_pdf_text_new(&ops);
-    d->win = t ? sk_dlp_engine_sub(d->ctx->e) : NULL;
+    d->win = t && !d->emit ? sk_dlp_engine_sub(d->ctx->e) : NULL;
     d->text = d->win ? sk_dlp_object_new(d->ctx, "text/plain; charset=utf-8", d->name, d->depth + 1)
                      : NULL;
-    int rc2 = d->text ? 0 : -1;
+    int rc2 = d->text || (t && d->emit) ? 0 : -1;
     if (d->win)
         sk_dlp_engine_where(d->win, d->name ? d->name : "");
     for (size_t i = 0, n = sk_pdf_count(d->pdf); rc2 == 0 && i < n; i++) {
@@ -656,4 +663,22 @@ struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *ctx, const char *name, int
     d->depth = depth;
     d->next = next;
     return &d->sink;
+}
+
+int sk_dlp_pdf_text(const unsigned char *p, size_t n, int (*emit)(void *, const char *, size_t),
+                    void *arg, char *why, size_t whylen)
+{
+    struct sk_dlp_ctx ctx = {.budget = 256ull << 20};
+    struct sk_dpdf d = {.ctx = &ctx, .emit = emit, .emit_arg = arg};
+    int rc;
+
+    d.buf = malloc(n ? n : 1);
+    if (!d.buf)
+        return -1;
+    memcpy(d.buf, p, n);
+    d.len = d.cap = n;
+    rc = sk_dpdf_read(&d);
+    sk_dpdf_release(&d);
+    snprintf(why, whylen, "%s%s", ctx.undecodable ? ctx.why : "", ctx.limit ? " (a limit)" : "");
+    return rc == -1 || ctx.oom ? -1 : (ctx.undecodable || ctx.limit);
 }

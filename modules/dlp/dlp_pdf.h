@@ -118,4 +118,10 @@ long sk_pdf_string_bytes(const unsigned char *p, size_t n, unsigned char *out);
  * PDFDocEncoding) as UTF-8 into OUT (at least 3 x N + 4 bytes): length. */
 size_t sk_pdf_text_string(const unsigned char *s, size_t n, char *out);
 
+/* The text dlp reads in the PDF P[0..N) (pages, strings; embedded files
+ * are not opened), to EMIT: what the tests compare with pdftotext. 0, 1
+ * when something was not read (WHY says what), -1 out of memory. */
+int sk_dlp_pdf_text(const unsigned char *p, size_t n, int (*emit)(void *, const char *, size_t),
+                    void *arg, char *why, size_t whylen);
+
 #endif
