@@ -34,6 +34,12 @@
 #define SK_PDF_FONTS   1024     /* fonts parsed per document; more read as bytes */
 #define SK_PDF_PARENTS 32       /* /Parent hops for inherited /Resources */
 #define SK_PDF_OBJECTS 1000000u /* objects indexed */
+#define SK_PDF_FORMS   4096     /* Form XObjects decoded per document */
+/* resource lookups (Tf, Do): bytes of dictionaries scanned and cache
+ * entries compared, per document; beyond, names resolve no more and the
+ * verdict is dlp.on-limit (a content stream of 10^7 Tf over a resource
+ * dictionary of megabytes would otherwise take hours) */
+#define SK_PDF_LOOKUPS (256ull << 20)
 
 struct sk_dpdf_font {
     const unsigned char *key; /* the font dictionary's bytes */
@@ -72,7 +78,8 @@ struct sk_dpdf {
     struct sk_dpdf_form *forms;
     size_t nforms, cforms;
     struct sk_dpdf_res *res;
-    int failed; /* emit failed (out of memory) */
+    int failed;    /* emit failed (out of memory) */
+    uint64_t work; /* SK_PDF_LOOKUPS */
     /* sk_dlp_pdf_text: the text goes here instead, files are not opened */
     int (*emit)(void *, const char *, size_t);
     void *emit_arg;
@@ -151,6 +158,16 @@ static int sk_dpdf_name_is(struct sk_dpdf *d, const unsigned char *dict, size_t 
 
     return sk_dpdf_get(d, dict, dn, key, &v, &vn) == 0 && sk_pdf_name(v, vn, nm, sizeof(nm)) == 0 &&
            strcmp(nm, want) == 0;
+}
+
+/* Charge a resource lookup of UNITS: 0, or -1 past SK_PDF_LOOKUPS. */
+static int sk_dpdf_charge(struct sk_dpdf *d, size_t units)
+{
+    d->work += units + 1;
+    if (d->work <= SK_PDF_LOOKUPS)
+        return 0;
+    d->ctx->limit = 1;
+    return -1;
 }
 
 static struct sk_dpdf_res *sk_dpdf_res(struct sk_dpdf *d, const unsigned char *p, size_t n)
@@ -294,7 +311,9 @@ static const struct sk_pdf_font *sk_dpdf_font(void *arg, void *res, const char *
     const unsigned char *fonts, *fd;
     size_t fsn, fdn;
 
-    if (!r || sk_dpdf_get(d, r->d, r->n, "Font", &fonts, &fsn) != 0 ||
+    if (!r || sk_dpdf_charge(d, r->n) == -1 ||
+        sk_dpdf_get(d, r->d, r->n, "Font", &fonts, &fsn) != 0 ||
+        sk_dpdf_charge(d, fsn + d->nfonts) == -1 ||
         sk_dpdf_get(d, fonts, fsn, name, &fd, &fdn) != 0)
         return NULL;
     for (size_t i = 0; i < d->nfonts; i++)
@@ -321,8 +340,9 @@ static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned c
     const unsigned char *xs, *x, *v;
     size_t xsn, xn, vn;
 
-    if (!r || sk_dpdf_get(d, r->d, r->n, "XObject", &xs, &xsn) != 0 ||
-        sk_pdf_dict_get(xs, xsn, name, &x, &xn) != 0)
+    if (!r || sk_dpdf_charge(d, r->n) == -1 ||
+        sk_dpdf_get(d, r->d, r->n, "XObject", &xs, &xsn) != 0 ||
+        sk_dpdf_charge(d, xsn + d->nforms) == -1 || sk_pdf_dict_get(xs, xsn, name, &x, &xn) != 0)
         return -1;
     const struct sk_pdf_obj *o = sk_dpdf_obj(d, x, xn);
     if (!o || !o->stream || !sk_dpdf_name_is(d, o->dict, o->dict_len, "Subtype", "Form"))
@@ -332,6 +352,10 @@ static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned c
         if (d->forms[i].o == o)
             f = &d->forms[i];
     if (!f) { /* decoded once, however often it is drawn */
+        if (d->nforms >= SK_PDF_FORMS) {
+            d->ctx->limit = 1;
+            return -1;
+        }
         if (d->nforms == d->cforms) {
             size_t nc = d->cforms ? d->cforms * 2 : 16;
             struct sk_dpdf_form *nf = realloc(d->forms, nc * sizeof(*nf));
@@ -422,26 +446,38 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
     return sk_pdf_text_end(t);
 }
 
-/* The strings of one dictionary a viewer shows or a receiver reads. */
+/* The strings of one dictionary a viewer shows or a receiver reads (one
+ * pass over its keys). */
 static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
 {
     static const char *const keys[] = {"Title",   "Author",   "Subject",  "Keywords",
                                        "Creator", "Producer", "Contents", "V",
                                        "DV",      "T",        "TU",       "RC"};
-    const unsigned char *v;
-    size_t vn;
+    struct sk_pdf_tok k, v;
+    const unsigned char *p = o->dict;
+    size_t n = o->dict_len;
 
     /* strings of an encrypted document are encrypted (not those inside
      * an object stream: it was decrypted as a whole) */
-    if (sk_pdf_encrypted(d->pdf) == 1 && !o->in_objstm)
+    if ((sk_pdf_encrypted(d->pdf) == 1 && !o->in_objstm) || n < 4 || p[0] != '<' || p[1] != '<')
         return 0;
-    for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
-        if (sk_pdf_dict_get(o->dict, o->dict_len, keys[k], &v, &vn) != 0 || vn < 2 ||
-            !(v[0] == '(' || (v[0] == '<' && v[1] != '<')))
+    for (size_t i = 2; (i = sk_pdf_tok_next(p, n - 2, i, &k)) <= n - 2 && k.t != SK_TK_EOF;) {
+        if (k.t != SK_TK_NAME)
             continue;
-        unsigned char *b = malloc(vn);
-        char *u = b ? malloc(3 * vn + 8) : NULL;
-        long bn = u ? sk_pdf_string_bytes(v, vn, b) : -1;
+        i = sk_pdf_tok_next(p, n - 2, i, &v);
+        if (v.t != SK_TK_STR && v.t != SK_TK_HEX)
+            continue;
+        char key[16]; /* #xx escapes undone: /Cont#65nts is /Contents */
+        size_t j = 0;
+        if (k.n >= sizeof(key) * 3 || sk_pdf_name(k.p - 1, k.n + 1, key, sizeof(key)) != 0)
+            continue;
+        while (j < sizeof(keys) / sizeof(*keys) && strcmp(keys[j], key) != 0)
+            j++;
+        if (j == sizeof(keys) / sizeof(*keys))
+            continue;
+        unsigned char *b = malloc(v.n);
+        char *u = b ? malloc(3 * v.n + 8) : NULL;
+        long bn = u ? sk_pdf_string_bytes(v.p, v.n, b) : -1;
         int rc = 0;
         if (bn > 0) {
             size_t un = sk_pdf_text_string(b, (size_t)bn, u);

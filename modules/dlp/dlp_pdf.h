@@ -31,6 +31,9 @@ struct sk_pdf_tok {
  * offset after it. An unclosed string, array or dictionary runs to N. */
 size_t sk_pdf_tok_next(const unsigned char *p, size_t n, size_t i, struct sk_pdf_tok *t);
 
+/* A hex digit's value, or -1. */
+int sk_pdf_hexval(unsigned char c);
+
 /* ---- ToUnicode CMaps ---- */
 struct sk_pdf_cmap;
 

@@ -152,7 +152,7 @@ size_t sk_pdf_tok_next(const unsigned char *p, size_t n, size_t i, struct sk_pdf
     return i;
 }
 
-static int sk_hexv(unsigned char c)
+int sk_pdf_hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -168,7 +168,7 @@ long sk_pdf_string_bytes(const unsigned char *p, size_t n, unsigned char *out)
     if (n >= 1 && p[0] == '<' && !(n >= 2 && p[1] == '<')) {
         int hi = -1;
         for (size_t i = 1; i < n && p[i] != '>'; i++) {
-            int v = sk_hexv(p[i]);
+            int v = sk_pdf_hexval(p[i]);
             if (v < 0)
                 continue; /* white space (and junk, as poppler skips it) */
             if (hi < 0)
@@ -665,7 +665,7 @@ static int sk_hexnum(const char *s, size_t n, uint32_t *u)
 {
     *u = 0;
     for (size_t i = 0; i < n; i++) {
-        int v = sk_hexv((unsigned char)s[i]);
+        int v = sk_pdf_hexval((unsigned char)s[i]);
         if (v < 0 || (s[i] >= 'a' && s[i] <= 'f')) /* upper-case hex only, as the AGL says */
             return -1;
         *u = *u << 4 | (uint32_t)v;

@@ -279,6 +279,29 @@ static size_t sk_skip_image(const unsigned char *p, size_t n, size_t i)
 
 static int sk_run(struct sk_pdf_text *t, const unsigned char *p, size_t n, void *res);
 
+/* A name token's text with #xx escapes undone (as the resource
+ * dictionary's keys are compared): 0, or -1 when it does not fit. */
+static int sk_name(const struct sk_pdf_tok *k, char *out, size_t size)
+{
+    size_t o = 0;
+
+    if (k->t != SK_TK_NAME)
+        return -1;
+    for (size_t i = 0; i < k->n; i++) {
+        unsigned char c = k->p[i];
+        if (c == '#' && i + 2 < k->n && sk_pdf_hexval(k->p[i + 1]) >= 0 &&
+            sk_pdf_hexval(k->p[i + 2]) >= 0) {
+            c = (unsigned char)(sk_pdf_hexval(k->p[i + 1]) << 4 | sk_pdf_hexval(k->p[i + 2]));
+            i += 2;
+        }
+        if (o + 1 >= size || c == 0)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
 /* BDC with a property list D: its /ActualText, if any, opens. */
 static int sk_bdc(struct sk_pdf_text *t, const struct sk_pdf_tok *d)
 {
@@ -319,10 +342,8 @@ static int sk_do(struct sk_pdf_text *t, const struct sk_pdf_tok *name, void *res
     void *sub;
     double m[6] = {1, 0, 0, 1, 0, 0};
 
-    if (name->t != SK_TK_NAME || name->n >= sizeof(nm) || !t->ops.form)
+    if (!t->ops.form || sk_name(name, nm, sizeof(nm)) == -1)
         return 0;
-    memcpy(nm, name->p, name->n);
-    nm[name->n] = '\0';
     if (t->ops.form(t->ops.arg, res, nm, &c, &cn, &sub, m) == -1)
         return 0;
     if (t->depth >= SK_PDF_FORM_DEPTH) {
@@ -401,11 +422,8 @@ static int sk_run(struct sk_pdf_text *t, const unsigned char *p, size_t n, void 
             const struct sk_pdf_tok *f = &o[no - 2];
             t->gs.fs = v[0];
             t->gs.font = NULL;
-            if (f->t == SK_TK_NAME && f->n < sizeof(nm) && t->ops.font) {
-                memcpy(nm, f->p, f->n);
-                nm[f->n] = '\0';
+            if (t->ops.font && sk_name(f, nm, sizeof(nm)) == 0)
                 t->gs.font = t->ops.font(t->ops.arg, res, nm);
-            }
         } else if (OP("Tc") && no) {
             t->gs.tc = v[0];
         } else if (OP("Tw") && no) {

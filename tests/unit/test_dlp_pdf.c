@@ -295,6 +295,8 @@ static void test_text_operators(void **state)
                         "4111 x\n");
     /* a simple font's /Differences; q/Q */
     assert_string_equal(text("BT q /F3 10 Tf <010202020301040141> Tj Q ET", NULL), "4111 4-40\n");
+    /* names with #xx escapes are the names */
+    assert_string_equal(text("BT /F#32 10 Tf <0011> Tj /#46#31 10 Tf (1) Tj ET", NULL), "41\n");
     /* a 2-byte ToUnicode font */
     assert_string_equal(text("BT /F2 10 Tf <0011001200120012000300120013> Tj ET", NULL),
                         "4111 12\n");
@@ -446,8 +448,9 @@ static void test_documents(void **state)
     static const char *const strs[] = {"/Title (4111 1111 1111 1111)",
                                        "/Contents <3431313120313131"
                                        "3120313131312031313131>",
-                                       "/V (4111\\0401111\\0401111\\0401111)"};
-    for (size_t i = 0; i < 3; i++) {
+                                       "/V (4111\\0401111\\0401111\\0401111)",
+                                       "/Cont#65nts (4111 1111 1111 1111)"};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++) {
         char extra[256];
         snprintf(extra, sizeof(extra), "7 0 obj\n<< %s >>\nendobj\n", strs[i]);
         b = mkpdf("", "BT ET", 0, extra, "", &n);
