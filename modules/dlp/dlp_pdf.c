@@ -39,7 +39,7 @@
  * entries compared, per document; beyond, names resolve no more and the
  * verdict is dlp.on-limit (a content stream of 10^7 Tf over a resource
  * dictionary of megabytes would otherwise take hours) */
-#define SK_PDF_LOOKUPS (256ull << 20)
+#define SK_PDF_LOOKUPS (64ull << 20)
 
 struct sk_dpdf_font {
     const unsigned char *key; /* the font dictionary's bytes */
