@@ -495,6 +495,37 @@ static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
 }
 
 /* An embedded file or a metadata stream: an object of its own. */
+/* The file name a file specification gives the embedded file stream O
+ * (/UF, else /F, of a dictionary whose /EF names O), into NAME. */
+static void sk_dpdf_file_name(struct sk_dpdf *d, const struct sk_pdf_obj *o, char *name,
+                              size_t size)
+{
+    *name = '\0';
+    for (size_t i = 0, n = sk_pdf_count(d->pdf); i < n; i++) {
+        const struct sk_pdf_obj *s = sk_pdf_at(d->pdf, i);
+        const unsigned char *ef, *f, *v;
+        size_t efn, fn, vn;
+        unsigned num;
+        if (s->stream || sk_dpdf_charge(d, s->dict_len) == -1 ||
+            sk_dpdf_get(d, s->dict, s->dict_len, "EF", &ef, &efn) != 0 ||
+            !((sk_pdf_dict_get(ef, efn, "F", &f, &fn) == 0 && sk_pdf_ref(f, fn, &num) == 0 &&
+               num == o->num) ||
+              (sk_pdf_dict_get(ef, efn, "UF", &f, &fn) == 0 && sk_pdf_ref(f, fn, &num) == 0 &&
+               num == o->num)))
+            continue;
+        if ((sk_pdf_dict_get(s->dict, s->dict_len, "UF", &v, &vn) == 0 ||
+             sk_pdf_dict_get(s->dict, s->dict_len, "F", &v, &vn) == 0) &&
+            vn < 256 && (v[0] == '(' || v[0] == '<')) {
+            unsigned char b[256];
+            char u[3 * 256 + 8];
+            long bn = sk_pdf_string_bytes(v, vn, b);
+            size_t un = bn > 0 ? sk_pdf_text_string(b, (size_t)bn, u) : 0;
+            snprintf(name, size, "%.*s", (int)un, u);
+        }
+        return;
+    }
+}
+
 static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const char *ctype)
 {
     unsigned char *b;
@@ -508,11 +539,19 @@ static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const cha
     }
     if (sk_dpdf_stream(d, o, &b, &bn) == -1)
         return 0;
+    /* named as its file specification names it (an attachment's .json
+     * or .xml is read as one; the log shows the name) */
+    char name[128];
+    if (!ctype && sk_pdf_encrypted(d->pdf) != 1)
+        sk_dpdf_file_name(d, o, name, sizeof(name));
+    else
+        *name = '\0';
     struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);
-    struct sk_dlp_sink *s = win ? sk_dlp_object_new(d->ctx, ctype, NULL, d->depth + 1) : NULL;
+    struct sk_dlp_sink *s =
+        win ? sk_dlp_object_new(d->ctx, ctype, *name ? name : NULL, d->depth + 1) : NULL;
     int rc = -1;
     if (s) {
-        sk_dlp_engine_where(win, d->name ? d->name : "");
+        sk_dlp_engine_where(win, *name ? name : d->name ? d->name : "");
         rc = sk_dlp_put_in(d->ctx, win, s, b, bn) == -1 || sk_dlp_end_in(d->ctx, win, s) == -1 ? -1
                                                                                                : 0;
         s->destroy(s);

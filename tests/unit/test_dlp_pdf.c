@@ -478,6 +478,19 @@ static void test_documents(void **state)
     free(b);
     free(ef);
     free(zip);
+    /* a text file, named as its file specification names it */
+    b = mkpdf("", "BT ET", 0,
+              "8 0 obj\n<< /Type /EmbeddedFile /Length 22 >>\nstream\ntaro,4111111111111111\n"
+              "\nendstream\nendobj\n9 0 obj\n<< /Type /Filespec /F (x.txt) /UF <FEFF006C0069"
+              "00730074002E006300730076> /EF << /F 8 0 R >> >>\nendobj\n",
+              "", &n);
+    struct req r = {.ip = "10.0.0.2", .ctype = "application/pdf", .body = b, .len = n};
+    struct res out;
+    run(&r, &out);
+    assert_int_equal(out.v, SK_BLOCK);
+    assert_non_null(strstr(out.reports, "list.csv"));
+    res_free(&out);
+    free(b);
 }
 
 /* dlp.max-decoded bounds what is held: a larger PDF is dlp.on-limit */
