@@ -308,7 +308,7 @@ void sk_pdf_crypt_open(struct sk_pdf *d)
 }
 
 enum sk_pdf_rc sk_pdf_decrypt(const struct sk_pdf *d, const struct sk_pdf_obj *o, int method,
-                              const unsigned char *in, size_t n, unsigned char **out,
+                              const unsigned char *in, size_t n, int head, unsigned char **out,
                               size_t *out_len)
 {
     unsigned char k[16 + 9], ok[16];
@@ -334,6 +334,8 @@ enum sk_pdf_rc sk_pdf_decrypt(const struct sk_pdf *d, const struct sk_pdf_obj *o
         key = ok;
         kn = kn + 5 < 16 ? kn + 5 : 16;
     }
+    if (head && n > 32)
+        n = 32; /* the first block (after AES's IV) is enough */
     q = malloc(n + 1);
     if (!q)
         return SK_PDF_NOMEM;
@@ -346,7 +348,7 @@ enum sk_pdf_rc sk_pdf_decrypt(const struct sk_pdf *d, const struct sk_pdf_obj *o
             free(q);
             return SK_PDF_BROKEN;
         }
-        if (m && q[m - 1] >= 1 && q[m - 1] <= 16) { /* PKCS#7 padding */
+        if (!head && m && q[m - 1] >= 1 && q[m - 1] <= 16) { /* PKCS#7 padding */
             size_t pad = q[m - 1], i;
             for (i = 1; i <= pad && q[m - i] == pad; i++)
                 ;

@@ -95,7 +95,8 @@ static enum sk_pdf_rc sk_pdf_put(struct sk_pdf_buf *b, const unsigned char *s, s
 
 /* zlib, or raw deflate when the zlib header is missing; a stream cut
  * short or corrupt after some output gives that output, as readers do. */
-static enum sk_pdf_rc sk_pdf_flate(const unsigned char *in, size_t n, struct sk_pdf_buf *b)
+static enum sk_pdf_rc sk_pdf_flate(const unsigned char *in, size_t n, struct sk_pdf_buf *b,
+                                   int *raw_used)
 {
     int raw;
 
@@ -125,8 +126,10 @@ static enum sk_pdf_rc sk_pdf_flate(const unsigned char *in, size_t n, struct sk_
         inflateEnd(&z);
         if (rc != SK_PDF_OK)
             return rc;
-        if (zr == Z_STREAM_END || zr == Z_BUF_ERROR || b->n > 0)
+        if (zr == Z_STREAM_END || zr == Z_BUF_ERROR || b->n > 0) {
+            *raw_used = raw;
             return SK_PDF_OK; /* complete, cut short, or corrupt after some output */
+        }
     }
     return SK_PDF_BROKEN;
 }
@@ -430,13 +433,14 @@ static enum sk_pdf_rc sk_pdf_predict(const struct sk_pdf *d, const unsigned char
     return sk_pdf_png(b, rowbytes, (size_t)((colors * bpc + 7) / 8));
 }
 
-/* Does libclamav 1.4 decode this stage itself? (measured: README.md) */
+/* Does libclamav 1.4 decode this stage itself? Measured with clamscan
+ * 1.4.6 (README.md): LZW and a /Crypt stage it does not. */
 static int sk_pdf_clam_undoes(int kind, int abbrev, int escaped)
 {
     (void)abbrev;
     (void)escaped;
     return kind == SK_PDF_F_FLATE || kind == SK_PDF_F_AHX || kind == SK_PDF_F_A85 ||
-           kind == SK_PDF_F_RL || kind == SK_PDF_F_LZW || kind == SK_PDF_F_IMAGE;
+           kind == SK_PDF_F_RL || kind == SK_PDF_F_IMAGE;
 }
 
 /* One filter name of the chain into PL (with its parameters). */
@@ -545,26 +549,53 @@ static enum sk_pdf_rc sk_pdf_plan(const struct sk_pdf *d, const struct sk_pdf_ob
     return SK_PDF_OK;
 }
 
+/* Does a zlib header start P[0..N)? */
+static int sk_pdf_zlib_header(const unsigned char *p, size_t n)
+{
+    return n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && ((p[0] << 8) | p[1]) % 31 == 0;
+}
+
 int sk_pdf_predicted(struct sk_pdf *d, const struct sk_pdf_obj *o)
 {
     struct sk_pdf_plan pl;
-    enum sk_pdf_rc rc;
+    unsigned char *head = NULL;
+    size_t hn = 0;
+    int k0, r;
 
     if (!d || !o || !o->stream)
         return 0;
-    rc = sk_pdf_plan(d, o, &pl);
-    return rc != SK_PDF_OK || pl.predicted;
+    if (sk_pdf_plan(d, o, &pl) != SK_PDF_OK || pl.predicted)
+        return 1;
+    /* raw deflate: a Flate stage's input must be looked at; the first
+     * stage's is the stream (decrypted), a later one's only decoding shows */
+    k0 = pl.n > 0 && pl.kind[0] == SK_PDF_F_CRYPT;
+    for (r = k0 + 1; r < pl.n && pl.kind[r] != SK_PDF_F_IMAGE; r++)
+        if (pl.kind[r] == SK_PDF_F_FLATE)
+            return 1;
+    if (k0 >= pl.n || pl.kind[k0] != SK_PDF_F_FLATE)
+        return 0;
+    if (pl.method == SK_PDF_CM_NONE)
+        return !sk_pdf_zlib_header(o->raw, o->raw_len);
+    if (sk_pdf_decrypt(d, o, pl.method, o->raw, o->raw_len, 1, &head, &hn) != SK_PDF_OK)
+        return 1;
+    r = !sk_pdf_zlib_header(head, hn);
+    free(head);
+    return r;
 }
 
-/* One stage: IN[0..N) through filter K of PL into B. */
-static enum sk_pdf_rc sk_pdf_stage(const struct sk_pdf *d, const struct sk_pdf_plan *pl, int k,
+/* One stage: IN[0..N) through filter K of PL into B (a Flate stage
+ * without its zlib header sets PL->predicted: libclamav does not inflate
+ * raw deflate, measured). */
+static enum sk_pdf_rc sk_pdf_stage(const struct sk_pdf *d, struct sk_pdf_plan *pl, int k,
                                    const unsigned char *in, size_t n, struct sk_pdf_buf *b)
 {
     enum sk_pdf_rc rc;
+    int raw = 0;
 
     switch (pl->kind[k]) {
     case SK_PDF_F_FLATE:
-        rc = sk_pdf_flate(in, n, b);
+        rc = sk_pdf_flate(in, n, b, &raw);
+        pl->predicted |= raw;
         break;
     case SK_PDF_F_LZW:
         rc = sk_pdf_lzw(in, n, sk_pdf_parm(d, pl->parm[k], pl->parmn[k], "EarlyChange", 1) != 0, b);
@@ -598,12 +629,10 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
     *out_len = 0;
     if ((rc = sk_pdf_plan(d, o, &pl)) != SK_PDF_OK)
         return rc;
-    if (predicted)
-        *predicted = pl.predicted;
     if (lim > d->lim.max_out)
         lim = d->lim.max_out;
     if (pl.method != SK_PDF_CM_NONE) {
-        rc = sk_pdf_decrypt(d, o, pl.method, in, inn, &held, &inn);
+        rc = sk_pdf_decrypt(d, o, pl.method, in, inn, 0, &held, &inn);
         if (rc != SK_PDF_OK)
             return rc;
         in = held;
@@ -636,6 +665,8 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
         memcpy(q, in, inn);
     q[inn] = '\0';
     d->total += inn;
+    if (predicted)
+        *predicted = pl.predicted;
     *out = q;
     *out_len = inn;
     return SK_PDF_OK;

@@ -77,9 +77,10 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *, const struct sk_pdf_obj *o, unsign
 void sk_pdf_crypt_open(struct sk_pdf *);
 /* The method of the crypt filter NAME of /CF ("Identity": none); -1 unknown. */
 int sk_pdf_crypt_method(const struct sk_pdf *, const char *name);
-/* IN[0..N) of object O decrypted with METHOD into a malloc'd *OUT. */
+/* IN[0..N) of object O decrypted with METHOD into a malloc'd *OUT;
+ * HEAD: only its first bytes (at least 2 when there are), for a peek. */
 enum sk_pdf_rc sk_pdf_decrypt(const struct sk_pdf *, const struct sk_pdf_obj *o, int method,
-                              const unsigned char *in, size_t n, unsigned char **out,
+                              const unsigned char *in, size_t n, int head, unsigned char **out,
                               size_t *out_len);
 
 #endif

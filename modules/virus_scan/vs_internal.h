@@ -360,6 +360,12 @@ int sk_vs_walk_arc(struct sk_vs_walk *, const unsigned char *p, size_t n, int de
                    const char *name);
 /* Would sk_vs_walk_arc read anything in P (a tar or an ar)? */
 int sk_vs_arc_wants(const unsigned char *p, size_t n);
+/* vs_walk_pdf.c: a PDF's streams that libclamav leaves encoded (a
+ * predictor, LZW, raw deflate, a /Crypt stage), decoded by the core PDF
+ * reader and scanned as objects at DEPTH + 1. 0 (also when P is no PDF)
+ * or -1 (w->rep). */
+int sk_vs_walk_pdf(struct sk_vs_walk *, const unsigned char *p, size_t n, int depth,
+                   const char *name);
 
 /* ---- block pages (vs_page.c) ---- */
 /* Load the pages (built-ins, replaced from DIR = option

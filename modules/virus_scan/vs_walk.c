@@ -106,6 +106,8 @@ int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
     if (rc == 0)
         rc = sk_vs_walk_arc(w, p, n, depth, name);
+    if (rc == 0)
+        rc = sk_vs_walk_pdf(w, p, n, depth, name);
     sk_vs_inner_free(&inner);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
@@ -965,6 +967,8 @@ static int sk_vs_walk_extras(struct sk_vs_walk *w, const unsigned char *p, size_
         rc = sk_vs_walk_packed(w, p, n, depth, name);
     if (rc == 0)
         rc = sk_vs_walk_arc(w, p, n, depth, name);
+    if (rc == 0)
+        rc = sk_vs_walk_pdf(w, p, n, depth, name);
     return rc;
 }
 
@@ -1051,6 +1055,8 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
      * a search of the whole would decompress a .gz part a second time */
     if (rc == 0 && !w->parts_walked)
         rc = sk_vs_walk_arc(w, p, n, 0, name);
+    if (rc == 0 && !w->parts_walked) /* each part was an object: its PDF walked there */
+        rc = sk_vs_walk_pdf(w, p, n, 0, name);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

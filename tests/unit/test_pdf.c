@@ -509,10 +509,11 @@ static void t_lzw(void **s)
     stream_obj(&d, 4, "/Filter /LZWDecode /DecodeParms << /Predictor 1 >>", enc, en, -1);
     stream_obj(&d, 5, "/Filter /LZWDecode", "\x80\x40\x80", 3, -1); /* 256, then code 258 */
     p = open_doc(&d, SK_PDF_OK);
-    expect_stream(p, 1, "\x2d\x2d\x2d\x2d\x2d\x41\x2d\x2d\x2d\x42", 10, 0);
-    expect_stream(p, 2, big, sizeof(big), 0);
-    expect_stream(p, 3, big, sizeof(big), 0);
-    expect_stream(p, 4, sample, 1000, 0);
+    /* predicted: libclamav 1.4 does not decode LZW */
+    expect_stream(p, 1, "\x2d\x2d\x2d\x2d\x2d\x41\x2d\x2d\x2d\x42", 10, 1);
+    expect_stream(p, 2, big, sizeof(big), 1);
+    expect_stream(p, 3, big, sizeof(big), 1);
+    expect_stream(p, 4, sample, 1000, 1);
     assert_int_equal(stream_rc(p, 5), SK_PDF_BROKEN);
     sk_pdf_free(p);
     free(d.p);
@@ -593,6 +594,29 @@ static void t_chain(void **s)
     assert_int_equal(stream_rc(p, 5), SK_PDF_BROKEN);
     assert_int_equal(stream_rc(p, 6), SK_PDF_LIMIT);
     expect_stream(p, 7, "AB", 2, 1); /* left to no one: libclamav may not know /Crypt */
+    sk_pdf_free(p);
+    /* Raw deflate (no zlib header): readers inflate it, libclamav does not. */
+    d.n = 0;
+    putf(&d, "%%PDF-1.5\n");
+    stream_obj(&d, 1, "/Filter /FlateDecode", z + 2, zn - 6, -1);
+    stream_obj(&d, 2, "/Filter [/AHx /FlateDecode]", hex + 4, 2 * zn - 12, -1);
+    stream_obj(&d, 3, "/Filter [/AHx /FlateDecode]", hex, 2 * zn, -1);
+    stream_obj(&d, 4, "/Filter /FlateDecode", z, zn, -1);
+    p = open_doc(&d, SK_PDF_OK);
+    expect_stream(p, 1, enc, en, 1);
+    expect_stream(p, 2, enc, en, 1);
+    {
+        unsigned char *out;
+        size_t on;
+        int pr = -1;
+        /* a later Flate stage is only known by decoding: "may be" */
+        assert_int_equal(sk_pdf_predicted(p, sk_pdf_find(p, 3)), 1);
+        assert_int_equal(sk_pdf_stream(p, sk_pdf_find(p, 3), &out, &on, &pr), SK_PDF_OK);
+        assert_int_equal(pr, 0);
+        assert_int_equal(on, en);
+        free(out);
+    }
+    expect_stream(p, 4, enc, en, 0);
     sk_pdf_free(p);
     free(d.p);
 }

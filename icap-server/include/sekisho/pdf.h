@@ -96,9 +96,11 @@ SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t 
  * engine has not seen decoded. */
 SK_API enum sk_pdf_rc sk_pdf_stream(struct sk_pdf *, const struct sk_pdf_obj *o,
                                     unsigned char **out, size_t *out_len, int *predicted);
-/* What sk_pdf_stream would set *PREDICTED to, read from O's dictionary
- * without decoding (1 also when the stream cannot be decoded), so a caller
- * decodes only the streams it needs. Added after the first contract. */
+/* Could sk_pdf_stream set *PREDICTED for O? Read from O's dictionary
+ * (and the first bytes of its data) without decoding: 0 means surely
+ * not; 1 also for a stream that cannot be decoded or one only decoding
+ * tells (a Flate stage after another filter: raw deflate?), so a caller
+ * decodes only the streams it may need. Added after the first contract. */
 SK_API int sk_pdf_predicted(struct sk_pdf *, const struct sk_pdf_obj *o);
 
 #ifdef __cplusplus
