@@ -107,7 +107,7 @@ struct sk_pdf_text *sk_pdf_text_new(const struct sk_pdf_res_ops *);
  * /Contents is an array: one call per stream, the state goes on). 0, -1
  * (emit failed or out of memory), or 1 when a limit stopped it (form
  * depth, SK_PDF_WORK bytes interpreted). */
-#define SK_PDF_WORK (64u << 20) /* content bytes interpreted per text state */
+#define SK_PDF_WORK (256u << 20) /* content bytes interpreted per text state */
 int sk_pdf_text_run(struct sk_pdf_text *, const unsigned char *p, size_t n, void *res);
 /* End of the page: a line end is emitted, the graphics and text state
  * start anew (the work bound goes on). */
