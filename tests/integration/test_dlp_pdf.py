@@ -89,11 +89,8 @@ def hand_samples():
     s = {}
     # single characters, kerned by TJ; groups apart by -280 (a space as
     # pdftotext reads it)
-    arr = b"] TJ [".join([b"(%s)-10" % b")-8(".join(bytes([c]) for c in g.encode())
-                          for g in CARD.split()])
     tj = b"[(Card: )" + b" ".join(b"(%s)" % bytes([c]) + (b"-280" if i % 4 == 3 else b"-6")
                                   for i, c in enumerate(CARD.replace(" ", "").encode())) + b"] TJ"
-    del arr
     s["tj-single-chars"] = page_doc(b"BT /F1 12 Tf 72 700 Td " + tj + b" ET")
     # a simple font without ToUnicode, its codes named by /Differences
     codes = {"4": 1, "1": 2, " ": 3}
@@ -298,6 +295,13 @@ def g_pdfs(ck, srv, tmp):
             n_pass += ok
             ck.ok("%s: passes byte-identical" % name, ok, r.raw_head)
     print("pdf samples: %d blocked, %d clean passed" % (n_block, n_pass))
+    # templates other than cards: a regex and a keyword see the same text
+    for name, data, tpl in (("cairo, a regex", cairo_pdf("Project code PRJ-2024-QX\nend"), b"codes"),
+                            ("reportlab TTF, a keyword",
+                             reportlab_pdf("The Hinoki plan is due", True), b"hinoki")):
+        r = post(srv, data, "application/pdf")
+        ck.ok("%s: blocked by template %s" % (name, tpl.decode()),
+              blocked(r) and tpl in (r.body or b""), r.raw_head)
     # a user password: not readable, dlp.on-error (block), the reason logged
     locked = qpdf(reportlab_pdf("nothing to see", True), tmp, "--encrypt", "secret", "owner",
                   "256", "--")
@@ -333,6 +337,10 @@ def main():
         try:
             srv.init_db()
             srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+            srv.policy_cmd("dlp", "add", "codes", "--detector", "regex:PRJ-[0-9]{4}-[A-Z]{2}",
+                           "--action", "block")
+            srv.policy_cmd("dlp", "add", "hinoki", "--detector", "keyword:hinoki plan",
+                           "--action", "block")
             srv.start()
             check_started(ck, srv, "server starts with --modules dlp", 1)
         except StartupError as e:
