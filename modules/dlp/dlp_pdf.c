@@ -446,6 +446,43 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
     return sk_pdf_text_end(t);
 }
 
+/* The bytes of string S (N bytes, escapes undone) of object O as a
+ * reader has them: in an encrypted document, decrypted with O's key.
+ * Core's reader decrypts streams, not strings, so the string is handed to
+ * it as the bytes of a stream of O without filters (a string and a stream
+ * of one object are encrypted alike under the standard handler, with
+ * /StmF: the same crypt filter as /StrF in every producer we know).
+ * *OUT malloc'd (or S itself when not encrypted: *OWNED 0). 0, or -1
+ * (not decrypted). Charged to nothing: the output is never longer than S,
+ * which is part of the held document. */
+static int sk_dpdf_clear(struct sk_dpdf *d, const struct sk_pdf_obj *o, unsigned char *s, size_t n,
+                         unsigned char **out, size_t *outn, int *owned)
+{
+    static const unsigned char nodict[] = "<< >>";
+    struct sk_pdf_obj f = {.num = o->num,
+                           .gen = o->gen,
+                           .dict = nodict,
+                           .dict_len = sizeof(nodict) - 1,
+                           .stream = 1,
+                           .raw = s,
+                           .raw_len = n};
+
+    *owned = 0;
+    if (o->in_objstm || sk_pdf_encrypted(d->pdf) != 1) {
+        *out = s, *outn = n;
+        return 0;
+    }
+    /* a string no reader can decrypt is garbage to every reader: skipped,
+     * no error */
+    enum sk_pdf_rc rc = sk_pdf_stream(d->pdf, &f, out, outn, NULL);
+    if (rc == SK_PDF_NOMEM)
+        d->ctx->oom = 1;
+    if (rc != SK_PDF_OK)
+        return -1;
+    *owned = 1;
+    return 0;
+}
+
 /* The strings of one dictionary a viewer shows or a receiver reads (one
  * pass over its keys). */
 static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
@@ -457,9 +494,7 @@ static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
     const unsigned char *p = o->dict;
     size_t n = o->dict_len;
 
-    /* strings of an encrypted document are encrypted (not those inside
-     * an object stream: it was decrypted as a whole) */
-    if ((sk_pdf_encrypted(d->pdf) == 1 && !o->in_objstm) || n < 4 || p[0] != '<' || p[1] != '<')
+    if (n < 4 || p[0] != '<' || p[1] != '<')
         return 0;
     for (size_t i = 2; (i = sk_pdf_tok_next(p, n - 2, i, &k)) <= n - 2 && k.t != SK_TK_EOF;) {
         if (k.t != SK_TK_NAME)
@@ -475,17 +510,20 @@ static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
             j++;
         if (j == sizeof(keys) / sizeof(*keys))
             continue;
-        unsigned char *b = malloc(v.n);
+        unsigned char *b = malloc(v.n), *c = NULL;
         char *u = b ? malloc(3 * v.n + 8) : NULL;
         long bn = u ? sk_pdf_string_bytes(v.p, v.n, b) : -1;
-        int rc = 0;
-        if (bn > 0) {
-            size_t un = sk_pdf_text_string(b, (size_t)bn, u);
+        size_t cn = 0;
+        int rc = 0, owned = 0;
+        if (bn > 0 && sk_dpdf_clear(d, o, b, (size_t)bn, &c, &cn, &owned) == 0 && cn <= v.n) {
+            size_t un = sk_pdf_text_string(c, cn, u);
             u[un++] = '\n';
             rc = sk_dpdf_out(d, u, un);
         } else if (!u) {
             d->ctx->oom = 1;
         }
+        if (owned)
+            free(c);
         free(b);
         free(u);
         if (rc == -1)
@@ -516,10 +554,15 @@ static void sk_dpdf_file_name(struct sk_dpdf *d, const struct sk_pdf_obj *o, cha
         if ((sk_pdf_dict_get(s->dict, s->dict_len, "UF", &v, &vn) == 0 ||
              sk_pdf_dict_get(s->dict, s->dict_len, "F", &v, &vn) == 0) &&
             vn < 256 && (v[0] == '(' || v[0] == '<')) {
-            unsigned char b[256];
+            unsigned char b[256], *c;
             char u[3 * 256 + 8];
             long bn = sk_pdf_string_bytes(v, vn, b);
-            size_t un = bn > 0 ? sk_pdf_text_string(b, (size_t)bn, u) : 0;
+            size_t cn = 0, un = 0;
+            int owned = 0;
+            if (bn > 0 && sk_dpdf_clear(d, s, b, (size_t)bn, &c, &cn, &owned) == 0 && cn <= 256)
+                un = sk_pdf_text_string(c, cn, u);
+            if (owned)
+                free(c);
             snprintf(name, size, "%.*s", (int)un, u);
         }
         return;
@@ -542,7 +585,7 @@ static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const cha
     /* named as its file specification names it (an attachment's .json
      * or .xml is read as one; the log shows the name) */
     char name[128];
-    if (!ctype && sk_pdf_encrypted(d->pdf) != 1)
+    if (!ctype)
         sk_dpdf_file_name(d, o, name, sizeof(name));
     else
         *name = '\0';

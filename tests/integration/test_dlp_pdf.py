@@ -239,7 +239,7 @@ def samples(tmp):
     for name, data in base.items():
         out.append((name, data, True))
     for name in ("reportlab-ttf-subset", "cairo-cid", "ps2pdf-type1", "form-xobject",
-                 "embedded-file", "info", "form-field"):
+                 "embedded-file", "info", "form-field", "annotation"):
         d = base[name]
         out.append((name + "+objstm", qpdf(d, tmp, "--object-streams=generate"), True))
         out.append((name + "+aes256", qpdf(d, tmp, "--encrypt", "", "owner", "256", "--"), True))
