@@ -688,9 +688,17 @@ static void sk_dpdf_release(struct sk_dpdf *d)
     d->buf = NULL, d->len = d->cap = 0;
 }
 
+/* May the document be held with N more bytes (and read: its bytes are
+ * charged to the budget)? At its end too, with N 0: other objects may
+ * have spent the budget meanwhile. */
+static int sk_dpdf_fits(const struct sk_dpdf *d, size_t n)
+{
+    return d->len + n <= SK_DLP_PDF_HOLD && d->len + n <= d->ctx->budget;
+}
+
 static int sk_dpdf_hold(struct sk_dpdf *d, const unsigned char *p, size_t n)
 {
-    if (d->len + n > SK_DLP_PDF_HOLD || d->len + n > d->ctx->budget) {
+    if (!sk_dpdf_fits(d, n)) {
         d->ctx->limit = 1; /* held no further: the document is not read */
         d->state = SK_DP_NONE;
         free(d->buf);
@@ -741,8 +749,8 @@ static int sk_dpdf_end(struct sk_dlp_sink *s)
     int rc = 0;
 
     if (d->state != SK_DP_NONE && sk_dpdf_magic(d)) {
-        if (d->len > d->ctx->budget) { /* spent by other objects meanwhile */
-            d->ctx->budget = 0, d->ctx->limit = 1;
+        if (!sk_dpdf_fits(d, 0)) {
+            d->ctx->limit = 1;
         } else {
             d->ctx->budget -= d->len; /* the held bytes are read a second time */
             rc = sk_dpdf_read(d);

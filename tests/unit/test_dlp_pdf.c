@@ -343,13 +343,13 @@ static void test_forms(void **state)
 /* A PDF: the catalog, the page tree, one page whose content stream is
  * CONTENT (Flate-compressed unless RAW), Helvetica as F1, then EXTRA
  * (more objects, from number 6 on) and TRAILER's keys. Caller frees. */
-static unsigned char *mkpdf(const char *prefix, const char *content, int raw, const char *extra,
-                            const char *trailer, size_t *len)
+static unsigned char *mkpdf_bin(const char *prefix, const char *content, int raw, const void *extra,
+                                size_t extra_len, const char *trailer, size_t *len)
 {
     size_t zn = strlen(content);
     unsigned char *z =
         raw ? (unsigned char *)strdup(content) : sk_tz_deflate(content, strlen(content), 15, &zn);
-    size_t cap = zn + strlen(prefix) + strlen(extra) + strlen(trailer) + 1024;
+    size_t cap = zn + strlen(prefix) + extra_len + strlen(trailer) + 1024;
     unsigned char *b = malloc(cap);
     size_t n = (size_t)snprintf(
         (char *)b, cap,
@@ -363,9 +363,37 @@ static unsigned char *mkpdf(const char *prefix, const char *content, int raw, co
     n += zn;
     n += (size_t)snprintf((char *)b + n, cap - n,
                           "\nendstream\nendobj\n5 0 obj\n<< /Type /Font /Subtype /Type1 "
-                          "/BaseFont /Helvetica /Encoding /WinAnsiEncoding >>\nendobj\n%s"
-                          "trailer\n<< /Root 1 0 R %s>>\n%%%%EOF\n",
-                          extra, trailer);
+                          "/BaseFont /Helvetica /Encoding /WinAnsiEncoding >>\nendobj\n");
+    memcpy(b + n, extra, extra_len);
+    n += extra_len;
+    n += (size_t)snprintf((char *)b + n, cap - n, "trailer\n<< /Root 1 0 R %s>>\n%%%%EOF\n",
+                          trailer);
+    free(z);
+    *len = n;
+    return b;
+}
+
+static unsigned char *mkpdf(const char *prefix, const char *content, int raw, const char *extra,
+                            const char *trailer, size_t *len)
+{
+    return mkpdf_bin(prefix, content, raw, extra, strlen(extra), trailer, len);
+}
+
+/* Object NUM, a Flate stream of DATA[0..DN) with DICT's keys, then TAIL
+ * (text), into a malloc'd buffer: what the raw bytes do not show. */
+static unsigned char *flate_obj(int num, const char *dict, const void *data, size_t dn,
+                                const char *tail, size_t *len)
+{
+    size_t zn;
+    unsigned char *z = sk_tz_deflate(data, dn, 15, &zn);
+    size_t cap = zn + strlen(dict) + strlen(tail) + 128;
+    unsigned char *b = malloc(cap);
+    size_t n = (size_t)snprintf((char *)b, cap,
+                                "%d 0 obj\n<< %s /Filter /FlateDecode /Length %zu >>\nstream\n",
+                                num, dict, zn);
+    memcpy(b + n, z, zn);
+    n += zn;
+    n += (size_t)snprintf((char *)b + n, cap - n, "\nendstream\nendobj\n%s", tail);
     free(z);
     *len = n;
     return b;
@@ -403,12 +431,14 @@ static void test_documents(void **state)
     expect_pdf(b, n, SK_BLOCK, "cards", "single glyphs in TJ");
     free(b);
     /* a Form XObject */
-    b = mkpdf("", "q /X1 Do Q", 0,
-              "6 0 obj\n<< /Type /XObject /Subtype /Form /Length 46 >>\nstream\n"
-              "BT /F1 9 Tf (4111-1111-1111-1111) Tj ET      \nendstream\nendobj\n",
-              "", &n);
+    size_t xn;
+    static const char form[] = "BT /F1 9 Tf (4111-1111-1111-1111) Tj ET";
+    unsigned char *x =
+        flate_obj(6, "/Type /XObject /Subtype /Form", form, sizeof(form) - 1, "", &xn);
+    b = mkpdf_bin("", "q /X1 Do Q", 0, x, xn, "", &n);
     expect_pdf(b, n, SK_BLOCK, "cards", "text in a Form XObject");
     free(b);
+    free(x);
     /* a form that draws itself: the depth bound is dlp.on-limit */
     b = mkpdf("", "/X1 Do", 0,
               "6 0 obj\n<< /Type /XObject /Subtype /Form /Length 6 >>\nstream\n/X1 Do\n"
@@ -444,6 +474,13 @@ static void test_documents(void **state)
               "/Encrypt 9 0 R /ID [<00><00>] ", &n);
     expect_pdf(b, n, SK_BLOCK, "dlp-undecodable", "an unknown security handler");
     free(b);
+    /* ... also when it holds no stream, only strings (none of them read) */
+    static const char nostream[] = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+                                   "7 0 obj\n<< /Title (hello) >>\nendobj\n9 0 obj\n<< "
+                                   "/Filter /Nope /V 9 /R 9 >>\nendobj\ntrailer\n<< /Root 1 0 R "
+                                   "/Encrypt 9 0 R /ID [<00><00>] >>\n%%EOF\n";
+    expect_pdf((const unsigned char *)nostream, sizeof(nostream) - 1, SK_BLOCK, "dlp-undecodable",
+               "an unknown security handler, no stream");
     /* strings outside the pages: Info, an annotation, a field value */
     static const char *const strs[] = {"/Title (4111 1111 1111 1111)",
                                        "/Contents <3431313120313131"
@@ -461,29 +498,20 @@ static void test_documents(void **state)
     const char *names[] = {"cards.csv"}, *data[] = {"taro,4111111111111111\n"};
     size_t zn;
     unsigned char *zip = sk_tz_zip_texts(names, data, 1, 1, &zn);
-    char head[128];
-    snprintf(head, sizeof(head), "8 0 obj\n<< /Type /EmbeddedFile /Length %zu >>\nstream\n", zn);
-    char *ef = malloc(strlen(head) + zn + 32);
-    memcpy(ef, head, strlen(head));
-    memcpy(ef + strlen(head), zip, zn);
-    strcpy(ef + strlen(head) + zn, "\nendstream\nendobj\n");
-    /* a zip holds NUL bytes: mkpdf's snprintf would stop there */
-    b = mkpdf("", "BT ET", 0, "", "", &n);
-    size_t en = strlen(head) + zn + strlen("\nendstream\nendobj\n");
-    c = malloc(n + en);
-    memcpy(c, b, n);
-    memcpy(c + n, ef, en);
-    expect_pdf(c, n + en, SK_BLOCK, "cards", "a zip embedded in a PDF");
-    free(c);
+    x = flate_obj(8, "/Type /EmbeddedFile", zip, zn, "", &xn);
+    b = mkpdf_bin("", "BT ET", 0, x, xn, "", &n);
+    expect_pdf(b, n, SK_BLOCK, "cards", "a zip embedded in a PDF");
     free(b);
-    free(ef);
+    free(x);
     free(zip);
     /* a text file, named as its file specification names it */
-    b = mkpdf("", "BT ET", 0,
-              "8 0 obj\n<< /Type /EmbeddedFile /Length 22 >>\nstream\ntaro,4111111111111111\n"
-              "\nendstream\nendobj\n9 0 obj\n<< /Type /Filespec /F (x.txt) /UF <FEFF006C0069"
-              "00730074002E006300730076> /EF << /F 8 0 R >> >>\nendobj\n",
-              "", &n);
+    static const char csv[] = "taro,4111111111111111\n";
+    x = flate_obj(8, "/Type /EmbeddedFile", csv, sizeof(csv) - 1,
+                  "9 0 obj\n<< /Type /Filespec /F (x.txt) /UF <FEFF006C0069"
+                  "00730074002E006300730076> /EF << /F 8 0 R >> >>\nendobj\n",
+                  &xn);
+    b = mkpdf_bin("", "BT ET", 0, x, xn, "", &n);
+    free(x);
     struct req r = {.ip = "10.0.0.2", .ctype = "application/pdf", .body = b, .len = n};
     struct res out;
     run(&r, &out);
