@@ -321,7 +321,8 @@ struct sk_dlp_sink *sk_dlp_streams_new(struct sk_dlp_ctx *, int depth, struct sk
 
 /* In front of an object's text reader NEXT (owned): every byte passes on
  * as it is; a PDF ("%PDF-" in its first 1024 bytes) is also held, at most
- * SK_DLP_PDF_HOLD bytes and the budget, and read at its end (dlp_pdf.c):
+ * SK_DLP_PDF_HOLD bytes, and read at its end if it fits what is left of
+ * the budget (dlp_pdf.c):
  * its pages' text, its strings and its embedded files, as objects of
  * their own. NAME (may be NULL) is shown with samples. */
 #define SK_DLP_PDF_HOLD (64ull << 20)

@@ -688,23 +688,8 @@ static void sk_dpdf_release(struct sk_dpdf *d)
     d->buf = NULL, d->len = d->cap = 0;
 }
 
-/* May the document be held with N more bytes (and read: its bytes are
- * charged to the budget)? At its end too, with N 0: other objects may
- * have spent the budget meanwhile. */
-static int sk_dpdf_fits(const struct sk_dpdf *d, size_t n)
+static int sk_dpdf_append(struct sk_dpdf *d, const unsigned char *p, size_t n)
 {
-    return d->len + n <= SK_DLP_PDF_HOLD && d->len + n <= d->ctx->budget;
-}
-
-static int sk_dpdf_hold(struct sk_dpdf *d, const unsigned char *p, size_t n)
-{
-    if (!sk_dpdf_fits(d, n)) {
-        d->ctx->limit = 1; /* held no further: the document is not read */
-        d->state = SK_DP_NONE;
-        free(d->buf);
-        d->buf = NULL, d->len = d->cap = 0;
-        return 0;
-    }
     if (d->len + n > d->cap) {
         size_t nc = d->cap ? d->cap : 64 << 10;
         while (nc < d->len + n)
@@ -719,6 +704,28 @@ static int sk_dpdf_hold(struct sk_dpdf *d, const unsigned char *p, size_t n)
     return 0;
 }
 
+static void sk_dpdf_drop(struct sk_dpdf *d)
+{
+    d->state = SK_DP_NONE;
+    free(d->buf);
+    d->buf = NULL, d->len = d->cap = 0;
+}
+
+/* Hold N more bytes of a PDF: at most SK_DLP_PDF_HOLD in all, beyond
+ * it the document is not read (dlp.on-limit). Whether it fits
+ * dlp.max-decoded is decided at its end, when every other reading of its
+ * bytes has charged the budget: so the verdict never depends on how the
+ * client cut its writes. */
+static int sk_dpdf_hold(struct sk_dpdf *d, const unsigned char *p, size_t n)
+{
+    if (d->len + n > SK_DLP_PDF_HOLD) {
+        d->ctx->limit = 1;
+        sk_dpdf_drop(d);
+        return 0;
+    }
+    return sk_dpdf_append(d, p, n);
+}
+
 /* Is "%PDF-" within the first SK_PDF_HEAD bytes held? */
 static int sk_dpdf_magic(const struct sk_dpdf *d)
 {
@@ -730,35 +737,40 @@ static int sk_dpdf_magic(const struct sk_dpdf *d)
 static int sk_dpdf_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_dpdf *d = (struct sk_dpdf *)s;
+    size_t i = 0;
 
-    if (d->state != SK_DP_NONE && sk_dpdf_hold(d, p, n) == -1)
-        return -1;
-    if (d->state == SK_DP_HEAD && (sk_dpdf_magic(d) || d->len >= SK_PDF_HEAD)) {
-        d->state = sk_dpdf_magic(d) ? SK_DP_HOLD : SK_DP_NONE;
-        if (d->state == SK_DP_NONE) {
-            free(d->buf);
-            d->buf = NULL, d->len = d->cap = 0;
-        }
+    if (d->state == SK_DP_HEAD) { /* the first SK_PDF_HEAD bytes: is it a PDF? */
+        i = n < SK_PDF_HEAD - d->len ? n : SK_PDF_HEAD - d->len;
+        if (sk_dpdf_append(d, p, i) == -1)
+            return -1;
+        if (sk_dpdf_magic(d))
+            d->state = SK_DP_HOLD;
+        else if (d->len >= SK_PDF_HEAD)
+            sk_dpdf_drop(d);
     }
+    if (d->state == SK_DP_HOLD && i < n && sk_dpdf_hold(d, p + i, n - i) == -1)
+        return -1;
     return sk_dlp_put(d->next, p, n);
 }
 
 static int sk_dpdf_end(struct sk_dlp_sink *s)
 {
     struct sk_dpdf *d = (struct sk_dpdf *)s;
-    int rc = 0;
+    /* the bytes' other readings first: what they decoded is charged */
+    int rc = d->next->end(d->next);
 
     if (d->state != SK_DP_NONE && sk_dpdf_magic(d)) {
-        if (!sk_dpdf_fits(d, 0)) {
-            d->ctx->limit = 1;
+        if (d->len > d->ctx->budget) {
+            d->ctx->budget = 0, d->ctx->limit = 1;
         } else {
             d->ctx->budget -= d->len; /* the held bytes are read a second time */
-            rc = sk_dpdf_read(d);
+            if (sk_dpdf_read(d) == -1)
+                rc = -1;
         }
     }
     sk_dpdf_release(d);
     d->state = SK_DP_NONE;
-    return d->next->end(d->next) == -1 ? -1 : rc;
+    return rc;
 }
 
 static void sk_dpdf_destroy(struct sk_dlp_sink *s)
