@@ -600,7 +600,7 @@ static enum sk_pdf_rc sk_pdf_objstm(struct sk_pdf *d, size_t i)
     if (sk_pdf_dict_int(d, host.dict, host.dict_len, "N", &nobj) != 0 ||
         sk_pdf_dict_int(d, host.dict, host.dict_len, "First", &fst) != 0 || nobj <= 0 || fst < 0)
         return SK_PDF_OK;
-    rc = sk_pdf_decode(d, &host, &buf, &len, NULL);
+    rc = sk_pdf_decode(d, &host, &buf, &len, NULL, 0);
     if (rc != SK_PDF_OK)
         return rc == SK_PDF_LIMIT || rc == SK_PDF_NOMEM ? rc : SK_PDF_OK;
     if (sk_pdf_keep(d, buf) != 0)
@@ -634,7 +634,8 @@ static enum sk_pdf_rc sk_pdf_objstm(struct sk_pdf *d, size_t i)
         slot[np].idx = np;
         nums[np++] = (unsigned)a;
     }
-    qsort(slot, np, sizeof(*slot), sk_pdf_cmp_slot);
+    if (np > 1)
+        qsort(slot, np, sizeof(*slot), sk_pdf_cmp_slot);
     for (k = 0; k < np; k++) { /* each value runs at most to the next offset */
         struct sk_pdf_obj o = {0};
         size_t next = k + 1, end, vs;
@@ -754,5 +755,15 @@ enum sk_pdf_rc sk_pdf_stream(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
         *predicted = 0;
     if (!d || !o || !o->stream)
         return SK_PDF_BROKEN;
-    return sk_pdf_decode(d, o, out, out_len, predicted);
+    return sk_pdf_decode(d, o, out, out_len, predicted, 0);
+}
+
+enum sk_pdf_rc sk_pdf_stream_head(struct sk_pdf *d, const struct sk_pdf_obj *o, unsigned char **out,
+                                  size_t *out_len, size_t max)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!d || !o || !o->stream || max == 0)
+        return SK_PDF_BROKEN;
+    return sk_pdf_decode(d, o, out, out_len, NULL, max);
 }

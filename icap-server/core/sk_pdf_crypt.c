@@ -320,6 +320,8 @@ enum sk_pdf_rc sk_pdf_decrypt(const struct sk_pdf *d, const struct sk_pdf_obj *o
     *out_len = 0;
     if (d->enc != 1)
         return SK_PDF_ENCRYPTED;
+    if ((method == SK_PDF_CM_AESV3) != (kn == 32))
+        return SK_PDF_BROKEN; /* a crypt filter of another revision's key (fuzz.pdf) */
     if (method == SK_PDF_CM_RC4 || method == SK_PDF_CM_AESV2) { /* Algorithm 1: per object */
         memcpy(k, d->key, d->keylen);
         k[kn] = (unsigned char)o->num;

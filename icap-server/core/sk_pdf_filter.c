@@ -587,7 +587,8 @@ int sk_pdf_predicted(struct sk_pdf *d, const struct sk_pdf_obj *o)
  * without its zlib header sets PL->predicted: libclamav does not inflate
  * raw deflate, measured). */
 static enum sk_pdf_rc sk_pdf_stage(const struct sk_pdf *d, struct sk_pdf_plan *pl, int k,
-                                   const unsigned char *in, size_t n, struct sk_pdf_buf *b)
+                                   const unsigned char *in, size_t n, struct sk_pdf_buf *b,
+                                   int head)
 {
     enum sk_pdf_rc rc;
     int raw = 0;
@@ -601,21 +602,46 @@ static enum sk_pdf_rc sk_pdf_stage(const struct sk_pdf *d, struct sk_pdf_plan *p
         rc = sk_pdf_lzw(in, n, sk_pdf_parm(d, pl->parm[k], pl->parmn[k], "EarlyChange", 1) != 0, b);
         break;
     case SK_PDF_F_AHX:
-        return sk_pdf_ahx(in, n, b);
+        rc = sk_pdf_ahx(in, n, b);
+        return head && rc == SK_PDF_LIMIT ? SK_PDF_OK : rc;
     case SK_PDF_F_A85:
-        return sk_pdf_a85(in, n, b);
+        rc = sk_pdf_a85(in, n, b);
+        return head && rc == SK_PDF_LIMIT ? SK_PDF_OK : rc;
     case SK_PDF_F_RL:
-        return sk_pdf_rl(in, n, b);
+        rc = sk_pdf_rl(in, n, b);
+        return head && rc == SK_PDF_LIMIT ? SK_PDF_OK : rc;
     default:
         return SK_PDF_BROKEN;
     }
+    if (head && rc == SK_PDF_LIMIT)
+        rc = SK_PDF_OK; /* the first bytes are all a head wants */
     if (rc == SK_PDF_OK)
         rc = sk_pdf_predict(d, pl->parm[k], pl->parmn[k], b);
     return rc;
 }
 
+/* What stage K of a head of HEAD bytes may output: HEAD, and one PNG row
+ * tag per row of them (a PNG predictor outputs less than it is given). */
+static uint64_t sk_pdf_head_room(const struct sk_pdf *d, const struct sk_pdf_plan *pl, int k,
+                                 size_t head)
+{
+    int pr = (pl->kind[k] == SK_PDF_F_FLATE || pl->kind[k] == SK_PDF_F_LZW)
+                 ? sk_pdf_predictor(d, pl->parm[k], pl->parmn[k])
+                 : 1;
+    long long colors = sk_pdf_parm(d, pl->parm[k], pl->parmn[k], "Colors", 1);
+    long long bpc = sk_pdf_parm(d, pl->parm[k], pl->parmn[k], "BitsPerComponent", 8);
+    long long columns = sk_pdf_parm(d, pl->parm[k], pl->parmn[k], "Columns", 1);
+    uint64_t rowbytes;
+
+    if (pr < 10 || colors < 1 || colors > 32 || columns < 1 || columns > UINT32_MAX || bpc < 1 ||
+        bpc > 16)
+        return head; /* no PNG rows (or BROKEN anyway) */
+    rowbytes = ((uint64_t)colors * (uint64_t)bpc * (uint64_t)columns + 7) / 8;
+    return (uint64_t)head + head / rowbytes + 1;
+}
+
 enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsigned char **out,
-                             size_t *out_len, int *predicted)
+                             size_t *out_len, int *predicted, size_t head)
 {
     struct sk_pdf_plan pl;
     uint64_t lim = d->lim.max_total > d->total ? d->lim.max_total - d->total : 0;
@@ -629,8 +655,8 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
     *out_len = 0;
     if ((rc = sk_pdf_plan(d, o, &pl)) != SK_PDF_OK)
         return rc;
-    if (lim > d->lim.max_out)
-        lim = d->lim.max_out;
+    if (lim > d->lim.max_out || head)
+        lim = d->lim.max_out; /* a head is not counted, only bounded */
     if (pl.method != SK_PDF_CM_NONE) {
         rc = sk_pdf_decrypt(d, o, pl.method, in, inn, 0, &held, &inn);
         if (rc != SK_PDF_OK)
@@ -639,10 +665,15 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
     }
     for (k = pl.n > 0 && pl.kind[0] == SK_PDF_F_CRYPT ? 1 : 0; k < pl.n; k++) {
         struct sk_pdf_buf nb = {0};
+        int last = k + 1 == pl.n || pl.kind[k + 1] == SK_PDF_F_IMAGE;
         if (pl.kind[k] == SK_PDF_F_IMAGE)
             break; /* an image's coded bytes are what a reader has */
-        nb.lim = lim;
-        rc = sk_pdf_stage(d, &pl, k, in, inn, &nb); /* a later Crypt is BROKEN */
+        /* a head cuts the last stage only (an earlier one may shrink in a
+         * later: hex, whitespace), there with room for PNG's row tags */
+        nb.lim = head && last && sk_pdf_head_room(d, &pl, k, head) < lim
+                     ? sk_pdf_head_room(d, &pl, k, head)
+                     : lim;
+        rc = sk_pdf_stage(d, &pl, k, in, inn, &nb, head && last); /* a later Crypt is BROKEN */
         free(held);
         held = nb.p;
         in = held ? held : (const unsigned char *)"";
@@ -650,13 +681,15 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
         if (rc != SK_PDF_OK)
             break;
     }
+    if (rc == SK_PDF_OK && head && inn > head)
+        inn = head;
     if (rc == SK_PDF_OK && inn > lim)
         rc = SK_PDF_LIMIT;
     if (rc != SK_PDF_OK) {
         free(held);
         return rc;
     }
-    q = held ? realloc(held, inn + 1) : malloc(inn + 1);
+    q = held ? realloc(held, inn + 1) : malloc(inn + 1); /* INN within HELD's bytes */
     if (!q) {
         free(held);
         return SK_PDF_NOMEM;
@@ -664,7 +697,8 @@ enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *d, const struct sk_pdf_obj *o, unsig
     if (!held)
         memcpy(q, in, inn);
     q[inn] = '\0';
-    d->total += inn;
+    if (!head)
+        d->total += inn;
     if (predicted)
         *predicted = pl.predicted;
     *out = q;

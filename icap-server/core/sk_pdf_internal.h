@@ -69,9 +69,10 @@ int sk_pdf_dict_val(const struct sk_pdf *, const unsigned char *d, size_t n, con
 int sk_pdf_keep(struct sk_pdf *, unsigned char *buf);
 
 /* Decoding (sk_pdf_filter.c): the stream of O with its whole chain,
- * counted in the document's total. */
+ * counted in the document's total; HEAD > 0: only its first HEAD bytes
+ * (each stage cut there), not counted. */
 enum sk_pdf_rc sk_pdf_decode(struct sk_pdf *, const struct sk_pdf_obj *o, unsigned char **out,
-                             size_t *out_len, int *predicted);
+                             size_t *out_len, int *predicted, size_t head);
 
 /* Decryption (sk_pdf_crypt.c). */
 void sk_pdf_crypt_open(struct sk_pdf *);

@@ -7,7 +7,8 @@
  * (measured with clamscan 1.4.6: README.md, "PDF"). A reader runs
  * JavaScript from any such stream whatever its /Type, so none is exempt:
  * every stream sk_pdf_predicted names is decoded and, when its decoding
- * took what libclamav does not do, scanned.
+ * took what libclamav does not do, scanned; so is a stream holding a PDF
+ * (an attachment: libclamav reads it with the same blind spots).
  * SECURITY: the document is client-controlled. Decoded bytes count
  * against av.max-scan-size (w->budget); the first SK_VS_PDF_EACH streams
  * are objects of their own (hash signatures see each), later ones are
@@ -106,6 +107,25 @@ static int sk_vs_pdf_scan(struct sk_vs_walk *w, struct sk_vs_pdf_join *j, unsign
     return sk_vs_pdf_join(w, j, out, n);
 }
 
+static int sk_vs_pdf_is(const unsigned char *p, size_t n)
+{
+    return n >= 5 && memmem(p, n < 1024 ? n : 1024, "%PDF-", 5) != NULL;
+}
+
+/* A stream libclamav decodes that holds a PDF (an attachment): libclamav
+ * reads that PDF with the same blind spots, and never hands it to our
+ * walk (documents are not engine-only containers), so it is walked here.
+ * Its first 1 KiB tells (sk_pdf_stream_head: not decoded whole). */
+static int sk_vs_pdf_nested(struct sk_pdf *d, const struct sk_pdf_obj *o)
+{
+    unsigned char *h = NULL;
+    size_t hn = 0;
+    int is = sk_pdf_stream_head(d, o, &h, &hn, 1024) == SK_PDF_OK && sk_vs_pdf_is(h, hn);
+
+    free(h);
+    return is;
+}
+
 int sk_vs_walk_pdf(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                    const char *name)
 {
@@ -119,7 +139,7 @@ int sk_vs_walk_pdf(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
     int r = 0;
     char why[160];
 
-    if (!w->av || n < 5 || !memmem(p, n < 1024 ? n : 1024, "%PDF-", 5))
+    if (!w->av || !sk_vs_pdf_is(p, n))
         return 0;
     rc = sk_pdf_open(p, n, &lim, &d);
     if (rc == SK_PDF_NOT_PDF)
@@ -148,8 +168,10 @@ int sk_vs_walk_pdf(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
         size_t on = 0;
         int predicted = 0;
 
-        if (!o->stream || !sk_pdf_predicted(d, o))
-            continue; /* libclamav decodes it itself */
+        if (!o->stream)
+            continue;
+        if (!sk_pdf_predicted(d, o) && !sk_vs_pdf_nested(d, o))
+            continue; /* libclamav decodes and reads it itself */
         if (depth + 1 >= SK_VS_WALK_DEPTH) {
             r = sk_vs_walk_deep(w, "a PDF stream libclamav does not decode", depth + 1);
             break;
@@ -157,7 +179,7 @@ int sk_vs_walk_pdf(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
         rc = sk_pdf_stream(d, o, &out, &on, &predicted);
         if (rc != SK_PDF_OK)
             r = sk_vs_pdf_fail(w, rc, o->num);
-        else if (predicted)
+        else if (predicted || sk_vs_pdf_is(out, on))
             r = sk_vs_pdf_scan(w, &j, &each, out, on, depth, name);
         free(out);
     }

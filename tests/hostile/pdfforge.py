@@ -4,6 +4,7 @@ abbreviated or #xx-escaped) with PNG (10-15) and TIFF (2) predictors,
 object streams, lying /Length, incremental updates, and encryption by qpdf
 (--stream-data=preserve keeps the raw bytes). qpdf is the oracle:
 `decoded(pdf, num)` is what qpdf's --filtered-stream-data gives out."""
+import re
 import struct
 import subprocess
 import tempfile
@@ -234,13 +235,19 @@ def decoded(data):
                  "--decrypt"], data)
 
 
-def update(base, num, body):
+def update(base, num, body, keep_encryption=False):
     """BASE with an incremental update redefining object NUM as BODY: the
-    object, an xref section for it, a trailer with /Prev, startxref."""
+    object, an xref section for it, a trailer with /Prev, startxref
+    (KEEP_ENCRYPTION: BASE's /Encrypt and /ID repeated in it)."""
     prev = int(base[base.rindex(b"startxref") + 9:].split()[0])
+    extra = b""
+    if keep_encryption:
+        t = base[base.rindex(b"trailer"):]
+        extra = (re.search(rb"/Encrypt \d+ \d+ R", t).group(0) + b" " +
+                 re.search(rb"/ID \[[^\]]*\]", t).group(0))
     off = len(base)
     obj = b"%d 0 obj\n" % num + body + b"\nendobj\n"
     x = off + len(obj)
     return (base + obj + b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \n" % (num, off) +
-            b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" %
-            (num + 1, prev, x))
+            b"trailer\n<< /Size %d /Root 1 0 R /Prev %d %s >>\nstartxref\n%d\n%%%%EOF\n" %
+            (num + 1, prev, extra, x))

@@ -4,8 +4,9 @@
 
 libclamav 1.4 inflates a PDF's FlateDecode streams and decrypts documents
 with the empty user password, but applies no /DecodeParms predictor, does
-not decode LZW, skips a /Crypt stage and raw deflate: EICAR in such a
-stream passed as clean, and a PDF reader runs JavaScript from it. Each
+not decode LZW, skips a /Crypt stage and raw deflate, and decrypts a
+stream whose own /Crypt filter is /Identity: EICAR in such a stream passed
+as clean, and a PDF reader runs JavaScript from it. Each
 sample here is a one-page document whose OpenAction runs the stream (or an
 object in an object stream); qpdf is the oracle (its decoded stream holds
 the signature: a reader sees it). pdfforge.py builds them.
@@ -15,7 +16,8 @@ it); g_clean (documents of reportlab, cairo, ghostscript, and qpdf's
 rewrites: object streams, cross-reference streams with PNG predictors,
 every empty-password encryption - pass byte-identical); g_policy (a
 stream nobody can decode is av.on-error, a user password av.on-encrypted,
-each following its setting); g_bounds (100,000 predicted streams, a
+each following its setting); g_scan_size (decoded streams count against
+av.max-scan-size); g_bounds (100,000 predicted streams, a
 /Columns of 2^31, an object stream naming itself: answered in time).
 
 Usage: test_pdf.py --build-dir BUILD [--only g_attacks ...]
@@ -62,7 +64,8 @@ def objstm_doc(filt, raw_of):
 
 
 def attacks():
-    """(name, pdf, stream, signature): qpdf's decoding of the document holds it."""
+    """(name, pdf, stream, signature[, attached pdf]): qpdf's decoding of
+    the document (of the attachment) holds the signature."""
     v = []
 
     def js(name, dict_extra, raw, **kw):
@@ -112,6 +115,32 @@ def attacks():
     for bits in (40, 128, "aes128", 256):
         v.append(("encrypted (%s, empty password), Flate + PNG" % bits,
                   pf.encrypt(plain_pred, bits), 4, SIG))
+    # encrypted documents: a stream left unencrypted by its own /Crypt
+    # /Identity filter (libclamav decrypts it with the document's key),
+    # and AES-256 of revision 5 (qpdf --force-R5)
+    import re
+    enc = pf.encrypt(pf.with_js(4, fl, pf.flate(b"app.alert('benign');")).build(), "aes128")
+    js_num = int(re.search(rb"/JS (\d+) 0 R", enc).group(1))
+    raw = pf.flate(JS)
+    v.append(("encrypted (AES-128), the stream's own /Crypt /Identity filter",
+              pf.update(enc, js_num, b"<< /Length %d /Filter [/Crypt /FlateDecode] /DecodeParms "
+                        b"[<< /Type /CryptFilterDecodeParms /Name /Identity >> null] >>\nstream\n"
+                        % len(raw) + raw + b"\nendstream", keep_encryption=True), js_num, SIG))
+    v.append(("encrypted (AES-256, revision 5), Flate + PNG",
+              pf.qpdf(["--stream-data=preserve", "--allow-weak-crypto", "--encrypt", "", "owner",
+                       "256", "--force-R5", "--"], plain_pred), 4, SIG))
+    # a PDF attached to a PDF (an /EmbeddedFile stream in plain Flate,
+    # which libclamav inflates and reads as a PDF of its own - with the
+    # same blind spots)
+    inner = plain_pred
+    d = pf.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(a.pdf) 5 0 R] "
+          b">> >> >>")
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+    d.add(5, b"<< /Type /Filespec /F (a.pdf) /EF << /F 4 0 R >> >>")
+    d.stream(4, b"/Type /EmbeddedFile /Filter /FlateDecode", pf.flate(inner))
+    v.append(("a PDF attached to a PDF, Flate + PNG inside", d.build(), 4, SIG, inner))
     v.append(("encrypted (AES-256), LZW", pf.encrypt(pf.with_js(4, b"/Filter /LZWDecode",
                                                                  pf.lzw(JS)).build(), 256), 4, SIG))
     return v
@@ -119,9 +148,11 @@ def attacks():
 
 def g_attacks(ck, srv):
     samples = attacks()
-    for i, (name, pdf, num, sig) in enumerate(samples):
+    for i, (name, pdf, num, sig, *inner) in enumerate(samples):
         want = MARKER if sig == MARKER_SIG else EICAR
-        if "raw deflate" in name:
+        if inner:  # qpdf reads the attachment out, then the signature out of it
+            ok = inner[0] in pf.decoded(pdf) and want in pf.decoded(inner[0])
+        elif "raw deflate" in name:
             import zlib
             raw = pdf[pdf.index(b"stream\n") + 7:pdf.rindex(b"\nendstream")]
             ok = want in zlib.decompress(raw, -15)
@@ -134,7 +165,7 @@ def g_attacks(ck, srv):
         e = log_entry(srv, url)
         ck.ok("%s: the rule is the signature" % name, e.get("rule", "").startswith(sig), e)
     # an upload of the same, and one inside a zip (a member is an object)
-    name, pdf, _, _ = samples[2]
+    name, pdf = samples[2][:2]
     r = reqmod(srv, "POST", "http://upload.test/pdf/up.pdf", pdf,
                extra=["Content-Type: application/pdf"])
     ck.ok("upload (REQMOD) of %s: blocked" % name, blocked(r), r.status)
@@ -253,6 +284,34 @@ def g_policy(ck, srv):
         ck.ok("%s: blocked again with %s block" % (name, key), ok, r.status)
 
 
+def g_scan_size(ck, srv):
+    """Decoded streams count against av.max-scan-size: three LZW streams
+    of 400 KB each (zeros: a small document; libclamav decodes none, so
+    its own limit does not decide) under 1M."""
+    d = pf.Doc()
+    page(d, b"null")
+    z = pf.lzw(b"\0" * 400000)
+    for i in range(3):
+        d.stream(10 + i, b"/Filter /LZWDecode", z)
+    pdf = d.build()
+    srv.policy_cmd("set", "av.max-scan-size", "1M")
+    try:
+        ok, r = until(lambda: (lambda x: (blocked(x), x))(
+            respmod(srv, "http://origin.test/pdf/size.pdf", pdf, ctype="application/pdf")))
+        ck.ok("1.2 MB of decoded streams under av.max-scan-size 1M: av.on-limit blocks", ok,
+              r.status)
+        url = "http://origin.test/pdf/size-again.pdf"  # the policy is loaded: one log line
+        respmod(srv, url, pdf, ctype="application/pdf")
+        e = log_entry(srv, url)
+        ck.ok("... by our walk (rule av-limit:max-scan-size)",
+              e.get("rule") == "av-limit:max-scan-size", e)
+    finally:
+        srv.policy_cmd("set", "av.max-scan-size", "100M")
+    ok, r = until(lambda: (lambda x: (passed_identical(x, pdf), x))(
+        respmod(srv, "http://origin.test/pdf/size-ok.pdf", pdf, ctype="application/pdf")))
+    ck.ok("the same under 100M: passes byte-identical", ok, r.status)
+
+
 def g_bounds(ck, srv):
     # 100,000 tiny predicted streams: bounded scans, answered in time
     d = pf.Doc()
@@ -315,7 +374,7 @@ def main():
             ck.ok("server starts", False, e)
             return ck.summary()
         for name, fn in [("attacks", g_attacks), ("clean", g_clean), ("policy", g_policy),
-                         ("bounds", g_bounds)]:
+                         ("av.max-scan-size", g_scan_size), ("bounds", g_bounds)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv)
     finally:

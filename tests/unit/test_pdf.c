@@ -621,6 +621,46 @@ static void t_chain(void **s)
     free(d.p);
 }
 
+/* The first bytes of a stream (its last stage cut there), not counted. */
+static void t_head(void **s)
+{
+    static unsigned char enc[20000], z[20000], hex[40000];
+    struct doc d = {0};
+    struct sk_pdf *p;
+    struct sk_pdf_limits lim = {100, 1 << 20, 5000};
+    unsigned char *out;
+    size_t en, zn, on, i;
+
+    (void)s;
+    fill_sample();
+    en = png_encode(sample, 80, 60, 1, 5, enc);
+    zn = zip(enc, en, z, sizeof(z));
+    for (i = 0; i < zn; i++)
+        snprintf((char *)hex + 2 * i, 3, "%02x", z[i]);
+    putf(&d, "%%PDF-1.5\n");
+    stream_obj(&d, 1, "/Filter [/AHx /Fl] /DecodeParms [null << /Predictor 15 /Columns 80 >>]", hex,
+               2 * zn, -1);
+    stream_obj(&d, 2, "", sample, 3000, -1);
+    assert_int_equal(sk_pdf_open(d.p, d.n, &lim, &p), SK_PDF_OK);
+    for (i = 0; i < 3; i++) { /* not counted: 3 x 1000 + 4800 is over max_total (5000) */
+        assert_int_equal(sk_pdf_stream_head(p, sk_pdf_find(p, 1), &out, &on, 1000), SK_PDF_OK);
+        assert_int_equal(on, 1000);
+        assert_memory_equal(out, sample, 1000);
+        assert_int_equal(out[on], 0);
+        free(out);
+    }
+    assert_int_equal(sk_pdf_stream_head(p, sk_pdf_find(p, 2), &out, &on, 10), SK_PDF_OK);
+    assert_int_equal(on, 10);
+    assert_memory_equal(out, sample, 10);
+    free(out);
+    assert_int_equal(sk_pdf_stream_head(p, sk_pdf_find(p, 1), &out, &on, 1 << 20), SK_PDF_OK);
+    assert_int_equal(on, 80 * 60); /* shorter than asked: all of it */
+    free(out);
+    expect_stream(p, 1, sample, 80 * 60, 1); /* and still within max_total whole */
+    sk_pdf_free(p);
+    free(d.p);
+}
+
 /* Object streams: indexed, found, later ones win by their place. */
 static void t_objstm(void **s)
 {
@@ -766,7 +806,7 @@ int main(void)
         cmocka_unit_test(t_resolve), cmocka_unit_test(t_length), cmocka_unit_test(t_flate_png),
         cmocka_unit_test(t_tiff),    cmocka_unit_test(t_lzw),    cmocka_unit_test(t_ascii_rl),
         cmocka_unit_test(t_chain),   cmocka_unit_test(t_objstm), cmocka_unit_test(t_limits),
-        cmocka_unit_test(t_crypt),
+        cmocka_unit_test(t_crypt),   cmocka_unit_test(t_head),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,13 @@ SK_API enum sk_pdf_rc sk_pdf_stream(struct sk_pdf *, const struct sk_pdf_obj *o,
  * tells (a Flate stage after another filter: raw deflate?), so a caller
  * decodes only the streams it may need. Added after the first contract. */
 SK_API int sk_pdf_predicted(struct sk_pdf *, const struct sk_pdf_obj *o);
+/* The first MAX decoded bytes of stream O (fewer only when it is
+ * shorter): what a stream is (an attached PDF?) without decoding it whole
+ * - the last stage of its chain is cut there (earlier ones are whole:
+ * hex or whitespace may shrink them later), within max_out. *OUT as for
+ * sk_pdf_stream; not counted in max_total. Added after the first contract. */
+SK_API enum sk_pdf_rc sk_pdf_stream_head(struct sk_pdf *, const struct sk_pdf_obj *o,
+                                         unsigned char **out, size_t *out_len, size_t max);
 
 #ifdef __cplusplus
 }
