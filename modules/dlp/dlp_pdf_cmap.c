@@ -384,11 +384,11 @@ static int sk_cmap_add(struct sk_pdf_cmap *c, uint32_t lo, uint32_t hi, size_t l
 /* A source code token (hex string of 1-4 bytes): 0 with *V and *LEN. */
 static int sk_cmap_src(const struct sk_pdf_tok *t, uint32_t *v, size_t *len)
 {
-    unsigned char b[8];
+    unsigned char b[32]; /* a token's bytes never outnumber its characters */
     long k;
 
-    if (t->t != SK_TK_HEX || t->n > 2 * sizeof(b) + 8 ||
-        (k = sk_pdf_string_bytes(t->p, t->n, b)) < 1 || k > 4)
+    if (t->t != SK_TK_HEX || t->n > sizeof(b) || (k = sk_pdf_string_bytes(t->p, t->n, b)) < 1 ||
+        k > 4)
         return -1;
     *v = 0;
     for (long i = 0; i < k; i++)
@@ -401,13 +401,13 @@ static int sk_cmap_src(const struct sk_pdf_tok *t, uint32_t *v, size_t *len)
  * into U (16): their count, 0 when it is neither. */
 static size_t sk_cmap_dst(const struct sk_pdf_tok *t, uint32_t *u)
 {
-    unsigned char b[64];
+    unsigned char b[160];
 
     if (t->t == SK_TK_NAME) {
         u[0] = sk_pdf_glyph_unicode((const char *)t->p, t->n);
         return u[0] != 0;
     }
-    if (t->t != SK_TK_HEX || t->n > 2 * sizeof(b) + 2)
+    if (t->t != SK_TK_HEX || t->n > sizeof(b))
         return 0;
     long k = sk_pdf_string_bytes(t->p, t->n, b);
     return k > 0 ? sk_utf16_cps(b, (size_t)k, u, 16) : 0;
@@ -452,9 +452,9 @@ struct sk_pdf_cmap *sk_pdf_cmap_parse(const unsigned char *p, size_t n)
         /* the entry's other tokens */
         i = sk_pdf_tok_next(p, n, i, &a);
         if (in == CS) {
-            unsigned char x[8], y[8];
-            long kx = t.n <= 18 ? sk_pdf_string_bytes(t.p, t.n, x) : -1;
-            long ky = a.t == SK_TK_HEX && a.n <= 18 ? sk_pdf_string_bytes(a.p, a.n, y) : -1;
+            unsigned char x[32], y[32];
+            long kx = t.n <= sizeof(x) ? sk_pdf_string_bytes(t.p, t.n, x) : -1;
+            long ky = a.t == SK_TK_HEX && a.n <= sizeof(y) ? sk_pdf_string_bytes(a.p, a.n, y) : -1;
             if (kx >= 1 && kx <= 4 && kx == ky && c->ncs < sizeof(c->cs) / sizeof(*c->cs)) {
                 memcpy(c->cs[c->ncs].lo, x, (size_t)kx);
                 memcpy(c->cs[c->ncs].hi, y, (size_t)kx);

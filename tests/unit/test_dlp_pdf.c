@@ -226,6 +226,17 @@ static void test_cmap(void **state)
     assert_int_equal(sk_pdf_cmap_code(c, (const unsigned char *)"\x00\x01", 2, &code), 2);
     assert_int_equal(sk_pdf_cmap_lookup(c, code, 2, u), 1);
     sk_pdf_cmap_free(c);
+    /* sources, destinations and codespace bounds longer than any code
+     * (fuzz.dlp_pdf: an 11-byte source overran its buffer): ignored */
+    static const char c4[] = "1 begincodespacerange <000000000000000000000000000000000000> <FF> "
+                             "endcodespacerange beginbfchar <0000000000000000000041> <0034> "
+                             "<41> <00000000000000000000000000000000000000000000000000000000000000"
+                             "000000000000000000000000000000000000000000000000000000000000000000"
+                             "000000000000000000000000000000000034> endbfchar";
+    c = sk_pdf_cmap_parse((const unsigned char *)c4, sizeof(c4) - 1);
+    assert_non_null(c);
+    assert_int_equal(sk_pdf_cmap_lookup(c, 0x41, 1, u), 0);
+    sk_pdf_cmap_free(c);
     /* garbage: an empty map, never a crash */
     c = sk_pdf_cmap_parse((const unsigned char *)"beginbfrange <ff> <00> <0030> <01",
                           sizeof("beginbfrange <ff> <00> <0030> <01") - 1);
