@@ -36,6 +36,7 @@ test_pkgs=(
     arj cpio lzop squashfs-tools gcab genisoimage libarchive-tools jlha-utils sharutils # tests/hostile g_containers: ARJ, cpio, lzop, squashfs, cab, ISO 9660, xar (bsdtar), LHA and shar by their reference tools
     unrtf # tests/hostile g_rtf: Debian's RTF reader, the oracle that a reader shows a card written in RTF
     openssl # the ICAPS test makes a throwaway certificate
+    poppler-utils # DLP's PDF tests (integration.dlp_pdf): pdftotext, pdfinfo and pdfdetach are the reference readers; the PDFs are made with the producers listed for hostile.pdf below
     debootstrap # tests/fresh: run.sh in a clean Debian 12 root
     clang-format # test.sh checks that every C file is formatted
     libc-icap-mod-urlcheck libc-icap-mod-virus-scan clamav
@@ -49,7 +50,7 @@ test_pkgs=(
     prometheus # tests/ops: a real Prometheus scrapes /metrics
     slapd ldap-utils # directory groups: the test starts its own slapd on loopback
     strace # integration.io_waits counts the daemon's poll(2) calls per transaction
-    qpdf ghostscript python3-reportlab python3-cairo python3-pil # tests/hostile/test_pdf.py: PDFs by real producers, qpdf the oracle
+    qpdf ghostscript python3-reportlab python3-cairo python3-pil # tests/hostile/test_pdf.py, integration.dlp_pdf: PDFs by real producers, qpdf the oracle
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.

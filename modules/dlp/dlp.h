@@ -352,6 +352,16 @@ int sk_dlp_rtf_is(const unsigned char *p, size_t n);
  * their own, each embedded object is an object of its own. */
 struct sk_dlp_sink *sk_dlp_rtf_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
+/* In front of an object's text reader NEXT (owned): every byte passes on
+ * as it is; a PDF ("%PDF-" in its first 1024 bytes) is also held, at most
+ * SK_DLP_PDF_HOLD bytes, and read at its end if it fits what is left of
+ * the budget (dlp_pdf.c):
+ * its pages' text, its strings and its embedded files, as objects of
+ * their own. NAME (may be NULL) is shown with samples. */
+#define SK_DLP_PDF_HOLD (64ull << 20)
+struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int depth,
+                                   struct sk_dlp_sink *next);
+
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
  * limits nesting (multipart in multipart, archive in archive). What the

@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Integration test of dlp's PDF reading: the real daemon (--modules dlp),
+PDF uploads made the way users make them - reportlab (a standard font; an
+embedded TrueType subset with a ToUnicode CMap), cairo (an Identity-H CID
+font subset, text in TJ with kerning), Ghostscript's ps2pdf (embedded
+Type1 subsets) - and by hand where a tool does not write the case (a
+simple font with /Differences and no ToUnicode, single characters spaced
+by TJ, text in a Form XObject, an annotation, a form field, the Info
+dictionary, a card list in an embedded file), each also rewritten by qpdf
+with object streams, encrypted with the empty user password (AES-256, R6)
+and with RC4 (R3). Each must be blocked; pdftotext (or pdfinfo, pdfdetach)
+is the reference that the text is there at all. Clean PDFs pass
+byte-identical; a PDF with a user password is dlp.on-error.
+
+--write DIR writes the samples (to compare with pdftotext by hand)."""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.append("/usr/lib/python3/dist-packages")  # Debian's reportlab, cairo
+from icaplib import check_started, wait_live  # noqa: E402
+from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
+                     port_is_free, transact)
+
+CARD = "4111 1111 1111 1111"
+UPLOAD_URL = "http://upload.example/submit"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+# ---- PDFs by hand ----
+
+def pdf_doc(objs, info=None, compress=True, trailer_extra=b""):
+    """Objects 1..n (object 1 the catalog): (dictionary, stream or None)."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offs = []
+    for i, (d, s) in enumerate(objs, 1):
+        offs.append(len(out))
+        if s is None:
+            out += b"%d 0 obj\n%s\nendobj\n" % (i, d)
+            continue
+        data = zlib.compress(s) if compress else s
+        d = d.rstrip()[:-2] + (b" /Filter /FlateDecode" if compress else b"") + \
+            b" /Length %d >>" % len(data)
+        out += b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (i, d, data)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objs) + 1, b" /Info %d 0 R" % info if info else b"", trailer_extra, xref)
+    return bytes(out)
+
+
+HELV = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+
+def page_doc(content, font=HELV, extra_page=b"", extra_objs=(), catalog_extra=b"",
+             resources_extra=b"", info=None):
+    """Catalog 1, pages 2, page 3, content 4, font 5, then EXTRA_OBJS."""
+    objs = [(b"<< /Type /Catalog /Pages 2 0 R%s >>" % catalog_extra, None),
+            (b"<< /Type /Pages /Kids [3 0 R] /Count 1 /Resources << /Font << /F1 5 0 R >>%s >> >>"
+             % resources_extra, None),
+            (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R%s >>"
+             % extra_page, None),
+            (b"<< >>", content),
+            (font, None)]
+    objs += list(extra_objs)
+    return pdf_doc(objs, info=info)
+
+
+def tounicode_cmap(pairs, two=True):
+    w = 4 if two else 2
+    lines = [b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
+             b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def",
+             b"1 begincodespacerange <%s> <%s> endcodespacerange" % (b"0" * w, b"F" * w),
+             b"%d beginbfchar" % len(pairs)]
+    for code, ch in pairs:
+        lines.append(b"<%0*X> <%04X>" % (w, code, ord(ch)))
+    lines += [b"endbfchar", b"endcmap CMapName currentdict /CMap defineresource pop end end"]
+    return b"\n".join(lines)
+
+
+def hand_samples():
+    s = {}
+    # single characters, kerned by TJ; groups apart by -280 (a space as
+    # pdftotext reads it)
+    tj = b"[(Card: )" + b" ".join(b"(%s)" % bytes([c]) + (b"-280" if i % 4 == 3 else b"-6")
+                                  for i, c in enumerate(CARD.replace(" ", "").encode())) + b"] TJ"
+    s["tj-single-chars"] = page_doc(b"BT /F1 12 Tf 72 700 Td " + tj + b" ET")
+    # a simple font without ToUnicode, its codes named by /Differences
+    codes = {"4": 1, "1": 2, " ": 3}
+    enc = b"<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [1 /four /one /space] >>"
+    font = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding %s >>" % enc)
+    hexs = b"".join(b"%02X" % codes[c] for c in CARD)
+    s["differences"] = page_doc(b"BT /F1 12 Tf 72 700 Td <%s> Tj ET" % hexs, font=font)
+    # Identity-H: 2-byte codes, a ToUnicode CMap
+    gids = {ch: 17 + i for i, ch in enumerate(sorted(set(CARD)))}
+    cmap = tounicode_cmap([(g, ch) for ch, g in gids.items()])
+    t0 = (b"<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H "
+          b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>")
+    cid = (b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo "
+           b"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 600 >>", None)
+    hexs = b"".join(b"%04X" % gids[c] for c in CARD)
+    s["identity-h"] = page_doc(b"BT /F1 12 Tf 72 700 Td <%s> Tj ET" % hexs, font=t0,
+                               extra_objs=[cid, (b"<< >>", cmap)])
+    # text in a Form XObject the page draws
+    form = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"BT /F1 12 Tf 0 20 Td (Card %s) Tj ET" % CARD.encode())
+    s["form-xobject"] = page_doc(b"q 1 0 0 1 72 650 cm /X1 Do Q", extra_objs=[form],
+                                 resources_extra=b" /XObject << /X1 6 0 R >>")
+    # an annotation's text (a sticky note)
+    annot = (b"<< /Type /Annot /Subtype /Text /Rect [72 600 92 620] /Contents (card %s) >>"
+             % CARD.encode(), None)
+    s["annotation"] = page_doc(b"BT /F1 12 Tf 72 700 Td (Notes) Tj ET", extra_objs=[annot],
+                               extra_page=b" /Annots [6 0 R]")
+    # a form field's value
+    field = (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (card) /V (%s) /Rect [72 600 300 620] "
+             b"/P 3 0 R >>" % CARD.encode(), None)
+    s["form-field"] = page_doc(b"BT /F1 12 Tf 72 700 Td (Payment form) Tj ET", extra_objs=[field],
+                               extra_page=b" /Annots [6 0 R]",
+                               catalog_extra=b" /AcroForm << /Fields [6 0 R] >>")
+    # the Info dictionary, in UTF-16BE
+    title = b"<FEFF" + CARD.encode("utf-16-be").hex().upper().encode() + b">"
+    s["info"] = page_doc(b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET",
+                         extra_objs=[(b"<< /Title %s /Producer (hand) >>" % title, None)], info=6)
+    # a card list in an embedded file
+    ef = (b"<< /Type /EmbeddedFile /Subtype /text#2Fcsv >>",
+          b"name,card\ntaro,4111111111111111\n")
+    spec = (b"<< /Type /Filespec /F (cards.csv) /UF (cards.csv) /EF << /F 6 0 R >> >>", None)
+    s["embedded-file"] = page_doc(b"BT /F1 12 Tf 72 700 Td (See attachment) Tj ET",
+                                  extra_objs=[ef, spec],
+                                  catalog_extra=b" /Names << /EmbeddedFiles << /Names [(cards.csv) 7 0 R] >> >>")
+    return s
+
+
+# ---- PDFs by the tools users have ----
+
+def reportlab_pdf(text, ttf):
+    from reportlab.pdfgen import canvas
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    import io
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    name = "Helvetica"
+    if ttf:
+        pdfmetrics.registerFont(TTFont("DejaVu", FONT))
+        name = "DejaVu"
+    c.setFont(name, 12)
+    y = 760
+    for line in text.split("\n"):
+        c.drawString(72, y, line)
+        y -= 16
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def cairo_pdf(text):
+    import cairo
+    import io
+    buf = io.BytesIO()
+    surf = cairo.PDFSurface(buf, 595, 842)
+    ctx = cairo.Context(surf)
+    # a CJK font: cairo writes it as a CID font (Identity-H, 2-byte codes,
+    # a ToUnicode CMap), its text in TJ with adjustments
+    ctx.select_font_face("Droid Sans Fallback")
+    ctx.set_font_size(12)
+    y = 72
+    for line in ("お客様情報\n" + text).split("\n"):
+        ctx.move_to(72, y)
+        ctx.show_text(line)
+        y += 16
+    surf.finish()
+    return buf.getvalue()
+
+
+def ps2pdf(text, tmp):
+    lines = ["%!PS", "/Times-Roman findfont 12 scalefont setfont"]
+    y = 760
+    for line in text.split("\n"):
+        lines.append("72 %d moveto (%s) show" % (y, line.replace("(", "\\(").replace(")", "\\)")))
+        y -= 16
+    lines.append("showpage")
+    ps, pdf = os.path.join(tmp, "in.ps"), os.path.join(tmp, "out.pdf")
+    with open(ps, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    # embedded subsets, as a print-to-PDF driver writes them
+    subprocess.run(["ps2pdf", "-dPDFSETTINGS=/prepress", ps, pdf], check=True,
+                   capture_output=True)
+    with open(pdf, "rb") as f:
+        return f.read()
+
+
+def qpdf(data, tmp, *args):
+    src, dst = os.path.join(tmp, "q-in.pdf"), os.path.join(tmp, "q-out.pdf")
+    with open(src, "wb") as f:
+        f.write(data)
+    p = subprocess.run(["qpdf"] + list(args) + [src, dst], capture_output=True)
+    if p.returncode not in (0, 3):  # 3: warnings
+        raise RuntimeError(p.stderr.decode())
+    with open(dst, "rb") as f:
+        return f.read()
+
+
+def reference_text(data, tmp):
+    """What poppler reads: pdftotext's text, pdfinfo's fields, pdfdetach's
+    files (an annotation's text only a viewer shows: not in these)."""
+    path = os.path.join(tmp, "ref.pdf")
+    with open(path, "wb") as f:
+        f.write(data)
+    out = subprocess.run(["pdftotext", path, "-"], capture_output=True).stdout
+    out += subprocess.run(["pdfinfo", path], capture_output=True).stdout
+    d = os.path.join(tmp, "detach")
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["pdfdetach", "-saveall", "-o", d, path], capture_output=True)
+    for n in os.listdir(d):
+        with open(os.path.join(d, n), "rb") as f:
+            out += f.read()
+        os.unlink(os.path.join(d, n))
+    return out.decode("utf-8", "replace")
+
+
+def samples(tmp):
+    """(name, bytes, must_block, reference_has_card)"""
+    text = "Customer: Taro Yamada\nCard: %s\nThank you." % CARD
+    clean = "Invoice 2024-001\nTotal 1234.56 EUR, order 4111 1111 1111 1112\nThank you."
+    out = []
+    base = {"reportlab-helvetica": reportlab_pdf(text, False),
+            "reportlab-ttf-subset": reportlab_pdf(text, True),
+            "cairo-cid": cairo_pdf(text),
+            "ps2pdf-type1": ps2pdf(text, tmp)}
+    base.update(hand_samples())
+    for name, data in base.items():
+        out.append((name, data, True))
+    for name in ("reportlab-ttf-subset", "cairo-cid", "ps2pdf-type1", "form-xobject",
+                 "embedded-file", "info", "form-field", "annotation"):
+        d = base[name]
+        out.append((name + "+objstm", qpdf(d, tmp, "--object-streams=generate"), True))
+        out.append((name + "+aes256", qpdf(d, tmp, "--encrypt", "", "owner", "256", "--"), True))
+        out.append((name + "+rc4-r3", qpdf(d, tmp, "--allow-weak-crypto", "--encrypt", "", "owner",
+                                           "128", "--use-aes=n", "--"), True))
+    for name, data in (("clean-reportlab", reportlab_pdf(clean, True)),
+                       ("clean-cairo", cairo_pdf(clean)),
+                       ("clean-ps2pdf", ps2pdf(clean, tmp))):
+        out.append((name, data, False))
+        out.append((name + "+aes256",
+                    qpdf(data, tmp, "--encrypt", "", "owner", "256", "--"), False))
+    return out
+
+
+def post(srv, body, ctype, allow204=False):
+    hdr = http_req_head("POST", UPLOAD_URL, host="upload.example",
+                        extra=["Content-Type: " + ctype], body_len=len(body))
+    c = srv.conn()
+    try:
+        return transact(c, "REQMOD", srv.url("reqmod"), req_hdr=hdr, body=body,
+                        allow204=allow204, chunk_size=16384)
+    finally:
+        c.close()
+
+
+def blocked(r):
+    return r.status == 200 and r.http_status() == 403
+
+
+def identical(r, body):
+    return r.status == 200 and r.http_status() != 403 and r.body == body
+
+
+def g_pdfs(ck, srv, tmp):
+    n_block = n_pass = 0
+    for name, data, must in samples(tmp):
+        ref = reference_text(data, tmp)
+        compact = ref.replace(" ", "")
+        # pdftotext prints neither an annotation's text nor a field value
+        # without an appearance stream (a viewer shows both)
+        if must and not name.startswith(("annotation", "form-field")):
+            ck.ok("%s: poppler reads the card (reference)" % name,
+                  CARD in ref or CARD.replace(" ", "") in compact, ref[:300])
+        if not must:
+            ck.ok("%s: poppler reads no card" % name, CARD not in ref, ref[:300])
+        r = post(srv, data, "application/pdf")
+        if must:
+            ok = blocked(r)
+            n_block += ok
+            ck.ok("%s: blocked (%d bytes)" % (name, len(data)), ok, r.raw_head)
+        else:
+            ok = identical(r, data)
+            n_pass += ok
+            ck.ok("%s: passes byte-identical" % name, ok, r.raw_head)
+    print("pdf samples: %d blocked, %d clean passed" % (n_block, n_pass))
+    # templates other than cards: a regex and a keyword see the same text
+    for name, data, tpl in (("cairo, a regex", cairo_pdf("Project code PRJ-2024-QX\nend"), b"codes"),
+                            ("reportlab TTF, a keyword",
+                             reportlab_pdf("The Hinoki plan is due", True), b"hinoki")):
+        r = post(srv, data, "application/pdf")
+        ck.ok("%s: blocked by template %s" % (name, tpl.decode()),
+              blocked(r) and tpl in (r.body or b""), r.raw_head)
+    # a user password: not readable, dlp.on-error (block), the reason logged
+    locked = qpdf(reportlab_pdf("nothing to see", True), tmp, "--encrypt", "secret", "owner",
+                  "256", "--")
+    r = post(srv, locked, "application/pdf")
+    ck.ok("a PDF with a user password: dlp.on-error blocks it", blocked(r), r.raw_head)
+    # as a part of a form upload, named
+    body = (b"--b0\r\nContent-Disposition: form-data; name=\"f\"; filename=\"scan.pdf\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + samples_cache["cairo-cid"] +
+            b"\r\n--b0--\r\n")
+    r = post(srv, body, "multipart/form-data; boundary=b0")
+    ck.ok("a PDF as a form part (octet-stream) is blocked", blocked(r), r.raw_head)
+
+
+samples_cache = {}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir")
+    ap.add_argument("--write", help="write the samples to this directory and exit")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sk-pdf-") as tmp:
+        if a.write:
+            os.makedirs(a.write, exist_ok=True)
+            for name, data, _ in samples(tmp):
+                with open(os.path.join(a.write, name + ".pdf"), "wb") as f:
+                    f.write(data)
+            return 0
+        samples_cache["cairo-cid"] = cairo_pdf("Card: %s" % CARD)
+        build = os.path.abspath(a.build_dir)
+        ck = Check("integration-dlp-pdf")
+        srv = SekishoServer(build, modules="dlp", name="dlp_pdf")
+        try:
+            srv.init_db()
+            srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+            srv.policy_cmd("dlp", "add", "codes", "--detector", "regex:PRJ-[0-9]{4}-[A-Z]{2}",
+                           "--action", "block")
+            srv.policy_cmd("dlp", "add", "hinoki", "--detector", "keyword:hinoki plan",
+                           "--action", "block")
+            srv.start()
+            check_started(ck, srv, "server starts with --modules dlp", 1)
+        except StartupError as e:
+            ck.ok("server starts with --modules dlp", False, str(e))
+            srv.cleanup()
+            return ck.summary()
+        try:
+            wait_live(srv)
+            ck.group("pdfs", g_pdfs, ck, srv, tmp)
+        finally:
+            rc = srv.stop()
+            ck.eq("SIGTERM: launcher exits 0", rc, 0)
+            ck.ok("SIGTERM: port free afterwards", port_is_free(srv.port))
+            if ck.failed:
+                print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
+            srv.cleanup()
+        return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
