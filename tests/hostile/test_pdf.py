@@ -129,6 +129,20 @@ def attacks():
     v.append(("encrypted (AES-256, revision 5), Flate + PNG",
               pf.qpdf(["--stream-data=preserve", "--allow-weak-crypto", "--encrypt", "", "owner",
                        "256", "--force-R5", "--"], plain_pred), 4, SIG))
+    # the stream hidden in another stream's data, the xref pointing there
+    # (qpdf reads it there; a parser that skips stream data never sees it)
+    hidden = (b"4 0 obj\n<< /Length %d /Filter /FlateDecode %s >>\nstream\n" %
+              (len(pred), png_parms(12, 80)) + pred + b"\nendstream\nendobj\n")
+    d = pf.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS 4 0 R >> >>")
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+    d.stream(6, b"", b"junk before " + hidden + b" junk after")
+    lines = d.build().split(b"\n")
+    x = lines.index(b"xref")
+    lines[x + 2 + 4] = b"%010d 00000 n " % b"\n".join(lines).index(b"4 0 obj")
+    v.append(("Flate + PNG hidden in another stream's data, the xref pointing there",
+              b"\n".join(lines), 4, SIG))
     # a PDF attached to a PDF (an /EmbeddedFile stream in plain Flate,
     # which libclamav inflates and reads as a PDF of its own - with the
     # same blind spots)
