@@ -745,6 +745,8 @@ static void t_limits(void **s)
         putf(&d, "%%PDF-1.4\n");
         stream_obj(&d, 1, "/Filter /Fl /DecodeParms 8 0 R", z, zn, -1);
         stream_obj(&d, 2, "/Filter /Fl /DecodeParms 9 0 R", z, zn, -1);
+        stream_obj(&d, 3, "/Filter [/Fl] /DecodeParms [9 0 R]", z, zn, -1); /* an entry */
+        stream_obj(&d, 4, "/Filter [/Fl] /DecodeParms [8 0 R]", z, zn, -1);
         putf(&d, "8 0 obj << /Predictor 1 /Pad (");
         put(&d, pad, 4000 - 30);
         putf(&d, ") >> endobj\n9 0 obj << /Predictor 1 /Pad (");
@@ -753,6 +755,8 @@ static void t_limits(void **s)
         assert_int_equal(sk_pdf_open(d.p, d.n, &lim, &p), SK_PDF_OK);
         assert_int_equal(stream_rc(p, 1), SK_PDF_OK);
         assert_int_equal(stream_rc(p, 2), SK_PDF_BROKEN);
+        assert_int_equal(stream_rc(p, 3), SK_PDF_BROKEN);
+        assert_int_equal(stream_rc(p, 4), SK_PDF_OK);
         sk_pdf_free(p);
     }
     /* Deep nesting: bounded, not recursive. */
