@@ -109,6 +109,30 @@ Direct leak of 432 byte(s) in 6 object(s) allocated from:
 SUMMARY: AddressSanitizer: 432 byte(s) leaked in 6 allocation(s).
 """
 
+# the daemon's report with fast unwinding: the stack stops in libclamav
+# (CI, session 13: 328 bytes in its regex code, no caller)
+FAST_CLAMAV = """
+==6957==ERROR: LeakSanitizer: detected memory leaks
+
+Direct leak of 328 byte(s) in 1 object(s) allocated from:
+    #0 0x7fa1860b89cf in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x7fa1821cee8c  (/lib/x86_64-linux-gnu/libclamav.so.12+0x1cee8c)
+
+SUMMARY: AddressSanitizer: 328 byte(s) leaked in 1 allocation(s).
+"""
+
+# a libclamav allocation with our frame under it counts
+OUR_CLAMAV = """
+==7000==ERROR: LeakSanitizer: detected memory leaks
+
+Direct leak of 328 byte(s) in 1 object(s) allocated from:
+    #0 0x7fa1860b89cf in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x7fa1821cee8c  (/lib/x86_64-linux-gnu/libclamav.so.12+0x1cee8c)
+    #2 0x7fa1821c0000 in sk_vs_engine_load /work/main/modules/virus_scan/vs_engine.c:200
+
+SUMMARY: AddressSanitizer: 328 byte(s) leaked in 1 allocation(s).
+"""
+
 ASAN_ERROR = """
 ==88==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x602000000011
 READ of size 1 at 0x602000000011 thread T3
@@ -155,6 +179,16 @@ def main():
        sr.counts(FAST, "/x/asan-integration.sekisho-policy.1") != [] and sr.counts(FAST) != [])
     ok("the daemon's own code's leak still counts",
        len(sr.counts(OURS, "/x/asan-integration.c-icap.30983")) == 2)
+    ok("the daemon's leak whose stack stops in libclamav is named, not counted",
+       sr.counts(FAST_CLAMAV, "/x/asan-integration.c-icap.6957") == [])
+    ok("the same in a unit test counts", sr.counts(FAST_CLAMAV, "/x/asan-unit.test_vs_engine.1") != [])
+    ok("a libclamav allocation with our frame under it counts in the daemon",
+       len(sr.counts(OUR_CLAMAV, "/x/asan-integration.c-icap.7000")) == 1)
+    ok("a stack mixing libcrypto and libclamav frames only counts",
+       sr.counts(FAST.replace("CRYPTO_zalloc (/lib/x86_64-linux-gnu/libcrypto.so.3+0x2333e8)",
+                              "CRYPTO_zalloc (/lib/x86_64-linux-gnu/libcrypto.so.3+0x2333e8)\n"
+                              "    #2 0x7fa1821cee8c  (/lib/x86_64-linux-gnu/libclamav.so.12"
+                              "+0x1cee8c)"), "/x/asan-integration.c-icap.1") != [])
     ok("a UBSan runtime error counts", sr.counts(UBSAN) == [UBSAN])
     ok("a leak report that cannot be taken apart counts",
        sr.counts("==1==ERROR: LeakSanitizer: detected memory leaks\n(garbled)\n") != [])
