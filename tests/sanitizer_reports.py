@@ -25,7 +25,7 @@ cannot be told apart from libclamav's above; it is named, not counted. The
 same for a daemon leak whose stack never leaves libclamav (also built
 without frame pointers): CI once caught 328 bytes malloc'd in libclamav's
 regex code (libclamav.so.12+0x1cee8c, the size of Spencer regcomp's
-re_guts) with no caller, in one of ~700 daemon processes of the ASan pass
+re_guts) with no caller, in one of 172 daemon processes of the ASan pass
 (session 13). Our own OpenSSL and libclamav objects are leak-checked by
 the unit tests (test_vs_engine and the rest), where every leak counts. Run a test by hand with fast_unwind_on_malloc=0 to see whose it is.
 
