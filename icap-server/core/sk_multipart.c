@@ -172,6 +172,32 @@ static int sk_mp_octal(const unsigned char *s, size_t n)
     return digits && s[n - 1] != '_';
 }
 
+/* Is L[0..N) the "end" line of a uuencoded block: "end" with white space
+ * (a CR too) around it? */
+static int sk_uu_end_line(const unsigned char *l, size_t n)
+{
+    size_t t = n, b = 0;
+
+    while (t > b && strchr(" \t\f\r", l[t - 1]))
+        t--;
+    while (b < t && strchr(" \t\f", l[b]))
+        b++;
+    return t - b == 3 && memcmp(l + b, "end", 3) == 0;
+}
+
+/* Is L[0..N) a "begin MODE NAME" line (MODE octal, as int(MODE, 8) takes
+ * it)? A text's block needs the space after MODE (SPACE); a part's
+ * x-uuencode, read as email.message reads it, takes "begin 644" alone. */
+static int sk_uu_begin_line(const unsigned char *l, size_t n, int space)
+{
+    if (n <= 6 || memcmp(l, "begin ", 6) != 0)
+        return 0;
+    const unsigned char *sp = memchr(l + 6, ' ', n - 6);
+    if (!sp && space)
+        return 0;
+    return sk_mp_octal(l + 6, sp ? (size_t)(sp - l) - 6 : n - 6);
+}
+
 /* uuencoded blocks in any text (a shell archive, a post): the lines
  * between "begin MODE NAME" and "end", decoded as a part's x-uuencode
  * lines are (sk_mp_uu_line, sk_mp_octal). */
@@ -185,24 +211,17 @@ int sk_uu_find(const unsigned char *p, size_t n, size_t *pos, size_t *start, siz
 {
     for (size_t at = *pos; at < n;) {
         size_t eol = sk_uu_eol(p, n, at), len = eol - at;
-        if ((at == 0 || p[at - 1] == '\n') && len > 6 && memcmp(p + at, "begin ", 6) == 0) {
-            const unsigned char *sp = memchr(p + at + 6, ' ', len - 6);
-            if (sp && sk_mp_octal(p + at + 6, (size_t)(sp - p) - at - 6)) {
-                size_t a = eol < n ? eol + 1 : n, b = a;
-                while (b < n) { /* to the "end" line (white space around it), or the text's end */
-                    size_t le = sk_uu_eol(p, n, b), t = le, f = b;
-                    while (t > f && strchr(" \t\f\r", p[t - 1]))
-                        t--;
-                    while (f < t && strchr(" \t\f", p[f]))
-                        f++;
-                    if (t - f == 3 && memcmp(p + f, "end", 3) == 0)
-                        break;
-                    b = le < n ? le + 1 : n;
-                }
-                *start = a, *end = b;
-                *pos = b < n ? sk_uu_eol(p, n, b) : n;
-                return 1;
+        if ((at == 0 || p[at - 1] == '\n') && sk_uu_begin_line(p + at, len, 1)) {
+            size_t a = eol < n ? eol + 1 : n, b = a;
+            while (b < n) { /* to the "end" line (white space around it), or the text's end */
+                size_t le = sk_uu_eol(p, n, b);
+                if (sk_uu_end_line(p + b, le - b))
+                    break;
+                b = le < n ? le + 1 : n;
             }
+            *start = a, *end = b;
+            *pos = b < n ? sk_uu_eol(p, n, b) : n;
+            return 1;
         }
         at = eol < n ? eol + 1 : n;
     }
@@ -246,30 +265,23 @@ struct sk_uurun *sk_uurun_new(const struct sk_b64run_handler *h)
 static int sk_uurun_eol(struct sk_uurun *u)
 {
     const unsigned char *l = u->line;
-    size_t n = u->n, t, b = 0;
+    size_t n = u->n;
     unsigned char o[96];
 
     u->n = 0;
     if (u->in) {
         if (n && l[n - 1] == '\r')
             n--;
-        for (t = n; t > b && strchr(" \t\f\r", l[t - 1]); t--)
-            ;
-        while (b < t && strchr(" \t\f", l[b]))
-            b++;
-        if (t - b == 3 && memcmp(l + b, "end", 3) == 0) {
+        if (sk_uu_end_line(l, n)) {
             u->in = 0;
             return u->h.end(u->h.arg);
         }
         size_t k = sk_mp_uu_line(l, n, o);
         return k ? u->h.data(u->h.arg, o, k) : 0;
     }
-    if (n > 6 && memcmp(l, "begin ", 6) == 0) {
-        const unsigned char *sp = memchr(l + 6, ' ', n - 6);
-        if (sp && sk_mp_octal(l + 6, (size_t)(sp - l) - 6)) {
-            u->in = 1;
-            return u->h.begin(u->h.arg);
-        }
+    if (sk_uu_begin_line(l, n, 1)) {
+        u->in = 1;
+        return u->h.begin(u->h.arg);
     }
     return 0;
 }
@@ -312,21 +324,15 @@ static size_t sk_mp_uu_eol(struct sk_mp *m, unsigned char *o)
     size_t n = m->nuline, k = 0;
 
     m->nuline = 0;
-    /* spaces are data (zeros); "end" may have white space around it */
-    size_t t = n, b = 0;
-    while (t && strchr(" \t\f", l[t - 1]))
-        t--;
-    while (b < t && strchr(" \t\f", l[b]))
-        b++;
+    /* spaces are data (zeros); "end" may have white space around it (the
+     * line holds no CR: lines are cut at CR too) */
     if (m->uu == 1) {
-        if (t - b == 3 && memcmp(l + b, "end", 3) == 0)
+        if (sk_uu_end_line(l, n))
             m->uu = 2;
         else
             k = sk_mp_uu_line(l, n, o);
-    } else if (m->uu == 0 && n > 6 && memcmp(l, "begin ", 6) == 0) {
-        const unsigned char *sp = memchr(l + 6, ' ', n - 6);
-        if (sk_mp_octal(l + 6, sp ? (size_t)(sp - l) - 6 : n - 6))
-            m->uu = 1;
+    } else if (m->uu == 0 && sk_uu_begin_line(l, n, 0)) {
+        m->uu = 1;
     }
     return k;
 }
