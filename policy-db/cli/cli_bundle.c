@@ -219,7 +219,7 @@ static int sk_bundle_index_field(const char *h, size_t n, const char *key, char 
     return -1;
 }
 
-static time_t sk_bundle_time(const char *s)
+time_t sk_bundle_time(const char *s)
 {
     struct tm tm = {0};
     const char *e = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -40,6 +40,8 @@ struct sk_bundle_index {
     char key_id[SK_BUNDLE_KEYID_HEX + 1]; /* as the index says (read before the check) */
     time_t signed_at, expires;
 };
+/* "YYYY-MM-DDTHH:MM:SSZ" (the whole string) as UTC seconds, or -1. */
+time_t sk_bundle_time(const char *s);
 /* Parse BUF[0..LEN) and check KEY's signature over every byte before its
  * "signature: " line. 0, or -1 with *why (static text). */
 int sk_bundle_index_parse(EVP_PKEY *key, const char *buf, size_t len, struct sk_bundle_index *ix,

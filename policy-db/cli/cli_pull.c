@@ -304,9 +304,9 @@ static enum sk_pull_outcome sk_pull_verify(struct sk_pull *p, const char *name,
     } else {
         out = sk_pull_apply(p, &b, name);
         if (out == SK_PULL_APPLIED || out == SK_PULL_CURRENT) {
-            struct tm tm = {0};
+            time_t created = sk_bundle_time(b.created);
             p->bundle_gen = b.generation;
-            p->bundle_created = strptime(b.created, "%Y-%m-%dT%H:%M:%SZ", &tm) ? timegm(&tm) : 0;
+            p->bundle_created = created == (time_t)-1 ? 0 : created;
         }
         return out;
     }
