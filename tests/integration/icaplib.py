@@ -909,3 +909,28 @@ def check_started(ck, srv, label, n_modules):
         if not found:
             time.sleep(0.05)
     ck.ok("%s: the log says%s" % (label, want), found, srv.daemon_log_tail(1500))
+
+
+def serve_checked(ck, srv, label, n_modules, setup, body):
+    """One server's life as a checked test: init its database, SETUP(srv)
+    (policy commands), start it, check_started(LABEL, N_MODULES), BODY();
+    then stop it and check that the launcher exits 0 on SIGTERM and frees
+    its port. A start that fails is a failed check, not an exception."""
+    try:
+        srv.init_db()
+        setup(srv)
+        srv.start()
+        check_started(ck, srv, label, n_modules)
+    except StartupError as e:
+        ck.ok(label, False, str(e))
+        srv.cleanup()
+        return
+    try:
+        body()
+    finally:
+        rc = srv.stop()
+        ck.eq("SIGTERM: launcher exits 0", rc, 0)
+        ck.ok("SIGTERM: port free afterwards", port_is_free(srv.port))
+        if ck.failed:
+            print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
+        srv.cleanup()

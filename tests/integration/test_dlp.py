@@ -19,9 +19,9 @@ import time
 import gzip
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from icaplib import check_started, wait_live  # noqa: E402  (issue 16)
-from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
-                     port_is_free, transact, zip_bytes)
+from icaplib import serve_checked, wait_live  # noqa: E402  (issue 16)
+from icaplib import (Check, SekishoServer, http_req_head,  # noqa: E402
+                     transact, zip_bytes)
 
 UPLOAD_URL = "http://upload.example/submit"
 
@@ -238,26 +238,16 @@ def main():
     if ck.failed:
         return ck.summary()
     srv = SekishoServer(build, modules="dlp xheaders", name="dlp")
-    try:
-        srv.init_db()
+
+    def setup(srv):
         srv.policy_cmd("dlp", "add", "all e-mail addresses", "--detector", "email",
                        "--action", "block")
-        srv.start()
-        check_started(ck, srv, "server starts with --modules dlp", 2)
-    except StartupError as e:
-        ck.ok("server starts with --modules dlp", False, str(e))
-        srv.cleanup()
-        return ck.summary()
-    try:
+
+    def body():
         for name, fn in GROUPS:
             ck.group(name, fn, ck, srv)
-    finally:
-        rc = srv.stop()
-        ck.eq("SIGTERM: launcher exits 0", rc, 0)
-        ck.ok("SIGTERM: port free afterwards", port_is_free(srv.port))
-        if ck.failed:
-            print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
-        srv.cleanup()
+
+    serve_checked(ck, srv, "server starts with --modules dlp", 2, setup, body)
     return ck.summary()
 
 

@@ -23,9 +23,9 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's reportlab, cairo
-from icaplib import check_started, wait_live  # noqa: E402
-from icaplib import (Check, SekishoServer, StartupError, http_req_head,  # noqa: E402
-                     port_is_free, transact)
+from icaplib import serve_checked, wait_live  # noqa: E402
+from icaplib import (Check, SekishoServer, http_req_head,  # noqa: E402
+                     transact)
 
 CARD = "4111 1111 1111 1111"
 UPLOAD_URL = "http://upload.example/submit"
@@ -334,29 +334,19 @@ def main():
         build = os.path.abspath(a.build_dir)
         ck = Check("integration-dlp-pdf")
         srv = SekishoServer(build, modules="dlp", name="dlp_pdf")
-        try:
-            srv.init_db()
+
+        def setup(srv):
             srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
             srv.policy_cmd("dlp", "add", "codes", "--detector", "regex:PRJ-[0-9]{4}-[A-Z]{2}",
                            "--action", "block")
             srv.policy_cmd("dlp", "add", "hinoki", "--detector", "keyword:hinoki plan",
                            "--action", "block")
-            srv.start()
-            check_started(ck, srv, "server starts with --modules dlp", 1)
-        except StartupError as e:
-            ck.ok("server starts with --modules dlp", False, str(e))
-            srv.cleanup()
-            return ck.summary()
-        try:
+
+        def body():
             wait_live(srv)
             ck.group("pdfs", g_pdfs, ck, srv, tmp)
-        finally:
-            rc = srv.stop()
-            ck.eq("SIGTERM: launcher exits 0", rc, 0)
-            ck.ok("SIGTERM: port free afterwards", port_is_free(srv.port))
-            if ck.failed:
-                print("--- server stderr (tail):\n%s" % srv.stderr_text()[-3000:])
-            srv.cleanup()
+
+        serve_checked(ck, srv, "server starts with --modules dlp", 1, setup, body)
         return ck.summary()
 
 
