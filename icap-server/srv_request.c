@@ -312,7 +312,7 @@ static int sk_make_page(struct sk_req *r)
         status = t->page.status;
     } else {
         struct sk_page_info info = {
-            .url = t->url,
+            .url = sk_txn_shown_url(t),
             .reason = t->reason,
             .rule = t->rule,
             .module = sk_pipeline_decider(&r->pipe),
@@ -715,7 +715,7 @@ static void sk_log(struct sk_req *r)
         .policy = sk_txn_policy_name(t),
         .server_ip = t->server_ip,
         .method = t->http_method,
-        .url = t->url,
+        .url = sk_txn_shown_url(t),
         .icap_status = sk_icap_status(req),
         .verdict = r->mode == SK_BODY_CUT ? "block" : verdict,
         .module = sk_pipeline_decider(&r->pipe),

@@ -305,14 +305,15 @@ void sk_notify_txn(const struct sk_txn *t, const char *verdict, const char *modu
         const char *kind = strcmp(d->kind, "virus") == 0              ? "virus"
                            : (blocked && strcmp(d->kind, "dlp") == 0) ? "dlp-block"
                                                                       : NULL;
-        const char *f[] = {"name",        d->name, "url",   t->url,    "client",
-                           t->client_ip,  "user",  t->user, "verdict", verdict ? verdict : "",
-                           "transaction", t->id,   NULL};
+        const char *f[] = {
+            "name",        d->name, "url",   sk_txn_shown_url(t), "client",
+            t->client_ip,  "user",  t->user, "verdict",           verdict ? verdict : "",
+            "transaction", t->id,   NULL};
         if (kind)
             sk_notify_emit(t->snap, kind, f);
     }
     if (module_error) {
-        const char *f[] = {"module",  module ? module : "",   "url",         t->url,
+        const char *f[] = {"module",  module ? module : "",   "url",         sk_txn_shown_url(t),
                            "verdict", verdict ? verdict : "", "transaction", t->id,
                            NULL};
         sk_notify_emit(t->snap, "module-error", f);

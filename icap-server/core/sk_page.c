@@ -19,7 +19,7 @@ static void sk_page_values(const char **vals, const struct sk_page_info *in)
 
 int sk_page_default(struct sk_txn *t, const struct sk_pageset *pages, const char *module)
 {
-    struct sk_page_info in = {.url = t->url,
+    struct sk_page_info in = {.url = sk_txn_shown_url(t),
                               .reason = t->reason,
                               .rule = t->rule,
                               .module = module,

@@ -63,6 +63,7 @@ void sk_txn_clear(struct sk_txn *t)
 {
     free(t->http_method);
     free(t->url);
+    free(t->shown_url);
     free(t->client_ip);
     free(t->user);
     free(t->groups);
@@ -207,6 +208,28 @@ const char *sk_txn_http_method(const struct sk_txn *t)
 const char *sk_txn_url(const struct sk_txn *t)
 {
     return t->url;
+}
+
+const char *sk_txn_shown_url(const struct sk_txn *t)
+{
+    return t->shown_url ? t->shown_url : t->url;
+}
+
+void sk_txn_hide_url(struct sk_txn *t, size_t from)
+{
+    size_t n = strlen(t->url);
+    char *u;
+
+    if (from > n)
+        from = n;
+    if (t->shown_url && strlen(t->shown_url) <= from + 8) /* hidden from there already */
+        return;
+    if (asprintf(&u, "%.*s[hidden]", (int)from, t->url) == -1) {
+        t->url[from] = '\0'; /* out of memory: never show it */
+        return;
+    }
+    free(t->shown_url);
+    t->shown_url = u;
 }
 
 const char *sk_txn_client_ip(const struct sk_txn *t)

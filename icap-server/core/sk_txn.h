@@ -43,6 +43,7 @@ struct sk_txn {
     char id[SK_TXN_ID_LEN];
     char *http_method; /* malloc'd; never NULL after sk_txn_init */
     char *url;
+    char *shown_url; /* as logs, alerts and pages show it (sk_txn_hide_url); NULL: url */
     char *client_ip;
     int client_ip_sent; /* from X-Client-IP, not the ICAP peer */
     char *user;

@@ -142,18 +142,115 @@ int sk_dlp_begin(struct sk_txn *t, void **state)
     return *state ? 0 : -1;
 }
 
+/* The request's path and query, as its client sent them (after the
+ * authority; a fragment is never sent, '#' ends it): a GET form, a search
+ * box, an API path carry data out as a body does. The path is read as
+ * text (its %XX undone by the view filter), the query as a form. Objects
+ * of their own, before the body's. 0, or -1 (out of memory). */
+static int sk_dlp_url_feed(struct sk_dlp_ctx *ctx, const char *type, const char *name,
+                           const char *p, size_t n)
+{
+    struct sk_dlp_sink *k = sk_dlp_object_new(ctx, type, name, 0);
+    int rc;
+
+    if (k == NULL)
+        return -1;
+    sk_dlp_engine_where(ctx->e, name);
+    rc = sk_dlp_put(k, p, n);
+    if (rc == 0)
+        rc = k->end(k);
+    k->destroy(k);
+    return rc;
+}
+
+/* What follows URL's authority up to a '#': *N bytes, or NULL when that
+ * is nothing or "/" (CONNECT's authority has none). */
+const char *sk_dlp_url_rest(const char *url, size_t *n)
+{
+    const char *p = url ? strstr(url, "://") : NULL;
+
+    if (p == NULL)
+        return NULL;
+    p += 3;
+    p += strcspn(p, "/?#");
+    *n = strcspn(p, "#");
+    return *n > 1 ? p : NULL;
+}
+
+/* Could PLAN find anything in REST[0..N)? Keywords and regexes may match
+ * any text; the built-in detectors need 9 digits (an SSN; every other
+ * identifier has more) or an '@', unless a %XX escape (%40) or a
+ * non-ASCII byte (full-width digits) hides them; every other escape
+ * (&#52;, \u0034) shows digits of its own. Spares a no-body request's usual URL
+ * the engine. */
+int sk_dlp_url_worth(const struct sk_dlp_plan *plan, const char *rest, size_t n)
+{
+    unsigned digits = 0;
+
+    if (plan->ncust)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)rest[i];
+        if (c >= '0' && c <= '9')
+            digits++;
+        else if (c == '%' || c == '@' || c >= 0x80)
+            return 1;
+    }
+    return digits >= 9;
+}
+
+/* Hits of every template so far. */
+static uint64_t sk_dlp_hits(const struct sk_dlp_engine *e)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < e->plan->ntpl; i++)
+        n += sk_dlp_engine_tpl_count(e, i);
+    return n;
+}
+
+int sk_dlp_url(struct sk_dlp_ctx *ctx, const char *p, size_t n, size_t *hide)
+{
+    const char *q = memchr(p, '?', n);
+    size_t pn = q ? (size_t)(q - p) : n;
+    uint64_t before = sk_dlp_hits(ctx->e);
+
+    *hide = (size_t)-1;
+    if (pn > 1 && sk_dlp_url_feed(ctx, "text/plain", "URL path", p, pn) == -1)
+        return -1;
+    if (sk_dlp_hits(ctx->e) != before) { /* found in the path: hide it and the query */
+        *hide = p[0] == '/';
+    } else if (q && n - pn > 1) {
+        if (sk_dlp_url_feed(ctx, "application/x-www-form-urlencoded", "URL query", q + 1,
+                            n - pn - 1) == -1)
+            return -1;
+        if (sk_dlp_hits(ctx->e) != before) /* the path stays readable */
+            *hide = pn + 1;
+    }
+    return 0;
+}
+
+static enum sk_verdict sk_dlp_settle(struct sk_txn *t, struct sk_dlp_txn *s, int rc, int eof);
+
 enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
 {
     struct sk_dlp_txn *s = state;
     struct sk_module_ctx *mc = sk_txn_module_ctx(t);
     const struct sk_dlp_cfg *cfg = mc && mc->data ? mc->data : &sk_dlp_defaults;
     const struct sk_policy *pol;
-    const char *enabled;
+    const char *enabled, *rest = NULL;
+    size_t rn = 0;
+    int body;
 
-    if (sk_txn_method(t) != SK_REQMOD || !sk_txn_has_body(t) || (pol = sk_txn_policy(t)) == NULL)
+    if (sk_txn_method(t) != SK_REQMOD || (pol = sk_txn_policy(t)) == NULL)
         return SK_ALLOW;
     /* settings in the snapshot are canonical: "on" | "off" */
     if ((enabled = sk_policy_get(pol, "dlp.enabled")) != NULL && strcmp(enabled, "off") == 0)
+        return SK_ALLOW;
+    body = sk_txn_has_body(t);
+    if ((enabled = sk_policy_get(pol, "dlp.inspect-url")) == NULL || strcmp(enabled, "off") != 0)
+        rest = sk_dlp_url_rest(sk_txn_url(t), &rn);
+    if (!body && rest == NULL)
         return SK_ALLOW;
     if (sk_dlp_plan_get(&sk_dlp_cache, sk_txn_snapshot(t), pol, sk_txn_clock(t), &s->plan,
                         &s->err) == -1) {
@@ -162,12 +259,28 @@ enum sk_verdict sk_dlp_headers(struct sk_txn *t, void *state)
     }
     if (s->plan == NULL) /* no template applies */
         return SK_ALLOW;
+    if (rest && !sk_dlp_url_worth(s->plan, rest, rn))
+        rest = NULL;
+    if (!body && rest == NULL)
+        return SK_ALLOW;
     s->ctx.budget = cfg->max_decoded;
     s->ctx.decode_ratio = cfg->decode_ratio;
     s->ctx.decode_floor = cfg->decode_floor;
     if ((s->e = sk_dlp_engine_new(s->plan)) == NULL)
         return SK_ERROR;
     s->ctx.e = s->e;
+    if (rest) {
+        size_t hide;
+        int rc = sk_dlp_url(&s->ctx, rest, rn, &hide);
+        /* what was found stays out of the log, alerts and the page, as
+         * the masked samples keep it out of the detail */
+        if (hide != (size_t)-1)
+            sk_txn_hide_url(t, (size_t)(rest - sk_txn_url(t)) + hide);
+        enum sk_verdict v = sk_dlp_settle(t, s, rc, !body);
+        sk_dlp_engine_where(s->e, "");
+        if (v != SK_CONTINUE || !body)
+            return v;
+    }
     /* every Content-Encoding field, then Transfer-Encoding: one chain */
     char *ce = sk_txn_coding_list(t, 0), mt[128];
     /* two different types: the application may read the other one */
@@ -217,9 +330,6 @@ static long sk_dlp_blocking(const struct sk_dlp_txn *s)
 enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)
 {
     struct sk_dlp_txn *s = state;
-    struct sk_module_ctx *mc = sk_txn_module_ctx(t);
-    const struct sk_dlp_cfg *cfg = mc && mc->data ? mc->data : &sk_dlp_defaults;
-    long hit;
     int rc = 0;
 
     if (s->body == NULL)
@@ -228,6 +338,18 @@ enum sk_verdict sk_dlp_body(struct sk_txn *t, void *state, const void *buf, size
         rc = s->body->write(s->body, buf, len);
     if (rc == 0 && eof)
         rc = s->body->end(s->body);
+    return sk_dlp_settle(t, s, rc, eof);
+}
+
+/* After text went in (RC: how the writes went): the first block template
+ * over its minimum, a limit or an undecodable object as configured, and
+ * at EOF the log-only reports and monitor mode's would-block. */
+static enum sk_verdict sk_dlp_settle(struct sk_txn *t, struct sk_dlp_txn *s, int rc, int eof)
+{
+    struct sk_module_ctx *mc = sk_txn_module_ctx(t);
+    const struct sk_dlp_cfg *cfg = mc && mc->data ? mc->data : &sk_dlp_defaults;
+    long hit;
+
     if (rc == -1 || s->e->error) {
         sk_txn_set_reason(t, "dlp-error",
                           rc == -1 ? "out of memory while inspecting the body"

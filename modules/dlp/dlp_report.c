@@ -68,7 +68,7 @@ void sk_dlp_page(struct sk_txn *t, const struct sk_pageset *pages, const struct 
         sk_buf_printf(&reason, "情報漏えい防止テンプレート「%s」に一致しました", name);
     else
         sk_buf_printf(&reason, "information leak prevention template \"%s\" matched", name);
-    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_URL] = sk_txn_shown_url(t);
     vals[SK_PV_REASON] = reason.data;
     vals[SK_PV_RULE] = name;
     vals[SK_PV_DETAIL] = counts.data;

@@ -61,7 +61,7 @@ void sk_vs_page(struct sk_txn *t, const char *key, const char *threat, const cha
     pthread_once(&sk_vs_pages_once, sk_vs_pages_default);
     if (!sk_vs_pages_loaded)
         return; /* out of memory: the server's default page */
-    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_URL] = sk_txn_shown_url(t);
     vals[SK_PV_RULE] = threat;
     vals[SK_PV_REASON] = reason;
     vals[SK_PV_CLIENT] = sk_txn_client_ip(t);
@@ -89,7 +89,7 @@ void sk_vs_page_ft(struct sk_txn *t, enum sk_ft_kind k, int ja, const char *rule
              sk_page_title(SK_REASON_FILE_TYPE, ja ? SK_LANG_JA : SK_LANG_EN),
              sk_ft_kind_desc(k, ja));
     vals[SK_PV_TITLE] = title;
-    vals[SK_PV_URL] = sk_txn_url(t);
+    vals[SK_PV_URL] = sk_txn_shown_url(t);
     vals[SK_PV_RULE] = rule;
     vals[SK_PV_REASON] = reason;
     vals[SK_PV_CLIENT] = sk_txn_client_ip(t);

@@ -78,7 +78,7 @@ int sk_vs_quarantine(struct sk_txn *t, const char *dir, const unsigned char *dat
     sk_vq_field(&b, "id", id, 0);
     sk_vq_field(&b, "time", stamp, 0);
     sk_vq_field(&b, "virus", virus, 0);
-    sk_vq_field(&b, "url", sk_txn_url(t), 0);
+    sk_vq_field(&b, "url", sk_txn_shown_url(t), 0);
     sk_vq_field(&b, "icap_method", sk_txn_method(t) == SK_RESPMOD ? "RESPMOD" : "REQMOD", 0);
     sk_vq_field(&b, "client", sk_txn_client_ip(t), 0);
     sk_vq_field(&b, "user", sk_txn_user(t), 0);

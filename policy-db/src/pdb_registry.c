@@ -114,6 +114,11 @@ static const struct sk_pdb_setting_def sk_pdb_registry[] = {
      .type = SK_PDB_T_BOOL,
      .def = "on",
      .help = "check uploads against the policy's DLP templates"},
+    {.key = "dlp.inspect-url",
+     .type = SK_PDB_T_BOOL,
+     .def = "on",
+     .help = "check the request URL's path and query (a GET form, a search box, an API "
+             "path) against the templates too, not only uploads"},
     {.key = "filetype.action",
      .type = SK_PDB_T_ENUM,
      .def = "block",

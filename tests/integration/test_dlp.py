@@ -186,6 +186,86 @@ def g_formats(ck, srv):
           blocked(post(srv, u16, "text/plain; charset=utf-16")))
 
 
+def get(srv, url, method="GET", body=b""):
+    """A request with URL and BODY (none for a GET), Allow: 204."""
+    hdr = http_req_head(method, url, host="upload.example", body_len=len(body),
+                        extra=["Content-Type: text/plain"] if body else [])
+    c = srv.conn()
+    try:
+        return transact(c, "REQMOD", srv.url("reqmod"), req_hdr=hdr, body=body or None,
+                        allow204=True)
+    finally:
+        c.close()
+
+
+def g_url(ck, srv):
+    """dlp.inspect-url: the path and the query leave as a body does (a GET
+    form, a search box, an API path); a fragment never leaves."""
+    base = "http://search.example"
+    card = [("query, + for spaces", "/search?q=4111+1111+1111+1111"),
+            ("query, no spaces", "/s?a=1&q=4111111111111111"),
+            ("path segment", "/api/cards/4111111111111111/charge"),
+            ("query, a digit %-escaped", "/s?q=%34111111111111111"),
+            ("query, full-width digits %-escaped",
+             "/s?q=" + "".join("%%%02X" % b for b in "４１１１".encode()) + "111111111111"),
+            ("query, an HTML reference %-escaped", "/s?q=%26%2352;111111111111111")]
+    for label, path in card:
+        ok, r = until(lambda: (lambda x: (blocked(x), x))(get(srv, base + path)))
+        ck.ok("GET, card in the %s: blocked (ICAP %s HTTP %s)"
+              % (label, r.status, r.http_status()), ok)
+    text = last_entry_with(srv, "URL path")
+    ck.ok("access log: the card was in the URL path, masked; the URL shown up to the path",
+          "4111 **** **** 1111 (in URL path)" in text and "4111111111111111" not in text
+          and '"http://search.example/[hidden]"' in text, text[:600])
+    r = get(srv, base + "/search?q=4111+1111+1111+1111")
+    page = r.body or b""
+    ck.ok("the block page does not show the card (it shows the URL up to its query)",
+          blocked(r) and b"4111" not in page and b"search.example/search?[hidden]" in page,
+          page[:600])
+    text = last_entry_with(srv, '"http://search.example/search?[hidden]"')
+    ck.ok("access log: the card was in the URL query, masked; the path is shown",
+          "4111 **** **** 1111 (in URL query)" in text and "4111" not in text.replace(
+              "4111 **** **** 1111", ""), text[:600])
+    r = get(srv, base + "/upload?note=4111-1111-1111-1111", "POST", b"nothing here")
+    ck.ok("POST of a clean body, card in the query: blocked", blocked(r))
+    for label, path in [("mail address in the query", "/u?to=bob@example.org"),
+                        ("mail address, @ %-escaped", "/u?to=bob%40example.org")]:
+        ck.ok("GET, %s: blocked (template 'all e-mail addresses')" % label,
+              blocked(get(srv, base + path)))
+    for label, path in [("a card after '#' (never sent by a browser)",
+                         "/page#4111111111111111"),
+                        ("an order number that fails the check digit", "/o?id=4111111111111112"),
+                        ("8 digits", "/o?id=41111111"),
+                        ("nothing after the host", "/"),
+                        ("a card in the host name part (not path, not query)", "")]:
+        url = base + path if path else "http://4111111111111111.example"
+        r = get(srv, url)
+        ck.ok("GET, %s: passes (ICAP %s)" % (label, r.status), r.status == 204)
+    c = srv.conn()
+    try:
+        r = transact(c, "REQMOD", srv.url("reqmod"), allow204=True,
+                     req_hdr=b"CONNECT 4111111111111111.example:443 HTTP/1.1\r\n"
+                             b"Host: 4111111111111111.example:443\r\n\r\n")
+    finally:
+        c.close()
+    ck.ok("CONNECT: no path, no query: passes (ICAP %s)" % r.status, r.status == 204)
+    # a keyword needs neither digits nor '@': every URL is read
+    srv.policy_cmd("dlp", "add", "hinoki", "--detector", "keyword:hinoki plan", "--action",
+                   "block")
+    ok, r = until(lambda: (lambda x: (blocked(x), x))(get(srv, base + "/docs?t=hinoki+plan")))
+    ck.ok("GET, a keyword template's words in the query (no digit, no '@', no '%'): blocked",
+          ok)
+    srv.policy_cmd("dlp", "rm", "hinoki")
+    srv.policy_cmd("set", "dlp.inspect-url", "off")
+    ok, r = until(lambda: (lambda x: (passed(x), x))(get(srv, base + card[0][1])))
+    ck.ok("dlp.inspect-url off: the card in the query passes (ICAP %s)" % r.status, ok)
+    r = get(srv, base + card[0][1], "POST", b"card 4111 1111 1111 1111")
+    ck.ok("dlp.inspect-url off: a card in the body is still blocked", blocked(r))
+    srv.policy_cmd("unset", "dlp.inspect-url")
+    ok, r = until(lambda: (lambda x: (blocked(x), x))(get(srv, base + card[0][1])))
+    ck.ok("dlp.inspect-url back to its default (on): blocked again", ok)
+
+
 def g_log_only(ck, srv):
     srv.policy_cmd("dlp", "rm", "cards")
     srv.policy_cmd("dlp", "add", "cards-log", "--detector", "credit-card", "--min-count", "2",
@@ -224,7 +304,8 @@ def g_log_only(ck, srv):
     srv.policy_cmd("unset", "icap.x-violations-found")
 
 
-GROUPS = [("cli", g_cli), ("iwss", g_iwss), ("formats", g_formats), ("log_only", g_log_only)]
+GROUPS = [("cli", g_cli), ("iwss", g_iwss), ("formats", g_formats), ("url", g_url),
+          ("log_only", g_log_only)]
 
 
 def main():

@@ -6,6 +6,7 @@
  * and the CLI's library helpers. Bodies and decoding: test_dlp_decode.c;
  * validators against oracles: test_dlp_validators.c; plans per policy
  * generation: test_dlp_plan.c. Shared fixture: support/dlp_fixture.c. */
+#include "dlp.h"
 #include "dlp_fixture.h"
 
 struct tcase {
@@ -540,6 +541,82 @@ static void test_iwss_email(void **state)
     expect(&r, SK_BLOCK, "all e-mail addresses", "IWSS e-mail template");
 }
 
+/* dlp.inspect-url: the request's path and query are read as a body is;
+ * what was found is hidden from the log and the page. */
+static void test_url(void **state)
+{
+    struct req r = {.ip = "10.0.0.2", .nobody = 1};
+    struct res o;
+    const char *s;
+    size_t n;
+
+    r.url = "http://s.example/search?q=4111+1111+1111+1111";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_BLOCK);
+    assert_string_equal(o.rule, "cards");
+    assert_string_equal(o.shown_url, "http://s.example/search?[hidden]");
+    assert_non_null(strstr(o.reports, "4111 **** **** 1111 (in URL query)"));
+    assert_null(strstr(o.page, "4111"));
+    assert_non_null(strstr(o.page, "http://s.example/search?[hidden]"));
+    res_free(&o);
+    r.url = "http://s.example/cards/4111111111111111?a=b";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_BLOCK);
+    assert_string_equal(o.shown_url, "http://s.example/[hidden]");
+    assert_non_null(strstr(o.reports, "(in URL path)"));
+    res_free(&o);
+    /* a clean body does not hide a card in the query */
+    r.nobody = 0, r.ctype = "text/plain", r.body = "hello", r.len = 5;
+    r.url = "http://s.example/u?c=4111111111111111";
+    expect(&r, SK_BLOCK, "cards", "a clean POST, a card in its query");
+    /* never sent, never read; the host is no path */
+    r.nobody = 1;
+    r.url = "http://s.example/p#4111111111111111";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_ALLOW);
+    assert_string_equal(o.shown_url, "http://s.example/p#4111111111111111");
+    res_free(&o);
+    r.url = "http://4111111111111111.example/";
+    expect(&r, SK_ALLOW, NULL, "a number in the host");
+    /* a log-only template's hit passes, and is hidden all the same */
+    r.ip = "10.9.9.9", r.url = "http://s.example/f?card=4111111111111111";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_ALLOW);
+    assert_non_null(strstr(o.reports, "log-credit-card=credit-card x1: 4111 **** **** 1111"));
+    assert_string_equal(o.shown_url, "http://s.example/f?[hidden]");
+    res_free(&o);
+    /* dlp.enabled off */
+    r.ip = "10.0.0.4", r.url = "http://s.example/f?card=4111111111111111";
+    run(&r, &o);
+    assert_int_equal(o.v, SK_ALLOW);
+    assert_int_equal(o.nreports, 0);
+    res_free(&o);
+
+    /* what follows the authority, up to a '#' */
+    assert_null(sk_dlp_url_rest("http://h", &n));
+    assert_null(sk_dlp_url_rest("http://h/", &n));
+    assert_null(sk_dlp_url_rest("h.example:443", &n));
+    assert_null(sk_dlp_url_rest(NULL, &n));
+    assert_non_null(s = sk_dlp_url_rest("http://h/a#4111", &n));
+    assert_int_equal(n, 2);
+    assert_memory_equal(s, "/a", 2);
+    assert_non_null(s = sk_dlp_url_rest("http://u@h:8080?q", &n));
+    assert_int_equal(n, 2);
+    assert_memory_equal(s, "?q", 2);
+    /* worth reading: 9 digits (an SSN; every other identifier has more),
+     * '@', a %XX, a non-ASCII byte; anything for keywords and regexes */
+    struct sk_dlp_plan p = {0};
+    assert_false(sk_dlp_url_worth(&p, "/a/12345678", 11));
+    assert_true(sk_dlp_url_worth(&p, "/a/123456789", 12));
+    assert_true(sk_dlp_url_worth(&p, "/1234/56789", 11));
+    assert_true(sk_dlp_url_worth(&p, "/a@b", 4));
+    assert_true(sk_dlp_url_worth(&p, "/a%b", 4));
+    assert_true(sk_dlp_url_worth(&p, "/\x80", 2));
+    assert_false(sk_dlp_url_worth(&p, "/search?q=hello+world&x=1", 25));
+    p.ncust = 1;
+    assert_true(sk_dlp_url_worth(&p, "/search?q=hello", 15));
+}
+
 static void test_library_validation(void **state)
 {
     char *canon = NULL, *err = NULL;
@@ -566,10 +643,15 @@ static void test_library_validation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detector_tables), cmocka_unit_test(test_unicode_digits),
-        cmocka_unit_test(test_dashes),          cmocka_unit_test(test_one_byte_writes),
-        cmocka_unit_test(test_multipart),       cmocka_unit_test(test_block_log_mask_page),
-        cmocka_unit_test(test_iwss_email),      cmocka_unit_test(test_library_validation),
+        cmocka_unit_test(test_detector_tables),
+        cmocka_unit_test(test_unicode_digits),
+        cmocka_unit_test(test_dashes),
+        cmocka_unit_test(test_one_byte_writes),
+        cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_block_log_mask_page),
+        cmocka_unit_test(test_iwss_email),
+        cmocka_unit_test(test_library_validation),
+        cmocka_unit_test(test_url),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -144,9 +144,16 @@ SK_API const char *sk_txn_id(const struct sk_txn *);          /* unique, printab
 SK_API const char *sk_txn_http_method(const struct sk_txn *); /* "GET", or "" */
 SK_API const char *sk_txn_url(const struct sk_txn *);         /* absolute URL or "" */
 SK_API const char *sk_txn_client_ip(const struct sk_txn *);   /* textual, or "" */
-SK_API const char *sk_txn_user(const struct sk_txn *);        /* decoded, or "" */
-SK_API const char *sk_txn_groups(const struct sk_txn *);      /* as sent, or "" */
-SK_API int sk_txn_http_status(const struct sk_txn *);         /* RESPMOD, else 0 */
+/* The access log, alerts and block pages show the URL's first FROM bytes
+ * followed by "[hidden]" (a module found data that must not be logged in
+ * it: a card in a query); sk_txn_url still gives the whole URL, and
+ * sk_txn_shown_url what a page, a log line or a quarantine record may
+ * show (the whole URL unless hidden). */
+SK_API void sk_txn_hide_url(struct sk_txn *, size_t from);
+SK_API const char *sk_txn_shown_url(const struct sk_txn *);
+SK_API const char *sk_txn_user(const struct sk_txn *);   /* decoded, or "" */
+SK_API const char *sk_txn_groups(const struct sk_txn *); /* as sent, or "" */
+SK_API int sk_txn_http_status(const struct sk_txn *);    /* RESPMOD, else 0 */
 SK_API int sk_txn_has_body(const struct sk_txn *);
 /* 1 when the ICAP client sent the end user's address (X-Client-IP); 0 when
  * sk_txn_client_ip is the ICAP client's own address (a proxy that sends no

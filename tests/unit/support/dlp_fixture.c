@@ -130,10 +130,11 @@ void run(const struct req *r, struct res *out)
 
     memset(out, 0, sizeof(*out));
     cur_req = r;
-    assert_int_equal(sk_txn_init(&t, SK_REQMOD, "POST", "http://upload.example/x",
+    assert_int_equal(sk_txn_init(&t, SK_REQMOD, r->nobody ? "GET" : "POST",
+                                 r->url ? r->url : "http://upload.example/x",
                                  r->ip ? r->ip : "10.9.9.9", "", ""),
                      0);
-    t.has_body = 1;
+    t.has_body = !r->nobody;
     t.headers = (struct sk_header_source){.get = hdr_get, .each = hdr_each, .ctx = (void *)r};
     if (run_clock)
         t.clock = run_clock;
@@ -142,6 +143,7 @@ void run(const struct req *r, struct res *out)
     t.current = &mctx;
     assert_int_equal(sk_dlp_begin(&t, &st), 0);
     v = sk_dlp_headers(&t, st);
+    assert_true(!r->nobody || v != SK_CONTINUE); /* nothing more will come */
     if (v == SK_CONTINUE) {
         const unsigned char *p = r->body;
         size_t chunk = r->chunk ? r->chunk : r->len + 1, off = 0;
@@ -164,6 +166,7 @@ void run(const struct req *r, struct res *out)
     if (t.page.body)
         out->page = strdup(t.page.body);
     out->status = t.page.status;
+    snprintf(out->shown_url, sizeof(out->shown_url), "%s", sk_txn_shown_url(&t));
     t.current = NULL;
     sk_txn_clear(&t);
 }

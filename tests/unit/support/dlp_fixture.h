@@ -43,6 +43,8 @@ struct req {
     const char *ctype2; /* a second Content-Type field, or NULL */
     const void *body;
     size_t len, chunk;
+    const char *url; /* NULL: a POST to http://upload.example/x */
+    int nobody;      /* a GET without a body */
 };
 
 struct res {
@@ -52,6 +54,7 @@ struct res {
     int nreports;
     char *page;
     int status;
+    char shown_url[512]; /* sk_txn_shown_url at the end */
 };
 
 /* Request headers of R (Content-Type, -Encoding, Accept-Language). */
