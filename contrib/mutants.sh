@@ -1722,7 +1722,7 @@ MUTANTS = [
     ("dlp url: 10 digits needed (an SSN in a URL skipped)", S, "modules/dlp/dlp_module.c",
      "    return digits >= 9;", "    return digits >= 10;", r"^(unit\.test_dlp)$"),
     ("dlp url: a %XX does not make a URL worth reading (bob%40...)", S, "modules/dlp/dlp_module.c",
-     "        else if (c == '%' || c == '@' || c >= 0x80)", "        else if (c == '@' || c >= 0x80)",
+     "        else if (c == '%' || c == '@' ||", "        else if (c == '@' ||",
      r"^(unit\.test_dlp|integration\.dlp)$"),
     ("dlp url: keyword templates read only URLs with digits", S, "modules/dlp/dlp_module.c",
      "    if (plan->ncust)\n        return 1;", "    if (0)\n        return 1;",
@@ -1737,6 +1737,9 @@ MUTANTS = [
      "        .method = t->http_method,\n        .url = t->url,", r"^(integration\.dlp)$"),
     ("dlp: the block page shows the URL DLP hid", S, "modules/dlp/dlp_report.c",
      "    vals[SK_PV_URL] = sk_txn_shown_url(t);", "    vals[SK_PV_URL] = sk_txn_url(t);",
+     r"^(unit\.test_dlp|integration\.dlp)$"),
+    ("dlp url: a base64 run does not make a URL worth reading", S, "modules/dlp/dlp_module.c",
+     "c >= 0x80 || run >= SK_DLP_B64_MIN)", "c >= 0x80)",
      r"^(unit\.test_dlp|integration\.dlp)$"),
 ]
 

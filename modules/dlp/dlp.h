@@ -300,6 +300,9 @@ struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth, struct s
  * least 20 characters (data: URLs, JSON "content" fields, PEM blocks) are
  * decoded into objects of their own; the text passes on as it is (dlp_b64.c);
  * UTF-16 text (sniffed from its first bytes) is read as characters. */
+/* The shortest base64 run decoded: 20 characters, 15 bytes (an Amex
+ * number without spaces). */
+#define SK_DLP_B64_MIN 20
 struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 /* In front of an object's normaliser NEXT (owned): every byte passes on
  * as it is; from the first escape on (%XX, an HTML character reference,

@@ -4,7 +4,7 @@
  * filter sits in front of an object's text reader and passes every byte
  * on unchanged (a long token is still text for regex templates); in
  * parallel, the toolkit's finder (sk_b64run, sekisho/decode.h: escapes,
- * line breaks) decodes a run of at least SK_B64_MIN base64 characters
+ * line breaks) decodes a run of at least SK_DLP_B64_MIN base64 characters
  * into an object of its own (sniffed like any other: text, zip, gzip...)
  * whose text goes to a window of its own (sk_dlp_engine_sub: the decoded
  * text and the run's characters would otherwise take turns in one window
@@ -22,8 +22,6 @@
 #include <sekisho/decode.h>
 
 #include "dlp.h"
-
-#define SK_B64_MIN 20 /* characters: 15 bytes, an Amex number without spaces */
 
 /* Where a finder's decoded runs go: each run an object of its own, their
  * text into one window. */
@@ -161,7 +159,7 @@ struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *ctx, int depth, struct sk_
     b->out_runs.b = b->out_uu.b = b;
     struct sk_b64run_handler h = {sk_b64_begin, sk_b64_data, sk_b64_end_run, &b->out_runs};
     struct sk_b64run_handler hu = {sk_b64_begin, sk_b64_data, sk_b64_end_run, &b->out_uu};
-    if (!(b->runs = sk_b64run_new(SK_B64_MIN, &h)) || !(b->uu = sk_uurun_new(&hu))) {
+    if (!(b->runs = sk_b64run_new(SK_DLP_B64_MIN, &h)) || !(b->uu = sk_uurun_new(&hu))) {
         sk_b64run_free(b->runs);
         free(b);
         next->destroy(next);

@@ -15,6 +15,7 @@
 
 #include "sekisho/decode.h"
 #include "sekisho/module.h"
+#include "sekisho/text.h"
 
 #include "dlp.h"
 #include "dlp_module.h"
@@ -179,21 +180,24 @@ const char *sk_dlp_url_rest(const char *url, size_t *n)
 
 /* Could PLAN find anything in REST[0..N)? Keywords and regexes may match
  * any text; the built-in detectors need 9 digits (an SSN; every other
- * identifier has more) or an '@', unless a %XX escape (%40) or a
- * non-ASCII byte (full-width digits) hides them; every other escape
- * (&#52;, \u0034) shows digits of its own. Spares a no-body request's usual URL
+ * identifier has more) or an '@', unless something hides them: a %XX
+ * escape (%40), a non-ASCII byte (full-width digits), or a run of base64
+ * digits long enough for the base64 reader (20: a 15-digit card; `?d=
+ * NDExMTEx...MQ==` has no digit at all). Every other escape (&#52;,
+ * \u0034) shows digits of its own. Spares a no-body request's usual URL
  * the engine. */
 int sk_dlp_url_worth(const struct sk_dlp_plan *plan, const char *rest, size_t n)
 {
-    unsigned digits = 0;
+    unsigned digits = 0, run = 0;
 
     if (plan->ncust)
         return 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)rest[i];
+        run = sk_b64_digit(c, 1) >= 0 ? run + 1 : 0;
         if (c >= '0' && c <= '9')
             digits++;
-        else if (c == '%' || c == '@' || c >= 0x80)
+        else if (c == '%' || c == '@' || c >= 0x80 || run >= SK_DLP_B64_MIN)
             return 1;
     }
     return digits >= 9;

@@ -208,7 +208,8 @@ def g_url(ck, srv):
             ("query, a digit %-escaped", "/s?q=%34111111111111111"),
             ("query, full-width digits %-escaped",
              "/s?q=" + "".join("%%%02X" % b for b in "４１１１".encode()) + "111111111111"),
-            ("query, an HTML reference %-escaped", "/s?q=%26%2352;111111111111111")]
+            ("query, an HTML reference %-escaped", "/s?q=%26%2352;111111111111111"),
+            ("query, base64 (no digit at all)", "/x?d=NDExMTExMTExMTExMTExMQ==")]
     for label, path in card:
         ok, r = until(lambda: (lambda x: (blocked(x), x))(get(srv, base + path)))
         ck.ok("GET, card in the %s: blocked (ICAP %s HTTP %s)"

@@ -105,6 +105,22 @@ def run_checks(args, c, origin, origin_port, db):
     c.check("the large upload never reached the origin, not even its headers",
             not any(p == "/upload/large-on" for _, p, _, _, _ in origin.requests()))
 
+    # a GET form / a search box: the card leaves in the URL's query
+    status, err = c.curl_run(base + "/search?q=4111+1111+1111+1111", out, ())
+    with open(out, "rb") as f:
+        page = f.read()
+    c.check("GET with a card number in the query: 403 information leak prevention page",
+            status == 403 and b"nformation leak prevention" in page,
+            "status=%s %s %r" % (status, err, page[:200]))
+    c.check("... the page shows the URL up to its query, not the number",
+            b"/search?[hidden]" in page and not re.search(rb"4111[ +]?1111[ +]?1111", page),
+            page[:800])
+    c.check("... and the request never reached the origin",
+            not any(p == "/search" or p.startswith("/search?") for _, p, _, _, _ in
+                    origin.requests()))
+    status, err = c.curl_run(base + "/search?q=hello+4111", out, ())
+    c.check("GET with a clean query passes (200)", status == 200, "status=%s %s" % (status, err))
+
     policy(args, db, "set", "dlp.enabled", "off")
     deadline = time.monotonic() + 10
     while True:

@@ -613,6 +613,10 @@ static void test_url(void **state)
     assert_true(sk_dlp_url_worth(&p, "/a%b", 4));
     assert_true(sk_dlp_url_worth(&p, "/\x80", 2));
     assert_false(sk_dlp_url_worth(&p, "/search?q=hello+world&x=1", 25));
+    /* base64 of a card has no digit: a run the base64 reader decodes */
+    assert_true(sk_dlp_url_worth(&p, "/?d=NDExMTExMTExMTExMTExMQ==", 28));
+    assert_true(sk_dlp_url_worth(&p, "/?d=abcdefghij-_klmnopqr", 24));
+    assert_false(sk_dlp_url_worth(&p, "/?d=abcdefghijklmnopqr.s", 24));
     p.ncust = 1;
     assert_true(sk_dlp_url_worth(&p, "/search?q=hello", 15));
 }
