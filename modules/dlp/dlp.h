@@ -146,6 +146,7 @@ struct sk_dlp_engine {
     unsigned char *buf;   /* window: carry-over + new text */
     unsigned char *lower; /* ASCII lower-cased copy, when keywords exist */
     size_t len, cap, lower_len;
+    size_t full;    /* the window cap grows to (sk_dlp_engine_space) */
     size_t done;    /* built-in detectors: first unscanned offset */
     size_t *cdone;  /* per custom detector */
     int bof;        /* buf[0] is the start of an object */

@@ -12,6 +12,7 @@
 
 #define SK_DLP_SEEN    4096 /* distinct values remembered per transaction */
 #define SK_DLP_MINFREE 4096
+#define SK_DLP_START   (2 * SK_DLP_MINFREE) /* first window */
 
 struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *plan)
 {
@@ -22,9 +23,14 @@ struct sk_dlp_engine *sk_dlp_engine_new(const struct sk_dlp_plan *plan)
     e->plan = plan;
     e->root = e;
     e->bof = 1;
-    /* carry-over is at most CTX + the longest of MAXTOK, RE_SPAN, keywords */
-    e->cap =
+    /* carry-over is at most CTX + the longest of MAXTOK, RE_SPAN, keywords;
+     * the window starts small and grows to that (a URL, a form field or a
+     * base64 run's text is a few bytes: two 70 KiB buffers per object made
+     * a no-body request's URL cost more than its transaction, the heap
+     * trimmed and faulted them back every time) */
+    e->full =
         SK_DLP_WINDOW + SK_DLP_CTX + SK_DLP_MAXTOK + SK_DLP_RE_SPAN + plan->kw_max + SK_DLP_MINFREE;
+    e->cap = SK_DLP_START < e->full ? SK_DLP_START : e->full;
     e->buf = malloc(e->cap);
     if (plan->kw_max)
         e->lower = malloc(e->cap);
@@ -242,9 +248,29 @@ static void sk_dlp_pass(struct sk_dlp_engine *e, int final)
     e->bof = 0;
 }
 
+/* A window below its full size grows (x4) instead of being scanned, so
+ * passes happen where they would with the full window from the start. 0,
+ * or -1 (out of memory: the window stays as it is, and is scanned). */
+static int sk_dlp_grow(struct sk_dlp_engine *e)
+{
+    size_t cap = e->cap * 4 < e->full ? e->cap * 4 : e->full;
+    unsigned char *b = realloc(e->buf, cap), *l;
+
+    if (b == NULL)
+        return -1;
+    e->buf = b;
+    if (e->lower) {
+        if ((l = realloc(e->lower, cap)) == NULL)
+            return -1; /* both stay usable at the old size */
+        e->lower = l;
+    }
+    e->cap = cap;
+    return 0;
+}
+
 unsigned char *sk_dlp_engine_space(struct sk_dlp_engine *e, size_t *avail)
 {
-    if (e->cap - e->len < SK_DLP_MINFREE)
+    if (e->cap - e->len < SK_DLP_MINFREE && (e->cap == e->full || sk_dlp_grow(e) == -1))
         sk_dlp_pass(e, 0);
     *avail = e->cap - e->len;
     return e->buf + e->len;
