@@ -287,6 +287,7 @@ static int sk_dole_stream(struct sk_dole *d, size_t i)
         else {
             struct sk_otxt t = {.emit = sk_dole_emit, .arg = &o};
             sk_otxt_utf16(&t, b, n / 2);
+            sk_otxt_put(&t, '\n');
             sk_otxt_flush(&t);
             rc = sk_dole_obj_close(&o, t.failed ? -1 : 0);
         }

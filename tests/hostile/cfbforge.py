@@ -327,11 +327,50 @@ def msg(subject, body, attachments=()):
     return ents
 
 
+def unit_fixtures():
+    """The files tests/unit/test_dlp_ole2.c reads (tests/unit/data/ole2/,
+    made by `python3 cfbforge.py --unit DIR`)."""
+    pat = bytes((i * 7) % 251 for i in range(5000))
+    card = "4111 1111 1111 1111"
+    base, lay = cfb([("A", pat)])
+    wsec = lay["streams"]["A"][1]
+    f = {
+        "shuffled": cfb([("A", pat)], shuffle=7)[0],
+        "mini_shuffled": cfb([("B", pat[:1000])], mini_shuffle=3)[0],
+        "cutoff": cfb([("big", pat[:4096]), ("small", pat[:4095])], shuffle=1)[0],
+        "v4": cfb([("A", pat)], version=4, shuffle=4)[0],
+        "difat": cfb([("A", pat)], fat_sectors=120, shuffle=6)[0],
+        "cycle": set_fat(base, lay, wsec[4], wsec[2]),
+        "out_of_range": set_fat(base, lay, wsec[1], 0x00100000),
+        "longer": set_entry(base, lay, "A", "size", 4500),
+        "shorter": set_entry(base, lay, "A", "size", 5200),
+        "dir_cycle": set_fat(base, lay, lay["dir_at"][0] // 512 - 1, lay["dir_at"][0] // 512 - 1),
+        "msg": cfb(msg("Subject \u2713", "Body " + card, [("a.txt", b"attached " + card.encode())]),
+                   shuffle=2)[0],
+        "doc_pieces": cfb(word([("1111 1111 \u2713\r", True, 1), ("Card: 4111 ", False, 0),
+                                ("\x13 HYPERLINK \"http://x/4111111111111111\" \x14link\x15 end\r",
+                                 True, 2)]))[0],
+        "doc_table0": cfb(word([("Zero 4111 1111 1111 1111\r", False)], which=0))[0],
+        "doc_encrypted": cfb(word([("secret", False)], encrypted=True))[0],
+        "xls": cfb(xls(["Card " + card + " \u2713", "second"], [4111111111111111.0, 0.5],
+                       [rk_int(12345), (123456 << 2) | 3], split_at=9))[0],
+        "xls_narrow": cfb(xls(["Card " + card, "z"], split_at=7, split_wide=False))[0],
+        "xls_filepass": cfb(xls(["x"], filepass=True))[0],
+        "ppt": cfb(ppt([("Wide " + card + " \u2713", True), ("Bytes 5500 0000", False)]))[0],
+    }
+    return f
+
+
 if __name__ == "__main__":
     import os
     import sys
     import io
     import zipfile
+    if sys.argv[1] == "--unit":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        for k, v in unit_fixtures().items():
+            open(os.path.join(sys.argv[2], k + ".cfb"), "wb").write(v)
+        sys.exit(0)
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     card = "4111 1111 1111 1111"

@@ -73,9 +73,9 @@ def forms(t):
         ("Word pieces out of file order (fast save)", "doc",
          cf.cfb(cf.word([(t[half:] + " \u2713\r", True, 1), ("Card: " + t[:half], False, 0)]))[0]),
         # a 8-bit piece of 5,600 characters: the number crosses a sector
-        # boundary (offset 0x600 + 506 + 6) and the sectors are shuffled
+        # boundary (0x600 + 500 + 6 = 2042 to 2061) and the sectors are shuffled
         ("Word, number across shuffled 512-byte sectors", "doc",
-         cf.cfb(cf.word([(pad[:506] + "Card: " + t + " " + pad, False)]), shuffle=7)[0]),
+         cf.cfb(cf.word([(pad[:500] + "Card: " + t + " " + pad, False)]), shuffle=7)[0]),
         ("Word, version 4 (4096-byte sectors) shuffled", "doc",
          cf.cfb(cf.word([(pad[:4090] + " Card " + t + " \u2713" + pad, True)]), version=4,
                 shuffle=11)[0]),
@@ -93,7 +93,7 @@ def forms(t):
         ("PowerPoint TextCharsAtom (UTF-16)", "ppt",
          cf.cfb(cf.ppt([("Card \u2713 " + t, True)]))[0]),
         ("PowerPoint TextBytesAtom, shuffled", "ppt",
-         cf.cfb(cf.ppt([(pad[:300], False), ("Card " + t, False)] * 4), shuffle=2)[0]),
+         cf.cfb(cf.ppt([(pad[:330], False), ("Card " + t, False)]), shuffle=3)[0]),
         ("Outlook message body (UTF-16 property)", "msg",
          cf.cfb(cf.msg("Hello", "Card: " + t + "\r\n"))[0]),
         ("Outlook attachment (a zip)", "msg",
@@ -143,22 +143,40 @@ def g_forms(ck, srv, tmp, count=None):
     file passes byte-identical. LibreOffice (Word, Excel) and catppt show
     the card: a reader sees it."""
     bad, good = forms(CARD), forms(CLEAN)
-    exts = {"doc": ".doc", "xls": ".xls"}
-    for kind, fmt in (("doc", "txt"), ("xls", "csv")):
-        files = {"f%d%s" % (i, exts[kind]): b for i, (n, k, b) in enumerate(bad) if k == kind}
-        for name, text in soffice_text(tmp, files, fmt).items():
-            i = int(name[1:].split(".")[0])
-            digits = "".join(c for c in text if c.isdigit())
-            ck.ok("oracle: LibreOffice shows the card in %s" % bad[i][0],
-                  "4111111111111111" in digits or "378282246310005" in digits, text[:200])
+    # LibreOffice 7.4 opens no version 4 file of ours (7-Zip does: its
+    # WordDocument stream holds the card, below)
+    files = {"f%d.doc" % i: b for i, (n, k, b) in enumerate(bad)
+             if k == "doc" and "version 4" not in n}
+    for name, text in soffice_text(tmp, files, "txt").items():
+        i = int(name[1:].split(".")[0])
+        digits = "".join(c for c in text if c.isdigit())
+        ck.ok("oracle: LibreOffice shows the card in %s" % bad[i][0],
+              "4111111111111111" in digits, text[:200])
     for name, kind, body in bad:
-        if kind == "ppt":
-            with tempfile.NamedTemporaryFile(suffix=".ppt", dir=tmp) as f:
+        # catppt shows nothing of a shuffled mini stream: 7-Zip, an
+        # independent compound file reader, reassembles the stream
+        if ("version 4" in name or kind == "ppt" and "shuffled" in name) and shutil.which("7z"):
+            with tempfile.NamedTemporaryFile(suffix=".doc", dir=tmp) as f:
                 f.write(body)
                 f.flush()
-                out = subprocess.run(["catppt", f.name], capture_output=True).stdout.decode(
-                    "utf-8", "replace")
-            ck.ok("oracle: catppt shows the card in %s" % name, CARD in out, out[:200])
+                wd = subprocess.run(["7z", "e", "-so", f.name,
+                                     "WordDocument" if kind == "doc" else "PowerPoint Document"],
+                                    capture_output=True).stdout
+            ck.ok("oracle: 7-Zip's reassembled stream of %s holds the card" % name,
+                  CARD.encode("utf-16-le") in wd or CARD.encode() in wd, len(wd))
+            continue
+        if kind not in ("ppt", "xls"):
+            continue
+        with tempfile.NamedTemporaryFile(suffix="." + kind, dir=tmp) as f:
+            f.write(body)
+            f.flush()
+            out = subprocess.run(["catppt" if kind == "ppt" else "xls2csv", f.name],
+                                 capture_output=True).stdout.decode("utf-8", "replace")
+        # xls2csv shows a 16-digit number as 4.11111111111111e+15 (Excel's
+        # General format too: 15 significant digits); the value is the card
+        ck.ok("oracle: %s shows the card in %s" % ("catppt" if kind == "ppt" else "xls2csv", name),
+              CARD in out or "378282246310005" in out or "4.11111111111111e+15" in out,
+              out[:200])
     for (name, kind, body), (_, _, cbody) in zip(bad, good):
         raw8 = CARD.encode() in body or CARD.replace(" ", "").encode() in body
         ck.ok("%s: the card is not in the file's 8-bit bytes" % name,
@@ -189,11 +207,13 @@ def g_producers(ck, srv, tmp):
              "clean.csv": "Name,Note,Num\nA,order 12345,4111\n"}
     for n, t in texts.items():
         open(os.path.join(d, n), "w").write(t)
-    lo = ["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless", "--outdir", d]
-    subprocess.run(lo + ["--convert-to", "doc:MS Word 97", os.path.join(d, "card.txt"),
-                         os.path.join(d, "clean.txt")], capture_output=True, timeout=300)
-    subprocess.run(lo + ["--convert-to", "xls:MS Excel 97", os.path.join(d, "card.csv"),
-                         os.path.join(d, "clean.csv")], capture_output=True, timeout=300)
+    lo = ["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless"]
+    subprocess.run(lo + ["--convert-to", "doc:MS Word 97", "--outdir", d,
+                         os.path.join(d, "card.txt"), os.path.join(d, "clean.txt")],
+                   capture_output=True, timeout=300)
+    subprocess.run(lo + ["--convert-to", "xls:MS Excel 97", "--outdir", d,
+                         os.path.join(d, "card.csv"), os.path.join(d, "clean.csv")],
+                   capture_output=True, timeout=300)
     for stem, tool in (("card.doc", "catdoc"), ("card.xls", "xls2csv")):
         p = os.path.join(d, stem)
         if not os.path.exists(p):
@@ -273,23 +293,33 @@ def g_hostile(ck, srv, tmp):
 
 
 def g_clamav(ck, srv, tmp):
-    """A measurement, not a check of our code: does libclamav find EICAR in
-    an OLE2 stream whose sectors are shuffled, in the mini stream, in a
-    .msg attachment? The answer is printed; each is expected found."""
+    """A measurement, not a check of our code: does libclamav find EICAR
+    (a body signature: an .hdb hash matches whole files only) split over
+    shuffled sectors, shuffled mini sectors, 4096-byte sectors, behind a
+    DIFAT, in a .msg attachment's zip? Found in every layout (libclamav
+    1.4 reassembles streams itself), so virus_scan needs no walk of its
+    own; printed for the record."""
     if not shutil.which("clamscan"):
         ck.ok("clamscan installed", False)
         return
-    db = os.path.join(tmp, "eicar.hdb")
+    db = os.path.join(tmp, "eicar.ndb")
     eicar = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
-    import hashlib
-    open(db, "w").write("%s:%d:Eicar-Test-Signature\n" % (hashlib.md5(eicar).hexdigest(),
-                                                            len(eicar)))
+    open(db, "w").write("Eicar-Test-Signature:0:*:%s\n" % eicar.hex())
+    zb = io.BytesIO()
+    with zipfile.ZipFile(zb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("e.com", eicar)
+    split = b"\0" * 500 + eicar + b"\0" * 5000  # across sectors 0 and 1
     cases = {
-        "shuffled": cf.cfb([("Payload", eicar + b"\0" * 5000)], shuffle=9)[0],
-        "mini": cf.cfb([("Payload", eicar)], mini_shuffle=4)[0],
-        "msg-attachment": cf.cfb(cf.msg("s", "b", [("e.com", eicar)]))[0],
+        "shuffled sectors": cf.cfb([("Payload", split)], shuffle=9)[0],
+        "shuffled mini sectors": cf.cfb([("Payload", b"\0" * 40 + eicar)], mini_shuffle=4)[0],
+        "version 4, shuffled": cf.cfb([("Payload", b"\0" * 4060 + eicar + b"\0" * 5000)],
+                                      version=4, shuffle=2)[0],
+        "a DIFAT beyond the header": cf.cfb([("Payload", split)], fat_sectors=120, shuffle=5)[0],
+        "msg attachment (zip)": cf.cfb(cf.msg("s", "b", [("e.zip", zb.getvalue())]))[0],
     }
     for name, body in cases.items():
+        if "msg" not in name:
+            ck.ok("EICAR is not in the raw bytes (%s)" % name, eicar not in body)
         p = os.path.join(tmp, name + ".bin")
         open(p, "wb").write(body)
         r = subprocess.run(["clamscan", "--no-summary", "-d", db, p], capture_output=True)
