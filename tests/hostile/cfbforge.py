@@ -327,6 +327,14 @@ def msg(subject, body, attachments=()):
     return ents
 
 
+def ole1(native, cls=b"Word.Document.8"):
+    """An OLE1 embedded object (what RTF's \\objdata holds) around NATIVE."""
+    def s(x):
+        return struct.pack("<I", len(x) + 1) + x + b"\0"
+    return (struct.pack("<II", 0x0501, 2) + s(cls) + s(b"") + s(b"") +
+            struct.pack("<I", len(native)) + native)
+
+
 def unit_fixtures():
     """The files tests/unit/test_dlp_ole2.c reads (tests/unit/data/ole2/,
     made by `python3 cfbforge.py --unit DIR`)."""
@@ -356,6 +364,7 @@ def unit_fixtures():
                        [rk_int(12345), (123456 << 2) | 3], split_at=9))[0],
         "xls_narrow": cfb(xls(["Card " + card, "z"], split_at=7, split_wide=False))[0],
         "xls_filepass": cfb(xls(["x"], filepass=True))[0],
+        "ole1": ole1(cfb(word([("OLE1 ", False), (card + " \u2713", True)]))[0]),
         "ppt": cfb(ppt([("Wide " + card + " \u2713", True), ("Bytes 5500 0000", False)]))[0],
     }
     return f

@@ -25,6 +25,7 @@ Usage: test_ole2.py --build-dir BUILD [--only g_forms ...] [--count]
 import argparse
 import io
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -42,19 +43,9 @@ CARD = "4111 1111 1111 1111"
 CLEAN = "order 12345 ext 4111"
 
 
-def _ole1(native):
-    """RTF's \\objdata for NATIVE: the OLE1 header of an embedded object."""
-    import struct
-
-    def s(x):
-        return struct.pack("<I", len(x) + 1) + x + b"\0"
-    return (struct.pack("<II", 0x0501, 2) + s(b"Word.Document.8") + s(b"") + s(b"") +
-            struct.pack("<I", len(native)) + native)
-
-
 def rtf_with(ole):
     return (b"{\\rtf1\\ansi{\\object\\objemb{\\*\\objclass Word.Document.8}{\\*\\objdata " +
-            _ole1(ole).hex().encode() + b"}}\\par}")
+            cf.ole1(ole).hex().encode() + b"}}\\par}")
 
 
 def forms(t):
@@ -62,8 +53,10 @@ def forms(t):
     form; KIND: 'doc', 'xls', 'ppt', 'msg', 'rtf' (for the oracles)."""
     pad = "Lorem ipsum dolor sit amet. " * 200
     half = len(t) // 2
+    # an attachment of 6 KB in shuffled sectors: no zip in the raw bytes
     zb = io.BytesIO()
     with zipfile.ZipFile(zb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("noise.bin", bytes(random.Random(1).getrandbits(8) for _ in range(6000)))
         z.writestr("cards.txt", "Card: " + t + "\n")
     utf16_doc = cf.word([("Invoice ", False), ("Card \u2713 " + t + "\r", True)])
     return [
@@ -96,8 +89,9 @@ def forms(t):
          cf.cfb(cf.ppt([(pad[:330], False), ("Card " + t, False)]), shuffle=3)[0]),
         ("Outlook message body (UTF-16 property)", "msg",
          cf.cfb(cf.msg("Hello", "Card: " + t + "\r\n"))[0]),
-        ("Outlook attachment (a zip)", "msg",
-         cf.cfb(cf.msg("Hello", "see attachment", [("cards.zip", zb.getvalue())]))[0]),
+        ("Outlook attachment (a zip in shuffled sectors)", "msg",
+         cf.cfb(cf.msg("Hello", "see attachment", [("cards.zip", zb.getvalue())]),
+                shuffle=4)[0]),
         ("RTF embedding a Word document (OLE1 + compound file)", "rtf",
          rtf_with(cf.cfb(utf16_doc)[0])),
     ]
