@@ -27,9 +27,10 @@
 #include "dlp.h"
 #include "dlp_ole2.h"
 
-#define SK_OLE2_ENTRIES 1000000u /* directory entries */
-#define SK_OLE2_OBJECTS 65536u   /* streams read as objects */
-#define SK_OLE1_MAGIC   8        /* bytes that tell an OLE1 object or a compound file */
+#define SK_OLE2_ENTRIES                                                                            \
+    100000u /* directory entries (about 13 MiB of them; a .msg holds about 10 per attachment) */
+#define SK_OLE2_OBJECTS 65536u /* streams read as objects */
+#define SK_OLE1_MAGIC   8      /* bytes that tell an OLE1 object or a compound file */
 /* directory entries compared by name lookups per file (a table stream
  * beside each WordDocument, an attachment's name): beyond, dlp.on-limit */
 #define SK_OLE2_LOOKUPS (64u << 20)
