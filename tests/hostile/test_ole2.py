@@ -253,6 +253,9 @@ def hostile():
     struct.pack_into("<II", b, 0x44, 0, 0x7FFFFFFF)
     struct.pack_into("<I", b, 0x2C, 200)
     out.append(("a DIFAT of 2^31 sectors claimed", bytes(b)))
+    b = bytearray(big[0])
+    struct.pack_into("<I", b, 0x40, 1000000)
+    out.append(("a miniFAT of 10^6 sectors (1.3e8 mini sectors) claimed", bytes(b)))
     # a mini stream of 10^6 mini sectors: every stream 64 bytes (15,000
     # streams; the directory, the miniFAT and the mini stream are all large)
     many, _ = cf.cfb([("m%05d" % i, b"z" * 64) for i in range(15000)])
