@@ -281,6 +281,8 @@ static int sk_dole_stream(struct sk_dole *d, size_t i)
         rc = sk_dole_fmt(d, "Excel workbook", sk_ofmt_xls, b, n);
     else if (strcmp(e->name, "PowerPoint Document") == 0)
         rc = sk_dole_fmt(d, "PowerPoint presentation", sk_ofmt_ppt, b, n);
+    else if (e->name[0] == '\005') /* a property set: the document's title, author... */
+        rc = sk_dole_fmt(d, "property set", sk_ofmt_props, b, n);
     struct sk_dole_obj o;
     if (rc == 0 && sk_dole_prop(e->name, "001F")) { /* UTF-16 text */
         if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->name) == -1)

@@ -27,9 +27,12 @@ struct sk_otxt {
     uint64_t chars; /* code points put */
 };
 
+/* One code point (0 is dropped: terminators and padding are no text). */
 void sk_otxt_put(struct sk_otxt *t, uint32_t cp);
 /* N bytes of cp1252 (Word's compressed pieces, 8-bit strings). */
 void sk_otxt_cp1252(struct sk_otxt *t, const unsigned char *p, size_t n);
+/* N bytes of UTF-8, as they are (NUL bytes dropped). */
+void sk_otxt_utf8(struct sk_otxt *t, const unsigned char *p, size_t n);
 /* N code units of UTF-16LE (surrogate pairs joined). */
 void sk_otxt_utf16(struct sk_otxt *t, const unsigned char *p, size_t units);
 void sk_otxt_flush(struct sk_otxt *t);
@@ -53,5 +56,11 @@ enum sk_ofmt_rc sk_ofmt_ppt(const unsigned char *p, size_t n, struct sk_otxt *ou
  * SK_OFMT_ENCRYPTED. */
 enum sk_ofmt_rc sk_ofmt_xls(const unsigned char *p, size_t n, struct sk_otxt *out,
                             const char **why);
+/* A property set stream (MS-OLEPS: "\005SummaryInformation",
+ * "\005DocumentSummaryInformation": title, subject, author, keywords,
+ * comments, company...): its string values, one a line, 8-bit ones in the
+ * set's code page. */
+enum sk_ofmt_rc sk_ofmt_props(const unsigned char *p, size_t n, struct sk_otxt *out,
+                              const char **why);
 
 #endif

@@ -30,6 +30,8 @@ void sk_otxt_flush(struct sk_otxt *t)
 
 void sk_otxt_put(struct sk_otxt *t, uint32_t c)
 {
+    if (c == 0) /* terminators, padding: no text */
+        return;
     if (t->n + 4 > sizeof(t->buf))
         sk_otxt_flush(t);
     if (c >= 0xD800 && c < 0xE000) /* a lone surrogate */
@@ -67,6 +69,17 @@ void sk_otxt_cp1252(struct sk_otxt *t, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         sk_otxt_put(t, sk_cp1252(p[i]));
+}
+
+void sk_otxt_utf8(struct sk_otxt *t, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i])
+            continue;
+        if (t->n + 1 > sizeof(t->buf))
+            sk_otxt_flush(t);
+        t->buf[t->n++] = (char)p[i];
+    }
 }
 
 void sk_otxt_utf16(struct sk_otxt *t, const unsigned char *p, size_t units)
@@ -269,6 +282,72 @@ enum sk_ofmt_rc sk_ofmt_ppt(const unsigned char *p, size_t n, struct sk_otxt *ou
         if (out->failed)
             return SK_OFMT_FAIL;
         i += len;
+    }
+    sk_otxt_flush(out);
+    return out->failed ? SK_OFMT_FAIL : SK_OFMT_OK;
+}
+
+/* One property set at P[0..N) (MS-OLEPS PropertySet): its string values,
+ * 8-bit ones in the set's code page (property 1: 1200 is UTF-16, 65001
+ * UTF-8, else cp1252). */
+static void sk_props_set(const unsigned char *p, size_t n, struct sk_otxt *out)
+{
+    if (n < 8)
+        return;
+    uint32_t count = sk_rd32(p + 4);
+    unsigned cp = 1252;
+    for (int pass = 0; pass < 2; pass++) /* the code page first, then the strings */
+        for (uint32_t k = 0; k < count && 8 + 8 * (size_t)k + 8 <= n; k++) {
+            uint32_t id = sk_rd32(p + 8 + 8 * k), off = sk_rd32(p + 12 + 8 * k);
+            if (off > n || n - off < 8)
+                continue;
+            unsigned type = sk_rd16(p + off);
+            uint32_t len = sk_rd32(p + off + 4);
+            const unsigned char *v = p + off + 8;
+            size_t room = n - off - 8;
+            if (pass == 0) {
+                if (id == 1 && type == 0x0002)
+                    cp = sk_rd16(p + off + 4);
+                continue;
+            }
+            if (type == 0x001E) { /* VT_LPSTR: LEN bytes */
+                if (len > room)
+                    continue;
+                if (cp == 1200)
+                    sk_otxt_utf16(out, v, len / 2);
+                else if (cp == 65001)
+                    sk_otxt_utf8(out, v, len);
+                else
+                    sk_otxt_cp1252(out, v, len);
+            } else if (type == 0x001F) { /* VT_LPWSTR: LEN characters */
+                if (len > room / 2)
+                    continue;
+                sk_otxt_utf16(out, v, len);
+            } else {
+                continue;
+            }
+            sk_otxt_put(out, '\n');
+        }
+}
+
+/* "\005SummaryInformation", "\005DocumentSummaryInformation" and any
+ * property set stream: a header (28 bytes), then FMTID/offset pairs. */
+enum sk_ofmt_rc sk_ofmt_props(const unsigned char *p, size_t n, struct sk_otxt *out,
+                              const char **why)
+{
+    if (n < 28 || sk_rd16(p) != 0xFFFE) {
+        *why = "a property set stream without its header";
+        return SK_OFMT_BROKEN;
+    }
+    uint32_t sets = sk_rd32(p + 24);
+    for (uint32_t k = 0; k < sets && k < 16 && 28 + 20 * (size_t)k + 20 <= n; k++) {
+        uint32_t off = sk_rd32(p + 28 + 20 * k + 16);
+        if (off >= n || n - off < 8)
+            continue;
+        uint32_t size = sk_rd32(p + off);
+        sk_props_set(p + off, size < n - off ? size : n - off, out);
+        if (out->failed)
+            return SK_OFMT_FAIL;
     }
     sk_otxt_flush(out);
     return out->failed ? SK_OFMT_FAIL : SK_OFMT_OK;

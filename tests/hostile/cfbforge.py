@@ -250,6 +250,24 @@ def word(pieces, encrypted=False, which=1):
     return [("WordDocument", wd), ("%dTable" % which, table)]
 
 
+def summary(title, codepage=1200):
+    """A "\\005SummaryInformation" stream (MS-OLEPS) whose title (PIDSI 2,
+    VT_LPSTR) is TITLE in CODEPAGE (1200: UTF-16, as Office writes a title
+    with characters outside the system code page)."""
+    enc = title.encode("utf-16-le") + b"\0\0" if codepage == 1200 else \
+        title.encode("cp1252") + b"\0"
+    cp = struct.pack("<HHhH", 2, 0, codepage - 65536 if codepage > 32767 else codepage, 0)
+    tv = struct.pack("<HHI", 0x1E, 0, len(enc)) + enc
+    tv += b"\0" * (-len(tv) % 4)
+    body_off = 8 + 16
+    ps = struct.pack("<II", 1, body_off) + struct.pack("<II", 2, body_off + len(cp))
+    pset = struct.pack("<II", 8 + len(ps) + len(cp) + len(tv), 2) + ps + cp + tv
+    fmtid = bytes.fromhex("e0859ff2f94f6810ab9108002b27b3d9")
+    head = struct.pack("<HHI", 0xFFFE, 0, 0x00020006) + b"\0" * 16 + struct.pack("<I", 1)
+    head += fmtid + struct.pack("<I", len(head) + 20)
+    return [("\x05SummaryInformation", head + pset)]
+
+
 # ---- Excel BIFF8 ----
 
 def rec(t, d):
@@ -364,6 +382,7 @@ def unit_fixtures():
                        [rk_int(12345), (123456 << 2) | 3], split_at=9))[0],
         "xls_narrow": cfb(xls(["Card " + card, "z"], split_at=7, split_wide=False))[0],
         "xls_filepass": cfb(xls(["x"], filepass=True))[0],
+        "summary": cfb(summary("Title \u2713 " + card) + word([("body", False)]))[0],
         "ole1": ole1(cfb(word([("OLE1 ", False), (card + " \u2713", True)]))[0]),
         "ppt": cfb(ppt([("Wide " + card + " \u2713", True), ("Bytes 5500 0000", False)]))[0],
     }

@@ -77,6 +77,8 @@ def forms(t):
                 mini_shuffle=5)[0]),
         ("Word with a DIFAT beyond the header", "doc",
          cf.cfb(utf16_doc, fat_sectors=120, shuffle=3)[0]),
+        ("Word document title (UTF-16 property set)", "props",
+         cf.cfb(cf.summary("Title \u2713 " + t) + cf.word([("Hello", False)]))[0]),
         ("Excel shared string split by CONTINUE (flag byte switches to UTF-16)", "xls",
          cf.cfb(cf.xls(["Card " + t + " \u2713", "x"], split_at=9))[0]),
         ("Excel number cell (16 digits)", "xls",
