@@ -1754,6 +1754,8 @@ MUTANTS = [
     ("dlp ole2: Outlook UTF-16 properties not read as text", S, "modules/dlp/dlp_ole2.c",
      "    if (rc == 0 && sk_dole_prop(e->name, \"001F\")) { /* UTF-16 text */",
      "    if (0) {", r"^(unit\.test_dlp_ole2)$"),
+    ("dlp ole2: Word pieces may repeat the stream's text without bound", S, "modules/dlp/dlp_ole2_doc.c",
+     "        if (cnt > wn - total) {", "        if (0) {", r"^(unit\.test_dlp_ole2)$"),
     ("dlp ole2: a UTF-16 property set's strings read as cp1252", S, "modules/dlp/dlp_ole2_doc.c",
      "                if (cp == 1200)", "                if (cp == 1201)", r"^(unit\.test_dlp_ole2)$"),
     ("dlp ole2: an OLE1 object's compound file not read", S, "modules/dlp/dlp_ole2.c",

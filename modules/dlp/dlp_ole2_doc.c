@@ -213,6 +213,7 @@ enum sk_ofmt_rc sk_ofmt_doc(const unsigned char *wd, size_t wn, const unsigned c
     const unsigned char *cps = c + i, *pcds = cps + 4 * (npcd + 1);
     struct sk_otxt aside = {.emit = out->emit, .arg = out->arg};
     struct sk_doc d = {.out = out, .aside = &aside};
+    size_t total = 0;
     for (size_t k = 0; k < npcd; k++) {
         uint32_t a = sk_rd32(cps + 4 * k), b = sk_rd32(cps + 4 * k + 4);
         uint32_t f = sk_rd32(pcds + 8 * k + 2);
@@ -221,6 +222,14 @@ enum sk_ofmt_rc sk_ofmt_doc(const unsigned char *wd, size_t wn, const unsigned c
             return SK_OFMT_BROKEN;
         }
         size_t cnt = b - a;
+        /* a character takes at least a byte of the stream: pieces that
+         * overlap to repeat it (a million pieces over one megabyte) are
+         * no document */
+        if (cnt > wn - total) {
+            *why = "Word pieces with more text than their stream holds";
+            return SK_OFMT_BROKEN;
+        }
+        total += cnt;
         if (f & 0x40000000u) { /* fCompressed: cp1252 at fc/2 */
             size_t off = (f & 0x3FFFFFFFu) / 2;
             if (off > wn || cnt > wn - off)
@@ -290,7 +299,7 @@ enum sk_ofmt_rc sk_ofmt_ppt(const unsigned char *p, size_t n, struct sk_otxt *ou
 /* One property set at P[0..N) (MS-OLEPS PropertySet): its string values,
  * 8-bit ones in the set's code page (property 1: 1200 is UTF-16, 65001
  * UTF-8, else cp1252). */
-static void sk_props_set(const unsigned char *p, size_t n, struct sk_otxt *out)
+static void sk_props_set(const unsigned char *p, size_t n, struct sk_otxt *out, size_t *budget)
 {
     if (n < 8)
         return;
@@ -310,9 +319,15 @@ static void sk_props_set(const unsigned char *p, size_t n, struct sk_otxt *out)
                     cp = sk_rd16(p + off + 4);
                 continue;
             }
+            /* values that overlap to repeat one string: at most the
+             * stream's size in all */
+            size_t bytes = type == 0x001F ? 2 * (size_t)len : len;
+            if ((type == 0x001E || type == 0x001F) && bytes > *budget)
+                return;
             if (type == 0x001E) { /* VT_LPSTR: LEN bytes */
                 if (len > room)
                     continue;
+                *budget -= len;
                 if (cp == 1200)
                     sk_otxt_utf16(out, v, len / 2);
                 else if (cp == 65001)
@@ -322,6 +337,7 @@ static void sk_props_set(const unsigned char *p, size_t n, struct sk_otxt *out)
             } else if (type == 0x001F) { /* VT_LPWSTR: LEN characters */
                 if (len > room / 2)
                     continue;
+                *budget -= bytes;
                 sk_otxt_utf16(out, v, len);
             } else {
                 continue;
@@ -340,12 +356,13 @@ enum sk_ofmt_rc sk_ofmt_props(const unsigned char *p, size_t n, struct sk_otxt *
         return SK_OFMT_BROKEN;
     }
     uint32_t sets = sk_rd32(p + 24);
+    size_t budget = n;
     for (uint32_t k = 0; k < sets && k < 16 && 28 + 20 * (size_t)k + 20 <= n; k++) {
         uint32_t off = sk_rd32(p + 28 + 20 * k + 16);
         if (off >= n || n - off < 8)
             continue;
         uint32_t size = sk_rd32(p + off);
-        sk_props_set(p + off, size < n - off ? size : n - off, out);
+        sk_props_set(p + off, size < n - off ? size : n - off, out, &budget);
         if (out->failed)
             return SK_OFMT_FAIL;
     }

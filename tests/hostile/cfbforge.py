@@ -208,11 +208,12 @@ def set_entry(data, layout, path, field, value):
 
 # ---- Word 97 ----
 
-def word(pieces, encrypted=False, which=1):
+def word(pieces, encrypted=False, which=1, repeat=1):
     """A .doc's streams: PIECES [(text, utf16)] in file order; the piece
     table lists them in CP order given as each piece's position in the
-    list of PIECES' 'order' (pieces may be (text, utf16, cp_rank)). Returns
-    [(path, bytes)] for cfb()."""
+    list of PIECES' 'order' (pieces may be (text, utf16, cp_rank)); REPEAT
+    lists the whole table that many times over (pieces that overlap: a
+    hostile shape). Returns [(path, bytes)] for cfb()."""
     pieces = [p if len(p) == 3 else (p[0], p[1], i) for i, p in enumerate(pieces)]
     fib = bytearray(0x600)
     body = bytearray()
@@ -226,7 +227,7 @@ def word(pieces, encrypted=False, which=1):
             body += text.encode("cp1252")
             fcs.append(0x40000000 | (at * 2))
     # the CLX: pieces in CP order
-    order = sorted(range(len(pieces)), key=lambda i: pieces[i][2])
+    order = sorted(range(len(pieces)), key=lambda i: pieces[i][2]) * repeat
     cps = [0]
     for i in order:
         cps.append(cps[-1] + len(pieces[i][0]))
@@ -377,6 +378,7 @@ def unit_fixtures():
                                 ("\x13 HYPERLINK \"http://x/4111111111111111\" \x14link\x15 end\r",
                                  True, 2)]))[0],
         "doc_table0": cfb(word([("Zero 4111 1111 1111 1111\r", False)], which=0))[0],
+        "doc_overlap": cfb(word([("x" * 1000, False)], repeat=3))[0],
         "doc_encrypted": cfb(word([("secret", False)], encrypted=True))[0],
         "xls": cfb(xls(["Card " + card + " \u2713", "second"], [4111111111111111.0, 0.5],
                        [rk_int(12345), (123456 << 2) | 3], split_at=9))[0],

@@ -258,6 +258,9 @@ def hostile():
     b = bytearray(big[0])
     struct.pack_into("<I", b, 0x40, 1000000)
     out.append(("a miniFAT of 10^6 sectors (1.3e8 mini sectors) claimed", bytes(b)))
+    # 100,000 pieces over one 4 KB text: 400 million characters
+    out.append(("100,000 Word pieces over one text",
+                cf.cfb(cf.word([("4111 " * 800, False)], repeat=100000))[0]))
     # a mini stream of 10^6 mini sectors: every stream 64 bytes (15,000
     # streams; the directory, the miniFAT and the mini stream are all large)
     many, _ = cf.cfb([("m%05d" % i, b"z" * 64) for i in range(15000)])

@@ -208,6 +208,9 @@ static void test_word(void **state)
                              " HYPERLINK \"http://x/4111111111111111\" \n\n");
     assert_int_equal(text_of("doc_table0", &t, why, sizeof(why)), 0); /* fWhichTblStm 0 */
     assert_string_equal(t.b, "Zero 4111 1111 1111 1111\n\n\n");
+    /* pieces that overlap to repeat the text: broken */
+    assert_int_equal(text_of("doc_overlap", &t, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "more text than their stream holds"));
     /* the title in a UTF-16 property set (code page 1200) */
     assert_int_equal(text_of("summary", &t, why, sizeof(why)), 0);
     assert_non_null(strstr(t.b, "Title \xe2\x9c\x93 4111 1111 1111 1111\n"));
