@@ -119,9 +119,8 @@ def soffice_text(tmp, files, fmt):
     return out
 
 
-def post(srv, body, ctype="application/octet-stream"):
-    return reqmod(srv, "POST", "http://upload.test/ole2", body,
-                  extra=["Content-Type: " + ctype])
+def post(srv, body, ctype="application/octet-stream", url="http://upload.test/ole2"):
+    return reqmod(srv, "POST", url, body, extra=["Content-Type: " + ctype])
 
 
 def form_part(name, body):
@@ -283,6 +282,14 @@ def g_hostile(ck, srv, tmp):
             continue
         ck.ok("%s: blocked (dlp.on-error) within 5 s (%.1f s)" % (name, dt),
               blocked(r) and dt < 5, "%s %s" % (r.status, e.get("reason", "")))
+    # a directory of 100,001 entries (12 MB): past dlp's 100,000, on-limit
+    body = cf.cfb([("e%06d" % i, b"") for i in range(100001)])[0]
+    t0 = time.monotonic()
+    r = post(srv, body, url="http://upload.test/ole2-many")
+    e = log_entry(srv, "http://upload.test/ole2-many")
+    ck.ok("a directory of 100,001 entries: blocked (dlp.on-limit) within 10 s (%.1f s)"
+          % (time.monotonic() - t0), blocked(r) and e.get("rule") == "dlp-limit",
+          "%s %s" % (r.status, e.get("rule")))
     for name, ents in (("a Word document encrypted (FIB fEncrypted)",
                         cf.word([("secret", False)], encrypted=True)),
                        ("an Excel workbook with FILEPASS", cf.xls(["x"], filepass=True)),
