@@ -366,7 +366,8 @@ def unit_fixtures():
         "mini_shuffled": cfb([("B", pat[:1000])], mini_shuffle=3)[0],
         "cutoff": cfb([("big", pat[:4096]), ("small", pat[:4095])], shuffle=1)[0],
         "v4": cfb([("A", pat)], version=4, shuffle=4)[0],
-        "difat": cfb([("A", pat)], fat_sectors=120, shuffle=6)[0],
+        # 240 FAT sectors: two DIFAT sectors, the second not after the first
+        "difat": cfb([("A", pat)], fat_sectors=240, shuffle=6)[0],
         "cycle": set_fat(base, lay, wsec[4], wsec[2]),
         "out_of_range": set_fat(base, lay, wsec[1], 0x00100000),
         "longer": set_entry(base, lay, "A", "size", 4500),
