@@ -366,6 +366,20 @@ struct sk_dlp_sink *sk_dlp_rtf_new(struct sk_dlp_ctx *, int depth, struct sk_dlp
 struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int depth,
                                    struct sk_dlp_sink *next);
 
+/* In front of an object's text reader NEXT (owned): every byte passes on
+ * as it is; an OLE2 compound file (its signature at offset 0, or an OLE1
+ * embedded object's native data: RTF's \objdata) is also held, at most
+ * SK_DLP_PDF_HOLD bytes, and read at its end if it fits what is left of
+ * the budget (dlp_ole2.c): Word, Excel and PowerPoint text, Outlook
+ * properties, and every stream as an object of its own. */
+struct sk_dlp_sink *sk_dlp_ole2_new(struct sk_dlp_ctx *, const char *name, int depth,
+                                    struct sk_dlp_sink *next);
+/* The text the reader takes from the compound file P[0..N) (format text
+ * and Outlook text properties; other streams are not opened), to EMIT; 0,
+ * 1 with WHY (dlp.on-error or on-limit), -1 out of memory. Tests, fuzzing. */
+int sk_dlp_ole2_text(const unsigned char *p, size_t n, int (*emit)(void *, const char *, size_t),
+                     void *arg, char *why, size_t whylen);
+
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
  * limits nesting (multipart in multipart, archive in archive). What the

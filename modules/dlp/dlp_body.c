@@ -737,6 +737,8 @@ static int sk_sniff_decide(struct sk_sniff *z)
         z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
         /* a PDF: held, and its text read at its end */
         z->next = sk_dlp_pdf_new(z->ctx, z->name, z->depth, z->next);
+        /* a legacy Office file (OLE2): held, and its streams read at its end */
+        z->next = sk_dlp_ole2_new(z->ctx, z->name, z->depth, z->next);
         /* RTF, whatever its type or name says: its text as a reader shows
          * it (escapes, groups, hidden text), in front of everything, so
          * every byte reaches the parser */

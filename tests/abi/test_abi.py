@@ -87,7 +87,7 @@ def main():
         ck.ok("cmake --install into a temporary prefix", p.returncode == 0, p.stderr[-800:])
         inc = os.path.join(tmp, "include")
         for h in ("module.h", "text.h", "page.h", "policy_snapshot.h", "policy_settings.h", "decode.h",
-                  "filetype.h", "pdf.h",
+                  "filetype.h", "pdf.h", "ole2.h",
                   "url.h"):
             ck.ok("installed include/sekisho/%s" % h,
                   os.path.exists(os.path.join(inc, "sekisho", h)))
