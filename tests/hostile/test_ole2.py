@@ -36,7 +36,7 @@ import zipfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cfbforge as cf  # noqa: E402
-from icaplib import Check, SekishoServer, StartupError, check_asan, main_wrapper  # noqa: E402
+from icaplib import Check, SekishoServer, check_asan, main_wrapper, serve_checked  # noqa: E402
 from test_evasion import reqmod, blocked, passed_identical, log_entry  # noqa: E402
 
 CARD = "4111 1111 1111 1111"
@@ -353,22 +353,17 @@ def main():
     tmp = tempfile.mkdtemp(prefix="sekisho-ole2-")
     srv = SekishoServer(build, modules="dlp", name="ole2")
     count = [] if args.count else None
-    try:
-        try:
-            srv.init_db()
-            srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card",
-                           "--action", "block")
-            srv.start()
-        except StartupError as e:
-            ck.ok("server starts", False, e)
-            return ck.summary()
+
+    def setup(srv):
+        srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+
+    def body():
         for name, fn, extra in [("forms", g_forms, (count,)), ("producers", g_producers, ()),
                                 ("hostile", g_hostile, ()), ("clamav", g_clamav, ())]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, srv, tmp, *extra)
-    finally:
-        srv.stop()
-        srv.cleanup()
+
+    serve_checked(ck, srv, "server starts with --modules dlp", 1, setup, body)
     if count is not None:
         print("blocked %d of %d forms" % (sum(1 for _, b in count if b), len(count)))
         for n, b in count:
