@@ -356,6 +356,40 @@ int sk_dlp_rtf_is(const unsigned char *p, size_t n);
  * their own, each embedded object is an object of its own. */
 struct sk_dlp_sink *sk_dlp_rtf_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
 
+/* An object held whole and read at its end (dlp_hold.c), the frame of
+ * the PDF and compound-file readers, which embed it first in their state.
+ * Every byte passes on to NEXT; while the first HEAD bytes come, IS(p, n,
+ * final) says 1 (hold it), 0 (never), -1 (not known yet; FINAL: the
+ * HEAD bytes, or the whole object, are there). A held object beyond
+ * SK_DLP_HOLD_MAX is dropped with dlp.on-limit. At the end, after NEXT's
+ * end, READ gets the held bytes (it charges what it reads again with
+ * sk_dlp_hold_charge); RELEASE frees what the reader made (also on
+ * destroy). */
+#define SK_DLP_HOLD_MAX (64ull << 20)
+struct sk_dlp_hold {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    int depth;
+    struct sk_dlp_sink *next; /* the text reader: every byte */
+    char *name;
+    unsigned char *buf;
+    size_t len, cap, head;
+    enum { SK_HOLD_HEAD, SK_HOLD_HOLD, SK_HOLD_NONE } state;
+    int (*is)(const unsigned char *p, size_t n, int final);
+    int (*read)(struct sk_dlp_hold *);
+    void (*release)(struct sk_dlp_hold *);
+};
+/* calloc(SIZE) (the reader's struct, struct sk_dlp_hold first), NAME
+ * copied; NULL (NEXT destroyed) when out of memory. The caller sets head,
+ * is, read and release. */
+struct sk_dlp_hold *sk_dlp_hold_new(size_t size, struct sk_dlp_ctx *ctx, const char *name,
+                                    int depth, struct sk_dlp_sink *next);
+/* Charge N bytes read a second time to the budget: 0, or -1 (over it:
+ * dlp.on-limit, not to be read). */
+int sk_dlp_hold_charge(struct sk_dlp_hold *, size_t n);
+/* Forget the held bytes (nothing will read them). */
+void sk_dlp_hold_drop(struct sk_dlp_hold *);
+
 /* In front of an object's text reader NEXT (owned): every byte passes on
  * as it is; a PDF ("%PDF-" in its first 1024 bytes) is also held, at most
  * SK_DLP_PDF_HOLD bytes, and read at its end if it fits what is left of
@@ -369,7 +403,7 @@ struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int de
 /* In front of an object's text reader NEXT (owned): every byte passes on
  * as it is; an OLE2 compound file (its signature at offset 0, or an OLE1
  * embedded object's native data: RTF's \objdata) is also held, at most
- * SK_DLP_PDF_HOLD bytes, and read at its end if it fits what is left of
+ * SK_DLP_HOLD_MAX bytes, and read at its end if it fits what is left of
  * the budget (dlp_ole2.c): Word, Excel and PowerPoint text, Outlook
  * properties, and every stream as an object of its own. */
 struct sk_dlp_sink *sk_dlp_ole2_new(struct sk_dlp_ctx *, const char *name, int depth,

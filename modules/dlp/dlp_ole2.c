@@ -11,7 +11,7 @@
  * - every stream (the WordDocument stream too, a msg attachment's data
  *   named by its file name) as an object of its own, chosen by its bytes
  *   (a zip, a PDF, another compound file, text).
- * SECURITY: client-controlled. At most SK_DLP_PDF_HOLD bytes are held
+ * SECURITY: client-controlled. At most SK_DLP_HOLD_MAX bytes are held
  * (beyond: dlp.on-limit); the held bytes and every stream read are charged
  * to dlp.max-decoded; at most SK_OLE2_OBJECTS streams are read (beyond:
  * on-limit). A file the reader cannot read, a stream it cannot reassemble
@@ -36,14 +36,9 @@
 #define SK_OLE2_LOOKUPS (64u << 20)
 
 struct sk_dole {
-    struct sk_dlp_sink sink;
-    struct sk_dlp_ctx *ctx;
+    struct sk_dlp_hold h;   /* first: the held file (dlp_hold.c) */
+    struct sk_dlp_ctx *ctx; /* h's, or sk_dlp_ole2_text's own (no hold) */
     int depth;
-    struct sk_dlp_sink *next; /* the text reader: every byte */
-    char *name;
-    unsigned char *buf;
-    size_t len, cap;
-    enum { SK_DO_HEAD, SK_DO_HOLD, SK_DO_NONE } state;
     struct sk_ole2 *ole;
     uint64_t work; /* SK_OLE2_LOOKUPS */
     /* sk_dlp_ole2_text: the text goes here, streams are not opened */
@@ -126,7 +121,7 @@ static int sk_dole_obj_open(struct sk_dole *d, struct sk_dole_obj *o, const char
         o->win = NULL;
         return -1;
     }
-    sk_dlp_engine_where(o->win, name ? name : d->name ? d->name : "");
+    sk_dlp_engine_where(o->win, name ? name : d->h.name ? d->h.name : "");
     return 0;
 }
 
@@ -210,7 +205,7 @@ static int sk_dole_word(struct sk_dole *d, size_t i, const unsigned char *wd, si
         free(t0), free(t1);
         return d->ctx->oom ? -1 : 0;
     }
-    if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->name) == -1) {
+    if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->h.name) == -1) {
         free(t0), free(t1);
         return -1;
     }
@@ -228,7 +223,7 @@ static int sk_dole_fmt(struct sk_dole *d, const char *what,
     struct sk_dole_obj o;
     const char *why = NULL;
 
-    if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->name) == -1)
+    if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->h.name) == -1)
         return -1;
     struct sk_otxt t = {.emit = sk_dole_emit, .arg = &o};
     return sk_dole_format(d, what, fn(p, n, &t, &why), &o, why, 0);
@@ -285,7 +280,7 @@ static int sk_dole_stream(struct sk_dole *d, size_t i)
         rc = sk_dole_fmt(d, "property set", sk_ofmt_props, b, n);
     struct sk_dole_obj o;
     if (rc == 0 && sk_dole_prop(e->name, "001F")) { /* UTF-16 text */
-        if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->name) == -1)
+        if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->h.name) == -1)
             rc = -1;
         else {
             struct sk_otxt t = {.emit = sk_dole_emit, .arg = &o};
@@ -355,109 +350,45 @@ static int sk_dole_parse(struct sk_dole *d, const unsigned char *p, size_t n)
     return 0;
 }
 
-static int sk_dole_append(struct sk_dole *d, const unsigned char *p, size_t n)
+/* dlp_hold.c's IS: the first 8 bytes tell. */
+static int sk_dole_is(const unsigned char *p, size_t n, int final)
 {
-    if (d->len + n > d->cap) {
-        size_t nc = d->cap ? d->cap : 64 << 10;
-        while (nc < d->len + n)
-            nc *= 2;
-        unsigned char *b = realloc(d->buf, nc);
-        if (!b)
-            return -1;
-        d->buf = b, d->cap = nc;
-    }
-    memcpy(d->buf + d->len, p, n);
-    d->len += n;
-    return 0;
+    if (n < SK_OLE1_MAGIC)
+        return final ? 0 : -1;
+    return sk_dole_magic(p);
 }
 
-static void sk_dole_drop(struct sk_dole *d)
+static int sk_dole_end(struct sk_dlp_hold *h)
 {
-    d->state = SK_DO_NONE;
-    free(d->buf);
-    d->buf = NULL, d->len = d->cap = 0;
-}
-
-static int sk_dole_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
-{
-    struct sk_dole *d = (struct sk_dole *)s;
-    size_t i = 0;
-
-    if (d->state == SK_DO_HEAD) { /* the first 8 bytes: is it one? */
-        i = n < SK_OLE1_MAGIC - d->len ? n : SK_OLE1_MAGIC - d->len;
-        if (sk_dole_append(d, p, i) == -1)
-            return -1;
-        if (d->len == SK_OLE1_MAGIC)
-            d->state = sk_dole_magic(d->buf) ? SK_DO_HOLD : SK_DO_NONE;
-        if (d->state == SK_DO_NONE)
-            sk_dole_drop(d);
-    }
-    if (d->state == SK_DO_HOLD && i < n) {
-        if (d->len + (n - i) > SK_DLP_PDF_HOLD) { /* not read: dlp.on-limit */
-            d->ctx->limit = 1;
-            sk_dole_drop(d);
-        } else if (sk_dole_append(d, p + i, n - i) == -1) {
-            return -1;
-        }
-    }
-    return sk_dlp_put(d->next, p, n);
-}
-
-static void sk_dole_release(struct sk_dole *d)
-{
-    sk_ole2_free(d->ole);
-    d->ole = NULL;
-    sk_dole_drop(d);
-}
-
-static int sk_dole_end(struct sk_dlp_sink *s)
-{
-    struct sk_dole *d = (struct sk_dole *)s;
-    /* the bytes' other readings first: what they decoded is charged */
-    int rc = d->next->end(d->next);
+    struct sk_dole *d = (struct sk_dole *)h;
     size_t off, len;
 
-    if (d->state == SK_DO_HOLD && sk_dole_locate(d->buf, d->len, &off, &len) == 0) {
-        if (len > d->ctx->budget) {
-            d->ctx->budget = 0, d->ctx->limit = 1;
-        } else {
-            d->ctx->budget -= len; /* the held bytes are read a second time */
-            if (sk_dole_parse(d, d->buf + off, len) == -1)
-                rc = -1;
-        }
-    }
-    sk_dole_release(d);
-    return rc;
+    if (sk_dole_locate(h->buf, h->len, &off, &len) == -1 || sk_dlp_hold_charge(h, len) == -1)
+        return 0;
+    return sk_dole_parse(d, h->buf + off, len);
 }
 
-static void sk_dole_destroy(struct sk_dlp_sink *s)
+static void sk_dole_release(struct sk_dlp_hold *h)
 {
-    struct sk_dole *d = (struct sk_dole *)s;
+    struct sk_dole *d = (struct sk_dole *)h;
 
-    sk_dole_release(d);
-    d->next->destroy(d->next);
-    free(d->name);
-    free(d);
+    sk_ole2_free(d->ole);
+    d->ole = NULL;
 }
 
 struct sk_dlp_sink *sk_dlp_ole2_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
                                     struct sk_dlp_sink *next)
 {
-    struct sk_dole *d;
+    struct sk_dlp_hold *h = sk_dlp_hold_new(sizeof(struct sk_dole), ctx, name, depth, next);
+    struct sk_dole *d = (struct sk_dole *)h;
 
-    if (!next)
+    if (h == NULL)
         return NULL;
-    if (!(d = calloc(1, sizeof(*d))) || (name && !(d->name = strdup(name)))) {
-        free(d);
-        next->destroy(next);
-        return NULL;
-    }
-    d->sink = (struct sk_dlp_sink){
-        .write = sk_dole_write, .end = sk_dole_end, .destroy = sk_dole_destroy};
+    h->head = SK_OLE1_MAGIC;
+    h->is = sk_dole_is, h->read = sk_dole_end, h->release = sk_dole_release;
     d->ctx = ctx;
     d->depth = depth;
-    d->next = next;
-    return &d->sink;
+    return &h->sink;
 }
 
 int sk_dlp_ole2_text(const unsigned char *p, size_t n, int (*emit)(void *, const char *, size_t),

@@ -1,0 +1,119 @@
+/* dlp_hold.c - an object held whole and read at its end: the frame the
+ * PDF reader (dlp_pdf.c) and the compound-file reader (dlp_ole2.c) share.
+ * Every byte passes on to the text reader as it comes; the first bytes
+ * tell whether the object is one the reader opens; if so it is held (at
+ * most SK_DLP_HOLD_MAX bytes: beyond, dlp.on-limit and the hold is
+ * dropped) and read at its end, after every other reading of its bytes
+ * has charged the budget, so the verdict never depends on how the client
+ * cut its writes.
+ * SECURITY: client-controlled bytes; memory bounded by SK_DLP_HOLD_MAX.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlp.h"
+
+static int sk_hold_append(struct sk_dlp_hold *h, const unsigned char *p, size_t n)
+{
+    if (h->len + n > h->cap) {
+        size_t nc = h->cap ? h->cap : 64 << 10;
+        while (nc < h->len + n)
+            nc *= 2;
+        unsigned char *b = realloc(h->buf, nc);
+        if (!b)
+            return -1;
+        h->buf = b, h->cap = nc;
+    }
+    memcpy(h->buf + h->len, p, n);
+    h->len += n;
+    return 0;
+}
+
+void sk_dlp_hold_drop(struct sk_dlp_hold *h)
+{
+    h->state = SK_HOLD_NONE;
+    free(h->buf);
+    h->buf = NULL, h->len = h->cap = 0;
+}
+
+static int sk_hold_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_dlp_hold *h = (struct sk_dlp_hold *)s;
+    size_t i = 0;
+
+    if (h->state == SK_HOLD_HEAD) { /* the first HEAD bytes: is it one? */
+        i = n < h->head - h->len ? n : h->head - h->len;
+        if (sk_hold_append(h, p, i) == -1)
+            return -1;
+        int is = h->is(h->buf, h->len, h->len >= h->head);
+        if (is == 1)
+            h->state = SK_HOLD_HOLD;
+        else if (is == 0)
+            sk_dlp_hold_drop(h);
+    }
+    if (h->state == SK_HOLD_HOLD && i < n) {
+        if (h->len + (n - i) > SK_DLP_HOLD_MAX) { /* not read: dlp.on-limit */
+            h->ctx->limit = 1;
+            sk_dlp_hold_drop(h);
+        } else if (sk_hold_append(h, p + i, n - i) == -1) {
+            return -1;
+        }
+    }
+    return sk_dlp_put(h->next, p, n);
+}
+
+int sk_dlp_hold_charge(struct sk_dlp_hold *h, size_t n)
+{
+    if (n > h->ctx->budget) {
+        h->ctx->budget = 0, h->ctx->limit = 1;
+        return -1;
+    }
+    h->ctx->budget -= n; /* the held bytes are read a second time */
+    return 0;
+}
+
+static int sk_hold_end(struct sk_dlp_sink *s)
+{
+    struct sk_dlp_hold *h = (struct sk_dlp_hold *)s;
+    /* the bytes' other readings first: what they decoded is charged */
+    int rc = h->next->end(h->next);
+
+    /* an object shorter than HEAD is still undecided: its end decides */
+    if (h->state == SK_HOLD_HOLD || (h->state == SK_HOLD_HEAD && h->is(h->buf, h->len, 1) == 1))
+        if (h->read(h) == -1)
+            rc = -1;
+    h->release(h);
+    sk_dlp_hold_drop(h);
+    return rc;
+}
+
+static void sk_hold_destroy(struct sk_dlp_sink *s)
+{
+    struct sk_dlp_hold *h = (struct sk_dlp_hold *)s;
+
+    h->release(h);
+    sk_dlp_hold_drop(h);
+    h->next->destroy(h->next);
+    free(h->name);
+    free(h);
+}
+
+struct sk_dlp_hold *sk_dlp_hold_new(size_t size, struct sk_dlp_ctx *ctx, const char *name,
+                                    int depth, struct sk_dlp_sink *next)
+{
+    struct sk_dlp_hold *h;
+
+    if (!next)
+        return NULL;
+    if (!(h = calloc(1, size)) || (name && !(h->name = strdup(name)))) {
+        free(h);
+        next->destroy(next);
+        return NULL;
+    }
+    h->sink = (struct sk_dlp_sink){
+        .write = sk_hold_write, .end = sk_hold_end, .destroy = sk_hold_destroy};
+    h->ctx = ctx;
+    h->depth = depth;
+    h->next = next;
+    return h;
+}
