@@ -446,40 +446,33 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
     return sk_pdf_text_end(t);
 }
 
-/* The bytes of string S (N bytes, escapes undone) of object O as a
- * reader has them: in an encrypted document, decrypted with O's key.
- * Core's reader decrypts streams, not strings, so the string is handed to
- * it as the bytes of a stream of O without filters (a string and a stream
- * of one object are encrypted alike under the standard handler, with
- * /StmF: the same crypt filter as /StrF in every producer we know).
- * *OUT malloc'd (or S itself when not encrypted: *OWNED 0). 0, or -1
- * (not decrypted). Charged to nothing: the output is never longer than S,
- * which is part of the held document. */
-static int sk_dpdf_clear(struct sk_dpdf *d, const struct sk_pdf_obj *o, unsigned char *s, size_t n,
-                         unsigned char **out, size_t *outn, int *owned)
+/* The text of string token S[0..N) of object O as a reader shows it
+ * (core's sk_pdf_string: escapes undone, decrypted with /StrF), as UTF-8
+ * into *OUT (malloc'd, *OUTN bytes). 0, or -1: not read - a string of an
+ * unknown crypt filter is dlp.on-error; one that does not decrypt (a cut
+ * AES block, garbage to every reader) is skipped, no error. */
+static int sk_dpdf_str(struct sk_dpdf *d, const struct sk_pdf_obj *o, const unsigned char *s,
+                       size_t n, char **out, size_t *outn)
 {
-    static const unsigned char nodict[] = "<< >>";
-    struct sk_pdf_obj f = {.num = o->num,
-                           .gen = o->gen,
-                           .dict = nodict,
-                           .dict_len = sizeof(nodict) - 1,
-                           .stream = 1,
-                           .raw = s,
-                           .raw_len = n};
+    unsigned char *c;
+    size_t cn;
+    enum sk_pdf_rc rc = sk_pdf_string(d->pdf, o, s, n, &c, &cn);
 
-    *owned = 0;
-    if (o->in_objstm || sk_pdf_encrypted(d->pdf) != 1) {
-        *out = s, *outn = n;
-        return 0;
-    }
-    /* a string no reader can decrypt is garbage to every reader: skipped,
-     * no error */
-    enum sk_pdf_rc rc = sk_pdf_stream(d->pdf, &f, out, outn, NULL);
+    *out = NULL;
     if (rc == SK_PDF_NOMEM)
         d->ctx->oom = 1;
+    else if (rc == SK_PDF_ENCRYPTED)
+        sk_dlp_undecodable(d->ctx, "a PDF string that cannot be decrypted");
     if (rc != SK_PDF_OK)
         return -1;
-    *owned = 1;
+    *out = malloc(3 * cn + 8);
+    if (!*out) {
+        free(c);
+        d->ctx->oom = 1;
+        return -1;
+    }
+    *outn = sk_pdf_text_string(c, cn, *out);
+    free(c);
     return 0;
 }
 
@@ -510,23 +503,15 @@ static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
             j++;
         if (j == sizeof(keys) / sizeof(*keys))
             continue;
-        unsigned char *b = malloc(v.n), *c = NULL;
-        char *u = b ? malloc(3 * v.n + 8) : NULL;
-        long bn = u ? sk_pdf_string_bytes(v.p, v.n, b) : -1;
-        size_t cn = 0;
-        int rc = 0, owned = 0;
-        if (bn > 0 && sk_dpdf_clear(d, o, b, (size_t)bn, &c, &cn, &owned) == 0 && cn <= v.n) {
-            size_t un = sk_pdf_text_string(c, cn, u);
+        char *u;
+        size_t un;
+        int rc = 0;
+        if (sk_dpdf_str(d, o, v.p, v.n, &u, &un) == 0 && un) {
             u[un++] = '\n';
             rc = sk_dpdf_out(d, u, un);
-        } else if (!u) {
-            d->ctx->oom = 1;
         }
-        if (owned)
-            free(c);
-        free(b);
         free(u);
-        if (rc == -1)
+        if (rc == -1 || d->ctx->oom)
             return -1;
     }
     return 0;
@@ -554,16 +539,11 @@ static void sk_dpdf_file_name(struct sk_dpdf *d, const struct sk_pdf_obj *o, cha
         if ((sk_pdf_dict_get(s->dict, s->dict_len, "UF", &v, &vn) == 0 ||
              sk_pdf_dict_get(s->dict, s->dict_len, "F", &v, &vn) == 0) &&
             vn < 256 && (v[0] == '(' || v[0] == '<')) {
-            unsigned char b[256], *c;
-            char u[3 * 256 + 8];
-            long bn = sk_pdf_string_bytes(v, vn, b);
-            size_t cn = 0, un = 0;
-            int owned = 0;
-            if (bn > 0 && sk_dpdf_clear(d, s, b, (size_t)bn, &c, &cn, &owned) == 0 && cn <= 256)
-                un = sk_pdf_text_string(c, cn, u);
-            if (owned)
-                free(c);
-            snprintf(name, size, "%.*s", (int)un, u);
+            char *u;
+            size_t un;
+            if (sk_dpdf_str(d, s, v, vn, &u, &un) == 0)
+                snprintf(name, size, "%.*s", (int)un, u);
+            free(u);
         }
         return;
     }

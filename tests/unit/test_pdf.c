@@ -771,6 +771,68 @@ static void t_limits(void **s)
     free(d.p);
 }
 
+/* ---- strings: escapes (sk_pdf_string_bytes), sk_pdf_string ---- */
+
+static void t_string_bytes(void **s)
+{
+    unsigned char out[64];
+
+    (void)s;
+#define STR(in, want)                                                                              \
+    do {                                                                                           \
+        long k = sk_pdf_string_bytes((const unsigned char *)in, sizeof(in) - 1, out, sizeof(out)); \
+        assert_int_equal(k, sizeof(want) - 1);                                                     \
+        assert_memory_equal(out, want, sizeof(want) - 1);                                          \
+    } while (0)
+    STR("(a\\(b\\)\\101\\12x)", "a(b)A\nx");
+    STR("(4\\0611)", "411");       /* octal, 3 digits at most */
+    STR("(\\1234)", "S4");         /* \123 then 4 */
+    STR("(a\\\r\nb)", "ab");       /* a line continuation */
+    STR("(a\\\rb\\\nc)", "abc");   /* CR alone, LF alone */
+    STR("(a\r\nb\rc)", "a\nb\nc"); /* line ends in a string are LF */
+    STR("((n)e(s)t)", "(n)e(s)t");
+    STR("(\\q\\\\)", "q\\");
+    STR("(\\n\\r\\t\\b\\f)", "\n\r\t\b\f");
+    STR(" (x)", "x");
+    STR("<34 31\n3>", "410"); /* odd last digit: followed by 0 */
+    STR("<34x31>", "41");     /* junk skipped, as poppler */
+    STR("<>", "");
+    assert_int_equal(sk_pdf_string_bytes((const unsigned char *)"/N", 2, out, sizeof(out)), -1);
+    assert_int_equal(sk_pdf_string_bytes((const unsigned char *)"<<>>", 4, out, sizeof(out)), -1);
+    assert_int_equal(sk_pdf_string_bytes((const unsigned char *)"(abcd)", 6, out, 2), 2); /* cut */
+#undef STR
+}
+
+static void t_string_plain(void **s)
+{
+    struct doc d = {0};
+    struct sk_pdf *p = NULL;
+    unsigned char *out;
+    size_t on;
+    const struct sk_pdf_obj *o;
+    const unsigned char *v;
+    size_t vn;
+
+    (void)s;
+    putf(&d, "%%PDF-1.4\n1 0 obj\n<< /Title (a\\(b\\)) /H <4142> >>\nendobj\n");
+    assert_int_equal(sk_pdf_open(d.p, d.n, NULL, &p), SK_PDF_OK);
+    o = sk_pdf_find(p, 1);
+    assert_int_equal(sk_pdf_dict_get(o->dict, o->dict_len, "Title", &v, &vn), 0);
+    assert_int_equal(sk_pdf_string(p, o, v, vn, &out, &on), SK_PDF_OK);
+    assert_int_equal(on, 4);
+    assert_memory_equal(out, "a(b)", 5); /* NUL-terminated */
+    free(out);
+    assert_int_equal(sk_pdf_dict_get(o->dict, o->dict_len, "H", &v, &vn), 0);
+    assert_int_equal(sk_pdf_string(p, NULL, v, vn, &out, &on), SK_PDF_OK);
+    assert_int_equal(on, 2);
+    assert_memory_equal(out, "AB", 3);
+    free(out);
+    assert_int_equal(sk_pdf_string(p, o, (const unsigned char *)"/N", 2, &out, &on), SK_PDF_BROKEN);
+    assert_null(out);
+    sk_pdf_free(p);
+    free(d.p);
+}
+
 /* ---- decryption: files qpdf encrypted with the empty user password ---- */
 
 static unsigned char *slurp(const char *name, size_t *n)
@@ -825,11 +887,14 @@ static void t_crypt(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_not_pdf), cmocka_unit_test(t_index),  cmocka_unit_test(t_values),
-        cmocka_unit_test(t_resolve), cmocka_unit_test(t_length), cmocka_unit_test(t_flate_png),
-        cmocka_unit_test(t_tiff),    cmocka_unit_test(t_lzw),    cmocka_unit_test(t_ascii_rl),
-        cmocka_unit_test(t_chain),   cmocka_unit_test(t_objstm), cmocka_unit_test(t_limits),
-        cmocka_unit_test(t_crypt),   cmocka_unit_test(t_head),
+        cmocka_unit_test(t_not_pdf),      cmocka_unit_test(t_index),
+        cmocka_unit_test(t_values),       cmocka_unit_test(t_resolve),
+        cmocka_unit_test(t_length),       cmocka_unit_test(t_flate_png),
+        cmocka_unit_test(t_tiff),         cmocka_unit_test(t_lzw),
+        cmocka_unit_test(t_ascii_rl),     cmocka_unit_test(t_chain),
+        cmocka_unit_test(t_objstm),       cmocka_unit_test(t_limits),
+        cmocka_unit_test(t_crypt),        cmocka_unit_test(t_head),
+        cmocka_unit_test(t_string_bytes), cmocka_unit_test(t_string_plain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
