@@ -446,33 +446,46 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
     return sk_pdf_text_end(t);
 }
 
-/* The text of string token S[0..N) of object O as a reader shows it
- * (core's sk_pdf_string: escapes undone, decrypted with /StrF), as UTF-8
- * into *OUT (malloc'd, *OUTN bytes). 0, or -1: not read - a string of an
- * unknown crypt filter is dlp.on-error; one that does not decrypt (a cut
- * AES block, garbage to every reader) is skipped, no error. */
+/* The text of string token S[0..N) of object O as readers show it, as
+ * UTF-8 into *OUT (malloc'd, *OUTN bytes): decrypted by core's
+ * sk_pdf_string (/StrF, as qpdf, pdf.js and mupdf read it) and, when that
+ * changed its bytes, also as written, on a line of its own (poppler opens
+ * a V4 document whose /StmF and /StrF differ as not encrypted: its
+ * strings in clear are what Evince shows; measured with pdfinfo 22.02).
+ * 0, or -1: not read - a string of an unknown crypt filter is
+ * dlp.on-error; one that does not decrypt (garbage to every reader) is
+ * skipped, no error. */
 static int sk_dpdf_str(struct sk_dpdf *d, const struct sk_pdf_obj *o, const unsigned char *s,
                        size_t n, char **out, size_t *outn)
 {
-    unsigned char *c;
-    size_t cn;
+    unsigned char *c, *w = NULL;
+    size_t cn, wn = 0;
     enum sk_pdf_rc rc = sk_pdf_string(d->pdf, o, s, n, &c, &cn);
 
     *out = NULL;
+    if (rc == SK_PDF_OK && sk_pdf_encrypted(d->pdf) != 0 &&
+        (rc = sk_pdf_string(d->pdf, NULL, s, n, &w, &wn)) == SK_PDF_OK &&
+        (wn == cn && memcmp(w, c, cn) == 0)) {
+        free(w);
+        w = NULL, wn = 0;
+    }
     if (rc == SK_PDF_NOMEM)
         d->ctx->oom = 1;
     else if (rc == SK_PDF_ENCRYPTED)
         sk_dlp_undecodable(d->ctx, "a PDF string that cannot be decrypted");
-    if (rc != SK_PDF_OK)
-        return -1;
-    *out = malloc(3 * cn + 8);
-    if (!*out) {
+    if (rc != SK_PDF_OK || !(*out = malloc(3 * (cn + wn) + 16))) {
+        d->ctx->oom |= rc == SK_PDF_OK;
         free(c);
-        d->ctx->oom = 1;
+        free(w);
         return -1;
     }
     *outn = sk_pdf_text_string(c, cn, *out);
+    if (w) {
+        (*out)[(*outn)++] = '\n';
+        *outn += sk_pdf_text_string(w, wn, *out + *outn);
+    }
     free(c);
+    free(w);
     return 0;
 }
 

@@ -884,6 +884,67 @@ static void t_crypt(void **s)
     }
 }
 
+/* Strings by /StrF, streams by /StmF (data/pdf/README.md): each file
+ * has them apart, so one decrypted by the other's filter is noise. */
+static void t_string_crypt(void **s)
+{
+    static const char *const files[] = {"v4-aes-strf-identity.pdf", "v4-rc4-stmf-identity.pdf",
+                                        "v5-stmf-identity.pdf"};
+    const char *text = "BT /F1 12 Tf 72 720 Td (SECRET-TEXT-42) Tj ET";
+    size_t k, n, i, on;
+    const unsigned char *v;
+    size_t vn;
+    unsigned char *out, raw[128];
+
+    (void)s;
+    for (k = 0; k < 3; k++) {
+        unsigned char *b = slurp(files[k], &n);
+        struct sk_pdf *p = NULL;
+        const struct sk_pdf_obj *o;
+        int enc = 0, xref = 0;
+        assert_int_equal(sk_pdf_open(b, n, NULL, &p), SK_PDF_OK);
+        assert_int_equal(sk_pdf_encrypted(p), 1);
+        o = sk_pdf_find(p, 4);
+        assert_int_equal(sk_pdf_stream(p, o, &out, &on, NULL), SK_PDF_OK);
+        assert_int_equal(on, strlen(text));
+        assert_memory_equal(out, text, on);
+        free(out);
+        o = sk_pdf_find(p, 5);
+        assert_int_equal(sk_pdf_dict_get(o->dict, o->dict_len, "Title", &v, &vn), 0);
+        assert_int_equal(sk_pdf_string(p, o, v, vn, &out, &on), SK_PDF_OK);
+        assert_int_equal(on, 10);
+        assert_memory_equal(out, "TITLE-(42)", 11);
+        free(out);
+        o = sk_pdf_find(p, 6); /* in an object stream (k > 0): not decrypted again */
+        assert_int_equal(o->in_objstm, k > 0);
+        assert_int_equal(sk_pdf_dict_get(o->dict, o->dict_len, "Contents", &v, &vn), 0);
+        assert_int_equal(sk_pdf_string(p, o, v, vn, &out, &on), SK_PDF_OK);
+        assert_int_equal(on, 7);
+        assert_memory_equal(out, "NOTE-42", 8);
+        free(out);
+        for (i = 0; i < sk_pdf_count(p);
+             i++) { /* /Encrypt's /U, an xref stream's /ID: as written */
+            o = sk_pdf_at(p, i);
+            if (sk_pdf_dict_get(o->dict, o->dict_len, "U", &v, &vn) == 0) {
+                enc = 1;
+            } else if (sk_pdf_dict_get(o->dict, o->dict_len, "ID", &v, &vn) == 0 && v[0] == '[') {
+                v++, vn--;
+                xref = 1;
+            } else {
+                continue;
+            }
+            assert_int_equal(sk_pdf_string(p, o, v, vn, &out, &on), SK_PDF_OK);
+            assert_int_equal(sk_pdf_string_bytes(v, vn, raw, sizeof(raw)), (long)on);
+            assert_memory_equal(out, raw, on);
+            free(out);
+        }
+        assert_true(enc);
+        assert_int_equal(xref, k > 0);
+        sk_pdf_free(p);
+        free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -895,6 +956,7 @@ int main(void)
         cmocka_unit_test(t_objstm),       cmocka_unit_test(t_limits),
         cmocka_unit_test(t_crypt),        cmocka_unit_test(t_head),
         cmocka_unit_test(t_string_bytes), cmocka_unit_test(t_string_plain),
+        cmocka_unit_test(t_string_crypt),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
