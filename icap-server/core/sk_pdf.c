@@ -178,6 +178,27 @@ long sk_pdf_string_bytes(const unsigned char *s, size_t n, unsigned char *out, s
     return (long)k;
 }
 
+int sk_pdf_each_string(const unsigned char *v, size_t n,
+                       int (*fn)(void *arg, const unsigned char *s, size_t sn), void *arg)
+{
+    size_t i = 0, e;
+    int r;
+
+    while ((i = sk_pdf_skip_ws(v, i, n)) < n) {
+        if (v[i] == '(' || (v[i] == '<' && (i + 1 >= n || v[i + 1] != '<'))) {
+            e = sk_pdf_value_end(v, i, n); /* a string is a value of its own */
+            if ((r = fn(arg, v + i, e - i)) != 0)
+                return r;
+            i = e;
+        } else if (v[i] == '<') {
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
 int sk_pdf_name(const unsigned char *v, size_t n, char *out, size_t size)
 {
     size_t i = sk_pdf_skip_ws(v, 0, n), k = 0;

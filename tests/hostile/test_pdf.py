@@ -155,6 +155,18 @@ def attacks():
     d.add(5, b"<< /Type /Filespec /F (a.pdf) /EF << /F 4 0 R >> >>")
     d.stream(4, b"/Type /EmbeddedFile /Filter /FlateDecode", pf.flate(inner))
     v.append(("a PDF attached to a PDF, Flate + PNG inside", d.build(), 4, SIG, inner))
+    # a /JS string (not a stream) of an encrypted document: libclamav scans
+    # strings as written (ciphertext); also with /StrF apart from /StmF
+    d = pf.Doc()
+    page(d, b"4 0 R")
+    d.add(4, b"<< /S /JavaScript /JS (var a = '" + MARKER + b"';) >>")
+    for bits in (40, 128, "aes128", 256):
+        v.append(("encrypted (%s), a /JS string" % bits, pf.encrypt(d.build(), bits), 4,
+                  MARKER_SIG))
+    for kind, stm, st in (("aes128", "AESV2", "Identity"), ("rc4", "Identity", "V2"),
+                          (256, "Identity", "AESV3")):
+        v.append(("encrypted (%s, /StmF %s, /StrF %s), a /JS string" % (kind, stm, st),
+                  pf.encrypt_filters(d, kind, stm, st), 4, MARKER_SIG))
     v.append(("encrypted (AES-256), LZW", pf.encrypt(pf.with_js(4, b"/Filter /LZWDecode",
                                                                  pf.lzw(JS)).build(), 256), 4, SIG))
     return v

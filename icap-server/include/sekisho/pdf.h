@@ -116,6 +116,14 @@ SK_API enum sk_pdf_rc sk_pdf_string(struct sk_pdf *, const struct sk_pdf_obj *o,
                                     const unsigned char *s, size_t n, unsigned char **out,
                                     size_t *out_len);
 
+/* Each string token of V[0..N) (an object's value or a stream's
+ * dictionary: nested arrays and dictionaries walked, comments skipped),
+ * in order, to FN with its bytes as written (S[0..SN), for sk_pdf_string);
+ * a nonzero return of FN stops the walk and is returned, else 0. Added
+ * after the first contract. */
+SK_API int sk_pdf_each_string(const unsigned char *v, size_t n,
+                              int (*fn)(void *arg, const unsigned char *s, size_t sn), void *arg);
+
 /* The decoded bytes of stream object O (filters, predictors, decryption).
  * *OUT is malloc'd (caller frees) and NUL-terminated beyond *OUT_LEN.
  * *PREDICTED (may be NULL) is set when a predictor or a filter libclamav
