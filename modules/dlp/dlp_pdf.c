@@ -51,6 +51,7 @@ struct sk_dpdf_form {
     unsigned char *data; /* decoded */
     size_t n;
     struct sk_dpdf_res *res;
+    int shown; /* read as an annotation's appearance */
 };
 
 /* A resource dictionary in force (pages' and forms'). */
@@ -332,6 +333,44 @@ static const struct sk_pdf_font *sk_dpdf_font(void *arg, void *res, const char *
     return &f->f;
 }
 
+/* The Form XObject O decoded (once per document, however often it is
+ * drawn), with its /Resources or else R: NULL when it cannot be (the
+ * reason recorded). */
+static struct sk_dpdf_form *sk_dpdf_form_get(struct sk_dpdf *d, const struct sk_pdf_obj *o,
+                                             struct sk_dpdf_res *r)
+{
+    const unsigned char *v;
+    size_t vn;
+
+    for (size_t i = 0; i < d->nforms; i++)
+        if (d->forms[i].o == o)
+            return &d->forms[i];
+    if (d->nforms >= SK_PDF_FORMS) {
+        d->ctx->limit = 1;
+        return NULL;
+    }
+    if (d->nforms == d->cforms) {
+        size_t nc = d->cforms ? d->cforms * 2 : 16;
+        struct sk_dpdf_form *nf = realloc(d->forms, nc * sizeof(*nf));
+        if (!nf) {
+            d->ctx->oom = 1;
+            return NULL;
+        }
+        d->forms = nf, d->cforms = nc;
+    }
+    struct sk_dpdf_form *f = &d->forms[d->nforms];
+    memset(f, 0, sizeof(*f));
+    f->o = o;
+    if (sk_dpdf_stream(d, o, &f->data, &f->n) == -1)
+        return NULL;
+    d->nforms++;
+    f->res = r;
+    if (sk_dpdf_get(d, o->dict, o->dict_len, "Resources", &v, &vn) == 0 &&
+        !(f->res = sk_dpdf_res(d, v, vn)))
+        return NULL;
+    return f;
+}
+
 static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned char **out,
                         size_t *n, void **sub, double m[6])
 {
@@ -347,35 +386,9 @@ static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned c
     const struct sk_pdf_obj *o = sk_dpdf_obj(d, x, xn);
     if (!o || !o->stream || !sk_dpdf_name_is(d, o->dict, o->dict_len, "Subtype", "Form"))
         return -1;
-    struct sk_dpdf_form *f = NULL;
-    for (size_t i = 0; i < d->nforms && !f; i++)
-        if (d->forms[i].o == o)
-            f = &d->forms[i];
-    if (!f) { /* decoded once, however often it is drawn */
-        if (d->nforms >= SK_PDF_FORMS) {
-            d->ctx->limit = 1;
-            return -1;
-        }
-        if (d->nforms == d->cforms) {
-            size_t nc = d->cforms ? d->cforms * 2 : 16;
-            struct sk_dpdf_form *nf = realloc(d->forms, nc * sizeof(*nf));
-            if (!nf) {
-                d->ctx->oom = 1;
-                return -1;
-            }
-            d->forms = nf, d->cforms = nc;
-        }
-        f = &d->forms[d->nforms];
-        memset(f, 0, sizeof(*f));
-        f->o = o;
-        if (sk_dpdf_stream(d, o, &f->data, &f->n) == -1)
-            return -1;
-        d->nforms++;
-        f->res = r;
-        if (sk_dpdf_get(d, o->dict, o->dict_len, "Resources", &v, &vn) == 0 &&
-            !(f->res = sk_dpdf_res(d, v, vn)))
-            return -1;
-    }
+    struct sk_dpdf_form *f = sk_dpdf_form_get(d, o, r);
+    if (!f)
+        return -1;
     if (sk_dpdf_get(d, o->dict, o->dict_len, "Matrix", &v, &vn) == 0 && vn > 1 && v[0] == '[') {
         struct sk_pdf_tok t;
         double mm[6];
@@ -444,6 +457,62 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
             break;
     }
     return sk_pdf_text_end(t);
+}
+
+/* One appearance stream V (a reference) of an annotation: a Form XObject
+ * read as page content is, with its own /Resources; each stream once,
+ * however many annotations share it. */
+static int sk_dpdf_ap_one(struct sk_dpdf *d, struct sk_pdf_text *t, const unsigned char *v,
+                          size_t vn)
+{
+    const struct sk_pdf_obj *o = sk_dpdf_obj(d, v, vn);
+    struct sk_dpdf_form *f = o && o->stream ? sk_dpdf_form_get(d, o, NULL) : NULL;
+
+    if (!f || f->shown)
+        return 0;
+    f->shown = 1;
+    int rc = sk_pdf_text_run(t, f->data, f->n, f->res);
+    if (rc == 1)
+        d->ctx->limit = 1;
+    return rc == -1 ? -1 : sk_pdf_text_end(t);
+}
+
+/* The appearance streams of annotation O (/AP: /N, /D, /R; each a
+ * stream, or a dictionary of them by state - a check box's /On and
+ * /Off): what a viewer draws, whatever /Contents or /V say. */
+static int sk_dpdf_ap(struct sk_dpdf *d, const struct sk_pdf_obj *o, struct sk_pdf_text *t)
+{
+    static const char *const kinds[] = {"N", "D", "R"};
+    const unsigned char *ap, *v;
+    size_t apn, vn;
+
+    if (!t || sk_dpdf_get(d, o->dict, o->dict_len, "AP", &ap, &apn) != 0)
+        return 0;
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+        if (sk_pdf_dict_get(ap, apn, kinds[k], &v, &vn) != 0)
+            continue;
+        const struct sk_pdf_obj *s = sk_dpdf_obj(d, v, vn);
+        const unsigned char *st;
+        size_t stn;
+        if (s && s->stream) {
+            if (sk_dpdf_ap_one(d, t, v, vn) == -1)
+                return -1;
+            continue;
+        }
+        if (sk_pdf_resolve(d->pdf, v, vn, &st, &stn) != 0 || stn < 4 || st[0] != '<')
+            continue;
+        struct sk_pdf_tok e; /* << /State N G R ... >> */
+        for (size_t i = 2;
+             (i = sk_pdf_tok_next(st, stn - 2, i, &e)) <= stn - 2 && e.t != SK_TK_EOF;) {
+            if (e.t != SK_TK_NUM || !sk_dpdf_obj(d, e.p, stn - 2 - (size_t)(e.p - st)))
+                continue;
+            if (sk_dpdf_ap_one(d, t, e.p, stn - 2 - (size_t)(e.p - st)) == -1)
+                return -1;
+            for (int g = 0; g < 2; g++) /* past "G R" */
+                i = sk_pdf_tok_next(st, stn - 2, i, &e);
+        }
+    }
+    return 0;
 }
 
 /* The text of string token S[0..N) of object O as readers show it, as
@@ -646,6 +715,8 @@ static int sk_dpdf_read(struct sk_dpdf *d)
             rc2 = sk_dpdf_page(d, o, t);
         if (rc2 == 0 && !o->stream)
             rc2 = sk_dpdf_strings(d, o);
+        if (rc2 == 0 && !o->stream)
+            rc2 = sk_dpdf_ap(d, o, t);
     }
     if (rc2 == 0 && d->text)
         rc2 = sk_dlp_end_in(d->ctx, d->win, d->text);

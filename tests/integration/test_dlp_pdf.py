@@ -89,6 +89,30 @@ def tounicode_cmap(pairs, two=True):
     return b"\n".join(lines)
 
 
+def appearance_samples(card, prefix=""):
+    def form(text):
+        return (b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] /Resources << /Font "
+                b"<< /F1 5 0 R >> >> >>", b"BT /F1 12 Tf 2 20 Td (%s) Tj ET" % text.encode())
+    empty = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] >>", b"")
+    hello = b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET"
+    fields = b" /AcroForm << /Fields [7 0 R] >>"
+    annots = {
+        "appearance-freetext": b"<< /Type /Annot /Subtype /FreeText /Rect [72 600 372 650] "
+                               b"/Contents () /DA (/Helv 12 Tf) /AP << /N 6 0 R >> >>",
+        "appearance-state": b"<< /Type /Annot /Subtype /Widget /FT /Btn /T (c) /V /On /AS /On "
+                            b"/Rect [72 600 372 650] /P 3 0 R /AP << /N << /On 6 0 R /Off 8 0 R "
+                            b">> >> >>",
+        "appearance-field-value": b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (f) "
+                                  b"/V (nothing here) /Rect [72 600 372 650] /P 3 0 R "
+                                  b"/AP << /N 6 0 R >> >>",
+        "annotation-appearance-down": b"<< /Type /Annot /Subtype /Stamp /Rect [72 600 372 650] "
+                                      b"/AP << /N 8 0 R /D 6 0 R >> >>"}
+    return {prefix + name: page_doc(hello, extra_objs=[form(card), (a, None), empty],
+                                    extra_page=b" /Annots [7 0 R]",
+                                    catalog_extra=fields if b"Widget" in a else b"")
+            for name, a in annots.items()}
+
+
 def hand_samples():
     s = {}
     # single characters, kerned by TJ; groups apart by -280 (a space as
@@ -132,6 +156,12 @@ def hand_samples():
     title = b"<FEFF" + CARD.encode("utf-16-be").hex().upper().encode() + b">"
     s["info"] = page_doc(b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET",
                          extra_objs=[(b"<< /Title %s /Producer (hand) >>" % title, None)], info=6)
+    # text only an annotation's appearance stream draws (a Form XObject of
+    # its own, Flate: the raw bytes hold no card): a FreeText note with
+    # empty /Contents, a check box's /On state, a text field whose /V says
+    # something else, a stamp's down appearance (/D: shown while pressed,
+    # not by pdftotext)
+    s.update(appearance_samples(CARD))
     # a card list in an embedded file
     ef = (b"<< /Type /EmbeddedFile /Subtype /text#2Fcsv >>",
           b"name,card\ntaro,4111111111111111\n")
@@ -242,7 +272,8 @@ def samples(tmp):
     base.update(hand_samples())
     for name, data in base.items():
         out.append((name, data, True))
-    for name in ("reportlab-ttf-subset", "cairo-cid", "ps2pdf-type1", "form-xobject",
+    for name in ("appearance-freetext", "reportlab-ttf-subset", "cairo-cid", "ps2pdf-type1",
+                 "form-xobject",
                  "embedded-file", "info", "form-field", "annotation"):
         d = base[name]
         out.append((name + "+objstm", qpdf(d, tmp, "--object-streams=generate"), True))
@@ -251,7 +282,9 @@ def samples(tmp):
                                            "128", "--use-aes=n", "--"), True))
     for name, data in (("clean-reportlab", reportlab_pdf(clean, True)),
                        ("clean-cairo", cairo_pdf(clean)),
-                       ("clean-ps2pdf", ps2pdf(clean, tmp))):
+                       ("clean-ps2pdf", ps2pdf(clean, tmp)),
+                       ("clean-appearance",
+                        appearance_samples("4111 1111 1111 1112")["appearance-state"])):
         out.append((name, data, False))
         out.append((name + "+aes256",
                     qpdf(data, tmp, "--encrypt", "", "owner", "256", "--"), False))

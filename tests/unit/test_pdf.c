@@ -941,6 +941,17 @@ static void t_string_crypt(void **s)
         assert_true(enc);
         assert_int_equal(xref, k > 0);
         sk_pdf_free(p);
+        if (k == 1) { /* /StrF naming a crypt filter /CF does not have: cannot be read */
+            unsigned char *f = memmem(b, n, "/StrF /StdV2", 12);
+            assert_non_null(f);
+            memcpy(f, "/StrF /StdXX", 12);
+            assert_int_equal(sk_pdf_open(b, n, NULL, &p), SK_PDF_OK);
+            o = sk_pdf_find(p, 5);
+            assert_int_equal(sk_pdf_dict_get(o->dict, o->dict_len, "Title", &v, &vn), 0);
+            assert_int_equal(sk_pdf_string(p, o, v, vn, &out, &on), SK_PDF_ENCRYPTED);
+            assert_null(out);
+            sk_pdf_free(p);
+        }
         free(b);
     }
 }
