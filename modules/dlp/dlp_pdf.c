@@ -517,7 +517,7 @@ static int sk_dpdf_ap(struct sk_dpdf *d, const struct sk_pdf_obj *o, struct sk_p
 
 /* The text of string token S[0..N) of object O as readers show it, as
  * UTF-8 into *OUT (malloc'd, *OUTN bytes): decrypted by core's
- * sk_pdf_string (/StrF, as qpdf, pdf.js and mupdf read it) and, when that
+ * sk_pdf_string (/StrF, as qpdf and mupdf read it) and, when that
  * changed its bytes, also as written, on a line of its own (poppler opens
  * a V4 document whose /StmF and /StrF differ as not encrypted: its
  * strings in clear are what Evince shows; measured with pdfinfo 22.02).
