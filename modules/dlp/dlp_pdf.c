@@ -10,6 +10,8 @@
  * - the strings a viewer shows or a receiver reads outside the pages: the
  *   Info dictionary, outline titles, annotations' /Contents, form fields'
  *   names and values (/T, /TU, /V, /DV, /RC), in every object;
+ * - annotations' appearance streams (/AP /N /D /R, by state too), as
+ *   forms with their own /Resources: what a viewer draws;
  * - embedded files (/Type /EmbeddedFile) and XMP metadata streams, each an
  *   object of its own (sk_dlp_object_new: a zip, a text, a PDF in it).
  * The text is one object in a window of its own (sk_dlp_engine_sub).
