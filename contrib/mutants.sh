@@ -1745,6 +1745,10 @@ MUTANTS = [
      r"^(integration\.dlp_pdf)$"),
     ("dlp: only /N appearances read (a stamp's /D)", S, "modules/dlp/dlp_pdf.c",
      "kinds[] = {\"N\", \"D\", \"R\"};", "kinds[] = {\"N\", \"N\", \"R\"};", r"^(integration\.dlp_pdf)$"),
+    ("pdf: a PNG row type beyond 4 is an error (readers read it as None)", S,
+     "icap-server/core/sk_pdf_filter.c",
+     "            default: /* a type beyond 4 is None: qpdf 11 and poppler 22 read it so */\n                break;",
+     "            default:\n                return SK_PDF_BROKEN;", r"^(unit\.test_pdf|hostile\.pdf)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

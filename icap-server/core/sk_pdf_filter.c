@@ -8,9 +8,9 @@
  * SECURITY: the stream and its dictionary are client-controlled. Every
  * stage's output is bounded by max_out and by what is left of
  * max_total; predictors work in place on at most the input's size, so a
- * /Columns of 2^31 allocates nothing more; an unknown filter, a bad PNG
- * row type or an LZW code beyond the table is SK_PDF_BROKEN, never
- * skipped. */
+ * /Columns of 2^31 allocates nothing more; an unknown filter or an LZW
+ * code beyond the table is SK_PDF_BROKEN, never skipped (a PNG row type
+ * beyond 4 is read as None, as readers do: not an error). */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -347,8 +347,8 @@ static enum sk_pdf_rc sk_pdf_png(struct sk_pdf_buf *b, uint64_t rowbytes, size_t
                 cur[x] = (unsigned char)(cur[x] + (pa <= pb && pa <= pc ? a : pb <= pc ? u : c));
                 break;
             }
-            default:
-                return SK_PDF_BROKEN;
+            default: /* a type beyond 4 is None: qpdf 11 and poppler 22 read it so */
+                break;
             }
         }
         pos += m;
