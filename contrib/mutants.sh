@@ -1749,6 +1749,9 @@ MUTANTS = [
      "icap-server/core/sk_pdf_filter.c",
      "            default: /* a type beyond 4 is None: qpdf 11 and poppler 22 read it so */\n                break;",
      "            default:\n                return SK_PDF_BROKEN;", r"^(unit\.test_pdf|hostile\.pdf)$"),
+    ("dlp: an unfiltered content stream of an encrypted PDF not read as written (poppler)", S,
+     "modules/dlp/dlp_pdf.c", "            if (rc == 0 && sk_dpdf_clear_too(d, o))",
+     "            if (0)", r"^(integration\.dlp_pdf)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -405,6 +405,21 @@ static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned c
     return 0;
 }
 
+/* Is the decrypted content stream O also to be read as written? In an
+ * encrypted document, one without filters: poppler opens a V4 document
+ * whose /StmF and /StrF differ as not encrypted, so it shows such a
+ * stream in clear (with a filter, the decrypted noise does not decode:
+ * dlp.on-error). */
+static int sk_dpdf_clear_too(struct sk_dpdf *d, const struct sk_pdf_obj *o)
+{
+    const unsigned char *v;
+    size_t vn;
+
+    return sk_pdf_encrypted(d->pdf) == 1 && o->raw &&
+           sk_pdf_dict_get(o->dict, o->dict_len, "Filter", &v, &vn) != 0 &&
+           sk_pdf_dict_get(o->dict, o->dict_len, "F", &v, &vn) != 0;
+}
+
 /* One page: its content streams (a stream or an array of them) with the
  * resources it has or inherits. */
 static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct sk_pdf_text *t)
@@ -450,6 +465,8 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
         if (o && sk_dpdf_stream(d, o, &cs, &csn) == 0) {
             int rc = sk_pdf_text_run(t, cs, csn, res);
             free(cs);
+            if (rc == 0 && sk_dpdf_clear_too(d, o)) /* also as written (poppler) */
+                rc = sk_pdf_text_run(t, o->raw, o->raw_len, res);
             if (rc == -1)
                 return -1;
             if (rc == 1)

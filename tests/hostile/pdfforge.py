@@ -391,15 +391,17 @@ def _strings(body, fn):
     return bytes(out)
 
 
-def encrypt_filters(doc, kind, stmf, strf, trailer_extra=b"", compressed=None, str_with=None):
+def encrypt_filters(doc, kind, stmf, strf, trailer_extra=b"", compressed=None, str_with=None,
+                    stm_with=None):
     """DOC (a Doc of plain objects) encrypted by the standard handler KIND
     (handler()) with the empty user password, its streams by the crypt
     filter method STMF and its strings by STRF ('Identity', 'V2' (RC4),
     'AESV2', 'AESV3'): each object's strings and stream data encrypted
     with its key, as a writer does; the objects in object streams
     (COMPRESSED, as Doc.build) are left to their stream's encryption.
-    STR_WITH: the strings encrypted by this method instead (a document
-    that lies about its /StrF, for a reader that ignores it)."""
+    STR_WITH, STM_WITH: the strings, the streams encrypted by this method
+    instead (a document that lies about its filters, for a reader that
+    ignores them)."""
     entries, ident, key = handler(kind)
     compressed = compressed or {}
     sw = str_with or strf
@@ -418,7 +420,7 @@ def encrypt_filters(doc, kind, stmf, strf, trailer_extra=b"", compressed=None, s
         if b"\nstream\n" in body:
             head, rest = body.split(b"\nstream\n", 1)
             raw = rest[:rest.rindex(b"\nendstream")]
-            data = _crypt(key, stmf, num, raw)
+            data = _crypt(key, stm_with or stmf, num, raw)
             head = _strings(re.sub(rb"/Length \d+", b"/Length %d" % len(data), head, count=1),
                             lambda s, n=num: _crypt(key, sw, n, s))
             out.add(num, head + b"\nstream\n" + data + b"\nendstream")

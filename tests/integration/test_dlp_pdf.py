@@ -430,6 +430,22 @@ def g_filters(ck, srv, tmp):
           CARD in reference_text(data, tmp))
     r = post(srv, data, "application/pdf")
     ck.ok("poppler reading: a /Title in clear under /StrF /V2 is blocked", blocked(r), r.raw_head)
+    # ... and its streams in clear too: a content stream without filters
+    # (hex glyph codes), written in clear under /StmF /AESV2
+    d = pf.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+          b"/Resources << /Font << /F1 5 0 R >> >> >>")
+    d.stream(4, b"", b"BT /F1 12 Tf 72 700 Td <%s> Tj ET" % CARD.encode().hex().encode())
+    d.add(5, HELV)
+    data = pf.encrypt_filters(d, "aes128", "AESV2", "V2", stm_with="Identity",
+                              str_with="Identity")
+    ck.ok("poppler reading: pdftotext shows a content stream in clear under /StmF /AESV2",
+          CARD in reference_text(data, tmp))
+    r = post(srv, data, "application/pdf")
+    ck.ok("poppler reading: a content stream in clear under /StmF /AESV2 is blocked", blocked(r),
+          r.raw_head)
     print("strings under /StrF: %d samples right" % n)
 
 
