@@ -165,6 +165,20 @@ def attacks():
     d = pf.Doc()
     page(d, b"4 0 R")
     d.add(4, b"<< /S /JavaScript /JS (var a = '" + MARKER + b"';) >>")
+    # ... and in a plain document with an octal escape inside the
+    # signature's bytes ("\067" is "7"): libclamav matches strings as written
+    esc = pf.Doc()
+    page(esc, b"4 0 R")
+    esc.add(4, b"<< /S /JavaScript /JS (var a = '" + MARKER.replace(b"7", b"\\067") + b"';) >>")
+    v.append(("a /JS string, the signature written with octal escapes", esc.build(), 4,
+              MARKER_SIG))
+    esc = pf.Doc()
+    page(esc, b"4 0 R")
+    body = b"4 0 << /S /JavaScript /JS (" + MARKER.replace(b"7", b"\\067") + b") >>"
+    esc.stream(5, b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode" % body.index(b"<<"),
+               pf.flate(body))
+    v.append(("a /JS string with octal escapes in a Flate object stream",
+              esc.build(compressed={4: (5, 0)}), 5, MARKER_SIG))
     for bits in (40, 128, "aes128", 256):
         v.append(("encrypted (%s), a /JS string" % bits, pf.encrypt(d.build(), bits), 4,
                   MARKER_SIG))
