@@ -10,7 +10,9 @@
  * are its decoding's first 64; value accessors stay inside what they are
  * given; a string (sk_pdf_string) is NUL-terminated, never longer than
  * its token, and in a document without encryption its bytes
- * (sk_pdf_string_bytes). */
+ * (sk_pdf_string_bytes); sk_pdf_each_string hands out string tokens
+ * inside the value and stops when told. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sekisho/pdf.h>
@@ -58,6 +60,27 @@ static void sk_fuzz_values(struct sk_pdf *d, const struct sk_pdf_obj *o, const u
     }
 }
 
+struct sk_fuzz_strs {
+    struct sk_pdf *d;
+    const struct sk_pdf_obj *o;
+    const unsigned char *v;
+    size_t n, count;
+};
+
+static int sk_fuzz_str(void *arg, const unsigned char *s, size_t sn)
+{
+    struct sk_fuzz_strs *x = arg;
+    unsigned char *c = NULL;
+    size_t cn = 0;
+
+    SK_FUZZ_CHECK(sn > 0 && s >= x->v && s + sn <= x->v + x->n, "a string outside its value");
+    SK_FUZZ_CHECK(s[0] == '(' || s[0] == '<', "a string token starting with %02x", s[0]);
+    if (sk_pdf_string(x->d, x->o, s, sn, &c, &cn) == SK_PDF_OK)
+        SK_FUZZ_CHECK(cn <= sn && c[cn] == 0, "string of %zu from %zu", cn, sn);
+    free(c);
+    return ++x->count >= 1000; /* a nonzero return stops the walk */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_pdf_limits lim = {20000, SK_FUZZ_OUT, SK_FUZZ_TOTAL};
@@ -90,6 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             SK_FUZZ_CHECK(!o->stream, "a stream in an object stream");
         }
         sk_fuzz_values(d, o, o->dict, o->dict_len);
+        struct sk_fuzz_strs x = {d, o, o->dict, o->dict_len, 0};
+        int sr = sk_pdf_each_string(o->dict, o->dict_len, sk_fuzz_str, &x);
+        SK_FUZZ_CHECK(sr == (x.count >= 1000), "each_string %d after %zu", sr, x.count);
         if (!o->stream)
             continue;
         may = sk_pdf_predicted(d, o);
