@@ -1755,6 +1755,10 @@ MUTANTS = [
     ("dlp: an unfiltered content stream of an encrypted PDF not read as written (poppler)", S,
      "modules/dlp/dlp_pdf.c", "            if (rc == 0 && sk_dpdf_clear_too(d, o))",
      "            if (0)", r"^(integration\.dlp_pdf)$"),
+    ("pdf: sk_pdf_each_string misses literal strings", S, "icap-server/core/sk_pdf.c",
+     "        if (v[i] == '(' || (v[i] == '<' && (i + 1 >= n || v[i + 1] != '<'))) {",
+     "        if ((v[i] == '<' && (i + 1 >= n || v[i + 1] != '<'))) {",
+     r"^(unit\.test_pdf|hostile\.pdf)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -803,6 +803,36 @@ static void t_string_bytes(void **s)
 #undef STR
 }
 
+struct each {
+    char got[128];
+    int stop_at, calls;
+};
+
+static int each_cb(void *arg, const unsigned char *s, size_t sn)
+{
+    struct each *e = arg;
+
+    strncat(e->got, (const char *)s, sn);
+    strcat(e->got, "|");
+    return ++e->calls == e->stop_at ? 7 : 0;
+}
+
+/* sk_pdf_each_string: every string token in order, nested ones too,
+ * not a comment's, not a dictionary's "<<"; a nonzero return stops. */
+static void t_each_string(void **s)
+{
+    static const char v[] = "<< /A (x) /B [<41> (y(z)\\))] /C << /D <> >> % (no)\n /E 1 >>";
+    struct each e = {"", 0, 0};
+
+    (void)s;
+    assert_int_equal(sk_pdf_each_string((const unsigned char *)v, sizeof(v) - 1, each_cb, &e), 0);
+    assert_string_equal(e.got, "(x)|<41>|(y(z)\\))|<>|");
+    memset(&e, 0, sizeof(e));
+    e.stop_at = 2;
+    assert_int_equal(sk_pdf_each_string((const unsigned char *)v, sizeof(v) - 1, each_cb, &e), 7);
+    assert_string_equal(e.got, "(x)|<41>|");
+}
+
 static void t_string_plain(void **s)
 {
     struct doc d = {0};
@@ -967,7 +997,7 @@ int main(void)
         cmocka_unit_test(t_objstm),       cmocka_unit_test(t_limits),
         cmocka_unit_test(t_crypt),        cmocka_unit_test(t_head),
         cmocka_unit_test(t_string_bytes), cmocka_unit_test(t_string_plain),
-        cmocka_unit_test(t_string_crypt),
+        cmocka_unit_test(t_string_crypt), cmocka_unit_test(t_each_string),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
