@@ -82,11 +82,26 @@ static enum sk_pdf_rc sk_pdf_room(struct sk_pdf_buf *b, size_t want)
     return SK_PDF_OK;
 }
 
+/* Room for *N bytes or, past the limit, for those up to it (*N cut
+ * there): 0, SK_PDF_LIMIT (the *N bytes that fit are to be written: a
+ * head wants every byte up to its limit - fuzz.pdf) or SK_PDF_NOMEM. */
+static enum sk_pdf_rc sk_pdf_fit(struct sk_pdf_buf *b, size_t *n)
+{
+    enum sk_pdf_rc rc = sk_pdf_room(b, *n);
+
+    if (rc != SK_PDF_LIMIT)
+        return rc;
+    *n = b->lim > b->n ? (size_t)(b->lim - b->n) : 0;
+    if (*n && sk_pdf_room(b, *n) != SK_PDF_OK)
+        return SK_PDF_NOMEM;
+    return SK_PDF_LIMIT;
+}
+
 static enum sk_pdf_rc sk_pdf_put(struct sk_pdf_buf *b, const unsigned char *s, size_t n)
 {
-    enum sk_pdf_rc rc = sk_pdf_room(b, n);
+    enum sk_pdf_rc rc = sk_pdf_fit(b, &n);
 
-    if (rc == SK_PDF_OK && n) { /* nothing to put: B may have no buffer yet */
+    if (rc != SK_PDF_NOMEM && n) { /* nothing to put: B may have no buffer yet */
         memcpy(b->p + b->n, s, n);
         b->n += n;
     }
@@ -173,15 +188,18 @@ static enum sk_pdf_rc sk_pdf_lzw(const unsigned char *in, size_t n, int early, s
             unsigned char c = (unsigned char)code;
             rc = sk_pdf_put(b, &c, 1);
         } else if (code < next && code >= 258) {
-            if ((rc = sk_pdf_room(b, len[code])) == SK_PDF_OK) {
-                memcpy(b->p + b->n, b->p + start[code], len[code]);
-                b->n += len[code];
+            size_t k = len[code];
+            if ((rc = sk_pdf_fit(b, &k)) != SK_PDF_NOMEM && k) {
+                memcpy(b->p + b->n, b->p + start[code], k);
+                b->n += k;
             }
         } else if (code == next && have_prev) { /* the entry being defined */
-            if ((rc = sk_pdf_room(b, (size_t)prev_len + 1)) == SK_PDF_OK) {
-                memcpy(b->p + b->n, b->p + prev_start, prev_len);
-                b->p[b->n + prev_len] = b->p[prev_start];
-                b->n += (size_t)prev_len + 1;
+            size_t k = (size_t)prev_len + 1;
+            if ((rc = sk_pdf_fit(b, &k)) != SK_PDF_NOMEM && k) {
+                memcpy(b->p + b->n, b->p + prev_start, k <= prev_len ? k : prev_len);
+                if (k > prev_len)
+                    b->p[b->n + prev_len] = b->p[prev_start];
+                b->n += k;
             }
         } else {
             rc = SK_PDF_BROKEN;
@@ -294,9 +312,10 @@ static enum sk_pdf_rc sk_pdf_rl(const unsigned char *in, size_t n, struct sk_pdf
             rc = sk_pdf_put(b, in + i, m);
             i += m;
         } else if (i < n) {
-            if ((rc = sk_pdf_room(b, 257 - l)) == SK_PDF_OK) {
-                memset(b->p + b->n, in[i++], 257 - l);
-                b->n += 257 - l;
+            size_t k = 257 - l;
+            if ((rc = sk_pdf_fit(b, &k)) != SK_PDF_NOMEM && k) {
+                memset(b->p + b->n, in[i++], k);
+                b->n += k;
             }
         }
     }
