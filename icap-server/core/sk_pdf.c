@@ -119,18 +119,17 @@ static int sk_pdf_hex(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-long sk_pdf_string(const unsigned char *v, size_t n, unsigned char *out, size_t size)
+long sk_pdf_string_bytes(const unsigned char *s, size_t n, unsigned char *out, size_t size)
 {
-    size_t i = sk_pdf_skip_ws(v, 0, n), k = 0, nest = 0;
+    size_t i = sk_pdf_skip_ws(s, 0, n), k = 0, nest = 0;
 
-    if (i < n && v[i] == '<') {
+    if (i + 1 < n && s[i] == '<' && s[i + 1] != '<') {
         int hi = -1;
-        for (i++; i < n && v[i] != '>'; i++) {
-            int h = sk_pdf_hex(v[i]);
-            if (h < 0) {
-                if (!sk_pdf_is_ws(v[i]))
-                    return -1;
-            } else if (hi < 0) {
+        for (i++; i < n && s[i] != '>'; i++) {
+            int h = sk_pdf_hex(s[i]);
+            if (h < 0)
+                continue; /* white space (and junk: poppler skips it too) */
+            if (hi < 0) {
                 hi = h;
             } else {
                 if (k < size)
@@ -138,44 +137,66 @@ long sk_pdf_string(const unsigned char *v, size_t n, unsigned char *out, size_t 
                 hi = -1;
             }
         }
-        if (hi >= 0 && k < size)
+        if (hi >= 0 && k < size) /* an odd last digit is followed by 0 */
             out[k++] = (unsigned char)(hi << 4);
         return (long)k;
     }
-    if (i >= n || v[i] != '(')
+    if (i >= n || s[i] != '(')
         return -1;
     for (i++; i < n && k < size; i++) {
-        unsigned char c = v[i];
+        unsigned char c = s[i];
         if (c == '(') {
             nest++;
         } else if (c == ')') {
             if (nest-- == 0)
                 break;
         } else if (c == '\\' && i + 1 < n) {
-            c = v[++i];
+            c = s[++i];
             if (c >= '0' && c <= '7') {
                 unsigned o = 0, d;
-                for (d = 0; d < 3 && i < n && v[i] >= '0' && v[i] <= '7'; d++, i++)
-                    o = o * 8 + (unsigned)(v[i] - '0');
+                for (d = 0; d < 3 && i < n && s[i] >= '0' && s[i] <= '7'; d++, i++)
+                    o = o * 8 + (unsigned)(s[i] - '0');
                 i--;
                 c = (unsigned char)o;
             } else if (c == '\r' || c == '\n') {
-                if (c == '\r' && i + 1 < n && v[i + 1] == '\n')
+                if (c == '\r' && i + 1 < n && s[i + 1] == '\n')
                     i++;
                 continue; /* a line continuation */
-            } else {
-                const char *m = strchr("n\nr\rt\tb\bf\f", c);
-                if (m && c != 0 && ((m - "n\nr\rt\tb\bf\f") & 1) == 0)
+            } else {      /* \n \r \t \b \f; \( \) \\ and an unknown escape: the character */
+                static const char esc[] = "n\nr\rt\tb\bf\f";
+                const char *m = strchr(esc, c);
+                if (m && c != 0 && ((m - esc) & 1) == 0)
                     c = (unsigned char)m[1];
             }
         } else if (c == '\r') {
-            if (i + 1 < n && v[i + 1] == '\n')
+            if (i + 1 < n && s[i + 1] == '\n')
                 i++;
             c = '\n'; /* an end of line in a string is read as LF */
         }
         out[k++] = c;
     }
     return (long)k;
+}
+
+int sk_pdf_each_string(const unsigned char *v, size_t n,
+                       int (*fn)(void *arg, const unsigned char *s, size_t sn), void *arg)
+{
+    size_t i = 0, e;
+    int r;
+
+    while ((i = sk_pdf_skip_ws(v, i, n)) < n) {
+        if (v[i] == '(' || (v[i] == '<' && (i + 1 >= n || v[i + 1] != '<'))) {
+            e = sk_pdf_value_end(v, i, n); /* a string is a value of its own */
+            if ((r = fn(arg, v + i, e - i)) != 0)
+                return r;
+            i = e;
+        } else if (v[i] == '<') {
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return 0;
 }
 
 int sk_pdf_name(const unsigned char *v, size_t n, char *out, size_t size)

@@ -233,7 +233,7 @@ static long sk_pdf_dict_str(const struct sk_pdf *d, const unsigned char *e, size
 
     if (sk_pdf_dict_val(d, e, en, key, &v, &vn) != 0)
         return -1;
-    return sk_pdf_string(v, vn, out, size);
+    return sk_pdf_string_bytes(v, vn, out, size);
 }
 
 void sk_pdf_crypt_open(struct sk_pdf *d)
@@ -250,6 +250,7 @@ void sk_pdf_crypt_open(struct sk_pdf *d)
         return;
     d->enc = -1;
     d->stm_method = SK_PDF_CM_RC4; /* until known: encrypted, cannot be read */
+    d->str_method = SK_PDF_CM_RC4; /* V1-3: strings as streams */
     d->encrypt_meta = 1;
     if (sk_pdf_dict_get(t, tn, "Encrypt", &e, &en) != 0)
         return;
@@ -265,7 +266,7 @@ void sk_pdf_crypt_open(struct sk_pdf *d)
             const unsigned char *s = v + i + 1;
             size_t sn = vn - i - 1;
             sk_pdf_deref(d, &s, &sn);
-            idn = sk_pdf_string(s, sn, id, sizeof(id));
+            idn = sk_pdf_string_bytes(s, sn, id, sizeof(id));
             if (idn < 0)
                 idn = 0;
         }
@@ -286,13 +287,16 @@ void sk_pdf_crypt_open(struct sk_pdf *d)
     d->v = (int)(ver >= 1 && ver <= 5 ? ver : 0);
     on = sk_pdf_dict_str(d, e, en, "O", o, sizeof(o));
     un = sk_pdf_dict_str(d, e, en, "U", u, sizeof(u));
-    if (d->v == 4 || d->v == 5) { /* crypt filters; streams by /StmF */
-        char name[64] = "Identity";
+    if (d->v == 4 || d->v == 5) { /* crypt filters: streams by /StmF, strings by /StrF */
+        char name[64] = "Identity", sname[64] = "Identity";
         if (sk_pdf_dict_val(d, e, en, "StmF", &v, &vn) == 0)
             sk_pdf_name(v, vn, name, sizeof(name));
         d->stm_method = sk_pdf_crypt_method(d, name);
         if (d->stm_method < 0)
             d->stm_method = SK_PDF_CM_RC4;
+        if (sk_pdf_dict_val(d, e, en, "StrF", &v, &vn) == 0)
+            sk_pdf_name(v, vn, sname, sizeof(sname));
+        d->str_method = sk_pdf_crypt_method(d, sname);
     }
     if (d->r >= 5 && d->v == 5) {
         uen = sk_pdf_dict_str(d, e, en, "UE", ue, sizeof(ue));
@@ -362,5 +366,59 @@ enum sk_pdf_rc sk_pdf_decrypt(const struct sk_pdf *d, const struct sk_pdf_obj *o
     }
     *out = q;
     *out_len = m;
+    return SK_PDF_OK;
+}
+
+/* Is a string of O encrypted? Not in an object stream (the stream was
+ * decrypted whole), not in the /Encrypt dictionary, not in a
+ * cross-reference stream's dictionary (its /ID). */
+static int sk_pdf_str_encrypted(const struct sk_pdf *d, const struct sk_pdf_obj *o)
+{
+    const unsigned char *v;
+    size_t vn;
+
+    if (d->enc == 0 || o->in_objstm || (!d->enc_direct && o->num == d->enc_num))
+        return 0;
+    return !(sk_pdf_dict_get(o->dict, o->dict_len, "Type", &v, &vn) == 0 &&
+             sk_pdf_name_is(v, vn, "XRef"));
+}
+
+enum sk_pdf_rc sk_pdf_string(struct sk_pdf *d, const struct sk_pdf_obj *o, const unsigned char *s,
+                             size_t n, unsigned char **out, size_t *out_len)
+{
+    unsigned char *b, *q;
+    size_t qn;
+    long bn;
+    enum sk_pdf_rc rc;
+
+    *out = NULL;
+    *out_len = 0;
+    if (!s)
+        return SK_PDF_BROKEN;
+    b = malloc(n + 1);
+    if (!b)
+        return SK_PDF_NOMEM;
+    bn = sk_pdf_string_bytes(s, n, b, n);
+    if (bn < 0) {
+        free(b);
+        return SK_PDF_BROKEN;
+    }
+    if (d && o && sk_pdf_str_encrypted(d, o)) {
+        if (d->str_method < 0 || (d->enc < 0 && d->str_method != SK_PDF_CM_NONE)) {
+            free(b);
+            return SK_PDF_ENCRYPTED;
+        }
+        if (d->str_method != SK_PDF_CM_NONE) {
+            rc = sk_pdf_decrypt(d, o, d->str_method, b, (size_t)bn, 0, &q, &qn);
+            free(b);
+            if (rc != SK_PDF_OK)
+                return rc;
+            b = q;
+            bn = (long)qn;
+        }
+    }
+    b[bn] = '\0';
+    *out = b;
+    *out_len = (size_t)bn;
     return SK_PDF_OK;
 }

@@ -8,9 +8,9 @@
  * SECURITY: the stream and its dictionary are client-controlled. Every
  * stage's output is bounded by max_out and by what is left of
  * max_total; predictors work in place on at most the input's size, so a
- * /Columns of 2^31 allocates nothing more; an unknown filter, a bad PNG
- * row type or an LZW code beyond the table is SK_PDF_BROKEN, never
- * skipped. */
+ * /Columns of 2^31 allocates nothing more; an unknown filter or an LZW
+ * code beyond the table is SK_PDF_BROKEN, never skipped (a PNG row type
+ * beyond 4 is read as None, as readers do: not an error). */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -82,11 +82,26 @@ static enum sk_pdf_rc sk_pdf_room(struct sk_pdf_buf *b, size_t want)
     return SK_PDF_OK;
 }
 
+/* Room for *N bytes or, past the limit, for those up to it (*N cut
+ * there): 0, SK_PDF_LIMIT (the *N bytes that fit are to be written: a
+ * head wants every byte up to its limit - fuzz.pdf) or SK_PDF_NOMEM. */
+static enum sk_pdf_rc sk_pdf_fit(struct sk_pdf_buf *b, size_t *n)
+{
+    enum sk_pdf_rc rc = sk_pdf_room(b, *n);
+
+    if (rc != SK_PDF_LIMIT)
+        return rc;
+    *n = b->lim > b->n ? (size_t)(b->lim - b->n) : 0;
+    if (*n && sk_pdf_room(b, *n) != SK_PDF_OK)
+        return SK_PDF_NOMEM;
+    return SK_PDF_LIMIT;
+}
+
 static enum sk_pdf_rc sk_pdf_put(struct sk_pdf_buf *b, const unsigned char *s, size_t n)
 {
-    enum sk_pdf_rc rc = sk_pdf_room(b, n);
+    enum sk_pdf_rc rc = sk_pdf_fit(b, &n);
 
-    if (rc == SK_PDF_OK && n) { /* nothing to put: B may have no buffer yet */
+    if (rc != SK_PDF_NOMEM && n) { /* nothing to put: B may have no buffer yet */
         memcpy(b->p + b->n, s, n);
         b->n += n;
     }
@@ -173,15 +188,18 @@ static enum sk_pdf_rc sk_pdf_lzw(const unsigned char *in, size_t n, int early, s
             unsigned char c = (unsigned char)code;
             rc = sk_pdf_put(b, &c, 1);
         } else if (code < next && code >= 258) {
-            if ((rc = sk_pdf_room(b, len[code])) == SK_PDF_OK) {
-                memcpy(b->p + b->n, b->p + start[code], len[code]);
-                b->n += len[code];
+            size_t k = len[code];
+            if ((rc = sk_pdf_fit(b, &k)) != SK_PDF_NOMEM && k) {
+                memcpy(b->p + b->n, b->p + start[code], k);
+                b->n += k;
             }
         } else if (code == next && have_prev) { /* the entry being defined */
-            if ((rc = sk_pdf_room(b, (size_t)prev_len + 1)) == SK_PDF_OK) {
-                memcpy(b->p + b->n, b->p + prev_start, prev_len);
-                b->p[b->n + prev_len] = b->p[prev_start];
-                b->n += (size_t)prev_len + 1;
+            size_t k = (size_t)prev_len + 1;
+            if ((rc = sk_pdf_fit(b, &k)) != SK_PDF_NOMEM && k) {
+                memcpy(b->p + b->n, b->p + prev_start, k <= prev_len ? k : prev_len);
+                if (k > prev_len)
+                    b->p[b->n + prev_len] = b->p[prev_start];
+                b->n += k;
             }
         } else {
             rc = SK_PDF_BROKEN;
@@ -294,9 +312,10 @@ static enum sk_pdf_rc sk_pdf_rl(const unsigned char *in, size_t n, struct sk_pdf
             rc = sk_pdf_put(b, in + i, m);
             i += m;
         } else if (i < n) {
-            if ((rc = sk_pdf_room(b, 257 - l)) == SK_PDF_OK) {
-                memset(b->p + b->n, in[i++], 257 - l);
-                b->n += 257 - l;
+            size_t k = 257 - l;
+            if ((rc = sk_pdf_fit(b, &k)) != SK_PDF_NOMEM && k) {
+                memset(b->p + b->n, in[i++], k);
+                b->n += k;
             }
         }
     }
@@ -347,8 +366,8 @@ static enum sk_pdf_rc sk_pdf_png(struct sk_pdf_buf *b, uint64_t rowbytes, size_t
                 cur[x] = (unsigned char)(cur[x] + (pa <= pb && pa <= pc ? a : pb <= pc ? u : c));
                 break;
             }
-            default:
-                return SK_PDF_BROKEN;
+            default: /* a type beyond 4 is None: qpdf 11 and poppler 22 read it so */
+                break;
             }
         }
         pos += m;

@@ -42,6 +42,7 @@ struct sk_pdf {
     size_t keylen;    /* file key bytes */
     unsigned char key[32];
     int stm_method;          /* enum sk_pdf_cm of /StmF */
+    int str_method;          /* enum sk_pdf_cm of /StrF, -1 an unknown crypt filter */
     int encrypt_meta;        /* /EncryptMetadata */
     const unsigned char *cf; /* the /CF dictionary (named crypt filters) */
     size_t cfn;
@@ -57,9 +58,6 @@ size_t sk_pdf_skip_ws(const unsigned char *p, size_t i, size_t n);
 size_t sk_pdf_value_end(const unsigned char *p, size_t i, size_t n);
 /* As sk_pdf_value_end, an indirect reference "N G R" taken whole. */
 size_t sk_pdf_item_end(const unsigned char *p, size_t i, size_t n);
-/* A string value ("(...)" or "<hex>") decoded into OUT (at most SIZE
- * bytes): its length, or -1. */
-long sk_pdf_string(const unsigned char *v, size_t n, unsigned char *out, size_t size);
 /* Does the name value V equal NAME (after #xx escapes)? */
 int sk_pdf_name_is(const unsigned char *v, size_t n, const char *name);
 /* The value of V followed through references (at most SK_PDF_MAX_REFS). */

@@ -10,6 +10,8 @@
  * - the strings a viewer shows or a receiver reads outside the pages: the
  *   Info dictionary, outline titles, annotations' /Contents, form fields'
  *   names and values (/T, /TU, /V, /DV, /RC), in every object;
+ * - annotations' appearance streams (/AP /N /D /R, by state too), as
+ *   forms with their own /Resources: what a viewer draws;
  * - embedded files (/Type /EmbeddedFile) and XMP metadata streams, each an
  *   object of its own (sk_dlp_object_new: a zip, a text, a PDF in it).
  * The text is one object in a window of its own (sk_dlp_engine_sub).
@@ -51,6 +53,7 @@ struct sk_dpdf_form {
     unsigned char *data; /* decoded */
     size_t n;
     struct sk_dpdf_res *res;
+    int shown; /* read as an annotation's appearance */
 };
 
 /* A resource dictionary in force (pages' and forms'). */
@@ -332,6 +335,44 @@ static const struct sk_pdf_font *sk_dpdf_font(void *arg, void *res, const char *
     return &f->f;
 }
 
+/* The Form XObject O decoded (once per document, however often it is
+ * drawn), with its /Resources or else R: NULL when it cannot be (the
+ * reason recorded). */
+static struct sk_dpdf_form *sk_dpdf_form_get(struct sk_dpdf *d, const struct sk_pdf_obj *o,
+                                             struct sk_dpdf_res *r)
+{
+    const unsigned char *v;
+    size_t vn;
+
+    for (size_t i = 0; i < d->nforms; i++)
+        if (d->forms[i].o == o)
+            return &d->forms[i];
+    if (d->nforms >= SK_PDF_FORMS) {
+        d->ctx->limit = 1;
+        return NULL;
+    }
+    if (d->nforms == d->cforms) {
+        size_t nc = d->cforms ? d->cforms * 2 : 16;
+        struct sk_dpdf_form *nf = realloc(d->forms, nc * sizeof(*nf));
+        if (!nf) {
+            d->ctx->oom = 1;
+            return NULL;
+        }
+        d->forms = nf, d->cforms = nc;
+    }
+    struct sk_dpdf_form *f = &d->forms[d->nforms];
+    memset(f, 0, sizeof(*f));
+    f->o = o;
+    if (sk_dpdf_stream(d, o, &f->data, &f->n) == -1)
+        return NULL;
+    d->nforms++;
+    f->res = r;
+    if (sk_dpdf_get(d, o->dict, o->dict_len, "Resources", &v, &vn) == 0 &&
+        !(f->res = sk_dpdf_res(d, v, vn)))
+        return NULL;
+    return f;
+}
+
 static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned char **out,
                         size_t *n, void **sub, double m[6])
 {
@@ -347,35 +388,9 @@ static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned c
     const struct sk_pdf_obj *o = sk_dpdf_obj(d, x, xn);
     if (!o || !o->stream || !sk_dpdf_name_is(d, o->dict, o->dict_len, "Subtype", "Form"))
         return -1;
-    struct sk_dpdf_form *f = NULL;
-    for (size_t i = 0; i < d->nforms && !f; i++)
-        if (d->forms[i].o == o)
-            f = &d->forms[i];
-    if (!f) { /* decoded once, however often it is drawn */
-        if (d->nforms >= SK_PDF_FORMS) {
-            d->ctx->limit = 1;
-            return -1;
-        }
-        if (d->nforms == d->cforms) {
-            size_t nc = d->cforms ? d->cforms * 2 : 16;
-            struct sk_dpdf_form *nf = realloc(d->forms, nc * sizeof(*nf));
-            if (!nf) {
-                d->ctx->oom = 1;
-                return -1;
-            }
-            d->forms = nf, d->cforms = nc;
-        }
-        f = &d->forms[d->nforms];
-        memset(f, 0, sizeof(*f));
-        f->o = o;
-        if (sk_dpdf_stream(d, o, &f->data, &f->n) == -1)
-            return -1;
-        d->nforms++;
-        f->res = r;
-        if (sk_dpdf_get(d, o->dict, o->dict_len, "Resources", &v, &vn) == 0 &&
-            !(f->res = sk_dpdf_res(d, v, vn)))
-            return -1;
-    }
+    struct sk_dpdf_form *f = sk_dpdf_form_get(d, o, r);
+    if (!f)
+        return -1;
     if (sk_dpdf_get(d, o->dict, o->dict_len, "Matrix", &v, &vn) == 0 && vn > 1 && v[0] == '[') {
         struct sk_pdf_tok t;
         double mm[6];
@@ -388,6 +403,21 @@ static int sk_dpdf_form(void *arg, void *res, const char *name, const unsigned c
     }
     *out = f->data, *n = f->n, *sub = f->res;
     return 0;
+}
+
+/* Is the decrypted content stream O also to be read as written? In an
+ * encrypted document, one without filters: poppler opens a V4 document
+ * whose /StmF and /StrF differ as not encrypted, so it shows such a
+ * stream in clear (with a filter, the decrypted noise does not decode:
+ * dlp.on-error). */
+static int sk_dpdf_clear_too(struct sk_dpdf *d, const struct sk_pdf_obj *o)
+{
+    const unsigned char *v;
+    size_t vn;
+
+    return sk_pdf_encrypted(d->pdf) == 1 && o->raw &&
+           sk_pdf_dict_get(o->dict, o->dict_len, "Filter", &v, &vn) != 0 &&
+           sk_pdf_dict_get(o->dict, o->dict_len, "F", &v, &vn) != 0;
 }
 
 /* One page: its content streams (a stream or an array of them) with the
@@ -435,6 +465,8 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
         if (o && sk_dpdf_stream(d, o, &cs, &csn) == 0) {
             int rc = sk_pdf_text_run(t, cs, csn, res);
             free(cs);
+            if (rc == 0 && sk_dpdf_clear_too(d, o)) /* also as written (poppler) */
+                rc = sk_pdf_text_run(t, o->raw, o->raw_len, res);
             if (rc == -1)
                 return -1;
             if (rc == 1)
@@ -446,40 +478,102 @@ static int sk_dpdf_page(struct sk_dpdf *d, const struct sk_pdf_obj *pg, struct s
     return sk_pdf_text_end(t);
 }
 
-/* The bytes of string S (N bytes, escapes undone) of object O as a
- * reader has them: in an encrypted document, decrypted with O's key.
- * Core's reader decrypts streams, not strings, so the string is handed to
- * it as the bytes of a stream of O without filters (a string and a stream
- * of one object are encrypted alike under the standard handler, with
- * /StmF: the same crypt filter as /StrF in every producer we know).
- * *OUT malloc'd (or S itself when not encrypted: *OWNED 0). 0, or -1
- * (not decrypted). Charged to nothing: the output is never longer than S,
- * which is part of the held document. */
-static int sk_dpdf_clear(struct sk_dpdf *d, const struct sk_pdf_obj *o, unsigned char *s, size_t n,
-                         unsigned char **out, size_t *outn, int *owned)
+/* One appearance stream V (a reference) of an annotation: a Form XObject
+ * read as page content is, with its own /Resources; each stream once,
+ * however many annotations share it. */
+static int sk_dpdf_ap_one(struct sk_dpdf *d, struct sk_pdf_text *t, const unsigned char *v,
+                          size_t vn)
 {
-    static const unsigned char nodict[] = "<< >>";
-    struct sk_pdf_obj f = {.num = o->num,
-                           .gen = o->gen,
-                           .dict = nodict,
-                           .dict_len = sizeof(nodict) - 1,
-                           .stream = 1,
-                           .raw = s,
-                           .raw_len = n};
+    const struct sk_pdf_obj *o = sk_dpdf_obj(d, v, vn);
+    struct sk_dpdf_form *f = o && o->stream ? sk_dpdf_form_get(d, o, NULL) : NULL;
 
-    *owned = 0;
-    if (o->in_objstm || sk_pdf_encrypted(d->pdf) != 1) {
-        *out = s, *outn = n;
+    if (!f || f->shown)
         return 0;
+    f->shown = 1;
+    int rc = sk_pdf_text_run(t, f->data, f->n, f->res);
+    if (rc == 1)
+        d->ctx->limit = 1;
+    return rc == -1 ? -1 : sk_pdf_text_end(t);
+}
+
+/* The appearance streams of annotation O (/AP: /N, /D, /R; each a
+ * stream, or a dictionary of them by state - a check box's /On and
+ * /Off): what a viewer draws, whatever /Contents or /V say. */
+static int sk_dpdf_ap(struct sk_dpdf *d, const struct sk_pdf_obj *o, struct sk_pdf_text *t)
+{
+    static const char *const kinds[] = {"N", "D", "R"};
+    const unsigned char *ap, *v;
+    size_t apn, vn;
+
+    if (!t || sk_dpdf_get(d, o->dict, o->dict_len, "AP", &ap, &apn) != 0)
+        return 0;
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+        if (sk_pdf_dict_get(ap, apn, kinds[k], &v, &vn) != 0)
+            continue;
+        const struct sk_pdf_obj *s = sk_dpdf_obj(d, v, vn);
+        const unsigned char *st;
+        size_t stn;
+        if (s && s->stream) {
+            if (sk_dpdf_ap_one(d, t, v, vn) == -1)
+                return -1;
+            continue;
+        }
+        if (sk_pdf_resolve(d->pdf, v, vn, &st, &stn) != 0 || stn < 4 || st[0] != '<')
+            continue;
+        struct sk_pdf_tok e; /* << /State N G R ... >> */
+        for (size_t i = 2;
+             (i = sk_pdf_tok_next(st, stn - 2, i, &e)) <= stn - 2 && e.t != SK_TK_EOF;) {
+            if (e.t != SK_TK_NUM || !sk_dpdf_obj(d, e.p, stn - 2 - (size_t)(e.p - st)))
+                continue;
+            if (sk_dpdf_ap_one(d, t, e.p, stn - 2 - (size_t)(e.p - st)) == -1)
+                return -1;
+            for (int g = 0; g < 2; g++) /* past "G R" */
+                i = sk_pdf_tok_next(st, stn - 2, i, &e);
+        }
     }
-    /* a string no reader can decrypt is garbage to every reader: skipped,
-     * no error */
-    enum sk_pdf_rc rc = sk_pdf_stream(d->pdf, &f, out, outn, NULL);
+    return 0;
+}
+
+/* The text of string token S[0..N) of object O as readers show it, as
+ * UTF-8 into *OUT (malloc'd, *OUTN bytes): decrypted by core's
+ * sk_pdf_string (/StrF, as qpdf and mupdf read it) and, when that
+ * changed its bytes, also as written, on a line of its own (poppler opens
+ * a V4 document whose /StmF and /StrF differ as not encrypted: its
+ * strings in clear are what Evince shows; measured with pdfinfo 22.02).
+ * 0, or -1: not read - a string of an unknown crypt filter is
+ * dlp.on-error; one that does not decrypt (garbage to every reader) is
+ * skipped, no error. */
+static int sk_dpdf_str(struct sk_dpdf *d, const struct sk_pdf_obj *o, const unsigned char *s,
+                       size_t n, char **out, size_t *outn)
+{
+    unsigned char *c, *w = NULL;
+    size_t cn, wn = 0;
+    enum sk_pdf_rc rc = sk_pdf_string(d->pdf, o, s, n, &c, &cn);
+
+    *out = NULL;
+    if (rc == SK_PDF_OK && sk_pdf_encrypted(d->pdf) != 0 &&
+        (rc = sk_pdf_string(d->pdf, NULL, s, n, &w, &wn)) == SK_PDF_OK &&
+        (wn == cn && memcmp(w, c, cn) == 0)) {
+        free(w);
+        w = NULL, wn = 0;
+    }
     if (rc == SK_PDF_NOMEM)
         d->ctx->oom = 1;
-    if (rc != SK_PDF_OK)
+    else if (rc == SK_PDF_ENCRYPTED)
+        sk_dlp_undecodable(d->ctx, "a PDF string that cannot be decrypted");
+    if (rc != SK_PDF_OK || !(*out = malloc(3 * (cn + wn) + 16))) {
+        d->ctx->oom |= rc == SK_PDF_OK;
+        free(c);
+        free(w);
         return -1;
-    *owned = 1;
+    }
+    *outn = sk_pdf_text_string(c, cn, *out);
+    if (w) {
+        (*out)[(*outn)++] = '\n';
+        *outn += sk_pdf_text_string(w, wn, *out + *outn);
+    }
+    free(c);
+    free(w);
     return 0;
 }
 
@@ -510,23 +604,15 @@ static int sk_dpdf_strings(struct sk_dpdf *d, const struct sk_pdf_obj *o)
             j++;
         if (j == sizeof(keys) / sizeof(*keys))
             continue;
-        unsigned char *b = malloc(v.n), *c = NULL;
-        char *u = b ? malloc(3 * v.n + 8) : NULL;
-        long bn = u ? sk_pdf_string_bytes(v.p, v.n, b) : -1;
-        size_t cn = 0;
-        int rc = 0, owned = 0;
-        if (bn > 0 && sk_dpdf_clear(d, o, b, (size_t)bn, &c, &cn, &owned) == 0 && cn <= v.n) {
-            size_t un = sk_pdf_text_string(c, cn, u);
+        char *u;
+        size_t un;
+        int rc = 0;
+        if (sk_dpdf_str(d, o, v.p, v.n, &u, &un) == 0 && un) {
             u[un++] = '\n';
             rc = sk_dpdf_out(d, u, un);
-        } else if (!u) {
-            d->ctx->oom = 1;
         }
-        if (owned)
-            free(c);
-        free(b);
         free(u);
-        if (rc == -1)
+        if (rc == -1 || d->ctx->oom)
             return -1;
     }
     return 0;
@@ -554,16 +640,11 @@ static void sk_dpdf_file_name(struct sk_dpdf *d, const struct sk_pdf_obj *o, cha
         if ((sk_pdf_dict_get(s->dict, s->dict_len, "UF", &v, &vn) == 0 ||
              sk_pdf_dict_get(s->dict, s->dict_len, "F", &v, &vn) == 0) &&
             vn < 256 && (v[0] == '(' || v[0] == '<')) {
-            unsigned char b[256], *c;
-            char u[3 * 256 + 8];
-            long bn = sk_pdf_string_bytes(v, vn, b);
-            size_t cn = 0, un = 0;
-            int owned = 0;
-            if (bn > 0 && sk_dpdf_clear(d, s, b, (size_t)bn, &c, &cn, &owned) == 0 && cn <= 256)
-                un = sk_pdf_text_string(c, cn, u);
-            if (owned)
-                free(c);
-            snprintf(name, size, "%.*s", (int)un, u);
+            char *u;
+            size_t un;
+            if (sk_dpdf_str(d, s, v, vn, &u, &un) == 0)
+                snprintf(name, size, "%.*s", (int)un, u);
+            free(u);
         }
         return;
     }
@@ -653,6 +734,8 @@ static int sk_dpdf_read(struct sk_dpdf *d)
             rc2 = sk_dpdf_page(d, o, t);
         if (rc2 == 0 && !o->stream)
             rc2 = sk_dpdf_strings(d, o);
+        if (rc2 == 0 && !o->stream)
+            rc2 = sk_dpdf_ap(d, o, t);
     }
     if (rc2 == 0 && d->text)
         rc2 = sk_dlp_end_in(d->ctx, d->win, d->text);

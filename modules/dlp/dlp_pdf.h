@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sekisho/pdf.h>
+
 /* ---- tokens of content streams and CMaps ---- */
 enum sk_pdf_tk {
     SK_TK_EOF,
@@ -114,9 +116,7 @@ int sk_pdf_text_run(struct sk_pdf_text *, const unsigned char *p, size_t n, void
 int sk_pdf_text_end(struct sk_pdf_text *);
 void sk_pdf_text_free(struct sk_pdf_text *);
 
-/* A string token ("(...)" with escapes, or "<hex>") into its bytes: OUT
- * (at least N bytes), the length, or -1 when it is no string. */
-long sk_pdf_string_bytes(const unsigned char *p, size_t n, unsigned char *out);
+/* A string token's bytes: core's sk_pdf_string_bytes (sekisho/pdf.h). */
 /* A text string's bytes (UTF-16BE or UTF-8 with a BOM, else
  * PDFDocEncoding) as UTF-8 into OUT (at least 3 x N + 4 bytes): length. */
 size_t sk_pdf_text_string(const unsigned char *s, size_t n, char *out);

@@ -161,80 +161,6 @@ int sk_pdf_hexval(unsigned char c)
     return -1;
 }
 
-long sk_pdf_string_bytes(const unsigned char *p, size_t n, unsigned char *out)
-{
-    size_t o = 0;
-
-    if (n >= 1 && p[0] == '<' && !(n >= 2 && p[1] == '<')) {
-        int hi = -1;
-        for (size_t i = 1; i < n && p[i] != '>'; i++) {
-            int v = sk_pdf_hexval(p[i]);
-            if (v < 0)
-                continue; /* white space (and junk, as poppler skips it) */
-            if (hi < 0)
-                hi = v;
-            else
-                out[o++] = (unsigned char)(hi << 4 | v), hi = -1;
-        }
-        if (hi >= 0) /* an odd last digit is followed by 0 */
-            out[o++] = (unsigned char)(hi << 4);
-        return (long)o;
-    }
-    if (n < 1 || p[0] != '(')
-        return -1;
-    int depth = 1;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char c = p[i];
-        if (c == '\\' && i + 1 < n) {
-            c = p[++i];
-            switch (c) {
-            case 'n':
-                out[o++] = '\n';
-                break;
-            case 'r':
-                out[o++] = '\r';
-                break;
-            case 't':
-                out[o++] = '\t';
-                break;
-            case 'b':
-                out[o++] = '\b';
-                break;
-            case 'f':
-                out[o++] = '\f';
-                break;
-            case '\r': /* a line continuation */
-                if (i + 1 < n && p[i + 1] == '\n')
-                    i++;
-                break;
-            case '\n':
-                break;
-            default:
-                if (c >= '0' && c <= '7') {
-                    unsigned v = c - '0';
-                    for (int k = 0; k < 2 && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '7'; k++)
-                        v = v * 8 + (p[++i] - '0');
-                    out[o++] = (unsigned char)v;
-                } else {
-                    out[o++] = c; /* \( \) \\ and an unknown escape: the character */
-                }
-            }
-            continue;
-        }
-        if (c == '(')
-            depth++;
-        else if (c == ')' && --depth == 0)
-            break;
-        if (c == '\r') { /* an end of line in a string is a LF */
-            if (i + 1 < n && p[i + 1] == '\n')
-                i++;
-            c = '\n';
-        }
-        out[o++] = c;
-    }
-    return (long)o;
-}
-
 size_t sk_pdf_utf8(uint32_t u, char *out)
 {
     if (u < 0x80) {
@@ -387,8 +313,8 @@ static int sk_cmap_src(const struct sk_pdf_tok *t, uint32_t *v, size_t *len)
     unsigned char b[32]; /* a token's bytes never outnumber its characters */
     long k;
 
-    if (t->t != SK_TK_HEX || t->n > sizeof(b) || (k = sk_pdf_string_bytes(t->p, t->n, b)) < 1 ||
-        k > 4)
+    if (t->t != SK_TK_HEX || t->n > sizeof(b) ||
+        (k = sk_pdf_string_bytes(t->p, t->n, b, sizeof(b))) < 1 || k > 4)
         return -1;
     *v = 0;
     for (long i = 0; i < k; i++)
@@ -409,7 +335,7 @@ static size_t sk_cmap_dst(const struct sk_pdf_tok *t, uint32_t *u)
     }
     if (t->t != SK_TK_HEX || t->n > sizeof(b))
         return 0;
-    long k = sk_pdf_string_bytes(t->p, t->n, b);
+    long k = sk_pdf_string_bytes(t->p, t->n, b, sizeof(b));
     return k > 0 ? sk_utf16_cps(b, (size_t)k, u, 16) : 0;
 }
 
@@ -453,8 +379,10 @@ struct sk_pdf_cmap *sk_pdf_cmap_parse(const unsigned char *p, size_t n)
         i = sk_pdf_tok_next(p, n, i, &a);
         if (in == CS) {
             unsigned char x[32], y[32];
-            long kx = t.n <= sizeof(x) ? sk_pdf_string_bytes(t.p, t.n, x) : -1;
-            long ky = a.t == SK_TK_HEX && a.n <= sizeof(y) ? sk_pdf_string_bytes(a.p, a.n, y) : -1;
+            long kx = t.n <= sizeof(x) ? sk_pdf_string_bytes(t.p, t.n, x, sizeof(x)) : -1;
+            long ky = a.t == SK_TK_HEX && a.n <= sizeof(y)
+                          ? sk_pdf_string_bytes(a.p, a.n, y, sizeof(y))
+                          : -1;
             if (kx >= 1 && kx <= 4 && kx == ky && c->ncs < sizeof(c->cs) / sizeof(*c->cs)) {
                 memcpy(c->cs[c->ncs].lo, x, (size_t)kx);
                 memcpy(c->cs[c->ncs].hi, y, (size_t)kx);

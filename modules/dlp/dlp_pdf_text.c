@@ -226,7 +226,7 @@ static long sk_str(struct sk_pdf_text *t, const struct sk_pdf_tok *o)
             return -1;
         t->scratch = p, t->scap = o->n + 1;
     }
-    return sk_pdf_string_bytes(o->p, o->n, t->scratch);
+    return sk_pdf_string_bytes(o->p, o->n, t->scratch, t->scap);
 }
 
 static int sk_show_op(struct sk_pdf_text *t, const struct sk_pdf_tok *o)

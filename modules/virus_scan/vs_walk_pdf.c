@@ -8,7 +8,9 @@
  * JavaScript from any such stream whatever its /Type, so none is exempt:
  * every stream sk_pdf_predicted names is decoded and, when its decoding
  * took what libclamav does not do, scanned; so is a stream holding a PDF
- * (an attachment: libclamav reads it with the same blind spots).
+ * (an attachment: libclamav reads it with the same blind spots). Strings
+ * not as written (encrypted, escaped, hex) are decoded and scanned as one
+ * object (libclamav scans them as written: ciphertext, escapes).
  * SECURITY: the document is client-controlled. Decoded bytes count
  * against av.max-scan-size (w->budget); the first SK_VS_PDF_EACH streams
  * are objects of their own (hash signatures see each), later ones are
@@ -126,6 +128,71 @@ static int sk_vs_pdf_nested(struct sk_pdf *d, const struct sk_pdf_obj *o)
     return is;
 }
 
+/* A PDF's strings as a reader has them (sk_pdf_string: escapes undone,
+ * decrypted) are joined here: libclamav 1.4 scans strings as written - a
+ * /JS string of a document encrypted with the empty password (qpdf's RC4
+ * and AES, R2-R6) passed as clean, and so did one whose signature bytes
+ * are written with an octal escape ("\067" for "7") in a plain document
+ * (measured with clamscan; qpdf reads both). Only the strings whose bytes
+ * differ from what is written are taken: encrypted ones, and those with
+ * a backslash or in hex (those libclamav decodes itself: also taken). */
+struct sk_vs_pdf_strs {
+    struct sk_vs_walk *w;
+    struct sk_pdf *d;
+    const struct sk_pdf_obj *o;
+    int enc; /* the strings of O are decrypted */
+    struct sk_vs_pdf_join j;
+};
+
+static int sk_vs_pdf_str(void *arg, const unsigned char *s, size_t sn)
+{
+    struct sk_vs_pdf_strs *x = arg;
+    unsigned char *c = NULL;
+    size_t cn = 0;
+    int r = 0;
+    enum sk_pdf_rc rc;
+
+    if (!x->enc && s[0] == '(' && !memchr(s, '\\', sn))
+        return 0; /* as written: libclamav reads it in the document's bytes */
+    rc = sk_pdf_string(x->d, x->o, s, sn, &c, &cn);
+    if (rc == SK_PDF_NOMEM || rc == SK_PDF_ENCRYPTED) {
+        r = sk_vs_pdf_fail(x->w, rc, x->o->num);
+    } else if (rc == SK_PDF_OK && cn > 0) { /* a cut AES block: nothing, as readers */
+        if (cn > x->w->budget) {
+            r = sk_vs_pdf_fail(x->w, SK_PDF_LIMIT, x->o->num);
+        } else {
+            x->w->budget -= cn;
+            r = sk_vs_pdf_join(x->w, &x->j, c, cn);
+        }
+    }
+    free(c);
+    return r;
+}
+
+/* The strings of every object of D (those of object streams too: their
+ * escapes are as written in the decoded stream libclamav reads) that are
+ * not as written, scanned as one object. */
+static int sk_vs_pdf_strings(struct sk_vs_walk *w, struct sk_pdf *d, int depth, const char *name)
+{
+    struct sk_vs_pdf_strs x = {.w = w, .d = d};
+    size_t i;
+    int r = 0;
+
+    for (i = 0; r == 0 && i < sk_pdf_count(d); i++) {
+        x.o = sk_pdf_at(d, i);
+        x.enc = sk_pdf_encrypted(d) == 1 && !x.o->in_objstm;
+        r = sk_pdf_each_string(x.o->dict, x.o->dict_len, sk_vs_pdf_str, &x);
+    }
+    if (r == 0 && x.j.n > 0) {
+        if (depth + 1 >= SK_VS_WALK_DEPTH)
+            r = sk_vs_walk_deep(w, "the strings of a PDF", depth + 1);
+        else
+            r = sk_vs_walk_object(w, x.j.p, x.j.n, depth + 1, NULL, name);
+    }
+    free(x.j.p);
+    return r;
+}
+
 int sk_vs_walk_pdf(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                    const char *name)
 {
@@ -185,6 +252,8 @@ int sk_vs_walk_pdf(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
     }
     if (r == 0 && j.n > 0)
         r = sk_vs_walk_object(w, j.p, j.n, depth + 1, NULL, name);
+    if (r == 0)
+        r = sk_vs_pdf_strings(w, d, depth, name);
     free(j.p);
     sk_pdf_free(d);
     return r;

@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* a string token's bytes */
     unsigned char *b = malloc(size + 1);
     SK_FUZZ_CHECK(b != NULL, "oom");
-    long bn = sk_pdf_string_bytes(data, size, b);
+    long bn = sk_pdf_string_bytes(data, size, b, size);
     SK_FUZZ_CHECK(bn <= (long)size, "string of %ld from %zu", bn, size);
     free(b);
     return 0;

@@ -8,7 +8,11 @@
  * sk_pdf_predicted (virus_scan decodes only those: a miss is a stream it
  * would leave unscanned); its first 64 bytes alone (sk_pdf_stream_head)
  * are its decoding's first 64; value accessors stay inside what they are
- * given. */
+ * given; a string (sk_pdf_string) is NUL-terminated, never longer than
+ * its token, and in a document without encryption its bytes
+ * (sk_pdf_string_bytes); sk_pdf_each_string hands out string tokens
+ * inside the value and stops when told. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sekisho/pdf.h>
@@ -17,10 +21,11 @@
 #define SK_FUZZ_OUT   (1u << 20)
 #define SK_FUZZ_TOTAL (4u << 20)
 
-static const char *const sk_fuzz_keys[] = {"Type", "Filter",   "DecodeParms", "Length",
-                                           "Kids", "Contents", "N",           "First"};
+static const char *const sk_fuzz_keys[] = {"Type",     "Filter", "DecodeParms", "Length", "Kids",
+                                           "Contents", "N",      "First",       "Title",  "V"};
 
-static void sk_fuzz_values(struct sk_pdf *d, const unsigned char *v0, size_t n0)
+static void sk_fuzz_values(struct sk_pdf *d, const struct sk_pdf_obj *o, const unsigned char *v0,
+                           size_t n0)
 {
     for (size_t k = 0; k < sizeof(sk_fuzz_keys) / sizeof(sk_fuzz_keys[0]); k++) {
         const unsigned char *v, *r;
@@ -39,7 +44,41 @@ static void sk_fuzz_values(struct sk_pdf *d, const unsigned char *v0, size_t n0)
             SK_FUZZ_CHECK(sk_pdf_find(d, num)->num == num, "find %u", num);
         if (sk_pdf_resolve(d, v, vn, &r, &rn) == 0)
             SK_FUZZ_CHECK(rn > 0, "an empty resolved value");
+        unsigned char *s = NULL, b[64];
+        size_t sn = 0;
+        enum sk_pdf_rc rc = sk_pdf_string(d, o, v, vn, &s, &sn);
+        long bn = sk_pdf_string_bytes(v, vn, b, sizeof(b));
+        SK_FUZZ_CHECK(rc == SK_PDF_OK ? s && s[sn] == 0 && sn <= vn : !s, "string rc %d", (int)rc);
+        SK_FUZZ_CHECK(bn <= (long)sizeof(b), "%ld string bytes", bn);
+        if (sk_pdf_encrypted(d) == 0) { /* the string is its bytes */
+            SK_FUZZ_CHECK((rc == SK_PDF_OK) == (bn >= 0), "string rc %d, bytes %ld", (int)rc, bn);
+            SK_FUZZ_CHECK(rc != SK_PDF_OK || ((size_t)bn == (sn < sizeof(b) ? sn : sizeof(b)) &&
+                                              memcmp(s, b, (size_t)bn) == 0),
+                          "a string is not its bytes");
+        }
+        free(s);
     }
+}
+
+struct sk_fuzz_strs {
+    struct sk_pdf *d;
+    const struct sk_pdf_obj *o;
+    const unsigned char *v;
+    size_t n, count;
+};
+
+static int sk_fuzz_str(void *arg, const unsigned char *s, size_t sn)
+{
+    struct sk_fuzz_strs *x = arg;
+    unsigned char *c = NULL;
+    size_t cn = 0;
+
+    SK_FUZZ_CHECK(sn > 0 && s >= x->v && s + sn <= x->v + x->n, "a string outside its value");
+    SK_FUZZ_CHECK(s[0] == '(' || s[0] == '<', "a string token starting with %02x", s[0]);
+    if (sk_pdf_string(x->d, x->o, s, sn, &c, &cn) == SK_PDF_OK)
+        SK_FUZZ_CHECK(cn <= sn && c[cn] == 0, "string of %zu from %zu", cn, sn);
+    free(c);
+    return ++x->count >= 1000; /* a nonzero return stops the walk */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,7 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             SK_FUZZ_CHECK(!o->stream, "a stream in an object stream");
         }
-        sk_fuzz_values(d, o->dict, o->dict_len);
+        sk_fuzz_values(d, o, o->dict, o->dict_len);
+        struct sk_fuzz_strs x = {d, o, o->dict, o->dict_len, 0};
+        int sr = sk_pdf_each_string(o->dict, o->dict_len, sk_fuzz_str, &x);
+        SK_FUZZ_CHECK(sr == (x.count >= 1000), "each_string %d after %zu", sr, x.count);
         if (!o->stream)
             continue;
         may = sk_pdf_predicted(d, o);

@@ -251,3 +251,183 @@ def update(base, num, body, keep_encryption=False):
     return (base + obj + b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \n" % (num, off) +
             b"trailer\n<< /Size %d /Root 1 0 R /Prev %d %s >>\nstartxref\n%d\n%%%%EOF\n" %
             (num + 1, prev, extra, x))
+
+
+# ---- encryption with chosen crypt filters (/StmF and /StrF apart) ----
+
+def rc4(key, data):
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) & 255
+        s[i], s[j] = s[j], s[i]
+    out, i, j = bytearray(), 0, 0
+    for c in data:
+        i = (i + 1) & 255
+        j = (j + s[i]) & 255
+        s[i], s[j] = s[j], s[i]
+        out.append(c ^ s[(s[i] + s[j]) & 255])
+    return bytes(out)
+
+
+def aes_cbc(key, iv, data):
+    """AES-CBC with PKCS#7 padding (the openssl command): IV + ciphertext."""
+    p = subprocess.run(["openssl", "enc", "-aes-%d-cbc" % (8 * len(key)), "-K", key.hex(),
+                        "-iv", iv.hex()], input=data, capture_output=True, check=True)
+    return iv + p.stdout
+
+
+def handler(kind):
+    """qpdf's standard security handler for the empty user password, KIND
+    'rc4' (V4 R4, a /V2 crypt filter), 'aes128' (V4 R4, AESV2) or 256 (V5
+    R6, AESV3): (the /Encrypt entries but the crypt filters, the /ID
+    array, the file key). The key depends on these entries only, not on
+    the crypt filters, so a document can name any /StmF and /StrF."""
+    import json
+    spec = {"rc4": ["--allow-weak-crypto", "--encrypt", "", "owner", "128", "--use-aes=n",
+                    "--force-V4", "--"],
+            "aes128": ["--encrypt", "", "owner", "128", "--use-aes=y", "--"],
+            256: ["--encrypt", "", "owner", "256", "--"]}[kind]
+    d = Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    d.add(2, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    enc = qpdf(spec, d.build())
+    with tempfile.TemporaryDirectory() as t:
+        f = os.path.join(t, "e.pdf")
+        with open(f, "wb") as fh:
+            fh.write(enc)
+        show = subprocess.run(["qpdf", "--show-encryption-key", "--show-encryption", f],
+                              capture_output=True, text=True).stdout
+        js = json.loads(subprocess.run(["qpdf", "--json=2", f], capture_output=True,
+                                       text=True).stdout)
+    key = bytes.fromhex(re.search(r"Encryption key = ([0-9a-f]+)", show).group(1))
+    objs = js["qpdf"][1]
+    trailer = objs["trailer"]["value"]
+    e = objs["obj:" + trailer["/Encrypt"]]["value"]
+
+    def val(v):
+        if isinstance(v, str) and v.startswith("b:"):
+            return b"<" + v[2:].encode() + b">"
+        if isinstance(v, str) and v.startswith("u:"):
+            return b"<" + v[2:].encode("latin-1").hex().encode() + b">"
+        if isinstance(v, bool):
+            return b"true" if v else b"false"
+        return str(v).encode()
+    entries = b" ".join(k.encode() + b" " + val(v) for k, v in sorted(e.items())
+                        if k not in ("/CF", "/StmF", "/StrF"))
+    ident = b"[" + b" ".join(val(v) for v in trailer["/ID"]) + b"]"
+    return entries, ident, key
+
+
+def _obj_key(key, method, num):
+    if method == "AESV3":
+        return key
+    import hashlib
+    h = hashlib.md5(key + struct.pack("<I", num)[:3] + b"\0\0" +
+                    (b"sAlT" if method == "AESV2" else b"")).digest()
+    return h[:min(len(key) + 5, 16)]
+
+
+def _crypt(key, method, num, data):
+    if method == "Identity":
+        return data
+    k = _obj_key(key, method, num)
+    if method == "V2":
+        return rc4(k, data)
+    import hashlib
+    return aes_cbc(k, hashlib.md5(b"iv %d " % num + data).digest(), data)
+
+
+def _unescape(lit):
+    """The bytes of a literal string's inside (the escapes PDF has)."""
+    out, i = bytearray(), 0
+    while i < len(lit):
+        c = lit[i]
+        if c == 0x5c and i + 1 < len(lit):
+            i += 1
+            c = lit[i]
+            m = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12}
+            if c in m:
+                out.append(m[c])
+            elif 0x30 <= c <= 0x37:
+                j = i
+                while j < len(lit) and j < i + 3 and 0x30 <= lit[j] <= 0x37:
+                    j += 1
+                out.append(int(lit[i:j], 8) & 255)
+                i = j - 1
+            elif c not in (10, 13):
+                out.append(c)
+        else:
+            out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def _strings(body, fn):
+    """BODY with each string token (literal or hex) replaced by
+    <hex of FN(its bytes)>."""
+    out, i, n = bytearray(), 0, len(body)
+    while i < n:
+        c = body[i:i + 1]
+        if c == b"(":
+            depth, j = 1, i + 1
+            while j < n and depth:
+                if body[j] == 0x5c:
+                    j += 1
+                elif body[j] == 0x28:
+                    depth += 1
+                elif body[j] == 0x29:
+                    depth -= 1
+                j += 1
+            out += b"<" + fn(_unescape(body[i + 1:j - 1])).hex().encode() + b">"
+            i = j
+        elif c == b"<" and body[i + 1:i + 2] != b"<" and body[i - 1:i] != b"<":
+            j = body.index(b">", i)
+            out += b"<" + fn(bytes.fromhex(body[i + 1:j].decode())).hex().encode() + b">"
+            i = j + 1
+        else:
+            out += c
+            i += 1
+    return bytes(out)
+
+
+def encrypt_filters(doc, kind, stmf, strf, trailer_extra=b"", compressed=None, str_with=None,
+                    stm_with=None):
+    """DOC (a Doc of plain objects) encrypted by the standard handler KIND
+    (handler()) with the empty user password, its streams by the crypt
+    filter method STMF and its strings by STRF ('Identity', 'V2' (RC4),
+    'AESV2', 'AESV3'): each object's strings and stream data encrypted
+    with its key, as a writer does; the objects in object streams
+    (COMPRESSED, as Doc.build) are left to their stream's encryption.
+    STR_WITH, STM_WITH: the strings, the streams encrypted by this method
+    instead (a document that lies about its filters, for a reader that
+    ignores them)."""
+    entries, ident, key = handler(kind)
+    compressed = compressed or {}
+    sw = str_with or strf
+    length = 32 if kind == 256 else 16
+    cf = b" ".join(b"/Std%s << /CFM /%s /AuthEvent /DocOpen /Length %d >>" % (m.encode(),
+                                                                                m.encode(), length)
+                   for m in sorted({stmf, strf} - {"Identity"}))
+
+    def name(m):
+        return b"/Identity" if m == "Identity" else b"/Std" + m.encode()
+    out = Doc(doc.version)
+    for num, body in doc.objs:
+        if num in compressed:  # inside an object stream: never encrypted alone
+            out.add(num, body)
+            continue
+        if b"\nstream\n" in body:
+            head, rest = body.split(b"\nstream\n", 1)
+            raw = rest[:rest.rindex(b"\nendstream")]
+            data = _crypt(key, stm_with or stmf, num, raw)
+            head = _strings(re.sub(rb"/Length \d+", b"/Length %d" % len(data), head, count=1),
+                            lambda s, n=num: _crypt(key, sw, n, s))
+            out.add(num, head + b"\nstream\n" + data + b"\nendstream")
+        else:
+            out.add(num, _strings(body, lambda s, n=num: _crypt(key, sw, n, s)))
+    enum = max([n for n, _ in doc.objs] + list(compressed)) + 1
+    out.add(enum, b"<< %s /CF << %s >> /StmF %s /StrF %s >>" % (entries, cf, name(stmf),
+                                                                name(strf)))
+    return out.build(trailer_extra=trailer_extra + b" /Encrypt %d 0 R /ID %s " % (enum, ident),
+                     compressed=compressed or None)

@@ -75,6 +75,11 @@ def attacks():
     for t in (0, 1, 2, 3, 4, "mixed"):
         pred = 15 if t == "mixed" else 10 + t
         js("Flate + PNG rows of type %s" % t, fl + png_parms(pred, 80), pf.flate(pf.png(JS, 80, t)))
+    # a row type beyond 4: qpdf 11 and poppler 22 read it as None (the
+    # signature is cut by row tags in the inflated bytes libclamav sees)
+    rows = b"".join(b"\x09" + (JS + b" " * (-len(JS) % 80))[i:i + 80]
+                    for i in range(0, len(JS) + (-len(JS) % 80), 80))
+    js("Flate + PNG rows of type 9 (None to readers)", fl + png_parms(12, 80), pf.flate(rows))
     js("Flate + PNG Up, 3 colours", fl + png_parms(12, 30, b"/Colors 3 "),
        pf.flate(pf.png(JS, 30, 2, colors=3)))
     js("Flate + TIFF 2, 8 bits", fl + png_parms(2, 64), pf.flate(pf.tiff(JS, 64)))
@@ -155,6 +160,32 @@ def attacks():
     d.add(5, b"<< /Type /Filespec /F (a.pdf) /EF << /F 4 0 R >> >>")
     d.stream(4, b"/Type /EmbeddedFile /Filter /FlateDecode", pf.flate(inner))
     v.append(("a PDF attached to a PDF, Flate + PNG inside", d.build(), 4, SIG, inner))
+    # a /JS string (not a stream) of an encrypted document: libclamav scans
+    # strings as written (ciphertext); also with /StrF apart from /StmF
+    d = pf.Doc()
+    page(d, b"4 0 R")
+    d.add(4, b"<< /S /JavaScript /JS (var a = '" + MARKER + b"';) >>")
+    # ... and in a plain document with an octal escape inside the
+    # signature's bytes ("\067" is "7"): libclamav matches strings as written
+    esc = pf.Doc()
+    page(esc, b"4 0 R")
+    esc.add(4, b"<< /S /JavaScript /JS (var a = '" + MARKER.replace(b"7", b"\\067") + b"';) >>")
+    v.append(("a /JS string, the signature written with octal escapes", esc.build(), 4,
+              MARKER_SIG))
+    esc = pf.Doc()
+    page(esc, b"4 0 R")
+    body = b"4 0 << /S /JavaScript /JS (" + MARKER.replace(b"7", b"\\067") + b") >>"
+    esc.stream(5, b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode" % body.index(b"<<"),
+               pf.flate(body))
+    v.append(("a /JS string with octal escapes in a Flate object stream",
+              esc.build(compressed={4: (5, 0)}), 5, MARKER_SIG))
+    for bits in (40, 128, "aes128", 256):
+        v.append(("encrypted (%s), a /JS string" % bits, pf.encrypt(d.build(), bits), 4,
+                  MARKER_SIG))
+    for kind, stm, st in (("aes128", "AESV2", "Identity"), ("rc4", "Identity", "V2"),
+                          (256, "Identity", "AESV3")):
+        v.append(("encrypted (%s, /StmF %s, /StrF %s), a /JS string" % (kind, stm, st),
+                  pf.encrypt_filters(d, kind, stm, st), 4, MARKER_SIG))
     v.append(("encrypted (AES-256), LZW", pf.encrypt(pf.with_js(4, b"/Filter /LZWDecode",
                                                                  pf.lzw(JS)).build(), 256), 4, SIG))
     return v
@@ -271,10 +302,12 @@ def until(fn, wait=10.0):
 
 def g_policy(ck, srv):
     clean = b"app.alert('clean');" * 20
-    bad_row = pf.flate(b"\x07" + clean)  # PNG row type 7: no reader decodes it
+    # an LZW code beyond the table (clear, 300, end: 9 bits each): qpdf
+    # cannot decode it either
+    bad_lzw = int("100000000" "100101100" "100000001" "00000", 2).to_bytes(4, "big")
     cases = [
-        ("a PNG row of type 7", "av.on-error",
-         pf.with_js(4, b"/Filter /FlateDecode " + png_parms(12, 80), bad_row).build()),
+        ("an LZW code beyond the table", "av.on-error",
+         pf.with_js(4, b"/Filter /LZWDecode", bad_lzw).build()),
         ("an unknown filter", "av.on-error",
          pf.with_js(4, b"/Filter [/Rot13Decode /FlateDecode]", pf.flate(clean)).build()),
         ("a user password (AES-256)", "av.on-encrypted",

@@ -9,7 +9,9 @@ by TJ, text in a Form XObject, an annotation, a form field, the Info
 dictionary, a card list in an embedded file), each also rewritten by qpdf
 with object streams, encrypted with the empty user password (AES-256, R6)
 and with RC4 (R3). Each must be blocked; pdftotext (or pdfinfo, pdfdetach)
-is the reference that the text is there at all. Clean PDFs pass
+is the reference that the text is there at all. Strings of documents whose
+strings and streams are under different crypt filters (/StrF, /StmF),
+written by tests/hostile/pdfforge.py, qpdf --decrypt the oracle. Clean PDFs pass
 byte-identical; a PDF with a user password is dlp.on-error.
 
 --write DIR writes the samples (to compare with pdftotext by hand)."""
@@ -26,6 +28,8 @@ sys.path.append("/usr/lib/python3/dist-packages")  # Debian's reportlab, cairo
 from icaplib import serve_checked, wait_live  # noqa: E402
 from icaplib import (Check, SekishoServer, http_req_head,  # noqa: E402
                      transact)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile"))
+import pdfforge as pf  # noqa: E402
 
 CARD = "4111 1111 1111 1111"
 UPLOAD_URL = "http://upload.example/submit"
@@ -85,6 +89,30 @@ def tounicode_cmap(pairs, two=True):
     return b"\n".join(lines)
 
 
+def appearance_samples(card, prefix=""):
+    def form(text):
+        return (b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] /Resources << /Font "
+                b"<< /F1 5 0 R >> >> >>", b"BT /F1 12 Tf 2 20 Td (%s) Tj ET" % text.encode())
+    empty = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 50] >>", b"")
+    hello = b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET"
+    fields = b" /AcroForm << /Fields [7 0 R] >>"
+    annots = {
+        "appearance-freetext": b"<< /Type /Annot /Subtype /FreeText /Rect [72 600 372 650] "
+                               b"/Contents () /DA (/Helv 12 Tf) /AP << /N 6 0 R >> >>",
+        "appearance-state": b"<< /Type /Annot /Subtype /Widget /FT /Btn /T (c) /V /On /AS /On "
+                            b"/Rect [72 600 372 650] /P 3 0 R /AP << /N << /On 6 0 R /Off 8 0 R "
+                            b">> >> >>",
+        "appearance-field-value": b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (f) "
+                                  b"/V (nothing here) /Rect [72 600 372 650] /P 3 0 R "
+                                  b"/AP << /N 6 0 R >> >>",
+        "annotation-appearance-down": b"<< /Type /Annot /Subtype /Stamp /Rect [72 600 372 650] "
+                                      b"/AP << /N 8 0 R /D 6 0 R >> >>"}
+    return {prefix + name: page_doc(hello, extra_objs=[form(card), (a, None), empty],
+                                    extra_page=b" /Annots [7 0 R]",
+                                    catalog_extra=fields if b"Widget" in a else b"")
+            for name, a in annots.items()}
+
+
 def hand_samples():
     s = {}
     # single characters, kerned by TJ; groups apart by -280 (a space as
@@ -128,6 +156,12 @@ def hand_samples():
     title = b"<FEFF" + CARD.encode("utf-16-be").hex().upper().encode() + b">"
     s["info"] = page_doc(b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET",
                          extra_objs=[(b"<< /Title %s /Producer (hand) >>" % title, None)], info=6)
+    # text only an annotation's appearance stream draws (a Form XObject of
+    # its own, Flate: the raw bytes hold no card): a FreeText note with
+    # empty /Contents, a check box's /On state, a text field whose /V says
+    # something else, a stamp's down appearance (/D: shown while pressed,
+    # not by pdftotext)
+    s.update(appearance_samples(CARD))
     # a card list in an embedded file
     ef = (b"<< /Type /EmbeddedFile /Subtype /text#2Fcsv >>",
           b"name,card\ntaro,4111111111111111\n")
@@ -238,7 +272,8 @@ def samples(tmp):
     base.update(hand_samples())
     for name, data in base.items():
         out.append((name, data, True))
-    for name in ("reportlab-ttf-subset", "cairo-cid", "ps2pdf-type1", "form-xobject",
+    for name in ("appearance-freetext", "reportlab-ttf-subset", "cairo-cid", "ps2pdf-type1",
+                 "form-xobject",
                  "embedded-file", "info", "form-field", "annotation"):
         d = base[name]
         out.append((name + "+objstm", qpdf(d, tmp, "--object-streams=generate"), True))
@@ -247,7 +282,9 @@ def samples(tmp):
                                            "128", "--use-aes=n", "--"), True))
     for name, data in (("clean-reportlab", reportlab_pdf(clean, True)),
                        ("clean-cairo", cairo_pdf(clean)),
-                       ("clean-ps2pdf", ps2pdf(clean, tmp))):
+                       ("clean-ps2pdf", ps2pdf(clean, tmp)),
+                       ("clean-appearance",
+                        appearance_samples("4111 1111 1111 1112")["appearance-state"])):
         out.append((name, data, False))
         out.append((name + "+aes256",
                     qpdf(data, tmp, "--encrypt", "", "owner", "256", "--"), False))
@@ -315,6 +352,103 @@ def g_pdfs(ck, srv, tmp):
     ck.ok("a PDF as a form part (octet-stream) is blocked", blocked(r), r.raw_head)
 
 
+# ---- strings under crypt filters apart from the streams' ----
+
+def filters_doc(place, card, objstm=False):
+    """A page "Hello" and CARD in one PLACE: 'info' (/Title), 'annot'
+    (a note's /Contents), 'field' (a widget's /V); OBJSTM: the annotation
+    or field in a Flate object stream (9). A pdfforge.Doc and COMPRESSED."""
+    d = pf.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] >> >>")
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+          b"/Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R 7 0 R] >>")
+    d.stream(4, b"/Filter /FlateDecode", zlib.compress(b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET"))
+    d.add(5, HELV)
+    c = card.encode()
+    objs = {6: b"<< /Type /Annot /Subtype /Text /Rect [72 600 92 620] /Contents (note %s) >>"
+               % (c if place == "annot" else b"none"),
+            7: b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (f) /V (v %s) /Rect [72 500 300 520] "
+               b"/P 3 0 R >>" % (c if place == "field" else b"none")}
+    d.add(8, b"<< /Title (t %s) /Producer (hand) >>" % (c if place == "info" else b"none"))
+    num = 6 if place == "annot" else 7
+    for k in (6, 7):
+        if k != num or not objstm:
+            d.add(k, objs[k])
+    if not objstm:
+        return d, None
+    body = b"%d 0 " % num + objs[num]
+    d.stream(9, b"/Type /ObjStm /N 1 /First %d /Filter /FlateDecode" % body.index(b"<<"),
+             zlib.compress(body))
+    return d, {num: (9, 0)}
+
+
+# (handler, /StmF, /StrF): strings and streams apart, both ways
+FILTERS = (("aes128", "AESV2", "Identity"), ("aes128", "Identity", "AESV2"),
+           ("rc4", "V2", "Identity"), ("rc4", "Identity", "V2"), ("aes128", "AESV2", "V2"),
+           (256, "AESV3", "Identity"), (256, "Identity", "AESV3"))
+
+
+def filters_samples():
+    """(name, pdf, must_block): every place under every FILTERS, the
+    object-stream places, the card-less twins; every string is written
+    as hex (the raw bytes hold no card)."""
+    out = []
+    for kind, stm, st in FILTERS:
+        tag = "%s StmF=%s StrF=%s" % (kind, stm, st)
+        for place, objstm in (("info", False), ("annot", False), ("field", False),
+                              ("annot", True), ("field", True)):
+            d, c = filters_doc(place, CARD, objstm)
+            out.append(("%s, %s%s" % (tag, place, " in an object stream" if objstm else ""),
+                        pf.encrypt_filters(d, kind, stm, st, b"/Info 8 0 R", c), True))
+        d, c = filters_doc("annot", "4111 1111 1111 1112", True)
+        out.append(("%s, no card" % tag, pf.encrypt_filters(d, kind, stm, st, b"/Info 8 0 R", c),
+                    False))
+    return out
+
+
+def g_filters(ck, srv, tmp):
+    """Strings decrypted by /StrF: a card in a string an encrypted
+    document keeps in clear (/StrF /Identity, or under its own filter)
+    is blocked; qpdf --decrypt is the oracle that the card is there.
+    poppler opens a V4 document whose /StmF and /StrF differ as not
+    encrypted: a string written in clear under /StrF /AESV2 is what its
+    viewers show (pdfinfo the oracle)."""
+    n = 0
+    for name, data, must in filters_samples():
+        clear = pf.decoded(data).replace(b"\n", b" ")
+        ck.ok("%s: qpdf --decrypt %s the card" % (name, "holds" if must else "has no"),
+              (CARD.encode() in clear) == must)
+        ck.ok("%s: the raw bytes hold no card" % name, CARD.encode() not in data)
+        r = post(srv, data, "application/pdf")
+        ok = blocked(r) if must else identical(r, data)
+        n += ok
+        ck.ok("%s: %s" % (name, "blocked" if must else "passes byte-identical"), ok, r.raw_head)
+    d, c = filters_doc("info", CARD)
+    data = pf.encrypt_filters(d, "aes128", "AESV2", "V2", b"/Info 8 0 R", c, str_with="Identity")
+    ck.ok("poppler reading: pdfinfo shows the card of a /Title in clear under /StrF /V2",
+          CARD in reference_text(data, tmp))
+    r = post(srv, data, "application/pdf")
+    ck.ok("poppler reading: a /Title in clear under /StrF /V2 is blocked", blocked(r), r.raw_head)
+    # ... and its streams in clear too: a content stream without filters
+    # (hex glyph codes), written in clear under /StmF /AESV2
+    d = pf.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+          b"/Resources << /Font << /F1 5 0 R >> >> >>")
+    d.stream(4, b"", b"BT /F1 12 Tf 72 700 Td <%s> Tj ET" % CARD.encode().hex().encode())
+    d.add(5, HELV)
+    data = pf.encrypt_filters(d, "aes128", "AESV2", "V2", stm_with="Identity",
+                              str_with="Identity")
+    ck.ok("poppler reading: pdftotext shows a content stream in clear under /StmF /AESV2",
+          CARD in reference_text(data, tmp))
+    r = post(srv, data, "application/pdf")
+    ck.ok("poppler reading: a content stream in clear under /StmF /AESV2 is blocked", blocked(r),
+          r.raw_head)
+    print("strings under /StrF: %d samples right" % n)
+
+
 samples_cache = {}
 
 
@@ -345,6 +479,7 @@ def main():
         def body():
             wait_live(srv)
             ck.group("pdfs", g_pdfs, ck, srv, tmp)
+            ck.group("filters", g_filters, ck, srv, tmp)
 
         serve_checked(ck, srv, "server starts with --modules dlp", 1, setup, body)
         return ck.summary()

@@ -7,8 +7,9 @@
  * RunLengthDecode, their abbreviations, names with #xx escapes), the
  * predictors of /DecodeParms (PNG 10-15 and TIFF 2), and the standard
  * security handler's decryption with the empty user password (RC4 and
- * AES, revisions 2-6). virus_scan scans decoded streams libclamav cannot
- * decode itself; dlp reads the text of the content streams.
+ * AES, revisions 2-6; strings by /StrF, streams by /StmF). virus_scan
+ * scans decoded streams libclamav cannot decode itself; dlp reads the
+ * text of the content streams and of strings (sk_pdf_string).
  * SECURITY: every byte is client-controlled. Object counts, nesting and
  * decoded sizes are bounded by the caller's limits; nothing recurses
  * without a depth bound; what cannot be decoded is reported, never
@@ -88,6 +89,40 @@ SK_API int sk_pdf_name(const unsigned char *v, size_t n, char *out, size_t size)
  * 0, or -1 for a reference to nothing. */
 SK_API int sk_pdf_resolve(const struct sk_pdf *, const unsigned char *v, size_t n,
                           const unsigned char **d, size_t *dn);
+
+/* The bytes of the string token S[0..N): a literal "(...)" with its
+ * escapes undone (\n \r \t \b \f \( \) \\, octal \ddd, a backslash
+ * before an end of line is a line continuation, an unknown escape is the
+ * character, an end of line CR, LF or CR LF is read as LF) or a hex
+ * string "<...>" (white space and other non-hex bytes skipped, as poppler
+ * does; an odd last digit followed by 0), leading white space skipped.
+ * At most SIZE bytes into OUT (cut there): their count, or -1 when S is
+ * no string. No decryption: for content streams, CMaps, and the /Encrypt
+ * dictionary itself. Added after the first contract. */
+SK_API long sk_pdf_string_bytes(const unsigned char *s, size_t n, unsigned char *out, size_t size);
+/* The bytes of the string token S[0..N) (sk_pdf_string_bytes) found in
+ * object O (a value of its dictionary, or O's value itself), as a reader
+ * has them: in an encrypted document decrypted with O's key and the
+ * crypt filter strings use (/StrF of a V4/V5 handler, which may differ
+ * from the streams' /StmF: /Identity leaves strings in clear; V1-V3:
+ * RC4), unless O was read from an object stream (decrypted whole as a
+ * stream), is the /Encrypt dictionary or a cross-reference stream (/ID is
+ * never encrypted). O NULL: no decryption. *OUT malloc'd (caller frees),
+ * NUL-terminated beyond *OUT_LEN (never more than N). SK_PDF_OK,
+ * SK_PDF_BROKEN (not a string), SK_PDF_ENCRYPTED (the document cannot be
+ * opened, or /StrF names a crypt filter we do not know), SK_PDF_NOMEM.
+ * Added after the first contract. */
+SK_API enum sk_pdf_rc sk_pdf_string(struct sk_pdf *, const struct sk_pdf_obj *o,
+                                    const unsigned char *s, size_t n, unsigned char **out,
+                                    size_t *out_len);
+
+/* Each string token of V[0..N) (an object's value or a stream's
+ * dictionary: nested arrays and dictionaries walked, comments skipped),
+ * in order, to FN with its bytes as written (S[0..SN), for sk_pdf_string);
+ * a nonzero return of FN stops the walk and is returned, else 0. Added
+ * after the first contract. */
+SK_API int sk_pdf_each_string(const unsigned char *v, size_t n,
+                              int (*fn)(void *arg, const unsigned char *s, size_t sn), void *arg);
 
 /* The decoded bytes of stream object O (filters, predictors, decryption).
  * *OUT is malloc'd (caller frees) and NUL-terminated beyond *OUT_LEN.
