@@ -392,11 +392,10 @@ void sk_dlp_hold_drop(struct sk_dlp_hold *);
 
 /* In front of an object's text reader NEXT (owned): every byte passes on
  * as it is; a PDF ("%PDF-" in its first 1024 bytes) is also held, at most
- * SK_DLP_PDF_HOLD bytes, and read at its end if it fits what is left of
+ * SK_DLP_HOLD_MAX bytes, and read at its end if it fits what is left of
  * the budget (dlp_pdf.c):
  * its pages' text, its strings and its embedded files, as objects of
  * their own. NAME (may be NULL) is shown with samples. */
-#define SK_DLP_PDF_HOLD (64ull << 20)
 struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int depth,
                                    struct sk_dlp_sink *next);
 

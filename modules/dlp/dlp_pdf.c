@@ -16,7 +16,7 @@
  *   object of its own (sk_dlp_object_new: a zip, a text, a PDF in it).
  * The text is one object in a window of its own (sk_dlp_engine_sub).
  * SECURITY: client-controlled. The held bytes are charged to the
- * transaction's dlp.max-decoded budget and at most SK_DLP_PDF_HOLD are
+ * transaction's dlp.max-decoded budget and at most SK_DLP_HOLD_MAX are
  * held (beyond: dlp.on-limit); decoded streams are charged too (the
  * reader's max_total). An encrypted document the empty password does not
  * open and a stream that does not decode are dlp.on-error. Fonts are
@@ -64,14 +64,9 @@ struct sk_dpdf_res {
 };
 
 struct sk_dpdf {
-    struct sk_dlp_sink sink;
-    struct sk_dlp_ctx *ctx;
+    struct sk_dlp_hold h;   /* first: the held document (dlp_hold.c) */
+    struct sk_dlp_ctx *ctx; /* h's, or sk_dlp_pdf_text's own (no hold) */
     int depth;
-    struct sk_dlp_sink *next; /* the text reader: every byte */
-    char *name;
-    unsigned char *buf;
-    size_t len, cap;
-    enum { SK_DP_HEAD, SK_DP_HOLD, SK_DP_NONE } state;
     /* while the document is read */
     struct sk_pdf *pdf;
     struct sk_dlp_engine *win;
@@ -675,7 +670,7 @@ static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const cha
         win ? sk_dlp_object_new(d->ctx, ctype, *name ? name : NULL, d->depth + 1) : NULL;
     int rc = -1;
     if (s) {
-        sk_dlp_engine_where(win, *name ? name : d->name ? d->name : "");
+        sk_dlp_engine_where(win, *name ? name : d->h.name ? d->h.name : "");
         rc = sk_dlp_put_in(d->ctx, win, s, b, bn) == -1 || sk_dlp_end_in(d->ctx, win, s) == -1 ? -1
                                                                                                : 0;
         s->destroy(s);
@@ -685,12 +680,12 @@ static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const cha
     return rc;
 }
 
-/* Read the held document. -1: out of memory. */
-static int sk_dpdf_read(struct sk_dpdf *d)
+/* Read the document P[0..N) (borrowed while it is read). -1: out of memory. */
+static int sk_dpdf_read(struct sk_dpdf *d, const unsigned char *p, size_t n)
 {
     struct sk_pdf_limits lim = {
         .max_objects = SK_PDF_OBJECTS, .max_out = d->ctx->budget, .max_total = d->ctx->budget};
-    enum sk_pdf_rc rc = sk_pdf_open(d->buf, d->len, &lim, &d->pdf);
+    enum sk_pdf_rc rc = sk_pdf_open(p, n, &lim, &d->pdf);
 
     if (rc == SK_PDF_NOT_PDF)
         return 0;
@@ -717,12 +712,13 @@ static int sk_dpdf_read(struct sk_dpdf *d)
     struct sk_pdf_res_ops ops = {sk_dpdf_font, sk_dpdf_form, sk_dpdf_emit, d};
     struct sk_pdf_text *t = sk_pdf_text_new(&ops);
     d->win = t && !d->emit ? sk_dlp_engine_sub(d->ctx->e) : NULL;
-    d->text = d->win ? sk_dlp_object_new(d->ctx, "text/plain; charset=utf-8", d->name, d->depth + 1)
-                     : NULL;
+    d->text = d->win
+                  ? sk_dlp_object_new(d->ctx, "text/plain; charset=utf-8", d->h.name, d->depth + 1)
+                  : NULL;
     int rc2 = d->text || (t && d->emit) ? 0 : -1;
     if (d->win)
-        sk_dlp_engine_where(d->win, d->name ? d->name : "");
-    for (size_t i = 0, n = sk_pdf_count(d->pdf); rc2 == 0 && i < n; i++) {
+        sk_dlp_engine_where(d->win, d->h.name ? d->h.name : "");
+    for (size_t i = 0, nobj = sk_pdf_count(d->pdf); rc2 == 0 && i < nobj; i++) {
         const struct sk_pdf_obj *o = sk_pdf_at(d->pdf, i);
         if (sk_pdf_find(d->pdf, o->num) != o) /* replaced by a later update */
             continue;
@@ -767,123 +763,45 @@ static void sk_dpdf_release(struct sk_dpdf *d)
     d->win = NULL;
     sk_pdf_free(d->pdf);
     d->pdf = NULL;
-    free(d->buf);
-    d->buf = NULL, d->len = d->cap = 0;
 }
 
-static int sk_dpdf_append(struct sk_dpdf *d, const unsigned char *p, size_t n)
+/* dlp_hold.c's IS: "%PDF-" within the first SK_PDF_HEAD bytes. */
+static int sk_dpdf_is(const unsigned char *p, size_t n, int final)
 {
-    if (d->len + n > d->cap) {
-        size_t nc = d->cap ? d->cap : 64 << 10;
-        while (nc < d->len + n)
-            nc *= 2;
-        unsigned char *b = realloc(d->buf, nc);
-        if (!b)
-            return -1;
-        d->buf = b, d->cap = nc;
-    }
-    memcpy(d->buf + d->len, p, n);
-    d->len += n;
-    return 0;
+    size_t k = n < SK_PDF_HEAD ? n : SK_PDF_HEAD;
+
+    if (k >= 5 && memmem(p, k, "%PDF-", 5) != NULL)
+        return 1;
+    return final || n >= SK_PDF_HEAD ? 0 : -1;
 }
 
-static void sk_dpdf_drop(struct sk_dpdf *d)
+/* dlp_hold.c's READ: the held document, if what is left of
+ * dlp.max-decoded covers reading it again. */
+static int sk_dpdf_end(struct sk_dlp_hold *h)
 {
-    d->state = SK_DP_NONE;
-    free(d->buf);
-    d->buf = NULL, d->len = d->cap = 0;
-}
-
-/* Hold N more bytes of a PDF: at most SK_DLP_PDF_HOLD in all, beyond
- * it the document is not read (dlp.on-limit). Whether it fits
- * dlp.max-decoded is decided at its end, when every other reading of its
- * bytes has charged the budget: so the verdict never depends on how the
- * client cut its writes. */
-static int sk_dpdf_hold(struct sk_dpdf *d, const unsigned char *p, size_t n)
-{
-    if (d->len + n > SK_DLP_PDF_HOLD) {
-        d->ctx->limit = 1;
-        sk_dpdf_drop(d);
+    if (sk_dlp_hold_charge(h, h->len) == -1)
         return 0;
-    }
-    return sk_dpdf_append(d, p, n);
+    return sk_dpdf_read((struct sk_dpdf *)h, h->buf, h->len);
 }
 
-/* Is "%PDF-" within the first SK_PDF_HEAD bytes held? */
-static int sk_dpdf_magic(const struct sk_dpdf *d)
+static void sk_dpdf_release_held(struct sk_dlp_hold *h)
 {
-    size_t n = d->len < SK_PDF_HEAD ? d->len : SK_PDF_HEAD;
-
-    return n >= 5 && memmem(d->buf, n, "%PDF-", 5) != NULL;
-}
-
-static int sk_dpdf_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
-{
-    struct sk_dpdf *d = (struct sk_dpdf *)s;
-    size_t i = 0;
-
-    if (d->state == SK_DP_HEAD) { /* the first SK_PDF_HEAD bytes: is it a PDF? */
-        i = n < SK_PDF_HEAD - d->len ? n : SK_PDF_HEAD - d->len;
-        if (sk_dpdf_append(d, p, i) == -1)
-            return -1;
-        if (sk_dpdf_magic(d))
-            d->state = SK_DP_HOLD;
-        else if (d->len >= SK_PDF_HEAD)
-            sk_dpdf_drop(d);
-    }
-    if (d->state == SK_DP_HOLD && i < n && sk_dpdf_hold(d, p + i, n - i) == -1)
-        return -1;
-    return sk_dlp_put(d->next, p, n);
-}
-
-static int sk_dpdf_end(struct sk_dlp_sink *s)
-{
-    struct sk_dpdf *d = (struct sk_dpdf *)s;
-    /* the bytes' other readings first: what they decoded is charged */
-    int rc = d->next->end(d->next);
-
-    if (d->state != SK_DP_NONE && sk_dpdf_magic(d)) {
-        if (d->len > d->ctx->budget) {
-            d->ctx->budget = 0, d->ctx->limit = 1;
-        } else {
-            d->ctx->budget -= d->len; /* the held bytes are read a second time */
-            if (sk_dpdf_read(d) == -1)
-                rc = -1;
-        }
-    }
-    sk_dpdf_release(d);
-    d->state = SK_DP_NONE;
-    return rc;
-}
-
-static void sk_dpdf_destroy(struct sk_dlp_sink *s)
-{
-    struct sk_dpdf *d = (struct sk_dpdf *)s;
-
-    sk_dpdf_release(d);
-    d->next->destroy(d->next);
-    free(d->name);
-    free(d);
+    sk_dpdf_release((struct sk_dpdf *)h);
 }
 
 struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
                                    struct sk_dlp_sink *next)
 {
-    struct sk_dpdf *d;
+    struct sk_dlp_hold *h = sk_dlp_hold_new(sizeof(struct sk_dpdf), ctx, name, depth, next);
+    struct sk_dpdf *d = (struct sk_dpdf *)h;
 
-    if (!next)
+    if (h == NULL)
         return NULL;
-    if (!(d = calloc(1, sizeof(*d))) || (name && !(d->name = strdup(name)))) {
-        free(d);
-        next->destroy(next);
-        return NULL;
-    }
-    d->sink = (struct sk_dlp_sink){
-        .write = sk_dpdf_write, .end = sk_dpdf_end, .destroy = sk_dpdf_destroy};
+    h->head = SK_PDF_HEAD;
+    h->is = sk_dpdf_is, h->read = sk_dpdf_end, h->release = sk_dpdf_release_held;
     d->ctx = ctx;
     d->depth = depth;
-    d->next = next;
-    return &d->sink;
+    return &h->sink;
 }
 
 int sk_dlp_pdf_text(const unsigned char *p, size_t n, int (*emit)(void *, const char *, size_t),
@@ -891,14 +809,8 @@ int sk_dlp_pdf_text(const unsigned char *p, size_t n, int (*emit)(void *, const 
 {
     struct sk_dlp_ctx ctx = {.budget = 256ull << 20};
     struct sk_dpdf d = {.ctx = &ctx, .emit = emit, .emit_arg = arg};
-    int rc;
+    int rc = sk_dpdf_read(&d, p, n);
 
-    d.buf = malloc(n ? n : 1);
-    if (!d.buf)
-        return -1;
-    memcpy(d.buf, p, n);
-    d.len = d.cap = n;
-    rc = sk_dpdf_read(&d);
     sk_dpdf_release(&d);
     snprintf(why, whylen, "%s%s", ctx.undecodable ? ctx.why : "", ctx.limit ? " (a limit)" : "");
     return rc == -1 || ctx.oom ? -1 : (ctx.undecodable || ctx.limit);
