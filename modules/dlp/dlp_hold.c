@@ -78,10 +78,10 @@ static int sk_hold_end(struct sk_dlp_sink *s)
     /* the bytes' other readings first: what they decoded is charged */
     int rc = h->next->end(h->next);
 
-    /* an object shorter than HEAD is still undecided: its end decides */
-    if (h->state == SK_HOLD_HOLD || (h->state == SK_HOLD_HEAD && h->is(h->buf, h->len, 1) == 1))
-        if (h->read(h) == -1)
-            rc = -1;
+    /* (IS answers 1 as soon as it can: an object still undecided at its
+     * end is never one) */
+    if (h->state == SK_HOLD_HOLD && h->read(h) == -1)
+        rc = -1;
     h->release(h);
     sk_dlp_hold_drop(h);
     return rc;

@@ -6,6 +6,7 @@
  * glyph name). Whole documents through the hooks: the end of this file.
  * pdftotext is the reference the expected strings were checked against
  * where a real PDF exists (tests/integration/test_dlp_pdf.py). */
+#include "dlp.h"
 #include "dlp_fixture.h"
 
 #include "dlp_pdf.h"
@@ -538,13 +539,34 @@ static void test_document_limits(void **state)
     mctx = saved;
 }
 
+/* A PDF over SK_DLP_HOLD_MAX is not held on (memory): dlp.on-limit. */
+static void test_hold_bound(void **state)
+{
+    size_t pad = SK_DLP_HOLD_MAX + 4096, n;
+    char *spaces = malloc(pad);
+    (void)state;
+
+    memset(spaces, ' ', pad);
+    unsigned char *b = mkpdf_bin("", "BT /F1 12 Tf (clean) Tj ET", 0, spaces, pad, "", &n);
+    struct req r = {
+        .ip = "10.0.0.2", .ctype = "application/pdf", .body = b, .len = n, .chunk = 1 << 20};
+    expect(&r, SK_BLOCK, "dlp-limit", "a PDF over SK_DLP_HOLD_MAX");
+    free(b);
+    /* the same document with 4 KiB of padding: held, read, clean */
+    b = mkpdf_bin("", "BT /F1 12 Tf (clean) Tj ET", 0, spaces, 4096, "", &n);
+    r.body = b, r.len = n;
+    expect(&r, SK_ALLOW, NULL, "the same PDF under the bound");
+    free(b);
+    free(spaces);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strings),         cmocka_unit_test(test_cmap),
         cmocka_unit_test(test_glyph_names),     cmocka_unit_test(test_text_operators),
         cmocka_unit_test(test_forms),           cmocka_unit_test(test_documents),
-        cmocka_unit_test(test_document_limits),
+        cmocka_unit_test(test_document_limits), cmocka_unit_test(test_hold_bound),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
