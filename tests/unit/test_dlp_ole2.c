@@ -23,6 +23,7 @@
 #include <sekisho/ole2.h>
 
 #include "dlp.h"
+#include "dlp_fixture.h"
 #include "dlp_ole2.h"
 
 static unsigned char *load(const char *name, size_t *n)
@@ -175,27 +176,12 @@ static void test_storages(void **state)
 
 /* ---- the text dlp reads ---- */
 
-struct text {
-    char b[8192];
-    size_t n;
-};
-
-static int collect(void *arg, const char *p, size_t n)
-{
-    struct text *t = arg;
-    assert_true(t->n + n < sizeof(t->b));
-    memcpy(t->b + t->n, p, n);
-    t->n += n;
-    t->b[t->n] = 0;
-    return 0;
-}
-
 static int text_of(const char *file, struct text *t, char *why, size_t wn)
 {
     size_t n;
     unsigned char *p = load(file, &n);
     memset(t, 0, sizeof(*t));
-    int rc = sk_dlp_ole2_text(p, n, collect, t, why, wn);
+    int rc = sk_dlp_ole2_text(p, n, text_collect, t, why, wn);
     free(p);
     return rc;
 }

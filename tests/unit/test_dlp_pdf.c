@@ -11,22 +11,6 @@
 
 #include "dlp_pdf.h"
 
-struct buf {
-    char s[8192];
-    size_t n;
-};
-
-static int emit(void *arg, const char *p, size_t n)
-{
-    struct buf *b = arg;
-
-    assert_true(b->n + n < sizeof(b->s));
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-    return 0;
-}
-
 /* Fonts of the tests' resources: F1 a simple WinAnsi font with widths of
  * 500 for every code, F2 a Type0 font with a 2-byte ToUnicode CMap, F3 a
  * simple font with /Differences, no widths. Forms: X1 draws "(form) Tj",
@@ -66,11 +50,11 @@ static int form(void *arg, void *res, const char *name, const unsigned char **ou
 /* The text of CONTENT; *RC the run's return. */
 static const char *text(const char *content, int *rc)
 {
-    static struct buf b;
-    struct sk_pdf_res_ops ops = {font, form, emit, &b};
+    static struct text b;
+    struct sk_pdf_res_ops ops = {font, form, text_collect, &b};
     struct sk_pdf_text *t = sk_pdf_text_new(&ops);
 
-    b.n = 0, b.s[0] = '\0';
+    b.n = 0, b.b[0] = '\0';
     assert_non_null(t);
     int r = sk_pdf_text_run(t, (const unsigned char *)content, strlen(content), NULL);
     assert_int_equal(sk_pdf_text_end(t), 0);
@@ -79,7 +63,7 @@ static const char *text(const char *content, int *rc)
         *rc = r;
     else
         assert_int_equal(r, 0);
-    return b.s;
+    return b.b;
 }
 
 static const char cmap2[] = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"

@@ -171,6 +171,17 @@ void run(const struct req *r, struct res *out)
     sk_txn_clear(&t);
 }
 
+int text_collect(void *arg, const char *p, size_t n)
+{
+    struct text *t = arg;
+
+    assert_true(t->n + n < sizeof(t->b));
+    memcpy(t->b + t->n, p, n);
+    t->n += n;
+    t->b[t->n] = '\0';
+    return 0;
+}
+
 void res_free(struct res *r)
 {
     free(r->page);

@@ -62,6 +62,15 @@ const char *hdr_get(void *ctx, int response, const char *name);
 /* One REQMOD transaction of R through the hooks; res_free OUT after. */
 void run(const struct req *r, struct res *out);
 void res_free(struct res *r);
+
+/* Text a reader hands to its EMIT callback (sk_dlp_pdf_text,
+ * sk_dlp_ole2_text, the PDF text operators): text_collect appends it to
+ * a struct text, NUL-terminated; more than fits fails the test. */
+struct text {
+    char b[8192];
+    size_t n;
+};
+int text_collect(void *arg, const char *p, size_t n);
 /* Which log-<det> templates reported for TEXT (default policy). */
 void check_text(const char *text, const char *want_tpl, int line);
 /* R's verdict must be V (and its rule RULE unless NULL); WHY names the case. */
