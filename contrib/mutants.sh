@@ -1545,7 +1545,7 @@ MUTANTS = [
      "modules/dlp/dlp_hold.c", "    if (n > h->ctx->budget) {", "    if (0) {",
      r"^(unit\.test_dlp_pdf)$"),
     ("dlp: a held object over SK_DLP_HOLD_MAX is held on", S, "modules/dlp/dlp_hold.c",
-     "        if (h->len + (n - i) > SK_DLP_HOLD_MAX) { /* not read: dlp.on-limit */",
+     "        if (h->held.len + (n - i) > SK_DLP_HOLD_MAX) { /* not read: dlp.on-limit */",
      "        if (0) { /* not read: dlp.on-limit */", r"^(unit\.test_dlp_pdf|unit\.test_dlp_ole2)$"),
     ("dlp: PDF strings outside the pages (Info, annotations, fields) not read", S,
      "modules/dlp/dlp_pdf.c", "            rc2 = sk_dpdf_strings(d, o);", "            rc2 = 0;",

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <sekisho/policy_snapshot.h>
+#include <sekisho/text.h>
 
 /* ---- built-in detectors (dlp_validate.c, dlp_detect.c) ---- */
 enum sk_dlp_det {
@@ -372,8 +373,8 @@ struct sk_dlp_hold {
     int depth;
     struct sk_dlp_sink *next; /* the text reader: every byte */
     char *name;
-    unsigned char *buf;
-    size_t len, cap, head;
+    struct sk_buf held; /* the object's bytes so far */
+    size_t head;
     enum { SK_HOLD_HEAD, SK_HOLD_HOLD, SK_HOLD_NONE } state;
     int (*is)(const unsigned char *p, size_t n, int final);
     int (*read)(struct sk_dlp_hold *);
@@ -389,6 +390,11 @@ struct sk_dlp_hold *sk_dlp_hold_new(size_t size, struct sk_dlp_ctx *ctx, const c
 int sk_dlp_hold_charge(struct sk_dlp_hold *, size_t n);
 /* Forget the held bytes (nothing will read them). */
 void sk_dlp_hold_drop(struct sk_dlp_hold *);
+/* The held bytes (h->held.len of them), as a reader takes them. */
+static inline const unsigned char *sk_dlp_held(const struct sk_dlp_hold *h)
+{
+    return (const unsigned char *)h->held.data;
+}
 
 /* In front of an object's text reader NEXT (owned): every byte passes on
  * as it is; a PDF ("%PDF-" in its first 1024 bytes) is also held, at most

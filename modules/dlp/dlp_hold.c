@@ -13,27 +13,10 @@
 
 #include "dlp.h"
 
-static int sk_hold_append(struct sk_dlp_hold *h, const unsigned char *p, size_t n)
-{
-    if (h->len + n > h->cap) {
-        size_t nc = h->cap ? h->cap : 64 << 10;
-        while (nc < h->len + n)
-            nc *= 2;
-        unsigned char *b = realloc(h->buf, nc);
-        if (!b)
-            return -1;
-        h->buf = b, h->cap = nc;
-    }
-    memcpy(h->buf + h->len, p, n);
-    h->len += n;
-    return 0;
-}
-
 void sk_dlp_hold_drop(struct sk_dlp_hold *h)
 {
     h->state = SK_HOLD_NONE;
-    free(h->buf);
-    h->buf = NULL, h->len = h->cap = 0;
+    sk_buf_free(&h->held);
 }
 
 static int sk_hold_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -42,20 +25,20 @@ static int sk_hold_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
     size_t i = 0;
 
     if (h->state == SK_HOLD_HEAD) { /* the first HEAD bytes: is it one? */
-        i = n < h->head - h->len ? n : h->head - h->len;
-        if (sk_hold_append(h, p, i) == -1)
+        i = n < h->head - h->held.len ? n : h->head - h->held.len;
+        if (sk_buf_append(&h->held, (const char *)p, i) == -1)
             return -1;
-        int is = h->is(h->buf, h->len, h->len >= h->head);
+        int is = h->is(sk_dlp_held(h), h->held.len, h->held.len >= h->head);
         if (is == 1)
             h->state = SK_HOLD_HOLD;
         else if (is == 0)
             sk_dlp_hold_drop(h);
     }
     if (h->state == SK_HOLD_HOLD && i < n) {
-        if (h->len + (n - i) > SK_DLP_HOLD_MAX) { /* not read: dlp.on-limit */
+        if (h->held.len + (n - i) > SK_DLP_HOLD_MAX) { /* not read: dlp.on-limit */
             h->ctx->limit = 1;
             sk_dlp_hold_drop(h);
-        } else if (sk_hold_append(h, p + i, n - i) == -1) {
+        } else if (sk_buf_append(&h->held, (const char *)p + i, n - i) == -1) {
             return -1;
         }
     }

@@ -363,9 +363,10 @@ static int sk_dole_end(struct sk_dlp_hold *h)
     struct sk_dole *d = (struct sk_dole *)h;
     size_t off, len;
 
-    if (sk_dole_locate(h->buf, h->len, &off, &len) == -1 || sk_dlp_hold_charge(h, len) == -1)
+    if (sk_dole_locate(sk_dlp_held(h), h->held.len, &off, &len) == -1 ||
+        sk_dlp_hold_charge(h, len) == -1)
         return 0;
-    return sk_dole_parse(d, h->buf + off, len);
+    return sk_dole_parse(d, sk_dlp_held(h) + off, len);
 }
 
 static void sk_dole_release(struct sk_dlp_hold *h)

@@ -779,9 +779,9 @@ static int sk_dpdf_is(const unsigned char *p, size_t n, int final)
  * dlp.max-decoded covers reading it again. */
 static int sk_dpdf_end(struct sk_dlp_hold *h)
 {
-    if (sk_dlp_hold_charge(h, h->len) == -1)
+    if (sk_dlp_hold_charge(h, h->held.len) == -1)
         return 0;
-    return sk_dpdf_read((struct sk_dpdf *)h, h->buf, h->len);
+    return sk_dpdf_read((struct sk_dpdf *)h, sk_dlp_held(h), h->held.len);
 }
 
 static void sk_dpdf_release_held(struct sk_dlp_hold *h)
