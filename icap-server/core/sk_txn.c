@@ -215,6 +215,8 @@ const char *sk_txn_shown_url(const struct sk_txn *t)
     return t->shown_url ? t->shown_url : t->url;
 }
 
+#define SK_TXN_HIDDEN "[hidden]" /* what stands for the hidden rest of a URL */
+
 void sk_txn_hide_url(struct sk_txn *t, size_t from)
 {
     size_t n = strlen(t->url);
@@ -222,9 +224,10 @@ void sk_txn_hide_url(struct sk_txn *t, size_t from)
 
     if (from > n)
         from = n;
-    if (t->shown_url && strlen(t->shown_url) <= from + 8) /* hidden from there already */
+    /* hidden from there, or from before, already */
+    if (t->shown_url && strlen(t->shown_url) <= from + sizeof(SK_TXN_HIDDEN) - 1)
         return;
-    if (asprintf(&u, "%.*s[hidden]", (int)from, t->url) == -1) {
+    if (asprintf(&u, "%.*s" SK_TXN_HIDDEN, (int)from, t->url) == -1) {
         t->url[from] = '\0'; /* out of memory: never show it */
         return;
     }
