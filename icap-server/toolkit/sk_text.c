@@ -406,6 +406,16 @@ int sk_b64_digit(unsigned char c, int urlsafe)
     return -1;
 }
 
+uint32_t sk_cp1252(unsigned char b)
+{
+    static const uint16_t hi[32] = {0x20ac, 0x81,   0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+                                    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8d,   0x017d, 0x8f,
+                                    0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+                                    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
+
+    return b >= 0x80 && b < 0xa0 ? hi[b - 0x80] : b;
+}
+
 size_t sk_utf8_put(unsigned char *out, uint32_t cp)
 {
     if (cp < 0x80) {
@@ -456,11 +466,6 @@ static size_t sk_charref_first(unsigned char c)
  * whatever follows it), else in an attribute value. */
 static size_t sk_charref(const unsigned char *s, size_t n, int text, uint32_t *cp)
 {
-    /* windows-1252 for 0x80-0x9F (the five it leaves undefined stay) */
-    static const uint16_t w1252[32] = {
-        0x20ac, 0x81,   0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
-        0x2039, 0x0152, 0x8d,   0x017d, 0x8f,   0x90,   0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
-        0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,   0x017e, 0x0178};
     size_t best = 0;
 
     if (n >= 2 && s[0] == '#') {
@@ -482,7 +487,7 @@ static size_t sk_charref(const unsigned char *s, size_t n, int text, uint32_t *c
         if (v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
             v = 0xfffd;
         else if (v >= 0x80 && v <= 0x9f)
-            v = w1252[v - 0x80];
+            v = sk_cp1252((unsigned char)v); /* windows-1252 */
         *cp = v;
         return i;
     }

@@ -7,6 +7,8 @@
  * the CLX's size; field nesting by SK_DOC_FIELDS; no recursion. */
 #include <string.h>
 
+#include "sekisho/text.h"
+
 #include "dlp_ole2.h"
 
 #define SK_DOC_FIELDS 32 /* field nesting tracked; deeper fields read as text */
@@ -37,32 +39,7 @@ void sk_otxt_put(struct sk_otxt *t, uint32_t c)
     if (c >= 0xD800 && c < 0xE000) /* a lone surrogate */
         c = 0xFFFD;
     t->chars++;
-    if (c < 0x80) {
-        t->buf[t->n++] = (char)c;
-    } else if (c < 0x800) {
-        t->buf[t->n++] = (char)(0xC0 | c >> 6);
-        t->buf[t->n++] = (char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        t->buf[t->n++] = (char)(0xE0 | c >> 12);
-        t->buf[t->n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-        t->buf[t->n++] = (char)(0x80 | (c & 0x3F));
-    } else {
-        t->buf[t->n++] = (char)(0xF0 | c >> 18);
-        t->buf[t->n++] = (char)(0x80 | ((c >> 12) & 0x3F));
-        t->buf[t->n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-        t->buf[t->n++] = (char)(0x80 | (c & 0x3F));
-    }
-}
-
-/* cp1252's 0x80-0x9F (0: undefined, read as the C1 control) */
-static const uint16_t sk_cp1252_hi[32] = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-
-static uint32_t sk_cp1252(unsigned char b)
-{
-    return b >= 0x80 && b < 0xA0 && sk_cp1252_hi[b - 0x80] ? sk_cp1252_hi[b - 0x80] : b;
+    t->n += sk_utf8_put((unsigned char *)t->buf + t->n, c);
 }
 
 void sk_otxt_cp1252(struct sk_otxt *t, const unsigned char *p, size_t n)

@@ -200,12 +200,6 @@ static int sk_rtf_dbcs_lead(unsigned cp, unsigned b)
     return (cp == 936 || cp == 949 || cp == 950 || cp == 1361) && b >= 0x81 && b <= 0xfe;
 }
 
-/* cp1252's 0x80-0x9f (the rest is Latin-1); 0: undefined. */
-static const uint16_t sk_cp1252_c1[32] = {
-    0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0,      0x017d, 0,      0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
-    0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178};
-
 /* N (1 or 2) bytes of code page CP as characters; what does not convert
  * is dropped. */
 static void sk_rtf_conv(struct sk_dlp_rtf *r, unsigned cp, const unsigned char *b, size_t n)
@@ -215,10 +209,9 @@ static void sk_rtf_conv(struct sk_dlp_rtf *r, unsigned cp, const unsigned char *
     char *ip = (char *)b;
 
     if (cp == 1252 || cp == 0) {
-        if (b[0] >= 0xa0)
-            sk_rtf_char(r, b[0]);
-        else if (sk_cp1252_c1[b[0] - 0x80])
-            sk_rtf_char(r, sk_cp1252_c1[b[0] - 0x80]);
+        uint32_t c = sk_cp1252(b[0]);
+        if (c >= 0xa0) /* the five bytes cp1252 leaves undefined are dropped */
+            sk_rtf_char(r, c);
         return;
     }
     if (r->icp != cp) {

@@ -46,6 +46,10 @@ int sk_utf8_valid(const char *s, size_t len);
 /* Code point CP (at most U+10FFFF; a larger one is U+FFFD) as UTF-8 into
  * OUT (room for 4 bytes); returns its length (1-4). */
 size_t sk_utf8_put(unsigned char *out, uint32_t cp);
+/* Byte B of windows-1252 as a code point: 0x80-0x9F its characters (the
+ * five it leaves undefined, 0x81 0x8D 0x8F 0x90 0x9D, stay C1 controls),
+ * the rest Latin-1. */
+uint32_t sk_cp1252(unsigned char b);
 
 /* The HTML character reference at S (N bytes after an '&'), as a browser
  * decodes it in an attribute value: "#37;", "#x25", "#52" before any
