@@ -1866,6 +1866,13 @@ MUTANTS = [
      "icap-server/core/sk_pdf_filter.c",
      "    *n = b->lim > b->n ? (size_t)(b->lim - b->n) : 0;", "    *n = 0;",
      r"^(fuzz\.pdf|unit\.test_pdf)$"),
+    ("launcher: a Group switch in --config leaves c-icap without its parent-death signal", S,
+     "icap-server/srv_sekisho.c", "        prctl(PR_SET_PDEATHSIG, SIGTERM);\n        if (getppid()",
+     "        if (getppid()", r"^(integration\.stop)$"),
+    ("launcher: a User switch in --config not named", S, "icap-server/srv_sekisho.c",
+     "    if (uid && strtoul(uid, NULL, 10) != (unsigned long)getuid()) {",
+     "    if (uid && strtoul(uid, NULL, 10) == (unsigned long)getuid()) {",
+     r"^(integration\.stop)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -814,6 +815,36 @@ static void sk_child_stop(const char *name, int type, void *data)
     sk_metrics_child_stop();
 }
 
+/* c-icap switches to its User/Group (directives of the admin's --config)
+ * before post_init. sekisho-server made the run directory (pid file,
+ * control socket, metrics, spill files) for the user it runs as, so
+ * another user cannot start: said here in one line, before the failures
+ * it would cause. A Group switch alone works but clears the parent-death
+ * signal the launcher set in foreground mode (prctl(2): any credential
+ * change does), and c-icap would outlive a killed launcher: set again. */
+static int sk_launcher_check(void)
+{
+    const char *uid = getenv("SEKISHO_LAUNCHER_UID");
+    const char *ppid = getenv("SEKISHO_LAUNCHER_PID");
+
+    char *err = NULL;
+
+    if (uid && strtoul(uid, NULL, 10) != (unsigned long)getuid()) {
+        sk_seterr(&err,
+                  "c-icap switched from uid %s to uid %u (a User directive in --config): run "
+                  "sekisho-server as that user instead (systemd User=, "
+                  "contrib/systemd/sekisho.service)",
+                  uid, (unsigned)getuid());
+        return sk_fail(err);
+    }
+    if (ppid) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != (pid_t)strtol(ppid, NULL, 10)) /* died before the prctl */
+            return sk_fail(strdup("sekisho-server is gone"));
+    }
+    return CI_OK;
+}
+
 /* Runs after the whole configuration is read, before fork: the place to
  * load modules (engines built here are shared copy-on-write). */
 static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
@@ -822,6 +853,8 @@ static int sk_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf
     char *err = NULL;
     char line[64];
 
+    if (sk_launcher_check() != CI_OK)
+        return CI_ERROR;
     ci_service_set_preview(xdata, c->preview);
     /* Here, not in init: the Service line comes before the directives
      * that follow it (the admin's --config is Included last), and

@@ -193,6 +193,17 @@ static void sk_exec_child(const struct sk_launch_env *env, const struct sk_launc
     } else {
         setsid();
     }
+    /* For the service's post_init (srv_sekisho.c sk_launcher_check): the
+     * user the run directory belongs to, and in the foreground the parent
+     * whose death c-icap must follow after a Group switch cleared it. */
+    snprintf(debug, sizeof(debug), "%u", (unsigned)getuid());
+    setenv("SEKISHO_LAUNCHER_UID", debug, 1);
+    if (opts->foreground) {
+        snprintf(debug, sizeof(debug), "%ld", (long)parent);
+        setenv("SEKISHO_LAUNCHER_PID", debug, 1);
+    } else {
+        unsetenv("SEKISHO_LAUNCHER_PID");
+    }
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     signal(SIGPIPE, SIG_DFL);
     /* Whatever c-icap creates (pid file, control socket, an access log of

@@ -289,6 +289,49 @@ def g_exited_child(ck, build):
             srv.cleanup()
 
 
+def g_user_switch(ck, build):
+    """c-icap switches to the User/Group of the admin's --config before our
+    post_init. A Group switch alone starts, but any credential change clears
+    the parent-death signal: c-icap outlived a launcher killed with SIGKILL
+    (and held the port) until post_init set it again. A User switch cannot
+    use the run directory the launcher made: one line names the cause."""
+    ck.eq("runs as root (c-icap switches credentials only as root)", os.geteuid(), 0)
+    srv = SekishoServer(build, modules="url_block", name="stopg", config_text="Group nogroup\n")
+    master = None
+    try:
+        srv.start()
+        master = children_of(srv.proc.pid)[0]
+        with open("/proc/%d/status" % master) as f:
+            gid = [ln.split()[1] for ln in f if ln.startswith("Gid:")]
+        ck.ok("Group nogroup: c-icap switched its group", gid != ["0"], str(gid))
+        os.kill(srv.proc.pid, signal.SIGKILL)
+        srv.proc.wait(10)
+        ck.ok("Group switch, launcher SIGKILL: c-icap gone within %.0f s" % STOP_LIMIT,
+              _gone_within(master, STOP_LIMIT), "state %s" % _state(master))
+        ck.ok("Group switch: port free afterwards", port_is_free(srv.port))
+    except StartupError as e:
+        ck.ok("Group nogroup: server starts", False, str(e))
+    finally:
+        for p in [master] + children_of(master) if master and _state(master) else []:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        srv.stop()
+        srv.cleanup()
+    srv = SekishoServer(build, modules="url_block", name="stopu", config_text="User nobody\n")
+    try:
+        srv.start()
+        ck.ok("User nobody: start refused", False)
+    except StartupError as e:
+        ck.ok("User nobody: start refused, naming the User directive and the uids",
+              "switched from uid 0 to uid 65534 (a User directive in --config)" in str(e),
+              str(e)[-600:])
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def g_wake_thread(ck, srv):
     """Threads of ours in c-icap's main process block every signal: c-icap's
     handlers only set flags, and a signal taken by another thread does not
@@ -399,6 +442,7 @@ def main():
     srv.cleanup()
     ck.group("exited_child", g_exited_child, ck, build)
     ck.group("max_servers", g_max_servers, ck, build)
+    ck.group("user_switch", g_user_switch, ck, build)
     return ck.summary()
 
 
