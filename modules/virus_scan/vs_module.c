@@ -143,7 +143,7 @@ int sk_vs_init(struct sk_module_ctx *ctx, char **err)
     ec.max_files = (unsigned)v[5];
     /* one scan of a 16^4 nested zip kept a core busy for 38 s under the old
      * 120 s bound; 30 s by default, and the deadline is also checked from
-     * the per-file callbacks (vs_engine.c) */
+     * the per-file callbacks (vs_scan.c) */
     ec.max_scantime_ms = (unsigned)((v[6] ? v[6] : 1) * 1000);
     ec.max_heavy = (unsigned)v[9];
     ec.heavy_bytes = v[10];
