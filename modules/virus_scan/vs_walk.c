@@ -25,25 +25,7 @@
 
 #include "vs_internal.h"
 
-/* Base64 runs: at least SK_VS_B64_MIN digits (48 bytes; EICAR is 92) are
- * decoded and scanned; the first SK_VS_B64_EACH runs of a walk each as an
- * object of its own (hash signatures see the file), later ones together
- * in one object per text, so a page of many tokens costs a bounded number
- * of scans (body signatures still see every run). */
-#define SK_VS_B64_MIN  64
-#define SK_VS_B64_EACH 32
-
-struct sk_vs_obj {
-    struct sk_vs_walk *w;
-    struct sk_zip_seen *seen; /* zip members: noted here, or NULL */
-    uint64_t base;            /* ... their offsets shifted by this */
-    int depth;
-    int active; /* a store is open */
-    int tail;   /* zip tail: libclamav saw these bytes in the whole */
-    struct sk_vs_store store;
-    enum sk_ft_kind *zkind;  /* the zip's kind, refined by member names */
-    char ct[128], name[128]; /* declared type and name of the open object */
-};
+#include "vs_walk.h"
 
 void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const char *name, const char *why)
 {
@@ -67,8 +49,6 @@ int sk_vs_walk_deep(struct sk_vs_walk *w, const char *what, int depth)
     sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:depth", why);
     return -1;
 }
-static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                          const char *ct, const char *name);
 
 /* One object: the engine (unless av is off), then (if it says clean) our
  * own zip walk; its type is noted once the member names are known. */
@@ -197,14 +177,14 @@ int sk_vs_walk_inner(struct sk_vs_walk *w, struct sk_vs_inner *in, int depth, co
 
 /* ---- objects collected into a store (parts, members) ---- */
 
-static int sk_vs_obj_open(struct sk_vs_obj *o)
+int sk_vs_obj_open(struct sk_vs_obj *o)
 {
     sk_vs_store_init(&o->store, o->w->conf->mem_threshold, o->w->conf->tmp_dir);
     o->active = 1;
     return 0;
 }
 
-static int sk_vs_obj_data(void *arg, const void *buf, size_t len)
+int sk_vs_obj_data(void *arg, const void *buf, size_t len)
 {
     struct sk_vs_obj *o = arg;
     char why[160];
@@ -227,7 +207,7 @@ static int sk_vs_obj_data(void *arg, const void *buf, size_t len)
     return 0;
 }
 
-static int sk_vs_obj_end(void *arg)
+int sk_vs_obj_end(void *arg)
 {
     struct sk_vs_obj *o = arg;
     const unsigned char *p;
@@ -462,44 +442,6 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
     return rc;
 }
 
-/* ---- base64 runs in text ---- */
-
-/* Is the object text a page, a script or an API carries base64 in: a
- * declared textual type (the browser reads it as text whatever its first
- * bytes), or, undeclared or declared otherwise, no control bytes in its
- * first KiB (random bytes hold ~9 per 100). The base64-looking stretches
- * of a program or an image are no file anybody decodes. */
-static int sk_vs_textual(const unsigned char *p, size_t n, const char *ct)
-{
-    static const char *const types[] = {"json", "xml", "javascript", "ecmascript",
-                                        "x-www-form-urlencoded"};
-
-    if (ct && strncasecmp(ct, "text/", 5) == 0)
-        return 1;
-    for (size_t i = 0; ct && i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcasestr(ct, types[i]))
-            return 1;
-    if (n >= 263 && memcmp(p + 257, "ustar", 5) == 0)
-        return 1; /* a tar: its members' bytes are stored as they are */
-    for (size_t i = 0; i < n && i < 1024; i++)
-        if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
-            p[i] != 0x1b)
-            return 0;
-    return 1;
-}
-
-/* UTF-16 (a BOM, or NULs among the first bytes; its NULs are no binary):
- * 1 little-endian, 2 big-endian, else 0. N >= 2. */
-static int sk_vs_utf16(const unsigned char *p, size_t n)
-{
-    size_t head = n < 512 ? n : 512;
-
-    return memchr(p, 0, head < 64 ? head : 64) || (p[0] == 0xff && p[1] == 0xfe) ||
-                   (p[0] == 0xfe && p[1] == 0xff)
-               ? sk_charset_utf16(p, head)
-               : 0;
-}
-
 int sk_vs_opaque_packed(enum sk_ctype t)
 {
     return t == SK_CT_ZSTD || t == SK_CT_LZMA || t == SK_CT_LZIP || t == SK_CT_LZ4 ||
@@ -541,328 +483,8 @@ int sk_vs_walk_wants(const unsigned char *p, size_t n)
     if (sk_vs_packed(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0 || sk_vs_arc_wants(p, n) ||
         sk_stream_find(p, n, 1, &c) >= 0)
         return 1;
-    return n >= SK_VS_B64_MIN && (sk_vs_utf16(p, n) || sk_vs_textual(p, n, NULL));
+    return sk_vs_text_wants(p, n);
 }
-
-/* Objects decoded out of a text (base64 runs, percent-encoded data: URLs):
- * the walk's first SK_VS_B64_EACH each an object of its own (hash
- * signatures see the file), later ones together in one object per text
- * and kind, so a page of many costs a bounded number of scans. */
-struct sk_vs_b64 {
-    struct sk_vs_obj run;  /* the open one, an object of its own */
-    struct sk_vs_obj rest; /* those past the walk's SK_VS_B64_EACH, together */
-    int shared;            /* the open one goes to rest */
-    const char *what;      /* what is found, for av-limit:depth */
-};
-
-static void sk_vs_b64_init(struct sk_vs_b64 *b, struct sk_vs_walk *w, int depth, const char *what,
-                           const char *kind, const char *name)
-{
-    *b = (struct sk_vs_b64){.run = {.w = w, .depth = depth}, .rest = {.w = w, .depth = depth}};
-    b->what = what;
-    snprintf(b->run.name, sizeof(b->run.name), "%s in %.100s", kind,
-             name && *name ? name : "the body");
-    memcpy(b->rest.name, b->run.name, sizeof(b->rest.name));
-}
-
-static int sk_vs_b64_begin(void *arg)
-{
-    struct sk_vs_b64 *b = arg;
-    struct sk_vs_walk *w = b->run.w;
-
-    if (b->run.depth >= SK_VS_WALK_DEPTH)
-        return sk_vs_walk_deep(w, b->what, b->run.depth);
-    b->shared = w->b64_each >= SK_VS_B64_EACH;
-    if (!b->shared) {
-        w->b64_each++;
-        return sk_vs_obj_open(&b->run);
-    }
-    if (!b->rest.active)
-        return sk_vs_obj_open(&b->rest);
-    return sk_vs_obj_data(&b->rest, "\n", 1);
-}
-
-static int sk_vs_b64_data(void *arg, const void *buf, size_t len)
-{
-    struct sk_vs_b64 *b = arg;
-
-    return sk_vs_obj_data(b->shared ? &b->rest : &b->run, buf, len);
-}
-
-static int sk_vs_b64_end(void *arg)
-{
-    struct sk_vs_b64 *b = arg;
-
-    return b->shared ? 0 : sk_vs_obj_end(&b->run);
-}
-
-/* After the text (RC: how it went): the shared object is scanned, what
- * is still open freed. */
-static int sk_vs_b64_finish(struct sk_vs_b64 *b, int rc)
-{
-    if (rc == 0 && b->rest.active)
-        rc = sk_vs_obj_end(&b->rest);
-    if (b->run.active)
-        sk_vs_store_free(&b->run.store);
-    if (b->rest.active)
-        sk_vs_store_free(&b->rest.store);
-    return rc;
-}
-
-/* Encoded files inside a text object, found and decoded by the toolkit
- * (each decoder needs room for the encoded length): every one is walked as
- * an object of its own (engine, then gzip and the rest), counted with the
- * base64 runs.
- * - percent-encoded data: URLs (sk_dataurl_find): a script fetches one and
- *   saves the file (HTML smuggling without atob());
- * - uuencoded blocks (sk_uu_find): a shell archive holds its files so
- *   (`shar`; `shar -z`: gzip, then uuencode), and libclamav decodes
- *   uuencode only at a file's start. */
-struct sk_vs_textcodec {
-    int (*find)(const unsigned char *, size_t, size_t *, size_t *, size_t *);
-    size_t (*decode)(const unsigned char *, size_t, unsigned char *);
-    const char *what, *tag; /* sk_vs_b64_init's description and short name */
-};
-
-static const struct sk_vs_textcodec sk_vs_dataurls = {sk_dataurl_find, sk_dataurl_decode,
-                                                      "a data: URL in a text", "data: URL"};
-static const struct sk_vs_textcodec sk_vs_uu = {sk_uu_find, sk_uu_decode, "uuencode in a text",
-                                                "uuencode"};
-
-static int sk_vs_walk_encoded_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                                 const char *name, const struct sk_vs_textcodec *c)
-{
-    struct sk_vs_b64 d;
-    size_t pos = 0, a, b;
-    int rc = 0;
-
-    sk_vs_b64_init(&d, w, depth, c->what, c->tag, name);
-    while (rc == 0 && c->find(p, n, &pos, &a, &b)) {
-        unsigned char *buf = malloc(b - a + 1);
-        if (!buf) {
-            char why[96];
-            snprintf(why, sizeof(why), "out of memory decoding %s", c->tag);
-            sk_vs_walk_stop(w, SK_VS_ERROR, "", why);
-            rc = -1;
-            break;
-        }
-        size_t m = c->decode(p + a, b - a, buf);
-        rc = sk_vs_b64_begin(&d);
-        if (rc == 0)
-            rc = sk_vs_b64_data(&d, buf, m);
-        if (rc == 0)
-            rc = sk_vs_b64_end(&d);
-        free(buf);
-    }
-    return sk_vs_b64_finish(&d, rc);
-}
-
-/* One pass of the base64 finder over text P (UTF16: its code units) */
-static int sk_vs_b64_pass(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
-                          int depth, const char *name)
-{
-    struct sk_vs_b64 b;
-    struct sk_b64run_handler h = {sk_vs_b64_begin, sk_vs_b64_data, sk_vs_b64_end, &b};
-    struct sk_b64run *f;
-    int rc;
-
-    if (!(f = sk_b64run_new(SK_VS_B64_MIN, &h))) {
-        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading base64 in a text");
-        return -1;
-    }
-    if (utf16)
-        sk_b64run_utf16(f, utf16 == 2);
-    sk_vs_b64_init(&b, w, depth, "base64 in a text", "base64", name);
-    rc = sk_b64run_write(f, p, n);
-    if (rc == 0)
-        rc = sk_b64run_end(f);
-    rc = sk_vs_b64_finish(&b, rc);
-    sk_b64run_free(f);
-    return rc;
-}
-
-/* Does text P hold a character reference to a base64 digit ("&#43;" for
- * '+', "&#x57;") or a line break (.NET's XmlSerializer ends base64 lines
- * with "&#xD;")? */
-static int sk_vs_refs_digit(const unsigned char *p, size_t n)
-{
-    for (const unsigned char *a = p; (a = memchr(a, '&', n - (size_t)(a - p))) != NULL; a++) {
-        uint32_t cp;
-        if (sk_html_charref(a + 1, n - (size_t)(a + 1 - p), &cp) && cp < 0x80 &&
-            (sk_b64_digit((unsigned char)cp, 1) >= 0 || cp == '\r' || cp == '\n'))
-            return 1;
-    }
-    return 0;
-}
-
-/* ---- values an application reads with their escapes undone ---- */
-
-#define SK_VS_VALUE_MIN 16 /* shorter decoded values are no file */
-
-/* One value P[0..N) decoded with KINDS (sk_unescape) and walked as an
- * object of its own, counted with the base64 runs (D). */
-static int sk_vs_value(struct sk_vs_b64 *d, const unsigned char *p, size_t n, unsigned kinds)
-{
-    unsigned char *buf = malloc(n ? n : 1);
-    size_t used;
-    int rc;
-
-    if (!buf) {
-        sk_vs_walk_stop(d->run.w, SK_VS_ERROR, "", "out of memory decoding a text's values");
-        return -1;
-    }
-    size_t m = sk_unescape(p, n, 1, kinds, buf, &used);
-    rc = m < SK_VS_VALUE_MIN ? 0 : sk_vs_b64_begin(d);
-    if (rc == 0 && m >= SK_VS_VALUE_MIN)
-        rc = sk_vs_b64_data(d, buf, m);
-    if (rc == 0 && m >= SK_VS_VALUE_MIN)
-        rc = sk_vs_b64_end(d);
-    free(buf);
-    return rc;
-}
-
-/* The values of a form (FORM: a&b=c, percent-encoded, '+' a space) or the
- * string literals of JSON text (backslash escapes) that hold an escape,
- * each decoded as the application gets it (parse_qs, json.loads) and
- * walked as an object of its own: a text file in a form field or an API's
- * JSON string (the gist API's "content") has its '\' written "%5C" or
- * "\\", which no signature of the file matches. A value without an
- * escape is in the text as it is. */
-static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_t n, int form,
-                             int depth, const char *name)
-{
-    struct sk_vs_b64 d;
-    int rc = 0;
-
-    sk_vs_b64_init(&d, w, depth, form ? "a form field" : "a JSON string",
-                   form ? "form field" : "JSON string", name);
-    for (size_t i = 0; rc == 0 && i < n;) {
-        size_t a, b;
-        int esc = 0;
-        if (form) { /* the value after a field's first '=' */
-            const unsigned char *amp = memchr(p + i, '&', n - i);
-            b = amp ? (size_t)(amp - p) : n;
-            const unsigned char *eq = memchr(p + i, '=', b - i);
-            a = eq ? (size_t)(eq - p) + 1 : i;
-            esc = memchr(p + a, '%', b - a) || memchr(p + a, '+', b - a);
-            i = b + 1;
-        } else { /* a string literal: '"' to the next '"' not escaped */
-            const unsigned char *q = memchr(p + i, '"', n - i);
-            if (!q)
-                break;
-            for (a = b = (size_t)(q - p) + 1; b < n && p[b] != '"'; b++)
-                if (p[b] == '\\')
-                    esc = 1, b++;
-            b = b < n ? b : n;
-            i = b + 1;
-        }
-        if (esc && b - a >= SK_VS_VALUE_MIN)
-            rc = sk_vs_value(&d, p + a, b - a, form ? SK_UNESC_PCT | SK_UNESC_PLUS : SK_UNESC_BSL);
-    }
-    return sk_vs_b64_finish(&d, rc);
-}
-
-/* A script's text with its backslash escapes undone, as one object: a file
- * in a string literal (HTML smuggling without base64: new Blob(["..."])).
- * Only when it has an escape that changes a byte a signature reads. */
-static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *name)
-{
-    struct sk_vs_b64 d;
-    int rc = 0;
-
-    for (const unsigned char *q = p; (q = memchr(q, '\\', n - (size_t)(q - p))) != NULL; q++)
-        if (q + 1 < p + n && q[1] != 'n' && q[1] != 't' && q[1] != 'r') {
-            sk_vs_b64_init(&d, w, depth, "a script's string", "script string", name);
-            rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, SK_UNESC_BSL));
-            break;
-        }
-    return rc;
-}
-
-/* Does the text look like JSON: '{' or '[' first (after white space)? */
-static int sk_vs_json_like(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n && i < 512 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-        i++;
-    return i < n && (p[i] == '{' || p[i] == '[');
-}
-
-/* A text as a browser or parser reads it: UTF-16 (UTF16: 1 little-, 2
- * big-endian) as UTF-8; and, where it has an '&', once more with its
- * character references decoded - an href's "&#37;21" is "%21", an href's
- * or an XML element's base64 with "&#43;" for '+' is base64 (in a script
- * they stay as written, so both are read). Its percent-encoded data: URLs
- * are read in each; the decoded one's base64 runs when a reference there
- * stood for a digit. */
-static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t n, int utf16,
-                            int depth, const char *ct, const char *name)
-{
-    unsigned char *u8 = NULL, *refs = NULL;
-    int rc = 0;
-
-    if (utf16) {
-        if (!(u8 = malloc(n / 2 * 3 + 4)))
-            goto oom;
-        n = sk_utf16_to_utf8(p, n, utf16 == 2, u8);
-        p = u8;
-    }
-    rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_dataurls);
-    if (rc == 0 && memmem(p, n, "begin ", 6))
-        rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_uu);
-    if (rc == 0 && memchr(p, '&', n)) {
-        if (!(refs = malloc(n)))
-            goto oom;
-        memcpy(refs, p, n);
-        size_t m = sk_html_unref(refs, n);
-        rc = sk_vs_walk_encoded_in(w, refs, m, depth, name, &sk_vs_dataurls);
-        if (rc == 0 && sk_vs_refs_digit(p, n))
-            rc = sk_vs_b64_pass(w, refs, m, 0, depth, name);
-    }
-    /* a form's fields, JSON's strings, a script's text, as read */
-    if (rc == 0 && ct && strcasestr(ct, "x-www-form-urlencoded"))
-        rc = sk_vs_walk_values(w, p, n, 1, depth, name);
-    else if (rc == 0 && ((ct && strcasestr(ct, "json")) || sk_vs_json_like(p, n)))
-        rc = sk_vs_walk_values(w, p, n, 0, depth, name);
-    else if (rc == 0 && ct && (strcasestr(ct, "javascript") || strcasestr(ct, "ecmascript")))
-        rc = sk_vs_walk_script(w, p, n, depth, name);
-    free(u8);
-    free(refs);
-    return rc;
-oom:
-    free(u8);
-    sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading a text");
-    return -1;
-}
-
-/* Each run of base64 in a text object P (declared CT, NAME), decoded and
- * scanned like a part or member (the engine, zips, runs inside it); then
- * the text's other views (sk_vs_walk_views). */
-static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                          const char *ct, const char *name)
-{
-    int rc;
-
-    if (depth > SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
-        return 0; /* at SK_VS_WALK_DEPTH: a run found is av-limit:depth */
-    int utf16 = sk_vs_utf16(p, n);
-
-    if (!(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))
-        return 0;
-    /* a run's ZIP64 zips are checked in the run's own walk (the engine
-     * scans the decoded run); the engine never saw them in this object,
-     * so they must not stand in for one it saw and we did not walk (a
-     * decoy beside a ZIP64 zip in a bz2) */
-    unsigned z64 = w->zip64_walked;
-    rc = sk_vs_b64_pass(w, p, n, utf16, depth, name);
-    if (rc == 0)
-        rc = sk_vs_walk_views(w, p, n, utf16, depth, ct, name);
-    w->zip64_walked = z64;
-    return rc;
-}
-
 /* ---- compressed files (gzip, zstd) ---- */
 
 /* A compressed file (a .gz, .tar.gz, .zst, .tar.zst download; not a
