@@ -1873,6 +1873,25 @@ MUTANTS = [
      "    if (uid && strtoul(uid, NULL, 10) != (unsigned long)getuid()) {",
      "    if (uid && strtoul(uid, NULL, 10) == (unsigned long)getuid()) {",
      r"^(integration\.stop)$"),
+    # --- Excel text outside cells (comments, headers, sheet names, charts)
+    ("xls: a comment's or text box's text (TXO) not read", S, "modules/dlp/dlp_ole2_xls.c",
+     "            if (sk_xls_chars(&c, out, sk_x16(r + 10), 0) == -1)",
+     "            if (sk_xls_chars(&c, out, 0, 0) == -1)", r"^(unit\.test_dlp_ole2|hostile\.ole2)$"),
+    ("xls: a page header or footer not read", S, "modules/dlp/dlp_ole2_xls.c",
+     "            if (len > 0 && sk_xls_string(&c, out, 0) == -1)",
+     "            if (0 && sk_xls_string(&c, out, 0) == -1)", r"^(unit\.test_dlp_ole2|hostile\.ole2)$"),
+    ("xls: HeaderFooter's string counts read two bytes early", S, "modules/dlp/dlp_ole2_xls.c",
+     "        if (sk_x16(r + 30 + 2 * k) && sk_xls_string(c, out, 0) == -1)",
+     "        if (sk_x16(r + 28 + 2 * k) && sk_xls_string(c, out, 0) == -1)", r"^(unit\.test_dlp_ole2)$"),
+    ("xls: a sheet name read from its last flag byte", S, "modules/dlp/dlp_ole2_xls.c",
+     "            c.at += 6;\n            if (sk_xls_string_in(&c, out, 0, 1) == -1)",
+     "            c.at += 5;\n            if (sk_xls_string_in(&c, out, 0, 1) == -1)", r"^(unit\.test_dlp_ole2)$"),
+    ("xls: a chart's series text read one byte early", S, "modules/dlp/dlp_ole2_xls.c",
+     "            c.at += 2;\n            if (sk_xls_string_in(&c, out, 0, 1) == -1)",
+     "            c.at += 1;\n            if (sk_xls_string_in(&c, out, 0, 1) == -1)", r"^(unit\.test_dlp_ole2)$"),
+    ("ole2: a format reader's reason lost (read before the reader set it)", N,
+     "modules/dlp/dlp_ole2.c", "    return sk_dole_format(d, what, rc0, &o, why, 0);",
+     "    return sk_dole_format(d, what, rc0, &o, NULL, 0);", r"^(unit\.test_dlp_ole2)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -226,7 +226,9 @@ static int sk_dole_fmt(struct sk_dole *d, const char *what,
     if (sk_dole_obj_open(d, &o, "text/plain; charset=utf-8", d->h.name) == -1)
         return -1;
     struct sk_otxt t = {.emit = sk_dole_emit, .arg = &o};
-    return sk_dole_format(d, what, fn(p, n, &t, &why), &o, why, 0);
+    /* apart: an argument list may read WHY before the reader sets it */
+    enum sk_ofmt_rc rc0 = fn(p, n, &t, &why);
+    return sk_dole_format(d, what, rc0, &o, why, 0);
 }
 
 /* An Outlook property stream's type: its name's last four hex digits. */

@@ -1,6 +1,7 @@
-/* dlp_ole2_xls.c - Excel 97-2003 (BIFF8, MS-XLS) cells as text: the
- * shared string table over its CONTINUE records, LABEL and formula STRING
- * results, NUMBER, RK, MULRK and formula numbers.
+/* dlp_ole2_xls.c - Excel 97-2003 (BIFF8, MS-XLS) text: the shared string
+ * table over its CONTINUE records, LABEL and formula STRING results,
+ * NUMBER, RK, MULRK and formula numbers; comments and text boxes (TXO),
+ * page headers and footers, sheet names, chart series text.
  * SECURITY: the Workbook stream is client-controlled. Records are read in
  * one pass, each length checked against the stream; a string's character
  * count is read only as far as its records go (a CONTINUE restarts with a
@@ -22,6 +23,12 @@
 #define SK_XLS_RK       0x027E
 #define SK_XLS_MULRK    0x00BD
 #define SK_XLS_FORMULA  0x0006
+#define SK_XLS_HEADER   0x0014
+#define SK_XLS_FOOTER   0x0015
+#define SK_XLS_HF       0x089C /* HeaderFooter: even and first pages */
+#define SK_XLS_TXO      0x01B6 /* a comment's or a text box's text */
+#define SK_XLS_SHEET    0x0085 /* BoundSheet8: a sheet's name */
+#define SK_XLS_SERIES   0x100D /* SeriesText: a chart's titles and labels */
 
 static unsigned sk_x16(const unsigned char *p)
 {
@@ -69,30 +76,14 @@ static int sk_xcur_get(struct sk_xcur *c, unsigned char *out, size_t n)
     return 0;
 }
 
-/* An XLUnicodeRichExtendedString (SST) or XLUnicodeString (LABEL): CCH
- * characters after its header; at a record boundary inside the
- * characters the next CONTINUE starts with a flag byte (bit 0: UTF-16). */
-static int sk_xls_string(struct sk_xcur *c, struct sk_otxt *out, int rich_ext)
+/* CCH characters, 8-bit or UTF-16 as WIDE says, then a line end; at a
+ * record boundary inside them the next CONTINUE starts with a flag byte
+ * (bit 0: UTF-16) that switches. */
+static int sk_xls_chars(struct sk_xcur *c, struct sk_otxt *out, size_t cch, int wide)
 {
-    unsigned char h[4];
+    unsigned char h[2];
 
-    if (sk_xcur_get(c, h, 3) == -1)
-        return -1;
-    size_t cch = sk_x16(h);
-    unsigned flags = h[2];
-    size_t runs = 0, ext = 0;
-    if (rich_ext && (flags & 0x08)) {
-        if (sk_xcur_get(c, h, 2) == -1)
-            return -1;
-        runs = sk_x16(h);
-    }
-    if (rich_ext && (flags & 0x04)) {
-        if (sk_xcur_get(c, h, 4) == -1)
-            return -1;
-        ext = sk_x32(h);
-    }
-    int wide = flags & 0x01;
-    for (size_t k = 0; k < cch; k++) {
+    for (size_t k = 0; k < cch && !out->failed; k++) {
         if (c->at == c->end) { /* a CONTINUE: its flag byte first */
             if (sk_xcur_cont(c) == -1 || c->at == c->end)
                 return -1;
@@ -108,7 +99,53 @@ static int sk_xls_string(struct sk_xcur *c, struct sk_otxt *out, int rich_ext)
         }
     }
     sk_otxt_put(out, '\n');
+    return 0;
+}
+
+/* An XLUnicodeRichExtendedString (SST) or XLUnicodeString (LABEL), or
+ * with SHORT a ShortXLUnicodeString (a one-byte count): the header, then
+ * the characters (sk_xls_chars), then the rich and phonetic runs. */
+static int sk_xls_string_in(struct sk_xcur *c, struct sk_otxt *out, int rich_ext, int short_cch)
+{
+    unsigned char h[4];
+
+    if (sk_xcur_get(c, h, short_cch ? 2 : 3) == -1)
+        return -1;
+    size_t cch = short_cch ? h[0] : sk_x16(h);
+    unsigned flags = short_cch ? h[1] : h[2];
+    size_t runs = 0, ext = 0;
+    if (rich_ext && (flags & 0x08)) {
+        if (sk_xcur_get(c, h, 2) == -1)
+            return -1;
+        runs = sk_x16(h);
+    }
+    if (rich_ext && (flags & 0x04)) {
+        if (sk_xcur_get(c, h, 4) == -1)
+            return -1;
+        ext = sk_x32(h);
+    }
+    if (sk_xls_chars(c, out, cch, flags & 0x01) == -1)
+        return -1;
     return sk_xcur_get(c, NULL, 4 * runs) == -1 || sk_xcur_get(c, NULL, ext) == -1 ? -1 : 0;
+}
+
+static int sk_xls_string(struct sk_xcur *c, struct sk_otxt *out, int rich_ext)
+{
+    return sk_xls_string_in(c, out, rich_ext, 0);
+}
+
+/* HeaderFooter: after its fixed 38 bytes, the even pages' header and
+ * footer and the first page's, each present when its count (bytes 30-37)
+ * is not 0. */
+static int sk_xls_hf(struct sk_xcur *c, const unsigned char *r, size_t len, struct sk_otxt *out)
+{
+    if (len < 38)
+        return -1;
+    c->at += 38;
+    for (int k = 0; k < 4; k++)
+        if (sk_x16(r + 30 + 2 * k) && sk_xls_string(c, out, 0) == -1)
+            return -1;
+    return 0;
 }
 
 /* A number as Excel's General format shows an integral value (all its
@@ -208,6 +245,36 @@ enum sk_ofmt_rc sk_ofmt_xls(const unsigned char *p, size_t n, struct sk_otxt *ou
                 goto broken;
             sk_xls_number(out, sk_xls_rk(sk_x32(r + 6)));
             break;
+        case SK_XLS_HEADER: /* empty: no header */
+        case SK_XLS_FOOTER:
+            if (len > 0 && sk_xls_string(&c, out, 0) == -1)
+                goto broken;
+            break;
+        case SK_XLS_HF:
+            if (sk_xls_hf(&c, r, len, out) == -1)
+                goto broken;
+            break;
+        case SK_XLS_TXO: /* cchText at 10; the text in the CONTINUEs after it */
+            if (len < 14)
+                goto broken;
+            c.at = c.end;
+            if (sk_xls_chars(&c, out, sk_x16(r + 10), 0) == -1)
+                goto broken;
+            break;
+        case SK_XLS_SHEET: /* lbPlyPos, hsState, dt, then the name */
+            if (len < 8)
+                goto broken;
+            c.at += 6;
+            if (sk_xls_string_in(&c, out, 0, 1) == -1)
+                goto broken;
+            break;
+        case SK_XLS_SERIES: /* reserved 2 bytes, then the text */
+            if (len < 4)
+                goto broken;
+            c.at += 2;
+            if (sk_xls_string_in(&c, out, 0, 1) == -1)
+                goto broken;
+            break;
         case SK_XLS_MULRK:
             if (len < 6 || (len - 6) % 6)
                 goto broken;
@@ -223,6 +290,6 @@ enum sk_ofmt_rc sk_ofmt_xls(const unsigned char *p, size_t n, struct sk_otxt *ou
     sk_otxt_flush(out);
     return out->failed ? SK_OFMT_FAIL : SK_OFMT_OK;
 broken:
-    *why = "an Excel cell record shorter than its fields";
+    *why = "an Excel cell or text record shorter than its fields";
     return SK_OFMT_BROKEN;
 }

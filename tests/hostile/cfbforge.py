@@ -275,11 +275,13 @@ def rec(t, d):
     return struct.pack("<HH", t, len(d)) + d
 
 
-def xls(strings=(), numbers=(), rks=(), split_at=None, split_wide=True, filepass=False):
+def xls(strings=(), numbers=(), rks=(), split_at=None, split_wide=True, filepass=False,
+        extra=b""):
     """A Workbook stream: STRINGS in the SST (the first string's characters
     split over a CONTINUE record at SPLIT_AT, the continuation's flag byte
     switching to UTF-16 when SPLIT_WIDE), a LABELSST per string, NUMBER
-    records for NUMBERS, RK records for RKS (raw 32-bit values)."""
+    records for NUMBERS, RK records for RKS (raw 32-bit values), then the
+    records EXTRA (xls_text_records) before the sheet's EOF."""
     out = rec(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0, 0, 0, 0))
     if filepass:
         out += rec(0x002F, b"\x01\x00" + b"\0" * 52)
@@ -308,8 +310,36 @@ def xls(strings=(), numbers=(), rks=(), split_at=None, split_wide=True, filepass
         out += rec(0x0203, struct.pack("<HHHd", k, 1, 15, v))
     for k, v in enumerate(rks):
         out += rec(0x027E, struct.pack("<HHHI", k, 2, 15, v))
+    out += extra
     out += rec(0x000A, b"")
     return [("Workbook", out)]
+
+
+def xlstr(t, wide, short=False):
+    """An XLUnicodeString (ShortXLUnicodeString when SHORT) of T."""
+    d = t.encode("utf-16-le") if wide else t.encode("latin-1")
+    return struct.pack("<BB" if short else "<HB", len(t), 1 if wide else 0) + d
+
+
+def xls_text_records(sheet, header, footer, even, first, txo, txo_split, series, cut=False):
+    """The text records outside cells: a sheet name (BoundSheet8), a page
+    header (UTF-16) and footer (8-bit), a HeaderFooter record with the even
+    pages' header and the first page's footer, a comment's text (TxO) over
+    two CONTINUE records split at TXO_SPLIT (8-bit, then UTF-16), its
+    formatting runs, a chart's SeriesText (UTF-16). CUT: the TxO's text
+    and formatting CONTINUE records left out."""
+    out = rec(0x0085, struct.pack("<IBB", 0, 0, 0) + xlstr(sheet, False, True))
+    out += rec(0x0014, xlstr(header, True)) + rec(0x0015, xlstr(footer, False))
+    out += rec(0x0014, b"")  # an empty header record: no header
+    out += rec(0x089C, b"\0" * 12 + b"\0" * 16 + struct.pack("<HHHHH", 0, len(even), 0, 0, len(first))
+               + xlstr(even, True) + xlstr(first, False))
+    out += rec(0x01B6, struct.pack("<HH6sHHHHH", 0x0212, 0, b"\0" * 6, len(txo), 16, 0, 0, 0))
+    if not cut:
+        out += rec(0x003C, b"\x00" + txo[:txo_split].encode("latin-1"))
+        out += rec(0x003C, b"\x01" + txo[txo_split:].encode("utf-16-le"))
+        out += rec(0x003C, b"\0" * 16)  # formatting runs
+    out += rec(0x100D, b"\0\0" + xlstr(series, True, True))
+    return out
 
 
 def rk_int(v):
@@ -385,6 +415,11 @@ def unit_fixtures():
                        [rk_int(12345), (123456 << 2) | 3], split_at=9))[0],
         "xls_narrow": cfb(xls(["Card " + card, "z"], split_at=7, split_wide=False))[0],
         "xls_filepass": cfb(xls(["x"], filepass=True))[0],
+        "xls_objects": cfb(xls(["cell"], extra=xls_text_records(
+            "S 4111", "H 4111 1111 1111 1111 \u2713", "F 5500 0000 0000 0004", "E 6011 \u2713",
+            "P 3782 822463 10005", "Note 4111 1111 1111 1111 \u2713", 9, "Ser \u2713 5500")))[0],
+        "xls_txo_cut": cfb(xls(["cell"], extra=xls_text_records(
+            "S", "H", "F", "E", "P", "Note 4111", 4, "Ser", cut=True)))[0],
         "summary": cfb(summary("Title \u2713 " + card) + word([("body", False)]))[0],
         "ole1": ole1(cfb(word([("OLE1 ", False), (card + " \u2713", True)]))[0]),
         "ppt": cfb(ppt([("Wide " + card + " \u2713", True), ("Bytes 5500 0000", False)]))[0],

@@ -190,25 +190,70 @@ def g_forms(ck, srv, tmp, count=None):
                                  log_entry(srv, "http://upload.test/ole2").get("reason", "")))
 
 
+FODS = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.2"
+ office:mimetype="application/vnd.oasis.opendocument.spreadsheet">
+ <office:master-styles><style:master-page style:name="Default" style:page-layout-name="pm1">
+  <style:header><text:p>%s</text:p></style:header></style:master-page></office:master-styles>
+ <office:body><office:spreadsheet><table:table table:name="Sheet1"><table:table-row>
+  <table:table-cell office:value-type="string"><office:annotation><dc:creator>x</dc:creator>
+   <text:p>%s</text:p></office:annotation><text:p>hello</text:p></table:table-cell>
+ </table:table-row></table:table></office:spreadsheet></office:body></office:document>
+"""
+
+
 def g_producers(ck, srv, tmp):
     """LibreOffice's own .doc (UTF-16 text: a check mark in it), .xls (a
-    card as text and a 15-digit card as a number) and .ppt: blocked; the
-    same documents without a card pass byte-identical. catdoc and xls2csv
-    show the card."""
+    card as text and a 15-digit card as a number; a card only in a cell's
+    comment or only in the page header) and .ppt: blocked; the same
+    documents without a card pass byte-identical. catdoc and xls2csv show
+    the card (they show neither comments nor headers)."""
     d = tempfile.mkdtemp(dir=tmp)
     texts = {"card.txt": "Invoice f\u00fcr Caf\u00e9\nCard: %s\nThank you \u2713\n" % CARD,
              "clean.txt": "Invoice f\u00fcr Caf\u00e9\nOrder 12345, ext 4111\nThank you \u2713\n",
              "card.csv": "Name,Card,Num\nA,%s,378282246310005\n" % CARD,
              "clean.csv": "Name,Note,Num\nA,order 12345,4111\n"}
+    # a card only in a cell's comment, only in the page header (UTF-16:
+    # a check mark in it; passed before the Excel reader read TXO and
+    # HEADER records), and neither
+    sheets = {"note.fods": ("Page \u2713", "Call back " + CARD + " \u2713"),
+              "head.fods": ("Card " + CARD + " \u2713", "Call back \u2713"),
+              "plain.fods": ("Page \u2713", "Call back, order 12345 \u2713")}
     for n, t in texts.items():
         open(os.path.join(d, n), "w").write(t)
+    for n, (head, note) in sheets.items():
+        open(os.path.join(d, n), "w").write(FODS % (head, note))
     lo = ["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless"]
     subprocess.run(lo + ["--convert-to", "doc:MS Word 97", "--outdir", d,
                          os.path.join(d, "card.txt"), os.path.join(d, "clean.txt")],
                    capture_output=True, timeout=300)
     subprocess.run(lo + ["--convert-to", "xls:MS Excel 97", "--outdir", d,
-                         os.path.join(d, "card.csv"), os.path.join(d, "clean.csv")],
+                         os.path.join(d, "card.csv"), os.path.join(d, "clean.csv")] +
+                   [os.path.join(d, n) for n in sheets],
                    capture_output=True, timeout=300)
+    for stem in ("note.xls", "head.xls"):
+        p = os.path.join(d, stem)
+        if not os.path.exists(p):
+            ck.ok("LibreOffice wrote %s" % stem, False)
+            continue
+        body = open(p, "rb").read()
+        ck.ok("LibreOffice's %s: the card only as UTF-16" % stem,
+              CARD.encode() not in body and CARD.encode("utf-16-le") in body)
+        ck.ok("LibreOffice's %s (a card in a %s): blocked" %
+              (stem, "comment" if stem == "note.xls" else "page header"),
+              card_blocked(post(srv, body)))
+    plain = os.path.join(d, "plain.xls")
+    if os.path.exists(plain):
+        body = open(plain, "rb").read()
+        r = post(srv, body)
+        ck.ok("LibreOffice's .xls with a comment and a header, no card: passes byte-identical",
+              passed_identical(r, body), "%s" % r.status)
+    else:
+        ck.ok("LibreOffice wrote plain.xls", False)
     for stem, tool in (("card.doc", "catdoc"), ("card.xls", "xls2csv")):
         p = os.path.join(d, stem)
         if not os.path.exists(p):

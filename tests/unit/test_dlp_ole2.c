@@ -8,7 +8,8 @@
  * size, a directory that cycles); the storage of a .msg attachment; Word's
  * piece table (pieces out of order, compressed and UTF-16, field codes),
  * the table stream fWhichTblStm names, Excel's SST over CONTINUE records
- * (flag byte either way), NUMBER and RK cells, PowerPoint's atoms,
+ * (flag byte either way), NUMBER and RK cells, text outside cells
+ * (comments, headers and footers, sheet names, chart series), PowerPoint's atoms,
  * Outlook's properties, encryption. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -223,6 +224,18 @@ static void test_excel(void **state)
     assert_string_equal(t.b, "Card 4111 1111 1111 1111\nz\n");
     assert_int_equal(text_of("xls_filepass", &t, why, sizeof(why)), 1);
     assert_non_null(strstr(why, "encrypted Excel workbook"));
+    /* text outside cells, in record order: a sheet name, a header (UTF-16)
+     * and footer (8-bit), an empty header record (nothing), the even
+     * header and first footer of a HeaderFooter record, a comment's text
+     * over two CONTINUE records (8-bit, then UTF-16), a chart's series */
+    assert_int_equal(text_of("xls_objects", &t, why, sizeof(why)), 0);
+    assert_string_equal(t.b, "cell\nS 4111\nH 4111 1111 1111 1111 \xe2\x9c\x93\n"
+                             "F 5500 0000 0000 0004\nE 6011 \xe2\x9c\x93\nP 3782 822463 10005\n"
+                             "Note 4111 1111 1111 1111 \xe2\x9c\x93\nSer \xe2\x9c\x93 5500\n");
+    /* a comment whose text records are missing */
+    assert_int_equal(text_of("xls_txo_cut", &t, why, sizeof(why)), 1);
+    if (!strstr(why, "Excel cell or text record"))
+        fail_msg("why: %s", why);
 }
 
 static void test_ppt_msg(void **state)
