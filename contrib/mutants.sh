@@ -1892,6 +1892,14 @@ MUTANTS = [
     ("ole2: a format reader's reason lost (read before the reader set it)", N,
      "modules/dlp/dlp_ole2.c", "    return sk_dole_format(d, what, rc0, &o, why, 0);",
      "    return sk_dole_format(d, what, rc0, &o, NULL, 0);", r"^(unit\.test_dlp_ole2)$"),
+    ("ppt: comments in binary tag data (PowerPoint 2002's extensions) not read", S,
+     "modules/dlp/dlp_ole2_doc.c", "        } else if (type == 0x138B && depth < SK_PPT_BLOB_DEPTH) {",
+     "        } else if (type == 0x138B && depth < 0) {", r"^(unit\.test_dlp_ole2|hostile\.ole2)$"),
+    ("ppt: binary tag data that is no records fails the whole presentation", N,
+     "modules/dlp/dlp_ole2_doc.c",
+     "            if (sk_ppt_walk(p + i, len, out, &inner, depth + 1) == SK_OFMT_FAIL)\n                return SK_OFMT_FAIL;",
+     "            if (sk_ppt_walk(p + i, len, out, &inner, depth + 1) != SK_OFMT_OK)\n                return SK_OFMT_BROKEN;",
+     r"^(unit\.test_dlp_ole2)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

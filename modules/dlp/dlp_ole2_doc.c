@@ -1,15 +1,18 @@
 /* dlp_ole2_doc.c - Word 97-2003 text by its piece table (MS-DOC) and
- * PowerPoint's text atoms (MS-PPT); the UTF-8 writer the Office readers
- * share.
+ * PowerPoint's text atoms (MS-PPT), also those of comments in binary tag
+ * data; the UTF-8 writer the Office readers share.
  * SECURITY: the streams are client-controlled. Every FIB field, CLX
  * record, piece (fc, cp range) and record length is checked against the
  * stream it points into before it is read; piece counts are bounded by
- * the CLX's size; field nesting by SK_DOC_FIELDS; no recursion. */
+ * the CLX's size; field nesting by SK_DOC_FIELDS; PowerPoint's binary
+ * tag data, the one recursion, by SK_PPT_BLOB_DEPTH. */
 #include <string.h>
 
 #include "sekisho/text.h"
 
 #include "dlp_ole2.h"
+
+#define SK_PPT_BLOB_DEPTH 4 /* binary tag data inside binary tag data */
 
 #define SK_DOC_FIELDS 32 /* field nesting tracked; deeper fields read as text */
 
@@ -243,7 +246,13 @@ out_of:
 
 /* PowerPoint records: 8-byte headers (recVer in the low 4 bits: 0xF is a
  * container, whose records follow its header), read in one pass. */
-enum sk_ofmt_rc sk_ofmt_ppt(const unsigned char *p, size_t n, struct sk_otxt *out, const char **why)
+/* The records of P[0..N): containers entered in one pass, text atoms
+ * read. A binary tag's data (ProgBinaryTagDataBlob, 0x138B: PowerPoint
+ * 2002's extensions, where a slide's comments are) holds records too,
+ * walked apart (DEPTH deep at most): one that does not parse as records
+ * ends only its own walk. */
+static enum sk_ofmt_rc sk_ppt_walk(const unsigned char *p, size_t n, struct sk_otxt *out,
+                                   const char **why, int depth)
 {
     size_t i = 0;
 
@@ -264,11 +273,24 @@ enum sk_ofmt_rc sk_ofmt_ppt(const unsigned char *p, size_t n, struct sk_otxt *ou
             for (uint32_t k = 0; k < len; k++)
                 sk_otxt_put(out, p[i + k]);
             sk_otxt_put(out, '\n');
+        } else if (type == 0x138B && depth < SK_PPT_BLOB_DEPTH) {
+            const char *inner = NULL;
+            if (sk_ppt_walk(p + i, len, out, &inner, depth + 1) == SK_OFMT_FAIL)
+                return SK_OFMT_FAIL;
         }
         if (out->failed)
             return SK_OFMT_FAIL;
         i += len;
     }
+    return SK_OFMT_OK;
+}
+
+enum sk_ofmt_rc sk_ofmt_ppt(const unsigned char *p, size_t n, struct sk_otxt *out, const char **why)
+{
+    enum sk_ofmt_rc rc = sk_ppt_walk(p, n, out, why, 0);
+
+    if (rc != SK_OFMT_OK)
+        return rc;
     sk_otxt_flush(out);
     return out->failed ? SK_OFMT_FAIL : SK_OFMT_OK;
 }

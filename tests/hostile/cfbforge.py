@@ -348,12 +348,31 @@ def rk_int(v):
 
 # ---- PowerPoint ----
 
-def ppt(texts):
-    """A 'PowerPoint Document' stream with TEXTS: (text, utf16)."""
+def ppt_rec(ver, t, d):
+    return struct.pack("<HHI", ver, t, len(d)) + d
+
+
+def ppt(texts, comments=(), blob_junk=False):
+    """A 'PowerPoint Document' stream with TEXTS: (text, utf16). COMMENTS:
+    a slide's comments (author, text) as PowerPoint 2002 keeps them, in a
+    Comment10 container inside the binary tag data of a ___PPT10 tag;
+    BLOB_JUNK: one more tag whose data is no records (an atom longer than
+    the data), before the texts."""
     atoms = b""
+    if blob_junk:
+        atoms += ppt_rec(0x0F, 0x1388, ppt_rec(0x0F, 0x138A, ppt_rec(0, 0x0FBA, "___PPT9".encode(
+            "utf-16-le")) + ppt_rec(0, 0x138B, b"\x00\x00\xa0\x0f\xff\xff\xff\x7f" + b"x" * 8)))
     for t, wide in texts:
         d = t.encode("utf-16-le") if wide else t.encode("latin-1")
         atoms += struct.pack("<HHI", 0, 0x0FA0 if wide else 0x0FA8, len(d)) + d
+    if comments:
+        ext = b""
+        for who, text in comments:
+            ext += ppt_rec(0x0F, 0x2EE0, ppt_rec(0x00, 0x0FBA, who.encode("utf-16-le")) +
+                           ppt_rec(0x10, 0x0FBA, text.encode("utf-16-le")) +
+                           ppt_rec(0, 0x2EE1, b"\0" * 28))
+        atoms += ppt_rec(0x0F, 0x1388, ppt_rec(0x0F, 0x138A, ppt_rec(
+            0, 0x0FBA, "___PPT10".encode("utf-16-le")) + ppt_rec(0, 0x138B, ext)))
     slide = struct.pack("<HHI", 0x0F, 0x0FF0, len(atoms)) + atoms
     doc = struct.pack("<HHI", 0x0F, 0x03E8, len(slide)) + slide
     return [("PowerPoint Document", doc), ("Current User", b"\0" * 20)]
@@ -423,6 +442,8 @@ def unit_fixtures():
         "summary": cfb(summary("Title \u2713 " + card) + word([("body", False)]))[0],
         "ole1": ole1(cfb(word([("OLE1 ", False), (card + " \u2713", True)]))[0]),
         "ppt": cfb(ppt([("Wide " + card + " \u2713", True), ("Bytes 5500 0000", False)]))[0],
+        "ppt_comment": cfb(ppt([("Slide", True)], comments=[("Ann", "Note " + card + " \u2713")],
+                               blob_junk=True))[0],
     }
     return f
 

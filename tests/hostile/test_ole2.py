@@ -205,11 +205,28 @@ FODS = """<?xml version="1.0" encoding="UTF-8"?>
  </table:table-row></table:table></office:spreadsheet></office:body></office:document>
 """
 
+FODP = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+ xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+ xmlns:officeooo="http://openoffice.org/2009/office"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.2"
+ office:mimetype="application/vnd.oasis.opendocument.presentation">
+ <office:body><office:presentation><draw:page draw:name="p1">
+  <draw:frame svg:x="1cm" svg:y="1cm" svg:width="10cm" svg:height="3cm"><draw:text-box>
+   <text:p>Slide \u2713</text:p></draw:text-box></draw:frame>
+  <officeooo:annotation><dc:creator>x</dc:creator><text:p>%s</text:p></officeooo:annotation>
+ </draw:page></office:presentation></office:body></office:document>
+"""
+
 
 def g_producers(ck, srv, tmp):
     """LibreOffice's own .doc (UTF-16 text: a check mark in it), .xls (a
     card as text and a 15-digit card as a number; a card only in a cell's
-    comment or only in the page header) and .ppt: blocked; the same
+    comment or only in the page header) and .ppt (a card only in a slide's
+    comment): blocked; the same
     documents without a card pass byte-identical. catdoc and xls2csv show
     the card (they show neither comments nor headers)."""
     d = tempfile.mkdtemp(dir=tmp)
@@ -227,6 +244,26 @@ def g_producers(ck, srv, tmp):
         open(os.path.join(d, n), "w").write(t)
     for n, (head, note) in sheets.items():
         open(os.path.join(d, n), "w").write(FODS % (head, note))
+    # a card only in a slide's comment: PowerPoint 2002's binary tag data
+    slides = {"cmt.fodp": "Call back " + CARD + " \u2713", "plaincmt.fodp": "Call back \u2713"}
+    for n, note in slides.items():
+        open(os.path.join(d, n), "w").write(FODP % note)
+    subprocess.run(["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless",
+                    "--convert-to", "ppt:MS PowerPoint 97", "--outdir", d] +
+                   [os.path.join(d, n) for n in slides], capture_output=True, timeout=300)
+    for stem, card in (("cmt.ppt", True), ("plaincmt.ppt", False)):
+        p = os.path.join(d, stem)
+        if not os.path.exists(p):
+            ck.ok("LibreOffice wrote %s" % stem, False)
+            continue
+        body = open(p, "rb").read()
+        r = post(srv, body)
+        if card:
+            ck.ok("LibreOffice's .ppt with a card only in a comment (UTF-16): blocked",
+                  CARD.encode("utf-16-le") in body and card_blocked(r))
+        else:
+            ck.ok("LibreOffice's .ppt with a comment, no card: passes byte-identical",
+                  passed_identical(r, body), "%s" % r.status)
     lo = ["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless"]
     subprocess.run(lo + ["--convert-to", "doc:MS Word 97", "--outdir", d,
                          os.path.join(d, "card.txt"), os.path.join(d, "clean.txt")],

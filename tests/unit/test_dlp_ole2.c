@@ -245,6 +245,11 @@ static void test_ppt_msg(void **state)
     (void)state;
     assert_int_equal(text_of("ppt", &t, why, sizeof(why)), 0);
     assert_string_equal(t.b, "Wide 4111 1111 1111 1111 \xe2\x9c\x93\nBytes 5500 0000\n");
+    /* a comment in a ___PPT10 tag's binary data, after a tag whose data is
+     * no records (that tag's own walk ends, the stream's goes on) */
+    assert_int_equal(text_of("ppt_comment", &t, why, sizeof(why)), 0);
+    assert_string_equal(t.b,
+                        "___PPT9\nSlide\n___PPT10\nAnn\nNote 4111 1111 1111 1111 \xe2\x9c\x93\n");
     assert_int_equal(text_of("msg", &t, why, sizeof(why)), 0);
     assert_non_null(strstr(t.b, "Subject \xe2\x9c\x93\n"));
     assert_non_null(strstr(t.b, "Body 4111 1111 1111 1111\n"));
