@@ -471,6 +471,10 @@ if __name__ == "__main__":
         "xls": cfb(xls(["Card " + card], [4111111111111111.0], [rk_int(12345)],
                        split_at=8))[0],
         "ppt": cfb(ppt([("Card " + card, True), ("bytes", False)]))[0],
+        "ppt_comment": cfb(ppt([("s", True)], comments=[("a", "Card " + card)],
+                               blob_junk=True))[0],
+        "xls_text": cfb(xls(["c"], extra=xls_text_records("S", "H " + card, "F", "E", "P",
+                                                          "Note " + card, 4, "Ser")))[0],
         "msg": cfb(msg("subj", "body " + card, [("a.zip", zb.getvalue())]))[0],
         "difat": cfb([("s", b"x" * 5000)], fat_sectors=120)[0],
     }
