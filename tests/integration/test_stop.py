@@ -226,6 +226,18 @@ def _gone_within(pid, secs):
     return False
 
 
+def _reap(srv, master):
+    """Whatever of c-icap a case left behind (MASTER and its children)
+    killed, then the server stopped and its files removed."""
+    for p in [master] + children_of(master) if master and _state(master) else []:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    srv.stop()
+    srv.cleanup()
+
+
 def g_exited_child(ck, build):
     """c-icap's main process is told to stop while one of its children has
     exited and is not reaped yet (a crashed worker, or one retired by a
@@ -280,13 +292,7 @@ def g_exited_child(ck, build):
                       "state %s" % _state(master))
             ck.ok("%s: port free afterwards" % how, port_is_free(srv.port))
         finally:
-            for p in [master] + children_of(master) if master and _state(master) else []:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
-            srv.stop()
-            srv.cleanup()
+            _reap(srv, master)
 
 
 def g_user_switch(ck, build):
@@ -312,13 +318,7 @@ def g_user_switch(ck, build):
     except StartupError as e:
         ck.ok("Group nogroup: server starts", False, str(e))
     finally:
-        for p in [master] + children_of(master) if master and _state(master) else []:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-        srv.stop()
-        srv.cleanup()
+        _reap(srv, master)
     srv = SekishoServer(build, modules="url_block", name="stopu", config_text="User nobody\n")
     try:
         srv.start()
