@@ -148,13 +148,6 @@ int sk_header_param(const char *value, const char *name, char *out, size_t size)
     return sk_header_param_odd(value, name, out, size, NULL);
 }
 
-static int sk_hexval(unsigned char c)
-{
-    return c >= '0' && c <= '9'                 ? c - '0'
-           : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
-                                                : -1;
-}
-
 /* One RFC 2231 value from P (after '=') appended to OUT at *O: as it is,
  * or (ENC) percent-decoded, and (FIRST) without its charset'language
  * prefix, whose charset goes to CS (CSSIZE bytes). */
@@ -182,8 +175,8 @@ static void sk_param_2231_put(const char *p, int enc, int first, char *out, size
     for (; *s; s++) {
         int hi, lo;
         char c = *s;
-        if (enc && c == '%' && (hi = sk_hexval((unsigned char)s[1])) >= 0 &&
-            (lo = sk_hexval((unsigned char)s[2])) >= 0) {
+        if (enc && c == '%' && (hi = sk_hex_digit((unsigned char)s[1])) >= 0 &&
+            (lo = sk_hex_digit((unsigned char)s[2])) >= 0) {
             c = (char)(hi * 16 + lo);
             s += 2;
         }

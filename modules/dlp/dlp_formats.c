@@ -48,13 +48,6 @@ static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
         sk_fmt_byte(f, b[i]);
 }
 
-static int sk_hexval(unsigned char c)
-{
-    return c >= '0' && c <= '9'                 ? c - '0'
-           : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
-                                                : -1;
-}
-
 /* A character reference being read after its '&', the same way in JSON
  * strings and in XML/HTML text: a '#', an 'x' and digits of its base (a
  * number ends at its first other byte), or letters and digits (a name), up
@@ -108,7 +101,7 @@ static int sk_ref_take(struct sk_fmt *f, struct sk_ref *r, unsigned c)
         size_t pre = hex ? 2 : 1; /* "#" or "#x" */
         int dig =
             num && r->n >= pre &&
-            (hex ? sk_hexval((unsigned char)(c & 0xff)) >= 0 && c < 0x80 : c >= '0' && c <= '9');
+            (hex ? sk_hex_digit((unsigned char)(c & 0xff)) >= 0 && c < 0x80 : c >= '0' && c <= '9');
         int alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 
         if (num && r->lead0 && r->n == pre && !dig) {
@@ -181,7 +174,7 @@ static int sk_urlenc_write(struct sk_dlp_sink *s, const unsigned char *p, size_t
             continue;
         }
         if (u->state == 2) {
-            int h = sk_hexval(u->hi), l = sk_hexval(c);
+            int h = sk_hex_digit(u->hi), l = sk_hex_digit(c);
             u->state = 0;
             if (h >= 0 && l >= 0) {
                 sk_fmt_byte(&u->f, (unsigned char)(h * 16 + l));
@@ -312,7 +305,7 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
             break;
         }
         default: { /* SK_J_U */
-            int h = sk_hexval(c);
+            int h = sk_hex_digit(c);
             if (h < 0) { /* malformed: take the byte as text */
                 j->state = SK_J_STR;
                 sk_fmt_byte(&j->f, c);

@@ -585,14 +585,6 @@ static void sk_rtf_symbol(struct sk_dlp_rtf *r, unsigned char c)
 
 /* ---- the byte loop ---- */
 
-static int sk_rtf_hexval(unsigned char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* One byte of plain text in the current group. */
 static void sk_rtf_text(struct sk_dlp_rtf *r, unsigned char c)
 {
@@ -696,7 +688,7 @@ static void sk_rtf_step(struct sk_dlp_rtf *r, unsigned char c)
             sk_rtf_step(r, c);
         return;
     case SK_RS_HEX:
-        if ((v = sk_rtf_hexval(c)) >= 0) {
+        if ((v = sk_hex_digit(c)) >= 0) {
             r->hex = r->hex << 4 | (unsigned)v;
             if (++r->hexn < 2)
                 return;
