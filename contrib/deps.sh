@@ -52,6 +52,7 @@ test_pkgs=(
     slapd ldap-utils # directory groups: the test starts its own slapd on loopback
     strace # integration.io_waits counts the daemon's poll(2) calls per transaction
     qpdf ghostscript python3-reportlab python3-cairo python3-pil # tests/hostile/test_pdf.py, integration.dlp_pdf: PDFs by real producers, qpdf the oracle
+    python3-vobject # integration.dlp group dirtext: the reference reader of iCalendar and vCard files
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.

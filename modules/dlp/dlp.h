@@ -286,6 +286,11 @@ int sk_dlp_charset_second(const char *charset);
 /* Format decoders; they own NEXT. */
 struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next);
 struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);
+/* iCalendar and vCard text (dlp_dirtext.c): folds joined, escapes and
+ * quoted-printable values undone. */
+struct sk_dlp_sink *sk_dlp_dirtext_new(struct sk_dlp_sink *next);
+/* Is the object one (media type MT, file NAME, first bytes HEAD)? */
+int sk_dlp_dirtext_like(const char *mt, const char *name, const unsigned char *head, size_t n);
 /* XML text; the internal entities its DTD declares are replaced, counted
  * against CTX's decoded-bytes budget (CTX NULL: no limits reported). */
 struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next);

@@ -479,15 +479,18 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
     int form = strcmp(mt, "application/x-www-form-urlencoded") == 0;
     int xml = sk_is_xml(mt, name) || (!sk_is_json(mt, name) && !form && sk_xml_like(head, nhead));
     int json = sk_is_json(mt, name) || (!xml && !form && sk_json_like(head, nhead));
-    /* JSON and XML syntax is characters: the charset is undone first
-     * (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
+    int dir = !json && !xml && !form && sk_dlp_dirtext_like(mt, name, head, nhead);
+    /* JSON, XML, iCalendar and vCard syntax is characters: the charset is
+     * undone first (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
      * Percent-decoding yields bytes of the declared charset: after. What
      * the format reader yields (or a plain text's bytes) is read again with
      * its escapes undone, from the first one on (sk_dlp_view_new). */
-    if (json || xml) {
+    if (json || xml || dir) {
         if ((norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"))) == NULL)
             return NULL;
-        x = json ? sk_dlp_json_new(norm) : sk_dlp_xml_new(ctx, norm);
+        x = json  ? sk_dlp_json_new(norm)
+            : xml ? sk_dlp_xml_new(ctx, norm)
+                  : sk_dlp_dirtext_new(norm);
         x = x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
         if (x && as)
             sk_dlp_norm_as(x);

@@ -13,31 +13,7 @@
 #include <sekisho/text.h>
 
 #include "dlp.h"
-
-#define SK_FOUT 4096
-
-/* Common part: a small output buffer in front of NEXT. */
-struct sk_fmt {
-    struct sk_dlp_sink sink;
-    struct sk_dlp_sink *next;
-    unsigned char out[SK_FOUT];
-    size_t nout;
-    int err;
-};
-
-static void sk_fmt_flush(struct sk_fmt *f)
-{
-    if (f->nout && sk_dlp_put(f->next, f->out, f->nout) == -1)
-        f->err = 1;
-    f->nout = 0;
-}
-
-static inline void sk_fmt_byte(struct sk_fmt *f, unsigned char c)
-{
-    if (f->nout == SK_FOUT)
-        sk_fmt_flush(f);
-    f->out[f->nout++] = c;
-}
+#include "dlp_fmt.h"
 
 static void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp)
 {
@@ -139,7 +115,7 @@ static int sk_ref_take(struct sk_fmt *f, struct sk_ref *r, unsigned c)
     return 0;
 }
 
-static int sk_fmt_end(struct sk_dlp_sink *s)
+int sk_fmt_end(struct sk_dlp_sink *s)
 {
     struct sk_fmt *f = (struct sk_fmt *)s;
 
@@ -197,8 +173,8 @@ static int sk_urlenc_write(struct sk_dlp_sink *s, const unsigned char *p, size_t
     return u->f.err ? -1 : 0;
 }
 
-static struct sk_fmt *sk_fmt_new(size_t size, struct sk_dlp_sink *next,
-                                 int (*wr)(struct sk_dlp_sink *, const unsigned char *, size_t))
+struct sk_fmt *sk_fmt_new(size_t size, struct sk_dlp_sink *next,
+                          int (*wr)(struct sk_dlp_sink *, const unsigned char *, size_t))
 {
     struct sk_fmt *f = calloc(1, size);
 

@@ -1,5 +1,6 @@
 /* fuzz_dlp_formats.c - libFuzzer target for the DLP text extractors
- * (modules/dlp/dlp_formats.c): x-www-form-urlencoded, JSON and XML walkers.
+ * (modules/dlp/dlp_formats.c, dlp_dirtext.c): x-www-form-urlencoded, JSON,
+ * XML, iCalendar/vCard walkers.
  * Input: one control byte (walker, chunk schedule), then the body.
  * Oracles: the extracted text is the same byte for byte whatever the
  * chunking; end() reaches the next stage exactly once; the text is never
@@ -70,21 +71,22 @@ static void sk_fuzz_walk(sk_fuzz_walker_fn make, const uint8_t *data, size_t siz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const sk_fuzz_walker_fn walkers[] = {sk_dlp_urlenc_new, sk_dlp_json_new,
-                                                sk_fuzz_xml_new};
+    static const sk_fuzz_walker_fn walkers[] = {sk_dlp_urlenc_new, sk_dlp_json_new, sk_fuzz_xml_new,
+                                                sk_dlp_dirtext_new};
+    const unsigned nw = sizeof(walkers) / sizeof(walkers[0]);
     struct sk_fuzz_capture whole, parts;
     sk_fuzz_walker_fn make;
     unsigned seed;
 
     if (size < 1)
         return 0;
-    make = walkers[data[0] % 3];
-    seed = 1 + data[0] / 3;
+    make = walkers[data[0] % nw];
+    seed = 1 + data[0] / nw;
     sk_fuzz_walk(make, data + 1, size - 1, 0, &whole);
     sk_fuzz_walk(make, data + 1, size - 1, seed, &parts);
     SK_FUZZ_CHECK(whole.len == parts.len &&
                       (whole.len == 0 || memcmp(whole.buf, parts.buf, whole.len) == 0),
-                  "walker %d: %zu bytes whole, %zu in chunks (seed %u)", data[0] % 3, whole.len,
+                  "walker %u: %zu bytes whole, %zu in chunks (seed %u)", data[0] % nw, whole.len,
                   parts.len, seed);
     free(whole.buf);
     free(parts.buf);

@@ -14,6 +14,8 @@ import argparse
 import io
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 import gzip
@@ -305,8 +307,85 @@ def g_log_only(ck, srv):
     srv.policy_cmd("unset", "icap.x-violations-found")
 
 
+SYSPY = "/usr/bin/python3"  # Debian's python3-vobject lives there
+VOBJECT = """
+import sys, vobject
+out = []
+def walk(c):
+    for ch in c.getChildren():
+        if isinstance(ch, vobject.base.Component):
+            walk(ch)
+        elif isinstance(ch.value, str):
+            out.append(ch.value)
+for comp in vobject.readComponents(sys.stdin.buffer.read().decode("utf-8")):
+    walk(comp)
+print("\\n".join(out))
+"""
+
+
+def dirtext_samples(card):
+    """(name, content type, file name, body, oracle): a card in iCalendar
+    and vCard text, where folding, escapes or quoted-printable split it.
+    Oracle 'vobject' (python3-vobject reads the file) or 'qp' (the
+    property's value by Python's quopri: RFC 2045, vCard 2.1)."""
+    cal = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:call\r\n%sEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    g = card.split(" ")
+    return [
+        ("ics: a fold inside a group", "text/calendar", None,
+         cal % ("DESCRIPTION:card %s %s\r\n %s %s %s\r\n" % (g[0], g[1][:2], g[1][2:], g[2], g[3])),
+         "vobject"),
+        ("ics: a fold inside an unspaced number", "application/octet-stream", "invite.ics",
+         cal % ("DESCRIPTION:card %s\r\n\t%s\r\n" % ("".join(g[:2]), "".join(g[2:]))), "vobject"),
+        ("ics: an escaped line end before the number", "text/calendar", None,
+         cal % ("DESCRIPTION:card\\n%s\r\n" % card), "vobject"),
+        ("ics: a fold between an escape's two bytes", "text/calendar", None,
+         cal % ("DESCRIPTION:card\\\r\n n%s\r\n" % card), "vobject"),
+        ("vcf 3.0: a fold, undeclared (BEGIN:VCARD sniffed)", "application/octet-stream", None,
+         "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nNOTE:card %s%s\r\n %s%s\r\nEND:VCARD\r\n" % tuple(g),
+         "vobject"),
+        ("vcf 2.1: quoted-printable spaces", "text/x-vcard", None,
+         "BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:card=20%s\r\nEND:VCARD\r\n"
+         % "=20".join(g), "qp"),
+        ("vcf 2.1: a quoted-printable soft line break", "text/x-vcard", "contacts.vcf",
+         "BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;QUOTED-PRINTABLE:card %s %s=\r\n %s %s\r\nEND:VCARD\r\n"
+         % tuple(g), "qp"),
+    ]
+
+
+def dirtext_oracle(body, kind):
+    if kind == "qp":
+        import quopri
+        value = body.split("PRINTABLE", 1)[1].split(":", 1)[1].split("\r\nEND:VCARD")[0]
+        return quopri.decodestring(value.encode()).decode("utf-8", "replace")
+    p = subprocess.run([SYSPY, "-c", VOBJECT], input=body.encode(), capture_output=True)
+    return p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
+
+
+def g_dirtext(ck, srv):
+    """iCalendar and vCard (dlp_dirtext.c): a card split by a folded line,
+    behind an escape or in vCard 2.1's quoted-printable passed (0 of 7
+    blocked before). Each sample: the reference reader shows the card, the
+    upload is blocked (also as a form's file part), the same file with an
+    invalid number passes byte-identical."""
+    ck.ok("python3-vobject is installed (deps.sh test)",
+          subprocess.run([SYSPY, "-c", "import vobject"], capture_output=True).returncode == 0)
+    srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block",
+                   check=False)
+    wait_live(srv)
+    card, bad = "4111 1111 1111 1111", "4111 1111 1111 1112"
+    for (name, ctype, fname, body, oracle), (_, _, _, clean, _) in zip(
+            dirtext_samples(card), dirtext_samples(bad)):
+        shown = re.sub(r"[ \t]", "", dirtext_oracle(body, oracle))
+        ck.ok("%s: the reference reader (%s) shows the card" % (name, oracle),
+              card.replace(" ", "") in shown, shown[:200])
+        ck.ok("%s: blocked" % name, blocked(post(srv, body.encode(), ctype)))
+        mp, mct = multipart([("f", fname or "x.ics", ctype, body.encode())])
+        ck.ok("%s, as a form's file part: blocked" % name, blocked(post(srv, mp, mct)))
+        ck.ok("%s, an invalid number: passes" % name, passed(post(srv, clean.encode(), ctype)))
+
+
 GROUPS = [("cli", g_cli), ("iwss", g_iwss), ("formats", g_formats), ("url", g_url),
-          ("log_only", g_log_only)]
+          ("log_only", g_log_only), ("dirtext", g_dirtext)]
 
 
 def main():

@@ -1,0 +1,44 @@
+/* dlp_fmt.h - the frame DLP's streaming text extractors share
+ * (dlp_formats.c: urlencoded, JSON, XML; dlp_dirtext.c: iCalendar and
+ * vCard): a small output buffer in front of the next sink. Internal to
+ * dlp. */
+#ifndef SK_DLP_FMT_H
+#define SK_DLP_FMT_H
+
+#include "dlp.h"
+
+#define SK_FOUT 4096
+
+/* Common part: a small output buffer in front of NEXT. A reader's own
+ * struct starts with it. */
+struct sk_fmt {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_sink *next;
+    unsigned char out[SK_FOUT];
+    size_t nout;
+    int err;
+};
+
+static inline void sk_fmt_flush(struct sk_fmt *f)
+{
+    if (f->nout && sk_dlp_put(f->next, f->out, f->nout) == -1)
+        f->err = 1;
+    f->nout = 0;
+}
+
+static inline void sk_fmt_byte(struct sk_fmt *f, unsigned char c)
+{
+    if (f->nout == SK_FOUT)
+        sk_fmt_flush(f);
+    f->out[f->nout++] = c;
+}
+
+/* A reader of SIZE bytes (zeroed) writing through WR to NEXT; its end
+ * flushes and ends NEXT, its destroy destroys NEXT. NULL (NEXT destroyed)
+ * when out of memory. */
+struct sk_fmt *sk_fmt_new(size_t size, struct sk_dlp_sink *next,
+                          int (*wr)(struct sk_dlp_sink *, const unsigned char *, size_t));
+/* The frame's end: flush, then NEXT's end (-1 if either failed). */
+int sk_fmt_end(struct sk_dlp_sink *s);
+
+#endif
