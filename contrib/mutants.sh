@@ -1866,6 +1866,9 @@ MUTANTS = [
      "icap-server/core/sk_pdf_filter.c",
      "    *n = b->lim > b->n ? (size_t)(b->lim - b->n) : 0;", "    *n = 0;",
      r"^(fuzz\.pdf|unit\.test_pdf)$"),
+    ("page: block page without X-Content-Type-Options: nosniff", S, "icap-server/srv_request.c",
+     "    ci_http_response_add_header(req, \"X-Content-Type-Options: nosniff\");\n", "",
+     r"^(hostile\.icap|hostile\.fuzz)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -39,6 +39,7 @@ Usage: fuzz_icap.py --build-dir BUILD [--seed N] [--cases N] [--seconds T]
 
 import argparse
 import base64
+import glob
 import gzip
 import json
 import os
@@ -558,6 +559,15 @@ def own_header_lines(got):
     return out
 
 
+def block_page(got):
+    """(HTTP head, body) of the block page (HTTP 403) in an answer, or None."""
+    i = got.find(b"\r\n\r\nHTTP/1.1 403 ")
+    if i < 0:
+        return None
+    head, _, body = got[i + 4:].partition(b"\r\n\r\n")
+    return head, body
+
+
 def judge_case(c, got, how):
     """Per-case oracle: a list of problems (empty: fine)."""
     bad = []
@@ -567,8 +577,15 @@ def judge_case(c, got, how):
         if ln.startswith(INJECT) or b"\n" in ln or b"\x1b" in ln or b"\x00" in ln:
             bad.append("answer header carries injected bytes: %r" % ln[:200])
             break
-    if SCRIPT in got and b" 403 " in got[:4096]:
-        bad.append("block page carries the client's <script>")
+    page = block_page(got)
+    if page is not None:
+        head, body = page
+        if b"text/html" in head and SCRIPT in body:
+            bad.append("HTML block page carries the client's <script>")
+        if b"\r\nX-Content-Type-Options: nosniff\r\n" not in head + b"\r\n":
+            bad.append("block page without X-Content-Type-Options: nosniff")
+        if ESC in body or b"\x00" in body:
+            bad.append("block page carries the client's raw control bytes")
     if c.threat and c.mode in ("full", "slow") and how != "timeout":
         st = got[9:12]
         if st == b"204" or (st == b"200" and EICAR in got):
@@ -618,7 +635,6 @@ class Fuzz:
         return rc
 
     def asan_reports(self):
-        import glob
         new = []
         for f in sorted(glob.glob(os.path.join(self.srv.tmp, "asan*"))):
             try:
