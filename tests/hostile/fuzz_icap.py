@@ -44,6 +44,7 @@ import gzip
 import json
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -189,6 +190,8 @@ def body_of(r, k=None):
     """(body bytes, content-type, content-encoding or None, holds plain EICAR)."""
     k = r.randrange(12) if k is None else k
     size = r.choice([0, 1, 5, 100, 4096, 20000, 70000])
+    if k == 0 and r.random() < 0.05:
+        size = 2 * 1024 * 1024 + 11   # over memory-threshold: the spill file path
     clean = make_body(size, seed=r.randrange(1 << 30))
     if k == 0:
         return clean, b"application/octet-stream", None, False
@@ -571,7 +574,10 @@ def block_page(got):
 def judge_case(c, got, how):
     """Per-case oracle: a list of problems (empty: fine)."""
     bad = []
-    if how == "timeout" and not got.startswith(b"ICAP/"):
+    final = got
+    while final.startswith(b"ICAP/1.0 100 "):   # interim answers to a preview
+        final = final.partition(b"\r\n\r\n")[2]
+    if how == "timeout" and not final.startswith(b"ICAP/"):
         bad.append("hang: no answer and no close %.0f s after the client stopped" % HANG)
     for ln in own_header_lines(got):
         if ln.startswith(INJECT) or b"\n" in ln or b"\x1b" in ln or b"\x00" in ln:
@@ -586,10 +592,13 @@ def judge_case(c, got, how):
             bad.append("block page without X-Content-Type-Options: nosniff")
         if ESC in body or b"\x00" in body:
             bad.append("block page carries the client's raw control bytes")
-    if c.threat and c.mode in ("full", "slow") and how != "timeout":
-        st = got[9:12]
-        if st == b"204" or (st == b"200" and EICAR in got):
+    if c.threat and c.mode in ("full", "slow"):
+        st = final[9:12]
+        if st == b"204" or (st == b"200" and EICAR in final):
             bad.append("silent allow: plain EICAR body answered ICAP %r" % st)
+        elif not final.startswith(b"ICAP/1.0 "):
+            # a proxy with icap bypass on would pass the object
+            bad.append("no answer to a well-framed EICAR RESPMOD (%s after %r)" % (how, got[:40]))
     return bad
 
 
@@ -730,6 +739,9 @@ def _batch_threads(fz, cases, conns):
             st = got[9:12].decode("latin-1") if got.startswith(b"ICAP/1.0 ") else how
             if got.startswith(b"ICAP/1.0 100") and b"\r\n\r\nICAP/1.0 " in got:
                 st = "100+" + got.split(b"\r\n\r\nICAP/1.0 ", 1)[1][:3].decode("latin-1")
+            if c.threat:
+                page = block_page(got)
+                st = "threat " + ("blocked" if page else st)
             with lock:
                 fz.answers[st] = fz.answers.get(st, 0) + 1
                 fz.cases_run += 1
@@ -824,7 +836,9 @@ def main():
             if a.replay:
                 c = Case(a.seed, -1)
                 with open(a.replay, "rb") as f:
-                    c.pieces = [f.read()]
+                    # the saved request names the port of the run that saved it
+                    c.pieces = [re.sub(rb"icap://127\.0\.0\.1:\d+/", b"icap://127.0.0.1:%d/" % port,
+                                       f.read(), count=1)]
                 todo.append(c)
             todo += [gen_case(a.seed, int(i), port) for i in a.replay_case.split(",") if i]
             for c in todo:
