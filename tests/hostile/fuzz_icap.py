@@ -606,7 +606,13 @@ def judge_case(c, got, how):
 # the server
 
 
-EXTRA_CONF = ""
+# --variant: the server's configuration. churn: user and groups decoded
+# (base64 when it decodes) and children retired every 150 requests, so
+# each child's exit (and LeakSanitizer's check of it) happens mid-run.
+VARIANTS = {
+    "default": None,
+    "churn": "MaxRequestsPerChild 150\nsekisho.UserEncoding auto\nsekisho.GroupEncoding auto\n",
+}
 
 
 class Fuzz:
@@ -623,7 +629,7 @@ class Fuzz:
 
     def start(self):
         srv = SekishoServer(self.build, name="fuzz", modules="url_block virus_scan dlp xheaders",
-                            debug=1)
+                            debug=1, config_text=VARIANTS[self.a.variant])
         srv.init_db()
         srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", "blocked.test")
         srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
@@ -816,6 +822,7 @@ def main():
     ap.add_argument("--batch", type=int, default=40)
     ap.add_argument("--conns", type=int, default=4)
     ap.add_argument("--first", type=int, default=0, help="first case number")
+    ap.add_argument("--variant", choices=sorted(VARIANTS), default="default")
     ap.add_argument("--out", default=os.path.join(os.getcwd(), "fuzz-icap-findings"))
     ap.add_argument("--minimise", type=int, default=80, help="replays per finding at most")
     ap.add_argument("--replay-case", default="", help="case numbers (of --seed) to replay alone")
