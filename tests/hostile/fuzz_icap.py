@@ -152,6 +152,10 @@ METHODS = [b"GET", b"POST", b"PUT", b"CONNECT", b"HEAD", b"OPTIONS", b"DELETE", 
 
 
 def url_form(r):
+    if r.random() < 0.6:
+        # most cases must get past url_block for the body to reach
+        # virus_scan and dlp: a plain URL
+        return b"http://clean.test/f/%d.bin" % r.randrange(10 ** 9), b"clean.test"
     host = r.choice([b"clean.test", b"blocked.test", b"BLOCKED.TEST.", b"sub.blocked.test",
                      b"[::1]", b"127.0.0.1", b"xn--nxasmq6b.test", b"a..b", b"-x-.test",
                      b"%62locked.test", b"h" * 300 + b".test", b"\xe6\x97\xa5.test", b""])
@@ -337,7 +341,7 @@ def gen_case(seed, idx, port):
                          reqf, r, fmut)
     res_hdr = None
     if method == b"RESPMOD":
-        status = maybe(r, 0.1 if fmut else 0, r.choice([b"200 OK", b"206 Partial", b"404 Nope"]))
+        status = maybe(r, 0.1 if fmut else 0, r.choice([b"200 OK"] * 4 + [b"206 Partial", b"404 Nope"]))
         resf = [(b"Content-Type", maybe(r, 0.3 if mut else 0, ctype, lambda r: r.choice(CTYPES))),
                 (b"Content-Length", maybe(r, 0.2 if mut else 0, b"%d" % len(body), nums))]
         if coding:
