@@ -914,6 +914,12 @@ def fuzz_loop(fz, ck, a, t0):
              len(fz.findings)))
     print("  answers: %s" % ", ".join("%s %d" % kv for kv in sorted(fz.answers.items())))
     ck.ok("at least one batch ran", batches > 0)
+    # a generator that only made garbage would pass every oracle: the run
+    # must have reached the modules (passes, EICAR blocked) and the guard
+    got = fz.answers
+    ck.ok("the cases reached the modules and the guard (answers 200/204, threats blocked, 400s)",
+          got.get("200", 0) + got.get("204", 0) > 0 and got.get("threat blocked", 0) > 0
+          and got.get("400", 0) > 0, got)
     ck.ok("no finding (crash, hang, sanitizer report, injection, silent allow)",
           not fz.findings, fz.findings)
 
