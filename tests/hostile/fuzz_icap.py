@@ -60,6 +60,8 @@ from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # 
 import sanitizer_reports  # noqa: E402  (icaplib put tests/ on the path)
 from test_hostile import Hostile, no_via  # noqa: E402
 import zipforge  # noqa: E402
+import cfbforge  # noqa: E402
+import pdfforge  # noqa: E402
 
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR" + b"-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 SCRIPT = b"<script>fz</script>"
@@ -190,9 +192,44 @@ def zip_of(entries):
     return zipforge.build([{"name": n, "data": d} for n, d in entries])
 
 
+def flip(r, data, n, within=4096):
+    """DATA with N random bytes of its first WITHIN replaced: a container's
+    header, directory and tables are near its start."""
+    d = bytearray(data)
+    for _ in range(n if d else 0):
+        d[r.randrange(min(len(d), within))] = r.randrange(256)
+    return bytes(d)
+
+
+def forged(r):
+    """A structured container (tests/hostile's forges) with cards or EICAR
+    inside, then a few of its structural bytes changed: (body, type)."""
+    card = "4111 1111 1111 1111"
+    k = r.randrange(5)
+    if k == 0:
+        b, t = cfbforge.cfb(cfbforge.word([("Card " + card + "\r", r.random() < 0.5)]),
+                            shuffle=r.choice([None, 3, 7]))[0], b"application/msword"
+    elif k == 1:
+        b, t = cfbforge.cfb(cfbforge.xls(["Card " + card, "x"], split_at=r.choice([None, 5, 9])))[0], \
+            b"application/vnd.ms-excel"
+    elif k == 2:
+        b, t = cfbforge.cfb(cfbforge.ppt([("Card " + card, True)]))[0], \
+            b"application/vnd.ms-powerpoint"
+    elif k == 3:
+        d = pdfforge.Doc()
+        d.add(1, b"<< /Type /Catalog >>")
+        d.stream(2, b"/Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 8 >>",
+                 pdfforge.flate(pdfforge.png(EICAR + b"\0" * 4, 8, r.randrange(5))))
+        b, t = d.build(), b"application/pdf"
+    else:
+        inner = zip_of([("e.com", EICAR)])
+        b, t = zip_of([("in.zip", inner), ("c.txt", card.encode())]), b"application/zip"
+    return flip(r, b, r.choice([0, 1, 2, 8])), t
+
+
 def body_of(r, k=None):
     """(body bytes, content-type, content-encoding or None, holds plain EICAR)."""
-    k = r.randrange(12) if k is None else k
+    k = r.randrange(14) if k is None else k
     size = r.choice([0, 1, 5, 100, 4096, 20000, 70000])
     if k == 0 and r.random() < 0.05:
         size = 2 * 1024 * 1024 + 11   # over memory-threshold: the spill file path
@@ -237,6 +274,9 @@ def body_of(r, k=None):
     if k == 10:
         inner = gzip.compress(zip_of([("e.com", EICAR)]))
         return inner[:r.randrange(len(inner) + 1)], b"application/gzip", None, False
+    if k in (12, 13):
+        b, t = forged(r)
+        return b, t, None, False
     return clean, r.choice(CTYPES), r.choice(CODINGS), False
 
 
