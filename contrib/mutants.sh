@@ -1869,6 +1869,10 @@ MUTANTS = [
     ("page: block page without X-Content-Type-Options: nosniff", S, "icap-server/srv_request.c",
      "    ci_http_response_add_header(req, \"X-Content-Type-Options: nosniff\");\n", "",
      r"^(hostile\.icap|hostile\.fuzz)$"),
+    ("srv: an HTTP status line without a space read past (worker crash)", S,
+     "icap-server/srv_request.c",
+     "const char *sp = status ? strchr(status, ' ') : NULL;",
+     "const char *sp = strchr(status ? status : \"\", ' ');", r"^(hostile\.fuzz)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list
