@@ -669,6 +669,7 @@ class Fuzz:
         self.findings = []
         self.cases_run = 0
         self.answers = {}     # ICAP status (or how the connection ended): count
+        self.log_done = 0     # access-log lines already judged
         self.sanitized = bool(os.environ.get("SEKISHO_DAEMON_PRELOAD"))
 
     def start(self):
@@ -688,10 +689,7 @@ class Fuzz:
         self.h = Hostile(self.ck, srv)
 
     def stop(self):
-        if self.srv is None:
-            return None
-        rc = self.srv.stop()
-        return rc
+        return None if self.srv is None else self.srv.stop()
 
     def asan_reports(self):
         new = []
@@ -748,11 +746,11 @@ class Fuzz:
     def log_problems(self):
         bad = []
         try:
-            with open(srv_access(self.srv), "rb") as f:
+            with open(self.srv.access_log, "rb") as f:
                 lines = f.read().split(b"\n")[:-1]
         except OSError:
             lines = []
-        for ln in lines[getattr(self, "log_done", 0):]:
+        for ln in lines[self.log_done:]:
             try:
                 if not isinstance(json.loads(ln), dict):
                     raise ValueError("not an object")
@@ -766,10 +764,6 @@ class Fuzz:
                 i = txt.index(mark)
                 bad.append("server log carries raw client bytes %r: %r" % (mark, txt[max(0, i - 120):i + 40]))
         return bad
-
-
-def srv_access(srv):
-    return srv.access_log
 
 
 def _batch_threads(fz, cases, conns):
