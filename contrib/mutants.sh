@@ -1870,9 +1870,8 @@ MUTANTS = [
      "    ci_http_response_add_header(req, \"X-Content-Type-Options: nosniff\");\n", "",
      r"^(hostile\.icap|hostile\.fuzz)$"),
     ("srv: an HTTP status line without a space read past (worker crash)", S,
-     "icap-server/srv_request.c",
-     "const char *sp = status ? strchr(status, ' ') : NULL;",
-     "const char *sp = strchr(status ? status : \"\", ' ');", r"^(hostile\.fuzz)$"),
+     "icap-server/srv_request.c", "r->txn.http_status = sp ? atoi(sp + 1) : 0;",
+     "r->txn.http_status = atoi(sp + 1);", r"^(hostile\.fuzz)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -377,8 +377,11 @@ def gen_case(seed, idx, port):
                            (b"Content-Type", CTYPES), (b"Content-Length", None)]:
             if method == b"REQMOD" and r.random() < 0.08:
                 reqf.append((name, r.choice(vals) if vals and r.random() < 0.6 else nasty(r)))
-    req_hdr = head_block(hm + b" " + url + b" " + maybe(r, 0.03 if fmut else 0, b"HTTP/1.1"),
-                         reqf, r, fmut)
+    first = hm + b" " + url + b" " + maybe(r, 0.03 if fmut else 0, b"HTTP/1.1")
+    if fmut and r.random() < 0.04:   # the whole line: no spaces, tabs, empty
+        first = r.choice([b"GET", b"", b"GET\thttp://clean.test/\tHTTP/1.1", b"GET  /  HTTP/1.1",
+                          b" GET http://clean.test/ HTTP/1.1", nasty(r)])
+    req_hdr = head_block(first, reqf, r, fmut)
     res_hdr = None
     if method == b"RESPMOD":
         status = maybe(r, 0.1 if fmut else 0, r.choice([b"200 OK"] * 4 + [b"206 Partial", b"404 Nope"]))
@@ -395,7 +398,11 @@ def gen_case(seed, idx, port):
                     if name == b"Content-Range" and r.random() < 0.5:
                         v = b"bytes " + nums(r) + b"-" + nums(r) + b"/" + nums(r)
                     resf.append((name, v))
-        res_hdr = head_block(b"HTTP/1.1 " + status, resf, r, fmut)
+        first = b"HTTP/1.1 " + status
+        if fmut and r.random() < 0.12:   # the whole status line
+            first = r.choice([b"HTTP/1.1", b"", b"HTTP/1.1\t200\tOK", b"HTTP/1.1  200", b"200 OK",
+                              b"HTTP/1.1 -1 X", b"HTTP/1.1 99999999999 X", nasty(r)])
+        res_hdr = head_block(first, resf, r, fmut)
     # the ICAP head
     parts = []
     if method in (b"REQMOD", b"RESPMOD") or r.random() < 0.3:
