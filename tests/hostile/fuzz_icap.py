@@ -872,6 +872,8 @@ def main():
     ap.add_argument("--minimise", type=int, default=80, help="replays per finding at most")
     ap.add_argument("--replay-case", default="", help="case numbers (of --seed) to replay alone")
     ap.add_argument("--replay", default="", help="a saved .bin to send alone (mode full)")
+    ap.add_argument("--threat", action="store_true",
+                    help="--replay: the input carries EICAR and must not pass")
     a = ap.parse_args()
     ck = Check("fuzz")
     fz = Fuzz(a, ck)
@@ -887,6 +889,7 @@ def main():
             todo = []
             if a.replay:
                 c = Case(a.seed, -1)
+                c.threat = a.threat
                 with open(a.replay, "rb") as f:
                     # the saved request names the port of the run that saved it
                     c.pieces = [re.sub(rb"icap://127\.0\.0\.1:\d+/", b"icap://127.0.0.1:%d/" % port,
