@@ -1924,6 +1924,12 @@ MUTANTS = [
     ("dirtext: calendars and address books read as plain text", S, "modules/dlp/dlp_body.c",
      "    int dir = !json && !xml && !form && sk_dlp_dirtext_like(mt, name, head, nhead);",
      "    int dir = 0;", r"^(unit\.test_dlp_dirtext|integration\.dlp)$"),
+    ("page: block page without X-Content-Type-Options: nosniff", S, "icap-server/srv_request.c",
+     "    ci_http_response_add_header(req, \"X-Content-Type-Options: nosniff\");\n", "",
+     r"^(hostile\.icap|hostile\.fuzz)$"),
+    ("srv: an HTTP status line without a space read past (worker crash)", S,
+     "icap-server/srv_request.c", "r->txn.http_status = sp ? atoi(sp + 1) : 0;",
+     "r->txn.http_status = atoi(sp + 1);", r"^(hostile\.fuzz)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

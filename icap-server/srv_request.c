@@ -350,6 +350,10 @@ static int sk_make_page(struct sk_req *r)
     snprintf(line, sizeof(line), "Content-Length: %zu", len);
     ci_http_response_add_header(req, line);
     ci_http_response_add_header(req, "Cache-Control: no-store");
+    /* The page shows the client's URL, file name and user, escaped for
+     * its type; a text page escapes no '<', so no agent may sniff it
+     * into HTML. */
+    ci_http_response_add_header(req, "X-Content-Type-Options: nosniff");
     ci_http_response_add_header(req, "Connection: close");
     for (int i = 0; i < t->n_icap_headers; i++)
         ci_icap_add_xheader(req, t->icap_headers[i]);

@@ -436,16 +436,26 @@ class Hostile:
             ("64 KB URL in HTTP request", "http://long.test/%s%s" % (t, long_path), False),
             ("64 KB URL with block marker and <script>",
              "http://long.test/sekisho-test-block/<script>x</script>%s" % long_path, True),
+            # HEAD (or an Accept without HTML) gets the text page, whose
+            # '<' stays as sent: nosniff keeps it text (fuzz_icap finding)
+            ("HEAD of a blocked URL with <script> (text page)",
+             "http://long.test/sekisho-test-block/<script>x</script>", "HEAD"),
         ]:
             c = IcapConn("127.0.0.1", srv.port, 20)
             try:
-                r = transact(c, "REQMOD", srv.url("sekisho"), http_req_head("GET", url), None, None,
+                r = transact(c, "REQMOD", srv.url("sekisho"),
+                             http_req_head(block if block == "HEAD" else "GET", url), None, None,
                              allow204=False)
                 print("     %s: ICAP %s, HTTP %s" % (name, r.status, r.http_status()))
+                page = r.parts.get("res-hdr") or b""
                 if block:
-                    self.ck.ok("%s: blocked (HTTP 403), <script> escaped" % name,
-                               r.status == 200 and r.http_status() == 403
-                               and b"<script>x" not in (r.body or b""), r.raw_head)
+                    html = b"Content-Type: text/html;" in page
+                    self.ck.ok("%s: blocked (HTTP 403), a %s page, <script> escaped" % (
+                        name, "text" if block == "HEAD" else "HTML"),
+                        r.status == 200 and r.http_status() == 403 and html == (block is True)
+                        and (not html or b"<script>x" not in (r.body or b"")), r.raw_head + page)
+                    self.ck.ok("%s: the page says X-Content-Type-Options: nosniff" % name,
+                               b"\r\nX-Content-Type-Options: nosniff\r\n" in page, page)
                 else:
                     # a 64 KB URL is legal HTTP: it must pass unchanged (issue 16:
                     # "or any 4xx/5xx" accepted a server that broke on it)
