@@ -1003,7 +1003,7 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
                          const char *boundary)
 {
     struct sk_vs_obj o = {.w = w, .depth = -1}; /* parts are top-level objects */
-    struct sk_mp_handler h = {sk_vs_part_begin, sk_vs_obj_data, sk_vs_obj_end, &o};
+    struct sk_mp_handler h = {sk_vs_part_begin, sk_vs_obj_data, sk_vs_obj_end, &o, NULL};
     struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
     int rc;
 

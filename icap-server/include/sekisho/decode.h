@@ -257,6 +257,13 @@ struct sk_mp_part {
      * past 1 KiB, an RFC 2231 parameter past what is read
      * (sk_header_param_2231 -2): callers give their failure verdict */
     int ambiguous;
+    /* a part of a multipart/form-data body (or of a multipart in one)
+     * decoded from its Content-Transfer-Encoding: most form readers (PHP,
+     * busboy, formidable, cgi, commons-fileupload) ignore that field, as
+     * RFC 7578 4.7 deprecates it, and hand on the bytes as they are, while
+     * python-multipart, Django and email decode them. Both readings exist:
+     * the raw bytes also go to the handler's raw callback (if any) */
+    int encoded;
 };
 
 /* Leaf parts only: a nested multipart part is parsed and its own parts
@@ -269,6 +276,9 @@ struct sk_mp_handler {
     int (*data)(void *arg, const void *buf, size_t len);
     int (*end)(void *arg);
     void *arg;
+    /* optional (NULL): an encoded part's bytes as they are in the body,
+     * before the data callback gets them decoded (sk_mp_part.encoded) */
+    int (*raw)(void *arg, const void *buf, size_t len);
 };
 
 struct sk_mp;
