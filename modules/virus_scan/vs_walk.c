@@ -739,12 +739,17 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
     for (size_t i = 0; rc == 0 && i < n;) {
         size_t a, b;
         int esc = 0;
-        if (form) { /* the value after a field's first '=' */
+        if (form) { /* the value after a field's first '=', and its name before it */
             const unsigned char *amp = memchr(p + i, '&', n - i);
             b = amp ? (size_t)(amp - p) : n;
             const unsigned char *eq = memchr(p + i, '=', b - i);
             a = eq ? (size_t)(eq - p) + 1 : i;
             esc = memchr(p + a, '%', b - a) || memchr(p + a, '+', b - a);
+            /* a name is a value too: parse_qsl, busboy and formidable hand
+             * it on decoded ("X5O%21P...=1") */
+            if (eq && (memchr(p + i, '%', a - 1 - i) || memchr(p + i, '+', a - 1 - i)) &&
+                a - 1 - i >= SK_VS_VALUE_MIN)
+                rc = sk_vs_value(&d, p + i, a - 1 - i, SK_UNESC_PCT | SK_UNESC_PLUS);
             i = b + 1;
         } else { /* a string literal: '"' to the next '"' not escaped */
             const unsigned char *q = memchr(p + i, '"', n - i);
@@ -756,7 +761,7 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
             b = b < n ? b : n;
             i = b + 1;
         }
-        if (esc && b - a >= SK_VS_VALUE_MIN)
+        if (rc == 0 && esc && b - a >= SK_VS_VALUE_MIN)
             rc = sk_vs_value(&d, p + a, b - a, form ? SK_UNESC_PCT | SK_UNESC_PLUS : SK_UNESC_BSL);
     }
     return sk_vs_b64_finish(&d, rc);

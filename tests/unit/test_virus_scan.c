@@ -752,6 +752,13 @@ static void test_values_scanned(void **s)
                    SK_BLOCK, "Eicar-Test-Signature");
         assert_int_equal(fk.last_len, 68); /* the value alone */
     }
+    /* ... and as a field's name (parse_qsl, busboy, formidable decode it) */
+    snprintf(body, sizeof(body), "a=1&%s=1&g=2", val);
+    for (size_t chunk = 1; chunk <= 4096; chunk *= 64) {
+        expect_txn(SK_REQMOD, "http://upload.test/form", &form, NULL, body, strlen(body), chunk,
+                   SK_BLOCK, "Eicar-Test-Signature");
+        assert_int_equal(fk.last_len, 68); /* the name alone */
+    }
     /* JSON: '\' is "\\" in the string */
     o = 0;
     for (size_t i = 0; i < 68; i++)
