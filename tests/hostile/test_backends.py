@@ -20,7 +20,8 @@ request to each backend, started here on loopback from Debian packages
 
 Every backend answers with the fields and files it extracted. When any of
 them extracts the card number (4111 1111 1111 1111, after NFKC and with
-separators dropped) or the EICAR string, Sekisho (the real daemon, dlp and
+separators dropped; in a name too) or the EICAR string (in a field's value
+or a file: a name is no file), Sekisho (the real daemon, dlp and
 virus_scan on, default policy) must block the same request (HTTP 403). A
 clean twin (the payload with one character changed) that every backend
 reads as clean must pass byte-identical, unless the variant is listed in
@@ -150,6 +151,17 @@ def zip_with_comment(c):
         z.writestr("notes.txt", b"nothing here " * 20)
         z.comment = c
     return b.getvalue()
+
+
+def tar_with_trailer(c):
+    import tarfile
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        ti = tarfile.TarInfo("notes.txt")
+        data = b"nothing here\n" * 10
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    return b.getvalue() + c
 
 
 def pdf_with_comment(c):
@@ -331,6 +343,17 @@ VARIANTS = [
     ("mp part message/rfc822", v_part_ct(b"message/rfc822")),
     ("mp part content-encoding gzip", v_hdr(b"Content-Encoding: gzip")),
     ("mp nested multipart/mixed", v_nested),
+    ("mp payload as field name", lambda p: (mp(), part(b"x", name=p.replace(b'"', b"'")) + close())),
+    ("mp payload as file name", lambda p: (mp(), part(b"x", filename=p.replace(b'"', b"'")) + close())),
+    ("mp payload as filename*= percent-encoded", v_raw(
+        lambda p: b"--" + B.encode() + b"\r\nContent-Disposition: form-data; name=\"f\"; filename*=UTF-8''" +
+        pct_all(p) + b"\r\n\r\nx\r\n" + close())),
+    ("mp payload as RFC 2047 name", v_raw(
+        lambda p: b"--" + B.encode() + b"\r\nContent-Disposition: form-data; name=\"=?utf-8?b?" +
+        base64.b64encode(p) + b"?=\"\r\n\r\nx\r\n" + close())),
+    ("mp tar with it after the end blocks", lambda p: (mp(), part(tar_with_trailer(p), filename=b"a.tar",
+                                                                  hdrs=[b"Content-Type: application/x-tar"]) +
+                                                        close())),
     ("mp zip whose comment holds it", lambda p: (mp(), part(zip_with_comment(p), filename=b"a.zip",
                                                             hdrs=[b"Content-Type: application/zip"]) + close())),
     ("mp pdf whose comment holds it", lambda p: (mp(), part(pdf_with_comment(p), filename=b"a.pdf",
@@ -483,8 +506,8 @@ class Backends:
 
     def ask(self, backend, ct, body):
         """What BACKEND extracts from a POST of BODY under Content-Type CT:
-        a list of byte strings (names, values, file names and contents), or
-        None when it refused the request."""
+        a list of (is a name, bytes) for field names and values, file names
+        and contents, or None when it refused the request."""
         proc, path = self.ROUTE[backend]
         head = ("POST %s HTTP/1.1\r\nHost: app.test\r\nContent-Type: " % path).encode() + \
             ct.encode("latin-1") + ("\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)).encode()
@@ -499,8 +522,9 @@ class Backends:
         if r.status != 200:
             return None
         out = json.loads(data)
-        vals = [base64.b64decode(x) for row in out.get("fields", []) + out.get("files", []) for x in row]
-        return vals
+        # (is a name, bytes): field names and file names, field values and file contents
+        return [(i < len(row) - 1, base64.b64decode(x))
+                for row in out.get("fields", []) + out.get("files", []) for i, x in enumerate(row)]
 
     def close(self):
         for p in self.procs:
@@ -514,10 +538,12 @@ class Backends:
 
 def holds(vals, payload):
     """Does any extracted value hold PAYLOAD as an application would read
-    it: EICAR as bytes, the card number's digits after NFKC with
-    separators dropped?"""
-    for v in vals or []:
-        if payload == EICAR and EICAR in v:
+    it: EICAR as bytes of a field's value or a file's content (a name is no
+    file: EICAR as a file name only email decodes from RFC 2047 or RFC 2231
+    is DLP's, not virus_scan's), the card number's digits after NFKC with
+    separators dropped in any of them, names too?"""
+    for name, v in vals or []:
+        if payload == EICAR and not name and EICAR in v:
             return True
         if payload == CARD:
             t = re.sub(r"[\s\-._/]", "", unicodedata.normalize("NFKC", v.decode("utf-8", "replace")))
