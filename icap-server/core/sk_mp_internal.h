@@ -36,9 +36,9 @@ struct sk_mp {
      * and LF only */
     int mail;
     int dcr; /* the delimiter found is "\r--boundary" */
-    /* a form-data body or a multipart inside one (sk_mp_new, not told
-     * sk_mp_mail; children inherit it): an encoded part's raw bytes are a
-     * reading of their own (sk_mp_part.encoded) */
+    /* an HTTP body's multipart (sk_mp_new, any subtype; children inherit
+     * it), not a mail message's: an encoded part's raw bytes are a reading
+     * of their own (sk_mp_part.encoded) */
     int form;
     int closed; /* close delimiter seen: the rest is epilogue */
     int open;   /* an object is open at this level (begin called) */

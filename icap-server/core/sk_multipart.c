@@ -462,7 +462,6 @@ int sk_mp_is_form_data(const char *content_type)
 void sk_mp_mail(struct sk_mp *m, int on)
 {
     m->mail = on;
-    m->form = !on;
 }
 
 int sk_mp_open_part(struct sk_mp *m)
@@ -806,7 +805,7 @@ struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler *h)
     struct sk_mp *m = sk_mp_new_at(boundary, h, 0);
 
     if (m)
-        m->form = 1; /* until sk_mp_mail says otherwise */
+        m->form = 1; /* an HTTP body, whatever its subtype (sk_mp_part.encoded) */
     return m;
 }
 

@@ -194,15 +194,17 @@ static void raw_expect(const char *body, int mail, const char *flags, const char
 /* A form-data part that declares a Content-Transfer-Encoding: PHP,
  * busboy, formidable and cgi hand its bytes on as they are, python-multipart
  * and email decode them: the parser delivers the decoded bytes and the raw
- * ones (its line end before the delimiter not among them); mail's readers
- * all decode, so a mail multipart has no raw reading; a multipart/mixed
- * inside a form is still the form's (its bytes are the outer part's). */
+ * ones (its line end before the delimiter not among them); so does an HTTP
+ * body of another subtype (mail line ends: cgi.FieldStorage reads
+ * multipart/mixed as a form) and a multipart/mixed inside a form (its bytes
+ * are the outer part's); a mail message's readers all decode: no raw
+ * reading there. */
 static void test_multipart_encoded_raw(void **s)
 {
     static const char b64[] = "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n"
                               "4111 1111 1111 1111\r\n--b\r\n\r\nplain\r\n--b--\r\n";
     raw_expect(b64, 0, "10", "4111 1111 1111 1111");
-    raw_expect(b64, 1, "00", "");
+    raw_expect(b64, 1, "10", "4111 1111 1111 1111");
     raw_expect("--b\nContent-Transfer-Encoding: Quoted-Printable\n\n41=\n11\n--b--", 0, "1",
                "41=\n11");
     raw_expect("--b\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\nend\r\n--b--", 0,
@@ -211,6 +213,19 @@ static void test_multipart_encoded_raw(void **s)
     raw_expect("--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n"
                "Content-Transfer-Encoding: base64\r\n\r\n4111 1111\r\n--c--\r\n--b--\r\n",
                0, "1", "4111 1111");
+    /* a message (an .eml upload, read raw as text besides): no raw reading */
+    static const char msg[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                              "Content-Transfer-Encoding: base64\r\n\r\n4111 1111\r\n--b--\r\n";
+    struct raw_rec r = {"", "", 0, 0};
+    struct sk_mp_handler h = {raw_begin, raw_data, raw_end, &r, raw_raw};
+    struct sk_mp *m = sk_mp_new_message(&h);
+    assert_non_null(m);
+    assert_int_equal(sk_mp_write(m, msg, sizeof(msg) - 1), 0);
+    assert_int_equal(sk_mp_end(m), 0);
+    sk_mp_free(m);
+    r.flags[r.nf] = '\0';
+    assert_string_equal(r.flags, "0");
+    assert_int_equal(r.n, 0);
     (void)s;
 }
 

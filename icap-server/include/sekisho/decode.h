@@ -257,12 +257,14 @@ struct sk_mp_part {
      * past 1 KiB, an RFC 2231 parameter past what is read
      * (sk_header_param_2231 -2): callers give their failure verdict */
     int ambiguous;
-    /* a part of a multipart/form-data body (or of a multipart in one)
-     * decoded from its Content-Transfer-Encoding: most form readers (PHP,
-     * busboy, formidable, cgi, commons-fileupload) ignore that field, as
-     * RFC 7578 4.7 deprecates it, and hand on the bytes as they are, while
-     * python-multipart, Django and email decode them. Both readings exist:
-     * the raw bytes also go to the handler's raw callback (if any) */
+    /* a part of a multipart HTTP body (sk_mp_new: form-data, and mixed or
+     * related, which cgi.FieldStorage reads as a form too; a multipart in
+     * one) decoded from its Content-Transfer-Encoding: most form readers
+     * (PHP, busboy, formidable, cgi, commons-fileupload) ignore that field,
+     * as RFC 7578 4.7 deprecates it, and hand on the bytes as they are,
+     * while python-multipart, Django and email decode them. Both readings
+     * exist: the raw bytes also go to the handler's raw callback (if any).
+     * Not in a mail message (sk_mp_new_message): its readers decode */
     int encoded;
 };
 
