@@ -368,7 +368,8 @@ static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
     }
     sk_dlp_engine_where(m->ctx->e, p->filename);
     if (p->ambiguous) /* the part is still read as the parser took it */
-        sk_dlp_undecodable(m->ctx, "a part's header field past 1 KiB or RFC 2231 sections past 64");
+        sk_dlp_undecodable(m->ctx, "a part's header field past 1 KiB, RFC 2231 sections past 64 "
+                                   "or two Content-Transfer-Encoding fields");
     if (p->kind != SK_MP_PART || p->malformed)
         m->part = sk_dlp_norm_new(m->ctx, NULL);
     else

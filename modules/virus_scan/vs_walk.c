@@ -990,8 +990,9 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
     char b[SK_MP_BOUNDARY_MAX + 1];
     if (part->ambiguous) {
         sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
-                        "a multipart part whose header fields are not all read (a field past 1 "
-                        "KiB, RFC 2231 sections past 64)");
+                        "a multipart part whose header fields are not all read or read "
+                        "differently (a field past 1 KiB, RFC 2231 sections past 64, two "
+                        "Content-Transfer-Encoding fields)");
         return -1;
     }
     if (sk_mp_boundary(part->content_type, b, sizeof(b)) == -2) {

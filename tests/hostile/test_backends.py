@@ -177,6 +177,18 @@ def pdf_with_comment(c):
     return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
 
 
+def qp_all(p):
+    return b"=\r\n".join(b"".join(b"=%02X" % c for c in p[i:i + 20]) for i in range(0, len(p), 20))
+
+
+def v_qp_after(*hdr_lines):
+    """A payload quoted-printable-encoded byte by byte after HDR_LINES."""
+    def f(p):
+        return mp(), (b"--" + B.encode() + b"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n" +
+                      b"".join(h + b"\r\n" for h in hdr_lines) + b"\r\n" + qp_all(p) + b"\r\n" + close())
+    return f
+
+
 def v_preamble(p):
     return mp(), b"preamble line\r\n--" + B.encode() + b"x\r\n\r\n" + part(p, filename=b"a") + close()
 
@@ -388,6 +400,12 @@ VARIANTS = [
                                                     b"Content-Transfer-Encoding: base64")),
     ("mp base64, CTE base64 then 7bit", v_b64_after(b"Content-Transfer-Encoding: base64",
                                                     b"Content-Transfer-Encoding: 7bit")),
+    ("mp QP every byte", v_qp_after(b"Content-Transfer-Encoding: quoted-printable")),
+    ("mp QP, CTE 7bit then quoted-printable", v_qp_after(b"Content-Transfer-Encoding: 7bit",
+                                                         b"Content-Transfer-Encoding: quoted-printable")),
+    ("mp QP, CTE quoted-printable then 7bit", v_qp_after(b"Content-Transfer-Encoding: quoted-printable",
+                                                         b"Content-Transfer-Encoding: 7bit")),
+    ("mp QP, CTE Quoted-Printable", v_qp_after(b"Content-Transfer-Encoding: Quoted-Printable")),
     ("mp base64, CTE with a trailing space", v_b64_after(b"Content-Transfer-Encoding: base64 ")),
     ("mp base64, CTE folded", v_b64_after(b"Content-Transfer-Encoding:", b" base64")),
     ("mp two part types, multipart second", v_hdr(b"Content-Type: text/plain",
@@ -463,6 +481,10 @@ AMBIGUOUS = {
     "mp xboundary= first": "PHP and formidable take the first 'boundary' substring (AAA), the others BBB; " + NODELIM,
     "mp boundary= inside a quoted param": "no reader takes AAA as the boundary; " + NODELIM,
     "mp CR-only line ends": "only email ends a line at a bare CR, form-data readers do not; " + NODELIM,
+    **{n: "two Content-Transfer-Encoding fields: email decodes by the first, python-multipart by the last "
+          "(sk_mp_part.ambiguous)"
+       for n in ["mp base64, CTE 7bit then base64", "mp base64, CTE base64 then 7bit",
+                 "mp QP, CTE 7bit then quoted-printable", "mp QP, CTE quoted-printable then 7bit"]},
     "mp 4000-byte filename": "a Content-Disposition past the 1 KiB the parser keeps (sk_mp_part.ambiguous); "
                              "no file system has such a name (255 bytes, or 255 UTF-16 units: 765 bytes of "
                              "UTF-8): 'mp 255-character CJK filename' passes",

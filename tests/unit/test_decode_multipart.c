@@ -141,7 +141,7 @@ static int raw_begin(void *arg, const struct sk_mp_part *p)
     struct raw_rec *r = arg;
 
     if (p->kind == SK_MP_PART && r->nf + 1 < sizeof(r->flags))
-        r->flags[r->nf++] = (char)('0' + p->encoded);
+        r->flags[r->nf++] = (char)('0' + p->encoded + 2 * p->ambiguous);
     return 0;
 }
 
@@ -168,8 +168,9 @@ static int raw_raw(void *arg, const void *buf, size_t len)
     return 0;
 }
 
-/* BODY (split at every position) under BOUNDARY, MAIL line ends or not:
- * the parts' encoded flags FLAGS and their raw bytes RAW. */
+/* BODY (split at every position) under boundary "b", MAIL line ends or
+ * not: the parts' flags FLAGS ('0' + encoded + 2 x ambiguous) and their raw
+ * bytes RAW. */
 static void raw_expect(const char *body, int mail, const char *flags, const char *raw)
 {
     size_t n = strlen(body);
@@ -213,9 +214,24 @@ static void test_multipart_encoded_raw(void **s)
     raw_expect("--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n"
                "Content-Transfer-Encoding: base64\r\n\r\n4111 1111\r\n--c--\r\n--b--\r\n",
                0, "1", "4111 1111");
-    /* a message (an .eml upload, read raw as text besides): no raw reading */
-    static const char msg[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-                              "Content-Transfer-Encoding: base64\r\n\r\n4111 1111\r\n--b--\r\n";
+    /* two Content-Transfer-Encoding fields: email decodes by the first,
+     * python-multipart by the last - ambiguous (the failure verdict), the
+     * first still decodes; two Content-Types are not (no form reader
+     * decodes by one) */
+    raw_expect("--b\r\nContent-Transfer-Encoding: 7bit\r\n"
+               "Content-Transfer-Encoding: quoted-printable\r\n\r\n=34=31\r\n--b--",
+               0, "2", "");
+    raw_expect("--b\r\nContent-Transfer-Encoding: base64\r\ncontent-transfer-encoding: 7bit\r\n\r\n"
+               "4111\r\n--b--",
+               1, "3", "4111");
+    raw_expect("--b\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n\r\nx\r\n--b--", 0,
+               "0", "");
+    /* a message (an .eml upload, read raw as text besides): no raw reading,
+     * and its first Content-Transfer-Encoding counts as email's does */
+    static const char msg[] =
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        "Content-Transfer-Encoding: base64\r\nContent-Transfer-Encoding: 7bit\r\n"
+        "\r\n4111 1111\r\n--b--\r\n";
     struct raw_rec r = {"", "", 0, 0};
     struct sk_mp_handler h = {raw_begin, raw_data, raw_end, &r, raw_raw};
     struct sk_mp *m = sk_mp_new_message(&h);

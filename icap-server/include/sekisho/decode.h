@@ -255,7 +255,9 @@ struct sk_mp_part {
     /* readers take the part's header section differently or it was not all
      * read: a kept field (Content-Type, -Disposition, -Transfer-Encoding)
      * past 1 KiB, an RFC 2231 parameter past what is read
-     * (sk_header_param_2231 -2): callers give their failure verdict */
+     * (sk_header_param_2231 -2), two Content-Transfer-Encoding fields in a
+     * part of an HTTP body (email takes the first, python-multipart the
+     * last): callers give their failure verdict */
     int ambiguous;
     /* a part of a multipart HTTP body (sk_mp_new: form-data, and mixed or
      * related, which cgi.FieldStorage reads as a form too; a multipart in
