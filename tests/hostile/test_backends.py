@@ -189,6 +189,17 @@ def v_qp_after(*hdr_lines):
     return f
 
 
+def utf7_all(p):
+    """Every character of P in UTF-7's base64 form (digits too)."""
+    return b"+" + base64.b64encode(p.decode("latin-1").encode("utf-16-be")).rstrip(b"=") + b"-"
+
+
+def v_field_cs(cs, enc):
+    """A field (no file name) declared in charset CS, its bytes ENC(P):
+    busboy decodes a field by its part's charset."""
+    return lambda p: (mp(), part(enc(p), hdrs=[b"Content-Type: text/plain; charset=" + cs]) + close())
+
+
 def v_preamble(p):
     return mp(), b"preamble line\r\n--" + B.encode() + b"x\r\n\r\n" + part(p, filename=b"a") + close()
 
@@ -369,6 +380,13 @@ VARIANTS = [
     ("mp CTE 7bit", v_cte_lie(b"7bit")), ("mp CTE binary", v_cte_lie(b"binary")),
     ("mp CTE unknown", v_cte_lie(b"x-gzip64")),
     ("mp part charset utf-16", v_part_ct(b"text/plain; charset=utf-16")),
+    ("mp field utf-16le bytes, declared", v_field_cs(b"utf-16le", lambda p: p.decode("latin-1").encode("utf-16-le"))),
+    ("mp field utf-16 with BOM, declared", v_field_cs(b"utf-16", lambda p: p.decode("latin-1").encode("utf-16"))),
+    ("mp field utf-7 bytes, declared", v_field_cs(b"utf-7", utf7_all)),
+    ("mp field latin1 declared", v_field_cs(b"iso-8859-1", lambda p: p)),
+    ("mp field shift_jis declared, full-width digits", v_field_cs(
+        b"shift_jis", lambda p: p.decode("latin-1").translate({c: c + 0xfee0 for c in range(0x21, 0x7f)})
+        .encode("shift_jis", "replace"))),
     ("mp part multipart without delimiters", v_part_ct(b"multipart/mixed; boundary=ZZ")),
     ("mp part message/rfc822", v_part_ct(b"message/rfc822")),
     ("mp part content-encoding gzip", v_hdr(b"Content-Encoding: gzip")),
@@ -462,6 +480,8 @@ VARIANTS = [
     ("json exponent", v_json(lambda p: b'{"c": ' + j_digits_number(p, "exp") + b"}")),
     ("json e0", v_json(lambda p: b'{"c": ' + j_digits_number(p, "e0") + b"}")),
     ("json .0", v_json(lambda p: b'{"c": ' + j_digits_number(p, "frac") + b"}")),
+    ("json charset utf-16 declared, ASCII body", v_json(lambda p: b'{"c": ' + jstr(p) + b"}",
+                                                     "application/json; charset=utf-16")),
     ("json charset param", v_json(lambda p: b'{"c": ' + jstr(p) + b"}", "application/json; charset=utf-8")),
     ("json +json type", v_json(lambda p: b'{"c": ' + jstr(p) + b"}", "application/vnd.api+json")),
     ("json whitespace", v_json(lambda p: b' \r\n\t{ "c" :\n\t' + jstr(p) + b" \n}\n ")),

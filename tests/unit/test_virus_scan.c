@@ -790,6 +790,41 @@ static void test_values_scanned(void **s)
     expect_txn(SK_REQMOD, "http://upload.test/clean", &form, NULL, body, strlen(body), 4096,
                SK_ALLOW, NULL);
     assert_int_equal(fk.scans, 3);
+
+    /* a form field declared UTF-16: busboy hands its text on decoded, so
+     * the field is walked as UTF-8 too (LE, BE, "utf-16" with a BE BOM);
+     * a file is stored as its bytes, a field without the declaration is
+     * read as it is */
+    static const struct {
+        const char *cd, *cs;
+        int be, bom;
+        enum sk_verdict want;
+    } u16[] = {
+        {"name=t", "utf-16le", 0, 0, SK_BLOCK},
+        {"name=t", "UTF-16BE", 1, 0, SK_BLOCK},
+        {"name=t", "utf-16", 1, 1, SK_BLOCK},
+        {"name=t", "utf-16", 0, 1, SK_BLOCK},
+        {"name=t; filename=t.txt", "utf-16le", 0, 0, SK_ALLOW},
+        {"name=t", "utf-8", 0, 0, SK_ALLOW},
+    };
+    struct hdrs mp = {{"Content-Type"}, {"multipart/form-data; boundary=b"}};
+    for (size_t i = 0; i < sizeof(u16) / sizeof(u16[0]); i++) {
+        size_t n = (size_t)snprintf(body, sizeof(body),
+                                    "--b\r\nContent-Disposition: form-data; %s\r\n"
+                                    "Content-Type: text/plain; charset=%s\r\n\r\n",
+                                    u16[i].cd, u16[i].cs);
+        if (u16[i].bom) {
+            body[n++] = u16[i].be ? '\xfe' : '\xff';
+            body[n++] = u16[i].be ? '\xff' : '\xfe';
+        }
+        for (size_t k = 0; k < 68; k++) {
+            body[n++] = u16[i].be ? '\0' : eicar[k];
+            body[n++] = u16[i].be ? eicar[k] : '\0';
+        }
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "\r\n--b--\r\n");
+        expect_txn(SK_REQMOD, "http://upload.test/u16", &mp, NULL, body, n, 4096, u16[i].want,
+                   u16[i].want == SK_BLOCK ? "Eicar-Test-Signature" : NULL);
+    }
 }
 
 /* Content-Type is one value; two different ones are the failure verdict
