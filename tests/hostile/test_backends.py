@@ -413,6 +413,15 @@ VARIANTS = [
              bnd=b"BBB") + close(bnd=b"BBB"))),
     ("mp form charset utf-16, ASCII field", v_ct("; charset=utf-16; boundary=" + B)),
     ("mp base64 after a line without a colon", v_b64_after(b"Bogus line", b"Content-Transfer-Encoding: base64")),
+    ("mp base64, CTE after a bare CR", v_raw(
+        lambda p: b"--" + B.encode() + b"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(p) + b"\r\n" + close())),
+    ("mp QP, CTE after a bare CR", v_raw(
+        lambda p: b"--" + B.encode() + b"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + qp_all(p) + b"\r\n" + close())),
+    ("mp QP, CTE after an LF in a CRLF section", v_raw(
+        lambda p: b"--" + B.encode() + b"\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + qp_all(p) + b"\r\n" + close())),
     ("mp base64, space before the colon", v_b64_after(b"Content-Transfer-Encoding : base64")),
     ("mp base64, CTE 7bit then base64", v_b64_after(b"Content-Transfer-Encoding: 7bit",
                                                     b"Content-Transfer-Encoding: base64")),
