@@ -880,6 +880,21 @@ static int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n
 
     if (depth > SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
         return 0; /* at SK_VS_WALK_DEPTH: a run found is av-limit:depth */
+    /* UTF-32 text (json.loads takes a UTF-32 body): read as its UTF-8 */
+    size_t bom;
+    const char *cs =
+        memchr(p, 0, n < 64 ? n : 64) ? sk_charset_sniff(p, n < 512 ? n : 512, &bom) : NULL;
+    if (cs && strncmp(cs, "UTF-32", 6) == 0) {
+        unsigned char *u8 = malloc(n + 4);
+        if (!u8) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading a UTF-32 text");
+            return -1;
+        }
+        size_t m = sk_utf32_to_utf8(p, n, strcmp(cs, "UTF-32BE") == 0, u8);
+        rc = m < n ? sk_vs_walk_b64(w, u8, m, depth, ct, name) : 0;
+        free(u8);
+        return rc;
+    }
     int utf16 = sk_vs_utf16(p, n);
 
     if (!(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))

@@ -491,6 +491,11 @@ VARIANTS = [
     ("json .0", v_json(lambda p: b'{"c": ' + j_digits_number(p, "frac") + b"}")),
     ("json charset utf-16 declared, ASCII body", v_json(lambda p: b'{"c": ' + jstr(p) + b"}",
                                                      "application/json; charset=utf-16")),
+    ("json UTF-16LE without BOM", v_json(lambda p: ('{"c": ' + json.dumps(p.decode("latin-1")) + "}")
+                                         .encode("utf-16-le"))),
+    ("json UTF-32 with BOM", v_json(lambda p: ('{"c": ' + json.dumps(p.decode("latin-1")) + "}").encode("utf-32"))),
+    ("json UTF-16BE with BOM", v_json(lambda p: b"\xfe\xff" + ('{"c": ' + json.dumps(p.decode("latin-1")) + "}")
+                                      .encode("utf-16-be"))),
     ("json charset param", v_json(lambda p: b'{"c": ' + jstr(p) + b"}", "application/json; charset=utf-8")),
     ("json +json type", v_json(lambda p: b'{"c": ' + jstr(p) + b"}", "application/vnd.api+json")),
     ("json whitespace", v_json(lambda p: b' \r\n\t{ "c" :\n\t' + jstr(p) + b" \n}\n ")),

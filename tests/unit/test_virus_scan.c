@@ -768,6 +768,22 @@ static void test_values_scanned(void **s)
     expect_txn(SK_REQMOD, "http://upload.test/gist", &json, NULL, body, strlen(body), 4096,
                SK_BLOCK, "Eicar-Test-Signature");
     assert_int_equal(fk.last_len, 68);
+    /* the same JSON in UTF-32 (json.loads reads it; BOM or not, either
+     * byte order): its strings are read from its UTF-8 */
+    for (int k = 0; k < 3; k++) {
+        static char b32[4096];
+        size_t m = 0, bl = strlen(body);
+        int be = k == 2;
+        if (k == 0)
+            memcpy(b32, "\xff\xfe\0\0", 4), m = 4;
+        for (size_t i = 0; i < bl; i++, m += 4) {
+            memset(b32 + m, 0, 4);
+            b32[m + (be ? 3 : 0)] = body[i];
+        }
+        expect_txn(SK_REQMOD, "http://upload.test/gist32", &json, NULL, b32, m, 4096, SK_BLOCK,
+                   "Eicar-Test-Signature");
+        assert_int_equal(fk.last_len, 68);
+    }
     /* an escaped quote does not end a string: the value after it is whole */
     snprintf(body, sizeof(body), "{\"a\": \"say \\\"hi\", \"content\": \"%s\"}", val);
     expect_txn(SK_REQMOD, "http://upload.test/gist2", &json, NULL, body, strlen(body), 4096,

@@ -798,6 +798,9 @@ SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
  * joined, a lone surrogate U+FFFD, an odd last byte dropped. Returns the
  * length written. */
 SK_API size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
+/* The same for UTF-32 (OUT has room for N bytes + 4): a BOM first dropped,
+ * a surrogate or a unit past U+10FFFF U+FFFD, a last partial unit dropped. */
+SK_API size_t sk_utf32_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
 /* Text with its escapes undone, the kinds KINDS says: SK_UNESC_PCT %XX
  * (a byte), SK_UNESC_REF HTML character references (sk_html_charref),
  * SK_UNESC_BSL a script's or JSON's backslash escapes (\uHHHH with
