@@ -29,8 +29,9 @@ static void test_text_views(void **s)
     assert_memory_equal(out, "A\xf0\x9f\x98\x80\xef\xbf\xbd", n);
     /* UTF-32: BOM dropped, a surrogate and a unit past U+10FFFF U+FFFD,
      * a last partial unit dropped; big-endian without a BOM */
-    static const unsigned char le32[] = {0xff, 0xfe, 0, 0, 'A', 0, 0, 0, 0x00, 0xd8, 0, 0,
-                                         0x00, 0xf6, 0x01, 0, 0, 0, 0x11, 0, 'Z', 0, 0, 0, 'x'},
+    static const unsigned char le32[] = {0xff, 0xfe, 0,   0,    'A',  0,    0,  0, 0x00,
+                                         0xd8, 0,    0,   0x00, 0xf6, 0x01, 0,  0, 0,
+                                         0x11, 0,    'Z', 0,    0,    0,    'x'},
                                be32[] = {0, 0, 0, '4', 0, 0, 0xe9, 0x01};
     n = sk_utf32_to_utf8(le32, sizeof(le32), 0, out);
     assert_int_equal(n, 1 + 3 + 4 + 3 + 1);
