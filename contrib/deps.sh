@@ -53,6 +53,7 @@ test_pkgs=(
     strace # integration.io_waits counts the daemon's poll(2) calls per transaction
     qpdf ghostscript python3-reportlab python3-cairo python3-pil # tests/hostile/test_pdf.py, integration.dlp_pdf: PDFs by real producers, qpdf the oracle
     python3-vobject # integration.dlp group dirtext: the reference reader of iCalendar and vCard files
+    php-cli nodejs node-busboy node-formidable python3-multipart # tests/hostile/test_backends.py: the request-body readers behind the proxy (PHP's $_POST/$_FILES by php -S, busboy, formidable, python-multipart) are the oracle of what an application extracts
 )
 # The benchmark's own list (peers: stock c-icap modules); test.sh runs its
 # smoke test, so the test profile needs it too.

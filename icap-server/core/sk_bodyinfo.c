@@ -122,7 +122,7 @@ static void sk_bi_start(struct sk_bodyinfo *b, const struct sk_txn *t)
     const char *ct = t->method == SK_RESPMOD ? sk_txn_resp_header(t, "Content-Type")
                                              : sk_txn_req_header(t, "Content-Type");
     char boundary[SK_MP_BOUNDARY_MAX + 1];
-    struct sk_mp_handler h = {sk_bi_part, sk_bi_data, sk_bi_end, b}; /* copied by sk_mp_new */
+    struct sk_mp_handler h = {sk_bi_part, sk_bi_data, sk_bi_end, b, NULL}; /* copied by sk_mp_new */
 
     if (ct && sk_mp_boundary(ct, boundary, sizeof(boundary)) == 0 &&
         (b->mp = sk_mp_new(boundary, &h)) != NULL)

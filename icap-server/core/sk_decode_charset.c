@@ -36,6 +36,22 @@ size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char 
     return o;
 }
 
+size_t sk_utf32_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out)
+{
+    size_t i = 0, o = 0;
+
+    for (; i + 3 < n; i += 4) {
+        uint32_t u = be ? (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
+                              (uint32_t)p[i + 2] << 8 | p[i + 3]
+                        : (uint32_t)p[i + 3] << 24 | (uint32_t)p[i + 2] << 16 |
+                              (uint32_t)p[i + 1] << 8 | p[i];
+        if (i == 0 && u == 0xfeff)
+            continue; /* the BOM */
+        o += sk_utf8_put(out + o, (u >= 0xd800 && u <= 0xdfff) || u > 0x10ffff ? 0xfffd : u);
+    }
+    return o;
+}
+
 long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned kinds, uint32_t *cp,
                     int *byte)
 {

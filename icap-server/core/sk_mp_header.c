@@ -63,10 +63,17 @@ static void sk_mp_msg_decide(struct sk_mp *m)
     m->keep = 0;
     m->named = 1;
     for (unsigned f = 0; f < sizeof(sk_mp_fields) / sizeof(*sk_mp_fields); f++) {
-        if (len == strlen(sk_mp_fields[f]) &&
-            strncasecmp(m->hdrs + m->fstart, sk_mp_fields[f], len) == 0 && !(m->seen & 1u << f)) {
+        if (len != strlen(sk_mp_fields[f]) ||
+            strncasecmp(m->hdrs + m->fstart, sk_mp_fields[f], len) != 0)
+            continue;
+        if (!(m->seen & 1u << f)) {
             m->seen |= 1u << f;
             m->keep = 1;
+        } else if (f == 1 && m->form) {
+            /* a second Content-Transfer-Encoding in an HTTP body's part:
+             * email takes the first, python-multipart the last (a dict):
+             * readers decode the part differently */
+            m->amb = 1;
         }
     }
     if (!m->keep)

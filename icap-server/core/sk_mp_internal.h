@@ -35,7 +35,11 @@ struct sk_mp {
      * at CRLF, CR and LF); form-data is HTTP's, whose readers know CRLF
      * and LF only */
     int mail;
-    int dcr;    /* the delimiter found is "\r--boundary" */
+    int dcr; /* the delimiter found is "\r--boundary" */
+    /* an HTTP body's multipart (sk_mp_new, any subtype; children inherit
+     * it), not a mail message's: an encoded part's raw bytes are a reading
+     * of their own (sk_mp_part.encoded) */
+    int form;
     int closed; /* close delimiter seen: the rest is epilogue */
     int open;   /* an object is open at this level (begin called) */
     unsigned parts;
@@ -57,7 +61,8 @@ struct sk_mp {
     size_t fstart;   /* where that field starts in hdrs */
     unsigned seen;   /* which of the fields read were kept (bits) */
     int cut;         /* a kept field was longer than SK_MP_FIELD */
-    int amb;         /* an RFC 2231 parameter past what is read (sk_mp_hext) */
+    int amb;         /* an RFC 2231 parameter past what is read (sk_mp_hext), or a
+                      * second Content-Transfer-Encoding in an HTTP body's part */
     /* ... and the header section as a text object of its own: unfolded,
      * RFC 2047 encoded words decoded (sk_mp_htext) */
     unsigned char lpre[SK_MP_DELIM + SK_MP_AFTER]; /* a header line's first bytes */

@@ -369,6 +369,10 @@ int sk_mp_part_data(struct sk_mp *m, const unsigned char *p, size_t n, int final
 
     if (m->cte == SK_CTE_NONE)
         return sk_mp_deliver(m, p, n);
+    /* the bytes most form readers hand on, Content-Transfer-Encoding or
+     * not (sk_mp_part.encoded) */
+    if (m->form && !m->child && n && m->h.raw && m->h.raw(m->h.arg, p, n) == -1)
+        return -1;
     do {
         size_t take = n < 4096 ? n : 4096;
         size_t k = m->cte == SK_CTE_B64  ? sk_mp_b64(m, p, take, out)
@@ -490,12 +494,14 @@ int sk_mp_open_part(struct sk_mp *m)
         (m->child = sk_mp_new_at(boundary, &m->h, m->depth + 1)) != NULL) {
         m->child->digest = sk_mp_is_digest(m->ctype);
         m->child->mail = m->mail || !sk_mp_is_form_data(m->ctype);
+        m->child->form = m->form;
         return 0;
     }
     if (!m->ctype[0] && m->digest)
         snprintf(m->ctype, sizeof(m->ctype), "message/rfc822");
     part.content_type = m->ctype;
     part.filename = m->fname;
+    part.encoded = m->form && m->cte != SK_CTE_NONE;
     return m->h.begin(m->h.arg, &part);
 }
 
@@ -796,7 +802,11 @@ static struct sk_mp *sk_mp_new_at(const char *boundary, const struct sk_mp_handl
 
 struct sk_mp *sk_mp_new(const char *boundary, const struct sk_mp_handler *h)
 {
-    return sk_mp_new_at(boundary, h, 0);
+    struct sk_mp *m = sk_mp_new_at(boundary, h, 0);
+
+    if (m)
+        m->form = 1; /* an HTTP body, whatever its subtype (sk_mp_part.encoded) */
+    return m;
 }
 
 struct sk_mp *sk_mp_new_message(const struct sk_mp_handler *h)

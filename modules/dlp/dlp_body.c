@@ -340,6 +340,11 @@ struct sk_dmp {
     int depth;
     struct sk_mp *mp;
     struct sk_dlp_sink *part;
+    /* an encoded form part's bytes as they are (sk_mp_part.encoded): the
+     * reading PHP, busboy, formidable and cgi hand on, in a window of its
+     * own */
+    struct sk_dlp_sink *raw;
+    struct sk_dlp_engine *rawwin;
     char charset[40]; /* a form's own charset (multipart/form-data; charset=) */
     int form;         /* multipart/form-data */
     size_t written;   /* bytes of the body */
@@ -363,13 +368,43 @@ static int sk_dmp_begin(void *arg, const struct sk_mp_part *p)
     }
     sk_dlp_engine_where(m->ctx->e, p->filename);
     if (p->ambiguous) /* the part is still read as the parser took it */
-        sk_dlp_undecodable(m->ctx, "a part's header field past 1 KiB or RFC 2231 sections past 64");
+        sk_dlp_undecodable(m->ctx, "a part's header field past 1 KiB, RFC 2231 sections past 64 "
+                                   "or two Content-Transfer-Encoding fields");
     if (p->kind != SK_MP_PART || p->malformed)
         m->part = sk_dlp_norm_new(m->ctx, NULL);
     else
         m->part = sk_dlp_object_new(m->ctx, ct, *p->filename ? p->filename : NULL, m->depth + 1);
+    if (m->part && p->encoded &&
+        (!(m->rawwin = sk_dlp_engine_sub(m->ctx->e)) ||
+         !(m->raw =
+               sk_dlp_object_new(m->ctx, ct, *p->filename ? p->filename : NULL, m->depth + 1)))) {
+        free(with);
+        return -1;
+    }
     free(with);
     return m->part ? 0 : -1;
+}
+
+static int sk_dmp_raw(void *arg, const void *buf, size_t len)
+{
+    struct sk_dmp *m = arg;
+    return m->raw ? sk_dlp_put_in(m->ctx, m->rawwin, m->raw, buf, len) : 0;
+}
+
+/* The raw reading of an encoded part ends with the part. */
+static int sk_dmp_raw_end(struct sk_dmp *m, int end)
+{
+    int rc = 0;
+
+    if (m->raw) {
+        if (end)
+            rc = sk_dlp_end_in(m->ctx, m->rawwin, m->raw);
+        m->raw->destroy(m->raw);
+        m->raw = NULL;
+    }
+    sk_dlp_engine_free(m->rawwin);
+    m->rawwin = NULL;
+    return rc;
 }
 
 static int sk_dmp_data(void *arg, const void *buf, size_t len)
@@ -388,7 +423,7 @@ static int sk_dmp_end(void *arg)
         m->part->destroy(m->part);
         m->part = NULL;
     }
-    return rc;
+    return sk_dmp_raw_end(m, 1) == -1 ? -1 : rc;
 }
 
 static int sk_dmp_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -417,6 +452,7 @@ static void sk_dmp_destroy(struct sk_dlp_sink *s)
     sk_mp_free(m->mp);
     if (m->part)
         m->part->destroy(m->part);
+    sk_dmp_raw_end(m, 0);
     free(m);
 }
 
@@ -427,7 +463,7 @@ static struct sk_dlp_sink *sk_dmp_new(struct sk_dlp_ctx *ctx, const char *bounda
                                       int mbox, int depth)
 {
     struct sk_dmp *m = calloc(1, sizeof(*m));
-    struct sk_mp_handler h = {sk_dmp_begin, sk_dmp_data, sk_dmp_end, m};
+    struct sk_mp_handler h = {sk_dmp_begin, sk_dmp_data, sk_dmp_end, m, sk_dmp_raw};
 
     if (!m)
         return NULL;

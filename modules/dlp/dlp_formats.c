@@ -197,13 +197,37 @@ struct sk_dlp_sink *sk_dlp_urlenc_new(struct sk_dlp_sink *next)
  * bytes between them as they are, structure ({}[],:) as line ends ---- */
 enum { SK_J_OUT, SK_J_STR, SK_J_ESC, SK_J_U };
 
+/* A number outside strings, as JSON.parse, json_decode and json.loads
+ * take it: "4.111111111111111e15", "4111111111111111e0" and
+ * "4111111111111111.0" are the integer 4111111111111111 to the
+ * application (String(), str(), a database column), so besides the bytes
+ * as written the integer part of such a number is written out, digits only
+ * (sk_json_num_end). Fixed state: the first SK_JNUM_KEEP significant
+ * digits and where the point is. */
+#define SK_JNUM_KEEP 40
+#define SK_JNUM_INT  19 /* integer parts of up to this many digits are written */
+
+struct sk_jnum {
+    int on;      /* in a number */
+    int phase;   /* 0 integer digits, 1 fraction, 2 exponent */
+    int written; /* a '.' or an exponent: written differently from its value */
+    char d[SK_JNUM_KEEP];
+    int nd;        /* significant digits kept */
+    long point;    /* significant digits (kept or not) before the point */
+    long exp;      /* the exponent, clamped */
+    int exp_neg;   /* ... negative */
+    int exp_digit; /* ... has a digit */
+};
+
 struct sk_json {
     struct sk_fmt f;
     int state;
     int nhex;
     uint32_t u, high;  /* \\u accumulator, pending high surrogate */
     int sep;           /* last byte written outside strings was a separator */
+    int word;          /* ... and it was a letter, digit or '.' (a number cannot start) */
     struct sk_ref ref; /* a character reference in a string */
+    struct sk_jnum num;
 };
 
 /* A string's "&...": HTML a rich-text editor put in JSON ("4111&nbsp;1111",
@@ -230,6 +254,56 @@ static void sk_json_cp(struct sk_json *j, uint32_t cp)
         sk_fmt_utf8(&j->f, cp);
 }
 
+/* Byte C of a number; 0 when C does not belong to it (the number ended). */
+static int sk_json_num_byte(struct sk_jnum *x, unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        if (x->phase == 2) {
+            x->exp_digit = 1;
+            if (x->exp < 100000)
+                x->exp = x->exp * 10 + (c - '0');
+        } else if (x->nd == 0 && c == '0') {
+            if (x->phase == 1)
+                x->point--; /* 0.0041...: the first significant digit is lower */
+        } else {
+            if (x->nd < SK_JNUM_KEEP)
+                x->d[x->nd++] = (char)c;
+            if (x->phase == 0 && x->point < 100000)
+                x->point++;
+        }
+        return 1;
+    }
+    if (c == '.' && x->phase == 0) {
+        x->phase = 1, x->written = 1;
+        return 1;
+    }
+    if ((c == 'e' || c == 'E') && x->phase < 2) {
+        x->phase = 2, x->written = 1;
+        return 1;
+    }
+    if ((c == '-' || c == '+') && x->phase == 2 && !x->exp_digit && !x->exp_neg) {
+        x->exp_neg = c == '-';
+        return 1;
+    }
+    return 0;
+}
+
+/* The number ended: its integer part in digits, on a line of its own,
+ * when it was written with a fraction or an exponent. */
+static void sk_json_num_end(struct sk_json *j)
+{
+    struct sk_jnum *x = &j->num;
+    long at = x->point + (x->exp_neg ? -x->exp : x->exp);
+
+    if (x->written && x->nd && (x->phase != 2 || x->exp_digit) && at >= 1 && at <= SK_JNUM_INT) {
+        sk_fmt_byte(&j->f, '\n');
+        for (long k = 0; k < at; k++)
+            sk_fmt_byte(&j->f, k < x->nd ? (unsigned char)x->d[k] : '0');
+        sk_fmt_byte(&j->f, '\n');
+    }
+    memset(x, 0, sizeof(*x));
+}
+
 static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_json *j = (struct sk_json *)s;
@@ -238,6 +312,12 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
         unsigned char c = p[i];
         switch (j->state) {
         case SK_J_OUT:
+            if (j->num.on && !sk_json_num_byte(&j->num, c))
+                sk_json_num_end(j);
+            else if (!j->num.on && !j->word && ((c >= '0' && c <= '9') || c == '-'))
+                j->num.on = c == '-' || sk_json_num_byte(&j->num, c);
+            j->word =
+                (c >= '0' && c <= '9') || c == '.' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
             /* Structure separates; every other byte (numbers, literals,
              * white space, and the text of a body that only claims to be
              * JSON) passes as it is: a lying type never hides text. */
@@ -305,6 +385,8 @@ static int sk_json_end(struct sk_dlp_sink *s)
 
     if (j->ref.on)
         sk_fmt_ref(&j->f, &j->ref, 0);
+    if (j->num.on)
+        sk_json_num_end(j);
     return sk_fmt_end(s);
 }
 

@@ -207,6 +207,24 @@ int sk_vs_obj_data(void *arg, const void *buf, size_t len)
     return 0;
 }
 
+/* A form field (a part without a file name) declared UTF-16: busboy
+ * hands it on decoded (its charset parameter names the decoder), so the
+ * application gets the text, not the code units: walked as UTF-8 too.
+ * 1 UTF-16LE, 2 UTF-16BE (BE, or "UTF-16" with a big-endian BOM), 0 not. */
+static int sk_vs_field_utf16(const char *ct, const char *name, const unsigned char *p, size_t n)
+{
+    char cs[40], iconv_name[40];
+
+    if (*name || !*ct || sk_header_param(ct, "charset", cs, sizeof(cs)) != 0 ||
+        sk_charset_lookup(cs, iconv_name, sizeof(iconv_name)) != SK_CS_WIDE ||
+        strncasecmp(iconv_name, "UTF-16", 6) != 0)
+        return 0;
+    if (strcasecmp(iconv_name, "UTF-16BE") == 0 ||
+        (strcasecmp(iconv_name, "UTF-16") == 0 && n >= 2 && p[0] == 0xfe && p[1] == 0xff))
+        return 2;
+    return 1;
+}
+
 int sk_vs_obj_end(void *arg)
 {
     struct sk_vs_obj *o = arg;
@@ -225,6 +243,16 @@ int sk_vs_obj_end(void *arg)
         } else {
             rc = sk_vs_walk_object(o->w, p, n, o->depth + 1, o->ct[0] ? o->ct : NULL,
                                    o->name[0] ? o->name : NULL);
+            int u16 = rc == 0 ? sk_vs_field_utf16(o->ct, o->name, p, n) : 0;
+            unsigned char *u8 = u16 ? malloc(n / 2 * 3 + 4) : NULL;
+            if (u16 && !u8) {
+                sk_vs_walk_stop(o->w, SK_VS_ERROR, "", "out of memory reading a form field");
+                rc = -1;
+            } else if (u8) {
+                size_t m = sk_utf16_to_utf8(p, n, u16 == 2, u8);
+                rc = sk_vs_walk_object(o->w, u8, m, o->depth + 1, "text/plain", NULL);
+            }
+            free(u8);
         }
     }
     sk_vs_store_free(&o->store);
@@ -607,8 +635,9 @@ static int sk_vs_part_begin(void *arg, const struct sk_mp_part *part)
     char b[SK_MP_BOUNDARY_MAX + 1];
     if (part->ambiguous) {
         sk_vs_walk_stop(o->w, SK_VS_ERROR, "av-error",
-                        "a multipart part whose header fields are not all read (a field past 1 "
-                        "KiB, RFC 2231 sections past 64)");
+                        "a multipart part whose header fields are not all read or read "
+                        "differently (a field past 1 KiB, RFC 2231 sections past 64, two "
+                        "Content-Transfer-Encoding fields)");
         return -1;
     }
     if (sk_mp_boundary(part->content_type, b, sizeof(b)) == -2) {
@@ -625,7 +654,7 @@ int sk_vs_walk_multipart(struct sk_vs_walk *w, const unsigned char *p, size_t n,
                          const char *boundary)
 {
     struct sk_vs_obj o = {.w = w, .depth = -1}; /* parts are top-level objects */
-    struct sk_mp_handler h = {sk_vs_part_begin, sk_vs_obj_data, sk_vs_obj_end, &o};
+    struct sk_mp_handler h = {sk_vs_part_begin, sk_vs_obj_data, sk_vs_obj_end, &o, NULL};
     struct sk_mp *m = boundary ? sk_mp_new(boundary, &h) : sk_mp_new_message(&h);
     int rc;
 

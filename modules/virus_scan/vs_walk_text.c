@@ -249,12 +249,17 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
     for (size_t i = 0; rc == 0 && i < n;) {
         size_t a, b;
         int esc = 0;
-        if (form) { /* the value after a field's first '=' */
+        if (form) { /* the value after a field's first '=', and its name before it */
             const unsigned char *amp = memchr(p + i, '&', n - i);
             b = amp ? (size_t)(amp - p) : n;
             const unsigned char *eq = memchr(p + i, '=', b - i);
             a = eq ? (size_t)(eq - p) + 1 : i;
             esc = memchr(p + a, '%', b - a) || memchr(p + a, '+', b - a);
+            /* a name is a value too: parse_qsl, busboy and formidable hand
+             * it on decoded ("X5O%21P...=1") */
+            if (eq && (memchr(p + i, '%', a - 1 - i) || memchr(p + i, '+', a - 1 - i)) &&
+                a - 1 - i >= SK_VS_VALUE_MIN)
+                rc = sk_vs_value(&d, p + i, a - 1 - i, SK_UNESC_PCT | SK_UNESC_PLUS);
             i = b + 1;
         } else { /* a string literal: '"' to the next '"' not escaped */
             const unsigned char *q = memchr(p + i, '"', n - i);
@@ -266,7 +271,7 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
             b = b < n ? b : n;
             i = b + 1;
         }
-        if (esc && b - a >= SK_VS_VALUE_MIN)
+        if (rc == 0 && esc && b - a >= SK_VS_VALUE_MIN)
             rc = sk_vs_value(&d, p + a, b - a, form ? SK_UNESC_PCT | SK_UNESC_PLUS : SK_UNESC_BSL);
     }
     return sk_vs_b64_finish(&d, rc);
@@ -357,6 +362,21 @@ int sk_vs_walk_b64(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
 
     if (depth > SK_VS_WALK_DEPTH || n < SK_VS_B64_MIN)
         return 0; /* at SK_VS_WALK_DEPTH: a run found is av-limit:depth */
+    /* UTF-32 text (json.loads takes a UTF-32 body): read as its UTF-8 */
+    size_t bom;
+    const char *cs =
+        memchr(p, 0, n < 64 ? n : 64) ? sk_charset_sniff(p, n < 512 ? n : 512, &bom) : NULL;
+    if (cs && strncmp(cs, "UTF-32", 6) == 0) {
+        unsigned char *u8 = malloc(n + 4);
+        if (!u8) {
+            sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading a UTF-32 text");
+            return -1;
+        }
+        size_t m = sk_utf32_to_utf8(p, n, strcmp(cs, "UTF-32BE") == 0, u8);
+        rc = m < n ? sk_vs_walk_b64(w, u8, m, depth, ct, name) : 0;
+        free(u8);
+        return rc;
+    }
     int utf16 = sk_vs_utf16(p, n);
 
     if (!(utf16 || (w->any_text && depth == 0) || sk_vs_textual(p, n, ct)))

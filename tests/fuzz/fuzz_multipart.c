@@ -36,7 +36,7 @@ static int sk_fuzz_end(void *arg)
 static void sk_fuzz_parse(const char *boundary, int mbox, const uint8_t *d, size_t n, unsigned seed,
                           struct sk_buf *l)
 {
-    struct sk_mp_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, l};
+    struct sk_mp_handler h = {sk_fuzz_begin, sk_fuzz_data, sk_fuzz_end, l, NULL};
     struct sk_mp *m = boundary ? sk_mp_new(boundary, &h)
                       : mbox   ? sk_mp_new_mbox(&h)
                                : sk_mp_new_message(&h);

@@ -780,7 +780,7 @@ enum kind { K_GZIP, K_MP, K_ZIP };
 static void run_kind(enum kind k, const unsigned char *b, size_t n, int pieces, struct out *o)
 {
     struct mp_rec r = {"", 0};
-    struct sk_mp_handler mh = {mp_begin, mp_data, mp_end, &r};
+    struct sk_mp_handler mh = {mp_begin, mp_data, mp_end, &r, NULL};
     struct sk_zip_handler zh = {zb, mp_data, mp_end, zt, &r, NULL};
     struct sk_coding_chain ch = {.c = {SK_CODING_GZIP}, .n = 1};
     struct sk_decoder *d = k == K_GZIP ? sk_decoder_new(&ch, &nolimit) : NULL;

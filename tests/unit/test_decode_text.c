@@ -27,6 +27,18 @@ static void test_text_views(void **s)
     n = sk_utf16_to_utf8(be, sizeof(be) - 1, 1, out); /* no BOM; a high surrogate at the end */
     assert_int_equal(n, 1 + 4 + 3);
     assert_memory_equal(out, "A\xf0\x9f\x98\x80\xef\xbf\xbd", n);
+    /* UTF-32: BOM dropped, a surrogate and a unit past U+10FFFF U+FFFD,
+     * a last partial unit dropped; big-endian without a BOM */
+    static const unsigned char le32[] = {0xff, 0xfe, 0,   0,    'A',  0,    0,  0, 0x00,
+                                         0xd8, 0,    0,   0x00, 0xf6, 0x01, 0,  0, 0,
+                                         0x11, 0,    'Z', 0,    0,    0,    'x'},
+                               be32[] = {0, 0, 0, '4', 0, 0, 0xe9, 0x01};
+    n = sk_utf32_to_utf8(le32, sizeof(le32), 0, out);
+    assert_int_equal(n, 1 + 3 + 4 + 3 + 1);
+    assert_memory_equal(out, "A\xef\xbf\xbd\xf0\x9f\x98\x80\xef\xbf\xbdZ", n);
+    n = sk_utf32_to_utf8(be32, sizeof(be32), 1, out);
+    assert_int_equal(n, 1 + 3);
+    assert_memory_equal(out, "4\xee\xa4\x81", n);
     char t[] = "a&#37;21b&amp;&lt=1&nbsp;&#0&#x80&bogus;&";
     n = sk_html_unref((unsigned char *)t, strlen(t));
     static const char want[] = "a%21b&&lt=1\xc2\xa0\xef\xbf\xbd\xe2\x82\xac&bogus;&";

@@ -197,6 +197,36 @@ static void test_formats(void **state)
     const char *jnum = "{\"n\": [1, 2], \"card\": 4111111111111111}";
     r.body = jnum, r.len = strlen(jnum);
     expect(&r, SK_BLOCK, "cards", "JSON number");
+    /* a number written with a fraction or an exponent is the integer
+     * JSON.parse, json_decode and json.loads hand the application
+     * (String(4.111111111111111e15) is "4111111111111111"), at any write
+     * size; a non-integer keeps its integer part; a number that is no
+     * card's integer, or not a number, passes */
+    static const struct {
+        const char *body;
+        enum sk_verdict want;
+    } nums[] = {
+        {"{\"c\": 4.111111111111111e15}", SK_BLOCK},
+        {"{\"c\": 4.111111111111111E+15}", SK_BLOCK},
+        {"{\"c\": 4111111111111111e0}", SK_BLOCK},
+        {"{\"c\": 4111111111111111.0}", SK_BLOCK},
+        {"{\"c\": -4111111111111111.25}", SK_BLOCK},
+        {"{\"c\": 0.0004111111111111111e19}", SK_BLOCK},
+        {"{\"c\": 41111111111111110000000000000000000000000000000000000e-37}", SK_BLOCK},
+        {"{\"c\": 411111111111111.1e1}", SK_BLOCK},
+        {"[4.1111111111114e15]", SK_BLOCK}, /* 4111111111111400: zeros fill the integer */
+        {"{\"c\": 4.111111111111112e15}", SK_ALLOW},
+        {"{\"c\": 4.111111111111111e14}", SK_ALLOW},
+        {"{\"c\": 4.111111111111111e16}", SK_ALLOW},
+        {"{\"c\": 4.111111111111111e}", SK_ALLOW},
+        {"{\"c\": x4.111111111111111e15}", SK_ALLOW},
+    };
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        struct req q = {.ip = "10.0.0.2", .ctype = "application/json", .body = nums[i].body};
+        q.len = strlen(q.body);
+        for (q.chunk = 0; q.chunk <= 2; q.chunk++)
+            expect(&q, nums[i].want, nums[i].want == SK_BLOCK ? "cards" : NULL, nums[i].body);
+    }
     const char *jsplit = "[\"4111 1111\", \"1111 1111\"]";
     r.body = jsplit, r.len = strlen(jsplit);
     expect(&r, SK_ALLOW, NULL, "JSON strings do not merge");

@@ -61,7 +61,7 @@ static int got_end(void *arg)
 /* MSG through a message reader in writes of CHUNK bytes (0: one write). */
 static void read_message(const char *msg, size_t len, size_t chunk, struct got *g)
 {
-    struct sk_mp_handler h = {got_begin, got_data, got_end, g};
+    struct sk_mp_handler h = {got_begin, got_data, got_end, g, NULL};
     struct sk_mp *m = sk_mp_new_message(&h);
 
     memset(g, 0, sizeof(*g));
@@ -550,7 +550,7 @@ static void test_mbox_reader(void **state)
         size_t len = strlen(cases[i].mbox);
         for (size_t chunk = 0; chunk <= 7; chunk++) {
             struct got g;
-            struct sk_mp_handler h = {got_begin, got_data, got_end, &g};
+            struct sk_mp_handler h = {got_begin, got_data, got_end, &g, NULL};
             struct sk_mp *m = sk_mp_new_mbox(&h);
             memset(&g, 0, sizeof(g));
             assert_non_null(m);

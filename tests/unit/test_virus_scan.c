@@ -752,6 +752,13 @@ static void test_values_scanned(void **s)
                    SK_BLOCK, "Eicar-Test-Signature");
         assert_int_equal(fk.last_len, 68); /* the value alone */
     }
+    /* ... and as a field's name (parse_qsl, busboy, formidable decode it) */
+    snprintf(body, sizeof(body), "a=1&%s=1&g=2", val);
+    for (size_t chunk = 1; chunk <= 4096; chunk *= 64) {
+        expect_txn(SK_REQMOD, "http://upload.test/form", &form, NULL, body, strlen(body), chunk,
+                   SK_BLOCK, "Eicar-Test-Signature");
+        assert_int_equal(fk.last_len, 68); /* the name alone */
+    }
     /* JSON: '\' is "\\" in the string */
     o = 0;
     for (size_t i = 0; i < 68; i++)
@@ -761,6 +768,22 @@ static void test_values_scanned(void **s)
     expect_txn(SK_REQMOD, "http://upload.test/gist", &json, NULL, body, strlen(body), 4096,
                SK_BLOCK, "Eicar-Test-Signature");
     assert_int_equal(fk.last_len, 68);
+    /* the same JSON in UTF-32 (json.loads reads it; BOM or not, either
+     * byte order): its strings are read from its UTF-8 */
+    for (int k = 0; k < 3; k++) {
+        static char b32[4096];
+        size_t m = 0, bl = strlen(body);
+        int be = k == 2;
+        if (k == 0)
+            memcpy(b32, "\xff\xfe\0\0", 4), m = 4;
+        for (size_t i = 0; i < bl; i++, m += 4) {
+            memset(b32 + m, 0, 4);
+            b32[m + (be ? 3 : 0)] = body[i];
+        }
+        expect_txn(SK_REQMOD, "http://upload.test/gist32", &json, NULL, b32, m, 4096, SK_BLOCK,
+                   "Eicar-Test-Signature");
+        assert_int_equal(fk.last_len, 68);
+    }
     /* an escaped quote does not end a string: the value after it is whole */
     snprintf(body, sizeof(body), "{\"a\": \"say \\\"hi\", \"content\": \"%s\"}", val);
     expect_txn(SK_REQMOD, "http://upload.test/gist2", &json, NULL, body, strlen(body), 4096,
@@ -783,6 +806,41 @@ static void test_values_scanned(void **s)
     expect_txn(SK_REQMOD, "http://upload.test/clean", &form, NULL, body, strlen(body), 4096,
                SK_ALLOW, NULL);
     assert_int_equal(fk.scans, 3);
+
+    /* a form field declared UTF-16: busboy hands its text on decoded, so
+     * the field is walked as UTF-8 too (LE, BE, "utf-16" with a BE BOM);
+     * a file is stored as its bytes, a field without the declaration is
+     * read as it is */
+    static const struct {
+        const char *cd, *cs;
+        int be, bom;
+        enum sk_verdict want;
+    } u16[] = {
+        {"name=t", "utf-16le", 0, 0, SK_BLOCK},
+        {"name=t", "UTF-16BE", 1, 0, SK_BLOCK},
+        {"name=t", "utf-16", 1, 1, SK_BLOCK},
+        {"name=t", "utf-16", 0, 1, SK_BLOCK},
+        {"name=t; filename=t.txt", "utf-16le", 0, 0, SK_ALLOW},
+        {"name=t", "utf-8", 0, 0, SK_ALLOW},
+    };
+    struct hdrs mp = {{"Content-Type"}, {"multipart/form-data; boundary=b"}};
+    for (size_t i = 0; i < sizeof(u16) / sizeof(u16[0]); i++) {
+        size_t n = (size_t)snprintf(body, sizeof(body),
+                                    "--b\r\nContent-Disposition: form-data; %s\r\n"
+                                    "Content-Type: text/plain; charset=%s\r\n\r\n",
+                                    u16[i].cd, u16[i].cs);
+        if (u16[i].bom) {
+            body[n++] = u16[i].be ? '\xfe' : '\xff';
+            body[n++] = u16[i].be ? '\xff' : '\xfe';
+        }
+        for (size_t k = 0; k < 68; k++) {
+            body[n++] = u16[i].be ? '\0' : eicar[k];
+            body[n++] = u16[i].be ? eicar[k] : '\0';
+        }
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "\r\n--b--\r\n");
+        expect_txn(SK_REQMOD, "http://upload.test/u16", &mp, NULL, body, n, 4096, u16[i].want,
+                   u16[i].want == SK_BLOCK ? "Eicar-Test-Signature" : NULL);
+    }
 }
 
 /* Content-Type is one value; two different ones are the failure verdict

@@ -255,8 +255,19 @@ struct sk_mp_part {
     /* readers take the part's header section differently or it was not all
      * read: a kept field (Content-Type, -Disposition, -Transfer-Encoding)
      * past 1 KiB, an RFC 2231 parameter past what is read
-     * (sk_header_param_2231 -2): callers give their failure verdict */
+     * (sk_header_param_2231 -2), two Content-Transfer-Encoding fields in a
+     * part of an HTTP body (email takes the first, python-multipart the
+     * last): callers give their failure verdict */
     int ambiguous;
+    /* a part of a multipart HTTP body (sk_mp_new: form-data, and mixed or
+     * related, which cgi.FieldStorage reads as a form too; a multipart in
+     * one) decoded from its Content-Transfer-Encoding: most form readers
+     * (PHP, busboy, formidable, cgi, commons-fileupload) ignore that field,
+     * as RFC 7578 4.7 deprecates it, and hand on the bytes as they are,
+     * while python-multipart, Django and email decode them. Both readings
+     * exist: the raw bytes also go to the handler's raw callback (if any).
+     * Not in a mail message (sk_mp_new_message): its readers decode */
+    int encoded;
 };
 
 /* Leaf parts only: a nested multipart part is parsed and its own parts
@@ -269,6 +280,9 @@ struct sk_mp_handler {
     int (*data)(void *arg, const void *buf, size_t len);
     int (*end)(void *arg);
     void *arg;
+    /* optional (NULL): an encoded part's bytes as they are in the body,
+     * before the data callback gets them decoded (sk_mp_part.encoded) */
+    int (*raw)(void *arg, const void *buf, size_t len);
 };
 
 struct sk_mp;
@@ -784,6 +798,9 @@ SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
  * joined, a lone surrogate U+FFFD, an odd last byte dropped. Returns the
  * length written. */
 SK_API size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
+/* The same for UTF-32 (OUT has room for N bytes + 4): a BOM first dropped,
+ * a surrogate or a unit past U+10FFFF U+FFFD, a last partial unit dropped. */
+SK_API size_t sk_utf32_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
 /* Text with its escapes undone, the kinds KINDS says: SK_UNESC_PCT %XX
  * (a byte), SK_UNESC_REF HTML character references (sk_html_charref),
  * SK_UNESC_BSL a script's or JSON's backslash escapes (\uHHHH with
