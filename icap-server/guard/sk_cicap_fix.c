@@ -64,6 +64,7 @@ static SK_PRELOAD_TLS struct {
      * non-blocking write went out whole (see ci_connection_wait) */
     int rd_ready;
     int wr_ready;
+    int continued; /* this request's "100 Continue" has gone out */
 } sk_t;
 
 static time_t sk_now(void)
@@ -162,7 +163,18 @@ __attribute__((visibility("default"))) int parse_chunk_data(ci_request_t *req, c
     }
     if (skip < 0)
         return CI_ERROR;
-    return real_parse_chunk_data(req, wdata);
+    int rc = real_parse_chunk_data(req, wdata);
+    /* The preview's last chunk read, no ieof, and bytes after it before
+     * "100 Continue" went out: a client that did not wait (RFC 3507
+     * 4.5). read_preview_data() drops them from its buffer, the rest of
+     * the body is never read, and the verdict would be the preview's
+     * (EICAR after an empty preview was answered 204). Refused. */
+    if (rc == CI_EOF && req->preview >= 0 && !sk_t.continued && !req->eof_received &&
+        req->pstrblock_read_len > 0) {
+        ci_debug_printf(2, "sekisho guard: refusing a body sent before 100 Continue\n");
+        return CI_ERROR;
+    }
+    return rc;
 }
 
 /* ---- connection cycle: timeouts and header size ---------------------- */
@@ -186,6 +198,7 @@ __attribute__((visibility("default"))) ci_request_t *ci_request_alloc(ci_connect
 
     sk_io_forget();
     sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
+    sk_t.continued = 0;
     return req;
 }
 
@@ -198,6 +211,7 @@ __attribute__((visibility("default"))) void ci_copy_connection(ci_connection_t *
         real_ci_copy_connection(dst, src);
     sk_io_forget();
     sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
+    sk_t.continued = 0;
 }
 
 /* Between keep-alive requests (c-icap resets the request, then waits). */
@@ -207,6 +221,7 @@ __attribute__((visibility("default"))) void ci_request_reset(ci_request_t *req)
 
     if (real_ci_request_reset)
         real_ci_request_reset(req);
+    sk_t.continued = 0;
     if (sk_t.phase != SK_PH_NONE)
         sk_enter(SK_PH_IDLE, sk_fix_conf.keepalive_timeout);
 }
@@ -321,8 +336,10 @@ __attribute__((visibility("default"))) int ci_connection_write(ci_connection_t *
     if (!real_ci_connection_write)
         return -1;
     /* ec_responce_simple(req, EC_100) after the preview */
-    if (count >= 13 && memcmp(buf, "ICAP/1.0 100 ", 13) == 0 && sk_t.phase != SK_PH_NONE)
+    if (count >= 13 && memcmp(buf, "ICAP/1.0 100 ", 13) == 0 && sk_t.phase != SK_PH_NONE) {
         sk_enter(SK_PH_CONTINUE, sk_fix_conf.continue_timeout);
+        sk_t.continued = 1;
+    }
     return real_ci_connection_write(conn, buf, count, timeout);
 }
 

@@ -506,6 +506,20 @@ class Hostile:
                 self.ck.ok("%s: the 200 carries the sent body byte-identical" % name,
                            got.endswith(chunk(sent) + b"0\r\n\r\n"), got[-300:])
             self.health(name)
+        # the rest of the body sent right after the preview, before "100
+        # Continue" (RFC 3507 4.5 says wait): c-icap dropped what came in
+        # the same read as the preview's last chunk and decided on the
+        # preview (EICAR after an empty preview passed, hostile.fuzz's
+        # repro); the guard refuses it, no 100 and no verdict
+        for pv in (0, 10):
+            name = "Preview: %d, the rest sent before 100 Continue" % pv
+            head = build_head("RESPMOD", srv.url("sekisho"), rq, rs, True, pv, False)
+            got, how = self.raw(head + (chunk(body[:pv]) if pv else b"") + b"0\r\n\r\n" +
+                                chunk(body[pv:5000]) + b"0\r\n\r\n")
+            st = self.ended(name, got, how)
+            self.ck.ok("%s: refused, neither 100 nor a verdict (got %s)" % (name, st),
+                       st not in (100, 200, 204), got[:300])
+            self.health(name)
 
     def case_many_idle_connections(self):
         socks = []
