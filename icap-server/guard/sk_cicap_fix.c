@@ -64,7 +64,7 @@ static SK_PRELOAD_TLS struct {
      * non-blocking write went out whole (see ci_connection_wait) */
     int rd_ready;
     int wr_ready;
-    int continued; /* this request's "100 Continue" has gone out */
+    int continued; /* this request's "100 Continue" has gone out (sk_enter) */
 } sk_t;
 
 static time_t sk_now(void)
@@ -82,11 +82,15 @@ static void sk_io_forget(void)
     sk_t.wr_ready = 0;
 }
 
+/* PH starts now. A new request (HEADER) or the wait between two (IDLE)
+ * has had no "100 Continue"; CONTINUE is entered as one goes out, and the
+ * BODY after it keeps that. */
 static void sk_enter(enum sk_phase ph, int timeout)
 {
     sk_t.phase = ph;
     sk_t.hdr_bytes = 0;
     sk_t.deadline = sk_now() + timeout;
+    sk_t.continued = ph == SK_PH_CONTINUE;
 }
 
 /* ---- Encapsulated -------------------------------------------------- */
@@ -198,7 +202,6 @@ __attribute__((visibility("default"))) ci_request_t *ci_request_alloc(ci_connect
 
     sk_io_forget();
     sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
-    sk_t.continued = 0;
     return req;
 }
 
@@ -211,7 +214,6 @@ __attribute__((visibility("default"))) void ci_copy_connection(ci_connection_t *
         real_ci_copy_connection(dst, src);
     sk_io_forget();
     sk_enter(SK_PH_HEADER, sk_fix_conf.header_timeout);
-    sk_t.continued = 0;
 }
 
 /* Between keep-alive requests (c-icap resets the request, then waits). */
@@ -221,7 +223,6 @@ __attribute__((visibility("default"))) void ci_request_reset(ci_request_t *req)
 
     if (real_ci_request_reset)
         real_ci_request_reset(req);
-    sk_t.continued = 0;
     if (sk_t.phase != SK_PH_NONE)
         sk_enter(SK_PH_IDLE, sk_fix_conf.keepalive_timeout);
 }
@@ -336,10 +337,8 @@ __attribute__((visibility("default"))) int ci_connection_write(ci_connection_t *
     if (!real_ci_connection_write)
         return -1;
     /* ec_responce_simple(req, EC_100) after the preview */
-    if (count >= 13 && memcmp(buf, "ICAP/1.0 100 ", 13) == 0 && sk_t.phase != SK_PH_NONE) {
+    if (count >= 13 && memcmp(buf, "ICAP/1.0 100 ", 13) == 0 && sk_t.phase != SK_PH_NONE)
         sk_enter(SK_PH_CONTINUE, sk_fix_conf.continue_timeout);
-        sk_t.continued = 1;
-    }
     return real_ci_connection_write(conn, buf, count, timeout);
 }
 
