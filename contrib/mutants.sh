@@ -1918,7 +1918,7 @@ MUTANTS = [
     ("dirtext: what a state holds at the end dropped", N, "modules/dlp/dlp_dirtext.c",
      "    sk_dt_pending(d);\n    return sk_fmt_end(s);", "    return sk_fmt_end(s);",
      r"^(unit\.test_dlp_dirtext)$"),
-    ("dirtext: BEGIN:VCARD told in upper case only", S, "modules/dlp/dlp_dirtext.c",
+    ("dirtext: BEGIN:VCARD told in upper case only", S, "modules/dlp/dlp_body.c",
      "strncasecmp((const char *)head + i, \"BEGIN:VCARD\", 11) == 0);",
      "strncmp((const char *)head + i, \"BEGIN:VCARD\", 11) == 0);", r"^(unit\.test_dlp_dirtext)$"),
     ("dirtext: calendars and address books read as plain text", S, "modules/dlp/dlp_body.c",

@@ -289,7 +289,8 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next);
 /* iCalendar and vCard text (dlp_dirtext.c): folds joined, escapes and
  * quoted-printable values undone. */
 struct sk_dlp_sink *sk_dlp_dirtext_new(struct sk_dlp_sink *next);
-/* Is the object one (media type MT, file NAME, first bytes HEAD)? */
+/* Is the object one (media type MT, file NAME, first bytes HEAD)? Told
+ * in dlp_body.c, beside the JSON and XML tests. */
 int sk_dlp_dirtext_like(const char *mt, const char *name, const unsigned char *head, size_t n);
 /* XML text; the internal entities its DTD declares are replaced, counted
  * against CTX's decoded-bytes budget (CTX NULL: no limits reported). */

@@ -47,6 +47,26 @@ static int sk_is_json(const char *mt, const char *name)
            (n > 5 && strcmp(mt + n - 5, "+json") == 0) || sk_ext(name, ext);
 }
 
+/* iCalendar or vCard (dlp_dirtext.c): by type, by name, or by its first
+ * line (after a BOM and white space), in any case. */
+int sk_dlp_dirtext_like(const char *mt, const char *name, const unsigned char *head, size_t n)
+{
+    static const char *const types[] = {"text/calendar", "text/x-vcalendar", "text/vcard",
+                                        "text/x-vcard", "text/directory"};
+    static const char *const ext[] = {".ics", ".ical", ".ifb", ".vcs", ".vcf", ".vcard", NULL};
+
+    for (size_t i = 0; mt && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(mt, types[i]) == 0)
+            return 1;
+    if (sk_ext(name, ext))
+        return 1;
+    size_t i = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+        i++;
+    return (n - i >= 15 && strncasecmp((const char *)head + i, "BEGIN:VCALENDAR", 15) == 0) ||
+           (n - i >= 11 && strncasecmp((const char *)head + i, "BEGIN:VCARD", 11) == 0);
+}
+
 /* A body that says nothing of JSON but is JSON: its first character
  * (after a BOM, white space, and the NULs of UTF-16/32) opens an object
  * with a key or an array - what requests.post(data=json.dumps(...)),

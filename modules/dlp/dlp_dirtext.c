@@ -10,7 +10,6 @@
  * the reader's own. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <sekisho/text.h>
 
@@ -211,26 +210,4 @@ struct sk_dlp_sink *sk_dlp_dirtext_new(struct sk_dlp_sink *next)
     f->sink.end = sk_dt_end;
     ((struct sk_dirtext *)f)->state = SK_DT_NAME;
     return &f->sink;
-}
-
-int sk_dlp_dirtext_like(const char *mt, const char *name, const unsigned char *head, size_t n)
-{
-    static const char *const types[] = {"text/calendar", "text/x-vcalendar", "text/vcard",
-                                        "text/x-vcard", "text/directory"};
-    static const char *const ext[] = {".ics", ".ical", ".ifb", ".vcs", ".vcf", ".vcard"};
-    size_t ln = name ? strlen(name) : 0;
-
-    for (size_t i = 0; mt && i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcmp(mt, types[i]) == 0)
-            return 1;
-    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-        size_t k = strlen(ext[i]);
-        if (ln > k && strcasecmp(name + ln - k, ext[i]) == 0)
-            return 1;
-    }
-    size_t i = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-        i++;
-    return (n - i >= 15 && strncasecmp((const char *)head + i, "BEGIN:VCALENDAR", 15) == 0) ||
-           (n - i >= 11 && strncasecmp((const char *)head + i, "BEGIN:VCARD", 11) == 0);
 }
