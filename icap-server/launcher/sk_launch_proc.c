@@ -180,7 +180,7 @@ static void sk_preload_fix(const struct sk_launch_env *env)
 static void sk_exec_child(const struct sk_launch_env *env, const struct sk_launch_opts *opts,
                           pid_t parent, int report_fd, const sigset_t *oldmask)
 {
-    char debug[16];
+    char debug[16], num[24];
     char *argv[9];
     int fd, i = 0, e;
 
@@ -196,11 +196,11 @@ static void sk_exec_child(const struct sk_launch_env *env, const struct sk_launc
     /* For the service's post_init (srv_sekisho.c sk_launcher_check): the
      * user the run directory belongs to, and in the foreground the parent
      * whose death c-icap must follow after a Group switch cleared it. */
-    snprintf(debug, sizeof(debug), "%u", (unsigned)getuid());
-    setenv("SEKISHO_LAUNCHER_UID", debug, 1);
+    snprintf(num, sizeof(num), "%u", (unsigned)getuid());
+    setenv("SEKISHO_LAUNCHER_UID", num, 1);
     if (opts->foreground) {
-        snprintf(debug, sizeof(debug), "%ld", (long)parent);
-        setenv("SEKISHO_LAUNCHER_PID", debug, 1);
+        snprintf(num, sizeof(num), "%ld", (long)parent);
+        setenv("SEKISHO_LAUNCHER_PID", num, 1);
     } else {
         unsetenv("SEKISHO_LAUNCHER_PID");
     }

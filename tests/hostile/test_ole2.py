@@ -99,6 +99,23 @@ def forms(t):
     ]
 
 
+def soffice(d, target, paths):
+    """LibreOffice (its profile in D) converts PATHS to TARGET into D."""
+    subprocess.run(["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless",
+                    "--convert-to", target, "--outdir", d] + list(paths),
+                   capture_output=True, timeout=300)
+
+
+def produced(ck, d, stem):
+    """The bytes LibreOffice wrote to D/STEM; None and a failed check when
+    it wrote nothing."""
+    p = os.path.join(d, stem)
+    if not os.path.exists(p):
+        ck.ok("LibreOffice wrote %s" % stem, False)
+        return None
+    return open(p, "rb").read()
+
+
 def soffice_text(tmp, files, fmt):
     """LibreOffice's text of FILES {name: bytes} (fmt: 'txt' or 'csv')."""
     d = tempfile.mkdtemp(dir=tmp)
@@ -108,9 +125,7 @@ def soffice_text(tmp, files, fmt):
         open(p, "wb").write(data)
         paths.append(p)
     target = "txt:Text (encoded):UTF8" if fmt == "txt" else "csv:Text - txt - csv (StarCalc):44,34,76"
-    subprocess.run(["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless",
-                    "--convert-to", target, "--outdir", d] + paths,
-                   capture_output=True, timeout=300)
+    soffice(d, target, paths)
     out = {}
     for name in files:
         p = os.path.join(d, os.path.splitext(name)[0] + "." + fmt)
@@ -248,15 +263,11 @@ def g_producers(ck, srv, tmp):
     slides = {"cmt.fodp": "Call back " + CARD + " \u2713", "plaincmt.fodp": "Call back \u2713"}
     for n, note in slides.items():
         open(os.path.join(d, n), "w").write(FODP % note)
-    subprocess.run(["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless",
-                    "--convert-to", "ppt:MS PowerPoint 97", "--outdir", d] +
-                   [os.path.join(d, n) for n in slides], capture_output=True, timeout=300)
+    soffice(d, "ppt:MS PowerPoint 97", [os.path.join(d, n) for n in slides])
     for stem, card in (("cmt.ppt", True), ("plaincmt.ppt", False)):
-        p = os.path.join(d, stem)
-        if not os.path.exists(p):
-            ck.ok("LibreOffice wrote %s" % stem, False)
+        body = produced(ck, d, stem)
+        if body is None:
             continue
-        body = open(p, "rb").read()
         r = post(srv, body)
         if card:
             ck.ok("LibreOffice's .ppt with a card only in a comment (UTF-16): blocked",
@@ -264,39 +275,28 @@ def g_producers(ck, srv, tmp):
         else:
             ck.ok("LibreOffice's .ppt with a comment, no card: passes byte-identical",
                   passed_identical(r, body), "%s" % r.status)
-    lo = ["soffice", "-env:UserInstallation=file://" + d + "/lo", "--headless"]
-    subprocess.run(lo + ["--convert-to", "doc:MS Word 97", "--outdir", d,
-                         os.path.join(d, "card.txt"), os.path.join(d, "clean.txt")],
-                   capture_output=True, timeout=300)
-    subprocess.run(lo + ["--convert-to", "xls:MS Excel 97", "--outdir", d,
-                         os.path.join(d, "card.csv"), os.path.join(d, "clean.csv")] +
-                   [os.path.join(d, n) for n in sheets],
-                   capture_output=True, timeout=300)
+    soffice(d, "doc:MS Word 97", [os.path.join(d, n) for n in ("card.txt", "clean.txt")])
+    soffice(d, "xls:MS Excel 97",
+            [os.path.join(d, n) for n in ["card.csv", "clean.csv"] + list(sheets)])
     for stem in ("note.xls", "head.xls"):
-        p = os.path.join(d, stem)
-        if not os.path.exists(p):
-            ck.ok("LibreOffice wrote %s" % stem, False)
+        body = produced(ck, d, stem)
+        if body is None:
             continue
-        body = open(p, "rb").read()
         ck.ok("LibreOffice's %s: the card only as UTF-16" % stem,
               CARD.encode() not in body and CARD.encode("utf-16-le") in body)
         ck.ok("LibreOffice's %s (a card in a %s): blocked" %
               (stem, "comment" if stem == "note.xls" else "page header"),
               card_blocked(post(srv, body)))
-    plain = os.path.join(d, "plain.xls")
-    if os.path.exists(plain):
-        body = open(plain, "rb").read()
+    body = produced(ck, d, "plain.xls")
+    if body is not None:
         r = post(srv, body)
         ck.ok("LibreOffice's .xls with a comment and a header, no card: passes byte-identical",
               passed_identical(r, body), "%s" % r.status)
-    else:
-        ck.ok("LibreOffice wrote plain.xls", False)
     for stem, tool in (("card.doc", "catdoc"), ("card.xls", "xls2csv")):
-        p = os.path.join(d, stem)
-        if not os.path.exists(p):
-            ck.ok("LibreOffice wrote %s" % stem, False)
+        body = produced(ck, d, stem)
+        if body is None:
             continue
-        body = open(p, "rb").read()
+        p = os.path.join(d, stem)
         out = subprocess.run([tool, p], capture_output=True).stdout.decode("utf-8", "replace")
         ck.ok("oracle: %s shows the card in LibreOffice's %s" % (tool, stem), CARD in out,
               out[:200])
