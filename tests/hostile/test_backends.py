@@ -52,7 +52,8 @@ import io
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from icaplib import Check, SekishoServer, StartupError, check_asan, free_port, main_wrapper  # noqa: E402
+from icaplib import (Check, SekishoServer, StartupError, check_asan, free_port,  # noqa: E402
+                     main_wrapper, serve_checked)
 from test_evasion import EICAR, blocked, passed_identical, reqmod  # noqa: E402
 
 CARD = b"4111 1111 1111 1111"
@@ -697,19 +698,15 @@ def main():
                            [(b, "application/x-www-form-urlencoded", b"c=" + CARD) for b in UE_BACKENDS] + \
                            [(b, "application/json", b'{"c": "' + CARD + b'"}') for b in JSON_BACKENDS]:
             ck.ok("backend %s reads a plain %s body" % (b, ct.split(";")[0]), holds(be.ask(b, ct, body), CARD))
-        try:
-            srv.init_db()
-            srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
-            srv.start()
-        except StartupError as e:
-            ck.ok("server starts", False, e)
-            return ck.summary()
-        ck.group("variants", run, ck, srv, be, args.only, args.show)
+
+        def setup(s):
+            s.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+
+        serve_checked(ck, srv, "server starts with --modules virus_scan dlp", 2, setup,
+                      lambda: ck.group("variants", run, ck, srv, be, args.only, args.show))
     finally:
         if be:
             be.close()
-        srv.stop()
-        srv.cleanup()
     check_asan(ck)
     shutil.rmtree(tmp, ignore_errors=True)
     return ck.summary()

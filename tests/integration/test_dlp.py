@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import os
+import quopri
 import re
 import subprocess
 import sys
@@ -354,7 +355,6 @@ def dirtext_samples(card):
 
 def dirtext_oracle(body, kind):
     if kind == "qp":
-        import quopri
         value = body.split("PRINTABLE", 1)[1].split(":", 1)[1].split("\r\nEND:VCARD")[0]
         return quopri.decodestring(value.encode()).decode("utf-8", "replace")
     p = subprocess.run([SYSPY, "-c", VOBJECT], input=body.encode(), capture_output=True)
