@@ -74,6 +74,9 @@ def summarize(runs, rate="req"):
             "pss_mb": max(r["mem"]["peak_pss_kb"] for r in rs) / 1024,
             "growth_mb": max(r["mem"]["peak_rss_kb"] - r["mem"].get("start_rss_kb", 0)
                              for r in rs) / 1024,
+            # its own memory (RssAnon); VmRSS also counts mapped files' pages
+            "anon_growth_mb": max(r["mem"].get("peak_anon_kb", 0) - r["mem"].get("start_anon_kb", 0)
+                                  for r in rs) / 1024,
             "errors": sum(r["conn_errors"] + r["proto_errors"] + r["timeouts"] for r in rs),
             "status": {k: sum(r["status"][k] for r in rs) for k in rs[0]["status"]},
             "refused": sum(r.get("refused", 0) for r in rs),
@@ -272,7 +275,9 @@ def main():
         if peer_svc == "echo" and module == "dlp":
             row["note"] = (row["note"] + "; " if row["note"] else "") + "peer has no DLP service"
         if name.startswith("stream") and peer and sk:
-            g = "RSS growth peer/sekisho %.1f / %.1f MB" % (peer["growth_mb"], sk["growth_mb"])
+            g = ("RSS growth peer/sekisho %.1f / %.1f MB, of it their own memory (RssAnon) "
+                 "%.1f / %.1f MB (the rest: pages of the spill file mapped to read it)" %
+                 (peer["growth_mb"], sk["growth_mb"], peer["anon_growth_mb"], sk["anon_growth_mb"]))
             row["note"] = (row["note"] + "; " if row["note"] else "") + g
         errs = [("peer", peer), ("sekisho", sk)]
         e = ["%s %d errors" % (n, s["errors"]) for n, s in errs if s and s.get("errors")]

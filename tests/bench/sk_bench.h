@@ -67,6 +67,10 @@ struct sk_mem {
     uint64_t peak_rss_kb;  /* max over samples of the sum of VmRSS */
     uint64_t peak_pss_kb;  /* same for Pss (smaps_rollup): shared pages split */
     uint64_t hwm_kb;       /* sum of VmHWM at the last sample */
+    /* The same sums of RssAnon: the tree's own memory. VmRSS also counts
+     * the pages of files it maps (a spilled body's page cache, which is
+     * there mapped or not; on tmpfs the file's own RAM). */
+    uint64_t start_anon_kb, peak_anon_kb;
     /* CPU of the tree (each process's own and what it reaped), in clock
      * ticks, at the first and the last sample */
     uint64_t cpu_start, cpu_end;

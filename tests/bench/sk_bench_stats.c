@@ -135,7 +135,7 @@ static int sk_proc_tree(int root, int *out, int max, uint64_t *cpu)
 void sk_mem_sample(struct sk_mem *m)
 {
     int pids[256], n, i;
-    uint64_t rss = 0, pss = 0, hwm = 0, cpu = 0;
+    uint64_t rss = 0, pss = 0, hwm = 0, anon = 0, cpu = 0;
     char path[64];
 
     if (m->root <= 0)
@@ -145,18 +145,21 @@ void sk_mem_sample(struct sk_mem *m)
         snprintf(path, sizeof(path), "/proc/%d/status", pids[i]);
         rss += sk_proc_kb(path, "VmRSS");
         hwm += sk_proc_kb(path, "VmHWM");
+        anon += sk_proc_kb(path, "RssAnon");
         if (m->samples % 4 == 0) { /* smaps_rollup walks page tables: 1 in 4 */
             snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pids[i]);
             pss += sk_proc_kb(path, "Pss");
         }
     }
     if (m->samples == 0)
-        m->start_rss_kb = rss, m->cpu_start = cpu;
+        m->start_rss_kb = rss, m->start_anon_kb = anon, m->cpu_start = cpu;
     m->cpu_end = cpu;
     if (rss > m->peak_rss_kb)
         m->peak_rss_kb = rss;
     if (pss > m->peak_pss_kb)
         m->peak_pss_kb = pss;
+    if (anon > m->peak_anon_kb)
+        m->peak_anon_kb = anon;
     if (rss > 0)
         m->hwm_kb = hwm;
     m->samples++;
@@ -196,7 +199,7 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 "\"timeouts\":%llu,\"reconnects\":%llu,\"refused\":%llu,\"resets\":%llu,"
                 "\"ok_per_s\":%.1f,"
                 "\"mem\":{\"root_pid\":%d,\"start_rss_kb\":%llu,\"peak_rss_kb\":%llu,\"peak_pss_"
-                "kb\":%llu,"
+                "kb\":%llu,\"start_anon_kb\":%llu,\"peak_anon_kb\":%llu,"
                 "\"hwm_sum_kb\":%llu,\"samples\":%u,\"cpu_s\":%.3f}}\n",
                 r->method, r->service, r->connections, r->elapsed, (unsigned long long)c->completed,
                 rps, mbs, (unsigned long long)c->body_sent, (unsigned long long)c->body_recv, p50,
@@ -208,7 +211,8 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
                 (unsigned long long)c->refused, (unsigned long long)c->resets,
                 (double)(c->st200 + c->st204) / el, r->mem.root,
                 (unsigned long long)r->mem.start_rss_kb, (unsigned long long)r->mem.peak_rss_kb,
-                (unsigned long long)r->mem.peak_pss_kb, (unsigned long long)r->mem.hwm_kb,
+                (unsigned long long)r->mem.peak_pss_kb, (unsigned long long)r->mem.start_anon_kb,
+                (unsigned long long)r->mem.peak_anon_kb, (unsigned long long)r->mem.hwm_kb,
                 r->mem.samples, sk_tree_cpu_s(&r->mem));
         return;
     }
@@ -231,9 +235,11 @@ void sk_report_print(FILE *out, struct sk_report *r, int json)
     if (r->mem.root > 0)
         fprintf(out,
                 "  memory:    pid %d tree RSS %.1f MB at start, peak %.1f MB (+%.1f), "
-                "peak PSS %.1f MB\n",
+                "peak PSS %.1f MB; its own (RssAnon) %.1f MB at start, peak %.1f MB (+%.1f)\n",
                 r->mem.root, r->mem.start_rss_kb / 1024.0, r->mem.peak_rss_kb / 1024.0,
-                (r->mem.peak_rss_kb - r->mem.start_rss_kb) / 1024.0, r->mem.peak_pss_kb / 1024.0);
+                (r->mem.peak_rss_kb - r->mem.start_rss_kb) / 1024.0, r->mem.peak_pss_kb / 1024.0,
+                r->mem.start_anon_kb / 1024.0, r->mem.peak_anon_kb / 1024.0,
+                ((double)r->mem.peak_anon_kb - (double)r->mem.start_anon_kb) / 1024.0);
     if (r->mem.root > 0 && c->completed > 0)
         fprintf(out, "  cpu:       pid %d tree %.2f s, %.1f us per completed request\n",
                 r->mem.root, sk_tree_cpu_s(&r->mem), sk_tree_cpu_s(&r->mem) * 1e6 / c->completed);
