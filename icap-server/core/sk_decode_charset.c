@@ -7,6 +7,7 @@
  * SECURITY: reads at most N client bytes; writes within the bounds the
  * callers' buffers are documented to have.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -586,4 +587,30 @@ enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size)
         return SK_CS_HIDES;
     }
     return SK_CS_NONE;
+}
+
+/* Names opened once and kept open (sk_iconv_open). */
+#define SK_ICONV_PINS 64
+static struct {
+    pthread_mutex_t lock;
+    size_t n;
+    char names[SK_ICONV_PINS][48];
+} sk_iconv_pin = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}};
+
+iconv_t sk_iconv_open(const char *from)
+{
+    iconv_t cd = iconv_open("UTF-8", from);
+    size_t i, len = strlen(from);
+
+    if (cd == (iconv_t)-1 || len >= sizeof(sk_iconv_pin.names[0]))
+        return cd;
+    pthread_mutex_lock(&sk_iconv_pin.lock);
+    for (i = 0; i < sk_iconv_pin.n; i++)
+        if (strcmp(sk_iconv_pin.names[i], from) == 0)
+            break;
+    if (i == sk_iconv_pin.n && i < SK_ICONV_PINS &&
+        iconv_open("UTF-8", from) != (iconv_t)-1) /* kept open on purpose */
+        memcpy(sk_iconv_pin.names[sk_iconv_pin.n++], from, len + 1);
+    pthread_mutex_unlock(&sk_iconv_pin.lock);
+    return cd;
 }

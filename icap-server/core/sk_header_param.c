@@ -204,9 +204,9 @@ static void sk_param_2231_charset(const char *cs, char *out, size_t size, size_t
         return;
     if (k == SK_CS_NONE)
         snprintf(name, sizeof(name), "%s", cs);
-    iconv_t cd = iconv_open("UTF-8", name);
+    iconv_t cd = sk_iconv_open(name);
     for (char *u = name; cd == (iconv_t)-1 && *u; u++) /* utf_16le: Python's spelling */
-        if (*u == '_' && (*u = '-') && (cd = iconv_open("UTF-8", name)) != (iconv_t)-1)
+        if (*u == '_' && (*u = '-') && (cd = sk_iconv_open(name)) != (iconv_t)-1)
             break;
     if (cd == (iconv_t)-1)
         return;

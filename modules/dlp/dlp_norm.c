@@ -415,7 +415,7 @@ static void sk_norm_start(struct sk_norm *z, const char *name)
     z->mode = SK_N_BYTES;
     if (name != NULL) {
         z->hz = strcmp(name, "HZ") == 0;
-        z->cd = iconv_open("UTF-8", z->hz ? "GB2312" : name);
+        z->cd = sk_iconv_open(z->hz ? "GB2312" : name);
         if (z->cd != (iconv_t)-1)
             z->mode = SK_N_ICONV;
     }

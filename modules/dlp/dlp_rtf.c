@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sekisho/decode.h>
+
 #include "dlp.h"
 
 #define SK_RTF_DEPTH  256  /* groups kept; deeper is an error */
@@ -218,7 +220,7 @@ static void sk_rtf_conv(struct sk_dlp_rtf *r, unsigned cp, const unsigned char *
         if (r->conv != (iconv_t)-1)
             iconv_close(r->conv);
         snprintf(name, sizeof(name), cp == 10000 ? "MACINTOSH" : cp == 1361 ? "JOHAB" : "CP%u", cp);
-        r->conv = iconv_open("UTF-8", name);
+        r->conv = sk_iconv_open(name);
         r->icp = cp;
     }
     if (r->conv == (iconv_t)-1) { /* a page iconv lacks: as cp1252 */

@@ -655,6 +655,63 @@ static void test_b64run(void **s)
     free(u1), free(uesc), free(x1), free(x2), free(xesc);
 }
 
+/* Is a glibc conversion module (NAME: "/EUC-JP.so") mapped in this process. */
+static int so_mapped(const char *name)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int found = 0;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        found |= strstr(line, name) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* Opened and closed in turn, as readings do per object. */
+static void churn(void)
+{
+    static const char *const other[] = {"SHIFT_JIS", "ISO-2022-JP", "GB2312", "BIG5", "CP932"};
+
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+            iconv_t c = iconv_open("UTF-8", other[i]);
+            if (c != (iconv_t)-1)
+                iconv_close(c);
+        }
+}
+
+/* sk_iconv_open keeps a converter's module loaded after its descriptors
+ * are closed (the no-body REQMOD with a DLP keyword template dlopen'ed
+ * EUC-JP & co. per request); plain iconv_open does not, which is what the
+ * second half shows (so the first half can fail). */
+static void test_iconv_pinned(void **s)
+{
+    (void)s;
+    iconv_t cd = sk_iconv_open("EUC-JP");
+    char in[] = "\xa3\xb4\xa3\xb1", out[16], *ip = in, *op = out;
+    size_t il = 4, ol = sizeof(out);
+
+    assert_true(cd != (iconv_t)-1);
+    assert_int_equal(iconv(cd, &ip, &il, &op, &ol), 0);
+    assert_memory_equal(out, "\xef\xbc\x94\xef\xbc\x91", 6); /* fullwidth 4 1 */
+    iconv_close(cd);
+    churn();
+    assert_true(so_mapped("/EUC-JP.so"));
+    cd = sk_iconv_open("EUC-JP"); /* a second open pins nothing more */
+    iconv_close(cd);
+    churn();
+    assert_true(so_mapped("/EUC-JP.so"));
+    assert_true(sk_iconv_open("NO-SUCH-CHARSET") == (iconv_t)-1);
+
+    cd = iconv_open("UTF-8", "EUC-KR");
+    assert_true(cd != (iconv_t)-1);
+    iconv_close(cd);
+    churn();
+    assert_false(so_mapped("/EUC-KR.so"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -662,7 +719,7 @@ int main(void)
         cmocka_unit_test(test_charset_sniff),  cmocka_unit_test(test_charset_nul_order),
         cmocka_unit_test(test_charset_lookup), cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_b64run),         cmocka_unit_test(test_uu_find),
-        cmocka_unit_test(test_uurun),
+        cmocka_unit_test(test_uurun),          cmocka_unit_test(test_iconv_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #ifndef SK_API
 #define SK_API __attribute__((visibility("default")))
 #endif
+#include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -790,6 +791,17 @@ enum sk_cs_kind {
  * NULL), the name iconv opens ("HZ" for HZ-GB-2312, which iconv does not
  * know: the caller unwraps it to GB2312); "" for SK_CS_NONE. */
 SK_API enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size);
+/* iconv_open("UTF-8", FROM), for every converter the server and modules
+ * open per transaction. The first time a name opens in a process, one more
+ * descriptor of it is kept open for the life of the process: glibc unloads
+ * a conversion module (dlclose, and a TLB flush on every core) once its
+ * last descriptor is closed and other modules were released twice, and
+ * loads it again (dlopen) at the next open. Readings that open EUC-JP,
+ * Shift_JIS, ISO-2022-JP... in turn for every object paid that per
+ * request: the no-body REQMOD with a DLP keyword template (every URL is
+ * read) cost 2.5x the CPU. At most 64 names are kept; thread-safe. Close
+ * with iconv_close as usual. */
+SK_API iconv_t sk_iconv_open(const char *from);
 /* Is that encoding UTF-16: 0 no, 1 little-endian, 2 big-endian (for
  * readers that take code units themselves, sk_b64run_utf16). */
 SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
