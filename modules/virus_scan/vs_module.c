@@ -36,11 +36,14 @@ struct sk_vs_state {
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted, block_on_partial;
-    int monitor;       /* av.action log: a virus is reported and passed */
-    int quarantine;    /* av.quarantine on: a blocked virus is kept */
-    int av;            /* av.enabled: scan with the engine (else file types only) */
-    int skip_pending;  /* declared type in av.skip-types: decided from the first bytes */
-    int ct_ambiguous;  /* two different Content-Type fields (av.on-error allow) */
+    int monitor;      /* av.action log: a virus is reported and passed */
+    int quarantine;   /* av.quarantine on: a blocked virus is kept */
+    int av;           /* av.enabled: scan with the engine (else file types only) */
+    int skip_pending; /* declared type in av.skip-types: decided from the first bytes */
+    int ct_ambiguous; /* two different Content-Type fields (av.on-error allow) */
+    /* av.on-error allow let a coding we could not undo through: why (the
+     * access log's reason when the scan of the bytes as they are is clean) */
+    char undecoded[160];
     int partial;       /* a piece of an object (HTTP 206): av.on-partial */
     char range[96];    /* its Content-Range, for the reason */
     unsigned ft_block; /* filetype.block */
@@ -407,6 +410,7 @@ static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
         if (s->block_on_error)
             return sk_vs_error(t, s, why), -1;
         chain.n = 0; /* av.on-error allow: scan the raw bytes */
+        snprintf(s->undecoded, sizeof(s->undecoded), "%s", why);
     }
     if (chain.n > 0 && !(s->dec = sk_decoder_new(&chain, &lim))) {
         sk_vs_error(t, s, "out of memory for the decoder");
@@ -677,6 +681,8 @@ static enum sk_verdict sk_vs_body(struct sk_txn *t, struct sk_vs_state *s, const
         }
         if (rc == SK_DECODE_CORRUPT && s->block_on_error)
             return sk_vs_error(t, s, "Content-Encoding data is corrupt and cannot be scanned");
+        if (rc == SK_DECODE_CORRUPT) /* allow: the decoder passes the bytes on as they are */
+            snprintf(s->undecoded, sizeof(s->undecoded), "Content-Encoding data is corrupt");
         if (rc == SK_DECODE_FAIL) {
             snprintf(why, sizeof(why), "cannot keep the body for scanning: %s", strerror(errno));
             return sk_vs_error(t, s, why);
@@ -694,7 +700,13 @@ static enum sk_verdict sk_vs_body(struct sk_txn *t, struct sk_vs_state *s, const
         return s->final;
     if (!eof)
         return SK_CONTINUE;
-    return sk_vs_scan(t, s);
+    enum sk_verdict v = sk_vs_scan(t, s);
+    if (v == SK_ALLOW && s->undecoded[0]) { /* clean as it is: why it was not decoded */
+        char reason[320];
+        snprintf(reason, sizeof(reason), "%s; scanned as it is (av.on-error: allow)", s->undecoded);
+        sk_txn_set_reason(t, "av-error", reason);
+    }
+    return v;
 }
 
 enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)

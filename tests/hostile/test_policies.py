@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""hostile.policies: findings of fuzz_icap.py --profile, one case each,
+against a server with that profile's policy (deterministic).
+
+- permissive (av.on-error allow): a plain EICAR sent under a
+  Content-Encoding it is not (deflate, gzip, zstd, br, xz, bzip2, lz4,
+  compress, lzma, a chain) is blocked: the decoder passes on all the input
+  of a stage that went corrupt before its first output byte, not only what
+  the library had not swallowed (raw deflate ate "X5O!P" as a stored
+  block's lengths and the signature no longer matched: fuzz seed 21 case
+  363, repro/fuzz-permissive-21-363-deflate-eats-eicar.bin); a clean body
+  under such a coding comes back byte-identical and its access-log line
+  says why it was not decoded (it said nothing).
+
+Usage: test_policies.py --build-dir BUILD
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+from icaplib import (Check, SekishoServer, StartupError, IcapConn, transact,  # noqa: E402
+                     http_req_head, http_res_head, make_body)
+import fuzz_icap  # noqa: E402
+from test_hostile import Hostile  # noqa: E402
+
+EICAR = fuzz_icap.EICAR
+CODINGS = ["deflate", "gzip", "x-gzip", "zstd", "br", "xz", "bzip2", "lz4", "compress", "lzma",
+           "deflate, gzip", "gzip, deflate"]
+
+
+def permissive(ck, build):
+    prof = fuzz_icap.PROFILES["permissive"]
+    srv = SekishoServer(build, name="pol", modules="url_block virus_scan dlp xheaders",
+                        config_text=prof.config)
+    srv.init_db()
+    prof.setup(srv)
+    try:
+        srv.start()
+    except StartupError as e:
+        ck.ok("permissive server starts", False, str(e))
+        return
+    port = srv.port
+    try:
+        rnd = make_body(9000, seed=3)
+        n = 0
+        for coding in CODINGS:
+            for body in (EICAR, rnd[:61].replace(b"\x1b", b".") + EICAR + rnd[:5000]):
+                n += 1
+                c = IcapConn("127.0.0.1", port)
+                r = transact(c, "RESPMOD", srv.url("sekisho"), http_req_head("GET", "http://x.test/v%d" % n),
+                             http_res_head(body_len=len(body), extra=["Content-Encoding: " + coding]), body)
+                c.close()
+                ck.ok("EICAR (%d bytes) sent as Content-Encoding %s is blocked under av.on-error allow"
+                      % (len(body), coding), r.status == 200 and r.http_status() == 403,
+                      (r.status, r.http_status()))
+        # the saved fuzz case itself (seed 21 case 363), as sent
+        with open(os.path.join(HERE, "repro", "fuzz-permissive-21-363-deflate-eats-eicar.bin"), "rb") as f:
+            data = re.sub(rb"icap://127\.0\.0\.1:\d+/", b"icap://127.0.0.1:%d/" % port, f.read(), count=1)
+        got, how = Hostile(ck, srv).raw(data)
+        ck.ok("fuzz case 21/363 (plain EICAR as deflate) blocked", b"\r\n\r\nHTTP/1.1 403 " in got,
+              (how, got[:120]))
+        # a clean body under a coding it is not: passed byte-identical,
+        # the reason logged
+        clean = b"plain text, not deflate at all\n" * 20
+        url = "http://x.test/clean-deflate"
+        c = IcapConn("127.0.0.1", port)
+        r = transact(c, "RESPMOD", srv.url("sekisho"), http_req_head("GET", url),
+                     http_res_head(body_len=len(clean), extra=["Content-Encoding: deflate"]), clean)
+        c.close()
+        ck.ok("clean body as a corrupt deflate passes byte-identical", r.status == 200 and r.body == clean,
+              (r.status, r.http_status()))
+        rows = [json.loads(ln) for ln in srv.log_lines() if url.encode() in ln]
+        ck.ok("its access-log line: allow, rule av-error, reason names the corrupt coding",
+              any(d.get("verdict") == "allow" and d.get("rule") == "av-error"
+                  and "corrupt" in (d.get("reason") or "") and "av.on-error: allow" in d["reason"]
+                  for d in rows), rows)
+    finally:
+        ck.eq("permissive server: SIGTERM exit 0", srv.stop(), 0)
+        if not ck.failed:
+            srv.cleanup()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    ck = Check("policies")
+    permissive(ck, a.build_dir)
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
