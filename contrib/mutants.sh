@@ -1994,6 +1994,16 @@ MUTANTS = [
      "    if (rc == CI_EOF && req->preview >= 0 && !sk_t.continued && !req->eof_received &&",
      "    if (0 && rc == CI_EOF && req->preview >= 0 && !sk_t.continued && !req->eof_received &&",
      r"^(hostile\.icap|hostile\.fuzz)$"),
+    ("decode: a stage corrupt before its first output passes on only what the library left (EICAR as deflate)", S,
+     "icap-server/core/sk_decode.c",
+     "    if (!s->head_off && s->out_total == 0) {",
+     "    if (0 && !s->head_off && s->out_total == 0) {",
+     r"^(hostile\.policies)$"),
+    ("virus_scan: a coding not undone under av.on-error allow logs no reason when the bytes scan clean", S,
+     "modules/virus_scan/vs_module.c",
+     "    if (v == SK_ALLOW && s->undecoded[0]) { /* clean as it is: why it was not decoded */",
+     "    if (0 && v == SK_ALLOW && s->undecoded[0]) { /* clean as it is: why it was not decoded */",
+     r"^(hostile\.policies)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list
