@@ -2004,6 +2004,11 @@ MUTANTS = [
      "    if (v == SK_ALLOW && s->undecoded[0]) { /* clean as it is: why it was not decoded */",
      "    if (0 && v == SK_ALLOW && s->undecoded[0]) { /* clean as it is: why it was not decoded */",
      r"^(hostile\.policies)$"),
+    ("virus_scan: an undelimited multipart body under av.on-error allow passes unscanned", S,
+     "modules/virus_scan/vs_module.c",
+     "        if (w.rep.result != SK_VS_ERROR || s->block_on_error) {",
+     "        if (1 || w.rep.result != SK_VS_ERROR || s->block_on_error) {",
+     r"^(hostile\.policies)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

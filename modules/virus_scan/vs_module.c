@@ -43,7 +43,7 @@ struct sk_vs_state {
     int ct_ambiguous; /* two different Content-Type fields (av.on-error allow) */
     /* av.on-error allow let a coding we could not undo through: why (the
      * access log's reason when the scan of the bytes as they are is clean) */
-    char undecoded[160];
+    char undecoded[192];
     int partial;       /* a piece of an object (HTTP 206): av.on-partial */
     char range[96];    /* its Content-Range, for the reason */
     unsigned ft_block; /* filetype.block */
@@ -579,8 +579,15 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     w.mail = !sk_mp_is_form_data(sk_vs_header(t, "Content-Type"));
     w.form = !w.mail;
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1) {
-        sk_vs_walk_free(&w);
-        return sk_vs_apply(t, s, &w.rep);
+        if (w.rep.result != SK_VS_ERROR || s->block_on_error) {
+            sk_vs_walk_free(&w);
+            return sk_vs_apply(t, s, &w.rep);
+        }
+        /* av.on-error allow: parts we cannot split (no delimiter in a form
+         * body) are still bytes at hand: the whole body is scanned as it
+         * is below, and the reason logged if it is clean (sk_vs_body) */
+        snprintf(s->undecoded, sizeof(s->undecoded), "%s", w.rep.why);
+        w.rep = (struct sk_vs_report){.result = SK_VS_CLEAN};
     }
     name = sk_vs_body_name(t, namebuf, sizeof(namebuf));
     /* A spilled body is scanned from its mapping, as libclamav scans a

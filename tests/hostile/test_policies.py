@@ -11,6 +11,11 @@ against a server with that profile's policy (deterministic).
   363, repro/fuzz-permissive-21-363-deflate-eats-eicar.bin); a clean body
   under such a coding comes back byte-identical and its access-log line
   says why it was not decoded (it said nothing).
+- permissive: a body declared multipart/form-data that holds no delimiter
+  (av.on-error: Django reads it as one part) was "passed unscanned" under
+  allow, EICAR and all (seed 21 case 4180,
+  repro/fuzz-permissive-21-4180-multipart-undelimited.bin): the whole body
+  is now scanned as it is, and passes with that reason logged when clean.
 
 Usage: test_policies.py --build-dir BUILD
 """
@@ -20,6 +25,7 @@ import json
 import os
 import re
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -32,6 +38,17 @@ from test_hostile import Hostile  # noqa: E402
 EICAR = fuzz_icap.EICAR
 CODINGS = ["deflate", "gzip", "x-gzip", "zstd", "br", "xz", "bzip2", "lz4", "compress", "lzma",
            "deflate, gzip", "gzip, deflate"]
+
+
+def log_rows(srv, url, wait=5.0):
+    """The access-log lines of URL (written as the transaction ends, maybe
+    just after its answer went out: a few seconds' grace)."""
+    end = time.monotonic() + wait
+    while True:
+        rows = [json.loads(ln) for ln in srv.log_lines() if url.encode() in ln]
+        if rows or time.monotonic() > end:
+            return rows
+        time.sleep(0.05)
 
 
 def permissive(ck, build):
@@ -65,6 +82,35 @@ def permissive(ck, build):
         got, how = Hostile(ck, srv).raw(data)
         ck.ok("fuzz case 21/363 (plain EICAR as deflate) blocked", b"\r\n\r\nHTTP/1.1 403 " in got,
               (how, got[:120]))
+        # a body declared multipart/form-data without a delimiter in it
+        # (av.on-error: Django reads it as one part): under allow it was
+        # "passed unscanned" with EICAR plain in it (seed 21 case 4180)
+        for k, body in enumerate((EICAR, b"x" * 100 + EICAR, b"--A\r\n\r\n" + EICAR + b"\r\n--A--\r\n")):
+            for ct in ("multipart/form-data; boundary=B", 'multipart/form-data; boundary="B"'):
+                c = IcapConn("127.0.0.1", port)
+                r = transact(c, "RESPMOD", srv.url("sekisho"), http_req_head("GET", "http://x.test/m%d%d" % (k, len(ct))),
+                             http_res_head(body_len=len(body), ctype=ct), body)
+                c.close()
+                ck.ok("EICAR in an undelimited %s body (%d bytes) is blocked under av.on-error allow" % (ct, len(body)),
+                      r.status == 200 and r.http_status() == 403, (r.status, r.http_status()))
+        with open(os.path.join(HERE, "repro", "fuzz-permissive-21-4180-multipart-undelimited.bin"), "rb") as f:
+            data = re.sub(rb"icap://127\.0\.0\.1:\d+/", b"icap://127.0.0.1:%d/" % port, f.read(), count=1)
+        got, how = Hostile(ck, srv).raw(data)
+        ck.ok("fuzz case 21/4180 (EICAR in an undelimited multipart body) blocked",
+              b"\r\n\r\nHTTP/1.1 403 " in got, (how, got[:120]))
+        clean = b"just text, no delimiter\n" * 10
+        url = "http://x.test/clean-mp"
+        c = IcapConn("127.0.0.1", port)
+        r = transact(c, "RESPMOD", srv.url("sekisho"), http_req_head("GET", url),
+                     http_res_head(body_len=len(clean), ctype="multipart/form-data; boundary=B"), clean)
+        c.close()
+        ck.ok("clean undelimited multipart body passes byte-identical", r.status == 200 and r.body == clean,
+              (r.status, r.http_status()))
+        rows = log_rows(srv, url)
+        ck.ok("its access-log line: allow, av-error, scanned as it is",
+              any(d.get("verdict") == "allow" and d.get("rule") == "av-error"
+                  and "without its boundary; scanned as it is (av.on-error: allow)" in (d.get("reason") or "")
+                  for d in rows), rows)
         # a clean body under a coding it is not: passed byte-identical,
         # the reason logged
         clean = b"plain text, not deflate at all\n" * 20
@@ -75,7 +121,7 @@ def permissive(ck, build):
         c.close()
         ck.ok("clean body as a corrupt deflate passes byte-identical", r.status == 200 and r.body == clean,
               (r.status, r.http_status()))
-        rows = [json.loads(ln) for ln in srv.log_lines() if url.encode() in ln]
+        rows = log_rows(srv, url)
         ck.ok("its access-log line: allow, rule av-error, reason names the corrupt coding",
               any(d.get("verdict") == "allow" and d.get("rule") == "av-error"
                   and "corrupt" in (d.get("reason") or "") and "av.on-error: allow" in d["reason"]
