@@ -435,7 +435,7 @@ static int sk_stage_in(struct sk_decoder *d, int k, const unsigned char *p, size
     struct sk_stage *s = &d->st[k];
 
     if (!s->head_off && s->state != SK_ST_RAW) {
-        if (s->coding == SK_CODING_CHUNKED || s->head.len + n > SK_DEC_HEAD) {
+        if (!d->lim.keep_head || s->coding == SK_CODING_CHUNKED || s->head.len + n > SK_DEC_HEAD) {
             s->head_off = 1;
             sk_buf_free(&s->head);
         } else if (n && sk_buf_append(&s->head, (const char *)p, n) == -1) {

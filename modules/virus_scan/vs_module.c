@@ -400,7 +400,8 @@ static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
     struct sk_coding_chain chain;
     struct sk_decode_limits lim = {.out_max = s->max_size,
                                    .ratio = sk_vs_g->conf.decode_ratio,
-                                   .floor = sk_vs_g->conf.decode_floor};
+                                   .floor = sk_vs_g->conf.decode_floor,
+                                   .keep_head = 1}; /* the body's own codings */
     char bad[48], why[160];
     int rc = sk_coding_parse(ce, &chain, bad, sizeof(bad));
 
