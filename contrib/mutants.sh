@@ -2009,6 +2009,11 @@ MUTANTS = [
      "        if (w.rep.result != SK_VS_ERROR || s->block_on_error) {",
      "        if (1 || w.rep.result != SK_VS_ERROR || s->block_on_error) {",
      r"^(hostile\.policies)$"),
+    ("virus_scan: a declared Content-Length over av.max-scan-size passes unscanned under av.on-limit allow", S,
+     "modules/virus_scan/vs_module.c",
+     "    if (cl && s->block_on_limit && strtoull(cl, NULL, 10) > s->max_size) {",
+     "    if (cl && strtoull(cl, NULL, 10) > s->max_size) {",
+     r"^(hostile\.policies)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -493,8 +493,12 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     /* a piece of a skipped type is decided with it, from its first bytes */
     if (s->partial && !s->skip_pending && sk_vs_partial_verdict(t, s) != SK_CONTINUE)
         return s->final;
+    /* The declared size decides early only where that blocks. Under
+     * av.on-limit allow it would be the header's word against the bytes
+     * ("Content-Length: -1" or 4294967295 over a 68-byte EICAR passed it
+     * unscanned): the bytes as they arrive decide (sk_vs_body). */
     cl = sk_vs_header(t, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > s->max_size) {
+    if (cl && s->block_on_limit && strtoull(cl, NULL, 10) > s->max_size) {
         snprintf(why, sizeof(why),
                  "object of %.20s bytes is larger than av.max-scan-size "
                  "(%llu bytes)",

@@ -16,6 +16,10 @@ against a server with that profile's policy (deterministic).
   allow, EICAR and all (seed 21 case 4180,
   repro/fuzz-permissive-21-4180-multipart-undelimited.bin): the whole body
   is now scanned as it is, and passes with that reason logged when clean.
+- permissive: a RESPMOD whose Content-Length said more than
+  av.max-scan-size (-1, 4294967295, 99999999999999999999 ...) was passed
+  unscanned at its headers under av.on-limit allow, whatever its bytes
+  (fuzz seed 22: a 68-byte EICAR); the bytes decide now.
 
 Usage: test_policies.py --build-dir BUILD
 """
@@ -82,6 +86,30 @@ def permissive(ck, build):
         got, how = Hostile(ck, srv).raw(data)
         ck.ok("fuzz case 21/363 (plain EICAR as deflate) blocked", b"\r\n\r\nHTTP/1.1 403 " in got,
               (how, got[:120]))
+        # a declared Content-Length over av.max-scan-size (256K here) is the
+        # header's word against the bytes: under av.on-limit allow it let a
+        # 68-byte EICAR pass unscanned (fuzz seed 22: -1, 4294967295,
+        # 99999999999999999999 ...); the bytes decide
+        for k, cl in enumerate(("4294967295", "-1", "99999999999999999999", "18446744073709551616",
+                                "300000")):
+            c = IcapConn("127.0.0.1", port)
+            r = transact(c, "RESPMOD", srv.url("sekisho"), http_req_head("GET", "http://x.test/cl%d" % k),
+                         http_res_head(extra=["Content-Length: " + cl]), EICAR)
+            c.close()
+            ck.ok("EICAR declared Content-Length: %s is blocked under av.on-limit allow" % cl,
+                  r.status == 200 and r.http_status() == 403, (r.status, r.http_status()))
+        big = make_body(300000, seed=4)
+        url = "http://x.test/big-real"
+        c = IcapConn("127.0.0.1", port)
+        r = transact(c, "RESPMOD", srv.url("sekisho"), http_req_head("GET", url),
+                     http_res_head(body_len=len(big)), big)
+        c.close()
+        ck.ok("a body really over av.max-scan-size passes byte-identical", r.status == 200 and r.body == big,
+              (r.status, r.http_status()))
+        rows = log_rows(srv, url)
+        ck.ok("its access-log line: allow, av-limit:max-scan-size, passed unscanned (av.on-limit: allow)",
+              any(d.get("verdict") == "allow" and d.get("rule") == "av-limit:max-scan-size"
+                  and "av.on-limit: allow" in (d.get("reason") or "") for d in rows), rows)
         # a body declared multipart/form-data without a delimiter in it
         # (av.on-error: Django reads it as one part): under allow it was
         # "passed unscanned" with EICAR plain in it (seed 21 case 4180)
