@@ -30,9 +30,9 @@
 
 #define SK_DEC_OUT  65536
 #define SK_DEC_SIDE 65536 /* chunk extensions and trailers kept aside */
-/* A stage's input is kept until it puts out its first byte (at most this
- * much): data that is not of its coding at all is then passed on whole,
- * not only what the library had not yet swallowed when it gave up */
+/* A stage's first input bytes are kept (at most this much): data that is
+ * not of its coding is then passed on whole when the stage gives up, not
+ * only what the library had not yet swallowed (sk_decode_limits keep_head) */
 #define SK_DEC_HEAD 65536
 /* xz and zstd stages call their library with pieces that end at multiples
  * of this many bytes of the stage's input, whatever the writes (below) */
@@ -286,11 +286,11 @@ struct sk_stage {
     unsigned char ck_line[SK_CK_LINE];
     size_t ck_n;
     uint64_t out_total;
-    /* the stage's input while it has put out nothing (SK_DEC_HEAD): a
-     * stage corrupt before its first byte passes it on (sk_stage_in) */
+    /* the stage's first SK_DEC_HEAD bytes of input: a stage corrupt
+     * within them passes them all on, after what it decoded (sk_stage_in) */
     struct sk_buf head;
-    int head_off; /* no longer kept (output came, or over SK_DEC_HEAD) */
-    int replay;   /* corrupt with nothing out: the head goes on, not the rest */
+    int head_off; /* no longer kept (over SK_DEC_HEAD, or not asked for) */
+    int replay;   /* corrupt within the head: the head goes on, not the rest */
     unsigned char bout[SK_DEC_OUT];
 };
 
@@ -348,10 +348,6 @@ static int sk_stage_emit(void *arg, const void *buf, size_t len)
 
     if (over)
         len = (size_t)(d->lim.out_max - s->out_total);
-    if (len && !s->head_off) { /* output: the input need not be kept */
-        s->head_off = 1;
-        sk_buf_free(&s->head);
-    }
     s->out_total += len;
     if (len && sk_stage_pass(d, o->k, buf, len) == -1)
         return -1;
@@ -381,9 +377,10 @@ static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t le
 }
 
 /* Corrupt data: report it once and pass the rest on as it is; a stage
- * that put out nothing yet passes on all its input instead (sk_stage_in:
- * "X5O!P%@AP..." sent as deflate is read as a stored block whose
- * lengths do not agree, and the five bytes inflate ate are part of it). */
+ * still within its kept head passes on all its input instead (sk_stage_in:
+ * "X5O!P%@AP..." sent as deflate is read as a stored block whose lengths
+ * do not agree, and the five bytes inflate ate are part of it; "\n\r\r\nX5O"
+ * is a fixed-Huffman block that puts out a few bytes of noise first). */
 static int sk_stage_corrupt(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
 {
     struct sk_stage_out o = {d, k};
@@ -395,15 +392,15 @@ static int sk_stage_corrupt(struct sk_decoder *d, int k, const unsigned char *p,
         if (d->pending == SK_DECODE_OK)
             d->pending = SK_DECODE_CORRUPT;
     }
-    if (!s->head_off && s->out_total == 0) {
+    if (!s->head_off) {
         s->replay = 1; /* the head holds these bytes: sk_stage_in passes it on */
         return 0;
     }
     return n ? sk_stage_emit(&o, p, n) : 0;
 }
 
-/* The head of a stage that went corrupt before its first output byte,
- * passed on as it is (once). */
+/* The head of a stage that went corrupt within it, passed on as it is
+ * (once). */
 static int sk_stage_replay(struct sk_decoder *d, int k)
 {
     struct sk_stage *s = &d->st[k];
@@ -426,10 +423,10 @@ static int sk_stage_replay(struct sk_decoder *d, int k)
     return rc;
 }
 
-/* Input to stage K from outside it (the body, or the stage before): kept
- * while the stage has put out nothing (chunked framing passes its broken
- * lines itself); after a corruption within this input, the head goes on
- * in place of whatever the stage had not consumed. */
+/* Input to stage K from outside it (the body, or the stage before): its
+ * first SK_DEC_HEAD bytes kept (chunked framing passes its broken lines
+ * itself); after a corruption within them, the head goes on in place of
+ * whatever the stage had not consumed. */
 static int sk_stage_in(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof)
 {
     struct sk_stage *s = &d->st[k];

@@ -103,7 +103,7 @@ struct sk_decode_limits {
     uint64_t out_max; /* most bytes any stage may produce */
     uint64_t ratio;   /* decoded may exceed floor + ratio x encoded only as LIMIT; 0: off */
     uint64_t floor;
-    /* a stage corrupt before its first output byte passes on all its input
+    /* a stage corrupt within its first 64 KiB of input passes on all of it
      * (not only what its library left): for a body's own codings, whose
      * bytes as they are nothing else reads; not for a stream found inside
      * an object, which is read as it is with that object (and whose whole
