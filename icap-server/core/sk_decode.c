@@ -30,6 +30,10 @@
 
 #define SK_DEC_OUT  65536
 #define SK_DEC_SIDE 65536 /* chunk extensions and trailers kept aside */
+/* A stage's first input bytes are kept (at most this much): data that is
+ * not of its coding is then passed on whole when the stage gives up, not
+ * only what the library had not yet swallowed (sk_decode_limits keep_head) */
+#define SK_DEC_HEAD 65536
 /* xz and zstd stages call their library with pieces that end at multiples
  * of this many bytes of the stage's input, whatever the writes (below) */
 #ifndef SK_DEC_STEP
@@ -282,6 +286,11 @@ struct sk_stage {
     unsigned char ck_line[SK_CK_LINE];
     size_t ck_n;
     uint64_t out_total;
+    /* the stage's first SK_DEC_HEAD bytes of input: a stage corrupt
+     * within them passes them all on, after what it decoded (sk_stage_in) */
+    struct sk_buf head;
+    int head_off; /* no longer kept (over SK_DEC_HEAD, or not asked for) */
+    int replay;   /* corrupt within the head: the head goes on, not the rest */
     unsigned char bout[SK_DEC_OUT];
 };
 
@@ -308,6 +317,7 @@ struct sk_stage_out {
 };
 
 static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof);
+static int sk_stage_in(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof);
 static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t len);
 
 uint64_t sk_decode_bound(const struct sk_decode_limits *lim, uint64_t in)
@@ -353,7 +363,7 @@ static int sk_stage_emit(void *arg, const void *buf, size_t len)
 static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t len)
 {
     if (k + 1 < d->n)
-        return sk_stage_feed(d, k + 1, buf, len, 0);
+        return sk_stage_in(d, k + 1, buf, len, 0);
     d->out_total += len;
     if (d->out_total > sk_decode_bound(&d->lim, d->in_total)) {
         d->pending = SK_DECODE_LIMIT;
@@ -366,18 +376,72 @@ static int sk_stage_pass(struct sk_decoder *d, int k, const void *buf, size_t le
     return 0;
 }
 
-/* Corrupt data: report it once and pass the rest on as it is. */
+/* Corrupt data: report it once and pass the rest on as it is; a stage
+ * still within its kept head passes on all its input instead (sk_stage_in:
+ * "X5O!P%@AP..." sent as deflate is read as a stored block whose lengths
+ * do not agree, and the five bytes inflate ate are part of it; "\n\r\r\nX5O"
+ * is a fixed-Huffman block that puts out a few bytes of noise first). */
 static int sk_stage_corrupt(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
 {
     struct sk_stage_out o = {d, k};
+    struct sk_stage *s = &d->st[k];
 
-    d->st[k].state = SK_ST_RAW;
+    s->state = SK_ST_RAW;
     if (!d->corrupt) {
         d->corrupt = 1;
         if (d->pending == SK_DECODE_OK)
             d->pending = SK_DECODE_CORRUPT;
     }
+    if (!s->head_off) {
+        s->replay = 1; /* the head holds these bytes: sk_stage_in passes it on */
+        return 0;
+    }
     return n ? sk_stage_emit(&o, p, n) : 0;
+}
+
+/* The head of a stage that went corrupt within it, passed on as it is
+ * (once). */
+static int sk_stage_replay(struct sk_decoder *d, int k)
+{
+    struct sk_stage *s = &d->st[k];
+    struct sk_stage_out o = {d, k};
+    struct sk_buf h = s->head;
+    int rc = 0;
+
+    if (!s->replay)
+        return 0;
+    s->replay = 0;
+    s->head_off = 1;
+    s->head = (struct sk_buf){0};
+    if (h.failed)
+        rc = -1;
+    else if (h.len)
+        rc = sk_stage_emit(&o, h.data, h.len);
+    sk_buf_free(&h);
+    if (rc == -1 && d->pending == SK_DECODE_OK)
+        d->pending = SK_DECODE_FAIL;
+    return rc;
+}
+
+/* Input to stage K from outside it (the body, or the stage before): its
+ * first SK_DEC_HEAD bytes kept (chunked framing passes its broken lines
+ * itself); after a corruption within them, the head goes on in place of
+ * whatever the stage had not consumed. */
+static int sk_stage_in(struct sk_decoder *d, int k, const unsigned char *p, size_t n, int eof)
+{
+    struct sk_stage *s = &d->st[k];
+
+    if (!s->head_off && s->state != SK_ST_RAW) {
+        if (!d->lim.keep_head || s->coding == SK_CODING_CHUNKED || s->head.len + n > SK_DEC_HEAD) {
+            s->head_off = 1;
+            sk_buf_free(&s->head);
+        } else if (n && sk_buf_append(&s->head, (const char *)p, n) == -1) {
+            s->head_off = 1; /* no memory: the rest as before */
+            sk_buf_free(&s->head);
+        }
+    }
+    int rc = sk_stage_feed(d, k, p, n, eof);
+    return rc == 0 ? sk_stage_replay(d, k) : rc;
 }
 
 static int sk_stage_br(struct sk_decoder *d, int k, const unsigned char *p, size_t n)
@@ -899,6 +963,8 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
             return sk_stage_lzw(d, k, p, n);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
+        if (s->replay) /* this input is in the head, passed on whole */
+            return 0;
         return n ? sk_stage_emit(&o, p, n) : 0;
     }
     return 0;
@@ -1000,6 +1066,8 @@ static int sk_decoder_finish(struct sk_decoder *d)
         if (s->coding == SK_CODING_LZ4 && s->state == SK_ST_RUN && s->lz4_mid &&
             sk_stage_corrupt(d, k, NULL, 0) == -1)
             return -1;
+        if (sk_stage_replay(d, k) == -1)
+            return -1;
     }
     return 0;
 }
@@ -1016,7 +1084,7 @@ enum sk_decode_rc sk_decoder_feed(struct sk_decoder *d, const void *buf, size_t 
     d->pending = SK_DECODE_OK;
     d->in_total += len;
     if (len)
-        rc = sk_stage_feed(d, 0, buf, len, eof);
+        rc = sk_stage_in(d, 0, buf, len, eof);
     if (rc == 0 && eof)
         rc = sk_decoder_finish(d);
     if (rc == -1 && d->pending == SK_DECODE_OK)
@@ -1053,6 +1121,7 @@ void sk_decoder_free(struct sk_decoder *d)
     if (!d)
         return;
     for (int k = 0; k < d->n; k++) {
+        sk_buf_free(&d->st[k].head);
         sk_inflate_free(d->st[k].inf);
         if (d->st[k].br)
             BrotliDecoderDestroyInstance(d->st[k].br);

@@ -314,13 +314,16 @@ static void sk_decomp_destroy(struct sk_dlp_sink *s)
 }
 
 /* Owns NEXT (destroyed on failure). */
+/* BODY: the body's own Content-Encoding chain (sk_decode_limits keep_head) */
 static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk_coding_chain *ch,
-                                         struct sk_dlp_sink *next)
+                                         struct sk_dlp_sink *next, int body)
 {
     struct sk_decomp *d = next ? calloc(1, sizeof(*d)) : NULL;
     /* the budget bounds the transaction, the guard each object */
-    struct sk_decode_limits lim = {
-        .out_max = UINT64_MAX, .ratio = ctx->decode_ratio, .floor = ctx->decode_floor};
+    struct sk_decode_limits lim = {.out_max = UINT64_MAX,
+                                   .ratio = ctx->decode_ratio,
+                                   .floor = ctx->decode_floor,
+                                   .keep_head = body};
 
     if (d && !(d->dec = sk_decoder_new(ch, &lim))) {
         free(d);
@@ -763,7 +766,7 @@ static int sk_sniff_decide(struct sk_sniff *z)
         z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
     else if (packed.c[0])
         z->next =
-            sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1));
+            sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1), 0);
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead, z->depth)) !=
              NULL) {
         /* text: base64 runs in it decoded, a zip or a compressed stream
@@ -893,5 +896,5 @@ struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *ctx, const char *content_
         sk_dlp_undecodable(ctx, why);
         return s;
     }
-    return s && ch.n ? sk_decomp_new(ctx, &ch, s) : s;
+    return s && ch.n ? sk_decomp_new(ctx, &ch, s, 1) : s;
 }

@@ -36,11 +36,14 @@ struct sk_vs_state {
     /* from the policy */
     uint64_t max_size;
     int block_on_limit, block_on_error, block_on_encrypted, block_on_partial;
-    int monitor;       /* av.action log: a virus is reported and passed */
-    int quarantine;    /* av.quarantine on: a blocked virus is kept */
-    int av;            /* av.enabled: scan with the engine (else file types only) */
-    int skip_pending;  /* declared type in av.skip-types: decided from the first bytes */
-    int ct_ambiguous;  /* two different Content-Type fields (av.on-error allow) */
+    int monitor;      /* av.action log: a virus is reported and passed */
+    int quarantine;   /* av.quarantine on: a blocked virus is kept */
+    int av;           /* av.enabled: scan with the engine (else file types only) */
+    int skip_pending; /* declared type in av.skip-types: decided from the first bytes */
+    int ct_ambiguous; /* two different Content-Type fields (av.on-error allow) */
+    /* av.on-error allow let a coding we could not undo through: why (the
+     * access log's reason when the scan of the bytes as they are is clean) */
+    char undecoded[192];
     int partial;       /* a piece of an object (HTTP 206): av.on-partial */
     char range[96];    /* its Content-Range, for the reason */
     unsigned ft_block; /* filetype.block */
@@ -397,7 +400,8 @@ static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
     struct sk_coding_chain chain;
     struct sk_decode_limits lim = {.out_max = s->max_size,
                                    .ratio = sk_vs_g->conf.decode_ratio,
-                                   .floor = sk_vs_g->conf.decode_floor};
+                                   .floor = sk_vs_g->conf.decode_floor,
+                                   .keep_head = 1}; /* the body's own codings */
     char bad[48], why[160];
     int rc = sk_coding_parse(ce, &chain, bad, sizeof(bad));
 
@@ -407,6 +411,7 @@ static int sk_vs_decoder(struct sk_txn *t, struct sk_vs_state *s)
         if (s->block_on_error)
             return sk_vs_error(t, s, why), -1;
         chain.n = 0; /* av.on-error allow: scan the raw bytes */
+        snprintf(s->undecoded, sizeof(s->undecoded), "%s", why);
     }
     if (chain.n > 0 && !(s->dec = sk_decoder_new(&chain, &lim))) {
         sk_vs_error(t, s, "out of memory for the decoder");
@@ -488,8 +493,12 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     /* a piece of a skipped type is decided with it, from its first bytes */
     if (s->partial && !s->skip_pending && sk_vs_partial_verdict(t, s) != SK_CONTINUE)
         return s->final;
+    /* The declared size decides early only where that blocks. Under
+     * av.on-limit allow it would be the header's word against the bytes
+     * ("Content-Length: -1" or 4294967295 over a 68-byte EICAR passed it
+     * unscanned): the bytes as they arrive decide (sk_vs_body). */
     cl = sk_vs_header(t, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > s->max_size) {
+    if (cl && s->block_on_limit && strtoull(cl, NULL, 10) > s->max_size) {
         snprintf(why, sizeof(why),
                  "object of %.20s bytes is larger than av.max-scan-size "
                  "(%llu bytes)",
@@ -575,8 +584,15 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     w.mail = !sk_mp_is_form_data(sk_vs_header(t, "Content-Type"));
     w.form = !w.mail;
     if (s->multipart && sk_vs_walk_multipart(&w, data, len, s->boundary) == -1) {
-        sk_vs_walk_free(&w);
-        return sk_vs_apply(t, s, &w.rep);
+        if (w.rep.result != SK_VS_ERROR || s->block_on_error) {
+            sk_vs_walk_free(&w);
+            return sk_vs_apply(t, s, &w.rep);
+        }
+        /* av.on-error allow: parts we cannot split (no delimiter in a form
+         * body) are still bytes at hand: the whole body is scanned as it
+         * is below, and the reason logged if it is clean (sk_vs_body) */
+        snprintf(s->undecoded, sizeof(s->undecoded), "%s", w.rep.why);
+        w.rep = (struct sk_vs_report){.result = SK_VS_CLEAN};
     }
     name = sk_vs_body_name(t, namebuf, sizeof(namebuf));
     /* A spilled body is scanned from its mapping, as libclamav scans a
@@ -680,6 +696,8 @@ static enum sk_verdict sk_vs_body(struct sk_txn *t, struct sk_vs_state *s, const
         }
         if (rc == SK_DECODE_CORRUPT && s->block_on_error)
             return sk_vs_error(t, s, "Content-Encoding data is corrupt and cannot be scanned");
+        if (rc == SK_DECODE_CORRUPT) /* allow: the decoder passes the bytes on as they are */
+            snprintf(s->undecoded, sizeof(s->undecoded), "Content-Encoding data is corrupt");
         if (rc == SK_DECODE_FAIL) {
             snprintf(why, sizeof(why), "cannot keep the body for scanning: %s", strerror(errno));
             return sk_vs_error(t, s, why);
@@ -697,7 +715,13 @@ static enum sk_verdict sk_vs_body(struct sk_txn *t, struct sk_vs_state *s, const
         return s->final;
     if (!eof)
         return SK_CONTINUE;
-    return sk_vs_scan(t, s);
+    enum sk_verdict v = sk_vs_scan(t, s);
+    if (v == SK_ALLOW && s->undecoded[0]) { /* clean as it is: why it was not decoded */
+        char reason[320];
+        snprintf(reason, sizeof(reason), "%s; scanned as it is (av.on-error: allow)", s->undecoded);
+        sk_txn_set_reason(t, "av-error", reason);
+    }
+    return v;
 }
 
 enum sk_verdict sk_vs_on_body(struct sk_txn *t, void *state, const void *buf, size_t len, int eof)

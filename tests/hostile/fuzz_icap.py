@@ -280,6 +280,17 @@ def body_of(r, k=None):
     return clean, r.choice(CTYPES), r.choice(CODINGS), False
 
 
+CARDS = [b"4111 1111 1111 1111", b"5500-0000-0000-0004", b"4012888888881881"]
+
+
+def card_body(r):
+    """A DLP threat: plain text with one valid card number; (body, card)."""
+    cardno = r.choice(CARDS)
+    pad = bytes(r.choice(b"abcdefghij klmnop\n") for _ in range(r.choice([0, 10, 500, 5000, 40000])))
+    body = r.choice([b"", b"note=", b"Dear shop,\n"]) + pad + b" pay with " + cardno + b" thanks\n" + pad[:100]
+    return body, cardno
+
+
 def frame(r, body, mutate):
     """The chunked body: pieces of random sizes, extensions, trailers."""
     out = bytearray()
@@ -338,6 +349,8 @@ class Case:
         self.pieces = []      # bytes, or None: wait for the server's answer
         self.mode = "full"
         self.threat = False   # well framed, plain EICAR in the body: must not pass
+        self.passed = None     # a threat the profile let pass: its ICAP status
+        self.marker = [EICAR]  # the threat's bytes (EICAR, or the card numbers of a DLP threat)
         self.label = []
 
     @property
@@ -345,8 +358,11 @@ class Case:
         return b"".join(p for p in self.pieces if p is not None)
 
 
-def gen_case(seed, idx, port):
+def gen_case(seed, idx, port, prof=None):
     r = random.Random("%d:%d" % (seed, idx))
+    # a profile's own choices come from a stream of their own, so the
+    # default profile's cases stay what they were
+    rp = random.Random("%d:%d:%s" % (seed, idx, prof.name)) if prof and prof.name != "default" else None
     c = Case(seed, idx)
     mut = r.random() < 0.85   # grammar-level mutations at all
     # a threat case: plain EICAR in a well-framed RESPMOD whose header
@@ -360,9 +376,23 @@ def gen_case(seed, idx, port):
     if tmode:
         method, service = b"RESPMOD", r.choice([b"sekisho", b"respmod"])
     body, ctype, coding, eicar = body_of(r, 1 if tmode else None)
+    # under a profile with a DLP block template, half the threat cases
+    # are an upload of a card number instead (a REQMOD, header values
+    # alone mutated, as for EICAR)
+    card = tmode and rp is not None and prof.cards and rp.random() < 0.5
+    if card:
+        method, service = b"REQMOD", rp.choice([b"sekisho", b"reqmod"])
+        body, cardno = card_body(rp)
+        ctype, coding, eicar = b"text/plain", None, True
     has_body = tmode or (method != b"OPTIONS" and r.random() < 0.8)
     # encapsulated HTTP request
     url, host = url_form(r)
+    if rp is not None and prof.urls and rp.random() < 0.25:
+        url, host = rp.choice(prof.urls)
+    if rp is not None and tmode and prof.threat_may_pass:
+        # its access-log line is found by this URL (an allowed threat
+        # must have one, with a reason)
+        url, host = b"http://clean.test/fz-threat-%d-%d" % (seed, idx), b"clean.test"
     hm = b"POST" if method == b"REQMOD" and has_body else r.choice(METHODS) if mut and r.random() < 0.1 \
         else b"GET"
     reqf = [(b"Host", maybe(r, 0.1 if mut else 0, host)), (b"User-Agent", b"fz/1")]
@@ -448,7 +478,10 @@ def gen_case(seed, idx, port):
                        (b"X-Client-Username", b"alice"),
                        (b"X-Authenticated-Groups", b"staff,admins"), (b"X-Server-IP", b"198.51.100.1"),
                        (b"Connection", r.choice([b"close", b"keep-alive"]))]:
-        if r.random() < 0.4:
+        if rp is not None and name in prof.identity:
+            # the profile's users and groups: those that select a policy
+            good = rp.choice(prof.identity[name])
+        if r.random() < 0.4 or (rp is not None and name in prof.identity and rp.random() < 0.5):
             v = maybe(r, 0.6 if mut else 0, good)
             if name == b"X-Client-IP" and r.random() < 0.2:
                 v = r.choice([b"::ffff:1.2.3.4", b"1.2.3.4, 5.6.7.8", b"999.1.1.1", b"[::1]:80",
@@ -476,8 +509,9 @@ def gen_case(seed, idx, port):
     else:
         c.pieces = [ihead + encap]
     c.threat = tmode and eicar
+    c.marker = [cardno] if card else [EICAR]
     if tmode:
-        c.label.append("threat")
+        c.label.append("threat-card" if card else "threat")
     if fmut and r.random() < 0.12:
         c.label.append("bytes")
         d = bytearray(c.data)
@@ -622,8 +656,10 @@ def block_page(got):
     return head, body
 
 
-def judge_case(c, got, how):
-    """Per-case oracle: a list of problems (empty: fine)."""
+def judge_case(c, got, how, prof=None):
+    """Per-case oracle: a list of problems (empty: fine). A threat the
+    profile lets pass (its on-* verdicts set to allow) is put on
+    c.passed, for the batch's access-log check."""
     bad = []
     final = got
     while final.startswith(b"ICAP/1.0 100 "):   # interim answers to a preview
@@ -645,8 +681,12 @@ def judge_case(c, got, how):
             bad.append("block page carries the client's raw control bytes")
     if c.threat and c.mode in ("full", "slow"):
         st = final[9:12]
-        if st == b"204" or (st == b"200" and EICAR in final):
-            bad.append("silent allow: plain EICAR body answered ICAP %r" % st)
+        if st == b"204" or (st == b"200" and any(m in final for m in c.marker)):
+            if prof is not None and prof.threat_may_pass:
+                c.passed = st
+            else:
+                bad.append("silent allow: %s answered ICAP %r" % (
+                    "plain EICAR body" if c.marker == [EICAR] else "card upload", st))
         elif not final.startswith(b"ICAP/1.0 "):
             # a proxy with icap bypass on would pass the object
             bad.append("no answer to a well-framed EICAR RESPMOD (%s after %r)" % (how, got[:40]))
@@ -666,6 +706,173 @@ VARIANTS = {
 }
 
 
+# --profile: the policy and server settings a deployment runs with. An
+# attacker's requests meet real configurations, not only the defaults;
+# each profile is built with the real sekisho-policy CLI and server
+# directives, and brings its own health probes (what that configuration
+# must still do after every batch).
+
+
+def b64s(s):
+    return base64.b64encode(s.encode())
+
+
+class Profile:
+    name = "default"
+    config = ""              # c-icap directives (sekisho.*), after --variant's
+    cards = True             # a credit-card block template holds in every policy
+    threat_may_pass = False  # on-* verdicts allow: a threat may pass with a logged reason
+    urls = []                # (url, host) the generator uses now and then: the rules' URLs
+    identity = {}            # ICAP header: values that select a policy
+    # the access-log reason of a threat the profile let pass (threat_may_pass)
+    pass_reason = re.compile(r"$^")
+
+    def setup(self, srv):
+        srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", "blocked.test")
+        srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+
+    def probes(self, n):
+        """Health probes after batch N: (what, method, url, body, icap
+        headers, expect) with expect "pass" (a clean body comes back
+        byte-identical), "block" (HTTP 403) or "pass-logged" (byte-identical,
+        and its access-log line says allow with self.pass_reason)."""
+        return [("clean REQMOD", "REQMOD", "http://clean.test/h%d" % n, make_body(30001, seed=n), (),
+                 "pass"),
+                ("EICAR RESPMOD", "RESPMOD", "http://clean.test/e%d" % n, EICAR, (), "block")]
+
+    def check_answer(self, what, r):
+        """Problems of a probe's answer beyond its verdict (xheaders...)."""
+        return []
+
+
+class Strict(Profile):
+    """What a careful admin runs: DLP block templates (built-in detectors,
+    a keyword, a regex), URL block rules of every match kind, policies per
+    user, group and client network (users base64 as ProxySG and Cisco send
+    them), the X-headers for the proxy, executables blocked by type."""
+    name = "strict"
+    config = "sekisho.UserEncoding auto\n"
+    urls = [(b"http://clean.test/private/report.html", b"clean.test"),
+            (b"http://clean.test/dl/setup.exe", b"clean.test"),
+            (b"http://www.blocked.test/", b"www.blocked.test"),
+            (b"http://social.test/feed", b"social.test"),
+            (b"http://clean.test/q?fz-banned=1", b"clean.test"),
+            (b"http://clean.test/search?q=CONFIDENTIAL", b"clean.test"),
+            (b"http://partner.test/api", b"partner.test")]
+    identity = {b"X-Authenticated-User": [b64s("alice"), b64s("WinNT://CORP/bob"), b"carol", b64s("mallory")],
+                b"X-Client-Username": [b"alice", b"bob"],
+                b"X-Authenticated-Groups": [b"staff", b"staff,admins", b64s("WinNT://CORP/staff"),
+                                            b"CN=staff,OU=Groups,DC=corp", b"guests"],
+                b"X-Client-IP": [b"192.0.2.10", b"192.0.2.200", b"10.9.8.7"]}
+
+    def setup(self, srv):
+        pc = srv.policy_cmd
+        pc("policy", "add", "alice", "--user", "alice", "--priority", "50")
+        pc("policy", "add", "staff", "--group", "staff", "--priority", "100")
+        pc("policy", "add", "lab", "--client-ip", "192.0.2.0/25", "--user", "CORP\\bob", "--priority", "200")
+        for pol in ("default", "alice", "staff", "lab"):
+            pc("dlp", "add", "cards", "--detector", "credit-card", "--action", "block", "--policy", pol)
+        pc("dlp", "add", "secret", "--detector", "keyword:CONFIDENTIAL", "--action", "block")
+        pc("dlp", "add", "codes", "--detector", "regex:PRJ-[0-9]{6}", "--action", "block")
+        pc("dlp", "add", "ids", "--detector", "my-number", "--detector", "ssn", "--action", "block",
+           "--policy", "staff")
+        pc("dlp", "add", "iban", "--detector", "iban", "--min-count", "2", "--action", "block", "--policy", "lab")
+        pc("url", "add", "--list", "block", "--match", "domain", "*.blocked.test")
+        pc("url", "add", "--list", "block", "--match", "prefix", "clean.test/private/")
+        pc("url", "add", "--list", "block", "--match", "regex", "\\.(exe|scr)($|\\?)")
+        pc("url", "add", "--list", "block", "--match", "substring", "fz-banned")
+        pc("url", "add", "--list", "block", "--match", "domain", "social.test", "--policy", "staff")
+        pc("url", "add", "--list", "allow", "--match", "domain", "partner.test", "--policy", "alice")
+        pc("url", "add", "--list", "block", "--match", "domain", "partner.test")
+        pc("filetype", "block", "executable", "script")
+        for k in ("icap.x-virus-id", "icap.x-infection-found", "icap.x-violations-found"):
+            pc("set", k, "on")
+
+    def probes(self, n):
+        staff = ("X-Authenticated-Groups: staff",)
+        alice = ("X-Authenticated-User: %s" % b64s("alice").decode(),)
+        return super().probes(n) + [
+            ("clean REQMOD as alice", "REQMOD", "http://partner.test/h%d" % n, make_body(5000, seed=n), alice,
+             "pass"),
+            ("card REQMOD as staff", "REQMOD", "http://clean.test/c%d" % n,
+             b"order: 4111 1111 1111 1111\n", staff, "block"),
+            ("keyword REQMOD", "REQMOD", "http://clean.test/k%d" % n, b"a CONFIDENTIAL plan\n", (), "block"),
+            ("regex REQMOD", "REQMOD", "http://clean.test/r%d" % n, b"ticket PRJ-123456 x\n", (), "block"),
+            ("URL prefix", "REQMOD", "http://clean.test/private/%d" % n, None, (), "block"),
+            ("URL of staff's policy", "REQMOD", "http://social.test/%d" % n, None, staff, "block"),
+            ("the same URL, no group", "REQMOD", "http://social.test/%d" % n, None, (), "pass")]
+
+    def check_answer(self, what, r):
+        if what == "EICAR RESPMOD" and not (r.header("X-Virus-ID") and r.header("X-Infection-Found")):
+            return ["EICAR blocked without X-Virus-ID / X-Infection-Found (icap.x-* on)"]
+        if what == "card REQMOD as staff" and not r.header("X-Violations-Found"):
+            return ["card block without X-Violations-Found (icap.x-violations-found on)"]
+        return []
+
+
+LIMITS = ("sekisho.MaxMemBody 1K\n"                       # every held body spills to a file
+          "sekisho.Option virus_scan.memory-threshold 1K\n"
+          "sekisho.Option virus_scan.max-scantime 2\n"
+          "sekisho.Option virus_scan.max-recursion 3\n"
+          "sekisho.Option virus_scan.decode-min-bytes 16K\n"
+          "sekisho.Option virus_scan.heavy-bytes 32K\n"
+          "sekisho.Option dlp.max-decoded 64K\n"
+          "sekisho.Option dlp.decode-min-bytes 16K\n")
+
+
+class Limits(Profile):
+    """Small limits, every failure blocked: bodies spill to files past
+    1 KiB, 64 KiB scanned at most (av.max-scan-size, dlp.max-decoded),
+    short scan deadlines, archives shallow; on-* all block."""
+    name = "limits"
+    config = LIMITS + ("sekisho.Option dlp.on-limit block\nsekisho.Option dlp.on-error block\n"
+                       "sekisho.OnModuleError block\n")
+
+    def setup(self, srv):
+        super().setup(srv)
+        pc = srv.policy_cmd
+        pc("set", "av.max-scan-size", "64K")
+        pc("set", "av.max-files", "20")
+        for k in ("av.on-limit", "av.on-error", "av.on-encrypted", "av.on-partial", "url.on-error"):
+            pc("set", k, "block")
+
+    def probes(self, n):
+        big = make_body(200000, seed=n)
+        return super().probes(n) + [
+            ("clean RESPMOD over av.max-scan-size", "RESPMOD", "http://clean.test/big%d" % n, big, (), "block"),
+            ("EICAR late in a spilled RESPMOD", "RESPMOD", "http://clean.test/late%d" % n,
+             make_body(60000, seed=n) + EICAR, (), "block")]
+
+
+class Permissive(Profile):
+    """Fail open: every on-* verdict the settings offer set to allow (av
+    and url by sekisho-policy, dlp's and a module error's by directive),
+    av.max-scan-size 256K. What cannot be checked passes with its reason
+    in the access log; what is checked and found is still blocked."""
+    name = "permissive"
+    config = ("sekisho.Option dlp.on-limit allow\nsekisho.Option dlp.on-error allow\n"
+              "sekisho.OnModuleError allow\n")
+    threat_may_pass = True
+    pass_reason = re.compile(r"limit|error|encrypt|partial|decod|unread|corrupt|cannot|could not", re.I)
+
+    def setup(self, srv):
+        super().setup(srv)
+        pc = srv.policy_cmd
+        pc("set", "av.max-scan-size", "256K")
+        for k in ("av.on-limit", "av.on-error", "av.on-encrypted", "av.on-partial", "url.on-error"):
+            pc("set", k, "allow")
+
+    def probes(self, n):
+        return super().probes(n) + [
+            ("clean RESPMOD over av.max-scan-size", "RESPMOD", "http://clean.test/big%d" % n,
+             make_body(300000, seed=n), (), "pass-logged"),
+            ("card REQMOD", "REQMOD", "http://clean.test/c%d" % n, b"order: 4111 1111 1111 1111\n", (),
+             "block")]
+
+
+PROFILES = {p.name: p for p in (Profile(), Strict(), Limits(), Permissive())}
+
+
 class Fuzz:
     def __init__(self, args, ck):
         self.a, self.ck = args, ck
@@ -678,13 +885,15 @@ class Fuzz:
         self.answers = {}     # ICAP status (or how the connection ended): count
         self.log_done = 0     # access-log lines already judged
         self.sanitized = bool(os.environ.get("SEKISHO_DAEMON_PRELOAD"))
+        self.prof = PROFILES[args.profile]
+        self.passed = []      # threats the profile let pass: their access-log lines are judged
 
     def start(self):
+        conf = (VARIANTS[self.a.variant] or "") + self.prof.config
         srv = SekishoServer(self.build, name="fuzz", modules="url_block virus_scan dlp xheaders",
-                            debug=1, config_text=VARIANTS[self.a.variant])
+                            debug=1, config_text=conf or None)
         srv.init_db()
-        srv.policy_cmd("url", "add", "--list", "block", "--match", "domain", "blocked.test")
-        srv.policy_cmd("dlp", "add", "cards", "--detector", "credit-card", "--action", "block")
+        self.prof.setup(srv)
         if self.sanitized:
             # reports next to our run dir, where the batch check reads them
             # (a later log_path wins over test.sh's shared one)
@@ -725,29 +934,73 @@ class Fuzz:
         if srv.proc.poll() is not None:
             return bad + ["launcher exited rc %s" % srv.proc.returncode]
         bad += self.asan_reports()
-        body = make_body(30001, seed=self.cases_run)
-        rq = http_req_head("POST", "http://clean.test/h%d" % self.cases_run, body_len=len(body))
-        for what, method, res, data in [("clean REQMOD", "REQMOD", None, body),
-                                        ("EICAR RESPMOD", "RESPMOD", http_res_head(body_len=len(EICAR)),
-                                         EICAR)]:
+        logged = []
+        for what, method, url, data, extra, expect in self.prof.probes(self.cases_run):
             c = None
             try:
                 c = IcapConn("127.0.0.1", srv.port, 30)
-                req = rq if method == "REQMOD" else http_req_head("GET", "http://clean.test/e")
-                r = transact(c, method, srv.url("sekisho"), req, res, data)
                 if method == "REQMOD":
-                    ok = (r.status == 200 and no_via(r.parts.get("req-hdr")) == rq and r.body == body)
+                    req = http_req_head("POST" if data is not None else "GET", url,
+                                        body_len=None if data is None else len(data))
+                    res = None
                 else:
+                    req, res = http_req_head("GET", url), http_res_head(body_len=len(data))
+                r = transact(c, method, srv.url("sekisho"), req, res, data, extra=extra)
+                if expect == "block":
                     ok = r.status == 200 and r.http_status() == 403
+                elif method == "REQMOD":
+                    ok = (r.status == 200 and no_via(r.parts.get("req-hdr")) == req and r.body == data)
+                else:
+                    ok = r.status == 200 and r.http_status() == 200 and r.body == data
                 if not ok:
-                    bad.append("%s: ICAP %s HTTP %s body %s" % (what, r.status, r.http_status(),
-                                                               None if r.body is None else sha(r.body)))
+                    bad.append("%s: want %s, got ICAP %s HTTP %s body %s" % (
+                        what, expect, r.status, r.http_status(), None if r.body is None else sha(r.body)))
+                else:
+                    bad += ["%s: %s" % (what, p) for p in self.prof.check_answer(what, r)]
+                if expect == "pass-logged":
+                    logged.append((what, url.encode(), None))
             except Exception as e:  # noqa: BLE001
                 bad.append("%s: %s: %s" % (what, type(e).__name__, e))
             finally:
                 if c:
                     c.close()
+        # a threat's line is found by its URL, or (a request line the
+        # server could not read: no URL logged) by its size on the wire
+        bad += self.passed_logged(logged + [("threat case %d let pass (ICAP %s)" % (t.idx, t.passed.decode()),
+                                              b"/fz-threat-%d-%d" % (t.seed, t.idx), len(t.data))
+                                             for t in self.passed])
+        self.passed = []
         bad += self.log_problems()
+        return bad
+
+    def passed_logged(self, items):
+        """Each (what, URL part) passed by an on-* verdict of allow must
+        have its access-log line: verdict allow, a reason the profile
+        names (pass_reason). Lines are written as transactions end: a few
+        seconds' grace."""
+        bad = []
+        for what, mark, size in items:
+            end = time.monotonic() + (10 if self.sanitized else 4)
+            while True:
+                rows = []
+                for ln in self.srv.log_lines():
+                    if mark in ln or (size is not None and b'"url":""' in ln
+                                      and b'"bytes_in":%d,' % size in ln):
+                        try:
+                            rows.append(json.loads(ln))
+                        except ValueError:
+                            pass
+                if rows or time.monotonic() > end:
+                    break
+                time.sleep(0.1)
+            # a threat's EICAR or card is plain in its body: "scanned as it
+            # is" and passed means the scan missed it
+            ok = [d for d in rows if d.get("verdict") == "allow"
+                  and self.prof.pass_reason.search(d.get("reason") or "")
+                  and not (size is not None and "scanned as it is" in (d.get("reason") or ""))]
+            if not ok:
+                bad.append("%s: no access-log line 'allow' with an on-* reason: %s"
+                           % (what, [(d.get("verdict"), d.get("rule"), d.get("reason")) for d in rows][:3]))
         return bad
 
     def log_problems(self):
@@ -786,14 +1039,16 @@ def _batch_threads(fz, cases, conns):
                     return
                 c = todo.pop(0)
             got, how = run_case(fz.srv.port, c)
-            p = judge_case(c, got, how)
+            p = judge_case(c, got, how, fz.prof)
             st = got[9:12].decode("latin-1") if got.startswith(b"ICAP/1.0 ") else how
             if got.startswith(b"ICAP/1.0 100") and b"\r\n\r\nICAP/1.0 " in got:
                 st = "100+" + got.split(b"\r\n\r\nICAP/1.0 ", 1)[1][:3].decode("latin-1")
             if c.threat:
                 page = block_page(got)
-                st = "threat " + ("blocked" if page else st)
+                st = ("threat-card " if c.marker != [EICAR] else "threat ") + ("blocked" if page else "passed " + st if c.passed else st)
             with lock:
+                if c.passed:
+                    fz.passed.append(c)
                 fz.answers[st] = fz.answers.get(st, 0) + 1
                 fz.cases_run += 1
                 if p:
@@ -809,7 +1064,10 @@ def _batch_threads(fz, cases, conns):
 def reproduces(fz, c):
     """Replays C alone: its problems, or the server's (then restarted)."""
     got, how = run_case(fz.srv.port, c)
-    p = judge_case(c, got, how) + fz.health()
+    p = judge_case(c, got, how, fz.prof)
+    if c.passed:
+        fz.passed.append(c)
+    p += fz.health()
     if fz.srv.proc.poll() is not None:
         fz.stop()
         fz.start()
@@ -828,7 +1086,7 @@ def minimise(fz, c, budget):
         nonlocal tries
         tries += 1
         t = Case(c.seed, c.idx)
-        t.pieces, t.mode, t.threat = [d], "full", c.threat
+        t.pieces, t.mode, t.threat, t.marker = [d], "full", c.threat, c.marker
         return any(p.split(":")[0] == kind for p in reproduces(fz, t))
     while len(data) >= 2 and tries < budget:
         step = max(1, len(data) // n)
@@ -868,6 +1126,8 @@ def main():
     ap.add_argument("--conns", type=int, default=4)
     ap.add_argument("--first", type=int, default=0, help="first case number")
     ap.add_argument("--variant", choices=sorted(VARIANTS), default="default")
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="default",
+                    help="policy and server settings (README: Profiles)")
     ap.add_argument("--out", default=os.path.join(os.getcwd(), "fuzz-icap-findings"))
     ap.add_argument("--minimise", type=int, default=80, help="replays per finding at most")
     ap.add_argument("--replay-case", default="", help="case numbers (of --seed) to replay alone")
@@ -895,7 +1155,7 @@ def main():
                     c.pieces = [re.sub(rb"icap://127\.0\.0\.1:\d+/", b"icap://127.0.0.1:%d/" % port,
                                        f.read(), count=1)]
                 todo.append(c)
-            todo += [gen_case(a.seed, int(i), port) for i in a.replay_case.split(",") if i]
+            todo += [gen_case(a.seed, int(i), port, fz.prof) for i in a.replay_case.split(",") if i]
             for c in todo:
                 p = reproduces(fz, c)
                 ck.ok("replay %s (%d bytes, %s)" % (c.idx, len(c.data), ",".join(c.label)), not p, p)
@@ -923,7 +1183,7 @@ def fuzz_loop(fz, ck, a, t0):
     while idx < a.first + a.cases and time.monotonic() - t0 < a.seconds:
         n = min(a.batch, a.first + a.cases - idx)
         port = fz.srv.port
-        cases = [gen_case(a.seed, i, port) for i in range(idx, idx + n)]
+        cases = [gen_case(a.seed, i, port, fz.prof) for i in range(idx, idx + n)]
         idx += n
         batches += 1
         probs = _batch_threads(fz, cases, a.conns)

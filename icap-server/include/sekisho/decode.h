@@ -104,6 +104,12 @@ struct sk_decode_limits {
     uint64_t out_max; /* most bytes any stage may produce */
     uint64_t ratio;   /* decoded may exceed floor + ratio x encoded only as LIMIT; 0: off */
     uint64_t floor;
+    /* a stage corrupt within its first 64 KiB of input passes on all of it
+     * (not only what its library left): for a body's own codings, whose
+     * bytes as they are nothing else reads; not for a stream found inside
+     * an object, which is read as it is with that object (and whose whole
+     * input passed on would be the same stream again, found again) */
+    int keep_head;
 };
 
 /* The decompression guard: the one rule every decompression of client
