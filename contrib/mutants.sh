@@ -2019,6 +2019,29 @@ MUTANTS = [
      "    if (cl && s->block_on_limit && strtoull(cl, NULL, 10) > s->max_size) {",
      "    if (cl && strtoull(cl, NULL, 10) > s->max_size) {",
      r"^(hostile\.policies)$"),
+    # --- session 16, longfuzz: the fuzz targets' round-trip and library
+    # oracles (a silent mis-parse both chunkings share; the replay of the
+    # in-tree corpus catches it)
+    ("fuzz: multipart quoted-printable soft break \"=\\r\\n\" keeps its LF (round trip)", S,
+     "icap-server/core/sk_multipart.c",
+     "            m->qp_skip = 1;",
+     "            m->qp_skip = 0;",
+     r"^(fuzz\.multipart)$"),
+    ("fuzz: tar base-256 size read 7 bits a byte (round trip)", S,
+     "icap-server/core/sk_tar.c",
+     "        v = v << 8 | p[i];",
+     "        v = v << 7 | p[i];",
+     r"^(fuzz\.tar)$"),
+    ("fuzz: zip data descriptor without its signature read as 16 bytes (round trip)", S,
+     "icap-server/core/sk_container.c",
+     "    size_t off = sk_le(z->hdr, 4) == SK_ZIP_DESC ? 4 : 0;",
+     "    size_t off = 4;",
+     r"^(fuzz\.container)$"),
+    ("fuzz: zstd body read only to its first frame, the rest dropped (libzstd differential)", S,
+     "icap-server/core/sk_decode.c",
+     "        if (rc == 0 || used == 0)",
+     "        if (rc == 0 || rc == 1 || used == 0)",
+     r"^(fuzz\.decode|fuzz\.packed)$"),
 ]
 
 # Where a module is being restructured (parallel branches), a mutant may list

@@ -12,9 +12,16 @@
  * found at any offset (sk_stream_find) start where a strict header is,
  * and their decoding reads no byte past the input and writes no more than
  * its bound. The 7z guard (sk_7z_guard) reads no byte past the input and
- * calls nothing a bomb with the ratio off. */
+ * calls nothing a bomb with the ratio off. A round trip: the input cut
+ * into up to four pieces, written as a well-formed zip (stored or deflated,
+ * sizes in the local header or in a data descriptor with or without its
+ * signature; a central directory and end record), is walked back as
+ * exactly those entries, names and bytes, with nothing corrupt, and its
+ * directory has exactly those records. */
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include <sekisho/decode.h>
 
@@ -179,6 +186,159 @@ static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
     }
 }
 
+/* ---- the round trip ---------------------------------------------------- */
+
+struct sk_fuzz_zrt {
+    struct sk_buf got[4];
+    char name[4][8];
+    int n, cur, bad;
+};
+
+static int sk_fuzz_zrt_begin(void *arg, const struct sk_zip_entry *e)
+{
+    struct sk_fuzz_zrt *r = arg;
+
+    r->cur = -1;
+    if (r->n >= 4 || e->encrypted || e->unsupported) {
+        r->bad = 1;
+        return 0;
+    }
+    r->cur = r->n++;
+    snprintf(r->name[r->cur], sizeof(r->name[0]), "%s", e->name);
+    return 1;
+}
+
+static int sk_fuzz_zrt_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_fuzz_zrt *r = arg;
+
+    if (r->cur >= 0)
+        sk_fuzz_put(&r->got[r->cur], buf, len);
+    return 0;
+}
+
+static int sk_fuzz_zrt_end(void *arg)
+{
+    ((struct sk_fuzz_zrt *)arg)->cur = -1;
+    return 0;
+}
+
+static int sk_fuzz_zrt_tail(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static void sk_fuzz_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static int sk_fuzz_zrt_cd(void *arg, const struct sk_zip_cd_entry *e)
+{
+    (void)e;
+    (*(long *)arg)++;
+    return 0;
+}
+
+/* Entry kinds: 0 stored, sized; 1 deflated, sized; 2 deflated, data
+ * descriptor with its signature; 3 deflated, descriptor without one. */
+static void sk_fuzz_zip_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
+{
+    int k = 1 + (int)(ctl & 3);
+    struct sk_buf zip = {0}, cd = {0};
+    struct sk_fuzz_zrt r = {0};
+
+    for (int i = 0; i < k; i++) {
+        size_t a = n * (size_t)i / (size_t)k, len = n * (size_t)(i + 1) / (size_t)k - a;
+        int kind = (int)((ctl >> 2) + (unsigned)i) % 4;
+        uint32_t crc = (uint32_t)crc32(0, d + a, (uInt)len);
+        unsigned char h[30] = {0x50, 0x4b, 3, 4, 20, 0}, c[46] = {0x50, 0x4b, 1, 2, 20, 0, 20, 0};
+        unsigned char *body = (unsigned char *)(uintptr_t)(d + a);
+        size_t blen = len;
+        char name[8];
+        int nl = snprintf(name, sizeof(name), "e%d.bin", i);
+        if (kind > 0) { /* raw deflate */
+            z_stream zs = {0};
+            blen = compressBound(len) + 16;
+            body = malloc(blen);
+            SK_FUZZ_CHECK(
+                body && deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK,
+                "zlib");
+            zs.next_in = (Bytef *)(uintptr_t)(d + a), zs.avail_in = (uInt)len;
+            zs.next_out = body, zs.avail_out = (uInt)blen;
+            SK_FUZZ_CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END, "deflate");
+            blen = zs.total_out;
+            deflateEnd(&zs);
+        }
+        uint64_t at = zip.len;
+        sk_fuzz_le(h + 6, kind >= 2 ? 8 : 0, 2);
+        sk_fuzz_le(h + 8, kind > 0 ? 8 : 0, 2);
+        if (kind < 2) {
+            sk_fuzz_le(h + 14, crc, 4);
+            sk_fuzz_le(h + 18, blen, 4);
+            sk_fuzz_le(h + 22, len, 4);
+        }
+        sk_fuzz_le(h + 26, (uint64_t)nl, 2);
+        sk_fuzz_put(&zip, h, sizeof(h));
+        sk_fuzz_put(&zip, name, (size_t)nl);
+        sk_fuzz_put(&zip, body, blen);
+        if (kind >= 2) {
+            unsigned char dd[16] = {0x50, 0x4b, 7, 8};
+            sk_fuzz_le(dd + 4, crc, 4);
+            sk_fuzz_le(dd + 8, blen, 4);
+            sk_fuzz_le(dd + 12, len, 4);
+            sk_fuzz_put(&zip, kind == 2 ? dd : dd + 4, kind == 2 ? 16 : 12);
+        }
+        memcpy(c + 8, h + 6, 4);
+        sk_fuzz_le(c + 16, crc, 4);
+        sk_fuzz_le(c + 20, blen, 4);
+        sk_fuzz_le(c + 24, len, 4);
+        sk_fuzz_le(c + 28, (uint64_t)nl, 2);
+        sk_fuzz_le(c + 42, at, 4);
+        sk_fuzz_put(&cd, c, sizeof(c));
+        sk_fuzz_put(&cd, name, (size_t)nl);
+        if (body != d + a)
+            free(body);
+    }
+    unsigned char e[22] = {0x50, 0x4b, 5, 6};
+    sk_fuzz_le(e + 8, (uint64_t)k, 2);
+    sk_fuzz_le(e + 10, (uint64_t)k, 2);
+    sk_fuzz_le(e + 12, cd.len, 4);
+    sk_fuzz_le(e + 16, zip.len, 4);
+    sk_fuzz_put(&zip, cd.data, cd.len);
+    sk_fuzz_put(&zip, e, sizeof(e));
+
+    struct sk_zip_handler hd = {
+        sk_fuzz_zrt_begin, sk_fuzz_zrt_data, sk_fuzz_zrt_end, sk_fuzz_zrt_tail, &r, NULL};
+    struct sk_zip *z = sk_zip_new(&hd);
+    SK_FUZZ_CHECK(z != NULL, "walker");
+    SK_FUZZ_CHECK(sk_zip_write(z, zip.data, zip.len) == 0 && sk_zip_end(z) == 0, "write");
+    struct sk_zip_stats st = *sk_zip_stats(z);
+    sk_zip_free(z);
+    SK_FUZZ_CHECK(r.n == k && !r.bad && st.entries == (unsigned)k && !st.corrupt && !st.lost_sync,
+                  "zip round trip: %d entries of %d, corrupt %d, lost sync %d", r.n, k, st.corrupt,
+                  st.lost_sync);
+    for (int i = 0; i < k; i++) {
+        size_t a = n * (size_t)i / (size_t)k, len = n * (size_t)(i + 1) / (size_t)k - a;
+        char want[8];
+        snprintf(want, sizeof(want), "e%d.bin", i);
+        SK_FUZZ_CHECK(strcmp(r.name[i], want) == 0 && r.got[i].len == len &&
+                          (len == 0 || memcmp(r.got[i].data, d + a, len) == 0),
+                      "zip round trip: entry %d ('%s', kind %u) came back with %zu bytes of %zu", i,
+                      r.name[i], ((ctl >> 2) + (unsigned)i) % 4, r.got[i].len, len);
+    }
+    long records = 0;
+    SK_FUZZ_CHECK(sk_zip_cd_each((const unsigned char *)zip.data, zip.len, 0, sk_fuzz_zrt_cd,
+                                 &records) == k &&
+                      records == k,
+                  "zip round trip: %ld directory records of %d", records, k);
+    for (int i = 0; i < 4; i++)
+        sk_buf_free(&r.got[i]);
+    sk_buf_free(&zip), sk_buf_free(&cd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_fuzz_log whole = {0}, parts = {0};
@@ -271,5 +431,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
     sk_buf_free(&whole.raw), sk_buf_free(&parts.raw);
     sk_zip_seen_free(&whole.seen), sk_zip_seen_free(&parts.seen);
+    sk_fuzz_zip_roundtrip(data, size, data[-1]);
     return 0;
 }

@@ -8,7 +8,9 @@
  * result nor, unless the data is corrupt, the output; (2) liblzma's own
  * one-call decoder: an xz, lzma or lzip file it decodes whole (within our
  * memory limit) is OK for us too, with the same bytes (or LIMIT at
- * exactly out_max). */
+ * exactly out_max); (3) a bzip2, zstd, lz4 or gzip file its own library
+ * decodes whole and cleanly (streams or frames one after another) is OK
+ * for us too, with the same bytes (sk_fuzz_ref_clean). */
 #include <string.h>
 
 #include <lzma.h>
@@ -71,6 +73,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           (m == 0 || memcmp(ref.data, whole.data, m) == 0),
                       "type %d: liblzma got %zu bytes, our layer %zu, they differ", t, ref.len,
                       whole.len);
+    }
+    enum sk_coding c = ch.c[0];
+    if (c == SK_CODING_BZIP2 || c == SK_CODING_ZSTD || c == SK_CODING_LZ4 || c == SK_CODING_GZIP) {
+        sk_buf_free(&ref);
+        if (sk_fuzz_ref_clean(c, data + 1, size - 1, SK_FUZZ_OUT_MAX, &ref))
+            sk_fuzz_ref_agree("packed", a, &whole, &ref, SK_FUZZ_OUT_MAX);
     }
     sk_buf_free(&whole), sk_buf_free(&parts), sk_buf_free(&ref);
     return 0;

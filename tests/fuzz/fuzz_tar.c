@@ -4,7 +4,10 @@
  * Oracles: the chunk schedule changes neither the entries (name, type,
  * size), their bytes nor the result; an entry's data never exceeds its
  * declared size, and a whole entry delivers exactly that size; the data
- * delivered never exceeds the input. */
+ * delivered never exceeds the input. A round trip: the input cut into up
+ * to four pieces, written as the entries of a well-formed archive (ustar
+ * headers; a size as octal, GNU base-256 or a pax `size` record), is read
+ * back as exactly those entries, names, sizes and bytes. */
 #include <string.h>
 
 #include <sekisho/decode.h>
@@ -69,6 +72,132 @@ static int sk_fuzz_walk(const uint8_t *d, size_t n, unsigned seed, struct sk_fuz
     return rc == SK_TAR_OK ? sk_tar_end(&t) : rc;
 }
 
+/* ---- the round trip ---------------------------------------------------- */
+
+struct sk_fuzz_rt {
+    struct sk_buf got[4];
+    char name[4][8];
+    uint64_t size[4];
+    int n, cur, bad;
+};
+
+static int sk_fuzz_rt_begin(void *arg, const char *name, char type, uint64_t size)
+{
+    struct sk_fuzz_rt *r = arg;
+
+    r->cur = -1;
+    if (type == 'x')
+        return 0;
+    if (type != '0' || r->n >= 4) {
+        r->bad = 1;
+        return 0;
+    }
+    r->cur = r->n++;
+    snprintf(r->name[r->cur], sizeof(r->name[0]), "%s", name);
+    r->size[r->cur] = size;
+    return 1;
+}
+
+static int sk_fuzz_rt_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_fuzz_rt *r = arg;
+
+    if (r->cur >= 0)
+        sk_fuzz_put(&r->got[r->cur], buf, len);
+    return 0;
+}
+
+static int sk_fuzz_rt_end(void *arg)
+{
+    ((struct sk_fuzz_rt *)arg)->cur = -1;
+    return 0;
+}
+
+/* A ustar header for NAME, TYPE, SIZE (the size field: KIND 0 octal, 1
+ * base-256, 2 zero - a pax record gives it) onto O. */
+static void sk_fuzz_rt_header(struct sk_buf *o, const char *name, char type, uint64_t size,
+                              int kind)
+{
+    unsigned char h[512] = {0};
+    unsigned sum = 0;
+
+    snprintf((char *)h, 100, "%s", name);
+    memcpy(h + 100, "0000644", 8);
+    memcpy(h + 108, "0000000", 8);
+    memcpy(h + 116, "0000000", 8);
+    if (kind == 1) {
+        h[124] = 0x80;
+        for (int i = 0; i < 8; i++)
+            h[135 - i] = (unsigned char)(size >> (8 * i));
+    } else {
+        snprintf((char *)h + 124, 12, "%011llo", kind == 2 ? 0ULL : (unsigned long long)size);
+    }
+    memcpy(h + 136, "00000000000", 12);
+    h[156] = (unsigned char)type;
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    sk_fuzz_put(o, h, sizeof(h));
+}
+
+static void sk_fuzz_rt_pad(struct sk_buf *o, size_t n)
+{
+    static const unsigned char zeros[512];
+    sk_fuzz_put(o, zeros, (512 - n % 512) % 512);
+}
+
+static void sk_fuzz_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
+{
+    int k = 1 + (int)(ctl & 3);
+    struct sk_buf tar = {0};
+    struct sk_fuzz_rt r = {0};
+    static const unsigned char zeros[1024];
+
+    for (int i = 0; i < k; i++) {
+        size_t a = n * (size_t)i / (size_t)k, len = n * (size_t)(i + 1) / (size_t)k - a;
+        int kind = (int)((ctl >> 2) + (unsigned)i) % 3;
+        char name[8];
+        snprintf(name, sizeof(name), "e%d", i);
+        if (kind == 2) { /* "LEN size=SIZE\n", LEN counting itself */
+            char rec[64], val[32];
+            int vn = snprintf(val, sizeof(val), " size=%zu\n", len), rn = 0;
+            for (int w = 1; w < 4 && !rn; w++)
+                if (snprintf(rec, sizeof(rec), "%d", w + vn) == w)
+                    rn = snprintf(rec, sizeof(rec), "%d%s", w + vn, val);
+            sk_fuzz_rt_header(&tar, "PaxHeader", 'x', (uint64_t)rn, 0);
+            sk_fuzz_put(&tar, rec, (size_t)rn);
+            sk_fuzz_rt_pad(&tar, (size_t)rn);
+        }
+        sk_fuzz_rt_header(&tar, name, '0', len, kind);
+        sk_fuzz_put(&tar, d + a, len);
+        sk_fuzz_rt_pad(&tar, len);
+    }
+    sk_fuzz_put(&tar, zeros, sizeof(zeros));
+
+    struct sk_tar_handler h = {sk_fuzz_rt_begin, sk_fuzz_rt_data, sk_fuzz_rt_end, &r};
+    struct sk_tar t;
+    sk_tar_init(&t, &h);
+    int rc = sk_tar_write(&t, tar.data, tar.len);
+    rc = rc == SK_TAR_OK ? sk_tar_end(&t) : rc;
+    SK_FUZZ_CHECK(rc == SK_TAR_OK && r.n == k && !r.bad, "round trip: result %d, %d entries of %d",
+                  rc, r.n, k);
+    for (int i = 0; i < k; i++) {
+        size_t a = n * (size_t)i / (size_t)k, len = n * (size_t)(i + 1) / (size_t)k - a;
+        char want[8];
+        snprintf(want, sizeof(want), "e%d", i);
+        SK_FUZZ_CHECK(strcmp(r.name[i], want) == 0 && r.size[i] == len && r.got[i].len == len &&
+                          (len == 0 || memcmp(r.got[i].data, d + a, len) == 0),
+                      "round trip: entry %d ('%s', size %llu) came back with %zu bytes of %zu", i,
+                      r.name[i], (unsigned long long)r.size[i], r.got[i].len, len);
+    }
+    for (int i = 0; i < 4; i++)
+        sk_buf_free(&r.got[i]);
+    sk_buf_free(&tar);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_fuzz_log whole = {0}, parts = {0};
@@ -91,5 +220,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   (unsigned long long)whole.total, size);
     SK_FUZZ_CHECK(a != SK_TAR_OK || !whole.open, "whole archive with an entry left open");
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
+    sk_fuzz_roundtrip(data, size, data[-1]);
     return 0;
 }
