@@ -4,7 +4,7 @@
  * cost of a small form post with two regex templates, compiling the plan
  * per request (as before issue 17) against the plan cache the module uses
  * (us/request and the ratio). Not a test.
- * Usage: bench_dlp [seconds-per-case]
+ * Usage: bench_dlp [seconds-per-case [url]] (url: the URL cases only)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <sekisho/policy_db.h>
 
 #include "dlp.h"
+#include "dlp_module.h"
 
 #define SK_BENCH_SIZE (1u << 20)
 
@@ -191,6 +192,37 @@ static void sk_bench_plans(double secs)
     sk_snapshot_unref(snap);
 }
 
+/* A no-body request's URL (path and query) read by DLP, as
+ * sk_dlp_headers does: engine, the URL's objects, engine freed. us per
+ * request, for each URL. */
+static void sk_bench_url(const struct sk_dlp_plan *plan, const char *what, double secs)
+{
+    static const char *const urls[] = {
+        "http://www.dizuji.io/hehe/soso?q=1", /* the bench's URL list */
+        "http://www.example.com/wp-content/uploads/2024/05/product-photo-large.jpg",
+        "http://www.example.com/search?q=quarterly+report&lang=en&page=2",
+        "http://www.example.com/api/v2/items?id=4111111111111111"};
+    printf("%s\n", what);
+    for (size_t u = 0; u < sizeof(urls) / sizeof(urls[0]); u++) {
+        unsigned long n = 0;
+        double t0 = sk_now(), t;
+        do {
+            for (int k = 0; k < 64; k++, n++) {
+                size_t rn, hide;
+                const char *rest = sk_dlp_url_rest(urls[u], &rn);
+                if (rest == NULL || !sk_dlp_url_worth(plan, rest, rn))
+                    continue;
+                struct sk_dlp_engine *e = sk_dlp_engine_new(plan);
+                struct sk_dlp_ctx ctx = {.e = e, .budget = 1ull << 30};
+                if (e == NULL || sk_dlp_url(&ctx, rest, rn, &hide) == -1)
+                    abort();
+                sk_dlp_engine_free(e);
+            }
+        } while ((t = sk_now() - t0) < secs / 4);
+        printf("  %-66s %7.2f us\n", urls[u] + 7, t * 1e6 / (double)n);
+    }
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 2.0;
@@ -238,13 +270,33 @@ int main(int argc, char **argv)
         {"multipart/form-data upload (English-like)", "multipart/form-data; boundary=BOUNDARYxyz",
          mp, mn, 65536},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    int url_only = argc > 2 && strcmp(argv[2], "url") == 0;
+    for (size_t i = 0; !url_only && i < sizeof(cases) / sizeof(cases[0]); i++) {
         double mbs =
             sk_run(plan, cases[i].ctype, cases[i].body, cases[i].len, secs, cases[i].chunk, &hits);
         printf("%-44s %10.1f %8u\n", cases[i].name, mbs, hits);
     }
+    {
+        struct sk_dlp_template kw = {.name = "kw",
+                                     .detectors = "credit-card\nmy-number\ncorporate-number\n"
+                                                  "ssn\niban\nemail\njp-phone\n"
+                                                  "keyword:CONFIDENTIAL",
+                                     .min_count = 1,
+                                     .action = "block"};
+        const struct sk_dlp_template *kp = &kw;
+        struct sk_dlp_plan *kplan;
+        if (sk_dlp_plan_build(&kp, 1, &kplan, &err) == -1) {
+            fprintf(stderr, "bench_dlp: keyword plan: %s\n", err ? err : "out of memory");
+            return 1;
+        }
+        printf("\nno-body request, its URL read by DLP (one core):\n");
+        sk_bench_url(plan, "built-in detectors only (URL skipped)", secs);
+        sk_bench_url(kplan, "built-in detectors + keyword template", secs);
+        sk_dlp_plan_unref(kplan);
+    }
     sk_dlp_plan_unref(plan);
-    sk_bench_plans(secs);
+    if (!url_only)
+        sk_bench_plans(secs);
     free(text);
     free(ja);
     free(mp);
