@@ -188,15 +188,9 @@ static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
 
 /* ---- the round trip ---------------------------------------------------- */
 
-struct sk_fuzz_zrt {
-    struct sk_buf got[4];
-    char name[4][8];
-    int n, cur, bad;
-};
-
 static int sk_fuzz_zrt_begin(void *arg, const struct sk_zip_entry *e)
 {
-    struct sk_fuzz_zrt *r = arg;
+    struct sk_fuzz_entries *r = arg;
 
     r->cur = -1;
     if (r->n >= 4 || e->encrypted || e->unsupported) {
@@ -206,21 +200,6 @@ static int sk_fuzz_zrt_begin(void *arg, const struct sk_zip_entry *e)
     r->cur = r->n++;
     snprintf(r->name[r->cur], sizeof(r->name[0]), "%s", e->name);
     return 1;
-}
-
-static int sk_fuzz_zrt_data(void *arg, const void *buf, size_t len)
-{
-    struct sk_fuzz_zrt *r = arg;
-
-    if (r->cur >= 0)
-        sk_fuzz_put(&r->got[r->cur], buf, len);
-    return 0;
-}
-
-static int sk_fuzz_zrt_end(void *arg)
-{
-    ((struct sk_fuzz_zrt *)arg)->cur = -1;
-    return 0;
 }
 
 static int sk_fuzz_zrt_tail(void *arg)
@@ -248,7 +227,7 @@ static void sk_fuzz_zip_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
 {
     int k = 1 + (int)(ctl & 3);
     struct sk_buf zip = {0}, cd = {0};
-    struct sk_fuzz_zrt r = {0};
+    struct sk_fuzz_entries r = {0};
 
     for (int i = 0; i < k; i++) {
         size_t a = n * (size_t)i / (size_t)k, len = n * (size_t)(i + 1) / (size_t)k - a;
@@ -311,7 +290,7 @@ static void sk_fuzz_zip_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
     sk_fuzz_put(&zip, e, sizeof(e));
 
     struct sk_zip_handler hd = {
-        sk_fuzz_zrt_begin, sk_fuzz_zrt_data, sk_fuzz_zrt_end, sk_fuzz_zrt_tail, &r, NULL};
+        sk_fuzz_zrt_begin, sk_fuzz_entries_data, sk_fuzz_entries_end, sk_fuzz_zrt_tail, &r, NULL};
     struct sk_zip *z = sk_zip_new(&hd);
     SK_FUZZ_CHECK(z != NULL, "walker");
     SK_FUZZ_CHECK(sk_zip_write(z, zip.data, zip.len) == 0 && sk_zip_end(z) == 0, "write");

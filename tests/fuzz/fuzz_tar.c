@@ -74,16 +74,9 @@ static int sk_fuzz_walk(const uint8_t *d, size_t n, unsigned seed, struct sk_fuz
 
 /* ---- the round trip ---------------------------------------------------- */
 
-struct sk_fuzz_rt {
-    struct sk_buf got[4];
-    char name[4][8];
-    uint64_t size[4];
-    int n, cur, bad;
-};
-
 static int sk_fuzz_rt_begin(void *arg, const char *name, char type, uint64_t size)
 {
-    struct sk_fuzz_rt *r = arg;
+    struct sk_fuzz_entries *r = arg;
 
     r->cur = -1;
     if (type == 'x')
@@ -96,21 +89,6 @@ static int sk_fuzz_rt_begin(void *arg, const char *name, char type, uint64_t siz
     snprintf(r->name[r->cur], sizeof(r->name[0]), "%s", name);
     r->size[r->cur] = size;
     return 1;
-}
-
-static int sk_fuzz_rt_data(void *arg, const void *buf, size_t len)
-{
-    struct sk_fuzz_rt *r = arg;
-
-    if (r->cur >= 0)
-        sk_fuzz_put(&r->got[r->cur], buf, len);
-    return 0;
-}
-
-static int sk_fuzz_rt_end(void *arg)
-{
-    ((struct sk_fuzz_rt *)arg)->cur = -1;
-    return 0;
 }
 
 /* A ustar header for NAME, TYPE, SIZE (the size field: KIND 0 octal, 1
@@ -153,7 +131,7 @@ static void sk_fuzz_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
 {
     int k = 1 + (int)(ctl & 3);
     struct sk_buf tar = {0};
-    struct sk_fuzz_rt r = {0};
+    struct sk_fuzz_entries r = {0};
     static const unsigned char zeros[1024];
 
     for (int i = 0; i < k; i++) {
@@ -177,7 +155,7 @@ static void sk_fuzz_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
     }
     sk_fuzz_put(&tar, zeros, sizeof(zeros));
 
-    struct sk_tar_handler h = {sk_fuzz_rt_begin, sk_fuzz_rt_data, sk_fuzz_rt_end, &r};
+    struct sk_tar_handler h = {sk_fuzz_rt_begin, sk_fuzz_entries_data, sk_fuzz_entries_end, &r};
     struct sk_tar t;
     sk_tar_init(&t, &h);
     int rc = sk_tar_write(&t, tar.data, tar.len);

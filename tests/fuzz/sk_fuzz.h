@@ -46,4 +46,30 @@ static inline char *sk_fuzz_cstr(const uint8_t *data, size_t size)
     return s;
 }
 
+/* What a container's round trip gets back: at most four entries, each
+ * with its bytes and name (tar: also the size its header says). The
+ * walk's begin callback picks CUR (-1: an entry not kept); the data and
+ * end callbacks are these two. */
+struct sk_fuzz_entries {
+    struct sk_buf got[4];
+    char name[4][8];
+    uint64_t size[4];
+    int n, cur, bad;
+};
+
+static inline int sk_fuzz_entries_data(void *arg, const void *buf, size_t len)
+{
+    struct sk_fuzz_entries *r = arg;
+
+    if (r->cur >= 0)
+        sk_fuzz_put(&r->got[r->cur], buf, len);
+    return 0;
+}
+
+static inline int sk_fuzz_entries_end(void *arg)
+{
+    ((struct sk_fuzz_entries *)arg)->cur = -1;
+    return 0;
+}
+
 #endif
