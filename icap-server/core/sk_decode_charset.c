@@ -305,13 +305,18 @@ const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *skip)
         return *skip = 2, "UTF-16LE";
     if (n >= 2 && s[0] == 0xfe && s[1] == 0xff)
         return *skip = 2, "UTF-16BE";
-    for (size_t i = 0; i < n; i++)
+    int esc = 0;
+    for (size_t i = 0; i < n; i++) {
         nul += s[i] == 0;
+        esc |= s[i] == 0x1b;
+    }
     if (nul) { /* UTF-32 or UTF-16 text, or binary: the code units decide */
         const char *u32 = sk_cs_utf32(s, n);
         return u32 ? u32 : sk_cs_utf16(s, n, 0);
     }
-    if (memmem(s, n, "\x1b$B", 3) || memmem(s, n, "\x1b$@", 3) || memmem(s, n, "\x1b(J", 3))
+    /* (the escapes searched only when there is an ESC: most text has none) */
+    if (esc &&
+        (memmem(s, n, "\x1b$B", 3) || memmem(s, n, "\x1b$@", 3) || memmem(s, n, "\x1b(J", 3)))
         return "ISO-2022-JP";
     if (sk_cs_utf8(s, n))
         return NULL;
@@ -562,6 +567,8 @@ enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size)
     if (!declared)
         return SK_CS_NONE;
     sk_cs_normalize(declared, n, sizeof(n));
+    if (n[0] == '\0') /* none declared (the usual case): no alias, page or name */
+        return SK_CS_NONE;
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(n, map[i].alias) == 0) {
             if (name)

@@ -211,6 +211,10 @@ struct sk_dlp_ctx {
                              before the error depends on the writes (dlp.on-error) */
     unsigned undecodable; /* things that could not be decoded: dlp.on-error */
     char why[128];        /* the first of them, for the log */
+    /* tests and fuzzing: build every filter of a small object, as a large
+     * one gets (sk_dlp_object_new leaves out those its bytes give nothing
+     * to: the two must read alike) */
+    int every_filter;
 };
 
 /* Record something that could not be decoded (first reason kept). */
@@ -304,6 +308,12 @@ struct sk_dlp_sink *sk_dlp_zip_new(struct sk_dlp_ctx *, const char *name, int de
  * header and all after it to a zip walk as sk_dlp_zip_new's (a zip after a
  * prefix: a self-extractor, a tar member, junk). */
 struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *text);
+/* Whether that filter, given the whole object P[0..N), would do anything
+ * but pass its bytes on (a local header, or a 7z or rar signature, in it).
+ * The *_wants below answer the same for theirs: an object of a few bytes
+ * (a URL, a form field, a decoded run) is read without the filters it
+ * would not use (sk_dlp_object_new), by each filter's own test. */
+int sk_dlp_late_zip_wants(const unsigned char *p, size_t n);
 /* In front of an object's text reader NEXT (owned): base64 runs of at
  * least 20 characters (data: URLs, JSON "content" fields, PEM blocks) are
  * decoded into objects of their own; the text passes on as it is (dlp_b64.c);
@@ -329,6 +339,7 @@ struct sk_dlp_sink *sk_dlp_tar_new(struct sk_dlp_ctx *, int depth, struct sk_dlp
  * (a self-extractor, junk before a .gz) is also decoded into an object of
  * its own, read in a window of its own (dlp_stream.c). */
 struct sk_dlp_sink *sk_dlp_streams_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
+int sk_dlp_streams_wants(const unsigned char *p, size_t n);
 
 /* ---- RTF (dlp_rtf.c) ----
  * The parser: bytes of an RTF document in, its text out as UTF-8 in three
@@ -396,6 +407,11 @@ struct sk_dlp_hold *sk_dlp_hold_new(size_t size, struct sk_dlp_ctx *ctx, const c
 int sk_dlp_hold_charge(struct sk_dlp_hold *, size_t n);
 /* Forget the held bytes (nothing will read them). */
 void sk_dlp_hold_drop(struct sk_dlp_hold *);
+/* Would a hold with IS and HEAD hold the whole object P[0..N)? (Its
+ * first write is the object: IS sees its first HEAD bytes; undecided at
+ * the end is never one.) */
+int sk_dlp_hold_wants(int (*is)(const unsigned char *, size_t, int), size_t head,
+                      const unsigned char *p, size_t n);
 /* The held bytes (h->held.len of them), as a reader takes them. */
 static inline const unsigned char *sk_dlp_held(const struct sk_dlp_hold *h)
 {
@@ -410,6 +426,7 @@ static inline const unsigned char *sk_dlp_held(const struct sk_dlp_hold *h)
  * their own. NAME (may be NULL) is shown with samples. */
 struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int depth,
                                    struct sk_dlp_sink *next);
+int sk_dlp_pdf_wants(const unsigned char *p, size_t n);
 
 /* In front of an object's text reader NEXT (owned): every byte passes on
  * as it is; an OLE2 compound file (its signature at offset 0, or an OLE1
@@ -419,6 +436,7 @@ struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *, const char *name, int de
  * properties, and every stream as an object of its own. */
 struct sk_dlp_sink *sk_dlp_ole2_new(struct sk_dlp_ctx *, const char *name, int depth,
                                     struct sk_dlp_sink *next);
+int sk_dlp_ole2_wants(const unsigned char *p, size_t n);
 /* The text the reader takes from the compound file P[0..N) (format text
  * and Outlook text properties; other streams are not opened), to EMIT; 0,
  * 1 with WHY (dlp.on-error or on-limit), -1 out of memory. Tests, fuzzing. */

@@ -731,7 +731,13 @@ static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
     return sk_container_unread(p, n);
 }
 
-static int sk_sniff_decide(struct sk_sniff *z)
+/* WHOLE: the head is the whole object (it ended within SK_SNIFF_HEAD
+ * bytes) and goes on in one write: a filter that would only pass it on
+ * (no stream, zip, PDF or compound file in it: the filter's own test) is
+ * left out. A URL's path, a form field, a decoded run: most objects are
+ * that small, and building and tearing down those filters cost more than
+ * reading them. */
+static int sk_sniff_decide(struct sk_sniff *z, int whole)
 {
     enum sk_ctype t = sk_container_sniff(z->head, z->nhead);
 
@@ -793,18 +799,26 @@ static int sk_sniff_decide(struct sk_sniff *z)
             else
                 sk_dlp_undecodable(z->ctx, "archives nested too deeply");
         }
+        /* (in front of them an RTF reader, which passes on what it
+         * reads: each filter sees other bytes, so all are built) */
+        int rtf = sk_dlp_rtf_is(z->head, z->nhead), all = !whole || rtf || z->ctx->every_filter;
+        const unsigned char *h = z->head;
         /* a compressed stream after a prefix: beside the late zip (whose
          * walk reads what follows its header, streams too: as objects) */
-        z->next = sk_dlp_streams_new(z->ctx, z->depth, z->next);
-        z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
+        if (all || sk_dlp_streams_wants(h, z->nhead))
+            z->next = sk_dlp_streams_new(z->ctx, z->depth, z->next);
+        if (all || sk_dlp_late_zip_wants(h, z->nhead))
+            z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
         /* a PDF: held, and its text read at its end */
-        z->next = sk_dlp_pdf_new(z->ctx, z->name, z->depth, z->next);
+        if (all || sk_dlp_pdf_wants(h, z->nhead))
+            z->next = sk_dlp_pdf_new(z->ctx, z->name, z->depth, z->next);
         /* a legacy Office file (OLE2): held, and its streams read at its end */
-        z->next = sk_dlp_ole2_new(z->ctx, z->name, z->depth, z->next);
+        if (all || sk_dlp_ole2_wants(h, z->nhead))
+            z->next = sk_dlp_ole2_new(z->ctx, z->name, z->depth, z->next);
         /* RTF, whatever its type or name says: its text as a reader shows
          * it (escapes, groups, hidden text), in front of everything, so
          * every byte reaches the parser */
-        if (sk_dlp_rtf_is(z->head, z->nhead))
+        if (rtf)
             z->next = sk_dlp_rtf_new(z->ctx, z->depth, z->next);
     }
     if (!z->next)
@@ -820,7 +834,7 @@ static int sk_sniff_write(struct sk_dlp_sink *s, const unsigned char *p, size_t 
         size_t take = sizeof(z->head) - z->nhead < n ? sizeof(z->head) - z->nhead : n;
         memcpy(z->head + z->nhead, p, take);
         z->nhead += take, p += take, n -= take;
-        if (z->nhead < sizeof(z->head) || sk_sniff_decide(z) == -1)
+        if (z->nhead < sizeof(z->head) || sk_sniff_decide(z, 0) == -1)
             return z->nhead < sizeof(z->head) ? 0 : -1;
     }
     return sk_dlp_put(z->next, p, n);
@@ -830,7 +844,7 @@ static int sk_sniff_end(struct sk_dlp_sink *s)
 {
     struct sk_sniff *z = (struct sk_sniff *)s;
 
-    if (!z->next && sk_sniff_decide(z) == -1)
+    if (!z->next && sk_sniff_decide(z, 1) == -1)
         return -1;
     return z->next->end(z->next);
 }

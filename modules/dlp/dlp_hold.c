@@ -45,6 +45,12 @@ static int sk_hold_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
     return sk_dlp_put(h->next, p, n);
 }
 
+int sk_dlp_hold_wants(int (*is)(const unsigned char *, size_t, int), size_t head,
+                      const unsigned char *p, size_t n)
+{
+    return is(p, n < head ? n : head, 1) == 1;
+}
+
 int sk_dlp_hold_charge(struct sk_dlp_hold *h, size_t n)
 {
     if (n > h->ctx->budget) {

@@ -379,6 +379,11 @@ static void sk_dole_release(struct sk_dlp_hold *h)
     d->ole = NULL;
 }
 
+int sk_dlp_ole2_wants(const unsigned char *p, size_t n)
+{
+    return sk_dlp_hold_wants(sk_dole_is, SK_OLE1_MAGIC, p, n);
+}
+
 struct sk_dlp_sink *sk_dlp_ole2_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
                                     struct sk_dlp_sink *next)
 {

@@ -789,6 +789,11 @@ static void sk_dpdf_release_held(struct sk_dlp_hold *h)
     sk_dpdf_release((struct sk_dpdf *)h);
 }
 
+int sk_dlp_pdf_wants(const unsigned char *p, size_t n)
+{
+    return sk_dlp_hold_wants(sk_dpdf_is, SK_PDF_HEAD, p, n);
+}
+
 struct sk_dlp_sink *sk_dlp_pdf_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
                                    struct sk_dlp_sink *next)
 {

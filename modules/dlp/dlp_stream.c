@@ -30,6 +30,7 @@
  * hand; fuzz_dlp_body found it), and a corrupt candidate is no stream, so
  * what it yielded is all that is read of it.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,6 @@ struct sk_ds {
     int depth;
     struct sk_dlp_sink *next; /* the text reader: gets every byte */
     struct sk_ds_one s[SK_DS_LIVE];
-    /* undecided positions' bytes; after them, room for the first bytes of
-     * a write that the finder joins to them */
-    unsigned char hold[SK_DS_KEEP + SK_DS_HOLD];
-    unsigned char join[SK_DS_STEP]; /* a piece across the hold's end */
     size_t nhold;
     uint64_t pos; /* object offset of hold[0]: a multiple of SK_DS_STEP */
     unsigned bad; /* candidates that did not decode */
@@ -83,6 +80,13 @@ struct sk_ds {
     /* the bytes of this write: hold + p, seen as one buffer V */
     const unsigned char *p;
     size_t n;
+    /* the buffers last, not cleared (read only up to nhold and the bytes
+     * written there): an object of a few bytes - a URL, a form field -
+     * does not pay for clearing 8 KiB it never uses */
+    /* undecided positions' bytes; after them, room for the first bytes of
+     * a write that the finder joins to them */
+    unsigned char hold[SK_DS_KEEP + SK_DS_HOLD];
+    unsigned char join[SK_DS_STEP]; /* a piece across the hold's end */
 };
 
 /* Decoded bytes: charged to the budget, read in the stream's object. */
@@ -412,16 +416,24 @@ static void sk_ds_destroy(struct sk_dlp_sink *s)
     free(d);
 }
 
+int sk_dlp_streams_wants(const unsigned char *p, size_t n)
+{
+    enum sk_coding c;
+
+    return sk_stream_find(p, n, 1, &c) >= 0; /* sk_ds_find's first candidate */
+}
+
 struct sk_dlp_sink *sk_dlp_streams_new(struct sk_dlp_ctx *ctx, int depth, struct sk_dlp_sink *next)
 {
     struct sk_ds *d;
 
     if (!next)
         return NULL;
-    if (!(d = calloc(1, sizeof(*d)))) {
+    if (!(d = malloc(sizeof(*d)))) {
         next->destroy(next);
         return NULL;
     }
+    memset(d, 0, offsetof(struct sk_ds, hold));
     d->sink =
         (struct sk_dlp_sink){.write = sk_ds_write, .end = sk_ds_end, .destroy = sk_ds_destroy};
     d->ctx = ctx;

@@ -483,16 +483,29 @@ static int sk_late_scan(struct sk_late *l)
     }
 }
 
+/* Does P[0..N) hold the 6 bytes SIG? (memmem's set-up costs more than
+ * the search on the few bytes of a URL or a form field) */
+static int sk_late_has(const unsigned char *p, size_t n, const char *sig)
+{
+    for (const unsigned char *q = p; n >= 6 && (q = memchr(q, sig[0], n - 5 - (size_t)(q - p)));
+         q++)
+        if (memcmp(q, sig, 6) == 0)
+            return 1;
+    return 0;
+}
+
 /* A 7z or rar archive after a prefix (a self-extractor's program stub):
  * 7-Zip and unrar open it by its signature wherever it is, and nothing here
  * reads inside, so it is dlp.on-error as one at the object's start is. The
  * last bytes of a write wait for the next (a signature split by it). */
+static const struct {
+    const char *sig, *why;
+} sk_late_sigs[] = {{"7z\xbc\xaf\x27\x1c", "a 7z archive after a prefix (not read)"},
+                    {"Rar!\x1a\x07", "a rar archive after a prefix (not read)"}};
+
 static void sk_late_sfx(struct sk_late *l, const unsigned char *p, size_t n)
 {
-    static const struct {
-        const char *sig, *why;
-    } sigs[] = {{"7z\xbc\xaf\x27\x1c", "a 7z archive after a prefix (not read)"},
-                {"Rar!\x1a\x07", "a rar archive after a prefix (not read)"}};
+    const size_t nsigs = sizeof(sk_late_sigs) / sizeof(sk_late_sigs[0]);
     unsigned char j[2 * (sizeof(l->sfx) + 1)];
     size_t k = n < sizeof(l->sfx) ? n : sizeof(l->sfx);
 
@@ -500,9 +513,10 @@ static void sk_late_sfx(struct sk_late *l, const unsigned char *p, size_t n)
         return;
     memcpy(j, l->sfx, l->nsfx);
     memcpy(j + l->nsfx, p, k);
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        if (memmem(j, l->nsfx + k, sigs[i].sig, 6) || memmem(p, n, sigs[i].sig, 6)) {
-            sk_dlp_undecodable(l->ctx, sigs[i].why);
+    for (size_t i = 0; i < nsigs; i++)
+        if (sk_late_has(j, l->nsfx + k, sk_late_sigs[i].sig) ||
+            sk_late_has(p, n, sk_late_sigs[i].sig)) {
+            sk_dlp_undecodable(l->ctx, sk_late_sigs[i].why);
             l->sfx_seen = 1;
             return;
         }
@@ -563,6 +577,14 @@ static void sk_late_destroy(struct sk_dlp_sink *s)
         sk_zs_destroy(&l->zip->sink);
     l->text->destroy(l->text);
     free(l);
+}
+
+int sk_dlp_late_zip_wants(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof(sk_late_sigs) / sizeof(sk_late_sigs[0]); i++)
+        if (sk_late_has(p, n, sk_late_sigs[i].sig))
+            return 1;
+    return sk_pk34((unsigned char *)p, n) != NULL;
 }
 
 struct sk_dlp_sink *sk_dlp_late_zip_new(struct sk_dlp_ctx *ctx, int depth, struct sk_dlp_sink *text)

@@ -16,8 +16,12 @@ struct sk_fuzz_dlp_result {
     uint32_t count[SK_DLP_NBUILTIN];
     uint64_t scanned;
     int error, limit, oom;
-    unsigned encrypted, skipped, zstd_broken;
+    unsigned encrypted, skipped, zstd_broken, undecodable;
 };
+
+/* Runs with every filter built for small objects too (sk_dlp_ctx
+ * every_filter): what the small-object path leaves out must not matter. */
+static int sk_fuzz_dlp_every;
 
 static const struct sk_dlp_plan *sk_fuzz_dlp_plan(void)
 {
@@ -77,7 +81,7 @@ static inline void sk_fuzz_dlp_run(struct sk_dlp_sink *(*make)(struct sk_dlp_ctx
                                    uint64_t budget, struct sk_fuzz_dlp_result *r)
 {
     struct sk_dlp_engine *e = sk_dlp_engine_new(sk_fuzz_dlp_plan());
-    struct sk_dlp_ctx ctx = {.e = e, .budget = budget};
+    struct sk_dlp_ctx ctx = {.e = e, .budget = budget, .every_filter = sk_fuzz_dlp_every};
     struct sk_dlp_sink *s;
 
     memset(r, 0, sizeof(*r));
@@ -93,6 +97,7 @@ static inline void sk_fuzz_dlp_run(struct sk_dlp_sink *(*make)(struct sk_dlp_ctx
     r->encrypted = ctx.encrypted;
     r->skipped = ctx.skipped;
     r->zstd_broken = ctx.zstd_broken;
+    r->undecodable = ctx.undecodable;
     sk_dlp_engine_free(e);
 }
 

@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include <time.h>
 
+#include "dlp.h"
 #include "dlp_fixture.h"
 #include "sk_tzip.h"
 
@@ -739,6 +740,180 @@ static void test_zip_bombs(void **state)
     free(c), free(zeros), free(text);
 }
 
+/* An object that ends within its first 512 bytes (a URL's path, a form
+ * field, a decoded run) is read without the filters its bytes give
+ * nothing to (sk_sniff_decide, WHOLE): it must read exactly as with every
+ * filter built. Each filter is shown to matter on an object of its own,
+ * then random small objects of the filters' triggers are compared. */
+struct small_read {
+    uint32_t count[SK_DLP_NBUILTIN], ccount;
+    char sample[SK_DLP_NBUILTIN][SK_DLP_SAMPLE];
+    uint64_t scanned, budget;
+    int limit, error;
+    unsigned undecodable, encrypted, skipped;
+    char why[128];
+};
+
+static void small_read(const struct sk_dlp_plan *plan, const char *ct, const unsigned char *p,
+                       size_t n, int every, struct small_read *o)
+{
+    struct sk_dlp_engine *e = sk_dlp_engine_new(plan);
+    struct sk_dlp_ctx ctx = {.e = e, .budget = 1u << 20, .every_filter = every};
+    struct sk_dlp_sink *s;
+
+    assert_non_null(e);
+    assert_non_null(s = sk_dlp_object_new(&ctx, ct, NULL, 0));
+    assert_int_equal(sk_dlp_put(s, p, n), 0);
+    assert_int_equal(s->end(s), 0);
+    s->destroy(s);
+    memset(o, 0, sizeof(*o));
+    memcpy(o->count, e->count, sizeof(o->count));
+    memcpy(o->sample, e->sample, sizeof(o->sample));
+    o->ccount = e->ccount[0];
+    o->scanned = e->scanned, o->budget = ctx.budget;
+    o->limit = ctx.limit, o->error = e->error;
+    o->undecodable = ctx.undecodable, o->encrypted = ctx.encrypted, o->skipped = ctx.skipped;
+    memcpy(o->why, ctx.why, sizeof(o->why));
+    sk_dlp_engine_free(e);
+}
+
+/* Read P both ways: the same; the hits (built-in and keyword) returned. */
+static unsigned small_same(const struct sk_dlp_plan *plan, const char *ct, const unsigned char *p,
+                           size_t n, const char *what)
+{
+    struct small_read a, b;
+    unsigned hits = 0;
+
+    small_read(plan, ct, p, n, 0, &a);
+    small_read(plan, ct, p, n, 1, &b);
+    for (int d = 0; d < SK_DLP_NBUILTIN; d++) {
+        if (a.count[d] != b.count[d] || strcmp(a.sample[d], b.sample[d]) != 0)
+            fail_msg("%s: %s %u (%s) small, %u (%s) every filter", what,
+                     sk_dlp_det_name((enum sk_dlp_det)d), a.count[d], a.sample[d], b.count[d],
+                     b.sample[d]);
+        hits += a.count[d];
+    }
+    if (a.ccount != b.ccount || a.scanned != b.scanned || a.budget != b.budget ||
+        a.limit != b.limit || a.error != b.error || a.undecodable != b.undecodable ||
+        a.encrypted != b.encrypted || a.skipped != b.skipped || strcmp(a.why, b.why) != 0)
+        fail_msg("%s: small keyword %u scanned %llu budget %llu undecodable %u '%s'; every filter "
+                 "%u %llu %llu %u '%s'",
+                 what, a.ccount, (unsigned long long)a.scanned, (unsigned long long)a.budget,
+                 a.undecodable, a.why, b.ccount, (unsigned long long)b.scanned,
+                 (unsigned long long)b.budget, b.undecodable, b.why);
+    return hits + a.ccount + a.undecodable;
+}
+
+static void test_small_objects(void **state)
+{
+    static const struct sk_dlp_template tpl = {
+        .name = "t",
+        .detectors = "credit-card\nmy-number\nssn\niban\nemail\njp-phone\nkeyword:CONFIDENTIAL",
+        .min_count = 1,
+        .action = "block"};
+    const struct sk_dlp_template *tp = &tpl;
+    const char *secret = "card 4111 1111 1111 1111 CONFIDENTIAL\n";
+    struct sk_dlp_plan *plan = NULL;
+    char *err = NULL;
+    size_t gn, zn, pn, dn;
+
+    (void)state;
+    assert_int_equal(sk_dlp_plan_build(&tp, 1, &plan, &err), 0);
+    /* one trigger per filter, its secret visible only through it */
+    unsigned char *gz = sk_tz_deflate(secret, strlen(secret), 15 + 16, &gn);
+    const char *names[] = {"a.txt"};
+    const char *data[] = {secret};
+    unsigned char *zip = sk_tz_zip_texts(names, data, 1, 1, &zn);
+    unsigned char *fl = sk_tz_deflate("BT (4111 1111 1111 1111 CONFIDENTIAL) Tj ET", 43, 15, &dn);
+    unsigned char pdf[512], obj[512];
+    pn = (size_t)snprintf((char *)pdf, sizeof(pdf),
+                          "%%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                          "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+                          "3 0 obj<</Type/Page/Parent 2 0 R/Contents 4 0 R>>endobj\n"
+                          "4 0 obj<</Filter/FlateDecode/Length %zu>>stream\n",
+                          dn);
+    memcpy(pdf + pn, fl, dn), pn += dn;
+    pn += (size_t)snprintf((char *)pdf + pn, sizeof(pdf) - pn,
+                           "\nendstream\nendobj\ntrailer<</Root 1 0 R>>\n%%%%EOF\n");
+    struct {
+        const char *what;
+        const unsigned char *p;
+        size_t n;
+    } trig[] = {{"a gzip stream", gz, gn},
+                {"a zip", zip, zn},
+                {"a PDF", pdf, pn},
+                {"a 7z signature", (const unsigned char *)"7z\xbc\xaf\x27\x1c\0\x04", 8},
+                {"a rar signature", (const unsigned char *)"Rar!\x1a\x07\x01\x00", 8}};
+    for (size_t i = 0; i < sizeof(trig) / sizeof(trig[0]); i++) {
+        /* after a prefix (at offset 0 the container path reads it) */
+        size_t n = 0;
+        memcpy(obj, "xy ", 3), n = 3;
+        memcpy(obj + n, trig[i].p, trig[i].n), n += trig[i].n;
+        assert_true(n < 512);
+        if (small_same(plan, "text/plain", obj, n, trig[i].what) == 0)
+            fail_msg("%s after a prefix: nothing read", trig[i].what);
+        /* and its bytes scrambled past the trigger: nothing to read */
+        for (size_t k = 3 + 6; k < n; k++)
+            obj[k] = (unsigned char)('a' + k % 26);
+        small_same(plan, "text/plain", obj, n, trig[i].what);
+    }
+    /* random small objects: triggers, cards, base64, text, at random places */
+    const char *frag[] = {"PK\3\4",
+                          "%PDF-",
+                          "7z\xbc\xaf\x27\x1c",
+                          "Rar!\x1a\x07",
+                          "\x1f\x8b\x08",
+                          "BZh9",
+                          "\xfd"
+                          "7zXZ",
+                          "\x28\xb5\x2f\xfd",
+                          "{\\rtf1 ",
+                          "<?xml ",
+                          "4111111111111111",
+                          "NDExMTExMTExMTExMTExMQ==",
+                          "%34%31",
+                          "&#52;",
+                          "CONFIDENTIAL",
+                          "conf\xef\xbc\xa9",
+                          "From a\n",
+                          "Subject: x\r\n\r\n",
+                          " ",
+                          "\n",
+                          "=",
+                          "&",
+                          "+",
+                          "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"};
+    unsigned seed = 0x5e1c5e1u;
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 0, target = 1 + (seed = seed * 1103515245u + 12345u) % 500;
+        while (n < target) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned pick = seed >> 16;
+            if (pick % 3 == 0 && n + gn <= target && pick % 7 == 0) {
+                memcpy(obj + n, gz, gn), n += gn;
+            } else if (pick % 3 == 0) {
+                obj[n++] = (unsigned char)(pick >> 3);
+            } else {
+                const char *f = frag[pick % (sizeof(frag) / sizeof(frag[0]))];
+                size_t fl2 = strlen(f) ? strlen(f) : 1;
+                if (strcmp(f, "7z\xbc\xaf\x27\x1c") == 0 || strcmp(f, "Rar!\x1a\x07") == 0)
+                    fl2 = 6;
+                if (n + fl2 > target)
+                    break;
+                memcpy(obj + n, f, fl2), n += fl2;
+            }
+        }
+        static const char *const cts[] = {"text/plain", "application/x-www-form-urlencoded",
+                                          "application/octet-stream", NULL};
+        char what[64];
+        snprintf(what, sizeof(what), "random small object %d", round);
+        small_same(plan, cts[round % 4], obj, n, what);
+    }
+    free(gz), free(zip), free(fl);
+    sk_dlp_plan_unref(plan);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_streams_after_prefix),
         cmocka_unit_test(test_bombs),
         cmocka_unit_test(test_zip_bombs),
+        cmocka_unit_test(test_small_objects),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
