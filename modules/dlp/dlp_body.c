@@ -29,13 +29,13 @@ void sk_dlp_undecodable(struct sk_dlp_ctx *ctx, const char *why)
 
 static int sk_ext(const char *name, const char *const *exts)
 {
-    size_t n = name ? strlen(name) : 0;
+    /* every extension listed is one '.' and letters: only the name's
+     * last '.' can start one (a name without one, "URL path", has none) */
+    const char *dot = name ? strrchr(name, '.') : NULL;
 
-    for (int i = 0; n && exts[i]; i++) {
-        size_t k = strlen(exts[i]);
-        if (n > k && strcasecmp(name + n - k, exts[i]) == 0)
+    for (int i = 0; dot && dot > name && exts[i]; i++)
+        if (strcasecmp(dot, exts[i]) == 0)
             return 1;
-    }
     return 0;
 }
 

@@ -158,6 +158,7 @@ void run(const struct req *r, struct res *out)
     sk_dlp_end(&t, st);
     out->v = v;
     snprintf(out->rule, sizeof(out->rule), "%s", t.rule ? t.rule : "");
+    snprintf(out->reason, sizeof(out->reason), "%s", t.reason ? t.reason : "");
     for (int i = 0; sk_txn_detection(&t, i, &kind, &name, &detail) == 0; i++) {
         size_t o = strlen(out->reports);
         snprintf(out->reports + o, sizeof(out->reports) - o, "%s=%s\n", name, detail ? detail : "");

@@ -50,6 +50,7 @@ struct req {
 struct res {
     enum sk_verdict v;
     char rule[128];
+    char reason[256];   /* the logged reason */
     char reports[4096]; /* "name=detail\n" per detection */
     int nreports;
     char *page;
