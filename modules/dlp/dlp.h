@@ -322,6 +322,7 @@ int sk_dlp_late_zip_wants(const unsigned char *p, size_t n);
  * number without spaces). */
 #define SK_DLP_B64_MIN 20
 struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *, int depth, struct sk_dlp_sink *next);
+int sk_dlp_b64_wants(const unsigned char *p, size_t n);
 /* In front of an object's normaliser NEXT (owned): every byte passes on
  * as it is; from the first escape on (%XX, an HTML character reference,
  * \\u, \\x) the text is also read with every escape undone, as an object

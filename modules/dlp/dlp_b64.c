@@ -146,6 +146,19 @@ static void sk_b64_destroy(struct sk_dlp_sink *s)
     free(b);
 }
 
+/* A run needs SK_DLP_B64_MIN digits, and every digit the finder takes is
+ * a digit of the bytes or of an escape (%XX, \xHH, \uHHHH, octal), or a
+ * UTF-16 code unit holding one; a uuencoded block starts at a "begin "
+ * line. Neither in P: the filter only passes P on. */
+int sk_dlp_b64_wants(const unsigned char *p, size_t n)
+{
+    size_t digits = 0;
+
+    for (size_t i = 0; i < n; i++)
+        digits += sk_b64_digit(p[i], 1) >= 0;
+    return digits >= SK_DLP_B64_MIN || (n >= 6 && memmem(p, n, "begin ", 6) != NULL);
+}
+
 struct sk_dlp_sink *sk_dlp_b64_new(struct sk_dlp_ctx *ctx, int depth, struct sk_dlp_sink *next)
 {
     struct sk_b64 *b;

@@ -733,7 +733,8 @@ static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
 
 /* WHOLE: the head is the whole object (it ended within SK_SNIFF_HEAD
  * bytes) and goes on in one write: a filter that would only pass it on
- * (no stream, zip, PDF or compound file in it: the filter's own test) is
+ * (no base64 run, stream, zip, PDF or compound file in it: the filter's
+ * own test) is
  * left out. A URL's path, a form field, a decoded run: most objects are
  * that small, and building and tearing down those filters cost more than
  * reading them. */
@@ -775,9 +776,13 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
             sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1), 0);
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead, z->depth)) !=
              NULL) {
+        /* (in front of the filters below an RTF reader, which passes on
+         * what it reads: each filter sees other bytes, so all are built) */
+        int rtf = sk_dlp_rtf_is(z->head, z->nhead), all = !whole || rtf || z->ctx->every_filter;
+        const unsigned char *h = z->head;
         /* text: base64 runs in it decoded, a zip or a compressed stream
          * after a prefix read, a tar's entries read as objects too */
-        if (z->depth < SK_DLP_MAX_DEPTH)
+        if (z->depth < SK_DLP_MAX_DEPTH && (all || sk_dlp_b64_wants(h, z->nhead)))
             z->next = sk_dlp_b64_new(z->ctx, z->depth, z->next);
         /* a mail message (an .eml, message/rfc822, MHTML): its body is
          * also read as a mail reader decodes it (quoted-printable, base64,
@@ -799,10 +804,6 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
             else
                 sk_dlp_undecodable(z->ctx, "archives nested too deeply");
         }
-        /* (in front of them an RTF reader, which passes on what it
-         * reads: each filter sees other bytes, so all are built) */
-        int rtf = sk_dlp_rtf_is(z->head, z->nhead), all = !whole || rtf || z->ctx->every_filter;
-        const unsigned char *h = z->head;
         /* a compressed stream after a prefix: beside the late zip (whose
          * walk reads what follows its header, streams too: as objects) */
         if (all || sk_dlp_streams_wants(h, z->nhead))

@@ -849,11 +849,13 @@ static void test_small_objects(void **state)
                 {"a zip", zip, zn},
                 {"a PDF", pdf, pn},
                 {"a 7z signature", (const unsigned char *)"7z\xbc\xaf\x27\x1c\0\x04", 8},
-                {"a rar signature", (const unsigned char *)"Rar!\x1a\x07\x01\x00", 8}};
+                {"a rar signature", (const unsigned char *)"Rar!\x1a\x07\x01\x00", 8},
+                /* 18 base64 digits in all: found by its "begin " line */
+                {"a uuencoded block", (const unsigned char *)"begin 6 x\n,0T].1DE$14Y424%,\n", 27}};
     for (size_t i = 0; i < sizeof(trig) / sizeof(trig[0]); i++) {
         /* after a prefix (at offset 0 the container path reads it) */
         size_t n = 0;
-        memcpy(obj, "xy ", 3), n = 3;
+        memcpy(obj, "..\n", 3), n = 3;
         memcpy(obj + n, trig[i].p, trig[i].n), n += trig[i].n;
         assert_true(n < 512);
         if (small_same(plan, "text/plain", obj, n, trig[i].what) == 0)
