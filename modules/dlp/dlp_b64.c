@@ -154,8 +154,11 @@ int sk_dlp_b64_wants(const unsigned char *p, size_t n)
 {
     size_t digits = 0;
 
-    for (size_t i = 0; i < n; i++)
-        digits += sk_b64_digit(p[i], 1) >= 0;
+    for (size_t i = 0; i < n; i++) { /* sk_b64_digit(c, 1) >= 0, inline */
+        unsigned char c = p[i];
+        digits += (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '+' ||
+                  c == '/' || c == '-' || c == '_';
+    }
     return digits >= SK_DLP_B64_MIN || (n >= 6 && memmem(p, n, "begin ", 6) != NULL);
 }
 
