@@ -1,0 +1,171 @@
+/* sk_magics.c - container magic found in one pass over an object
+ * (sekisho/decode.h): every offset where one of the magics the walk's
+ * searches look for begins (gzip, bzip2, xz and zstd headers, squashfs,
+ * lzop, LHA, zip local and end headers, 7z), recorded once so that each
+ * search runs its exact check at those offsets only, instead of reading
+ * the whole object again (six passes per 1 MiB body cost ~2 ms).
+ * SECURITY: client bytes, read only. The candidates are a superset of
+ * what any search finds: a magic's fixed first bytes are a necessary
+ * condition of that search's test. Their number is capped (a body of
+ * "hsqs" repeated has one per 4 bytes): past the cap the index says it is
+ * incomplete and every caller searches the old way (sk_magics_for). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sekisho/decode.h"
+
+/* The magics by their first four bytes (little-endian, under MASK). An
+ * LHA candidate is the '-' of "-lh5-" (header byte 2), with byte 4 '-'
+ * as well, checked apart. */
+static const struct {
+    uint32_t val, mask;
+    unsigned kind;
+} sk_mg_tab[] = {
+    {0x00088b1fu, 0x00ffffffu, SK_MG_GZIP},      /* 1f 8b 08 */
+    {0x00685a42u, 0x00ffffffu, SK_MG_BZIP2},     /* "BZh" */
+    {0x587a37fdu, 0xffffffffu, SK_MG_XZ},        /* fd "7zX" */
+    {0xfd2fb528u, 0xffffffffu, SK_MG_ZSTD},      /* 28 b5 2f fd */
+    {0x73717368u, 0xffffffffu, SK_MG_SQFS_LE},   /* "hsqs" */
+    {0x68737173u, 0xffffffffu, SK_MG_SQFS_BE},   /* "sqsh" */
+    {0x4f5a4c89u, 0xffffffffu, SK_MG_LZOP},      /* 89 "LZO" */
+    {0x00006c2du, 0x0000ffffu, SK_MG_LHA},       /* "-l", and '-' at +4 */
+    {0x04034b50u, 0xffffffffu, SK_MG_ZIP_LOCAL}, /* "PK\3\4" */
+    {0x06054b50u, 0xffffffffu, SK_MG_ZIP_END},   /* "PK\5\6" */
+    {0xafbc7a37u, 0xffffffffu, SK_MG_7Z},        /* "7z" bc af */
+};
+
+/* The kinds that start at P[I] (I + 4 <= N), 0 for none. */
+static unsigned sk_mg_kinds(const unsigned char *p, size_t n, size_t i)
+{
+    uint32_t x = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
+                 (uint32_t)p[i + 3] << 24;
+    unsigned k = 0;
+
+    for (size_t j = 0; j < sizeof(sk_mg_tab) / sizeof(sk_mg_tab[0]); j++)
+        if ((x & sk_mg_tab[j].mask) == sk_mg_tab[j].val)
+            k |= sk_mg_tab[j].kind;
+    if ((k & SK_MG_LHA) && (i + 5 > n || p[i + 4] != '-'))
+        k &= ~(unsigned)SK_MG_LHA;
+    return k;
+}
+
+/* 0, or -1 past the cap or out of memory (M->over). */
+static int sk_mg_add(struct sk_magics *m, size_t at, unsigned kinds)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        if (cap > m->max)
+            cap = m->max;
+        void *v = cap > m->cap ? realloc(m->v, cap * sizeof(*m->v)) : NULL;
+        if (!v) {
+            m->over = 1;
+            return -1;
+        }
+        m->v = v;
+        m->cap = cap;
+    }
+    m->v[m->n].at = at;
+    m->v[m->n].kinds = kinds;
+    m->n++;
+    return 0;
+}
+
+static int sk_mg_at(struct sk_magics *m, const unsigned char *p, size_t n, size_t i)
+{
+    unsigned k = sk_mg_kinds(p, n, i);
+
+    return k ? sk_mg_add(m, i, k) : 0;
+}
+
+/* The pairs of first bytes, 16 positions at a time: a block none of
+ * them starts in (nearly every block of random or text bytes) costs a
+ * few vector instructions (GCC/Clang vector extensions: SSE2, NEON). */
+typedef unsigned char sk_mg_v __attribute__((vector_size(16)));
+typedef signed char sk_mg_m __attribute__((vector_size(16)));
+
+/* The pair starts in P[0..16): byte j of *LO (j < 8) or *HI (j - 8) is
+ * 0xff where one of the pairs starts at P[j]. */
+static void sk_mg_block(const unsigned char *p, uint64_t *lo, uint64_t *hi)
+{
+    sk_mg_v a, b;
+    uint64_t w[2];
+
+    memcpy(&a, p, 16);
+    memcpy(&b, p + 1, 16);
+    sk_mg_m m = ((a == 0x1f) & (b == 0x8b)) | ((a == 'B') & (b == 'Z')) |
+                ((a == 0xfd) & (b == '7')) | ((a == 0x28) & (b == 0xb5)) |
+                ((a == 'h') & (b == 's')) | ((a == 's') & (b == 'q')) | ((a == 0x89) & (b == 'L')) |
+                ((a == '-') & (b == 'l')) | ((a == 'P') & (b == 'K')) | ((a == '7') & (b == 'z'));
+    memcpy(w, &m, 16);
+    *lo = w[0];
+    *hi = w[1];
+}
+
+/* Each position of P + I whose byte in W is set (8 positions). */
+static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, size_t i, uint64_t w)
+{
+    while (w) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        unsigned j = (unsigned)__builtin_clzll(w) / 8; /* P[i] is the top byte */
+        w &= ~((uint64_t)0xff << (8 * (7 - j)));
+#else
+        unsigned j = (unsigned)__builtin_ctzll(w) / 8;
+        w &= ~((uint64_t)0xff << (8 * j));
+#endif
+        if (i + j + 4 <= n && sk_mg_at(m, p, n, i + j) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+int sk_magics_find(struct sk_magics *m, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    uint64_t lo, hi;
+
+    memset(m, 0, sizeof(*m));
+    m->p = p;
+    m->len = n;
+    m->max = SK_MAGICS_MIN + n / SK_MAGICS_PER;
+    if (n < 4)
+        return 0;
+    /* blocks whose 17 bytes (16 pair starts) are all inside P */
+    for (; i + 17 <= n; i += 16) {
+        sk_mg_block(p + i, &lo, &hi);
+        if ((lo | hi) != 0 &&
+            (sk_mg_bytes(m, p, n, i, lo) == -1 || sk_mg_bytes(m, p, n, i + 8, hi) == -1))
+            return -1;
+    }
+    for (; i + 4 <= n; i++)
+        if (sk_mg_at(m, p, n, i) == -1)
+            return -1;
+    return 0;
+}
+
+void sk_magics_free(struct sk_magics *m)
+{
+    free(m->v);
+    m->v = NULL;
+    m->n = m->cap = 0;
+}
+
+const struct sk_magics *sk_magics_for(const struct sk_magics *m, const unsigned char *p, size_t n)
+{
+    return m && !m->over && m->p == p && m->len == n ? m : NULL;
+}
+
+size_t sk_magics_next(const struct sk_magics *m, size_t from, unsigned kinds)
+{
+    /* the first candidate at FROM or after (binary search), then on */
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->v[mid].at < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo < m->n && !(m->v[lo].kinds & kinds))
+        lo++;
+    return lo;
+}
