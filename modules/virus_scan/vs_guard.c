@@ -341,11 +341,9 @@ size_t sk_vs_lha_inplace(const struct sk_magics *mg, const unsigned char *p, siz
 {
     struct sk_vs_decl d = {0};
 
-    if (from < 2)
-        from = 2;
     if ((mg = sk_magics_for(mg, p, n)) != NULL) {
         /* the '-' of "-l??-" (SK_MG_LHA), as the search below finds it */
-        for (size_t i = sk_magics_next(mg, from, SK_MG_LHA); i < mg->n;
+        for (size_t i = sk_magics_next(mg, from < 2 ? 2 : from, SK_MG_LHA); i < mg->n;
              i = sk_magics_next(mg, mg->v[i].at + 1, SK_MG_LHA)) {
             size_t at = mg->v[i].at;
             if (sk_vs_lha_header(p + at - 2, n - at + 2)) {
@@ -355,7 +353,7 @@ size_t sk_vs_lha_inplace(const struct sk_magics *mg, const unsigned char *p, siz
         }
         return SIZE_MAX;
     }
-    for (size_t at = from; at + 5 <= n;) {
+    for (size_t at = from < 2 ? 2 : from; at + 5 <= n;) {
         const unsigned char *q = memchr(p + at, '-', n - at - 4);
         if (!q)
             break;
