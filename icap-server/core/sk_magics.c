@@ -77,30 +77,6 @@ static int sk_mg_at(struct sk_magics *m, const unsigned char *p, size_t n, size_
     return k ? sk_mg_add(m, i, k) : 0;
 }
 
-/* The pairs of first bytes, 16 positions at a time: a block none of
- * them starts in (nearly every block of random or text bytes) costs a
- * few vector instructions (GCC/Clang vector extensions: SSE2, NEON). */
-typedef unsigned char sk_mg_v __attribute__((vector_size(16)));
-typedef signed char sk_mg_m __attribute__((vector_size(16)));
-
-/* The pair starts in P[0..16): byte j of *LO (j < 8) or *HI (j - 8) is
- * 0xff where one of the pairs starts at P[j]. */
-static void sk_mg_block(const unsigned char *p, uint64_t *lo, uint64_t *hi)
-{
-    sk_mg_v a, b;
-    uint64_t w[2];
-
-    memcpy(&a, p, 16);
-    memcpy(&b, p + 1, 16);
-    sk_mg_m m = ((a == 0x1f) & (b == 0x8b)) | ((a == 'B') & (b == 'Z')) |
-                ((a == 0xfd) & (b == '7')) | ((a == 0x28) & (b == 0xb5)) |
-                ((a == 'h') & (b == 's')) | ((a == 's') & (b == 'q')) | ((a == 0x89) & (b == 'L')) |
-                ((a == '-') & (b == 'l')) | ((a == 'P') & (b == 'K')) | ((a == '7') & (b == 'z'));
-    memcpy(w, &m, 16);
-    *lo = w[0];
-    *hi = w[1];
-}
-
 /* Each position of P + I whose byte in W is set (8 positions). */
 static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, size_t i, uint64_t w)
 {
@@ -118,28 +94,92 @@ static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, si
     return 0;
 }
 
+/* The pairs of first bytes, a vector of positions at a time: a block
+ * none of them starts in (nearly every block of random or text bytes)
+ * costs a few vector instructions (GCC/Clang vector extensions: SSE2 or
+ * NEON 16 bytes, AVX2 32 where the CPU has it). The pairs' bytes, each
+ * repeated across a vector, are compared from memory: 20 of them do not
+ * fit in the registers, and rebuilding them per block cost 10%. */
+#define SK_MG_R4(x) x, x, x, x
+#define SK_MG_R16(x)                                                                               \
+    {                                                                                              \
+        SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x)                                         \
+    }
+#define SK_MG_R32(x)                                                                               \
+    {                                                                                              \
+        SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x), SK_MG_R4(x), \
+            SK_MG_R4(x)                                                                            \
+    }
+#define SK_MG_PAIRS(R)                                                                             \
+    {                                                                                              \
+        R(0x1f), R(0x8b), R('B'), R('Z'), R(0xfd), R('7'), R(0x28), R(0xb5), R('h'), R('s'),       \
+            R('s'), R('q'), R(0x89), R('L'), R('-'), R('l'), R('P'), R('K'), R('7'), R('z')        \
+    }
+
+/* The blocks of W positions from *I on whose W + 1 bytes are all in P
+ * (FN's name; ATTR: its target), candidates into M; *I where it stopped.
+ * 0, or -1 (M->over). */
+#define SK_MG_SCAN(FN, W, ATTR)                                                                    \
+    typedef unsigned char FN##_v __attribute__((vector_size(W)));                                  \
+    typedef signed char FN##_m __attribute__((vector_size(W)));                                    \
+    static const FN##_v FN##_k[20] = SK_MG_PAIRS(SK_MG_R##W);                                      \
+    ATTR static int FN(struct sk_magics *m, const unsigned char *p, size_t n, size_t *ip)          \
+    {                                                                                              \
+        size_t i = *ip;                                                                            \
+        int rc = 0;                                                                                \
+        for (; rc == 0 && i + W + 1 <= n; i += W) {                                                \
+            FN##_v a, b;                                                                           \
+            uint64_t w[W / 8], any = 0;                                                            \
+            memcpy(&a, p + i, W);                                                                  \
+            memcpy(&b, p + i + 1, W);                                                              \
+            FN##_m x =                                                                             \
+                ((a == FN##_k[0]) & (b == FN##_k[1])) | ((a == FN##_k[2]) & (b == FN##_k[3])) |    \
+                ((a == FN##_k[4]) & (b == FN##_k[5])) | ((a == FN##_k[6]) & (b == FN##_k[7])) |    \
+                ((a == FN##_k[8]) & (b == FN##_k[9])) | ((a == FN##_k[10]) & (b == FN##_k[11])) |  \
+                ((a == FN##_k[12]) & (b == FN##_k[13])) |                                          \
+                ((a == FN##_k[14]) & (b == FN##_k[15])) |                                          \
+                ((a == FN##_k[16]) & (b == FN##_k[17])) | ((a == FN##_k[18]) & (b == FN##_k[19])); \
+            memcpy(w, &x, W);                                                                      \
+            for (int k = 0; k < W / 8; k++)                                                        \
+                any |= w[k];                                                                       \
+            for (int k = 0; any && rc == 0 && k < W / 8; k++)                                      \
+                if (w[k])                                                                          \
+                    rc = sk_mg_bytes(m, p, n, i + 8 * (size_t)k, w[k]);                            \
+        }                                                                                          \
+        *ip = i;                                                                                   \
+        return rc;                                                                                 \
+    }
+
+SK_MG_SCAN(sk_mg_scan16, 16, )
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SK_MG_AVX2 1
+SK_MG_SCAN(sk_mg_scan32, 32, __attribute__((target("avx2"))))
+#endif
+
 int sk_magics_find(struct sk_magics *m, const unsigned char *p, size_t n)
 {
+    return sk_magics_find_w(m, p, n, 0);
+}
+
+int sk_magics_find_w(struct sk_magics *m, const unsigned char *p, size_t n, unsigned width)
+{
     size_t i = 0;
-    uint64_t lo, hi;
+    int rc;
 
     memset(m, 0, sizeof(*m));
     m->p = p;
     m->len = n;
     m->max = SK_MAGICS_MIN + n / SK_MAGICS_PER;
-    if (n < 4)
-        return 0;
-    /* blocks whose 17 bytes (16 pair starts) are all inside P */
-    for (; i + 17 <= n; i += 16) {
-        sk_mg_block(p + i, &lo, &hi);
-        if ((lo | hi) != 0 &&
-            (sk_mg_bytes(m, p, n, i, lo) == -1 || sk_mg_bytes(m, p, n, i + 8, hi) == -1))
-            return -1;
-    }
-    for (; i + 4 <= n; i++)
-        if (sk_mg_at(m, p, n, i) == -1)
-            return -1;
-    return 0;
+#ifdef SK_MG_AVX2
+    if (width != 16 && __builtin_cpu_supports("avx2"))
+        rc = sk_mg_scan32(m, p, n, &i);
+    else
+#endif
+        rc = sk_mg_scan16(m, p, n, &i);
+    /* the last positions one at a time */
+    for (; rc == 0 && i + 4 <= n; i++)
+        rc = sk_mg_at(m, p, n, i);
+    return rc;
 }
 
 void sk_magics_free(struct sk_magics *m)

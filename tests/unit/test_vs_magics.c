@@ -7,6 +7,7 @@
  * fragments, and bodies over the candidate cap (each search the old
  * way). The index must be exactly the positions a byte-by-byte reference
  * finds, and every search the same answer with and without it. */
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include "virus_scan_fixture.h"
@@ -175,11 +176,12 @@ static size_t header(unsigned char *b, unsigned k, int bare)
 
 /* ---- the checks ---- */
 
-static void check_index(const unsigned char *p, size_t n, struct sk_magics *m)
+/* The index of P by the pass of WIDTH (16: the portable one; 0: the
+ * best, AVX2 here when the CPU has it) against the reference. */
+static void check_index(const unsigned char *p, size_t n, struct sk_magics *m, unsigned width)
 {
     size_t want = 0, j = 0;
-
-    int rc = sk_magics_find(m, p, n);
+    int rc = sk_magics_find_w(m, p, n, width);
 
     assert_int_equal(rc, m->over ? -1 : 0);
     assert_ptr_equal(m->p, p);
@@ -234,14 +236,16 @@ static void check_from(const unsigned char *p, size_t n, const struct sk_magics 
 static unsigned hits[5];
 
 /* Every search with the index against the search without. */
-static void check_all(const unsigned char *p, size_t n)
+static void check_one(const unsigned char *p, size_t n)
 {
     struct sk_magics m;
     const char *k1 = NULL, *k2 = NULL, *k3 = NULL;
     enum sk_coding c;
     size_t len;
 
-    check_index(p, n, &m);
+    check_index(p, n, &m, 16);
+    sk_magics_free(&m);
+    check_index(p, n, &m, 0);
     size_t a = ref_unread(p, n, &k1), b = sk_vs_unread_find(&m, p, n, &k2);
     if (a != b || (a != SIZE_MAX && k1 != k2))
         fail_msg("n %zu: unread at %zu (%s), indexed %zu (%s)", n, a, a != SIZE_MAX ? k1 : "", b,
@@ -267,6 +271,27 @@ static void check_all(const unsigned char *p, size_t n)
     hits[3] += sk_vs_lha_inplace(NULL, p, n, 0, &len) != SIZE_MAX;
     hits[4] += ref_7z(p, n, 0) != SIZE_MAX;
     sk_magics_free(&m);
+}
+
+/* P[0..N) copied against a page nobody may read, after its end and then
+ * before its start: a search that reads a byte outside the object (a
+ * vector pass one byte too far, an LHA header before the object) stops
+ * the test with SIGSEGV. */
+static void check_all(const unsigned char *p, size_t n)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), span = (n + pg - 1) / pg * pg + pg;
+    unsigned char *m =
+        mmap(NULL, span + pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(mprotect(m + span, pg, PROT_NONE), 0); /* after */
+    memcpy(m + span - n, p, n);
+    check_one(m + span - n, n);
+    assert_int_equal(mprotect(m + span, pg, PROT_READ | PROT_WRITE), 0);
+    assert_int_equal(mprotect(m, pg, PROT_NONE), 0); /* before */
+    memcpy(m + pg, p, n);
+    check_one(m + pg, n);
+    munmap(m, span + pg);
 }
 
 /* N random bytes with PLANTS headers (whole, bare or cut) at random

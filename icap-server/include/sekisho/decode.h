@@ -502,6 +502,9 @@ struct sk_magics {
  * M->over set (more candidates than the cap, or out of memory): M is
  * then no index, and sk_magics_for says so. */
 SK_API int sk_magics_find(struct sk_magics *m, const unsigned char *p, size_t n);
+/* The same with the pass's vector WIDTH chosen (tests: 16 the portable
+ * pass, 32 AVX2 when the CPU has it, 0 the best there is). */
+SK_API int sk_magics_find_w(struct sk_magics *m, const unsigned char *p, size_t n, unsigned width);
 SK_API void sk_magics_free(struct sk_magics *m);
 /* M when it is a complete index of exactly P[0..N), else NULL: the
  * caller searches P itself. M may be NULL. */
