@@ -243,7 +243,7 @@ static void sk_fuzz_magics(const uint8_t *p, size_t n)
                       want, m.over);
         /* the searches through it, from where the input says */
         for (size_t k = 0; k < 8 && k <= n; k++) {
-            size_t from = k < 2 ? k : (size_t)p[k] * n / 256;
+            size_t from = k < 2 || k >= n ? k : (size_t)p[k] * n / 256;
             enum sk_coding c1 = 0, c2 = 0;
             long a = sk_stream_find(p, n, from, &c1), b = sk_stream_find_in(&m, p, n, from, &c2);
             SK_FUZZ_CHECK(a == b && (a < 0 || c1 == c2), "stream from %zu: %ld, indexed %ld", from,
