@@ -171,6 +171,7 @@ int sk_magics_find_w(struct sk_magics *m, const unsigned char *p, size_t n, unsi
     m->len = n;
     m->max = SK_MAGICS_MIN + n / SK_MAGICS_PER;
 #ifdef SK_MG_AVX2
+    __builtin_cpu_init(); /* idempotent; needed before constructors have run */
     if (width != 16 && __builtin_cpu_supports("avx2"))
         rc = sk_mg_scan32(m, p, n, &i);
     else
