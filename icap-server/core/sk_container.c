@@ -177,6 +177,27 @@ long sk_zip_find(const unsigned char *p, size_t n)
     return -1;
 }
 
+long sk_zip_find_in(const struct sk_magics *m, const unsigned char *p, size_t n, size_t pos)
+{
+    size_t i, eocd;
+
+    if (!(m = sk_magics_for(m, p, n)) || pos > n)
+        return sk_zip_find(p + pos, n - pos);
+    if (sk_container_sniff(p + pos, n - pos) == SK_CT_ZIP)
+        return 0;
+    /* the last archive end at POS or after, then the first plausible local
+     * header at least 30 bytes before it, as sk_zip_find */
+    for (i = m->n; i > 0 && !(m->v[i - 1].kinds & SK_MG_ZIP_END); i--)
+        ;
+    if (i == 0 || (eocd = m->v[i - 1].at) < pos)
+        return -1;
+    for (i = sk_magics_next(m, pos, SK_MG_ZIP_LOCAL); i < m->n && m->v[i].at + 30 <= eocd;
+         i = sk_magics_next(m, m->v[i].at + 1, SK_MG_ZIP_LOCAL))
+        if (sk_zip_local_plausible(p + m->v[i].at, n - m->v[i].at) == 1)
+            return (long)(m->v[i].at - pos);
+    return -1;
+}
+
 #define SK_ZIP64_TAIL (65536 + 22 + 20 + 56 + 1024) /* comment, records, slack */
 
 int sk_zip_has_zip64(const unsigned char *p, size_t n)

@@ -94,6 +94,21 @@ long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_codin
     return -1;
 }
 
+long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t n, size_t from,
+                       enum sk_coding *c)
+{
+    if (!(m = sk_magics_for(m, p, n)))
+        return sk_stream_find(p, n, from, c);
+    /* a header sk_stream_at takes starts with one of the four magics */
+    for (size_t i = sk_magics_next(m, from, SK_MG_STREAMS); i < m->n;
+         i = sk_magics_next(m, m->v[i].at + 1, SK_MG_STREAMS)) {
+        size_t at = m->v[i].at;
+        if ((*c = sk_stream_at(p + at, n - at)) != 0)
+            return (long)at;
+    }
+    return -1;
+}
+
 struct sk_stream_out {
     sk_decode_sink_fn sink;
     void *arg;

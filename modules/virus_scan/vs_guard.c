@@ -122,18 +122,35 @@ static int sk_vs_guard_7z_at(const unsigned char *p, size_t n, size_t at,
     return 0;
 }
 
-static int sk_vs_guard_7z_each(const unsigned char *p, size_t n, int fd,
+static const unsigned char sk_vs_7z_sig[6] = {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c};
+
+size_t sk_vs_7z_next(const struct sk_magics *mg, const unsigned char *p, size_t n, size_t from)
+{
+    const unsigned char *q;
+
+    if ((mg = sk_magics_for(mg, p, n)) != NULL) {
+        /* the first four bytes are SK_MG_7Z's */
+        for (size_t i = sk_magics_next(mg, from, SK_MG_7Z); i < mg->n;
+             i = sk_magics_next(mg, mg->v[i].at + 1, SK_MG_7Z))
+            if (n - mg->v[i].at >= 6 && memcmp(p + mg->v[i].at, sk_vs_7z_sig, 6) == 0)
+                return mg->v[i].at;
+        return SIZE_MAX;
+    }
+    if (from + 6 > n || !(q = memmem(p + from, n - from, sk_vs_7z_sig, 6)))
+        return SIZE_MAX;
+    return (size_t)(q - p);
+}
+
+static int sk_vs_guard_7z_each(const struct sk_magics *mg, const unsigned char *p, size_t n, int fd,
                                const struct sk_decode_limits *dl, unsigned *unread)
 {
-    static const unsigned char sig[6] = {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c};
     const unsigned char *q;
     unsigned seen = 0;
     int r = 0;
 
     if (fd < 0) { /* in memory */
-        for (size_t from = 0; r == 0 && from + 6 <= n && (q = memmem(p + from, n - from, sig, 6));
-             from = (size_t)(q - p) + 1)
-            r = sk_vs_guard_7z_at(p, n, (size_t)(q - p), dl, &seen, unread);
+        for (size_t at = 0; r == 0 && (at = sk_vs_7z_next(mg, p, n, at)) != SIZE_MAX; at++)
+            r = sk_vs_guard_7z_at(p, n, at, dl, &seen, unread);
         return r == 1;
     }
     /* P maps FD: searched through a small buffer, so that only the pages
@@ -148,7 +165,7 @@ static int sk_vs_guard_7z_each(const unsigned char *p, size_t n, int fd,
         if (got < 6)
             break;
         for (size_t from = 0; r == 0 && from + 6 <= (size_t)got &&
-                              (q = memmem(buf + from, (size_t)got - from, sig, 6));
+                              (q = memmem(buf + from, (size_t)got - from, sk_vs_7z_sig, 6));
              from = (size_t)(q - buf) + 1)
             r = sk_vs_guard_7z_at(p, n, off + (size_t)(q - buf), dl, &seen, unread);
         if ((size_t)got < want)
@@ -166,13 +183,14 @@ static const char *sk_vs_guard_name(enum sk_coding c)
 /* The object is a view into P[0..N) at an offset libclamav does not
  * tell (a cpio member read in place): each stream of its coding in
  * P is checked from where it starts, its input counted to P's end. */
-static enum sk_decode_rc sk_vs_guard_each(enum sk_coding c, const unsigned char *p, size_t n,
+static enum sk_decode_rc sk_vs_guard_each(const struct sk_magics *mg, enum sk_coding c,
+                                          const unsigned char *p, size_t n,
                                           const struct sk_decode_limits *dl, size_t *at)
 {
     enum sk_coding k;
     long i;
 
-    for (size_t from = 0; (i = sk_stream_find(p, n, from, &k)) >= 0; from = (size_t)i + 1) {
+    for (size_t from = 0; (i = sk_stream_find_in(mg, p, n, from, &k)) >= 0; from = (size_t)i + 1) {
         if (k == c && sk_decode_check(c, p + i, n - (size_t)i, dl, NULL) == SK_DECODE_LIMIT) {
             *at = (size_t)i;
             return SK_DECODE_LIMIT;
@@ -318,10 +336,23 @@ static int sk_vs_lha_header(const unsigned char *p, size_t n)
     return (sum & 0xff) == p[1];
 }
 
-size_t sk_vs_lha_inplace(const unsigned char *p, size_t n, size_t from, size_t *len)
+size_t sk_vs_lha_inplace(const struct sk_magics *mg, const unsigned char *p, size_t n, size_t from,
+                         size_t *len)
 {
     struct sk_vs_decl d = {0};
 
+    if ((mg = sk_magics_for(mg, p, n)) != NULL) {
+        /* the '-' of "-l??-" (SK_MG_LHA), as the search below finds it */
+        for (size_t i = sk_magics_next(mg, from < 2 ? 2 : from, SK_MG_LHA); i < mg->n;
+             i = sk_magics_next(mg, mg->v[i].at + 1, SK_MG_LHA)) {
+            size_t at = mg->v[i].at;
+            if (sk_vs_lha_header(p + at - 2, n - at + 2)) {
+                *len = sk_vs_lha(p + at - 2, n - at + 2, &d);
+                return at - 2;
+            }
+        }
+        return SIZE_MAX;
+    }
     for (size_t at = from < 2 ? 2 : from; at + 5 <= n;) {
         const unsigned char *q = memchr(p + at, '-', n - at - 4);
         if (!q)
@@ -420,13 +451,13 @@ enum sk_vs_guard sk_vs_guard(const char *type, const unsigned char *p, size_t n,
  * or after a prefix, where libclamav's 7zSFX signature finds one in any
  * object and reads it in place - each held to ZL; RATIO for a bomb,
  * UNREAD for folders libclamav does not decode, else OK. */
-static enum sk_vs_guard sk_vs_guard_7z(const unsigned char *p, size_t n, int fd,
-                                       const struct sk_decode_limits *zl, uint64_t ratio, char *why,
-                                       size_t size)
+static enum sk_vs_guard sk_vs_guard_7z(const struct sk_magics *mg, const unsigned char *p, size_t n,
+                                       int fd, const struct sk_decode_limits *zl, uint64_t ratio,
+                                       char *why, size_t size)
 {
     unsigned unread = 0;
 
-    if (sk_vs_guard_7z_each(p, n, fd, zl, &unread)) {
+    if (sk_vs_guard_7z_each(mg, p, n, fd, zl, &unread)) {
         snprintf(why, size,
                  "a 7z archive in %zu bytes whose folders (as declared) decompress beyond "
                  "virus_scan.decode-max-ratio (%llu:1 past decode-min-bytes, each and the "
@@ -481,7 +512,10 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
             return SK_VS_GUARD_OK; /* libclamav's own limits still apply */
         p = m;
     }
-    g = sz ? sk_vs_guard_7z(p, n, m ? fd : -1, &zl, lim->decode_ratio, why, size) : SK_VS_GUARD_OK;
+    /* the scan's buffer comes with its candidates (not a mapping of FD) */
+    const struct sk_magics *mg = m ? NULL : lim->magics;
+    g = sz ? sk_vs_guard_7z(mg, p, n, m ? fd : -1, &zl, lim->decode_ratio, why, size)
+           : SK_VS_GUARD_OK;
     if (g == SK_VS_GUARD_OK && zip && sk_vs_guard_zip(p, n, &zl)) {
         snprintf(why, size,
                  "a zip of %zu bytes whose entries decompress beyond virus_scan.decode-max-ratio "
@@ -495,7 +529,7 @@ enum sk_vs_guard sk_vs_guard_in(const char *type, const unsigned char *p, size_t
         return g;
     }
     size_t at = 0;
-    rc = view ? sk_vs_guard_each(c, p, n, &dl, &at) : sk_decode_check(c, p, n, &dl, &out);
+    rc = view ? sk_vs_guard_each(mg, c, p, n, &dl, &at) : sk_decode_check(c, p, n, &dl, &out);
     n -= at; /* the stream's input: from where it starts */
     if (m)
         munmap(m, n + at);

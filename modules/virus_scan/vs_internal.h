@@ -83,6 +83,11 @@ struct sk_vs_limits {
     const char *client;                    /* X-Client-IP, the key of the per-client heavy-scan cap
                                             * (sk_vs_slots_take); borrowed until txn_end; NULL when
                                             * the proxy sent none: no per-client cap */
+    /* The container magic of the buffer scan_mem is given (sk_magics_find
+     * on exactly that buffer), or NULL: the guard's 7z search reads it
+     * instead of the bytes. Borrowed for the scan; one of another buffer is
+     * not used (sk_magics_for). */
+    const struct sk_magics *magics;
 };
 
 /* ---- the decompression guard before libclamav (vs_guard.c) ---- */
@@ -125,9 +130,11 @@ int sk_vs_guard_zip(const unsigned char *p, size_t n, const struct sk_decode_lim
 /* LHA archives read in place: the first plausible LHA header in P[0..N)
  * at FROM or after (a known method and level, the header checksum of
  * levels 0 and 1), its offset (SIZE_MAX: none) and in *LEN the bytes its
- * chain of headers and members covers; sk_vs_lha_extent: that extent for
+ * chain of headers and members covers (MG: P's candidates, or NULL: P is
+ * searched); sk_vs_lha_extent: that extent for
  * an LHA header at P itself, else 0. */
-size_t sk_vs_lha_inplace(const unsigned char *p, size_t n, size_t from, size_t *len);
+size_t sk_vs_lha_inplace(const struct sk_magics *mg, const unsigned char *p, size_t n, size_t from,
+                         size_t *len);
 size_t sk_vs_lha_extent(const unsigned char *p, size_t n);
 
 /* Does the policy (LIM) want detection NAME reported? Anything not named
@@ -315,6 +322,9 @@ struct sk_vs_walk {
     int digest;           /* the body is multipart/digest (untyped parts are messages) */
     int mail;             /* ... not form-data: a bare CR ends a line too (sk_mp_mail) */
     int form;             /* ... multipart/form-data: no delimiter at all is av.on-error */
+    /* the body's container magic (sk_magics_find on what sk_vs_walk_body
+     * is given), or NULL: the walk finds it itself. Borrowed. */
+    const struct sk_magics *magics;
 };
 /* Scan each part of a multipart body as an object (engine, then our zip
  * walk). 0 when all were clean, -1 when w->rep says why not. */
@@ -364,7 +374,21 @@ int sk_vs_walk_packed(struct sk_vs_walk *, const unsigned char *p, size_t n, int
  * members after a pax size or a base-256 size field, ar members (.deb),
  * gzip/bzip2/xz streams after a prefix. 0 or -1 (w->rep). */
 int sk_vs_walk_arc(struct sk_vs_walk *, const unsigned char *p, size_t n, int depth,
-                   const char *name);
+                   const char *name, const struct sk_magics *mg);
+/* The first squashfs image or lzop file nobody decodes (sk_container_unread)
+ * in P after its first byte, in the walk's order: every "hsqs" first, then
+ * "sqsh", then lzop's magic. Its offset and *KIND, or SIZE_MAX. MG: P's
+ * candidates, or NULL (P is searched). */
+size_t sk_vs_unread_find(const struct sk_magics *mg, const unsigned char *p, size_t n,
+                         const char **kind);
+/* The next 7z signature in P at FROM or after (all six bytes), or
+ * SIZE_MAX. MG: P's candidates, or NULL (P is searched). */
+size_t sk_vs_7z_next(const struct sk_magics *mg, const unsigned char *p, size_t n, size_t from);
+/* MG when it indexes exactly P[0..N) (complete or not), else *OWN filled
+ * for P (free it with sk_magics_free): the one pass the walk's searches of
+ * an object share. */
+const struct sk_magics *sk_vs_magics(const struct sk_magics *mg, const unsigned char *p, size_t n,
+                                     struct sk_magics *own);
 /* Would sk_vs_walk_arc read anything in P (a tar or an ar)? */
 int sk_vs_arc_wants(const unsigned char *p, size_t n);
 /* vs_walk_pdf.c: a PDF's streams that libclamav leaves encoded (a

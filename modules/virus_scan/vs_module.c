@@ -566,6 +566,7 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
     struct sk_vs_ft ft = {.block = s->ft_block};
     struct sk_vs_inner inner = {0};
     struct sk_vs_limits lim = s->limits;
+    struct sk_magics mg = {0};
     const unsigned char *data;
     const char *name;
     char namebuf[128];
@@ -605,6 +606,10 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
      * so VmRSS shows the file's pages while it runs: the spill file's page
      * cache, there whether mapped or not (RssAnon stays ~11 MB, bench row
      * stream_200m_one). */
+    /* one pass over the body for the container magic the guard (in the
+     * scan) and the walk look for (past its cap: each searches itself) */
+    w.magics = sk_vs_magics(NULL, data, len, &mg);
+    lim.magics = w.magics;
     if (!s->av)
         rc = 0;
     else if (s->store.fd != -1 && s->store.total > sk_vs_g->conf.map_max)
@@ -623,6 +628,8 @@ static enum sk_verdict sk_vs_scan(struct sk_txn *t, struct sk_vs_state *s)
         rep = w.rep;
     sk_vs_inner_free(&inner);
     sk_vs_walk_free(&w);
+    sk_magics_free(&mg);
+    lim.magics = NULL; /* the body's, not the side bytes' */
     /* chunk extensions and trailers of framing left in the body: not its
      * data, but bytes whoever reads the framed body receives */
     size_t sn = 0;

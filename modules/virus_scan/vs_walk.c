@@ -38,7 +38,17 @@ void sk_vs_walk_stop(struct sk_vs_walk *w, enum sk_vs_result r, const char *name
 }
 
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                          enum sk_ft_kind *kind);
+                          enum sk_ft_kind *kind, const struct sk_magics *mg);
+
+const struct sk_magics *sk_vs_magics(const struct sk_magics *mg, const unsigned char *p, size_t n,
+                                     struct sk_magics *own)
+{
+    if (mg && mg->p == p && mg->len == n)
+        return mg; /* P's, complete or not: a second pass would not do better */
+    /* past the cap or out of memory, OWN says so and every search reads P */
+    (void)sk_magics_find(own, p, n);
+    return own;
+}
 
 int sk_vs_walk_deep(struct sk_vs_walk *w, const char *what, int depth)
 {
@@ -59,9 +69,13 @@ int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
     enum sk_ft_kind k = SK_FT_NONE;
     struct sk_vs_inner inner = {0};
     struct sk_vs_limits lim = *w->lim;
+    struct sk_magics own = {0};
     int rc = 0;
 
+    /* one pass for the guard's and the walk's searches of P */
+    const struct sk_magics *mg = sk_vs_magics(NULL, p, n, &own);
     lim.inner = &inner; /* what the engine extracts from this object for the walk */
+    lim.magics = mg;
     if (w->av && w->sc->scan_mem(w->sc->self, p, n, &lim, &rep) == -1) {
         memset(&rep, 0, sizeof(rep));
         rep.result = SK_VS_ERROR;
@@ -69,13 +83,14 @@ int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
     }
     if (rep.result != SK_VS_CLEAN) {
         sk_vs_inner_free(&inner);
+        sk_magics_free(&own);
         w->rep = rep;
         return -1;
     }
     if (w->ft)
         k = sk_ft_sniff(p, n, name);
     unsigned before = w->zip64_walked;
-    rc = sk_vs_walk_zip(w, p, n, depth, &k);
+    rc = sk_vs_walk_zip(w, p, n, depth, &k, mg);
     if (rc == 0) /* the engine opened the gzip too: its ZIP64 zips count */
         rc = sk_vs_walk_packed(w, p, n, depth, name);
     if (rc == 0) /* before the ZIP64 count: its zips are walked there */
@@ -85,10 +100,11 @@ int sk_vs_walk_object(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, ct, name);
     if (rc == 0)
-        rc = sk_vs_walk_arc(w, p, n, depth, name);
+        rc = sk_vs_walk_arc(w, p, n, depth, name, mg);
     if (rc == 0)
         rc = sk_vs_walk_pdf(w, p, n, depth, name);
     sk_vs_inner_free(&inner);
+    sk_magics_free(&own);
     if (w->ft) {
         sk_vs_ft_note(w->ft, k, ct, name);
         sk_vs_ft_note_kinds(w->ft, rep.kinds, name);
@@ -425,15 +441,15 @@ static int sk_vs_cd_entry(void *arg, const struct sk_zip_cd_entry *e)
  * and scanned; then the central directory of the archive that ends P is
  * checked against them (sk_vs_cd_entry). */
 static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                          enum sk_ft_kind *kind)
+                          enum sk_ft_kind *kind, const struct sk_magics *mg)
 {
     struct sk_zip_seen seen = {0};
     long at;
     int rc = 0, zips = 0;
 
     if (depth >= SK_VS_WALK_DEPTH)
-        return sk_zip_find(p, n) >= 0 ? sk_vs_walk_deep(w, "an archive", depth) : 0;
-    for (size_t pos = 0; rc == 0 && pos < n && (at = sk_zip_find(p + pos, n - pos)) >= 0;) {
+        return sk_zip_find_in(mg, p, n, 0) >= 0 ? sk_vs_walk_deep(w, "an archive", depth) : 0;
+    for (size_t pos = 0; rc == 0 && pos < n && (at = sk_zip_find_in(mg, p, n, pos)) >= 0;) {
         struct sk_vs_obj o = {.w = w, .depth = depth, .seen = &seen};
         const struct sk_zip_stats *st;
         struct sk_zip *z = NULL;
@@ -506,12 +522,17 @@ static const char *sk_vs_packed_name(enum sk_ctype t)
 
 int sk_vs_walk_wants(const unsigned char *p, size_t n)
 {
+    struct sk_magics own = {0};
+    const struct sk_magics *mg;
     enum sk_coding c;
+    int rc;
 
-    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_zip_find(p, n) >= 0 || sk_vs_arc_wants(p, n) ||
-        sk_stream_find(p, n, 1, &c) >= 0)
+    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_vs_arc_wants(p, n))
         return 1;
-    return sk_vs_text_wants(p, n);
+    mg = sk_vs_magics(NULL, p, n, &own); /* one pass for both searches */
+    rc = sk_zip_find_in(mg, p, n, 0) >= 0 || sk_stream_find_in(mg, p, n, 1, &c) >= 0;
+    sk_magics_free(&own);
+    return rc || sk_vs_text_wants(p, n);
 }
 /* ---- compressed files (gzip, zstd) ---- */
 
@@ -609,16 +630,19 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
 static int sk_vs_walk_extras(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                              const char *name)
 {
-    int rc = sk_vs_walk_zip(w, p, n, depth, NULL);
+    struct sk_magics own = {0};
+    const struct sk_magics *mg = sk_vs_magics(NULL, p, n, &own);
+    int rc = sk_vs_walk_zip(w, p, n, depth, NULL, mg);
 
     if (rc == 0)
         rc = sk_vs_walk_b64(w, p, n, depth, NULL, name);
     if (rc == 0)
         rc = sk_vs_walk_packed(w, p, n, depth, name);
     if (rc == 0)
-        rc = sk_vs_walk_arc(w, p, n, depth, name);
+        rc = sk_vs_walk_arc(w, p, n, depth, name, mg);
     if (rc == 0)
         rc = sk_vs_walk_pdf(w, p, n, depth, name);
+    sk_magics_free(&own);
     return rc;
 }
 
@@ -686,6 +710,8 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
                     const char *name)
 {
     enum sk_ft_kind k = w->ft ? sk_ft_sniff(p, n, name) : SK_FT_NONE;
+    struct sk_magics own = {0};
+    const struct sk_magics *mg = sk_vs_magics(w->magics, p, n, &own);
     int rc = 0;
 
     /* a mail message (an .eml up- or downloaded): its parts as a mail
@@ -695,7 +721,7 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
     if (!w->parts_walked && sk_mp_is_message(ct, name, p, n))
         rc = sk_vs_walk_multipart(w, p, n, NULL);
     if (rc == 0)
-        rc = sk_vs_walk_zip(w, p, n, 0, &k);
+        rc = sk_vs_walk_zip(w, p, n, 0, &k, mg);
 
     /* a multipart body's parts were objects of their own (their runs too) */
     if (rc == 0 && !(ct && strncasecmp(ct, "multipart/", 10) == 0))
@@ -705,9 +731,10 @@ int sk_vs_walk_body(struct sk_vs_walk *w, const unsigned char *p, size_t n, cons
     /* each part was searched for tars and streams as an object of its own:
      * a search of the whole would decompress a .gz part a second time */
     if (rc == 0 && !w->parts_walked)
-        rc = sk_vs_walk_arc(w, p, n, 0, name);
+        rc = sk_vs_walk_arc(w, p, n, 0, name, mg);
     if (rc == 0 && !w->parts_walked) /* each part was an object: its PDF walked there */
         rc = sk_vs_walk_pdf(w, p, n, 0, name);
+    sk_magics_free(&own);
 
     if (w->ft)
         sk_vs_ft_note(w->ft, k, ct, name);

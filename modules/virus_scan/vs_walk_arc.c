@@ -106,7 +106,7 @@ static int sk_vs_tar_end(void *arg)
     if (sk_vs_opaque_packed(sk_container_sniff(a->at, a->len)))
         return 0; /* the engine copied it out: sk_vs_walk_inner read it */
     int rc = sk_vs_walk_packed(w, a->at, a->len, d, a->name);
-    return rc == 0 ? sk_vs_walk_arc(w, a->at, a->len, d, a->name) : rc;
+    return rc == 0 ? sk_vs_walk_arc(w, a->at, a->len, d, a->name, NULL) : rc;
 }
 
 /* The tar P: 1 when its members covered it (read to the end block or cut
@@ -264,7 +264,7 @@ static int sk_vs_arc_stream(struct sk_vs_walk *w, const unsigned char *p, size_t
  * had its members or frames, and the bytes after them, read by
  * sk_vs_walk_packed already: candidates of its kind are its. */
 static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *name)
+                             const char *name, const struct sk_magics *mg)
 {
     enum sk_ctype t = sk_container_sniff(p, n);
     enum sk_coding own = t == SK_CT_GZIP || t == SK_CT_ZSTD ? sk_container_coding(t) : 0;
@@ -272,7 +272,7 @@ static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_
     long at;
     int rc = 0;
 
-    for (size_t from = 1; rc == 0 && (at = sk_stream_find(p, n, from, &c)) >= 0;) {
+    for (size_t from = 1; rc == 0 && (at = sk_stream_find_in(mg, p, n, from, &c)) >= 0;) {
         if (c == own) {
             from = (size_t)at + 1;
             continue;
@@ -282,41 +282,59 @@ static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_
     return rc;
 }
 
+size_t sk_vs_unread_find(const struct sk_magics *mg, const unsigned char *p, size_t n,
+                         const char **kind)
+{
+    static const struct {
+        const char *magic;
+        unsigned kind;
+    } magic[] = {{"hsqs", SK_MG_SQFS_LE}, {"sqsh", SK_MG_SQFS_BE}, {"\x89LZO", SK_MG_LZOP}};
+    const unsigned char *q;
+
+    mg = sk_magics_for(mg, p, n);
+    /* each magic over the whole object before the next (the first found
+     * is the one reported) */
+    for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++) {
+        if (mg) {
+            for (size_t k = sk_magics_next(mg, 1, magic[i].kind); k < mg->n;
+                 k = sk_magics_next(mg, mg->v[k].at + 1, magic[i].kind))
+                if ((*kind = sk_container_unread(p + mg->v[k].at, n - mg->v[k].at)) != NULL)
+                    return mg->v[k].at;
+            continue;
+        }
+        for (size_t at = 1; at < n && (q = memmem(p + at, n - at, magic[i].magic, 4)); at++) {
+            at = (size_t)(q - p);
+            if ((*kind = sk_container_unread(q, n - at)) != NULL)
+                return at;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* Containers after a prefix that the engine reads at offset 0 only (LHA:
  * each archive found is scanned as an object of its own from its first
  * header, so libclamav and the guard read it) or that nobody reads
  * (squashfs, lzop: av.on-error, as sk_vs_guard says at offset 0). An LHA
  * at offset 0 is the engine's: the search starts after its members. */
 static int sk_vs_arc_inplace(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *name)
+                             const char *name, const struct sk_magics *mg)
 {
-    static const char *const magic[] = {"hsqs", "sqsh", "\x89LZO"};
     const char *obj = name && *name ? name : "the body";
     size_t from = sk_vs_lha_extent(p, n), at, len = 0;
     char why[320], what[160];
+    const char *kind;
     unsigned found = 0;
     int rc = 0;
 
-    for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++) {
-        size_t m = strlen(magic[i]);
-        for (at = 1; at < n;) {
-            const unsigned char *q = memmem(p + at, n - at, magic[i], m);
-            const char *kind;
-            if (!q)
-                break;
-            at = (size_t)(q - p);
-            if ((kind = sk_container_unread(q, n - at)) != NULL) {
-                snprintf(why, sizeof(why),
-                         "%s at offset %zu of %.80s, which neither libclamav nor Sekisho "
-                         "decodes: not scanned",
-                         kind, at, obj);
-                sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", why);
-                return -1;
-            }
-            at++;
-        }
+    if ((at = sk_vs_unread_find(mg, p, n, &kind)) != SIZE_MAX) {
+        snprintf(why, sizeof(why),
+                 "%s at offset %zu of %.80s, which neither libclamav nor Sekisho "
+                 "decodes: not scanned",
+                 kind, at, obj);
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", why);
+        return -1;
     }
-    for (at = from ? from : 1; rc == 0 && (at = sk_vs_lha_inplace(p, n, at, &len)) != SIZE_MAX;
+    for (at = from ? from : 1; rc == 0 && (at = sk_vs_lha_inplace(mg, p, n, at, &len)) != SIZE_MAX;
          at += len) {
         if (++found > SK_VS_LHA_MAX) {
             snprintf(why, sizeof(why), "more than %d LHA archives after a prefix in %.80s",
@@ -342,15 +360,19 @@ int sk_vs_arc_wants(const unsigned char *p, size_t n)
 }
 
 int sk_vs_walk_arc(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                   const char *name)
+                   const char *name, const struct sk_magics *mg)
 {
+    struct sk_magics own = {0};
     int rc = sk_vs_arc_tar(w, p, n, depth);
 
     if (rc == 0)
         rc = sk_vs_arc_ar(w, p, n, depth);
     if (rc == 0)
-        rc = sk_vs_arc_streams(w, p, n, depth, name);
+        mg = sk_vs_magics(mg, p, n, &own);
     if (rc == 0)
-        rc = sk_vs_arc_inplace(w, p, n, depth, name);
+        rc = sk_vs_arc_streams(w, p, n, depth, name, mg);
+    if (rc == 0)
+        rc = sk_vs_arc_inplace(w, p, n, depth, name, mg);
+    sk_magics_free(&own);
     return rc < 0 ? -1 : 0;
 }

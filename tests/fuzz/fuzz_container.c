@@ -17,7 +17,10 @@
  * sizes in the local header or in a data descriptor with or without its
  * signature; a central directory and end record), is walked back as
  * exactly those entries, names and bytes, with nothing corrupt, and its
- * directory has exactly those records. */
+ * directory has exactly those records. The one-pass magic index
+ * (sk_magics_find, both vector widths) holds exactly the offsets a
+ * byte-by-byte look finds, and the stream and zip searches give the same
+ * answers through it as without it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +189,72 @@ static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
     }
 }
 
+/* ---- the one-pass magic index ------------------------------------------ */
+
+/* The kinds at P[I] as sk_magics must record them, byte by byte. */
+static unsigned sk_fuzz_mg_kinds(const uint8_t *p, size_t n, size_t i)
+{
+    static const struct {
+        const char *m;
+        size_t len;
+        unsigned kind;
+    } t[] = {{"\x1f\x8b\x08", 3, SK_MG_GZIP},
+             {"BZh", 3, SK_MG_BZIP2},
+             {"\xfd"
+              "7zX",
+              4, SK_MG_XZ},
+             {"\x28\xb5\x2f\xfd", 4, SK_MG_ZSTD},
+             {"hsqs", 4, SK_MG_SQFS_LE},
+             {"sqsh", 4, SK_MG_SQFS_BE},
+             {"\x89LZO", 4, SK_MG_LZOP},
+             {"PK\3\4", 4, SK_MG_ZIP_LOCAL},
+             {"PK\5\6", 4, SK_MG_ZIP_END},
+             {"7z\xbc\xaf", 4, SK_MG_7Z}};
+    unsigned k = 0;
+
+    if (i + 4 > n)
+        return 0;
+    for (size_t j = 0; j < sizeof(t) / sizeof(t[0]); j++)
+        k |= memcmp(p + i, t[j].m, t[j].len) == 0 ? t[j].kind : 0;
+    if (i + 5 <= n && p[i] == '-' && p[i + 1] == 'l' && p[i + 4] == '-')
+        k |= SK_MG_LHA;
+    return k;
+}
+
+static void sk_fuzz_magics(const uint8_t *p, size_t n)
+{
+    for (unsigned width = 16; width <= 32; width += 16) {
+        struct sk_magics m;
+        size_t j = 0, want = 0;
+        int rc = sk_magics_find_w(&m, p, n, width);
+        SK_FUZZ_CHECK(rc == (m.over ? -1 : 0), "sk_magics_find %d, over %d", rc, m.over);
+        for (size_t i = 0; i < n; i++) {
+            unsigned k = sk_fuzz_mg_kinds(p, n, i);
+            if (!k)
+                continue;
+            want++;
+            if (m.over)
+                continue;
+            SK_FUZZ_CHECK(j < m.n && m.v[j].at == i && m.v[j].kinds == k,
+                          "index (width %u) misses %zu (kinds %#x)", width, i, k);
+            j++;
+        }
+        SK_FUZZ_CHECK(m.over ? want > m.max : m.n == want, "index has %zu of %zu (over %d)", m.n,
+                      want, m.over);
+        /* the searches through it, from where the input says */
+        for (size_t k = 0; k < 8 && k <= n; k++) {
+            size_t from = k < 2 || k >= n ? k : (size_t)p[k] * n / 256;
+            enum sk_coding c1 = 0, c2 = 0;
+            long a = sk_stream_find(p, n, from, &c1), b = sk_stream_find_in(&m, p, n, from, &c2);
+            SK_FUZZ_CHECK(a == b && (a < 0 || c1 == c2), "stream from %zu: %ld, indexed %ld", from,
+                          a, b);
+            a = sk_zip_find(p + from, n - from), b = sk_zip_find_in(&m, p, n, from);
+            SK_FUZZ_CHECK(a == b, "zip from %zu: %ld, indexed %ld", from, a, b);
+        }
+        sk_magics_free(&m);
+    }
+}
+
 /* ---- the round trip ---------------------------------------------------- */
 
 static int sk_fuzz_zrt_begin(void *arg, const struct sk_zip_entry *e)
@@ -349,6 +418,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uprev = upos;
     }
     sk_fuzz_ar_streams(data, size);
+    sk_fuzz_magics(data, size);
     sk_fuzz_walk(data, size, 0, &whole, &a);
     sk_fuzz_walk(data, size, seed, &parts, &b);
     /* a zstd entry that does not decode: libzstd hands out what it decoded

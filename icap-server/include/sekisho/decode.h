@@ -463,6 +463,60 @@ SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void
  * takes one that does not decode as none. Linear in N. */
 #define SK_STREAM_HEAD 24
 SK_API long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c);
+
+/* ---- container magic in one pass (sk_magics.c) ------------------------ */
+/* Where the magics the walk's searches look for begin in an object: one
+ * pass records every offset whose first bytes are those of a magic below
+ * (fixed bytes only: each search's exact test runs there, so the index is
+ * a superset of what any of them finds), and a search runs at those
+ * offsets instead of reading the object again. */
+enum sk_magic_kind {
+    SK_MG_GZIP = 1u << 0,      /* 1f 8b 08 (sk_stream_find) */
+    SK_MG_BZIP2 = 1u << 1,     /* "BZh" */
+    SK_MG_XZ = 1u << 2,        /* fd "7zX" */
+    SK_MG_ZSTD = 1u << 3,      /* 28 b5 2f fd, a frame's magic */
+    SK_MG_SQFS_LE = 1u << 4,   /* "hsqs" (sk_container_unread) */
+    SK_MG_SQFS_BE = 1u << 5,   /* "sqsh" */
+    SK_MG_LZOP = 1u << 6,      /* 89 "LZO" */
+    SK_MG_LHA = 1u << 7,       /* "-l??-": byte 2 of an LHA header (at - 2) */
+    SK_MG_ZIP_LOCAL = 1u << 8, /* "PK\3\4" (sk_zip_find) */
+    SK_MG_ZIP_END = 1u << 9,   /* "PK\5\6" */
+    SK_MG_7Z = 1u << 10,       /* "7z" bc af, a 7z signature's first four */
+};
+#define SK_MG_STREAMS (SK_MG_GZIP | SK_MG_BZIP2 | SK_MG_XZ | SK_MG_ZSTD)
+/* At most SK_MAGICS_MIN + N / SK_MAGICS_PER candidates are kept (random
+ * bytes hold ~16 per MiB, text fewer): 16 bytes each, grown as found. */
+#define SK_MAGICS_MIN 1024
+#define SK_MAGICS_PER 128
+struct sk_magics {
+    const unsigned char *p; /* the object indexed (borrowed) */
+    size_t len;
+    int over; /* past the cap or out of memory: incomplete, search the old way */
+    size_t n, cap, max;
+    struct sk_magic {
+        size_t at;      /* offset in P */
+        unsigned kinds; /* SK_MG_* that start there */
+    } * v;              /* by offset; caller frees (sk_magics_free) */
+};
+/* Index P[0..N) into *M (filled whole; M->v owned by M). 0, or -1 with
+ * M->over set (more candidates than the cap, or out of memory): M is
+ * then no index, and sk_magics_for says so. */
+SK_API int sk_magics_find(struct sk_magics *m, const unsigned char *p, size_t n);
+/* The same with the pass's vector WIDTH chosen (tests: 16 the portable
+ * pass, 32 AVX2 when the CPU has it, 0 the best there is). */
+SK_API int sk_magics_find_w(struct sk_magics *m, const unsigned char *p, size_t n, unsigned width);
+SK_API void sk_magics_free(struct sk_magics *m);
+/* M when it is a complete index of exactly P[0..N), else NULL: the
+ * caller searches P itself. M may be NULL. */
+SK_API const struct sk_magics *sk_magics_for(const struct sk_magics *m, const unsigned char *p,
+                                             size_t n);
+/* The index in M->v of the first candidate at offset FROM or after with
+ * one of KINDS; M->n when there is none. */
+SK_API size_t sk_magics_next(const struct sk_magics *m, size_t from, unsigned kinds);
+/* sk_stream_find(P, N, FROM, C) through M (an index of P[0..N), or NULL:
+ * the search itself): the same answer. */
+SK_API long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t n,
+                              size_t from, enum sk_coding *c);
 /* Decode the stream of coding C (gzip, bzip2, xz or zstd) at P, and the
  * streams of the same kind that follow it at once, to SINK; at most
  * OUT_MAX bytes. *USED: the bytes read. Returns 1 (the streams ended), 0
@@ -555,6 +609,9 @@ SK_API int sk_zip_local_plausible(const unsigned char *p, size_t n);
  * prefix does not stop them. -1: none. Linear in N, however many
  * candidates P holds. */
 SK_API long sk_zip_find(const unsigned char *p, size_t n);
+/* sk_zip_find(P + POS, N - POS) through M (an index of P[0..N), or NULL:
+ * the search itself): the same answer, an offset from POS. */
+SK_API long sk_zip_find_in(const struct sk_magics *m, const unsigned char *p, size_t n, size_t pos);
 /* Does the zip in P hold ZIP64 records: a local header whose sizes are in
  * a ZIP64 extra field, or a ZIP64 end record with its locator in the
  * archive's tail? (libclamav 1.4 reads no such zip.) */
