@@ -28,6 +28,7 @@
 
 #include <sekisho/decode.h>
 
+#include "../unit/support/sk_magics_ref.h"
 #include "sk_fuzz.h"
 
 struct sk_fuzz_log {
@@ -191,36 +192,6 @@ static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
 
 /* ---- the one-pass magic index ------------------------------------------ */
 
-/* The kinds at P[I] as sk_magics must record them, byte by byte. */
-static unsigned sk_fuzz_mg_kinds(const uint8_t *p, size_t n, size_t i)
-{
-    static const struct {
-        const char *m;
-        size_t len;
-        unsigned kind;
-    } t[] = {{"\x1f\x8b\x08", 3, SK_MG_GZIP},
-             {"BZh", 3, SK_MG_BZIP2},
-             {"\xfd"
-              "7zX",
-              4, SK_MG_XZ},
-             {"\x28\xb5\x2f\xfd", 4, SK_MG_ZSTD},
-             {"hsqs", 4, SK_MG_SQFS_LE},
-             {"sqsh", 4, SK_MG_SQFS_BE},
-             {"\x89LZO", 4, SK_MG_LZOP},
-             {"PK\3\4", 4, SK_MG_ZIP_LOCAL},
-             {"PK\5\6", 4, SK_MG_ZIP_END},
-             {"7z\xbc\xaf", 4, SK_MG_7Z}};
-    unsigned k = 0;
-
-    if (i + 4 > n)
-        return 0;
-    for (size_t j = 0; j < sizeof(t) / sizeof(t[0]); j++)
-        k |= memcmp(p + i, t[j].m, t[j].len) == 0 ? t[j].kind : 0;
-    if (i + 5 <= n && p[i] == '-' && p[i + 1] == 'l' && p[i + 4] == '-')
-        k |= SK_MG_LHA;
-    return k;
-}
-
 static void sk_fuzz_magics(const uint8_t *p, size_t n)
 {
     for (unsigned width = 16; width <= 32; width += 16) {
@@ -229,7 +200,7 @@ static void sk_fuzz_magics(const uint8_t *p, size_t n)
         int rc = sk_magics_find_w(&m, p, n, width);
         SK_FUZZ_CHECK(rc == (m.over ? -1 : 0), "sk_magics_find %d, over %d", rc, m.over);
         for (size_t i = 0; i < n; i++) {
-            unsigned k = sk_fuzz_mg_kinds(p, n, i);
+            unsigned k = sk_magics_ref_kinds(p, n, i);
             if (!k)
                 continue;
             want++;

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <zlib.h>
 
+#include "sk_magics_ref.h"
 #include "virus_scan_fixture.h"
 
 static uint64_t rng = 0x5ec1540u;
@@ -21,39 +22,6 @@ static unsigned rnd(unsigned lim)
 }
 
 /* ---- references: the searches as they were, byte by byte ---- */
-
-/* The kinds at P[I] as the index must record them. */
-static unsigned ref_kinds(const unsigned char *p, size_t n, size_t i)
-{
-    static const struct {
-        const char *m;
-        size_t len;
-        unsigned kind;
-    } t[] = {
-        {"\x1f\x8b\x08", 3, SK_MG_GZIP},
-        {"BZh", 3, SK_MG_BZIP2},
-        {"\xfd"
-         "7zX",
-         4, SK_MG_XZ},
-        {"\x28\xb5\x2f\xfd", 4, SK_MG_ZSTD},
-        {"hsqs", 4, SK_MG_SQFS_LE},
-        {"sqsh", 4, SK_MG_SQFS_BE},
-        {"\x89LZO", 4, SK_MG_LZOP},
-        {"PK\3\4", 4, SK_MG_ZIP_LOCAL},
-        {"PK\5\6", 4, SK_MG_ZIP_END},
-        {"7z\xbc\xaf", 4, SK_MG_7Z},
-    };
-    unsigned k = 0;
-
-    if (i + 4 > n)
-        return 0;
-    for (size_t j = 0; j < sizeof(t) / sizeof(t[0]); j++)
-        if (memcmp(p + i, t[j].m, t[j].len) == 0)
-            k |= t[j].kind;
-    if (i + 5 <= n && p[i] == '-' && p[i + 1] == 'l' && p[i + 4] == '-')
-        k |= SK_MG_LHA;
-    return k;
-}
 
 /* vs_walk_arc.c's squashfs/lzop search before the index: each magic over
  * the whole object, in this order. */
@@ -187,7 +155,7 @@ static void check_index(const unsigned char *p, size_t n, struct sk_magics *m, u
     assert_ptr_equal(m->p, p);
     assert_int_equal(m->len, n);
     for (size_t i = 0; i < n; i++) {
-        unsigned k = ref_kinds(p, n, i);
+        unsigned k = sk_magics_ref_kinds(p, n, i);
         if (!k)
             continue;
         want++;
