@@ -88,6 +88,8 @@ static int sk_xls_chars(struct sk_xcur *c, struct sk_otxt *out, size_t cch, int 
             if (sk_xcur_cont(c) == -1 || c->at == c->end)
                 return -1;
             wide = c->p[c->at++] & 0x01;
+            if (c->at == c->end) /* a CONTINUE of its flag byte alone: no */
+                return -1;       /* character to read here (fuzz_dlp_ole2) */
         }
         if (wide) {
             if (sk_xcur_get(c, h, 2) == -1)
