@@ -180,9 +180,13 @@ def run(ck, build, source):
               not fails, "%d failed: %s" % (len(fails), "; ".join(fails[:5])))
         # A transaction whose connection HAProxy had already handed to the
         # node being killed cannot be replayed by a TCP balancer: a few may
-        # be lost, only those started before the node was dead.
-        ck.ok("only transactions under way during the kill lost (%d, at most %d)"
-              % (len(lost), CLIENTS), len(lost) <= CLIENTS)
+        # be lost, only those started before the node was dead. Dead means
+        # its port refuses (kill_node): between the SIGKILL and that, a
+        # client whose transaction was cut can start one more, which HAProxy
+        # may still hand to the dying node (seen: client 3 lost txn 70 and
+        # 71, 0.00 s each, CI 2026-12-04) - two per client at most.
+        ck.ok("only transactions under way during the kill lost (%d, at most %d: two per "
+              "client)" % (len(lost), 2 * CLIENTS), len(lost) <= 2 * CLIENTS)
         ck.eq("every other transaction of the bounded load answered",
               total + len(lost), CLIENTS * PER_CLIENT)
         ck.ok("transactions started after the kill: %d" % after, after >= CLIENTS * 10)
