@@ -213,7 +213,8 @@ struct sk_dlp_ctx {
     char why[128];        /* the first of them, for the log */
     /* tests and fuzzing: build every filter of a small object, as a large
      * one gets (sk_dlp_object_new leaves out those its bytes give nothing
-     * to: the two must read alike) */
+     * to, sk_dlp_read_whole the whole chain of a plain one: each must read
+     * alike) */
     int every_filter;
 };
 
@@ -450,6 +451,16 @@ int sk_dlp_ole2_text(const unsigned char *p, size_t n, int (*emit)(void *, const
  * object is comes from its first bytes (zip, gzip) before its type. */
 struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_type,
                                       const char *name, int depth);
+/* One whole object of TYPE and NAME given in one piece (a URL's path or
+ * query), read as sk_dlp_object_new reads it. A small one of bytes that
+ * every reader of its chain passes on unchanged and no filter reacts to
+ * (letters, digits, a few marks; no base64 run, no archive or stream
+ * header) goes to the engine at once, without building the chain: 1.
+ * Otherwise through the chain: 0, or -1 (out of memory). The two read
+ * alike (unit test_read_whole compares them, every_filter set forcing the
+ * chain). */
+int sk_dlp_read_whole(struct sk_dlp_ctx *, const char *type, const char *name, const void *p,
+                      size_t n);
 /* The whole request body: Content-Encoding, then sk_dlp_object_new. */
 struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *, const char *content_type,
                                     const char *content_encoding);

@@ -731,6 +731,21 @@ static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
     return sk_container_unread(p, n);
 }
 
+/* An archive read as bytes whose members are not read, for the reason,
+ * or NULL: ar (a .deb, a static library), cpio (an rpm's payload, its
+ * ASCII formats: the magic and a header of hex or octal digits), cab, and
+ * sk_dlp_unread_archive's. */
+static const char *sk_sniff_unread(const unsigned char *p, size_t n)
+{
+    if (sk_ar_is(p, n))
+        return "an ar archive (a .deb; not read)";
+    if (sk_cpio_ascii(p, n))
+        return "a cpio archive (not read)";
+    if (n >= 8 && memcmp(p, "MSCF\0\0\0\0", 8) == 0)
+        return "a cab archive (not read)";
+    return sk_dlp_unread_archive(p, n);
+}
+
 /* WHOLE: the head is the whole object (it ended within SK_SNIFF_HEAD
  * bytes) and goes on in one write: a filter that would only pass it on
  * (no base64 run, stream, zip, PDF or compound file in it: the filter's
@@ -746,19 +761,7 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
         sk_dlp_undecodable(z->ctx, "archives nested too deeply");
         t = SK_CT_NONE;
     }
-    /* ar (a .deb, a static library), cpio (an rpm's payload, its ASCII
-     * formats: the magic and a header of hex or octal digits) and cab:
-     * read as bytes, but their members, compressed ones above all, are
-     * not */
-    const char *unread = NULL;
-    if (t == SK_CT_NONE && sk_ar_is(z->head, z->nhead))
-        unread = "an ar archive (a .deb; not read)";
-    else if (t == SK_CT_NONE && sk_cpio_ascii(z->head, z->nhead))
-        unread = "a cpio archive (not read)";
-    else if (t == SK_CT_NONE && z->nhead >= 8 && memcmp(z->head, "MSCF\0\0\0\0", 8) == 0)
-        unread = "a cab archive (not read)";
-    else if (t == SK_CT_NONE)
-        unread = sk_dlp_unread_archive(z->head, z->nhead);
+    const char *unread = t == SK_CT_NONE ? sk_sniff_unread(z->head, z->nhead) : NULL;
     if (unread)
         sk_dlp_undecodable(z->ctx, unread);
     if (t == SK_CT_7Z || t == SK_CT_RAR) {
@@ -912,4 +915,55 @@ struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *ctx, const char *content_
         return s;
     }
     return s && ch.n ? sk_decomp_new(ctx, &ch, s, 1) : s;
+}
+
+/* A byte every reader of a text or form object passes on as it is:
+ * letters, digits and a few marks, none of which starts an escape (%XX,
+ * &name;, \u), a format (JSON's {[", XML's <, a vCard's or a mail's
+ * "Field:", an mbox's "From "), an RTF group or HZ ("~{"); no space or
+ * control byte. UTF-7's '+' only where it is declared (never here). In a
+ * form, '&' too, and '+' is a space: the form reader writes them as a
+ * line end and a space (sk_urlenc_write). */
+static int sk_plain_byte(unsigned char c, int form)
+{
+    if ((unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10)
+        return 1;
+    return c != 0 && strchr(form ? "-._/=@,;!*'()$+&" : "-._/=@,;!*'()$+", c) != NULL;
+}
+
+int sk_dlp_read_whole(struct sk_dlp_ctx *ctx, const char *type, const char *name, const void *bytes,
+                      size_t n)
+{
+    const unsigned char *p = bytes;
+    unsigned char text[SK_SNIFF_HEAD];
+    int form = type && strcmp(type, "application/x-www-form-urlencoded") == 0;
+    int plain = !ctx->every_filter && n > 0 && n < sizeof(text) &&
+                (form || (type && strcmp(type, "text/plain") == 0)) &&
+                (name == NULL || strchr(name, '.') == NULL); /* no extension to read it by */
+
+    for (size_t i = 0; plain && i < n; i++) {
+        plain = sk_plain_byte(p[i], form);
+        text[i] = !form ? p[i] : p[i] == '&' ? '\n' : p[i] == '+' ? ' ' : p[i];
+    }
+    /* and nothing the sniffer or a filter finds in it (sk_sniff_decide):
+     * of what it tests for, only a bzip2 header ("BZh9" at the start, or
+     * "BZh91AY&SY" anywhere in a form) and base64 runs can be made of
+     * these bytes; a zip, 7z, rar, PDF, compound file, RTF and every
+     * archive read as bytes need others, or 20 base64 digits (an ASCII
+     * cpio header: 110) */
+    if (plain && sk_container_sniff(p, n) == SK_CT_NONE && !sk_dlp_b64_wants(p, n) &&
+        !sk_dlp_streams_wants(p, n)) {
+        sk_dlp_engine_write(ctx->e, text, n);
+        sk_dlp_engine_boundary(ctx->e);
+        return 1;
+    }
+    struct sk_dlp_sink *k = sk_dlp_object_new(ctx, type, name, 0);
+    int rc;
+    if (k == NULL)
+        return -1;
+    rc = sk_dlp_put(k, p, n);
+    if (rc == 0)
+        rc = k->end(k);
+    k->destroy(k);
+    return rc;
 }

@@ -151,17 +151,8 @@ int sk_dlp_begin(struct sk_txn *t, void **state)
 static int sk_dlp_url_feed(struct sk_dlp_ctx *ctx, const char *type, const char *name,
                            const char *p, size_t n)
 {
-    struct sk_dlp_sink *k = sk_dlp_object_new(ctx, type, name, 0);
-    int rc;
-
-    if (k == NULL)
-        return -1;
     sk_dlp_engine_where(ctx->e, name);
-    rc = sk_dlp_put(k, p, n);
-    if (rc == 0)
-        rc = k->end(k);
-    k->destroy(k);
-    return rc;
+    return sk_dlp_read_whole(ctx, type, name, p, n) == -1 ? -1 : 0;
 }
 
 /* What follows URL's authority up to a '#': *N bytes, or NULL when that

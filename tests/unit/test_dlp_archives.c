@@ -760,18 +760,31 @@ struct small_read {
     char why[128];
 };
 
+/* P read as one object of type CT with every filter built (EVERY), or as
+ * a small object; WHOLE: through sk_dlp_read_whole, which returns 1 when
+ * it read P without the chain (*FAST). */
+static const char *small_name = "URL query"; /* sk_dlp_read_whole's */
+
 static void small_read(const struct sk_dlp_plan *plan, const char *ct, const unsigned char *p,
-                       size_t n, int every, struct small_read *o)
+                       size_t n, int every, int whole, int *fast, struct small_read *o)
 {
     struct sk_dlp_engine *e = sk_dlp_engine_new(plan);
     struct sk_dlp_ctx ctx = {.e = e, .budget = 1u << 20, .every_filter = every};
     struct sk_dlp_sink *s;
+    int rc = 0;
 
     assert_non_null(e);
-    assert_non_null(s = sk_dlp_object_new(&ctx, ct, NULL, 0));
-    assert_int_equal(sk_dlp_put(s, p, n), 0);
-    assert_int_equal(s->end(s), 0);
-    s->destroy(s);
+    if (whole) {
+        rc = sk_dlp_read_whole(&ctx, ct, small_name, p, n);
+        assert_in_range(rc, 0, every ? 0 : 1); /* every_filter: always the chain */
+    } else {
+        assert_non_null(s = sk_dlp_object_new(&ctx, ct, NULL, 0));
+        assert_int_equal(sk_dlp_put(s, p, n), 0);
+        assert_int_equal(s->end(s), 0);
+        s->destroy(s);
+    }
+    if (fast)
+        *fast = rc == 1;
     memset(o, 0, sizeof(*o));
     memcpy(o->count, e->count, sizeof(o->count));
     memcpy(o->sample, e->sample, sizeof(o->sample));
@@ -783,15 +796,17 @@ static void small_read(const struct sk_dlp_plan *plan, const char *ct, const uns
     sk_dlp_engine_free(e);
 }
 
-/* Read P both ways: the same; the hits (built-in and keyword) returned. */
-static unsigned small_same(const struct sk_dlp_plan *plan, const char *ct, const unsigned char *p,
-                           size_t n, const char *what)
+/* Read P both ways (WHOLE: sk_dlp_read_whole, *FAST set when it took the
+ * plain path): the same; the hits (built-in and keyword) returned. */
+static unsigned small_same_as(const struct sk_dlp_plan *plan, const char *ct,
+                              const unsigned char *p, size_t n, const char *what, int whole,
+                              int *fast)
 {
     struct small_read a, b;
     unsigned hits = 0;
 
-    small_read(plan, ct, p, n, 0, &a);
-    small_read(plan, ct, p, n, 1, &b);
+    small_read(plan, ct, p, n, 0, whole, fast, &a);
+    small_read(plan, ct, p, n, 1, whole, NULL, &b);
     for (int d = 0; d < SK_DLP_NBUILTIN; d++) {
         if (a.count[d] != b.count[d] || strcmp(a.sample[d], b.sample[d]) != 0)
             fail_msg("%s: %s %u (%s) small, %u (%s) every filter", what,
@@ -808,6 +823,12 @@ static unsigned small_same(const struct sk_dlp_plan *plan, const char *ct, const
                  a.undecodable, a.why, b.ccount, (unsigned long long)b.scanned,
                  (unsigned long long)b.budget, b.undecodable, b.why);
     return hits + a.ccount + a.undecodable;
+}
+
+static unsigned small_same(const struct sk_dlp_plan *plan, const char *ct, const unsigned char *p,
+                           size_t n, const char *what)
+{
+    return small_same_as(plan, ct, p, n, what, 0, NULL);
 }
 
 static void test_small_objects(void **state)
@@ -922,6 +943,151 @@ static void test_small_objects(void **state)
     free(err);
 }
 
+/* A URL's path or query, read in one piece (sk_dlp_read_whole): plain
+ * bytes straight into the engine, anything else through the chain; the
+ * two must read alike (every_filter forces the chain). Known triggers
+ * first, each shown to take the chain; then random URL-like pieces. */
+static void test_read_whole(void **state)
+{
+    static const struct sk_dlp_template tpl = {
+        .name = "t",
+        .detectors = "credit-card\nmy-number\nssn\niban\nemail\njp-phone\nkeyword:CONFIDENTIAL",
+        .min_count = 1,
+        .action = "block"};
+    const struct sk_dlp_template *tp = &tpl;
+    static const char *const form = "application/x-www-form-urlencoded";
+    struct sk_dlp_plan *plan = NULL;
+    char *err = NULL, what[600];
+    int fast;
+
+    (void)state;
+    assert_int_equal(sk_dlp_plan_build(&tp, 1, &plan, &err), 0);
+    /* plain: read at once, and what is in it found */
+    static const struct {
+        const char *ct, *p;
+        unsigned hits;
+    } plain[] = {{"text/plain", "/hehe/soso", 0},
+                 {"text/plain", "/docs/CONFIDENTIAL", 1},
+                 {form, "q=CONFIDENTIAL&x=1", 1},
+                 {form, "to=a.b@example.co.jp", 1},
+                 /* '&' ends a field: not part of the address */
+                 {form, "q=1&a@example.jp", 1},
+                 {form, "tel=03-1234-5678", 1},
+                 {form, "a+b=c+d", 0}};
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        unsigned h = small_same_as(plan, plain[i].ct, (const unsigned char *)plain[i].p,
+                                   strlen(plain[i].p), plain[i].p, 1, &fast);
+        if (!fast || h != plain[i].hits)
+            fail_msg("%s (%s): fast %d, %u hits, want fast and %u", plain[i].p, plain[i].ct, fast,
+                     h, plain[i].hits);
+    }
+    /* each a reason for the chain: an escape, a format, a space, a base64
+     * run, an archive or stream header, a type or name read otherwise */
+    char cpio[120] = "070701";
+    for (size_t k = 6; k < 110; k++)
+        cpio[k] = "0123456789abcdef"[k % 16];
+    cpio[110] = 0;
+    char dots[513]; /* not small: the sniffer holds 512 bytes */
+    memset(dots, '.', 512), dots[512] = 0;
+    const struct {
+        const char *ct, *name, *p;
+        size_t n; /* 0: strlen */
+    } chain[] = {{"text/plain", NULL, "/a%34b", 0},
+                 {"text/plain", NULL, "/a&amp;b", 0},
+                 {"text/plain", NULL, "/a\\u0034", 0},
+                 {"text/plain", NULL, "/a b", 0},
+                 {"text/plain", NULL, "/a~{b", 0},
+                 {"text/plain", NULL, "/a\"b", 0},
+                 {"text/plain", NULL, "/x:y", 0},
+                 {"text/plain", NULL, "/a\0b", 4},
+                 {"text/plain", NULL, "/abcdefghijklmnopqrst", 0},
+                 {form, NULL, "BZh91AY&SY", 0},
+                 {form, NULL, "x=BZh91AY&SYabcd", 0},
+                 {form, NULL, "{\"a\":1}", 0},
+                 {form, NULL, "q=%34", 0},
+                 {form, NULL, cpio, 0},
+                 {form, NULL, dots, 0},
+                 {"text/plain", "card.vcf", "/a", 0},
+                 {"text/plain; charset=utf-7", NULL, "/a", 0},
+                 {"application/json", NULL, "/a", 0},
+                 {NULL, NULL, "/a", 0}};
+    for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+        const char *p = chain[i].p;
+        size_t n = chain[i].n ? chain[i].n : strlen(p);
+        small_name = chain[i].name ? chain[i].name : "URL path";
+        small_same_as(plan, chain[i].ct, (const unsigned char *)p, n, p, 1, &fast);
+        if (fast)
+            fail_msg("%s (%s, %s): read without its chain", p,
+                     chain[i].ct ? chain[i].ct : "no type", small_name);
+    }
+    small_name = "URL query";
+    /* random pieces: plain words, marks and hits, now and then a trigger;
+     * mostly short (20 base64 digits take the chain), some long */
+    static const char *const plainf[] = {
+        "a",           "Zq", "soso", "x9", "0", "/",    "-",      ".",
+        "_",           "=",  "&",    "+",  "@", ",",    ";",      "!",
+        "*",           "'",  "(",    ")",  "$", "4111", "a@b.jp", "CONFIDENTIAL",
+        "03-1234-5678"};
+    static const char *const trigf[] = {"%",
+                                        "%34",
+                                        "&#52;",
+                                        "&nbsp;",
+                                        "\\u0034",
+                                        "~{",
+                                        " ",
+                                        ":",
+                                        "\"",
+                                        "{",
+                                        "<",
+                                        "\n",
+                                        "\x80",
+                                        "\xef\xbc\x94",
+                                        "BZh91AY&SY",
+                                        "070701",
+                                        "hsqs",
+                                        "begin 6 ",
+                                        "From ",
+                                        "MSCF",
+                                        "PK\3\4",
+                                        "7z\xbc\xaf\x27\x1c",
+                                        "Rar!\x1a\x07",
+                                        "xar!",
+                                        "%PDF-",
+                                        "{\\rtf",
+                                        "-lh5-",
+                                        "!<arch>\n",
+                                        "BEGIN:VCARD",
+                                        "Subject: x"};
+    unsigned seed = 0x0c0ffeeu, nfast = 0, rounds = 4000;
+    unsigned char obj[600];
+    for (unsigned round = 0; round < rounds; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = 0, target = 1 + (seed >> 8) % (round % 8 ? 24 : 300);
+        while (n < target) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned pick = (seed >> 16) % 64;
+            const char *f = pick < 60 ? plainf[pick % (sizeof(plainf) / sizeof(plainf[0]))]
+                                      : trigf[(seed >> 8) % (sizeof(trigf) / sizeof(trigf[0]))];
+            size_t fl = strlen(f);
+            if (n + fl > target)
+                break;
+            memcpy(obj + n, f, fl), n += fl;
+        }
+        if (n == 0)
+            continue;
+        const char *ct = round % 2 ? form : "text/plain";
+        snprintf(what, sizeof(what), "random piece %u (%s): %.*s", round, ct, (int)n, obj);
+        small_same_as(plan, ct, obj, n, what, 1, &fast);
+        nfast += (unsigned)fast;
+    }
+    print_message("%u of %u random pieces read without the chain\n", nfast, rounds);
+    /* the comparison covers the plain path, and the chain */
+    if (nfast < rounds / 5 || nfast > rounds - rounds / 5)
+        fail_msg("%u of %u random pieces read without the chain", nfast, rounds);
+    sk_dlp_plan_unref(plan);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -935,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_bombs),
         cmocka_unit_test(test_zip_bombs),
         cmocka_unit_test(test_small_objects),
+        cmocka_unit_test(test_read_whole),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
