@@ -13,7 +13,9 @@
  * client's choice too: what it hides would be a bypass); a run with
  * every filter built for small objects reads exactly as the normal one
  * (the filters sk_dlp_object_new leaves out of an object of a few bytes),
- * its dlp.on-error reasons too. */
+ * its dlp.on-error reasons too; and a small text or form body read as a
+ * URL's path or query is (sk_dlp_read_whole: plain bytes straight into the
+ * engine, anything else through the chain) reads as through the chain. */
 #include <zlib.h>
 
 #include "sk_fuzz_dlp.h"
@@ -27,6 +29,50 @@ static struct sk_dlp_sink *sk_fuzz_body(struct sk_dlp_ctx *ctx, const void *arg)
     const struct sk_fuzz_body_hdrs *h = arg;
 
     return sk_dlp_body_new(ctx, h->ct, h->ce);
+}
+
+/* A URL's path or query: the bytes gathered, then read in one piece
+ * (sk_dlp_read_whole) at the end. ARG: the type. */
+struct sk_fuzz_whole {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    const char *ct;
+    unsigned char buf[512];
+    size_t n;
+};
+
+static int sk_fuzz_whole_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_fuzz_whole *w = (struct sk_fuzz_whole *)s;
+
+    SK_FUZZ_CHECK(n <= sizeof(w->buf) - w->n, "a piece over %zu bytes", sizeof(w->buf));
+    memcpy(w->buf + w->n, p, n), w->n += n;
+    return 0;
+}
+
+static int sk_fuzz_whole_end(struct sk_dlp_sink *s)
+{
+    struct sk_fuzz_whole *w = (struct sk_fuzz_whole *)s;
+
+    return sk_dlp_read_whole(w->ctx, w->ct, "URL query", w->buf, w->n) == -1 ? -1 : 0;
+}
+
+static void sk_fuzz_whole_destroy(struct sk_dlp_sink *s)
+{
+    free(s);
+}
+
+static struct sk_dlp_sink *sk_fuzz_whole(struct sk_dlp_ctx *ctx, const void *arg)
+{
+    struct sk_fuzz_whole *w = calloc(1, sizeof(*w));
+
+    if (w) {
+        w->sink = (struct sk_dlp_sink){.write = sk_fuzz_whole_write,
+                                       .end = sk_fuzz_whole_end,
+                                       .destroy = sk_fuzz_whole_destroy};
+        w->ctx = ctx, w->ct = arg;
+    }
+    return w ? &w->sink : NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,6 +107,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         SK_FUZZ_CHECK(whole.undecodable == every.undecodable,
                       "undecodable %u, %u with every filter", whole.undecodable, every.undecodable);
         size_t n = size - (size_t)(body - data);
+        if (!h.ce && n <= 512 && h.ct &&
+            (strcmp(h.ct, "text/plain") == 0 ||
+             strcmp(h.ct, "application/x-www-form-urlencoded") == 0)) {
+            struct sk_fuzz_dlp_result plain, chain;
+            sk_fuzz_dlp_run(sk_fuzz_whole, h.ct, body, n, 0, budget, &plain);
+            sk_fuzz_dlp_every = 1;
+            sk_fuzz_dlp_run(sk_fuzz_whole, h.ct, body, n, 0, budget, &chain);
+            sk_fuzz_dlp_every = 0;
+            sk_fuzz_dlp_same(&plain, &chain, 0);
+            SK_FUZZ_CHECK(plain.undecodable == chain.undecodable,
+                          "read whole: undecodable %u, %u through the chain", plain.undecodable,
+                          chain.undecodable);
+        }
         if (!h.ce && (data[0] & 0x80) && n > 0 && n <= 16384) {
             struct sk_fuzz_dlp_result gz;
             uLongf zn = compressBound(n) + 32;
