@@ -221,7 +221,7 @@ static void sk_param_2231_charset(const char *cs, char *out, size_t size, size_t
         iconv(cd, NULL, NULL, NULL, NULL);
     }
     iconv(cd, NULL, NULL, &o, &ol); /* UTF-7: the shift state's last bytes */
-    iconv_close(cd);
+    sk_iconv_close(name, cd);
     *n = (size_t)(o - conv) < size ? (size_t)(o - conv) : size - 1;
     memcpy(out, conv, *n);
     out[*n] = '\0';

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <iconv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,7 @@ struct sk_norm {
     struct sk_dlp_ctx *ctx;
     enum sk_norm_mode mode;
     iconv_t cd;
+    char cdname[48];        /* what cd converts from, for sk_iconv_close */
     unsigned char pend[16]; /* incomplete sequence carried to the next write */
     size_t npend;
     unsigned char sniff[SK_SNIFF];
@@ -415,7 +417,8 @@ static void sk_norm_start(struct sk_norm *z, const char *name)
     z->mode = SK_N_BYTES;
     if (name != NULL) {
         z->hz = strcmp(name, "HZ") == 0;
-        z->cd = sk_iconv_open(z->hz ? "GB2312" : name);
+        snprintf(z->cdname, sizeof(z->cdname), "%s", z->hz ? "GB2312" : name);
+        z->cd = sk_iconv_open(z->cdname);
         if (z->cd != (iconv_t)-1)
             z->mode = SK_N_ICONV;
     }
@@ -538,7 +541,7 @@ static void sk_norm_destroy(struct sk_dlp_sink *s)
     struct sk_norm *z = (struct sk_norm *)s;
 
     if (z->mode == SK_N_ICONV)
-        iconv_close(z->cd);
+        sk_iconv_close(z->cdname, z->cd);
     if (z->next)
         z->next->destroy(z->next);
     free(z);

@@ -79,7 +79,8 @@ struct sk_dlp_rtf {
     unsigned flags;
     unsigned icp; /* the code page conv converts */
     iconv_t conv;
-    int failed; /* a handler returned -1 */
+    char iname[16]; /* its name, for sk_iconv_close */
+    int failed;     /* a handler returned -1 */
     unsigned char out[SK_RTF_NOUT][SK_RTF_OUTBUF];
     size_t nout[SK_RTF_NOUT];
     unsigned char obj[SK_RTF_OUTBUF];
@@ -206,7 +207,7 @@ static int sk_rtf_dbcs_lead(unsigned cp, unsigned b)
  * is dropped. */
 static void sk_rtf_conv(struct sk_dlp_rtf *r, unsigned cp, const unsigned char *b, size_t n)
 {
-    char name[16], out[16], *op = out;
+    char out[16], *op = out;
     size_t ol = sizeof(out);
     char *ip = (char *)b;
 
@@ -217,10 +218,13 @@ static void sk_rtf_conv(struct sk_dlp_rtf *r, unsigned cp, const unsigned char *
         return;
     }
     if (r->icp != cp) {
-        if (r->conv != (iconv_t)-1)
-            iconv_close(r->conv);
-        snprintf(name, sizeof(name), cp == 10000 ? "MACINTOSH" : cp == 1361 ? "JOHAB" : "CP%u", cp);
-        r->conv = sk_iconv_open(name);
+        sk_iconv_close(r->iname, r->conv);
+        snprintf(r->iname, sizeof(r->iname),
+                 cp == 10000  ? "MACINTOSH"
+                 : cp == 1361 ? "JOHAB"
+                              : "CP%u",
+                 cp);
+        r->conv = sk_iconv_open(r->iname);
         r->icp = cp;
     }
     if (r->conv == (iconv_t)-1) { /* a page iconv lacks: as cp1252 */
@@ -768,8 +772,7 @@ void sk_dlp_rtf_parser_free(struct sk_dlp_rtf *r)
 {
     if (!r)
         return;
-    if (r->conv != (iconv_t)-1)
-        iconv_close(r->conv);
+    sk_iconv_close(r->iname, r->conv);
     free(r);
 }
 

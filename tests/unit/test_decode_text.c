@@ -5,6 +5,7 @@
  * inside text (escapes, line breaks, every split). Shared helpers:
  * support/decode_fixture.c. */
 #include <iconv.h>
+#include <pthread.h>
 
 #include "decode_fixture.h"
 
@@ -712,6 +713,49 @@ static void test_iconv_pinned(void **s)
     assert_false(so_mapped("/EUC-KR.so"));
 }
 
+/* sk_iconv_close keeps a few descriptors per thread for the next
+ * sk_iconv_open of the same name, reset to the initial state: a stateful
+ * decoder (ISO-2022-JP) left shifted into JIS X 0208 must read ASCII as
+ * ASCII after it comes back. Other names, and a full cache, get their own;
+ * a thread's kept ones are closed when it ends (ASan's leak check). */
+static void *kept_in_thread(void *arg)
+{
+    (void)arg;
+    sk_iconv_close("EUC-JP", sk_iconv_open("EUC-JP"));
+    return NULL;
+}
+
+static void test_iconv_kept(void **s)
+{
+    (void)s;
+    iconv_t cd = sk_iconv_open("ISO-2022-JP"), again, other, many[6];
+    char shift[] = "\x1b$B", ascii[] = "AB", out[16], *ip = shift, *op = out;
+    size_t il = 3, ol = sizeof(out);
+
+    assert_true(cd != (iconv_t)-1);
+    assert_int_equal(iconv(cd, &ip, &il, &op, &ol), 0);
+    sk_iconv_close("ISO-2022-JP", cd);
+    assert_true((other = sk_iconv_open("EUC-JP")) != cd); /* not that name's */
+    assert_true((again = sk_iconv_open("ISO-2022-JP")) == cd);
+    ip = ascii, il = 2, op = out, ol = sizeof(out);
+    assert_int_equal(iconv(again, &ip, &il, &op, &ol), 0);
+    assert_int_equal(op - out, 2); /* shifted, "AB" would be one kanji */
+    assert_memory_equal(out, "AB", 2);
+    assert_true(sk_iconv_open("ISO-2022-JP") != cd); /* lent once */
+    sk_iconv_close("ISO-2022-JP", again);
+    sk_iconv_close("EUC-JP", other);
+    /* more than the thread keeps: the rest are closed, none lost */
+    for (int i = 0; i < 6; i++)
+        assert_true((many[i] = sk_iconv_open("CP932")) != (iconv_t)-1);
+    for (int i = 0; i < 6; i++)
+        sk_iconv_close("CP932", many[i]);
+    sk_iconv_close(NULL, sk_iconv_open("CP932"));
+    sk_iconv_close("CP932", (iconv_t)-1);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, kept_in_thread, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -720,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_charset_lookup), cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_b64run),         cmocka_unit_test(test_uu_find),
         cmocka_unit_test(test_uurun),          cmocka_unit_test(test_iconv_pinned),
+        cmocka_unit_test(test_iconv_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -863,8 +863,12 @@ SK_API enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_
  * Shift_JIS, ISO-2022-JP... in turn for every object paid that per
  * request: the no-body REQMOD with a DLP keyword template (every URL is
  * read) cost 2.5x the CPU. At most 64 names are kept; thread-safe. Close
- * with iconv_close as usual. */
+ * with sk_iconv_close (or iconv_close). */
 SK_API iconv_t sk_iconv_open(const char *from);
+/* Close CD, opened by sk_iconv_open(FROM): the thread keeps a few open
+ * for its next sk_iconv_open of that name, which gets one reset to the
+ * initial state. FROM NULL, or (iconv_t)-1: as iconv_close. */
+SK_API void sk_iconv_close(const char *from, iconv_t cd);
 /* Is that encoding UTF-16: 0 no, 1 little-endian, 2 big-endian (for
  * readers that take code units themselves, sk_b64run_utf16). */
 SK_API int sk_charset_utf16(const unsigned char *s, size_t n);
