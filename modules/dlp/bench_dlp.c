@@ -198,7 +198,7 @@ static void sk_bench_plans(double secs)
 static void sk_bench_url(const struct sk_dlp_plan *plan, const char *what, double secs)
 {
     static const char *const urls[] = {
-        "http://www.dizuji.io/hehe/soso?q=1", /* the bench's URL list */
+        "http://www.dizuji.io/hehe/soso?q=1",                   /* the bench's URL list */
         "http://www.rahuretigi106.top/rere/didi/gugu/susu?q=4", /* its longest: 20 base64 digits */
         "http://www.example.com/wp-content/uploads/2024/05/product-photo-large.jpg",
         "http://www.example.com/search?q=quarterly+report&lang=en&page=2",
