@@ -453,12 +453,12 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_t
                                       const char *name, int depth);
 /* One whole object of TYPE and NAME given in one piece (a URL's path or
  * query), read as sk_dlp_object_new reads it. A small one of bytes that
- * every reader of its chain passes on unchanged and no filter reacts to
- * (letters, digits, a few marks; no base64 run, no archive or stream
- * header) goes to the engine at once, without building the chain: 1.
- * Otherwise through the chain: 0, or -1 (out of memory). The two read
- * alike (unit test_read_whole compares them, every_filter set forcing the
- * chain). */
+ * every reader of its chain passes on unchanged and no filter but base64's
+ * reacts to (letters, digits, a few marks; no archive or stream header)
+ * goes to the engine at once, behind the base64 reader when it has 20
+ * base64 digits, without building the chain: 1. Otherwise through the
+ * chain: 0, or -1 (out of memory). The two read alike (unit
+ * test_read_whole compares them, every_filter set forcing the chain). */
 int sk_dlp_read_whole(struct sk_dlp_ctx *, const char *type, const char *name, const void *p,
                       size_t n);
 /* The whole request body: Content-Encoding, then sk_dlp_object_new. */

@@ -931,34 +931,74 @@ static int sk_plain_byte(unsigned char c, int form)
     return c != 0 && strchr(form ? "-._/=@,;!*'()$+&" : "-._/=@,;!*'()$+", c) != NULL;
 }
 
+/* The text reader of a plain object (sk_plain_byte): its bytes to the
+ * engine as its chain would give them (a form's '&' and '+' as the form
+ * reader writes them), the end a boundary. Lives on its caller's stack:
+ * destroy frees nothing. */
+struct sk_plain {
+    struct sk_dlp_sink sink;
+    struct sk_dlp_ctx *ctx;
+    int form;
+};
+
+static int sk_plain_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
+{
+    struct sk_plain *t = (struct sk_plain *)s;
+    unsigned char text[256];
+
+    while (n > 0) {
+        size_t k = n < sizeof(text) ? n : sizeof(text);
+        for (size_t i = 0; i < k; i++)
+            text[i] = !t->form ? p[i] : p[i] == '&' ? '\n' : p[i] == '+' ? ' ' : p[i];
+        sk_dlp_engine_write(t->ctx->e, text, k);
+        p += k, n -= k;
+    }
+    return 0;
+}
+
+static int sk_plain_end(struct sk_dlp_sink *s)
+{
+    sk_dlp_engine_boundary(((struct sk_plain *)s)->ctx->e);
+    return 0;
+}
+
+static void sk_plain_destroy(struct sk_dlp_sink *s)
+{
+    (void)s;
+}
+
 int sk_dlp_read_whole(struct sk_dlp_ctx *ctx, const char *type, const char *name, const void *bytes,
                       size_t n)
 {
     const unsigned char *p = bytes;
-    unsigned char text[SK_SNIFF_HEAD];
-    int form = type && strcmp(type, "application/x-www-form-urlencoded") == 0;
-    int plain = !ctx->every_filter && n > 0 && n < sizeof(text) &&
+    int form = type && strcmp(type, "application/x-www-form-urlencoded") == 0, rc;
+    int plain = !ctx->every_filter && n > 0 && n < SK_SNIFF_HEAD &&
                 (form || (type && strcmp(type, "text/plain") == 0)) &&
                 (name == NULL || strchr(name, '.') == NULL); /* no extension to read it by */
 
-    for (size_t i = 0; plain && i < n; i++) {
+    for (size_t i = 0; plain && i < n; i++)
         plain = sk_plain_byte(p[i], form);
-        text[i] = !form ? p[i] : p[i] == '&' ? '\n' : p[i] == '+' ? ' ' : p[i];
-    }
-    /* and nothing the sniffer or a filter finds in it (sk_sniff_decide):
-     * of what it tests for, only a bzip2 header ("BZh9" at the start, or
-     * "BZh91AY&SY" anywhere in a form) and base64 runs can be made of
-     * these bytes; a zip, 7z, rar, PDF, compound file, RTF and every
-     * archive read as bytes need others, or 20 base64 digits (an ASCII
-     * cpio header: 110) */
-    if (plain && sk_container_sniff(p, n) == SK_CT_NONE && !sk_dlp_b64_wants(p, n) &&
+    /* and nothing the sniffer or a filter but base64's finds in it
+     * (sk_sniff_decide): of what they test for, only a bzip2 header
+     * ("BZh9" at the start, or "BZh91AY&SY" anywhere in a form) and an
+     * ASCII cpio header (110 digits) can be made of these bytes; a zip,
+     * 7z, rar, PDF, compound file, RTF and the other archives read as
+     * bytes need others */
+    if (plain && sk_container_sniff(p, n) == SK_CT_NONE && sk_sniff_unread(p, n) == NULL &&
         !sk_dlp_streams_wants(p, n)) {
-        sk_dlp_engine_write(ctx->e, text, n);
-        sk_dlp_engine_boundary(ctx->e);
-        return 1;
+        struct sk_plain t = {{sk_plain_write, sk_plain_end, sk_plain_destroy}, ctx, form};
+        struct sk_dlp_sink *s = &t.sink;
+        /* a run of base64 digits: decoded into an object of its own, as
+         * the chain's base64 reader does (the text passes on) */
+        if (sk_dlp_b64_wants(p, n) && (s = sk_dlp_b64_new(ctx, 0, s)) == NULL)
+            return -1;
+        rc = sk_dlp_put(s, p, n);
+        if (rc == 0)
+            rc = s->end(s);
+        s->destroy(s);
+        return rc == -1 ? -1 : 1;
     }
     struct sk_dlp_sink *k = sk_dlp_object_new(ctx, type, name, 0);
-    int rc;
     if (k == NULL)
         return -1;
     rc = sk_dlp_put(k, p, n);

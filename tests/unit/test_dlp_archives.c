@@ -973,7 +973,11 @@ static void test_read_whole(void **state)
                  /* '&' ends a field: not part of the address */
                  {form, "q=1&a@example.jp", 1},
                  {form, "tel=03-1234-5678", 1},
-                 {form, "a+b=c+d", 0}};
+                 {form, "a+b=c+d", 0},
+                 /* base64 runs decoded (the base64 reader in front) */
+                 {"text/plain", "/abcdefghijklmnopqrst", 0},
+                 {"text/plain", "/a.NDExMTExMTExMTExMTExMQ==", 1},
+                 {form, "d=NDExMTExMTExMTExMTExMQ&x=1", 1}};
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         unsigned h = small_same_as(plan, plain[i].ct, (const unsigned char *)plain[i].p,
                                    strlen(plain[i].p), plain[i].p, 1, &fast);
@@ -981,8 +985,8 @@ static void test_read_whole(void **state)
             fail_msg("%s (%s): fast %d, %u hits, want fast and %u", plain[i].p, plain[i].ct, fast,
                      h, plain[i].hits);
     }
-    /* each a reason for the chain: an escape, a format, a space, a base64
-     * run, an archive or stream header, a type or name read otherwise */
+    /* each a reason for the chain: an escape, a format, a space, an
+     * archive or stream header, a type or name read otherwise */
     char cpio[120] = "070701";
     for (size_t k = 6; k < 110; k++)
         cpio[k] = "0123456789abcdef"[k % 16];
@@ -1000,7 +1004,6 @@ static void test_read_whole(void **state)
                  {"text/plain", NULL, "/a\"b", 0},
                  {"text/plain", NULL, "/x:y", 0},
                  {"text/plain", NULL, "/a\0b", 4},
-                 {"text/plain", NULL, "/abcdefghijklmnopqrst", 0},
                  {form, NULL, "BZh91AY&SY", 0},
                  {form, NULL, "x=BZh91AY&SYabcd", 0},
                  {form, NULL, "{\"a\":1}", 0},
@@ -1062,7 +1065,7 @@ static void test_read_whole(void **state)
     unsigned char obj[600];
     for (unsigned round = 0; round < rounds; round++) {
         seed = seed * 1103515245u + 12345u;
-        size_t n = 0, target = 1 + (seed >> 8) % (round % 8 ? 24 : 300);
+        size_t n = 0, target = 1 + (seed >> 8) % (round % 4 ? 24 : 300);
         while (n < target) {
             seed = seed * 1103515245u + 12345u;
             unsigned pick = (seed >> 16) % 64;
@@ -1082,7 +1085,7 @@ static void test_read_whole(void **state)
     }
     print_message("%u of %u random pieces read without the chain\n", nfast, rounds);
     /* the comparison covers the plain path, and the chain */
-    if (nfast < rounds / 5 || nfast > rounds - rounds / 5)
+    if (nfast < rounds / 5 || nfast > rounds - rounds / 20)
         fail_msg("%u of %u random pieces read without the chain", nfast, rounds);
     sk_dlp_plan_unref(plan);
     free(err);
