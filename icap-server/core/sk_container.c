@@ -192,7 +192,7 @@ long sk_zip_find_in(const struct sk_magics *m, const unsigned char *p, size_t n,
     if (i == 0 || (eocd = m->v[i - 1].at) < pos)
         return -1;
     for (i = sk_magics_next(m, pos, SK_MG_ZIP_LOCAL); i < m->n && m->v[i].at + 30 <= eocd;
-         i = sk_magics_next(m, m->v[i].at + 1, SK_MG_ZIP_LOCAL))
+         i = sk_magics_after(m, i, SK_MG_ZIP_LOCAL))
         if (sk_zip_local_plausible(p + m->v[i].at, n - m->v[i].at) == 1)
             return (long)(m->v[i].at - pos);
     return -1;

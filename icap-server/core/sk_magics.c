@@ -210,3 +210,10 @@ size_t sk_magics_next(const struct sk_magics *m, size_t from, unsigned kinds)
         lo++;
     return lo;
 }
+
+size_t sk_magics_after(const struct sk_magics *m, size_t i, unsigned kinds)
+{
+    for (i++; i < m->n && !(m->v[i].kinds & kinds); i++)
+        ;
+    return i;
+}

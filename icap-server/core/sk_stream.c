@@ -101,7 +101,7 @@ long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t
         return sk_stream_find(p, n, from, c);
     /* a header sk_stream_at takes starts with one of the four magics */
     for (size_t i = sk_magics_next(m, from, SK_MG_STREAMS); i < m->n;
-         i = sk_magics_next(m, m->v[i].at + 1, SK_MG_STREAMS)) {
+         i = sk_magics_after(m, i, SK_MG_STREAMS)) {
         size_t at = m->v[i].at;
         if ((*c = sk_stream_at(p + at, n - at)) != 0)
             return (long)at;

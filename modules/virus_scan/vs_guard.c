@@ -131,7 +131,7 @@ size_t sk_vs_7z_next(const struct sk_magics *mg, const unsigned char *p, size_t 
     if ((mg = sk_magics_for(mg, p, n)) != NULL) {
         /* the first four bytes are SK_MG_7Z's */
         for (size_t i = sk_magics_next(mg, from, SK_MG_7Z); i < mg->n;
-             i = sk_magics_next(mg, mg->v[i].at + 1, SK_MG_7Z))
+             i = sk_magics_after(mg, i, SK_MG_7Z))
             if (n - mg->v[i].at >= 6 && memcmp(p + mg->v[i].at, sk_vs_7z_sig, 6) == 0)
                 return mg->v[i].at;
         return SIZE_MAX;
@@ -344,7 +344,7 @@ size_t sk_vs_lha_inplace(const struct sk_magics *mg, const unsigned char *p, siz
     if ((mg = sk_magics_for(mg, p, n)) != NULL) {
         /* the '-' of "-l??-" (SK_MG_LHA), as the search below finds it */
         for (size_t i = sk_magics_next(mg, from < 2 ? 2 : from, SK_MG_LHA); i < mg->n;
-             i = sk_magics_next(mg, mg->v[i].at + 1, SK_MG_LHA)) {
+             i = sk_magics_after(mg, i, SK_MG_LHA)) {
             size_t at = mg->v[i].at;
             if (sk_vs_lha_header(p + at - 2, n - at + 2)) {
                 *len = sk_vs_lha(p + at - 2, n - at + 2, &d);

@@ -297,7 +297,7 @@ size_t sk_vs_unread_find(const struct sk_magics *mg, const unsigned char *p, siz
     for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++) {
         if (mg) {
             for (size_t k = sk_magics_next(mg, 1, magic[i].kind); k < mg->n;
-                 k = sk_magics_next(mg, mg->v[k].at + 1, magic[i].kind))
+                 k = sk_magics_after(mg, k, magic[i].kind))
                 if ((*kind = sk_container_unread(p + mg->v[k].at, n - mg->v[k].at)) != NULL)
                     return mg->v[k].at;
             continue;

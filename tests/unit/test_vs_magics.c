@@ -214,6 +214,12 @@ static void check_one(const unsigned char *p, size_t n)
     check_index(p, n, &m, 16);
     sk_magics_free(&m);
     check_index(p, n, &m, 0);
+    /* a walk's step (sk_magics_after) is the search from the next offset */
+    for (size_t i = 0; i < m.n && i < 400; i++) {
+        unsigned kinds = m.v[i].kinds | (i % 3 == 0 ? SK_MG_STREAMS : 0);
+        if (sk_magics_after(&m, i, kinds) != sk_magics_next(&m, m.v[i].at + 1, kinds))
+            fail_msg("n %zu: the step after candidate %zu", n, i);
+    }
     size_t a = ref_unread(p, n, &k1), b = sk_vs_unread_find(&m, p, n, &k2);
     if (a != b || (a != SIZE_MAX && k1 != k2))
         fail_msg("n %zu: unread at %zu (%s), indexed %zu (%s)", n, a, a != SIZE_MAX ? k1 : "", b,

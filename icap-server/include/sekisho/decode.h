@@ -513,6 +513,10 @@ SK_API const struct sk_magics *sk_magics_for(const struct sk_magics *m, const un
 /* The index in M->v of the first candidate at offset FROM or after with
  * one of KINDS; M->n when there is none. */
 SK_API size_t sk_magics_next(const struct sk_magics *m, size_t from, unsigned kinds);
+/* The index of the next candidate after index I with one of KINDS (the
+ * entries are in offset order, one per offset): a walk's step from one
+ * candidate to the next; M->n when there is none. */
+SK_API size_t sk_magics_after(const struct sk_magics *m, size_t i, unsigned kinds);
 /* sk_stream_find(P, N, FROM, C) through M (an index of P[0..N), or NULL:
  * the search itself): the same answer. */
 SK_API long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t n,
