@@ -831,7 +831,9 @@ static unsigned small_same(const struct sk_dlp_plan *plan, const char *ct, const
     return small_same_as(plan, ct, p, n, what, 0, NULL);
 }
 
-static void test_small_objects(void **state)
+/* The small-object tests' plan: every built-in detector but the
+ * corporate number, and a keyword. */
+static struct sk_dlp_plan *small_plan(void)
 {
     static const struct sk_dlp_template tpl = {
         .name = "t",
@@ -839,13 +841,21 @@ static void test_small_objects(void **state)
         .min_count = 1,
         .action = "block"};
     const struct sk_dlp_template *tp = &tpl;
-    const char *secret = "card 4111 1111 1111 1111 CONFIDENTIAL\n";
     struct sk_dlp_plan *plan = NULL;
     char *err = NULL;
+
+    assert_int_equal(sk_dlp_plan_build(&tp, 1, &plan, &err), 0);
+    free(err);
+    return plan;
+}
+
+static void test_small_objects(void **state)
+{
+    const char *secret = "card 4111 1111 1111 1111 CONFIDENTIAL\n";
+    struct sk_dlp_plan *plan = small_plan();
     size_t gn, zn, pn, dn;
 
     (void)state;
-    assert_int_equal(sk_dlp_plan_build(&tp, 1, &plan, &err), 0);
     /* one trigger per filter, its secret visible only through it */
     unsigned char *gz = sk_tz_deflate(secret, strlen(secret), 15 + 16, &gn);
     const char *names[] = {"a.txt"};
@@ -940,7 +950,6 @@ static void test_small_objects(void **state)
     }
     free(gz), free(zip), free(fl);
     sk_dlp_plan_unref(plan);
-    free(err);
 }
 
 /* A URL's path or query, read in one piece (sk_dlp_read_whole): plain
@@ -949,19 +958,12 @@ static void test_small_objects(void **state)
  * first, each shown to take the chain; then random URL-like pieces. */
 static void test_read_whole(void **state)
 {
-    static const struct sk_dlp_template tpl = {
-        .name = "t",
-        .detectors = "credit-card\nmy-number\nssn\niban\nemail\njp-phone\nkeyword:CONFIDENTIAL",
-        .min_count = 1,
-        .action = "block"};
-    const struct sk_dlp_template *tp = &tpl;
     static const char *const form = "application/x-www-form-urlencoded";
-    struct sk_dlp_plan *plan = NULL;
-    char *err = NULL, what[600];
+    struct sk_dlp_plan *plan = small_plan();
+    char what[600];
     int fast;
 
     (void)state;
-    assert_int_equal(sk_dlp_plan_build(&tp, 1, &plan, &err), 0);
     /* plain: read at once, and what is in it found */
     static const struct {
         const char *ct, *p;
@@ -1088,7 +1090,6 @@ static void test_read_whole(void **state)
     if (nfast < rounds / 5 || nfast > rounds - rounds / 20)
         fail_msg("%u of %u random pieces read without the chain", nfast, rounds);
     sk_dlp_plan_unref(plan);
-    free(err);
 }
 
 int main(void)
