@@ -984,26 +984,21 @@ int sk_dlp_read_whole(struct sk_dlp_ctx *ctx, const char *type, const char *name
      * ASCII cpio header (110 digits) can be made of these bytes; a zip,
      * 7z, rar, PDF, compound file, RTF and the other archives read as
      * bytes need others */
-    if (plain && sk_container_sniff(p, n) == SK_CT_NONE && sk_sniff_unread(p, n) == NULL &&
-        !sk_dlp_streams_wants(p, n)) {
-        struct sk_plain t = {{sk_plain_write, sk_plain_end, sk_plain_destroy}, ctx, form};
-        struct sk_dlp_sink *s = &t.sink;
-        /* a run of base64 digits: decoded into an object of its own, as
-         * the chain's base64 reader does (the text passes on) */
-        if (sk_dlp_b64_wants(p, n) && (s = sk_dlp_b64_new(ctx, 0, s)) == NULL)
-            return -1;
-        rc = sk_dlp_put(s, p, n);
-        if (rc == 0)
-            rc = s->end(s);
-        s->destroy(s);
-        return rc == -1 ? -1 : 1;
-    }
-    struct sk_dlp_sink *k = sk_dlp_object_new(ctx, type, name, 0);
-    if (k == NULL)
+    plain = plain && sk_container_sniff(p, n) == SK_CT_NONE && sk_sniff_unread(p, n) == NULL &&
+            !sk_dlp_streams_wants(p, n);
+    struct sk_plain t = {{sk_plain_write, sk_plain_end, sk_plain_destroy}, ctx, form};
+    struct sk_dlp_sink *s = &t.sink;
+    /* plain: a run of base64 digits is decoded into an object of its own,
+     * as the chain's base64 reader does (the text passes on) */
+    if (!plain)
+        s = sk_dlp_object_new(ctx, type, name, 0);
+    else if (sk_dlp_b64_wants(p, n))
+        s = sk_dlp_b64_new(ctx, 0, s);
+    if (s == NULL)
         return -1;
-    rc = sk_dlp_put(k, p, n);
+    rc = sk_dlp_put(s, p, n);
     if (rc == 0)
-        rc = k->end(k);
-    k->destroy(k);
-    return rc;
+        rc = s->end(s);
+    s->destroy(s);
+    return rc == -1 ? -1 : plain;
 }
