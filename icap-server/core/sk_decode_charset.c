@@ -7,6 +7,7 @@
  * SECURITY: reads at most N client bytes; writes within the bounds the
  * callers' buffers are documented to have.
  */
+#include <iconv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -485,6 +486,109 @@ static unsigned sk_cs_page(const char *n)
     return 0;
 }
 
+/* The zero of every run of ten decimal digits (general category Nd,
+ * Unicode 14) but ASCII's: BMP and supplementary planes (U+FF10, the
+ * full-width digits, is here too). DLP's fold reads them as their ASCII
+ * digits; sk_cs_probe asks a charset which of them it can write. */
+const uint32_t sk_nd_zero[SK_ND_NZERO] = {
+    0x0660,  0x06f0,  0x07c0,  0x0966,  0x09e6,  0x0a66,  0x0ae6,  0x0b66,  0x0be6,  0x0c66,
+    0x0ce6,  0x0d66,  0x0de6,  0x0e50,  0x0ed0,  0x0f20,  0x1040,  0x1090,  0x17e0,  0x1810,
+    0x1946,  0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,  0xa8d0,
+    0xa900,  0xa9d0,  0xa9f0,  0xaa50,  0xabf0,  0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136,
+    0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50,
+    0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6,
+    0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0, 0xff10,
+};
+
+/* Does iconv's CD (UTF-8 to the charset) write the bytes IN (N) other
+ * than as AS (NA bytes): 1 yes, 0 no, -1 it cannot write them. */
+static int sk_cs_writes_other(iconv_t cd, const char *in, size_t n, const char *as, size_t na)
+{
+    char out[64], *o = out, *i = (char *)in;
+    size_t il = n, ol = sizeof(out);
+
+    iconv(cd, NULL, NULL, NULL, NULL);
+    if (iconv(cd, &i, &il, &o, &ol) == (size_t)-1 || iconv(cd, NULL, NULL, &o, &ol) == (size_t)-1)
+        return -1;
+    return (size_t)(o - out) != na || memcmp(out, as, na) != 0;
+}
+
+/* A declared name the table below does not list (N, normalised), as iconv
+ * opens it (upper case, '_' as '-', or without it: "tis_620" is TIS-620,
+ * "big5hkscs" BIG5HKSCS): SK_CS_HIDES, its iconv name in NAME, when it
+ * writes ASCII's digits other than as their bytes (ISO-2022-KR's header)
+ * or can write any other decimal digit - Big5's, GBK's and EUC-KR's
+ * full-width, TIS-620's Thai, CP864's Arabic-Indic ones (other than as
+ * the ASCII digit: IBM9448 writes Arabic-Indic digits so): a reader of the
+ * declared charset reads those as a number that a reading of bytes does
+ * not see. Anything else (Latin-1, KOI8-R, windows-125x, a name iconv
+ * does not know) is SK_CS_NONE. Asked of iconv once per name: the answers
+ * of the last 64 names are kept (names are the client's: a full table
+ * replaces its oldest entry). */
+static enum sk_cs_kind sk_cs_probe(const char *n, char *name, size_t size)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct {
+        char n[64], name[64];
+        enum sk_cs_kind kind;
+    } seen[64];
+    static unsigned nseen, next;
+    char cand[3][64];
+    enum sk_cs_kind kind = SK_CS_NONE;
+    const char *opened = "";
+
+    if (strlen(n) >= sizeof(cand[0]))
+        return SK_CS_NONE;
+    pthread_mutex_lock(&lock);
+    for (unsigned i = 0; i < nseen; i++)
+        if (strcmp(seen[i].n, n) == 0) {
+            kind = seen[i].kind;
+            if (name && size)
+                snprintf(name, size, "%s", kind == SK_CS_NONE ? "" : seen[i].name);
+            pthread_mutex_unlock(&lock);
+            return kind;
+        }
+    pthread_mutex_unlock(&lock);
+    size_t k = 0, j = 0;
+    for (const char *c = n; *c; c++) {
+        char u = *c >= 'a' && *c <= 'z' ? (char)(*c - 32) : *c;
+        cand[0][k++] = u == '_' ? '-' : u;
+        if (u != '_')
+            cand[1][j++] = u;
+    }
+    cand[0][k] = cand[1][j] = '\0';
+    /* a code page by number: glibc knows some only as IBMn (IBM943) */
+    unsigned page = sk_cs_page(n);
+    cand[2][0] = '\0';
+    if (page)
+        snprintf(cand[2], sizeof(cand[2]), "IBM%03u", page);
+    iconv_t cd = (iconv_t)-1;
+    for (int c = 0; c < 3 && cd == (iconv_t)-1 && cand[c][0]; c++)
+        if ((cd = iconv_open(cand[c], "UTF-8")) != (iconv_t)-1)
+            opened = cand[c];
+    if (cd != (iconv_t)-1) {
+        int hides = sk_cs_writes_other(cd, "0123456789", 10, "0123456789", 10) != 0;
+        for (size_t z = 0; !hides && z < SK_ND_NZERO; z++)
+            for (uint32_t d = 0; !hides && d < 10; d++) {
+                unsigned char u[4];
+                size_t un = sk_utf8_put(u, sk_nd_zero[z] + d);
+                char ascii = (char)('0' + d); /* IBM9448 writes Arabic-Indic 4 as '4' */
+                hides = sk_cs_writes_other(cd, (const char *)u, un, &ascii, 1) == 1;
+            }
+        iconv_close(cd);
+        kind = hides ? SK_CS_HIDES : SK_CS_NONE;
+    }
+    pthread_mutex_lock(&lock);
+    unsigned at = nseen < 64 ? nseen++ : next++ % 64;
+    snprintf(seen[at].n, sizeof(seen[at].n), "%.63s", n);
+    snprintf(seen[at].name, sizeof(seen[at].name), "%.63s", opened);
+    seen[at].kind = kind;
+    pthread_mutex_unlock(&lock);
+    if (name && size)
+        snprintf(name, size, "%s", kind == SK_CS_NONE ? "" : opened);
+    return kind;
+}
+
 enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size)
 {
     static const struct {
@@ -593,7 +697,7 @@ enum sk_cs_kind sk_charset_lookup(const char *declared, char *name, size_t size)
         }
         return SK_CS_HIDES;
     }
-    return SK_CS_NONE;
+    return sk_cs_probe(n, name, size);
 }
 
 /* Names opened once and kept open (sk_iconv_open). The pinned

@@ -59,7 +59,7 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
  * is the README's "Charsets and normalisation"):
  *  - U+FF01..U+FF5E full-width ASCII -> ASCII;
  *  - every other Unicode decimal digit (general category Nd, Unicode 14:
- *    the 64 runs of 0..9 in sk_fold_zero, BMP and supplementary planes,
+ *    the 64 runs of 0..9 in sk_nd_zero, BMP and supplementary planes,
  *    e.g. Arabic-Indic, Devanagari, Thai, mathematical U+1D7CE..U+1D7FF)
  *    -> its ASCII digit: a reader reads them as that number, so must we;
  *  - space separators (Zs: U+00A0, U+1680, U+2000..U+200A, U+202F,
@@ -88,15 +88,8 @@ enum sk_fold_kind { SK_FOLD_DIGIT, SK_FOLD_ASCII, SK_FOLD_SPACE, SK_FOLD_DASH, S
 #define SK_FOLD_RAW   (-3) /* sk_fold_cp: not UTF-8, copy the first byte */
 #define SK_FOLD_MAXCP 0x110000
 
-static const uint32_t sk_fold_zero[] = {
-    0x0660,  0x06f0,  0x07c0,  0x0966,  0x09e6,  0x0a66,  0x0ae6,  0x0b66,  0x0be6,  0x0c66,
-    0x0ce6,  0x0d66,  0x0de6,  0x0e50,  0x0ed0,  0x0f20,  0x1040,  0x1090,  0x17e0,  0x1810,
-    0x1946,  0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,  0xa8d0,
-    0xa900,  0xa9d0,  0xa9f0,  0xaa50,  0xabf0,  0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136,
-    0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50,
-    0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6,
-    0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0, /* U+FF10 is in the full-width ASCII range */
-};
+/* The zeros of the other digit runs: sk_nd_zero (the decoding layer's;
+ * its U+FF10 is folded with the full-width ASCII range below). */
 
 struct sk_fold_range {
     uint32_t first, last;
@@ -137,7 +130,7 @@ static const struct sk_fold_span sk_fold_dash[] = {
 /* clang-format on */
 /* END generated */
 
-#define SK_FOLD_NZERO  (sizeof(sk_fold_zero) / sizeof(sk_fold_zero[0]))
+#define SK_FOLD_NZERO  (SK_ND_NZERO - 1) /* but U+FF10 */
 #define SK_FOLD_NOTHER (sizeof(sk_fold_other) / sizeof(sk_fold_other[0]))
 #define SK_FOLD_NDASH  (sizeof(sk_fold_dash) / sizeof(sk_fold_dash[0]))
 
@@ -168,9 +161,10 @@ __attribute__((constructor)) static void sk_fold_init(void)
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < SK_FOLD_NZERO; i++)
-        sk_fold_tab[n++] =
-            (struct sk_fold_range){sk_fold_zero[i], sk_fold_zero[i] + 9, SK_FOLD_DIGIT};
+    for (size_t i = 0; i < SK_ND_NZERO; i++)
+        if (sk_nd_zero[i] != 0xff10)
+            sk_fold_tab[n++] =
+                (struct sk_fold_range){sk_nd_zero[i], sk_nd_zero[i] + 9, SK_FOLD_DIGIT};
     for (size_t i = 0; i < SK_FOLD_NOTHER; i++)
         sk_fold_tab[n++] = sk_fold_other[i];
     for (size_t i = 0; i < SK_FOLD_NDASH; i++)

@@ -849,11 +849,16 @@ SK_API const char *sk_charset_nul_order(const unsigned char *s, size_t n);
  * EBCDIC page glibc knows is taken by number ("cp1026", "ibm-037",
  * "csibm500", "037"). */
 enum sk_cs_kind {
-    SK_CS_NONE = 0, /* not known here: read the bytes (or sniff) */
+    SK_CS_NONE = 0, /* ASCII's digits as bytes, no other: read the bytes (or sniff) */
     SK_CS_UTF8,     /* UTF-8 by one of its names */
     SK_CS_WIDE,     /* UTF-16/32, Japanese multi-byte: converted to read */
-    SK_CS_HIDES,    /* EBCDIC, UTF-7, HZ: digits are not their ASCII bytes */
+    SK_CS_HIDES,    /* EBCDIC, UTF-7, HZ, and any name iconv opens that writes
+                     * a decimal digit other than as ASCII's bytes (Big5, GBK,
+                     * EUC-KR, TIS-620, CP864...): read in it too */
 };
+/* The zero of each run of ten Unicode decimal digits (Nd) but ASCII's. */
+#define SK_ND_NZERO 65
+SK_API extern const uint32_t sk_nd_zero[SK_ND_NZERO];
 /* The kind of DECLARED (NULL: SK_CS_NONE) and, in NAME (SIZE bytes; may be
  * NULL), the name iconv opens ("HZ" for HZ-GB-2312, which iconv does not
  * know: the caller unwraps it to GB2312); "" for SK_CS_NONE. */
