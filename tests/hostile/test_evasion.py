@@ -81,6 +81,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import unicodedata
 import urllib.parse
 import zipfile
 import zlib
@@ -2293,6 +2294,28 @@ def g_charsets(ck, srv):
               "4111 1111 1111 1111" in unicodedata_nfkc(field.decode(cs)) and b"4111" not in body)
         dlp_blocked(ck, "a form-data field in the form's charset %s" % cs,
                     dlp_post(srv, body, "multipart/form-data; boundary=zz; charset=" + cs))
+    # charsets no alias table lists whose digits are not ASCII's bytes
+    # (CS-PROBE, red team s20): the card in full-width, Thai or
+    # Arabic-Indic digits, as the declared charset writes them; Python's
+    # codec the oracle of what a reader of that charset gets
+    digits = {"fw": "\uff10", "th": "\u0e50", "ar": "\u0660"}
+    for cs, kind in (("big5", "fw"), ("cp950", "fw"), ("big5hkscs", "fw"), ("gbk", "fw"),
+                     ("euc-kr", "fw"), ("johab", "fw"), ("iso-2022-kr", "fw"), ("tis-620", "th"),
+                     ("cp874", "th"), ("iso-8859-11", "th"), ("cp864", "ar")):
+        other = "".join(chr(ord(digits[kind]) + int(c)) if c.isdigit() else c for c in card)
+        body = other.encode(cs)
+        text = unicodedata_nfkc(body.decode(cs))
+        read = "".join(str(unicodedata.digit(c)) if unicodedata.category(c) == "Nd" else c
+                       for c in text)
+        ck.ok("oracle: Python reads charset %r and shows the card" % cs,
+              "4111 1111 1111 1111" in read and b"4111" not in body, body[:60])
+        dlp_blocked(ck, "text/plain; charset=%s, the card in its own digits" % cs,
+                    dlp_post(srv, body, "text/plain; charset=" + cs, "PUT"))
+    body = "x ４１１１ １１１１ １１１１ １１１１".encode("big5")
+    dlp_blocked(ck, "a form-data part in big5",
+                dlp_post(srv, b'--zz\r\nContent-Disposition: form-data; name="a"\r\n'
+                         b"Content-Type: text/plain; charset=big5\r\n\r\n" + body +
+                         b"\r\n--zz--\r\n", "multipart/form-data; boundary=zz"))
     # a clean EBCDIC text passes unchanged
     clean = "no numbers here, only words\n".encode("cp1026")
     r = dlp_post(srv, clean, "text/plain; charset=cp1026", "PUT")
