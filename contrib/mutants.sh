@@ -808,7 +808,7 @@ MUTANTS = [
      "            out[o++] = (char)c;",
      r"^(unit\.test_decode_text|unit\.test_dlp_decode|unit\.test_dlp_archives)$"),
     ("charset: EBCDIC pages by number not known", S, "icap-server/core/sk_decode_charset.c",
-     "    unsigned page = sk_cs_page(n);", "    unsigned page = 0;",
+     "    unsigned page = sk_cs_page(n);\n    for (size_t i = 0; page", "    unsigned page = 0;\n    for (size_t i = 0; page",
      r"^(unit\.test_decode_text|unit\.test_dlp_decode|unit\.test_dlp_archives)$"),
     ("charset: a numbered page not required to end with its digits", S,
      "icap-server/core/sk_decode_charset.c", "        if (k > 0 && d[k] == '\\0')", "        if (k > 0)",
