@@ -53,6 +53,11 @@ enum sk_body_mode {
 
 struct sk_req {
     ci_request_t *req; /* borrowed; valid until release */
+    /* The echoed HTTP headers as they were before they went out (sk_sent):
+     * c-icap packs the list it sends in place (its values run on into the
+     * next fields, unterminated), and a module still reads them at the
+     * end of the body. */
+    ci_headers_list_t *sent;
     struct sk_txn txn;
     struct sk_pipeline pipe;
     enum sk_body_mode mode; /* the one body state (no flags beside it) */
@@ -68,11 +73,19 @@ struct sk_req {
 
 /* ---- building the transaction ----------------------------------------- */
 
+/* The HTTP headers a module reads: the echoed ones from their copy once
+ * they went out. */
+static ci_headers_list_t *sk_hdr_list(const struct sk_req *r, int response)
+{
+    if (r->sent && response == (ci_req_type(r->req) == ICAP_RESPMOD))
+        return r->sent;
+    return response ? ci_http_response_headers(r->req) : ci_http_request_headers(r->req);
+}
+
 static const char *sk_hdr_get(void *ctx, int response, const char *name)
 {
-    ci_request_t *req = ctx;
-    return response ? ci_http_response_get_header(req, name)
-                    : ci_http_request_get_header(req, name);
+    ci_headers_list_t *h = sk_hdr_list(ctx, response);
+    return h ? ci_headers_value(h, name) : NULL;
 }
 
 struct sk_hdr_each_ctx {
@@ -93,8 +106,7 @@ static void sk_hdr_each_cb(void *data, const char *name, const char *value)
 static void sk_hdr_each(void *ctx, int response, const char *name,
                         void (*fn)(void *arg, const char *value), void *arg)
 {
-    ci_request_t *req = ctx;
-    ci_headers_list_t *h = response ? ci_http_response_headers(req) : ci_http_request_headers(req);
+    ci_headers_list_t *h = sk_hdr_list(ctx, response);
     struct sk_hdr_each_ctx e = {name, fn, arg};
 
     if (h)
@@ -220,7 +232,7 @@ static int sk_build_txn(struct sk_req *r)
     sk_test_clock(r);
     r->txn.headers.get = sk_hdr_get;
     r->txn.headers.each = sk_hdr_each;
-    r->txn.headers.ctx = req;
+    r->txn.headers.ctx = r;
     if (r->txn.method == SK_RESPMOD && ci_http_response_headers(req)) {
         const char *status = ci_http_response_headers(req)->headers[0];
         const char *sp = status ? strchr(status, ' ') : NULL;
@@ -382,6 +394,24 @@ static void sk_freeze_http_headers(ci_request_t *req)
         h->packed = 1;
 }
 
+/* Before the echoed headers go out: keep a copy for the modules
+ * (sk_req.sent). -1 when it cannot be made (the caller holds on). */
+static int sk_sent(struct sk_req *r)
+{
+    ci_headers_list_t *h = ci_req_type(r->req) == ICAP_RESPMOD ? ci_http_response_headers(r->req)
+                                                               : ci_http_request_headers(r->req);
+    if (r->sent || !h)
+        return 0;
+    if ((r->sent = ci_headers_create()) == NULL)
+        return -1;
+    if (ci_headers_addheaders(r->sent, h) == 0) {
+        ci_headers_destroy(r->sent);
+        r->sent = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 static void sk_add_icap_headers(struct sk_req *r)
 {
     for (int i = 0; i < r->txn.n_icap_headers; i++)
@@ -427,7 +457,7 @@ static int sk_may_commit(const struct sk_req *r)
  * show a page; the body is cut short instead (sk_cut). */
 static void sk_commit(struct sk_req *r)
 {
-    if (r->mode != SK_BODY_HOLD)
+    if (r->mode != SK_BODY_HOLD || sk_sent(r) == -1)
         return;
     r->mode = SK_BODY_COMMITTED;
     sk_add_icap_headers(r);
@@ -762,6 +792,8 @@ void sk_srv_release_request(void *data)
         ci_cached_file_destroy(r->held);
     if (r->page)
         ci_membuf_free(r->page);
+    if (r->sent)
+        ci_headers_destroy(r->sent);
     sk_txn_clear(&r->txn);
     free(r);
     sk_metrics_busy(-1);

@@ -42,8 +42,10 @@ struct sk_b64run {
     int failed;                          /* a callback stopped */
     unsigned char val[SK_B64RUN_MIN_HI]; /* digits of a run not yet long enough */
     size_t nval;
-    size_t line; /* digits since the run's start or last line break */
-    int cr;      /* a line break's CR was just taken */
+    size_t line;  /* digits since the run's start or last line break */
+    int cr;       /* a line break's CR was just taken */
+    int brk;      /* the last line ended in a break that continues the run */
+    unsigned gap; /* white space and blank lines taken since that break */
     unsigned char pct1;
     /* a script's or JSON's \xHH, \uHHHH, \u{H...}: the value so far, hex
      * digits taken, how many it needs (0: up to a '}') */
@@ -191,14 +193,40 @@ static void sk_b64_finish(struct sk_b64run *r)
     }
     r->nval = r->line = 0;
     r->quad = r->nq = 0;
-    r->cr = 0;
+    r->cr = r->brk = 0;
+    r->gap = 0;
     r->state = SK_B_OUT;
 }
 
-/* A line break continues a run after a full line (MIME 76, PEM 64, 40). */
+/* A line break continues a run after a line of SK_B64RUN_LINE digits or
+ * more, of any length: MIME's 76, PEM's 64, base64 -w 50, JSON wrapped at
+ * 57 - atob(), Python's b64decode and Node's Buffer drop white space
+ * wherever it is (a line of a length no multiple of 4 ended the run, and
+ * a file wrapped so passed unread). */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
-    return r->line >= SK_B64RUN_LINE && r->line % 4 == 0;
+    return r->line >= SK_B64RUN_LINE;
+}
+
+/* A break that continues the run was taken: what follows it before the
+ * next digit may be indentation and blank lines (a plist's tab-indented
+ * <data>, indented XML, lines with blank lines between them), up to
+ * SK_B64RUN_WS bytes. */
+static void sk_b64_broke(struct sk_b64run *r)
+{
+    r->brk = 1;
+    r->gap = 0;
+}
+
+/* C after a continuing break, with no digit since: part of the gap? */
+static int sk_b64_gap(struct sk_b64run *r, unsigned char c)
+{
+    if (!r->brk || r->line != 0 || !(c == ' ' || c == '\t' || c == '\r' || c == '\n') ||
+        r->gap >= SK_B64RUN_WS)
+        return 0;
+    r->gap++;
+    r->cr = 0;
+    return 1;
 }
 
 static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n);
@@ -213,6 +241,7 @@ static int sk_b64_esc_break(struct sk_b64run *r, unsigned ch)
     r->cr = ch == '\r';
     if (ch == '\n')
         r->line = 0;
+    sk_b64_broke(r);
     return 1;
 }
 
@@ -293,7 +322,7 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                     continue;
                 }
                 unsigned char c = p[i];
-                if (sk_b64_cls[c] & 2)
+                if ((sk_b64_cls[c] & 2) || (line == 0 && r->brk && (c == ' ' || c == '\t')))
                     break;
                 k = line = 0, i++; /* a short run ended: it was only text */
             }
@@ -326,10 +355,13 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                 r->ws = 0;
                 continue;
             }
+            if (sk_b64_gap(r, c))
+                continue;
             if (((c == '\r' || c == '\n') && sk_b64_break_ok(r)) || (c == '\n' && r->cr)) {
                 r->cr = c == '\r';
                 if (c == '\n')
                     r->line = 0;
+                sk_b64_broke(r);
                 continue;
             }
             break;

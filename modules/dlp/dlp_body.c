@@ -67,38 +67,6 @@ int sk_dlp_dirtext_like(const char *mt, const char *name, const unsigned char *h
            (n - i >= 11 && strncasecmp((const char *)head + i, "BEGIN:VCARD", 11) == 0);
 }
 
-/* A body that says nothing of JSON but is JSON: its first character
- * (after a BOM, white space, and the NULs of UTF-16/32) opens an object
- * with a key or an array - what requests.post(data=json.dumps(...)),
- * sendBeacon and no-cors fetch (text/plain) send. Read as JSON: its
- * reader passes every byte outside strings as it is, so text that only
- * starts like JSON loses nothing. */
-static int sk_json_like(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    unsigned char c[2];
-    int k = 0;
-
-    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-        i = 3;
-    else if (n >= 2 && (p[0] == 0xff || p[0] == 0xfe) && (p[1] == 0xff || p[1] == 0xfe))
-        i = 2;
-    for (; i < n && k < 2; i++) {
-        if (p[i] == 0 || p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')
-            continue;
-        c[k++] = p[i];
-    }
-    if (k == 0)
-        return n > 0; /* white space only so far (the head is full): it may be */
-    if (c[0] == '"')
-        return 1; /* a string is JSON too (json.loads reads it) */
-    if (k < 2)    /* "[" or "{" and white space to the head's end */
-        return c[0] == '[' || c[0] == '{';
-    if (c[0] == '{')
-        return c[1] == '"' || c[1] == '}';
-    return c[0] == '[' && (strchr("{[\"-0123456789tfn]", c[1]) != NULL);
-}
-
 /* XML and HTML (Office XML parts by entry name, uploads by type or name):
  * tags stripped, entities decoded, tag contents kept aside. */
 static int sk_is_xml(const char *mt, const char *name)

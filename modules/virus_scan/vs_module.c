@@ -486,9 +486,12 @@ enum sk_verdict sk_vs_on_headers(struct sk_txn *t, void *state)
     s->skip_pending =
         s->av && !s->ct_ambiguous && sk_vs_type_listed(ct, sk_vs_setting(t, "av.skip-types"));
     if (s->av && sk_txn_method(t) == SK_RESPMOD) {
-        const char *cr = sk_txn_resp_header(t, "Content-Range");
+        /* every field, joined: two (a whole object's and a piece's; curl
+         * -C - takes the last) are no whole object's range */
+        char *cr = sk_txn_header_list(t, 1, "Content-Range");
         s->partial = sk_vs_partial(sk_txn_http_status(t), cr);
         sk_header_sanitize(s->range, sizeof(s->range), cr ? cr : "");
+        free(cr);
     }
     /* a piece of a skipped type is decided with it, from its first bytes */
     if (s->partial && !s->skip_pending && sk_vs_partial_verdict(t, s) != SK_CONTINUE)

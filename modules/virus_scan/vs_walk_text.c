@@ -295,16 +295,6 @@ static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_
     return rc;
 }
 
-/* Does the text look like JSON: '{' or '[' first (after white space)? */
-static int sk_vs_json_like(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n && i < 512 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-        i++;
-    return i < n && (p[i] == '{' || p[i] == '[');
-}
-
 /* A text as a browser or parser reads it: UTF-16 (UTF16: 1 little-, 2
  * big-endian) as UTF-8; and, where it has an '&', once more with its
  * character references decoded - an href's "&#37;21" is "%21", an href's
@@ -339,7 +329,7 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
     /* a form's fields, JSON's strings, a script's text, as read */
     if (rc == 0 && ct && strcasestr(ct, "x-www-form-urlencoded"))
         rc = sk_vs_walk_values(w, p, n, 1, depth, name);
-    else if (rc == 0 && ((ct && strcasestr(ct, "json")) || sk_vs_json_like(p, n)))
+    else if (rc == 0 && ((ct && strcasestr(ct, "json")) || sk_json_like(p, n)))
         rc = sk_vs_walk_values(w, p, n, 0, depth, name);
     else if (rc == 0 && ct && (strcasestr(ct, "javascript") || strcasestr(ct, "ecmascript")))
         rc = sk_vs_walk_script(w, p, n, depth, name);

@@ -1119,7 +1119,24 @@ def g_av_base64(ck, srv):
         ("JSON with \\u002B escapes", "application/json",
          json.dumps({"d": base64.b64encode(b"\xfb\xef\xff" * 3 + EICAR).decode()})
          .replace("+", "\\u002B")),
+        # lines of any length, indentation and blank lines (red team s20):
+        # b64decode, atob and Buffer drop white space wherever it is
+        ("JSON base64 wrapped at 50 with \\n", "application/json",
+         json.dumps({"f": "\n".join(wrapped[i:i + 50] for i in range(0, len(wrapped), 50))})),
+        ("base64 -w 50", "text/plain",
+         "\n".join(wrapped[i:i + 50] for i in range(0, len(wrapped), 50)) + "\n"),
+        ("a plist's tab-indented <data>", "application/x-apple-aspen-config",
+         "<plist><dict><key>f</key>\n\t<data>\n\t" +
+         "\n\t".join(wrapped[i:i + 52] for i in range(0, len(wrapped), 52)) +
+         "\n\t</data></dict></plist>"),
+        ("base64 lines of 76 with blank lines between", "text/plain",
+         "\n\n".join(wrapped[i:i + 76] for i in range(0, len(wrapped), 76))),
     ]
+    for name, ct, text in uploads[-4:]:  # the oracle of the wrapped ones
+        body = text.split("<data>")[-1].split("</data>")[0]
+        if ct == "application/json":
+            body = json.loads(text)["f"]
+        ck.ok("oracle: b64decode reads " + name, base64.b64decode(body) == b"MZ" + b"\0" * 200 + EICAR)
     for i, (name, ct, text) in enumerate(uploads):
         url = "http://upload.test/b64/%d" % i
         r = reqmod(srv, "POST", url, text.encode(), extra=("Content-Type: " + ct,))
@@ -1155,6 +1172,11 @@ def g_av_base64(ck, srv):
             ("a JSON string, downloaded", "RESPMOD", "application/json", gist.encode()),
             ("a JSON string, downloaded as octet-stream", "RESPMOD", "application/octet-stream",
              gist.encode()),
+            # json.loads takes a UTF-8 BOM first (red team s20)
+            ("a JSON string after a UTF-8 BOM, downloaded as octet-stream", "RESPMOD",
+             "application/octet-stream", b"\xef\xbb\xbf" + gist.encode()),
+            ("a JSON string after a UTF-8 BOM, uploaded as text/plain", "REQMOD", "text/plain",
+             b"\xef\xbb\xbf" + gist.encode()),
             ("a script's string literal", "RESPMOD", "application/javascript",
              ("var f = new Blob([%s]);" % json.dumps(ed)).encode())]):
         url = "http://origin.test/values/%d" % i

@@ -226,6 +226,56 @@ def g_xheaders(ck, build, db_dir):
         srv.cleanup()
 
 
+def g_commit(ck, build, db_dir):
+    """sekisho.HoldCommitSize (Squid 5.7 without a delay pool): the HTTP
+    headers of a download go out before the verdict, and c-icap packs that
+    header list in place as it sends it. virus_scan reads Content-Type and
+    Content-Disposition again at the end of the body: from a copy taken
+    before (red team s20: an out-of-bounds read, an ASan abort of the
+    worker). A clean body comes back whole, EICAR after the commit is cut
+    short, the worker lives; in the sanitizer run, no report."""
+    srv = SekishoServer(build, modules="virus_scan xheaders", name="commit",
+                        extra_args=["--clamav-db", db_dir],
+                        config_text="sekisho.HoldCommitSize 64K\n")
+    try:
+        srv.start()
+        text = (b"an ordinary line of a plain text download\n" * 6000)[:200000]
+        for i, (ctype, extra) in enumerate([
+                ("application/octet-stream", ()),
+                ("text/plain; charset=utf-8", ('Content-Disposition: attachment; filename="r.txt"',
+                                               "X-After: json; filename=x.exe")),
+                ("application/json", ("X-After: text/html",))]):
+            url = "http://origin.test/commit/%d" % i
+            c = srv.conn(60)
+            try:
+                r = transact(c, "RESPMOD", srv.url("respmod"),
+                             req_hdr=http_req_head("GET", url),
+                             res_hdr=http_res_head(ctype=ctype, body_len=len(text), extra=extra),
+                             body=text, allow204=False, chunk_size=16384)
+            finally:
+                c.close()
+            ck.ok("committed download %d (%s) comes back whole" % (i, ctype),
+                  r.status == 200 and r.body == text, (r.status, len(r.body or b"")))
+        body = text + EICAR
+        c = srv.conn(60)
+        try:
+            r = transact(c, "RESPMOD", srv.url("respmod"),
+                         req_hdr=http_req_head("GET", "http://origin.test/commit/eicar"),
+                         res_hdr=http_res_head(body_len=len(body)), body=body, allow204=False,
+                         chunk_size=16384)
+        finally:
+            c.close()
+        ck.ok("EICAR after the commit: the body is cut short", r.status == 200 and
+              r.body is not None and len(r.body) < len(body) and EICAR not in r.body,
+              (r.status, len(r.body or b"")))
+        r = respmod(srv, "http://origin.test/commit/after", b"clean body", allow204=False)
+        ck.ok("still serving after them", passed(r, b"clean body"), r.status)
+        ck.ok("no worker died", not srv.worker_crashes(), srv.worker_crashes())
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def g_reload(ck, build, db_dir):
     """New signatures appear in the db dir while requests run: no request
     fails, the new signature is detected, the ISTag changes."""
@@ -356,6 +406,7 @@ def main():
         srv.cleanup()
     ck.group("xheaders", g_xheaders, ck, build, empty_db)
     ck.group("sha256 after av.skip-types", g_hash_after_skip, ck, build, empty_db)
+    ck.group("headers sent before the verdict", g_commit, ck, build, empty_db)
     reload_db = os.path.join(tmp, "clamav-reload")
     os.mkdir(reload_db)
     ck.group("reload", g_reload, ck, build, reload_db)

@@ -619,12 +619,23 @@ static void test_b64run(void **s)
         const char *text, *want;
     } tab[] = {
         /* a break after a line of 24 digits continues the run (base64
-         * -w 24); after 26 (not a multiple of 4) or 16 (under 20) it ends it */
+         * -w 24), and after 50 (base64 -w 50: atob and b64decode drop
+         * white space anywhere); after 16 (under 20) it ends it */
         {"QUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS",
          "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
-        {"QUJDREVGR0hJSktMTU5PUFFSUw\nQUJDREVGR0hJSktMTU5PUFFS",
-         "<ABCDEFGHIJKLMNOPQRS><ABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2\nxtbm9wcXJzdHV2d3g=",
+         "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
+        {"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2\\nxtbm9wcXJzdHV2d3g=",
+         "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
         {"QUJDREVGR0hJSktM\r\nQUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
+        /* after such a break, indentation and blank lines (a plist's
+         * <data>, indented XML) up to 64 bytes; more ends the run */
+        {"<data>\n\t\tQUJDREVGR0hJSktMTU5PUFFS\n\t\tU1RVVldYWVphYmNkZWZnaGlq\r\n\r\n  "
+         "a2xtbm9wcXJzdHV2d3g=\n\t</data>",
+         "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
+        {"QUJDREVGR0hJSktMTU5PUFFS\n                                                            "
+         "     QUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
         /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
         {"QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD",
          "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>"},

@@ -557,6 +557,15 @@ static void test_partial_content(void **s)
         run_206(&t, "http://origin.test/setup.exe", &whole, NULL, body, sizeof(body), 100),
         SK_ALLOW);
     sk_txn_clear(&t);
+    /* two fields, the first a whole object's: no whole object (red team
+     * s20: curl -C - takes the last and appends the piece to what it had) */
+    struct hdrs two = {{"Content-Type", "Content-Range", "Content-Range"},
+                       {"application/octet-stream", "bytes 0-999/1000", "bytes 1000-1999/2000"}};
+    assert_int_equal(
+        run_206(&t, "http://origin.test/setup.exe", &two, NULL, body, sizeof(body), 100), SK_BLOCK);
+    assert_string_equal(t.rule, "av-partial");
+    assert_int_equal(fk.scans, 0);
+    sk_txn_clear(&t);
     /* av.skip-types video (all subtypes): a piece of a video passes once its bytes
      * agree; one whose bytes are a program is av.on-partial */
     struct hdrs vid = {{"Content-Type", "Content-Range"}, {"video/mp4", "bytes 1000-1999/5000"}};

@@ -842,6 +842,11 @@ SK_API const char *sk_charset_sniff(const unsigned char *s, size_t n, size_t *sk
  * sk_charset_sniff it does not look at the rest: a reader that trusts it
  * reads a body of any content that way. */
 SK_API const char *sk_charset_nul_order(const unsigned char *s, size_t n);
+/* Does P[0..N) (a body's first bytes) start as JSON: after a BOM, white
+ * space and the NULs of UTF-16/32, an object with a key, an array, or a
+ * string (json.loads reads each); white space alone (a full head) may
+ * be. For bodies that say nothing of JSON (text/plain, no type). */
+SK_API int sk_json_like(const unsigned char *p, size_t n);
 /* What a declared charset name (a Content-Type or XML declaration, an
  * RFC 2231 prefix) means to a reader. Names are compared as Python's
  * codecs.lookup compares them (case, spaces and punctuation runs ignored:
