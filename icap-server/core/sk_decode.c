@@ -275,6 +275,7 @@ struct sk_stage {
     struct sk_unlzw *lzw;
     unsigned char look[2];
     size_t nlook;
+    unsigned hpos;       /* gzip: bytes of the member's header fed so far (to its FLG) */
     uint64_t zpad;       /* NUL bytes after a gzip member, not yet passed on */
     unsigned char *step; /* xz, zstd: the piece being gathered */
     size_t nstep;
@@ -801,6 +802,7 @@ static int sk_stage_start(struct sk_stage *s)
     if (!s->inf && !(s->inf = sk_inflate_new(m)))
         return -1;
     sk_inflate_reset(s->inf, m);
+    s->hpos = 0;
     s->state = SK_ST_RUN;
     return 0;
 }
@@ -858,7 +860,24 @@ static int sk_stage_run(struct sk_decoder *d, int k, const unsigned char *p, siz
     size_t used;
 
     while (n > 0 && s->state == SK_ST_RUN) {
-        int rc = sk_inflate_feed(s->inf, p, n, &used, sk_stage_emit, &o);
+        /* a gzip member's first 4 bytes one at a time: an FLG with the
+         * reserved bits (0xe0) set is read with them cleared. zlib refuses
+         * such a member; Python's gzip (and tarfile) reads it - so the
+         * engine, zlib's reader, never saw what it holds: d->padded */
+        unsigned char flg;
+        const unsigned char *in = p;
+        size_t len = n;
+        if (s->coding == SK_CODING_GZIP && s->hpos < 4) {
+            len = 1;
+            if (s->hpos == 3 && (p[0] & 0xe0)) {
+                flg = p[0] & 0x1f;
+                in = &flg;
+                d->padded = 1;
+            }
+        }
+        int rc = sk_inflate_feed(s->inf, in, len, &used, sk_stage_emit, &o);
+        if (s->coding == SK_CODING_GZIP && s->hpos < 4)
+            s->hpos += (unsigned)used;
         p += used, n -= used;
         if (rc == -2) {
             if (d->pending == SK_DECODE_OK)

@@ -328,6 +328,19 @@ def g_gzip_members(ck, srv):
                 extra_res=("Content-Encoding: gzip",))
     ck.ok("clean multi-member gzip passes byte-identical", passed_identical(r, clean),
           "%s len=%s" % (r.status, r.body and len(r.body)))
+    # a reserved FLG bit (red team s20): zlib (libclamav's reader, GNU
+    # gzip) refuses the member, Python's gzip and tarfile read it
+    for bit in (0x20, 0x40, 0x80):
+        g = bytearray(gz(b"readme\n" + EICAR))
+        g[3] |= bit
+        ck.ok("oracle: Python's gzip reads FLG %#x, zlib does not" % bit,
+              EICAR in gzip.decompress(bytes(g)) and
+              subprocess.run(["gzip", "-dc"], input=bytes(g), capture_output=True).returncode != 0)
+        for how in ("RESPMOD", "REQMOD"):
+            url = "http://origin.test/gz/flg/%x/%s" % (bit, how)
+            r = (respmod(srv, url, bytes(g), ctype="application/gzip") if how == "RESPMOD" else
+                 reqmod(srv, "PUT", url, bytes(g), extra=("Content-Type: application/gzip",)))
+            virus_blocked(ck, srv, "a .gz with FLG %#x (%s)" % (bit, how), url, r)
     # NUL padding between members (STREAM-PAD): Python's gzip reads on,
     # zlib's gzread (libclamav's) stops; xz's Stream Padding, xz -dc reads on
     import lzma

@@ -147,9 +147,12 @@ SK_API uint64_t sk_decoder_out_total(const struct sk_decoder *);
  * object of their own. *N their length; *OVER when more than 64 KiB were
  * dropped (or memory failed): the caller's limit verdict. */
 SK_API const unsigned char *sk_decoder_side(const struct sk_decoder *, size_t *n, int *over);
-/* Did a gzip member follow NUL padding (which Python's gzip skips, while
- * zlib's gzread and GNU gzip stop there)? A caller whose other reader
- * stops there reads the output itself. */
+/* Did the output get what zlib's gzip reader does not: a gzip member
+ * after NUL padding (which Python's gzip skips, while zlib's gzread and
+ * GNU gzip stop there), or a member whose FLG sets reserved bits (read
+ * with them cleared, as Python's gzip and tarfile do; zlib and GNU gzip
+ * refuse it)? A caller whose other reader is zlib's reads the output
+ * itself. */
 SK_API int sk_decoder_padded(const struct sk_decoder *);
 SK_API void sk_decoder_free(struct sk_decoder *);
 
