@@ -88,6 +88,22 @@ const char *sk_container_unread(const unsigned char *p, size_t n)
 
     if (n >= 9 && memcmp(p, "\x89LZO\0\r\n\x1a\n", 9) == 0)
         return "an lzop file";
+    /* a Windows imaging (WIM) file: its files are resources, XPRESS, LZX
+     * or LZMS chunks (or stored), that no reader here takes apart (7z
+     * and wimlib do) */
+    if (n >= 20 && memcmp(p, "MSWIM\0\0\0", 8) == 0) {
+        uint32_t fl =
+            (uint32_t)p[16] | (uint32_t)p[17] << 8 | (uint32_t)p[18] << 16 | (uint32_t)p[19] << 24;
+        return !(fl & 0x2)    ? "a WIM image (stored)"
+               : fl & 0x80000 ? "a WIM image (LZMS)"
+               : fl & 0x40000 ? "a WIM image (LZX)"
+                              : "a WIM image (XPRESS)";
+    }
+    /* cramfs, either byte order: zlib-compressed pages */
+    if (n >= 32 &&
+        (memcmp(p, "\x45\x3d\xcd\x28", 4) == 0 || memcmp(p, "\x28\xcd\x3d\x45", 4) == 0) &&
+        memcmp(p + 16, "Compressed ROMFS", 16) == 0)
+        return "a cramfs image";
     if (n < 32 || (memcmp(p, "hsqs", 4) != 0 && memcmp(p, "sqsh", 4) != 0))
         return NULL;
     /* version 4 (little-endian only): compression 1..6, a block size of

@@ -2968,6 +2968,14 @@ def g_containers(ck, srv):
         unread("EICAR in a squashfs (%s)" % comp, "http://origin.test/c8/sqfs-" + comp,
                _tool([("e.txt", split)], "mksquashfs src out -comp %s -quiet -no-progress "
                      ">/dev/null" % comp, "out", sub="src"), "squashfs image (%s)" % comp)
+    # WIM images (7z and wimlib read them) and cramfs (red team s20)
+    for comp in ("XPRESS", "LZX", "LZMS"):
+        unread("EICAR in a WIM image (%s)" % comp, "http://origin.test/c8/wim-" + comp,
+               _tool([("e.txt", split)], "wimcapture src out --compress=%s >/dev/null" % comp,
+                     "out", sub="src"), "WIM image (%s)" % comp)
+    unread("EICAR in a cramfs image", "http://origin.test/c8/cramfs",
+           _tool([("e.txt", split)], "/sbin/mkfs.cramfs src out >/dev/null", "out", sub="src"),
+           "cramfs image")
     url = "http://origin.test/c8/sqfs-xz"
     virus_blocked(ck, srv, "containers: EICAR in a squashfs (xz)", url, respmod(
         srv, url, _tool([("e.txt", split)], "mksquashfs src out -comp xz -quiet -no-progress "

@@ -595,8 +595,10 @@ SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
  * without a stream header (version 4: a compression id and a block size
  * that agrees with its log; versions 1-3, zlib only). A squashfs of xz or
  * zstd blocks is not listed: each block is an xz stream or a zstd frame,
- * which the streams-after-a-prefix finder reads. What the format is, for a
- * log line ("an lzop file"), else NULL. N >= 32 for squashfs. */
+ * which the streams-after-a-prefix finder reads. A WIM image ("MSWIM",
+ * any compression: 7z and wimlib read it) and a cramfs image (its magic in
+ * either order and "Compressed ROMFS"), at the start only. What the format
+ * is, for a log line ("an lzop file"), else NULL. N >= 32 for squashfs. */
 SK_API const char *sk_container_unread(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
  * xz, lzma, lzip, lz4, compress), or 0 when T is no compressed file. */
