@@ -406,7 +406,8 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
  * and a '<' that never closes are not text of the run, but still data the
  * upload carries: they are kept aside and written out, each on its own
  * line, at the next break or at the end, so they never split a run.
- * CDATA sections are text. */
+ * A run of white space in text (line ends, tabs, spaces) is one space, as
+ * a browser renders it. CDATA sections are text. */
 enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT, SK_X_DTD, SK_X_EREF };
 
 #define SK_XML_SIDE_MAX (1u << 20) /* aside text kept until a break */
@@ -449,6 +450,7 @@ struct sk_xml {
     unsigned pe_refs;         /* parameter entity references read */
     size_t nename;
     int depth; /* entities being replaced */
+    int ws;    /* the last text byte was white space (written as one ' ') */
 };
 
 static int sk_xml_breaks(const char *name)
@@ -932,8 +934,17 @@ static void sk_xml_byte(struct sk_xml *x, unsigned char c)
     } else if (c == '&') {
         x->state = SK_X_ENT;
         sk_ref_take(&x->f, &x->ref, c);
+        x->ws = 0;
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        /* a run of white space in text is one space, as HTML renders it
+         * ("<p>4111\n1111\n1111\n1111</p>" is one number on the page) and
+         * a reader of a pretty-printed element's text sees it */
+        if (!x->ws)
+            sk_fmt_byte(&x->f, ' ');
+        x->ws = 1;
     } else {
         sk_fmt_byte(&x->f, c);
+        x->ws = 0;
     }
 }
 

@@ -2400,6 +2400,14 @@ def g_dlp_text(ck, srv):
             dlp_blocked(ck, "%s as %s" % (h, ct), dlp_post(srv, h.encode(), ct))
         j = json.dumps({"body": h}).encode()
         dlp_blocked(ck, "%s in a JSON string" % h, dlp_post(srv, j, "application/json"))
+    # -- white space a browser renders as one space: line ends, tabs, runs
+    # of spaces between the groups of an HTML page's text (red team s20)
+    for sep in ("\n", "\r", "\r\n", "\t\n    ", "     "):
+        h = "<html><body><p>card %s</p></body></html>" % card_with(sep, "")
+        ck.ok("oracle: a browser shows %r between the groups as one space" % sep,
+              is_card(re.sub(r"\s+", " ", text_of(h))) and not is_card(h))
+        dlp_blocked(ck, "%r between the groups of an HTML page" % sep,
+                    dlp_post(srv, h.encode(), "text/html"))
     # -- every HTML name of one character, against the character itself --
     names = {}
     for name, v in html.entities.html5.items():
