@@ -2,6 +2,12 @@
 """gen_text_tables.py - the generated parts of two text tables, from
 Python's unicodedata and html.entities.html5 (the WHATWG list):
 
+ - modules/dlp/dlp_norm.c, sk_fold_invisible[]: what DLP's fold drops
+   beyond its hand-written table: every format character (Cf) and the
+   invisible marks INVISIBLE_MARKS, but the drawn ones (DRAWN_FORMAT);
+ - modules/dlp/dlp_norm.c, sk_fold_dot[]: what it maps to '.': every
+   character whose NFKC form is '.' (U+2024 one dot leader, U+FE52 small
+   full stop);
  - modules/dlp/dlp_norm.c, sk_fold_dash[]: what DLP's fold maps to '-':
    every character of general category Pd (dash punctuation) but '-', the
    minus sign U+2212, a few look-alikes (LOOKALIKES below), and every
@@ -73,14 +79,48 @@ def ranges(cps):
     return out
 
 
-def dash_part(cps):
+# Invisible, and only splitting what a reader sees as one number: every
+# format character (Cf) and the default-ignorable marks that are not
+# script-independent combining marks (U+034F combining grapheme joiner,
+# U+17B4/U+17B5 Khmer inherent vowels, U+180B..U+180D and U+180F Mongolian
+# free variation selectors); less the prepended concatenation marks, which
+# are drawn (the Arabic number sign U+0600 spans the digits after it).
+INVISIBLE_MARKS = [0x034F, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F]
+DRAWN_FORMAT = [0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x0890,
+                0x0891, 0x08E2, 0x110BD, 0x110CD]
+
+
+def invisible(others):
+    cf = {c for c in range(0x80, 0x110000) if unicodedata.category(chr(c)) == "Cf"}
+    return sorted((cf | set(INVISIBLE_MARKS)) - set(DRAWN_FORMAT) - others)
+
+
+def span_array(name, cps):
     items = ["{0x%04x, 0x%04x}" % (a, b) for a, b in ranges(cps)]
-    lines = [BEGIN, "/* Unicode %s: Pd but '-', U+2212, look-alikes, their NFKC forms */"
-             % unicodedata.unidata_version,
-             "static const struct sk_fold_span sk_fold_dash[] = {"]
+    lines = ["static const struct sk_fold_span %s[] = {" % name]
     for i in range(0, len(items), 5):
         lines.append("    " + ", ".join(items[i:i + 5]) + ",")
-    lines += ["};", END]
+    lines.append("};")
+    return lines
+
+
+def dots(others):
+    return sorted(c for c in range(0x80, 0x110000)
+                  if unicodedata.normalize("NFKC", chr(c)) == "." and c not in others)
+
+
+def dash_part(cps, inv, dot):
+    lines = [BEGIN, "/* Unicode %s: Pd but '-', U+2212, look-alikes, their NFKC forms */"
+             % unicodedata.unidata_version]
+    lines += span_array("sk_fold_dash", cps)
+    lines += ["/* Unicode %s: Cf and the invisible marks INVISIBLE_MARKS, but the" %
+              unicodedata.unidata_version,
+              " * prepended concatenation marks (drawn); less the tables above */"]
+    lines += span_array("sk_fold_invisible", inv)
+    lines += ["/* Unicode %s: the characters whose NFKC form is '.' (the full-width" %
+              unicodedata.unidata_version, " * one is in the full-width ASCII range) */"]
+    lines += span_array("sk_fold_dot", dot)
+    lines.append(END)
     return "\n".join(lines)
 
 
@@ -112,8 +152,10 @@ def main():
         norm = f.read()
     others = fold_tables(norm)
     dash = dashes(others)
-    dpart = dash_part(dash)
-    npart = names_part(others | set(dash))
+    inv = invisible(others | set(dash))
+    dot = dots(others)
+    dpart = dash_part(dash, inv, dot)
+    npart = names_part(others | set(dash) | set(inv) | set(dot))
     if mode == "":
         print(dpart)
         print(npart)

@@ -64,6 +64,8 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
  *    -> its ASCII digit: a reader reads them as that number, so must we;
  *  - space separators (Zs: U+00A0, U+1680, U+2000..U+200A, U+202F,
  *    U+205F, U+3000) -> ' ';
+ *  - U+2024 one dot leader, U+FE52 small full stop (NFKC '.') -> '.'
+ *    (sk_fold_dot, generated);
  *  - dashes -> '-': all of Unicode Pd but '-', U+2212, the look-alikes
  *    U+02D7, U+2043, U+2500, U+2501, U+2796, and their NFKC forms
  *    (sk_fold_dash, generated: contrib/gen_text_tables.py);
@@ -74,14 +76,26 @@ static void sk_norm_out(struct sk_norm *z, const void *p, size_t n)
  *    (U+FE00..U+FE0F, U+E0100..U+E01EF), tags (U+E0001, U+E0020..U+E007F)
  *    and the script-independent combining marks (U+0300..U+036F,
  *    U+1AB0..U+1AFF, U+1DC0..U+1DFF, U+20D0..U+20FF with the keycap
- *    U+20E3, U+FE20..U+FE2F), which sit on a digit without changing it.
+ *    U+20E3, U+FE20..U+FE2F), which sit on a digit without changing it;
+ *    and every other format character (Cf: the interlinear annotation
+ *    marks U+FFF9..U+FFFB, musical, shorthand and Egyptian format
+ *    controls) and the invisible Khmer vowels U+17B4/U+17B5 and Mongolian
+ *    variation selectors (sk_fold_invisible, generated), but the drawn
+ *    prepended concatenation marks (the Arabic number sign U+0600...).
  * Everything else passes unchanged, including malformed and overlong UTF-8
  * (byte by byte). Not folded on purpose: superscript, subscript and
  * circled digits (No, not Nd) are footnote and bullet markers far more
  * often than numbers, and as digits they would glue onto the number they
  * mark and hide it.
  */
-enum sk_fold_kind { SK_FOLD_DIGIT, SK_FOLD_ASCII, SK_FOLD_SPACE, SK_FOLD_DASH, SK_FOLD_DROP };
+enum sk_fold_kind {
+    SK_FOLD_DIGIT,
+    SK_FOLD_ASCII,
+    SK_FOLD_SPACE,
+    SK_FOLD_DASH,
+    SK_FOLD_DOT,
+    SK_FOLD_DROP
+};
 
 #define SK_FOLD_KEEP  (-1) /* sk_fold_cp: a character not ours, copy it */
 #define SK_FOLD_NONE  (-2) /* sk_fold_cp: dropped */
@@ -127,19 +141,33 @@ static const struct sk_fold_span sk_fold_dash[] = {
     {0x2e40, 0x2e40}, {0x2e5d, 0x2e5d}, {0x301c, 0x301c}, {0x3030, 0x3030}, {0x30a0, 0x30a0},
     {0xfe31, 0xfe32}, {0xfe58, 0xfe58}, {0xfe63, 0xfe63}, {0x10ead, 0x10ead},
 };
+/* Unicode 14.0.0: Cf and the invisible marks INVISIBLE_MARKS, but the
+ * prepended concatenation marks (drawn); less the tables above */
+static const struct sk_fold_span sk_fold_invisible[] = {
+    {0x17b4, 0x17b5}, {0x180b, 0x180d}, {0x180f, 0x180f}, {0xfff9, 0xfffb}, {0x13430, 0x13438},
+    {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+};
+/* Unicode 14.0.0: the characters whose NFKC form is '.' (the full-width
+ * one is in the full-width ASCII range) */
+static const struct sk_fold_span sk_fold_dot[] = {
+    {0x2024, 0x2024}, {0xfe52, 0xfe52},
+};
 /* clang-format on */
 /* END generated */
 
 #define SK_FOLD_NZERO  (SK_ND_NZERO - 1) /* but U+FF10 */
 #define SK_FOLD_NOTHER (sizeof(sk_fold_other) / sizeof(sk_fold_other[0]))
 #define SK_FOLD_NDASH  (sizeof(sk_fold_dash) / sizeof(sk_fold_dash[0]))
+#define SK_FOLD_NINV   (sizeof(sk_fold_invisible) / sizeof(sk_fold_invisible[0]))
+#define SK_FOLD_NDOT   (sizeof(sk_fold_dot) / sizeof(sk_fold_dot[0]))
 
 /* Built once from the two tables above: all ranges sorted by first code
  * point, one bit per BMP code point that is in one (BMP text is decided by
  * that bit alone; beyond it, where ours are rare, the table is searched),
  * and the UTF-8 lead bytes that can start one (only those make
  * sk_dlp_fold decode or wait). */
-static struct sk_fold_range sk_fold_tab[SK_FOLD_NZERO + SK_FOLD_NOTHER + SK_FOLD_NDASH];
+static struct sk_fold_range
+    sk_fold_tab[SK_FOLD_NZERO + SK_FOLD_NOTHER + SK_FOLD_NDASH + SK_FOLD_NINV + SK_FOLD_NDOT];
 static unsigned char sk_fold_bmp[0x10000 / 8];
 static unsigned char sk_fold_lead[256];
 
@@ -170,6 +198,12 @@ __attribute__((constructor)) static void sk_fold_init(void)
     for (size_t i = 0; i < SK_FOLD_NDASH; i++)
         sk_fold_tab[n++] =
             (struct sk_fold_range){sk_fold_dash[i].first, sk_fold_dash[i].last, SK_FOLD_DASH};
+    for (size_t i = 0; i < SK_FOLD_NINV; i++)
+        sk_fold_tab[n++] = (struct sk_fold_range){sk_fold_invisible[i].first,
+                                                  sk_fold_invisible[i].last, SK_FOLD_DROP};
+    for (size_t i = 0; i < SK_FOLD_NDOT; i++)
+        sk_fold_tab[n++] =
+            (struct sk_fold_range){sk_fold_dot[i].first, sk_fold_dot[i].last, SK_FOLD_DOT};
     qsort(sk_fold_tab, n, sizeof(sk_fold_tab[0]), sk_fold_cmp);
     for (size_t i = 0; i < n; i++)
         for (uint32_t cp = sk_fold_tab[i].first; cp <= sk_fold_tab[i].last; cp++) {
@@ -216,6 +250,8 @@ static int sk_fold_cp(const unsigned char *s, size_t len)
                 return ' ';
             case SK_FOLD_DASH:
                 return '-';
+            case SK_FOLD_DOT:
+                return '.';
             case SK_FOLD_DROP:
                 return SK_FOLD_NONE;
             }

@@ -2408,6 +2408,25 @@ def g_dlp_text(ck, srv):
               is_card(re.sub(r"\s+", " ", text_of(h))) and not is_card(h))
         dlp_blocked(ck, "%r between the groups of an HTML page" % sep,
                     dlp_post(srv, h.encode(), "text/html"))
+    # -- every other format character (Cf) and the invisible marks, but
+    # the drawn prepended concatenation marks; the characters NFKC reads
+    # as '.' (red team s20: U+1D173, U+FFF9, U+180B, U+17B4, U+2024...)
+    drawn = {0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x0890, 0x0891,
+             0x08E2, 0x110BD, 0x110CD}
+    inv = [c for c in range(0x80, 0x110000) if c not in drawn and
+           (unicodedata.category(chr(c)) == "Cf" or c in (0x17B4, 0x17B5, 0x180B, 0x180F))]
+    missed = []
+    for c in inv:
+        assert is_card(card_with(chr(c)))
+        body = ("%s\n" % card_with(chr(c))).encode()
+        if not blocked(dlp_post(srv, body, "text/plain; charset=utf-8")):
+            missed.append("U+%04X" % c)
+    ck.ok("each of %d format characters between the groups: blocked" % len(inv), not missed,
+          missed[:20])
+    for c in (0x2024, 0xFE52):
+        assert "4111.1111.1111.1111" in unicodedata.normalize("NFKC", card_with(chr(c)))
+        dlp_blocked(ck, "U+%04X (NFKC '.') between the groups" % c,
+                    dlp_post(srv, card_with(chr(c)).encode(), "text/plain; charset=utf-8"))
     # -- every HTML name of one character, against the character itself --
     names = {}
     for name, v in html.entities.html5.items():
