@@ -15,6 +15,7 @@
 #define SK_C_ALNUM  0x08 /* letters, digits, '_' */
 #define SK_C_LOCAL  0x10 /* e-mail local part */
 #define SK_C_DOMAIN 0x20
+#define SK_C_LETTER 0x40 /* A-Z, a-z */
 
 static unsigned char sk_cls[256];
 
@@ -25,9 +26,9 @@ __attribute__((constructor)) static void sk_dlp_cls_init(void)
         if (c >= '0' && c <= '9')
             v |= SK_C_DIGIT | SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN;
         if (c >= 'A' && c <= 'Z')
-            v |= SK_C_UPPER | SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN;
+            v |= SK_C_UPPER | SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN | SK_C_LETTER;
         if (c >= 'a' && c <= 'z')
-            v |= SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN;
+            v |= SK_C_ALNUM | SK_C_LOCAL | SK_C_DOMAIN | SK_C_LETTER;
         if (c == '_')
             v |= SK_C_ALNUM | SK_C_LOCAL;
         if (c && strchr(".!#$%&'*+/=?^`{|}~-", c))
@@ -111,7 +112,9 @@ static size_t sk_choon(const unsigned char *b, size_t n, size_t i, int final)
  * or odt tab is a tab), a hyphen with at most one space on either side
  * ('-'; the fold made every dash one), a prolonged sound mark right
  * between two digits ('-': "4111ー1111", only there: it is a letter of
- * Japanese words), or a lone dot ('.'). Its length, 0 when there is none,
+ * Japanese words), a lone dot ('.'), or a lone underscore ('_': the digit
+ * separator of TOML, YAML, Python, Rust and Java numbers, which read
+ * 4111_1111_1111_1111 as one integer). Its length, 0 when there is none,
  * SK_INCOMPLETE when the window ends before that is known. Four spaces or
  * more are columns, not one number. */
 static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char *kind)
@@ -126,6 +129,12 @@ static size_t sk_sep(const unsigned char *b, size_t n, size_t i, int final, char
         if (k >= n)
             return final ? 0 : SK_INCOMPLETE;
         return (sk_cls[b[k]] & SK_C_DIGIT) ? k - i : 0;
+    }
+    if (i < n && b[i] == '_') {
+        *kind = '_';
+        if (i + 1 >= n)
+            return final ? 0 : SK_INCOMPLETE;
+        return (sk_cls[b[i + 1]] & SK_C_DIGIT) ? 1 : 0;
     }
     if (i >= n || (b[i] != ' ' && b[i] != '\t' && b[i] != '-' && b[i] != '.'))
         return 0;
@@ -305,26 +314,33 @@ static void sk_numbers(struct sk_dlp_engine *e, const struct sk_tok *t, size_t f
     }
 }
 
-/* IBAN starting at S (two upper-case letters before the digits at S+2),
- * print form (groups of four with single spaces) or compact. Returns the
- * end offset on a hit, 0 when it is not one, SK_INCOMPLETE. */
+/* IBAN starting at S (two letters before the digits at S+2), print form
+ * (groups of four with single spaces or hyphens) or compact, in either
+ * case (python-stdnum and banks' forms take "de89 3704..." and
+ * "DE89-3704-..."). Returns the end offset on a hit, 0 when it is not one,
+ * SK_INCOMPLETE. */
 static size_t sk_iban(struct sk_dlp_engine *e, size_t s, int final)
 {
     const unsigned char *b = e->buf;
     char v[40];
     size_t want, nv = 0, i = s;
 
+    char cc[2] = {(char)(b[s] & ~0x20), (char)(b[s + 1] & ~0x20)};
+    char sep = 0;
+
     if ((s > 0 && (sk_cls[b[s - 1]] & SK_C_ALNUM)) || (s == 0 && !e->bof))
         return 0;
-    if ((want = (size_t)sk_dlp_iban_length((const char *)b + s)) == 0)
+    if ((want = (size_t)sk_dlp_iban_length(cc)) == 0)
         return 0;
     while (nv < want) {
         if (i >= e->len)
             return final ? 0 : SK_INCOMPLETE;
-        if (sk_cls[b[i]] & (SK_C_UPPER | SK_C_DIGIT)) {
-            v[nv++] = (char)b[i++];
-        } else if (b[i] == ' ' && nv % 4 == 0 && nv > 0) {
-            i++;
+        if (sk_cls[b[i]] & (SK_C_LETTER | SK_C_DIGIT)) {
+            unsigned char c = b[i++];
+            v[nv++] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+        } else if ((b[i] == ' ' || b[i] == '-') && nv % 4 == 0 && nv > 0 &&
+                   (sep == 0 || sep == (char)b[i])) {
+            sep = (char)b[i++];
         } else {
             return 0;
         }
@@ -337,6 +353,53 @@ static size_t sk_iban(struct sk_dlp_engine *e, size_t s, int final)
     return i;
 }
 
+/* A number written with an exponent at S (4.111111111111111E+15,
+ * 4111111111111111e0: what a spreadsheet's CSV or XLSX cell, YAML, .NET's
+ * "R" format or a JSON number in a string writes for an integer): the
+ * integer it stands for, when it has 13..19 digits and is one, is a card
+ * candidate, as the JSON reader's numbers are. Returns the end on a hit,
+ * 0 when it is none, SK_INCOMPLETE when the window ends inside it. */
+static size_t sk_expnum_at(struct sk_dlp_engine *e, size_t s, int final)
+{
+    const unsigned char *b = e->buf;
+    size_t n = e->len, i = s, nd = 0, frac = 0, xs;
+    char d[20];
+    int dot = 0;
+    unsigned x = 0;
+
+    if (!(e->plan->builtins & (1u << SK_DLP_CARD)) || b[s] == '0')
+        return 0;
+    for (; i < n && ((sk_cls[b[i]] & SK_C_DIGIT) || (b[i] == '.' && !dot && i > s)); i++) {
+        if (b[i] == '.') {
+            dot = 1;
+            continue;
+        }
+        if (nd == sizeof(d) - 1)
+            return 0;
+        frac += (size_t)dot;
+        d[nd++] = (char)b[i];
+    }
+    if (i >= n)
+        return final ? 0 : SK_INCOMPLETE;
+    if ((b[i] | 0x20) != 'e' || b[i - 1] == '.')
+        return 0;
+    if (++i < n && b[i] == '+')
+        i++;
+    for (xs = i; i < n && (sk_cls[b[i]] & SK_C_DIGIT) && i - xs < 3; i++)
+        x = x * 10 + (unsigned)(b[i] - '0');
+    if (i >= n && !final)
+        return SK_INCOMPLETE;
+    if (i == xs || sk_is(e, i, SK_C_ALNUM) || x < frac || nd + (x - frac) < 13 ||
+        nd + (x - frac) > 19)
+        return 0;
+    while (x-- > frac)
+        d[nd++] = '0';
+    if (!sk_dlp_card_ok(d, nd))
+        return 0;
+    sk_dlp_engine_hit(e, SK_DLP_CARD, d, nd, sk_near(e, s, sk_kw_card));
+    return i;
+}
+
 /* A number token at S; returns where to go on or SK_INCOMPLETE. */
 static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
 {
@@ -345,11 +408,15 @@ static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
     size_t end, r;
     int left_ok, right_ok;
 
-    if ((e->plan->builtins & (1u << SK_DLP_IBAN)) && s >= 2 && (sk_cls[b[s - 1]] & SK_C_UPPER) &&
-        (sk_cls[b[s - 2]] & SK_C_UPPER)) {
+    if ((e->plan->builtins & (1u << SK_DLP_IBAN)) && s >= 2 && (sk_cls[b[s - 1]] & SK_C_LETTER) &&
+        (sk_cls[b[s - 2]] & SK_C_LETTER)) {
         if ((r = sk_iban(e, s - 2, final)) == SK_INCOMPLETE)
             return SK_INCOMPLETE;
         if (r)
+            return r;
+    }
+    if (s == 0 ? e->bof : !(sk_cls[b[s - 1]] & SK_C_ALNUM) && b[s - 1] != '.') {
+        if ((r = sk_expnum_at(e, s, final)) != 0)
             return r;
     }
     if ((end = sk_tokenize(e, s, final, &t)) == SK_INCOMPLETE)

@@ -34,6 +34,20 @@ static void test_detector_tables(void **state)
         {"ref 4111111111111111abc", NULL},          /* glued to a word */
         {"x 3.4111111111111111", NULL},             /* decimal fraction */
         {"pay 411 1111 1111 11111", NULL},          /* not a card layout */
+        /* TOML/YAML digit separators; numbers with an exponent (a CSV or
+         * XLSX cell, YAML, .NET's "R") that stand for the integer */
+        {"card = 4111_1111_1111_1111", "credit-card"},
+        {"card: 4111_1111_1111_1112", NULL}, /* Luhn off by one */
+        {"id_4111_1111_1111_1111", NULL},    /* glued to a word */
+        {"4111__1111_1111_1111", NULL},      /* two underscores */
+        {"n,4.111111111111111E+15,x", "credit-card"},
+        {"<v>4111111111111111E0</v>", "credit-card"},
+        {"v: 4.111111111111111e15", "credit-card"},
+        {"v: 4.111111111111112e15", NULL},  /* Luhn */
+        {"v: 4.1111111111111111e14", NULL}, /* not an integer */
+        {"v: 4.111111111111111e15x", NULL}, /* glued */
+        {"v: 0.4111111111111111e16", NULL}, /* a leading zero */
+        {"v: 1.5e3 and 2e10", NULL},
         /* My Number: 4-4-4 alone, bare 12 digits only near a keyword */
         {"番号 1234 5678 9018", "my-number"},
         {"マイナンバー：123456789018", "my-number"},
@@ -65,6 +79,11 @@ static void test_detector_tables(void **state)
         {"DE89370400440532013000", "iban"},
         {"FR1420041010050500013M02606", "iban"},
         {"NL91ABNA0417164300.", "iban"},
+        /* lower case, hyphens between the groups (python-stdnum reads both) */
+        {"iban de89370400440532013000", "iban"},
+        {"iban gb82 west 1234 5698 7654 32", "iban"},
+        {"DE89-3704-0044-0532-0130-00", "iban"},
+        {"DE89-3704 0044-0532-0130-00", NULL}, /* mixed separators */
         {"iban GB82WEST12345698765433", NULL}, /* mod 97 off by one */
         {"iban GB83WEST12345698765432", NULL},
         {"iban GB82WEST1234569876543", NULL},  /* wrong length */
@@ -132,6 +151,19 @@ static void test_one_byte_writes(void **state)
                          .chunk = c};
         expect(&rf, SK_BLOCK, "cards", "stray lead byte before a full-width card");
     }
+    /* an exponent's number and underscores, one byte per write: the
+     * window ends inside them at every byte */
+    const char *cut[] = {"n,4.111111111111111E+15", "v 4111111111111111e0 x",
+                         "4111_1111_1111_1111"};
+    for (size_t k = 0; k < sizeof(cut) / sizeof(cut[0]); k++)
+        for (size_t c = 1; c <= 3; c++) {
+            struct req rc = {.ip = "10.0.0.2",
+                             .ctype = "text/plain",
+                             .body = cut[k],
+                             .len = strlen(cut[k]),
+                             .chunk = c};
+            expect(&rc, SK_BLOCK, "cards", cut[k]);
+        }
     /* a long body of digits around the window size must not invent a card */
     size_t n = 300000;
     char *big = malloc(n);
