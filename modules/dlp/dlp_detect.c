@@ -6,6 +6,7 @@
  * the window and by SK_DLP_MAXTOK.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "dlp.h"
 
@@ -436,8 +437,37 @@ static size_t sk_number_at(struct sk_dlp_engine *e, size_t s, int final)
     return end;
 }
 
+/* A character of an internationalised domain name at I (UTF-8, not
+ * ASCII): its length; 0 when it is none (ill-formed, or punctuation and
+ * spaces a text puts after an address: U+2000..U+206F, the CJK marks
+ * U+3000..U+303F, full-width forms U+FF00..U+FF65, U+FFF0 on);
+ * SK_INCOMPLETE when the window ends inside it. */
+static size_t sk_idn_char(const unsigned char *b, size_t n, size_t i, int final)
+{
+    unsigned char c = b[i];
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    uint32_t cp = c & (0x7f >> len);
+
+    if (c < 0xc2 || c > 0xf4)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if (i + k >= n)
+            return final ? 0 : SK_INCOMPLETE;
+        if ((b[i + k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (b[i + k] & 0x3f);
+    }
+    if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f) ||
+        (cp >= 0xff00 && cp <= 0xff65) || cp >= 0xfff0 || (len == 3 && cp < 0x800) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
 /* E-mail around the '@' at A: local part back to a boundary (1..64),
- * domain forward (labels of letters, digits, hyphens; a TLD of letters). */
+ * domain forward (labels of letters, digits, hyphens, and the letters of
+ * an internationalised name, UTF-8: пример.рф; a TLD of letters, or an
+ * IDN's: "xn--p1ai" or its Unicode form). */
 static size_t sk_email_at(struct sk_dlp_engine *e, size_t a, int final, size_t *resume)
 {
     const unsigned char *b = e->buf;
@@ -449,8 +479,16 @@ static size_t sk_email_at(struct sk_dlp_engine *e, size_t a, int final, size_t *
     if (a == ls || a - ls > 64 || b[ls] == '.' || b[a - 1] == '.' ||
         memmem(b + ls, a - ls, "..", 2))
         return a + 1;
-    while (de < e->len && (sk_cls[b[de]] & SK_C_DOMAIN) && de - a <= 254)
-        de++;
+    for (size_t k; de < e->len && de - a <= 254; de += k) {
+        if (sk_cls[b[de]] & SK_C_DOMAIN)
+            k = 1;
+        else if (b[de] < 0x80 || (k = sk_idn_char(b, e->len, de, final)) == 0)
+            break;
+        else if (k == SK_INCOMPLETE) {
+            *resume = ls;
+            return SK_INCOMPLETE;
+        }
+    }
     if (de >= e->len && !final) {
         *resume = ls;
         return SK_INCOMPLETE;
@@ -468,14 +506,16 @@ static size_t sk_email_at(struct sk_dlp_engine *e, size_t a, int final, size_t *
             if (label == 0 || label > 63 || b[i - 1] == '-' || b[i - label] == '-')
                 return de;
             labels++;
-            if (i == de && !tld_alpha)
+            /* a TLD of letters, or an IDN's A-label ("xn--p1ai") */
+            if (i == de && !tld_alpha &&
+                !(label > 4 && strncasecmp((const char *)b + i - label, "xn--", 4) == 0))
                 return de;
             label = 0;
             tld_alpha = 1;
             continue;
         }
         label++;
-        if (!((b[i] | 32) >= 'a' && (b[i] | 32) <= 'z'))
+        if (!((b[i] | 32) >= 'a' && (b[i] | 32) <= 'z') && b[i] < 0x80)
             tld_alpha = 0;
     }
     if (labels < 2 || de - a - 1 < 4)

@@ -97,6 +97,11 @@ static void test_detector_tables(void **state)
         {"user@example.c", NULL},
         {"a..b@example.com", NULL},
         {"user@-example.com", NULL},
+        /* internationalised domains: an A-label TLD, Unicode labels */
+        {"mail john.doe@example.xn--p1ai now", "email"},
+        {"mail john.doe@пример.рф now", "email"},
+        {"連絡先：zhang@例子.中国。", "email"},
+        {"mail john.doe@example.x1 now", NULL},
         /* Japanese phone numbers */
         {"TEL 03-1234-5678", "jp-phone"},
         {"call 090-1234-5678", "jp-phone"},
