@@ -407,7 +407,9 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
  * upload carries: they are kept aside and written out, each on its own
  * line, at the next break or at the end, so they never split a run.
  * A run of white space in text (line ends, tabs, spaces) is one space, as
- * a browser renders it. CDATA sections are text. */
+ * a browser renders it. A docx field code (w:instrText) is aside too: Word
+ * shows the field's result; a position tab (w:ptab) is a tab as w:tab is.
+ * CDATA sections are text. */
 enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT, SK_X_DTD, SK_X_EREF };
 
 #define SK_XML_SIDE_MAX (1u << 20) /* aside text kept until a break */
@@ -449,8 +451,10 @@ struct sk_xml {
     int aref;                 /* ... in an attribute value */
     unsigned pe_refs;         /* parameter entity references read */
     size_t nename;
-    int depth; /* entities being replaced */
-    int ws;    /* the last text byte was white space (written as one ' ') */
+    int depth;   /* entities being replaced */
+    int ws;      /* the last text byte was white space (written as one ' ') */
+    int closing; /* the tag being read is an end tag */
+    int instr;   /* inside a docx field code (w:instrText): its text is aside */
 };
 
 static int sk_xml_breaks(const char *name)
@@ -519,7 +523,9 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
     if (c == '>') {
         x->name[x->nname] = '\0';
         sk_xml_side(x, '\n'); /* one tag's values never join the next's */
-        if (strcmp(x->name, "tab") == 0) {
+        if (strcmp(x->name, "instrText") == 0)
+            x->instr = !x->closing;
+        if (strcmp(x->name, "tab") == 0 || strcmp(x->name, "ptab") == 0) {
             /* a tab stop (docx w:tab, odt text:tab) is a tab: it may
              * separate a number's groups as a space does (what was kept
              * aside waits for the next break) */
@@ -540,8 +546,10 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
             sk_xml_side(x, c == '=' ? ' ' : c);
         return;
     }
-    if (c == '/' && x->nname == 0)
+    if (c == '/' && x->nname == 0) {
+        x->closing = 1;
         return;
+    }
     if (c != '"' && c != '\'')
         sk_xml_side(x, c); /* the name too: "<4111-1111-1111-1111>" */
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '"' || c == '\'') {
@@ -928,6 +936,12 @@ static void sk_xml_byte(struct sk_xml *x, unsigned char c)
         x->nname = 0;
         x->name_done = 0;
         x->quote = 0;
+        x->closing = 0;
+    } else if (x->instr) {
+        /* a field code ("PAGE", "HYPERLINK ..."): Word shows the field's
+         * result, not the code, so the code never splits the run it sits
+         * in (a code between a card's digits hid it) */
+        sk_xml_side(x, c);
     } else if (c == '&' && x->nents) {
         x->state = SK_X_EREF; /* a declared entity's name, or a reference as below */
         x->nename = 0;

@@ -187,6 +187,15 @@ static void test_compressed_and_archives(void **state)
         {"<w:p><!-- x ---><w:r><w:t>4111 11</w:t></w:r><w:r>"
          "<w:t>11 1111 1111 1111</w:t></w:r></w:p>",
          "runs after a comment ending --->"},
+        /* a field code between the digits (Word shows the field's result),
+         * a position tab between groups (red team s20) */
+        {"<w:p><w:r><w:t>4111 11</w:t></w:r><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+         "<w:r><w:instrText xml:space=\"preserve\"> PAGE </w:instrText></w:r>"
+         "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r><w:r><w:t>11 1111 1111</w:t></w:r></w:p>",
+         "a field code"},
+        {"<w:p><w:r><w:t>4111</w:t><w:ptab w:relativeTo=\"margin\" w:alignment=\"left\"/>"
+         "<w:t>1111</w:t><w:ptab/><w:t>1111</w:t><w:ptab/><w:t>1111</w:t></w:r></w:p>",
+         "position tabs"},
     };
     const char *paragraphs = data[2];
     for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
