@@ -1,4 +1,4 @@
-/* sk_stream.c - gzip, bzip2, xz and zstd streams found at any offset of an
+/* sk_stream.c - gzip, bzip2, xz, zstd and lz4 streams found at any offset of an
  * object (sekisho/decode.h): the payload of a self-extracting script
  * (makeself: a shell stub, then a .tar.gz), a member of an ar archive or a
  * .deb, a compressed file after junk. `tail -c +N f | gunzip` and 7-Zip
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <bzlib.h>
+#include <lz4frame.h>
 #include <lzma.h>
 #include <zlib.h>
 
@@ -54,6 +55,27 @@ static int sk_stream_zstd_at(const unsigned char *p, size_t n)
     return window <= (uint64_t)1 << SK_ZSTD_WINDOW_LOG;
 }
 
+/* An lz4 frame header liblz4 reads (makeself --lz4 puts one after its
+ * shell stub): the frame magic, version 01, the reserved bits clear, a
+ * block size of 64 KiB..4 MiB, no dictionary ID (no decoder here has a
+ * dictionary), and the header checksum liblz4 verifies
+ * (LZ4F_getFrameInfo). At most 15 bytes are looked at. */
+static int sk_stream_lz4_at(const unsigned char *p, size_t n)
+{
+    LZ4F_dctx *dc;
+    LZ4F_frameInfo_t fi;
+
+    if (n < 7 || memcmp(p, "\x04\x22\x4d\x18", 4) != 0 || (p[4] & 0xc2) != 0x40 || (p[4] & 0x01) ||
+        (p[5] & 0x8f) || ((p[5] >> 4) & 7) < 4)
+        return 0;
+    size_t hlen = 7 + ((p[4] & 0x08) ? 8 : 0), in = hlen;
+    if (n < hlen || LZ4F_isError(LZ4F_createDecompressionContext(&dc, LZ4F_VERSION)))
+        return 0;
+    size_t r = LZ4F_getFrameInfo(dc, &fi, p, &in);
+    LZ4F_freeDecompressionContext(dc);
+    return !LZ4F_isError(r) && in == hlen;
+}
+
 static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
 {
     static const unsigned char pi[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
@@ -76,12 +98,15 @@ static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
         return SK_CODING_XZ;
     if (sk_stream_zstd_at(p, n))
         return SK_CODING_ZSTD;
+    if (sk_stream_lz4_at(p, n))
+        return SK_CODING_LZ4;
     return 0;
 }
 
 /* The first bytes a header can start with (gzip, bzip2, xz, zstd): one
  * table load per byte, as DLP searches every text it reads. */
-static const unsigned char sk_stream_first[256] = {[0x1f] = 1, ['B'] = 1, [0xfd] = 1, [0x28] = 1};
+static const unsigned char sk_stream_first[256] = {
+    [0x1f] = 1, ['B'] = 1, [0xfd] = 1, [0x28] = 1, [0x04] = 1};
 
 long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_coding *c)
 {
@@ -94,19 +119,43 @@ long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_codin
     return -1;
 }
 
+/* The first lz4 frame header at or after FROM before TO (the index has
+ * no lz4 magic: its frame magic is searched for apart), -1 none. */
+static long sk_stream_lz4_find(const unsigned char *p, size_t n, size_t from, size_t to)
+{
+    const unsigned char *q;
+
+    for (size_t at = from; at < to && (q = memmem(p + at, n - at, "\x04\x22\x4d\x18", 4)); at++) {
+        at = (size_t)(q - p);
+        if (at >= to)
+            break;
+        if (sk_stream_lz4_at(q, n - at))
+            return (long)at;
+    }
+    return -1;
+}
+
 long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t n, size_t from,
                        enum sk_coding *c)
 {
     if (!(m = sk_magics_for(m, p, n)))
         return sk_stream_find(p, n, from, c);
-    /* a header sk_stream_at takes starts with one of the four magics */
+    /* a header sk_stream_at takes starts with one of the four magics
+     * the index records, or is an lz4 frame's */
     for (size_t i = sk_magics_next(m, from, SK_MG_STREAMS); i < m->n;
          i = sk_magics_after(m, i, SK_MG_STREAMS)) {
         size_t at = m->v[i].at;
-        if ((*c = sk_stream_at(p + at, n - at)) != 0)
-            return (long)at;
+        enum sk_coding k = sk_stream_at(p + at, n - at);
+        if (k != 0 && k != SK_CODING_LZ4) {
+            long l = sk_stream_lz4_find(p, n, from, at);
+            *c = l >= 0 ? SK_CODING_LZ4 : k;
+            return l >= 0 ? l : (long)at;
+        }
     }
-    return -1;
+    long l = sk_stream_lz4_find(p, n, from, n);
+    if (l >= 0)
+        *c = SK_CODING_LZ4;
+    return l;
 }
 
 struct sk_stream_out {
@@ -141,6 +190,7 @@ struct sk_stream_dec {
     int bz_live;
     lzma_stream xz;
     int xz_live;
+    LZ4F_dctx *lz4;
     unsigned char buf[16384];
 };
 
@@ -161,7 +211,9 @@ struct sk_stream_dec *sk_stream_dec_new(enum sk_coding c)
     else if (c == SK_CODING_XZ) {
         d->xz = (lzma_stream)LZMA_STREAM_INIT;
         ok = d->xz_live = lzma_stream_decoder(&d->xz, SK_XZ_MEMLIMIT, 0) == LZMA_OK;
-    } else
+    } else if (c == SK_CODING_LZ4)
+        ok = !LZ4F_isError(LZ4F_createDecompressionContext(&d->lz4, LZ4F_VERSION));
+    else
         ok = 0;
     if (!ok) {
         sk_stream_dec_free(d);
@@ -180,6 +232,8 @@ void sk_stream_dec_free(struct sk_stream_dec *d)
         BZ2_bzDecompressEnd(&d->bz);
     if (d->xz_live)
         lzma_end(&d->xz);
+    if (d->lz4)
+        LZ4F_freeDecompressionContext(d->lz4);
     free(d);
 }
 
@@ -241,6 +295,29 @@ static int sk_stream_xz(struct sk_stream_dec *d, const unsigned char *p, size_t 
     return rc;
 }
 
+/* One lz4 frame: liblz4's hint is 0 once the frame ended (the bytes
+ * after it are not consumed). */
+static int sk_stream_lz4(struct sk_stream_dec *d, const unsigned char *p, size_t n, size_t *used,
+                         sk_decode_sink_fn sink, void *arg)
+{
+    size_t at = 0;
+
+    for (;;) {
+        size_t out = sizeof(d->buf), in = n - at;
+        size_t r = LZ4F_decompress(d->lz4, d->buf, &out, p + at, &in, NULL);
+        at += in;
+        *used = at;
+        if (LZ4F_isError(r))
+            return -1;
+        if (out && sink(arg, d->buf, out) == -1)
+            return -2;
+        if (r == 0)
+            return 1;
+        if (in == 0 && out == 0)
+            return 0; /* wants more */
+    }
+}
+
 int sk_stream_dec_feed(struct sk_stream_dec *d, const unsigned char *p, size_t n, size_t *used,
                        sk_decode_sink_fn sink, void *arg)
 {
@@ -252,6 +329,8 @@ int sk_stream_dec_feed(struct sk_stream_dec *d, const unsigned char *p, size_t n
         return sk_unzstd_feed(d->zs, p, n, used, sink, arg);
     case SK_CODING_BZIP2:
         return sk_stream_bz2(d, p, n, used, sink, arg);
+    case SK_CODING_LZ4:
+        return sk_stream_lz4(d, p, n, used, sink, arg);
     default:
         return sk_stream_xz(d, p, n, used, sink, arg);
     }

@@ -174,7 +174,7 @@ static int sk_vs_arc_ar(struct sk_vs_walk *w, const unsigned char *p, size_t n, 
     return rc == SK_AR_CORRUPT ? 0 : 1;
 }
 
-/* ---- gzip, bzip2, xz, zstd after a prefix ---- */
+/* ---- gzip, bzip2, xz, zstd, lz4 after a prefix ---- */
 
 struct sk_vs_sout {
     struct sk_vs_walk *w;
@@ -199,6 +199,7 @@ static const char *sk_vs_stream_name(enum sk_coding c)
     return c == SK_CODING_GZIP    ? "gzip"
            : c == SK_CODING_BZIP2 ? "bzip2"
            : c == SK_CODING_ZSTD  ? "zstd"
+           : c == SK_CODING_LZ4   ? "lz4"
                                   : "xz";
 }
 

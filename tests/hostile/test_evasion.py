@@ -366,6 +366,24 @@ def g_gzip_members(ck, srv):
                         lzma.compress(b"1111 1111\n"))):
         dlp_blocked(ck, "a card over two %s streams with padding between, after a prefix" % name,
                     dlp_post(srv, body, "application/octet-stream", "PUT"))
+    # an lz4 frame after a shell stub (makeself --lz4; red team s20): the
+    # lz4 tool the oracle, as the stub's `tail | lz4 -d` reads it
+    def lz4c(data):
+        return subprocess.run(["lz4", "-c", "-q"], input=data, capture_output=True,
+                              check=True).stdout
+    l4 = lz4c(tar_bytes([("readme.txt", b"installer\n"), ("e.com", EICAR)]))
+    ck.ok("oracle: lz4 -d reads the frame after the stub",
+          EICAR in subprocess.run(["lz4", "-dc"], input=l4, capture_output=True).stdout)
+    url = "http://origin.test/lz4/stub"
+    virus_blocked(ck, srv, "EICAR in a .tar.lz4 after a shell stub", url,
+                  respmod(srv, url, pre + l4))
+    clean = pre + lz4c(b"clean installer payload\n" * 100)
+    r = respmod(srv, "http://origin.test/lz4/clean", clean, allow204=False)
+    ck.ok("a clean .lz4 after a shell stub passes byte-identical", passed_identical(r, clean),
+          r.status)
+    dlp_blocked(ck, "a card in an lz4 frame after a prefix",
+                dlp_post(srv, pre + lz4c(b"card 4111 1111 1111 1111\n"),
+                         "application/octet-stream", "PUT"))
 
 
 # ---- AV: Content-Encoding fields --------------------------------------------

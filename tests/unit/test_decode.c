@@ -518,6 +518,69 @@ static void test_stream_zstd(void **s)
     free(o.p);
 }
 
+/* lz4 frames at any offset (makeself --lz4: a shell stub, then the
+ * frame): a header liblz4 reads - magic, version 1, reserved bits clear,
+ * no dictionary ID, its header checksum - is a candidate, found the same
+ * with and without the magic index; the frame decodes whole, and in
+ * pieces of every size it ends at the same byte. liblz4 the oracle. */
+static void test_stream_lz4(void **s)
+{
+    const char *text = "an lz4 frame after a prefix holds the payload.";
+    size_t ln, used = 0;
+    unsigned char *l4 = sk_tz_lz4(text, strlen(text), &ln), body[1024];
+    enum sk_coding c;
+    struct out o = {0};
+    struct sk_magics m;
+
+    (void)s;
+    memcpy(body, "#!/bin/sh\nexit 0\n", 17);
+    memcpy(body + 17, l4, ln);
+    memcpy(body + 17 + ln, "trailer", 7);
+    size_t n = 17 + ln + 7;
+    assert_int_equal(sk_stream_find(body, n, 0, &c), 17);
+    assert_int_equal(c, SK_CODING_LZ4);
+    assert_int_equal(sk_magics_find(&m, body, n), 0);
+    c = 0;
+    assert_int_equal(sk_stream_find_in(&m, body, n, 0, &c), 17);
+    assert_int_equal(c, SK_CODING_LZ4);
+    assert_int_equal(sk_stream_find_in(&m, body, n, 18, &c), -1);
+    sk_magics_free(&m);
+    assert_int_equal(
+        sk_stream_decode(SK_CODING_LZ4, body + 17, n - 17, 1 << 20, &used, out_sink, &o), 1);
+    assert_int_equal(used, ln);
+    assert_int_equal(o.len, strlen(text));
+    assert_memory_equal(o.p, text, o.len);
+    for (size_t piece = 1; piece <= ln; piece++) {
+        struct sk_stream_dec *d = sk_stream_dec_new(SK_CODING_LZ4);
+        size_t at = 0, u = 0;
+        int rc = 0;
+        assert_non_null(d);
+        o.len = 0;
+        while (rc == 0 && at < n - 17) {
+            size_t k = n - 17 - at < piece ? n - 17 - at : piece;
+            rc = sk_stream_dec_feed(d, body + 17 + at, k, &u, out_sink, &o);
+            at += u;
+        }
+        sk_stream_dec_free(d);
+        if (rc != 1 || at != ln || o.len != strlen(text))
+            fail_msg("pieces of %zu: rc %d, ended at %zu of %zu, %zu bytes", piece, rc, at, ln,
+                     o.len);
+    }
+    /* a header that does not verify is no candidate: a flipped checksum,
+     * version 2, a reserved bit, a dictionary ID */
+    static const struct {
+        size_t at;
+        unsigned char x;
+    } bad[] = {{6, 0x01}, {4, 0xc0}, {4, 0x02}, {5, 0x80}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        unsigned char h[64];
+        memcpy(h, l4, ln < sizeof(h) ? ln : sizeof(h));
+        h[bad[i].at] ^= bad[i].x;
+        assert_int_equal(sk_stream_find(h, ln < sizeof(h) ? ln : sizeof(h), 0, &c), -1);
+    }
+    free(l4), free(o.p);
+}
+
 /* bzip2 and xz files (sk_container_coding; never a Content-Encoding):
  * libbz2 and liblzma are the oracles (sk_tz_bzip2, sk_tz_xz) */
 static void test_bzip2_xz(void **s)
@@ -936,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_trailing_corrupt_bomb),
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_stream_zstd),
+        cmocka_unit_test(test_stream_lz4),
         cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_compress),
         cmocka_unit_test(test_mutations_split_invariant),

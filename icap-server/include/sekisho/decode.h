@@ -452,12 +452,14 @@ SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void
 
 /* ---- compressed streams at any offset (sk_stream.c) ------------------- */
 
-/* The first gzip, bzip2, xz or zstd stream header at or after FROM in P
- * that verifies strictly (gzip: method 8, no reserved flag bit, XFL 0/2/4,
- * a known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz: magic,
- * stream flags and their CRC32; zstd: the frame magic, the reserved bit
- * clear, no dictionary ID, a window - or a single segment's content size -
- * of at most 2^SK_ZSTD_WINDOW_LOG, what sk_unzstd reads): its offset, *C
+/* The first gzip, bzip2, xz, zstd or lz4 stream header at or after FROM
+ * in P that verifies strictly (gzip: method 8, no reserved flag bit, XFL
+ * 0/2/4, a known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz:
+ * magic, stream flags and their CRC32; zstd: the frame magic, the reserved
+ * bit clear, no dictionary ID, a window - or a single segment's content
+ * size - of at most 2^SK_ZSTD_WINDOW_LOG, what sk_unzstd reads; lz4: the
+ * frame magic, version 1, reserved bits clear, no dictionary ID, and its
+ * header checksum): its offset, *C
  * its coding; -1 none. A position is decided by its first SK_STREAM_HEAD
  * bytes (fewer before the end of P: as they are), so a streaming caller
  * that holds the last SK_STREAM_HEAD - 1 bytes back finds what a
@@ -538,7 +540,7 @@ SK_API int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, 
  * its decoder skips them too. */
 SK_API int sk_stream_pads(enum sk_coding c);
 /* One stream of coding C (a gzip member, a bzip2 or xz stream, a zstd
- * frame) fed in pieces, any split: for a reader that cannot hold the
+ * or lz4 frame) fed in pieces, any split: for a reader that cannot hold the
  * object (DLP). Unlike sk_decoder it stops at the stream's end, so the
  * caller knows where the stream ended and reads what follows itself.
  * NULL: out of memory or another coding. */
@@ -553,7 +555,7 @@ SK_API void sk_stream_dec_free(struct sk_stream_dec *);
 /* The guard before a reader that decompresses on its own (libclamav opens
  * gzip, bzip2 and xz files and decompresses them whole, with no ratio
  * check, before any of its limits is looked at): would the compressed
- * object P[0..N) of coding C (gzip, bzip2, xz or zstd: its stream and the
+ * object P[0..N) of coding C (gzip, bzip2, xz, zstd or lz4: its stream and the
  * streams of its kind that follow, as sk_stream_decode reads them) stay
  * within sk_decode_bound(LIM, N)? Decodes into nothing, so it stops a bomb
  * after the bound's bytes (a 200-byte bzip2 of 200 MiB of zeros: 1 MiB
