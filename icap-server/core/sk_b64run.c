@@ -20,7 +20,9 @@
  * SK_B64RUN_MIN_LO: the block skip relies on a run holding that many run
  * bytes in a row. */
 #define SK_B64RUN_LINE SK_B64RUN_MIN_LO
-#define SK_B64RUN_WS   64 /* white space between a string's end and its '+' */
+#define SK_B64RUN_WS   64   /* white space between a string's end and its '+' */
+#define SK_B64RUN_GAP  4096 /* white space and blank lines after a line break */
+#define SK_B64RUN_HOLD 8192 /* the longest line held after a break out of step */
 
 enum {
     SK_B_OUT,
@@ -31,7 +33,8 @@ enum {
     SK_B_PLUS,
     SK_B_PCT2,
     SK_B_UHEX,
-    SK_B_OCT
+    SK_B_OCT,
+    SK_B_TRAIL /* white space after a full line: a line end may follow */
 };
 
 struct sk_b64run {
@@ -42,10 +45,21 @@ struct sk_b64run {
     int failed;                          /* a callback stopped */
     unsigned char val[SK_B64RUN_MIN_HI]; /* digits of a run not yet long enough */
     size_t nval;
-    size_t line;  /* digits since the run's start or last line break */
-    int cr;       /* a line break's CR was just taken */
-    int brk;      /* the last line ended in a break that continues the run */
-    unsigned gap; /* white space and blank lines taken since that break */
+    size_t line;     /* digits since the run's start or last line break */
+    int cr;          /* a line break's CR was just taken */
+    int brk;         /* the last line ended in a break that continues the run */
+    unsigned gap;    /* white space and blank lines taken since that break */
+    size_t total;    /* digits of the run decoded (in) so far: its step is total % 4 */
+    size_t prevline; /* digits of the line that break ended */
+    /* A line after a break where the run is out of step (total % 4 != 0:
+     * a line of 50 - base64 -w 50 - or a marker line of 21 before the
+     * data a stub decodes with `sed 1,/marker/d | base64 -d`): its digits
+     * are held until it ends; the same length as the line before (or the
+     * last line, no longer): the run goes on through it; else the run
+     * ended at the break and this line starts the next one. */
+    int holding;
+    unsigned char hold[SK_B64RUN_HOLD];
+    size_t nhold;
     unsigned char pct1;
     /* a script's or JSON's \xHH, \uHHHH, \u{H...}: the value so far, hex
      * digits taken, how many it needs (0: up to a '}') */
@@ -154,10 +168,10 @@ static void sk_b64_decode(struct sk_b64run *r, int v)
 }
 
 /* A digit of the run: kept, or decoded once the run is long enough. */
-static void sk_b64_take(struct sk_b64run *r, int v)
+static void sk_b64_use(struct sk_b64run *r, int v)
 {
-    r->line++;
     if (r->in) {
+        r->total++;
         sk_b64_decode(r, v);
         return;
     }
@@ -169,13 +183,31 @@ static void sk_b64_take(struct sk_b64run *r, int v)
         r->failed = 1;
         return;
     }
+    r->total = r->nval;
     for (size_t i = 0; i < r->nval; i++)
         sk_b64_decode(r, r->val[i]);
     r->nval = 0;
 }
 
-/* The run ended: its object ends (a short run was only text). */
-static void sk_b64_finish(struct sk_b64run *r)
+static void sk_b64_resolve(struct sk_b64run *r, int go_on);
+
+/* A digit of the run's text: held (a line after a break out of step),
+ * or used. */
+static void sk_b64_take(struct sk_b64run *r, int v)
+{
+    r->line++;
+    if (r->holding) {
+        if (r->nhold < sizeof(r->hold)) {
+            r->hold[r->nhold++] = (unsigned char)v;
+            return;
+        }
+        sk_b64_resolve(r, 0); /* longer than any wrap: the next run's */
+    }
+    sk_b64_use(r, v);
+}
+
+/* The run's object ends (a short run was only text); its state stays. */
+static void sk_b64_end_object(struct sk_b64run *r)
 {
     if (r->in) {
         if (r->nq >= 2) { /* a last partial group: 2 digits -> 1 byte, 3 -> 2 */
@@ -191,8 +223,38 @@ static void sk_b64_finish(struct sk_b64run *r)
             r->failed = 1;
         r->in = 0;
     }
-    r->nval = r->line = 0;
+    r->nval = r->total = 0;
     r->quad = r->nq = 0;
+}
+
+/* The held line ended: GO_ON, the run goes on through it; else the run
+ * ended at the break before it, and it starts the next run. */
+static void sk_b64_resolve(struct sk_b64run *r, int go_on)
+{
+    r->holding = 0;
+    if (!go_on)
+        sk_b64_end_object(r);
+    for (size_t i = 0; i < r->nhold; i++)
+        sk_b64_use(r, r->hold[i]);
+}
+
+/* The run ended: its object ends (a short run was only text). A line
+ * still held was its last: no longer than the one before, the run goes on
+ * through it, and it is also an object of its own (the data after a
+ * marker may be one line); longer, it is a run of its own. */
+static void sk_b64_finish(struct sk_b64run *r)
+{
+    if (r->holding) {
+        int last = r->nhold <= r->prevline;
+        sk_b64_resolve(r, last);
+        if (last && r->nhold >= r->min) {
+            sk_b64_end_object(r);
+            for (size_t i = 0; i < r->nhold; i++)
+                sk_b64_use(r, r->hold[i]);
+        }
+    }
+    sk_b64_end_object(r);
+    r->line = r->nhold = 0;
     r->cr = r->brk = 0;
     r->gap = 0;
     r->state = SK_B_OUT;
@@ -208,12 +270,24 @@ static int sk_b64_break_ok(const struct sk_b64run *r)
     return r->line >= SK_B64RUN_LINE;
 }
 
-/* A break that continues the run was taken: what follows it before the
+/* A break that continues the run was taken (its first byte: a CR, or a
+ * LF without one): a line held before it is decided by its length; a run
+ * out of step after it holds the next line. What follows it before the
  * next digit may be indentation and blank lines (a plist's tab-indented
  * <data>, indented XML, lines with blank lines between them), up to
- * SK_B64RUN_WS bytes. */
+ * SK_B64RUN_GAP bytes. */
 static void sk_b64_broke(struct sk_b64run *r)
 {
+    size_t line = r->line;
+
+    if (r->holding)
+        sk_b64_resolve(r, r->nhold == r->prevline);
+    if ((r->in ? r->total : r->nval) % 4 != 0) {
+        r->holding = 1;
+        r->nhold = 0;
+    }
+    r->prevline = line;
+    r->line = 0;
     r->brk = 1;
     r->gap = 0;
 }
@@ -222,7 +296,7 @@ static void sk_b64_broke(struct sk_b64run *r)
 static int sk_b64_gap(struct sk_b64run *r, unsigned char c)
 {
     if (!r->brk || r->line != 0 || !(c == ' ' || c == '\t' || c == '\r' || c == '\n') ||
-        r->gap >= SK_B64RUN_WS)
+        r->gap >= SK_B64RUN_GAP)
         return 0;
     r->gap++;
     r->cr = 0;
@@ -238,10 +312,9 @@ static int sk_b64_esc_break(struct sk_b64run *r, unsigned ch)
     if (!((ch == '\r' || ch == '\n') && (sk_b64_break_ok(r) || (ch == '\n' && r->cr))))
         return 0;
     r->state = SK_B_RUN;
+    if (!(ch == '\n' && r->cr)) /* a CR LF is one break */
+        sk_b64_broke(r);
     r->cr = ch == '\r';
-    if (ch == '\n')
-        r->line = 0;
-    sk_b64_broke(r);
     return 1;
 }
 
@@ -302,7 +375,7 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
          * than MIN (words) ended by plain text; the slow path below takes
          * a run's qualifying digit and every byte that may continue a run
          * ('\\', '%', line ends, '=' padding) */
-        if (r->state == SK_B_OUT || (r->state == SK_B_RUN && !r->in)) {
+        if (r->state == SK_B_OUT || (r->state == SK_B_RUN && !r->in && !r->holding)) {
             size_t k = r->nval, line = r->line, min = r->min;
             unsigned char *val = r->val;
             while (i < n) {
@@ -322,7 +395,8 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                     continue;
                 }
                 unsigned char c = p[i];
-                if ((sk_b64_cls[c] & 2) || (line == 0 && r->brk && (c == ' ' || c == '\t')))
+                if ((sk_b64_cls[c] & 2) ||
+                    ((c == ' ' || c == '\t') && (line == 0 ? r->brk : line >= SK_B64RUN_LINE)))
                     break;
                 k = line = 0, i++; /* a short run ended: it was only text */
             }
@@ -357,11 +431,18 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
             }
             if (sk_b64_gap(r, c))
                 continue;
+            if ((c == ' ' || c == '\t') && sk_b64_break_ok(r)) {
+                /* white space at a full line's end ("base64 -w 76" lines
+                 * an editor left trailing blanks on): atob and b64decode
+                 * drop it; a line end after it is a break */
+                r->state = SK_B_TRAIL;
+                r->ws = 1;
+                continue;
+            }
             if (((c == '\r' || c == '\n') && sk_b64_break_ok(r)) || (c == '\n' && r->cr)) {
+                if (!(c == '\n' && r->cr)) /* a CR LF is one break */
+                    sk_b64_broke(r);
                 r->cr = c == '\r';
-                if (c == '\n')
-                    r->line = 0;
-                sk_b64_broke(r);
                 continue;
             }
             break;
@@ -452,6 +533,18 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
             i--;
             continue;
         }
+        case SK_B_TRAIL:
+            if ((c == ' ' || c == '\t') && ++r->ws <= SK_B64RUN_WS)
+                continue;
+            if (c == '\r' || c == '\n') {
+                r->state = SK_B_RUN;
+                sk_b64_broke(r);
+                r->cr = c == '\r';
+                continue;
+            }
+            sk_b64_finish(r); /* the run ended at the white space: C is read again */
+            i--;
+            continue;
         default: { /* SK_B_PCT2: form encoding of '+' and '/' */
             unsigned char d = (unsigned char)(c | 0x20);
             if (sk_hex_digit(c) < 0) {

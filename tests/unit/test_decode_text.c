@@ -629,13 +629,27 @@ static void test_b64run(void **s)
          "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
         {"QUJDREVGR0hJSktM\r\nQUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
         /* after such a break, indentation and blank lines (a plist's
-         * <data>, indented XML) up to 64 bytes; more ends the run */
+         * <data>, indented XML); anything else ends the run */
         {"<data>\n\t\tQUJDREVGR0hJSktMTU5PUFFS\n\t\tU1RVVldYWVphYmNkZWZnaGlq\r\n\r\n  "
          "a2xtbm9wcXJzdHV2d3g=\n\t</data>",
          "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
-        {"QUJDREVGR0hJSktMTU5PUFFS\n                                                            "
-         "     QUJDREVGR0hJSktMTU5PUFFS",
+        {"QUJDREVGR0hJSktMTU5PUFFS\n  .\n  QUJDREVGR0hJSktMTU5PUFFS",
          "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        /* white space at a full line's end, then the line end: one run;
+         * then anything else: the run ended there */
+        {"QUJDREVGR0hJSktMTU5PUFFS \t \r\nQUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUFFS  QUJDREVGR0hJSktMTU5PUFFS",
+         "<ABCDEFGHIJKLMNOPQR><ABCDEFGHIJKLMNOPQR>"},
+        /* a line out of step (21 digits: a stub's marker) before lines of
+         * another length: the run ends at it, the data after it is a run
+         * of its own (`sed 1,/marker/d | base64 -d`); lines of one length
+         * out of step (base64 -w 50) and a shorter last line go on */
+        {"__PAYLOAD_BELOW_HERE_\nQUJDREVGR0hJSktMTU5PUFFS\nQUJDREVGR0hJSktMTU5PUFFS\n",
+         "<\xff\xf3\xc0`\xb3\x80\x0f\xf0"
+         "D,\xe5\xbf\x1c"
+         "DD>"
+         "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
         /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
         {"QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD",
          "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>"},
