@@ -1162,9 +1162,23 @@ def g_av_base64(ck, srv):
          "\n\t</data></dict></plist>"),
         ("base64 lines of 76 with blank lines between", "text/plain",
          "\n\n".join(wrapped[i:i + 76] for i in range(0, len(wrapped), 76))),
+        # a stub's marker of 21-23 letters before the block (`sed 1,/marker/d
+        # | base64 -d`: the run must not read the block out of step), lines
+        # indented by 80 spaces, CR-only line ends, trailing blanks
+        ("after a 22-letter marker line", "text/x-sh",
+         "#!/bin/sh\nsed '1,/^__PAYLOAD_BELOW_HERE__$/d' \"$0\" | base64 -d > x; exit 0\n"
+         "__PAYLOAD_BELOW_HERE__\n" +
+         "\n".join(wrapped[i:i + 76] for i in range(0, len(wrapped), 76)) + "\n"),
+        ("XML indented by 80 spaces", "application/xml", "<f>\n" + "".join(
+            " " * 80 + wrapped[i:i + 76] + "\n" for i in range(0, len(wrapped), 76)) + "</f>"),
+        ("CR-only line ends with a tab", "application/xml", "<f>\r" + "".join(
+            "\t" + wrapped[i:i + 76] + "\r" for i in range(0, len(wrapped), 76)) + "</f>"),
+        ("lines with trailing blanks", "text/plain", "".join(
+            wrapped[i:i + 76] + " \t \r\n" for i in range(0, len(wrapped), 76))),
     ]
-    for name, ct, text in uploads[-4:]:  # the oracle of the wrapped ones
-        body = text.split("<data>")[-1].split("</data>")[0]
+    for name, ct, text in uploads[-8:]:  # the oracle of the wrapped ones
+        body = text.split("<data>")[-1].split("</data>")[0].split("__\n")[-1]
+        body = body.split("<f>")[-1].split("</f>")[0]
         if ct == "application/json":
             body = json.loads(text)["f"]
         ck.ok("oracle: b64decode reads " + name, base64.b64decode(body) == b"MZ" + b"\0" * 200 + EICAR)
