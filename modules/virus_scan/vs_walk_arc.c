@@ -24,6 +24,7 @@
 #include <sekisho/decode.h>
 
 #include "vs_internal.h"
+#include "vs_walk.h"
 
 #define SK_VS_STREAM_BAD 64 /* candidates that did not decode, per walk */
 #define SK_VS_LHA_MAX    16 /* LHA archives after a prefix, per object */
@@ -106,7 +107,12 @@ static int sk_vs_tar_end(void *arg)
     if (sk_vs_opaque_packed(sk_container_sniff(a->at, a->len)))
         return 0; /* the engine copied it out: sk_vs_walk_inner read it */
     int rc = sk_vs_walk_packed(w, a->at, a->len, d, a->name);
-    return rc == 0 ? sk_vs_walk_arc(w, a->at, a->len, d, a->name, NULL) : rc;
+    if (rc == 0)
+        rc = sk_vs_walk_arc(w, a->at, a->len, d, a->name, NULL);
+    /* its text as readers read it (JSON strings, scripts, base64 runs): a
+     * member the engine scanned as bytes only (red team s20: EICAR as a
+     * JSON string in a tar passed) */
+    return rc == 0 ? sk_vs_walk_b64(w, a->at, a->len, d, NULL, a->name) : rc;
 }
 
 /* The tar P: 1 when its members covered it (read to the end block or cut

@@ -1652,6 +1652,16 @@ def g_tar_streams(ck, srv):
     oracle of what an extractor gets; clean archives made by tarfile, GNU
     tar and dpkg-deb, and random binaries holding gzip headers, pass
     byte-identical."""
+    # a member's text as its reader reads it: EICAR as a JSON string in a
+    # tar and a .tar.gz (tarfile + json.loads the oracle; red team s20)
+    gist = json.dumps({"files": {"e.com": {"content": EICAR.decode()}}}).encode()
+    for name, body in (("a tar", tar_bytes([("readme.txt", b"r\n"), ("d.json", gist)])),
+                       ("a .tar.gz", gz(tar_bytes([("d.json", b"\xef\xbb\xbf" + gist)])))):
+        with tarfile.open(fileobj=io.BytesIO(body)) as tf:
+            got = json.loads(tf.extractfile("d.json").read())["files"]["e.com"]["content"]
+        ck.ok("oracle: tarfile + json.loads read EICAR out of " + name, got == EICAR.decode())
+        url = "http://origin.test/tar/json/" + name.replace(" ", "")
+        virus_blocked(ck, srv, "EICAR as a JSON string in " + name, url, respmod(srv, url, body))
     payload = b"x" * 100 + b"\n" + EICAR + b"\n"
     lz = lzma.compress(payload, format=lzma.FORMAT_ALONE)  # only our walk decodes it
     g = gz(payload)
