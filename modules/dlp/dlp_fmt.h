@@ -11,12 +11,21 @@
 
 /* Common part: a small output buffer in front of NEXT. A reader's own
  * struct starts with it. */
+/* A text node's edges (the XML reader's): its first and its last
+ * SK_FNODE bytes as written, kept while TAP is set. */
+#define SK_FNODE 64
+struct sk_fnode {
+    unsigned char head[SK_FNODE], tail[SK_FNODE];
+    size_t n; /* bytes of the node written so far */
+};
+
 struct sk_fmt {
     struct sk_dlp_sink sink;
     struct sk_dlp_sink *next;
     unsigned char out[SK_FOUT];
     size_t nout;
     int err;
+    struct sk_fnode *tap;
 };
 
 static inline void sk_fmt_flush(struct sk_fmt *f)
@@ -31,6 +40,12 @@ static inline void sk_fmt_byte(struct sk_fmt *f, unsigned char c)
     if (f->nout == SK_FOUT)
         sk_fmt_flush(f);
     f->out[f->nout++] = c;
+    if (f->tap) {
+        struct sk_fnode *t = f->tap;
+        if (t->n < SK_FNODE)
+            t->head[t->n] = c;
+        t->tail[t->n++ % SK_FNODE] = c;
+    }
 }
 
 /* A reader of SIZE bytes (zeroed) writing through WR to NEXT; its end

@@ -451,10 +451,11 @@ struct sk_xml {
     int aref;                 /* ... in an attribute value */
     unsigned pe_refs;         /* parameter entity references read */
     size_t nename;
-    int depth;   /* entities being replaced */
-    int ws;      /* the last text byte was white space (written as one ' ') */
-    int closing; /* the tag being read is an end tag */
-    int instr;   /* inside a docx field code (w:instrText): its text is aside */
+    int depth;            /* entities being replaced */
+    int ws;               /* the last text byte was white space (written as one ' ') */
+    int closing;          /* the tag being read is an end tag */
+    int instr;            /* inside a docx field code (w:instrText): its text is aside */
+    struct sk_fnode node; /* the text node being written (x->f.tap) */
 };
 
 static int sk_xml_breaks(const char *name)
@@ -468,6 +469,14 @@ static int sk_xml_breaks(const char *name)
 }
 
 static void sk_xml_side_flush(struct sk_xml *x);
+static void sk_xml_node_aside(struct sk_xml *x);
+
+/* Back to text: what is written now is a text node's (x->f.tap). */
+static void sk_xml_to_text(struct sk_xml *x)
+{
+    x->state = SK_X_TEXT;
+    x->f.tap = &x->node;
+}
 
 static void sk_xml_side(struct sk_xml *x, unsigned char c)
 {
@@ -481,12 +490,16 @@ static void sk_xml_side(struct sk_xml *x, unsigned char c)
  * grew past SK_XML_SIDE_MAX (at a tag end, still outside any text). */
 static void sk_xml_side_flush(struct sk_xml *x)
 {
+    struct sk_fnode *tap = x->f.tap;
+
     if (x->side.len == 0)
         return;
+    x->f.tap = NULL; /* not a text node's */
     sk_fmt_byte(&x->f, '\n');
     for (size_t i = 0; i < x->side.len; i++)
         sk_fmt_byte(&x->f, (unsigned char)x->side.data[i]);
     sk_fmt_byte(&x->f, '\n');
+    x->f.tap = tap;
     x->side.len = 0;
     if (x->side.failed)
         x->f.err = 1;
@@ -536,7 +549,7 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
         } else if (x->side.len > SK_XML_SIDE_MAX) {
             sk_xml_side_flush(x);
         }
-        x->state = SK_X_TEXT;
+        sk_xml_to_text(x);
         return;
     }
     if (x->name_done) {
@@ -583,7 +596,7 @@ static void sk_xml_until(struct sk_xml *x, unsigned char c, const char *end, int
         if (++x->match == 3) {
             if (!text)
                 sk_xml_side(x, '\n');
-            x->state = SK_X_TEXT;
+            sk_xml_to_text(x);
         }
         return;
     }
@@ -788,7 +801,7 @@ static void sk_xml_dtd_byte(struct sk_xml *x, unsigned char c)
                          0);
         x->dtd_done = 1; /* one declaration per document */
         sk_xml_side(x, '\n');
-        x->state = SK_X_TEXT;
+        sk_xml_to_text(x);
     }
 }
 
@@ -894,7 +907,7 @@ static void sk_xml_eref_end(struct sk_xml *x, unsigned char c)
 {
     const struct sk_xml_ent *t = c == ';' ? sk_xml_ent_take(x, x->ename, x->nename) : NULL;
 
-    x->state = SK_X_TEXT;
+    sk_xml_to_text(x);
     if (t) {
         x->depth++;
         for (size_t i = 0; i < t->len; i++)
@@ -926,12 +939,14 @@ static void sk_xml_byte(struct sk_xml *x, unsigned char c)
          * first byte that cannot continue it ("&#52&#49", "&#49 1111",
          * "&nbsp1111"), which is then text or markup */
         if (!sk_ref_take(&x->f, &x->ref, c < 0x80 ? c : 0x100)) {
-            x->state = SK_X_TEXT;
+            sk_xml_to_text(x);
             sk_xml_byte(x, c);
         } else if (!x->ref.on) {
-            x->state = SK_X_TEXT;
+            sk_xml_to_text(x);
         }
     } else if (c == '<') {
+        sk_xml_node_aside(x);
+        x->f.tap = NULL; /* a tag's writes are not a text node's */
         x->state = SK_X_TAG;
         x->nname = 0;
         x->name_done = 0;
@@ -960,6 +975,31 @@ static void sk_xml_byte(struct sk_xml *x, unsigned char c)
         sk_fmt_byte(&x->f, c);
         x->ws = 0;
     }
+}
+
+/* A text node ended (a tag starts): its edges, aside on a line of their
+ * own. The run's text joins the nodes of one paragraph (Word's runs:
+ * "4111 11" + "11 1111 ..."), which glues the nodes of data XML together
+ * (<CardNumber>4111111111111111</CardNumber><Cvv>737</Cvv> reads
+ * "4111111111111111737"): each node's first and last SK_FNODE bytes are
+ * read on their own too, as ElementTree gives an element's text. */
+static void sk_xml_node_aside(struct sk_xml *x)
+{
+    struct sk_fnode *t = &x->node;
+    size_t h = t->n < SK_FNODE ? t->n : SK_FNODE;
+
+    if (t->n == 0)
+        return;
+    for (size_t i = 0; i < h; i++)
+        sk_xml_side(x, t->head[i]);
+    if (t->n > SK_FNODE) {
+        size_t k = t->n > 2 * SK_FNODE ? SK_FNODE : t->n - SK_FNODE;
+        sk_xml_side(x, '\n');
+        for (size_t i = t->n - k; i < t->n; i++)
+            sk_xml_side(x, t->tail[i % SK_FNODE]);
+    }
+    sk_xml_side(x, '\n');
+    t->n = 0;
 }
 
 static int sk_xml_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
@@ -991,6 +1031,8 @@ static int sk_xml_end(struct sk_dlp_sink *s)
     } else if (x->state == SK_X_ENT) {
         sk_fmt_ref(&x->f, &x->ref, 0);
     }
+    sk_xml_node_aside(x);
+    x->f.tap = NULL;
     sk_xml_side_flush(x);
     return sk_fmt_end(s);
 }
@@ -1013,6 +1055,7 @@ struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *n
         return NULL;
     struct sk_xml *x = (struct sk_xml *)f;
     x->ctx = ctx;
+    f->tap = &x->node;
     x->own_budget = 1u << 20; /* without a transaction's budget */
     x->budget = ctx ? &ctx->budget : &x->own_budget;
     f->sink.end = sk_xml_end;

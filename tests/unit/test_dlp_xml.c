@@ -287,12 +287,46 @@ static void test_billion_laughs(void **state)
     expect(&r, SK_ALLOW, NULL, "ten-fold entities, two levels used");
 }
 
+/* A text node is read on its own too (its first and last 64 bytes): the
+ * run's text joins the nodes (Word's runs), which glued data XML's
+ * elements into one number ("4111111111111111" + "737"); as ElementTree
+ * and plistlib give an element's text, a card in one is found at every
+ * write size, long nodes by their edges; nodes that only make a card
+ * together with the next (Word's runs) still do. */
+static void test_text_nodes(void **state)
+{
+    static const struct {
+        const char *xml, *rule;
+    } cases[] = {
+        {"<Pay><CardNumber>4111111111111111</CardNumber><Cvv>737</Cvv></Pay>", "cards"},
+        {"<a><id>7</id><card>4111111111111111</card><exp>1227</exp></a>", "cards"},
+        {"<plist><dict><key>n</key><string>4111111111111111</string><integer>12</integer>"
+         "</dict></plist>",
+         "cards"},
+        {"<a><note>a long note of text that goes on and on past the node edges kept "
+         "aside, and at its end the number 4111111111111111</note><v>99</v></a>",
+         "cards"},
+        {"<w:p><w:r><w:t>4111 11</w:t></w:r><w:r><w:t>11 1111 1111</w:t></w:r></w:p>", "cards"},
+        {"<a><x>4111111111111112</x><y>7</y></a>", NULL}, /* Luhn off by one */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        for (size_t chunk = 0; chunk <= 7; chunk += 7) {
+            struct req r = {.ip = "10.0.0.2",
+                            .ctype = "application/xml",
+                            .body = cases[i].xml,
+                            .len = strlen(cases[i].xml),
+                            .chunk = chunk};
+            char why[96];
+            snprintf(why, sizeof(why), "text node case %zu, %zu-byte writes", i, chunk);
+            expect(&r, cases[i].rule ? SK_BLOCK : SK_ALLOW, cases[i].rule, why);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_entities),
-        cmocka_unit_test(test_billion_laughs),
-        cmocka_unit_test(test_attr_whitespace),
+        cmocka_unit_test(test_text_nodes),           cmocka_unit_test(test_entities),
+        cmocka_unit_test(test_billion_laughs),       cmocka_unit_test(test_attr_whitespace),
         cmocka_unit_test(test_encoding_declaration),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
