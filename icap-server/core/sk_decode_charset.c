@@ -7,6 +7,7 @@
  * SECURITY: reads at most N client bytes; writes within the bounds the
  * callers' buffers are documented to have.
  */
+#include <errno.h>
 #include <iconv.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -446,6 +447,31 @@ size_t sk_mime_word(const unsigned char *s, size_t n, unsigned char *out, size_t
             be = out[0] == 0xfe;
         memcpy(tmp, out, m);
         o = sk_utf16_to_utf8(tmp, m, be, out);
+    } else if (cs - 2 < 48) {
+        /* a charset whose digits are not ASCII's bytes (Big5, TIS-620,
+         * UTF-7, EBCDIC...: sk_charset_lookup): converted as the mail
+         * reader converts it (email.header), within OUT's 2 * N bytes;
+         * a byte it cannot read is skipped */
+        char name[48], iname[64];
+        memcpy(name, s + 2, cs - 2);
+        name[cs - 2] = '\0';
+        enum sk_cs_kind k = sk_charset_lookup(name, iname, sizeof(iname));
+        iconv_t cd = (k == SK_CS_HIDES || k == SK_CS_WIDE) && strcmp(iname, "HZ") != 0
+                         ? sk_iconv_open(iname)
+                         : (iconv_t)-1;
+        if (cd != (iconv_t)-1) {
+            unsigned char tmp[SK_MIME_WORD_MAX];
+            memcpy(tmp, out, o);
+            char *ip = (char *)tmp, *op = (char *)out;
+            size_t il = o, ol = 2 * n;
+            while (il > 0 && iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 && errno == EILSEQ) {
+                ip++, il--; /* a byte it cannot read: skipped, the state reset */
+                iconv(cd, NULL, NULL, NULL, NULL);
+            }
+            iconv(cd, NULL, NULL, &op, &ol); /* UTF-7: the shift state's last bytes */
+            sk_iconv_close(iname, cd);
+            o = (size_t)(op - (char *)out);
+        }
     }
     *olen = o;
     return t + 2;

@@ -193,6 +193,14 @@ static void test_message_header_text(void **state)
          "Subject: 4111 x  1111 1111 1111\n"},
         {"Subject: =?utf-16le?B?NAAxADEAMQAgADEAMQAxADEAIAAxADEAMQAxACAAMQAxADEAMQA=?=\r\n\r\n",
          "Subject: 4111 1111 1111 1111\n"},
+        /* charsets whose digits are not ASCII's bytes, converted as
+         * email.header converts them (red team s20): Big5's full-width,
+         * TIS-620's Thai digits, UTF-7 */
+        {"Subject: =?big5?B?orOisKKworAgorOisA==?=\r\n\r\n",
+         "Subject: \xef\xbc\x94\xef\xbc\x91\xef\xbc\x91\xef\xbc\x91 \xef\xbc\x94\xef\xbc\x91\n"},
+        {"Subject: =?tis-620?B?9PHx8Q==?=\r\n\r\n",
+         "Subject: \xe0\xb9\x94\xe0\xb9\x91\xe0\xb9\x91\xe0\xb9\x91\n"},
+        {"Subject: =?utf-7?Q?+/xQ-?=\r\n\r\n", "Subject: \xef\xbc\x94\n"},
         {"From: a\r\nSubject: not =?a word ?= and =?utf-8?x?y?= =?\r\n\tfolded\r\n\r\n",
          "From: a\nSubject: not =?a word ?= and =?utf-8?x?y?= =?\tfolded\n"},
         {"Subject: =?utf-8?q?a?=\r\nX: =?utf-8?q?b?=\r\n", "Subject: a\nX: b\n"}, /* never ends */
