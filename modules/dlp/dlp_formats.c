@@ -407,8 +407,9 @@ struct sk_dlp_sink *sk_dlp_json_new(struct sk_dlp_sink *next)
  * upload carries: they are kept aside and written out, each on its own
  * line, at the next break or at the end, so they never split a run.
  * A run of white space in text (line ends, tabs, spaces) is one space, as
- * a browser renders it. A docx field code (w:instrText) is aside too: Word
- * shows the field's result; a position tab (w:ptab) is a tab as w:tab is.
+ * a browser renders it. A docx field code, an ODF comment and ruby text
+ * are aside too (sk_xml_aside_el); a position tab (w:ptab) is a tab as
+ * w:tab is.
  * CDATA sections are text. */
 enum { SK_X_TEXT, SK_X_TAG, SK_X_ENT, SK_X_CDATA, SK_X_COMMENT, SK_X_DTD, SK_X_EREF };
 
@@ -454,9 +455,21 @@ struct sk_xml {
     int depth;            /* entities being replaced */
     int ws;               /* the last text byte was white space (written as one ' ') */
     int closing;          /* the tag being read is an end tag */
-    int instr;            /* inside a docx field code (w:instrText): its text is aside */
+    int instr;            /* inside elements whose text is aside (sk_xml_aside_el): depth */
+    unsigned char tlast;  /* the last byte of the tag being read (a '/': empty) */
     struct sk_fnode node; /* the text node being written (x->f.tap) */
 };
+
+/* Elements whose text a reader does not show in the paragraph around
+ * them (aside, so it never splits that paragraph's number): a docx field
+ * code (w:instrText: Word shows the field's result), an ODF comment
+ * anchored in the text (office:annotation, with its own paragraphs), ruby
+ * text over characters (w:rt, ODF text:ruby-text, HTML rt). */
+static int sk_xml_aside_el(const char *name)
+{
+    return strcmp(name, "instrText") == 0 || strcmp(name, "annotation") == 0 ||
+           strcmp(name, "rt") == 0 || strcmp(name, "ruby-text") == 0;
+}
 
 static int sk_xml_breaks(const char *name)
 {
@@ -536,9 +549,15 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
     if (c == '>') {
         x->name[x->nname] = '\0';
         sk_xml_side(x, '\n'); /* one tag's values never join the next's */
-        if (strcmp(x->name, "instrText") == 0)
-            x->instr = !x->closing;
-        if (strcmp(x->name, "tab") == 0 || strcmp(x->name, "ptab") == 0) {
+        if (sk_xml_aside_el(x->name) && x->tlast != '/') {
+            if (!x->closing)
+                x->instr++;
+            else if (x->instr > 0)
+                x->instr--;
+        }
+        if (x->instr > 0) {
+            /* inside an aside element: its paragraphs and tabs are its own */
+        } else if (strcmp(x->name, "tab") == 0 || strcmp(x->name, "ptab") == 0) {
             /* a tab stop (docx w:tab, odt text:tab) is a tab: it may
              * separate a number's groups as a space does (what was kept
              * aside waits for the next break) */
@@ -552,6 +571,8 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
         sk_xml_to_text(x);
         return;
     }
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+        x->tlast = c;
     if (x->name_done) {
         if (c == '"' || c == '\'')
             x->quote = c;
@@ -952,6 +973,7 @@ static void sk_xml_byte(struct sk_xml *x, unsigned char c)
         x->name_done = 0;
         x->quote = 0;
         x->closing = 0;
+        x->tlast = 0;
     } else if (x->instr) {
         /* a field code ("PAGE", "HYPERLINK ..."): Word shows the field's
          * result, not the code, so the code never splits the run it sits

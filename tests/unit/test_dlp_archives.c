@@ -196,6 +196,15 @@ static void test_compressed_and_archives(void **state)
         {"<w:p><w:r><w:t>4111</w:t><w:ptab w:relativeTo=\"margin\" w:alignment=\"left\"/>"
          "<w:t>1111</w:t><w:ptab/><w:t>1111</w:t><w:ptab/><w:t>1111</w:t></w:r></w:p>",
          "position tabs"},
+        /* an ODF comment anchored between the digits, with paragraphs of
+         * its own; ruby text over a group (red team s20 round 2) */
+        {"<text:p>card 4111 11<office:annotation><dc:creator>b</dc:creator><text:p>see</text:p>"
+         "</office:annotation>11 1111 1111 end</text:p>",
+         "an ODF comment"},
+        {"<w:p><w:r><w:t>4111 </w:t></w:r><w:ruby><w:rt><w:r><w:t>abc</w:t></w:r></w:rt>"
+         "<w:rubyBase><w:r><w:t>1111</w:t></w:r></w:rubyBase></w:ruby>"
+         "<w:r><w:t> 1111 1111</w:t></w:r></w:p>",
+         "ruby text"},
     };
     const char *paragraphs = data[2];
     for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
