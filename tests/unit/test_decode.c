@@ -443,6 +443,30 @@ static void test_zstd(void **s)
     free(zeros), free(bomb), free(o.p);
 }
 
+/* One stream of coding C at P[0..N) fed to sk_stream_dec in pieces of
+ * every size from 1 to END: it must end at byte END every time, with OUT
+ * bytes decoded (into O). */
+static void stream_in_pieces(enum sk_coding c, const unsigned char *p, size_t n, size_t end,
+                             size_t out, struct out *o)
+{
+    for (size_t piece = 1; piece <= end; piece++) {
+        struct sk_stream_dec *d = sk_stream_dec_new(c);
+        size_t at = 0, u = 0;
+        int rc = 0;
+        assert_non_null(d);
+        o->len = 0;
+        while (rc == 0 && at < n) {
+            size_t k = n - at < piece ? n - at : piece;
+            rc = sk_stream_dec_feed(d, p + at, k, &u, out_sink, o);
+            at += u;
+        }
+        sk_stream_dec_free(d);
+        if (rc != 1 || at != end || o->len != out)
+            fail_msg("coding %d in pieces of %zu: rc %d, ended at %zu of %zu, %zu bytes", (int)c,
+                     piece, rc, at, end, o->len);
+    }
+}
+
 /* zstd frames at any offset (sk_stream_find, sk_stream_decode): a frame
  * the decoder reads is a candidate - the frame magic, reserved bit clear,
  * no dictionary, a window or single-segment size within 8 MiB - and
@@ -467,22 +491,7 @@ static void test_stream_zstd(void **s)
     assert_int_equal(o.len, strlen(text));
     assert_memory_equal(o.p, text, o.len);
     /* the same in pieces of every size: the frame ends at the same byte */
-    for (size_t piece = 1; piece <= zn; piece++) {
-        struct sk_stream_dec *d = sk_stream_dec_new(SK_CODING_ZSTD);
-        size_t at = 0, u = 0;
-        int rc = 0;
-        assert_non_null(d);
-        o.len = 0;
-        while (rc == 0 && at < zn) {
-            size_t k = zn - at < piece ? zn - at : piece;
-            rc = sk_stream_dec_feed(d, body + 17 + at, k, &u, out_sink, &o);
-            at += u;
-        }
-        sk_stream_dec_free(d);
-        assert_int_equal(rc, 1);
-        assert_int_equal(at, zn);
-        assert_int_equal(o.len, strlen(text));
-    }
+    stream_in_pieces(SK_CODING_ZSTD, body + 17, zn, zn, strlen(text), &o);
     /* header checks: frame descriptor after the magic, window descriptor */
     static const struct {
         unsigned char fhd, wd;
@@ -550,22 +559,7 @@ static void test_stream_lz4(void **s)
     assert_int_equal(used, ln);
     assert_int_equal(o.len, strlen(text));
     assert_memory_equal(o.p, text, o.len);
-    for (size_t piece = 1; piece <= ln; piece++) {
-        struct sk_stream_dec *d = sk_stream_dec_new(SK_CODING_LZ4);
-        size_t at = 0, u = 0;
-        int rc = 0;
-        assert_non_null(d);
-        o.len = 0;
-        while (rc == 0 && at < n - 17) {
-            size_t k = n - 17 - at < piece ? n - 17 - at : piece;
-            rc = sk_stream_dec_feed(d, body + 17 + at, k, &u, out_sink, &o);
-            at += u;
-        }
-        sk_stream_dec_free(d);
-        if (rc != 1 || at != ln || o.len != strlen(text))
-            fail_msg("pieces of %zu: rc %d, ended at %zu of %zu, %zu bytes", piece, rc, at, ln,
-                     o.len);
-    }
+    stream_in_pieces(SK_CODING_LZ4, body + 17, n - 17, ln, strlen(text), &o);
     /* a header that does not verify is no candidate: a flipped checksum,
      * version 2, a reserved bit, a dictionary ID */
     static const struct {
