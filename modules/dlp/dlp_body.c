@@ -9,6 +9,7 @@
  * bytes, and what cannot be decoded is recorded (ctx->undecodable) for
  * the module's dlp.on-error verdict.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,6 +617,48 @@ static struct sk_dlp_sink *sk_form_in_charset(struct sk_dlp_ctx *ctx, const char
     return x;
 }
 
+/* The charset an HTML document's own <meta> names in its first 1024 bytes
+ * (<meta charset="big5">, or http-equiv's content="text/html;
+ * charset=big5"), as a browser's prescan finds it, into CS: 1, or 0 when
+ * there is none. Only for markup (MT text/html, an .html name, or "<html"
+ * in those bytes): a browser shows the page in it. */
+static int sk_html_meta_charset(const char *mt, const char *name, const unsigned char *p, size_t n,
+                                char *cs, size_t cap)
+{
+    const char *h = (const char *)p;
+    size_t lim = n < 1024 ? n : 1024;
+    static const char *const ext[] = {".html", ".htm", ".xhtml", NULL};
+
+    *cs = '\0';
+    if (strcmp(mt, "text/html") != 0 && strcmp(mt, "application/xhtml+xml") != 0 &&
+        !sk_ext(name, ext) && !memmem(h, lim, "<html", 5) && !memmem(h, lim, "<HTML", 5))
+        return 0;
+    for (size_t i = 0; i + 5 < lim; i++) {
+        if (h[i] != '<' || strncasecmp(h + i + 1, "meta", 4) != 0 || !strchr(" \t\r\n/", h[i + 5]))
+            continue;
+        const char *end = memchr(h + i, '>', lim - i);
+        size_t e = end ? (size_t)(end - h) : lim;
+        for (size_t k = i + 5; k + 7 <= e; k++) {
+            if (strncasecmp(h + k, "charset", 7) != 0)
+                continue;
+            size_t v = k + 7;
+            while (v < e && strchr(" \t\r\n", h[v]))
+                v++;
+            if (v >= e || h[v] != '=')
+                continue;
+            for (v++; v < e && strchr(" \t\r\n\"'", h[v]); v++)
+                ;
+            size_t o = 0;
+            while (v < e && o + 1 < cap && h[v] != '\0' &&
+                   (isalnum((unsigned char)h[v]) || strchr("._:-", h[v]) != NULL))
+                cs[o++] = h[v++];
+            cs[o] = '\0';
+            return o > 0;
+        }
+    }
+    return 0;
+}
+
 /* sk_by_type_as with the charset the headers and the bytes give (and a
  * second reading in a declared charset that hides digits). A JSON
  * reader decides UTF-16/32 from the first four bytes alone (a NUL in the
@@ -658,6 +701,12 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     if (decl == 1 && sk_charset_lookup(xcs, on, sizeof(on)) == SK_CS_HIDES &&
         (!http || strcmp(on, hn) != 0))
         s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, xcs, depth));
+    /* HTML: the charset its <meta> names, read in too when it hides
+     * digits (a browser shows the page in it over the HTTP charset) */
+    char mcs[40], mn[32];
+    if (s && decl != 1 && sk_html_meta_charset(mt, name, head, nhead, mcs, sizeof(mcs)) &&
+        sk_charset_lookup(mcs, mn, sizeof(mn)) == SK_CS_HIDES && (!http || strcmp(mn, hn) != 0))
+        s = sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, mcs, depth));
     if (!s || !order ||
         !(sk_is_json(mt, name) || sk_is_xml(mt, name) || sk_json_like(head, nhead) ||
           sk_xml_like(head, nhead)))

@@ -2393,6 +2393,17 @@ def g_charsets(ck, srv):
                 dlp_post(srv, b'--zz\r\nContent-Disposition: form-data; name="a"\r\n'
                          b"Content-Type: text/plain; charset=big5\r\n\r\n" + body +
                          b"\r\n--zz--\r\n", "multipart/form-data; boundary=zz"))
+    # an HTML page's own <meta> charset (a browser shows the page in it)
+    fw = "card ４１１１ １１１１ １１１１ １１１１"
+    for name, page in (("<meta charset>", '<html><head><meta charset="big5"></head><body><p>%s</p>'),
+                       ("<meta http-equiv>", '<html><head><meta http-equiv="Content-Type" '
+                        'content="text/html; charset=big5"></head><body>%s')):
+        head, tail = page.split("%s")
+        body = head.encode() + fw.encode("big5") + tail.encode()
+        ck.ok("oracle: the page read in its %s charset shows the card" % name,
+              "4111 1111 1111 1111" in unicodedata_nfkc(body.decode("big5")) and b"4111" not in body)
+        dlp_blocked(ck, "a Big5 card in a page whose %s says big5" % name,
+                    dlp_post(srv, body, "text/html", "PUT"))
     # a clean EBCDIC text passes unchanged
     clean = "no numbers here, only words\n".encode("cp1026")
     r = dlp_post(srv, clean, "text/plain; charset=cp1026", "PUT")
