@@ -374,9 +374,35 @@ size_t sk_vs_lha_extent(const unsigned char *p, size_t n)
     return sk_vs_lha_header(p, n) ? sk_vs_lha(p, n, &d) : 0;
 }
 
+/* Is the object (P[0..N), or FD when P is NULL) an ISO 9660 image ("CD001"
+ * in its first volume descriptor) holding a file compressed with zisofs
+ * (mkisofs -z, bsdtar --options zisofs: each such file's data starts with
+ * the zisofs magic)? libclamav reads such a file only as its compressed
+ * bytes; bsdtar and the kernel decompress it. */
+static int sk_vs_iso_zisofs(const unsigned char *p, size_t n, int fd)
+{
+    static const unsigned char zmagic[8] = {0x37, 0xe4, 0x53, 0x96, 0xc9, 0xdb, 0xd6, 0x07};
+    unsigned char cd[5];
+    struct stat st;
+    int found = 0;
+
+    if (p)
+        return n >= 0x8006 && memcmp(p + 0x8001, "CD001", 5) == 0 && memmem(p, n, zmagic, 8);
+    if (fd < 0 || pread(fd, cd, 5, 0x8001) != 5 || memcmp(cd, "CD001", 5) != 0 ||
+        fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return 0;
+    found = memmem(m, (size_t)st.st_size, zmagic, 8) != NULL;
+    munmap(m, (size_t)st.st_size);
+    return found;
+}
+
 /* Formats whose members nobody here reads, told by their bytes (the
  * object's first ones: P[0..N) or FD): the toolkit's list
- * (sk_container_unread: lzop, squashfs of zlib/lzma/lzo/lz4 blocks); and
+ * (sk_container_unread: lzop, squashfs of zlib/lzma/lzo/lz4 blocks); an
+ * ISO 9660 image with zisofs files (sk_vs_iso_zisofs); and
  * ARJ, cab and LHA archives (by TYPE) by their headers: a garbled ARJ
  * member (encrypted), one of an unknown method (unread), declared sizes
  * beyond ZL's bound (a bomb). Not OK: WHY says so. */
@@ -397,6 +423,12 @@ static enum sk_vs_guard sk_vs_guard_headers(const char *type, const unsigned cha
     size_t k = sizeof(kinds) / sizeof(kinds[0]);
     struct sk_vs_decl d = {0};
 
+    if (sk_vs_iso_zisofs(p, n, fd)) {
+        snprintf(why, size,
+                 "an ISO 9660 image with zisofs-compressed files, which neither libclamav nor "
+                 "Sekisho decodes: not scanned");
+        return SK_VS_GUARD_UNREAD;
+    }
     for (size_t i = 0; type && i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strcmp(type, kinds[i].type) == 0)
             k = i;

@@ -3053,6 +3053,12 @@ def g_containers(ck, srv):
         unread("EICAR in a WIM image (%s)" % comp, "http://origin.test/c8/wim-" + comp,
                _tool([("e.txt", split)], "wimcapture src out --compress=%s >/dev/null" % comp,
                      "out", sub="src"), "WIM image (%s)" % comp)
+    big = (b"lorem ipsum dolor sit amet " * 3000)[:60000]
+    unread("EICAR in a zisofs file of an ISO 9660 image", "http://origin.test/c8/zisofs",
+           _tool([("e.txt", big + split + big)], "bsdtar -cf out --format iso9660 "
+                 "--options zisofs src", "out", sub="src"), "zisofs")
+    clean("ISO 9660 (no zisofs)", "http://origin.test/c8/iso-clean",
+          _tool([("log.txt", text)], "bsdtar -cf out --format iso9660 src", "out", sub="src"))
     unread("EICAR in a cramfs image", "http://origin.test/c8/cramfs",
            _tool([("e.txt", split)], "/sbin/mkfs.cramfs src out >/dev/null", "out", sub="src"),
            "cramfs image")
