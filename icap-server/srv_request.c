@@ -131,8 +131,9 @@ static void sk_count_cb(void *arg, const char *value)
  * target without exactly one Host field (readers take the first or the
  * last of two) leave URL empty with METHOD set: url_block's url-malformed.
  * 0; 1 when the URL was cut to USIZE; -1 when malformed. */
-static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *url, size_t usize)
+static int sk_request_line(struct sk_req *r, char *method, size_t msize, char *url, size_t usize)
 {
+    ci_request_t *req = r->req;
     const char *line = ci_http_request(req), *p, *target, *end, *ver;
     const char *host;
     int nhost = 0;
@@ -159,7 +160,7 @@ static int sk_request_line(ci_request_t *req, char *method, size_t msize, char *
     if (*p && *p != '\r' && *p != '\n')
         return -1;
     if (*target == '/' || (tlen == 1 && *target == '*')) {
-        sk_hdr_each(req, 0, "Host", sk_count_cb, &nhost);
+        sk_hdr_each(r, 0, "Host", sk_count_cb, &nhost);
         if (nhost != 1 || !(host = ci_http_request_get_header(req, "Host")))
             return -1;
         /* one host name: "a b" (an obs-fold joined) is none */
@@ -212,7 +213,7 @@ static int sk_build_txn(struct sk_req *r)
     int rc, sent;
 
     if (ci_http_request_headers(req))
-        sk_request_line(req, method, sizeof(method), url, sizeof(url));
+        sk_request_line(r, method, sizeof(method), url, sizeof(url));
     else
         method[0] = url[0] = '\0';
 
