@@ -548,7 +548,7 @@ static unsigned sk_cs_page(const char *n)
  * Unicode 14) but ASCII's: BMP and supplementary planes (U+FF10, the
  * full-width digits, is here too). DLP's fold reads them as their ASCII
  * digits; sk_cs_probe asks a charset which of them it can write. */
-const uint32_t sk_nd_zero[SK_ND_NZERO] = {
+static const uint32_t sk_nd_zero[SK_ND_NZERO] = {
     0x0660,  0x06f0,  0x07c0,  0x0966,  0x09e6,  0x0a66,  0x0ae6,  0x0b66,  0x0be6,  0x0c66,
     0x0ce6,  0x0d66,  0x0de6,  0x0e50,  0x0ed0,  0x0f20,  0x1040,  0x1090,  0x17e0,  0x1810,
     0x1946,  0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,  0xa8d0,
@@ -557,6 +557,11 @@ const uint32_t sk_nd_zero[SK_ND_NZERO] = {
     0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6,
     0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0, 0xff10,
 };
+
+const uint32_t *sk_nd_zeros(void)
+{
+    return sk_nd_zero;
+}
 
 /* Does iconv's CD (UTF-8 to the charset) write the bytes IN (N) other
  * than as AS (NA bytes): 1 yes, 0 no, -1 it cannot write them. */

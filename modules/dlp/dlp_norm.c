@@ -102,7 +102,7 @@ enum sk_fold_kind {
 #define SK_FOLD_RAW   (-3) /* sk_fold_cp: not UTF-8, copy the first byte */
 #define SK_FOLD_MAXCP 0x110000
 
-/* The zeros of the other digit runs: sk_nd_zero (the decoding layer's;
+/* The zeros of the other digit runs: sk_nd_zeros() (the decoding layer's;
  * its U+FF10 is folded with the full-width ASCII range below). */
 
 struct sk_fold_range {
@@ -189,10 +189,11 @@ __attribute__((constructor)) static void sk_fold_init(void)
 {
     size_t n = 0;
 
+    const uint32_t *zero = sk_nd_zeros();
+
     for (size_t i = 0; i < SK_ND_NZERO; i++)
-        if (sk_nd_zero[i] != 0xff10)
-            sk_fold_tab[n++] =
-                (struct sk_fold_range){sk_nd_zero[i], sk_nd_zero[i] + 9, SK_FOLD_DIGIT};
+        if (zero[i] != 0xff10)
+            sk_fold_tab[n++] = (struct sk_fold_range){zero[i], zero[i] + 9, SK_FOLD_DIGIT};
     for (size_t i = 0; i < SK_FOLD_NOTHER; i++)
         sk_fold_tab[n++] = sk_fold_other[i];
     for (size_t i = 0; i < SK_FOLD_NDASH; i++)

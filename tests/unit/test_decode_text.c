@@ -316,7 +316,7 @@ static int reads_other_digits(const char *nm)
         if (n == 1 && in[1] >= '0' && in[1] <= '9' && cp != in[1])
             found = 1;
         for (size_t z = 0; z < SK_ND_NZERO; z++)
-            found |= cp >= sk_nd_zero[z] && cp <= sk_nd_zero[z] + 9;
+            found |= cp >= sk_nd_zeros()[z] && cp <= sk_nd_zeros()[z] + 9;
     }
     iconv_close(cd);
     return found;

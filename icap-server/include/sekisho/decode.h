@@ -868,9 +868,10 @@ enum sk_cs_kind {
                      * a decimal digit other than as ASCII's bytes (Big5, GBK,
                      * EUC-KR, TIS-620, CP864...): read in it too */
 };
-/* The zero of each run of ten Unicode decimal digits (Nd) but ASCII's. */
+/* The zero of each run of ten Unicode decimal digits (Nd) but ASCII's:
+ * SK_ND_NZERO code points (U+FF10, the full-width digits, among them). */
 #define SK_ND_NZERO 65
-SK_API extern const uint32_t sk_nd_zero[SK_ND_NZERO];
+SK_API const uint32_t *sk_nd_zeros(void);
 /* The kind of DECLARED (NULL: SK_CS_NONE) and, in NAME (SIZE bytes; may be
  * NULL), the name iconv opens ("HZ" for HZ-GB-2312, which iconv does not
  * know: the caller unwraps it to GB2312); "" for SK_CS_NONE. */
