@@ -159,6 +159,7 @@ class Env:
         self.srv.start()
         self.prom = Prometheus(self.tmp, self.status_port)
         self.sent = {"allow": 0, "url": 0, "virus": 0}
+        self.reopened = 0  # persistent connections the server closed between requests
 
     def close(self):
         self.prom.close()
@@ -179,18 +180,31 @@ class Env:
                time.monotonic() < deadline):
             time.sleep(0.002)
 
+    def _reqmod(self, c, url):
+        """One no-body REQMOD on the persistent connection C; a connection
+        the server closed between two requests (a child that drains after a
+        reconfigure closes its idle persistent connections, as c-icap does)
+        is opened again and the request sent once more, as Squid does with
+        a persistent connection that closed. Returns (response, conn)."""
+        try:
+            return transact(c, "REQMOD", self.srv.url("reqmod"),
+                            req_hdr=http_req_head("GET", url), allow204=True), c
+        except EOFError:
+            self.reopened += 1
+            c.close()
+            c = self.srv.conn()
+        return transact(c, "REQMOD", self.srv.url("reqmod"), req_hdr=http_req_head("GET", url),
+                        allow204=True), c
+
     def traffic(self, n_allow, n_url, n_virus):
         base = len(self.syslog.msgs)
         c = self.srv.conn()
         for i in range(n_allow):
-            r = transact(c, "REQMOD", self.srv.url("reqmod"),
-                         req_hdr=http_req_head("GET", "http://ok.test/%d" % i), allow204=True)
+            r, c = self._reqmod(c, "http://ok.test/%d" % i)
             assert r.status == 204, r
             self._pace(base, i + 1)
         for i in range(n_url):
-            r = transact(c, "REQMOD", self.srv.url("reqmod"),
-                         req_hdr=http_req_head("GET", "http://blocked.test/%d" % i),
-                         allow204=True)
+            r, c = self._reqmod(c, "http://blocked.test/%d" % i)
             assert r.status == 200 and r.http_status() == 403, r
             self._pace(base, n_allow + i + 1)
         c.close()
