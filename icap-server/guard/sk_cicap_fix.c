@@ -20,6 +20,7 @@
  * connection a c-icap worker thread serves at a time. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,7 +66,27 @@ static SK_PRELOAD_TLS struct {
     int rd_ready;
     int wr_ready;
     int continued; /* this request's "100 Continue" has gone out (sk_enter) */
+    int held;      /* counted in sk_held: this thread holds a connection */
+    long since_ms; /* when the phase began (sk_ms) */
 } sk_t;
+
+/* This process's worker threads that hold a connection (any phase but
+ * NONE): with c-icap's ThreadsPerChild, tells a full child. The c-icap
+ * main process counts too (it allocates a request before the children
+ * fork): each child starts from none. */
+static int sk_held;
+
+static void sk_held_forked(void)
+{
+    sk_held = 0;
+    sk_t.held = 0;
+    sk_t.phase = SK_PH_NONE;
+}
+
+__attribute__((constructor)) static void sk_held_init(void)
+{
+    pthread_atfork(NULL, NULL, sk_held_forked);
+}
 
 static time_t sk_now(void)
 {
@@ -73,6 +94,14 @@ static time_t sk_now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec;
+}
+
+static long sk_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A new connection on this thread, or its end: nothing is known about it. */
@@ -90,7 +119,70 @@ static void sk_enter(enum sk_phase ph, int timeout)
     sk_t.phase = ph;
     sk_t.hdr_bytes = 0;
     sk_t.deadline = sk_now() + timeout;
+    sk_t.since_ms = sk_ms();
     sk_t.continued = ph == SK_PH_CONTINUE;
+    if (!sk_t.held) {
+        sk_t.held = 1;
+        __atomic_add_fetch(&sk_held, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* The connection is closed: the thread holds none. */
+static void sk_leave(void)
+{
+    sk_t.phase = SK_PH_NONE;
+    if (sk_t.held) {
+        sk_t.held = 0;
+        __atomic_sub_fetch(&sk_held, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* ---- a full child with clients waiting ------------------------------- */
+
+/* c-icap gives each connection a thread for its whole life, and a child
+ * accepts only while one of its threads is free: a client that is slow to
+ * send its header (one byte every few seconds), or one that idles between
+ * requests, holds a thread for the whole header or keep-alive timeout,
+ * and the connections behind it wait in the kernel's listen queue, where
+ * no timeout of ours has started. Hundreds of such connections from
+ * addresses each under --max-conns-per-client kept a legitimate client
+ * waiting three header timeouts. So: when every thread of this child
+ * holds a connection and connections wait in the listen queue, a thread
+ * whose client has sent no complete request for SK_GRACE_MS lets it go
+ * (a started header gets 408, an idle keep-alive connection is closed as
+ * at its timeout). A proxy sends its whole ICAP header at once, so a
+ * waiting legitimate request is read in full as soon as a thread takes
+ * it; only clients that hold a thread without using it lose it early,
+ * and only while others wait. Waits in these phases are cut into
+ * SK_SLICE-second slices to look. */
+#define SK_GRACE_MS 1000
+#define SK_SLICE    1
+
+static int sk_child_full(void)
+{
+    int per = sk_fix_conf.child_threads;
+
+    return per > 0 && __atomic_load_n(&sk_held, __ATOMIC_RELAXED) >= per && sk_conn_backlog();
+}
+
+static int sk_let_go(void)
+{
+    static long last_log, quiet;
+
+    if (sk_ms() - sk_t.since_ms < SK_GRACE_MS || !sk_child_full())
+        return 0;
+    long now = sk_now(), was = __atomic_load_n(&last_log, __ATOMIC_RELAXED);
+    if (now - was >= 60 &&
+        __atomic_compare_exchange_n(&last_log, &was, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        ci_debug_printf(1,
+                        "sekisho guard: every thread of this child holds a connection and "
+                        "clients wait: closing connections with no complete request for %d ms "
+                        "(%ld more since the last line; one line per 60 s)\n",
+                        SK_GRACE_MS, __atomic_exchange_n(&quiet, 0, __ATOMIC_RELAXED));
+    } else {
+        __atomic_add_fetch(&quiet, 1, __ATOMIC_RELAXED);
+    }
+    return 1;
 }
 
 /* ---- Encapsulated -------------------------------------------------- */
@@ -279,15 +371,27 @@ __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *c
         return what;
     if (sk_t.phase != SK_PH_HEADER && sk_t.phase != SK_PH_CONTINUE && sk_t.phase != SK_PH_IDLE)
         return sk_wait_real(real_ci_connection_wait, conn, secs, what);
-    left = sk_t.deadline - sk_now();
-    if (left > 0 && (secs < 0 || secs > left))
-        secs = (int)left;
-    if (left > 0 && (r = sk_wait_real(real_ci_connection_wait, conn, secs, what)) != 0)
-        return r;
-    if (left > 0 && sk_now() < sk_t.deadline)
-        return 0; /* c-icap's own, shorter timeout */
-    /* Our deadline passed: a started header gets a 408; c-icap then sees
-     * a timeout and closes the connection. */
+    /* c-icap's own timeout (secs < 0: none) and ours, in slices */
+    time_t now = sk_now(), until = secs < 0 ? -1 : now + secs;
+    while ((left = sk_t.deadline - now) > 0) {
+        time_t slice = left < SK_SLICE ? left : SK_SLICE;
+        if (until >= 0 && until - now < slice)
+            slice = until - now;
+        if ((r = sk_wait_real(real_ci_connection_wait, conn, (int)slice, what)) != 0)
+            return r;
+        now = sk_now();
+        if (sk_let_go()) {
+            /* c-icap 0.5.10 takes the failed keep-alive wait for a request
+             * and waits again to read it: that wait ends at once too */
+            sk_t.deadline = now;
+            break;
+        }
+        if (until >= 0 && now >= until && now < sk_t.deadline)
+            return 0; /* c-icap's own, shorter timeout */
+    }
+    /* Our deadline passed, or a full child lets the client go: a started
+     * header gets a 408; c-icap then sees a timeout and closes the
+     * connection. */
     if (sk_t.phase == SK_PH_HEADER && sk_t.hdr_bytes > 0) {
         sk_conn_answer(conn, "408 Request Timeout");
         sk_t.phase = SK_PH_BODY;
@@ -365,6 +469,7 @@ __attribute__((visibility("default"))) int ci_connection_hard_close(ci_connectio
     if (conn)
         sk_conn_release(conn->fd);
     sk_io_forget();
+    sk_leave();
     return real_ci_connection_hard_close ? real_ci_connection_hard_close(conn) : 0;
 }
 
@@ -376,5 +481,6 @@ __attribute__((visibility("default"))) int ci_connection_linger_close(ci_connect
     if (conn)
         sk_conn_release(conn->fd);
     sk_io_forget();
+    sk_leave();
     return real_ci_connection_linger_close ? real_ci_connection_linger_close(conn, timeout) : 0;
 }

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -400,6 +401,40 @@ out:
     return s;
 }
 
+/* The listening sockets this process's listener accepts on (ICAP and ICAPS
+ * ports; c-icap opens them in the main process and children share them),
+ * noted on each accept for sk_conn_backlog. */
+#define SK_LISTEN_MAX 16
+static int sk_listen_fd[SK_LISTEN_MAX];
+static int sk_listen_n;
+
+static void sk_listen_note(int fd)
+{
+    int n = __atomic_load_n(&sk_listen_n, __ATOMIC_ACQUIRE);
+
+    if (fd < 0)
+        return;
+    for (int i = 0; i < n; i++)
+        if (__atomic_load_n(&sk_listen_fd[i], __ATOMIC_RELAXED) == fd)
+            return;
+    if (n >= SK_LISTEN_MAX)
+        return;
+    /* one writer: the listener thread */
+    __atomic_store_n(&sk_listen_fd[n], fd, __ATOMIC_RELAXED);
+    __atomic_store_n(&sk_listen_n, n + 1, __ATOMIC_RELEASE);
+}
+
+int sk_conn_backlog(void)
+{
+    struct pollfd pf[SK_LISTEN_MAX];
+    int n = __atomic_load_n(&sk_listen_n, __ATOMIC_ACQUIRE);
+
+    for (int i = 0; i < n; i++)
+        pf[i] = (struct pollfd){.fd = __atomic_load_n(&sk_listen_fd[i], __ATOMIC_RELAXED),
+                                .events = POLLIN};
+    return n > 0 && poll(pf, (nfds_t)n, 0) > 0;
+}
+
 /* c-icap's listener: a connection with fd < 0 is skipped ("aborted"). */
 __attribute__((visibility("default"))) int icap_accept_raw_connection(ci_port_t *port,
                                                                       ci_connection_t *conn)
@@ -410,6 +445,7 @@ __attribute__((visibility("default"))) int icap_accept_raw_connection(ci_port_t 
 
     if (!real)
         return -2;
+    sk_listen_note(port->fd);
     sk_in_icap_accept = 1;
     r = real(port, conn);
     sk_in_icap_accept = 0;
@@ -436,6 +472,7 @@ __attribute__((visibility("default"))) int icap_accept_tls_connection(ci_port_t 
 
         setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(lfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        sk_listen_note(lfd);
     }
     sk_in_icap_accept = 2;
     r = real(port, conn);

@@ -19,6 +19,7 @@ struct sk_fix_conf {
     int keepalive_timeout;    /* s idle between requests */
     int max_conns_per_client; /* 0: no limit; -1 ("auto") until sk_fix_capacity() */
     int allow_all;            /* no AllowClients directive, or "any" */
+    int child_threads;        /* c-icap's ThreadsPerChild; 0 until sk_fix_child_threads() */
     int n_cidrs;
     struct sk_cidr cidrs[SK_FIX_MAX_CIDRS];
     char tls_client_ca[4096]; /* "" unless mutual TLS is required */
@@ -31,6 +32,11 @@ extern struct sk_fix_conf sk_fix_conf;
  * half of it (at least 1). Main process, after the whole configuration,
  * before fork; idempotent. Exported for sk_guard.so (post-init). */
 void sk_fix_capacity(int total);
+/* c-icap's ThreadsPerChild as finally read (same caller and time): when
+ * every one of a child's threads holds a connection and more wait in the
+ * listen queue, connections that are idle or slow let their thread go
+ * early (sk_cicap_fix.c). Exported for sk_guard.so. */
+void sk_fix_child_threads(int n);
 
 /* Returns the real function next in the lookup order after this object. */
 void *sk_fix_real(void **slot, const char *name);
@@ -38,6 +44,9 @@ void *sk_fix_real(void **slot, const char *name);
 /* sk_conn_guard.c: releases the per-client count of a connection that is
  * being closed (called before the real close). */
 void sk_conn_release(int fd);
+/* Do connections wait in the kernel's listen queue of a port this process
+ * accepts on (the listening sockets its listener thread has used)? */
+int sk_conn_backlog(void);
 /* Best-effort immediate answer on a connection (non-blocking). */
 void sk_conn_answer(ci_connection_t *conn, const char *status_line);
 /* "a.b.c.d" or IPv6 text of the client into buf. */

@@ -93,3 +93,9 @@ __attribute__((visibility("default"))) void sk_fix_capacity(int total)
     if (sk_fix_conf.max_conns_per_client == -1)
         sk_fix_conf.max_conns_per_client = total / 2 > 0 ? total / 2 : 1;
 }
+
+__attribute__((visibility("default"))) void sk_fix_child_threads(int n)
+{
+    if (n > 0)
+        sk_fix_conf.child_threads = n;
+}

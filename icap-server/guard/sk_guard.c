@@ -86,13 +86,17 @@ typedef void (*sk_fix_capacity_fn)(int);
 
 /* After the whole configuration (the admin's --config included): the
  * per-client limit "auto" follows the MaxServers and ThreadsPerChild that
- * c-icap will really use. */
+ * c-icap will really use, and the preload learns how many threads make a
+ * child full. */
 static int sk_guard_post_init(struct ci_server_conf *conf)
 {
     sk_fix_capacity_fn fn = (sk_fix_capacity_fn)dlsym(RTLD_DEFAULT, "sk_fix_capacity");
+    sk_fix_capacity_fn per = (sk_fix_capacity_fn)dlsym(RTLD_DEFAULT, "sk_fix_child_threads");
 
     if (fn && conf && conf->MAX_SERVERS > 0 && conf->THREADS_PER_CHILD > 0)
         fn(conf->MAX_SERVERS * conf->THREADS_PER_CHILD);
+    if (per && conf && conf->THREADS_PER_CHILD > 0)
+        per(conf->THREADS_PER_CHILD);
     return CI_OK;
 }
 

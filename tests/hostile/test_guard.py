@@ -664,6 +664,141 @@ def case_mtls(ck, build):
         srv.cleanup()
         shutil.rmtree(d, ignore_errors=True)
 
+# -- 9. many addresses, each under its limit, hold every thread ----------------
+SPREAD_THREADS, SPREAD_CHILDREN, SPREAD_HEADER, SPREAD_KEEPALIVE = 4, 2, 15, 60
+SPREAD_SERVED = 8  # s: three rounds of the 1 s grace, with room; one header timeout is 15
+SPREAD_ADDRS = ["127.0.0.%d" % i for i in range(11, 17)]  # 6 x 4 = 24 = 3 x the threads
+
+
+def spread_served(ck, srv, name):
+    """A REQMOD from 127.0.0.2, connected behind the held ones: seconds to its answer."""
+    body = make_body(2000, seed=3)
+    rq = http_req_head("POST", "http://spread.test/x", body_len=len(body))
+    t0 = time.monotonic()
+    c = IcapConn("127.0.0.1", srv.port, 30)
+    c.sock.close()
+    c.sock = connect(srv.port, "127.0.0.2", 30)
+    try:
+        r = transact(c, "REQMOD", srv.url("sekisho"), rq, None, body)
+        ok = r.status == 200 and r.body == body
+    except Exception as e:  # noqa: BLE001
+        ok, r = False, e
+    finally:
+        c.close()
+    dt = time.monotonic() - t0
+    print("     spread %s: the other client served in %.1f s" % (name, dt))
+    return ok, dt
+
+
+def spread_hold(srv, first):
+    """4 connections from each of SPREAD_ADDRS; FIRST(sock) starts each."""
+    held = []
+    for a in SPREAD_ADDRS:
+        for _ in range(4):
+            s = connect(srv.port, a, 5)
+            first(s)
+            held.append(s)
+    return held
+
+
+def spread_closed(held):
+    """How many of HELD the server has closed (an answer, if any, then EOF)."""
+    n = 0
+    for s in held:
+        try:
+            s.settimeout(0.05)
+            while True:
+                if s.recv(4096) == b"":
+                    n += 1
+                    break
+        except socket.timeout:
+            pass
+        except OSError:
+            n += 1
+        s.close()
+    return n
+
+
+def case_spread(ck, build):
+    """Slow clients from several addresses, each under --max-conns-per-client,
+    take every thread: while connections wait, a full child lets the ones
+    that send no complete request go after a second, so a client queued
+    behind them is served in seconds, not after three header timeouts."""
+    srv = SekishoServer(build, modules=os.path.join(build, "tests", "modules", "test_block.so"),
+                        name="spread", extra_args=[
+        "--allow-clients", "127.0.0.0/8", "--threads", str(SPREAD_THREADS),
+        "--max-servers", str(SPREAD_CHILDREN), "--header-timeout", str(SPREAD_HEADER),
+        "--keepalive-timeout", str(SPREAD_KEEPALIVE)])
+    try:
+        srv.start()
+    except StartupError as e:
+        ck.ok("spread: server starts", False, str(e))
+        return
+    try:
+        head = ("REQMOD %s ICAP/1.0\r\nHost: 127.0.0.1\r\n" % srv.url("sekisho")).encode()
+        # a header begun and never finished
+        t0 = time.monotonic()
+        held = spread_hold(srv, lambda s: s.sendall(head[:25]))
+        time.sleep(0.3)
+        ok, dt = spread_served(ck, srv, "slow headers")
+        ck.ok("spread: 24 unfinished headers from 6 addresses (8 threads, header timeout %d s):"
+              " a client behind them served within %d s (%.1f s)"
+              % (SPREAD_HEADER, SPREAD_SERVED, dt), ok and dt < SPREAD_SERVED)
+        n, dt = spread_closed(held), time.monotonic() - t0
+        ck.ok("spread: the unfinished headers were let go before their timeout (%d of 24 in "
+              "%.1f s)" % (n, dt), n >= 16 and dt < SPREAD_HEADER)
+        # a request, then idle on a keep-alive connection
+        opt = ("OPTIONS %s ICAP/1.0\r\nHost: 127.0.0.1\r\nEncapsulated: null-body=0\r\n\r\n"
+               % srv.url("sekisho")).encode()
+
+        held = []
+        try:
+            held = spread_hold(srv, lambda s: s.sendall(opt))
+        except OSError:
+            pass
+        time.sleep(0.3)
+        ok, dt = spread_served(ck, srv, "idle keep-alive")
+        ck.ok("spread: 24 idle keep-alive connections (keep-alive timeout %d s): a client behind"
+              " them served within %d s (%.1f s)" % (SPREAD_KEEPALIVE, SPREAD_SERVED, dt),
+              ok and dt < SPREAD_SERVED)
+        spread_closed(held)
+        # every thread held by idle keep-alive connections, nobody waiting:
+        # they keep their keep-alive timeout
+        time.sleep(1.5)
+        idle = [connect(srv.port, SPREAD_ADDRS[i // 4], 5)
+                for i in range(SPREAD_THREADS * SPREAD_CHILDREN)]
+        for s in idle:
+            s.sendall(opt)
+        time.sleep(3)
+        alive = 0
+        for s in idle:
+            try:
+                s.settimeout(3)
+                got, asked = b"", False
+                while got.count(b"ICAP/1.0 200") < 2 or not got.endswith(b"\r\n\r\n"):
+                    part = s.recv(4096)
+                    if not part:
+                        break
+                    got += part
+                    if not asked and got.endswith(b"\r\n\r\n"):
+                        asked = True
+                        s.sendall(opt)  # the second request, 3 s after the first
+                alive += got.count(b"ICAP/1.0 200") == 2
+            except OSError:
+                pass
+        spread_closed(idle)
+        ck.ok("spread: %d idle keep-alive connections on every thread, nobody waiting: all still"
+              " served a second request after 3 s (%d)" % (len(idle), alive), alive == len(idle))
+        txt = srv.server_log() or ""
+        n = len(re.findall(r"every thread of this child holds a connection", txt))
+        ck.ok("spread: logged at most once per child and minute (%d lines)" % n,
+              1 <= n <= SPREAD_CHILDREN)
+    finally:
+        srv.stop()
+        if ck.failed:
+            print(srv.daemon_log_tail())
+        srv.cleanup()
+
 
 CASES = ["launcher_defaults", "chunks", "encapsulated", "sizes", "allow_clients", "timeouts",
          "slowloris"]
@@ -701,6 +836,8 @@ def main():
             print(srv.daemon_log_tail())
     if not only or "mtls" in only:
         ck.group("mtls", case_mtls, ck, build)
+    if not only or "spread" in only:
+        ck.group("spread", case_spread, ck, build)
     check_asan(ck)
     srv.cleanup()
     return ck.summary()
