@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "sekisho/decode.h"
 
 #define SK_ZIP_LOCAL 0x04034b50u
@@ -38,6 +40,37 @@ size:
     for (int i = 5; i < 13; i++)
         ones &= p[i] == 0xff;
     return ones || (p[11] == 0 && p[12] == 0);
+}
+
+/* A bare zlib stream (sekisho/decode.h): the header (deflate, a window of
+ * at most 32 KiB, no preset dictionary, the check bits), then zlib inflates
+ * P[0..N) - at most 4 KiB of it, its output thrown away: to the stream's
+ * end (adler32 verified), or 64 bytes and more without an error, or 256
+ * and more before one (a stream corrupt further on: readers still get
+ * what came before; the decoder reports it corrupt). Random bytes after a
+ * valid header fail within 64 (at most 58 in 20,000 tries). */
+#define SK_ZLIB_TRY 4096
+static int sk_container_zlib(const unsigned char *p, size_t n)
+{
+    unsigned char out[4096];
+    z_stream z = {0};
+    int rc;
+
+    if (n < 8 || (p[0] & 0x0f) != 8 || (p[0] >> 4) > 7 || (p[1] & 0x20) ||
+        ((unsigned)p[0] << 8 | p[1]) % 31 != 0 || inflateInit(&z) != Z_OK)
+        return 0;
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)(n < SK_ZLIB_TRY ? n : SK_ZLIB_TRY);
+    do {
+        z.next_out = out;
+        z.avail_out = sizeof(out);
+        rc = inflate(&z, Z_NO_FLUSH);
+    } while (rc == Z_OK && z.avail_in > 0 && z.total_out < (1u << 20));
+    size_t used = (size_t)z.total_in;
+    inflateEnd(&z);
+    if (rc == Z_STREAM_END)
+        return 1;
+    return (rc == Z_OK || rc == Z_BUF_ERROR) ? used >= 64 : used >= 256;
 }
 
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
@@ -73,6 +106,8 @@ enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
         return SK_CT_7Z;
     if (n >= 6 && memcmp(p, "Rar!\x1a\x07", 6) == 0)
         return SK_CT_RAR;
+    if (sk_container_zlib(p, n))
+        return SK_CT_ZLIB;
     return SK_CT_NONE;
 }
 
@@ -140,6 +175,8 @@ enum sk_coding sk_container_coding(enum sk_ctype t)
         return SK_CODING_LZ4;
     case SK_CT_COMPRESS:
         return SK_CODING_COMPRESS;
+    case SK_CT_ZLIB:
+        return SK_CODING_DEFLATE;
     default:
         return 0;
     }

@@ -95,7 +95,7 @@ static void sk_vs_inner_note(struct sk_vs_scan_ctx *sc, int fd, int parent)
 {
     struct sk_vs_inner *in = sc->lim->inner;
     struct sk_vs_inner_obj *o;
-    unsigned char head[16];
+    unsigned char head[512]; /* a zlib stream is told by inflating some of it */
     struct stat st;
     void *m;
 

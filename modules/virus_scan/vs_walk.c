@@ -489,7 +489,7 @@ static int sk_vs_walk_zip(struct sk_vs_walk *w, const unsigned char *p, size_t n
 int sk_vs_opaque_packed(enum sk_ctype t)
 {
     return t == SK_CT_ZSTD || t == SK_CT_LZMA || t == SK_CT_LZIP || t == SK_CT_LZ4 ||
-           t == SK_CT_COMPRESS;
+           t == SK_CT_COMPRESS || t == SK_CT_ZLIB;
 }
 
 /* The compressed files the walk decompresses itself: gzip (the engine
@@ -515,6 +515,8 @@ static const char *sk_vs_packed_name(enum sk_ctype t)
         return "lz4";
     case SK_CT_COMPRESS:
         return ".Z";
+    case SK_CT_ZLIB:
+        return "zlib";
     default:
         return "gzip";
     }

@@ -555,6 +555,12 @@ def g_zstd(ck, srv):
         ("a .lz4 inside a tar", tar_bytes([("a/d.lz4", lz4(payload))]), ()),
         ("a .lzma inside a .bz2", bz2.compress(lzma.compress(payload, format=lzma.FORMAT_ALONE)),
          ()),
+        # a bare zlib stream (zlib.compress, pigz -z, a git object): no
+        # container libclamav opens
+        ("a bare zlib stream", zlib.compress(payload), ()),
+        ("a bare zlib stream in a zlib stream", zlib.compress(zlib.compress(payload), 1), ()),
+        ("a bare zlib stream inside a tar", tar_bytes([("a/d.zz", zlib.compress(payload, 9))]),
+         ()),
         ("a tar of 40 .zst files, EICAR in the last",
          tar_bytes([("z%d.zst" % i, zst(b"clean %d " % i * 400)) for i in range(39)] +
                    [("z39.zst", zst(payload))]), ()),
@@ -578,7 +584,10 @@ def g_zstd(ck, srv):
                               ("a .tar.bz2 holding a .zst", (),
                                bz2.compress(tar_bytes([("a/c.zst", clean)]))),
                               ("a zip with a zstd entry", (),
-                               zip_zstd("a.txt", b"clean zstd entry " * 300))]:
+                               zip_zstd("a.txt", b"clean zstd entry " * 300)),
+                              ("a bare zlib stream", (), zlib.compress(b"clean zlib " * 500)),
+                              ("text whose first bytes are a zlib header", (),
+                               b"x^2 + y^2 = z^2, the rest of an ordinary text file\n" * 40)]:
         r = respmod(srv, "http://origin.test/zstd/clean/" + name, body, extra_res=extra,
                     allow204=False)
         ck.ok("clean %s passes byte-identical" % name, passed_identical(r, body),
@@ -594,6 +603,10 @@ def g_zstd(ck, srv):
         ("zstd seven deep", zst(zst(zst(zst(zst(zst(zst(payload))))))), (), "av-limit:depth"),
         ("a zip entry (method 93) that does not decode",
          zip_zstd("doc.txt", payload, frame=b"\0" + zst(payload)[1:]), (), "av-error"),
+        ("a bare zlib stream corrupt after EICAR (readers get EICAR, then an error)",
+         (lambda z: z[:-600] + bytes(b ^ 0xff for b in z[-600:-590]) + z[-590:])(
+             zlib.compress(payload + bytes(random.Random(5).getrandbits(8)
+                                           for _ in range(3000)))), (), "av-error"),
         ("a corrupt .zst inside a tar",
          tar_bytes([("a/d.zst", zst(payload)[:12] + b"garbage" * 20)]), (), "av-error"),
         ("a .zst inside a tar inside a .zst, seven times",
@@ -621,6 +634,7 @@ def g_zstd(ck, srv):
             ("an .lz4 upload", lz4(CARDS), ()),
             ("a .Z upload", compress_z(CARDS * 20), ()),
             ("a .lzma upload", lzma.compress(CARDS, format=lzma.FORMAT_ALONE), ()),
+            ("a bare zlib stream upload", zlib.compress(CARDS), ()),
             ("a percent-encoded data: URL in JSON",
              b'{"file":"data:text/plain,' + urllib.parse.quote(CARDS).encode() + b'"}', ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)

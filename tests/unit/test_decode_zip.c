@@ -3,6 +3,8 @@
  * bytes after the archive, every split; where a zip starts, the central
  * directory and its agreement with the walk, and the raw bytes handed to
  * a reader that wants them all. Shared helpers: support/decode_fixture.c. */
+#include <zlib.h>
+
 #include "decode_fixture.h"
 
 static void zip_expect(const struct sk_tzip *z, const char *want_prefix)
@@ -605,12 +607,106 @@ static void test_zip_guard(void **s)
     free(zero);
 }
 
+/* A bare zlib stream at the start of an object (sk_container_sniff): told
+ * by its header and by zlib inflating what the head holds of it; text
+ * that happens to start with a zlib header ("x^", "HK") and random bytes
+ * after a header are not one. */
+static void test_zlib_sniff(void **s)
+{
+    unsigned char text[20000], z[24000], head[512];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    uLongf zn;
+    (void)s;
+
+    for (size_t i = 0; i < sizeof(text); i++)
+        text[i] = (unsigned char)("card 4111 1111 1111 1111, eicar, words "[i % 39] + i / 997 % 3);
+    /* every level (0x78 0x01 / 5e / 9c / da) and window size zlib writes */
+    for (int level = 0; level <= 9; level++)
+        for (int wbits = 9; wbits <= 15; wbits++) {
+            z_stream d = {0};
+            assert_int_equal(deflateInit2(&d, level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY),
+                             Z_OK);
+            d.next_in = text;
+            d.avail_in = sizeof(text);
+            d.next_out = z;
+            d.avail_out = sizeof(z);
+            assert_int_equal(deflate(&d, Z_FINISH), Z_STREAM_END);
+            zn = d.total_out;
+            deflateEnd(&d);
+            /* the whole stream; a 512-byte head of it; a 64-byte one */
+            if (sk_container_sniff(z, zn) != SK_CT_ZLIB ||
+                sk_container_sniff(z, sizeof(head)) != SK_CT_ZLIB ||
+                sk_container_sniff(z, 64) != SK_CT_ZLIB)
+                fail_msg("level %d window %d: not told as zlib", level, wbits);
+            /* a head shorter than 64 bytes of a longer stream says nothing */
+            assert_int_equal(sk_container_sniff(z, 63), SK_CT_NONE);
+        }
+    /* a short stream, whole: its checksum decides */
+    zn = sizeof(z);
+    assert_int_equal(compress(z, &zn, (const unsigned char *)"4111 1111 1111 1111", 19), Z_OK);
+    assert_true(zn < 64);
+    assert_int_equal(sk_container_sniff(z, zn), SK_CT_ZLIB);
+    z[zn - 1] ^= 1; /* adler32 */
+    assert_int_equal(sk_container_sniff(z, zn), SK_CT_NONE);
+    z[zn - 1] ^= 1;
+    z[1] |= 0x20; /* a preset dictionary: nobody here has it */
+    assert_int_equal(sk_container_sniff(z, zn), SK_CT_NONE);
+    assert_int_equal(sk_container_coding(SK_CT_ZLIB), SK_CODING_DEFLATE);
+    /* corrupt further on: one when 256 bytes inflated before the error */
+    for (size_t i = 0; i < sizeof(text); i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        text[i] = (unsigned char)('a' + x % 26);
+    }
+    zn = sizeof(z);
+    assert_int_equal(compress2(z, &zn, text, sizeof(text), 9), Z_OK);
+    assert_true(zn > 1024);
+    memcpy(head, z, sizeof(head));
+    head[300] ^= 0xff, head[301] ^= 0xff, head[302] ^= 0xff;
+    assert_int_equal(sk_container_sniff(head, sizeof(head)), SK_CT_ZLIB);
+    memcpy(head, z, sizeof(head));
+    head[40] ^= 0xff, head[41] ^= 0xff, head[42] ^= 0xff;
+    assert_int_equal(sk_container_sniff(head, sizeof(head)), SK_CT_NONE);
+    /* text with a zlib header for its first two bytes */
+    static const char *const texts[] = {
+        "x^2 + y^2 = z^2, and so on for a few more lines of ordinary text in a file. ",
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Product = \"value\" ; registry text ",
+        "x\x01 then ordinary text: the rest of a line of prose in a notes file, again ",
+        "HK$ 1,234.00 paid on 2026-01-01 for invoice 77; HK$ 99.00 paid later on ... "};
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+        size_t l = strlen(texts[t]);
+        for (size_t i = 0; i < sizeof(head); i++)
+            head[i] = (unsigned char)texts[t][i % l];
+        if (sk_container_sniff(head, sizeof(head)) != SK_CT_NONE)
+            fail_msg("text %zu taken for zlib", t);
+    }
+    /* random bytes after each valid header: none passes */
+    unsigned hdrs = 0, taken = 0;
+    for (unsigned cmf = 0x08; cmf <= 0x78; cmf += 0x10)
+        for (unsigned flg = 0; flg < 256; flg++) {
+            if ((flg & 0x20) || ((cmf << 8) | flg) % 31)
+                continue;
+            hdrs++;
+            for (int k = 0; k < 2000; k++) {
+                head[0] = (unsigned char)cmf;
+                head[1] = (unsigned char)flg;
+                for (size_t i = 2; i < sizeof(head); i++) {
+                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                    head[i] = (unsigned char)x;
+                }
+                taken += sk_container_sniff(head, sizeof(head)) == SK_CT_ZLIB;
+            }
+        }
+    assert_int_equal(hdrs, 8 * 4);
+    if (taken)
+        fail_msg("%u of %u random heads after a zlib header taken for zlib", taken, hdrs * 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zip_walker),    cmocka_unit_test(test_zip_find),
         cmocka_unit_test(test_zip_directory), cmocka_unit_test(test_zip_raw),
-        cmocka_unit_test(test_zip_guard),
+        cmocka_unit_test(test_zip_guard),     cmocka_unit_test(test_zlib_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

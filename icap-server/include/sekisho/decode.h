@@ -580,7 +580,8 @@ enum sk_ctype {
     SK_CT_LZ4,
     SK_CT_COMPRESS,
     SK_CT_7Z, /* archives the decoding layer does not read */
-    SK_CT_RAR
+    SK_CT_RAR,
+    SK_CT_ZLIB /* a bare zlib stream (RFC 1950); decoded as SK_CODING_DEFLATE */
 };
 /* What the first bytes of an object are; N >= 13 for a firm answer (4 are
  * enough for zip, gzip, zstd, bzip2, lz4). Zip is recognised by a local
@@ -589,7 +590,12 @@ enum sk_ctype {
  * (v0.2-v0.7) frame; libzstd decides whether it decodes. The legacy .lzma
  * format has no magic: its 13-byte header's properties, dictionary size
  * (as encoders write it) and size field tell it (about one random header in
- * 10^8 passes). */
+ * 10^8 passes). A bare zlib stream (what zlib.compress and `pigz -z` write,
+ * a git object) has a two-byte header that one object in ~2000 starts with
+ * by chance ("x^", "HK" in text): it is one when zlib also inflates what N
+ * holds of it - the whole stream with its checksum when it ends within N,
+ * else at least 64 bytes of it without an error, or 256 before one (random
+ * bytes after a header fail within 64). */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
 /* Formats nobody here decodes - neither libclamav nor the toolkit's
  * decoders - recognised by a strict header: an lzop file (its 9-byte
@@ -603,7 +609,7 @@ SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
  * is, for a log line ("an lzop file"), else NULL. N >= 32 for squashfs. */
 SK_API const char *sk_container_unread(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
- * xz, lzma, lzip, lz4, compress), or 0 when T is no compressed file. */
+ * xz, lzma, lzip, lz4, compress, zlib), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);
 
 /* Is the "PK\3\4" at P (N bytes from it) a local header as zip writers
