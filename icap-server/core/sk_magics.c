@@ -1,7 +1,7 @@
 /* sk_magics.c - container magic found in one pass over an object
  * (sekisho/decode.h): every offset where one of the magics the walk's
- * searches look for begins (gzip, bzip2, xz and zstd headers, squashfs,
- * lzop, LHA, zip local and end headers, 7z), recorded once so that each
+ * searches look for begins (gzip, bzip2, xz, zstd, lz4 and .Z headers,
+ * squashfs, lzop, LHA, zip local and end headers, 7z), recorded once so that each
  * search runs its exact check at those offsets only, instead of reading
  * the whole object again (six passes per 1 MiB body cost ~2 ms).
  * SECURITY: client bytes, read only. The candidates are a superset of
@@ -32,6 +32,8 @@ static const struct {
     {0x04034b50u, 0xffffffffu, SK_MG_ZIP_LOCAL}, /* "PK\3\4" */
     {0x06054b50u, 0xffffffffu, SK_MG_ZIP_END},   /* "PK\5\6" */
     {0xafbc7a37u, 0xffffffffu, SK_MG_7Z},        /* "7z" bc af */
+    {0x184d2204u, 0xffffffffu, SK_MG_LZ4},       /* 04 22 4d 18 */
+    {0x00009d1fu, 0x0000ffffu, SK_MG_COMPRESS},  /* 1f 9d */
 };
 
 /* The kinds that start at P[I] (I + 4 <= N), 0 for none. */
@@ -98,7 +100,7 @@ static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, si
  * none of them starts in (nearly every block of random or text bytes)
  * costs a few vector instructions (GCC/Clang vector extensions: SSE2 or
  * NEON 16 bytes, AVX2 32 where the CPU has it). The pairs' bytes, each
- * repeated across a vector, are compared from memory: 20 of them do not
+ * repeated across a vector, are compared from memory: 24 of them do not
  * fit in the registers, and rebuilding them per block cost 10%. */
 #define SK_MG_R4(x) x, x, x, x
 #define SK_MG_R16(x)                                                                               \
@@ -113,7 +115,8 @@ static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, si
 #define SK_MG_PAIRS(R)                                                                             \
     {                                                                                              \
         R(0x1f), R(0x8b), R('B'), R('Z'), R(0xfd), R('7'), R(0x28), R(0xb5), R('h'), R('s'),       \
-            R('s'), R('q'), R(0x89), R('L'), R('-'), R('l'), R('P'), R('K'), R('7'), R('z')        \
+            R('s'), R('q'), R(0x89), R('L'), R('-'), R('l'), R('P'), R('K'), R('7'), R('z'),       \
+            R(0x04), R(0x22), R(0x1f), R(0x9d)                                                     \
     }
 
 /* The blocks of W positions from *I on whose W + 1 bytes are all in P
@@ -122,7 +125,7 @@ static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, si
 #define SK_MG_SCAN(FN, W, ATTR)                                                                    \
     typedef unsigned char FN##_v __attribute__((vector_size(W)));                                  \
     typedef signed char FN##_m __attribute__((vector_size(W)));                                    \
-    static const FN##_v FN##_k[20] = SK_MG_PAIRS(SK_MG_R##W);                                      \
+    static const FN##_v FN##_k[24] = SK_MG_PAIRS(SK_MG_R##W);                                      \
     ATTR static int FN(struct sk_magics *m, const unsigned char *p, size_t n, size_t *ip)          \
     {                                                                                              \
         size_t i = *ip;                                                                            \
@@ -138,7 +141,9 @@ static int sk_mg_bytes(struct sk_magics *m, const unsigned char *p, size_t n, si
                 ((a == FN##_k[8]) & (b == FN##_k[9])) | ((a == FN##_k[10]) & (b == FN##_k[11])) |  \
                 ((a == FN##_k[12]) & (b == FN##_k[13])) |                                          \
                 ((a == FN##_k[14]) & (b == FN##_k[15])) |                                          \
-                ((a == FN##_k[16]) & (b == FN##_k[17])) | ((a == FN##_k[18]) & (b == FN##_k[19])); \
+                ((a == FN##_k[16]) & (b == FN##_k[17])) |                                          \
+                ((a == FN##_k[18]) & (b == FN##_k[19])) |                                          \
+                ((a == FN##_k[20]) & (b == FN##_k[21])) | ((a == FN##_k[22]) & (b == FN##_k[23])); \
             memcpy(w, &x, W);                                                                      \
             for (int k = 0; k < W / 8; k++)                                                        \
                 any |= w[k];                                                                       \

@@ -1,13 +1,15 @@
-/* sk_stream.c - gzip, bzip2, xz, zstd and lz4 streams found at any offset of an
- * object (sekisho/decode.h): the payload of a self-extracting script
- * (makeself: a shell stub, then a .tar.gz), a member of an ar archive or a
+/* sk_stream.c - gzip, bzip2, xz, zstd, lz4 and Unix compress (.Z) streams
+ * found at any offset of an object (sekisho/decode.h): the payload of a
+ * self-extracting script (makeself: a shell stub, then a .tar.gz; its
+ * --compress writes a .Z), a member of an ar archive or a
  * .deb, a compressed file after junk. `tail -c +N f | gunzip` and 7-Zip
  * read them; a scanner that looks at offset 0 only does not.
  * SECURITY: client bytes. A candidate is a header that verifies strictly
  * (gzip: method 8, no reserved flag, a known XFL and OS; bzip2: "BZh1-9"
  * and a block or end magic; xz: magic, flags and their CRC32; zstd: a
- * frame the decoder reads, sk_stream_zstd_at), so random data holds about
- * one in 10^10 positions; the caller decodes it (one stream, and the
+ * frame the decoder reads, sk_stream_zstd_at; .Z: its magic, flags and
+ * eight codes that can be, sk_stream_compress_at), so random data holds
+ * about one in 10^8 positions or fewer; the caller decodes it (one stream, and the
  * streams of the same kind that follow it at once) within its own bound,
  * and one that does not decode is no stream. sk_stream_decode keeps
  * nothing between calls; a streaming reader (sk_stream_dec, one stream in
@@ -21,6 +23,7 @@
 #include <zlib.h>
 
 #include "sekisho/decode.h"
+#include "sk_unlzw.h"
 
 /* A zstd frame header sk_unzstd reads: the sniffer's frame magic (not a
  * skippable or legacy frame), the reserved bit clear, no dictionary (no
@@ -76,6 +79,35 @@ static int sk_stream_lz4_at(const unsigned char *p, size_t n)
     return !LZ4F_isError(r) && in == hlen;
 }
 
+/* A Unix compress (.Z) header after a prefix (makeself --compress: `tail
+ * | uncompress`): the magic, a flags byte as compress writes it (9-16 bit
+ * codes, the unused bits clear), then eight 9-bit codes a reader takes -
+ * a byte first, then none beyond the table's next entry (a clear only in
+ * block mode). Random bytes pass about one in 256 of those tests, on top
+ * of the three-byte header's one in a million. At most 12 bytes looked at. */
+static int sk_stream_compress_at(const unsigned char *p, size_t n)
+{
+    if (n < 12 || p[0] != 0x1f || p[1] != 0x9d || (p[2] & 0x60) || (p[2] & 0x1f) < 9 ||
+        (p[2] & 0x1f) > 16)
+        return 0;
+    int block = (p[2] & 0x80) != 0;
+    uint32_t acc = 0, next = block ? 257 : 256;
+    unsigned nacc = 0;
+    size_t i = 3;
+    for (int k = 0; k < 8; k++) {
+        while (nacc < 9)
+            acc |= (uint32_t)p[i++] << nacc, nacc += 8;
+        uint32_t code = acc & 0x1ff;
+        acc >>= 9, nacc -= 9;
+        if (k == 0 ? code >= 256 : code > next || (code == 256 && !block))
+            return 0;
+        if (code == 256)
+            return 1; /* a clear: the table starts again */
+        next += k > 0;
+    }
+    return 1;
+}
+
 static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
 {
     static const unsigned char pi[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
@@ -100,6 +132,8 @@ static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
         return SK_CODING_ZSTD;
     if (sk_stream_lz4_at(p, n))
         return SK_CODING_LZ4;
+    if (sk_stream_compress_at(p, n))
+        return SK_CODING_COMPRESS;
     return 0;
 }
 
@@ -119,43 +153,20 @@ long sk_stream_find(const unsigned char *p, size_t n, size_t from, enum sk_codin
     return -1;
 }
 
-/* The first lz4 frame header at or after FROM before TO (the index has
- * no lz4 magic: its frame magic is searched for apart), -1 none. */
-static long sk_stream_lz4_find(const unsigned char *p, size_t n, size_t from, size_t to)
-{
-    const unsigned char *q;
-
-    for (size_t at = from; at < to && (q = memmem(p + at, n - at, "\x04\x22\x4d\x18", 4)); at++) {
-        at = (size_t)(q - p);
-        if (at >= to)
-            break;
-        if (sk_stream_lz4_at(q, n - at))
-            return (long)at;
-    }
-    return -1;
-}
-
 long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t n, size_t from,
                        enum sk_coding *c)
 {
     if (!(m = sk_magics_for(m, p, n)))
         return sk_stream_find(p, n, from, c);
-    /* a header sk_stream_at takes starts with one of the four magics
-     * the index records, or is an lz4 frame's */
+    /* a header sk_stream_at takes starts with one of the magics the index
+     * records */
     for (size_t i = sk_magics_next(m, from, SK_MG_STREAMS); i < m->n;
          i = sk_magics_after(m, i, SK_MG_STREAMS)) {
         size_t at = m->v[i].at;
-        enum sk_coding k = sk_stream_at(p + at, n - at);
-        if (k != 0 && k != SK_CODING_LZ4) {
-            long l = sk_stream_lz4_find(p, n, from, at);
-            *c = l >= 0 ? SK_CODING_LZ4 : k;
-            return l >= 0 ? l : (long)at;
-        }
+        if ((*c = sk_stream_at(p + at, n - at)) != 0)
+            return (long)at;
     }
-    long l = sk_stream_lz4_find(p, n, from, n);
-    if (l >= 0)
-        *c = SK_CODING_LZ4;
-    return l;
+    return -1;
 }
 
 struct sk_stream_out {
@@ -191,6 +202,7 @@ struct sk_stream_dec {
     lzma_stream xz;
     int xz_live;
     LZ4F_dctx *lz4;
+    struct sk_unlzw *lzw; /* .Z */
     unsigned char buf[16384];
 };
 
@@ -213,6 +225,8 @@ struct sk_stream_dec *sk_stream_dec_new(enum sk_coding c)
         ok = d->xz_live = lzma_stream_decoder(&d->xz, SK_XZ_MEMLIMIT, 0) == LZMA_OK;
     } else if (c == SK_CODING_LZ4)
         ok = !LZ4F_isError(LZ4F_createDecompressionContext(&d->lz4, LZ4F_VERSION));
+    else if (c == SK_CODING_COMPRESS)
+        ok = (d->lzw = sk_unlzw_new()) != NULL;
     else
         ok = 0;
     if (!ok) {
@@ -234,6 +248,7 @@ void sk_stream_dec_free(struct sk_stream_dec *d)
         lzma_end(&d->xz);
     if (d->lz4)
         LZ4F_freeDecompressionContext(d->lz4);
+    sk_unlzw_free(d->lzw);
     free(d);
 }
 
@@ -331,6 +346,13 @@ int sk_stream_dec_feed(struct sk_stream_dec *d, const unsigned char *p, size_t n
         return sk_stream_bz2(d, p, n, used, sink, arg);
     case SK_CODING_LZ4:
         return sk_stream_lz4(d, p, n, used, sink, arg);
+    case SK_CODING_COMPRESS: {
+        /* no end mark: it goes on to the end of what it is given */
+        int rc = sk_unlzw_feed(d->lzw, p, n, used, sink, arg);
+        if (rc == 0)
+            *used = n;
+        return rc;
+    }
     default:
         return sk_stream_xz(d, p, n, used, sink, arg);
     }
@@ -366,9 +388,12 @@ int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, uint64_
     do {
         rc = sk_stream_one(c, p + at, n - at, &u, &o);
         at += u, end = at;
+        /* a .Z has no end mark: it ends with the data */
+        if (rc == 0 && c == SK_CODING_COMPRESS && at == n)
+            rc = 1;
         while (rc == 1 && sk_stream_pads(c) && at < n && p[at] == 0)
             at++;
-    } while (rc == 1 && sk_stream_at(p + at, n - at) == c);
+    } while (rc == 1 && at < n && sk_stream_at(p + at, n - at) == c);
     *used = rc == 1 ? end : at;
     if (rc == -2)
         return o.over ? -2 : -3;

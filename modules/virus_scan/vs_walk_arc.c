@@ -202,11 +202,12 @@ static int sk_vs_stream_sink(void *arg, const void *buf, size_t len)
 
 static const char *sk_vs_stream_name(enum sk_coding c)
 {
-    return c == SK_CODING_GZIP    ? "gzip"
-           : c == SK_CODING_BZIP2 ? "bzip2"
-           : c == SK_CODING_ZSTD  ? "zstd"
-           : c == SK_CODING_LZ4   ? "lz4"
-                                  : "xz";
+    return c == SK_CODING_GZIP       ? "gzip"
+           : c == SK_CODING_BZIP2    ? "bzip2"
+           : c == SK_CODING_ZSTD     ? "zstd"
+           : c == SK_CODING_LZ4      ? "lz4"
+           : c == SK_CODING_COMPRESS ? ".Z"
+                                     : "xz";
 }
 
 /* The stream of coding C at P + AT: decoded and scanned as an object of
@@ -266,15 +267,17 @@ static int sk_vs_arc_stream(struct sk_vs_walk *w, const unsigned char *p, size_t
     return rc;
 }
 
-/* Streams in P after its first byte (at offset 0 a gzip or zstd is the
- * walk's, a bzip2 or xz the engine's). A gzip or zstd file at the start
- * had its members or frames, and the bytes after them, read by
- * sk_vs_walk_packed already: candidates of its kind are its. */
+/* Streams in P after its first byte (at offset 0 a gzip, zstd or .Z is
+ * the walk's, a bzip2 or xz the engine's). A gzip, zstd or .Z file at the
+ * start had its members or frames, and the bytes after them, read by
+ * sk_vs_walk_packed already: candidates of its kind are its (a .Z's
+ * codes hold "1f 9d" by chance). */
 static int sk_vs_arc_streams(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                              const char *name, const struct sk_magics *mg)
 {
     enum sk_ctype t = sk_container_sniff(p, n);
-    enum sk_coding own = t == SK_CT_GZIP || t == SK_CT_ZSTD ? sk_container_coding(t) : 0;
+    enum sk_coding own =
+        t == SK_CT_GZIP || t == SK_CT_ZSTD || t == SK_CT_COMPRESS ? sk_container_coding(t) : 0;
     enum sk_coding c;
     long at;
     int rc = 0;

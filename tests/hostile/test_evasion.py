@@ -384,6 +384,23 @@ def g_gzip_members(ck, srv):
     dlp_blocked(ck, "a card in an lz4 frame after a prefix",
                 dlp_post(srv, pre + lz4c(b"card 4111 1111 1111 1111\n"),
                          "application/octet-stream", "PUT"))
+    # a .Z after a shell stub (makeself --compress: `tail | uncompress`);
+    # ncompress's uncompress the oracle
+    zt = compress_z(tar_bytes([("readme.txt", b"installer\n"), ("e.com", EICAR)]))
+    ck.ok("oracle: uncompress reads the .Z after the stub",
+          EICAR in subprocess.run(["uncompress", "-c"], input=zt, capture_output=True).stdout)
+    for bits in (12, 16):
+        url = "http://origin.test/Z/stub/%d" % bits
+        virus_blocked(ck, srv, "EICAR in a .tar.Z (-b%d) after a shell stub" % bits, url,
+                      respmod(srv, url, pre + compress_z(
+                          tar_bytes([("readme.txt", b"installer\n"), ("e.com", EICAR)]), bits)))
+    clean = pre + compress_z(b"clean installer payload\n" * 100)
+    r = respmod(srv, "http://origin.test/Z/clean", clean, allow204=False)
+    ck.ok("a clean .Z after a shell stub passes byte-identical", passed_identical(r, clean),
+          r.status)
+    dlp_blocked(ck, "a card in a .Z after a prefix",
+                dlp_post(srv, pre + compress_z(b"card 4111 1111 1111 1111\n" * 3),
+                         "application/octet-stream", "PUT"))
 
 
 # ---- AV: Content-Encoding fields --------------------------------------------

@@ -4,7 +4,8 @@
  * bombs), zstd, bzip2, xz, lzma, lzip, lz4 and compress(1) streams, and
  * the streaming parsers' split invariance (gzip, multipart, zip). The
  * multipart parser: test_decode_multipart.c; the zip walker and central
- * directory: test_decode_zip.c; text views, charsets, escapes and base64
+ * directory: test_decode_zip.c; streams after a prefix:
+ * test_decode_stream.c; text views, charsets, escapes and base64
  * runs: test_decode_text.c. Shared helpers: support/decode_fixture.c. */
 #include <unistd.h>
 
@@ -449,138 +450,6 @@ static void test_zstd(void **s)
     free(zeros), free(bomb), free(o.p);
 }
 
-/* One stream of coding C at P[0..N) fed to sk_stream_dec in pieces of
- * every size from 1 to END: it must end at byte END every time, with OUT
- * bytes decoded (into O). */
-static void stream_in_pieces(enum sk_coding c, const unsigned char *p, size_t n, size_t end,
-                             size_t out, struct out *o)
-{
-    for (size_t piece = 1; piece <= end; piece++) {
-        struct sk_stream_dec *d = sk_stream_dec_new(c);
-        size_t at = 0, u = 0;
-        int rc = 0;
-        assert_non_null(d);
-        o->len = 0;
-        while (rc == 0 && at < n) {
-            size_t k = n - at < piece ? n - at : piece;
-            rc = sk_stream_dec_feed(d, p + at, k, &u, out_sink, o);
-            at += u;
-        }
-        sk_stream_dec_free(d);
-        if (rc != 1 || at != end || o->len != out)
-            fail_msg("coding %d in pieces of %zu: rc %d, ended at %zu of %zu, %zu bytes", (int)c,
-                     piece, rc, at, end, o->len);
-    }
-}
-
-/* zstd frames at any offset (sk_stream_find, sk_stream_decode): a frame
- * the decoder reads is a candidate - the frame magic, reserved bit clear,
- * no dictionary, a window or single-segment size within 8 MiB - and
- * decodes with the frames that follow it; one streamed in pieces
- * (sk_stream_dec) ends where the whole-buffer decode ends. */
-static void test_stream_zstd(void **s)
-{
-    const char *text = "a zstd frame after a prefix holds the payload.";
-    unsigned char body[512], hdr[16];
-    enum sk_coding c;
-    struct out o = {0};
-    size_t used = 0, zn;
-
-    (void)s;
-    memcpy(body, "#!/bin/sh\nexit 0\n", 17);
-    zn = ZSTD_compress(body + 17, sizeof(body) - 17, text, strlen(text), 3);
-    assert_false(ZSTD_isError(zn));
-    assert_int_equal(sk_stream_find(body, 17 + zn, 0, &c), 17);
-    assert_int_equal(c, SK_CODING_ZSTD);
-    assert_int_equal(sk_stream_decode(c, body + 17, zn, 1 << 20, &used, out_sink, &o), 1);
-    assert_int_equal(used, zn);
-    assert_int_equal(o.len, strlen(text));
-    assert_memory_equal(o.p, text, o.len);
-    /* the same in pieces of every size: the frame ends at the same byte */
-    stream_in_pieces(SK_CODING_ZSTD, body + 17, zn, zn, strlen(text), &o);
-    /* header checks: frame descriptor after the magic, window descriptor */
-    static const struct {
-        unsigned char fhd, wd;
-        int ok;
-        const char *what;
-    } h[] = {
-        {0x00, 0x68, 1, "8 MiB window (2^23)"},
-        {0x00, 0x69, 0, "a window over 8 MiB"},
-        {0x00, 0x70, 0, "a 16 MiB window"},
-        {0x00, 0x00, 1, "1 KiB window"},
-        {0x08, 0x00, 0, "reserved bit set"},
-        {0x01, 0x00, 0, "a dictionary ID"},
-        {0x20, 0x10, 1, "single segment, 1-byte content size"},
-    };
-    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
-        memcpy(hdr, "JUNK\x28\xb5\x2f\xfd", 8);
-        hdr[8] = h[i].fhd, hdr[9] = h[i].wd;
-        memset(hdr + 10, 0, 6);
-        long at = sk_stream_find(hdr, sizeof(hdr), 0, &c);
-        if ((at == 4) != h[i].ok)
-            fail_msg("%s: found at %ld", h[i].what, at);
-    }
-    /* single segment with a 4-byte content size: over 8 MiB is none */
-    memcpy(hdr, "JUNK\x28\xb5\x2f\xfd\xa0\x00\x00\x80\x00\x00\x00\x00", 16);
-    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), 4); /* 8 MiB exactly */
-    hdr[11] = 0x81;
-    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), -1);
-    /* skippable and legacy frames are no candidates after a prefix */
-    memcpy(hdr, "JUNK\x50\x2a\x4d\x18\x00\x00\x00\x00\x00\x00\x00\x00", 16);
-    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), -1);
-    memcpy(hdr, "JUNK\x27\xb5\x2f\xfd\x00\x00\x00\x00\x00\x00\x00\x00", 16);
-    assert_int_equal(sk_stream_find(hdr, sizeof(hdr), 0, &c), -1);
-    free(o.p);
-}
-
-/* lz4 frames at any offset (makeself --lz4: a shell stub, then the
- * frame): a header liblz4 reads - magic, version 1, reserved bits clear,
- * no dictionary ID, its header checksum - is a candidate, found the same
- * with and without the magic index; the frame decodes whole, and in
- * pieces of every size it ends at the same byte. liblz4 the oracle. */
-static void test_stream_lz4(void **s)
-{
-    const char *text = "an lz4 frame after a prefix holds the payload.";
-    size_t ln, used = 0;
-    unsigned char *l4 = sk_tz_lz4(text, strlen(text), &ln), body[1024];
-    enum sk_coding c;
-    struct out o = {0};
-    struct sk_magics m;
-
-    (void)s;
-    memcpy(body, "#!/bin/sh\nexit 0\n", 17);
-    memcpy(body + 17, l4, ln);
-    memcpy(body + 17 + ln, "trailer", 7);
-    size_t n = 17 + ln + 7;
-    assert_int_equal(sk_stream_find(body, n, 0, &c), 17);
-    assert_int_equal(c, SK_CODING_LZ4);
-    assert_int_equal(sk_magics_find(&m, body, n), 0);
-    c = 0;
-    assert_int_equal(sk_stream_find_in(&m, body, n, 0, &c), 17);
-    assert_int_equal(c, SK_CODING_LZ4);
-    assert_int_equal(sk_stream_find_in(&m, body, n, 18, &c), -1);
-    sk_magics_free(&m);
-    assert_int_equal(
-        sk_stream_decode(SK_CODING_LZ4, body + 17, n - 17, 1 << 20, &used, out_sink, &o), 1);
-    assert_int_equal(used, ln);
-    assert_int_equal(o.len, strlen(text));
-    assert_memory_equal(o.p, text, o.len);
-    stream_in_pieces(SK_CODING_LZ4, body + 17, n - 17, ln, strlen(text), &o);
-    /* a header that does not verify is no candidate: a flipped checksum,
-     * version 2, a reserved bit, a dictionary ID */
-    static const struct {
-        size_t at;
-        unsigned char x;
-    } bad[] = {{6, 0x01}, {4, 0xc0}, {4, 0x02}, {5, 0x80}};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        unsigned char h[64];
-        memcpy(h, l4, ln < sizeof(h) ? ln : sizeof(h));
-        h[bad[i].at] ^= bad[i].x;
-        assert_int_equal(sk_stream_find(h, ln < sizeof(h) ? ln : sizeof(h), 0, &c), -1);
-    }
-    free(l4), free(o.p);
-}
-
 /* bzip2 and xz files (sk_container_coding; never a Content-Encoding):
  * libbz2 and liblzma are the oracles (sk_tz_bzip2, sk_tz_xz) */
 static void test_bzip2_xz(void **s)
@@ -737,30 +606,6 @@ static void test_bzip2_xz(void **s)
     assert_int_equal(sk_container_coding(SK_CT_7Z), 0);
     assert_int_equal(sk_container_sniff((const unsigned char *)"BZh0abcd", 8), SK_CT_NONE);
     free(o.p);
-}
-
-/* IN compressed by the reference compress(1) (ncompress: contrib/deps.sh
- * installs it) with -b BITS; *OLEN gets the length. */
-static unsigned char *compress_of(const void *in, size_t n, int bits, size_t *olen)
-{
-    char tmpl[] = "/tmp/sk-test-lzw-XXXXXX", cmd[128];
-    int fd = mkstemp(tmpl);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, in, n), (ssize_t)n);
-    close(fd);
-    snprintf(cmd, sizeof(cmd), "compress -b%d -c < %s", bits, tmpl);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t cap = n + 4096, len = 0, r;
-    unsigned char *b = malloc(cap);
-    while ((r = fread(b + len, 1, cap - len, f)) > 0)
-        len += r;
-    int st = pclose(f);
-    unlink(tmpl);
-    if (st != 0 || len < 3)
-        fail_msg("compress(1) failed (%d): is ncompress installed?", st);
-    *olen = len;
-    return b;
 }
 
 /* compress (.Z): ncompress is the oracle - widths up to 10, 12 and 16
@@ -998,8 +843,6 @@ int main(void)
         cmocka_unit_test(test_deflate_zlib_raw_and_chain),
         cmocka_unit_test(test_trailing_corrupt_bomb),
         cmocka_unit_test(test_zstd),
-        cmocka_unit_test(test_stream_zstd),
-        cmocka_unit_test(test_stream_lz4),
         cmocka_unit_test(test_bzip2_xz),
         cmocka_unit_test(test_compress),
         cmocka_unit_test(test_mutations_split_invariant),

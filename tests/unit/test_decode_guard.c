@@ -135,7 +135,17 @@ static void test_check(void **s)
     assert_int_equal(
         sk_decode_check(SK_CODING_XZ, (const unsigned char *)"not xz at all", 13, &lim, NULL),
         SK_DECODE_CORRUPT);
-    assert_int_equal(sk_decode_check(SK_CODING_COMPRESS, b1, n1, &lim, NULL), SK_DECODE_FAIL);
+    assert_int_equal(sk_decode_check(SK_CODING_LZIP, b1, n1, &lim, NULL), SK_DECODE_FAIL);
+    /* a .Z (makeself --compress's payload) is read: whole, or cut at the
+     * bound; bzip2 bytes are no .Z */
+    assert_int_equal(sk_decode_check(SK_CODING_COMPRESS, b1, n1, &lim, NULL), SK_DECODE_CORRUPT);
+    size_t zzn;
+    unsigned char *zz = compress_of(zeros, 900u << 10, 16, &zzn);
+    assert_int_equal(sk_decode_check(SK_CODING_COMPRESS, zz, zzn, &nolim, &out), SK_DECODE_OK);
+    assert_int_equal(out, 900u << 10);
+    assert_int_equal(sk_decode_check(SK_CODING_COMPRESS, zz, zzn, &small, &out), SK_DECODE_LIMIT);
+    assert_int_equal(out, 1000);
+    free(zz);
     /* an lz4 frame (makeself --lz4's payload) is read: whole, or cut at the bound */
     size_t l4n;
     unsigned char *l4 = sk_tz_lz4(zeros, 900u << 10, &l4n);

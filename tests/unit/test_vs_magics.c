@@ -130,8 +130,14 @@ static size_t header(unsigned char *b, unsigned k, int bare)
         memcpy(b, "PK\5\6", 4);
         n = 22;
         break;
-    default:
+    case 10:
         memcpy(b, "7z\xbc\xaf\x27\x1c", 6), n = 6;
+        break;
+    case 11: /* lz4 frame: version 1, independent blocks, 64 KiB, header checksum */
+        memcpy(b, "\x04\x22\x4d\x18\x60\x40\x82", 7), n = 7;
+        break;
+    default: /* compress -c of "ab" x 12 (16 bits, block mode) */
+        memcpy(b, "\x1f\x9d\x90\x61\xc4\x04\x1c\x28\xb0\x20\xc1\x83\x05\x01", 14), n = 14;
         break;
     }
     if (bare == 1)
@@ -140,7 +146,7 @@ static size_t header(unsigned char *b, unsigned k, int bare)
         n = 1 + rnd(4); /* cut inside the magic */
     return n;
 }
-#define SK_T_KINDS 11
+#define SK_T_KINDS 13
 
 /* ---- the checks ---- */
 

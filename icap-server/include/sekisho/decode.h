@@ -452,7 +452,7 @@ SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void
 
 /* ---- compressed streams at any offset (sk_stream.c) ------------------- */
 
-/* The first gzip, bzip2, xz, zstd or lz4 stream header at or after FROM
+/* The first gzip, bzip2, xz, zstd, lz4 or .Z stream header at or after FROM
  * in P that verifies strictly (gzip: method 8, no reserved flag bit, XFL
  * 0/2/4, a known OS; bzip2: "BZh1".."BZh9" and a block or end magic; xz:
  * magic, stream flags and their CRC32; zstd: the frame magic, the reserved
@@ -487,8 +487,11 @@ enum sk_magic_kind {
     SK_MG_ZIP_LOCAL = 1u << 8, /* "PK\3\4" (sk_zip_find) */
     SK_MG_ZIP_END = 1u << 9,   /* "PK\5\6" */
     SK_MG_7Z = 1u << 10,       /* "7z" bc af, a 7z signature's first four */
+    SK_MG_LZ4 = 1u << 11,      /* 04 22 4d 18, an lz4 frame's magic */
+    SK_MG_COMPRESS = 1u << 12, /* 1f 9d, Unix compress (.Z) */
 };
-#define SK_MG_STREAMS (SK_MG_GZIP | SK_MG_BZIP2 | SK_MG_XZ | SK_MG_ZSTD)
+#define SK_MG_STREAMS                                                                              \
+    (SK_MG_GZIP | SK_MG_BZIP2 | SK_MG_XZ | SK_MG_ZSTD | SK_MG_LZ4 | SK_MG_COMPRESS)
 /* At most SK_MAGICS_MIN + N / SK_MAGICS_PER candidates are kept (random
  * bytes hold ~16 per MiB, text fewer): 16 bytes each, grown as found. */
 #define SK_MAGICS_MIN 1024
@@ -526,9 +529,10 @@ SK_API size_t sk_magics_after(const struct sk_magics *m, size_t i, unsigned kind
  * the search itself): the same answer. */
 SK_API long sk_stream_find_in(const struct sk_magics *m, const unsigned char *p, size_t n,
                               size_t from, enum sk_coding *c);
-/* Decode the stream of coding C (gzip, bzip2, xz or zstd) at P, and the
- * streams of the same kind that follow it at once, to SINK; at most
- * OUT_MAX bytes. *USED: the bytes read. Returns 1 (the streams ended), 0
+/* Decode the stream of coding C (gzip, bzip2, xz, zstd, lz4 or .Z) at P,
+ * and the streams of the same kind that follow it at once, to SINK; at
+ * most OUT_MAX bytes (a .Z, which has no end mark, ends with P[N-1]).
+ * *USED: the bytes read. Returns 1 (the streams ended), 0
  * (cut short), -1 (corrupt: what decoded before went to SINK), -2
  * (OUT_MAX reached), -3 (out of memory or SINK's -1). Nothing is passed
  * on raw. */
@@ -540,7 +544,8 @@ SK_API int sk_stream_decode(enum sk_coding c, const unsigned char *p, size_t n, 
  * its decoder skips them too. */
 SK_API int sk_stream_pads(enum sk_coding c);
 /* One stream of coding C (a gzip member, a bzip2 or xz stream, a zstd
- * or lz4 frame) fed in pieces, any split: for a reader that cannot hold the
+ * or lz4 frame, a .Z: it never ends, every byte is taken) fed in pieces,
+ * any split: for a reader that cannot hold the
  * object (DLP). Unlike sk_decoder it stops at the stream's end, so the
  * caller knows where the stream ended and reads what follows itself.
  * NULL: out of memory or another coding. */

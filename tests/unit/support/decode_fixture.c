@@ -1,5 +1,7 @@
 /* decode_fixture.c - the decode unit suites' shared helpers (see
  * decode_fixture.h). */
+#include <unistd.h>
+
 #include "decode_fixture.h"
 
 int out_sink(void *arg, const void *buf, size_t len)
@@ -73,4 +75,27 @@ uint32_t rnd(void)
 {
     rnd_state ^= rnd_state << 13, rnd_state ^= rnd_state >> 17, rnd_state ^= rnd_state << 5;
     return rnd_state;
+}
+
+/* compress(1) as the oracle (decode_fixture.h). */
+unsigned char *compress_of(const void *in, size_t n, int bits, size_t *olen)
+{
+    char tmpl[] = "/tmp/sk-test-lzw-XXXXXX", cmd[128];
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, in, n), (ssize_t)n);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "compress -b%d -c < %s", bits, tmpl);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t cap = n + 4096, len = 0, r;
+    unsigned char *b = malloc(cap);
+    while ((r = fread(b + len, 1, cap - len, f)) > 0)
+        len += r;
+    int st = pclose(f);
+    unlink(tmpl);
+    if (st != 0 || len < 3)
+        fail_msg("compress(1) failed (%d): is ncompress installed?", st);
+    *olen = len;
+    return b;
 }

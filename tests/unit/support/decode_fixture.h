@@ -45,6 +45,10 @@ int zt(void *arg);
 void zip_entry(struct sk_tzip *z, const char *name, const char *text, int deflate, int zip64,
                int desc);
 
+/* IN compressed by the reference compress(1) (ncompress: contrib/deps.sh
+ * installs it) with -b BITS; *OLEN gets the length (caller frees). */
+unsigned char *compress_of(const void *in, size_t n, int bits, size_t *olen);
+
 /* xorshift32; its state starts at 12345 (a suite may set another seed):
  * failures reproduce. */
 extern uint32_t rnd_state;

@@ -29,6 +29,8 @@ static inline unsigned sk_magics_ref_kinds(const unsigned char *p, size_t n, siz
         {"PK\3\4", 4, SK_MG_ZIP_LOCAL},
         {"PK\5\6", 4, SK_MG_ZIP_END},
         {"7z\xbc\xaf", 4, SK_MG_7Z},
+        {"\x04\x22\x4d\x18", 4, SK_MG_LZ4},
+        {"\x1f\x9d", 2, SK_MG_COMPRESS},
     };
     unsigned k = 0;
 
