@@ -23,6 +23,9 @@
 #define SK_B64RUN_WS   64   /* white space between a string's end and its '+' */
 #define SK_B64RUN_GAP  4096 /* white space and blank lines after a line break */
 #define SK_B64RUN_HOLD 8192 /* the longest line held after a break out of step */
+#define SK_B64RUN_TAIL 8192 /* decoded bytes a run after padding starts with */
+#define SK_B64RUN_REPLAY                                                                           \
+    65536 /* those bytes given again, per finder: past it, a run goes on through its padding */
 
 enum {
     SK_B_OUT,
@@ -34,7 +37,8 @@ enum {
     SK_B_PCT2,
     SK_B_UHEX,
     SK_B_OCT,
-    SK_B_TRAIL /* white space after a full line: a line end may follow */
+    SK_B_TRAIL, /* white space after a full line: a line end may follow */
+    SK_B_PAD    /* '=' padding ended a run: more digits continue it for GNU base64 */
 };
 
 struct sk_b64run {
@@ -45,6 +49,10 @@ struct sk_b64run {
     int failed;                          /* a callback stopped */
     unsigned char val[SK_B64RUN_MIN_HI]; /* digits of a run not yet long enough */
     size_t nval;
+    /* where in VAL '=' padding ended a group (GNU base64 reads on: pieces
+     * each shorter than MIN make one run) */
+    unsigned short vbrk[SK_B64RUN_MIN_HI / 2];
+    size_t nvbrk;
     size_t line;     /* digits since the run's start or last line break */
     int cr;          /* a line break's CR was just taken */
     int brk;         /* the last line ended in a break that continues the run */
@@ -70,6 +78,21 @@ struct sk_b64run {
     unsigned quad, nq;
     unsigned char out[192];
     size_t nout;
+    /* The last decoded bytes of the run's object (a ring; TAILN of them,
+     * TAILAT the next write) and, after its '=' padding, how many '=' are
+     * still due (PADS) and the white space seen (PADWS). GNU base64 -d
+     * reads past padding: "QUJD" "RA==" "RUZH" are "ABCD" "EFG" to it,
+     * where Python, Node and atob stop at the first '='. That run ends
+     * there (their object) and, when digits follow, a second object goes
+     * on from its last SK_B64RUN_TAIL bytes: a signature across the pieces
+     * is whole in it. Bytes given again are bounded (REPLAYED, at most
+     * SK_B64RUN_REPLAY per finder: "QUJD...=" pieces cannot multiply the
+     * output); past that, the object goes on through the padding
+     * (JOINED): GNU's view only. */
+    unsigned char tail[SK_B64RUN_TAIL];
+    size_t tailn, tailat, replayed;
+    unsigned pads, padws;
+    int joined;
     int utf16; /* 0, or 1 little-endian, 2 big-endian */
     int odd;   /* a code unit's first byte is held */
     unsigned char odd_b;
@@ -147,10 +170,25 @@ static size_t sk_b64_skip(const unsigned char *p, size_t i, size_t n, size_t *pl
     return i;
 }
 
+static void sk_b64_tail_keep(struct sk_b64run *r, const unsigned char *p, size_t n)
+{
+    if (n >= SK_B64RUN_TAIL) {
+        memcpy(r->tail, p + n - SK_B64RUN_TAIL, SK_B64RUN_TAIL);
+        r->tailn = SK_B64RUN_TAIL, r->tailat = 0;
+        return;
+    }
+    size_t k = SK_B64RUN_TAIL - r->tailat < n ? SK_B64RUN_TAIL - r->tailat : n;
+    memcpy(r->tail + r->tailat, p, k);
+    memcpy(r->tail, p + k, n - k);
+    r->tailat = (r->tailat + n) % SK_B64RUN_TAIL;
+    r->tailn = r->tailn + n < SK_B64RUN_TAIL ? r->tailn + n : SK_B64RUN_TAIL;
+}
+
 static void sk_b64_flush(struct sk_b64run *r)
 {
     if (r->nout && !r->failed && r->h.data(r->h.arg, r->out, r->nout) == -1)
         r->failed = 1;
+    sk_b64_tail_keep(r, r->out, r->nout);
     r->nout = 0;
 }
 
@@ -167,6 +205,20 @@ static void sk_b64_decode(struct sk_b64run *r, int v)
     r->quad = r->nq = 0;
 }
 
+/* A last partial group of a decoded run: 2 digits -> 1 byte, 3 -> 2. */
+static void sk_b64_partial(struct sk_b64run *r)
+{
+    if (r->nq >= 2) {
+        unsigned q = r->quad << (6 * (4 - r->nq));
+        if (r->nout + 2 > sizeof(r->out))
+            sk_b64_flush(r);
+        r->out[r->nout++] = (unsigned char)(q >> 16);
+        if (r->nq == 3)
+            r->out[r->nout++] = (unsigned char)(q >> 8);
+    }
+    r->quad = r->nq = 0;
+}
+
 /* A digit of the run: kept, or decoded once the run is long enough. */
 static void sk_b64_use(struct sk_b64run *r, int v)
 {
@@ -179,14 +231,20 @@ static void sk_b64_use(struct sk_b64run *r, int v)
     if (r->nval < r->min)
         return;
     r->in = 1;
+    r->tailn = r->tailat = 0;
     if (r->h.begin(r->h.arg) == -1) {
         r->failed = 1;
         return;
     }
     r->total = r->nval;
-    for (size_t i = 0; i < r->nval; i++)
+    for (size_t i = 0, b = 0; i < r->nval; i++) {
+        if (b < r->nvbrk && r->vbrk[b] == i)
+            sk_b64_partial(r), b++;
         sk_b64_decode(r, r->val[i]);
-    r->nval = 0;
+    }
+    if (r->nvbrk)
+        r->total = r->nval - r->vbrk[r->nvbrk - 1]; /* the step since the padding */
+    r->nval = r->nvbrk = 0;
 }
 
 static void sk_b64_resolve(struct sk_b64run *r, int go_on);
@@ -210,20 +268,13 @@ static void sk_b64_take(struct sk_b64run *r, int v)
 static void sk_b64_end_object(struct sk_b64run *r)
 {
     if (r->in) {
-        if (r->nq >= 2) { /* a last partial group: 2 digits -> 1 byte, 3 -> 2 */
-            unsigned q = r->quad << (6 * (4 - r->nq));
-            if (r->nout + 2 > sizeof(r->out))
-                sk_b64_flush(r);
-            r->out[r->nout++] = (unsigned char)(q >> 16);
-            if (r->nq == 3)
-                r->out[r->nout++] = (unsigned char)(q >> 8);
-        }
+        sk_b64_partial(r);
         sk_b64_flush(r);
         if (!r->failed && r->h.end(r->h.arg) == -1)
             r->failed = 1;
         r->in = 0;
     }
-    r->nval = r->total = 0;
+    r->nval = r->total = r->nvbrk = 0;
     r->quad = r->nq = 0;
 }
 
@@ -260,6 +311,64 @@ static void sk_b64_finish(struct sk_b64run *r)
     r->state = SK_B_OUT;
 }
 
+/* '=' after a run's digits that leave a partial group (2 or 3 of 4): the
+ * padding. The run's object ends here (as Python, Node and atob read it);
+ * the digits that may follow the padding go on in a new object for GNU
+ * base64 (SK_B_PAD). 1 taken, 0 not padding (the run ends as before). */
+static int sk_b64_pad(struct sk_b64run *r)
+{
+    if (!r->in) {
+        /* a piece shorter than MIN: its digits are kept with where the
+         * group ended, the run may go on (sk_b64_use decodes them so) */
+        size_t step = r->nval - (r->nvbrk ? r->vbrk[r->nvbrk - 1] : 0);
+        if (r->holding || step % 4 < 2 || r->nvbrk == sizeof(r->vbrk) / sizeof(r->vbrk[0]))
+            return 0;
+        r->vbrk[r->nvbrk++] = (unsigned short)r->nval;
+        r->pads = 4 - step % 4 - 1;
+        r->joined = 1; /* no object yet: nothing to end */
+        r->state = SK_B_PAD;
+        r->padws = 0;
+        return 1;
+    }
+    if (r->holding || r->nq < 2)
+        return 0;
+    r->pads = 4 - r->nq - 1; /* this '=' is the first */
+    r->joined = r->replayed + r->tailn > SK_B64RUN_REPLAY;
+    if (r->joined)
+        sk_b64_partial(r); /* the object goes on */
+    else
+        sk_b64_end_object(r);
+    r->state = SK_B_PAD;
+    r->padws = 0;
+    return 1;
+}
+
+/* A standard-alphabet digit V after the padding (and the white space GNU
+ * base64 skips): the new object starts with the last bytes of the one
+ * the padding ended, then the run goes on. */
+static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
+{
+    unsigned char t[SK_B64RUN_TAIL];
+    size_t n = r->tailn, from = (r->tailat + SK_B64RUN_TAIL - n) % SK_B64RUN_TAIL;
+    size_t k = SK_B64RUN_TAIL - from < n ? SK_B64RUN_TAIL - from : n;
+
+    r->state = SK_B_RUN;
+    r->line = r->nhold = r->prevline = 0;
+    r->cr = r->brk = 0;
+    r->total = 0; /* a new group starts after the padding */
+    if (!r->joined) {
+        memcpy(t, r->tail + from, k);
+        memcpy(t + k, r->tail, n - k);
+        r->in = 1;
+        r->replayed += n;
+        if (r->h.begin(r->h.arg) == -1 || (n && r->h.data(r->h.arg, t, n) == -1)) {
+            r->failed = 1;
+            return;
+        }
+    }
+    sk_b64_take(r, v);
+}
+
 /* A line break continues a run after a line of SK_B64RUN_LINE digits or
  * more, of any length: MIME's 76, PEM's 64, base64 -w 50, JSON wrapped at
  * 57 - atob(), Python's b64decode and Node's Buffer drop white space
@@ -282,7 +391,7 @@ static void sk_b64_broke(struct sk_b64run *r)
 
     if (r->holding)
         sk_b64_resolve(r, r->nhold == r->prevline);
-    if ((r->in ? r->total : r->nval) % 4 != 0) {
+    if ((r->in ? r->total : r->nval - (r->nvbrk ? r->vbrk[r->nvbrk - 1] : 0)) % 4 != 0) {
         r->holding = 1;
         r->nhold = 0;
     }
@@ -445,6 +554,8 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                 r->cr = c == '\r';
                 continue;
             }
+            if (c == '=' && sk_b64_pad(r))
+                continue;
             break;
         case SK_B_ESC:                  /* after a '\\': JSON's and a script's escapes */
             if (c == 'u' || c == 'x') { /* "\u002B" (.NET writes '+' so), "\x57" */
@@ -533,6 +644,20 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
             i--;
             continue;
         }
+        case SK_B_PAD: /* as GNU base64 -d: the whole padding, line ends */
+            if (c == '=' && r->pads > 0) {
+                r->pads--;
+                continue;
+            }
+            if ((c == '\r' || c == '\n') && r->pads == 0 && ++r->padws <= SK_B64RUN_GAP)
+                continue;
+            if (v >= 0 && c != '-' && c != '_' && r->pads == 0) {
+                sk_b64_pad_go_on(r, v);
+                continue;
+            }
+            sk_b64_finish(r); /* the padding was the run's end: C is read again */
+            i--;
+            continue;
         case SK_B_TRAIL:
             if ((c == ' ' || c == '\t') && ++r->ws <= SK_B64RUN_WS)
                 continue;

@@ -178,7 +178,7 @@ static void sk_fuzz_ar_streams(const uint8_t *data, size_t size)
         size_t used = 0;
         SK_FUZZ_CHECK((size_t)at >= from && (size_t)at < size, "stream at %ld from %zu", at, from);
         SK_FUZZ_CHECK(c == SK_CODING_GZIP || c == SK_CODING_BZIP2 || c == SK_CODING_XZ ||
-                          c == SK_CODING_ZSTD || c == SK_CODING_LZ4,
+                          c == SK_CODING_ZSTD || c == SK_CODING_LZ4 || c == SK_CODING_COMPRESS,
                       "stream coding %d", (int)c);
         s.out = 0;
         int rc =

@@ -1217,6 +1217,32 @@ def g_av_base64(ck, srv):
         url = "http://upload.test/b64/%d" % i
         r = reqmod(srv, "POST", url, text.encode(), extra=("Content-Type: " + ct,))
         virus_blocked(ck, srv, "EICAR as base64, " + name, url, r)
+    # the file's pieces each base64'd with padding, one after the other
+    # (`cat a.b64 b.b64 | base64 -d`: GNU base64 reads past '='; red team
+    # s20); GNU base64 the oracle. Python and atob stop at the first '='.
+    def b64(d):
+        return base64.b64encode(d).decode()
+
+    def wrap76(s):
+        return "\n".join(s[i:i + 76] for i in range(0, len(s), 76))
+    pieces = [
+        ("two padded pieces on one line", b64(EICAR[:34]) + b64(EICAR[34:])),
+        ("two padded pieces on two lines", b64(EICAR[:35]) + "\n" + b64(EICAR[35:]) + "\n"),
+        ("a 10 KB piece, then the rest, wrapped at 76",
+         wrap76(b64(os.urandom(10000) + EICAR[:31])) + "\n" +
+         wrap76(b64(EICAR[31:] + b"\0" * 200)) + "\n"),
+    ]
+    for i, (name, text) in enumerate(pieces):
+        gnu = subprocess.run(["base64", "-d"], input=text.encode(), capture_output=True).stdout
+        ck.ok("oracle: GNU base64 -d reads EICAR from " + name, EICAR in gnu)
+        url = "http://upload.test/b64pad/%d" % i
+        r = reqmod(srv, "PUT", url, text.encode(), extra=("Content-Type: text/plain",))
+        virus_blocked(ck, srv, "EICAR as base64, " + name, url, r)
+    text = b64(b"card 4111 1111 1") + "\n" + b64(b"111 1111 exp 12/29\n")
+    assert b"4111 1111 1111 1111" in subprocess.run(["base64", "-d"], input=text.encode(),
+                                                    capture_output=True).stdout
+    dlp_blocked(ck, "a card in two padded base64 pieces (GNU base64 -d)",
+                dlp_post(srv, text.encode(), "text/plain", "PUT"))
     # clean pages full of base64 (inline images, integrity hashes) pass as they are
     img = base64.b64encode(bytes(range(256)) * 8).decode()
     clean = ('<link integrity="sha384-%s"><img src="data:image/png;base64,%s">' %

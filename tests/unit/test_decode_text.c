@@ -650,9 +650,27 @@ static void test_b64run(void **s)
          "D,\xe5\xbf\x1c"
          "DD>"
          "<ABCDEFGHIJKLMNOPQRABCDEFGHIJKLMNOPQR>"},
-        /* '=' ends a run; a '%' not followed by a hex pair ends it and is text */
+        /* '=' padding ends a run (Python, Node, atob); digits after it,
+         * on the same line or the next, go on in a second object from the
+         * first one's bytes (GNU base64 -d reads past padding: `cat a.b64
+         * b.b64 | base64 -d`); a '%' not followed by a hex pair ends a run
+         * and is text */
         {"QUJDREVGR0hJSktMTU5PUFE=QUJDREVGR0hJSktMTU5PUFFS%zzQUJD",
-         "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQR>"},
+         "<ABCDEFGHIJKLMNOPQ><ABCDEFGHIJKLMNOPQABCDEFGHIJKLMNOPQR>"},
+        {"QUJDREVGR0hJSktMTU5PUA==\r\nUVJTVFVWV1hZWg==\nYWJj",
+         "<ABCDEFGHIJKLMNOP><ABCDEFGHIJKLMNOPQRSTUVWXYZ><ABCDEFGHIJKLMNOPQRSTUVWXYZabc>"},
+        /* ... not after a '-' or '_' (GNU base64 takes no URL-safe digit: a
+         * MIME part's base64, then its boundary) or other text */
+        {"QUJDREVGR0hJSktMTU5PUA==\r\n\r\n--boundary--", "<ABCDEFGHIJKLMNOP>"},
+        {"QUJDREVGR0hJSktMTU5PUA==\")QUJD", "<ABCDEFGHIJKLMNOP>"},
+        /* pieces each shorter than a run make one (16 + 16 digits); the
+         * padding must be whole and followed by digits or line ends only,
+         * as GNU base64 -d takes it */
+        {"x QUJDREVGR0hJSks=TE1OT1BRUlNUVVY= y", "<ABCDEFGHIJKLMNOPQRSTUV>"},
+        {"x QUJDREVGR0hJSg==\nTE1OT1BRUlNUVVY= y", "<ABCDEFGHIJLMNOPQRSTUV>"},
+        {"x QUJDREVGR0hJSg=TE1OT1BRUlNUVVY= y", ""},
+        {"x QUJDREVGR0hJSks= TE1OT1BRUlNUVVY= y", ""},
+        {"x QUJDREVGR0hJSks==TE1OT1BRUlNUVVY= y", ""},
         /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
         {"QUJDREVGR0hJSktMTU5PUFFSUw", "<ABCDEFGHIJKLMNOPQRS>"},
         {"QUJDREVGR0hJSktMTU5PUFFSU1Q", "<ABCDEFGHIJKLMNOPQRST>"},
@@ -698,6 +716,45 @@ static void test_b64run(void **s)
             if (strcmp((char *)r.o.p, tab[k].want) != 0)
                 fail_msg("'%s' in %zu-byte writes: '%s'", tab[k].text, steps[j], (char *)r.o.p);
         }
+    /* after padding, the second object starts with the first one's last
+     * 8 KiB (SK_B64RUN_TAIL), not all of it: 10,000 bytes, "==", 3 more */
+    {
+        unsigned char first[10000];
+        for (size_t i = 0; i < sizeof(first); i++)
+            first[i] = (unsigned char)(i * 131 + 7);
+        char *e1 = sk_tz_b64(first, sizeof(first));
+        size_t l1 = strlen(e1);
+        assert_true(l1 >= 2 && e1[l1 - 1] == '=' && e1[l1 - 2] == '=');
+        char *t = malloc(l1 + 8);
+        memcpy(t, e1, l1), memcpy(t + l1, "\nYWJj", 6);
+        for (size_t j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+            assert_int_equal(b64r_feed(&r, t, 20, steps[j]), 0);
+            size_t wantn = 1 + sizeof(first) + 2 + 8192 + 3 + 1;
+            if (r.begins != 2 || r.o.len != wantn ||
+                memcmp(r.o.p + 1 + sizeof(first) + 2, first + sizeof(first) - 8192, 8192) != 0 ||
+                memcmp(r.o.p + wantn - 4, "abc>", 4) != 0)
+                fail_msg("a 10,000-byte piece, then 3 bytes, in %zu-byte writes: %d objects, "
+                         "%zu bytes",
+                         steps[j], r.begins, r.o.len);
+        }
+        free(t), free(e1);
+    }
+    /* bytes given again are bounded: 3,000 padded pieces of 24 digits
+     * (16 bytes each) give at most 64 KiB more than their bytes; past
+     * that, one object goes on through the padding */
+    {
+        size_t np = 3000, ln = 24;
+        char *many = malloc(np * ln + 1);
+        for (size_t i = 0; i < np; i++)
+            memcpy(many + i * ln, "QUJDREVGR0hJSktMTU5PUA==", ln);
+        many[np * ln] = 0;
+        assert_int_equal(b64r_feed(&r, many, 20, 0), 0);
+        size_t bytes = r.o.len - 2 * (size_t)r.begins;
+        if (bytes > np * 16 + 65536 || bytes < np * 16 || r.begins < 2 || r.begins > 1000)
+            fail_msg("3,000 padded pieces: %d objects, %zu bytes", r.begins, bytes);
+        assert_memory_equal(r.o.p + r.o.len - 17, "ABCDEFGHIJKLMNOP>", 17);
+        free(many);
+    }
 
     /* UTF-16 text (either order, BOM or not, any split, odd ones too):
      * the same runs; a code unit beyond ASCII is a non-digit */
