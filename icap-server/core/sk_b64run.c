@@ -19,11 +19,12 @@
  * base64 -w 40 and wrappers at 64 and 76 alike. No less than
  * SK_B64RUN_MIN_LO: the block skip relies on a run holding that many run
  * bytes in a row. */
-#define SK_B64RUN_LINE SK_B64RUN_MIN_LO
-#define SK_B64RUN_WS   64   /* white space between a string's end and its '+' */
-#define SK_B64RUN_GAP  4096 /* white space and blank lines after a line break */
-#define SK_B64RUN_HOLD 8192 /* the longest line held after a break out of step */
-#define SK_B64RUN_TAIL 8192 /* decoded bytes a run after padding starts with */
+#define SK_B64RUN_LINE  SK_B64RUN_MIN_LO
+#define SK_B64RUN_SHORT 8    /* the shortest line a run goes on after: when all are as long */
+#define SK_B64RUN_WS    64   /* white space between a string's end and its '+' */
+#define SK_B64RUN_GAP   4096 /* white space and blank lines after a line break */
+#define SK_B64RUN_HOLD  8192 /* the longest line held after a break out of step */
+#define SK_B64RUN_TAIL  8192 /* decoded bytes a run after padding starts with */
 #define SK_B64RUN_REPLAY                                                                           \
     65536 /* those bytes given again, per finder: past it, a run goes on through its padding */
 
@@ -93,8 +94,9 @@ struct sk_b64run {
     size_t tailn, tailat, replayed;
     unsigned pads, padws;
     int joined;
-    int utf16; /* 0, or 1 little-endian, 2 big-endian */
-    int odd;   /* a code unit's first byte is held */
+    size_t wrap; /* lines shorter than SK_B64RUN_LINE: their length (all the same) */
+    int utf16;   /* 0, or 1 little-endian, 2 big-endian */
+    int odd;     /* a code unit's first byte is held */
     unsigned char odd_b;
 };
 
@@ -305,7 +307,7 @@ static void sk_b64_finish(struct sk_b64run *r)
         }
     }
     sk_b64_end_object(r);
-    r->line = r->nhold = 0;
+    r->line = r->nhold = r->wrap = 0;
     r->cr = r->brk = 0;
     r->gap = 0;
     r->state = SK_B_OUT;
@@ -373,10 +375,15 @@ static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
  * more, of any length: MIME's 76, PEM's 64, base64 -w 50, JSON wrapped at
  * 57 - atob(), Python's b64decode and Node's Buffer drop white space
  * wherever it is (a line of a length no multiple of 4 ended the run, and
- * a file wrapped so passed unread). */
+ * a file wrapped so passed unread). Shorter lines, down to SK_B64RUN_SHORT
+ * digits and a multiple of 4 (base64 -w 16), go on too when every short
+ * line of the run is as long: words one to a line are rarely all of one
+ * length. (A block of such lines needs SK_B64RUN_MIN_LO run bytes in a
+ * row to be looked at: indented short lines are not.) */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
-    return r->line >= SK_B64RUN_LINE;
+    return r->line >= SK_B64RUN_LINE ||
+           (r->line >= SK_B64RUN_SHORT && r->line % 4 == 0 && (r->wrap == 0 || r->wrap == r->line));
 }
 
 /* A break that continues the run was taken (its first byte: a CR, or a
@@ -395,6 +402,8 @@ static void sk_b64_broke(struct sk_b64run *r)
         r->holding = 1;
         r->nhold = 0;
     }
+    if (line < SK_B64RUN_LINE)
+        r->wrap = line;
     r->prevline = line;
     r->line = 0;
     r->brk = 1;

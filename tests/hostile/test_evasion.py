@@ -1206,8 +1206,13 @@ def g_av_base64(ck, srv):
             "\t" + wrapped[i:i + 76] + "\r" for i in range(0, len(wrapped), 76)) + "</f>"),
         ("lines with trailing blanks", "text/plain", "".join(
             wrapped[i:i + 76] + " \t \r\n" for i in range(0, len(wrapped), 76))),
+        # lines shorter than 20, all as long
+        ("base64 -w 16", "text/plain",
+         "\n".join(wrapped[i:i + 16] for i in range(0, len(wrapped), 16)) + "\n"),
+        ("base64 -w 12, CRLF", "text/plain",
+         "\r\n".join(wrapped[i:i + 12] for i in range(0, len(wrapped), 12)) + "\r\n"),
     ]
-    for name, ct, text in uploads[-8:]:  # the oracle of the wrapped ones
+    for name, ct, text in uploads[-10:]:  # the oracle of the wrapped ones
         body = text.split("<data>")[-1].split("</data>")[0].split("__\n")[-1]
         body = body.split("<f>")[-1].split("</f>")[0]
         if ct == "application/json":

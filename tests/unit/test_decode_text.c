@@ -627,7 +627,13 @@ static void test_b64run(void **s)
          "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
         {"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2\\nxtbm9wcXJzdHV2d3g=",
          "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
-        {"QUJDREVGR0hJSktM\r\nQUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
+        /* ... and after lines of 8 to 16 when all are as long (base64
+         * -w 16, -w 12), the last one shorter; a short line of another
+         * length ends the run at its end; lines of 6 make none */
+        {"QUJDREVGR0hJSktM\nTU5PUFFSU1RVVldY\nWVo=\n", "<ABCDEFGHIJKLMNOPQRSTUVWXYZ>"},
+        {"QUJDREVGR0hJ\r\nSktMTU5PUFFS\r\nU1RV\r\n", "<ABCDEFGHIJKLMNOPQRSTU>"},
+        {"QUJDREVGR0hJSktM\nTU5PUFFSU1RV\nVldYWVo=\n", "<ABCDEFGHIJKLMNOPQRSTU>"},
+        {"QUJDRE\nVGR0hJ\nSktMTU\n5PUFFS\n", ""},
         /* after such a break, indentation and blank lines (a plist's
          * <data>, indented XML); anything else ends the run */
         {"<data>\n\t\tQUJDREVGR0hJSktMTU5PUFFS\n\t\tU1RVVldYWVphYmNkZWZnaGlq\r\n\r\n  "
