@@ -517,6 +517,7 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                     ((c == ' ' || c == '\t') && (line == 0 ? r->brk : line >= SK_B64RUN_LINE)))
                     break;
                 k = line = 0, i++; /* a short run ended: it was only text */
+                r->nvbrk = 0;      /* and where its padding was */
             }
             r->nval = k, r->line = line, r->cr = 0;
             r->state = k ? SK_B_RUN : SK_B_OUT;

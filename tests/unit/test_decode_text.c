@@ -675,6 +675,9 @@ static void test_b64run(void **s)
         {"x QUJDREVGR0hJSks=TE1OT1BRUlNUVVY= y", "<ABCDEFGHIJKLMNOPQRSTUV>"},
         {"x QUJDREVGR0hJSg==\nTE1OT1BRUlNUVVY= y", "<ABCDEFGHIJLMNOPQRSTUV>"},
         {"x QUJDREVGR0hJSg=TE1OT1BRUlNUVVY= y", ""},
+        /* a short piece after padding that stays text leaves nothing
+         * behind for the next run (found by fuzz_b64run) */
+        {"abc=de QUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
         {"x QUJDREVGR0hJSks= TE1OT1BRUlNUVVY= y", ""},
         {"x QUJDREVGR0hJSks==TE1OT1BRUlNUVVY= y", ""},
         /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
