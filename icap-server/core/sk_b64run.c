@@ -102,7 +102,8 @@ struct sk_b64run {
 
 /* The value of each byte as a base64 digit (both alphabets, sk_b64_digit), -1 for none;
  * and 1 for the bytes a run may be made of (digits, '\\' and '%'
- * escapes, the braces of \u{...}, line ends), for the block skip. */
+ * escapes, the braces of \u{...}, line ends, '=' padding between pieces
+ * GNU base64 joins), for the block skip. */
 static signed char sk_b64_tab[256];
 static unsigned char sk_b64_runbyte[256];
 /* 1: a quote, 2: a byte that may go on with a short run (the slow path) */
@@ -116,7 +117,7 @@ static void sk_b64_tab_init(void)
         /* '{' '}': a script's \u{2B} is one escape, a run may begin with
          * it; CR LF: a script's string goes on after "\" and a line end */
         sk_b64_runbyte[c] = sk_b64_tab[c] >= 0 || c == '\\' || c == '%' || c == '{' || c == '}' ||
-                            c == '\r' || c == '\n';
+                            c == '\r' || c == '\n' || c == '=';
         sk_b64_cls[c] =
             (unsigned char)(quote |
                             (quote || c == '\\' || c == '%' || c == '\r' || c == '\n' || c == '=')

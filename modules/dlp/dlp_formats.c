@@ -228,7 +228,29 @@ struct sk_json {
     int word;          /* ... and it was a letter, digit or '.' (a number cannot start) */
     struct sk_ref ref; /* a character reference in a string */
     struct sk_jnum num;
+    /* HTML in a string (a rich-text editor's, an e-mail body): once a tag
+     * began in it ('<' and a letter, '/' or '!'), a run of white space is
+     * one space, as the page renders it ("<p>4111\n1111\n1111\n1111"
+     * shows one number) */
+    int markup, lt, ws;
 };
+
+/* A string's character C (a byte, or a code point): the one to write, or
+ * -1 when it is white space that joins the run before it. */
+static int sk_json_str_ws(struct sk_json *j, unsigned c)
+{
+    if (j->lt && c < 0x80 && (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '/' || c == '!'))
+        j->markup = 1;
+    j->lt = c == '<';
+    if (!(j->markup && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))) {
+        j->ws = 0;
+        return (int)c;
+    }
+    if (j->ws)
+        return -1;
+    j->ws = 1;
+    return ' ';
+}
 
 /* A string's "&...": HTML a rich-text editor put in JSON ("4111&nbsp;1111",
  * "&#52;", also written "\u0026#52;" by Go and .NET) reads as the browser
@@ -250,6 +272,14 @@ static void sk_json_cp(struct sk_json *j, uint32_t cp)
         sk_fmt_byte(&j->f, ' ');
     }
     j->high = 0;
+    if (cp < 0x80) {
+        int w = sk_json_str_ws(j, cp);
+        if (w < 0)
+            return;
+        cp = (uint32_t)w;
+    } else {
+        j->lt = j->ws = 0;
+    }
     if (!sk_json_ref_take(j, cp < 0x80 ? cp : 0x100))
         sk_fmt_utf8(&j->f, cp);
 }
@@ -323,6 +353,7 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
              * JSON) passes as it is: a lying type never hides text. */
             if (c == '"') {
                 j->state = SK_J_STR;
+                j->markup = j->lt = j->ws = 0;
             } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':') {
                 if (!j->sep)
                     sk_fmt_byte(&j->f, '\n');
@@ -341,8 +372,10 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
                 j->sep = 1;
             } else if (c == '\\') {
                 j->state = SK_J_ESC;
-            } else if (!sk_json_ref_take(j, c < 0x80 ? c : 0x100)) {
-                sk_fmt_byte(&j->f, c);
+            } else {
+                int w = sk_json_str_ws(j, c);
+                if (w >= 0 && !sk_json_ref_take(j, w < 0x80 ? (unsigned)w : 0x100))
+                    sk_fmt_byte(&j->f, (unsigned char)w);
             }
             break;
         case SK_J_ESC: {
@@ -354,9 +387,9 @@ static int sk_json_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
                 j->nhex = 0;
                 j->u = 0;
             } else {
-                unsigned char d = k ? (unsigned char)to[k - from] : c;
-                if (!sk_json_ref_take(j, d < 0x80 ? d : 0x100))
-                    sk_fmt_byte(&j->f, d);
+                int d = sk_json_str_ws(j, k ? (unsigned char)to[k - from] : c);
+                if (d >= 0 && !sk_json_ref_take(j, d < 0x80 ? (unsigned)d : 0x100))
+                    sk_fmt_byte(&j->f, (unsigned char)d);
             }
             break;
         }

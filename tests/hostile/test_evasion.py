@@ -1403,6 +1403,17 @@ def g_dlp(ck, srv):
         ("JSON holding HTML: &nbsp; and &#52; between and in the groups",
          b'{"body": "<p>card &#52;111&nbsp;1111&nbsp;1111&nbsp;1111</p>"}', "application/json",
          "POST", ()),
+        # ... and line ends between the groups: the page shows one number
+        # (red team s20)
+        ("JSON holding HTML: \\n between the groups",
+         b'{"body": "<div>card 4111\\n1111\\n1111\\n1111</div>"}', "application/json", "POST",
+         ()),
+        ("JSON holding HTML: \\r\\n and indentation between the groups",
+         b'{"html": "<td>\\r\\n  4111\\r\\n    1111\\r\\n    1111 \\t 1111</td>"}',
+         "application/json", "POST", ()),
+        ("JSON holding HTML: \\u000a between the groups",
+         b'{"b": "<br/>4111\\u000a1111\\u000a\\u000a1111\\u000a1111"}', "application/json",
+         "POST", ()),
         ("UTF-32LE JSON without BOM",
          '{"card": "4111 1111 1111 1111"}'.encode("utf-32-le"), "application/json", "POST", ()),
         ("UTF-32BE text with BOM", "card 4111 1111 1111 1111".encode("utf-32"),

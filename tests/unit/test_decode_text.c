@@ -678,6 +678,11 @@ static void test_b64run(void **s)
         /* a short piece after padding that stays text leaves nothing
          * behind for the next run (found by fuzz_b64run) */
         {"abc=de QUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
+        /* ... and the block skip does not pass over pieces joined so */
+        {"................................................................"
+         "QUJDREVGR0hJSks=TE1OT1BRUlNUVVY=................................"
+         "................................................................",
+         "<ABCDEFGHIJKLMNOPQRSTUV>"},
         {"x QUJDREVGR0hJSks= TE1OT1BRUlNUVVY= y", ""},
         {"x QUJDREVGR0hJSks==TE1OT1BRUlNUVVY= y", ""},
         /* a last partial group: 3 digits are 2 bytes, 2 digits 1 */
