@@ -1,7 +1,8 @@
 /* dlp_fmt.h - the frame DLP's streaming text extractors share
- * (dlp_formats.c: urlencoded, JSON, XML; dlp_dirtext.c: iCalendar and
- * vCard): a small output buffer in front of the next sink. Internal to
- * dlp. */
+ * (dlp_formats.c: urlencoded, JSON; dlp_xml.c: XML and HTML;
+ * dlp_dirtext.c: iCalendar and vCard): a small output buffer in front of
+ * the next sink, and the character-reference reader of JSON strings and
+ * markup text. Internal to dlp. */
 #ifndef SK_DLP_FMT_H
 #define SK_DLP_FMT_H
 
@@ -55,5 +56,31 @@ struct sk_fmt *sk_fmt_new(size_t size, struct sk_dlp_sink *next,
                           int (*wr)(struct sk_dlp_sink *, const unsigned char *, size_t));
 /* The frame's end: flush, then NEXT's end (-1 if either failed). */
 int sk_fmt_end(struct sk_dlp_sink *s);
+/* Destroys NEXT, then the frame. */
+void sk_fmt_destroy(struct sk_dlp_sink *s);
+/* Code point CP written as UTF-8. */
+void sk_fmt_utf8(struct sk_fmt *f, uint32_t cp);
+
+/* A character reference being read after its '&', the same way in JSON
+ * strings and in XML/HTML text: a '#', an 'x' and digits of its base (a
+ * number ends at its first other byte), or letters and digits (a name), up
+ * to a ';' (taken) or any other byte (not taken: text after the
+ * reference). Leading zeros of a number are not kept ("&#00000052;" is
+ * "&#52;"), nor are the digits of a number already too large (U+FFFD
+ * however long); a name longer than any HTML name ends the reference
+ * where the buffer does. */
+struct sk_ref {
+    int on, lead0, huge;
+    char b[40]; /* the longest HTML name is 32 bytes with its ';' */
+    size_t n;
+};
+
+/* The reference in R written as a browser renders it in text (SEMI: a ';'
+ * ended it); see dlp_formats.c. */
+void sk_fmt_ref(struct sk_fmt *f, struct sk_ref *r, int semi);
+/* Character C (0x100: one beyond ASCII) of a text that may hold
+ * references: taken (1) - it began, continued or ended one with its ';'
+ * - or not (0: the caller writes it; a reference in R ended before it). */
+int sk_ref_take(struct sk_fmt *f, struct sk_ref *r, unsigned c);
 
 #endif
