@@ -379,8 +379,9 @@ static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
  * a file wrapped so passed unread). Shorter lines, down to SK_B64RUN_SHORT
  * digits and a multiple of 4 (base64 -w 16), go on too when every short
  * line of the run is as long: words one to a line are rarely all of one
- * length. (A block of such lines needs SK_B64RUN_MIN_LO run bytes in a
- * row to be looked at: indented short lines are not.) */
+ * length. Only line ends may stand between such lines (no indentation, no
+ * trailing blanks): the block skip finds a run by SK_B64RUN_MIN_LO run
+ * bytes in a row. */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
     return r->line >= SK_B64RUN_LINE ||
@@ -414,8 +415,11 @@ static void sk_b64_broke(struct sk_b64run *r)
 /* C after a continuing break, with no digit since: part of the gap? */
 static int sk_b64_gap(struct sk_b64run *r, unsigned char c)
 {
+    /* (not after a short line: the block skip finds a run by
+     * SK_B64RUN_MIN_LO run bytes in a row, which such lines hold only
+     * when nothing but line ends is between them) */
     if (!r->brk || r->line != 0 || !(c == ' ' || c == '\t' || c == '\r' || c == '\n') ||
-        r->gap >= SK_B64RUN_GAP)
+        r->gap >= SK_B64RUN_GAP || r->prevline < SK_B64RUN_LINE)
         return 0;
     r->gap++;
     r->cr = 0;
@@ -495,7 +499,7 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
          * a run's qualifying digit and every byte that may continue a run
          * ('\\', '%', line ends, '=' padding) */
         if (r->state == SK_B_OUT || (r->state == SK_B_RUN && !r->in && !r->holding)) {
-            size_t k = r->nval, line = r->line, min = r->min;
+            size_t k = r->nval, line = r->line, min = r->min, from = i;
             unsigned char *val = r->val;
             while (i < n) {
                 if (k == 0) { /* outside a run: blocks without one are passed over */
@@ -517,10 +521,12 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                 if ((sk_b64_cls[c] & 2) ||
                     ((c == ' ' || c == '\t') && (line == 0 ? r->brk : line >= SK_B64RUN_LINE)))
                     break;
-                k = line = 0, i++; /* a short run ended: it was only text */
-                r->nvbrk = 0;      /* and where its padding was */
+                k = line = 0, i++;      /* a short run ended: it was only text */
+                r->nvbrk = r->wrap = 0; /* and where its padding was, its lines' length */
             }
-            r->nval = k, r->line = line, r->cr = 0;
+            r->nval = k, r->line = line;
+            if (i != from) /* (a CR LF's LF comes here at once: its CR stays) */
+                r->cr = 0;
             r->state = k ? SK_B_RUN : SK_B_OUT;
             if (i == n)
                 break;
@@ -551,7 +557,7 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
             }
             if (sk_b64_gap(r, c))
                 continue;
-            if ((c == ' ' || c == '\t') && sk_b64_break_ok(r)) {
+            if ((c == ' ' || c == '\t') && r->line >= SK_B64RUN_LINE) {
                 /* white space at a full line's end ("base64 -w 76" lines
                  * an editor left trailing blanks on): atob and b64decode
                  * drop it; a line end after it is a break */
