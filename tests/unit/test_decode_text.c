@@ -679,8 +679,7 @@ static void test_b64run(void **s)
          * behind for the next run (found by fuzz_b64run) */
         {"abc=de QUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFGHIJKLMNOPQR>"},
         /* ... nor the length of its short lines (fuzz_b64run) */
-        {"abcdefghijkl\nxy z QUJDREVG\nQUJDREVGR0hJSktMTU5PUFFS",
-         "<ABCDEFABCDEFGHIJKLMNOPQR>"},
+        {"abcdefghijkl\nxy z QUJDREVG\nQUJDREVGR0hJSktMTU5PUFFS", "<ABCDEFABCDEFGHIJKLMNOPQR>"},
         /* ... and the block skip does not pass over pieces joined so */
         {"................................................................"
          "QUJDREVGR0hJSks=TE1OT1BRUlNUVVY=................................"
