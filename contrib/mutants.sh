@@ -1757,7 +1757,7 @@ MUTANTS = [
      "pl->predicted |= raw;", "pl->predicted |= 0 * raw;",
      r"^(unit\.test_pdf|hostile\.pdf)$"),
     ("pdf: raw deflate not announced by sk_pdf_predicted", S, "icap-server/core/sk_pdf_filter.c",
-     "return !sk_pdf_zlib_header(o->raw, o->raw_len);", "return 0 * !sk_pdf_zlib_header(o->raw, o->raw_len);",
+     "return !sk_zlib_header(o->raw, o->raw_len);", "return 0 * !sk_zlib_header(o->raw, o->raw_len);",
      r"^(unit\.test_pdf|hostile\.pdf)$"),
     ("pdf: LZW /EarlyChange ignored", N, "icap-server/core/sk_pdf_filter.c",
      "if (next + (unsigned)early >= (1u << bits) && bits < 12)",

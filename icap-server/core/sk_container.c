@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "sekisho/decode.h"
+#include "sk_util.h"
 
 #define SK_ZIP_LOCAL 0x04034b50u
 #define SK_ZIP_DESC  0x08074b50u
@@ -56,8 +57,7 @@ static int sk_container_zlib(const unsigned char *p, size_t n)
     z_stream z = {0};
     int rc;
 
-    if (n < 8 || (p[0] & 0x0f) != 8 || (p[0] >> 4) > 7 || (p[1] & 0x20) ||
-        ((unsigned)p[0] << 8 | p[1]) % 31 != 0 || inflateInit(&z) != Z_OK)
+    if (n < 8 || !sk_zlib_header(p, n) || (p[1] & 0x20) || inflateInit(&z) != Z_OK)
         return 0;
     z.next_in = (unsigned char *)p;
     z.avail_in = (uInt)(n < SK_ZLIB_TRY ? n : SK_ZLIB_TRY);

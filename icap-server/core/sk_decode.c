@@ -27,6 +27,7 @@
 #include "sekisho/text.h"
 #include "sk_txn.h"
 #include "sk_unlzw.h"
+#include "sk_util.h"
 
 #define SK_DEC_OUT  65536
 #define SK_DEC_SIDE 65536 /* chunk extensions and trailers kept aside */
@@ -788,10 +789,7 @@ static int sk_stage_start(struct sk_stage *s)
     enum sk_zmode m = SK_Z_GZIP;
 
     if (s->coding == SK_CODING_DEFLATE)
-        m = (s->look[0] & 0x0f) == 8 && (s->look[0] >> 4) <= 7 &&
-                    ((s->look[0] << 8) | s->look[1]) % 31 == 0
-                ? SK_Z_ZLIB
-                : SK_Z_RAW;
+        m = sk_zlib_header(s->look, 2) ? SK_Z_ZLIB : SK_Z_RAW;
     if (s->coding == SK_CODING_BZIP2) {
         if (BZ2_bzDecompressInit(&s->bz, 0, 0) != BZ_OK)
             return -1;

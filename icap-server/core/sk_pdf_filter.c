@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "sk_pdf_internal.h"
+#include "sk_util.h"
 
 enum sk_pdf_kind {
     SK_PDF_F_FLATE = 0,
@@ -572,12 +573,6 @@ static enum sk_pdf_rc sk_pdf_plan(const struct sk_pdf *d, const struct sk_pdf_ob
     return SK_PDF_OK;
 }
 
-/* Does a zlib header start P[0..N)? */
-static int sk_pdf_zlib_header(const unsigned char *p, size_t n)
-{
-    return n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && ((p[0] << 8) | p[1]) % 31 == 0;
-}
-
 int sk_pdf_predicted(struct sk_pdf *d, const struct sk_pdf_obj *o)
 {
     struct sk_pdf_plan pl;
@@ -598,10 +593,10 @@ int sk_pdf_predicted(struct sk_pdf *d, const struct sk_pdf_obj *o)
     if (k0 >= pl.n || pl.kind[k0] != SK_PDF_F_FLATE)
         return 0;
     if (pl.method == SK_PDF_CM_NONE)
-        return !sk_pdf_zlib_header(o->raw, o->raw_len);
+        return !sk_zlib_header(o->raw, o->raw_len);
     if (sk_pdf_decrypt(d, o, pl.method, o->raw, o->raw_len, 1, &head, &hn) != SK_PDF_OK)
         return 1;
-    r = !sk_pdf_zlib_header(head, hn);
+    r = !sk_zlib_header(head, hn);
     free(head);
     return r;
 }
