@@ -165,13 +165,14 @@ static int sk_child_full(void)
     return per > 0 && __atomic_load_n(&sk_held, __ATOMIC_RELAXED) >= per && sk_conn_backlog();
 }
 
-static int sk_let_go(void)
+/* NOW: the caller's sk_now(). */
+static int sk_let_go(time_t now)
 {
     static long last_log, quiet;
 
     if (sk_ms() - sk_t.since_ms < SK_GRACE_MS || !sk_child_full())
         return 0;
-    long now = sk_now(), was = __atomic_load_n(&last_log, __ATOMIC_RELAXED);
+    long was = __atomic_load_n(&last_log, __ATOMIC_RELAXED);
     if (now - was >= 60 &&
         __atomic_compare_exchange_n(&last_log, &was, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
         ci_debug_printf(1,
@@ -380,7 +381,7 @@ __attribute__((visibility("default"))) int ci_connection_wait(ci_connection_t *c
         if ((r = sk_wait_real(real_ci_connection_wait, conn, (int)slice, what)) != 0)
             return r;
         now = sk_now();
-        if (sk_let_go()) {
+        if (sk_let_go(now)) {
             /* c-icap 0.5.10 takes the failed keep-alive wait for a request
              * and waits again to read it: that wait ends at once too */
             sk_t.deadline = now;
