@@ -1,5 +1,6 @@
-/* sk_container.c - containers recognised from their bytes, and a streaming
- * zip walker (zip, docx/xlsx/pptx, odt, jar; ZIP64; data descriptors) that
+/* sk_container.c - zips found in an object (after a prefix too), and a
+ * streaming zip walker (zip, docx/xlsx/pptx, odt, jar; ZIP64; data
+ * descriptors) that
  * needs no central directory, so it reads archives libclamav will not
  * (it returns CLEAN for EICAR in a ZIP64 zip) and uploads still arriving.
  * SECURITY: client-controlled archives. Header sizes are never used to
@@ -11,176 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
 #include "sekisho/decode.h"
-#include "sk_util.h"
 
 #define SK_ZIP_LOCAL 0x04034b50u
 #define SK_ZIP_DESC  0x08074b50u
 #define SK_ZIP_NAME  256
 #define SK_ZIP_EXTRA 1024 /* extra-field bytes examined for ZIP64 sizes */
-
-/* The 13-byte header of the legacy .lzma format has no magic: properties
- * (lc/lp/pb, at most 224), a dictionary size as the encoders write them
- * (2^n or 3 * 2^(n-1), 4 KiB to 1.5 GiB), the uncompressed size (all ones:
- * unknown, else below 2^48). About one random 13 bytes in 10^8 pass. */
-static int sk_container_lzma_alone(const unsigned char *p, size_t n)
-{
-    uint32_t dict;
-    int ones = 1;
-
-    if (n < 13 || p[0] > 224)
-        return 0;
-    dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-    for (int b = 12; b <= 30; b++)
-        if (dict == (uint32_t)1 << b || dict == (uint32_t)3 << (b - 1))
-            goto size;
-    return 0;
-size:
-    for (int i = 5; i < 13; i++)
-        ones &= p[i] == 0xff;
-    return ones || (p[11] == 0 && p[12] == 0);
-}
-
-/* A bare zlib stream (sekisho/decode.h): the header (deflate, a window of
- * at most 32 KiB, no preset dictionary, the check bits), then zlib inflates
- * P[0..N) - at most 4 KiB of it, its output thrown away: to the stream's
- * end (adler32 verified), or 64 bytes and more without an error, or 256
- * and more before one (a stream corrupt further on: readers still get
- * what came before; the decoder reports it corrupt). Random bytes after a
- * valid header fail within 64 (at most 58 in 20,000 tries). */
-#define SK_ZLIB_TRY 4096
-static int sk_container_zlib(const unsigned char *p, size_t n)
-{
-    unsigned char out[4096];
-    z_stream z = {0};
-    int rc;
-
-    if (n < 8 || !sk_zlib_header(p, n) || (p[1] & 0x20) || inflateInit(&z) != Z_OK)
-        return 0;
-    z.next_in = (unsigned char *)p;
-    z.avail_in = (uInt)(n < SK_ZLIB_TRY ? n : SK_ZLIB_TRY);
-    do {
-        z.next_out = out;
-        z.avail_out = sizeof(out);
-        rc = inflate(&z, Z_NO_FLUSH);
-    } while (rc == Z_OK && z.avail_in > 0 && z.total_out < (1u << 20));
-    size_t used = (size_t)z.total_in;
-    inflateEnd(&z);
-    if (rc == Z_STREAM_END)
-        return 1;
-    return (rc == Z_OK || rc == Z_BUF_ERROR) ? used >= 64 : used >= 256;
-}
-
-enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
-{
-    if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)
-        return SK_CT_ZIP;
-    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-        return SK_CT_GZIP;
-    /* little-endian magics: frame 0xFD2FB528, skippable 0x184D2A5?, legacy
-     * 0xFD2FB522..0xFD2FB527 */
-    if (n >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] >= 0x22 && p[0] <= 0x28)
-        return SK_CT_ZSTD;
-    if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)
-        return SK_CT_ZSTD;
-    /* "BZh" and a block size digit; xz's six-byte header magic */
-    if (n >= 4 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9')
-        return SK_CT_BZIP2;
-    if (n >= 6 && memcmp(p,
-                         "\xfd"
-                         "7zXZ\0",
-                         6) == 0)
-        return SK_CT_XZ;
-    if (n >= 5 && memcmp(p, "LZIP", 4) == 0 && p[4] == 1)
-        return SK_CT_LZIP;
-    /* lz4 frame, lz4 legacy (-l) */
-    if (n >= 4 && (memcmp(p, "\x04\x22\x4d\x18", 4) == 0 || memcmp(p, "\x02\x21\x4c\x18", 4) == 0))
-        return SK_CT_LZ4;
-    if (n >= 3 && p[0] == 0x1f && p[1] == 0x9d && (p[2] & 0x1f) >= 9 && (p[2] & 0x1f) <= 16)
-        return SK_CT_COMPRESS;
-    if (sk_container_lzma_alone(p, n))
-        return SK_CT_LZMA;
-    if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
-        return SK_CT_7Z;
-    if (n >= 6 && memcmp(p, "Rar!\x1a\x07", 6) == 0)
-        return SK_CT_RAR;
-    if (sk_container_zlib(p, n))
-        return SK_CT_ZLIB;
-    return SK_CT_NONE;
-}
-
-const char *sk_container_unread(const unsigned char *p, size_t n)
-{
-    static const char *const sqfs[7] = {NULL,
-                                        "a squashfs image (gzip)",
-                                        "a squashfs image (lzma)",
-                                        "a squashfs image (lzo)",
-                                        NULL,
-                                        "a squashfs image (lz4)",
-                                        NULL};
-
-    if (n >= 9 && memcmp(p, "\x89LZO\0\r\n\x1a\n", 9) == 0)
-        return "an lzop file";
-    /* a Windows imaging (WIM) file: its files are resources, XPRESS, LZX
-     * or LZMS chunks (or stored), that no reader here takes apart (7z
-     * and wimlib do) */
-    if (n >= 20 && memcmp(p, "MSWIM\0\0\0", 8) == 0) {
-        uint32_t fl =
-            (uint32_t)p[16] | (uint32_t)p[17] << 8 | (uint32_t)p[18] << 16 | (uint32_t)p[19] << 24;
-        return !(fl & 0x2)    ? "a WIM image (stored)"
-               : fl & 0x80000 ? "a WIM image (LZMS)"
-               : fl & 0x40000 ? "a WIM image (LZX)"
-                              : "a WIM image (XPRESS)";
-    }
-    /* cramfs, either byte order: zlib-compressed pages */
-    if (n >= 32 &&
-        (memcmp(p, "\x45\x3d\xcd\x28", 4) == 0 || memcmp(p, "\x28\xcd\x3d\x45", 4) == 0) &&
-        memcmp(p + 16, "Compressed ROMFS", 16) == 0)
-        return "a cramfs image";
-    if (n < 32 || (memcmp(p, "hsqs", 4) != 0 && memcmp(p, "sqsh", 4) != 0))
-        return NULL;
-    /* version 4 (little-endian only): compression 1..6, a block size of
-     * 4 KiB..1 MiB that is 2^block_log; versions 1-3 (either byte order)
-     * are zlib only */
-    int le = p[0] == 'h';
-    unsigned major = le ? (unsigned)(p[28] | p[29] << 8) : (unsigned)(p[28] << 8 | p[29]);
-    if (major >= 1 && major <= 3)
-        return "a squashfs image (zlib, version 3 or older)";
-    unsigned comp = (unsigned)(p[20] | p[21] << 8), blog = (unsigned)(p[22] | p[23] << 8);
-    uint32_t bsize =
-        (uint32_t)p[12] | (uint32_t)p[13] << 8 | (uint32_t)p[14] << 16 | (uint32_t)p[15] << 24;
-    if (!le || major != 4 || comp > 6 || blog < 12 || blog > 20 || bsize != (uint32_t)1 << blog)
-        return NULL;
-    return sqfs[comp];
-}
-
-enum sk_coding sk_container_coding(enum sk_ctype t)
-{
-    switch (t) {
-    case SK_CT_GZIP:
-        return SK_CODING_GZIP;
-    case SK_CT_ZSTD:
-        return SK_CODING_ZSTD;
-    case SK_CT_BZIP2:
-        return SK_CODING_BZIP2;
-    case SK_CT_XZ:
-        return SK_CODING_XZ;
-    case SK_CT_LZMA:
-        return SK_CODING_LZMA;
-    case SK_CT_LZIP:
-        return SK_CODING_LZIP;
-    case SK_CT_LZ4:
-        return SK_CODING_LZ4;
-    case SK_CT_COMPRESS:
-        return SK_CODING_COMPRESS;
-    case SK_CT_ZLIB:
-        return SK_CODING_DEFLATE;
-    default:
-        return 0;
-    }
-}
 
 int sk_zip_local_plausible(const unsigned char *p, size_t n)
 {

@@ -1,5 +1,5 @@
 /* fuzz_container.c - libFuzzer target for the core zip walker and the
- * container/charset sniffers (icap-server/core/sk_container.c,
+ * container/charset sniffers (icap-server/core/sk_container.c, sk_sniff.c,
  * sk_decode_charset.c). Input: one control byte (chunk schedule), then the
  * archive bytes as a client uploads them.
  * Oracles: the chunk schedule changes neither the entries (names, flags),

@@ -1,5 +1,5 @@
 /* fuzz_packed.c - libFuzzer target for the compressed files the decoding
- * layer recognises by their bytes (icap-server/core/sk_container.c:
+ * layer recognises by their bytes (icap-server/core/sk_sniff.c:
  * sk_container_sniff, sk_container_coding) and undoes (sk_decode.c: bzip2,
  * xz, lzma, lzip, lz4, zstd, gzip stages): what the AV walk and DLP do
  * with a .bz2 / .xz / .lzma / .lz / .lz4 / .zst / .gz download or upload.

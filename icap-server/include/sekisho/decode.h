@@ -1,13 +1,12 @@
 /* sekisho/decode.h - the one decoding layer every inspecting module uses:
  * Content-Encoding chains (sk_decode.c), multipart per RFC 2046
  * (sk_multipart.c, its header parameters sk_header_param.c), containers recognised from their bytes
- * (sk_container.c), base64 runs inside text (sk_b64run.c) and charset sniffing
- * (sk_decode_charset.c). virus_scan and dlp both read
- * bodies through it, so they can never disagree about what a body holds.
- * SECURITY: every byte given to these functions is client-controlled.
- * Nothing here allocates in proportion to the input; every output is
- * bounded by the caller's limits; anything that cannot be decoded is
- * reported to the caller, which applies its configured verdict.
+ * (sk_sniff.c) and zips walked (sk_container.c), base64 runs inside text (sk_b64run.c) and charset
+ * sniffing (sk_decode_charset.c). virus_scan and dlp both read bodies through it, so they can never
+ * disagree about what a body holds. SECURITY: every byte given to these functions is
+ * client-controlled. Nothing here allocates in proportion to the input; every output is bounded by
+ * the caller's limits; anything that cannot be decoded is reported to the caller, which applies its
+ * configured verdict.
  */
 #ifndef SEKISHO_DECODE_H
 #define SEKISHO_DECODE_H
@@ -571,7 +570,7 @@ SK_API void sk_stream_dec_free(struct sk_stream_dec *);
 SK_API enum sk_decode_rc sk_decode_check(enum sk_coding c, const unsigned char *p, size_t n,
                                          const struct sk_decode_limits *lim, uint64_t *out);
 
-/* ---- containers recognised from bytes (sk_container.c) ---------------- */
+/* ---- containers recognised from bytes (sk_sniff.c) -------------------- */
 
 enum sk_ctype {
     SK_CT_NONE = 0,
