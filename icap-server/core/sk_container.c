@@ -302,7 +302,7 @@ static int sk_zip_packed_method(unsigned m)
 static int sk_zip_packed_start(struct sk_zip *z, enum sk_coding c)
 {
     /* no bound here: the handler's data callback charges every byte */
-    static const struct sk_decode_limits lim = {UINT64_MAX, 0, 0, 0};
+    static const struct sk_decode_limits lim = {.out_max = UINT64_MAX};
     struct sk_coding_chain ch = {.c = {c}, .n = 1};
 
     sk_decoder_free(z->pk);

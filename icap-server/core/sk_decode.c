@@ -293,6 +293,7 @@ struct sk_stage {
     struct sk_buf head;
     int head_off; /* no longer kept (over SK_DEC_HEAD, or not asked for) */
     int replay;   /* corrupt within the head: the head goes on, not the rest */
+    int dropped;  /* corrupt with drop_rest: nothing more goes on */
     unsigned char bout[SK_DEC_OUT];
 };
 
@@ -393,6 +394,10 @@ static int sk_stage_corrupt(struct sk_decoder *d, int k, const unsigned char *p,
         d->corrupt = 1;
         if (d->pending == SK_DECODE_OK)
             d->pending = SK_DECODE_CORRUPT;
+    }
+    if (d->lim.drop_rest) {
+        s->dropped = 1;
+        return 0;
     }
     if (!s->head_off) {
         s->replay = 1; /* the head holds these bytes: sk_stage_in passes it on */
@@ -980,7 +985,7 @@ static int sk_stage_feed(struct sk_decoder *d, int k, const unsigned char *p, si
             return sk_stage_lzw(d, k, p, n);
         return sk_stage_run(d, k, p, n);
     case SK_ST_RAW:
-        if (s->replay) /* this input is in the head, passed on whole */
+        if (s->replay || s->dropped) /* in the head, passed on whole; or dropped */
             return 0;
         return n ? sk_stage_emit(&o, p, n) : 0;
     }

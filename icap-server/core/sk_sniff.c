@@ -45,13 +45,18 @@ size:
  * what came before; the decoder reports it corrupt). Random bytes after a
  * valid header fail within 64 (at most 58 in 20,000 tries). */
 #define SK_ZLIB_TRY 4096
+static int sk_zlib_head(const unsigned char *p, size_t n)
+{
+    return n >= 8 && sk_zlib_header(p, n) && !(p[1] & 0x20);
+}
+
 static int sk_container_zlib(const unsigned char *p, size_t n)
 {
     unsigned char out[4096];
     z_stream z = {0};
     int rc;
 
-    if (n < 8 || !sk_zlib_header(p, n) || (p[1] & 0x20) || inflateInit(&z) != Z_OK)
+    if (!sk_zlib_head(p, n) || inflateInit(&z) != Z_OK)
         return 0;
     z.next_in = (unsigned char *)p;
     z.avail_in = (uInt)(n < SK_ZLIB_TRY ? n : SK_ZLIB_TRY);
@@ -65,6 +70,11 @@ static int sk_container_zlib(const unsigned char *p, size_t n)
     if (rc == Z_STREAM_END)
         return 1;
     return (rc == Z_OK || rc == Z_BUF_ERROR) ? used >= 64 : used >= 256;
+}
+
+int sk_container_zlib_cut(const unsigned char *p, size_t n)
+{
+    return sk_zlib_head(p, n) && sk_container_sniff(p, n) == SK_CT_NONE;
 }
 
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)

@@ -201,6 +201,7 @@ struct sk_decomp {
     struct sk_dlp_sink *next;
     struct sk_decoder *dec;
     int stopped;
+    int cut; /* SK_DECOMP_CUT */
 };
 
 static int sk_decomp_out(void *arg, const void *buf, size_t len)
@@ -224,9 +225,8 @@ static int sk_decomp_feed(struct sk_decomp *d, const unsigned char *p, size_t n,
     if (d->stopped)
         return 0;
     rc = sk_decoder_feed(d->dec, p, n, eof, sk_decomp_out, d);
-    if (rc == SK_DECODE_CORRUPT) {
+    if (rc == SK_DECODE_CORRUPT && !d->cut)
         sk_dlp_undecodable(d->ctx, "compressed data is corrupt");
-    }
     if (rc == SK_DECODE_LIMIT || rc == SK_DECODE_FAIL) {
         d->stopped = 1;
         if (rc == SK_DECODE_LIMIT) /* the guard's: the budget is charged by the sink */
@@ -282,17 +282,23 @@ static void sk_decomp_destroy(struct sk_dlp_sink *s)
     free(d);
 }
 
+/* What a decomp filter reads: a compressed file found in an object, the
+ * body's own Content-Encoding chain (sk_decode_limits keep_head), or a
+ * zlib stream the sniff did not take, of which only what inflated before
+ * an error is read, without dlp.on-error (sk_container_zlib_cut). */
+enum sk_decomp_kind { SK_DECOMP_FILE, SK_DECOMP_BODY, SK_DECOMP_CUT };
+
 /* Owns NEXT (destroyed on failure). */
-/* BODY: the body's own Content-Encoding chain (sk_decode_limits keep_head) */
 static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk_coding_chain *ch,
-                                         struct sk_dlp_sink *next, int body)
+                                         struct sk_dlp_sink *next, enum sk_decomp_kind kind)
 {
     struct sk_decomp *d = next ? calloc(1, sizeof(*d)) : NULL;
     /* the budget bounds the transaction, the guard each object */
     struct sk_decode_limits lim = {.out_max = UINT64_MAX,
                                    .ratio = ctx->decode_ratio,
                                    .floor = ctx->decode_floor,
-                                   .keep_head = body};
+                                   .keep_head = kind == SK_DECOMP_BODY,
+                                   .drop_rest = kind == SK_DECOMP_CUT};
 
     if (d && !(d->dec = sk_decoder_new(ch, &lim))) {
         free(d);
@@ -307,6 +313,7 @@ static struct sk_dlp_sink *sk_decomp_new(struct sk_dlp_ctx *ctx, const struct sk
         .write = sk_decomp_write, .end = sk_decomp_end, .destroy = sk_decomp_destroy};
     d->ctx = ctx;
     d->next = next;
+    d->cut = kind == SK_DECOMP_CUT;
     return &d->sink;
 }
 
@@ -792,8 +799,8 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
     if (t == SK_CT_ZIP)
         z->next = sk_dlp_zip_new(z->ctx, z->name, z->depth);
     else if (packed.c[0])
-        z->next =
-            sk_decomp_new(z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1), 0);
+        z->next = sk_decomp_new(
+            z->ctx, &packed, sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1), SK_DECOMP_FILE);
     else if ((z->next = sk_by_type(z->ctx, z->ctype, z->name, z->head, z->nhead, z->depth)) !=
              NULL) {
         /* (in front of the filters below an RTF reader, which passes on
@@ -841,6 +848,16 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
          * every byte reaches the parser */
         if (rtf)
             z->next = sk_dlp_rtf_new(z->ctx, z->depth, z->next);
+    }
+    /* a zlib stream that fails early: also what inflated before the error,
+     * as a streaming reader hands it out (in a window of its own) */
+    if (z->next && t == SK_CT_NONE && z->depth < SK_DLP_MAX_DEPTH &&
+        sk_container_zlib_cut(z->head, z->nhead)) {
+        struct sk_coding_chain zc = {.c = {SK_CODING_DEFLATE}, .n = 1};
+        z->next = sk_tee_new(z->ctx, z->next,
+                             sk_decomp_new(z->ctx, &zc,
+                                           sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1),
+                                           SK_DECOMP_CUT));
     }
     if (!z->next)
         return -1;
@@ -931,7 +948,7 @@ struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *ctx, const char *content_
         sk_dlp_undecodable(ctx, why);
         return s;
     }
-    return s && ch.n ? sk_decomp_new(ctx, &ch, s, 1) : s;
+    return s && ch.n ? sk_decomp_new(ctx, &ch, s, SK_DECOMP_BODY) : s;
 }
 
 /* A byte every reader of a text or form object passes on as it is:

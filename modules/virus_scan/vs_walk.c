@@ -529,7 +529,8 @@ int sk_vs_walk_wants(const unsigned char *p, size_t n)
     enum sk_coding c;
     int rc;
 
-    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_vs_arc_wants(p, n))
+    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_vs_arc_wants(p, n) ||
+        sk_container_zlib_cut(p, n))
         return 1;
     mg = sk_vs_magics(NULL, p, n, &own); /* one pass for both searches */
     rc = sk_zip_find_in(mg, p, n, 0) >= 0 || sk_stream_find_in(mg, p, n, 1, &c) >= 0;
@@ -554,12 +555,21 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
                       const char *name)
 {
     enum sk_ctype t = sk_container_sniff(p, n);
-    struct sk_coding_chain ch = {.c = {sk_vs_packed(t) ? sk_container_coding(t) : 0}, .n = 1};
-    struct sk_decode_limits lim = {
-        .out_max = w->budget, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
+    /* a zlib stream the sniff did not take (it fails early): what
+     * inflated before the error, as a streaming reader hands it out - an
+     * object beside the bytes as they are, never av.on-error */
+    int cut = t == SK_CT_NONE && sk_container_zlib_cut(p, n);
+    struct sk_coding_chain ch = {.c = {cut               ? SK_CODING_DEFLATE
+                                       : sk_vs_packed(t) ? sk_container_coding(t)
+                                                         : 0},
+                                 .n = 1};
+    struct sk_decode_limits lim = {.out_max = w->budget,
+                                   .ratio = w->conf->decode_ratio,
+                                   .floor = w->conf->decode_floor,
+                                   .drop_rest = cut};
     struct sk_vs_obj o = {.w = w, .depth = depth};
-    const char *what = sk_vs_packed_name(t);
-    int opaque = sk_vs_opaque_packed(t); /* the engine never saw inside */
+    const char *what = cut ? "zlib" : sk_vs_packed_name(t);
+    int opaque = cut || sk_vs_opaque_packed(t); /* the engine never saw inside */
     struct sk_decoder *d;
     enum sk_decode_rc drc;
     const unsigned char *q;
@@ -595,7 +605,7 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
                  what, (unsigned long long)w->max_size);
         sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
     }
-    if (drc == SK_DECODE_CORRUPT && opaque) {
+    if (drc == SK_DECODE_CORRUPT && opaque && !cut) {
         snprintf(why, sizeof(why),
                  "a %s file that cannot be decompressed (corrupt, cut short, or a window "
                  "over the limit)",

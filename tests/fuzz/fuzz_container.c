@@ -426,7 +426,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(at == want, "sk_zip_find %ld, naive search %ld", at, want);
     sk_zip_has_zip64(data, size);
     /* the 7z guard reads only the input; with the ratio off nothing is a bomb */
-    const struct sk_decode_limits g7 = {UINT64_MAX, 100, 1u << 20, 0}, off7 = {UINT64_MAX, 0, 0, 0};
+    const struct sk_decode_limits g7 = {.out_max = UINT64_MAX, .ratio = 100, .floor = 1u << 20},
+                                  off7 = {.out_max = UINT64_MAX};
     int r7 = sk_7z_guard(data, size, &g7, NULL);
     SK_FUZZ_CHECK(r7 >= -1 && r7 <= 1, "sk_7z_guard %d", r7);
     SK_FUZZ_CHECK(sk_7z_guard(data, size, &off7, NULL) != 1, "a 7z bomb with the ratio off");

@@ -171,6 +171,29 @@ def lz4(data):
                           stdout=subprocess.PIPE).stdout
 
 
+def zlib_cut(data, seed=1):
+    """A zlib stream that inflates DATA and then hits an invalid code within
+    its first 256 bytes (the bytes after DATA's encoding replaced until
+    zlib reports an error there), 2,000 random bytes after it: Java's
+    InflaterInputStream and Go's zlib.Reader hand out DATA, then fail."""
+    z = zlib.compress(data + b"\n" + b"some ordinary text after it, " * 40, 9)
+    d, k, out = zlib.decompressobj(), 0, b""
+    while data not in out:
+        out += d.decompress(z[k:k + 1])
+        k += 1
+    rnd = random.Random(seed)
+    for _ in range(10000):
+        body = z[:k] + bytes(rnd.getrandbits(8) for _ in range(40))
+        d = zlib.decompressobj()
+        try:
+            for i in range(len(body)):
+                d.decompress(body[i:i + 1])
+        except zlib.error:
+            if i < 200:
+                return body[:i + 1] + bytes(rnd.getrandbits(8) for _ in range(2000))
+    raise AssertionError("no invalid code found")
+
+
 def compress_z(data, bits=16):
     """Unix compress (.Z) by ncompress (contrib/deps.sh installs it)."""
     return subprocess.run(["compress", "-b%d" % bits, "-c"], input=data, check=True,
@@ -578,6 +601,9 @@ def g_zstd(ck, srv):
         ("a bare zlib stream in a zlib stream", zlib.compress(zlib.compress(payload), 1), ()),
         ("a bare zlib stream inside a tar", tar_bytes([("a/d.zz", zlib.compress(payload, 9))]),
          ()),
+        # one that fails early, after EICAR: streaming readers hand EICAR out
+        ("a bare zlib stream with an invalid code after EICAR", zlib_cut(EICAR), ()),
+        ("the same inside a tar", tar_bytes([("a/d.zz", zlib_cut(EICAR, 2))]), ()),
         ("a tar of 40 .zst files, EICAR in the last",
          tar_bytes([("z%d.zst" % i, zst(b"clean %d " % i * 400)) for i in range(39)] +
                    [("z39.zst", zst(payload))]), ()),
@@ -652,10 +678,16 @@ def g_zstd(ck, srv):
             ("a .Z upload", compress_z(CARDS * 20), ()),
             ("a .lzma upload", lzma.compress(CARDS, format=lzma.FORMAT_ALONE), ()),
             ("a bare zlib stream upload", zlib.compress(CARDS), ()),
+            ("a bare zlib stream upload with an invalid code after the cards",
+             zlib_cut(CARDS), ()),
             ("a percent-encoded data: URL in JSON",
              b'{"file":"data:text/plain,' + urllib.parse.quote(CARDS).encode() + b'"}', ())]:
         r = dlp_post(srv, body, "application/octet-stream", extra=extra)
         dlp_blocked(ck, name, r)
+    # text that starts like a zlib stream is read, and fails early as zlib:
+    # no dlp.on-error for that
+    r = dlp_post(srv, b"x^2 + y^2 = z^2, the rest of an ordinary text file\n" * 40, "text/plain")
+    ck.ok("DLP text whose first bytes are a zlib header passes", r.status == 204, r.status)
     # archives nothing here reads: dlp.on-error (default block), never unread
     # ... and ar (a .deb), cpio (an rpm's payload) and cab, whose members
     # (compressed ones) nothing here reads

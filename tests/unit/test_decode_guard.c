@@ -177,7 +177,7 @@ static void test_7z(void **s)
         a = sk_tz_7z(zero, zn, 1, 0, enc, &an);
         assert_int_equal(sk_7z_guard(a, an, &lim, NULL), 1);
         /* the ratio off: within the bound */
-        const struct sk_decode_limits off = {UINT64_MAX, 0, 1u << 20, 0};
+        const struct sk_decode_limits off = {.out_max = UINT64_MAX, .floor = 1u << 20};
         assert_int_equal(sk_7z_guard(a, an, &off, NULL), 0);
         /* the same data declared 1 MiB: what libclamav decodes, passes */
         free(a);

@@ -698,12 +698,79 @@ static void test_zlib_sniff(void **s)
         fail_msg("%u of %u random heads after a zlib header taken for zlib", taken, hdrs * 2000);
 }
 
+/* A zlib stream that fails early (sk_container_zlib_cut): a candidate,
+ * and a decoder with drop_rest hands on exactly what zlib inflated before
+ * the error - nothing of the bytes after it. */
+static void test_zlib_cut(void **s)
+{
+    unsigned char text[4000], z[8000], ref[8000];
+    uLongf zn = sizeof(z);
+    (void)s;
+
+    for (size_t i = 0; i < sizeof(text); i++)
+        text[i] = (unsigned char)("card 4111 1111 1111 1111, eicar, words "[i % 39] + i / 97 % 3);
+    z_stream zs = {0}; /* fixed Huffman codes: literals from the start */
+    assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15, 8, Z_FIXED), Z_OK);
+    zs.next_in = text, zs.avail_in = sizeof(text), zs.next_out = z, zs.avail_out = sizeof(z);
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    zn = zs.total_out;
+    deflateEnd(&zs);
+    /* whole, it is zlib, not a cut one; nor a gzip */
+    assert_int_equal(sk_container_zlib_cut(z, zn), 0);
+    assert_int_equal(sk_container_zlib_cut((const unsigned char *)"\x1f\x8b\x08\0\0\0\0\0\0\3", 10),
+                     0);
+    /* the bytes after the first 40 replaced until an invalid code comes
+     * within the first 256 */
+    size_t refn = 0, used = 0;
+    int zrc = Z_OK;
+    for (int tries = 0; tries < 200 && (zrc != Z_DATA_ERROR || used >= 256); tries++) {
+        for (size_t i = 40; i < zn; i++)
+            z[i] = (unsigned char)(rnd() >> 8);
+        memset(&zs, 0, sizeof(zs));
+        assert_int_equal(inflateInit(&zs), Z_OK);
+        zs.next_in = z, zs.avail_in = (uInt)zn, zs.next_out = ref, zs.avail_out = sizeof(ref);
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        refn = zs.total_out, used = zs.total_in;
+        inflateEnd(&zs);
+    }
+    if (zrc != Z_DATA_ERROR || used >= 256 || refn < 40)
+        fail_msg("no early error (%d after %zu bytes, %zu out)", zrc, used, refn);
+    assert_int_equal(sk_container_sniff(z, zn), SK_CT_NONE);
+    assert_int_equal(sk_container_zlib_cut(z, zn), 1);
+    z[1] |= 0x20; /* a preset dictionary */
+    assert_int_equal(sk_container_zlib_cut(z, zn), 0);
+    z[1] &= (unsigned char)~0x20;
+    struct sk_coding_chain ch = {.c = {SK_CODING_DEFLATE}, .n = 1};
+    for (int drop = 0; drop <= 1; drop++) {
+        struct sk_decode_limits lim = {.out_max = 1u << 20, .drop_rest = drop};
+        struct out o = {0};
+        struct sk_decoder *d = sk_decoder_new(&ch, &lim);
+        assert_non_null(d);
+        /* in two writes, the second after the error */
+        assert_int_equal(sk_decoder_feed(d, z, used + 10, 0, out_sink, &o), SK_DECODE_CORRUPT);
+        assert_int_equal(sk_decoder_feed(d, z + used + 10, zn - used - 10, 1, out_sink, &o),
+                         SK_DECODE_OK); /* reported once */
+        sk_decoder_free(d);
+        if (drop) {
+            assert_int_equal(o.len, refn);
+            assert_memory_equal(o.p, ref, refn);
+        } else { /* the rest as it is, after what inflated */
+            assert_true(o.len > refn + (zn - used - 10));
+        }
+        free(o.p);
+    }
+    /* text with a zlib header for its first bytes is a candidate too */
+    assert_int_equal(sk_container_zlib_cut((const unsigned char *)"x^2 + y^2 = z^2, a line", 23),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zip_walker),    cmocka_unit_test(test_zip_find),
         cmocka_unit_test(test_zip_directory), cmocka_unit_test(test_zip_raw),
         cmocka_unit_test(test_zip_guard),     cmocka_unit_test(test_zlib_sniff),
+        cmocka_unit_test(test_zlib_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,6 +109,11 @@ struct sk_decode_limits {
      * an object, which is read as it is with that object (and whose whole
      * input passed on would be the same stream again, found again) */
     int keep_head;
+    /* a corrupt stage passes on nothing more: the output is what a reader
+     * that stops at the error handed out before it (Java's
+     * InflaterInputStream, Go's zlib.Reader) - a view beside the bytes as
+     * they are, which are read anyway (sk_container_zlib_cut) */
+    int drop_rest;
 };
 
 /* The decompression guard: the one rule every decompression of client
@@ -601,6 +606,13 @@ enum sk_ctype {
  * else at least 64 bytes of it without an error, or 256 before one (random
  * bytes after a header fail within 64). */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
+/* A zlib header (no preset dictionary) at P that sk_container_sniff did
+ * not take as SK_CT_ZLIB: its stream fails early or is cut short, or the
+ * bytes only look like a header. A streaming reader hands out what inflated
+ * before the error, so that is worth a look, never a verdict of its own
+ * (a decoder with drop_rest; random bytes after a header inflate a few
+ * bytes of noise). 1 when P[0..N) is such a candidate. */
+SK_API int sk_container_zlib_cut(const unsigned char *p, size_t n);
 /* Formats nobody here decodes - neither libclamav nor the toolkit's
  * decoders - recognised by a strict header: an lzop file (its 9-byte
  * magic); a squashfs image whose blocks are zlib, lzma, lzo or lz4 data
