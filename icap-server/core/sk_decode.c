@@ -1,5 +1,6 @@
-/* sk_decode.c - Content-Encoding: the coding chain of every header field
- * and a streaming decoder for it (gzip with any number of members, zlib or
+/* sk_decode.c - a streaming decoder for a coding chain (the chain a
+ * message's fields name: sk_coding.c; one zlib stream or zstd frame:
+ * sk_inflate.c): gzip with any number of members, zlib or
  * raw deflate, br, zstd with any number of frames; bzip2, xz, lzma, lzip
  * and lz4 files with any number of streams, compress (.Z) files), with
  * bomb limits.
@@ -11,21 +12,17 @@
  * one more stage (strict syntax, bounded lines; else the bytes pass as
  * they are).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <brotli/decode.h>
 #include <bzlib.h>
 #include <lz4frame.h>
 #include <lzma.h>
 #include <zlib.h>
-#include <zstd.h>
 
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
-#include "sk_txn.h"
 #include "sk_unlzw.h"
 #include "sk_util.h"
 
@@ -40,207 +37,6 @@
 #ifndef SK_DEC_STEP
 #define SK_DEC_STEP 4096
 #endif
-
-/* ---- the coding list ------------------------------------------------- */
-
-static int sk_coding_token(const char *s, size_t n, enum sk_coding *c)
-{
-    if (n == 4 && strncasecmp(s, "gzip", 4) == 0)
-        *c = SK_CODING_GZIP;
-    else if (n == 6 && strncasecmp(s, "x-gzip", 6) == 0)
-        *c = SK_CODING_GZIP;
-    else if (n == 7 && strncasecmp(s, "deflate", 7) == 0)
-        *c = SK_CODING_DEFLATE;
-    else if (n == 2 && strncasecmp(s, "br", 2) == 0)
-        *c = SK_CODING_BR;
-    else if (n == 7 && strncasecmp(s, "chunked", 7) == 0)
-        *c = SK_CODING_CHUNKED;
-    else if (n == 4 && strncasecmp(s, "zstd", 4) == 0)
-        *c = SK_CODING_ZSTD;
-    else
-        return -1;
-    return 0;
-}
-
-static void sk_coding_bad(const char *s, size_t n, char *bad, size_t size)
-{
-    size_t o = 0;
-
-    if (!bad || size == 0)
-        return;
-    for (size_t i = 0; i < n && o + 1 < size; i++)
-        bad[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    bad[o] = '\0';
-}
-
-int sk_coding_parse(const char *v, struct sk_coding_chain *out, char *bad, size_t badsize)
-{
-    out->n = 0;
-    if (bad && badsize)
-        bad[0] = '\0';
-    for (const char *p = v; p && *p;) {
-        size_t n = strcspn(p, ",");
-        const char *s = p;
-        size_t m = n;
-        enum sk_coding c;
-
-        p += n + (p[n] == ',');
-        while (m && (*s == ' ' || *s == '\t'))
-            s++, m--;
-        while (m && (s[m - 1] == ' ' || s[m - 1] == '\t'))
-            m--;
-        if (m == 0 || (m == 8 && strncasecmp(s, "identity", 8) == 0))
-            continue; /* RFC 9110 5.6.1: empty elements do not count */
-        if (sk_coding_token(s, m, &c) == -1 || out->n == SK_CODING_MAX) {
-            sk_coding_bad(s, m, bad, badsize);
-            return -1;
-        }
-        out->c[out->n++] = c;
-    }
-    return 0;
-}
-
-/* ---- one zlib stream ------------------------------------------------- */
-
-struct sk_inflate {
-    z_stream z;
-    unsigned char out[SK_DEC_OUT];
-};
-
-static int sk_zbits(enum sk_zmode m)
-{
-    return m == SK_Z_GZIP ? 16 + MAX_WBITS : m == SK_Z_RAW ? -MAX_WBITS : MAX_WBITS;
-}
-
-struct sk_inflate *sk_inflate_new(enum sk_zmode m)
-{
-    struct sk_inflate *f = calloc(1, sizeof(*f));
-
-    if (f && inflateInit2(&f->z, sk_zbits(m)) != Z_OK) {
-        free(f);
-        f = NULL;
-    }
-    return f;
-}
-
-void sk_inflate_reset(struct sk_inflate *f, enum sk_zmode m)
-{
-    inflateReset2(&f->z, sk_zbits(m));
-}
-
-void sk_inflate_free(struct sk_inflate *f)
-{
-    if (f) {
-        inflateEnd(&f->z);
-        free(f);
-    }
-}
-
-int sk_inflate_feed(struct sk_inflate *f, const unsigned char *p, size_t n, size_t *used,
-                    sk_decode_sink_fn sink, void *arg)
-{
-    size_t total = 0;
-    int rc = Z_OK;
-
-    *used = 0;
-    while (n > 0) {
-        uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        f->z.next_in = (Bytef *)p;
-        f->z.avail_in = take;
-        do {
-            f->z.next_out = f->out;
-            f->z.avail_out = sizeof(f->out);
-            rc = inflate(&f->z, Z_NO_FLUSH);
-            size_t got = sizeof(f->out) - f->z.avail_out;
-            if (got && sink(arg, f->out, got) == -1) {
-                *used = total + (take - f->z.avail_in);
-                return -2;
-            }
-        } while (rc == Z_OK && (f->z.avail_in > 0 || f->z.avail_out == 0));
-        size_t ate = take - f->z.avail_in;
-        total += ate, p += ate, n -= ate;
-        *used = total;
-        if (rc == Z_STREAM_END)
-            return 1;
-        if (rc == Z_MEM_ERROR)
-            return -2;
-        if (rc != Z_OK && rc != Z_BUF_ERROR)
-            return -1;
-        if (ate == 0)
-            break;
-    }
-    return 0;
-}
-
-/* ---- one zstd frame --------------------------------------------------- */
-
-/* SK_ZSTD_WINDOW_LOG (sekisho/decode.h): a larger window is corrupt here. */
-
-struct sk_unzstd {
-    ZSTD_DCtx *dc;
-    int mid; /* inside a frame */
-    unsigned char out[SK_DEC_OUT];
-};
-
-struct sk_unzstd *sk_unzstd_new(void)
-{
-    struct sk_unzstd *u = calloc(1, sizeof(*u));
-
-    if (u &&
-        (!(u->dc = ZSTD_createDCtx()) ||
-         ZSTD_isError(ZSTD_DCtx_setParameter(u->dc, ZSTD_d_windowLogMax, SK_ZSTD_WINDOW_LOG)))) {
-        ZSTD_freeDCtx(u->dc);
-        free(u);
-        u = NULL;
-    }
-    return u;
-}
-
-void sk_unzstd_reset(struct sk_unzstd *u)
-{
-    ZSTD_DCtx_reset(u->dc, ZSTD_reset_session_only);
-    u->mid = 0;
-}
-
-int sk_unzstd_mid(const struct sk_unzstd *u)
-{
-    return u->mid;
-}
-
-void sk_unzstd_free(struct sk_unzstd *u)
-{
-    if (u) {
-        ZSTD_freeDCtx(u->dc);
-        free(u);
-    }
-}
-
-int sk_unzstd_feed(struct sk_unzstd *u, const unsigned char *p, size_t n, size_t *used,
-                   sk_decode_sink_fn sink, void *arg)
-{
-    ZSTD_inBuffer in = {p, n, 0};
-    ZSTD_outBuffer out;
-
-    *used = 0;
-    do {
-        size_t before = in.pos;
-        out = (ZSTD_outBuffer){u->out, sizeof(u->out), 0};
-        size_t r = ZSTD_decompressStream(u->dc, &out, &in);
-        *used = in.pos;
-        /* what was decoded before an error (a bad block after good ones, a
-         * checksum) goes out first: in smaller writes it would have */
-        if (out.pos && sink(arg, u->out, out.pos) == -1)
-            return -2;
-        if (ZSTD_isError(r))
-            return -1;
-        u->mid = r != 0;
-        if (r == 0)
-            return 1; /* the frame ended (and was flushed); in.pos is after it */
-        if (out.pos == 0 && in.pos == before)
-            break;
-    } while (in.pos < n || out.pos == out.size);
-    return 0;
-}
 
 /* ---- the chain decoder ---------------------------------------------- */
 
@@ -1159,111 +955,4 @@ void sk_decoder_free(struct sk_decoder *d)
     }
     sk_buf_free(&d->side);
     free(d);
-}
-
-/* ---- repeated header fields ------------------------------------------ */
-
-struct sk_header_acc {
-    struct sk_buf b;
-    int fields;
-};
-
-static void sk_header_join(void *arg, const char *value)
-{
-    struct sk_header_acc *a = arg;
-
-    if (a->fields++)
-        sk_buf_append(&a->b, ", ", 2);
-    sk_buf_puts(&a->b, value);
-}
-
-char *sk_txn_coding_list(const struct sk_txn *t, int response)
-{
-    char *ce = sk_txn_header_list(t, response, "Content-Encoding");
-    char *te = sk_txn_header_list(t, response, "Transfer-Encoding");
-    struct sk_buf b = {0};
-
-    if (!te)
-        return ce;
-    if (!ce)
-        return te;
-    sk_buf_puts(&b, ce);
-    sk_buf_append(&b, ", ", 2);
-    sk_buf_puts(&b, te);
-    free(ce);
-    free(te);
-    if (b.failed) {
-        sk_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
-char *sk_txn_header_list(const struct sk_txn *t, int response, const char *name)
-{
-    struct sk_header_acc a = {{0}, 0};
-    const char *v;
-
-    if (response && t->method != SK_RESPMOD)
-        return NULL;
-    if (t->headers.each)
-        t->headers.each(t->headers.ctx, response, name, sk_header_join, &a);
-    else if (t->headers.get && (v = t->headers.get(t->headers.ctx, response, name)))
-        sk_header_join(&a, v);
-    if (a.fields == 0 || a.b.failed) {
-        sk_buf_free(&a.b);
-        return NULL;
-    }
-    return a.b.data ? a.b.data : strdup(""); /* all fields empty */
-}
-
-void sk_media_type(const char *value, char *out, size_t size)
-{
-    size_t o = 0;
-
-    if (size == 0)
-        return;
-    if (value)
-        for (; *value == ' ' || *value == '\t'; value++)
-            ;
-    for (; value && *value && *value != ';' && *value != ' ' && *value != '\t' && *value != ',' &&
-           o + 1 < size;
-         value++)
-        out[o++] = (char)((*value >= 'A' && *value <= 'Z') ? *value + 32 : *value);
-    out[o] = '\0';
-}
-
-int sk_txn_media_type(const struct sk_txn *t, int response, char *out, size_t size)
-{
-    char *list = sk_txn_header_list(t, response, "Content-Type"), mt[128];
-    int found = 0, quoted = 0;
-
-    if (size == 0) {
-        free(list);
-        return -1;
-    }
-    out[0] = '\0';
-    if (!list)
-        return 0;
-    /* every item of the list: the start, and after each comma outside quotes */
-    for (char *p = list; p;) {
-        sk_media_type(p, mt, sizeof(mt));
-        if (strchr(mt, '/')) {
-            if (!found++)
-                snprintf(out, size, "%s", mt);
-            else if (strncmp(out, mt, size - 1) != 0) {
-                free(list);
-                return -1;
-            }
-        }
-        for (; *p && (quoted || *p != ','); p++) {
-            if (*p == '\\' && quoted && p[1])
-                p++;
-            else if (*p == '"')
-                quoted = !quoted;
-        }
-        p = *p ? p + 1 : NULL;
-    }
-    free(list);
-    return found ? 1 : 0;
 }
