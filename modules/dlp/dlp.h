@@ -445,6 +445,16 @@ int sk_dlp_ole2_wants(const unsigned char *p, size_t n);
 int sk_dlp_ole2_text(const unsigned char *p, size_t n, int (*emit)(void *, const char *, size_t),
                      void *arg, char *why, size_t whylen);
 
+/* A multipart body by its BOUNDARY (CT its Content-Type: digest, and mail
+ * line ends unless form-data); without one a mail message, or (MBOX) the
+ * messages of an mbox (dlp_multipart.c). */
+struct sk_dlp_sink *sk_dlp_multipart_new(struct sk_dlp_ctx *, const char *boundary, const char *ct,
+                                         int mbox, int depth);
+/* The charset parameter of a Content-Type as Python's get_param reads
+ * it: a plain "charset=" first, else RFC 2231 ("charset*=''utf-7",
+ * sections). 0, or -1 when there is none (OUT ""); CT may be NULL. */
+int sk_dlp_ct_charset(const char *ct, char *out, size_t size);
+
 /* The chain for one object of CONTENT_TYPE (full header value, may be
  * NULL) and file NAME (may be NULL): format decoder + normaliser. DEPTH
  * limits nesting (multipart in multipart, archive in archive). What the
