@@ -295,6 +295,26 @@ static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_
     return rc;
 }
 
+/* The base64 string literals of a text that a script would join
+ * (sk_b64_join_literals), their runs read: 0, or -1 (stopped). A text
+ * without a quote has none. */
+static int sk_vs_walk_joined(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
+{
+    const unsigned char *q = memchr(p, '"', n);
+    if (!q && !memchr(p, '\'', n) && !memchr(p, '`', n))
+        return 0;
+    unsigned char *out = malloc(n);
+    if (!out) {
+        sk_vs_walk_stop(w, SK_VS_ERROR, "", "out of memory reading a text");
+        return -1;
+    }
+    size_t m = sk_b64_join_literals(p, n, SK_VS_B64_MIN, out);
+    int rc = m ? sk_vs_b64_pass(w, out, m, 0, depth, name) : 0;
+    free(out);
+    return rc;
+}
+
 /* A text as a browser or parser reads it: UTF-16 (UTF16: 1 little-, 2
  * big-endian) as UTF-8; and, where it has an '&', once more with its
  * character references decoded - an href's "&#37;21" is "%21", an href's
@@ -326,6 +346,9 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
         if (rc == 0 && sk_vs_refs_digit(p, n))
             rc = sk_vs_b64_pass(w, refs, m, 0, depth, name);
     }
+    /* the base64 literals a script joins, as the string they make */
+    if (rc == 0)
+        rc = sk_vs_walk_joined(w, p, n, depth, name);
     /* a form's fields, JSON's strings, a script's text, as read */
     if (rc == 0 && ct && strcasestr(ct, "x-www-form-urlencoded"))
         rc = sk_vs_walk_values(w, p, n, 1, depth, name);

@@ -129,6 +129,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       "a %zu-byte payload after the text did not come back whole", pay);
         free(t);
     }
+    /* the literals a script joins (sk_b64_join_literals): never longer
+     * than the text, digits and '#' between groups only; the text, then
+     * "; x: ['<base64 of the first bytes, in two>']" comes back with that
+     * base64 as its last group */
+    if (!utf16 && pay * 4 / 3 >= min) {
+        uint8_t *t = malloc(size + 16 + 128), *o = malloc(size + 16 + 128);
+        char b64[160];
+        SK_FUZZ_CHECK(t != NULL && o != NULL, "out of memory");
+        size_t m = sk_b64_join_literals(data, size, min, o);
+        SK_FUZZ_CHECK(m <= size, "%zu joined bytes from %zu", m, size);
+        for (size_t i = 0; i < m; i++)
+            SK_FUZZ_CHECK(sk_b64_digit(o[i], 1) >= 0 || o[i] == '=' ||
+                              (o[i] == '#' && i > 0 && i + 1 < m && o[i - 1] != '#'),
+                          "byte %zu of the joined text is %#x", i, o[i]);
+        size_t bn = sk_fuzz_b64(data, pay, b64), h = bn / 2;
+        memcpy(t, data, size);
+        size_t n = size;
+        n += (size_t)sprintf((char *)t + n, "; x: ['%.*s', \"%.*s\"]", (int)h, b64, (int)(bn - h),
+                             b64 + h);
+        m = sk_b64_join_literals(t, n, min, o);
+        SK_FUZZ_CHECK(m >= bn && memcmp(o + m - bn, b64, bn) == 0 &&
+                          (m == bn || o[m - bn - 1] == '#'),
+                      "the %zu-digit pieces after the text are not its last group", bn);
+        free(t), free(o);
+    }
     sk_buf_free(&whole.log), sk_buf_free(&bytes.log), sk_buf_free(&parts.log);
     sk_buf_free(&tail.log);
     return 0;

@@ -1120,6 +1120,26 @@ def g_av_base64(ck, srv):
         ("MIME lines in a page", "<pre>%s</pre>" % mime),
         ("after 600 NUL bytes", "\0" * 600 + "<script>atob('%s')</script>" % b),
     ]
+    # pieces a script joins other ways than '+' (sk_b64_join_literals): no
+    # piece is a run on its own, EICAR is in none
+    p8 = [b[i:i + 8] for i in range(0, len(b), 8)]
+    p40 = [b[i:i + 40] for i in range(0, len(b), 40)]
+    pages += [
+        ("an array of pieces joined", "<script>atob([%s].join(''))</script>"
+         % ", ".join('"%s"' % x for x in p8)),
+        ("an array of pieces, one per line", "<script>const p = [\n%s\n];\n"
+         "atob(p.join(''));</script>" % ",\n".join("  '%s'" % x for x in p40)),
+        ("pieces in variables", "<script>var a = \"%s\";\nvar b = `%s`;\nvar f = atob(a + b);"
+         "</script>" % (b[:46], b[46:])),
+        ("pieces joined by .concat()", "<script>atob(\"%s\"%s)</script>"
+         % (p8[0], "".join('.concat("%s")' % x for x in p8[1:]))),
+        ("'+' with comments between", "<script>atob(%s)</script>"
+         % " /* + */ + ".join("'%s'" % x for x in p40)),
+        ("'+' after 200 spaces", "<script>atob(%s)</script>"
+         % (" " * 200 + "+ ").join("'%s'" % x for x in p40)),
+        ("pieces in parentheses", "<script>atob(%s)</script>"
+         % " + ".join('("%s")' % x for x in p40)),
+    ]
     # a data: URL without base64: percent-encoded bytes a link downloads
     # (no script at all), or a script fetches
     pct = "".join("%%%02X" % c for c in EICAR)
@@ -1294,6 +1314,16 @@ def g_av_base64(ck, srv):
     r = respmod(srv, "http://origin.test/smuggle/icons.css", css, allow204=False, ctype="text/css")
     ck.ok("a clean stylesheet of 60 percent-encoded data: URLs passes byte-identical",
           passed_identical(r, css), "%s %r" % (r.status, r.raw_head[:200]))
+    # ... and a script of many short literals and a clean file in pieces
+    # (the joined literals are read, and are clean)
+    words = ["click", "mouseover", "keydown", "div", "span", "px", "none", "block", "id"] * 40
+    js = ("var k=[%s];\nvar d=[%s].join('');\n" % (
+        ",".join('"%s"' % x for x in words),
+        ",".join("'%s'" % img[i:i + 60] for i in range(0, len(img), 60)))).encode()
+    r = respmod(srv, "http://origin.test/smuggle/clean.js", js, allow204=False,
+                ctype="application/javascript")
+    ck.ok("a clean script of 360 short literals and a file in pieces passes byte-identical",
+          passed_identical(r, js), "%s %r" % (r.status, r.raw_head[:200]))
     # a file as an application reads it out of a form field or a JSON
     # string (parse_qs, json.loads: the oracle), its '\\' written %5C or
     # "\\\\": uploads and downloads

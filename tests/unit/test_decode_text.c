@@ -848,6 +848,54 @@ static void churn(void)
  * are closed (the no-body REQMOD with a DLP keyword template dlopen'ed
  * EUC-JP & co. per request); plain iconv_open does not, which is what the
  * second half shows (so the first half can fail). */
+/* The base64 literals a script joins (sk_b64_join_literals): in order,
+ * groups broken by a ':' or a long gap, keys left out, a group only with
+ * two literals and MIN digits. */
+static const char *join_of(const char *text, size_t min)
+{
+    static unsigned char out[8192];
+    size_t n = strlen(text);
+    assert_true(n < sizeof(out));
+    size_t m = sk_b64_join_literals((const unsigned char *)text, n, min, out);
+    assert_true(m <= n);
+    out[m] = '\0';
+    return (const char *)out;
+}
+
+static void test_b64_join(void **s)
+{
+    (void)s;
+    /* an array, variables, .concat(), comments and parentheses */
+    assert_string_equal(join_of("atob([\"QUJD\", 'REVG', `R0hJ`].join(''))", 8), "QUJDREVGR0hJ");
+    assert_string_equal(join_of("var a = \"QUJD\";\nvar b = \"REVG\"; atob(a + b)", 8), "QUJDREVG");
+    assert_string_equal(join_of("atob(\"QUJD\".concat(\"REVG\"))", 8), "QUJDREVG");
+    assert_string_equal(join_of("atob('QUJD' /* x */ + ('REVG'))", 8), "QUJDREVG");
+    /* JSON's \/ is '/'; '=' padding is kept for the run finder */
+    assert_string_equal(join_of("[\"ab\\/c\", \"de==\"]", 8), "ab/cde==");
+    /* one literal is no group; fewer than MIN digits neither */
+    assert_string_equal(join_of("atob(\"QUJDREVGR0hJ\")", 8), "");
+    assert_string_equal(join_of("['QUJD', 'REV']", 8), "");
+    /* a ':' between two literals ends the group (an object, a ternary);
+     * a key is no literal of it */
+    assert_string_equal(join_of("{a: 'QUJD', b: 'REVG'}", 8), "");
+    assert_string_equal(join_of("c ? 'QUJD' : 'REVG'", 8), "");
+    assert_string_equal(join_of("{\"data\": \"QUJDREVG\", \"name\": \"R0hJ\"}", 8), "");
+    assert_string_equal(join_of("{\"d\": [\"QUJD\", \"REVG\"], \"n\": \"x\"}", 8), "QUJDREVG");
+    /* two groups, each ended by '#' but the last */
+    assert_string_equal(join_of("x = ['QUJD', 'REVG']; y = {k: 1}; z = ['R0hJ', 'SktM']", 8),
+                        "QUJDREVG#R0hJSktM");
+    /* a quote that opens no literal of digits (an apostrophe, a string
+     * with a space) is passed over */
+    assert_string_equal(join_of("it's 'QUJD' + \"a b\" + 'REVG'", 8), "QUJDREVG");
+    /* a gap longer than SK_B64JOIN_GAP ends the group */
+    static char big[SK_B64JOIN_GAP + 64];
+    for (int gap = SK_B64JOIN_GAP - 1; gap <= SK_B64JOIN_GAP + 1; gap++) {
+        snprintf(big, sizeof(big), "'QUJD'%*s'REVG'", gap, "+ ");
+        assert_int_equal(strlen(big), 6 + (size_t)gap + 6);
+        assert_string_equal(join_of(big, 8), gap <= SK_B64JOIN_GAP ? "QUJDREVG" : "");
+    }
+}
+
 static void test_iconv_pinned(void **s)
 {
     (void)s;
@@ -927,7 +975,7 @@ int main(void)
         cmocka_unit_test(test_charset_lookup), cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_b64run),         cmocka_unit_test(test_uu_find),
         cmocka_unit_test(test_uurun),          cmocka_unit_test(test_iconv_pinned),
-        cmocka_unit_test(test_iconv_kept),
+        cmocka_unit_test(test_iconv_kept),     cmocka_unit_test(test_b64_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

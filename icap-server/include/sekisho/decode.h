@@ -819,6 +819,24 @@ SK_API void sk_b64run_utf16(struct sk_b64run *, int be);
 SK_API int sk_b64run_end(struct sk_b64run *);
 SK_API void sk_b64run_free(struct sk_b64run *);
 
+/* ---- base64 string literals a script joins (sk_b64join.c) ------------- */
+
+/* A script assembles a file from pieces of its base64: ["...", "..."].join(""),
+ * var a = "..."; var b = "..."; atob(a + b), "...".concat("..."),
+ * "..." + ("...") with a comment between. No piece need be a run
+ * (sk_b64run) on its own, and a signature across two is in neither. The string literals of P[0..N)
+ * (quoted with ", ' or `) made only of base64 digits (either alphabet, '='
+ * padding, JSON's \/), in the order they are written, are joined: a group
+ * goes on while the bytes between two literals are at most
+ * SK_B64JOIN_GAP and hold no ':' (an object's key: value, a ternary), and a
+ * literal followed by ':' (a JSON key) is none. Each group of at least two
+ * literals and MIN digits is written to OUT (room for N bytes), its digits
+ * one after the other, groups ended by '#': a text the run finder reads as
+ * one run per group. Returns the length written (0: no such group). */
+#define SK_B64JOIN_GAP 4096
+SK_API size_t sk_b64_join_literals(const unsigned char *p, size_t n, size_t min,
+                                   unsigned char *out);
+
 /* ---- percent-encoded data: URLs in text (sk_dataurl.c) ---------------- */
 
 /* The next data: URL (RFC 2397, any case) from *POS on in P[0..N) whose
