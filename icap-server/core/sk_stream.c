@@ -5,7 +5,7 @@
  * .deb, a compressed file after junk. `tail -c +N f | gunzip` and 7-Zip
  * read them; a scanner that looks at offset 0 only does not.
  * SECURITY: client bytes. A candidate is a header that verifies strictly
- * (gzip: method 8, no reserved flag, a known XFL and OS; bzip2: "BZh1-9"
+ * (gzip: method 8, no reserved flag; bzip2: "BZh1-9"
  * and a block or end magic; xz: magic, flags and their CRC32; zstd: a
  * frame the decoder reads, sk_stream_zstd_at; .Z: its magic, flags and
  * eight codes that can be, sk_stream_compress_at), so random data holds
@@ -113,8 +113,9 @@ static enum sk_coding sk_stream_at(const unsigned char *p, size_t n)
     static const unsigned char pi[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
     static const unsigned char eos[6] = {0x17, 0x72, 0x45, 0x38, 0x50, 0x90};
 
-    if (n >= 18 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 && !(p[3] & 0xe0) &&
-        (p[8] == 0 || p[8] == 2 || p[8] == 4) && (p[9] <= 13 || p[9] == 255))
+    /* gzip: XFL and OS are any byte (GNU gzip and zlib read past them, and
+     * whoever writes the header chooses them) */
+    if (n >= 18 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 && !(p[3] & 0xe0))
         return SK_CODING_GZIP;
     if (n >= 14 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9' &&
         (memcmp(p + 4, pi, 6) == 0 || memcmp(p + 4, eos, 6) == 0))

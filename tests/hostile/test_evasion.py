@@ -1910,6 +1910,10 @@ def g_tar_streams(ck, srv):
     for i, (name, body, inner) in enumerate([
             ("makeself-style script + .tar.gz", script + gz(tar_bytes([("e.com", payload)])),
              None),
+            # XFL and OS are the writer's choice; gzip -dc reads past them (red team s22)
+            ("makeself-style script + .tar.gz with XFL 7 and OS 200",
+             script + (lambda z: z[:8] + bytes([7, 200]) + z[10:])(
+                 gz(tar_bytes([("e.com", payload)]))), None),
             ("40 bytes + .gz", b"JUNK" * 10 + g, g),
             ("40 bytes + .bz2", b"JUNK" * 10 + bz2.compress(payload), bz2.compress(payload)),
             ("40 bytes + .xz", b"JUNK" * 10 + xz(payload), xz(payload)),

@@ -92,6 +92,43 @@ static void test_stream_zstd(void **s)
     free(o.p);
 }
 
+/* A gzip member after a prefix whose header has any XFL and OS byte (GNU
+ * gzip and zlib read past them; a writer picks them): a candidate, found
+ * the same with and without the magic index, and decoded. A reserved
+ * flag bit makes none. */
+static void test_stream_gzip_header(void **s)
+{
+    const char *text = "a gzip member after a stub, with odd header bytes.";
+    size_t gn;
+    unsigned char *gz = sk_tz_deflate(text, strlen(text), 16 + 15, &gn), body[1024];
+    static const unsigned char xo[][2] = {{0, 3}, {1, 0x20}, {7, 200}, {0x80, 3}, {2, 255}};
+    enum sk_coding c;
+    struct sk_magics m;
+
+    (void)s;
+    assert_true(gn + 24 < sizeof(body));
+    for (size_t i = 0; i < sizeof(xo) / sizeof(xo[0]); i++) {
+        memcpy(body, "#!/bin/sh\nexit 0\n", 17);
+        memcpy(body + 17, gz, gn);
+        body[17 + 8] = xo[i][0], body[17 + 9] = xo[i][1];
+        size_t n = 17 + gn, used = 0;
+        struct out o = {0};
+        if (sk_stream_find(body, n, 0, &c) != 17 || c != SK_CODING_GZIP)
+            fail_msg("XFL %#x OS %#x: no gzip at 17", xo[i][0], xo[i][1]);
+        assert_int_equal(sk_magics_find(&m, body, n), 0);
+        assert_int_equal(sk_stream_find_in(&m, body, n, 0, &c), 17);
+        sk_magics_free(&m);
+        assert_int_equal(
+            sk_stream_decode(SK_CODING_GZIP, body + 17, n - 17, 1 << 20, &used, out_sink, &o), 1);
+        assert_int_equal(o.len, strlen(text));
+        assert_memory_equal(o.p, text, o.len);
+        free(o.p);
+        body[17 + 3] |= 0x20; /* a reserved flag: no candidate */
+        assert_int_equal(sk_stream_find(body, n, 0, &c), -1);
+    }
+    free(gz);
+}
+
 /* lz4 frames at any offset (makeself --lz4: a shell stub, then the
  * frame): a header liblz4 reads - magic, version 1, reserved bits clear,
  * no dictionary ID, its header checksum - is a candidate, found the same
@@ -233,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_zstd),
         cmocka_unit_test(test_stream_lz4),
+        cmocka_unit_test(test_stream_gzip_header),
         cmocka_unit_test(test_stream_compress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
