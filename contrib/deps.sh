@@ -31,7 +31,7 @@ runtime_pkgs=(
 # is listed so tests can build signature databases from their own samples.
 test_pkgs=(
     libcmocka-dev python3 curl squid
-    zstd lz4 ncompress # tests make Zstandard, LZ4 and .Z samples with the reference tools
+    zstd lz4 ncompress xz-utils # tests make Zstandard, LZ4, .Z and xz (--arm64) samples with the reference tools
     p7zip-full # tests/hostile g_zip_bombs: 7z archives (LZMA, LZMA2, solid or not) by the reference tool
     arj cpio lzop squashfs-tools gcab genisoimage libarchive-tools jlha-utils sharutils wimtools # tests/hostile g_containers: ARJ, cpio, lzop, squashfs, cab, ISO 9660, xar (bsdtar), LHA, shar and WIM by their reference tools (cramfs: util-linux's mkfs.cramfs)
     libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui catdoc # tests/hostile ole2: LibreOffice writes real .doc/.xls (UTF-16 text) and reads our forged ones back as text; catdoc, xls2csv and catppt are the reference readers

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <lzma.h>
 #include <zlib.h>
 
 #include "sekisho/decode.h"
@@ -75,6 +76,75 @@ static int sk_container_zlib(const unsigned char *p, size_t n)
 int sk_container_zlib_cut(const unsigned char *p, size_t n)
 {
     return sk_zlib_head(p, n) && sk_container_sniff(p, n) == SK_CT_NONE;
+}
+
+/* The filters of the block whose header is at P[0..N) into *MASK: 0, or
+ * -1 when the header does not read. */
+static int sk_xz_block_filters(const unsigned char *p, size_t n, lzma_check check, uint64_t *mask)
+{
+    lzma_filter f[LZMA_FILTERS_MAX + 1];
+    lzma_block b = {.version = 0, .check = check, .filters = f};
+
+    if (n < 1 || p[0] == 0)
+        return -1; /* the index indicator, no block */
+    b.header_size = lzma_block_header_size_decode(p[0]);
+    if (b.header_size > n || lzma_block_header_decode(&b, NULL, p) != LZMA_OK)
+        return -1;
+    for (size_t i = 0; i < LZMA_FILTERS_MAX && f[i].id != LZMA_VLI_UNKNOWN; i++)
+        *mask |= f[i].id < 63 ? (uint64_t)1 << f[i].id : (uint64_t)1 << 63;
+    lzma_filters_free(f, NULL);
+    return 0;
+}
+
+uint64_t sk_xz_filters(const unsigned char *p, size_t n)
+{
+    static const unsigned char magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0};
+    uint64_t mask = 0;
+    size_t end = n;
+    int streams = 0;
+
+    /* stream after stream from the end: footer, index, each block's header */
+    while (end >= 24) {
+        while (end >= 4 && memcmp(p + end - 4, "\0\0\0\0", 4) == 0)
+            end -= 4; /* stream padding */
+        lzma_stream_flags sf;
+        lzma_index *ix = NULL;
+        uint64_t memlimit = 64u << 20;
+        size_t pos;
+        if (end < 24 || lzma_stream_footer_decode(&sf, p + end - 12) != LZMA_OK ||
+            sf.backward_size > end - 24)
+            break;
+        pos = end - 12 - (size_t)sf.backward_size;
+        if (lzma_index_buffer_decode(&ix, &memlimit, NULL, p, &pos, end - 12) != LZMA_OK)
+            break;
+        lzma_vli size = lzma_index_stream_size(ix);
+        if (size > end || memcmp(p + end - size, magic, 6) != 0) {
+            lzma_index_end(ix, NULL);
+            break;
+        }
+        size_t start = end - (size_t)size;
+        lzma_index_iter it;
+        lzma_index_iter_init(&it, ix);
+        int bad = 0;
+        while (!bad && !lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
+            size_t at = start + (size_t)it.block.compressed_stream_offset;
+            bad = at >= end || sk_xz_block_filters(p + at, end - at, sf.check, &mask) == -1;
+        }
+        lzma_index_end(ix, NULL);
+        if (bad)
+            return mask | (uint64_t)1 << 63;
+        end = start;
+        streams++;
+    }
+    if (streams && end == 0)
+        return mask;
+    /* no index to read (cut short, or bytes before a stream): the first
+     * stream's first block */
+    lzma_stream_flags hf;
+    if (n >= 12 && lzma_stream_header_decode(&hf, p) == LZMA_OK &&
+        sk_xz_block_filters(p + 12, n - 12, hf.check, &mask) == 0)
+        return mask;
+    return mask | (uint64_t)1 << 63;
 }
 
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)

@@ -492,6 +492,17 @@ int sk_vs_opaque_packed(enum sk_ctype t)
            t == SK_CT_COMPRESS || t == SK_CT_ZLIB;
 }
 
+/* libclamav's xz reader knows delta, the BCJ filters x86 to SPARC (4-9)
+ * and LZMA2; a block with any other filter (ARM64, which xz 5.4 and 7-Zip
+ * 23 write) it gives up on without a word, and what the block holds would
+ * go unscanned: the walk decompresses such an xz file itself, as one the
+ * engine does not open (red team s22). */
+#define SK_VS_XZ_ENGINE (0x3f8ull | 1ull << 0x21)
+static int sk_vs_xz_opaque(enum sk_ctype t, const unsigned char *p, size_t n)
+{
+    return t == SK_CT_XZ && (sk_xz_filters(p, n) & ~SK_VS_XZ_ENGINE) != 0;
+}
+
 /* The compressed files the walk decompresses itself: gzip (the engine
  * opens it too, the walk reads the runs and ZIP64 zips inside) and those
  * libclamav does not open at all (sk_vs_opaque_packed). bzip2 and xz the
@@ -529,8 +540,9 @@ int sk_vs_walk_wants(const unsigned char *p, size_t n)
     enum sk_coding c;
     int rc;
 
-    if (sk_vs_packed(sk_container_sniff(p, n)) || sk_vs_arc_wants(p, n) ||
-        sk_container_zlib_cut(p, n))
+    enum sk_ctype t = sk_container_sniff(p, n);
+    if (sk_vs_packed(t) || sk_vs_arc_wants(p, n) || sk_container_zlib_cut(p, n) ||
+        sk_vs_xz_opaque(t, p, n))
         return 1;
     mg = sk_vs_magics(NULL, p, n, &own); /* one pass for both searches */
     rc = sk_zip_find_in(mg, p, n, 0) >= 0 || sk_stream_find_in(mg, p, n, 1, &c) >= 0;
@@ -559,17 +571,18 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
      * inflated before the error, as a streaming reader hands it out - an
      * object beside the bytes as they are, never av.on-error */
     int cut = t == SK_CT_NONE && sk_container_zlib_cut(p, n);
-    struct sk_coding_chain ch = {.c = {cut               ? SK_CODING_DEFLATE
-                                       : sk_vs_packed(t) ? sk_container_coding(t)
-                                                         : 0},
+    int xz = sk_vs_xz_opaque(t, p, n); /* a filter libclamav does not know */
+    struct sk_coding_chain ch = {.c = {cut                     ? SK_CODING_DEFLATE
+                                       : sk_vs_packed(t) || xz ? sk_container_coding(t)
+                                                               : 0},
                                  .n = 1};
     struct sk_decode_limits lim = {.out_max = w->budget,
                                    .ratio = w->conf->decode_ratio,
                                    .floor = w->conf->decode_floor,
                                    .drop_rest = cut};
     struct sk_vs_obj o = {.w = w, .depth = depth};
-    const char *what = cut ? "zlib" : sk_vs_packed_name(t);
-    int opaque = cut || sk_vs_opaque_packed(t); /* the engine never saw inside */
+    const char *what = cut ? "zlib" : xz ? "xz" : sk_vs_packed_name(t);
+    int opaque = cut || xz || sk_vs_opaque_packed(t); /* the engine never saw inside */
     struct sk_decoder *d;
     enum sk_decode_rc drc;
     const unsigned char *q;

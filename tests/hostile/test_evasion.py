@@ -194,6 +194,12 @@ def zlib_cut(data, seed=1):
     raise AssertionError("no invalid code found")
 
 
+def xz_arm64(data):
+    """xz with the ARM64 BCJ filter before LZMA2 (xz-utils 5.4)."""
+    return subprocess.run(["xz", "-c", "--arm64", "--lzma2"], input=data, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
 def compress_z(data, bits=16):
     """Unix compress (.Z) by ncompress (contrib/deps.sh installs it)."""
     return subprocess.run(["compress", "-b%d" % bits, "-c"], input=data, check=True,
@@ -601,6 +607,13 @@ def g_zstd(ck, srv):
         ("a bare zlib stream in a zlib stream", zlib.compress(zlib.compress(payload), 1), ()),
         ("a bare zlib stream inside a tar", tar_bytes([("a/d.zz", zlib.compress(payload, 9))]),
          ()),
+        # xz with a filter libclamav's reader does not know (xz 5.4 --arm64):
+        # xz -dc reads it (red team s22)
+        (".xz with the ARM64 filter", xz_arm64(payload), ()),
+        ("a .tar.xz with the ARM64 filter", xz_arm64(tar_bytes([("a/e.txt", payload)])), ()),
+        ("a plain .xz, then one with the ARM64 filter (xz -dc reads both)",
+         xz(b"clean first stream " * 50) + xz_arm64(payload), ()),
+        ("an ARM64 .xz inside a tar", tar_bytes([("a/d.xz", xz_arm64(payload))]), ()),
         # one that fails early, after EICAR: streaming readers hand EICAR out
         ("a bare zlib stream with an invalid code after EICAR", zlib_cut(EICAR), ()),
         ("the same inside a tar", tar_bytes([("a/d.zz", zlib_cut(EICAR, 2))]), ()),
@@ -629,6 +642,7 @@ def g_zstd(ck, srv):
                               ("a zip with a zstd entry", (),
                                zip_zstd("a.txt", b"clean zstd entry " * 300)),
                               ("a bare zlib stream", (), zlib.compress(b"clean zlib " * 500)),
+                              ("an ARM64 .xz", (), xz_arm64(b"clean arm64 xz " * 500)),
                               ("text whose first bytes are a zlib header", (),
                                b"x^2 + y^2 = z^2, the rest of an ordinary text file\n" * 40)]:
         r = respmod(srv, "http://origin.test/zstd/clean/" + name, body, extra_res=extra,

@@ -6,6 +6,8 @@
  * size. Shared helpers: support/decode_fixture.c. */
 #include <zstd.h>
 
+#include <lzma.h>
+
 #include "decode_fixture.h"
 
 /* One stream of coding C at P[0..N) fed to sk_stream_dec in pieces of
@@ -127,6 +129,65 @@ static void test_stream_gzip_header(void **s)
         assert_int_equal(sk_stream_find(body, n, 0, &c), -1);
     }
     free(gz);
+}
+
+/* An xz stream of IN with FILTERS (LZMA_VLI_UNKNOWN-terminated, LZMA2
+ * last, preset 1) appended to *OUT at *ON. */
+static void xz_with(const lzma_vli *ids, const void *in, size_t n, unsigned char *out, size_t *on,
+                    size_t cap)
+{
+    lzma_options_lzma lz;
+    lzma_filter f[LZMA_FILTERS_MAX + 1];
+    size_t k = 0;
+
+    assert_false(lzma_lzma_preset(&lz, 1));
+    for (; ids[k] != LZMA_VLI_UNKNOWN; k++)
+        f[k] = (lzma_filter){.id = ids[k], .options = ids[k] == LZMA_FILTER_LZMA2 ? &lz : NULL};
+    f[k] = (lzma_filter){.id = LZMA_VLI_UNKNOWN};
+    assert_int_equal(lzma_stream_buffer_encode(f, LZMA_CHECK_CRC32, NULL, in, n, out, on, cap),
+                     LZMA_OK);
+}
+
+/* The filters an xz file's blocks use (sk_xz_filters): every stream's
+ * index read back from the end, each block's header; a file cut short or
+ * with bytes in front: the first block's header. libclamav's reader does
+ * not know ARM64 (0x0A): virus_scan decodes such a file itself. */
+static void test_xz_filters(void **s)
+{
+    static const lzma_vli plain[] = {LZMA_FILTER_LZMA2, LZMA_VLI_UNKNOWN},
+                          x86[] = {LZMA_FILTER_X86, LZMA_FILTER_LZMA2, LZMA_VLI_UNKNOWN},
+                          arm64[] = {LZMA_FILTER_ARM64, LZMA_FILTER_LZMA2, LZMA_VLI_UNKNOWN};
+    const uint64_t L2 = 1ull << 0x21, X86 = 1ull << 4, A64 = 1ull << 10, BAD = 1ull << 63;
+    unsigned char text[3000], xz[16384];
+    size_t n = 0, one;
+
+    (void)s;
+    for (size_t i = 0; i < sizeof(text); i++)
+        text[i] = (unsigned char)("an xz stream with a filter chain "[i % 33] + i / 500);
+    xz_with(plain, text, sizeof(text), xz, &n, sizeof(xz));
+    assert_int_equal(sk_xz_filters(xz, n), L2);
+    one = n;
+    /* streams one after another, padding between: each one's blocks */
+    memset(xz + n, 0, 8), n += 8;
+    xz_with(arm64, text, sizeof(text), xz, &n, sizeof(xz));
+    assert_int_equal(sk_xz_filters(xz, n), L2 | A64);
+    xz_with(x86, text, sizeof(text), xz, &n, sizeof(xz));
+    assert_int_equal(sk_xz_filters(xz, n), L2 | A64 | X86);
+    /* the ARM64 stream alone, whole and cut short (no index: its first
+     * block's header) */
+    assert_int_equal(sk_xz_filters(xz + one + 8, n - one - 8), L2 | A64 | X86);
+    size_t a = 0;
+    unsigned char only[8192];
+    xz_with(arm64, text, sizeof(text), only, &a, sizeof(only));
+    assert_int_equal(sk_xz_filters(only, a), L2 | A64);
+    assert_int_equal(sk_xz_filters(only, a - 20), L2 | A64);
+    assert_int_equal(sk_xz_filters(only, 40), L2 | A64);
+    /* a plain stream cut short: LZMA2 only; bytes in front of a whole
+     * one: its index reads, the first header not: BAD */
+    assert_int_equal(sk_xz_filters(xz, one - 20), L2);
+    memmove(xz + 4, xz, one), memcpy(xz, "junk", 4);
+    assert_int_equal(sk_xz_filters(xz, one + 4), L2 | BAD);
+    assert_int_equal(sk_xz_filters((const unsigned char *)"not xz at all, no", 17), BAD);
 }
 
 /* lz4 frames at any offset (makeself --lz4: a shell stub, then the
@@ -268,9 +329,8 @@ static void test_stream_compress(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stream_zstd),
-        cmocka_unit_test(test_stream_lz4),
-        cmocka_unit_test(test_stream_gzip_header),
+        cmocka_unit_test(test_stream_zstd),        cmocka_unit_test(test_stream_lz4),
+        cmocka_unit_test(test_stream_gzip_header), cmocka_unit_test(test_xz_filters),
         cmocka_unit_test(test_stream_compress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -613,6 +613,15 @@ SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
  * (a decoder with drop_rest; random bytes after a header inflate a few
  * bytes of noise). 1 when P[0..N) is such a candidate. */
 SK_API int sk_container_zlib_cut(const unsigned char *p, size_t n);
+/* The filters the blocks of the .xz file P[0..N) use, as a mask: bit ID
+ * for each filter ID below 63 (LZMA2 0x21, the BCJ filters 4-11, delta 3),
+ * bit 63 for any other and for a block header that does not read. Every
+ * block each stream's index lists (the streams read from the end); when
+ * the indexes do not read back to offset 0 (a file cut short, bytes in
+ * front), the first block's header only, and bit 63 when not even that
+ * reads. A reader that knows fewer filters (libclamav's does not know
+ * ARM64, 0x0A) gives up on a block that uses one. */
+SK_API uint64_t sk_xz_filters(const unsigned char *p, size_t n);
 /* Formats nobody here decodes - neither libclamav nor the toolkit's
  * decoders - recognised by a strict header: an lzop file (its 9-byte
  * magic); a squashfs image whose blocks are zlib, lzma, lzo or lz4 data
