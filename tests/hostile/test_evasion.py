@@ -88,6 +88,8 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import zipforge  # noqa: E402
+import cfbforge  # noqa: E402
+import pdfforge  # noqa: E402
 from icaplib import (Check, SekishoServer, StartupError, transact, http_req_head,  # noqa: E402
                      http_res_head, check_asan, main_wrapper, zip_bytes)
 
@@ -198,6 +200,19 @@ def xz_arm64(data):
     """xz with the ARM64 BCJ filter before LZMA2 (xz-utils 5.4)."""
     return subprocess.run(["xz", "-c", "--arm64", "--lzma2"], input=data, check=True,
                           stdout=subprocess.PIPE).stdout
+
+
+def pdf_attaching(name, data):
+    """A one-page PDF with DATA as its embedded file NAME (FlateDecode):
+    qpdf --show-attachment gives it back."""
+    d = pdfforge.Doc()
+    d.add(1, b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(%s) 4 0 R]"
+          b" >> >> >>" % name.encode())
+    d.add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    d.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+    d.add(4, b"<< /Type /Filespec /F (%s) /EF << /F 5 0 R >> >>" % name.encode())
+    d.stream(5, b"/Type /EmbeddedFile /Filter /FlateDecode", zlib.compress(data))
+    return d.build()
 
 
 def compress_z(data, bits=16):
@@ -1178,7 +1193,13 @@ def g_av_base64(ck, srv):
             ("in a .tar.bz2", bz2.compress(tar_bytes([("r.txt", b"readme\n"), ("a.html", page)])),
              "application/x-bzip2"),
             ("in a .zst", zst(page), "application/zstd"),
-            ("in a tar in a .zst", zst(tar_bytes([("a.html", page)])), "application/zstd")]):
+            ("in a tar in a .zst", zst(tar_bytes([("a.html", page)])), "application/zstd"),
+            # documents whose streams libclamav decodes itself (red team s22)
+            ("attached to an Outlook .msg",
+             cfbforge.cfb(cfbforge.msg("invoice", "see attached", [("invoice.html", page)]))[0],
+             "application/vnd.ms-outlook"),
+            ("attached to a PDF (FlateDecode)", pdf_attaching("invoice.html", page),
+             "application/pdf")]):
         url = "http://origin.test/smuggle/archive/%d" % i
         virus_blocked(ck, srv, "HTML smuggling page " + name, url, respmod(srv, url, body, ctype=ct))
     # nested zips: the walk reads runs down to depth 5 (it stopped at 3:
