@@ -180,6 +180,52 @@ static int sk_vs_arc_ar(struct sk_vs_walk *w, const unsigned char *p, size_t n, 
     return rc == SK_AR_CORRUPT ? 0 : 1;
 }
 
+/* ---- cpio archives, ISO 9660 images: members libclamav reads in place ---- */
+
+/* A member libclamav scanned in place (a view it hands to nobody, not even
+ * as a copy for the walk): what only our decoders find in it - a
+ * compressed file at its start (.lzma, zlib, zstd: sk_vs_walk_packed), a
+ * tar or ar, its text (base64 runs, data: URLs, scripts), a PDF's streams
+ * (red team s22: an HTML smuggling page in an ISO or a cpio, a .lzma in a
+ * cpio passed). Zips and streams after a prefix were searched for in the
+ * whole archive. */
+static int sk_vs_flat_member(void *arg, const char *name, const unsigned char *p, size_t n)
+{
+    struct sk_vs_arw *a = arg;
+    struct sk_vs_walk *w = a->w;
+    int d = a->depth + 1;
+
+    if (d >= SK_VS_WALK_DEPTH)
+        return sk_vs_walk_deep(w, "a cpio or ISO 9660 member", d);
+    if (sk_vs_arc_member(w, n) == -1)
+        return -1;
+    int rc = sk_vs_walk_packed(w, p, n, d, name);
+    if (rc == 0 && sk_vs_arc_wants(p, n))
+        rc = sk_vs_walk_arc(w, p, n, d, name, NULL);
+    if (rc == 0)
+        rc = sk_vs_walk_b64(w, p, n, d, NULL, name);
+    if (rc == 0)
+        rc = sk_vs_walk_pdf(w, p, n, d, name);
+    return rc;
+}
+
+/* Each member of the cpio archive or ISO 9660 image P: 0, or -1 (w->rep).
+ * One that does not read to its end leaves the rest to the engine and the
+ * stream search. */
+static int sk_vs_arc_flat(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
+{
+    struct sk_vs_arw a = {w, depth};
+    int rc;
+
+    if (sk_cpio_is(p, n))
+        rc = sk_cpio_each(p, n, sk_vs_flat_member, &a);
+    else if (sk_iso_is(p, n))
+        rc = sk_iso_each(p, n, sk_vs_flat_member, &a);
+    else
+        return 0;
+    return rc == SK_AR_STOP || w->rep.result != SK_VS_CLEAN ? -1 : 0;
+}
+
 /* ---- gzip, bzip2, xz, zstd, lz4 after a prefix ---- */
 
 struct sk_vs_sout {
@@ -377,6 +423,8 @@ int sk_vs_walk_arc(struct sk_vs_walk *w, const unsigned char *p, size_t n, int d
 
     if (rc == 0)
         rc = sk_vs_arc_ar(w, p, n, depth);
+    if (rc == 0)
+        rc = sk_vs_arc_flat(w, p, n, depth);
     if (rc == 0)
         mg = sk_vs_magics(mg, p, n, &own);
     if (rc == 0)

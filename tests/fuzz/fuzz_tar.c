@@ -176,6 +176,49 @@ static void sk_fuzz_roundtrip(const uint8_t *d, size_t n, unsigned ctl)
     sk_buf_free(&tar);
 }
 
+/* The cpio and ISO 9660 readers (sk_cpio.c): every member a view inside
+ * the input (ASan reads each byte), in order for a cpio. */
+struct sk_fuzz_flat {
+    const uint8_t *p;
+    size_t n;
+    const uint8_t *last;
+    uint64_t sum;
+};
+
+static int sk_fuzz_flat_member(void *arg, const char *name, const unsigned char *d, size_t len)
+{
+    struct sk_fuzz_flat *f = arg;
+
+    SK_FUZZ_CHECK(d >= f->p && len <= f->n && (size_t)(d - f->p) <= f->n - len,
+                  "member %s outside the input", name);
+    SK_FUZZ_CHECK(strlen(name) < 256, "name longer than its buffer");
+    for (size_t i = 0; i < len; i++)
+        f->sum += d[i];
+    return 0;
+}
+
+static void sk_fuzz_flat(const uint8_t *p, size_t n)
+{
+    struct sk_fuzz_flat f = {p, n, NULL, 0};
+
+    (void)sk_cpio_is(p, n);
+    (void)sk_cpio_each(p, n, sk_fuzz_flat_member, &f);
+    /* an ISO: the input as the directory area of an image whose volume
+     * descriptor points at it */
+    static uint8_t img[16 * 2048 + 2048 + 65536];
+    size_t m = n < 65536 ? n : 65536;
+    memset(img, 0, 16 * 2048 + 2048);
+    uint8_t *v = img + 16 * 2048;
+    v[0] = 1, memcpy(v + 1, "CD001", 5), v[129] = 8;
+    uint8_t *r = v + 156;
+    r[0] = 34, r[2] = 17, r[25] = 2;
+    r[10] = (uint8_t)m, r[11] = (uint8_t)(m >> 8), r[12] = (uint8_t)(m >> 16);
+    memcpy(img + 17 * 2048, p, m);
+    f = (struct sk_fuzz_flat){img, 17 * 2048 + m, NULL, 0};
+    (void)sk_iso_each(img, 17 * 2048 + m, sk_fuzz_flat_member, &f);
+    (void)sk_iso_each(p, n, sk_fuzz_flat_member, &(struct sk_fuzz_flat){p, n, NULL, 0});
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_fuzz_log whole = {0}, parts = {0};
@@ -199,5 +242,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SK_FUZZ_CHECK(a != SK_TAR_OK || !whole.open, "whole archive with an entry left open");
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
     sk_fuzz_roundtrip(data, size, data[-1]);
+    sk_fuzz_flat(data, size);
     return 0;
 }

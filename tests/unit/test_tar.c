@@ -293,12 +293,164 @@ static void test_bad_sizes(void **state)
     }
 }
 
+/* ---- cpio and ISO 9660 (sk_cpio.c) ---- */
+
+struct members {
+    char log[1024];
+    size_t n;
+};
+
+static int member_cb(void *arg, const char *name, const unsigned char *data, size_t len)
+{
+    struct members *m = arg;
+    m->n += (size_t)snprintf(m->log + m->n, sizeof(m->log) - m->n, "[%s|%.*s]", name, (int)len,
+                             (const char *)data);
+    return 0;
+}
+
+static size_t cpio_newc(unsigned char *o, const char *name, const char *data)
+{
+    size_t nl = strlen(name) + 1, dl = strlen(data), n;
+    n = (size_t)sprintf((char *)o, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+                        1, 0100644, 0, 0, 1, 0, dl, 0, 0, 0, 0, nl, 0);
+    memcpy(o + n, name, nl), n += nl;
+    while (n % 4)
+        o[n++] = 0;
+    memcpy(o + n, data, dl), n += dl;
+    while (n % 4)
+        o[n++] = 0;
+    return n;
+}
+
+static size_t cpio_odc(unsigned char *o, const char *name, const char *data)
+{
+    size_t nl = strlen(name) + 1, dl = strlen(data), n;
+    n = (size_t)sprintf((char *)o, "070707%06o%06o%06o%06o%06o%06o%06o%011o%06zo%011zo", 1, 2,
+                        0100644, 0, 0, 1, 0, 0, nl, dl);
+    memcpy(o + n, name, nl), n += nl;
+    memcpy(o + n, data, dl), n += dl;
+    return n;
+}
+
+static size_t cpio_bin_be(unsigned char *o, const char *name, const char *data)
+{
+    size_t nl = strlen(name) + 1, dl = strlen(data), n = 26;
+    unsigned w[13] = {070707,
+                      1,
+                      2,
+                      0100644,
+                      0,
+                      0,
+                      1,
+                      0,
+                      0,
+                      0,
+                      (unsigned)nl,
+                      (unsigned)(dl >> 16),
+                      (unsigned)(dl & 0xffff)};
+    for (int i = 0; i < 13; i++)
+        o[2 * i] = (unsigned char)(w[i] >> 8), o[2 * i + 1] = (unsigned char)w[i];
+    memcpy(o + n, name, nl), n += nl;
+    if (n % 2)
+        o[n++] = 0;
+    memcpy(o + n, data, dl), n += dl;
+    if (n % 2)
+        o[n++] = 0;
+    return n;
+}
+
+static void test_cpio(void **state)
+{
+    size_t (*const kinds[])(unsigned char *, const char *, const char *) = {cpio_newc, cpio_odc,
+                                                                            cpio_bin_be};
+    unsigned char a[2048];
+    (void)state;
+
+    for (size_t k = 0; k < 3; k++) {
+        struct members m = {.n = 0};
+        size_t n = kinds[k](a, "a.txt", "first");
+        n += kinds[k](a + n, "dir/b", "second!");
+        size_t cut = n;
+        n += kinds[k](a + n, "TRAILER!!!", "");
+        assert_true(sk_cpio_is(a, n));
+        assert_int_equal(sk_cpio_each(a, n, member_cb, &m), SK_AR_OK);
+        assert_string_equal(m.log, "[a.txt|first][dir/b|second!]");
+        /* no trailer, and cut inside the second member: what there is */
+        m.n = 0, m.log[0] = '\0';
+        assert_int_equal(sk_cpio_each(a, cut, member_cb, &m), SK_AR_SHORT);
+        assert_string_equal(m.log, "[a.txt|first][dir/b|second!]");
+        m.n = 0, m.log[0] = '\0';
+        assert_int_equal(sk_cpio_each(a, cut - 3, member_cb, &m), SK_AR_SHORT);
+        assert_int_equal(strncmp(m.log, "[a.txt|first][dir/b|seco", 24), 0);
+    }
+    /* a header whose numbers do not read */
+    size_t n = cpio_newc(a, "a.txt", "first");
+    a[60] = 'g';
+    assert_int_equal(sk_cpio_each(a, n, member_cb, &(struct members){.n = 0}), SK_AR_CORRUPT);
+    assert_false(sk_cpio_is((const unsigned char *)"070701", 6));
+    assert_false(sk_cpio_is((const unsigned char *)"hello, world", 12));
+}
+
+/* A directory record at R for extent X of L bytes (DIR: a directory). */
+static size_t iso_rec(unsigned char *r, uint32_t x, uint32_t l, int dir, const char *name)
+{
+    size_t nl = strlen(name), rl = 33 + nl + (nl % 2 == 0);
+    memset(r, 0, rl);
+    r[0] = (unsigned char)rl;
+    for (int i = 0; i < 4; i++) {
+        r[2 + i] = (unsigned char)(x >> (8 * i)), r[9 - i] = (unsigned char)(x >> (8 * i));
+        r[10 + i] = (unsigned char)(l >> (8 * i)), r[17 - i] = (unsigned char)(l >> (8 * i));
+    }
+    r[25] = dir ? 2 : 0;
+    r[32] = (unsigned char)nl;
+    memcpy(r + 33, name, nl);
+    return rl;
+}
+
+static void test_iso(void **state)
+{
+    static unsigned char img[24 * 2048];
+    (void)state;
+
+    unsigned char *pvd = img + 16 * 2048;
+    pvd[0] = 1, memcpy(pvd + 1, "CD001", 5), pvd[6] = 1;
+    pvd[128] = 0, pvd[129] = 8; /* 2048-byte blocks */
+    iso_rec(pvd + 156, 18, 2048, 1, "\0");
+    /* the root (18): ".", "..", a file at 19, a directory at 20; the
+     * directory: a file at 21 and the root again (read once) */
+    unsigned char *d = img + 18 * 2048;
+    d += iso_rec(d, 18, 2048, 1, "\0");
+    d += iso_rec(d, 18, 2048, 1, "\1");
+    d += iso_rec(d, 19, 5, 0, "A.TXT;1");
+    iso_rec(d, 20, 2048, 1, "SUB");
+    d = img + 20 * 2048;
+    d += iso_rec(d, 20, 2048, 1, "\0");
+    d += iso_rec(d, 18, 2048, 1, "\1");
+    d += iso_rec(d, 21, 6, 0, "B.TXT;1");
+    iso_rec(d, 18, 2048, 1, "LOOP");
+    memcpy(img + 19 * 2048, "first", 5);
+    memcpy(img + 21 * 2048, "second", 6);
+    struct members m = {.n = 0};
+    assert_true(sk_iso_is(img, sizeof(img)));
+    assert_int_equal(sk_iso_each(img, sizeof(img), member_cb, &m), SK_AR_OK);
+    assert_string_equal(m.log, "[A.TXT;1|first][B.TXT;1|second]");
+    /* cut inside the second file: what there is */
+    m.n = 0, m.log[0] = '\0';
+    assert_int_equal(sk_iso_each(img, 21 * 2048 + 3, member_cb, &m), SK_AR_OK);
+    assert_string_equal(m.log, "[A.TXT;1|first][B.TXT;1|sec]");
+    /* a record that runs past its directory's end */
+    iso_rec(pvd + 156, 18, 80, 1, "\0");
+    assert_int_equal(sk_iso_each(img, sizeof(img), member_cb, &m), SK_AR_CORRUPT);
+    assert_false(sk_iso_is(img, 16 * 2048 + 100));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pax_size),  cmocka_unit_test(test_pax_records),
         cmocka_unit_test(test_base256),   cmocka_unit_test(test_pax_cut),
-        cmocka_unit_test(test_bad_sizes),
+        cmocka_unit_test(test_bad_sizes), cmocka_unit_test(test_cpio),
+        cmocka_unit_test(test_iso),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

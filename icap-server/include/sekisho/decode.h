@@ -454,6 +454,23 @@ enum sk_ar_rc {
 /* Each member of the ar archive P[0..N) in order. */
 SK_API int sk_ar_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
 
+/* ---- cpio archives and ISO 9660 images (sk_cpio.c) ------------------- */
+
+/* Does P start with a cpio header (new ASCII 070701/070702, old ASCII
+ * 070707, binary either byte order) / hold an ISO 9660 primary volume
+ * descriptor at 32 KiB? */
+SK_API int sk_cpio_is(const unsigned char *p, size_t n);
+SK_API int sk_iso_is(const unsigned char *p, size_t n);
+/* Each member with data of the cpio archive P[0..N) in order, to FN as
+ * sk_ar_each's (a view, cut at the archive's end), up to its TRAILER!!!
+ * entry: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT (a header that does not
+ * read), SK_AR_SHORT (cut short, or no trailer). */
+SK_API int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
+/* Each file of the ISO 9660 image P[0..N) (its primary volume's directory
+ * tree, 16 levels and 1,024 directories at most, each read once; a file
+ * extent by extent), to FN: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT. */
+SK_API int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
+
 /* ---- compressed streams at any offset (sk_stream.c) ------------------- */
 
 /* The first gzip, bzip2, xz, zstd, lz4 or .Z stream header at or after FROM

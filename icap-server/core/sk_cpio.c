@@ -1,0 +1,202 @@
+/* sk_cpio.c - the members of a cpio archive and of an ISO 9660 image
+ * (sekisho/decode.h): archives whose members lie in them as they are
+ * (an RPM's or an initramfs's payload, a disc image). libclamav scans
+ * those members in place, as views it does not hand to anyone; the walk
+ * needs each member's own start and end (a .lzma or a zlib stream is
+ * told only at its start) and its text.
+ * SECURITY: client bytes, read only. Every size is checked against the
+ * bytes there are; a cpio is walked header by header (each consumes at
+ * least its header), an ISO's directories are read to a bounded depth
+ * and count, each directory extent once.
+ */
+#include <string.h>
+
+#include "sekisho/decode.h"
+
+/* ---- cpio: new ASCII (070701, 070702), old ASCII (070707), binary ---- */
+
+static int sk_cpio_num(const unsigned char *p, size_t len, int base, uint64_t *v)
+{
+    *v = 0;
+    for (size_t i = 0; i < len; i++) {
+        int d = p[i] >= '0' && p[i] <= '9'                 ? p[i] - '0'
+                : base == 16 && p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+                : base == 16 && p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10
+                                                           : -1;
+        if (d < 0 || d >= base)
+            return -1;
+        *v = *v * (uint64_t)base + (uint64_t)d;
+    }
+    return 0;
+}
+
+/* The cpio format of the header at P: 1 new ASCII, 2 old ASCII, 3 binary
+ * little-endian, 4 binary big-endian, 0 none. */
+static int sk_cpio_kind(const unsigned char *p, size_t n)
+{
+    if (n >= 6 && (memcmp(p, "070701", 6) == 0 || memcmp(p, "070702", 6) == 0))
+        return 1;
+    if (n >= 6 && memcmp(p, "070707", 6) == 0)
+        return 2;
+    if (n >= 2 && p[0] == 0xc7 && p[1] == 0x71)
+        return 3;
+    if (n >= 2 && p[0] == 0x71 && p[1] == 0xc7)
+        return 4;
+    return 0;
+}
+
+int sk_cpio_is(const unsigned char *p, size_t n)
+{
+    int k = sk_cpio_kind(p, n);
+    /* the binary magic is two bytes: its header must also read */
+    return k == 1 ? n >= 110 : k == 2 ? n >= 76 : k ? n >= 26 : 0;
+}
+
+int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg)
+{
+    size_t at = 0;
+
+    while (at < n) {
+        const unsigned char *h = p + at;
+        size_t left = n - at, hl;
+        uint64_t namesize, size;
+        int k = sk_cpio_kind(h, left);
+        if (!k)
+            return SK_AR_CORRUPT;
+        if (k == 1) {
+            hl = 110;
+            if (left < hl || sk_cpio_num(h + 94, 8, 16, &namesize) == -1 ||
+                sk_cpio_num(h + 54, 8, 16, &size) == -1)
+                return left < hl ? SK_AR_SHORT : SK_AR_CORRUPT;
+        } else if (k == 2) {
+            hl = 76;
+            if (left < hl || sk_cpio_num(h + 59, 6, 8, &namesize) == -1 ||
+                sk_cpio_num(h + 65, 11, 8, &size) == -1)
+                return left < hl ? SK_AR_SHORT : SK_AR_CORRUPT;
+        } else {
+            hl = 26;
+            if (left < hl)
+                return SK_AR_SHORT;
+            int le = k == 3;
+#define SK_CPIO_W(i)                                                                               \
+    (le ? (unsigned)h[i] | (unsigned)h[i + 1] << 8 : (unsigned)h[i] << 8 | h[i + 1])
+            namesize = SK_CPIO_W(20);
+            size = (uint64_t)SK_CPIO_W(22) << 16 | SK_CPIO_W(24);
+#undef SK_CPIO_W
+        }
+        if (namesize == 0 || namesize > 4096)
+            return SK_AR_CORRUPT;
+        size_t name_end = hl + (size_t)namesize;
+        /* new ASCII pads header + name and the data to 4, binary to 2 */
+        size_t pad = k == 1 ? 4 : k >= 3 ? 2 : 1;
+        size_t data = (name_end + pad - 1) / pad * pad;
+        if (left < name_end)
+            return SK_AR_SHORT;
+        char name[256];
+        size_t nl =
+            (size_t)namesize - 1 < sizeof(name) - 1 ? (size_t)namesize - 1 : sizeof(name) - 1;
+        memcpy(name, h + hl, nl);
+        name[nl] = '\0';
+        if (strcmp(name, "TRAILER!!!") == 0)
+            return SK_AR_OK;
+        size_t avail = left > data ? left - data : 0;
+        size_t take = size < avail ? (size_t)size : avail;
+        if (take && fn(arg, name, h + data, take) == -1)
+            return SK_AR_STOP;
+        if (size > avail)
+            return SK_AR_SHORT;
+        at += data + ((size_t)size + pad - 1) / pad * pad;
+    }
+    return SK_AR_SHORT; /* no trailer */
+}
+
+/* ---- ISO 9660 ---- */
+
+#define SK_ISO_PVD   0x8000
+#define SK_ISO_DEPTH 16
+#define SK_ISO_DIRS  1024
+
+struct sk_iso {
+    const unsigned char *p;
+    size_t n, bs;
+    sk_ar_member_fn fn;
+    void *arg;
+    unsigned dirs;
+    uint32_t seen[SK_ISO_DIRS]; /* directory extents read */
+};
+
+int sk_iso_is(const unsigned char *p, size_t n)
+{
+    return n >= SK_ISO_PVD + 2048 && p[SK_ISO_PVD] == 1 &&
+           memcmp(p + SK_ISO_PVD + 1, "CD001", 5) == 0;
+}
+
+static uint32_t sk_iso_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The directory whose extent is LBA, LEN bytes: each file to FN, each
+ * directory in it read in turn. 0, SK_AR_STOP, SK_AR_CORRUPT. */
+static int sk_iso_dir(struct sk_iso *s, uint32_t lba, uint32_t len, int depth)
+{
+    if (depth > SK_ISO_DEPTH || s->dirs >= SK_ISO_DIRS)
+        return SK_AR_CORRUPT;
+    for (unsigned i = 0; i < s->dirs; i++)
+        if (s->seen[i] == lba)
+            return 0; /* read already (a loop, or a second name for it) */
+    s->seen[s->dirs++] = lba;
+    uint64_t start = (uint64_t)lba * s->bs;
+    if (start >= s->n)
+        return SK_AR_CORRUPT;
+    size_t end = len > s->n - start ? s->n : (size_t)(start + len);
+    for (size_t at = (size_t)start; at < end;) {
+        const unsigned char *r = s->p + at;
+        size_t rl = r[0];
+        if (rl == 0) { /* the rest of this sector is padding */
+            at = (at / s->bs + 1) * s->bs;
+            continue;
+        }
+        if (rl < 34 || at + rl > end || 33 + (size_t)r[32] > rl)
+            return SK_AR_CORRUPT;
+        uint32_t x = sk_iso_le32(r + 2), xl = sk_iso_le32(r + 10);
+        int dot = r[32] == 1 && (r[33] == 0 || r[33] == 1);
+        at += rl;
+        if (dot)
+            continue;
+        if (r[25] & 2) {
+            int rc = sk_iso_dir(s, x, xl, depth + 1);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        char name[256];
+        size_t nl = r[32] < sizeof(name) - 1 ? r[32] : sizeof(name) - 1;
+        memcpy(name, r + 33, nl);
+        name[nl] = '\0';
+        uint64_t fs = (uint64_t)x * s->bs;
+        if (xl == 0 || fs >= s->n)
+            continue; /* empty, or beyond the image (cut short) */
+        size_t take = xl < s->n - fs ? xl : (size_t)(s->n - fs);
+        if (s->fn(s->arg, name, s->p + fs, take) == -1)
+            return SK_AR_STOP;
+    }
+    return 0;
+}
+
+int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg)
+{
+    struct sk_iso s = {0};
+
+    if (!sk_iso_is(p, n))
+        return SK_AR_CORRUPT;
+    const unsigned char *v = p + SK_ISO_PVD;
+    size_t bs = (size_t)v[128] | (size_t)v[129] << 8;
+    if (bs != 2048 && bs != 512 && bs != 1024)
+        return SK_AR_CORRUPT;
+    const unsigned char *root = v + 156;
+    if (root[0] < 34)
+        return SK_AR_CORRUPT;
+    s.p = p, s.n = n, s.bs = bs, s.fn = fn, s.arg = arg;
+    return sk_iso_dir(&s, sk_iso_le32(root + 2), sk_iso_le32(root + 10), 0);
+}
