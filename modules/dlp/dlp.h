@@ -300,6 +300,10 @@ int sk_dlp_dirtext_like(const char *mt, const char *name, const unsigned char *h
 /* XML text; the internal entities its DTD declares are replaced, counted
  * against CTX's decoded-bytes budget (CTX NULL: no limits reported). */
 struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next);
+/* S (from sk_dlp_xml_new, before its first write) reads the final view of
+ * a Word document: tracked deletions and moved-from text aside, not in
+ * the paragraph (the text as written keeps them in place). */
+void sk_dlp_xml_final(struct sk_dlp_sink *s);
 /* zip / Office Open XML (core walker): each entry is its own object;
  * bytes outside readable entries are inspected as plain bytes. */
 #define SK_DLP_MAX_DEPTH 6 /* archives and multipart levels opened */

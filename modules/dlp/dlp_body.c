@@ -329,6 +329,31 @@ struct sk_sniff {
     struct sk_dlp_sink *next; /* chosen once the head is known */
 };
 
+static struct sk_dlp_sink *sk_tee_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next,
+                                      struct sk_dlp_sink *view);
+
+/* JSON, XML, iCalendar and vCard syntax is characters: the charset is
+ * undone first (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it
+ * is. Percent-decoding yields bytes of the declared charset: after. What
+ * the format reader yields is read again with its escapes undone, from the
+ * first one on (sk_dlp_view_new). FINAL: a Word document's final view
+ * (sk_dlp_xml_final). */
+static struct sk_dlp_sink *sk_by_syntax(struct sk_dlp_ctx *ctx, int json, int xml, int depth,
+                                        const char *charset, const char *as, int final)
+{
+    struct sk_dlp_sink *norm, *x;
+
+    if ((norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"))) == NULL)
+        return NULL;
+    x = json ? sk_dlp_json_new(norm) : xml ? sk_dlp_xml_new(ctx, norm) : sk_dlp_dirtext_new(norm);
+    if (x && final)
+        sk_dlp_xml_final(x);
+    x = x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
+    if (x && as)
+        sk_dlp_norm_as(x);
+    return x;
+}
+
 /* The chain by declared type: format decoder + normaliser. AS: read the
  * text in that charset whatever the bytes say (sk_dlp_norm_as), or NULL. */
 static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct, const char *name,
@@ -348,20 +373,12 @@ static struct sk_dlp_sink *sk_by_type_as(struct sk_dlp_ctx *ctx, const char *ct,
     int xml = sk_is_xml(mt, name) || (!sk_is_json(mt, name) && !form && sk_xml_like(head, nhead));
     int json = sk_is_json(mt, name) || (!xml && !form && sk_json_like(head, nhead));
     int dir = !json && !xml && !form && sk_dlp_dirtext_like(mt, name, head, nhead);
-    /* JSON, XML, iCalendar and vCard syntax is characters: the charset is
-     * undone first (UTF-16 JSON/XML), the extractor's UTF-8 then folded as it is.
-     * Percent-decoding yields bytes of the declared charset: after. What
-     * the format reader yields (or a plain text's bytes) is read again with
-     * its escapes undone, from the first one on (sk_dlp_view_new). */
     if (json || xml || dir) {
-        if ((norm = sk_dlp_view_new(ctx, depth, sk_dlp_norm_new(ctx, "utf-8"))) == NULL)
-            return NULL;
-        x = json  ? sk_dlp_json_new(norm)
-            : xml ? sk_dlp_xml_new(ctx, norm)
-                  : sk_dlp_dirtext_new(norm);
-        x = x ? sk_dlp_conv_new(ctx, *charset ? charset : NULL, x) : NULL;
-        if (x && as)
-            sk_dlp_norm_as(x);
+        x = sk_by_syntax(ctx, json, xml, depth, charset, as, 0);
+        /* a Word document's parts: also as its final view shows them
+         * (tracked deletions aside), in a window of its own */
+        if (x && xml && name && strncmp(name, "word/", 5) == 0)
+            x = sk_tee_new(ctx, x, sk_by_syntax(ctx, json, xml, depth, charset, as, 1));
         return x;
     }
     if ((norm = sk_dlp_norm_new(ctx, *charset ? charset : NULL)) == NULL)

@@ -74,6 +74,7 @@ struct sk_xml {
     int ws;               /* the last text byte was white space (written as one ' ') */
     int closing;          /* the tag being read is an end tag */
     int instr;            /* inside elements whose text is aside (sk_xml_aside_el): depth */
+    int final;            /* tracked deletions aside too (sk_dlp_xml_final) */
     unsigned char tlast;  /* the last byte of the tag being read (a '/': empty) */
     struct sk_fnode node; /* the text node being written (x->f.tap) */
 };
@@ -82,11 +83,16 @@ struct sk_xml {
  * them (aside, so it never splits that paragraph's number): a docx field
  * code (w:instrText: Word shows the field's result), an ODF comment
  * anchored in the text (office:annotation, with its own paragraphs), ruby
- * text over characters (w:rt, ODF text:ruby-text, HTML rt). */
-static int sk_xml_aside_el(const char *name)
+ * text over characters (w:rt, ODF text:ruby-text, HTML rt); in a final
+ * view (sk_dlp_xml_final), also a docx's tracked deletion and the source
+ * of a tracked move (w:del, w:moveFrom: Word's "No Markup" and
+ * python-docx show the text without them; red team s22: "4111
+ * <w:del>9999</w:del>1111 1111 1111" passed). */
+static int sk_xml_aside_el(const char *name, int final)
 {
     return strcmp(name, "instrText") == 0 || strcmp(name, "annotation") == 0 ||
-           strcmp(name, "rt") == 0 || strcmp(name, "ruby-text") == 0;
+           strcmp(name, "rt") == 0 || strcmp(name, "ruby-text") == 0 ||
+           (final && (strcmp(name, "del") == 0 || strcmp(name, "moveFrom") == 0));
 }
 
 static int sk_xml_breaks(const char *name)
@@ -167,7 +173,7 @@ static void sk_xml_tag_byte(struct sk_xml *x, unsigned char c)
     if (c == '>') {
         x->name[x->nname] = '\0';
         sk_xml_side(x, '\n'); /* one tag's values never join the next's */
-        if (sk_xml_aside_el(x->name) && x->tlast != '/') {
+        if (sk_xml_aside_el(x->name, x->final) && x->tlast != '/') {
             if (!x->closing)
                 x->instr++;
             else if (x->instr > 0)
@@ -685,6 +691,11 @@ static void sk_xml_destroy(struct sk_dlp_sink *s)
     sk_buf_free(&x->dtd);
     sk_buf_free(&x->vals);
     sk_fmt_destroy(s);
+}
+
+void sk_dlp_xml_final(struct sk_dlp_sink *s)
+{
+    ((struct sk_xml *)(struct sk_fmt *)s)->final = 1;
 }
 
 struct sk_dlp_sink *sk_dlp_xml_new(struct sk_dlp_ctx *ctx, struct sk_dlp_sink *next)

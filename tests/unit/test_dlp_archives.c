@@ -205,6 +205,18 @@ static void test_compressed_and_archives(void **state)
          "<w:rubyBase><w:r><w:t>1111</w:t></w:r></w:rubyBase></w:ruby>"
          "<w:r><w:t> 1111 1111</w:t></w:r></w:p>",
          "ruby text"},
+        /* tracked changes (red team s22): a deletion or a move's source
+         * between the digits (the final view: python-docx, Word's No
+         * Markup), and a card half deleted (All Markup shows it whole) */
+        {"<w:p><w:r><w:t>Card 4111 </w:t></w:r><w:del w:id=\"1\" w:author=\"a\"><w:r>"
+         "<w:delText>9999</w:delText></w:r></w:del><w:r><w:t>1111 1111 1111</w:t></w:r></w:p>",
+         "a tracked deletion"},
+        {"<w:p><w:r><w:t>Card 4111 </w:t></w:r><w:moveFrom w:id=\"2\"><w:r><w:t>77</w:t></w:r>"
+         "</w:moveFrom><w:r><w:t>1111 1111 1111</w:t></w:r></w:p>",
+         "a tracked move's source"},
+        {"<w:p><w:r><w:t>Card 4111 1111 </w:t></w:r><w:del w:id=\"3\"><w:r>"
+         "<w:delText>1111 1111</w:delText></w:r></w:del></w:p>",
+         "a card half in a tracked deletion"},
     };
     const char *paragraphs = data[2];
     for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
