@@ -6,6 +6,8 @@
  * SECURITY: client-controlled input; tolerant by design (malformed input
  * still yields its text), bounded state, no recursion.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,17 +306,38 @@ static int sk_json_num_byte(struct sk_jnum *x, unsigned char c)
 }
 
 /* The number ended: its integer part in digits, on a line of its own,
- * when it was written with a fraction or an exponent. */
+ * when it was written with a fraction or an exponent; and, when the
+ * double the parsers make of it is a whole number other than that
+ * integer part, that number too: past 2^52 a double has no room for a
+ * fraction, so "5500000000000003.7" is 5500000000000004 to JSON.parse and
+ * json.loads (String(), int()), where the digits say ...03 (red team
+ * s22). */
 static void sk_json_num_end(struct sk_json *j)
 {
     struct sk_jnum *x = &j->num;
     long at = x->point + (x->exp_neg ? -x->exp : x->exp);
 
     if (x->written && x->nd && (x->phase != 2 || x->exp_digit) && at >= 1 && at <= SK_JNUM_INT) {
+        char ip[SK_JNUM_INT + 1], num[SK_JNUM_KEEP + 24], dbl[48];
+        for (long k = 0; k < at; k++)
+            ip[k] = k < x->nd ? x->d[k] : '0';
+        ip[at] = '\0';
         sk_fmt_byte(&j->f, '\n');
         for (long k = 0; k < at; k++)
-            sk_fmt_byte(&j->f, k < x->nd ? (unsigned char)x->d[k] : '0');
+            sk_fmt_byte(&j->f, (unsigned char)ip[k]);
         sk_fmt_byte(&j->f, '\n');
+        /* the value from the kept digits: "DIGITSe(AT - ND)", no decimal
+         * point for a locale to read */
+        snprintf(num, sizeof(num), "%.*se%ld", x->nd, x->d, at - x->nd);
+        double v = strtod(num, NULL);
+        if (v >= 1 && v < 1e19 && v == floor(v)) {
+            int dn = snprintf(dbl, sizeof(dbl), "%.0f", v);
+            if (dn > 0 && (size_t)dn < sizeof(dbl) && strcmp(dbl, ip) != 0) {
+                for (int k = 0; k < dn; k++)
+                    sk_fmt_byte(&j->f, (unsigned char)dbl[k]);
+                sk_fmt_byte(&j->f, '\n');
+            }
+        }
     }
     memset(x, 0, sizeof(*x));
 }

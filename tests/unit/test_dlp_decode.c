@@ -215,6 +215,12 @@ static void test_formats(void **state)
         {"{\"c\": 41111111111111110000000000000000000000000000000000000e-37}", SK_BLOCK},
         {"{\"c\": 411111111111111.1e1}", SK_BLOCK},
         {"[4.1111111111114e15]", SK_BLOCK}, /* 4111111111111400: zeros fill the integer */
+        /* the double a parser makes: past 2^52 the fraction rounds the
+         * integer (String(5500000000000003.7) is "5500000000000004") */
+        {"{\"c\": 5500000000000003.7}", SK_BLOCK},
+        {"{\"c\": 4111111111111110.9}", SK_BLOCK},
+        {"{\"c\": 55000000000000037e-1}", SK_BLOCK},
+        {"{\"c\": 4111111111111110.6}", SK_ALLOW}, /* the double is ...10.5 */
         {"{\"c\": 4.111111111111112e15}", SK_ALLOW},
         {"{\"c\": 4.111111111111111e14}", SK_ALLOW},
         {"{\"c\": 4.111111111111111e16}", SK_ALLOW},
