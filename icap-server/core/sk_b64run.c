@@ -377,15 +377,15 @@ static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
  * 57 - atob(), Python's b64decode and Node's Buffer drop white space
  * wherever it is (a line of a length no multiple of 4 ended the run, and
  * a file wrapped so passed unread). Shorter lines, down to SK_B64RUN_SHORT
- * digits and a multiple of 4 (base64 -w 16), go on too when every short
- * line of the run is as long: words one to a line are rarely all of one
- * length. Only line ends may stand between such lines (no indentation, no
+ * digits (base64 -w 16, -w 18: a line out of step is held as a long
+ * one's is), go on too when every short line of the run is as long: words
+ * one to a line are rarely all of one length. Only line ends may stand between such lines (no indentation, no
  * trailing blanks): the block skip finds a run by SK_B64RUN_MIN_LO run
  * bytes in a row. */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
     return r->line >= SK_B64RUN_LINE ||
-           (r->line >= SK_B64RUN_SHORT && r->line % 4 == 0 && (r->wrap == 0 || r->wrap == r->line));
+           (r->line >= SK_B64RUN_SHORT && (r->wrap == 0 || r->wrap == r->line));
 }
 
 /* A break that continues the run was taken (its first byte: a CR, or a

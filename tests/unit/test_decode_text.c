@@ -627,13 +627,17 @@ static void test_b64run(void **s)
          "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
         {"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2\\nxtbm9wcXJzdHV2d3g=",
          "<ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx>"},
-        /* ... and after lines of 8 to 16 when all are as long (base64
+        /* ... and after lines of 8 to 19 when all are as long (base64
          * -w 16, -w 12), the last one shorter; a short line of another
          * length ends the run at its end; lines of 6 make none */
         {"QUJDREVGR0hJSktM\nTU5PUFFSU1RVVldY\nWVo=\n", "<ABCDEFGHIJKLMNOPQRSTUVWXYZ>"},
         {"QUJDREVGR0hJ\r\nSktMTU5PUFFS\r\nU1RV\r\n", "<ABCDEFGHIJKLMNOPQRSTU>"},
         {"QUJDREVGR0hJSktM\nTU5PUFFSU1RV\nVldYWVo=\n", "<ABCDEFGHIJKLMNOPQRSTU>"},
         {"QUJDRE\nVGR0hJ\nSktMTU\n5PUFFS\n", ""},
+        /* lines out of step, all as long (base64 -w 10, -w 18: red team
+         * s22), held as a long line out of step is */
+        {"QUJDREVGR0\nhJSktMTU5P\nUFFSU1RVVl\ndYWVo=\n", "<ABCDEFGHIJKLMNOPQRSTUVWXYZ>"},
+        {"QUJDREVGR0hJSktMTU\n5PUFFSU1RVVldYWVo=\n", "<ABCDEFGHIJKLMNOPQRSTUVWXYZ>"},
         /* after such a break, indentation and blank lines (a plist's
          * <data>, indented XML); anything else ends the run */
         {"<data>\n\t\tQUJDREVGR0hJSktMTU5PUFFS\n\t\tU1RVVldYWVphYmNkZWZnaGlq\r\n\r\n  "

@@ -221,6 +221,9 @@ static void test_formats(void **state)
         {"{\"c\": 4111111111111110.9}", SK_BLOCK},
         {"{\"c\": 55000000000000037e-1}", SK_BLOCK},
         {"{\"c\": 4111111111111110.6}", SK_ALLOW}, /* the double is ...10.5 */
+        /* past 2^53 the digits, zero-filled, are the number (a 19-digit
+         * card: the double, ...4688, is none) */
+        {"{\"c\": 6.21234567890123451e18}", SK_BLOCK},
         {"{\"c\": 4.111111111111112e15}", SK_ALLOW},
         {"{\"c\": 4.111111111111111e14}", SK_ALLOW},
         {"{\"c\": 4.111111111111111e16}", SK_ALLOW},
