@@ -379,9 +379,9 @@ static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
  * a file wrapped so passed unread). Shorter lines, down to SK_B64RUN_SHORT
  * digits (base64 -w 16, -w 18: a line out of step is held as a long
  * one's is), go on too when every short line of the run is as long: words
- * one to a line are rarely all of one length. Only line ends may stand between such lines (no indentation, no
- * trailing blanks): the block skip finds a run by SK_B64RUN_MIN_LO run
- * bytes in a row. */
+ * one to a line are rarely all of one length. Only line ends may stand between such lines (no
+ * indentation, no trailing blanks): the block skip finds a run by SK_B64RUN_MIN_LO run bytes in a
+ * row. */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
     return r->line >= SK_B64RUN_LINE ||
