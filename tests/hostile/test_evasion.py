@@ -3357,6 +3357,28 @@ def g_containers(ck, srv):
             url += "-gz"
             virus_blocked(ck, srv, "containers: %s, gzip-compressed" % nm, url,
                           respmod(srv, url, gz(body)))
+    # LHA members libclamav decodes into memory and hands to nobody: the
+    # toolkit decodes -lh5- to -lh7- itself (red team s22)
+    for i, (nm, files, cmd) in enumerate((
+            ("an HTML smuggling page in an LHA (-lh5-, level 0)", [("a.html", page)],
+             "jlha a0 a.lzh a.html"),
+            ("an HTML smuggling page in an LHA (-lh6-, level 1)", [("a.html", page)],
+             "jlha a1o6 a.lzh a.html"),
+            ("an HTML smuggling page in an LHA (-lh7-, level 2)", [("a.html", page)],
+             "jlha a2o7 a.lzh a.html"),
+            ("a .lzma in an LHA", [("log.txt", text[:5000]), ("d.lzma", alone)],
+             "jlha a1 a.lzh log.txt d.lzma"))):
+        url = "http://origin.test/c8/lha-m-%d" % i
+        virus_blocked(ck, srv, "containers: " + nm, url,
+                      respmod(srv, url, _tool(files, cmd, "a.lzh")))
+    for o in ("5", "6", "7"):
+        clean("LHA -lh%s- of text" % o, "http://origin.test/c8/lha-clean-" + o,
+              _tool([("log.txt", text), ("more.txt", text[::-1])], "jlha a2o%s a.lzh log.txt "
+                    "more.txt" % o, "a.lzh"))
+    bad = bytearray(_tool([("log.txt", text)], "jlha a2o7 a.lzh log.txt", "a.lzh"))
+    bad[len(bad) // 2] ^= 0x5a
+    unread("an LHA member that does not decode", "http://origin.test/c8/lha-bad", bytes(bad),
+           "LHA member")
     url = "http://upload.test/c8/dlp-iso"
     r = reqmod(srv, "POST", url, _tool([("cards.txt", CARDS.decode().encode("utf-16"))],
                                         "genisoimage -quiet -o out src", "out", sub="src"))

@@ -444,13 +444,100 @@ static void test_iso(void **state)
     assert_false(sk_iso_is(img, 16 * 2048 + 100));
 }
 
+/* ---- LHA (sk_lha.c) ---- */
+
+/* `jlha a1` (header level 1, -lh5-) and `jlha a2o7` (level 2, -lh7-) of
+ * the same 239-byte text, made with jlha-utils (the reference). */
+static const unsigned char lha_lh5_l1[] = {
+    0x1e, 0xb2, 0x2d, 0x6c, 0x68, 0x35, 0x2d, 0x47, 0x00, 0x00, 0x00, 0xef, 0x00, 0x00, 0x00,
+    0x0a, 0x3a, 0x85, 0x5d, 0x20, 0x01, 0x05, 0x73, 0x2e, 0x74, 0x78, 0x74, 0xc1, 0x06, 0x00,
+    0x05, 0x00, 0x00, 0x1f, 0x04, 0x00, 0x00, 0x00, 0x38, 0x4b, 0x91, 0x82, 0x33, 0x59, 0xd0,
+    0x67, 0x65, 0x24, 0xf9, 0x18, 0x6d, 0x08, 0xd5, 0xb4, 0x01, 0xe7, 0x94, 0x1a, 0x73, 0x62,
+    0x34, 0x58, 0xc9, 0x38, 0x01, 0x02, 0x9e, 0xe6, 0x81, 0x3a, 0x22, 0x09, 0xec, 0x50, 0x7c,
+    0x9d, 0xac, 0x89, 0xa4, 0xad, 0x7d, 0xe5, 0x2c, 0xbc, 0x64, 0x54, 0xbc, 0x97, 0x4b, 0x1c,
+    0xf5, 0x17, 0x78, 0xb7, 0x8e, 0xc1, 0xdd, 0xf4, 0x41, 0x6b, 0x9b, 0xfd, 0x80, 0x00,
+};
+static const unsigned char lha_lh7_l2[] = {
+    0x27, 0x00, 0x2d, 0x6c, 0x68, 0x37, 0x2d, 0x42, 0x00, 0x00, 0x00, 0xef, 0x00, 0x00, 0x00, 0x44,
+    0xba, 0x13, 0x6b, 0x20, 0x02, 0xc1, 0x06, 0x00, 0x05, 0x00, 0x00, 0x4b, 0xa5, 0x08, 0x00, 0x01,
+    0x73, 0x2e, 0x74, 0x78, 0x74, 0x00, 0x00, 0x00, 0x38, 0x4b, 0x91, 0x82, 0x33, 0x59, 0xd0, 0x67,
+    0x65, 0x24, 0xf9, 0x18, 0x6d, 0x08, 0xd5, 0xb4, 0x01, 0xe7, 0x94, 0x1a, 0x73, 0x62, 0x34, 0x58,
+    0xc9, 0x1c, 0x00, 0x81, 0x4f, 0x73, 0x40, 0x9d, 0x11, 0x04, 0xf6, 0x28, 0x3e, 0x4e, 0xd6, 0x44,
+    0xd2, 0x56, 0xbe, 0xf2, 0x96, 0x5e, 0x32, 0x2a, 0x5e, 0x4b, 0xa5, 0x8e, 0x7a, 0x8b, 0xbc, 0x5b,
+    0xc7, 0x60, 0xee, 0xfa, 0x20, 0xb5, 0xcd, 0xfe, 0xc0, 0x00,
+};
+
+static const char lha_text[] = "card 4111 1111 1111 1111; card 4111 1111 1111 1111; "
+                               "card 4111 1111 1111 1111; card 4111 1111 1111 1111; "
+                               "the quick brown fox jumps over the lazy dog. "
+                               "the quick brown fox jumps over the lazy dog. "
+                               "the quick brown fox jumps over the lazy dog. ";
+
+struct lha_rec {
+    char log[1024];
+    size_t n;
+    unsigned char data[512];
+    size_t len;
+    int state;
+};
+
+static int lha_cb(void *arg, const char *name, const unsigned char *data, size_t len, int state)
+{
+    struct lha_rec *r = arg;
+    r->n += (size_t)snprintf(r->log + r->n, sizeof(r->log) - r->n, "[%s %zu %d]", name, len, state);
+    r->len = len < sizeof(r->data) ? len : sizeof(r->data);
+    memcpy(r->data, data, r->len);
+    r->state = state;
+    return 0;
+}
+
+static void test_lha(void **state)
+{
+    const size_t tl = sizeof(lha_text) - 1;
+    unsigned char b[sizeof(lha_lh7_l2)];
+    (void)state;
+
+    assert_int_equal(tl, 239);
+    const unsigned char *const arcs[] = {lha_lh5_l1, lha_lh7_l2};
+    const size_t lens[] = {sizeof(lha_lh5_l1), sizeof(lha_lh7_l2)};
+    for (int k = 0; k < 2; k++) {
+        struct lha_rec r = {.n = 0};
+        assert_int_equal(sk_lha_each(arcs[k], lens[k], 1 << 20, lha_cb, &r), SK_AR_OK);
+        assert_string_equal(r.log, "[s.txt 239 0]");
+        assert_memory_equal(r.data, lha_text, tl);
+        /* a bound below the declared size: what came before it */
+        r = (struct lha_rec){.n = 0};
+        assert_int_equal(sk_lha_each(arcs[k], lens[k], 100, lha_cb, &r), SK_AR_OK);
+        assert_int_equal(r.state, SK_LHA_LIMIT);
+        assert_int_equal(r.len, 100);
+        assert_memory_equal(r.data, lha_text, 100);
+        /* cut inside the member's data */
+        assert_int_equal(sk_lha_each(arcs[k], lens[k] - 10, 1 << 20, lha_cb, &r), SK_AR_SHORT);
+    }
+    /* a changed byte in the packed data: a stream that does not decode, or
+     * not to what its CRC says - never "whole" */
+    for (size_t at = sizeof(lha_lh7_l2) - 30; at < sizeof(lha_lh7_l2) - 1; at += 3) {
+        struct lha_rec r = {.n = 0};
+        memcpy(b, lha_lh7_l2, sizeof(b));
+        b[at] ^= 0x5a;
+        assert_int_equal(sk_lha_each(b, sizeof(b), 1 << 20, lha_cb, &r), SK_AR_OK);
+        if (r.state != SK_LHA_CORRUPT)
+            fail_msg("byte %zu changed: state %d", at, r.state);
+    }
+    /* a header that is none */
+    memcpy(b, lha_lh7_l2, sizeof(b));
+    b[6] = 'x';
+    assert_int_equal(sk_lha_each(b, sizeof(b), 1 << 20, lha_cb, &(struct lha_rec){.n = 0}),
+                     SK_AR_CORRUPT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pax_size),  cmocka_unit_test(test_pax_records),
         cmocka_unit_test(test_base256),   cmocka_unit_test(test_pax_cut),
         cmocka_unit_test(test_bad_sizes), cmocka_unit_test(test_cpio),
-        cmocka_unit_test(test_iso),
+        cmocka_unit_test(test_iso),       cmocka_unit_test(test_lha),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

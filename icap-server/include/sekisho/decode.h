@@ -471,6 +471,26 @@ SK_API int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, vo
  * extent by extent), to FN: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT. */
 SK_API int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
 
+/* ---- LHA archives (sk_lha.c) ----------------------------------------- */
+
+/* A member of an LHA archive: its NAME (levels 0 and 1; "" at level 2),
+ * DATA[0..LEN) - stored members as they are (a view), -lh4- to -lh7- ones
+ * decoded (a buffer that lives for the call) - and STATE: 0 whole, or why
+ * not. Returns 0, or -1 to stop. */
+enum { SK_LHA_CORRUPT = 1, SK_LHA_LIMIT = 2, SK_LHA_UNREAD = 3 };
+typedef int (*sk_lha_member_fn)(void *arg, const char *name, const unsigned char *data, size_t len,
+                                int state);
+/* Each member of the LHA archive P[0..N) (header levels 0-2) in order, up
+ * to its end mark: stored ones (-lh0-, -lz4-), -lh4- to -lh7- decoded to
+ * at most OUT_MAX bytes each (more: what came before, SK_LHA_LIMIT), one
+ * whose stream does not decode or whose CRC-16 does not match what it
+ * decoded to SK_LHA_CORRUPT with what came before; other methods (-lh1-
+ * to -lh3-, -lzs-, -lz5-) SK_LHA_UNREAD with their packed bytes;
+ * directories (-lhd-) not at all. SK_AR_OK, SK_AR_STOP (FN, or out of
+ * memory), SK_AR_CORRUPT (a header that does not read), SK_AR_SHORT. */
+SK_API int sk_lha_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_member_fn fn,
+                       void *arg);
+
 /* ---- compressed streams at any offset (sk_stream.c) ------------------- */
 
 /* The first gzip, bzip2, xz, zstd, lz4 or .Z stream header at or after FROM
