@@ -115,6 +115,8 @@ int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg
 #define SK_ISO_PVD   0x8000
 #define SK_ISO_DEPTH 16
 #define SK_ISO_DIRS  1024
+#define SK_ISO_FILES 4096 /* file extents remembered (a second tree names the same files) */
+#define SK_ISO_VDS   64   /* volume descriptors read */
 
 struct sk_iso {
     const unsigned char *p;
@@ -122,8 +124,26 @@ struct sk_iso {
     sk_ar_member_fn fn;
     void *arg;
     unsigned dirs;
-    uint32_t seen[SK_ISO_DIRS]; /* directory extents read */
+    int ucs2;                     /* a Joliet tree: names in UCS-2 */
+    uint32_t seen[SK_ISO_DIRS];   /* directory extents read */
+    uint32_t files[SK_ISO_FILES]; /* file extents read, plus one (0: free), hashed */
 };
+
+/* 1 when the file at extent X was read already (else it is now). */
+static int sk_iso_file_seen(struct sk_iso *s, uint32_t x)
+{
+    uint32_t k = x + 1, h = (k * 2654435761u) % SK_ISO_FILES;
+
+    for (unsigned i = 0; i < SK_ISO_FILES; i++, h = (h + 1) % SK_ISO_FILES) {
+        if (s->files[h] == k)
+            return 1;
+        if (s->files[h] == 0) {
+            s->files[h] = k;
+            return 0;
+        }
+    }
+    return 0; /* full: read it again */
+}
 
 int sk_iso_is(const unsigned char *p, size_t n)
 {
@@ -171,12 +191,13 @@ static int sk_iso_dir(struct sk_iso *s, uint32_t lba, uint32_t len, int depth)
             continue;
         }
         char name[256];
-        size_t nl = r[32] < sizeof(name) - 1 ? r[32] : sizeof(name) - 1;
-        memcpy(name, r + 33, nl);
+        size_t nl = 0;
+        for (size_t i = s->ucs2; i < r[32] && nl < sizeof(name) - 1; i += 1 + (size_t)s->ucs2)
+            name[nl++] = (char)r[33 + i];
         name[nl] = '\0';
         uint64_t fs = (uint64_t)x * s->bs;
-        if (xl == 0 || fs >= s->n)
-            continue; /* empty, or beyond the image (cut short) */
+        if (xl == 0 || fs >= s->n || sk_iso_file_seen(s, x))
+            continue; /* empty, beyond the image (cut short), or read already */
         size_t take = xl < s->n - fs ? xl : (size_t)(s->n - fs);
         if (s->fn(s->arg, name, s->p + fs, take) == -1)
             return SK_AR_STOP;
@@ -194,9 +215,24 @@ int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg)
     size_t bs = (size_t)v[128] | (size_t)v[129] << 8;
     if (bs != 2048 && bs != 512 && bs != 1024)
         return SK_AR_CORRUPT;
-    const unsigned char *root = v + 156;
-    if (root[0] < 34)
-        return SK_AR_CORRUPT;
     s.p = p, s.n = n, s.bs = bs, s.fn = fn, s.arg = arg;
-    return sk_iso_dir(&s, sk_iso_le32(root + 2), sk_iso_le32(root + 10), 0);
+    /* the primary volume's tree and every supplementary one (Joliet: what
+     * Windows shows; a tree may name files the other does not) */
+    int trees = 0;
+    for (unsigned k = 0; k < SK_ISO_VDS; k++) {
+        size_t at = SK_ISO_PVD + (size_t)k * 2048;
+        if (at + 2048 > n || memcmp(p + at + 1, "CD001", 5) != 0 || p[at] == 255)
+            break;
+        if (p[at] != 1 && p[at] != 2)
+            continue;
+        const unsigned char *root = p + at + 156;
+        if (root[0] < 34)
+            return SK_AR_CORRUPT;
+        s.ucs2 = p[at] == 2 && p[at + 88] == '%' && p[at + 89] == '/';
+        int rc = sk_iso_dir(&s, sk_iso_le32(root + 2), sk_iso_le32(root + 10), 0);
+        if (rc != 0)
+            return rc;
+        trees++;
+    }
+    return trees ? SK_AR_OK : SK_AR_CORRUPT;
 }

@@ -392,9 +392,10 @@ static void test_cpio(void **state)
 }
 
 /* A directory record at R for extent X of L bytes (DIR: a directory). */
-static size_t iso_rec(unsigned char *r, uint32_t x, uint32_t l, int dir, const char *name)
+static size_t iso_rec_n(unsigned char *r, uint32_t x, uint32_t l, int dir, const char *name,
+                        size_t nl)
 {
-    size_t nl = strlen(name), rl = 33 + nl + (nl % 2 == 0);
+    size_t rl = 33 + nl + (nl % 2 == 0);
     memset(r, 0, rl);
     r[0] = (unsigned char)rl;
     for (int i = 0; i < 4; i++) {
@@ -405,6 +406,11 @@ static size_t iso_rec(unsigned char *r, uint32_t x, uint32_t l, int dir, const c
     r[32] = (unsigned char)nl;
     memcpy(r + 33, name, nl);
     return rl;
+}
+
+static size_t iso_rec(unsigned char *r, uint32_t x, uint32_t l, int dir, const char *name)
+{
+    return iso_rec_n(r, x, l, dir, name, name[0] ? strlen(name) : 1);
 }
 
 static void test_iso(void **state)
@@ -438,6 +444,21 @@ static void test_iso(void **state)
     m.n = 0, m.log[0] = '\0';
     assert_int_equal(sk_iso_each(img, 21 * 2048 + 3, member_cb, &m), SK_AR_OK);
     assert_string_equal(m.log, "[A.TXT;1|first][B.TXT;1|sec]");
+    /* a Joliet volume (sector 17) whose tree names a file the primary
+     * one does not, and the primary's A.TXT again (read once) */
+    unsigned char *svd = img + 17 * 2048;
+    svd[0] = 2, memcpy(svd + 1, "CD001", 5), svd[6] = 1;
+    svd[88] = '%', svd[89] = '/', svd[90] = 'E';
+    iso_rec(svd + 156, 22, 2048, 1, "\0");
+    unsigned char *jd = img + 22 * 2048;
+    jd += iso_rec(jd, 22, 2048, 1, "\0");
+    jd += iso_rec(jd, 22, 2048, 1, "\1");
+    jd += iso_rec_n(jd, 19, 5, 0, "\0a\0.\0t", 6);
+    iso_rec_n(jd, 23, 6, 0, "\0c\0.\0t", 6);
+    memcpy(img + 23 * 2048, "hidden", 6);
+    m.n = 0, m.log[0] = '\0';
+    assert_int_equal(sk_iso_each(img, sizeof(img), member_cb, &m), SK_AR_OK);
+    assert_string_equal(m.log, "[A.TXT;1|first][B.TXT;1|second][c.t|hidden]");
     /* a record that runs past its directory's end */
     iso_rec(pvd + 156, 18, 80, 1, "\0");
     assert_int_equal(sk_iso_each(img, sizeof(img), member_cb, &m), SK_AR_CORRUPT);

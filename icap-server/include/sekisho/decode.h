@@ -466,9 +466,12 @@ SK_API int sk_iso_is(const unsigned char *p, size_t n);
  * entry: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT (a header that does not
  * read), SK_AR_SHORT (cut short, or no trailer). */
 SK_API int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
-/* Each file of the ISO 9660 image P[0..N) (its primary volume's directory
- * tree, 16 levels and 1,024 directories at most, each read once; a file
- * extent by extent), to FN: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT. */
+/* Each file of the ISO 9660 image P[0..N) (the directory trees of its
+ * primary volume and of every supplementary one - Joliet, which Windows
+ * shows, may name files the primary tree does not -; 16 levels and 1,024
+ * directories at most, each read once; a file extent by extent, each
+ * extent once), to FN: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT. UDF is not
+ * read. */
 SK_API int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
 
 /* ---- LHA archives (sk_lha.c) ----------------------------------------- */
