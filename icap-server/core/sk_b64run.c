@@ -95,6 +95,7 @@ struct sk_b64run {
     unsigned pads, padws;
     int joined;
     size_t wrap; /* lines shorter than SK_B64RUN_LINE: their length (all the same) */
+    int longs;   /* a line of SK_B64RUN_LINE or more went on: a short one is the last */
     int utf16;   /* 0, or 1 little-endian, 2 big-endian */
     int odd;     /* a code unit's first byte is held */
     unsigned char odd_b;
@@ -308,7 +309,7 @@ static void sk_b64_finish(struct sk_b64run *r)
         }
     }
     sk_b64_end_object(r);
-    r->line = r->nhold = r->wrap = 0;
+    r->line = r->nhold = r->wrap = r->longs = 0;
     r->cr = r->brk = 0;
     r->gap = 0;
     r->state = SK_B_OUT;
@@ -356,7 +357,7 @@ static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
     size_t k = SK_B64RUN_TAIL - from < n ? SK_B64RUN_TAIL - from : n;
 
     r->state = SK_B_RUN;
-    r->line = r->nhold = r->prevline = 0;
+    r->line = r->nhold = r->prevline = r->longs = 0;
     r->cr = r->brk = 0;
     r->total = 0; /* a new group starts after the padding */
     if (!r->joined) {
@@ -378,14 +379,15 @@ static void sk_b64_pad_go_on(struct sk_b64run *r, int v)
  * wherever it is (a line of a length no multiple of 4 ended the run, and
  * a file wrapped so passed unread). Shorter lines, down to SK_B64RUN_SHORT
  * digits (base64 -w 16, -w 18: a line out of step is held as a long
- * one's is), go on too when every short line of the run is as long: words
- * one to a line are rarely all of one length. Only line ends may stand between such lines (no
+ * one's is), go on too when every line of the run is as long (after long
+ * lines a short one is the last: base64 -w 50's): words one to a line are
+ * rarely all of one length. Only line ends may stand between such lines (no
  * indentation, no trailing blanks): the block skip finds a run by SK_B64RUN_MIN_LO run bytes in a
  * row. */
 static int sk_b64_break_ok(const struct sk_b64run *r)
 {
     return r->line >= SK_B64RUN_LINE ||
-           (r->line >= SK_B64RUN_SHORT && (r->wrap == 0 || r->wrap == r->line));
+           (r->line >= SK_B64RUN_SHORT && !r->longs && (r->wrap == 0 || r->wrap == r->line));
 }
 
 /* A break that continues the run was taken (its first byte: a CR, or a
@@ -406,6 +408,8 @@ static void sk_b64_broke(struct sk_b64run *r)
     }
     if (line < SK_B64RUN_LINE)
         r->wrap = line;
+    else
+        r->longs = 1;
     r->prevline = line;
     r->line = 0;
     r->brk = 1;
@@ -521,8 +525,8 @@ static int sk_b64run_write8(struct sk_b64run *r, const void *buf, size_t n)
                 if ((sk_b64_cls[c] & 2) ||
                     ((c == ' ' || c == '\t') && (line == 0 ? r->brk : line >= SK_B64RUN_LINE)))
                     break;
-                k = line = 0, i++;      /* a short run ended: it was only text */
-                r->nvbrk = r->wrap = 0; /* and where its padding was, its lines' length */
+                k = line = 0, i++;                 /* a short run ended: it was only text */
+                r->nvbrk = r->wrap = r->longs = 0; /* its padding, its lines' length */
             }
             r->nval = k, r->line = line;
             if (i != from) /* (a CR LF's LF comes here at once: its CR stays) */

@@ -138,6 +138,12 @@ static const struct sk_vs_textcodec sk_vs_dataurls = {sk_dataurl_find, sk_dataur
                                                       "a data: URL in a text", "data: URL"};
 static const struct sk_vs_textcodec sk_vs_uu = {sk_uu_find, sk_uu_decode, "uuencode in a text",
                                                 "uuencode"};
+/* - arrays of byte values (sk_numarray_find): a page assembles the file
+ *   with new Uint8Array([77, 90, ...]) or String.fromCharCode(88, ...), an
+ *   API carries it as a Node Buffer's "data" (red team s20 listed them as
+ *   unread) */
+static const struct sk_vs_textcodec sk_vs_numarrays = {
+    sk_numarray_find, sk_numarray_decode, "an array of byte values in a text", "byte array"};
 
 static int sk_vs_walk_encoded_in(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                                  const char *name, const struct sk_vs_textcodec *c)
@@ -337,6 +343,8 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
     rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_dataurls);
     if (rc == 0 && memmem(p, n, "begin ", 6))
         rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_uu);
+    if (rc == 0 && memchr(p, ',', n))
+        rc = sk_vs_walk_encoded_in(w, p, n, depth, name, &sk_vs_numarrays);
     if (rc == 0 && memchr(p, '&', n)) {
         if (!(refs = malloc(n)))
             goto oom;

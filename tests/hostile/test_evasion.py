@@ -1168,6 +1168,13 @@ def g_av_base64(ck, srv):
          % (" " * 200 + "+ ").join("'%s'" % x for x in p40)),
         ("pieces in parentheses", "<script>atob(%s)</script>"
          % " + ".join('("%s")' % x for x in p40)),
+        # no base64 at all: the bytes as numbers (sk_numarray_find)
+        ("a Uint8Array of the bytes", "<script>var u = new Uint8Array([%s]);</script>"
+         % ", ".join(str(c) for c in EICAR)),
+        ("String.fromCharCode of the bytes, in hex, over lines",
+         "<script>var s = String.fromCharCode(\n%s);</script>"
+         % ",\n".join(",".join("0x%02x" % c for c in EICAR[i:i + 16])
+                      for i in range(0, len(EICAR), 16))),
     ]
     # a data: URL without base64: percent-encoded bytes a link downloads
     # (no script at all), or a script fetches
@@ -1248,6 +1255,8 @@ def g_av_base64(ck, srv):
     wrapped = base64.b64encode(b"MZ" + b"\0" * 200 + EICAR).decode()
     uploads = [
         ("JSON upload", "application/json", json.dumps({"name": "a.com", "data": b})),
+        ("a Node Buffer in JSON", "application/json",
+         json.dumps({"file": {"type": "Buffer", "data": list(EICAR)}})),
         ("JSON with \\/ escapes", "application/json",
          json.dumps({"d": base64.b64encode(b"\xff\xff" + EICAR).decode()}).replace("/", "\\/")),
         ("a data: URL in a form", "application/x-www-form-urlencoded",
@@ -1359,6 +1368,12 @@ def g_av_base64(ck, srv):
                 ctype="application/javascript")
     ck.ok("a clean script of 360 short literals and a file in pieces passes byte-identical",
           passed_identical(r, js), "%s %r" % (r.status, r.raw_head[:200]))
+    # ... and a CSV of small numbers (read as byte arrays: clean)
+    csv = "\n".join(",".join(str((i * 7 + j) % 200) for j in range(100)) for i in range(50))
+    r = respmod(srv, "http://origin.test/smuggle/n.csv", csv.encode(), allow204=False,
+                ctype="text/csv")
+    ck.ok("a clean CSV of 5,000 small numbers passes byte-identical",
+          passed_identical(r, csv.encode()), "%s %r" % (r.status, r.raw_head[:200]))
     # a file as an application reads it out of a form field or a JSON
     # string (parse_qs, json.loads: the oracle), its '\\' written %5C or
     # "\\\\": uploads and downloads

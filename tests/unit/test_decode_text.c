@@ -638,6 +638,10 @@ static void test_b64run(void **s)
          * s22), held as a long line out of step is */
         {"QUJDREVGR0\nhJSktMTU5P\nUFFSU1RVVl\ndYWVo=\n", "<ABCDEFGHIJKLMNOPQRSTUVWXYZ>"},
         {"QUJDREVGR0hJSktMTU\n5PUFFSU1RVVldYWVo=\n", "<ABCDEFGHIJKLMNOPQRSTUVWXYZ>"},
+        /* after long lines a short one is the last (base64 -w 22 of 57
+         * bytes: 22, 22, 22, 10), not the first of a run of short ones */
+        {"QUJDREVGR0hJSktMTU5PUF\nFSU1RVVldYWVpBQkNERUZH\nSElKS0xNTk9QUVJTVFVWV1\nhZWkFCQ0RF\n",
+         "<ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDE>"},
         /* after such a break, indentation and blank lines (a plist's
          * <data>, indented XML); anything else ends the run */
         {"<data>\n\t\tQUJDREVGR0hJSktMTU5PUFFS\n\t\tU1RVVldYWVphYmNkZWZnaGlq\r\n\r\n  "
@@ -900,6 +904,63 @@ static void test_b64_join(void **s)
     }
 }
 
+/* Arrays of byte values (sk_numarray_find, sk_numarray_decode): 64
+ * numbers 0-255 at least, decimal or 0x hex, ',' and white space between;
+ * a number out of range, glued to a word or with a fraction ends a run. */
+static size_t numarray_of(const char *text, unsigned char *out, size_t *at)
+{
+    size_t n = strlen(text), pos = 0, a, b;
+    if (!sk_numarray_find((const unsigned char *)text, n, &pos, &a, &b))
+        return 0;
+    assert_true(a < b && b <= n && pos == b);
+    *at = a;
+    return sk_numarray_decode((const unsigned char *)text + a, b - a, out);
+}
+
+static void test_numarray(void **s)
+{
+    char text[4096];
+    unsigned char out[1024];
+    size_t at, o;
+    (void)s;
+
+    for (int form = 0; form < 3; form++) {
+        o = (size_t)snprintf(text, sizeof(text), "var u = new Uint8Array([");
+        for (int i = 0; i < 70; i++)
+            o += (size_t)snprintf(text + o, sizeof(text) - o,
+                                  form == 0   ? "%d, "
+                                  : form == 1 ? "0x%02x,"
+                                              : "%d,\n  ",
+                                  (i * 37 + 5) % 256);
+        o -= form == 0 ? 2 : form == 1 ? 1 : 4; /* the last separator */
+        snprintf(text + o, sizeof(text) - o, "]);");
+        assert_int_equal(numarray_of(text, out, &at), 70);
+        assert_int_equal(at, 24);
+        for (int i = 0; i < 70; i++)
+            assert_int_equal(out[i], (i * 37 + 5) % 256);
+    }
+    /* 63 numbers are none; 64 are one */
+    o = 0;
+    for (int i = 0; i < 63; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "%d,", i);
+    text[o - 1] = '\0';
+    assert_int_equal(numarray_of(text, out, &at), 0);
+    snprintf(text + o - 1, sizeof(text) - o + 1, ",63");
+    assert_int_equal(numarray_of(text, out, &at), 64);
+    /* 256 ends the run before it; so does 1.5 or a number glued to a word */
+    static const char *const stops[] = {"256", "1.5", "7a", "x7"};
+    for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
+        o = 0;
+        for (int i = 0; i < 40; i++)
+            o += (size_t)snprintf(text + o, sizeof(text) - o, "%d,", i);
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "%s,", stops[k]);
+        for (int i = 0; i < 40; i++)
+            o += (size_t)snprintf(text + o, sizeof(text) - o, "%d,", i);
+        if (numarray_of(text, out, &at) != 0)
+            fail_msg("%s did not end the run", stops[k]);
+    }
+}
+
 static void test_iconv_pinned(void **s)
 {
     (void)s;
@@ -980,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_b64run),         cmocka_unit_test(test_uu_find),
         cmocka_unit_test(test_uurun),          cmocka_unit_test(test_iconv_pinned),
         cmocka_unit_test(test_iconv_kept),     cmocka_unit_test(test_b64_join),
+        cmocka_unit_test(test_numarray),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

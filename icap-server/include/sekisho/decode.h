@@ -901,6 +901,21 @@ SK_API int sk_dataurl_find(const unsigned char *p, size_t n, size_t *pos, size_t
  * by two hex digits is kept. Returns the decoded length. */
 SK_API size_t sk_dataurl_decode(const unsigned char *in, size_t n, unsigned char *out);
 
+/* ---- arrays of byte values in text (sk_numarray.c) -------------------- */
+
+/* The next array of byte values in text P[0..N) from *POS on: at least
+ * SK_NUMARRAY_MIN numbers 0-255 (decimal, or 0x and one or two hex digits,
+ * each standing alone), one ',' and any white space between two - a
+ * script's new Uint8Array([77, 90, 144, ...]) or String.fromCharCode(88,
+ * 53, ...), a Node Buffer in JSON ({"type": "Buffer", "data": [88, ...]}):
+ * [*START, *END), *POS past it. 1 found, 0 none (then *POS = N). */
+#define SK_NUMARRAY_MIN 64
+SK_API int sk_numarray_find(const unsigned char *p, size_t n, size_t *pos, size_t *start,
+                            size_t *end);
+/* IN[0..N), such a run, as the bytes it lists into OUT (room for N / 2 + 1):
+ * how many. */
+SK_API size_t sk_numarray_decode(const unsigned char *in, size_t n, unsigned char *out);
+
 /* ---- uuencoded blocks in text (sk_multipart.c) ------------------------ */
 
 /* The next uuencoded block from *POS on in P[0..N): a line "begin MODE
