@@ -138,19 +138,26 @@ static unsigned sk_lha_sym(struct sk_unlha *u, const unsigned short *table, int 
     return j;
 }
 
+/* A table of one code (a count of 0 in the stream): symbol C, of NSYM,
+ * whatever the bits say, and no bits read for it. */
+static int sk_lha_one(unsigned c, int nsym, unsigned char *len, size_t nlen, unsigned short *table,
+                      size_t ntab)
+{
+    if ((int)c >= nsym)
+        return -1;
+    memset(len, 0, nlen);
+    for (size_t i = 0; i < ntab; i++)
+        table[i] = (unsigned short)c;
+    return 0;
+}
+
 static int sk_lha_pt_len(struct sk_unlha *u, int nn, int nbit, int special)
 {
     int n = (int)sk_lha_get(u, (unsigned)nbit);
 
-    if (n == 0) {
-        unsigned c = sk_lha_get(u, (unsigned)nbit);
-        if ((int)c >= nn)
-            return -1;
-        memset(u->pt_len, 0, sizeof(u->pt_len));
-        for (int i = 0; i < 256; i++)
-            u->pt_table[i] = (unsigned short)c;
-        return 0;
-    }
+    if (n == 0)
+        return sk_lha_one(sk_lha_get(u, (unsigned)nbit), nn, u->pt_len, sizeof(u->pt_len),
+                          u->pt_table, 256);
     if (n > nn)
         return -1;
     int i = 0;
@@ -182,15 +189,9 @@ static int sk_lha_c_len(struct sk_unlha *u)
 {
     int n = (int)sk_lha_get(u, SK_LHA_CB);
 
-    if (n == 0) {
-        unsigned c = sk_lha_get(u, SK_LHA_CB);
-        if (c >= SK_LHA_NC)
-            return -1;
-        memset(u->c_len, 0, sizeof(u->c_len));
-        for (int i = 0; i < 4096; i++)
-            u->c_table[i] = (unsigned short)c;
-        return 0;
-    }
+    if (n == 0)
+        return sk_lha_one(sk_lha_get(u, SK_LHA_CB), SK_LHA_NC, u->c_len, sizeof(u->c_len),
+                          u->c_table, 4096);
     if (n > SK_LHA_NC)
         return -1;
     int i = 0;
