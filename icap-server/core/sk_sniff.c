@@ -73,9 +73,9 @@ static int sk_container_zlib(const unsigned char *p, size_t n)
     return (rc == Z_OK || rc == Z_BUF_ERROR) ? used >= 64 : used >= 256;
 }
 
-int sk_container_zlib_cut(const unsigned char *p, size_t n)
+int sk_container_zlib_cut(enum sk_ctype t, const unsigned char *p, size_t n)
 {
-    return sk_zlib_head(p, n) && sk_container_sniff(p, n) == SK_CT_NONE;
+    return t == SK_CT_NONE && sk_zlib_head(p, n);
 }
 
 /* The filters of the block whose header is at P[0..N) into *MASK: 0, or

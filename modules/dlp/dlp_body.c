@@ -703,8 +703,7 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
     }
     /* a zlib stream that fails early: also what inflated before the error,
      * as a streaming reader hands it out (in a window of its own) */
-    if (z->next && t == SK_CT_NONE && z->depth < SK_DLP_MAX_DEPTH &&
-        sk_container_zlib_cut(z->head, z->nhead)) {
+    if (z->next && z->depth < SK_DLP_MAX_DEPTH && sk_container_zlib_cut(t, z->head, z->nhead)) {
         struct sk_coding_chain zc = {.c = {SK_CODING_DEFLATE}, .n = 1};
         z->next = sk_tee_new(z->ctx, z->next,
                              sk_decomp_new(z->ctx, &zc,

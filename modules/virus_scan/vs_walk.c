@@ -541,7 +541,7 @@ int sk_vs_walk_wants(const unsigned char *p, size_t n)
     int rc;
 
     enum sk_ctype t = sk_container_sniff(p, n);
-    if (sk_vs_packed(t) || sk_vs_arc_wants(p, n) || sk_container_zlib_cut(p, n) ||
+    if (sk_vs_packed(t) || sk_vs_arc_wants(p, n) || sk_container_zlib_cut(t, p, n) ||
         sk_vs_xz_opaque(t, p, n))
         return 1;
     mg = sk_vs_magics(NULL, p, n, &own); /* one pass for both searches */
@@ -570,7 +570,7 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
     /* a zlib stream the sniff did not take (it fails early): what
      * inflated before the error, as a streaming reader hands it out - an
      * object beside the bytes as they are, never av.on-error */
-    int cut = t == SK_CT_NONE && sk_container_zlib_cut(p, n);
+    int cut = sk_container_zlib_cut(t, p, n);
     int xz = sk_vs_xz_opaque(t, p, n); /* a filter libclamav does not know */
     struct sk_coding_chain ch = {.c = {cut                     ? SK_CODING_DEFLATE
                                        : sk_vs_packed(t) || xz ? sk_container_coding(t)

@@ -716,9 +716,10 @@ static void test_zlib_cut(void **s)
     zn = zs.total_out;
     deflateEnd(&zs);
     /* whole, it is zlib, not a cut one; nor a gzip */
-    assert_int_equal(sk_container_zlib_cut(z, zn), 0);
-    assert_int_equal(sk_container_zlib_cut((const unsigned char *)"\x1f\x8b\x08\0\0\0\0\0\0\3", 10),
-                     0);
+    assert_int_equal(sk_container_zlib_cut(sk_container_sniff(z, zn), z, zn), 0);
+    assert_int_equal(
+        sk_container_zlib_cut(SK_CT_GZIP, (const unsigned char *)"\x1f\x8b\x08\0\0\0\0\0\0\3", 10),
+        0);
     /* the bytes after the first 40 replaced until an invalid code comes
      * within the first 256 */
     size_t refn = 0, used = 0;
@@ -736,9 +737,9 @@ static void test_zlib_cut(void **s)
     if (zrc != Z_DATA_ERROR || used >= 256 || refn < 40)
         fail_msg("no early error (%d after %zu bytes, %zu out)", zrc, used, refn);
     assert_int_equal(sk_container_sniff(z, zn), SK_CT_NONE);
-    assert_int_equal(sk_container_zlib_cut(z, zn), 1);
+    assert_int_equal(sk_container_zlib_cut(sk_container_sniff(z, zn), z, zn), 1);
     z[1] |= 0x20; /* a preset dictionary */
-    assert_int_equal(sk_container_zlib_cut(z, zn), 0);
+    assert_int_equal(sk_container_zlib_cut(sk_container_sniff(z, zn), z, zn), 0);
     z[1] &= (unsigned char)~0x20;
     struct sk_coding_chain ch = {.c = {SK_CODING_DEFLATE}, .n = 1};
     for (int drop = 0; drop <= 1; drop++) {
@@ -760,8 +761,8 @@ static void test_zlib_cut(void **s)
         free(o.p);
     }
     /* text with a zlib header for its first bytes is a candidate too */
-    assert_int_equal(sk_container_zlib_cut((const unsigned char *)"x^2 + y^2 = z^2, a line", 23),
-                     1);
+    assert_int_equal(
+        sk_container_zlib_cut(SK_CT_NONE, (const unsigned char *)"x^2 + y^2 = z^2, a line", 23), 1);
 }
 
 int main(void)

@@ -647,12 +647,13 @@ enum sk_ctype {
  * bytes after a header fail within 64). */
 SK_API enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n);
 /* A zlib header (no preset dictionary) at P that sk_container_sniff did
- * not take as SK_CT_ZLIB: its stream fails early or is cut short, or the
+ * not take as SK_CT_ZLIB (T: what it said of P, so that the sniff's
+ * inflating is not done twice): its stream fails early or is cut short, or the
  * bytes only look like a header. A streaming reader hands out what inflated
  * before the error, so that is worth a look, never a verdict of its own
  * (a decoder with drop_rest; random bytes after a header inflate a few
  * bytes of noise). 1 when P[0..N) is such a candidate. */
-SK_API int sk_container_zlib_cut(const unsigned char *p, size_t n);
+SK_API int sk_container_zlib_cut(enum sk_ctype t, const unsigned char *p, size_t n);
 /* The filters the blocks of the .xz file P[0..N) use, as a mask: bit ID
  * for each filter ID below 63 (LZMA2 0x21, the BCJ filters 4-11, delta 3),
  * bit 63 for any other and for a block header that does not read. Every
