@@ -389,7 +389,8 @@ size_t sk_vs_7z_next(const struct sk_magics *mg, const unsigned char *p, size_t 
  * an object share. */
 const struct sk_magics *sk_vs_magics(const struct sk_magics *mg, const unsigned char *p, size_t n,
                                      struct sk_magics *own);
-/* Would sk_vs_walk_arc read anything in P (a tar or an ar)? */
+/* Would sk_vs_walk_arc read members of P (a tar, ar, cpio, ISO 9660, LHA,
+ * a git pack)? */
 int sk_vs_arc_wants(const unsigned char *p, size_t n);
 /* vs_walk_pdf.c: a PDF's streams that libclamav leaves encoded (a
  * predictor, LZW, raw deflate, a /Crypt stage), decoded by the core PDF

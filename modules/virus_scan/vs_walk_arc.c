@@ -150,6 +150,9 @@ static int sk_vs_arc_tar(struct sk_vs_walk *w, const unsigned char *p, size_t n,
 struct sk_vs_arw {
     struct sk_vs_walk *w;
     int depth;
+    const char *what;  /* sk_vs_state_member's: "an LHA member" */
+    const char *check; /* what a member that decodes differently fails */
+    int unseen;        /* the engine never saw the members' bytes */
 };
 
 static int sk_vs_ar_member(void *arg, const char *name, const unsigned char *p, size_t n)
@@ -159,7 +162,7 @@ static int sk_vs_ar_member(void *arg, const char *name, const unsigned char *p, 
     if (n == 0)
         return 0;
     if (a->depth + 1 >= SK_VS_WALK_DEPTH)
-        return sk_vs_walk_deep(a->w, "an ar archive", a->depth + 1);
+        return sk_vs_walk_deep(a->w, a->what ? a->what : "an ar archive", a->depth + 1);
     if (sk_vs_arc_member(a->w, n) == -1)
         return -1;
     return sk_vs_walk_object(a->w, p, n, a->depth + 1, NULL, name);
@@ -170,7 +173,7 @@ static int sk_vs_ar_member(void *arg, const char *name, const unsigned char *p, 
  * that is none leaves the rest to the stream search. */
 static int sk_vs_arc_ar(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
 {
-    struct sk_vs_arw a = {w, depth};
+    struct sk_vs_arw a = {w, depth, NULL, NULL, 1};
 
     if (!sk_ar_is(p, n))
         return 0;
@@ -209,14 +212,16 @@ static int sk_vs_flat_member(void *arg, const char *name, const unsigned char *p
     return rc;
 }
 
-/* A member of an LHA archive, which libclamav decodes into memory and
- * hands to nobody (red team s22: an HTML smuggling page, a .lz4 or a
- * .lzma in an .lzh passed): decoded by the toolkit (sk_lha_each), then as
- * a cpio's. One that does not decode, or not to what its CRC says, is
- * av.on-error; -lh1- to -lh3-, -lzs- and -lz5- (LHarc 1.x, LArc: decades
- * old) are the engine's reading only. */
-static int sk_vs_lha_member(void *arg, const char *name, const unsigned char *p, size_t n,
-                            int state)
+/* A member the toolkit decoded (an sk_lha_member_fn's): a member of an
+ * LHA archive, which libclamav decodes into memory and hands to nobody
+ * (red team s22: an HTML smuggling page, a .lz4 or a .lzma in an .lzh
+ * passed), then read as a cpio's member; an object of a git pack, which
+ * libclamav does not read at all (red team s22: EICAR in a clone, in a
+ * push), then scanned and walked as an ar's member. One that does not decode, or not to what its
+ * CRC says, is av.on-error; LHA's -lh1- to -lh3-, -lzs- and -lz5- (LHarc 1.x, LArc: decades old)
+ * are the engine's reading only. */
+static int sk_vs_state_member(void *arg, const char *name, const unsigned char *p, size_t n,
+                              int state)
 {
     struct sk_vs_arw *a = arg;
     char why[192];
@@ -224,26 +229,26 @@ static int sk_vs_lha_member(void *arg, const char *name, const unsigned char *p,
     if (state == SK_LHA_UNREAD)
         return 0;
     if (state == SK_LHA_LIMIT) {
-        snprintf(why, sizeof(why), "an LHA member decodes beyond av.max-scan-size (%llu bytes)",
+        snprintf(why, sizeof(why), "%s decodes beyond av.max-scan-size (%llu bytes)", a->what,
                  (unsigned long long)a->w->max_size);
         sk_vs_walk_stop(a->w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
         return -1;
     }
     if (state == SK_LHA_CORRUPT) {
-        snprintf(why, sizeof(why),
-                 "an LHA member that does not decode, or not to what its CRC says: %.80s", name);
+        snprintf(why, sizeof(why), "%s that does not decode, or not to what its %s says: %.80s",
+                 a->what, a->check, name);
         sk_vs_walk_stop(a->w, SK_VS_ERROR, "av-error", why);
         return -1;
     }
-    return sk_vs_flat_member(arg, name, p, n);
+    return a->unseen ? sk_vs_ar_member(arg, name, p, n) : sk_vs_flat_member(arg, name, p, n);
 }
 
-/* Each member of the cpio archive, ISO 9660 image or LHA archive P: 0, or
- * -1 (w->rep). One that does not read to its end leaves the rest to the
- * engine and the stream search. */
+/* Each member of the cpio archive, ISO 9660 image, LHA archive or git
+ * pack P: 0, or -1 (w->rep). One that does not read to its end leaves the
+ * rest to the engine and the stream search. */
 static int sk_vs_arc_flat(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
 {
-    struct sk_vs_arw a = {w, depth};
+    struct sk_vs_arw a = {w, depth, "an LHA member", "CRC", 0};
     int rc;
 
     if (sk_cpio_is(p, n))
@@ -251,8 +256,11 @@ static int sk_vs_arc_flat(struct sk_vs_walk *w, const unsigned char *p, size_t n
     else if (sk_iso_is(p, n))
         rc = sk_iso_each(p, n, sk_vs_flat_member, &a);
     else if (sk_vs_lha_extent(p, n))
-        rc = sk_lha_each(p, n, w->budget, sk_vs_lha_member, &a);
-    else
+        rc = sk_lha_each(p, n, w->budget, sk_vs_state_member, &a);
+    else if (sk_gitpack_is(p, n)) {
+        a.what = "a git pack object", a.check = "header", a.unseen = 1;
+        rc = sk_gitpack_each(p, n, w->budget, sk_vs_state_member, &a);
+    } else
         return 0;
     return rc == SK_AR_STOP || w->rep.result != SK_VS_CLEAN ? -1 : 0;
 }
@@ -443,7 +451,8 @@ static int sk_vs_arc_inplace(struct sk_vs_walk *w, const unsigned char *p, size_
 
 int sk_vs_arc_wants(const unsigned char *p, size_t n)
 {
-    return (n >= 512 && sk_tar_header_ok(p)) || sk_ar_is(p, n);
+    return (n >= 512 && sk_tar_header_ok(p)) || sk_ar_is(p, n) || sk_cpio_is(p, n) ||
+           sk_iso_is(p, n) || sk_vs_lha_extent(p, n) || sk_gitpack_is(p, n);
 }
 
 int sk_vs_walk_arc(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,

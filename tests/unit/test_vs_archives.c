@@ -92,6 +92,54 @@ static void test_ar_members(void **s)
     sk_tzip_free(&a);
 }
 
+/* git packs (libclamav reads none of it): a blob, a delta's result, a
+ * thin delta's inserted bytes, the pack in side-band pkt-lines; a pack
+ * whose object does not inflate is av.on-error; a clean one passes */
+static void test_git_pack(void **s)
+{
+    unsigned char text[200], delta[3 + 68 + 3];
+    (void)s;
+    memset(text, 'x', sizeof(text));
+    memcpy(text + 50, eicar, 68);
+    struct sk_tzip a = {0};
+    sk_tz_git_head(&a, 1);
+    sk_tz_git_obj(&a, 3, text, sizeof(text), NULL, 0);
+    assert_int_equal(scan(a.p, a.n, "Eicar-Test-Signature"), SK_BLOCK);
+
+    /* side-band-64k: band 1 in 40-byte lines */
+    struct sk_tzip b = {0};
+    sk_tzip_put(&b, "0008NAK\n", 8);
+    for (size_t i = 0; i < a.n; i += 40) {
+        char h[6];
+        size_t m = a.n - i < 40 ? a.n - i : 40;
+        snprintf(h, sizeof(h), "%04zx\001", m + 5);
+        sk_tzip_put(&b, h, 5);
+        sk_tzip_put(&b, a.p + i, m);
+    }
+    sk_tzip_put(&b, "0000", 4);
+    assert_int_equal(scan(b.p, b.n, "Eicar-Test-Signature"), SK_BLOCK);
+
+    /* a thin delta (its base is not in the pack) inserting EICAR */
+    unsigned char id[20] = {1};
+    delta[0] = 10, delta[1] = 68 + 2, delta[2] = 68;
+    memcpy(delta + 3, eicar, 68);
+    delta[71] = 0x91, delta[72] = 0, delta[73] = 2; /* copy 2 bytes from 0 */
+    struct sk_tzip c = {0};
+    sk_tz_git_head(&c, 1);
+    sk_tz_git_obj(&c, 7, delta, sizeof(delta), id, 20);
+    assert_int_equal(scan(c.p, c.n, "Eicar-Test-Signature"), SK_BLOCK);
+
+    /* clean; and one whose stream does not inflate */
+    struct sk_tzip d = {0};
+    sk_tz_git_head(&d, 1);
+    size_t at = sk_tz_git_obj(&d, 3, text, 50, NULL, 0);
+    assert_int_equal(scan(d.p, d.n, NULL), SK_ALLOW);
+    d.p[d.n - 6] ^= 0x40;
+    (void)at;
+    assert_int_equal(scan(d.p, d.n, "av-error"), SK_BLOCK);
+    sk_tzip_free(&a), sk_tzip_free(&b), sk_tzip_free(&c), sk_tzip_free(&d);
+}
+
 /* gzip, bzip2, xz, zstd after a prefix; a header that does not decode is no
  * stream; past SK_VS_STREAM_BAD decoys, a limit */
 static void test_streams_after_prefix(void **s)
@@ -159,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_tar_sizes),
         cmocka_unit_test(test_ar_members),
         cmocka_unit_test(test_streams_after_prefix),
+        cmocka_unit_test(test_git_pack),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -292,6 +292,39 @@ void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size
     sk_tz_pad(z, 2);
 }
 
+void sk_tz_git_head(struct sk_tzip *z, uint32_t count)
+{
+    unsigned char h[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2};
+
+    h[8] = (unsigned char)(count >> 24), h[9] = (unsigned char)(count >> 16);
+    h[10] = (unsigned char)(count >> 8), h[11] = (unsigned char)count;
+    sk_tzip_put(z, h, sizeof(h));
+}
+
+size_t sk_tz_git_obj(struct sk_tzip *z, int type, const void *data, size_t len, const void *pre,
+                     size_t npre)
+{
+    size_t at = z->n, s = len >> 4;
+    unsigned char c = (unsigned char)(type << 4 | (len & 15));
+    uLongf zl = compressBound(len);
+    unsigned char *d = malloc(zl);
+
+    while (s) {
+        unsigned char b = c | 0x80;
+        sk_tzip_put(z, &b, 1);
+        c = s & 0x7f;
+        s >>= 7;
+    }
+    sk_tzip_put(z, &c, 1);
+    if (npre)
+        sk_tzip_put(z, pre, npre);
+    assert_non_null(d);
+    assert_int_equal(compress(d, &zl, data, len), Z_OK);
+    sk_tzip_put(z, d, zl);
+    free(d);
+    return at;
+}
+
 unsigned char *sk_tz_zstd(const void *in, size_t n, size_t *olen)
 {
     unsigned char *c = malloc(ZSTD_compressBound(n));

@@ -86,6 +86,13 @@ void sk_tz_tar_end(struct sk_tzip *z);
  * header (mtime, uid, gid 0, mode 100644), the LEN bytes of DATA padded
  * to 2. */
 void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size_t len);
+/* A git pack: its header for COUNT objects, then each object - a header
+ * of TYPE (3 blob, 6 OFS_DELTA, 7 REF_DELTA...) and LEN, PRE[0..NPRE)
+ * (a delta's base offset or id), DATA deflated. sk_tz_git_obj returns
+ * the object's offset in Z. */
+void sk_tz_git_head(struct sk_tzip *z, uint32_t count);
+size_t sk_tz_git_obj(struct sk_tzip *z, int type, const void *data, size_t len, const void *pre,
+                     size_t npre);
 
 /* IN as one zstd frame (level 3), one bzip2 stream (level 9), one xz
  * stream (preset 6, CRC64). *OLEN gets its length. Caller frees. */
