@@ -7,7 +7,9 @@
  * delivered never exceeds the input. A round trip: the input cut into up
  * to four pieces, written as the entries of a well-formed archive (ustar
  * headers; a size as octal, GNU base-256 or a pax `size` record), is read
- * back as exactly those entries, names, sizes and bytes. */
+ * back as exactly those entries, names, sizes and bytes. The input is
+ * also read as a cpio, ISO 9660 and LHA archive, and as a git pack (its
+ * oracles: sk_fuzz_git). */
 #include <string.h>
 
 #include <sekisho/decode.h>
@@ -235,6 +237,101 @@ static void sk_fuzz_flat(const uint8_t *p, size_t n)
     (void)sk_iso_each(p, n, sk_fuzz_flat_member, &(struct sk_fuzz_flat){p, n, NULL, 0});
 }
 
+/* A git pack's objects (sk_gitpack.c): every byte read (ASan); within
+ * the bound, one object and all of them; a stop (CORRUPT, LIMIT) comes
+ * last and empty, with the result it goes with. */
+struct sk_fuzz_git {
+    struct sk_buf b; /* first: sk_fuzz_put */
+    uint64_t total, max;
+    int stop;
+};
+
+static int sk_fuzz_git_object(void *arg, const char *name, const unsigned char *d, size_t len,
+                              int state)
+{
+    struct sk_fuzz_git *g = arg;
+    char h[80];
+    int hn = snprintf(h, sizeof(h), "<%d:%zu:", state, len);
+
+    SK_FUZZ_CHECK(g->stop == 0, "an object (%s, state %d) after the pack's end", name, state);
+    SK_FUZZ_CHECK(state == 0 || ((state == SK_LHA_CORRUPT || state == SK_LHA_LIMIT) && len == 0),
+                  "state %d with %zu bytes", state, len);
+    SK_FUZZ_CHECK(strlen(name) < 48, "name longer than its buffer");
+    g->total += len;
+    SK_FUZZ_CHECK(g->total <= g->max, "%llu bytes out of a pack bounded to %llu",
+                  (unsigned long long)g->total, (unsigned long long)g->max);
+    g->stop = state;
+    sk_fuzz_put(&g->b, h, (size_t)hn);
+    sk_fuzz_put(&g->b, name, strlen(name));
+    sk_fuzz_put(&g->b, d, len);
+    return sk_fuzz_put(&g->b, ">", 1);
+}
+
+static int sk_fuzz_git_walk(const uint8_t *p, size_t n, uint64_t max, struct sk_fuzz_git *g)
+{
+    int is = sk_gitpack_is(p, n), rc;
+
+    g->max = max;
+    rc = sk_gitpack_each(p, n, max, sk_fuzz_git_object, g);
+    SK_FUZZ_CHECK(is || (rc == SK_AR_CORRUPT && g->b.len == 0), "not a pack, yet %d, %zu bytes", rc,
+                  g->b.len);
+    SK_FUZZ_CHECK(rc == SK_AR_OK || rc == SK_AR_CORRUPT || rc == SK_AR_SHORT, "result %d", rc);
+    SK_FUZZ_CHECK((g->stop == SK_LHA_LIMIT) <= (rc == SK_AR_OK) &&
+                      (g->stop == SK_LHA_CORRUPT) == (is && rc == SK_AR_CORRUPT),
+                  "end %d with result %d", g->stop, rc);
+    return rc;
+}
+
+/* The input as a pack, and - when it is a .pack - the same pack as a
+ * push's body (a command, a flush, the pack), a bundle and a fetch's
+ * result in side-band band 1 (lines of a size CTL picks): the same
+ * objects and result each way. A bound of a few KiB stops where it must. */
+static void sk_fuzz_git(const uint8_t *p, size_t n, unsigned ctl)
+{
+    struct sk_fuzz_git raw = {0}, small = {0};
+    int rc = sk_fuzz_git_walk(p, n, 1u << 20, &raw);
+
+    (void)sk_fuzz_git_walk(p, n, 64 + ctl * 61, &small);
+    sk_buf_free(&small.b);
+    if (n >= 12 && memcmp(p, "PACK", 4) == 0 && sk_gitpack_is(p, n)) {
+        static const char push[] = "0074"
+                                   "0000000000000000000000000000000000000000 "
+                                   "1111111111111111111111111111111111111111 refs/heads/main"
+                                   "\0report-status\n"
+                                   "0000";
+        for (int how = 0; how < 3; how++) {
+            struct sk_buf w = {0};
+            struct sk_fuzz_git g = {0};
+            if (how == 0) {
+                sk_fuzz_put(&w, push, sizeof(push) - 1);
+                sk_fuzz_put(&w, p, n);
+            } else if (how == 1) {
+                sk_fuzz_put(&w, "# v2 git bundle\n\n", 17);
+                sk_fuzz_put(&w, p, n);
+            } else {
+                size_t line = 1 + (ctl * 131) % 1200;
+                sk_fuzz_put(&w, "0008NAK\n", 8);
+                for (size_t off = 0, c; off < n; off += c) {
+                    char h[8];
+                    c = n - off < line ? n - off : line;
+                    snprintf(h, sizeof(h), "%04zx\1", c + 5);
+                    sk_fuzz_put(&w, h, 5);
+                    sk_fuzz_put(&w, p + off, c);
+                }
+                sk_fuzz_put(&w, "0000", 4);
+            }
+            int rw = sk_fuzz_git_walk((const uint8_t *)w.data, w.len, 1u << 20, &g);
+            SK_FUZZ_CHECK(rw == rc && g.b.len == raw.b.len &&
+                              (g.b.len == 0 || memcmp(g.b.data, raw.b.data, g.b.len) == 0),
+                          "framing %d: result %d vs %d, %zu vs %zu bytes of log", how, rw, rc,
+                          g.b.len, raw.b.len);
+            sk_buf_free(&g.b);
+            sk_buf_free(&w);
+        }
+    }
+    sk_buf_free(&raw.b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_fuzz_log whole = {0}, parts = {0};
@@ -259,5 +356,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sk_buf_free(&whole.b), sk_buf_free(&parts.b);
     sk_fuzz_roundtrip(data, size, data[-1]);
     sk_fuzz_flat(data, size);
+    sk_fuzz_git(data, size, data[-1]);
     return 0;
 }
