@@ -130,16 +130,16 @@ static int sk_gp_locate(const unsigned char *p, size_t n, struct sk_gp_src *s)
             i += 4;
             continue;
         }
-        if ((size_t)len > n - i)
-            return 0;
         const unsigned char *q = p + i + 4;
         size_t m = (size_t)len - 4;
-        if (m > 0 && q[0] == 1) {
+        if (m > 0 && n - i > 4 && q[0] == 1) { /* cut short too: a fetch's first 64 KiB */
             unsigned char head[12];
             int bad = 0;
             s->at = i, s->band = 1;
             return sk_gp_unband(p, n, i, head, sizeof(head), &bad) == 12 && sk_gp_magic(head, 12);
         }
+        if ((size_t)len > n - i)
+            return 0;
         if (m >= 20 && memmem(q, m, "object-format=sha256", 20))
             s->sha256 = 1;
         i += (size_t)len;
