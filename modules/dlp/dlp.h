@@ -440,6 +440,11 @@ int sk_dlp_pdf_wants(const unsigned char *p, size_t n);
  * SK_DLP_HOLD_MAX bytes, and read at its end if it fits what is left of
  * the budget (dlp_ole2.c): Word, Excel and PowerPoint text, Outlook
  * properties, and every stream as an object of its own. */
+/* ar, cpio, ISO 9660, LHA and git packs (dlp_arc.c): held like a PDF,
+ * each member read as an object of its own at the end. */
+struct sk_dlp_sink *sk_dlp_arc_new(struct sk_dlp_ctx *, const char *name, int depth,
+                                   struct sk_dlp_sink *next);
+int sk_dlp_arc_wants(const unsigned char *p, size_t n);
 struct sk_dlp_sink *sk_dlp_ole2_new(struct sk_dlp_ctx *, const char *name, int depth,
                                     struct sk_dlp_sink *next);
 int sk_dlp_ole2_wants(const unsigned char *p, size_t n);

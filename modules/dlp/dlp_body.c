@@ -571,25 +571,10 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
-/* The header of an ASCII cpio archive: "070701"/"070702" and 104 hex
- * digits (newc), or "070707" and 70 octal digits (odc). */
-static int sk_cpio_ascii(const unsigned char *p, size_t n)
-{
-    if (n < 110 || memcmp(p, "07070", 5) != 0)
-        return 0;
-    int odc = p[5] == '7';
-    if (!odc && p[5] != '1' && p[5] != '2')
-        return 0;
-    for (size_t i = 6; i < (odc ? 76u : 110u); i++)
-        if (odc ? !(p[i] >= '0' && p[i] <= '7') : sk_hex_digit(p[i]) < 0)
-            return 0;
-    return 1;
-}
-
 /* Archives whose members DLP does not read, by a strict header: ARJ (the
- * main header's id and a sane size), LHA (a "-lh?-"/"-lz?-" method at
- * byte 2, a header level of 0-3), xar ("xar!", a 28-byte header, version
- * 1) - their members are compressed - and what nobody here decodes
+ * main header's id and a sane size), LHA at header level 3 (a "-lh?-" /
+ * "-lz?-" method at byte 2; levels 0-2 dlp_arc.c reads), xar ("xar!", a
+ * 28-byte header, version 1) - their members are compressed - and what nobody here decodes
  * (sk_container_unread: lzop, squashfs of zlib/lzma/lzo/lz4 blocks).
  * What it is, for the reason, else NULL. */
 static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
@@ -598,23 +583,18 @@ static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
         (p[2] | p[3] << 8) <= 2600)
         return "an ARJ archive (not read)";
     if (n >= 22 && p[2] == '-' && p[3] == 'l' && (p[4] == 'h' || p[4] == 'z') && p[6] == '-' &&
-        p[20] <= 3)
-        return "an LHA archive (not read)";
+        p[20] == 3)
+        return "an LHA archive of header level 3 (not read)";
     if (n >= 8 && memcmp(p, "xar!", 4) == 0 && p[4] == 0 && p[5] == 28 && p[6] == 0 && p[7] == 1)
         return "a xar archive (not read)";
     return sk_container_unread(p, n);
 }
 
 /* An archive read as bytes whose members are not read, for the reason,
- * or NULL: ar (a .deb, a static library), cpio (an rpm's payload, its
- * ASCII formats: the magic and a header of hex or octal digits), cab, and
- * sk_dlp_unread_archive's. */
+ * or NULL: cab, and sk_dlp_unread_archive's (ar, cpio, ISO 9660, LHA and
+ * git packs dlp_arc.c reads). */
 static const char *sk_sniff_unread(const unsigned char *p, size_t n)
 {
-    if (sk_ar_is(p, n))
-        return "an ar archive (a .deb; not read)";
-    if (sk_cpio_ascii(p, n))
-        return "a cpio archive (not read)";
     if (n >= 8 && memcmp(p, "MSCF\0\0\0\0", 8) == 0)
         return "a cab archive (not read)";
     return sk_dlp_unread_archive(p, n);
@@ -689,6 +669,14 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
             z->next = sk_dlp_streams_new(z->ctx, z->depth, z->next);
         if (all || sk_dlp_late_zip_wants(h, z->nhead))
             z->next = sk_dlp_late_zip_new(z->ctx, z->depth, z->next);
+        /* ar, cpio, ISO 9660, LHA, a git pack: held, and each member
+         * read as an object of its own at its end */
+        if (all || sk_dlp_arc_wants(h, z->nhead)) {
+            if (z->depth < SK_DLP_MAX_DEPTH)
+                z->next = sk_dlp_arc_new(z->ctx, z->name, z->depth, z->next);
+            else if (sk_dlp_arc_wants(h, z->nhead))
+                sk_dlp_undecodable(z->ctx, "archives nested too deeply");
+        }
         /* a PDF: held, and its text read at its end */
         if (all || sk_dlp_pdf_wants(h, z->nhead))
             z->next = sk_dlp_pdf_new(z->ctx, z->name, z->depth, z->next);
@@ -862,10 +850,9 @@ int sk_dlp_read_whole(struct sk_dlp_ctx *ctx, const char *type, const char *name
      * (sk_sniff_decide): of what they test for, only a bzip2 header
      * ("BZh9" at the start, or "BZh91AY&SY" anywhere in a form) and an
      * ASCII cpio header (110 digits) can be made of these bytes; a zip,
-     * 7z, rar, PDF, compound file, RTF and the other archives read as
-     * bytes need others */
+     * 7z, rar, PDF, compound file, RTF and the other archives need others */
     plain = plain && sk_container_sniff(p, n) == SK_CT_NONE && sk_sniff_unread(p, n) == NULL &&
-            !sk_dlp_streams_wants(p, n);
+            !sk_dlp_arc_wants(p, n) && !sk_dlp_streams_wants(p, n);
     struct sk_plain t = {{sk_plain_write, sk_plain_end, sk_plain_destroy}, ctx, form};
     struct sk_dlp_sink *s = &t.sink;
     /* plain: a run of base64 digits is decoded into an object of its own,

@@ -72,13 +72,11 @@ struct sk_ds {
     struct sk_dlp_sink *next; /* the text reader: gets every byte */
     struct sk_ds_one s[SK_DS_LIVE];
     size_t nhold;
-    uint64_t pos;         /* object offset of hold[0]: a multiple of SK_DS_STEP */
-    unsigned bad;         /* candidates that did not decode */
-    int stopped;          /* no more candidates (a bound was reached) */
-    int over;             /* the budget ran out: nothing more is decoded */
-    int failed;           /* out of memory */
-    uint64_t written;     /* bytes of the object so far */
-    unsigned char pvd[6]; /* its bytes at 32 KiB: an ISO 9660 volume descriptor? */
+    uint64_t pos; /* object offset of hold[0]: a multiple of SK_DS_STEP */
+    unsigned bad; /* candidates that did not decode */
+    int stopped;  /* no more candidates (a bound was reached) */
+    int over;     /* the budget ran out: nothing more is decoded */
+    int failed;   /* out of memory */
     /* the bytes of this write: hold + p, seen as one buffer V */
     const unsigned char *p;
     size_t n;
@@ -366,31 +364,10 @@ static void sk_ds_keep(struct sk_ds *d, size_t lim)
     d->pos += lim;
 }
 
-/* An ISO 9660 image (a primary volume descriptor at 32 KiB): its files
- * are in it as they are, but one compressed or in UTF-16 is not read here
- * (virus_scan walks them with sk_iso_each; DLP reads the object as
- * bytes): dlp.on-error, as for the other archives not read (red team
- * s22). */
-#define SK_DS_ISO 32768
-static void sk_ds_iso(struct sk_ds *d, const unsigned char *p, size_t n)
-{
-    uint64_t a = d->written, b = a + n;
-
-    d->written = b;
-    if (b <= SK_DS_ISO || a >= SK_DS_ISO + sizeof(d->pvd))
-        return;
-    for (uint64_t o = a > SK_DS_ISO ? a : SK_DS_ISO; o < b && o < SK_DS_ISO + sizeof(d->pvd); o++)
-        d->pvd[o - SK_DS_ISO] = p[o - a];
-    if (b >= SK_DS_ISO + sizeof(d->pvd) && d->pvd[0] == 1 && memcmp(d->pvd + 1, "CD001", 5) == 0)
-        sk_dlp_undecodable(d->ctx, "an ISO 9660 image (its files are not read)");
-}
-
 static int sk_ds_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_ds *d = (struct sk_ds *)s;
     size_t total = d->nhold + n;
-
-    sk_ds_iso(d, p, n);
 
     if (!d->over) {
         /* decide up to the last multiple of SK_DS_STEP that has

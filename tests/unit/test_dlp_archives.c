@@ -1,7 +1,8 @@
 /* test_dlp_archives.c - dlp over containers and compressed uploads: zips
  * (late, after a prefix, by their central directory, interleaved with
  * text), gzip/bzip2/xz/zstd uploads and streams after a self-extractor's
- * prefix at every write size, tar entries. Text encodings, formats and
+ * prefix at every write size, tar entries, the members of ar, cpio and
+ * git packs (dlp_arc.c). Text encodings, formats and
  * evasions in text: test_dlp_decode.c. Shared fixture:
  * support/dlp_fixture.c; containers built with support/sk_tzip.c. */
 #include <zlib.h>
@@ -364,11 +365,11 @@ static void test_bzip2_xz_uploads(void **state)
         const char *what;
     } opaque[] = {{"7z\xbc\xaf\x27\x1c\0\4 archive bytes", 22, "a 7z upload"},
                   {"Rar!\x1a\x07\1\0 archive bytes", 22, "a rar upload"},
-                  {"!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\n",
-                   72, "an ar upload (.deb)"},
-                  {"07070100000001000081a4000000000000000000000001000000000000000a"
-                   "000000080000000100000000000000000000000a00000000a.txt\0",
-                   116, "a cpio upload"},
+                  /* ar and cpio members are read (test_archive_members): a
+                   * header that does not read leaves the rest unread */
+                  {"!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\n"
+                   "data.tar.gz     0           0     0     100644  4x        `\nabcd",
+                   136, "an ar upload (.deb) with a member header that does not read"},
                   {"MSCF\0\0\0\0\x40\0\0\0 cab bytes", 22, "a cab upload"}};
     for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
         struct req r = {.ip = "10.0.0.2",
@@ -377,7 +378,7 @@ static void test_bzip2_xz_uploads(void **state)
                         .len = opaque[i].len};
         expect(&r, SK_BLOCK, "dlp-undecodable", opaque[i].what);
         if (i >= 2)
-            continue; /* ar, cpio, cab: only at the start */
+            continue; /* ar, cab: only at the start */
         /* the log says what it is: an archive, not one after a prefix */
         struct res o;
         run(&r, &o);
@@ -776,6 +777,81 @@ static void test_zip_bombs(void **state)
     free(c), free(zeros), free(text);
 }
 
+/* ar (a .deb), cpio and git packs (dlp_arc.c): each member read as an
+ * object of its own - a card in a .deb's data.tar.gz, in a .gz in a cpio
+ * (also a cpio.gz), in a git pack's blob, in a thin pack's inserted
+ * bytes, in a push's body - at every write size; the same without the
+ * card passes; a git pack that does not read is dlp.on-error. */
+static unsigned char *git_pack(const char *name, size_t *n)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tests/unit/data/git/%s", SK_SOURCE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *b = malloc(1 << 16);
+    *n = fread(b, 1, 1 << 16, f);
+    fclose(f);
+    return b;
+}
+
+static void test_archive_members(void **state)
+{
+    (void)state;
+    for (int clean = 0; clean < 2; clean++) {
+        const char *text = clean ? "order 4111 1111 ref\n" : "card 4111 1111 1111 1111\n";
+        enum sk_verdict v = clean ? SK_ALLOW : SK_BLOCK;
+        const char *rule = clean ? NULL : "cards";
+        struct sk_tzip tar = {0}, deb = {0};
+        sk_tz_tar_member(&tar, "cards.txt", '0', NULL, strlen(text), (const unsigned char *)text,
+                         strlen(text), 0);
+        sk_tz_tar_end(&tar);
+        size_t gn, tn;
+        unsigned char *tgz = sk_tz_deflate(tar.p, tar.n, 15 + 16, &tn);
+        sk_tzip_put(&deb, "!<arch>\n", 8);
+        sk_tz_ar_member(&deb, "debian-binary", "2.0\n", 4);
+        sk_tz_ar_member(&deb, "data.tar.gz", tgz, tn);
+        expect_all_cuts(deb.p, deb.n, v, rule, "a .deb, the card in data.tar.gz");
+
+        unsigned char *gz = sk_tz_deflate(text, strlen(text), 15 + 16, &gn);
+        unsigned char cpio[1024];
+        size_t cn = sk_tz_cpio_newc(cpio, "a.gz", gz, gn);
+        cn += sk_tz_cpio_newc(cpio + cn, "TRAILER!!!", "", 0);
+        expect_all_cuts(cpio, cn, v, rule, "a cpio, the card in a .gz member");
+        size_t czn;
+        unsigned char *cz = sk_tz_deflate(cpio, cn, 15 + 16, &czn);
+        expect_all_cuts(cz, czn, v, rule, "a cpio.gz (an rpm's payload)");
+        free(cz), free(gz), free(tgz);
+        sk_tzip_free(&tar), sk_tzip_free(&deb);
+    }
+    /* git: the blob (ofs.pack), a thin pack's inserted bytes, a push */
+    size_t n;
+    unsigned char *p = git_pack("ofs.pack", &n);
+    expect_all_cuts(p, n, SK_BLOCK, "cards", "a git pack, the card in a blob");
+    free(p);
+    p = git_pack("thin.pack", &n);
+    expect_all_cuts(p, n, SK_BLOCK, "cards", "a thin git pack, the card in a delta's insertion");
+    static const char cmd[] = "0000000000000000000000000000000000000000 "
+                              "8df062587de2ac179b1c53a660ffef7f5b510c33 refs/heads/main\0 "
+                              "report-status side-band-64k\n";
+    unsigned char *push = malloc(n + 256);
+    size_t w = (size_t)sprintf((char *)push, "%04zx", sizeof(cmd) - 1 + 4);
+    memcpy(push + w, cmd, sizeof(cmd) - 1), w += sizeof(cmd) - 1;
+    memcpy(push + w, "0000", 4), w += 4;
+    memcpy(push + w, p, n), w += n;
+    expect_all_cuts(push, w, SK_BLOCK, "cards", "a git push's body");
+    /* its blob's stream changed: the pack does not read */
+    push[w - 60] ^= 0x5a;
+    expect_all_cuts(push, w, SK_BLOCK, "dlp-undecodable", "a git pack that does not read");
+    free(push), free(p);
+    /* the clean text of the same repository: ofs.pack without the marker
+     * line is thin.pack's base only, which is not in it: a commit alone */
+    struct sk_tzip one = {0};
+    sk_tz_git_head(&one, 1);
+    sk_tz_git_obj(&one, 3, "notes, nothing else\n", 20, NULL, 0);
+    expect_all_cuts(one.p, one.n, SK_ALLOW, NULL, "a clean git pack");
+    sk_tzip_free(&one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -788,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_streams_after_prefix),
         cmocka_unit_test(test_bombs),
         cmocka_unit_test(test_zip_bombs),
+        cmocka_unit_test(test_archive_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

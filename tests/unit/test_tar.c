@@ -310,16 +310,7 @@ static int member_cb(void *arg, const char *name, const unsigned char *data, siz
 
 static size_t cpio_newc(unsigned char *o, const char *name, const char *data)
 {
-    size_t nl = strlen(name) + 1, dl = strlen(data), n;
-    n = (size_t)sprintf((char *)o, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
-                        1, 0100644, 0, 0, 1, 0, dl, 0, 0, 0, 0, nl, 0);
-    memcpy(o + n, name, nl), n += nl;
-    while (n % 4)
-        o[n++] = 0;
-    memcpy(o + n, data, dl), n += dl;
-    while (n % 4)
-        o[n++] = 0;
-    return n;
+    return sk_tz_cpio_newc(o, name, data, strlen(data));
 }
 
 static size_t cpio_odc(unsigned char *o, const char *name, const char *data)

@@ -292,6 +292,20 @@ void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size
     sk_tz_pad(z, 2);
 }
 
+size_t sk_tz_cpio_newc(unsigned char *o, const char *name, const void *data, size_t dl)
+{
+    size_t nl = strlen(name) + 1, n;
+    n = (size_t)sprintf((char *)o, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+                        1, 0100644, 0, 0, 1, 0, dl, 0, 0, 0, 0, nl, 0);
+    memcpy(o + n, name, nl), n += nl;
+    while (n % 4)
+        o[n++] = 0;
+    memcpy(o + n, data, dl), n += dl;
+    while (n % 4)
+        o[n++] = 0;
+    return n;
+}
+
 void sk_tz_git_head(struct sk_tzip *z, uint32_t count)
 {
     unsigned char h[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2};

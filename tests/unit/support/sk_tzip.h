@@ -86,6 +86,8 @@ void sk_tz_tar_end(struct sk_tzip *z);
  * header (mtime, uid, gid 0, mode 100644), the LEN bytes of DATA padded
  * to 2. */
 void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size_t len);
+/* A newc cpio member NAME of DATA[0..DL) at O (room enough): its length. */
+size_t sk_tz_cpio_newc(unsigned char *o, const char *name, const void *data, size_t dl);
 /* A git pack: its header for COUNT objects, then each object - a header
  * of TYPE (3 blob, 6 OFS_DELTA, 7 REF_DELTA...) and LEN, PRE[0..NPRE)
  * (a delta's base offset or id), DATA deflated. sk_tz_git_obj returns

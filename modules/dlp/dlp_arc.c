@@ -1,0 +1,192 @@
+/* dlp_arc.c - the members of the archives the toolkit reads whole
+ * (sekisho/archive.h): ar (a .deb, a static library), cpio (an rpm's
+ * payload, an initramfs: newc, odc, binary), ISO 9660 images (primary and
+ * Joliet trees), LHA (-lh0- to -lh7-, -lz4-) and git packs (a push's
+ * body, a clone's or fetch's result, a bundle: each object, deltas
+ * resolved, a thin pack's inserted bytes). They were read as bytes only
+ * (dlp.on-error): their members are compressed or in UTF-16 as often as
+ * not (red team 8c, s22: cards in a .deb's data.tar.gz, an rpm, an .lzh,
+ * on an ISO, pushed to a git host). The filter sits in front of the
+ * object's text reader and passes every byte on unchanged; an object that
+ * starts as one of them is held (dlp_hold.c: at most SK_DLP_HOLD_MAX
+ * bytes, beyond dlp.on-limit) and, at its end, each member is read as an
+ * object of its own (sniffed like any upload: a .gz, a nested archive,
+ * UTF-16 text) in a window of its own.
+ * SECURITY: client-controlled. The held bytes and every member decoded
+ * (LHA, git) are charged to dlp.max-decoded; a header that does not read,
+ * a member that does not decode (or not to its CRC), an LHA method not
+ * read, a git pack that is corrupt or cut short are dlp.on-error; nesting
+ * is bounded by SK_DLP_MAX_DEPTH (the caller's).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sekisho/archive.h>
+
+#include "dlp.h"
+
+/* An ISO 9660 image is told by its primary volume descriptor (2 KiB at
+ * 32 KiB, sk_iso_is): the held head reaches past it (every other format
+ * is told by its first bytes, and said as soon as they came). */
+#define SK_DARC_HEAD (32768 + 2048)
+
+enum sk_darc_kind {
+    SK_DARC_NONE,
+    SK_DARC_AR,
+    SK_DARC_CPIO,
+    SK_DARC_ISO9660,
+    SK_DARC_LHA,
+    SK_DARC_GIT
+};
+
+struct sk_darc {
+    struct sk_dlp_hold h; /* first: the held archive (dlp_hold.c) */
+    int failed;           /* a member's object ran out of memory */
+};
+
+/* An LHA header at P: a method "-lh?-" / "-lz?-" at byte 2, a header
+ * level of 0-2 at byte 20, a header size that fits. */
+static int sk_darc_lha(const unsigned char *p, size_t n)
+{
+    return n >= 22 && p[2] == '-' && p[3] == 'l' && (p[4] == 'h' || p[4] == 'z') && p[6] == '-' &&
+           p[20] <= 2 && (p[20] == 2 ? (size_t)(p[0] | p[1] << 8) : (size_t)p[0] + 2) >= 22;
+}
+
+static enum sk_darc_kind sk_darc_kind(const unsigned char *p, size_t n)
+{
+    if (sk_ar_is(p, n))
+        return SK_DARC_AR;
+    if (sk_cpio_is(p, n))
+        return SK_DARC_CPIO;
+    if (sk_darc_lha(p, n))
+        return SK_DARC_LHA;
+    if (sk_gitpack_is(p, n))
+        return SK_DARC_GIT;
+    if (sk_iso_is(p, n))
+        return SK_DARC_ISO9660;
+    return SK_DARC_NONE;
+}
+
+/* dlp_hold.c's IS: 1 one of them, 0 none, -1 not known yet (pkt-lines
+ * still coming, or short of an ISO's descriptor). */
+static int sk_darc_is(const unsigned char *p, size_t n, int final)
+{
+    if (sk_darc_kind(p, n) != SK_DARC_NONE)
+        return 1;
+    return final || n >= SK_DARC_HEAD ? 0 : -1;
+}
+
+/* One member as an object of its own, in a window of its own. */
+static int sk_darc_member(void *arg, const char *name, const unsigned char *p, size_t n, int state)
+{
+    struct sk_darc *a = arg;
+    struct sk_dlp_ctx *ctx = a->h.ctx;
+    struct sk_dlp_engine *win;
+    struct sk_dlp_sink *s;
+    char why[160];
+
+    if (state == SK_LHA_LIMIT) {
+        ctx->limit = 1;
+        return -1;
+    }
+    if (state != 0) {
+        snprintf(why, sizeof(why), "%s (not read)",
+                 state == SK_LHA_UNREAD ? "an LHA member packed with -lh1- to -lh3-, -lzs- or -lz5-"
+                                        : "an archive member that does not decode");
+        sk_dlp_undecodable(ctx, why);
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    if (!(win = sk_dlp_engine_sub(ctx->e)) ||
+        !(s = sk_dlp_object_new(ctx, NULL, name, a->h.depth + 1))) {
+        sk_dlp_engine_free(win);
+        a->failed = 1;
+        return -1;
+    }
+    sk_dlp_engine_where(win, name);
+    int rc = sk_dlp_put_in(ctx, win, s, p, n);
+    if (rc == 0)
+        rc = sk_dlp_end_in(ctx, win, s);
+    s->destroy(s);
+    sk_dlp_engine_free(win);
+    if (rc == -1)
+        a->failed = 1;
+    return rc;
+}
+
+static int sk_darc_plain(void *arg, const char *name, const unsigned char *p, size_t n)
+{
+    return sk_darc_member(arg, name, p, n, 0);
+}
+
+/* A decoded member (LHA, git): charged to the budget first. */
+static int sk_darc_decoded(void *arg, const char *name, const unsigned char *p, size_t n, int state)
+{
+    struct sk_darc *a = arg;
+
+    if (state == 0 && sk_dlp_hold_charge(&a->h, n) == -1)
+        return -1;
+    return sk_darc_member(arg, name, p, n, state);
+}
+
+static int sk_darc_end(struct sk_dlp_hold *h)
+{
+    struct sk_darc *a = (struct sk_darc *)h;
+    const unsigned char *p = sk_dlp_held(h);
+    size_t n = h->held.len;
+    enum sk_darc_kind k = sk_darc_kind(p, n);
+    int rc;
+
+    if (sk_dlp_hold_charge(h, n) == -1)
+        return 0;
+    switch (k) {
+    case SK_DARC_AR:
+        rc = sk_ar_each(p, n, sk_darc_plain, a);
+        break;
+    case SK_DARC_CPIO:
+        rc = sk_cpio_each(p, n, sk_darc_plain, a);
+        break;
+    case SK_DARC_ISO9660:
+        rc = sk_iso_each(p, n, sk_darc_plain, a);
+        break;
+    case SK_DARC_LHA:
+        rc = sk_lha_each(p, n, h->ctx->budget, sk_darc_decoded, a);
+        break;
+    case SK_DARC_GIT:
+        rc = sk_gitpack_each(p, n, h->ctx->budget, sk_darc_decoded, a);
+        break;
+    default:
+        return 0;
+    }
+    if (a->failed)
+        return -1;
+    /* a header that does not read: the members after it go unread; a git
+     * pack cut short (git would refuse it, but its bytes went) too */
+    if (rc == SK_AR_CORRUPT || (rc == SK_AR_SHORT && k == SK_DARC_GIT))
+        sk_dlp_undecodable(h->ctx, k == SK_DARC_GIT ? "a git pack that does not read"
+                                                    : "an archive with a corrupt header");
+    return 0;
+}
+
+static void sk_darc_release(struct sk_dlp_hold *h)
+{
+    (void)h;
+}
+
+int sk_dlp_arc_wants(const unsigned char *p, size_t n)
+{
+    return sk_darc_kind(p, n) != SK_DARC_NONE;
+}
+
+struct sk_dlp_sink *sk_dlp_arc_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
+                                   struct sk_dlp_sink *next)
+{
+    struct sk_dlp_hold *h = sk_dlp_hold_new(sizeof(struct sk_darc), ctx, name, depth, next);
+
+    if (h == NULL)
+        return NULL;
+    h->head = SK_DARC_HEAD;
+    h->is = sk_darc_is, h->read = sk_darc_end, h->release = sk_darc_release;
+    return &h->sink;
+}
