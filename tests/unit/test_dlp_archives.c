@@ -839,6 +839,8 @@ static void test_archive_members(void **state)
     memcpy(push + w, "0000", 4), w += 4;
     memcpy(push + w, p, n), w += n;
     expect_all_cuts(push, w, SK_BLOCK, "cards", "a git push's body");
+    /* cut inside its last object (git refuses it, but its bytes went) */
+    expect_all_cuts(push, w - 30, SK_BLOCK, "dlp-undecodable", "a git push cut short");
     /* its blob's stream changed: the pack does not read */
     push[w - 60] ^= 0x5a;
     expect_all_cuts(push, w, SK_BLOCK, "dlp-undecodable", "a git pack that does not read");
