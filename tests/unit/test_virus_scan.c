@@ -293,6 +293,20 @@ static void test_multipart_mail_line_ends(void **s)
             fail_msg("%s: EICAR in a CR-only part passed", cts[i]);
         sk_txn_clear(&t);
     }
+    /* CRLF delimiters, and one after a bare CR before a quoted-printable
+     * part (soft breaks inside EICAR): only a reader that ends lines at a
+     * bare CR decodes that part (the body's message reading is not asked:
+     * parts were found) */
+    n = snprintf(body, sizeof(body),
+                 "--zz\r\nContent-Type: text/plain\r\n\r\nfirst part\r--zz\r\n"
+                 "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+                 "\r\n%.20s=\r\n%.20s=\r\n%s\r\n--zz--\r\n",
+                 eicar, eicar + 20, eicar + 40);
+    struct hdrs qp = {{"Content-Type"}, {"multipart/mixed; boundary=zz"}};
+    setup(NULL);
+    txn_open(&t, SK_RESPMOD, "GET", "http://origin.test/batch-qp", &qp, NULL);
+    assert_int_equal(run(&t, body, (size_t)n, 4096), SK_BLOCK);
+    sk_txn_clear(&t);
     assert_true(sk_mp_is_form_data("multipart/form-data; boundary=zz"));
     assert_true(sk_mp_is_form_data(" Multipart/Form-Data"));
     assert_false(sk_mp_is_form_data("multipart/form-database; boundary=zz"));
