@@ -208,7 +208,9 @@ static int sk_card_layout(const struct sk_tok *t, size_t i, size_t j)
 {
     static const unsigned char amex[] = {4, 6, 5, 0}, diners[] = {4, 6, 4, 0};
 
-    if (i == j || sk_layout(t, i, j, amex) || sk_layout(t, i, j, diners))
+    /* underscores: a number literal, one integer however it is grouped
+     * (int("4_111_111_111_111_111") is 4111111111111111; red team s22) */
+    if (i == j || t->sep[i] == '_' || sk_layout(t, i, j, amex) || sk_layout(t, i, j, diners))
         return 1;
     for (size_t k = i; k < j; k++)
         if (t->glen[k] != 4)

@@ -40,6 +40,11 @@ static void test_detector_tables(void **state)
         {"card: 4111_1111_1111_1112", NULL}, /* Luhn off by one */
         {"id_4111_1111_1111_1111", NULL},    /* glued to a word */
         {"4111__1111_1111_1111", NULL},      /* two underscores */
+        /* ...grouped any way (one integer to every reader; red team s22) */
+        {"card = 4_111_111_111_111_111", "credit-card"},
+        {"card = 41_1111_1111_1111_11", "credit-card"},
+        {"card = 4_111_111_111_111_112", NULL}, /* Luhn off by one */
+        {"pay 411 1111 1111 11111 x", NULL},    /* spaces: still not a card layout */
         {"n,4.111111111111111E+15,x", "credit-card"},
         {"<v>4111111111111111E0</v>", "credit-card"},
         {"v: 4.111111111111111e15", "credit-card"},
