@@ -409,29 +409,38 @@ bad:
     return -1;
 }
 
-/* A delta whose base is not in the pack: its inserted bytes, each
- * insertion a line, in place of its instructions (never longer). */
+/* A delta whose base is not in the pack: its inserted bytes, each run
+ * of insertions a line, in place of its instructions (never longer). A
+ * run is cut only where the base's bytes go: git's deltas insert at most
+ * 127 bytes an instruction, so a longer insertion is several in a row -
+ * EICAR or a card across two of them is one line. */
 static void sk_gp_inserts(struct sk_gp_obj *o)
 {
     const unsigned char *d = o->buf;
     size_t i = 0, n = o->len, w = 0;
     uint64_t v;
+    int run = 0;
 
     if (sk_gp_size(d, n, &i, &v) == -1 || sk_gp_size(d, n, &i, &v) == -1)
         i = n;
+    /* w <= i - 2: the sizes took 2 bytes at least, an insertion of C
+     * bytes takes C + 1, a copy 1 and more for a line's end at most */
     while (i < n) {
         unsigned c = d[i++];
         if (c & 0x80) {
             for (int k = 0; k < 7; k++)
                 i += (c >> k) & 1;
+            if (run)
+                o->buf[w++] = '\n', run = 0;
         } else if (c != 0 && c <= n - i) {
-            memmove(o->buf + w, d + i, c); /* w < i: the command byte at least */
-            i += c, w += c;
-            o->buf[w++] = '\n';
+            memmove(o->buf + w, d + i, c);
+            i += c, w += c, run = 1;
         } else {
             break;
         }
     }
+    if (run)
+        o->buf[w++] = '\n';
     o->len = w;
 }
 
