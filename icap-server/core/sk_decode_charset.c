@@ -66,6 +66,20 @@ long sk_unescape_at(const unsigned char *s, size_t n, int final, unsigned kinds,
         *cp = ' ', *byte = 1;
         return 1;
     }
+    if (s[0] == '%' && (kinds & SK_UNESC_PCT) && n >= 2 && s[1] == 'u') {
+        /* %uHHHH: JavaScript's escape() of a character past U+00FF, which
+         * unescape() and IIS undo (a surrogate: U+FFFD) */
+        uint32_t v = 0;
+        for (i = 2; i < n && i < 6 && sk_hex_digit(s[i]) >= 0; i++)
+            v = v * 16 + (uint32_t)sk_hex_digit(s[i]);
+        if (i == 6) {
+            *cp = v >= 0xd800 && v <= 0xdfff ? 0xfffd : v;
+            return 6;
+        }
+        if (i == n && !final)
+            return -1;
+        return 0; /* "%u" and fewer than four hex digits: text */
+    }
     if (s[0] == '%' && (kinds & SK_UNESC_PCT)) {
         if (n < 3)
             return final || (n == 2 && sk_hex_digit(s[1]) < 0) ? 0 : -1;

@@ -317,6 +317,9 @@ static void test_unescape(void **st)
     } c[] = {
         {SK_UNESC_PCT, "f=X5O%21P%25%40AP%5b4%5CPZX", "f=X5O!P%@AP[4\\PZX"},
         {SK_UNESC_PCT, "100% sure %4 %zz %", "100% sure %4 %zz %"},
+        /* JavaScript's escape() past U+00FF: a character each */
+        {SK_UNESC_PCT, "cc=%uFF14%uff11 %u00e9 %uD800 %u12 %use %u",
+         "cc=\xef\xbc\x94\xef\xbc\x91 \xc3\xa9 \xef\xbf\xbd %u12 %use %u"},
         {SK_UNESC_REF, "4111&nbsp;1111&#32;1111&#x20;1111 &amp;c &#52&#49",
          "4111\xc2\xa0"
          "1111 1111 1111 &c 41"},

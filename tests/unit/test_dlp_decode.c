@@ -678,6 +678,11 @@ static void test_percent_encoded(void **state)
          "payload=%7B%22c%22%3A%22%5Cu0034%5Cu0031%5Cu0031%5Cu0031+1111+1111+1111%22%7D", SK_BLOCK},
         {"escaped twice: %25 and &amp;#", "text/plain",
          "card %2534111 1111 1111 &amp;#49;111 x 4111%25201111%25201111%25201111", SK_BLOCK},
+        /* JavaScript's escape() of full-width digits (red team s22 F14) */
+        {"escape()'s %uFF14 in a form field", "application/x-www-form-urlencoded",
+         "cc=%uFF14%uFF11%uFF11%uFF11%20%uFF11%uFF11%uFF11%uFF11%201111%201111&x=1", SK_BLOCK},
+        {"escape()'s %u0034 in a text", "text/plain", "card %u0034111 1111 1111 1111", SK_BLOCK},
+        {"%u without four hex digits", "text/plain", "%u411 1111 1111 1111 %use", SK_ALLOW},
         {"references and \\u escapes, no card", "text/plain",
          "a &amp; b &nbsp; \\u00e9t\\u00e9 %41 C:\\\\users\\\\u1", SK_ALLOW},
     };

@@ -886,7 +886,8 @@ SK_API size_t sk_utf16_to_utf8(const unsigned char *p, size_t n, int be, unsigne
  * a surrogate or a unit past U+10FFFF U+FFFD, a last partial unit dropped. */
 SK_API size_t sk_utf32_to_utf8(const unsigned char *p, size_t n, int be, unsigned char *out);
 /* Text with its escapes undone, the kinds KINDS says: SK_UNESC_PCT %XX
- * (a byte), SK_UNESC_REF HTML character references (sk_html_charref),
+ * (a byte) and %uHHHH (a character: JavaScript's escape()), SK_UNESC_REF
+ * HTML character references (sk_html_charref),
  * SK_UNESC_BSL a script's or JSON's backslash escapes (\uHHHH with
  * surrogate pairs, \u{H}, \xHH, octal, \n \r \t \b \f \v, a line
  * continued, any other character as itself); characters as UTF-8. An
