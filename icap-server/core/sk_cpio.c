@@ -45,11 +45,61 @@ static int sk_cpio_kind(const unsigned char *p, size_t n)
     return 0;
 }
 
+/* The header at H (LEFT bytes): its kind *K, length *HL, name size and
+ * data size. 0, SK_AR_SHORT, SK_AR_CORRUPT (an ASCII header with a field
+ * that is not all digits of its base, a binary one whose mode is no file
+ * type, a name size of 0 or past 4096, no magic). */
+static int sk_cpio_head(const unsigned char *h, size_t left, int *k, size_t *hl, uint64_t *namesize,
+                        uint64_t *size)
+{
+    uint64_t v;
+
+    if (!(*k = sk_cpio_kind(h, left)))
+        return SK_AR_CORRUPT;
+    if (*k <= 2) {
+        int odc = *k == 2;
+        *hl = odc ? 76 : 110;
+        if (left < *hl)
+            return SK_AR_SHORT;
+        /* every field (13 of 8 hex digits; 11 of 6 and 11 octal ones) */
+        if (sk_cpio_num(h + 6, *hl - 6, odc ? 8 : 16, &v) == -1)
+            return SK_AR_CORRUPT;
+        if (odc) {
+            sk_cpio_num(h + 59, 6, 8, namesize);
+            sk_cpio_num(h + 65, 11, 8, size);
+        } else {
+            sk_cpio_num(h + 94, 8, 16, namesize);
+            sk_cpio_num(h + 54, 8, 16, size);
+        }
+    } else {
+        *hl = 26;
+        if (left < *hl)
+            return SK_AR_SHORT;
+        int le = *k == 3;
+#define SK_CPIO_W(i)                                                                               \
+    (le ? (unsigned)h[i] | (unsigned)h[i + 1] << 8 : (unsigned)h[i] << 8 | h[i + 1])
+        unsigned type = SK_CPIO_W(6) & 0170000;
+        *namesize = SK_CPIO_W(20);
+        *size = (uint64_t)SK_CPIO_W(22) << 16 | SK_CPIO_W(24);
+#undef SK_CPIO_W
+        /* the magic is two bytes: the mode must be a file type (or 0, the
+         * trailer's) */
+        if (type != 0 && type != 0100000 && type != 0040000 && type != 0120000 && type != 0020000 &&
+            type != 0060000 && type != 0010000 && type != 0140000)
+            return SK_AR_CORRUPT;
+    }
+    return *namesize == 0 || *namesize > 4096 ? SK_AR_CORRUPT : 0;
+}
+
 int sk_cpio_is(const unsigned char *p, size_t n)
 {
-    int k = sk_cpio_kind(p, n);
-    /* the binary magic is two bytes: its header must also read */
-    return k == 1 ? n >= 110 : k == 2 ? n >= 76 : k ? n >= 26 : 0;
+    int k;
+    size_t hl;
+    uint64_t namesize, size;
+
+    /* a whole first header, its name ending in a NUL when it is there */
+    return sk_cpio_head(p, n, &k, &hl, &namesize, &size) == 0 &&
+           (n < hl + namesize || p[hl + namesize - 1] == '\0');
 }
 
 int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg)
@@ -60,32 +110,9 @@ int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg
         const unsigned char *h = p + at;
         size_t left = n - at, hl;
         uint64_t namesize, size;
-        int k = sk_cpio_kind(h, left);
-        if (!k)
-            return SK_AR_CORRUPT;
-        if (k == 1) {
-            hl = 110;
-            if (left < hl || sk_cpio_num(h + 94, 8, 16, &namesize) == -1 ||
-                sk_cpio_num(h + 54, 8, 16, &size) == -1)
-                return left < hl ? SK_AR_SHORT : SK_AR_CORRUPT;
-        } else if (k == 2) {
-            hl = 76;
-            if (left < hl || sk_cpio_num(h + 59, 6, 8, &namesize) == -1 ||
-                sk_cpio_num(h + 65, 11, 8, &size) == -1)
-                return left < hl ? SK_AR_SHORT : SK_AR_CORRUPT;
-        } else {
-            hl = 26;
-            if (left < hl)
-                return SK_AR_SHORT;
-            int le = k == 3;
-#define SK_CPIO_W(i)                                                                               \
-    (le ? (unsigned)h[i] | (unsigned)h[i + 1] << 8 : (unsigned)h[i] << 8 | h[i + 1])
-            namesize = SK_CPIO_W(20);
-            size = (uint64_t)SK_CPIO_W(22) << 16 | SK_CPIO_W(24);
-#undef SK_CPIO_W
-        }
-        if (namesize == 0 || namesize > 4096)
-            return SK_AR_CORRUPT;
+        int k, rc = sk_cpio_head(h, left, &k, &hl, &namesize, &size);
+        if (rc != 0)
+            return rc;
         size_t name_end = hl + (size_t)namesize;
         /* new ASCII pads header + name and the data to 4, binary to 2 */
         size_t pad = k == 1 ? 4 : k >= 3 ? 2 : 1;

@@ -271,6 +271,7 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
     const unsigned char *p = g->p;
     size_t i = *at, n = g->n;
     struct sk_gp_obj o = {.off = i};
+    int guessed = 0; /* the id's length was guessed 20, and 32 could be */
 
     if (i >= n)
         return SK_AR_SHORT;
@@ -302,12 +303,15 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
         o.base = o.off - (size_t)d;
     } else if (o.type == SK_GP_REF) {
         /* the id's length: what the protocol said, else the one a zlib
-         * stream follows (a SHA-256 repository's ids are 32 bytes) */
-        if (g->idlen == 0)
+         * stream follows (a SHA-256 repository's ids are 32 bytes; when
+         * both could, the one whose stream inflates: below) */
+        if (g->idlen == 0) {
             g->idlen = n - i > 33 && !sk_gp_zlib(p + i + 20, n - i - 20) &&
                                sk_gp_zlib(p + i + 32, n - i - 32)
                            ? 32
                            : 20;
+            guessed = g->idlen == 20 && n - i > 33 && sk_gp_zlib(p + i + 32, n - i - 32);
+        }
         if (n - i < g->idlen)
             return SK_AR_SHORT;
         o.base = i;
@@ -321,6 +325,10 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
         return 1;
     size_t used;
     int rc = sk_gp_inflate(p + i, n - i, o.size, &o.buf, &used);
+    if (rc == -1 && guessed) { /* a SHA-256 id whose 21st byte looks like zlib */
+        g->idlen = 32, i += 12;
+        rc = sk_gp_inflate(p + i, n - i, o.size, &o.buf, &used);
+    }
     if (rc < 0)
         return rc == -2 ? SK_AR_STOP : rc == -3 ? SK_AR_SHORT : SK_AR_CORRUPT;
     o.len = (size_t)o.size;

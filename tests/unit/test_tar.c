@@ -380,6 +380,20 @@ static void test_cpio(void **state)
     assert_int_equal(sk_cpio_each(a, n, member_cb, &(struct members){.n = 0}), SK_AR_CORRUPT);
     assert_false(sk_cpio_is((const unsigned char *)"070701", 6));
     assert_false(sk_cpio_is((const unsigned char *)"hello, world", 12));
+    /* a text that starts with the magic; a binary magic whose mode is no
+     * file type; a name without its NUL */
+    static char csv[256];
+    for (int i = 0; i < 5; i++)
+        strcat(csv, "070701,070702,070707 are dates in this list\n");
+    assert_false(sk_cpio_is((const unsigned char *)csv, strlen(csv)));
+    n = cpio_bin_be(a, "a.txt", "first");
+    assert_true(sk_cpio_is(a, n));
+    a[6] = 0xf1; /* mode 0170000 bits: none of the file types */
+    assert_false(sk_cpio_is(a, n));
+    n = cpio_newc(a, "a.txt", "first");
+    assert_true(sk_cpio_is(a, n));
+    a[110 + 5] = 'x'; /* the name's NUL */
+    assert_false(sk_cpio_is(a, n));
 }
 
 /* A directory record at R for extent X of L bytes (DIR: a directory). */
