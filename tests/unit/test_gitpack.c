@@ -229,6 +229,18 @@ static void test_written(void **state)
     assert_int_equal(r.objs, 2);
     assert_string_equal(r.names[0], "delta 0 (its inserted bytes)");
 
+    /* a SHA-256 id (32 bytes) whose 21st and 22nd bytes make a zlib
+     * header: the 20-byte guess does not inflate, 32 does */
+    unsigned char id32[32];
+    memset(id32, 0x33, 32);
+    id32[20] = 0x78, id32[21] = 0x9c;
+    struct sk_tzip e = {0};
+    sk_tz_git_head(&e, 1);
+    sk_tz_git_obj(&e, 7, d1, sizeof(d1), id32, 32);
+    r = each(e.p, e.n, 1 << 20, SK_AR_OK);
+    assert_int_equal(r.objs, 1);
+    sk_tzip_free(&e);
+
     /* a blob "hello", then an OFS delta copying 6 bytes of it */
     const unsigned char bad[] = {5, 6, 0x90, 6}; /* copy offset 0, size 6 */
     struct sk_tzip b = {0};
