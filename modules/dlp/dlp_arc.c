@@ -67,13 +67,19 @@ static enum sk_darc_kind sk_darc_kind(const unsigned char *p, size_t n)
     return SK_DARC_NONE;
 }
 
-/* dlp_hold.c's IS: 1 one of them, 0 none, -1 not known yet (pkt-lines
- * still coming, or short of an ISO's descriptor). */
+/* dlp_hold.c's IS, asked after each write: 1 one of them, 0 none, -1 not
+ * known yet. A magic at the start says so at once; pkt-lines (a pack may
+ * follow them) and an ISO's descriptor are read once, at SK_DARC_HEAD
+ * bytes or the end: walking the pkt-lines after every write would cost
+ * the head's length per write (a client's 1-byte chunks). */
 static int sk_darc_is(const unsigned char *p, size_t n, int final)
 {
-    if (sk_darc_kind(p, n) != SK_DARC_NONE)
+    if (sk_ar_is(p, n) || sk_cpio_is(p, n) || sk_darc_lha(p, n) ||
+        (n >= 4 && memcmp(p, "PACK", 4) == 0 && sk_gitpack_is(p, n)))
         return 1;
-    return final || n >= SK_DARC_HEAD ? 0 : -1;
+    if (!final && n < SK_DARC_HEAD)
+        return -1;
+    return sk_darc_kind(p, n) != SK_DARC_NONE;
 }
 
 /* One member as an object of its own, in a window of its own. */

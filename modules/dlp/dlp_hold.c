@@ -67,8 +67,12 @@ static int sk_hold_end(struct sk_dlp_sink *s)
     /* the bytes' other readings first: what they decoded is charged */
     int rc = h->next->end(h->next);
 
-    /* (IS answers 1 as soon as it can: an object still undecided at its
-     * end is never one) */
+    /* an object still undecided at its end (shorter than HEAD) is all
+     * held: IS is asked once more, FINAL (the PDF's and the compound
+     * file's answer as soon as they can, so it is 0 for them; the
+     * archives' read pkt-lines only then, dlp_arc.c) */
+    if (h->state == SK_HOLD_HEAD && h->is(sk_dlp_held(h), h->held.len, 1) == 1)
+        h->state = SK_HOLD_HOLD;
     if (h->state == SK_HOLD_HOLD && h->read(h) == -1)
         rc = -1;
     h->release(h);
