@@ -782,18 +782,6 @@ static void test_zip_bombs(void **state)
  * (also a cpio.gz), in a git pack's blob, in a thin pack's inserted
  * bytes, in a push's body - at every write size; the same without the
  * card passes; a git pack that does not read is dlp.on-error. */
-static unsigned char *git_pack(const char *name, size_t *n)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/tests/unit/data/git/%s", SK_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    unsigned char *b = malloc(1 << 16);
-    *n = fread(b, 1, 1 << 16, f);
-    fclose(f);
-    return b;
-}
-
 static void test_archive_members(void **state)
 {
     (void)state;
@@ -825,10 +813,10 @@ static void test_archive_members(void **state)
     }
     /* git: the blob (ofs.pack), a thin pack's inserted bytes, a push */
     size_t n;
-    unsigned char *p = git_pack("ofs.pack", &n);
+    unsigned char *p = sk_tz_data("git/ofs.pack", &n);
     expect_all_cuts(p, n, SK_BLOCK, "cards", "a git pack, the card in a blob");
     free(p);
-    p = git_pack("thin.pack", &n);
+    p = sk_tz_data("git/thin.pack", &n);
     expect_all_cuts(p, n, SK_BLOCK, "cards", "a thin git pack, the card in a delta's insertion");
     static const char cmd[] = "0000000000000000000000000000000000000000 "
                               "8df062587de2ac179b1c53a660ffef7f5b510c33 refs/heads/main\0 "

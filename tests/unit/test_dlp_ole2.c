@@ -29,18 +29,9 @@
 
 static unsigned char *load(const char *name, size_t *n)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/tests/unit/data/ole2/%s.cfb", SK_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(*n);
-    assert_non_null(p);
-    assert_int_equal(fread(p, 1, *n, f), *n);
-    fclose(f);
-    return p;
+    char rel[128];
+    snprintf(rel, sizeof(rel), "ole2/%s.cfb", name);
+    return sk_tz_data(rel, n);
 }
 
 /* The pattern cfbforge writes: byte i is (7 i) mod 251. */

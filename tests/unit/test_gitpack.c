@@ -33,18 +33,6 @@ static size_t notes(char *o, int new)
     return w;
 }
 
-static unsigned char *load(const char *name, size_t *n)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/tests/unit/data/git/%s", SK_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    unsigned char *b = malloc(1 << 16);
-    *n = fread(b, 1, 1 << 16, f);
-    fclose(f);
-    return b;
-}
-
 struct rec {
     int objs, blobs, commits, states[4];
     int has_old, has_new, has_mark; /* a blob (or inserts) equal to / holding */
@@ -84,10 +72,10 @@ static struct rec each(const unsigned char *p, size_t n, uint64_t out_max, int w
 static void test_git_made(void **state)
 {
     (void)state;
-    const char *const packs[] = {"ofs.pack", "ref.pack", "ref256.pack"};
+    const char *const packs[] = {"git/ofs.pack", "git/ref.pack", "git/ref256.pack"};
     for (int k = 0; k < 3; k++) {
         size_t n;
-        unsigned char *p = load(packs[k], &n);
+        unsigned char *p = sk_tz_data(packs[k], &n);
         assert_true(sk_gitpack_is(p, n));
         struct rec r = each(p, n, 1 << 20, SK_AR_OK);
         assert_int_equal(r.blobs, 2);
@@ -105,7 +93,7 @@ static void test_thin(void **state)
 {
     (void)state;
     size_t n;
-    unsigned char *p = load("thin.pack", &n);
+    unsigned char *p = sk_tz_data("git/thin.pack", &n);
     struct rec r = each(p, n, 1 << 20, SK_AR_OK);
     assert_int_equal(r.commits, 1);
     assert_int_equal(r.blobs, 0);
@@ -129,7 +117,7 @@ static void test_framings(void **state)
 {
     (void)state;
     size_t n, w;
-    unsigned char *p = load("ofs.pack", &n);
+    unsigned char *p = sk_tz_data("git/ofs.pack", &n);
     unsigned char *b = malloc(4 * n + 4096), line[64];
 
     for (int v2 = 0; v2 < 2; v2++) {
@@ -184,7 +172,7 @@ static void test_bad(void **state)
 {
     (void)state;
     size_t n;
-    unsigned char *p = load("ofs.pack", &n);
+    unsigned char *p = sk_tz_data("git/ofs.pack", &n);
 
     /* 3,900 bytes: the two commits (166 and 118 bytes) fit, the blob (3,701) not */
     struct rec r = each(p, n, 3900, SK_AR_OK);

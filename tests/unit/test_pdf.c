@@ -17,6 +17,8 @@
 
 #include <sekisho/pdf.h>
 
+#include "sk_tzip.h"
+
 /* ---- building documents ---- */
 
 struct doc {
@@ -867,16 +869,9 @@ static void t_string_plain(void **s)
 
 static unsigned char *slurp(const char *name, size_t *n)
 {
-    char path[512];
-    FILE *f;
-    unsigned char *b = malloc(1 << 16);
-
-    snprintf(path, sizeof(path), "%s/tests/unit/data/pdf/%s", SK_SOURCE_DIR, name);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    *n = fread(b, 1, 1 << 16, f);
-    fclose(f);
-    return b;
+    char rel[128];
+    snprintf(rel, sizeof(rel), "pdf/%s", name);
+    return sk_tz_data(rel, n);
 }
 
 static void t_crypt(void **s)

@@ -292,6 +292,24 @@ void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size
     sk_tz_pad(z, 2);
 }
 
+unsigned char *sk_tz_data(const char *rel, size_t *n)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tests/unit/data/%s", SK_SOURCE_DIR, rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    assert_true(len >= 0);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc(len ? (size_t)len : 1);
+    assert_non_null(p);
+    *n = fread(p, 1, (size_t)len, f);
+    assert_int_equal(*n, (size_t)len);
+    fclose(f);
+    return p;
+}
+
 size_t sk_tz_cpio_newc(unsigned char *o, const char *name, const void *data, size_t dl)
 {
     size_t nl = strlen(name) + 1, n;

@@ -86,6 +86,9 @@ void sk_tz_tar_end(struct sk_tzip *z);
  * header (mtime, uid, gid 0, mode 100644), the LEN bytes of DATA padded
  * to 2. */
 void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size_t len);
+/* The whole file tests/unit/data/REL (a sample a reference tool made):
+ * its bytes (the caller frees them), *N their length. */
+unsigned char *sk_tz_data(const char *rel, size_t *n);
 /* A newc cpio member NAME of DATA[0..DL) at O (room enough): its length. */
 size_t sk_tz_cpio_newc(unsigned char *o, const char *name, const void *data, size_t dl);
 /* A git pack: its header for COUNT objects, then each object - a header
