@@ -3377,8 +3377,15 @@ def g_containers(ck, srv):
             ("an HTML smuggling page in an ISO 9660 image", [("a.html", page)],
              "genisoimage -quiet -o out src"),
             ("a .lzma two directories down in an ISO 9660 image", [("d.lzma", alone)],
-             "mkdir -p iso/x/y && cp src/d.lzma iso/x/y/ && genisoimage -quiet -R -J -o out iso"))):
-        sub = "src" if "genisoimage" in cmd else None
+             "mkdir -p iso/x/y && cp src/d.lzma iso/x/y/ && genisoimage -quiet -R -J -o out iso"),
+            # in a container only the engine opens (7z): the engine's copy
+            # of the image comes to the walk (sk_vs_arc_wants)
+            ("an HTML smuggling page in an ISO 9660 image in a 7z", [("a.html", page)],
+             "genisoimage -quiet -o a.iso src && 7z a -bso0 -bsp0 out.7z a.iso && mv out.7z out"),
+            ("an HTML smuggling page in a cpio in a 7z", [("a.html", page)],
+             "cd src && echo a.html | cpio -o -H newc > ../a.cpio 2>/dev/null && cd .. && "
+             "7z a -bso0 -bsp0 out.7z a.cpio && mv out.7z out"))):
+        sub = "src" if "genisoimage" in cmd or "7z" in cmd else None
         body = _tool(files, cmd, "out", sub=sub)
         assert EICAR not in body
         url = "http://origin.test/c8/flat-%d" % i
