@@ -25,6 +25,7 @@ runtime_pkgs=(
     libcurl4-openssl-dev # sekisho-policy pull: signed policy bundles over HTTPS
     libmicrohttpd-dev # --status-listen: a maintained HTTP server library, not our own parser
     libldap-dev # directory groups (issue 14): OpenLDAP's client library, nested group lookups
+    libarchive-dev # DLP: the members of 7z, rar, cab and xar uploads (a library made for reading archives)
     tzdata # schedules --tz ZONE read /usr/share/zoneinfo (without it only zoned schedules fail)
 )
 # clamav (sigtool, clamscan) comes with libc-icap-mod-virus-scan anyway; it

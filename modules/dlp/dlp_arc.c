@@ -3,7 +3,10 @@
  * payload, an initramfs: newc, odc, binary), ISO 9660 images (primary and
  * Joliet trees), LHA (-lh0- to -lh7-, -lz4-) and git packs (a push's
  * body, a clone's or fetch's result, a bundle: each object, deltas
- * resolved, a thin pack's inserted bytes). They were read as bytes only
+ * resolved, a thin pack's inserted bytes); and those libarchive reads
+ * (7z, rar, cab, xar: their members are compressed with LZMA, PPMd, LZX,
+ * rar's own coders - a library made for the job, Debian's libarchive,
+ * rather than a decoder of our own for each). They were read as bytes only
  * (dlp.on-error): their members are compressed or in UTF-16 as often as
  * not (red team 8c, s22: cards in a .deb's data.tar.gz, an rpm, an .lzh,
  * on an ISO, pushed to a git host). The filter sits in front of the
@@ -21,6 +24,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <sekisho/archive.h>
 
 #include "dlp.h"
@@ -36,7 +42,11 @@ enum sk_darc_kind {
     SK_DARC_CPIO,
     SK_DARC_ISO9660,
     SK_DARC_LHA,
-    SK_DARC_GIT
+    SK_DARC_GIT,
+    SK_DARC_7Z, /* and the others libarchive reads */
+    SK_DARC_RAR,
+    SK_DARC_CAB,
+    SK_DARC_XAR
 };
 
 struct sk_darc {
@@ -52,8 +62,28 @@ static int sk_darc_lha(const unsigned char *p, size_t n)
            p[20] <= 2 && (p[20] == 2 ? (size_t)(p[0] | p[1] << 8) : (size_t)p[0] + 2) >= 22;
 }
 
+/* The archives libarchive reads, by their signatures: 7z, rar 1.5-4 and 5,
+ * cab ("MSCF", reserved 0), xar ("xar!", a 28-byte header, version 1). */
+static enum sk_darc_kind sk_darc_libarchive(const unsigned char *p, size_t n)
+{
+    if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
+        return SK_DARC_7Z;
+    if (n >= 7 && memcmp(p, "Rar!\x1a\x07", 6) == 0 &&
+        (p[6] == 0 || (p[6] == 1 && n >= 8 && !p[7])))
+        return SK_DARC_RAR;
+    if (n >= 8 && memcmp(p, "MSCF\0\0\0\0", 8) == 0)
+        return SK_DARC_CAB;
+    if (n >= 8 && memcmp(p, "xar!\0\x1c\0\x01", 8) == 0)
+        return SK_DARC_XAR;
+    return SK_DARC_NONE;
+}
+
 static enum sk_darc_kind sk_darc_kind(const unsigned char *p, size_t n)
 {
+    enum sk_darc_kind k = sk_darc_libarchive(p, n);
+
+    if (k != SK_DARC_NONE)
+        return k;
     if (sk_ar_is(p, n))
         return SK_DARC_AR;
     if (sk_cpio_is(p, n))
@@ -74,7 +104,7 @@ static enum sk_darc_kind sk_darc_kind(const unsigned char *p, size_t n)
  * the head's length per write (a client's 1-byte chunks). */
 static int sk_darc_is(const unsigned char *p, size_t n, int final)
 {
-    if (sk_ar_is(p, n) || sk_cpio_is(p, n) || sk_darc_lha(p, n) ||
+    if (sk_darc_libarchive(p, n) || sk_ar_is(p, n) || sk_cpio_is(p, n) || sk_darc_lha(p, n) ||
         (n >= 4 && memcmp(p, "PACK", 4) == 0 && sk_gitpack_is(p, n)))
         return 1;
     if (!final && n < SK_DARC_HEAD)
@@ -82,13 +112,45 @@ static int sk_darc_is(const unsigned char *p, size_t n, int final)
     return sk_darc_kind(p, n) != SK_DARC_NONE;
 }
 
-/* One member as an object of its own, in a window of its own. */
+/* A member's object of its own, in a window of its own. */
+struct sk_darc_obj {
+    struct sk_dlp_engine *win;
+    struct sk_dlp_sink *s;
+};
+
+static int sk_darc_open(struct sk_darc *a, struct sk_darc_obj *o, const char *name)
+{
+    struct sk_dlp_ctx *ctx = a->h.ctx;
+
+    o->s = NULL;
+    if (!(o->win = sk_dlp_engine_sub(ctx->e)) ||
+        !(o->s = sk_dlp_object_new(ctx, NULL, name, a->h.depth + 1))) {
+        sk_dlp_engine_free(o->win);
+        a->failed = 1;
+        return -1;
+    }
+    sk_dlp_engine_where(o->win, name);
+    return 0;
+}
+
+/* Its end (RC 0), or its drop (RC -1): RC, -1 also when the end failed. */
+static int sk_darc_close(struct sk_darc *a, struct sk_darc_obj *o, int rc)
+{
+    if (rc == 0)
+        rc = sk_dlp_end_in(a->h.ctx, o->win, o->s);
+    o->s->destroy(o->s);
+    sk_dlp_engine_free(o->win);
+    if (rc == -1)
+        a->failed = 1;
+    return rc;
+}
+
+/* One member whole (an sk_lha_member_fn's). */
 static int sk_darc_member(void *arg, const char *name, const unsigned char *p, size_t n, int state)
 {
     struct sk_darc *a = arg;
     struct sk_dlp_ctx *ctx = a->h.ctx;
-    struct sk_dlp_engine *win;
-    struct sk_dlp_sink *s;
+    struct sk_darc_obj o;
     char why[160];
 
     if (state == SK_LHA_LIMIT) {
@@ -104,21 +166,9 @@ static int sk_darc_member(void *arg, const char *name, const unsigned char *p, s
     }
     if (n == 0)
         return 0;
-    if (!(win = sk_dlp_engine_sub(ctx->e)) ||
-        !(s = sk_dlp_object_new(ctx, NULL, name, a->h.depth + 1))) {
-        sk_dlp_engine_free(win);
-        a->failed = 1;
+    if (sk_darc_open(a, &o, name) == -1)
         return -1;
-    }
-    sk_dlp_engine_where(win, name);
-    int rc = sk_dlp_put_in(ctx, win, s, p, n);
-    if (rc == 0)
-        rc = sk_dlp_end_in(ctx, win, s);
-    s->destroy(s);
-    sk_dlp_engine_free(win);
-    if (rc == -1)
-        a->failed = 1;
-    return rc;
+    return sk_darc_close(a, &o, sk_dlp_put_in(ctx, o.win, o.s, p, n));
 }
 
 static int sk_darc_plain(void *arg, const char *name, const unsigned char *p, size_t n)
@@ -134,6 +184,68 @@ static int sk_darc_decoded(void *arg, const char *name, const unsigned char *p, 
     if (state == 0 && sk_dlp_hold_charge(&a->h, n) == -1)
         return -1;
     return sk_darc_member(arg, name, p, n, state);
+}
+
+/* A 7z, rar, cab or xar (WHAT) read by libarchive: each regular file's
+ * bytes, as they decode, to an object of its own, charged to the budget
+ * as they come. An encrypted member, one that does not decode, a header
+ * that does not read: dlp.on-error. 0, or -1 (out of memory). */
+static int sk_darc_libarchive_read(struct sk_darc *a, const char *what, const unsigned char *p,
+                                   size_t n)
+{
+    struct sk_dlp_ctx *ctx = a->h.ctx;
+    struct archive *ar = archive_read_new();
+    struct archive_entry *e;
+    char why[160];
+    int r = ARCHIVE_FATAL, bad = 0, entries = 0;
+
+    if (!ar)
+        return -1;
+    /* the formats only: no filter (an outer .gz was undone by the sniffer) */
+    if (archive_read_support_format_7zip(ar) == ARCHIVE_OK &&
+        archive_read_support_format_rar(ar) == ARCHIVE_OK &&
+        archive_read_support_format_rar5(ar) == ARCHIVE_OK &&
+        archive_read_support_format_cab(ar) == ARCHIVE_OK &&
+        archive_read_support_format_xar(ar) == ARCHIVE_OK &&
+        archive_read_open_memory(ar, p, n) == ARCHIVE_OK) {
+        while ((r = archive_read_next_header(ar, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+            entries++;
+            if (archive_entry_filetype(e) != AE_IFREG)
+                continue;
+            if (archive_entry_is_encrypted(e)) {
+                snprintf(why, sizeof(why), "an encrypted member of %s (not read)", what);
+                sk_dlp_undecodable(ctx, why);
+                continue;
+            }
+            const char *name = archive_entry_pathname(e);
+            struct sk_darc_obj o;
+            if (sk_darc_open(a, &o, name ? name : "") == -1)
+                break;
+            const void *buf;
+            size_t len;
+            la_int64_t off;
+            int rc = 0;
+            while (rc == 0 && (r = archive_read_data_block(ar, &buf, &len, &off)) == ARCHIVE_OK) {
+                if (sk_dlp_hold_charge(&a->h, len) == -1)
+                    break; /* the budget ran out: dlp.on-limit */
+                rc = sk_dlp_put_in(ctx, o.win, o.s, buf, len);
+            }
+            if (sk_darc_close(a, &o, rc) == -1 || ctx->limit)
+                break;
+            if (r != ARCHIVE_EOF && r != ARCHIVE_OK) { /* a member that does not decode */
+                bad = 1;
+                break;
+            }
+        }
+    }
+    /* no entry at all: libarchive's rar5 reader ends junk after the
+     * signature so (7-Zip and unrar call it corrupt) */
+    if (!a->failed && !ctx->limit && (bad || r != ARCHIVE_EOF || entries == 0)) {
+        snprintf(why, sizeof(why), "%s that does not read, or a member that does not decode", what);
+        sk_dlp_undecodable(ctx, why);
+    }
+    archive_read_free(ar);
+    return a->failed ? -1 : 0;
 }
 
 static int sk_darc_end(struct sk_dlp_hold *h)
@@ -162,6 +274,14 @@ static int sk_darc_end(struct sk_dlp_hold *h)
     case SK_DARC_GIT:
         rc = sk_gitpack_each(p, n, h->ctx->budget, sk_darc_decoded, a);
         break;
+    case SK_DARC_7Z:
+    case SK_DARC_RAR:
+    case SK_DARC_CAB:
+    case SK_DARC_XAR: {
+        static const char *const names[] = {"a 7z archive", "a rar archive", "a cab archive",
+                                            "a xar archive"};
+        return sk_darc_libarchive_read(a, names[k - SK_DARC_7Z], p, n);
+    }
     default:
         return 0;
     }

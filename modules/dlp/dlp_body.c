@@ -571,13 +571,14 @@ static struct sk_dlp_sink *sk_by_type(struct sk_dlp_ctx *ctx, const char *ct, co
     return sk_tee_new(ctx, s, sk_by_type_as(ctx, ct, name, head, nhead, order, depth));
 }
 
-/* Archives whose members DLP does not read, by a strict header: ARJ (the
- * main header's id and a sane size), LHA at header level 3 (a "-lh?-" /
- * "-lz?-" method at byte 2; levels 0-2 dlp_arc.c reads), xar ("xar!", a
- * 28-byte header, version 1) - their members are compressed - and what nobody here decodes
- * (sk_container_unread: lzop, squashfs of zlib/lzma/lzo/lz4 blocks).
- * What it is, for the reason, else NULL. */
-static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
+/* An archive read as bytes whose members are not read, by a strict
+ * header, for the reason, else NULL: ARJ (the main header's id and a sane
+ * size), LHA at header level 3 (a "-lh?-" / "-lz?-" method at byte 2) -
+ * their members are compressed - and what nobody here decodes
+ * (sk_container_unread: lzop, squashfs of zlib/lzma/lzo/lz4 blocks). The
+ * members of ar, cpio, ISO 9660, LHA of levels 0-2, git packs, 7z, rar,
+ * cab and xar dlp_arc.c reads. */
+static const char *sk_sniff_unread(const unsigned char *p, size_t n)
 {
     if (n >= 4 && p[0] == 0x60 && p[1] == 0xea && (p[2] | p[3] << 8) >= 20 &&
         (p[2] | p[3] << 8) <= 2600)
@@ -585,19 +586,7 @@ static const char *sk_dlp_unread_archive(const unsigned char *p, size_t n)
     if (n >= 22 && p[2] == '-' && p[3] == 'l' && (p[4] == 'h' || p[4] == 'z') && p[6] == '-' &&
         p[20] == 3)
         return "an LHA archive of header level 3 (not read)";
-    if (n >= 8 && memcmp(p, "xar!", 4) == 0 && p[4] == 0 && p[5] == 28 && p[6] == 0 && p[7] == 1)
-        return "a xar archive (not read)";
     return sk_container_unread(p, n);
-}
-
-/* An archive read as bytes whose members are not read, for the reason,
- * or NULL: cab, and sk_dlp_unread_archive's (ar, cpio, ISO 9660, LHA and
- * git packs dlp_arc.c reads). */
-static const char *sk_sniff_unread(const unsigned char *p, size_t n)
-{
-    if (n >= 8 && memcmp(p, "MSCF\0\0\0\0", 8) == 0)
-        return "a cab archive (not read)";
-    return sk_dlp_unread_archive(p, n);
 }
 
 /* WHOLE: the head is the whole object (it ended within SK_SNIFF_HEAD
@@ -618,12 +607,8 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
     const char *unread = t == SK_CT_NONE ? sk_sniff_unread(z->head, z->nhead) : NULL;
     if (unread)
         sk_dlp_undecodable(z->ctx, unread);
-    if (t == SK_CT_7Z || t == SK_CT_RAR) {
-        /* read as bytes below, but what is inside is not read */
-        sk_dlp_undecodable(z->ctx,
-                           t == SK_CT_7Z ? "a 7z archive (not read)" : "a rar archive (not read)");
-        t = SK_CT_NONE;
-    }
+    if (t == SK_CT_7Z || t == SK_CT_RAR)
+        t = SK_CT_NONE; /* read as bytes below, and its members by dlp_arc.c */
     /* gzip, zstd, bzip2, xz */
     struct sk_coding_chain packed = {.c = {sk_container_coding(t)}, .n = 1};
     if (t == SK_CT_ZIP)

@@ -382,6 +382,7 @@ struct sk_late {
     unsigned char sfx[5]; /* the last bytes, for a 7z or rar signature split */
     size_t nsfx;
     int sfx_seen;
+    int sfx_any; /* a write came: a signature at the object's start is dlp_arc.c's */
 };
 
 /* Watch the bytes after the header for an end of central directory. */
@@ -495,8 +496,9 @@ static int sk_late_has(const unsigned char *p, size_t n, const char *sig)
 
 /* A 7z or rar archive after a prefix (a self-extractor's program stub):
  * 7-Zip and unrar open it by its signature wherever it is, and nothing here
- * reads inside, so it is dlp.on-error as one at the object's start is. The
- * last bytes of a write wait for the next (a signature split by it). */
+ * reads one there, so it is dlp.on-error (one at the object's start
+ * dlp_arc.c reads with libarchive). The last bytes of a write wait for the
+ * next (a signature split by it). */
 static const struct {
     const char *sig, *why;
 } sk_late_sigs[] = {{"7z\xbc\xaf\x27\x1c", "a 7z archive after a prefix (not read)"},
@@ -512,9 +514,11 @@ static void sk_late_sfx(struct sk_late *l, const unsigned char *p, size_t n)
         return;
     memcpy(j, l->sfx, l->nsfx);
     memcpy(j + l->nsfx, p, k);
+    size_t skip = !l->sfx_any && n > 0; /* not at the object's first byte */
+    l->sfx_any |= n > 0;
     for (size_t i = 0; i < nsigs; i++)
-        if (sk_late_has(j, l->nsfx + k, sk_late_sigs[i].sig) ||
-            sk_late_has(p, n, sk_late_sigs[i].sig)) {
+        if ((l->nsfx && sk_late_has(j, l->nsfx + k, sk_late_sigs[i].sig)) ||
+            sk_late_has(p + skip, n - skip, sk_late_sigs[i].sig)) {
             sk_dlp_undecodable(l->ctx, sk_late_sigs[i].why);
             l->sfx_seen = 1;
             return;
