@@ -161,11 +161,14 @@ struct sk_gp_obj {
     size_t off;         /* its header's offset in the pack */
     size_t base;        /* OFS: the base's offset; REF: the base id's */
     uint64_t size;      /* what its header says it inflates to */
-    unsigned char *buf; /* inflated: content, or a delta's instructions */
+    unsigned char *buf; /* content (a base's, a resolved delta's) */
     size_t len;
+    unsigned char *delta; /* a delta's instructions, inflated */
+    size_t dlen;
     unsigned char type; /* 1 commit, 2 tree, 3 blob, 4 tag; 6, 7 deltas */
     unsigned char kind; /* a resolved delta: its base's type */
     unsigned char done; /* content in buf (a base, or a resolved delta) */
+    unsigned char root; /* resolved on a stand-in base (its own is not in the pack) */
     unsigned char id[32];
 };
 
@@ -271,7 +274,6 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
     const unsigned char *p = g->p;
     size_t i = *at, n = g->n;
     struct sk_gp_obj o = {.off = i};
-    int guessed = 0; /* the id's length was guessed 20, and 32 could be */
 
     if (i >= n)
         return SK_AR_SHORT;
@@ -303,15 +305,13 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
         o.base = o.off - (size_t)d;
     } else if (o.type == SK_GP_REF) {
         /* the id's length: what the protocol said, else the one a zlib
-         * stream follows (a SHA-256 repository's ids are 32 bytes; when
-         * both could, the one whose stream inflates: below) */
-        if (g->idlen == 0) {
+         * stream follows (a SHA-256 repository's ids are 32 bytes); the
+         * trailer decides (sk_gitpack_each reads the pack again) */
+        if (g->idlen == 0)
             g->idlen = n - i > 33 && !sk_gp_zlib(p + i + 20, n - i - 20) &&
                                sk_gp_zlib(p + i + 32, n - i - 32)
                            ? 32
                            : 20;
-            guessed = g->idlen == 20 && n - i > 33 && sk_gp_zlib(p + i + 32, n - i - 32);
-        }
         if (n - i < g->idlen)
             return SK_AR_SHORT;
         o.base = i;
@@ -325,20 +325,20 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
         return 1;
     size_t used;
     int rc = sk_gp_inflate(p + i, n - i, o.size, &o.buf, &used);
-    if (rc == -1 && guessed) { /* a SHA-256 id whose 21st byte looks like zlib */
-        g->idlen = 32, i += 12;
-        rc = sk_gp_inflate(p + i, n - i, o.size, &o.buf, &used);
-    }
     if (rc < 0)
         return rc == -2 ? SK_AR_STOP : rc == -3 ? SK_AR_SHORT : SK_AR_CORRUPT;
-    o.len = (size_t)o.size;
     o.done = o.type <= 4;
     o.kind = o.done ? o.type : 0;
+    if (o.done)
+        o.len = (size_t)o.size;
+    else
+        o.delta = o.buf, o.dlen = (size_t)o.size, o.buf = NULL;
     if (g->no == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 64;
         struct sk_gp_obj *v = realloc(g->o, cap * sizeof(*v));
         if (!v) {
             free(o.buf);
+            free(o.delta);
             return SK_AR_STOP;
         }
         g->o = v, g->cap = cap;
@@ -365,7 +365,11 @@ static int sk_gp_size(const unsigned char *d, size_t n, size_t *i, uint64_t *v)
 }
 
 /* Delta D[0..N) applied to BASE[0..BN): 0 with *OUT (malloc'd) and
- * *OLEN, -1 (it does not apply), -2 (out of memory), 1 (beyond OUT_MAX). */
+ * *OLEN, -1 (it does not apply), -2 (out of memory), 1 (beyond OUT_MAX).
+ * BASE NULL: a stand-in for one not in the pack, of the size the delta
+ * says, whose bytes are line ends - what it inserts, in place, each run
+ * of insertions a line of its own (git inserts at most 127 bytes an
+ * instruction: EICAR or a card across two of them stays whole). */
 static int sk_gp_apply(struct sk_gp *g, const unsigned char *base, size_t bn,
                        const unsigned char *d, size_t n, unsigned char **out, size_t *olen)
 {
@@ -373,8 +377,10 @@ static int sk_gp_apply(struct sk_gp *g, const unsigned char *base, size_t bn,
     size_t i = 0;
     unsigned char *r;
 
-    if (sk_gp_size(d, n, &i, &src) == -1 || sk_gp_size(d, n, &i, &dst) == -1 || src != bn)
+    if (sk_gp_size(d, n, &i, &src) == -1 || sk_gp_size(d, n, &i, &dst) == -1 || (base && src != bn))
         return -1;
+    if (!base)
+        bn = src > SIZE_MAX ? SIZE_MAX : (size_t)src;
     if (sk_gp_charge(g, dst) == -1)
         return 1;
     if (!(r = malloc(dst ? (size_t)dst : 1)))
@@ -397,7 +403,10 @@ static int sk_gp_apply(struct sk_gp *g, const unsigned char *base, size_t bn,
                 len = 0x10000;
             if (off > bn || len > bn - off || len > dst - w)
                 goto bad;
-            memcpy(r + w, base + off, (size_t)len);
+            if (base)
+                memcpy(r + w, base + off, (size_t)len);
+            else
+                memset(r + w, '\n', (size_t)len);
             w += len;
         } else if (c != 0) { /* insert C bytes */
             if (c > n - i || c > dst - w)
@@ -415,41 +424,6 @@ static int sk_gp_apply(struct sk_gp *g, const unsigned char *base, size_t bn,
 bad:
     free(r);
     return -1;
-}
-
-/* A delta whose base is not in the pack: its inserted bytes, each run
- * of insertions a line, in place of its instructions (never longer). A
- * run is cut only where the base's bytes go: git's deltas insert at most
- * 127 bytes an instruction, so a longer insertion is several in a row -
- * EICAR or a card across two of them is one line. */
-static void sk_gp_inserts(struct sk_gp_obj *o)
-{
-    const unsigned char *d = o->buf;
-    size_t i = 0, n = o->len, w = 0;
-    uint64_t v;
-    int run = 0;
-
-    if (sk_gp_size(d, n, &i, &v) == -1 || sk_gp_size(d, n, &i, &v) == -1)
-        i = n;
-    /* w <= i - 2: the sizes took 2 bytes at least, an insertion of C
-     * bytes takes C + 1, a copy 1 and more for a line's end at most */
-    while (i < n) {
-        unsigned c = d[i++];
-        if (c & 0x80) {
-            for (int k = 0; k < 7; k++)
-                i += (c >> k) & 1;
-            if (run)
-                o->buf[w++] = '\n', run = 0;
-        } else if (c != 0 && c <= n - i) {
-            memmove(o->buf + w, d + i, c);
-            i += c, w += c, run = 1;
-        } else {
-            break;
-        }
-    }
-    if (run)
-        o->buf[w++] = '\n';
-    o->len = w;
 }
 
 /* ---- resolving, from each base to the deltas on it ---- */
@@ -505,23 +479,27 @@ static int sk_gp_emit(struct sk_gp *g, size_t k)
         return SK_AR_STOP;
     if (o->kind == 2)
         return 0;
-    snprintf(name, sizeof(name), "%s %zu", sk_gp_type(o->kind), k);
+    if (o->root)
+        snprintf(name, sizeof(name), "delta %zu (its base not in the pack)", k);
+    else
+        snprintf(name, sizeof(name), "%s %zu", sk_gp_type(o->kind), k);
     return g->fn(g->arg, name, o->buf, o->len, 0) == -1 ? SK_AR_STOP : 0;
 }
 
-/* Resolve delta D on base B and emit it: 0, SK_AR_STOP, SK_AR_CORRUPT,
- * 1 (beyond OUT_MAX). */
+/* Resolve delta D on base B (SIZE_MAX: a stand-in, sk_gp_apply's) and
+ * emit it: 0, SK_AR_STOP, SK_AR_CORRUPT, 1 (beyond OUT_MAX). */
 static int sk_gp_resolve_one(struct sk_gp *g, size_t b, size_t d)
 {
-    struct sk_gp_obj *x = &g->o[b], *y = &g->o[d];
+    struct sk_gp_obj *x = b == SIZE_MAX ? NULL : &g->o[b], *y = &g->o[d];
     unsigned char *r;
     size_t rn;
-    int rc = sk_gp_apply(g, x->buf, x->len, y->buf, y->len, &r, &rn);
+    int rc = sk_gp_apply(g, x ? x->buf : NULL, x ? x->len : 0, y->delta, y->dlen, &r, &rn);
 
     if (rc != 0)
         return rc == -1 ? SK_AR_CORRUPT : rc == -2 ? SK_AR_STOP : 1;
     free(y->buf);
-    y->buf = r, y->len = rn, y->kind = x->kind, y->done = 1;
+    y->buf = r, y->len = rn, y->done = 1;
+    y->kind = x ? x->kind : 3, y->root = !x; /* a stand-in's: read as a blob */
     return sk_gp_emit(g, d);
 }
 
@@ -542,12 +520,15 @@ static int sk_gp_tree(struct sk_gp *g, struct sk_gp_idx *ix, size_t k)
             if (pass && !g->refs)
                 break;
             for (size_t j = sk_gp_lower(v, nv, &key, cmp); j < nv && cmp(&v[j], &key) == 0; j++) {
-                if (g->o[v[j].idx].done)
+                /* each object once; but one resolved on a stand-in again,
+                 * on the base the pack does hold (it came later: a REF
+                 * delta may come before its base), once */
+                if (g->o[v[j].idx].done && !g->o[v[j].idx].root)
                     continue;
                 int rc = sk_gp_resolve_one(g, b, v[j].idx);
                 if (rc != 0)
                     return rc;
-                ix->stack[top++] = v[j].idx; /* each object once: top < no */
+                ix->stack[top++] = v[j].idx; /* a delta once, a root twice: top < 2 no */
             }
         }
     }
@@ -561,7 +542,7 @@ static int sk_gp_resolve(struct sk_gp *g)
 
     ix.ofs = malloc((g->no + 1) * sizeof(*ix.ofs));
     ix.ref = malloc((g->no + 1) * sizeof(*ix.ref));
-    ix.stack = malloc((g->no + 1) * sizeof(*ix.stack));
+    ix.stack = malloc((2 * g->no + 1) * sizeof(*ix.stack));
     if (!ix.ofs || !ix.ref || !ix.stack)
         rc = SK_AR_STOP;
     for (size_t k = 0; rc == 0 && k < g->no; k++) {
@@ -581,20 +562,61 @@ static int sk_gp_resolve(struct sk_gp *g)
     for (size_t k = 0; rc == 0 && k < g->no; k++)
         if (g->o[k].type <= 4 && (rc = sk_gp_emit(g, k)) == 0)
             rc = sk_gp_tree(g, &ix, k);
-    /* a thin pack's deltas (or a cycle of them): what they insert */
-    for (size_t k = 0; rc == 0 && k < g->no; k++) {
-        struct sk_gp_obj *o = &g->o[k];
-        char name[48];
-        if (o->done)
-            continue;
-        sk_gp_inserts(o);
-        snprintf(name, sizeof(name), "delta %zu (its inserted bytes)", k);
-        if (o->len && g->fn(g->arg, name, o->buf, o->len, 0) == -1)
-            rc = SK_AR_STOP;
-    }
+    /* a thin pack's deltas (or a cycle of them): each on a stand-in base
+     * (what it inserts, in place), and the deltas on it in turn - one
+     * that only reorders what its base inserted is whole (red team s23) */
+    for (size_t k = 0; rc == 0 && k < g->no; k++)
+        if (!g->o[k].done && (rc = sk_gp_resolve_one(g, SIZE_MAX, k)) == 0)
+            rc = sk_gp_tree(g, &ix, k);
     free(ix.ofs);
     free(ix.ref);
     free(ix.stack);
+    return rc;
+}
+
+static void sk_gp_free(struct sk_gp *g)
+{
+    for (size_t k = 0; k < g->no; k++) {
+        free(g->o[k].buf);
+        free(g->o[k].delta);
+    }
+    free(g->o);
+    g->o = NULL, g->no = g->cap = 0;
+}
+
+/* Does the pack's trailer at AT hash what came before with MD (git
+ * checks it: what we framed is what git framed)? */
+static int sk_gp_trailer(const struct sk_gp *g, size_t at, const EVP_MD *md, size_t len)
+{
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned int hl = 0;
+
+    return g->n - at >= len && EVP_Digest(g->p, at, h, &hl, md, NULL) && hl == len &&
+           memcmp(h, g->p + at, len) == 0;
+}
+
+/* Read the objects (at most COUNT) with ids of IDLEN bytes (0: guessed):
+ * 0, 1 (beyond OUT_MAX), SK_AR_SHORT, SK_AR_CORRUPT (also: a trailer
+ * that hashes neither way), SK_AR_STOP. *FMT: the trailer's id length. */
+static int sk_gp_parse(struct sk_gp *g, uint64_t out_max, size_t idlen, int *fmt)
+{
+    uint32_t count =
+        (uint32_t)g->p[8] << 24 | (uint32_t)g->p[9] << 16 | (uint32_t)g->p[10] << 8 | g->p[11];
+    size_t at = 12;
+    int rc = 0;
+
+    sk_gp_free(g);
+    g->left = out_max, g->idlen = idlen, g->refs = 0;
+    for (uint32_t k = 0; k < count && rc == 0; k++)
+        rc = sk_gp_read(g, &at);
+    *fmt = 0;
+    if (rc == 0) {
+        *fmt = sk_gp_trailer(g, at, EVP_sha1(), 20)     ? 20
+               : sk_gp_trailer(g, at, EVP_sha256(), 32) ? 32
+                                                        : 0;
+        if (*fmt == 0)
+            rc = g->n - at < 20 ? SK_AR_SHORT : SK_AR_CORRUPT;
+    }
     return rc;
 }
 
@@ -602,13 +624,12 @@ int sk_gitpack_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_m
                     void *arg)
 {
     struct sk_gp_src s;
-    struct sk_gp g = {.left = out_max, .fn = fn, .arg = arg};
+    struct sk_gp g = {.fn = fn, .arg = arg};
     unsigned char *band = NULL;
-    int rc = 0, out, bad = 0;
+    int rc, out, bad = 0, fmt;
 
     if (!sk_gp_locate(p, n, &s))
         return SK_AR_CORRUPT;
-    g.idlen = s.sha256 ? 32 : 0;
     g.p = p + s.at, g.n = n - s.at;
     if (s.band) { /* band 1's payloads, joined (at least the 12 located) */
         size_t m = sk_gp_unband(p, n, s.at, NULL, SIZE_MAX, &bad);
@@ -617,11 +638,22 @@ int sk_gitpack_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_m
         sk_gp_unband(p, n, s.at, band, m, &bad);
         g.p = band, g.n = m;
     }
-    uint32_t count =
-        (uint32_t)g.p[8] << 24 | (uint32_t)g.p[9] << 16 | (uint32_t)g.p[10] << 8 | g.p[11];
-    size_t at = 12;
-    for (uint32_t k = 0; k < count && rc == 0; k++)
-        rc = sk_gp_read(&g, &at);
+    /* the objects, then the trailer git checks: a pack framed otherwise
+     * than git frames it (a side-band decoy before a push's pack, ids
+     * read at the other length: red team s23) does not hash to it. The
+     * ids' length is the trailer's: a pack read with the other one (a
+     * capability said, the bytes suggested) is read again with it. */
+    rc = sk_gp_parse(&g, out_max, s.sha256 ? 32 : 0, &fmt);
+    if (g.refs && ((rc == 0 && fmt != (int)g.idlen) || rc == SK_AR_CORRUPT)) {
+        size_t other = rc == 0 ? (size_t)fmt : g.idlen == 32 ? 20 : 32;
+        int rc2 = sk_gp_parse(&g, out_max, other, &fmt);
+        if (rc2 == 0 || rc == 0)
+            rc = rc2;
+        else if (rc2 != SK_AR_CORRUPT) /* the first reading's error stands */
+            rc = rc2;
+    }
+    if (rc == 0 && fmt)
+        g.idlen = (size_t)fmt; /* the ids the deltas' bases are hashed with */
     /* a pkt-line that is not one among band 1's: the objects before it
      * are read, the pack is corrupt (not merely cut: the caller must not
      * take the rest as read - red team s22 F5's clone, with junk in a
@@ -636,9 +668,7 @@ int sk_gitpack_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_m
         out = fn(arg, "", NULL, 0, SK_LHA_CORRUPT) == -1 ? SK_AR_STOP : SK_AR_CORRUPT;
     else if (out == 0)
         out = rc;
-    for (size_t k = 0; k < g.no; k++)
-        free(g.o[k].buf);
-    free(g.o);
+    sk_gp_free(&g);
     free(band);
     return out;
 }

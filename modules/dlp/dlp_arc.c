@@ -27,7 +27,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include <sekisho/archive.h>
+#include <sekisho/decode.h>
 
 #include "dlp.h"
 
@@ -78,23 +78,34 @@ static enum sk_darc_kind sk_darc_libarchive(const unsigned char *p, size_t n)
     return SK_DARC_NONE;
 }
 
-static enum sk_darc_kind sk_darc_kind(const unsigned char *p, size_t n)
+/* Is P[0..N) an archive of kind K? */
+static int sk_darc_has(enum sk_darc_kind k, const unsigned char *p, size_t n)
 {
-    enum sk_darc_kind k = sk_darc_libarchive(p, n);
+    switch (k) {
+    case SK_DARC_AR:
+        return sk_ar_is(p, n);
+    case SK_DARC_CPIO:
+        return sk_cpio_is(p, n);
+    case SK_DARC_ISO9660:
+        return sk_iso_is(p, n);
+    case SK_DARC_LHA:
+        return sk_darc_lha(p, n);
+    case SK_DARC_GIT:
+        return sk_gitpack_is(p, n);
+    case SK_DARC_NONE:
+        return 0;
+    default:
+        return sk_darc_libarchive(p, n) == k;
+    }
+}
 
-    if (k != SK_DARC_NONE)
-        return k;
-    if (sk_ar_is(p, n))
-        return SK_DARC_AR;
-    if (sk_cpio_is(p, n))
-        return SK_DARC_CPIO;
-    if (sk_darc_lha(p, n))
-        return SK_DARC_LHA;
-    if (sk_gitpack_is(p, n))
-        return SK_DARC_GIT;
-    if (sk_iso_is(p, n))
-        return SK_DARC_ISO9660;
-    return SK_DARC_NONE;
+/* Any of them? */
+static int sk_darc_any(const unsigned char *p, size_t n)
+{
+    for (int k = SK_DARC_AR; k <= SK_DARC_XAR; k++)
+        if (sk_darc_has((enum sk_darc_kind)k, p, n))
+            return 1;
+    return 0;
 }
 
 /* dlp_hold.c's IS, asked after each write: 1 one of them, 0 none, -1 not
@@ -109,7 +120,7 @@ static int sk_darc_is(const unsigned char *p, size_t n, int final)
         return 1;
     if (!final && n < SK_DARC_HEAD)
         return -1;
-    return sk_darc_kind(p, n) != SK_DARC_NONE;
+    return sk_darc_any(p, n);
 }
 
 /* A member's object of its own, in a window of its own. */
@@ -248,16 +259,18 @@ static int sk_darc_libarchive_read(struct sk_darc *a, const char *what, const un
     return a->failed ? -1 : 0;
 }
 
-static int sk_darc_end(struct sk_dlp_hold *h)
+/* The held archive read as kind K. 0, or -1 (out of memory). */
+static int sk_darc_read(struct sk_darc *a, enum sk_darc_kind k, const unsigned char *p, size_t n)
 {
-    struct sk_darc *a = (struct sk_darc *)h;
-    const unsigned char *p = sk_dlp_held(h);
-    size_t n = h->held.len;
-    enum sk_darc_kind k = sk_darc_kind(p, n);
+    struct sk_dlp_ctx *ctx = a->h.ctx;
+    /* what the toolkit decodes (LHA, git) is held to the decode ratio too,
+     * as a compressed stream is (red team s23: a 97 KB pack of 95 MiB) */
+    const struct sk_decode_limits lim = {
+        .out_max = ctx->budget, .ratio = ctx->decode_ratio, .floor = ctx->decode_floor};
+    static const char *const names[] = {"a 7z archive", "a rar archive", "a cab archive",
+                                        "a xar archive"};
     int rc;
 
-    if (sk_dlp_hold_charge(h, n) == -1)
-        return 0;
     switch (k) {
     case SK_DARC_AR:
         rc = sk_ar_each(p, n, sk_darc_plain, a);
@@ -269,29 +282,39 @@ static int sk_darc_end(struct sk_dlp_hold *h)
         rc = sk_iso_each(p, n, sk_darc_plain, a);
         break;
     case SK_DARC_LHA:
-        rc = sk_lha_each(p, n, h->ctx->budget, sk_darc_decoded, a);
+        rc = sk_lha_each(p, n, sk_decode_bound(&lim, n), sk_darc_decoded, a);
         break;
     case SK_DARC_GIT:
-        rc = sk_gitpack_each(p, n, h->ctx->budget, sk_darc_decoded, a);
+        rc = sk_gitpack_each(p, n, sk_decode_bound(&lim, n), sk_darc_decoded, a);
         break;
-    case SK_DARC_7Z:
-    case SK_DARC_RAR:
-    case SK_DARC_CAB:
-    case SK_DARC_XAR: {
-        static const char *const names[] = {"a 7z archive", "a rar archive", "a cab archive",
-                                            "a xar archive"};
-        return sk_darc_libarchive_read(a, names[k - SK_DARC_7Z], p, n);
-    }
     default:
-        return 0;
+        return sk_darc_libarchive_read(a, names[k - SK_DARC_7Z], p, n);
     }
     if (a->failed)
         return -1;
     /* a header that does not read: the members after it go unread; a git
      * pack cut short (git would refuse it, but its bytes went) too */
     if (rc == SK_AR_CORRUPT || (rc == SK_AR_SHORT && k == SK_DARC_GIT))
-        sk_dlp_undecodable(h->ctx, k == SK_DARC_GIT ? "a git pack that does not read"
-                                                    : "an archive with a corrupt header");
+        sk_dlp_undecodable(ctx, k == SK_DARC_GIT ? "a git pack that does not read"
+                                                 : "an archive with a corrupt header");
+    return 0;
+}
+
+/* dlp_hold.c's READ: every kind the held object is, each in turn (a git
+ * pack with an ISO descriptor at 32 KiB, a cpio in an ISO's system area:
+ * read both ways, red team s23). */
+static int sk_darc_end(struct sk_dlp_hold *h)
+{
+    struct sk_darc *a = (struct sk_darc *)h;
+    const unsigned char *p = sk_dlp_held(h);
+    size_t n = h->held.len;
+
+    if (sk_dlp_hold_charge(h, n) == -1)
+        return 0;
+    for (int k = SK_DARC_AR; k <= SK_DARC_XAR; k++)
+        if (sk_darc_has((enum sk_darc_kind)k, p, n) &&
+            sk_darc_read(a, (enum sk_darc_kind)k, p, n) == -1)
+            return -1;
     return 0;
 }
 
@@ -302,7 +325,7 @@ static void sk_darc_release(struct sk_dlp_hold *h)
 
 int sk_dlp_arc_wants(const unsigned char *p, size_t n)
 {
-    return sk_darc_kind(p, n) != SK_DARC_NONE;
+    return sk_darc_any(p, n);
 }
 
 struct sk_dlp_sink *sk_dlp_arc_new(struct sk_dlp_ctx *ctx, const char *name, int depth,

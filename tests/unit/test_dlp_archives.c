@@ -840,6 +840,7 @@ static void test_archive_members(void **state)
     struct sk_tzip one = {0};
     sk_tz_git_head(&one, 1);
     sk_tz_git_obj(&one, 3, "notes, nothing else\n", 20, NULL, 0);
+    sk_tz_git_end(&one, 0, 0);
     expect_all_cuts(one.p, one.n, SK_ALLOW, NULL, "a clean git pack");
     sk_tzip_free(&one);
 }

@@ -99,7 +99,7 @@ static void test_thin(void **state)
     assert_int_equal(r.blobs, 0);
     assert_true(r.has_mark);
     assert_false(r.has_new);
-    assert_non_null(strstr(r.names[r.objs - 1], "inserted"));
+    assert_non_null(strstr(r.names[r.objs - 1], "not in the pack"));
     free(p);
 }
 
@@ -197,6 +197,43 @@ static void test_bad(void **state)
     free(p);
 }
 
+/* A delta on a thin pack's delta (red team s23): A, on a blob the pack
+ * does not hold, inserts the marker's halves swapped around 5 bytes of
+ * its base; B, on A by offset, copies them back in order - B is whole,
+ * A's halves alone are not the marker. */
+static void test_thin_chain(void **state)
+{
+    (void)state;
+    const char *m = MARK;
+    size_t ml = strlen(m), h1 = ml / 2, h2 = ml - h1;
+    unsigned char da[256], db[64], id[20];
+    size_t na = 0, nb = 0;
+    memset(id, 0x44, 20);
+    da[na++] = 5;                            /* base: 5 bytes */
+    da[na++] = (unsigned char)(h2 + 5 + h1); /* result */
+    da[na++] = (unsigned char)h2;            /* insert the second half */
+    memcpy(da + na, m + h1, h2), na += h2;
+    da[na++] = 0x90, da[na++] = 5; /* copy 5 bytes at 0 */
+    da[na++] = (unsigned char)h1;  /* insert the first half */
+    memcpy(da + na, m, h1), na += h1;
+    db[nb++] = (unsigned char)(h2 + 5 + h1); /* base: A */
+    db[nb++] = (unsigned char)ml;
+    db[nb++] = 0x91, db[nb++] = (unsigned char)(h2 + 5), db[nb++] = (unsigned char)h1;
+    db[nb++] = 0x90, db[nb++] = (unsigned char)h2; /* copy the second half at 0 */
+    struct sk_tzip a = {0};
+    sk_tz_git_head(&a, 2);
+    size_t at = sk_tz_git_obj(&a, 7, da, na, id, 20);
+    unsigned char ofs = (unsigned char)(a.n - at);
+    sk_tz_git_obj(&a, 6, db, nb, &ofs, 1);
+    sk_tz_git_end(&a, 0, 0);
+    struct rec r = each(a.p, a.n, 1 << 20, SK_AR_OK);
+    assert_int_equal(r.objs, 2);
+    assert_true(r.has_mark);
+    assert_string_equal(r.names[0], "delta 0 (its base not in the pack)");
+    assert_string_equal(r.names[1], "blob 1");
+    sk_tzip_free(&a);
+}
+
 /* Two REF deltas on each other (a cycle): each gives its inserted bytes,
  * nothing loops; a delta whose copy runs past its base is corrupt; a
  * delta of size 0 on a blob is an empty blob. */
@@ -213,9 +250,10 @@ static void test_written(void **state)
     sk_tz_git_head(&a, 2);
     sk_tz_git_obj(&a, 7, d1, sizeof(d1), id2, 20);
     sk_tz_git_obj(&a, 7, d2, sizeof(d2), id1, 20);
+    sk_tz_git_end(&a, 0, 0);
     struct rec r = each(a.p, a.n, 1 << 20, SK_AR_OK);
     assert_int_equal(r.objs, 2);
-    assert_string_equal(r.names[0], "delta 0 (its inserted bytes)");
+    assert_string_equal(r.names[0], "delta 0 (its base not in the pack)");
 
     /* a SHA-256 id (32 bytes) whose 21st and 22nd bytes make a zlib
      * header: the 20-byte guess does not inflate, 32 does */
@@ -225,6 +263,7 @@ static void test_written(void **state)
     struct sk_tzip e = {0};
     sk_tz_git_head(&e, 1);
     sk_tz_git_obj(&e, 7, d1, sizeof(d1), id32, 32);
+    sk_tz_git_end(&e, 0, 1);
     r = each(e.p, e.n, 1 << 20, SK_AR_OK);
     assert_int_equal(r.objs, 1);
     sk_tzip_free(&e);
@@ -236,6 +275,7 @@ static void test_written(void **state)
     size_t at = sk_tz_git_obj(&b, 3, "hello", 5, NULL, 0);
     unsigned char ofs = (unsigned char)(b.n - at);
     sk_tz_git_obj(&b, 6, bad, sizeof(bad), &ofs, 1);
+    sk_tz_git_end(&b, 0, 0);
     r = each(b.p, b.n, 1 << 20, SK_AR_CORRUPT);
     assert_int_equal(r.blobs, 1);
     assert_int_equal(r.states[SK_LHA_CORRUPT], 1);
@@ -247,6 +287,7 @@ static void test_written(void **state)
     at = sk_tz_git_obj(&c, 3, "hello", 5, NULL, 0);
     ofs = (unsigned char)(c.n - at);
     sk_tz_git_obj(&c, 6, good, sizeof(good), &ofs, 1);
+    sk_tz_git_end(&c, 0, 0);
     r = each(c.p, c.n, 1 << 20, SK_AR_OK);
     assert_int_equal(r.blobs, 2);
     assert_string_equal(r.names[1], "blob 1");
@@ -255,6 +296,7 @@ static void test_written(void **state)
     struct sk_tzip d = {0};
     sk_tz_git_head(&d, 1);
     at = sk_tz_git_obj(&d, 3, "hello world", 11, NULL, 0);
+    sk_tz_git_end(&d, 0, 0);
     d.p[at] = (unsigned char)(3 << 4 | 5); /* says 5 */
     r = each(d.p, d.n, 1 << 20, SK_AR_CORRUPT);
     assert_int_equal(r.objs, 0);
@@ -266,7 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_git_made), cmocka_unit_test(test_thin),
         cmocka_unit_test(test_framings), cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_written),
+        cmocka_unit_test(test_written),  cmocka_unit_test(test_thin_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

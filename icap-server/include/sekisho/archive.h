@@ -157,12 +157,19 @@ SK_API int sk_gitpack_is(const unsigned char *p, size_t n);
  * that lives for the call), STATE 0. A delta is resolved against its base
  * when the base is in the pack (by offset or by id, SHA-1 or SHA-256,
  * chains of any depth, each object once); a delta whose base is not (a
- * thin pack's, as every push sends) gives its inserted bytes, each run
- * of insertions between copies from the base a line, with STATE 0. An object that does not inflate
- * to its size, a delta that does not apply: FN(SK_LHA_CORRUPT) and SK_AR_CORRUPT; more than OUT_MAX
- * bytes inflated and resolved in all (each object also charged SK_GP_KEEP, 256 bytes, for its
- * bookkeeping: every object is read before any reaches FN): FN(SK_LHA_LIMIT) and SK_AR_OK; cut
- * short: SK_AR_SHORT; SK_AR_STOP (FN, or out of memory); objects before any of those reached FN. */
+ * thin pack's, as every push sends) is resolved on a stand-in base of
+ * line ends - what it inserts, in place, each run of insertions a line -
+ * and the deltas on it in turn (NAME "delta 5 (its base not in the
+ * pack)"). The pack's trailer must hash what was read (git checks it):
+ * the ids' length is the trailer's (a pack read with the other is read
+ * again), a trailer that hashes neither way is a corrupt pack. An object
+ * that does not inflate to its size, a delta that does not apply, a
+ * trailer that does not match: FN(SK_LHA_CORRUPT) and SK_AR_CORRUPT;
+ * more than OUT_MAX bytes inflated and resolved in all (each object also
+ * charged SK_GP_KEEP, 256 bytes, for its bookkeeping: every object is
+ * read before any reaches FN): FN(SK_LHA_LIMIT) and SK_AR_OK; cut short,
+ * or no trailer: SK_AR_SHORT; SK_AR_STOP (FN, or out of memory); objects
+ * before any of those reached FN. */
 SK_API int sk_gitpack_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_member_fn fn,
                            void *arg);
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <lz4frame.h>
 #include <lzma.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -331,6 +332,15 @@ void sk_tz_git_head(struct sk_tzip *z, uint32_t count)
     h[8] = (unsigned char)(count >> 24), h[9] = (unsigned char)(count >> 16);
     h[10] = (unsigned char)(count >> 8), h[11] = (unsigned char)count;
     sk_tzip_put(z, h, sizeof(h));
+}
+
+void sk_tz_git_end(struct sk_tzip *z, size_t at, int sha256)
+{
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned int hl = 0;
+
+    assert_true(EVP_Digest(z->p + at, z->n - at, h, &hl, sha256 ? EVP_sha256() : EVP_sha1(), NULL));
+    sk_tzip_put(z, h, hl);
 }
 
 size_t sk_tz_git_obj(struct sk_tzip *z, int type, const void *data, size_t len, const void *pre,

@@ -91,11 +91,14 @@ void sk_tz_ar_member(struct sk_tzip *z, const char *name, const void *data, size
 unsigned char *sk_tz_data(const char *rel, size_t *n);
 /* A newc cpio member NAME of DATA[0..DL) at O (room enough): its length. */
 size_t sk_tz_cpio_newc(unsigned char *o, const char *name, const void *data, size_t dl);
-/* A git pack: its header for COUNT objects, then each object - a header
+/* A git pack: its header for COUNT objects (at Z's end), then each object - a header
  * of TYPE (3 blob, 6 OFS_DELTA, 7 REF_DELTA...) and LEN, PRE[0..NPRE)
  * (a delta's base offset or id), DATA deflated. sk_tz_git_obj returns
  * the object's offset in Z. */
 void sk_tz_git_head(struct sk_tzip *z, uint32_t count);
+/* The pack's trailer: the SHA-1 (SHA256: the SHA-256) of every byte of Z
+ * from its header at AT (git checks it, and so does the reader). */
+void sk_tz_git_end(struct sk_tzip *z, size_t at, int sha256);
 size_t sk_tz_git_obj(struct sk_tzip *z, int type, const void *data, size_t len, const void *pre,
                      size_t npre);
 
