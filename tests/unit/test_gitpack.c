@@ -189,6 +189,19 @@ static void test_bad(void **state)
     assert_int_equal(r.states[SK_LHA_CORRUPT], 1);
     assert_false(r.has_new);
 
+    /* a thousand empty blobs under 100 KiB: each object's bookkeeping
+     * (SK_GP_KEEP) counts, not only its bytes (none) */
+    struct sk_tzip e = {0};
+    sk_tz_git_head(&e, 1000);
+    for (int i = 0; i < 1000; i++)
+        sk_tz_git_obj(&e, 3, "", 0, NULL, 0);
+    sk_tz_git_end(&e, 0, 0);
+    r = each(e.p, e.n, 100 << 10, SK_AR_OK);
+    assert_int_equal(r.states[SK_LHA_LIMIT], 1);
+    r = each(e.p, e.n, 1 << 20, SK_AR_OK);
+    assert_int_equal(r.blobs, 1000);
+    sk_tzip_free(&e);
+
     /* cut inside the blob */
     r = each(p, 300, 1 << 20, SK_AR_SHORT);
     assert_false(r.has_new);
