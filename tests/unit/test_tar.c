@@ -394,6 +394,13 @@ static void test_cpio(void **state)
     assert_true(sk_cpio_is(a, n));
     a[110 + 5] = 'x'; /* the name's NUL */
     assert_false(sk_cpio_is(a, n));
+    n = cpio_newc(a, "a.txt", "first");
+    a[20] = 'g'; /* a field (the mode) that is not hex: every field is read */
+    assert_false(sk_cpio_is(a, n));
+    n = cpio_odc(a, "a.txt", "first");
+    assert_true(sk_cpio_is(a, n));
+    a[20] = '9'; /* an odc field that is not octal */
+    assert_false(sk_cpio_is(a, n));
 }
 
 /* A directory record at R for extent X of L bytes (DIR: a directory). */
