@@ -845,6 +845,35 @@ static void test_archive_members(void **state)
     sk_tzip_free(&one);
 }
 
+/* 7z, cab and xar uploads (dlp_arc.c, libarchive; tests/unit/data/arc):
+ * the card in a member found at every write size (LZMA2, PPMd, MSZIP,
+ * xar's gzip), a clean 7z passes, an encrypted member or a 7z whose bytes
+ * do not read is dlp.on-error. */
+static void test_libarchive_members(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        enum sk_verdict v;
+        const char *rule;
+    } c[] = {
+        {"arc/cards.7z", SK_BLOCK, "cards"},  {"arc/cards-ppmd.7z", SK_BLOCK, "cards"},
+        {"arc/cards.cab", SK_BLOCK, "cards"}, {"arc/cards.xar", SK_BLOCK, "cards"},
+        {"arc/clean.7z", SK_ALLOW, NULL},     {"arc/cards-aes.7z", SK_BLOCK, "dlp-undecodable"}};
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        size_t n;
+        unsigned char *p = sk_tz_data(c[i].file, &n);
+        expect_all_cuts(p, n, c[i].v, c[i].rule, c[i].file);
+        /* a byte of the packed stream changed: it does not decode (7z
+         * keeps a CRC of each file) */
+        if (i == 0) {
+            p[40] ^= 0x55;
+            expect_all_cuts(p, n, SK_BLOCK, "dlp-undecodable", "a 7z whose stream is changed");
+        }
+        free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_bombs),
         cmocka_unit_test(test_zip_bombs),
         cmocka_unit_test(test_archive_members),
+        cmocka_unit_test(test_libarchive_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
