@@ -468,7 +468,36 @@ struct sk_gp_idx {
     size_t *stack;
 };
 
-/* Object K has content: to FN (not a tree), its id when deltas name
+/* A tree's entry names, a line each (a file named with a card number is
+ * pushed too); its modes and ids left out. 0, or SK_AR_STOP. */
+static int sk_gp_tree_names(struct sk_gp *g, const struct sk_gp_obj *o, size_t k)
+{
+    size_t idlen = g->idlen ? g->idlen : 20, w = 0;
+    unsigned char *t = malloc(o->len + 1);
+    char name[48];
+    int rc = 0;
+
+    if (!t)
+        return SK_AR_STOP;
+    /* "<mode> <name>\0<id>" after one another */
+    for (size_t i = 0; i < o->len;) {
+        const unsigned char *sp = memchr(o->buf + i, ' ', o->len - i);
+        const unsigned char *nul = sp ? memchr(sp, '\0', o->len - (size_t)(sp - o->buf)) : NULL;
+        if (!nul)
+            break;
+        size_t nl = (size_t)(nul - sp) - 1;
+        memcpy(t + w, sp + 1, nl), w += nl;
+        t[w++] = '\n';
+        i = (size_t)(nul - o->buf) + 1 + idlen;
+    }
+    snprintf(name, sizeof(name), "tree %zu (its names)", k);
+    if (w && g->fn(g->arg, name, t, w, 0) == -1)
+        rc = SK_AR_STOP;
+    free(t);
+    return rc;
+}
+
+/* Object K has content: to FN (a tree's names), its id when deltas name
  * bases by id. 0, or SK_AR_STOP. */
 static int sk_gp_emit(struct sk_gp *g, size_t k)
 {
@@ -478,7 +507,7 @@ static int sk_gp_emit(struct sk_gp *g, size_t k)
     if (g->refs && sk_gp_id(g, o) == -1)
         return SK_AR_STOP;
     if (o->kind == 2)
-        return 0;
+        return sk_gp_tree_names(g, o, k);
     if (o->root)
         snprintf(name, sizeof(name), "delta %zu (its base not in the pack)", k);
     else

@@ -36,6 +36,7 @@ static size_t notes(char *o, int new)
 struct rec {
     int objs, blobs, commits, states[4];
     int has_old, has_new, has_mark; /* a blob (or inserts) equal to / holding */
+    int trees;                      /* trees given as their names: "notes.txt\n" */
     char names[16][64];
 };
 
@@ -53,6 +54,7 @@ static int cb(void *arg, const char *name, const unsigned char *p, size_t n, int
     r->objs++;
     r->blobs += strncmp(name, "blob ", 5) == 0;
     r->commits += strncmp(name, "commit ", 7) == 0;
+    r->trees += strncmp(name, "tree ", 5) == 0 && n == 10 && memcmp(p, "notes.txt\n", 10) == 0;
     r->has_old |= n == on && memcmp(p, old, on) == 0;
     r->has_new |= n == nn && memcmp(p, nw, nn) == 0;
     r->has_mark |= memmem(p, n, MARK, strlen(MARK)) != NULL;
@@ -80,7 +82,8 @@ static void test_git_made(void **state)
         struct rec r = each(p, n, 1 << 20, SK_AR_OK);
         assert_int_equal(r.blobs, 2);
         assert_int_equal(r.commits, 2);
-        assert_int_equal(r.objs, 4); /* 2 trees not given */
+        assert_int_equal(r.trees, 2); /* as their names */
+        assert_int_equal(r.objs, 6);
         assert_true(r.has_old);
         assert_true(r.has_new);
         free(p);
@@ -132,7 +135,7 @@ static void test_framings(void **state)
         memcpy(b + w, "0000", 4);
         struct rec r = each(b, w + 4, 1 << 20, SK_AR_OK);
         assert_true(r.has_old && r.has_new);
-        assert_int_equal(r.objs, 4);
+        assert_int_equal(r.objs, 6);
         /* a band-1 line cut in its middle: short, what came before read */
         memcpy(b + w - 30, "0000", 4);
         assert_true(sk_gitpack_is(b, w));

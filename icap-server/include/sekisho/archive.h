@@ -152,7 +152,8 @@ SK_API int sk_lha_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lh
  * side-band band 1)? */
 SK_API int sk_gitpack_is(const unsigned char *p, size_t n);
 /* Each object of the pack P holds (sk_gitpack_is) - blobs, commits and
- * tags; trees (names and ids) not - to FN as sk_lha_each's members: NAME
+ * tags, and trees as their entries' names (a line each; "tree 4 (its
+ * names)") - to FN as sk_lha_each's members: NAME
  * "blob 3" (its type and index in the pack), DATA its content (a buffer
  * that lives for the call), STATE 0. A delta is resolved against its base
  * when the base is in the pack (by offset or by id, SHA-1 or SHA-256,
