@@ -843,6 +843,16 @@ static void test_archive_members(void **state)
     sk_tz_git_end(&one, 0, 0);
     expect_all_cuts(one.p, one.n, SK_ALLOW, NULL, "a clean git pack");
     sk_tzip_free(&one);
+    /* a file named by the card: a tree's entry */
+    static const char tree[] = "100644 card 4111 1111 1111 1111.txt\0"
+                               "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11"
+                               "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11";
+    struct sk_tzip tr = {0};
+    sk_tz_git_head(&tr, 1);
+    sk_tz_git_obj(&tr, 2, tree, sizeof(tree) - 1, NULL, 0);
+    sk_tz_git_end(&tr, 0, 0);
+    expect_all_cuts(tr.p, tr.n, SK_BLOCK, "cards", "a git tree naming a file by the card");
+    sk_tzip_free(&tr);
 }
 
 /* 7z, cab and xar uploads (dlp_arc.c, libarchive; tests/unit/data/arc):
