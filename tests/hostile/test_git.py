@@ -25,6 +25,16 @@ whose long insertion git splits into 127-byte instructions across EICAR
 or the card, a SHA-256 repository's edit. g_bundle: `git bundle create`,
 v2 and v3 (SHA-256). A clean counterpart of each passes byte-identical.
 
+g_crafted: packs git takes (receive-pack --stateless-rpc or index-pack,
+the oracle, shows the payload) crafted to be framed otherwise (red team
+s23; gitforge.py builds them): a push-option line "\\x01PACK..." before a
+push's pack (F1: blocked, the pack has no trailer), a ref named
+refs/heads/object-format=sha256 or a fetch's progress line saying it before
+a REF delta that frames the rest otherwise at 32-byte ids (F2), an ISO 9660
+tag at byte 32768 of a pack (F3), an OFS delta reordering what a thin delta
+inserts (F4), EICAR or a card in each; packs of 94 KB and 47 KB inflating
+to 95 and 48 MiB are av-limit at once, and the server serves on (F5).
+
 Usage: test_git.py --build-dir BUILD [--only g_clone ...] [--save DIR]
   --save: write every body sent to DIR (to replay a failure by hand).
 """
@@ -39,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -46,6 +57,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from icaplib import Check, SekishoServer, check_asan, main_wrapper, serve_checked  # noqa: E402
 from test_evasion import (EICAR, respmod, reqmod, blocked, passed_identical,  # noqa: E402
                           log_entry, virus_blocked)
+import gitforge as gf  # noqa: E402
+from gitforge import FLUSH, pkt  # noqa: E402
 
 CARD_LINE = "Please charge 4111 1111 1111 1111 for the renewal.\n"
 EICAR_LINE = "sample: " + EICAR.decode() + " end\n"
@@ -66,14 +79,10 @@ def spliced(text, insert):
     return "".join(lines[:len(lines) // 2]) + insert + "".join(lines[len(lines) // 2:])
 
 
-def pkt(data):
-    return b"%04x" % (len(data) + 4) + data
-
-
 def pack_of(body):
     """The pack after a push's pkt-line commands and their flush."""
     i = 0
-    while body[i:i + 4] != b"0000":
+    while body[i:i + 4] != FLUSH:
         i += int(body[i:i + 4], 16)
     return body[i + 4:]
 
@@ -227,8 +236,8 @@ class Pusher:
 def send(ck, t, name, body, want, url_tail, ctype=UPLOAD_RESULT, push_headers=None):
     """BODY through the server: RESPMOD (a download), or a REQMOD POST when
     PUSH_HEADERS (what git sent) are given. WANT: 'av' (blocked by the
-    signature), 'dlp' (by the card template), 'av-error', None (passes
-    byte-identical)."""
+    signature), 'dlp' (by the card template), 'av-error', 'av-limit',
+    'block' (by any rule), None (passes byte-identical)."""
     srv, n = t.srv, next(t.count)
     url = "http://git.test/r%d.git/%s" % (n, url_tail)
     if t.save:
@@ -247,8 +256,11 @@ def send(ck, t, name, body, want, url_tail, ctype=UPLOAD_RESULT, push_headers=No
     if want == "dlp":
         ck.ok("%s: blocked by the card template" % name, blocked(r) and e.get("rule") == "cards",
               detail)
-    elif want == "av-error":
-        ck.ok("%s: blocked by av-error" % name, blocked(r) and e.get("rule") == "av-error", detail)
+    elif want in ("av-error", "av-limit"):
+        ck.ok("%s: blocked by %s" % (name, want), blocked(r) and
+              e.get("rule", "").partition(":")[0] == want, detail)
+    elif want == "block":
+        ck.ok("%s: blocked" % name, blocked(r), detail)
     else:
         ck.ok("%s: passes byte-identical" % name, passed_identical(r, body), detail)
 
@@ -375,6 +387,120 @@ def g_bundle(ck, t):
                  "%s.bundle" % kind, ctype="application/octet-stream")
 
 
+CARD = b"4111 1111 1111 1111"
+OCTETS = "application/octet-stream"
+
+
+def commands(new, ref, caps):
+    """A push's command creating REF at NEW (hex), CAPS, and their flush."""
+    return pkt(b"0" * 40 + b" %s %s\0 report-status %s agent=git/2.39.5\n" %
+               (new.encode(), ref, caps)) + FLUSH
+
+
+def received(g, body, ref, path, *config):
+    """The oracle for a push: `git receive-pack --stateless-rpc` of BODY into
+    a new bare repository (CONFIG: key, value), its report (did it take it?)
+    and what REF:PATH holds there."""
+    bare = tempfile.mkdtemp(dir=g.tmp, prefix="bare-")
+    g(bare, "init", "-q", "--bare")
+    for k, v in config:
+        g(bare, "config", k, v)
+    report = g(bare, "receive-pack", "--stateless-rpc", ".", stdin=body, check=False).stdout
+    ok = b"unpack ok" in report and b"ok " + ref.encode() in report
+    return ok, report, g(bare, "show", "%s:%s" % (ref, path), check=False).stdout
+
+
+def indexed(g, repo, pack, hexid, *opts):
+    """The oracle for a pack: `git index-pack --stdin` of PACK in REPO (and
+    OPTS), then what object HEXID holds there (None: index-pack refused it)."""
+    if g(repo, "index-pack", "--stdin", *opts, stdin=pack, check=False).returncode != 0:
+        return None
+    return g(repo, "cat-file", "-p", hexid, check=False).stdout
+
+
+def g_crafted(ck, t):
+    """Packs git takes, crafted so that a reader frames them otherwise than
+    git does (red team s23; gitforge.py builds them)."""
+    g = t.git
+    # F1: a push-option line "\x01PACK" + an empty pack header, side-band's
+    # look, before the real pack (git's own, of a commit with a.txt): a
+    # reader that took it for the pack saw no object. The fix: a pack
+    # without its trailer is cut short, av-error (any block will do)
+    for label, line, want in (("EICAR", EICAR_LINE, "av"), ("a card", CARD_LINE, "dlp")):
+        d = g.repo("decoy-" + label[-4:], {"a.txt": line})
+        head = g.rev(d, "main")
+        pack = g(d, "pack-objects", "--stdout", "--revs", "-q", stdin=head.encode() + b"\n")
+        for opt, what in ((b"\x01PACK\0\0\0\x02\0\0\0\0", "a push-option \\x01PACK... decoy"),
+                          (b"ci.skip", "an ordinary push-option")):
+            name = "push with %s before the pack, %s" % (what, label)
+            body = (commands(head, b"refs/heads/main", b"push-options object-format=sha1") +
+                    pkt(opt) + FLUSH + pack)
+            ok, report, shown = received(g, body, "refs/heads/main", "a.txt",
+                                         ("receive.advertisePushOptions", "true"))
+            ck.ok("oracle: git receive-pack takes the %s, a.txt holds it" % name,
+                  ok and shown == line.encode(), (report, shown[:80]))
+            send(ck, t, name, body, want if opt == b"ci.skip" else "block", "git-receive-pack",
+                 push_headers={"Content-Type": RECEIVE_REQUEST})
+    # F2: "object-format=sha256" in a ref name or a progress line; ids read
+    # as 32 bytes frame a SHA-1 pack's crafted REF delta otherwise
+    for label, payload, want in (("EICAR", EICAR, "av"), ("a card", CARD_LINE.encode(), "dlp")):
+        pack, cid, eid = gf.desync_pack(payload)
+        ck.ok("oracle: git index-pack takes the desync pack, %s in its last blob" % label,
+              indexed(g, g.repo("desync-" + label[-4:]), pack, eid) == b"x " + payload + b"\n")
+        for ref in ("refs/heads/object-format=sha256", "refs/heads/main"):
+            name = "push of ref %s, a crafted REF delta before %s" % (ref, label)
+            body = commands(cid, ref.encode(), b"object-format=sha1") + pack
+            ok, report, shown = received(g, body, ref, "a.txt")
+            ck.ok("oracle: git receive-pack takes the %s" % name,
+                  ok and shown == b"x " + payload + b"\n", (report, shown[:80]))
+            send(ck, t, name, body, want, "git-receive-pack",
+                 push_headers={"Content-Type": RECEIVE_REQUEST})
+    pack = gf.desync_pack(EICAR)[0]
+    for line in (b"object-format=sha256", b"5"):
+        body = (pkt(b"NAK\n") + pkt(b"\x02Counting objects: %s\n" % line) + gf.band(pack) +
+                FLUSH)
+        send(ck, t, "fetch v0 side-band, progress 'Counting objects: %s', the desync pack with "
+             "EICAR" % line.decode(), body, "av", "git-upload-pack")
+    # F3: an ISO 9660 descriptor tag at byte 32768 of a pack (a raw .pack,
+    # a v0 fetch result without side-band): the pack is read all the same
+    nak = pkt(b"NAK\n")
+    repo = g.repo("isotag")
+    for name, lead, tail, ctype in (("a .pack", b"", "objects/pack/pack-iso.pack", OCTETS),
+                                    ("a v0 fetch result", nak, "git-upload-pack",
+                                     UPLOAD_RESULT)):
+        pack = gf.iso_tag_pack(EICAR, lead=len(lead))
+        ck.ok("oracle: git index-pack takes the pack of %s, an ISO tag at 32 KiB, EICAR in it"
+              % name, indexed(g, repo, pack, gf.oid("blob", b"x: " + EICAR + b"\n").hex()) ==
+              b"x: " + EICAR + b"\n")
+        send(ck, t, "%s, \\x01CD001 at byte 32768, then EICAR" % name, lead + pack, "av", tail,
+             ctype=ctype)
+    # F4: a thin REF delta inserting the halves swapped, an OFS delta on it
+    # copying them back in order
+    base = b"an ordinary file the server already has\n"
+    repo = g.repo("thin-base", {"x": base.decode()})
+    for label, payload, want in (("EICAR", EICAR, "av"), ("a card", CARD, "dlp")):
+        pack, content = gf.thin_chain(payload, base)
+        ck.ok("oracle: git index-pack --fix-thin (the base at hand) gives the chain's "
+              "end %r" % content, indexed(g, repo, pack, gf.oid("blob", content).hex(),
+                                          "--fix-thin") == content)
+        name = "thin pack, an OFS delta reordering a thin delta's inserts to %s" % label
+        send(ck, t, name, commands("1" * 40, b"refs/heads/main", b"") + pack, want,
+             "git-receive-pack", push_headers={"Content-Type": RECEIVE_REQUEST})
+        if want == "av":
+            send(ck, t, name + " (a .pack)", pack, "av", "objects/pack/pack-thin.pack",
+                 ctype=OCTETS)
+    # F5: a pack of ~1/1000 of its blob, held to the decode ratio: 95 MiB
+    # (the red team's), 48 MiB (av.max-scan-size alone lets it through)
+    for mib in (95, 48):
+        pack, t0 = gf.bomb(mib << 20), time.monotonic()
+        name = "a pack of %d KB inflating to %d MiB" % (len(pack) >> 10, mib)
+        send(ck, t, name, pack, "av-limit", "objects/pack/pack-bomb%d.pack" % mib, ctype=OCTETS)
+        took = time.monotonic() - t0
+        ck.ok("%s: the verdict within 5 s" % name, took < 5, "%.1f s" % took)
+    send(ck, t, "after the bomb: a clean fetch", t.git.fetch(t.repos["clean", "sha1"]), None,
+         "git-upload-pack")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
@@ -404,7 +530,8 @@ def main():
         if not ck.group("repositories by git", g_repos, ck, t):
             return
         for name, fn in [("clone packs", g_clone), ("fetch results", g_fetch),
-                         ("pushes", g_push), ("bundles", g_bundle)]:
+                         ("pushes", g_push), ("bundles", g_bundle),
+                         ("crafted packs (red team s23)", g_crafted)]:
             if not want or fn.__name__ in want:
                 ck.group(name, fn, ck, t)
 
