@@ -843,6 +843,23 @@ static void test_archive_members(void **state)
     sk_tz_git_end(&one, 0, 0);
     expect_all_cuts(one.p, one.n, SK_ALLOW, NULL, "a clean git pack");
     sk_tzip_free(&one);
+    /* a thin delta inserting the card between two copies from a base the
+     * pack does not hold: read in place, the copies line ends (not glued
+     * to the base's unknown bytes) */
+    unsigned char th[64], bid[20];
+    size_t tn = 0;
+    memset(bid, 0x22, sizeof(bid));
+    th[tn++] = 10, th[tn++] = 5 + 19 + 5;
+    th[tn++] = 0x90, th[tn++] = 5; /* copy 5 at 0 */
+    th[tn++] = 19;
+    memcpy(th + tn, "4111 1111 1111 1111", 19), tn += 19;
+    th[tn++] = 0x91, th[tn++] = 5, th[tn++] = 5; /* copy 5 at 5 */
+    struct sk_tzip thin = {0};
+    sk_tz_git_head(&thin, 1);
+    sk_tz_git_obj(&thin, 7, th, tn, bid, 20);
+    sk_tz_git_end(&thin, 0, 0);
+    expect_all_cuts(thin.p, thin.n, SK_BLOCK, "cards", "a thin delta inserting a card alone");
+    sk_tzip_free(&thin);
     /* a file named by the card: a tree's entry */
     static const char tree[] = "100644 card 4111 1111 1111 1111.txt\0"
                                "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11"
