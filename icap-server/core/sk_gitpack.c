@@ -22,6 +22,7 @@
 
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
+#include "sk_util.h"
 
 enum { SK_GP_OFS = 6, SK_GP_REF = 7 };
 enum { SK_GP_KEEP = 256 }; /* an object's bookkeeping, charged to OUT_MAX */
@@ -261,12 +262,6 @@ static int sk_gp_id(const struct sk_gp *g, struct sk_gp_obj *o)
     return ok ? 0 : -1;
 }
 
-/* A zlib header (RFC 1950: deflate, a check that divides by 31)? */
-static int sk_gp_zlib(const unsigned char *p, size_t n)
-{
-    return n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && (p[0] << 8 | p[1]) % 31 == 0;
-}
-
 /* Read the object at *AT into G->o: 0, SK_AR_SHORT, SK_AR_CORRUPT, or 1
  * (beyond OUT_MAX). */
 static int sk_gp_read(struct sk_gp *g, size_t *at)
@@ -308,8 +303,8 @@ static int sk_gp_read(struct sk_gp *g, size_t *at)
          * stream follows (a SHA-256 repository's ids are 32 bytes); the
          * trailer decides (sk_gitpack_each reads the pack again) */
         if (g->idlen == 0)
-            g->idlen = n - i > 33 && !sk_gp_zlib(p + i + 20, n - i - 20) &&
-                               sk_gp_zlib(p + i + 32, n - i - 32)
+            g->idlen = n - i > 33 && !sk_zlib_header(p + i + 20, n - i - 20) &&
+                               sk_zlib_header(p + i + 32, n - i - 32)
                            ? 32
                            : 20;
         if (n - i < g->idlen)
