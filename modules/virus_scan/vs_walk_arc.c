@@ -217,8 +217,9 @@ static int sk_vs_flat_member(void *arg, const char *name, const unsigned char *p
  * (red team s22: an HTML smuggling page, a .lz4 or a .lzma in an .lzh
  * passed), then read as a cpio's member; an object of a git pack, which
  * libclamav does not read at all (red team s22: EICAR in a clone, in a
- * push), then scanned and walked as an ar's member. One that does not decode, or not to what its
- * CRC says, is av.on-error; LHA's -lh1- to -lh3-, -lzs- and -lz5- (LHarc 1.x, LArc: decades old)
+ * push), then scanned and walked as an ar's member. One that does not
+ * decode, or not to what its CRC (its header) says, is av.on-error;
+ * LHA's -lh1- to -lh3-, -lzs- and -lz5- (LHarc 1.x, LArc: decades old)
  * are the engine's reading only. */
 static int sk_vs_state_member(void *arg, const char *name, const unsigned char *p, size_t n,
                               int state)
@@ -250,6 +251,7 @@ static int sk_vs_state_member(void *arg, const char *name, const unsigned char *
 static int sk_vs_arc_flat(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth)
 {
     struct sk_vs_arw a = {w, depth, "an LHA member", "CRC", 0};
+    struct sk_vs_arw git = {w, depth, "a git pack object", "header", 1};
     const struct sk_decode_limits lim = {
         .out_max = w->budget, .ratio = w->conf->decode_ratio, .floor = w->conf->decode_floor};
     int rc = SK_AR_OK;
@@ -258,14 +260,12 @@ static int sk_vs_arc_flat(struct sk_vs_walk *w, const unsigned char *p, size_t n
      * an ISO descriptor at 32 KiB (red team s23), a cpio in an ISO's
      * system area - a file that is both is read both ways */
     if (sk_gitpack_is(p, n)) {
-        a.what = "a git pack object", a.check = "header", a.unseen = 1;
         /* held to the decode ratio, as a compressed stream is */
-        rc = sk_gitpack_each(p, n, sk_decode_bound(&lim, n), sk_vs_state_member, &a);
+        rc = sk_gitpack_each(p, n, sk_decode_bound(&lim, n), sk_vs_state_member, &git);
         /* cut short, or its trailer missing: git refuses it, but the
          * objects after the cut, framed otherwise, might be read by it */
         if (rc == SK_AR_SHORT && w->rep.result == SK_VS_CLEAN)
             sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", "a git pack cut short");
-        a.what = "an LHA member", a.check = "CRC", a.unseen = 0;
     }
     if (rc != SK_AR_STOP && w->rep.result == SK_VS_CLEAN && sk_cpio_is(p, n))
         rc = sk_cpio_each(p, n, sk_vs_flat_member, &a);
