@@ -470,6 +470,22 @@ int sk_dlp_ct_charset(const char *ct, char *out, size_t size);
  * object is comes from its first bytes (zip, gzip) before its type. */
 struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *, const char *content_type,
                                       const char *name, int depth);
+/* An object of its own (sk_dlp_object_new at DEPTH) in a text window of
+ * its own, named WHERE in the reports: a member of an archive, a stream
+ * of a compound file, a PDF's text, the side bytes of chunked framing.
+ * open: 0, or -1 (out of memory: nothing open); put/end through
+ * sk_dlp_put_in / sk_dlp_end_in with its WIN; close: its end when RC is 0
+ * (else it is dropped) and what it holds released - RC, or -1 when the
+ * end failed. sk_dlp_member_read: P[0..N) so, whole: 0 or -1. */
+struct sk_dlp_member {
+    struct sk_dlp_engine *win;
+    struct sk_dlp_sink *s;
+};
+int sk_dlp_member_open(struct sk_dlp_ctx *, struct sk_dlp_member *, const char *content_type,
+                       const char *name, const char *where, int depth);
+int sk_dlp_member_close(struct sk_dlp_ctx *, struct sk_dlp_member *, int rc);
+int sk_dlp_member_read(struct sk_dlp_ctx *, const char *content_type, const char *name,
+                       const char *where, int depth, const void *p, size_t n);
 /* One whole object of TYPE and NAME given in one piece (a URL's path or
  * query), read as sk_dlp_object_new reads it. A small one of bytes that
  * every reader of its chain passes on unchanged and no filter but base64's

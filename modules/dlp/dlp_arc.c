@@ -123,45 +123,11 @@ static int sk_darc_is(const unsigned char *p, size_t n, int final)
     return sk_darc_any(p, n);
 }
 
-/* A member's object of its own, in a window of its own. */
-struct sk_darc_obj {
-    struct sk_dlp_engine *win;
-    struct sk_dlp_sink *s;
-};
-
-static int sk_darc_open(struct sk_darc *a, struct sk_darc_obj *o, const char *name)
-{
-    struct sk_dlp_ctx *ctx = a->h.ctx;
-
-    o->s = NULL;
-    if (!(o->win = sk_dlp_engine_sub(ctx->e)) ||
-        !(o->s = sk_dlp_object_new(ctx, NULL, name, a->h.depth + 1))) {
-        sk_dlp_engine_free(o->win);
-        a->failed = 1;
-        return -1;
-    }
-    sk_dlp_engine_where(o->win, name);
-    return 0;
-}
-
-/* Its end (RC 0), or its drop (RC -1): RC, -1 also when the end failed. */
-static int sk_darc_close(struct sk_darc *a, struct sk_darc_obj *o, int rc)
-{
-    if (rc == 0)
-        rc = sk_dlp_end_in(a->h.ctx, o->win, o->s);
-    o->s->destroy(o->s);
-    sk_dlp_engine_free(o->win);
-    if (rc == -1)
-        a->failed = 1;
-    return rc;
-}
-
 /* One member whole (an sk_lha_member_fn's). */
 static int sk_darc_member(void *arg, const char *name, const unsigned char *p, size_t n, int state)
 {
     struct sk_darc *a = arg;
     struct sk_dlp_ctx *ctx = a->h.ctx;
-    struct sk_darc_obj o;
     char why[160];
 
     if (state == SK_LHA_LIMIT) {
@@ -177,9 +143,11 @@ static int sk_darc_member(void *arg, const char *name, const unsigned char *p, s
     }
     if (n == 0)
         return 0;
-    if (sk_darc_open(a, &o, name) == -1)
+    if (sk_dlp_member_read(ctx, NULL, name, name, a->h.depth + 1, p, n) == -1) {
+        a->failed = 1;
         return -1;
-    return sk_darc_close(a, &o, sk_dlp_put_in(ctx, o.win, o.s, p, n));
+    }
+    return 0;
 }
 
 static int sk_darc_plain(void *arg, const char *name, const unsigned char *p, size_t n)
@@ -229,9 +197,12 @@ static int sk_darc_libarchive_read(struct sk_darc *a, const char *what, const un
                 continue;
             }
             const char *name = archive_entry_pathname(e);
-            struct sk_darc_obj o;
-            if (sk_darc_open(a, &o, name ? name : "") == -1)
+            struct sk_dlp_member o;
+            if (sk_dlp_member_open(ctx, &o, NULL, name ? name : "", name ? name : "",
+                                   a->h.depth + 1) == -1) {
+                a->failed = 1;
                 break;
+            }
             const void *buf;
             size_t len;
             la_int64_t off;
@@ -241,7 +212,11 @@ static int sk_darc_libarchive_read(struct sk_darc *a, const char *what, const un
                     break; /* the budget ran out: dlp.on-limit */
                 rc = sk_dlp_put_in(ctx, o.win, o.s, buf, len);
             }
-            if (sk_darc_close(a, &o, rc) == -1 || ctx->limit)
+            if (sk_dlp_member_close(ctx, &o, rc) == -1) {
+                a->failed = 1;
+                break;
+            }
+            if (ctx->limit)
                 break;
             if (r != ARCHIVE_EOF && r != ARCHIVE_OK) { /* a member that does not decode */
                 bad = 1;

@@ -256,20 +256,8 @@ static int sk_decomp_end(struct sk_dlp_sink *s)
     if (over)
         sk_dlp_undecodable(d->ctx, "chunked framing with more than 64 KiB of extensions and "
                                    "trailers (a limit)");
-    if (n) {
-        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);
-        struct sk_dlp_sink *o = win ? sk_dlp_object_new(d->ctx, NULL, NULL, 1) : NULL;
-        if (o) {
-            sk_dlp_engine_where(win, d->ctx->e->where);
-            rc = sk_dlp_put_in(d->ctx, win, o, side, n) == -1 || sk_dlp_end_in(d->ctx, win, o) == -1
-                     ? -1
-                     : 0;
-            o->destroy(o);
-        } else {
-            rc = -1;
-        }
-        sk_dlp_engine_free(win);
-    }
+    if (n)
+        rc = sk_dlp_member_read(d->ctx, NULL, NULL, d->ctx->e->where, 1, side, n);
     return d->next->end(d->next) == -1 ? -1 : rc;
 }
 
@@ -752,6 +740,40 @@ struct sk_dlp_sink *sk_dlp_object_new(struct sk_dlp_ctx *ctx, const char *conten
         return NULL;
     }
     return &z->sink;
+}
+
+int sk_dlp_member_open(struct sk_dlp_ctx *ctx, struct sk_dlp_member *m, const char *content_type,
+                       const char *name, const char *where, int depth)
+{
+    m->s = NULL;
+    if (!(m->win = sk_dlp_engine_sub(ctx->e)) ||
+        !(m->s = sk_dlp_object_new(ctx, content_type, name, depth))) {
+        sk_dlp_engine_free(m->win);
+        m->win = NULL;
+        return -1;
+    }
+    sk_dlp_engine_where(m->win, where);
+    return 0;
+}
+
+int sk_dlp_member_close(struct sk_dlp_ctx *ctx, struct sk_dlp_member *m, int rc)
+{
+    if (rc == 0 && sk_dlp_end_in(ctx, m->win, m->s) == -1)
+        rc = -1;
+    m->s->destroy(m->s);
+    sk_dlp_engine_free(m->win);
+    m->s = NULL, m->win = NULL;
+    return rc;
+}
+
+int sk_dlp_member_read(struct sk_dlp_ctx *ctx, const char *content_type, const char *name,
+                       const char *where, int depth, const void *p, size_t n)
+{
+    struct sk_dlp_member m;
+
+    if (sk_dlp_member_open(ctx, &m, content_type, name, where, depth) == -1)
+        return -1;
+    return sk_dlp_member_close(ctx, &m, sk_dlp_put_in(ctx, m.win, m.s, p, n));
 }
 
 struct sk_dlp_sink *sk_dlp_body_new(struct sk_dlp_ctx *ctx, const char *content_type,

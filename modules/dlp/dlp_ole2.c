@@ -95,45 +95,36 @@ static int sk_dole_out(struct sk_dole *d, struct sk_dlp_engine *win, struct sk_d
     return sk_dlp_put_in(d->ctx, win, s, p, n);
 }
 
-/* An object of its own in a window of its own, fed by CB. */
+/* An object of its own in a window of its own (sk_dlp_member), fed by
+ * CB; in sk_dlp_ole2_text's mode (EMIT) none is opened. */
 struct sk_dole_obj {
     struct sk_dole *d;
-    struct sk_dlp_engine *win;
-    struct sk_dlp_sink *s;
+    struct sk_dlp_member m;
 };
 
 static int sk_dole_emit(void *arg, const char *p, size_t n)
 {
     struct sk_dole_obj *o = arg;
 
-    return sk_dole_out(o->d, o->win, o->s, p, n);
+    return sk_dole_out(o->d, o->m.win, o->m.s, p, n);
 }
 
 static int sk_dole_obj_open(struct sk_dole *d, struct sk_dole_obj *o, const char *ctype,
                             const char *name)
 {
-    o->d = d, o->win = NULL, o->s = NULL;
+    o->d = d, o->m = (struct sk_dlp_member){0};
     if (d->emit)
         return 0;
-    if (!(o->win = sk_dlp_engine_sub(d->ctx->e)) ||
-        !(o->s = sk_dlp_object_new(d->ctx, ctype, name, d->depth + 1))) {
-        sk_dlp_engine_free(o->win);
-        o->win = NULL;
-        return -1;
-    }
-    sk_dlp_engine_where(o->win, name ? name : d->h.name ? d->h.name : "");
-    return 0;
+    return sk_dlp_member_open(d->ctx, &o->m, ctype, name,
+                              name        ? name
+                              : d->h.name ? d->h.name
+                                          : "",
+                              d->depth + 1);
 }
 
 static int sk_dole_obj_close(struct sk_dole_obj *o, int rc)
 {
-    if (o->s) {
-        if (rc == 0 && sk_dlp_end_in(o->d->ctx, o->win, o->s) == -1)
-            rc = -1;
-        o->s->destroy(o->s);
-    }
-    sk_dlp_engine_free(o->win);
-    return rc;
+    return o->m.s ? sk_dlp_member_close(o->d->ctx, &o->m, rc) : rc;
 }
 
 /* sk_ole2_find, charged to SK_OLE2_LOOKUPS: the index or -1. */
@@ -302,7 +293,7 @@ static int sk_dole_stream(struct sk_dole *d, size_t i)
         if (sk_dole_obj_open(d, &o, NULL, name) == -1)
             rc = -1;
         else
-            rc = sk_dole_obj_close(&o, sk_dole_out(d, o.win, o.s, (const char *)b, n));
+            rc = sk_dole_obj_close(&o, sk_dole_out(d, o.m.win, o.m.s, (const char *)b, n));
     }
     free(b);
     return rc;

@@ -665,17 +665,11 @@ static int sk_dpdf_file(struct sk_dpdf *d, const struct sk_pdf_obj *o, const cha
         sk_dpdf_file_name(d, o, name, sizeof(name));
     else
         *name = '\0';
-    struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);
-    struct sk_dlp_sink *s =
-        win ? sk_dlp_object_new(d->ctx, ctype, *name ? name : NULL, d->depth + 1) : NULL;
-    int rc = -1;
-    if (s) {
-        sk_dlp_engine_where(win, *name ? name : d->h.name ? d->h.name : "");
-        rc = sk_dlp_put_in(d->ctx, win, s, b, bn) == -1 || sk_dlp_end_in(d->ctx, win, s) == -1 ? -1
-                                                                                               : 0;
-        s->destroy(s);
-    }
-    sk_dlp_engine_free(win);
+    int rc = sk_dlp_member_read(d->ctx, ctype, *name ? name : NULL,
+                                *name       ? name
+                                : d->h.name ? d->h.name
+                                            : "",
+                                d->depth + 1, b, bn);
     free(b);
     return rc;
 }
