@@ -1160,8 +1160,8 @@ MUTANTS = [
      "    } else if (rep.result == SK_VS_CLEAN && s->av && sn && 0 &&",
      r"^(hostile\.evasion)$"),
     ("dlp: chunk extensions and trailers not read", S, "modules/dlp/dlp_body.c",
-     "    if (n) {\n        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);",
-     "    if (0) {\n        struct sk_dlp_engine *win = sk_dlp_engine_sub(d->ctx->e);",
+     "    if (n)\n        rc = sk_dlp_member_read(d->ctx, NULL, NULL, d->ctx->e->where, 1, side, n);",
+     "    if (0)\n        rc = sk_dlp_member_read(d->ctx, NULL, NULL, d->ctx->e->where, 1, side, n);",
      r"^(unit\.test_dlp_decode|unit\.test_dlp_archives)$"),
     # session 9: red team 5 (charset names, stateful conversions)
     ("charset: names compared as written (no Python normalisation)", S,
