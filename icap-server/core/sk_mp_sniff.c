@@ -9,7 +9,8 @@
 #include "sekisho/decode.h"
 #include "sekisho/text.h"
 
-#define SK_MBOX_LEAD 4 /* lines before an mbox's first "From " line */
+#define SK_MP_SNIFF  512 /* bytes sk_mp_is_message reads */
+#define SK_MBOX_LEAD 4   /* lines before an mbox's first "From " line */
 
 int sk_mp_is_mbox(const char *ct, const char *name, const unsigned char *p, size_t n)
 {
@@ -46,7 +47,7 @@ static const char *const sk_mp_mime_fields[] = {"content-type", "content-transfe
 int sk_mp_message_like(const unsigned char *p, size_t n)
 {
     size_t i = 0, fields = 0;
-    int mime = 0, ended = 0, words = 0;
+    int mime = 0, ended = 0, words = 0, eol = 0;
 
     if (n >= 5 && memcmp(p, "From ", 5) == 0) { /* an mbox "From " line */
         const unsigned char *e = memchr(p, '\n', n);
@@ -87,8 +88,15 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
         }
         if (!e)
             break; /* cut: what there is fits */
+        eol = 1;
         i = (size_t)(e - p) + 1;
     }
+    /* a header that reaches no line end in an object shorter than the
+     * window has no body: a mail reader decodes nothing in it but its
+     * encoded words ("jwV:" and 11 bytes of noise, decoded from a base64
+     * run in a .deb, are no message) */
+    if (!eol && n < SK_MP_SNIFF)
+        return fields && (mime || words);
     return fields && (mime || words || !ended);
 }
 
@@ -104,5 +112,5 @@ int sk_mp_is_message(const char *ct, const char *name, const unsigned char *p, s
     for (size_t e = 0; e < sizeof(exts) / sizeof(*exts); e++)
         if (nl > strlen(exts[e]) && strcasecmp(name + nl - strlen(exts[e]), exts[e]) == 0)
             return 1;
-    return sk_mp_message_like(p, n < 512 ? n : 512);
+    return sk_mp_message_like(p, n < SK_MP_SNIFF ? n : SK_MP_SNIFF);
 }

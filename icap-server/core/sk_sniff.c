@@ -19,13 +19,17 @@
 /* The 13-byte header of the legacy .lzma format has no magic: properties
  * (lc/lp/pb, at most 224), a dictionary size as the encoders write them
  * (2^n or 3 * 2^(n-1), 4 KiB to 1.5 GiB), the uncompressed size (all ones:
- * unknown, else below 2^48). About one random 13 bytes in 10^8 pass. */
+ * unknown, else below 2^48); then the range coder's first byte, which is
+ * always 0 (liblzma and 7-Zip's decoder refuse anything else). About one
+ * random 14 bytes in 10^10 pass; bytes that are mostly zeros (a bitmap as
+ * a C array) pass more often, so what such a header does not decode is
+ * no verdict (sekisho/decode.h). */
 static int sk_container_lzma_alone(const unsigned char *p, size_t n)
 {
     uint32_t dict;
     int ones = 1;
 
-    if (n < 13 || p[0] > 224)
+    if (n < 14 || p[0] > 224 || p[13] != 0)
         return 0;
     dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
     for (int b = 12; b <= 30; b++)
@@ -147,6 +151,79 @@ uint64_t sk_xz_filters(const unsigned char *p, size_t n)
     return mask | (uint64_t)1 << 63;
 }
 
+/* lzop's header after its magic (lzop's own reading): version, library
+ * version, [version needed], method, [level], flags, [filter], mode,
+ * mtime, [mtime high], name; then its checksum - Adler-32, or CRC-32 with
+ * F_H_CRC32 (0x1000) - over all of it. The magic alone is in every file
+ * type database (shared-mime-info's, libmagic's). */
+static int sk_lzop_header(const unsigned char *p, size_t n)
+{
+    size_t i = 13;
+
+    if (n < 9 + 25)
+        return 0;
+    unsigned ver = (unsigned)(p[9] << 8 | p[10]);
+    int v94 = ver >= 0x0940;
+    i += v94 ? 3 : 1; /* [version needed], method */
+    i += v94;         /* [level] */
+    if (n < i + 4)
+        return 0;
+    uint32_t flags =
+        (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+    i += 4 + (flags & 0x800 ? 4 : 0) + 8 + (v94 ? 4 : 0); /* [filter], mode, mtime, [mtime high] */
+    if (n < i + 1 || n < i + 1 + p[i] + 4)
+        return 0;
+    i += 1 + p[i];
+    uint32_t want =
+        (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+    uint32_t got = flags & 0x1000 ? (uint32_t)crc32(0, p + 9, (uInt)(i - 9))
+                                  : (uint32_t)adler32(1, p + 9, (uInt)(i - 9));
+    return got == want;
+}
+
+static uint32_t sk_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int sk_sfx_archive_at(const unsigned char *p, size_t n)
+{
+    if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0) {
+        if (n < 32)
+            return -1;
+        return p[6] == 0 && (uint32_t)crc32(0, p + 12, 20) == sk_le32(p + 8);
+    }
+    if (n < 7 || memcmp(p, "Rar!\x1a\x07", 6) != 0)
+        return 0;
+    if (p[6] == 0) { /* rar 1.5-4: the main header (CRC-16, type 0x73, flags, size) */
+        if (n < 14)
+            return -1;
+        unsigned size = (unsigned)(p[12] | p[13] << 8);
+        return p[9] == 0x73 && size >= 13 && size <= 4096;
+    }
+    if (p[6] != 1)
+        return 0;
+    /* rar 5: 0, then the main header's CRC-32 of its size (a vint) and
+     * what that size counts, whose type (a vint) is 1 */
+    if (n < 13)
+        return -1;
+    if (p[7] != 0)
+        return 0;
+    size_t i = 12, size = 0, shift = 0;
+    while (i < n && i < 15 && p[i] & 0x80)
+        size |= (size_t)(p[i++] & 0x7f) << shift, shift += 7;
+    if (i >= n)
+        return n >= SK_SFX_HEAD ? 0 : -1;
+    if (i == 15)
+        return 0;
+    size |= (size_t)p[i++] << shift;
+    if (size < 3 || size > 255)
+        return 0;
+    if (n < i + size)
+        return n >= SK_SFX_HEAD ? p[i] == 1 : -1;
+    return p[i] == 1 && (uint32_t)crc32(0, p + 12, (uInt)(i - 12 + size)) == sk_le32(p + 8);
+}
+
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
 {
     if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)
@@ -195,7 +272,7 @@ const char *sk_container_unread(const unsigned char *p, size_t n)
                                         "a squashfs image (lz4)",
                                         NULL};
 
-    if (n >= 9 && memcmp(p, "\x89LZO\0\r\n\x1a\n", 9) == 0)
+    if (n >= 9 && memcmp(p, "\x89LZO\0\r\n\x1a\n", 9) == 0 && sk_lzop_header(p, n))
         return "an lzop file";
     /* a Windows imaging (WIM) file: its files are resources, XPRESS, LZX
      * or LZMS chunks (or stored), that no reader here takes apart (7z

@@ -597,6 +597,14 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
         sk_dlp_undecodable(z->ctx, unread);
     if (t == SK_CT_7Z || t == SK_CT_RAR)
         t = SK_CT_NONE; /* read as bytes below, and its members by dlp_arc.c */
+    /* a zlib stream that fails early, a legacy .lzma (neither has a
+     * magic): read as bytes below, and what decodes before an error as an
+     * object beside them, never dlp.on-error */
+    enum sk_coding loose = sk_container_zlib_cut(t, z->head, z->nhead) ? SK_CODING_DEFLATE
+                           : t == SK_CT_LZMA                           ? SK_CODING_LZMA
+                                                                       : 0;
+    if (t == SK_CT_LZMA)
+        t = SK_CT_NONE;
     /* gzip, zstd, bzip2, xz */
     struct sk_coding_chain packed = {.c = {sk_container_coding(t)}, .n = 1};
     if (t == SK_CT_ZIP)
@@ -662,10 +670,10 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
         if (rtf)
             z->next = sk_dlp_rtf_new(z->ctx, z->depth, z->next);
     }
-    /* a zlib stream that fails early: also what inflated before the error,
-     * as a streaming reader hands it out (in a window of its own) */
-    if (z->next && z->depth < SK_DLP_MAX_DEPTH && sk_container_zlib_cut(t, z->head, z->nhead)) {
-        struct sk_coding_chain zc = {.c = {SK_CODING_DEFLATE}, .n = 1};
+    /* also what decoded before an error, as a streaming reader hands it
+     * out (in a window of its own) */
+    if (z->next && z->depth < SK_DLP_MAX_DEPTH && loose) {
+        struct sk_coding_chain zc = {.c = {loose}, .n = 1};
         z->next = sk_tee_new(z->ctx, z->next,
                              sk_decomp_new(z->ctx, &zc,
                                            sk_dlp_object_new(z->ctx, NULL, NULL, z->depth + 1),

@@ -379,10 +379,11 @@ struct sk_late {
     int eocd;                /* ... and an archive end came after it */
     unsigned char last[3];   /* the last bytes after it, for an end split */
     size_t nlast;
-    unsigned char sfx[5]; /* the last bytes, for a 7z or rar signature split */
+    /* the last bytes, for a 7z or rar signature or header split */
+    unsigned char sfx[SK_SFX_HEAD - 1];
     size_t nsfx;
     int sfx_seen;
-    int sfx_any; /* a write came: a signature at the object's start is dlp_arc.c's */
+    uint64_t sfx_off; /* bytes before the write: an archive at 0 is dlp_arc.c's */
 };
 
 /* Watch the bytes after the header for an end of central directory. */
@@ -495,35 +496,51 @@ static int sk_late_has(const unsigned char *p, size_t n, const char *sig)
 }
 
 /* A 7z or rar archive after a prefix (a self-extractor's program stub):
- * 7-Zip and unrar open it by its signature wherever it is, and nothing here
- * reads one there, so it is dlp.on-error (one at the object's start
- * dlp_arc.c reads with libarchive). The last bytes of a write wait for the
- * next (a signature split by it). */
+ * 7-Zip and unrar open one they find by its signature and a header that
+ * checks (sk_sfx_archive_at: the signatures alone are in every program
+ * that reads those formats), and nothing here reads one there, so it is
+ * dlp.on-error (one at the object's start dlp_arc.c reads with
+ * libarchive). The last SK_SFX_HEAD - 1 bytes of a write wait for the next
+ * (a signature or header split by it). */
 static const struct {
     const char *sig, *why;
 } sk_late_sigs[] = {{"7z\xbc\xaf\x27\x1c", "a 7z archive after a prefix (not read)"},
                     {"Rar!\x1a\x07", "a rar archive after a prefix (not read)"}};
 
+/* What archive starts at a signature at P[FROM..TO) (offsets in P, which
+ * holds N bytes), or NULL. */
+static const char *sk_late_sfx_in(const unsigned char *p, size_t n, size_t from, size_t to)
+{
+    for (size_t i = 0; i < sizeof(sk_late_sigs) / sizeof(sk_late_sigs[0]); i++)
+        for (const unsigned char *q = p + from;
+             from < n && (q = sk_late_find(q, n - (size_t)(q - p), sk_late_sigs[i].sig, 6)) &&
+             (size_t)(q - p) < to;
+             q++)
+            if (sk_sfx_archive_at(q, n - (size_t)(q - p)) == 1)
+                return sk_late_sigs[i].why;
+    return NULL;
+}
+
 static void sk_late_sfx(struct sk_late *l, const unsigned char *p, size_t n)
 {
-    const size_t nsigs = sizeof(sk_late_sigs) / sizeof(sk_late_sigs[0]);
-    unsigned char j[2 * (sizeof(l->sfx) + 1)];
-    size_t k = n < sizeof(l->sfx) ? n : sizeof(l->sfx);
+    unsigned char j[sizeof(l->sfx) + SK_SFX_HEAD];
+    size_t k = n < SK_SFX_HEAD ? n : SK_SFX_HEAD;
+    const char *why;
 
-    if (l->sfx_seen)
+    if (l->sfx_seen || n == 0)
         return;
+    /* the signatures that start in the kept bytes, read on into P */
     memcpy(j, l->sfx, l->nsfx);
     memcpy(j + l->nsfx, p, k);
-    size_t skip = !l->sfx_any && n > 0; /* not at the object's first byte */
-    l->sfx_any |= n > 0;
-    for (size_t i = 0; i < nsigs; i++)
-        if ((l->nsfx && sk_late_has(j, l->nsfx + k, sk_late_sigs[i].sig)) ||
-            sk_late_has(p + skip, n - skip, sk_late_sigs[i].sig)) {
-            sk_dlp_undecodable(l->ctx, sk_late_sigs[i].why);
-            l->sfx_seen = 1;
-            return;
-        }
-    /* keep the last 5 bytes of (sfx + p) */
+    why = sk_late_sfx_in(j, l->nsfx + k, l->sfx_off == l->nsfx, l->nsfx);
+    if (!why)
+        why = sk_late_sfx_in(p, n, l->sfx_off == 0, n);
+    if (why) {
+        sk_dlp_undecodable(l->ctx, why);
+        l->sfx_seen = 1;
+        return;
+    }
+    /* keep the last bytes of (sfx + p) */
     if (n >= sizeof(l->sfx)) {
         memcpy(l->sfx, p + n - sizeof(l->sfx), sizeof(l->sfx));
         l->nsfx = sizeof(l->sfx);
@@ -533,6 +550,7 @@ static void sk_late_sfx(struct sk_late *l, const unsigned char *p, size_t n)
         memcpy(l->sfx + keep, p, n);
         l->nsfx = keep + n;
     }
+    l->sfx_off += n;
 }
 
 static int sk_late_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)

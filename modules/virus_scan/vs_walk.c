@@ -571,6 +571,9 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
      * inflated before the error, as a streaming reader hands it out - an
      * object beside the bytes as they are, never av.on-error */
     int cut = sk_container_zlib_cut(t, p, n);
+    /* a legacy .lzma has no magic either (sk_container_sniff): what its
+     * header does not decode is no verdict, what decoded before it is read */
+    int loose = cut || t == SK_CT_LZMA;
     int xz = sk_vs_xz_opaque(t, p, n); /* a filter libclamav does not know */
     struct sk_coding_chain ch = {.c = {cut                     ? SK_CODING_DEFLATE
                                        : sk_vs_packed(t) || xz ? sk_container_coding(t)
@@ -579,7 +582,7 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
     struct sk_decode_limits lim = {.out_max = w->budget,
                                    .ratio = w->conf->decode_ratio,
                                    .floor = w->conf->decode_floor,
-                                   .drop_rest = cut};
+                                   .drop_rest = loose};
     struct sk_vs_obj o = {.w = w, .depth = depth};
     const char *what = cut ? "zlib" : xz ? "xz" : sk_vs_packed_name(t);
     int opaque = cut || xz || sk_vs_opaque_packed(t); /* the engine never saw inside */
@@ -618,7 +621,7 @@ int sk_vs_walk_packed(struct sk_vs_walk *w, const unsigned char *p, size_t n, in
                  what, (unsigned long long)w->max_size);
         sk_vs_walk_stop(w, SK_VS_LIMIT, "av-limit:max-scan-size", why);
     }
-    if (drc == SK_DECODE_CORRUPT && opaque && !cut) {
+    if (drc == SK_DECODE_CORRUPT && opaque && !loose) {
         snprintf(why, sizeof(why),
                  "a %s file that cannot be decompressed (corrupt, cut short, or a window "
                  "over the limit)",

@@ -599,6 +599,14 @@ static void test_bzip2_xz(void **s)
     static const unsigned char notlzma[] = {0x5d, 0x00, 0x00, 0x81, 0x00, 0xff, 0xff,
                                             0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     assert_int_equal(sk_container_sniff(notlzma, sizeof(notlzma)), SK_CT_NONE);
+    /* ... and the range coder's first byte, always 0 (a bitmap's bytes as
+     * a C array, 00 00 10 00 00 00 50 00 00 00 48 00 00 f8, were one) */
+    unsigned char bm[] = {0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x50, 0x00,
+                          0x00, 0x00, 0x48, 0x00, 0x00, 0xf8, 0xc7, 0x00};
+    assert_int_equal(sk_container_sniff(bm, sizeof(bm)), SK_CT_NONE);
+    assert_int_equal(sk_container_sniff(bm, 13), SK_CT_NONE);
+    bm[13] = 0;
+    assert_int_equal(sk_container_sniff(bm, sizeof(bm)), SK_CT_LZMA);
     /* 7z and rar are recognised, and no coding undoes them */
     assert_int_equal(sk_container_sniff((const unsigned char *)"7z\xbc\xaf\x27\x1c\0\4", 8),
                      SK_CT_7Z);

@@ -263,11 +263,15 @@ static void test_message_like(void **state)
         {"Received: from x\r\n\tby y\r\nX-Pad: 1\r\nX-Pad: 2", 1}, /* cut before the end */
         {"Subject: hello\r\nTo: b@example.com\r\n\r\nno MIME fields: nothing to decode", 0},
         {"Subject: =?utf-8?q?hello?=\r\n\r\nan encoded word to decode", 1},
-        {"Dear Sir: hello\r\n", 0},                    /* a name with a space */
-        {"name,card\r\nx,4111 1111 1111 1111\r\n", 0}, /* CSV */
-        {"{\"a\": 1}", 0},                             /* JSON: a name starts with a letter */
-        {"Error: no newline in the first bytes", 1},   /* cut: might be a message */
-        {" Content-Type: text/plain\r\n\r\n", 0},      /* a continuation of nothing */
+        {"Dear Sir: hello\r\n", 0},                     /* a name with a space */
+        {"name,card\r\nx,4111 1111 1111 1111\r\n", 0},  /* CSV */
+        {"{\"a\": 1}", 0},                              /* JSON: a name starts with a letter */
+        {"Error: no newline in the first bytes", 0},    /* short, no line end: no body */
+        {"jwV:\x89\xe7z\x89\xfev\xe9\xddz\x89\xfe", 0}, /* noise from a base64 run */
+        {"Subject: =?utf-8?q?4111?=", 1},               /* an encoded word: a reader decodes it */
+        {"Content-Type: text/plain", 1},                /* a MIME field */
+        {"Error: a line end\n", 1},                     /* cut: might be a message */
+        {" Content-Type: text/plain\r\n\r\n", 0},       /* a continuation of nothing */
         {"Content-Type: text/plain\r\nnot a field: the body's first line\r\n", 1},
         {"Subject: x\r\nnot a field, no MIME field\r\n", 0},
         {"", 0},
@@ -277,6 +281,12 @@ static void test_message_like(void **state)
         if (sk_mp_message_like((const unsigned char *)cases[i].text, strlen(cases[i].text)) !=
             cases[i].want)
             fail_msg("'%s': want %d", cases[i].text, cases[i].want);
+    /* a field longer than the 512 bytes read, no line end in them: cut */
+    char lng[600];
+    memcpy(lng, "X-Long: ", 8);
+    memset(lng + 8, 'a', sizeof(lng) - 8);
+    assert_int_equal(sk_mp_message_like((const unsigned char *)lng, 512), 1);
+    assert_int_equal(sk_mp_message_like((const unsigned char *)lng, 511), 0);
 }
 
 /* A message of LEVELS multipart levels, a QP card in the innermost

@@ -123,7 +123,7 @@ static void test_small_objects(void **state)
     const char *data[] = {secret};
     unsigned char *zip = sk_tz_zip_texts(names, data, 1, 1, &zn);
     unsigned char *fl = sk_tz_deflate("BT (4111 1111 1111 1111 CONFIDENTIAL) Tj ET", 43, 15, &dn);
-    unsigned char pdf[512], obj[512];
+    unsigned char pdf[512], obj[512], sfx[2][32];
     pn = (size_t)snprintf((char *)pdf, sizeof(pdf),
                           "%%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
                           "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -140,8 +140,8 @@ static void test_small_objects(void **state)
     } trig[] = {{"a gzip stream", gz, gn},
                 {"a zip", zip, zn},
                 {"a PDF", pdf, pn},
-                {"a 7z signature", (const unsigned char *)"7z\xbc\xaf\x27\x1c\0\x04", 8},
-                {"a rar signature", (const unsigned char *)"Rar!\x1a\x07\x01\x00", 8},
+                {"a 7z archive", sfx[0], sk_tz_sfx_head(0, sfx[0])},
+                {"a rar archive", sfx[1], sk_tz_sfx_head(1, sfx[1])},
                 /* 18 base64 digits in all: found by its "begin " line */
                 {"a uuencoded block", (const unsigned char *)"begin 6 x\n,0T].1DE$14Y424%,\n", 27}};
     for (size_t i = 0; i < sizeof(trig) / sizeof(trig[0]); i++) {

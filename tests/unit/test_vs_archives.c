@@ -73,6 +73,29 @@ static void test_tar_sizes(void **s)
     sk_tzip_free(&a), sk_tzip_free(&b), sk_tzip_free(&c), sk_tzip_free(&d);
 }
 
+/* A legacy .lzma has no magic: bytes that only look like its header (a
+ * bitmap's zeros) are no verdict, and of one cut short or corrupt what
+ * decoded before the error is scanned, as xz --format=lzma hands it out */
+static void test_lzma_loose(void **s)
+{
+    static const unsigned char bm[14] = {0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x50,
+                                         0x00, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00};
+    unsigned char obj[4096] = {0}, text[3068];
+    size_t zn;
+
+    (void)s;
+    memcpy(obj, bm, sizeof(bm));
+    assert_int_equal(scan(obj, sizeof(obj), NULL), SK_ALLOW);
+    memcpy(text, eicar, 68);
+    for (size_t i = 68; i < sizeof(text); i++)
+        text[i] = (unsigned char)("lorem ipsum dolor "[i % 18] ^ (i % 7 == 0 ? 0x20 : 0));
+    unsigned char *z = sk_tz_lzma(text, sizeof(text), &zn);
+    assert_int_equal(scan(z, zn * 2 / 3, "Eicar-Test-Signature"), SK_BLOCK);
+    z[zn - 8] ^= 0x55;
+    assert_int_equal(scan(z, zn, "Eicar-Test-Signature"), SK_BLOCK);
+    free(z);
+}
+
 /* ar (.deb): each member an object of its own */
 static void test_ar_members(void **s)
 {
@@ -208,9 +231,8 @@ static void test_streams_after_prefix(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tar_sizes),
-        cmocka_unit_test(test_ar_members),
-        cmocka_unit_test(test_streams_after_prefix),
+        cmocka_unit_test(test_tar_sizes),  cmocka_unit_test(test_lzma_loose),
+        cmocka_unit_test(test_ar_members), cmocka_unit_test(test_streams_after_prefix),
         cmocka_unit_test(test_git_pack),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

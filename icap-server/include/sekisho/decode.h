@@ -335,7 +335,8 @@ SK_API int sk_mp_is_mbox(const char *content_type, const char *name, const unsig
  * line or the end of P, among them Content-Type, Content-Transfer-Encoding or
  * MIME-Version, or with an RFC 2047 encoded word - or P ends before the
  * section does (those fields may come
- * later: a mail's Received lines, padding). 1 or 0. */
+ * later: a mail's Received lines, padding), unless P is shorter than 512
+ * bytes and reaches no line end at all (no body to decode). 1 or 0. */
 SK_API int sk_mp_message_like(const unsigned char *p, size_t n);
 /* Is an object a mail message: declared (any message/ type: email parses
  * rfc822, global, news alike; a name ending in .eml, .mht, .mhtml) or told
@@ -510,14 +511,17 @@ enum sk_ctype {
     SK_CT_RAR,
     SK_CT_ZLIB /* a bare zlib stream (RFC 1950); decoded as SK_CODING_DEFLATE */
 };
-/* What the first bytes of an object are; N >= 13 for a firm answer (4 are
+/* What the first bytes of an object are; N >= 14 for a firm answer (4 are
  * enough for zip, gzip, zstd, bzip2, lz4). Zip is recognised by a local
  * header, also after a prefix the caller skipped. Zstandard: a frame, a
  * skippable frame (which may hide the frame after it) or a legacy
  * (v0.2-v0.7) frame; libzstd decides whether it decodes. The legacy .lzma
  * format has no magic: its 13-byte header's properties, dictionary size
- * (as encoders write it) and size field tell it (about one random header in
- * 10^8 passes). A bare zlib stream (what zlib.compress and `pigz -z` write,
+ * (as encoders write it) and size field, and the range coder's first byte
+ * (0) tell it (about one random 14 bytes in 10^10 pass; mostly zero bytes
+ * more often: like a zlib candidate's, what such a header does not decode
+ * is worth a look, never a verdict - SK_CT_LZMA is read with drop_rest).
+ * A bare zlib stream (what zlib.compress and `pigz -z` write,
  * a git object) has a two-byte header that one object in ~2000 starts with
  * by chance ("x^", "HK" in text): it is one when zlib also inflates what N
  * holds of it - the whole stream with its checksum when it ends within N,
@@ -543,15 +547,24 @@ SK_API int sk_container_zlib_cut(enum sk_ctype t, const unsigned char *p, size_t
 SK_API uint64_t sk_xz_filters(const unsigned char *p, size_t n);
 /* Formats nobody here decodes - neither libclamav nor the toolkit's
  * decoders - recognised by a strict header: an lzop file (its 9-byte
- * magic); a squashfs image whose blocks are zlib, lzma, lzo or lz4 data
- * without a stream header (version 4: a compression id and a block size
- * that agrees with its log; versions 1-3, zlib only). A squashfs of xz or
- * zstd blocks is not listed: each block is an xz stream or a zstd frame,
- * which the streams-after-a-prefix finder reads. A WIM image ("MSWIM",
- * any compression: 7z and wimlib read it) and a cramfs image (its magic in
- * either order and "Compressed ROMFS"), at the start only. What the format
- * is, for a log line ("an lzop file"), else NULL. N >= 32 for squashfs. */
+ * magic and a header whose checksum agrees); a squashfs image whose blocks are zlib, lzma, lzo or
+ * lz4 data without a stream header (version 4: a compression id and a block size that agrees with
+ * its log; versions 1-3, zlib only). A squashfs of xz or zstd blocks is not listed: each block is
+ * an xz stream or a zstd frame, which the streams-after-a-prefix finder reads. A WIM image
+ * ("MSWIM", any compression: 7z and wimlib read it) and a cramfs image (its magic in either order
+ * and "Compressed ROMFS"), at the start only. What the format is, for a log line ("an lzop file"),
+ * else NULL. N >= 32 for squashfs. */
 SK_API const char *sk_container_unread(const unsigned char *p, size_t n);
+/* A 7z or rar archive starting at P, as 7-Zip and unrar take one they
+ * find after a prefix (a self-extractor's stub): 7z's signature header
+ * with the CRC-32 of its start header; rar 1.5-4's marker and a main
+ * header (type 0x73, a size of 13 to 4096); rar 5's marker and a main
+ * header (type 1) whose CRC-32 agrees. The signatures alone are in every
+ * program that reads those formats (libarchive, 7-Zip, a browser). 1: an
+ * archive; 0: not; -1: P[0..N) is too short to tell (SK_SFX_HEAD bytes
+ * always tell). */
+#define SK_SFX_HEAD 64
+SK_API int sk_sfx_archive_at(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
  * xz, lzma, lzip, lz4, compress, zlib), or 0 when T is no compressed file. */
 SK_API enum sk_coding sk_container_coding(enum sk_ctype t);

@@ -624,3 +624,29 @@ void sk_tz_7z_coder(unsigned char *a, size_t an, const void *id, size_t n)
             memcpy(q, rep, sizeof(rep));
         }
 }
+
+/* The start of a 7z (KIND 0), rar 5 (1) or rar 4 (2) archive at OUT: a
+ * signature and the header 7-Zip and unrar check. Its length. */
+size_t sk_tz_sfx_head(int kind, unsigned char *out)
+{
+    if (kind == 0) {
+        memcpy(out, "7z\xbc\xaf\x27\x1c\0\4", 8);
+        memset(out + 8, 0, 24);
+        out[12] = 0x40, out[20] = 0x21, out[24] = 0x5a; /* next header: where, size, CRC */
+        uLong c = crc32(0, out + 12, 20);
+        for (int i = 0; i < 4; i++)
+            out[8 + i] = (unsigned char)(c >> (8 * i));
+        return 32;
+    }
+    if (kind == 1) {
+        /* size 3: type 1 (main), flags 0, archive flags 0 */
+        memcpy(out, "Rar!\x1a\x07\x01\0\0\0\0\0\x03\x01\0\0", 16);
+        uLong c = crc32(0, out + 12, 4);
+        for (int i = 0; i < 4; i++)
+            out[8 + i] = (unsigned char)(c >> (8 * i));
+        return 16;
+    }
+    /* CRC-16, type 0x73, flags, size 13, 6 reserved bytes */
+    memcpy(out, "Rar!\x1a\x07\0\xcf\x90\x73\0\0\x0d\0\0\0\0\0\0\0", 20);
+    return 20;
+}
