@@ -35,6 +35,7 @@ test_pkgs=(
     zstd lz4 ncompress xz-utils # tests make Zstandard, LZ4, .Z and xz (--arm64) samples with the reference tools
     p7zip-full # tests/hostile g_zip_bombs: 7z archives (LZMA, LZMA2, solid or not) by the reference tool
     arj cpio lzop squashfs-tools gcab genisoimage libarchive-tools jlha-utils sharutils wimtools # tests/hostile g_containers: ARJ, cpio, lzop, squashfs, cab, ISO 9660, xar (bsdtar), LHA, shar and WIM by their reference tools (cramfs: util-linux's mkfs.cramfs)
+    e2fsprogs dosfstools mtools # tests/hostile g_containers: ext2/ext4 and FAT images by mke2fs -d, mkfs.fat and mcopy
     libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui catdoc # tests/hostile ole2: LibreOffice writes real .doc/.xls (UTF-16 text) and reads our forged ones back as text; catdoc, xls2csv and catppt are the reference readers
     git # tests/hostile/test_git.py: real git writes the packs (repack, upload-pack, a push through http-backend, bundles) the git pack reader must scan
     unrtf # tests/hostile g_rtf: Debian's RTF reader, the oracle that a reader shows a card written in RTF

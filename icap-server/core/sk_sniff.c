@@ -224,6 +224,72 @@ int sk_sfx_archive_at(const unsigned char *p, size_t n)
     return p[i] == 1 && (uint32_t)crc32(0, p + 12, (uInt)(i - 12 + size)) == sk_le32(p + 8);
 }
 
+static unsigned sk_le16(const unsigned char *p)
+{
+    return (unsigned)(p[0] | p[1] << 8);
+}
+
+/* A FAT boot sector's BIOS parameter block: a jump, a sector size of 512
+ * to 4096, a power of two sectors per cluster, reserved sectors, one or
+ * two FATs, a media byte. */
+static int sk_fat_bpb(const unsigned char *p)
+{
+    unsigned bps = sk_le16(p + 11), spc = p[13];
+    return (p[0] == 0xe9 || (p[0] == 0xeb && p[2] == 0x90)) &&
+           (bps == 512 || bps == 1024 || bps == 2048 || bps == 4096) && spc && !(spc & (spc - 1)) &&
+           sk_le16(p + 14) >= 1 && (p[16] == 1 || p[16] == 2) && (p[21] == 0xf0 || p[21] >= 0xf8);
+}
+
+/* An MBR's partition table: every entry's status 0 or 0x80, one entry at
+ * least of a type, a start and a size. */
+static int sk_mbr(const unsigned char *p)
+{
+    int used = 0;
+
+    for (int i = 0; i < 4; i++) {
+        const unsigned char *e = p + 446 + 16 * i;
+        if (e[0] != 0 && e[0] != 0x80)
+            return 0;
+        used |= e[4] != 0 && sk_le32(e + 8) >= 1 && sk_le32(e + 12) >= 1;
+    }
+    return used;
+}
+
+const char *sk_disk_image(const unsigned char *p, size_t n)
+{
+    if (n >= 8 && memcmp(p, "conectix", 8) == 0)
+        return "a VHD disk image";
+    if (n >= 8 && memcmp(p, "vhdxfile", 8) == 0)
+        return "a VHDX disk image";
+    if (n >= 4 && memcmp(p, "KDMV", 4) == 0)
+        return "a VMDK disk image";
+    if (n >= 4 && memcmp(p, "QFI\xfb", 4) == 0)
+        return "a QCOW disk image";
+    if (n >= 68 && sk_le32(p + 64) == 0xbeda107f)
+        return "a VirtualBox disk image";
+    /* a file system's boot sector, a partition table (one that an ISO
+     * 9660 image carries to boot from a USB stick is the ISO's: read) */
+    int iso = sk_iso_is(p, n);
+    if (n >= 520 && memcmp(p + 512, "EFI PART", 8) == 0 && !iso)
+        return "a GPT-partitioned disk image";
+    if (n >= 512 && p[510] == 0x55 && p[511] == 0xaa) {
+        if (memcmp(p + 3, "NTFS    ", 8) == 0)
+            return "an NTFS file system image";
+        if (memcmp(p + 3, "EXFAT   ", 8) == 0)
+            return "an exFAT file system image";
+        if (sk_fat_bpb(p))
+            return "a FAT file system image";
+        if (sk_mbr(p) && !iso)
+            return "an MBR-partitioned disk image";
+    }
+    /* ext2/3/4: the superblock at 1024 (magic, a block size of 1 to 64
+     * KiB, inodes, revision 0 or 1) */
+    if (n >= 2048 && sk_le16(p + 1080) == 0xef53 && sk_le32(p + 1048) <= 6 &&
+        sk_le32(p + 1024) > 0 && sk_le32(p + 1100) <= 1)
+        return "an ext2/3/4 file system image";
+    return NULL;
+}
+
 enum sk_ctype sk_container_sniff(const unsigned char *p, size_t n)
 {
     if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)

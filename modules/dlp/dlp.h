@@ -402,6 +402,9 @@ struct sk_dlp_hold {
     int (*is)(const unsigned char *p, size_t n, int final);
     int (*read)(struct sk_dlp_hold *);
     void (*release)(struct sk_dlp_hold *);
+    /* optional: asked of the head IS said no to - what it is that nobody
+     * reads (dlp.on-error), or NULL */
+    const char *(*unread)(const unsigned char *p, size_t n);
 };
 /* calloc(SIZE) (the reader's struct, struct sk_dlp_hold first), NAME
  * copied; NULL (NEXT destroyed) when out of memory. The caller sets head,

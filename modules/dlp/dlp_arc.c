@@ -298,6 +298,13 @@ static void sk_darc_release(struct sk_dlp_hold *h)
     (void)h;
 }
 
+/* A disk or file system image (sk_disk_image): its files are read by
+ * nobody here, and a file's clusters need not follow each other. */
+static const char *sk_darc_image(const unsigned char *p, size_t n)
+{
+    return sk_disk_image(p, n) ? "a disk or file system image (not read)" : NULL;
+}
+
 int sk_dlp_arc_wants(const unsigned char *p, size_t n)
 {
     return sk_darc_any(p, n);
@@ -312,5 +319,6 @@ struct sk_dlp_sink *sk_dlp_arc_new(struct sk_dlp_ctx *ctx, const char *name, int
         return NULL;
     h->head = SK_DARC_HEAD;
     h->is = sk_darc_is, h->read = sk_darc_end, h->release = sk_darc_release;
+    h->unread = sk_darc_image;
     return &h->sink;
 }

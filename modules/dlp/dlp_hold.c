@@ -19,6 +19,16 @@ void sk_dlp_hold_drop(struct sk_dlp_hold *h)
     sk_buf_free(&h->held);
 }
 
+/* IS said no: the head may still be something nobody reads (UNREAD). */
+static void sk_hold_no(struct sk_dlp_hold *h)
+{
+    const char *why = h->unread ? h->unread(sk_dlp_held(h), h->held.len) : NULL;
+
+    if (why)
+        sk_dlp_undecodable(h->ctx, why);
+    sk_dlp_hold_drop(h);
+}
+
 static int sk_hold_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n)
 {
     struct sk_dlp_hold *h = (struct sk_dlp_hold *)s;
@@ -32,7 +42,7 @@ static int sk_hold_write(struct sk_dlp_sink *s, const unsigned char *p, size_t n
         if (is == 1)
             h->state = SK_HOLD_HOLD;
         else if (is == 0)
-            sk_dlp_hold_drop(h);
+            sk_hold_no(h);
     }
     if (h->state == SK_HOLD_HOLD && i < n) {
         if (h->held.len + (n - i) > SK_DLP_HOLD_MAX) { /* not read: dlp.on-limit */
@@ -73,6 +83,8 @@ static int sk_hold_end(struct sk_dlp_sink *s)
      * archives' read pkt-lines only then, dlp_arc.c) */
     if (h->state == SK_HOLD_HEAD && h->is(sk_dlp_held(h), h->held.len, 1) == 1)
         h->state = SK_HOLD_HOLD;
+    else if (h->state == SK_HOLD_HEAD)
+        sk_hold_no(h);
     if (h->state == SK_HOLD_HOLD && h->read(h) == -1)
         rc = -1;
     h->release(h);

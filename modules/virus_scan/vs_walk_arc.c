@@ -440,6 +440,12 @@ static int sk_vs_arc_inplace(struct sk_vs_walk *w, const unsigned char *p, size_
         sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", why);
         return -1;
     }
+    if ((kind = sk_disk_image(p, n)) != NULL) {
+        snprintf(why, sizeof(why), "%s (%.80s), whose files neither libclamav nor Sekisho reads",
+                 kind, obj);
+        sk_vs_walk_stop(w, SK_VS_ERROR, "av-error", why);
+        return -1;
+    }
     for (at = from ? from : 1; rc == 0 && (at = sk_vs_lha_inplace(mg, p, n, at, &len)) != SIZE_MAX;
          at += len) {
         if (++found > SK_VS_LHA_MAX) {
@@ -463,7 +469,8 @@ static int sk_vs_arc_inplace(struct sk_vs_walk *w, const unsigned char *p, size_
 int sk_vs_arc_wants(const unsigned char *p, size_t n)
 {
     return (n >= 512 && sk_tar_header_ok(p)) || sk_ar_is(p, n) || sk_cpio_is(p, n) ||
-           sk_iso_is(p, n) || sk_vs_lha_extent(p, n) || sk_gitpack_is(p, n);
+           sk_iso_is(p, n) || sk_vs_lha_extent(p, n) || sk_gitpack_is(p, n) ||
+           sk_disk_image(p, n) != NULL;
 }
 
 int sk_vs_walk_arc(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,

@@ -77,6 +77,7 @@ import os
 import random
 import shutil
 import subprocess
+import struct
 import sys
 import tarfile
 import tempfile
@@ -734,15 +735,27 @@ def g_zstd(ck, srv):
     ck.ok("DLP a cab: dlp.on-error blocks", blocked(r), "%s %r" % (r.status, r.body[:200]))
     r = dlp_post(srv, b"070701,070702,070707 are dates in this list\n" * 5, "text/csv")
     ck.ok("DLP a CSV starting with 070701 passes", r.status == 204, r.status)
-    for name, body in [("a 7z upload", b"7z\xbc\xaf\x27\x1c\0\4" + os.urandom(300)),
-                       ("a rar upload", b"Rar!\x1a\x07\1\0" + os.urandom(300))]:
+    # the start of a 7z (its start header's CRC) and of a rar 5 archive
+    # (a main header of type 1 and its CRC), as 7-Zip and unrar check them
+    nxt = os.urandom(20)
+    head7 = b"7z\xbc\xaf\x27\x1c\0\4" + struct.pack("<I", zlib.crc32(nxt)) + nxt
+    main5 = b"\x03\x01\0\0"
+    head5 = b"Rar!\x1a\x07\1\0" + struct.pack("<I", zlib.crc32(main5)) + main5
+    for name, body in [("a 7z upload", head7 + os.urandom(300)),
+                       ("a rar upload", head5 + os.urandom(300))]:
         r = dlp_post(srv, body, "application/octet-stream")
-        ck.ok("DLP %s: dlp.on-error blocks" % name, blocked(r), "%s %r" % (r.status, r.body[:200]))
+        ck.ok("DLP %s: dlp.on-error blocks" % name, blocked(r), "%s %r" % (r.status, r.body))
         # a self-extractor: the archive after a program stub (7-Zip and
-        # unrar find it by its signature)
+        # unrar find it by its signature and a header that checks)
         r = dlp_post(srv, b"MZ" + os.urandom(4094) + body, "application/octet-stream")
         ck.ok("DLP %s after a 4 KB stub: dlp.on-error blocks" % name, blocked(r),
-              "%s %r" % (r.status, r.body[:200]))
+              "%s %r" % (r.status, r.body))
+        # ... a signature alone is no archive: every program reading 7z or
+        # rar holds one (libarchive.so was blocked)
+        bad = body[:6] + bytes(302)
+        r = dlp_post(srv, b"MZ" + os.urandom(4094) + bad, "application/octet-stream")
+        ck.ok("DLP %s signature alone after a stub: passes" % name, r.status == 204,
+              "%s %r" % (r.status, r.body))
 
 
 # ---- zip entries compressed with bzip2, LZMA, xz ----------------------------
@@ -3251,6 +3264,26 @@ def g_containers(ck, srv):
     unread("EICAR in a cramfs image", "http://origin.test/c8/cramfs",
            _tool([("e.txt", split)], "/sbin/mkfs.cramfs src out >/dev/null", "out", sub="src"),
            "cramfs image")
+    # file system images: nobody here reads their files, and a file's
+    # clusters need not follow each other (red team s24: EICAR in two FAT
+    # clusters split by another file's passed); a partition table too
+    for fs in ("ext2", "ext4"):
+        unread("a .lzma of EICAR in an %s image" % fs, "http://origin.test/c8/" + fs,
+               _tool([("e.lzma", lzma.compress(split, format=lzma.FORMAT_ALONE))],
+                     "/sbin/mke2fs -q -t %s -d src out 1M" % fs, "out", sub="src"),
+               "an ext2/3/4 file system image")
+    fat = _tool([("a.txt", b"A" * 512), ("b.txt", b"B" * 512), ("e.com", b"x" * 480 + EICAR)],
+                "/sbin/mkfs.fat -C -S 512 -s 1 -F 12 out 1024 && mcopy -i out a.txt ::a.txt && "
+                "mcopy -i out b.txt ::b.txt && mdel -i out ::a.txt && mcopy -i out e.com ::e.com",
+                "out")
+    ck.ok("containers: the FAT image's EICAR.COM is split by b.txt", EICAR not in fat)
+    unread("EICAR in two clusters of a FAT image", "http://origin.test/c8/fat", fat,
+           "a FAT file system image")
+    mbr = bytearray(1024 * 512)
+    mbr[446:462] = b"\x80\0\0\0\x01\0\0\0" + struct.pack("<II", 2048, len(fat) // 512)
+    mbr[510:512] = b"\x55\xaa"
+    unread("a FAT image in an MBR partition", "http://origin.test/c8/mbr",
+           bytes(mbr) + b"\0" * (2048 * 512 - len(mbr)) + fat, "an MBR-partitioned disk image")
     url = "http://origin.test/c8/sqfs-xz"
     virus_blocked(ck, srv, "containers: EICAR in a squashfs (xz)", url, respmod(
         srv, url, _tool([("e.txt", split)], "mksquashfs src out -comp xz -quiet -no-progress "
@@ -3364,6 +3397,14 @@ def g_containers(ck, srv):
     e = log_entry(srv, url)
     ck.ok("containers: cards in an encrypted 7z upload are blocked (%s)" % e.get("rule"),
           blocked(r), e.get("reason", "")[:120])
+    # a file system image: nobody reads its files - dlp.on-error (a UTF-16
+    # card passed in an ext4 image, red team s24)
+    url = "http://upload.test/c8/dlp-ext4"
+    r = reqmod(srv, "POST", url, _tool([("cards.txt", CARDS.decode().encode("utf-16"))],
+                                       "/sbin/mke2fs -q -t ext4 -d src out 1M", "out", sub="src"))
+    e = log_entry(srv, url)
+    ck.ok("containers: cards in an ext4 image upload are dlp.on-error (%s)" % e.get("rule"),
+          blocked(r) and "file system image" in e.get("reason", ""), e.get("reason", "")[:120])
     # LHA and ISO 9660 members DLP reads (dlp_arc.c, the toolkit's readers):
     # the card in each is found; the same archives of a clean text pass
     for nm, files, cmd, out, sub in (

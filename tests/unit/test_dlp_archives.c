@@ -447,6 +447,20 @@ static void test_bzip2_xz_uploads(void **state)
     rl.body = zl, rl.len = n - 6;
     expect(&rl, SK_BLOCK, "cards", "a .lzma of cards cut short");
     free(zl);
+    /* a file system image: its files are read by nobody (a card's
+     * clusters need not follow each other) - dlp.on-error; its boot
+     * sector one field off is bytes */
+    static unsigned char img[8192];
+    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
+    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+    struct req ri = {
+        .ip = "10.0.0.2", .ctype = "application/octet-stream", .body = img, .len = 8192};
+    for (ri.chunk = 0; ri.chunk <= 1000; ri.chunk += 1000)
+        expect(&ri, SK_BLOCK, "dlp-undecodable", "a FAT image");
+    ri.len = 1024; /* shorter than the head: asked at the end */
+    expect(&ri, SK_BLOCK, "dlp-undecodable", "a FAT image of 1 KiB");
+    img[21] = 0x12, ri.len = 8192;
+    expect(&ri, SK_ALLOW, NULL, "a FAT boot sector with a bad media byte");
     /* a clean .bz2 passes */
     unsigned char *c = sk_tz_bzip2("nothing to see here\n", 20, &n);
     struct req r = {.ip = "10.0.0.2", .ctype = "application/octet-stream", .body = c, .len = n};

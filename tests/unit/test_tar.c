@@ -425,6 +425,67 @@ static size_t iso_rec(unsigned char *r, uint32_t x, uint32_t l, int dir, const c
     return iso_rec_n(r, x, l, dir, name, name[0] ? strlen(name) : 1);
 }
 
+/* Disk and file system images nobody reads: each told by its own
+ * structure, one field off is none; an ISO 9660 image's boot MBR is the
+ * ISO's */
+static void test_disk_image(void **state)
+{
+    static unsigned char img[40 * 2048];
+    (void)state;
+
+    /* FAT: mkfs.fat's boot sector (jump, 512-byte sectors, 1 per cluster,
+     * 1 reserved, 2 FATs, media F8) */
+    memset(img, 0, sizeof(img));
+    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
+    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+    assert_string_equal(sk_disk_image(img, 4096), "a FAT file system image");
+    img[16] = 3; /* three FATs: none */
+    assert_null(sk_disk_image(img, 4096));
+    img[16] = 2, img[13] = 3; /* 3 sectors per cluster: none */
+    assert_null(sk_disk_image(img, 4096));
+    img[13] = 1, img[511] = 0xab;
+    assert_null(sk_disk_image(img, 4096));
+    /* NTFS and exFAT by their OEM names */
+    memset(img, 0, 512), memcpy(img + 3, "NTFS    ", 8), img[510] = 0x55, img[511] = 0xaa;
+    assert_string_equal(sk_disk_image(img, 4096), "an NTFS file system image");
+    memcpy(img + 3, "EXFAT   ", 8);
+    assert_string_equal(sk_disk_image(img, 4096), "an exFAT file system image");
+    /* an MBR: one partition of a type, a start, a size; a status byte
+     * other than 0 and 0x80 is none */
+    memset(img, 0, 512), img[510] = 0x55, img[511] = 0xaa;
+    assert_null(sk_disk_image(img, 4096));
+    img[446] = 0x80, img[446 + 4] = 0x0c, img[446 + 8] = 1, img[446 + 12] = 100;
+    assert_string_equal(sk_disk_image(img, 4096), "an MBR-partitioned disk image");
+    img[446 + 16] = 0x7f;
+    assert_null(sk_disk_image(img, 4096));
+    img[446 + 16] = 0;
+    /* ... unless an ISO 9660 image carries it (isohybrid): read as one */
+    unsigned char *pvd = img + 16 * 2048;
+    pvd[0] = 1, memcpy(pvd + 1, "CD001", 5), pvd[6] = 1;
+    assert_true(sk_iso_is(img, sizeof(img)));
+    assert_null(sk_disk_image(img, sizeof(img)));
+    memset(pvd, 0, 7);
+    /* GPT: its header at 512 */
+    memset(img, 0, 1024), memcpy(img + 512, "EFI PART", 8);
+    assert_string_equal(sk_disk_image(img, 4096), "a GPT-partitioned disk image");
+    /* ext2/3/4: the superblock's magic at 1080, its fields sane */
+    memset(img, 0, 4096);
+    img[1024] = 128, img[1048] = 2, img[1080] = 0x53, img[1081] = 0xef, img[1100] = 1;
+    assert_string_equal(sk_disk_image(img, 4096), "an ext2/3/4 file system image");
+    assert_null(sk_disk_image(img, 2047)); /* the superblock not all there */
+    img[1048] = 7;                         /* a 128 KiB block: none */
+    assert_null(sk_disk_image(img, 4096));
+    img[1048] = 2, img[1100] = 2; /* revision 2: none */
+    assert_null(sk_disk_image(img, 4096));
+    /* image containers by their magic */
+    memset(img, 0, 4096), memcpy(img, "conectix", 8);
+    assert_string_equal(sk_disk_image(img, 4096), "a VHD disk image");
+    memcpy(img, "QFI\xfb", 4);
+    assert_string_equal(sk_disk_image(img, 4096), "a QCOW disk image");
+    memcpy(img, "QFI\xfa", 4);
+    assert_null(sk_disk_image(img, 4096));
+}
+
 static void test_iso(void **state)
 {
     static unsigned char img[24 * 2048];
@@ -567,10 +628,11 @@ static void test_lha(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pax_size),  cmocka_unit_test(test_pax_records),
-        cmocka_unit_test(test_base256),   cmocka_unit_test(test_pax_cut),
-        cmocka_unit_test(test_bad_sizes), cmocka_unit_test(test_cpio),
-        cmocka_unit_test(test_iso),       cmocka_unit_test(test_lha),
+        cmocka_unit_test(test_pax_size),   cmocka_unit_test(test_pax_records),
+        cmocka_unit_test(test_base256),    cmocka_unit_test(test_pax_cut),
+        cmocka_unit_test(test_bad_sizes),  cmocka_unit_test(test_cpio),
+        cmocka_unit_test(test_iso),        cmocka_unit_test(test_lha),
+        cmocka_unit_test(test_disk_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,24 @@ static void test_lzma_loose(void **s)
     free(z);
 }
 
+/* A file system image's files are read by nobody (a file's clusters need
+ * not follow each other): av.on-error, as the object and as a member */
+static void test_disk_images(void **s)
+{
+    static unsigned char img[8192];
+    (void)s;
+    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
+    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+    assert_int_equal(scan(img, sizeof(img), "av-error"), SK_BLOCK);
+    struct sk_tzip a = {0};
+    sk_tz_tar_member(&a, "disk.img", '0', NULL, sizeof(img), img, sizeof(img), 0);
+    sk_tz_tar_end(&a);
+    assert_int_equal(scan(a.p, a.n, "av-error"), SK_BLOCK);
+    sk_tzip_free(&a);
+    img[16] = 3; /* no FAT boot sector: bytes */
+    assert_int_equal(scan(img, sizeof(img), NULL), SK_ALLOW);
+}
+
 /* ar (.deb): each member an object of its own */
 static void test_ar_members(void **s)
 {
@@ -233,7 +251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tar_sizes),  cmocka_unit_test(test_lzma_loose),
         cmocka_unit_test(test_ar_members), cmocka_unit_test(test_streams_after_prefix),
-        cmocka_unit_test(test_git_pack),
+        cmocka_unit_test(test_git_pack),   cmocka_unit_test(test_disk_images),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -563,6 +563,15 @@ SK_API const char *sk_container_unread(const unsigned char *p, size_t n);
  * program that reads those formats (libarchive, 7-Zip, a browser). 1: an
  * archive; 0: not; -1: P[0..N) is too short to tell (SK_SFX_HEAD bytes
  * always tell). */
+/* A disk or file system image P[0..N) (its first 2 KiB tell) whose
+ * files nobody here reads - libclamav scans an MBR's or GPT's partitions
+ * as bytes, not the files in them, and a file's clusters need not follow
+ * each other (red team s24: EICAR in two clusters of a FAT image, split
+ * by another): VHD (dynamic), VHDX, VMDK, QCOW, VirtualBox images; a GPT
+ * or MBR partition table (not an ISO 9660 image's, which is read); an
+ * NTFS, exFAT or FAT boot sector; an ext2/3/4 superblock. What it is, for
+ * a log line, else NULL. */
+SK_API const char *sk_disk_image(const unsigned char *p, size_t n);
 #define SK_SFX_HEAD 64
 SK_API int sk_sfx_archive_at(const unsigned char *p, size_t n);
 /* The coding that undoes a compressed file of type T (gzip, zstd, bzip2,
