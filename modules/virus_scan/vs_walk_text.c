@@ -286,7 +286,7 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
 /* A script's text with its backslash escapes undone, as one object: a file
  * in a string literal (HTML smuggling without base64: new Blob(["..."])).
  * Only when it has an escape that changes a byte a signature reads. */
-static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+static int sk_vs_script_text(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                              const char *name)
 {
     struct sk_vs_b64 d;
@@ -298,6 +298,40 @@ static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_
             rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, SK_UNESC_BSL));
             break;
         }
+    return rc;
+}
+
+/* The offset of the next "<TAG" (any case) in P[FROM..N), or N. */
+static size_t sk_vs_tag(const unsigned char *p, size_t n, size_t from, const char *tag)
+{
+    size_t tl = strlen(tag);
+
+    for (const unsigned char *q = p + from; (q = memchr(q, '<', n - (size_t)(q - p))) != NULL; q++)
+        if ((size_t)(p + n - q) > tl && strncasecmp((const char *)q + 1, tag, tl) == 0)
+            return (size_t)(q - p);
+    return n;
+}
+
+/* A text's scripts: each element of a page (HTML, SVG, an HTA or WSF) on
+ * its own, as the browser or script host runs it - the page around it
+ * would make the engine read the object as HTML (red team s24: EICAR in
+ * an inline script's string passed); a text without one, whole. */
+static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
+                             const char *name)
+{
+    size_t at = sk_vs_tag(p, n, 0, "script");
+    int rc = 0;
+
+    if (at == n)
+        return sk_vs_script_text(w, p, n, depth, name);
+    while (rc == 0 && at < n) {
+        const unsigned char *gt = memchr(p + at, '>', n - at);
+        if (!gt)
+            break;
+        size_t from = (size_t)(gt - p) + 1, end = sk_vs_tag(p, n, from, "/script");
+        rc = sk_vs_script_text(w, p + from, end - from, depth, name);
+        at = end < n ? sk_vs_tag(p, n, end + 1, "script") : n;
+    }
     return rc;
 }
 
@@ -362,7 +396,10 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
         rc = sk_vs_walk_values(w, p, n, 1, depth, name);
     else if (rc == 0 && ((ct && strcasestr(ct, "json")) || sk_json_like(p, n)))
         rc = sk_vs_walk_values(w, p, n, 0, depth, name);
-    else if (rc == 0 && ct && (strcasestr(ct, "javascript") || strcasestr(ct, "ecmascript")))
+    /* any other text as a script's, declared or not: a script inline in an
+     * HTML page, an SVG, an HTA or WSF, a .js sent as text/plain or
+     * octet-stream (red team s24: only a declared JavaScript type was) */
+    else if (rc == 0)
         rc = sk_vs_walk_script(w, p, n, depth, name);
     free(u8);
     free(refs);

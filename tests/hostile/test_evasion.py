@@ -1410,6 +1410,22 @@ def g_av_base64(ck, srv):
             ("a JSON string after a UTF-8 BOM, uploaded as text/plain", "REQMOD", "text/plain",
              b"\xef\xbb\xbf" + gist.encode()),
             ("a script's string literal", "RESPMOD", "application/javascript",
+             ("var f = new Blob([%s]);" % json.dumps(ed)).encode()),
+            # any script, declared or not (red team s24): inline in a page,
+            # an SVG, an HTA; a .js sent as text/plain or octet-stream; each
+            # byte as \xHH
+            ("an inline script's string literal", "RESPMOD", "text/html",
+             ("<html><body><script>var f = new Blob([%s]);</script></body></html>"
+              % json.dumps(ed)).encode()),
+            ("an SVG script's \\xHH literal", "RESPMOD", "image/svg+xml",
+             ('<svg xmlns="http://www.w3.org/2000/svg"><script>var f = new Blob(["%s"]);'
+              "</script></svg>" % "".join("\\x%02x" % c for c in EICAR)).encode()),
+            ("an HTA script's string literal", "RESPMOD", "application/hta",
+             ("<html><head><SCRIPT language=\"JScript\">var f = %s;</SCRIPT></head></html>"
+              % json.dumps(ed)).encode()),
+            ("a script's string literal as text/plain", "RESPMOD", "text/plain",
+             ("var f = new Blob([%s]);" % json.dumps(ed)).encode()),
+            ("a script's string literal as octet-stream", "RESPMOD", "application/octet-stream",
              ("var f = new Blob([%s]);" % json.dumps(ed)).encode())]):
         url = "http://origin.test/values/%d" % i
         r = (reqmod(srv, "POST", url, body, extra=("Content-Type: " + ct,)) if method == "REQMOD"
