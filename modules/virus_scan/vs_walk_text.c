@@ -315,15 +315,19 @@ static size_t sk_vs_tag(const unsigned char *p, size_t n, size_t from, const cha
 /* A text's scripts: each element of a page (HTML, SVG, an HTA or WSF) on
  * its own, as the browser or script host runs it - the page around it
  * would make the engine read the object as HTML (red team s24: EICAR in
- * an inline script's string passed); a text without one, whole. */
-static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
-                             const char *name)
+ * an inline script's string passed); a text without one, whole - when
+ * declared a script (JS), or when it has a quote a string literal would
+ * start with (bytes a base64 run decoded to are seldom one). */
+static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int js,
+                             int depth, const char *name)
 {
     size_t at = sk_vs_tag(p, n, 0, "script");
     int rc = 0;
 
     if (at == n)
-        return sk_vs_script_text(w, p, n, depth, name);
+        return js || memchr(p, '"', n) || memchr(p, '\'', n) || memchr(p, '`', n)
+                   ? sk_vs_script_text(w, p, n, depth, name)
+                   : 0;
     while (rc == 0 && at < n) {
         const unsigned char *gt = memchr(p + at, '>', n - at);
         if (!gt)
@@ -400,7 +404,9 @@ static int sk_vs_walk_views(struct sk_vs_walk *w, const unsigned char *p, size_t
      * HTML page, an SVG, an HTA or WSF, a .js sent as text/plain or
      * octet-stream (red team s24: only a declared JavaScript type was) */
     else if (rc == 0)
-        rc = sk_vs_walk_script(w, p, n, depth, name);
+        rc = sk_vs_walk_script(w, p, n,
+                               ct && (strcasestr(ct, "javascript") || strcasestr(ct, "ecmascript")),
+                               depth, name);
     free(u8);
     free(refs);
     return rc;
