@@ -344,6 +344,33 @@ static void test_unicode_digits_decoded(void **state)
     }
 }
 
+/* An HTML script or style element is raw text to its end tag, which a
+ * page never shows: aside, so it never splits the paragraph's number
+ * (red team s24), and read on its own line (a card in a script is one) */
+static void test_html_raw_elements(void **state)
+{
+    static const char *const html[] = {
+        "<p>Card: 4111 11<script>var x=99</script>11 1111 1111</p>",
+        "<p>Card: 4111 11<style>p{color:red}</style>11 1111 1111</p>",
+        "<p>4111<style>.a{}</style> 1111<style>.b{}</style> 1111<STYLE>.c{}</STYLE> 1111</p>",
+        "<p>4111 11<SCRIPT type=\"x\">if (a<b && c</scr) f('</p>')</Script >11 1111 1111</p>",
+        "<svg><text>4111 1111 </text><script><![CDATA[ 9 ]]></script><text>1111 1111</text></svg>",
+        "<html><script>var c = '4111 1111 1111 1111';</script><p>nothing here</p></html>",
+    };
+    struct req r = {.ip = "10.0.0.2", .ctype = "text/html"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(html) / sizeof(html[0]); i++)
+        for (size_t c = 0; c <= 7; c += c < 3 ? 1 : 4) {
+            r.body = html[i], r.len = strlen(html[i]), r.chunk = c;
+            expect(&r, SK_BLOCK, "cards", html[i]);
+        }
+    /* a script's digits do not join the text around it: Luhn fails */
+    const char *clean = "<p>4111 11<script>var x=99</script>12 1111 1111</p>";
+    r.body = clean, r.len = strlen(clean), r.chunk = 0;
+    expect(&r, SK_ALLOW, NULL, clean);
+}
+
 /* HTML character references as HTML5 reads them in text (DLP-HTMLREF):
  * numbers without their ';' (the reference ends at the first byte that
  * cannot continue it), legacy names without ';' whatever follows, the
@@ -821,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_unicode_digits_decoded),
         cmocka_unit_test(test_html_references),
+        cmocka_unit_test(test_html_raw_elements),
         cmocka_unit_test(test_percent_encoded),
         cmocka_unit_test(test_json_two_readings),
         cmocka_unit_test(test_evasions),
