@@ -3280,6 +3280,32 @@ def g_containers(ck, srv):
     unread("EICAR in a cramfs image", "http://origin.test/c8/cramfs",
            _tool([("e.txt", split)], "/sbin/mkfs.cramfs src out >/dev/null", "out", sub="src"),
            "cramfs image")
+    # a UDF bridge image: a file the UDF tree names and the ISO 9660 trees
+    # do not (genisoimage -hide) is what Windows shows (red team s24)
+    page = b"<html><script>var b=atob('%s')</script></html>" % base64.b64encode(split)
+    for nm, files, cmd in (
+            ("an HTML smuggling page hidden from ISO 9660", [("invoice.html", page)],
+             "genisoimage -quiet -udf -R -hide invoice.html -o out src"),
+            ("a .lzma two directories down, hidden from ISO 9660",
+             [("d1/d2/a.lzma", lzma.compress(split, format=lzma.FORMAT_ALONE))],
+             "genisoimage -quiet -udf -R -hide a.lzma -o out src")):
+        url = "http://origin.test/c8/udf-" + nm.split()[1]
+        d = tempfile.mkdtemp(prefix="sekisho-udf-")
+        try:
+            for fn, data in files:
+                os.makedirs(os.path.dirname(os.path.join(d, "src", fn)), exist_ok=True)
+                with open(os.path.join(d, "src", fn), "wb") as f:
+                    f.write(data)
+            subprocess.run(cmd, cwd=d, shell=True, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            with open(os.path.join(d, "out"), "rb") as f:
+                body = f.read()
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        virus_blocked(ck, srv, "containers: a UDF bridge image: " + nm, url,
+                      respmod(srv, url, body))
+    clean("UDF bridge image", "http://origin.test/c8/udf-clean",
+          _tool([("log.txt", text)], "genisoimage -quiet -udf -R -o out src", "out", sub="src"))
     # file system images: nobody here reads their files, and a file's
     # clusters need not follow each other (red team s24: EICAR in two FAT
     # clusters split by another file's passed); a partition table too

@@ -119,8 +119,11 @@ SK_API int sk_cpio_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, vo
  * primary volume and of every supplementary one - Joliet, which Windows
  * shows, may name files the primary tree does not -; 16 levels and 1,024
  * directories at most, each read once; a file extent by extent, each
- * extent once), to FN: SK_AR_OK, SK_AR_STOP, SK_AR_CORRUPT. UDF is not
- * read. */
+ * extent once), then of its UDF tree (a bridge image: type 1 partition
+ * maps, 2048-byte sectors) each file whose data no ISO 9660 entry named -
+ * what Windows shows when it mounts the image; a file in scattered
+ * extents joined in a buffer that lives for the call -, to FN: SK_AR_OK,
+ * SK_AR_STOP, SK_AR_CORRUPT (also a UDF tree that does not read). */
 SK_API int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg);
 
 /* ---- LHA archives (sk_lha.c) ----------------------------------------- */
