@@ -291,10 +291,25 @@ static void sk_numbers(struct sk_dlp_engine *e, const struct sk_tok *t, size_t f
 {
     if (first == 0 && last == t->ng - 1 && sk_phone_intl(e, t))
         return;
+    /* a token that carries its separator in front, after no letter or
+     * digit, continues a structure to its left: a list of signed numbers
+     * ("-6524 -6517 -6510 -6503", a table of iproute2's tc) or a dotted
+     * one ("[.4300.0020.0011.0002]", a Unicode collation element) - its
+     * runs of that separator are no card (one written "4111 -1111" or
+     * "no.4111.1111..." still is) */
+    char lead = 0;
+    if (t->ng >= 2 && t->start > 0 &&
+        (e->buf[t->start - 1] == '-' || e->buf[t->start - 1] == '.') &&
+        (t->start == 1 || !(sk_cls[e->buf[t->start - 2]] & SK_C_ALNUM))) {
+        lead = (char)e->buf[t->start - 1];
+        for (size_t k = 0; k + 1 < t->ng; k++)
+            if (t->sep[k] != lead)
+                lead = 0;
+    }
     for (size_t i = first; i <= last;) {
         size_t tot = 0, best_j = 0;
         int best = -1, best_near = 0, near;
-        for (size_t j = i; j <= last && !(i > 0 && t->sep[i - 1] == '.'); j++) {
+        for (size_t j = i; j <= last && !(i > 0 && t->sep[i - 1] == '.') && !lead; j++) {
             tot += t->glen[j];
             if (tot > 19 || (j > i && t->sep[j - 1] != t->sep[i]))
                 break;

@@ -351,6 +351,29 @@ static void test_unicode_digits(void **state)
         r.body = spaced, r.len = sizeof(spaced) - 1;
         expect(&r, SK_BLOCK, "cards", "spaced separators, chunked");
     }
+    /* a token carrying its separator in front continues a structure to
+     * its left: signed numbers (iproute2's tc tables), dotted hex (Unicode
+     * collation elements) - no card; one written after a word still is */
+    static const struct {
+        const char *text;
+        int card;
+    } lead[] = {
+        {" -6011 -1111 -1111 -1117 -6496 -6489\n", 0},
+        {"30E8      ; [.4300.0020.0011.0002] # KATAKANA LETTER YO\n", 0},
+        {"x -6011 -1111 -1111 -1117 y", 0},
+        {"card 6011 -1111 -1111 -1117 y", 1},
+        {"ref-4111-1111-1111-1111 y", 1},
+        {"no.4300.0020.0011.0002 y", 1},
+        {"pay -4111111111111111 y", 1},  /* one group: a number, no list */
+        {"[-4111 1111 1111 1111] y", 1}, /* its separator is not the sign */
+    };
+    for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++) {
+        struct req r = {.ip = "10.0.0.2",
+                        .ctype = "text/plain",
+                        .body = lead[i].text,
+                        .len = strlen(lead[i].text)};
+        expect(&r, lead[i].card ? SK_BLOCK : SK_ALLOW, lead[i].card ? "cards" : NULL, lead[i].text);
+    }
 }
 
 /* Dashes (DLP-DASH): every Unicode Pd dash, the minus sign, look-alikes
