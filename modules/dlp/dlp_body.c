@@ -629,7 +629,10 @@ static int sk_sniff_decide(struct sk_sniff *z, int whole)
             if (z->depth < SK_DLP_MAX_DEPTH)
                 z->next = sk_tee_new(z->ctx, z->next,
                                      sk_dlp_multipart_new(z->ctx, NULL, NULL, 0, z->depth));
-            else /* its encodings would go unread */
+            else if (sk_mp_is_message(z->ctype, z->name, NULL, 0))
+                /* its encodings would go unread; one told only by its
+                 * first lines (a Debian control file's paragraphs, each a
+                 * "message" in the one before) no mail reader opens so */
                 sk_dlp_undecodable(z->ctx, "mail messages nested too deeply");
         }
         /* an mbox: also its messages one by one, as mailbox.mbox reads

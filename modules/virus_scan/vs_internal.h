@@ -322,6 +322,7 @@ struct sk_vs_walk {
     int digest;           /* the body is multipart/digest (untyped parts are messages) */
     int mail;             /* ... not form-data: a bare CR ends a line too (sk_mp_mail) */
     int form;             /* ... multipart/form-data: no delimiter at all is av.on-error */
+    int script_view;      /* inside a script's text read with its escapes undone */
     /* the body's container magic (sk_magics_find on what sk_vs_walk_body
      * is given), or NULL: the walk finds it itself. Borrowed. */
     const struct sk_magics *magics;

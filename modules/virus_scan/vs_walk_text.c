@@ -285,17 +285,25 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
 
 /* A script's text with its backslash escapes undone, as one object: a file
  * in a string literal (HTML smuggling without base64: new Blob(["..."])).
- * Only when it has an escape that changes a byte a signature reads. */
+ * Only when it has an escape that changes a byte a signature reads. A
+ * view of the same bytes, as a UTF-16 text's UTF-8 is: no level of its
+ * own, and never read so again inside (a text of backslashes, a shell
+ * script, was read again and again to av-limit:depth). */
 static int sk_vs_script_text(struct sk_vs_walk *w, const unsigned char *p, size_t n, int depth,
                              const char *name)
 {
     struct sk_vs_b64 d;
     int rc = 0;
 
+    if (w->script_view)
+        return 0;
     for (const unsigned char *q = p; (q = memchr(q, '\\', n - (size_t)(q - p))) != NULL; q++)
         if (q + 1 < p + n && q[1] != 'n' && q[1] != 't' && q[1] != 'r') {
-            sk_vs_b64_init(&d, w, depth, "a script's string", "script string", name);
+            sk_vs_b64_init(&d, w, depth > 0 ? depth - 1 : 0, "a script's string",
+                           "script string", name);
+            w->script_view++;
             rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, SK_UNESC_BSL));
+            w->script_view--;
             break;
         }
     return rc;

@@ -310,6 +310,41 @@ static char *nested(int levels)
     return m;
 }
 
+/* Messages within messages past the reader's depth: declared ones
+ * (message/rfc822) are dlp.on-error; text whose paragraphs only look like
+ * header sections (a Debian control file: each paragraph a "message" in
+ * the one before) is no message to any mail reader - read as text */
+static void test_message_depth(void **state)
+{
+    static char deep[4096], control[16384];
+    size_t d = 0, c = 0;
+
+    (void)state;
+    for (int l = 0; l < 8; l++)
+        d += (size_t)snprintf(deep + d, sizeof(deep) - d,
+                              "Subject: level %d\r\nContent-Type: message/rfc822\r\n\r\n", l);
+    d += (size_t)snprintf(deep + d, sizeof(deep) - d,
+                          "Content-Transfer-Encoding: quoted-printable\r\n\r\n" QP_BODY);
+    struct req r = {.ip = "10.0.0.2", .ctype = "message/rfc822", .body = deep, .len = d};
+    expect(&r, SK_BLOCK, NULL, "messages declared 8 deep");
+    for (int p = 0; p < 10; p++)
+        c += (size_t)snprintf(control + c, sizeof(control) - c,
+                              "Template: pkg/question%d\nType: string\nDefault: %d\n"
+                              "Description: a question of a package's configuration\n%s\n",
+                              p, p,
+                              /* a long description: the section runs past 512 bytes */
+                              " The question is asked when the package is configured, and\n"
+                              " .\n"
+                              " its answer is kept in the debconf database until the package\n"
+                              " is purged; a reconfiguration asks it again with the answer\n"
+                              " given before as its default. The text wraps at 72 columns,\n"
+                              " each continuation line starting with one space as Debian's\n"
+                              " control files write them; a paragraph ends at a blank line\n"
+                              " and the next paragraph starts a new template of the file.\n");
+    r.ctype = "text/plain", r.body = control, r.len = c;
+    expect(&r, SK_ALLOW, NULL, "a Debian templates file of ten paragraphs");
+}
+
 /* Uploaded messages: blocked for the card their decoded text holds, however
  * the message is declared and the client cuts its writes; clean ones pass. */
 static void test_dlp_messages(void **state)
@@ -619,7 +654,7 @@ int main(void)
         cmocka_unit_test(test_message_reader),      cmocka_unit_test(test_message_long_headers),
         cmocka_unit_test(test_message_header_text), cmocka_unit_test(test_message_like),
         cmocka_unit_test(test_dlp_messages),        cmocka_unit_test(test_mbox_reader),
-        cmocka_unit_test(test_dlp_readings),
+        cmocka_unit_test(test_dlp_readings),        cmocka_unit_test(test_message_depth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -755,6 +755,25 @@ static void test_base64_runs_scanned(void **s)
 /* A file as a form field's value or a JSON string (its '\' written %5C or
  * "\\"): the value is decoded as the application gets it and scanned as an
  * object of its own; values without an escape cost nothing more. */
+/* A script's text with its escapes undone is read once, not again inside
+ * (a shell script's backslashes of backslashes were read again and again
+ * to av-limit:depth: /etc/bash.bashrc was blocked) */
+static void test_script_view_once(void **s)
+{
+    char body[4096];
+    size_t o = 0;
+    struct hdrs plain = {{"Content-Type"}, {"text/plain"}};
+
+    (void)s;
+    for (int i = 0; i < 20; i++)
+        o += (size_t)snprintf(body + o, sizeof(body) - o,
+                              "PS1='\\\\\\\\[\\\\\\\\e]0;\\\\\\\\u@\\\\\\\\h' # %d\n", i);
+    fk.scans = 0;
+    expect_txn(SK_RESPMOD, "http://origin.test/bashrc", &plain, NULL, body, o, 4096, SK_ALLOW,
+               NULL);
+    assert_int_equal(fk.scans, 2); /* the text, its script view */
+}
+
 static void test_values_scanned(void **s)
 {
     char body[1024], val[300];
@@ -941,6 +960,7 @@ int main(void)
         cmocka_unit_test_setup(test_partial_content, setup),
         cmocka_unit_test_setup(test_base64_runs_scanned, setup),
         cmocka_unit_test_setup(test_values_scanned, setup),
+        cmocka_unit_test_setup(test_script_view_once, setup),
         cmocka_unit_test_setup(test_zip64_decoy_run, setup),
         cmocka_unit_test_setup(test_two_content_types, setup),
         cmocka_unit_test(test_coding_fields_and_members),
