@@ -299,8 +299,8 @@ static int sk_vs_script_text(struct sk_vs_walk *w, const unsigned char *p, size_
         return 0;
     for (const unsigned char *q = p; (q = memchr(q, '\\', n - (size_t)(q - p))) != NULL; q++)
         if (q + 1 < p + n && q[1] != 'n' && q[1] != 't' && q[1] != 'r') {
-            sk_vs_b64_init(&d, w, depth > 0 ? depth - 1 : 0, "a script's string",
-                           "script string", name);
+            sk_vs_b64_init(&d, w, depth > 0 ? depth - 1 : 0, "a script's string", "script string",
+                           name);
             w->script_view++;
             rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, SK_UNESC_BSL));
             w->script_view--;
