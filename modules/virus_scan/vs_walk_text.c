@@ -320,12 +320,25 @@ static size_t sk_vs_tag(const unsigned char *p, size_t n, size_t from, const cha
     return n;
 }
 
+/* A name a script host runs (.js, .mjs, .cjs, .jse, .wsf, .hta). */
+static int sk_vs_script_named(const char *name)
+{
+    static const char *const ext[] = {".js", ".mjs", ".cjs", ".jse", ".wsf", ".hta"};
+    size_t nl = name ? strlen(name) : 0;
+
+    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+        if (nl > strlen(ext[i]) && strcasecmp(name + nl - strlen(ext[i]), ext[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* A text's scripts: each element of a page (HTML, SVG, an HTA or WSF) on
  * its own, as the browser or script host runs it - the page around it
  * would make the engine read the object as HTML (red team s24: EICAR in
- * an inline script's string passed); a text without one, whole - when
- * declared a script (JS), or when it has a quote a string literal would
- * start with (bytes a base64 run decoded to are seldom one). */
+ * an inline script's string passed); a text without one, whole, when
+ * declared JavaScript (JS) or named as a script (a .js sent as text/plain
+ * or octet-stream) - not any text: a tar's or a binary's bytes with their
+ * "escapes" undone were a corrupt copy of its members (av.on-error). */
 static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_t n, int js,
                              int depth, const char *name)
 {
@@ -333,9 +346,7 @@ static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_
     int rc = 0;
 
     if (at == n)
-        return js || memchr(p, '"', n) || memchr(p, '\'', n) || memchr(p, '`', n)
-                   ? sk_vs_script_text(w, p, n, depth, name)
-                   : 0;
+        return js || sk_vs_script_named(name) ? sk_vs_script_text(w, p, n, depth, name) : 0;
     while (rc == 0 && at < n) {
         const unsigned char *gt = memchr(p + at, '>', n - at);
         if (!gt)

@@ -1423,11 +1423,11 @@ def g_av_base64(ck, srv):
             ("an HTA script's string literal", "RESPMOD", "application/hta",
              ("<html><head><SCRIPT language=\"JScript\">var f = %s;</SCRIPT></head></html>"
               % json.dumps(ed)).encode()),
-            ("a script's string literal as text/plain", "RESPMOD", "text/plain",
+            ("a .js's string literal as text/plain", "RESPMOD", "text/plain",
              ("var f = new Blob([%s]);" % json.dumps(ed)).encode()),
-            ("a script's string literal as octet-stream", "RESPMOD", "application/octet-stream",
+            ("a .js's string literal as octet-stream", "RESPMOD", "application/octet-stream",
              ("var f = new Blob([%s]);" % json.dumps(ed)).encode())]):
-        url = "http://origin.test/values/%d" % i
+        url = "http://origin.test/values/%d%s" % (i, "/lib.js" if ".js's" in name else "")
         r = (reqmod(srv, "POST", url, body, extra=("Content-Type: " + ct,)) if method == "REQMOD"
              else respmod(srv, url, body, ctype=ct))
         virus_blocked(ck, srv, "EICAR in " + name, url, r)

@@ -769,9 +769,14 @@ static void test_script_view_once(void **s)
         o += (size_t)snprintf(body + o, sizeof(body) - o,
                               "PS1='\\\\\\\\[\\\\\\\\e]0;\\\\\\\\u@\\\\\\\\h' # %d\n", i);
     fk.scans = 0;
-    expect_txn(SK_RESPMOD, "http://origin.test/bashrc", &plain, NULL, body, o, 4096, SK_ALLOW,
+    expect_txn(SK_RESPMOD, "http://origin.test/prompt.js", &plain, NULL, body, o, 4096, SK_ALLOW,
                NULL);
     assert_int_equal(fk.scans, 2); /* the text, its script view */
+    /* not a script: a shell profile, a tar's bytes are read as they are */
+    fk.scans = 0;
+    expect_txn(SK_RESPMOD, "http://origin.test/bashrc", &plain, NULL, body, o, 4096, SK_ALLOW,
+               NULL);
+    assert_int_equal(fk.scans, 1);
 }
 
 static void test_values_scanned(void **s)
