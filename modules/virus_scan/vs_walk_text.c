@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <sekisho/decode.h>
+#include <sekisho/text.h>
 
 #include "vs_internal.h"
 #include "vs_walk.h"
@@ -283,6 +284,8 @@ static int sk_vs_walk_values(struct sk_vs_walk *w, const unsigned char *p, size_
     return sk_vs_b64_finish(&d, rc);
 }
 
+#define SK_VS_PCT_RUN 16 /* %XX in a row that make a script's string one to undo */
+
 /* A script's text with its backslash escapes undone, as one object: a file
  * in a string literal (HTML smuggling without base64: new Blob(["..."])).
  * Only when it has an escape that changes a byte a signature reads. A
@@ -297,15 +300,30 @@ static int sk_vs_script_text(struct sk_vs_walk *w, const unsigned char *p, size_
 
     if (w->script_view)
         return 0;
+    unsigned kinds = 0;
     for (const unsigned char *q = p; (q = memchr(q, '\\', n - (size_t)(q - p))) != NULL; q++)
         if (q + 1 < p + n && q[1] != 'n' && q[1] != 't' && q[1] != 'r') {
-            sk_vs_b64_init(&d, w, depth > 0 ? depth - 1 : 0, "a script's string", "script string",
-                           name);
-            w->script_view++;
-            rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, SK_UNESC_BSL));
-            w->script_view--;
+            kinds |= SK_UNESC_BSL;
             break;
         }
+    /* a string of %XX for decodeURIComponent() or unescape() (red team
+     * s24): a run of SK_VS_PCT_RUN of them */
+    for (const unsigned char *q = p, *e = p + n; !(kinds & SK_UNESC_PCT) && q < e; q++) {
+        size_t k = 0;
+        while (q + 3 * k + 2 < e && q[3 * k] == '%' && sk_hex_digit(q[3 * k + 1]) >= 0 &&
+               sk_hex_digit(q[3 * k + 2]) >= 0)
+            k++;
+        if (k >= SK_VS_PCT_RUN)
+            kinds |= SK_UNESC_PCT;
+        q += k ? 3 * k - 1 : 0;
+    }
+    if (kinds) {
+        sk_vs_b64_init(&d, w, depth > 0 ? depth - 1 : 0, "a script's string", "script string",
+                       name);
+        w->script_view++;
+        rc = sk_vs_b64_finish(&d, sk_vs_value(&d, p, n, kinds));
+        w->script_view--;
+    }
     return rc;
 }
 

@@ -1424,6 +1424,10 @@ def g_av_base64(ck, srv):
             ("an HTA script's string literal", "RESPMOD", "application/hta",
              ("<html><head><SCRIPT language=\"JScript\">var f = %s;</SCRIPT></head></html>"
               % json.dumps(ed)).encode()),
+            # decodeURIComponent() / unescape() of a string of %XX
+            ("an inline script's %XX string (decodeURIComponent)", "RESPMOD", "text/html",
+             ("<html><body><script>var d = decodeURIComponent('%s');</script></body></html>"
+              % "".join("%%%02X" % c for c in EICAR)).encode()),
             ("a .js's string literal as text/plain", "RESPMOD", "text/plain",
              ("var f = new Blob([%s]);" % json.dumps(ed)).encode()),
             ("a .js's string literal as octet-stream", "RESPMOD", "application/octet-stream",
