@@ -307,7 +307,8 @@ static const char *sk_darc_image(const unsigned char *p, size_t n)
 
 int sk_dlp_arc_wants(const unsigned char *p, size_t n)
 {
-    return sk_darc_any(p, n);
+    /* a disk image too: the hold's head tells it (sk_darc_image) */
+    return sk_darc_any(p, n) || sk_disk_image(p, n) != NULL;
 }
 
 struct sk_dlp_sink *sk_dlp_arc_new(struct sk_dlp_ctx *ctx, const char *name, int depth,
