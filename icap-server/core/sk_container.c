@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sekisho/decode.h"
+#include "sk_util.h"
 
 #define SK_ZIP_LOCAL 0x04034b50u
 #define SK_ZIP_DESC  0x08074b50u
@@ -162,14 +163,6 @@ struct sk_zip {
  * while it decodes counts them as taken, so a slice allows ratio x 16 KiB
  * more output at most (1.6 MB with the defaults). */
 #define SK_ZIP_SLICE (16u << 10)
-
-static uint64_t sk_le(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 struct sk_zip *sk_zip_new(const struct sk_zip_handler *h)
 {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sekisho/decode.h"
+#include "sk_util.h"
 
 /* ---- cpio: new ASCII (070701, 070702), old ASCII (070707), binary ---- */
 
@@ -179,11 +180,6 @@ int sk_iso_is(const unsigned char *p, size_t n)
            memcmp(p + SK_ISO_PVD + 1, "CD001", 5) == 0;
 }
 
-static uint32_t sk_iso_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The directory whose extent is LBA, LEN bytes: each file to FN, each
  * directory in it read in turn. 0, SK_AR_STOP, SK_AR_CORRUPT. */
 static int sk_iso_dir(struct sk_iso *s, uint32_t lba, uint32_t len, int depth)
@@ -207,7 +203,7 @@ static int sk_iso_dir(struct sk_iso *s, uint32_t lba, uint32_t len, int depth)
         }
         if (rl < 34 || at + rl > end || 33 + (size_t)r[32] > rl)
             return SK_AR_CORRUPT;
-        uint32_t x = sk_iso_le32(r + 2), xl = sk_iso_le32(r + 10);
+        uint32_t x = sk_le32(r + 2), xl = sk_le32(r + 10);
         int dot = r[32] == 1 && (r[33] == 0 || r[33] == 1);
         at += rl;
         if (dot)
@@ -249,18 +245,25 @@ struct sk_udf {
     unsigned nparts;
 };
 
-static uint16_t sk_udf_le16(const unsigned char *p)
+/* Sector SEC of the image, or NULL (beyond it). */
+static const unsigned char *sk_udf_sector(const struct sk_iso *s, uint64_t sec)
 {
-    return (uint16_t)(p[0] | p[1] << 8);
+    return s->n >= 2048 && sec <= (s->n - 2048) / 2048 ? s->p + sec * 2048 : NULL;
 }
 
 /* The descriptor at sector SEC with tag id ID, or NULL. */
 static const unsigned char *sk_udf_desc(const struct sk_iso *s, uint64_t sec, unsigned id)
 {
-    if (sec > (s->n - 2048) / 2048 || s->n < 2048)
-        return NULL;
-    const unsigned char *d = s->p + sec * 2048;
-    return sk_udf_le16(d) == id ? d : NULL;
+    const unsigned char *d = sk_udf_sector(s, sec);
+    return d && sk_le16(d) == id ? d : NULL;
+}
+
+/* The file entry at sector SEC: a File Entry (tag 261) or an Extended one
+ * (266), or NULL. */
+static const unsigned char *sk_udf_entry(const struct sk_iso *s, uint64_t sec)
+{
+    const unsigned char *fe = sk_udf_desc(s, sec, 261);
+    return fe ? fe : sk_udf_desc(s, sec, 266);
 }
 
 /* The bytes of the file entry FE (tag 261 or 266) to FN, or, DIR, read as
@@ -273,14 +276,14 @@ static int sk_udf_dir(struct sk_udf *u, const unsigned char *d, size_t n, int de
 {
     for (size_t at = 0; at + 38 <= n;) {
         const unsigned char *f = d + at;
-        if (sk_udf_le16(f) != 257)
+        if (sk_le16(f) != 257)
             return SK_AR_CORRUPT;
-        size_t lfi = f[19], liu = sk_udf_le16(f + 36), len = (38 + liu + lfi + 3) & ~(size_t)3;
+        size_t lfi = f[19], liu = sk_le16(f + 36), len = (38 + liu + lfi + 3) & ~(size_t)3;
         if (at + 38 + liu + lfi > n)
             return SK_AR_CORRUPT;
         unsigned ch = f[18];
-        uint32_t lbn = sk_iso_le32(f + 24);
-        uint16_t pr = sk_udf_le16(f + 28);
+        uint32_t lbn = sk_le32(f + 24);
+        uint16_t pr = sk_le16(f + 28);
         at += len;
         if (ch & 0x0c) /* deleted, or the parent */
             continue;
@@ -293,9 +296,7 @@ static int sk_udf_dir(struct sk_udf *u, const unsigned char *d, size_t n, int de
         name[nl] = '\0';
         if (pr >= u->nparts)
             return SK_AR_CORRUPT;
-        const unsigned char *fe = sk_udf_desc(u->s, (uint64_t)u->part[pr] + lbn, 261);
-        if (!fe)
-            fe = sk_udf_desc(u->s, (uint64_t)u->part[pr] + lbn, 266);
+        const unsigned char *fe = sk_udf_entry(u->s, (uint64_t)u->part[pr] + lbn);
         if (!fe)
             return SK_AR_CORRUPT;
         int rc = sk_udf_file(u, fe, pr, name, (ch & 0x02) != 0, depth + 1);
@@ -309,11 +310,11 @@ static int sk_udf_file(struct sk_udf *u, const unsigned char *fe, uint16_t ref, 
                        int dir, int depth)
 {
     struct sk_iso *s = u->s;
-    int ext = sk_udf_le16(fe) == 266;
-    size_t lea = sk_iso_le32(fe + (ext ? 208 : 168)), lad = sk_iso_le32(fe + (ext ? 212 : 172));
+    int ext = sk_le16(fe) == 266;
+    size_t lea = sk_le32(fe + (ext ? 208 : 168)), lad = sk_le32(fe + (ext ? 212 : 172));
     size_t ad0 = (ext ? 216 : 176) + lea;
-    uint64_t size = (uint64_t)sk_iso_le32(fe + 56) | (uint64_t)sk_iso_le32(fe + 60) << 32;
-    unsigned type = sk_udf_le16(fe + 34) & 7;
+    uint64_t size = (uint64_t)sk_le32(fe + 56) | (uint64_t)sk_le32(fe + 60) << 32;
+    unsigned type = sk_le16(fe + 34) & 7;
     unsigned char *buf = NULL; /* scattered extents, joined */
     const unsigned char *data = NULL;
     size_t len = 0, cap = size < s->n ? (size_t)size : s->n;
@@ -328,8 +329,8 @@ static int sk_udf_file(struct sk_udf *u, const unsigned char *fe, uint16_t ref, 
         size_t step = type == 0 ? 8 : 16;
         uint64_t first = 0;
         for (size_t k = 0; k + step <= lad && len < cap; k += step) {
-            uint32_t el = sk_iso_le32(ad + k), lbn = sk_iso_le32(ad + k + 4);
-            uint16_t pr = type == 1 ? sk_udf_le16(ad + k + 8) : ref;
+            uint32_t el = sk_le32(ad + k), lbn = sk_le32(ad + k + 4);
+            uint16_t pr = type == 1 ? sk_le16(ad + k + 8) : ref;
             if ((el >> 30) == 3 || pr >= u->nparts) {
                 free(buf);
                 return SK_AR_CORRUPT; /* a continuation of the descriptors: not read */
@@ -379,36 +380,34 @@ static int sk_udf_each(struct sk_iso *s)
     if (!a)
         return 0; /* none */
     struct sk_udf u = {.s = s};
-    uint32_t vl = sk_iso_le32(a + 16), vs = sk_iso_le32(a + 20);
-    uint32_t pnum[4] = {0};
+    uint32_t vl = sk_le32(a + 16), vs = sk_le32(a + 20);
     const unsigned char *lvd = NULL;
     uint32_t pstart[16], pn[16];
     unsigned npd = 0;
     for (uint32_t k = 0; k < vl / 2048 && k < SK_ISO_VDS; k++) {
-        if ((uint64_t)vs + k > (s->n - 2048) / 2048)
+        const unsigned char *d = sk_udf_sector(s, (uint64_t)vs + k);
+        if (!d)
             return SK_AR_CORRUPT;
-        const unsigned char *d = s->p + ((uint64_t)vs + k) * 2048;
-        unsigned id = sk_udf_le16(d);
+        unsigned id = sk_le16(d);
         if (id == 8)
             break;
         if (id == 5 && npd < 16)
-            pn[npd] = sk_udf_le16(d + 22), pstart[npd++] = sk_iso_le32(d + 188);
+            pn[npd] = sk_le16(d + 22), pstart[npd++] = sk_le32(d + 188);
         if (id == 6 && !lvd)
             lvd = d;
     }
-    if (!lvd || npd == 0 || sk_iso_le32(lvd + 212) != 2048)
+    if (!lvd || npd == 0 || sk_le32(lvd + 212) != 2048)
         return SK_AR_CORRUPT;
     /* the partition maps: type 1 only */
-    uint32_t maps = sk_iso_le32(lvd + 268), mtl = sk_iso_le32(lvd + 264);
+    uint32_t maps = sk_le32(lvd + 268), mtl = sk_le32(lvd + 264);
     if (mtl > 2048 - 440)
         return SK_AR_CORRUPT;
     for (size_t at = 0, m = 0; m < maps && at + 2 <= mtl; m++) {
         const unsigned char *pm = lvd + 440 + at;
         if (pm[0] != 1 || pm[1] != 6 || u.nparts >= 4 || at + 6 > mtl)
             return SK_AR_CORRUPT; /* a virtual, sparable or metadata partition */
-        pnum[u.nparts] = sk_udf_le16(pm + 4);
         unsigned i = 0;
-        while (i < npd && pn[i] != pnum[u.nparts])
+        while (i < npd && pn[i] != sk_le16(pm + 4))
             i++;
         if (i == npd)
             return SK_AR_CORRUPT;
@@ -416,19 +415,17 @@ static int sk_udf_each(struct sk_iso *s)
         at += pm[1];
     }
     /* the file set descriptor, then its root directory */
-    uint16_t fr = sk_udf_le16(lvd + 256);
+    uint16_t fr = sk_le16(lvd + 256);
     if (fr >= u.nparts)
         return SK_AR_CORRUPT;
-    const unsigned char *fsd = sk_udf_desc(s, (uint64_t)u.part[fr] + sk_iso_le32(lvd + 252), 256);
+    const unsigned char *fsd = sk_udf_desc(s, (uint64_t)u.part[fr] + sk_le32(lvd + 252), 256);
     if (!fsd)
         return SK_AR_CORRUPT;
-    uint16_t rr = sk_udf_le16(fsd + 408);
+    uint16_t rr = sk_le16(fsd + 408);
     if (rr >= u.nparts)
         return SK_AR_CORRUPT;
-    uint64_t rs = (uint64_t)u.part[rr] + sk_iso_le32(fsd + 404);
-    const unsigned char *root = sk_udf_desc(s, rs, 261);
-    if (!root)
-        root = sk_udf_desc(s, rs, 266);
+    uint64_t rs = (uint64_t)u.part[rr] + sk_le32(fsd + 404);
+    const unsigned char *root = sk_udf_entry(s, rs);
     return root ? sk_udf_file(&u, root, rr, "", 1, 0) : SK_AR_CORRUPT;
 }
 
@@ -456,7 +453,7 @@ int sk_iso_each(const unsigned char *p, size_t n, sk_ar_member_fn fn, void *arg)
         if (root[0] < 34)
             return SK_AR_CORRUPT;
         s.ucs2 = p[at] == 2 && p[at + 88] == '%' && p[at + 89] == '/';
-        int rc = sk_iso_dir(&s, sk_iso_le32(root + 2), sk_iso_le32(root + 10), 0);
+        int rc = sk_iso_dir(&s, sk_le32(root + 2), sk_le32(root + 10), 0);
         if (rc != 0)
             return rc;
         trees++;

@@ -624,8 +624,7 @@ static int sk_gp_trailer(const struct sk_gp *g, size_t at, const EVP_MD *md, siz
  * that hashes neither way), SK_AR_STOP. *FMT: the trailer's id length. */
 static int sk_gp_parse(struct sk_gp *g, uint64_t out_max, size_t idlen, int *fmt)
 {
-    uint32_t count =
-        (uint32_t)g->p[8] << 24 | (uint32_t)g->p[9] << 16 | (uint32_t)g->p[10] << 8 | g->p[11];
+    uint32_t count = sk_be32(g->p + 8);
     size_t at = 12;
     int rc = 0;
 

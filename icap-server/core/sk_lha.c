@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sekisho/decode.h"
+#include "sk_util.h"
 
 #define SK_LHA_NC  510 /* literals 0-255, lengths 3-256 */
 #define SK_LHA_NT  19
@@ -280,11 +281,6 @@ static unsigned sk_lha_crc(const unsigned char *p, size_t n)
     return crc;
 }
 
-static uint32_t sk_lha_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int sk_lha_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_member_fn fn, void *arg)
 {
     size_t at = 0;
@@ -298,7 +294,7 @@ int sk_lha_each(const unsigned char *p, size_t n, uint64_t out_max, sk_lha_membe
         size_t hs = level == 2 ? (size_t)(h[0] | h[1] << 8) : (size_t)h[0] + 2, data = hs;
         if (hs < 22 || hs > left)
             return hs > left ? SK_AR_SHORT : SK_AR_CORRUPT;
-        uint32_t comp = sk_lha_le32(h + 7), orig = sk_lha_le32(h + 11);
+        uint32_t comp = sk_le32(h + 7), orig = sk_le32(h + 11);
         char name[256] = "";
         long crc = -1; /* the original data's CRC-16, when the header has one */
         if (level < 2 && 22 + (size_t)h[21] <= hs) {

@@ -12,6 +12,8 @@
 
 #include <sekisho/ole2.h>
 
+#include "sk_util.h"
+
 #define SK_OLE2_DEF_ENTRIES 1000000
 #define SK_OLE2_DEF_OUT     ((uint64_t)64 << 20)
 #define SK_OLE2_DEF_TOTAL   ((uint64_t)256 << 20)
@@ -44,16 +46,6 @@ struct sk_ole2 {
     uint64_t max_out, max_total, total;
     const char *why;
 };
-
-static uint32_t sk_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static unsigned sk_le16(const unsigned char *p)
-{
-    return (unsigned)p[0] | (unsigned)p[1] << 8;
-}
 
 int sk_ole2_is(const unsigned char *p, size_t n)
 {

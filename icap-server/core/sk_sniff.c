@@ -31,7 +31,7 @@ static int sk_container_lzma_alone(const unsigned char *p, size_t n)
 
     if (n < 14 || p[0] > 224 || p[13] != 0)
         return 0;
-    dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+    dict = sk_le32(p + 1);
     for (int b = 12; b <= 30; b++)
         if (dict == (uint32_t)1 << b || dict == (uint32_t)3 << (b - 1))
             goto size;
@@ -168,22 +168,15 @@ static int sk_lzop_header(const unsigned char *p, size_t n)
     i += v94;         /* [level] */
     if (n < i + 4)
         return 0;
-    uint32_t flags =
-        (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+    uint32_t flags = sk_be32(p + i);
     i += 4 + (flags & 0x800 ? 4 : 0) + 8 + (v94 ? 4 : 0); /* [filter], mode, mtime, [mtime high] */
     if (n < i + 1 || n < i + 1 + p[i] + 4)
         return 0;
     i += 1 + p[i];
-    uint32_t want =
-        (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+    uint32_t want = sk_be32(p + i);
     uint32_t got = flags & 0x1000 ? (uint32_t)crc32(0, p + 9, (uInt)(i - 9))
                                   : (uint32_t)adler32(1, p + 9, (uInt)(i - 9));
     return got == want;
-}
-
-static uint32_t sk_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 int sk_sfx_archive_at(const unsigned char *p, size_t n)
@@ -222,11 +215,6 @@ int sk_sfx_archive_at(const unsigned char *p, size_t n)
     if (n < i + size)
         return n >= SK_SFX_HEAD ? p[i] == 1 : -1;
     return p[i] == 1 && (uint32_t)crc32(0, p + 12, (uInt)(i - 12 + size)) == sk_le32(p + 8);
-}
-
-static unsigned sk_le16(const unsigned char *p)
-{
-    return (unsigned)(p[0] | p[1] << 8);
 }
 
 /* A FAT boot sector's BIOS parameter block: a jump, a sector size of 512
