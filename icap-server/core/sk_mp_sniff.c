@@ -14,11 +14,11 @@
 
 int sk_mp_is_mbox(const char *ct, const char *name, const unsigned char *p, size_t n)
 {
+    static const char *const exts[] = {".mbox", NULL};
     char mt[128];
-    size_t nl = name ? strlen(name) : 0;
 
     sk_media_type(ct, mt, sizeof(mt));
-    if (strcmp(mt, "application/mbox") == 0 || (nl > 5 && strcasecmp(name + nl - 5, ".mbox") == 0))
+    if (strcmp(mt, "application/mbox") == 0 || sk_name_ext(name, exts))
         return 1;
     /* mailbox.mbox skips what comes before the first "From " line: a BOM,
      * blank lines, a few lines of anything (bounded: SK_MBOX_LEAD lines
@@ -102,15 +102,13 @@ int sk_mp_message_like(const unsigned char *p, size_t n)
 
 int sk_mp_is_message(const char *ct, const char *name, const unsigned char *p, size_t n)
 {
-    static const char *const exts[] = {".eml", ".mht", ".mhtml"};
+    static const char *const exts[] = {".eml", ".mht", ".mhtml", NULL};
     char mt[128];
-    size_t nl = name ? strlen(name) : 0;
 
     sk_media_type(ct, mt, sizeof(mt));
     if (strncmp(mt, "message/", 8) == 0) /* email parses every message/ type as a message */
         return 1;
-    for (size_t e = 0; e < sizeof(exts) / sizeof(*exts); e++)
-        if (nl > strlen(exts[e]) && strcasecmp(name + nl - strlen(exts[e]), exts[e]) == 0)
-            return 1;
+    if (sk_name_ext(name, exts))
+        return 1;
     return sk_mp_message_like(p, n < SK_MP_SNIFF ? n : SK_MP_SNIFF);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sekisho/text.h"
 #include "sk_charref_names.h"
@@ -519,6 +520,16 @@ size_t sk_html_charref(const unsigned char *s, size_t n, uint32_t *cp)
 size_t sk_html_charref_text(const unsigned char *s, size_t n, uint32_t *cp)
 {
     return sk_charref(s, n, 1, cp);
+}
+
+int sk_name_ext(const char *name, const char *const *exts)
+{
+    size_t nl = name ? strlen(name) : 0;
+
+    for (; *exts; exts++)
+        if (nl > strlen(*exts) && strcasecmp(name + nl - strlen(*exts), *exts) == 0)
+            return 1;
+    return 0;
 }
 
 int sk_hex_digit(unsigned char c)

@@ -338,17 +338,9 @@ static size_t sk_vs_tag(const unsigned char *p, size_t n, size_t from, const cha
     return n;
 }
 
-/* A name a script host runs (.js, .mjs, .cjs, .jse, .wsf, .hta). */
-static int sk_vs_script_named(const char *name)
-{
-    static const char *const ext[] = {".js", ".mjs", ".cjs", ".jse", ".wsf", ".hta"};
-    size_t nl = name ? strlen(name) : 0;
-
-    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
-        if (nl > strlen(ext[i]) && strcasecmp(name + nl - strlen(ext[i]), ext[i]) == 0)
-            return 1;
-    return 0;
-}
+/* The names a script host runs. */
+static const char *const sk_vs_script_exts[] = {".js",  ".mjs", ".cjs", ".jse",
+                                                ".wsf", ".hta", NULL};
 
 /* A text's scripts: each element of a page (HTML, SVG, an HTA or WSF) on
  * its own, as the browser or script host runs it - the page around it
@@ -364,7 +356,8 @@ static int sk_vs_walk_script(struct sk_vs_walk *w, const unsigned char *p, size_
     int rc = 0;
 
     if (at == n)
-        return js || sk_vs_script_named(name) ? sk_vs_script_text(w, p, n, depth, name) : 0;
+        return js || sk_name_ext(name, sk_vs_script_exts) ? sk_vs_script_text(w, p, n, depth, name)
+                                                          : 0;
     while (rc == 0 && at < n) {
         const unsigned char *gt = memchr(p + at, '>', n - at);
         if (!gt)

@@ -547,9 +547,25 @@ static void test_charref_cost(void **s)
         fail_msg("3 MB of references took %.1f s", (double)(clock() - t0) / CLOCKS_PER_SEC);
 }
 
+/* sk_name_ext: a file name's ending, any case, after another character */
+static void test_name_ext(void **state)
+{
+    static const char *const exts[] = {".eml", ".mht", NULL};
+
+    (void)state;
+    assert_true(sk_name_ext("a.eml", exts));
+    assert_true(sk_name_ext("Mail.MHT", exts));
+    assert_false(sk_name_ext(".eml", exts)); /* nothing before it */
+    assert_false(sk_name_ext("a.emlx", exts));
+    assert_false(sk_name_ext("aeml", exts));
+    assert_false(sk_name_ext(NULL, exts));
+    assert_false(sk_name_ext("", exts));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_name_ext),
         cmocka_unit_test(test_size_grammar),
         cmocka_unit_test(test_duration_grammar),
         cmocka_unit_test(test_utf8_valid),

@@ -107,6 +107,9 @@ void sk_header_sanitize(char *out, size_t size, const char *s);
 void sk_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Value (0..15) of hexadecimal digit C (either case), or -1. */
 int sk_hex_digit(unsigned char c);
+/* Does NAME (a file name, may be NULL) end in one of EXTS (".eml", ...;
+ * NULL-terminated), in any case, after at least one other character? */
+int sk_name_ext(const char *name, const char *const *exts);
 /* Value (0..63) of base64 digit C in RFC 4648's alphabet, with URLSAFE
  * also its URL-safe one ('-', '_'); -1 for anything else ('=' included). */
 int sk_b64_digit(unsigned char c, int urlsafe);
