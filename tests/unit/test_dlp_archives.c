@@ -451,8 +451,7 @@ static void test_bzip2_xz_uploads(void **state)
      * clusters need not follow each other) - dlp.on-error; its boot
      * sector one field off is bytes */
     static unsigned char img[8192];
-    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
-    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+    sk_tz_fat_boot(img);
     struct req ri = {
         .ip = "10.0.0.2", .ctype = "application/octet-stream", .body = img, .len = 8192};
     for (ri.chunk = 0; ri.chunk <= 1000; ri.chunk += 1000)

@@ -436,8 +436,7 @@ static void test_disk_image(void **state)
     /* FAT: mkfs.fat's boot sector (jump, 512-byte sectors, 1 per cluster,
      * 1 reserved, 2 FATs, media F8) */
     memset(img, 0, sizeof(img));
-    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
-    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+    sk_tz_fat_boot(img);
     assert_string_equal(sk_disk_image(img, 4096), "a FAT file system image");
     img[16] = 3; /* three FATs: none */
     assert_null(sk_disk_image(img, 4096));

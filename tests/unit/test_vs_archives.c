@@ -102,8 +102,7 @@ static void test_disk_images(void **s)
 {
     static unsigned char img[8192];
     (void)s;
-    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
-    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+    sk_tz_fat_boot(img);
     assert_int_equal(scan(img, sizeof(img), "av-error"), SK_BLOCK);
     struct sk_tzip a = {0};
     sk_tz_tar_member(&a, "disk.img", '0', NULL, sizeof(img), img, sizeof(img), 0);

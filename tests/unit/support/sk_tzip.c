@@ -650,3 +650,9 @@ size_t sk_tz_sfx_head(int kind, unsigned char *out)
     memcpy(out, "Rar!\x1a\x07\0\xcf\x90\x73\0\0\x0d\0\0\0\0\0\0\0", 20);
     return 20;
 }
+
+void sk_tz_fat_boot(unsigned char *img)
+{
+    img[0] = 0xeb, img[1] = 0x3c, img[2] = 0x90, img[12] = 2, img[13] = 1, img[14] = 1;
+    img[16] = 2, img[21] = 0xf8, img[510] = 0x55, img[511] = 0xaa;
+}

@@ -92,6 +92,10 @@ unsigned char *sk_tz_data(const char *rel, size_t *n);
 /* The start of a 7z (KIND 0), rar 5 (1) or rar 4 (2) archive at OUT (32
  * bytes): its signature and the header 7-Zip and unrar check. Its length. */
 size_t sk_tz_sfx_head(int kind, unsigned char *out);
+/* A FAT boot sector (mkfs.fat's: a jump, 512-byte sectors, one per
+ * cluster, one reserved, two FATs, media F8, the 55 AA mark) written over
+ * IMG's first 512 bytes, which are otherwise left as they are. */
+void sk_tz_fat_boot(unsigned char *img);
 /* A newc cpio member NAME of DATA[0..DL) at O (room enough): its length. */
 size_t sk_tz_cpio_newc(unsigned char *o, const char *name, const void *data, size_t dl);
 /* A git pack: its header for COUNT objects (at Z's end), then each object - a header
