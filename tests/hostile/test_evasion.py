@@ -3141,7 +3141,8 @@ def _tool(files, cmd, out, sub=None):
     try:
         base = os.path.join(d, sub) if sub else d
         os.makedirs(base, exist_ok=True)
-        for name, data in files:
+        for name, data in files:  # a name may hold directories ("d1/d2/a.lzma")
+            os.makedirs(os.path.dirname(os.path.join(base, name)), exist_ok=True)
             with open(os.path.join(base, name), "wb") as f:
                 f.write(data)
         subprocess.run(cmd, cwd=d, shell=True, check=True, stdout=subprocess.DEVNULL,
@@ -3295,20 +3296,8 @@ def g_containers(ck, srv):
              [("d1/d2/a.lzma", lzma.compress(split, format=lzma.FORMAT_ALONE))],
              "genisoimage -quiet -udf -R -hide a.lzma -o out src")):
         url = "http://origin.test/c8/udf-" + nm.split()[1]
-        d = tempfile.mkdtemp(prefix="sekisho-udf-")
-        try:
-            for fn, data in files:
-                os.makedirs(os.path.dirname(os.path.join(d, "src", fn)), exist_ok=True)
-                with open(os.path.join(d, "src", fn), "wb") as f:
-                    f.write(data)
-            subprocess.run(cmd, cwd=d, shell=True, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            with open(os.path.join(d, "out"), "rb") as f:
-                body = f.read()
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
         virus_blocked(ck, srv, "containers: a UDF bridge image: " + nm, url,
-                      respmod(srv, url, body))
+                      respmod(srv, url, _tool(files, cmd, "out", sub="src")))
     clean("UDF bridge image", "http://origin.test/c8/udf-clean",
           _tool([("log.txt", text)], "genisoimage -quiet -udf -R -o out src", "out", sub="src"))
     # file system images: nobody here reads their files, and a file's
